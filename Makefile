@@ -1,0 +1,42 @@
+# junkan — two commands on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= out
+
+.PHONY: setup run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Run the main job: simulate and compare both seed case studies, write their reports.
+run: $(STAMP)
+	$(BIN)/junkan validate examples/compressor_magnet.yaml
+	$(BIN)/junkan validate examples/atm_reuse.yaml
+	$(BIN)/junkan compare examples/compressor_magnet.yaml --out $(OUT)/compressor_magnet
+	$(BIN)/junkan compare examples/atm_reuse.yaml --out $(OUT)/atm_reuse
+	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html"
+
+## Run every test plus the hygiene checks.
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+## Benchmarks (not tests): results are written to benchmarks/results/.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,107 @@
+"""The lifecycle capability's small functional API: load, simulate, compare."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from junkan.lifecycle.compile import Compiled, compile_model
+from junkan.lifecycle.engine import simulate_compiled
+from junkan.lifecycle.loader import (
+    apply_library,
+    parse_document,
+    read_document,
+    scenario_document,
+    scenario_names,
+    validate,
+)
+from junkan.lifecycle.results import Result, comparison_document
+from junkan.lifecycle.schema import LifecycleModel
+from junkan.model.errors import ModelError, Problem
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ModelFile:
+    """A model document with every scenario validated and compiled.
+
+    Loading checks the baseline *and* every scenario, so a bad override is reported before
+    anything runs or is written."""
+
+    source: str
+    raw: dict[str, Any]
+    baseline: LifecycleModel
+    compiled: dict[str, Compiled] = field(default_factory=dict)
+
+    @property
+    def scenarios(self) -> list[str]:
+        return list(self.compiled)
+
+    @property
+    def name(self) -> str:
+        return self.baseline.name
+
+
+def load_model(path: str | Path | None = None, *, text: str | None = None,
+               source: str | None = None) -> ModelFile:
+    """Read and fully check a model file (or ``text``); raises :class:`ModelError`."""
+    if text is not None:
+        src = source or "<model>"
+        raw = apply_library(parse_document(text, source=src), src)
+    elif path is not None:
+        src = str(path)
+        raw = apply_library(read_document(path), src)
+    else:
+        raise ValueError("give a path or text")
+    baseline = validate(raw, src)
+    mf = ModelFile(src, raw, baseline)
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for name in scenario_names(raw):
+        try:
+            doc = scenario_document(raw, name, src)
+            model = baseline if doc is raw else validate(doc, src, name)
+            mf.compiled[name] = compile_model(model)
+        except ModelError as exc:
+            for p in exc.problems:
+                if (p.path, p.message) in seen:
+                    continue  # reported for the baseline already
+                seen.add((p.path, p.message))
+                suffix = "" if name == baseline.baseline_name or "(in scenario" in p.message \
+                    else f" (in scenario '{name}')"
+                problems.append(Problem(p.path, p.message + suffix))
+    if problems:
+        raise ModelError(problems, src)
+    return mf
+
+
+def simulate(model: ModelFile, scenario: str | None = None,
+             progress: Progress | None = None) -> Result:
+    """Simulate one scenario (default: the baseline)."""
+    name = scenario or model.baseline.baseline_name
+    if name not in model.compiled:
+        raise _unknown_scenario(model, name)
+    return Result(simulate_compiled(model.compiled[name], name, progress))
+
+
+def _unknown_scenario(model: ModelFile, name: str) -> ModelError:
+    return ModelError([Problem("scenarios", f"unknown scenario '{name}'; known: "
+                                            f"{', '.join(model.scenarios)}")], model.source)
+
+
+def simulate_all(model: ModelFile, progress: Progress | None = None) -> dict[str, Result]:
+    """Simulate every scenario, baseline first."""
+    return {name: simulate(model, name, progress) for name in model.scenarios}
+
+
+def compare(model: ModelFile, results: dict[str, Result] | None = None) -> dict[str, Any]:
+    """All scenarios side by side: headline figures, totals and change against the baseline."""
+    results = results or simulate_all(model)
+    descriptions = {n: (s.description if s else None)
+                    for n, s in model.baseline.scenarios.items()}
+    descriptions.setdefault(model.baseline.baseline_name, "baseline")
+    return comparison_document(model.name, model.baseline.title, model.baseline.baseline_name,
+                               results, model.baseline.headline, descriptions)

@@ -1,0 +1,54 @@
+"""Survival functions and the per-age survival ratios the cohort engine steps with.
+
+Convention (the same as flodym's default ``inflow_at='middle'``): a cohort that enters in
+year *c* is counted at mid-year, so at the end of year *t* it has age ``t - c + 0.5`` and its
+surviving share is ``S(t - c + 0.5)``. The engine keeps only the stock by age (memory linear in
+the number of years) and steps it with ``S(a + 1.5) / S(a + 0.5)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from junkan.lifecycle.schema import Lifetime
+
+
+def survival(lifetime: Lifetime, ages: np.ndarray) -> np.ndarray:
+    """Share of a cohort still in use at ``ages`` (years), for one lifetime distribution."""
+    x = np.asarray(ages, dtype=float)
+    d = lifetime.distribution
+    if d == "fixed":
+        assert lifetime.mean is not None
+        return (x < lifetime.mean).astype(float)
+    if d == "normal":
+        return np.asarray(stats.norm.sf(x, loc=lifetime.mean, scale=lifetime.std), dtype=float)
+    if d == "lognormal":
+        assert lifetime.mean is not None and lifetime.std is not None
+        m2, s2 = lifetime.mean**2, lifetime.std**2
+        mu = np.log(m2 / np.sqrt(m2 + s2))
+        sigma = np.sqrt(np.log(1 + s2 / m2))
+        return np.asarray(stats.lognorm.sf(x, s=sigma, loc=0, scale=np.exp(mu)), dtype=float)
+    if d == "weibull":
+        return np.asarray(
+            stats.weibull_min.sf(x, c=lifetime.shape, loc=0, scale=lifetime.scale), dtype=float
+        )
+    raise ValueError(f"unknown lifetime distribution {d!r}")
+
+
+def step_ratios(sf: np.ndarray) -> np.ndarray:
+    """Ratios ``sf[a + 1] / sf[a]`` (0 where nothing survives), one per age ``a``."""
+    num, den = sf[..., 1:], sf[..., :-1]
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def mid_year_ratios(lifetime: Lifetime, n_years: int) -> tuple[float, np.ndarray]:
+    """First-year survival ``S(0.5)`` and the ratios ``S(a+1.5)/S(a+0.5)`` for ages 0…n−1."""
+    sf = survival(lifetime, np.arange(n_years + 1) + 0.5)
+    return float(sf[0]), step_ratios(sf)
+
+
+def end_of_year_ratios(lifetime: Lifetime, n_years: int) -> np.ndarray:
+    """Ratios ``S(a+1)/S(a)`` for items that enter at the end of a year (age 0 = just entered)."""
+    sf = survival(lifetime, np.arange(n_years + 1, dtype=float))
+    return step_ratios(sf)

@@ -1,0 +1,373 @@
+"""Results of a simulation: indicators as material flow × unit factors, tidy tables, headline
+figures and scenario comparison.
+
+Every indicator is computed per year, per actor and for the whole network from two arrays —
+process activity (pieces, kg) and unit factors — plus the mass flows: that is seed 003's
+"indicators from material flow × 原単位", so any indicator can be swapped in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from junkan.lifecycle import compile as cm
+from junkan.lifecycle.engine import RawResult
+from junkan.lifecycle.schema import Headline, Selection
+from junkan.model.errors import JunkanError
+from junkan.model.units import Q_
+
+IMPACTS = ("co2e", "energy", "cost", "revenue")
+
+
+@dataclass
+class Result:
+    """One scenario's simulation result."""
+
+    raw: RawResult
+
+    @property
+    def scenario(self) -> str:
+        return self.raw.scenario
+
+    @property
+    def years(self) -> np.ndarray:
+        return self.raw.compiled.years
+
+    @property
+    def currency(self) -> str:
+        return self.raw.compiled.model.currency
+
+    # ---- basic arrays -----------------------------------------------------------------------
+    def impacts(self) -> np.ndarray:
+        """(T, N, 4): CO2e kg, energy MJ, cost, revenue per process and year
+        (pieces × per-piece factors + kg × per-kg factors)."""
+        f = self.raw.compiled.processes.factors  # (N, 2, 4)
+        return np.einsum("tbn,nbf->tnf", self.raw.activity, f)
+
+    def outflow_kg(self) -> np.ndarray:
+        """Mass leaving use per year (retired products + replaced parts), kg."""
+        c = self.raw.compiled
+        out = self.raw.retired @ c.product_mass
+        if len(c.repl_inst):
+            out = out + self.raw.replaced @ c.part_mass[c.inst_type[c.repl_inst]]
+        return np.asarray(out)
+
+    def reused_input_kg(self) -> np.ndarray:
+        c = self.raw.compiled
+        return np.asarray(self.raw.parts_reused @ c.part_mass +
+                          self.raw.reused_products @ c.product_mass)
+
+    def reuse_kg(self) -> np.ndarray:
+        """Mass recovered for reuse or remanufacture per year (at recovery), kg."""
+        c = self.raw.compiled
+        idx = [i for i, (_, dst) in enumerate(c.edges) if dst in (cm.REFURBISHMENT,
+                                                                   cm.REPROCESSING)]
+        return np.asarray(self.raw.edges[:, idx].sum(axis=1))
+
+    def sink_kind_kg(self, kind: str) -> np.ndarray:
+        c = self.raw.compiled
+        cols = [d for d, j in enumerate(c.sinks) if c.processes.kind[j] == kind]
+        return np.asarray(self.raw.sink_input[:, cols].sum(axis=1))
+
+    # ---- selections -------------------------------------------------------------------------
+    def _process_mask(self, sel: Selection) -> np.ndarray:
+        tbl = self.raw.compiled.processes
+        mask = np.ones(len(tbl.names), dtype=bool)
+        if sel.processes is not None:
+            unknown = [p for p in sel.processes if p not in tbl.index]
+            if unknown:
+                raise JunkanError(f"unknown process {unknown[0]!r} in a headline selection; "
+                                  f"known: {', '.join(tbl.names)}")
+            mask &= np.isin(tbl.names, sel.processes)
+        if sel.actors is not None:
+            mask &= np.isin(tbl.actor, sel.actors)
+        if sel.stages is not None:
+            mask &= np.isin(tbl.stage, sel.stages)
+        return mask
+
+    def _index(self, names: list[str], name: str | None, what: str) -> slice | int:
+        if name is None:
+            return slice(None)
+        if name not in names:
+            raise JunkanError(f"unknown {what} {name!r} in a headline selection; known: "
+                              f"{', '.join(names)}")
+        return names.index(name)
+
+    def metric(self, sel: Selection) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-year numerator and (for ratios) denominator of a selection."""
+        r, c = self.raw, self.raw.compiled
+        m = sel.metric
+        if m in IMPACTS or m in ("margin", "activity"):
+            mask = self._process_mask(sel)
+            if m == "activity":
+                return r.activity[:, 0, mask].sum(axis=1), None
+            imp = self.impacts()[:, mask, :]
+            if m == "margin":
+                return imp[:, :, 3].sum(axis=1) - imp[:, :, 2].sum(axis=1), None
+            return imp[:, :, IMPACTS.index(m)].sum(axis=1), None
+        mi = self._index(c.materials, sel.material, "material")
+        virgin = np.atleast_2d(r.virgin[:, mi].T).T.sum(axis=1) if sel.material else \
+            r.virgin.sum(axis=1)
+        recycled = r.recycled[:, mi].reshape(len(self.years), -1).sum(axis=1)
+        if m == "virgin_input":
+            return virgin, None
+        if m == "recycled_input":
+            return recycled, None
+        if m == "recycled_share":
+            return recycled, recycled + virgin
+        if m == "reused_input":
+            return self.reused_input_kg(), None
+        if m == "circular_inflow_share":
+            reused = self.reused_input_kg()
+            rec, vir = r.recycled.sum(axis=1), r.virgin.sum(axis=1)
+            return rec + reused, rec + reused + vir
+        if m == "outflow":
+            return self.outflow_kg(), None
+        if m == "reuse_rate":
+            return self.reuse_kg(), self.outflow_kg()
+        if m == "recycling_rate":
+            return r.secondary_output.sum(axis=1), self.outflow_kg()
+        if m == "final_disposal":
+            return self.sink_kind_kg("landfill"), None
+        if m == "products_made":
+            pi = self._index(c.products, sel.product, "product")
+            return r.new_products[:, pi].reshape(len(self.years), -1).sum(axis=1), None
+        if m == "parts_made":
+            qi = self._index(c.parts, sel.part, "part")
+            return r.parts_made[:, qi].reshape(len(self.years), -1).sum(axis=1), None
+        if m == "stock":
+            pi = self._index(c.products, sel.product, "product")
+            return r.in_use[:, pi].reshape(len(self.years), -1).sum(axis=1), None
+        raise JunkanError(f"unknown metric {m!r}")
+
+    def select(self, sel: Selection) -> float:
+        """Aggregate a selection over its years (sum or annual mean); ratios after summing."""
+        num, den = self.metric(sel)
+        mask = np.ones(len(self.years), dtype=bool)
+        if sel.years is not None:
+            lo, hi = sel.years
+            mask = (self.years >= lo) & (self.years <= hi)
+            if not mask.any():
+                raise JunkanError(f"years {lo}–{hi} are outside the model horizon "
+                                  f"{self.years[0]}–{self.years[-1]}")
+        agg = np.mean if sel.aggregate == "mean" else np.sum
+        value = float(agg(num[mask]))
+        if den is not None:
+            d = float(agg(den[mask]))
+            value = value / d if d else 0.0
+        if sel.per is not None:
+            d = self.select(sel.per)
+            value = value / d if d else float("nan")
+        return value
+
+    # ---- summaries --------------------------------------------------------------------------
+    def totals(self) -> dict[str, float]:
+        """Whole-horizon figures of the network (masses in t, CO2e in t, energy in GJ)."""
+        r = self.raw
+        imp = self.impacts().sum(axis=(0, 1))
+        vir, rec = r.virgin.sum(), r.recycled.sum()
+        reused = self.reused_input_kg().sum()
+        out = self.outflow_kg().sum()
+        return {
+            "co2e_t": imp[0] / 1000,
+            "energy_GJ": imp[1] / 1000,
+            f"cost_{self.currency}": imp[2],
+            f"revenue_{self.currency}": imp[3],
+            f"margin_{self.currency}": imp[3] - imp[2],
+            "virgin_input_t": vir / 1000,
+            "recycled_input_t": rec / 1000,
+            "reused_input_t": reused / 1000,
+            "recycled_share": rec / (rec + vir) if rec + vir else 0.0,
+            "circular_inflow_share": (rec + reused) / (rec + reused + vir)
+            if rec + reused + vir else 0.0,
+            "outflow_t": out / 1000,
+            "reuse_rate": self.reuse_kg().sum() / out if out else 0.0,
+            "recycling_rate": r.secondary_output.sum() / out if out else 0.0,
+            "energy_recovery_t": (self.sink_kind_kg("energy_recovery").sum()
+                                  + self.sink_kind_kg("incineration").sum()) / 1000,
+            "final_disposal_t": self.sink_kind_kg("landfill").sum() / 1000,
+            "export_t": self.sink_kind_kg("export").sum() / 1000,
+        }
+
+    def by_actor(self) -> dict[str, dict[str, float]]:
+        tbl = self.raw.compiled.processes
+        imp = self.impacts().sum(axis=0)
+        out: dict[str, dict[str, float]] = {}
+        for i, a in enumerate(tbl.actor):
+            d = out.setdefault(a, {"co2e_t": 0.0, "cost": 0.0, "revenue": 0.0, "margin": 0.0})
+            d["co2e_t"] += imp[i, 0] / 1000
+            d["cost"] += imp[i, 2]
+            d["revenue"] += imp[i, 3]
+            d["margin"] += imp[i, 3] - imp[i, 2]
+        return out
+
+    def by_stage(self) -> dict[str, float]:
+        tbl = self.raw.compiled.processes
+        imp = self.impacts().sum(axis=0)
+        out: dict[str, float] = {}
+        for i, s in enumerate(tbl.stage):
+            out[s] = out.get(s, 0.0) + imp[i, 0] / 1000
+        return out
+
+    # ---- tables -----------------------------------------------------------------------------
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Tidy tables; the unit is part of every value column's name."""
+        r, c = self.raw, self.raw.compiled
+        years = self.years
+        cur = self.currency
+        tbl = c.processes
+        imp = self.impacts()
+        n_t, n_n = len(years), len(tbl.names)
+        processes = pd.DataFrame({
+            "year": np.repeat(years, n_n),
+            "process": np.tile(tbl.names, n_t),
+            "actor": np.tile(tbl.actor, n_t),
+            "stage": np.tile(tbl.stage, n_t),
+            "activity_piece": r.activity[:, 0, :].ravel(),
+            "activity_kg": r.activity[:, 1, :].ravel(),
+            "co2e_kg": imp[:, :, 0].ravel(),
+            "energy_MJ": imp[:, :, 1].ravel(),
+            f"cost_{cur}": imp[:, :, 2].ravel(),
+            f"revenue_{cur}": imp[:, :, 3].ravel(),
+        })
+        flows = pd.DataFrame({
+            "year": np.repeat(years, len(c.edges)),
+            "source": np.tile([s for s, _ in c.edges], n_t),
+            "target": np.tile([d for _, d in c.edges], n_t),
+            "mass_kg": r.edges.ravel(),
+        })
+        n_m = len(c.materials)
+        materials = pd.DataFrame({
+            "year": np.repeat(years, n_m),
+            "material": np.tile(c.materials, n_t),
+            "virgin_kg": r.virgin.ravel(),
+            "recycled_kg": r.recycled.ravel(),
+            "secondary_output_kg": r.secondary_output.ravel(),
+        })
+        tot = materials["virgin_kg"] + materials["recycled_kg"]
+        materials["recycled_share"] = np.where(tot > 0, materials["recycled_kg"] /
+                                               tot.where(tot > 0, 1), 0.0)
+        n_p = len(c.products)
+        products = pd.DataFrame({
+            "year": np.repeat(years, n_p),
+            "product": np.tile(c.products, n_t),
+            "sales_piece": c.sales.T.ravel(),
+            "new_piece": r.new_products.ravel(),
+            "reused_piece": r.reused_products.ravel(),
+            "retired_piece": r.retired.ravel(),
+            "in_use_piece": r.in_use.ravel(),
+            "in_use_reused_piece": r.in_use_reused.ravel(),
+        })
+        n_q = len(c.parts)
+        parts = pd.DataFrame({
+            "year": np.repeat(years, n_q),
+            "part": np.tile(c.parts, n_t),
+            "made_piece": r.parts_made.ravel(),
+            "reused_piece": r.parts_reused.ravel(),
+        })
+        actors = (processes.groupby(["year", "actor"], as_index=False)
+                  [["co2e_kg", "energy_MJ", f"cost_{cur}", f"revenue_{cur}"]].sum())
+        actors[f"margin_{cur}"] = actors[f"revenue_{cur}"] - actors[f"cost_{cur}"]
+        ind = self.indicator_series()
+        indicators = pd.DataFrame({"year": years, **ind})
+        return {"processes": processes, "flows": flows, "materials": materials,
+                "products": products, "parts": parts, "actors": actors,
+                "indicators": indicators}
+
+    def indicator_series(self) -> dict[str, np.ndarray]:
+        """Network indicators per year (column name carries the unit)."""
+        r = self.raw
+        imp = self.impacts().sum(axis=1)
+        out = self.outflow_kg()
+        vir, rec = r.virgin.sum(axis=1), r.recycled.sum(axis=1)
+        reused = self.reused_input_kg()
+
+        def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
+
+        return {
+            "co2e_t": imp[:, 0] / 1000,
+            "energy_GJ": imp[:, 1] / 1000,
+            f"cost_{self.currency}": imp[:, 2],
+            f"revenue_{self.currency}": imp[:, 3],
+            "virgin_input_t": vir / 1000,
+            "recycled_input_t": rec / 1000,
+            "reused_input_t": reused / 1000,
+            "recycled_share": ratio(rec, rec + vir),
+            "circular_inflow_share": ratio(rec + reused, rec + reused + vir),
+            "outflow_t": out / 1000,
+            "reuse_rate": ratio(self.reuse_kg(), out),
+            "recycling_rate": ratio(r.secondary_output.sum(axis=1), out),
+            "final_disposal_t": self.sink_kind_kg("landfill") / 1000,
+            "in_use_piece": r.in_use.sum(axis=1),
+        }
+
+
+def headline_value(h: Headline, results: dict[str, Result], scenario: str,
+                   baseline: str) -> float:
+    """Evaluate one headline figure for ``scenario``."""
+    value = results[scenario].select(h)
+    if h.compare != "value":
+        ref_name = h.relative_to or baseline
+        if ref_name not in results:
+            raise JunkanError(f"headline refers to unknown scenario {ref_name!r}; known: "
+                              f"{', '.join(results)}")
+        ref = results[ref_name].select(h)
+        if h.compare == "change":
+            value = value - ref
+        elif h.compare == "reduction":
+            value = ref - value
+        else:
+            value = value / ref if ref else float("nan")
+    if h.unit and h.compare != "index":
+        value = convert_display(value, h.metric, h.unit, results[scenario].currency)
+    return value
+
+
+BASE_UNITS = {"co2e": "kgCO2e", "energy": "MJ", "virgin_input": "kg", "recycled_input": "kg",
+              "reused_input": "kg", "outflow": "kg", "final_disposal": "kg",
+              "products_made": "piece", "parts_made": "piece", "stock": "piece"}
+
+
+def convert_display(value: float, metric: str, unit: str, currency: str) -> float:
+    base = BASE_UNITS.get(metric, currency if metric in ("cost", "revenue", "margin") else "")
+    if not base:
+        raise JunkanError(f"metric {metric!r} is a ratio or index; remove 'unit: {unit}'")
+    target = f"{unit}CO2e" if base == "kgCO2e" and unit in ("t", "kg", "g") else unit
+    try:
+        return float(Q_(value, base).to(target).magnitude)
+    except Exception:
+        raise JunkanError(f"cannot show {metric} ({base}) in '{unit}'") from None
+
+
+def comparison_document(model_name: str, title: str | None, baseline: str,
+                        results: dict[str, Result], headlines: dict[str, Headline],
+                        descriptions: dict[str, str | None]) -> dict[str, Any]:
+    """The JSON document ``junkan compare --format json`` prints."""
+    base_tot = results[baseline].totals()
+    scen = []
+    for name, res in results.items():
+        tot = res.totals()
+        head = {}
+        for key, h in headlines.items():
+            if h.scenarios is not None and name not in h.scenarios:
+                continue
+            head[key] = headline_value(h, results, name, baseline)
+        scen.append({
+            "name": name,
+            "description": descriptions.get(name),
+            "headline": head,
+            "totals": tot,
+            "change_vs_baseline": {k: tot[k] - base_tot[k] for k in tot},
+            "by_actor": res.by_actor(),
+            "co2e_t_by_stage": res.by_stage(),
+            "mass_balance_max_relative_error": res.raw.balance_error,
+        })
+    first = results[baseline]
+    return {"model": model_name, "title": title, "baseline": baseline,
+            "years": [int(first.years[0]), int(first.years[-1])],
+            "currency": first.currency, "scenarios": scen}
