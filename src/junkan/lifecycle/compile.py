@@ -220,6 +220,12 @@ def _process_table(model: LifecycleModel, problems: _Problems) -> ProcessTable:
             vals = {k: getattr(supply, k) for k in ("co2e", "energy", "cost")} if supply else {}
             add(f"{which}:{m_name}", buyer or "", "material", "activity", vals, None,
                 f"materials.{m_name}.{which}", per_kg_only=True)
+    for q_name, part in model.parts.items():
+        buyer = part.buyer or _default_actor(model, ("product_maker",))
+        if part.buyer is not None and part.buyer not in model.actors:
+            problems.add(f"parts.{q_name}.buyer", _unknown("actor", part.buyer, model.actors))
+        add(f"purchase:{q_name}", buyer or "", "manufacturing", "activity",
+            {"cost": part.price}, None, f"parts.{q_name}.price")
     index = {n: i for i, n in enumerate(names)}
     return ProcessTable(names, actor, stage, kind, np.array(rows, dtype=float).reshape(-1, 2, 4),
                         index)
@@ -379,7 +385,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
 
     def check_procs(procs: list[str], path: str) -> None:
         for i, n in enumerate(procs):
-            if n not in table.index or n.startswith(("virgin:", "recycled:")):
+            if n not in table.index or n.startswith(("virgin:", "recycled:", "purchase:")):
                 problems.add(f"{path}[{i}]", _unknown("process", n, model.processes))
             elif model.processes[n].kind != "activity":
                 problems.add(f"{path}[{i}]", f"process '{n}' is a {model.processes[n].kind} "
@@ -582,7 +588,8 @@ def compile_model(model: LifecycleModel) -> Compiled:
                     vals += [1.0, mass]
         return sparse.csr_matrix((vals, (rows, cols)), shape=(2 * len(table), n_cols))
 
-    c.act_make = act_matrix([(k, model.parts[parts[inst_type[k]]].make,
+    c.act_make = act_matrix([(k, model.parts[parts[inst_type[k]]].make +
+                              [f"purchase:{parts[inst_type[k]]}"],
                               float(part_mass[inst_type[k]])) for k in range(n_k)], n_k)
     c.act_assemble = act_matrix([(pi, model.products[n].make, float(product_mass[pi]))
                                  for pi, n in enumerate(products)], len(products))

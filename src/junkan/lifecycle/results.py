@@ -319,6 +319,9 @@ def headline_value(h: Headline, results: dict[str, Result], scenario: str,
         ref = results[ref_name].select(h)
         if h.compare == "change":
             value = value - ref
+        elif h.compare == "change_index":
+            base = results[baseline].select(h)
+            value = (value - base) / (ref - base) if ref != base else float("nan")
         elif h.compare == "reduction":
             value = ref - value
         else:

@@ -282,6 +282,11 @@ class Part(Strict):
     """Actor who makes it (default: the first part maker, else the product maker)."""
     make: list[str] = Field(default_factory=list)
     """Processes per part made new."""
+    price: str | float | None = None
+    """Purchase price of a new part (per piece or per kg), paid by ``buyer``: booked as the
+    implicit process ``purchase:<part>``, so reusing parts shows up as the buyer's saving."""
+    buyer: str | None = None
+    """Who buys new parts (default: the first product maker)."""
     bom: list[BomItem] = Field(min_length=1)
     recovery: PartRecovery = Field(default_factory=PartRecovery)
 
@@ -446,9 +451,10 @@ class Selection(Strict):
 class Headline(Selection):
     """A headline figure printed by ``junkan compare`` for each scenario."""
 
-    compare: Literal["value", "change", "reduction", "index"] = "value"
+    compare: Literal["value", "change", "reduction", "index", "change_index"] = "value"
     """``change`` = scenario − reference; ``reduction`` = reference − scenario;
-    ``index`` = scenario / reference."""
+    ``index`` = scenario / reference; ``change_index`` = (scenario − baseline) /
+    (reference − baseline), e.g. a gain indexed to today's practice."""
     relative_to: str | None = None
     """Reference scenario (default: the baseline)."""
     unit: str | None = None

@@ -1,0 +1,1 @@
+"""The ``junkan`` command line (typer + rich)."""

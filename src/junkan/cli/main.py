@@ -1,0 +1,256 @@
+"""``junkan`` command line: validate, simulate and compare lifecycle models, write reports.
+
+Errors in input (:class:`JunkanError`) print one line per problem to stderr and exit with
+code 2; nothing is written then. Outputs are written to a temporary folder and moved into place
+only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from junkan.data import library_names
+from junkan.lifecycle import compare as compare_scenarios
+from junkan.lifecycle import load_model, simulate
+from junkan.lifecycle.api import ModelFile
+from junkan.lifecycle.report import write_report
+from junkan.lifecycle.results import Result
+from junkan.lifecycle.schema import LifecycleModel
+from junkan.model.errors import JunkanError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="junkan (循環): circular-economy lifecycle simulation.")
+console = Console(stderr=True)
+out_console = Console()
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _fail(exc: JunkanError) -> None:
+    for line in str(exc).splitlines():
+        console.print(f"[red]error[/red] {line}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _load(path: Path) -> ModelFile:
+    try:
+        return load_model(path)
+    except JunkanError as exc:
+        _fail(exc)
+        raise  # unreachable
+
+
+@contextmanager
+def _progress(total_label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total} years"), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(total_label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def _atomic_dir(target: Path) -> Iterator[Path]:
+    """Write into a temporary sibling folder; replace ``target`` only on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        backup = target.with_name(f".{target.name}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        target.rename(backup)
+        tmp.rename(target)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        tmp.rename(target)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def _write_tables(result: Result, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in result.tables().items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def _headline_table(doc: dict[str, Any]) -> Table:
+    """Figures as rows, scenarios as columns (fits a narrow terminal)."""
+    table = Table(title=f"{doc.get('title') or doc['model']}")
+    table.add_column("figure")
+    for s in doc["scenarios"]:
+        table.add_column(s["name"], justify="right")
+    keys: list[str] = []
+    for s in doc["scenarios"]:
+        keys += [k for k in s["headline"] if k not in keys]
+    for k in keys:
+        table.add_row(k, *[f"{s['headline'][k]:.4g}" if k in s["headline"] else "–"
+                           for s in doc["scenarios"]])
+    for k in ("co2e_t", "virgin_input_t", "recycled_share", "reuse_rate", "final_disposal_t"):
+        table.add_row(f"Δ {k} vs baseline", *[f"{s['change_vs_baseline'][k]:+.4g}"
+                                             for s in doc["scenarios"]])
+    return table
+
+
+ModelArg = Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")]
+
+
+@app.command()
+def validate(model: ModelArg) -> None:
+    """Check a model and every scenario; print a summary or the problems (exit 2)."""
+    mf = _load(model)
+    c = mf.compiled[mf.baseline.baseline_name]
+    out_console.print(
+        f"[green]ok[/green] {model}: model '{mf.name}', {len(mf.scenarios)} scenario(s) "
+        f"({', '.join(mf.scenarios)}), {len(c.products)} product(s), {len(c.parts)} part "
+        f"type(s), {len(c.inst_type)} part instance(s), {len(c.materials)} material(s), "
+        f"{len(c.processes)} process(es), years {c.years[0]}–{c.years[-1]}", highlight=False)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    model: ModelArg,
+    scenario: Annotated[str | None, typer.Option(help="Scenario (default: baseline).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for CSV, Parquet and summary.json.")]
+    = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Simulate one scenario; print its totals, write tables with --out."""
+    mf = _load(model)
+    name = scenario or mf.baseline.baseline_name
+    if name not in mf.compiled:
+        _fail(JunkanError(f"{model}: unknown scenario '{name}'; known: "
+                          f"{', '.join(mf.scenarios)}"))
+    try:
+        with _progress(f"simulating {name}", not quiet and sys.stderr.isatty()) as cb:
+            result = simulate(mf, name, cb)
+        summary = {"model": mf.name, "scenario": name, "totals": result.totals(),
+                   "by_actor": result.by_actor(), "co2e_t_by_stage": result.by_stage(),
+                   "mass_balance_max_relative_error": result.raw.balance_error}
+        if out is not None:
+            with _atomic_dir(out) as tmp:
+                _write_tables(result, tmp)
+                (tmp / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2,
+                                                             ensure_ascii=False))
+    except JunkanError as exc:
+        _fail(exc)
+    table = Table(title=f"{mf.name} / {name}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for k, v in result.totals().items():
+        table.add_row(k, f"{v:,.6g}")
+    out_console.print(table)
+    if out is not None:
+        console.print(f"wrote {out}/ (CSV, Parquet, summary.json)")
+
+
+@app.command("compare")
+def compare_cmd(
+    model: ModelArg,
+    format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    out: Annotated[Path | None, typer.Option(help="Folder for compare.json, report.html and "
+                                                  "per-scenario tables.")] = None,
+) -> None:
+    """Simulate every scenario and show them side by side."""
+    mf = _load(model)
+    try:
+        results: dict[str, Result] = {}
+        with _progress("simulating", sys.stderr.isatty() and format == Format.table) as cb:
+            for name in mf.scenarios:
+                results[name] = simulate(mf, name, cb)
+        doc = _jsonable(compare_scenarios(mf, results))
+        if out is not None:
+            with _atomic_dir(out) as tmp:
+                (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+                for name, res in results.items():
+                    _write_tables(res, tmp / name)
+                write_report(tmp / "report.html", doc, results)
+    except JunkanError as exc:
+        _fail(exc)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out_console.print(_headline_table(doc))
+    if out is not None:
+        console.print(f"wrote {out}/report.html, compare.json and tables per scenario")
+
+
+@app.command()
+def report(
+    model: ModelArg,
+    out: Annotated[Path, typer.Option(help="Folder for report.html.")] = Path("out/report"),
+) -> None:
+    """Write the HTML report (Sankey per scenario, indicator charts) of a model."""
+    mf = _load(model)
+    try:
+        results = {name: simulate(mf, name) for name in mf.scenarios}
+        doc = _jsonable(compare_scenarios(mf, results))
+        with _atomic_dir(out) as tmp:
+            write_report(tmp / "report.html", doc, results)
+    except JunkanError as exc:
+        _fail(exc)
+    console.print(f"wrote {out}/report.html")
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None) -> None:
+    """Print (or write) the JSON Schema of the model format."""
+    text = json.dumps(LifecycleModel.model_json_schema(), indent=2, ensure_ascii=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+@app.command()
+def library() -> None:
+    """List the library templates a model can import with ``uses:``."""
+    for name in library_names():
+        out_console.print(name)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,113 @@
+"""HTML report of a model's scenarios: headline table, a Sankey diagram of mass flows per
+scenario and charts of the indicators over time. Plotly's JavaScript is copied from the
+installed package next to the report (no CDN; works offline)."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from junkan.lifecycle.results import Result
+
+PLOTLY_JS = "plotly.min.js"
+
+
+def sankey_figure(result: Result, title: str) -> go.Figure:
+    """Sankey of mass flows (t) summed over the horizon."""
+    c = result.raw.compiled
+    totals = result.raw.edges.sum(axis=0) / 1000.0
+    nodes: list[str] = []
+    index: dict[str, int] = {}
+    src, dst, val = [], [], []
+    for (a, b), v in zip(c.edges, totals, strict=True):
+        if v <= 1e-9:
+            continue
+        for n in (a, b):
+            if n not in index:
+                index[n] = len(nodes)
+                nodes.append(n)
+        src.append(index[a])
+        dst.append(index[b])
+        val.append(float(v))
+    fig = go.Figure(go.Sankey(
+        valueformat=",.0f", valuesuffix=" t",
+        node={"label": nodes, "pad": 14, "thickness": 14},
+        link={"source": src, "target": dst, "value": val},
+    ))
+    fig.update_layout(title=title, height=460, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+SERIES = [("co2e_t", "Life-cycle CO2e (t/yr)"), ("virgin_input_t", "Virgin material input (t/yr)"),
+          ("recycled_share", "Recycled share of material inflow"),
+          ("circular_inflow_share", "Circular inflow share (recycled + reused)"),
+          ("reuse_rate", "Reuse rate of outflow"), ("recycling_rate", "Recycling rate of outflow"),
+          ("final_disposal_t", "Final disposal (t/yr)")]
+
+
+def series_figure(results: dict[str, Result], key: str, title: str) -> go.Figure:
+    fig = go.Figure()
+    for name, res in results.items():
+        fig.add_trace(go.Scatter(x=res.years, y=res.indicator_series()[key], name=name,
+                                 mode="lines"))
+    fig.update_layout(title=title, height=320, margin={"l": 50, "r": 10, "t": 40, "b": 30},
+                      legend={"orientation": "h"})
+    return fig
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return html.escape(str(v))
+
+
+def write_report(path: Path, comparison: dict[str, Any], results: dict[str, Result]) -> Path:
+    """Write ``report.html`` (and ``plotly.min.js`` beside it) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    js = resources.files("plotly") / "package_data" / PLOTLY_JS
+    with resources.as_file(js) as js_path:
+        shutil.copyfile(js_path, path.parent / PLOTLY_JS)
+    parts = []
+    heads = sorted({k for s in comparison["scenarios"] for k in s["headline"]})
+    rows = "".join(
+        "<tr><th scope='row'>" + html.escape(s["name"]) + "</th>" +
+        "".join(f"<td>{_fmt(s['headline'].get(k, ''))}</td>" for k in heads) + "</tr>"
+        for s in comparison["scenarios"])
+    head_cells = "".join(f"<th scope='col'>{html.escape(k)}</th>" for k in heads)
+    parts.append(f"<table><caption>Headline figures</caption><thead><tr><th>scenario</th>"
+                 f"{head_cells}</tr></thead><tbody>{rows}</tbody></table>")
+    tot_keys = list(comparison["scenarios"][0]["totals"])
+    rows = "".join(
+        "<tr><th scope='row'>" + html.escape(k) + "</th>" +
+        "".join(f"<td>{_fmt(s['totals'][k])}</td>" for s in comparison["scenarios"]) + "</tr>"
+        for k in tot_keys)
+    names = "".join(f"<th scope='col'>{html.escape(s['name'])}</th>"
+                    for s in comparison["scenarios"])
+    parts.append(f"<table><caption>Totals over {comparison['years'][0]}–{comparison['years'][1]}"
+                 f"</caption><thead><tr><th>figure</th>{names}</tr></thead>"
+                 f"<tbody>{rows}</tbody></table>")
+    figs = [series_figure(results, k, t) for k, t in SERIES]
+    figs += [sankey_figure(r, f"Mass flows, scenario {n} (t, whole horizon)")
+             for n, r in results.items()]
+    for f in figs:
+        parts.append(f.to_html(full_html=False, include_plotlyjs=False))
+    title = html.escape(comparison.get("title") or comparison["model"])
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} — junkan report</title>
+<script src="{PLOTLY_JS}"></script>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px}}
+table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;
+text-align:right}}caption{{font-weight:bold;text-align:left}}</style></head>
+<body><h1>{title}</h1><p>Model <code>{html.escape(comparison['model'])}</code>, baseline
+<code>{html.escape(comparison['baseline'])}</code>, currency {comparison['currency']}.
+Generated by junkan.</p>
+{''.join(parts)}
+</body></html>"""
+    path.write_text(doc, encoding="utf-8")
+    return path
