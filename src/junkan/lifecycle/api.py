@@ -70,8 +70,9 @@ def load_model(path: str | Path | None = None, *, text: str | None = None,
                 if (p.path, p.message) in seen:
                     continue  # reported for the baseline already
                 seen.add((p.path, p.message))
-                suffix = "" if name == baseline.baseline_name or "(in scenario" in p.message \
-                    else f" (in scenario '{name}')"
+                suffix = "" if name == baseline.baseline_name else \
+                    f" (set by scenarios.{name}.set)" if "(in scenario" in p.message else \
+                    f" (in scenario '{name}', set by scenarios.{name}.set)"
                 problems.append(Problem(p.path, p.message + suffix))
     if problems:
         raise ModelError(problems, src)

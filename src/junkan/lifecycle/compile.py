@@ -242,16 +242,16 @@ def _default_actor(model: LifecycleModel, roles: tuple[str, ...]) -> str | None:
 def _unknown(what: str, name: str, known: object) -> str:
     names = sorted(known) if known else []  # type: ignore[call-overload]
     shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
-    return f"unknown {what} '{name}'" + (f"; known: {shown}" if names else f"; define it first")
+    return f"unknown {what} '{name}'" + (f"; known: {shown}" if names else "; define it first")
 
 
 # ---------------------------------------------------------------------------------------------
 # BOM
 
 
-def _check_bom_graph(model: LifecycleModel, problems: _Problems) -> list[str]:
+def _check_bom_graph(model: LifecycleModel, problems: _Problems) -> tuple[list[str], bool]:
     """Check BOM references and cycles; return part names in topological order (parents
-    first)."""
+    first) and whether the BOM can be flattened."""
     ok = True
     for owner, items in [(f"parts.{n}", p.bom) for n, p in model.parts.items()] + \
                         [(f"products.{n}", p.bom) for n, p in model.products.items()]:
@@ -268,8 +268,9 @@ def _check_bom_graph(model: LifecycleModel, problems: _Problems) -> list[str]:
             elif item.material not in model.materials:
                 problems.add(f"{owner}.bom[{i}].material",
                              _unknown("material", str(item.material), model.materials))
+                ok = False
     if not ok:
-        return list(model.parts)
+        return list(model.parts), False
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -293,8 +294,8 @@ def _check_bom_graph(model: LifecycleModel, problems: _Problems) -> list[str]:
 
     for name in model.parts:
         if state.get(name) is None and not visit(name, []):
-            break
-    return list(reversed(order))
+            return list(model.parts), False
+    return list(reversed(order)), True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,7 +316,9 @@ class _Route:
     def act(self, col: int, procs: list[str], pieces: float, kg: float) -> None:
         table = self.c.processes
         for name in procs:
-            i = table.index[name]
+            i = table.index.get(name)
+            if i is None:
+                continue  # reported by check_procs; compile raises before anything runs
             self.put("act", i, col, pieces)
             self.put("act", len(table) + i, col, kg)
 
@@ -330,7 +333,7 @@ class _Route:
                 self.put("mat", int(m) * n_sinks + d, col, scale * share * materials[m])
             self.edge(col, src, self.c.sink_node(d), scale * share * float(materials.sum()))
 
-    def build(self, n_cols: int) -> dict[str, sparse.csr_matrix]:
+    def build(self, n_cols: int) -> dict[str, tuple]:
         c = self.c
         shapes = {"prod": len(c.products), "part": len(c.parts),
                   "mat": len(c.materials) * len(c.sinks), "act": 2 * len(c.processes),
@@ -341,7 +344,7 @@ class _Route:
             cols = [k for _, k, _ in self.data[block]]
             vals = [v for _, _, v in self.data[block]]
             out[block] = (rows, cols, vals, n_rows, n_cols)
-        return out  # type: ignore[return-value]
+        return out
 
 
 def _finish(raw: dict, n_edges: int) -> dict[str, sparse.csr_matrix]:
@@ -363,7 +366,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
     """
     problems = _Problems()
     table = _process_table(model, problems)
-    part_order = _check_bom_graph(model, problems)
+    part_order, bom_ok = _check_bom_graph(model, problems)
     years = np.arange(model.years.start, model.years.end + 1)
     n_years = len(years)
     products = list(model.products)
@@ -455,7 +458,8 @@ def compile_model(model: LifecycleModel) -> Compiled:
         elif p.yields or p.residue:
             problems.add(path, f"'yields' and 'residue' only apply to kind: recycling "
                          f"(this process is kind: {p.kind})")
-    problems.raise_if_any()
+    if not bom_ok:
+        problems.raise_if_any()  # the BOM cannot be flattened; report what we have
 
     # ---- BOM flattening
     q_direct = np.zeros((len(parts), n_m))
@@ -481,7 +485,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
     path_index: list[dict[str, int]] = []
     p_direct = np.zeros((len(products), n_m))
 
-    for pi, (pname, prod) in enumerate(model.products.items()):
+    for pi, prod in enumerate(model.products.values()):
         paths: dict[str, int] = {}
 
         def expand(part: str, qty_rel: float, qty: float, parent: int, prefix: str,
@@ -597,7 +601,8 @@ def compile_model(model: LifecycleModel) -> Compiled:
                             for pi, n in enumerate(products)], len(products))
 
     # ---- routing
-    def resolve(paths_: dict[str, int], items: list, prefix: str, path: str) -> dict[int, list[str]]:
+    def resolve(paths_: dict[str, int], items: list, prefix: str,
+                path: str) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
         for i, ex in enumerate(items):
             full = f"{prefix}/{ex.path}" if prefix else ex.path
@@ -643,6 +648,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
         residual = q_full[q] - sum((qd * q_full[inst_type[kd]] for kd, qd in desc),
                                    np.zeros(n_m))
         residual = np.where(np.abs(residual) < 1e-15 * max(mass, 1e-300), 0.0, residual)
+        mix: dict[str, float] | None
         if root_mix and ctx_mix:
             mix, mpath = ctx_mix, ctx_path
         elif rec.residual:
@@ -705,11 +711,12 @@ def compile_model(model: LifecycleModel) -> Compiled:
     for pi, pname in enumerate(products):
         for mi, mt in enumerate(model.products[pname].maintenance):
             base = f"products.{pname}.maintenance[{mi}]"
-            k = path_index[pi].get(mt.part)
-            if k is None:
+            found = path_index[pi].get(mt.part)
+            if found is None:
                 problems.add(f"{base}.part", f"no part at BOM path '{mt.part}' in product "
                              f"'{pname}'; known paths: {', '.join(sorted(path_index[pi])[:10])}")
                 continue
+            k = found
             if k in replaceable:
                 problems.add(f"{base}.part", f"part '{mt.part}' already has a maintenance "
                              "entry; merge them")
@@ -758,7 +765,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
     for d in range(n_d):
         if model.processes[table.names[sinks[d]]].kind == "recycling":
             c.edge(c.sink_node(d), SECONDARY if closed[d] else SECONDARY_MARKET)
-            for d2 in np.flatnonzero(residue[d]):
+            for d2 in map(int, np.flatnonzero(residue[d])):
                 c.edge(c.sink_node(d), c.sink_node(int(d2)))
     c.route_eol = _finish(raw_eol, len(c.edges))
     c.route_maint = _finish(raw_maint, len(c.edges))

@@ -274,11 +274,15 @@ def node_balances(r: RawResult) -> dict[str, np.ndarray]:
     return out
 
 
+BALANCE_FLOOR_KG = 1.0
+"""Below this throughput the balance is judged in absolute kg (relative to 1 kg)."""
+
+
 def mass_balance_error(r: RawResult) -> float:
-    """Largest relative imbalance (|in − out − Δstock| / max(in, out)) over nodes and years."""
+    """Largest relative imbalance |in − out − Δstock| / max(in, out, 1 kg) over nodes and
+    years."""
     worst = 0.0
     for bal in node_balances(r).values():
-        err, scale = np.abs(bal[0]), bal[1]
-        rel = np.divide(err, scale, out=np.where(err > 1e-12, np.inf, 0.0), where=scale > 0)
+        rel = np.abs(bal[0]) / np.maximum(bal[1], BALANCE_FLOOR_KG)
         worst = max(worst, float(rel.max(initial=0.0)))
     return worst

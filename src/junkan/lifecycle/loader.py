@@ -165,7 +165,7 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
     return out
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Any) -> str:
     msg = str(err.get("msg", "invalid"))
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if err.get("type") == "missing":

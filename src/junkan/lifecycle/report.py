@@ -25,7 +25,7 @@ def sankey_figure(result: Result, title: str) -> go.Figure:
     nodes: list[str] = []
     index: dict[str, int] = {}
     src, dst, val = [], [], []
-    for (a, b), v in zip(c.edges, totals, strict=True):
+    for (a, b), v in zip(c.edges, totals.tolist(), strict=True):
         if v <= 1e-9:
             continue
         for n in (a, b):
@@ -63,7 +63,8 @@ def series_figure(results: dict[str, Result], key: str, title: str) -> go.Figure
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float | np.floating):
-        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+        x = float(v)
+        return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
     return html.escape(str(v))
 
 

@@ -3,7 +3,7 @@
 Beyond pint's defaults the registry knows:
 
 * ``kgCO2e`` (dimension ``[co2e]``), with ``gCO2e`` and ``tCO2e``;
-* ``piece`` (dimension ``[item]``; aliases ``pc``, ``pcs``) for counted items;
+* ``piece`` (dimension ``[item]``; alias ``pcs``) for counted items;
 * currencies ``JPY``, ``USD``, ``EUR``, each its own dimension so that an amount in one currency
   is never silently added to another (no exchange rates are assumed).
 
@@ -16,11 +16,11 @@ from typing import Any
 
 import pint
 
-ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 ureg.define("kgCO2e = [co2e] = kg_CO2e = kgCO2eq")
 ureg.define("gCO2e = 1e-3 kgCO2e")
 ureg.define("tCO2e = 1000 kgCO2e = t_CO2e")
-ureg.define("piece = [item] = pc = pcs")
+ureg.define("piece = [item] = pcs")
 ureg.define("JPY = [currency_JPY] = yen")
 ureg.define("USD = [currency_USD]")
 ureg.define("EUR = [currency_EUR]")
@@ -52,7 +52,7 @@ def parse_quantity(value: Any, *, default_unit: str | None = None) -> pint.Quant
     if not isinstance(value, str) or not value.strip():
         raise UnitParseError(f"expected a quantity such as '5 kg', got {value!r}")
     try:
-        q = ureg.Quantity(value)
+        q: Any = ureg.Quantity(value)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitParseError(f"unknown unit in {value!r} ({exc}); known e.g. kg, t, piece, "
                              "kgCO2e, MJ, kWh, km, JPY") from exc

@@ -1,0 +1,96 @@
+"""Shared fixtures: a small but complete model exercising every loop type."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+SMALL: dict[str, Any] = {
+    "junkan": 1,
+    "name": "small",
+    "currency": "JPY",
+    "years": {"start": 2020, "end": 2039},
+    "actors": {
+        "maker": {"role": "product_maker"},
+        "supplier": {"role": "part_maker"},
+        "recycler": {"role": "material_regenerator"},
+        "waste": {"role": "waste_handler"},
+    },
+    "materials": {
+        "steel": {"virgin": {"co2e": "2 kgCO2e/kg", "cost": "100 JPY/kg", "source": "test"},
+                  "recycled": {"co2e": "0.5 kgCO2e/kg", "source": "test"}},
+        "plastic": {"virgin": {"co2e": "3 kgCO2e/kg", "source": "test"}},
+    },
+    "parts": {
+        "motor": {"make": ["part_making"], "bom": [
+            {"part": "magnet", "quantity": 2},
+            {"material": "steel", "mass": "3 kg"}],
+            "recovery": {"reuse": {"share": 0.5, "pass_rate": 0.8},
+                         "residual": {"steel_recycling": 1}}},
+        "magnet": {"bom": [{"material": "steel", "mass": "250 g"}],
+                   "recovery": {"residual": {"steel_recycling": 1}}},
+    },
+    "products": {
+        "widget": {
+            "make": ["assembly"],
+            "sales": {2020: 1000, 2030: 2000},
+            "lifetime": {"distribution": "weibull", "scale": "6 year", "shape": 2.0},
+            "bom": [{"part": "motor", "quantity": 1},
+                    {"material": "steel", "mass": "5 kg"},
+                    {"material": "plastic", "mass": "2 kg"}],
+            "maintenance": [{"part": "motor", "replacement_rate": 0.05,
+                             "collection": {"rate": 0.5}, "extract": ["magnet"],
+                             "residual": {"steel_recycling": 1},
+                             "uncollected": {"landfill": 1}}],
+            "eol": {"collection": {"rate": 0.7, "processes": ["collect"]},
+                    "reuse": {"share": 0.2, "pass_rate": 0.5},
+                    "dismantling": {"extract": ["motor", "motor/magnet"],
+                                    "residual": {"shredding": 0.9, "landfill": 0.1}},
+                    "uncollected": {"landfill": 0.5, "incineration": 0.3, "export": 0.2}},
+        }
+    },
+    "processes": {
+        "part_making": {"actor": "supplier", "stage": "manufacturing",
+                        "co2e": "1 kgCO2e/piece", "cost": "500 JPY/piece", "source": "test"},
+        "assembly": {"actor": "maker", "stage": "manufacturing", "co2e": "4 kgCO2e/piece",
+                     "revenue": "9000 JPY/piece", "source": "test"},
+        "collect": {"actor": "recycler", "stage": "collection", "co2e": "200 gCO2e/(t*km)",
+                    "distance": "100 km", "cost": "50 JPY/piece", "source": "test"},
+        "steel_recycling": {"kind": "recycling", "actor": "recycler", "stage": "recycling",
+                            "yields": {"steel": 0.9}, "residue": {"landfill": 1},
+                            "co2e": "0.1 kgCO2e/kg", "source": "test"},
+        "shredding": {"kind": "recycling", "closed_loop": False, "actor": "recycler",
+                      "stage": "recycling", "yields": {"steel": 0.9, "plastic": 0.3},
+                      "residue": {"incineration": 1}, "source": "test"},
+        "landfill": {"kind": "landfill", "actor": "waste", "stage": "disposal",
+                     "source": "test"},
+        "incineration": {"kind": "energy_recovery", "actor": "waste",
+                         "stage": "energy_recovery", "co2e": "1 kgCO2e/kg", "source": "test"},
+        "export": {"kind": "export", "actor": "waste", "stage": "export", "source": "test"},
+    },
+    "scenarios": {
+        "more_collection": {"set": {"products.widget.eol.collection.rate": 0.95}},
+    },
+    "headline": {
+        "co2_reduction_t": {"metric": "co2e", "compare": "reduction", "unit": "t"},
+    },
+}
+
+
+@pytest.fixture
+def small() -> dict[str, Any]:
+    """A fresh deep copy of the small model document."""
+    return copy.deepcopy(SMALL)
+
+
+def write_model(tmp_path: Path, doc: dict[str, Any], name: str = "model.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
