@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pint
@@ -133,11 +134,22 @@ class _Problems:
 
 def _parse_factor(value: object, numerator: str, path: str, currency: str,
                   problems: _Problems) -> tuple[float, str] | None:
+    ok_type = isinstance(value, str | int | float) and not isinstance(value, bool)
+    parsed = _factor_value(value, numerator, currency) if ok_type else None
+    if isinstance(parsed, tuple):
+        return parsed
+    problems.add(path, parsed or f"expected a factor such as '1.2 kgCO2e/piece', got {value!r}")
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _factor_value(value: str | float, numerator: str, currency: str) -> tuple[float, str] | str:
+    """(magnitude, basis) of a unit-factor string, or the error message (cached: large models
+    repeat the same strings thousands of times)."""
     try:
         q = parse_quantity(value)
     except UnitParseError as exc:
-        problems.add(path, str(exc))
-        return None
+        return str(exc)
     for basis in BASES:
         try:
             return float(q.to(f"{numerator}/({_DEN[basis]})").magnitude), basis
@@ -147,12 +159,10 @@ def _parse_factor(value: object, numerator: str, path: str, currency: str,
             "MJ": "'8.8 kWh/piece' or '3 MJ/kg'"}.get(numerator, f"'1200 {currency}/piece'")
     other = [c for c in ("JPY", "USD", "EUR") if c != currency and c in str(q.units)]
     if other:
-        problems.add(path, f"{value!r} is in {other[0]} but the model currency is {currency}; "
-                           f"convert it or set 'currency: {other[0]}'")
-    else:
-        problems.add(path, f"{value!r} has unit '{q.units:~}', which is not a factor per piece, "
-                           f"kg or t*km; write e.g. {hint}")
-    return None
+        return (f"{value!r} is in {other[0]} but the model currency is {currency}; "
+                f"convert it or set 'currency: {other[0]}'")
+    return (f"{value!r} has unit '{q.units:~}', which is not a factor per piece, kg or t*km; "
+            f"write e.g. {hint}")
 
 
 def _process_table(model: LifecycleModel, problems: _Problems) -> ProcessTable:

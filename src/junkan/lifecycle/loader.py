@@ -16,6 +16,9 @@ from junkan.data import LIBRARY_SECTIONS, library_names, load_library
 from junkan.lifecycle.schema import LifecycleModel
 from junkan.model.errors import ModelError, Problem, format_path
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's C loader when PyYAML was built with it (same safe semantics, ~10× faster)."""
+
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -34,7 +37,9 @@ def read_document(path: str | Path) -> dict[str, Any]:
 def parse_document(text: str, *, source: str = "<model>", as_json: bool = False) -> dict[str, Any]:
     """Parse YAML (a superset of JSON) text into a mapping."""
     try:
-        doc = json.loads(text) if as_json else yaml.safe_load(text)
+        # JSON is a subset of YAML; json.loads is much faster on large generated models
+        as_json = as_json or text.lstrip().startswith("{")
+        doc = json.loads(text) if as_json else yaml.load(text, Loader=_SafeLoader)
     except json.JSONDecodeError as exc:
         raise ModelError([Problem("", f"line {exc.lineno}, column {exc.colno}: invalid JSON: "
                                       f"{exc.msg}")], source) from None
@@ -55,7 +60,7 @@ def apply_library(doc: dict[str, Any], source: str) -> dict[str, Any]:
     if not isinstance(uses, list):
         raise ModelError([Problem("uses", "give a list of template names, e.g. [transport_japan]")],
                          source)
-    out = copy.deepcopy(doc)
+    out = dict(doc)  # only top-level sections are replaced, never mutated
     problems = []
     for i, name in enumerate(uses):
         try:

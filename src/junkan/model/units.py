@@ -12,6 +12,8 @@ Engines work in these base units: kg, piece, kgCO2e, MJ, currency unit, year.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 import pint
@@ -67,8 +69,29 @@ def parse_quantity(value: Any, *, default_unit: str | None = None) -> pint.Quant
     return q
 
 
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _factor(unit: str, target: str) -> float | None:
+    """Multiplier from ``unit`` to ``target`` (None when the fast path does not apply)."""
+    try:
+        return float(ureg.Quantity(1.0, unit).to(target).magnitude)
+    except Exception:  # unknown or incompatible unit: the slow path explains the problem
+        return None
+
+
 def to_unit(value: Any, unit: str, *, what: str = "value") -> float:
-    """Parse ``value`` and convert it to ``unit``, returning the magnitude as float."""
+    """Parse ``value`` and convert it to ``unit``, returning the magnitude as float.
+
+    ``"<number> <unit>"`` strings take a cached fast path (one pint conversion per distinct
+    unit string); everything else goes through :func:`parse_quantity`."""
+    if isinstance(value, str):
+        m = _NUMBER_UNIT.match(value)
+        if m and m.group(2):
+            factor = _factor(m.group(2), unit)
+            if factor is not None:
+                return float(m.group(1)) * factor
     q = parse_quantity(value)
     try:
         return float(q.to(unit).magnitude)

@@ -1,0 +1,15 @@
+"""Run every benchmark (``make bench``); results go to benchmarks/results/*.json."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCHES = ["lifecycle_bench.py"]
+
+if __name__ == "__main__":
+    for bench in BENCHES:
+        print(f"== {bench}", flush=True)
+        subprocess.run([sys.executable, str(HERE / bench)], check=True)
