@@ -221,54 +221,25 @@ class Result:
         cur = self.currency
         tbl = c.processes
         imp = self.impacts()
-        n_t, n_n = len(years), len(tbl.names)
-        processes = pd.DataFrame({
-            "year": np.repeat(years, n_n),
-            "process": np.tile(tbl.names, n_t),
-            "actor": np.tile(tbl.actor, n_t),
-            "stage": np.tile(tbl.stage, n_t),
-            "activity_piece": r.activity[:, 0, :].ravel(),
-            "activity_kg": r.activity[:, 1, :].ravel(),
-            "co2e_kg": imp[:, :, 0].ravel(),
-            "energy_MJ": imp[:, :, 1].ravel(),
-            f"cost_{cur}": imp[:, :, 2].ravel(),
-            f"revenue_{cur}": imp[:, :, 3].ravel(),
-        })
-        flows = pd.DataFrame({
-            "year": np.repeat(years, len(c.edges)),
-            "source": np.tile([s for s, _ in c.edges], n_t),
-            "target": np.tile([d for _, d in c.edges], n_t),
-            "mass_kg": r.edges.ravel(),
-        })
-        n_m = len(c.materials)
-        materials = pd.DataFrame({
-            "year": np.repeat(years, n_m),
-            "material": np.tile(c.materials, n_t),
-            "virgin_kg": r.virgin.ravel(),
-            "recycled_kg": r.recycled.ravel(),
-            "secondary_output_kg": r.secondary_output.ravel(),
-        })
+        processes = _long(years, {"process": tbl.names, "actor": tbl.actor,
+                                  "stage": tbl.stage}, {
+            "activity_piece": r.activity[:, 0, :], "activity_kg": r.activity[:, 1, :],
+            "co2e_kg": imp[:, :, 0], "energy_MJ": imp[:, :, 1],
+            f"cost_{cur}": imp[:, :, 2], f"revenue_{cur}": imp[:, :, 3]})
+        flows = _long(years, {"source": [s for s, _ in c.edges],
+                              "target": [d for _, d in c.edges]}, {"mass_kg": r.edges})
+        materials = _long(years, {"material": c.materials}, {
+            "virgin_kg": r.virgin, "recycled_kg": r.recycled,
+            "secondary_output_kg": r.secondary_output})
         tot = materials["virgin_kg"] + materials["recycled_kg"]
         materials["recycled_share"] = np.where(tot > 0, materials["recycled_kg"] /
                                                tot.where(tot > 0, 1), 0.0)
-        n_p = len(c.products)
-        products = pd.DataFrame({
-            "year": np.repeat(years, n_p),
-            "product": np.tile(c.products, n_t),
-            "sales_piece": c.sales.T.ravel(),
-            "new_piece": r.new_products.ravel(),
-            "reused_piece": r.reused_products.ravel(),
-            "retired_piece": r.retired.ravel(),
-            "in_use_piece": r.in_use.ravel(),
-            "in_use_reused_piece": r.in_use_reused.ravel(),
-        })
-        n_q = len(c.parts)
-        parts = pd.DataFrame({
-            "year": np.repeat(years, n_q),
-            "part": np.tile(c.parts, n_t),
-            "made_piece": r.parts_made.ravel(),
-            "reused_piece": r.parts_reused.ravel(),
-        })
+        products = _long(years, {"product": c.products}, {
+            "sales_piece": c.sales.T, "new_piece": r.new_products,
+            "reused_piece": r.reused_products, "retired_piece": r.retired,
+            "in_use_piece": r.in_use, "in_use_reused_piece": r.in_use_reused})
+        parts = _long(years, {"part": c.parts}, {"made_piece": r.parts_made,
+                                                 "reused_piece": r.parts_reused})
         actors = (processes.groupby(["year", "actor"], as_index=False)
                   [["co2e_kg", "energy_MJ", f"cost_{cur}", f"revenue_{cur}"]].sum())
         actors[f"margin_{cur}"] = actors[f"revenue_{cur}"] - actors[f"cost_{cur}"]
@@ -305,6 +276,16 @@ class Result:
             "final_disposal_t": self.sink_kind_kg("landfill") / 1000,
             "in_use_piece": r.in_use.sum(axis=1),
         }
+
+
+def _long(years: np.ndarray, labels: dict[str, list[str]],
+          values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A tidy table: one row per year × label, from (T, n) value arrays."""
+    n = len(next(iter(labels.values())))
+    cols: dict[str, object] = {"year": np.repeat(years, n)}
+    cols.update({k: np.tile(v, len(years)) for k, v in labels.items()})
+    cols.update({k: np.asarray(v).ravel() for k, v in values.items()})
+    return pd.DataFrame(cols)
 
 
 def headline_value(h: Headline, results: dict[str, Result], scenario: str,
