@@ -354,4 +354,6 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
     first = results[baseline]
     return {"model": model_name, "title": title, "baseline": baseline,
             "years": [int(first.years[0]), int(first.years[-1])],
-            "currency": first.currency, "scenarios": scen}
+            "currency": first.currency,
+            "headline_descriptions": {k: h.description for k, h in headlines.items()},
+            "scenarios": scen}
