@@ -228,6 +228,15 @@ def main() -> None:
             "memory_flodym_over_junkan_simulate": mem_fl / mem_sim,
             "memory_flodym_over_junkan_total": mem_fl / max(mem_sim, mem_load),
         }
+    # memory must grow linearly with the number of years (no years × cohorts arrays)
+    scaling = []
+    for n_years in (50, 100, 200, 400):
+        small = load_model(text=json.dumps(generate_model(100, args.parts, args.materials,
+                                                          n_years)), source="scaling.json")
+        _, t, mem = _measure(lambda m=small: simulate(m))
+        scaling.append({"products": 100, "years": n_years, "simulate_s": t,
+                        "simulate_peak_MiB": mem})
+    report["scaling_with_years"] = scaling
     report["targets"] = {"simulate_le_2s": t_sim <= 2.0,
                          "simulate_le_1GiB": mem_sim <= 1024,
                          "load_compile_simulate_le_2s": t_load + t_sim <= 2.0}

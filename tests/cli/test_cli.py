@@ -55,6 +55,18 @@ def test_report_is_offline_html_with_sankey(tmp_path: Path, small: dict) -> None
     assert "https://cdn" not in html and 'src="http' not in html
     assert (out / "plotly.min.js").stat().st_size > 1_000_000
     assert (out / "baseline" / "flows.csv").exists()
+    delta = pd.read_csv(out / "more_collection" / "indicators_vs_baseline.csv")
+    assert (delta["final_disposal_t"] <= 1e-9).all() and delta["final_disposal_t"].min() < 0
+
+
+def test_json_models_are_accepted(tmp_path: Path, small: dict) -> None:
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(small), encoding="utf-8")
+    res = runner.invoke(app, ["compare", str(path), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    more = doc["scenarios"][1]
+    assert more["by_actor_change_vs_baseline"]["recycler"]["co2e_t"] > 0  # collects more
 
 
 def test_schema_command_prints_json_schema() -> None:

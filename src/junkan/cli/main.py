@@ -200,8 +200,12 @@ def compare_cmd(
         if out is not None:
             with _atomic_dir(out) as tmp:
                 (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+                base = results[mf.baseline.baseline_name].tables()["indicators"]
                 for name, res in results.items():
                     _write_tables(res, tmp / name)
+                    delta = res.tables()["indicators"].set_index("year") - base.set_index("year")
+                    delta.reset_index().to_csv(tmp / name / "indicators_vs_baseline.csv",
+                                               index=False)
                 write_report(tmp / "report.html", doc, results)
     except JunkanError as exc:
         _fail(exc)

@@ -333,6 +333,7 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
                         descriptions: dict[str, str | None]) -> dict[str, Any]:
     """The JSON document ``junkan compare --format json`` prints."""
     base_tot = results[baseline].totals()
+    base_actor = results[baseline].by_actor()
     scen = []
     for name, res in results.items():
         tot = res.totals()
@@ -348,6 +349,9 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
             "totals": tot,
             "change_vs_baseline": {k: tot[k] - base_tot[k] for k in tot},
             "by_actor": res.by_actor(),
+            "by_actor_change_vs_baseline": {
+                a: {k: v - base_actor.get(a, {}).get(k, 0.0) for k, v in d.items()}
+                for a, d in res.by_actor().items()},
             "co2e_t_by_stage": res.by_stage(),
             "mass_balance_max_relative_error": res.raw.balance_error,
         })
