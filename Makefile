@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run reports test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Run the main job: simulate and compare both seed case studies, write their reports.
-run: $(STAMP)
-	$(BIN)/junkan validate examples/compressor_magnet.yaml
-	$(BIN)/junkan validate examples/atm_reuse.yaml
+## Run the main job: compare both seed case studies (reports in out/), then start the
+## platform on http://127.0.0.1:8000 with the embedded SQLite store (var/junkan.db), seeded.
+run: reports
+	$(BIN)/junkan serve --seed --host 127.0.0.1 --port 8000
+
+reports: $(STAMP)
 	$(BIN)/junkan compare examples/compressor_magnet.yaml --out $(OUT)/compressor_magnet
 	$(BIN)/junkan compare examples/atm_reuse.yaml --out $(OUT)/atm_reuse
 	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html"
@@ -39,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) var .pytest_cache .mypy_cache .ruff_cache

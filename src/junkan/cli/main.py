@@ -17,7 +17,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,6 +29,7 @@ from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.report import write_report
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.schema import LifecycleModel
+from junkan.lifecycle.summary import jsonable
 from junkan.model.errors import JunkanError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -91,18 +91,6 @@ def _atomic_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(backup, ignore_errors=True)
     else:
         tmp.rename(target)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def _write_tables(result: Result, folder: Path) -> None:
@@ -168,7 +156,7 @@ def simulate_cmd(
         if out is not None:
             with _atomic_dir(out) as tmp:
                 _write_tables(result, tmp)
-                (tmp / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2,
+                (tmp / "summary.json").write_text(json.dumps(jsonable(summary), indent=2,
                                                              ensure_ascii=False))
     except JunkanError as exc:
         _fail(exc)
@@ -196,7 +184,7 @@ def compare_cmd(
         with _progress("simulating", sys.stderr.isatty() and format == Format.table) as cb:
             for name in mf.scenarios:
                 results[name] = simulate(mf, name, cb)
-        doc = _jsonable(compare_scenarios(mf, results))
+        doc = jsonable(compare_scenarios(mf, results))
         if out is not None:
             with _atomic_dir(out) as tmp:
                 (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -226,7 +214,7 @@ def report(
     mf = _load(model)
     try:
         results = {name: simulate(mf, name) for name in mf.scenarios}
-        doc = _jsonable(compare_scenarios(mf, results))
+        doc = jsonable(compare_scenarios(mf, results))
         with _atomic_dir(out) as tmp:
             write_report(tmp / "report.html", doc, results)
     except JunkanError as exc:
@@ -250,6 +238,33 @@ def library() -> None:
     """List the library templates a model can import with ``uses:``."""
     for name in library_names():
         out_console.print(name)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    seed: Annotated[bool, typer.Option(help="Create the demo organisations, users and "
+                                            "example models if missing.")] = False,
+    database_url: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL (default: $JUNKAN_DATABASE_URL or sqlite:///var/junkan.db).")]
+    = None,
+) -> None:
+    """Start the API and web UI (OpenAPI at /docs)."""
+    import uvicorn
+
+    from junkan.api import create_app
+    from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+    from junkan.store.db import Settings
+
+    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    application = create_app(settings, seed=seed)
+    console.print(f"junkan on [bold]http://{host}:{port}/[/bold]  (API docs: /docs, "
+                  f"store: {settings.database_url})", highlight=False)
+    if seed:
+        console.print(f"sign in as [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]",
+                      highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="info")
 
 
 def main() -> None:  # pragma: no cover

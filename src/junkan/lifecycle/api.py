@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from junkan.lifecycle.loader import (
     read_document,
     scenario_document,
     scenario_names,
+    set_path,
     validate,
 )
 from junkan.lifecycle.results import Result, comparison_document
@@ -77,6 +79,49 @@ def load_model(path: str | Path | None = None, *, text: str | None = None,
     if problems:
         raise ModelError(problems, src)
     return mf
+
+
+def compile_scenario(text: str, scenario: str | None = None,
+                     overrides: dict[str, Any] | None = None, *,
+                     source: str = "<model>") -> Compiled:
+    """Compile one scenario of a model document, with extra ``overrides`` (document path →
+    value) applied on top — e.g. parameters edited in a form. Raises :class:`ModelError`."""
+    raw = apply_library(parse_document(text, source=source), source)
+    name = scenario or str(raw.get("baseline_name") or "baseline")
+    doc = scenario_document(raw, name, source)
+    if overrides:
+        doc = copy.deepcopy(doc)
+        for key, value in overrides.items():
+            try:
+                set_path(doc, key, value)
+            except (KeyError, ValueError):
+                raise ModelError([Problem(key, "no such parameter in the model; give a "
+                                               "document path such as "
+                                               "products.x.eol.collection.rate")],
+                                 source) from None
+    return compile_model(validate(doc, source, name))
+
+
+def editable_parameters(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """Shares and rates of a model document (the values a scenario form edits), with paths."""
+    keys = {"rate", "share", "pass_rate", "replacement_rate"}
+    out: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                p = f"{path}.{k}" if path else str(k)
+                if k in keys and isinstance(v, int | float) and not isinstance(v, bool):
+                    out.append({"path": p, "value": float(v)})
+                else:
+                    walk(v, p)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+
+    for section in ("products", "parts"):
+        walk(raw.get(section) or {}, section)
+    return out
 
 
 def simulate(model: ModelFile, scenario: str | None = None,

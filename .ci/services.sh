@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install (if missing) and start the services the tests need: PostgreSQL and Chromium.
+# Prints the export line for JUNKAN_TEST_POSTGRES_URL. Idempotent; needs root (apt, su).
+set -euo pipefail
+need=()
+command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
+  || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+ver=$(ls /usr/lib/postgresql | sort -V | tail -1)
+pg_lsclusters -h | grep -q "^$ver main" || pg_createcluster "$ver" main >&2
+pg_ctlcluster "$ver" main start >&2 2>/dev/null || true
+for _ in $(seq 1 30); do
+  su postgres -c "pg_isready -q -h 127.0.0.1" && break
+  sleep 1
+done
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='junkan'\"" | grep -q 1 \
+  || su postgres -c "psql -qc \"CREATE ROLE junkan LOGIN SUPERUSER PASSWORD 'junkan'\"" >&2
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='junkan_test'\"" | grep -q 1 \
+  || su postgres -c "createdb -O junkan junkan_test" >&2
+echo "export JUNKAN_TEST_POSTGRES_URL=postgresql+psycopg://junkan:junkan@127.0.0.1:5432/junkan_test"

@@ -1,0 +1,389 @@
+"""The junkan service: JSON API under ``/api``, OAuth2 token endpoint at ``/oauth/token``,
+the web UI at ``/``; OpenAPI at ``/docs``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import Body, FastAPI, Form, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from junkan.api.auth import SESSION_COOKIE, CurrentUser, StoreDep, basic_credentials
+from junkan.api.jobs import JobRunner
+from junkan.lifecycle import compare as compare_scenarios
+from junkan.lifecycle.api import compile_scenario, editable_parameters, load_model
+from junkan.lifecycle.loader import apply_library, parse_document
+from junkan.lifecycle.summary import jsonable
+from junkan.model.errors import JunkanError, ModelError
+from junkan.store.db import Database, Settings
+from junkan.store.repo import Store
+from junkan.store.tables import ModelRecord, Run
+
+WEB = resources.files("junkan.web") / "static"
+
+
+class ModelOut(BaseModel):
+    id: str
+    name: str
+    title: str | None
+    latest_version: int
+    owner: bool
+    updated_at: str
+
+
+class RunIn(BaseModel):
+    scenario: str | None = None
+    version: int | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    """Document path → value, applied on top of the scenario."""
+
+
+class RunOut(BaseModel):
+    id: str
+    model_id: str
+    version: int
+    scenario: str
+    overrides: dict[str, Any]
+    status: str
+    progress: float
+    error: str | None
+    created_at: str
+    finished_at: str | None
+
+
+class Login(BaseModel):
+    email: str
+    password: str
+
+
+def _iso(dt: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes; they were stored as UTC)."""
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
+
+
+def _model_out(rec: ModelRecord, org_id: str) -> ModelOut:
+    return ModelOut(id=rec.id, name=rec.name, title=rec.title,
+                    latest_version=rec.latest_version, owner=rec.org_id == org_id,
+                    updated_at=_iso(rec.updated_at) or "")
+
+
+def _run_out(run: Run) -> RunOut:
+    return RunOut(id=run.id, model_id=run.model_id, version=run.version,
+                  scenario=run.scenario, overrides=run.overrides or {}, status=run.status,
+                  progress=run.progress, error=run.error, created_at=_iso(run.created_at) or "",
+                  finished_at=_iso(run.finished_at))
+
+
+def _problems(exc: ModelError) -> JSONResponse:
+    return JSONResponse(status_code=422, content={
+        "message": "the model is invalid",
+        "errors": [{"path": p.path, "message": p.message} for p in exc.problems]})
+
+
+NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+
+
+async def _read_upload(request: Request) -> tuple[str, str]:
+    """Model text and format from a raw body (YAML/JSON) or a multipart ``file`` field."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form()
+        up = form.get("file")
+        if up is None or isinstance(up, str):
+            raise HTTPException(400, "multipart upload needs a 'file' field")
+        data = await up.read()
+        name = up.filename or ""
+    else:
+        data, name = await request.body(), ""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "the model must be UTF-8 text (YAML or JSON)") from None
+    if not text.strip():
+        raise HTTPException(400, "empty body: send a YAML or JSON model")
+    fmt = "json" if "json" in ctype or name.endswith(".json") or \
+        text.lstrip().startswith("{") else "yaml"
+    return text, fmt
+
+
+def _validated(text: str, fmt: str, source: str) -> tuple[str, str | None]:
+    """Validate every scenario; return the model name and title (raises ModelError)."""
+    mf = load_model(text=text, source=source)
+    return mf.name, mf.baseline.title
+
+
+def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastAPI:
+    settings = settings or Settings()
+    db = Database(settings.database_url)
+    store = Store(db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db.migrate()
+        store.fail_interrupted()
+        if seed:
+            from junkan.api.seed import seed_demo
+
+            seed_demo(store)
+        app.state.jobs = JobRunner(store, settings.workers)
+        yield
+        app.state.jobs.shutdown()
+
+    app = FastAPI(title="junkan", version="0.1.0", lifespan=lifespan,
+                  description="Circular-economy platform: lifecycle models, runs, results.")
+    app.state.store = store
+    app.state.settings = settings
+
+    @app.exception_handler(ModelError)
+    async def _model_error(_: Request, exc: ModelError) -> JSONResponse:
+        return _problems(exc)
+
+    @app.exception_handler(JunkanError)
+    async def _junkan_error(_: Request, exc: JunkanError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"message": str(exc)})
+
+    # ---- authentication --------------------------------------------------------------------
+    @app.post("/oauth/token", tags=["auth"])
+    def token(request: Request, s: StoreDep,
+              grant_type: Annotated[str, Form()],
+              client_id: Annotated[str | None, Form()] = None,
+              client_secret: Annotated[str | None, Form()] = None) -> JSONResponse:
+        """OAuth2 client-credentials grant (RFC 6749 §4.4); credentials by HTTP Basic or form."""
+        if grant_type != "client_credentials":
+            return JSONResponse(status_code=400, content={"error": "unsupported_grant_type"})
+        basic = basic_credentials(request)
+        cid, secret = basic if basic else (client_id, client_secret)
+        user = s.client_user(cid or "", secret or "") if cid and secret else None
+        if user is None:
+            return JSONResponse(status_code=401, content={"error": "invalid_client"},
+                                headers={"WWW-Authenticate": "Basic"})
+        tok = s.issue_token(user.id, "bearer", settings.token_ttl_seconds)
+        return JSONResponse({"access_token": tok, "token_type": "bearer",
+                             "expires_in": settings.token_ttl_seconds},
+                            headers={"Cache-Control": "no-store"})
+
+    @app.post("/api/session", tags=["auth"])
+    def login(body: Login, s: StoreDep, response: Response) -> dict[str, Any]:
+        user = s.authenticate(body.email, body.password)
+        if user is None:
+            raise HTTPException(401, "wrong e-mail or password")
+        tok = s.issue_token(user.id, "session", settings.session_ttl_seconds)
+        response.set_cookie(SESSION_COOKIE, tok, httponly=True, samesite="strict",
+                            max_age=settings.session_ttl_seconds, path="/")
+        return {"email": user.email, "name": user.display_name}
+
+    @app.delete("/api/session", tags=["auth"])
+    def logout(request: Request, s: StoreDep, response: Response) -> dict[str, str]:
+        tok = request.cookies.get(SESSION_COOKIE)
+        if tok:
+            s.revoke_token(tok)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return {"status": "signed out"}
+
+    @app.get("/api/me", tags=["auth"])
+    def me(user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+        with s.db.session() as ses:
+            from junkan.store.tables import Organisation
+
+            org = ses.get(Organisation, user.org_id)
+        return {"email": user.email, "name": user.display_name,
+                "organisation": org.name if org else None}
+
+    @app.post("/api/clients", tags=["auth"], status_code=201)
+    def new_client(user: CurrentUser, s: StoreDep,
+                   name: Annotated[str, Body(embed=True)] = "api") -> dict[str, str]:
+        """Create OAuth2 client credentials acting as you (the secret is shown once)."""
+        cid, secret = s.create_client(user.id, name)
+        return {"client_id": cid, "client_secret": secret}
+
+    # ---- models ----------------------------------------------------------------------------
+    @app.get("/api/models", tags=["models"])
+    def list_models(user: CurrentUser, s: StoreDep) -> list[ModelOut]:
+        return [_model_out(m, user.org_id) for m in s.list_models(user.org_id)]
+
+    @app.post("/api/models", tags=["models"], status_code=201,
+              openapi_extra={"requestBody": {"content": {
+                  "application/yaml": {"schema": {"type": "string"}},
+                  "application/json": {"schema": {"type": "object"}},
+                  "multipart/form-data": {"schema": {"type": "object", "properties": {
+                      "file": {"type": "string", "format": "binary"}}}}}}})
+    async def upload_model(request: Request, user: CurrentUser, s: StoreDep) -> ModelOut:
+        """Upload a model (YAML or JSON); invalid models get 422 with each error's path."""
+        text, fmt = await _read_upload(request)
+        name, title = _validated(text, fmt, "upload")
+        rec = s.create_model(user, name, title, text, fmt)
+        return _model_out(rec, user.org_id)
+
+    @app.get("/api/models/{model_id}", tags=["models"])
+    def read_model(model_id: str, user: CurrentUser, s: StoreDep,
+                   version: int | None = None) -> dict[str, Any]:
+        rec = s.get_model(user.org_id, model_id)
+        mv = s.get_version(user.org_id, model_id, version)
+        if rec is None or mv is None:
+            raise NOT_FOUND
+        raw = apply_library(parse_document(mv.content, source=rec.name), rec.name)
+        mf = load_model(text=mv.content, source=rec.name)
+        return {**_model_out(rec, user.org_id).model_dump(), "version": mv.version,
+                "format": mv.format, "content": mv.content, "scenarios": mf.scenarios,
+                "headline": list(mf.baseline.headline), "parameters": editable_parameters(raw),
+                "graph": value_network(mf)}
+
+    @app.put("/api/models/{model_id}", tags=["models"])
+    async def save_version(model_id: str, request: Request, user: CurrentUser,
+                           s: StoreDep) -> ModelOut:
+        """Save a new version (the previous ones are kept)."""
+        if s.get_model(user.org_id, model_id) is None:
+            raise NOT_FOUND
+        text, fmt = await _read_upload(request)
+        name, title = _validated(text, fmt, "upload")
+        rec = s.add_version(user, model_id, name, title, text, fmt)
+        if rec is None:
+            raise NOT_FOUND  # visible (shared) but not owned
+        return _model_out(rec, user.org_id)
+
+    @app.get("/api/models/{model_id}/versions", tags=["models"])
+    def versions(model_id: str, user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
+        vs = s.list_versions(user.org_id, model_id)
+        if vs is None:
+            raise NOT_FOUND
+        return [{"version": v.version, "created_by": v.created_by,
+                 "created_at": _iso(v.created_at), "format": v.format} for v in vs]
+
+    @app.delete("/api/models/{model_id}", tags=["models"], status_code=204)
+    def delete_model(model_id: str, user: CurrentUser, s: StoreDep) -> Response:
+        if not s.delete_model(user, model_id):
+            raise NOT_FOUND
+        return Response(status_code=204)
+
+    @app.post("/api/models/{model_id}/shares", tags=["models"], status_code=201)
+    def share(model_id: str, user: CurrentUser, s: StoreDep,
+              organisation: Annotated[str, Body(embed=True)]) -> dict[str, str]:
+        """Share a model (read and run) with another organisation, by its name."""
+        ok = s.share_model(user, model_id, organisation)
+        if ok is None:
+            raise NOT_FOUND
+        if ok is False:
+            raise HTTPException(422, f"no organisation named {organisation!r}")
+        return {"status": "shared", "organisation": organisation}
+
+    @app.get("/api/models/{model_id}/compare", tags=["models"])
+    def compare(model_id: str, user: CurrentUser, s: StoreDep,
+                version: int | None = None) -> dict[str, Any]:
+        """Simulate every scenario of the model and compare them side by side."""
+        mv = s.get_version(user.org_id, model_id, version)
+        if mv is None:
+            raise NOT_FOUND
+        return dict(jsonable(compare_scenarios(load_model(text=mv.content, source=model_id))))
+
+    # ---- runs ------------------------------------------------------------------------------
+    @app.post("/api/models/{model_id}/runs", tags=["runs"], status_code=202)
+    def start_run(model_id: str, body: RunIn, request: Request, user: CurrentUser,
+                  s: StoreDep) -> RunOut:
+        """Start a simulation in the background; poll ``/api/runs/{id}`` for progress."""
+        mv = s.get_version(user.org_id, model_id, body.version)
+        if mv is None:
+            raise NOT_FOUND
+        compiled = compile_scenario(mv.content, body.scenario, body.overrides or None,
+                                    source=model_id)  # 422 before anything is queued
+        scenario = body.scenario or compiled.model.baseline_name
+        run = s.create_run(user, model_id, mv.version, scenario, body.overrides)
+        request.app.state.jobs.submit(run.id)
+        return _run_out(run)
+
+    @app.get("/api/runs", tags=["runs"])
+    def list_runs(user: CurrentUser, s: StoreDep,
+                  model_id: str | None = None) -> list[RunOut]:
+        return [_run_out(r) for r in s.list_runs(user.org_id, model_id)]
+
+    @app.get("/api/runs/{run_id}", tags=["runs"])
+    def get_run(run_id: str, user: CurrentUser, s: StoreDep) -> RunOut:
+        run = s.get_run(user.org_id, run_id)
+        if run is None:
+            raise NOT_FOUND
+        return _run_out(run)
+
+    @app.get("/api/runs/{run_id}/result", tags=["runs"])
+    def run_result(run_id: str, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+        res = s.run_result(user.org_id, run_id)
+        if res is None:
+            run = s.get_run(user.org_id, run_id)
+            if run is None:
+                raise NOT_FOUND
+            raise HTTPException(409, f"run is {run.status}; no result yet")
+        return res
+
+    @app.get("/api/runs/{run_id}/tables/{name}", tags=["runs"])
+    def run_table(run_id: str, name: str, user: CurrentUser, s: StoreDep,
+                  format: Annotated[str, Query(pattern="^(csv|parquet|json)$")] = "csv"
+                  ) -> Response:
+        """A result table (processes, flows, materials, products, parts, actors,
+        indicators) as CSV, Parquet or JSON records."""
+        blob = s.run_table(user.org_id, run_id, name)
+        if blob is None:
+            raise NOT_FOUND
+        if format == "parquet":
+            return Response(blob, media_type="application/vnd.apache.parquet", headers={
+                "Content-Disposition": f'attachment; filename="{name}.parquet"'})
+        df = pd.read_parquet(io.BytesIO(blob))
+        if format == "json":
+            return Response(df.to_json(orient="records"), media_type="application/json")
+        return Response(df.to_csv(index=False), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "database": db.dialect}
+
+    # ---- web UI ----------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        with resources.as_file(WEB / "index.html") as path:
+            return FileResponse(path, media_type="text/html")
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        with resources.as_file(resources.files("plotly") / "package_data" /
+                               "plotly.min.js") as path:
+            return FileResponse(path, media_type="text/javascript")
+
+    with resources.as_file(WEB) as web_dir:
+        app.mount("/static", StaticFiles(directory=web_dir), name="static")
+    return app
+
+
+def value_network(mf: Any) -> dict[str, Any]:
+    """Nodes and edges of the baseline's value network: materials → parts → products
+    (BOM), then the stage flows of the loops."""
+    c = mf.compiled[mf.baseline.baseline_name]
+    m = c.model
+    nodes: list[dict[str, str]] = []
+    edges: list[dict[str, str]] = []
+    for name in m.materials:
+        nodes.append({"id": f"material:{name}", "label": name, "kind": "material"})
+    for name, part in m.parts.items():
+        nodes.append({"id": f"part:{name}", "label": part.title or name, "kind": "part"})
+    for name, prod in m.products.items():
+        nodes.append({"id": f"product:{name}", "label": prod.title or name, "kind": "product"})
+    for kind, items in (("part", m.parts), ("product", m.products)):
+        for name, item in items.items():
+            for line in item.bom:
+                src = f"part:{line.part}" if line.part else f"material:{line.material}"
+                edges.append({"source": src, "target": f"{kind}:{name}", "kind": "bom"})
+    stage_nodes = {n for e in c.edges for n in e}
+    for n in sorted(stage_nodes):
+        nodes.append({"id": f"stage:{n}", "label": n, "kind": "stage"})
+    for a, b in c.edges:
+        edges.append({"source": f"stage:{a}", "target": f"stage:{b}", "kind": "flow"})
+    for name in m.products:
+        edges.append({"source": f"product:{name}", "target": "stage:Use", "kind": "flow"})
+    return {"nodes": nodes, "edges": edges}

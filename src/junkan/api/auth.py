@@ -1,0 +1,57 @@
+"""Authentication: OAuth2 client-credentials bearer tokens (as PACT uses) and browser
+sessions (HttpOnly cookie + a custom header on unsafe requests, which cross-site pages cannot
+send without a CORS preflight)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from junkan.store.repo import Store
+from junkan.store.tables import User
+
+SESSION_COOKIE = "junkan_session"
+CSRF_HEADER = "x-junkan-csrf"
+SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def current_user(request: Request, store: Annotated[Store, Depends(get_store)]) -> User:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = store.token_user(header[7:].strip(), "bearer")
+        if user is not None:
+            return user
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token",
+                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        user = store.token_user(cookie, "session")
+        if user is not None:
+            if request.method not in SAFE and request.headers.get(CSRF_HEADER) != "1":
+                raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                    f"missing {CSRF_HEADER} header on a session request")
+            return user
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in or send a bearer token",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, pw = base64.b64decode(header[6:]).decode().partition(":")
+    except Exception:
+        return None
+    return user, pw
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+StoreDep = Annotated[Store, Depends(get_store)]

@@ -1,0 +1,247 @@
+// junkan web UI: a small single-page app over the JSON API (no framework, no CDN).
+"use strict";
+
+const state = { lang: localStorage.getItem("junkan.lang") || "en", msg: {}, model: null };
+const $ = (sel) => document.querySelector(sel);
+
+async function loadLang(lang) {
+  const res = await fetch(`/static/i18n/${lang}.json`);
+  state.msg = await res.json();
+  state.lang = lang;
+  localStorage.setItem("junkan.lang", lang);
+  document.documentElement.lang = lang;
+  $("#lang").value = lang;
+  document.querySelectorAll("[data-i18n]").forEach((el) => {
+    const key = el.dataset.i18n;
+    if (state.msg[key]) el.textContent = state.msg[key];
+  });
+}
+const t = (key, vars = {}) =>
+  (state.msg[key] || key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
+
+async function api(path, opts = {}) {
+  const headers = Object.assign({ "X-Junkan-CSRF": "1" }, opts.headers || {});
+  const res = await fetch(path, Object.assign({ credentials: "same-origin" }, opts, { headers }));
+  if (res.status === 401 && !path.startsWith("/api/session")) {
+    location.hash = "#/login";
+    throw new Error("unauthorised");
+  }
+  return res;
+}
+
+function show(view) {
+  for (const id of ["login", "models", "model"]) $(`#view-${id}`).hidden = id !== view;
+  $("#main").focus();
+}
+
+function fmt(v) {
+  if (typeof v !== "number") return v ?? "–";
+  if (Math.abs(v) >= 1e4) return v.toLocaleString(state.lang, { maximumFractionDigits: 0 });
+  return v.toLocaleString(state.lang, { maximumSignificantDigits: 4 });
+}
+
+// ---- sign in ----------------------------------------------------------------------------
+$("#login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const res = await api("/api/session", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email: $("#email").value, password: $("#password").value }) });
+  if (!res.ok) { $("#login-error").textContent = t("wrongLogin"); return; }
+  $("#login-error").textContent = "";
+  location.hash = "#/models";
+});
+$("#logout").addEventListener("click", async () => {
+  await api("/api/session", { method: "DELETE" });
+  location.hash = "#/login";
+});
+$("#lang").addEventListener("change", async (ev) => { await loadLang(ev.target.value); route(); });
+
+async function whoami() {
+  const res = await fetch("/api/me", { credentials: "same-origin" });
+  if (!res.ok) { $("#who").textContent = ""; $("#logout").hidden = true; return null; }
+  const me = await res.json();
+  $("#who").textContent = `${me.name} (${me.organisation})`;
+  $("#logout").hidden = false;
+  return me;
+}
+
+// ---- models -----------------------------------------------------------------------------
+async function showModels() {
+  show("models");
+  const rows = await (await api("/api/models")).json();
+  const body = $("#models-table tbody");
+  body.replaceChildren(...rows.map((m) => {
+    const tr = document.createElement("tr");
+    const a = document.createElement("a");
+    a.href = `#/models/${m.id}`; a.textContent = m.name;
+    const cells = [a, m.title || "", String(m.latest_version), m.owner ? t("own") : t("shared")];
+    for (const c of cells) { const td = document.createElement("td"); td.append(c); tr.append(td); }
+    return tr;
+  }));
+}
+
+$("#upload-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = $("#upload-file").files[0];
+  if (!file) return;
+  const fd = new FormData(); fd.append("file", file);
+  const res = await api("/api/models", { method: "POST", body: fd });
+  const list = $("#upload-errors"); list.replaceChildren();
+  if (res.status === 422) {
+    const body = await res.json();
+    $("#upload-status").textContent = t("invalidModel");
+    for (const e of body.errors) {
+      const li = document.createElement("li");
+      const code = document.createElement("code"); code.textContent = e.path || "(document)";
+      li.append(code, ": " + e.message); list.append(li);
+    }
+    return;
+  }
+  if (!res.ok) { $("#upload-status").textContent = (await res.json()).detail || res.statusText; return; }
+  $("#upload-status").textContent = t("uploaded");
+  showModels();
+});
+
+// ---- one model --------------------------------------------------------------------------
+async function showModel(id) {
+  show("model");
+  $("#results").hidden = true; $("#comparison").hidden = true;
+  const res = await api(`/api/models/${id}`);
+  if (!res.ok) { $("#model-title").textContent = "404"; return; }
+  const m = await res.json();
+  state.model = m;
+  $("#model-title").textContent = m.title || m.name;
+  $("#scenario").replaceChildren(...m.scenarios.map((s) => new Option(s, s)));
+  const fs = $("#params");
+  fs.querySelectorAll(".param").forEach((n) => n.remove());
+  m.parameters.forEach((p, i) => {
+    const div = document.createElement("div"); div.className = "param";
+    const label = document.createElement("label"); label.htmlFor = `param-${i}`; label.textContent = p.path;
+    const input = document.createElement("input");
+    Object.assign(input, { id: `param-${i}`, type: "number", min: 0, max: 1, step: "any", value: p.value });
+    input.dataset.path = p.path; input.dataset.original = p.value;
+    div.append(label, input); fs.append(div);
+  });
+  drawNetwork(m.graph);
+}
+
+function drawNetwork(graph) {
+  if (!window.Plotly) return;
+  const ids = graph.nodes.map((n) => n.id);
+  const colour = { material: "#8d6e63", part: "#42a5f5", product: "#0b6e4f", stage: "#9e9e9e" };
+  Plotly.react("network", [{
+    type: "sankey", arrangement: "snap",
+    node: { label: graph.nodes.map((n) => n.label), color: graph.nodes.map((n) => colour[n.kind]), pad: 10 },
+    link: { source: graph.edges.map((e) => ids.indexOf(e.source)), target: graph.edges.map((e) => ids.indexOf(e.target)),
+            value: graph.edges.map(() => 1), color: graph.edges.map((e) => e.kind === "bom" ? "rgba(66,165,245,.35)" : "rgba(120,120,120,.3)") },
+  }], { height: 420, margin: { l: 10, r: 10, t: 10, b: 10 } }, { displaylogo: false, responsive: true });
+}
+
+function overrides() {
+  const out = {};
+  document.querySelectorAll("#params input").forEach((inp) => {
+    if (Number(inp.value) !== Number(inp.dataset.original)) out[inp.dataset.path] = Number(inp.value);
+  });
+  return out;
+}
+
+$("#run-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const m = state.model; if (!m) return;
+  $("#run-errors").replaceChildren(); $("#progress").value = 0;
+  $("#run").disabled = true;
+  try {
+    const res = await api(`/api/models/${m.id}/runs`, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ scenario: $("#scenario").value, overrides: overrides() }) });
+    if (res.status === 422) {
+      for (const e of (await res.json()).errors) {
+        const li = document.createElement("li"); li.textContent = `${e.path}: ${e.message}`; $("#run-errors").append(li);
+      }
+      return;
+    }
+    let run = await res.json();
+    while (run.status === "queued" || run.status === "running") {
+      $("#run-status").textContent = t(run.status); $("#progress").value = run.progress;
+      await new Promise((r) => setTimeout(r, 250));
+      run = await (await api(`/api/runs/${run.id}`)).json();
+    }
+    $("#progress").value = run.status === "succeeded" ? 1 : 0;
+    if (run.status !== "succeeded") { $("#run-status").textContent = `${t("failed")} ${run.error}`; return; }
+    $("#run-status").textContent = t("succeeded");
+    await showResult(run.id);
+  } finally { $("#run").disabled = false; }
+});
+
+async function showResult(runId) {
+  const r = await (await api(`/api/runs/${runId}/result`)).json();
+  const cards = [];
+  for (const key of ["co2e_t", "virgin_input_t", "recycled_share", "circular_inflow_share", "reuse_rate", "recycling_rate", "final_disposal_t"]) {
+    cards.push([t(`card.${key}`), r.totals[key], key]);
+  }
+  for (const [mat, share] of Object.entries(r.recycled_share_by_material_total)) {
+    if (share > 0) cards.push([t("card.recycledShareOf", { m: mat }), share, `recycled_share_${mat}`]);
+  }
+  $("#cards").replaceChildren(...cards.map(([label, value, key]) => {
+    const div = document.createElement("div"); div.className = "card"; div.dataset.key = key;
+    const l = document.createElement("div"); l.className = "label"; l.textContent = label;
+    const v = document.createElement("div"); v.className = "value"; v.textContent = fmt(value);
+    div.append(l, v); return div;
+  }));
+  $("#results").hidden = false;
+  if (window.Plotly) {
+    const traces = ["co2e_t", "virgin_input_t", "final_disposal_t"].map((k) => ({ x: r.years, y: r.indicators[k], name: t(`card.${k}`), mode: "lines" }));
+    Plotly.react("series", traces, { title: t("chart.series"), height: 340, legend: { orientation: "h" } }, { displaylogo: false, responsive: true });
+    const names = [...new Set(r.sankey.flatMap((l) => [l.source, l.target]))];
+    Plotly.react("sankey", [{ type: "sankey", valueformat: ",.0f", valuesuffix: " t",
+      node: { label: names, pad: 12 }, link: { source: r.sankey.map((l) => names.indexOf(l.source)),
+      target: r.sankey.map((l) => names.indexOf(l.target)), value: r.sankey.map((l) => l.mass_t) } }],
+      { title: t("chart.sankey"), height: 460 }, { displaylogo: false, responsive: true });
+  }
+  const tables = ["indicators", "materials", "processes", "flows", "products", "parts", "actors"];
+  $("#downloads").replaceChildren(...tables.map((name) => {
+    const li = document.createElement("li");
+    for (const f of ["csv", "parquet"]) {
+      const a = document.createElement("a"); a.href = `/api/runs/${runId}/tables/${name}?format=${f}`;
+      a.textContent = `${name}.${f}`; a.download = `${name}.${f}`; li.append(a, " ");
+    }
+    return li;
+  }));
+}
+
+$("#compare").addEventListener("click", async () => {
+  const m = state.model; if (!m) return;
+  $("#run-status").textContent = t("running");
+  const doc = await (await api(`/api/models/${m.id}/compare`)).json();
+  $("#run-status").textContent = t("succeeded");
+  const table = $("#compare-table");
+  const head = document.createElement("tr");
+  for (const h of [t("figure"), ...doc.scenarios.map((s) => s.name)]) {
+    const th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.append(th);
+  }
+  const rows = [];
+  const keys = [...new Set(doc.scenarios.flatMap((s) => Object.keys(s.headline)))];
+  for (const k of keys) rows.push([k, doc.scenarios.map((s) => s.headline[k])]);
+  for (const k of ["co2e_t", "virgin_input_t", "recycled_share", "reuse_rate", "final_disposal_t"])
+    rows.push([t(`card.${k}`), doc.scenarios.map((s) => s.totals[k])]);
+  const body = rows.map(([k, vals]) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th"); th.scope = "row"; th.textContent = k; tr.append(th);
+    for (const v of vals) { const td = document.createElement("td"); td.className = "num"; td.textContent = fmt(v); tr.append(td); }
+    return tr;
+  });
+  const thead = document.createElement("thead"); thead.append(head);
+  const tbody = document.createElement("tbody"); tbody.append(...body);
+  table.replaceChildren(thead, tbody);
+  $("#comparison").hidden = false;
+});
+
+// ---- routing ----------------------------------------------------------------------------
+async function route() {
+  const hash = location.hash || "#/models";
+  if (hash === "#/login") { await whoami(); show("login"); return; }
+  const me = await whoami();
+  if (!me) { location.hash = "#/login"; return; }
+  const m = hash.match(/^#\/models\/(\w+)$/);
+  if (m) await showModel(m[1]); else await showModels();
+}
+window.addEventListener("hashchange", route);
+window.addEventListener("DOMContentLoaded", async () => { await loadLang(state.lang); route(); });

@@ -1,0 +1,169 @@
+"""The service's API: models, versions, runs, results, compare, authentication."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import yaml
+from fastapi.testclient import TestClient
+
+from junkan.api import create_app
+from junkan.store.db import Settings
+from junkan.store.repo import Store
+from tests.api.conftest import demo_tokens, login, wait_run
+from tests.conftest import SMALL
+
+
+def _small_yaml(name: str = "small") -> str:
+    doc = dict(SMALL)
+    doc["name"] = name
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def test_upload_read_version_delete(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    res = app_client.post("/api/models", content=_small_yaml(), headers={
+        **a, "Content-Type": "application/yaml"})
+    assert res.status_code == 201, res.text
+    mid = res.json()["id"]
+    got = app_client.get(f"/api/models/{mid}", headers=a).json()
+    assert got["scenarios"] == ["baseline", "more_collection"]
+    assert any(p["path"] == "products.widget.eol.collection.rate" for p in got["parameters"])
+    assert {"nodes", "edges"} <= set(got["graph"])
+    # a new version keeps the previous one
+    res = app_client.put(f"/api/models/{mid}", content=_small_yaml("small2"),
+                         headers={**a, "Content-Type": "application/yaml"})
+    assert res.status_code == 200 and res.json()["latest_version"] == 2
+    versions = app_client.get(f"/api/models/{mid}/versions", headers=a).json()
+    assert [v["version"] for v in versions] == [1, 2]
+    v1 = app_client.get(f"/api/models/{mid}?version=1", headers=a).json()
+    assert "name: small\n" in v1["content"]
+    assert app_client.delete(f"/api/models/{mid}", headers=a).status_code == 204
+    assert app_client.get(f"/api/models/{mid}", headers=a).status_code == 404
+
+
+def test_multipart_and_json_uploads(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    res = app_client.post("/api/models", headers=a,
+                          files={"file": ("m.yaml", _small_yaml().encode(), "application/yaml")})
+    assert res.status_code == 201, res.text
+    import json
+
+    res = app_client.post("/api/models", content=json.dumps({**SMALL, "name": "js"}),
+                          headers={**a, "Content-Type": "application/json"})
+    assert res.status_code == 201, res.text
+
+
+def test_invalid_model_is_422_with_document_paths(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    doc = yaml.safe_load(_small_yaml())
+    doc["products"]["widget"]["bom"][1]["mass"] = "-5 kg"
+    doc["parts"]["magnet"]["bom"].append({"part": "motor"})
+    res = app_client.post("/api/models", content=yaml.safe_dump(doc),
+                          headers={**a, "Content-Type": "application/yaml"})
+    assert res.status_code == 422
+    paths = {e["path"] for e in res.json()["errors"]}
+    assert "products.widget.bom[1].mass" in paths
+    before = app_client.get("/api/models", headers=a).json()
+    assert all(m["name"] != "small" for m in before)  # nothing stored
+
+
+def test_run_in_background_and_fetch_results(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    models = {m["name"]: m["id"] for m in app_client.get("/api/models", headers=a).json()}
+    mid = models["compressor_magnet"]
+    res = app_client.post(f"/api/models/{mid}/runs", headers=a, json={"scenario": "B"})
+    assert res.status_code == 202
+    run = wait_run(app_client, res.json()["id"], a)
+    assert run["status"] == "succeeded" and run["progress"] == 1.0
+    result = app_client.get(f"/api/runs/{run['id']}/result", headers=a).json()
+    share_b = result["recycled_share_by_material_total"]["rare_earth"]
+    assert 0.3 < share_b < 0.5
+    # more end-of-life collection, more recycled rare earth
+    res = app_client.post(f"/api/models/{mid}/runs", headers=a, json={
+        "scenario": "B", "overrides": {"products.room_ac.eol.collection.rate": 0.8}})
+    run2 = wait_run(app_client, res.json()["id"], a)
+    share2 = app_client.get(f"/api/runs/{run2['id']}/result", headers=a).json()[
+        "recycled_share_by_material_total"]["rare_earth"]
+    assert share2 > share_b
+    csv = app_client.get(f"/api/runs/{run['id']}/tables/materials?format=csv", headers=a)
+    assert csv.status_code == 200 and csv.text.startswith("year,material")
+    pq = app_client.get(f"/api/runs/{run['id']}/tables/flows?format=parquet", headers=a)
+    assert len(pd.read_parquet(io.BytesIO(pq.content))) > 0
+    js = app_client.get(f"/api/runs/{run['id']}/tables/indicators?format=json", headers=a)
+    assert js.json()[0]["year"] == 2000
+
+
+def test_bad_override_is_422_and_nothing_queued(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    mid = app_client.get("/api/models", headers=a).json()[0]["id"]
+    res = app_client.post(f"/api/models/{mid}/runs", headers=a, json={
+        "overrides": {"products.room_ac.eol.collection.rate": 1.7}})
+    assert res.status_code == 422
+    assert res.json()["errors"][0]["path"] == "products.room_ac.eol.collection.rate"
+    assert app_client.get("/api/runs", headers=a).json() == []
+
+
+def test_compare_scenarios(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    models = {m["name"]: m["id"] for m in app_client.get("/api/models", headers=a).json()}
+    doc = app_client.get(f"/api/models/{models['atm_reuse']}/compare", headers=a).json()
+    assert [s["name"] for s in doc["scenarios"]] == ["reference", "current", "improvement_1",
+                                                    "improvement_2"]
+    assert doc["scenarios"][1]["headline"]["co2_change_t_per_year"] > 0
+
+
+def test_oauth2_client_credentials(app_client: TestClient) -> None:
+    login(app_client)
+    creds = app_client.post("/api/clients", json={"name": "erp"}).json()
+    app_client.cookies.clear()
+    basic = app_client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                            auth=(creds["client_id"], creds["client_secret"]))
+    assert basic.status_code == 200 and basic.json()["token_type"] == "bearer"
+    wrong = app_client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                            auth=(creds["client_id"], "nope"))
+    assert wrong.status_code == 401 and wrong.json() == {"error": "invalid_client"}
+    grant = app_client.post("/oauth/token", data={"grant_type": "password"})
+    assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+    assert app_client.get("/api/models", headers={"Authorization": "Bearer nope"}
+                          ).status_code == 401
+    assert app_client.get("/api/models").status_code == 401
+
+
+def test_session_requests_need_the_csrf_header(app_client: TestClient) -> None:
+    login(app_client)
+    del app_client.headers["X-Junkan-CSRF"]
+    res = app_client.post("/api/models", content=_small_yaml(),
+                          headers={"Content-Type": "application/yaml"})
+    assert res.status_code == 403
+    assert app_client.get("/api/models").status_code == 200  # safe methods need none
+
+
+def test_interrupted_run_shows_as_failed_after_restart(database_url: str) -> None:
+    app = create_app(Settings(database_url=database_url), seed=True)
+    with TestClient(app) as client:
+        a, _ = demo_tokens(client)
+        mid = client.get("/api/models", headers=a).json()[0]["id"]
+        store: Store = app.state.store
+        user = store.authenticate("demo@junkan.local", "junkan-demo")
+        assert user is not None
+        run = store.create_run(user, mid, 1, "baseline", {})  # queued, never executed
+        store.mark_started(run.id)
+    app2 = create_app(Settings(database_url=database_url), seed=True)
+    with TestClient(app2) as client:
+        a, _ = demo_tokens(client)
+        got = client.get(f"/api/runs/{run.id}", headers=a).json()
+        assert got["status"] == "failed" and "interrupted" in got["error"]
+        assert client.get(f"/api/models/{mid}", headers=a).status_code == 200
+
+
+def test_audit_events_are_recorded(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    app_client.post("/api/models", content=_small_yaml(),
+                    headers={**a, "Content-Type": "application/yaml"})
+    store: Store = app_client.app.state.store  # type: ignore[attr-defined]
+    user = store.authenticate("demo@junkan.local", "junkan-demo")
+    assert user is not None
+    actions = [e.action for e in store.audit_events(user.org_id)]
+    assert "model.create" in actions and "user.create" in actions
