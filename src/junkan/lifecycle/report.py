@@ -13,79 +13,22 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from junkan.lifecycle import compile as cm
 from junkan.lifecycle.results import Result
+from junkan.lifecycle.sankey import sankey_data
 
 PLOTLY_JS = "plotly.min.js"
 
 
-STOCK_LABEL = "Held at end of horizon"
-
-
-def _column(node: str, result: Result) -> float:
-    """Horizontal position of a stage node: supply → make → use → collect → dismantle →
-    recycle → sinks, so loops read as arcs back to the left."""
-    fixed = {cm.VIRGIN: 0.001, cm.SECONDARY: 0.001, cm.REPROCESSING: 0.001,
-             cm.REFURBISHMENT: 0.001, cm.MANUFACTURING: 0.18, cm.USE: 0.36,
-             cm.EOL_COLLECTION: 0.54, cm.MAINT_COLLECTION: 0.54, cm.DISMANTLING: 0.70,
-             cm.SECOND_HAND: 0.999, cm.SECONDARY_MARKET: 0.999}
-    if node in fixed:
-        return fixed[node]
-    if node.startswith(STOCK_LABEL):
-        return 0.54 if "(use)" in node else 0.999
-    if node.endswith("(re-supplied)"):
-        return 0.001
-    if node.endswith("(recovered)"):
-        return 0.85 if node.startswith(cm.SECONDARY) else 0.70
-    c = result.raw.compiled
-    recycling = {c.sink_node(d) for d in range(len(c.sinks))
-                 if c.processes.kind[c.sinks[d]] == "recycling"}
-    return 0.85 if node in recycling else 0.999
-
-
 def sankey_figure(result: Result, title: str) -> go.Figure:
     """Sankey of mass flows (t) summed over the horizon, nodes in life-cycle columns."""
-    c = result.raw.compiled
-    totals = result.raw.edges.sum(axis=0) / 1000.0
-    nodes: list[str] = []
-    index: dict[str, int] = {}
-    src, dst, val = [], [], []
-    # what stays in stock at the end of the horizon, so every node's mass is accounted for
-    held = {cm.USE: result.raw.use_stock_mass[-1], cm.REFURBISHMENT: result.raw.inventory[-1, 0],
-            cm.REPROCESSING: result.raw.inventory[-1, 1], cm.SECONDARY: result.raw.inventory[-1, 2]}
-    # recovered items re-enter supply the next year: drawing each inventory as a "recovered"
-    # node (right) and a "re-supplied" node (left) keeps the diagram acyclic
-    def split(a: str, b: str) -> tuple[str, str]:
-        if a in cm.INVENTORY_NODES:
-            a = f"{a} (re-supplied)"
-        if b in cm.INVENTORY_NODES:
-            b = f"{b} (recovered)"
-        return a, b
-
-    links = [(split(a, b), v) for (a, b), v in zip(c.edges, totals.tolist(), strict=True)]
-    links += [(split(node, f"{STOCK_LABEL} ({node.lower()})") if node == cm.USE else
-               (f"{node} (recovered)", f"{STOCK_LABEL} ({node.lower()})"), float(kg) / 1000.0)
-              for node, kg in held.items()]
-    for (a, b), v in links:
-        if v <= 1e-9:
-            continue
-        for n in (a, b):
-            if n not in index:
-                index[n] = len(nodes)
-                nodes.append(n)
-        src.append(index[a])
-        dst.append(index[b])
-        val.append(float(v))
-    xs = [_column(n, result) for n in nodes]
-    ys = [0.0] * len(nodes)
-    for x in set(xs):
-        members = [i for i, xi in enumerate(xs) if xi == x]
-        for rank, i in enumerate(members):
-            ys[i] = (rank + 0.5) / len(members)
+    data = sankey_data(result)
+    nodes, links = data["nodes"], data["links"]
     fig = go.Figure(go.Sankey(
         arrangement="fixed", valueformat=",.0f", valuesuffix=" t",
-        node={"label": nodes, "pad": 14, "thickness": 14, "x": xs, "y": ys},
-        link={"source": src, "target": dst, "value": val},
+        node={"label": [n["label"] for n in nodes], "pad": 14, "thickness": 14,
+              "x": [n["x"] for n in nodes], "y": [n["y"] for n in nodes]},
+        link={"source": [lk["source"] for lk in links], "target": [lk["target"] for lk in links],
+              "value": [lk["value"] for lk in links]},
     ))
     fig.update_layout(title=title, height=520, margin={"l": 10, "r": 10, "t": 60, "b": 20})
     return fig

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from junkan.lifecycle.results import Result
+from junkan.lifecycle.sankey import sankey_data
 
 
 def jsonable(v: Any) -> Any:
@@ -29,7 +30,6 @@ def run_summary(result: Result) -> dict[str, Any]:
     raw, c = result.raw, result.raw.compiled
     tot = raw.recycled + raw.virgin
     share = np.divide(raw.recycled, tot, out=np.zeros_like(tot), where=tot > 0)
-    edges = raw.edges.sum(axis=0)
     return jsonable({
         "scenario": result.scenario,
         "currency": result.currency,
@@ -42,7 +42,6 @@ def run_summary(result: Result) -> dict[str, Any]:
         "recycled_share_by_material_total": {
             m: float(raw.recycled[:, i].sum() / tot[:, i].sum()) if tot[:, i].sum() > 0 else 0.0
             for i, m in enumerate(c.materials)},
-        "sankey": [{"source": a, "target": b, "mass_t": float(v) / 1000}
-                   for (a, b), v in zip(c.edges, edges, strict=True) if v > 0],
+        "sankey": sankey_data(result),
         "mass_balance_max_relative_error": raw.balance_error,
     })

@@ -190,11 +190,11 @@ async function showResult(runId) {
   if (window.Plotly) {
     const traces = ["co2e_t", "virgin_input_t", "final_disposal_t"].map((k) => ({ x: r.years, y: r.indicators[k], name: t(`card.${k}`), mode: "lines" }));
     Plotly.react("series", traces, { title: t("chart.series"), height: 340, legend: { orientation: "h" } }, { displaylogo: false, responsive: true });
-    const names = [...new Set(r.sankey.flatMap((l) => [l.source, l.target]))];
-    Plotly.react("sankey", [{ type: "sankey", valueformat: ",.0f", valuesuffix: " t",
-      node: { label: names, pad: 12 }, link: { source: r.sankey.map((l) => names.indexOf(l.source)),
-      target: r.sankey.map((l) => names.indexOf(l.target)), value: r.sankey.map((l) => l.mass_t) } }],
-      { title: t("chart.sankey"), height: 460 }, { displaylogo: false, responsive: true });
+    const n = r.sankey.nodes, l = r.sankey.links;
+    Plotly.react("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.0f", valuesuffix: " t",
+      node: { label: n.map((x) => x.label), x: n.map((x) => x.x), y: n.map((x) => x.y), pad: 12 },
+      link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value) } }],
+      { title: t("chart.sankey"), height: 500 }, { displaylogo: false, responsive: true });
   }
   const tables = ["indicators", "materials", "processes", "flows", "products", "parts", "actors"];
   $("#downloads").replaceChildren(...tables.map((name) => {

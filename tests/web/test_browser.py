@@ -1,0 +1,163 @@
+"""The web UI in a real browser: Playwright driving Debian's Chromium against a real server
+on loopback. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+
+from junkan.api import create_app
+from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+from junkan.store.db import Settings
+from tests.conftest import ROOT, SMALL
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI must run the browser tests: install Debian's chromium")
+    pytest.skip("Debian chromium not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("db") / "junkan.db"
+    app = create_app(Settings(database_url=f"sqlite:///{db}"), seed=True)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 900})
+        pg = ctx.new_page()
+        try:
+            yield pg
+        finally:
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            ctx.close()
+
+
+def _sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/#/login")
+    page.get_by_label("E-mail").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Models", exact=True).wait_for()
+
+
+def _rare_earth_share(page) -> float:  # type: ignore[no-untyped-def]
+    card = page.locator('.card[data-key="recycled_share_rare_earth"] .value')
+    card.wait_for()
+    return float(card.inner_text())
+
+
+def test_sign_in_and_list_models(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server)
+    assert page.get_by_role("link", name="compressor_magnet").is_visible()
+    assert page.get_by_role("link", name="atm_reuse").is_visible()
+
+
+def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/#/login")
+    page.get_by_label("E-mail").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("Wrong e-mail or password")
+
+
+def test_change_collection_rate_changes_recycled_rare_earth_share(
+        page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server)
+    page.get_by_role("link", name="compressor_magnet").click()
+    page.get_by_role("heading", name="Value network").wait_for()
+    page.locator("#network .main-svg").first.wait_for()  # the graph is drawn
+    page.get_by_label("Scenario").select_option("B")
+    page.get_by_role("button", name="Run").click()
+    sync_api.expect(page.locator("#run-status")).to_have_text("Done.", timeout=60_000)
+    before = _rare_earth_share(page)
+    page.get_by_label("products.room_ac.eol.collection.rate").fill("0.8")
+    page.get_by_role("button", name="Run").click()
+    sync_api.expect(page.locator("#run-status")).to_have_text("Done.", timeout=60_000)
+    page.wait_for_function(
+        "(b) => parseFloat(document.querySelector("
+        "'.card[data-key=\"recycled_share_rare_earth\"] .value').textContent) !== b", arg=before)
+    after = _rare_earth_share(page)
+    assert after > before
+    assert page.locator("#sankey .main-svg").count() > 0
+    assert page.locator("#series .main-svg").count() > 0
+    link = page.get_by_role("link", name="materials.csv")
+    assert link.get_attribute("href", timeout=5000).endswith("format=csv")
+    page.get_by_role("button", name="Compare scenarios").click()
+    sync_api.expect(page.locator("#compare-table")).to_contain_text("recycled_rare_earth_share")
+
+
+def test_invalid_upload_shows_errors_inline(page, server: str,  # type: ignore[no-untyped-def]
+                                            tmp_path: Path) -> None:
+    _sign_in(page, server)
+    doc = dict(SMALL)
+    doc["products"] = {"widget": {**SMALL["products"]["widget"],
+                                  "lifetime": {"distribution": "fixed", "mean": "0 year"}}}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    page.get_by_label("Model file (YAML or JSON)").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload").click()
+    errors = page.locator("#upload-errors")
+    sync_api.expect(errors).to_contain_text("products.widget.lifetime.mean")
+    sync_api.expect(errors).to_contain_text("greater than 0")
+
+
+def test_switch_language(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    assert page.evaluate("document.documentElement.lang") == "ja"
+    assert page.get_by_role("button", name="サインアウト").is_visible()
+    page.get_by_label("言語").select_option("en")
+    page.get_by_role("heading", name="Models", exact=True).wait_for()
+
+
+def test_keyboard_only_sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/#/login")
+    page.get_by_label("E-mail").focus()
+    page.keyboard.type(DEMO_EMAIL)
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Models", exact=True).wait_for()
