@@ -32,6 +32,13 @@ def _column(node: str, recycling: set[str]) -> float:
     return 0.85 if node in recycling else 0.999
 
 
+def layout_positions(labels: list[str], compiled: cm.Compiled) -> dict[str, float]:
+    """Column (x in [0, 1]) of each stage-node label."""
+    recycling = {compiled.sink_node(d) for d in range(len(compiled.sinks))
+                 if compiled.processes.kind[compiled.sinks[d]] == "recycling"}
+    return {n: _column(n, recycling) for n in labels}
+
+
 def sankey_data(result: Result) -> dict[str, Any]:
     """Nodes (label, x, y in [0, 1]) and links (source, target index, value in t) summed over
     the horizon."""
@@ -62,9 +69,8 @@ def sankey_data(result: Result) -> dict[str, Any]:
                 index[n] = len(labels)
                 labels.append(n)
         out_links.append({"source": index[a], "target": index[b], "value": v})
-    recycling = {c.sink_node(d) for d in range(len(c.sinks))
-                 if c.processes.kind[c.sinks[d]] == "recycling"}
-    xs = [_column(n, recycling) for n in labels]
+    columns = layout_positions(labels, c)
+    xs = [columns[n] for n in labels]
     ys = [0.0] * len(labels)
     for x in set(xs):
         members = [i for i, xi in enumerate(xs) if xi == x]

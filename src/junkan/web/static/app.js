@@ -129,8 +129,9 @@ function drawNetwork(graph) {
   const ids = graph.nodes.map((n) => n.id);
   const colour = { material: "#8d6e63", part: "#42a5f5", product: "#0b6e4f", stage: "#9e9e9e" };
   Plotly.react("network", [{
-    type: "sankey", arrangement: "snap",
-    node: { label: graph.nodes.map((n) => n.label), color: graph.nodes.map((n) => colour[n.kind]), pad: 10 },
+    type: "sankey", arrangement: "fixed",
+    node: { label: graph.nodes.map((n) => n.label), color: graph.nodes.map((n) => colour[n.kind]), pad: 10,
+            x: graph.nodes.map((n) => n.x), y: graph.nodes.map((n) => n.y) },
     link: { source: graph.edges.map((e) => ids.indexOf(e.source)), target: graph.edges.map((e) => ids.indexOf(e.target)),
             value: graph.edges.map(() => 1), color: graph.edges.map((e) => e.kind === "bom" ? "rgba(66,165,245,.35)" : "rgba(120,120,120,.3)") },
   }], { height: 420, margin: { l: 10, r: 10, t: 10, b: 10 } }, { displaylogo: false, responsive: true });
