@@ -28,9 +28,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lifecycle_bench import generate_model  # noqa: E402
-
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD  # noqa: E402
+from lifecycle_bench import generate_model  # noqa: E402
 
 
 def _free_port() -> int:
