@@ -141,6 +141,15 @@ class Store:
             ModelRecord.id == model_id, ModelRecord.deleted_at.is_(None),
             or_(ModelRecord.org_id == org_id, ModelRecord.id.in_(shared))))
 
+    @staticmethod
+    def _owned(s: Session, org_id: str, model_id: str, lock: bool = False
+               ) -> ModelRecord | None:
+        """The model if ``org_id`` owns it (shares grant read and run, not write)."""
+        q = select(ModelRecord).where(ModelRecord.id == model_id,
+                                      ModelRecord.org_id == org_id,
+                                      ModelRecord.deleted_at.is_(None))
+        return s.scalar(q.with_for_update() if lock else q)
+
     def list_models(self, org_id: str) -> list[ModelRecord]:
         with self.db.session() as s:
             shared = select(ModelShare.model_id).where(ModelShare.org_id == org_id)
@@ -186,9 +195,7 @@ class Store:
                     content: str, fmt: str, comment: str | None = None) -> ModelRecord | None:
         """Save a new version; the previous ones are kept. Only the owner may."""
         with self.db.session() as s:
-            rec = s.scalar(select(ModelRecord).where(
-                ModelRecord.id == model_id, ModelRecord.org_id == user.org_id,
-                ModelRecord.deleted_at.is_(None)).with_for_update())
+            rec = self._owned(s, user.org_id, model_id, lock=True)
             if rec is None:
                 return None
             rec.latest_version += 1
@@ -202,9 +209,7 @@ class Store:
     def delete_model(self, user: User, model_id: str) -> bool:
         """Soft delete (versions and results are kept for audit)."""
         with self.db.session() as s:
-            rec = s.scalar(select(ModelRecord).where(
-                ModelRecord.id == model_id, ModelRecord.org_id == user.org_id,
-                ModelRecord.deleted_at.is_(None)))
+            rec = self._owned(s, user.org_id, model_id)
             if rec is None:
                 return False
             rec.deleted_at = now()
@@ -215,9 +220,7 @@ class Store:
         """Share with another organisation. None: no such model for the caller; False: no
         such organisation."""
         with self.db.session() as s:
-            rec = s.scalar(select(ModelRecord).where(
-                ModelRecord.id == model_id, ModelRecord.org_id == user.org_id,
-                ModelRecord.deleted_at.is_(None)))
+            rec = self._owned(s, user.org_id, model_id)
             if rec is None:
                 return None
             org = s.scalar(select(Organisation).where(Organisation.name == org_name))
@@ -241,9 +244,14 @@ class Store:
                        {"model": model_id, "scenario": scenario})
             return run
 
+    @staticmethod
+    def _own_run(s: Session, org_id: str, run_id: str) -> Run | None:
+        """The run if it belongs to ``org_id`` (runs are never shared)."""
+        return s.scalar(select(Run).where(Run.id == run_id, Run.org_id == org_id))
+
     def get_run(self, org_id: str, run_id: str) -> Run | None:
         with self.db.session() as s:
-            return s.scalar(select(Run).where(Run.id == run_id, Run.org_id == org_id))
+            return self._own_run(s, org_id, run_id)
 
     def list_runs(self, org_id: str, model_id: str | None = None, limit: int = 200) -> list[Run]:
         with self.db.session() as s:
@@ -295,7 +303,7 @@ class Store:
 
     def run_result(self, org_id: str, run_id: str) -> dict[str, Any] | None:
         with self.db.session() as s:
-            run = s.scalar(select(Run).where(Run.id == run_id, Run.org_id == org_id))
+            run = self._own_run(s, org_id, run_id)
             if run is None:
                 return None
             res = s.get(RunResult, run_id)
@@ -303,7 +311,7 @@ class Store:
 
     def run_table(self, org_id: str, run_id: str, name: str) -> bytes | None:
         with self.db.session() as s:
-            run = s.scalar(select(Run).where(Run.id == run_id, Run.org_id == org_id))
+            run = self._own_run(s, org_id, run_id)
             if run is None:
                 return None
             row = s.get(RunTable, (run_id, name))
