@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from junkan.api.auth import SESSION_COOKIE, CurrentUser, StoreDep, basic_credentials
 from junkan.api.jobs import JobRunner
+from junkan.indicators.compute import scenario_indicators
 from junkan.lifecycle import compare as compare_scenarios
 from junkan.lifecycle.api import compile_scenario, editable_parameters, load_model
 from junkan.lifecycle.loader import apply_library, parse_document
@@ -283,7 +284,8 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         mv = s.get_version(user.org_id, model_id, version)
         if mv is None:
             raise NOT_FOUND
-        return dict(jsonable(compare_scenarios(load_model(text=mv.content, source=model_id))))
+        return dict(jsonable(compare_scenarios(load_model(text=mv.content, source=model_id),
+                                               indicator_hook=scenario_indicators)))
 
     # ---- runs ------------------------------------------------------------------------------
     @app.post("/api/models/{model_id}/runs", tags=["runs"], status_code=202)

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from junkan.data import library_names
+from junkan.indicators.compute import scenario_indicators
 from junkan.lifecycle import compare as compare_scenarios
 from junkan.lifecycle import load_model, simulate
 from junkan.lifecycle.api import ModelFile
@@ -184,7 +185,7 @@ def compare_cmd(
         with _progress("simulating", sys.stderr.isatty() and format == Format.table) as cb:
             for name in mf.scenarios:
                 results[name] = simulate(mf, name, cb)
-        doc = jsonable(compare_scenarios(mf, results))
+        doc = jsonable(compare_scenarios(mf, results, indicator_hook=scenario_indicators))
         if out is not None:
             with _atomic_dir(out) as tmp:
                 (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -220,6 +221,85 @@ def report(
     except JunkanError as exc:
         _fail(exc)
     console.print(f"wrote {out}/report.html")
+
+
+class IndicatorFormat(StrEnum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def indicators(
+    file: Annotated[Path, typer.Argument(help="A flow model (inflows/outflows) or a lifecycle "
+                                              "model (YAML or JSON).")],
+    framework: Annotated[list[str], typer.Option(help="mci, cti, iso59020, esrs-e5, rap or "
+                                                      "all (repeatable).")] = ["all"],  # noqa: B006
+    format: Annotated[IndicatorFormat, typer.Option("--format")] = IndicatorFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Folder for indicators.html (html).")] = None,
+    years: Annotated[str | None, typer.Option(help="Lifecycle models: year window, "
+                                                   "e.g. 2030-2044.")] = None,
+) -> None:
+    """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a flow model, or of every
+    scenario of a lifecycle model."""
+    from junkan.indicators import compute, from_lifecycle, load_flow_model
+    from junkan.indicators.catalogue import tradeoff_warnings
+    from junkan.indicators.report import as_json, indicators_html
+    from junkan.indicators.values import IndicatorInputError
+    from junkan.lifecycle.loader import read_document
+
+    try:
+        doc = read_document(file)
+        sections: list[tuple[str, Any, dict[str, Any], list[str]]] = []
+        if "inflows" in doc or "outflows" in doc:
+            fm = load_flow_model(doc=doc, source=str(file))
+            sections.append((fm.name, fm, compute(fm, framework), []))
+        else:
+            mf = _load(file)
+            window = None
+            if years:
+                lo, _, hi = years.partition("-")
+                window = (int(lo), int(hi or lo))
+            runs = {n: simulate(mf, n) for n in mf.scenarios}
+            base = runs[mf.baseline.baseline_name].totals()
+            for name, run in runs.items():
+                fm = from_lifecycle(run, window)
+                tot = run.totals()
+                warn = tradeoff_warnings({k: tot[k] - base[k] for k in tot})
+                sections.append((name, fm, compute(fm, framework), warn))
+    except (IndicatorInputError, KeyError) as exc:
+        _fail(JunkanError(f"{file}: {exc.args[0] if exc.args else exc}"))
+        return
+    except JunkanError as exc:
+        _fail(exc)
+        return
+    if format == IndicatorFormat.json:
+        sys.stdout.write(json.dumps(jsonable({name: {"indicators": as_json(res),
+                                                     "tradeoff_warnings": warn}
+                                              for name, _, res, warn in sections}),
+                                    indent=2, ensure_ascii=False) + "\n")
+    elif format == IndicatorFormat.html:
+        target = out or Path("out") / "indicators"
+        with _atomic_dir(target) as tmp:
+            from importlib import resources
+
+            js = resources.files("plotly") / "package_data" / "plotly.min.js"
+            (tmp / "plotly.min.js").write_bytes(js.read_bytes())
+            (tmp / "indicators.html").write_text(
+                indicators_html(sections, f"Circularity indicators — {file.name}"), "utf-8")
+        console.print(f"wrote {target}/indicators.html")
+    else:
+        for name, _, found, warn in sections:
+            table = Table(title=f"{name}")
+            table.add_column("indicator")
+            table.add_column("value", justify="right")
+            table.add_column("formula")
+            for inds in found.values():
+                for i in inds:
+                    table.add_row(i.key, i.display(), i.formula)
+            out_console.print(table)
+            for w in warn:
+                out_console.print(f"[yellow]⚠ {w}[/yellow]")
 
 
 @app.command()

@@ -143,11 +143,16 @@ def simulate_all(model: ModelFile, progress: Progress | None = None) -> dict[str
     return {name: simulate(model, name, progress) for name in model.scenarios}
 
 
-def compare(model: ModelFile, results: dict[str, Result] | None = None) -> dict[str, Any]:
+IndicatorHook = Callable[[Result, dict[str, float], dict[str, float]], dict[str, Any]]
+
+
+def compare(model: ModelFile, results: dict[str, Result] | None = None,
+            indicator_hook: IndicatorHook | None = None) -> dict[str, Any]:
     """All scenarios side by side: headline figures, totals and change against the baseline."""
     results = results or simulate_all(model)
     descriptions = {n: (s.description if s else None)
                     for n, s in model.baseline.scenarios.items()}
     descriptions.setdefault(model.baseline.baseline_name, "baseline")
     return comparison_document(model.name, model.baseline.title, model.baseline.baseline_name,
-                               results, model.baseline.headline, descriptions)
+                               results, model.baseline.headline, descriptions,
+                               indicator_hook=indicator_hook)

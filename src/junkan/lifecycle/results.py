@@ -330,7 +330,8 @@ def convert_display(value: float, metric: str, unit: str, currency: str) -> floa
 
 def comparison_document(model_name: str, title: str | None, baseline: str,
                         results: dict[str, Result], headlines: dict[str, Headline],
-                        descriptions: dict[str, str | None]) -> dict[str, Any]:
+                        descriptions: dict[str, str | None],
+                        indicator_hook: Any = None) -> dict[str, Any]:
     """The JSON document ``junkan compare --format json`` prints."""
     base_tot = results[baseline].totals()
     base_actor = results[baseline].by_actor()
@@ -355,6 +356,8 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
             "co2e_t_by_stage": res.by_stage(),
             "mass_balance_max_relative_error": res.raw.balance_error,
         })
+        if indicator_hook is not None:
+            scen[-1].update(indicator_hook(res, tot, base_tot))
     first = results[baseline]
     return {"model": model_name, "title": title, "baseline": baseline,
             "years": [int(first.years[0]), int(first.years[-1])],

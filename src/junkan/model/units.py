@@ -92,6 +92,8 @@ def to_unit(value: Any, unit: str, *, what: str = "value") -> float:
             factor = _factor(m.group(2), unit)
             if factor is not None:
                 return float(m.group(1)) * factor
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise UnitParseError(f"{value!r} has no unit; write it with one, e.g. '{value} {unit}'")
     q = parse_quantity(value)
     try:
         return float(q.to(unit).magnitude)

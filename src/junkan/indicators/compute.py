@@ -1,0 +1,152 @@
+"""Compute every framework from one :class:`FlowModel`, and build that model from a lifecycle
+simulation result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from junkan.indicators.cti import circular_transition_indicators
+from junkan.indicators.esrs_e5 import esrs_e5
+from junkan.indicators.inputs import FlowModel, Inflow, Outflow, ProductUse
+from junkan.indicators.iso59020 import iso59020_core
+from junkan.indicators.mci import SOURCE as MCI_SOURCE
+from junkan.indicators.mci import company_circularity, material_circularity
+from junkan.indicators.rap import rap
+from junkan.indicators.values import Indicator
+from junkan.lifecycle import compile as cm
+from junkan.lifecycle.results import Result
+
+
+def mci(fm: FlowModel) -> list[Indicator]:
+    """Product MCI for each product, and the revenue-weighted company MCI."""
+    out = []
+    values, weights = [], []
+    for p in fm.products:
+        x_l = p.lifetime / p.industry_lifetime if p.lifetime and p.industry_lifetime else 1.0
+        x_u = (p.use_intensity / p.industry_use_intensity
+               if p.use_intensity and p.industry_use_intensity else 1.0)
+        r = material_circularity(
+            p.mass, recycled_feedstock=p.recycled_feedstock,
+            reused_feedstock=p.reused_feedstock,
+            sustained_bio_feedstock=p.sustained_bio_feedstock,
+            collected_for_recycling=p.collected_for_recycling,
+            collected_for_reuse=p.collected_for_reuse, composted=p.composted,
+            energy_recovered=p.energy_recovered,
+            recycling_efficiency_eol=p.recycling_efficiency_eol,
+            recycling_efficiency_feedstock=p.recycling_efficiency_feedstock,
+            lifetime_ratio=x_l, use_intensity_ratio=x_u)
+        out.append(Indicator(f"mci.product.{p.name}", r.mci, "fraction",
+                             "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)",
+                             MCI_SOURCE, {"M_kg": r.mass, "V_kg": r.v, "W0_kg": r.w0,
+                                          "WC_kg": r.wc, "WF_kg": r.wf, "W_kg": r.w,
+                                          "LFI": r.lfi, "X": r.x}))
+        values.append(r.mci)
+        weights.append(p.revenue)
+    if len(values) > 1 or (values and weights[0] > 0):
+        comp = company_circularity(values, weights)
+        out.append(Indicator("mci.company", comp, "fraction", "Σ MCI_i R_i / Σ R_i (R = revenue)",
+                             MCI_SOURCE, {"products": len(values)},
+                             reason=None if comp is not None else "total revenue is zero"))
+    return out
+
+
+FRAMEWORKS: dict[str, Callable[[FlowModel], list[Indicator]]] = {
+    "mci": mci, "cti": circular_transition_indicators, "iso59020": iso59020_core,
+    "esrs-e5": esrs_e5, "rap": rap,
+}
+
+
+def compute(fm: FlowModel, frameworks: Sequence[str] = ("all",)) -> dict[str, list[Indicator]]:
+    """Indicators by framework (``all`` or any of mci, cti, iso59020, esrs-e5, rap)."""
+    names = list(FRAMEWORKS) if "all" in frameworks else list(frameworks)
+    unknown = [n for n in names if n not in FRAMEWORKS]
+    if unknown:
+        raise KeyError(f"unknown framework {unknown[0]!r}; known: {', '.join(FRAMEWORKS)}, all")
+    return {n: FRAMEWORKS[n](fm) for n in names}
+
+
+_ROUTE = {"energy_recovery": "energy_recovery", "incineration": "incineration",
+          "landfill": "landfill", "export": "export", "recycling": "recycling"}
+
+
+def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> FlowModel:
+    """The flow model of a simulated product system over ``years`` (default: all years).
+
+    Inflows: each material's virgin + recycled input, plus reused parts and products.
+    Outflows: retired products and replaced parts at their first destination — reuse (recovered
+    for reuse or remanufacture), each recycling process (actual recovery = its output ÷ input),
+    energy recovery, landfill, export (kind ``by-product``: its treatment is unknown, so it stays
+    out of the ESRS waste table). Products for MCI take the system's feedstock shares and
+    end-of-life shares."""
+    raw, c = result.raw, result.raw.compiled
+    mask = slice(None)
+    if years is not None:
+        sel = (c.years >= years[0]) & (c.years <= years[1])
+        mask = sel  # type: ignore[assignment]
+    edges = raw.edges[mask].sum(axis=0)
+    inflows = []
+    for i, m in enumerate(c.materials):
+        vir, rec = float(raw.virgin[mask, i].sum()), float(raw.recycled[mask, i].sum())
+        if vir + rec > 0:
+            inflows.append(Inflow(name=m, mass=f"{vir + rec} kg", recycled=rec / (vir + rec)))
+    reused = float(result.reused_input_kg()[mask].sum())
+    if reused > 0:
+        inflows.append(Inflow(name="reused parts and products", mass=f"{reused} kg", reused=1.0))
+    sink_kind = {c.sink_node(d): c.processes.kind[j] for d, j in enumerate(c.sinks)}
+    recycling_nodes = {n for n, k in sink_kind.items() if k == "recycling"}
+    outflows = []
+    reuse_kg = sum(v for (a, b), v in zip(c.edges, edges, strict=True)
+                   if b in (cm.REFURBISHMENT, cm.REPROCESSING))
+    if reuse_kg > 0:
+        outflows.append(Outflow(name="recovered for reuse", mass=f"{reuse_kg} kg", route="reuse",
+                                actual_recovery=1.0))
+    recycled_out = recycled_in = 0.0
+    for node, kind in sink_kind.items():
+        direct = sum(v for (a, b), v in zip(c.edges, edges, strict=True)
+                     if b == node and a not in recycling_nodes)
+        if direct <= 0:
+            continue
+        ar = 0.0
+        if kind == "recycling":
+            produced = sum(v for (a, b), v in zip(c.edges, edges, strict=True)
+                           if a == node and b in (cm.SECONDARY, cm.SECONDARY_MARKET))
+            ar = produced / direct
+            recycled_out += produced
+            recycled_in += direct
+        outflows.append(Outflow(name=node, mass=f"{direct} kg", route=_ROUTE[kind],
+                                kind="by-product" if kind == "export" else "waste",
+                                actual_recovery=ar))
+    total_out = sum(o.mass for o in outflows)
+    total_in = sum(i.mass for i in inflows)
+    products = []
+    if total_in > 0 and total_out > 0:
+        fr = sum(i.mass * i.recycled for i in inflows) / total_in
+        fu = reused / total_in
+        cr = recycled_in / total_out
+        cu = reuse_kg / total_out
+        eff = recycled_out / recycled_in if recycled_in > 0 else 1.0
+        revenue = float(result.impacts()[mask, :, 3].sum())
+        for pi, p in enumerate(c.products):
+            products.append(ProductUse(
+                name=p, mass=f"{c.product_mass[pi]} kg", recycled_feedstock=fr,
+                reused_feedstock=fu, collected_for_recycling=min(cr, 1.0),
+                collected_for_reuse=min(cu, 1.0 - min(cr, 1.0)),
+                recycling_efficiency_eol=eff, recycling_efficiency_feedstock=eff or 1.0,
+                revenue=revenue / len(c.products)))
+    from junkan.indicators.inputs import Finance
+
+    return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
+                     inflows=inflows, outflows=outflows, products=products,
+                     finance=Finance(revenue=float(result.impacts()[mask, :, 3].sum())))
+
+
+def scenario_indicators(result: Result, totals: dict[str, float],
+                        base_totals: dict[str, float]) -> dict[str, object]:
+    """For a compare document: every framework's indicators of one scenario (whole horizon)
+    and the trade-off warnings of its change against the baseline."""
+    from junkan.indicators.catalogue import tradeoff_warnings
+    from junkan.indicators.report import as_json
+
+    changes = {k: totals[k] - base_totals[k] for k in totals}
+    return {"indicators": as_json(compute(from_lifecycle(result))),
+            "tradeoff_warnings": tradeoff_warnings(changes)}

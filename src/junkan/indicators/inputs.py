@@ -1,0 +1,196 @@
+"""The one input model every framework computes from (YAML/JSON in, units via pint).
+
+Fractions are plain numbers in [0, 1]; masses, energy and water carry units. Industry-average
+lifetimes and use intensities must say where they come from (``*_source``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from junkan.lifecycle.loader import parse_document
+from junkan.lifecycle.schema import Duration, Fraction, Mass, _converter
+from junkan.model.errors import ModelError, Problem
+
+Energy = Annotated[float, BeforeValidator(_converter("MWh", "energy"))]
+"""Energy, stored in MWh."""
+Volume = Annotated[float, BeforeValidator(_converter("m**3", "volume"))]
+"""Water volume, stored in m³."""
+
+Route = Literal["reuse", "refurbish", "remanufacture", "recycling", "composting",
+                "energy_recovery", "incineration", "landfill", "export", "other_recovery",
+                "other_disposal"]
+DIVERTED = ("reuse", "refurbish", "remanufacture", "recycling", "composting", "other_recovery")
+DISPOSED = ("energy_recovery", "incineration", "landfill", "other_disposal")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Inflow(Strict):
+    """A material or component entering the organisation in the period."""
+
+    name: str
+    mass: Mass = Field(gt=0)
+    reused: Fraction = 0.0
+    """Share that is reused (components, products)."""
+    recycled: Fraction = 0.0
+    """Share that is recycled (secondary) material."""
+    recycling_efficiency: Fraction = 1.0
+    """Efficiency of the process that made the recycled share (MCI E_F)."""
+    renewable: Fraction = 0.0
+    """Share that is virgin renewable material from sustained production."""
+    critical: bool = False
+    """A critical raw material (e.g. EU CRM list, rare earths)."""
+    biological: bool = False
+    """Biological material (ESRS E5-4 §31(b))."""
+
+    @model_validator(mode="after")
+    def _sum(self) -> Inflow:
+        if self.reused + self.recycled + self.renewable > 1 + 1e-12:
+            raise ValueError(f"reused + recycled + renewable = "
+                             f"{self.reused + self.recycled + self.renewable:.6g}, above 1")
+        return self
+
+
+class Outflow(Strict):
+    """Products, by-products or waste leaving the organisation, by route."""
+
+    name: str
+    mass: Mass = Field(ge=0)
+    kind: Literal["product", "by-product", "waste"] = "waste"
+    route: Route
+    recovery_potential: Fraction = 1.0
+    """Share that could technically be recovered (CTI)."""
+    actual_recovery: Fraction = 0.0
+    """Share of the recoverable part that is demonstrably recovered (CTI)."""
+    hazardous: bool = False
+    radioactive: bool = False
+
+
+class ProductUse(Strict):
+    """A product for MCI: mass, feedstock, end of life, lifetime and use intensity."""
+
+    name: str
+    mass: Mass = Field(gt=0)
+    recycled_feedstock: Fraction = 0.0
+    reused_feedstock: Fraction = 0.0
+    sustained_bio_feedstock: Fraction = 0.0
+    collected_for_recycling: Fraction = 0.0
+    collected_for_reuse: Fraction = 0.0
+    composted: Fraction = 0.0
+    energy_recovered: Fraction = 0.0
+    recycling_efficiency_eol: Fraction = 1.0
+    recycling_efficiency_feedstock: Fraction = 1.0
+    lifetime: Duration | None = None
+    industry_lifetime: Duration | None = None
+    industry_lifetime_source: str | None = None
+    use_intensity: float | None = Field(default=None, gt=0)
+    industry_use_intensity: float | None = Field(default=None, gt=0)
+    industry_use_intensity_source: str | None = None
+    revenue: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _sources(self) -> ProductUse:
+        if self.industry_lifetime is not None and not self.industry_lifetime_source:
+            raise ValueError("industry_lifetime needs industry_lifetime_source (where the "
+                             "average comes from)")
+        if self.industry_use_intensity is not None and not self.industry_use_intensity_source:
+            raise ValueError("industry_use_intensity needs industry_use_intensity_source")
+        if (self.lifetime is None) != (self.industry_lifetime is None):
+            raise ValueError("give both lifetime and industry_lifetime, or neither")
+        if (self.use_intensity is None) != (self.industry_use_intensity is None):
+            raise ValueError("give both use_intensity and industry_use_intensity, or neither")
+        return self
+
+
+class EnergyUse(Strict):
+    total: Energy = Field(ge=0)
+    renewable: Energy = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _le(self) -> EnergyUse:
+        if self.renewable > self.total + 1e-9:
+            raise ValueError("renewable energy exceeds total energy")
+        return self
+
+
+class WaterUse(Strict):
+    withdrawn: Volume = Field(ge=0)
+    withdrawn_circular: Volume = Field(default=0.0, ge=0)
+    """Withdrawn from circular sources (reclaimed, rain, other organisations' effluent)."""
+    recirculated: Volume = Field(default=0.0, ge=0)
+    """Recirculated on site."""
+    discharged: Volume = Field(default=0.0, ge=0)
+    discharged_at_quality: Volume = Field(default=0.0, ge=0)
+    """Discharged at (or better than) the quality required for further use."""
+
+    @model_validator(mode="after")
+    def _le(self) -> WaterUse:
+        if self.withdrawn_circular > self.withdrawn + 1e-9:
+            raise ValueError("withdrawn_circular exceeds withdrawn")
+        if self.discharged_at_quality > self.discharged + 1e-9:
+            raise ValueError("discharged_at_quality exceeds discharged")
+        return self
+
+
+class Capex(Strict):
+    """An asset used for circulation (RAP denominator)."""
+
+    name: str
+    amount: float = Field(ge=0)
+    legal_service_life: Duration
+    actual_life_index: float = Field(default=1.0, gt=0)
+    """Actual life ÷ average life of such assets."""
+
+
+class Finance(Strict):
+    """Money in the model currency."""
+
+    revenue: float = Field(ge=0)
+    value_added: float | None = None
+    """Sales − costs paid to other companies (RAP numerator)."""
+    variable_circulation_cost: float = Field(default=0.0, ge=0)
+    """Variable cost of sales for circulation (collection etc.)."""
+    capex: list[Capex] = Field(default_factory=list)
+
+
+class FlowModel(Strict):
+    """One organisation's (or product system's) flows in one period."""
+
+    name: str
+    period: str | None = None
+    currency: Literal["JPY", "USD", "EUR"] = "JPY"
+    inflows: list[Inflow] = Field(default_factory=list)
+    outflows: list[Outflow] = Field(default_factory=list)
+    products: list[ProductUse] = Field(default_factory=list)
+    energy: EnergyUse | None = None
+    water: WaterUse | None = None
+    finance: Finance | None = None
+
+
+def load_flow_model(path: str | Path | None = None, *, text: str | None = None,
+                    doc: dict[str, Any] | None = None, source: str = "<flows>") -> FlowModel:
+    """Read and validate a flow model; errors name the document path."""
+    from pydantic import ValidationError
+
+    from junkan.lifecycle.loader import _message
+    from junkan.model.errors import format_path
+
+    if path is not None:
+        source = str(path)
+        text = Path(path).read_text(encoding="utf-8")
+    if doc is None:
+        if text is None:
+            raise ValueError("give a path, text or doc")
+        doc = parse_document(text, source=source)
+    try:
+        return FlowModel.model_validate(doc)
+    except ValidationError as exc:
+        problems = [Problem(format_path([p for p in e["loc"] if not (
+            isinstance(p, str) and p.startswith("function-"))]), _message(e))
+            for e in exc.errors()]
+        raise ModelError(problems, source) from None

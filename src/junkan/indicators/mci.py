@@ -1,0 +1,156 @@
+"""Ellen MacArthur Foundation Material Circularity Indicator (MCI).
+
+Formulas: EMF & Granta, *Circularity Indicators — Methodology* (May 2015), with the 2019
+extension for biological materials (sustained-production feedstock ``F_S``; composting ``C_C``
+and qualifying energy recovery ``C_E`` at end of life). Notation and edge cases:
+``../shared/docs/references/circularity-indicators.md`` §1.
+
+All masses in kg per product unit; fractions in [0, 1]::
+
+    V   = M (1 − F_R − F_U − F_S)              virgin feedstock
+    W_0 = M (1 − C_R − C_U − C_C − C_E)        unrecoverable waste
+    W_C = M (1 − E_C) C_R                      end-of-life recycling losses
+    W_F = M (1 − E_F) F_R / E_F                losses making the recycled feedstock
+    W   = W_0 + (W_F + W_C) / 2
+    LFI = (V + W) / (2M + (W_F − W_C) / 2)
+    X   = (L / L_av)(U / U_av),   F(X) = 0.9 / X
+    MCI = max(0, 1 − LFI · F(X))
+
+Several public calculators get the LFI denominator wrong (``2M + W/2``); this module follows
+the methodology and its tests show the arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from junkan.indicators.values import IndicatorInputError
+
+SOURCE = ("Ellen MacArthur Foundation & Granta Design, Circularity Indicators — "
+          "Methodology (2015); biological extension (2019)")
+
+
+@dataclass(frozen=True)
+class MCIResult:
+    """Intermediate terms and the MCI of one product (masses in kg)."""
+
+    mass: float
+    v: float
+    w0: float
+    wc: float
+    wf: float
+    w: float
+    lfi: float
+    x: float
+    fx: float
+    mci: float
+
+
+def _check_fraction(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise IndicatorInputError(f"{name} must be between 0 and 1, got {value!r}")
+
+
+def material_circularity(
+    mass: float, *, recycled_feedstock: float = 0.0, reused_feedstock: float = 0.0,
+    sustained_bio_feedstock: float = 0.0, collected_for_recycling: float = 0.0,
+    collected_for_reuse: float = 0.0, composted: float = 0.0, energy_recovered: float = 0.0,
+    recycling_efficiency_eol: float = 1.0, recycling_efficiency_feedstock: float = 1.0,
+    lifetime_ratio: float = 1.0, use_intensity_ratio: float = 1.0,
+) -> MCIResult:
+    """MCI of one product.
+
+    Parameters
+    ----------
+    mass : float
+        Product mass M in kg (> 0).
+    recycled_feedstock, reused_feedstock, sustained_bio_feedstock : float
+        F_R, F_U, F_S — fractions of the feedstock; their sum ≤ 1.
+    collected_for_recycling, collected_for_reuse, composted, energy_recovered : float
+        C_R, C_U, C_C, C_E — fractions of the product at end of life; their sum ≤ 1.
+    recycling_efficiency_eol, recycling_efficiency_feedstock : float
+        E_C and E_F in (0, 1]; E_F matters only when F_R > 0.
+    lifetime_ratio, use_intensity_ratio : float
+        L/L_av and U/U_av (> 0).
+
+    Returns
+    -------
+    MCIResult
+        ``lfi`` and ``mci`` with every intermediate term.
+
+    Examples
+    --------
+    A fully linear product of average life scores 0.1:
+
+    >>> round(material_circularity(1.0).mci, 10)
+    0.1
+    """
+    if not mass > 0:
+        raise IndicatorInputError(f"mass must be greater than 0 kg, got {mass!r}")
+    fr, fu, fs = recycled_feedstock, reused_feedstock, sustained_bio_feedstock
+    cr, cu, cc, ce = collected_for_recycling, collected_for_reuse, composted, energy_recovered
+    for name, val in (("recycled_feedstock", fr), ("reused_feedstock", fu),
+                      ("sustained_bio_feedstock", fs), ("collected_for_recycling", cr),
+                      ("collected_for_reuse", cu), ("composted", cc),
+                      ("energy_recovered", ce),
+                      ("recycling_efficiency_eol", recycling_efficiency_eol),
+                      ("recycling_efficiency_feedstock", recycling_efficiency_feedstock)):
+        _check_fraction(name, val)
+    if fr + fu + fs > 1 + 1e-12:
+        raise IndicatorInputError(f"feedstock shares sum to {fr + fu + fs:.6g}, above 1 "
+                                  "(recycled + reused + sustained bio)")
+    if cr + cu + cc + ce > 1 + 1e-12:
+        raise IndicatorInputError(f"end-of-life shares sum to {cr + cu + cc + ce:.6g}, above 1 "
+                                  "(recycling + reuse + composted + energy recovered)")
+    if fr > 0 and recycling_efficiency_feedstock <= 0:
+        raise IndicatorInputError("recycling_efficiency_feedstock must be > 0 when there is "
+                                  "recycled feedstock")
+    if not (lifetime_ratio > 0 and use_intensity_ratio > 0):
+        raise IndicatorInputError("lifetime_ratio and use_intensity_ratio must be > 0")
+    m = mass
+    v = m * (1 - fr - fu - fs)
+    w0 = m * (1 - cr - cu - cc - ce)
+    wc = m * (1 - recycling_efficiency_eol) * cr
+    wf = m * (1 - recycling_efficiency_feedstock) * fr / recycling_efficiency_feedstock \
+        if fr > 0 else 0.0
+    w = w0 + (wf + wc) / 2
+    lfi = (v + w) / (2 * m + (wf - wc) / 2)
+    x = lifetime_ratio * use_intensity_ratio
+    fx = 0.9 / x
+    return MCIResult(mass=m, v=v, w0=w0, wc=wc, wf=wf, w=w, lfi=lfi, x=x, fx=fx,
+                     mci=max(0.0, 1 - lfi * fx))
+
+
+def multi_material_circularity(parts: Sequence[dict[str, float]], *,
+                               lifetime_ratio: float = 1.0,
+                               use_intensity_ratio: float = 1.0) -> MCIResult:
+    """MCI of a multi-material product: V, W_0, W_C, W_F and M summed over its materials
+    before the LFI (the methodology's product-level aggregation). Each entry holds ``mass``
+    and the keyword arguments of :func:`material_circularity` for that material."""
+    if not parts:
+        raise IndicatorInputError("a product needs at least one material")
+    terms = [material_circularity(**p) for p in parts]
+    m = sum(t.mass for t in terms)
+    v, w0 = sum(t.v for t in terms), sum(t.w0 for t in terms)
+    wc, wf = sum(t.wc for t in terms), sum(t.wf for t in terms)
+    w = w0 + (wf + wc) / 2
+    lfi = (v + w) / (2 * m + (wf - wc) / 2)
+    x = lifetime_ratio * use_intensity_ratio
+    if not x > 0:
+        raise IndicatorInputError("lifetime_ratio and use_intensity_ratio must be > 0")
+    return MCIResult(mass=m, v=v, w0=w0, wc=wc, wf=wf, w=w, lfi=lfi, x=x, fx=0.9 / x,
+                     mci=max(0.0, 1 - lfi * 0.9 / x))
+
+
+def company_circularity(mcis: Sequence[float], normalisers: Sequence[float]) -> float | None:
+    """Company-level MCI: Σ MCI_i R_i / Σ R_i with R_i a normalising factor (revenue
+    recommended). ``None`` when Σ R_i = 0."""
+    if len(mcis) != len(normalisers):
+        raise IndicatorInputError("one normalising factor (e.g. revenue) per product")
+    if any(r < 0 for r in normalisers):
+        raise IndicatorInputError("normalising factors must not be negative")
+    total = sum(normalisers)
+    if total == 0:
+        return None
+    return sum(m * r for m, r in zip(mcis, normalisers, strict=True)) / total
