@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 
@@ -93,6 +94,23 @@ def test_run_in_background_and_fetch_results(app_client: TestClient) -> None:
     assert len(pd.read_parquet(io.BytesIO(pq.content))) > 0
     js = app_client.get(f"/api/runs/{run['id']}/tables/indicators?format=json", headers=a)
     assert js.json()[0]["year"] == 2000
+    ind = app_client.get(f"/api/runs/{run['id']}/indicators", headers=a).json()
+    assert {"mci", "cti", "iso59020", "esrs-e5", "rap"} <= set(ind)
+    cti = {i["key"]: i["value"] for i in ind["cti"]}
+    assert cti["cti.circular_inflow"] > 0  # scenario B recycles rare earths
+
+
+def test_flow_model_indicators_route(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    body = "name: acme\ninflows:\n  - {name: steel, mass: 10 t, recycled: 0.4}\n"
+    res = app_client.post("/api/indicators?framework=cti", content=body,
+                          headers={**a, "Content-Type": "application/yaml"})
+    assert res.status_code == 200, res.text
+    assert res.json()["cti"][0]["value"] == pytest.approx(0.4)
+    bad = app_client.post("/api/indicators", content="name: x\ninflows:\n  - {name: s, "
+                          "mass: 1 t, recycled: 2}\n",
+                          headers={**a, "Content-Type": "application/yaml"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "inflows[0].recycled"
 
 
 def test_bad_override_is_422_and_nothing_queued(app_client: TestClient) -> None:

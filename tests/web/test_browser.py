@@ -121,6 +121,7 @@ def test_change_collection_rate_changes_recycled_rare_earth_share(
     after = _rare_earth_share(page)
     assert after > before
     assert page.locator("#sankey .main-svg").count() > 0
+    sync_api.expect(page.locator("#indicators-table")).to_contain_text("cti.circular_inflow")
     assert page.locator("#series .main-svg").count() > 0
     link = page.get_by_role("link", name="materials.csv")
     assert link.get_attribute("href", timeout=5000).endswith("format=csv")

@@ -324,6 +324,28 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
             raise HTTPException(409, f"run is {run.status}; no result yet")
         return res
 
+    @app.get("/api/runs/{run_id}/indicators", tags=["indicators"])
+    def run_indicators(run_id: str, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+        """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a finished run."""
+        return dict(run_result(run_id, user, s).get("indicators") or {})
+
+    @app.post("/api/indicators", tags=["indicators"])
+    async def flow_indicators(request: Request, user: CurrentUser,
+                              framework: Annotated[list[str], Query()] = ["all"],  # noqa: B006
+                              ) -> dict[str, Any]:
+        """Indicators of a flow model (inflows, outflows, products, energy, water, finance)
+        sent as YAML or JSON; invalid input → 422 naming the field."""
+        from junkan.indicators import compute, load_flow_model
+        from junkan.indicators.report import as_json
+        from junkan.indicators.values import IndicatorInputError
+
+        text, _ = await _read_upload(request)
+        fm = load_flow_model(text=text, source="flows")
+        try:
+            return dict(jsonable(as_json(compute(fm, framework))))
+        except (IndicatorInputError, KeyError) as exc:
+            raise HTTPException(422, str(exc.args[0] if exc.args else exc)) from None
+
     @app.get("/api/runs/{run_id}/tables/{name}", tags=["runs"])
     def run_table(run_id: str, name: str, user: CurrentUser, s: StoreDep,
                   format: Annotated[str, Query(pattern="^(csv|parquet|json)$")] = "csv"

@@ -11,10 +11,12 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from junkan.indicators.compute import compute, from_lifecycle
+from junkan.indicators.report import as_json
 from junkan.lifecycle.api import compile_scenario
 from junkan.lifecycle.engine import simulate_compiled
 from junkan.lifecycle.results import Result
-from junkan.lifecycle.summary import run_summary
+from junkan.lifecycle.summary import jsonable, run_summary
 from junkan.model.errors import JunkanError
 from junkan.store.repo import Store
 
@@ -55,7 +57,9 @@ class JobRunner:
                 buf = io.BytesIO()
                 df.to_parquet(buf, index=False)
                 tables[name] = buf.getvalue()
-            self.store.finish_run(run_id, run_summary(result), tables)
+            summary = run_summary(result)
+            summary["indicators"] = jsonable(as_json(compute(from_lifecycle(result))))
+            self.store.finish_run(run_id, summary, tables)
         except JunkanError as exc:
             self.store.fail_run(run_id, str(exc))
         except Exception as exc:  # keep the worker alive; record what happened

@@ -197,6 +197,26 @@ async function showResult(runId) {
       link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value) } }],
       { title: t("chart.sankey"), height: 500 }, { displaylogo: false, responsive: true });
   }
+  const ind = await (await api(`/api/runs/${runId}/indicators`)).json();
+  const head = document.createElement("tr");
+  for (const h of ["framework", "indicator", "value", "formula"]) {
+    const th = document.createElement("th"); th.scope = "col"; th.textContent = t(h); head.append(th);
+  }
+  const rows = [];
+  for (const [fw, list] of Object.entries(ind)) {
+    for (const i of list) {
+      const tr = document.createElement("tr");
+      const value = i.value === null ? `n/a (${i.reason})` : i.unit === "fraction"
+        ? `${(100 * i.value).toLocaleString(state.lang, { maximumFractionDigits: 1 })} %` : `${fmt(i.value)} ${i.unit}`;
+      for (const [text, cls] of [[fw, ""], [i.key, ""], [value, "num"], [i.formula, ""]]) {
+        const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.append(td);
+      }
+      rows.push(tr);
+    }
+  }
+  const thead = document.createElement("thead"); thead.append(head);
+  const tbody = document.createElement("tbody"); tbody.append(...rows);
+  $("#indicators-table").replaceChildren(thead, tbody);
   const tables = ["indicators", "materials", "processes", "flows", "products", "parts", "actors"];
   $("#downloads").replaceChildren(...tables.map((name) => {
     const li = document.createElement("li");
