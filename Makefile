@@ -23,7 +23,9 @@ run: reports
 reports: $(STAMP)
 	$(BIN)/junkan compare examples/compressor_magnet.yaml --out $(OUT)/compressor_magnet
 	$(BIN)/junkan compare examples/atm_reuse.yaml --out $(OUT)/atm_reuse
-	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html"
+	$(BIN)/junkan indicators examples/compressor_magnet.yaml --format html --out $(OUT)/compressor_magnet/indicators
+	$(BIN)/junkan indicators examples/atm_reuse.yaml --format html --out $(OUT)/atm_reuse/indicators
+	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html (+ indicators/)"
 
 ## Run every test plus the hygiene checks.
 test: $(STAMP)

@@ -65,6 +65,20 @@ def test_magnet_recovery_raises_circular_inflow_and_mci() -> None:
     assert vals["B"]["mci.product.room_ac"] > vals["baseline"]["mci.product.room_ac"]
 
 
+def test_indicators_per_actor() -> None:
+    from junkan.indicators.compute import actor_indicators
+
+    mf = load_model(EXAMPLES / "compressor_magnet.yaml")
+    base = {i.key: i for v in actor_indicators(simulate(mf)).values() for i in v}
+    b = {i.key: i for v in actor_indicators(simulate(mf, "B")).values() for i in v}
+    # the magnet maker buys recycled rare earths only in B
+    assert base["actor.magnet_maker.recycled_share_of_purchases"].value == 0
+    assert b["actor.magnet_maker.recycled_share_of_purchases"].value > 0
+    # the regenerator has no circulation cost in the baseline: RAP is null with a reason
+    assert base["actor.regenerator.rap"].value is None
+    assert b["actor.regenerator.circulation_cost"].value > 0
+
+
 def test_compare_document_carries_indicators(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["compare", str(EXAMPLES / "atm_reuse.yaml"), "--format",
                                    "json"])
@@ -73,6 +87,7 @@ def test_compare_document_carries_indicators(tmp_path: Path) -> None:
     for s in doc["scenarios"]:
         assert {"mci", "cti", "iso59020", "esrs-e5", "rap"} <= set(s["indicators"])
         assert isinstance(s["tradeoff_warnings"], list)
+        assert "atm_maker" in s["indicators_by_actor"]
     circ = [next(i["value"] for i in s["indicators"]["cti"] if i["key"] == "cti.circularity")
             for s in doc["scenarios"]]
     assert np.all(np.diff(circ) > 0)  # more reuse, more circularity

@@ -56,6 +56,19 @@ def test_cti_worked_example() -> None:
     assert v["cti.recovery_type.recycling"] == pytest.approx(1.0)
 
 
+def test_energy_by_source() -> None:
+    import copy
+
+    doc = copy.deepcopy(DOC)
+    doc["energy"] = {"by_source": [{"source": "grid", "amount": "300 MWh"},
+                                   {"source": "solar", "amount": "100000 kWh",
+                                    "renewable": True}]}
+    assert _values(doc)["cti.renewable_energy"] == pytest.approx(0.25)
+    doc["energy"]["total"] = "500 MWh"
+    with pytest.raises(ModelError, match="differs from the sum of by_source"):
+        load_flow_model(doc=doc)
+
+
 def test_iso59020_and_esrs_inflows() -> None:
     v = _values(DOC)
     assert v["iso59020.inflow_recycled"] == pytest.approx(0.3)  # 300/1000

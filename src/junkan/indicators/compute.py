@@ -11,6 +11,7 @@ from junkan.indicators.inputs import FlowModel, Inflow, Outflow, ProductUse
 from junkan.indicators.iso59020 import iso59020_core
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
+from junkan.indicators.rap import SOURCE as RAP_SOURCE
 from junkan.indicators.rap import rap
 from junkan.indicators.values import Indicator
 from junkan.lifecycle import compile as cm
@@ -140,6 +141,51 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
                      finance=Finance(revenue=float(result.impacts()[mask, :, 3].sum())))
 
 
+CIRCULATION_STAGES = ("collection", "transport", "reuse", "remanufacturing", "dismantling",
+                      "recycling")
+
+
+def actor_indicators(result: Result) -> dict[str, list[Indicator]]:
+    """Indicators per actor (whole horizon), where they mean something for one company:
+
+    * recycled share of the materials the actor buys (``virgin:``/``recycled:`` supply);
+    * circulation cost: its processes in collection, transport, reuse, remanufacturing,
+      dismantling and recycling;
+    * RAP with value added = revenue − purchases from other companies (material supply and
+      ``purchase:`` of parts) — an approximation: other process costs are treated as the
+      actor's own."""
+    raw, c = result.raw, result.raw.compiled
+    tbl = c.processes
+    imp = result.impacts().sum(axis=0)  # (N, 4)
+    kg = raw.activity[:, 1, :].sum(axis=0)
+    out: dict[str, list[Indicator]] = {}
+    for actor in sorted(set(tbl.actor) - {""}):
+        idx = [i for i, a in enumerate(tbl.actor) if a == actor]
+        rec = sum(kg[i] for i in idx if tbl.names[i].startswith("recycled:"))
+        vir = sum(kg[i] for i in idx if tbl.names[i].startswith("virgin:"))
+        purchases = sum(imp[i, 2] for i in idx
+                        if tbl.names[i].startswith(("virgin:", "recycled:", "purchase:")))
+        circ = sum(imp[i, 2] for i in idx if tbl.stage[i] in CIRCULATION_STAGES)
+        revenue = sum(imp[i, 3] for i in idx)
+        value_added = revenue - purchases
+        items = [Indicator(f"actor.{actor}.circulation_cost", float(circ), c.model.currency,
+                           "Σ cost of the actor's circulation-stage processes", RAP_SOURCE,
+                           {"stages": list(CIRCULATION_STAGES)})]
+        if rec + vir > 0:
+            items.append(Indicator(f"actor.{actor}.recycled_share_of_purchases",
+                                   float(rec / (rec + vir)), "fraction",
+                                   "recycled kg / (virgin + recycled kg) bought", RAP_SOURCE,
+                                   {"recycled_t": rec / 1000, "virgin_t": vir / 1000}))
+        items.append(Indicator(
+            f"actor.{actor}.rap", float(value_added / circ) if circ > 0 else None, "ratio",
+            "(revenue − purchases) / circulation cost", RAP_SOURCE,
+            {"revenue": float(revenue), "purchases": float(purchases),
+             "circulation_cost": float(circ)},
+            reason=None if circ > 0 else "no circulation cost"))
+        out[actor] = items
+    return out
+
+
 def scenario_indicators(result: Result, totals: dict[str, float],
                         base_totals: dict[str, float]) -> dict[str, object]:
     """For a compare document: every framework's indicators of one scenario (whole horizon)
@@ -149,4 +195,5 @@ def scenario_indicators(result: Result, totals: dict[str, float],
 
     changes = {k: totals[k] - base_totals[k] for k in totals}
     return {"indicators": as_json(compute(from_lifecycle(result))),
+            "indicators_by_actor": as_json(actor_indicators(result)),
             "tradeoff_warnings": tradeoff_warnings(changes)}

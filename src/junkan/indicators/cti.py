@@ -69,7 +69,8 @@ def circular_transition_indicators(fm: FlowModel) -> list[Indicator]:
                   "recirculated"),
         ]
     if fm.energy is not None:
-        out.append(ratio("cti.renewable_energy", fm.energy.renewable, fm.energy.total,
+        out.append(ratio("cti.renewable_energy", fm.energy.renewable or 0.0,
+                         fm.energy.total or 0.0,
                          formula="renewable energy / total energy", source=SOURCE,
                          inputs={"renewable_MWh": fm.energy.renewable,
                                  "total_MWh": fm.energy.total}, what="total energy"))

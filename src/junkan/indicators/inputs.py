@@ -107,12 +107,36 @@ class ProductUse(Strict):
         return self
 
 
+class EnergySource(Strict):
+    source: str
+    """e.g. grid, on-site solar, city gas."""
+    amount: Energy = Field(ge=0)
+    renewable: bool = False
+
+
 class EnergyUse(Strict):
-    total: Energy = Field(ge=0)
-    renewable: Energy = Field(default=0.0, ge=0)
+    """Energy used in the period: ``total`` and ``renewable``, or a ``by_source`` breakdown
+    (from which both are derived)."""
+
+    total: Energy | None = Field(default=None, ge=0)
+    renewable: Energy | None = Field(default=None, ge=0)
+    by_source: list[EnergySource] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _le(self) -> EnergyUse:
+    def _derive(self) -> EnergyUse:
+        if self.by_source:
+            total = sum(e.amount for e in self.by_source)
+            ren = sum(e.amount for e in self.by_source if e.renewable)
+            for name, given, derived in (("total", self.total, total),
+                                         ("renewable", self.renewable, ren)):
+                if given is not None and abs(given - derived) > 1e-9 * max(1.0, derived):
+                    raise ValueError(f"{name} ({given} MWh) differs from the sum of by_source "
+                                     f"({derived} MWh); give one or make them agree")
+            self.total, self.renewable = total, ren
+        if self.total is None:
+            raise ValueError("give total (e.g. '400 MWh') or by_source")
+        if self.renewable is None:
+            self.renewable = 0.0
         if self.renewable > self.total + 1e-9:
             raise ValueError("renewable energy exceeds total energy")
         return self

@@ -46,7 +46,8 @@ def iso59020_core(fm: FlowModel) -> list[Indicator]:
                              "mass-weighted Σ m_p (L_p / L_av,p) / Σ m_p", SOURCE,
                              {"products": len(lives)}))
     if fm.energy is not None:
-        out.append(ratio("iso59020.renewable_energy", fm.energy.renewable, fm.energy.total,
+        out.append(ratio("iso59020.renewable_energy", fm.energy.renewable or 0.0,
+                         fm.energy.total or 0.0,
                          formula="renewable / total energy", source=SOURCE, inputs={},
                          what="total energy"))
     if fm.water is not None:

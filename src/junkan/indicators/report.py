@@ -46,12 +46,20 @@ def flow_sankey(fm: FlowModel, title: str) -> go.Figure:
     return fig
 
 
+def _short(v: Any) -> Any:
+    if isinstance(v, float):
+        return float(f"{v:.4g}")
+    if isinstance(v, dict):
+        return {k: _short(x) for k, x in v.items()}
+    return v
+
+
 def indicator_rows(results: dict[str, list[Indicator]]) -> str:
     rows = []
     for fw, inds in results.items():
         for i in inds:
-            inputs = html.escape(json.dumps({k: v for k, v in i.inputs.items() if k != "table"},
-                                            ensure_ascii=False, default=str))
+            inputs = html.escape(json.dumps({k: _short(v) for k, v in i.inputs.items()
+                                             if k != "table"}, ensure_ascii=False, default=str))
             rows.append(f"<tr><td>{html.escape(fw)}</td><th scope='row'>{html.escape(i.key)}"
                         f"</th><td class='num'>{html.escape(i.display())}</td>"
                         f"<td><code>{html.escape(i.formula)}</code></td><td><small>{inputs}"
