@@ -253,6 +253,108 @@ def network_cflp(
                           f"({sol.status})", highlight=False)
 
 
+def _network(file: Path) -> Any:
+    from junkan.lifecycle.loader import read_document, validate_with
+    from junkan.network.plan import build
+    from junkan.network.scenario import NetworkScenario
+
+    try:
+        return build(validate_with(NetworkScenario, read_document(file), str(file)), str(file))
+    except JunkanError as exc:
+        _fail(exc)
+
+
+@network_app.command("solve")
+def network_solve(
+    file: Annotated[Path, typer.Argument(help="Network scenario (YAML or JSON).")],
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+    carbon_price: Annotated[float | None, typer.Option(help="JPY per tCO2e (overrides the "
+                                                            "file).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for plan.json, maps and report.")]
+    = None,
+) -> None:
+    """Choose hubs and flows at least cost (+ carbon price), to optimality within the gap."""
+    from junkan.network.plan import solve
+    from junkan.network.report import plan_document, write_report
+
+    net = _network(file)
+    try:
+        plan = solve(net, carbon_price=carbon_price)
+        if out is not None:
+            with _atomic_dir(out) as tmp:
+                write_report(plan, tmp, net.scenario.title or net.scenario.name)
+    except JunkanError as exc:
+        _fail(exc)
+        return
+    doc = plan_document(plan)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable({k: v for k, v in doc.items() if k != "flows"}),
+                                    indent=2, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{net.scenario.title or net.scenario.name}: cost "
+                        f"{plan.cost:,.0f} JPY/yr, CO2e {plan.co2_t:,.0f} t/yr, gap "
+                        f"{100 * plan.mip_gap:.3f} %, {plan.seconds:.1f} s")
+    for col in ("hub", "capacity t/yr", "inflow t/yr", "utilisation"):
+        table.add_column(col, justify="left" if col == "hub" else "right")
+    for h in plan.open_hubs:
+        table.add_row(h["hub"], f"{h['capacity_t']:,.0f}", f"{h['inflow_t']:,.0f}",
+                      f"{100 * h['utilisation']:.0f} %")
+    out_console.print(table)
+
+
+@network_app.command("pareto")
+def network_pareto(
+    file: Annotated[Path, typer.Argument(help="Network scenario (YAML or JSON).")],
+    points: Annotated[int, typer.Option(min=2, max=30, help="Points on the front.")] = 6,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Cost–CO2 Pareto front by the ε-constraint method."""
+    from junkan.network.plan import pareto
+
+    net = _network(file)
+    try:
+        front = pareto(net, points)
+    except JunkanError as exc:
+        _fail(exc)
+        return
+    rows = [{"co2_t": p.co2_t, "cost_JPY": p.cost, "hubs": len(p.open_hubs),
+             "mip_gap": p.mip_gap} for p in front]
+    if format == Format.json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title="Cost–CO2 Pareto front")
+    for col in ("CO2e t/yr", "cost JPY/yr", "hubs"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(f"{r['co2_t']:,.0f}", f"{r['cost_JPY']:,.0f}", str(r["hubs"]))
+    out_console.print(table)
+
+
+@network_app.command("report")
+def network_report(
+    file: Annotated[Path, typer.Argument(help="Network scenario (YAML or JSON).")],
+    out: Annotated[Path, typer.Option(help="Folder for the report.")] = Path("out/network"),
+    points: Annotated[int, typer.Option(min=2, max=30)] = 5,
+) -> None:
+    """Plan, maps (PNG, SVG, interactive HTML), Pareto front and sensitivity to carbon price
+    and collection rate."""
+    from junkan.network.plan import pareto, sensitivity, solve
+    from junkan.network.report import write_report
+
+    net = _network(file)
+    try:
+        plan = solve(net)
+        front = pareto(net, points)
+        sens = sensitivity(net, carbon_prices=[0, 10_000, 50_000, 100_000],
+                           collection_rates=[0.8, 0.9, 1.0])
+        with _atomic_dir(out) as tmp:
+            write_report(plan, tmp, net.scenario.title or net.scenario.name, front, sens)
+    except JunkanError as exc:
+        _fail(exc)
+        return
+    console.print(f"wrote {out}/report.html, map.png, map.svg, plan.json")
+
+
 class IndicatorFormat(StrEnum):
     table = "table"
     json = "json"

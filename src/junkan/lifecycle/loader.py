@@ -7,14 +7,16 @@ import copy
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
 from junkan.lifecycle.schema import LifecycleModel
 from junkan.model.errors import ModelError, Problem, format_path
+
+M = TypeVar("M", bound=BaseModel)
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's C loader when PyYAML was built with it (same safe semantics, ~10× faster)."""
@@ -183,9 +185,15 @@ def _message(err: Any) -> str:
 
 
 def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> LifecycleModel:
-    """Validate a raw document; pydantic errors become a :class:`ModelError` with paths."""
+    """Validate a raw lifecycle document; pydantic errors become a :class:`ModelError`."""
+    return validate_with(LifecycleModel, doc, source, scenario)
+
+
+def validate_with(cls: type[M], doc: dict[str, Any], source: str,
+                  scenario: str | None = None) -> M:
+    """Validate ``doc`` as ``cls``; every pydantic error becomes a problem with its path."""
     try:
-        return LifecycleModel.model_validate(doc)
+        return cls.model_validate(doc)
     except ValidationError as exc:
         problems = []
         seen = set()

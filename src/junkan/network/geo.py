@@ -1,0 +1,107 @@
+"""Japan's prefectures and ports (shipped data with sources), great-circle distances and
+prefecture polygons from the ``japanmap`` package (Apache-2.0) for checks and maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import yaml
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG), km."""
+
+
+@dataclass(frozen=True)
+class Place:
+    key: str
+    name: str
+    ja: str
+    prefecture: int
+    lat: float
+    lon: float
+    port: bool
+    population: float = 0.0
+
+
+def _load(name: str) -> dict:
+    text = (resources.files("junkan.data") / name).read_text("utf-8")
+    return dict(yaml.safe_load(text))
+
+
+@lru_cache(maxsize=1)
+def prefectures() -> list[Place]:
+    """The 47 prefectures (code 1–47) at their prefectural offices."""
+    return [Place(key=f"pref:{p['code']}", name=p["en"], ja=p["ja"], prefecture=p["code"],
+                  lat=p["lat"], lon=p["lon"], port=False, population=p["population_2024"])
+            for p in _load("japan_prefectures.yaml")["prefectures"]]
+
+
+@lru_cache(maxsize=1)
+def ports() -> list[Place]:
+    """International strategic and international hub ports (23)."""
+    return [Place(key=f"port:{p['name'].removesuffix(' port').lower()}", name=p["name"],
+                  ja=p["ja"], prefecture=p["prefecture"], lat=p["lat"], lon=p["lon"],
+                  port=True) for p in _load("japan_ports.yaml")["ports"]]
+
+
+ROAD_GROUPS = {1: "Hokkaido", 47: "Okinawa"}
+"""Prefectures not linked to Honshu by road (the Seikan tunnel is rail-only); Honshu, Shikoku
+and Kyushu are linked by road bridges and tunnels (Honshu–Shikoku bridges, Kanmon)."""
+
+
+def road_group(prefecture: int) -> str:
+    """The road-connected land a prefecture belongs to: trucks stay within one group."""
+    return ROAD_GROUPS.get(prefecture, "Honshu-Shikoku-Kyushu")
+
+
+def prefecture_code(name: str | int) -> int:
+    """Code 1–47 from a code, an English or a Japanese name (``Tokyo``, ``東京都``, ``東京``)."""
+    if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):
+        code = int(name)
+        if 1 <= code <= 47:
+            return code
+        raise KeyError(f"prefecture code {code} is not in 1–47")
+    key = str(name).strip()
+    for p in prefectures():
+        if key.lower() == p.name.lower() or key in (p.ja, p.ja.rstrip("都道府県")):
+            return p.prefecture
+    raise KeyError(f"unknown prefecture {name!r}; use a code 1–47, an English name such as "
+                   "'Aichi' or a Japanese name such as '愛知県'")
+
+
+def great_circle_km(lat1: np.ndarray | float, lon1: np.ndarray | float,
+                    lat2: np.ndarray | float, lon2: np.ndarray | float) -> np.ndarray:
+    """Haversine distance in km (broadcasting)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)))
+
+
+@lru_cache(maxsize=1)
+def prefecture_polygons() -> dict[int, np.ndarray]:
+    """Outline of each prefecture as an (n, 2) array of (lon, lat), from japanmap."""
+    import japanmap
+
+    pts = japanmap.pref_points(japanmap.get_data())
+    return {i + 1: np.asarray(p, dtype=float) for i, p in enumerate(pts)}
+
+
+def inside(poly: np.ndarray, lon: float, lat: float) -> bool:
+    """Ray-casting point-in-polygon test (polygon of (lon, lat) vertices)."""
+    x, y = poly[:, 0], poly[:, 1]
+    x2, y2 = np.roll(x, -1), np.roll(y, -1)
+    cross = (y > lat) != (y2 > lat)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xint = x + (lat - y) * (x2 - x) / (y2 - y)
+    return bool(np.count_nonzero(cross & (lon < xint)) % 2)
+
+
+def distance_to_polygon_km(poly: np.ndarray, lon: float, lat: float) -> float:
+    """0 inside, else the distance to the nearest vertex (km) — enough for a data check."""
+    if inside(poly, lon, lat):
+        return 0.0
+    return float(great_circle_km(lat, lon, poly[:, 1], poly[:, 0]).min())

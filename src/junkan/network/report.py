@@ -1,0 +1,153 @@
+"""Maps of a plan, drawn from shipped boundary data (japanmap polygons) — no tile server:
+a static PNG/SVG (matplotlib) and an interactive HTML page (plotly, JS beside it)."""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+
+from junkan.network.geo import prefecture_polygons
+from junkan.network.plan import Plan
+
+MODE_COLOURS = {"truck": "#d35400", "ship": "#2471a3", "rail": "#239b56"}
+
+
+def _hub_dest_lines(plan: Plan) -> list[tuple[float, float, float, float, str, float]]:
+    net = plan.network
+    assert net is not None
+    hubs = {h.name: h for h in net.hubs}
+    dests = {d.name: d for d in net.dests}
+    zones = {z.name: z for z in net.zones}
+    out = []
+    for f in plan.flows:
+        if f["leg"] == "trunk":
+            a, b = hubs.get(f["from"]), dests.get(f["to"])
+        else:
+            a, b = zones.get(f["from"]), hubs.get(f["to"])
+        if a is not None and b is not None:
+            out.append((a.lon, a.lat, b.lon, b.lat, f["mode"], f["t"]))
+    return out
+
+
+def static_map(plan: Plan, path: Path, title: str) -> Path:
+    """PNG or SVG (by suffix) of prefectures, flows by mode, hubs and destinations."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    net = plan.network
+    assert net is not None
+    fig, ax = plt.subplots(figsize=(8, 9), dpi=120)
+    for poly in prefecture_polygons().values():
+        ax.fill(poly[:, 0], poly[:, 1], facecolor="#f2f2f2", edgecolor="#999999", lw=0.4)
+    top = max((t for *_, t in _hub_dest_lines(plan)), default=1.0)
+    for x0, y0, x1, y1, mode, t in _hub_dest_lines(plan):
+        ax.plot([x0, x1], [y0, y1], color=MODE_COLOURS.get(mode, "k"),
+                lw=0.3 + 4 * t / top, alpha=0.7)
+    for h in plan.open_hubs:
+        ax.scatter(h["lon"], h["lat"], s=30 + 120 * h["utilisation"], marker="s",
+                   color="#1b4f72" if h["port"] else "#7d3c98", zorder=3)
+    for d in net.dests:
+        ax.scatter(d.lon, d.lat, s=90, marker="*", color="#c0392b", zorder=4)
+    ax.set_title(title)
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    ax.set_aspect(1.2)
+    from matplotlib.lines import Line2D
+
+    ax.legend(handles=[Line2D([], [], color=c, lw=2, label=m) for m, c in MODE_COLOURS.items()
+                       if m in net.modes] +
+              [Line2D([], [], marker="s", ls="", color="#1b4f72", label="hub at a port"),
+               Line2D([], [], marker="s", ls="", color="#7d3c98", label="inland hub"),
+               Line2D([], [], marker="*", ls="", color="#c0392b", label="destination")],
+              loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def interactive_map(plan: Plan, title: str) -> go.Figure:
+    net = plan.network
+    assert net is not None
+    fig = go.Figure()
+    for code, poly in prefecture_polygons().items():
+        fig.add_trace(go.Scatter(x=poly[:, 0], y=poly[:, 1], fill="toself", mode="lines",
+                                 line={"color": "#999", "width": 0.5},
+                                 fillcolor="#f2f2f2", hoverinfo="text",
+                                 text=net.zones[code - 1].name, showlegend=False))
+    top = max((t for *_, t in _hub_dest_lines(plan)), default=1.0)
+    for x0, y0, x1, y1, mode, t in _hub_dest_lines(plan):
+        fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", showlegend=False,
+                                 line={"color": MODE_COLOURS.get(mode, "#000"),
+                                       "width": 0.5 + 5 * t / top},
+                                 hoverinfo="text", text=f"{mode}: {t:,.0f} t/yr"))
+    fig.add_trace(go.Scatter(
+        x=[h["lon"] for h in plan.open_hubs], y=[h["lat"] for h in plan.open_hubs],
+        mode="markers", name="hubs", marker={"symbol": "square", "size": 10,
+                                             "color": "#1b4f72"},
+        text=[f"{h['hub']}: {h['inflow_t']:,.0f} t/yr, {100 * h['utilisation']:.0f} % of "
+              f"{h['capacity_t']:,.0f} t" for h in plan.open_hubs], hoverinfo="text"))
+    fig.add_trace(go.Scatter(x=[d.lon for d in net.dests], y=[d.lat for d in net.dests],
+                             mode="markers", name="destinations",
+                             marker={"symbol": "star", "size": 14, "color": "#c0392b"},
+                             text=[d.name for d in net.dests], hoverinfo="text"))
+    fig.update_layout(title=title, height=800, yaxis={"scaleanchor": "x", "scaleratio": 1.2},
+                      xaxis={"title": "longitude (°E)"}, plot_bgcolor="white")
+    return fig
+
+
+def write_report(plan: Plan, out: Path, title: str,
+                 pareto_front: list[Plan] | None = None,
+                 sensitivity_rows: list[dict[str, Any]] | None = None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    static_map(plan, out / "map.png", title)
+    static_map(plan, out / "map.svg", title)
+    js = resources.files("plotly") / "package_data" / "plotly.min.js"
+    (out / "plotly.min.js").write_bytes(js.read_bytes())
+    figs = [interactive_map(plan, title)]
+    if pareto_front:
+        figs.append(go.Figure(go.Scatter(x=[p.co2_t for p in pareto_front],
+                                         y=[p.cost / 1e9 for p in pareto_front],
+                                         mode="lines+markers")).update_layout(
+            title="Cost–CO2 Pareto front", xaxis_title="CO2e (t/yr)",
+            yaxis_title="cost (billion JPY/yr)", height=420))
+    rows = "".join(f"<tr><td>{html.escape(h['hub'])}</td><td>{h['capacity_t']:,.0f}</td>"
+                   f"<td>{h['inflow_t']:,.0f}</td><td>{100 * h['utilisation']:.0f} %</td></tr>"
+                   for h in plan.open_hubs)
+    sens = ""
+    if sensitivity_rows:
+        sens = "<h2>Sensitivity</h2><table><tr><th>parameter</th><th>value</th><th>cost (JPY)" \
+               "</th><th>CO2e (t)</th><th>hubs</th></tr>" + "".join(
+                   f"<tr><td>{r['parameter']}</td><td>{r['value']:g}</td>"
+                   f"<td>{r['cost_JPY']:,.0f}</td><td>{r['co2_t']:,.0f}</td>"
+                   f"<td>{r['hubs']}</td></tr>" for r in sensitivity_rows) + "</table>"
+    body = "".join(f.to_html(full_html=False, include_plotlyjs=False) for f in figs)
+    (out / "report.html").write_text(f"""<!DOCTYPE html><html lang="en"><head>
+<meta charset="utf-8"><title>{html.escape(title)}</title><script src="plotly.min.js"></script>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}}td,th{{border:1px
+solid #ccc;padding:.3rem .6rem}}table{{border-collapse:collapse}}</style></head><body>
+<h1>{html.escape(title)}</h1><p>Cost {plan.cost:,.0f} JPY/yr, CO2e {plan.co2_t:,.0f} t/yr,
+MIP gap {100 * plan.mip_gap:.3f} %, solved in {plan.seconds:.1f} s.</p>
+<img src="map.png" alt="map of hubs and flows" width="600">
+<h2>Hubs opened</h2><table><tr><th>hub</th><th>capacity (t/yr)</th><th>inflow (t/yr)</th>
+<th>utilisation</th></tr>{rows}</table>{sens}{body}</body></html>""", encoding="utf-8")
+    (out / "plan.json").write_text(json.dumps(plan_document(plan), indent=2,
+                                              ensure_ascii=False), encoding="utf-8")
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    by_mode: dict[str, float] = {}
+    for f in plan.flows:
+        if f["leg"] == "trunk":
+            by_mode[f["mode"]] = by_mode.get(f["mode"], 0.0) + f["t"]
+    return {"status": plan.status, "objective": plan.objective, "cost_JPY": plan.cost,
+            "co2_t": plan.co2_t, "mip_gap": plan.mip_gap, "seconds": plan.seconds,
+            "cost_breakdown_JPY": plan.cost_breakdown, "open_hubs": plan.open_hubs,
+            "trunk_t_by_mode": by_mode, "flows": plan.flows}

@@ -1,0 +1,127 @@
+"""The network scenario format (YAML/JSON, pydantic): commodities and their supply by
+prefecture, collection rates, candidate hubs with capacity tiers, destinations (recyclers,
+manufacturers) with capacities, transport modes and the carbon price."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from junkan.lifecycle.schema import Fraction, Mass, _converter
+
+Money = Annotated[float, BeforeValidator(_converter("JPY", "amount"))]
+PerTonne = Annotated[float, BeforeValidator(_converter("JPY/t", "cost per tonne"))]
+PerTonneKm = Annotated[float, BeforeValidator(_converter("JPY/(t*km)", "cost per t·km"))]
+Co2PerTonneKm = Annotated[float, BeforeValidator(_converter("kgCO2e/(t*km)",
+                                                            "emission factor"))]
+CarbonPrice = Annotated[float, BeforeValidator(_converter("JPY/tCO2e", "carbon price"))]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Supply(Strict):
+    """Supply of one commodity in t/yr: explicit by prefecture, or a national total
+    distributed by population (a proxy; say so in ``source``)."""
+
+    by_prefecture: dict[str, Mass] = Field(default_factory=dict)
+    national_total: Mass | None = None
+    distribute_by: Literal["population"] = "population"
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> Supply:
+        if bool(self.by_prefecture) == (self.national_total is not None):
+            raise ValueError("give either by_prefecture or national_total")
+        return self
+
+
+class Commodity(Strict):
+    title: str | None = None
+    supply: Supply
+    collection_rate: Fraction = 1.0
+
+
+class Tier(Strict):
+    capacity: Mass = Field(gt=0)
+    """Throughput capacity, t/yr."""
+    fixed_cost: Money
+    """Annualised fixed cost of opening the hub at this tier, JPY/yr."""
+
+
+class Hub(Strict):
+    """A candidate hub: at a shipped port (``port: Nagoya``), at a prefectural office
+    (``prefecture: Aichi``) or at coordinates (``lat``, ``lon`` with ``prefecture``)."""
+
+    name: str
+    port: str | None = None
+    prefecture: str | int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    tiers: list[Tier] | None = None
+    rail: bool = False
+
+
+class Destination(Strict):
+    """A recycler or manufacturer receiving commodities."""
+
+    name: str
+    prefecture: str | int
+    lat: float | None = None
+    lon: float | None = None
+    port: str | None = None
+    """Nearest shipped port: enables the ship mode from port hubs."""
+    rail: bool = False
+    capacity: dict[str, Mass]
+    """Per commodity, t/yr."""
+
+
+class Mode(Strict):
+    cost: PerTonneKm
+    co2e: Co2PerTonneKm
+    detour_factor: float = Field(gt=0)
+    """Route distance ÷ great-circle distance."""
+    handling: PerTonne = 0.0
+    """Per tonne per leg (e.g. port loading + unloading)."""
+    source: str = Field(min_length=1)
+
+
+class HubCandidates(Strict):
+    ports: bool = False
+    """Every shipped port (23 international strategic and hub ports) is a candidate."""
+    prefectural_capitals: bool = False
+    """Every prefectural office location is a candidate."""
+    extra: list[Hub] = Field(default_factory=list)
+    tiers: list[Tier] = Field(min_length=1)
+    """Default tiers for candidates that give none."""
+    handling: PerTonne = 0.0
+    loss: Fraction = 0.0
+    """Share of hub inflow lost (residue), not delivered."""
+
+
+class NetworkScenario(Strict):
+    junkan_network: Literal[1] = 1
+    name: str
+    title: str | None = None
+    category: str | None = None
+    commodities: dict[str, Commodity] = Field(min_length=1)
+    hubs: HubCandidates
+    destinations: list[Destination] = Field(min_length=1)
+    modes: dict[Literal["truck", "ship", "rail"], Mode]
+    carbon_price: CarbonPrice = 0.0
+    co2_cap_t: float | None = Field(default=None, ge=0)
+    """Optional cap on CO2e (t/yr): an ε-constraint."""
+    mip_rel_gap: float = Field(default=1e-3, gt=0, le=0.1)
+    time_limit_s: float = Field(default=300, gt=0)
+    linking: Literal["per_commodity", "aggregated", "none"] = "aggregated"
+    """Linking of zone→hub flows to open hubs beyond the capacity constraint (tightens the LP
+    relaxation): per (zone, hub, commodity), per (zone, hub) summed over commodities, or none."""
+    sources: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _truck(self) -> NetworkScenario:
+        if "truck" not in self.modes:
+            raise ValueError("modes needs 'truck' (collection legs run by truck)")
+        return self
