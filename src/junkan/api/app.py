@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Body, FastAPI, Form, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -363,6 +364,35 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
             return Response(df.to_json(orient="records"), media_type="application/json")
         return Response(df.to_csv(index=False), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+    @app.post("/api/network/solve", tags=["network"])
+    async def network_solve(request: Request, user: CurrentUser,
+                            carbon_price: float | None = None) -> dict[str, Any]:
+        """Plan hubs and flows for a network scenario (YAML or JSON body); invalid input →
+        422 naming the field or the binding constraint."""
+        from junkan.lifecycle.loader import validate_with
+        from junkan.network.plan import build, solve
+        from junkan.network.report import plan_document
+        from junkan.network.scenario import NetworkScenario
+
+        text, _ = await _read_upload(request)
+        sc = validate_with(NetworkScenario, parse_document(text, source="scenario"), "scenario")
+        net = build(sc, "scenario")
+        plan = await run_in_threadpool(solve, net, carbon_price=carbon_price)
+        doc = plan_document(plan)
+        doc["destinations"] = [{"name": d.name, "lat": d.lat, "lon": d.lon} for d in net.dests]
+        doc["places"] = {p.name: [p.lon, p.lat] for p in (*net.zones, *net.hubs)}
+        return dict(jsonable(doc))
+
+    @app.get("/api/network/prefectures", tags=["network"])
+    def network_prefectures() -> dict[str, Any]:
+        """Prefecture outlines (lon, lat) for maps, from the japanmap package."""
+        from junkan.network.geo import prefecture_polygons, prefectures
+
+        polys = prefecture_polygons()
+        return {"prefectures": [{"code": p.prefecture, "name": p.name, "ja": p.ja,
+                                 "outline": polys[p.prefecture][::3].round(3).tolist()}
+                                for p in prefectures()]}
 
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, str]:
