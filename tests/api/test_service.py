@@ -185,3 +185,20 @@ def test_audit_events_are_recorded(app_client: TestClient) -> None:
     assert user is not None
     actions = [e.action for e in store.audit_events(user.org_id)]
     assert "model.create" in actions and "user.create" in actions
+
+
+def test_network_routes(app_client: TestClient) -> None:
+    from tests.network.test_plan import SMALL as NETWORK
+
+    a, _ = demo_tokens(app_client)
+    res = app_client.post("/api/network/solve?carbon_price=10000",
+                          content=yaml.safe_dump(NETWORK),
+                          headers={**a, "Content-Type": "application/yaml"})
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    assert doc["open_hubs"] and doc["co2_t"] > 0 and doc["places"]
+    bad = app_client.post("/api/network/solve", content=yaml.safe_dump({**NETWORK, "modes": {}}),
+                          headers={**a, "Content-Type": "application/yaml"})
+    assert bad.status_code == 422
+    geo = app_client.get("/api/network/prefectures", headers=a).json()
+    assert len(geo["prefectures"]) == 47

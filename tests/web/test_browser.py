@@ -162,3 +162,25 @@ def test_keyboard_only_sign_in(page, server: str) -> None:  # type: ignore[no-un
     page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Models", exact=True).wait_for()
+
+
+def test_network_planner_page(page, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.network.test_plan import SMALL as NETWORK
+
+    scenario = tmp_path / "net.yaml"
+    scenario.write_text(yaml.safe_dump(NETWORK), encoding="utf-8")
+    _sign_in(page, server)
+    page.get_by_role("link", name="Network planner").click()
+    page.get_by_label("Network scenario (YAML or JSON)").set_input_files(str(scenario))
+    page.get_by_label("Carbon price (JPY per tCO2e)").fill("20000")
+    page.get_by_role("button", name="Solve").click()
+    sync_api.expect(page.locator("#network-summary")).to_contain_text("hubs", timeout=60_000)
+    assert page.locator("#network-hubs tbody tr").count() >= 1
+    page.locator("#network-map .main-svg").first.wait_for()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**NETWORK, "destinations": [
+        {**NETWORK["destinations"][0], "prefecture": "Atlantis"}]}), encoding="utf-8")
+    page.get_by_label("Network scenario (YAML or JSON)").set_input_files(str(bad))
+    page.get_by_role("button", name="Solve").click()
+    sync_api.expect(page.locator("#network-errors")).to_contain_text("Atlantis")
+    assert page.locator("#network-result").is_hidden()  # no stale plan beside the error

@@ -30,7 +30,7 @@ async function api(path, opts = {}) {
 }
 
 function show(view) {
-  for (const id of ["login", "models", "model"]) $(`#view-${id}`).hidden = id !== view;
+  for (const id of ["login", "models", "model", "network"]) $(`#view-${id}`).hidden = id !== view;
   $("#main").focus();
 }
 
@@ -255,12 +255,79 @@ $("#compare").addEventListener("click", async () => {
   $("#comparison").hidden = false;
 });
 
+// ---- network planner ----------------------------------------------------------------------
+let outlines = null;
+$("#network-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = $("#network-file").files[0];
+  if (!file) return;
+  $("#network-errors").replaceChildren();
+  $("#network-status").textContent = t("network.solving");
+  const price = Number($("#carbon-price").value || 0);
+  const res = await api(`/api/network/solve?carbon_price=${price}`, { method: "POST",
+    headers: { "Content-Type": file.name.endsWith(".json") ? "application/json" : "application/yaml" },
+    body: await file.text() });
+  $("#network-status").textContent = "";
+  if (!res.ok) {
+    $("#network-result").hidden = true;  // the previous plan no longer matches the inputs
+    const body = await res.json();
+    for (const e of body.errors || [{ path: "", message: body.message || body.detail }]) {
+      const li = document.createElement("li"); li.textContent = e.path ? `${e.path}: ${e.message}` : e.message;
+      $("#network-errors").append(li);
+    }
+    return;
+  }
+  const plan = await res.json();
+  $("#network-summary").textContent = t("network.summary", { cost: fmt(plan.cost_JPY),
+    co2: fmt(plan.co2_t), hubs: plan.open_hubs.length, gap: (100 * plan.mip_gap).toFixed(3) });
+  const head = document.createElement("tr");
+  for (const h of ["network.hub", "network.capacity", "network.inflow", "network.util"]) {
+    const th = document.createElement("th"); th.scope = "col"; th.textContent = t(h); head.append(th);
+  }
+  const rows = plan.open_hubs.map((h) => {
+    const tr = document.createElement("tr");
+    for (const [v, cls] of [[h.hub, ""], [fmt(h.capacity_t), "num"], [fmt(h.inflow_t), "num"],
+                            [`${Math.round(100 * h.utilisation)} %`, "num"]]) {
+      const td = document.createElement("td"); td.textContent = v; if (cls) td.className = cls; tr.append(td);
+    }
+    return tr;
+  });
+  const thead = document.createElement("thead"); thead.append(head);
+  const tbody = document.createElement("tbody"); tbody.append(...rows);
+  $("#network-hubs").replaceChildren(thead, tbody);
+  $("#network-result").hidden = false;
+  if (window.Plotly) {
+    outlines = outlines || (await (await api("/api/network/prefectures")).json()).prefectures;
+    const traces = outlines.map((p) => ({ x: p.outline.map((q) => q[0]), y: p.outline.map((q) => q[1]),
+      mode: "lines", fill: "toself", fillcolor: "#f2f2f2", line: { color: "#999", width: 0.5 },
+      hoverinfo: "text", text: state.lang === "ja" ? p.ja : p.name, showlegend: false }));
+    const colour = { truck: "#d35400", ship: "#2471a3", rail: "#239b56" };
+    const top = Math.max(1, ...plan.flows.filter((f) => f.leg === "trunk").map((f) => f.t));
+    const dest = Object.fromEntries(plan.destinations.map((d) => [d.name, [d.lon, d.lat]]));
+    for (const f of plan.flows.filter((f) => f.leg === "trunk")) {
+      const a = plan.places[f.from], b = dest[f.to];
+      if (a && b) traces.push({ x: [a[0], b[0]], y: [a[1], b[1]], mode: "lines", showlegend: false,
+        line: { color: colour[f.mode], width: 0.5 + 5 * f.t / top }, hoverinfo: "text",
+        text: `${f.mode}: ${fmt(f.t)} t/yr` });
+    }
+    traces.push({ x: plan.open_hubs.map((h) => h.lon), y: plan.open_hubs.map((h) => h.lat), mode: "markers",
+      name: t("network.hub"), marker: { symbol: "square", size: 10, color: "#1b4f72" },
+      text: plan.open_hubs.map((h) => h.hub), hoverinfo: "text" });
+    traces.push({ x: plan.destinations.map((d) => d.lon), y: plan.destinations.map((d) => d.lat),
+      mode: "markers", name: t("network.destination"), marker: { symbol: "star", size: 14, color: "#c0392b" },
+      text: plan.destinations.map((d) => d.name), hoverinfo: "text" });
+    Plotly.react("network-map", traces, { height: 700, yaxis: { scaleanchor: "x", scaleratio: 1.2 },
+      plot_bgcolor: "white", margin: { l: 40, r: 10, t: 10, b: 40 } }, { displaylogo: false, responsive: true });
+  }
+});
+
 // ---- routing ----------------------------------------------------------------------------
 async function route() {
   const hash = location.hash || "#/models";
   if (hash === "#/login") { await whoami(); show("login"); return; }
   const me = await whoami();
   if (!me) { location.hash = "#/login"; return; }
+  if (hash === "#/network") { show("network"); return; }
   const m = hash.match(/^#\/models\/(\w+)$/);
   if (m) await showModel(m[1]); else await showModels();
 }
