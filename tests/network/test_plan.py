@@ -107,6 +107,18 @@ def test_bad_input_names_the_problem(mutate, words: str) -> None:  # type: ignor
     assert words in str(err.value)
 
 
+def test_supply_templates() -> None:
+    doc = copy.deepcopy(SMALL)
+    doc["commodities"]["hulk"]["supply"] = {"template": "solar_panels_mid_2030s"}
+    doc["destinations"][0]["capacity"]["hulk"] = "600000 t"
+    doc["hubs"]["tiers"].append({"capacity": "600000 t", "fixed_cost": "2e8 JPY"})
+    net = _net(doc)
+    assert net.collected[:, 0].sum() == pytest.approx(0.9 * 500_000)
+    doc["commodities"]["hulk"]["supply"] = {"template": "unobtainium"}
+    with pytest.raises(Exception, match="unknown supply template 'unobtainium'"):
+        _net(doc)
+
+
 def test_negative_supply_is_rejected() -> None:
     doc = copy.deepcopy(SMALL)
     doc["commodities"]["hulk"]["supply"]["national_total"] = "-5 t"

@@ -57,6 +57,12 @@ def road_group(prefecture: int) -> str:
     return ROAD_GROUPS.get(prefecture, "Honshu-Shikoku-Kyushu")
 
 
+@lru_cache(maxsize=1)
+def supply_templates() -> dict[str, dict]:
+    """National supply templates with their sources (t/yr)."""
+    return dict(_load("network_supply_templates.yaml")["templates"])
+
+
 def prefecture_code(name: str | int) -> int:
     """Code 1–47 from a code, an English or a Japanese name (``Tokyo``, ``東京都``, ``東京``)."""
     if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):

@@ -28,13 +28,28 @@ class Supply(Strict):
 
     by_prefecture: dict[str, Mass] = Field(default_factory=dict)
     national_total: Mass | None = None
+    template: str | None = None
+    """A shipped national-supply template (``junkan.network.templates()``)."""
     distribute_by: Literal["population"] = "population"
-    source: str = Field(min_length=1)
+    source: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Supply:
+        if self.template is not None:
+            from junkan.network.geo import supply_templates
+
+            known = supply_templates()
+            if self.template not in known:
+                raise ValueError(f"unknown supply template {self.template!r}; known: "
+                                 f"{', '.join(known)}")
+            if self.national_total is None and not self.by_prefecture:
+                t = known[self.template]
+                self.national_total = float(t["national_total_t"]) * 1000  # kg
+                self.source = self.source or f"{t['source']}; {t['derivation']}"
         if bool(self.by_prefecture) == (self.national_total is not None):
-            raise ValueError("give either by_prefecture or national_total")
+            raise ValueError("give one of by_prefecture, national_total or template")
+        if not self.source:
+            raise ValueError("supply needs a source (where the numbers come from)")
         return self
 
 
