@@ -108,7 +108,7 @@ def test_change_collection_rate_changes_recycled_rare_earth_share(
     page.get_by_role("link", name="compressor_magnet").click()
     page.get_by_role("heading", name="Value network").wait_for()
     page.locator("#network .main-svg").first.wait_for()  # the graph is drawn
-    page.get_by_label("Scenario").select_option("B")
+    page.get_by_label("Scenario", exact=True).select_option("B")
     page.get_by_role("button", name="Run").click()
     sync_api.expect(page.locator("#run-status")).to_have_text("Done.", timeout=60_000)
     before = _rare_earth_share(page)
