@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -353,6 +354,86 @@ def network_report(
         _fail(exc)
         return
     console.print(f"wrote {out}/report.html, map.png, map.svg, plan.json")
+
+
+foresight_app = typer.Typer(no_args_is_help=True, help="Future-scenario ensembles.")
+app.add_typer(foresight_app, name="foresight")
+
+
+def _causal(file: Path) -> Any:
+    from junkan.foresight import load_causal_model
+
+    try:
+        return load_causal_model(file)
+    except JunkanError as exc:
+        _fail(exc)
+
+
+@foresight_app.command("run")
+def foresight_run(
+    file: Annotated[Path, typer.Argument(help="Causal model (YAML or JSON).")],
+    n: Annotated[int, typer.Option(min=10, help="Scenarios.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed (with the chunk size, reproduces every run).")]
+    = 0,
+    out: Annotated[Path, typer.Option(help="Folder for inputs and KPI paths (Parquet).")]
+    = Path("out/foresight"),
+) -> None:
+    """Run the ensemble; write sampled inputs and KPI paths as Parquet."""
+    import pandas as pd
+
+    from junkan.foresight import run_ensemble
+
+    c = _causal(file)
+    with _progress("scenarios", sys.stderr.isatty()) as cb:
+        ens = run_ensemble(c, n, seed=seed, store_states=False,
+                           progress=(lambda d, t: cb(d, t)) if cb else None)
+    kpi_ids = [c.ids[i] for i in c.kpis]
+    t_n, k_n, n_s = ens.kpis.shape
+    table = pd.DataFrame({"scenario": np.tile(np.arange(n_s), t_n * k_n),
+                          "year": np.repeat(c.years, k_n * n_s),
+                          "kpi": np.tile(np.repeat(kpi_ids, n_s), t_n),
+                          "value": ens.kpis.ravel()})
+    with _atomic_dir(out) as tmp:
+        table.to_parquet(tmp / "kpis.parquet", index=False)
+        pd.DataFrame(ens.inputs, columns=c.input_names).to_parquet(tmp / "inputs.parquet")
+    console.print(f"wrote {out}/kpis.parquet and inputs.parquet ({n_s:,} scenarios)")
+
+
+@foresight_app.command("analyse")
+def foresight_analyse(
+    file: Annotated[Path, typer.Argument(help="Causal model (YAML or JSON).")],
+    n: Annotated[int, typer.Option(min=10)] = 20_000,
+    seed: Annotated[int, typer.Option()] = 0,
+    k: Annotated[str, typer.Option(help="Groups: a number, or 'auto' (silhouette, 6–12).")]
+    = "9",
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Run and analyse: groups, branching years with drivers, input drivers, ratings."""
+    from junkan.foresight import run_ensemble
+    from junkan.foresight.analysis import analyse
+
+    c = _causal(file)
+    ens = run_ensemble(c, n, seed=seed)
+    res = analyse(ens, k if k == "auto" else int(k), seed=seed, transitions_every=3)
+    doc = {"model": c.model.name, "scenarios": n, "seed": seed, "k": res.k,
+           "silhouette": res.silhouette, "group_shares": res.shares, "branches": res.branches,
+           "decided_by_year": [{"year": t["year"], "decided": t["decided"]}
+                               for t in res.transitions],
+           "input_drivers": res.feature_scores, "prim_boxes": res.boxes,
+           "ratings": res.ratings, "kpi_medians_final_year": res.medians}
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{c.model.title or c.model.name}: {res.k} groups from {n:,} scenarios")
+    for col in ("group", "share", *sorted(c.families)):
+        table.add_column(col)
+    for g in range(res.k):
+        table.add_row(str(g), f"{100 * res.shares[g]:.1f} %",
+                      *[res.ratings[g].get(f, "") for f in sorted(c.families)])
+    out_console.print(table)
+    for b in sorted(res.branches, key=lambda b: b["branch_year"] or 9999)[:10]:
+        out_console.print(f"groups {b['groups']}: branch {b['branch_year']}, driver "
+                          f"{b['driver']}", highlight=False)
 
 
 class IndicatorFormat(StrEnum):

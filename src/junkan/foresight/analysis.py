@@ -1,0 +1,266 @@
+"""Scenario analysis: groups, branching points and their drivers, transition probabilities,
+the inputs that lead to each group, and ratings (``../shared/docs/references/foresight.md``
+§5–6; the branch-point idea follows Hitachi's US 2024/0184951 A1).
+
+* **Groups**: z-scored KPI paths → PCA (≤ 20 components) → k-means. ``k="auto"`` picks k in
+  6–12 by the largest silhouette on a 2,000-scenario subsample (the stated criterion).
+* **Branch year** of groups A, B: the earliest year from which some factor's effect size
+  d = |μ_A − μ_B| / pooled sd stays ≥ 1.5 in every later year (factors with pooled sd < 0.01
+  are skipped). The **driver** is the factor with the largest d that year, traced up the causal
+  graph to the ancestor whose own divergence starts earliest.
+* **Transitions**: the state at each year is clustered (same k); P(final group | year cluster).
+* **Inputs → groups**: extra-trees feature importances; a PRIM box (peeling, α = 0.05,
+  minimum mass 0.05) per group.
+* **Ratings**: per KPI family, each group's median final-year value ranked into thirds: ◎ top,
+  ○ middle, △ bottom (direction: higher is better unless the family is listed in
+  ``lower_is_better``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from junkan.foresight.engine import Ensemble
+
+D_THRESHOLD = 1.5
+SD_FLOOR = 0.01
+
+
+@dataclass
+class Analysis:
+    k: int
+    labels: np.ndarray  # (N,)
+    silhouette: dict[int, float]
+    shares: list[float]
+    branches: list[dict[str, Any]]
+    transitions: list[dict[str, Any]]
+    feature_scores: list[tuple[str, float]]
+    boxes: list[dict[str, Any]]
+    ratings: list[dict[str, str]]
+    medians: list[dict[str, float]] = field(default_factory=list)
+
+
+def _limit_threads() -> Any:
+    """One BLAS/OpenMP thread: on 2 cores, k-means ran 1.3 s single vs 8.6 s two-threaded
+    (foresight.md §5)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(1)
+    except ImportError:  # pragma: no cover
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+
+def group(ens: Ensemble, k: int | str = 9, seed: int = 0) -> tuple[np.ndarray, int,
+                                                                   dict[int, float]]:
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
+
+    feats = ens.kpis.transpose(2, 0, 1).reshape(ens.n, -1).astype(np.float64)
+    sd = feats.std(axis=0)
+    z = (feats - feats.mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0)
+    n_comp = int(min(20, z.shape[1], max(1, ens.n - 1)))
+    proj = PCA(n_components=n_comp, random_state=seed).fit_transform(z)
+    scores: dict[int, float] = {}
+    with _limit_threads():
+        if k == "auto":
+            rng = np.random.default_rng(seed)
+            sub = rng.choice(ens.n, size=min(2000, ens.n), replace=False)
+            for cand in range(6, 13):
+                lab = KMeans(cand, n_init=3, random_state=seed).fit_predict(proj[sub])
+                scores[cand] = float(silhouette_score(proj[sub], lab))
+            k = max(scores, key=lambda c: scores[c])
+        km = KMeans(int(k), n_init=4, random_state=seed).fit(proj)
+    # order groups by size (largest first) for stable naming
+    order = np.argsort(-np.bincount(km.labels_, minlength=int(k)))
+    relabel = np.empty(int(k), dtype=np.int64)
+    relabel[order] = np.arange(int(k))
+    return relabel[km.labels_], int(k), scores
+
+
+def _group_stats(states: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray,
+                                                                        np.ndarray]:
+    """Means and variances (T, K, G) per group."""
+    onehot = np.zeros((labels.size, k), dtype=np.float32)
+    onehot[np.arange(labels.size), labels] = 1.0
+    counts = onehot.sum(axis=0)
+    t_n, k_n, n = states.shape
+    flat = states.reshape(t_n * k_n, n)  # BLAS matrix products, chunked over rows
+    mean = np.empty((t_n * k_n, k), dtype=np.float64)
+    sq = np.empty_like(mean)
+    step = 512
+    for r in range(0, t_n * k_n, step):
+        block = flat[r:r + step]
+        mean[r:r + step] = block @ onehot
+        sq[r:r + step] = (block * block) @ onehot
+    mean = (mean / counts).reshape(t_n, k_n, k)
+    sq = (sq / counts).reshape(t_n, k_n, k)
+    return mean, np.maximum(sq - mean * mean, 0.0)
+
+
+def _persistent_year(d: np.ndarray) -> int | None:
+    """First index t such that d[t:] ≥ threshold (None if never)."""
+    ok = d >= D_THRESHOLD
+    if not ok[-1]:
+        return None
+    t = len(ok) - 1
+    while t > 0 and ok[t - 1]:
+        t -= 1
+    return t
+
+
+def branches(ens: Ensemble, labels: np.ndarray, k: int) -> list[dict[str, Any]]:
+    c = ens.compiled
+    states = ens.states if ens.states is not None else ens.kpis
+    ids = c.ids if ens.states is not None else [c.ids[i] for i in c.kpis]
+    mean, var = _group_stats(states, labels, k)
+    out: list[dict[str, Any]] = []
+    for a in range(k):
+        for b in range(a + 1, k):
+            pooled = np.sqrt((var[:, :, a] + var[:, :, b]) / 2)
+            d = np.where(pooled >= SD_FLOOR, np.abs(mean[:, :, a] - mean[:, :, b]) /
+                         np.maximum(pooled, SD_FLOOR), 0.0)  # (T, K)
+            first = [_persistent_year(d[:, f]) for f in range(d.shape[1])]
+            years = [y for y in first if y is not None]
+            if not years:
+                out.append({"groups": [a, b], "branch_year": None, "driver": None})
+                continue
+            t_b = min(years)
+            cand = [f for f, y in enumerate(first) if y == t_b]
+            f_star = max(cand, key=lambda f: d[t_b, f])
+            driver = f_star
+            if ens.states is not None:
+                seen, stack, best = {f_star}, list(c.parents[f_star]), (t_b, -d[t_b, f_star])
+                while stack:
+                    anc = stack.pop()
+                    if anc in seen:
+                        continue
+                    seen.add(anc)
+                    stack.extend(c.parents[anc])
+                    y = first[anc]
+                    if y is not None and (y, -d[y, anc]) < best:
+                        best, driver = (y, -d[y, anc]), anc
+            out.append({"groups": [a, b], "branch_year": int(c.years[t_b]),
+                        "diverging_factor": ids[f_star], "driver": ids[driver],
+                        "effect_size": float(d[t_b, f_star])})
+    return out
+
+
+def transitions(ens: Ensemble, labels: np.ndarray, k: int, seed: int = 0,
+                every: int = 1) -> list[dict[str, Any]]:
+    """P(final group | state cluster at year t), and how decided the future is by year t
+    (the share of scenarios whose year-t cluster predicts their final group)."""
+    from sklearn.cluster import KMeans
+
+    c = ens.compiled
+    out = []
+    with _limit_threads():
+        for t in range(0, len(c.years), every):
+            xt = ens.kpis[t].T.astype(np.float64)
+            sd = xt.std(axis=0)
+            if not (sd > 1e-9).any():
+                out.append({"year": int(c.years[t]), "decided": float(np.bincount(labels).max()
+                                                                      / labels.size)})
+                continue
+            cl = KMeans(k, n_init=2, random_state=seed).fit_predict(
+                (xt - xt.mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0))
+            table = np.zeros((k, k))
+            np.add.at(table, (cl, labels), 1)
+            prob = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
+            out.append({"year": int(c.years[t]), "decided": float(table.max(axis=1).sum() /
+                                                                  labels.size),
+                        "p_final_given_cluster": prob.round(4).tolist()})
+    return out
+
+
+def feature_scores(ens: Ensemble, labels: np.ndarray, seed: int = 0,
+                   top: int = 15) -> list[tuple[str, float]]:
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    if ens.inputs.shape[1] == 0:
+        return []
+    with _limit_threads():
+        et = ExtraTreesClassifier(n_estimators=100, random_state=seed, n_jobs=1,
+                                  min_samples_leaf=5).fit(ens.inputs, labels)
+    order = np.argsort(-et.feature_importances_)[:top]
+    return [(ens.compiled.input_names[i], float(et.feature_importances_[i])) for i in order]
+
+
+def prim_box(x: np.ndarray, y: np.ndarray, names: list[str], alpha: float = 0.05,
+             mass_min: float = 0.05) -> dict[str, Any]:
+    """PRIM peeling (Friedman & Fisher 1999): repeatedly cut the α-tail of one input that
+    raises the box's density of ``y`` most, while the box keeps ≥ mass_min of the points.
+    Returns the box with the best density (coverage and density reported)."""
+    inside = np.ones(len(y), dtype=bool)
+    lo, hi = x.min(axis=0).copy(), x.max(axis=0).copy()
+    total = max(int(y.sum()), 1)
+    best = {"density": float(y.mean()), "coverage": 1.0, "limits": {}}
+    while inside.mean() > mass_min:
+        cand = None
+        for j in range(x.shape[1]):
+            xj = x[inside, j]
+            for side in ("lo", "hi"):
+                q = np.quantile(xj, alpha if side == "lo" else 1 - alpha)
+                keep = inside & ((x[:, j] >= q) if side == "lo" else (x[:, j] <= q))
+                if keep.sum() < mass_min * len(y) or keep.sum() == inside.sum():
+                    continue
+                dens = y[keep].mean()
+                if cand is None or dens > cand[0]:
+                    cand = (dens, j, side, q, keep)
+        if cand is None or cand[0] <= y[inside].mean():
+            break
+        dens, j, side, q, keep = cand
+        inside = keep
+        if side == "lo":
+            lo[j] = q
+        else:
+            hi[j] = q
+        if dens > best["density"]:
+            limits = {names[i]: [float(lo[i]), float(hi[i])] for i in range(x.shape[1])
+                      if lo[i] > x[:, i].min() or hi[i] < x[:, i].max()}
+            best = {"density": float(dens), "coverage": float(y[inside].sum() / total),
+                    "mass": float(inside.mean()), "limits": limits}
+    return best
+
+
+def ratings(ens: Ensemble, labels: np.ndarray, k: int,
+            lower_is_better: tuple[str, ...] = ()) -> tuple[list[dict[str, str]],
+                                                            list[dict[str, float]]]:
+    c = ens.compiled
+    final = ens.kpis[-1]  # (n_kpi, N)
+    kpi_pos = {int(f): i for i, f in enumerate(c.kpis)}
+    medians = [{} for _ in range(k)]  # type: list[dict[str, float]]
+    marks = [{} for _ in range(k)]  # type: list[dict[str, str]]
+    for fam, members in c.families.items():
+        rows = [kpi_pos[m] for m in members]
+        vals = np.array([float(np.median(final[rows][:, labels == g].mean(axis=0)))
+                         if (labels == g).any() else np.nan for g in range(k)])
+        sign = -1 if fam in lower_is_better else 1
+        order = np.argsort(-sign * vals)
+        for rank, g in enumerate(order):
+            medians[g][fam] = float(vals[g])
+            marks[g][fam] = "◎" if rank < k / 3 else "○" if rank < 2 * k / 3 else "△"
+    return marks, medians
+
+
+def analyse(ens: Ensemble, k: int | str = 9, seed: int = 0,
+            lower_is_better: tuple[str, ...] = (), transitions_every: int = 1) -> Analysis:
+    labels, k_used, sil = group(ens, k, seed)
+    boxes = []
+    if ens.inputs.shape[1]:
+        for g in range(k_used):
+            boxes.append({"group": g, **prim_box(ens.inputs, (labels == g).astype(float),
+                                                  ens.compiled.input_names)})
+    marks, medians = ratings(ens, labels, k_used, lower_is_better)
+    return Analysis(k=k_used, labels=labels, silhouette=sil,
+                    shares=(np.bincount(labels, minlength=k_used) / labels.size).tolist(),
+                    branches=branches(ens, labels, k_used),
+                    transitions=transitions(ens, labels, k_used, seed, transitions_every),
+                    feature_scores=feature_scores(ens, labels, seed), boxes=boxes,
+                    ratings=marks, medians=medians)

@@ -1,0 +1,241 @@
+"""Causal-model format (YAML or JSON): factors, signed links with strength, lag and
+uncertainty, driver trends and shocks, policy levers with timing, KPI families.
+
+States are normalised to [0, 1] inside the engine; ``range`` maps them back to the factor's
+unit for display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from scipy import sparse
+
+from junkan.lifecycle.loader import parse_document, read_document, validate_with
+from junkan.model.errors import ModelError, Problem
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Factor(Strict):
+    """A factor of the causal model."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str | None = None
+    description: str | None = None
+    role: Literal["driver", "state", "kpi"]
+    unit: str = "index"
+    range: tuple[float, float] = (0.0, 1.0)
+    """Physical values at normalised 0 and 1."""
+    x0: float | tuple[float, float] = 0.5
+    """Normalised initial value, or a (low, high) range sampled per scenario."""
+    family: str | None = None
+    """KPI family (e.g. resource_circulation, environment, economy, society)."""
+    trend: tuple[float, float] | None = None
+    """Drivers: normalised drift per year, sampled uniformly in (low, high)."""
+    trend_start: int | None = None
+    """Drivers: first year the drift applies (default: the first year)."""
+    shock: float = Field(default=0.0, ge=0)
+    """Drivers: standard deviation of the yearly random shock (normalised)."""
+
+    @field_validator("x0")
+    @classmethod
+    def _x0(cls, v: Any) -> Any:
+        vals = v if isinstance(v, tuple | list) else (v,)
+        if any(not 0 <= float(x) <= 1 for x in vals):
+            raise ValueError("x0 is normalised: give values in [0, 1]")
+        if isinstance(v, tuple | list) and v[0] > v[1]:
+            raise ValueError("x0 range must be (low, high)")
+        return v
+
+    @model_validator(mode="after")
+    def _driver(self) -> Factor:
+        if self.role != "driver" and (self.trend is not None or self.shock):
+            raise ValueError("only drivers take trend and shock")
+        if self.trend is not None and self.trend[0] > self.trend[1]:
+            raise ValueError("trend must be (low, high)")
+        if self.role == "kpi" and not self.family:
+            raise ValueError("a KPI needs a family (e.g. economy) for ratings")
+        return self
+
+
+class Link(Strict):
+    src: str
+    dst: str
+    sign: Literal["+", "-"]
+    strength: int = Field(ge=1, le=3)
+    lag: int = Field(default=0, ge=0, le=20)
+    """Years before the source's change reaches the target."""
+    uncertainty: float = Field(default=0.0, ge=0, le=1)
+    """Relative ± range of the link's weight, sampled per scenario."""
+
+
+class Lever(Strict):
+    """A policy lever: when on, adds ``effect`` per year to ``factor`` from ``start``."""
+
+    id: str
+    name: str | None = None
+    factor: str
+    effect: float = Field(ge=-1, le=1)
+    start: int
+    mode: Literal["sampled", "on", "off"] = "sampled"
+    """Sampled on/off across scenarios (to see what it changes), or fixed."""
+
+
+class Years(Strict):
+    start: int
+    end: int
+
+    @model_validator(mode="after")
+    def _order(self) -> Years:
+        if not self.start < self.end:
+            raise ValueError("end must be after start")
+        return self
+
+
+class CausalModel(Strict):
+    junkan_foresight: Literal[1] = 1
+    name: str
+    title: str | None = None
+    description: str | None = None
+    years: Years
+    gain: float = Field(default=0.5, gt=0, le=2)
+    """α: how strongly the saturated link input moves a factor per year."""
+    factors: list[Factor] = Field(min_length=2)
+    links: list[Link] = Field(min_length=1)
+    levers: list[Lever] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass
+class Compiled:
+    """Arrays of a causal model (K factors, T years, p sampled inputs)."""
+
+    model: CausalModel
+    ids: list[str]
+    years: np.ndarray
+    role: np.ndarray  # (K,) str
+    lag_matrices: dict[int, sparse.csr_matrix]  # lag → (K, K) A[dst, src]
+    src_unc: np.ndarray  # (K,) mean uncertainty of outgoing links
+    dst_unc: np.ndarray  # (K,) mean uncertainty of incoming links
+    parents: list[list[int]]  # incoming-link sources per factor
+    kpis: np.ndarray  # indices of KPI factors
+    families: dict[str, list[int]]
+    input_names: list[str]
+    input_low: np.ndarray
+    input_high: np.ndarray
+    input_kind: list[str]  # x0 | trend | msrc | mdst | lever
+
+
+def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
+    """Check references and build the sparse link matrices; every problem reported at once."""
+    problems: list[Problem] = []
+    ids = [f.id for f in m.factors]
+    index = {}
+    for i, f in enumerate(m.factors):
+        if f.id in index:
+            problems.append(Problem(f"factors[{i}].id", f"duplicate factor id '{f.id}'"))
+        index[f.id] = i
+    seen: dict[tuple[str, str, int], int] = {}
+    for n, ln in enumerate(m.links):
+        for end in ("src", "dst"):
+            if getattr(ln, end) not in index:
+                problems.append(Problem(f"links[{n}].{end}", f"unknown factor "
+                                        f"'{getattr(ln, end)}'; define it under factors"))
+        key = (ln.src, ln.dst, ln.lag)
+        if key in seen:
+            problems.append(Problem(f"links[{n}]", f"duplicate link {ln.src} → {ln.dst} "
+                                    f"(lag {ln.lag}); it repeats links[{seen[key]}] — merge them"))
+        seen[key] = n
+    for n, lv in enumerate(m.levers):
+        if lv.factor not in index:
+            problems.append(Problem(f"levers[{n}].factor", f"unknown factor '{lv.factor}'"))
+        if not m.years.start <= lv.start <= m.years.end:
+            problems.append(Problem(f"levers[{n}].start", "start is outside the model years"))
+    for i, f in enumerate(m.factors):
+        if f.trend_start is not None and not m.years.start <= f.trend_start <= m.years.end:
+            problems.append(Problem(f"factors[{i}].trend_start", "outside the model years"))
+    if problems:
+        raise ModelError(problems, source)
+    k = len(ids)
+    incoming: list[list[int]] = [[] for _ in range(k)]
+    for ln in m.links:
+        incoming[index[ln.dst]].append(index[ln.src])
+    for i, f in enumerate(m.factors):
+        if f.role == "kpi" and not incoming[i]:
+            problems.append(Problem(f"factors[{i}]", f"KPI '{f.id}' has no incoming link: "
+                                    "nothing drives it; add a link or make it a driver"))
+    if problems:
+        raise ModelError(problems, source)
+    indeg = np.array([max(len(p), 1) for p in incoming], dtype=float)
+    mats: dict[int, tuple[list[int], list[int], list[float]]] = {}
+    out_unc: list[list[float]] = [[] for _ in range(k)]
+    in_unc: list[list[float]] = [[] for _ in range(k)]
+    for ln in m.links:
+        s, d = index[ln.src], index[ln.dst]
+        r, c, v = mats.setdefault(ln.lag, ([], [], []))
+        r.append(d)
+        c.append(s)
+        v.append((1.0 if ln.sign == "+" else -1.0) * ln.strength / np.sqrt(indeg[d]))
+        out_unc[s].append(ln.uncertainty)
+        in_unc[d].append(ln.uncertainty)
+    lag_mats = {lag: sparse.csr_matrix((v, (r, c)), shape=(k, k), dtype=np.float32)
+                for lag, (r, c, v) in mats.items()}
+    src_unc = np.array([np.mean(u) if u else 0.0 for u in out_unc])
+    dst_unc = np.array([np.mean(u) if u else 0.0 for u in in_unc])
+    names, lo, hi, kind = [], [], [], []
+    for f in m.factors:
+        if isinstance(f.x0, tuple | list):
+            names.append(f"x0:{f.id}")
+            lo.append(f.x0[0])
+            hi.append(f.x0[1])
+            kind.append("x0")
+        if f.trend is not None:
+            names.append(f"trend:{f.id}")
+            lo.append(f.trend[0])
+            hi.append(f.trend[1])
+            kind.append("trend")
+    for i, fid in enumerate(ids):
+        if src_unc[i] > 0:
+            names.append(f"out_weight:{fid}")
+            lo.append(1 - src_unc[i])
+            hi.append(1 + src_unc[i])
+            kind.append("msrc")
+        if dst_unc[i] > 0:
+            names.append(f"in_weight:{fid}")
+            lo.append(1 - dst_unc[i])
+            hi.append(1 + dst_unc[i])
+            kind.append("mdst")
+    for lv in m.levers:
+        if lv.mode == "sampled":
+            names.append(f"lever:{lv.id}")
+            lo.append(0.0)
+            hi.append(1.0)
+            kind.append("lever")
+    kpis = np.array([i for i, f in enumerate(m.factors) if f.role == "kpi"], dtype=np.int64)
+    families: dict[str, list[int]] = {}
+    for i in kpis:
+        families.setdefault(str(m.factors[i].family), []).append(int(i))
+    return Compiled(model=m, ids=ids, years=np.arange(m.years.start, m.years.end + 1),
+                    role=np.array([f.role for f in m.factors]), lag_matrices=lag_mats,
+                    src_unc=src_unc, dst_unc=dst_unc, parents=incoming, kpis=kpis,
+                    families=families, input_names=names, input_low=np.array(lo),
+                    input_high=np.array(hi), input_kind=kind)
+
+
+def load_causal_model(path: str | Path | None = None, *, text: str | None = None,
+                      doc: dict[str, Any] | None = None, source: str = "<model>") -> Compiled:
+    """Read, validate and compile a causal model (YAML or JSON)."""
+    if path is not None:
+        source = str(path)
+        doc = read_document(path)
+    elif doc is None:
+        if text is None:
+            raise ValueError("give a path, text or doc")
+        doc = parse_document(text, source=source)
+    return compile_model(validate_with(CausalModel, doc, source), source)
