@@ -26,6 +26,8 @@ import numpy as np
 from junkan.foresight.engine import Ensemble
 
 D_THRESHOLD = 1.5
+PRIM_INPUTS = 20
+"""PRIM peels only the inputs with the top extra-trees scores."""
 SD_FLOOR = 0.01
 
 
@@ -252,15 +254,20 @@ def ratings(ens: Ensemble, labels: np.ndarray, k: int,
 def analyse(ens: Ensemble, k: int | str = 9, seed: int = 0,
             lower_is_better: tuple[str, ...] = (), transitions_every: int = 1) -> Analysis:
     labels, k_used, sil = group(ens, k, seed)
+    scores = feature_scores(ens, labels, seed, top=PRIM_INPUTS)
     boxes = []
-    if ens.inputs.shape[1]:
+    if scores:
+        # PRIM on the inputs that matter (the top extra-trees scores): peeling every one of
+        # hundreds of inputs at each step costs minutes and yields the same boxes
+        cols = [ens.compiled.input_names.index(name) for name, _ in scores]
+        names = [name for name, _ in scores]
         for g in range(k_used):
-            boxes.append({"group": g, **prim_box(ens.inputs, (labels == g).astype(float),
-                                                  ens.compiled.input_names)})
+            boxes.append({"group": g, **prim_box(ens.inputs[:, cols],
+                                                  (labels == g).astype(float), names)})
     marks, medians = ratings(ens, labels, k_used, lower_is_better)
     return Analysis(k=k_used, labels=labels, silhouette=sil,
                     shares=(np.bincount(labels, minlength=k_used) / labels.size).tolist(),
                     branches=branches(ens, labels, k_used),
                     transitions=transitions(ens, labels, k_used, seed, transitions_every),
-                    feature_scores=feature_scores(ens, labels, seed), boxes=boxes,
+                    feature_scores=scores[:15], boxes=boxes,
                     ratings=marks, medians=medians)
