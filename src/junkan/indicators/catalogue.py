@@ -41,22 +41,22 @@ def relations() -> dict[int, dict[int, str]]:
     return out
 
 
-def drivers(number: int) -> list[CatalogueEntry]:
-    """Indicators that drive representative indicator ``number`` (its IN side)."""
+def _side(number: int, side: str) -> list[CatalogueEntry]:
     rel = relations().get(number)
     if rel is None:
         raise KeyError(f"#{number} is not a representative indicator (#1–#5)")
     by_no = {e.number: e for e in catalogue()}
-    return [by_no[k] for k, v in sorted(rel.items()) if v == "IN"]
+    return [by_no[k] for k, v in sorted(rel.items()) if v == side]
+
+
+def drivers(number: int) -> list[CatalogueEntry]:
+    """Indicators that drive representative indicator ``number`` (its IN side)."""
+    return _side(number, "IN")
 
 
 def affected(number: int) -> list[CatalogueEntry]:
     """Indicators that representative indicator ``number`` affects (its OUT side)."""
-    rel = relations().get(number)
-    if rel is None:
-        raise KeyError(f"#{number} is not a representative indicator (#1–#5)")
-    by_no = {e.number: e for e in catalogue()}
-    return [by_no[k] for k, v in sorted(rel.items()) if v == "OUT"]
+    return _side(number, "OUT")
 
 
 REPRESENTATIVE_METRICS = {
