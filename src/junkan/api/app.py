@@ -22,7 +22,7 @@ from junkan.api.jobs import JobRunner
 from junkan.indicators.compute import scenario_indicators
 from junkan.lifecycle import compare as compare_scenarios
 from junkan.lifecycle.api import compile_scenario, editable_parameters, load_model
-from junkan.lifecycle.loader import apply_library, parse_document
+from junkan.lifecycle.loader import parse_document
 from junkan.lifecycle.summary import jsonable
 from junkan.model.errors import JunkanError, ModelError
 from junkan.store.db import Database, Settings
@@ -233,11 +233,10 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         mv = s.get_version(user.org_id, model_id, version)
         if rec is None or mv is None:
             raise NOT_FOUND
-        raw = apply_library(parse_document(mv.content, source=rec.name), rec.name)
         mf = load_model(text=mv.content, source=rec.name)
         return {**_model_out(rec, user.org_id).model_dump(), "version": mv.version,
                 "format": mv.format, "content": mv.content, "scenarios": mf.scenarios,
-                "headline": list(mf.baseline.headline), "parameters": editable_parameters(raw),
+                "headline": list(mf.baseline.headline), "parameters": editable_parameters(mf.raw),
                 "graph": value_network(mf)}
 
     @app.put("/api/models/{model_id}", tags=["models"])

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from junkan.indicators.cti import circular_transition_indicators
 from junkan.indicators.esrs_e5 import esrs_e5
-from junkan.indicators.inputs import FlowModel, Inflow, Outflow, ProductUse
+from junkan.indicators.inputs import Finance, FlowModel, Inflow, Outflow, ProductUse
 from junkan.indicators.iso59020 import iso59020_core
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
@@ -117,6 +117,7 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
         outflows.append(Outflow(name=node, mass=f"{direct} kg", route=_ROUTE[kind],
                                 kind="by-product" if kind == "export" else "waste",
                                 actual_recovery=ar))
+    revenue = float(result.impacts()[mask, :, 3].sum())
     total_out = sum(o.mass for o in outflows)
     total_in = sum(i.mass for i in inflows)
     products = []
@@ -126,7 +127,6 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
         cr = recycled_in / total_out
         cu = reuse_kg / total_out
         eff = recycled_out / recycled_in if recycled_in > 0 else 1.0
-        revenue = float(result.impacts()[mask, :, 3].sum())
         for pi, p in enumerate(c.products):
             products.append(ProductUse(
                 name=p, mass=f"{c.product_mass[pi]} kg", recycled_feedstock=fr,
@@ -134,11 +134,9 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
                 collected_for_reuse=min(cu, 1.0 - min(cr, 1.0)),
                 recycling_efficiency_eol=eff, recycling_efficiency_feedstock=eff or 1.0,
                 revenue=revenue / len(c.products)))
-    from junkan.indicators.inputs import Finance
-
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
                      inflows=inflows, outflows=outflows, products=products,
-                     finance=Finance(revenue=float(result.impacts()[mask, :, 3].sum())))
+                     finance=Finance(revenue=revenue))
 
 
 CIRCULATION_STAGES = ("collection", "transport", "reuse", "remanufacturing", "dismantling",

@@ -8,7 +8,7 @@ process activity (pieces, kg) and unit factors — plus the mass flows: that is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ class Result:
     """One scenario's simulation result."""
 
     raw: RawResult
+    _impacts: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def scenario(self) -> str:
@@ -45,8 +46,12 @@ class Result:
     def impacts(self) -> np.ndarray:
         """(T, N, 4): CO2e kg, energy MJ, cost, revenue per process and year
         (pieces × per-piece factors + kg × per-kg factors)."""
-        f = self.raw.compiled.processes.factors  # (N, 2, 4)
-        return np.einsum("tbn,nbf->tnf", self.raw.activity, f)
+        if self._impacts is None:  # a result never changes: compute once
+            f = self.raw.compiled.processes.factors  # (N, 2, 4)
+            imp = np.einsum("tbn,nbf->tnf", self.raw.activity, f)
+            imp.flags.writeable = False  # shared by every caller
+            self._impacts = imp
+        return self._impacts
 
     def outflow_kg(self) -> np.ndarray:
         """Mass leaving use per year (retired products + replaced parts), kg."""
@@ -89,13 +94,15 @@ class Result:
             mask &= np.isin(tbl.stage, sel.stages)
         return mask
 
-    def _index(self, names: list[str], name: str | None, what: str) -> slice | int:
+    def _selected(self, arr: np.ndarray, names: list[str], name: str | None,
+                  what: str) -> np.ndarray:
+        """Per-year sum of ``arr`` (T × items) over all items, or over the one named."""
         if name is None:
-            return slice(None)
+            return np.asarray(arr.sum(axis=1))
         if name not in names:
             raise JunkanError(f"unknown {what} {name!r} in a headline selection; known: "
                               f"{', '.join(names)}")
-        return names.index(name)
+        return np.asarray(arr[:, names.index(name)])
 
     def metric(self, sel: Selection) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-year numerator and (for ratios) denominator of a selection."""
@@ -109,10 +116,8 @@ class Result:
             if m == "margin":
                 return imp[:, :, 3].sum(axis=1) - imp[:, :, 2].sum(axis=1), None
             return imp[:, :, IMPACTS.index(m)].sum(axis=1), None
-        mi = self._index(c.materials, sel.material, "material")
-        virgin = np.atleast_2d(r.virgin[:, mi].T).T.sum(axis=1) if sel.material else \
-            r.virgin.sum(axis=1)
-        recycled = r.recycled[:, mi].reshape(len(self.years), -1).sum(axis=1)
+        virgin = self._selected(r.virgin, c.materials, sel.material, "material")
+        recycled = self._selected(r.recycled, c.materials, sel.material, "material")
         if m == "virgin_input":
             return virgin, None
         if m == "recycled_input":
@@ -134,14 +139,11 @@ class Result:
         if m == "final_disposal":
             return self.sink_kind_kg("landfill"), None
         if m == "products_made":
-            pi = self._index(c.products, sel.product, "product")
-            return r.new_products[:, pi].reshape(len(self.years), -1).sum(axis=1), None
+            return self._selected(r.new_products, c.products, sel.product, "product"), None
         if m == "parts_made":
-            qi = self._index(c.parts, sel.part, "part")
-            return r.parts_made[:, qi].reshape(len(self.years), -1).sum(axis=1), None
+            return self._selected(r.parts_made, c.parts, sel.part, "part"), None
         if m == "stock":
-            pi = self._index(c.products, sel.product, "product")
-            return r.in_use[:, pi].reshape(len(self.years), -1).sum(axis=1), None
+            return self._selected(r.in_use, c.products, sel.product, "product"), None
         raise JunkanError(f"unknown metric {m!r}")
 
     def select(self, sel: Selection) -> float:
