@@ -369,34 +369,100 @@ def _causal(file: Path) -> Any:
         _fail(exc)
 
 
+class Backend(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+def _kpi_table(c: Any, kpis: np.ndarray, first: int = 0) -> Any:
+    """(T, n_kpi, N) → a table with one row per scenario and year, one column per KPI."""
+    import pandas as pd
+
+    t_n, _, n_s = kpis.shape
+    cols: dict[str, Any] = {"scenario": np.tile(np.arange(first, first + n_s), t_n),
+                            "year": np.repeat(c.years, n_s)}
+    for j, i in enumerate(c.kpis):
+        cols[c.ids[i]] = kpis[:, j, :].reshape(-1)
+    return pd.DataFrame(cols)
+
+
 @foresight_app.command("run")
 def foresight_run(
     file: Annotated[Path, typer.Argument(help="Causal model (YAML or JSON).")],
     n: Annotated[int, typer.Option(min=10, help="Scenarios.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed (with the chunk size, reproduces every run).")]
     = 0,
+    method: Annotated[str, typer.Option(help="Sampling: lhs or sobol.")] = "lhs",
+    backend: Annotated[Backend, typer.Option(help="local (this process) or dask "
+                                                  "(chunks across workers).")] = Backend.local,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default: a "
+                                                       "LocalCluster on this machine.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for inputs and KPI paths (Parquet).")]
     = Path("out/foresight"),
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """Run the ensemble; write sampled inputs and KPI paths as Parquet."""
+    """Run the ensemble; write sampled inputs and KPI paths (one column per KPI) as Parquet."""
     import pandas as pd
 
     from junkan.foresight import run_ensemble
+    from junkan.foresight.distributed import run_distributed
 
     c = _causal(file)
+    if method not in ("lhs", "sobol"):
+        _fail(JunkanError(f"--method: unknown sampling method {method!r}; use lhs or sobol"))
     with _progress("scenarios", sys.stderr.isatty()) as cb:
-        ens = run_ensemble(c, n, seed=seed, store_states=False,
-                           progress=(lambda d, t: cb(d, t)) if cb else None)
-    kpi_ids = [c.ids[i] for i in c.kpis]
-    t_n, k_n, n_s = ens.kpis.shape
-    table = pd.DataFrame({"scenario": np.tile(np.arange(n_s), t_n * k_n),
-                          "year": np.repeat(c.years, k_n * n_s),
-                          "kpi": np.tile(np.repeat(kpi_ids, n_s), t_n),
-                          "value": ens.kpis.ravel()})
-    with _atomic_dir(out) as tmp:
-        table.to_parquet(tmp / "kpis.parquet", index=False)
-        pd.DataFrame(ens.inputs, columns=c.input_names).to_parquet(tmp / "inputs.parquet")
-    console.print(f"wrote {out}/kpis.parquet and inputs.parquet ({n_s:,} scenarios)")
+        prog = (lambda d, t: cb(d, t)) if cb else None
+        if backend == Backend.dask:
+            client = None
+            if scheduler:
+                from distributed import Client
+
+                client = Client(scheduler)
+            summary = run_distributed(c, n, out, client=client, seed=seed, method=method,
+                                      progress=prog)
+        else:
+            ens = run_ensemble(c, n, seed=seed, method=method, store_states=False,
+                               progress=prog)
+            with _atomic_dir(out) as tmp:
+                (tmp / "kpis").mkdir()
+                (tmp / "inputs").mkdir()
+                _kpi_table(c, ens.kpis).to_parquet(tmp / "kpis" / "part-00000.parquet",
+                                                   index=False)
+                inputs = pd.DataFrame(ens.inputs, columns=c.input_names)
+                inputs.insert(0, "scenario", np.arange(n))
+                inputs.to_parquet(tmp / "inputs" / "part-00000.parquet", index=False)
+                mean = ens.kpis.astype(np.float64).mean(axis=2)
+                summary = {"model": c.model.name, "scenarios": n, "seed": seed,
+                           "chunk": ens.chunk, "method": method, "years": c.years.tolist(),
+                           "kpis": [c.ids[i] for i in c.kpis], "mean": mean.round(6).tolist(),
+                           "std": ens.kpis.astype(np.float64).std(axis=2).round(6).tolist()}
+                (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(summary), indent=2) + "\n")
+        return
+    console.print(f"wrote {out}/kpis/, inputs/ (Parquet) and summary.json ({n:,} scenarios, "
+                  f"{backend.value} backend)")
+
+
+def _analysis_doc(c: Any, n: int, seed: int, res: Any) -> dict[str, Any]:
+    from junkan.foresight.analysis import scenario_tree
+
+    return {"model": c.model.name, "scenarios": n, "seed": seed, "k": res.k,
+            "silhouette": res.silhouette, "group_shares": res.shares,
+            "branches": res.branches,
+            "scenario_tree": scenario_tree(res, int(c.years[-1])),
+            "decided_by_year": [{"year": t["year"], "decided": t["decided"]}
+                                for t in res.transitions],
+            "input_drivers": res.feature_scores, "prim_boxes": res.boxes,
+            "ratings": res.ratings, "family_scores_final_year": res.medians}
+
+
+def _k_option(k: str) -> int | str:
+    if k == "auto":
+        return k
+    if not k.isdigit() or not 2 <= int(k) <= 20:
+        _fail(JunkanError(f"--k: give a number of groups from 2 to 20, or 'auto' (got {k!r})"))
+    return int(k)
 
 
 @foresight_app.command("analyse")
@@ -411,16 +477,13 @@ def foresight_analyse(
     """Run and analyse: groups, branching years with drivers, input drivers, ratings."""
     from junkan.foresight import run_ensemble
     from junkan.foresight.analysis import analyse
+    from junkan.foresight.report import group_name
 
     c = _causal(file)
+    kk = _k_option(k)
     ens = run_ensemble(c, n, seed=seed)
-    res = analyse(ens, k if k == "auto" else int(k), seed=seed, transitions_every=3)
-    doc = {"model": c.model.name, "scenarios": n, "seed": seed, "k": res.k,
-           "silhouette": res.silhouette, "group_shares": res.shares, "branches": res.branches,
-           "decided_by_year": [{"year": t["year"], "decided": t["decided"]}
-                               for t in res.transitions],
-           "input_drivers": res.feature_scores, "prim_boxes": res.boxes,
-           "ratings": res.ratings, "kpi_medians_final_year": res.medians}
+    res = analyse(ens, kk, seed=seed, transitions_every=3)
+    doc = _analysis_doc(c, n, seed, res)
     if format == Format.json:
         sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
         return
@@ -428,12 +491,50 @@ def foresight_analyse(
     for col in ("group", "share", *sorted(c.families)):
         table.add_column(col)
     for g in range(res.k):
-        table.add_row(str(g), f"{100 * res.shares[g]:.1f} %",
+        table.add_row(group_name(g), f"{100 * res.shares[g]:.1f} %",
                       *[res.ratings[g].get(f, "") for f in sorted(c.families)])
     out_console.print(table)
-    for b in sorted(res.branches, key=lambda b: b["branch_year"] or 9999)[:10]:
-        out_console.print(f"groups {b['groups']}: branch {b['branch_year']}, driver "
-                          f"{b['driver']}", highlight=False)
+    for node in reversed(doc["scenario_tree"]):
+        names = "".join(group_name(g) for g in node["groups"])
+        out_console.print(f"branch {node['branch_year']}: {names} (driver {node['driver']})",
+                          highlight=False)
+
+
+@foresight_app.command("report")
+def foresight_report(
+    file: Annotated[Path, typer.Argument(help="Causal model (YAML or JSON).")],
+    n: Annotated[int, typer.Option(min=10)] = 20_000,
+    seed: Annotated[int, typer.Option()] = 0,
+    k: Annotated[str, typer.Option(help="Groups: a number, or 'auto'.")] = "9",
+    out: Annotated[Path, typer.Option(help="Folder for report.html and analysis.json.")]
+    = Path("out/foresight-report"),
+) -> None:
+    """Run, analyse and write the HTML report: fan chart per group, scenario tree with branch
+    years, driver table, ratings (and analysis.json)."""
+    from junkan.foresight import run_ensemble
+    from junkan.foresight.analysis import analyse
+    from junkan.foresight.report import write_report
+
+    c = _causal(file)
+    kk = _k_option(k)
+    with _progress("scenarios", sys.stderr.isatty()) as cb:
+        ens = run_ensemble(c, n, seed=seed, progress=(lambda d, t: cb(d, t)) if cb else None)
+    res = analyse(ens, kk, seed=seed, transitions_every=1)
+    with _atomic_dir(out) as tmp:
+        write_report(ens, res, tmp)
+        (tmp / "analysis.json").write_text(json.dumps(jsonable(_analysis_doc(c, n, seed, res)),
+                                                      indent=2, ensure_ascii=False))
+    console.print(f"wrote {out}/report.html and analysis.json")
+
+
+@foresight_app.command("describe")
+def foresight_describe(
+    file: Annotated[Path, typer.Argument(help="Causal model (YAML or JSON).")],
+) -> None:
+    """Print the model documented factor by factor (Markdown)."""
+    from junkan.foresight.describe import describe_markdown
+
+    sys.stdout.write(describe_markdown(_causal(file)))
 
 
 class IndicatorFormat(StrEnum):

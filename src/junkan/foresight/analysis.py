@@ -5,15 +5,14 @@ the inputs that lead to each group, and ratings (``../shared/docs/references/for
 * **Groups**: z-scored KPI paths → PCA (≤ 20 components) → k-means. ``k="auto"`` picks k in
   6–12 by the largest silhouette on a 2,000-scenario subsample (the stated criterion).
 * **Branch year** of groups A, B: the earliest year from which some factor's effect size
-  d = |μ_A − μ_B| / pooled sd stays ≥ 1.5 in every later year (factors with pooled sd < 0.01
+  d = |μ_A − μ_B| / pooled sd stays ≥ 1.5 for 5 years running (factors with pooled sd < 0.01
   are skipped). The **driver** is the factor with the largest d that year, traced up the causal
   graph to the ancestor whose own divergence starts earliest.
 * **Transitions**: the state at each year is clustered (same k); P(final group | year cluster).
 * **Inputs → groups**: extra-trees feature importances; a PRIM box (peeling, α = 0.05,
   minimum mass 0.05) per group.
-* **Ratings**: per KPI family, each group's median final-year value ranked into thirds: ◎ top,
-  ○ middle, △ bottom (direction: higher is better unless the family is listed in
-  ``lower_is_better``).
+* **Ratings**: per KPI family, each group's median final-year score (KPIs oriented by their
+  ``better`` direction) ranked into thirds: ◎ top, ○ middle, △ bottom.
 """
 
 from __future__ import annotations
@@ -29,6 +28,8 @@ D_THRESHOLD = 1.5
 PRIM_INPUTS = 20
 """PRIM peels only the inputs with the top extra-trees scores."""
 SD_FLOOR = 0.01
+MIN_RUN = 5
+"""Years the effect size must stay ≥ D_THRESHOLD for a divergence to count as a branch."""
 
 
 @dataclass
@@ -107,14 +108,15 @@ def _group_stats(states: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.nda
 
 
 def _persistent_year(d: np.ndarray) -> int | None:
-    """First index t such that d[t:] ≥ threshold (None if never)."""
+    """First index t from which d ≥ threshold holds for MIN_RUN years in a row (or to the
+    last year, if fewer remain); None if never. Groups that part and later both saturate
+    still branched when they parted."""
     ok = d >= D_THRESHOLD
-    if not ok[-1]:
-        return None
-    t = len(ok) - 1
-    while t > 0 and ok[t - 1]:
-        t -= 1
-    return t
+    n = len(ok)
+    for t in range(n):
+        if ok[t:min(t + MIN_RUN, n)].all() and (t + MIN_RUN <= n or ok[t:].all()):
+            return t
+    return None
 
 
 def branches(ens: Ensemble, labels: np.ndarray, k: int) -> list[dict[str, Any]]:
@@ -231,20 +233,43 @@ def prim_box(x: np.ndarray, y: np.ndarray, names: list[str], alpha: float = 0.05
     return best
 
 
+def family_scores(ens: Ensemble) -> dict[str, np.ndarray]:
+    """Per KPI family, the mean of its KPIs oriented so that higher is better (a
+    ``better: lower`` KPI counts as 1 − x): (T, N) arrays in [0, 1]."""
+    c = ens.compiled
+    kpi_pos = {int(f): i for i, f in enumerate(c.kpis)}
+    out = {}
+    for fam, members in c.families.items():
+        parts = [ens.kpis[:, kpi_pos[m], :].astype(np.float64) for m in members]
+        parts = [1.0 - v if c.model.factors[m].better == "lower" else v
+                 for v, m in zip(parts, members, strict=True)]
+        out[fam] = np.mean(parts, axis=0)
+    return out
+
+
+def fan(values: np.ndarray, quantiles: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+        ) -> dict[str, list[float]]:
+    """Quantile bands over scenarios of a (T, N) array: {"q05": [...T], ...}."""
+    q = np.quantile(values, quantiles, axis=1) if values.shape[1] else np.full(
+        (len(quantiles), values.shape[0]), np.nan)
+    return {f"q{round(100 * p):02d}": q[i].round(5).tolist() for i, p in enumerate(quantiles)}
+
+
 def ratings(ens: Ensemble, labels: np.ndarray, k: int,
             lower_is_better: tuple[str, ...] = ()) -> tuple[list[dict[str, str]],
                                                             list[dict[str, float]]]:
-    c = ens.compiled
-    final = ens.kpis[-1]  # (n_kpi, N)
-    kpi_pos = {int(f): i for i, f in enumerate(c.kpis)}
+    """◎/○/△ per group and KPI family, and the family score behind it: the group's median
+    over scenarios of the mean final-year KPI value, each KPI oriented so that higher is
+    better (a ``better: lower`` KPI counts as 1 − x; a family in ``lower_is_better`` flips)."""
     medians = [{} for _ in range(k)]  # type: list[dict[str, float]]
     marks = [{} for _ in range(k)]  # type: list[dict[str, str]]
-    for fam, members in c.families.items():
-        rows = [kpi_pos[m] for m in members]
-        vals = np.array([float(np.median(final[rows][:, labels == g].mean(axis=0)))
-                         if (labels == g).any() else np.nan for g in range(k)])
-        sign = -1 if fam in lower_is_better else 1
-        order = np.argsort(-sign * vals)
+    for fam, path in family_scores(ens).items():
+        score = path[-1]
+        if fam in lower_is_better:
+            score = 1.0 - score
+        vals = np.array([float(np.median(score[labels == g])) if (labels == g).any()
+                         else np.nan for g in range(k)])
+        order = np.argsort(-vals)
         for rank, g in enumerate(order):
             medians[g][fam] = float(vals[g])
             marks[g][fam] = "◎" if rank < k / 3 else "○" if rank < 2 * k / 3 else "△"
@@ -271,3 +296,38 @@ def analyse(ens: Ensemble, k: int | str = 9, seed: int = 0,
                     transitions=transitions(ens, labels, k_used, seed, transitions_every),
                     feature_scores=scores[:15], boxes=boxes,
                     ratings=marks, medians=medians)
+
+
+def scenario_tree(res: Analysis, end_year: int) -> list[dict[str, Any]]:
+    """The groups' scenario tree: complete linkage on (end_year + 1 − branch year), so groups
+    that part late join first and a clade joins at the earliest year any of its members
+    parted from the other side (read: "these futures stay together until that year"). Each
+    merge lists its members, that branch year and the driver of that pair; a pair that never
+    parts joins at ``end_year + 1`` (branch_year None). Merges are ordered root last."""
+    from scipy.cluster.hierarchy import linkage
+
+    k = res.k
+    if k < 2:
+        return []
+    year = np.full((k, k), end_year + 1.0)
+    pair: dict[tuple[int, int], dict[str, Any]] = {}
+    for b in res.branches:
+        a, c = b["groups"]
+        if b["branch_year"] is not None:
+            year[a, c] = year[c, a] = b["branch_year"]
+        pair[(a, c)] = pair[(c, a)] = b
+    dist = (end_year + 1.0) - year
+    condensed = dist[np.triu_indices(k, 1)]
+    z = linkage(condensed, method="complete")
+    members: dict[int, list[int]] = {g: [g] for g in range(k)}
+    out = []
+    for i, (left, right, height, _) in enumerate(z):
+        lm, rm = members[int(left)], members[int(right)]
+        a, c = min(((x, y) for x in lm for y in rm), key=lambda xy: year[xy])
+        b = pair.get((a, c), {})
+        members[k + i] = lm + rm
+        out.append({"node": k + i, "children": [int(left), int(right)],
+                    "groups": sorted(lm + rm), "branch_year": int(round(end_year + 1 - height))
+                    if height > 0 else None, "driver": b.get("driver"),
+                    "diverging_factor": b.get("diverging_factor")})
+    return out

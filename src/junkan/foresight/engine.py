@@ -2,15 +2,20 @@
 
 Per year (state x in [0, 1], K factors × n scenarios, float32)::
 
-    u = (x_{t−ℓ} − 0.5) ⊙ m_src            for each lag ℓ (ring buffer of past states)
+    u = (x_{t−ℓ} − x_ref) ⊙ m_src          for each lag ℓ (ring buffer of past states)
     s = (Σ_ℓ A_ℓ u) ⊙ m_dst                 A[dst, src] = sign·strength/√indegree(dst)
     Δ = α s / (1 + |s|) + drift + σ ε + levers
     x ← clip(x + 4 Δ ⊙ x ⊙ (1 − x))        logistic term: saturation and tipping
 
+x_ref is each scenario's starting state (``anchor: initial``, the default: today's world is at
+rest until drivers and levers move it) or 0.5 (``anchor: midpoint``).
+
 Uncertain inputs (initial values, driver trends, grouped link weights, lever on/off) are
-sampled by Latin hypercube (or Sobol) over the whole ensemble; shocks draw from a generator
-seeded per chunk (``SeedSequence(seed).spawn``), so (seed, chunk size) reproduce every run.
-Method: ``../shared/docs/references/foresight.md`` §6.
+sampled per chunk — a Latin hypercube (McKay et al. 1979) or a scrambled Sobol' sequence of
+the chunk's size — and shocks (drivers only) draw from the same per-chunk generator
+(``SeedSequence(seed).spawn``). A chunk is therefore a self-contained unit of work: (seed,
+chunk size) reproduce every run, whether chunks run here in a loop or on Dask workers
+(:mod:`junkan.foresight.distributed`). Method: ``../shared/docs/references/foresight.md`` §6.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from scipy.stats import qmc
 from junkan.foresight.model import Compiled
 
 EPS = 1e-4
+CHUNK = 1024
 
 
 @dataclass
@@ -42,92 +48,159 @@ class Ensemble:
         return int(self.kpis.shape[2])
 
 
-def sample_inputs(c: Compiled, n: int, seed: int, method: str = "lhs") -> np.ndarray:
-    """(n, p) input values by Latin hypercube or scrambled Sobol."""
-    p = len(c.input_names)
-    if p == 0:
-        return np.zeros((n, 0))
+@dataclass
+class ChunkResult:
+    inputs: np.ndarray  # (w, p)
+    states: np.ndarray | None  # (T, K, w)
+    kpis: np.ndarray  # (T, n_kpi, w)
+
+
+def chunk_seed(seed: int, index: int) -> np.random.SeedSequence:
+    """The seed sequence of chunk ``index``: the ``index``-th child of ``SeedSequence(seed)``
+    (what ``spawn`` would give), built directly so a worker needs no other chunk's."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))
+
+
+def chunk_seeds(seed: int, n: int, chunk: int) -> list[np.random.SeedSequence]:
+    """One independent seed sequence per chunk of ``chunk`` scenarios."""
+    return [chunk_seed(seed, i) for i in range((n + chunk - 1) // chunk)]
+
+
+def sample_unit(rng: np.random.Generator, p: int, w: int, method: str = "lhs") -> np.ndarray:
+    """(p, w) points in [0, 1): a Latin hypercube (one stratum of width 1/w per scenario in
+    every dimension, strata shuffled independently per dimension) or scrambled Sobol'."""
+    if method == "lhs":
+        strata = rng.permuted(np.broadcast_to(np.arange(w, dtype=np.float64), (p, w)), axis=1)
+        return (strata + rng.random((p, w))) / w
     if method == "sobol":
-        u = qmc.Sobol(d=p, scramble=True, seed=seed).random(n)
-    elif method == "lhs":
-        u = qmc.LatinHypercube(d=p, seed=seed).random(n)
-    else:
-        raise ValueError(f"unknown sampling method {method!r}; use lhs or sobol")
-    return c.input_low + u * (c.input_high - c.input_low)
+        return qmc.Sobol(d=p, scramble=True, seed=rng).random(w).T
+    raise ValueError(f"unknown sampling method {method!r}; use lhs or sobol")
 
 
-def run_ensemble(c: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = 1024,
+def sample_inputs(c: Compiled, n: int, seed: int, method: str = "lhs",
+                  chunk: int = CHUNK) -> np.ndarray:
+    """(n, p) input values exactly as :func:`run_ensemble` samples them."""
+    parts = []
+    for ci, lo in enumerate(range(0, n, chunk)):
+        rng = np.random.default_rng(chunk_seed(seed, ci))
+        u = sample_unit(rng, len(c.input_names), min(chunk, n - lo), method)
+        parts.append((c.input_low[:, None] + u * (c.input_high - c.input_low)[:, None]).T)
+    return np.concatenate(parts) if parts else np.zeros((0, len(c.input_names)))
+
+
+def run_chunk(c: Compiled, w: int, seed_seq: np.random.SeedSequence, *, method: str = "lhs",
+              store_states: bool = True,
+              lever_override: dict[str, float] | None = None) -> ChunkResult:
+    """Sample and step ``w`` scenarios through every year; the unit of work of both
+    backends."""
+    rng = np.random.default_rng(seed_seq)
+    p_n = len(c.input_names)
+    u = sample_unit(rng, p_n, w, method) if p_n else np.zeros((0, w))
+    p = (c.input_low[:, None] + u * (c.input_high - c.input_low)[:, None]).astype(np.float32)
+    return simulate(c, p, rng, store_states=store_states, lever_override=lever_override)
+
+
+def simulate(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
+             store_states: bool = True,
+             lever_override: dict[str, float] | None = None) -> ChunkResult:
+    """Step the scenarios whose input values are the columns of ``p`` (p_inputs × w, in the
+    order of ``c.input_names``); ``rng`` draws the shocks."""
+    m = c.model
+    k = len(c.ids)
+    p = np.asarray(p, dtype=np.float32).reshape(len(c.input_names), -1)
+    w = p.shape[1]
+    kind = c.input_kind_codes
+    x = np.repeat(c.x0[:, None], w, axis=1)
+    drift = np.zeros((k, w), dtype=np.float32)
+    m_src = np.ones((k, w), dtype=np.float32)
+    m_dst = np.ones((k, w), dtype=np.float32)
+    for code, target in ((0, x), (1, drift), (2, m_src), (3, m_dst)):
+        sel = kind == code
+        target[c.input_factor[sel]] = p[sel]
+    lever_on: dict[str, np.ndarray] = {}
+    for j in np.nonzero(kind == 4)[0]:
+        lever_on[c.input_names[j].split(":", 1)[1]] = (p[j] >= 0.5).astype(np.float32)
+    for lv in m.levers:
+        if lever_override is not None and lv.id in lever_override:
+            share = float(lever_override[lv.id])
+            lever_on[lv.id] = (rng.random(w) < share).astype(np.float32)
+        elif lv.mode != "sampled":
+            lever_on[lv.id] = np.full(w, 1.0 if lv.mode == "on" else 0.0, np.float32)
+    lever_rows = [(c.index[lv.factor], np.float32(lv.effect), lv.start, lever_on[lv.id])
+                  for lv in m.levers]
+    x_ref = x.copy() if m.anchor == "initial" else np.float32(0.5)
+    max_lag = max(c.lag_matrices)
+    hist = np.repeat(((x - x_ref) * m_src)[None], max_lag + 1, axis=0)
+    shock_rows = np.nonzero(c.shock > 0)[0]
+    shock = c.shock[shock_rows, None]
+    alpha = np.float32(m.gain)
+    t_n = len(c.years)
+    states = np.empty((t_n, k, w), dtype=np.float32) if store_states else None
+    kpis = np.empty((t_n, len(c.kpis), w), dtype=np.float32)
+    tmp = np.empty((k, w), dtype=np.float32)
+    eps_hi = np.float32(1 - EPS)
+    # in-place arithmetic: a handful of (K, w) temporaries per year instead of a dozen (Dask
+    # workers trim freed memory eagerly, and fresh allocations then cost page faults)
+    for t, year in enumerate(c.years):
+        slot = hist[t % (max_lag + 1)]
+        np.subtract(x, x_ref, out=slot)
+        slot *= m_src
+        a: np.ndarray | None = None
+        for lag, mat in c.lag_matrices.items():
+            src = hist[(t - lag) % (max_lag + 1)] if t >= lag else hist[0]
+            if a is None:
+                a = mat @ src
+            else:
+                a += mat @ src
+        assert a is not None
+        a *= m_dst  # s
+        np.abs(a, out=tmp)
+        tmp += 1
+        a /= tmp
+        a *= alpha  # Δ
+        rows = c.trend_rows[year >= c.trend_start[c.trend_rows]]
+        a[rows] += drift[rows]
+        if shock_rows.size:
+            a[shock_rows] += shock * rng.standard_normal((shock_rows.size, w),
+                                                         dtype=np.float32)
+        for f_i, effect, start, on in lever_rows:
+            if year >= start:
+                a[f_i] += effect * on
+        np.subtract(1, x, out=tmp)
+        tmp *= x
+        tmp *= a
+        tmp *= 4
+        x += tmp
+        np.clip(x, EPS, eps_hi, out=x)
+        if states is not None:
+            states[t] = x
+        kpis[t] = x[c.kpis]
+    return ChunkResult(inputs=p.T.astype(np.float64), states=states, kpis=kpis)
+
+
+def run_ensemble(c: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CHUNK,
                  method: str = "lhs", store_states: bool = True,
                  lever_override: dict[str, float] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Ensemble:
-    """Run ``n`` scenarios. ``lever_override`` sets a lever's share of 'on' (0–1) for every
-    scenario (e.g. from UI sliders) instead of sampling it."""
-    m = c.model
+    """Run ``n`` scenarios in this process. ``lever_override`` sets a lever's share of 'on'
+    (0–1) for every scenario (e.g. from UI sliders) instead of sampling it."""
+    if n < 1:
+        raise ValueError("n must be at least 1 scenario")
+    if method not in ("lhs", "sobol"):
+        raise ValueError(f"unknown sampling method {method!r}; use lhs or sobol")
     k, t_n = len(c.ids), len(c.years)
-    inputs = sample_inputs(c, n, seed, method)
-    kinds = np.array(c.input_kind)
-    names = c.input_names
-    idx = {f.id: i for i, f in enumerate(m.factors)}
-    x0 = np.array([f.x0 if not isinstance(f.x0, tuple | list) else 0.5 for f in m.factors],
-                  dtype=np.float32)
-    max_lag = max(c.lag_matrices)
+    inputs = np.empty((n, len(c.input_names)))
     states = np.empty((t_n, k, n), dtype=np.float32) if store_states else None
     kpis = np.empty((t_n, len(c.kpis), n), dtype=np.float32)
-    driver = np.array([f.role == "driver" for f in m.factors])
-    shock = np.array([f.shock for f in m.factors], dtype=np.float32)
-    trend_start = np.array([(f.trend_start or m.years.start) for f in m.factors])
-    lever_rows = [(idx[lv.factor], lv.effect, lv.start, lv) for lv in m.levers]
-    seeds = np.random.SeedSequence(seed).spawn((n + chunk - 1) // chunk)
-    alpha = np.float32(m.gain)
-    for ci, lo in enumerate(range(0, n, chunk)):
+    for ci, seq in enumerate(chunk_seeds(seed, n, chunk)):
+        lo = ci * chunk
         hi = min(lo + chunk, n)
-        w = hi - lo
-        rng = np.random.default_rng(seeds[ci])
-        p = inputs[lo:hi]
-        x = np.repeat(x0[:, None], w, axis=1)
-        drift = np.zeros((k, w), dtype=np.float32)
-        m_src = np.ones((k, w), dtype=np.float32)
-        m_dst = np.ones((k, w), dtype=np.float32)
-        lever_on: dict[str, np.ndarray] = {}
-        for j, (name, kind) in enumerate(zip(names, kinds, strict=True)):
-            fid = name.split(":", 1)[1]
-            if kind == "x0":
-                x[idx[fid]] = p[:, j]
-            elif kind == "trend":
-                drift[idx[fid]] = p[:, j]
-            elif kind == "msrc":
-                m_src[idx[fid]] = p[:, j]
-            elif kind == "mdst":
-                m_dst[idx[fid]] = p[:, j]
-            elif kind == "lever":
-                lever_on[fid] = (p[:, j] >= 0.5).astype(np.float32)
-        for _, _, _, lv in lever_rows:
-            if lever_override is not None and lv.id in lever_override:
-                share = float(lever_override[lv.id])
-                lever_on[lv.id] = (rng.random(w) < share).astype(np.float32)
-            elif lv.mode != "sampled":
-                lever_on[lv.id] = np.full(w, 1.0 if lv.mode == "on" else 0.0, np.float32)
-        hist = np.repeat(((x - 0.5) * m_src)[None], max_lag + 1, axis=0)
-        for t, year in enumerate(c.years):
-            u = (x - 0.5) * m_src
-            hist[t % (max_lag + 1)] = u
-            a = np.zeros((k, w), dtype=np.float32)
-            for lag, mat in c.lag_matrices.items():
-                src = hist[(t - lag) % (max_lag + 1)] if t >= lag else hist[0]
-                a += mat @ src
-            s = a * m_dst
-            delta = alpha * s / (1 + np.abs(s))
-            active = driver & (year >= trend_start)
-            delta[active] += drift[active]
-            if shock.any():
-                delta += shock[:, None] * rng.standard_normal((k, w), dtype=np.float32)
-            for f_i, effect, start, lv in lever_rows:
-                if year >= start:
-                    delta[f_i] += effect * lever_on[lv.id]
-            x = np.clip(x + 4 * delta * x * (1 - x), EPS, 1 - EPS)
-            if states is not None:
-                states[t, :, lo:hi] = x
-            kpis[t, :, lo:hi] = x[c.kpis]
+        r = run_chunk(c, hi - lo, seq, method=method, store_states=store_states,
+                      lever_override=lever_override)
+        inputs[lo:hi] = r.inputs
+        kpis[:, :, lo:hi] = r.kpis
+        if states is not None:
+            states[:, :, lo:hi] = r.states
         if progress is not None:
             progress(hi, n)
     return Ensemble(compiled=c, inputs=inputs, states=states, kpis=kpis, seed=seed,

@@ -6,7 +6,7 @@ unit for display."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +36,8 @@ class Factor(Strict):
     """Normalised initial value, or a (low, high) range sampled per scenario."""
     family: str | None = None
     """KPI family (e.g. resource_circulation, environment, economy, society)."""
+    better: Literal["higher", "lower"] = "higher"
+    """KPIs: which direction is good (waste generation: lower)."""
     trend: tuple[float, float] | None = None
     """Drivers: normalised drift per year, sampled uniformly in (low, high)."""
     trend_start: int | None = None
@@ -106,10 +108,16 @@ class CausalModel(Strict):
     years: Years
     gain: float = Field(default=0.5, gt=0, le=2)
     """α: how strongly the saturated link input moves a factor per year."""
+    anchor: Literal["initial", "midpoint"] = "initial"
+    """What a factor's influence is measured from: its own starting value in that scenario
+    (today's world is at rest until drivers and levers move it; loops amplify deviations), or
+    the midpoint 0.5 (a factor above 0.5 pushes its targets up from the first year)."""
     factors: list[Factor] = Field(min_length=2)
     links: list[Link] = Field(min_length=1)
     levers: list[Lever] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict)
+    themes: dict[str, str] = Field(default_factory=dict)
+    """Titles of factor-id prefixes (``reg`` → "Regulation and rules") for documentation."""
 
 
 @dataclass
@@ -130,6 +138,15 @@ class Compiled:
     input_low: np.ndarray
     input_high: np.ndarray
     input_kind: list[str]  # x0 | trend | msrc | mdst | lever
+    index: dict[str, int] = field(default_factory=dict)
+    x0: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """(K,) fixed initial values (0.5 where sampled; the sample overwrites it)."""
+    shock: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    trend_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trend_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    input_kind_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """0 x0, 1 trend, 2 msrc, 3 mdst, 4 lever."""
+    input_factor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
@@ -221,21 +238,112 @@ def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
     families: dict[str, list[int]] = {}
     for i in kpis:
         families.setdefault(str(m.factors[i].family), []).append(int(i))
+    codes = {"x0": 0, "trend": 1, "msrc": 2, "mdst": 3, "lever": 4}
+    lever_factor = {lv.id: index[lv.factor] for lv in m.levers}
+    input_factor = [lever_factor[nm.split(":", 1)[1]] if kd == "lever"
+                    else index[nm.split(":", 1)[1]] for nm, kd in zip(names, kind, strict=True)]
     return Compiled(model=m, ids=ids, years=np.arange(m.years.start, m.years.end + 1),
                     role=np.array([f.role for f in m.factors]), lag_matrices=lag_mats,
                     src_unc=src_unc, dst_unc=dst_unc, parents=incoming, kpis=kpis,
                     families=families, input_names=names, input_low=np.array(lo),
-                    input_high=np.array(hi), input_kind=kind)
+                    input_high=np.array(hi), input_kind=kind, index=index,
+                    x0=np.array([0.5 if isinstance(f.x0, tuple | list) else f.x0
+                                 for f in m.factors], dtype=np.float32),
+                    shock=np.array([f.shock for f in m.factors], dtype=np.float32),
+                    trend_rows=np.array([i for i, f in enumerate(m.factors)
+                                         if f.trend is not None], dtype=np.int64),
+                    trend_start=np.array([f.trend_start or m.years.start for f in m.factors],
+                                         dtype=np.int64),
+                    input_kind_codes=np.array([codes[kd] for kd in kind], dtype=np.int64),
+                    input_factor=np.array(input_factor, dtype=np.int64))
+
+
+FACTOR_COLUMNS = {"id", "name", "description", "role", "unit", "range", "x0", "family",
+                  "better", "trend", "trend_start", "shock"}
+LINK_COLUMNS = {"src", "dst", "sign", "strength", "lag", "uncertainty"}
+_PAIRS = {"range", "x0", "trend"}
+_NUMBERS = {"shock", "uncertainty"}
+_INTS = {"trend_start", "strength", "lag"}
+
+
+def _cell(column: str, text: str) -> Any:
+    """A CSV cell as the model expects it: ``low..high`` for ranges, numbers as numbers
+    (a value that does not parse is passed on as text, so validation names it)."""
+    try:
+        if column in _PAIRS and ".." in text:
+            low, high = text.split("..", 1)
+            return [float(low), float(high)]
+        if column in _PAIRS | _NUMBERS:
+            return float(text)
+        if column in _INTS:
+            return int(text)
+    except ValueError:
+        return text
+    return text
+
+
+def read_csv_table(path: Path, columns: set[str], section: str) -> list[dict[str, Any]]:
+    """Rows of a factors or links CSV (header row; empty cells use the defaults)."""
+    import csv
+
+    if not path.is_file():
+        raise ModelError([Problem(section, f"CSV file '{path}' not found; give a path "
+                                  "relative to the model file")], str(path))
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        unknown = set(reader.fieldnames or []) - columns
+        if unknown:
+            raise ModelError([Problem("line 1", f"unknown column(s) {sorted(unknown)}; "
+                                      f"allowed: {sorted(columns)}")], str(path))
+        return [{k: _cell(k, v.strip()) for k, v in row.items() if v is not None and v.strip()}
+                for row in reader]
+
+
+def _expand_csv(doc: dict[str, Any], base: Path) -> dict[str, str]:
+    """Replace ``factors: file.csv`` / ``links: file.csv`` by their rows; returns the CSV
+    path per section so errors can name file and line."""
+    files = {}
+    for section, cols in (("factors", FACTOR_COLUMNS), ("links", LINK_COLUMNS)):
+        ref = doc.get(section)
+        if isinstance(ref, str) and ref.endswith(".csv"):
+            path = (base / ref) if not Path(ref).is_absolute() else Path(ref)
+            doc[section] = read_csv_table(path, cols, section)
+            files[section] = str(path)
+    return files
+
+
+def _csv_locations(err: ModelError, files: dict[str, str]) -> ModelError:
+    """``factors[3].trend`` → ``factors.csv line 5: trend`` (header is line 1)."""
+    import re
+
+    out = []
+    for pr in err.problems:
+        m = re.match(r"^(factors|links)\[(\d+)\]\.?(.*)$", pr.path)
+        if m and m.group(1) in files:
+            line = int(m.group(2)) + 2
+            col = f" column {m.group(3)}" if m.group(3) else ""
+            out.append(Problem(f"{Path(files[m.group(1)]).name} line {line}{col}", pr.message))
+        else:
+            out.append(pr)
+    return ModelError(out, err.source)
 
 
 def load_causal_model(path: str | Path | None = None, *, text: str | None = None,
                       doc: dict[str, Any] | None = None, source: str = "<model>") -> Compiled:
-    """Read, validate and compile a causal model (YAML or JSON)."""
+    """Read, validate and compile a causal model (YAML or JSON; ``factors`` and ``links``
+    may each name a CSV file beside the model, for large models)."""
+    base = Path.cwd()
     if path is not None:
         source = str(path)
+        base = Path(path).parent
         doc = read_document(path)
     elif doc is None:
         if text is None:
             raise ValueError("give a path, text or doc")
         doc = parse_document(text, source=source)
-    return compile_model(validate_with(CausalModel, doc, source), source)
+    doc = dict(doc)
+    files = _expand_csv(doc, base)
+    try:
+        return compile_model(validate_with(CausalModel, doc, source), source)
+    except ModelError as err:
+        raise _csv_locations(err, files) from None
