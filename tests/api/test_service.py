@@ -202,3 +202,32 @@ def test_network_routes(app_client: TestClient) -> None:
     assert bad.status_code == 422
     geo = app_client.get("/api/network/prefectures", headers=a).json()
     assert len(geo["prefectures"]) == 47
+
+
+def test_foresight_routes(app_client: TestClient) -> None:
+    assert app_client.get("/api/foresight/models").status_code == 401
+    a, _ = demo_tokens(app_client)
+    models = {m["name"]: m for m in app_client.get("/api/foresight/models",
+                                                    headers=a).json()["models"]}
+    assert {"japan_ce", "foresight_validation"} <= set(models)
+    assert models["japan_ce"]["factors"] >= 150 and len(models["japan_ce"]["levers"]) == 7
+    url = "/api/foresight/models/japan_ce/run"
+    off = app_client.post(url, json={"n": 500, "levers": {"rules_by_2030": 0.0}}, headers=a)
+    on = app_client.post(url, json={"n": 500, "levers": {"rules_by_2030": 1.0}}, headers=a)
+    assert off.status_code == on.status_code == 200, off.text
+    fam = "resource_circulation"
+    assert on.json()["families"][fam]["q50"][-1] > off.json()["families"][fam]["q50"][-1]
+    bad = app_client.post(url, json={"levers": {"nope": 0.5}}, headers=a)
+    assert bad.status_code == 422 and "unknown lever" in bad.text
+    assert app_client.post(url, json={"levers": {"rules_by_2030": 2}},
+                           headers=a).status_code == 422
+    assert app_client.post("/api/foresight/models/ghost/run", json={},
+                           headers=a).status_code == 404
+    res = app_client.post("/api/foresight/models/foresight_validation/analyse",
+                          json={"n": 1500, "k": 2}, headers=a)
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    assert doc["scenario_tree"][-1]["driver"] == "push"
+    assert abs(doc["scenario_tree"][-1]["branch_year"] - 2030) <= 1
+    assert app_client.post("/api/foresight/models/foresight_validation/analyse",
+                           json={"k": 1}, headers=a).status_code == 422

@@ -184,3 +184,24 @@ def test_network_planner_page(page, server: str, tmp_path: Path) -> None:  # typ
     page.get_by_role("button", name="Solve").click()
     sync_api.expect(page.locator("#network-errors")).to_contain_text("Atlantis")
     assert page.locator("#network-result").is_hidden()  # no stale plan beside the error
+
+
+def test_foresight_page_levers_rerun_live(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server)
+    page.get_by_role("link", name="Future scenarios").click()
+    page.get_by_role("heading", name="Future scenarios").wait_for()
+    status = page.locator("#fs-status")
+    sync_api.expect(status).to_contain_text("2,000 scenarios in", timeout=30_000)
+    page.locator("#fs-fans .main-svg").first.wait_for()
+    slider = page.get_by_label("Rules and regulation in place around 2030 (2027–)")
+    before = status.inner_text()
+    slider.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")  # keyboard moves the slider: 50 → 70 %
+    sync_api.expect(page.locator("#fs-levers output").first).to_have_text("70 %")
+    sync_api.expect(status).to_contain_text("scenarios in", timeout=30_000)
+    page.get_by_role("button", name="Find scenario groups and branch points").click()
+    sync_api.expect(page.locator("#fs-groups tbody tr")).to_have_count(9, timeout=60_000)
+    page.locator("#fs-tree .main-svg").first.wait_for()
+    sync_api.expect(page.locator("#fs-tree")).to_contain_text("Branch")
+    assert before

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import Body, FastAPI, Form, HTTPException, Query, Request, Response, status
@@ -59,6 +59,20 @@ class RunOut(BaseModel):
     error: str | None
     created_at: str
     finished_at: str | None
+
+
+class ForesightRunIn(BaseModel):
+    levers: dict[str, float] = Field(default_factory=dict)
+    """Lever id → share of scenarios with the lever on (0–1); unlisted levers are sampled."""
+    n: int = Field(default=2000, ge=10, le=20_000)
+    seed: int = 0
+
+
+class ForesightAnalyseIn(BaseModel):
+    n: int = Field(default=5000, ge=100, le=20_000)
+    k: Annotated[int, Field(ge=2, le=20)] | Literal["auto"] = 9
+    seed: int = 0
+    levers: dict[str, float] = Field(default_factory=dict)
 
 
 class Login(BaseModel):
@@ -392,6 +406,47 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         return {"prefectures": [{"code": p.prefecture, "name": p.name, "ja": p.ja,
                                  "outline": polys[p.prefecture][::3].round(3).tolist()}
                                 for p in prefectures()]}
+
+    @app.get("/api/foresight/models", tags=["foresight"])
+    def foresight_models(user: CurrentUser) -> dict[str, Any]:
+        """Causal models shipped with junkan, with their levers."""
+        from junkan.foresight.live import model_card, shipped, shipped_models
+
+        return {"models": [model_card(shipped(name), name) for name in shipped_models()]}
+
+    def _shipped(name: str) -> Any:
+        from junkan.foresight.live import shipped, shipped_models
+
+        if name not in shipped_models():
+            raise NOT_FOUND
+        return shipped(name)
+
+    @app.post("/api/foresight/models/{name}/run", tags=["foresight"])
+    async def foresight_run(name: str, body: ForesightRunIn,
+                            user: CurrentUser) -> dict[str, Any]:
+        """Re-run the ensemble with levers switched on in the given share of scenarios
+        (0–1); fan bands per KPI family. 2,000 scenarios of the Japan model take ~0.1 s."""
+        from junkan.foresight.live import lever_run
+
+        c = _shipped(name)
+        try:
+            return dict(jsonable(await run_in_threadpool(lever_run, c, body.levers, body.n,
+                                                         body.seed)))
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.post("/api/foresight/models/{name}/analyse", tags=["foresight"])
+    async def foresight_analyse(name: str, body: ForesightAnalyseIn,
+                                user: CurrentUser) -> dict[str, Any]:
+        """Groups, scenario tree with branch years and drivers, input drivers, ratings."""
+        from junkan.foresight.live import analysis_document
+
+        c = _shipped(name)
+        try:
+            return dict(jsonable(await run_in_threadpool(
+                analysis_document, c, body.n, body.k, body.seed, body.levers or None)))
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
 
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -30,7 +30,7 @@ async function api(path, opts = {}) {
 }
 
 function show(view) {
-  for (const id of ["login", "models", "model", "network"]) $(`#view-${id}`).hidden = id !== view;
+  for (const id of ["login", "models", "model", "network", "foresight"]) $(`#view-${id}`).hidden = id !== view;
   $("#main").focus();
 }
 
@@ -321,6 +321,157 @@ $("#network-form").addEventListener("submit", async (ev) => {
   }
 });
 
+// ---- future scenarios (foresight) ---------------------------------------------------------
+const fs = { models: [], timer: null, seq: 0 };
+const FAN_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
+const GROUPS = "ABCDEFGHIJKLMNOPQRST";
+
+function rgba(hex, a) {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `rgba(${r},${g},${b},${a})`;
+}
+
+async function showForesight() {
+  show("foresight");
+  if (!fs.models.length) {
+    fs.models = (await (await api("/api/foresight/models")).json()).models;
+    $("#fs-model").replaceChildren(...fs.models.map((m) => {
+      const o = document.createElement("option");
+      o.value = m.name; o.textContent = m.title; return o;
+    }));
+    const jp = fs.models.find((m) => m.name === "japan_ce");
+    if (jp) $("#fs-model").value = jp.name;
+  }
+  drawLevers();
+  fsRun();
+}
+
+function currentModel() { return fs.models.find((m) => m.name === $("#fs-model").value); }
+
+function drawLevers() {
+  const m = currentModel();
+  $("#fs-about").textContent = t("fs.about", { factors: m.factors, links: m.links,
+    start: m.years[0], end: m.years[1] });
+  const box = $("#fs-levers");
+  box.querySelectorAll(".lever").forEach((el) => el.remove());
+  for (const lv of m.levers) {
+    const row = document.createElement("div");
+    row.className = "lever";
+    const id = `lever-${lv.id}`;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = `${lv.name} (${lv.start}–)`;
+    const input = Object.assign(document.createElement("input"),
+      { type: "range", id, min: 0, max: 100, step: 5, value: 50 });
+    input.dataset.lever = lv.id;
+    const out = Object.assign(document.createElement("output"), { htmlFor: id, value: "50 %" });
+    input.addEventListener("input", () => { out.value = `${input.value} %`; fsSchedule(); });
+    row.append(label, input, out);
+    box.append(row);
+  }
+  $("#fs-analysis").hidden = true;
+}
+
+function leverValues() {
+  const out = {};
+  document.querySelectorAll("#fs-levers input[type=range]").forEach((el) => {
+    out[el.dataset.lever] = Number(el.value) / 100;
+  });
+  return out;
+}
+
+function fsSchedule() { clearTimeout(fs.timer); fs.timer = setTimeout(fsRun, 150); }
+
+async function fsRun() {
+  const m = currentModel(); if (!m) return;
+  const n = Number($("#fs-n").value) || 2000;
+  const seq = ++fs.seq;
+  $("#fs-status").textContent = t("fs.running", { n: fmt(n) });
+  $("#fs-errors").replaceChildren();
+  const res = await api(`/api/foresight/models/${m.name}/run`, { method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ n, levers: leverValues() }) });
+  if (seq !== fs.seq) return;  // a newer slider position is already on its way
+  const doc = await res.json();
+  if (!res.ok) {
+    const li = document.createElement("li");
+    li.textContent = typeof doc.detail === "string" ? doc.detail : JSON.stringify(doc.detail);
+    $("#fs-errors").append(li); $("#fs-status").textContent = ""; return;
+  }
+  $("#fs-status").textContent = t("fs.ran", { n: fmt(doc.scenarios), s: doc.seconds.toFixed(2) });
+  const traces = [];
+  Object.entries(doc.families).forEach(([fam, q], i) => {
+    const c = FAN_COLOURS[i % FAN_COLOURS.length];
+    const yrs = doc.years, back = [...yrs].reverse();
+    for (const [lo, hi, a] of [["q05", "q95", 0.12], ["q25", "q75", 0.3]]) {
+      traces.push({ x: [...yrs, ...back], y: [...q[hi], ...[...q[lo]].reverse()], fill: "toself",
+        fillcolor: rgba(c, a), line: { width: 0 }, hoverinfo: "skip", showlegend: false, legendgroup: fam });
+    }
+    traces.push({ x: yrs, y: q.q50, name: fam, legendgroup: fam, line: { color: c, width: 2 } });
+  });
+  Plotly.react("fs-fans", traces, { height: 420, yaxis: { range: [0, 1], title: "score" },
+    margin: { l: 50, r: 10, t: 10, b: 40 } }, { displaylogo: false, responsive: true });
+}
+
+$("#fs-model").addEventListener("change", () => { drawLevers(); fsRun(); });
+$("#fs-n").addEventListener("change", fsSchedule);
+$("#fs-form").addEventListener("submit", (ev) => ev.preventDefault());
+$("#fs-analyse").addEventListener("click", async () => {
+  const m = currentModel();
+  const n = Math.max(100, Number($("#fs-n").value) || 2000);
+  $("#fs-status").textContent = t("fs.analysing", { n: fmt(n) });
+  const res = await api(`/api/foresight/models/${m.name}/analyse`, { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ n, levers: leverValues() }) });
+  const doc = await res.json();
+  if (!res.ok) { $("#fs-status").textContent = JSON.stringify(doc.detail); return; }
+  $("#fs-status").textContent = "";
+  const fams = Object.keys(doc.ratings[0] || {}).sort();
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  for (const h of [t("fs.group"), t("fs.share"), ...fams]) {
+    const th = document.createElement("th"); th.textContent = h; hr.append(th);
+  }
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  doc.group_shares.forEach((share, g) => {
+    const tr = document.createElement("tr");
+    for (const v of [GROUPS[g], `${(100 * share).toFixed(1)} %`, ...fams.map((f) => doc.ratings[g][f])]) {
+      const td = document.createElement("td"); td.textContent = v; tr.append(td);
+    }
+    tbody.append(tr);
+  });
+  $("#fs-groups").replaceChildren(thead, tbody);
+  // scenario tree: each merge drawn at its branch year, leaves (groups) at the right
+  const k = doc.k, end = doc.years[doc.years.length - 1] + 1;
+  const x = {}, y = {};
+  let next = 0;
+  const place = (node) => {
+    if (node < k) { x[node] = end; y[node] = next++; return y[node]; }
+    const mg = doc.scenario_tree[node - k];
+    const ys = mg.children.map(place);
+    x[node] = mg.branch_year ?? end; y[node] = (ys[0] + ys[1]) / 2; return y[node];
+  };
+  const traces = [], notes = [];
+  if (doc.scenario_tree.length) {
+    place(doc.scenario_tree[doc.scenario_tree.length - 1].node);
+    for (const mg of doc.scenario_tree) {
+      for (const ch of mg.children) {
+        traces.push({ x: [x[mg.node], x[mg.node], x[ch]], y: [y[mg.node], y[ch], y[ch]], mode: "lines",
+          line: { color: "#555" }, hoverinfo: "skip", showlegend: false });
+      }
+      if (mg.branch_year) notes.push({ x: x[mg.node], y: y[mg.node], xanchor: "right", yshift: 10,
+        showarrow: false, text: t("fs.branch", { year: mg.branch_year, driver: mg.driver }), font: { size: 11 } });
+    }
+  }
+  traces.push({ x: Array(k).fill(end), y: [...Array(k).keys()].map((g) => y[g] ?? g), mode: "markers+text",
+    text: [...Array(k).keys()].map((g) => `${GROUPS[g]} ${(100 * doc.group_shares[g]).toFixed(0)} %`),
+    textposition: "middle right", marker: { size: 12, color: "#1b4f72" }, showlegend: false });
+  Plotly.react("fs-tree", traces, { height: 60 * k + 120, annotations: notes, yaxis: { visible: false },
+    xaxis: { range: [doc.years[0] - 8, end + 6] }, plot_bgcolor: "white",
+    margin: { l: 10, r: 10, t: 10, b: 40 } }, { displaylogo: false, responsive: true });
+  $("#fs-analysis").hidden = false;
+});
+
 // ---- routing ----------------------------------------------------------------------------
 async function route() {
   const hash = location.hash || "#/models";
@@ -328,6 +479,7 @@ async function route() {
   const me = await whoami();
   if (!me) { location.hash = "#/login"; return; }
   if (hash === "#/network") { show("network"); return; }
+  if (hash === "#/foresight") { await showForesight(); return; }
   const m = hash.match(/^#\/models\/(\w+)$/);
   if (m) await showModel(m[1]); else await showModels();
 }
