@@ -138,53 +138,104 @@ def material_composition(lib: Library, material: str) -> np.ndarray:
     return np.array([float(comp.get(e, 0.0)) for e in TRACKED])
 
 
-@dataclass
-class Routing:
-    """Per-sample routing coefficients (kg out per kg in) at one grain size."""
+OUTPUTS = ("fe", "al_wrought", "al_cast", "al_copper", "al_other", "heavy_nf", "cu", "residue")
+"""Where 1 kg of each input ends up; the four ``al_*`` outputs make up the Al fraction."""
 
-    al_to_al: np.ndarray  # (n, A) alloy → Al fraction
-    al_to_fe: np.ndarray  # (n, A)
-    al_to_heavy: np.ndarray  # (n, A)
-    al_to_residue: np.ndarray  # (A,)
-    steel_attached: np.ndarray  # (n, A) kg steel into the Al fraction per kg alloy
-    steel_to_fe: float
-    cu_to_cu: float
-    cu_to_heavy: float
-    cu_to_al: float
-    cu_to_residue: float
-    hv_to_heavy: float
-    hv_to_al: float
-    hv_to_residue: float
-    residue_carry: float  # kg residue into Al fraction per kg light metal in it
+
+@dataclass
+class UnitArrays:
+    """Linear shredder model at one grain size, per Monte Carlo sample: for every input
+    (A alloys, A lithium carriers, then steel, copper, heavy_nonferrous, residue) the kg
+    reaching each output per kg in (``mass`` (n, I, O)) and the kg of each tracked element
+    (``elements`` (n, I, O, E+1)). A feed vector f (I,) gives outputs f·U."""
+
+    inputs: list[str]
+    mass: np.ndarray
+    elements: np.ndarray
     throughput_t_per_h: float
     fe_recovery: float
 
 
-def routing(lib: Library, d: float, d_lib: np.ndarray, attached: np.ndarray) -> Routing:
+def unit_arrays(lib: Library, d: float, comp: np.ndarray, d_lib: np.ndarray,
+                attached: np.ndarray) -> UnitArrays:
+    """Build the routing of 1 kg of every input (see the module docstring)."""
     sh = Shredder(lib.shredder)
     p = lib.shredder
-    wrought = np.array([lib.alloys[a].family == "wrought" for a in lib.alloys])
-    fines = np.array([sh.fines(d, bool(w)) for w in wrought])
-    d_fam = np.array([sh.d_lib(lib.alloys[a].family) for a in lib.alloys])
-    lib_share = sh.liberated(d, d_lib[:, None] * d_fam[None, :])  # (n, A)
+    names = list(lib.alloys)
+    n_a = len(names)
+    n = comp.shape[0]
+    fam = [lib.alloys[a].family for a in names]
+    o = {k: i for i, k in enumerate(OUTPUTS)}
+    n_in = 2 * n_a + 4
+    e_n = len(TRACKED)
+    mass = np.zeros((n, n_in, len(OUTPUTS)))
+    el = np.zeros((n, n_in, len(OUTPUTS), e_n))
+    steel = material_composition(lib, "steel") / 100
+    copper = material_composition(lib, "copper") / 100
+    heavy = material_composition(lib, "heavy_nonferrous") / 100
+    residue = material_composition(lib, "residue") / 100
     tm = p["attached_steel"]["to_magnet"]
-    ml, mh = p["light_misplaced"], p["heavy_misplaced"]
-    kept = (1 - fines)[None, :]
-    light = kept * (lib_share + (1 - lib_share) * (1 - tm))
-    unlib_light = kept * (1 - lib_share) * (1 - tm)
-    f_cu = sh.fines(d, wrought=True)
-    f_hv = sh.fines(d)
-    c_h = p["copper_in_heavy"]
-    return Routing(
-        al_to_al=light * (1 - ml), al_to_fe=kept * (1 - lib_share) * tm,
-        al_to_heavy=light * ml, al_to_residue=fines,
-        steel_attached=unlib_light * (1 - ml) * attached[:, None],
-        steel_to_fe=sh.fe_recovery(d),
-        cu_to_cu=(1 - f_cu) * (1 - mh) * c_h, cu_to_heavy=(1 - f_cu) * (1 - mh) * (1 - c_h),
-        cu_to_al=(1 - f_cu) * mh, cu_to_residue=f_cu,
-        hv_to_heavy=(1 - f_hv) * (1 - mh), hv_to_al=(1 - f_hv) * mh, hv_to_residue=f_hv,
-        residue_carry=sh.residue_carry(d), throughput_t_per_h=sh.throughput(d),
-        fe_recovery=sh.fe_recovery(d))
+    res_per_steel = p["attached_steel"]["residue"] / p["attached_steel"]["mean"]
+    ml, mh, c_h = p["light_misplaced"], p["heavy_misplaced"], p["copper_in_heavy"]
+    r_fe = sh.fe_recovery(d)
+    carry = sh.residue_carry(d)
+    li_j = TRACKED.index("Li")
+    for a in range(n_a):
+        cls = "al_wrought" if fam[a] == "wrought" else "al_cast"
+        f = sh.fines(d, fam[a] == "wrought")
+        lib_share = sh.liberated(d, d_lib * sh.d_lib(fam[a]))  # (n,)
+        kept = 1 - f
+        light = kept * (lib_share + (1 - lib_share) * (1 - tm))
+        to_al = light * (1 - ml)
+        att = kept * (1 - lib_share) * (1 - tm) * (1 - ml) * attached  # steel kg per kg
+        att_res = att * res_per_steel
+        ck = comp[:, a] / 100  # (n, E+1)
+        routes = {cls: to_al, "fe": kept * (1 - lib_share) * tm, "heavy_nf": light * ml,
+                  "residue": np.full(n, f)}
+        for out, share in routes.items():
+            mass[:, a, o[out]] += share
+            el[:, a, o[out]] += share[:, None] * ck
+            el[:, n_a + a, o[out], li_j] += share  # lithium rides with its part's aluminium
+        # steel and non-metal riding on unliberated pieces, taken from the vehicle's own
+        # steel (which the magnet would otherwise catch) and residue
+        mass[:, a, o[cls]] += att + att_res
+        el[:, a, o[cls]] += att[:, None] * steel + att_res[:, None] * residue
+        mass[:, a, o["fe"]] -= r_fe * att
+        el[:, a, o["fe"]] -= (r_fe * att)[:, None] * steel
+        mass[:, a, o["residue"]] -= (1 - r_fe) * att + att_res
+        el[:, a, o["residue"]] -= ((1 - r_fe) * att)[:, None] * steel + att_res[:, None] * \
+            residue
+        # loose residue carried into the light concentrate with this aluminium
+        mass[:, a, o["al_other"]] += carry * to_al
+        el[:, a, o["al_other"]] += (carry * to_al)[:, None] * residue
+        mass[:, a, o["residue"]] -= carry * to_al
+        el[:, a, o["residue"]] -= (carry * to_al)[:, None] * residue
+    i_st, i_cu, i_hv, i_res = range(2 * n_a, 2 * n_a + 4)
+    for i, comp_i, routes in (
+            (i_st, steel, {"fe": r_fe, "residue": 1 - r_fe}),
+            (i_cu, copper, _metal_routes(sh.fines(d, True), mh, c_h)),
+            (i_hv, heavy, {"heavy_nf": (1 - sh.fines(d)) * (1 - mh),
+                           "al_copper": (1 - sh.fines(d)) * mh, "residue": sh.fines(d)}),
+            (i_res, residue, {"residue": 1.0})):
+        for out, share in routes.items():
+            mass[:, i, o[out]] += share
+            el[:, i, o[out]] += share * comp_i
+    return UnitArrays(inputs=[*names, *(f"Li:{a}" for a in names), "steel", "copper",
+                              "heavy_nonferrous", "residue"], mass=mass, elements=el,
+                      throughput_t_per_h=sh.throughput(d), fe_recovery=r_fe)
+
+
+def _metal_routes(fines: float, misplaced: float, to_cu: float) -> dict[str, float]:
+    kept = 1 - fines
+    return {"cu": kept * (1 - misplaced) * to_cu, "heavy_nf": kept * (1 - misplaced) *
+            (1 - to_cu), "al_copper": kept * misplaced, "residue": fines}
+
+
+def feed_vector(feed: Feed) -> np.ndarray:
+    """(I,) input kg in the order of :class:`UnitArrays` inputs."""
+    o = feed.other_kg
+    return np.concatenate([feed.alloy_kg, feed.lithium_kg,
+                           [o["steel"], o["copper"], o["heavy_nonferrous"], o["residue"]]])
 
 
 @dataclass
@@ -224,7 +275,8 @@ class Prediction:
         out["al_fraction"] = {
             "al_share": _stats(al_metal / np.maximum(self.mass[:, al_idx], 1e-12)),
             "al_recovery": _stats(al_metal / max(self.al_in_kg, 1e-12)),
-            "wrought_share": _stats(cls[:, 0] / np.maximum(cls[:, :2].sum(axis=1), 1e-12)),
+            "wrought_share": _stats(self.al_class_elements[:, 0, -1] / np.maximum(
+                self.al_class_elements[:, :2, -1].sum(axis=1), 1e-12)),
             "class_mass_kg": {c: _stats(cls[:, k]) for k, c in enumerate(AL_CLASSES)}}
         out["removed_al_kg"] = self.feed.removed
         return out
@@ -236,6 +288,15 @@ def _stats(x: np.ndarray) -> dict[str, float]:
             "p50": float(q50), "p95": float(q95)}
 
 
+def draw(lib: Library, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monte Carlo draws: alloy compositions (n, A, E+1), liberation multipliers and
+    attached-steel shares (n,)."""
+    rng = np.random.default_rng(seed)
+    comp = sample_compositions(lib, n, rng)
+    d_lib, attached = Shredder(lib.shredder).samples(n, rng)
+    return comp, d_lib, attached
+
+
 def predict(plan: FeedPlan, lib: Library | None = None, n: int = 1000, seed: int = 0,
             compositions: np.ndarray | None = None) -> Prediction:
     """Monte Carlo prediction of the recovered fractions (``n`` samples).
@@ -244,71 +305,24 @@ def predict(plan: FeedPlan, lib: Library | None = None, n: int = 1000, seed: int
     samples from :mod:`junkan.alloys.feedback`)."""
     lib = lib or load_library()
     feed = build_feed(plan, lib)
-    rng = np.random.default_rng(seed)
-    comp = sample_compositions(lib, n, rng) if compositions is None else compositions
-    d_lib, attached = Shredder(lib.shredder).samples(comp.shape[0], rng)
-    r = routing(lib, plan.grain_mm, d_lib, attached)
-    fam = [lib.alloys[a].family for a in lib.alloys]
-    a_kg, li_kg = feed.alloy_kg, feed.lithium_kg
-    li_j = TRACKED.index("Li")
-    # element kg per kg of each alloy in this feed (lithium from battery parts added)
-    per_kg = comp / 100.0
-    li_share = np.divide(li_kg, a_kg, out=np.zeros_like(a_kg), where=a_kg > 0)
-    per_kg = per_kg.copy()
-    per_kg[:, :, li_j] += li_share[None, :]
-    steel = material_composition(lib, "steel") / 100
-    copper = material_composition(lib, "copper") / 100
-    heavy = material_composition(lib, "heavy_nonferrous") / 100
-    residue = material_composition(lib, "residue") / 100
-    o = feed.other_kg
-    n_s, e_n = comp.shape[0], len(TRACKED)
-    mass = np.zeros((n_s, len(FRACTIONS)))
-    elem = np.zeros((n_s, len(FRACTIONS), e_n))
-    # aluminium fraction by piece class
-    cls_mass = np.zeros((n_s, len(AL_CLASSES)))
-    cls_el = np.zeros((n_s, len(AL_CLASSES), e_n))
-    for k, kind in enumerate(("wrought", "cast")):
-        sel = np.array([f == kind or (kind == "cast" and f == "magnesium") for f in fam])
-        m_al = r.al_to_al[:, sel] * a_kg[sel]  # (n, A_sel)
-        cls_mass[:, k] = m_al.sum(axis=1)
-        cls_el[:, k] = np.einsum("na,nae->ne", m_al, per_kg[:, sel])
-        st = (r.steel_attached[:, sel] * a_kg[sel]).sum(axis=1)
-        cls_mass[:, k] += st
-        cls_el[:, k] += st[:, None] * steel
-    light_metal = cls_mass[:, :2].sum(axis=1)
-    cls_mass[:, 2] = r.cu_to_al * o["copper"] + r.hv_to_al * o["heavy_nonferrous"]
-    cls_el[:, 2] = r.cu_to_al * o["copper"] * copper + r.hv_to_al * o["heavy_nonferrous"] * heavy
-    carry = np.minimum(r.residue_carry * light_metal, o["residue"])
-    cls_mass[:, 3] = carry
-    cls_el[:, 3] = carry[:, None] * residue
-    ife, ia, ihv, icu, ires = (FRACTIONS.index(f) for f in FRACTIONS)
-    mass[:, ia] = cls_mass.sum(axis=1)
-    elem[:, ia] = cls_el.sum(axis=1)
-    # Fe fraction: recovered steel (less what rides on Al pieces) + unliberated Al pulled in
-    attached_total = cls_mass[:, :2].sum(axis=1) - (r.al_to_al * a_kg).sum(axis=1)
-    steel_free = o["steel"] - attached_total
-    al_fe = r.al_to_fe * a_kg
-    mass[:, ife] = r.steel_to_fe * steel_free + al_fe.sum(axis=1)
-    elem[:, ife] = (r.steel_to_fe * steel_free)[:, None] * steel + np.einsum(
-        "na,nae->ne", al_fe, per_kg)
-    # heavy non-ferrous and copper
-    al_hv = r.al_to_heavy * a_kg
-    mass[:, ihv] = r.hv_to_heavy * o["heavy_nonferrous"] + r.cu_to_heavy * o["copper"] + \
-        al_hv.sum(axis=1)
-    elem[:, ihv] = (r.hv_to_heavy * o["heavy_nonferrous"] * heavy + r.cu_to_heavy *
-                    o["copper"] * copper)[None] + np.einsum("na,nae->ne", al_hv, per_kg)
-    mass[:, icu] = r.cu_to_cu * o["copper"]
-    elem[:, icu] = (r.cu_to_cu * o["copper"] * copper)[None]
-    # residue: everything else (mass balance closes by construction)
-    al_res = r.al_to_residue * a_kg
-    res_steel = (1 - r.steel_to_fe) * steel_free
-    mass[:, ires] = (al_res.sum() + res_steel + r.cu_to_residue * o["copper"] +
-                     r.hv_to_residue * o["heavy_nonferrous"] + (o["residue"] - carry))
-    elem[:, ires] = (np.einsum("a,nae->ne", al_res, per_kg) + res_steel[:, None] * steel +
-                     (r.cu_to_residue * o["copper"] * copper + r.hv_to_residue *
-                      o["heavy_nonferrous"] * heavy)[None] + (o["residue"] - carry)[:, None] *
-                     residue)
-    return Prediction(mass=mass, elements=elem, al_class_mass=cls_mass,
-                      al_class_elements=cls_el, feed=feed, grain_mm=plan.grain_mm,
-                      throughput_t_per_h=r.throughput_t_per_h, fe_recovery=r.fe_recovery,
-                      al_in_kg=float((a_kg * (comp[:, :, -1].mean(axis=0) / 100)).sum()))
+    comp, d_lib, attached = draw(lib, n, seed)
+    if compositions is not None:
+        comp = compositions
+        d_lib, attached = d_lib[:comp.shape[0]], attached[:comp.shape[0]]
+    u = unit_arrays(lib, plan.grain_mm, comp, d_lib, attached)
+    f = feed_vector(feed)
+    out_mass = np.einsum("i,nio->no", f, u.mass)
+    out_el = np.einsum("i,nioe->noe", f, u.elements)
+    io = {k: i for i, k in enumerate(OUTPUTS)}
+    al_cols = [io[c] for c in ("al_wrought", "al_cast", "al_copper", "al_other")]
+    mass = np.stack([out_mass[:, io["fe"]], out_mass[:, al_cols].sum(axis=1),
+                     out_mass[:, io["heavy_nf"]], out_mass[:, io["cu"]],
+                     out_mass[:, io["residue"]]], axis=1)
+    elem = np.stack([out_el[:, io["fe"]], out_el[:, al_cols].sum(axis=1),
+                     out_el[:, io["heavy_nf"]], out_el[:, io["cu"]],
+                     out_el[:, io["residue"]]], axis=1)
+    al_in = float((feed.alloy_kg * comp[:, :, -1].mean(axis=0) / 100).sum())
+    return Prediction(mass=mass, elements=elem, al_class_mass=out_mass[:, al_cols],
+                      al_class_elements=out_el[:, al_cols], feed=feed, grain_mm=plan.grain_mm,
+                      throughput_t_per_h=u.throughput_t_per_h, fe_recovery=u.fe_recovery,
+                      al_in_kg=al_in)
