@@ -318,10 +318,10 @@ def _infeasible(mu: np.ndarray, sd: np.ndarray, kappa: float, els: list[str],
     a_chance = np.hstack([(mu + kappa * sd).T, -np.eye(n_l) * m0 / 100])
     a_links = np.hstack([a_link.toarray(), np.zeros((a_link.shape[0], n_l))])
     rows = [a_chance, a_links, np.hstack([-mass_units, np.zeros(n_l)])[None]]
-    rhs = [np.zeros(n_l), np.zeros(a_link.shape[0]), [-m0]]
+    rhs: list[np.ndarray] = [np.zeros(n_l), np.zeros(a_link.shape[0]), np.array([-m0])]
     for r, b in zip(extra_rows, extra_rhs, strict=True):
         rows.append(np.concatenate([r, np.zeros(n_l)])[None])
-        rhs.append([b])
+        rhs.append(np.array([b]))
     c = np.concatenate([np.zeros(n_u), [1 / max(limits[e], 1e-9) for e in els]])
     res = linprog(c, A_ub=np.vstack(rows), b_ub=np.concatenate(rhs),
                   bounds=[*zip(np.zeros(n_u), ub, strict=True), *[(0, None)] * n_l],
