@@ -105,6 +105,22 @@ class Library(Strict):
         """Labour cost (JPY) of removing one component before shredding."""
         return self.dismantling[component].minutes / 60 * self.labour_JPY_per_hour
 
+    def part_keys(self) -> list[str]:
+        """'component:alloy' pairs found in the vehicle library: the units whose composition
+        is sampled (and learnt by :mod:`junkan.alloys.feedback`) independently."""
+        keys = {f"{c}:{p.alloy}" for v in self.vehicles.values() for c, p in v.aluminium.items()}
+        return sorted(keys)
+
+    def key_alloy(self, key: str) -> AlloySpec:
+        return self.alloys[key.split(":", 1)[1]]
+
+    def key_windows(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Part keys and (K, n_elements) low / high wt % of each key's alloy."""
+        keys = self.part_keys()
+        lo = np.array([[self.key_alloy(k).window(e)[0] for e in ELEMENTS] for k in keys])
+        hi = np.array([[self.key_alloy(k).window(e)[1] for e in ELEMENTS] for k in keys])
+        return keys, lo, hi
+
     def alloy_windows(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Alloy names and (n_alloys, n_elements) low / high wt % arrays."""
         names = list(self.alloys)

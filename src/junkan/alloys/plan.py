@@ -62,8 +62,8 @@ def decision_units(lib: Library, vehicles: list[str], removable: set[str] | None
     names: list[tuple[str, str | None]] = []
     rows, cols, vals = [], [], []
     veh_of, is_part = [], []
-    n_a = len(lib.alloys)
-    alloys = list(lib.alloys)
+    keys = lib.part_keys()
+    n_a = len(keys)
     for vi, vid in enumerate(vehicles):
         v = lib.vehicles[vid]
         parts = [c for c in v.aluminium if c in lib.dismantling and
@@ -81,7 +81,7 @@ def decision_units(lib: Library, vehicles: list[str], removable: set[str] | None
         is_part.append(False)
         for comp in parts:
             part = v.aluminium[comp]
-            j = alloys.index(part.alloy)
+            j = keys.index(f"{comp}:{part.alloy}")
             r = len(names)
             rows.append(r)
             cols.append(j)

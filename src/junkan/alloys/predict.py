@@ -4,7 +4,7 @@ composition, by Monte Carlo over alloy compositions (uniform within each alloy's
 window: an assumption, real alloys sit inside their windows), liberation and attached-iron
 variability.
 
-Routing of 1 kg of aluminium alloy *a* at grain size d (sample s)::
+Routing of 1 kg of a part key *a* (component:alloy) at grain size d (sample s)::
 
     fines       f_a(d)                           → residue
     liberated   (1 − f_a)·ℓ_s(d)                 → Al fraction (light), share m_l → heavy
@@ -68,8 +68,8 @@ class FeedError(ValueError):
 class Feed:
     """Masses entering the shredder (kg): per alloy, per other material, lithium per alloy."""
 
-    alloy_kg: np.ndarray  # (A,)
-    lithium_kg: np.ndarray  # (A,)
+    alloy_kg: np.ndarray  # (K,) per part key 'component:alloy'
+    lithium_kg: np.ndarray  # (K,)
     other_kg: dict[str, float]
     removed: dict[str, float] = field(default_factory=dict)  # component → Al kg removed
     vehicles: float = 0.0
@@ -78,15 +78,16 @@ class Feed:
 def vehicle_vectors(lib: Library, vehicle_id: str,
                     removed: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray,
                                                             dict[str, float]]:
-    """(alloy kg (A,), lithium kg (A,), other materials) of one vehicle after removals."""
-    alloys = list(lib.alloys)
+    """(kg per part key (K,), lithium kg (K,), other materials) of one vehicle after
+    removals."""
+    keys = lib.part_keys()
     v = lib.vehicles[vehicle_id]
-    al = np.zeros(len(alloys))
-    li = np.zeros(len(alloys))
+    al = np.zeros(len(keys))
+    li = np.zeros(len(keys))
     for comp, part in v.aluminium.items():
         if comp in removed:
             continue
-        j = alloys.index(part.alloy)
+        j = keys.index(f"{comp}:{part.alloy}")
         al[j] += part.kg
         li[j] += part.kg * part.lithium_ppm_of_part / 1e6
     return al, li, {k: float(x) for k, x in v.materials.items()}
@@ -106,7 +107,7 @@ def build_feed(plan: FeedPlan, lib: Library) -> Feed:
             errors.append(f"remove: unknown component {comp!r}; known: {sorted(lib.components)}")
     if errors:
         raise FeedError("; ".join(errors))
-    n_a = len(lib.alloys)
+    n_a = len(lib.part_keys())
     feed = Feed(np.zeros(n_a), np.zeros(n_a), {"steel": 0.0, "copper": 0.0,
                                                 "heavy_nonferrous": 0.0, "residue": 0.0})
     for line in plan.vehicles:
@@ -124,9 +125,10 @@ def build_feed(plan: FeedPlan, lib: Library) -> Feed:
 
 
 def sample_compositions(lib: Library, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(n, A, E+1) wt % of each alloy: elements uniform in their standard window, Al the
-    balance (ASSUMPTION: uniform within the window)."""
-    _, lo, hi = lib.alloy_windows()
+    """(n, K, E+1) wt % of each part key: elements uniform in its alloy's standard window
+    (independently per key: parts come from different suppliers and lots), Al the balance
+    (ASSUMPTION: uniform within the window)."""
+    _, lo, hi = lib.key_windows()
     c = lo[None] + rng.random((n, *lo.shape)) * (hi - lo)[None]
     al = np.clip(100.0 - c.sum(axis=2, keepdims=True), 0.0, 100.0)
     return np.concatenate([c, al], axis=2)
@@ -145,7 +147,7 @@ OUTPUTS = ("fe", "al_wrought", "al_cast", "al_copper", "al_other", "heavy_nf", "
 @dataclass
 class UnitArrays:
     """Linear shredder model at one grain size, per Monte Carlo sample: for every input
-    (A alloys, A lithium carriers, then steel, copper, heavy_nonferrous, residue) the kg
+    (K part keys, K lithium carriers, then steel, copper, heavy_nonferrous, residue) the kg
     reaching each output per kg in (``mass`` (n, I, O)) and the kg of each tracked element
     (``elements`` (n, I, O, E+1)). A feed vector f (I,) gives outputs f·U."""
 
@@ -161,10 +163,10 @@ def unit_arrays(lib: Library, d: float, comp: np.ndarray, d_lib: np.ndarray,
     """Build the routing of 1 kg of every input (see the module docstring)."""
     sh = Shredder(lib.shredder)
     p = lib.shredder
-    names = list(lib.alloys)
+    names = lib.part_keys()
     n_a = len(names)
     n = comp.shape[0]
-    fam = [lib.alloys[a].family for a in names]
+    fam = [lib.key_alloy(k).family for k in names]
     o = {k: i for i, k in enumerate(OUTPUTS)}
     n_in = 2 * n_a + 4
     e_n = len(TRACKED)
@@ -289,7 +291,7 @@ def _stats(x: np.ndarray) -> dict[str, float]:
 
 
 def draw(lib: Library, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Monte Carlo draws: alloy compositions (n, A, E+1), liberation multipliers and
+    """Monte Carlo draws: part-key compositions (n, K, E+1), liberation multipliers and
     attached-steel shares (n,)."""
     rng = np.random.default_rng(seed)
     comp = sample_compositions(lib, n, rng)
@@ -301,7 +303,7 @@ def predict(plan: FeedPlan, lib: Library | None = None, n: int = 1000, seed: int
             compositions: np.ndarray | None = None) -> Prediction:
     """Monte Carlo prediction of the recovered fractions (``n`` samples).
 
-    ``compositions`` (n, A, E+1) overrides the sampled alloy compositions (e.g. posterior
+    ``compositions`` (n, K, E+1) overrides the sampled compositions (e.g. posterior
     samples from :mod:`junkan.alloys.feedback`)."""
     lib = lib or load_library()
     feed = build_feed(plan, lib)
