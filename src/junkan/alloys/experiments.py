@@ -35,9 +35,9 @@ def make_mix_si(lib: Library) -> dict[str, Any]:
     """I: Si of the Al fraction as Maker B's share of 100 cars goes 0 → 100 %."""
     rows = []
     for share in np.linspace(0, 1, 6):
-        plan = FeedPlan(vehicles=[{"vehicle": "makerA_compact_2012_hev", "count": 100 * (1 - share)},
-                                  {"vehicle": "makerB_sedan_2015_icev", "count": 100 * share}],
-                        remove=BASE_REMOVE)
+        plan = FeedPlan(vehicles=[
+            {"vehicle": "makerA_compact_2012_hev", "count": 100 * (1 - share)},
+            {"vehicle": "makerB_sedan_2015_icev", "count": 100 * share}], remove=BASE_REMOVE)
         c = predict(plan, lib, n=N).composition("al")[:, TRACKED.index("Si")]
         rows.append({"makerB_share": float(share), "Si_mean": _mean(c),
                      "Si_p5": float(np.percentile(c, 5)), "Si_p95": float(np.percentile(c, 95))})
@@ -77,7 +77,8 @@ def grain_size(lib: Library) -> dict[str, Any]:
                      "al_share": af["al_share"]["mean"],
                      "wrought_share": af["wrought_share"]["mean"],
                      "al_recovery": af["al_recovery"]["mean"],
-                     "fe_recovery": s["fe_recovery"], "throughput_t_per_h": s["throughput_t_per_h"]})
+                     "fe_recovery": s["fe_recovery"],
+                     "throughput_t_per_h": s["throughput_t_per_h"]})
     best_share = max(rows, key=lambda r: r["al_share"])["grain_mm"]
     best_wrought = max(rows, key=lambda r: r["wrought_share"])["grain_mm"]
     rec = [r["al_recovery"] for r in rows if 45 <= r["grain_mm"] <= 90]
@@ -119,8 +120,10 @@ def run_all(out: Path, lib: Library | None = None) -> dict[str, Any]:
     r = res["I"]["rows"]
     figs.append(go.Figure([go.Scatter(x=[x["makerB_share"] for x in r], y=[x["Si_mean"] for x in r],
                                       error_y={"type": "data", "symmetric": False,
-                                               "array": [x["Si_p95"] - x["Si_mean"] for x in r],
-                                               "arrayminus": [x["Si_mean"] - x["Si_p5"] for x in r]},
+                                               "array": [x["Si_p95"] - x["Si_mean"]
+                                                         for x in r],
+                                               "arrayminus": [x["Si_mean"] - x["Si_p5"]
+                                                              for x in r]},
                                       mode="lines+markers", name="Si")]).update_layout(
         title="I — Si of the Al fraction vs Maker B's share of the feed (5–95 %)",
         xaxis_title="share of Maker B (wrought-rich) cars", yaxis_title="Si (wt %)"))

@@ -26,8 +26,15 @@ from typing import Any
 import numpy as np
 
 from junkan.alloys.data import ELEMENTS, Library, load_library
-from junkan.alloys.predict import (OUTPUTS, TRACKED, FeedPlan, build_feed, draw, feed_vector,
-                                   unit_arrays)
+from junkan.alloys.predict import (
+    OUTPUTS,
+    TRACKED,
+    FeedPlan,
+    build_feed,
+    draw,
+    feed_vector,
+    unit_arrays,
+)
 
 METHOD_SD = {"libs": 0.10, "spark_oes": 0.02, "melt_sample": 0.01}
 """Measurement standard deviation (wt %, absolute) by method. ASSUMPTION: typical repeatability

@@ -10,10 +10,14 @@ with limit U_e (wt %) the product's excess g_e = E_e − U_e·M/100 is Σ_j z_j 
 standard deviation of a sum is at most the sum of the standard deviations (a norm), so
     Σ_j z_j (μ_je + κ σ_je) ≤ 0,  κ = Φ⁻¹(α)
 implies μ + κ·sd ≤ 0 (Gaussian reading of the chance constraint; Gaustad et al. 2010 use the
-SOCP form). The plan is then checked on the Monte Carlo samples; if the sampled probability
-falls short, κ is raised (bisection, ≤ 8 solves), and if it is far above, lowered, to recover
-margin. **Objective**: product value at the buyer's 'met' price + other fractions' value +
-value of removed parts − removal labour − shredding cost − residue cost.
+SOCP form). The window must hold jointly, so κ lies between Φ⁻¹(α) (each limit alone) and
+the Bonferroni value Φ⁻¹(1 − (1−α)/L); each plan is checked on the Monte Carlo samples
+(all limits met in ≥ α of them) and κ is bisected in that bracket (≤ 8 LP solves) to keep
+the best margin that passes. **Objective**: product value at the buyer's 'met' price + other
+fractions' value + value of removed parts − removal labour − shredding cost − residue cost.
+
+The plan ships at least 1 % of what the stock could give (or ``min_product_kg``); its
+status is "unprofitable" when the best margin is negative.
 
 **Infeasible window**: solved again with a slack per limit (minimise Σ slack/limit); the
 limits that needed slack are the binding ones, and limit + slack is the nearest window the
@@ -29,6 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import vstack as sparse_vstack
 from scipy.stats import norm
 
 from junkan.alloys.data import Buyer, Library, load_library
@@ -182,10 +187,10 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
     vm = units.v
     mu_units = np.asarray(vm @ g.mean(axis=0))  # (U, L)
     sd_units = np.empty_like(mu_units)
-    v_dense = vm.toarray()
     for k in range(len(els)):
         cov = np.cov(g[:, :, k], rowvar=False)  # (I, I) across Monte Carlo samples
-        sd_units[:, k] = np.sqrt(np.maximum(np.einsum("ui,ui->u", v_dense @ cov, v_dense),
+        vc = np.asarray(vm @ cov)
+        sd_units[:, k] = np.sqrt(np.maximum(np.asarray(vm.multiply(vc).sum(axis=1)).ravel(),
                                             0.0))
     value = _unit_values(lib, units, u, w, buyer)
     n_units = len(units.names)
@@ -205,49 +210,60 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
         row[[base_of[vi] for vi in range(n_veh)]] = 1.0
         extra_rows.append(row)
         extra_rhs.append(float(capacity_vehicles))
-    if min_product_kg > 0:
-        extra_rows.append(-np.asarray(vm @ prod_mass.mean(axis=0)).ravel())
-        extra_rhs.append(-min_product_kg)
-    kappa = float(norm.ppf(probability))
+    # ship at least 1 % of what the stock could give (or the asked minimum): without it
+    # "ship nothing" satisfies any window, and an unprofitable window would look infeasible
+    mass_units = np.asarray(vm @ prod_mass.mean(axis=0)).ravel()
+    extra_rows.append(-mass_units)
+    extra_rhs.append(-max(min_product_kg, 0.01 * float(mass_units @ ub)))
+    a_base = sparse_vstack([a_link.tocsr(), *[csr_matrix(r) for r in extra_rows]],
+                           format="csr")
+    b_base = np.concatenate([np.zeros(len(link_rows)), extra_rhs])
+    bounds = list(zip(np.zeros(n_units), ub, strict=True))
+
+    def solve(kappa: float) -> tuple[np.ndarray, float] | None:
+        a_ub = sparse_vstack([csr_matrix((mu_units + kappa * sd_units).T), a_base],
+                             format="csr")
+        res = linprog(-value, A_ub=a_ub, b_ub=np.concatenate([np.zeros(len(els)), b_base]),
+                      bounds=bounds, method="highs")
+        return (res.x, -res.fun) if res.status == 0 else None
+
+    def sampled(z: np.ndarray) -> np.ndarray:
+        f = np.asarray(vm.T @ z).ravel()
+        return np.einsum("i,nil->nl", f, g) <= 1e-9  # (n, L) limit met per sample
+
+    # κ between Φ⁻¹(α) (each limit alone) and the Bonferroni value Φ⁻¹(1 − (1−α)/L) (all
+    # limits jointly, Gaussian reading); the samples decide, bisection recovers margin
+    k_lo = float(norm.ppf(probability))
+    k_hi = float(norm.ppf(1 - (1 - probability) / max(len(els), 1)))
     solves = 0
     best: tuple[np.ndarray, float, float, np.ndarray] | None = None
-    lo_k, hi_k = 0.0, None  # bisection bracket on κ
+    kappa, lo_fail, hi_ok = k_lo, None, None
     for _ in range(8):
-        a_chance = (mu_units + kappa * sd_units).T  # (L, U)
-        a_ub = np.vstack([a_chance, a_link.toarray(), *extra_rows]) if extra_rows else \
-            np.vstack([a_chance, a_link.toarray()])
-        b_ub = np.concatenate([np.zeros(len(els)), np.zeros(len(link_rows)), extra_rhs])
-        res = linprog(-value, A_ub=a_ub, b_ub=b_ub, bounds=list(zip(np.zeros(n_units), ub,
-                                                                     strict=True)),
-                      method="highs")
+        sol = solve(kappa)
         solves += 1
-        if res.status != 0:
-            if best is None:
-                raise PlanError(*_infeasible(mu_units, sd_units, kappa, els, limits, prod_mass,
-                                             vm, a_link, ub, extra_rows, extra_rhs, probability))
-            break
-        z = res.x
-        f = np.asarray(vm.T @ z).ravel()
-        if float(prod_mass.mean(axis=0) @ f) < 1e-6:  # shipping nothing is no plan
-            if best is None:
-                raise PlanError(*_infeasible(mu_units, sd_units, kappa, els, limits,
-                                             prod_mass, vm, a_link, ub, extra_rows, extra_rhs,
-                                             probability))
-            break
-        ok_el = (np.einsum("i,nil->nl", f, g) <= 1e-9)
-        p_all = float(ok_el.all(axis=1).mean())
-        if p_all >= probability:
-            best = (z, kappa, -res.fun, ok_el.mean(axis=0))
-            hi_k = kappa
-            if p_all - probability < 0.01 or (hi_k - lo_k) < 0.05:
-                break
-            kappa = (lo_k + hi_k) / 2
+        ok = False
+        if sol is not None:
+            met = sampled(sol[0])
+            if met.all(axis=1).mean() >= probability:
+                ok = True
+                if best is None or sol[1] > best[2]:
+                    best = (sol[0], kappa, sol[1], met.mean(axis=0))
+        if ok:
+            hi_ok = kappa
         else:
-            lo_k = kappa
-            kappa = kappa * 1.5 + 0.5 if hi_k is None else (lo_k + hi_k) / 2
+            lo_fail = kappa
+        if hi_ok is None:
+            if sol is None and kappa >= k_hi:
+                break  # infeasible even where the samples would need it
+            kappa = k_hi if kappa < k_hi else kappa * 1.3 + 0.3
+        else:
+            if lo_fail is None or hi_ok - lo_fail < 0.05:
+                break
+            kappa = (lo_fail + hi_ok) / 2
     if best is None:
-        raise PlanError("no plan met the window with the required probability after 8 "
-                        "solves; lower the probability or relax the window")
+        raise PlanError(*_infeasible(mu_units, sd_units, max(kappa, k_hi), els, limits,
+                                     prod_mass, vm, a_link, ub, extra_rows, extra_rhs,
+                                     probability))
     z, kappa, margin, p_el = best
     f = np.asarray(vm.T @ z).ravel()
     m = prod_mass @ f
@@ -260,7 +276,8 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
         removed = z[base_of[units.vehicle_of[j]]] - z[j]
         if removed > 1e-6:
             removals.setdefault(vid, {})[str(comp_name)] = float(removed)
-    return PlanResult(status="optimal", counts=counts, removals=removals, margin_JPY=margin,
+    return PlanResult(status="optimal" if margin >= 0 else "unprofitable", counts=counts,
+                      removals=removals, margin_JPY=margin,
                       product_kg=float(m.mean()),
                       probability={e: float(p) for e, p in zip(els, p_el, strict=True)},
                       probability_all=float(np.all(np.einsum("i,nil->nl", f, g) <= 1e-9,
@@ -315,15 +332,18 @@ def _infeasible(mu: np.ndarray, sd: np.ndarray, kappa: float, els: list[str],
     mass_units = np.asarray(vm @ prod_mass.mean(axis=0)).ravel()
     # Σ z (μ+κσ) − s_e/100 · M(z) ≤ 0 is bilinear; fix M at a floor M0 (1 % of stock)
     m0 = 0.01 * float(mass_units @ ub)
+    from scipy.sparse import hstack as sparse_hstack
+
     a_chance = np.hstack([(mu + kappa * sd).T, -np.eye(n_l) * m0 / 100])
-    a_links = np.hstack([a_link.toarray(), np.zeros((a_link.shape[0], n_l))])
-    rows = [a_chance, a_links, np.hstack([-mass_units, np.zeros(n_l)])[None]]
+    a_links = sparse_hstack([a_link, csr_matrix((a_link.shape[0], n_l))])
+    rows: list[Any] = [csr_matrix(a_chance), a_links,
+                       csr_matrix(np.hstack([-mass_units, np.zeros(n_l)])[None])]
     rhs: list[np.ndarray] = [np.zeros(n_l), np.zeros(a_link.shape[0]), np.array([-m0])]
     for r, b in zip(extra_rows, extra_rhs, strict=True):
-        rows.append(np.concatenate([r, np.zeros(n_l)])[None])
+        rows.append(csr_matrix(np.concatenate([r, np.zeros(n_l)])[None]))
         rhs.append(np.array([b]))
     c = np.concatenate([np.zeros(n_u), [1 / max(limits[e], 1e-9) for e in els]])
-    res = linprog(c, A_ub=np.vstack(rows), b_ub=np.concatenate(rhs),
+    res = linprog(c, A_ub=sparse_vstack(rows, format="csr"), b_ub=np.concatenate(rhs),
                   bounds=[*zip(np.zeros(n_u), ub, strict=True), *[(0, None)] * n_l],
                   method="highs")
     if res.status != 0:

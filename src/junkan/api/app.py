@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from junkan.alloys.service import GradeRequest, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import SESSION_COOKIE, CurrentUser, StoreDep, basic_credentials
 from junkan.api.jobs import JobRunner
 from junkan.indicators.compute import scenario_indicators
@@ -447,6 +448,61 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
                 analysis_document, c, body.n, body.k, body.seed, body.levers or None)))
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
+
+    @app.get("/api/alloys/library", tags=["alloys"])
+    def alloys_library(user: CurrentUser) -> dict[str, Any]:
+        """Vehicles, components with dismantling options, buyers and sorters."""
+        from junkan.alloys.data import load_library
+        from junkan.alloys.sorter import shipped_sorters
+
+        lib = load_library()
+        return dict(jsonable({
+            "vehicles": [{"id": v.id, "make": v.make, "model": v.model, "year": v.year,
+                          "powertrain": v.powertrain, "al_kg": v.al_kg,
+                          "components": sorted(v.aluminium)} for v in lib.vehicles.values()],
+            "components": {k: {**c, "removable": k in lib.dismantling}
+                           for k, c in lib.components.items()},
+            "buyers": {k: {"name": b.name, "max": b.max} for k, b in lib.buyers.items()},
+            "sorters": {k: s.name for k, s in shipped_sorters().items()}}))
+
+    async def _alloy_call(fn: Any, req: Any) -> dict[str, Any]:
+        from junkan.alloys.plan import PlanError
+
+        try:
+            return dict(jsonable(await run_in_threadpool(fn, req)))
+        except PlanError as exc:
+            raise HTTPException(422, {"message": str(exc), **jsonable(exc.detail)}) from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.post("/api/alloys/predict", tags=["alloys"])
+    async def alloys_predict(body: PredictRequest, user: CurrentUser) -> dict[str, Any]:
+        """Recovered fractions with mass and composition (Monte Carlo), optionally sorted and
+        graded."""
+        from junkan.alloys.service import predict_document
+
+        return await _alloy_call(predict_document, body)
+
+    @app.post("/api/alloys/plan", tags=["alloys"])
+    async def alloys_plan(body: PlanRequest, user: CurrentUser) -> dict[str, Any]:
+        """Feed mix and removals with the buyer's window met at the chosen probability; 422
+        with the binding limits and the nearest feasible window when none is."""
+        from junkan.alloys.service import plan_document
+
+        return await _alloy_call(plan_document, body)
+
+    @app.post("/api/alloys/grade", tags=["alloys"])
+    async def alloys_grade(body: GradeRequest, user: CurrentUser) -> dict[str, Any]:
+        from junkan.alloys.service import grade_document
+
+        return await _alloy_call(grade_document, body)
+
+    @app.post("/api/alloys/update", tags=["alloys"])
+    async def alloys_update(body: UpdateRequest, user: CurrentUser) -> dict[str, Any]:
+        """Fold measured lots into the per-part estimates; control charts."""
+        from junkan.alloys.service import update_document
+
+        return await _alloy_call(update_document, body)
 
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, str]:

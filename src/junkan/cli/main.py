@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -535,6 +535,190 @@ def foresight_describe(
     from junkan.foresight.describe import describe_markdown
 
     sys.stdout.write(describe_markdown(_causal(file)))
+
+
+alloy_app = typer.Typer(no_args_is_help=True, help="ELV aluminium: predict, plan, grade, "
+                        "update.")
+app.add_typer(alloy_app, name="alloy")
+
+
+def _alloy_request(cls: Any, file: Path) -> Any:
+    from junkan.lifecycle.loader import read_document, validate_with
+
+    try:
+        return validate_with(cls, read_document(file), str(file))
+    except JunkanError as exc:
+        _fail(exc)
+
+
+def _alloy_run(fn: Any, req: Any, file: Path) -> dict[str, Any]:
+    from junkan.alloys.plan import PlanError
+
+    try:
+        return dict(fn(req))
+    except PlanError as exc:
+        _fail(JunkanError(f"{file}: {exc}"))
+    except ValueError as exc:
+        _fail(JunkanError(f"{file}: {exc}"))
+    raise AssertionError  # unreachable
+
+
+def _alloy_table(title: str, rows: Sequence[Sequence[Any]], cols: tuple[str, ...]) -> None:
+    table = Table(title=title)
+    for c in cols:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*[str(x) for x in r])
+    out_console.print(table)
+
+
+@alloy_app.command("predict")
+def alloy_predict(
+    file: Annotated[Path, typer.Argument(help="Feed plan (YAML/JSON): vehicles, remove, "
+                                              "grain_mm; optional sorter, buyer, samples.")],
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Predict the recovered fractions with mass and composition (Monte Carlo)."""
+    from junkan.alloys.service import PredictRequest, predict_document
+
+    doc = _alloy_run(predict_document, _alloy_request(PredictRequest, file), file)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    els = ("Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Li")
+    rows = []
+    for fr, d in doc["fractions"].items():
+        comp = d["composition_wt_pct"]
+        rows.append((fr, f"{d['mass_kg']['mean']:,.0f} ± {d['mass_kg']['sd']:,.0f}",
+                     *[f"{comp[e]['mean']:.3g} ({comp[e]['p5']:.3g}–{comp[e]['p95']:.3g})"
+                       for e in els]))
+    _alloy_table(f"{doc['vehicles']:g} vehicles at {doc['grain_mm']:g} mm "
+                 f"({doc['throughput_t_per_h']:.1f} t/h); wt %: mean (5–95 %)", rows,
+                 ("fraction", "kg", *els))
+    af = doc["al_fraction"]
+    out_console.print(f"Al fraction: Al share {af['al_share']['mean']:.3f}, wrought share "
+                      f"{af['wrought_share']['mean']:.3f}, Al recovery "
+                      f"{af['al_recovery']['mean']:.3f}", highlight=False)
+    if "grade_al_fraction" in doc:
+        g = doc["grade_al_fraction"]
+        out_console.print(f"{g['buyer']}: P(met) {g['probability_met']:.2f}, expected "
+                          f"{g['expected_price_JPY_per_kg']:.0f} JPY/kg, most limiting "
+                          f"{g['most_limiting']}", highlight=False)
+
+
+@alloy_app.command("plan")
+def alloy_plan(
+    file: Annotated[Path, typer.Argument(help="Plan request (YAML/JSON): stock, buyer, "
+                                              "probability, grain_mm, capacity_vehicles …")],
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Choose the feed mix and parts to remove: best margin with the buyer's window met at
+    the chosen probability (HiGHS)."""
+    from junkan.alloys.service import PlanRequest, plan_document
+
+    doc = _alloy_run(plan_document, _alloy_request(PlanRequest, file), file)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    rows = [(v, f"{c:.1f}", ", ".join(f"{p} ×{n:.1f}" for p, n in
+                                       doc["removals"].get(v, {}).items()))
+            for v, c in doc["vehicles"].items() if c > 1e-6]
+    _alloy_table(f"Plan for {doc['buyer']}: margin {doc['margin_JPY']:,.0f} JPY, product "
+                 f"{doc['product_kg']:,.0f} kg, P(met) {doc['probability_met']:.3f}", rows,
+                 ("vehicle", "shred", "remove first"))
+
+
+@alloy_app.command("grade")
+def alloy_grade(
+    file: Annotated[Path, typer.Argument(help="Lot (YAML/JSON): composition (wt %), buyer.")],
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Grade a lot against buyer specifications: met or not, margins, limiting element, price."""
+    from junkan.alloys.service import GradeRequest, grade_document
+
+    doc = _alloy_run(grade_document, _alloy_request(GradeRequest, file), file)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    rows = [(g["buyer"], "yes" if g["met"] else "no", g["limiting_element"],
+             f"{g['elements'][g['limiting_element']].get('margin', 0):+.3f}",
+             f"{g['price_JPY_per_kg']:.0f}") for g in doc["grades"].values()]
+    _alloy_table("Grade", rows, ("buyer", "met", "limiting", "margin (wt %)", "JPY/kg"))
+
+
+@alloy_app.command("update")
+def alloy_update(
+    file: Annotated[Path, typer.Argument(help="Update request (YAML/JSON): feed, lots "
+                                              "(lot, method, composition), buyer.")],
+    estimates: Annotated[Path | None, typer.Option(help="Estimates JSON to start from and "
+                                                        "to write back.")] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Fold measured lots into the per-part composition estimates (Bayesian) and chart them."""
+    from junkan.alloys.service import UpdateRequest, update_document
+    from junkan.lifecycle.loader import read_document, validate_with
+
+    try:
+        raw = read_document(file)
+        if estimates is not None and estimates.exists():
+            raw["estimates"] = json.loads(estimates.read_text())
+        req = validate_with(UpdateRequest, raw, str(file))
+    except JunkanError as exc:
+        _fail(exc)
+    doc = _alloy_run(update_document, req, file)
+    if estimates is not None:
+        tmp = estimates.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc["estimates"]))
+        tmp.replace(estimates)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    rows = [(c["key"], c["element"], f"{c['prior']:.3f}", f"{c['posterior']:.3f}",
+             f"{c['posterior_sd']:.3f}") for c in doc["changed"][:30]]
+    _alloy_table(f"Estimates after {doc['lots']} lots", rows,
+                 ("part", "element", "prior", "posterior", "sd"))
+    for e, ch in doc["control_charts"].items():
+        flagged = [i + 1 for i, f in enumerate(ch["flags"]) if f]
+        out_console.print(f"{e}: centre {ch['centre']:.3f}, UCL {ch['ucl']:.3f}, flagged lots "
+                          f"{flagged or 'none'}", highlight=False)
+
+
+@alloy_app.command("experiments")
+def alloy_experiments(
+    out: Annotated[Path, typer.Option(help="Folder for hypotheses.html and .json.")]
+    = Path("out/alloy-hypotheses"),
+) -> None:
+    """Run seed 002's hypotheses I–V on the model and chart them."""
+    from junkan.alloys.experiments import run_all
+
+    with _atomic_dir(out) as tmp:
+        res = run_all(tmp)
+    for v in res.values():
+        verdict = "supported" if v["supported"] else "NOT supported"
+        out_console.print(f"{v['hypothesis']}: {verdict}", highlight=False)
+    console.print(f"wrote {out}/hypotheses.html and hypotheses.json")
+
+
+@alloy_app.command("library")
+def alloy_library(format: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
+    """Vehicles, alloys, buyers and sorters shipped with junkan."""
+    from junkan.alloys.data import load_library
+    from junkan.alloys.sorter import shipped_sorters
+
+    lib = load_library()
+    if format == Format.json:
+        doc = {"vehicles": {k: v.model_dump() for k, v in lib.vehicles.items()},
+               "alloys": {k: v.model_dump() for k, v in lib.alloys.items()},
+               "buyers": {k: v.model_dump() for k, v in lib.buyers.items()},
+               "dismantling": {k: v.model_dump() for k, v in lib.dismantling.items()},
+               "sorters": {k: v.model_dump() for k, v in shipped_sorters().items()}}
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    _alloy_table("Vehicles", [(v.id, v.make, str(v.year), v.powertrain, f"{v.al_kg:.0f}")
+                              for v in lib.vehicles.values()],
+                 ("id", "make", "year", "powertrain", "Al kg"))
+    _alloy_table("Buyers", [(k, b.name, ", ".join(f"{e} ≤ {x:g}" for e, x in b.max.items()))
+                            for k, b in lib.buyers.items()], ("id", "name", "max wt %"))
 
 
 class IndicatorFormat(StrEnum):
