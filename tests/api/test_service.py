@@ -231,3 +231,36 @@ def test_foresight_routes(app_client: TestClient) -> None:
     assert abs(doc["scenario_tree"][-1]["branch_year"] - 2030) <= 1
     assert app_client.post("/api/foresight/models/foresight_validation/analyse",
                            json={"k": 1}, headers=a).status_code == 422
+
+
+def test_alloy_routes(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    assert app_client.get("/api/alloys/library").status_code == 401
+    lib = app_client.get("/api/alloys/library", headers=a).json()
+    assert len(lib["vehicles"]) >= 8 and "adc12_feed" in lib["buyers"]
+    feed = {"vehicles": [{"vehicle": "makerC_sedan_2010_icev", "count": 20}],
+            "remove": ["mg_beam"], "grain_mm": 65, "sorter": "libs", "buyer": "adc12_feed",
+            "samples": 300}
+    res = app_client.post("/api/alloys/predict", json=feed, headers=a)
+    assert res.status_code == 200, res.text
+    assert res.json()["fractions"]["al"]["mass_kg"]["mean"] > 0
+    bad = app_client.post("/api/alloys/predict", json={**feed, "vehicles": [
+        {"vehicle": "ghost", "count": 1}]}, headers=a)
+    assert bad.status_code == 422 and "ghost" in bad.text
+    neg = app_client.post("/api/alloys/predict", json={**feed, "vehicles": [
+        {"vehicle": "makerC_sedan_2010_icev", "count": -1}]}, headers=a)
+    assert neg.status_code == 422
+    stock = {"stock": {"makerA_kei_2008_icev": 40, "makerC_kei_2014_icev": 40,
+                       "makerA_compact_2012_hev": 40}, "buyer": "adc12_feed",
+             "samples": 500}
+    ok = app_client.post("/api/alloys/plan", json=stock, headers=a)
+    assert ok.status_code == 200, ok.text and ok.json()["probability_met"] >= 0.9
+    hard = app_client.post("/api/alloys/plan", json={**stock, "buyer": "casting_premium"},
+                           headers=a)
+    assert hard.status_code == 422
+    assert "Fe" in hard.json()["detail"]["nearest_window"]
+    g = app_client.post("/api/alloys/grade", json={"composition": {"Fe": 0.4, "Mg": 0.3,
+                                                                   "Zn": 0.3}}, headers=a)
+    assert g.json()["grades"]["casting_premium"]["met"] is True
+    assert app_client.post("/api/alloys/grade", json={"composition": {"Si": 99, "Fe": 5}},
+                           headers=a).status_code == 422

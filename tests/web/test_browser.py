@@ -205,3 +205,24 @@ def test_foresight_page_levers_rerun_live(page, server: str) -> None:  # type: i
     page.locator("#fs-tree .main-svg").first.wait_for()
     sync_api.expect(page.locator("#fs-tree")).to_contain_text("Branch")
     assert before
+
+
+def test_alloy_page_predicts_and_plans(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server)
+    page.get_by_role("link", name="ELV aluminium").click()
+    page.get_by_role("heading", name="ELV aluminium: predict and control scrap quality").wait_for()
+    page.get_by_label("Magnesium instrument-panel beam / steering core").check()
+    page.get_by_label("Buyer", exact=True).select_option("adc12_feed")
+    page.get_by_role("button", name="Predict").click()
+    sync_api.expect(page.locator("#al-summary")).to_contain_text("P(window met)",
+                                                                 timeout=30_000)
+    assert page.locator("#al-fractions tbody tr").count() == 5
+    page.locator("#al-chart .main-svg").first.wait_for()
+    page.get_by_role("button", name="Plan feed and removals").click()
+    sync_api.expect(page.locator("#al-plan-summary")).to_contain_text("margin",
+                                                                      timeout=30_000)
+    assert page.locator("#al-plan-table tbody tr").count() >= 1
+    page.get_by_label("Buyer", exact=True).select_option("casting_premium")
+    page.get_by_role("button", name="Plan feed and removals").click()
+    sync_api.expect(page.locator("#al-errors")).to_contain_text("nearest feasible window",
+                                                                timeout=30_000)

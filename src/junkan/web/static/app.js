@@ -30,12 +30,13 @@ async function api(path, opts = {}) {
 }
 
 function show(view) {
-  for (const id of ["login", "models", "model", "network", "foresight"]) $(`#view-${id}`).hidden = id !== view;
+  for (const id of ["login", "models", "model", "network", "foresight", "alloys"]) $(`#view-${id}`).hidden = id !== view;
   $("#main").focus();
 }
 
 function fmt(v) {
   if (typeof v !== "number") return v ?? "–";
+  if (Math.abs(v) < 1e-9) return "0";
   if (Math.abs(v) >= 1e4) return v.toLocaleString(state.lang, { maximumFractionDigits: 0 });
   return v.toLocaleString(state.lang, { maximumSignificantDigits: 4 });
 }
@@ -472,6 +473,139 @@ $("#fs-analyse").addEventListener("click", async () => {
   $("#fs-analysis").hidden = false;
 });
 
+// ---- ELV aluminium ------------------------------------------------------------------------
+const al = { lib: null };
+const EL_SHOWN = ["Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Li"];
+
+function cell(tag, text) { const c = document.createElement(tag); c.textContent = text; return c; }
+
+async function showAlloys() {
+  show("alloys");
+  if (al.lib) return;
+  al.lib = await (await api("/api/alloys/library")).json();
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  hr.append(cell("th", t("al.vehicle")), cell("th", t("al.count")));
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  al.lib.vehicles.forEach((v, i) => {
+    const tr = document.createElement("tr");
+    const id = `al-count-${i}`;
+    const label = Object.assign(document.createElement("label"), { htmlFor: id,
+      textContent: `${v.make} ${v.model} ${v.year} ${v.powertrain} (${Math.round(v.al_kg)} kg Al)` });
+    const input = Object.assign(document.createElement("input"), { type: "number", id, min: 0, step: 1,
+      value: 10 });
+    input.dataset.vehicle = v.id;
+    const td1 = document.createElement("td"); td1.append(label);
+    const td2 = document.createElement("td"); td2.append(input);
+    tr.append(td1, td2); tbody.append(tr);
+  });
+  $("#al-vehicles").replaceChildren(thead, tbody);
+  for (const [id, c] of Object.entries(al.lib.components)) {
+    if (!c.removable) continue;
+    const box = Object.assign(document.createElement("input"), { type: "checkbox", id: `al-rm-${id}`,
+      checked: id === "battery_cells" });
+    box.dataset.component = id;
+    const label = Object.assign(document.createElement("label"), { htmlFor: box.id, textContent: c.name });
+    const row = document.createElement("div"); row.className = "check"; row.append(box, label);
+    $("#al-remove").append(row);
+  }
+  for (const [id, name] of Object.entries(al.lib.sorters)) $("#al-sorter").append(new Option(name, id));
+  for (const [id, b] of Object.entries(al.lib.buyers)) $("#al-buyer").append(new Option(b.name, id));
+}
+
+function alInputs() {
+  const vehicles = [];
+  document.querySelectorAll("#al-vehicles input").forEach((el) => {
+    vehicles.push({ vehicle: el.dataset.vehicle, count: Number(el.value) });
+  });
+  const remove = [...document.querySelectorAll("#al-remove input:checked")].map((el) => el.dataset.component);
+  return { vehicles, remove, grain_mm: Number($("#al-grain").value),
+    sorter: $("#al-sorter").value || null, buyer: $("#al-buyer").value };
+}
+
+function alError(doc) {
+  $("#al-status").textContent = "";
+  const d = doc.detail;
+  const items = Array.isArray(d) ? d.map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`)
+    : [typeof d === "string" ? d : d.message];
+  $("#al-errors").replaceChildren(...items.map((m) => cell("li", m)));
+}
+
+$("#al-grain").addEventListener("input", () => { $("#al-grain-out").value = `${$("#al-grain").value} mm`; });
+$("#al-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#al-errors").replaceChildren();
+  $("#al-status").textContent = t("al.running", { n: fmt(1000) });
+  const req = alInputs();
+  const res = await api("/api/alloys/predict", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(req) });
+  const doc = await res.json();
+  if (!res.ok) { $("#al-result").hidden = true; alError(doc); return; }
+  $("#al-status").textContent = "";
+  const af = doc.al_fraction, g = doc.grade_al_fraction;
+  $("#al-summary").textContent = t("al.summary", { share: af.al_share.mean.toFixed(3),
+    wrought: af.wrought_share.mean.toFixed(3), rec: af.al_recovery.mean.toFixed(3),
+    tph: doc.throughput_t_per_h.toFixed(1), buyer: g.buyer, p: g.probability_met.toFixed(2),
+    price: Math.round(g.expected_price_JPY_per_kg), lim: g.most_limiting });
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  for (const h of [t("al.fraction"), t("al.mass"), ...EL_SHOWN.map((e) => `${e} (wt %)`)]) hr.append(cell("th", h));
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  for (const [fr, d] of Object.entries(doc.fractions)) {
+    const tr = document.createElement("tr");
+    tr.append(cell("td", fr), cell("td", `${fmt(d.mass_kg.mean)} ± ${fmt(d.mass_kg.sd)}`));
+    for (const e of EL_SHOWN) {
+      const c = d.composition_wt_pct[e];
+      tr.append(cell("td", `${fmt(c.mean)} (${fmt(c.p5)}–${fmt(c.p95)})`));
+    }
+    tbody.append(tr);
+  }
+  $("#al-fractions").replaceChildren(thead, tbody);
+  const comp = doc.fractions.al.composition_wt_pct;
+  const lim = al.lib.buyers[req.buyer].max;
+  const els = EL_SHOWN.filter((e) => e !== "Si");
+  Plotly.react("al-chart", [
+    { type: "bar", name: "Al fraction (mean, 5–95 %)", x: els, y: els.map((e) => comp[e].mean),
+      error_y: { type: "data", symmetric: false, array: els.map((e) => comp[e].p95 - comp[e].mean),
+        arrayminus: els.map((e) => comp[e].mean - comp[e].p5) } },
+    { type: "scatter", mode: "markers", name: "buyer limit", x: els.filter((e) => lim[e] !== undefined),
+      y: els.filter((e) => lim[e] !== undefined).map((e) => lim[e]), marker: { symbol: "line-ew-open", size: 40, color: "#c0392b" } },
+  ], { height: 360, yaxis: { title: "wt %" }, margin: { l: 50, r: 10, t: 10, b: 40 } },
+  { displaylogo: false, responsive: true });
+  $("#al-result").hidden = false;
+});
+
+$("#al-plan").addEventListener("click", async () => {
+  $("#al-errors").replaceChildren();
+  $("#al-status").textContent = t("al.planning");
+  const req = alInputs();
+  const stock = Object.fromEntries(req.vehicles.map((v) => [v.vehicle, v.count]));
+  const res = await api("/api/alloys/plan", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ stock, buyer: req.buyer, grain_mm: req.grain_mm, sorter: req.sorter,
+      product: req.sorter ? "cast" : "al", probability: Number($("#al-prob").value) }) });
+  const doc = await res.json();
+  if (!res.ok) { $("#al-plan-result").hidden = true; alError(doc); return; }
+  $("#al-status").textContent = "";
+  $("#al-plan-summary").textContent = t("al.planned", { margin: fmt(doc.margin_JPY), kg: fmt(doc.product_kg),
+    p: doc.probability_met.toFixed(3) });
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  hr.append(cell("th", t("al.vehicle")), cell("th", t("al.shred")), cell("th", t("al.removeFirst")));
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  for (const [v, n] of Object.entries(doc.vehicles)) {
+    if (n < 1e-6) continue;
+    const rm = Object.entries(doc.removals[v] || {}).map(([p, k]) => `${p} ×${k.toFixed(1)}`).join(", ");
+    const tr = document.createElement("tr");
+    tr.append(cell("td", v), cell("td", n.toFixed(1)), cell("td", rm));
+    tbody.append(tr);
+  }
+  $("#al-plan-table").replaceChildren(thead, tbody);
+  $("#al-plan-result").hidden = false;
+});
+
 // ---- routing ----------------------------------------------------------------------------
 async function route() {
   const hash = location.hash || "#/models";
@@ -480,6 +614,7 @@ async function route() {
   if (!me) { location.hash = "#/login"; return; }
   if (hash === "#/network") { show("network"); return; }
   if (hash === "#/foresight") { await showForesight(); return; }
+  if (hash === "#/alloys") { await showAlloys(); return; }
   const m = hash.match(/^#\/models\/(\w+)$/);
   if (m) await showModel(m[1]); else await showModels();
 }
