@@ -90,8 +90,9 @@ def _rare_earth_share(page) -> float:  # type: ignore[no-untyped-def]
 
 def test_sign_in_and_list_models(page, server: str) -> None:  # type: ignore[no-untyped-def]
     _sign_in(page, server)
-    assert page.get_by_role("link", name="compressor_magnet").is_visible()
-    assert page.get_by_role("link", name="atm_reuse").is_visible()
+    # the list arrives after the heading: wait for it (is_visible() does not wait)
+    sync_api.expect(page.get_by_role("link", name="compressor_magnet")).to_be_visible()
+    sync_api.expect(page.get_by_role("link", name="atm_reuse")).to_be_visible()
 
 
 def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +150,7 @@ def test_switch_language(page, server: str) -> None:  # type: ignore[no-untyped-
     page.get_by_label("Language").select_option("ja")
     page.get_by_role("heading", name="モデル", exact=True).wait_for()
     assert page.evaluate("document.documentElement.lang") == "ja"
-    assert page.get_by_role("button", name="サインアウト").is_visible()
+    sync_api.expect(page.get_by_role("button", name="サインアウト")).to_be_visible()
     page.get_by_label("言語").select_option("en")
     page.get_by_role("heading", name="Models", exact=True).wait_for()
 

@@ -721,6 +721,170 @@ def alloy_library(format: Annotated[Format, typer.Option("--format")] = Format.t
                             for k, b in lib.buyers.items()], ("id", "name", "max wt %"))
 
 
+trace_app = typer.Typer(no_args_is_help=True, help="Lot traceability: import events, show "
+                        "lots, verify logs.")
+app.add_typer(trace_app, name="trace")
+
+
+def _trace_repo(database: str | None) -> Any:
+    from junkan.store.db import Database, Settings
+    from junkan.store.trace_repo import TraceRepo
+
+    url = database or Settings().database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(url)
+    db.migrate()
+    return TraceRepo(db)
+
+
+def _csv_events(path: Path) -> list[dict[str, Any]]:
+    """CSV batch: one event per row; columns type, lot, material, mass_kg, cfp_total,
+    cfp_biogenic, pre_consumer, post_consumer, site, to, inputs ('A:10;E:30'),
+    process_cfp_kgco2e, custody."""
+    import csv
+
+    out = []
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            r = {k: v.strip() for k, v in row.items() if v is not None and v.strip()}
+            ev: dict[str, Any] = {"type": r.get("type"), "lot": r.get("lot")}
+            try:
+                if "material" in r:
+                    ev["material"] = r["material"]
+                if "mass_kg" in r:
+                    ev["mass_kg"] = float(r["mass_kg"])
+                if "cfp_total" in r:
+                    ev["cfp"] = {"total": float(r["cfp_total"]),
+                                 "biogenic": float(r.get("cfp_biogenic", 0))}
+                if "pre_consumer" in r or "post_consumer" in r:
+                    ev["recycled"] = {"pre_consumer": float(r.get("pre_consumer", 0)),
+                                      "post_consumer": float(r.get("post_consumer", 0))}
+                for k in ("site", "to", "custody"):
+                    if k in r:
+                        ev[k] = r[k]
+                if "inputs" in r:
+                    ev["inputs"] = [{"lot": a.split(":")[0], "mass_kg": float(a.split(":")[1])}
+                                    for a in r["inputs"].split(";")]
+                if "process_cfp_kgco2e" in r:
+                    ev["process"] = {"cfp_kgco2e": float(r["process_cfp_kgco2e"])}
+            except (ValueError, IndexError) as exc:
+                raise JunkanError(f"{path}: line {line}: {exc}") from None
+            out.append(ev)
+    return out
+
+
+@trace_app.command("import")
+def trace_import(
+    file: Annotated[Path, typer.Argument(help="Event batch: JSON/YAML {events: [...]} or CSV.")],
+    org: Annotated[str, typer.Option(help="Organisation the events belong to.")],
+    database: Annotated[str | None, typer.Option(help="Store URL (default: "
+                                                     "JUNKAN_DATABASE_URL or var/junkan.db).")]
+    = None,
+    create_org: Annotated[bool, typer.Option(help="Create the organisation if missing.")]
+    = False,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Sign and append a batch of events to the organisation's log (all or nothing);
+    re-declarations recompute every downstream lot and notify its owners."""
+    from junkan.lifecycle.loader import read_document, validate_with
+    from junkan.store.repo import Store
+    from junkan.trace.events import Batch
+
+    try:
+        doc = {"events": _csv_events(file)} if file.suffix.lower() == ".csv" else \
+            read_document(file)
+        batch = validate_with(Batch, doc, str(file))
+        repo = _trace_repo(database)
+        if create_org and Store(repo.db).organisation_by_name(org) is None:
+            Store(repo.db).create_organisation(org)
+        res = repo.ingest(org, batch.events, source=str(file))
+    except JunkanError as exc:
+        _fail(exc)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(res.__dict__), indent=2) + "\n")
+        return
+    console.print(f"{res.events} events signed into {org}'s log (size {res.tree_size}, root "
+                  f"{res.root[:16]}…); {res.lots_created} lots created"
+                  + (f"; {res.recomputed} lots recomputed, notified {', '.join(res.notified)}"
+                     if res.recomputed else ""))
+
+
+@trace_app.command("org")
+def trace_org(
+    names: Annotated[list[str], typer.Argument(help="Organisation name(s) to register.")],
+    database: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+) -> None:
+    """Register organisations in the store (existing ones are left as they are)."""
+    from junkan.store.repo import Store
+
+    store = Store(_trace_repo(database).db)
+    for name in names:
+        if store.organisation_by_name(name) is None:
+            store.create_organisation(name)
+    console.print(f"registered {', '.join(names)}")
+
+
+@trace_app.command("show")
+def trace_show(
+    lot: Annotated[str, typer.Argument(help="Lot id.")],
+    org: Annotated[str, typer.Option(help="Organisation asking (what it may see).")],
+    database: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """A lot with its derived CFP and recycled share, as ``--org`` may see it."""
+    try:
+        doc = _trace_repo(database).show(org, lot)
+    except JunkanError as exc:
+        _fail(exc)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    c, r = doc["cfp_kgco2e"], doc["recycled"]
+    out_console.print(f"lot {doc['lot']} ({doc['material']}, {doc['mass_kg']:g} kg) held by "
+                      f"{doc['owner']}, made by {doc['creator']} [{doc['custody']}]",
+                      highlight=False)
+    out_console.print(f"CFP {c['total']:g} kg CO2e ({c['per_kg']:.4g} per kg; fossil "
+                      f"{c['fossil']:g}, biogenic {c['biogenic']:g}); recycled "
+                      f"{100 * r['total']:.2f} % (pre {100 * r['pre_consumer']:.2f} %, post "
+                      f"{100 * r['post_consumer']:.2f} %)", highlight=False)
+    if doc["inputs"]:
+        out_console.print("inputs: " + ", ".join(f"{i['lot']} {i['mass_kg']:g} kg"
+                                                 for i in doc["inputs"]), highlight=False)
+
+
+@trace_app.command("verify")
+def trace_verify(
+    org: Annotated[list[str] | None, typer.Option(help="Organisation(s); default: all.")]
+    = None,
+    database: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Check every log: record hashes, Ed25519 signatures, Merkle root against the signed
+    checkpoint, lots against their events. Exit 1 if anything was changed."""
+    from sqlalchemy import select
+
+    from junkan.store.tables import Organisation
+
+    repo = _trace_repo(database)
+    with repo.db.session() as s:
+        names = org or list(s.scalars(select(Organisation.name).order_by(Organisation.name)))
+    try:
+        results = [repo.verify(n) for n in names]
+    except JunkanError as exc:
+        _fail(exc)
+    if format == Format.json:
+        sys.stdout.write(json.dumps([r.__dict__ for r in results], indent=2) + "\n")
+    else:
+        for r in results:
+            mark = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
+            console.print(f"{mark} {r.org}: {r.events} events")
+            for p in r.problems:
+                console.print(f"   {p}", highlight=False)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
 class IndicatorFormat(StrEnum):
     table = "table"
     json = "json"

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from junkan.store import trace_tables  # noqa: F401  (registers the trace tables)
 from junkan.store.tables import Base
 
 config = context.config

@@ -1,0 +1,469 @@
+"""The traceability ledger on the platform's store: ingest signed events all-or-nothing,
+derive CFP and recycled content, recompute downstream on re-declaration and notify owners,
+keep mass-balance accounts, serve lots with data sovereignty, verify the logs."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from junkan.model.errors import JunkanError
+from junkan.store.db import Database
+from junkan.store.tables import Organisation
+from junkan.store.trace_tables import (
+    TraceBalanceEntry,
+    TraceCheckpoint,
+    TraceEvent,
+    TraceInput,
+    TraceKey,
+    TraceLot,
+    TraceNotification,
+)
+from junkan.trace import merkle
+from junkan.trace.canonical import canonical
+from junkan.trace.events import Combine, Create, Event, Receive, Redeclare, Ship, Split
+from junkan.trace.propagate import Graph, downstream, recompute
+from junkan.trace.signing import new_key, sign, verify
+
+
+class TraceError(JunkanError):
+    """A rejected event: names the event (index in the batch), the lot and the rule."""
+
+
+def _quarter(at: datetime) -> str:
+    """Balancing period: the calendar quarter (≤ 3 months, ISCC rule 3)."""
+    return f"{at.year}Q{(at.month - 1) // 3 + 1}"
+
+
+@dataclass
+class IngestResult:
+    events: int
+    lots_created: int
+    recomputed: int
+    notified: list[str] = field(default_factory=list)
+    tree_size: int = 0
+    root: str = ""
+
+
+@dataclass
+class VerifyResult:
+    org: str
+    ok: bool
+    events: int
+    problems: list[str]
+    checkpoint_size: int | None = None
+
+
+class TraceRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _org(s: Session, name: str) -> Organisation:
+        org = s.scalar(select(Organisation).where(Organisation.name == name))
+        if org is None:
+            raise TraceError(f"unknown organisation {name!r}")
+        return org
+
+    @staticmethod
+    def _key(s: Session, org_id: str) -> TraceKey:
+        key = s.get(TraceKey, org_id)
+        if key is None:
+            priv, pub = new_key()
+            key = TraceKey(org_id=org_id, public_key=pub, private_key=priv)
+            s.add(key)
+            s.flush()
+        return key
+
+    @staticmethod
+    def _lot(s: Session, lot: str) -> TraceLot | None:
+        return s.scalar(select(TraceLot).where(TraceLot.lot == lot))
+
+    # ---- ingest ----------------------------------------------------------------------------
+    def ingest(self, org_name: str, events: list[Event], *, at: datetime | None = None,
+               source: str = "batch") -> IngestResult:
+        """Apply a batch for ``org_name`` in one transaction: every event is checked, signed
+        and appended to the organisation's log, or none is."""
+        at = at or datetime.now(UTC)
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            key = self._key(s, org.id)
+            seq = s.scalar(select(func.coalesce(func.max(TraceEvent.org_seq), 0))
+                           .where(TraceEvent.org_id == org.id)) or 0
+            created = 0
+            redeclared: list[int] = []
+            for i, ev in enumerate(events):
+                where = f"{source}: events[{i}] ({ev.type} {ev.lot})"
+                try:
+                    created += self._apply(s, org, ev, at, redeclared)
+                except TraceError as exc:
+                    raise TraceError(f"{where}: {exc}") from None
+                seq += 1
+                record = {"org": org_name, "seq": seq, "at": at.isoformat(),
+                          "event": ev.model_dump(mode="json", exclude_none=True)}
+                leaf = merkle.leaf_hash(canonical(record)).hex()
+                s.add(TraceEvent(org_id=org.id, org_seq=seq, type=ev.type, lot=ev.lot,
+                                 record=record, leaf_hash=leaf,
+                                 signature=sign(key.private_key, record), created_at=at))
+            s.flush()
+            recomputed, notified = (self._recompute(s, redeclared, org_name)
+                                    if redeclared else (0, []))
+            size, root = self._checkpoint(s, org.id, key)
+            return IngestResult(events=len(events), lots_created=created,
+                                recomputed=recomputed, notified=notified, tree_size=size,
+                                root=root)
+
+    def _apply(self, s: Session, org: Organisation, ev: Event, at: datetime,
+               redeclared: list[int]) -> int:
+        if isinstance(ev, Create):
+            if self._lot(s, ev.lot) is not None:
+                raise TraceError(f"lot {ev.lot!r} exists already; lot ids are unique")
+            declared = {"cfp": ev.cfp.model_dump(), "recycled": ev.recycled.model_dump(),
+                        "claims": [c.model_dump(mode="json") for c in ev.claims],
+                        "composition": ev.composition}
+            s.add(TraceLot(lot=ev.lot, creator_org=org.id, owner_org=org.id, received=True,
+                           material=ev.material, mass_kg=ev.mass_kg, site=ev.site,
+                           custody="declared", declared=declared, own={},
+                           cfp_total=ev.cfp.total, cfp_fossil=float(ev.cfp.fossil or 0),
+                           cfp_biogenic=ev.cfp.biogenic, rec_pre=ev.recycled.pre_consumer,
+                           rec_post=ev.recycled.post_consumer, created_at=at, updated_at=at))
+            s.flush()
+            return 1
+        if isinstance(ev, Combine):
+            return self._combine(s, org, ev, at)
+        if isinstance(ev, Split):
+            src = self._owned(s, org, ev.lot)
+            total = sum(o.mass_kg for o in ev.outputs)
+            if total > src.mass_kg - src.consumed_kg + 1e-9:
+                raise TraceError(f"split of {total} kg exceeds the {src.mass_kg - src.consumed_kg}"
+                                 f" kg left in lot {ev.lot!r}")
+            n = 0
+            for out in ev.outputs:
+                n += self._combine(s, org, Combine(type="process", lot=out.lot, inputs=[
+                    {"lot": ev.lot, "mass_kg": out.mass_kg}], mass_kg=out.mass_kg,
+                    material=src.material, site=src.site, custody="identity_preserved"), at)
+            return n
+        if isinstance(ev, Ship):
+            shipped = self._owned(s, org, ev.lot)
+            to = s.scalar(select(Organisation).where(Organisation.name == ev.to))
+            if to is None:
+                raise TraceError(f"unknown receiving organisation {ev.to!r}")
+            shipped.shipped_to = to.id
+            shipped.received = False
+            return 0
+        if isinstance(ev, Receive):
+            got = self._lot(s, ev.lot)
+            if got is None or got.shipped_to != org.id:
+                raise TraceError(f"lot {ev.lot!r} was not shipped to {org.name!r}")
+            got.owner_org, got.shipped_to, got.received, got.site = org.id, None, True, ev.site
+            return 0
+        if isinstance(ev, Redeclare):
+            lot = self._lot(s, ev.lot)
+            if lot is None or lot.creator_org != org.id or lot.custody != "declared":
+                raise TraceError(f"only the organisation that declared lot {ev.lot!r} can "
+                                 "re-declare it (derived lots follow their inputs)")
+            declared = dict(lot.declared)
+            if ev.cfp is not None:
+                declared["cfp"] = ev.cfp.model_dump()
+                lot.cfp_total, lot.cfp_fossil = ev.cfp.total, float(ev.cfp.fossil or 0)
+                lot.cfp_biogenic = ev.cfp.biogenic
+            if ev.recycled is not None:
+                declared["recycled"] = ev.recycled.model_dump()
+                lot.rec_pre, lot.rec_post = ev.recycled.pre_consumer, ev.recycled.post_consumer
+            if ev.claims is not None:
+                declared["claims"] = [c.model_dump(mode="json") for c in ev.claims]
+            lot.declared = declared
+            lot.updated_at = at
+            s.flush()
+            redeclared.append(lot.seq)
+            return 0
+        raise TraceError(f"unsupported event {ev!r}")  # pragma: no cover
+
+    def _owned(self, s: Session, org: Organisation, lot_id: str) -> TraceLot:
+        lot = self._lot(s, lot_id)
+        if lot is None or lot.owner_org != org.id or not lot.received:
+            raise TraceError(f"lot {lot_id!r} is not in {org.name!r}'s custody (unknown, "
+                             "someone else's, or shipped and not yet received)")
+        return lot
+
+    def _combine(self, s: Session, org: Organisation, ev: Combine, at: datetime) -> int:
+        if self._lot(s, ev.lot) is not None:
+            raise TraceError(f"lot {ev.lot!r} exists already; lot ids are unique")
+        inputs = [(self._owned(s, org, ref.lot), ref.mass_kg) for ref in ev.inputs]
+        for lot, m in inputs:
+            if m > lot.mass_kg - lot.consumed_kg + 1e-9:
+                raise TraceError(f"input {lot.lot!r}: {m} kg asked, only "
+                                 f"{lot.mass_kg - lot.consumed_kg:g} kg left")
+        if ev.custody == "identity_preserved" and len(inputs) != 1:
+            raise TraceError("ISO 22095 identity preserved: a lot has a single source; "
+                             f"{len(inputs)} inputs given")
+        if ev.custody == "segregated":
+            shares = {(round(x.rec_pre, 9), round(x.rec_post, 9)) for x, _ in inputs}
+            if len(shares) > 1:
+                raise TraceError("ISO 22095 segregated: inputs with different characteristics "
+                                 "(recycled shares) may not be mixed; use controlled blending "
+                                 "or mass balance")
+        m_in = sum(m for _, m in inputs)
+        cfp = np.zeros(3)
+        rec = np.zeros(2)
+        for lot, m in inputs:
+            share = m / lot.mass_kg
+            cfp += share * np.array([lot.cfp_total, lot.cfp_fossil, lot.cfp_biogenic])
+            rec += m / m_in * np.array([lot.rec_pre, lot.rec_post])
+            lot.consumed_kg += m
+        own = ev.process.model_dump()
+        cfp += np.array([ev.process.cfp_kgco2e, ev.process.cfp_kgco2e, 0.0])
+        if ev.custody == "mass_balance":
+            assert ev.claim is not None
+            self._mass_balance(s, org, ev, inputs, at)
+            rec = np.array([ev.claim.pre_consumer, ev.claim.post_consumer])
+        new = TraceLot(lot=ev.lot, creator_org=org.id, owner_org=org.id, received=True,
+                       material=ev.material or inputs[0][0].material, mass_kg=ev.mass_kg,
+                       site=ev.site, custody=ev.custody,
+                       declared={"claim": ev.claim.model_dump() if ev.claim else None},
+                       own=own, cfp_total=float(cfp[0]), cfp_fossil=float(cfp[1]),
+                       cfp_biogenic=float(cfp[2]), rec_pre=float(rec[0]),
+                       rec_post=float(rec[1]), created_at=at, updated_at=at)
+        s.add(new)
+        s.flush()
+        for lot, m in inputs:
+            s.add(TraceInput(dst_seq=new.seq, src_seq=lot.seq, mass_kg=m))
+        return 1
+
+    def _mass_balance(self, s: Session, org: Organisation, ev: Combine,
+                      inputs: list[tuple[TraceLot, float]], at: datetime) -> None:
+        """ISO 22095 mass balance (credit method, ISCC rules): credit the recycled mass of
+        received inputs to the (site, characteristic, quarter) account, debit the claim
+        converted back by the step's conversion factor (yield); no negative balance; a claim
+        is used once."""
+        assert ev.claim is not None
+        period = _quarter(at)
+        m_in = sum(m for _, m in inputs)
+        factor = ev.mass_kg / m_in  # output conversion factor
+        for char, attr, claimed in (("pre_consumer", "rec_pre", ev.claim.pre_consumer),
+                                    ("post_consumer", "rec_post", ev.claim.post_consumer)):
+            for lot, m in inputs:
+                if lot.site != ev.site:
+                    raise TraceError(f"mass balance: input {lot.lot!r} is booked at site "
+                                     f"{lot.site!r}, not {ev.site!r}; only material received "
+                                     "at the site may be booked")
+                credit = m * getattr(lot, attr)
+                if credit > 0:
+                    s.add(TraceBalanceEntry(org_id=org.id, site=ev.site, characteristic=char,
+                                            period=period, kind="credit", mass_kg=credit,
+                                            lot=lot.lot))
+            if claimed <= 0:
+                continue
+            s.flush()
+            debit = claimed * ev.mass_kg / factor
+            bal = s.scalar(select(func.coalesce(func.sum(TraceBalanceEntry.mass_kg), 0.0)).where(
+                TraceBalanceEntry.org_id == org.id, TraceBalanceEntry.site == ev.site,
+                TraceBalanceEntry.characteristic == char, TraceBalanceEntry.period == period,
+                TraceBalanceEntry.kind == "credit")) or 0.0
+            used = s.scalar(select(func.coalesce(func.sum(TraceBalanceEntry.mass_kg), 0.0)).where(
+                TraceBalanceEntry.org_id == org.id, TraceBalanceEntry.site == ev.site,
+                TraceBalanceEntry.characteristic == char, TraceBalanceEntry.period == period,
+                TraceBalanceEntry.kind == "debit")) or 0.0
+            if debit > bal - used + 1e-9:
+                raise TraceError(f"mass balance: claiming {debit:g} kg {char} exceeds the "
+                                 f"{bal - used:g} kg credit of account ({ev.site}, {char}, "
+                                 f"{period}); no negative balance is allowed")
+            claim_id = f"{ev.lot}:{char}"
+            if s.scalar(select(TraceBalanceEntry).where(TraceBalanceEntry.claim_id == claim_id)):
+                raise TraceError(f"mass balance: claim {claim_id} is already used")
+            s.add(TraceBalanceEntry(org_id=org.id, site=ev.site, characteristic=char,
+                                    period=period, kind="debit", mass_kg=debit, lot=ev.lot,
+                                    claim_id=claim_id))
+
+    # ---- recompute downstream ---------------------------------------------------------------
+    def _graph(self, s: Session) -> tuple[Graph, np.ndarray, np.ndarray, Any]:
+        rows = s.execute(select(TraceLot.seq, TraceLot.mass_kg, TraceLot.cfp_total,
+                                TraceLot.cfp_fossil, TraceLot.cfp_biogenic, TraceLot.rec_pre,
+                                TraceLot.rec_post, TraceLot.own, TraceLot.custody)
+                         .order_by(TraceLot.seq)).all()
+        seqs = np.array([r[0] for r in rows])
+        index = {int(q): i for i, q in enumerate(seqs)}
+        values = np.array([r[2:7] for r in rows], dtype=float).reshape(-1, 5)
+        own = np.array([[(r[7] or {}).get("cfp_kgco2e", 0.0)] * 2 + [0.0] for r in rows],
+                       dtype=float).reshape(-1, 3)
+        edges = s.execute(select(TraceInput.src_seq, TraceInput.dst_seq,
+                                 TraceInput.mass_kg)).all()
+        g = Graph(mass=np.array([r[1] for r in rows], dtype=float),
+                  src=np.array([index[e[0]] for e in edges], dtype=np.int64),
+                  dst=np.array([index[e[1]] for e in edges], dtype=np.int64),
+                  taken=np.array([e[2] for e in edges], dtype=float), own=own,
+                  declared=values.copy(),
+                  fixed_rec=np.array([r[8] == "mass_balance" for r in rows]))
+        return g, seqs, values, rows
+
+    def _recompute(self, s: Session, changed: list[int], by: str) -> tuple[int, list[str]]:
+        g, seqs, values, _ = self._graph(s)
+        pos = np.searchsorted(seqs, changed)
+        cone = downstream(g, pos)
+        new = recompute(g, values, cone)
+        moved = cone[np.any(np.abs(new - values[cone]) > 1e-12, axis=1)]
+        owners: dict[str, list[str]] = {}
+        now = datetime.now(UTC)
+        for i in moved:
+            lot = s.get(TraceLot, int(seqs[i]))
+            assert lot is not None
+            row = new[np.searchsorted(cone, i)]
+            (lot.cfp_total, lot.cfp_fossil, lot.cfp_biogenic, lot.rec_pre,
+             lot.rec_post) = (float(x) for x in row)
+            lot.updated_at = now
+            for org_id in {lot.owner_org, lot.creator_org}:  # holder and maker
+                owners.setdefault(org_id, []).append(lot.lot)
+        for org_id, lots in owners.items():
+            s.add(TraceNotification(org_id=org_id, lot=lots[0], message=(
+                f"{len(lots)} of your lots were recomputed after {by} re-declared an upstream "
+                f"lot: {', '.join(lots[:10])}{' …' if len(lots) > 10 else ''}"),
+                payload={"lots": lots[:1000], "count": len(lots), "by": by}))
+        names = {o.id: o.name for o in s.scalars(select(Organisation).where(
+            Organisation.id.in_(list(owners))))}
+        return int(cone.size), sorted(names[o] for o in owners)
+
+    # ---- tamper evidence --------------------------------------------------------------------
+    def _checkpoint(self, s: Session, org_id: str, key: TraceKey) -> tuple[int, str]:
+        leaves = [bytes.fromhex(h) for h in s.scalars(
+            select(TraceEvent.leaf_hash).where(TraceEvent.org_id == org_id)
+            .order_by(TraceEvent.org_seq))]
+        root = merkle.root(leaves).hex()
+        body = {"org_id": org_id, "tree_size": len(leaves), "root": root}
+        s.add(TraceCheckpoint(org_id=org_id, tree_size=len(leaves), root=root,
+                              signature=sign(key.private_key, body)))
+        return len(leaves), root
+
+    def verify(self, org_name: str) -> VerifyResult:
+        """Recompute every record's hash and signature, the Merkle root against the latest
+        signed checkpoint, and the lots' declared data against the log."""
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            key = s.get(TraceKey, org.id)
+            events = list(s.scalars(select(TraceEvent).where(TraceEvent.org_id == org.id)
+                                    .order_by(TraceEvent.org_seq)))
+            problems: list[str] = []
+            if key is None:
+                return VerifyResult(org_name, not events, len(events),
+                                    ["no signing key"] if events else [])
+            leaves = []
+            expect = 1
+            for e in events:
+                label = f"event {e.org_seq} ({e.type} {e.lot})"
+                if e.org_seq != expect:
+                    problems.append(f"{label}: log sequence gap (expected {expect})")
+                expect = e.org_seq + 1
+                leaf = merkle.leaf_hash(canonical(e.record))
+                if leaf.hex() != e.leaf_hash:
+                    problems.append(f"{label}: record changed (hash mismatch)")
+                if not verify(key.public_key, e.record, e.signature):
+                    problems.append(f"{label}: signature does not verify")
+                if e.record.get("seq") != e.org_seq or e.record.get("event", {}).get(
+                        "lot") != e.lot:
+                    problems.append(f"{label}: indexed columns differ from the signed record")
+                leaves.append(bytes.fromhex(e.leaf_hash))
+            cp = s.scalar(select(TraceCheckpoint).where(TraceCheckpoint.org_id == org.id)
+                          .order_by(TraceCheckpoint.id.desc()).limit(1))
+            if cp is not None:
+                body = {"org_id": org.id, "tree_size": cp.tree_size, "root": cp.root}
+                if not verify(key.public_key, body, cp.signature):
+                    problems.append(f"checkpoint {cp.tree_size}: signature does not verify")
+                if (cp.tree_size or 0) > len(leaves):
+                    problems.append(f"checkpoint {cp.tree_size}: log has only {len(leaves)} "
+                                    "events (entries deleted)")
+                elif merkle.root(leaves[:cp.tree_size]).hex() != cp.root:
+                    problems.append(f"checkpoint {cp.tree_size}: Merkle root differs (an "
+                                    "entry was changed, removed or inserted)")
+            problems += self._check_state(s, org.id, events)
+            return VerifyResult(org_name, not problems, len(events), problems,
+                                cp.tree_size if cp else None)
+
+    @staticmethod
+    def _check_state(s: Session, org_id: str, events: list[TraceEvent]) -> list[str]:
+        """Lots created by this organisation must match their signed events."""
+        problems = []
+        declared: dict[str, dict[str, Any]] = {}
+        for e in events:
+            ev = e.record.get("event", {})
+            if ev.get("type") == "create":
+                declared[ev["lot"]] = {"mass_kg": ev["mass_kg"], "cfp": ev["cfp"]["total"],
+                                       "seq": e.org_seq}
+            elif ev.get("type") == "redeclare" and ev.get("cfp") and ev["lot"] in declared:
+                declared[ev["lot"]]["cfp"] = ev["cfp"]["total"]
+            elif ev.get("type") in ("merge", "blend", "process"):
+                declared[ev["lot"]] = {"mass_kg": ev["mass_kg"], "seq": e.org_seq}
+        for lot in s.scalars(select(TraceLot).where(TraceLot.creator_org == org_id)):
+            d = declared.get(lot.lot)
+            if d is None:
+                problems.append(f"lot {lot.lot}: no event in the log created it")
+                continue
+            if abs(d["mass_kg"] - lot.mass_kg) > 1e-9:
+                problems.append(f"lot {lot.lot}: mass {lot.mass_kg} differs from event "
+                                f"{d['seq']} ({d['mass_kg']})")
+            if "cfp" in d and lot.custody == "declared" and abs(d["cfp"] - lot.cfp_total) > 1e-9:
+                problems.append(f"lot {lot.lot}: CFP {lot.cfp_total} differs from its signed "
+                                f"declaration ({d['cfp']})")
+        return problems
+
+    # ---- reads (data sovereignty) -------------------------------------------------------------
+    def show(self, viewer: str, lot_id: str) -> dict[str, Any]:
+        """A lot as ``viewer`` may see it: its creator sees everything; the organisation
+        holding it (or it was shipped to) sees CFP, recycled shares and claims, not the
+        composition or the inputs; anyone else gets the same 'not found' as for a missing
+        lot."""
+        with self.db.session() as s:
+            org = self._org(s, viewer)
+            lot = self._lot(s, lot_id)
+            if lot is None or not self._may_see(s, org.id, lot):
+                raise TraceError(f"lot {lot_id!r} not found")
+            full = org.id == lot.creator_org  # custodians downstream see no composition
+            names = {o.id: o.name for o in s.scalars(select(Organisation))}
+            inputs = s.execute(select(TraceLot.lot, TraceInput.mass_kg).join(
+                TraceLot, TraceLot.seq == TraceInput.src_seq).where(
+                TraceInput.dst_seq == lot.seq)).all()
+            outputs = s.execute(select(TraceLot.lot, TraceInput.mass_kg).join(
+                TraceLot, TraceLot.seq == TraceInput.dst_seq).where(
+                TraceInput.src_seq == lot.seq)).all()
+            doc: dict[str, Any] = {
+                "lot": lot.lot, "material": lot.material, "mass_kg": lot.mass_kg,
+                "owner": names[lot.owner_org], "creator": names[lot.creator_org],
+                "custody": lot.custody, "cfp_kgco2e": {
+                    "total": lot.cfp_total, "fossil": lot.cfp_fossil,
+                    "biogenic": lot.cfp_biogenic,
+                    "per_kg": lot.cfp_total / lot.mass_kg},
+                "recycled": {"pre_consumer": lot.rec_pre, "post_consumer": lot.rec_post,
+                             "total": lot.rec_pre + lot.rec_post},
+                "claims": (lot.declared or {}).get("claims", []),
+                "updated_at": lot.updated_at.isoformat(),
+                "inputs": [{"lot": n, "mass_kg": m} for n, m in inputs] if full else [],
+                "outputs": [{"lot": n, "mass_kg": m} for n, m in outputs] if full else []}
+            if full:
+                doc["composition"] = (lot.declared or {}).get("composition", {})
+                doc["site"] = lot.site
+                doc["own_process"] = lot.own
+                doc["consumed_kg"] = lot.consumed_kg
+            return doc
+
+    @staticmethod
+    def _may_see(s: Session, org_id: str, lot: TraceLot) -> bool:
+        """Owner, creator, or the organisation it is shipped to. Upstream lots stay
+        invisible to a buyer (bilateral agreements will grant more)."""
+        return org_id in (lot.owner_org, lot.creator_org) or lot.shipped_to == org_id
+
+    def notifications(self, org_name: str) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            return [{"id": n.id, "lot": n.lot, "message": n.message, "payload": n.payload,
+                     "read": n.read, "created_at": n.created_at.isoformat()}
+                    for n in s.scalars(select(TraceNotification).where(
+                        TraceNotification.org_id == org.id).order_by(TraceNotification.id))]
+
+
+def leaf_of(record: dict[str, Any]) -> str:
+    return hashlib.sha256(b"\x00" + canonical(record)).hexdigest()

@@ -1,0 +1,121 @@
+"""Tables of the traceability ledger (same store as the platform)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from junkan.store.tables import Base, now
+
+
+class TraceLot(Base):
+    """A lot. ``seq`` is the creation order, a topological order of the lot graph."""
+
+    __tablename__ = "trace_lots"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lot: Mapped[str] = mapped_column(String(120), unique=True)
+    creator_org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    owner_org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    shipped_to: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"),
+                                                   nullable=True)
+    received: Mapped[bool] = mapped_column(Boolean, default=False)
+    material: Mapped[str] = mapped_column(String(200))
+    mass_kg: Mapped[float] = mapped_column(Float)
+    consumed_kg: Mapped[float] = mapped_column(Float, default=0.0)
+    site: Mapped[str] = mapped_column(String(200))
+    custody: Mapped[str] = mapped_column(String(40))
+    declared: Mapped[dict[str, Any]] = mapped_column(JSON)
+    own: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cfp_total: Mapped[float] = mapped_column(Float)
+    cfp_fossil: Mapped[float] = mapped_column(Float)
+    cfp_biogenic: Mapped[float] = mapped_column(Float)
+    rec_pre: Mapped[float] = mapped_column(Float)
+    rec_post: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TraceInput(Base):
+    __tablename__ = "trace_inputs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dst_seq: Mapped[int] = mapped_column(ForeignKey("trace_lots.seq"), index=True)
+    src_seq: Mapped[int] = mapped_column(ForeignKey("trace_lots.seq"), index=True)
+    mass_kg: Mapped[float] = mapped_column(Float)
+
+
+class TraceEvent(Base):
+    """One entry of an organisation's append-only log: the signed canonical record."""
+
+    __tablename__ = "trace_events"
+    __table_args__ = (UniqueConstraint("org_id", "org_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    org_seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    lot: Mapped[str] = mapped_column(String(120), index=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TraceKey(Base):
+    """An organisation's Ed25519 signing key (raw, base64url)."""
+
+    __tablename__ = "trace_keys"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    private_key: Mapped[str] = mapped_column(String(64))
+
+
+class TraceCheckpoint(Base):
+    """A signed Merkle checkpoint (tree size, root) that partners keep as witnesses."""
+
+    __tablename__ = "trace_checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    tree_size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TraceNotification(Base):
+    __tablename__ = "trace_notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    lot: Mapped[str] = mapped_column(String(120))
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    read: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TraceBalanceEntry(Base):
+    """Mass-balance credit account entry: per organisation × site × characteristic ×
+    balancing period; credits from received material, debits from claims (used once)."""
+
+    __tablename__ = "trace_balance_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    site: Mapped[str] = mapped_column(String(200))
+    characteristic: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # credit | debit
+    mass_kg: Mapped[float] = mapped_column(Float)
+    lot: Mapped[str] = mapped_column(String(120))
+    claim_id: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -1,0 +1,44 @@
+"""Ed25519 keys and signatures over canonical JSON (``cryptography``)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from junkan.trace.canonical import canonical
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_key() -> tuple[str, str]:
+    """(private, public) raw Ed25519 keys, base64url."""
+    key = Ed25519PrivateKey.generate()
+    priv = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption())
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                        serialization.PublicFormat.Raw)
+    return b64(priv), b64(pub)
+
+
+def sign(private: str, obj: Any) -> str:
+    """Signature (base64url) of the RFC 8785 canonical form of ``obj``."""
+    return b64(Ed25519PrivateKey.from_private_bytes(unb64(private)).sign(canonical(obj)))
+
+
+def verify(public: str, obj: Any, signature: str) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(unb64(public)).verify(unb64(signature),
+                                                                 canonical(obj))
+        return True
+    except (InvalidSignature, ValueError):
+        return False

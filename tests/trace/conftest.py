@@ -1,0 +1,38 @@
+"""Trace fixtures: a migrated store (SQLite always; PostgreSQL when configured) with the
+seed-002 organisations A–G."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from junkan.store.db import Database
+from junkan.store.repo import Store
+from junkan.store.trace_repo import TraceRepo
+from tests.api.conftest import PG_URL, _reset_postgres
+
+ORGS = ["A", "B", "C", "D", "E", "F", "G", "Outsider"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TraceRepo]:
+    import os
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'trace.db'}"
+    else:
+        if not PG_URL:
+            if os.environ.get("CI") == "true":
+                pytest.fail("CI must run the trace tests on PostgreSQL")
+            pytest.skip("JUNKAN_TEST_POSTGRES_URL not set")
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    db = Database(url)
+    db.migrate()
+    store = Store(db)
+    for name in ORGS:
+        store.create_organisation(f"org-{name}")
+    yield TraceRepo(db)
+    db.engine.dispose()

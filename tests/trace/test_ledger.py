@@ -1,0 +1,159 @@
+"""The seed-002 chain A–G (mission.md §2) reproduced exactly, including the automatic update;
+custody rules, sovereignty, tamper evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+from sqlalchemy import text
+
+from junkan.store.trace_repo import TraceError, TraceRepo
+from junkan.trace.events import Event
+
+EVENTS: TypeAdapter[list[Any]] = TypeAdapter(list[Event])
+
+
+def ev(*docs: dict[str, Any]) -> list[Any]:
+    return EVENTS.validate_python(list(docs))
+
+
+def create(lot: str, kg: float, cfp: float, post: float = 0.0, **kw: Any) -> dict[str, Any]:
+    return {"type": "create", "lot": lot, "material": "aluminium", "mass_kg": kg,
+            "cfp": {"total": cfp}, "recycled": {"post_consumer": post}, **kw}
+
+
+def ship(lot: str, to: str) -> dict[str, Any]:
+    return {"type": "ship", "lot": lot, "to": to}
+
+
+def build_chain(repo: TraceRepo) -> None:
+    """A (10 kg, CFP 2, 20 %) + E (30, 10, 0 %) → B; B + F (10, 2, 0 %) → C; C + G (50, 6,
+    6 %) → D. Each company holds its own lot and ships it downstream."""
+    repo.ingest("org-A", ev(create("A", 10, 2, 0.20, composition={"Si": 7.0}),
+                            ship("A", "org-B")))
+    repo.ingest("org-E", ev(create("E", 30, 10), ship("E", "org-B")))
+    repo.ingest("org-B", ev({"type": "receive", "lot": "A"}, {"type": "receive", "lot": "E"},
+                            {"type": "merge", "lot": "B", "mass_kg": 40, "inputs": [
+                                {"lot": "A", "mass_kg": 10}, {"lot": "E", "mass_kg": 30}]},
+                            ship("B", "org-C")))
+    repo.ingest("org-F", ev(create("F", 10, 2), ship("F", "org-C")))
+    repo.ingest("org-C", ev({"type": "receive", "lot": "B"}, {"type": "receive", "lot": "F"},
+                            {"type": "merge", "lot": "C", "mass_kg": 50, "inputs": [
+                                {"lot": "B", "mass_kg": 40}, {"lot": "F", "mass_kg": 10}]},
+                            ship("C", "org-D")))
+    repo.ingest("org-G", ev(create("G", 50, 6, 0.06), ship("G", "org-D")))
+    repo.ingest("org-D", ev({"type": "receive", "lot": "C"}, {"type": "receive", "lot": "G"},
+                            {"type": "merge", "lot": "D", "mass_kg": 100, "inputs": [
+                                {"lot": "C", "mass_kg": 50}, {"lot": "G", "mass_kg": 50}]}))
+
+
+def val(repo: TraceRepo, org: str, lot: str) -> tuple[float, float]:
+    doc = repo.show(org, lot)
+    return round(doc["cfp_kgco2e"]["total"], 9), round(doc["recycled"]["total"], 9)
+
+
+def test_seed_chain_and_automatic_update(repo: TraceRepo) -> None:
+    build_chain(repo)
+    assert val(repo, "org-B", "B") == (12, 0.05)
+    assert val(repo, "org-C", "C") == (14, 0.04)
+    assert val(repo, "org-D", "D") == (20, 0.05)
+    res = repo.ingest("org-A", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 1}}))
+    assert res.recomputed == 4 and set(res.notified) == {"org-B", "org-C", "org-D"}
+    repo.ingest("org-F", ev({"type": "redeclare", "lot": "F",
+                             "recycled": {"post_consumer": 0.10}}))
+    assert val(repo, "org-B", "B") == (11, 0.05)
+    assert val(repo, "org-C", "C") == (13, 0.06)
+    assert val(repo, "org-D", "D") == (19, 0.06)
+    notes = repo.notifications("org-D")
+    assert len(notes) == 2 and "re-declared" in notes[0]["message"]
+    assert repo.notifications("org-E") == []
+
+
+def test_sovereignty_buyer_sees_footprint_not_composition(repo: TraceRepo) -> None:
+    build_chain(repo)
+    own = repo.show("org-A", "A")
+    assert own["composition"] == {"Si": 7.0}
+    held = repo.show("org-B", "A")  # org-B received and consumed lot A
+    assert "composition" not in held and held["cfp_kgco2e"]["total"] == 2
+    assert held["inputs"] == [] and repo.show("org-B", "B")["inputs"]
+    for org, lot in (("org-D", "A"), ("Outsider", "D"), ("org-G", "C"), ("org-E", "A")):
+        with pytest.raises(TraceError, match="not found"):
+            repo.show(f"org-{org}" if not org.startswith("org-") else org, lot)
+    with pytest.raises(TraceError, match="not found"):
+        repo.show("org-A", "nonexistent")
+
+
+def test_rules_reject_with_a_clear_error_and_write_nothing(repo: TraceRepo) -> None:
+    repo.ingest("org-A", ev(create("A", 10, 2, 0.2)))
+    cases = [
+        (ev(create("A", 5, 1)), "exists already"),
+        (ev({"type": "merge", "lot": "X", "mass_kg": 20, "inputs": [
+            {"lot": "A", "mass_kg": 20}]}), "only 10 kg left"),
+        (ev({"type": "merge", "lot": "X", "mass_kg": 5, "inputs": [
+            {"lot": "E", "mass_kg": 5}]}), "not in 'org-A'"),
+        (ev({"type": "receive", "lot": "A"}), "was not shipped"),
+        (ev(ship("A", "org-nobody")), "unknown receiving"),
+    ]
+    for batch, words in cases:
+        with pytest.raises(TraceError, match=words):
+            repo.ingest("org-A", [*ev(create("OK1", 1, 1)), *batch])
+        with pytest.raises(TraceError, match="not found"):
+            repo.show("org-A", "OK1")  # the whole batch was rolled back
+    with pytest.raises(TraceError, match="only the organisation that declared"):
+        repo.ingest("org-B", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 1}}))
+    assert repo.verify("org-A").ok
+
+
+def test_chain_of_custody_models(repo: TraceRepo) -> None:
+    repo.ingest("org-A", ev(create("R1", 100, 50, 1.0, site="s1"),
+                            create("V1", 100, 900, 0.0, site="s1"),
+                            create("V2", 100, 800, 0.0, site="s2")))
+    with pytest.raises(TraceError, match="identity preserved"):
+        repo.ingest("org-A", ev({"type": "process", "lot": "P", "mass_kg": 150, "inputs": [
+            {"lot": "R1", "mass_kg": 50}, {"lot": "V1", "mass_kg": 100}],
+            "custody": "identity_preserved"}))
+    with pytest.raises(TraceError, match="segregated"):
+        repo.ingest("org-A", ev({"type": "merge", "lot": "P", "mass_kg": 150, "inputs": [
+            {"lot": "R1", "mass_kg": 50}, {"lot": "V1", "mass_kg": 100}],
+            "custody": "segregated"}))
+    # mass balance: 50 kg of post-consumer credit (R1 half used) at site s1 this quarter
+    mb = {"type": "process", "lot": "M1", "mass_kg": 90, "site": "s1",
+          "inputs": [{"lot": "R1", "mass_kg": 50}, {"lot": "V1", "mass_kg": 50}],
+          "custody": "mass_balance", "claim": {"post_consumer": 0.5}}
+    repo.ingest("org-A", ev(mb))
+    m1 = repo.show("org-A", "M1")
+    assert m1["recycled"]["post_consumer"] == 0.5  # claimed, not the physical 0.5·(100/100)
+    too_much = {**mb, "lot": "M2", "inputs": [{"lot": "V1", "mass_kg": 40}],
+                "mass_kg": 36, "claim": {"post_consumer": 0.5}}
+    with pytest.raises(TraceError, match="no negative balance"):
+        repo.ingest("org-A", ev(too_much))
+    other_site = {**mb, "lot": "M3", "inputs": [{"lot": "V2", "mass_kg": 10}], "mass_kg": 10,
+                  "claim": {"post_consumer": 0.1}}
+    with pytest.raises(TraceError, match="only material received at the site"):
+        repo.ingest("org-A", ev(other_site))
+
+
+def test_verify_detects_a_direct_database_edit(repo: TraceRepo) -> None:
+    build_chain(repo)
+    for org in ("org-A", "org-B", "org-D"):
+        assert repo.verify(org).ok, repo.verify(org).problems
+    with repo.db.engine.begin() as conn:
+        row = conn.execute(text("SELECT id, record FROM trace_events WHERE lot = 'E' "
+                                "AND type = 'create'")).one()
+        record = row[1] if isinstance(row[1], dict) else __import__("json").loads(row[1])
+        record["event"]["mass_kg"] = 31
+        conn.execute(text("UPDATE trace_events SET record = :r WHERE id = :i"),
+                     {"r": __import__("json").dumps(record), "i": row[0]})
+    res = repo.verify("org-E")
+    assert not res.ok
+    assert any(p.startswith("event 1 (create E): record changed") for p in res.problems)
+    with repo.db.engine.begin() as conn:
+        conn.execute(text("UPDATE trace_lots SET mass_kg = 99 WHERE lot = 'G'"))
+    res = repo.verify("org-G")
+    assert any("lot G: mass 99" in p for p in res.problems)
+    with repo.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM trace_events WHERE lot = 'F' AND type = 'ship'"))
+    res = repo.verify("org-F")
+    assert any("checkpoint" in p for p in res.problems)
