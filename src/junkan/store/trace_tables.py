@@ -66,7 +66,8 @@ class TraceEvent(Base):
     org_seq: Mapped[int] = mapped_column(Integer)
     type: Mapped[str] = mapped_column(String(20))
     lot: Mapped[str] = mapped_column(String(120), index=True)
-    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    record: Mapped[str] = mapped_column(Text)
+    """The RFC 8785 canonical JSON that was hashed and signed, verbatim."""
     leaf_hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -30,15 +31,28 @@ def new_key() -> tuple[str, str]:
     return b64(priv), b64(pub)
 
 
+@lru_cache(maxsize=64)
+def _private(private: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(unb64(private))
+
+
 def sign(private: str, obj: Any) -> str:
     """Signature (base64url) of the RFC 8785 canonical form of ``obj``."""
-    return b64(Ed25519PrivateKey.from_private_bytes(unb64(private)).sign(canonical(obj)))
+    return sign_bytes(private, canonical(obj))
+
+
+def sign_bytes(private: str, data: bytes) -> str:
+    """Signature (base64url) of ``data`` (already canonical)."""
+    return b64(_private(private).sign(data))
 
 
 def verify(public: str, obj: Any, signature: str) -> bool:
+    return verify_bytes(public, canonical(obj), signature)
+
+
+def verify_bytes(public: str, data: bytes, signature: str) -> bool:
     try:
-        Ed25519PublicKey.from_public_bytes(unb64(public)).verify(unb64(signature),
-                                                                 canonical(obj))
+        Ed25519PublicKey.from_public_bytes(unb64(public)).verify(unb64(signature), data)
         return True
     except (InvalidSignature, ValueError):
         return False

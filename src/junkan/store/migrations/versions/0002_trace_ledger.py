@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('org_seq', sa.Integer(), nullable=False),
     sa.Column('type', sa.String(length=20), nullable=False),
     sa.Column('lot', sa.String(length=120), nullable=False),
-    sa.Column('record', sa.JSON(), nullable=False),
+    sa.Column('record', sa.Text(), nullable=False),
     sa.Column('leaf_hash', sa.String(length=64), nullable=False),
     sa.Column('signature', sa.String(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
