@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from junkan.model.errors import JunkanError
@@ -67,7 +67,8 @@ class NewLot:
     inserted in bulk at the end with its ``seq`` returned."""
 
     COLUMNS = ("lot", "creator_org", "owner_org", "shipped_to", "received", "material",
-               "mass_kg", "consumed_kg", "site", "custody", "declared", "own", "cfp_total",
+               "mass_kg", "consumed_kg", "site", "custody", "declared", "own", "own_cfp",
+               "cfp_total",
                "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "created_at", "updated_at")
 
     lot: str
@@ -211,7 +212,7 @@ class TraceRepo:
                         "composition": ev.composition}
             b.add(NewLot(lot=ev.lot, creator_org=org.id, owner_org=org.id, received=True,
                            material=ev.material, mass_kg=ev.mass_kg, site=ev.site,
-                           custody="declared", declared=declared, own={},
+                           custody="declared", declared=declared, own={}, own_cfp=0.0,
                            cfp_total=ev.cfp.total, cfp_fossil=float(ev.cfp.fossil or 0),
                            cfp_biogenic=ev.cfp.biogenic, rec_pre=ev.recycled.pre_consumer,
                            rec_post=ev.recycled.post_consumer, consumed_kg=0.0,
@@ -309,7 +310,8 @@ class TraceRepo:
                        material=ev.material or inputs[0][0].material, mass_kg=ev.mass_kg,
                        site=ev.site, custody=ev.custody,
                        declared={"claim": ev.claim.model_dump() if ev.claim else None},
-                       own=own, cfp_total=float(cfp[0]), cfp_fossil=float(cfp[1]),
+                       own=own, own_cfp=ev.process.cfp_kgco2e, cfp_total=float(cfp[0]),
+                       cfp_fossil=float(cfp[1]),
                        cfp_biogenic=float(cfp[2]), rec_pre=float(rec[0]),
                        rec_post=float(rec[1]), consumed_kg=0.0, created_at=at, updated_at=at)
         b.add(new)
@@ -362,48 +364,61 @@ class TraceRepo:
                                     claim_id=claim_id))
 
     # ---- recompute downstream ---------------------------------------------------------------
-    def _graph(self, s: Session) -> tuple[Graph, np.ndarray, np.ndarray, Any]:
-        rows = s.execute(select(TraceLot.seq, TraceLot.mass_kg, TraceLot.cfp_total,
-                                TraceLot.cfp_fossil, TraceLot.cfp_biogenic, TraceLot.rec_pre,
-                                TraceLot.rec_post, TraceLot.own, TraceLot.custody)
-                         .order_by(TraceLot.seq)).all()
-        seqs = np.array([r[0] for r in rows])
-        index = {int(q): i for i, q in enumerate(seqs)}
-        values = np.array([r[2:7] for r in rows], dtype=float).reshape(-1, 5)
-        own = np.array([[(r[7] or {}).get("cfp_kgco2e", 0.0)] * 2 + [0.0] for r in rows],
-                       dtype=float).reshape(-1, 3)
-        edges = s.execute(select(TraceInput.src_seq, TraceInput.dst_seq,
-                                 TraceInput.mass_kg)).all()
-        g = Graph(mass=np.array([r[1] for r in rows], dtype=float),
-                  src=np.array([index[e[0]] for e in edges], dtype=np.int64),
-                  dst=np.array([index[e[1]] for e in edges], dtype=np.int64),
-                  taken=np.array([e[2] for e in edges], dtype=float), own=own,
-                  declared=values.copy(),
-                  fixed_rec=np.array([r[8] == "mass_balance" for r in rows]))
-        return g, seqs, values, rows
+    def _graph(self, s: Session) -> tuple[Graph, np.ndarray, np.ndarray]:
+        """The whole lot graph as arrays (Core selects of numeric columns only)."""
+        lots = Base.metadata.tables["trace_lots"]
+        links = Base.metadata.tables["trace_inputs"]
+        rows = s.execute(select(lots.c.seq, lots.c.mass_kg, lots.c.cfp_total,
+                                lots.c.cfp_fossil, lots.c.cfp_biogenic, lots.c.rec_pre,
+                                lots.c.rec_post, lots.c.own_cfp,
+                                lots.c.custody == "mass_balance").order_by(lots.c.seq)).all()
+        arr = np.array(rows, dtype=float).reshape(-1, 9)
+        seqs = arr[:, 0].astype(np.int64)
+        edges = np.array(s.execute(select(links.c.src_seq, links.c.dst_seq,
+                                          links.c.mass_kg)).all(), dtype=float).reshape(-1, 3)
+        src = np.searchsorted(seqs, edges[:, 0].astype(np.int64))
+        dst = np.searchsorted(seqs, edges[:, 1].astype(np.int64))
+        values = arr[:, 2:7]
+        own = np.column_stack([arr[:, 7], arr[:, 7], np.zeros(len(arr))])
+        g = Graph(mass=arr[:, 1], src=src, dst=dst, taken=edges[:, 2], own=own,
+                  declared=values.copy(), fixed_rec=arr[:, 8] > 0)
+        return g, seqs, values
 
     def _recompute(self, s: Session, changed: list[int], by: str) -> tuple[int, list[str]]:
-        g, seqs, values, _ = self._graph(s)
+        """Recompute the downstream cone of ``changed`` lots (one triangular solve) and write
+        the lots whose values moved in bulk; notify their holders and makers."""
+        g, seqs, values = self._graph(s)
         pos = np.searchsorted(seqs, changed)
         cone = downstream(g, pos)
         new = recompute(g, values, cone)
-        moved = cone[np.any(np.abs(new - values[cone]) > 1e-12, axis=1)]
-        owners: dict[str, list[str]] = {}
+        moved_mask = np.any(np.abs(new - values[cone]) > 1e-12, axis=1)
+        moved = cone[moved_mask]
         now = datetime.now(UTC)
-        for i in moved:
-            lot = s.get(TraceLot, int(seqs[i]))
-            assert lot is not None
-            row = new[np.searchsorted(cone, i)]
-            (lot.cfp_total, lot.cfp_fossil, lot.cfp_biogenic, lot.rec_pre,
-             lot.rec_post) = (float(x) for x in row)
-            lot.updated_at = now
-            for org_id in {lot.owner_org, lot.creator_org}:  # holder and maker
-                owners.setdefault(org_id, []).append(lot.lot)
-        for org_id, lots in owners.items():
-            s.add(TraceNotification(org_id=org_id, lot=lots[0], message=(
-                f"{len(lots)} of your lots were recomputed after {by} re-declared an upstream "
-                f"lot: {', '.join(lots[:10])}{' …' if len(lots) > 10 else ''}"),
-                payload={"lots": lots[:1000], "count": len(lots), "by": by}))
+        lots = Base.metadata.tables["trace_lots"]
+        if moved.size:
+            upd = (lots.update().where(lots.c.seq == bindparam("b_seq")).values(
+                cfp_total=bindparam("b_t"), cfp_fossil=bindparam("b_f"),
+                cfp_biogenic=bindparam("b_b"), rec_pre=bindparam("b_p"),
+                rec_post=bindparam("b_q"), updated_at=now))
+            vals = new[moved_mask]
+            s.connection().execute(upd, [
+                {"b_seq": int(q), "b_t": float(v[0]), "b_f": float(v[1]), "b_b": float(v[2]),
+                 "b_p": float(v[3]), "b_q": float(v[4])}
+                for q, v in zip(seqs[moved], vals, strict=True)])
+        owners: dict[str, list[str]] = {}
+        moved_seqs = [int(q) for q in seqs[moved]]
+        for chunk_start in range(0, len(moved_seqs), 900):
+            chunk = moved_seqs[chunk_start:chunk_start + 900]
+            for lot, owner, creator in s.execute(select(lots.c.lot, lots.c.owner_org,
+                                                        lots.c.creator_org)
+                                                 .where(lots.c.seq.in_(chunk))):
+                for org_id in {owner, creator}:  # holder and maker
+                    owners.setdefault(org_id, []).append(lot)
+        for org_id, ids in owners.items():
+            s.add(TraceNotification(org_id=org_id, lot=ids[0], message=(
+                f"{len(ids)} of your lots were recomputed after {by} re-declared an upstream "
+                f"lot: {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}"),
+                payload={"lots": ids[:1000], "count": len(ids), "by": by}))
         names = {o.id: o.name for o in s.scalars(select(Organisation).where(
             Organisation.id.in_(list(owners))))}
         return int(cone.size), sorted(names[o] for o in owners)

@@ -39,6 +39,8 @@ class TraceLot(Base):
     custody: Mapped[str] = mapped_column(String(40))
     declared: Mapped[dict[str, Any]] = mapped_column(JSON)
     own: Mapped[dict[str, Any]] = mapped_column(JSON)
+    own_cfp: Mapped[float] = mapped_column(Float, default=0.0)
+    """The lot's own process emissions (kg CO2e, fossil), kept as a number for recompute."""
     cfp_total: Mapped[float] = mapped_column(Float)
     cfp_fossil: Mapped[float] = mapped_column(Float)
     cfp_biogenic: Mapped[float] = mapped_column(Float)

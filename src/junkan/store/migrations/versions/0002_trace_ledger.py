@@ -84,6 +84,7 @@ def upgrade() -> None:
     sa.Column('custody', sa.String(length=40), nullable=False),
     sa.Column('declared', sa.JSON(), nullable=False),
     sa.Column('own', sa.JSON(), nullable=False),
+    sa.Column('own_cfp', sa.Float(), nullable=False),
     sa.Column('cfp_total', sa.Float(), nullable=False),
     sa.Column('cfp_fossil', sa.Float(), nullable=False),
     sa.Column('cfp_biogenic', sa.Float(), nullable=False),
