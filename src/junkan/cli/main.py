@@ -825,6 +825,26 @@ def trace_org(
     console.print(f"registered {', '.join(names)}")
 
 
+@trace_app.command("pact-serve")
+def trace_pact_serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8443,
+    cert_dir: Annotated[Path, typer.Option(help="Where the self-signed certificate is kept "
+                                                "(made on first start).")]
+    = Path("var/pact"),
+) -> None:
+    """Serve the PACT v3 API over HTTPS only (plain HTTP to the port fails). Clients get
+    credentials from the platform (POST /api/clients) and use them at /auth/token."""
+    import uvicorn
+
+    from junkan.api.pact import create_pact_app, self_signed_certificate
+
+    cert, key = self_signed_certificate(str(cert_dir), (host, "localhost"))
+    console.print(f"PACT v3 host on https://{host}:{port} (certificate {cert})")
+    uvicorn.run(create_pact_app(), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
+                log_level="warning")
+
+
 @trace_app.command("show")
 def trace_show(
     lot: Annotated[str, typer.Argument(help="Lot id.")],

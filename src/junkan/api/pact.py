@@ -1,0 +1,227 @@
+"""PACT v3 host over the lot ledger: ``POST /auth/token`` (client credentials, HTTP Basic),
+``GET /3/footprints`` (mandatory filters, ``Link`` pagination), ``GET /3/footprints/{id}``,
+``POST /3/events`` (CloudEvents; RequestCreated answered asynchronously to its ``source``
+with retries). Serve it over TLS only: ``junkan trace pact-serve`` makes a certificate."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from junkan.api.auth import basic_credentials
+from junkan.store.db import Database, Settings
+from junkan.store.repo import Store
+from junkan.store.tables import User
+from junkan.store.trace_repo import TraceRepo
+from junkan.trace import pact
+
+FILTERS = ("productId", "companyId", "geography", "classification", "validOn", "validAfter",
+           "validBefore", "status")
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"code": code, "message": message})
+
+
+def create_pact_app(settings: Settings | None = None, *, callback_retries: int = 8,
+                    callback_backoff_s: float = 1.0) -> FastAPI:
+    settings = settings or Settings()
+    db = Database(settings.database_url)
+    db.migrate()
+    store = Store(db)
+    repo = TraceRepo(db)
+    app = FastAPI(title="junkan PACT v3 host", version="3.0.0")
+
+    def user_of(request: Request) -> User | None:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            return None
+        return store.token_user(header[7:].strip(), "bearer")
+
+    def invalid_token() -> JSONResponse:
+        return error(400, "BadRequest", "Invalid token provided")
+
+    @app.post("/auth/token")
+    async def token(request: Request) -> JSONResponse:
+        form = dict((await request.form()).items())
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse(status_code=400, content={"error": "unsupported_grant_type"})
+        creds = basic_credentials(request)
+        user = store.client_user(*creds) if creds else None
+        if user is None:
+            return JSONResponse(status_code=401, content={
+                "error": "invalid_client", "error_description": "Client authentication failed"},
+                headers={"WWW-Authenticate": "Basic"})
+        tok = store.issue_token(user.id, "bearer", settings.token_ttl_seconds)
+        return JSONResponse({"access_token": tok, "token_type": "Bearer",
+                             "expires_in": settings.token_ttl_seconds},
+                            headers={"Cache-Control": "no-store"})
+
+    def visible_footprints(user: User) -> list[dict[str, Any]]:
+        with db.session() as s:
+            from sqlalchemy import or_, select
+
+            from junkan.store.tables import Organisation
+            from junkan.store.trace_tables import TraceLot
+
+            org = s.get(Organisation, user.org_id)
+            assert org is not None
+            rows = s.execute(select(TraceLot.lot, TraceLot.created_at, TraceLot.updated_at,
+                                    TraceLot.creator_org).where(or_(
+                TraceLot.creator_org == org.id, TraceLot.owner_org == org.id,
+                TraceLot.shipped_to == org.id)).order_by(TraceLot.seq)).all()
+            org_name = org.name
+        out = []
+        for lot, created, updated, creator in rows:
+            view = repo.show(org_name, lot)
+            out.append(pact.footprint(view, f"urn:junkan:org:{creator}", created, updated))
+        return out
+
+    @app.get("/3/footprints")
+    def list_footprints(request: Request) -> Response:
+        user = user_of(request)
+        if user is None:
+            return invalid_token()
+        q: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            if key in FILTERS:
+                q.setdefault(key, []).append(value)
+        try:
+            limit = int(request.query_params.get("limit", "100"))
+            offset = int(request.query_params.get("offset", "0"))
+        except ValueError:
+            return error(400, "BadRequest", "limit and offset must be integers")
+        if limit < 1 or offset < 0:
+            return error(400, "BadRequest", "limit must be ≥ 1 and offset ≥ 0")
+        try:
+            pfs = [pf for pf in visible_footprints(user) if pact.matches(pf, q)]
+        except ValueError as exc:
+            return error(400, "BadRequest", f"bad filter value: {exc}")
+        page = pfs[offset:offset + limit]
+        headers = {}
+        if offset + limit < len(pfs):
+            base = str(request.url.remove_query_params(["offset", "limit"]))
+            sep = "&" if "?" in base else "?"
+            headers["Link"] = f'<{base}{sep}offset={offset + limit}&limit={limit}>; rel="next"'
+        return JSONResponse({"data": page}, headers=headers)
+
+    @app.get("/3/footprints/{fid}")
+    def get_footprint(fid: str, request: Request) -> Response:
+        user = user_of(request)
+        if user is None:
+            return invalid_token()
+        for pf in visible_footprints(user):
+            if pf["id"] == fid:
+                return JSONResponse({"data": pf})
+        return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
+
+    def fulfil(user: User, event: dict[str, Any]) -> None:
+        """Answer a RequestCreated event at its ``source`` (retries with backoff)."""
+        data = event.get("data") or {}
+        wanted = data.get("productId") or data.get("productIds") or []
+        pfs = [pf for pf in visible_footprints(user)
+               if not wanted or any(p in pf["productIds"] for p in wanted)]
+        if pfs:
+            body = {"type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",
+                    "data": {"requestEventId": event["id"], "pfs": pfs}}
+        else:
+            body = {"type": "org.wbcsd.pact.ProductFootprint.RequestRejectedEvent.3",
+                    "data": {"requestEventId": event["id"], "error": {
+                        "code": "NotFound", "message": "no footprint matches the request"}}}
+        body |= {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "urn:junkan:pact",
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        payload = json.dumps(body).encode()
+        delay = callback_backoff_s
+        for _ in range(callback_retries):
+            try:
+                req = urllib.request.Request(
+                    event["source"], data=payload, method="POST",
+                    headers={"Content-Type": "application/cloudevents+json; charset=UTF-8"})
+                with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+                    if 200 <= resp.status < 300:
+                        return
+            except Exception:  # network errors, 5xx: retry
+                pass
+            time.sleep(delay)
+            delay = min(delay * 2, 3600)
+
+    @app.post("/3/events")
+    async def events(request: Request) -> Response:
+        user = user_of(request)
+        if user is None:
+            return invalid_token()
+        try:
+            event = json.loads(await request.body())
+        except ValueError:
+            return error(400, "BadRequest", "body is not JSON")
+        if not isinstance(event, dict) or event.get("specversion") != "1.0" or \
+                not event.get("id") or not event.get("source"):
+            return error(400, "BadRequest", "a CloudEvent needs specversion 1.0, id and source")
+        kind = event.get("type")
+        if kind not in pact.EVENT_TYPES:
+            return error(400, "BadRequest", f"unsupported event type {kind!r}")
+        data = event.get("data")
+        if not isinstance(data, dict):
+            return error(400, "BadRequest", "data must be an object")
+        if kind.endswith("PublishedEvent.3"):
+            ids = data.get("pfIds")
+            if not isinstance(ids, list) or not ids:
+                return error(400, "BadRequest", "PublishedEvent needs data.pfIds")
+            for i in ids:
+                try:
+                    uuid.UUID(str(i))
+                except ValueError:
+                    return error(400, "BadRequest", f"pfIds: {i!r} is not a UUID")
+        if kind.endswith("RequestCreatedEvent.3"):
+            threading.Thread(target=fulfil, args=(user, event), daemon=True).start()
+        if kind.endswith(("RequestFulfilledEvent.3", "RequestRejectedEvent.3")) and \
+                not data.get("requestEventId"):
+            return error(400, "BadRequest", "data.requestEventId is required")
+        return Response(status_code=200)
+
+    return app
+
+
+def self_signed_certificate(directory: str, hosts: tuple[str, ...] = ("localhost",
+                                                                    "127.0.0.1")) -> tuple[str,
+                                                                                           str]:
+    """Write (cert.pem, key.pem) for loopback TLS if they do not exist; return their paths."""
+    import datetime as dt
+    import ipaddress
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    d = Path(directory)
+    cert_p, key_p = d / "cert.pem", d / "key.pem"
+    if cert_p.exists() and key_p.exists():
+        return str(cert_p), str(key_p)
+    d.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "junkan PACT host")])
+    alt = [x509.IPAddress(ipaddress.ip_address(h)) if h[0].isdigit() else x509.DNSName(h)
+           for h in hosts]
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=825))
+            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_p.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+    key_p.chmod(0o600)
+    cert_p.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(cert_p), str(key_p)
