@@ -264,3 +264,59 @@ def test_alloy_routes(app_client: TestClient) -> None:
     assert g.json()["grades"]["casting_premium"]["met"] is True
     assert app_client.post("/api/alloys/grade", json={"composition": {"Si": 99, "Fe": 5}},
                            headers=a).status_code == 422
+
+
+def test_trace_routes_and_isolation(app_client: TestClient) -> None:
+    a, b = demo_tokens(app_client)
+    batch = {"events": [
+        {"type": "create", "lot": "S1", "material": "aluminium scrap", "mass_kg": 10,
+         "cfp": {"total": 2}, "recycled": {"post_consumer": 0.2}, "composition": {"Si": 7}},
+        {"type": "create", "lot": "S2", "material": "aluminium ingot", "mass_kg": 30,
+         "cfp": {"total": 10}},
+        {"type": "merge", "lot": "S3", "mass_kg": 40, "inputs": [
+            {"lot": "S1", "mass_kg": 10}, {"lot": "S2", "mass_kg": 30}]},
+        {"type": "ship", "lot": "S3", "to": "Partner Recycling"}]}
+    res = app_client.post("/api/trace/events", json=batch, headers=a)
+    assert res.status_code == 200, res.text and res.json()["lots_created"] == 3
+    bad = app_client.post("/api/trace/events", json={"events": [
+        {"type": "merge", "lot": "S9", "mass_kg": 5, "inputs": [{"lot": "S1",
+                                                                "mass_kg": 5}]}]}, headers=a)
+    assert bad.status_code == 422 and "left" in bad.text
+    assert app_client.post("/api/trace/events", json={"events": [
+        {"type": "create", "lot": "X", "material": "x", "mass_kg": -1, "cfp": {"total": 1}}]},
+        headers=a).status_code == 422
+    assert app_client.post("/api/trace/events", json={"events": [
+        {"type": "receive", "lot": "S3"}]}, headers=b).status_code == 200
+    s3 = app_client.get("/api/trace/lots/S3", headers=b).json()
+    assert s3["cfp_kgco2e"]["total"] == 12 and s3["recycled"]["total"] == 0.05
+    assert "composition" not in s3 and s3["inputs"] == []
+    # every read route: the partner cannot see the demo company's upstream lots
+    for path in ("/api/trace/lots/S1", "/api/trace/lots/S1/genealogy", "/api/trace/lots/S2"):
+        assert app_client.get(path, headers=b).status_code == 404, path
+    gen = app_client.get("/api/trace/lots/S3/genealogy", headers=a).json()
+    assert {n["lot"] for n in gen["nodes"]} == {"S1", "S2", "S3"} and len(gen["edges"]) == 2
+    assert {n["lot"] for n in app_client.get("/api/trace/lots/S3/genealogy",
+                                             headers=b).json()["nodes"]} == {"S3"}
+    # re-declaration reaches the partner
+    app_client.post("/api/trace/events", json={"events": [
+        {"type": "redeclare", "lot": "S1", "cfp": {"total": 1}}]}, headers=a)
+    assert app_client.get("/api/trace/lots/S3", headers=b).json()["cfp_kgco2e"]["total"] == 11
+    notes = app_client.get("/api/trace/notifications", headers=b).json()["notifications"]
+    assert notes and "S3" in notes[0]["message"]
+    # catalogue and agreements
+    assert app_client.post("/api/trace/offers", json={
+        "name": "scrap lots", "lots": ["S1"], "fields": ["composition"]},
+        headers=a).status_code == 200
+    cat = app_client.get("/api/trace/catalogue", headers=b).json()["datasets"]
+    assert cat[0]["provider"] == "Demo Manufacturing" and cat[0]["lots"] == 1
+    g = app_client.post("/api/trace/agreements", json={
+        "grantee": "Partner Recycling", "lots": ["S1"], "fields": ["composition", "cfp"],
+        "purpose": "due diligence", "expires_at": "2099-01-01T00:00:00Z"}, headers=a)
+    assert g.status_code == 200, g.text
+    assert app_client.get("/api/trace/lots/S1", headers=b).json()["composition"] == {"Si": 7}
+    assert app_client.delete(f"/api/trace/agreements/{g.json()['id']}",
+                             headers=b).status_code == 404  # only the grantor revokes
+    app_client.delete(f"/api/trace/agreements/{g.json()['id']}", headers=a)
+    assert app_client.get("/api/trace/lots/S1", headers=b).status_code == 404
+    assert app_client.get("/api/trace/verify", headers=a).json()["ok"] is True
+    assert app_client.get("/api/trace/lots/S1").status_code == 401

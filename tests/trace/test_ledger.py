@@ -155,3 +155,48 @@ def test_verify_detects_a_direct_database_edit(repo: TraceRepo) -> None:
         conn.execute(text("DELETE FROM trace_events WHERE lot = 'F' AND type = 'ship'"))
     res = repo.verify("org-F")
     assert any("checkpoint" in p for p in res.problems)
+
+
+def test_agreements_grant_fields_and_can_be_revoked(repo: TraceRepo) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    build_chain(repo)
+    later = datetime.now(UTC) + timedelta(days=30)
+    with pytest.raises(TraceError, match="not found"):
+        repo.show("org-D", "A")
+    ag = repo.grant("org-A", "org-D", lots=["A"], fields=["cfp", "composition"],
+                    purpose="due diligence of lot D", expires_at=later)
+    seen = repo.show("org-D", "A")
+    assert seen["access"] == "agreement" and seen["composition"] == {"Si": 7.0}
+    assert "recycled" not in seen and seen["cfp_kgco2e"]["total"] == 2
+    held = repo.show("org-B", "A")  # the holder gets composition only by agreement too
+    assert "composition" not in held
+    repo.revoke("org-A", ag)
+    with pytest.raises(TraceError, match="not found"):
+        repo.show("org-D", "A")
+    with pytest.raises(TraceError, match="not made by"):
+        repo.grant("org-D", "org-A", lots=["A"], fields=["cfp"], purpose="x",
+                   expires_at=later)
+    with pytest.raises(TraceError, match="fields"):
+        repo.grant("org-A", "org-D", lots=["A"], fields=["password"], purpose="x",
+                   expires_at=later)
+    with pytest.raises(TraceError, match="past"):
+        repo.grant("org-A", "org-D", lots=["A"], fields=["cfp"], purpose="x",
+                   expires_at=datetime.now(UTC) - timedelta(days=1))
+    with pytest.raises(TraceError, match="not found"):
+        repo.revoke("org-D", ag)  # only the grantor revokes
+    assert [a["revoked"] for a in repo.agreements("org-A")] == [True]
+
+
+def test_catalogue_shows_metadata_only(repo: TraceRepo) -> None:
+    build_chain(repo)
+    repo.offer("org-A", "Al scrap lots 2026", lots=["A"], fields=["cfp", "composition"],
+               description="Shredded Al, LIBS-graded", policy={"purpose": "recycled-content "
+                                                                        "claims"})
+    cat = repo.catalogue("org-D")
+    assert cat == [{"id": cat[0]["id"], "provider": "org-A", "name": "Al scrap lots 2026",
+                    "description": "Shredded Al, LIBS-graded", "fields": ["cfp", "composition"],
+                    "policy": {"purpose": "recycled-content claims"}, "lots": 1}]
+    assert repo.catalogue("org-A") == []  # one's own offers are not in one's catalogue
+    with pytest.raises(TraceError, match="not found"):
+        repo.show("org-D", "A")  # an offer is not a grant

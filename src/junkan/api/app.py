@@ -28,7 +28,9 @@ from junkan.lifecycle.summary import jsonable
 from junkan.model.errors import JunkanError, ModelError
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
-from junkan.store.tables import ModelRecord, Run
+from junkan.store.tables import ModelRecord, Organisation, Run
+from junkan.store.trace_repo import TraceError, TraceRepo
+from junkan.trace.events import Batch
 
 WEB = resources.files("junkan.web") / "static"
 
@@ -74,6 +76,22 @@ class ForesightAnalyseIn(BaseModel):
     k: Annotated[int, Field(ge=2, le=20)] | Literal["auto"] = 9
     seed: int = 0
     levers: dict[str, float] = Field(default_factory=dict)
+
+
+class OfferIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    lots: list[str]
+    fields: list[str]
+    policy: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgreementIn(BaseModel):
+    grantee: str
+    lots: list[str]
+    fields: list[str]
+    purpose: str
+    expires_at: datetime
 
 
 class Login(BaseModel):
@@ -503,6 +521,105 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         from junkan.alloys.service import update_document
 
         return await _alloy_call(update_document, body)
+
+    # ---- traceability ---------------------------------------------------------------------
+    trace = TraceRepo(db)
+
+    def org_name(user: Any) -> str:
+        with db.session() as s:
+            org = s.get(Organisation, user.org_id)
+            assert org is not None
+            return str(org.name)
+
+    def trace_call(fn: Any, *args: Any, **kw: Any) -> Any:
+        try:
+            return fn(*args, **kw)
+        except TraceError as exc:
+            if "not found" in str(exc):
+                raise NOT_FOUND from None
+            raise HTTPException(422, str(exc)) from None
+
+    @app.post("/api/trace/events", tags=["trace"])
+    async def trace_events(body: Batch, user: CurrentUser) -> dict[str, Any]:
+        """Sign and append a batch of events to your organisation's log (all or nothing)."""
+        res = await run_in_threadpool(trace_call, trace.ingest, org_name(user), body.events,
+                                      source="request")
+        return dict(jsonable(res.__dict__))
+
+    @app.get("/api/trace/lots/{lot}", tags=["trace"])
+    def trace_lot(lot: str, user: CurrentUser) -> dict[str, Any]:
+        """A lot as your organisation may see it (404 if it may not)."""
+        return dict(jsonable(trace_call(trace.show, org_name(user), lot)))
+
+    @app.get("/api/trace/lots/{lot}/genealogy", tags=["trace"])
+    def trace_genealogy(lot: str, user: CurrentUser,
+                        depth: Annotated[int, Query(ge=1, le=20)] = 6) -> dict[str, Any]:
+        """Lots up- and downstream that your organisation may see, with the links."""
+        me = org_name(user)
+        root = trace_call(trace.show, me, lot)
+        nodes = {root["lot"]: root}
+        edges: set[tuple[str, str, float]] = set()
+        frontier = [root]
+        for _ in range(depth):
+            nxt = []
+            for doc in frontier:
+                for i in doc.get("inputs", []):
+                    edges.add((i["lot"], doc["lot"], i["mass_kg"]))
+                    if i["lot"] not in nodes:
+                        try:
+                            nodes[i["lot"]] = trace.show(me, i["lot"])
+                            nxt.append(nodes[i["lot"]])
+                        except TraceError:
+                            pass
+                for o in doc.get("outputs", []):
+                    edges.add((doc["lot"], o["lot"], o["mass_kg"]))
+                    if o["lot"] not in nodes:
+                        try:
+                            nodes[o["lot"]] = trace.show(me, o["lot"])
+                            nxt.append(nodes[o["lot"]])
+                        except TraceError:
+                            pass
+            frontier = nxt
+        visible = [e for e in edges if e[0] in nodes and e[1] in nodes]
+        return dict(jsonable({"root": lot, "nodes": list(nodes.values()),
+                              "edges": [{"from": a, "to": b, "mass_kg": m}
+                                        for a, b, m in sorted(visible)]}))
+
+    @app.get("/api/trace/notifications", tags=["trace"])
+    def trace_notifications(user: CurrentUser) -> dict[str, Any]:
+        return {"notifications": jsonable(trace.notifications(org_name(user)))}
+
+    @app.get("/api/trace/catalogue", tags=["trace"])
+    def trace_catalogue(user: CurrentUser) -> dict[str, Any]:
+        """Other organisations' offers (metadata and policy only)."""
+        return {"datasets": jsonable(trace.catalogue(org_name(user)))}
+
+    @app.post("/api/trace/offers", tags=["trace"])
+    def trace_offer(body: OfferIn, user: CurrentUser) -> dict[str, Any]:
+        oid = trace_call(trace.offer, org_name(user), body.name, lots=body.lots,
+                         fields=body.fields, description=body.description, policy=body.policy)
+        return {"id": oid}
+
+    @app.get("/api/trace/agreements", tags=["trace"])
+    def trace_agreements(user: CurrentUser) -> dict[str, Any]:
+        return {"agreements": jsonable(trace.agreements(org_name(user)))}
+
+    @app.post("/api/trace/agreements", tags=["trace"])
+    def trace_grant(body: AgreementIn, user: CurrentUser) -> dict[str, Any]:
+        """Grant another organisation fields of your lots for a purpose, until a date."""
+        aid = trace_call(trace.grant, org_name(user), body.grantee, lots=body.lots,
+                         fields=body.fields, purpose=body.purpose, expires_at=body.expires_at)
+        return {"id": aid}
+
+    @app.delete("/api/trace/agreements/{agreement_id}", tags=["trace"])
+    def trace_revoke(agreement_id: int, user: CurrentUser) -> dict[str, Any]:
+        trace_call(trace.revoke, org_name(user), agreement_id)
+        return {"revoked": agreement_id}
+
+    @app.get("/api/trace/verify", tags=["trace"])
+    def trace_verify(user: CurrentUser) -> dict[str, Any]:
+        """Verify your organisation's log (hashes, signatures, Merkle root, lots)."""
+        return dict(jsonable(trace.verify(org_name(user)).__dict__))
 
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, str]:

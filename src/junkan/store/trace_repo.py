@@ -19,8 +19,10 @@ from junkan.model.errors import JunkanError
 from junkan.store.db import Database
 from junkan.store.tables import Base, Organisation
 from junkan.store.trace_tables import (
+    TraceAgreement,
     TraceBalanceEntry,
     TraceCheckpoint,
+    TraceDataset,
     TraceEvent,
     TraceInput,
     TraceKey,
@@ -32,6 +34,9 @@ from junkan.trace.canonical import canonical
 from junkan.trace.events import Combine, Create, Event, Receive, Redeclare, Ship, Split
 from junkan.trace.propagate import Graph, downstream, recompute
 from junkan.trace.signing import new_key, sign, sign_bytes, verify, verify_bytes
+
+GRANTABLE = ("cfp", "recycled", "claims", "composition", "inputs", "site")
+"""Fields of a lot an agreement or a catalogue offer can cover."""
 
 
 class TraceError(JunkanError):
@@ -519,46 +524,147 @@ class TraceRepo:
     def show(self, viewer: str, lot_id: str) -> dict[str, Any]:
         """A lot as ``viewer`` may see it: its creator sees everything; the organisation
         holding it (or it was shipped to) sees CFP, recycled shares and claims, not the
-        composition or the inputs; anyone else gets the same 'not found' as for a missing
-        lot."""
+        composition or the inputs; an active agreement grants its fields; anyone else gets
+        the same 'not found' as for a missing lot."""
         with self.db.session() as s:
             org = self._org(s, viewer)
             lot = self._lot(s, lot_id)
-            if lot is None or not self._may_see(s, org.id, lot):
+            if lot is None:
                 raise TraceError(f"lot {lot_id!r} not found")
             full = org.id == lot.creator_org  # custodians downstream see no composition
+            holder = org.id in (lot.owner_org, lot.shipped_to)
+            granted = set() if full else self._granted(s, org.id, lot)
+            if not (full or holder or granted):
+                raise TraceError(f"lot {lot_id!r} not found")
+            fields = set(GRANTABLE) if full else set(granted) | (
+                {"cfp", "recycled", "claims"} if holder else set())
             names = {o.id: o.name for o in s.scalars(select(Organisation))}
-            inputs = s.execute(select(TraceLot.lot, TraceInput.mass_kg).join(
-                TraceLot, TraceLot.seq == TraceInput.src_seq).where(
-                TraceInput.dst_seq == lot.seq)).all()
-            outputs = s.execute(select(TraceLot.lot, TraceInput.mass_kg).join(
-                TraceLot, TraceLot.seq == TraceInput.dst_seq).where(
-                TraceInput.src_seq == lot.seq)).all()
             doc: dict[str, Any] = {
                 "lot": lot.lot, "material": lot.material, "mass_kg": lot.mass_kg,
                 "owner": names[lot.owner_org], "creator": names[lot.creator_org],
-                "custody": lot.custody, "cfp_kgco2e": {
-                    "total": lot.cfp_total, "fossil": lot.cfp_fossil,
-                    "biogenic": lot.cfp_biogenic,
-                    "per_kg": lot.cfp_total / lot.mass_kg},
-                "recycled": {"pre_consumer": lot.rec_pre, "post_consumer": lot.rec_post,
-                             "total": lot.rec_pre + lot.rec_post},
-                "claims": (lot.declared or {}).get("claims", []),
-                "updated_at": lot.updated_at.isoformat(),
-                "inputs": [{"lot": n, "mass_kg": m} for n, m in inputs] if full else [],
-                "outputs": [{"lot": n, "mass_kg": m} for n, m in outputs] if full else []}
-            if full:
+                "custody": lot.custody, "updated_at": lot.updated_at.isoformat(),
+                "access": "creator" if full else "holder" if holder else "agreement",
+                "inputs": [], "outputs": []}
+            if "cfp" in fields:
+                doc["cfp_kgco2e"] = {"total": lot.cfp_total, "fossil": lot.cfp_fossil,
+                                     "biogenic": lot.cfp_biogenic,
+                                     "per_kg": lot.cfp_total / lot.mass_kg}
+            if "recycled" in fields:
+                doc["recycled"] = {"pre_consumer": lot.rec_pre, "post_consumer": lot.rec_post,
+                                   "total": lot.rec_pre + lot.rec_post}
+            if "claims" in fields:
+                doc["claims"] = (lot.declared or {}).get("claims", [])
+            if "composition" in fields:
                 doc["composition"] = (lot.declared or {}).get("composition", {})
+            if "site" in fields:
                 doc["site"] = lot.site
+            if "inputs" in fields:
+                doc["inputs"] = [{"lot": n, "mass_kg": m} for n, m in s.execute(
+                    select(TraceLot.lot, TraceInput.mass_kg).join(
+                        TraceLot, TraceLot.seq == TraceInput.src_seq).where(
+                        TraceInput.dst_seq == lot.seq)).all()]
+            if full:
+                doc["outputs"] = [{"lot": n, "mass_kg": m} for n, m in s.execute(
+                    select(TraceLot.lot, TraceInput.mass_kg).join(
+                        TraceLot, TraceLot.seq == TraceInput.dst_seq).where(
+                        TraceInput.src_seq == lot.seq)).all()]
                 doc["own_process"] = lot.own
                 doc["consumed_kg"] = lot.consumed_kg
             return doc
 
     @staticmethod
-    def _may_see(s: Session, org_id: str, lot: TraceLot) -> bool:
-        """Owner, creator, or the organisation it is shipped to. Upstream lots stay
-        invisible to a buyer (bilateral agreements will grant more)."""
-        return org_id in (lot.owner_org, lot.creator_org) or lot.shipped_to == org_id
+    def _granted(s: Session, org_id: str, lot: TraceLot) -> set[str]:
+        """Fields an active (not revoked, not expired) agreement grants ``org_id``."""
+        now = datetime.now(UTC)
+        out: set[str] = set()
+        for ag in s.scalars(select(TraceAgreement).where(
+                TraceAgreement.grantee_org == org_id,
+                TraceAgreement.grantor_org == lot.creator_org,
+                TraceAgreement.revoked_at.is_(None))):
+            expires = ag.expires_at if ag.expires_at.tzinfo else ag.expires_at.replace(
+                tzinfo=UTC)
+            if expires > now and ("*" in ag.lots or lot.lot in ag.lots):
+                out |= set(ag.fields)
+        return out
+
+    # ---- catalogue and agreements -----------------------------------------------------------
+    def offer(self, org_name: str, name: str, *, lots: list[str], fields: list[str],
+              description: str = "", policy: dict[str, Any] | None = None) -> int:
+        """Publish a catalogue entry (metadata and policy only; the data stays here)."""
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            self._check_grant(s, org, lots, fields)
+            ds = TraceDataset(org_id=org.id, name=name, description=description, lots=lots,
+                              fields=fields, policy=policy or {})
+            s.add(ds)
+            s.flush()
+            return int(ds.id)
+
+    def catalogue(self, viewer: str) -> list[dict[str, Any]]:
+        """Other organisations' offers: name, description, fields, policy, lot count."""
+        with self.db.session() as s:
+            org = self._org(s, viewer)
+            names = {o.id: o.name for o in s.scalars(select(Organisation))}
+            return [{"id": d.id, "provider": names[d.org_id], "name": d.name,
+                     "description": d.description, "fields": d.fields, "policy": d.policy,
+                     "lots": "all" if "*" in d.lots else len(d.lots)}
+                    for d in s.scalars(select(TraceDataset).where(TraceDataset.org_id != org.id)
+                                       .order_by(TraceDataset.id))]
+
+    def grant(self, grantor: str, grantee: str, *, lots: list[str], fields: list[str],
+              purpose: str, expires_at: datetime) -> int:
+        """A bilateral agreement; only lots the grantor made can be granted."""
+        with self.db.session() as s:
+            g = self._org(s, grantor)
+            e = self._org(s, grantee)
+            if g.id == e.id:
+                raise TraceError("an agreement needs two different organisations")
+            if expires_at.tzinfo is None:
+                raise TraceError("expires_at needs a time zone")
+            if expires_at <= datetime.now(UTC):
+                raise TraceError("expires_at is in the past")
+            if not purpose.strip():
+                raise TraceError("purpose is required (what the data may be used for)")
+            self._check_grant(s, g, lots, fields)
+            ag = TraceAgreement(grantor_org=g.id, grantee_org=e.id, lots=lots, fields=fields,
+                                purpose=purpose, expires_at=expires_at)
+            s.add(ag)
+            s.flush()
+            return int(ag.id)
+
+    def revoke(self, grantor: str, agreement_id: int) -> None:
+        with self.db.session() as s:
+            g = self._org(s, grantor)
+            ag = s.get(TraceAgreement, agreement_id)
+            if ag is None or ag.grantor_org != g.id:
+                raise TraceError(f"agreement {agreement_id} not found")
+            ag.revoked_at = datetime.now(UTC)
+
+    def agreements(self, org_name: str) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            names = {o.id: o.name for o in s.scalars(select(Organisation))}
+            rows = s.scalars(select(TraceAgreement).where(
+                (TraceAgreement.grantor_org == org.id) | (TraceAgreement.grantee_org == org.id))
+                .order_by(TraceAgreement.id))
+            return [{"id": a.id, "grantor": names[a.grantor_org],
+                     "grantee": names[a.grantee_org], "lots": a.lots, "fields": a.fields,
+                     "purpose": a.purpose, "expires_at": a.expires_at.isoformat(),
+                     "revoked": a.revoked_at is not None} for a in rows]
+
+    @staticmethod
+    def _check_grant(s: Session, org: Organisation, lots: list[str], fields: list[str]) -> None:
+        bad = sorted(set(fields) - set(GRANTABLE))
+        if bad or not fields:
+            raise TraceError(f"fields: {bad or 'none given'}; choose from {list(GRANTABLE)}")
+        if not lots:
+            raise TraceError("lots: give lot ids or '*' for every lot you made")
+        if "*" not in lots:
+            mine = set(s.scalars(select(TraceLot.lot).where(TraceLot.creator_org == org.id,
+                                                            TraceLot.lot.in_(lots))))
+            missing = sorted(set(lots) - mine)
+            if missing:
+                raise TraceError(f"lots not made by {org.name!r}: {missing}")
 
     def notifications(self, org_name: str) -> list[dict[str, Any]]:
         with self.db.session() as s:

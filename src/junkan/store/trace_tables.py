@@ -122,3 +122,35 @@ class TraceBalanceEntry(Base):
     lot: Mapped[str] = mapped_column(String(120))
     claim_id: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TraceDataset(Base):
+    """A catalogue entry: what an organisation offers to share, with its policy. Other
+    organisations see only this metadata."""
+
+    __tablename__ = "trace_datasets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lots: Mapped[list[str]] = mapped_column(JSON)
+    """Lot ids the dataset covers ('*' = every lot the organisation made)."""
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TraceAgreement(Base):
+    """A bilateral grant: grantor lets grantee read ``fields`` of ``lots`` for ``purpose``
+    until ``expires_at``; revocable."""
+
+    __tablename__ = "trace_agreements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grantor_org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    grantee_org: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    lots: Mapped[list[str]] = mapped_column(JSON)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -130,8 +130,42 @@ def upgrade() -> None:
                     unique=False)
     # ### end Alembic commands ###
 
+    op.create_table('trace_datasets',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('org_id', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('lots', sa.JSON(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('policy', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_trace_datasets_org_id'), 'trace_datasets', ['org_id'],
+                    unique=False)
+    op.create_table('trace_agreements',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('grantor_org', sa.String(length=32), nullable=False),
+    sa.Column('grantee_org', sa.String(length=32), nullable=False),
+    sa.Column('lots', sa.JSON(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('purpose', sa.String(length=200), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['grantee_org'], ['organisations.id'], ),
+    sa.ForeignKeyConstraint(['grantor_org'], ['organisations.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_trace_agreements_grantor_org'), 'trace_agreements',
+                    ['grantor_org'], unique=False)
+    op.create_index(op.f('ix_trace_agreements_grantee_org'), 'trace_agreements',
+                    ['grantee_org'], unique=False)
 
 def downgrade() -> None:
+    op.drop_table('trace_agreements')
+    op.drop_table('trace_datasets')
     op.drop_table('trace_inputs')
     op.drop_table('trace_notifications')
     op.drop_table('trace_lots')
