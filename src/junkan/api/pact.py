@@ -37,7 +37,15 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
     db.migrate()
     store = Store(db)
     repo = TraceRepo(db)
-    app = FastAPI(title="junkan PACT v3 host", version="3.0.0")
+    from importlib import resources
+
+    notice = (resources.files("junkan.data") / "PACT-NOTICE.md").read_text("utf-8")
+    app = FastAPI(title="junkan PACT v3 host", version="3.0.0", description=notice)
+
+    @app.get("/notice")
+    def licence_notice() -> Response:
+        """The PACT specification's licence notice (WBCSD licence §3.2)."""
+        return Response(notice, media_type="text/markdown; charset=utf-8")
 
     def user_of(request: Request) -> User | None:
         header = request.headers.get("authorization", "")
