@@ -19,7 +19,6 @@ from junkan.api.auth import basic_credentials
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.tables import User
-from junkan.store.trace_repo import TraceRepo
 from junkan.trace import pact
 
 FILTERS = ("productId", "companyId", "geography", "classification", "validOn", "validAfter",
@@ -36,7 +35,6 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
     db = Database(settings.database_url)
     db.migrate()
     store = Store(db)
-    repo = TraceRepo(db)
     from importlib import resources
 
     notice = (resources.files("junkan.data") / "PACT-NOTICE.md").read_text("utf-8")
@@ -47,11 +45,25 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         """The PACT specification's licence notice (WBCSD licence §3.2)."""
         return Response(notice, media_type="text/markdown; charset=utf-8")
 
+    tokens: dict[str, tuple[float, User]] = {}
+
     def user_of(request: Request) -> User | None:
+        """The token's user; valid tokens are remembered for 30 s (a store round trip and a
+        hash per request otherwise)."""
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("bearer "):
             return None
-        return store.token_user(header[7:].strip(), "bearer")
+        tok = header[7:].strip()
+        hit = tokens.get(tok)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < 30:
+            return hit[1]
+        user = store.token_user(tok, "bearer")
+        if user is not None:
+            if len(tokens) > 10_000:
+                tokens.clear()
+            tokens[tok] = (now, user)
+        return user
 
     def invalid_token() -> JSONResponse:
         return error(400, "BadRequest", "Invalid token provided")
@@ -72,25 +84,41 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
                              "expires_in": settings.token_ttl_seconds},
                             headers={"Cache-Control": "no-store"})
 
-    def visible_footprints(user: User) -> list[dict[str, Any]]:
+    cache: dict[str, tuple[int, list[dict[str, Any]], dict[str, dict[str, Any]]]] = {}
+    cache_lock = threading.Lock()
+
+    def visible_footprints(user: User) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Footprints of the lots ``user``'s organisation may see, built in one query and
+        cached until the ledger changes (the newest event id is the version)."""
+        from sqlalchemy import func, or_, select
+
+        from junkan.store.tables import Organisation
+        from junkan.store.trace_tables import TraceEvent, TraceLot
+
         with db.session() as s:
-            from sqlalchemy import or_, select
-
-            from junkan.store.tables import Organisation
-            from junkan.store.trace_tables import TraceLot
-
-            org = s.get(Organisation, user.org_id)
-            assert org is not None
-            rows = s.execute(select(TraceLot.lot, TraceLot.created_at, TraceLot.updated_at,
-                                    TraceLot.creator_org).where(or_(
-                TraceLot.creator_org == org.id, TraceLot.owner_org == org.id,
-                TraceLot.shipped_to == org.id)).order_by(TraceLot.seq)).all()
-            org_name = org.name
-        out = []
-        for lot, created, updated, creator in rows:
-            view = repo.show(org_name, lot)
-            out.append(pact.footprint(view, f"urn:junkan:org:{creator}", created, updated))
-        return out
+            version = s.scalar(select(func.coalesce(func.max(TraceEvent.id), 0))) or 0
+            hit = cache.get(user.org_id)
+            if hit is not None and hit[0] == version:
+                return hit[1], hit[2]
+            names = {o.id: o.name for o in s.scalars(select(Organisation))}
+            lots = s.scalars(select(TraceLot).where(or_(
+                TraceLot.creator_org == user.org_id, TraceLot.owner_org == user.org_id,
+                TraceLot.shipped_to == user.org_id)).order_by(TraceLot.seq)).all()
+            pfs = []
+            for lot in lots:
+                view = {"lot": lot.lot, "material": lot.material, "mass_kg": lot.mass_kg,
+                        "creator": names[lot.creator_org], "custody": lot.custody,
+                        "cfp_kgco2e": {"total": lot.cfp_total, "fossil": lot.cfp_fossil,
+                                       "biogenic": lot.cfp_biogenic},
+                        "recycled": {"pre_consumer": lot.rec_pre,
+                                     "post_consumer": lot.rec_post},
+                        "claims": (lot.declared or {}).get("claims", [])}
+                pfs.append(pact.footprint(view, f"urn:junkan:org:{lot.creator_org}",
+                                          lot.created_at, lot.updated_at))
+        by_id = {pf["id"]: pf for pf in pfs}
+        with cache_lock:
+            cache[user.org_id] = (version, pfs, by_id)
+        return pfs, by_id
 
     @app.get("/3/footprints")
     def list_footprints(request: Request) -> Response:
@@ -109,7 +137,7 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         if limit < 1 or offset < 0:
             return error(400, "BadRequest", "limit must be ≥ 1 and offset ≥ 0")
         try:
-            pfs = [pf for pf in visible_footprints(user) if pact.matches(pf, q)]
+            pfs = [pf for pf in visible_footprints(user)[0] if pact.matches(pf, q)]
         except ValueError as exc:
             return error(400, "BadRequest", f"bad filter value: {exc}")
         page = pfs[offset:offset + limit]
@@ -118,23 +146,25 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
             base = str(request.url.remove_query_params(["offset", "limit"]))
             sep = "&" if "?" in base else "?"
             headers["Link"] = f'<{base}{sep}offset={offset + limit}&limit={limit}>; rel="next"'
-        return JSONResponse({"data": page}, headers=headers)
+        return Response(json.dumps({"data": page}, separators=(",", ":")).encode(),
+                        media_type="application/json", headers=headers)
 
     @app.get("/3/footprints/{fid}")
     def get_footprint(fid: str, request: Request) -> Response:
         user = user_of(request)
         if user is None:
             return invalid_token()
-        for pf in visible_footprints(user):
-            if pf["id"] == fid:
-                return JSONResponse({"data": pf})
-        return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
+        pf = visible_footprints(user)[1].get(fid)
+        if pf is None:
+            return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
+        return Response(json.dumps({"data": pf}, separators=(",", ":")).encode(),
+                        media_type="application/json")
 
     def fulfil(user: User, event: dict[str, Any]) -> None:
         """Answer a RequestCreated event at its ``source`` (retries with backoff)."""
         data = event.get("data") or {}
         wanted = data.get("productId") or data.get("productIds") or []
-        pfs = [pf for pf in visible_footprints(user)
+        pfs = [pf for pf in visible_footprints(user)[0]
                if not wanted or any(p in pf["productIds"] for p in wanted)]
         if pfs:
             body = {"type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",
