@@ -308,7 +308,8 @@ def test_trace_routes_and_isolation(app_client: TestClient) -> None:
         "name": "scrap lots", "lots": ["S1"], "fields": ["composition"]},
         headers=a).status_code == 200
     cat = app_client.get("/api/trace/catalogue", headers=b).json()["datasets"]
-    assert cat[0]["provider"] == "Demo Manufacturing" and cat[0]["lots"] == 1
+    mine = next(d for d in cat if d["name"] == "scrap lots")
+    assert mine["provider"] == "Demo Manufacturing" and mine["lots"] == 1
     g = app_client.post("/api/trace/agreements", json={
         "grantee": "Partner Recycling", "lots": ["S1"], "fields": ["composition", "cfp"],
         "purpose": "due diligence", "expires_at": "2099-01-01T00:00:00Z"}, headers=a)

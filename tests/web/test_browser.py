@@ -227,3 +227,21 @@ def test_alloy_page_predicts_and_plans(page, server: str) -> None:  # type: igno
     page.get_by_role("button", name="Plan feed and removals").click()
     sync_api.expect(page.locator("#al-errors")).to_contain_text("nearest feasible window",
                                                                 timeout=30_000)
+
+
+def test_lot_page_genealogy_and_catalogue(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server)
+    page.get_by_role("link", name="Lots", exact=True).click()
+    page.get_by_role("heading", name="Lots: footprint, recycled content and genealogy").wait_for()
+    page.get_by_label("Lot id").fill("DEMO-BLEND-1")
+    page.get_by_role("button", name="Show", exact=True).click()
+    sync_api.expect(page.locator("#tr-summary")).to_contain_text("CFP 12 kg CO2e")
+    sync_api.expect(page.locator("#tr-summary")).to_contain_text("recycled 5.00 %")
+    page.locator("#tr-graph .main-svg").first.wait_for()
+    sync_api.expect(page.locator("#tr-graph")).to_contain_text("DEMO-SCRAP-1")
+    # the partner's remelted lot is the partner's data: not shown to the demo company
+    assert "PARTNER-ALLOY-1" not in page.locator("#tr-graph").inner_text()
+    page.locator("#tr-breakdown .main-svg").first.wait_for()
+    page.get_by_label("Lot id").fill("NO-SUCH-LOT")
+    page.get_by_role("button", name="Show", exact=True).click()
+    sync_api.expect(page.locator("#tr-errors")).to_contain_text("not found")

@@ -31,4 +31,37 @@ def seed_demo(store: Store) -> bool:
         mf = load_model(text=text, source=name)
         store.create_model(user, mf.name, mf.baseline.title, text, "yaml",
                            comment="shipped example")
+    seed_lots(store)
     return True
+
+
+def seed_lots(store: Store) -> None:
+    """A small lot chain (seed 002 style): the demo company's scrap and ingot blended and
+    shipped to the partner, who remelts it; plus a catalogue offer."""
+    from pydantic import TypeAdapter
+
+    from junkan.store.trace_repo import TraceRepo
+    from junkan.trace.events import Event
+
+    repo = TraceRepo(store.db)
+    ev = TypeAdapter(list[Event]).validate_python
+    repo.ingest("Demo Manufacturing", ev([
+        {"type": "create", "lot": "DEMO-SCRAP-1", "material": "aluminium scrap",
+         "mass_kg": 10, "cfp": {"total": 2}, "recycled": {"post_consumer": 0.2},
+         "composition": {"Si": 7.1, "Fe": 0.4},
+         "claims": [{"type": "due_diligence", "issuer": "demo certifier", "id": "DD-001",
+                     "valid_until": "2027-12-31"}]},
+        {"type": "create", "lot": "DEMO-INGOT-1", "material": "aluminium ingot",
+         "mass_kg": 30, "cfp": {"total": 10}},
+        {"type": "merge", "lot": "DEMO-BLEND-1", "mass_kg": 40, "inputs": [
+            {"lot": "DEMO-SCRAP-1", "mass_kg": 10}, {"lot": "DEMO-INGOT-1", "mass_kg": 30}]},
+        {"type": "ship", "lot": "DEMO-BLEND-1", "to": "Partner Recycling"}]),
+        source="seed")
+    repo.ingest("Partner Recycling", ev([
+        {"type": "receive", "lot": "DEMO-BLEND-1"},
+        {"type": "process", "lot": "PARTNER-ALLOY-1", "mass_kg": 38,
+         "inputs": [{"lot": "DEMO-BLEND-1", "mass_kg": 40}],
+         "process": {"cfp_kgco2e": 1.5, "energy_kwh": 30}}]), source="seed")
+    repo.offer("Demo Manufacturing", "Shredded aluminium scrap lots", lots=["*"],
+               fields=["cfp", "composition"], description="LIBS-graded lots, composition on "
+               "agreement", policy={"purpose": "recycled-content and DD claims"})

@@ -30,7 +30,7 @@ async function api(path, opts = {}) {
 }
 
 function show(view) {
-  for (const id of ["login", "models", "model", "network", "foresight", "alloys"]) $(`#view-${id}`).hidden = id !== view;
+  for (const id of ["login", "models", "model", "network", "foresight", "alloys", "trace"]) $(`#view-${id}`).hidden = id !== view;
   $("#main").focus();
 }
 
@@ -606,6 +606,85 @@ $("#al-plan").addEventListener("click", async () => {
   $("#al-plan-result").hidden = false;
 });
 
+// ---- lots (traceability) --------------------------------------------------------------------
+function table(el, heads, rows) {
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  heads.forEach((h) => hr.append(cell("th", h)));
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  for (const r of rows) { const tr = document.createElement("tr"); r.forEach((v) => tr.append(cell("td", v))); tbody.append(tr); }
+  el.replaceChildren(thead, tbody);
+}
+
+async function showTrace() {
+  show("trace");
+  const [notes, cat, ags] = await Promise.all(["notifications", "catalogue", "agreements"].map(
+    async (k) => (await api(`/api/trace/${k}`)).json()));
+  $("#tr-notes").replaceChildren(...(notes.notifications.length
+    ? notes.notifications.map((n) => cell("li", `${n.created_at.slice(0, 19)} — ${n.message}`))
+    : [cell("li", t("tr.none"))]));
+  table($("#tr-catalogue"), [t("tr.provider"), t("tr.name"), t("tr.fields"), t("tr.policy")],
+    cat.datasets.map((d) => [d.provider, `${d.name} (${d.lots})`, d.fields.join(", "), JSON.stringify(d.policy)]));
+  table($("#tr-agreements"), [t("tr.grantor"), t("tr.grantee"), t("tr.fields"), t("tr.purpose"), t("tr.expires"), t("tr.revoked")],
+    ags.agreements.map((a) => [a.grantor, a.grantee, a.fields.join(", "), a.purpose, a.expires_at.slice(0, 10), a.revoked ? "✓" : ""]));
+}
+
+$("#tr-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#tr-errors").replaceChildren();
+  const lot = $("#tr-lot").value.trim();
+  const res = await api(`/api/trace/lots/${encodeURIComponent(lot)}/genealogy`);
+  if (!res.ok) {
+    $("#tr-result").hidden = true;
+    $("#tr-errors").replaceChildren(cell("li", res.status === 404 ? `${lot}: not found` : (await res.text())));
+    return;
+  }
+  const g = await res.json();
+  const root = g.nodes.find((n) => n.lot === lot);
+  const cfp = root.cfp_kgco2e || {}, rec = root.recycled || {};
+  $("#tr-summary").textContent = t("tr.summary", { lot: root.lot, material: root.material, mass: fmt(root.mass_kg),
+    creator: root.creator, owner: root.owner, cfp: fmt(cfp.total), perkg: fmt(cfp.per_kg),
+    rec: rec.total === undefined ? "–" : (100 * rec.total).toFixed(2), access: root.access });
+  // genealogy: columns by generation (upstream left, downstream right)
+  const level = { [lot]: 0 };
+  for (let pass = 0; pass < g.nodes.length; pass++) {
+    for (const e of g.edges) {
+      if (level[e.to] !== undefined && level[e.from] === undefined) level[e.from] = level[e.to] - 1;
+      if (level[e.from] !== undefined && level[e.to] === undefined) level[e.to] = level[e.from] + 1;
+    }
+  }
+  const perLevel = {};
+  const pos = {};
+  for (const n of g.nodes) {
+    const l = level[n.lot] ?? 0;
+    perLevel[l] = (perLevel[l] || 0) + 1;
+    pos[n.lot] = [l, perLevel[l]];
+  }
+  const traces = g.edges.map((e) => ({ x: [pos[e.from][0], pos[e.to][0]], y: [pos[e.from][1], pos[e.to][1]],
+    mode: "lines", line: { color: "#999" }, hoverinfo: "text", text: `${e.mass_kg} kg`, showlegend: false }));
+  traces.push({ x: g.nodes.map((n) => pos[n.lot][0]), y: g.nodes.map((n) => pos[n.lot][1]), mode: "markers+text",
+    text: g.nodes.map((n) => `${n.lot}<br>${n.cfp_kgco2e ? fmt(n.cfp_kgco2e.total) + " kg CO2e" : ""}`),
+    textposition: "top center", marker: { size: 18, color: g.nodes.map((n) => n.lot === lot ? "#c0392b" : "#1b4f72") },
+    hovertext: g.nodes.map((n) => `${n.lot}: ${n.material}, ${n.mass_kg} kg (${n.creator})`), hoverinfo: "text", showlegend: false });
+  Plotly.react("tr-graph", traces, { height: 360, xaxis: { visible: false }, yaxis: { visible: false },
+    margin: { l: 10, r: 10, t: 30, b: 10 }, plot_bgcolor: "white" }, { displaylogo: false, responsive: true });
+  // breakdown: each input's share of the CFP and of the recycled mass (mass-allocated)
+  const inputs = (root.inputs || []).map((i) => ({ ...i, node: g.nodes.find((n) => n.lot === i.lot) }))
+    .filter((i) => i.node && i.node.cfp_kgco2e);
+  if (inputs.length) {
+    const cfpPart = inputs.map((i) => i.node.cfp_kgco2e.total * i.mass_kg / i.node.mass_kg);
+    const recPart = inputs.map((i) => (i.node.recycled ? i.node.recycled.total : 0) * i.mass_kg);
+    Plotly.react("tr-breakdown", [
+      { type: "bar", name: "CFP (kg CO2e)", x: inputs.map((i) => i.lot), y: cfpPart },
+      { type: "bar", name: "recycled mass (kg)", x: inputs.map((i) => i.lot), y: recPart, yaxis: "y2" }],
+      { height: 320, barmode: "group", yaxis: { title: "kg CO2e" }, yaxis2: { title: "kg", overlaying: "y", side: "right" },
+        margin: { l: 50, r: 50, t: 10, b: 40 } }, { displaylogo: false, responsive: true });
+    $("#tr-breakdown").hidden = false;
+  } else { $("#tr-breakdown").hidden = true; }
+  $("#tr-result").hidden = false;
+});
+
 // ---- routing ----------------------------------------------------------------------------
 async function route() {
   const hash = location.hash || "#/models";
@@ -615,6 +694,7 @@ async function route() {
   if (hash === "#/network") { show("network"); return; }
   if (hash === "#/foresight") { await showForesight(); return; }
   if (hash === "#/alloys") { await showAlloys(); return; }
+  if (hash === "#/trace") { await showTrace(); return; }
   const m = hash.match(/^#\/models\/(\w+)$/);
   if (m) await showModel(m[1]); else await showModels();
 }
