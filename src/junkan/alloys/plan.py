@@ -149,8 +149,10 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
          grain_mm: float = 65.0, capacity_vehicles: float | None = None,
          removable: list[str] | None = None, sorter: Sorter | None = None,
          product: str = "al", min_product_kg: float = 0.0, n: int = 1000, seed: int = 0,
-         lib: Library | None = None) -> PlanResult:
-    """Best feed and removals for ``stock`` (vehicle id → count on hand)."""
+         lib: Library | None = None, compositions: np.ndarray | None = None) -> PlanResult:
+    """Best feed and removals for ``stock`` (vehicle id → count on hand). ``compositions``
+    (n, K, E+1) replaces the sampled part compositions — posterior samples from
+    :class:`junkan.alloys.feedback.Estimates` to re-plan after lot analyses."""
     t0 = time.perf_counter()
     lib = lib or load_library()
     if isinstance(buyer, str):
@@ -175,6 +177,9 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
         raise PlanError("stock: no vehicles on hand")
     units = decision_units(lib, vehicles, set(removable) if removable is not None else None)
     comp, d_lib, attached = draw(lib, n, seed)
+    if compositions is not None:
+        comp = compositions
+        d_lib, attached = d_lib[:comp.shape[0]], attached[:comp.shape[0]]
     u = unit_arrays(lib, grain_mm, comp, d_lib, attached)
     w = product_weights(sorter, product)
     prod_mass = np.einsum("nio,o->ni", u.mass, w)  # (n, I)

@@ -51,6 +51,8 @@ class PlanRequest(Strict):
     min_product_kg: float = Field(default=0.0, ge=0)
     samples: int = Field(default=1000, ge=50, le=20_000)
     seed: int = 0
+    estimates: dict[str, Any] | None = None
+    """Estimates from ``alloy update``: re-plan with the learnt part compositions."""
 
 
 class GradeRequest(Strict):
@@ -101,11 +103,28 @@ def predict_document(req: PredictRequest, lib: Library | None = None) -> dict[st
 
 def plan_document(req: PlanRequest, lib: Library | None = None) -> dict[str, Any]:
     lib = lib or load_library()
+    comps = None
+    if req.estimates:
+        comps = _estimates(req.estimates, lib).samples(req.samples, req.seed)
     res = plan(req.stock, req.buyer, probability=req.probability, grain_mm=req.grain_mm,
                capacity_vehicles=req.capacity_vehicles, removable=req.removable,
                sorter=_sorter(req.sorter), product=req.product,
-               min_product_kg=req.min_product_kg, n=req.samples, seed=req.seed, lib=lib)
-    return res.document()
+               min_product_kg=req.min_product_kg, n=req.samples, seed=req.seed, lib=lib,
+               compositions=comps)
+    doc = res.document()
+    doc["learnt_estimates"] = bool(req.estimates)
+    return doc
+
+
+def _estimates(doc: dict[str, Any], lib: Library) -> Estimates:
+    import numpy as np
+
+    if doc.get("keys") != lib.part_keys():
+        raise ValueError("estimates: made for another vehicle library; omit to restart from "
+                         "the prior")
+    return Estimates(keys=doc["keys"], mean={e: np.array(v) for e, v in doc["mean"].items()},
+                     cov={e: np.array(v) for e, v in doc["cov"].items()},
+                     lots=int(doc.get("lots", 0)))
 
 
 def grade_document(req: GradeRequest, lib: Library | None = None) -> dict[str, Any]:
@@ -118,19 +137,7 @@ def update_document(req: UpdateRequest, lib: Library | None = None) -> dict[str,
     """Fold every lot into the estimates; the changed keys, new estimates and control charts
     of the measured elements against the buyer's limits."""
     lib = lib or load_library()
-    if req.estimates:
-        keys = req.estimates.get("keys")
-        if keys != lib.part_keys():
-            raise ValueError("estimates: made for another vehicle library; omit to restart "
-                             "from the prior")
-        import numpy as np
-
-        est = Estimates(keys=keys, mean={e: np.array(v) for e, v in
-                                         req.estimates["mean"].items()},
-                        cov={e: np.array(v) for e, v in req.estimates["cov"].items()},
-                        lots=int(req.estimates.get("lots", 0)))
-    else:
-        est = Estimates.prior(lib)
+    est = _estimates(req.estimates, lib) if req.estimates else Estimates.prior(lib)
     prior = est
     for i, lot in enumerate(req.lots):
         try:

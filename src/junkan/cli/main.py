@@ -652,9 +652,12 @@ def alloy_update(
                                               "(lot, method, composition), buyer.")],
     estimates: Annotated[Path | None, typer.Option(help="Estimates JSON to start from and "
                                                         "to write back.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for control-chart.html.")] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """Fold measured lots into the per-part composition estimates (Bayesian) and chart them."""
+    """Fold measured lots into the per-part composition estimates (Bayesian) and chart them.
+    Re-plan with them: put the estimates file's content under ``estimates:`` in a plan
+    request (``alloy plan``)."""
     from junkan.alloys.service import UpdateRequest, update_document
     from junkan.lifecycle.loader import read_document, validate_with
 
@@ -666,6 +669,17 @@ def alloy_update(
     except JunkanError as exc:
         _fail(exc)
     doc = _alloy_run(update_document, req, file)
+    if out is not None and doc["control_charts"]:
+        from importlib import resources as _res
+
+        from junkan.alloys.feedback import chart_figure
+
+        with _atomic_dir(out) as tmp:
+            js = _res.files("plotly") / "package_data" / "plotly.min.js"
+            (tmp / "plotly.min.js").write_bytes(js.read_bytes())
+            html = chart_figure(doc["control_charts"]).to_html(include_plotlyjs=False)
+            (tmp / "control-chart.html").write_text(html.replace(
+                "<head>", "<head><script src='plotly.min.js'></script>", 1), encoding="utf-8")
     if estimates is not None:
         tmp = estimates.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc["estimates"]))
