@@ -200,3 +200,18 @@ def test_catalogue_shows_metadata_only(repo: TraceRepo) -> None:
     assert repo.catalogue("org-A") == []  # one's own offers are not in one's catalogue
     with pytest.raises(TraceError, match="not found"):
         repo.show("org-D", "A")  # an offer is not a grant
+
+
+def test_partner_witness_detects_a_rewritten_history(repo: TraceRepo) -> None:
+    build_chain(repo)
+    kept = repo.checkpoint("org-A")  # org-D keeps this
+    repo.ingest("org-A", ev(create("A2", 5, 1)))  # the log grows: still consistent
+    res = repo.check_witness(kept)
+    assert res["ok"] and res["current_size"] == kept["tree_size"] + 1
+    forged = {**kept, "root": "00" * 32}
+    assert repo.check_witness(forged)["ok"] is False  # signature no longer matches
+    with repo.db.engine.begin() as conn:  # rewrite an early event, hash included
+        conn.execute(text("UPDATE trace_events SET leaf_hash = :h WHERE lot = 'A' AND "
+                          "type = 'create'"), {"h": "11" * 32})
+    res = repo.check_witness(kept)
+    assert res["ok"] is False and "changed" in res["reason"]

@@ -616,6 +616,18 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         trace_call(trace.revoke, org_name(user), agreement_id)
         return {"revoked": agreement_id}
 
+    @app.get("/api/trace/checkpoints/{org}", tags=["trace"])
+    def trace_checkpoint(org: str, user: CurrentUser) -> dict[str, Any]:
+        """An organisation's latest signed Merkle checkpoint and public key (public metadata
+        for partners to keep as witnesses)."""
+        return dict(jsonable(trace_call(trace.checkpoint, org)))
+
+    @app.post("/api/trace/witness", tags=["trace"])
+    def trace_witness(kept: dict[str, Any], user: CurrentUser) -> dict[str, Any]:
+        """Check that an organisation's log still extends a checkpoint you kept (RFC 9162
+        consistency proof)."""
+        return dict(jsonable(trace_call(trace.check_witness, kept)))
+
     @app.get("/api/trace/verify", tags=["trace"])
     def trace_verify(user: CurrentUser) -> dict[str, Any]:
         """Verify your organisation's log (hashes, signatures, Merkle root, lots)."""

@@ -451,6 +451,50 @@ class TraceRepo:
                               signature=sign(key.private_key, body)))
         return len(leaves), root
 
+    def checkpoint(self, org_name: str) -> dict[str, Any]:
+        """The latest signed checkpoint and the public key: what a partner keeps as a
+        witness of ``org_name``'s log."""
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            key = s.get(TraceKey, org.id)
+            cp = s.scalar(select(TraceCheckpoint).where(TraceCheckpoint.org_id == org.id)
+                          .order_by(TraceCheckpoint.id.desc()).limit(1))
+            if key is None or cp is None:
+                raise TraceError(f"{org_name!r} has no log yet")
+            return {"org": org_name, "org_id": org.id, "tree_size": cp.tree_size,
+                    "root": cp.root, "signature": cp.signature, "public_key": key.public_key}
+
+    def check_witness(self, kept: dict[str, Any]) -> dict[str, Any]:
+        """Is today's log an append-only extension of a checkpoint a partner kept? Checks the
+        kept checkpoint's signature, then an RFC 9162 consistency proof from its size to the
+        current log."""
+        with self.db.session() as s:
+            org = self._org(s, str(kept.get("org", "")))
+            key = s.get(TraceKey, org.id)
+            if key is None:
+                raise TraceError("no signing key for this organisation")
+            body = {"org_id": org.id, "tree_size": kept.get("tree_size"),
+                    "root": kept.get("root")}
+            if kept.get("public_key") not in (None, key.public_key):
+                return {"ok": False, "reason": "the organisation's key changed"}
+            if not verify(key.public_key, body, str(kept.get("signature", ""))):
+                return {"ok": False, "reason": "the kept checkpoint's signature does not verify"}
+            leaves = [bytes.fromhex(h) for h in s.scalars(
+                select(TraceEvent.leaf_hash).where(TraceEvent.org_id == org.id)
+                .order_by(TraceEvent.org_seq))]
+        m = int(kept["tree_size"])
+        if m > len(leaves):
+            return {"ok": False, "reason": f"the log has {len(leaves)} entries, fewer than the "
+                    f"{m} the witness saw (entries removed)"}
+        new_root = merkle.root(leaves)
+        proof = merkle.consistency_proof(m, leaves) if m else []
+        ok = m == 0 or merkle.verify_consistency(m, len(leaves), bytes.fromhex(kept["root"]),
+                                                 new_root, proof)
+        return {"ok": ok, "kept_size": m, "current_size": len(leaves),
+                "current_root": new_root.hex(), "proof": [p.hex() for p in proof],
+                "reason": "" if ok else "the log is not an extension of the kept checkpoint "
+                                        "(an earlier entry was changed)"}
+
     def verify(self, org_name: str) -> VerifyResult:
         """Recompute every record's hash and signature, the Merkle root against the latest
         signed checkpoint, and the lots' declared data against the log."""
