@@ -563,6 +563,16 @@ def _alloy_run(fn: Any, req: Any, file: Path) -> dict[str, Any]:
     raise AssertionError  # unreachable
 
 
+def _alloy_doc(cls: Any, fn: Any, file: Path, format: Format) -> dict[str, Any] | None:
+    """Read and validate the request file, run it; print JSON and return None for
+    ``--format json``, else return the document for a table."""
+    doc = _alloy_run(fn, _alloy_request(cls, file), file)
+    if format == Format.json:
+        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+        return None
+    return doc
+
+
 def _alloy_table(title: str, rows: Sequence[Sequence[Any]], cols: tuple[str, ...]) -> None:
     table = Table(title=title)
     for c in cols:
@@ -581,9 +591,8 @@ def alloy_predict(
     """Predict the recovered fractions with mass and composition (Monte Carlo)."""
     from junkan.alloys.service import PredictRequest, predict_document
 
-    doc = _alloy_run(predict_document, _alloy_request(PredictRequest, file), file)
-    if format == Format.json:
-        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    doc = _alloy_doc(PredictRequest, predict_document, file, format)
+    if doc is None:
         return
     els = ("Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Li")
     rows = []
@@ -616,9 +625,8 @@ def alloy_plan(
     the chosen probability (HiGHS)."""
     from junkan.alloys.service import PlanRequest, plan_document
 
-    doc = _alloy_run(plan_document, _alloy_request(PlanRequest, file), file)
-    if format == Format.json:
-        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    doc = _alloy_doc(PlanRequest, plan_document, file, format)
+    if doc is None:
         return
     rows = [(v, f"{c:.1f}", ", ".join(f"{p} ×{n:.1f}" for p, n in
                                        doc["removals"].get(v, {}).items()))
@@ -636,9 +644,8 @@ def alloy_grade(
     """Grade a lot against buyer specifications: met or not, margins, limiting element, price."""
     from junkan.alloys.service import GradeRequest, grade_document
 
-    doc = _alloy_run(grade_document, _alloy_request(GradeRequest, file), file)
-    if format == Format.json:
-        sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    doc = _alloy_doc(GradeRequest, grade_document, file, format)
+    if doc is None:
         return
     rows = [(g["buyer"], "yes" if g["met"] else "no", g["limiting_element"],
              f"{g['elements'][g['limiting_element']].get('margin', 0):+.3f}",
