@@ -69,8 +69,9 @@ class VerifyResult:
 
 
 class NewLot:
-    """A lot created in the current batch: a plain object (ORM instances cost ~100 µs each),
-    inserted in bulk at the end with its ``seq`` returned."""
+    """A lot touched by the current batch as a plain object (ORM instances cost ~100 µs
+    each): new lots are inserted in bulk at the end with their ``seq`` returned, loaded
+    ones written back in one executemany."""
 
     COLUMNS = ("lot", "creator_org", "owner_org", "shipped_to", "received", "material",
                "mass_kg", "consumed_kg", "site", "custody", "declared", "own", "own_cfp",
@@ -89,23 +90,48 @@ class NewLot:
         return {c: getattr(self, c) for c in self.COLUMNS}
 
 
+MUTABLE = ("owner_org", "shipped_to", "received", "consumed_kg", "site", "declared",
+           "cfp_total", "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "updated_at")
+"""Columns an event may change on an existing lot."""
+
+
 class _Batch:
     """Lots touched by one ingest, loaded once; new lots and links inserted in bulk."""
 
     def __init__(self, s: Session, lot_ids: set[str]) -> None:
         self.s = s
         self.lots: dict[str, Any] = dict.fromkeys(lot_ids)
+        self.loaded: list[NewLot] = []
+        table = Base.metadata.tables["trace_lots"]
         for chunk in _chunks(sorted(lot_ids), 900):
-            for lot in s.scalars(select(TraceLot).where(TraceLot.lot.in_(chunk))):
+            for row in s.execute(select(table).where(table.c.lot.in_(chunk))).mappings():
+                lot = NewLot(**row)
                 self.lots[lot.lot] = lot
+                self.loaded.append(lot)
         self.inputs: list[tuple[Any, Any, float]] = []
         self.redeclared: list[Any] = []
         self.new: list[NewLot] = []
 
     def lot(self, lot_id: str) -> Any:
         if lot_id not in self.lots:
-            self.lots[lot_id] = self.s.scalar(select(TraceLot).where(TraceLot.lot == lot_id))
+            table = Base.metadata.tables["trace_lots"]
+            row = self.s.execute(select(table).where(table.c.lot == lot_id)).mappings().first()
+            self.lots[lot_id] = None
+            if row is not None:
+                self.lots[lot_id] = NewLot(**row)
+                self.loaded.append(self.lots[lot_id])
         return self.lots[lot_id]
+
+    def update_loaded(self) -> None:
+        """Write the loaded lots' mutable columns back (one executemany)."""
+        if not self.loaded:
+            return
+        table = Base.metadata.tables["trace_lots"]
+        stmt = table.update().where(table.c.seq == bindparam("b_seq")).values(
+            {c: bindparam(f"b_{c}") for c in MUTABLE})
+        self.s.execute(stmt, [{"b_seq": lot.seq, **{f"b_{c}": getattr(lot, c)
+                                                     for c in MUTABLE}}
+                              for lot in self.loaded])
 
     def add(self, lot: NewLot) -> None:
         self.new.append(lot)
@@ -194,7 +220,8 @@ class TraceRepo:
                                  "leaf_hash": merkle.leaf_hash(data).hex(),
                                  "signature": sign_bytes(key.private_key, data),
                                  "created_at": at})
-            s.flush()  # updates of existing lots
+            s.flush()  # mass-balance entries
+            batch.update_loaded()
             batch.insert_new()  # assigns the new lots' seq (creation order)
             if batch.inputs:
                 s.execute(insert(Base.metadata.tables["trace_inputs"]),
