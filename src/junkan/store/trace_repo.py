@@ -142,12 +142,13 @@ class _Batch:
         if not self.new:
             return
         table = Base.metadata.tables["trace_lots"]  # Core: the ORM bulk path costs ~50 µs a row
-        got = self.s.execute(insert(table).returning(table.c.seq, table.c.lot,
-                                                     sort_by_parameter_order=True),
-                             [n.row() for n in self.new]).all()
-        for n, (seq, lot) in zip(self.new, got, strict=True):
-            assert n.lot == lot
-            n.seq = seq
+        # RETURNING in insertmanyvalues batches; rows are matched by lot id (ordering the
+        # returned rows by parameter would fall back to one statement per row)
+        got = dict((lot, seq) for seq, lot in self.s.execute(
+            insert(table).returning(table.c.seq, table.c.lot),
+            [n.row() for n in self.new]).all())
+        for n in self.new:
+            n.seq = got[n.lot]
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -51,9 +51,43 @@ def downstream(g: Graph, start: np.ndarray) -> np.ndarray:
     return np.nonzero(seen)[0]
 
 
+def topological(g: Graph, cone: np.ndarray) -> np.ndarray:
+    """``cone`` reordered so every input comes before the lots made from it (Kahn). Creation
+    order already is one; this is the safety net should the store ever number otherwise."""
+    inside = np.zeros(g.mass.size, dtype=bool)
+    inside[cone] = True
+    sel = inside[g.src] & inside[g.dst]
+    s, d = g.src[sel], g.dst[sel]
+    if not (s >= d).any():
+        return cone
+    indeg = np.bincount(d, minlength=g.mass.size)
+    children: dict[int, list[int]] = {}
+    for a, b in zip(s.tolist(), d.tolist(), strict=True):
+        children.setdefault(a, []).append(b)
+    ready = [int(x) for x in cone if indeg[x] == 0]
+    order = []
+    while ready:
+        x = ready.pop()
+        order.append(x)
+        for y in children.get(x, []):
+            indeg[y] -= 1
+            if indeg[y] == 0:
+                ready.append(y)
+    if len(order) != cone.size:
+        raise ValueError("the lot graph has a cycle")
+    return np.array(order, dtype=np.int64)
+
+
 def recompute(g: Graph, values: np.ndarray, cone: np.ndarray) -> np.ndarray:
-    """New (len(cone), 5) values for the lots in ``cone`` (sorted; topological), given the
+    """New (len(cone), 5) values for the lots in ``cone`` (sorted by creation), given the
     current ``values`` (n, 5) of every lot outside it."""
+    order = topological(g, cone)
+    out = _solve(g, values, order)
+    return out if order is cone else _reorder(out, order, cone)
+
+
+def _solve(g: Graph, values: np.ndarray, cone: np.ndarray) -> np.ndarray:
+    """The triangular solve over ``cone`` given in a topological order."""
     n = g.mass.size
     pos = np.full(n, -1)
     pos[cone] = np.arange(cone.size)
@@ -81,3 +115,9 @@ def recompute(g: Graph, values: np.ndarray, cone: np.ndarray) -> np.ndarray:
         a = (a + sparse.identity(k, format="csr")).tocsr()
         out[:, q] = spsolve_triangular(a, b, lower=True) if k else b
     return out
+
+
+def _reorder(out: np.ndarray, order: np.ndarray, cone: np.ndarray) -> np.ndarray:
+    """Rows computed in ``order`` rearranged to the order of ``cone``."""
+    where = {int(x): i for i, x in enumerate(order)}
+    return out[[where[int(x)] for x in cone]]

@@ -1,0 +1,83 @@
+"""Propagation math and the log primitives, without a store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from junkan.trace import merkle
+from junkan.trace.canonical import canonical
+from junkan.trace.propagate import Graph, downstream, recompute
+
+
+def test_numbering_that_is_not_topological_still_solves() -> None:
+    # lot 2 is made from lot 0 and lot 1 from lot 2: creation numbers out of order
+    g = Graph(mass=np.array([10.0, 10.0, 10.0]), src=np.array([0, 2]), dst=np.array([2, 1]),
+              taken=np.array([10.0, 10.0]), own=np.array([[0, 0, 0], [1, 1, 0], [0, 0, 0.0]]),
+              declared=np.array([[5, 5, 0, 0, 0.5], [0] * 5, [0] * 5], dtype=float))
+    cone = downstream(g, np.array([0]))
+    out = recompute(g, g.declared.copy(), cone)
+    assert out[:, 0].tolist() == [5, 6, 5] and out[:, 4].tolist() == [0.5, 0.5, 0.5]
+
+
+def test_a_cycle_is_reported() -> None:
+    g = Graph(mass=np.ones(2), src=np.array([0, 1]), dst=np.array([1, 0]),
+              taken=np.ones(2), own=np.zeros((2, 3)), declared=np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="cycle"):
+        recompute(g, np.zeros((2, 5)), np.array([0, 1]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**31))
+def test_solve_matches_lot_by_lot_propagation(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    src, dst, taken = [], [], []
+    for i in range(1, n):
+        for j in rng.choice(i, size=min(i, int(rng.integers(1, 3))), replace=False):
+            src.append(int(j))
+            dst.append(i)
+            taken.append(float(rng.uniform(0.1, 1.0)))
+    mass = rng.uniform(2.0, 5.0, n)
+    declared = np.column_stack([rng.uniform(0, 9, n)] * 2 + [np.zeros(n)] +
+                               [rng.uniform(0, 0.3, n), rng.uniform(0, 0.3, n)])
+    own = np.column_stack([rng.uniform(0, 1, n)] * 2 + [np.zeros(n)])
+    g = Graph(mass=mass, src=np.array(src), dst=np.array(dst), taken=np.array(taken), own=own,
+              declared=declared)
+    ref = declared.copy()
+    for i in range(n):  # straightforward in creation order
+        ins = [(s, m) for s, d, m in zip(src, dst, taken, strict=True) if d == i]
+        if ins:
+            ref[i, :3] = own[i] + sum(m / mass[s] * ref[s, :3] for s, m in ins)
+            tot = sum(m for _, m in ins)
+            ref[i, 3:] = sum(m / tot * ref[s, 3:] for s, m in ins)
+    out = recompute(g, declared.copy(), np.arange(n))
+    assert np.allclose(out, ref)
+
+
+def test_merkle_known_values_and_proofs() -> None:
+    assert merkle.root([]).hex().startswith("e3b0c442")  # SHA-256 of the empty string
+    assert merkle.leaf_hash(b"").hex() == ("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511"
+                                           "a30617afa01d")
+    leaves = [merkle.leaf_hash(canonical({"i": i})) for i in range(23)]
+    for n in (1, 2, 7, 16, 23):
+        r = merkle.root(leaves[:n])
+        for i in range(n):
+            assert merkle.verify_inclusion(i, n, leaves[i], merkle.inclusion_proof(
+                i, leaves[:n]), r)
+        for m in range(1, n + 1):
+            proof = merkle.consistency_proof(m, leaves[:n])
+            assert merkle.verify_consistency(m, n, merkle.root(leaves[:m]), r, proof)
+    bad = list(leaves)
+    bad[3] = merkle.leaf_hash(b"forged")
+    assert not merkle.verify_consistency(8, 23, merkle.root(bad[:8]), merkle.root(leaves),
+                                         merkle.consistency_proof(8, leaves))
+
+
+def test_canonical_json_matches_rfc8785() -> None:
+    import rfc8785
+
+    doc = {"numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 1e-27, 10.0, -0.0],
+           "string": "€$\u000f\nA'B\"\\\\\"/", "literals": [None, True, False], "ü": 1}
+    assert canonical(doc) == rfc8785.dumps(doc)
