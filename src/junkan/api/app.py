@@ -86,6 +86,10 @@ class OfferIn(BaseModel):
     policy: dict[str, Any] = Field(default_factory=dict)
 
 
+class WebhookIn(BaseModel):
+    url: str | None
+
+
 class AgreementIn(BaseModel):
     grantee: str
     lots: list[str]
@@ -615,6 +619,12 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
     def trace_revoke(agreement_id: int, user: CurrentUser) -> dict[str, Any]:
         trace_call(trace.revoke, org_name(user), agreement_id)
         return {"revoked": agreement_id}
+
+    @app.put("/api/trace/webhook", tags=["trace"])
+    def trace_webhook(body: WebhookIn, user: CurrentUser) -> dict[str, Any]:
+        """Where your organisation's notifications are POSTed (JSON); null removes it."""
+        trace_call(trace.set_webhook, org_name(user), body.url)
+        return {"url": body.url}
 
     @app.get("/api/trace/checkpoints/{org}", tags=["trace"])
     def trace_checkpoint(org: str, user: CurrentUser) -> dict[str, Any]:

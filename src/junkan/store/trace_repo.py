@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from junkan.store.trace_tables import (
     TraceKey,
     TraceLot,
     TraceNotification,
+    TraceWebhook,
 )
 from junkan.trace import merkle
 from junkan.trace.canonical import canonical
@@ -166,8 +168,12 @@ def _lot_ids(ev: Event) -> set[str]:
 
 
 class TraceRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, webhook_retries: int = 6,
+                 webhook_backoff_s: float = 2.0) -> None:
         self.db = db
+        self._outbox: list[dict[str, Any]] = []
+        self.webhook_retries = webhook_retries
+        self.webhook_backoff_s = webhook_backoff_s
 
     # ---- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -197,6 +203,17 @@ class TraceRepo:
         """Apply a batch for ``org_name`` in one transaction: every event is checked, signed
         and appended to the organisation's log, or none is."""
         at = at or datetime.now(UTC)
+        self._outbox = []
+        try:
+            result = self._ingest(org_name, events, at, source)
+        except BaseException:
+            self._outbox = []
+            raise
+        self._deliver()  # only what was committed
+        return result
+
+    def _ingest(self, org_name: str, events: list[Event], at: datetime,
+                source: str) -> IngestResult:
         with self.db.session() as s:
             org = self._org(s, org_name)
             key = self._key(s, org.id)
@@ -460,10 +477,14 @@ class TraceRepo:
                     owners.setdefault(org_id, []).append(lot)
             conn.exec_driver_sql("DELETE FROM trace_recompute")
         for org_id, ids in owners.items():
-            s.add(TraceNotification(org_id=org_id, lot=ids[0], message=(
+            note = TraceNotification(org_id=org_id, lot=ids[0], message=(
                 f"{len(ids)} of your lots were recomputed after {by} re-declared an upstream "
                 f"lot: {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}"),
-                payload={"lots": ids[:1000], "count": len(ids), "by": by}))
+                payload={"lots": ids[:1000], "count": len(ids), "by": by})
+            s.add(note)
+            s.flush()
+            self._outbox.append({"id": note.id, "org_id": org_id, "lot": note.lot,
+                                 "message": note.message, "payload": note.payload})
         names = {o.id: o.name for o in s.scalars(select(Organisation).where(
             Organisation.id.in_(list(owners))))}
         return int(cone.size), sorted(names[o] for o in owners)
@@ -478,6 +499,64 @@ class TraceRepo:
         s.add(TraceCheckpoint(org_id=org_id, tree_size=len(leaves), root=root,
                               signature=sign(key.private_key, body)))
         return len(leaves), root
+
+    # ---- webhooks -------------------------------------------------------------------------
+    def set_webhook(self, org_name: str, url: str | None) -> None:
+        """Register (or with None remove) the URL that receives the organisation's
+        notifications as JSON POSTs."""
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise TraceError("webhook url must start with https:// or http://")
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            hook = s.get(TraceWebhook, org.id)
+            if url is None:
+                if hook is not None:
+                    s.delete(hook)
+            elif hook is None:
+                s.add(TraceWebhook(org_id=org.id, url=url))
+            else:
+                hook.url = url
+
+    def _deliver(self) -> None:
+        """POST each committed notification to its organisation's webhook, in the
+        background, retried with exponential backoff; the outcome is stored on it."""
+        notes, self._outbox = self._outbox, []
+        if not notes:
+            return
+        with self.db.session() as s:
+            hooks = {h.org_id: h.url for h in s.scalars(select(TraceWebhook).where(
+                TraceWebhook.org_id.in_({n["org_id"] for n in notes})))}
+        jobs = [(n["id"], hooks[n["org_id"]], {"type": "junkan.trace.notification",
+                                               "id": n["id"], "lot": n["lot"],
+                                               "message": n["message"],
+                                               "payload": n["payload"]})
+                for n in notes if n["org_id"] in hooks]
+        if jobs:
+            threading.Thread(target=self._post_all, args=(jobs,), daemon=True).start()
+
+    def _post_all(self, jobs: list[tuple[int, str, dict[str, Any]]]) -> None:
+        import time
+        import urllib.request
+
+        for note_id, url, body in jobs:
+            status, delay = "failed", self.webhook_backoff_s
+            for attempt in range(1, self.webhook_retries + 1):
+                try:
+                    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                                 method="POST", headers={
+                                                     "Content-Type": "application/json"})
+                    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+                        if 200 <= resp.status < 300:
+                            status = f"delivered (attempt {attempt})"
+                            break
+                except Exception as exc:  # network error or non-2xx: retry
+                    status = f"failed: {exc}"[:200]
+                time.sleep(delay)
+                delay = min(delay * 2, 3600)
+            with self.db.session() as s:
+                note = s.get(TraceNotification, note_id)
+                if note is not None:
+                    note.webhook_status = status
 
     def checkpoint(self, org_name: str) -> dict[str, Any]:
         """The latest signed checkpoint and the public key: what a partner keeps as a
@@ -754,7 +833,8 @@ class TraceRepo:
         with self.db.session() as s:
             org = self._org(s, org_name)
             return [{"id": n.id, "lot": n.lot, "message": n.message, "payload": n.payload,
-                     "read": n.read, "created_at": n.created_at.isoformat()}
+                     "read": n.read, "webhook": n.webhook_status,
+                     "created_at": n.created_at.isoformat()}
                     for n in s.scalars(select(TraceNotification).where(
                         TraceNotification.org_id == org.id).order_by(TraceNotification.id))]
 

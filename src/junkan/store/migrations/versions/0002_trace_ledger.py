@@ -109,6 +109,7 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('read', sa.Boolean(), nullable=False),
+    sa.Column('webhook_status', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -162,8 +163,15 @@ def upgrade() -> None:
                     ['grantor_org'], unique=False)
     op.create_index(op.f('ix_trace_agreements_grantee_org'), 'trace_agreements',
                     ['grantee_org'], unique=False)
+    op.create_table('trace_webhooks',
+    sa.Column('org_id', sa.String(length=32), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], ),
+    sa.PrimaryKeyConstraint('org_id')
+    )
 
 def downgrade() -> None:
+    op.drop_table('trace_webhooks')
     op.drop_table('trace_agreements')
     op.drop_table('trace_datasets')
     op.drop_table('trace_inputs')
