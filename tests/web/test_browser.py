@@ -245,3 +245,13 @@ def test_lot_page_genealogy_and_catalogue(page, server: str) -> None:  # type: i
     page.get_by_label("Lot id").fill("NO-SUCH-LOT")
     page.get_by_role("button", name="Show", exact=True).click()
     sync_api.expect(page.locator("#tr-errors")).to_contain_text("not found")
+    # grant the partner the composition of the scrap lot, then revoke it
+    page.get_by_label("Grantee").fill("Partner Recycling")
+    page.get_by_label("Lots (comma-separated, * for all you made)").fill("DEMO-SCRAP-1")
+    page.get_by_label("composition", exact=True).check()
+    page.get_by_label("Purpose", exact=True).fill("due diligence")
+    page.get_by_label("Expires", exact=True).fill("2099-12-31")
+    page.get_by_role("button", name="Grant", exact=True).click()
+    sync_api.expect(page.locator("#tr-agreements")).to_contain_text("Partner Recycling")
+    page.get_by_role("button", name="Revoke Partner Recycling due diligence").click()
+    sync_api.expect(page.locator("#tr-agreements tbody tr td").nth(5)).to_contain_text("✓")

@@ -628,7 +628,40 @@ async function showTrace() {
     cat.datasets.map((d) => [d.provider, `${d.name} (${d.lots})`, d.fields.join(", "), JSON.stringify(d.policy)]));
   table($("#tr-agreements"), [t("tr.grantor"), t("tr.grantee"), t("tr.fields"), t("tr.purpose"), t("tr.expires"), t("tr.revoked")],
     ags.agreements.map((a) => [a.grantor, a.grantee, a.fields.join(", "), a.purpose, a.expires_at.slice(0, 10), a.revoked ? "✓" : ""]));
+  // a revoke button on the agreements this organisation granted
+  const me = ($("#who").textContent.match(/\((.*)\)/) || [])[1];
+  $("#tr-agreements").querySelectorAll("tbody tr").forEach((tr, i) => {
+    const a = ags.agreements[i];
+    if (a.revoked || a.grantor !== me) return;
+    const btn = Object.assign(document.createElement("button"), { type: "button", textContent: t("tr.revoke") });
+    btn.setAttribute("aria-label", `${t("tr.revoke")} ${a.grantee} ${a.purpose}`);
+    btn.addEventListener("click", async () => { await api(`/api/trace/agreements/${a.id}`, { method: "DELETE" }); showTrace(); });
+    tr.lastChild.append(btn);
+  });
+  if (!$("#tr-fields").children.length) {
+    for (const f of ["cfp", "recycled", "claims", "composition", "inputs", "site"]) {
+      const box = Object.assign(document.createElement("input"), { type: "checkbox", id: `tr-f-${f}`, value: f });
+      const label = Object.assign(document.createElement("label"), { htmlFor: box.id, textContent: f });
+      const span = document.createElement("span"); span.append(box, label); $("#tr-fields").append(span);
+    }
+  }
 }
+
+$("#tr-grant").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#tr-errors").replaceChildren();
+  const fields = [...document.querySelectorAll("#tr-fields input:checked")].map((el) => el.value);
+  const res = await api("/api/trace/agreements", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ grantee: $("#tr-grantee").value.trim(), lots: $("#tr-lots").value.split(",").map((x) => x.trim()).filter(Boolean),
+      fields, purpose: $("#tr-purpose").value.trim(), expires_at: `${$("#tr-expires").value}T23:59:59Z` }) });
+  if (!res.ok) {
+    const doc = await res.json();
+    $("#tr-errors").replaceChildren(cell("li", typeof doc.detail === "string" ? doc.detail : JSON.stringify(doc.detail)));
+    return;
+  }
+  $("#tr-grant-status").textContent = t("tr.granted");
+  await showTrace();
+});
 
 $("#tr-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
