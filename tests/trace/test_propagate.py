@@ -81,3 +81,22 @@ def test_canonical_json_matches_rfc8785() -> None:
     doc = {"numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 1e-27, 10.0, -0.0],
            "string": "€$\u000f\nA'B\"\\\\\"/", "literals": [None, True, False], "ü": 1}
     assert canonical(doc) == rfc8785.dumps(doc)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**60, 2**60) |
+    st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.text(max_size=5), ch, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(JSON_VALUES)
+def test_fast_canonical_path_agrees_with_rfc8785(value: object) -> None:
+    import rfc8785
+
+    try:
+        ref = rfc8785.dumps(value)
+    except Exception:  # e.g. integers beyond what JSON numbers can carry exactly
+        return
+    assert canonical(value) == ref

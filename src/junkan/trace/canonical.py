@@ -1,16 +1,17 @@
 """RFC 8785 JSON Canonicalization Scheme and record hashes.
 
-``canonical`` takes a fast path through the standard library's JSON encoder when the value is
-one where its output is provably the RFC 8785 form — keys and strings in the Basic
-Multilingual Plane without surrogates, floats integral below 2^53 (written as integers, as
-ECMAScript does) or with 1e-4 ≤ |x| < 1e16 (where Python's shortest repr and ECMAScript's
-Number-to-string agree) — and hands everything else to the ``rfc8785`` package. A property
-test checks both paths agree."""
+``canonical`` takes a fast path through the standard library's JSON encoder (sorted keys, no
+spaces, UTF-8) and then rewrites the number tokens outside strings: a float that is integral
+below 2^53 loses its ".0" (as ECMAScript writes it), one with 1e-4 ≤ |x| < 1e16 stays as
+Python's shortest repr (identical to ECMAScript's there); anything else — other floats,
+integers ≥ 2^53, text outside the Basic Multilingual Plane (where key order by UTF-16 code
+units differs) — goes to the ``rfc8785`` package. A property test checks both paths agree."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -20,50 +21,48 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=
                            allow_nan=False).encode
 
 
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?')
+_MAX_INT_DIGITS = len(str(_MAX_INT))
+_SUSPECTS = (re.compile(r"\.0(?![0-9])"), re.compile(r"[0-9][eE][-+]?[0-9]"),
+             re.compile(r"[0-9]{16}"))
+"""What the stdlib writes differently from RFC 8785: integral floats ("10.0"), exponents and
+long integers. Text without any of them (even inside strings) is already canonical."""
+
+
 class _Unsafe(Exception):
     pass
 
 
-def _bmp(text: str) -> bool:
-    return all(ord(c) < 0xD800 or 0xE000 <= ord(c) < 0x10000 for c in text) \
-        if not text.isascii() else True
-
-
-def _prepare(v: Any) -> Any:
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, str):
-        if not _bmp(v):
+def _number(m: re.Match[str]) -> str:
+    tok = m.group(0)
+    if tok[0] == '"':
+        return tok
+    if "." not in tok and "e" not in tok and "E" not in tok:
+        if len(tok.lstrip("-")) >= _MAX_INT_DIGITS and abs(int(tok)) >= _MAX_INT:
             raise _Unsafe
-        return v
-    if isinstance(v, int):
-        if abs(v) >= _MAX_INT:
-            raise _Unsafe
-        return v
-    if isinstance(v, float):
-        if v.is_integer():
-            if abs(v) < _MAX_INT:
-                return int(v)
-            raise _Unsafe
-        if 1e-4 <= abs(v) < 1e16:
-            return v
+        return tok
+    x = float(tok)
+    if x.is_integer():
+        if abs(x) < _MAX_INT:
+            return str(int(x))
         raise _Unsafe
-    if isinstance(v, dict):
-        out = {}
-        for k, x in v.items():
-            if not isinstance(k, str) or not _bmp(k):
-                raise _Unsafe
-            out[k] = _prepare(x)
-        return out
-    if isinstance(v, list | tuple):
-        return [_prepare(x) for x in v]
+    if 1e-4 <= abs(x) < 1e16:
+        return tok
     raise _Unsafe
 
 
 def canonical(obj: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value (floats must be finite)."""
     try:
-        return _encode(_prepare(obj)).encode("utf-8")
+        text = _encode(obj)
+    except (TypeError, ValueError):
+        return rfc8785.dumps(obj)  # let the reference implementation report it
+    if not text.isascii() and any(ord(c) >= 0xD800 for c in text):
+        return rfc8785.dumps(obj)  # surrogates / beyond the BMP: UTF-16 key order
+    if not any(p.search(text) for p in _SUSPECTS):
+        return text.encode("utf-8")
+    try:
+        return _TOKEN.sub(_number, text).encode("utf-8")
     except _Unsafe:
         return rfc8785.dumps(obj)
 

@@ -14,12 +14,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Number = int | float
+"""A quantity as given: an integer stays an integer (it signs and hashes as written)."""
+
+
 class Cfp(Strict):
     """Carbon footprint of the whole lot (kg CO2e): fossil + biogenic = total."""
 
-    total: float = Field(ge=0)
-    fossil: float | None = Field(default=None, ge=0)
-    biogenic: float = 0.0
+    total: Number = Field(ge=0)
+    fossil: Number | None = Field(default=None, ge=0)
+    biogenic: Number = 0
 
     @model_validator(mode="after")
     def _parts(self) -> Cfp:
@@ -34,8 +38,8 @@ class Cfp(Strict):
 class Recycled(Strict):
     """Recycled content as mass shares of the lot (0–1)."""
 
-    pre_consumer: float = Field(default=0.0, ge=0, le=1)
-    post_consumer: float = Field(default=0.0, ge=0, le=1)
+    pre_consumer: Number = Field(default=0, ge=0, le=1)
+    post_consumer: Number = Field(default=0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _sum(self) -> Recycled:
@@ -56,14 +60,14 @@ class Claim(Strict):
 
 class InputRef(Strict):
     lot: str
-    mass_kg: float = Field(gt=0)
+    mass_kg: Number = Field(gt=0)
 
 
 class Process(Strict):
     """The lot's own processing: emissions (fossil) and energy."""
 
-    cfp_kgco2e: float = Field(default=0.0, ge=0)
-    energy_kwh: float = Field(default=0.0, ge=0)
+    cfp_kgco2e: Number = Field(default=0, ge=0)
+    energy_kwh: Number = Field(default=0, ge=0)
 
 
 LotId = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -73,7 +77,7 @@ class Create(Strict):
     type: Literal["create"]
     lot: LotId
     material: str
-    mass_kg: float = Field(gt=0)
+    mass_kg: Number = Field(gt=0)
     cfp: Cfp
     recycled: Recycled = Recycled()
     composition: dict[str, float] = Field(default_factory=dict)
@@ -96,7 +100,7 @@ class Combine(Strict):
     type: Literal["merge", "blend", "process"]
     lot: LotId
     inputs: list[InputRef] = Field(min_length=1)
-    mass_kg: float = Field(gt=0)
+    mass_kg: Number = Field(gt=0)
     """Output mass; below the inputs' sum for a process with yield < 1."""
     material: str | None = None
     process: Process = Process()
@@ -125,7 +129,7 @@ class Combine(Strict):
 
 class SplitOut(Strict):
     lot: LotId
-    mass_kg: float = Field(gt=0)
+    mass_kg: Number = Field(gt=0)
 
 
 class Split(Strict):
