@@ -468,6 +468,7 @@ class TraceRepo:
         moved = cone[moved_mask]
         now = datetime.now(UTC)
         owners: dict[str, list[str]] = {}
+        counts: dict[str, int] = {}
         if moved.size:
             conn = s.connection()
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -487,17 +488,26 @@ class TraceRepo:
                 "rec_pre = r.p, rec_post = r.q, updated_at = :now FROM trace_recompute AS r "
                 "WHERE trace_lots.seq = r.seq").bindparams(
                 bindparam("now", value=now, type_=DateTime(timezone=True))))
-            for lot, owner, creator in conn.execute(text(
-                    "SELECT l.lot, l.owner_org, l.creator_org FROM trace_lots AS l JOIN "
-                    "trace_recompute AS r ON l.seq = r.seq ORDER BY l.seq")):
-                for org_id in {owner, creator}:  # holder and maker
-                    owners.setdefault(org_id, []).append(lot)
+            # holders and makers of the moved lots: a few aggregate queries, not a million rows
+            orgs = {o for (o,) in conn.execute(text(
+                "SELECT DISTINCT l.owner_org FROM trace_lots AS l JOIN trace_recompute AS r "
+                "ON l.seq = r.seq UNION SELECT DISTINCT l.creator_org FROM trace_lots AS l "
+                "JOIN trace_recompute AS r ON l.seq = r.seq"))}
+            for org_id in sorted(orgs):
+                where = ("FROM trace_lots AS l JOIN trace_recompute AS r ON l.seq = r.seq "
+                         "WHERE l.owner_org = :o OR l.creator_org = :o")
+                count = conn.execute(text(f"SELECT COUNT(*) {where}"), {"o": org_id}).scalar()
+                first = [lot for (lot,) in conn.execute(text(
+                    f"SELECT l.lot {where} ORDER BY l.seq LIMIT 1000"), {"o": org_id})]
+                owners[org_id] = first
+                counts[org_id] = int(count or 0)
             conn.exec_driver_sql("DELETE FROM trace_recompute")
         for org_id, ids in owners.items():
+            n = counts[org_id]
             note = TraceNotification(org_id=org_id, lot=ids[0], message=(
-                f"{len(ids)} of your lots were recomputed after {by} re-declared an upstream "
-                f"lot: {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}"),
-                payload={"lots": ids[:1000], "count": len(ids), "by": by})
+                f"{n} of your lots were recomputed after {by} re-declared an upstream "
+                f"lot: {', '.join(ids[:10])}{' …' if n > 10 else ''}"),
+                payload={"lots": ids[:1000], "count": n, "by": by})
             s.add(note)
             s.flush()
             self._outbox.append({"id": note.id, "org_id": org_id, "lot": note.lot,
