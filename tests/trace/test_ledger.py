@@ -218,37 +218,22 @@ def test_partner_witness_detects_a_rewritten_history(repo: TraceRepo) -> None:
 
 
 def test_notifications_go_to_the_webhook_after_commit(repo: TraceRepo) -> None:
-    import json
-    import threading
     import time
-    from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    got: list[dict[str, Any]] = []
+    from tests.trace.receiver import receiver
 
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     build_chain(repo)
-    repo.set_webhook("org-D", f"http://127.0.0.1:{server.server_address[1]}/hook")
-    with pytest.raises(TraceError, match="https://"):
-        repo.set_webhook("org-D", "ftp://example.org")
-    with pytest.raises(TraceError):  # a failed batch notifies nobody
-        repo.ingest("org-A", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 1}},
-                                create("A", 1, 1)))
-    repo.ingest("org-A", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 1}}))
-    deadline = time.monotonic() + 10
-    while not got and time.monotonic() < deadline:
-        time.sleep(0.05)
-    server.shutdown()
+    with receiver() as got:
+        repo.set_webhook("org-D", got.url)
+        with pytest.raises(TraceError, match="https://"):
+            repo.set_webhook("org-D", "ftp://example.org")
+        with pytest.raises(TraceError):  # a failed batch notifies nobody
+            repo.ingest("org-A", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 1}},
+                                    create("A", 1, 1)))
+        repo.ingest("org-A", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 1}}))
+        assert got.wait()
     assert len(got) == 1 and got[0]["payload"]["count"] == 2  # C and D
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not repo.notifications("org-D")[-1]["webhook"]:
         time.sleep(0.05)
     assert repo.notifications("org-D")[-1]["webhook"].startswith("delivered")

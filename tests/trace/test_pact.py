@@ -10,7 +10,6 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -156,28 +155,14 @@ def _post_event(h: dict[str, Any], body: dict[str, Any], token: str | None = Non
 
 
 def test_12_request_created_is_fulfilled_at_the_source(host: dict[str, Any]) -> None:
-    got: list[dict[str, Any]] = []
+    from tests.trace.receiver import receiver
 
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    hook = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    src = f"http://127.0.0.1:{hook.server_address[1]}/3/events"
-    res = _post_event(host, _event("RequestCreatedEvent", {"productId": [
-        "urn:junkan:lot:D"], "comment": "Please send PCF data for this year."}, src))
-    assert res.status_code == 200
-    deadline = time.monotonic() + 10
-    while not got and time.monotonic() < deadline:
-        time.sleep(0.05)
-    hook.shutdown()
-    assert got and got[0]["type"].endswith("RequestFulfilledEvent.3")
+    with receiver("/3/events") as got:
+        res = _post_event(host, _event("RequestCreatedEvent", {"productId": [
+            "urn:junkan:lot:D"], "comment": "Please send PCF data for this year."}, got.url))
+        assert res.status_code == 200
+        assert got.wait()
+    assert got[0]["type"].endswith("RequestFulfilledEvent.3")
     assert got[0]["data"]["requestEventId"] == "test-run-id-12345"
     assert got[0]["data"]["pfs"][0]["productIds"] == ["urn:junkan:lot:D"]
 
