@@ -13,6 +13,8 @@ from typing import Any
 
 class Received(list[dict[str, Any]]):
     url: str = ""
+    base: str = ""
+    headers: list[dict[str, str]]
 
     def wait(self, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -24,10 +26,20 @@ class Received(list[dict[str, Any]]):
 @contextmanager
 def receiver(path: str = "/hook") -> Iterator[Received]:
     got = Received()
+    got.headers = []
 
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/auth/token":  # a partner's token endpoint
+                out = json.dumps({"access_token": "partner-token", "token_type": "Bearer"})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(out.encode())
+                return
+            got.headers.append(dict(self.headers))
+            got.append(json.loads(body))
             self.send_response(204)
             self.end_headers()
 
@@ -36,7 +48,8 @@ def receiver(path: str = "/hook") -> Iterator[Received]:
 
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    got.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+    got.base = f"http://127.0.0.1:{server.server_address[1]}"
+    got.url = f"{got.base}{path}"
     try:
         yield got
     finally:

@@ -218,3 +218,39 @@ def test_certificate_is_reused(tmp_path: Path) -> None:
     a = self_signed_certificate(str(tmp_path))
     b = self_signed_certificate(str(tmp_path))
     assert a == b and Path(a[1]).stat().st_mode & 0o077 == 0
+
+
+def test_callbacks_authenticate_at_the_partner(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from junkan.api.pact import load_partners
+    from tests.trace.receiver import receiver
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    db = Database(url)
+    db.migrate()
+    store = Store(db)
+    org = store.create_organisation("org-X")
+    user = store.create_user(org.id, "x@example.org", "pw-123456789", "x")
+    cid, secret = store.create_client(user.id, "pact")
+    with receiver("/3/events") as got:
+        partners = {got.base: {"auth_url": f"{got.base}/auth/token", "client_id": "me",
+                               "client_secret": "s3cret"}}
+        app = create_pact_app(Settings(database_url=url), partners=partners,
+                              callback_retries=2, callback_backoff_s=0.1)
+        with TestClient(app) as c:
+            tok = c.post("/auth/token", data={"grant_type": "client_credentials"},
+                         auth=(cid, secret)).json()["access_token"]
+            res = c.post("/3/events", content=json.dumps(_event(
+                "RequestCreatedEvent", {"productId": ["urn:junkan:lot:none"]}, got.url)),
+                headers={"Authorization": f"Bearer {tok}",
+                         "Content-Type": "application/cloudevents+json"})
+            assert res.status_code == 200
+            assert got.wait()
+    assert got.headers[0]["Authorization"] == "Bearer partner-token"
+    assert got[0]["type"].endswith("RequestRejectedEvent.3")  # nothing matches: rejected
+    bad = tmp_path / "partners.yaml"
+    bad.write_text("https://partner.example: {auth_url: https://partner.example/auth/token}\n")
+    with pytest.raises(ValueError, match="client_id"):
+        load_partners(str(bad))
+    db.engine.dispose()

@@ -29,9 +29,50 @@ def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"code": code, "message": message})
 
 
+def load_partners(path: str | None) -> dict[str, dict[str, str]]:
+    """Credentials this host uses when it calls a partner back: a YAML/JSON file mapping the
+    partner's event ``source`` prefix to ``auth_url``, ``client_id`` and ``client_secret``
+    (``JUNKAN_PACT_PARTNERS``). Missing file → no partners (callbacks go unauthenticated)."""
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    path = path or os.environ.get("JUNKAN_PACT_PARTNERS")
+    if not path:
+        return {}
+    doc = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    for prefix, cred in doc.items():
+        missing = {"auth_url", "client_id", "client_secret"} - set(cred or {})
+        if missing:
+            raise ValueError(f"{path}: partner {prefix!r} lacks {sorted(missing)}")
+    return {str(k): dict(v) for k, v in doc.items()}
+
+
+def partner_token(partners: dict[str, dict[str, str]], source: str) -> str | None:
+    """A bearer token from the partner whose prefix matches ``source`` (client credentials
+    with HTTP Basic at its ``/auth/token``), or None."""
+    import base64
+    import urllib.parse
+
+    for prefix, cred in partners.items():
+        if source.startswith(prefix):
+            basic = base64.b64encode(f"{cred['client_id']}:{cred['client_secret']}".encode())
+            req = urllib.request.Request(
+                cred["auth_url"], data=urllib.parse.urlencode(
+                    {"grant_type": "client_credentials"}).encode(), method="POST",
+                headers={"Authorization": f"Basic {basic.decode()}",
+                         "Content-Type": "application/x-www-form-urlencoded"})
+            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+                return str(json.loads(resp.read())["access_token"])
+    return None
+
+
 def create_pact_app(settings: Settings | None = None, *, callback_retries: int = 8,
-                    callback_backoff_s: float = 1.0) -> FastAPI:
+                    callback_backoff_s: float = 1.0,
+                    partners: dict[str, dict[str, str]] | None = None) -> FastAPI:
     settings = settings or Settings()
+    partners = load_partners(None) if partners is None else partners
     db = Database(settings.database_url)
     db.migrate()
     store = Store(db)
@@ -179,9 +220,12 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         delay = callback_backoff_s
         for _ in range(callback_retries):
             try:
-                req = urllib.request.Request(
-                    event["source"], data=payload, method="POST",
-                    headers={"Content-Type": "application/cloudevents+json; charset=UTF-8"})
+                headers = {"Content-Type": "application/cloudevents+json; charset=UTF-8"}
+                tok = partner_token(partners, event["source"])
+                if tok:
+                    headers["Authorization"] = f"Bearer {tok}"
+                req = urllib.request.Request(event["source"], data=payload, method="POST",
+                                             headers=headers)
                 with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
                     if 200 <= resp.status < 300:
                         return
