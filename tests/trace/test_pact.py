@@ -254,3 +254,21 @@ def test_callbacks_authenticate_at_the_partner(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="client_id"):
         load_partners(str(bad))
     db.engine.dispose()
+
+
+def test_expired_token_is_told_apart(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    db = Database(url)
+    db.migrate()
+    store = Store(db)
+    org = store.create_organisation("org-Y")
+    user = store.create_user(org.id, "y@example.org", "pw-123456789", "y")
+    expired = store.issue_token(user.id, "bearer", -10)
+    with TestClient(create_pact_app(Settings(database_url=url))) as c:
+        res = c.get("/3/footprints", headers={"Authorization": f"Bearer {expired}"})
+        assert res.status_code == 401 and res.json()["code"] == "TokenExpired"
+        res = c.get("/3/footprints", headers={"Authorization": "Bearer nonsense"})
+        assert res.status_code == 400 and res.json()["code"] == "BadRequest"
+    db.engine.dispose()

@@ -106,7 +106,13 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
             tokens[tok] = (now, user)
         return user
 
-    def invalid_token() -> JSONResponse:
+    def invalid_token(request: Request | None = None) -> JSONResponse:
+        """400 BadRequest for an unknown token (conformance cases 6, 7, 16); 401 TokenExpired
+        for one this host issued that has expired (the specification's error table)."""
+        header = request.headers.get("authorization", "") if request is not None else ""
+        if header.lower().startswith("bearer ") and store.token_expired(header[7:].strip(),
+                                                                         "bearer"):
+            return error(401, "TokenExpired", "The access token has expired")
         return error(400, "BadRequest", "Invalid token provided")
 
     @app.post("/auth/token")
@@ -165,7 +171,7 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
     def list_footprints(request: Request) -> Response:
         user = user_of(request)
         if user is None:
-            return invalid_token()
+            return invalid_token(request)
         q: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
             if key in FILTERS:
@@ -194,7 +200,7 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
     def get_footprint(fid: str, request: Request) -> Response:
         user = user_of(request)
         if user is None:
-            return invalid_token()
+            return invalid_token(request)
         pf = visible_footprints(user)[1].get(fid)
         if pf is None:
             return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
@@ -238,7 +244,7 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
     async def events(request: Request) -> Response:
         user = user_of(request)
         if user is None:
-            return invalid_token()
+            return invalid_token(request)
         try:
             event = json.loads(await request.body())
         except ValueError:

@@ -115,6 +115,12 @@ class Store:
                 return None
             return s.get(User, row.user_id)
 
+    def token_expired(self, token: str, kind: str) -> bool:
+        """True if ``token`` was issued (of ``kind``) and has expired."""
+        with self.db.session() as s:
+            row = s.get(AccessToken, _digest(token))
+            return row is not None and row.kind == kind and _aware(row.expires_at) < now()
+
     def revoke_token(self, token: str) -> None:
         with self.db.session() as s:
             row = s.get(AccessToken, _digest(token))
