@@ -89,13 +89,13 @@ def predict_document(req: PredictRequest, lib: Library | None = None) -> dict[st
     pred = predict(feed, lib, n=req.samples, seed=req.seed)
     doc = pred.summary()
     sorter = _sorter(req.sorter)
-    if sorter is not None:
-        doc["sorted"] = sort(pred, sorter, seed=req.seed).summary()
+    sorted_ = sort(pred, sorter, seed=req.seed) if sorter is not None else None
+    if sorted_ is not None:
+        doc["sorted"] = sorted_.summary()
     if req.buyer:
         b = _buyer(lib, req.buyer)
         doc["grade_al_fraction"] = grade_samples(pred.composition("al"), TRACKED, b)
-        if sorter is not None:
-            sorted_ = sort(pred, sorter, seed=req.seed)
+        if sorted_ is not None:
             doc["grade_sorted"] = {p: grade_samples(sorted_.composition(p), TRACKED, b)
                                    for p in ("wrought", "cast")}
     return doc

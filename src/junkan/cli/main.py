@@ -444,19 +444,6 @@ def foresight_run(
                   f"{backend.value} backend)")
 
 
-def _analysis_doc(c: Any, n: int, seed: int, res: Any) -> dict[str, Any]:
-    from junkan.foresight.analysis import scenario_tree
-
-    return {"model": c.model.name, "scenarios": n, "seed": seed, "k": res.k,
-            "silhouette": res.silhouette, "group_shares": res.shares,
-            "branches": res.branches,
-            "scenario_tree": scenario_tree(res, int(c.years[-1])),
-            "decided_by_year": [{"year": t["year"], "decided": t["decided"]}
-                                for t in res.transitions],
-            "input_drivers": res.feature_scores, "prim_boxes": res.boxes,
-            "ratings": res.ratings, "family_scores_final_year": res.medians}
-
-
 def _k_option(k: str) -> int | str:
     if k == "auto":
         return k
@@ -476,14 +463,14 @@ def foresight_analyse(
 ) -> None:
     """Run and analyse: groups, branching years with drivers, input drivers, ratings."""
     from junkan.foresight import run_ensemble
-    from junkan.foresight.analysis import analyse
+    from junkan.foresight.analysis import analyse, document
     from junkan.foresight.report import group_name
 
     c = _causal(file)
     kk = _k_option(k)
     ens = run_ensemble(c, n, seed=seed)
     res = analyse(ens, kk, seed=seed, transitions_every=3)
-    doc = _analysis_doc(c, n, seed, res)
+    doc = document(ens, res)
     if format == Format.json:
         sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
         return
@@ -512,7 +499,7 @@ def foresight_report(
     """Run, analyse and write the HTML report: fan chart per group, scenario tree with branch
     years, driver table, ratings (and analysis.json)."""
     from junkan.foresight import run_ensemble
-    from junkan.foresight.analysis import analyse
+    from junkan.foresight.analysis import analyse, document
     from junkan.foresight.report import write_report
 
     c = _causal(file)
@@ -522,7 +509,7 @@ def foresight_report(
     res = analyse(ens, kk, seed=seed, transitions_every=1)
     with _atomic_dir(out) as tmp:
         write_report(ens, res, tmp)
-        (tmp / "analysis.json").write_text(json.dumps(jsonable(_analysis_doc(c, n, seed, res)),
+        (tmp / "analysis.json").write_text(json.dumps(jsonable(document(ens, res)),
                                                       indent=2, ensure_ascii=False))
     console.print(f"wrote {out}/report.html and analysis.json")
 

@@ -331,3 +331,17 @@ def scenario_tree(res: Analysis, end_year: int) -> list[dict[str, Any]]:
                     if height > 0 else None, "driver": b.get("driver"),
                     "diverging_factor": b.get("diverging_factor")})
     return out
+
+
+def document(ens: Ensemble, res: Analysis) -> dict[str, Any]:
+    """The JSON document of an analysis: groups, ratings, branches, the scenario tree, how
+    decided the future is by year, the inputs that lead to each group."""
+    c = ens.compiled
+    return {"model": c.model.name, "scenarios": ens.n, "seed": ens.seed, "k": res.k,
+            "years": c.years.tolist(), "silhouette": res.silhouette,
+            "group_shares": res.shares, "branches": res.branches,
+            "scenario_tree": scenario_tree(res, int(c.years[-1])),
+            "decided_by_year": [{"year": t["year"], "decided": t["decided"]}
+                                for t in res.transitions],
+            "input_drivers": res.feature_scores, "prim_boxes": res.boxes,
+            "ratings": res.ratings, "family_scores_final_year": res.medians}

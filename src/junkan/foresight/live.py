@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.foresight.analysis import analyse, family_scores, fan, scenario_tree
+from junkan.foresight.analysis import analyse, document, family_scores, fan
 from junkan.foresight.engine import run_ensemble
 from junkan.foresight.model import Compiled, load_causal_model
 
@@ -80,13 +80,7 @@ def analysis_document(c: Compiled, n: int = 5000, k: int | str = 9, seed: int = 
     ens = run_ensemble(c, n, seed=seed, lever_override=levers)
     res = analyse(ens, k, seed=seed, transitions_every=3)
     scores = family_scores(ens)
-    return {"model": c.model.name, "scenarios": n, "seed": seed, "k": res.k,
-            "years": c.years.tolist(), "group_shares": res.shares, "ratings": res.ratings,
-            "family_scores_final_year": res.medians, "branches": res.branches,
-            "scenario_tree": scenario_tree(res, int(c.years[-1])),
-            "decided_by_year": [{"year": t["year"], "decided": t["decided"]}
-                                for t in res.transitions],
-            "input_drivers": res.feature_scores, "prim_boxes": res.boxes,
-            "group_median_paths": [{f: np.median(v[:, res.labels == g], axis=1).round(4)
-                                    .tolist() for f, v in scores.items()}
-                                   for g in range(res.k)]}
+    doc = document(ens, res)
+    doc["group_median_paths"] = [{f: np.median(v[:, res.labels == g], axis=1).round(4).tolist()
+                                  for f, v in scores.items()} for g in range(res.k)]
+    return doc
