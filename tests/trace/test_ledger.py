@@ -237,3 +237,12 @@ def test_notifications_go_to_the_webhook_after_commit(repo: TraceRepo) -> None:
     while time.monotonic() < deadline and not repo.notifications("org-D")[-1]["webhook"]:
         time.sleep(0.05)
     assert repo.notifications("org-D")[-1]["webhook"].startswith("delivered")
+
+
+def test_split_outputs_verify(repo: TraceRepo) -> None:
+    repo.ingest("org-A", ev(create("S", 10, 4, 0.5),
+                            {"type": "split", "lot": "S", "outputs": [
+                                {"lot": "S1", "mass_kg": 4}, {"lot": "S2", "mass_kg": 6}]}))
+    assert repo.show("org-A", "S2")["cfp_kgco2e"]["total"] == pytest.approx(2.4)
+    res = repo.verify("org-A")
+    assert res.ok, res.problems

@@ -4,7 +4,6 @@ keep mass-balance accounts, serve lots with data sovereignty, verify the logs.""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -37,6 +36,12 @@ from junkan.trace.canonical import canonical
 from junkan.trace.events import Combine, Create, Event, Receive, Redeclare, Ship, Split
 from junkan.trace.propagate import Graph, downstream, recompute
 from junkan.trace.signing import new_key, sign, sign_bytes, verify, verify_bytes
+
+
+def _checkpoint_body(org_id: str, tree_size: Any, root: Any) -> dict[str, Any]:
+    """What a checkpoint's signature covers."""
+    return {"org_id": org_id, "tree_size": tree_size, "root": root}
+
 
 GRANTABLE = ("cfp", "recycled", "claims", "composition", "inputs", "site")
 """Fields of a lot an agreement or a catalogue offer can cover."""
@@ -517,14 +522,24 @@ class TraceRepo:
         return int(cone.size), sorted(names[o] for o in owners)
 
     # ---- tamper evidence --------------------------------------------------------------------
-    def _checkpoint(self, s: Session, org_id: str, key: TraceKey) -> tuple[int, str]:
-        leaves = [bytes.fromhex(h) for h in s.scalars(
+    @staticmethod
+    def _leaves(s: Session, org_id: str) -> list[bytes]:
+        """The organisation's log as leaf hashes, in order."""
+        return [bytes.fromhex(h) for h in s.scalars(
             select(TraceEvent.leaf_hash).where(TraceEvent.org_id == org_id)
             .order_by(TraceEvent.org_seq))]
+
+    @staticmethod
+    def _latest_checkpoint(s: Session, org_id: str) -> TraceCheckpoint | None:
+        return s.scalar(select(TraceCheckpoint).where(TraceCheckpoint.org_id == org_id)
+                        .order_by(TraceCheckpoint.id.desc()).limit(1))
+
+    def _checkpoint(self, s: Session, org_id: str, key: TraceKey) -> tuple[int, str]:
+        leaves = self._leaves(s, org_id)
         root = merkle.root(leaves).hex()
-        body = {"org_id": org_id, "tree_size": len(leaves), "root": root}
         s.add(TraceCheckpoint(org_id=org_id, tree_size=len(leaves), root=root,
-                              signature=sign(key.private_key, body)))
+                              signature=sign(key.private_key,
+                                             _checkpoint_body(org_id, len(leaves), root))))
         return len(leaves), root
 
     # ---- webhooks -------------------------------------------------------------------------
@@ -591,8 +606,7 @@ class TraceRepo:
         with self.db.session() as s:
             org = self._org(s, org_name)
             key = s.get(TraceKey, org.id)
-            cp = s.scalar(select(TraceCheckpoint).where(TraceCheckpoint.org_id == org.id)
-                          .order_by(TraceCheckpoint.id.desc()).limit(1))
+            cp = self._latest_checkpoint(s, org.id)
             if key is None or cp is None:
                 raise TraceError(f"{org_name!r} has no log yet")
             return {"org": org_name, "org_id": org.id, "tree_size": cp.tree_size,
@@ -607,15 +621,12 @@ class TraceRepo:
             key = s.get(TraceKey, org.id)
             if key is None:
                 raise TraceError("no signing key for this organisation")
-            body = {"org_id": org.id, "tree_size": kept.get("tree_size"),
-                    "root": kept.get("root")}
+            body = _checkpoint_body(org.id, kept.get("tree_size"), kept.get("root"))
             if kept.get("public_key") not in (None, key.public_key):
                 return {"ok": False, "reason": "the organisation's key changed"}
             if not verify(key.public_key, body, str(kept.get("signature", ""))):
                 return {"ok": False, "reason": "the kept checkpoint's signature does not verify"}
-            leaves = [bytes.fromhex(h) for h in s.scalars(
-                select(TraceEvent.leaf_hash).where(TraceEvent.org_id == org.id)
-                .order_by(TraceEvent.org_seq))]
+            leaves = self._leaves(s, org.id)
         m = int(kept["tree_size"])
         if m > len(leaves):
             return {"ok": False, "reason": f"the log has {len(leaves)} entries, fewer than the "
@@ -642,6 +653,7 @@ class TraceRepo:
                 return VerifyResult(org_name, not events, len(events),
                                     ["no signing key"] if events else [])
             leaves = []
+            records: list[tuple[int, dict[str, Any]]] = []
             expect = 1
             for e in events:
                 label = f"event {e.org_seq} ({e.type} {e.lot})"
@@ -664,10 +676,10 @@ class TraceRepo:
                         "lot") != e.lot:
                     problems.append(f"{label}: indexed columns differ from the signed record")
                 leaves.append(bytes.fromhex(e.leaf_hash))
-            cp = s.scalar(select(TraceCheckpoint).where(TraceCheckpoint.org_id == org.id)
-                          .order_by(TraceCheckpoint.id.desc()).limit(1))
+                records.append((e.org_seq, record.get("event", {})))
+            cp = self._latest_checkpoint(s, org.id)
             if cp is not None:
-                body = {"org_id": org.id, "tree_size": cp.tree_size, "root": cp.root}
+                body = _checkpoint_body(org.id, cp.tree_size, cp.root)
                 if not verify(key.public_key, body, cp.signature):
                     problems.append(f"checkpoint {cp.tree_size}: signature does not verify")
                 if (cp.tree_size or 0) > len(leaves):
@@ -676,27 +688,28 @@ class TraceRepo:
                 elif merkle.root(leaves[:cp.tree_size]).hex() != cp.root:
                     problems.append(f"checkpoint {cp.tree_size}: Merkle root differs (an "
                                     "entry was changed, removed or inserted)")
-            problems += self._check_state(s, org.id, events)
+            problems += self._check_state(s, org.id, records)
             return VerifyResult(org_name, not problems, len(events), problems,
                                 cp.tree_size if cp else None)
 
     @staticmethod
-    def _check_state(s: Session, org_id: str, events: list[TraceEvent]) -> list[str]:
-        """Lots created by this organisation must match their signed events."""
+    def _check_state(s: Session, org_id: str,
+                     records: list[tuple[int, dict[str, Any]]]) -> list[str]:
+        """Lots created by this organisation must match their signed events (``records``:
+        the log's (sequence number, event) pairs, already parsed)."""
         problems = []
         declared: dict[str, dict[str, Any]] = {}
-        for e in events:
-            try:
-                ev = json.loads(e.record).get("event", {})
-            except ValueError:
-                continue
+        for seq, ev in records:
             if ev.get("type") == "create":
                 declared[ev["lot"]] = {"mass_kg": ev["mass_kg"], "cfp": ev["cfp"]["total"],
-                                       "seq": e.org_seq}
+                                       "seq": seq}
             elif ev.get("type") == "redeclare" and ev.get("cfp") and ev["lot"] in declared:
                 declared[ev["lot"]]["cfp"] = ev["cfp"]["total"]
             elif ev.get("type") in ("merge", "blend", "process"):
-                declared[ev["lot"]] = {"mass_kg": ev["mass_kg"], "seq": e.org_seq}
+                declared[ev["lot"]] = {"mass_kg": ev["mass_kg"], "seq": seq}
+            elif ev.get("type") == "split":  # each output is a lot of its own
+                for out in ev.get("outputs", []):
+                    declared[out["lot"]] = {"mass_kg": out["mass_kg"], "seq": seq}
         for lot in s.scalars(select(TraceLot).where(TraceLot.creator_org == org_id)):
             d = declared.get(lot.lot)
             if d is None:
@@ -865,6 +878,3 @@ class TraceRepo:
                     for n in s.scalars(select(TraceNotification).where(
                         TraceNotification.org_id == org.id).order_by(TraceNotification.id))]
 
-
-def leaf_of(record: dict[str, Any]) -> str:
-    return hashlib.sha256(b"\x00" + canonical(record)).hexdigest()
