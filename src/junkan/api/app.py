@@ -567,20 +567,16 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         for _ in range(depth):
             nxt = []
             for doc in frontier:
-                for i in doc.get("inputs", []):
-                    edges.add((i["lot"], doc["lot"], i["mass_kg"]))
-                    if i["lot"] not in nodes:
+                links = [(i["lot"], (i["lot"], doc["lot"], i["mass_kg"]))
+                         for i in doc.get("inputs", [])]
+                links += [(o["lot"], (doc["lot"], o["lot"], o["mass_kg"]))
+                          for o in doc.get("outputs", [])]
+                for other, edge in links:  # upstream and downstream alike
+                    edges.add(edge)
+                    if other not in nodes:
                         try:
-                            nodes[i["lot"]] = trace.show(me, i["lot"])
-                            nxt.append(nodes[i["lot"]])
-                        except TraceError:
-                            pass
-                for o in doc.get("outputs", []):
-                    edges.add((doc["lot"], o["lot"], o["mass_kg"]))
-                    if o["lot"] not in nodes:
-                        try:
-                            nodes[o["lot"]] = trace.show(me, o["lot"])
-                            nxt.append(nodes[o["lot"]])
+                            nodes[other] = trace.show(me, other)
+                            nxt.append(nodes[other])
                         except TraceError:
                             pass
             frontier = nxt

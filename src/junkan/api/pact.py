@@ -19,6 +19,7 @@ from junkan.api.auth import basic_credentials
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.tables import User
+from junkan.store.trace_repo import HOLDER_FIELDS, lot_view
 from junkan.trace import pact
 
 FILTERS = ("productId", "companyId", "geography", "classification", "validOn", "validAfter",
@@ -152,14 +153,8 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
                 TraceLot.creator_org == user.org_id, TraceLot.owner_org == user.org_id,
                 TraceLot.shipped_to == user.org_id)).order_by(TraceLot.seq)).all()
             pfs = []
-            for lot in lots:
-                view = {"lot": lot.lot, "material": lot.material, "mass_kg": lot.mass_kg,
-                        "creator": names[lot.creator_org], "custody": lot.custody,
-                        "cfp_kgco2e": {"total": lot.cfp_total, "fossil": lot.cfp_fossil,
-                                       "biogenic": lot.cfp_biogenic},
-                        "recycled": {"pre_consumer": lot.rec_pre,
-                                     "post_consumer": lot.rec_post},
-                        "claims": (lot.declared or {}).get("claims", [])}
+            for lot in lots:  # what a holder sees (the same rule as TraceRepo.show)
+                view = lot_view(lot, names, HOLDER_FIELDS)
                 pfs.append(pact.footprint(view, f"urn:junkan:org:{lot.creator_org}",
                                           lot.created_at, lot.updated_at))
         by_id = {pf["id"]: pf for pf in pfs}

@@ -38,6 +38,32 @@ from junkan.trace.propagate import Graph, downstream, recompute
 from junkan.trace.signing import new_key, sign, sign_bytes, verify, verify_bytes
 
 
+def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any]:
+    """A lot's stored values as a document, with only the ``fields`` (of GRANTABLE, except
+    inputs) the reader may see; ``names`` maps organisation ids to names."""
+    doc: dict[str, Any] = {
+        "lot": lot.lot, "material": lot.material, "mass_kg": lot.mass_kg,
+        "owner": names[lot.owner_org], "creator": names[lot.creator_org],
+        "custody": lot.custody, "updated_at": lot.updated_at.isoformat()}
+    if "cfp" in fields:
+        doc["cfp_kgco2e"] = {"total": lot.cfp_total, "fossil": lot.cfp_fossil,
+                             "biogenic": lot.cfp_biogenic, "per_kg": lot.cfp_total / lot.mass_kg}
+    if "recycled" in fields:
+        doc["recycled"] = {"pre_consumer": lot.rec_pre, "post_consumer": lot.rec_post,
+                           "total": lot.rec_pre + lot.rec_post}
+    if "claims" in fields:
+        doc["claims"] = (lot.declared or {}).get("claims", [])
+    if "composition" in fields:
+        doc["composition"] = (lot.declared or {}).get("composition", {})
+    if "site" in fields:
+        doc["site"] = lot.site
+    return doc
+
+
+HOLDER_FIELDS = {"cfp", "recycled", "claims"}
+"""What the organisation holding a lot (or it is shipped to) sees without an agreement."""
+
+
 def _checkpoint_body(org_id: str, tree_size: Any, root: Any) -> dict[str, Any]:
     """What a checkpoint's signature covers."""
     return {"org_id": org_id, "tree_size": tree_size, "root": root}
@@ -740,27 +766,11 @@ class TraceRepo:
             if not (full or holder or granted):
                 raise TraceError(f"lot {lot_id!r} not found")
             fields = set(GRANTABLE) if full else set(granted) | (
-                {"cfp", "recycled", "claims"} if holder else set())
+                HOLDER_FIELDS if holder else set())
             names = {o.id: o.name for o in s.scalars(select(Organisation))}
-            doc: dict[str, Any] = {
-                "lot": lot.lot, "material": lot.material, "mass_kg": lot.mass_kg,
-                "owner": names[lot.owner_org], "creator": names[lot.creator_org],
-                "custody": lot.custody, "updated_at": lot.updated_at.isoformat(),
-                "access": "creator" if full else "holder" if holder else "agreement",
-                "inputs": [], "outputs": []}
-            if "cfp" in fields:
-                doc["cfp_kgco2e"] = {"total": lot.cfp_total, "fossil": lot.cfp_fossil,
-                                     "biogenic": lot.cfp_biogenic,
-                                     "per_kg": lot.cfp_total / lot.mass_kg}
-            if "recycled" in fields:
-                doc["recycled"] = {"pre_consumer": lot.rec_pre, "post_consumer": lot.rec_post,
-                                   "total": lot.rec_pre + lot.rec_post}
-            if "claims" in fields:
-                doc["claims"] = (lot.declared or {}).get("claims", [])
-            if "composition" in fields:
-                doc["composition"] = (lot.declared or {}).get("composition", {})
-            if "site" in fields:
-                doc["site"] = lot.site
+            doc = lot_view(lot, names, fields)
+            doc["access"] = "creator" if full else "holder" if holder else "agreement"
+            doc["inputs"], doc["outputs"] = [], []
             if "inputs" in fields:
                 doc["inputs"] = [{"lot": n, "mass_kg": m} for n, m in s.execute(
                     select(TraceLot.lot, TraceInput.mass_kg).join(
