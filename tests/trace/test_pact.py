@@ -24,6 +24,18 @@ from junkan.store.trace_repo import TraceRepo
 from tests.trace.test_ledger import build_chain
 
 
+def _member(store: Store, org_name: str) -> Any:
+    """A new organisation with one user; returns the user."""
+    org = store.create_organisation(org_name)
+    return store.create_user(org.id, f"{org_name}@example.org", "pw-123456789", org_name)
+
+
+def _store(url: str) -> Store:
+    db = Database(url)
+    db.migrate()
+    return Store(db)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -227,12 +239,8 @@ def test_callbacks_authenticate_at_the_partner(tmp_path: Path) -> None:
     from tests.trace.receiver import receiver
 
     url = f"sqlite:///{tmp_path / 'p.db'}"
-    db = Database(url)
-    db.migrate()
-    store = Store(db)
-    org = store.create_organisation("org-X")
-    user = store.create_user(org.id, "x@example.org", "pw-123456789", "x")
-    cid, secret = store.create_client(user.id, "pact")
+    store = _store(url)
+    cid, secret = store.create_client(_member(store, "org-X").id, "pact")
     with receiver("/3/events") as got:
         partners = {got.base: {"auth_url": f"{got.base}/auth/token", "client_id": "me",
                                "client_secret": "s3cret"}}
@@ -253,22 +261,18 @@ def test_callbacks_authenticate_at_the_partner(tmp_path: Path) -> None:
     bad.write_text("https://partner.example: {auth_url: https://partner.example/auth/token}\n")
     with pytest.raises(ValueError, match="client_id"):
         load_partners(str(bad))
-    db.engine.dispose()
+    store.db.engine.dispose()
 
 
 def test_expired_token_is_told_apart(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     url = f"sqlite:///{tmp_path / 'e.db'}"
-    db = Database(url)
-    db.migrate()
-    store = Store(db)
-    org = store.create_organisation("org-Y")
-    user = store.create_user(org.id, "y@example.org", "pw-123456789", "y")
-    expired = store.issue_token(user.id, "bearer", -10)
+    store = _store(url)
+    expired = store.issue_token(_member(store, "org-Y").id, "bearer", -10)
     with TestClient(create_pact_app(Settings(database_url=url))) as c:
         res = c.get("/3/footprints", headers={"Authorization": f"Bearer {expired}"})
         assert res.status_code == 401 and res.json()["code"] == "TokenExpired"
         res = c.get("/3/footprints", headers={"Authorization": "Bearer nonsense"})
         assert res.status_code == 400 and res.json()["code"] == "BadRequest"
-    db.engine.dispose()
+    store.db.engine.dispose()
