@@ -17,7 +17,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -374,18 +373,6 @@ class Backend(StrEnum):
     dask = "dask"
 
 
-def _kpi_table(c: Any, kpis: np.ndarray, first: int = 0) -> Any:
-    """(T, n_kpi, N) → a table with one row per scenario and year, one column per KPI."""
-    import pandas as pd
-
-    t_n, _, n_s = kpis.shape
-    cols: dict[str, Any] = {"scenario": np.tile(np.arange(first, first + n_s), t_n),
-                            "year": np.repeat(c.years, n_s)}
-    for j, i in enumerate(c.kpis):
-        cols[c.ids[i]] = kpis[:, j, :].reshape(-1)
-    return pd.DataFrame(cols)
-
-
 @foresight_app.command("run")
 def foresight_run(
     file: Annotated[Path, typer.Argument(help="Causal model (YAML or JSON).")],
@@ -402,10 +389,8 @@ def foresight_run(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Run the ensemble; write sampled inputs and KPI paths (one column per KPI) as Parquet."""
-    import pandas as pd
-
     from junkan.foresight import run_ensemble
-    from junkan.foresight.distributed import run_distributed
+    from junkan.foresight.distributed import run_distributed, summary_document, write_part
 
     c = _causal(file)
     if method not in ("lhs", "sobol"):
@@ -423,19 +408,12 @@ def foresight_run(
         else:
             ens = run_ensemble(c, n, seed=seed, method=method, store_states=False,
                                progress=prog)
-            with _atomic_dir(out) as tmp:
+            with _atomic_dir(out) as tmp:  # the same parts and summary as the Dask backend
                 (tmp / "kpis").mkdir()
                 (tmp / "inputs").mkdir()
-                _kpi_table(c, ens.kpis).to_parquet(tmp / "kpis" / "part-00000.parquet",
-                                                   index=False)
-                inputs = pd.DataFrame(ens.inputs, columns=c.input_names)
-                inputs.insert(0, "scenario", np.arange(n))
-                inputs.to_parquet(tmp / "inputs" / "part-00000.parquet", index=False)
-                mean = ens.kpis.astype(np.float64).mean(axis=2)
-                summary = {"model": c.model.name, "scenarios": n, "seed": seed,
-                           "chunk": ens.chunk, "method": method, "years": c.years.tolist(),
-                           "kpis": [c.ids[i] for i in c.kpis], "mean": mean.round(6).tolist(),
-                           "std": ens.kpis.astype(np.float64).std(axis=2).round(6).tolist()}
+                sums = write_part(c, ens.kpis, ens.inputs, 0, tmp, "part-00000.parquet")
+                summary = summary_document(c, n, seed, ens.chunk, method, sums["sum"],
+                                           sums["sumsq"])
                 (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
     if format == Format.json:
         sys.stdout.write(json.dumps(jsonable(summary), indent=2) + "\n")

@@ -55,14 +55,9 @@ def _task(c: Compiled, first_chunk: int, n_chunks: int, n: int, chunk: int, seed
           method: str, lever_override: dict[str, float] | None, out: str,
           store_inputs: bool) -> dict[str, Any]:
     """Run chunks [first_chunk, first_chunk + n_chunks) and write their Parquet parts."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    kpi_ids = [c.ids[i] for i in c.kpis]
     lo = first_chunk * chunk
     hi = min((first_chunk + n_chunks) * chunk, n)
-    t_n = len(c.years)
-    kpis = np.empty((t_n, len(kpi_ids), hi - lo), dtype=np.float32)
+    kpis = np.empty((len(c.years), len(c.kpis), hi - lo), dtype=np.float32)
     inputs = np.empty((hi - lo, len(c.input_names)) if store_inputs else (0, 0))
     for ci in range(first_chunk, first_chunk + n_chunks):
         a, b = ci * chunk, min((ci + 1) * chunk, n)
@@ -73,25 +68,47 @@ def _task(c: Compiled, first_chunk: int, n_chunks: int, n: int, chunk: int, seed
         kpis[:, :, a - lo:b - lo] = r.kpis
         if store_inputs:
             inputs[a - lo:b - lo] = r.inputs
-    w = hi - lo
-    scen = np.arange(lo, hi, dtype=np.int64)
+    name = f"part-{first_chunk // max(n_chunks, 1):05d}.parquet"
+    return write_part(c, kpis, inputs if store_inputs else None, lo, Path(out), name)
+
+
+def write_part(c: Compiled, kpis: np.ndarray, inputs: np.ndarray | None, first: int,
+               out: Path, name: str) -> dict[str, Any]:
+    """Write scenarios ``first``… of (T, n_kpi, w) KPI paths (and the (w, p) inputs, if
+    given) as ``kpis/<name>`` and ``inputs/<name>``; return their count, sums and sums of
+    squares per year and KPI (for the summary)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t_n, _, w = kpis.shape
+    scen = np.arange(first, first + w, dtype=np.int64)
     cols: dict[str, Any] = {"scenario": np.tile(scen, t_n),
                             "year": np.repeat(c.years.astype(np.int16), w)}
-    for j, kid in enumerate(kpi_ids):
-        cols[kid] = kpis[:, j, :].reshape(-1)
-    name = f"part-{first_chunk // max(n_chunks, 1):05d}.parquet"
+    for j, i in enumerate(c.kpis):
+        cols[c.ids[i]] = kpis[:, j, :].reshape(-1)
     # random floats do not compress: only the index columns are compressed (saves ~0.6 s
     # per 16k-scenario task)
     codec = {col: "snappy" if col in ("scenario", "year") else "none" for col in cols}
-    pq.write_table(pa.table(cols), Path(out) / "kpis" / name, compression=codec,
+    pq.write_table(pa.table(cols), out / "kpis" / name, compression=codec,
                    use_dictionary=["year"])
-    if store_inputs:
+    if inputs is not None:
         icols: dict[str, Any] = {"scenario": scen}
         for j, nm in enumerate(c.input_names):
             icols[nm] = inputs[:, j]
-        pq.write_table(pa.table(icols), Path(out) / "inputs" / name)
+        pq.write_table(pa.table(icols), out / "inputs" / name)
     return {"n": w, "sum": kpis.sum(axis=2, dtype=np.float64),
             "sumsq": np.einsum("tkn,tkn->tk", kpis, kpis, dtype=np.float64)}
+
+
+def summary_document(c: Compiled, n: int, seed: int, chunk: int, method: str,
+                     total: np.ndarray, total_sq: np.ndarray, **extra: Any) -> dict[str, Any]:
+    """``summary.json``: the run's identity and per-year KPI means and standard deviations
+    from the parts' sums."""
+    mean = total / n
+    return {"model": c.model.name, "scenarios": n, "seed": seed, "chunk": chunk,
+            "method": method, "years": c.years.tolist(), "kpis": [c.ids[i] for i in c.kpis],
+            "mean": mean.round(6).tolist(),
+            "std": np.sqrt(np.maximum(total_sq / n - mean**2, 0)).round(6).tolist(), **extra}
 
 
 def run_distributed(c: Compiled, n: int, out: str | Path, *, client: Any = None,
@@ -138,13 +155,9 @@ def run_distributed(c: Compiled, n: int, out: str | Path, *, client: Any = None,
         if own:
             client.close()
             cluster.close()
-    mean = total / n
-    summary = {"model": c.model.name, "scenarios": n, "seed": seed, "chunk": chunk,
-               "method": method, "seconds": time.perf_counter() - t0,
-               "years": c.years.tolist(), "kpis": [c.ids[i] for i in c.kpis],
-               "mean": mean.round(6).tolist(),
-               "std": np.sqrt(np.maximum(total_sq / n - mean**2, 0)).round(6).tolist(),
-               "lever_override": lever_override or {}}
+    summary = summary_document(c, n, seed, chunk, method, total, total_sq,
+                               seconds=time.perf_counter() - t0,
+                               lever_override=lever_override or {})
     (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
     if out.exists():
         shutil.rmtree(out)
