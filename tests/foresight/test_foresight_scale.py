@@ -138,3 +138,11 @@ def test_cli_run_writes_parquet_and_rejects_bad_options(tmp_path: Path) -> None:
     assert json.loads(res.stdout)["scenarios"] == 600
     bad = CliRunner().invoke(app, ["foresight", "analyse", str(VALIDATION), "--k", "many"])
     assert bad.exit_code == 2 and "--k" in bad.output
+
+
+def test_inputs_regenerate_exactly_from_the_seed() -> None:
+    from junkan.foresight.engine import sample_inputs
+
+    c = load_causal_model(VALIDATION)
+    ens = run_ensemble(c, 2500, seed=4, store_states=False)
+    assert np.array_equal(ens.inputs, sample_inputs(c, 2500, 4))

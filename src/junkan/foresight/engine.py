@@ -77,14 +77,19 @@ def sample_unit(rng: np.random.Generator, p: int, w: int, method: str = "lhs") -
     raise ValueError(f"unknown sampling method {method!r}; use lhs or sobol")
 
 
+def chunk_inputs(c: Compiled, rng: np.random.Generator, w: int, method: str) -> np.ndarray:
+    """(p, w) float32 input values of one chunk: the first draws of its generator."""
+    p_n = len(c.input_names)
+    u = sample_unit(rng, p_n, w, method) if p_n else np.zeros((0, w))
+    return (c.input_low[:, None] + u * (c.input_high - c.input_low)[:, None]).astype(np.float32)
+
+
 def sample_inputs(c: Compiled, n: int, seed: int, method: str = "lhs",
                   chunk: int = CHUNK) -> np.ndarray:
-    """(n, p) input values exactly as :func:`run_ensemble` samples them."""
-    parts = []
-    for ci, lo in enumerate(range(0, n, chunk)):
-        rng = np.random.default_rng(chunk_seed(seed, ci))
-        u = sample_unit(rng, len(c.input_names), min(chunk, n - lo), method)
-        parts.append((c.input_low[:, None] + u * (c.input_high - c.input_low)[:, None]).T)
+    """(n, p) input values exactly as :func:`run_ensemble` samples and stores them."""
+    parts = [chunk_inputs(c, np.random.default_rng(chunk_seed(seed, ci)),
+                          min(chunk, n - lo), method).T.astype(np.float64)
+             for ci, lo in enumerate(range(0, n, chunk))]
     return np.concatenate(parts) if parts else np.zeros((0, len(c.input_names)))
 
 
@@ -94,10 +99,8 @@ def run_chunk(c: Compiled, w: int, seed_seq: np.random.SeedSequence, *, method: 
     """Sample and step ``w`` scenarios through every year; the unit of work of both
     backends."""
     rng = np.random.default_rng(seed_seq)
-    p_n = len(c.input_names)
-    u = sample_unit(rng, p_n, w, method) if p_n else np.zeros((0, w))
-    p = (c.input_low[:, None] + u * (c.input_high - c.input_low)[:, None]).astype(np.float32)
-    return simulate(c, p, rng, store_states=store_states, lever_override=lever_override)
+    return simulate(c, chunk_inputs(c, rng, w, method), rng, store_states=store_states,
+                    lever_override=lever_override)
 
 
 def simulate(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
