@@ -27,6 +27,7 @@ import numpy as np
 
 from junkan.alloys.data import ELEMENTS, Library, load_library
 from junkan.alloys.predict import (
+    AL_OUTPUTS,
     OUTPUTS,
     TRACKED,
     FeedPlan,
@@ -100,7 +101,7 @@ def lot_model(feed_plan: FeedPlan, est: Estimates, lib: Library, n: int = 400,
     comp, d_lib, attached = draw(lib, n, seed)
     comp = est.samples(n, seed)
     u = unit_arrays(lib, feed_plan.grain_mm, comp, d_lib, attached)
-    al = [OUTPUTS.index(o) for o in ("al_wrought", "al_cast", "al_copper", "al_other")]
+    al = [OUTPUTS.index(o) for o in AL_OUTPUTS]
     f = feed_vector(feed)
     k = len(est.keys)
     mass_out = np.einsum("i,nio->n", f, u.mass[:, :, al]).mean()

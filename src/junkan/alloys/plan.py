@@ -37,10 +37,8 @@ from scipy.sparse import vstack as sparse_vstack
 from scipy.stats import norm
 
 from junkan.alloys.data import Buyer, Library, load_library
-from junkan.alloys.predict import OUTPUTS, TRACKED, draw, unit_arrays, vehicle_vectors
+from junkan.alloys.predict import AL_OUTPUTS, OUTPUTS, TRACKED, draw, unit_arrays, vehicle_vectors
 from junkan.alloys.sorter import Sorter
-
-AL_OUTPUTS = ("al_wrought", "al_cast", "al_copper", "al_other")
 
 
 class PlanError(ValueError):

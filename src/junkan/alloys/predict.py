@@ -140,7 +140,9 @@ def material_composition(lib: Library, material: str) -> np.ndarray:
     return np.array([float(comp.get(e, 0.0)) for e in TRACKED])
 
 
-OUTPUTS = ("fe", "al_wrought", "al_cast", "al_copper", "al_other", "heavy_nf", "cu", "residue")
+AL_OUTPUTS = ("al_wrought", "al_cast", "al_copper", "al_other")
+"""The outputs that make up the aluminium fraction, one per piece class (AL_CLASSES)."""
+OUTPUTS = ("fe", *AL_OUTPUTS, "heavy_nf", "cu", "residue")
 """Where 1 kg of each input ends up; the four ``al_*`` outputs make up the Al fraction."""
 
 
@@ -316,7 +318,7 @@ def predict(plan: FeedPlan, lib: Library | None = None, n: int = 1000, seed: int
     out_mass = np.einsum("i,nio->no", f, u.mass)
     out_el = np.einsum("i,nioe->noe", f, u.elements)
     io = {k: i for i, k in enumerate(OUTPUTS)}
-    al_cols = [io[c] for c in ("al_wrought", "al_cast", "al_copper", "al_other")]
+    al_cols = [io[c] for c in AL_OUTPUTS]
     mass = np.stack([out_mass[:, io["fe"]], out_mass[:, al_cols].sum(axis=1),
                      out_mass[:, io["heavy_nf"]], out_mass[:, io["cu"]],
                      out_mass[:, io["residue"]]], axis=1)
