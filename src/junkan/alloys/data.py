@@ -11,14 +11,12 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from junkan.model.base import Strict
 
 ELEMENTS = ("Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Ni", "Ti", "Pb", "Sn", "Li")
 """Elements tracked (wt %); the balance is aluminium (magnesium for Mg-base alloys)."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AlloySpec(Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from junkan.alloys.data import ELEMENTS, Library, load_library
 from junkan.alloys.feedback import Estimates, control_chart, update
@@ -13,10 +13,7 @@ from junkan.alloys.grade import grade, grade_samples
 from junkan.alloys.plan import plan
 from junkan.alloys.predict import TRACKED, FeedPlan, predict
 from junkan.alloys.sorter import Sorter, shipped_sorters, sort
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from junkan.model.base import Strict
 
 
 def _sorter(spec: str | Sorter | None) -> Sorter | None:

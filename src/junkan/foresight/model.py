@@ -11,15 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from scipy import sparse
 
 from junkan.lifecycle.loader import parse_document, read_document, validate_with
+from junkan.model.base import Strict
 from junkan.model.errors import ModelError, Problem
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Factor(Strict):

@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.lifecycle.loader import parse_document
 from junkan.lifecycle.schema import Duration, Fraction, Mass, _converter
+from junkan.model.base import Strict
 from junkan.model.errors import ModelError, Problem
 
 Energy = Annotated[float, BeforeValidator(_converter("MWh", "energy"))]
@@ -24,10 +25,6 @@ Route = Literal["reuse", "refurbish", "remanufacture", "recycling", "composting"
                 "other_disposal"]
 DIVERTED = ("reuse", "refurbish", "remanufacture", "recycling", "composting", "other_recovery")
 DISPOSED = ("energy_recovery", "incineration", "landfill", "other_disposal")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Inflow(Strict):

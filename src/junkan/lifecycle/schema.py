@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from junkan.model.base import Strict as BaseStrict
 from junkan.model.units import UnitParseError, parse_quantity, to_unit
 
 # ---------------------------------------------------------------------------------------------
@@ -88,8 +88,8 @@ AnnualRate = Annotated[float, BeforeValidator(_rate)]
 """A share per year in [0, 1] (e.g. part replacements per installed part per year)."""
 
 
-class Strict(BaseModel):
-    """Base: unknown keys are errors (they are usually typos)."""
+class Strict(BaseStrict):
+    """Base: unknown keys are errors (they are usually typos); fields also by their name."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.lifecycle.schema import Fraction, Mass, _converter
+from junkan.model.base import Strict
 
 Money = Annotated[float, BeforeValidator(_converter("JPY", "amount"))]
 PerTonne = Annotated[float, BeforeValidator(_converter("JPY/t", "cost per tonne"))]
@@ -16,10 +17,6 @@ PerTonneKm = Annotated[float, BeforeValidator(_converter("JPY/(t*km)", "cost per
 Co2PerTonneKm = Annotated[float, BeforeValidator(_converter("kgCO2e/(t*km)",
                                                             "emission factor"))]
 CarbonPrice = Annotated[float, BeforeValidator(_converter("JPY/tCO2e", "carbon price"))]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Supply(Strict):

@@ -7,12 +7,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+from junkan.model.base import Strict
 
 Number = int | float
 """A quantity as given: an integer stays an integer (it signs and hashes as written)."""
