@@ -276,3 +276,32 @@ def test_expired_token_is_told_apart(tmp_path: Path) -> None:
         res = c.get("/3/footprints", headers={"Authorization": "Bearer nonsense"})
         assert res.status_code == 400 and res.json()["code"] == "BadRequest"
     store.db.engine.dispose()
+
+
+def test_cached_answers_follow_the_ledger(tmp_path: Path) -> None:
+    """The host keeps encoded answers between requests; a re-declaration must still show in
+    the very next list and get (the newest event id is the cache's version)."""
+    from fastapi.testclient import TestClient
+    from pydantic import TypeAdapter
+
+    from junkan.trace.events import Event
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    store = _store(url)
+    tok = store.issue_token(_member(store, "org-C1").id, "bearer", 600)
+    repo = TraceRepo(store.db)
+    events = TypeAdapter(list[Event])
+    repo.ingest("org-C1", events.validate_python([
+        {"type": "create", "lot": "L1", "material": "aluminium", "mass_kg": 100,
+         "cfp": {"total": 200}}]))
+    hdr = {"Authorization": f"Bearer {tok}"}
+    with TestClient(create_pact_app(Settings(database_url=url))) as c:
+        first = c.get("/3/footprints?limit=5", headers=hdr).json()["data"][0]
+        assert first["pcf"]["pcfIncludingBiogenicUptake"] == "2"
+        repo.ingest("org-C1", events.validate_python([
+            {"type": "redeclare", "lot": "L1", "cfp": {"total": 300}}]))
+        again = c.get("/3/footprints?limit=5", headers=hdr).json()["data"][0]
+        assert again["pcf"]["pcfIncludingBiogenicUptake"] == "3"
+        one = c.get(f"/3/footprints/{first['id']}", headers=hdr).json()["data"]
+        assert one["pcf"]["pcfIncludingBiogenicUptake"] == "3"
+    store.db.engine.dispose()

@@ -5,15 +5,17 @@ with retries). Serve it over TLS only: ``junkan trace pact-serve`` makes a certi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
 import urllib.request
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from junkan.api.auth import basic_credentials
 from junkan.store.db import Database, Settings
@@ -69,6 +71,48 @@ def partner_token(partners: dict[str, dict[str, str]], source: str) -> str | Non
     return None
 
 
+class Snapshot(NamedTuple):
+    """One organisation's footprints at one ledger version, with their encoded answers."""
+
+    version: int
+    pfs: list[dict[str, Any]]
+    items: dict[str, bytes]
+    """``{"data": pf}`` encoded, by footprint id."""
+    pages: dict[str, tuple[bytes, str | None]]
+    """List answers (body, Link header) by query string."""
+
+
+def _json(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def list_page(pfs: list[dict[str, Any]],
+              request: Request) -> tuple[bytes, str | None] | JSONResponse:
+    """One page of ``GET /3/footprints``: the filtered footprints from ``offset``, at most
+    ``limit``, and the ``Link`` to the next page; or the 400 answer for a bad query."""
+    q: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        if key in FILTERS:
+            q.setdefault(key, []).append(value)
+    try:
+        limit = int(request.query_params.get("limit", "100"))
+        offset = int(request.query_params.get("offset", "0"))
+    except ValueError:
+        return error(400, "BadRequest", "limit and offset must be integers")
+    if limit < 1 or offset < 0:
+        return error(400, "BadRequest", "limit must be ≥ 1 and offset ≥ 0")
+    try:
+        found = [pf for pf in pfs if pact.matches(pf, q)]
+    except ValueError as exc:
+        return error(400, "BadRequest", f"bad filter value: {exc}")
+    link = None
+    if offset + limit < len(found):
+        base = str(request.url.remove_query_params(["offset", "limit"]))
+        sep = "&" if "?" in base else "?"
+        link = f'<{base}{sep}offset={offset + limit}&limit={limit}>; rel="next"'
+    return _json({"data": found[offset:offset + limit]}), link
+
+
 def create_pact_app(settings: Settings | None = None, *, callback_retries: int = 8,
                     callback_backoff_s: float = 1.0,
                     partners: dict[str, dict[str, str]] | None = None) -> FastAPI:
@@ -90,21 +134,26 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
     tokens: dict[str, tuple[float, User]] = {}
 
     def user_of(request: Request) -> User | None:
-        """The token's user; valid tokens are remembered for 30 s (a store round trip and a
-        hash per request otherwise)."""
+        """The token's user. A valid token is remembered until it expires, for at most 5 s
+        (a store round trip and a hash per request otherwise), so a revoked token stops
+        working within 5 s."""
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("bearer "):
             return None
         tok = header[7:].strip()
         hit = tokens.get(tok)
         now = time.monotonic()
-        if hit is not None and now - hit[0] < 30:
+        if hit is not None and now < hit[0]:
             return hit[1]
-        user = store.token_user(tok, "bearer")
-        if user is not None:
-            if len(tokens) > 10_000:
-                tokens.clear()
-            tokens[tok] = (now, user)
+        grant = store.token_grant(tok, "bearer")
+        if grant is None:
+            tokens.pop(tok, None)
+            return None
+        user, expires = grant
+        left = (expires - dt.datetime.now(dt.UTC)).total_seconds()
+        if len(tokens) > 10_000:
+            tokens.clear()
+        tokens[tok] = (now + min(5.0, left), user)
         return user
 
     def invalid_token(request: Request | None = None) -> JSONResponse:
@@ -132,81 +181,76 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
                              "expires_in": settings.token_ttl_seconds},
                             headers={"Cache-Control": "no-store"})
 
-    cache: dict[str, tuple[int, list[dict[str, Any]], dict[str, dict[str, Any]]]] = {}
-    cache_lock = threading.Lock()
+    snapshots: dict[str, Snapshot] = {}
 
-    def visible_footprints(user: User) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Footprints of the lots ``user``'s organisation may see, built in one query and
-        cached until the ledger changes (the newest event id is the version)."""
-        from sqlalchemy import func, or_, select
+    def ledger_version() -> int:
+        """The newest event id: the ledger's version (one indexed lookup)."""
+        with db.engine.connect() as conn:
+            return int(conn.exec_driver_sql(
+                "SELECT coalesce(max(id), 0) FROM trace_events").scalar() or 0)
+
+    def build_snapshot(user: User, version: int) -> Snapshot:
+        """Footprints of the lots ``user``'s organisation may see, built in one query."""
+        from sqlalchemy import or_, select
 
         from junkan.store.tables import Organisation
-        from junkan.store.trace_tables import TraceEvent, TraceLot
+        from junkan.store.trace_tables import TraceLot
 
         with db.session() as s:
-            version = s.scalar(select(func.coalesce(func.max(TraceEvent.id), 0))) or 0
-            hit = cache.get(user.org_id)
-            if hit is not None and hit[0] == version:
-                return hit[1], hit[2]
             names = {o.id: o.name for o in s.scalars(select(Organisation))}
             lots = s.scalars(select(TraceLot).where(or_(
                 TraceLot.creator_org == user.org_id, TraceLot.owner_org == user.org_id,
                 TraceLot.shipped_to == user.org_id)).order_by(TraceLot.seq)).all()
-            pfs = []
-            for lot in lots:  # what a holder sees (the same rule as TraceRepo.show)
-                view = lot_view(lot, names, HOLDER_FIELDS)
-                pfs.append(pact.footprint(view, f"urn:junkan:org:{lot.creator_org}",
-                                          lot.created_at, lot.updated_at))
-        by_id = {pf["id"]: pf for pf in pfs}
-        with cache_lock:
-            cache[user.org_id] = (version, pfs, by_id)
-        return pfs, by_id
+            pfs = [pact.footprint(lot_view(lot, names, HOLDER_FIELDS),  # what a holder sees
+                                  f"urn:junkan:org:{lot.creator_org}", lot.created_at,
+                                  lot.updated_at) for lot in lots]
+        snap = Snapshot(version, pfs, {pf["id"]: _json({"data": pf}) for pf in pfs}, {})
+        snapshots[user.org_id] = snap
+        return snap
+
+    async def snapshot(user: User) -> Snapshot:
+        """The organisation's footprints, rebuilt (off the event loop) when the ledger's
+        version has moved since they were built."""
+        version = ledger_version()
+        snap = snapshots.get(user.org_id)
+        if snap is None or snap.version != version:
+            snap = await run_in_threadpool(build_snapshot, user, version)
+        return snap
 
     @app.get("/3/footprints")
-    def list_footprints(request: Request) -> Response:
+    async def list_footprints(request: Request) -> Response:
         user = user_of(request)
         if user is None:
             return invalid_token(request)
-        q: dict[str, list[str]] = {}
-        for key, value in request.query_params.multi_items():
-            if key in FILTERS:
-                q.setdefault(key, []).append(value)
-        try:
-            limit = int(request.query_params.get("limit", "100"))
-            offset = int(request.query_params.get("offset", "0"))
-        except ValueError:
-            return error(400, "BadRequest", "limit and offset must be integers")
-        if limit < 1 or offset < 0:
-            return error(400, "BadRequest", "limit must be ≥ 1 and offset ≥ 0")
-        try:
-            pfs = [pf for pf in visible_footprints(user)[0] if pact.matches(pf, q)]
-        except ValueError as exc:
-            return error(400, "BadRequest", f"bad filter value: {exc}")
-        page = pfs[offset:offset + limit]
-        headers = {}
-        if offset + limit < len(pfs):
-            base = str(request.url.remove_query_params(["offset", "limit"]))
-            sep = "&" if "?" in base else "?"
-            headers["Link"] = f'<{base}{sep}offset={offset + limit}&limit={limit}>; rel="next"'
-        return Response(json.dumps({"data": page}, separators=(",", ":")).encode(),
-                        media_type="application/json", headers=headers)
+        snap = await snapshot(user)
+        key = request.url.query
+        page = snap.pages.get(key)
+        if page is None:
+            built = list_page(snap.pfs, request)
+            if isinstance(built, JSONResponse):
+                return built
+            if len(snap.pages) < 4096:
+                snap.pages[key] = built
+            page = built
+        body, link = page
+        return Response(body, media_type="application/json",
+                        headers={"Link": link} if link else None)
 
     @app.get("/3/footprints/{fid}")
-    def get_footprint(fid: str, request: Request) -> Response:
+    async def get_footprint(fid: str, request: Request) -> Response:
         user = user_of(request)
         if user is None:
             return invalid_token(request)
-        pf = visible_footprints(user)[1].get(fid)
-        if pf is None:
+        body = (await snapshot(user)).items.get(fid)
+        if body is None:
             return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
-        return Response(json.dumps({"data": pf}, separators=(",", ":")).encode(),
-                        media_type="application/json")
+        return Response(body, media_type="application/json")
 
     def fulfil(user: User, event: dict[str, Any]) -> None:
         """Answer a RequestCreated event at its ``source`` (retries with backoff)."""
         data = event.get("data") or {}
         wanted = data.get("productId") or data.get("productIds") or []
-        pfs = [pf for pf in visible_footprints(user)[0]
+        pfs = [pf for pf in build_snapshot(user, ledger_version()).pfs
                if not wanted or any(p in pf["productIds"] for p in wanted)]
         if pfs:
             body = {"type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",
@@ -276,7 +320,6 @@ def self_signed_certificate(directory: str, hosts: tuple[str, ...] = ("localhost
                                                                     "127.0.0.1")) -> tuple[str,
                                                                                            str]:
     """Write (cert.pem, key.pem) for loopback TLS if they do not exist; return their paths."""
-    import datetime as dt
     import ipaddress
     from pathlib import Path
 

@@ -109,11 +109,17 @@ class Store:
         return token
 
     def token_user(self, token: str, kind: str) -> User | None:
+        grant = self.token_grant(token, kind)
+        return None if grant is None else grant[0]
+
+    def token_grant(self, token: str, kind: str) -> tuple[User, datetime] | None:
+        """The user of a valid ``token`` of ``kind`` and when the token expires (UTC)."""
         with self.db.session() as s:
             row = s.get(AccessToken, _digest(token))
             if row is None or row.kind != kind or _aware(row.expires_at) < now():
                 return None
-            return s.get(User, row.user_id)
+            user = s.get(User, row.user_id)
+            return None if user is None else (user, _aware(row.expires_at))
 
     def token_expired(self, token: str, kind: str) -> bool:
         """True if ``token`` was issued (of ``kind``) and has expired."""
