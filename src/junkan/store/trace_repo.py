@@ -9,7 +9,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ from junkan.trace import merkle
 from junkan.trace.canonical import canonical
 from junkan.trace.events import Combine, Create, Event, Receive, Redeclare, Ship, Split
 from junkan.trace.propagate import Graph, downstream, recompute
-from junkan.trace.signing import new_key, sign, sign_bytes, verify, verify_bytes
+from junkan.trace.signing import new_key, sign, sign_many, verify, verify_bytes
 
 
 def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any]:
@@ -123,9 +125,9 @@ class NewLot:
         return {c: getattr(self, c) for c in self.COLUMNS}
 
 
-MUTABLE = ("owner_org", "shipped_to", "received", "consumed_kg", "site", "declared",
-           "cfp_total", "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "updated_at")
-"""Columns an event may change on an existing lot."""
+MUTABLE = ("owner_org", "shipped_to", "received", "consumed_kg", "site", "cfp_total",
+           "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "updated_at")
+"""Columns an event may change on an existing lot (and ``declared``, on re-declaration)."""
 
 
 class _Batch:
@@ -137,8 +139,10 @@ class _Batch:
         self.loaded: list[NewLot] = []
         table = Base.metadata.tables["trace_lots"]
         for chunk in _chunks(sorted(lot_ids), 900):
-            for row in s.execute(select(table).where(table.c.lot.in_(chunk))).mappings():
-                lot = NewLot(**row)
+            res = s.execute(select(table).where(table.c.lot.in_(chunk)))
+            keys = list(res.keys())
+            for row in res:
+                lot = NewLot(**dict(zip(keys, row, strict=True)))
                 self.lots[lot.lot] = lot
                 self.loaded.append(lot)
         self.inputs: list[tuple[Any, Any, float]] = []
@@ -156,15 +160,13 @@ class _Batch:
         return self.lots[lot_id]
 
     def update_loaded(self) -> None:
-        """Write the loaded lots' mutable columns back (one executemany)."""
+        """Write the loaded lots' mutable columns back (one executemany; the JSON column
+        ``declared`` only for the lots re-declared in this batch)."""
         if not self.loaded:
             return
-        table = Base.metadata.tables["trace_lots"]
-        stmt = table.update().where(table.c.seq == bindparam("b_seq")).values(
-            {c: bindparam(f"b_{c}") for c in MUTABLE})
-        self.s.execute(stmt, [{"b_seq": lot.seq, **{f"b_{c}": getattr(lot, c)
-                                                     for c in MUTABLE}}
-                              for lot in self.loaded])
+        redeclared = {id(lot) for lot in self.redeclared}
+        _update_lots(self.s, MUTABLE, self.loaded)
+        _update_lots(self.s, ("declared",), [x for x in self.loaded if id(x) in redeclared])
 
     def add(self, lot: NewLot) -> None:
         self.new.append(lot)
@@ -174,14 +176,95 @@ class _Batch:
         """Insert the new lots in creation order and learn their ``seq``."""
         if not self.new:
             return
-        table = Base.metadata.tables["trace_lots"]  # Core: the ORM bulk path costs ~50 µs a row
-        # RETURNING in insertmanyvalues batches; rows are matched by lot id (ordering the
-        # returned rows by parameter would fall back to one statement per row)
-        got = dict((lot, seq) for seq, lot in self.s.execute(
-            insert(table).returning(table.c.seq, table.c.lot),
-            [n.row() for n in self.new]).all())
+        table = Base.metadata.tables["trace_lots"]
+        conn = self.s.connection()
+        if conn.dialect.name == "sqlite":
+            # the driver's executemany (Core's per-row parameter processing was ~25 µs a
+            # lot); the new rows are those above the largest seq, read inside this write
+            # transaction (SQLite has one writer at a time)
+            before = conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM trace_lots"
+                                          ).scalar() or 0
+            cols = NewLot.COLUMNS
+            conn.exec_driver_sql(
+                f"INSERT INTO trace_lots ({', '.join(cols)}) VALUES "
+                f"({', '.join('?' * len(cols))})",
+                _sqlite_rows(cols, self.new))
+            got = dict((lot, seq) for seq, lot in conn.exec_driver_sql(
+                "SELECT seq, lot FROM trace_lots WHERE seq > ?", (before,)))
+        else:  # Core: RETURNING in insertmanyvalues batches, matched by lot id
+            got = dict((lot, seq) for seq, lot in self.s.execute(
+                insert(table).returning(table.c.seq, table.c.lot),
+                [n.row() for n in self.new]).all())
         for n in self.new:
             n.seq = got[n.lot]
+
+    def insert_inputs(self) -> None:
+        """The genealogy links (output, input, mass) of this batch."""
+        if not self.inputs:
+            return
+        rows = [(d.seq, src.seq, m) for d, src, m in self.inputs]
+        conn = self.s.connection()
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("INSERT INTO trace_inputs (dst_seq, src_seq, mass_kg) "
+                                 "VALUES (?, ?, ?)", rows)
+        else:
+            self.s.execute(insert(Base.metadata.tables["trace_inputs"]),
+                           [{"dst_seq": d, "src_seq": src, "mass_kg": m}
+                            for d, src, m in rows])
+
+
+def _sqlite(value: Any) -> Any:
+    """A value as SQLAlchemy stores it on SQLite (DateTime as naive UTC text, JSON as
+    text), for the driver-level executemany paths."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+_SQLITE_JSON = frozenset({"declared", "own"})
+_SQLITE_TIME = frozenset({"created_at", "updated_at"})
+
+
+@lru_cache(maxsize=64)
+def _stamp(at: datetime) -> str:
+    return str(_sqlite(at))
+
+
+def _sqlite_rows(cols: tuple[str, ...], lots: list[NewLot],
+                 key: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """``cols`` of ``lots`` (then ``key``'s attributes) as SQLite parameter tuples."""
+    get = attrgetter(*cols, *key)
+    as_json = [i for i, c in enumerate(cols) if c in _SQLITE_JSON]
+    as_time = [i for i, c in enumerate(cols) if c in _SQLITE_TIME]
+    rows = []
+    for lot in lots:
+        got = get(lot)
+        row = list(got) if isinstance(got, tuple) else [got]
+        for i in as_json:
+            row[i] = json.dumps(row[i])
+        for i in as_time:
+            row[i] = _stamp(row[i])
+        rows.append(tuple(row))
+    return rows
+
+
+def _update_lots(s: Session, cols: tuple[str, ...], lots: list[NewLot]) -> None:
+    """Write ``cols`` of ``lots`` back by ``seq`` in one executemany."""
+    if not lots:
+        return
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            f"UPDATE trace_lots SET {', '.join(f'{c} = ?' for c in cols)} WHERE seq = ?",
+            _sqlite_rows(cols, lots, ("seq",)))
+        return
+    table = Base.metadata.tables["trace_lots"]
+    stmt = table.update().where(table.c.seq == bindparam("b_seq")).values(
+        {c: bindparam(f"b_{c}") for c in cols})
+    s.execute(stmt, [{"b_seq": lot.seq, **{f"b_{c}": getattr(lot, c) for c in cols}}
+                     for lot in lots])
 
 
 def _insert_events(s: Session, rows: list[dict[str, Any]]) -> None:
@@ -193,8 +276,7 @@ def _insert_events(s: Session, rows: list[dict[str, Any]]) -> None:
         s.execute(insert(Base.metadata.tables["trace_events"]), rows)
         return
     cols = ("org_id", "org_seq", "type", "lot", "record", "leaf_hash", "signature", "created_at")
-    stamp = rows[0]["created_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") \
-        if rows else ""
+    stamp = _sqlite(rows[0]["created_at"]) if rows else ""
     data = [(r["org_id"], r["org_seq"], r["type"], r["lot"], r["record"], r["leaf_hash"],
              r["signature"], stamp) for r in rows]
     conn.exec_driver_sql(f"INSERT INTO trace_events ({', '.join(cols)}) VALUES "
@@ -250,7 +332,7 @@ class TraceRepo:
                source: str = "batch") -> IngestResult:
         """Apply a batch for ``org_name`` in one transaction: every event is checked, signed
         and appended to the organisation's log, or none is."""
-        at = at or datetime.now(UTC)
+        at = (at or datetime.now(UTC)).astimezone(UTC)
         self._outbox = []
         try:
             result = self._ingest(org_name, events, at, source)
@@ -269,7 +351,8 @@ class TraceRepo:
                            .where(TraceEvent.org_id == org.id)) or 0
             created = 0
             batch = _Batch(s, set().union(*(_lot_ids(ev) for ev in events)))
-            rows = []
+            rows: list[dict[str, Any]] = []
+            datas: list[bytes] = []
             with s.no_autoflush:
                 for i, ev in enumerate(events):
                     where = f"{source}: events[{i}] ({ev.type} {ev.lot})"
@@ -281,18 +364,18 @@ class TraceRepo:
                     record = {"org": org_name, "seq": seq, "at": at.isoformat(),
                               "event": ev.model_dump(mode="json", exclude_none=True)}
                     data = canonical(record)
+                    datas.append(data)
                     rows.append({"org_id": org.id, "org_seq": seq, "type": ev.type,
                                  "lot": ev.lot, "record": data.decode("utf-8"),
                                  "leaf_hash": merkle.leaf_hash(data).hex(),
-                                 "signature": sign_bytes(key.private_key, data),
                                  "created_at": at})
+            signatures = sign_many(key.private_key, datas)  # on worker threads meanwhile
             s.flush()  # mass-balance entries
             batch.update_loaded()
             batch.insert_new()  # assigns the new lots' seq (creation order)
-            if batch.inputs:
-                s.execute(insert(Base.metadata.tables["trace_inputs"]),
-                          [{"dst_seq": d.seq, "src_seq": src.seq, "mass_kg": m}
-                           for d, src, m in batch.inputs])
+            batch.insert_inputs()
+            for row, signature in zip(rows, signatures.result(), strict=True):
+                row["signature"] = signature
             _insert_events(s, rows)
             redeclared = sorted({lot.seq for lot in batch.redeclared})
             recomputed, notified = (self._recompute(s, redeclared, org_name)
@@ -391,28 +474,31 @@ class TraceRepo:
                                  "(recycled shares) may not be mixed; use controlled blending "
                                  "or mass balance")
         m_in = sum(m for _, m in inputs)
-        cfp = np.zeros(3)
-        rec = np.zeros(2)
+        own_cfp = ev.process.cfp_kgco2e
+        total, fossil, biogenic = own_cfp, own_cfp, 0.0  # kg CO2e: inputs' shares + own
+        pre = post = 0.0
         for lot, m in inputs:
             share = m / lot.mass_kg
-            cfp += share * np.array([lot.cfp_total, lot.cfp_fossil, lot.cfp_biogenic])
-            rec += m / m_in * np.array([lot.rec_pre, lot.rec_post])
+            total += share * lot.cfp_total
+            fossil += share * lot.cfp_fossil
+            biogenic += share * lot.cfp_biogenic
+            pre += m / m_in * lot.rec_pre
+            post += m / m_in * lot.rec_post
             lot.consumed_kg += m
         own = ev.process.model_dump()
-        cfp += np.array([ev.process.cfp_kgco2e, ev.process.cfp_kgco2e, 0.0])
         if ev.custody == "mass_balance":
             assert ev.claim is not None
             b.s.flush()
             self._mass_balance(b.s, org, ev, inputs, at)
-            rec = np.array([ev.claim.pre_consumer, ev.claim.post_consumer])
+            pre, post = ev.claim.pre_consumer, ev.claim.post_consumer
         new = NewLot(lot=ev.lot, creator_org=org.id, owner_org=org.id, received=True,
                        material=ev.material or inputs[0][0].material, mass_kg=ev.mass_kg,
                        site=ev.site, custody=ev.custody,
                        declared={"claim": ev.claim.model_dump() if ev.claim else None},
-                       own=own, own_cfp=ev.process.cfp_kgco2e, cfp_total=float(cfp[0]),
-                       cfp_fossil=float(cfp[1]),
-                       cfp_biogenic=float(cfp[2]), rec_pre=float(rec[0]),
-                       rec_post=float(rec[1]), consumed_kg=0.0, created_at=at, updated_at=at)
+                       own=own, own_cfp=own_cfp, cfp_total=float(total),
+                       cfp_fossil=float(fossil), cfp_biogenic=float(biogenic),
+                       rec_pre=float(pre), rec_post=float(post), consumed_kg=0.0,
+                       created_at=at, updated_at=at)
         b.add(new)
         b.inputs += [(new, lot, m) for lot, m in inputs]
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +45,38 @@ def sign(private: str, obj: Any) -> str:
 def sign_bytes(private: str, data: bytes) -> str:
     """Signature (base64url) of ``data`` (already canonical)."""
     return b64(_private(private).sign(data))
+
+
+class PendingSignatures:
+    """Signatures being made on worker threads; :meth:`result` waits for them, in order."""
+
+    def __init__(self, parts: list[Future[list[str]]]) -> None:
+        self._parts = parts
+
+    def result(self) -> list[str]:
+        return [sig for part in self._parts for sig in part.result()]
+
+
+def sign_many(private: str, datas: list[bytes]) -> PendingSignatures:
+    """Signatures of ``datas`` (already canonical), made on worker threads while the caller
+    goes on: OpenSSL signs without holding the GIL, so on two cores this halves the ~32 µs a
+    signature costs and overlaps it with the caller's database writes."""
+    key = _private(private)
+    size = max(256, -(-len(datas) // _WORKERS))
+    return PendingSignatures([_pool().submit(_sign_part, key, datas[i:i + size])
+                              for i in range(0, len(datas), size)])
+
+
+def _sign_part(key: Ed25519PrivateKey, datas: list[bytes]) -> list[str]:
+    return [b64(key.sign(d)) for d in datas]
+
+
+_WORKERS = 2
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(_WORKERS, thread_name_prefix="junkan-sign")
 
 
 def verify(public: str, obj: Any, signature: str) -> bool:
