@@ -1,6 +1,9 @@
 """Traceability benchmark (issue 5): batch ingest of signed events into SQLite, and the
 recompute of a 1,000,000-lot downstream cone after one upstream re-declaration (targets:
-≥ 10,000 events/s; ≤ 5 s). Results: results/trace.json."""
+≥ 10,000 events/s; ≤ 5 s). The cone is timed three ways: the recompute alone (graph in
+memory), the whole store path in a new process (reads the graph: the first re-declaration
+after start), and the whole store path in a running service that keeps the graph
+(store.trace_graph). Results: results/trace.json."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from sqlalchemy import insert
 from junkan.store.db import Database
 from junkan.store.repo import Store
 from junkan.store.tables import Base
+from junkan.store.trace_graph import read as read_graph
 from junkan.store.trace_repo import TraceRepo
 from junkan.trace.events import Event
 from junkan.trace.propagate import downstream, recompute
@@ -58,6 +62,7 @@ def cone(n: int = 1_000_000, seed: int = 0) -> dict[str, float | int]:
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
     lots = Base.metadata.tables["trace_lots"]
+    values = Base.metadata.tables["trace_values"]
     links = Base.metadata.tables["trace_inputs"]
     t0 = time.perf_counter()
     with db.engine.begin() as conn:
@@ -68,9 +73,12 @@ def cone(n: int = 1_000_000, seed: int = 0) -> dict[str, float | int]:
                  "received": True, "material": "al", "mass_kg": 10.0, "consumed_kg": 0.0,
                  "site": "s", "custody": "declared" if i == 0 else "controlled_blending",
                  "declared": {"cfp": {"total": 5.0, "fossil": 5.0, "biogenic": 0.0}},
-                 "own": {}, "own_cfp": 0.1, "cfp_total": 5.0, "cfp_fossil": 5.0,
-                 "cfp_biogenic": 0.0, "rec_pre": 0.0, "rec_post": 0.3, "created_at": now,
-                 "updated_at": now} for i in range(lo, min(lo + step, n))])
+                 "own": {}, "own_cfp": 0.1, "created_at": now}
+                for i in range(lo, min(lo + step, n))])
+            conn.execute(insert(values), [
+                {"seq": i + 1, "cfp_total": 5.0, "cfp_fossil": 5.0, "cfp_biogenic": 0.0,
+                 "rec_pre": 0.0, "rec_post": 0.3, "updated_at": now}
+                for i in range(lo, min(lo + step, n))])
         for lo in range(1, n, step):
             rows = []
             for i in range(lo, min(lo + step, n)):
@@ -82,10 +90,13 @@ def cone(n: int = 1_000_000, seed: int = 0) -> dict[str, float | int]:
     t_build = time.perf_counter() - t0
     repo = TraceRepo(db)
     with db.session() as s:
-        g, seqs, values = repo._graph(s)
+        t0 = time.perf_counter()
+        graph = read_graph(s)
+        t_read = time.perf_counter() - t0
+    g = graph.g
     t0 = time.perf_counter()
     c = downstream(g, np.array([0]))
-    recompute(g, values, c)
+    recompute(g, graph.values, c)
     t_compute = time.perf_counter() - t0
     # the full store path: Redeclare event → load graph → solve → bulk update → notify
     from junkan.trace.events import Redeclare
@@ -96,15 +107,20 @@ def cone(n: int = 1_000_000, seed: int = 0) -> dict[str, float | int]:
 
         priv, pub = new_key()
         s.add(TraceKey(org_id=org.id, public_key=pub, private_key=priv))
-    with db.engine.begin() as conn:  # the root's creation event, so redeclare is allowed
-        pass
     t0 = time.perf_counter()
     res = repo.ingest("org-A", [Redeclare(type="redeclare", lot="C0",
                                           cfp={"total": 4.0})])
     t_store = time.perf_counter() - t0
+    # the service keeps the graph: a second re-declaration in the same process
+    t0 = time.perf_counter()
+    res2 = repo.ingest("org-A", [Redeclare(type="redeclare", lot="C0",
+                                           cfp={"total": 3.0})])
+    t_warm = time.perf_counter() - t0
     return {"lots": n, "edges": int(g.src.size), "cone": int(c.size),
-            "build_seconds": t_build, "compute_seconds": t_compute,
-            "store_path_seconds": t_store, "recomputed": res.recomputed}
+            "build_seconds": t_build, "read_graph_seconds": t_read,
+            "compute_seconds": t_compute, "store_path_seconds": t_store,
+            "store_path_kept_graph_seconds": t_warm,
+            "recomputed": res.recomputed, "recomputed_kept_graph": res2.recomputed}
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ the web UI at ``/``; OpenAPI at ``/docs``."""
 from __future__ import annotations
 
 import io
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -31,6 +33,8 @@ from junkan.store.repo import Store
 from junkan.store.tables import ModelRecord, Organisation, Run
 from junkan.store.trace_repo import TraceError, TraceRepo
 from junkan.trace.events import Batch
+
+log = logging.getLogger(__name__)
 
 WEB = resources.files("junkan.web") / "static"
 
@@ -175,6 +179,8 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
 
             seed_demo(store)
         app.state.jobs = JobRunner(store, settings.workers)
+        # the lot graph, read in the background so re-declarations need not read it
+        threading.Thread(target=keep_graph, daemon=True, name="junkan-graph").start()
         yield
         app.state.jobs.shutdown()
 
@@ -528,6 +534,12 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
 
     # ---- traceability ---------------------------------------------------------------------
     trace = TraceRepo(db)
+
+    def keep_graph() -> None:
+        try:
+            trace.keep_graph()
+        except Exception:  # an optimisation only: re-declarations read the graph themselves
+            log.warning("could not read the lot graph at start", exc_info=True)
 
     def org_name(user: Any) -> str:
         with db.session() as s:

@@ -38,6 +38,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
+        # up to 64 MiB of page cache (default 2 MiB) and temporary tables in memory: a
+        # million-lot recompute rewrites every page of trace_lots
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
 

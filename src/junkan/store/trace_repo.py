@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -21,6 +20,8 @@ from sqlalchemy.orm import Session
 from junkan.model.errors import JunkanError
 from junkan.store.db import Database
 from junkan.store.tables import Base, Organisation
+from junkan.store.trace_graph import LotGraph, batch_rows
+from junkan.store.trace_graph import read as read_graph
 from junkan.store.trace_tables import (
     TraceAgreement,
     TraceBalanceEntry,
@@ -36,7 +37,7 @@ from junkan.store.trace_tables import (
 from junkan.trace import merkle
 from junkan.trace.canonical import canonical
 from junkan.trace.events import Combine, Create, Event, Receive, Redeclare, Ship, Split
-from junkan.trace.propagate import Graph, downstream, recompute
+from junkan.trace.propagate import QUANTITIES, downstream, recompute
 from junkan.trace.signing import new_key, sign, sign_many, verify, verify_bytes
 
 
@@ -110,8 +111,10 @@ class NewLot:
 
     COLUMNS = ("lot", "creator_org", "owner_org", "shipped_to", "received", "material",
                "mass_kg", "consumed_kg", "site", "custody", "declared", "own", "own_cfp",
-               "cfp_total",
-               "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "created_at", "updated_at")
+               "created_at")
+    """Columns of ``trace_lots`` (``seq`` is assigned by the store)."""
+    VALUES = ("cfp_total", "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "updated_at")
+    """Columns of ``trace_values`` besides ``seq``."""
 
     lot: str
 
@@ -125,9 +128,15 @@ class NewLot:
         return {c: getattr(self, c) for c in self.COLUMNS}
 
 
-MUTABLE = ("owner_org", "shipped_to", "received", "consumed_kg", "site", "cfp_total",
-           "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "updated_at")
-"""Columns an event may change on an existing lot (and ``declared``, on re-declaration)."""
+MUTABLE = ("owner_org", "shipped_to", "received", "consumed_kg", "site")
+"""Columns of ``trace_lots`` an event may change (and ``declared``, on re-declaration)."""
+
+
+def _select_lots() -> Any:
+    """Every column of a lot: its record joined with its derived values."""
+    lots, values = (Base.metadata.tables[t] for t in ("trace_lots", "trace_values"))
+    return select(lots, *[values.c[c] for c in NewLot.VALUES]).join_from(
+        lots, values, lots.c.seq == values.c.seq)
 
 
 class _Batch:
@@ -139,7 +148,7 @@ class _Batch:
         self.loaded: list[NewLot] = []
         table = Base.metadata.tables["trace_lots"]
         for chunk in _chunks(sorted(lot_ids), 900):
-            res = s.execute(select(table).where(table.c.lot.in_(chunk)))
+            res = s.execute(_select_lots().where(table.c.lot.in_(chunk)))
             keys = list(res.keys())
             for row in res:
                 lot = NewLot(**dict(zip(keys, row, strict=True)))
@@ -152,7 +161,8 @@ class _Batch:
     def lot(self, lot_id: str) -> Any:
         if lot_id not in self.lots:
             table = Base.metadata.tables["trace_lots"]
-            row = self.s.execute(select(table).where(table.c.lot == lot_id)).mappings().first()
+            row = self.s.execute(_select_lots().where(table.c.lot == lot_id)
+                                 ).mappings().first()
             self.lots[lot_id] = None
             if row is not None:
                 self.lots[lot_id] = NewLot(**row)
@@ -165,8 +175,10 @@ class _Batch:
         if not self.loaded:
             return
         redeclared = {id(lot) for lot in self.redeclared}
-        _update_lots(self.s, MUTABLE, self.loaded)
-        _update_lots(self.s, ("declared",), [x for x in self.loaded if id(x) in redeclared])
+        again = [x for x in self.loaded if id(x) in redeclared]
+        _update_lots(self.s, "trace_lots", MUTABLE, self.loaded)
+        _update_lots(self.s, "trace_lots", ("declared",), again)
+        _update_lots(self.s, "trace_values", NewLot.VALUES, again)
 
     def add(self, lot: NewLot) -> None:
         self.new.append(lot)
@@ -197,6 +209,7 @@ class _Batch:
                 [n.row() for n in self.new]).all())
         for n in self.new:
             n.seq = got[n.lot]
+        _insert_values(self.s, self.new)
 
     def insert_inputs(self) -> None:
         """The genealogy links (output, input, mass) of this batch."""
@@ -250,17 +263,30 @@ def _sqlite_rows(cols: tuple[str, ...], lots: list[NewLot],
     return rows
 
 
-def _update_lots(s: Session, cols: tuple[str, ...], lots: list[NewLot]) -> None:
-    """Write ``cols`` of ``lots`` back by ``seq`` in one executemany."""
+def _insert_values(s: Session, lots: list[NewLot]) -> None:
+    """The derived values of new lots (their ``seq`` known)."""
+    conn = s.connection()
+    cols = ("seq", *NewLot.VALUES)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO trace_values ({', '.join(cols)}) VALUES "
+                             f"({', '.join('?' * len(cols))})", _sqlite_rows(cols, lots))
+    else:
+        s.execute(insert(Base.metadata.tables["trace_values"]),
+                  [{c: getattr(n, c) for c in cols} for n in lots])
+
+
+def _update_lots(s: Session, table_name: str, cols: tuple[str, ...],
+                 lots: list[NewLot]) -> None:
+    """Write ``cols`` of ``lots`` back to ``table_name`` by ``seq`` in one executemany."""
     if not lots:
         return
     conn = s.connection()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
-            f"UPDATE trace_lots SET {', '.join(f'{c} = ?' for c in cols)} WHERE seq = ?",
+            f"UPDATE {table_name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE seq = ?",
             _sqlite_rows(cols, lots, ("seq",)))
         return
-    table = Base.metadata.tables["trace_lots"]
+    table = Base.metadata.tables[table_name]
     stmt = table.update().where(table.c.seq == bindparam("b_seq")).values(
         {c: bindparam(f"b_{c}") for c in cols})
     s.execute(stmt, [{"b_seq": lot.seq, **{f"b_{c}": getattr(lot, c) for c in cols}}
@@ -281,6 +307,22 @@ def _insert_events(s: Session, rows: list[dict[str, Any]]) -> None:
              r["signature"], stamp) for r in rows]
     conn.exec_driver_sql(f"INSERT INTO trace_events ({', '.join(cols)}) VALUES "
                          f"({', '.join('?' * len(cols))})", data)
+
+
+def _begin_write(s: Session) -> int:
+    """Take the ledger's write lock for this transaction and return the newest event id.
+    SQLite: BEGIN IMMEDIATE, so what the batch reads (lots left, the log's length) is what
+    it writes over (the driver would begin only at the first insert). PostgreSQL: an
+    EXCLUSIVE lock on the event log (ingests queue; readers go on)."""
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE trace_events IN EXCLUSIVE MODE")
+    return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM trace_events"
+                                    ).scalar() or 0)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -304,6 +346,8 @@ class TraceRepo:
         self._outbox: list[dict[str, Any]] = []
         self.webhook_retries = webhook_retries
         self.webhook_backoff_s = webhook_backoff_s
+        self._graph: LotGraph | None = None
+        self._graph_lock = threading.Lock()
 
     # ---- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -345,6 +389,8 @@ class TraceRepo:
     def _ingest(self, org_name: str, events: list[Event], at: datetime,
                 source: str) -> IngestResult:
         with self.db.session() as s:
+            version = _begin_write(s)
+            graph = self._take_graph(version)
             org = self._org(s, org_name)
             key = self._key(s, org.id)
             seq = s.scalar(select(func.coalesce(func.max(TraceEvent.org_seq), 0))
@@ -377,13 +423,51 @@ class TraceRepo:
             for row, signature in zip(rows, signatures.result(), strict=True):
                 row["signature"] = signature
             _insert_events(s, rows)
+            if graph is not None:
+                graph.add(*batch_rows(batch.new, batch.inputs))
             redeclared = sorted({lot.seq for lot in batch.redeclared})
-            recomputed, notified = (self._recompute(s, redeclared, org_name)
-                                    if redeclared else (0, []))
+            recomputed, notified = 0, list[str]()
+            if redeclared:
+                graph = graph.materialise() if graph is not None else read_graph(s)
+                lots = batch.redeclared
+                graph.set_values(np.searchsorted(graph.seqs, [x.seq for x in lots]),
+                                 np.array([[getattr(x, q) for q in QUANTITIES] for x in lots]))
+                recomputed, notified = self._recompute(s, graph, redeclared, org_name)
             size, root = self._checkpoint(s, org.id, key)
-            return IngestResult(events=len(events), lots_created=created,
-                                recomputed=recomputed, notified=notified, tree_size=size,
-                                root=root)
+            if graph is not None:
+                graph.version = int(s.scalar(select(func.max(TraceEvent.id))) or 0)
+            result = IngestResult(events=len(events), lots_created=created,
+                                  recomputed=recomputed, notified=notified, tree_size=size,
+                                  root=root)
+        self._graph = graph  # committed: the arrays match the store at graph.version
+        return result
+
+    def keep_graph(self) -> int:
+        """Read the lot graph now and keep it, so the first re-declaration does not pay for
+        the read (~5 s a million lots); the service calls this at start in the background.
+        Returns the number of lots."""
+        with self.db.session() as s:
+            conn = s.connection(execution_options={"isolation_level": "REPEATABLE READ"}
+                                if self.db.dialect == "postgresql" else None)
+            if self.db.dialect == "sqlite":  # one snapshot for the version and the graph
+                conn.exec_driver_sql("BEGIN")
+            version = int(conn.exec_driver_sql(
+                "SELECT coalesce(max(id), 0) FROM trace_events").scalar() or 0)
+            graph = read_graph(s)
+        graph.version = version
+        with self._graph_lock:
+            if self._graph is None:
+                self._graph = graph
+        return int(graph.seqs.size)
+
+    def _take_graph(self, version: int) -> LotGraph | None:
+        """The kept lot graph if it matches the store at ``version`` (the newest event id
+        when this batch's write lock was taken); this batch owns it until it commits."""
+        with self._graph_lock:
+            graph, self._graph = self._graph, None
+        if graph is None or graph.version != version or graph.pending_lots > 1_000_000:
+            return None
+        return graph
 
     def _apply(self, b: _Batch, org: Organisation, ev: Event, at: datetime) -> int:
         if isinstance(ev, Create):
@@ -549,40 +633,17 @@ class TraceRepo:
                                     claim_id=claim_id))
 
     # ---- recompute downstream ---------------------------------------------------------------
-    def _graph(self, s: Session) -> tuple[Graph, np.ndarray, np.ndarray]:
-        """The whole lot graph as arrays (Core selects of numeric columns only)."""
-        # raw driver cursor: SQLAlchemy Row objects cost ~5 µs each on a million lots
-        s.flush()
-        cur = s.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cur.execute("SELECT seq, mass_kg, cfp_total, cfp_fossil, cfp_biogenic, rec_pre, "
-                    "rec_post, own_cfp, CASE WHEN custody = 'mass_balance' THEN 1 ELSE 0 END "
-                    "FROM trace_lots ORDER BY seq")
-        rows = cur.fetchall()
-        arr = np.fromiter(chain.from_iterable(rows), dtype=float,
-                          count=9 * len(rows)).reshape(-1, 9)
-        seqs = arr[:, 0].astype(np.int64)
-        cur.execute("SELECT src_seq, dst_seq, mass_kg FROM trace_inputs")
-        erows = cur.fetchall()
-        cur.close()
-        edges = np.fromiter(chain.from_iterable(erows), dtype=float,
-                            count=3 * len(erows)).reshape(-1, 3)
-        src = np.searchsorted(seqs, edges[:, 0].astype(np.int64))
-        dst = np.searchsorted(seqs, edges[:, 1].astype(np.int64))
-        values = arr[:, 2:7]
-        own = np.column_stack([arr[:, 7], arr[:, 7], np.zeros(len(arr))])
-        g = Graph(mass=arr[:, 1], src=src, dst=dst, taken=edges[:, 2], own=own,
-                  declared=values.copy(), fixed_rec=arr[:, 8] > 0)
-        return g, seqs, values
-
-    def _recompute(self, s: Session, changed: list[int], by: str) -> tuple[int, list[str]]:
+    def _recompute(self, s: Session, graph: LotGraph, changed: list[int],
+                   by: str) -> tuple[int, list[str]]:
         """Recompute the downstream cone of ``changed`` lots (one triangular solve) and write
-        the lots whose values moved in bulk; notify their holders and makers."""
-        g, seqs, values = self._graph(s)
-        pos = np.searchsorted(seqs, changed)
-        cone = downstream(g, pos)
-        new = recompute(g, values, cone)
+        the lots whose values moved in bulk; notify their holders and makers. ``graph`` is
+        the current lot graph; its values are updated."""
+        seqs, values = graph.seqs, graph.values
+        cone = downstream(graph.g, np.searchsorted(seqs, changed))
+        new = recompute(graph.g, values, cone)
         moved_mask = np.any(np.abs(new - values[cone]) > 1e-12, axis=1)
         moved = cone[moved_mask]
+        graph.set_values(cone, new)
         now = datetime.now(UTC)
         owners: dict[str, list[str]] = {}
         counts: dict[str, int] = {}
@@ -601,9 +662,9 @@ class TraceRepo:
             conn.exec_driver_sql(f"INSERT INTO trace_recompute VALUES ({', '.join([mark] * 6)})",
                                  rows)
             conn.execute(text(
-                "UPDATE trace_lots SET cfp_total = r.t, cfp_fossil = r.f, cfp_biogenic = r.b, "
+                "UPDATE trace_values SET cfp_total = r.t, cfp_fossil = r.f, cfp_biogenic = r.b, "
                 "rec_pre = r.p, rec_post = r.q, updated_at = :now FROM trace_recompute AS r "
-                "WHERE trace_lots.seq = r.seq").bindparams(
+                "WHERE trace_values.seq = r.seq").bindparams(
                 bindparam("now", value=now, type_=DateTime(timezone=True))))
             # holders and makers of the moved lots: a few aggregate queries, not a million rows
             orgs = {o for (o,) in conn.execute(text(

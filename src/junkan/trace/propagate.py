@@ -100,20 +100,27 @@ def _solve(g: Graph, values: np.ndarray, cone: np.ndarray) -> np.ndarray:
     in_sum = np.bincount(d, weights=m, minlength=n)
     w_rec = np.where(fixed[d], 0.0, m / in_sum[d])
     src_in = pos[s] >= 0
+    ext = ~src_in  # contributions of inputs outside the cone are constants
     k = cone.size
     out = np.empty((k, len(QUANTITIES)))
-    for q in range(len(QUANTITIES)):
-        w = w_cfp if q < 3 else w_rec
-        derived = has_inputs[cone] if q < 3 else has_inputs[cone] & ~fixed[cone]
-        b = np.where(derived, 0.0, g.declared[cone, q])
-        if q < 3:
-            b = b + np.where(derived, g.own[cone, q], 0.0)
-        # contributions of inputs outside the cone are constants
-        ext = ~src_in
-        b += np.bincount(pos[d[ext]], weights=w[ext] * values[s[ext], q], minlength=k)
+    # one matrix per weighting (CFP by mass share of the input, recycled by share of the
+    # output's inputs), each solved for all its quantities at once
+    for cols, w in ((slice(0, 3), w_cfp), (slice(3, 5), w_rec)):
+        q = np.arange(len(QUANTITIES))[cols]
+        derived = has_inputs[cone, None] if cols.start == 0 else \
+            (has_inputs[cone] & ~fixed[cone])[:, None]
+        b = np.where(derived, 0.0, g.declared[cone][:, q])
+        if cols.start == 0:
+            b += np.where(derived, g.own[cone], 0.0)
+        rows = pos[d[ext]]
+        for j, qj in enumerate(q):
+            b[:, j] += np.bincount(rows, weights=w[ext] * values[s[ext], qj], minlength=k)
+        if not k:
+            out[:, cols] = b
+            continue
+        # strictly lower part only: the unit diagonal is implied
         a = sparse.csr_matrix((-w[src_in], (pos[d[src_in]], pos[s[src_in]])), shape=(k, k))
-        a = (a + sparse.identity(k, format="csr")).tocsr()
-        out[:, q] = spsolve_triangular(a, b, lower=True) if k else b
+        out[:, cols] = spsolve_triangular(a, b, lower=True, unit_diagonal=True)
     return out
 
 
