@@ -100,3 +100,18 @@ def test_fast_canonical_path_agrees_with_rfc8785(value: object) -> None:
     except Exception:  # e.g. integers beyond what JSON numbers can carry exactly
         return
     assert canonical(value) == ref
+
+
+@given(st.integers(0, 300), st.data())
+def test_merkle_frontier_extends_to_the_rfc9162_root(n: int, data: st.DataObject) -> None:
+    """A log extended batch by batch from its frontier has the root computed over all its
+    leaves (so checkpoints need not read the log)."""
+
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(n)]
+    cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=4)))
+    frontier: list[bytes] = []
+    done = 0
+    for cut in [*cuts, n]:
+        frontier = merkle.extend(frontier, done, leaves[done:cut])
+        done = cut
+        assert merkle.frontier_root(frontier) == merkle.root(leaves[:done])

@@ -395,6 +395,7 @@ class TraceRepo:
             key = self._key(s, org.id)
             seq = s.scalar(select(func.coalesce(func.max(TraceEvent.org_seq), 0))
                            .where(TraceEvent.org_id == org.id)) or 0
+            first_seq = seq  # the log's length before this batch
             created = 0
             batch = _Batch(s, set().union(*(_lot_ids(ev) for ev in events)))
             rows: list[dict[str, Any]] = []
@@ -433,7 +434,8 @@ class TraceRepo:
                 graph.set_values(np.searchsorted(graph.seqs, [x.seq for x in lots]),
                                  np.array([[getattr(x, q) for q in QUANTITIES] for x in lots]))
                 recomputed, notified = self._recompute(s, graph, redeclared, org_name)
-            size, root = self._checkpoint(s, org.id, key)
+            size, root = self._checkpoint(s, org.id, key, first_seq,
+                                          [bytes.fromhex(r["leaf_hash"]) for r in rows])
             if graph is not None:
                 graph.version = int(s.scalar(select(func.max(TraceEvent.id))) or 0)
             result = IngestResult(events=len(events), lots_created=created,
@@ -707,13 +709,31 @@ class TraceRepo:
         return s.scalar(select(TraceCheckpoint).where(TraceCheckpoint.org_id == org_id)
                         .order_by(TraceCheckpoint.id.desc()).limit(1))
 
-    def _checkpoint(self, s: Session, org_id: str, key: TraceKey) -> tuple[int, str]:
-        leaves = self._leaves(s, org_id)
-        root = merkle.root(leaves).hex()
-        s.add(TraceCheckpoint(org_id=org_id, tree_size=len(leaves), root=root,
+    def _checkpoint(self, s: Session, org_id: str, key: TraceKey, before: int,
+                    added: list[bytes]) -> tuple[int, str]:
+        """Sign a checkpoint of the organisation's log after ``added`` leaf hashes were
+        appended to its ``before`` events. The last checkpoint's frontier is extended when
+        it is of that size and matches its signed root; else the leaves are read."""
+        last = self._latest_checkpoint(s, org_id)
+        frontier = None
+        if last is not None and last.frontier is not None and last.tree_size == before:
+            kept = [bytes.fromhex(h) for h in last.frontier.split()]
+            if merkle.frontier_root(kept).hex() == last.root and verify(
+                    key.public_key, _checkpoint_body(org_id, last.tree_size, last.root),
+                    last.signature):
+                frontier = merkle.extend(kept, before, added)
+        if frontier is None:  # no usable checkpoint: the whole log (this batch included)
+            leaves = self._leaves(s, org_id)
+            frontier = merkle.extend([], 0, leaves)
+            size = len(leaves)
+        else:
+            size = before + len(added)
+        root = merkle.frontier_root(frontier).hex()
+        s.add(TraceCheckpoint(org_id=org_id, tree_size=size, root=root,
                               signature=sign(key.private_key,
-                                             _checkpoint_body(org_id, len(leaves), root))))
-        return len(leaves), root
+                                             _checkpoint_body(org_id, size, root)),
+                              frontier=" ".join(h.hex() for h in frontier)))
+        return size, root
 
     # ---- webhooks -------------------------------------------------------------------------
     def set_webhook(self, org_name: str, url: str | None) -> None:

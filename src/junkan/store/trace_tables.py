@@ -131,6 +131,9 @@ class TraceCheckpoint(Base):
     root: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    frontier: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Hex roots of the perfect subtrees of the tree at ``tree_size``, space-separated
+    (merkle.extend); not signed: the next batch checks it against ``root``."""
 
 
 class TraceNotification(Base):

@@ -39,6 +39,38 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def extend(frontier: Sequence[bytes], size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """The frontier of a tree of ``size`` leaves after appending ``leaves`` (leaf hashes).
+
+    The frontier is the roots of the perfect subtrees the tree splits into, left to right,
+    one per set bit of the size (largest first): log2(n) hashes are enough to extend a log
+    and compute its root without reading its leaves."""
+    out = list(frontier)
+    if len(out) != bin(size).count("1"):
+        raise ValueError(f"a frontier of a {size}-leaf tree has {bin(size).count('1')} "
+                         f"hashes, not {len(out)}")
+    for leaf in leaves:
+        out.append(leaf)
+        size += 1
+        carry = size
+        while carry % 2 == 0:  # two subtrees of equal size merge
+            right = out.pop()
+            out[-1] = node_hash(out[-1], right)
+            carry //= 2
+    return out
+
+
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
+    """MTH of the tree whose frontier is given (RFC 9162: the left subtree is the largest
+    perfect one, so the root folds the frontier from the right)."""
+    if not frontier:
+        return hashlib.sha256(b"").digest()
+    h = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        h = node_hash(left, h)
+    return h
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """PATH(m, D[n]) of RFC 9162 §2.1.3.1 for leaf ``index`` among leaf hashes."""
     n = len(leaves)
