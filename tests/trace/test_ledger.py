@@ -3,14 +3,16 @@ custody rules, sovereignty, tamper evidence."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import text
 
 from junkan.store.trace_repo import TraceError, TraceRepo
 from junkan.trace.events import Event
+from junkan.trace.pact import dec
 
 EVENTS: TypeAdapter[list[Any]] = TypeAdapter(list[Event])
 
@@ -21,7 +23,8 @@ def ev(*docs: dict[str, Any]) -> list[Any]:
 
 def create(lot: str, kg: float, cfp: float, post: float = 0.0, **kw: Any) -> dict[str, Any]:
     return {"type": "create", "lot": lot, "material": "aluminium", "mass_kg": kg,
-            "cfp": {"total": cfp}, "recycled": {"post_consumer": post}, **kw}
+            "cfp": {"total": cfp}, "recycled": {"post_consumer": post},
+            "pcf": {"country": "JP"}, **kw}
 
 
 def ship(lot: str, to: str) -> dict[str, Any]:
@@ -246,3 +249,30 @@ def test_split_outputs_verify(repo: TraceRepo) -> None:
     assert repo.show("org-A", "S2")["cfp_kgco2e"]["total"] == pytest.approx(2.4)
     res = repo.verify("org-A")
     assert res.ok, res.problems
+
+
+def test_pcf_facts_follow_the_genealogy_into_pact(repo: TraceRepo) -> None:
+    """Fossil carbon content is allocated by mass like the CFP; the country is passed on only
+    when the inputs agree; an undeclared carbon content is 0 with the assumption stated."""
+    from junkan.trace.pact import footprint
+
+    repo.ingest("org-A", ev(
+        create("P1", 10, 1, pcf={"country": "DE", "fossil_carbon_kg": 0.5,
+                                 "standards": ["ISO14067", "PEF"]}),
+        create("P2", 10, 1, pcf={"country": "JP", "fossil_carbon_kg": 1.0}),
+        create("P3", 10, 1, pcf={"country": "JP"}),
+        {"type": "process", "lot": "Q", "mass_kg": 15, "inputs": [
+            {"lot": "P1", "mass_kg": 5}, {"lot": "P2", "mass_kg": 10}]},
+        {"type": "process", "lot": "R", "mass_kg": 5, "inputs": [{"lot": "P3", "mass_kg": 5}]}))
+    q = repo.show("org-A", "Q")
+    assert q["pcf_facts"]["fossil_carbon_kg"] == 1.25  # 5/10·0.5 + 10/10·1.0
+    assert q["pcf_facts"]["country"] is None and q["pcf_facts"]["standards"] == ["ISO14067"]
+    now = datetime.now(UTC)
+    pq = footprint(q, "urn:x", now, now)
+    assert pq["pcf"]["fossilCarbonContent"] == dec(1.25 / 15)
+    assert "geographyCountry" not in pq["pcf"] and "assumed" not in pq["comment"]
+    pr = footprint(repo.show("org-A", "R"), "urn:x", now, now)
+    assert pr["pcf"]["geographyCountry"] == "JP" and pr["pcf"]["fossilCarbonContent"] == "0"
+    assert "0 assumed" in pr["comment"]
+    with pytest.raises(ValidationError, match="country"):
+        ev(create("P4", 1, 1, pcf={"country": "Japan"}))

@@ -41,6 +41,29 @@ from junkan.trace.propagate import QUANTITIES, downstream, recompute
 from junkan.trace.signing import new_key, sign, sign_many, verify, verify_bytes
 
 
+def pcf_facts(lot: Any) -> dict[str, Any]:
+    """A lot's PcfFacts as stored: declared by its maker, or derived when it was made."""
+    src = lot.declared if lot.custody == "declared" else lot.own
+    return dict((src or {}).get("pcf") or {})
+
+
+def _derived_facts(inputs: list[tuple[Any, float]], country: str | None) -> dict[str, Any]:
+    """PcfFacts of a lot made from ``inputs`` (lot, kg taken): fossil carbon allocated by
+    mass like the CFP (unknown if any input's is); country as given, else the inputs' common
+    one; standards those all inputs name; exempted share the largest of the inputs'."""
+    facts = [pcf_facts(lot) for lot, _ in inputs]
+    carbon: float | None = 0.0
+    for (lot, m), f in zip(inputs, facts, strict=True):
+        c = f.get("fossil_carbon_kg")
+        carbon = None if c is None or carbon is None else carbon + m / lot.mass_kg * c
+    countries = {f.get("country") for f in facts}
+    common = set.intersection(*(set(f.get("standards") or ["ISO14067"]) for f in facts))
+    return {"country": country or (countries.pop() if len(countries) == 1 else None),
+            "fossil_carbon_kg": carbon, "standards": sorted(common) or ["ISO14067"],
+            "exempted_percent": max(float(f.get("exempted_percent", 0)) for f in facts),
+            "packaging_included": all(f.get("packaging_included", False) for f in facts)}
+
+
 def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any]:
     """A lot's stored values as a document, with only the ``fields`` (of GRANTABLE, except
     inputs) the reader may see; ``names`` maps organisation ids to names."""
@@ -51,6 +74,7 @@ def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any
     if "cfp" in fields:
         doc["cfp_kgco2e"] = {"total": lot.cfp_total, "fossil": lot.cfp_fossil,
                              "biogenic": lot.cfp_biogenic, "per_kg": lot.cfp_total / lot.mass_kg}
+        doc["pcf_facts"] = pcf_facts(lot)
     if "recycled" in fields:
         doc["recycled"] = {"pre_consumer": lot.rec_pre, "post_consumer": lot.rec_post,
                            "total": lot.rec_pre + lot.rec_post}
@@ -478,6 +502,8 @@ class TraceRepo:
             declared = {"cfp": ev.cfp.model_dump(), "recycled": ev.recycled.model_dump(),
                         "claims": [c.model_dump(mode="json") for c in ev.claims],
                         "composition": ev.composition}
+            if ev.pcf is not None:
+                declared["pcf"] = ev.pcf.model_dump()
             b.add(NewLot(lot=ev.lot, creator_org=org.id, owner_org=org.id, received=True,
                            material=ev.material, mass_kg=ev.mass_kg, site=ev.site,
                            custody="declared", declared=declared, own={}, own_cfp=0.0,
@@ -571,7 +597,7 @@ class TraceRepo:
             pre += m / m_in * lot.rec_pre
             post += m / m_in * lot.rec_post
             lot.consumed_kg += m
-        own = ev.process.model_dump()
+        own = ev.process.model_dump() | {"pcf": _derived_facts(inputs, ev.country)}
         if ev.custody == "mass_balance":
             assert ev.claim is not None
             b.s.flush()

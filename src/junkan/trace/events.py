@@ -70,6 +70,30 @@ class Process(Strict):
 LotId = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
 
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+"""ISO 3166-1 alpha-2 country code."""
+
+Standard = Literal["ISO14067", "ISO14083", "ISO14040-44", "GHGP-Product", "PEF", "PACT-1.0",
+                   "PACT-2.0", "PACT-3.0", "PAS2050"]
+"""PACT v3 ``crossSectoralStandards`` values."""
+
+
+class PcfFacts(Strict):
+    """What the declarer states about how its footprint was made, passed on in PACT v3
+    ProductFootprints (all optional; see docs/trace.md for what is assumed without them)."""
+
+    country: Country | None = None
+    """Where the lot was produced (PACT ``geographyCountry``)."""
+    fossil_carbon_kg: Number | None = Field(default=None, ge=0)
+    """Fossil carbon contained in the whole lot, kg C (PACT ``fossilCarbonContent`` per
+    kg). Metals contain none; plastics and coatings do."""
+    standards: list[Standard] = Field(default_factory=lambda: list[Standard](["ISO14067"]),
+                                      min_length=1)
+    exempted_percent: Number = Field(default=0, ge=0, le=100)
+    """Share of emissions left out of the footprint, % (PACT ``exemptedEmissionsPercent``)."""
+    packaging_included: bool = False
+
+
 class Create(Strict):
     type: Literal["create"]
     lot: LotId
@@ -81,6 +105,8 @@ class Create(Strict):
     """wt % per element or material (confidential unless an agreement grants it)."""
     claims: list[Claim] = Field(default_factory=list)
     site: str = "default"
+    pcf: PcfFacts | None = None
+    """How the footprint was made (country, fossil carbon content, standards)."""
 
     @model_validator(mode="after")
     def _comp(self) -> Create:
@@ -108,6 +134,8 @@ class Combine(Strict):
     claim: Recycled | None = None
     """Mass balance only: the recycled shares claimed for the output, debited from the
     site's credit account."""
+    country: Country | None = None
+    """Where this step ran; by default the inputs' country when they all share one."""
 
     @model_validator(mode="after")
     def _mass(self) -> Combine:

@@ -42,7 +42,32 @@ def footprint(lot: dict[str, Any], company_id: str, created: datetime,
     """A ProductFootprint (v3) for a lot view from ``TraceRepo.show``."""
     mass = lot["mass_kg"]
     c = lot["cfp_kgco2e"]
+    facts = lot.get("pcf_facts") or {}
     year = created.year
+    comment = f"Derived by junkan from the lot ledger ({lot['custody']})."
+    carbon = facts.get("fossil_carbon_kg")
+    if carbon is None:  # a required field: stated as an assumption in the comment
+        comment += (" fossilCarbonContent was not declared upstream: 0 assumed (metals "
+                    "contain no carbon).")
+    pcf: dict[str, Any] = {
+        "declaredUnitOfMeasurement": "kilogram",
+        "declaredUnitAmount": "1",
+        "productMassPerDeclaredUnit": "1",
+        "referencePeriodStart": f"{year}-01-01T00:00:00Z",
+        "referencePeriodEnd": f"{year}-12-31T23:59:59Z",
+        "pcfExcludingBiogenicUptake": dec(c["fossil"] / mass),
+        "pcfIncludingBiogenicUptake": dec(c["total"] / mass),
+        "fossilGhgEmissions": dec(c["fossil"] / mass),
+        "fossilCarbonContent": dec((carbon or 0) / mass),
+        "ipccCharacterizationFactors": ["AR6"],
+        "crossSectoralStandards": list(facts.get("standards") or ["ISO14067"]),
+        "boundaryProcessesDescription": "Cradle-to-gate, mass allocation along the lot "
+                                        "genealogy",
+        "exemptedEmissionsPercent": dec(facts.get("exempted_percent", 0)),
+        "packagingEmissionsIncluded": bool(facts.get("packaging_included", False)),
+    }
+    if facts.get("country"):
+        pcf["geographyCountry"] = facts["country"]
     return {
         "id": footprint_id(lot["lot"]),
         "specVersion": "3.0.0",
@@ -57,25 +82,8 @@ def footprint(lot: dict[str, Any], company_id: str, created: datetime,
         "productIds": [f"urn:junkan:lot:{lot['lot']}"],
         "productClassifications": [f"urn:junkan:material:{lot['material'].replace(' ', '-')}"],
         "productNameCompany": lot["material"],
-        "comment": f"Derived by junkan from the lot ledger ({lot['custody']}).",
-        "pcf": {
-            "declaredUnitOfMeasurement": "kilogram",
-            "declaredUnitAmount": "1",
-            "productMassPerDeclaredUnit": "1",
-            "referencePeriodStart": f"{year}-01-01T00:00:00Z",
-            "referencePeriodEnd": f"{year}-12-31T23:59:59Z",
-            "geographyCountry": "JP",
-            "pcfExcludingBiogenicUptake": dec(c["fossil"] / mass),
-            "pcfIncludingBiogenicUptake": dec(c["total"] / mass),
-            "fossilGhgEmissions": dec(c["fossil"] / mass),
-            "fossilCarbonContent": "0",
-            "ipccCharacterizationFactors": ["AR6"],
-            "crossSectoralStandards": ["ISO14067"],
-            "boundaryProcessesDescription": "Cradle-to-gate, mass allocation along the lot "
-                                            "genealogy",
-            "exemptedEmissionsPercent": "0",
-            "packagingEmissionsIncluded": False,
-        },
+        "comment": comment,
+        "pcf": pcf,
         "extensions": [{
             "specVersion": "2.0.0",
             "dataSchema": "urn:junkan:recycled-content:1",
