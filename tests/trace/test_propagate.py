@@ -81,6 +81,10 @@ def test_canonical_json_matches_rfc8785() -> None:
     doc = {"numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 1e-27, 10.0, -0.0],
            "string": "€$\u000f\nA'B\"\\\\\"/", "literals": [None, True, False], "ü": 1}
     assert canonical(doc) == rfc8785.dumps(doc)
+    # the split-at-quotes path: ".0" inside strings stays, outside it goes; -0.0 is 0
+    for doc in ({"lot": "v1.0 (2.0 t)", "m": 2.0, "z": [-0.0, 0.0, -3.0, 12.05]},
+                {"s": "1e5", "n": [1.0, 2.5], "é": "x1.0"}, [10.0, "a.0", 1e-7]):
+        assert canonical(doc) == rfc8785.dumps(doc), doc
 
 
 JSON_VALUES = st.recursive(

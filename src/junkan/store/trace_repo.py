@@ -4,9 +4,11 @@ keep mass-balance accounts, serve lots with data sovereignty, verify the logs.""
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -38,7 +40,7 @@ from junkan.trace import merkle
 from junkan.trace.canonical import canonical
 from junkan.trace.events import Combine, Create, Event, Receive, Redeclare, Ship, Split
 from junkan.trace.propagate import QUANTITIES, downstream, recompute
-from junkan.trace.signing import new_key, sign, sign_many, verify, verify_bytes
+from junkan.trace.signing import new_key, sign, sign_many, verify, verify_many
 
 
 def pcf_facts(lot: Any) -> dict[str, Any]:
@@ -52,6 +54,9 @@ def _derived_facts(inputs: list[tuple[Any, float]], country: str | None) -> dict
     mass like the CFP (unknown if any input's is); country as given, else the inputs' common
     one; standards those all inputs name; exempted share the largest of the inputs'."""
     facts = [pcf_facts(lot) for lot, _ in inputs]
+    if not any(facts):  # nothing declared upstream (the common case, kept cheap)
+        return {"country": country, "fossil_carbon_kg": None, "standards": ["ISO14067"],
+                "exempted_percent": 0.0, "packaging_included": False}
     carbon: float | None = 0.0
     for (lot, m), f in zip(inputs, facts, strict=True):
         c = f.get("fossil_carbon_kg")
@@ -333,6 +338,20 @@ def _insert_events(s: Session, rows: list[dict[str, Any]]) -> None:
                          f"({', '.join('?' * len(cols))})", data)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a batch: a batch allocates a few
+    objects per event, none of them cyclic, and the collector's passes over them took ~12 %
+    of the time. Memory is still freed by reference counting."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _begin_write(s: Session) -> int:
     """Take the ledger's write lock for this transaction and return the newest event id.
     SQLite: BEGIN IMMEDIATE, so what the batch reads (lots left, the log's length) is what
@@ -403,7 +422,8 @@ class TraceRepo:
         at = (at or datetime.now(UTC)).astimezone(UTC)
         self._outbox = []
         try:
-            result = self._ingest(org_name, events, at, source)
+            with _collector_paused():
+                result = self._ingest(org_name, events, at, source)
         except BaseException:
             self._outbox = []
             raise
@@ -865,8 +885,11 @@ class TraceRepo:
         with self.db.session() as s:
             org = self._org(s, org_name)
             key = s.get(TraceKey, org.id)
-            events = list(s.scalars(select(TraceEvent).where(TraceEvent.org_id == org.id)
-                                    .order_by(TraceEvent.org_seq)))
+            events = s.execute(select(TraceEvent.org_seq, TraceEvent.type, TraceEvent.lot,
+                                      TraceEvent.record, TraceEvent.leaf_hash,
+                                      TraceEvent.signature)
+                               .where(TraceEvent.org_id == org.id)
+                               .order_by(TraceEvent.org_seq)).all()
             problems: list[str] = []
             if key is None:
                 return VerifyResult(org_name, not events, len(events),
@@ -874,7 +897,9 @@ class TraceRepo:
             leaves = []
             records: list[tuple[int, dict[str, Any]]] = []
             expect = 1
-            for e in events:
+            signed = verify_many(key.public_key, [e.record.encode("utf-8") for e in events],
+                                 [e.signature for e in events])  # on worker threads
+            for e, signature_ok in zip(events, signed, strict=True):
                 label = f"event {e.org_seq} ({e.type} {e.lot})"
                 if e.org_seq != expect:
                     problems.append(f"{label}: log sequence gap (expected {expect})")
@@ -889,7 +914,7 @@ class TraceRepo:
                     problems.append(f"{label}: record changed (hash mismatch)")
                 if canonical(record) != data:
                     problems.append(f"{label}: record is not in canonical form")
-                if not verify_bytes(key.public_key, data, e.signature):
+                if not signature_ok:
                     problems.append(f"{label}: signature does not verify")
                 if record.get("seq") != e.org_seq or record.get("event", {}).get(
                         "lot") != e.lot:

@@ -67,6 +67,26 @@ def sign_many(private: str, datas: list[bytes]) -> PendingSignatures:
                               for i in range(0, len(datas), size)])
 
 
+def verify_many(public: str, datas: list[bytes], signatures: list[str]) -> list[bool]:
+    """Whether each signature is ``public``'s over its data, checked on the worker threads."""
+    key = Ed25519PublicKey.from_public_bytes(unb64(public))
+    size = max(256, -(-len(datas) // _WORKERS))
+    parts = [_pool().submit(_verify_part, key, datas[i:i + size], signatures[i:i + size])
+             for i in range(0, len(datas), size)]
+    return [ok for part in parts for ok in part.result()]
+
+
+def _verify_part(key: Ed25519PublicKey, datas: list[bytes], sigs: list[str]) -> list[bool]:
+    out = []
+    for data, sig in zip(datas, sigs, strict=True):
+        try:
+            key.verify(unb64(sig), data)
+            out.append(True)
+        except (InvalidSignature, ValueError):
+            out.append(False)
+    return out
+
+
 def _sign_part(key: Ed25519PrivateKey, datas: list[bytes]) -> list[str]:
     return [b64(key.sign(d)) for d in datas]
 
