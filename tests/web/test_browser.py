@@ -237,6 +237,7 @@ def test_lot_page_genealogy_and_catalogue(page, server: str) -> None:  # type: i
     page.get_by_role("button", name="Show", exact=True).click()
     sync_api.expect(page.locator("#tr-summary")).to_contain_text("CFP 12 kg CO2e")
     sync_api.expect(page.locator("#tr-summary")).to_contain_text("recycled 5.00 %")
+    sync_api.expect(page.locator("#tr-summary")).to_contain_text("Made in JP; fossil carbon 0 kg C")
     page.locator("#tr-graph .main-svg").first.wait_for()
     sync_api.expect(page.locator("#tr-graph")).to_contain_text("DEMO-SCRAP-1")
     # the partner's remelted lot is the partner's data: not shown to the demo company

@@ -50,9 +50,10 @@ def seed_lots(store: Store) -> None:
          "mass_kg": 10, "cfp": {"total": 2}, "recycled": {"post_consumer": 0.2},
          "composition": {"Si": 7.1, "Fe": 0.4},
          "claims": [{"type": "due_diligence", "issuer": "demo certifier", "id": "DD-001",
-                     "valid_until": "2027-12-31"}]},
+                     "valid_until": "2027-12-31"}],
+         "pcf": {"country": "JP", "fossil_carbon_kg": 0}},  # metal: no carbon content
         {"type": "create", "lot": "DEMO-INGOT-1", "material": "aluminium ingot",
-         "mass_kg": 30, "cfp": {"total": 10}},
+         "mass_kg": 30, "cfp": {"total": 10}, "pcf": {"country": "JP", "fossil_carbon_kg": 0}},
         {"type": "merge", "lot": "DEMO-BLEND-1", "mass_kg": 40, "inputs": [
             {"lot": "DEMO-SCRAP-1", "mass_kg": 10}, {"lot": "DEMO-INGOT-1", "mass_kg": 30}]},
         {"type": "ship", "lot": "DEMO-BLEND-1", "to": "Partner Recycling"}]),

@@ -679,6 +679,13 @@ $("#tr-form").addEventListener("submit", async (ev) => {
   $("#tr-summary").textContent = t("tr.summary", { lot: root.lot, material: root.material, mass: fmt(root.mass_kg),
     creator: root.creator, owner: root.owner, cfp: fmt(cfp.total), perkg: fmt(cfp.per_kg),
     rec: rec.total === undefined ? "–" : (100 * rec.total).toFixed(2), access: root.access });
+  const facts = root.pcf_facts;
+  if (facts) {
+    $("#tr-summary").textContent += " " + t("tr.facts", { country: facts.country || "–",
+      carbon: facts.fossil_carbon_kg === null || facts.fossil_carbon_kg === undefined
+        ? t("tr.undeclared") : fmt(facts.fossil_carbon_kg),
+      standards: (facts.standards || []).join(", ") });
+  }
   // genealogy: columns by generation (upstream left, downstream right)
   const level = { [lot]: 0 };
   for (let pass = 0; pass < g.nodes.length; pass++) {
