@@ -179,7 +179,7 @@ class _Batch:
         for chunk in _chunks(sorted(lot_ids), 900):
             res = s.execute(_select_lots().where(table.c.lot.in_(chunk)))
             keys = list(res.keys())
-            for row in res:
+            for row in res.all():  # one fetchall, not a fetch per row
                 lot = NewLot(**dict(zip(keys, row, strict=True)))
                 self.lots[lot.lot] = lot
                 self.loaded.append(lot)
@@ -444,6 +444,7 @@ class TraceRepo:
             batch = _Batch(s, set().union(*(_lot_ids(ev) for ev in events)))
             rows: list[dict[str, Any]] = []
             datas: list[bytes] = []
+            at_text = at.isoformat()
             with s.no_autoflush:
                 for i, ev in enumerate(events):
                     where = f"{source}: events[{i}] ({ev.type} {ev.lot})"
@@ -452,7 +453,7 @@ class TraceRepo:
                     except TraceError as exc:
                         raise TraceError(f"{where}: {exc}") from None
                     seq += 1
-                    record = {"org": org_name, "seq": seq, "at": at.isoformat(),
+                    record = {"org": org_name, "seq": seq, "at": at_text,
                               "event": ev.model_dump(mode="json", exclude_none=True)}
                     data = canonical(record)
                     datas.append(data)
