@@ -229,8 +229,16 @@ class _Batch:
                 self.lots[lot.lot] = lot
                 self.loaded.append(lot)
         self.inputs: list[tuple[Any, Any, float]] = []
+        self.orgs: dict[str, Organisation | None] = {}
         self.redeclared: list[Any] = []
         self.new: list[NewLot] = []
+
+    def organisation(self, name: str) -> Organisation | None:
+        """An organisation by name, looked up once per batch."""
+        if name not in self.orgs:
+            self.orgs[name] = self.s.scalar(select(Organisation).where(
+                Organisation.name == name))
+        return self.orgs[name]
 
     def lot(self, lot_id: str) -> Any:
         if lot_id not in self.lots:
@@ -606,7 +614,7 @@ class TraceRepo:
             return n
         if isinstance(ev, Ship):
             shipped = self._owned(b, org, ev.lot)
-            to = b.s.scalar(select(Organisation).where(Organisation.name == ev.to))
+            to = b.organisation(ev.to)
             if to is None:
                 raise TraceError(f"unknown receiving organisation {ev.to!r}")
             shipped.shipped_to = to.id
