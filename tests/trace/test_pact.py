@@ -305,3 +305,28 @@ def test_cached_answers_follow_the_ledger(tmp_path: Path) -> None:
         one = c.get(f"/3/footprints/{first['id']}", headers=hdr).json()["data"]
         assert one["pcf"]["pcfIncludingBiogenicUptake"] == "3"
     store.db.engine.dispose()
+
+
+def test_cached_link_names_the_host_of_each_request(tmp_path: Path) -> None:
+    """Two clients reach the host by different names; each page's Link must point at the
+    name that client used, although the page itself is cached."""
+    from fastapi.testclient import TestClient
+    from pydantic import TypeAdapter
+
+    from junkan.trace.events import Event
+
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    store = _store(url)
+    tok = store.issue_token(_member(store, "org-L").id, "bearer", 600)
+    TraceRepo(store.db).ingest("org-L", TypeAdapter(list[Event]).validate_python([
+        {"type": "create", "lot": f"L{i}", "material": "al", "mass_kg": 1, "cfp": {"total": 1}}
+        for i in range(3)]))
+    app = create_pact_app(Settings(database_url=url))
+    hdr = {"Authorization": f"Bearer {tok}"}
+    with TestClient(app, base_url="https://pact-a.example") as a, \
+            TestClient(app, base_url="https://pact-b.example") as b:
+        la = a.get("/3/footprints?limit=1", headers=hdr).headers["link"]
+        lb = b.get("/3/footprints?limit=1", headers=hdr).headers["link"]
+    assert la.startswith("<https://pact-a.example/3/footprints?") and 'rel="next"' in la
+    assert lb.startswith("<https://pact-b.example/3/footprints?")
+    store.db.engine.dispose()

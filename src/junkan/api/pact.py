@@ -79,7 +79,7 @@ class Snapshot(NamedTuple):
     items: dict[str, bytes]
     """``{"data": pf}`` encoded, by footprint id."""
     pages: dict[str, tuple[bytes, str | None]]
-    """List answers (body, Link header) by query string."""
+    """List answers (body, Link header) by request URL."""
 
 
 def _json(doc: Any) -> bytes:
@@ -223,7 +223,7 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         if user is None:
             return invalid_token(request)
         snap = await snapshot(user)
-        key = request.url.query
+        key = str(request.url)  # the Link names the host the client used
         page = snap.pages.get(key)
         if page is None:
             built = list_page(snap.pfs, request)
