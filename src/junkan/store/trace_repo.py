@@ -156,8 +156,7 @@ class NewLot:
     def __init__(self, **kw: Any) -> None:
         self.seq: int | None = None
         self.shipped_to: str | None = None
-        for k, v in kw.items():
-            setattr(self, k, v)
+        self.__dict__.update(kw)
 
     def __getattr__(self, name: str) -> Any:
         """Columns loaded raw from SQLite (JSON text, time text) are decoded on first use:
@@ -331,6 +330,7 @@ def _sqlite(value: Any) -> Any:
 
 
 _SQLITE_JSON = frozenset({"declared", "own"})
+_json_text = json.JSONEncoder(separators=(",", ":")).encode
 _SQLITE_TIME = frozenset({"created_at", "updated_at"})
 
 
@@ -350,7 +350,7 @@ def _sqlite_rows(cols: tuple[str, ...], lots: list[NewLot],
         got = get(lot)
         row = list(got) if isinstance(got, tuple) else [got]
         for i in as_json:
-            row[i] = json.dumps(row[i])
+            row[i] = _json_text(row[i])
         for i in as_time:
             row[i] = _stamp(row[i])
         rows.append(tuple(row))
