@@ -21,7 +21,7 @@ from junkan.api.auth import basic_credentials
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.tables import User
-from junkan.store.trace_repo import HOLDER_FIELDS, lot_view
+from junkan.store.trace_repo import HOLDER_FIELDS, ledger_version, lot_view
 from junkan.trace import pact
 
 FILTERS = ("productId", "companyId", "geography", "classification", "validOn", "validAfter",
@@ -183,11 +183,9 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
 
     snapshots: dict[str, Snapshot] = {}
 
-    def ledger_version() -> int:
-        """The newest event id: the ledger's version (one indexed lookup)."""
+    def version() -> int:
         with db.engine.connect() as conn:
-            return int(conn.exec_driver_sql(
-                "SELECT coalesce(max(id), 0) FROM trace_events").scalar() or 0)
+            return ledger_version(conn)
 
     def build_snapshot(user: User, version: int) -> Snapshot:
         """Footprints of the lots ``user``'s organisation may see, built in one query."""
@@ -211,10 +209,10 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
     async def snapshot(user: User) -> Snapshot:
         """The organisation's footprints, rebuilt (off the event loop) when the ledger's
         version has moved since they were built."""
-        version = ledger_version()
+        now = version()
         snap = snapshots.get(user.org_id)
-        if snap is None or snap.version != version:
-            snap = await run_in_threadpool(build_snapshot, user, version)
+        if snap is None or snap.version != now:
+            snap = await run_in_threadpool(build_snapshot, user, now)
         return snap
 
     @app.get("/3/footprints")
@@ -250,7 +248,7 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         """Answer a RequestCreated event at its ``source`` (retries with backoff)."""
         data = event.get("data") or {}
         wanted = data.get("productId") or data.get("productIds") or []
-        pfs = [pf for pf in build_snapshot(user, ledger_version()).pfs
+        pfs = [pf for pf in build_snapshot(user, version()).pfs
                if not wanted or any(p in pf["productIds"] for p in wanted)]
         if pfs:
             body = {"type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",

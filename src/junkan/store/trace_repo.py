@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import DateTime, bindparam, func, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from junkan.model.errors import JunkanError
@@ -38,7 +39,16 @@ from junkan.store.trace_tables import (
 )
 from junkan.trace import merkle
 from junkan.trace.canonical import canonical
-from junkan.trace.events import Combine, Create, Event, Receive, Redeclare, Ship, Split
+from junkan.trace.events import (
+    DEFAULT_STANDARDS,
+    Combine,
+    Create,
+    Event,
+    Receive,
+    Redeclare,
+    Ship,
+    Split,
+)
 from junkan.trace.propagate import QUANTITIES, downstream, recompute
 from junkan.trace.signing import new_key, sign, sign_many, verify, verify_many
 
@@ -58,17 +68,18 @@ def _derived_facts(inputs: list[tuple[Any, float]], country: str | None) -> dict
     mass like the CFP (unknown if any input's is); country as given, else the inputs' common
     one; standards those all inputs name; exempted share the largest of the inputs'."""
     facts = [pcf_facts(lot) for lot, _ in inputs]
+    default = list(DEFAULT_STANDARDS)
     if not any(facts):  # nothing declared upstream (the common case, kept cheap)
-        return {"country": country, "fossil_carbon_kg": None, "standards": ["ISO14067"],
+        return {"country": country, "fossil_carbon_kg": None, "standards": default,
                 "exempted_percent": 0.0, "packaging_included": False}
     carbon: float | None = 0.0
     for (lot, m), f in zip(inputs, facts, strict=True):
         c = f.get("fossil_carbon_kg")
         carbon = None if c is None or carbon is None else carbon + m / lot.mass_kg * c
     countries = {f.get("country") for f in facts}
-    common = set.intersection(*(set(f.get("standards") or ["ISO14067"]) for f in facts))
+    common = set.intersection(*(set(f.get("standards") or default) for f in facts))
     return {"country": country or (countries.pop() if len(countries) == 1 else None),
-            "fossil_carbon_kg": carbon, "standards": sorted(common) or ["ISO14067"],
+            "fossil_carbon_kg": carbon, "standards": sorted(common) or default,
             "exempted_percent": max(float(f.get("exempted_percent", 0)) for f in facts),
             "packaging_included": all(f.get("packaging_included", False) for f in facts)}
 
@@ -214,19 +225,8 @@ class _Batch:
         self.s = s
         self.lots: dict[str, Any] = dict.fromkeys(lot_ids)
         self.loaded: list[NewLot] = []
-        table = Base.metadata.tables["trace_lots"]
-        sqlite = s.connection().dialect.name == "sqlite"
         for chunk in _chunks(sorted(lot_ids), 900):
-            if sqlite:  # the driver directly: Core's result processing was ~25 µs a lot
-                found = _sqlite_lots(s, chunk)
-            else:
-                res = s.execute(_select_lots().where(table.c.lot.in_(chunk)))
-                keys = list(res.keys())
-                found = [NewLot(**dict(zip(keys, row, strict=True))) for row in res.all()]
-            for lot in found:
-                lot.loaded_as = tuple(getattr(lot, c) for c in MUTABLE)
-                self.lots[lot.lot] = lot
-                self.loaded.append(lot)
+            self._load(chunk)
         self.inputs: list[tuple[Any, Any, float]] = []
         self.orgs: dict[str, Organisation | None] = {}
         self.redeclared: list[Any] = []
@@ -239,17 +239,24 @@ class _Batch:
                 Organisation.name == name))
         return self.orgs[name]
 
+    def _load(self, lot_ids: list[str]) -> None:
+        """Read these lots from the store (those that exist) and remember them as loaded."""
+        if self.s.connection().dialect.name == "sqlite":
+            found = _sqlite_lots(self.s, lot_ids)  # Core's result processing: ~25 µs a lot
+        else:
+            table = Base.metadata.tables["trace_lots"]
+            res = self.s.execute(_select_lots().where(table.c.lot.in_(lot_ids)))
+            keys = list(res.keys())
+            found = [NewLot(**dict(zip(keys, row, strict=True))) for row in res.all()]
+        for lot in found:
+            lot.loaded_as = tuple(getattr(lot, c) for c in MUTABLE)
+            self.lots[lot.lot] = lot
+            self.loaded.append(lot)
+
     def lot(self, lot_id: str) -> Any:
         if lot_id not in self.lots:
-            table = Base.metadata.tables["trace_lots"]
-            row = self.s.execute(_select_lots().where(table.c.lot == lot_id)
-                                 ).mappings().first()
             self.lots[lot_id] = None
-            if row is not None:
-                lot = NewLot(**row)
-                lot.loaded_as = tuple(getattr(lot, c) for c in MUTABLE)
-                self.lots[lot_id] = lot
-                self.loaded.append(lot)
+            self._load([lot_id])
         return self.lots[lot_id]
 
     def update_loaded(self) -> None:
@@ -278,22 +285,17 @@ class _Batch:
         self.lots[lot.lot] = lot
 
     def insert_new(self) -> None:
-        """Insert the new lots in creation order and learn their ``seq``."""
+        """Insert the new lots in creation order, learn their ``seq``, add their values."""
         if not self.new:
             return
         table = Base.metadata.tables["trace_lots"]
         conn = self.s.connection()
         if conn.dialect.name == "sqlite":
-            # the driver's executemany (Core's per-row parameter processing was ~25 µs a
-            # lot); the new rows are those above the largest seq, read inside this write
+            # the new rows are those above the largest seq, read inside this write
             # transaction (SQLite has one writer at a time)
             before = conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM trace_lots"
                                           ).scalar() or 0
-            cols = NewLot.COLUMNS
-            conn.exec_driver_sql(
-                f"INSERT INTO trace_lots ({', '.join(cols)}) VALUES "
-                f"({', '.join('?' * len(cols))})",
-                _sqlite_rows(cols, self.new))
+            _insert_rows(self.s, "trace_lots", NewLot.COLUMNS, _attrs(self.new, NewLot.COLUMNS))
             got = dict((lot, seq) for seq, lot in conn.exec_driver_sql(
                 "SELECT seq, lot FROM trace_lots WHERE seq > ?", (before,)))
         else:  # Core: RETURNING in insertmanyvalues batches, matched by lot id
@@ -302,71 +304,63 @@ class _Batch:
                 [n.row() for n in self.new]).all())
         for n in self.new:
             n.seq = got[n.lot]
-        _insert_values(self.s, self.new)
+        cols = ("seq", *NewLot.VALUES)
+        _insert_rows(self.s, "trace_values", cols, _attrs(self.new, cols))
 
     def insert_inputs(self) -> None:
         """The genealogy links (output, input, mass) of this batch."""
-        if not self.inputs:
-            return
-        rows = [(d.seq, src.seq, m) for d, src, m in self.inputs]
-        conn = self.s.connection()
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("INSERT INTO trace_inputs (dst_seq, src_seq, mass_kg) "
-                                 "VALUES (?, ?, ?)", rows)
-        else:
-            self.s.execute(insert(Base.metadata.tables["trace_inputs"]),
-                           [{"dst_seq": d, "src_seq": src, "mass_kg": m}
-                            for d, src, m in rows])
-
-
-def _sqlite(value: Any) -> Any:
-    """A value as SQLAlchemy stores it on SQLite (DateTime as naive UTC text, JSON as
-    text), for the driver-level executemany paths."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
+        _insert_rows(self.s, "trace_inputs", ("dst_seq", "src_seq", "mass_kg"),
+                     [(d.seq, src.seq, m) for d, src, m in self.inputs])
 
 
 _SQLITE_JSON = frozenset({"declared", "own"})
-_json_text = json.JSONEncoder(separators=(",", ":")).encode
 _SQLITE_TIME = frozenset({"created_at", "updated_at"})
+_json_text = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @lru_cache(maxsize=64)
 def _stamp(at: datetime) -> str:
-    return str(_sqlite(at))
+    """A time as SQLAlchemy stores a DateTime on SQLite: naive UTC text."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _sqlite_rows(cols: tuple[str, ...], lots: list[NewLot],
-                 key: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """``cols`` of ``lots`` (then ``key``'s attributes) as SQLite parameter tuples."""
-    get = attrgetter(*cols, *key)
+def _attrs(objs: list[Any], cols: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The attributes ``cols`` of each object, as tuples."""
+    get = attrgetter(*cols)
+    return [get(x) for x in objs] if len(cols) > 1 else [(get(x),) for x in objs]
+
+
+def _sqlite_rows(cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows (tuples in ``cols`` order) as SQLite driver parameters: the JSON and time
+    columns, known by name, written the way SQLAlchemy writes them there."""
     as_json = [i for i, c in enumerate(cols) if c in _SQLITE_JSON]
     as_time = [i for i, c in enumerate(cols) if c in _SQLITE_TIME]
-    rows = []
-    for lot in lots:
-        got = get(lot)
-        row = list(got) if isinstance(got, tuple) else [got]
+    if not as_json and not as_time:
+        return rows
+    out = []
+    for got in rows:
+        row = list(got)
         for i in as_json:
             row[i] = _json_text(row[i])
         for i in as_time:
             row[i] = _stamp(row[i])
-        rows.append(tuple(row))
-    return rows
+        out.append(tuple(row))
+    return out
 
 
-def _insert_values(s: Session, lots: list[NewLot]) -> None:
-    """The derived values of new lots (their ``seq`` known)."""
+def _insert_rows(s: Session, table_name: str, cols: tuple[str, ...],
+                 rows: list[tuple[Any, ...]]) -> None:
+    """Append ``rows`` (tuples in ``cols`` order) in one executemany: on SQLite through the
+    driver (Core's per-row parameter processing cost 15–25 µs a row), elsewhere Core."""
+    if not rows:
+        return
     conn = s.connection()
-    cols = ("seq", *NewLot.VALUES)
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"INSERT INTO trace_values ({', '.join(cols)}) VALUES "
-                             f"({', '.join('?' * len(cols))})", _sqlite_rows(cols, lots))
+        conn.exec_driver_sql(f"INSERT INTO {table_name} ({', '.join(cols)}) VALUES "
+                             f"({', '.join('?' * len(cols))})", _sqlite_rows(cols, rows))
     else:
-        s.execute(insert(Base.metadata.tables["trace_values"]),
-                  [{c: getattr(n, c) for c in cols} for n in lots])
+        s.execute(insert(Base.metadata.tables[table_name]),
+                  [dict(zip(cols, row, strict=True)) for row in rows])
 
 
 def _update_lots(s: Session, table_name: str, cols: tuple[str, ...],
@@ -374,33 +368,22 @@ def _update_lots(s: Session, table_name: str, cols: tuple[str, ...],
     """Write ``cols`` of ``lots`` back to ``table_name`` by ``seq`` in one executemany."""
     if not lots:
         return
+    rows = _attrs(lots, (*cols, "seq"))
     conn = s.connection()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             f"UPDATE {table_name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE seq = ?",
-            _sqlite_rows(cols, lots, ("seq",)))
+            _sqlite_rows((*cols, "seq"), rows))
         return
     table = Base.metadata.tables[table_name]
     stmt = table.update().where(table.c.seq == bindparam("b_seq")).values(
         {c: bindparam(f"b_{c}") for c in cols})
-    s.execute(stmt, [{"b_seq": lot.seq, **{f"b_{c}": getattr(lot, c) for c in cols}}
-                     for lot in lots])
+    s.execute(stmt, [dict(zip((*(f"b_{c}" for c in cols), "b_seq"), row, strict=True))
+                     for row in rows])
 
 
-def _insert_events(s: Session, rows: list[dict[str, Any]]) -> None:
-    """Append log entries. On SQLite through the driver's executemany (SQLAlchemy's per-row
-    parameter processing was ~15 µs an event), with timestamps written the way SQLAlchemy
-    stores them there; elsewhere through Core."""
-    conn = s.connection()
-    if conn.dialect.name != "sqlite":
-        s.execute(insert(Base.metadata.tables["trace_events"]), rows)
-        return
-    cols = ("org_id", "org_seq", "type", "lot", "record", "leaf_hash", "signature", "created_at")
-    stamp = _sqlite(rows[0]["created_at"]) if rows else ""
-    data = [(r["org_id"], r["org_seq"], r["type"], r["lot"], r["record"], r["leaf_hash"],
-             r["signature"], stamp) for r in rows]
-    conn.exec_driver_sql(f"INSERT INTO trace_events ({', '.join(cols)}) VALUES "
-                         f"({', '.join('?' * len(cols))})", data)
+EVENT_COLUMNS = ("org_id", "org_seq", "type", "lot", "record", "leaf_hash", "signature",
+                 "created_at")
 
 
 @contextmanager
@@ -429,6 +412,11 @@ def _begin_write(s: Session) -> int:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     elif conn.dialect.name == "postgresql":
         conn.exec_driver_sql("LOCK TABLE trace_events IN EXCLUSIVE MODE")
+    return ledger_version(conn)
+
+
+def ledger_version(conn: Connection) -> int:
+    """The ledger's version: the newest event id (0 when empty), one indexed lookup."""
     return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM trace_events"
                                     ).scalar() or 0)
 
@@ -507,8 +495,9 @@ class TraceRepo:
             first_seq = seq  # the log's length before this batch
             created = 0
             batch = _Batch(s, set().union(*(_lot_ids(ev) for ev in events)))
-            rows: list[dict[str, Any]] = []
-            datas: list[bytes] = []
+            datas: list[bytes] = []  # canonical records
+            leaves: list[bytes] = []
+            meta: list[tuple[int, str, str]] = []  # (org_seq, type, lot)
             at_text = at.isoformat()
             with s.no_autoflush:
                 for i, ev in enumerate(events):
@@ -522,18 +511,17 @@ class TraceRepo:
                               "event": ev.model_dump(mode="json", exclude_none=True)}
                     data = canonical(record)
                     datas.append(data)
-                    rows.append({"org_id": org.id, "org_seq": seq, "type": ev.type,
-                                 "lot": ev.lot, "record": data.decode("utf-8"),
-                                 "leaf_hash": merkle.leaf_hash(data).hex(),
-                                 "created_at": at})
+                    leaves.append(merkle.leaf_hash(data))
+                    meta.append((seq, ev.type, ev.lot))
             signatures = sign_many(key.private_key, datas)  # on worker threads meanwhile
             s.flush()  # mass-balance entries
             batch.update_loaded()
             batch.insert_new()  # assigns the new lots' seq (creation order)
             batch.insert_inputs()
-            for row, signature in zip(rows, signatures.result(), strict=True):
-                row["signature"] = signature
-            _insert_events(s, rows)
+            _insert_rows(s, "trace_events", EVENT_COLUMNS, [
+                (org.id, n, kind, lot, data.decode("utf-8"), leaf.hex(), signature, at)
+                for (n, kind, lot), data, leaf, signature in zip(
+                    meta, datas, leaves, signatures.result(), strict=True)])
             if graph is not None:
                 graph.add(*batch_rows(batch.new, batch.inputs))
             redeclared = sorted({lot.seq for lot in batch.redeclared})
@@ -544,10 +532,9 @@ class TraceRepo:
                 graph.set_values(np.searchsorted(graph.seqs, [x.seq for x in lots]),
                                  np.array([[getattr(x, q) for q in QUANTITIES] for x in lots]))
                 recomputed, notified = self._recompute(s, graph, redeclared, org_name)
-            size, root = self._checkpoint(s, org.id, key, first_seq,
-                                          [bytes.fromhex(r["leaf_hash"]) for r in rows])
+            size, root = self._checkpoint(s, org.id, key, first_seq, leaves)
             if graph is not None:
-                graph.version = int(s.scalar(select(func.max(TraceEvent.id))) or 0)
+                graph.version = ledger_version(s.connection())
             result = IngestResult(events=len(events), lots_created=created,
                                   recomputed=recomputed, notified=notified, tree_size=size,
                                   root=root)
@@ -563,8 +550,7 @@ class TraceRepo:
                                 if self.db.dialect == "postgresql" else None)
             if self.db.dialect == "sqlite":  # one snapshot for the version and the graph
                 conn.exec_driver_sql("BEGIN")
-            version = int(conn.exec_driver_sql(
-                "SELECT coalesce(max(id), 0) FROM trace_events").scalar() or 0)
+            version = ledger_version(conn)
             graph = read_graph(s)
         graph.version = version
         with self._graph_lock:
