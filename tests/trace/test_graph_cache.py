@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from junkan.store.db import Database
-from junkan.store.repo import Store
 from junkan.store.trace_repo import TraceError, TraceRepo
 from junkan.trace.events import Event
+from tests.trace.test_pact import _store
 
 EVENTS: TypeAdapter[list[Any]] = TypeAdapter(list[Event])
 
@@ -26,10 +26,10 @@ def _values(repo: TraceRepo, org: str, lots: list[str]) -> np.ndarray:
 
 
 def _fresh(url: str) -> TraceRepo:
-    db = Database(url)
-    db.migrate()
-    Store(db).create_organisation("org-A")
-    return TraceRepo(db)
+    """A migrated store with organisation org-A."""
+    store = _store(url)
+    store.create_organisation("org-A")
+    return TraceRepo(store.db)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,

@@ -76,6 +76,8 @@ Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 Standard = Literal["ISO14067", "ISO14083", "ISO14040-44", "GHGP-Product", "PEF", "PACT-1.0",
                    "PACT-2.0", "PACT-3.0", "PAS2050"]
 """PACT v3 ``crossSectoralStandards`` values."""
+DEFAULT_STANDARDS: tuple[Standard, ...] = ("ISO14067",)
+"""What a footprint is taken to follow when its maker does not say."""
 
 
 class PcfFacts(Strict):
@@ -87,7 +89,7 @@ class PcfFacts(Strict):
     fossil_carbon_kg: Number | None = Field(default=None, ge=0)
     """Fossil carbon contained in the whole lot, kg C (PACT ``fossilCarbonContent`` per
     kg). Metals contain none; plastics and coatings do."""
-    standards: list[Standard] = Field(default_factory=lambda: list[Standard](["ISO14067"]),
+    standards: list[Standard] = Field(default_factory=lambda: list(DEFAULT_STANDARDS),
                                       min_length=1)
     exempted_percent: Number = Field(default=0, ge=0, le=100)
     """Share of emissions left out of the footprint, % (PACT ``exemptedEmissionsPercent``)."""

@@ -15,6 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from junkan.trace.events import DEFAULT_STANDARDS
+
 NAMESPACE = uuid.UUID("6f1c2b0e-4c1e-4a7e-9a55-6a756e6b616e")
 """UUID namespace for footprint ids (uuid5 of the lot id): stable across restarts."""
 
@@ -60,7 +62,7 @@ def footprint(lot: dict[str, Any], company_id: str, created: datetime,
         "fossilGhgEmissions": dec(c["fossil"] / mass),
         "fossilCarbonContent": dec((carbon or 0) / mass),
         "ipccCharacterizationFactors": ["AR6"],
-        "crossSectoralStandards": list(facts.get("standards") or ["ISO14067"]),
+        "crossSectoralStandards": list(facts.get("standards") or DEFAULT_STANDARDS),
         "boundaryProcessesDescription": "Cradle-to-gate, mass allocation along the lot "
                                         "genealogy",
         "exemptedEmissionsPercent": dec(facts.get("exempted_percent", 0)),
