@@ -206,14 +206,17 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         snapshots[user.org_id] = snap
         return snap
 
-    async def snapshot(user: User) -> Snapshot:
-        """The organisation's footprints, rebuilt (off the event loop) when the ledger's
-        version has moved since they were built."""
+    def cached(user: User) -> tuple[Snapshot | None, int]:
+        """The organisation's snapshot if the ledger has not moved since it was built (else
+        None), and the ledger's version."""
         now = version()
         snap = snapshots.get(user.org_id)
-        if snap is None or snap.version != now:
-            snap = await run_in_threadpool(build_snapshot, user, now)
-        return snap
+        return (snap if snap is not None and snap.version == now else None), now
+
+    async def snapshot(user: User) -> Snapshot:
+        """The organisation's footprints, rebuilt off the event loop when stale."""
+        snap, now = cached(user)
+        return snap if snap is not None else await run_in_threadpool(build_snapshot, user, now)
 
     @app.get("/3/footprints")
     async def list_footprints(request: Request) -> Response:
@@ -248,7 +251,8 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         """Answer a RequestCreated event at its ``source`` (retries with backoff)."""
         data = event.get("data") or {}
         wanted = data.get("productId") or data.get("productIds") or []
-        pfs = [pf for pf in build_snapshot(user, version()).pfs
+        snap, now = cached(user)
+        pfs = [pf for pf in (snap if snap is not None else build_snapshot(user, now)).pfs
                if not wanted or any(p in pf["productIds"] for p in wanted)]
         if pfs:
             body = {"type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",
