@@ -527,7 +527,7 @@ class TraceRepo:
             redeclared = sorted({lot.seq for lot in batch.redeclared})
             recomputed, notified = 0, list[str]()
             if redeclared:
-                graph = graph.materialise() if graph is not None else read_graph(s)
+                graph = self._current_graph(s, graph)
                 lots = batch.redeclared
                 graph.set_values(np.searchsorted(graph.seqs, [x.seq for x in lots]),
                                  np.array([[getattr(x, q) for q in QUANTITIES] for x in lots]))
@@ -557,6 +557,17 @@ class TraceRepo:
             if self._graph is None:
                 self._graph = graph
         return int(graph.seqs.size)
+
+    @staticmethod
+    def _current_graph(s: Session, kept: LotGraph | None) -> LotGraph:
+        """The lot graph with this batch: the kept one brought up to date, or read from the
+        store when none is kept or it cannot take the batch (lots out of order)."""
+        if kept is not None:
+            try:
+                return kept.materialise()
+            except ValueError:
+                pass
+        return read_graph(s)
 
     def _take_graph(self, version: int) -> LotGraph | None:
         """The kept lot graph if it matches the store at ``version`` (the newest event id
