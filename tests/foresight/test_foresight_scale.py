@@ -15,7 +15,7 @@ from junkan.foresight import load_causal_model, run_ensemble
 from junkan.foresight.analysis import analyse, scenario_tree
 from junkan.foresight.describe import describe_markdown
 from junkan.foresight.engine import sample_unit
-from junkan.model.errors import ModelError
+from junkan.core.errors import ModelError
 from tests.conftest import EXAMPLES
 
 JAPAN = EXAMPLES / "japan_ce.yaml"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from junkan.cli.main import app
 from junkan.lifecycle import load_model
-from junkan.model.errors import ModelError
+from junkan.core.errors import ModelError
 from tests.conftest import write_model
 
 runner = CliRunner()

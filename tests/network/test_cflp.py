@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from junkan.cli.main import app
-from junkan.model.errors import JunkanError
+from junkan.core.errors import JunkanError
 from junkan.network import read_orlib, solve_cflp
 from tests.conftest import ROOT
 

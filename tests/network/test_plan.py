@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from junkan.cli.main import app
-from junkan.model.errors import ModelError
+from junkan.core.errors import ModelError
 from junkan.network.plan import build, pareto, solve
 from junkan.network.scenario import NetworkScenario
 from tests.conftest import EXAMPLES

@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 from pydantic import Field, model_validator
 
-from junkan.model.base import Strict
+from junkan.core.base import Strict
 
 ELEMENTS = ("Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Ni", "Ti", "Pb", "Sn", "Li")
 """Elements tracked (wt %); the balance is aluminium (magnesium for Mg-base alloys)."""

@@ -13,7 +13,7 @@ from junkan.alloys.grade import grade, grade_samples
 from junkan.alloys.plan import plan
 from junkan.alloys.predict import TRACKED, FeedPlan, predict
 from junkan.alloys.sorter import Sorter, shipped_sorters, sort
-from junkan.model.base import Strict
+from junkan.core.base import Strict
 
 
 def _sorter(spec: str | Sorter | None) -> Sorter | None:

@@ -27,7 +27,7 @@ from junkan.lifecycle import compare as compare_scenarios
 from junkan.lifecycle.api import compile_scenario, editable_parameters, load_model
 from junkan.lifecycle.loader import parse_document
 from junkan.lifecycle.summary import jsonable
-from junkan.model.errors import JunkanError, ModelError
+from junkan.core.errors import JunkanError, ModelError
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.tables import ModelRecord, Organisation, Run

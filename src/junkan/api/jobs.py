@@ -17,7 +17,7 @@ from junkan.lifecycle.api import compile_scenario
 from junkan.lifecycle.engine import simulate_compiled
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.summary import jsonable, run_summary
-from junkan.model.errors import JunkanError
+from junkan.core.errors import JunkanError
 from junkan.store.repo import Store
 
 log = logging.getLogger("junkan.jobs")

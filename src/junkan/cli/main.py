@@ -31,7 +31,7 @@ from junkan.lifecycle.report import write_report
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.schema import LifecycleModel
 from junkan.lifecycle.summary import jsonable
-from junkan.model.errors import JunkanError
+from junkan.core.errors import JunkanError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="junkan (循環): circular-economy lifecycle simulation.")

@@ -15,8 +15,8 @@ from pydantic import Field, field_validator, model_validator
 from scipy import sparse
 
 from junkan.lifecycle.loader import parse_document, read_document, validate_with
-from junkan.model.base import Strict
-from junkan.model.errors import ModelError, Problem
+from junkan.core.base import Strict
+from junkan.core.errors import ModelError, Problem
 
 
 class Factor(Strict):

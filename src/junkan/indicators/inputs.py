@@ -12,8 +12,8 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.lifecycle.loader import parse_document
 from junkan.lifecycle.schema import Duration, Fraction, Mass, _converter
-from junkan.model.base import Strict
-from junkan.model.errors import ModelError, Problem
+from junkan.core.base import Strict
+from junkan.core.errors import ModelError, Problem
 
 Energy = Annotated[float, BeforeValidator(_converter("MWh", "energy"))]
 """Energy, stored in MWh."""
@@ -199,7 +199,7 @@ def load_flow_model(path: str | Path | None = None, *, text: str | None = None,
     from pydantic import ValidationError
 
     from junkan.lifecycle.loader import _message
-    from junkan.model.errors import format_path
+    from junkan.core.errors import format_path
 
     if path is not None:
         source = str(path)

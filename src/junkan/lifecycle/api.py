@@ -21,7 +21,7 @@ from junkan.lifecycle.loader import (
 )
 from junkan.lifecycle.results import Result, comparison_document
 from junkan.lifecycle.schema import LifecycleModel
-from junkan.model.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem
 
 Progress = Callable[[int, int], None]
 

@@ -23,8 +23,8 @@ from scipy import sparse
 
 from junkan.lifecycle.lifetimes import end_of_year_ratios, mid_year_ratios
 from junkan.lifecycle.schema import SINK_KINDS, LifecycleModel, Process
-from junkan.model.errors import ModelError, Problem
-from junkan.model.units import UnitParseError, parse_quantity
+from junkan.core.errors import ModelError, Problem
+from junkan.core.units import UnitParseError, parse_quantity
 
 FACTOR_KEYS = ("co2e", "energy", "cost", "revenue")
 BASES = ("piece", "kg", "kg_km", "piece_year")  # a factor's activity basis

@@ -25,7 +25,7 @@ import numpy as np
 
 from junkan.lifecycle import compile as cm
 from junkan.lifecycle.compile import Compiled
-from junkan.model.errors import JunkanError
+from junkan.core.errors import JunkanError
 
 BALANCE_TOLERANCE = 1e-9
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
 from junkan.lifecycle.schema import LifecycleModel
-from junkan.model.errors import ModelError, Problem, format_path
+from junkan.core.errors import ModelError, Problem, format_path
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -17,8 +17,8 @@ import pandas as pd
 from junkan.lifecycle import compile as cm
 from junkan.lifecycle.engine import RawResult
 from junkan.lifecycle.schema import Headline, Selection
-from junkan.model.errors import JunkanError
-from junkan.model.units import Q_
+from junkan.core.errors import JunkanError
+from junkan.core.units import Q_
 
 IMPACTS = ("co2e", "energy", "cost", "revenue")
 

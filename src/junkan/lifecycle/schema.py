@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from junkan.model.base import Strict as BaseStrict
-from junkan.model.units import UnitParseError, parse_quantity, to_unit
+from junkan.core.base import Strict as BaseStrict
+from junkan.core.units import UnitParseError, parse_quantity, to_unit
 
 # ---------------------------------------------------------------------------------------------
 # Scalar types

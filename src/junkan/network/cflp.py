@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from junkan.model.errors import JunkanError
+from junkan.core.errors import JunkanError
 from junkan.network.orlib import CFLPInstance
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from junkan.model.errors import JunkanError
+from junkan.core.errors import JunkanError
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from junkan.model.errors import JunkanError, ModelError, Problem
+from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.network.geo import (
     Place,
     great_circle_km,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.lifecycle.schema import Fraction, Mass, _converter
-from junkan.model.base import Strict
+from junkan.core.base import Strict
 
 Money = Annotated[float, BeforeValidator(_converter("JPY", "amount"))]
 PerTonne = Annotated[float, BeforeValidator(_converter("JPY/t", "cost per tonne"))]

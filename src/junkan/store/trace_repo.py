@@ -20,7 +20,7 @@ from sqlalchemy import DateTime, bindparam, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from junkan.model.errors import JunkanError
+from junkan.core.errors import JunkanError
 from junkan.store.db import Database
 from junkan.store.tables import Base, Organisation
 from junkan.store.trace_graph import LotGraph, batch_rows

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from junkan.model.base import Strict
+from junkan.core.base import Strict
 
 Number = int | float
 """A quantity as given: an integer stays an integer (it signs and hashes as written)."""

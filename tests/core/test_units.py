@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from junkan.model.units import UnitParseError, parse_quantity, to_unit
+from junkan.core.units import UnitParseError, parse_quantity, to_unit
 
 
 def test_quantities_convert_to_base_units() -> None:
