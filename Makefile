@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 ## Run the main job: compare both seed case studies (reports in out/), then start the
-## platform on http://127.0.0.1:8000 with the embedded SQLite store (var/junkan.db), seeded.
+## platform on http://127.0.0.1:8000 with the demo store (var/demo.db), seeded with the demo
+## users. The demo never touches var/junkan.db, the default store of a plain `junkan serve`.
 run: reports
-	$(BIN)/junkan serve --seed --host 127.0.0.1 --port 8000
+	$(BIN)/junkan serve --seed --database-url sqlite:///var/demo.db --host 127.0.0.1 --port 8000
 
 reports: $(STAMP)
 	$(BIN)/junkan compare examples/compressor_magnet.yaml --out $(OUT)/compressor_magnet

@@ -12,9 +12,9 @@ import yaml
 from typer.testing import CliRunner
 
 from junkan.cli.main import app
+from junkan.core.errors import ModelError
 from junkan.foresight import load_causal_model, run_ensemble
 from junkan.foresight.analysis import analyse
-from junkan.core.errors import ModelError
 from tests.conftest import EXAMPLES
 
 VALIDATION = EXAMPLES / "foresight_validation.yaml"

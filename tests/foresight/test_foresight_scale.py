@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from junkan.cli.main import app
+from junkan.core.errors import ModelError
 from junkan.foresight import load_causal_model, run_ensemble
 from junkan.foresight.analysis import analyse, scenario_tree
 from junkan.foresight.describe import describe_markdown
 from junkan.foresight.engine import sample_unit
-from junkan.core.errors import ModelError
 from tests.conftest import EXAMPLES
 
 JAPAN = EXAMPLES / "japan_ce.yaml"
@@ -96,6 +96,7 @@ def test_japan_model_branches_on_rules_around_2030() -> None:
     assert marks == {"◎", "○", "△"}
 
 
+@pytest.mark.slow
 def test_dask_backend_matches_the_local_engine(tmp_path: Path) -> None:
     from distributed import Client
 

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from junkan.core.errors import ModelError
 from junkan.indicators import compute, load_flow_model
 from junkan.indicators.esrs_e5 import check_waste_table, waste_table
 from junkan.indicators.rap import worked_example
 from junkan.indicators.values import IndicatorInputError
-from junkan.core.errors import ModelError
 
 DOC = {
     "name": "acme",

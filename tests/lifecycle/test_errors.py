@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from junkan.cli.main import app
-from junkan.lifecycle import load_model
 from junkan.core.errors import ModelError
+from junkan.lifecycle import load_model
 from tests.conftest import write_model
 
 runner = CliRunner()

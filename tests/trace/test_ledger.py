@@ -97,7 +97,8 @@ def test_rules_reject_with_a_clear_error_and_write_nothing(repo: TraceRepo) -> N
         (ev({"type": "merge", "lot": "X", "mass_kg": 5, "inputs": [
             {"lot": "E", "mass_kg": 5}]}), "not in 'org-A'"),
         (ev({"type": "receive", "lot": "A"}), "was not shipped"),
-        (ev(ship("A", "org-nobody")), "unknown receiving"),
+        # by design (issue 13): an unknown organisation reads like any 'not found'
+        (ev(ship("A", "org-nobody")), "organisation 'org-nobody' not found"),
     ]
     for batch, words in cases:
         with pytest.raises(TraceError, match=words):
@@ -223,12 +224,17 @@ def test_partner_witness_detects_a_rewritten_history(repo: TraceRepo) -> None:
 def test_notifications_go_to_the_webhook_after_commit(repo: TraceRepo) -> None:
     import time
 
+    from junkan.core.outbound import OutboundPolicy
     from tests.trace.receiver import receiver
 
     build_chain(repo)
+    # a loopback receiver: allowed only by the test settings, and only once registered
+    repo.outbound = OutboundPolicy(allow_private=True, allow_http=True)
+    repo.start_delivery(poll_s=0.1)
     with receiver() as got:
+        repo.allow_webhook_origin("org-D", got.base)
         repo.set_webhook("org-D", got.url)
-        with pytest.raises(TraceError, match="https://"):
+        with pytest.raises(TraceError, match="https"):
             repo.set_webhook("org-D", "ftp://example.org")
         with pytest.raises(TraceError):  # a failed batch notifies nobody
             repo.ingest("org-A", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 1}},
@@ -240,6 +246,7 @@ def test_notifications_go_to_the_webhook_after_commit(repo: TraceRepo) -> None:
     while time.monotonic() < deadline and not repo.notifications("org-D")[-1]["webhook"]:
         time.sleep(0.05)
     assert repo.notifications("org-D")[-1]["webhook"].startswith("delivered")
+    repo.stop_delivery()
 
 
 def test_split_outputs_verify(repo: TraceRepo) -> None:
@@ -268,10 +275,10 @@ def test_pcf_facts_follow_the_genealogy_into_pact(repo: TraceRepo) -> None:
     assert q["pcf_facts"]["fossil_carbon_kg"] == 1.25  # 5/10·0.5 + 10/10·1.0
     assert q["pcf_facts"]["country"] is None and q["pcf_facts"]["standards"] == ["ISO14067"]
     now = datetime.now(UTC)
-    pq = footprint(q, "urn:x", now, now)
+    pq = footprint(q, "urn:x", now, now, key="o/Q")
     assert pq["pcf"]["fossilCarbonContent"] == dec(1.25 / 15)
     assert "geographyCountry" not in pq["pcf"] and "assumed" not in pq["comment"]
-    pr = footprint(repo.show("org-A", "R"), "urn:x", now, now)
+    pr = footprint(repo.show("org-A", "R"), "urn:x", now, now, key="o/R")
     assert pr["pcf"]["geographyCountry"] == "JP" and pr["pcf"]["fossilCarbonContent"] == "0"
     assert "0 assumed" in pr["comment"]
     with pytest.raises(ValidationError, match="country"):

@@ -18,6 +18,7 @@ import pytest
 import uvicorn
 
 from junkan.api.pact import create_pact_app, self_signed_certificate
+from junkan.core.outbound import OutboundPolicy
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.trace_repo import TraceRepo
@@ -42,8 +43,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+LOOPBACK = OutboundPolicy(allow_private=True, allow_http=True)
+"""The test receivers listen on loopback over HTTP: allowed only by the test settings."""
+
+
+def _pid(name: str) -> str:
+    """The lot id in a productId (``urn:junkan:lot:<creator organisation id>:<lot id>``)."""
+    return name.rsplit(":", 1)[1]
+
+
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from tests.trace.receiver import receiver
+
     tmp = tmp_path_factory.mktemp("pact")
     url = f"sqlite:///{tmp / 'pact.db'}"
     db = Database(url)
@@ -60,8 +72,11 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         creds[name] = store.create_client(user.id, "pact")
     cert, key = self_signed_certificate(str(tmp / "tls"))
     port = _free_port()
+    partner = receiver("/3/events")
+    callbacks = partner.__enter__()  # the registered partner's events endpoint
     app = create_pact_app(Settings(database_url=url), callback_retries=3,
-                          callback_backoff_s=0.1)
+                          callback_backoff_s=0.1, outbound=LOOPBACK,
+                          partners={callbacks.base: {}})
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ssl_certfile=cert,
                                            ssl_keyfile=key, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -72,8 +87,10 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = f"https://127.0.0.1:{port}"
     client = httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=cert),
                           timeout=10)
-    yield {"base": base, "port": port, "client": client, "creds": creds, "cert": cert}
+    yield {"base": base, "port": port, "client": client, "creds": creds, "cert": cert,
+           "callbacks": callbacks}
     client.close()
+    partner.__exit__(None, None, None)
     server.should_exit = True
     thread.join(timeout=10)
     db.engine.dispose()
@@ -106,10 +123,10 @@ def test_03_04_05_get_list_and_paginate(host: dict[str, Any]) -> None:
     res = _get(host, "/3/footprints", tok)
     assert res.status_code in (200, 202)
     data = res.json()["data"]
-    lots = {pf["productIds"][0] for pf in data}
+    lots = {_pid(pf["productIds"][0]) for pf in data}
     # org-D holds C and G (received) and made D; it does not see A, B, E, F
-    assert lots == {"urn:junkan:lot:C", "urn:junkan:lot:G", "urn:junkan:lot:D"}
-    d = next(pf for pf in data if pf["productIds"] == ["urn:junkan:lot:D"])
+    assert lots == {"C", "G", "D"}
+    d = next(pf for pf in data if _pid(pf["productIds"][0]) == "D")
     assert d["pcf"]["pcfIncludingBiogenicUptake"] == "0.2"  # 20 kg CO2e / 100 kg
     assert d["pcf"]["declaredUnitOfMeasurement"] == "kilogram"
     one = _get(host, f"/3/footprints/{d['id']}", tok)
@@ -167,16 +184,21 @@ def _post_event(h: dict[str, Any], body: dict[str, Any], token: str | None = Non
 
 
 def test_12_request_created_is_fulfilled_at_the_source(host: dict[str, Any]) -> None:
-    from tests.trace.receiver import receiver
-
-    with receiver("/3/events") as got:
-        res = _post_event(host, _event("RequestCreatedEvent", {"productId": [
-            "urn:junkan:lot:D"], "comment": "Please send PCF data for this year."}, got.url))
-        assert res.status_code == 200
-        assert got.wait()
+    got = host["callbacks"]  # a registered partner (by design: only partners get answers)
+    d = _product_id(host, "D")
+    res = _post_event(host, _event("RequestCreatedEvent", {"productId": [d], "comment":
+                                                           "Please send PCF data for this "
+                                                           "year."}, got.url))
+    assert res.status_code == 200
+    assert got.wait()
     assert got[0]["type"].endswith("RequestFulfilledEvent.3")
     assert got[0]["data"]["requestEventId"] == "test-run-id-12345"
-    assert got[0]["data"]["pfs"][0]["productIds"] == ["urn:junkan:lot:D"]
+    assert got[0]["data"]["pfs"][0]["productIds"] == [d]
+
+
+def _product_id(h: dict[str, Any], lot: str) -> str:
+    return str(next(pf["productIds"][0] for pf in _get(h, "/3/footprints").json()["data"]
+                    if _pid(pf["productIds"][0]) == lot))
 
 
 def test_13_14_15_16_40_events(host: dict[str, Any]) -> None:
@@ -195,13 +217,13 @@ def test_13_14_15_16_40_events(host: dict[str, Any]) -> None:
 def _ids(h: dict[str, Any], query: str) -> set[str]:
     res = _get(h, f"/3/footprints?{query}")
     assert res.status_code == 200, res.text
-    return {pf["productIds"][0].removeprefix("urn:junkan:lot:") for pf in res.json()["data"]}
+    return {_pid(pf["productIds"][0]) for pf in res.json()["data"]}
 
 
 def test_20_to_29_filters(host: dict[str, Any]) -> None:
     all_ = _get(host, "/3/footprints").json()["data"]
-    d = next(pf for pf in all_ if pf["productIds"] == ["urn:junkan:lot:D"])
-    assert _ids(host, "productId=urn:junkan:lot:D") == {"D"}
+    d = next(pf for pf in all_ if _pid(pf["productIds"][0]) == "D")
+    assert _ids(host, f"productId={d['productIds'][0]}") == {"D"}
     assert _ids(host, f"companyId={d['companyIds'][0]}") == {"D"}
     assert _ids(host, "geography=JP") == {"C", "D", "G"}
     assert _ids(host, f"classification={d['productClassifications'][0]}") == {"C", "D", "G"}
@@ -210,7 +232,7 @@ def test_20_to_29_filters(host: dict[str, Any]) -> None:
     assert _ids(host, "validAfter=2000-01-01T00:00:00Z") == {"C", "D", "G"}
     assert _ids(host, "validBefore=2100-01-01T00:00:00Z") == {"C", "D", "G"}
     assert _ids(host, "status=Active") == {"C", "D", "G"}
-    assert _ids(host, "status=Active&productId=urn:junkan:lot:G") == {"G"}
+    assert _ids(host, f"status=Active&productId={_product_id(host, 'G')}") == {"G"}
     assert _ids(host, f"companyId={d['companyIds'][0]}&companyId=urn:uuid:other-company"
                       "&companyId=urn:uuid:another-company") == {"D"}
 
@@ -245,7 +267,7 @@ def test_callbacks_authenticate_at_the_partner(tmp_path: Path) -> None:
         partners = {got.base: {"auth_url": f"{got.base}/auth/token", "client_id": "me",
                                "client_secret": "s3cret"}}
         app = create_pact_app(Settings(database_url=url), partners=partners,
-                              callback_retries=2, callback_backoff_s=0.1)
+                              callback_retries=2, callback_backoff_s=0.1, outbound=LOOPBACK)
         with TestClient(app) as c:
             tok = c.post("/auth/token", data={"grant_type": "client_credentials"},
                          auth=(cid, secret)).json()["access_token"]

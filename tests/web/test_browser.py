@@ -31,6 +31,7 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError("CI must run the browser tests: install Debian's chromium")
     pytest.skip("Debian chromium not installed", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:

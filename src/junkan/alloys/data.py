@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from junkan.core.base import Strict
+from junkan.core.errors import short
 
 ELEMENTS = ("Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Ni", "Ti", "Pb", "Sn", "Li")
 """Elements tracked (wt %); the balance is aluminium (magnesium for Mg-base alloys)."""
@@ -154,7 +155,7 @@ def load_library(extra_vehicles: str | None = None) -> Library:
         for comp, part in v.aluminium.items():
             if part.alloy not in lib.alloys:
                 raise ValueError(f"vehicle {v.id}: component {comp} uses unknown alloy "
-                                 f"{part.alloy!r}")
+                                 f"{short(part.alloy)}")
             if comp not in lib.components:
-                raise ValueError(f"vehicle {v.id}: unknown component {comp!r}")
+                raise ValueError(f"vehicle {v.id}: unknown component {short(comp)}")
     return lib

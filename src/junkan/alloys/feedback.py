@@ -36,6 +36,7 @@ from junkan.alloys.predict import (
     feed_vector,
     unit_arrays,
 )
+from junkan.core.errors import short
 
 METHOD_SD = {"libs": 0.10, "spark_oes": 0.02, "melt_sample": 0.01}
 """Measurement standard deviation (wt %, absolute) by method. ASSUMPTION: typical repeatability
@@ -125,7 +126,7 @@ def update(est: Estimates, feed_plan: FeedPlan, measured: dict[str, float], meth
     """Fold one measured lot (wt %) into the estimates (returns new estimates)."""
     lib = lib or load_library()
     if method not in METHOD_SD and not sd:
-        raise ValueError(f"unknown method {method!r}; use {sorted(METHOD_SD)} or give sd")
+        raise ValueError(f"unknown method {short(method)}; use {sorted(METHOD_SD)} or give sd")
     bad = [e for e in measured if e not in ELEMENTS]
     if bad:
         raise ValueError(f"unknown element(s) {bad}; use {list(ELEMENTS)}")

@@ -39,6 +39,7 @@ from scipy.stats import norm
 from junkan.alloys.data import Buyer, Library, load_library
 from junkan.alloys.predict import AL_OUTPUTS, OUTPUTS, TRACKED, draw, unit_arrays, vehicle_vectors
 from junkan.alloys.sorter import Sorter
+from junkan.core.errors import short
 
 
 class PlanError(ValueError):
@@ -107,13 +108,13 @@ def product_weights(sorter: Sorter | None, product: str) -> np.ndarray:
     idx = [OUTPUTS.index(o) for o in AL_OUTPUTS]
     if sorter is None:
         if product != "al":
-            raise PlanError(f"product {product!r} needs a sorter; without one the product is "
+            raise PlanError(f"product {short(product)} needs a sorter; without one the product is "
                             "'al' (the whole aluminium fraction)")
         w[idx] = 1.0
         return w
     bins = ("wrought", "cast", "copper", "other")
     if product not in bins:
-        raise PlanError(f"product must be one of {bins} with a sorter (got {product!r})")
+        raise PlanError(f"product must be one of {bins} with a sorter (got {short(product)})")
     m = sorter.array()
     w[idx] = m[:, bins.index(product)]
     return w
@@ -155,7 +156,7 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
     lib = lib or load_library()
     if isinstance(buyer, str):
         if buyer not in lib.buyers:
-            raise PlanError(f"unknown buyer {buyer!r}; known: {sorted(lib.buyers)}")
+            raise PlanError(f"unknown buyer {short(buyer)}; known: {sorted(lib.buyers)}")
         buyer = lib.buyers[buyer]
     if not 0.5 <= probability < 1:
         raise PlanError("probability must be in [0.5, 1)")

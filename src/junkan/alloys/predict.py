@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from junkan.alloys.data import ELEMENTS, Library, load_library
 from junkan.alloys.shredder import Shredder
+from junkan.core.errors import short
 
 TRACKED = (*ELEMENTS, "Al")
 FRACTIONS = ("fe", "al", "heavy_nf", "cu", "residue")
@@ -97,14 +98,15 @@ def build_feed(plan: FeedPlan, lib: Library) -> Feed:
     errors = []
     for i, line in enumerate(plan.vehicles):
         if line.vehicle not in lib.vehicles:
-            errors.append(f"vehicles[{i}].vehicle: unknown vehicle {line.vehicle!r}; known: "
+            errors.append(f"vehicles[{i}].vehicle: unknown vehicle {short(line.vehicle)}; known: "
                           f"{sorted(lib.vehicles)}")
         for comp in line.remove:
             if comp not in lib.components:
-                errors.append(f"vehicles[{i}].remove: unknown component {comp!r}")
+                errors.append(f"vehicles[{i}].remove: unknown component {short(comp)}")
     for comp in plan.remove:
         if comp not in lib.components:
-            errors.append(f"remove: unknown component {comp!r}; known: {sorted(lib.components)}")
+            errors.append(f"remove: unknown component {short(comp)}; known: "
+                          f"{sorted(lib.components)}")
     if errors:
         raise FeedError("; ".join(errors))
     n_a = len(lib.part_keys())

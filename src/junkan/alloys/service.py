@@ -14,6 +14,8 @@ from junkan.alloys.plan import plan
 from junkan.alloys.predict import TRACKED, FeedPlan, predict
 from junkan.alloys.sorter import Sorter, shipped_sorters, sort
 from junkan.core.base import Strict
+from junkan.core.encoding import jsonable
+from junkan.core.errors import short
 
 
 def _sorter(spec: str | Sorter | None) -> Sorter | None:
@@ -21,7 +23,7 @@ def _sorter(spec: str | Sorter | None) -> Sorter | None:
         return spec
     sorters = shipped_sorters()
     if spec not in sorters:
-        raise ValueError(f"unknown sorter {spec!r}; shipped: {sorted(sorters)} (or give a "
+        raise ValueError(f"unknown sorter {short(spec)}; shipped: {sorted(sorters)} (or give a "
                          "matrix)")
     return sorters[spec]
 
@@ -75,7 +77,7 @@ class UpdateRequest(Strict):
 
 def _buyer(lib: Library, name: str) -> Any:
     if name not in lib.buyers:
-        raise ValueError(f"unknown buyer {name!r}; known: {sorted(lib.buyers)}")
+        raise ValueError(f"unknown buyer {short(name)}; known: {sorted(lib.buyers)}")
     return lib.buyers[name]
 
 
@@ -156,3 +158,16 @@ def update_document(req: UpdateRequest, lib: Library | None = None) -> dict[str,
                                    limits.get(e)) for e in measured}
     return {"lots": est.lots, "changed": changed, "control_charts": charts,
             "estimates": est.document()}
+
+
+def library_document(lib: Library | None = None) -> dict[str, Any]:
+    """Vehicles, components with their dismantling options, buyers and sorters, for pickers."""
+    lib = lib or load_library()
+    return dict(jsonable({
+        "vehicles": [{"id": v.id, "make": v.make, "model": v.model, "year": v.year,
+                      "powertrain": v.powertrain, "al_kg": v.al_kg,
+                      "components": sorted(v.aluminium)} for v in lib.vehicles.values()],
+        "components": {k: {**c, "removable": k in lib.dismantling}
+                       for k, c in lib.components.items()},
+        "buyers": {k: {"name": b.name, "max": b.max} for k, b in lib.buyers.items()},
+        "sorters": {k: s.name for k, s in shipped_sorters().items()}}))

@@ -1,6 +1,8 @@
 """Authentication: OAuth2 client-credentials bearer tokens (as PACT uses) and browser
 sessions (HttpOnly cookie + a custom header on unsafe requests, which cross-site pages cannot
-send without a CORS preflight)."""
+send without a CORS preflight). A disabled or deleted user's tokens stop working at once (the
+store checks the user on every request). :data:`AdminUser` is a user who administers their
+organisation; anyone else gets 403 from an admin route."""
 
 from __future__ import annotations
 
@@ -42,6 +44,22 @@ def current_user(request: Request, store: Annotated[Store, Depends(get_store)]) 
                         headers={"WWW-Authenticate": "Bearer"})
 
 
+def presented_token(request: Request) -> str | None:
+    """The bearer token or session cookie the request authenticated with."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+    """The caller, if an admin of their organisation (403 otherwise)."""
+    if user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "only an administrator of your organisation may do this")
+    return user
+
+
 def basic_credentials(request: Request) -> tuple[str, str] | None:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
@@ -54,4 +72,5 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+AdminUser = Annotated[User, Depends(admin_user)]
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -1,38 +1,122 @@
-"""Background simulation runs: a thread pool; progress and results go to the store.
+"""Background simulation runs: compile, simulate and build the tables in budgeted worker
+processes (:mod:`junkan.core.budget`); progress and results go to the store in this process.
 
 A run's result is stored in one transaction with its "succeeded" status, so a killed server
 never leaves half a result; runs left queued or running are marked failed at the next start.
+A run that exceeds its budget fails with a message naming the limit and its setting; any
+other unexpected failure is logged here with a reference that the stored message quotes, and
+no internal detail reaches the user.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import secrets
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from junkan.indicators.compute import compute, from_lifecycle
-from junkan.indicators.report import as_json
-from junkan.lifecycle.api import compile_scenario
-from junkan.lifecycle.engine import simulate_compiled
-from junkan.lifecycle.results import Result
-from junkan.lifecycle.summary import jsonable, run_summary
+from junkan.core.budget import (
+    WARM_MODULES,
+    BudgetExceeded,
+    BudgetPool,
+    BudgetSettings,
+    PoolBusy,
+    PoolClosed,
+    report_progress,
+)
 from junkan.core.errors import JunkanError
 from junkan.store.repo import Store
 
 log = logging.getLogger("junkan.jobs")
 
+INTERRUPTED = "interrupted: the server stopped during the run; start it again"
+
+#: What the service's worker processes import before their first task (pass it to every pool
+#: the service makes: the first pool to start a worker decides what the fork server imports).
+WARM = (*WARM_MODULES, "junkan.api.jobs", "junkan.api.work")
+
+
+def simulate_run(content: str, scenario: str, overrides: dict[str, Any] | None,
+                 source: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """In a worker: compile and simulate one scenario; the summary (with indicators) and
+    each result table as Parquet. Reports progress (0–0.95) with
+    :func:`~junkan.core.budget.report_progress`."""
+    from junkan.core.encoding import jsonable
+    from junkan.indicators.compute import compute, from_lifecycle
+    from junkan.indicators.report import as_json
+    from junkan.lifecycle.api import compile_scenario
+    from junkan.lifecycle.engine import simulate_compiled
+    from junkan.lifecycle.results import Result
+    from junkan.lifecycle.summary import run_summary
+
+    compiled = compile_scenario(content, scenario, overrides or None, source=source)
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        t = time.monotonic()
+        if t - last[0] > 0.2 or done == total:
+            last[0] = t
+            report_progress(0.95 * done / total)
+
+    result = Result(simulate_compiled(compiled, scenario, progress))
+    tables = {}
+    for name, df in result.tables().items():
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        tables[name] = buf.getvalue()
+    summary = run_summary(result)
+    summary["indicators"] = jsonable(as_json(compute(from_lifecycle(result))))
+    return summary, tables
+
+
+def internal_error(what: str, exc: BaseException) -> str:
+    """Log ``exc`` with a fresh reference; the message for the user quotes only that."""
+    ref = secrets.token_hex(6)
+    log.error("%s failed (reference %s)", what, ref, exc_info=exc)
+    return f"internal error (reference {ref}); the server log has the details"
+
 
 class JobRunner:
-    def __init__(self, store: Store, workers: int = 2) -> None:
+    """Runs queued simulation runs, ``workers`` at a time, each in a worker process within
+    the run budget (``JUNKAN_BUDGET_RUN_CPU_S``, ``JUNKAN_BUDGET_MEMORY_MB``,
+    ``JUNKAN_BUDGET_RUN_WALL_S``). Its own pool by default (runs are long and must not starve
+    request work); pass ``pool`` to share one."""
+
+    def __init__(self, store: Store, workers: int = 2, *,
+                 settings: BudgetSettings | None = None, pool: BudgetPool | None = None) -> None:
         self.store = store
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="junkan-run")
+        self.settings = settings or BudgetSettings()
+        self.budget = self.settings.run_budget()
+        self._own_pool = pool is None
+        self.pool = pool or BudgetPool(self.settings, workers=workers, name="junkan-run",
+                                       warm=WARM, eager=False)
+        self.threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="junkan-run")
+        self._stopping = threading.Event()
 
     def submit(self, run_id: str) -> None:
-        self.pool.submit(self._run, run_id)
+        self.threads.submit(self._run, run_id)
 
     def shutdown(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self._stopping.set()
+        self.threads.shutdown(wait=False, cancel_futures=True)
+        if self._own_pool:
+            self.pool.shutdown()
+
+    def _execute(self, run_id: str, args: tuple[Any, ...]) -> tuple[dict[str, Any],
+                                                                     dict[str, bytes]]:
+        def progress(value: Any) -> None:
+            self.store.set_progress(run_id, float(value))
+
+        while True:
+            try:
+                return self.pool.run(simulate_run, *args, budget=self.budget,
+                                     on_progress=progress)
+            except PoolBusy as busy:  # only with a shared pool: wait, the run is queued
+                if self._stopping.wait(busy.retry_after):
+                    raise PoolClosed("the server is stopping") from None
 
     def _run(self, run_id: str) -> None:
         try:
@@ -41,27 +125,22 @@ class JobRunner:
                 return
             run, version = found
             self.store.mark_started(run_id)
-            compiled = compile_scenario(version.content, run.scenario, run.overrides or None,
-                                        source=f"model {run.model_id} v{run.version}")
-            last = [0.0]
-
-            def progress(done: int, total: int) -> None:
-                t = time.monotonic()
-                if t - last[0] > 0.2 or done == total:
-                    last[0] = t
-                    self.store.set_progress(run_id, 0.95 * done / total)
-
-            result = Result(simulate_compiled(compiled, run.scenario, progress))
-            tables = {}
-            for name, df in result.tables().items():
-                buf = io.BytesIO()
-                df.to_parquet(buf, index=False)
-                tables[name] = buf.getvalue()
-            summary = run_summary(result)
-            summary["indicators"] = jsonable(as_json(compute(from_lifecycle(result))))
+            summary, tables = self._execute(run_id, (
+                version.content, run.scenario, run.overrides or None,
+                f"model {run.model_id} v{run.version}"))
             self.store.finish_run(run_id, summary, tables)
-        except JunkanError as exc:
-            self.store.fail_run(run_id, str(exc))
-        except Exception as exc:  # keep the worker alive; record what happened
-            log.exception("run %s failed", run_id)
-            self.store.fail_run(run_id, f"internal error: {type(exc).__name__}: {exc}")
+        except PoolClosed:
+            self._fail(run_id, INTERRUPTED)
+        except BudgetExceeded as exc:  # names the limit and its setting
+            log.warning("run %s: %s", run_id, exc)
+            self._fail(run_id, str(exc))
+        except JunkanError as exc:  # an invalid model or override: the user's to fix
+            self._fail(run_id, str(exc))
+        except Exception as exc:  # a bug or a crashed worker: details in the log only
+            self._fail(run_id, internal_error(f"run {run_id}", exc))
+
+    def _fail(self, run_id: str, message: str) -> None:
+        try:
+            self.store.fail_run(run_id, message)
+        except Exception:  # the store is gone (shutdown): the next start marks it interrupted
+            log.exception("could not mark run %s failed", run_id)

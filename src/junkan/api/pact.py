@@ -1,16 +1,22 @@
 """PACT v3 host over the lot ledger: ``POST /auth/token`` (client credentials, HTTP Basic),
 ``GET /3/footprints`` (mandatory filters, ``Link`` pagination), ``GET /3/footprints/{id}``,
-``POST /3/events`` (CloudEvents; RequestCreated answered asynchronously to its ``source``
-with retries). Serve it over TLS only: ``junkan trace pact-serve`` makes a certificate."""
+``POST /3/events`` (CloudEvents; a RequestCreated event is answered asynchronously at its
+``source``'s ``/3/events`` — only when that is a registered partner — through the one
+delivery worker, with retries). Serve it over TLS only: ``junkan trace pact-serve`` makes a
+certificate."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import logging
 import threading
 import time
-import urllib.request
+import urllib.parse
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
@@ -18,24 +24,50 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from junkan.api.auth import basic_credentials
+from junkan.core.outbound import (
+    DeliveryFailed,
+    Origin,
+    OutboundPolicy,
+    OutboundRefused,
+    parse_origin,
+    url_origin,
+)
+from junkan.store import trace_outbox
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.tables import User
 from junkan.store.trace_repo import HOLDER_FIELDS, ledger_version, lot_view
 from junkan.trace import pact
 
+log = logging.getLogger(__name__)
+
 FILTERS = ("productId", "companyId", "geography", "classification", "validOn", "validAfter",
            "validBefore", "status")
+AUTH_FIELDS = ("auth_url", "client_id", "client_secret")
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"code": code, "message": message})
 
 
-def load_partners(path: str | None) -> dict[str, dict[str, str]]:
-    """Credentials this host uses when it calls a partner back: a YAML/JSON file mapping the
-    partner's event ``source`` prefix to ``auth_url``, ``client_id`` and ``client_secret``
-    (``JUNKAN_PACT_PARTNERS``). Missing file → no partners (callbacks go unauthenticated)."""
+class Partner(NamedTuple):
+    """A registered PACT partner: callbacks go to its origin only."""
+
+    origin: Origin
+    auth_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    organisation: str | None = None
+    """If set, only requests of this organisation (by name) are answered at the partner."""
+
+
+def load_partners(path: str | None) -> dict[Origin, Partner]:
+    """The partners this host calls back: a YAML/JSON file (``JUNKAN_PACT_PARTNERS``) mapping
+    each partner's origin (``https://host[:port]``, matched exactly: scheme, host and port,
+    never a prefix) to ``auth_url``, ``client_id`` and ``client_secret`` (the credentials this
+    host uses at the partner's token endpoint; all three or none) and optionally
+    ``organisation`` (answer only that organisation's requests there). Missing file → no
+    partners: no callbacks at all."""
     import os
     from pathlib import Path
 
@@ -45,30 +77,100 @@ def load_partners(path: str | None) -> dict[str, dict[str, str]]:
     if not path:
         return {}
     doc = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-    for prefix, cred in doc.items():
-        missing = {"auth_url", "client_id", "client_secret"} - set(cred or {})
-        if missing:
-            raise ValueError(f"{path}: partner {prefix!r} lacks {sorted(missing)}")
-    return {str(k): dict(v) for k, v in doc.items()}
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: map each partner origin to its credentials")
+    return partners_from(doc, path)
 
 
-def partner_token(partners: dict[str, dict[str, str]], source: str) -> str | None:
-    """A bearer token from the partner whose prefix matches ``source`` (client credentials
-    with HTTP Basic at its ``/auth/token``), or None."""
-    import base64
-    import urllib.parse
+def partners_from(doc: dict[str, Any], source: str = "partners") -> dict[Origin, Partner]:
+    """Partners from a mapping as in :func:`load_partners` (checked, with clear errors)."""
+    out: dict[Origin, Partner] = {}
+    for key, cred in doc.items():
+        cred = dict(cred or {})
+        try:
+            origin = parse_origin(str(key), f"{source}: partner {key!r}")
+        except OutboundRefused as exc:
+            raise ValueError(str(exc)) from None
+        unknown = set(cred) - {*AUTH_FIELDS, "organisation"}
+        if unknown:
+            raise ValueError(f"{source}: partner {key!r}: unknown keys {sorted(unknown)}")
+        given = [f for f in AUTH_FIELDS if f in cred]
+        if given and len(given) != len(AUTH_FIELDS):
+            missing = sorted(set(AUTH_FIELDS) - set(given))
+            raise ValueError(f"{source}: partner {key!r} lacks {missing}")
+        if given:
+            try:
+                url_origin(str(cred["auth_url"]), f"{source}: partner {key!r}: auth_url")
+            except OutboundRefused as exc:
+                raise ValueError(str(exc)) from None
+        if origin in out:
+            raise ValueError(f"{source}: partner {origin} is listed twice")
+        out[origin] = Partner(origin, *(str(cred[f]) if f in cred else None
+                                        for f in (*AUTH_FIELDS, "organisation")))
+    return out
 
-    for prefix, cred in partners.items():
-        if source.startswith(prefix):
-            basic = base64.b64encode(f"{cred['client_id']}:{cred['client_secret']}".encode())
-            req = urllib.request.Request(
-                cred["auth_url"], data=urllib.parse.urlencode(
-                    {"grant_type": "client_credentials"}).encode(), method="POST",
-                headers={"Authorization": f"Basic {basic.decode()}",
-                         "Content-Type": "application/x-www-form-urlencoded"})
-            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
-                return str(json.loads(resp.read())["access_token"])
-    return None
+
+def events_url(source: str) -> str | None:
+    """Where the answer to an event goes: the ``/3/events`` endpoint of its ``source``.
+    PACT v3 writes the source as ``//host[:port]/3/events`` (HTTPS implied); a base URL
+    (``https://host[/prefix]``) gets ``/3/events`` appended; a URL ending in ``/3/events`` is
+    kept. None if ``source`` is not such a URL."""
+    text = source.strip() if isinstance(source, str) else ""
+    if text.startswith("//"):
+        text = "https:" + text
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    path = parts.path.rstrip("/")
+    if not path.endswith("/3/events"):
+        path += "/3/events"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def partner_for(partners: dict[Origin, Partner], url: str) -> Partner | None:
+    """The partner whose origin is exactly ``url``'s (scheme, host, port), or None."""
+    try:
+        return partners.get(url_origin(url))
+    except OutboundRefused:
+        return None
+
+
+class TokenCache:
+    """Bearer tokens this host got from its partners, until shortly before they expire."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[Origin, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def token(self, partner: Partner, policy: OutboundPolicy) -> str | None:
+        """A bearer token from ``partner``'s token endpoint (client credentials with HTTP
+        Basic), through the outbound policy; None for a partner without credentials."""
+        if partner.auth_url is None:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            hit = self._tokens.get(partner.origin)
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        basic = base64.b64encode(f"{partner.client_id}:{partner.client_secret}".encode())
+        resp = policy.post(partner.auth_url, urllib.parse.urlencode(
+            {"grant_type": "client_credentials"}).encode(), {
+            "Authorization": f"Basic {basic.decode()}",
+            "Content-Type": "application/x-www-form-urlencoded"},
+            allowed=[url_origin(partner.auth_url)])
+        try:
+            doc = json.loads(resp.body)
+            tok = str(doc["access_token"])
+            ttl = float(doc.get("expires_in", 300))
+        except (ValueError, KeyError, TypeError):
+            raise DeliveryFailed(f"{partner.origin}: the token answer is not a token") from None
+        with self._lock:
+            self._tokens[partner.origin] = (now + max(0.0, min(ttl - 30, 3600)), tok)
+        return tok
 
 
 class Snapshot(NamedTuple):
@@ -83,7 +185,8 @@ class Snapshot(NamedTuple):
 
 
 def _json(doc: Any) -> bytes:
-    return json.dumps(doc, separators=(",", ":")).encode()
+    """Compact JSON; NaN and infinity are refused, never written."""
+    return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
 
 
 def list_page(pfs: list[dict[str, Any]],
@@ -115,16 +218,53 @@ def list_page(pfs: list[dict[str, Any]],
 
 def create_pact_app(settings: Settings | None = None, *, callback_retries: int = 8,
                     callback_backoff_s: float = 1.0,
-                    partners: dict[str, dict[str, str]] | None = None) -> FastAPI:
+                    partners: dict[str, dict[str, str]] | dict[Origin, Partner] | None = None,
+                    outbound: OutboundPolicy | None = None) -> FastAPI:
+    """The PACT host. ``partners``: as :func:`load_partners` reads them (default:
+    ``JUNKAN_PACT_PARTNERS``); ``outbound``: the outbound-request policy (default: the
+    ``JUNKAN_OUTBOUND_*`` settings). Its delivery worker runs while the app runs (lifespan)
+    and takes up callbacks left pending by an earlier run."""
     settings = settings or Settings()
-    partners = load_partners(None) if partners is None else partners
+    if partners is None:
+        known = load_partners(None)
+    elif all(isinstance(k, Origin) for k in partners):
+        known = dict(partners)  # type: ignore[arg-type]
+    else:
+        known = partners_from(dict(partners))  # type: ignore[arg-type]
     db = Database(settings.database_url)
     db.migrate()
     store = Store(db)
+    tokens_at_partners = TokenCache()
+
+    def send_callback(job: trace_outbox.Job, policy: OutboundPolicy) -> None:
+        """Deliver a queued RequestFulfilled/Rejected event to its registered partner."""
+        partner = partner_for(known, job.url)
+        if partner is None:
+            raise OutboundRefused(f"{job.url}: not a registered partner (any more)")
+        headers = {"Content-Type": "application/cloudevents+json; charset=UTF-8",
+                   "User-Agent": "junkan-pact"}
+        tok = tokens_at_partners.token(partner, policy)
+        if tok:
+            headers["Authorization"] = f"Bearer {tok}"
+        policy.post(job.url, job.body.encode("utf-8"), headers, allowed=[partner.origin])
+
+    worker = trace_outbox.Outbox(db, {"pact": send_callback}, policy=outbound,
+                                 backoff_s={"pact": callback_backoff_s})
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(worker.stop)
+
     from importlib import resources
 
     notice = (resources.files("junkan.data") / "PACT-NOTICE.md").read_text("utf-8")
-    app = FastAPI(title="junkan PACT v3 host", version="3.0.0", description=notice)
+    app = FastAPI(title="junkan PACT v3 host", version="3.0.0", description=notice,
+                  lifespan=lifespan)
+    app.state.outbox = worker
 
     @app.get("/notice")
     def licence_notice() -> Response:
@@ -199,9 +339,15 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
             lots = s.scalars(select(TraceLot).where(or_(
                 TraceLot.creator_org == user.org_id, TraceLot.owner_org == user.org_id,
                 TraceLot.shipped_to == user.org_id)).order_by(TraceLot.seq)).all()
-            pfs = [pact.footprint(lot_view(lot, names, HOLDER_FIELDS),  # what a holder sees
-                                  f"urn:junkan:org:{lot.creator_org}", lot.created_at,
-                                  lot.updated_at) for lot in lots]
+            pfs = []
+            for lot in lots:
+                try:
+                    pfs.append(pact.footprint(
+                        lot_view(lot, names, HOLDER_FIELDS),  # what a holder sees
+                        f"urn:junkan:org:{lot.creator_org}", lot.created_at, lot.updated_at,
+                        key=pact.lot_key(lot.creator_org, lot.lot)))
+                except pact.NotFinite as exc:  # never publish NaN / infinity: leave it out
+                    log.error("PACT: lot seq %s left out of the footprints: %s", lot.seq, exc)
         snap = Snapshot(version, pfs, {pf["id"]: _json({"data": pf}) for pf in pfs}, {})
         snapshots[user.org_id] = snap
         return snap
@@ -247,10 +393,12 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
             return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
         return Response(body, media_type="application/json")
 
-    def fulfil(user: User, event: dict[str, Any]) -> None:
-        """Answer a RequestCreated event at its ``source`` (retries with backoff)."""
+    def answer(user: User, event: dict[str, Any]) -> dict[str, Any]:
+        """The RequestFulfilled (or Rejected) event answering a RequestCreated event."""
         data = event.get("data") or {}
         wanted = data.get("productId") or data.get("productIds") or []
+        if not isinstance(wanted, list):
+            wanted = [wanted]
         snap, now = cached(user)
         pfs = [pf for pf in (snap if snap is not None else build_snapshot(user, now)).pfs
                if not wanted or any(p in pf["productIds"] for p in wanted)]
@@ -261,25 +409,31 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
             body = {"type": "org.wbcsd.pact.ProductFootprint.RequestRejectedEvent.3",
                     "data": {"requestEventId": event["id"], "error": {
                         "code": "NotFound", "message": "no footprint matches the request"}}}
-        body |= {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "urn:junkan:pact",
-                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        payload = json.dumps(body).encode()
-        delay = callback_backoff_s
-        for _ in range(callback_retries):
-            try:
-                headers = {"Content-Type": "application/cloudevents+json; charset=UTF-8"}
-                tok = partner_token(partners, event["source"])
-                if tok:
-                    headers["Authorization"] = f"Bearer {tok}"
-                req = urllib.request.Request(event["source"], data=payload, method="POST",
-                                             headers=headers)
-                with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
-                    if 200 <= resp.status < 300:
-                        return
-            except Exception:  # network errors, 5xx: retry
-                pass
-            time.sleep(delay)
-            delay = min(delay * 2, 3600)
+        return body | {"specversion": "1.0", "id": str(uuid.uuid4()),
+                       "source": "urn:junkan:pact",
+                       "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+    def queue_answer(user: User, event: dict[str, Any]) -> bool:
+        """Queue the answer to a RequestCreated event for its source's ``/3/events`` if that
+        is a registered partner (else nothing is sent: this host never POSTs to an address
+        a client names). False when the organisation's queue is full."""
+        from junkan.store.tables import Organisation
+
+        url = events_url(event["source"])
+        partner = partner_for(known, url) if url else None
+        with db.session() as s:
+            org = s.get(Organisation, user.org_id)
+            if partner is None or (partner.organisation is not None and (
+                    org is None or org.name != partner.organisation)):
+                log.warning("PACT: no callback for event %s: its source is not a registered "
+                            "partner of this organisation", str(event.get("id"))[:100])
+                return True
+        body = answer(user, event)
+        with db.session() as s:
+            queued = trace_outbox.enqueue(s, "pact", user.org_id, str(url), body,
+                                          max_attempts=callback_retries)
+        worker.wake()
+        return queued
 
     @app.post("/3/events")
     async def events(request: Request) -> Response:
@@ -293,6 +447,10 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         if not isinstance(event, dict) or event.get("specversion") != "1.0" or \
                 not event.get("id") or not event.get("source"):
             return error(400, "BadRequest", "a CloudEvent needs specversion 1.0, id and source")
+        if not isinstance(event["id"], str) or len(event["id"]) > 200 or \
+                not isinstance(event["source"], str) or len(event["source"]) > 2000:
+            return error(400, "BadRequest", "id (≤ 200 characters) and source (≤ 2000) must "
+                                            "be strings")
         kind = event.get("type")
         if kind not in pact.EVENT_TYPES:
             return error(400, "BadRequest", f"unsupported event type {kind!r}")
@@ -308,11 +466,13 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
                     uuid.UUID(str(i))
                 except ValueError:
                     return error(400, "BadRequest", f"pfIds: {i!r} is not a UUID")
-        if kind.endswith("RequestCreatedEvent.3"):
-            threading.Thread(target=fulfil, args=(user, event), daemon=True).start()
         if kind.endswith(("RequestFulfilledEvent.3", "RequestRejectedEvent.3")) and \
                 not data.get("requestEventId"):
             return error(400, "BadRequest", "data.requestEventId is required")
+        if kind.endswith("RequestCreatedEvent.3") and \
+                not await run_in_threadpool(queue_answer, user, event):
+            return error(429, "TooManyRequests", "too many answers are waiting to be "
+                                                 "delivered; try again later")
         return Response(status_code=200)
 
     return app

@@ -1,5 +1,6 @@
-"""Demo data for ``junkan serve --seed``: two organisations, a user each, the shipped
-examples owned by the first."""
+"""Demo data for ``junkan serve --seed``: two organisations, a user each (the admin of their
+organisation), the shipped examples owned by the first. The demo passwords meet the password
+policy (:mod:`junkan.api.passwords`) but are public: never seed a shared deployment."""
 
 from __future__ import annotations
 
@@ -8,21 +9,23 @@ from importlib import resources
 from junkan.store.repo import Store
 
 DEMO_EMAIL = "demo@junkan.local"
-DEMO_PASSWORD = "junkan-demo"
+DEMO_PASSWORD = "junkan-demo-2024"
 PARTNER_EMAIL = "partner@junkan.local"
-PARTNER_PASSWORD = "junkan-partner"
+PARTNER_PASSWORD = "junkan-partner-2024"
 
 
 def seed_demo(store: Store) -> bool:
     """Seed once (when the demo user does not exist). Returns True if it seeded."""
-    if store.authenticate(DEMO_EMAIL, DEMO_PASSWORD) is not None:
+    if store.user_by_email(DEMO_EMAIL) is not None:
         return False
     org = store.organisation_by_name("Demo Manufacturing") or \
         store.create_organisation("Demo Manufacturing")
-    user = store.create_user(org.id, DEMO_EMAIL, DEMO_PASSWORD, "Demo user")
+    user = store.create_user(org.id, DEMO_EMAIL, DEMO_PASSWORD, "Demo user", role="admin")
     partner = store.organisation_by_name("Partner Recycling") or \
         store.create_organisation("Partner Recycling")
-    store.create_user(partner.id, PARTNER_EMAIL, PARTNER_PASSWORD, "Partner user")
+    if store.user_by_email(PARTNER_EMAIL) is None:
+        store.create_user(partner.id, PARTNER_EMAIL, PARTNER_PASSWORD, "Partner user",
+                          role="admin")
     examples = resources.files("junkan.data") / "examples"
     from junkan.lifecycle.api import load_model
 

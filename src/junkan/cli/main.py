@@ -22,6 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from junkan.cli.admin import admin_app
+from junkan.core.encoding import jsonable
+from junkan.core.errors import JunkanError
 from junkan.data import library_names
 from junkan.indicators.compute import scenario_indicators
 from junkan.lifecycle import compare as compare_scenarios
@@ -30,8 +33,6 @@ from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.report import write_report
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.schema import LifecycleModel
-from junkan.lifecycle.summary import jsonable
-from junkan.core.errors import JunkanError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="junkan (循環): circular-economy lifecycle simulation.")
@@ -254,7 +255,7 @@ def network_cflp(
 
 
 def _network(file: Path) -> Any:
-    from junkan.lifecycle.loader import read_document, validate_with
+    from junkan.core.documents import read_document, validate_with
     from junkan.network.plan import build
     from junkan.network.scenario import NetworkScenario
 
@@ -508,7 +509,7 @@ app.add_typer(alloy_app, name="alloy")
 
 
 def _alloy_request(cls: Any, file: Path) -> Any:
-    from junkan.lifecycle.loader import read_document, validate_with
+    from junkan.core.documents import read_document, validate_with
 
     try:
         return validate_with(cls, read_document(file), str(file))
@@ -631,7 +632,7 @@ def alloy_update(
     Re-plan with them: put the estimates file's content under ``estimates:`` in a plan
     request (``alloy plan``)."""
     from junkan.alloys.service import UpdateRequest, update_document
-    from junkan.lifecycle.loader import read_document, validate_with
+    from junkan.core.documents import read_document, validate_with
 
     try:
         raw = read_document(file)
@@ -710,6 +711,7 @@ def alloy_library(format: Annotated[Format, typer.Option("--format")] = Format.t
 trace_app = typer.Typer(no_args_is_help=True, help="Lot traceability: import events, show "
                         "lots, verify logs.")
 app.add_typer(trace_app, name="trace")
+app.add_typer(admin_app, name="admin")
 
 
 def _trace_repo(database: str | None) -> Any:
@@ -722,42 +724,6 @@ def _trace_repo(database: str | None) -> Any:
     db = Database(url)
     db.migrate()
     return TraceRepo(db)
-
-
-def _csv_events(path: Path) -> list[dict[str, Any]]:
-    """CSV batch: one event per row; columns type, lot, material, mass_kg, cfp_total,
-    cfp_biogenic, pre_consumer, post_consumer, site, to, inputs ('A:10;E:30'),
-    process_cfp_kgco2e, custody."""
-    import csv
-
-    out = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            r = {k: v.strip() for k, v in row.items() if v is not None and v.strip()}
-            ev: dict[str, Any] = {"type": r.get("type"), "lot": r.get("lot")}
-            try:
-                if "material" in r:
-                    ev["material"] = r["material"]
-                if "mass_kg" in r:
-                    ev["mass_kg"] = float(r["mass_kg"])
-                if "cfp_total" in r:
-                    ev["cfp"] = {"total": float(r["cfp_total"]),
-                                 "biogenic": float(r.get("cfp_biogenic", 0))}
-                if "pre_consumer" in r or "post_consumer" in r:
-                    ev["recycled"] = {"pre_consumer": float(r.get("pre_consumer", 0)),
-                                      "post_consumer": float(r.get("post_consumer", 0))}
-                for k in ("site", "to", "custody"):
-                    if k in r:
-                        ev[k] = r[k]
-                if "inputs" in r:
-                    ev["inputs"] = [{"lot": a.split(":")[0], "mass_kg": float(a.split(":")[1])}
-                                    for a in r["inputs"].split(";")]
-                if "process_cfp_kgco2e" in r:
-                    ev["process"] = {"cfp_kgco2e": float(r["process_cfp_kgco2e"])}
-            except (ValueError, IndexError) as exc:
-                raise JunkanError(f"{path}: line {line}: {exc}") from None
-            out.append(ev)
-    return out
 
 
 @trace_app.command("import")
@@ -773,14 +739,11 @@ def trace_import(
 ) -> None:
     """Sign and append a batch of events to the organisation's log (all or nothing);
     re-declarations recompute every downstream lot and notify its owners."""
-    from junkan.lifecycle.loader import read_document, validate_with
     from junkan.store.repo import Store
-    from junkan.trace.events import Batch
+    from junkan.trace.formats import read_batch
 
     try:
-        doc = {"events": _csv_events(file)} if file.suffix.lower() == ".csv" else \
-            read_document(file)
-        batch = validate_with(Batch, doc, str(file))
+        batch = read_batch(file)
         repo = _trace_repo(database)
         if create_org and Store(repo.db).organisation_by_name(org) is None:
             Store(repo.db).create_organisation(org)
@@ -910,11 +873,11 @@ def indicators(
 ) -> None:
     """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a flow model, or of every
     scenario of a lifecycle model."""
+    from junkan.core.documents import read_document
     from junkan.indicators import compute, from_lifecycle, load_flow_model
     from junkan.indicators.catalogue import tradeoff_warnings
     from junkan.indicators.report import as_json, indicators_html
     from junkan.indicators.values import IndicatorInputError
-    from junkan.lifecycle.loader import read_document
 
     try:
         doc = read_document(file)
@@ -991,28 +954,59 @@ def library() -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
     seed: Annotated[bool, typer.Option(help="Create the demo organisations, users and "
                                             "example models if missing.")] = False,
     database_url: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL (default: $JUNKAN_DATABASE_URL or sqlite:///var/junkan.db).")]
     = None,
+    production: Annotated[bool, typer.Option(
+        "--production", help="Refuse to start without TLS (--tls-cert/--tls-key) or a "
+        "--trusted-proxy; Secure cookies, HSTS; never demo users.")] = False,
+    tls_cert: Annotated[str | None, typer.Option(help="PEM certificate for HTTPS.")] = None,
+    tls_key: Annotated[str | None, typer.Option(help="PEM private key for HTTPS.")] = None,
+    trusted_proxy: Annotated[str | None, typer.Option(
+        help="Address of the TLS-terminating proxy whose X-Forwarded-* headers are "
+             "trusted.")] = None,
 ) -> None:
     """Start the API and web UI (OpenAPI at /docs)."""
     import uvicorn
 
     from junkan.api import create_app
     from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+    from junkan.api.startup import production_problems
     from junkan.store.db import Settings
 
-    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    overrides: dict[str, Any] = {k: v for k, v in {
+        "database_url": database_url, "tls_certfile": tls_cert, "tls_keyfile": tls_key,
+        "trusted_proxy": trusted_proxy}.items() if v is not None}
+    if production:
+        overrides["production"] = True
+    settings = Settings(**overrides)
+    if settings.production:
+        problems = production_problems(settings, seed=seed)
+        if problems:
+            for p in problems:
+                console.print(f"[red]refused:[/red] {p}", highlight=False)
+            raise typer.Exit(2)
     application = create_app(settings, seed=seed)
-    console.print(f"junkan on [bold]http://{host}:{port}/[/bold]  (API docs: /docs, "
-                  f"store: {settings.database_url})", highlight=False)
+    scheme = "https" if settings.tls_certfile else "http"
+    console.print(f"junkan on [bold]{scheme}://{host}:{port}/[/bold]  (API docs: /docs, "
+                  f"store: {_redacted(settings.database_url)})", highlight=False)
     if seed:
         console.print(f"sign in as [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]",
                       highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info",
+                ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile,
+                proxy_headers=settings.trusted_proxy is not None,
+                forwarded_allow_ips=settings.trusted_proxy, server_header=False)
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def main() -> None:  # pragma: no cover

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MAX_PATH = 300
+"""Longest document path kept in a :class:`Problem` (longer ones are cut with an ellipsis)."""
+MAX_TEXT = 1000
+"""Longest message kept in a :class:`Problem`."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -25,6 +30,13 @@ class Problem:
 
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        # a message never carries a huge value back to the user (see :func:`short`)
+        if len(self.path) > MAX_PATH:
+            object.__setattr__(self, "path", self.path[: MAX_PATH - 1] + "…")
+        if len(self.message) > MAX_TEXT:
+            object.__setattr__(self, "message", self.message[: MAX_TEXT - 1] + "…")
 
     def render(self, source: str | None = None) -> str:
         where = ":".join(p for p in (source, self.path) if p)
@@ -49,6 +61,11 @@ class ModelError(JunkanError):
         lines = [p.render(self.source) for p in self.problems]
         return "\n".join(lines) if lines else "invalid model"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled by its fields (it crosses process boundaries: junkan.core.budget); the
+        # default would call ModelError(message) and take the message for the problems
+        return (type(self), (self.problems, self.source), self.__dict__)
+
 
 def format_path(parts: tuple[int | str, ...] | list[int | str]) -> str:
     """Turn a location tuple such as ``("products", "x", "bom", 2)`` into ``products.x.bom[2]``."""
@@ -59,3 +76,79 @@ def format_path(parts: tuple[int | str, ...] | list[int | str]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+
+_ITEMS = 6  # container items shown by short()
+_DEPTH = 2  # container levels shown by short()
+
+
+def short(value: object, limit: int = 60) -> str:
+    """A repr of ``value`` cut to about ``limit`` characters, for error messages.
+
+    A cut value ends with ``…`` and says how big it was, e.g. ``'xxxxxxxx…' (1,000,000
+    characters)`` or ``[1, 2, 3, …] (list of 5,000 items)``. Only the first few items of the first
+    two levels of a container are looked at, so quoting a huge, deeply nested or self-referencing
+    value (a YAML alias bomb) costs next to nothing.
+    """
+    limit = max(limit, 8)
+    if isinstance(value, str):
+        text = repr(value[:limit])
+        if len(value) <= limit and len(text) <= limit:
+            return text
+        return f"{text[: limit - 2]}…{text[0]} ({len(value):,} characters)"
+    text, cut = _bounded(value, limit, _DEPTH)
+    if len(text) > limit:
+        text, cut = text[: limit - 1] + "…", True
+    size = _size(value)
+    return f"{text} ({size})" if cut and size else text
+
+
+def _size(value: object) -> str:
+    if isinstance(value, bytes | bytearray):
+        return f"{len(value):,} bytes"
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        n = len(value)
+        return f"{type(value).__name__} of {n:,} item{'' if n == 1 else 's'}"
+    return ""
+
+
+def _bounded(value: object, budget: int, depth: int) -> tuple[str, bool]:
+    """(repr of ``value`` of about ``budget`` characters at most, whether it was cut)."""
+    if isinstance(value, str):
+        return (repr(value), False) if len(value) <= budget else \
+            (repr(value[:budget])[:-1] + "…", True)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<integer of about {int(value.bit_length() * 0.30103):,} digits>", False
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value), False
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        opening, closing = {list: ("[", "]"), tuple: ("(", ")")}.get(type(value), ("{", "}"))
+        if not value:
+            return opening + closing, False
+        if depth <= 0:
+            return f"{opening}…{closing}", True
+        parts: list[str] = []
+        used, cut = 2, False
+        pairs = iter(value.items()) if isinstance(value, dict) else iter(value)
+        for i, item in enumerate(pairs):
+            if i >= _ITEMS or used >= budget:
+                parts.append("…")
+                cut = True
+                break
+            if isinstance(value, dict):
+                k, v = item
+                key, cut_k = _bounded(k, budget - used, depth - 1)
+                val, cut_v = _bounded(v, budget - used - len(key), depth - 1)
+                piece, cut_i = f"{key}: {val}", cut_k or cut_v
+            else:
+                piece, cut_i = _bounded(item, budget - used, depth - 1)
+            parts.append(piece)
+            used += len(piece) + 2
+            cut = cut or cut_i
+        return opening + ", ".join(parts) + closing, cut
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return (text, False) if len(text) <= budget else (text[:budget] + "…", True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
+from junkan.core.errors import short
 from junkan.foresight.model import Compiled
 
 EPS = 1e-4
@@ -74,7 +75,7 @@ def sample_unit(rng: np.random.Generator, p: int, w: int, method: str = "lhs") -
         return (strata + rng.random((p, w))) / w
     if method == "sobol":
         return qmc.Sobol(d=p, scramble=True, seed=rng).random(w).T
-    raise ValueError(f"unknown sampling method {method!r}; use lhs or sobol")
+    raise ValueError(f"unknown sampling method {short(method)}; use lhs or sobol")
 
 
 def chunk_inputs(c: Compiled, rng: np.random.Generator, w: int, method: str) -> np.ndarray:
@@ -190,7 +191,7 @@ def run_ensemble(c: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CH
     if n < 1:
         raise ValueError("n must be at least 1 scenario")
     if method not in ("lhs", "sobol"):
-        raise ValueError(f"unknown sampling method {method!r}; use lhs or sobol")
+        raise ValueError(f"unknown sampling method {short(method)}; use lhs or sobol")
     k, t_n = len(c.ids), len(c.years)
     inputs = np.empty((n, len(c.input_names)))
     states = np.empty((t_n, k, n), dtype=np.float32) if store_states else None

@@ -14,8 +14,8 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 from scipy import sparse
 
-from junkan.lifecycle.loader import parse_document, read_document, validate_with
 from junkan.core.base import Strict
+from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem
 
 

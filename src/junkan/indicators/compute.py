@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from junkan.core.errors import short
 from junkan.indicators.cti import circular_transition_indicators
 from junkan.indicators.esrs_e5 import esrs_e5
 from junkan.indicators.inputs import Finance, FlowModel, Inflow, Outflow, ProductUse
@@ -62,7 +63,8 @@ def compute(fm: FlowModel, frameworks: Sequence[str] = ("all",)) -> dict[str, li
     names = list(FRAMEWORKS) if "all" in frameworks else list(frameworks)
     unknown = [n for n in names if n not in FRAMEWORKS]
     if unknown:
-        raise KeyError(f"unknown framework {unknown[0]!r}; known: {', '.join(FRAMEWORKS)}, all")
+        raise KeyError(f"unknown framework {short(unknown[0])}; known: "
+                       f"{', '.join(FRAMEWORKS)}, all")
     return {n: FRAMEWORKS[n](fm) for n in names}
 
 

@@ -10,14 +10,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from junkan.lifecycle.loader import parse_document
-from junkan.lifecycle.schema import Duration, Fraction, Mass, _converter
 from junkan.core.base import Strict
-from junkan.core.errors import ModelError, Problem
+from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.fields import Duration, Fraction, Mass, quantity_converter
 
-Energy = Annotated[float, BeforeValidator(_converter("MWh", "energy"))]
+Energy = Annotated[float, BeforeValidator(quantity_converter("MWh", "energy"))]
 """Energy, stored in MWh."""
-Volume = Annotated[float, BeforeValidator(_converter("m**3", "volume"))]
+Volume = Annotated[float, BeforeValidator(quantity_converter("m**3", "volume"))]
 """Water volume, stored in m³."""
 
 Route = Literal["reuse", "refurbish", "remanufacture", "recycling", "composting",
@@ -195,23 +194,13 @@ class FlowModel(Strict):
 
 def load_flow_model(path: str | Path | None = None, *, text: str | None = None,
                     doc: dict[str, Any] | None = None, source: str = "<flows>") -> FlowModel:
-    """Read and validate a flow model; errors name the document path."""
-    from pydantic import ValidationError
-
-    from junkan.lifecycle.loader import _message
-    from junkan.core.errors import format_path
-
+    """Read and validate a flow model (within :func:`junkan.core.limits.limits`); errors name
+    the document path."""
     if path is not None:
         source = str(path)
-        text = Path(path).read_text(encoding="utf-8")
+        doc = read_document(path)
     if doc is None:
         if text is None:
             raise ValueError("give a path, text or doc")
         doc = parse_document(text, source=source)
-    try:
-        return FlowModel.model_validate(doc)
-    except ValidationError as exc:
-        problems = [Problem(format_path([p for p in e["loc"] if not (
-            isinstance(p, str) and p.startswith("function-"))]), _message(e))
-            for e in exc.errors()]
-        raise ModelError(problems, source) from None
+    return validate_with(FlowModel, doc, source)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from junkan.core.errors import short
 from junkan.indicators.values import IndicatorInputError
 
 SOURCE = ("Ellen MacArthur Foundation & Granta Design, Circularity Indicators — "
@@ -49,7 +50,7 @@ class MCIResult:
 
 def _check_fraction(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
-        raise IndicatorInputError(f"{name} must be between 0 and 1, got {value!r}")
+        raise IndicatorInputError(f"{name} must be between 0 and 1, got {short(value)}")
 
 
 def material_circularity(
@@ -87,7 +88,7 @@ def material_circularity(
     0.1
     """
     if not mass > 0:
-        raise IndicatorInputError(f"mass must be greater than 0 kg, got {mass!r}")
+        raise IndicatorInputError(f"mass must be greater than 0 kg, got {short(mass)}")
     fr, fu, fs = recycled_feedstock, reused_feedstock, sustained_bio_feedstock
     cr, cu, cc, ce = collected_for_recycling, collected_for_reuse, composted, energy_recovered
     for name, val in (("recycled_feedstock", fr), ("reused_feedstock", fu),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.compile import Compiled, compile_model
 from junkan.lifecycle.engine import simulate_compiled
 from junkan.lifecycle.loader import (
@@ -21,7 +22,6 @@ from junkan.lifecycle.loader import (
 )
 from junkan.lifecycle.results import Result, comparison_document
 from junkan.lifecycle.schema import LifecycleModel
-from junkan.core.errors import ModelError, Problem
 
 Progress = Callable[[int, int], None]
 
@@ -134,7 +134,7 @@ def simulate(model: ModelFile, scenario: str | None = None,
 
 
 def _unknown_scenario(model: ModelFile, name: str) -> ModelError:
-    return ModelError([Problem("scenarios", f"unknown scenario '{name}'; known: "
+    return ModelError([Problem("scenarios", f"unknown scenario {short(name)}; known: "
                                             f"{', '.join(model.scenarios)}")], model.source)
 
 

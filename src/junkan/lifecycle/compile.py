@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import pint
 from scipy import sparse
 
+from junkan.core.errors import ModelError, Problem, short
+from junkan.core.limits import limits
+from junkan.core.quantities import check_magnitude, convert, parse_quantity
+from junkan.core.registry import UnitParseError
 from junkan.lifecycle.lifetimes import end_of_year_ratios, mid_year_ratios
-from junkan.lifecycle.schema import SINK_KINDS, LifecycleModel, Process
-from junkan.core.errors import ModelError, Problem
-from junkan.core.units import UnitParseError, parse_quantity
+from junkan.lifecycle.schema import SINK_KINDS, YEAR_MAX, YEAR_MIN, LifecycleModel, Process
 
 FACTOR_KEYS = ("co2e", "energy", "cost", "revenue")
 BASES = ("piece", "kg", "kg_km", "piece_year")  # a factor's activity basis
@@ -138,7 +139,8 @@ def _parse_factor(value: object, numerator: str, path: str, currency: str,
     parsed = _factor_value(value, numerator, currency) if ok_type else None
     if isinstance(parsed, tuple):
         return parsed
-    problems.add(path, parsed or f"expected a factor such as '1.2 kgCO2e/piece', got {value!r}")
+    problems.add(path, parsed or f"expected a factor such as '1.2 kgCO2e/piece', got "
+                 f"{short(value)}")
     return None
 
 
@@ -151,18 +153,26 @@ def _factor_value(value: str | float, numerator: str, currency: str) -> tuple[fl
     except UnitParseError as exc:
         return str(exc)
     for basis in BASES:
-        try:
-            return float(q.to(f"{numerator}/({_DEN[basis]})").magnitude), basis
-        except pint.errors.DimensionalityError:
+        target = f"{numerator}/({_DEN[basis]})"
+        if q.dimensionality != _dimensionality(target):
             continue
+        try:
+            return convert(q, target, value=value, what="factor"), basis
+        except UnitParseError as exc:
+            return str(exc)
     hint = {"kgCO2e": "'1.2 kgCO2e/piece', '0.5 kgCO2e/kg' or '208 gCO2e/(t*km)'",
             "MJ": "'8.8 kWh/piece' or '3 MJ/kg'"}.get(numerator, f"'1200 {currency}/piece'")
     other = [c for c in ("JPY", "USD", "EUR") if c != currency and c in str(q.units)]
     if other:
-        return (f"{value!r} is in {other[0]} but the model currency is {currency}; "
+        return (f"{short(value)} is in {other[0]} but the model currency is {currency}; "
                 f"convert it or set 'currency: {other[0]}'")
-    return (f"{value!r} has unit '{q.units:~}', which is not a factor per piece, kg or t*km; "
+    return (f"{short(value)} has unit '{q.units:~}', which is not a factor per piece, kg or t*km; "
             f"write e.g. {hint}")
+
+
+@lru_cache(maxsize=64)
+def _dimensionality(unit: str) -> object:
+    return parse_quantity(f"1 {unit}").dimensionality
 
 
 def _process_table(model: LifecycleModel, problems: _Problems) -> ProcessTable:
@@ -193,7 +203,7 @@ def _process_table(model: LifecycleModel, problems: _Problems) -> ProcessTable:
                     continue
                 mag, b = mag * distance, "kg"
             if per_kg_only and b != "kg":
-                problems.add(f"{path}.{key}", f"{v!r}: material supply factors are per kg "
+                problems.add(f"{path}.{key}", f"{short(v)}: material supply factors are per kg "
                              "(e.g. '30 kgCO2e/kg')")
                 continue
             row[0 if b in ("piece", "piece_year") else 1, i] += mag
@@ -216,7 +226,7 @@ def _process_table(model: LifecycleModel, problems: _Problems) -> ProcessTable:
                 values.update({k: getattr(mode, k) for k in ("co2e", "energy", "cost")
                                if getattr(mode, k) is not None})
                 if p.distance is None:
-                    problems.add(f"{path}.distance", f"transport mode '{p.mode}' is per t*km, "
+                    problems.add(f"{path}.distance", f"transport mode {short(p.mode)} is per t*km, "
                                  "so the process needs a 'distance' (e.g. '150 km')")
         # the mode gives per-t*km factors; a factor the process gives itself replaces the mode's
         values.update({k: getattr(p, k) for k in FACTOR_KEYS if getattr(p, k) is not None})
@@ -251,8 +261,9 @@ def _default_actor(model: LifecycleModel, roles: tuple[str, ...]) -> str | None:
 
 def _unknown(what: str, name: str, known: object) -> str:
     names = sorted(known) if known else []  # type: ignore[call-overload]
-    shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
-    return f"unknown {what} '{name}'" + (f"; known: {shown}" if names else "; define it first")
+    shown = ", ".join(str(n)[:40] for n in names[:12]) + (" …" if len(names) > 12 else "")
+    return f"unknown {what} {short(name)}" + (f"; known: {shown}" if names else
+                                              "; define it first")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,8 +283,8 @@ def _check_bom_graph(model: LifecycleModel, problems: _Problems) -> tuple[list[s
                     problems.add(f"{owner}.bom[{i}].part", _unknown("part", item.part, model.parts))
                     ok = False
                 elif item.part in seen:
-                    problems.add(f"{owner}.bom[{i}].part", f"part '{item.part}' is listed twice; "
-                                 "list it once with the summed quantity")
+                    problems.add(f"{owner}.bom[{i}].part", f"part {short(item.part)} is listed "
+                                 "twice; list it once with the summed quantity")
                 seen.add(item.part)
             elif item.material not in model.materials:
                 problems.add(f"{owner}.bom[{i}].material",
@@ -281,31 +292,79 @@ def _check_bom_graph(model: LifecycleModel, problems: _Problems) -> tuple[list[s
                 ok = False
     if not ok:
         return list(model.parts), False
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, trail: list[tuple[str, int]]) -> bool:
-        state[name] = 1
-        for i, item in enumerate(model.parts[name].bom):
-            if item.part is None:
+    order: list[str] = []  # children before parents
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for root in model.parts:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, 0)]  # (part, next BOM line); iterative, so any depth is safe
+        while stack:
+            name, i = stack[-1]
+            bom = model.parts[name].bom
+            if i == len(bom):
+                stack.pop()
+                state[name] = 2
+                order.append(name)
                 continue
-            if state.get(item.part) == 1:
-                chain = [n for n, _ in trail] + [name, item.part]
-                start = chain.index(item.part)
+            stack[-1] = (name, i + 1)
+            child = bom[i].part
+            if child is None:
+                continue
+            if state.get(child) == 1:
+                chain = [n for n, _ in stack] + [child]
+                cycle = chain[chain.index(child):]
+                if len(cycle) > 9:  # keep the message short
+                    cycle = cycle[:4] + [f"… {len(cycle) - 8:,} more …"] + cycle[-4:]
                 problems.add(f"parts.{name}.bom[{i}].part",
-                             "the BOM has a cycle: " + " → ".join(chain[start:]) +
+                             "the BOM has a cycle: " + " → ".join(cycle) +
                              "; a part cannot contain itself")
-                return False
-            if state.get(item.part) is None and not visit(item.part, trail + [(name, i)]):
-                return False
-        state[name] = 2
-        order.append(name)
-        return True
-
-    for name in model.parts:
-        if state.get(name) is None and not visit(name, []):
-            return list(model.parts), False
+                return list(model.parts), False
+            if child not in state:
+                state[child] = 1
+                stack.append((child, 0))
     return list(reversed(order)), True
+
+
+def _check_bom_size(model: LifecycleModel, part_order: list[str], n_years: int,
+                    problems: _Problems) -> bool:
+    """Refuse, before anything is allocated, a model whose BOM trees are too deep or expand to
+    too many part instances, or whose years × products is too large.
+
+    The engine tracks each *path* from a product to a part (a part used by two parents is two
+    instances, each with its own reuse, extraction and replacement), so a BOM DAG is expanded
+    as a tree: k levels of parts that each use two parts of the next level give 2**k
+    instances. Both figures are counted here per part type, in time linear in the BOM.
+    Returns False (with the problems added) when the model is too big to build."""
+    lim = limits()
+    height: dict[str, int] = {}  # part levels from this part down, itself included
+    below: dict[str, int] = {}  # instances in this part's subtree, itself excluded
+    for name in reversed(part_order):  # children first
+        lines = [item.part for item in model.parts[name].bom if item.part is not None]
+        height[name] = 1 + max((height[c] for c in lines), default=0)
+        below[name] = sum(1 + below[c] for c in lines)
+    total = 0
+    n_before = len(problems.items)
+    for pname, prod in model.products.items():
+        lines = [item.part for item in prod.bom if item.part is not None]
+        depth = max((height[c] for c in lines), default=0)
+        count = sum(1 + below[c] for c in lines)
+        total += count
+        if depth > lim.bom_depth:
+            problems.add(f"products.{pname}.bom", f"the BOM is {depth:,} part levels deep, more "
+                         f"than the {lim.describe('bom_depth')}")
+        if total > lim.bom_instances:
+            problems.add(f"products.{pname}.bom", f"expanding the BOMs gives at least "
+                         f"{total:,} part instances (one per path from a product to a part; "
+                         f"this product has {count:,}), more than the "
+                         f"{lim.describe('bom_instances')}; a part used by several parents "
+                         "counts once per path")
+            break
+    if n_years * len(model.products) > lim.years_products:
+        problems.add("products", f"{n_years:,} years × {len(model.products):,} products = "
+                     f"{n_years * len(model.products):,}, more than the "
+                     f"{lim.describe('years_products')}; shorten the horizon or split the model")
+    return len(problems.items) == n_before
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,7 +460,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
             if n not in table.index or n.startswith(("virgin:", "recycled:", "purchase:")):
                 problems.add(f"{path}[{i}]", _unknown("process", n, model.processes))
             elif model.processes[n].kind != "activity":
-                problems.add(f"{path}[{i}]", f"process '{n}' is a {model.processes[n].kind} "
+                problems.add(f"{path}[{i}]", f"process {short(n)} is a {model.processes[n].kind} "
                              "sink; list it in a route mix (residual, uncollected), not here")
 
     def check_mix(mix: dict[str, float] | None, path: str, needed: bool,
@@ -470,6 +529,8 @@ def compile_model(model: LifecycleModel) -> Compiled:
                          f"(this process is kind: {p.kind})")
     if not bom_ok:
         problems.raise_if_any()  # the BOM cannot be flattened; report what we have
+    if not _check_bom_size(model, part_order, n_years, problems):
+        problems.raise_if_any()  # too big to build; report before allocating anything
 
     # ---- BOM flattening
     q_direct = np.zeros((len(parts), n_m))
@@ -544,20 +605,26 @@ def compile_model(model: LifecycleModel) -> Compiled:
             pts = {}
             for key, v in prod.sales.items():
                 try:
-                    pts[int(key)] = v
+                    year = int(key)
                 except ValueError:
-                    problems.add(f"{path}.{key}", "sales keys are years (e.g. 2030: 1200)")
+                    year = 0
+                if not YEAR_MIN <= year <= YEAR_MAX:
+                    problems.add(f"{path}.{short(key, 30).strip(chr(39))}", "sales keys are years "
+                                 f"from {YEAR_MIN} to {YEAR_MAX} (e.g. 2030: 1200)")
+                    continue
+                pts[year] = v
         xs, ys = [], []
         for y, v in sorted(pts.items()):
             try:
                 val = float(v) if isinstance(v, int | float) else \
-                    float(parse_quantity(v).to("piece/year").magnitude)
-            except Exception:
-                problems.add(f"{path}.{y}", f"cannot read {v!r} as units per year "
+                    convert(parse_quantity(v), "piece/year", value=v, what="sales")
+                check_magnitude(val, v, "piece/year", "sales")
+            except UnitParseError:
+                problems.add(f"{path}.{y}", f"cannot read {short(v)} as units per year "
                              "(e.g. 1200 or '1200 piece/year')")
                 continue
             if val < 0:
-                problems.add(f"{path}.{y}", f"sales must not be negative, got {v!r}")
+                problems.add(f"{path}.{y}", f"sales must not be negative, got {short(v)}")
             xs.append(y)
             ys.append(val)
         if xs:
@@ -617,8 +684,8 @@ def compile_model(model: LifecycleModel) -> Compiled:
         for i, ex in enumerate(items):
             full = f"{prefix}/{ex.path}" if prefix else ex.path
             if full not in paths_:
-                problems.add(f"{path}[{i}]", f"no part at BOM path '{ex.path}'"
-                             + (f" under '{prefix}'" if prefix else "") +
+                problems.add(f"{path}[{i}]", f"no part at BOM path {short(ex.path)}"
+                             + (f" under {short(prefix)}" if prefix else "") +
                              f"; known paths: {', '.join(sorted(paths_)[:10])}")
                 continue
             check_procs(ex.processes, f"{path}[{i}].processes")
@@ -723,20 +790,21 @@ def compile_model(model: LifecycleModel) -> Compiled:
             base = f"products.{pname}.maintenance[{mi}]"
             found = path_index[pi].get(mt.part)
             if found is None:
-                problems.add(f"{base}.part", f"no part at BOM path '{mt.part}' in product "
+                problems.add(f"{base}.part", f"no part at BOM path {short(mt.part)} in product "
                              f"'{pname}'; known paths: {', '.join(sorted(path_index[pi])[:10])}")
                 continue
             k = found
             if k in replaceable:
-                problems.add(f"{base}.part", f"part '{mt.part}' already has a maintenance "
+                problems.add(f"{base}.part", f"part {short(mt.part)} already has a maintenance "
                              "entry; merge them")
                 continue
             anc = inst_parent[k]
             while anc >= 0:
                 if anc in replaceable:
-                    problems.add(f"{base}.part", f"'{mt.part}' sits inside '{inst_path[anc]}', "
-                                 "which is itself replaced; nested replacements are not "
-                                 "supported — model the outer part's replacement only")
+                    problems.add(f"{base}.part", f"{short(mt.part)} sits inside "
+                                 f"{short(inst_path[anc])}, which is itself replaced; nested "
+                                 "replacements are not supported — model the outer part's "
+                                 "replacement only")
                 anc = inst_parent[anc]
             replaceable.add(k)
             col = len(repl)

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from junkan.core.errors import JunkanError
 from junkan.lifecycle import compile as cm
 from junkan.lifecycle.compile import Compiled
-from junkan.core.errors import JunkanError
 
 BALANCE_TOLERANCE = 1e-9
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from junkan.core.errors import short
 from junkan.lifecycle.schema import Lifetime
 
 
@@ -33,7 +34,7 @@ def survival(lifetime: Lifetime, ages: np.ndarray) -> np.ndarray:
         return np.asarray(
             stats.weibull_min.sf(x, c=lifetime.shape, loc=0, scale=lifetime.scale), dtype=float
         )
-    raise ValueError(f"unknown lifetime distribution {d!r}")
+    raise ValueError(f"unknown lifetime distribution {short(d)}")
 
 
 def step_ratios(sf: np.ndarray) -> np.ndarray:

@@ -4,56 +4,21 @@ and validate — every error names the file, the document path and what to do.""
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
-
+from junkan.core.documents import message, parse_document, read_document, validate_with
+from junkan.core.errors import ModelError, Problem, format_path, short
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
 from junkan.lifecycle.schema import LifecycleModel
-from junkan.core.errors import ModelError, Problem, format_path
 
-M = TypeVar("M", bound=BaseModel)
-
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's C loader when PyYAML was built with it (same safe semantics, ~10× faster)."""
+# Kept for callers of the old names; new code imports them from junkan.core.documents.
+_message = message
+__all__ = ["apply_library", "load", "parse_document", "read_document", "scenario_document",
+           "scenario_names", "set_path", "validate", "validate_with"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def read_document(path: str | Path) -> dict[str, Any]:
-    """Parse a YAML or JSON file into a mapping; syntax errors name the line."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelError([Problem("", "file not found; check the path")], str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError([Problem("", f"cannot read the file: {exc}")], str(p)) from None
-    return parse_document(text, source=str(p), as_json=p.suffix.lower() == ".json")
-
-
-def parse_document(text: str, *, source: str = "<model>", as_json: bool = False) -> dict[str, Any]:
-    """Parse YAML (a superset of JSON) text into a mapping."""
-    try:
-        # JSON is a subset of YAML; json.loads is much faster on large generated models
-        as_json = as_json or text.lstrip().startswith("{")
-        doc = json.loads(text) if as_json else yaml.load(text, Loader=_SafeLoader)
-    except json.JSONDecodeError as exc:
-        raise ModelError([Problem("", f"line {exc.lineno}, column {exc.colno}: invalid JSON: "
-                                      f"{exc.msg}")], source) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = getattr(exc, "problem", None) or str(exc)
-        raise ModelError([Problem("", f"{where}invalid YAML: {what}")], source) from None
-    if not isinstance(doc, dict):
-        raise ModelError([Problem("", "the document must be a mapping with keys such as name, "
-                                      "years, actors, materials, products")], source)
-    return doc
 
 
 def apply_library(doc: dict[str, Any], source: str) -> dict[str, Any]:
@@ -68,7 +33,7 @@ def apply_library(doc: dict[str, Any], source: str) -> dict[str, Any]:
         try:
             lib = load_library(str(name))
         except KeyError:
-            problems.append(Problem(f"uses[{i}]", f"unknown library template '{name}'; known: "
+            problems.append(Problem(f"uses[{i}]", f"unknown library template {short(name)}; known: "
                                     f"{', '.join(library_names())}"))
             continue
         for section in LIBRARY_SECTIONS:
@@ -139,7 +104,7 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
         return doc
     scenarios = doc.get("scenarios") or {}
     if name not in scenarios:
-        raise ModelError([Problem("scenarios", f"unknown scenario '{name}'; known: "
+        raise ModelError([Problem("scenarios", f"unknown scenario {short(name)}; known: "
                                   f"{', '.join(scenario_names(doc))}")], source)
     chain: list[str] = []
     cur: str | None = name
@@ -149,7 +114,7 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
                                       "in a cycle: " + " → ".join(chain + [cur]))], source)
         if cur not in scenarios:
             raise ModelError([Problem(f"scenarios.{chain[-1]}.extends",
-                                      f"unknown scenario '{cur}'")], source)
+                                      f"unknown scenario {short(cur)}")], source)
         chain.append(cur)
         cur = (scenarios[cur] or {}).get("extends")
     out = copy.deepcopy(doc)
@@ -167,51 +132,14 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
                                  source) from None
             except KeyError as exc:
                 raise ModelError([Problem(f"scenarios.{scen}.set.{key}",
-                                          f"'{exc.args[0]}' does not exist in the baseline")],
+                                          f"{short(exc.args[0])} does not exist in the baseline")],
                                  source) from None
     return out
-
-
-def _message(err: Any) -> str:
-    msg = str(err.get("msg", "invalid"))
-    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if err.get("type") == "missing":
-        return "required field is missing; add it"
-    if err.get("type") == "extra_forbidden":
-        return "unknown field; check the spelling (see docs/schema/lifecycle-model.schema.json)"
-    if err.get("type") == "literal_error":
-        return msg.replace("Input should be", "must be one of")
-    return msg
 
 
 def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> LifecycleModel:
     """Validate a raw lifecycle document; pydantic errors become a :class:`ModelError`."""
     return validate_with(LifecycleModel, doc, source, scenario)
-
-
-def validate_with(cls: type[M], doc: dict[str, Any], source: str,
-                  scenario: str | None = None) -> M:
-    """Validate ``doc`` as ``cls``; every pydantic error becomes a problem with its path."""
-    try:
-        return cls.model_validate(doc)
-    except ValidationError as exc:
-        problems = []
-        seen = set()
-        for err in exc.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and (
-                p.startswith("function-") or p in ("constant",)))]
-            # drop pydantic's union / validator tags
-            loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in (
-                "str", "float", "int", "dict[str,float]")))]
-            path = format_path(loc)
-            msg = _message(err)
-            if (path, msg) in seen:
-                continue
-            seen.add((path, msg))
-            if scenario is not None:
-                msg += f" (in scenario '{scenario}')"
-            problems.append(Problem(path, msg))
-        raise ModelError(problems, source) from None
 
 
 def load(path: str | Path, scenario: str | None = None) -> tuple[dict[str, Any], LifecycleModel]:

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from junkan.core.errors import JunkanError, short
+from junkan.core.quantities import parse_unit
+from junkan.core.registry import Q_
 from junkan.lifecycle import compile as cm
 from junkan.lifecycle.engine import RawResult
 from junkan.lifecycle.schema import Headline, Selection
-from junkan.core.errors import JunkanError
-from junkan.core.units import Q_
 
 IMPACTS = ("co2e", "energy", "cost", "revenue")
 
@@ -85,7 +86,7 @@ class Result:
         if sel.processes is not None:
             unknown = [p for p in sel.processes if p not in tbl.index]
             if unknown:
-                raise JunkanError(f"unknown process {unknown[0]!r} in a headline selection; "
+                raise JunkanError(f"unknown process {short(unknown[0])} in a headline selection; "
                                   f"known: {', '.join(tbl.names)}")
             mask &= np.isin(tbl.names, sel.processes)
         if sel.actors is not None:
@@ -100,7 +101,7 @@ class Result:
         if name is None:
             return np.asarray(arr.sum(axis=1))
         if name not in names:
-            raise JunkanError(f"unknown {what} {name!r} in a headline selection; known: "
+            raise JunkanError(f"unknown {what} {short(name)} in a headline selection; known: "
                               f"{', '.join(names)}")
         return np.asarray(arr[:, names.index(name)])
 
@@ -144,7 +145,7 @@ class Result:
             return self._selected(r.parts_made, c.parts, sel.part, "part"), None
         if m == "stock":
             return self._selected(r.in_use, c.products, sel.product, "product"), None
-        raise JunkanError(f"unknown metric {m!r}")
+        raise JunkanError(f"unknown metric {short(m)}")
 
     def select(self, sel: Selection) -> float:
         """Aggregate a selection over its years (sum or annual mean); ratios after summing."""
@@ -297,7 +298,7 @@ def headline_value(h: Headline, results: dict[str, Result], scenario: str,
     if h.compare != "value":
         ref_name = h.relative_to or baseline
         if ref_name not in results:
-            raise JunkanError(f"headline refers to unknown scenario {ref_name!r}; known: "
+            raise JunkanError(f"headline refers to unknown scenario {short(ref_name)}; known: "
                               f"{', '.join(results)}")
         ref = results[ref_name].select(h)
         if h.compare == "change":
@@ -322,12 +323,12 @@ BASE_UNITS = {"co2e": "kgCO2e", "energy": "MJ", "virgin_input": "kg", "recycled_
 def convert_display(value: float, metric: str, unit: str, currency: str) -> float:
     base = BASE_UNITS.get(metric, currency if metric in ("cost", "revenue", "margin") else "")
     if not base:
-        raise JunkanError(f"metric {metric!r} is a ratio or index; remove 'unit: {unit}'")
+        raise JunkanError(f"metric {short(metric)} is a ratio or index; remove 'unit: {unit}'")
     target = f"{unit}CO2e" if base == "kgCO2e" and unit in ("t", "kg", "g") else unit
     try:
-        return float(Q_(value, base).to(target).magnitude)
+        return float(Q_(value, parse_unit(base)).to(parse_unit(target)).magnitude)
     except Exception:
-        raise JunkanError(f"cannot show {metric} ({base}) in '{unit}'") from None
+        raise JunkanError(f"cannot show {metric} ({base}) in {short(unit)}") from None
 
 
 def comparison_document(model_name: str, title: str | None, baseline: str,

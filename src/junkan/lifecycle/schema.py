@@ -24,68 +24,27 @@ from pydantic import (
 )
 
 from junkan.core.base import Strict as BaseStrict
-from junkan.core.units import UnitParseError, parse_quantity, to_unit
+from junkan.core.fields import (
+    AnnualRate,
+    Distance,
+    Duration,
+    Fraction,
+    Mass,
+    quantity_converter,
+)
+from junkan.core.limits import limits
+from junkan.core.quantities import parse_unit
+from junkan.core.registry import UnitParseError
 
-# ---------------------------------------------------------------------------------------------
-# Scalar types
+__all__ = ["AnnualRate", "Distance", "Duration", "Fraction", "LifecycleModel", "Mass",
+           "SINK_KINDS"]
 
+# Kept for callers of the old private name; new code uses junkan.core.fields.quantity_converter.
+_converter = quantity_converter
 
-def _converter(unit: str, what: str, *, positive: bool = False, nonneg: bool = True):
-    def convert(value: Any) -> float:
-        try:
-            v = to_unit(value, unit, what=what)
-        except UnitParseError as exc:
-            raise ValueError(str(exc)) from None
-        if positive and not v > 0:
-            raise ValueError(f"{what} must be greater than 0, got {value!r}")
-        if nonneg and v < 0:
-            raise ValueError(f"{what} must not be negative, got {value!r}")
-        return v
-
-    return convert
-
-
-Mass = Annotated[float, BeforeValidator(_converter("kg", "mass"))]
-"""A mass, stored in kg."""
-Duration = Annotated[float, BeforeValidator(_converter("year", "duration", positive=True))]
-"""A positive duration, stored in years."""
-Distance = Annotated[float, BeforeValidator(_converter("km", "distance"))]
-"""A distance, stored in km."""
-
-
-def _fraction(value: Any) -> float:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            value = float(value.strip()[:-1]) / 100.0
-        except ValueError:
-            raise ValueError(f"cannot read {value!r} as a percentage") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a fraction between 0 and 1 (or '40%'), got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"must be between 0 and 1, got {value!r}")
-    return float(value)
-
-
-Fraction = Annotated[float, BeforeValidator(_fraction)]
-"""A share in [0, 1]; ``"40%"`` is accepted."""
-
-
-def _rate(value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        v = float(value)
-    else:
-        try:
-            v = float(parse_quantity(value).to("1/year").magnitude)
-        except Exception:
-            raise ValueError(f"expected an annual rate such as 0.05 or '0.05 1/year', "
-                             f"got {value!r}") from None
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"annual rate must be between 0 and 1 per year, got {value!r}")
-    return v
-
-
-AnnualRate = Annotated[float, BeforeValidator(_rate)]
-"""A share per year in [0, 1] (e.g. part replacements per installed part per year)."""
+YEAR_MIN, YEAR_MAX = 1, 9999
+"""Calendar years a model may use (keeps year arithmetic within machine integers)."""
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 
 
 class Strict(BaseStrict):
@@ -228,7 +187,8 @@ class BomItem(Strict):
     (``material`` with ``mass`` per unit of the parent)."""
 
     part: str | None = None
-    quantity: float = Field(default=1.0, gt=0)
+    quantity: float = Field(default=1.0, gt=0, le=1e6)
+    """Pieces of the part per parent (at most a million)."""
     material: str | None = None
     mass: Mass | None = None
 
@@ -440,7 +400,7 @@ class Selection(Strict):
     material: str | None = None
     part: str | None = None
     product: str | None = None
-    years: tuple[int, int] | None = None
+    years: tuple[Year, Year] | None = None
     """Inclusive year range (default: the whole horizon)."""
     aggregate: Literal["sum", "mean"] = "sum"
     """Over the years: total, or annual mean."""
@@ -459,6 +419,16 @@ class Headline(Selection):
     """Reference scenario (default: the baseline)."""
     unit: str | None = None
     """Display unit (e.g. ``t`` for a mass or ``tCO2e`` for CO2e)."""
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                parse_unit(v)
+            except UnitParseError as exc:
+                raise ValueError(str(exc)) from None
+        return v
     scenarios: list[str] | None = None
     """Only for these scenarios (default: all)."""
     description: str | None = None
@@ -474,8 +444,10 @@ class Scenario(Strict):
 
 
 class Years(Strict):
-    start: int
-    end: int
+    """The simulated horizon, both years included."""
+
+    start: Year
+    end: Year
 
     @model_validator(mode="after")
     def _order(self) -> Years:
@@ -509,3 +481,13 @@ class LifecycleModel(Strict):
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)
     """Bibliography: key → full citation, for use in ``source`` strings."""
+
+    @field_validator("scenarios", mode="before")
+    @classmethod
+    def _scenario_count(cls, v: Any) -> Any:
+        lim = limits()
+        if isinstance(v, dict) and len(v) > lim.scenarios:
+            raise ValueError(f"{len(v):,} scenarios, more than the {lim.describe('scenarios')}; "
+                             "every scenario is validated and compiled on load — split the "
+                             "model or raise the limit")
+        return v

@@ -7,23 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from junkan.core.encoding import jsonable
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.sankey import sankey_data
 
-
-def jsonable(v: Any) -> Any:
-    """Plain JSON types from numpy scalars/arrays; NaN and infinities become null."""
-    if isinstance(v, dict):
-        return {k: jsonable(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [jsonable(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return jsonable(v.tolist())
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
+__all__ = ["jsonable", "run_summary"]
 
 
 def run_summary(result: Result) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from importlib import resources
 import numpy as np
 import yaml
 
+from junkan.core.errors import short
+
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
 
@@ -74,7 +76,7 @@ def prefecture_code(name: str | int) -> int:
     for p in prefectures():
         if key.lower() == p.name.lower() or key in (p.ja, p.ja.rstrip("都道府県")):
             return p.prefecture
-    raise KeyError(f"unknown prefecture {name!r}; use a code 1–47, an English name such as "
+    raise KeyError(f"unknown prefecture {short(name)}; use a code 1–47, an English name such as "
                    "'Aichi' or a Japanese name such as '愛知県'")
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from junkan.core.errors import JunkanError, ModelError, Problem
+from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.network.geo import (
     Place,
     great_circle_km,
@@ -89,7 +89,7 @@ def _place_for(name: str, prefecture: str | int | None, lat: float | None, lon: 
                                 p.ja.removesuffix("港")):
                 return Place(key=f"hub:{name}", name=name, ja=p.ja, prefecture=p.prefecture,
                              lat=p.lat, lon=p.lon, port=True)
-        problems.append(Problem(f"{path}.port", f"unknown port {port!r}; known: "
+        problems.append(Problem(f"{path}.port", f"unknown port {short(port)}; known: "
                                 + ", ".join(p.name.removesuffix(' port') for p in ports())))
         return None
     if prefecture is None:

@@ -8,15 +8,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from junkan.lifecycle.schema import Fraction, Mass, _converter
 from junkan.core.base import Strict
+from junkan.core.errors import short
+from junkan.core.fields import Fraction, Mass, quantity_converter
 
-Money = Annotated[float, BeforeValidator(_converter("JPY", "amount"))]
-PerTonne = Annotated[float, BeforeValidator(_converter("JPY/t", "cost per tonne"))]
-PerTonneKm = Annotated[float, BeforeValidator(_converter("JPY/(t*km)", "cost per t·km"))]
-Co2PerTonneKm = Annotated[float, BeforeValidator(_converter("kgCO2e/(t*km)",
-                                                            "emission factor"))]
-CarbonPrice = Annotated[float, BeforeValidator(_converter("JPY/tCO2e", "carbon price"))]
+Money = Annotated[float, BeforeValidator(quantity_converter("JPY", "amount"))]
+PerTonne = Annotated[float, BeforeValidator(quantity_converter("JPY/t", "cost per tonne"))]
+PerTonneKm = Annotated[float, BeforeValidator(quantity_converter("JPY/(t*km)", "cost per t·km"))]
+Co2PerTonneKm = Annotated[float, BeforeValidator(quantity_converter("kgCO2e/(t*km)",
+                                                                   "emission factor"))]
+CarbonPrice = Annotated[float, BeforeValidator(quantity_converter("JPY/tCO2e", "carbon price"))]
 
 
 class Supply(Strict):
@@ -37,7 +38,7 @@ class Supply(Strict):
 
             known = supply_templates()
             if self.template not in known:
-                raise ValueError(f"unknown supply template {self.template!r}; known: "
+                raise ValueError(f"unknown supply template {short(self.template)}; known: "
                                  f"{', '.join(known)}")
             if self.national_total is None and not self.by_prefecture:
                 t = known[self.template]
@@ -126,7 +127,8 @@ class NetworkScenario(Strict):
     co2_cap_t: float | None = Field(default=None, ge=0)
     """Optional cap on CO2e (t/yr): an ε-constraint."""
     mip_rel_gap: float = Field(default=1e-3, gt=0, le=0.1)
-    time_limit_s: float = Field(default=300, gt=0)
+    time_limit_s: float = Field(default=300, gt=0, le=3600)
+    """Solver time limit in seconds (at most an hour; a service may cap it lower)."""
     linking: Literal["per_commodity", "aggregated", "none"] = "aggregated"
     """Linking of zone→hub flows to open hubs beyond the capacity constraint (tightens the LP
     relaxation): per (zone, hub, commodity), per (zone, hub) summed over commodities, or none."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -28,6 +31,24 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 8 * 3600
     workers: int = 2
     """Simulation runs executed at once."""
+    production: bool = False
+    """Production mode (``junkan serve --production``): refuses to start without TLS or a
+    declared trusted proxy, sets ``Secure`` cookies and HSTS, never seeds demo users."""
+    tls_certfile: str | None = None
+    """PEM certificate for HTTPS served by junkan itself (with ``tls_keyfile``)."""
+    tls_keyfile: str | None = None
+    trusted_proxy: str | None = None
+    """Address of the TLS-terminating reverse proxy whose ``X-Forwarded-*`` headers are
+    trusted (e.g. ``127.0.0.1``)."""
+    org_quota_bytes: int = 1024 * 1024 * 1024
+    """Storage one organisation may use for model versions and run tables (413 above it;
+    0 = no cap). 1 GiB holds ~200 versions of a 5 MiB model with their results."""
+    version_retention: int = 0
+    """Keep only the newest N versions of each model (0 = keep all). Versions a run refers
+    to are always kept."""
+    max_body_bytes: int = 16 * 1024 * 1024
+    """Largest request body accepted (413 above it); the same 16 MiB as the largest model
+    document (JUNKAN_LIMIT_DOCUMENT_BYTES), which holds the 9.5 MB benchmark model."""
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -54,6 +75,8 @@ class Database:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                if not Path(path).exists():  # created owner-only (0600), never world-readable
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             self.engine = create_engine(url, connect_args={"check_same_thread": False,
                                                            "timeout": 30})
             _sqlite_pragmas(self.engine)
@@ -61,6 +84,44 @@ class Database:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10,
                                         max_overflow=20)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None (PostgreSQL, in-memory)."""
+        if not self.url.startswith("sqlite"):
+            return None
+        path = self.url.split("///", 1)[-1]
+        return Path(path) if path and path != ":memory:" else None
+
+    def restrict_files(self) -> None:
+        """Make the SQLite database and its WAL files readable by their owner only (0600):
+        they hold password hashes and the ledger's signing keys."""
+        path = self.sqlite_path
+        if path is None:
+            return
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p.exists():
+                p.chmod(0o600)
+
+    def check_writable(self) -> str | None:
+        """None when the database answers and accepts writes, else what is wrong (for
+        health checks; takes no write lock, so a long ingest does not block it)."""
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    ro = conn.exec_driver_sql("SHOW transaction_read_only").scalar()
+                    if ro == "on":
+                        return "the database is read-only"
+                else:
+                    conn.exec_driver_sql("SELECT 1").scalar()
+        except Exception as exc:  # any driver error means "not ready"
+            log.warning("database check failed: %s", exc)
+            return "the database does not answer"
+        path = self.sqlite_path
+        if path is not None and not (os.access(path, os.W_OK) and
+                                     os.access(path.parent, os.W_OK)):
+            return "the database file is read-only"
+        return None
 
     @property
     def dialect(self) -> str:

@@ -38,14 +38,30 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+ROLES = ("member", "admin")
+"""A user's role in their organisation: ``admin`` may manage the organisation's users and API
+clients; both may use everything else the organisation owns."""
+
+
 class User(Base):
+    """A person in one organisation. Disabled users keep their data but no token, client or
+    password works; deleted users are kept (models, runs and audit events name them) with
+    their e-mail, name and password erased."""
+
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None and self.deleted_at is None
 
 
 class ApiClient(Base):
@@ -57,17 +73,37 @@ class ApiClient(Base):
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
 
 
 class AccessToken(Base):
-    """Bearer tokens and browser sessions, stored as SHA-256 hashes."""
+    """Bearer tokens and browser sessions, stored as SHA-256 hashes. ``id`` is a public
+    handle (to list and revoke a token without knowing it); ``client_id`` is the API client a
+    bearer token was issued to (revoking the client revokes its tokens)."""
 
     __tablename__ = "access_tokens"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True, index=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(16))  # bearer | session
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per account (or API client) and per client address, shared by every
+    worker through the database. ``key`` is a SHA-256 of ``kind:subject`` so that guessed
+    e-mail addresses are not stored."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now,
+                                                 index=True)
 
 
 class ModelRecord(Base):

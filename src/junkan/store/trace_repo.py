@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,11 +18,13 @@ from operator import attrgetter
 from typing import Any
 
 import numpy as np
-from sqlalchemy import DateTime, bindparam, func, insert, select, text
+from sqlalchemy import DateTime, bindparam, func, insert, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from junkan.core.errors import JunkanError
+from junkan.core.outbound import OutboundPolicy, OutboundRefused, parse_origin
+from junkan.store import trace_outbox
 from junkan.store.db import Database
 from junkan.store.tables import Base, Organisation
 from junkan.store.trace_graph import LotGraph, batch_rows
@@ -36,11 +40,13 @@ from junkan.store.trace_tables import (
     TraceLot,
     TraceNotification,
     TraceWebhook,
+    TraceWebhookOrigin,
 )
 from junkan.trace import merkle
 from junkan.trace.canonical import canonical
 from junkan.trace.events import (
     DEFAULT_STANDARDS,
+    MAX_CFP_PER_KG,
     Combine,
     Create,
     Event,
@@ -49,8 +55,21 @@ from junkan.trace.events import (
     Ship,
     Split,
 )
+from junkan.trace.keystore import (
+    KeyRing,
+    KeyStoreError,
+    UnknownKeyId,
+    key_file_path,
+    key_id,
+    load_keyring,
+    new_secret,
+    public_of,
+    write_key_file,
+)
 from junkan.trace.propagate import QUANTITIES, downstream, recompute
 from junkan.trace.signing import new_key, sign, sign_many, verify, verify_many
+
+log = logging.getLogger(__name__)
 
 
 def pcf_facts(lot: Any) -> dict[str, Any]:
@@ -122,6 +141,30 @@ GRANTABLE = ("cfp", "recycled", "claims", "composition", "inputs", "site")
 
 class TraceError(JunkanError):
     """A rejected event: names the event (index in the batch), the lot and the rule."""
+
+
+class TraceNotFound(TraceError):
+    """Something the caller may not see, or that does not exist — the two read the same
+    (``<what> '<name>' not found``), so nothing tells another organisation's lots or names
+    apart from missing ones."""
+
+
+def not_found(what: str, name: str) -> TraceNotFound:
+    """The one 'not found' text, for lots and organisations alike."""
+    return TraceNotFound(f"{what} {name!r} not found")
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """(organisation name or '', lot id) of a lot reference ``[organisation/]id``."""
+    org, _, lot = ref.rpartition("/")
+    return org, lot
+
+
+def _finite(lot: str, values: Any) -> None:
+    """A derived value must be a finite number (it is stored, signed off and published)."""
+    if not all(math.isfinite(float(v)) for v in values):
+        raise TraceError(f"lot {lot!r}: a derived CFP or recycled share would not be a finite "
+                         "number; check the masses and footprints of its inputs")
 
 
 def _quarter(at: datetime) -> str:
@@ -198,14 +241,17 @@ def _select_lots() -> Any:
 
 _LOT_SELECT = ("SELECT l.seq, " + ", ".join(f"l.{c}" for c in NewLot.COLUMNS) + ", "
                + ", ".join(f"v.{c}" for c in NewLot.VALUES)
-               + " FROM trace_lots AS l JOIN trace_values AS v ON v.seq = l.seq WHERE l.lot IN ")
+               + " FROM trace_lots AS l JOIN trace_values AS v ON v.seq = l.seq WHERE "
+               "(l.creator_org = ? OR l.owner_org = ? OR l.shipped_to = ?) AND l.lot IN ")
 
 
-def _sqlite_lots(s: Session, lot_ids: list[str]) -> list[NewLot]:
-    """Lots by id on SQLite, decoded as SQLAlchemy would (JSON, booleans, UTC times)."""
+def _sqlite_lots(s: Session, org_id: str, lot_ids: list[str]) -> list[NewLot]:
+    """Lots by id on SQLite among those ``org_id`` may refer to, decoded as SQLAlchemy
+    would (JSON, booleans, UTC times)."""
     cols = ("seq", *NewLot.COLUMNS, *NewLot.VALUES)
     rows = s.connection().exec_driver_sql(
-        _LOT_SELECT + f"({', '.join('?' * len(lot_ids))})", tuple(lot_ids)).all()
+        _LOT_SELECT + f"({', '.join('?' * len(lot_ids))})",
+        (org_id, org_id, org_id, *lot_ids)).all()
     out = []
     lazy = ("declared", "own", "created_at", "updated_at")
     for row in rows:
@@ -219,18 +265,29 @@ def _sqlite_lots(s: Session, lot_ids: list[str]) -> list[NewLot]:
 
 
 class _Batch:
-    """Lots touched by one ingest, loaded once; new lots and links inserted in bulk."""
+    """Lots touched by one ingest, loaded once; new lots and links inserted in bulk.
 
-    def __init__(self, s: Session, lot_ids: set[str]) -> None:
+    Lot ids are scoped per creating organisation. The batch's organisation refers to a lot
+    by its id — its own lot with that id first, else the one lot with that id in its custody
+    or shipped to it — or by ``organisation/id``; only lots it made, holds or was shipped
+    are loaded, so no reference can reach (or tell apart) anyone else's."""
+
+    def __init__(self, s: Session, org: Organisation, refs: set[str]) -> None:
         self.s = s
-        self.lots: dict[str, Any] = dict.fromkeys(lot_ids)
+        self.org = org
+        self.org_id = org.id
+        ids = {split_ref(r)[1] for r in refs}
+        self.lots: dict[str, list[Any]] = {i: [] for i in ids}
         self.loaded: list[NewLot] = []
-        for chunk in _chunks(sorted(lot_ids), 900):
+        for chunk in _chunks(sorted(ids), 900):
             self._load(chunk)
         self.inputs: list[tuple[Any, Any, float]] = []
         self.orgs: dict[str, Organisation | None] = {}
         self.redeclared: list[Any] = []
         self.new: list[NewLot] = []
+        self.refs: dict[str, str] = {}
+        """References of the current event to other organisations' lots, as written →
+        ``<creator organisation id>/<id>`` (kept in the signed record)."""
 
     def organisation(self, name: str) -> Organisation | None:
         """An organisation by name, looked up once per batch."""
@@ -240,24 +297,61 @@ class _Batch:
         return self.orgs[name]
 
     def _load(self, lot_ids: list[str]) -> None:
-        """Read these lots from the store (those that exist) and remember them as loaded."""
+        """Read these lots from the store (those the organisation may refer to) and remember
+        them as loaded."""
         if self.s.connection().dialect.name == "sqlite":
-            found = _sqlite_lots(self.s, lot_ids)  # Core's result processing: ~25 µs a lot
+            found = _sqlite_lots(self.s, self.org_id, lot_ids)  # Core: ~25 µs a lot
         else:
             table = Base.metadata.tables["trace_lots"]
-            res = self.s.execute(_select_lots().where(table.c.lot.in_(lot_ids)))
+            res = self.s.execute(_select_lots().where(table.c.lot.in_(lot_ids), or_(
+                table.c.creator_org == self.org_id, table.c.owner_org == self.org_id,
+                table.c.shipped_to == self.org_id)))
             keys = list(res.keys())
             found = [NewLot(**dict(zip(keys, row, strict=True))) for row in res.all()]
         for lot in found:
             lot.loaded_as = tuple(getattr(lot, c) for c in MUTABLE)
-            self.lots[lot.lot] = lot
+            self.lots[lot.lot].append(lot)
             self.loaded.append(lot)
 
-    def lot(self, lot_id: str) -> Any:
-        if lot_id not in self.lots:
-            self.lots[lot_id] = None
+    def lot(self, ref: str) -> Any:
+        """The lot ``ref`` names in the organisation's view, or None."""
+        org_name, lot_id = split_ref(ref)
+        cands = self.lots.get(lot_id)
+        if cands is None:
+            cands = self.lots[lot_id] = []
             self._load([lot_id])
-        return self.lots[lot_id]
+        me = self.org_id
+        if org_name:
+            creator = self.organisation(org_name)
+            found = None if creator is None else next(
+                (c for c in cands if c.creator_org == creator.id), None)
+            if found is not None and found.creator_org != me:
+                self.refs[ref] = f"{found.creator_org}/{lot_id}"
+            return found
+        held = []
+        for c in cands:
+            if c.creator_org == me:
+                return c  # one's own id first
+            if c.owner_org == me or c.shipped_to == me:
+                held.append(c)
+        if not held:
+            return None
+        if len(held) > 1:
+            names = sorted(self._name(c.creator_org) for c in held)
+            raise TraceError(f"lot {ref!r} is ambiguous: you hold lots with this id from "
+                             f"{len(held)} organisations; write "
+                             + " or ".join(f"'{n}/{lot_id}'" for n in names))
+        self.refs[ref] = f"{held[0].creator_org}/{lot_id}"
+        return held[0]
+
+    def own(self, lot_id: str) -> Any:
+        """The organisation's own lot with this id, or None."""
+        if lot_id not in self.lots:
+            self.lot(lot_id)
+        return next((c for c in self.lots[lot_id] if c.creator_org == self.org_id), None)
+
+    def _name(self, org_id: str) -> str:
+        return str(self.s.scalar(select(Organisation.name).where(Organisation.id == org_id)))
 
     def update_loaded(self) -> None:
         """Write the loaded lots' mutable columns back (one executemany; the JSON column
@@ -282,7 +376,7 @@ class _Batch:
 
     def add(self, lot: NewLot) -> None:
         self.new.append(lot)
-        self.lots[lot.lot] = lot
+        self.lots.setdefault(lot.lot, []).append(lot)
 
     def insert_new(self) -> None:
         """Insert the new lots in creation order, learn their ``seq``, add their values."""
@@ -435,13 +529,133 @@ def _lot_ids(ev: Event) -> set[str]:
     return ids
 
 
+def _display_many(s: Session, org_id: str, lots: list[tuple[str, str]]) -> list[str]:
+    """How ``org_id`` refers to these lots (id, creator) it made or holds: the id alone when
+    that names the lot in its view (its own, or the only one with that id it holds), else
+    ``creator/id``."""
+    ids = sorted({lot for lot, creator in lots if creator != org_id})
+    if not ids:
+        return [lot for lot, _ in lots]
+    seen: dict[str, list[str]] = {}
+    for chunk in _chunks(ids, 900):
+        for lot, creator in s.execute(select(TraceLot.lot, TraceLot.creator_org).where(
+                TraceLot.lot.in_(chunk), or_(TraceLot.creator_org == org_id,
+                                             TraceLot.owner_org == org_id,
+                                             TraceLot.shipped_to == org_id))):
+            seen.setdefault(lot, []).append(creator)
+    names: dict[str, str] = {}
+    out = []
+    for lot, creator in lots:
+        others = seen.get(lot, [])
+        if creator == org_id or (org_id not in others and len(others) <= 1):
+            out.append(lot)
+            continue
+        if creator not in names:
+            names[creator] = str(s.scalar(select(Organisation.name).where(
+                Organisation.id == creator)))
+        out.append(f"{names[creator]}/{lot}")
+    return out
+
+
+class _View:
+    """Lots as one organisation sees them: which lot a reference names (its own lot with the
+    id first, then the one it holds or was shipped, then the one an agreement grants it; or
+    ``organisation/id``), what it may see, and how it writes a lot's id (the id alone when
+    that names the lot, else ``creator/id``)."""
+
+    def __init__(self, s: Session, org: Organisation) -> None:
+        self.s = s
+        self.org = org
+        self.names = {o.id: o.name for o in s.scalars(select(Organisation))}
+        self._ids = {name: oid for oid, name in self.names.items()}
+        self._cands: dict[str, list[TraceLot]] = {}
+        self._granted: dict[int, set[str]] = {}
+
+    def candidates(self, lot_id: str) -> list[TraceLot]:
+        if lot_id not in self._cands:
+            self._cands[lot_id] = list(self.s.scalars(select(TraceLot).where(
+                TraceLot.lot == lot_id).order_by(TraceLot.seq)))
+        return self._cands[lot_id]
+
+    def granted(self, lot: TraceLot) -> set[str]:
+        if lot.seq not in self._granted:
+            self._granted[lot.seq] = TraceRepo._granted(self.s, self.org.id, lot)
+        return self._granted[lot.seq]
+
+    def tier(self, lot: TraceLot) -> int | None:
+        """0 own, 1 held or shipped to it, 2 granted by an agreement; None: not visible."""
+        if lot.creator_org == self.org.id:
+            return 0
+        if self.org.id in (lot.owner_org, lot.shipped_to):
+            return 1
+        return 2 if self.granted(lot) else None
+
+    def resolve(self, ref: str) -> TraceLot | None:
+        org_name, lot_id = split_ref(ref)
+        cands = self.candidates(lot_id)
+        if org_name:
+            creator = self._ids.get(org_name)
+            found = next((c for c in cands if c.creator_org == creator), None)
+            return found if found is not None and self.tier(found) is not None else None
+        tiers: dict[int, list[TraceLot]] = {}
+        for c in cands:
+            t = self.tier(c)
+            if t is not None:
+                tiers.setdefault(t, []).append(c)
+        for t in (0, 1, 2):
+            found_t = tiers.get(t, [])
+            if len(found_t) == 1:
+                return found_t[0]
+            if len(found_t) > 1:
+                raise TraceError(f"lot {ref!r} is ambiguous: write " + " or ".join(
+                    f"'{self.names[c.creator_org]}/{lot_id}'" for c in found_t))
+        return None
+
+    def display(self, lot: TraceLot) -> tuple[str, bool]:
+        """(how the organisation writes the lot's id, whether it may see the lot)."""
+        if self.tier(lot) is None:
+            return lot.lot, False
+        try:
+            plain = self.resolve(lot.lot)
+        except TraceError:
+            plain = None
+        if plain is not None and plain.seq == lot.seq:
+            return lot.lot, True
+        return f"{self.names[lot.creator_org]}/{lot.lot}", True
+
+    def link(self, lot: TraceLot, mass_kg: float) -> dict[str, Any]:
+        ref, visible = self.display(lot)
+        out: dict[str, Any] = {"lot": ref, "mass_kg": mass_kg}
+        if not visible:
+            out["visible"] = False
+        return out
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An organisation's key pair, the private half decrypted for this batch."""
+
+    org_id: str
+    public_key: str
+    private_key: str
+
+
 class TraceRepo:
+    """The ledger on the store. ``keys``: the master keys the signing keys are encrypted
+    with (default: as configured, :func:`junkan.trace.keystore.load_keyring`);
+    ``outbound``: the outbound-request policy of webhook deliveries (default: the
+    ``JUNKAN_OUTBOUND_*`` settings, read when delivery starts)."""
+
     def __init__(self, db: Database, *, webhook_retries: int = 6,
-                 webhook_backoff_s: float = 2.0) -> None:
+                 webhook_backoff_s: float = 2.0, keys: KeyRing | None = None,
+                 outbound: OutboundPolicy | None = None) -> None:
         self.db = db
-        self._outbox: list[dict[str, Any]] = []
         self.webhook_retries = webhook_retries
         self.webhook_backoff_s = webhook_backoff_s
+        self._keys = keys
+        self._keys_lock = threading.Lock()
+        self.outbound = outbound
+        self._worker: trace_outbox.Outbox | None = None
         self._graph: LotGraph | None = None
         self._graph_lock = threading.Lock()
 
@@ -450,37 +664,111 @@ class TraceRepo:
     def _org(s: Session, name: str) -> Organisation:
         org = s.scalar(select(Organisation).where(Organisation.name == name))
         if org is None:
-            raise TraceError(f"unknown organisation {name!r}")
+            raise not_found("organisation", name)
         return org
 
-    @staticmethod
-    def _key(s: Session, org_id: str) -> TraceKey:
+    @property
+    def keys(self) -> KeyRing:
+        """The master keys (loaded on first use)."""
+        with self._keys_lock:
+            if self._keys is None:
+                self._keys = load_keyring(self.db.url)
+            return self._keys
+
+    def _decrypt(self, org_id: str, stored: str) -> str:
+        """A stored private key, decrypted. A key id not configured (yet) makes the key
+        configuration be read again once: a rotation adds the new key to the key file
+        while services run."""
+        try:
+            return self.keys.decrypt(org_id, stored)
+        except UnknownKeyId:
+            with self._keys_lock:
+                self._keys = load_keyring(self.db.url, create=False)
+            return self.keys.decrypt(org_id, stored)
+
+    def _key(self, s: Session, org_id: str) -> SigningKey:
+        """The organisation's signing key, made (and stored encrypted) on first use."""
         key = s.get(TraceKey, org_id)
         if key is None:
             priv, pub = new_key()
-            key = TraceKey(org_id=org_id, public_key=pub, private_key=priv)
-            s.add(key)
+            s.add(TraceKey(org_id=org_id, public_key=pub,
+                           private_key=self.keys.encrypt(org_id, priv)))
             s.flush()
-        return key
+            return SigningKey(org_id, pub, priv)
+        return SigningKey(org_id, key.public_key, self._decrypt(org_id, key.private_key))
 
-    @staticmethod
-    def _lot(s: Session, lot: str) -> TraceLot | None:
-        return s.scalar(select(TraceLot).where(TraceLot.lot == lot))
+    # ---- master key rotation -----------------------------------------------------------------
+    def rotate_master_key(self, old: str | None, new: str) -> int:
+        """Re-encrypt every organisation's signing key under the master key ``new``, in one
+        transaction that holds the ledger's write lock (no batch signs meanwhile). Keys are
+        decrypted with ``old`` (default: the configured master keys) and checked against
+        their public keys before anything is written. The key pairs — and so every signature
+        and checkpoint — stay as they are. Returns how many keys were re-encrypted. Then
+        configure ``new`` (first) for every process: see docs/security-trace.md."""
+        source = KeyRing([old], "old master key") if old else self.keys
+        target = KeyRing([new], "new master key")
+        n = 0
+        with self.db.session() as s:
+            _begin_write(s)
+            for key in s.scalars(select(TraceKey).order_by(TraceKey.org_id)):
+                if key_id(key.private_key) == target.current_kid:
+                    continue  # already under the new key (a rotation run again)
+                private = source.decrypt(key.org_id, key.private_key) \
+                    if key_id(key.private_key) is not None else key.private_key
+                if public_of(private) != key.public_key:
+                    raise KeyStoreError(f"the signing key of organisation {key.org_id} does not "
+                                        "match its public key; nothing was re-encrypted")
+                key.private_key = target.encrypt(key.org_id, private)
+                n += 1
+        with self._keys_lock:
+            self._keys = KeyRing([new, *source.secrets], "rotated master keys")
+        return n
+
+    def rotate_configured_key(self, new: str | None = None) -> dict[str, Any]:
+        """The rotation ``junkan admin rotate-key`` runs: with a key file, a new master key
+        is written first in it (the old one kept below it, so running services that read
+        the file again decrypt either), then every signing key is re-encrypted. With
+        ``JUNKAN_SECRET_KEY``, the new secret is returned for the operator to put first in
+        it. Finish with :meth:`finish_rotation` once every process uses the new key."""
+        new = new or new_secret()
+        path = key_file_path(self.db.url)
+        old = self.keys.secrets
+        if path is not None:
+            write_key_file(path, [new, *[k for k in old if k != new]])
+        n = self.rotate_master_key(None, new)
+        return {"reencrypted": n, "key_id": KeyRing([new]).current_kid,
+                "key_file": str(path) if path is not None else None,
+                "secret": None if path is not None else new}
+
+    def finish_rotation(self) -> int:
+        """Drop the older master keys from the key file once no signing key needs them;
+        returns how many were dropped. Refuses while a key still needs an old one."""
+        current = self.keys.current_kid
+        with self.db.session() as s:
+            stale = [o for o, k in s.execute(select(TraceKey.org_id, TraceKey.private_key))
+                     if key_id(k) != current]
+        if stale:
+            raise KeyStoreError(f"{len(stale)} signing key(s) are not under the current master "
+                                "key yet: run the rotation first")
+        path = key_file_path(self.db.url)
+        secrets_ = self.keys.secrets
+        if path is not None and len(secrets_) > 1:
+            write_key_file(path, secrets_[:1])
+        with self._keys_lock:
+            self._keys = KeyRing(secrets_[:1], self.keys.source)
+        return len(secrets_) - 1
 
     # ---- ingest ----------------------------------------------------------------------------
     def ingest(self, org_name: str, events: list[Event], *, at: datetime | None = None,
                source: str = "batch") -> IngestResult:
         """Apply a batch for ``org_name`` in one transaction: every event is checked, signed
-        and appended to the organisation's log, or none is."""
+        and appended to the organisation's log, or none is. Notifications for webhooks are
+        queued in the same transaction and sent by the delivery worker."""
         at = (at or datetime.now(UTC)).astimezone(UTC)
-        self._outbox = []
-        try:
-            with _collector_paused():
-                result = self._ingest(org_name, events, at, source)
-        except BaseException:
-            self._outbox = []
-            raise
-        self._deliver()  # only what was committed
+        with _collector_paused():
+            result = self._ingest(org_name, events, at, source)
+        if result.notified and self._worker is not None:
+            self._worker.wake()  # only what was committed is in the queue
         return result
 
     def _ingest(self, org_name: str, events: list[Event], at: datetime,
@@ -494,7 +782,7 @@ class TraceRepo:
                            .where(TraceEvent.org_id == org.id)) or 0
             first_seq = seq  # the log's length before this batch
             created = 0
-            batch = _Batch(s, set().union(*(_lot_ids(ev) for ev in events)))
+            batch = _Batch(s, org, set().union(*(_lot_ids(ev) for ev in events)))
             datas: list[bytes] = []  # canonical records
             leaves: list[bytes] = []
             meta: list[tuple[int, str, str]] = []  # (org_seq, type, lot)
@@ -505,10 +793,13 @@ class TraceRepo:
                     try:
                         created += self._apply(batch, org, ev, at)
                     except TraceError as exc:
-                        raise TraceError(f"{where}: {exc}") from None
+                        raise type(exc)(f"{where}: {exc}") from None
                     seq += 1
                     record = {"org": org_name, "seq": seq, "at": at_text,
                               "event": ev.model_dump(mode="json", exclude_none=True)}
+                    if batch.refs:  # other organisations' lots, as resolved
+                        record["refs"] = batch.refs
+                        batch.refs = {}
                     data = canonical(record)
                     datas.append(data)
                     leaves.append(merkle.leaf_hash(data))
@@ -580,8 +871,8 @@ class TraceRepo:
 
     def _apply(self, b: _Batch, org: Organisation, ev: Event, at: datetime) -> int:
         if isinstance(ev, Create):
-            if b.lot(ev.lot) is not None:
-                raise TraceError(f"lot {ev.lot!r} exists already; lot ids are unique")
+            if b.own(ev.lot) is not None:
+                raise TraceError(f"lot {ev.lot!r} exists already; your lot ids are unique")
             declared = {"cfp": ev.cfp.model_dump(), "recycled": ev.recycled.model_dump(),
                         "claims": [c.model_dump(mode="json") for c in ev.claims],
                         "composition": ev.composition}
@@ -613,7 +904,7 @@ class TraceRepo:
             shipped = self._owned(b, org, ev.lot)
             to = b.organisation(ev.to)
             if to is None:
-                raise TraceError(f"unknown receiving organisation {ev.to!r}")
+                raise not_found("organisation", ev.to)
             shipped.shipped_to = to.id
             shipped.received = False
             return 0
@@ -630,6 +921,12 @@ class TraceRepo:
                                  "re-declare it (derived lots follow their inputs)")
             declared = dict(lot.declared)
             if ev.cfp is not None:
+                for what, value in (("cfp.total", ev.cfp.total),
+                                    ("cfp.biogenic", ev.cfp.biogenic)):
+                    if abs(value) > MAX_CFP_PER_KG * lot.mass_kg:
+                        raise TraceError(f"{what}: {value:g} kg CO2e for the {lot.mass_kg:g} "
+                                         f"kg of lot {ev.lot!r} is more than "
+                                         f"{MAX_CFP_PER_KG:g} kg CO2e per kg")
                 declared["cfp"] = ev.cfp.model_dump()
                 lot.cfp_total, lot.cfp_fossil = ev.cfp.total, float(ev.cfp.fossil or 0)
                 lot.cfp_biogenic = ev.cfp.biogenic
@@ -652,8 +949,8 @@ class TraceRepo:
         return lot
 
     def _combine(self, b: _Batch, org: Organisation, ev: Combine, at: datetime) -> int:
-        if b.lot(ev.lot) is not None:
-            raise TraceError(f"lot {ev.lot!r} exists already; lot ids are unique")
+        if b.own(ev.lot) is not None:
+            raise TraceError(f"lot {ev.lot!r} exists already; your lot ids are unique")
         inputs = [(self._owned(b, org, ref.lot), ref.mass_kg) for ref in ev.inputs]
         for lot, m in inputs:
             if m > lot.mass_kg - lot.consumed_kg + 1e-9:
@@ -686,6 +983,7 @@ class TraceRepo:
             b.s.flush()
             self._mass_balance(b.s, org, ev, inputs, at)
             pre, post = ev.claim.pre_consumer, ev.claim.post_consumer
+        _finite(ev.lot, (total, fossil, biogenic, pre, post, total / ev.mass_kg))
         new = NewLot(lot=ev.lot, creator_org=org.id, owner_org=org.id, received=True,
                        material=ev.material or inputs[0][0].material, mass_kg=ev.mass_kg,
                        site=ev.site, custody=ev.custody,
@@ -736,9 +1034,9 @@ class TraceRepo:
                 raise TraceError(f"mass balance: claiming {debit:g} kg {char} exceeds the "
                                  f"{bal - used:g} kg credit of account ({ev.site}, {char}, "
                                  f"{period}); no negative balance is allowed")
-            claim_id = f"{ev.lot}:{char}"
+            claim_id = f"{org.id}:{ev.lot}:{char}"
             if s.scalar(select(TraceBalanceEntry).where(TraceBalanceEntry.claim_id == claim_id)):
-                raise TraceError(f"mass balance: claim {claim_id} is already used")
+                raise TraceError(f"mass balance: claim {ev.lot}:{char} is already used")
             s.add(TraceBalanceEntry(org_id=org.id, site=ev.site, characteristic=char,
                                     period=period, kind="debit", mass_kg=debit, lot=ev.lot,
                                     claim_id=claim_id))
@@ -752,6 +1050,10 @@ class TraceRepo:
         seqs, values = graph.seqs, graph.values
         cone = downstream(graph.g, np.searchsorted(seqs, changed))
         new = recompute(graph.g, values, cone)
+        if not np.isfinite(new).all():
+            bad = int(seqs[cone[~np.isfinite(new).all(axis=1)][0]])
+            raise TraceError(f"the recomputed CFP of a downstream lot (seq {bad}) would not be "
+                             "a finite number; check the masses and footprints upstream")
         moved_mask = np.any(np.abs(new - values[cone]) > 1e-12, axis=1)
         moved = cone[moved_mask]
         graph.set_values(cone, new)
@@ -786,9 +1088,10 @@ class TraceRepo:
                 where = ("FROM trace_lots AS l JOIN trace_recompute AS r ON l.seq = r.seq "
                          "WHERE l.owner_org = :o OR l.creator_org = :o")
                 count = conn.execute(text(f"SELECT COUNT(*) {where}"), {"o": org_id}).scalar()
-                first = [lot for (lot,) in conn.execute(text(
-                    f"SELECT l.lot {where} ORDER BY l.seq LIMIT 1000"), {"o": org_id})]
-                owners[org_id] = first
+                first = [(lot, creator) for lot, creator in conn.execute(text(
+                    f"SELECT l.lot, l.creator_org {where} ORDER BY l.seq LIMIT 1000"),
+                    {"o": org_id})]
+                owners[org_id] = _display_many(s, org_id, first)
                 counts[org_id] = int(count or 0)
             conn.exec_driver_sql("DELETE FROM trace_recompute")
         for org_id, ids in owners.items():
@@ -799,8 +1102,7 @@ class TraceRepo:
                 payload={"lots": ids[:1000], "count": n, "by": by})
             s.add(note)
             s.flush()
-            self._outbox.append({"id": note.id, "org_id": org_id, "lot": note.lot,
-                                 "message": note.message, "payload": note.payload})
+            self._queue_webhook(s, note)
         names = {o.id: o.name for o in s.scalars(select(Organisation).where(
             Organisation.id.in_(list(owners))))}
         return int(cone.size), sorted(names[o] for o in owners)
@@ -818,7 +1120,7 @@ class TraceRepo:
         return s.scalar(select(TraceCheckpoint).where(TraceCheckpoint.org_id == org_id)
                         .order_by(TraceCheckpoint.id.desc()).limit(1))
 
-    def _checkpoint(self, s: Session, org_id: str, key: TraceKey, before: int,
+    def _checkpoint(self, s: Session, org_id: str, key: SigningKey, before: int,
                     added: list[bytes]) -> tuple[int, str]:
         """Sign a checkpoint of the organisation's log after ``added`` leaf hashes were
         appended to its ``before`` events. The last checkpoint's frontier is extended when
@@ -845,13 +1147,61 @@ class TraceRepo:
         return size, root
 
     # ---- webhooks -------------------------------------------------------------------------
-    def set_webhook(self, org_name: str, url: str | None) -> None:
-        """Register (or with None remove) the URL that receives the organisation's
-        notifications as JSON POSTs."""
-        if url is not None and not url.startswith(("https://", "http://")):
-            raise TraceError("webhook url must start with https:// or http://")
+    def policy(self) -> OutboundPolicy:
+        """The outbound-request policy (given, else the ``JUNKAN_OUTBOUND_*`` settings)."""
+        if self.outbound is None:
+            self.outbound = OutboundPolicy.from_env()
+        return self.outbound
+
+    def allow_webhook_origin(self, org_name: str, origin: str) -> str:
+        """Administrators: let ``org_name``'s webhook reach ``origin``
+        (``https://host[:port]``, matched exactly). Returns the origin as stored."""
+        try:
+            got = self.policy().check_origin(parse_origin(origin, "origin"), "origin")
+        except OutboundRefused as exc:
+            raise TraceError(str(exc)) from None
         with self.db.session() as s:
             org = self._org(s, org_name)
+            if s.get(TraceWebhookOrigin, (org.id, str(got))) is None:
+                s.add(TraceWebhookOrigin(org_id=org.id, origin=str(got)))
+        return str(got)
+
+    def webhook_origins(self, org_name: str) -> list[str]:
+        """The origins ``org_name``'s webhook may reach."""
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            return self._origins(s, org.id)
+
+    @staticmethod
+    def _origins(s: Session, org_id: str) -> list[str]:
+        return list(s.scalars(select(TraceWebhookOrigin.origin).where(
+            TraceWebhookOrigin.org_id == org_id).order_by(TraceWebhookOrigin.origin)))
+
+    def remove_webhook_origin(self, org_name: str, origin: str) -> bool:
+        """Administrators: withdraw an origin (deliveries to it stop, queued ones fail).
+        Whether it was registered."""
+        try:
+            key = str(parse_origin(origin, "origin"))
+        except OutboundRefused as exc:
+            raise TraceError(str(exc)) from None
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            row = s.get(TraceWebhookOrigin, (org.id, key))
+            if row is not None:
+                s.delete(row)
+            return row is not None
+
+    def set_webhook(self, org_name: str, url: str | None) -> None:
+        """Register (or with None remove) the URL that receives the organisation's
+        notifications as JSON POSTs. Its origin must be one an administrator allowed for the
+        organisation (:meth:`allow_webhook_origin`)."""
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            if url is not None:
+                try:
+                    self.policy().check_url(url, self._origins(s, org.id), "webhook url")
+                except OutboundRefused as exc:
+                    raise TraceError(str(exc)) from None
             hook = s.get(TraceWebhook, org.id)
             if url is None:
                 if hook is not None:
@@ -861,46 +1211,46 @@ class TraceRepo:
             else:
                 hook.url = url
 
-    def _deliver(self) -> None:
-        """POST each committed notification to its organisation's webhook, in the
-        background, retried with exponential backoff; the outcome is stored on it."""
-        notes, self._outbox = self._outbox, []
-        if not notes:
+    def _queue_webhook(self, s: Session, note: TraceNotification) -> None:
+        """Queue ``note`` for the organisation's webhook, if it has one (same transaction)."""
+        hook = s.get(TraceWebhook, note.org_id)
+        if hook is None:
             return
+        body = {"type": "junkan.trace.notification", "id": note.id, "lot": note.lot,
+                "message": note.message, "payload": note.payload}
+        queued = trace_outbox.enqueue(s, "webhook", note.org_id, hook.url, body,
+                                      max_attempts=self.webhook_retries,
+                                      notification_id=note.id)
+        note.webhook_status = "pending" if queued else "not sent: too many pending deliveries"
+
+    def _send_webhook(self, job: trace_outbox.Job, policy: OutboundPolicy) -> None:
+        """Deliver one queued notification to an origin registered for its organisation."""
         with self.db.session() as s:
-            hooks = {h.org_id: h.url for h in s.scalars(select(TraceWebhook).where(
-                TraceWebhook.org_id.in_({n["org_id"] for n in notes})))}
-        jobs = [(n["id"], hooks[n["org_id"]], {"type": "junkan.trace.notification",
-                                               "id": n["id"], "lot": n["lot"],
-                                               "message": n["message"],
-                                               "payload": n["payload"]})
-                for n in notes if n["org_id"] in hooks]
-        if jobs:
-            threading.Thread(target=self._post_all, args=(jobs,), daemon=True).start()
+            allowed = self._origins(s, job.org_id)
+        policy.post(job.url, job.body.encode("utf-8"), {"Content-Type": "application/json",
+                                                        "User-Agent": "junkan-trace"}, allowed)
 
-    def _post_all(self, jobs: list[tuple[int, str, dict[str, Any]]]) -> None:
-        import time
-        import urllib.request
+    def start_delivery(self, *, threads: int = 1, poll_s: float = 1.0) -> trace_outbox.Outbox:
+        """Start the webhook delivery worker (the service calls this at start-up and
+        :meth:`stop_delivery` at shutdown); deliveries queued before — by this process, an
+        earlier run or the CLI — are sent too."""
+        if self._worker is None:
+            self._worker = trace_outbox.Outbox(
+                self.db, {"webhook": self._send_webhook}, policy=self.outbound,
+                backoff_s={"webhook": self.webhook_backoff_s}, threads=threads, poll_s=poll_s)
+        return self._worker.start()
 
-        for note_id, url, body in jobs:
-            status, delay = "failed", self.webhook_backoff_s
-            for attempt in range(1, self.webhook_retries + 1):
-                try:
-                    req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                                 method="POST", headers={
-                                                     "Content-Type": "application/json"})
-                    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
-                        if 200 <= resp.status < 300:
-                            status = f"delivered (attempt {attempt})"
-                            break
-                except Exception as exc:  # network error or non-2xx: retry
-                    status = f"failed: {exc}"[:200]
-                time.sleep(delay)
-                delay = min(delay * 2, 3600)
-            with self.db.session() as s:
-                note = s.get(TraceNotification, note_id)
-                if note is not None:
-                    note.webhook_status = status
+    def stop_delivery(self, timeout: float = 15.0) -> None:
+        """Stop the delivery worker (pending deliveries stay queued for the next start)."""
+        if self._worker is not None:
+            self._worker.stop(timeout)
+
+    def deliver_pending(self, limit: int = 1000) -> int:
+        """Deliver what is due now in this thread (for a CLI run); how many were tried."""
+        worker = self._worker or trace_outbox.Outbox(
+            self.db, {"webhook": self._send_webhook}, policy=self.outbound,
+            backoff_s={"webhook": self.webhook_backoff_s})
+        return worker.deliver_due(limit)
 
     def checkpoint(self, org_name: str) -> dict[str, Any]:
         """The latest signed checkpoint and the public key: what a partner keeps as a
@@ -909,8 +1259,8 @@ class TraceRepo:
             org = self._org(s, org_name)
             key = s.get(TraceKey, org.id)
             cp = self._latest_checkpoint(s, org.id)
-            if key is None or cp is None:
-                raise TraceError(f"{org_name!r} has no log yet")
+            if key is None or cp is None:  # reads like an unknown organisation
+                raise not_found("organisation", org_name)
             return {"org": org_name, "org_id": org.id, "tree_size": cp.tree_size,
                     "root": cp.root, "signature": cp.signature, "public_key": key.public_key}
 
@@ -921,8 +1271,14 @@ class TraceRepo:
         with self.db.session() as s:
             org = self._org(s, str(kept.get("org", "")))
             key = s.get(TraceKey, org.id)
-            if key is None:
-                raise TraceError("no signing key for this organisation")
+            if key is None:  # reads like an unknown organisation
+                raise not_found("organisation", str(kept.get("org", "")))
+            size, root = kept.get("tree_size"), kept.get("root")
+            if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size < 2**53:
+                raise TraceError("tree_size: give the kept checkpoint's tree size (an integer)")
+            if not isinstance(root, str) or len(root) != 64 or \
+                    any(c not in "0123456789abcdef" for c in root):
+                raise TraceError("root: give the kept checkpoint's root (64 hex digits)")
             body = _checkpoint_body(org.id, kept.get("tree_size"), kept.get("root"))
             if kept.get("public_key") not in (None, key.public_key):
                 return {"ok": False, "reason": "the organisation's key changed"}
@@ -1031,36 +1387,38 @@ class TraceRepo:
         return problems
 
     # ---- reads (data sovereignty) -------------------------------------------------------------
-    def show(self, viewer: str, lot_id: str) -> dict[str, Any]:
+    def show(self, viewer: str, lot_ref: str) -> dict[str, Any]:
         """A lot as ``viewer`` may see it: its creator sees everything; the organisation
         holding it (or it was shipped to) sees CFP, recycled shares and claims, not the
         composition or the inputs; an active agreement grants its fields; anyone else gets
-        the same 'not found' as for a missing lot."""
+        the same 'not found' as for a missing lot. ``lot_ref``: the id as the viewer refers
+        to it (its own lot first, then one it holds, then one granted to it), or
+        ``organisation/id``. Lot ids in the answer are written the same way; an input the
+        viewer may not see has ``"visible": false``."""
         with self.db.session() as s:
             org = self._org(s, viewer)
-            lot = self._lot(s, lot_id)
+            view = _View(s, org)
+            lot = view.resolve(lot_ref)
             if lot is None:
-                raise TraceError(f"lot {lot_id!r} not found")
+                raise not_found("lot", lot_ref)
             full = org.id == lot.creator_org  # custodians downstream see no composition
             holder = org.id in (lot.owner_org, lot.shipped_to)
-            granted = set() if full else self._granted(s, org.id, lot)
-            if not (full or holder or granted):
-                raise TraceError(f"lot {lot_id!r} not found")
+            granted = set() if full else view.granted(lot)
             fields = set(GRANTABLE) if full else set(granted) | (
                 HOLDER_FIELDS if holder else set())
-            names = {o.id: o.name for o in s.scalars(select(Organisation))}
-            doc = lot_view(lot, names, fields)
+            doc = lot_view(lot, view.names, fields)
+            doc["lot"] = view.display(lot)[0]
             doc["access"] = "creator" if full else "holder" if holder else "agreement"
             doc["inputs"], doc["outputs"] = [], []
             if "inputs" in fields:
-                doc["inputs"] = [{"lot": n, "mass_kg": m} for n, m in s.execute(
-                    select(TraceLot.lot, TraceInput.mass_kg).join(
-                        TraceLot, TraceLot.seq == TraceInput.src_seq).where(
+                doc["inputs"] = [view.link(other, m) for other, m in s.execute(
+                    select(TraceLot, TraceInput.mass_kg).join(
+                        TraceInput, TraceLot.seq == TraceInput.src_seq).where(
                         TraceInput.dst_seq == lot.seq)).all()]
             if full:
-                doc["outputs"] = [{"lot": n, "mass_kg": m} for n, m in s.execute(
-                    select(TraceLot.lot, TraceInput.mass_kg).join(
-                        TraceLot, TraceLot.seq == TraceInput.dst_seq).where(
+                doc["outputs"] = [view.link(other, m) for other, m in s.execute(
+                    select(TraceLot, TraceInput.mass_kg).join(
+                        TraceInput, TraceLot.seq == TraceInput.dst_seq).where(
                         TraceInput.src_seq == lot.seq)).all()]
                 doc["own_process"] = lot.own
                 doc["consumed_kg"] = lot.consumed_kg

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -26,10 +27,10 @@ from junkan.store.tables import Base, now
 lots_table = Table(
     "trace_lots", Base.metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),  # creation order
-    Column("lot", String(120), unique=True, nullable=False),
+    Column("lot", String(120), nullable=False),  # id in its creator's namespace
     Column("creator_org", ForeignKey("organisations.id"), index=True, nullable=False),
     Column("owner_org", ForeignKey("organisations.id"), index=True, nullable=False),
-    Column("shipped_to", ForeignKey("organisations.id"), nullable=True),
+    Column("shipped_to", ForeignKey("organisations.id"), index=True, nullable=True),
     Column("received", Boolean, nullable=False, default=False),
     Column("material", String(200), nullable=False),
     Column("mass_kg", Float, nullable=False),
@@ -40,7 +41,10 @@ lots_table = Table(
     Column("own", JSON, nullable=False),
     Column("own_cfp", Float, nullable=False, default=0.0),  # own process, kg CO2e (fossil)
     Column("created_at", DateTime(timezone=True), nullable=False, default=now),
+    UniqueConstraint("lot", "creator_org", name="uq_trace_lots_lot_creator"),
 )
+"""Lots are identified by (creating organisation, id) with ``seq`` as the surrogate key:
+organisations choose their ids freely, and no id reveals another organisation's."""
 
 values_table = Table(
     "trace_values", Base.metadata,
@@ -104,7 +108,8 @@ class TraceEvent(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     org_seq: Mapped[int] = mapped_column(Integer)
     type: Mapped[str] = mapped_column(String(20))
-    lot: Mapped[str] = mapped_column(String(120), index=True)
+    lot: Mapped[str] = mapped_column(String(330), index=True)
+    """The event's lot as the organisation wrote it (an id, or ``organisation/id``)."""
     record: Mapped[str] = mapped_column(Text)
     """The RFC 8785 canonical JSON that was hashed and signed, verbatim."""
     leaf_hash: Mapped[str] = mapped_column(String(64))
@@ -113,12 +118,14 @@ class TraceEvent(Base):
 
 
 class TraceKey(Base):
-    """An organisation's Ed25519 signing key (raw, base64url)."""
+    """An organisation's Ed25519 signing key: the public key raw (base64url), the private key
+    encrypted under the master key (:mod:`junkan.trace.keystore`)."""
 
     __tablename__ = "trace_keys"
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     public_key: Mapped[str] = mapped_column(String(64))
-    private_key: Mapped[str] = mapped_column(String(64))
+    private_key: Mapped[str] = mapped_column(String(200))
+    """``v1:<master key id>:<base64url(nonce ‖ AES-GCM ciphertext)>``."""
 
 
 class TraceCheckpoint(Base):
@@ -140,7 +147,8 @@ class TraceNotification(Base):
     __tablename__ = "trace_notifications"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    lot: Mapped[str] = mapped_column(String(120))
+    lot: Mapped[str] = mapped_column(String(330))
+    """The first lot concerned, as the notified organisation refers to it."""
     message: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     read: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -161,7 +169,8 @@ class TraceBalanceEntry(Base):
     kind: Mapped[str] = mapped_column(String(10))  # credit | debit
     mass_kg: Mapped[float] = mapped_column(Float)
     lot: Mapped[str] = mapped_column(String(120))
-    claim_id: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    claim_id: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    """``<organisation id>:<lot id>:<characteristic>``: a claim is used once."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
@@ -198,8 +207,43 @@ class TraceAgreement(Base):
 
 
 class TraceWebhook(Base):
-    """Where an organisation wants its notifications POSTed (optional)."""
+    """Where an organisation wants its notifications POSTed (optional); its origin must be
+    one an administrator registered for the organisation (:class:`TraceWebhookOrigin`)."""
 
     __tablename__ = "trace_webhooks"
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
+
+
+class TraceWebhookOrigin(Base):
+    """An origin (``https://host[:port]``) an administrator allows an organisation's
+    webhook to be sent to: the outbound policy matches it exactly."""
+
+    __tablename__ = "trace_webhook_origins"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TraceOutbox(Base):
+    """An outbound request waiting for delivery (webhook notification, PACT callback): the
+    one delivery worker reads this table, so a delivery survives a restart."""
+
+    __tablename__ = "trace_outbox"
+    __table_args__ = (Index("ix_trace_outbox_due", "status", "next_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    """``webhook`` or ``pact``: which handler delivers it."""
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    """The organisation the request is made for (its registrations apply)."""
+    url: Mapped[str] = mapped_column(String(2000))
+    body: Mapped[str] = mapped_column(Text)
+    notification_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    """``pending``, ``delivered`` or ``failed`` (attempts exhausted)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """When it is next due (a claimed delivery moves it past its lease)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

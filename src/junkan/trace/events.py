@@ -1,26 +1,113 @@
 """The event batch format (``junkan trace import``): one JSON document (or CSV) of events,
 each with a ``type``. Masses in kg, CFP in kg CO2e for the whole lot, recycled content as
-mass shares (0–1) split pre-/post-consumer (ISO 14021 terms)."""
+mass shares (0–1) split pre-/post-consumer (ISO 14021 terms).
+
+Numbers are strict: a JSON number, never a boolean or a numeric string; finite (no NaN,
+±Infinity, or ``1e999``, which parsers turn into infinity); integers below 2^53 (what every
+JSON reader represents exactly and RFC 8785 can sign); and within the bounds below, so that
+nothing derived from them (CFP per kg, blends of blends) can overflow."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, model_validator
+from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from junkan.core.base import Strict
 
-Number = int | float
-"""A quantity as given: an integer stays an integer (it signs and hashes as written)."""
+MAX_MASS_KG = 1e12
+"""Largest mass of a lot or of an input taken from one (10^12 kg: a billion tonnes)."""
+MIN_MASS_KG = 1e-6
+"""Smallest mass (1 mg): CFP per kg stays finite however a lot is split."""
+MAX_CFP_PER_KG = 1e6
+"""Largest CFP per kg of a lot (and of a step's own emissions per kg of its output), kg CO2e
+per kg: above the most carbon-intensive materials (platinum-group metals, ~4·10^4)."""
+MAX_CFP_KG = MAX_MASS_KG * MAX_CFP_PER_KG
+"""Largest CFP of a whole lot, kg CO2e (the mass bound times the per-kg bound)."""
+MAX_ENERGY_KWH = 1e15
+"""Largest process energy of one step, kWh."""
+MAX_SAFE_INT = 2**53
+"""Integers must be smaller in magnitude (exact in every JSON reader; RFC 8785)."""
+
+
+def _number_check(ge: float | None, gt: float | None, le: float | None,
+                  unit: str) -> Any:
+    def check(v: Any) -> int | float:
+        if isinstance(v, bool):
+            raise PydanticCustomError("number_type", "must be a number, not a boolean")
+        if isinstance(v, str):
+            raise PydanticCustomError("number_type", "must be a number, not a string (write "
+                                      "it without quotes)")
+        if not isinstance(v, int | float):
+            raise PydanticCustomError("number_type", "must be a number")
+        if isinstance(v, int):
+            if abs(v) >= MAX_SAFE_INT:
+                raise PydanticCustomError("number_range", "integer too large: its magnitude "
+                                          "must be below 2^53 (9007199254740992)")
+        elif not math.isfinite(v):
+            raise PydanticCustomError("number_finite", "must be a finite number (not NaN or "
+                                      "infinity; 1e999 and larger overflow to infinity)")
+        if ge is not None and v < ge:
+            raise PydanticCustomError("number_range", "must be ≥ {bound}{unit}",
+                                      {"bound": f"{ge:g}", "unit": unit})
+        if gt is not None and v <= gt:
+            raise PydanticCustomError("number_range", "must be > {bound}{unit}",
+                                      {"bound": f"{gt:g}", "unit": unit})
+        if le is not None and v > le:
+            raise PydanticCustomError("number_range", "must be ≤ {bound}{unit}",
+                                      {"bound": f"{le:g}", "unit": unit})
+        return v
+
+    return check
+
+
+def Quantity(*, ge: float | None = None, gt: float | None = None,  # noqa: N802
+             le: float | None = None, unit: str = "") -> Any:
+    """A strict, finite, bounded JSON number (an integer stays an integer: it signs and
+    hashes as written)."""
+    schema: dict[str, Any] = {"type": "number"}
+    if ge is not None:
+        schema["minimum"] = ge
+    if gt is not None:
+        schema["exclusiveMinimum"] = gt
+    if le is not None:
+        schema["maximum"] = le
+    return Annotated[int | float, PlainValidator(_number_check(ge, gt, le, unit)),
+                     WithJsonSchema(schema)]
+
+
+if TYPE_CHECKING:  # what the validated values are
+    Mass: TypeAlias = int | float
+    CfpKg: TypeAlias = int | float
+    SignedCfpKg: TypeAlias = int | float
+    CarbonKg: TypeAlias = int | float
+    EnergyKwh: TypeAlias = int | float
+    Share: TypeAlias = int | float
+    Percent: TypeAlias = int | float
+    Number: TypeAlias = int | float
+else:
+    Mass = Quantity(ge=MIN_MASS_KG, le=MAX_MASS_KG, unit=" kg")
+    CfpKg = Quantity(ge=0, le=MAX_CFP_KG, unit=" kg CO2e")
+    SignedCfpKg = Quantity(ge=-MAX_CFP_KG, le=MAX_CFP_KG, unit=" kg CO2e")
+    CarbonKg = Quantity(ge=0, le=MAX_MASS_KG, unit=" kg")
+    EnergyKwh = Quantity(ge=0, le=MAX_ENERGY_KWH, unit=" kWh")
+    Share = Quantity(ge=0, le=1)
+    Percent = Quantity(ge=0, le=100, unit=" %")
+    Number = Quantity()
+    """Any strict finite number."""
+
+Text = Annotated[str, Field(max_length=200)]
 
 
 class Cfp(Strict):
     """Carbon footprint of the whole lot (kg CO2e): fossil + biogenic = total."""
 
-    total: Number = Field(ge=0)
-    fossil: Number | None = Field(default=None, ge=0)
-    biogenic: Number = 0
+    total: CfpKg
+    fossil: CfpKg | None = None
+    biogenic: SignedCfpKg = 0
 
     @model_validator(mode="after")
     def _parts(self) -> Cfp:
@@ -35,8 +122,8 @@ class Cfp(Strict):
 class Recycled(Strict):
     """Recycled content as mass shares of the lot (0–1)."""
 
-    pre_consumer: Number = Field(default=0, ge=0, le=1)
-    post_consumer: Number = Field(default=0, ge=0, le=1)
+    pre_consumer: Share = 0
+    post_consumer: Share = 0
 
     @model_validator(mode="after")
     def _sum(self) -> Recycled:
@@ -48,26 +135,34 @@ class Recycled(Strict):
 class Claim(Strict):
     """An attached claim, e.g. a due-diligence certificate."""
 
-    type: str
-    issuer: str
-    id: str
+    type: Text
+    issuer: Text
+    id: Text
     valid_from: date | None = None
     valid_until: date | None = None
-
-
-class InputRef(Strict):
-    lot: str
-    mass_kg: Number = Field(gt=0)
 
 
 class Process(Strict):
     """The lot's own processing: emissions (fossil) and energy."""
 
-    cfp_kgco2e: Number = Field(default=0, ge=0)
-    energy_kwh: Number = Field(default=0, ge=0)
+    cfp_kgco2e: CfpKg = 0
+    energy_kwh: EnergyKwh = 0
 
 
 LotId = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+"""A lot's id in its creator's namespace: ids are scoped per organisation, so two
+organisations may both have a lot "L1"."""
+
+LotRef = Annotated[str, Field(min_length=1, max_length=330,
+                              pattern=r"^(?:[^/\x00-\x1f]{1,200}/)?[A-Za-z0-9_.:\-]{1,120}$")]
+"""A reference to a lot as the referring organisation sees it: its id (an own lot first,
+else the one lot with that id in its custody or shipped to it), or ``organisation/id`` when
+the id alone is ambiguous."""
+
+
+class InputRef(Strict):
+    lot: LotRef
+    mass_kg: Mass
 
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -86,36 +181,50 @@ class PcfFacts(Strict):
 
     country: Country | None = None
     """Where the lot was produced (PACT ``geographyCountry``)."""
-    fossil_carbon_kg: Number | None = Field(default=None, ge=0)
+    fossil_carbon_kg: CarbonKg | None = None
     """Fossil carbon contained in the whole lot, kg C (PACT ``fossilCarbonContent`` per
     kg). Metals contain none; plastics and coatings do."""
     standards: list[Standard] = Field(default_factory=lambda: list(DEFAULT_STANDARDS),
-                                      min_length=1)
-    exempted_percent: Number = Field(default=0, ge=0, le=100)
+                                      min_length=1, max_length=9)
+    exempted_percent: Percent = 0
     """Share of emissions left out of the footprint, % (PACT ``exemptedEmissionsPercent``)."""
     packaging_included: bool = False
+
+
+Element = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+def _per_kg(what: str, value: float, mass: float) -> None:
+    """A CFP (or part of one) must stay within MAX_CFP_PER_KG per kg of the lot."""
+    if abs(value) > MAX_CFP_PER_KG * mass:
+        raise ValueError(f"{what}: {value:g} kg CO2e for {mass:g} kg is more than "
+                         f"{MAX_CFP_PER_KG:g} kg CO2e per kg")
 
 
 class Create(Strict):
     type: Literal["create"]
     lot: LotId
-    material: str
-    mass_kg: Number = Field(gt=0)
+    material: Text
+    mass_kg: Mass
     cfp: Cfp
     recycled: Recycled = Recycled()
-    composition: dict[str, float] = Field(default_factory=dict)
+    composition: dict[Element, Percent] = Field(default_factory=dict, max_length=200)
     """wt % per element or material (confidential unless an agreement grants it)."""
-    claims: list[Claim] = Field(default_factory=list)
-    site: str = "default"
+    claims: list[Claim] = Field(default_factory=list, max_length=100)
+    site: Text = "default"
     pcf: PcfFacts | None = None
     """How the footprint was made (country, fossil carbon content, standards)."""
 
     @model_validator(mode="after")
     def _comp(self) -> Create:
-        if any(v < 0 for v in self.composition.values()):
-            raise ValueError("composition: negative wt %")
         if sum(self.composition.values()) > 100 + 1e-9:
             raise ValueError("composition: adds up to more than 100 wt %")
+        _per_kg("cfp.total", self.cfp.total, self.mass_kg)
+        _per_kg("cfp.biogenic", self.cfp.biogenic, self.mass_kg)
+        carbon = self.pcf.fossil_carbon_kg if self.pcf is not None else None
+        if carbon is not None and carbon > self.mass_kg * (1 + 1e-9):
+            raise ValueError(f"pcf.fossil_carbon_kg: {carbon:g} kg of carbon in a "
+                             f"{self.mass_kg:g} kg lot")
         return self
 
 
@@ -124,12 +233,12 @@ class Combine(Strict):
 
     type: Literal["merge", "blend", "process"]
     lot: LotId
-    inputs: list[InputRef] = Field(min_length=1)
-    mass_kg: Number = Field(gt=0)
+    inputs: list[InputRef] = Field(min_length=1, max_length=10_000)
+    mass_kg: Mass
     """Output mass; below the inputs' sum for a process with yield < 1."""
-    material: str | None = None
+    material: Text | None = None
     process: Process = Process()
-    site: str = "default"
+    site: Text = "default"
     custody: Literal["identity_preserved", "segregated", "controlled_blending",
                      "mass_balance"] = "controlled_blending"
     """ISO 22095 chain-of-custody model of this step."""
@@ -151,42 +260,43 @@ class Combine(Strict):
             raise ValueError("an input lot is listed twice")
         if (self.claim is not None) != (self.custody == "mass_balance"):
             raise ValueError("a claim goes with custody 'mass_balance' (and needs one)")
+        _per_kg("process.cfp_kgco2e", self.process.cfp_kgco2e, self.mass_kg)
         return self
 
 
 class SplitOut(Strict):
     lot: LotId
-    mass_kg: Number = Field(gt=0)
+    mass_kg: Mass
 
 
 class Split(Strict):
     type: Literal["split"]
-    lot: LotId
-    outputs: list[SplitOut] = Field(min_length=2)
+    lot: LotRef
+    outputs: list[SplitOut] = Field(min_length=2, max_length=10_000)
 
 
 class Ship(Strict):
     type: Literal["ship"]
-    lot: LotId
-    to: str
+    lot: LotRef
+    to: Annotated[str, Field(min_length=1, max_length=200)]
     """Receiving organisation's name."""
 
 
 class Receive(Strict):
     type: Literal["receive"]
-    lot: LotId
-    site: str = "default"
+    lot: LotRef
+    site: Text = "default"
 
 
 class Redeclare(Strict):
     """The owner revises a declared lot; every downstream lot is recomputed."""
 
     type: Literal["redeclare"]
-    lot: LotId
+    lot: LotRef
     cfp: Cfp | None = None
     recycled: Recycled | None = None
-    claims: list[Claim] | None = None
-    reason: str = ""
+    claims: list[Claim] | None = Field(default=None, max_length=100)
+    reason: Annotated[str, Field(max_length=2000)] = ""
 
 
 Event = Annotated[Create | Combine | Split | Ship | Receive | Redeclare,

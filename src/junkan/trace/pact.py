@@ -10,6 +10,7 @@ disclaimer reproduced in full."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +19,7 @@ from typing import Any
 from junkan.trace.events import DEFAULT_STANDARDS
 
 NAMESPACE = uuid.UUID("6f1c2b0e-4c1e-4a7e-9a55-6a756e6b616e")
-"""UUID namespace for footprint ids (uuid5 of the lot id): stable across restarts."""
+"""UUID namespace for footprint ids (uuid5 of the lot key): stable across restarts."""
 
 EVENT_TYPES = {
     "org.wbcsd.pact.ProductFootprint.PublishedEvent.3",
@@ -28,21 +29,43 @@ EVENT_TYPES = {
 }
 
 
-def footprint_id(lot: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, lot))
+class NotFinite(ValueError):
+    """A value that is not a finite number would have been published."""
+
+
+def lot_key(creator_org: str, lot: str) -> str:
+    """A lot's key across organisations (ids are scoped per creator):
+    ``<creator organisation id>/<id>``."""
+    return f"{creator_org}/{lot}"
+
+
+def footprint_id(key: str) -> str:
+    """The footprint id of a lot (uuid5 of its :func:`lot_key`)."""
+    return str(uuid.uuid5(NAMESPACE, key))
+
+
+def product_id(key: str) -> str:
+    """The lot's PACT productId: ``urn:junkan:lot:<creator organisation id>:<id>``."""
+    return "urn:junkan:lot:" + key.replace("/", ":", 1)
 
 
 def dec(x: float) -> str:
-    """A JSON decimal string (no exponent, trailing zeros trimmed)."""
+    """A JSON decimal string (no exponent, trailing zeros trimmed); never NaN or infinity
+    (:class:`NotFinite`)."""
+    if not math.isfinite(float(x)):
+        raise NotFinite(f"{x!r} is not a finite number")
     d = Decimal(repr(float(x))).normalize()
     text = format(d, "f")
     return "0" if text in ("-0", "") else text
 
 
 def footprint(lot: dict[str, Any], company_id: str, created: datetime,
-              updated: datetime) -> dict[str, Any]:
-    """A ProductFootprint (v3) for a lot view from ``TraceRepo.show``."""
+              updated: datetime, *, key: str) -> dict[str, Any]:
+    """A ProductFootprint (v3) for a lot view from ``TraceRepo.show``; ``key``: the lot's
+    :func:`lot_key`. Raises :class:`NotFinite` rather than publish NaN or infinity."""
     mass = lot["mass_kg"]
+    if not (math.isfinite(mass) and mass > 0):
+        raise NotFinite(f"lot mass {mass!r} is not a positive finite number")
     c = lot["cfp_kgco2e"]
     facts = lot.get("pcf_facts") or {}
     year = created.year
@@ -71,7 +94,7 @@ def footprint(lot: dict[str, Any], company_id: str, created: datetime,
     if facts.get("country"):
         pcf["geographyCountry"] = facts["country"]
     return {
-        "id": footprint_id(lot["lot"]),
+        "id": footprint_id(key),
         "specVersion": "3.0.0",
         "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "updated": updated.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -81,7 +104,7 @@ def footprint(lot: dict[str, Any], company_id: str, created: datetime,
         "companyName": lot["creator"],
         "companyIds": [company_id],
         "productDescription": f"{lot['material']}, lot {lot['lot']}",
-        "productIds": [f"urn:junkan:lot:{lot['lot']}"],
+        "productIds": [product_id(key)],
         "productClassifications": [f"urn:junkan:material:{lot['material'].replace(' ', '-')}"],
         "productNameCompany": lot["material"],
         "comment": comment,

@@ -46,7 +46,12 @@ $("#login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const res = await api("/api/session", { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email: $("#email").value, password: $("#password").value }) });
-  if (!res.ok) { $("#login-error").textContent = t("wrongLogin"); return; }
+  if (!res.ok) {
+    const wait = res.headers.get("Retry-After");
+    $("#login-error").textContent = res.status === 429 ? t("loginLocked", { s: wait || "?" })
+      : res.status === 503 ? t("loginBusy") : t("wrongLogin");
+    return;
+  }
   $("#login-error").textContent = "";
   location.hash = "#/models";
 });
@@ -396,7 +401,7 @@ async function fsRun() {
   const doc = await res.json();
   if (!res.ok) {
     const li = document.createElement("li");
-    li.textContent = typeof doc.detail === "string" ? doc.detail : JSON.stringify(doc.detail);
+    li.textContent = problemMessages(doc).join("; ");
     $("#fs-errors").append(li); $("#fs-status").textContent = ""; return;
   }
   $("#fs-status").textContent = t("fs.ran", { n: fmt(doc.scenarios), s: doc.seconds.toFixed(2) });
@@ -424,7 +429,7 @@ $("#fs-analyse").addEventListener("click", async () => {
   const res = await api(`/api/foresight/models/${m.name}/analyse`, { method: "POST",
     headers: { "Content-Type": "application/json" }, body: JSON.stringify({ n, levers: leverValues() }) });
   const doc = await res.json();
-  if (!res.ok) { $("#fs-status").textContent = JSON.stringify(doc.detail); return; }
+  if (!res.ok) { $("#fs-status").textContent = problemMessages(doc).join("; "); return; }
   $("#fs-status").textContent = "";
   const fams = Object.keys(doc.ratings[0] || {}).sort();
   const thead = document.createElement("thead");
@@ -526,10 +531,7 @@ function alInputs() {
 
 function alError(doc) {
   $("#al-status").textContent = "";
-  const d = doc.detail;
-  const items = Array.isArray(d) ? d.map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`)
-    : [typeof d === "string" ? d : d.message];
-  $("#al-errors").replaceChildren(...items.map((m) => cell("li", m)));
+  $("#al-errors").replaceChildren(...problemMessages(doc).map((m) => cell("li", m)));
 }
 
 $("#al-grain").addEventListener("input", () => { $("#al-grain-out").value = `${$("#al-grain").value} mm`; });
@@ -656,7 +658,7 @@ $("#tr-grant").addEventListener("submit", async (ev) => {
       fields, purpose: $("#tr-purpose").value.trim(), expires_at: `${$("#tr-expires").value}T23:59:59Z` }) });
   if (!res.ok) {
     const doc = await res.json();
-    $("#tr-errors").replaceChildren(cell("li", typeof doc.detail === "string" ? doc.detail : JSON.stringify(doc.detail)));
+    $("#tr-errors").replaceChildren(...problemMessages(doc).map((m) => cell("li", m)));
     return;
   }
   $("#tr-grant-status").textContent = t("tr.granted");
@@ -740,3 +742,11 @@ async function route() {
 }
 window.addEventListener("hashchange", route);
 window.addEventListener("DOMContentLoaded", async () => { await loadLang(state.lang); route(); });
+
+/** The messages of an error answer (RFC 9457 problem+json: detail, plus errors[] by field). */
+function problemMessages(doc) {
+  if (doc && Array.isArray(doc.errors) && doc.errors.length) {
+    return doc.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));
+  }
+  return [(doc && (doc.detail || doc.message)) || "error"];
+}

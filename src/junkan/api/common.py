@@ -1,0 +1,82 @@
+"""What every router of the service shares: dependencies on the app's state, the upload
+reader, timestamps, and the one not-found answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+
+from junkan.store.db import Database, Settings
+from junkan.store.tables import Organisation, User
+from junkan.store.trace_repo import TraceRepo
+
+NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+"""Missing and not-yours read the same, so nobody learns that another organisation's record
+exists."""
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes; they were stored as UTC)."""
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_trace(request: Request) -> TraceRepo:
+    trace: TraceRepo = request.app.state.trace
+    return trace
+
+
+def get_jobs(request: Request) -> Any:
+    return request.app.state.jobs
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TraceDep = Annotated[TraceRepo, Depends(get_trace)]
+JobsDep = Annotated[Any, Depends(get_jobs)]
+
+
+def org_name(db: Database, user: User) -> str:
+    """The name of ``user``'s organisation."""
+    with db.session() as s:
+        org = s.get(Organisation, user.org_id)
+        assert org is not None
+        return str(org.name)
+
+
+async def read_upload(request: Request) -> tuple[str, str]:
+    """Document text and format from a raw body (YAML/JSON) or a multipart ``file`` field."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form()
+        up = form.get("file")
+        if up is None or isinstance(up, str):
+            raise HTTPException(400, "multipart upload needs a 'file' field")
+        data = await up.read()
+        name = up.filename or ""
+    else:
+        data, name = await request.body(), ""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "the document must be UTF-8 text (YAML or JSON)") from None
+    if not text.strip():
+        raise HTTPException(400, "empty body: send a YAML or JSON document")
+    fmt = "json" if "json" in ctype or name.endswith(".json") or \
+        text.lstrip().startswith("{") else "yaml"
+    return text, fmt
+
+
+UPLOAD_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/yaml": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "object"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary"}}}}}}}
+"""OpenAPI request body of the routes that take a YAML or JSON document."""

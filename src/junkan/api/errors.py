@@ -1,0 +1,131 @@
+"""One error shape for the whole service: RFC 9457 problem details
+(``application/problem+json``) with ``type``, ``title``, ``status`` and ``detail``, plus
+``errors`` (each with ``path`` and ``message``) when input was refused field by field.
+
+Nothing echoes the submitted values back: a refused password, a 351 MB alias expansion or a
+NaN never reaches a response body, and internal exception text stays in the server log."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from junkan.core.budget import PoolClosed
+from junkan.core.errors import JunkanError, ModelError
+
+log = logging.getLogger("junkan.api")
+
+PROBLEM = "application/problem+json"
+MAX_ERRORS = 50
+"""At most this many field errors are listed in one answer."""
+
+
+def problem(status: int, detail: str, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or ".".join(str(p) for p in loc)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through :func:`problem`."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        extra: dict[str, Any] = {}
+        if isinstance(detail, dict):  # structured refusals: the message plus extension members
+            extra = {k: v for k, v in detail.items() if k != "message"}
+            detail = str(detail.get("message", ""))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # RFC 9110 §15.5.6: list every method of the resource
+            headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+        return problem(exc.status_code, str(detail), headers=headers or None, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"path": _loc(e.get("loc", ())), "message": _short(str(e.get("msg", "")))}
+                  for e in exc.errors()[:MAX_ERRORS]]
+        return problem(422, "the request is invalid", errors=errors)
+
+    @app.exception_handler(ModelError)
+    async def _model(_: Request, exc: ModelError) -> JSONResponse:
+        errors = [{"path": p.path, "message": _short(p.message)}
+                  for p in exc.problems[:MAX_ERRORS]]
+        return problem(422, "the model is invalid", errors=errors,
+                       message="the model is invalid")
+
+    @app.exception_handler(JunkanError)
+    async def _junkan(_: Request, exc: JunkanError) -> JSONResponse:
+        """Refusals of the domain: 400 unless the error names its status (budgets: 413,
+        422, 503; quotas: 413)."""
+        status = int(getattr(exc, "http_status", None) or getattr(exc, "status_code", 400))
+        headers = getattr(exc, "http_headers", None) or getattr(exc, "headers", None)
+        return problem(status, _short(str(exc)), headers=headers)
+
+    @app.exception_handler(PoolClosed)
+    async def _closed(_: Request, exc: PoolClosed) -> JSONResponse:
+        return problem(503, "the service is shutting down; try again shortly",
+                       headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        ref = uuid.uuid4().hex[:12]
+        log.error("internal error %s on %s %s", ref, request.method, request.url.path,
+                  exc_info=exc)
+        return problem(500, f"internal error (reference {ref}); the details are in the "
+                            "server log")
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document declares for the resource at ``path``."""
+    table = getattr(app.state, "method_table", None)
+    if table is None:
+        table = []
+        for template, ops in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^}]+?:path\\\}", ".+", re.escape(template))
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+            table.append((re.compile(pattern + "$"), sorted(m.upper() for m in ops)))
+        app.state.method_table = table
+    return sorted({m for rx, methods in table if rx.match(path) for m in methods})
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": HTTPStatus(code).phrase, "content": {PROBLEM: {"schema": {
+        "$ref": "#/components/schemas/Problem"}}}}
+    for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
+"""Documented on every route: the statuses the service may answer with, all problem+json."""
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "path": {"type": "string"}, "message": {"type": "string"}}}}},
+    "additionalProperties": True}
+

@@ -1,0 +1,8 @@
+"""One router per capability; :mod:`junkan.api.app` includes them in this order."""
+
+from fastapi import APIRouter
+
+from junkan.api.routers import account, admin, analysis, auth, models, trace
+
+ROUTERS: list[APIRouter] = [auth.router, account.router, admin.router, models.router,
+                            analysis.router, trace.router]

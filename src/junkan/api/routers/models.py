@@ -1,0 +1,239 @@
+"""Models (upload, versions, sharing, compare) and simulation runs (start, poll, results,
+tables)."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from junkan.api.auth import CurrentUser, StoreDep
+from junkan.api.common import NOT_FOUND, UPLOAD_BODY, JobsDep, iso, read_upload
+from junkan.api.work import model_card, model_compare, validate_run, validate_upload
+from junkan.store.cards import write_card
+from junkan.store.tables import ModelRecord, Run
+
+router = APIRouter()
+
+
+class ModelOut(BaseModel):
+    id: str
+    name: str
+    title: str | None
+    latest_version: int
+    owner: bool
+    updated_at: str
+
+
+class RunIn(BaseModel):
+    scenario: str | None = Field(default=None, max_length=200)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    overrides: dict[str, Any] = Field(default_factory=dict, max_length=500)
+    """Document path → value, applied on top of the scenario."""
+
+
+class RunOut(BaseModel):
+    id: str
+    model_id: str
+    version: int
+    scenario: str
+    overrides: dict[str, Any]
+    status: str
+    progress: float
+    error: str | None
+    created_at: str
+    finished_at: str | None
+
+
+def model_out(rec: ModelRecord, org_id: str) -> ModelOut:
+    return ModelOut(id=rec.id, name=rec.name, title=rec.title,
+                    latest_version=rec.latest_version, owner=rec.org_id == org_id,
+                    updated_at=iso(rec.updated_at) or "")
+
+
+def run_out(run: Run) -> RunOut:
+    return RunOut(id=run.id, model_id=run.model_id, version=run.version,
+                  scenario=run.scenario, overrides=run.overrides or {}, status=run.status,
+                  progress=run.progress, error=run.error, created_at=iso(run.created_at) or "",
+                  finished_at=iso(run.finished_at))
+
+
+Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+
+# ---- models --------------------------------------------------------------------------------
+@router.get("/api/models", tags=["models"])
+def list_models(user: CurrentUser, s: StoreDep) -> list[ModelOut]:
+    return [model_out(m, user.org_id) for m in s.list_models(user.org_id)]
+
+
+@router.post("/api/models", tags=["models"], status_code=201, openapi_extra=UPLOAD_BODY)
+async def upload_model(request: Request, user: CurrentUser, s: StoreDep) -> ModelOut:
+    """Upload a model (YAML or JSON); invalid models get 422 with each error's path."""
+    text, fmt = await read_upload(request)
+    card = await validate_upload(text)
+    rec = s.create_model(user, card["name"], card["title"], text, fmt)
+    write_card(s.db, rec.id, rec.latest_version, card)
+    return model_out(rec, user.org_id)
+
+
+@router.get("/api/models/{model_id}", tags=["models"])
+async def read_model(model_id: str, user: CurrentUser, s: StoreDep,
+                     version: Version = None) -> dict[str, Any]:
+    rec = s.get_model(user.org_id, model_id)
+    mv = s.get_version(user.org_id, model_id, version)
+    if rec is None or mv is None:
+        raise NOT_FOUND
+    card = await model_card(s, mv, rec.name)
+    return {**model_out(rec, user.org_id).model_dump(), "version": mv.version,
+            "format": mv.format, "content": mv.content, "scenarios": card["scenarios"],
+            "headline": card["headline"], "parameters": card["parameters"],
+            "graph": card["graph"]}
+
+
+@router.put("/api/models/{model_id}", tags=["models"], openapi_extra=UPLOAD_BODY)
+async def save_version(model_id: str, request: Request, user: CurrentUser,
+                       s: StoreDep) -> ModelOut:
+    """Save a new version (the previous ones are kept)."""
+    if s.get_model(user.org_id, model_id) is None:
+        raise NOT_FOUND
+    text, fmt = await read_upload(request)
+    card = await validate_upload(text)
+    rec = s.add_version(user, model_id, card["name"], card["title"], text, fmt)
+    if rec is None:
+        raise NOT_FOUND  # visible (shared) but not owned
+    write_card(s.db, rec.id, rec.latest_version, card)
+    return model_out(rec, user.org_id)
+
+
+@router.get("/api/models/{model_id}/versions", tags=["models"])
+def versions(model_id: str, user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
+    vs = s.list_versions(user.org_id, model_id)
+    if vs is None:
+        raise NOT_FOUND
+    return [{"version": v.version, "created_by": v.created_by,
+             "created_at": iso(v.created_at), "format": v.format} for v in vs]
+
+
+@router.delete("/api/models/{model_id}", tags=["models"], status_code=204)
+def delete_model(model_id: str, user: CurrentUser, s: StoreDep) -> Response:
+    if not s.delete_model(user, model_id):
+        raise NOT_FOUND
+    return Response(status_code=204)
+
+
+@router.post("/api/models/{model_id}/shares", tags=["models"], status_code=201)
+def share(model_id: str, user: CurrentUser, s: StoreDep,
+          organisation: Annotated[str, Body(embed=True, max_length=200)]) -> dict[str, str]:
+    """Share a model (read and run) with another organisation, by its name. An unknown
+    organisation reads like an unknown model (404), so names cannot be enumerated."""
+    if not s.share_model(user, model_id, organisation):
+        raise NOT_FOUND
+    return {"status": "shared", "organisation": organisation}
+
+
+@router.get("/api/models/{model_id}/compare", tags=["models"])
+async def compare(model_id: str, user: CurrentUser, s: StoreDep,
+                  version: Version = None) -> dict[str, Any]:
+    """Simulate every scenario of the model and compare them side by side."""
+    mv = s.get_version(user.org_id, model_id, version)
+    if mv is None:
+        raise NOT_FOUND
+    return await model_compare(mv.content, model_id)
+
+
+# ---- runs ----------------------------------------------------------------------------------
+@router.post("/api/models/{model_id}/runs", tags=["runs"], status_code=202)
+async def start_run(model_id: str, body: RunIn, user: CurrentUser, s: StoreDep,
+                    jobs: JobsDep) -> RunOut:
+    """Start a simulation in the background; poll ``/api/runs/{id}`` for progress."""
+    mv = s.get_version(user.org_id, model_id, body.version)
+    if mv is None:
+        raise NOT_FOUND
+    # 422 before anything is queued
+    scenario = await validate_run(mv.content, body.scenario, body.overrides or None, model_id)
+    run = s.create_run(user, model_id, mv.version, scenario, body.overrides)
+    jobs.submit(run.id)
+    return run_out(run)
+
+
+@router.get("/api/runs", tags=["runs"])
+def list_runs(user: CurrentUser, s: StoreDep, model_id: str | None = None) -> list[RunOut]:
+    return [run_out(r) for r in s.list_runs(user.org_id, model_id)]
+
+
+@router.get("/api/runs/{run_id}", tags=["runs"])
+def get_run(run_id: str, user: CurrentUser, s: StoreDep) -> RunOut:
+    run = s.get_run(user.org_id, run_id)
+    if run is None:
+        raise NOT_FOUND
+    return run_out(run)
+
+
+@router.get("/api/runs/{run_id}/result", tags=["runs"])
+def run_result(run_id: str, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+    res = s.run_result(user.org_id, run_id)
+    if res is None:
+        run = s.get_run(user.org_id, run_id)
+        if run is None:
+            raise NOT_FOUND
+        raise HTTPException(409, f"run is {run.status}; no result yet")
+    return res
+
+
+@router.get("/api/runs/{run_id}/indicators", tags=["indicators"])
+def run_indicators(run_id: str, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+    """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a finished run."""
+    return dict(run_result(run_id, user, s).get("indicators") or {})
+
+
+TABLES = "^(processes|flows|materials|products|parts|actors|indicators)$"
+
+
+TABLE_TYPES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "The table in the requested format",
+    "content": {"text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {"schema": {"type": "string",
+                                                              "format": "binary"}},
+                "application/json": {"schema": {"type": "array",
+                                                "items": {"type": "object"}}}}}}
+
+
+@router.get("/api/runs/{run_id}/tables/{name}", tags=["runs"], response_class=Response,
+            responses=TABLE_TYPES)
+def run_table(run_id: str, name: Annotated[str, Path(pattern=TABLES)], user: CurrentUser,
+              s: StoreDep,
+              format: Annotated[str, Query(pattern="^(csv|parquet|json)$")] = "csv"
+              ) -> Response:
+    """A result table (processes, flows, materials, products, parts, actors, indicators) as
+    CSV, Parquet or JSON records. CSV cells that a spreadsheet would run as a formula are
+    prefixed with an apostrophe (OWASP CSV injection)."""
+    blob = s.run_table(user.org_id, run_id, name)
+    if blob is None:
+        raise NOT_FOUND
+    if format == "parquet":
+        return Response(blob, media_type="application/vnd.apache.parquet", headers={
+            "Content-Disposition": f'attachment; filename="{name}.parquet"'})
+    df = pd.read_parquet(io.BytesIO(blob))
+    if format == "json":
+        return Response(df.to_json(orient="records"), media_type="application/json")
+    return Response(csv_safe(df).to_csv(index=False), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells starting with ``= + - @ TAB CR`` get a leading apostrophe, so a spreadsheet
+    shows them as text instead of evaluating them (OWASP "CSV Injection")."""
+    out = df.rename(columns=lambda c: "'" + c if isinstance(c, str) and c.startswith(_FORMULA)
+                    else c)
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v)
+    return out

@@ -1,0 +1,178 @@
+"""The lot ledger over HTTP: signed event batches, lots as the caller may see them,
+genealogy, notifications, data offers and agreements, webhooks, checkpoints and verify."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from junkan.api.auth import CurrentUser
+from junkan.api.common import NOT_FOUND, TraceDep, org_name
+from junkan.core.encoding import jsonable
+from junkan.store.tables import User
+from junkan.store.trace_repo import TraceError, TraceRepo
+from junkan.trace.events import Batch
+
+router = APIRouter(tags=["trace"])
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+LotIds = Annotated[list[Name], Field(max_length=10_000)]
+FieldNames = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=64)]
+
+
+class OfferIn(BaseModel):
+    name: Name
+    description: str = Field(default="", max_length=5000)
+    lots: LotIds
+    fields: FieldNames
+    policy: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+
+class WebhookIn(BaseModel):
+    url: str | None = Field(max_length=2000)
+
+
+class AgreementIn(BaseModel):
+    grantee: Name
+    lots: LotIds
+    fields: FieldNames
+    purpose: str = Field(max_length=1000)
+    expires_at: datetime
+
+
+def _me(request: Request, user: User) -> str:
+    return org_name(request.app.state.store.db, user)
+
+
+def trace_call(fn: Any, *args: Any, **kw: Any) -> Any:
+    """Call the ledger; its 'not found' becomes the service's 404, other refusals 422."""
+    try:
+        return fn(*args, **kw)
+    except TraceError as exc:
+        if "not found" in str(exc):
+            raise NOT_FOUND from None
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.post("/api/trace/events")
+async def trace_events(body: Batch, request: Request, user: CurrentUser,
+                       trace: TraceDep) -> dict[str, Any]:
+    """Sign and append a batch of events to your organisation's log (all or nothing)."""
+    res = await run_in_threadpool(trace_call, trace.ingest, _me(request, user), body.events,
+                                  source="request")
+    return dict(jsonable(res.__dict__))
+
+
+@router.get("/api/trace/lots/{lot}")
+def trace_lot(lot: str, request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    """A lot as your organisation may see it (404 if it may not)."""
+    return dict(jsonable(trace_call(trace.show, _me(request, user), lot)))
+
+
+@router.get("/api/trace/lots/{lot}/genealogy")
+def trace_genealogy(lot: str, request: Request, user: CurrentUser, trace: TraceDep,
+                    depth: Annotated[int, Query(ge=1, le=20)] = 6) -> dict[str, Any]:
+    """Lots up- and downstream that your organisation may see, with the links."""
+    return dict(jsonable(trace_call(genealogy, trace, _me(request, user), lot, depth)))
+
+
+def genealogy(trace: TraceRepo, viewer: str, lot: str, depth: int) -> dict[str, Any]:
+    """Breadth-first walk over inputs and outputs, keeping the lots ``viewer`` may see."""
+    root = trace.show(viewer, lot)
+    nodes = {root["lot"]: root}
+    edges: set[tuple[str, str, float]] = set()
+    frontier = [root]
+    for _ in range(depth):
+        nxt = []
+        for doc in frontier:
+            links = [(i["lot"], (i["lot"], doc["lot"], i["mass_kg"]))
+                     for i in doc.get("inputs", [])]
+            links += [(o["lot"], (doc["lot"], o["lot"], o["mass_kg"]))
+                      for o in doc.get("outputs", [])]
+            for other, edge in links:  # upstream and downstream alike
+                edges.add(edge)
+                if other not in nodes:
+                    try:
+                        nodes[other] = trace.show(viewer, other)
+                        nxt.append(nodes[other])
+                    except TraceError:
+                        pass
+        frontier = nxt
+    visible = [e for e in edges if e[0] in nodes and e[1] in nodes]
+    return {"root": lot, "nodes": list(nodes.values()),
+            "edges": [{"from": a, "to": b, "mass_kg": m} for a, b, m in sorted(visible)]}
+
+
+@router.get("/api/trace/notifications")
+def trace_notifications(request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    return {"notifications": jsonable(trace.notifications(_me(request, user)))}
+
+
+@router.get("/api/trace/catalogue")
+def trace_catalogue(request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    """Other organisations' offers (metadata and policy only)."""
+    return {"datasets": jsonable(trace.catalogue(_me(request, user)))}
+
+
+@router.post("/api/trace/offers")
+def trace_offer(body: OfferIn, request: Request, user: CurrentUser,
+                trace: TraceDep) -> dict[str, Any]:
+    oid = trace_call(trace.offer, _me(request, user), body.name, lots=body.lots,
+                     fields=body.fields, description=body.description, policy=body.policy)
+    return {"id": oid}
+
+
+@router.get("/api/trace/agreements")
+def trace_agreements(request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    return {"agreements": jsonable(trace.agreements(_me(request, user)))}
+
+
+@router.post("/api/trace/agreements")
+def trace_grant(body: AgreementIn, request: Request, user: CurrentUser,
+                trace: TraceDep) -> dict[str, Any]:
+    """Grant another organisation fields of your lots for a purpose, until a date."""
+    aid = trace_call(trace.grant, _me(request, user), body.grantee, lots=body.lots,
+                     fields=body.fields, purpose=body.purpose, expires_at=body.expires_at)
+    return {"id": aid}
+
+
+@router.delete("/api/trace/agreements/{agreement_id}")
+def trace_revoke(agreement_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+                 request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    trace_call(trace.revoke, _me(request, user), agreement_id)
+    return {"revoked": agreement_id}
+
+
+@router.put("/api/trace/webhook")
+def trace_webhook(body: WebhookIn, request: Request, user: CurrentUser,
+                  trace: TraceDep) -> dict[str, Any]:
+    """Where your organisation's notifications are POSTed (JSON); null removes it. The URL's
+    origin must be one an administrator registered for your organisation."""
+    trace_call(trace.set_webhook, _me(request, user), body.url)
+    return {"url": body.url}
+
+
+@router.get("/api/trace/checkpoints/{org}")
+def trace_checkpoint(org: str, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    """An organisation's latest signed Merkle checkpoint and public key (public metadata
+    for partners to keep as witnesses)."""
+    return dict(jsonable(trace_call(trace.checkpoint, org)))
+
+
+@router.post("/api/trace/witness")
+def trace_witness(kept: Annotated[dict[str, Any], Field(max_length=20)], user: CurrentUser,
+                  trace: TraceDep) -> dict[str, Any]:
+    """Check that an organisation's log still extends a checkpoint you kept (RFC 9162
+    consistency proof)."""
+    return dict(jsonable(trace_call(trace.check_witness, kept)))
+
+
+@router.get("/api/trace/verify")
+async def trace_verify(request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    """Verify your organisation's log (hashes, signatures, Merkle root, lots)."""
+    res = await run_in_threadpool(trace.verify, _me(request, user))
+    return dict(jsonable(res.__dict__))

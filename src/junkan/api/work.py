@@ -1,0 +1,130 @@
+"""Heavy work of the service — validating, compiling, simulating, solving, analysing — run
+away from the event loop, in budgeted worker processes (:mod:`junkan.core.budget`), so one
+request can neither freeze the service nor take all its memory.
+
+The functions named ``*_job`` run inside a worker: they take and return plain picklable
+values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+
+from junkan.core import budget
+from junkan.core.encoding import jsonable
+from junkan.store.cards import read_card, write_card
+from junkan.store.repo import Store
+from junkan.store.tables import ModelVersion
+
+
+async def offload(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` in a budgeted worker process (CPU time, memory, wall clock; see
+    :mod:`junkan.core.budget`): the event loop stays free, and a request over its budget
+    gets :class:`~junkan.core.budget.BudgetExceeded` (413 memory, 422 time, 503 busy)."""
+    return await budget.run_async(fn, *args)
+
+
+# ---- worker side ---------------------------------------------------------------------------
+def card_job(text: str, source: str) -> dict[str, Any]:
+    """Validate every scenario of a model and summarise it for reading."""
+    from junkan.lifecycle.api import editable_parameters, load_model
+    from junkan.lifecycle.graph import value_network
+
+    mf = load_model(text=text, source=source)
+    return dict(jsonable({
+        "name": mf.name, "title": mf.baseline.title, "scenarios": mf.scenarios,
+        "headline": list(mf.baseline.headline), "parameters": editable_parameters(mf.raw),
+        "graph": value_network(mf)}))
+
+
+def compare_job(text: str, source: str) -> dict[str, Any]:
+    """Every scenario simulated and compared, with indicators."""
+    from junkan.indicators.compute import scenario_indicators
+    from junkan.lifecycle.api import compare, load_model
+
+    return dict(jsonable(compare(load_model(text=text, source=source),
+                                 indicator_hook=scenario_indicators)))
+
+
+def run_check_job(text: str, scenario: str | None, overrides: dict[str, Any] | None,
+                  source: str) -> str:
+    """Compile the scenario with the overrides (raises ModelError); its name."""
+    from junkan.lifecycle.api import compile_scenario
+
+    compiled = compile_scenario(text, scenario, overrides, source=source)
+    return scenario or compiled.model.baseline_name
+
+
+# ---- service side --------------------------------------------------------------------------
+async def validate_upload(text: str) -> dict[str, Any]:
+    """The card of an uploaded model (raises ModelError with every problem)."""
+    card: dict[str, Any] = await offload(card_job, text, "upload")
+    return card
+
+
+async def model_card(store: Store, mv: ModelVersion, source: str) -> dict[str, Any]:
+    """The stored card of a version; computed (and stored) once if missing."""
+    card = await run_in_threadpool(read_card, store.db, mv.model_id, mv.version)
+    if card is None:
+        card = await offload(card_job, mv.content, source)
+        await run_in_threadpool(write_card, store.db, mv.model_id, mv.version, card)
+    return card
+
+
+async def model_compare(text: str, source: str) -> dict[str, Any]:
+    doc: dict[str, Any] = await offload(compare_job, text, source)
+    return doc
+
+
+async def validate_run(text: str, scenario: str | None, overrides: dict[str, Any] | None,
+                       source: str) -> str:
+    name: str = await offload(run_check_job, text, scenario, overrides, source)
+    return name
+
+
+def flow_indicators_job(text: str, frameworks: list[str]) -> dict[str, Any]:
+    """Indicators of a flow model document (raises ModelError / IndicatorInputError)."""
+    from junkan.indicators import compute, load_flow_model
+    from junkan.indicators.report import as_json
+
+    fm = load_flow_model(text=text, source="flows")
+    return dict(jsonable(as_json(compute(fm, frameworks))))
+
+
+def network_job(text: str, carbon_price: float | None) -> dict[str, Any]:
+    """Validate a network scenario, plan hubs and flows, and describe the plan for maps."""
+    from junkan.core.documents import parse_document, validate_with
+    from junkan.network.plan import build, solve
+    from junkan.network.report import plan_document
+    from junkan.network.scenario import NetworkScenario
+
+    sc = validate_with(NetworkScenario, parse_document(text, source="scenario"), "scenario")
+    net = build(sc, "scenario")
+    doc = plan_document(solve(net, carbon_price=carbon_price))
+    doc["destinations"] = [{"name": d.name, "lat": d.lat, "lon": d.lon} for d in net.dests]
+    doc["places"] = {p.name: [p.lon, p.lat] for p in (*net.zones, *net.hubs)}
+    return dict(jsonable(doc))
+
+
+def foresight_run_job(name: str, levers: dict[str, float], n: int, seed: int) -> dict[str, Any]:
+    from junkan.foresight.live import lever_run, shipped
+
+    return dict(jsonable(lever_run(shipped(name), levers, n, seed)))
+
+
+def foresight_analyse_job(name: str, n: int, k: Any, seed: int,
+                          levers: dict[str, float] | None) -> dict[str, Any]:
+    from junkan.foresight.live import analysis_document, shipped
+
+    return dict(jsonable(analysis_document(shipped(name), n, k, seed, levers)))
+
+
+def alloys_job(kind: str, request: Any) -> dict[str, Any]:
+    """One of the alloy services (predict, plan, grade, update) on a validated request."""
+    from junkan.alloys import service
+
+    fn = {"predict": service.predict_document, "plan": service.plan_document,
+          "grade": service.grade_document, "update": service.update_document}[kind]
+    return dict(jsonable(fn(request)))

@@ -1,0 +1,92 @@
+"""Field types for input schemas: quantities with units, shares and rates.
+
+Each type converts what the user wrote (``"1.2 kg"``, ``"40%"``) to a float in a fixed unit and
+refuses NaN, infinities and values beyond ±``Limits.quantity_magnitude`` (1e15 in the stored
+unit); pydantic reports the field's path with the message. Build more quantity types with
+:func:`quantity_converter`::
+
+    Energy = Annotated[float, BeforeValidator(quantity_converter("MWh", "energy"))]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from junkan.core.errors import short
+from junkan.core.quantities import convert, parse_quantity, to_unit
+from junkan.core.registry import UnitParseError
+
+
+def quantity_converter(unit: str, what: str, *, positive: bool = False,
+                       nonneg: bool = True) -> Callable[[Any], float]:
+    """A validator reading a quantity string and returning its magnitude in ``unit``.
+
+    ``what`` names the quantity in messages (``"mass"``); ``positive`` refuses 0 and below,
+    ``nonneg`` (the default) refuses negative values."""
+
+    def convert_value(value: Any) -> float:
+        try:
+            v = to_unit(value, unit, what=what)
+        except UnitParseError as exc:
+            raise ValueError(str(exc)) from None
+        if positive and not v > 0:
+            raise ValueError(f"{what} must be greater than 0, got {short(value)}")
+        if nonneg and v < 0:
+            raise ValueError(f"{what} must not be negative, got {short(value)}")
+        return v
+
+    return convert_value
+
+
+Mass = Annotated[float, BeforeValidator(quantity_converter("kg", "mass"))]
+"""A mass, stored in kg."""
+Duration = Annotated[float, BeforeValidator(quantity_converter("year", "duration",
+                                                               positive=True))]
+"""A positive duration, stored in years."""
+Distance = Annotated[float, BeforeValidator(quantity_converter("km", "distance"))]
+"""A distance, stored in km."""
+
+
+def fraction(value: Any) -> float:
+    """A share in [0, 1] from a number or a percentage string (``"40%"``)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            value = float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise ValueError(f"cannot read {short(value)} as a percentage") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a fraction between 0 and 1 (or '40%'), got {short(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number between 0 and 1, got {short(value)}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {short(value)}")
+    return float(value)
+
+
+Fraction = Annotated[float, BeforeValidator(fraction)]
+"""A share in [0, 1]; ``"40%"`` is accepted."""
+
+
+def annual_rate(value: Any) -> float:
+    """A share per year in [0, 1] from a number (``0.05``) or a quantity (``"0.05 1/year"``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        v = float(value)
+        if not math.isfinite(v):
+            raise ValueError(f"annual rate must be a finite number, got {short(value)}")
+    else:
+        try:
+            v = convert(parse_quantity(value), "1/year", value=value, what="annual rate")
+        except UnitParseError:
+            raise ValueError(f"expected an annual rate such as 0.05 or '0.05 1/year', "
+                             f"got {short(value)}") from None
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"annual rate must be between 0 and 1 per year, got {short(value)}")
+    return v
+
+
+AnnualRate = Annotated[float, BeforeValidator(annual_rate)]
+"""A share per year in [0, 1] (e.g. part replacements per installed part per year)."""

@@ -1,0 +1,107 @@
+"""Size and complexity limits on everything junkan reads from a user.
+
+One :class:`Limits` object holds every limit with its default; each can be changed with an
+environment variable ``JUNKAN_LIMIT_<FIELD>`` (e.g. ``JUNKAN_LIMIT_DOCUMENT_BYTES=33554432``).
+Code reads the limits through :func:`limits`; tests change them with :func:`override_limits`.
+
+An input over a limit is refused with a :class:`~junkan.core.errors.ModelError` that names the
+limit and its environment variable, so an operator can raise it when a legitimate model needs
+more. The defaults leave room for the largest models in the benchmarks (a 9.5 MB JSON model with
+1,000 products × 20 parts × 50 years) while refusing inputs built only to exhaust the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "JUNKAN_LIMIT_"
+
+
+class Limits(BaseSettings):
+    """Limits on input documents and on the models built from them (defaults in brackets)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    document_bytes: int = Field(default=16 * 2**20, ge=1)
+    """Largest document read (16 MiB, UTF-8 bytes): the 1,000-product benchmark model is 9.5 MB
+    of JSON; larger inputs cost seconds of parsing and hundreds of MB before any check runs."""
+    yaml_aliases: int = Field(default=10_000, ge=0)
+    """Most uses of YAML aliases (``*name``) to mappings and lists in one document (10,000):
+    ordinary models use a few to share a list; a "billion laughs" document needs many nested
+    ones."""
+    yaml_nodes: int = Field(default=2_000_000, ge=1)
+    """Most YAML nodes counted with every alias expanded (2,000,000): an alias is stored once
+    but every later walk over the data (validation, copies, error messages) expands it, so a
+    9.5 KB document can stand for a billion values. The characters of all values, expanded the
+    same way, must also stay within ``document_bytes``."""
+    nesting_depth: int = Field(default=64, ge=1)
+    """Deepest nesting of mappings and lists in a document (64): models nest about 8 deep;
+    deeper documents only serve to exhaust the parser's recursion."""
+    integer_magnitude: int = Field(default=2**53, ge=1)
+    """Largest absolute integer (and float) in a document (2**53 = 9,007,199,254,740,992):
+    beyond it integers lose precision as float64 and in JSON clients, and NumPy/SQL fixed-width
+    integers overflow."""
+    string_length: int = Field(default=65_536, ge=1)
+    """Longest string (or mapping key) in a document, in characters (65,536): titles, sources
+    and descriptions are far shorter; one huge string only bloats stored models and messages."""
+    quantity_length: int = Field(default=200, ge=1)
+    """Longest quantity or unit string such as ``"208 gCO2e/(t*km)"`` (200 characters)."""
+    quantity_magnitude: float = Field(default=1e15, gt=0)
+    """Largest absolute magnitude of a quantity after conversion to the unit the model stores it
+    in (1e15, e.g. 1e15 kg = one petagram, ~10× the world's yearly material extraction): larger
+    values are typing mistakes and overflow to infinity once multiplied by unit factors."""
+    scenarios: int = Field(default=100, ge=0)
+    """Most scenarios in one lifecycle model (100): every scenario is validated and compiled on
+    load, so each one costs as much as the baseline."""
+    bom_depth: int = Field(default=32, ge=1)
+    """Deepest bill of materials, in part levels below a product (32)."""
+    bom_instances: int = Field(default=200_000, ge=1)
+    """Most part instances after expanding every product's BOM tree (200,000; the benchmark
+    model has 20,000): a part used by several parents is expanded once per path, so a shallow
+    DAG can stand for millions of instances."""
+    years_products: int = Field(default=1_000_000, ge=1)
+    """Most years × products in one lifecycle model (1,000,000; the benchmark has 50,000): the
+    engine keeps arrays of this size per indicator."""
+
+    @staticmethod
+    def env(field: str) -> str:
+        """The environment variable that sets ``field``."""
+        return ENV_PREFIX + field.upper()
+
+    def describe(self, field: str) -> str:
+        """``"limit 64 (JUNKAN_LIMIT_NESTING_DEPTH)"`` — for error messages."""
+        return f"limit {getattr(self, field):,} ({self.env(field)})"
+
+
+_current: Limits | None = None
+
+
+def limits() -> Limits:
+    """The limits in force (read from the environment once, then cached)."""
+    global _current
+    if _current is None:
+        _current = Limits()
+    return _current
+
+
+def reset_limits() -> None:
+    """Forget the cached limits; the next :func:`limits` reads the environment again."""
+    global _current
+    _current = None
+
+
+@contextmanager
+def override_limits(**changes: Any) -> Iterator[Limits]:
+    """Run a block with some limits changed (tests), e.g. ``override_limits(scenarios=2)``."""
+    global _current
+    before = limits()
+    _current = before.model_copy(update=changes)
+    try:
+        yield _current
+    finally:
+        _current = before

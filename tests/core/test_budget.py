@@ -1,0 +1,324 @@
+"""Budgeted worker processes: real processes, real kernel limits (junkan.core.budget)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import operator
+import os
+import pickle
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from junkan.core import budget as bmod
+from junkan.core.budget import (
+    Budget,
+    BudgetExceeded,
+    BudgetPool,
+    BudgetSettings,
+    PoolBusy,
+    PoolClosed,
+    WorkerCrashed,
+    WorkerError,
+    report_progress,
+)
+from junkan.core.errors import JunkanError, ModelError, Problem
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGXCPU"), reason="POSIX rlimits")
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SETTINGS = BudgetSettings(workers=2, cpu_s=1, memory_mb=512, wall_s=20, queue=4)
+
+
+# ---- task functions (module level: they are pickled by reference) ------------------------------
+def burn_cpu_in_c() -> int:
+    """One C call that would take minutes (what ``9**9**9 kg`` made pint do)."""
+    return pow(9, 9**8).bit_length()
+
+
+def burn_cpu_in_python(seconds: float = float("inf")) -> float:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds
+
+
+def hog_memory() -> int:
+    return len(bytearray(4 * 1024**3))  # 4 GiB
+
+
+def sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def raise_value_error() -> None:
+    raise ValueError("bad lever 'x': share must be within 0–1")
+
+
+class Unpicklable(Exception):
+    def __init__(self, a: int, b: int) -> None:  # pickle calls cls(*args) with one arg
+        super().__init__(f"{a}/{b}")
+
+
+def raise_unpicklable() -> None:
+    raise Unpicklable(1, 2)
+
+
+def with_progress(n: int) -> str:
+    for i in range(n):
+        report_progress(i / n)
+    return "done"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[BudgetPool]:
+    p = BudgetPool(SETTINGS, name="test-budget")
+    assert p.wait_ready(120), "workers did not start"
+    yield p
+    p.shutdown()
+
+
+def _started(pool: BudgetPool) -> int:
+    return int(pool.stats().get("started", 0))
+
+
+# ---- limits ------------------------------------------------------------------------------------
+def test_cpu_budget_stops_a_c_loop_and_the_pool_serves_the_next_task(pool: BudgetPool) -> None:
+    started = _started(pool)
+    t0 = time.monotonic()
+    with pytest.raises(BudgetExceeded) as info:
+        pool.run(burn_cpu_in_c)
+    assert 0.95 < time.monotonic() - t0 < 4  # it had its second of CPU, no more
+    exc = info.value
+    assert exc.limit == "cpu" and exc.status_code == 422 and exc.value == 1
+    assert str(exc) == "the request exceeded its CPU-time budget of 1 s (JUNKAN_BUDGET_CPU_S)"
+    assert isinstance(exc, JunkanError)
+    assert pool.run(operator.add, 2, 3) == 5
+    assert pool.wait_ready(30) and _started(pool) == started + 1  # replaced, size kept
+    assert pool.stats()["cpu"] >= 1
+
+
+def test_cpu_budget_is_per_task_not_per_worker(pool: BudgetPool) -> None:
+    # 3 × 0.7 s on 2 workers: one worker uses more than 1 s in all, each task less
+    assert [pool.run(burn_cpu_in_python, 0.7) for _ in range(3)] == [0.7] * 3
+    with pytest.raises(BudgetExceeded, match="CPU-time budget of 1 s"):
+        pool.run(burn_cpu_in_python)
+
+
+def test_memory_hog_gets_memory_error_and_the_parent_survives(pool: BudgetPool) -> None:
+    with pytest.raises(BudgetExceeded) as info:
+        pool.run(hog_memory)
+    exc = info.value
+    assert exc.limit == "memory" and exc.status_code == 413
+    assert str(exc) == ("the request exceeded its memory budget of 512 MB "
+                        "(JUNKAN_BUDGET_MEMORY_MB)")
+    assert pool.run(operator.mul, 6, 7) == 42
+
+
+def test_a_bigger_memory_budget_lets_the_same_task_through(pool: BudgetPool) -> None:
+    # 600 MiB fails at 512 and passes at 1024: the limit is what is enforced, not a guess
+    with pytest.raises(BudgetExceeded, match="memory"):
+        pool.run(bytearray, 600 * 1024**2)
+    big = Budget(cpu_s=5, memory_mb=1024, wall_s=20)
+    assert len(pool.run(_len_of_bytearray, 600 * 1024**2, budget=big)) == 1
+
+
+def _len_of_bytearray(n: int) -> bytes:
+    return bytes([len(bytearray(n)) == n])
+
+
+def test_wall_clock_limit_kills_a_sleeping_task(pool: BudgetPool) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(BudgetExceeded) as info:
+        pool.run(sleep, 30, budget=Budget(cpu_s=1, memory_mb=512, wall_s=0.5))
+    assert 0.5 <= time.monotonic() - t0 < 3
+    assert info.value.limit == "wall" and info.value.status_code == 422
+    assert "time limit of 0.5 s (JUNKAN_BUDGET_WALL_S)" in str(info.value)
+    assert pool.run(operator.add, 1, 1) == 2
+
+
+def test_a_worker_killed_from_outside_is_an_internal_error(pool: BudgetPool) -> None:
+    assert pool.wait_ready(30)
+    fut = pool.submit(sleep, 10)
+    deadline = time.monotonic() + 10
+    while not pool.stats()["running"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(pool.stats()["running"][0], signal.SIGKILL)
+    with pytest.raises(WorkerCrashed, match="SIGKILL"):
+        fut.result(10)
+    assert pool.run(operator.add, 1, 2) == 3
+    # an idle worker killed from outside: the next task goes to a fresh one
+    assert pool.wait_ready(30)
+    for pid in pool.stats()["pids"]:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert [pool.run(operator.add, 2, i) for i in range(4)] == [2, 3, 4, 5]
+
+
+# ---- exceptions of the task --------------------------------------------------------------------
+def test_model_error_comes_back_with_its_problems(pool: BudgetPool) -> None:
+    from junkan.lifecycle.api import load_model
+
+    text = (EXAMPLES / "atm_reuse.yaml").read_text("utf-8").replace("years:", "yeers:", 1)
+    with pytest.raises(ModelError) as info:
+        pool.run(load_model, text=text, source="atm")
+    paths = {p.path for p in info.value.problems}
+    assert "yeers" in paths and "years" in paths
+    assert all(isinstance(p, Problem) for p in info.value.problems)
+    assert info.value.source == "atm"
+
+
+def test_model_error_pickles_by_its_fields_without_help() -> None:
+    # tblib (imported by dask through pint) registers a reducer for exceptions that exist when
+    # it loads; the class's own __reduce__ must work without it
+    exc = ModelError([Problem("a.b", "bad"), Problem("c", "worse")], source="m")
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf)
+    pickler.dispatch_table = {}
+    pickler.dump(exc)
+    back = pickle.loads(buf.getvalue())
+    assert back.problems == exc.problems and back.source == "m" and str(back) == str(exc)
+
+
+def test_other_exceptions_come_back_unchanged(pool: BudgetPool) -> None:
+    with pytest.raises(ValueError, match="bad lever 'x'"):
+        pool.run(raise_value_error)
+    with pytest.raises(WorkerError, match="Unpicklable: 1/2"):
+        pool.run(raise_unpicklable)
+    with pytest.raises(TypeError, match="module level"):  # refused in the caller
+        pool.run(lambda: 1)
+
+
+def test_budget_errors_pickle() -> None:
+    for exc in (Budget(3, 100, 9, subject="run").exceeded("cpu"), PoolBusy(4, 7)):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc)
+        assert back.status_code == exc.status_code and back.headers == exc.headers
+
+
+# ---- queue, concurrency, async -----------------------------------------------------------------
+def test_busy_pool_refuses_at_once_with_retry_after() -> None:
+    settings = BudgetSettings(workers=1, cpu_s=5, memory_mb=256, wall_s=20, queue=1)
+    with BudgetPool(settings, name="test-busy", warm=(), warm_up=None) as small:
+        assert small.wait_ready(60)
+        running = small.submit(sleep, 5)
+        deadline = time.monotonic() + 10
+        while small.stats()["idle"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        waiting = small.submit(operator.add, 1, 1)  # one may wait
+        t0 = time.monotonic()
+        with pytest.raises(PoolBusy) as info:
+            small.submit(operator.add, 2, 2)
+        assert time.monotonic() - t0 < 0.1
+        exc = info.value
+        assert exc.status_code == 503 and int(exc.headers["Retry-After"]) >= 1
+        assert "busy" in str(exc) and "JUNKAN_BUDGET_QUEUE" in str(exc)
+    with pytest.raises(PoolClosed):
+        running.result(5)
+    with pytest.raises(PoolClosed):
+        waiting.result(5)
+
+
+def test_two_workers_run_two_tasks_at_once(pool: BudgetPool) -> None:
+    assert pool.wait_ready(30)
+    t0 = time.monotonic()
+    a, b = pool.submit(sleep, 1), pool.submit(sleep, 1)
+    pids = {a.result(10), b.result(10)}
+    assert time.monotonic() - t0 < 1.8 and len(pids) == 2
+
+
+def test_progress_reaches_the_caller(pool: BudgetPool) -> None:
+    seen: list[float] = []
+    assert pool.run(with_progress, 4, on_progress=seen.append) == "done"
+    assert seen == [0, 0.25, 0.5, 0.75]
+
+
+def test_run_async_does_not_block_the_event_loop(pool: BudgetPool) -> None:
+    async def main() -> tuple[int, float]:
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        pid = await pool.run_async(sleep, 0.5)
+        with pytest.raises(BudgetExceeded, match="CPU-time"):
+            await pool.run_async(burn_cpu_in_c)
+        ticker.cancel()
+        return pid, max(gaps)
+
+    pid, worst = asyncio.run(main())
+    assert pid > 0 and worst < 0.2
+
+
+def test_a_cancelled_request_stops_its_task(pool: BudgetPool) -> None:
+    assert pool.wait_ready(30)
+    started = _started(pool)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(pool.run_async(sleep, 30))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    deadline = time.monotonic() + 10  # noticed within 0.25 s, then a fresh worker
+    while _started(pool) == started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.wait_ready(30) and _started(pool) == started + 1
+    assert pool.stats()["running"] == []
+
+
+def test_sync_run_refuses_to_block_an_event_loop(pool: BudgetPool) -> None:
+    async def main() -> None:
+        pool.run(operator.add, 1, 1)
+
+    with pytest.raises(RuntimeError, match="run_async"):
+        asyncio.run(main())
+
+
+# ---- settings, overhead ------------------------------------------------------------------------
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUNKAN_BUDGET_CPU_S", "7")
+    monkeypatch.setenv("JUNKAN_BUDGET_MEMORY_MB", "300")
+    monkeypatch.setenv("JUNKAN_BUDGET_QUEUE", "0")
+    s = BudgetSettings()
+    assert (s.cpu_s, s.memory_mb, s.queue, s.workers) == (7, 300, 0, 2)
+    assert str(s.budget().exceeded("cpu")) == ("the request exceeded its CPU-time budget of "
+                                               "7 s (JUNKAN_BUDGET_CPU_S)")
+    assert "JUNKAN_BUDGET_RUN_CPU_S" in str(s.run_budget().exceeded("cpu"))
+    monkeypatch.setenv("JUNKAN_BUDGET_CPU_S", "0")
+    with pytest.raises(ValueError, match="cpu_s"):
+        BudgetSettings()
+
+
+def test_trivial_task_overhead_is_small(pool: BudgetPool) -> None:
+    assert pool.wait_ready(30)
+    times = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        pool.run(operator.add, 1, 2)
+        times.append(time.perf_counter() - t0)
+    assert sorted(times)[25] < 0.005  # median; measured ~0.1 ms
+
+
+def test_module_level_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = bmod.configure(BudgetSettings(workers=1, queue=2), warm=(), warm_up=None)
+    try:
+        assert bmod.default_pool() is p
+        assert bmod.run(operator.add, 1, 2) == 3
+        assert asyncio.run(bmod.run_async(operator.sub, 5, 2)) == 3
+    finally:
+        bmod.shutdown()
+    assert p.closed
