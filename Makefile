@@ -2,18 +2,26 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 OUT ?= out
+CORE_VENV ?= /tmp/junkan-core-venv
 
-.PHONY: setup run reports test lint bench clean
+.PHONY: setup run reports test lint bench check-core clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+# What each target installs into .venv (pip extras of pyproject.toml): `make run` the core plus
+# [service]; `make test`, `lint` and `bench` [dev,bench] (dev includes [all]: every extra).
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,bench]"
-	touch $(STAMP)
 
-setup: $(STAMP)
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[service]"
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	touch $@ $(VENV)/.installed-run
+
+setup: $(VENV)/.installed-test
 
 ## Run the main job: compare both seed case studies (reports in out/), then start the
 ## platform on http://127.0.0.1:8000 with the demo store (var/demo.db), seeded with the demo
@@ -21,7 +29,7 @@ setup: $(STAMP)
 run: reports
 	$(BIN)/junkan serve --seed --database-url sqlite:///var/demo.db --host 127.0.0.1 --port 8000
 
-reports: $(STAMP)
+reports: $(VENV)/.installed-run
 	$(BIN)/junkan compare examples/compressor_magnet.yaml --out $(OUT)/compressor_magnet
 	$(BIN)/junkan compare examples/atm_reuse.yaml --out $(OUT)/atm_reuse
 	$(BIN)/junkan indicators examples/compressor_magnet.yaml --format html --out $(OUT)/compressor_magnet/indicators
@@ -29,19 +37,33 @@ reports: $(STAMP)
 	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html (+ indicators/)"
 
 ## Run every test plus the hygiene checks.
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 ## Benchmarks (not tests): results are written to benchmarks/results/.
-bench: $(STAMP)
+bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py
+
+## A core-only install (no extras) in a scratch venv: the file-based commands work and a command
+## that needs an extra names it. Run by .ci/run after `make test`.
+check-core:
+	rm -rf $(CORE_VENV)
+	$(PY) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CORE_VENV)/bin/python -m pip install -q .
+	$(CORE_VENV)/bin/python -c "import junkan.lifecycle, junkan.indicators, junkan.network, junkan.foresight, junkan.alloys, junkan.trace"
+	$(CORE_VENV)/bin/junkan validate examples/atm_reuse.yaml
+	$(CORE_VENV)/bin/junkan compare examples/atm_reuse.yaml --out $(CORE_VENV)/out > /dev/null
+	! timeout 60 $(CORE_VENV)/bin/junkan serve 2> $(CORE_VENV)/serve.err
+	grep -F "pip install 'junkan[service]'" $(CORE_VENV)/serve.err
+	@du -sm $(CORE_VENV)/lib/python3*/site-packages | awk '{print "core install: " $$1 " MB of site-packages"}'
 
 clean:
 	rm -rf $(VENV) $(OUT) var .pytest_cache .mypy_cache .ruff_cache

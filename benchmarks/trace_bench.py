@@ -129,7 +129,8 @@ def cone(n: int = 1_000_000, seed: int = 0) -> dict[str, float | int]:
         from junkan.trace.signing import new_key
 
         priv, pub = new_key()
-        s.add(TraceKey(org_id=org.id, public_key=pub, private_key=priv))
+        s.add(TraceKey(org_id=org.id, public_key=pub,
+                       private_key=repo.keys.encrypt(org.id, priv)))  # encrypted at rest
     t0 = time.perf_counter()
     res = repo.ingest("org-A", [Redeclare(type="redeclare", lot="C0",
                                           cfp={"total": 4.0})])

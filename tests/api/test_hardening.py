@@ -177,10 +177,15 @@ def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
 
 
-def test_production_mode_refuses_unsafe_starts(tmp_path: Path) -> None:
+def test_production_mode_refuses_unsafe_starts(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'prod.db'}"
+    monkeypatch.delenv("JUNKAN_SECRET_KEY", raising=False)
+    monkeypatch.delenv("JUNKAN_KEY_FILE", raising=False)
     no_tls = production_problems(Settings(database_url=url, production=True))
     assert any("no TLS" in p for p in no_tls)
+    assert any("JUNKAN_SECRET_KEY" in p for p in no_tls)  # signing keys need a master key
+    monkeypatch.setenv("JUNKAN_SECRET_KEY", "a production secret of more than 32 characters")
     assert any("demo users" in p for p in
                production_problems(Settings(database_url=url, production=True,
                                             trusted_proxy="127.0.0.1"), seed=True))
@@ -210,3 +215,23 @@ def test_production_cookies_are_secure_and_hsts_is_sent(tmp_path: Path) -> None:
         cookie = res.headers["set-cookie"].lower()
         assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
         assert res.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_admins_register_webhook_origins(app_client: TestClient) -> None:
+    from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+    from tests.api.conftest import bearer
+
+    a = bearer(app_client, DEMO_EMAIL, DEMO_PASSWORD)
+    for private in ("https://127.0.0.1:9", "https://169.254.169.254", "https://10.0.0.1"):
+        _problem(app_client.post("/api/admin/webhook-origins", headers=a,
+                                 json={"origin": private}), 422)
+    ok = app_client.post("/api/admin/webhook-origins", headers=a,
+                         json={"origin": "https://hooks.example.com"})
+    assert ok.status_code == 201, ok.text
+    assert app_client.get("/api/admin/webhook-origins", headers=a).json() == {
+        "origins": ["https://hooks.example.com"]}
+    gone = app_client.request("DELETE", "/api/admin/webhook-origins", headers=a,
+                              json={"origin": "https://hooks.example.com"})
+    assert gone.status_code == 204
+    _problem(app_client.request("DELETE", "/api/admin/webhook-origins", headers=a,
+                                json={"origin": "https://hooks.example.com"}), 404)

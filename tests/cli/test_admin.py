@@ -179,3 +179,42 @@ def test_unlock_ends_a_lock_out(db: Any) -> None:
     assert db("user", "unlock", "ann@acme.example").exit_code == 0
     assert store.throttle_retry_after([key]) is None
     assert store.throttle_begin({key: rule}) is None  # counting starts again from zero
+
+
+def test_webhook_origins_and_key_rotation(db: Any, tmp_path: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from junkan.store.trace_repo import TraceRepo
+    from junkan.trace import Batch
+
+    monkeypatch.delenv("JUNKAN_SECRET_KEY", raising=False)
+    from junkan.trace.keystore import new_secret, write_key_file
+
+    key_file = tmp_path / "master.key"
+    write_key_file(key_file, [new_secret()])
+    monkeypatch.setenv("JUNKAN_KEY_FILE", str(key_file))
+    assert db("org", "create", "Acme Metals").exit_code == 0
+    assert db("webhook", "allow", "Acme Metals", "https://10.1.2.3").exit_code == 2  # private
+    assert db("webhook", "allow", "No Such Org", "https://hooks.example.com").exit_code == 2
+    res = db("webhook", "allow", "Acme Metals", "https://hooks.example.com")
+    assert res.exit_code == 0, res.output
+    listed = db("webhook", "list", "Acme Metals", "--json")
+    assert json.loads(listed.output)[0]["origin"] == "https://hooks.example.com"
+    assert db("webhook", "remove", "Acme Metals", "https://hooks.example.com").exit_code == 0
+    assert db("webhook", "remove", "Acme Metals", "https://hooks.example.com").exit_code == 2
+    # a signed log, then a rotation: the log still verifies under the new master key
+    repo = TraceRepo(Database(db.url))
+    repo.ingest("Acme Metals", Batch.model_validate({"events": [
+        {"type": "create", "lot": "L1", "material": "al", "mass_kg": 10,
+         "cfp": {"total": 1}}]}).events)
+    def secrets() -> list[str]:
+        return [ln.strip() for ln in key_file.read_text().splitlines()
+                if ln.strip() and not ln.startswith("#")]
+
+    before = secrets()
+    res = db("rotate-key")
+    assert res.exit_code == 0 and "re-encrypted 1 signing key" in res.output, res.output
+    after = secrets()
+    assert after[0] not in before and before[0] in after  # new key first, old one kept
+    assert TraceRepo(Database(db.url)).verify("Acme Metals").ok
+    assert db("rotate-key", "--finish").exit_code == 0
+    assert secrets() == [after[0]]

@@ -18,6 +18,10 @@ from tests.conftest import SMALL
 pytestmark = pytest.mark.slow
 
 
+ROUNDS = 5
+"""Each payload is replayed this many times, so health is polled throughout."""
+
+
 class HealthPoller:
     """Polls /api/health every 50 ms on its own connection and keeps the latencies."""
 
@@ -151,9 +155,10 @@ def test_abusive_requests_are_refused_fast_and_health_stays_fast(
                 content='{"events": ' + "[" * 100_000 + "]" * 100_000 + "}"),
         }
         slow, took = {}, {}
-        for name, call in cases.items():
-            res, seconds = _timed(call)
-            took[name] = (res.status_code, round(seconds, 3))
+        for _ in range(ROUNDS):
+            for name, call in cases.items():
+                res, seconds = _timed(call)
+                took[name] = (res.status_code, max(round(seconds, 3), took.get(name, (0, 0))[1]))
             try:
                 _refused(res, seconds)
             except AssertionError as exc:

@@ -142,6 +142,17 @@ def test_https_to_the_checked_address_verifies_the_certificate(tmp_path: Path) -
     assert len(got) == 1
 
 
+def test_the_settings_and_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ALLOW_PRIVATE", "ALLOW_HTTP", "CA_FILE", "TIMEOUT_S"):
+        monkeypatch.delenv(f"JUNKAN_OUTBOUND_{name}", raising=False)
+    default = OutboundPolicy.from_env()
+    assert (default.allow_private, default.allow_http, default.timeout_s) == (False, False, 10)
+    monkeypatch.setenv("JUNKAN_OUTBOUND_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("JUNKAN_OUTBOUND_ALLOW_HTTP", "1")
+    test = OutboundPolicy.from_env()
+    assert test.allow_private and test.allow_http
+
+
 def test_redirects_are_not_followed() -> None:
     with receiver(status=302) as got, pytest.raises(DeliveryFailed, match="302"):
         LOOPBACK.post(got.url, b"{}", {}, [got.base])
@@ -367,7 +378,7 @@ def test_no_infinite_value_reaches_a_pact_feed(tmp_path: Path) -> None:
     assert [pf["productIds"][0].rsplit(":", 1)[1] for pf in res.json()["data"]] == ["L2"]
 
 
-# ---- strict input -----------------------------------------------------------------------------------
+# ---- strict input ------------------------------------------------------------------------
 OK = {"type": "create", "lot": "A", "material": "al", "mass_kg": 10, "cfp": {"total": 1}}
 
 
@@ -579,7 +590,7 @@ def test_pact_ids_of_equal_lot_ids_differ(repo: TraceRepo) -> None:
     assert len({footprint_id(k) for k in keys}) == 2
 
 
-# ---- signing keys at rest --------------------------------------------------------------------------
+# ---- signing keys at rest ------------------------------------------------------------------
 def test_signing_keys_are_encrypted_at_rest(repo: TraceRepo) -> None:
     build_chain(repo)
     with repo.db.engine.connect() as conn:
@@ -627,10 +638,24 @@ def test_key_file_rotation_while_a_service_runs(repo: TraceRepo, tmp_path: Path,
     service, admin = TraceRepo(repo.db), TraceRepo(repo.db)
     service.ingest("org-A", ev(create("K1", 1, 1)))  # the service has read the key file
     res = admin.rotate_configured_key()
-    assert res["reencrypted"] == 1 and res["key_file"] == str(path) and res["secret"] is None
+    assert res["reencrypted"] == 1 and res["key_file"] == str(path)
     assert len(read_key_file(path)) == 2 and path.stat().st_mode & 0o777 == 0o600
     service.ingest("org-A", ev(create("K2", 1, 1)))  # reads the file again, goes on signing
     assert admin.finish_rotation() == 1 and len(read_key_file(path)) == 1
+    assert TraceRepo(repo.db).verify("org-A").ok
+
+
+def test_secret_key_rotation(repo: TraceRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JUNKAN_SECRET_KEY: NEW,OLD set everywhere first, then every key moves to NEW."""
+    old, new = new_secret(), new_secret()
+    monkeypatch.delenv("JUNKAN_KEY_FILE", raising=False)
+    monkeypatch.setenv("JUNKAN_SECRET_KEY", old)
+    TraceRepo(repo.db).ingest("org-A", ev(create("K1", 1, 1)))
+    monkeypatch.setenv("JUNKAN_SECRET_KEY", f"{new},{old}")
+    both = TraceRepo(repo.db)
+    assert both.rotate_configured_key()["reencrypted"] == 1
+    monkeypatch.setenv("JUNKAN_SECRET_KEY", new)
+    TraceRepo(repo.db).ingest("org-A", ev(create("K2", 1, 1)))
     assert TraceRepo(repo.db).verify("org-A").ok
 
 

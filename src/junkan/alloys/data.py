@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from junkan.core.base import Strict
+from junkan.core.documents import read_document
 from junkan.core.errors import short
 
 ELEMENTS = ("Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Ni", "Ti", "Pb", "Sn", "Li")
@@ -134,14 +135,14 @@ def _read(name: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4)
-def load_library(extra_vehicles: str | None = None) -> Library:
-    """The shipped library, optionally with more vehicles from a YAML file (same format as
-    ``vehicles.yaml``; ids must be new)."""
+def load_alloy_library(extra_vehicles: str | None = None) -> Library:
+    """The shipped library, optionally with more vehicles from a YAML or JSON file (same
+    format as ``vehicles.yaml``; ids must be new), read within the document limits."""
     specs = _read("alloy_specs.yaml")
     veh = _read("vehicles.yaml")
     vehicles = list(veh["vehicles"])
     if extra_vehicles:
-        more = yaml.safe_load(Path(extra_vehicles).read_text("utf-8")) or {}
+        more = read_document(Path(extra_vehicles))
         vehicles += list(more.get("vehicles", []))
     dis = _read("dismantling.yaml")
     market = _read("market.yaml")
@@ -159,3 +160,7 @@ def load_library(extra_vehicles: str | None = None) -> Library:
             if comp not in lib.components:
                 raise ValueError(f"vehicle {v.id}: unknown component {short(comp)}")
     return lib
+
+
+load_library = load_alloy_library
+"""Former name of :func:`load_alloy_library` (kept for callers outside the package)."""

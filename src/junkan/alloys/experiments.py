@@ -1,4 +1,5 @@
-"""Seed 002's hypotheses I–V as scripted experiments on the model, each with a chart:
+"""Five hypotheses about ELV aluminium recovery (I–V, from the shredder and sorter trials
+that motivated this package) as scripted experiments on the model, each with a chart:
 
 I    the makes fed control Si (share of Maker A's cast-rich cars vs Maker B's wrought-rich);
 II   removing Maker C's magnesium parts controls Mg;
@@ -11,17 +12,18 @@ V    sorter accuracy decides whether the sorted cast product meets a buyer's win
 from __future__ import annotations
 
 import json
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from junkan.alloys.data import Library, load_library
+from junkan.alloys.data import Library, load_alloy_library
 from junkan.alloys.grade import grade_samples
 from junkan.alloys.predict import TRACKED, FeedPlan, predict
 from junkan.alloys.sorter import Sorter, sort
+from junkan.core.report import Page
 
 N = 1000
 BASE_REMOVE = ["battery_cells"]
@@ -112,11 +114,10 @@ def sorter_accuracy(lib: Library, buyer: str = "adc12_feed") -> dict[str, Any]:
             "rows": rows, "supported": rows[-1]["probability_met"] > rows[0]["probability_met"]}
 
 
-def run_all(out: Path, lib: Library | None = None) -> dict[str, Any]:
-    lib = lib or load_library()
-    res = {"I": make_mix_si(lib), "II": part_removal_mg(lib), "III_IV": grain_size(lib),
-           "V": sorter_accuracy(lib)}
-    figs = []
+def hypotheses_page(res: dict[str, Any],
+                    source: str | os.PathLike[str] | None = None) -> Page:
+    """The experiments' page: which hypotheses the model supports, and a chart of each."""
+    figs: list[go.Figure] = []
     r = res["I"]["rows"]
     figs.append(go.Figure([go.Scatter(x=[x["makerB_share"] for x in r], y=[x["Si_mean"] for x in r],
                                       error_y={"type": "data", "symmetric": False,
@@ -151,16 +152,19 @@ def run_all(out: Path, lib: Library | None = None) -> dict[str, Any]:
                                      mode="lines+markers")).update_layout(
         title="V — probability the sorted cast product meets the ADC12 feed spec",
         xaxis_title="sorter accuracy (all classes)", yaxis_title="P(spec met)"))
+    page = Page("ELV aluminium: hypotheses I–V on the model", source=source)
+    page.bullets(f"{v['hypothesis']}: {'supported' if v['supported'] else 'NOT supported'}"
+                 for v in res.values())
+    for f in figs:
+        page.figure(f)
+    return page
+
+
+def run_all(out: Path, lib: Library | None = None) -> dict[str, Any]:
+    lib = lib or load_alloy_library()
+    res = {"I": make_mix_si(lib), "II": part_removal_mg(lib), "III_IV": grain_size(lib),
+           "V": sorter_accuracy(lib)}
     out.mkdir(parents=True, exist_ok=True)
-    js = resources.files("plotly") / "package_data" / "plotly.min.js"
-    (out / "plotly.min.js").write_bytes(js.read_bytes())
-    summary = "".join(f"<li>{v['hypothesis']}: {'supported' if v['supported'] else 'NOT supported'}"
-                      "</li>" for v in res.values())
-    body = "".join(f.to_html(full_html=False, include_plotlyjs=False) for f in figs)
-    (out / "hypotheses.html").write_text(
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ELV aluminium: "
-        "hypotheses I–V</title><script src='plotly.min.js'></script></head><body style="
-        "'font-family:system-ui;margin:2rem;max-width:1100px'><h1>Seed 002 hypotheses I–V on "
-        f"the model</h1><ul>{summary}</ul>{body}</body></html>", encoding="utf-8")
+    hypotheses_page(res).write(out / "hypotheses.html")
     (out / "hypotheses.json").write_text(json.dumps(res, indent=2, default=float))
     return res

@@ -8,7 +8,7 @@ A lot produced from a known feed, measured at y_e (wt %) with the method's stand
 metal and b_e what the attached steel, residue and misplaced heavies add (both from the
 prediction means). The conjugate (Kalman) update gives the posterior mean and covariance;
 lots are folded in one after the other. Posterior samples feed :func:`predict` and
-:func:`plan` again ("re-plan").
+:func:`~junkan.alloys.plan.plan_feed` again ("re-plan").
 
 **Control chart.** Individuals chart per element: centre line and σ from the moving range
 (σ = MR̄/1.128) of the first ``baseline`` lots, limits ±3σ, the buyer's limit drawn, and
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.alloys.data import ELEMENTS, Library, load_library
+from junkan.alloys.data import ELEMENTS, Library, load_alloy_library
 from junkan.alloys.predict import (
     AL_OUTPUTS,
     OUTPUTS,
@@ -121,10 +121,11 @@ def lot_model(feed_plan: FeedPlan, est: Estimates, lib: Library, n: int = 400,
     return h, b
 
 
-def update(est: Estimates, feed_plan: FeedPlan, measured: dict[str, float], method: str,
-           sd: dict[str, float] | None = None, lib: Library | None = None) -> Estimates:
+def update_estimates(est: Estimates, feed_plan: FeedPlan, measured: dict[str, float],
+                     method: str, sd: dict[str, float] | None = None,
+                     lib: Library | None = None) -> Estimates:
     """Fold one measured lot (wt %) into the estimates (returns new estimates)."""
-    lib = lib or load_library()
+    lib = lib or load_alloy_library()
     if method not in METHOD_SD and not sd:
         raise ValueError(f"unknown method {short(method)}; use {sorted(METHOD_SD)} or give sd")
     bad = [e for e in measured if e not in ELEMENTS]
@@ -173,6 +174,20 @@ def control_chart(values: list[float], limit: float | None = None,
                                 if any("drift" in s for s in f)), None)}
 
 
+def write_control_chart(charts: dict[str, dict[str, Any]], out: Path,
+                        source: str | None = None) -> Path:
+    """``control-chart.html`` (with ``plotly.min.js`` beside it: works offline) in ``out``;
+    returns the page's path."""
+    from junkan.core.report import Page
+
+    page = Page("Control charts of the recovered aluminium", source=source)
+    page.paragraph("Individuals charts: lots against the buyer's window and control limits "
+                   "at ±3σ (σ from the mean moving range / 1.128), with the drift rule of 8 "
+                   "lots on one side of the centre line (Montgomery, Introduction to "
+                   "Statistical Quality Control, ch. 6).")
+    return page.figure(chart_figure(charts)).write(out / "control-chart.html")
+
+
 def chart_figure(charts: dict[str, dict[str, Any]]) -> Any:
     """Plotly figure: one panel per element, lots against window and control limits."""
     import plotly.graph_objects as go
@@ -191,3 +206,7 @@ def chart_figure(charts: dict[str, dict[str, Any]]) -> Any:
                 fig.add_hline(y=y, line_dash=dash, annotation_text=label, row=r, col=1)
     fig.update_layout(height=260 * len(charts) + 60, title="Lots against the buyer's window")
     return fig
+
+
+update = update_estimates
+"""Former name of :func:`update_estimates` (kept for callers outside the package)."""

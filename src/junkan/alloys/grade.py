@@ -27,7 +27,7 @@ def check_composition(comp: dict[str, float], where: str = "composition") -> Non
         raise GradeError(f"{where}: elements add up to {total:.2f} wt %, above 100 %")
 
 
-def grade(comp: dict[str, float], buyer: Buyer) -> dict[str, Any]:
+def grade_composition(comp: dict[str, float], buyer: Buyer) -> dict[str, Any]:
     """One composition (wt %) against a buyer: per-element margin (limit − value, and as a
     share of the limit), met or not, the limiting element (smallest relative margin) and the
     price it fetches."""
@@ -69,3 +69,7 @@ def grade_samples(comp: np.ndarray, elements: tuple[str, ...], buyer: Buyer) -> 
             "most_limiting": min(per, key=lambda e: per[e]) if per else None,
             "expected_price_JPY_per_kg": p * buyer.price_met_JPY_per_kg +
             (1 - p) * buyer.price_not_met_JPY_per_kg}
+
+
+grade = grade_composition
+"""Former name of :func:`grade_composition` (kept for callers outside the package)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,9 +37,10 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse import vstack as sparse_vstack
 from scipy.stats import norm
 
-from junkan.alloys.data import Buyer, Library, load_library
+from junkan.alloys.data import Buyer, Library, load_alloy_library
 from junkan.alloys.predict import AL_OUTPUTS, OUTPUTS, TRACKED, draw, unit_arrays, vehicle_vectors
 from junkan.alloys.sorter import Sorter
+from junkan.core.encoding import jsonable
 from junkan.core.errors import short
 
 
@@ -122,6 +124,10 @@ def product_weights(sorter: Sorter | None, product: str) -> np.ndarray:
 
 @dataclass
 class PlanResult:
+    """A feed plan: vehicles to shred, parts to remove first, the margin, the product and
+    the probability that it meets the buyer's window (overall and per element).
+    ``to_json()`` is the document the CLI and the API return."""
+
     status: str
     counts: dict[str, float]
     removals: dict[str, dict[str, float]]
@@ -143,17 +149,41 @@ class PlanResult:
                 "lp_solves": self.solves, "seconds": self.seconds,
                 "composition_mean_wt_pct": self.composition_mean, **self.detail}
 
+    def to_json(self) -> dict[str, Any]:
+        """The plan's JSON-ready document."""
+        return dict(jsonable(self.document()))
 
-def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.9,
-         grain_mm: float = 65.0, capacity_vehicles: float | None = None,
-         removable: list[str] | None = None, sorter: Sorter | None = None,
-         product: str = "al", min_product_kg: float = 0.0, n: int = 1000, seed: int = 0,
-         lib: Library | None = None, compositions: np.ndarray | None = None) -> PlanResult:
-    """Best feed and removals for ``stock`` (vehicle id → count on hand). ``compositions``
-    (n, K, E+1) replaces the sampled part compositions — posterior samples from
-    :class:`junkan.alloys.feedback.Estimates` to re-plan after lot analyses."""
-    t0 = time.perf_counter()
-    lib = lib or load_library()
+    def to_frame(self) -> Any:
+        """One row per vehicle: vehicles shredded and, per removable component, how many of
+        them have it removed first (column ``remove:<component>``)."""
+        import pandas as pd
+
+        rows = [{"vehicle": v, "shredded": c,
+                 **{f"remove:{k}": n for k, n in self.removals.get(v, {}).items()}}
+                for v, c in self.counts.items()]
+        return pd.DataFrame(rows)
+
+    def report(self, out: str | Path) -> Path:
+        """Write ``plan.json`` and ``plan.csv`` (the table) into ``out``; returns the JSON
+        file's path."""
+        return write_files(out, "plan", self.to_json(), self.to_frame())
+
+
+def write_files(out: str | Path, stem: str, doc: dict[str, Any], frame: Any) -> Path:
+    """``<out>/<stem>.json`` (indented, UTF-8) and ``<out>/<stem>.csv``; the JSON path."""
+    import json
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / f"{stem}.csv", index=False)
+    path = out / f"{stem}.json"
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _checked(lib: Library, stock: dict[str, float], buyer: Buyer | str, probability: float,
+             removable: list[str] | None) -> tuple[Buyer, list[str]]:
+    """The buyer and the vehicles on hand; PlanError naming what is wrong."""
     if isinstance(buyer, str):
         if buyer not in lib.buyers:
             raise PlanError(f"unknown buyer {short(buyer)}; known: {sorted(lib.buyers)}")
@@ -174,13 +204,25 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
     vehicles = [v for v, c in stock.items() if c > 0]
     if not vehicles:
         raise PlanError("stock: no vehicles on hand")
-    units = decision_units(lib, vehicles, set(removable) if removable is not None else None)
-    comp, d_lib, attached = draw(lib, n, seed)
-    if compositions is not None:
-        comp = compositions
-        d_lib, attached = d_lib[:comp.shape[0]], attached[:comp.shape[0]]
-    u = unit_arrays(lib, grain_mm, comp, d_lib, attached)
-    w = product_weights(sorter, product)
+    return buyer, vehicles
+
+
+@dataclass
+class _Excess:
+    """The product per input and each limited element's excess over the window:
+    g_e = E_e − U_e·M/100 per Monte Carlo sample (n, I, L), its mean (U, L) and a bound on
+    its standard deviation (U, L) per decision unit."""
+
+    prod_mass: np.ndarray  # (n, I)
+    prod_el: np.ndarray  # (n, I, E+1)
+    limits: dict[str, float]
+    els: list[str]
+    g: np.ndarray  # (n, I, L)
+    mu: np.ndarray  # (U, L)
+    sd: np.ndarray  # (U, L)
+
+
+def _excess(units: Units, u: Any, w: np.ndarray, buyer: Buyer) -> _Excess:
     prod_mass = np.einsum("nio,o->ni", u.mass, w)  # (n, I)
     prod_el = np.einsum("nioe,o->nie", u.elements, w)  # (n, I, E+1)
     limits = {e: v for e, v in buyer.max.items() if e in TRACKED}
@@ -196,9 +238,32 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
         vc = np.asarray(vm @ cov)
         sd_units[:, k] = np.sqrt(np.maximum(np.asarray(vm.multiply(vc).sum(axis=1)).ravel(),
                                             0.0))
-    value = _unit_values(lib, units, u, w, buyer)
+    return _Excess(prod_mass, prod_el, limits, els, g, mu_units, sd_units)
+
+
+@dataclass
+class _Feasible:
+    """Bounds and the constraints every LP shares: part units ≤ their vehicle's base unit,
+    optional vehicle capacity, a minimum product."""
+
+    ub: np.ndarray
+    link_rows: list[int]
+    base_of: dict[int, int]
+    a_link: Any
+    extra_rows: list[np.ndarray]
+    extra_rhs: list[float]
+
+    def a_base(self) -> Any:
+        return sparse_vstack([self.a_link.tocsr(), *[csr_matrix(r) for r in self.extra_rows]],
+                             format="csr")
+
+    def b_base(self) -> np.ndarray:
+        return np.concatenate([np.zeros(len(self.link_rows)), self.extra_rhs])
+
+
+def _feasible(units: Units, stock: dict[str, float], n_veh: int, ex: _Excess,
+              capacity_vehicles: float | None, min_product_kg: float) -> _Feasible:
     n_units = len(units.names)
-    n_veh = len(vehicles)
     # bounds: base units 0..stock; part units 0..stock (and ≤ their vehicle's base)
     ub = np.array([stock[units.names[j][0]] for j in range(n_units)], dtype=float)
     link_rows = [j for j in range(n_units) if units.is_part[j]]
@@ -216,24 +281,31 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
         extra_rhs.append(float(capacity_vehicles))
     # ship at least 1 % of what the stock could give (or the asked minimum): without it
     # "ship nothing" satisfies any window, and an unprofitable window would look infeasible
-    mass_units = np.asarray(vm @ prod_mass.mean(axis=0)).ravel()
+    mass_units = np.asarray(units.v @ ex.prod_mass.mean(axis=0)).ravel()
     extra_rows.append(-mass_units)
     extra_rhs.append(-max(min_product_kg, 0.01 * float(mass_units @ ub)))
-    a_base = sparse_vstack([a_link.tocsr(), *[csr_matrix(r) for r in extra_rows]],
-                           format="csr")
-    b_base = np.concatenate([np.zeros(len(link_rows)), extra_rhs])
-    bounds = list(zip(np.zeros(n_units), ub, strict=True))
+    return _Feasible(ub, link_rows, base_of, a_link, extra_rows, extra_rhs)
+
+
+def _search_kappa(units: Units, ex: _Excess, fz: _Feasible, value: np.ndarray,
+                  probability: float) -> tuple[tuple[np.ndarray, float, float, np.ndarray]
+                                               | None, float, int]:
+    """Bisect κ for the best margin whose plan meets the window in ≥ ``probability`` of the
+    samples: (best (z, κ, margin, P per element) or None, last κ tried, LP solves)."""
+    vm = units.v
+    els = ex.els
+    a_base, b_base = fz.a_base(), fz.b_base()
+    bounds = list(zip(np.zeros(len(units.names)), fz.ub, strict=True))
 
     def solve(kappa: float) -> tuple[np.ndarray, float] | None:
-        a_ub = sparse_vstack([csr_matrix((mu_units + kappa * sd_units).T), a_base],
-                             format="csr")
+        a_ub = sparse_vstack([csr_matrix((ex.mu + kappa * ex.sd).T), a_base], format="csr")
         res = linprog(-value, A_ub=a_ub, b_ub=np.concatenate([np.zeros(len(els)), b_base]),
                       bounds=bounds, method="highs")
         return (res.x, -res.fun) if res.status == 0 else None
 
     def sampled(z: np.ndarray) -> np.ndarray:
         f = np.asarray(vm.T @ z).ravel()
-        return np.einsum("i,nil->nl", f, g) <= 1e-9  # (n, L) limit met per sample
+        return np.einsum("i,nil->nl", f, ex.g) <= 1e-9  # (n, L) limit met per sample
 
     # κ between Φ⁻¹(α) (each limit alone) and the Bonferroni value Φ⁻¹(1 − (1−α)/L) (all
     # limits jointly, Gaussian reading); the samples decide, bisection recovers margin
@@ -264,33 +336,63 @@ def plan(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.
             if lo_fail is None or hi_ok - lo_fail < 0.05:
                 break
             kappa = (lo_fail + hi_ok) / 2
+    return best, max(kappa, k_hi), solves
+
+
+def plan_feed(stock: dict[str, float], buyer: Buyer | str, *, probability: float = 0.9,
+              grain_mm: float = 65.0, capacity_vehicles: float | None = None,
+              removable: list[str] | None = None, sorter: Sorter | None = None,
+              product: str = "al", min_product_kg: float = 0.0, n: int = 1000, seed: int = 0,
+              lib: Library | None = None, compositions: np.ndarray | None = None
+              ) -> PlanResult:
+    """Best feed and removals for ``stock`` (vehicle id → count on hand). ``compositions``
+    (n, K, E+1) replaces the sampled part compositions — posterior samples from
+    :class:`junkan.alloys.feedback.Estimates` to re-plan after lot analyses."""
+    t0 = time.perf_counter()
+    lib = lib or load_alloy_library()
+    buyer, vehicles = _checked(lib, stock, buyer, probability, removable)
+    units = decision_units(lib, vehicles, set(removable) if removable is not None else None)
+    comp, d_lib, attached = draw(lib, n, seed)
+    if compositions is not None:
+        comp = compositions
+        d_lib, attached = d_lib[:comp.shape[0]], attached[:comp.shape[0]]
+    u = unit_arrays(lib, grain_mm, comp, d_lib, attached)
+    w = product_weights(sorter, product)
+    ex = _excess(units, u, w, buyer)
+    fz = _feasible(units, stock, len(vehicles), ex, capacity_vehicles, min_product_kg)
+    value = _unit_values(lib, units, u, w, buyer)
+    best, kappa, solves = _search_kappa(units, ex, fz, value, probability)
     if best is None:
-        raise PlanError(*_infeasible(mu_units, sd_units, max(kappa, k_hi), els, limits,
-                                     prod_mass, vm, a_link, ub, extra_rows, extra_rhs,
+        raise PlanError(*_infeasible(ex.mu, ex.sd, kappa, ex.els, ex.limits, ex.prod_mass,
+                                     units.v, fz.a_link, fz.ub, fz.extra_rows, fz.extra_rhs,
                                      probability))
     z, kappa, margin, p_el = best
-    f = np.asarray(vm.T @ z).ravel()
-    m = prod_mass @ f
-    comp_mean = {e: float(np.mean(prod_el[:, :, j] @ f / np.maximum(m, 1e-12) * 100))
+    f = np.asarray(units.v.T @ z).ravel()
+    m = ex.prod_mass @ f
+    comp_mean = {e: float(np.mean(ex.prod_el[:, :, j] @ f / np.maximum(m, 1e-12) * 100))
                  for j, e in enumerate(TRACKED)}
-    counts = {vehicles[vi]: float(z[base_of[vi]]) for vi in range(n_veh)}
+    counts = {vehicles[vi]: float(z[fz.base_of[vi]]) for vi in range(len(vehicles))}
     removals: dict[str, dict[str, float]] = {}
-    for j in link_rows:
+    for j in fz.link_rows:
         vid, comp_name = units.names[j]
-        removed = z[base_of[units.vehicle_of[j]]] - z[j]
+        removed = z[fz.base_of[units.vehicle_of[j]]] - z[j]
         if removed > 1e-6:
             removals.setdefault(vid, {})[str(comp_name)] = float(removed)
     return PlanResult(status="optimal" if margin >= 0 else "unprofitable", counts=counts,
                       removals=removals, margin_JPY=margin,
                       product_kg=float(m.mean()),
-                      probability={e: float(p) for e, p in zip(els, p_el, strict=True)},
-                      probability_all=float(np.all(np.einsum("i,nil->nl", f, g) <= 1e-9,
+                      probability={e: float(p) for e, p in zip(ex.els, p_el, strict=True)},
+                      probability_all=float(np.all(np.einsum("i,nil->nl", f, ex.g) <= 1e-9,
                                                    axis=1).mean()),
                       kappa=kappa, solves=solves, seconds=time.perf_counter() - t0,
                       composition_mean=comp_mean,
                       detail={"buyer": buyer.name, "grain_mm": grain_mm,
                               "throughput_t_per_h": u.throughput_t_per_h,
-                              "units": n_units, "samples": n})
+                              "units": len(units.names), "samples": n})
+
+
+plan = plan_feed
+"""Former name of :func:`plan_feed` (kept for callers outside the package)."""
 
 
 def _unit_values(lib: Library, units: Units, u: Any, w: np.ndarray, buyer: Buyer) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from junkan.alloys.data import ELEMENTS, Library, load_library
+from junkan.alloys.data import ELEMENTS, Library, load_alloy_library
 from junkan.alloys.shredder import Shredder
 from junkan.core.errors import short
 
@@ -309,7 +309,7 @@ def predict(plan: FeedPlan, lib: Library | None = None, n: int = 1000, seed: int
 
     ``compositions`` (n, K, E+1) overrides the sampled compositions (e.g. posterior
     samples from :mod:`junkan.alloys.feedback`)."""
-    lib = lib or load_library()
+    lib = lib or load_alloy_library()
     feed = build_feed(plan, lib)
     comp, d_lib, attached = draw(lib, n, seed)
     if compositions is not None:

@@ -1,6 +1,7 @@
 """The shredder line as a parametric model: liberation, fines, residue carry-over, Fe recovery
 and throughput as functions of grain size d (mm). Parameters: ``data/alloys/shredder.yaml``
-(assumptions calibrated to seed 002's RUN1–2 findings; see the file)."""
+(assumptions chosen to reproduce the qualitative findings of two shredder trial runs on ELV
+aluminium; the file says which, and that line data should replace them)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """A sorter turns the mixed aluminium fraction into sorted products by a confusion matrix over
 piece classes (wrought, cast, copper, other): product_b = Σ_true mass_true · M[true, b], with
 each row's uncertainty drawn from a Dirichlet whose concentration is the number of pieces the
-matrix was measured on. Defaults: ``data/alloys/sorters.yaml`` (seed 002 image AI RUN2; LIBS)."""
+matrix was measured on. Defaults: ``data/alloys/sorters.yaml`` (an image-AI sorter's trial
+agreement, and a LIBS sorter after the Fraunhofer ILT annual report 2010)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,9 @@ __all__ = ["create_app"]
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
+        from junkan.core.extras import require
+
+        require("service")  # a clear "install junkan[service]" instead of a bare import error
         from junkan.api.app import create_app
 
         return create_app

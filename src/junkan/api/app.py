@@ -23,9 +23,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from junkan.api import errors
-from junkan.core import budget
-from junkan.api.jobs import WARM, JobRunner
+from junkan.api.jobs import WARM, JobRunner, warm_up
 from junkan.api.routers import ROUTERS
+from junkan.core import budget
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.trace_repo import TraceRepo
@@ -102,12 +102,14 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         db.migrate()
         db.restrict_files()
         store.fail_interrupted()
+        trace.start_delivery()  # one outbox worker for webhooks (pending ones are resumed)
         if seed:
             from junkan.api.seed import seed_demo
 
             seed_demo(store)
         budgets = budget.BudgetSettings()
-        budget.configure(budgets, warm=WARM)  # workers start now, in the background
+        # the workers start now, in the background
+        budget.configure(budgets, warm=WARM, warm_up=warm_up)
         app.state.jobs = JobRunner(store, settings.workers, settings=budgets)
         # the lot graph, read in the background so re-declarations need not read it
         threading.Thread(target=_keep_graph, args=(trace,), daemon=True,
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         yield
         app.state.jobs.shutdown()
         budget.shutdown()
+        trace.stop_delivery()
 
     app = FastAPI(title="junkan", version="0.1.0", lifespan=lifespan, docs_url=None,
                   redoc_url=None, responses=errors.ERROR_RESPONSES,

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.core.budget import PoolClosed
 from junkan.core.errors import JunkanError, ModelError
+from junkan.trace import KeyStoreError
 
 log = logging.getLogger("junkan.api")
 
@@ -83,9 +84,18 @@ def install(app: FastAPI) -> None:
     async def _junkan(_: Request, exc: JunkanError) -> JSONResponse:
         """Refusals of the domain: 400 unless the error names its status (budgets: 413,
         422, 503; quotas: 413)."""
-        status = int(getattr(exc, "http_status", None) or getattr(exc, "status_code", 400))
+        status = int(getattr(exc, "http_status", None) or getattr(exc, "status_code", None)
+                     or 400)
         headers = getattr(exc, "http_headers", None) or getattr(exc, "headers", None)
         return problem(status, _short(str(exc)), headers=headers)
+
+    @app.exception_handler(KeyStoreError)
+    async def _keys(request: Request, exc: KeyStoreError) -> JSONResponse:
+        ref = uuid.uuid4().hex[:12]
+        log.error("signing-key problem %s on %s %s: %s", ref, request.method,
+                  request.url.path, exc)
+        return problem(503, f"the ledger's signing keys are unavailable (reference {ref}); "
+                            "the operator must check the master key")
 
     @app.exception_handler(PoolClosed)
     async def _closed(_: Request, exc: PoolClosed) -> JSONResponse:

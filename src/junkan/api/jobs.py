@@ -25,6 +25,7 @@ from junkan.core.budget import (
     BudgetSettings,
     PoolBusy,
     PoolClosed,
+    default_warm_up,
     report_progress,
 )
 from junkan.core.errors import JunkanError
@@ -36,7 +37,20 @@ INTERRUPTED = "interrupted: the server stopped during the run; start it again"
 
 #: What the service's worker processes import before their first task (pass it to every pool
 #: the service makes: the first pool to start a worker decides what the fork server imports).
-WARM = (*WARM_MODULES, "junkan.api.jobs", "junkan.api.work")
+WARM = (*WARM_MODULES, "junkan.lifecycle", "junkan.indicators", "junkan.api.jobs",
+        "junkan.api.work")
+
+
+def warm_up() -> None:
+    """In a new worker, before its first task: the kernel's warm-up plus one model load, so
+    the schema and pint's caches exist before the memory baseline is measured."""
+    from importlib import resources
+
+    from junkan.lifecycle import load_model
+
+    default_warm_up()
+    text = (resources.files("junkan.data") / "examples" / "atm_reuse.yaml").read_text("utf-8")
+    load_model(text=text, source="warm-up")
 
 
 def simulate_run(content: str, scenario: str, overrides: dict[str, Any] | None,
@@ -44,13 +58,9 @@ def simulate_run(content: str, scenario: str, overrides: dict[str, Any] | None,
     """In a worker: compile and simulate one scenario; the summary (with indicators) and
     each result table as Parquet. Reports progress (0–0.95) with
     :func:`~junkan.core.budget.report_progress`."""
+    from junkan import indicators
     from junkan.core.encoding import jsonable
-    from junkan.indicators.compute import compute, from_lifecycle
-    from junkan.indicators.report import as_json
-    from junkan.lifecycle.api import compile_scenario
-    from junkan.lifecycle.engine import simulate_compiled
-    from junkan.lifecycle.results import Result
-    from junkan.lifecycle.summary import run_summary
+    from junkan.lifecycle import Result, compile_scenario, simulate_compiled
 
     compiled = compile_scenario(content, scenario, overrides or None, source=source)
     last = [0.0]
@@ -67,8 +77,8 @@ def simulate_run(content: str, scenario: str, overrides: dict[str, Any] | None,
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)
         tables[name] = buf.getvalue()
-    summary = run_summary(result)
-    summary["indicators"] = jsonable(as_json(compute(from_lifecycle(result))))
+    summary = dict(result.to_json())
+    summary["indicators"] = jsonable(indicators.run(result).to_json())
     return summary, tables
 
 
@@ -92,7 +102,7 @@ class JobRunner:
         self.budget = self.settings.run_budget()
         self._own_pool = pool is None
         self.pool = pool or BudgetPool(self.settings, workers=workers, name="junkan-run",
-                                       warm=WARM, eager=False)
+                                       warm=WARM, warm_up=warm_up, eager=False)
         self.threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="junkan-run")
         self._stopping = threading.Event()
 

@@ -27,7 +27,7 @@ def seed_demo(store: Store) -> bool:
         store.create_user(partner.id, PARTNER_EMAIL, PARTNER_PASSWORD, "Partner user",
                           role="admin")
     examples = resources.files("junkan.data") / "examples"
-    from junkan.lifecycle.api import load_model
+    from junkan.lifecycle import load_model
 
     for name in ("compressor_magnet.yaml", "atm_reuse.yaml"):
         text = (examples / name).read_text("utf-8")
@@ -44,7 +44,7 @@ def seed_lots(store: Store) -> None:
     from pydantic import TypeAdapter
 
     from junkan.store.trace_repo import TraceRepo
-    from junkan.trace.events import Event
+    from junkan.trace import Event
 
     repo = TraceRepo(store.db)
     ev = TypeAdapter(list[Event]).validate_python

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from junkan.store.db import Settings
+from junkan.trace import master_key_problem
 
 
 def production_problems(settings: Settings, *, seed: bool = False) -> list[str]:
@@ -24,6 +25,9 @@ def production_problems(settings: Settings, *, seed: bool = False) -> list[str]:
                        ("TLS key", settings.tls_keyfile)):
         if path and not Path(path).is_file():
             problems.append(f"{what} {path} does not exist")
+    key = master_key_problem(settings.database_url)
+    if key:
+        problems.append(key)
     problems += _demo_users(settings)
     return problems
 

@@ -29,29 +29,28 @@ async def offload(fn: Callable[..., Any], *args: Any) -> Any:
 # ---- worker side ---------------------------------------------------------------------------
 def card_job(text: str, source: str) -> dict[str, Any]:
     """Validate every scenario of a model and summarise it for reading."""
-    from junkan.lifecycle.api import editable_parameters, load_model
-    from junkan.lifecycle.graph import value_network
+    from junkan import lifecycle
 
-    mf = load_model(text=text, source=source)
+    mf = lifecycle.load(text=text, source=source)
     return dict(jsonable({
         "name": mf.name, "title": mf.baseline.title, "scenarios": mf.scenarios,
-        "headline": list(mf.baseline.headline), "parameters": editable_parameters(mf.raw),
-        "graph": value_network(mf)}))
+        "headline": list(mf.baseline.headline), "parameters": mf.parameters(),
+        "graph": mf.network()}))
 
 
 def compare_job(text: str, source: str) -> dict[str, Any]:
     """Every scenario simulated and compared, with indicators."""
-    from junkan.indicators.compute import scenario_indicators
-    from junkan.lifecycle.api import compare, load_model
+    from junkan import indicators, lifecycle
 
-    return dict(jsonable(compare(load_model(text=text, source=source),
-                                 indicator_hook=scenario_indicators)))
+    comparison = lifecycle.compare(lifecycle.load(text=text, source=source),
+                                   indicator_hook=indicators.scenario_indicators)
+    return dict(jsonable(comparison.to_json()))
 
 
 def run_check_job(text: str, scenario: str | None, overrides: dict[str, Any] | None,
                   source: str) -> str:
     """Compile the scenario with the overrides (raises ModelError); its name."""
-    from junkan.lifecycle.api import compile_scenario
+    from junkan.lifecycle import compile_scenario
 
     compiled = compile_scenario(text, scenario, overrides, source=source)
     return scenario or compiled.model.baseline_name
@@ -86,45 +85,38 @@ async def validate_run(text: str, scenario: str | None, overrides: dict[str, Any
 
 def flow_indicators_job(text: str, frameworks: list[str]) -> dict[str, Any]:
     """Indicators of a flow model document (raises ModelError / IndicatorInputError)."""
-    from junkan.indicators import compute, load_flow_model
-    from junkan.indicators.report import as_json
+    from junkan import indicators
 
-    fm = load_flow_model(text=text, source="flows")
-    return dict(jsonable(as_json(compute(fm, frameworks))))
+    result = indicators.run(indicators.load(text=text, source="flows"), frameworks)
+    return dict(jsonable(result.to_json()))
 
 
 def network_job(text: str, carbon_price: float | None) -> dict[str, Any]:
     """Validate a network scenario, plan hubs and flows, and describe the plan for maps."""
-    from junkan.core.documents import parse_document, validate_with
-    from junkan.network.plan import build, solve
-    from junkan.network.report import plan_document
-    from junkan.network.scenario import NetworkScenario
+    from junkan import network
 
-    sc = validate_with(NetworkScenario, parse_document(text, source="scenario"), "scenario")
-    net = build(sc, "scenario")
-    doc = plan_document(solve(net, carbon_price=carbon_price))
-    doc["destinations"] = [{"name": d.name, "lat": d.lat, "lon": d.lon} for d in net.dests]
-    doc["places"] = {p.name: [p.lon, p.lat] for p in (*net.zones, *net.hubs)}
-    return dict(jsonable(doc))
+    plan = network.run(network.load(text=text, source="scenario"), carbon_price=carbon_price)
+    return dict(jsonable(plan.to_json(places=True)))
 
 
 def foresight_run_job(name: str, levers: dict[str, float], n: int, seed: int) -> dict[str, Any]:
-    from junkan.foresight.live import lever_run, shipped
+    from junkan.foresight import lever_run, shipped
 
     return dict(jsonable(lever_run(shipped(name), levers, n, seed)))
 
 
 def foresight_analyse_job(name: str, n: int, k: Any, seed: int,
                           levers: dict[str, float] | None) -> dict[str, Any]:
-    from junkan.foresight.live import analysis_document, shipped
+    from junkan.foresight import analysis_document, shipped
 
     return dict(jsonable(analysis_document(shipped(name), n, k, seed, levers)))
 
 
 def alloys_job(kind: str, request: Any) -> dict[str, Any]:
-    """One of the alloy services (predict, plan, grade, update) on a validated request."""
-    from junkan.alloys import service
+    """One of the alloy verbs (predict, plan, grade, update) on a validated request."""
+    from junkan import alloys
 
-    fn = {"predict": service.predict_document, "plan": service.plan_document,
-          "grade": service.grade_document, "update": service.update_document}[kind]
-    return dict(jsonable(fn(request)))
+    verb: dict[str, Callable[[Any], Any]] = {
+        "predict": alloys.run, "plan": alloys.plan, "grade": alloys.grade,
+        "update": alloys.update}
+    return dict(jsonable(verb[kind](request).to_json()))

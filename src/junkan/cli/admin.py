@@ -14,13 +14,17 @@ import json
 import sys
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-if TYPE_CHECKING:  # the store is imported when a command runs, not for ``junkan --help``
+from junkan.cli.common import fail
+
+# The store and the API's account rules need the optional 'service' extra (SQLAlchemy,
+# argon2, FastAPI): they are imported inside the commands, never for ``junkan --help``.
+if TYPE_CHECKING:
     from junkan.store.repo import Store
     from junkan.store.tables import Organisation, User
 
@@ -36,7 +40,6 @@ admin_app.add_typer(user_app, name="user")
 admin_app.add_typer(client_app, name="client")
 admin_app.add_typer(share_app, name="share")
 
-err = Console(stderr=True)
 out = Console(soft_wrap=True)
 
 
@@ -55,13 +58,8 @@ Generate = Annotated[bool, typer.Option(
     "--generate", help="Generate a random password and print it once.")]
 
 
-def _fail(message: str) -> NoReturn:
-    err.print(f"[red]error[/red] {message}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(2)
-
-
 def _store(database_url: str | None) -> Store:
-    from junkan.store.db import Database, Settings
+    from junkan.store.db import Database, Settings  # the 'service' extra
     from junkan.store.repo import Store
 
     db = Database(database_url or Settings().database_url)
@@ -75,23 +73,27 @@ def _store(database_url: str | None) -> Store:
 def _org(store: Store, name: str) -> Organisation:
     org = store.organisation_by_name(name)
     if org is None:
-        _fail(f"no organisation named {name!r}")
+        fail(f"no organisation named {name!r}")
     return org
 
 
 def _user(store: Store, email: str) -> User:
     user = store.user_by_email(email)
     if user is None:
-        _fail(f"no user with e-mail {email!r}")
+        fail(f"no user with e-mail {email!r}")
     return user
 
 
 def _password(email: str, password_stdin: bool, generate: bool) -> tuple[str, bool]:
     """The new password (checked against the policy) and whether it was generated."""
-    from junkan.api.passwords import PasswordRejected, check_password, generate_password
+    from junkan.api.passwords import (  # the 'service' extra
+        PasswordRejected,
+        check_password,
+        generate_password,
+    )
 
     if password_stdin and generate:
-        _fail("give either --password-stdin or --generate")
+        fail("give either --password-stdin or --generate")
     if generate:
         return generate_password(), True
     if password_stdin:
@@ -101,12 +103,12 @@ def _password(email: str, password_stdin: bool, generate: bool) -> tuple[str, bo
     try:
         check_password(password, email)
     except PasswordRejected as exc:
-        _fail(str(exc))
+        fail(str(exc))
     return password, False
 
 
 def _when(dt: datetime | None) -> str:
-    from junkan.api.common import iso
+    from junkan.api.common import iso  # the 'service' extra
 
     return iso(dt) or ""
 
@@ -131,9 +133,9 @@ def org_create(name: Annotated[str, typer.Argument(help="Organisation name (uniq
     store = _store(database_url)
     name = name.strip()
     if not name or len(name) > 200:
-        _fail("an organisation name has 1 to 200 characters")
+        fail("an organisation name has 1 to 200 characters")
     if store.organisation_by_name(name) is not None:
-        _fail(f"an organisation named {name!r} exists already")
+        fail(f"an organisation named {name!r} exists already")
     org = store.create_organisation(name)
     out.print(f"created organisation {org.name!r} ({org.id})", highlight=False)
 
@@ -161,15 +163,15 @@ def user_create(
 ) -> None:
     """Create a user. The password is asked for twice, read from stdin (--password-stdin) or
     generated and printed once (--generate)."""
+    from junkan.store.repo import AccountError  # the 'service' extra
+
     store = _store(database_url)
     organisation = _org(store, org)
     password, generated = _password(email, password_stdin, generate)
-    from junkan.store.repo import AccountError
-
     try:
         user = store.create_user(organisation.id, email, password, name, role=role.value)
     except AccountError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.print(f"created {user.role} {user.email} in {organisation.name!r} ({user.id})",
               highlight=False)
     if generated:
@@ -254,7 +256,7 @@ def user_revoke_tokens(email: str, database_url: DatabaseUrl = None) -> None:
 @user_app.command("unlock")
 def user_unlock(email: str, database_url: DatabaseUrl = None) -> None:
     """Clear a sign-in lock-out of an account (and of its API clients) at once."""
-    from junkan.api.throttle import throttle_key
+    from junkan.api.throttle import throttle_key  # the 'service' extra
 
     store = _store(database_url)
     keys = [throttle_key("account", email)]
@@ -262,7 +264,7 @@ def user_unlock(email: str, database_url: DatabaseUrl = None) -> None:
     if user is not None:
         keys += [throttle_key("client", c.id) for c, _ in store.list_clients(user_id=user.id)]
     elif not store.throttle_clear(keys):
-        _fail(f"no user with e-mail {email!r}")
+        fail(f"no user with e-mail {email!r}")
     store.throttle_clear(keys)
     out.print(f"unlocked {email}", highlight=False)
 
@@ -295,7 +297,7 @@ def client_create(email: Annotated[str, typer.Argument(help="The user the client
     store = _store(database_url)
     user = _user(store, email)
     if user.disabled_at is not None:
-        _fail(f"{email} is disabled")
+        fail(f"{email} is disabled")
     cid, secret = store.create_client(user.id, name)
     out.print(f"client_id: {cid}\nclient_secret: {secret}", highlight=False)
 
@@ -305,7 +307,7 @@ def client_revoke(client_id: str, database_url: DatabaseUrl = None) -> None:
     """Revoke an API client and every token issued to it."""
     store = _store(database_url)
     if not store.revoke_client(client_id):
-        _fail(f"no API client {client_id!r}")
+        fail(f"no API client {client_id!r}")
     out.print(f"revoked {client_id}", highlight=False)
 
 
@@ -331,5 +333,72 @@ def share_withdraw(model_id: str,
     """Stop sharing a model with an organisation."""
     store = _store(database_url)
     if not store.withdraw_share(model_id, org):
-        _fail(f"model {model_id!r} is not shared with {org!r}")
+        fail(f"model {model_id!r} is not shared with {org!r}")
     out.print(f"withdrew the share of {model_id} with {org!r}", highlight=False)
+
+
+# ---- the ledger: webhook origins and the signing-key master key --------------------------
+webhook_app = typer.Typer(no_args_is_help=True, help="Origins an organisation's trace "
+                          "webhook may reach (scheme, host and port, matched exactly).")
+admin_app.add_typer(webhook_app, name="webhook")
+
+
+def _trace(database_url: str | None) -> Any:
+    from junkan.store.trace_repo import TraceRepo  # the 'service' extra
+
+    return TraceRepo(_store(database_url).db)
+
+
+def _ledger_call(fn: Any, *args: Any) -> Any:
+    from junkan.store.trace_repo import TraceError
+    from junkan.trace import KeyStoreError
+
+    try:
+        return fn(*args)
+    except (TraceError, KeyStoreError) as exc:
+        fail(str(exc))
+
+
+@webhook_app.command("allow")
+def webhook_allow(org: Annotated[str, typer.Argument(help="Organisation name.")],
+                  origin: Annotated[str, typer.Argument(help="https://host[:port]")],
+                  database_url: DatabaseUrl = None) -> None:
+    """Let an organisation's webhook reach ORIGIN (private addresses are refused)."""
+    got = _ledger_call(_trace(database_url).allow_webhook_origin, org, origin)
+    out.print(f"{org}: webhooks may reach {got}", highlight=False)
+
+
+@webhook_app.command("list")
+def webhook_list(org: Annotated[str, typer.Argument(help="Organisation name.")],
+                 database_url: DatabaseUrl = None, as_json: AsJson = False) -> None:
+    """The origins an organisation's webhook may reach."""
+    origins = _ledger_call(_trace(database_url).webhook_origins, org)
+    _print([{"origin": o} for o in origins], ["origin"], f"webhook origins of {org}", as_json)
+
+
+@webhook_app.command("remove")
+def webhook_remove(org: Annotated[str, typer.Argument(help="Organisation name.")],
+                   origin: Annotated[str, typer.Argument(help="https://host[:port]")],
+                   database_url: DatabaseUrl = None) -> None:
+    """Withdraw an origin: deliveries to it stop at once."""
+    if not _ledger_call(_trace(database_url).remove_webhook_origin, org, origin):
+        fail(f"{origin} is not registered for {org}")
+    out.print(f"{org}: webhooks no longer reach {origin}", highlight=False)
+
+
+@admin_app.command("rotate-key")
+def rotate_key(finish: Annotated[bool, typer.Option(
+        "--finish", help="Drop the old master key once every signing key uses the new "
+        "one.")] = False, database_url: DatabaseUrl = None) -> None:
+    """Rotate the master key that encrypts the ledger's signing keys (docs/security.md, Key
+    rotation procedure). Signatures and checkpoints stay valid."""
+    trace = _trace(database_url)
+    if finish:
+        n = _ledger_call(trace.finish_rotation)
+        out.print(f"dropped {n} old master key(s)", highlight=False)
+        return
+    res = _ledger_call(trace.rotate_configured_key)
+    where = f" (key file {res['key_file']})" if res["key_file"] else ""
+    out.print(f"re-encrypted {res['reencrypted']} signing key(s) under master key "
+              f"{res['key_id']}{where}; check with 'junkan trace verify', then run "
+              "'junkan admin rotate-key --finish'", highlight=False)

@@ -1,4 +1,4 @@
-"""Field types for input schemas: quantities with units, shares and rates.
+"""Field types for input schemas: quantities with units, shares, rates and calendar years.
 
 Each type converts what the user wrote (``"1.2 kg"``, ``"40%"``) to a float in a fixed unit and
 refuses NaN, infinities and values beyond ±``Limits.quantity_magnitude`` (1e15 in the stored
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field, model_validator
 
+from junkan.core.base import Strict
 from junkan.core.errors import short
 from junkan.core.quantities import convert, parse_quantity, to_unit
 from junkan.core.registry import UnitParseError
@@ -90,3 +92,41 @@ def annual_rate(value: Any) -> float:
 
 AnnualRate = Annotated[float, BeforeValidator(annual_rate)]
 """A share per year in [0, 1] (e.g. part replacements per installed part per year)."""
+
+
+YEAR_MIN, YEAR_MAX = 1, 9999
+"""Calendar years a model may use: year arithmetic stays within machine integers (and within
+``int16``, which compact result tables use)."""
+YEARS_SPAN_MAX = 1000
+"""Longest horizon, in years after the first."""
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+"""A calendar year from ``YEAR_MIN`` to ``YEAR_MAX``."""
+
+
+class Years(Strict):
+    """The simulated horizon, both years included."""
+
+    start: Year
+    end: Year
+
+    @model_validator(mode="after")
+    def _order(self) -> Years:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.end - self.start > YEARS_SPAN_MAX:
+            raise ValueError("more than 1,000 years; shorten the horizon")
+        return self
+
+
+def _iso_text(value: Any) -> Any:
+    """Dates and times are ISO 8601 text (or already dates): a number is refused rather than
+    read as seconds since 1970, which pydantic would do silently."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"expected an ISO 8601 date such as '2026-04-01', got {short(value)}")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+"""A calendar date written as ISO 8601 text (``2026-04-01``)."""
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+"""A date and time written as ISO 8601 text (``2026-04-01T09:00:00Z``)."""

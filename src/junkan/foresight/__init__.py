@@ -1,7 +1,27 @@
-"""Future-scenario simulator (seed 003 grand design): causal models, vectorised Monte Carlo
-ensembles, scenario groups and branching points."""
+"""Future scenarios: causal models of signed, lagged links, run as vectorised Monte Carlo
+ensembles, then grouped into futures with the years they branch, what drives them and how
+each rates on KPI families.
 
+    model = foresight.load("japan_ce.yaml")
+    ens = foresight.run(model, 20_000, seed=0)       # Ensemble: to_frame/to_json/report
+    res = foresight.analyse(ens, k=9)                 # Analysis: to_frame/to_json/report
+"""
+
+from junkan.foresight.analysis import Analysis
+from junkan.foresight.api import analyse, load, run
+from junkan.foresight.describe import describe_markdown
+from junkan.foresight.distributed import run_distributed
 from junkan.foresight.engine import Ensemble, run_ensemble
-from junkan.foresight.model import CausalModel, compile_model, load_causal_model
+from junkan.foresight.live import analysis_document, lever_run, model_card, shipped, shipped_models
+from junkan.foresight.model import (
+    CausalModel,
+    Compiled,
+    compile_causal_model,
+    compile_model,  # noqa: F401  former name, used by benchmarks/foresight_bench.py
+    load_causal_model,
+)
 
-__all__ = ["CausalModel", "Ensemble", "compile_model", "load_causal_model", "run_ensemble"]
+__all__ = ["analyse", "Analysis", "analysis_document", "CausalModel", "compile_causal_model",
+           "Compiled", "describe_markdown", "Ensemble", "lever_run", "load",
+           "load_causal_model", "model_card", "run", "run_distributed", "run_ensemble",
+           "shipped", "shipped_models"]

@@ -1,16 +1,19 @@
 """Scenario analysis: groups, branching points and their drivers, transition probabilities,
-the inputs that lead to each group, and ratings (``../shared/docs/references/foresight.md``
-§5–6; the branch-point idea follows Hitachi's US 2024/0184951 A1).
+the inputs that lead to each group, and ratings. The branch-point idea (cluster the ensemble,
+then find the year the groups part and the factor behind it) follows Hitachi's patent
+application US 2024/0184951 A1; scenario discovery with PRIM follows Bryant & Lempert,
+Technological Forecasting and Social Change 77 (2010) 34–49.
 
-* **Groups**: z-scored KPI paths → PCA (≤ 20 components) → k-means. ``k="auto"`` picks k in
-  6–12 by the largest silhouette on a 2,000-scenario subsample (the stated criterion).
+* **Groups**: z-scored KPI paths → PCA (≤ 20 components) → k-means (scikit-learn).
+  ``k="auto"`` picks k in 6–12 by the largest mean silhouette (Rousseeuw 1987) on a
+  2,000-scenario subsample.
 * **Branch year** of groups A, B: the earliest year from which some factor's effect size
-  d = |μ_A − μ_B| / pooled sd stays ≥ 1.5 for 5 years running (factors with pooled sd < 0.01
-  are skipped). The **driver** is the factor with the largest d that year, traced up the causal
-  graph to the ancestor whose own divergence starts earliest.
+  (Cohen's d = |μ_A − μ_B| / pooled sd) stays ≥ 1.5 for 5 years running (factors with pooled
+  sd < 0.01 are skipped). The **driver** is the factor with the largest d that year, traced up
+  the causal graph to the ancestor whose own divergence starts earliest.
 * **Transitions**: the state at each year is clustered (same k); P(final group | year cluster).
-* **Inputs → groups**: extra-trees feature importances; a PRIM box (peeling, α = 0.05,
-  minimum mass 0.05) per group.
+* **Inputs → groups**: extra-trees feature importances (Geurts, Ernst & Wehenkel 2006); a PRIM
+  box (Friedman & Fisher 1999: peeling, α = 0.05, minimum mass 0.05) per group.
 * **Ratings**: per KPI family, each group's median final-year score (KPIs oriented by their
   ``better`` direction) ranked into thirds: ◎ top, ○ middle, △ bottom.
 """
@@ -18,6 +21,7 @@ the inputs that lead to each group, and ratings (``../shared/docs/references/for
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +38,10 @@ MIN_RUN = 5
 
 @dataclass
 class Analysis:
+    """Groups of an ensemble with their shares, branches, transitions, input drivers, PRIM
+    boxes and ratings. ``to_frame()`` gives one row per group, ``to_json()`` the analysis
+    document of the CLI and the API, ``report(out)`` the HTML report."""
+
     k: int
     labels: np.ndarray  # (N,)
     silhouette: dict[int, float]
@@ -44,11 +52,60 @@ class Analysis:
     boxes: list[dict[str, Any]]
     ratings: list[dict[str, str]]
     medians: list[dict[str, float]] = field(default_factory=list)
+    ensemble: Ensemble | None = field(default=None, repr=False, compare=False)
+    """The ensemble analysed (set by :func:`analyse`; needed by ``to_json`` and ``report``)."""
+
+    def _ens(self) -> Ensemble:
+        if self.ensemble is None:
+            raise ValueError("this analysis carries no ensemble; make it with analyse()")
+        return self.ensemble
+
+    def to_frame(self) -> Any:
+        """One row per group: group (A, B, …), share, and per KPI family its rating (◎ ○ △)
+        and median final-year family score (column ``<family>_score``)."""
+        import pandas as pd
+
+        from junkan.foresight.report import group_name
+
+        rows = []
+        for g in range(self.k):
+            row: dict[str, Any] = {"group": group_name(g), "share": self.shares[g]}
+            for fam in sorted(self.ratings[g]):
+                row[fam] = self.ratings[g][fam]
+                row[f"{fam}_score"] = self.medians[g].get(fam, float("nan"))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_json(self, *, median_paths: bool = False) -> dict[str, Any]:
+        """The analysis document (:func:`document`), JSON-ready; ``median_paths`` adds each
+        group's median path per KPI family (what the service's foresight page draws)."""
+        from junkan.core.encoding import jsonable
+
+        ens = self._ens()
+        doc = document(ens, self)
+        if median_paths:
+            doc["group_median_paths"] = group_median_paths(ens, self)
+        return dict(jsonable(doc))
+
+    def report(self, out: str | Path) -> Path:
+        """Write ``report.html`` (with ``plotly.min.js`` beside it) and ``analysis.json``
+        into ``out``; returns the page's path."""
+        import json
+
+        from junkan.core.encoding import jsonable
+        from junkan.foresight.report import write_report
+
+        ens = self._ens()
+        page = write_report(ens, self, Path(out))
+        (Path(out) / "analysis.json").write_text(
+            json.dumps(jsonable(document(ens, self)), indent=2, ensure_ascii=False))
+        return page
 
 
 def _limit_threads() -> Any:
-    """One BLAS/OpenMP thread: on 2 cores, k-means ran 1.3 s single vs 8.6 s two-threaded
-    (foresight.md §5)."""
+    """One BLAS/OpenMP thread for the clustering and the trees: on a small machine shared
+    with other work, oversubscribed threads make k-means several times slower (timings in
+    ``benchmarks/README.md``)."""
     try:
         from threadpoolctl import threadpool_limits
 
@@ -295,7 +352,7 @@ def analyse(ens: Ensemble, k: int | str = 9, seed: int = 0,
                     branches=branches(ens, labels, k_used),
                     transitions=transitions(ens, labels, k_used, seed, transitions_every),
                     feature_scores=scores[:15], boxes=boxes,
-                    ratings=marks, medians=medians)
+                    ratings=marks, medians=medians, ensemble=ens)
 
 
 def scenario_tree(res: Analysis, end_year: int) -> list[dict[str, Any]]:
@@ -345,3 +402,10 @@ def document(ens: Ensemble, res: Analysis) -> dict[str, Any]:
                                 for t in res.transitions],
             "input_drivers": res.feature_scores, "prim_boxes": res.boxes,
             "ratings": res.ratings, "family_scores_final_year": res.medians}
+
+
+def group_median_paths(ens: Ensemble, res: Analysis) -> list[dict[str, list[float]]]:
+    """Per group, the median path of every KPI family's score (rounded to 4 digits)."""
+    scores = family_scores(ens)
+    return [{f: np.median(v[:, res.labels == g], axis=1).round(4).tolist()
+             for f, v in scores.items()} for g in range(res.k)]

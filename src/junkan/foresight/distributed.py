@@ -1,9 +1,9 @@
 """Dask backend: the same ensemble, chunk by chunk, across workers — for millions of scenarios.
 
 A task runs ``per_task`` consecutive engine chunks (16 × 1,024 = 16,384 scenarios by default:
-Dask costs 0.2–1 ms per task and stalls on 100k-task graphs, so the unit of work is tens of
-thousands of scenarios, never one — ``../shared/docs/references/foresight.md`` §4) and writes
-its KPI paths and sampled inputs as Parquet parts. Chunk seeds are the same as in
+every Dask task carries a scheduling overhead, so the unit of work is tens of thousands of
+scenarios, never one; see ``benchmarks/README.md``) and writes its KPI paths and sampled
+inputs as Parquet parts. Chunk seeds are the same as in
 :func:`junkan.foresight.engine.run_ensemble`, so both backends give identical numbers for
 the same (seed, chunk).
 
@@ -27,15 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from junkan.foresight.engine import CHUNK, chunk_seed, run_chunk
+from junkan.foresight.engine import CHUNK, Ensemble, chunk_seed, run_chunk
 from junkan.foresight.model import Compiled
 
 PER_TASK = 16
 WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": 2**28, "MALLOC_MMAP_THRESHOLD_": 2**26}
-"""glibc settings for worker processes. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which
-also pins the mmap threshold at 128 KiB: every (factors × 1,024) float32 array then costs
-fresh pages, and the engine ran 2.4× slower in a worker (measured: 16 chunks of the
-400-factor benchmark, 1.2 s in a plain process vs 2.9 s). Give these to your own cluster's
+"""glibc settings for worker processes (see ``mallopt(3)``). Dask's nanny sets
+MALLOC_TRIM_THRESHOLD_=65536, which also pins the mmap threshold at 128 KiB: every
+(factors × 1,024) float32 array then costs fresh pages and the engine runs markedly slower in
+a worker (measurements in ``benchmarks/README.md``). Give these to your own cluster's
 ``distributed.nanny.pre-spawn-environ`` too."""
 
 
@@ -80,14 +80,10 @@ def write_part(c: Compiled, kpis: np.ndarray, inputs: np.ndarray | None, first: 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    t_n, _, w = kpis.shape
+    w = kpis.shape[2]
     scen = np.arange(first, first + w, dtype=np.int64)
-    cols: dict[str, Any] = {"scenario": np.tile(scen, t_n),
-                            "year": np.repeat(c.years.astype(np.int16), w)}
-    for j, i in enumerate(c.kpis):
-        cols[c.ids[i]] = kpis[:, j, :].reshape(-1)
-    # random floats do not compress: only the index columns are compressed (saves ~0.6 s
-    # per 16k-scenario task)
+    cols = kpi_columns(c, kpis, first)
+    # random floats do not compress: only the index columns are compressed
     codec = {col: "snappy" if col in ("scenario", "year") else "none" for col in cols}
     pq.write_table(pa.table(cols), out / "kpis" / name, compression=codec,
                    use_dictionary=["year"])
@@ -98,6 +94,49 @@ def write_part(c: Compiled, kpis: np.ndarray, inputs: np.ndarray | None, first: 
         pq.write_table(pa.table(icols), out / "inputs" / name)
     return {"n": w, "sum": kpis.sum(axis=2, dtype=np.float64),
             "sumsq": np.einsum("tkn,tkn->tk", kpis, kpis, dtype=np.float64)}
+
+
+def kpi_columns(c: Compiled, kpis: np.ndarray, first: int) -> dict[str, np.ndarray]:
+    """Columns of the tidy KPI table of (T, n_kpi, w) paths: scenario (from ``first``),
+    year, one column per KPI."""
+    t_n, _, w = kpis.shape
+    cols: dict[str, np.ndarray] = {
+        "scenario": np.tile(np.arange(first, first + w, dtype=np.int64), t_n),
+        "year": np.repeat(c.years.astype(np.int16), w)}
+    for j, i in enumerate(c.kpis):
+        cols[c.ids[i]] = kpis[:, j, :].reshape(-1)
+    return cols
+
+
+def write_folder(ens: Ensemble, out: Path) -> Path:
+    """The output folder of a local run (the same parts and summary as the Dask backend),
+    written under a temporary name and renamed when complete."""
+    tmp = _fresh(out)
+    try:
+        sums = write_part(ens.compiled, ens.kpis, ens.inputs, 0, tmp, "part-00000.parquet")
+        summary = summary_document(ens.compiled, ens.n, ens.seed, ens.chunk, ens.method,
+                                   sums["sum"], sums["sumsq"])
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _publish(tmp, out)
+    return out
+
+
+def _fresh(out: Path) -> Path:
+    """An empty ``.<name>.tmp`` folder beside ``out`` with ``kpis/`` and ``inputs/``."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "kpis").mkdir(parents=True)
+    (tmp / "inputs").mkdir()
+    return tmp
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
 
 
 def summary_document(c: Compiled, n: int, seed: int, chunk: int, method: str,
@@ -122,10 +161,7 @@ def run_distributed(c: Compiled, n: int, out: str | Path, *, client: Any = None,
     if n < 1:
         raise ValueError("n must be at least 1 scenario")
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "kpis").mkdir(parents=True)
-    (tmp / "inputs").mkdir()
+    tmp = _fresh(out)
     own = client is None
     if own:
         cluster = local_cluster()
@@ -159,9 +195,7 @@ def run_distributed(c: Compiled, n: int, out: str | Path, *, client: Any = None,
                                seconds=time.perf_counter() - t0,
                                lever_override=lever_override or {})
     (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    _publish(tmp, out)
     return summary
 
 

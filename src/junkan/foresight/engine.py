@@ -10,18 +10,25 @@ Per year (state x in [0, 1], K factors × n scenarios, float32)::
 x_ref is each scenario's starting state (``anchor: initial``, the default: today's world is at
 rest until drivers and levers move it) or 0.5 (``anchor: midpoint``).
 
+The update is a signed, weighted causal-loop (system-dynamics) model with a logistic
+saturation term, in the spirit of fuzzy cognitive maps (Kosko 1986) run as exploratory
+ensembles (Bankes 1993; Kwakkel 2017, the EMA Workbench).
+
 Uncertain inputs (initial values, driver trends, grouped link weights, lever on/off) are
-sampled per chunk — a Latin hypercube (McKay et al. 1979) or a scrambled Sobol' sequence of
-the chunk's size — and shocks (drivers only) draw from the same per-chunk generator
-(``SeedSequence(seed).spawn``). A chunk is therefore a self-contained unit of work: (seed,
-chunk size) reproduce every run, whether chunks run here in a loop or on Dask workers
-(:mod:`junkan.foresight.distributed`). Method: ``../shared/docs/references/foresight.md`` §6.
+sampled per chunk — a Latin hypercube (McKay, Beckman & Conover 1979) or a scrambled Sobol'
+sequence (Sobol' 1967; Owen 1998), both from :mod:`scipy.stats.qmc`, of the chunk's size —
+and shocks (drivers only) draw from the same per-chunk generator (``SeedSequence(seed)``'s
+children). A chunk is therefore a self-contained unit of work: (seed, chunk size) reproduce
+every run, whether chunks run here in a loop or on Dask workers
+(:mod:`junkan.foresight.distributed`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
@@ -35,7 +42,11 @@ CHUNK = 1024
 
 @dataclass
 class Ensemble:
-    """Result of an ensemble run: inputs P (N × p), states (T × K × N) or KPIs only."""
+    """Result of an ensemble run: inputs P (N × p), states (T × K × N) or KPIs only.
+
+    ``to_frame()`` gives the KPI paths as a table, ``to_json()`` the run's summary
+    (per-year KPI means and standard deviations) and ``report(out)`` writes both as the
+    output folder of ``junkan foresight run`` (Parquet and ``summary.json``)."""
 
     compiled: Compiled
     inputs: np.ndarray  # (N, p) sampled input values
@@ -43,10 +54,42 @@ class Ensemble:
     kpis: np.ndarray  # (T, n_kpi, N) float32
     seed: int
     chunk: int
+    method: str = "lhs"
 
     @property
     def n(self) -> int:
         return int(self.kpis.shape[2])
+
+    def kpi_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per year and KPI, the sum and the sum of squares over scenarios (float64)."""
+        return (self.kpis.sum(axis=2, dtype=np.float64),
+                np.einsum("tkn,tkn->tk", self.kpis, self.kpis, dtype=np.float64))
+
+    def to_frame(self) -> Any:
+        """KPI paths as a table: scenario, year, one float32 column per KPI (the layout of
+        the Parquet parts)."""
+        import pandas as pd
+
+        from junkan.foresight.distributed import kpi_columns
+
+        return pd.DataFrame(kpi_columns(self.compiled, self.kpis, 0))
+
+    def to_json(self) -> dict[str, Any]:
+        """The run's summary: model, scenarios, seed, chunk, method, years, KPI ids, and the
+        per-year mean and standard deviation of every KPI (JSON-ready)."""
+        from junkan.core.encoding import jsonable
+        from junkan.foresight.distributed import summary_document
+
+        total, total_sq = self.kpi_sums()
+        return dict(jsonable(summary_document(self.compiled, self.n, self.seed, self.chunk,
+                                              self.method, total, total_sq)))
+
+    def report(self, out: str | Path) -> Path:
+        """Write the output folder: ``kpis/`` and ``inputs/`` Parquet parts and
+        ``summary.json`` (complete or not at all); returns ``out``."""
+        from junkan.foresight.distributed import write_folder
+
+        return write_folder(self, Path(out))
 
 
 @dataclass
@@ -69,12 +112,11 @@ def chunk_seeds(seed: int, n: int, chunk: int) -> list[np.random.SeedSequence]:
 
 def sample_unit(rng: np.random.Generator, p: int, w: int, method: str = "lhs") -> np.ndarray:
     """(p, w) points in [0, 1): a Latin hypercube (one stratum of width 1/w per scenario in
-    every dimension, strata shuffled independently per dimension) or scrambled Sobol'."""
+    every dimension, a random point inside it) or scrambled Sobol', drawn from ``rng``."""
     if method == "lhs":
-        strata = rng.permuted(np.broadcast_to(np.arange(w, dtype=np.float64), (p, w)), axis=1)
-        return (strata + rng.random((p, w))) / w
+        return qmc.LatinHypercube(d=p, rng=rng).random(w).T
     if method == "sobol":
-        return qmc.Sobol(d=p, scramble=True, seed=rng).random(w).T
+        return qmc.Sobol(d=p, scramble=True, rng=rng).random(w).T
     raise ValueError(f"unknown sampling method {short(method)}; use lhs or sobol")
 
 
@@ -100,11 +142,11 @@ def run_chunk(c: Compiled, w: int, seed_seq: np.random.SeedSequence, *, method: 
     """Sample and step ``w`` scenarios through every year; the unit of work of both
     backends."""
     rng = np.random.default_rng(seed_seq)
-    return simulate(c, chunk_inputs(c, rng, w, method), rng, store_states=store_states,
-                    lever_override=lever_override)
+    return step_scenarios(c, chunk_inputs(c, rng, w, method), rng, store_states=store_states,
+                          lever_override=lever_override)
 
 
-def simulate(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
+def step_scenarios(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
              store_states: bool = True,
              lever_override: dict[str, float] | None = None) -> ChunkResult:
     """Step the scenarios whose input values are the columns of ``p`` (p_inputs × w, in the
@@ -143,8 +185,7 @@ def simulate(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
     kpis = np.empty((t_n, len(c.kpis), w), dtype=np.float32)
     tmp = np.empty((k, w), dtype=np.float32)
     eps_hi = np.float32(1 - EPS)
-    # in-place arithmetic: a handful of (K, w) temporaries per year instead of a dozen (Dask
-    # workers trim freed memory eagerly, and fresh allocations then cost page faults)
+    # in-place arithmetic: a handful of (K, w) temporaries per year instead of a dozen
     for t, year in enumerate(c.years):
         slot = hist[t % (max_lag + 1)]
         np.subtract(x, x_ref, out=slot)
@@ -208,4 +249,8 @@ def run_ensemble(c: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CH
         if progress is not None:
             progress(hi, n)
     return Ensemble(compiled=c, inputs=inputs, states=states, kpis=kpis, seed=seed,
-                    chunk=chunk)
+                    chunk=chunk, method=method)
+
+
+simulate = step_scenarios
+"""Former name of :func:`step_scenarios` (kept for callers outside the package)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.foresight.analysis import analyse, document, family_scores, fan
+from junkan.foresight.analysis import analyse, document, family_scores, fan, group_median_paths
 from junkan.foresight.engine import run_ensemble
 from junkan.foresight.model import Compiled, load_causal_model
 
@@ -79,8 +79,6 @@ def analysis_document(c: Compiled, n: int = 5000, k: int | str = 9, seed: int = 
         raise ValueError(f"n must be between 100 and {MAX_LIVE}")
     ens = run_ensemble(c, n, seed=seed, lever_override=levers)
     res = analyse(ens, k, seed=seed, transitions_every=3)
-    scores = family_scores(ens)
     doc = document(ens, res)
-    doc["group_median_paths"] = [{f: np.median(v[:, res.labels == g], axis=1).round(4).tolist()
-                                  for f, v in scores.items()} for g in range(res.k)]
+    doc["group_median_paths"] = group_median_paths(ens, res)
     return doc

@@ -17,6 +17,7 @@ from scipy import sparse
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem
+from junkan.core.fields import Years
 
 
 class Factor(Strict):
@@ -86,17 +87,6 @@ class Lever(Strict):
     """Sampled on/off across scenarios (to see what it changes), or fixed."""
 
 
-class Years(Strict):
-    start: int
-    end: int
-
-    @model_validator(mode="after")
-    def _order(self) -> Years:
-        if not self.start < self.end:
-            raise ValueError("end must be after start")
-        return self
-
-
 class CausalModel(Strict):
     junkan_foresight: Literal[1] = 1
     name: str
@@ -146,11 +136,15 @@ class Compiled:
     input_factor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
-def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
-    """Check references and build the sparse link matrices; every problem reported at once."""
+def check_model(m: CausalModel, source: str = "<model>") -> tuple[dict[str, int],
+                                                                  list[list[int]]]:
+    """Check ids, references, duplicate links, lever and trend years, then that every KPI is
+    driven by something; every problem is reported at once (:class:`ModelError`). Returns the
+    factor index and each factor's incoming-link sources."""
     problems: list[Problem] = []
-    ids = [f.id for f in m.factors]
-    index = {}
+    if m.years.end == m.years.start:
+        problems.append(Problem("years", "end must be after start"))
+    index: dict[str, int] = {}
     for i, f in enumerate(m.factors):
         if f.id in index:
             problems.append(Problem(f"factors[{i}].id", f"duplicate factor id '{f.id}'"))
@@ -176,8 +170,7 @@ def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
             problems.append(Problem(f"factors[{i}].trend_start", "outside the model years"))
     if problems:
         raise ModelError(problems, source)
-    k = len(ids)
-    incoming: list[list[int]] = [[] for _ in range(k)]
+    incoming: list[list[int]] = [[] for _ in m.factors]
     for ln in m.links:
         incoming[index[ln.dst]].append(index[ln.src])
     for i, f in enumerate(m.factors):
@@ -186,6 +179,14 @@ def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
                                     "nothing drives it; add a link or make it a driver"))
     if problems:
         raise ModelError(problems, source)
+    return index, incoming
+
+
+def _link_matrices(m: CausalModel, index: dict[str, int], incoming: list[list[int]]
+                   ) -> tuple[dict[int, sparse.csr_matrix], np.ndarray, np.ndarray]:
+    """Per lag, A[dst, src] = sign·strength/√indegree(dst); the mean uncertainty of each
+    factor's outgoing and incoming links."""
+    k = len(m.factors)
     indeg = np.array([max(len(p), 1) for p in incoming], dtype=float)
     mats: dict[int, tuple[list[int], list[int], list[float]]] = {}
     out_unc: list[list[float]] = [[] for _ in range(k)]
@@ -202,40 +203,55 @@ def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
                 for lag, (r, c, v) in mats.items()}
     src_unc = np.array([np.mean(u) if u else 0.0 for u in out_unc])
     dst_unc = np.array([np.mean(u) if u else 0.0 for u in in_unc])
-    names, lo, hi, kind = [], [], [], []
+    return lag_mats, src_unc, dst_unc
+
+
+def _input_space(m: CausalModel, src_unc: np.ndarray, dst_unc: np.ndarray
+                 ) -> tuple[list[str], list[float], list[float], list[str]]:
+    """The sampled inputs in order: names, lows, highs and kinds (x0 ranges and driver
+    trends per factor, then link-weight multipliers, then sampled levers)."""
+    names: list[str] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    kind: list[str] = []
+
+    def add(name: str, low: float, high: float, what: str) -> None:
+        names.append(name)
+        lo.append(low)
+        hi.append(high)
+        kind.append(what)
+
     for f in m.factors:
         if isinstance(f.x0, tuple | list):
-            names.append(f"x0:{f.id}")
-            lo.append(f.x0[0])
-            hi.append(f.x0[1])
-            kind.append("x0")
+            add(f"x0:{f.id}", f.x0[0], f.x0[1], "x0")
         if f.trend is not None:
-            names.append(f"trend:{f.id}")
-            lo.append(f.trend[0])
-            hi.append(f.trend[1])
-            kind.append("trend")
-    for i, fid in enumerate(ids):
+            add(f"trend:{f.id}", f.trend[0], f.trend[1], "trend")
+    for i, f in enumerate(m.factors):
         if src_unc[i] > 0:
-            names.append(f"out_weight:{fid}")
-            lo.append(1 - src_unc[i])
-            hi.append(1 + src_unc[i])
-            kind.append("msrc")
+            add(f"out_weight:{f.id}", 1 - src_unc[i], 1 + src_unc[i], "msrc")
         if dst_unc[i] > 0:
-            names.append(f"in_weight:{fid}")
-            lo.append(1 - dst_unc[i])
-            hi.append(1 + dst_unc[i])
-            kind.append("mdst")
+            add(f"in_weight:{f.id}", 1 - dst_unc[i], 1 + dst_unc[i], "mdst")
     for lv in m.levers:
         if lv.mode == "sampled":
-            names.append(f"lever:{lv.id}")
-            lo.append(0.0)
-            hi.append(1.0)
-            kind.append("lever")
+            add(f"lever:{lv.id}", 0.0, 1.0, "lever")
+    return names, lo, hi, kind
+
+
+INPUT_CODES = {"x0": 0, "trend": 1, "msrc": 2, "mdst": 3, "lever": 4}
+"""Numeric codes of the input kinds (``Compiled.input_kind_codes``)."""
+
+
+def compile_causal_model(m: CausalModel, source: str = "<model>") -> Compiled:
+    """Check the model (:func:`check_model`), then build its sparse link matrices and
+    sampled-input space."""
+    index, incoming = check_model(m, source)
+    ids = [f.id for f in m.factors]
+    lag_mats, src_unc, dst_unc = _link_matrices(m, index, incoming)
+    names, lo, hi, kind = _input_space(m, src_unc, dst_unc)
     kpis = np.array([i for i, f in enumerate(m.factors) if f.role == "kpi"], dtype=np.int64)
     families: dict[str, list[int]] = {}
     for i in kpis:
         families.setdefault(str(m.factors[i].family), []).append(int(i))
-    codes = {"x0": 0, "trend": 1, "msrc": 2, "mdst": 3, "lever": 4}
     lever_factor = {lv.id: index[lv.factor] for lv in m.levers}
     input_factor = [lever_factor[nm.split(":", 1)[1]] if kd == "lever"
                     else index[nm.split(":", 1)[1]] for nm, kd in zip(names, kind, strict=True)]
@@ -251,8 +267,12 @@ def compile_model(m: CausalModel, source: str = "<model>") -> Compiled:
                                          if f.trend is not None], dtype=np.int64),
                     trend_start=np.array([f.trend_start or m.years.start for f in m.factors],
                                          dtype=np.int64),
-                    input_kind_codes=np.array([codes[kd] for kd in kind], dtype=np.int64),
+                    input_kind_codes=np.array([INPUT_CODES[kd] for kd in kind], dtype=np.int64),
                     input_factor=np.array(input_factor, dtype=np.int64))
+
+
+compile_model = compile_causal_model
+"""Former name of :func:`compile_causal_model` (kept for callers outside the package)."""
 
 
 FACTOR_COLUMNS = {"id", "name", "description", "role", "unit", "range", "x0", "family",
@@ -341,6 +361,6 @@ def load_causal_model(path: str | Path | None = None, *, text: str | None = None
     doc = dict(doc)
     files = _expand_csv(doc, base)
     try:
-        return compile_model(validate_with(CausalModel, doc, source), source)
+        return compile_causal_model(validate_with(CausalModel, doc, source), source)
     except ModelError as err:
         raise _csv_locations(err, files) from None

@@ -1,12 +1,12 @@
 """The foresight HTML report: groups with ratings, a density fan chart per group, the
 scenario tree with branch years and drivers, the driver table, the inputs leading to each
-group, and how decided the future is year by year. Plotly, with its JS written beside the
-page (works offline)."""
+group, and how decided the future is year by year, on a :class:`junkan.core.report.Page`
+(plotly.js written beside it: works offline)."""
 
 from __future__ import annotations
 
 import html
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from junkan.core.report import Page
 from junkan.foresight.analysis import Analysis, family_scores, fan, scenario_tree
 from junkan.foresight.engine import Ensemble
 
@@ -119,62 +120,53 @@ def decided_figure(res: Analysis) -> go.Figure:
                              yaxis={"range": [0, 1]})
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
-
-
-def write_report(ens: Ensemble, res: Analysis, out: Path) -> Path:
-    """Write ``report.html`` and ``plotly.min.js`` into ``out``; returns the page's path."""
+def report_page(ens: Ensemble, res: Analysis,
+                source: str | os.PathLike[str] | None = None) -> Page:
+    """The page: ratings per group, scenario tree, fan charts, how decided the future is,
+    branching points with drivers, and the inputs leading to each group."""
     c = ens.compiled
     m = c.model
     fams = sorted(c.families)
     names = {f.id: f.name or f.id for f in m.factors}
     tree = scenario_tree(res, int(c.years[-1]))
-    rating_rows = [[group_name(g), f"{100 * res.shares[g]:.1f} %",
-                    *[f"{res.ratings[g].get(f, '')} {res.medians[g].get(f, float('nan')):.2f}"
-                      for f in fams]] for g in range(res.k)]
-    branch_rows = [[f"{group_name(b['groups'][0])}–{group_name(b['groups'][1])}",
-                    str(b["branch_year"]), html.escape(f"{b['diverging_factor']} "
-                                                       f"({names.get(b['diverging_factor'])})"),
-                    html.escape(f"{b['driver']} ({names.get(b['driver'])})"),
-                    f"{b['effect_size']:.1f}"]
-                   for b in sorted(res.branches, key=lambda b: b["branch_year"] or 9999)
-                   if b["branch_year"] is not None]
-    feat_rows = [[html.escape(n), f"{s:.3f}"] for n, s in res.feature_scores]
-    box_rows = [[group_name(b["group"]), f"{b['coverage']:.2f}", f"{b['density']:.2f}",
-                 html.escape("; ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]"
-                                       for n, (lo, hi) in b["limits"].items()) or "—")]
-                for b in res.boxes]
-    figs = [tree_figure(res, tree, c.years), fan_figure(ens, res), decided_figure(res)]
-    plots = "".join(f.to_html(full_html=False, include_plotlyjs=False) for f in figs)
-    title = html.escape(m.title or m.name)
-    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>{title}: scenario groups</title><script src="plotly.min.js"></script>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px}}td,th{{border:1px
-solid #ccc;padding:.3rem .6rem;text-align:left}}table{{border-collapse:collapse;margin:1rem 0}}
-</style></head><body><h1>{title}</h1>
-<p>{ens.n:,} scenarios ({c.years[0]}–{c.years[-1]}, {len(c.ids)} factors, seed {ens.seed},
-chunk {ens.chunk}) grouped into {res.k} groups (PCA + k-means on standardised KPI paths).
-Ratings: ◎ top third, ○ middle, △ bottom third of the groups' median final-year family score
-(0–1, higher is better).</p>
-<h2>Groups and ratings</h2>{_table(["group", "share", *fams], rating_rows)}
-{plots}
-<h2>Branching points</h2><p>Earliest year from which some factor's effect size between two
-groups stays ≥ 1.5 for 5 years running; the driver is traced up the causal graph to the
-earliest-diverging ancestor.</p>
-{_table(["groups", "branch year", "diverging factor", "driver", "effect size"], branch_rows)}
-<h2>Inputs that lead to the groups</h2><p>Extra-trees importance of the sampled inputs
-(trends, starting values, link weights, levers):</p>{_table(["input", "score"], feat_rows)}
-<p>PRIM boxes (the inputs' ranges where a group is most concentrated):</p>
-{_table(["group", "coverage", "density", "box"], box_rows)}
-</body></html>"""
-    out.mkdir(parents=True, exist_ok=True)
-    js = resources.files("plotly") / "package_data" / "plotly.min.js"
-    (out / "plotly.min.js").write_bytes(js.read_bytes())
-    path = out / "report.html"
-    tmp = out / ".report.html.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    page = Page(m.title or m.name, source=source)
+    page.paragraph(
+        f"{ens.n:,} scenarios ({c.years[0]}–{c.years[-1]}, {len(c.ids)} factors, seed "
+        f"{ens.seed}, chunk {ens.chunk}) grouped into {res.k} groups (PCA + k-means on "
+        "standardised KPI paths). Ratings: ◎ top third, ○ middle, △ bottom third of the "
+        "groups' median final-year family score (0–1, higher is better).")
+    page.heading("Groups and ratings").table(
+        [[group_name(g), f"{100 * res.shares[g]:.1f} %",
+          *[f"{res.ratings[g].get(f, '')} {res.medians[g].get(f, float('nan')):.2f}"
+            for f in fams]] for g in range(res.k)],
+        columns=["group", "share", *fams], row_header=0)
+    for fig in (tree_figure(res, tree, c.years), fan_figure(ens, res), decided_figure(res)):
+        page.figure(fig)
+    page.heading("Branching points").paragraph(
+        "Earliest year from which some factor's effect size between two groups stays ≥ 1.5 "
+        "for 5 years running; the driver is traced up the causal graph to the "
+        "earliest-diverging ancestor.")
+    page.table(
+        [[f"{group_name(b['groups'][0])}–{group_name(b['groups'][1])}", str(b["branch_year"]),
+          f"{b['diverging_factor']} ({names.get(b['diverging_factor'])})",
+          f"{b['driver']} ({names.get(b['driver'])})", f"{b['effect_size']:.1f}"]
+         for b in sorted(res.branches, key=lambda b: b["branch_year"] or 9999)
+         if b["branch_year"] is not None],
+        columns=["groups", "branch year", "diverging factor", "driver", "effect size"])
+    page.heading("Inputs that lead to the groups").paragraph(
+        "Extra-trees importance of the sampled inputs (trends, starting values, link weights, "
+        "levers):")
+    page.table([[n, f"{sc:.3f}"] for n, sc in res.feature_scores], columns=["input", "score"])
+    page.paragraph("PRIM boxes (the inputs' ranges where a group is most concentrated):")
+    page.table(
+        [[group_name(b["group"]), f"{b['coverage']:.2f}", f"{b['density']:.2f}",
+          "; ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in b["limits"].items())
+          or "—"] for b in res.boxes],
+        columns=["group", "coverage", "density", "box"])
+    return page
+
+
+def write_report(ens: Ensemble, res: Analysis, out: Path,
+                 source: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``report.html`` and ``plotly.min.js`` into ``out``; returns the page's path."""
+    return report_page(ens, res, source).write(out / "report.html")

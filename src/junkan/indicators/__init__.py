@@ -1,10 +1,28 @@
 """Circularity indicators from one mass-flow model: EMF MCI, WBCSD CTI v4, ISO 59020 core,
-ESRS E5-4/E5-5, RAP (seed 003) and the seed-003 base-indicator catalogue."""
+ESRS E5-4/E5-5, RAP (Hitachi–AIST Circular Economy Lab) and the Circular Partners
+base-indicator catalogue.
 
-from junkan.indicators.compute import FRAMEWORKS, compute, from_lifecycle
-from junkan.indicators.inputs import FlowModel, load_flow_model
-from junkan.indicators.mci import material_circularity
-from junkan.indicators.values import Indicator
+The verbs::
 
-__all__ = ["FRAMEWORKS", "FlowModel", "Indicator", "compute", "from_lifecycle",
-           "load_flow_model", "material_circularity"]
+    from junkan import indicators
+    flows = indicators.load("flows.yaml")
+    result = indicators.run(flows, ["cti", "mci"])
+    result["cti.circular_inflow"].value
+    result.to_frame()          # one row per indicator
+    result.report("out/ind")   # HTML with the inflow → outflow Sankey
+
+``indicators.run`` also takes a lifecycle result (its flows over ``years``). ``compute`` and
+``load_flow_model`` remain as the earlier forms of ``run`` and ``load``.
+"""
+
+from junkan.indicators.api import IndicatorResult, load, run
+from junkan.indicators.compute import FRAMEWORKS, from_lifecycle, scenario_indicators
+from junkan.indicators.compute import compute as compute  # earlier form of run
+from junkan.indicators.inputs import FlowModel
+from junkan.indicators.inputs import load_flow_model as load_flow_model  # earlier name of load
+from junkan.indicators.mci import material_circularity as material_circularity
+from junkan.indicators.report import indicators_page
+from junkan.indicators.values import Indicator, IndicatorInputError
+
+__all__ = ["FlowModel", "FRAMEWORKS", "from_lifecycle", "Indicator", "IndicatorInputError",
+           "IndicatorResult", "indicators_page", "load", "run", "scenario_indicators"]

@@ -1,5 +1,7 @@
-"""The Circular Partners base-indicator catalogue of seed 003 (#1–#45) and the IN/OUT
-relations of the five representative indicators; queries and trade-off warnings."""
+"""The base-indicator catalogue (#1–#45: METI's Circular Partners set and 14 additions, from the
+Hitachi–AIST Circular Economy Lab report; source and reading notes in
+``junkan/data/indicator_catalogue.yaml``) and the IN/OUT relations of the five representative
+indicators; queries and trade-off warnings."""
 
 from __future__ import annotations
 
@@ -69,7 +71,8 @@ REPRESENTATIVE_METRICS = {
 
 def tradeoff_warnings(changes: dict[str, float]) -> list[str]:
     """Warn when a scenario improves one representative indicator and worsens another
-    (seed 003: eco-design lengthens life → less recycled material → inflow rate falls).
+    (the report's example: eco-design lengthens life → less recycled material → the inflow
+    recycled-content rate falls).
 
     ``changes`` maps the totals keys (``co2e_t``, ``recycled_share``, ``recycling_rate``,
     ``final_disposal_t``) to scenario − baseline."""

@@ -4,6 +4,7 @@ simulation result."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, TypedDict
 
 from junkan.core.errors import short
 from junkan.indicators.cti import circular_transition_indicators
@@ -15,8 +16,7 @@ from junkan.indicators.mci import company_circularity, material_circularity
 from junkan.indicators.rap import SOURCE as RAP_SOURCE
 from junkan.indicators.rap import rap
 from junkan.indicators.values import Indicator
-from junkan.lifecycle import compile as cm
-from junkan.lifecycle.results import Result
+from junkan.lifecycle import Result, stages
 
 
 def mci(fm: FlowModel) -> list[Indicator]:
@@ -99,7 +99,7 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     recycling_nodes = {n for n, k in sink_kind.items() if k == "recycling"}
     outflows = []
     reuse_kg = sum(v for (a, b), v in zip(c.edges, edges, strict=True)
-                   if b in (cm.REFURBISHMENT, cm.REPROCESSING))
+                   if b in stages.REUSE_NODES)
     if reuse_kg > 0:
         outflows.append(Outflow(name="recovered for reuse", mass=f"{reuse_kg} kg", route="reuse",
                                 actual_recovery=1.0))
@@ -112,7 +112,7 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
         ar = 0.0
         if kind == "recycling":
             produced = sum(v for (a, b), v in zip(c.edges, edges, strict=True)
-                           if a == node and b in (cm.SECONDARY, cm.SECONDARY_MARKET))
+                           if a == node and b in stages.SECONDARY_NODES)
             ar = produced / direct
             recycled_out += produced
             recycled_in += direct
@@ -186,8 +186,16 @@ def actor_indicators(result: Result) -> dict[str, list[Indicator]]:
     return out
 
 
+class ScenarioIndicators(TypedDict):
+    """What :func:`scenario_indicators` adds to a scenario of a comparison."""
+
+    indicators: dict[str, list[dict[str, Any]]]
+    indicators_by_actor: dict[str, list[dict[str, Any]]]
+    tradeoff_warnings: list[str]
+
+
 def scenario_indicators(result: Result, totals: dict[str, float],
-                        base_totals: dict[str, float]) -> dict[str, object]:
+                        base_totals: dict[str, float]) -> ScenarioIndicators:
     """For a compare document: every framework's indicators of one scenario (whole horizon)
     and the trade-off warnings of its change against the baseline."""
     from junkan.indicators.catalogue import tradeoff_warnings

@@ -3,8 +3,8 @@
 Definitions (ctitool.com): circular inflow = non-virgin (reused or recycled) or renewable
 virgin from sustained production; circular outflow = recovery potential × demonstrated actual
 recovery, over products, by-products and waste; % circularity = mass-weighted average of
-circular inflow and outflow. Formula shapes: ``../shared/docs/references/circularity-indicators.md``
-§2 (equation shapes follow the definitions; exact v4 equations are in the v4.0 PDF pp. 43–74).
+circular inflow and outflow. The equations follow these definitions; the exact v4 equations are
+in WBCSD, *Circular Transition Indicators v4.0* (2023), pp. 43–74.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """EU ESRS E5 (Delegated Regulation (EU) 2023/2772): E5-4 resource inflows and E5-5 resource
 outflows, including the waste table of §37 with its consistency rules (total = diverted +
 disposed; every hazardous / non-hazardous split sums to its total; EFRAG Q&A 400).
-Datapoints: ``../shared/docs/references/circularity-indicators.md`` §4."""
+Datapoints: E5-4 §31 and E5-5 §37–39 of that Regulation."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """ISO 59020:2024 core circularity indicators (§7.3.1), mass-weighted averages per period.
 
-The standard's text was not available here; the list follows the table of contents and the
-summary in ``../shared/docs/references/circularity-indicators.md`` §3 (marked [R] there) —
-check against the standard before claiming conformance."""
+The standard's text was not available when this was written; the list follows its table of
+contents and published summaries of §7.3.1 — check against ISO 59020:2024 before claiming
+conformance."""
 
 from __future__ import annotations
 

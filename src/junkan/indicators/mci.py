@@ -2,8 +2,7 @@
 
 Formulas: EMF & Granta, *Circularity Indicators — Methodology* (May 2015), with the 2019
 extension for biological materials (sustained-production feedstock ``F_S``; composting ``C_C``
-and qualifying energy recovery ``C_E`` at end of life). Notation and edge cases:
-``../shared/docs/references/circularity-indicators.md`` §1.
+and qualifying energy recovery ``C_E`` at end of life).
 
 All masses in kg per product unit; fractions in [0, 1]::
 

@@ -1,6 +1,5 @@
-"""CE added-value productivity (RAP), proposed by the Hitachi–AIST CE Lab (seed 003,
-``../shared/docs/mission.md`` §1 "Standardisation"), beside circular material productivity
-(CTI / ISO 59020)::
+"""CE added-value productivity (RAP), proposed by the Hitachi–AIST Circular Economy Lab in its
+report's standardisation proposal, beside circular material productivity (CTI / ISO 59020)::
 
     RAP = value added / (variable circulation cost + Σ capex_i / legal life_i / actual-life index_i)
     value added = sales − costs paid to other companies
@@ -8,8 +7,8 @@
 
 RAP rewards value created per unit of money spent on circulation; circular material
 productivity (revenue ÷ linear-inflow mass) rewards revenue per tonne of virgin non-renewable
-input. They can rank two strategies differently (see :func:`worked_example`). The RAP formula
-appears in seed 003 only; no public methodology was found (references §5)."""
+input. They can rank two strategies differently (see :func:`worked_example`). The formula is
+taken from that report; no public methodology for it was found."""
 
 from __future__ import annotations
 

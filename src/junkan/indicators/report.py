@@ -3,12 +3,13 @@ and every indicator with its formula, inputs and source."""
 
 from __future__ import annotations
 
-import html
 import json
+import os
 from typing import Any
 
 import plotly.graph_objects as go
 
+from junkan.core.report import Markup, Page
 from junkan.indicators.inputs import FlowModel
 from junkan.indicators.values import Indicator
 
@@ -54,40 +55,43 @@ def _short(v: Any) -> Any:
     return v
 
 
-def indicator_rows(results: dict[str, list[Indicator]]) -> str:
-    rows = []
-    for fw, inds in results.items():
-        for i in inds:
-            inputs = html.escape(json.dumps({k: _short(v) for k, v in i.inputs.items()
-                                             if k != "table"}, ensure_ascii=False, default=str))
-            rows.append(f"<tr><td>{html.escape(fw)}</td><th scope='row'>{html.escape(i.key)}"
-                        f"</th><td class='num'>{html.escape(i.display())}</td>"
-                        f"<td><code>{html.escape(i.formula)}</code></td><td><small>{inputs}"
-                        f"</small></td><td><small>{html.escape(i.source)}</small></td></tr>")
-    return ("<table><thead><tr><th>framework</th><th>indicator</th><th>value</th>"
-            "<th>formula</th><th>inputs</th><th>source</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+def _inputs(i: Indicator) -> str:
+    return json.dumps({k: _short(v) for k, v in i.inputs.items() if k != "table"},
+                      ensure_ascii=False, default=str)
 
 
-def indicators_html(sections: list[tuple[str, FlowModel, dict[str, list[Indicator]],
-                                         list[str]]], title: str) -> str:
-    """A self-contained page body; Plotly's JS is expected beside it as plotly.min.js."""
-    parts = []
+def add_indicator_table(page: Page, results: dict[str, list[Indicator]]) -> Page:
+    """One row per indicator: framework, key, value, formula, inputs and source."""
+    return page.table(
+        [[fw, i.key, i.display(), Markup("<code>{}</code>").format(i.formula),
+          Markup("<small>{}</small>").format(_inputs(i)),
+          Markup("<small>{}</small>").format(i.source)]
+         for fw, inds in results.items() for i in inds],
+        columns=["framework", "indicator", "value", "formula", "inputs", "source"],
+        row_header=1, numeric=(2,))
+
+
+Section = tuple[str, FlowModel, dict[str, list[Indicator]], list[str]]
+
+
+def indicators_page(sections: list[Section], title: str,
+                    source: str | os.PathLike[str] | None = None) -> Page:
+    """Per flow model: its trade-off warnings, the flow Sankey and the indicator table."""
+    page = Page(title, source=source)
     for name, fm, results, warnings in sections:
-        parts.append(f"<h2>{html.escape(name)}</h2>")
+        page.heading(name)
         for w in warnings:
-            parts.append(f"<p class='warn' role='note'>⚠ {html.escape(w)}</p>")
-        parts.append(flow_sankey(fm, f"Inflows and outflows — {name}").to_html(
-            full_html=False, include_plotlyjs=False))
-        parts.append(indicator_rows(results))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<script src="plotly.min.js"></script>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1300px}}
-table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;
-vertical-align:top;text-align:left}}td.num{{text-align:right;white-space:nowrap}}
-.warn{{background:#fff4e5;border-left:4px solid #f5a623;padding:.4rem .6rem}}</style></head>
-<body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>"""
+            page.paragraph(f"⚠ {w}", warning=True)
+        page.figure(flow_sankey(fm, f"Inflows and outflows — {name}"))
+        add_indicator_table(page, results)
+    return page
+
+
+def indicators_html(sections: list[Section], title: str,
+                    source: str | os.PathLike[str] | None = None) -> str:
+    """The page as HTML; Plotly's JS is expected beside it as plotly.min.js (use
+    ``indicators_page(...).write(path)`` to write both)."""
+    return indicators_page(sections, title, source).render()
 
 
 def as_json(results: dict[str, list[Indicator]]) -> dict[str, Any]:

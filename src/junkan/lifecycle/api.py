@@ -1,4 +1,6 @@
-"""The lifecycle capability's small functional API: load, simulate, compare."""
+"""The lifecycle capability's verbs: :func:`load` a model, :func:`run` one scenario,
+:func:`compare` them all. (:func:`load_model` and :func:`simulate` are the earlier names of the
+first two.)"""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from junkan.core.errors import ModelError, Problem, short
+from junkan.lifecycle.comparison import Comparison, IndicatorHook, comparison_document
 from junkan.lifecycle.compile import Compiled, compile_model
 from junkan.lifecycle.engine import simulate_compiled
+from junkan.lifecycle.graph import ValueNetwork, value_network
 from junkan.lifecycle.loader import (
     apply_library,
     parse_document,
@@ -20,10 +24,18 @@ from junkan.lifecycle.loader import (
     set_path,
     validate,
 )
-from junkan.lifecycle.results import Result, comparison_document
+from junkan.lifecycle.results import Result
 from junkan.lifecycle.schema import LifecycleModel
 
 Progress = Callable[[int, int], None]
+"""Called with (years done, years in all) after every simulated year."""
+
+
+class Parameter(TypedDict):
+    """A share or rate of a model document, by its document path."""
+
+    path: str
+    value: float
 
 
 @dataclass
@@ -46,10 +58,20 @@ class ModelFile:
     def name(self) -> str:
         return self.baseline.name
 
+    def parameters(self) -> list[Parameter]:
+        """The shares and rates a scenario form edits (:func:`editable_parameters`)."""
+        return editable_parameters(self.raw)
 
-def load_model(path: str | Path | None = None, *, text: str | None = None,
-               source: str | None = None) -> ModelFile:
-    """Read and fully check a model file (or ``text``); raises :class:`ModelError`."""
+    def network(self) -> ValueNetwork:
+        """The baseline's value network as a graph for drawing."""
+        return value_network(self)
+
+
+def load(path: str | Path | None = None, *, text: str | None = None,
+         source: str | None = None) -> ModelFile:
+    """Read a model file (or ``text``, named ``source`` in messages), import its library
+    templates, and validate and compile the baseline and every scenario. Raises
+    :class:`~junkan.core.errors.ModelError` naming every problem's document path."""
     if text is not None:
         src = source or "<model>"
         raw = apply_library(parse_document(text, source=src), src)
@@ -81,13 +103,12 @@ def load_model(path: str | Path | None = None, *, text: str | None = None,
     return mf
 
 
-def compile_scenario(text: str, scenario: str | None = None,
-                     overrides: dict[str, Any] | None = None, *,
-                     source: str = "<model>") -> Compiled:
-    """Compile one scenario of a model document, with extra ``overrides`` (document path →
-    value) applied on top — e.g. parameters edited in a form. Raises :class:`ModelError`."""
-    raw = apply_library(parse_document(text, source=source), source)
-    name = scenario or str(raw.get("baseline_name") or "baseline")
+load_model = load
+
+
+def _compile_with(raw: dict[str, Any], name: str, overrides: dict[str, Any] | None,
+                  source: str) -> Compiled:
+    """Compile scenario ``name`` of an expanded document with ``overrides`` applied on top."""
     doc = scenario_document(raw, name, source)
     if overrides:
         doc = copy.deepcopy(doc)
@@ -102,10 +123,21 @@ def compile_scenario(text: str, scenario: str | None = None,
     return compile_model(validate(doc, source, name))
 
 
-def editable_parameters(raw: dict[str, Any]) -> list[dict[str, Any]]:
+def compile_scenario(text: str, scenario: str | None = None,
+                     overrides: dict[str, Any] | None = None, *,
+                     source: str = "<model>") -> Compiled:
+    """Compile one scenario of a model document, with extra ``overrides`` (document path →
+    value) applied on top — e.g. parameters edited in a form. Cheaper than :func:`load` when
+    one scenario is needed. Raises :class:`ModelError`."""
+    raw = apply_library(parse_document(text, source=source), source)
+    name = scenario or str(raw.get("baseline_name") or "baseline")
+    return _compile_with(raw, name, overrides, source)
+
+
+def editable_parameters(raw: dict[str, Any]) -> list[Parameter]:
     """Shares and rates of a model document (the values a scenario form edits), with paths."""
     keys = {"rate", "share", "pass_rate", "replacement_rate"}
-    out: list[dict[str, Any]] = []
+    out: list[Parameter] = []
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, dict):
@@ -124,13 +156,23 @@ def editable_parameters(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def simulate(model: ModelFile, scenario: str | None = None,
-             progress: Progress | None = None) -> Result:
-    """Simulate one scenario (default: the baseline)."""
+def run(model: ModelFile, scenario: str | None = None, *,
+        overrides: dict[str, Any] | None = None, progress: Progress | None = None) -> Result:
+    """Simulate one scenario (default: the baseline), optionally with ``overrides``
+    (document path → value, e.g. ``{"products.ac.eol.collection.rate": 0.6}``) applied on
+    top of it."""
     name = scenario or model.baseline.baseline_name
     if name not in model.compiled:
         raise _unknown_scenario(model, name)
-    return Result(simulate_compiled(model.compiled[name], name, progress))
+    compiled = _compile_with(model.raw, name, overrides, model.source) if overrides else \
+        model.compiled[name]
+    return Result(simulate_compiled(compiled, name, progress))
+
+
+def simulate(model: ModelFile, scenario: str | None = None,
+             progress: Progress | None = None) -> Result:
+    """Simulate one scenario (default: the baseline); :func:`run` without overrides."""
+    return run(model, scenario, progress=progress)
 
 
 def _unknown_scenario(model: ModelFile, name: str) -> ModelError:
@@ -143,16 +185,16 @@ def simulate_all(model: ModelFile, progress: Progress | None = None) -> dict[str
     return {name: simulate(model, name, progress) for name in model.scenarios}
 
 
-IndicatorHook = Callable[[Result, dict[str, float], dict[str, float]], dict[str, Any]]
-
-
 def compare(model: ModelFile, results: dict[str, Result] | None = None,
-            indicator_hook: IndicatorHook | None = None) -> dict[str, Any]:
-    """All scenarios side by side: headline figures, totals and change against the baseline."""
+            indicator_hook: IndicatorHook | None = None) -> Comparison:
+    """All scenarios side by side: headline figures, totals and change against the baseline
+    (simulated here unless ``results`` are given). ``indicator_hook`` adds entries to each
+    scenario (``junkan.indicators.scenario_indicators`` adds the circularity indicators)."""
     results = results or simulate_all(model)
     descriptions = {n: (s.description if s else None)
                     for n, s in model.baseline.scenarios.items()}
     descriptions.setdefault(model.baseline.baseline_name, "baseline")
-    return comparison_document(model.name, model.baseline.title, model.baseline.baseline_name,
-                               results, model.baseline.headline, descriptions,
-                               indicator_hook=indicator_hook)
+    doc = comparison_document(model.name, model.baseline.title, model.baseline.baseline_name,
+                              results, model.baseline.headline, descriptions,
+                              indicator_hook=indicator_hook)
+    return Comparison(doc, results)

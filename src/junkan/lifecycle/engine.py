@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from junkan.core.errors import JunkanError
-from junkan.lifecycle import compile as cm
-from junkan.lifecycle.compile import Compiled
+from junkan.lifecycle import stages as st
+from junkan.lifecycle.compiled import Compiled
 
 BALANCE_TOLERANCE = 1e-9
 
@@ -72,39 +72,6 @@ def simulate_compiled(c: Compiled, scenario: str = "baseline",
     n_p, n_q, n_m = len(c.products), len(c.parts), len(c.materials)
     n_d, n_n, n_e = len(c.sinks), len(c.processes), len(c.edges)
     n_r = len(c.repl_inst)
-    e = c.edge_index
-    ix_virgin = e[(cm.VIRGIN, cm.MANUFACTURING)]
-    ix_sec_used = e[(cm.SECONDARY, cm.MANUFACTURING)]
-    ix_parts_used = e[(cm.REPROCESSING, cm.MANUFACTURING)]
-    ix_make_use = e[(cm.MANUFACTURING, cm.USE)]
-    ix_refurb_use = e[(cm.REFURBISHMENT, cm.USE)]
-    ix_refurb_2h = e[(cm.REFURBISHMENT, cm.SECOND_HAND)]
-    ix_parts_2h = e[(cm.REPROCESSING, cm.SECOND_HAND)]
-    ix_sec_market = e[(cm.SECONDARY, cm.SECONDARY_MARKET)]
-    recycling = np.flatnonzero(c.yields.sum(axis=1) > 0) if n_d else np.zeros(0, dtype=int)
-    rec_out_edge = {int(d): e[(c.sink_node(int(d)), cm.SECONDARY if c.closed_loop[d]
-                               else cm.SECONDARY_MARKET)] for d in recycling}
-    residue_edges = {(int(d), int(d2)): e[(c.sink_node(int(d)), c.sink_node(int(d2)))]
-                     for d in recycling for d2 in np.flatnonzero(c.residue[d])}
-    sink_proc = np.array(c.sinks, dtype=np.int64)
-    tbl = c.processes
-    virgin_proc = np.array([tbl.index[f"virgin:{m}"] for m in c.materials], dtype=np.int64)
-    recycled_proc = np.array([tbl.index[f"recycled:{m}"] for m in c.materials], dtype=np.int64)
-    # routes
-    re_, rm_ = c.route_eol, c.route_maint
-
-    s_new = np.zeros((n_p, n_t))
-    s_re = np.zeros((n_p, n_t))
-    u = np.zeros((n_r, n_t))
-    repl_prod = c.inst_product[c.repl_inst] if n_r else np.zeros(0, dtype=np.int64)
-    repl_qty = _cumulative_qty(c)[c.repl_inst] if n_r else np.zeros(0)
-    repl_type = c.inst_type[c.repl_inst] if n_r else np.zeros(0, dtype=np.int64)
-    inst_mass = c.part_mass[c.inst_type]
-
-    pool_prod = np.zeros(n_p)
-    pool_part = np.zeros(n_q)
-    pool_sec = np.zeros(n_m)
-
     out = RawResult(
         compiled=c, scenario=scenario,
         in_use=np.zeros((n_t, n_p)), in_use_reused=np.zeros((n_t, n_p)),
@@ -116,36 +83,168 @@ def simulate_compiled(c: Compiled, scenario: str = "baseline",
         activity=np.zeros((n_t, 2, n_n)), edges=np.zeros((n_t, n_e)),
         use_stock_mass=np.zeros(n_t), inventory=np.zeros((n_t, 3)), balance_error=0.0,
     )
+    stepper = _Stepper(c)
     for t in range(n_t):
+        stepper.step(t, out)
+        if progress is not None:
+            progress(t + 1, n_t)
+    out.balance_error = mass_balance_error(out)
+    if not out.balance_error <= BALANCE_TOLERANCE:
+        raise JunkanError(f"internal error: mass balance off by {out.balance_error:.3g} "
+                          f"(relative) in scenario '{scenario}'; please report this model")
+    return out
+
+
+class _Stepper:
+    """The state of one simulation (stocks by age, recovered pools) and one year's step."""
+
+    def __init__(self, c: Compiled) -> None:
+        self.c = c
+        n_t = len(c.years)
+        n_p, n_q, n_m = len(c.products), len(c.parts), len(c.materials)
+        self.n_r = n_r = len(c.repl_inst)
+        self.n_d, self.n_n = len(c.sinks), len(c.processes)
+        self._edge_indices()
+        tbl = c.processes
+        self.sink_proc = np.array(c.sinks, dtype=np.int64)
+        self.virgin_proc = np.array([tbl.index[f"virgin:{m}"] for m in c.materials],
+                                    dtype=np.int64)
+        self.recycled_proc = np.array([tbl.index[f"recycled:{m}"] for m in c.materials],
+                                      dtype=np.int64)
+        self.s_new = np.zeros((n_p, n_t))  # products in use by age: new ones
+        self.s_re = np.zeros((n_p, n_t))  # reused ones
+        self.u = np.zeros((n_r, n_t))  # replaceable parts in use by age
+        self.repl_prod = c.inst_product[c.repl_inst] if n_r else np.zeros(0, dtype=np.int64)
+        self.repl_qty = _cumulative_qty(c)[c.repl_inst] if n_r else np.zeros(0)
+        self.repl_type = c.inst_type[c.repl_inst] if n_r else np.zeros(0, dtype=np.int64)
+        self.inst_mass = c.part_mass[c.inst_type]
+        self.pool_prod = np.zeros(n_p)  # recovered last year, supply this year
+        self.pool_part = np.zeros(n_q)
+        self.pool_sec = np.zeros(n_m)
+
+    def _edge_indices(self) -> None:
+        c = self.c
+        e = c.edge_index
+        self.ix_virgin = e[(st.VIRGIN, st.MANUFACTURING)]
+        self.ix_sec_used = e[(st.SECONDARY, st.MANUFACTURING)]
+        self.ix_parts_used = e[(st.REPROCESSING, st.MANUFACTURING)]
+        self.ix_make_use = e[(st.MANUFACTURING, st.USE)]
+        self.ix_refurb_use = e[(st.REFURBISHMENT, st.USE)]
+        self.ix_refurb_2h = e[(st.REFURBISHMENT, st.SECOND_HAND)]
+        self.ix_parts_2h = e[(st.REPROCESSING, st.SECOND_HAND)]
+        self.ix_sec_market = e[(st.SECONDARY, st.SECONDARY_MARKET)]
+        self.recycling = np.flatnonzero(c.yields.sum(axis=1) > 0) if len(c.sinks) else \
+            np.zeros(0, dtype=int)
+        self.rec_out_edge = {int(d): e[(c.sink_node(int(d)), st.SECONDARY if c.closed_loop[d]
+                                        else st.SECONDARY_MARKET)] for d in self.recycling}
+        self.residue_edges = {(int(d), int(d2)): e[(c.sink_node(int(d)), c.sink_node(int(d2)))]
+                              for d in self.recycling for d2 in np.flatnonzero(c.residue[d])}
+
+    def step(self, t: int, out: RawResult) -> None:
+        """Year ``t``: age, meet demand, route what left use, record into ``out``."""
+        c = self.c
         # 1. ageing: retirements and part failures
-        prev = s_new.sum(axis=1) + s_re.sum(axis=1)
-        retired = _age(s_new, c.ratio_new) + _age(s_re, c.ratio_reused)
-        if n_r:
-            share_left = np.divide(retired, prev, out=np.zeros(n_p), where=prev > 0)
-            u *= (1.0 - share_left[repl_prod])[:, None]
-            failed = _age(u, c.repl_ratio)
+        retired, failed = self._age()
+        # 2. demand, met first from last year's recovered pools
+        new, reused_used, surplus_prod, retired = self._products(t, retired, failed)
+        newmade, reused_k, surplus_part = self._parts(new, failed)
+        # material demand, met first from last year's closed-loop secondary material
+        mat_demand = c.mat_of_inst @ newmade + c.mat_of_product @ new
+        rec_used = np.minimum(self.pool_sec, mat_demand)
+        virgin = mat_demand - rec_used
+        surplus_sec = self.pool_sec - rec_used
+        # 3. routing of retired products and replaced parts
+        blocks, sink_in, sec_closed, sec_out = self._route(retired, failed)
+        edges = blocks["edge"]
+        # 4. activities
+        act = blocks["act"]
+        act += c.act_make @ newmade + c.act_assemble @ new
+        in_use = self.s_new.sum(axis=1) + self.s_re.sum(axis=1)
+        act += c.act_use @ in_use
+        act = act.reshape(2, self.n_n)  # [pieces, kg] × process
+        act[1, self.virgin_proc] += virgin
+        act[1, self.recycled_proc] += rec_used
+        act[1, self.sink_proc] += sink_in
+
+        # stage edges
+        pm = c.product_mass
+        edges[self.ix_virgin] += virgin.sum()
+        edges[self.ix_sec_used] += rec_used.sum()
+        edges[self.ix_parts_used] += float(reused_k @ self.inst_mass)
+        edges[self.ix_make_use] += float(new @ pm) + (
+            float(failed @ c.part_mass[self.repl_type]) if self.n_r else 0.0)
+        edges[self.ix_refurb_use] += float(reused_used @ pm)
+        edges[self.ix_refurb_2h] += float(surplus_prod @ pm)
+        edges[self.ix_parts_2h] += float(surplus_part @ c.part_mass)
+        edges[self.ix_sec_market] += surplus_sec.sum()
+
+        # pools for next year
+        self.pool_prod = blocks["prod"].copy()
+        self.pool_part = blocks["part"].copy()
+        self.pool_sec = sec_closed
+
+        out.in_use[t] = in_use
+        out.in_use_reused[t] = self.s_re.sum(axis=1)
+        out.new_products[t] = new
+        out.reused_products[t] = reused_used
+        out.retired[t] = retired
+        if self.n_r:
+            out.replaced[t] = failed
+        n_q = len(c.parts)
+        out.parts_made[t] = np.bincount(c.inst_type, weights=newmade, minlength=n_q)
+        out.parts_reused[t] = np.bincount(c.inst_type, weights=reused_k, minlength=n_q)
+        out.virgin[t] = virgin
+        out.recycled[t] = rec_used
+        out.secondary_output[t] = sec_out
+        out.sink_input[t] = sink_in
+        out.activity[t] = act
+        out.edges[t] = edges
+        out.use_stock_mass[t] = float(in_use @ pm)
+        out.inventory[t] = (float(self.pool_prod @ pm), float(self.pool_part @ c.part_mass),
+                            self.pool_sec.sum())
+
+    def _age(self) -> tuple[np.ndarray, np.ndarray]:
+        """Products retired and replaceable parts failed this year."""
+        c = self.c
+        prev = self.s_new.sum(axis=1) + self.s_re.sum(axis=1)
+        retired = _age(self.s_new, c.ratio_new) + _age(self.s_re, c.ratio_reused)
+        if self.n_r:
+            share_left = np.divide(retired, prev, out=np.zeros(len(c.products)), where=prev > 0)
+            self.u *= (1.0 - share_left[self.repl_prod])[:, None]
+            failed = _age(self.u, c.repl_ratio)
         else:
             failed = np.zeros(0)
+        return retired, failed
 
-        # 2. demand, met first from last year's recovered pools
+    def _products(self, t: int, retired: np.ndarray, failed: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Sales met from reused products, then new ones: (new, reused, surplus, retired
+        including new products that fail in their first half year)."""
+        c = self.c
         demand = c.sales[:, t]
-        reused_used = np.minimum(pool_prod, demand)
-        surplus_prod = pool_prod - reused_used
+        reused_used = np.minimum(self.pool_prod, demand)
+        surplus_prod = self.pool_prod - reused_used
         new = demand - reused_used
         s0 = c.first_year_survival
-        s_new[:, 0] = new * s0
-        s_re[:, 0] += reused_used
+        self.s_new[:, 0] = new * s0
+        self.s_re[:, 0] += reused_used
         retired = retired + new * (1.0 - s0)
-        if n_r:
-            u[:, 0] += repl_qty * (new * s0 + reused_used)[repl_prod] + failed
+        if self.n_r:
+            self.u[:, 0] += self.repl_qty * (new * s0 + reused_used)[self.repl_prod] + failed
+        return new, reused_used, surplus_prod, retired
 
-        # part demand, level by level (a reused part brings its sub-parts with it)
+    def _parts(self, new: np.ndarray, failed: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Part demand, level by level (a reused part brings its sub-parts with it): instances
+        made new, instances reused, and the surplus of recovered parts per type."""
+        c = self.c
+        n_q = len(c.parts)
         newmade = np.zeros(len(c.inst_type))
         reused_k = np.zeros(len(c.inst_type))
         repl_demand = np.zeros(len(c.inst_type))
-        if n_r:
+        if self.n_r:
             repl_demand[c.repl_inst] = failed
-        pool_left = pool_part.copy()
+        pool_left = self.pool_part.copy()
         for level in c.levels:
             parent = c.inst_parent[level]
             parent_made = np.where(parent >= 0, newmade[np.maximum(parent, 0)],
@@ -158,88 +257,37 @@ def simulate_compiled(c: Compiled, scenario: str = "baseline",
             phi = np.divide(used_q, dem_q, out=np.zeros(n_q), where=dem_q > 0)
             reused_k[level] = phi[types] * dem
             newmade[level] = dem - reused_k[level]
-        surplus_part = pool_left
+        return newmade, reused_k, pool_left
 
-        # material demand, met first from last year's closed-loop secondary material
-        mat_demand = c.mat_of_inst @ newmade + c.mat_of_product @ new
-        rec_used = np.minimum(pool_sec, mat_demand)
-        virgin = mat_demand - rec_used
-        surplus_sec = pool_sec - rec_used
-
-        # 3. routing of retired products and replaced parts
-        blocks = {b: re_[b] @ retired + (rm_[b] @ failed if n_r else 0.0)
+    def _route(self, retired: np.ndarray, failed: np.ndarray
+               ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+        """Route retired products and failed parts: operator blocks, kg into each sink, and
+        secondary material recovered for own use and in total."""
+        c = self.c
+        n_m, n_d = len(c.materials), self.n_d
+        re_, rm_ = c.route_eol, c.route_maint
+        blocks = {b: re_[b] @ retired + (rm_[b] @ failed if self.n_r else 0.0)
                   for b in ("prod", "part", "mat", "act", "edge")}
         mat_in = blocks["mat"].reshape(n_m, n_d) if n_d else np.zeros((n_m, 0))
         edges = blocks["edge"]
         # recycling: recovered material and residues
         sec_closed = np.zeros(n_m)
         sec_out = np.zeros(n_m)
-        if len(recycling):
-            for d in recycling:
+        if len(self.recycling):
+            for d in self.recycling:
                 inp = mat_in[:, d]
                 rec = c.yields[d] * inp
                 sec_out += rec
                 if c.closed_loop[d]:
                     sec_closed += rec
-                edges[rec_out_edge[int(d)]] += rec.sum()
+                edges[self.rec_out_edge[int(d)]] += rec.sum()
                 resid = inp - rec
                 for d2 in np.flatnonzero(c.residue[d]):
                     mat_in[:, d2] += c.residue[d, d2] * resid
-                    edges[residue_edges[(int(d), int(d2))]] += c.residue[d, d2] * resid.sum()
+                    edges[self.residue_edges[(int(d), int(d2))]] += \
+                        c.residue[d, d2] * resid.sum()
         sink_in = mat_in.sum(axis=0)
-
-        # 4. activities
-        act = blocks["act"]
-        act += c.act_make @ newmade + c.act_assemble @ new
-        in_use = s_new.sum(axis=1) + s_re.sum(axis=1)
-        act += c.act_use @ in_use
-        act = act.reshape(2, n_n)  # [pieces, kg] × process
-        act[1, virgin_proc] += virgin
-        act[1, recycled_proc] += rec_used
-        act[1, sink_proc] += sink_in
-
-        # stage edges
-        pm = c.product_mass
-        edges[ix_virgin] += virgin.sum()
-        edges[ix_sec_used] += rec_used.sum()
-        edges[ix_parts_used] += float(reused_k @ inst_mass)
-        edges[ix_make_use] += float(new @ pm) + (float(failed @ c.part_mass[repl_type])
-                                                 if n_r else 0.0)
-        edges[ix_refurb_use] += float(reused_used @ pm)
-        edges[ix_refurb_2h] += float(surplus_prod @ pm)
-        edges[ix_parts_2h] += float(surplus_part @ c.part_mass)
-        edges[ix_sec_market] += surplus_sec.sum()
-
-        # pools for next year
-        pool_prod = blocks["prod"].copy()
-        pool_part = blocks["part"].copy()
-        pool_sec = sec_closed
-
-        out.in_use[t] = in_use
-        out.in_use_reused[t] = s_re.sum(axis=1)
-        out.new_products[t] = new
-        out.reused_products[t] = reused_used
-        out.retired[t] = retired
-        if n_r:
-            out.replaced[t] = failed
-        out.parts_made[t] = np.bincount(c.inst_type, weights=newmade, minlength=n_q)
-        out.parts_reused[t] = np.bincount(c.inst_type, weights=reused_k, minlength=n_q)
-        out.virgin[t] = virgin
-        out.recycled[t] = rec_used
-        out.secondary_output[t] = sec_out
-        out.sink_input[t] = sink_in
-        out.activity[t] = act
-        out.edges[t] = edges
-        out.use_stock_mass[t] = float(in_use @ pm)
-        out.inventory[t] = (float(pool_prod @ pm), float(pool_part @ c.part_mass),
-                            pool_sec.sum())
-        if progress is not None:
-            progress(t + 1, n_t)
-    out.balance_error = mass_balance_error(out)
-    if not out.balance_error <= BALANCE_TOLERANCE:
-        raise JunkanError(f"internal error: mass balance off by {out.balance_error:.3g} "
-                          f"(relative) in scenario '{scenario}'; please report this model")
-    return out
+        return blocks, sink_in, sec_closed, sec_out
 
 
 def _cumulative_qty(c: Compiled) -> np.ndarray:
@@ -256,12 +304,12 @@ def node_balances(r: RawResult) -> dict[str, np.ndarray]:
 
     Sources (virgin material) and sinks (markets, landfill, …) are not balanced nodes."""
     c = r.compiled
-    stock = {cm.USE: r.use_stock_mass, cm.REFURBISHMENT: r.inventory[:, 0],
-             cm.REPROCESSING: r.inventory[:, 1], cm.SECONDARY: r.inventory[:, 2]}
+    stock = {st.USE: r.use_stock_mass, st.REFURBISHMENT: r.inventory[:, 0],
+             st.REPROCESSING: r.inventory[:, 1], st.SECONDARY: r.inventory[:, 2]}
     sink_names = {c.sink_node(d) for d in range(len(c.sinks))
                   if c.model.processes[c.processes.names[c.sinks[d]]].kind != "recycling"}
-    nodes = {n for edge in c.edges for n in edge} - {cm.VIRGIN, cm.SECOND_HAND,
-                                                     cm.SECONDARY_MARKET} - sink_names
+    nodes = {n for edge in c.edges for n in edge} - {st.VIRGIN, st.SECOND_HAND,
+                                                     st.SECONDARY_MARKET} - sink_names
     out = {}
     for node in nodes:
         inflow = sum((r.edges[:, i] for i, (_, dst) in enumerate(c.edges) if dst == node),

@@ -3,15 +3,26 @@ products (the BOM), then the loop stages in life-cycle columns."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from junkan.lifecycle import stages as st
+from junkan.lifecycle.sankey import layout_positions
+
+if TYPE_CHECKING:
+    from junkan.lifecycle.api import ModelFile
 
 
-def value_network(mf: Any) -> dict[str, Any]:
+class ValueNetwork(TypedDict):
+    nodes: list[dict[str, Any]]
+    """``id`` (``material:x``, ``part:x``, ``product:x`` or ``stage:x``), ``label``, ``kind``
+    and the position ``x``, ``y`` in [0, 1]."""
+    edges: list[dict[str, str]]
+    """``source`` and ``target`` node ids, ``kind`` ``bom`` or ``flow``."""
+
+
+def value_network(mf: ModelFile) -> ValueNetwork:
     """Nodes (with x, y positions) and edges of the baseline's value network: materials →
     parts → products (the BOM) on the left, then the loop stages in life-cycle columns."""
-    from junkan.lifecycle import compile as cm
-    from junkan.lifecycle.sankey import layout_positions
-
     c = mf.compiled[mf.baseline.baseline_name]
     m = c.model
     depth = {name: 0 for name in m.parts}
@@ -38,13 +49,13 @@ def value_network(mf: Any) -> dict[str, Any]:
                 edges.append({"source": src, "target": f"{kind}:{name}", "kind": "bom"})
     flows = []
     for a, b in c.edges:
-        if cm.MANUFACTURING in (a, b) or cm.VIRGIN in (a, b):
-            if a in cm.INVENTORY_NODES:  # recovered items feed new products
+        if st.MANUFACTURING in (a, b) or st.VIRGIN in (a, b):
+            if a in st.INVENTORY_NODES:  # recovered items feed new products
                 flows += [(f"{a} (re-supplied)", f"product:{p}") for p in m.products]
             continue
-        flows.append((f"{a} (re-supplied)" if a in cm.INVENTORY_NODES else a,
-                      f"{b} (recovered)" if b in cm.INVENTORY_NODES else b))
-    flows += [(f"product:{p}", cm.USE) for p in m.products]
+        flows.append((f"{a} (re-supplied)" if a in st.INVENTORY_NODES else a,
+                      f"{b} (recovered)" if b in st.INVENTORY_NODES else b))
+    flows += [(f"product:{p}", st.USE) for p in m.products]
     stage_labels = sorted({n for f in flows for n in f if not n.startswith("product:")})
     xs = layout_positions(stage_labels, c)
     for label in stage_labels:

@@ -9,7 +9,6 @@ the number of years) and steps it with ``S(a + 1.5) / S(a + 0.5)``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from junkan.core.errors import short
 from junkan.lifecycle.schema import Lifetime
@@ -17,6 +16,8 @@ from junkan.lifecycle.schema import Lifetime
 
 def survival(lifetime: Lifetime, ages: np.ndarray) -> np.ndarray:
     """Share of a cohort still in use at ``ages`` (years), for one lifetime distribution."""
+    from scipy import stats  # here, not at import: scipy.stats costs 0.6 s of `junkan --help`
+
     x = np.asarray(ages, dtype=float)
     d = lifetime.distribution
     if d == "fixed":

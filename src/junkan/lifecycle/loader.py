@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
 from typing import Any
 
-from junkan.core.documents import message, parse_document, read_document, validate_with
+from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem, format_path, short
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
 from junkan.lifecycle.schema import LifecycleModel
 
-# Kept for callers of the old names; new code imports them from junkan.core.documents.
-_message = message
-__all__ = ["apply_library", "load", "parse_document", "read_document", "scenario_document",
+# parse_document, read_document and validate_with are re-exported for callers of the old
+# names; new code imports them from junkan.core.documents.
+__all__ = ["apply_library", "parse_document", "read_document", "scenario_document",
            "scenario_names", "set_path", "validate", "validate_with"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -140,12 +139,3 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
 def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> LifecycleModel:
     """Validate a raw lifecycle document; pydantic errors become a :class:`ModelError`."""
     return validate_with(LifecycleModel, doc, source, scenario)
-
-
-def load(path: str | Path, scenario: str | None = None) -> tuple[dict[str, Any], LifecycleModel]:
-    """Read, expand and validate a model file (baseline, or one scenario)."""
-    source = str(path)
-    raw = apply_library(read_document(path), source)
-    name = scenario or str(raw.get("baseline_name") or "baseline")
-    return raw, validate(scenario_document(raw, name, source), source,
-                         None if scenario is None else name)

@@ -1,22 +1,22 @@
 """HTML report of a model's scenarios: headline table, a Sankey diagram of mass flows per
-scenario and charts of the indicators over time. Plotly's JavaScript is copied from the
-installed package next to the report (no CDN; works offline)."""
+scenario and charts of the indicators over time, on a :class:`junkan.core.report.Page`
+(plotly.js written beside it from the installed package: no CDN, works offline)."""
 
 from __future__ import annotations
 
-import html
-import shutil
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
+from junkan.core.report import PLOTLY_JS, Markup, Page
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.sankey import sankey_data
 
-PLOTLY_JS = "plotly.min.js"
+__all__ = ["PLOTLY_JS", "SERIES", "material_share_figure", "report_page", "sankey_figure",
+           "series_figure", "write_report"]
 
 
 def sankey_figure(result: Result, title: str) -> go.Figure:
@@ -71,42 +71,21 @@ def material_share_figure(results: dict[str, Result]) -> go.Figure | None:
     return fig
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float | np.floating):
-        x = float(v)
-        return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
-    return html.escape(str(v))
-
-
-def write_report(path: Path, comparison: dict[str, Any], results: dict[str, Result]) -> Path:
-    """Write ``report.html`` (and ``plotly.min.js`` beside it) and return its path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    js = resources.files("plotly") / "package_data" / PLOTLY_JS
-    with resources.as_file(js) as js_path:
-        shutil.copyfile(js_path, path.parent / PLOTLY_JS)
-    parts = []
-    heads = sorted({k for s in comparison["scenarios"] for k in s["headline"]})
-    rows = "".join(
-        "<tr><th scope='row'>" + html.escape(s["name"]) + "</th>" +
-        "".join(f"<td>{_fmt(s['headline'].get(k, ''))}</td>" for k in heads) + "</tr>"
-        for s in comparison["scenarios"])
-    head_cells = "".join(f"<th scope='col'>{html.escape(k)}</th>" for k in heads)
-    parts.append(f"<table><caption>Headline figures</caption><thead><tr><th>scenario</th>"
-                 f"{head_cells}</tr></thead><tbody>{rows}</tbody></table>")
-    described = comparison.get("headline_descriptions") or {}
-    if described:
-        parts.append("<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>"
-                                      for k, v in described.items() if v) + "</dl>")
-    tot_keys = list(comparison["scenarios"][0]["totals"])
-    rows = "".join(
-        "<tr><th scope='row'>" + html.escape(k) + "</th>" +
-        "".join(f"<td>{_fmt(s['totals'][k])}</td>" for s in comparison["scenarios"]) + "</tr>"
-        for k in tot_keys)
-    names = "".join(f"<th scope='col'>{html.escape(s['name'])}</th>"
-                    for s in comparison["scenarios"])
-    parts.append(f"<table><caption>Totals over {comparison['years'][0]}–{comparison['years'][1]}"
-                 f"</caption><thead><tr><th>figure</th>{names}</tr></thead>"
-                 f"<tbody>{rows}</tbody></table>")
+def report_page(comparison: dict[str, Any], results: dict[str, Result],
+                source: str | os.PathLike[str] | None = None) -> Page:
+    """The report of a scenario comparison (``compare_scenarios``) as a page: headline
+    figures, totals, indicator charts and a Sankey per scenario."""
+    scenarios = comparison["scenarios"]
+    page = Page(comparison.get("title") or comparison["model"], source=source,
+                subtitle=Markup("Model <code>{}</code>, baseline <code>{}</code>, currency {}.")
+                .format(comparison["model"], comparison["baseline"], comparison["currency"]))
+    heads = sorted({k for s in scenarios for k in s["headline"]})
+    page.table([[s["name"], *(s["headline"].get(k, "") for k in heads)] for s in scenarios],
+               columns=["scenario", *heads], caption="Headline figures", row_header=0)
+    page.definitions(comparison.get("headline_descriptions") or {})
+    page.table([[k, *(s["totals"][k] for s in scenarios)] for k in scenarios[0]["totals"]],
+               columns=["figure", *(s["name"] for s in scenarios)], row_header=0,
+               caption=f"Totals over {comparison['years'][0]}–{comparison['years'][1]}")
     figs = [series_figure(results, k, t) for k, t in SERIES[:3]]
     share = material_share_figure(results)
     figs += ([share] if share is not None else []) + [series_figure(results, k, t)
@@ -114,19 +93,11 @@ def write_report(path: Path, comparison: dict[str, Any], results: dict[str, Resu
     figs += [sankey_figure(r, f"Mass flows, scenario {n} (t, whole horizon)")
              for n, r in results.items()]
     for f in figs:
-        parts.append(f.to_html(full_html=False, include_plotlyjs=False))
-    title = html.escape(comparison.get("title") or comparison["model"])
-    doc = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title} — junkan report</title>
-<script src="{PLOTLY_JS}"></script>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px}}
-table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;
-text-align:right}}caption{{font-weight:bold;text-align:left}}dt{{font-weight:bold}}
-dd{{margin:0 0 .4rem 1rem}}</style></head>
-<body><h1>{title}</h1><p>Model <code>{html.escape(comparison['model'])}</code>, baseline
-<code>{html.escape(comparison['baseline'])}</code>, currency {comparison['currency']}.
-Generated by junkan.</p>
-{''.join(parts)}
-</body></html>"""
-    path.write_text(doc, encoding="utf-8")
-    return path
+        page.figure(f)
+    return page
+
+
+def write_report(path: Path, comparison: dict[str, Any], results: dict[str, Result],
+                 source: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``report.html`` (and ``plotly.min.js`` beside it) and return its path."""
+    return report_page(comparison, results, source).write(path)

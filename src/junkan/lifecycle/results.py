@@ -1,27 +1,32 @@
-"""Results of a simulation: indicators as material flow × unit factors, tidy tables, headline
-figures and scenario comparison.
+"""Results of a simulation: indicators as material flow × unit factors, selections for
+headline figures, and tidy tables.
 
 Every indicator is computed per year, per actor and for the whole network from two arrays —
-process activity (pieces, kg) and unit factors — plus the mass flows: that is seed 003's
-"indicators from material flow × 原単位", so any indicator can be swapped in.
+process activity (pieces, kg) and unit factors (原単位) — plus the mass flows, so any indicator
+can be swapped in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from junkan.core.errors import JunkanError, short
-from junkan.core.quantities import parse_unit
-from junkan.core.registry import Q_
-from junkan.lifecycle import compile as cm
+from junkan.lifecycle import stages as st
 from junkan.lifecycle.engine import RawResult
-from junkan.lifecycle.schema import Headline, Selection
+from junkan.lifecycle.schema import Selection
+
+if TYPE_CHECKING:
+    from junkan.lifecycle.summary import RunSummary
 
 IMPACTS = ("co2e", "energy", "cost", "revenue")
+TABLES = ("indicators", "products", "parts", "materials", "processes", "actors", "flows")
+"""The tables of :meth:`Result.to_frame`."""
 
 
 @dataclass
@@ -70,8 +75,7 @@ class Result:
     def reuse_kg(self) -> np.ndarray:
         """Mass recovered for reuse or remanufacture per year (at recovery), kg."""
         c = self.raw.compiled
-        idx = [i for i, (_, dst) in enumerate(c.edges) if dst in (cm.REFURBISHMENT,
-                                                                   cm.REPROCESSING)]
+        idx = [i for i, (_, dst) in enumerate(c.edges) if dst in st.REUSE_NODES]
         return np.asarray(self.raw.edges[:, idx].sum(axis=1))
 
     def sink_kind_kg(self, kind: str) -> np.ndarray:
@@ -218,39 +222,82 @@ class Result:
 
     # ---- tables -----------------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Tidy tables; the unit is part of every value column's name."""
-        r, c = self.raw, self.raw.compiled
-        years = self.years
-        cur = self.currency
-        tbl = c.processes
+        """Tidy tables (:data:`TABLES`); the unit is part of every value column's name."""
+        processes = self._processes_table()
+        return {"processes": processes, "flows": self._flows_table(),
+                "materials": self._materials_table(), "products": self._products_table(),
+                "parts": self._parts_table(), "actors": self._actors_table(processes),
+                "indicators": self._indicators_table()}
+
+    def to_frame(self, table: str = "indicators") -> pd.DataFrame:
+        """One tidy table of :data:`TABLES`: ``indicators`` (network figures per year, the
+        default), ``products``, ``parts``, ``materials``, ``processes``, ``actors`` (per year
+        and item) or ``flows`` (kg per stage edge and year)."""
+        if table not in TABLES:
+            raise KeyError(f"unknown table {short(table)}; known: {', '.join(TABLES)}")
+        if table == "actors":
+            return self._actors_table(self._processes_table())
+        build: Callable[[], pd.DataFrame] = getattr(self, f"_{table}_table")
+        return build()
+
+    def to_json(self) -> RunSummary:
+        """The run summary (JSON types): totals, per actor and stage, indicator series,
+        recycled share per material and the Sankey links."""
+        from junkan.lifecycle.summary import run_summary
+
+        return run_summary(self)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML report of this one scenario (see :meth:`Comparison.report`)."""
+        from junkan.lifecycle.comparison import Comparison
+
+        return Comparison.of({self.scenario: self}).report(path)
+
+    def _processes_table(self) -> pd.DataFrame:
+        r, tbl, cur = self.raw, self.raw.compiled.processes, self.currency
         imp = self.impacts()
-        processes = _long(years, {"process": tbl.names, "actor": tbl.actor,
+        return _long(self.years, {"process": tbl.names, "actor": tbl.actor,
                                   "stage": tbl.stage}, {
             "activity_piece": r.activity[:, 0, :], "activity_kg": r.activity[:, 1, :],
             "co2e_kg": imp[:, :, 0], "energy_MJ": imp[:, :, 1],
             f"cost_{cur}": imp[:, :, 2], f"revenue_{cur}": imp[:, :, 3]})
-        flows = _long(years, {"source": [s for s, _ in c.edges],
-                              "target": [d for _, d in c.edges]}, {"mass_kg": r.edges})
-        materials = _long(years, {"material": c.materials}, {
+
+    def _flows_table(self) -> pd.DataFrame:
+        c = self.raw.compiled
+        return _long(self.years, {"source": [s for s, _ in c.edges],
+                                  "target": [d for _, d in c.edges]}, {"mass_kg": self.raw.edges})
+
+    def _materials_table(self) -> pd.DataFrame:
+        r = self.raw
+        materials = _long(self.years, {"material": r.compiled.materials}, {
             "virgin_kg": r.virgin, "recycled_kg": r.recycled,
             "secondary_output_kg": r.secondary_output})
         tot = materials["virgin_kg"] + materials["recycled_kg"]
         materials["recycled_share"] = np.where(tot > 0, materials["recycled_kg"] /
                                                tot.where(tot > 0, 1), 0.0)
-        products = _long(years, {"product": c.products}, {
+        return materials
+
+    def _products_table(self) -> pd.DataFrame:
+        r, c = self.raw, self.raw.compiled
+        return _long(self.years, {"product": c.products}, {
             "sales_piece": c.sales.T, "new_piece": r.new_products,
             "reused_piece": r.reused_products, "retired_piece": r.retired,
             "in_use_piece": r.in_use, "in_use_reused_piece": r.in_use_reused})
-        parts = _long(years, {"part": c.parts}, {"made_piece": r.parts_made,
-                                                 "reused_piece": r.parts_reused})
+
+    def _parts_table(self) -> pd.DataFrame:
+        r = self.raw
+        return _long(self.years, {"part": r.compiled.parts}, {"made_piece": r.parts_made,
+                                                               "reused_piece": r.parts_reused})
+
+    def _actors_table(self, processes: pd.DataFrame) -> pd.DataFrame:
+        cur = self.currency
         actors = (processes.groupby(["year", "actor"], as_index=False)
                   [["co2e_kg", "energy_MJ", f"cost_{cur}", f"revenue_{cur}"]].sum())
         actors[f"margin_{cur}"] = actors[f"revenue_{cur}"] - actors[f"cost_{cur}"]
-        ind = self.indicator_series()
-        indicators = pd.DataFrame({"year": years, **ind})
-        return {"processes": processes, "flows": flows, "materials": materials,
-                "products": products, "parts": parts, "actors": actors,
-                "indicators": indicators}
+        return actors
+
+    def _indicators_table(self) -> pd.DataFrame:
+        return pd.DataFrame({"year": self.years, **self.indicator_series()})
 
     def indicator_series(self) -> dict[str, np.ndarray]:
         """Network indicators per year (column name carries the unit)."""
@@ -289,81 +336,3 @@ def _long(years: np.ndarray, labels: dict[str, list[str]],
     cols.update({k: np.tile(v, len(years)) for k, v in labels.items()})
     cols.update({k: np.asarray(v).ravel() for k, v in values.items()})
     return pd.DataFrame(cols)
-
-
-def headline_value(h: Headline, results: dict[str, Result], scenario: str,
-                   baseline: str) -> float:
-    """Evaluate one headline figure for ``scenario``."""
-    value = results[scenario].select(h)
-    if h.compare != "value":
-        ref_name = h.relative_to or baseline
-        if ref_name not in results:
-            raise JunkanError(f"headline refers to unknown scenario {short(ref_name)}; known: "
-                              f"{', '.join(results)}")
-        ref = results[ref_name].select(h)
-        if h.compare == "change":
-            value = value - ref
-        elif h.compare == "change_index":
-            base = results[baseline].select(h)
-            value = (value - base) / (ref - base) if ref != base else float("nan")
-        elif h.compare == "reduction":
-            value = ref - value
-        else:
-            value = value / ref if ref else float("nan")
-    if h.unit and h.compare != "index":
-        value = convert_display(value, h.metric, h.unit, results[scenario].currency)
-    return value
-
-
-BASE_UNITS = {"co2e": "kgCO2e", "energy": "MJ", "virgin_input": "kg", "recycled_input": "kg",
-              "reused_input": "kg", "outflow": "kg", "final_disposal": "kg",
-              "products_made": "piece", "parts_made": "piece", "stock": "piece"}
-
-
-def convert_display(value: float, metric: str, unit: str, currency: str) -> float:
-    base = BASE_UNITS.get(metric, currency if metric in ("cost", "revenue", "margin") else "")
-    if not base:
-        raise JunkanError(f"metric {short(metric)} is a ratio or index; remove 'unit: {unit}'")
-    target = f"{unit}CO2e" if base == "kgCO2e" and unit in ("t", "kg", "g") else unit
-    try:
-        return float(Q_(value, parse_unit(base)).to(parse_unit(target)).magnitude)
-    except Exception:
-        raise JunkanError(f"cannot show {metric} ({base}) in {short(unit)}") from None
-
-
-def comparison_document(model_name: str, title: str | None, baseline: str,
-                        results: dict[str, Result], headlines: dict[str, Headline],
-                        descriptions: dict[str, str | None],
-                        indicator_hook: Any = None) -> dict[str, Any]:
-    """The JSON document ``junkan compare --format json`` prints."""
-    base_tot = results[baseline].totals()
-    base_actor = results[baseline].by_actor()
-    scen = []
-    for name, res in results.items():
-        tot = res.totals()
-        head = {}
-        for key, h in headlines.items():
-            if h.scenarios is not None and name not in h.scenarios:
-                continue
-            head[key] = headline_value(h, results, name, baseline)
-        scen.append({
-            "name": name,
-            "description": descriptions.get(name),
-            "headline": head,
-            "totals": tot,
-            "change_vs_baseline": {k: tot[k] - base_tot[k] for k in tot},
-            "by_actor": res.by_actor(),
-            "by_actor_change_vs_baseline": {
-                a: {k: v - base_actor.get(a, {}).get(k, 0.0) for k, v in d.items()}
-                for a, d in res.by_actor().items()},
-            "co2e_t_by_stage": res.by_stage(),
-            "mass_balance_max_relative_error": res.raw.balance_error,
-        })
-        if indicator_hook is not None:
-            scen[-1].update(indicator_hook(res, tot, base_tot))
-    first = results[baseline]
-    return {"model": model_name, "title": title, "baseline": baseline,
-            "years": [int(first.years[0]), int(first.years[-1])],
-            "currency": first.currency,
-            "headline_descriptions": {k: h.description for k, h in headlines.items()},
-            "scenarios": scen}

@@ -9,15 +9,16 @@ horizon (in use, in inventories) gets its own node, so every node's mass is acco
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
-from junkan.lifecycle import compile as cm
+from junkan.lifecycle import stages as st
+from junkan.lifecycle.compiled import Compiled
 from junkan.lifecycle.results import Result
 
 STOCK_LABEL = "Held at end of horizon"
-_FIXED = {cm.VIRGIN: 0.001, cm.MANUFACTURING: 0.18, cm.USE: 0.36, cm.EOL_COLLECTION: 0.54,
-          cm.MAINT_COLLECTION: 0.54, cm.DISMANTLING: 0.70, cm.SECOND_HAND: 0.999,
-          cm.SECONDARY_MARKET: 0.999}
+_FIXED = {st.VIRGIN: 0.001, st.MANUFACTURING: 0.18, st.USE: 0.36,
+          st.EOL_COLLECTION: 0.54, st.MAINT_COLLECTION: 0.54, st.DISMANTLING: 0.70,
+          st.SECOND_HAND: 0.999, st.SECONDARY_MARKET: 0.999}
 
 
 def _column(node: str, recycling: set[str]) -> float:
@@ -28,39 +29,60 @@ def _column(node: str, recycling: set[str]) -> float:
     if node.endswith("(re-supplied)"):
         return 0.001
     if node.endswith("(recovered)"):
-        return 0.85 if node.startswith(cm.SECONDARY) else 0.70
+        return 0.85 if node.startswith(st.SECONDARY) else 0.70
     return 0.85 if node in recycling else 0.999
 
 
-def layout_positions(labels: list[str], compiled: cm.Compiled) -> dict[str, float]:
+def layout_positions(labels: list[str], compiled: Compiled) -> dict[str, float]:
     """Column (x in [0, 1]) of each stage-node label."""
     recycling = {compiled.sink_node(d) for d in range(len(compiled.sinks))
                  if compiled.processes.kind[compiled.sinks[d]] == "recycling"}
     return {n: _column(n, recycling) for n in labels}
 
 
-def sankey_data(result: Result) -> dict[str, Any]:
+class SankeyNode(TypedDict):
+    label: str
+    x: float
+    """Column in [0, 1]."""
+    y: float
+    """Position in the column, in [0, 1]."""
+
+
+class SankeyLink(TypedDict):
+    source: int
+    """Index into the nodes."""
+    target: int
+    value: float
+    """Mass in t, summed over the horizon."""
+
+
+class SankeyData(TypedDict):
+    nodes: list[SankeyNode]
+    links: list[SankeyLink]
+
+
+def sankey_data(result: Result) -> SankeyData:
     """Nodes (label, x, y in [0, 1]) and links (source, target index, value in t) summed over
     the horizon."""
     raw, c = result.raw, result.raw.compiled
     totals = (raw.edges.sum(axis=0) / 1000.0).tolist()
 
     def split(a: str, b: str) -> tuple[str, str]:
-        if a in cm.INVENTORY_NODES:
+        if a in st.INVENTORY_NODES:
             a = f"{a} (re-supplied)"
-        if b in cm.INVENTORY_NODES:
+        if b in st.INVENTORY_NODES:
             b = f"{b} (recovered)"
         return a, b
 
-    held = {cm.USE: raw.use_stock_mass[-1], cm.REFURBISHMENT: raw.inventory[-1, 0],
-            cm.REPROCESSING: raw.inventory[-1, 1], cm.SECONDARY: raw.inventory[-1, 2]}
+    held = {st.USE: raw.use_stock_mass[-1], st.REFURBISHMENT: raw.inventory[-1, 0],
+            st.REPROCESSING: raw.inventory[-1, 1], st.SECONDARY: raw.inventory[-1, 2]}
     links = [(split(a, b), v) for (a, b), v in zip(c.edges, totals, strict=True)]
-    links += [((node if node == cm.USE else f"{node} (recovered)",
+    links += [((node if node == st.USE else f"{node} (recovered)",
                 f"{STOCK_LABEL} ({node.lower()})"), float(kg) / 1000.0)
               for node, kg in held.items()]
     labels: list[str] = []
     index: dict[str, int] = {}
-    out_links = []
+    out_links: list[SankeyLink] = []
     for (a, b), v in links:
         if v <= 1e-9:
             continue

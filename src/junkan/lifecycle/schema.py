@@ -25,27 +25,22 @@ from pydantic import (
 
 from junkan.core.base import Strict as BaseStrict
 from junkan.core.fields import (
+    YEAR_MAX,
+    YEAR_MIN,
     AnnualRate,
     Distance,
     Duration,
     Fraction,
     Mass,
-    quantity_converter,
+    Year,
+    Years,
 )
 from junkan.core.limits import limits
 from junkan.core.quantities import parse_unit
 from junkan.core.registry import UnitParseError
 
-__all__ = ["AnnualRate", "Distance", "Duration", "Fraction", "LifecycleModel", "Mass",
-           "SINK_KINDS"]
-
-# Kept for callers of the old private name; new code uses junkan.core.fields.quantity_converter.
-_converter = quantity_converter
-
-YEAR_MIN, YEAR_MAX = 1, 9999
-"""Calendar years a model may use (keeps year arithmetic within machine integers)."""
-Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
-
+__all__ = ["YEAR_MAX", "YEAR_MIN", "AnnualRate", "Distance", "Duration", "Fraction",
+           "LifecycleModel", "Mass", "SINK_KINDS", "Year", "Years"]
 
 class Strict(BaseStrict):
     """Base: unknown keys are errors (they are usually typos); fields also by their name."""
@@ -74,7 +69,8 @@ class Actor(Strict):
     """A company or body in the value network."""
 
     role: Role
-    """What the actor does (seed 003's actor types)."""
+    """What the actor does (the actor types of the Hitachi–AIST Circular Economy Lab's value
+    network)."""
     title: str | None = None
     """Display name."""
 
@@ -441,21 +437,6 @@ class Scenario(Strict):
     extends: str | None = None
     """Apply another scenario's overrides first."""
     set: dict[str, Any] = Field(default_factory=dict)
-
-
-class Years(Strict):
-    """The simulated horizon, both years included."""
-
-    start: Year
-    end: Year
-
-    @model_validator(mode="after")
-    def _order(self) -> Years:
-        if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
-        if self.end - self.start > 1000:
-            raise ValueError("more than 1,000 years; shorten the horizon")
-        return self
 
 
 class LifecycleModel(Strict):

@@ -3,22 +3,41 @@ indicator series, recycled share per material and the Sankey links."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from junkan.core.encoding import jsonable
 from junkan.lifecycle.results import Result
-from junkan.lifecycle.sankey import sankey_data
+from junkan.lifecycle.sankey import SankeyData, sankey_data
 
-__all__ = ["jsonable", "run_summary"]
+__all__ = ["RunSummary", "jsonable", "run_summary"]
 
 
-def run_summary(result: Result) -> dict[str, Any]:
+class RunSummary(TypedDict):
+    """One scenario's run in JSON types (NaN and infinities as ``None``)."""
+
+    scenario: str
+    currency: str
+    years: list[int]
+    totals: dict[str, float]
+    """Whole-horizon totals (:meth:`Result.totals`)."""
+    by_actor: dict[str, dict[str, float]]
+    co2e_t_by_stage: dict[str, float]
+    indicators: dict[str, Any]
+    """Network indicators per year (:meth:`Result.indicator_series`); the service replaces
+    them with the circularity frameworks' indicators."""
+    recycled_share_by_material: dict[str, list[float]]
+    recycled_share_by_material_total: dict[str, float]
+    sankey: SankeyData
+    mass_balance_max_relative_error: float
+
+
+def run_summary(result: Result) -> RunSummary:
     raw, c = result.raw, result.raw.compiled
     tot = raw.recycled + raw.virgin
     share = np.divide(raw.recycled, tot, out=np.zeros_like(tot), where=tot > 0)
-    return jsonable({
+    doc: RunSummary = jsonable({
         "scenario": result.scenario,
         "currency": result.currency,
         "years": result.years,
@@ -33,3 +52,4 @@ def run_summary(result: Result) -> dict[str, Any]:
         "sankey": sankey_data(result),
         "mass_balance_max_relative_error": raw.balance_error,
     })
+    return doc

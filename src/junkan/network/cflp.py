@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -21,12 +22,29 @@ from junkan.network.orlib import CFLPInstance
 
 @dataclass(frozen=True)
 class CFLPSolution:
+    """An optimal (within the gap) facility location: cost, sites opened, shares served."""
+
     objective: float
     open_sites: list[int]  # 1-based, as OR-Library numbers them
     assignment: np.ndarray  # (m, n) shares
     mip_gap: float
     seconds: float
     status: str
+    instance: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The solution's JSON-ready document (what ``junkan network cflp`` prints)."""
+        return {"instance": self.instance, "objective": self.objective,
+                "open_sites": self.open_sites, "mip_gap": self.mip_gap,
+                "seconds": self.seconds, "status": self.status}
+
+    def to_frame(self) -> Any:
+        """Served shares as a table: site (1-based), customer (1-based), share of demand."""
+        import pandas as pd
+
+        site, cust = np.nonzero(self.assignment > 1e-9)
+        return pd.DataFrame({"site": site + 1, "customer": cust + 1,
+                             "share": self.assignment[site, cust]})
 
 
 def solve_cflp(inst: CFLPInstance, *, capacity: float | None = None, mip_rel_gap: float = 1e-9,
@@ -69,4 +87,4 @@ def solve_cflp(inst: CFLPInstance, *, capacity: float | None = None, mip_rel_gap
     return CFLPSolution(objective=float(res.fun), open_sites=[i + 1 for i in range(m)
                                                               if y[i] > 0.5],
                         assignment=x, mip_gap=float(getattr(res, "mip_gap", 0.0) or 0.0),
-                        seconds=dt, status=str(res.message))
+                        seconds=dt, status=str(res.message), instance=inst.name)

@@ -1,8 +1,10 @@
 """Japan's prefectures and ports (shipped data with sources), great-circle distances and
-prefecture polygons from the ``japanmap`` package (Apache-2.0) for checks and maps."""
+prefecture outlines (shipped GeoJSON derived from the ``japanmap`` package, Apache-2.0; see
+``junkan/data/geo/README.md``) for checks and maps."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -89,13 +91,17 @@ def great_circle_km(lat1: np.ndarray | float, lon1: np.ndarray | float,
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)))
 
 
+PREFECTURE_OUTLINES = "geo/prefectures.geojson"
+"""Shipped outlines, relative to ``junkan.data`` (source, licence and generator in its README)."""
+
+
 @lru_cache(maxsize=1)
 def prefecture_polygons() -> dict[int, np.ndarray]:
-    """Outline of each prefecture as an (n, 2) array of (lon, lat), from japanmap."""
-    import japanmap
-
-    pts = japanmap.pref_points(japanmap.get_data())
-    return {i + 1: np.asarray(p, dtype=float) for i, p in enumerate(pts)}
+    """Outline of each prefecture (code 1–47; the area holding its prefectural office) as a
+    closed (n, 2) array of (lon, lat)."""
+    text = (resources.files("junkan.data") / PREFECTURE_OUTLINES).read_text("utf-8")
+    return {int(f["properties"]["code"]): np.asarray(f["geometry"]["coordinates"][0], dtype=float)
+            for f in json.loads(text)["features"]}
 
 
 def inside(poly: np.ndarray, lon: float, lat: float) -> bool:

@@ -1,16 +1,18 @@
-"""Maps of a plan, drawn from shipped boundary data (japanmap polygons) — no tile server:
-a static PNG/SVG (matplotlib) and an interactive HTML page (plotly, JS beside it)."""
+"""Maps of a plan, drawn from the prefecture outlines shipped in ``data/geo`` (derived from
+japanmap) — no tile server:
+a static PNG/SVG (matplotlib) and an interactive HTML page (a
+:class:`junkan.core.report.Page`; plotly.js beside it)."""
 
 from __future__ import annotations
 
-import html
 import json
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 
+from junkan.core.report import Page, write_atomic
 from junkan.network.geo import prefecture_polygons
 from junkan.network.plan import Plan
 
@@ -103,43 +105,46 @@ def interactive_map(plan: Plan, title: str) -> go.Figure:
     return fig
 
 
-def write_report(plan: Plan, out: Path, title: str,
-                 pareto_front: list[Plan] | None = None,
-                 sensitivity_rows: list[dict[str, Any]] | None = None) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    static_map(plan, out / "map.png", title)
-    static_map(plan, out / "map.svg", title)
-    js = resources.files("plotly") / "package_data" / "plotly.min.js"
-    (out / "plotly.min.js").write_bytes(js.read_bytes())
-    figs = [interactive_map(plan, title)]
+def report_page(plan: Plan, title: str, pareto_front: list[Plan] | None = None,
+                sensitivity_rows: list[dict[str, Any]] | None = None,
+                source: str | os.PathLike[str] | None = None) -> Page:
+    """The plan's page: headline figures, the static map (``map.png`` beside the page), the
+    hubs opened, the sensitivity table, the interactive map and the Pareto front."""
+    page = Page(title, source=source)
+    page.paragraph(f"Cost {plan.cost:,.0f} JPY/yr, CO2e {plan.co2_t:,.0f} t/yr, MIP gap "
+                   f"{100 * plan.mip_gap:.3f} %, solved in {plan.seconds:.1f} s.")
+    page.image("map.png", "map of hubs and flows", width=600)
+    page.heading("Hubs opened").table(
+        [[h["hub"], f"{h['capacity_t']:,.0f}", f"{h['inflow_t']:,.0f}",
+          f"{100 * h['utilisation']:.0f} %"] for h in plan.open_hubs],
+        columns=["hub", "capacity (t/yr)", "inflow (t/yr)", "utilisation"], row_header=0)
+    if sensitivity_rows:
+        page.heading("Sensitivity").table(
+            [[r["parameter"], f"{r['value']:g}", f"{r['cost_JPY']:,.0f}", f"{r['co2_t']:,.0f}",
+              r["hubs"]] for r in sensitivity_rows],
+            columns=["parameter", "value", "cost (JPY)", "CO2e (t)", "hubs"])
+    page.figure(interactive_map(plan, title))
     if pareto_front:
-        figs.append(go.Figure(go.Scatter(x=[p.co2_t for p in pareto_front],
+        page.figure(go.Figure(go.Scatter(x=[p.co2_t for p in pareto_front],
                                          y=[p.cost / 1e9 for p in pareto_front],
                                          mode="lines+markers")).update_layout(
             title="Cost–CO2 Pareto front", xaxis_title="CO2e (t/yr)",
             yaxis_title="cost (billion JPY/yr)", height=420))
-    rows = "".join(f"<tr><td>{html.escape(h['hub'])}</td><td>{h['capacity_t']:,.0f}</td>"
-                   f"<td>{h['inflow_t']:,.0f}</td><td>{100 * h['utilisation']:.0f} %</td></tr>"
-                   for h in plan.open_hubs)
-    sens = ""
-    if sensitivity_rows:
-        sens = "<h2>Sensitivity</h2><table><tr><th>parameter</th><th>value</th><th>cost (JPY)" \
-               "</th><th>CO2e (t)</th><th>hubs</th></tr>" + "".join(
-                   f"<tr><td>{r['parameter']}</td><td>{r['value']:g}</td>"
-                   f"<td>{r['cost_JPY']:,.0f}</td><td>{r['co2_t']:,.0f}</td>"
-                   f"<td>{r['hubs']}</td></tr>" for r in sensitivity_rows) + "</table>"
-    body = "".join(f.to_html(full_html=False, include_plotlyjs=False) for f in figs)
-    (out / "report.html").write_text(f"""<!DOCTYPE html><html lang="en"><head>
-<meta charset="utf-8"><title>{html.escape(title)}</title><script src="plotly.min.js"></script>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}}td,th{{border:1px
-solid #ccc;padding:.3rem .6rem}}table{{border-collapse:collapse}}</style></head><body>
-<h1>{html.escape(title)}</h1><p>Cost {plan.cost:,.0f} JPY/yr, CO2e {plan.co2_t:,.0f} t/yr,
-MIP gap {100 * plan.mip_gap:.3f} %, solved in {plan.seconds:.1f} s.</p>
-<img src="map.png" alt="map of hubs and flows" width="600">
-<h2>Hubs opened</h2><table><tr><th>hub</th><th>capacity (t/yr)</th><th>inflow (t/yr)</th>
-<th>utilisation</th></tr>{rows}</table>{sens}{body}</body></html>""", encoding="utf-8")
-    (out / "plan.json").write_text(json.dumps(plan_document(plan), indent=2,
-                                              ensure_ascii=False), encoding="utf-8")
+    return page
+
+
+def write_report(plan: Plan, out: Path, title: str,
+                 pareto_front: list[Plan] | None = None,
+                 sensitivity_rows: list[dict[str, Any]] | None = None,
+                 source: str | os.PathLike[str] | None = None) -> None:
+    """Write ``report.html`` (with ``plotly.min.js``), ``map.png``, ``map.svg`` and
+    ``plan.json`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    static_map(plan, out / "map.png", title)
+    static_map(plan, out / "map.svg", title)
+    report_page(plan, title, pareto_front, sensitivity_rows, source).write(out / "report.html")
+    write_atomic(out / "plan.json", json.dumps(plan_document(plan), indent=2,
+                                               ensure_ascii=False).encode("utf-8"))
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The network scenario format (YAML/JSON, pydantic): commodities and their supply by
 prefecture, collection rates, candidate hubs with capacity tiers, destinations (recyclers,
-manufacturers) with capacities, transport modes and the carbon price."""
+manufacturers) with capacities, transport modes (:class:`junkan.core.transport.Mode`: cost,
+CO2e, detour factor and handling are read by :func:`junkan.network.model.build`) and the
+carbon price."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from pydantic import BeforeValidator, Field, model_validator
 from junkan.core.base import Strict
 from junkan.core.errors import short
 from junkan.core.fields import Fraction, Mass, quantity_converter
+from junkan.core.transport import Mode
 
+ModeName = Literal["truck", "ship", "rail"]
+"""The modes the planner knows: trucks collect and may run trunk legs on road-connected land,
+ships run between port hubs and destination ports, rail between rail terminals."""
 Money = Annotated[float, BeforeValidator(quantity_converter("JPY", "amount"))]
 PerTonne = Annotated[float, BeforeValidator(quantity_converter("JPY/t", "cost per tonne"))]
-PerTonneKm = Annotated[float, BeforeValidator(quantity_converter("JPY/(t*km)", "cost per t·km"))]
-Co2PerTonneKm = Annotated[float, BeforeValidator(quantity_converter("kgCO2e/(t*km)",
-                                                                   "emission factor"))]
 CarbonPrice = Annotated[float, BeforeValidator(quantity_converter("JPY/tCO2e", "carbon price"))]
 
 
@@ -27,7 +30,7 @@ class Supply(Strict):
     by_prefecture: dict[str, Mass] = Field(default_factory=dict)
     national_total: Mass | None = None
     template: str | None = None
-    """A shipped national-supply template (``junkan.network.templates()``)."""
+    """A shipped national-supply template (``junkan.network.geo.supply_templates()``)."""
     distribute_by: Literal["population"] = "population"
     source: str | None = None
 
@@ -91,16 +94,6 @@ class Destination(Strict):
     """Per commodity, t/yr."""
 
 
-class Mode(Strict):
-    cost: PerTonneKm
-    co2e: Co2PerTonneKm
-    detour_factor: float = Field(gt=0)
-    """Route distance ÷ great-circle distance."""
-    handling: PerTonne = 0.0
-    """Per tonne per leg (e.g. port loading + unloading)."""
-    source: str = Field(min_length=1)
-
-
 class HubCandidates(Strict):
     ports: bool = False
     """Every shipped port (23 international strategic and hub ports) is a candidate."""
@@ -122,7 +115,9 @@ class NetworkScenario(Strict):
     commodities: dict[str, Commodity] = Field(min_length=1)
     hubs: HubCandidates
     destinations: list[Destination] = Field(min_length=1)
-    modes: dict[Literal["truck", "ship", "rail"], Mode]
+    modes: dict[ModeName, Mode]
+    """Transport modes by name; each needs ``cost``, ``co2e``, ``detour_factor`` and
+    ``source`` (``handling`` is optional)."""
     carbon_price: CarbonPrice = 0.0
     co2_cap_t: float | None = Field(default=None, ge=0)
     """Optional cap on CO2e (t/yr): an ε-constraint."""

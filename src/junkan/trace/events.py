@@ -10,13 +10,13 @@ nothing derived from them (CFP per kg, blends of blends) can overflow."""
 from __future__ import annotations
 
 import math
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from junkan.core.base import Strict
+from junkan.core.fields import IsoDate
 
 MAX_MASS_KG = 1e12
 """Largest mass of a lot or of an input taken from one (10^12 kg: a billion tonnes)."""
@@ -75,7 +75,10 @@ def Quantity(*, ge: float | None = None, gt: float | None = None,  # noqa: N802
         schema["exclusiveMinimum"] = gt
     if le is not None:
         schema["maximum"] = le
-    return Annotated[int | float, PlainValidator(_number_check(ge, gt, le, unit)),
+    # checked before the (native) int | float validation, which then keeps an integer an
+    # integer; serialisation stays native too (a plain validator would add a Python call
+    # per number to every model_dump)
+    return Annotated[int | float, BeforeValidator(_number_check(ge, gt, le, unit)),
                      WithJsonSchema(schema)]
 
 
@@ -138,8 +141,8 @@ class Claim(Strict):
     type: Text
     issuer: Text
     id: Text
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
 
 
 class Process(Strict):
@@ -188,7 +191,7 @@ class PcfFacts(Strict):
                                       min_length=1, max_length=9)
     exempted_percent: Percent = 0
     """Share of emissions left out of the footprint, % (PACT ``exemptedEmissionsPercent``)."""
-    packaging_included: bool = False
+    packaging_included: StrictBool = False
 
 
 Element = Annotated[str, Field(min_length=1, max_length=60)]

@@ -78,7 +78,7 @@ def parse_document(text: str, source: str, as_json: bool) -> dict[str, Any]:
         if as_json or text.lstrip().startswith(("{", "[")):
             doc = json.loads(text)
         else:
-            from junkan.lifecycle.loader import parse_document as parse_yaml
+            from junkan.core.documents import parse_document as parse_yaml
 
             doc = parse_yaml(text, source=source)
     except json.JSONDecodeError as exc:
@@ -185,7 +185,7 @@ def _csv_event(r: dict[str, str]) -> dict[str, Any]:
 def validate(cls: type[Batch], doc: dict[str, Any], source: str,
              lines: list[int] | None) -> Batch:
     """``doc`` validated; problems name the CSV line of their event when known."""
-    from junkan.lifecycle.loader import validate_with
+    from junkan.core.documents import validate_with
 
     try:
         return validate_with(cls, doc, source)

@@ -1,6 +1,6 @@
 """Organisation administration (``/api/admin``): an organisation's admins manage its users
 (invite, change role, disable, enable, delete, reset password, revoke tokens) and its API
-clients.
+clients, and the origins its trace webhook may reach.
 
 Every route needs an admin of the caller's organisation: without a token 401, a member of
 the organisation 403, and a user id or client id of another organisation 404 — exactly like
@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import AdminUser, StoreDep
-from junkan.api.common import NOT_FOUND
+from junkan.api.common import NOT_FOUND, TraceDep, org_name
 from junkan.api.passwords import (
     MAX_LENGTH,
     PasswordRejected,
@@ -29,6 +29,7 @@ from junkan.api.routers.account import ClientOut, client_out, password_problem, 
 from junkan.api.throttle import AccountsDep
 from junkan.store.repo import AccountError
 from junkan.store.tables import User
+from junkan.store.trace_repo import TraceError
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -197,5 +198,44 @@ def list_clients(admin: AdminUser, s: StoreDep) -> list[ClientOut]:
 def revoke_client(client_id: Id, admin: AdminUser, s: StoreDep) -> Response:
     """Revoke any API client of your organisation and every token issued to it."""
     if not s.revoke_client(client_id, org_id=admin.org_id, actor_id=admin.id):
+        raise NOT_FOUND
+    return Response(status_code=204)
+
+
+class OriginIn(BaseModel):
+    origin: str = Field(min_length=8, max_length=300)
+    """``https://host[:port]``: the scheme, host and port a webhook URL must match exactly."""
+
+
+def _org(s: Any, user: User) -> str:
+    return org_name(s.db, user)
+
+
+@router.get("/webhook-origins")
+def webhook_origins(admin: AdminUser, s: StoreDep, trace: TraceDep) -> dict[str, list[str]]:
+    """The origins your organisation's trace webhook may reach."""
+    return {"origins": trace.webhook_origins(_org(s, admin))}
+
+
+@router.post("/webhook-origins", status_code=201)
+def allow_webhook_origin(body: OriginIn, admin: AdminUser, s: StoreDep,
+                         trace: TraceDep) -> dict[str, str]:
+    """Let your organisation's webhook reach ``origin``. Loopback, link-local and private
+    addresses are refused (422), as is plain HTTP in production."""
+    try:
+        return {"origin": trace.allow_webhook_origin(_org(s, admin), body.origin)}
+    except TraceError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.delete("/webhook-origins", status_code=204)
+def remove_webhook_origin(body: OriginIn, admin: AdminUser, s: StoreDep,
+                          trace: TraceDep) -> Response:
+    """Withdraw an origin: deliveries to it stop (404 if it was not registered)."""
+    try:
+        removed = trace.remove_webhook_origin(_org(s, admin), body.origin)
+    except TraceError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if not removed:
         raise NOT_FOUND
     return Response(status_code=204)

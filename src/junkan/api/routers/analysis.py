@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from junkan.alloys.service import GradeRequest, PlanRequest, PredictRequest, UpdateRequest
+from junkan.alloys import GradeRequest, PlanError, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, read_upload
 from junkan.api.work import (
@@ -19,6 +19,7 @@ from junkan.api.work import (
     network_job,
     offload,
 )
+from junkan.indicators import IndicatorInputError
 
 router = APIRouter()
 
@@ -50,8 +51,6 @@ async def flow_indicators(
 ) -> dict[str, Any]:
     """Indicators of a flow model (inflows, outflows, products, energy, water, finance)
     sent as YAML or JSON; invalid input → 422 naming the field."""
-    from junkan.indicators.values import IndicatorInputError
-
     text, _ = await read_upload(request)
     try:
         doc: dict[str, Any] = await offload(flow_indicators_job, text, framework)
@@ -75,7 +74,7 @@ async def network_solve(
 @router.get("/api/network/prefectures", tags=["network"])
 def network_prefectures() -> dict[str, Any]:
     """Prefecture outlines (lon, lat) for maps."""
-    from junkan.network.geo import prefecture_polygons, prefectures
+    from junkan.network import prefecture_polygons, prefectures
 
     polys = prefecture_polygons()
     return {"prefectures": [{"code": p.prefecture, "name": p.name, "ja": p.ja,
@@ -86,13 +85,13 @@ def network_prefectures() -> dict[str, Any]:
 @router.get("/api/foresight/models", tags=["foresight"])
 def foresight_models(user: CurrentUser) -> dict[str, Any]:
     """Causal models shipped with junkan, with their levers."""
-    from junkan.foresight.live import model_card, shipped, shipped_models
+    from junkan.foresight import model_card, shipped, shipped_models
 
     return {"models": [model_card(shipped(name), name) for name in shipped_models()]}
 
 
 def _shipped(name: str) -> str:
-    from junkan.foresight.live import shipped_models
+    from junkan.foresight import shipped_models
 
     if name not in shipped_models():
         raise NOT_FOUND
@@ -126,14 +125,12 @@ async def foresight_analyse(name: str, body: ForesightAnalyseIn,
 @router.get("/api/alloys/library", tags=["alloys"])
 def alloys_library(user: CurrentUser) -> dict[str, Any]:
     """Vehicles, components with dismantling options, buyers and sorters."""
-    from junkan.alloys.service import library_document
+    from junkan.alloys import library_document
 
     return library_document()
 
 
 async def _alloy_call(kind: str, req: Any) -> dict[str, Any]:
-    from junkan.alloys.plan import PlanError
-
     try:
         doc: dict[str, Any] = await offload(alloys_job, kind, req)
     except PlanError as exc:

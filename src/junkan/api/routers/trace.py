@@ -3,7 +3,6 @@ genealogy, notifications, data offers and agreements, webhooks, checkpoints and 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -13,9 +12,10 @@ from pydantic import BaseModel, Field
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND, TraceDep, org_name
 from junkan.core.encoding import jsonable
+from junkan.core.fields import IsoDateTime
 from junkan.store.tables import User
-from junkan.store.trace_repo import TraceError, TraceRepo
-from junkan.trace.events import Batch
+from junkan.store.trace_repo import TraceError, TraceNotFound, TraceRepo
+from junkan.trace import Batch
 
 router = APIRouter(tags=["trace"])
 
@@ -41,7 +41,7 @@ class AgreementIn(BaseModel):
     lots: LotIds
     fields: FieldNames
     purpose: str = Field(max_length=1000)
-    expires_at: datetime
+    expires_at: IsoDateTime
 
 
 def _me(request: Request, user: User) -> str:
@@ -49,12 +49,13 @@ def _me(request: Request, user: User) -> str:
 
 
 def trace_call(fn: Any, *args: Any, **kw: Any) -> Any:
-    """Call the ledger; its 'not found' becomes the service's 404, other refusals 422."""
+    """Call the ledger; its 'not found' (a missing lot or organisation and another
+    organisation's alike) becomes the service's one 404, other refusals 422."""
     try:
         return fn(*args, **kw)
+    except TraceNotFound:
+        raise NOT_FOUND from None
     except TraceError as exc:
-        if "not found" in str(exc):
-            raise NOT_FOUND from None
         raise HTTPException(422, str(exc)) from None
 
 
@@ -67,17 +68,20 @@ async def trace_events(body: Batch, request: Request, user: CurrentUser,
     return dict(jsonable(res.__dict__))
 
 
-@router.get("/api/trace/lots/{lot}")
-def trace_lot(lot: str, request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
-    """A lot as your organisation may see it (404 if it may not)."""
-    return dict(jsonable(trace_call(trace.show, _me(request, user), lot)))
-
-
-@router.get("/api/trace/lots/{lot}/genealogy")
+@router.get("/api/trace/lots/{lot:path}/genealogy")
 def trace_genealogy(lot: str, request: Request, user: CurrentUser, trace: TraceDep,
                     depth: Annotated[int, Query(ge=1, le=20)] = 6) -> dict[str, Any]:
-    """Lots up- and downstream that your organisation may see, with the links."""
+    """Lots up- and downstream that your organisation may see, with the links. ``lot``: an
+    id as your organisation refers to it, or ``organisation/id``."""
     return dict(jsonable(trace_call(genealogy, trace, _me(request, user), lot, depth)))
+
+
+@router.get("/api/trace/lots/{lot:path}")
+def trace_lot(lot: str, request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
+    """A lot as your organisation may see it (404 if it may not). ``lot``: an id as your
+    organisation refers to it (its own lot first, then one it holds, then one granted to
+    it), or ``organisation/id``."""
+    return dict(jsonable(trace_call(trace.show, _me(request, user), lot)))
 
 
 def genealogy(trace: TraceRepo, viewer: str, lot: str, depth: int) -> dict[str, Any]:
@@ -89,10 +93,12 @@ def genealogy(trace: TraceRepo, viewer: str, lot: str, depth: int) -> dict[str, 
     for _ in range(depth):
         nxt = []
         for doc in frontier:
+            # lots the viewer may not see (``visible: false``) are neither shown nor looked
+            # up: their id alone could name one of the viewer's own lots
             links = [(i["lot"], (i["lot"], doc["lot"], i["mass_kg"]))
-                     for i in doc.get("inputs", [])]
+                     for i in doc.get("inputs", []) if i.get("visible", True)]
             links += [(o["lot"], (doc["lot"], o["lot"], o["mass_kg"]))
-                      for o in doc.get("outputs", [])]
+                      for o in doc.get("outputs", []) if o.get("visible", True)]
             for other, edge in links:  # upstream and downstream alike
                 edges.add(edge)
                 if other not in nodes:

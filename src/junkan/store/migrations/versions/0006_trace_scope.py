@@ -68,6 +68,9 @@ def _rebuild_sqlite_lots(scoped: bool) -> None:
     """Recreate trace_lots with ids unique per creator (``scoped``) or globally, keeping
     every row and its seq (the children's foreign keys are checked at commit)."""
     conn = op.get_bind()
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN")  # the pragma lasts until the transaction ends
     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     conn.exec_driver_sql("CREATE TABLE _trace_lots_0006 AS SELECT * FROM trace_lots")
     op.drop_table('trace_lots')

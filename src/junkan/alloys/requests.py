@@ -1,0 +1,90 @@
+"""The request documents of the alloy verbs (YAML/JSON files, API bodies): every request is a
+pydantic model, so bad input names its field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from junkan.alloys.data import Buyer, Library
+from junkan.alloys.feedback import Estimates
+from junkan.alloys.predict import FeedPlan
+from junkan.alloys.sorter import Sorter, shipped_sorters
+from junkan.core.base import Strict
+from junkan.core.errors import short
+
+
+class PredictRequest(FeedPlan):
+    """A feed plan, optionally sorted and graded."""
+
+    sorter: str | Sorter | None = None
+    buyer: str | None = None
+    samples: int = Field(default=1000, ge=50, le=20_000)
+    seed: int = 0
+
+
+class PlanRequest(Strict):
+    stock: dict[str, float]
+    """Vehicle id → count on hand."""
+    buyer: str
+    probability: float = Field(default=0.9, ge=0.5, lt=1)
+    grain_mm: float = Field(default=65.0, gt=5, le=300)
+    capacity_vehicles: float | None = Field(default=None, gt=0)
+    removable: list[str] | None = None
+    sorter: str | Sorter | None = None
+    product: str = "al"
+    min_product_kg: float = Field(default=0.0, ge=0)
+    samples: int = Field(default=1000, ge=50, le=20_000)
+    seed: int = 0
+    estimates: dict[str, Any] | None = None
+    """Estimates from ``alloy update``: re-plan with the learnt part compositions."""
+
+
+class GradeRequest(Strict):
+    composition: dict[str, float]
+    """wt % per element."""
+    buyer: str | None = None
+    """A shipped buyer; all buyers when omitted."""
+
+
+class Lot(Strict):
+    lot: str
+    method: str = "spark_oes"
+    composition: dict[str, float]
+
+
+class UpdateRequest(Strict):
+    feed: FeedPlan
+    lots: list[Lot] = Field(min_length=1)
+    buyer: str | None = None
+    estimates: dict[str, Any] | None = None
+    """Previous estimates document (from an earlier update); the prior when omitted."""
+
+
+def resolve_sorter(spec: str | Sorter | None) -> Sorter | None:
+    """A sorter given inline, or one shipped with junkan by name."""
+    if spec is None or isinstance(spec, Sorter):
+        return spec
+    sorters = shipped_sorters()
+    if spec not in sorters:
+        raise ValueError(f"unknown sorter {short(spec)}; shipped: {sorted(sorters)} (or give a "
+                         "matrix)")
+    return sorters[spec]
+
+
+def resolve_buyer(lib: Library, name: str) -> Buyer:
+    if name not in lib.buyers:
+        raise ValueError(f"unknown buyer {short(name)}; known: {sorted(lib.buyers)}")
+    return lib.buyers[name]
+
+
+def estimates_from(doc: dict[str, Any], lib: Library) -> Estimates:
+    """Estimates from their document (``Estimates.document()``), checked against ``lib``."""
+    if doc.get("keys") != lib.part_keys():
+        raise ValueError("estimates: made for another vehicle library; omit to restart from "
+                         "the prior")
+    return Estimates(keys=doc["keys"], mean={e: np.array(v) for e, v in doc["mean"].items()},
+                     cov={e: np.array(v) for e, v in doc["cov"].items()},
+                     lots=int(doc.get("lots", 0)))

@@ -1,0 +1,146 @@
+"""The PACT host's routes: ``POST /auth/token``, ``GET /3/footprints``,
+``GET /3/footprints/{id}`` and ``POST /3/events``, over the :class:`PactHost` held in
+``app.state.pact``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from junkan.api.auth import basic_credentials
+from junkan.api.pact_events import Callbacks, check_event
+from junkan.api.pact_snapshot import Footprints, error, list_page
+from junkan.store.db import Settings
+from junkan.store.repo import Store
+from junkan.store.tables import User
+
+
+class PactHost:
+    """What the routes share: the store (clients and tokens), the footprints, the callbacks
+    and the bearer tokens recently checked."""
+
+    def __init__(self, settings: Settings, store: Store, footprints: Footprints,
+                 callbacks: Callbacks) -> None:
+        self.settings = settings
+        self.store = store
+        self.footprints = footprints
+        self.callbacks = callbacks
+        self.tokens: dict[str, tuple[float, User]] = {}
+
+    def user_of(self, request: Request) -> User | None:
+        """The token's user. A valid token is remembered until it expires, for at most 5 s
+        (a store round trip and a hash per request otherwise), so a revoked token stops
+        working within 5 s."""
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            return None
+        tok = header[7:].strip()
+        tokens = self.tokens
+        hit = tokens.get(tok)
+        now = time.monotonic()
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        grant = self.store.token_grant(tok, "bearer")
+        if grant is None:
+            tokens.pop(tok, None)
+            return None
+        user, expires = grant
+        left = (expires - dt.datetime.now(dt.UTC)).total_seconds()
+        if len(tokens) > 10_000:
+            tokens.clear()
+        tokens[tok] = (now + min(5.0, left), user)
+        return user
+
+    def invalid_token(self, request: Request | None = None) -> JSONResponse:
+        """400 BadRequest for an unknown token (conformance cases 6, 7, 16); 401 TokenExpired
+        for one this host issued that has expired (the specification's error table)."""
+        header = request.headers.get("authorization", "") if request is not None else ""
+        if header.lower().startswith("bearer ") and self.store.token_expired(
+                header[7:].strip(), "bearer"):
+            return error(401, "TokenExpired", "The access token has expired")
+        return error(400, "BadRequest", "Invalid token provided")
+
+
+def _host(request: Request) -> PactHost:
+    host: PactHost = request.app.state.pact
+    return host
+
+
+async def token(request: Request) -> JSONResponse:
+    host = _host(request)
+    form = dict((await request.form()).items())
+    if form.get("grant_type") != "client_credentials":
+        return JSONResponse(status_code=400, content={"error": "unsupported_grant_type"})
+    creds = basic_credentials(request)
+    user = host.store.client_user(*creds) if creds else None
+    if user is None:
+        return JSONResponse(status_code=401, content={
+            "error": "invalid_client", "error_description": "Client authentication failed"},
+            headers={"WWW-Authenticate": "Basic"})
+    ttl = host.settings.token_ttl_seconds
+    tok = host.store.issue_token(user.id, "bearer", ttl)
+    return JSONResponse({"access_token": tok, "token_type": "Bearer", "expires_in": ttl},
+                        headers={"Cache-Control": "no-store"})
+
+
+async def list_footprints(request: Request) -> Response:
+    host = _host(request)
+    user = host.user_of(request)
+    if user is None:
+        return host.invalid_token(request)
+    snap = await host.footprints.snapshot(user)
+    key = str(request.url)  # the Link names the host the client used
+    page = snap.pages.get(key)
+    if page is None:
+        built = list_page(snap.pfs, request)
+        if isinstance(built, JSONResponse):
+            return built
+        if len(snap.pages) < 4096:
+            snap.pages[key] = built
+        page = built
+    body, link = page
+    return Response(body, media_type="application/json",
+                    headers={"Link": link} if link else None)
+
+
+async def get_footprint(fid: str, request: Request) -> Response:
+    host = _host(request)
+    user = host.user_of(request)
+    if user is None:
+        return host.invalid_token(request)
+    body = (await host.footprints.snapshot(user)).items.get(fid)
+    if body is None:
+        return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
+    return Response(body, media_type="application/json")
+
+
+async def events(request: Request) -> Response:
+    host = _host(request)
+    user = host.user_of(request)
+    if user is None:
+        return host.invalid_token(request)
+    try:
+        event = json.loads(await request.body())
+    except ValueError:
+        return error(400, "BadRequest", "body is not JSON")
+    bad = check_event(event)
+    if bad is not None:
+        return bad
+    if event["type"].endswith("RequestCreatedEvent.3") and \
+            not await run_in_threadpool(host.callbacks.queue_answer, user, event):
+        return error(429, "TooManyRequests", "too many answers are waiting to be "
+                                             "delivered; try again later")
+    return Response(status_code=200)
+
+
+def add_routes(app: FastAPI) -> None:
+    """Register the PACT routes (their state: ``app.state.pact``)."""
+    app.post("/auth/token")(token)
+    app.get("/3/footprints")(list_footprints)
+    app.get("/3/footprints/{fid}")(get_footprint)
+    app.post("/3/events")(events)

@@ -1,0 +1,188 @@
+"""``junkan alloy``: ELV aluminium — predict, plan, grade, update, experiments, library (the
+verbs of :mod:`junkan.alloys`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol
+
+import typer
+
+from junkan import alloys
+
+# not yet public names of junkan.alloys: the control-chart figure and the shipped sorters
+from junkan.alloys import chart_figure, shipped_sorters
+from junkan.cli.common import (
+    Format,
+    atomic_dir,
+    console,
+    fail,
+    out_console,
+    print_json,
+    print_table,
+    reported,
+)
+from junkan.core.report import Page
+
+app = typer.Typer(no_args_is_help=True, help="ELV aluminium: predict, plan, grade, update.")
+
+FormatOption = Annotated[Format, typer.Option("--format")]
+Kind = Literal["predict", "plan", "grade", "update"]
+
+
+class Answer(Protocol):
+    def document(self) -> dict[str, Any]: ...
+
+
+def answer(file: Path, kind: Kind, verb: Callable[[Any], Answer],
+           estimates: Path | None = None) -> dict[str, Any]:
+    """Load the ``kind`` request in ``file``, run ``verb`` on it and return its answer; bad
+    input exits 2 naming the file."""
+    with reported():
+        request = alloys.load(file, kind=kind, estimates=estimates)
+    try:
+        return verb(request).document()
+    except ValueError as exc:  # PlanError, GradeError, FeedError: what is wrong, or infeasible
+        fail(f"{file}: {exc}")
+
+
+@app.command("predict")
+def alloy_predict(
+    file: Annotated[Path, typer.Argument(help="Feed plan (YAML/JSON): vehicles, remove, "
+                                              "grain_mm; optional sorter, buyer, samples.")],
+    format: FormatOption = Format.table,
+) -> None:
+    """Predict the recovered fractions with mass and composition (Monte Carlo)."""
+    doc = answer(file, "predict", alloys.run)
+    if format == Format.json:
+        print_json(doc)
+        return
+    els = ("Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Li")
+    rows = []
+    for fr, d in doc["fractions"].items():
+        comp = d["composition_wt_pct"]
+        rows.append((fr, f"{d['mass_kg']['mean']:,.0f} ± {d['mass_kg']['sd']:,.0f}",
+                     *[f"{comp[e]['mean']:.3g} ({comp[e]['p5']:.3g}–{comp[e]['p95']:.3g})"
+                       for e in els]))
+    print_table(f"{doc['vehicles']:g} vehicles at {doc['grain_mm']:g} mm "
+                f"({doc['throughput_t_per_h']:.1f} t/h); wt %: mean (5–95 %)",
+                ("fraction", "kg", *els), rows)
+    af = doc["al_fraction"]
+    out_console.print(f"Al fraction: Al share {af['al_share']['mean']:.3f}, wrought share "
+                      f"{af['wrought_share']['mean']:.3f}, Al recovery "
+                      f"{af['al_recovery']['mean']:.3f}", highlight=False)
+    if "grade_al_fraction" in doc:
+        g = doc["grade_al_fraction"]
+        out_console.print(f"{g['buyer']}: P(met) {g['probability_met']:.2f}, expected "
+                          f"{g['expected_price_JPY_per_kg']:.0f} JPY/kg, most limiting "
+                          f"{g['most_limiting']}", highlight=False)
+
+
+@app.command("plan")
+def alloy_plan(
+    file: Annotated[Path, typer.Argument(help="Plan request (YAML/JSON): stock, buyer, "
+                                              "probability, grain_mm, capacity_vehicles …")],
+    format: FormatOption = Format.table,
+) -> None:
+    """Choose the feed mix and parts to remove: best margin with the buyer's window met at
+    the chosen probability (HiGHS)."""
+    doc = answer(file, "plan", alloys.plan)
+    if format == Format.json:
+        print_json(doc)
+        return
+    rows = [(v, f"{c:.1f}", ", ".join(f"{p} ×{n:.1f}" for p, n in
+                                       doc["removals"].get(v, {}).items()))
+            for v, c in doc["vehicles"].items() if c > 1e-6]
+    print_table(f"Plan for {doc['buyer']}: margin {doc['margin_JPY']:,.0f} JPY, product "
+                f"{doc['product_kg']:,.0f} kg, P(met) {doc['probability_met']:.3f}",
+                ("vehicle", "shred", "remove first"), rows)
+
+
+@app.command("grade")
+def alloy_grade(
+    file: Annotated[Path, typer.Argument(help="Lot (YAML/JSON): composition (wt %), buyer.")],
+    format: FormatOption = Format.table,
+) -> None:
+    """Grade a lot against buyer specifications: met or not, margins, limiting element, price."""
+    doc = answer(file, "grade", alloys.grade)
+    if format == Format.json:
+        print_json(doc)
+        return
+    rows = [(g["buyer"], "yes" if g["met"] else "no", g["limiting_element"],
+             f"{g['elements'][g['limiting_element']].get('margin', 0):+.3f}",
+             f"{g['price_JPY_per_kg']:.0f}") for g in doc["grades"].values()]
+    print_table("Grade", ("buyer", "met", "limiting", "margin (wt %)", "JPY/kg"), rows)
+
+
+def write_chart(charts: dict[str, Any], out: Path, source: Path) -> None:
+    """``control-chart.html`` (with plotly.min.js beside it) in the folder ``out``."""
+    with atomic_dir(out) as tmp:
+        Page(f"Control charts — {source.name}", source=source).figure(chart_figure(charts)).write(
+            tmp / "control-chart.html")
+
+
+@app.command("update")
+def alloy_update(
+    file: Annotated[Path, typer.Argument(help="Update request (YAML/JSON): feed, lots "
+                                              "(lot, method, composition), buyer.")],
+    estimates: Annotated[Path | None, typer.Option(help="Estimates JSON to start from and "
+                                                        "to write back.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for control-chart.html.")] = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Fold measured lots into the per-part composition estimates (Bayesian) and chart them.
+    Re-plan with them: put the estimates file's content under ``estimates:`` in a plan
+    request (``alloy plan``)."""
+    doc = answer(file, "update", alloys.update, estimates)
+    if out is not None and doc["control_charts"]:
+        write_chart(doc["control_charts"], out, file)
+    if estimates is not None:
+        tmp = estimates.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc["estimates"]))
+        tmp.replace(estimates)
+    if format == Format.json:
+        print_json(doc)
+        return
+    rows = [(c["key"], c["element"], f"{c['prior']:.3f}", f"{c['posterior']:.3f}",
+             f"{c['posterior_sd']:.3f}") for c in doc["changed"][:30]]
+    print_table(f"Estimates after {doc['lots']} lots",
+                ("part", "element", "prior", "posterior", "sd"), rows)
+    for e, ch in doc["control_charts"].items():
+        flagged = [i + 1 for i, f in enumerate(ch["flags"]) if f]
+        out_console.print(f"{e}: centre {ch['centre']:.3f}, UCL {ch['ucl']:.3f}, flagged lots "
+                          f"{flagged or 'none'}", highlight=False)
+
+
+@app.command("experiments")
+def alloy_experiments(
+    out: Annotated[Path, typer.Option(help="Folder for hypotheses.html and .json.")]
+    = Path("out/alloy-hypotheses"),
+) -> None:
+    """Run seed 002's hypotheses I–V on the model and chart them."""
+    with atomic_dir(out) as tmp:
+        res = alloys.run_hypotheses(tmp)
+    for v in res.values():
+        verdict = "supported" if v["supported"] else "NOT supported"
+        out_console.print(f"{v['hypothesis']}: {verdict}", highlight=False)
+    console.print(f"wrote {out}/hypotheses.html and hypotheses.json")
+
+
+@app.command("library")
+def alloy_library(format: FormatOption = Format.table) -> None:
+    """Vehicles, alloys, buyers and sorters shipped with junkan."""
+    lib = alloys.load_alloy_library()
+    if format == Format.json:
+        print_json({"vehicles": {k: v.model_dump() for k, v in lib.vehicles.items()},
+                    "alloys": {k: v.model_dump() for k, v in lib.alloys.items()},
+                    "buyers": {k: v.model_dump() for k, v in lib.buyers.items()},
+                    "dismantling": {k: v.model_dump() for k, v in lib.dismantling.items()},
+                    "sorters": {k: v.model_dump() for k, v in shipped_sorters().items()}})
+        return
+    print_table("Vehicles", ("id", "make", "year", "powertrain", "Al kg"),
+                [(v.id, v.make, v.year, v.powertrain, f"{v.al_kg:.0f}")
+                 for v in lib.vehicles.values()])
+    print_table("Buyers", ("id", "name", "max wt %"),
+                [(k, b.name, ", ".join(f"{e} ≤ {x:g}" for e, x in b.max.items()))
+                 for k, b in lib.buyers.items()])

@@ -1,0 +1,126 @@
+"""What every ``junkan`` sub-app shares: the two consoles, ``--format``, the error exit, the
+progress bar, atomic output folders and JSON output.
+
+Errors in input (:class:`~junkan.core.errors.JunkanError`) print one ``error`` line per
+problem to stderr and exit with code 2; nothing is written then. Output folders are written
+under a temporary name beside the target and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from junkan.core.encoding import jsonable
+from junkan.core.errors import JunkanError
+
+console = Console(stderr=True)
+"""Messages, progress and errors (stderr)."""
+out_console = Console()
+"""Tables and summaries (stdout)."""
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def fail(error: JunkanError | str) -> NoReturn:
+    """Print ``error`` as one ``error …`` line per problem on stderr; exit with code 2."""
+    for line in str(error).splitlines():
+        console.print(f"[red]error[/red] {line}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def reported(file: Path | None = None, *also: type[Exception]) -> Iterator[None]:
+    """Turn a :class:`JunkanError` raised inside into :func:`fail`; the ``also`` exceptions
+    too, as one line naming ``file``."""
+    try:
+        yield
+    except JunkanError as exc:
+        fail(exc)
+    except also as exc:
+        fail(f"{file}: {exc.args[0] if exc.args else exc}")
+
+
+@contextmanager
+def progress(label: str, enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr (``None`` when not ``enabled``): call it with (done, total)."""
+    if not enabled:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total} years"), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def interactive() -> bool:
+    """Whether stderr is a terminal (progress bars are shown only then)."""
+    return sys.stderr.isatty()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """Write into a temporary sibling folder; replace ``target`` only on success. The folder
+    ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
+    owner-only ones."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        backup = target.with_name(f".{target.name}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        target.rename(backup)
+        tmp.rename(target)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        tmp.rename(target)
+
+
+def print_json(doc: Any, *, ensure_ascii: bool = False) -> None:
+    """``doc`` in JSON types (NaN as ``null``), indented, on stdout."""
+    sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=ensure_ascii) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                right: Collection[str] = ()) -> None:
+    """A table on stdout; the ``right`` columns right-aligned, cells as ``str``."""
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c, justify="right" if c in right else "left")
+    for r in rows:
+        table.add_row(*[str(x) for x in r])
+    out_console.print(table)

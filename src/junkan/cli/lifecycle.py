@@ -1,0 +1,178 @@
+"""Lifecycle models: ``junkan validate | simulate | compare | report | schema | library`` (the
+verbs of :mod:`junkan.lifecycle`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from junkan import lifecycle
+from junkan.cli.common import (
+    Format,
+    atomic_dir,
+    console,
+    fail,
+    interactive,
+    out_console,
+    print_json,
+    print_table,
+    progress,
+    reported,
+)
+from junkan.core.errors import JunkanError
+from junkan.data import library_names
+from junkan.indicators import scenario_indicators
+from junkan.lifecycle import LifecycleModel, ModelFile, Result
+
+app = typer.Typer()
+
+ModelArg = Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")]
+
+SUMMARY = ("scenario", "totals", "by_actor", "co2e_t_by_stage",
+           "mass_balance_max_relative_error")
+"""What ``simulate --out`` writes to summary.json, after the model's name."""
+
+
+def load(path: Path) -> ModelFile:
+    """The model at ``path`` with every scenario checked, or exit 2 naming the problems."""
+    try:
+        return lifecycle.load(path)
+    except JunkanError as exc:
+        fail(exc)
+
+
+def write_tables(result: Result, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in result.tables().items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def headline_table(doc: Mapping[str, Any]) -> None:
+    """Figures as rows, scenarios as columns (fits a narrow terminal)."""
+    scenarios = doc["scenarios"]
+    keys: list[str] = []
+    for s in scenarios:
+        keys += [k for k in s["headline"] if k not in keys]
+    rows = [(k, *[f"{s['headline'][k]:.4g}" if k in s["headline"] else "–" for s in scenarios])
+            for k in keys]
+    rows += [(f"Δ {k} vs baseline", *[f"{s['change_vs_baseline'][k]:+.4g}" for s in scenarios])
+             for k in ("co2e_t", "virgin_input_t", "recycled_share", "reuse_rate",
+                       "final_disposal_t")]
+    names = [s["name"] for s in scenarios]
+    print_table(f"{doc.get('title') or doc['model']}", ["figure", *names], rows, right=names)
+
+
+@app.command()
+def validate(model: ModelArg) -> None:
+    """Check a model and every scenario; print a summary or the problems (exit 2)."""
+    mf = load(model)
+    c = mf.compiled[mf.baseline.baseline_name]
+    out_console.print(
+        f"[green]ok[/green] {model}: model '{mf.name}', {len(mf.scenarios)} scenario(s) "
+        f"({', '.join(mf.scenarios)}), {len(c.products)} product(s), {len(c.parts)} part "
+        f"type(s), {len(c.inst_type)} part instance(s), {len(c.materials)} material(s), "
+        f"{len(c.processes)} process(es), years {c.years[0]}–{c.years[-1]}", highlight=False)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    model: ModelArg,
+    scenario: Annotated[str | None, typer.Option(help="Scenario (default: baseline).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for CSV, Parquet and summary.json.")]
+    = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Simulate one scenario; print its totals, write tables with --out."""
+    mf = load(model)
+    name = scenario or mf.baseline.baseline_name
+    if name not in mf.compiled:
+        fail(f"{model}: unknown scenario '{name}'; known: {', '.join(mf.scenarios)}")
+    with reported():
+        with progress(f"simulating {name}", not quiet and interactive()) as cb:
+            result = lifecycle.run(mf, name, progress=cb)
+        if out is not None:
+            run: dict[str, Any] = dict(result.to_json())
+            summary = {"model": mf.name, **{k: run[k] for k in SUMMARY}}
+            with atomic_dir(out) as tmp:
+                write_tables(result, tmp)
+                (tmp / "summary.json").write_text(json.dumps(summary, indent=2,
+                                                             ensure_ascii=False))
+    print_table(f"{mf.name} / {name}", ["figure", "value"],
+                [(k, f"{v:,.6g}") for k, v in result.totals().items()], right=["value"])
+    if out is not None:
+        console.print(f"wrote {out}/ (CSV, Parquet, summary.json)")
+
+
+@app.command("compare")
+def compare_cmd(
+    model: ModelArg,
+    format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    out: Annotated[Path | None, typer.Option(help="Folder for compare.json, report.html and "
+                                                  "per-scenario tables.")] = None,
+) -> None:
+    """Simulate every scenario and show them side by side."""
+    mf = load(model)
+    with reported():
+        results: dict[str, Result] = {}
+        with progress("simulating", interactive() and format == Format.table) as cb:
+            for name in mf.scenarios:
+                results[name] = lifecycle.run(mf, name, progress=cb)
+        comparison = lifecycle.compare(mf, results, indicator_hook=scenario_indicators)
+        doc = comparison.to_json()
+        if out is not None:
+            with atomic_dir(out) as tmp:
+                (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+                write_scenario_tables(results, mf.baseline.baseline_name, tmp)
+                comparison.report(tmp)
+    if format == Format.json:
+        print_json(doc)
+    else:
+        headline_table(doc)
+    if out is not None:
+        console.print(f"wrote {out}/report.html, compare.json and tables per scenario")
+
+
+def write_scenario_tables(results: dict[str, Result], baseline: str, folder: Path) -> None:
+    """Per scenario a folder of tables, with its indicators minus the baseline's."""
+    base = results[baseline].tables()["indicators"].set_index("year")
+    for name, res in results.items():
+        write_tables(res, folder / name)
+        delta = res.tables()["indicators"].set_index("year") - base
+        delta.reset_index().to_csv(folder / name / "indicators_vs_baseline.csv", index=False)
+
+
+@app.command()
+def report(
+    model: ModelArg,
+    out: Annotated[Path, typer.Option(help="Folder for report.html.")] = Path("out/report"),
+) -> None:
+    """Write the HTML report (Sankey per scenario, indicator charts) of a model."""
+    mf = load(model)
+    with reported():
+        comparison = lifecycle.compare(mf)
+        with atomic_dir(out) as tmp:
+            comparison.report(tmp)
+    console.print(f"wrote {out}/report.html")
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None) -> None:
+    """Print (or write) the JSON Schema of the model format."""
+    text = json.dumps(LifecycleModel.model_json_schema(), indent=2, ensure_ascii=False)
+    if out is None:
+        print(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+@app.command()
+def library() -> None:
+    """List the library templates a model can import with ``uses:``."""
+    for name in library_names():
+        out_console.print(name)

@@ -1,0 +1,229 @@
+"""The parent side of one worker of :mod:`junkan.core.budget`: a slot owns a process,
+sends it tasks, enforces the wall clock and replaces the process when it breaks."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+try:  # POSIX only; elsewhere only the wall-clock limit applies
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None  # type: ignore[assignment]
+
+from junkan.core.budget_types import (
+    Budget,
+    PoolClosed,
+    WorkerCrashed,
+    WorkerError,
+)
+from junkan.core.budget_worker import (
+    _worker_main,
+)
+
+if TYPE_CHECKING:
+    from junkan.core.budget import BudgetPool
+
+log = logging.getLogger("junkan.budget")
+
+
+# ---- --------------------------------------------------------------------------
+@dataclass(eq=False)
+class _Task:
+    payload: bytes
+    budget: Budget
+    on_progress: Callable[[Any], None] | None
+    future: Future[Any] = field(default_factory=Future)
+    abandoned: threading.Event = field(default_factory=threading.Event)
+
+
+def _settle(future: Future[Any], exc: BaseException) -> None:
+    with contextlib.suppress(InvalidStateError):  # cancelled by its caller meanwhile
+        future.set_exception(exc)
+
+
+class _Slot:
+    """One worker process and the parent thread that feeds it."""
+
+    def __init__(self, pool: BudgetPool, index: int) -> None:
+        self.pool = pool
+        self.index = index
+        self.proc: Any = None
+        self.conn: Connection | None = None
+        self.info: dict[str, Any] = {}
+        self.tasks = 0
+        self.busy = False
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True,
+                                       name=f"{pool.name}-{index}")
+
+    # the worker process
+    def _start(self) -> None:
+        pool = self.pool
+        parent, child = pool.ctx.Pipe(duplex=True)
+        proc = pool.ctx.Process(target=_worker_main, args=(child, pool.spec), daemon=True,
+                                name=f"{pool.name}-{self.index}")
+        proc.start()
+        child.close()
+        self.proc, self.conn, self.tasks = proc, parent, 0
+        deadline = time.monotonic() + pool.settings.startup_s
+        try:
+            while not parent.poll(0.25):
+                if pool.closed:
+                    raise PoolClosed("the worker pool was shut down")
+                if time.monotonic() > deadline:
+                    raise WorkerCrashed(f"a worker did not start within "
+                                        f"{pool.settings.startup_s:g} s (JUNKAN_BUDGET_STARTUP_S)")
+            kind, info = pickle.loads(parent.recv_bytes())
+        except (EOFError, OSError):
+            code = self._reap()
+            raise WorkerCrashed(f"a worker stopped while starting (exit code {code})") from None
+        except BaseException:
+            self._kill()
+            raise
+        if kind != "ready":
+            self._kill()
+            raise WorkerCrashed(f"a worker could not start: {info}")
+        self.info = info
+        pool._count("started")
+        if info["warm_up_failed"]:
+            log.warning("worker %s did not warm up: %s", self.thread.name,
+                        "; ".join(info["warm_up_failed"]))
+        log.debug("worker %s ready: %s", self.thread.name, info)
+
+    def _reap(self, timeout: float = 5) -> int | None:
+        proc, conn = self.proc, self.conn
+        self.proc = self.conn = None
+        self.ready.clear()
+        if conn is not None:
+            conn.close()
+        if proc is None:
+            return None
+        proc.join(timeout)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+        code: int | None = proc.exitcode
+        with contextlib.suppress(ValueError):
+            proc.close()
+        return code
+
+    def _kill(self) -> int | None:
+        if self.proc is not None and self.proc.exitcode is None:
+            self.proc.kill()
+        return self._reap()
+
+    # the feeding thread
+    def _loop(self) -> None:
+        pool = self.pool
+        backoff = 0.5
+        while not pool.closed:
+            if self.proc is None:
+                try:
+                    self._start()
+                    backoff = 0.5
+                except PoolClosed:
+                    break
+                except Exception as exc:
+                    log.error("worker %s: %s", self.thread.name, exc)
+                    task = pool._take(self, timeout=backoff)  # fail one caller, don't hang it
+                    if task is not None:
+                        task.future.set_exception(WorkerCrashed(str(exc)))
+                    backoff = min(2 * backoff, 30)
+                    continue
+            self.ready.set()
+            task = pool._take(self)
+            if task is None:
+                continue
+            self.busy = True
+            try:
+                self._execute(task)
+            finally:
+                self.busy = False
+            if self.proc is not None and self.tasks >= pool.settings.max_tasks:
+                self._reap()  # retire: closing the pipe ends the worker
+        self.ready.clear()
+        self._kill()
+
+    def _execute(self, task: _Task) -> None:
+        pool, budget = self.pool, task.budget
+        t0 = time.monotonic()
+        deadline = t0 + budget.wall_s
+        self.tasks += 1
+        try:
+            assert self.conn is not None
+            self.conn.send_bytes(task.payload)
+        except OSError:  # the idle worker died (killed from outside): a fresh one, once
+            self._kill()
+            try:
+                self._start()
+                assert self.conn is not None
+                self.conn.send_bytes(task.payload)
+            except Exception as exc:
+                task.future.set_exception(WorkerCrashed(f"no worker could take the task: {exc}"))
+                return
+        conn = self.conn
+        while True:
+            if task.abandoned.is_set() or pool.closed:
+                self._kill()
+                task.future.set_exception(PoolClosed("the task was cancelled") if
+                                          task.abandoned.is_set() else
+                                          PoolClosed("the worker pool was shut down"))
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._kill()
+                pool._count("wall")
+                task.future.set_exception(budget.exceeded("wall"))
+                return
+            try:
+                if not conn.poll(min(remaining, 0.25)):
+                    continue
+                kind, value = pickle.loads(conn.recv_bytes())
+            except (EOFError, OSError):
+                code = self._reap()
+                if resource is not None and code in (-signal.SIGPROF, -signal.SIGXCPU):
+                    pool._count("cpu")
+                    task.future.set_exception(budget.exceeded("cpu"))
+                else:
+                    pool._count("crashed")
+                    how = (f"killed by {signal.Signals(-code).name}" if code and code < 0 and
+                           -code in signal.valid_signals() else f"exit code {code}")
+                    if code == -signal.SIGKILL:
+                        how += ", usually the system's out-of-memory killer"
+                    log.error("worker %s stopped during a task (%s)", self.thread.name, how)
+                    task.future.set_exception(WorkerCrashed(
+                        f"the worker process stopped during the task ({how})"))
+                return
+            except Exception as exc:  # the answer does not unpickle here
+                task.future.set_exception(WorkerError(f"the task's answer could not be read: "
+                                                      f"{exc!r}"))
+                return
+            if kind == "progress":
+                if task.on_progress is not None:
+                    try:
+                        task.on_progress(value)
+                    except Exception:
+                        log.exception("progress callback failed")
+                continue
+            break
+        pool._done(time.monotonic() - t0)
+        if kind == "ok":
+            task.future.set_result(value)
+        elif kind == "memory":
+            self._reap()
+            pool._count("memory")
+            task.future.set_exception(budget.exceeded("memory"))
+        else:
+            task.future.set_exception(value)
+
+

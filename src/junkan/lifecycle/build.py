@@ -1,0 +1,225 @@
+"""Building the engine's arrays from a checked model: index maps, the flattened BOM, sales
+and lifetimes, recycling yields and the manufacturing operators.
+
+Nothing here reports problems except through the :class:`~junkan.lifecycle.checks.Checker`
+it is given; :func:`junkan.lifecycle.compile.compile_model` runs the checks that must pass
+before anything is allocated."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from junkan.lifecycle.checks import Checker, sink_shares
+from junkan.lifecycle.compiled import Compiled, ProcessTable
+from junkan.lifecycle.lifetimes import end_of_year_ratios, mid_year_ratios
+from junkan.lifecycle.schema import SINK_KINDS, LifecycleModel
+
+
+@dataclass
+class Index:
+    """Names and positions of years, products, parts, materials and sinks."""
+
+    years: np.ndarray
+    products: list[str]
+    parts: list[str]
+    materials: list[str]
+    q_index: dict[str, int]
+    m_index: dict[str, int]
+    sinks: list[int]  # process index of each sink
+    d_index: dict[str, int]  # sink process name → sink index
+
+    @classmethod
+    def of(cls, model: LifecycleModel, table: ProcessTable) -> Index:
+        parts, materials = list(model.parts), list(model.materials)
+        sinks = [table.index[n] for n, p in model.processes.items() if p.kind in SINK_KINDS]
+        return cls(years=np.arange(model.years.start, model.years.end + 1),
+                   products=list(model.products), parts=parts, materials=materials,
+                   q_index={n: i for i, n in enumerate(parts)},
+                   m_index={n: i for i, n in enumerate(materials)},
+                   sinks=sinks, d_index={table.names[j]: d for d, j in enumerate(sinks)})
+
+
+@dataclass
+class Bom:
+    """The BOMs flattened: direct and full material content of every part type and product,
+    and one instance per path from a product to a part."""
+
+    q_direct: np.ndarray  # (Q, M) kg of materials listed directly in each part's BOM
+    q_full: np.ndarray  # (Q, M) kg including sub-parts
+    part_mass: np.ndarray  # (Q,)
+    p_direct: np.ndarray  # (P, M)
+    p_full: np.ndarray = field(init=False)  # (P, M)
+    product_mass: np.ndarray = field(init=False)  # (P,)
+    inst_product: list[int] = field(default_factory=list)
+    inst_type: list[int] = field(default_factory=list)
+    inst_parent: list[int] = field(default_factory=list)  # -1 = the product
+    inst_qty_rel: list[float] = field(default_factory=list)  # per parent
+    inst_qty: list[float] = field(default_factory=list)  # per product
+    inst_path: list[str] = field(default_factory=list)
+    inst_level: list[int] = field(default_factory=list)
+    children: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    """Instances under each instance; product ``p``'s top-level ones under ``-(p + 1)``."""
+    path_index: list[dict[str, int]] = field(default_factory=list)
+    """Per product: BOM path (``compressor/magnet``) → instance."""
+
+
+def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str]) -> Bom:
+    """Material content of every part and product, and the instance tree of every product."""
+    n_m = len(ix.materials)
+    q_direct = np.zeros((len(ix.parts), n_m))
+    for name, part in model.parts.items():
+        for item in part.bom:
+            if item.material is not None:
+                q_direct[ix.q_index[name], ix.m_index[item.material]] += item.mass or 0.0
+    q_full = q_direct.copy()
+    for name in reversed(part_order):  # children first
+        for item in model.parts[name].bom:
+            if item.part is not None:
+                q_full[ix.q_index[name]] += item.quantity * q_full[ix.q_index[item.part]]
+    bom = Bom(q_direct=q_direct, q_full=q_full, part_mass=q_full.sum(axis=1),
+              p_direct=np.zeros((len(ix.products), n_m)))
+    for pi, prod in enumerate(model.products.values()):
+        paths: dict[str, int] = {}
+        for item in prod.bom:
+            if item.material is not None:
+                bom.p_direct[pi, ix.m_index[item.material]] += item.mass or 0.0
+            elif item.part is not None:
+                _expand(model, ix, bom, paths, pi, item.part, item.quantity, item.quantity, -1,
+                        "", 0, -(pi + 1))
+        bom.path_index.append(paths)
+    bom.p_full = bom.p_direct.copy()
+    for k in range(len(bom.inst_type)):
+        if bom.inst_parent[k] == -1:
+            bom.p_full[bom.inst_product[k]] += bom.inst_qty_rel[k] * q_full[bom.inst_type[k]]
+    bom.product_mass = bom.p_full.sum(axis=1)
+    return bom
+
+
+def _expand(model: LifecycleModel, ix: Index, bom: Bom, paths: dict[str, int], pi: int,
+            part: str, qty_rel: float, qty: float, parent: int, prefix: str, level: int,
+            root: int) -> None:
+    """Add the instance of ``part`` at ``prefix/part`` and, depth first, its sub-parts."""
+    k = len(bom.inst_type)
+    path = f"{prefix}/{part}" if prefix else part
+    bom.inst_product.append(pi)
+    bom.inst_type.append(ix.q_index[part])
+    bom.inst_parent.append(parent)
+    bom.inst_qty_rel.append(qty_rel)
+    bom.inst_qty.append(qty)
+    bom.inst_path.append(path)
+    bom.inst_level.append(level)
+    bom.children[parent if parent >= 0 else root].append(k)
+    paths[path] = k
+    for item in model.parts[part].bom:
+        if item.part is not None:
+            _expand(model, ix, bom, paths, pi, item.part, item.quantity, qty * item.quantity, k,
+                    path, level + 1, root)
+
+
+def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sales (P, T), first-year survival (P,) and the survival step ratios of new and reused
+    products (P, T); sales are interpolated linearly and held constant outside the given
+    years."""
+    years, n_p, n_years = ix.years, len(ix.products), len(ix.years)
+    sales = np.zeros((n_p, n_years))
+    first = np.zeros(n_p)
+    ratio_new = np.zeros((n_p, n_years))
+    ratio_re = np.zeros((n_p, n_years))
+    for pi, (pname, prod) in enumerate(model.products.items()):
+        xs, ys = check.sales_points(pname, prod, int(years[0]))
+        if xs:
+            sales[pi] = np.interp(years, xs, ys)
+        first[pi], ratio_new[pi] = mid_year_ratios(prod.lifetime, n_years)
+        second = prod.eol.reuse.lifetime if prod.eol.reuse and prod.eol.reuse.lifetime else \
+            prod.lifetime
+        ratio_re[pi] = end_of_year_ratios(second, n_years)
+    return sales, first, ratio_new, ratio_re
+
+
+def recycling_arrays(model: LifecycleModel, ix: Index
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Yields (D, M), closed loop (D,) and residue shares (D, D) of the sinks."""
+    n_d, n_m = len(ix.sinks), len(ix.materials)
+    yields = np.zeros((n_d, n_m))
+    closed = np.zeros(n_d, dtype=bool)
+    residue = np.zeros((n_d, n_d))
+    for name, d in ix.d_index.items():
+        p = model.processes[name]
+        if p.kind != "recycling":
+            continue
+        closed[d] = p.closed_loop
+        for mat, y in p.yields.items():
+            if mat in ix.m_index:
+                yields[d, ix.m_index[mat]] = y
+        for d2, share in sink_shares(model, p.residue, ix.d_index, allow_recycling=False):
+            residue[d, d2] = share
+    return yields, closed, residue
+
+
+def assemble(model: LifecycleModel, ix: Index, table: ProcessTable, bom: Bom,
+             check: Checker) -> Compiled:
+    """The :class:`Compiled` model without its routing operators (added by
+    :mod:`junkan.lifecycle.routing`)."""
+    n_years, n_m, n_k = len(ix.years), len(ix.materials), len(bom.inst_type)
+    sales, first, ratio_new, ratio_re = sales_and_lifetimes(model, ix, check)
+    yields, closed, residue = recycling_arrays(model, ix)
+    k_type = np.array(bom.inst_type, dtype=np.int64)
+    n_procs, n_p = len(table), len(ix.products)
+    c = Compiled(
+        model=model, years=ix.years, products=ix.products, parts=ix.parts,
+        materials=ix.materials, sinks=ix.sinks, processes=table, sales=sales,
+        product_mass=bom.product_mass, product_materials=bom.p_full, part_mass=bom.part_mass,
+        first_year_survival=first, ratio_new=ratio_new, ratio_reused=ratio_re,
+        inst_product=np.array(bom.inst_product, dtype=np.int64), inst_type=k_type,
+        inst_parent=np.array(bom.inst_parent, dtype=np.int64),
+        inst_qty_rel=np.array(bom.inst_qty_rel, dtype=float), inst_path=bom.inst_path,
+        levels=[np.flatnonzero(np.array(bom.inst_level) == lv) for lv in
+                range(max(bom.inst_level, default=-1) + 1)],
+        repl_inst=np.zeros(0, dtype=np.int64), repl_ratio=np.zeros((0, n_years)),
+        mat_of_inst=sparse.csr_matrix(bom.q_direct[k_type].T) if n_k else
+        sparse.csr_matrix((n_m, 0)),
+        mat_of_product=sparse.csr_matrix(bom.p_direct.T),
+        act_make=sparse.csr_matrix((2 * n_procs, n_k)),
+        act_assemble=sparse.csr_matrix((2 * n_procs, n_p)),
+        act_use=sparse.csr_matrix((2 * n_procs, n_p)),
+        route_eol={}, route_maint={}, yields=yields, closed_loop=closed, residue=residue,
+        material_buyer=[table.actor[table.index[f"virgin:{m}"]] for m in ix.materials],
+    )
+    for d in range(len(ix.sinks)):
+        c.sink_node(d)
+    _manufacturing_operators(c, model, bom)
+    return c
+
+
+def _activity_matrix(table: ProcessTable, entries: list[tuple[int, list[str], float]],
+                     n_cols: int) -> sparse.csr_matrix:
+    """(2N, n_cols): for each column, one piece and ``mass`` kg of each listed process."""
+    rows, cols, vals = [], [], []
+    for col, procs, mass in entries:
+        for n in procs:
+            if n in table.index:
+                i = table.index[n]
+                rows += [i, len(table) + i]
+                cols += [col, col]
+                vals += [1.0, mass]
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(2 * len(table), n_cols))
+
+
+def _manufacturing_operators(c: Compiled, model: LifecycleModel, bom: Bom) -> None:
+    """Activities per part instance made, per product assembled and per product in use."""
+    table, parts, products = c.processes, c.parts, c.products
+    inst_type, part_mass, product_mass = bom.inst_type, bom.part_mass, bom.product_mass
+    n_k = len(inst_type)
+    c.act_make = _activity_matrix(table, [
+        (k, model.parts[parts[inst_type[k]]].make + [f"purchase:{parts[inst_type[k]]}"],
+         float(part_mass[inst_type[k]])) for k in range(n_k)], n_k)
+    c.act_assemble = _activity_matrix(table, [(pi, model.products[n].make,
+                                               float(product_mass[pi]))
+                                              for pi, n in enumerate(products)], len(products))
+    c.act_use = _activity_matrix(table, [(pi, model.products[n].use, float(product_mass[pi]))
+                                         for pi, n in enumerate(products)], len(products))

@@ -1,0 +1,285 @@
+"""Checks of a validated model beyond its schema: references between sections, route shares,
+the BOM graph (unknown parts, cycles) and the size limits — each problem with its document path.
+
+The schema (:mod:`junkan.lifecycle.schema`) checks every field on its own; these checks need
+the whole model. The BOM and size checks run before any array is allocated. Whether a route
+mix must be given depends on whether mass reaches it, which is known only while the routes are
+built, so :mod:`junkan.lifecycle.routing` asks a :class:`Checker` as it goes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from junkan.core.errors import ModelError, Problem, short
+from junkan.core.fields import YEAR_MAX, YEAR_MIN
+from junkan.core.limits import limits
+from junkan.core.quantities import check_magnitude, convert, parse_quantity
+from junkan.core.registry import UnitParseError
+from junkan.lifecycle.schema import LifecycleModel, Product
+
+if TYPE_CHECKING:
+    from junkan.lifecycle.compiled import ProcessTable
+
+SinkShares = list[tuple[int, float]]
+"""A route mix resolved to (sink index, share) pairs."""
+
+
+class Problems:
+    """Problems found so far, in the order found."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(Problem(path, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ModelError(self.items)
+
+
+def unknown(what: str, name: str, known: object) -> str:
+    """``unknown actor 'x'; known: a, b`` (at most 12 names shown)."""
+    names = sorted(known) if known else []  # type: ignore[call-overload]
+    shown = ", ".join(str(n)[:40] for n in names[:12]) + (" …" if len(names) > 12 else "")
+    return f"unknown {what} {short(name)}" + (f"; known: {shown}" if names else
+                                              "; define it first")
+
+
+def sink_shares(model: LifecycleModel, mix: dict[str, float] | None, d_index: dict[str, int],
+                allow_recycling: bool = True) -> SinkShares:
+    """The known sinks of a route mix with their shares (unknown ones are left out)."""
+    if not mix:
+        return []
+    return [(d_index[target], share) for target, share in mix.items()
+            if target in d_index
+            and (allow_recycling or model.processes[target].kind != "recycling")]
+
+
+class Checker:
+    """Reference and share checks that need the process table; problems go to ``problems``."""
+
+    def __init__(self, model: LifecycleModel, table: ProcessTable, d_index: dict[str, int],
+                 problems: Problems) -> None:
+        self.model = model
+        self.table = table
+        self.d_index = d_index
+        self.problems = problems
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.add(path, message)
+
+    def procs(self, procs: list[str], path: str) -> None:
+        """Every name is an activity process of the model (not a sink, not an implicit one)."""
+        model = self.model
+        for i, n in enumerate(procs):
+            if n not in self.table.index or n.startswith(("virgin:", "recycled:", "purchase:")):
+                self.add(f"{path}[{i}]", unknown("process", n, model.processes))
+            elif model.processes[n].kind != "activity":
+                self.add(f"{path}[{i}]", f"process {short(n)} is a {model.processes[n].kind} "
+                         "sink; list it in a route mix (residual, uncollected), not here")
+
+    def mix(self, mix: dict[str, float] | None, path: str, needed: bool,
+            allow_recycling: bool = True) -> SinkShares:
+        """Check a route mix (sinks with shares summing to 1; required when ``needed``) and
+        resolve it to sink indices."""
+        if not mix:
+            if needed:
+                self.add(path, "this route is used (a share of items reaches it) but has no "
+                         "destinations; give sinks with shares summing to 1, e.g. "
+                         "{landfill: 1}")
+            return []
+        for target in mix:
+            if target not in self.d_index:
+                self.add(f"{path}.{target}", unknown("sink process (kind recycling, "
+                         "energy_recovery, incineration, landfill or export)", target,
+                         self.d_index))
+            elif not allow_recycling and self.model.processes[target].kind == "recycling":
+                self.add(f"{path}.{target}", "a recycling residue cannot go to another "
+                         "recycling process; use landfill, incineration or energy_recovery")
+        total = sum(mix.values())
+        if total > 1 + 1e-9:
+            self.add(path, f"shares sum to {total:.6g}, above 1; lower them so they sum to 1")
+        elif total < 1 - 1e-9:
+            self.add(path, f"shares sum to {total:.6g}, below 1, so mass would vanish; "
+                     "add the missing destination (e.g. landfill) so they sum to 1")
+        return sink_shares(self.model, mix, self.d_index, allow_recycling)
+
+    def makers(self) -> None:
+        """Makers of parts and products are actors of the model."""
+        model = self.model
+        for name, part in model.parts.items():
+            if part.maker is not None and part.maker not in model.actors:
+                self.add(f"parts.{name}.maker", unknown("actor", part.maker, model.actors))
+        for name, prod in model.products.items():
+            if prod.maker is not None and prod.maker not in model.actors:
+                self.add(f"products.{name}.maker", unknown("actor", prod.maker, model.actors))
+
+    def process_lists(self) -> None:
+        """The process lists of making, using and recovering parts and products."""
+        for name, part in self.model.parts.items():
+            for opt in ("reuse", "remanufacture"):
+                o = getattr(part.recovery, opt)
+                if o is not None:
+                    self.procs(o.processes, f"parts.{name}.recovery.{opt}.processes")
+            self.procs(part.make, f"parts.{name}.make")
+        for name, prod in self.model.products.items():
+            self.procs(prod.make, f"products.{name}.make")
+            self.procs(prod.use, f"products.{name}.use")
+
+    def recycling(self, materials: dict[str, int]) -> None:
+        """Recycling processes have yields of known materials and a residue mix; other sinks
+        have neither."""
+        model, n_m = self.model, len(materials)
+        for name in self.d_index:
+            p = model.processes[name]
+            path = f"processes.{name}"
+            if p.kind == "recycling":
+                if not p.yields:
+                    self.add(f"{path}.yields", "a recycling process needs yields per material, "
+                             "e.g. {steel: 0.95}")
+                for mat in p.yields:
+                    if mat not in materials:
+                        self.add(f"{path}.yields.{mat}", unknown("material", mat, materials))
+                needs_residue = bool(p.yields) and min(p.yields.values()) < 1 or \
+                    len(p.yields) < n_m
+                self.mix(p.residue, f"{path}.residue", needs_residue, allow_recycling=False)
+            elif p.yields or p.residue:
+                self.add(path, f"'yields' and 'residue' only apply to kind: recycling "
+                         f"(this process is kind: {p.kind})")
+
+    def sales_points(self, pname: str, prod: Product, first_year: int
+                     ) -> tuple[list[int], list[float]]:
+        """A product's sales as (years, pieces per year), sorted by year."""
+        path = f"products.{pname}.sales"
+        if "constant" in prod.sales and len(prod.sales) == 1:
+            pts = {first_year: prod.sales["constant"]}
+        else:
+            pts = {}
+            for key, v in prod.sales.items():
+                try:
+                    year = int(key)
+                except ValueError:
+                    year = 0
+                if not YEAR_MIN <= year <= YEAR_MAX:
+                    self.add(f"{path}.{short(key, 30).strip(chr(39))}", "sales keys are years "
+                             f"from {YEAR_MIN} to {YEAR_MAX} (e.g. 2030: 1200)")
+                    continue
+                pts[year] = v
+        xs, ys = [], []
+        for y, v in sorted(pts.items()):
+            try:
+                val = float(v) if isinstance(v, int | float) else \
+                    convert(parse_quantity(v), "piece/year", value=v, what="sales")
+                check_magnitude(val, v, "piece/year", "sales")
+            except UnitParseError:
+                self.add(f"{path}.{y}", f"cannot read {short(v)} as units per year "
+                         "(e.g. 1200 or '1200 piece/year')")
+                continue
+            if val < 0:
+                self.add(f"{path}.{y}", f"sales must not be negative, got {short(v)}")
+            xs.append(y)
+            ys.append(val)
+        return xs, ys
+
+
+def check_bom_graph(model: LifecycleModel, problems: Problems) -> tuple[list[str], bool]:
+    """Check BOM references and cycles; return part names in topological order (parents
+    first) and whether the BOM can be flattened."""
+    if not _check_bom_lines(model, problems):
+        return list(model.parts), False
+    order: list[str] = []  # children before parents
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for root in model.parts:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, 0)]  # (part, next BOM line); iterative, so any depth is safe
+        while stack:
+            name, i = stack[-1]
+            bom = model.parts[name].bom
+            if i == len(bom):
+                stack.pop()
+                state[name] = 2
+                order.append(name)
+                continue
+            stack[-1] = (name, i + 1)
+            child = bom[i].part
+            if child is None:
+                continue
+            if state.get(child) == 1:
+                chain = [n for n, _ in stack] + [child]
+                cycle = chain[chain.index(child):]
+                if len(cycle) > 9:  # keep the message short
+                    cycle = cycle[:4] + [f"… {len(cycle) - 8:,} more …"] + cycle[-4:]
+                problems.add(f"parts.{name}.bom[{i}].part",
+                             "the BOM has a cycle: " + " → ".join(cycle) +
+                             "; a part cannot contain itself")
+                return list(model.parts), False
+            if child not in state:
+                state[child] = 1
+                stack.append((child, 0))
+    return list(reversed(order)), True
+
+
+def _check_bom_lines(model: LifecycleModel, problems: Problems) -> bool:
+    """Every BOM line names a known part (once per BOM) or a known material."""
+    ok = True
+    for owner, items in [(f"parts.{n}", p.bom) for n, p in model.parts.items()] + \
+                        [(f"products.{n}", p.bom) for n, p in model.products.items()]:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.part is not None:
+                if item.part not in model.parts:
+                    problems.add(f"{owner}.bom[{i}].part", unknown("part", item.part, model.parts))
+                    ok = False
+                elif item.part in seen:
+                    problems.add(f"{owner}.bom[{i}].part", f"part {short(item.part)} is listed "
+                                 "twice; list it once with the summed quantity")
+                seen.add(item.part)
+            elif item.material not in model.materials:
+                problems.add(f"{owner}.bom[{i}].material",
+                             unknown("material", str(item.material), model.materials))
+                ok = False
+    return ok
+
+
+def check_bom_size(model: LifecycleModel, part_order: list[str], n_years: int,
+                   problems: Problems) -> bool:
+    """Refuse, before anything is allocated, a model whose BOM trees are too deep or expand to
+    too many part instances, or whose years × products is too large.
+
+    The engine tracks each *path* from a product to a part (a part used by two parents is two
+    instances, each with its own reuse, extraction and replacement), so a BOM DAG is expanded
+    as a tree: k levels of parts that each use two parts of the next level give 2**k
+    instances. Both figures are counted here per part type, in time linear in the BOM.
+    Returns False (with the problems added) when the model is too big to build."""
+    lim = limits()
+    height: dict[str, int] = {}  # part levels from this part down, itself included
+    below: dict[str, int] = {}  # instances in this part's subtree, itself excluded
+    for name in reversed(part_order):  # children first
+        lines = [item.part for item in model.parts[name].bom if item.part is not None]
+        height[name] = 1 + max((height[c] for c in lines), default=0)
+        below[name] = sum(1 + below[c] for c in lines)
+    total = 0
+    n_before = len(problems.items)
+    for pname, prod in model.products.items():
+        lines = [item.part for item in prod.bom if item.part is not None]
+        depth = max((height[c] for c in lines), default=0)
+        count = sum(1 + below[c] for c in lines)
+        total += count
+        if depth > lim.bom_depth:
+            problems.add(f"products.{pname}.bom", f"the BOM is {depth:,} part levels deep, more "
+                         f"than the {lim.describe('bom_depth')}")
+        if total > lim.bom_instances:
+            problems.add(f"products.{pname}.bom", f"expanding the BOMs gives at least "
+                         f"{total:,} part instances (one per path from a product to a part; "
+                         f"this product has {count:,}), more than the "
+                         f"{lim.describe('bom_instances')}; a part used by several parents "
+                         "counts once per path")
+            break
+    if n_years * len(model.products) > lim.years_products:
+        problems.add("products", f"{n_years:,} years × {len(model.products):,} products = "
+                     f"{n_years * len(model.products):,}, more than the "
+                     f"{lim.describe('years_products')}; shorten the horizon or split the model")
+    return len(problems.items) == n_before

@@ -1,0 +1,197 @@
+"""Scenarios side by side: headline figures, totals and their change against the baseline —
+the document ``junkan compare --format json`` prints, and :class:`Comparison`, which carries it
+with the results it was computed from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypedDict
+
+import pandas as pd
+
+from junkan.core.encoding import jsonable
+from junkan.core.errors import JunkanError, short
+from junkan.core.quantities import parse_unit
+from junkan.core.registry import Q_
+from junkan.lifecycle.results import Result
+from junkan.lifecycle.schema import Headline
+
+IndicatorHook = Callable[[Result, dict[str, float], dict[str, float]], Mapping[str, Any]]
+"""Adds entries to a scenario's comparison (e.g. circularity indicators): called with the
+scenario's result, its totals and the baseline's totals."""
+
+
+class ScenarioComparison(TypedDict, total=False):
+    """One scenario in a :class:`ComparisonDocument` (an indicator hook may add keys)."""
+
+    name: str
+    description: str | None
+    headline: dict[str, float]
+    """Headline figures of the model (in their display units)."""
+    totals: dict[str, float]
+    """Whole-horizon totals (:meth:`Result.totals`)."""
+    change_vs_baseline: dict[str, float]
+    by_actor: dict[str, dict[str, float]]
+    by_actor_change_vs_baseline: dict[str, dict[str, float]]
+    co2e_t_by_stage: dict[str, float]
+    mass_balance_max_relative_error: float
+
+
+class ComparisonDocument(TypedDict):
+    """All scenarios of a model side by side."""
+
+    model: str
+    title: str | None
+    baseline: str
+    years: list[int]
+    """First and last year."""
+    currency: str
+    headline_descriptions: dict[str, str | None]
+    scenarios: list[ScenarioComparison]
+
+
+def headline_value(h: Headline, results: dict[str, Result], scenario: str,
+                   baseline: str) -> float:
+    """Evaluate one headline figure for ``scenario``."""
+    value = results[scenario].select(h)
+    if h.compare != "value":
+        ref_name = h.relative_to or baseline
+        if ref_name not in results:
+            raise JunkanError(f"headline refers to unknown scenario {short(ref_name)}; known: "
+                              f"{', '.join(results)}")
+        ref = results[ref_name].select(h)
+        if h.compare == "change":
+            value = value - ref
+        elif h.compare == "change_index":
+            base = results[baseline].select(h)
+            value = (value - base) / (ref - base) if ref != base else float("nan")
+        elif h.compare == "reduction":
+            value = ref - value
+        else:
+            value = value / ref if ref else float("nan")
+    if h.unit and h.compare != "index":
+        value = convert_display(value, h.metric, h.unit, results[scenario].currency)
+    return value
+
+
+BASE_UNITS = {"co2e": "kgCO2e", "energy": "MJ", "virgin_input": "kg", "recycled_input": "kg",
+              "reused_input": "kg", "outflow": "kg", "final_disposal": "kg",
+              "products_made": "piece", "parts_made": "piece", "stock": "piece"}
+
+
+def convert_display(value: float, metric: str, unit: str, currency: str) -> float:
+    base = BASE_UNITS.get(metric, currency if metric in ("cost", "revenue", "margin") else "")
+    if not base:
+        raise JunkanError(f"metric {short(metric)} is a ratio or index; remove 'unit: {unit}'")
+    target = f"{unit}CO2e" if base == "kgCO2e" and unit in ("t", "kg", "g") else unit
+    try:
+        return float(Q_(value, parse_unit(base)).to(parse_unit(target)).magnitude)
+    except Exception:
+        raise JunkanError(f"cannot show {metric} ({base}) in {short(unit)}") from None
+
+
+def comparison_document(model_name: str, title: str | None, baseline: str,
+                        results: dict[str, Result], headlines: dict[str, Headline],
+                        descriptions: dict[str, str | None],
+                        indicator_hook: IndicatorHook | None = None) -> ComparisonDocument:
+    """The JSON document ``junkan compare --format json`` prints."""
+    base_tot = results[baseline].totals()
+    base_actor = results[baseline].by_actor()
+    scen: list[ScenarioComparison] = []
+    for name, res in results.items():
+        tot = res.totals()
+        head = {}
+        for key, h in headlines.items():
+            if h.scenarios is not None and name not in h.scenarios:
+                continue
+            head[key] = headline_value(h, results, name, baseline)
+        scen.append({
+            "name": name,
+            "description": descriptions.get(name),
+            "headline": head,
+            "totals": tot,
+            "change_vs_baseline": {k: tot[k] - base_tot[k] for k in tot},
+            "by_actor": res.by_actor(),
+            "by_actor_change_vs_baseline": {
+                a: {k: v - base_actor.get(a, {}).get(k, 0.0) for k, v in d.items()}
+                for a, d in res.by_actor().items()},
+            "co2e_t_by_stage": res.by_stage(),
+            "mass_balance_max_relative_error": res.raw.balance_error,
+        })
+        if indicator_hook is not None:
+            scen[-1].update(indicator_hook(res, tot, base_tot))  # type: ignore[typeddict-item,unused-ignore]
+    first = results[baseline]
+    return {"model": model_name, "title": title, "baseline": baseline,
+            "years": [int(first.years[0]), int(first.years[-1])],
+            "currency": first.currency,
+            "headline_descriptions": {k: h.description for k, h in headlines.items()},
+            "scenarios": scen}
+
+
+class Comparison(dict[str, Any]):
+    """Scenarios side by side: the :class:`ComparisonDocument` (this object *is* that document,
+    a ``dict``, so code written for the plain document keeps working) and, in :attr:`results`,
+    the simulation result of every scenario."""
+
+    results: dict[str, Result]
+
+    def __init__(self, document: ComparisonDocument, results: dict[str, Result]) -> None:
+        super().__init__(document)
+        self.results = results
+
+    @classmethod
+    def of(cls, results: dict[str, Result], baseline: str | None = None,
+           indicator_hook: IndicatorHook | None = None) -> Comparison:
+        """Compare ``results`` (scenario name → result of one model) against ``baseline``
+        (default: the model's baseline if simulated, else the first result). Headline
+        figures that need a scenario not in ``results`` are left out."""
+        first = next(iter(results.values()))
+        model = first.raw.compiled.model
+        if baseline is None:
+            baseline = model.baseline_name if model.baseline_name in results else \
+                next(iter(results))
+        headlines = {k: h for k, h in model.headline.items()
+                     if _computable(h, results, baseline)}
+        descriptions = {n: (s.description if s else None) for n, s in model.scenarios.items()}
+        descriptions.setdefault(model.baseline_name, "baseline")
+        doc = comparison_document(model.name, model.title, baseline, results, headlines,
+                                  descriptions, indicator_hook=indicator_hook)
+        return cls(doc, results)
+
+    @property
+    def scenarios(self) -> list[ScenarioComparison]:
+        return list(self["scenarios"])
+
+    def to_json(self) -> ComparisonDocument:
+        """The document with plain JSON types (NaN and infinities as ``None``)."""
+        doc: ComparisonDocument = jsonable(dict(self))
+        return doc
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scenario and figure: ``scenario``, ``section`` (``headline``,
+        ``totals`` or ``change_vs_baseline``), ``figure`` and ``value``."""
+        rows = [(s["name"], section, figure, value)
+                for s in self["scenarios"]
+                for section in ("headline", "totals", "change_vs_baseline")
+                for figure, value in s[section].items()]
+        return pd.DataFrame(rows, columns=["scenario", "section", "figure", "value"])
+
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML report (headline table, totals, indicator charts, a Sankey per
+        scenario) to ``path`` — a ``.html`` file, or a folder that gets ``report.html`` — with
+        ``plotly.min.js`` beside it; returns the file written."""
+        from junkan.lifecycle.report import write_report
+
+        target = Path(path)
+        if target.suffix.lower() not in (".html", ".htm"):
+            target = target / "report.html"
+        return write_report(target, self.to_json(), self.results)  # type: ignore[arg-type]
+
+
+def _computable(h: Headline, results: dict[str, Result], baseline: str) -> bool:
+    """Whether a headline figure can be evaluated from ``results`` alone."""
+    if h.compare == "value":
+        return True
+    refs = {h.relative_to or baseline} | ({baseline} if h.compare == "change_index" else set())
+    return refs <= set(results)

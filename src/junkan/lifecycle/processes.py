@@ -1,0 +1,163 @@
+"""The process table: every process's actor, stage, kind and unit factors (原単位) in base
+units per piece and per kg, read from the quantity strings of the model.
+
+Besides the model's own processes the table holds implicit ones: ``virgin:<material>`` and
+``recycled:<material>`` (material supply, per kg) and ``purchase:<part>`` (the price of a new
+part). Every factor that cannot be read is reported with its document path."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from junkan.core.errors import short
+from junkan.core.quantities import convert, parse_quantity
+from junkan.core.registry import UnitParseError
+from junkan.lifecycle.checks import Problems, unknown
+from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, ProcessTable
+from junkan.lifecycle.schema import LifecycleModel
+
+_DEN = {"piece": "piece", "kg": "kg", "kg_km": "kg*km", "piece_year": "piece*year"}
+
+
+def _parse_factor(value: object, numerator: str, path: str, currency: str,
+                  problems: Problems) -> tuple[float, str] | None:
+    ok_type = isinstance(value, str | int | float) and not isinstance(value, bool)
+    parsed = _factor_value(value, numerator, currency) if ok_type else None
+    if isinstance(parsed, tuple):
+        return parsed
+    problems.add(path, parsed or f"expected a factor such as '1.2 kgCO2e/piece', got "
+                 f"{short(value)}")
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _factor_value(value: str | float, numerator: str, currency: str) -> tuple[float, str] | str:
+    """(magnitude, basis) of a unit-factor string, or the error message (cached: large models
+    repeat the same strings thousands of times)."""
+    try:
+        q = parse_quantity(value)
+    except UnitParseError as exc:
+        return str(exc)
+    for basis in BASES:
+        target = f"{numerator}/({_DEN[basis]})"
+        if q.dimensionality != _dimensionality(target):
+            continue
+        try:
+            return convert(q, target, value=value, what="factor"), basis
+        except UnitParseError as exc:
+            return str(exc)
+    hint = {"kgCO2e": "'1.2 kgCO2e/piece', '0.5 kgCO2e/kg' or '208 gCO2e/(t*km)'",
+            "MJ": "'8.8 kWh/piece' or '3 MJ/kg'"}.get(numerator, f"'1200 {currency}/piece'")
+    other = [c for c in ("JPY", "USD", "EUR") if c != currency and c in str(q.units)]
+    if other:
+        return (f"{short(value)} is in {other[0]} but the model currency is {currency}; "
+                f"convert it or set 'currency: {other[0]}'")
+    return (f"{short(value)} has unit '{q.units:~}', which is not a factor per piece, kg or t*km; "
+            f"write e.g. {hint}")
+
+
+@lru_cache(maxsize=64)
+def _dimensionality(unit: str) -> object:
+    return parse_quantity(f"1 {unit}").dimensionality
+
+
+class _TableBuilder:
+    """Collects the rows of the process table, reading each factor string once."""
+
+    def __init__(self, model: LifecycleModel, problems: Problems) -> None:
+        self.cur = model.currency
+        self.nums = {"co2e": "kgCO2e", "energy": "MJ", "cost": self.cur, "revenue": self.cur}
+        self.problems = problems
+        self.names: list[str] = []
+        self.actor: list[str] = []
+        self.stage: list[str] = []
+        self.kind: list[str] = []
+        self.rows: list[np.ndarray] = []
+
+    def add(self, name: str, proc_actor: str, proc_stage: str, proc_kind: str,
+            values: dict[str, object], distance: float | None, path: str,
+            per_kg_only: bool = False) -> None:
+        row = np.zeros((2, 4))  # [per piece, per kg] × factor
+        for i, key in enumerate(FACTOR_KEYS):
+            v = values.get(key)
+            if v is None:
+                continue
+            parsed = _parse_factor(v, self.nums[key], f"{path}.{key}", self.cur, self.problems)
+            if parsed is None:
+                continue
+            mag, b = parsed
+            if b == "kg_km":
+                if distance is None:
+                    self.problems.add(f"{path}.distance", f"{key} is per t*km, so the process "
+                                      "needs a 'distance' (e.g. '150 km')")
+                    continue
+                mag, b = mag * distance, "kg"
+            if per_kg_only and b != "kg":
+                self.problems.add(f"{path}.{key}", f"{short(v)}: material supply factors are "
+                                  "per kg (e.g. '30 kgCO2e/kg')")
+                continue
+            row[0 if b in ("piece", "piece_year") else 1, i] += mag
+        self.names.append(name)
+        self.actor.append(proc_actor)
+        self.stage.append(proc_stage)
+        self.kind.append(proc_kind)
+        self.rows.append(row)
+
+    def table(self) -> ProcessTable:
+        index = {n: i for i, n in enumerate(self.names)}
+        return ProcessTable(self.names, self.actor, self.stage, self.kind,
+                            np.array(self.rows, dtype=float).reshape(-1, 2, 4), index)
+
+
+def process_table(model: LifecycleModel, problems: Problems) -> ProcessTable:
+    """The model's processes, then material supply, then part purchases, in document order."""
+    rows = _TableBuilder(model, problems)
+    _model_processes(model, rows, problems)
+    for m_name, m in model.materials.items():
+        buyer = m.buyer or default_actor(model, ("part_maker", "product_maker"))
+        if m.buyer is not None and m.buyer not in model.actors:
+            problems.add(f"materials.{m_name}.buyer", unknown("actor", m.buyer, model.actors))
+        for which in ("virgin", "recycled"):
+            supply = getattr(m, which)
+            vals = {k: getattr(supply, k) for k in ("co2e", "energy", "cost")} if supply else {}
+            rows.add(f"{which}:{m_name}", buyer or "", "material", "activity", vals, None,
+                     f"materials.{m_name}.{which}", per_kg_only=True)
+    for q_name, part in model.parts.items():
+        buyer = part.buyer or default_actor(model, ("product_maker",))
+        if part.buyer is not None and part.buyer not in model.actors:
+            problems.add(f"parts.{q_name}.buyer", unknown("actor", part.buyer, model.actors))
+        rows.add(f"purchase:{q_name}", buyer or "", "manufacturing", "activity",
+                 {"cost": part.price}, None, f"parts.{q_name}.price")
+    return rows.table()
+
+
+def _model_processes(model: LifecycleModel, rows: _TableBuilder, problems: Problems) -> None:
+    for name, p in model.processes.items():
+        path = f"processes.{name}"
+        if p.actor not in model.actors:
+            problems.add(f"{path}.actor", unknown("actor", p.actor, model.actors))
+        values: dict[str, object] = {}
+        if p.mode is not None:
+            mode = model.modes.get(p.mode)
+            if mode is None:
+                problems.add(f"{path}.mode", unknown("transport mode", p.mode, model.modes))
+            else:
+                values.update({k: getattr(mode, k) for k in ("co2e", "energy", "cost")
+                               if getattr(mode, k) is not None})
+                if p.distance is None:
+                    problems.add(f"{path}.distance", f"transport mode {short(p.mode)} is per "
+                                 "t*km, so the process needs a 'distance' (e.g. '150 km')")
+        # the mode gives per-t*km factors; a factor the process gives itself replaces the mode's
+        values.update({k: getattr(p, k) for k in FACTOR_KEYS if getattr(p, k) is not None})
+        rows.add(name, p.actor, p.stage, p.kind, values, p.distance, path)
+
+
+def default_actor(model: LifecycleModel, roles: tuple[str, ...]) -> str | None:
+    """The first actor with the first of ``roles`` that any actor has."""
+    for role in roles:
+        for name, a in model.actors.items():
+            if a.role == role:
+                return name
+    return None

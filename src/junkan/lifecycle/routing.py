@@ -1,0 +1,312 @@
+"""Routing operators: where one retired product, or one replaced part, goes — collection,
+product reuse, dismantling, part reuse and remanufacture, and the sinks of what remains — as
+sparse matrices with one column per product (end of life) or replaceable part (maintenance).
+
+Blocks of an operator: ``prod`` (P, products recovered for reuse), ``part`` (Q, parts
+recovered), ``mat`` (M·D, kg of each material into each sink), ``act`` (2N, pieces and kg of
+each process) and ``edge`` (E, kg along each stage edge)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from junkan.core.errors import short
+from junkan.lifecycle.build import Bom
+from junkan.lifecycle.checks import Checker, SinkShares
+from junkan.lifecycle.compiled import Compiled
+from junkan.lifecycle.lifetimes import end_of_year_ratios
+from junkan.lifecycle.schema import Extraction, Maintenance
+from junkan.lifecycle.stages import (
+    DISMANTLING,
+    EOL_COLLECTION,
+    MAINT_COLLECTION,
+    MANUFACTURING,
+    REFURBISHMENT,
+    REPROCESSING,
+    SECOND_HAND,
+    SECONDARY,
+    SECONDARY_MARKET,
+    USE,
+    VIRGIN,
+)
+
+RawBlocks = dict[str, tuple[list[int], list[int], list[float], int, int]]
+
+
+class Route:
+    """Collects a linear routing operator column by column."""
+
+    def __init__(self, c: Compiled) -> None:
+        self.c = c
+        self.data: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+
+    def put(self, block: str, row: int, col: int, value: float) -> None:
+        if value != 0.0:
+            self.data[block].append((row, col, value))
+
+    def act(self, col: int, procs: list[str], pieces: float, kg: float) -> None:
+        table = self.c.processes
+        for name in procs:
+            i = table.index.get(name)
+            if i is None:
+                continue  # reported by the checker; compile raises before anything runs
+            self.put("act", i, col, pieces)
+            self.put("act", len(table) + i, col, kg)
+
+    def edge(self, col: int, src: str, dst: str, kg: float) -> None:
+        self.put("edge", self.c.edge(src, dst), col, kg)
+
+    def mix(self, col: int, src: str, mix: SinkShares, materials: np.ndarray,
+            scale: float) -> None:
+        n_sinks = len(self.c.sinks)
+        for d, share in mix:
+            for m in np.flatnonzero(materials):
+                self.put("mat", int(m) * n_sinks + d, col, scale * share * materials[m])
+            self.edge(col, src, self.c.sink_node(d), scale * share * float(materials.sum()))
+
+    def build(self, n_cols: int) -> RawBlocks:
+        c = self.c
+        shapes = {"prod": len(c.products), "part": len(c.parts),
+                  "mat": len(c.materials) * len(c.sinks), "act": 2 * len(c.processes),
+                  "edge": 0}
+        out = {}
+        for block, n_rows in shapes.items():
+            rows = [r for r, _, _ in self.data[block]]
+            cols = [k for _, k, _ in self.data[block]]
+            vals = [v for _, _, v in self.data[block]]
+            out[block] = (rows, cols, vals, n_rows, n_cols)
+        return out
+
+
+def finish(raw: RawBlocks, n_edges: int) -> dict[str, sparse.csr_matrix]:
+    """The blocks as sparse matrices, once every stage edge is known."""
+    out = {}
+    for block, (rows, cols, vals, n_rows, n_cols) in raw.items():
+        n = n_edges if block == "edge" else n_rows
+        out[block] = sparse.csr_matrix((vals, (rows, cols)), shape=(n, n_cols))
+    return out
+
+
+class Router:
+    """Builds the end-of-life and maintenance operators of ``c``; route problems go to
+    ``check``."""
+
+    def __init__(self, c: Compiled, bom: Bom, check: Checker) -> None:
+        self.c = c
+        self.model = c.model
+        self.bom = bom
+        self.check = check
+        self.n_m = len(c.materials)
+
+    def resolve(self, paths: dict[str, int], items: list[Extraction], prefix: str,
+                path: str) -> dict[int, list[str]]:
+        """Instances of the extracted BOM paths (relative to ``prefix``) → their processes."""
+        out: dict[int, list[str]] = {}
+        for i, ex in enumerate(items):
+            full = f"{prefix}/{ex.path}" if prefix else ex.path
+            if full not in paths:
+                self.check.add(f"{path}[{i}]", f"no part at BOM path {short(ex.path)}"
+                               + (f" under {short(prefix)}" if prefix else "") +
+                               f"; known paths: {', '.join(sorted(paths)[:10])}")
+                continue
+            self.check.procs(ex.processes, f"{path}[{i}].processes")
+            out[paths[full]] = ex.processes
+        return out
+
+    def nearest(self, k_root: int, chosen: dict[int, list[str]]) -> list[tuple[int, float]]:
+        """The extracted instances nearest below ``k_root``, with their quantity per root."""
+        qty_rel, children = self.bom.inst_qty_rel, self.bom.children
+        found: list[tuple[int, float]] = []
+        stack = [(ch, qty_rel[ch]) for ch in children[k_root]]
+        while stack:
+            k, q = stack.pop()
+            if k in chosen:
+                found.append((k, q))
+            else:
+                stack.extend((ch, q * qty_rel[ch]) for ch in children[k])
+        return found
+
+    def _residual(self, full: np.ndarray, desc: list[tuple[int, float]],
+                  mass: float) -> np.ndarray:
+        """Material left after the extracted descendants are taken out (rounding noise → 0)."""
+        q_full, inst_type = self.bom.q_full, self.bom.inst_type
+        residual = full - sum((qd * q_full[inst_type[kd]] for kd, qd in desc),
+                              np.zeros(self.n_m))
+        return np.where(np.abs(residual) < 1e-15 * max(mass, 1e-300), 0.0, residual)
+
+    def cascade(self, route: Route, col: int, k: int, x: float, chosen: dict[int, list[str]],
+                ctx_mix: dict[str, float] | None, ctx_path: str, root_mix: bool) -> None:
+        """Route ``x`` extracted pieces of instance ``k``: reuse and remanufacture, then the
+        extracted sub-parts, then the residual mass to its sinks."""
+        q = self.bom.inst_type[k]
+        qname = self.c.parts[q]
+        rec = self.model.parts[qname].recovery
+        mass = float(self.bom.part_mass[q])
+        route.act(col, chosen.get(k, []), x, x * mass)
+        passed = 0.0
+        for opt in (rec.reuse, rec.remanufacture):
+            if opt is not None and opt.share > 0:
+                cand = x * opt.share
+                route.act(col, opt.processes, cand, cand * mass)
+                passed += cand * opt.pass_rate
+        route.put("part", q, col, passed)
+        route.edge(col, DISMANTLING, REPROCESSING, passed * mass)
+        rest = x - passed
+        desc = self.nearest(k, chosen)
+        for kd, qd in desc:
+            self.cascade(route, col, kd, rest * qd, chosen, ctx_mix, ctx_path, False)
+        residual = self._residual(self.bom.q_full[q], desc, mass)
+        mix: dict[str, float] | None
+        if root_mix and ctx_mix:
+            mix, mpath = ctx_mix, ctx_path
+        elif rec.residual:
+            mix, mpath = rec.residual, f"parts.{qname}.recovery.residual"
+        else:
+            mix, mpath = ctx_mix, ctx_path
+        needed = rest > 0 and residual.sum() > 0
+        parsed = self.check.mix(mix, mpath, needed)
+        if needed:
+            route.mix(col, DISMANTLING, parsed, residual, rest)
+
+    def end_of_life(self) -> Route:
+        """One column per product: where one retired product goes."""
+        eol = Route(self.c)
+        for pi, pname in enumerate(self.c.products):
+            self._product_eol(eol, pi, pname)
+        return eol
+
+    def _product_eol(self, eol: Route, pi: int, pname: str) -> None:
+        check, bom = self.check, self.bom
+        base = f"products.{pname}.eol"
+        e = self.model.products[pname].eol
+        mass = float(bom.product_mass[pi])
+        rate = e.collection.rate
+        check.procs(e.collection.processes, f"{base}.collection.processes")
+        uncol = check.mix(e.uncollected, f"{base}.uncollected", rate < 1)
+        eol.mix(pi, USE, uncol, bom.p_full[pi], 1 - rate)
+        chosen = self.resolve(bom.path_index[pi], e.dismantling.extract, "",
+                              f"{base}.dismantling.extract")
+        check.procs(e.dismantling.processes, f"{base}.dismantling.processes")
+        if e.reuse is not None:
+            check.procs(e.reuse.processes, f"{base}.reuse.processes")
+        if rate <= 0:
+            check.mix(e.dismantling.residual, f"{base}.dismantling.residual", False)
+            return
+        eol.edge(pi, USE, EOL_COLLECTION, rate * mass)
+        eol.act(pi, e.collection.processes, rate, rate * mass)
+        passed = 0.0
+        if e.reuse is not None and e.reuse.share > 0:
+            cand = rate * e.reuse.share
+            eol.act(pi, e.reuse.processes, cand, cand * mass)
+            passed = cand * e.reuse.pass_rate
+            eol.put("prod", pi, pi, passed)
+            eol.edge(pi, EOL_COLLECTION, REFURBISHMENT, passed * mass)
+        dis = rate - passed
+        eol.edge(pi, EOL_COLLECTION, DISMANTLING, dis * mass)
+        eol.act(pi, e.dismantling.processes, dis, dis * mass)
+        desc = self.nearest(-(pi + 1), chosen)
+        for kd, qd in desc:
+            self.cascade(eol, pi, kd, dis * qd, chosen, e.dismantling.residual or None,
+                         f"{base}.dismantling.residual", False)
+        residual = self._residual(bom.p_full[pi], desc, mass)
+        needed = dis > 0 and residual.sum() > 0
+        eol.mix(pi, DISMANTLING, check.mix(e.dismantling.residual,
+                                           f"{base}.dismantling.residual", needed),
+                residual, dis)
+
+    def maintenance(self) -> tuple[Route, list[int], list[np.ndarray]]:
+        """One column per replaceable part instance: where one replaced part goes; also the
+        instances and their survival step ratios."""
+        maint = Route(self.c)
+        repl: list[int] = []
+        repl_ratio: list[np.ndarray] = []
+        replaceable: set[int] = set()
+        for pi, pname in enumerate(self.c.products):
+            for mi, mt in enumerate(self.model.products[pname].maintenance):
+                base = f"products.{pname}.maintenance[{mi}]"
+                k = self._replaceable(pi, pname, mt, base, replaceable)
+                if k is None:
+                    continue
+                replaceable.add(k)
+                col = len(repl)
+                repl.append(k)
+                if mt.lifetime is not None:
+                    repl_ratio.append(end_of_year_ratios(mt.lifetime, len(self.c.years)))
+                else:
+                    repl_ratio.append(np.full(len(self.c.years),
+                                              1.0 - float(mt.replacement_rate or 0.0)))
+                self._replacement(maint, col, pi, k, mt, base)
+        return maint, repl, repl_ratio
+
+    def _replaceable(self, pi: int, pname: str, mt: Maintenance, base: str,
+                     replaceable: set[int]) -> int | None:
+        """The instance a maintenance entry replaces, or None (with the problem added)."""
+        bom, check = self.bom, self.check
+        k = bom.path_index[pi].get(mt.part)
+        if k is None:
+            check.add(f"{base}.part", f"no part at BOM path {short(mt.part)} in product "
+                      f"'{pname}'; known paths: {', '.join(sorted(bom.path_index[pi])[:10])}")
+            return None
+        if k in replaceable:
+            check.add(f"{base}.part", f"part {short(mt.part)} already has a maintenance "
+                      "entry; merge them")
+            return None
+        anc = bom.inst_parent[k]
+        while anc >= 0:
+            if anc in replaceable:
+                check.add(f"{base}.part", f"{short(mt.part)} sits inside "
+                          f"{short(bom.inst_path[anc])}, which is itself replaced; nested "
+                          "replacements are not supported — model the outer part's "
+                          "replacement only")
+            anc = bom.inst_parent[anc]
+        return k
+
+    def _replacement(self, maint: Route, col: int, pi: int, k: int, mt: Maintenance,
+                     base: str) -> None:
+        bom, check = self.bom, self.check
+        q = bom.inst_type[k]
+        mass = float(bom.part_mass[q])
+        check.procs(mt.processes, f"{base}.processes")
+        check.procs(mt.collection.processes, f"{base}.collection.processes")
+        maint.act(col, mt.processes, 1.0, mass)
+        rate = mt.collection.rate
+        maint.mix(col, USE, check.mix(mt.uncollected, f"{base}.uncollected", rate < 1),
+                  bom.q_full[q], 1 - rate)
+        chosen = self.resolve(bom.path_index[pi], mt.extract, mt.part, f"{base}.extract")
+        chosen[k] = []
+        if rate > 0:
+            maint.edge(col, USE, MAINT_COLLECTION, rate * mass)
+            maint.act(col, mt.collection.processes, rate, rate * mass)
+            maint.edge(col, MAINT_COLLECTION, DISMANTLING, rate * mass)
+            self.cascade(maint, col, k, rate, chosen, mt.residual, f"{base}.residual",
+                         mt.residual is not None)
+
+
+STAGE_EDGES = ((VIRGIN, MANUFACTURING), (SECONDARY, MANUFACTURING),
+               (REPROCESSING, MANUFACTURING), (MANUFACTURING, USE), (REFURBISHMENT, USE),
+               (REFURBISHMENT, SECOND_HAND), (REPROCESSING, SECOND_HAND),
+               (SECONDARY, SECONDARY_MARKET))
+"""Stage edges the engine fills directly (not through a routing operator)."""
+
+
+def add_routes(c: Compiled, eol: Route, maint: Route, repl: list[int],
+               repl_ratio: list[Any]) -> None:
+    """Register the remaining stage edges and store the operators in ``c``."""
+    n_years = len(c.years)
+    c.repl_inst = np.array(repl, dtype=np.int64)
+    c.repl_ratio = np.array(repl_ratio).reshape(len(repl), n_years)
+    raw_eol = eol.build(len(c.products))
+    raw_maint = maint.build(len(repl))
+    for src, dst in STAGE_EDGES:
+        c.edge(src, dst)
+    for d in range(len(c.sinks)):
+        if c.model.processes[c.processes.names[c.sinks[d]]].kind == "recycling":
+            c.edge(c.sink_node(d), SECONDARY if c.closed_loop[d] else SECONDARY_MARKET)
+            for d2 in map(int, np.flatnonzero(c.residue[d])):
+                c.edge(c.sink_node(d), c.sink_node(int(d2)))
+    c.route_eol = finish(raw_eol, len(c.edges))
+    c.route_maint = finish(raw_maint, len(c.edges))

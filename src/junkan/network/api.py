@@ -1,0 +1,39 @@
+"""The network capability's verbs: :func:`load` a scenario into a :class:`Network`,
+:func:`run` it into a :class:`Plan` (``to_frame()``, ``to_json()``, ``report()``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.network.model import Network, build
+from junkan.network.plan import Plan, solve
+from junkan.network.scenario import NetworkScenario
+
+
+def load(path: str | Path | None = None, *, text: str | None = None,
+         doc: dict[str, Any] | None = None, source: str | None = None) -> Network:
+    """Read (YAML or JSON, within the document limits), validate and resolve a network
+    scenario: places, supply, distances and unit costs. Every problem is reported at once
+    as a :class:`junkan.core.errors.ModelError` naming ``source`` (default: the path)."""
+    if path is not None:
+        source = source or str(path)
+        doc = read_document(path)
+    elif text is not None:
+        source = source or "<scenario>"
+        doc = parse_document(text, source=source)
+    elif doc is None:
+        raise ValueError("give a path, text or doc")
+    source = source or "<scenario>"
+    return build(validate_with(NetworkScenario, doc, source), source)
+
+
+def run(net: Network, *, carbon_price: float | None = None, co2_cap_t: float | None = None,
+        minimise: str = "cost", time_limit: float | None = None,
+        mip_rel_gap: float | None = None) -> Plan:
+    """Choose hubs and flows at least cost (plus the carbon price, JPY per tCO2e; the
+    scenario's unless given), optionally under a CO2e cap (t/yr) or minimising CO2e
+    (``minimise="co2"``), to optimality within the MIP gap (HiGHS)."""
+    return solve(net, carbon_price=carbon_price, co2_cap_t=co2_cap_t, minimise=minimise,
+                 time_limit=time_limit, mip_rel_gap=mip_rel_gap)

@@ -1,0 +1,216 @@
+"""The ledger's shared vocabulary: errors, results, lot documents and the fields
+organisations may see, and the base of the repository (database, keys, policy)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from junkan.core.errors import JunkanError
+from junkan.core.outbound import OutboundPolicy
+from junkan.store import trace_outbox
+from junkan.store.db import Database
+from junkan.store.tables import Organisation
+from junkan.store.trace_graph import LotGraph
+from junkan.store.trace_tables import TraceKey
+from junkan.trace.events import DEFAULT_STANDARDS
+from junkan.trace.keystore import KeyRing, UnknownKeyId, load_keyring
+from junkan.trace.signing import new_key
+
+
+def pcf_facts(lot: Any) -> dict[str, Any]:
+    """A lot's PcfFacts as stored: declared by its maker, or derived when it was made."""
+    column = "declared" if lot.custody == "declared" else "own"
+    raw = getattr(lot, "__dict__", {}).get("raw") or {}
+    if column in raw and '"pcf"' not in raw[column]:
+        return {}  # still undecoded JSON text without facts: nothing to decode
+    src = getattr(lot, column)
+    return dict((src or {}).get("pcf") or {})
+
+
+def derived_facts(inputs: list[tuple[Any, float]], country: str | None) -> dict[str, Any]:
+    """PcfFacts of a lot made from ``inputs`` (lot, kg taken): fossil carbon allocated by
+    mass like the CFP (unknown if any input's is); country as given, else the inputs' common
+    one; standards those all inputs name; exempted share the largest of the inputs'."""
+    facts = [pcf_facts(lot) for lot, _ in inputs]
+    default = list(DEFAULT_STANDARDS)
+    if not any(facts):  # nothing declared upstream (the common case, kept cheap)
+        return {"country": country, "fossil_carbon_kg": None, "standards": default,
+                "exempted_percent": 0.0, "packaging_included": False}
+    carbon: float | None = 0.0
+    for (lot, m), f in zip(inputs, facts, strict=True):
+        c = f.get("fossil_carbon_kg")
+        carbon = None if c is None or carbon is None else carbon + m / lot.mass_kg * c
+    countries = {f.get("country") for f in facts}
+    common = set.intersection(*(set(f.get("standards") or default) for f in facts))
+    return {"country": country or (countries.pop() if len(countries) == 1 else None),
+            "fossil_carbon_kg": carbon, "standards": sorted(common) or default,
+            "exempted_percent": max(float(f.get("exempted_percent", 0)) for f in facts),
+            "packaging_included": all(f.get("packaging_included", False) for f in facts)}
+
+
+def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any]:
+    """A lot's stored values as a document, with only the ``fields`` (of GRANTABLE, except
+    inputs) the reader may see; ``names`` maps organisation ids to names."""
+    doc: dict[str, Any] = {
+        "lot": lot.lot, "material": lot.material, "mass_kg": lot.mass_kg,
+        "owner": names[lot.owner_org], "creator": names[lot.creator_org],
+        "custody": lot.custody, "updated_at": lot.updated_at.isoformat()}
+    if "cfp" in fields:
+        doc["cfp_kgco2e"] = {"total": lot.cfp_total, "fossil": lot.cfp_fossil,
+                             "biogenic": lot.cfp_biogenic, "per_kg": lot.cfp_total / lot.mass_kg}
+        doc["pcf_facts"] = pcf_facts(lot)
+    if "recycled" in fields:
+        doc["recycled"] = {"pre_consumer": lot.rec_pre, "post_consumer": lot.rec_post,
+                           "total": lot.rec_pre + lot.rec_post}
+    if "claims" in fields:
+        doc["claims"] = (lot.declared or {}).get("claims", [])
+    if "composition" in fields:
+        doc["composition"] = (lot.declared or {}).get("composition", {})
+    if "site" in fields:
+        doc["site"] = lot.site
+    return doc
+
+
+HOLDER_FIELDS = {"cfp", "recycled", "claims"}
+"""What the organisation holding a lot (or it is shipped to) sees without an agreement."""
+
+
+def checkpoint_body(org_id: str, tree_size: Any, root: Any) -> dict[str, Any]:
+    """What a checkpoint's signature covers."""
+    return {"org_id": org_id, "tree_size": tree_size, "root": root}
+
+
+GRANTABLE = ("cfp", "recycled", "claims", "composition", "inputs", "site")
+"""Fields of a lot an agreement or a catalogue offer can cover."""
+
+
+class TraceError(JunkanError):
+    """A rejected event: names the event (index in the batch), the lot and the rule."""
+
+
+class TraceNotFound(TraceError):
+    """Something the caller may not see, or that does not exist — the two read the same
+    (``<what> '<name>' not found``), so nothing tells another organisation's lots or names
+    apart from missing ones."""
+
+
+def not_found(what: str, name: str) -> TraceNotFound:
+    """The one 'not found' text, for lots and organisations alike."""
+    return TraceNotFound(f"{what} {name!r} not found")
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """(organisation name or '', lot id) of a lot reference ``[organisation/]id``."""
+    org, _, lot = ref.rpartition("/")
+    return org, lot
+
+
+def check_finite(lot: str, values: tuple[float, ...]) -> None:
+    """A derived value must be a finite number (it is stored, signed off and published).
+    One test of the sum: a NaN or an infinity makes it non-finite (validated values are
+    far too small to overflow it)."""
+    if not math.isfinite(sum(values)):
+        raise TraceError(f"lot {lot!r}: a derived CFP or recycled share would not be a finite "
+                         "number; check the masses and footprints of its inputs")
+
+
+def quarter(at: datetime) -> str:
+    """Balancing period: the calendar quarter (≤ 3 months, ISCC rule 3)."""
+    return f"{at.year}Q{(at.month - 1) // 3 + 1}"
+
+
+@dataclass
+class IngestResult:
+    events: int
+    lots_created: int
+    recomputed: int
+    notified: list[str] = field(default_factory=list)
+    tree_size: int = 0
+    root: str = ""
+
+
+@dataclass
+class VerifyResult:
+    org: str
+    ok: bool
+    events: int
+    problems: list[str]
+    checkpoint_size: int | None = None
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An organisation's key pair, the private half decrypted for this batch."""
+
+    org_id: str
+    public_key: str
+    private_key: str
+
+
+class TraceBase:
+    """What the ledger's repository mixins share: the database, the master keys the
+    signing keys are encrypted with, the outbound-request policy of webhook deliveries,
+    the delivery worker and the kept lot graph."""
+
+    def __init__(self, db: Database, *, webhook_retries: int = 6,
+                 webhook_backoff_s: float = 2.0, keys: KeyRing | None = None,
+                 outbound: OutboundPolicy | None = None) -> None:
+        self.db = db
+        self.webhook_retries = webhook_retries
+        self.webhook_backoff_s = webhook_backoff_s
+        self._keys = keys
+        self._keys_lock = threading.RLock()
+        self.outbound = outbound
+        self._worker: trace_outbox.Outbox | None = None
+        self._graph: LotGraph | None = None
+        self._graph_lock = threading.Lock()
+
+    @staticmethod
+    def _org(s: Session, name: str) -> Organisation:
+        org = s.scalar(select(Organisation).where(Organisation.name == name))
+        if org is None:
+            raise not_found("organisation", name)
+        return org
+
+    @property
+    def keys(self) -> KeyRing:
+        """The master keys (loaded on first use)."""
+        with self._keys_lock:
+            if self._keys is None:
+                self._keys = load_keyring(self.db.url)
+            return self._keys
+
+    def _decrypt(self, org_id: str, stored: str) -> str:
+        """A stored private key, decrypted. A key id not configured (yet) makes the key
+        configuration be read again once: a rotation adds the new key to the key file
+        while services run."""
+        try:
+            return self.keys.decrypt(org_id, stored)
+        except UnknownKeyId:
+            with self._keys_lock:
+                self._keys = load_keyring(self.db.url, create=False)
+            return self.keys.decrypt(org_id, stored)
+
+    def _key(self, s: Session, org_id: str) -> SigningKey:
+        """The organisation's signing key, made (and stored encrypted) on first use."""
+        key = s.get(TraceKey, org_id)
+        if key is None:
+            priv, pub = new_key()
+            s.add(TraceKey(org_id=org_id, public_key=pub,
+                           private_key=self.keys.encrypt(org_id, priv)))
+            s.flush()
+            return SigningKey(org_id, pub, priv)
+        return SigningKey(org_id, key.public_key, self._decrypt(org_id, key.private_key))
+
+    def policy(self) -> OutboundPolicy:
+        """The outbound-request policy (given, else the ``JUNKAN_OUTBOUND_*`` settings)."""
+        if self.outbound is None:
+            self.outbound = OutboundPolicy.from_env()
+        return self.outbound
