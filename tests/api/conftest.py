@@ -23,6 +23,10 @@ PG_URL = os.environ.get("JUNKAN_TEST_POSTGRES_URL")
 def _reset_postgres(url: str) -> None:
     eng = create_engine(url)
     with eng.begin() as conn:
+        # connections left by earlier tests' engines (apps, CLI runs) hold locks and count
+        # against max_connections: end them before the schema goes
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     eng.dispose()

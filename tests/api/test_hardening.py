@@ -235,3 +235,24 @@ def test_admins_register_webhook_origins(app_client: TestClient) -> None:
     assert gone.status_code == 204
     _problem(app_client.request("DELETE", "/api/admin/webhook-origins", headers=a,
                                 json={"origin": "https://hooks.example.com"}), 404)
+
+
+def test_reading_a_model_never_validates_it_again(app_client: TestClient,
+                                                  small: dict[str, Any]) -> None:
+    """The card computed at upload answers every read: a version whose stored text no
+    longer validates (edited in the database) still reads, from its card."""
+    from sqlalchemy import update
+
+    from junkan.store.tables import ModelVersion
+
+    a, _ = demo_tokens(app_client)
+    up = app_client.post("/api/models", headers={**a, "Content-Type": "application/yaml"},
+                         content=_yaml(small))
+    mid = up.json()["id"]
+    store = app_client.app.state.store  # type: ignore[attr-defined]
+    with store.db.session() as s:
+        s.execute(update(ModelVersion).where(ModelVersion.model_id == mid)
+                  .values(content="name: [not valid"))
+    read = app_client.get(f"/api/models/{mid}", headers=a)
+    assert read.status_code == 200, read.text
+    assert read.json()["scenarios"] == ["baseline", "more_collection"]

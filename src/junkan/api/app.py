@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         app.state.jobs.shutdown()
         budget.shutdown()
         trace.stop_delivery()
+        db.engine.dispose()  # return the pool's connections (PostgreSQL counts them)
 
     app = FastAPI(title="junkan", version="0.1.0", lifespan=lifespan, docs_url=None,
                   redoc_url=None, responses=errors.ERROR_RESPONSES,

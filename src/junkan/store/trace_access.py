@@ -106,6 +106,34 @@ class _View:
 class AccessMixin(TraceBase):
     """Reads under data sovereignty, the catalogue, agreements and notifications."""
 
+    def genealogy(self, viewer: str, lot: str, depth: int = 6) -> dict[str, Any]:
+        """Breadth-first walk over inputs and outputs, keeping the lots ``viewer`` may see."""
+        root = self.show(viewer, lot)
+        nodes = {root["lot"]: root}
+        edges: set[tuple[str, str, float]] = set()
+        frontier = [root]
+        for _ in range(depth):
+            nxt = []
+            for doc in frontier:
+                # lots the viewer may not see (``visible: false``) are neither shown nor looked
+                # up: their id alone could name one of the viewer's own lots
+                links = [(i["lot"], (i["lot"], doc["lot"], i["mass_kg"]))
+                         for i in doc.get("inputs", []) if i.get("visible", True)]
+                links += [(o["lot"], (doc["lot"], o["lot"], o["mass_kg"]))
+                          for o in doc.get("outputs", []) if o.get("visible", True)]
+                for other, edge in links:  # upstream and downstream alike
+                    edges.add(edge)
+                    if other not in nodes:
+                        try:
+                            nodes[other] = self.show(viewer, other)
+                            nxt.append(nodes[other])
+                        except TraceError:
+                            pass
+            frontier = nxt
+        visible = [e for e in edges if e[0] in nodes and e[1] in nodes]
+        return {"root": lot, "nodes": list(nodes.values()),
+                "edges": [{"from": a, "to": b, "mass_kg": m} for a, b, m in sorted(visible)]}
+
     def show(self, viewer: str, lot_ref: str) -> dict[str, Any]:
         """A lot as ``viewer`` may see it: its creator sees everything; the organisation
         holding it (or it was shipped to) sees CFP, recycled shares and claims, not the

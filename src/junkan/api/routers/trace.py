@@ -14,7 +14,7 @@ from junkan.api.common import NOT_FOUND, TraceDep, org_name
 from junkan.core.encoding import jsonable
 from junkan.core.fields import IsoDateTime
 from junkan.store.tables import User
-from junkan.store.trace_repo import TraceError, TraceNotFound, TraceRepo
+from junkan.store.trace_repo import TraceError, TraceNotFound
 from junkan.trace import Batch
 
 router = APIRouter(tags=["trace"])
@@ -73,7 +73,7 @@ def trace_genealogy(lot: str, request: Request, user: CurrentUser, trace: TraceD
                     depth: Annotated[int, Query(ge=1, le=20)] = 6) -> dict[str, Any]:
     """Lots up- and downstream that your organisation may see, with the links. ``lot``: an
     id as your organisation refers to it, or ``organisation/id``."""
-    return dict(jsonable(trace_call(genealogy, trace, _me(request, user), lot, depth)))
+    return dict(jsonable(trace_call(trace.genealogy, _me(request, user), lot, depth)))
 
 
 @router.get("/api/trace/lots/{lot:path}")
@@ -82,35 +82,6 @@ def trace_lot(lot: str, request: Request, user: CurrentUser, trace: TraceDep) ->
     organisation refers to it (its own lot first, then one it holds, then one granted to
     it), or ``organisation/id``."""
     return dict(jsonable(trace_call(trace.show, _me(request, user), lot)))
-
-
-def genealogy(trace: TraceRepo, viewer: str, lot: str, depth: int) -> dict[str, Any]:
-    """Breadth-first walk over inputs and outputs, keeping the lots ``viewer`` may see."""
-    root = trace.show(viewer, lot)
-    nodes = {root["lot"]: root}
-    edges: set[tuple[str, str, float]] = set()
-    frontier = [root]
-    for _ in range(depth):
-        nxt = []
-        for doc in frontier:
-            # lots the viewer may not see (``visible: false``) are neither shown nor looked
-            # up: their id alone could name one of the viewer's own lots
-            links = [(i["lot"], (i["lot"], doc["lot"], i["mass_kg"]))
-                     for i in doc.get("inputs", []) if i.get("visible", True)]
-            links += [(o["lot"], (doc["lot"], o["lot"], o["mass_kg"]))
-                      for o in doc.get("outputs", []) if o.get("visible", True)]
-            for other, edge in links:  # upstream and downstream alike
-                edges.add(edge)
-                if other not in nodes:
-                    try:
-                        nodes[other] = trace.show(viewer, other)
-                        nxt.append(nodes[other])
-                    except TraceError:
-                        pass
-        frontier = nxt
-    visible = [e for e in edges if e[0] in nodes and e[1] in nodes]
-    return {"root": lot, "nodes": list(nodes.values()),
-            "edges": [{"from": a, "to": b, "mass_kg": m} for a, b, m in sorted(visible)]}
 
 
 @router.get("/api/trace/notifications")
