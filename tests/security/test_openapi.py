@@ -32,6 +32,7 @@ def _st(server: str, token: str, report: Path, *selection: str) -> subprocess.Co
     return subprocess.run(
         [st, "--config-file", str(HERE / "schemathesis.toml"), "run",
          f"{server}/openapi.json", "--checks", "all", "-n", str(EXAMPLES), "--seed", "1",
+         "--generation-deterministic",
          "-H", f"Authorization: {token}", "--request-timeout", "30",
          "--report-json-path", str(report), *selection],
         capture_output=True, text=True, timeout=900, check=False)
