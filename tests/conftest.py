@@ -94,3 +94,21 @@ def write_model(tmp_path: Path, doc: dict[str, Any], name: str = "model.yaml") -
     path = tmp_path / name
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+SERVICE_FIXTURES = {"app_client", "client", "server", "auth"}
+"""Fixtures that start the service (migrations, seeding, Argon2 hashing, budgeted workers):
+tests using them belong to the outer loop."""
+SLOW_MODULES = ("tests/api/", "tests/packaging/", "tests/core/test_budget.py",
+                "tests/trace/test_pact.py", "tests/trace/test_cli.py")
+"""The service suite, and modules that build virtual environments, start worker processes or
+TLS servers, or kill processes."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the outer loop ``slow``, so ``pytest -m "not slow"`` is the fast inner loop."""
+    for item in items:
+        path = item.path.as_posix()
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+                m in path for m in SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
