@@ -19,40 +19,9 @@ from junkan.store.db import Database
 from junkan.store.tables import Organisation
 from junkan.store.trace_graph import LotGraph
 from junkan.store.trace_tables import TraceKey
-from junkan.trace.events import DEFAULT_STANDARDS
 from junkan.trace.keystore import KeyRing, UnknownKeyId, load_keyring
+from junkan.trace.pcf import pcf_facts
 from junkan.trace.signing import new_key
-
-
-def pcf_facts(lot: Any) -> dict[str, Any]:
-    """A lot's PcfFacts as stored: declared by its maker, or derived when it was made."""
-    column = "declared" if lot.custody == "declared" else "own"
-    raw = getattr(lot, "__dict__", {}).get("raw") or {}
-    if column in raw and '"pcf"' not in raw[column]:
-        return {}  # still undecoded JSON text without facts: nothing to decode
-    src = getattr(lot, column)
-    return dict((src or {}).get("pcf") or {})
-
-
-def derived_facts(inputs: list[tuple[Any, float]], country: str | None) -> dict[str, Any]:
-    """PcfFacts of a lot made from ``inputs`` (lot, kg taken): fossil carbon allocated by
-    mass like the CFP (unknown if any input's is); country as given, else the inputs' common
-    one; standards those all inputs name; exempted share the largest of the inputs'."""
-    facts = [pcf_facts(lot) for lot, _ in inputs]
-    default = list(DEFAULT_STANDARDS)
-    if not any(facts):  # nothing declared upstream (the common case, kept cheap)
-        return {"country": country, "fossil_carbon_kg": None, "standards": default,
-                "exempted_percent": 0.0, "packaging_included": False}
-    carbon: float | None = 0.0
-    for (lot, m), f in zip(inputs, facts, strict=True):
-        c = f.get("fossil_carbon_kg")
-        carbon = None if c is None or carbon is None else carbon + m / lot.mass_kg * c
-    countries = {f.get("country") for f in facts}
-    common = set.intersection(*(set(f.get("standards") or default) for f in facts))
-    return {"country": country or (countries.pop() if len(countries) == 1 else None),
-            "fossil_carbon_kg": carbon, "standards": sorted(common) or default,
-            "exempted_percent": max(float(f.get("exempted_percent", 0)) for f in facts),
-            "packaging_included": all(f.get("packaging_included", False) for f in facts)}
 
 
 def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from junkan.store.trace_base import (
     IngestResult,
     TraceError,
     check_finite,
-    derived_facts,
     not_found,
     quarter,
 )
@@ -45,6 +44,7 @@ from junkan.trace.events import (
     Ship,
     Split,
 )
+from junkan.trace.pcf import derived_facts
 from junkan.trace.propagate import QUANTITIES
 from junkan.trace.signing import sign_many
 

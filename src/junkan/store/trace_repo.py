@@ -23,7 +23,6 @@ from junkan.store.trace_base import (
     VerifyResult,
     lot_view,
     not_found,
-    pcf_facts,
     split_ref,
 )
 from junkan.store.trace_ingest import IngestMixin
@@ -31,7 +30,7 @@ from junkan.store.trace_rows import EVENT_COLUMNS, MUTABLE, NewLot, ledger_versi
 
 __all__ = ["EVENT_COLUMNS", "GRANTABLE", "HOLDER_FIELDS", "MUTABLE", "IngestResult", "NewLot",
            "SigningKey", "TraceError", "TraceNotFound", "TraceRepo", "VerifyResult",
-           "ledger_version", "lot_view", "not_found", "pcf_facts", "split_ref"]
+           "ledger_version", "lot_view", "not_found", "split_ref"]
 
 
 class TraceRepo(IngestMixin, AccessMixin, AdminMixin):
