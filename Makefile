@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= out
 CORE_VENV ?= /tmp/junkan-core-venv
 
-.PHONY: setup run reports test lint bench check-core clean
+.PHONY: setup run reports test lint bench check-core conformance clean
 
 # What each target installs into .venv (pip extras of pyproject.toml): `make run` the core plus
 # [service]; `make test`, `lint` and `bench` [dev,bench] (dev includes [all]: every extra).
@@ -50,6 +50,13 @@ lint: $(VENV)/.installed-test
 ## Benchmarks (not tests): results are written to benchmarks/results/.
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py
+
+## PACT v3 conformance: WBCSD's 41 v3 test cases (pact-conformance-service 839bfe8,
+## src/test-cases/v3-test-cases.ts), ported to tests/trace/test_pact_conformance.py, against
+## a real `junkan trace pact-serve` with a loopback tester for the callbacks; prints each case
+## and "N passed, M failed". WBCSD's tool itself is on no package registry (docs/trace.md).
+conformance: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/pact_conformance.py check
 
 ## A core-only install (no extras) in a scratch venv: the file-based commands work and a command
 ## that needs an extra names it. Run by .ci/run after `make test`.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install (if missing) and start the services the tests need: PostgreSQL and Chromium.
+# Install (if missing) and start the services the tests need: PostgreSQL, Chromium and a CJK font.
 # Prints the export line for JUNKAN_TEST_POSTGRES_URL. Idempotent; needs root (apt, su).
 set -euo pipefail
 need=()
 command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
   || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# a CJK font, so Japanese UI text (and screenshots) render as characters, not boxes
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2

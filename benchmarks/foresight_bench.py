@@ -1,9 +1,18 @@
-"""Foresight benchmark (issue 7): 20,000 scenarios × 27 years × 400 factors (1,600 signed
-links) — engine time and memory, and the analysis time. Results: results/foresight.json."""
+"""Foresight benchmark (issues 7 and 18): 20,000 scenarios × 27 years × 400 factors (1,600
+signed links) — engine time and memory; the analysis of 20,000 scenarios (target ≤ 5 s and
+≤ 1 GiB), each case in a fresh process so its peak resident memory is its own; EMA Workbench
+and the Dask backend side by side; the Japan example. Results: results/foresight.json.
+
+    python benchmarks/foresight_bench.py                   # everything (a few minutes)
+    python benchmarks/foresight_bench.py --only analysis   # the analysis cases only
+    python benchmarks/foresight_bench.py --case bench400 float16   # one case, JSON on stdout
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -12,7 +21,7 @@ import numpy as np
 
 from junkan.foresight import compile_model, run_ensemble
 from junkan.foresight.analysis import analyse
-from junkan.foresight.engine import simulate
+from junkan.foresight.engine import step_scenarios
 from junkan.foresight.model import CausalModel, Compiled
 
 
@@ -32,7 +41,7 @@ def generate(n_factors: int = 400, n_links: int = 1600, n_drivers: int = 40, n_k
     links, seen = [], set()
     while len(links) < n_links:
         s, d = int(rng.integers(0, n_factors - n_kpis)), int(rng.integers(n_drivers, n_factors))
-        lag = int(rng.choice([0, 0, 0, 1, 2]))
+        lag = int(rng.choice([1, 1, 1, 2, 3]))
         if s == d or (s, d, lag) in seen:
             continue
         seen.add((s, d, lag))
@@ -61,7 +70,7 @@ def ema_side_by_side(c: Compiled, n: int) -> dict[str, float | int | str]:
 
     def one_scenario(**kw: float) -> dict[str, float]:
         p = np.array([kw[key] for key in keys], dtype=np.float32)[:, None]
-        r = simulate(c, p, rng, store_states=False)
+        r = step_scenarios(c, p, rng, store_states=False)
         return {"kpi_mean_final": float(r.kpis[-1].mean())}
 
     model = Model("junkanbench", function=one_scenario)
@@ -104,20 +113,85 @@ def dask_backend(c: Compiled, n: int) -> dict[str, float | int]:
 
 
 def japan_example() -> dict[str, object]:
-    """The shipped Japan CE model: groups, their branch years and drivers (seed 0)."""
+    """The shipped Japan CE model: groups, their tree, branch years and drivers (seed 0)."""
     from junkan.foresight import load_causal_model
     from junkan.foresight.analysis import scenario_tree
 
-    c = load_causal_model(Path(__file__).parents[1] / "examples" / "japan_ce.yaml")
+    c = load_causal_model(JAPAN)
     t0 = time.perf_counter()
-    ens = run_ensemble(c, 20_000, seed=0)
+    ens = run_ensemble(c, 20_000, seed=0, store_states="float16")
     t_run = time.perf_counter() - t0
     res = analyse(ens, k=9, seed=0, transitions_every=3)
-    tree = scenario_tree(res, int(c.years[-1]))
+    tree = scenario_tree(res)
+    auto = analyse(ens, k="auto", seed=0, transitions_every=9)
     return {"factors": len(c.ids), "links": len(c.model.links), "engine_seconds": t_run,
             "group_shares": [round(x, 4) for x in res.shares], "ratings": res.ratings,
             "tree": [{"groups": t["groups"], "branch_year": t["branch_year"],
-                      "driver": t["driver"]} for t in tree]}
+                      "driver": t["driver"], "separation": round(t["separation"], 3),
+                      "variance_share": round(t["variance_share"], 3)} for t in tree],
+            "input_drivers": res.feature_scores[:5],
+            "auto": {"k": auto.k, "silhouette": auto.silhouette,
+                     "root_branch_year": auto.tree[-1]["branch_year"]}}
+
+
+JAPAN = Path(__file__).parents[1] / "examples" / "japan_ce.yaml"
+CASES = [("bench400", "float16"), ("bench400", "float32"), ("bench400", "kpis-only"),
+         ("japan", "float16")]
+"""(model, how states are kept) of the analysis benchmark: the 400-factor model with the
+factor paths in half precision (what ``junkan foresight analyse`` does), in float32, or not
+kept (the analysis re-runs the chunks for them); the Japan example."""
+
+
+def _rss_mib(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak since the last reset) of this process, MiB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def analysis_case(model: str, states: str, repeat: int = 3) -> dict[str, object]:
+    """One analysis case in this process: the ensemble (20,000 scenarios, seed 0), then
+    ``analyse(k=9, transitions every year)`` ``repeat`` times; the peak resident memory is
+    measured from just before the first analysis (the ensemble included), after resetting
+    the kernel's high-water mark (``/proc/self/clear_refs``)."""
+    import gc
+
+    from junkan.foresight import load_causal_model
+
+    c = compile_model(generate()) if model == "bench400" else load_causal_model(JAPAN)
+    keep: bool | str = {"float16": "float16", "float32": True, "kpis-only": False}[states]
+    t0 = time.perf_counter()
+    ens = run_ensemble(c, 20_000, seed=0, store_states=keep)
+    t_run = time.perf_counter() - t0
+    held = sum(a.nbytes for a in (ens.states, ens.kpis, ens.inputs, ens.lever_on)
+               if a is not None) / 2**20
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    rss_before = _rss_mib("VmRSS")
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = analyse(ens, k=9, seed=0, transitions_every=1)
+        times.append(time.perf_counter() - t0)
+    peak = _rss_mib("VmHWM")
+    return {"model": model, "factors": len(c.ids), "kpis": len(c.kpis), "states": states,
+            "scenarios": ens.n, "engine_seconds": t_run, "ensemble_arrays_MiB": held,
+            "analysis_seconds": times, "analysis_seconds_median": sorted(times)[len(times) // 2],
+            "rss_before_analysis_MiB": rss_before, "peak_rss_during_analysis_MiB": peak,
+            "groups": res.k, "real_splits": sum(m["branch_year"] is not None for m in res.tree),
+            "target_met": sorted(times)[len(times) // 2] <= 5.0 and peak <= 1024}
+
+
+def analysis_cases() -> list[dict[str, object]]:
+    """Every case of :data:`CASES`, each in a fresh interpreter."""
+    out = []
+    for model, states in CASES:
+        proc = subprocess.run([sys.executable, __file__, "--case", model, states],
+                              capture_output=True, text=True, check=True)
+        out.append(json.loads(proc.stdout))
+        print(json.dumps(out[-1]), flush=True)
+    return out
 
 
 def main() -> None:
@@ -126,35 +200,43 @@ def main() -> None:
     times = []
     for rep in range(3):
         t0 = time.perf_counter()
-        ens = run_ensemble(c, 20_000, seed=rep)
+        run_ensemble(c, 20_000, seed=rep)  # every factor's path kept (float32), as before
         times.append(time.perf_counter() - t0)
     tracemalloc.start()
     run_ensemble(c, 20_000, seed=9, store_states=False)
     peak_kpi_only = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    t0 = time.perf_counter()
-    res = analyse(ens, k=9, seed=0, transitions_every=2)
-    t_an = time.perf_counter() - t0
     median = sorted(times)[1]
     ema = ema_side_by_side(c, 300)
     report = {"benchmark": "foresight ensemble (NumPy + SciPy CSR, factors × scenarios, "
-                           "1,024-scenario chunks)",
+                           "1,024-scenario chunks) and its analysis",
               "size": {"scenarios": 20_000, "years": len(c.years), "factors": len(c.ids),
                        "links": sum(m.nnz for m in c.lag_matrices.values()),
                        "sampled_inputs": len(c.input_names)},
               "engine_seconds": times, "engine_seconds_median": median,
-              "states_MiB": ens.states.nbytes / 2**20 if ens.states is not None else 0,
+              "states_MiB_float32": len(c.years) * len(c.ids) * 20_000 * 4 / 2**20,
               "kpi_only_run_peak_MiB": peak_kpi_only,
-              "analysis_seconds": t_an, "groups": res.k, "group_shares": res.shares,
+              "analysis": analysis_cases(),
               "ema_workbench": ema,
               "ratio_ema_over_junkan": float(ema["seconds_per_20000_extrapolated"]) / median,
               "dask_local_cluster": dask_backend(c, 200_000),
               "japan_ce_example": japan_example(),
-              "target": "engine ≤ 5 s"}
+              "target": "engine ≤ 5 s; analysis of 20,000 scenarios ≤ 5 s and ≤ 1 GiB"}
+    _write(report)
+
+
+def _write(report: dict[str, object]) -> None:
     out = Path(__file__).parent / "results" / "foresight.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--case"]:
+        print(json.dumps(analysis_case(sys.argv[2], sys.argv[3])))
+    elif sys.argv[1:3] == ["--only", "analysis"]:
+        path = Path(__file__).parent / "results" / "foresight.json"
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        _write({**previous, "analysis": analysis_cases()})
+    else:
+        main()

@@ -18,6 +18,7 @@ def _routes(mid: str, rid: str) -> list[tuple[str, str, dict]]:
         ("GET", f"/api/models/{mid}?version=1", {}),
         ("GET", f"/api/models/{mid}/versions", {}),
         ("GET", f"/api/models/{mid}/compare", {}),
+        ("POST", f"/api/models/{mid}/compare", {"json": {"overrides": {}}}),
         ("PUT", f"/api/models/{mid}", {"content": "name: x", "headers": {
             "Content-Type": "application/yaml"}}),
         ("DELETE", f"/api/models/{mid}", {}),

@@ -133,6 +133,30 @@ def test_compare_scenarios(app_client: TestClient) -> None:
     assert doc["scenarios"][1]["headline"]["co2_change_t_per_year"] > 0
 
 
+def test_scenario_values_and_compare_with_edits(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    models = {m["name"]: m["id"] for m in app_client.get("/api/models", headers=a).json()}
+    mid = models["atm_reuse"]
+    doc = app_client.get(f"/api/models/{mid}", headers=a).json()
+    rate = "products.atm.eol.collection.rate"
+
+    def value(scenario: str, path: str) -> float:
+        return next(p["value"] for p in doc["scenario_parameters"][scenario] if p["path"] == path)
+
+    # the baseline's value, a scenario's own `set` (a mapping) and one inherited by `extends`
+    assert [value(s, rate) for s in doc["scenarios"]] == [0.0, 1.0, 0.6, 0.9]
+    assert value("improvement_2", "parts.bill_unit.recovery.reuse.share") == 1.0
+    plain = app_client.post(f"/api/models/{mid}/compare", headers=a, json={}).json()
+    edited = app_client.post(f"/api/models/{mid}/compare", headers=a,
+                             json={"overrides": {rate: 0.0}}).json()
+    # with no end-of-life collection in any scenario, the improvements reuse less
+    for i in (2, 3):
+        assert edited["scenarios"][i]["totals"]["reuse_rate"] < \
+            plain["scenarios"][i]["totals"]["reuse_rate"]
+    bad = app_client.post(f"/api/models/{mid}/compare", headers=a, json={"overrides": {rate: 7}})
+    assert bad.status_code == 422
+
+
 def test_oauth2_client_credentials(app_client: TestClient) -> None:
     login(app_client)
     creds = app_client.post("/api/clients", json={"name": "erp"}).json()

@@ -5,8 +5,11 @@ function-local imports count too):
 - a capability imports ``core``, ``data`` and other capabilities' *public* names only
   (``from junkan.network import plan``, never ``junkan.network.cflp``), and no edge;
 - edges (``api``, ``cli``, ``store``, ``web``) may import capabilities (their public names) and
-  the kernel; ``store`` imports no other edge, ``api`` not ``cli``. One exception, until the
-  ledger's rules move into ``trace/`` (issue 14): ``store`` uses ``trace``'s modules;
+  the kernel; ``store`` imports no other edge, ``api`` not ``cli``. One exception: ``store``
+  is the ledger's persistence — it implements the protocols the rules are written against
+  (``trace.rules.View``, ``trace.balance.Book``) and stores what ``trace.signing``,
+  ``trace.merkle`` and ``trace.propagate`` produce — so it uses ``trace``'s modules; the rules
+  themselves never import the store, and no other edge reaches into ``trace``;
 - no private name (``_x``) is imported across packages."""
 
 from __future__ import annotations

@@ -66,7 +66,10 @@ def test_lever_override_moves_the_outcome() -> None:
     (lambda d: d["links"].append({"src": "ghost", "dst": "market", "sign": "+",
                                   "strength": 1}), "links[12].src", "unknown factor 'ghost'"),
     (lambda d: d["links"].append(dict(d["links"][0])), "links[12]", "duplicate link"),
-    (lambda d: d["links"][0].update(lag=-1), "links[0].lag", "greater than or equal to 0"),
+    (lambda d: d["links"][0].update(lag=-1), "links[0].lag", "from 1 (the next year"),
+    (lambda d: d["links"][0].update(lag=0), "links[0].lag", "0 is not possible"),
+    (lambda d: d["links"].append({"src": "market", "dst": "market", "sign": "+",
+                                  "strength": 1}), "links[12]", "cannot drive itself"),
     (lambda d: d["factors"].append({"id": "orphan", "role": "kpi", "family": "economy"}),
      "factors[12]", "nothing drives it"),
 ])

@@ -34,6 +34,12 @@ def test_run_on_a_flow_model_by_hand() -> None:
     doc = result.to_json()
     json.dumps(doc, allow_nan=False)
     assert doc["cti"][0]["key"] == "cti.circular_inflow"
+    # every indicator says how far its definition was checked, in every output
+    assert doc["cti"][0]["status"] == "text" and doc["cti"][0]["notes"] == []
+    critical = next(i for i in doc["cti"] if i["key"] == "cti.critical_material")
+    assert critical["status"] == "summary" and critical["notes"]
+    assert frame.loc["cti.critical_material", "status"] == "summary"
+    assert "not read" in frame.loc["cti.critical_material", "notes"]
     with pytest.raises(KeyError):
         result["nope"]
 
@@ -62,4 +68,13 @@ def test_report_is_written(tmp_path: Path) -> None:
     page = result.report(tmp_path)
     assert page == tmp_path / "indicators.html"
     assert (tmp_path / "plotly.min.js").exists()
-    assert "cti.circular_inflow" in page.read_text(encoding="utf-8")
+    html = page.read_text(encoding="utf-8")
+    assert "cti.circular_inflow" in html
+    assert "verified against the text" in html and "checked against a summary only" in html
+
+
+def test_report_shows_water_in_cycles(tmp_path: Path) -> None:
+    # withdrawn 100 m³ + recirculated 300 m³ = 400 m³ used → 4 cycles, shown with its unit
+    flows = FLOWS + "water: {withdrawn: 100 m**3, recirculated: 300 m**3}\n"
+    html = indicators.run(indicators.load(text=flows)).report(tmp_path).read_text("utf-8")
+    assert "4.00 cycles" in html

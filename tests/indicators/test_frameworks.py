@@ -46,11 +46,14 @@ def test_cti_worked_example() -> None:
     assert v["cti.circular_outflow"] == pytest.approx(0.25)
     # circularity: (400 + 200)/(1000 + 800) = 1/3
     assert v["cti.circularity"] == pytest.approx(1 / 3)
-    assert v["cti.critical_material"] == pytest.approx(0.4)  # B 400 of 1000 t
+    # critical share of the LINEAR inflow: B is critical, its linear part 400·0.75 = 300 t;
+    # linear inflow = A 600·0.5 + B 300 = 600 t → 300/600 = 0.5
+    assert v["cti.critical_material"] == pytest.approx(0.5)
     # productivity: 1.2e9 JPY / linear (1000 − 400 = 600 t) = 2e6 JPY/t
     assert v["cti.circular_material_productivity"] == pytest.approx(2e6)
     assert v["cti.renewable_energy"] == pytest.approx(0.25)
-    assert v["cti.water_onsite_circulation"] == pytest.approx(25 / 125)
+    # onsite circulation in cycles: total use (100 + 25) / withdrawn 100 = 1.25
+    assert v["cti.water_onsite_circulation"] == pytest.approx(1.25)
     assert v["cti.water_circular_withdrawal"] == pytest.approx(0.2)
     assert v["cti.water_circular_discharge"] == pytest.approx(0.75)
     assert v["cti.recovery_type.recycling"] == pytest.approx(1.0)
@@ -73,7 +76,8 @@ def test_iso59020_and_esrs_inflows() -> None:
     v = _values(DOC)
     assert v["iso59020.inflow_recycled"] == pytest.approx(0.3)  # 300/1000
     assert v["iso59020.inflow_renewable"] == pytest.approx(0.1)  # 100/1000
-    assert v["iso59020.outflow_recycled"] == pytest.approx(250 / 800)  # 500·0.5 of 800
+    # recycled outflow = m · RP · AR = 500·0.8·0.5 = 200 t of 800 t
+    assert v["iso59020.outflow_recycled"] == pytest.approx(0.25)
     assert v["esrs_e5.4.secondary_share"] == pytest.approx(0.3)
     assert v["esrs_e5.4.biological_sustainably_sourced"] == pytest.approx(0.25)
 

@@ -96,8 +96,11 @@ def test_0006_scopes_ids_encrypts_keys_and_downgrades(db: Database) -> None:
     repo.ingest("org-1", EVENTS.validate_python([  # signs with the migrated key
         {"type": "create", "lot": "Z", "material": "al", "mass_kg": 1, "cfp": {"total": 1}}]))
     res = repo.verify("org-1")  # lots X and Y were written without events by this test
-    assert res.events == 1 and res.problems == ["lot X: no event in the log created it",
-                                                "lot Y: no event in the log created it"]
+    assert res.events == 1 and res.problems == [
+        "lot org-1/X (seq 1): no event in the log created it",
+        "lot org-1/Y (seq 2): no event in the log created it",
+        "genealogy link 1: not made by any event (added?)",
+        "mass-balance entry 1: not booked by any event (added?)"]
 
     _to(db, "0005", up=False)
     with db.engine.connect() as conn:

@@ -302,7 +302,8 @@ def test_expired_token_is_told_apart(tmp_path: Path) -> None:
 
 def test_cached_answers_follow_the_ledger(tmp_path: Path) -> None:
     """The host keeps encoded answers between requests; a re-declaration must still show in
-    the very next list and get (the newest event id is the cache's version)."""
+    the very next list and get — as a new footprint (v3 lifecycle: new id, the old one
+    Deprecated with the values it had, listed in precedingPfIds)."""
     from fastapi.testclient import TestClient
     from pydantic import TypeAdapter
 
@@ -318,14 +319,19 @@ def test_cached_answers_follow_the_ledger(tmp_path: Path) -> None:
          "cfp": {"total": 200}}]))
     hdr = {"Authorization": f"Bearer {tok}"}
     with TestClient(create_pact_app(Settings(database_url=url))) as c:
-        first = c.get("/3/footprints?limit=5", headers=hdr).json()["data"][0]
-        assert first["pcf"]["pcfIncludingBiogenicUptake"] == "2"
+        first = c.get("/3/footprints?limit=5", headers=hdr).json()["data"]
+        assert len(first) == 1 and first[0]["pcf"]["pcfIncludingBiogenicUptake"] == "2"
         repo.ingest("org-C1", events.validate_python([
             {"type": "redeclare", "lot": "L1", "cfp": {"total": 300}}]))
-        again = c.get("/3/footprints?limit=5", headers=hdr).json()["data"][0]
-        assert again["pcf"]["pcfIncludingBiogenicUptake"] == "3"
-        one = c.get(f"/3/footprints/{first['id']}", headers=hdr).json()["data"]
-        assert one["pcf"]["pcfIncludingBiogenicUptake"] == "3"
+        again = c.get("/3/footprints?limit=5", headers=hdr).json()["data"]
+        assert [pf["status"] for pf in again] == ["Active", "Deprecated"]
+        assert again[0]["pcf"]["pcfIncludingBiogenicUptake"] == "3"
+        assert again[0]["id"] != first[0]["id"]
+        assert again[0]["precedingPfIds"] == [first[0]["id"]]
+        old = c.get(f"/3/footprints/{first[0]['id']}", headers=hdr).json()["data"]
+        assert old == first[0] | {"status": "Deprecated"}  # the values it had
+        active = c.get("/3/footprints?status=active", headers=hdr).json()["data"]
+        assert [pf["id"] for pf in active] == [again[0]["id"]]
     store.db.engine.dispose()
 
 
@@ -341,7 +347,8 @@ def test_cached_link_names_the_host_of_each_request(tmp_path: Path) -> None:
     store = _store(url)
     tok = store.issue_token(_member(store, "org-L").id, "bearer", 600)
     TraceRepo(store.db).ingest("org-L", TypeAdapter(list[Event]).validate_python([
-        {"type": "create", "lot": f"L{i}", "material": "al", "mass_kg": 1, "cfp": {"total": 1}}
+        {"type": "create", "lot": f"L{i}", "material": "aluminium", "mass_kg": 1,
+         "cfp": {"total": 1}}
         for i in range(3)]))
     app = create_pact_app(Settings(database_url=url))
     hdr = {"Authorization": f"Bearer {tok}"}

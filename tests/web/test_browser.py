@@ -86,7 +86,9 @@ def _sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
 def _rare_earth_share(page) -> float:  # type: ignore[no-untyped-def]
     card = page.locator('.card[data-key="recycled_share_rare_earth"] .value')
     card.wait_for()
-    return float(card.inner_text())
+    text = card.inner_text()
+    assert text.endswith(" %")  # a share, shown as a percentage
+    return float(text.removesuffix(" %"))
 
 
 def test_sign_in_and_list_models(page, server: str) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +239,7 @@ def test_lot_page_genealogy_and_catalogue(page, server: str) -> None:  # type: i
     page.get_by_label("Lot id").fill("DEMO-BLEND-1")
     page.get_by_role("button", name="Show", exact=True).click()
     sync_api.expect(page.locator("#tr-summary")).to_contain_text("CFP 12 kg CO2e")
-    sync_api.expect(page.locator("#tr-summary")).to_contain_text("recycled 5.00 %")
+    sync_api.expect(page.locator("#tr-summary")).to_contain_text("recycled 5 %")
     sync_api.expect(page.locator("#tr-summary")).to_contain_text("Made in JP; fossil carbon 0 kg C")
     page.locator("#tr-graph .main-svg").first.wait_for()
     sync_api.expect(page.locator("#tr-graph")).to_contain_text("DEMO-SCRAP-1")
@@ -257,3 +259,166 @@ def test_lot_page_genealogy_and_catalogue(page, server: str) -> None:  # type: i
     sync_api.expect(page.locator("#tr-agreements")).to_contain_text("Partner Recycling")
     page.get_by_role("button", name="Revoke Partner Recycling due diligence").click()
     sync_api.expect(page.locator("#tr-agreements tbody tr td").nth(5)).to_contain_text("✓")
+
+
+# ---- issue 16: charts, scenario form, errors, language, numbers ------------------------------
+CHART_IDS = "['network', 'series', 'sankey']"
+
+
+def _run(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Run").click()
+    sync_api.expect(page.locator("#run-status")).to_have_text("Done.", timeout=60_000)
+
+
+def _open_model(page, server: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server)
+    page.get_by_role("link", name=name).click()
+    page.get_by_role("heading", name="Value network").wait_for()
+    page.locator("#network .main-svg").first.wait_for()
+
+
+def test_series_chart_plots_the_runs_yearly_values(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _open_model(page, server, "compressor_magnet")
+    _run(page)
+    page.locator("#series .main-svg").first.wait_for()
+    plotted = page.evaluate("document.getElementById('series').data.map(d => [d.x, d.y])")
+    run_id = page.get_by_role("link", name="indicators.csv").get_attribute("href").split("/")[3]
+    rows = page.evaluate(
+        "async (id) => (await fetch(`/api/runs/${id}/tables/indicators?format=json`)).json()",
+        run_id)
+    years = [r["year"] for r in rows]
+    assert len(plotted) == 3
+    for (x, y), key in zip(plotted, ["co2e_t", "virgin_input_t", "final_disposal_t"], strict=True):
+        assert x == years
+        assert y == pytest.approx([r[key] for r in rows])
+        assert y != list(range(len(years)))  # not the fake 0..n line
+    assert plotted[0][1] != plotted[1][1]
+    layout = page.evaluate("(() => { const l = document.getElementById('series').layout;"
+                           " return [l.title.text, l.xaxis.title.text, l.yaxis.title.text]; })()")
+    assert layout == ["Indicators per year", "Year", "t per year (CO2e: t CO2e per year)"]
+    sync_api.expect(page.locator("#series .gtitle")).to_have_text("Indicators per year")
+
+
+def test_form_shows_the_selected_scenarios_values_and_results_name_them(
+        page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _open_model(page, server, "atm_reuse")
+    rate = page.get_by_label("products.atm.eol.collection.rate")
+    sync_api.expect(rate).to_have_value("0")  # reference (baseline)
+    page.get_by_label("Scenario", exact=True).select_option("improvement_2")
+    sync_api.expect(rate).to_have_value("0.9")
+    sync_api.expect(page.get_by_label("parts.bill_unit.recovery.reuse.share")).to_have_value("1")
+    _run(page)
+    header = page.locator("#result-header")
+    sync_api.expect(header).to_contain_text("Scenario improvement_2")
+    sync_api.expect(header).to_contain_text("edits: none")
+    sync_api.expect(header).to_contain_text("model version 1")
+    rate.fill("0")  # the baseline's value: an edit against improvement_2, so it is sent
+    _run(page)
+    sync_api.expect(header).to_contain_text("edits: products.atm.eol.collection.rate = 0")
+    page.get_by_role("button", name="Compare scenarios").click()
+    sync_api.expect(page.locator("#compare-header")).to_contain_text(
+        "products.atm.eol.collection.rate = 0", timeout=60_000)
+    sync_api.expect(page.locator("#compare-table")).to_contain_text("improvement_2")
+
+
+def _chart_checks(page, ids: str) -> list[list[object]]:  # type: ignore[no-untyped-def]
+    """Per chart: mode-bar button titles, chart title, axis titles."""
+    return page.evaluate(f"""{ids}.map((id) => {{
+      const el = document.getElementById(id);
+      const l = el.layout || {{}};
+      return [id, [...el.querySelectorAll('.modebar-btn')].map((b) => b.getAttribute('data-title')),
+              (l.title && l.title.text) || '',
+              el.querySelector('.gtitle') ? el.querySelector('.gtitle').textContent : ''];
+    }})""")
+
+
+def test_charts_have_titles_and_no_share_button(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _open_model(page, server, "compressor_magnet")
+    _run(page)
+    page.locator("#sankey .main-svg").first.wait_for()
+    page.locator("#network").hover()
+    for chart_id, buttons, title, shown in _chart_checks(page, CHART_IDS):
+        assert buttons == ["Download plot as a PNG"], (chart_id, buttons)
+        assert title and shown == title, chart_id
+    cloud = ".modebar-btn[data-title*='share' i], .modebar-btn[data-title*='cloud' i], " \
+        ".modebar-btn[data-title*='studio' i], .modebar-btn[data-title*='plotly' i]"
+    assert page.locator(cloud).count() == 0
+    # the Lots page: two scales side by side (not overlaid), titled, no share button
+    page.get_by_role("link", name="Lots", exact=True).click()
+    page.get_by_label("Lot id").fill("DEMO-BLEND-1")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.locator("#tr-breakdown .main-svg").first.wait_for()
+    for chart_id, buttons, title, shown in _chart_checks(page, "['tr-graph', 'tr-breakdown']"):
+        assert buttons == ["Download plot as a PNG"], (chart_id, buttons)
+        assert title and shown == title, chart_id
+    axes = page.evaluate("(() => { const l = document.getElementById('tr-breakdown').layout;"
+                         " return [l.yaxis2.overlaying || null, l.xaxis.domain, l.xaxis2.domain,"
+                         " l.yaxis.title.text, l.yaxis2.title.text]; })()")
+    assert axes[0] is None
+    assert axes[1][1] < axes[2][0]  # separate panels: no bar hides another
+    assert axes[3] == "CFP (kg CO2e)" and axes[4] == "Recycled mass (kg)"
+
+
+def test_japanese_mode_translates_results_and_keeps_state(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _open_model(page, server, "atm_reuse")
+    page.get_by_label("Scenario", exact=True).select_option("improvement_1")
+    page.get_by_label("products.atm.eol.collection.rate").fill("0.7")
+    _run(page)
+    page.get_by_role("button", name="Compare scenarios").click()
+    sync_api.expect(page.locator("#compare-table")).to_contain_text("improvement_1", timeout=60_000)
+    page.get_by_label("Language").select_option("ja")
+    sync_api.expect(page.locator("#result-header")).to_contain_text("シナリオ improvement_1")
+    sync_api.expect(page.locator("#result-header")).to_contain_text(
+        "products.atm.eol.collection.rate = 0.7")
+    assert page.get_by_label("シナリオ", exact=True).input_value() == "improvement_1"
+    sync_api.expect(page.get_by_label("products.atm.eol.collection.rate")).to_have_value("0.7")
+    assert page.locator("#results").is_visible() and page.locator("#comparison").is_visible()
+    names = page.evaluate("document.getElementById('series').data.map(d => d.name)")
+    assert names[0] == "ライフサイクルCO2e（t-CO2e/年）"
+    assert page.evaluate("document.getElementById('series').layout.xaxis.title.text") == "年"
+    sync_api.expect(page.locator("#indicators-table thead")).to_contain_text("枠組み")
+    sync_api.expect(page.locator("#compare-header")).to_contain_text("全シナリオ共通の変更")
+    assert "Noto Sans CJK JP" in page.evaluate("getComputedStyle(document.body).fontFamily")
+    if os.environ.get("CI") == "true" or Path("/usr/share/fonts/opentype/noto").exists():
+        assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK JP\"', '循環')")
+    assert page.title().endswith("— junkan")
+
+
+def test_errors_are_readable_and_clear_stale_results(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _open_model(page, server, "compressor_magnet")
+    current = page.locator('nav[aria-label="main"] a[aria-current="page"]')
+    sync_api.expect(current).to_have_text("Models")
+    _run(page)
+    assert page.locator("#results").is_visible()
+    # past the form's own range check, so the service refuses it (422 problem+json)
+    page.evaluate("document.getElementById('run-form').noValidate = true")
+    page.get_by_label("products.room_ac.eol.collection.rate").fill("7")
+    page.get_by_role("button", name="Run").click()
+    errors = page.locator("#run-errors")
+    sync_api.expect(errors).to_contain_text("products.room_ac.eol.collection.rate")
+    assert "Value error" not in errors.inner_text() and "{" not in errors.inner_text()
+    assert page.locator("#results").is_hidden()  # no stale result beside the error
+    page.goto(f"{server}/#/models/doesnotexist")
+    sync_api.expect(page.locator("#model-errors")).to_contain_text("does not exist")
+    assert "404" not in page.locator("#view-model").inner_text()
+    assert page.locator("#results").is_hidden()
+    assert page.locator("#network .main-svg").count() == 0  # the previous model's graph is gone
+    page.get_by_role("link", name="Future scenarios").click()
+    page.get_by_role("heading", name="Future scenarios").wait_for()
+    assert page.title() == "Future scenarios — junkan"
+    sync_api.expect(page.locator('nav[aria-label="main"] a[aria-current="page"]')).to_have_text(
+        "Future scenarios")
+
+
+def test_shares_are_percent_everywhere(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _open_model(page, server, "compressor_magnet")
+    page.get_by_label("Scenario", exact=True).select_option("B")
+    _run(page)
+    for key in ["recycled_share", "circular_inflow_share", "reuse_rate", "recycling_rate",
+                "recycled_share_rare_earth"]:
+        sync_api.expect(page.locator(f'.card[data-key="{key}"] .value')).to_contain_text(" %")
+    co2 = page.locator('.card[data-key="co2e_t"] .value').inner_text()
+    assert "%" not in co2 and "e" not in co2.lower()
+    page.get_by_role("button", name="Compare scenarios").click()
+    row = page.locator("#compare-table tr", has_text="Recycled share of inflow")
+    sync_api.expect(row.locator("td").first).to_contain_text(" %", timeout=60_000)

@@ -106,7 +106,9 @@ def plan(request: PlanRequest, lib: Library | None = None) -> PlanResult:
                     grain_mm=request.grain_mm, capacity_vehicles=request.capacity_vehicles,
                     removable=request.removable, sorter=resolve_sorter(request.sorter),
                     product=request.product, min_product_kg=request.min_product_kg,
-                    n=request.samples, seed=request.seed, lib=lib, compositions=comps)
+                    n=request.samples, seed=request.seed, lib=lib, compositions=comps,
+                    relax_legal=request.relax_legal, purchasable=request.purchasable,
+                    levers=request.levers)
     res.detail["learnt_estimates"] = bool(request.estimates)
     return res
 

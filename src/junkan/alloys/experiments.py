@@ -1,7 +1,8 @@
 """Five hypotheses about ELV aluminium recovery (I–V, from the shredder and sorter trials
 that motivated this package) as scripted experiments on the model, each with a chart:
 
-I    the makes fed control Si (share of Maker A's cast-rich cars vs Maker B's wrought-rich);
+I    the makes fed control the grade: more of 〇〇社's cars, more wrought and less Si; more
+     of ××社's, more cast (the makers as the source names them: ``vehicles.yaml`` makers);
 II   removing Maker C's magnesium parts controls Mg;
 III  grain size controls liberation, the Al share and the wrought share of the Al fraction;
 IV   larger grain size raises throughput and Fe recovery, Al recovery hardly changes;
@@ -33,18 +34,43 @@ def _mean(x: np.ndarray) -> float:
     return float(np.mean(x))
 
 
+def maker_with(lib: Library, role: str) -> tuple[str, Any]:
+    """The maker (key, :class:`~junkan.alloys.data.Maker`) the source gives ``role``."""
+    for key, mk in lib.makers.items():
+        if mk.role == role:
+            return key, mk
+    raise ValueError(f"no maker with role {role!r} in the vehicle library's makers")
+
+
 def make_mix_si(lib: Library) -> dict[str, Any]:
-    """I: Si of the Al fraction as Maker B's share of 100 cars goes 0 → 100 %."""
+    """I: the makes fed control the grade. 100 cars, the share of the maker whose cars the
+    source says raise the wrought share (〇〇社) going 0 → 100 % against the maker whose cars
+    raise the cast share (××社); each maker's cars in equal numbers. Si and the wrought share
+    of the Al fraction per step."""
+    w_key, w_maker = maker_with(lib, "wrought")
+    c_key, c_maker = maker_with(lib, "cast")
+    w_cars = [v.id for v in lib.vehicles.values() if v.maker == w_key]
+    c_cars = [v.id for v in lib.vehicles.values() if v.maker == c_key]
     rows = []
     for share in np.linspace(0, 1, 6):
-        plan = FeedPlan(vehicles=[
-            {"vehicle": "makerA_compact_2012_hev", "count": 100 * (1 - share)},
-            {"vehicle": "makerB_sedan_2015_icev", "count": 100 * share}], remove=BASE_REMOVE)
-        c = predict(plan, lib, n=N).composition("al")[:, TRACKED.index("Si")]
-        rows.append({"makerB_share": float(share), "Si_mean": _mean(c),
-                     "Si_p5": float(np.percentile(c, 5)), "Si_p95": float(np.percentile(c, 95))})
-    return {"hypothesis": "I: the makes fed control Si", "rows": rows,
-            "supported": rows[-1]["Si_mean"] < rows[0]["Si_mean"] - 1.0}
+        lines = [{"vehicle": v, "count": 100 * share / len(w_cars)} for v in w_cars] + [
+            {"vehicle": v, "count": 100 * (1 - share) / len(c_cars)} for v in c_cars]
+        pred = predict(FeedPlan(vehicles=[ln for ln in lines if ln["count"] > 0],
+                                remove=BASE_REMOVE), lib, n=N)
+        c = pred.composition("al")[:, TRACKED.index("Si")]
+        wrought = pred.summary()["al_fraction"]["wrought_share"]["mean"]
+        rows.append({"wrought_maker_share": float(share), "Si_mean": _mean(c),
+                     "Si_p5": float(np.percentile(c, 5)), "Si_p95": float(np.percentile(c, 95)),
+                     "wrought_share": wrought})
+    return {"hypothesis": f"I: the makes fed control the grade ({w_maker.label} cars raise "
+                          f"the wrought share, {c_maker.label} cars the cast share)",
+            "wrought_maker": {"key": w_key, "label": w_maker.label, "source": w_maker.source,
+                              "vehicles": w_cars},
+            "cast_maker": {"key": c_key, "label": c_maker.label, "source": c_maker.source,
+                           "vehicles": c_cars},
+            "rows": rows,
+            "supported": rows[-1]["Si_mean"] < rows[0]["Si_mean"] - 1.0
+            and rows[-1]["wrought_share"] > rows[0]["wrought_share"] + 0.1}
 
 
 def part_removal_mg(lib: Library) -> dict[str, Any]:
@@ -119,15 +145,18 @@ def hypotheses_page(res: dict[str, Any],
     """The experiments' page: which hypotheses the model supports, and a chart of each."""
     figs: list[go.Figure] = []
     r = res["I"]["rows"]
-    figs.append(go.Figure([go.Scatter(x=[x["makerB_share"] for x in r], y=[x["Si_mean"] for x in r],
+    figs.append(go.Figure([go.Scatter(x=[x["wrought_maker_share"] for x in r],
+                                      y=[x["Si_mean"] for x in r],
                                       error_y={"type": "data", "symmetric": False,
                                                "array": [x["Si_p95"] - x["Si_mean"]
                                                          for x in r],
                                                "arrayminus": [x["Si_mean"] - x["Si_p5"]
                                                               for x in r]},
                                       mode="lines+markers", name="Si")]).update_layout(
-        title="I — Si of the Al fraction vs Maker B's share of the feed (5–95 %)",
-        xaxis_title="share of Maker B (wrought-rich) cars", yaxis_title="Si (wt %)"))
+        title=f"I — Si of the Al fraction vs {res['I']['wrought_maker']['label']}'s share of "
+              "the feed (5–95 %)",
+        xaxis_title=f"share of {res['I']['wrought_maker']['label']} cars (the rest "
+                    f"{res['I']['cast_maker']['label']})", yaxis_title="Si (wt %)"))
     r = res["II"]["rows"]
     figs.append(go.Figure([go.Scatter(x=[x["mg_parts_removed"] for x in r], y=[x[k] for x in r],
                                       mode="lines+markers", name=k)

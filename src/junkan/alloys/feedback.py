@@ -32,9 +32,8 @@ from junkan.alloys.predict import (
     TRACKED,
     FeedPlan,
     build_feed,
-    draw,
-    feed_vector,
-    unit_arrays,
+    route_feed,
+    routing_for,
 )
 from junkan.core.errors import short
 
@@ -99,25 +98,19 @@ def lot_model(feed_plan: FeedPlan, est: Estimates, lib: Library, n: int = 400,
     """h (K,): share of the Al-fraction lot's mass that is each key's metal; b_e: wt % the
     rest adds (attached steel, residue, heavies), at the current estimates."""
     feed = build_feed(feed_plan, lib)
-    comp, d_lib, attached = draw(lib, n, seed)
-    comp = est.samples(n, seed)
-    u = unit_arrays(lib, feed_plan.grain_mm, comp, d_lib, attached)
+    comp, rt = routing_for(lib, feed_plan.grain_mm, n, seed, est.samples(n, seed))
     al = [OUTPUTS.index(o) for o in AL_OUTPUTS]
-    f = feed_vector(feed)
-    k = len(est.keys)
-    mass_out = np.einsum("i,nio->n", f, u.mass[:, :, al]).mean()
+    out_mass, out_el = route_feed(lib, feed, comp, rt)
+    mass_out = float(out_mass[:, al].sum(axis=1).mean())
     # key k's metal reaching the lot: its alloy mass routed to the Al outputs, without the
     # attached steel / residue (those are in b)
-    key_metal = np.zeros(k)
-    for i in range(k):
-        shares = u.elements[:, i][:, al].sum(axis=1)  # (n, E+1) kg element per kg key
-        key_metal[i] = f[i] * shares.sum(axis=1).mean()  # ≈ kg of key metal (elements + Al)
-    h = key_metal / mass_out
+    to_al = rt.share[:, :, al].sum(axis=2).mean(axis=0)  # (F,) kg per kg of family metal
+    h = feed.alloy_kg * to_al[lib.index().key_family] / max(mass_out, 1e-12)
     b = {}
     for j, e in enumerate(ELEMENTS):
-        total = np.einsum("i,ni->n", f, u.elements[:, :, al, j].sum(axis=2)).mean()
+        total = float(out_el[:, al, j].sum(axis=1).mean())
         from_keys = float(h @ est.mean[e]) * mass_out / 100
-        b[e] = max(float(100 * (total - from_keys) / mass_out), 0.0)
+        b[e] = max(float(100 * (total - from_keys) / max(mass_out, 1e-12)), 0.0)
     return h, b
 
 

@@ -1,19 +1,13 @@
 """Predict the recovered fractions of a shredder batch — Fe, heavy non-ferrous, aluminium
 (by piece class: wrought, cast, copper-like, other), Cu and residue — with mass and
 composition, by Monte Carlo over alloy compositions (uniform within each alloy's standard
-window: an assumption, real alloys sit inside their windows), liberation and attached-iron
-variability.
+window: an assumption, real alloys sit inside their windows), liberation and attached-steel
+variability. Routes: :mod:`junkan.alloys.routing` (with the cap that keeps attached material
+within what each vehicle has).
 
-Routing of 1 kg of a part key *a* (component:alloy) at grain size d (sample s)::
-
-    fines       f_a(d)                           → residue
-    liberated   (1 − f_a)·ℓ_s(d)                 → Al fraction (light), share m_l → heavy
-    unliberated (1 − f_a)·(1 − ℓ_s(d))           → magnet share t_m → Fe fraction;
-                                                   rest → Al fraction with att_s kg steel/kg
-Steel: r_Fe(d) → Fe, rest → residue. Copper and heavies: fines → residue, share m_h → Al
-fraction, copper: c_h → Cu fraction, rest → heavy NF. Residue: c(d) kg per kg of light metal →
-Al fraction. Every route is linear in the feed masses, so :mod:`junkan.alloys.plan` can
-optimise over them.
+Every route is linear in the feed (per family of alloy), so a prediction costs
+O(samples × part keys × elements) whatever the number of feed lines, and
+:mod:`junkan.alloys.plan` optimises over the same arrays.
 """
 
 from __future__ import annotations
@@ -25,6 +19,16 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from junkan.alloys.data import ELEMENTS, Library, load_alloy_library
+from junkan.alloys.index import FAMILIES, LibraryIndex
+from junkan.alloys.routing import (
+    AL_OUTPUTS,
+    OUTPUTS,
+    Routing,
+    attached_totals,
+    attachment_outputs,
+    caps,
+    route,
+)
 from junkan.alloys.shredder import Shredder
 from junkan.core.errors import short
 
@@ -34,6 +38,8 @@ AL_CLASSES = ("wrought", "cast", "copper", "other")
 """Piece classes inside the aluminium fraction (the sorter's classes). Magnesium castings
 count as 'cast' (an image cannot tell them apart), misplaced heavies as 'copper', attached
 residue as 'other'."""
+__all__ = ["AL_CLASSES", "AL_OUTPUTS", "FRACTIONS", "OUTPUTS", "TRACKED", "Feed", "FeedError",
+           "FeedLine", "FeedPlan", "Prediction", "build_feed", "draw", "predict"]
 
 
 class FeedLine(BaseModel):
@@ -67,62 +73,80 @@ class FeedError(ValueError):
 
 @dataclass
 class Feed:
-    """Masses entering the shredder (kg): per alloy, per other material, lithium per alloy."""
+    """Masses entering the shredder (kg): per part key, lithium per part key, other
+    materials; and per vehicle type used, its aluminium per family (count-weighted, after
+    removals) for the attachment cap."""
 
-    alloy_kg: np.ndarray  # (K,) per part key 'component:alloy'
+    alloy_kg: np.ndarray  # (K,)
     lithium_kg: np.ndarray  # (K,)
     other_kg: dict[str, float]
     removed: dict[str, float] = field(default_factory=dict)  # component → Al kg removed
     vehicles: float = 0.0
+    used: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Vu,)
+    remaining: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (Vu, F)
+    warnings: list[str] = field(default_factory=list)
 
 
-def vehicle_vectors(lib: Library, vehicle_id: str,
-                    removed: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray,
-                                                            dict[str, float]]:
-    """(kg per part key (K,), lithium kg (K,), other materials) of one vehicle after
-    removals."""
-    keys = lib.part_keys()
-    v = lib.vehicles[vehicle_id]
-    al = np.zeros(len(keys))
-    li = np.zeros(len(keys))
-    for comp, part in v.aluminium.items():
-        if comp in removed:
-            continue
-        j = keys.index(f"{comp}:{part.alloy}")
-        al[j] += part.kg
-        li[j] += part.kg * part.lithium_ppm_of_part / 1e6
-    return al, li, {k: float(x) for k, x in v.materials.items()}
+def _check_feed(plan: FeedPlan, idx: LibraryIndex) -> None:
+    errors = []
+    for i, line in enumerate(plan.vehicles):
+        if line.vehicle not in idx.vehicle_index:
+            errors.append(f"vehicles[{i}].vehicle: unknown vehicle {short(line.vehicle)}; "
+                          f"known: {short(sorted(idx.vehicle_index), 200)}")
+        for comp in line.remove:
+            if comp not in idx.component_index:
+                errors.append(f"vehicles[{i}].remove: unknown component {short(comp)}")
+        if len(errors) >= 10:
+            break
+    for comp in plan.remove:
+        if comp not in idx.component_index:
+            errors.append(f"remove: unknown component {short(comp)}; known: "
+                          f"{list(idx.components)}")
+    if errors:
+        raise FeedError("; ".join(errors))
 
 
 def build_feed(plan: FeedPlan, lib: Library) -> Feed:
-    errors = []
-    for i, line in enumerate(plan.vehicles):
-        if line.vehicle not in lib.vehicles:
-            errors.append(f"vehicles[{i}].vehicle: unknown vehicle {short(line.vehicle)}; known: "
-                          f"{sorted(lib.vehicles)}")
-        for comp in line.remove:
-            if comp not in lib.components:
-                errors.append(f"vehicles[{i}].remove: unknown component {short(comp)}")
-    for comp in plan.remove:
-        if comp not in lib.components:
-            errors.append(f"remove: unknown component {short(comp)}; known: "
-                          f"{sorted(lib.components)}")
-    if errors:
-        raise FeedError("; ".join(errors))
-    n_a = len(lib.part_keys())
-    feed = Feed(np.zeros(n_a), np.zeros(n_a), {"steel": 0.0, "copper": 0.0,
-                                                "heavy_nonferrous": 0.0, "residue": 0.0})
-    for line in plan.vehicles:
-        removed = tuple(set(plan.remove) | set(line.remove))
-        al, li, other = vehicle_vectors(lib, line.vehicle, removed)
-        feed.alloy_kg += line.count * al
-        feed.lithium_kg += line.count * li
-        for k, x in other.items():
-            feed.other_kg[k] += line.count * x
-        for comp, part in lib.vehicles[line.vehicle].aluminium.items():
-            if comp in removed:
-                feed.removed[comp] = feed.removed.get(comp, 0.0) + line.count * part.kg
-        feed.vehicles += line.count
+    """The feed's masses, vectorised over lines and parts (no walk over the library)."""
+    idx = lib.index()
+    _check_feed(plan, idx)
+    veh = np.array([idx.vehicle_index[ln.vehicle] for ln in plan.vehicles], dtype=np.int64)
+    count = np.array([ln.count for ln in plan.vehicles], dtype=float)
+    lens = idx.ptr[veh + 1] - idx.ptr[veh]
+    line_of = np.repeat(np.arange(len(veh)), lens)
+    starts = np.repeat(idx.ptr[veh] - np.cumsum(lens) + lens, lens)
+    ent = starts + np.arange(lens.sum())
+    comp = idx.comp[ent]
+    gone = np.zeros(len(idx.components), dtype=bool)
+    gone[[idx.component_index[c] for c in plan.remove]] = True
+    removed = gone[comp]
+    codes = [i * len(idx.components) + idx.component_index[c]
+             for i, ln in enumerate(plan.vehicles) for c in ln.remove]
+    if codes:
+        removed |= np.isin(line_of * len(idx.components) + comp, codes)
+    w = count[line_of] * idx.kg[ent]
+    keep = np.where(removed, 0.0, w)
+    n_k = idx.n_keys
+    fam = idx.key_family[idx.key[ent]]
+    used, vpos = np.unique(veh, return_inverse=True)
+    remaining = np.bincount(vpos[line_of] * len(FAMILIES) + fam, weights=keep,
+                            minlength=len(used) * len(FAMILIES)).reshape(len(used), -1)
+    mats = count @ idx.materials[veh]
+    feed = Feed(alloy_kg=np.bincount(idx.key[ent], weights=keep, minlength=n_k),
+                lithium_kg=np.bincount(idx.key[ent], weights=np.where(
+                    removed, 0.0, count[line_of] * idx.li[ent]), minlength=n_k),
+                other_kg={m: float(x) for m, x in zip(
+                    ("steel", "copper", "heavy_nonferrous", "residue"), mats, strict=True)},
+                vehicles=float(count.sum()), used=used, remaining=remaining)
+    rem = np.bincount(comp, weights=np.where(removed, w, 0.0), minlength=len(idx.components))
+    feed.removed = {idx.components[c]: float(rem[c]) for c in np.nonzero(rem)[0]}
+    left_in = idx.legal[comp] & ~removed & (w > 0)
+    for c in np.unique(comp[left_in]):
+        n_veh = float(count[np.unique(line_of[left_in & (comp == c)])].sum())
+        opt = lib.dismantling[idx.components[c]]
+        assert opt.legal is not None
+        feed.warnings.append(f"{idx.components[c]} left in {n_veh:g} vehicle(s): "
+                             f"{opt.legal.requirement} ({opt.legal.law})")
     return feed
 
 
@@ -130,118 +154,71 @@ def sample_compositions(lib: Library, n: int, rng: np.random.Generator) -> np.nd
     """(n, K, E+1) wt % of each part key: elements uniform in its alloy's standard window
     (independently per key: parts come from different suppliers and lots), Al the balance
     (ASSUMPTION: uniform within the window)."""
-    _, lo, hi = lib.key_windows()
+    idx = lib.index()
+    lo, hi = idx.lo, idx.hi
     c = lo[None] + rng.random((n, *lo.shape)) * (hi - lo)[None]
     al = np.clip(100.0 - c.sum(axis=2, keepdims=True), 0.0, 100.0)
     return np.concatenate([c, al], axis=2)
 
 
-def material_composition(lib: Library, material: str) -> np.ndarray:
-    """(E+1,) wt % of a non-aluminium material class."""
-    comp = lib.shredder["materials"][material]
-    return np.array([float(comp.get(e, 0.0)) for e in TRACKED])
+def material_compositions(lib: Library) -> np.ndarray:
+    """(4, E+1) mass fractions of steel, copper, heavy non-ferrous and residue."""
+    mats = lib.shredder["materials"]
+    return np.array([[float(mats[m].get(e, 0.0)) / 100 for e in TRACKED]
+                     for m in ("steel", "copper", "heavy_nonferrous", "residue")])
 
 
-AL_OUTPUTS = ("al_wrought", "al_cast", "al_copper", "al_other")
-"""The outputs that make up the aluminium fraction, one per piece class (AL_CLASSES)."""
-OUTPUTS = ("fe", *AL_OUTPUTS, "heavy_nf", "cu", "residue")
-"""Where 1 kg of each input ends up; the four ``al_*`` outputs make up the Al fraction."""
+def draw(lib: Library, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monte Carlo draws: part-key compositions (n, K, E+1), liberation multipliers and
+    attached-steel shares (n,)."""
+    rng = np.random.default_rng(seed)
+    comp = sample_compositions(lib, n, rng)
+    d_lib, attached = Shredder(lib.shredder).samples(n, rng)
+    return comp, d_lib, attached
 
 
-@dataclass
-class UnitArrays:
-    """Linear shredder model at one grain size, per Monte Carlo sample: for every input
-    (K part keys, K lithium carriers, then steel, copper, heavy_nonferrous, residue) the kg
-    reaching each output per kg in (``mass`` (n, I, O)) and the kg of each tracked element
-    (``elements`` (n, I, O, E+1)). A feed vector f (I,) gives outputs f·U."""
-
-    inputs: list[str]
-    mass: np.ndarray
-    elements: np.ndarray
-    throughput_t_per_h: float
-    fe_recovery: float
+def routing_for(lib: Library, grain_mm: float, n: int, seed: int,
+                compositions: np.ndarray | None = None) -> tuple[np.ndarray, Routing]:
+    """Compositions (n, K, E+1) and the routes at ``grain_mm`` for the same draws."""
+    comp, d_lib, attached = draw(lib, n, seed)
+    if compositions is not None:
+        comp = compositions
+        d_lib, attached = d_lib[:comp.shape[0]], attached[:comp.shape[0]]
+    return comp, route(lib.shredder, grain_mm, d_lib, attached, material_compositions(lib))
 
 
-def unit_arrays(lib: Library, d: float, comp: np.ndarray, d_lib: np.ndarray,
-                attached: np.ndarray) -> UnitArrays:
-    """Build the routing of 1 kg of every input (see the module docstring)."""
-    sh = Shredder(lib.shredder)
-    p = lib.shredder
-    names = lib.part_keys()
-    n_a = len(names)
+def key_elements(comp: np.ndarray, kg: np.ndarray, li: np.ndarray, key_family: np.ndarray
+                 ) -> np.ndarray:
+    """(n, F, E+1) kg of each element per family for key masses ``kg`` and lithium ``li``
+    (K,): lithium rides with its part's aluminium."""
     n = comp.shape[0]
-    fam = [lib.key_alloy(k).family for k in names]
-    o = {k: i for i, k in enumerate(OUTPUTS)}
-    n_in = 2 * n_a + 4
-    e_n = len(TRACKED)
-    mass = np.zeros((n, n_in, len(OUTPUTS)))
-    el = np.zeros((n, n_in, len(OUTPUTS), e_n))
-    steel = material_composition(lib, "steel") / 100
-    copper = material_composition(lib, "copper") / 100
-    heavy = material_composition(lib, "heavy_nonferrous") / 100
-    residue = material_composition(lib, "residue") / 100
-    tm = p["attached_steel"]["to_magnet"]
-    res_per_steel = p["attached_steel"]["residue"] / p["attached_steel"]["mean"]
-    ml, mh, c_h = p["light_misplaced"], p["heavy_misplaced"], p["copper_in_heavy"]
-    r_fe = sh.fe_recovery(d)
-    carry = sh.residue_carry(d)
+    out = np.zeros((n, len(FAMILIES), comp.shape[2]))
     li_j = TRACKED.index("Li")
-    for a in range(n_a):
-        cls = "al_wrought" if fam[a] == "wrought" else "al_cast"
-        f = sh.fines(d, fam[a] == "wrought")
-        lib_share = sh.liberated(d, d_lib * sh.d_lib(fam[a]))  # (n,)
-        kept = 1 - f
-        light = kept * (lib_share + (1 - lib_share) * (1 - tm))
-        to_al = light * (1 - ml)
-        att = kept * (1 - lib_share) * (1 - tm) * (1 - ml) * attached  # steel kg per kg
-        att_res = att * res_per_steel
-        ck = comp[:, a] / 100  # (n, E+1)
-        routes = {cls: to_al, "fe": kept * (1 - lib_share) * tm, "heavy_nf": light * ml,
-                  "residue": np.full(n, f)}
-        for out, share in routes.items():
-            mass[:, a, o[out]] += share
-            el[:, a, o[out]] += share[:, None] * ck
-            el[:, n_a + a, o[out], li_j] += share  # lithium rides with its part's aluminium
-        # steel and non-metal riding on unliberated pieces, taken from the vehicle's own
-        # steel (which the magnet would otherwise catch) and residue
-        mass[:, a, o[cls]] += att + att_res
-        el[:, a, o[cls]] += att[:, None] * steel + att_res[:, None] * residue
-        mass[:, a, o["fe"]] -= r_fe * att
-        el[:, a, o["fe"]] -= (r_fe * att)[:, None] * steel
-        mass[:, a, o["residue"]] -= (1 - r_fe) * att + att_res
-        el[:, a, o["residue"]] -= ((1 - r_fe) * att)[:, None] * steel + att_res[:, None] * \
-            residue
-        # loose residue carried into the light concentrate with this aluminium
-        mass[:, a, o["al_other"]] += carry * to_al
-        el[:, a, o["al_other"]] += (carry * to_al)[:, None] * residue
-        mass[:, a, o["residue"]] -= carry * to_al
-        el[:, a, o["residue"]] -= (carry * to_al)[:, None] * residue
-    i_st, i_cu, i_hv, i_res = range(2 * n_a, 2 * n_a + 4)
-    for i, comp_i, routes in (
-            (i_st, steel, {"fe": r_fe, "residue": 1 - r_fe}),
-            (i_cu, copper, _metal_routes(sh.fines(d, True), mh, c_h)),
-            (i_hv, heavy, {"heavy_nf": (1 - sh.fines(d)) * (1 - mh),
-                           "al_copper": (1 - sh.fines(d)) * mh, "residue": sh.fines(d)}),
-            (i_res, residue, {"residue": 1.0})):
-        for out, share in routes.items():
-            mass[:, i, o[out]] += share
-            el[:, i, o[out]] += share * comp_i
-    return UnitArrays(inputs=[*names, *(f"Li:{a}" for a in names), "steel", "copper",
-                              "heavy_nonferrous", "residue"], mass=mass, elements=el,
-                      throughput_t_per_h=sh.throughput(d), fe_recovery=r_fe)
+    for f in range(len(FAMILIES)):
+        sel = key_family == f
+        if sel.any():
+            out[:, f] = np.einsum("k,nke->ne", kg[sel], comp[:, sel]) / 100
+            out[:, f, li_j] += li[sel].sum()
+    return out
 
 
-def _metal_routes(fines: float, misplaced: float, to_cu: float) -> dict[str, float]:
-    kept = 1 - fines
-    return {"cu": kept * (1 - misplaced) * to_cu, "heavy_nf": kept * (1 - misplaced) *
-            (1 - to_cu), "al_copper": kept * misplaced, "residue": fines}
-
-
-def feed_vector(feed: Feed) -> np.ndarray:
-    """(I,) input kg in the order of :class:`UnitArrays` inputs."""
-    o = feed.other_kg
-    return np.concatenate([feed.alloy_kg, feed.lithium_kg,
-                           [o["steel"], o["copper"], o["heavy_nonferrous"], o["residue"]]])
+def route_feed(lib: Library, feed: Feed, comp: np.ndarray, rt: Routing
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Mass (n, O) and element mass (n, O, E+1) of every output for ``feed``."""
+    idx = lib.index()
+    fam_kg = np.bincount(idx.key_family, weights=feed.alloy_kg, minlength=len(FAMILIES))
+    el_f = key_elements(comp, feed.alloy_kg, feed.lithium_kg, idx.key_family)
+    mass = np.einsum("f,nfo->no", fam_kg, rt.share)
+    el = np.einsum("nfo,nfe->noe", rt.share, el_f)
+    mats = np.array([feed.other_kg[m] for m in ("steel", "copper", "heavy_nonferrous",
+                                                 "residue")])
+    mass += (mats @ rt.material)[None]
+    el += np.einsum("m,mo,me->oe", mats, rt.material, rt.material_comp)[None]
+    mat = idx.materials[feed.used]
+    cp = caps(rt, idx.family_kg[feed.used], mat[:, 0], mat[:, 3])
+    t_st, t_nm = attached_totals(rt, cp, feed.remaining)
+    d_mass, d_el = attachment_outputs(rt, t_st, t_nm)
+    return mass + d_mass, el + d_el
 
 
 @dataclass
@@ -285,6 +262,7 @@ class Prediction:
                 self.al_class_elements[:, :2, -1].sum(axis=1), 1e-12)),
             "class_mass_kg": {c: _stats(cls[:, k]) for k, c in enumerate(AL_CLASSES)}}
         out["removed_al_kg"] = self.feed.removed
+        out["warnings"] = list(self.feed.warnings)
         return out
 
 
@@ -292,15 +270,6 @@ def _stats(x: np.ndarray) -> dict[str, float]:
     q5, q50, q95 = np.percentile(x, [5, 50, 95])
     return {"mean": float(x.mean()), "sd": float(x.std()), "p5": float(q5),
             "p50": float(q50), "p95": float(q95)}
-
-
-def draw(lib: Library, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Monte Carlo draws: part-key compositions (n, K, E+1), liberation multipliers and
-    attached-steel shares (n,)."""
-    rng = np.random.default_rng(seed)
-    comp = sample_compositions(lib, n, rng)
-    d_lib, attached = Shredder(lib.shredder).samples(n, rng)
-    return comp, d_lib, attached
 
 
 def predict(plan: FeedPlan, lib: Library | None = None, n: int = 1000, seed: int = 0,
@@ -311,24 +280,17 @@ def predict(plan: FeedPlan, lib: Library | None = None, n: int = 1000, seed: int
     samples from :mod:`junkan.alloys.feedback`)."""
     lib = lib or load_alloy_library()
     feed = build_feed(plan, lib)
-    comp, d_lib, attached = draw(lib, n, seed)
-    if compositions is not None:
-        comp = compositions
-        d_lib, attached = d_lib[:comp.shape[0]], attached[:comp.shape[0]]
-    u = unit_arrays(lib, plan.grain_mm, comp, d_lib, attached)
-    f = feed_vector(feed)
-    out_mass = np.einsum("i,nio->no", f, u.mass)
-    out_el = np.einsum("i,nioe->noe", f, u.elements)
+    comp, rt = routing_for(lib, plan.grain_mm, n, seed, compositions)
+    out_mass, out_el = route_feed(lib, feed, comp, rt)
     io = {k: i for i, k in enumerate(OUTPUTS)}
     al_cols = [io[c] for c in AL_OUTPUTS]
-    mass = np.stack([out_mass[:, io["fe"]], out_mass[:, al_cols].sum(axis=1),
-                     out_mass[:, io["heavy_nf"]], out_mass[:, io["cu"]],
-                     out_mass[:, io["residue"]]], axis=1)
-    elem = np.stack([out_el[:, io["fe"]], out_el[:, al_cols].sum(axis=1),
-                     out_el[:, io["heavy_nf"]], out_el[:, io["cu"]],
-                     out_el[:, io["residue"]]], axis=1)
+    picks = (io["fe"], al_cols, io["heavy_nf"], io["cu"], io["residue"])
+    mass = np.stack([out_mass[:, p].sum(axis=1) if isinstance(p, list) else out_mass[:, p]
+                     for p in picks], axis=1)
+    elem = np.stack([out_el[:, p].sum(axis=1) if isinstance(p, list) else out_el[:, p]
+                     for p in picks], axis=1)
     al_in = float((feed.alloy_kg * comp[:, :, -1].mean(axis=0) / 100).sum())
     return Prediction(mass=mass, elements=elem, al_class_mass=out_mass[:, al_cols],
                       al_class_elements=out_el[:, al_cols], feed=feed, grain_mm=plan.grain_mm,
-                      throughput_t_per_h=u.throughput_t_per_h, fe_recovery=u.fe_recovery,
+                      throughput_t_per_h=rt.throughput_t_per_h, fe_recovery=rt.fe_recovery,
                       al_in_kg=al_in)

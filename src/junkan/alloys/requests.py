@@ -28,7 +28,8 @@ class PredictRequest(FeedPlan):
 class PlanRequest(Strict):
     stock: dict[str, float]
     """Vehicle id → count on hand."""
-    buyer: str
+    buyer: str | Buyer
+    """A shipped buyer's name, or a window given inline (name, max, prices, source)."""
     probability: float = Field(default=0.9, ge=0.5, lt=1)
     grain_mm: float = Field(default=65.0, gt=5, le=300)
     capacity_vehicles: float | None = Field(default=None, gt=0)
@@ -40,6 +41,14 @@ class PlanRequest(Strict):
     seed: int = 0
     estimates: dict[str, Any] | None = None
     """Estimates from ``alloy update``: re-plan with the learnt part compositions."""
+    relax_legal: list[str] = Field(default_factory=list)
+    """Legally required removals to leave out (e.g. ``[battery_cells]``: what if the law
+    were not followed); empty by default, so plans respect the law."""
+    purchasable: dict[str, float] | None = None
+    """Vehicles the feed lever may buy in when the window cannot be met (vehicle → count);
+    default: ``levers.yaml``'s count of every library type."""
+    levers: bool = True
+    """Search the levers when no plan meets the window."""
 
 
 class GradeRequest(Strict):

@@ -26,6 +26,9 @@ class Sorter(BaseModel):
     source: str = "user"
     pieces_tested: int = Field(default=400, ge=10)
     matrix: dict[str, list[float]]
+    cost_JPY_per_kg: float = Field(default=0.0, ge=0)
+    """Running cost per kg of aluminium fraction fed (charged by the planner)."""
+    cost_source: str = ""
 
     @model_validator(mode="after")
     def _rows(self) -> Sorter:

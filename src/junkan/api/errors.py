@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.core.budget import PoolClosed
+from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, ModelError
 from junkan.trace import KeyStoreError
 
@@ -36,7 +37,12 @@ def problem(status: int, detail: str, *, headers: dict[str, str] | None = None,
         title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    # extension members never replace the standard ones (RFC 9457 §3.2) and are made JSON
+    # (numpy numbers, tuples, NaN → null) before encoding: an error answer must not fail
+    members = {k: v for k, v in jsonable(extra).items()
+               if k not in ("type", "title", "status", "detail", "instance")}
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            **members}
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
 
 

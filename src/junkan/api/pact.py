@@ -59,17 +59,22 @@ def _partners(partners: dict[str, dict[str, str]] | dict[Origin, Partner] | None
 def create_pact_app(settings: Settings | None = None, *, callback_retries: int = 8,
                     callback_backoff_s: float = 1.0,
                     partners: dict[str, dict[str, str]] | dict[Origin, Partner] | None = None,
-                    outbound: OutboundPolicy | None = None) -> FastAPI:
+                    outbound: OutboundPolicy | None = None,
+                    public_url: str | None = None) -> FastAPI:
     """The PACT host. ``partners``: as :func:`load_partners` reads them (default:
     ``JUNKAN_PACT_PARTNERS``); ``outbound``: the outbound-request policy (default: the
-    ``JUNKAN_OUTBOUND_*`` settings). Its delivery worker runs while the app runs (lifespan)
-    and takes up callbacks left pending by an earlier run."""
+    ``JUNKAN_OUTBOUND_*`` settings); ``public_url``: the host's public base URL, named in
+    footprints as where the extension schema is (default ``JUNKAN_PACT_PUBLIC_URL``, else
+    the URL each request used). Its delivery worker runs while the app runs (lifespan) and
+    takes up callbacks left pending by an earlier run."""
+    import os
+
     settings = settings or Settings()
     known = _partners(partners)
     db = Database(settings.database_url)
     db.migrate()
     store = Store(db)
-    footprints = Footprints(db)
+    footprints = Footprints(db, public_url or os.environ.get("JUNKAN_PACT_PUBLIC_URL"))
     callbacks = Callbacks(db, known, footprints, retries=callback_retries,
                           backoff_s=callback_backoff_s, outbound=outbound)
 

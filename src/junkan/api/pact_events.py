@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from junkan.api.pact_partners import Partner, TokenCache, events_url, partner_for
-from junkan.api.pact_snapshot import Footprints, error
+from junkan.api.pact_snapshot import FILTERS, Footprints, error
 from junkan.core.outbound import Origin, OutboundPolicy, OutboundRefused
 from junkan.store import trace_outbox
 from junkan.store.db import Database
@@ -52,23 +52,47 @@ def check_event(event: Any) -> JSONResponse | None:
     return None
 
 
-def answer(footprints: Footprints, user: User, event: dict[str, Any]) -> dict[str, Any]:
-    """The RequestFulfilled (or Rejected) event answering a RequestCreated event."""
+def _criteria(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The ListFootprints filters a RequestCreated event names (v3: the same criteria); only
+    Active footprints unless it asks for a status."""
+    q: dict[str, list[str]] = {}
+    for name in FILTERS:
+        value = data.get(name)
+        if name == "productId" and value is None:
+            value = data.get("productIds")  # tolerated spelling
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        q[name] = [str(v) for v in values if isinstance(v, str | int | float)]
+    q.setdefault("status", ["Active"])
+    return q
+
+
+def answer(footprints: Footprints, user: User, event: dict[str, Any],
+           base: str = "") -> dict[str, Any]:
+    """The RequestFulfilled (or Rejected) event answering a RequestCreated event: the
+    footprints matching its criteria, or a rejection saying why there are none."""
     data = event.get("data") or {}
-    wanted = data.get("productId") or data.get("productIds") or []
-    if not isinstance(wanted, list):
-        wanted = [wanted]
-    pfs = [pf for pf in footprints.current(user).pfs
-           if not wanted or any(p in pf["productIds"] for p in wanted)]
+    snap = footprints.current(user, base)
+    q = _criteria(data)
+    try:
+        pfs = [pf for pf in snap.pfs if pact.matches(pf, q)]
+    except ValueError as exc:
+        pfs, why = [], ("BadRequest", f"bad criteria: {exc}")
+    else:
+        held = [r for p, r in snap.withheld.items()
+                if p.casefold() in {w.casefold() for w in q.get("productId", [])}]
+        why = ("NotFound", "no footprint matches the request" + (
+            f"; the product's footprint cannot be published: {held[0]}" if held else ""))
     if pfs:
         body = {"type": "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",
                 "data": {"requestEventId": event["id"], "pfs": pfs}}
     else:
         body = {"type": "org.wbcsd.pact.ProductFootprint.RequestRejectedEvent.3",
                 "data": {"requestEventId": event["id"], "error": {
-                    "code": "NotFound", "message": "no footprint matches the request"}}}
+                    "code": why[0], "message": why[1]}}}
     return body | {"specversion": "1.0", "id": str(uuid.uuid4()),
-                   "source": "urn:junkan:pact",
+                   "source": f"{base}/3/events" if base else "urn:junkan:pact",
                    "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
@@ -98,7 +122,7 @@ class Callbacks:
             headers["Authorization"] = f"Bearer {tok}"
         policy.post(job.url, job.body.encode("utf-8"), headers, allowed=[partner.origin])
 
-    def queue_answer(self, user: User, event: dict[str, Any]) -> bool:
+    def queue_answer(self, user: User, event: dict[str, Any], base: str = "") -> bool:
         """Queue the answer to a RequestCreated event for its source's ``/3/events`` if that
         is a registered partner (else nothing is sent: this host never POSTs to an address
         a client names). False when the organisation's queue is full."""
@@ -111,7 +135,7 @@ class Callbacks:
                 log.warning("PACT: no callback for event %s: its source is not a registered "
                             "partner of this organisation", str(event.get("id"))[:100])
                 return True
-        body = answer(self.footprints, user, event)
+        body = answer(self.footprints, user, event, base)
         with self.db.session() as s:
             queued = trace_outbox.enqueue(s, "pact", user.org_id, str(url), body,
                                           max_attempts=self.retries)

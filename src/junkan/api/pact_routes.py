@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,10 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from junkan.api.auth import basic_credentials
 from junkan.api.pact_events import Callbacks, check_event
-from junkan.api.pact_snapshot import Footprints, error, list_page
+from junkan.api.pact_snapshot import Footprints, base_url, error, list_page
 from junkan.store.db import Settings
 from junkan.store.repo import Store
 from junkan.store.tables import User
+from junkan.trace import pact
+
+EXTENSION_SCHEMA = (resources.files("junkan.data") / "trace" /
+                    "recycled-content.schema.json").read_bytes()
+"""The schema served at :data:`junkan.trace.pact.EXTENSION_PATH`."""
 
 
 class PactHost:
@@ -93,7 +99,7 @@ async def list_footprints(request: Request) -> Response:
     user = host.user_of(request)
     if user is None:
         return host.invalid_token(request)
-    snap = await host.footprints.snapshot(user)
+    snap = await host.footprints.snapshot(user, base_url(request))
     key = str(request.url)  # the Link names the host the client used
     page = snap.pages.get(key)
     if page is None:
@@ -113,7 +119,7 @@ async def get_footprint(fid: str, request: Request) -> Response:
     user = host.user_of(request)
     if user is None:
         return host.invalid_token(request)
-    body = (await host.footprints.snapshot(user)).items.get(fid)
+    body = (await host.footprints.snapshot(user, base_url(request))).items.get(fid)
     if body is None:
         return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
     return Response(body, media_type="application/json")
@@ -132,14 +138,23 @@ async def events(request: Request) -> Response:
     if bad is not None:
         return bad
     if event["type"].endswith("RequestCreatedEvent.3") and \
-            not await run_in_threadpool(host.callbacks.queue_answer, user, event):
+            not await run_in_threadpool(host.callbacks.queue_answer, user, event,
+                                        base_url(request)):
         return error(429, "TooManyRequests", "too many answers are waiting to be "
                                              "delivered; try again later")
     return Response(status_code=200)
 
 
+def extension_schema() -> Response:
+    """The JSON schema of the host's data-model extension (public: PACT v3 wants the
+    ``dataSchema`` of an extension to be a publicly accessible URL)."""
+    return Response(EXTENSION_SCHEMA, media_type="application/schema+json",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
 def add_routes(app: FastAPI) -> None:
     """Register the PACT routes (their state: ``app.state.pact``)."""
+    app.get(pact.EXTENSION_PATH)(extension_schema)
     app.post("/auth/token")(token)
     app.get("/3/footprints")(list_footprints)
     app.get("/3/footprints/{fid}")(get_footprint)

@@ -1,27 +1,35 @@
-"""The footprints of ``GET /3/footprints``: one snapshot per organisation, kept while the
-ledger does not move, with its encoded answers and list pages."""
+"""The footprints of ``GET /3/footprints``: one snapshot per organisation (and host URL), kept
+while the ledger and the organisation's agreements do not move, with its encoded answers and
+list pages. What an organisation sees is the one access rule (:mod:`junkan.trace.access`),
+the same as ``trace show``: a lot's footprint needs its ``cfp``; the extension carries its
+recycled shares and claims only where those fields are visible too."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from starlette.concurrency import run_in_threadpool
 
+from junkan.store import trace_pact
 from junkan.store.db import Database
 from junkan.store.tables import Organisation, User
-from junkan.store.trace_repo import HOLDER_FIELDS, ledger_version, lot_view
-from junkan.store.trace_tables import TraceLot
-from junkan.trace import pact
+from junkan.store.trace_repo import HOLDER_FIELDS, lot_view
+from junkan.store.trace_tables import TraceAgreement, TraceLot
+from junkan.trace import Grant, pact, visible_fields
 
 log = logging.getLogger("junkan.api.pact")
 
 FILTERS = ("productId", "companyId", "geography", "classification", "validOn", "validAfter",
            "validBefore", "status")
+MAX_SNAPSHOTS = 256
+"""Snapshots kept at once (organisation × host URL); beyond, the cache starts again."""
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
@@ -29,14 +37,19 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 
 
 class Snapshot(NamedTuple):
-    """One organisation's footprints at one ledger version, with their encoded answers."""
+    """One organisation's footprints at one state of the ledger and its agreements."""
 
-    version: int
+    version: tuple[int, ...]
     pfs: list[dict[str, Any]]
+    """Every published version of every visible lot, newest first per lot."""
     items: dict[str, bytes]
     """``{"data": pf}`` encoded, by footprint id."""
     pages: dict[str, tuple[bytes, str | None]]
     """List answers (body, Link header) by request URL."""
+    withheld: dict[str, str] = {}
+    """productId → why the lot is not published (e.g. unknown fossil carbon content)."""
+    valid_until: datetime | None = None
+    """When an agreement the snapshot relies on expires (rebuild then)."""
 
 
 def _json(doc: Any) -> bytes:
@@ -71,51 +84,148 @@ def list_page(pfs: list[dict[str, Any]],
     return _json({"data": found[offset:offset + limit]}), link
 
 
+def base_url(request: Request) -> str:
+    """The host's URL as this request reached it (scheme, host, port, root path)."""
+    return str(request.base_url).rstrip("/")
+
+
+_LEDGER = text("SELECT coalesce(max(id), 0) FROM trace_events")
+_AGREEMENTS = text(
+    "SELECT coalesce(max(id), 0), count(revoked_at) FROM trace_agreements "
+    "WHERE grantee_org = :org")
+"""What a snapshot depends on besides the clock: the ledger's version (asked on every
+request) and the grantee's agreements (a new one, or one revoked)."""
+
 
 class Footprints:
-    """Each organisation's :class:`Snapshot`, rebuilt when the ledger's version moved."""
+    """Each organisation's :class:`Snapshot`, rebuilt when the ledger or the organisation's
+    agreements moved (or an agreement it relies on expired). ``public_url``: the host's URL
+    for the extension's schema (default: the URL each request used)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, public_url: str | None = None, *,
+                 agreements_ttl_s: float = 1.0) -> None:
         self.db = db
-        self.snapshots: dict[str, Snapshot] = {}
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.snapshots: dict[tuple[str, str], Snapshot] = {}
+        self.agreements_ttl_s = agreements_ttl_s
+        self._agreements: dict[str, tuple[float, tuple[int, int]]] = {}
+
+    def state(self, org_id: str) -> tuple[int, ...]:
+        """The ledger's newest event id (every call: one indexed lookup) and the
+        organisation's agreements as a grantee (newest id, number revoked), read again at
+        most every ``agreements_ttl_s`` (1 s): a grant or revocation shows within that."""
+        now = time.monotonic()
+        hit = self._agreements.get(org_id)
+        with self.db.engine.connect() as conn:
+            ledger = int(conn.execute(_LEDGER).scalar() or 0)
+            if hit is None or now - hit[0] >= self.agreements_ttl_s:
+                row = conn.execute(_AGREEMENTS, {"org": org_id}).one()
+                hit = (now, (int(row[0] or 0), int(row[1] or 0)))
+                if len(self._agreements) > 10_000:
+                    self._agreements.clear()
+                self._agreements[org_id] = hit
+        return (ledger, *hit[1])
 
     def version(self) -> int:
-        with self.db.engine.connect() as conn:
-            return ledger_version(conn)
+        """The ledger's version (newest event id)."""
+        return self.state("")[0]
 
-    def build(self, user: User, version: int) -> Snapshot:
-        """Footprints of the lots ``user``'s organisation may see, built in one query."""
+    def _base(self, base: str) -> str:
+        return self.public_url or base
+
+    def build(self, user: User, version: tuple[int, ...], base: str = "") -> Snapshot:
+        """Footprints of the lots ``user``'s organisation may see: their new versions
+        recorded, all versions encoded."""
+        base = self._base(base)
+        now = datetime.now(UTC)
+        org = user.org_id
         with self.db.session() as s:
             names = {o.id: o.name for o in s.scalars(select(Organisation))}
+            grants = [Grant.of(a.grantor_org, a.grantee_org, a.lots, a.fields, a.expires_at,
+                               a.revoked_at is not None)
+                      for a in s.scalars(select(TraceAgreement).where(
+                          TraceAgreement.grantee_org == org,
+                          TraceAgreement.revoked_at.is_(None)))]
+            grants = [g for g in grants if g.active(now)]
+            grantors = sorted({g.grantor for g in grants})
             lots = s.scalars(select(TraceLot).where(or_(
-                TraceLot.creator_org == user.org_id, TraceLot.owner_org == user.org_id,
-                TraceLot.shipped_to == user.org_id)).order_by(TraceLot.seq)).all()
-            pfs = []
-            for lot in lots:
-                try:
-                    pfs.append(pact.footprint(
-                        lot_view(lot, names, HOLDER_FIELDS),  # what a holder sees
-                        f"urn:junkan:org:{lot.creator_org}", lot.created_at, lot.updated_at,
-                        key=pact.lot_key(lot.creator_org, lot.lot)))
-                except pact.NotFinite as exc:  # never publish NaN / infinity: leave it out
-                    log.error("PACT: lot seq %s left out of the footprints: %s", lot.seq, exc)
-        snap = Snapshot(version, pfs, {pf["id"]: _json({"data": pf}) for pf in pfs}, {})
-        self.snapshots[user.org_id] = snap
+                TraceLot.creator_org == org, TraceLot.owner_org == org,
+                TraceLot.shipped_to == org, TraceLot.creator_org.in_(grantors)))
+                .order_by(TraceLot.seq)).all()
+            seen, contents, withheld = _contents(org, lots, names, grants, now)
+        versions = trace_pact.record(self.db, contents) if contents else {}
+        pfs = _published(seen, versions, base + pact.EXTENSION_PATH)
+        expiries = [g.expires_at if g.expires_at.tzinfo else g.expires_at.replace(tzinfo=UTC)
+                    for g in grants]
+        snap = Snapshot(version, pfs, {pf["id"]: _json({"data": pf}) for pf in pfs}, {},
+                        withheld, min(expiries) if expiries else None)
+        if len(self.snapshots) >= MAX_SNAPSHOTS:
+            self.snapshots.clear()
+        self.snapshots[(org, base)] = snap
         return snap
 
-    def cached(self, user: User) -> tuple[Snapshot | None, int]:
-        """The organisation's snapshot if the ledger has not moved since it was built (else
-        None), and the ledger's version."""
-        now = self.version()
-        snap = self.snapshots.get(user.org_id)
-        return (snap if snap is not None and snap.version == now else None), now
+    def cached(self, user: User, base: str = "") -> tuple[Snapshot | None, tuple[int, ...]]:
+        """The organisation's snapshot if nothing it depends on moved since it was built
+        (else None), and the current state."""
+        now = self.state(user.org_id)
+        snap = self.snapshots.get((user.org_id, self._base(base)))
+        if snap is None or snap.version != now:
+            return None, now
+        if snap.valid_until is not None and datetime.now(UTC) >= snap.valid_until:
+            return None, now
+        return snap, now
 
-    def current(self, user: User) -> Snapshot:
+    def current(self, user: User, base: str = "") -> Snapshot:
         """The organisation's footprints, rebuilt in this thread when stale."""
-        snap, now = self.cached(user)
-        return snap if snap is not None else self.build(user, now)
+        snap, now = self.cached(user, base)
+        return snap if snap is not None else self.build(user, now, base)
 
-    async def snapshot(self, user: User) -> Snapshot:
+    async def snapshot(self, user: User, base: str = "") -> Snapshot:
         """The organisation's footprints, rebuilt off the event loop when stale."""
-        snap, now = self.cached(user)
-        return snap if snap is not None else await run_in_threadpool(self.build, user, now)
+        snap, now = self.cached(user, base)
+        return snap if snap is not None else await run_in_threadpool(self.build, user, now,
+                                                                     base)
+
+
+def _contents(org: str, lots: Any, names: dict[str, str], grants: list[Grant], now: datetime
+              ) -> tuple[list[tuple[Any, frozenset[str]]],
+                         list[tuple[int, str, dict[str, Any]]], dict[str, str]]:
+    """The lots ``org`` may see the footprint of (with the fields it sees), their footprint
+    contents, and the lots that cannot be published (productId → why)."""
+    seen: list[tuple[Any, frozenset[str]]] = []
+    contents: list[tuple[int, str, dict[str, Any]]] = []
+    withheld: dict[str, str] = {}
+    for lot in lots:
+        fields = visible_fields(org, creator=lot.creator_org, owner=lot.owner_org,
+                                shipped_to=lot.shipped_to, lot=lot.lot, grants=grants, now=now)
+        if fields is None or "cfp" not in fields:
+            continue
+        key = pact.lot_key(lot.creator_org, lot.lot)
+        try:
+            body = pact.content(lot_view(lot, names, HOLDER_FIELDS),
+                                f"urn:junkan:org:{lot.creator_org}", key=key,
+                                recorded=lot.created_at)
+        except pact.Unpublishable as exc:  # never publish what v3 does not allow
+            log.warning("PACT: lot seq %s is not published: %s", lot.seq, exc)
+            withheld[pact.product_id(key)] = str(exc)
+            continue
+        seen.append((lot, fields))
+        contents.append((lot.seq, key, body))
+    return seen, contents, withheld
+
+
+def _published(seen: list[tuple[Any, frozenset[str]]],
+               versions: dict[int, list[trace_pact.Version]], schema_url: str
+               ) -> list[dict[str, Any]]:
+    """Every version of each lot as served: the newest Active, the earlier Deprecated (with
+    the values they had), each listing the ids before it, newest first."""
+    out: list[dict[str, Any]] = []
+    for lot, fields in seen:
+        rows = versions.get(lot.seq, [])
+        for i in range(len(rows) - 1, -1, -1):
+            v = rows[i]
+            out.append(pact.finish(json.loads(v.content), pf_id=v.id, created=v.created_at,
+                                   status="Active" if i == len(rows) - 1 else "Deprecated",
+                                   preceding=[r.id for r in reversed(rows[:i])],
+                                   schema_url=schema_url, fields=fields))
+    return out

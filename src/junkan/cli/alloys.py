@@ -37,14 +37,19 @@ class Answer(Protocol):
 
 
 def answer(file: Path, kind: Kind, verb: Callable[[Any], Answer],
-           estimates: Path | None = None) -> dict[str, Any]:
+           estimates: Path | None = None, format: Format = Format.table) -> dict[str, Any]:
     """Load the ``kind`` request in ``file``, run ``verb`` on it and return its answer; bad
-    input exits 2 naming the file."""
+    input exits 2 naming the file. An infeasible plan exits 2 too; with ``--format json``
+    its answer (nearest window, levers) is printed on stdout first."""
     with reported():
         request = alloys.load(file, kind=kind, estimates=estimates)
     try:
         return verb(request).document()
-    except ValueError as exc:  # PlanError, GradeError, FeedError: what is wrong, or infeasible
+    except alloys.PlanError as exc:
+        if format == Format.json and exc.detail:
+            print_json({"status": "infeasible", "message": str(exc), **exc.detail})
+        fail(f"{file}: {exc}")
+    except ValueError as exc:  # GradeError, FeedError: what is wrong
         fail(f"{file}: {exc}")
 
 
@@ -88,7 +93,7 @@ def alloy_plan(
 ) -> None:
     """Choose the feed mix and parts to remove: best margin with the buyer's window met at
     the chosen probability (HiGHS)."""
-    doc = answer(file, "plan", alloys.plan)
+    doc = answer(file, "plan", alloys.plan, format=format)
     if format == Format.json:
         print_json(doc)
         return
@@ -98,6 +103,9 @@ def alloy_plan(
     print_table(f"Plan for {doc['buyer']}: margin {doc['margin_JPY']:,.0f} JPY, product "
                 f"{doc['product_kg']:,.0f} kg, P(met) {doc['probability_met']:.3f}",
                 ("vehicle", "shred", "remove first"), rows)
+    for comp, r in doc.get("legal_removals", {}).items():
+        out_console.print(f"{comp} removed from {r['vehicles']:.1f} vehicles as the law "
+                          f"requires ({r['law']})", highlight=False)
 
 
 @app.command("grade")
@@ -159,10 +167,14 @@ def alloy_update(
 def alloy_experiments(
     out: Annotated[Path, typer.Option(help="Folder for hypotheses.html and .json.")]
     = Path("out/alloy-hypotheses"),
+    format: FormatOption = Format.table,
 ) -> None:
     """Run seed 002's hypotheses I–V on the model and chart them."""
     with atomic_dir(out) as tmp:
         res = alloys.run_hypotheses(tmp)
+    if format == Format.json:
+        print_json(res)
+        return
     for v in res.values():
         verdict = "supported" if v["supported"] else "NOT supported"
         out_console.print(f"{v['hypothesis']}: {verdict}", highlight=False)

@@ -105,15 +105,16 @@ def foresight_analyse(
     file: ModelArg,
     n: Annotated[int, typer.Option(min=10)] = 20_000,
     seed: Annotated[int, typer.Option()] = 0,
-    k: Annotated[str, typer.Option(help="Groups: a number, or 'auto' (silhouette, 6–12).")]
-    = "9",
+    k: Annotated[str, typer.Option(help="Groups: a number from 2 to 20, or 'auto' "
+                                        "(best silhouette, 2–12).")] = "9",
     format: FormatOption = Format.table,
 ) -> None:
     """Run and analyse: groups, branching years with drivers, input drivers, ratings."""
     model = load(file)
     kk = groups(k)
-    analysis = foresight.analyse(foresight.run(model, n, seed=seed), kk, seed=seed,
-                                 transitions_every=3)
+    # factor paths in half precision: half the memory, ample for the branch analysis
+    analysis = foresight.analyse(foresight.run(model, n, seed=seed, store_states="float16"),
+                                 kk, seed=seed, transitions_every=3)
     doc = analysis.to_json()
     if format == Format.json:
         print_json(doc)
@@ -126,9 +127,19 @@ def foresight_analyse(
                   *[analysis.ratings[g].get(f, "") for f in families])
                  for g in range(analysis.k)])
     for node in reversed(doc["scenario_tree"]):
-        out_console.print(f"branch {node['branch_year']}: "
-                          f"{''.join(names[g] for g in node['groups'])} "
-                          f"(driver {node['driver']})", highlight=False)
+        sides = " | ".join("".join(names[g] for g in side) for side in _sides(doc, node))
+        if node["branch_year"] is None:
+            out_console.print(f"no split: {sides} (slices of one continuum)", highlight=False)
+        else:
+            out_console.print(f"branch {node['branch_year']}: {sides} (driver "
+                              f"{node['driver_kind']} {node['driver']})", highlight=False)
+
+
+def _sides(doc: dict[str, Any], node: dict[str, Any]) -> list[list[int]]:
+    """The groups on each side of a node of the scenario tree."""
+    k = doc["k"]
+    return [[child] if child < k else doc["scenario_tree"][child - k]["groups"]
+            for child in node["children"]]
 
 
 @app.command("report")
@@ -136,7 +147,8 @@ def foresight_report(
     file: ModelArg,
     n: Annotated[int, typer.Option(min=10)] = 20_000,
     seed: Annotated[int, typer.Option()] = 0,
-    k: Annotated[str, typer.Option(help="Groups: a number, or 'auto'.")] = "9",
+    k: Annotated[str, typer.Option(help="Groups: a number from 2 to 20, or 'auto' "
+                                        "(best silhouette, 2–12).")] = "9",
     out: Annotated[Path, typer.Option(help="Folder for report.html and analysis.json.")]
     = Path("out/foresight-report"),
 ) -> None:
@@ -145,7 +157,7 @@ def foresight_report(
     model = load(file)
     kk = groups(k)
     with progress("scenarios", interactive()) as cb:
-        ensemble = foresight.run(model, n, seed=seed, progress=cb)
+        ensemble = foresight.run(model, n, seed=seed, store_states="float16", progress=cb)
     analysis = foresight.analyse(ensemble, kk, seed=seed, transitions_every=1)
     with atomic_dir(out) as tmp:
         analysis.report(tmp)

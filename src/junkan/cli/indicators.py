@@ -15,7 +15,7 @@ from junkan.cli.common import atomic_dir, console, fail, out_console, print_json
 from junkan.core.documents import read_document
 
 # not yet a public name of junkan.indicators: the page of several results (one per scenario)
-from junkan.indicators import IndicatorInputError, IndicatorResult, indicators_page
+from junkan.indicators import STATUS_TEXT, IndicatorInputError, IndicatorResult, indicators_page
 
 app = typer.Typer()
 
@@ -84,9 +84,13 @@ def indicators_cmd(
             table.add_column("indicator")
             table.add_column("value", justify="right")
             table.add_column("formula")
+            table.add_column("checked against")
             for found in r.indicators.values():
                 for i in found:
-                    table.add_row(i.key, i.display(), i.formula)
+                    table.add_row(i.key, i.display(), i.formula, STATUS_TEXT[i.status],
+                                  style="yellow" if i.status == "inferred" else None)
             out_console.print(table)
+            out_console.print("value units: % = share; cycles = uses of each withdrawn m³; "
+                              "the notes on what could not be read: --format json or html")
             for w in r.warnings:
                 out_console.print(f"[yellow]⚠ {w}[/yellow]")

@@ -4,12 +4,15 @@ extra: the store is a database)."""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
-from junkan.cli.common import Format, console, out_console, print_json, reported
+from junkan.cli.common import Format, console, fail, out_console, print_json, reported
 
 # not yet a public name of junkan.trace: reading an event batch (JSON, YAML or CSV)
 from junkan.trace import read_batch
@@ -64,6 +67,9 @@ def trace_import(
     = None,
     create_org: Annotated[bool, typer.Option(help="Create the organisation if missing.")]
     = False,
+    period: Annotated[str | None, typer.Option(
+        help="Mass-balance period (e.g. 2026Q1) of events that name none; default: the "
+             "current quarter.")] = None,
     format: FormatOption = Format.table,
 ) -> None:
     """Sign and append a batch of events to the organisation's log (all or nothing);
@@ -73,7 +79,7 @@ def trace_import(
         repo = trace_repo(database)
         if create_org:
             register(repo, [org])
-        res = repo.ingest(org, batch.events, source=str(file))
+        res = repo.ingest(org, batch.events, source=str(file), period=period)
     if format == Format.json:
         print_json(res.__dict__, ensure_ascii=True)
         return
@@ -100,6 +106,10 @@ def trace_pact_serve(
     cert_dir: Annotated[Path, typer.Option(help="Where the self-signed certificate is kept "
                                                 "(made on first start).")]
     = Path("var/pact"),
+    public_url: Annotated[str | None, typer.Option(
+        help="The host's public base URL (https://…), named in footprints as where the "
+             "extension schema is; default JUNKAN_PACT_PUBLIC_URL, else the URL each request "
+             "used.")] = None,
 ) -> None:
     """Serve the PACT v3 API over HTTPS only (plain HTTP to the port fails). Clients get
     credentials from the platform (POST /api/clients) and use them at /auth/token."""
@@ -109,8 +119,10 @@ def trace_pact_serve(
 
     cert, key = self_signed_certificate(str(cert_dir), (host, "localhost"))
     console.print(f"PACT v3 host on https://{host}:{port} (certificate {cert})")
-    uvicorn.run(create_pact_app(), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
-                log_level="warning")
+    if public_url is not None and not public_url.startswith("https://"):
+        fail(f"--public-url {public_url!r}: give the https:// base URL partners use")
+    uvicorn.run(create_pact_app(public_url=public_url), host=host, port=port,
+                ssl_certfile=cert, ssl_keyfile=key, log_level="warning")
 
 
 @app.command("show")
@@ -120,23 +132,105 @@ def trace_show(
     database: DatabaseOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """A lot with its derived CFP and recycled share, as ``--org`` may see it."""
+    """A lot with every field ``--org`` may see: derived CFP and recycled share, claims, and
+    what its maker or an agreement lets it see (composition, site, inputs)."""
     with reported():
         doc = trace_repo(database).show(org, lot)
     if format == Format.json:
         print_json(doc)
         return
-    c, r = doc["cfp_kgco2e"], doc["recycled"]
-    out_console.print(f"lot {doc['lot']} ({doc['material']}, {doc['mass_kg']:g} kg) held by "
-                      f"{doc['owner']}, made by {doc['creator']} [{doc['custody']}]",
-                      highlight=False)
-    out_console.print(f"CFP {c['total']:g} kg CO2e ({c['per_kg']:.4g} per kg; fossil "
-                      f"{c['fossil']:g}, biogenic {c['biogenic']:g}); recycled "
-                      f"{100 * r['total']:.2f} % (pre {100 * r['pre_consumer']:.2f} %, post "
-                      f"{100 * r['post_consumer']:.2f} %)", highlight=False)
-    if doc["inputs"]:
-        out_console.print("inputs: " + ", ".join(f"{i['lot']} {i['mass_kg']:g} kg"
-                                                 for i in doc["inputs"]), highlight=False)
+    for line in lot_lines(doc):
+        out_console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def _fact(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
+
+
+def lot_lines(doc: dict[str, Any]) -> list[str]:
+    """A lot document (:meth:`TraceRepo.show`) as lines of text, one per field present —
+    exactly the fields the viewer may see."""
+    lines = [f"lot {doc['lot']} ({doc['material']}, {doc['mass_kg']:g} kg) held by "
+             f"{doc['owner']}, made by {doc['creator']} [{doc['custody']}]; you see it as "
+             f"{doc['access']}; updated {doc['updated_at']}"]
+    if "cfp_kgco2e" in doc:
+        c = doc["cfp_kgco2e"]
+        lines.append(f"CFP {c['total']:g} kg CO2e ({c['per_kg']:.4g} per kg; fossil "
+                     f"{c['fossil']:g}, biogenic {c['biogenic']:g})")
+        if doc.get("pcf_facts"):
+            lines.append("footprint facts: " + "; ".join(
+                f"{k} {_fact(v)}" for k, v in doc["pcf_facts"].items() if v is not None))
+    if "recycled" in doc:
+        r = doc["recycled"]
+        lines.append(f"recycled {_pct(r['total'])} (pre {_pct(r['pre_consumer'])}, post "
+                     f"{_pct(r['post_consumer'])})")
+    if "claims" in doc:
+        lines.append("claims: " + ("; ".join(", ".join(
+            f"{k} {v}" for k, v in c.items() if v is not None) for c in doc["claims"])
+            or "none"))
+    if "composition" in doc:
+        lines.append("composition (wt %): " + (", ".join(
+            f"{el} {v:g}" for el, v in doc["composition"].items()) or "none declared"))
+    if "site" in doc:
+        lines.append(f"site: {doc['site'] or '(none)'}")
+    for key in ("inputs", "outputs"):
+        if doc.get(key):
+            lines.append(f"{key}: " + ", ".join(
+                f"{i['lot']} {i['mass_kg']:g} kg" + ("" if i.get("visible", True) else
+                                                      " (not visible to you)")
+                for i in doc[key]))
+    if "own_process" in doc:
+        lines.append(f"own process: {doc['own_process'].get('cfp_kgco2e', 0):g} kg CO2e, "
+                     f"{doc['own_process'].get('energy_kwh', 0):g} kWh")
+    if "consumed_kg" in doc:
+        lines.append(f"used: {doc['consumed_kg']:g} of {doc['mass_kg']:g} kg")
+    return lines
+
+
+@app.command("genealogy")
+def trace_genealogy(
+    lot: Annotated[str, typer.Argument(help="Lot id (or organisation/id).")],
+    org: Annotated[str, typer.Option(help="Organisation asking (what it may see).")],
+    depth: Annotated[int, typer.Option(min=1, max=20, help="Links to follow.")] = 6,
+    database: DatabaseOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """The lots up- and downstream of a lot that ``--org`` may see, with the links."""
+    with reported():
+        doc = trace_repo(database).genealogy(org, lot, depth)
+    if format == Format.json:
+        print_json(doc)
+        return
+    for node in doc["nodes"]:
+        out_console.print(f"lot {node['lot']} ({node['mass_kg']:g} kg, made by "
+                          f"{node['creator']}, held by {node['owner']}; you: "
+                          f"{node['access']})", highlight=False, markup=False)
+    for e in doc["edges"]:
+        out_console.print(f"{e['from']} -> {e['to']}: {e['mass_kg']:g} kg", highlight=False,
+                          markup=False)
+
+
+@app.command("notifications")
+def trace_notifications(
+    org: Annotated[str, typer.Option(help="Organisation whose notifications to list.")],
+    database: DatabaseOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """The organisation's notifications (re-declarations upstream of its lots)."""
+    with reported():
+        notes = trace_repo(database).notifications(org)
+    if format == Format.json:
+        print_json(notes)
+        return
+    for n in notes:
+        out_console.print(f"#{n['id']} {n['created_at']} {n['message']}", highlight=False,
+                          markup=False, soft_wrap=True)
 
 
 @app.command("verify")
@@ -145,13 +239,23 @@ def trace_verify(
     = None,
     database: DatabaseOption = None,
     format: FormatOption = Format.table,
+    save_state: Annotated[Path | None, typer.Option(
+        "--save-state", help="After a clean audit, write the replayed state here for a later "
+        "--since (keep it where the database's users cannot write).")] = None,
+    since: Annotated[Path | None, typer.Option(
+        "--since", help="Start from a state --save-state wrote: prove each log still extends "
+        "it, replay only the events after it, compare every stored field.")] = None,
 ) -> None:
-    """Check every log: record hashes, Ed25519 signatures, Merkle root against the signed
-    checkpoint, lots against their events. Exit 1 if anything was changed."""
+    """Audit the ledger: check every log (record hashes, Ed25519 signatures, every signed
+    checkpoint's Merkle root), replay it, and compare every stored field (lots, derived
+    values, links, mass-balance accounts) with the replay. Exit 1 if anything differs; 2 if
+    the --since state file cannot be used."""
     repo = trace_repo(database)
     names = org or organisations(repo)
     with reported():
-        results = [repo.verify(n) for n in names]
+        audit = repo.audit(since=since, save=save_state)
+        results = [repo.verify(n, audit) for n in names]
+        unowned = [p.text for p in audit.problems if not p.orgs]
     if format == Format.json:
         print_json([r.__dict__ for r in results], ensure_ascii=True)
     else:
@@ -159,6 +263,73 @@ def trace_verify(
             mark = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
             console.print(f"{mark} {r.org}: {r.events} events")
             for p in r.problems:
-                console.print(f"   {p}", highlight=False)
+                if p not in unowned:
+                    console.print(f"   {p}", highlight=False)
+        for p in unowned:
+            console.print(f"[red]FAILED[/red] {p}", highlight=False)
+        if since is not None:
+            console.print(f"{audit.replayed} events after the saved state replayed",
+                          highlight=False)
+    if save_state is not None:
+        console.print(f"state saved to {save_state}" if audit.state is not None else
+                      "[red]state not saved[/red]: the audit found problems", highlight=False,
+                      soft_wrap=True)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+class StatementFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command("statement")
+def trace_statement(
+    org: Annotated[str, typer.Option(help="Organisation whose accounts to show.")],
+    site: Annotated[str | None, typer.Option(help="One site only.")] = None,
+    period: Annotated[str | None, typer.Option(help="One period only (e.g. 2026Q1).")] = None,
+    database: DatabaseOption = None,
+    format: Annotated[StatementFormat, typer.Option("--format")] = StatementFormat.table,
+) -> None:
+    """Mass-balance statement (ISO 22095): per site, characteristic and period, what was
+    credited on receipt, claimed, passed on, adjusted and carried; the balance; the claims
+    no longer covered."""
+    with reported():
+        st = trace_repo(database).statement(org, site=site, period=period)
+    if format == StatementFormat.json:
+        print_json(st.to_json(), ensure_ascii=True)
+        return
+    if format == StatementFormat.csv:
+        out_console.file.write(st.to_csv())
+        return
+    if not st.accounts:
+        console.print(f"{org} has no mass-balance entries")
+    for a in st.accounts:
+        totals = ", ".join(f"{k} {v:,.6g} kg" for k, v in a.totals.items())
+        mark = " [closed]" if a.closed else ""
+        short = f"; [red]{a.uncovered_claims} claims not covered[/red]" \
+            if a.uncovered_claims else ""
+        out_console.print(f"{a.site} · {a.characteristic} · {a.period}{mark}: balance "
+                          f"{a.balance_kg:,.6g} kg ({totals}){short}", highlight=False)
+
+
+@app.command("close-period")
+def trace_close_period(
+    org: Annotated[str, typer.Option(help="Organisation closing its period.")],
+    site: Annotated[str, typer.Option(help="Site.")],
+    period: Annotated[str, typer.Option(help="Period to close (e.g. 2026Q1).")],
+    database: DatabaseOption = None,
+) -> None:
+    """Close a mass-balance period at a site (a signed ``close_period`` event): no more
+    bookings into it; its positive balance is carried to the next period."""
+    from junkan.trace import ClosePeriod
+
+    try:
+        event = ClosePeriod(type="close_period", site=site, period=period)
+    except ValidationError as exc:
+        fail(f"--site/--period: {exc.errors()[0]['msg']} (a period is a calendar quarter "
+             "like 2026Q1)")
+    with reported():
+        trace_repo(database).ingest(org, [event], source="close-period")
+    console.print(f"closed {period} at {site} for {org}")

@@ -1,19 +1,17 @@
-"""Scenario analysis: groups, branching points and their drivers, transition probabilities,
-the inputs that lead to each group, and ratings. The branch-point idea (cluster the ensemble,
-then find the year the groups part and the factor behind it) follows Hitachi's patent
-application US 2024/0184951 A1; scenario discovery with PRIM follows Bryant & Lempert,
+"""Scenario analysis: groups, the scenario tree with branch years and their drivers,
+transitions, the inputs that lead to each group, and ratings. The branch-point idea (cluster
+the ensemble, then find the year the groups part and the factor behind it) follows Hitachi's
+patent application US 2024/0184951 A1; scenario discovery with PRIM follows Bryant & Lempert,
 Technological Forecasting and Social Change 77 (2010) 34–49.
 
-* **Groups**: z-scored KPI paths → PCA (≤ 20 components) → k-means (scikit-learn).
-  ``k="auto"`` picks k in 6–12 by the largest mean silhouette (Rousseeuw 1987) on a
-  2,000-scenario subsample.
-* **Branch year** of groups A, B: the earliest year from which some factor's effect size
-  (Cohen's d = |μ_A − μ_B| / pooled sd) stays ≥ 1.5 for 5 years running (factors with pooled
-  sd < 0.01 are skipped). The **driver** is the factor with the largest d that year, traced up
-  the causal graph to the ancestor whose own divergence starts earliest.
-* **Transitions**: the state at each year is clustered (same k); P(final group | year cluster).
-* **Inputs → groups**: extra-trees feature importances (Geurts, Ernst & Wehenkel 2006); a PRIM
-  box (Friedman & Fisher 1999: peeling, α = 0.05, minimum mass 0.05) per group.
+* **Groups** (:mod:`~junkan.foresight.grouping`): standardised KPI paths → PCA (≤ 20
+  components) → k-means; ``k="auto"`` picks k in 2–12 by the largest mean silhouette.
+* **Branches and the tree** (:mod:`~junkan.foresight.branching`): for every pair of groups and
+  every node of the tree (Ward's agglomeration of the groups, so the root is the split that
+  separates the KPI paths most), whether the two sides really parted, the year they did and
+  the factor or lever that drove it.
+* **Transitions**: year-t clusters → P(final group), how decided the future is by year t.
+* **Inputs → groups** (:mod:`~junkan.foresight.discovery`): extra-trees scores, PRIM boxes.
 * **Ratings**: per KPI family, each group's median final-year score (KPIs oriented by their
   ``better`` direction) ranked into thirds: ◎ top, ○ middle, △ bottom.
 """
@@ -26,14 +24,25 @@ from typing import Any
 
 import numpy as np
 
+from junkan.foresight.branching import (  # noqa: F401  re-exported
+    D_THRESHOLD,
+    MIN_RUN,
+    R2_THRESHOLD,
+    SD_FLOOR,
+    GroupStats,
+    branches,
+    group_stats,
+)
+from junkan.foresight.branching import scenario_tree as _tree
+from junkan.foresight.discovery import PRIM_INPUTS, boxes, feature_scores, prim_box  # noqa: F401
 from junkan.foresight.engine import Ensemble
-
-D_THRESHOLD = 1.5
-PRIM_INPUTS = 20
-"""PRIM peels only the inputs with the top extra-trees scores."""
-SD_FLOOR = 0.01
-MIN_RUN = 5
-"""Years the effect size must stay ≥ D_THRESHOLD for a divergence to count as a branch."""
+from junkan.foresight.grouping import (  # noqa: F401
+    K_MAX,
+    K_MIN,
+    _limit_threads,
+    group,
+    transitions,
+)
 
 
 @dataclass
@@ -52,6 +61,8 @@ class Analysis:
     boxes: list[dict[str, Any]]
     ratings: list[dict[str, str]]
     medians: list[dict[str, float]] = field(default_factory=list)
+    tree: list[dict[str, Any]] = field(default_factory=list)
+    """The scenario tree (:func:`junkan.foresight.branching.scenario_tree`), root last."""
     ensemble: Ensemble | None = field(default=None, repr=False, compare=False)
     """The ensemble analysed (set by :func:`analyse`; needed by ``to_json`` and ``report``)."""
 
@@ -102,194 +113,6 @@ class Analysis:
         return page
 
 
-def _limit_threads() -> Any:
-    """One BLAS/OpenMP thread for the clustering and the trees: on a small machine shared
-    with other work, oversubscribed threads make k-means several times slower (timings in
-    ``benchmarks/README.md``)."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        from contextlib import nullcontext
-
-        return nullcontext()
-
-
-def group(ens: Ensemble, k: int | str = 9, seed: int = 0) -> tuple[np.ndarray, int,
-                                                                   dict[int, float]]:
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
-    from sklearn.metrics import silhouette_score
-
-    feats = ens.kpis.transpose(2, 0, 1).reshape(ens.n, -1).astype(np.float64)
-    sd = feats.std(axis=0)
-    z = (feats - feats.mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0)
-    n_comp = int(min(20, z.shape[1], max(1, ens.n - 1)))
-    proj = PCA(n_components=n_comp, random_state=seed).fit_transform(z)
-    scores: dict[int, float] = {}
-    with _limit_threads():
-        if k == "auto":
-            rng = np.random.default_rng(seed)
-            sub = rng.choice(ens.n, size=min(2000, ens.n), replace=False)
-            for cand in range(6, 13):
-                lab = KMeans(cand, n_init=3, random_state=seed).fit_predict(proj[sub])
-                scores[cand] = float(silhouette_score(proj[sub], lab))
-            k = max(scores, key=lambda c: scores[c])
-        km = KMeans(int(k), n_init=4, random_state=seed).fit(proj)
-    # order groups by size (largest first) for stable naming
-    order = np.argsort(-np.bincount(km.labels_, minlength=int(k)))
-    relabel = np.empty(int(k), dtype=np.int64)
-    relabel[order] = np.arange(int(k))
-    return relabel[km.labels_], int(k), scores
-
-
-def _group_stats(states: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray,
-                                                                        np.ndarray]:
-    """Means and variances (T, K, G) per group."""
-    onehot = np.zeros((labels.size, k), dtype=np.float32)
-    onehot[np.arange(labels.size), labels] = 1.0
-    counts = onehot.sum(axis=0)
-    t_n, k_n, n = states.shape
-    flat = states.reshape(t_n * k_n, n)  # BLAS matrix products, chunked over rows
-    mean = np.empty((t_n * k_n, k), dtype=np.float64)
-    sq = np.empty_like(mean)
-    step = 512
-    for r in range(0, t_n * k_n, step):
-        block = flat[r:r + step]
-        mean[r:r + step] = block @ onehot
-        sq[r:r + step] = (block * block) @ onehot
-    mean = (mean / counts).reshape(t_n, k_n, k)
-    sq = (sq / counts).reshape(t_n, k_n, k)
-    return mean, np.maximum(sq - mean * mean, 0.0)
-
-
-def _persistent_year(d: np.ndarray) -> int | None:
-    """First index t from which d ≥ threshold holds for MIN_RUN years in a row (or to the
-    last year, if fewer remain); None if never. Groups that part and later both saturate
-    still branched when they parted."""
-    ok = d >= D_THRESHOLD
-    n = len(ok)
-    for t in range(n):
-        if ok[t:min(t + MIN_RUN, n)].all() and (t + MIN_RUN <= n or ok[t:].all()):
-            return t
-    return None
-
-
-def branches(ens: Ensemble, labels: np.ndarray, k: int) -> list[dict[str, Any]]:
-    c = ens.compiled
-    states = ens.states if ens.states is not None else ens.kpis
-    ids = c.ids if ens.states is not None else [c.ids[i] for i in c.kpis]
-    mean, var = _group_stats(states, labels, k)
-    out: list[dict[str, Any]] = []
-    for a in range(k):
-        for b in range(a + 1, k):
-            pooled = np.sqrt((var[:, :, a] + var[:, :, b]) / 2)
-            d = np.where(pooled >= SD_FLOOR, np.abs(mean[:, :, a] - mean[:, :, b]) /
-                         np.maximum(pooled, SD_FLOOR), 0.0)  # (T, K)
-            first = [_persistent_year(d[:, f]) for f in range(d.shape[1])]
-            years = [y for y in first if y is not None]
-            if not years:
-                out.append({"groups": [a, b], "branch_year": None, "driver": None})
-                continue
-            t_b = min(years)
-            cand = [f for f, y in enumerate(first) if y == t_b]
-            f_star = max(cand, key=lambda f: d[t_b, f])
-            driver = f_star
-            if ens.states is not None:
-                seen, stack, best = {f_star}, list(c.parents[f_star]), (t_b, -d[t_b, f_star])
-                while stack:
-                    anc = stack.pop()
-                    if anc in seen:
-                        continue
-                    seen.add(anc)
-                    stack.extend(c.parents[anc])
-                    y = first[anc]
-                    if y is not None and (y, -d[y, anc]) < best:
-                        best, driver = (y, -d[y, anc]), anc
-            out.append({"groups": [a, b], "branch_year": int(c.years[t_b]),
-                        "diverging_factor": ids[f_star], "driver": ids[driver],
-                        "effect_size": float(d[t_b, f_star])})
-    return out
-
-
-def transitions(ens: Ensemble, labels: np.ndarray, k: int, seed: int = 0,
-                every: int = 1) -> list[dict[str, Any]]:
-    """P(final group | state cluster at year t), and how decided the future is by year t
-    (the share of scenarios whose year-t cluster predicts their final group)."""
-    from sklearn.cluster import KMeans
-
-    c = ens.compiled
-    out = []
-    with _limit_threads():
-        for t in range(0, len(c.years), every):
-            xt = ens.kpis[t].T.astype(np.float64)
-            sd = xt.std(axis=0)
-            if not (sd > 1e-9).any():
-                out.append({"year": int(c.years[t]), "decided": float(np.bincount(labels).max()
-                                                                      / labels.size)})
-                continue
-            cl = KMeans(k, n_init=2, random_state=seed).fit_predict(
-                (xt - xt.mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0))
-            table = np.zeros((k, k))
-            np.add.at(table, (cl, labels), 1)
-            prob = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
-            out.append({"year": int(c.years[t]), "decided": float(table.max(axis=1).sum() /
-                                                                  labels.size),
-                        "p_final_given_cluster": prob.round(4).tolist()})
-    return out
-
-
-def feature_scores(ens: Ensemble, labels: np.ndarray, seed: int = 0,
-                   top: int = 15) -> list[tuple[str, float]]:
-    from sklearn.ensemble import ExtraTreesClassifier
-
-    if ens.inputs.shape[1] == 0:
-        return []
-    with _limit_threads():
-        et = ExtraTreesClassifier(n_estimators=100, random_state=seed, n_jobs=1,
-                                  min_samples_leaf=5).fit(ens.inputs, labels)
-    order = np.argsort(-et.feature_importances_)[:top]
-    return [(ens.compiled.input_names[i], float(et.feature_importances_[i])) for i in order]
-
-
-def prim_box(x: np.ndarray, y: np.ndarray, names: list[str], alpha: float = 0.05,
-             mass_min: float = 0.05) -> dict[str, Any]:
-    """PRIM peeling (Friedman & Fisher 1999): repeatedly cut the α-tail of one input that
-    raises the box's density of ``y`` most, while the box keeps ≥ mass_min of the points.
-    Returns the box with the best density (coverage and density reported)."""
-    inside = np.ones(len(y), dtype=bool)
-    lo, hi = x.min(axis=0).copy(), x.max(axis=0).copy()
-    total = max(int(y.sum()), 1)
-    best = {"density": float(y.mean()), "coverage": 1.0, "limits": {}}
-    while inside.mean() > mass_min:
-        cand = None
-        for j in range(x.shape[1]):
-            xj = x[inside, j]
-            for side in ("lo", "hi"):
-                q = np.quantile(xj, alpha if side == "lo" else 1 - alpha)
-                keep = inside & ((x[:, j] >= q) if side == "lo" else (x[:, j] <= q))
-                if keep.sum() < mass_min * len(y) or keep.sum() == inside.sum():
-                    continue
-                dens = y[keep].mean()
-                if cand is None or dens > cand[0]:
-                    cand = (dens, j, side, q, keep)
-        if cand is None or cand[0] <= y[inside].mean():
-            break
-        dens, j, side, q, keep = cand
-        inside = keep
-        if side == "lo":
-            lo[j] = q
-        else:
-            hi[j] = q
-        if dens > best["density"]:
-            limits = {names[i]: [float(lo[i]), float(hi[i])] for i in range(x.shape[1])
-                      if lo[i] > x[:, i].min() or hi[i] < x[:, i].max()}
-            best = {"density": float(dens), "coverage": float(y[inside].sum() / total),
-                    "mass": float(inside.mean()), "limits": limits}
-    return best
-
-
 def family_scores(ens: Ensemble) -> dict[str, np.ndarray]:
     """Per KPI family, the mean of its KPIs oriented so that higher is better (a
     ``better: lower`` KPI counts as 1 − x): (T, N) arrays in [0, 1]."""
@@ -333,61 +156,54 @@ def ratings(ens: Ensemble, labels: np.ndarray, k: int,
     return marks, medians
 
 
+def check_k(k: int | str) -> int | str:
+    """``k``: a whole number of groups from 2 to 20, or "auto" (a ``ValueError`` otherwise)."""
+    if k == "auto":
+        return k
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 2 <= int(k) <= 20:
+        raise ValueError(f"k: give a whole number of groups from 2 to 20, or 'auto' "
+                         f"(got {k!r})")
+    return int(k)
+
+
+def check_ensemble(ens: Ensemble) -> None:
+    """Refuse an ensemble that cannot be grouped, naming the rule."""
+    if ens.n < 3:
+        raise ValueError(f"an analysis needs at least 3 scenarios (got {ens.n})")
+    if not np.isfinite(ens.kpis).all():
+        raise ValueError("the ensemble's KPI paths contain NaN or infinite values; a model "
+                         "loaded with foresight.load cannot produce them: check how this "
+                         "ensemble was made")
+
+
 def analyse(ens: Ensemble, k: int | str = 9, seed: int = 0,
             lower_is_better: tuple[str, ...] = (), transitions_every: int = 1) -> Analysis:
-    labels, k_used, sil = group(ens, k, seed)
-    scores = feature_scores(ens, labels, seed, top=PRIM_INPUTS)
-    boxes = []
-    if scores:
-        # PRIM on the inputs that matter (the top extra-trees scores): peeling every one of
-        # hundreds of inputs at each step costs minutes and yields the same boxes
-        cols = [ens.compiled.input_names.index(name) for name, _ in scores]
-        names = [name for name, _ in scores]
-        for g in range(k_used):
-            boxes.append({"group": g, **prim_box(ens.inputs[:, cols],
-                                                  (labels == g).astype(float), names)})
-    marks, medians = ratings(ens, labels, k_used, lower_is_better)
-    return Analysis(k=k_used, labels=labels, silhouette=sil,
-                    shares=(np.bincount(labels, minlength=k_used) / labels.size).tolist(),
-                    branches=branches(ens, labels, k_used),
-                    transitions=transitions(ens, labels, k_used, seed, transitions_every),
-                    feature_scores=scores[:15], boxes=boxes,
-                    ratings=marks, medians=medians, ensemble=ens)
+    """Group the scenarios, find where the groups part and why, and rate them."""
+    k = check_k(k)
+    check_ensemble(ens)
+    if not isinstance(transitions_every, int) or transitions_every < 1:
+        raise ValueError(f"transitions_every: give a whole number of years ≥ 1 "
+                         f"(got {transitions_every!r})")
+    with _limit_threads():  # one BLAS thread: on a shared machine threads only wait
+        labels, k_used, sil, proj = group(ens, min(int(k), ens.n - 1) if k != "auto" else k,
+                                          seed)
+        stats = group_stats(ens, labels, k_used)
+        tree = _tree(stats, labels, proj, k_used)
+        scores = feature_scores(ens, labels, seed, top=PRIM_INPUTS)
+        marks, medians = ratings(ens, labels, k_used, lower_is_better)
+        return Analysis(k=k_used, labels=labels, silhouette=sil,
+                        shares=(np.bincount(labels, minlength=k_used) / labels.size).tolist(),
+                        branches=branches(stats, k_used, tree),
+                        transitions=transitions(ens, labels, k_used, seed, transitions_every),
+                        feature_scores=scores[:15],
+                        boxes=boxes(ens, labels, k_used, scores, seed),
+                        ratings=marks, medians=medians, ensemble=ens, tree=tree)
 
 
-def scenario_tree(res: Analysis, end_year: int) -> list[dict[str, Any]]:
-    """The groups' scenario tree: complete linkage on (end_year + 1 − branch year), so groups
-    that part late join first and a clade joins at the earliest year any of its members
-    parted from the other side (read: "these futures stay together until that year"). Each
-    merge lists its members, that branch year and the driver of that pair; a pair that never
-    parts joins at ``end_year + 1`` (branch_year None). Merges are ordered root last."""
-    from scipy.cluster.hierarchy import linkage
-
-    k = res.k
-    if k < 2:
-        return []
-    year = np.full((k, k), end_year + 1.0)
-    pair: dict[tuple[int, int], dict[str, Any]] = {}
-    for b in res.branches:
-        a, c = b["groups"]
-        if b["branch_year"] is not None:
-            year[a, c] = year[c, a] = b["branch_year"]
-        pair[(a, c)] = pair[(c, a)] = b
-    dist = (end_year + 1.0) - year
-    condensed = dist[np.triu_indices(k, 1)]
-    z = linkage(condensed, method="complete")
-    members: dict[int, list[int]] = {g: [g] for g in range(k)}
-    out = []
-    for i, (left, right, height, _) in enumerate(z):
-        lm, rm = members[int(left)], members[int(right)]
-        a, c = min(((x, y) for x in lm for y in rm), key=lambda xy: year[xy])
-        b = pair.get((a, c), {})
-        members[k + i] = lm + rm
-        out.append({"node": k + i, "children": [int(left), int(right)],
-                    "groups": sorted(lm + rm), "branch_year": int(round(end_year + 1 - height))
-                    if height > 0 else None, "driver": b.get("driver"),
-                    "diverging_factor": b.get("diverging_factor")})
-    return out
+def scenario_tree(res: Analysis, end_year: int | None = None) -> list[dict[str, Any]]:
+    """The analysis's scenario tree, root last (``end_year`` is ignored; kept for callers of
+    the former signature)."""
+    return res.tree
 
 
 def document(ens: Ensemble, res: Analysis) -> dict[str, Any]:

@@ -24,12 +24,13 @@ def load(path: str | Path | None = None, *, text: str | None = None,
 
 
 def run(model: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CHUNK,
-        method: str = "lhs", store_states: bool = True,
+        method: str = "lhs", store_states: bool | str = True,
         lever_override: dict[str, float] | None = None,
         progress: Callable[[int, int], None] | None = None) -> Ensemble:
     """Run ``n`` scenarios in this process, sampled per chunk of ``chunk`` by a Latin
     hypercube (``method="lhs"``) or scrambled Sobol' (``"sobol"``); (seed, chunk) reproduce
-    every run. ``store_states=False`` keeps only the KPI paths; ``lever_override`` sets a
+    every run. ``store_states=False`` keeps only the KPI paths, ``"float16"`` every factor's
+    path in half the memory; ``lever_override`` sets a
     lever's share of 'on' (0–1) instead of sampling it. For millions of scenarios see
     :func:`junkan.foresight.distributed.run_distributed`."""
     return run_ensemble(model, n, seed=seed, chunk=chunk, method=method,
@@ -39,8 +40,9 @@ def run(model: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CHUNK,
 
 def analyse(ensemble: Ensemble, k: int | str = 9, *, seed: int = 0,
             lower_is_better: tuple[str, ...] = (), transitions_every: int = 1) -> Analysis:
-    """Group the scenarios (``k`` groups, or ``"auto"``: 6–12 by silhouette), find where
-    groups branch and what drives it, how decided the future is year by year, the inputs
-    that lead to each group and the groups' ratings per KPI family."""
+    """Group the scenarios (``k`` groups, or ``"auto"``: 2–12 by silhouette), build the
+    scenario tree (the real splits, each with the year the sides part and the factor or
+    lever that drives it), how decided the future is year by year, the inputs that lead to
+    each group and the groups' ratings per KPI family."""
     return analysis.analyse(ensemble, k, seed=seed, lower_is_better=lower_is_better,
                             transitions_every=transitions_every)

@@ -19,7 +19,7 @@ def describe_markdown(c: Compiled) -> str:
     incoming: dict[str, list[str]] = {f.id: [] for f in m.factors}
     outgoing: dict[str, int] = {f.id: 0 for f in m.factors}
     for ln in m.links:
-        lag = f"@{ln.lag}" if ln.lag else ""
+        lag = f"@{ln.lag}" if ln.lag != 1 else ""
         incoming[ln.dst].append(f"{ln.sign}{ln.strength}{lag} `{ln.src}`")
         outgoing[ln.src] += 1
     roles = {r: sum(f.role == r for f in m.factors) for r in ("driver", "state", "kpi")}
@@ -30,7 +30,9 @@ def describe_markdown(c: Compiled) -> str:
              f"`{m.anchor}`.", ""]
     if m.description:
         lines += [m.description, ""]
-    lines += ["Links are written `sign strength@lag source` (strength 1–3, lag in years); "
+    lines += ["Links are written `sign strength@lag source` (strength 1–3; lag in years, "
+              "1 when not written: a change of the source reaches the target that many "
+              "years later); "
               "starting values and trends are normalised to [0, 1]. Run it with "
               f"`junkan foresight analyse {m.name}.yaml`.", ""]
     if m.levers:

@@ -58,7 +58,8 @@ def _task(c: Compiled, first_chunk: int, n_chunks: int, n: int, chunk: int, seed
     lo = first_chunk * chunk
     hi = min((first_chunk + n_chunks) * chunk, n)
     kpis = np.empty((len(c.years), len(c.kpis), hi - lo), dtype=np.float32)
-    inputs = np.empty((hi - lo, len(c.input_names)) if store_inputs else (0, 0))
+    inputs = np.empty((hi - lo, len(c.input_names)) if store_inputs else (0, 0),
+                      dtype=np.float32)
     for ci in range(first_chunk, first_chunk + n_chunks):
         a, b = ci * chunk, min((ci + 1) * chunk, n)
         if a >= b:
@@ -168,7 +169,10 @@ def run_distributed(c: Compiled, n: int, out: str | Path, *, client: Any = None,
         client = Client(cluster)
     t0 = time.perf_counter()
     try:
-        model = client.scatter(c, broadcast=True)
+        # a fresh key per run: with the content hash as key, a second run of the same model
+        # could scatter while the scheduler was still releasing the first run's copy, and
+        # its tasks failed with 'lost dependencies'
+        model = client.scatter(c, broadcast=True, hash=False)
         n_chunks = (n + chunk - 1) // chunk
         futures = [client.submit(_task, model, first, min(per_task, n_chunks - first), n, chunk,
                                  seed, method, lever_override, str(tmp), store_inputs,

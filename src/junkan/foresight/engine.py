@@ -1,11 +1,16 @@
 """The ensemble engine: every scenario stepped together, factors × scenarios, chunk by chunk.
 
-Per year (state x in [0, 1], K factors × n scenarios, float32)::
+Year t (state x in [0, 1], K factors × n scenarios, float32; x_t is the state at the end
+of year t, x_{−1} the starting state)::
 
-    u = (x_{t−ℓ} − x_ref) ⊙ m_src          for each lag ℓ (ring buffer of past states)
-    s = (Σ_ℓ A_ℓ u) ⊙ m_dst                 A[dst, src] = sign·strength/√indegree(dst)
+    u_ℓ = (x_{t−ℓ} − x_ref) ⊙ m_src         for each lag ℓ ≥ 1 (ring buffer of past states)
+    s = (Σ_ℓ A_ℓ u_ℓ) ⊙ m_dst               A[dst, src] = sign·strength/√indegree(dst)
     Δ = α s / (1 + |s|) + drift + σ ε + levers
-    x ← clip(x + 4 Δ ⊙ x ⊙ (1 − x))        logistic term: saturation and tipping
+    x_t = clip(x_{t−1} + 4 Δ ⊙ x_{t−1} ⊙ (1 − x_{t−1}))   logistic term: saturation, tipping
+
+so a link of lag ℓ carries a change of its source in year t into its target in year t + ℓ
+(a lever or trend starting in year Y moves its own factor in year Y). Every factor keeps its
+value from one year to the next (it is a stock); links to itself are refused at load.
 
 x_ref is each scenario's starting state (``anchor: initial``, the default: today's world is at
 rest until drivers and levers move it) or 0.5 (``anchor: midpoint``).
@@ -38,23 +43,32 @@ from junkan.foresight.model import Compiled
 
 EPS = 1e-4
 CHUNK = 1024
+STATE_TYPES: dict[Any, Any] = {True: np.float32, "float32": np.float32, "float16": np.float16}
+"""``store_states`` values that keep the states, and the type they are kept in: float16
+(half the memory; values in [0, 1] to within 2.4e-4, ample for grouping and branch analysis)
+or float32 (what the engine computes in)."""
 
 
 @dataclass
 class Ensemble:
-    """Result of an ensemble run: inputs P (N × p), states (T × K × N) or KPIs only.
+    """Result of an ensemble run: inputs P (N × p, float32: the values the engine used),
+    states (T × K × N) or KPIs only, and which levers were on in each scenario (N × L).
 
     ``to_frame()`` gives the KPI paths as a table, ``to_json()`` the run's summary
     (per-year KPI means and standard deviations) and ``report(out)`` writes both as the
     output folder of ``junkan foresight run`` (Parquet and ``summary.json``)."""
 
     compiled: Compiled
-    inputs: np.ndarray  # (N, p) sampled input values
-    states: np.ndarray | None  # (T, K, N) float32, when stored
+    inputs: np.ndarray  # (N, p) float32 sampled input values
+    states: np.ndarray | None  # (T, K, N) float32 or float16, when stored
     kpis: np.ndarray  # (T, n_kpi, N) float32
     seed: int
     chunk: int
     method: str = "lhs"
+    lever_on: np.ndarray | None = None
+    """(N, L) uint8: 1 where lever ``model.levers[l]`` was on in the scenario."""
+    lever_override: dict[str, float] | None = None
+    """The lever shares the run was made with (needed to re-run chunks exactly)."""
 
     @property
     def n(self) -> int:
@@ -94,9 +108,10 @@ class Ensemble:
 
 @dataclass
 class ChunkResult:
-    inputs: np.ndarray  # (w, p)
+    inputs: np.ndarray  # (w, p) float32
     states: np.ndarray | None  # (T, K, w)
     kpis: np.ndarray  # (T, n_kpi, w)
+    lever_on: np.ndarray  # (w, L) uint8
 
 
 def chunk_seed(seed: int, index: int) -> np.random.SeedSequence:
@@ -129,11 +144,12 @@ def chunk_inputs(c: Compiled, rng: np.random.Generator, w: int, method: str) -> 
 
 def sample_inputs(c: Compiled, n: int, seed: int, method: str = "lhs",
                   chunk: int = CHUNK) -> np.ndarray:
-    """(n, p) input values exactly as :func:`run_ensemble` samples and stores them."""
+    """(n, p) float32 input values exactly as :func:`run_ensemble` samples and stores them."""
     parts = [chunk_inputs(c, np.random.default_rng(chunk_seed(seed, ci)),
-                          min(chunk, n - lo), method).T.astype(np.float64)
+                          min(chunk, n - lo), method).T
              for ci, lo in enumerate(range(0, n, chunk))]
-    return np.concatenate(parts) if parts else np.zeros((0, len(c.input_names)))
+    return (np.concatenate(parts) if parts
+            else np.zeros((0, len(c.input_names)), dtype=np.float32))
 
 
 def run_chunk(c: Compiled, w: int, seed_seq: np.random.SeedSequence, *, method: str = "lhs",
@@ -146,37 +162,59 @@ def run_chunk(c: Compiled, w: int, seed_seq: np.random.SeedSequence, *, method: 
                           lever_override=lever_override)
 
 
-def step_scenarios(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
-             store_states: bool = True,
-             lever_override: dict[str, float] | None = None) -> ChunkResult:
-    """Step the scenarios whose input values are the columns of ``p`` (p_inputs × w, in the
-    order of ``c.input_names``); ``rng`` draws the shocks."""
-    m = c.model
-    k = len(c.ids)
-    p = np.asarray(p, dtype=np.float32).reshape(len(c.input_names), -1)
+def _lever_states(c: Compiled, p: np.ndarray, rng: np.random.Generator,
+                  lever_override: dict[str, float] | None) -> np.ndarray:
+    """(L, w) float32 on/off of every lever (in the model's order) for the scenarios of
+    ``p``: sampled levers from their input (on when ≥ 0.5), overridden levers drawn with
+    their share from ``rng``, fixed levers on or off."""
     w = p.shape[1]
-    kind = c.input_kind_codes
+    sampled = {c.input_names[j].split(":", 1)[1]: j
+               for j in np.nonzero(c.input_kind_codes == 4)[0]}
+    out = np.zeros((len(c.model.levers), w), dtype=np.float32)
+    for i, lv in enumerate(c.model.levers):
+        if lever_override is not None and lv.id in lever_override:
+            out[i] = rng.random(w) < float(lever_override[lv.id])
+        elif lv.mode == "sampled":
+            out[i] = p[sampled[lv.id]] >= 0.5
+        else:
+            out[i] = 1.0 if lv.mode == "on" else 0.0
+    return out
+
+
+def _start_state(c: Compiled, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Initial states, drifts and link-weight multipliers (each K × w) from the inputs."""
+    k, w = len(c.ids), p.shape[1]
     x = np.repeat(c.x0[:, None], w, axis=1)
     drift = np.zeros((k, w), dtype=np.float32)
     m_src = np.ones((k, w), dtype=np.float32)
     m_dst = np.ones((k, w), dtype=np.float32)
     for code, target in ((0, x), (1, drift), (2, m_src), (3, m_dst)):
-        sel = kind == code
+        sel = c.input_kind_codes == code
         target[c.input_factor[sel]] = p[sel]
-    lever_on: dict[str, np.ndarray] = {}
-    for j in np.nonzero(kind == 4)[0]:
-        lever_on[c.input_names[j].split(":", 1)[1]] = (p[j] >= 0.5).astype(np.float32)
-    for lv in m.levers:
-        if lever_override is not None and lv.id in lever_override:
-            share = float(lever_override[lv.id])
-            lever_on[lv.id] = (rng.random(w) < share).astype(np.float32)
-        elif lv.mode != "sampled":
-            lever_on[lv.id] = np.full(w, 1.0 if lv.mode == "on" else 0.0, np.float32)
-    lever_rows = [(c.index[lv.factor], np.float32(lv.effect), lv.start, lever_on[lv.id])
-                  for lv in m.levers]
+    return x, drift, m_src, m_dst
+
+
+def step_scenarios(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
+                   store_states: bool = True,
+                   lever_override: dict[str, float] | None = None) -> ChunkResult:
+    """Step the scenarios whose input values are the columns of ``p`` (p_inputs × w, in the
+    order of ``c.input_names``); ``rng`` draws the shocks (and overridden levers).
+
+    ``past[j]`` holds u = (x − x_ref)⊙m_src at the end of a year; a link of lag ℓ reads the
+    state at the end of year t − ℓ when year t is stepped, so a change in year t reaches the
+    target's state in year t + ℓ (before the first year: the starting state)."""
+    m = c.model
+    p = np.asarray(p, dtype=np.float32)
+    if p.ndim != 2:  # one scenario's inputs as a flat vector
+        p = p.reshape(len(c.input_names), -1)
+    k, w = len(c.ids), p.shape[1]
+    x, drift, m_src, m_dst = _start_state(c, p)
+    lever_on = _lever_states(c, p, rng, lever_override)
+    lever_rows = [(c.index[lv.factor], np.float32(lv.effect), lv.start, lever_on[i])
+                  for i, lv in enumerate(m.levers)]
     x_ref = x.copy() if m.anchor == "initial" else np.float32(0.5)
-    max_lag = max(c.lag_matrices)
-    hist = np.repeat(((x - x_ref) * m_src)[None], max_lag + 1, axis=0)
+    depth = max(c.lag_matrices)  # ≥ 1: states kept for the longest lag
+    past = np.repeat(((x - x_ref) * m_src)[None], depth, axis=0)
     shock_rows = np.nonzero(c.shock > 0)[0]
     shock = c.shock[shock_rows, None]
     alpha = np.float32(m.gain)
@@ -187,16 +225,16 @@ def step_scenarios(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
     eps_hi = np.float32(1 - EPS)
     # in-place arithmetic: a handful of (K, w) temporaries per year instead of a dozen
     for t, year in enumerate(c.years):
-        slot = hist[t % (max_lag + 1)]
-        np.subtract(x, x_ref, out=slot)
-        slot *= m_src
+        if t > 0:  # the end of year t − 1 goes into its slot
+            slot = past[(t - 1) % depth]
+            np.subtract(x, x_ref, out=slot)
+            slot *= m_src
         a: np.ndarray | None = None
         for lag, mat in c.lag_matrices.items():
-            src = hist[(t - lag) % (max_lag + 1)] if t >= lag else hist[0]
-            if a is None:
-                a = mat @ src
-            else:
-                a += mat @ src
+            # end of year t − lag; for t < lag the slot (t − lag) mod depth ≥ t has not
+            # been written yet and still holds the starting state
+            src = past[(t - lag) % depth]
+            a = mat @ src if a is None else a + mat @ src
         assert a is not None
         a *= m_dst  # s
         np.abs(a, out=tmp)
@@ -220,36 +258,62 @@ def step_scenarios(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
         if states is not None:
             states[t] = x
         kpis[t] = x[c.kpis]
-    return ChunkResult(inputs=p.T.astype(np.float64), states=states, kpis=kpis)
+    return ChunkResult(inputs=p.T.copy(), states=states, kpis=kpis,
+                       lever_on=lever_on.T.astype(np.uint8))
+
+
+def check_run(c: Compiled, n: int, chunk: int, method: str,
+              lever_override: dict[str, float] | None) -> None:
+    """A ``ValueError`` naming the option and the rule for a run that cannot be made."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n: give a whole number of scenarios ≥ 1 (got {short(n)})")
+    if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
+        raise ValueError(f"chunk: give a whole number of scenarios ≥ 1 (got {short(chunk)})")
+    if method not in ("lhs", "sobol"):
+        raise ValueError(f"unknown sampling method {short(method)}; use lhs or sobol")
+    levers = [lv.id for lv in c.model.levers]
+    for key, share in (lever_override or {}).items():
+        if key not in levers:
+            raise ValueError(f"levers: unknown lever {short(key)}; this model has {levers}")
+        if isinstance(share, bool) or not isinstance(share, int | float | np.floating) \
+                or not 0 <= float(share) <= 1:  # NaN fails the comparison too
+            raise ValueError(f"levers.{key}: the share of scenarios with the lever on must be "
+                             f"a number from 0 to 1 (got {short(share)})")
 
 
 def run_ensemble(c: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CHUNK,
-                 method: str = "lhs", store_states: bool = True,
+                 method: str = "lhs", store_states: bool | str = True,
                  lever_override: dict[str, float] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Ensemble:
-    """Run ``n`` scenarios in this process. ``lever_override`` sets a lever's share of 'on'
-    (0–1) for every scenario (e.g. from UI sliders) instead of sampling it."""
-    if n < 1:
-        raise ValueError("n must be at least 1 scenario")
-    if method not in ("lhs", "sobol"):
-        raise ValueError(f"unknown sampling method {short(method)}; use lhs or sobol")
+    """Run ``n`` scenarios in this process. ``store_states``: True (or "float32") keeps every
+    factor's path, "float16" keeps them in half the memory, False only the KPIs (an analysis
+    then re-runs the chunks for the factor paths). ``lever_override`` sets a lever's share of
+    'on' (0–1) for every scenario (e.g. from UI sliders) instead of sampling it."""
+    check_run(c, n, chunk, method, lever_override)
+    if store_states is not False and store_states not in STATE_TYPES:
+        raise ValueError(f"store_states: give True, False, 'float32' or 'float16' "
+                         f"(got {short(store_states)})")
     k, t_n = len(c.ids), len(c.years)
-    inputs = np.empty((n, len(c.input_names)))
-    states = np.empty((t_n, k, n), dtype=np.float32) if store_states else None
+    inputs = np.empty((n, len(c.input_names)), dtype=np.float32)
+    lever_on = np.empty((n, len(c.model.levers)), dtype=np.uint8)
+    states = (np.empty((t_n, k, n), dtype=STATE_TYPES[store_states])
+              if store_states is not False else None)
     kpis = np.empty((t_n, len(c.kpis), n), dtype=np.float32)
     for ci, seq in enumerate(chunk_seeds(seed, n, chunk)):
         lo = ci * chunk
         hi = min(lo + chunk, n)
-        r = run_chunk(c, hi - lo, seq, method=method, store_states=store_states,
+        r = run_chunk(c, hi - lo, seq, method=method, store_states=states is not None,
                       lever_override=lever_override)
         inputs[lo:hi] = r.inputs
+        lever_on[lo:hi] = r.lever_on
         kpis[:, :, lo:hi] = r.kpis
         if states is not None:
             states[:, :, lo:hi] = r.states
         if progress is not None:
             progress(hi, n)
     return Ensemble(compiled=c, inputs=inputs, states=states, kpis=kpis, seed=seed,
-                    chunk=chunk, method=method)
+                    chunk=chunk, method=method, lever_on=lever_on,
+                    lever_override=dict(lever_override) if lever_override else None)
 
 
 simulate = step_scenarios

@@ -77,7 +77,7 @@ def analysis_document(c: Compiled, n: int = 5000, k: int | str = 9, seed: int = 
     median path per group and family."""
     if not 100 <= n <= MAX_LIVE:
         raise ValueError(f"n must be between 100 and {MAX_LIVE}")
-    ens = run_ensemble(c, n, seed=seed, lever_override=levers)
+    ens = run_ensemble(c, n, seed=seed, store_states="float16", lever_override=levers)
     res = analyse(ens, k, seed=seed, transitions_every=3)
     doc = document(ens, res)
     doc["group_median_paths"] = group_median_paths(ens, res)

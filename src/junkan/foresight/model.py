@@ -6,6 +6,7 @@ unit for display."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,11 +38,27 @@ class Factor(Strict):
     better: Literal["higher", "lower"] = "higher"
     """KPIs: which direction is good (waste generation: lower)."""
     trend: tuple[float, float] | None = None
-    """Drivers: normalised drift per year, sampled uniformly in (low, high)."""
+    """Drivers: normalised drift per year, sampled uniformly in (low, high), each in [−1, 1]."""
     trend_start: int | None = None
     """Drivers: first year the drift applies (default: the first year)."""
-    shock: float = Field(default=0.0, ge=0)
-    """Drivers: standard deviation of the yearly random shock (normalised)."""
+    shock: float = Field(default=0.0, ge=0, le=1)
+    """Drivers: standard deviation of the yearly random shock (normalised, 0–1)."""
+
+    @field_validator("range")
+    @classmethod
+    def _range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not v[0] < v[1]:
+            raise ValueError(f"range is (value at 0, value at 1) with the first below the "
+                             f"second; got ({v[0]:g}, {v[1]:g})")
+        return v
+
+    @field_validator("trend")
+    @classmethod
+    def _trend(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not all(-1 <= x <= 1 for x in v):
+            raise ValueError(f"trend is a normalised drift per year: give (low, high) within "
+                             f"[-1, 1]; got ({v[0]:g}, {v[1]:g})")
+        return v
 
     @field_validator("x0")
     @classmethod
@@ -64,15 +81,31 @@ class Factor(Strict):
         return self
 
 
+MIN_LAG, MAX_LAG = 1, 20
+"""Link lags in whole years."""
+
+
 class Link(Strict):
     src: str
     dst: str
     sign: Literal["+", "-"]
     strength: int = Field(ge=1, le=3)
-    lag: int = Field(default=0, ge=0, le=20)
-    """Years before the source's change reaches the target."""
+    lag: int = 1
+    """Years before the source's change reaches the target: a change of the source in year t
+    moves the target in year t + lag (1–20; 1, the next year, by default)."""
     uncertainty: float = Field(default=0.0, ge=0, le=1)
     """Relative ± range of the link's weight, sampled per scenario."""
+
+    @field_validator("lag")
+    @classmethod
+    def _lag(cls, v: int) -> int:
+        if not MIN_LAG <= v <= MAX_LAG:
+            why = (" (0 is not possible: the model steps one year at a time, so a link acts "
+                   "on its target the next year at the earliest)" if v == 0 else "")
+            raise ValueError(f"lag is the number of years before a change of the source "
+                             f"reaches the target: a whole number from {MIN_LAG} (the next "
+                             f"year, the default) to {MAX_LAG}; got {v}{why}")
+        return v
 
 
 class Lever(Strict):
@@ -136,25 +169,41 @@ class Compiled:
     input_factor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
-def check_model(m: CausalModel, source: str = "<model>") -> tuple[dict[str, int],
-                                                                  list[list[int]]]:
-    """Check ids, references, duplicate links, lever and trend years, then that every KPI is
-    driven by something; every problem is reported at once (:class:`ModelError`). Returns the
-    factor index and each factor's incoming-link sources."""
+def _nonfinite(m: CausalModel) -> list[Problem]:
+    """Every number that is NaN or infinite (the schema refuses them when a document is
+    validated; a model built in Python with ``model_construct`` is checked here)."""
+    problems = []
+    if not math.isfinite(m.gain):
+        problems.append(Problem("gain", "must be a finite number (not NaN or infinity)"))
+    for section, items, fields in (
+            ("factors", m.factors, ("range", "x0", "trend", "shock")),
+            ("links", m.links, ("uncertainty",)),
+            ("levers", m.levers, ("effect",))):
+        for i, item in enumerate(items):
+            for name in fields:
+                value = getattr(item, name)
+                values = value if isinstance(value, tuple | list) else (value,)
+                if any(v is not None and not math.isfinite(float(v)) for v in values):
+                    problems.append(Problem(f"{section}[{i}].{name}", "must be a finite "
+                                            "number (not NaN or infinity)"))
+    return problems
+
+
+def _reference_problems(m: CausalModel, index: dict[str, int]) -> list[Problem]:
+    """Links to unknown factors or to themselves, duplicate links, levers on unknown factors,
+    lever and trend years outside the model's years."""
     problems: list[Problem] = []
-    if m.years.end == m.years.start:
-        problems.append(Problem("years", "end must be after start"))
-    index: dict[str, int] = {}
-    for i, f in enumerate(m.factors):
-        if f.id in index:
-            problems.append(Problem(f"factors[{i}].id", f"duplicate factor id '{f.id}'"))
-        index[f.id] = i
     seen: dict[tuple[str, str, int], int] = {}
     for n, ln in enumerate(m.links):
         for end in ("src", "dst"):
             if getattr(ln, end) not in index:
                 problems.append(Problem(f"links[{n}].{end}", f"unknown factor "
                                         f"'{getattr(ln, end)}'; define it under factors"))
+        if ln.src == ln.dst:
+            problems.append(Problem(f"links[{n}]", f"link {ln.src} → {ln.dst} points at its "
+                                    "own source: every factor already keeps its value from "
+                                    "year to year, so a factor cannot drive itself; remove "
+                                    "the link"))
         key = (ln.src, ln.dst, ln.lag)
         if key in seen:
             problems.append(Problem(f"links[{n}]", f"duplicate link {ln.src} → {ln.dst} "
@@ -164,10 +213,30 @@ def check_model(m: CausalModel, source: str = "<model>") -> tuple[dict[str, int]
         if lv.factor not in index:
             problems.append(Problem(f"levers[{n}].factor", f"unknown factor '{lv.factor}'"))
         if not m.years.start <= lv.start <= m.years.end:
-            problems.append(Problem(f"levers[{n}].start", "start is outside the model years"))
+            problems.append(Problem(f"levers[{n}].start", f"start {lv.start} is outside the "
+                                    f"model years {m.years.start}–{m.years.end}"))
     for i, f in enumerate(m.factors):
         if f.trend_start is not None and not m.years.start <= f.trend_start <= m.years.end:
-            problems.append(Problem(f"factors[{i}].trend_start", "outside the model years"))
+            problems.append(Problem(f"factors[{i}].trend_start", f"{f.trend_start} is outside "
+                                    f"the model years {m.years.start}–{m.years.end}"))
+    return problems
+
+
+def check_model(m: CausalModel, source: str = "<model>") -> tuple[dict[str, int],
+                                                                  list[list[int]]]:
+    """Check numbers, ids, references, self-links, duplicate links, lever and trend years,
+    then that every KPI is driven by another factor; every problem is reported at once
+    (:class:`ModelError`). Returns the factor index and each factor's incoming-link
+    sources."""
+    problems = _nonfinite(m)
+    if m.years.end == m.years.start:
+        problems.append(Problem("years", "end must be after start"))
+    index: dict[str, int] = {}
+    for i, f in enumerate(m.factors):
+        if f.id in index:
+            problems.append(Problem(f"factors[{i}].id", f"duplicate factor id '{f.id}'"))
+        index[f.id] = i
+    problems += _reference_problems(m, index)
     if problems:
         raise ModelError(problems, source)
     incoming: list[list[int]] = [[] for _ in m.factors]

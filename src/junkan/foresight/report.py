@@ -63,7 +63,8 @@ def fan_figure(ens: Ensemble, res: Analysis) -> go.Figure:
 
 
 def tree_figure(res: Analysis, tree: list[dict[str, Any]], years: np.ndarray) -> go.Figure:
-    """Scenario tree: leaves are groups (right), joins at their branch years (left = early)."""
+    """Scenario tree: leaves are groups (right); each split sits at the year its two sides
+    part (left = early), a join that never parted at the right edge."""
     k = res.k
     end = int(years[-1]) + 1
     order: list[int] = tree[-1]["groups"] if tree else list(range(k))
@@ -104,8 +105,9 @@ def tree_figure(res: Analysis, tree: list[dict[str, Any]], years: np.ndarray) ->
         text=[f"{group_name(g)} {100 * res.shares[g]:.0f} % "
               + " ".join(res.ratings[g].get(f, "") for f in sorted(res.ratings[g]))
               for g in range(k)], textposition="middle right", showlegend=False))
-    fig.update_layout(title="Scenario tree: groups join at the year they branch (driver "
-                      "named)", height=60 * k + 160, xaxis={"title": "year",
+    fig.update_layout(title="Scenario tree: each split at the year its sides part (driver "
+                      "named); joins at the right edge never parted", height=60 * k + 160,
+                      xaxis={"title": "year",
                       "range": [int(years[0]) - 1, end + 8]},
                       yaxis={"visible": False}, plot_bgcolor="white")
     return fig
@@ -128,12 +130,13 @@ def report_page(ens: Ensemble, res: Analysis,
     m = c.model
     fams = sorted(c.families)
     names = {f.id: f.name or f.id for f in m.factors}
+    levers = {lv.id: lv.name or lv.id for lv in m.levers}
     tree = scenario_tree(res, int(c.years[-1]))
     page = Page(m.title or m.name, source=source)
     page.paragraph(
         f"{ens.n:,} scenarios ({c.years[0]}–{c.years[-1]}, {len(c.ids)} factors, seed "
         f"{ens.seed}, chunk {ens.chunk}) grouped into {res.k} groups (PCA + k-means on "
-        "standardised KPI paths). Ratings: ◎ top third, ○ middle, △ bottom third of the "
+        "KPI paths). Ratings: ◎ top third, ○ middle, △ bottom third of the "
         "groups' median final-year family score (0–1, higher is better).")
     page.heading("Groups and ratings").table(
         [[group_name(g), f"{100 * res.shares[g]:.1f} %",
@@ -143,16 +146,30 @@ def report_page(ens: Ensemble, res: Analysis,
     for fig in (tree_figure(res, tree, c.years), fan_figure(ens, res), decided_figure(res)):
         page.figure(fig)
     page.heading("Branching points").paragraph(
-        "Earliest year from which some factor's effect size between two groups stays ≥ 1.5 "
-        "for 5 years running; the driver is traced up the causal graph to the "
-        "earliest-diverging ancestor.")
+        "Two sides part for real when some factor's split explains ≥ 80 % of its spread across "
+        "both sides for 5 years running (cutting one continuous cloud in two explains at most "
+        "64–75 %); the diverging factor is the first to part that way. The driver is, among it "
+        "and its causal ancestors (policy levers included), the first whose effect size stays "
+        "≥ 1.5 for 5 years, and the branch year is that year. Tree nodes first, then pairs of "
+        "groups.")
+    rows = [(f"node {m['node']}: " + "".join(group_name(g) for g in m["groups"]), m)
+            for m in reversed(tree)]
+    rows += [(f"{group_name(b['groups'][0])}–{group_name(b['groups'][1])}", b)
+             for b in sorted(res.branches, key=lambda b: b["branch_year"] or 9999)]
+    def driver(b: dict[str, Any]) -> str:
+        title = (levers if b["driver_kind"] == "lever" else names).get(b["driver"])
+        return f"{b['driver']} ({title}; {b['driver_kind']})"
+
     page.table(
-        [[f"{group_name(b['groups'][0])}–{group_name(b['groups'][1])}", str(b["branch_year"]),
-          f"{b['diverging_factor']} ({names.get(b['diverging_factor'])})",
-          f"{b['driver']} ({names.get(b['driver'])})", f"{b['effect_size']:.1f}"]
-         for b in sorted(res.branches, key=lambda b: b["branch_year"] or 9999)
-         if b["branch_year"] is not None],
-        columns=["groups", "branch year", "diverging factor", "driver", "effect size"])
+        [[label, str(b["branch_year"]),
+          f"{b['diverging_factor']} ({names.get(b['diverging_factor'])})", driver(b),
+          f"{b['effect_size']:.1f}", f"{b['separation']:.2f}"]
+         for label, b in rows if b["branch_year"] is not None],
+        columns=["groups", "branch year", "diverging factor", "driver", "effect size",
+                 "separation"])
+    if not any(m["branch_year"] is not None for m in tree):
+        page.paragraph("No real split: the groups are slices of one continuum of futures "
+                       "(no factor parts into two worlds).")
     page.heading("Inputs that lead to the groups").paragraph(
         "Extra-trees importance of the sampled inputs (trends, starting values, link weights, "
         "levers):")

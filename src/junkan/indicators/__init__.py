@@ -8,6 +8,7 @@ The verbs::
     flows = indicators.load("flows.yaml")
     result = indicators.run(flows, ["cti", "mci"])
     result["cti.circular_inflow"].value
+    result["cti.circular_inflow"].status   # text | summary | inferred (and .notes: why)
     result.to_frame()          # one row per indicator
     result.report("out/ind")   # HTML with the inflow → outflow Sankey
 
@@ -22,7 +23,8 @@ from junkan.indicators.inputs import FlowModel
 from junkan.indicators.inputs import load_flow_model as load_flow_model  # earlier name of load
 from junkan.indicators.mci import material_circularity as material_circularity
 from junkan.indicators.report import indicators_page
-from junkan.indicators.values import Indicator, IndicatorInputError
+from junkan.indicators.values import STATUS_TEXT, Indicator, IndicatorInputError
 
 __all__ = ["FlowModel", "FRAMEWORKS", "from_lifecycle", "Indicator", "IndicatorInputError",
-           "IndicatorResult", "indicators_page", "load", "run", "scenario_indicators"]
+           "IndicatorResult", "indicators_page", "load", "run", "scenario_indicators",
+           "STATUS_TEXT"]

@@ -28,10 +28,15 @@ class IndicatorJson(TypedDict):
     source: str
     reason: str | None
     """Why ``value`` is ``None``."""
+    status: str
+    """How far the definition was checked: ``text``, ``summary`` or ``inferred``."""
+    notes: list[str]
+    """What could not be read or what junkan assumed."""
     inputs: dict[str, Any]
 
 
-FRAME_COLUMNS = ("framework", "key", "value", "unit", "formula", "source", "reason")
+FRAME_COLUMNS = ("framework", "key", "value", "unit", "formula", "source", "reason", "status",
+                 "notes")
 
 
 @dataclass
@@ -52,9 +57,10 @@ class IndicatorResult:
         raise KeyError(key)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per indicator: framework, key, value, unit, formula, source, reason."""
-        rows = [(fw, i.key, i.value, i.unit, i.formula, i.source, i.reason)
-                for fw, inds in self.indicators.items() for i in inds]
+        """One row per indicator: framework, key, value, unit, formula, source, reason,
+        status and notes (joined with "; ")."""
+        rows = [(fw, i.key, i.value, i.unit, i.formula, i.source, i.reason, i.status,
+                 "; ".join(i.notes)) for fw, inds in self.indicators.items() for i in inds]
         return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
 
     def to_json(self) -> dict[str, list[IndicatorJson]]:

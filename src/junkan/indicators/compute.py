@@ -18,6 +18,10 @@ from junkan.indicators.rap import rap
 from junkan.indicators.values import Indicator
 from junkan.lifecycle import Result, stages
 
+MCI_NOTES = ("the equations of the 2015 methodology were not read; they agree with "
+             "independent implementations that cite it (checked against a summary)",)
+ACTOR_NOTES = ("junkan's own per-actor reading of a simulation, not a framework's definition",)
+
 
 def mci(fm: FlowModel) -> list[Indicator]:
     """Product MCI for each product, and the revenue-weighted company MCI."""
@@ -41,14 +45,15 @@ def mci(fm: FlowModel) -> list[Indicator]:
                              "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)",
                              MCI_SOURCE, {"M_kg": r.mass, "V_kg": r.v, "W0_kg": r.w0,
                                           "WC_kg": r.wc, "WF_kg": r.wf, "W_kg": r.w,
-                                          "LFI": r.lfi, "X": r.x}))
+                                          "LFI": r.lfi, "X": r.x}, notes=MCI_NOTES))
         values.append(r.mci)
         weights.append(p.revenue)
     if len(values) > 1 or (values and weights[0] > 0):
         comp = company_circularity(values, weights)
         out.append(Indicator("mci.company", comp, "fraction", "Σ MCI_i R_i / Σ R_i (R = revenue)",
                              MCI_SOURCE, {"products": len(values)},
-                             reason=None if comp is not None else "total revenue is zero"))
+                             reason=None if comp is not None else "total revenue is zero",
+                             notes=MCI_NOTES))
     return out
 
 
@@ -170,18 +175,21 @@ def actor_indicators(result: Result) -> dict[str, list[Indicator]]:
         value_added = revenue - purchases
         items = [Indicator(f"actor.{actor}.circulation_cost", float(circ), c.model.currency,
                            "Σ cost of the actor's circulation-stage processes", RAP_SOURCE,
-                           {"stages": list(CIRCULATION_STAGES)})]
+                           {"stages": list(CIRCULATION_STAGES)}, status="inferred",
+                           notes=ACTOR_NOTES)]
         if rec + vir > 0:
             items.append(Indicator(f"actor.{actor}.recycled_share_of_purchases",
                                    float(rec / (rec + vir)), "fraction",
                                    "recycled kg / (virgin + recycled kg) bought", RAP_SOURCE,
-                                   {"recycled_t": rec / 1000, "virgin_t": vir / 1000}))
+                                   {"recycled_t": rec / 1000, "virgin_t": vir / 1000},
+                                   status="inferred", notes=ACTOR_NOTES))
         items.append(Indicator(
             f"actor.{actor}.rap", float(value_added / circ) if circ > 0 else None, "ratio",
             "(revenue − purchases) / circulation cost", RAP_SOURCE,
             {"revenue": float(revenue), "purchases": float(purchases),
              "circulation_cost": float(circ)},
-            reason=None if circ > 0 else "no circulation cost"))
+            reason=None if circ > 0 else "no circulation cost", status="inferred",
+            notes=ACTOR_NOTES))
         out[actor] = items
     return out
 

@@ -1,94 +1,161 @@
-"""WBCSD Circular Transition Indicators (CTI) v4.0 (2023), "Calculate" module.
+"""WBCSD Circular Transition Indicators (CTI) v4.0 (2023).
 
-Definitions (ctitool.com): circular inflow = non-virgin (reused or recycled) or renewable
-virgin from sustained production; circular outflow = recovery potential × demonstrated actual
-recovery, over products, by-products and waste; % circularity = mass-weighted average of
-circular inflow and outflow. The equations follow these definitions; the exact v4 equations are
-in WBCSD, *Circular Transition Indicators v4.0* (2023), pp. 43–74.
+Definitions, as published by the CTI tool (ctitool.com, "Circular economy according to CTI",
+read): circular inflow = renewable (used at a rate in line with natural cycles of
+renewability) **or** non-virgin; linear inflow = virgin, non-renewable; circular outflow =
+designed and treated so that products and materials have a full recovery potential (technical
+recovery at a functional equivalence, or biodegradable) **and** demonstrably recovered, over
+products, by-products and waste; % circularity = weighted average of % circular inflow and
+% circular outflow. The calculation pages of the CTI v4.0 report (part 2, §4 "Calculate",
+pp. 43–74) were not read; indicators resting on them say so in their ``notes``.
 """
 
 from __future__ import annotations
 
+from junkan.indicators.flows import (
+    CTI_RECOVERY,
+    linear_inflow,
+    linear_mass,
+    recovered,
+    unrecognised_recovery,
+)
 from junkan.indicators.inputs import FlowModel
 from junkan.indicators.values import Indicator, ratio
 
-SOURCE = "WBCSD, Circular Transition Indicators v4.0 (2023)"
+VERSION = "WBCSD, Circular Transition Indicators v4.0 (May 2023)"
+SOURCE = f"{VERSION}; definitions: ctitool.com 'Circular economy according to CTI'"
+CALC = f"{VERSION}, part 2 §4 'Calculate' (pp. 43–74)"
+NOT_READ = ("CTI v4.0 §4 'Calculate' (pp. 43–74) was not read; the formula follows the CTI "
+            "definitions as summarised — check it before disclosing")
+
+
+def _outflow_notes(fm: FlowModel) -> tuple[str, ...]:
+    other = unrecognised_recovery(fm, CTI_RECOVERY)
+    if not other:
+        return ()
+    listed = ", ".join(f"{r} {t:.6g} t" for r, t in sorted(other.items()))
+    return (f"not counted as circular (not a CTI recovery type: energy recovery, disposal, "
+            f"other recovery or export with unknown treatment): {listed}",)
+
+
+def close_the_loop(fm: FlowModel) -> list[Indicator]:
+    """% circular inflow, % circular outflow, % circularity and % critical inflow."""
+    m_in = sum(i.mass for i in fm.inflows)
+    circ_in = sum(i.mass * (i.reused + i.recycled + i.renewable) for i in fm.inflows)
+    m_out = sum(o.mass for o in fm.outflows)
+    circ_out = recovered(fm, CTI_RECOVERY)
+    linear = linear_inflow(fm)
+    crit = sum(linear_mass(i) for i in fm.inflows if i.critical)
+    return [
+        ratio("cti.circular_inflow", circ_in, m_in, source=SOURCE, status="text",
+              formula="Σ m_i (reused_i + recycled_i + renewable_i) / Σ m_i",
+              inputs={"circular_inflow_t": circ_in / 1000, "inflow_t": m_in / 1000},
+              what="total inflow mass"),
+        ratio("cti.circular_outflow", circ_out, m_out, source=SOURCE, status="text",
+              formula="Σ m_j RP_j AR_j over recovery routes (reuse, refurbish, remanufacture, "
+                      "recycling, composting, digestion) / Σ m_j",
+              inputs={"circular_outflow_t": circ_out / 1000, "outflow_t": m_out / 1000},
+              what="total outflow mass", notes=_outflow_notes(fm)),
+        ratio("cti.circularity", circ_in + circ_out, m_in + m_out, source=SOURCE,
+              status="text", formula="(M_in %CI + M_out %CO) / (M_in + M_out)",
+              inputs={"inflow_t": m_in / 1000, "outflow_t": m_out / 1000},
+              what="inflow + outflow mass"),
+        ratio("cti.critical_material", crit, linear, source=f"{CALC}, % critical inflow",
+              formula="critical mass in the linear inflow / linear-inflow mass",
+              inputs={"critical_linear_t": crit / 1000, "linear_inflow_t": linear / 1000},
+              what="linear inflow", scale=m_in,
+              notes=("CTI defines % critical inflow as the share of critical materials in the "
+                     "linear inflow (from v1.0 on, as summarised); the v4.0 text was not read",
+                     NOT_READ)),
+    ]
+
+
+def optimize_the_loop(fm: FlowModel) -> list[Indicator]:
+    """% recovery type by CTI route, and actual lifetime per product."""
+    circ_out = recovered(fm, CTI_RECOVERY)
+    out = []
+    for route in sorted({o.route for o in fm.outflows} & set(CTI_RECOVERY)):
+        part = recovered(fm, (route,))
+        out.append(ratio(f"cti.recovery_type.{route}", part, circ_out,
+                         source=f"{CALC}, % recovery type",
+                         formula="circular outflow by recovery route / circular outflow",
+                         inputs={"route_t": part / 1000}, what="circular outflow",
+                         notes=(NOT_READ,)))
+    for p in fm.products:
+        if p.lifetime is not None and p.industry_lifetime is not None:
+            out.append(Indicator(f"cti.actual_lifetime.{p.name}", p.lifetime / p.industry_lifetime,
+                                 "ratio", "L_actual / L_industry-average",
+                                 f"{CALC}, actual lifetime",
+                                 {"lifetime_years": p.lifetime,
+                                  "industry_lifetime_years": p.industry_lifetime,
+                                  "industry_source": p.industry_lifetime_source},
+                                 notes=(NOT_READ,)))
+    return out
+
+
+def water(fm: FlowModel) -> list[Indicator]:
+    """The three water indicators (CTI v2.0 on): circular withdrawal, circular discharge and
+    onsite water circulation (a number of cycles, total water use ÷ withdrawal)."""
+    if fm.water is None:
+        return []
+    w = fm.water
+    used = w.withdrawn + w.recirculated
+    src = f"{CALC}, water"
+    return [
+        ratio("cti.water_circular_withdrawal", w.withdrawn_circular, w.withdrawn,
+              formula="circular withdrawal / total withdrawal", source=src,
+              inputs={"withdrawn_m3": w.withdrawn}, what="water withdrawn", notes=(NOT_READ,)),
+        ratio("cti.water_circular_discharge", w.discharged_at_quality, w.discharged,
+              formula="discharge at required quality / total discharge", source=src,
+              inputs={"discharged_m3": w.discharged}, what="water discharged",
+              notes=(NOT_READ,)),
+        ratio("cti.water_onsite_circulation", used, w.withdrawn, unit="cycles", source=src,
+              formula="total water use / water withdrawal; total use = withdrawn + "
+                      "recirculated on site",
+              inputs={"withdrawn_m3": w.withdrawn, "recirculated_m3": w.recirculated,
+                      "total_use_m3": used}, what="water withdrawn",
+              notes=("onsite water circulation is the number of times each withdrawn m³ is "
+                     "used (≥ 1), as in ISO 59020:2024 formula (A.11); WBCSD's metric page "
+                     "as summarised", NOT_READ)),
+    ]
+
+
+def value_the_loop(fm: FlowModel, circularity: float | None,
+                   circularity_reason: str | None) -> list[Indicator]:
+    """% renewable energy, circular material productivity and CTI revenue."""
+    out = []
+    if fm.energy is not None:
+        e = fm.energy
+        out.append(ratio("cti.renewable_energy", e.consumed_renewable, e.consumed,
+                         formula="renewable energy consumed / energy consumed (taken in − "
+                                 "exported)", source=f"{CALC}, % renewable energy",
+                         inputs={"renewable_MWh": e.renewable, "total_MWh": e.total,
+                                 "exported_MWh": e.exported,
+                                 "exported_renewable_MWh": e.exported_renewable},
+                         what="energy consumed", scale=e.total or 0.0, notes=(NOT_READ,)))
+    if fm.finance is not None:
+        cur, rev = fm.currency, fm.finance.revenue
+        linear = linear_inflow(fm)
+        prod = ratio("cti.circular_material_productivity", rev, linear / 1000, unit=f"{cur}/t",
+                     formula="revenue / linear-inflow mass",
+                     source=f"{CALC}, circular material productivity",
+                     inputs={"revenue": rev, "linear_inflow_t": linear / 1000},
+                     what="linear inflow", notes=(NOT_READ,))
+        out.append(prod)
+        out.append(Indicator("cti.revenue", None if circularity is None else rev * circularity,
+                             cur, "revenue × % circularity (company level)",
+                             f"{CALC}, CTI revenue (from v2.0)", {"revenue": rev},
+                             reason=None if circularity is not None else circularity_reason,
+                             status="inferred",
+                             notes=("how CTI revenue weights revenue by circularity was not "
+                                    "read; this reading (revenue × % circularity) is junkan's",
+                                    NOT_READ)))
+    return out
 
 
 def circular_transition_indicators(fm: FlowModel) -> list[Indicator]:
     """Every CTI indicator computable from ``fm``."""
-    m_in = sum(i.mass for i in fm.inflows)
-    circ_in = sum(i.mass * (i.reused + i.recycled + i.renewable) for i in fm.inflows)
-    linear_in = m_in - circ_in
-    m_out = sum(o.mass for o in fm.outflows)
-    circ_out = sum(o.mass * o.recovery_potential * o.actual_recovery for o in fm.outflows)
-    crit = sum(i.mass for i in fm.inflows if i.critical)
-    out = [
-        ratio("cti.circular_inflow", circ_in, m_in, source=SOURCE,
-              formula="Σ m_i (reused_i + recycled_i + renewable_i) / Σ m_i",
-              inputs={"circular_inflow_t": circ_in / 1000, "inflow_t": m_in / 1000},
-              what="total inflow mass"),
-        ratio("cti.circular_outflow", circ_out, m_out, source=SOURCE,
-              formula="Σ m_j RP_j AR_j / Σ m_j",
-              inputs={"circular_outflow_t": circ_out / 1000, "outflow_t": m_out / 1000},
-              what="total outflow mass"),
-        ratio("cti.circularity", circ_in + circ_out, m_in + m_out, source=SOURCE,
-              formula="(M_in %CI + M_out %CO) / (M_in + M_out)",
-              inputs={"inflow_t": m_in / 1000, "outflow_t": m_out / 1000},
-              what="inflow + outflow mass"),
-        ratio("cti.critical_material", crit, m_in, source=SOURCE,
-              formula="critical-material mass / total inflow mass",
-              inputs={"critical_t": crit / 1000, "inflow_t": m_in / 1000},
-              what="total inflow mass"),
-    ]
-    for route in sorted({o.route for o in fm.outflows}):
-        part = sum(o.mass * o.recovery_potential * o.actual_recovery
-                   for o in fm.outflows if o.route == route)
-        out.append(ratio(f"cti.recovery_type.{route}", part, circ_out, source=SOURCE,
-                         formula="circular outflow by route / circular outflow",
-                         inputs={"route_t": part / 1000}, what="circular outflow"))
-    for p in fm.products:
-        if p.lifetime is not None and p.industry_lifetime is not None:
-            out.append(Indicator(f"cti.actual_lifetime.{p.name}", p.lifetime / p.industry_lifetime,
-                                 "ratio", "L_actual / L_industry-average", SOURCE,
-                                 {"lifetime_years": p.lifetime,
-                                  "industry_lifetime_years": p.industry_lifetime,
-                                  "industry_source": p.industry_lifetime_source}))
-    if fm.water is not None:
-        w = fm.water
-        out += [
-            ratio("cti.water_circular_withdrawal", w.withdrawn_circular, w.withdrawn,
-                  formula="circular withdrawal / total withdrawal", source=SOURCE,
-                  inputs={"withdrawn_m3": w.withdrawn}, what="water withdrawn"),
-            ratio("cti.water_circular_discharge", w.discharged_at_quality, w.discharged,
-                  formula="discharge at required quality / total discharge", source=SOURCE,
-                  inputs={"discharged_m3": w.discharged}, what="water discharged"),
-            ratio("cti.water_onsite_circulation", w.recirculated, w.withdrawn + w.recirculated,
-                  formula="recirculated / (withdrawn + recirculated)", source=SOURCE,
-                  inputs={"recirculated_m3": w.recirculated}, what="water withdrawn + "
-                  "recirculated"),
-        ]
-    if fm.energy is not None:
-        out.append(ratio("cti.renewable_energy", fm.energy.renewable or 0.0,
-                         fm.energy.total or 0.0,
-                         formula="renewable energy / total energy", source=SOURCE,
-                         inputs={"renewable_MWh": fm.energy.renewable,
-                                 "total_MWh": fm.energy.total}, what="total energy"))
-    if fm.finance is not None:
-        cur = fm.currency
-        if linear_in > 0:
-            out.append(Indicator("cti.circular_material_productivity",
-                                 fm.finance.revenue / (linear_in / 1000), f"{cur}/t",
-                                 "revenue / linear-inflow mass", SOURCE,
-                                 {"revenue": fm.finance.revenue,
-                                  "linear_inflow_t": linear_in / 1000}))
-        else:
-            out.append(Indicator("cti.circular_material_productivity", None, f"{cur}/t",
-                                 "revenue / linear-inflow mass", SOURCE,
-                                 {"revenue": fm.finance.revenue}, reason="no linear inflow"))
-        circ = out[2].value
-        out.append(Indicator("cti.revenue", None if circ is None else fm.finance.revenue * circ,
-                             cur, "revenue × % circularity (company level)", SOURCE,
-                             {"revenue": fm.finance.revenue},
-                             reason=None if circ is not None else out[2].reason))
-    return out
+    closed = close_the_loop(fm)
+    circ = closed[2]
+    return (closed + optimize_the_loop(fm) + water(fm)
+            + value_the_loop(fm, circ.value, circ.reason))

@@ -1,7 +1,21 @@
-"""EU ESRS E5 (Delegated Regulation (EU) 2023/2772): E5-4 resource inflows and E5-5 resource
-outflows, including the waste table of §37 with its consistency rules (total = diverted +
-disposed; every hazardous / non-hazardous split sums to its total; EFRAG Q&A 400).
-Datapoints: E5-4 §31 and E5-5 §37–39 of that Regulation."""
+"""EU ESRS E5 (Delegated Regulation (EU) 2023/2772, Annex I): E5-4 resource inflows and E5-5
+resource outflows, including the waste table of §37 with its consistency rules (total =
+diverted + disposed; every hazardous / non-hazardous split sums to its total).
+
+The waste operations follow the Waste Framework Directive definitions that EFRAG's Q&A ID 400
+(31 Oct 2024) points to — "Total waste = recycled waste + reused waste + other recovery +
+disposed waste":
+
+* recycling (Directive 2008/98/EC Art. 3(17)): "any recovery operation by which waste materials
+  are reprocessed into products, materials or substances … It includes the reprocessing of
+  organic material but does not include energy recovery" — so composting and digestion are
+  recycling;
+* other recovery (Art. 4(1)(d) "other recovery, e.g. energy recovery"; Annex II R1) — energy
+  recovery is diverted from disposal, not incineration;
+* disposal (Art. 3(19), Annex I): incineration without energy recovery (D10), landfill, other.
+
+Waste exported with unknown treatment fits none of these: the waste-table indicators are then
+null with the reason (naming the outflow) and the other frameworks still compute."""
 
 from __future__ import annotations
 
@@ -10,13 +24,19 @@ from typing import Any
 from junkan.indicators.inputs import DISPOSED, DIVERTED, FlowModel
 from junkan.indicators.values import Indicator, IndicatorInputError, ratio
 
-SOURCE = "ESRS E5 (Commission Delegated Regulation (EU) 2023/2772), E5-4 §31, E5-5 §37–39"
+REGULATION = "ESRS E5 (Commission Delegated Regulation (EU) 2023/2772, Annex I)"
+WASTE = (f"{REGULATION}, E5-5 §37; Directive 2008/98/EC Art. 3(17), 3(19), 4(1); "
+         "EFRAG ESRS Q&A ID 400 (31 Oct 2024)")
 
 _DIVERSION = {"reuse": "preparation_for_reuse", "refurbish": "preparation_for_reuse",
               "remanufacture": "preparation_for_reuse", "recycling": "recycling",
-              "composting": "other_recovery", "other_recovery": "other_recovery"}
-_DISPOSAL = {"incineration": "incineration", "energy_recovery": "incineration",
-             "landfill": "landfill", "other_disposal": "other"}
+              "composting": "recycling", "digestion": "recycling",
+              "energy_recovery": "other_recovery", "other_recovery": "other_recovery"}
+_DISPOSAL = {"incineration": "incineration", "landfill": "landfill", "other_disposal": "other"}
+
+
+class UnclassifiedWaste(IndicatorInputError):
+    """A waste outflow whose treatment is unknown (route ``export``)."""
 
 
 def waste_table(fm: FlowModel) -> dict[str, Any]:
@@ -42,9 +62,9 @@ def waste_table(fm: FlowModel) -> dict[str, Any]:
         elif o.route in DISPOSED:
             table["disposed"][h][_DISPOSAL[o.route]] += t
         else:
-            raise IndicatorInputError(
-                f"outflows[{i}].route: waste route '{o.route}' is neither diverted nor "
-                "disposed under ESRS E5-5 §37; report where the exported waste is treated")
+            raise UnclassifiedWaste(
+                f"outflows[{i}].route: waste '{o.route}' with unknown treatment is neither "
+                "diverted nor disposed (E5-5 §37); give its treatment route or kind: by-product")
         if o.radioactive:
             table["radioactive_t"] += t
     for side in ("diverted", "disposed"):
@@ -80,46 +100,69 @@ def check_waste_table(table: dict[str, Any], tol: float = 1e-9) -> None:
         raise IndicatorInputError("total_t ≠ diverted.total + disposed.total (EFRAG Q&A 400)")
 
 
-def esrs_e5(fm: FlowModel) -> list[Indicator]:
+def inflows(fm: FlowModel) -> list[Indicator]:
+    """E5-4 §31(a)–(c)."""
     m_in = sum(i.mass for i in fm.inflows)
     secondary = sum(i.mass * (i.reused + i.recycled) for i in fm.inflows)
     bio = [i for i in fm.inflows if i.biological]
     bio_mass = sum(i.mass for i in bio)
     bio_sustained = sum(i.mass * i.renewable for i in bio)
-    out = [
-        Indicator("esrs_e5.4.total_inflow", m_in / 1000, "t", "Σ inflow mass", SOURCE,
-                  {"inflows": len(fm.inflows)}),
-        ratio("esrs_e5.4.secondary_share", secondary, m_in, source=SOURCE,
-              formula="reused + recycled inflow mass / total inflow (§31(c))",
+    return [
+        Indicator("esrs_e5.4.total_inflow", m_in / 1000, "t", "Σ inflow mass (§31(a))",
+                  f"{REGULATION}, E5-4 §31(a)", {"inflows": len(fm.inflows)}, status="text"),
+        ratio("esrs_e5.4.secondary_share", secondary, m_in, source=f"{REGULATION}, E5-4 §31(c)",
+              formula="reused + recycled inflow mass / total inflow (§31(c))", status="text",
               inputs={"secondary_t": secondary / 1000}, what="total inflow"),
         ratio("esrs_e5.4.biological_sustainably_sourced", bio_sustained, bio_mass,
-              source=SOURCE, formula="sustainably sourced biological mass / biological mass "
-              "(§31(b))", inputs={"biological_t": bio_mass / 1000},
-              what="biological inflow"),
+              source=f"{REGULATION}, E5-4 §31(b)", status="text",
+              formula="sustainably sourced biological mass / biological mass (§31(b))",
+              inputs={"biological_t": bio_mass / 1000}, what="biological inflow"),
     ]
+
+
+def waste_indicators(fm: FlowModel) -> list[Indicator]:
+    """E5-5 §37 and §39 from the waste table; null with the reason when a waste outflow's
+    treatment is unknown."""
+    keys = (("esrs_e5.5.waste_total", "diverted + disposed (§37(a))"),
+            ("esrs_e5.5.waste_diverted",
+             "preparation for reuse + recycling + other recovery (§37(b))"),
+            ("esrs_e5.5.waste_disposed", "incineration + landfill + other (§37(c))"),
+            ("esrs_e5.5.waste_non_recycled", "total − recycled (§37(d))"),
+            ("esrs_e5.5.waste_non_recycled_share", "non-recycled / total (§37(d))"),
+            ("esrs_e5.5.hazardous_waste", "hazardous diverted + disposed (§39)"),
+            ("esrs_e5.5.radioactive_waste", "radioactive waste (§39)"))
+    try:
+        t = waste_table(fm)
+    except UnclassifiedWaste as exc:
+        return [Indicator(k, None, "fraction" if k.endswith("share") else "t", f, WASTE,
+                          reason=str(exc), status="text") for k, f in keys]
+    values = (t["total_t"], t["diverted"]["total"], t["disposed"]["total"],
+              t["non_recycled_t"], None, t["hazardous_t"], t["radioactive_t"])
+    out = []
+    for (key, formula), value in zip(keys, values, strict=True):
+        if key.endswith("share"):
+            out.append(ratio(key, t["non_recycled_t"], t["total_t"], formula=formula,
+                             source=WASTE, inputs={}, what="total waste", status="text"))
+        elif key.endswith(("hazardous_waste", "radioactive_waste")):
+            out.append(Indicator(key, value, "t", formula, f"{REGULATION}, E5-5 §39", {},
+                                 notes=("paragraph number as summarised; not checked in the "
+                                        "Regulation's text",)))
+        else:
+            out.append(Indicator(key, value, "t", formula, WASTE,
+                                 {"table": t} if key == "esrs_e5.5.waste_total" else {},
+                                 status="text"))
+    return out
+
+
+def esrs_e5(fm: FlowModel) -> list[Indicator]:
+    out = inflows(fm)
     for p in fm.products:
         if p.lifetime is not None and p.industry_lifetime is not None:
             out.append(Indicator(f"esrs_e5.5.durability_vs_industry.{p.name}",
                                  p.lifetime / p.industry_lifetime, "ratio",
-                                 "expected durability / industry average (§36(a))", SOURCE,
-                                 {"industry_source": p.industry_lifetime_source}))
+                                 "expected durability / industry average (§36(a))",
+                                 f"{REGULATION}, E5-5 §36(a)",
+                                 {"industry_source": p.industry_lifetime_source}, status="text"))
     if any(o.kind == "waste" for o in fm.outflows):
-        t = waste_table(fm)
-        out += [
-            Indicator("esrs_e5.5.waste_total", t["total_t"], "t", "diverted + disposed (§37(a))",
-                      SOURCE, {"table": t}),
-            Indicator("esrs_e5.5.waste_diverted", t["diverted"]["total"], "t",
-                      "reuse + recycling + other recovery (§37(b))", SOURCE),
-            Indicator("esrs_e5.5.waste_disposed", t["disposed"]["total"], "t",
-                      "incineration + landfill + other (§37(c))", SOURCE),
-            Indicator("esrs_e5.5.waste_non_recycled", t["non_recycled_t"], "t",
-                      "total − recycled (§37(d))", SOURCE),
-            ratio("esrs_e5.5.waste_non_recycled_share", t["non_recycled_t"], t["total_t"],
-                  formula="non-recycled / total (§37(d))", source=SOURCE, inputs={},
-                  what="total waste"),
-            Indicator("esrs_e5.5.hazardous_waste", t["hazardous_t"], "t",
-                      "hazardous diverted + disposed (§39)", SOURCE),
-            Indicator("esrs_e5.5.radioactive_waste", t["radioactive_t"], "t",
-                      "radioactive waste (§39)", SOURCE),
-        ]
+        out += waste_indicators(fm)
     return out

@@ -19,11 +19,20 @@ Energy = Annotated[float, BeforeValidator(quantity_converter("MWh", "energy"))]
 Volume = Annotated[float, BeforeValidator(quantity_converter("m**3", "volume"))]
 """Water volume, stored in m³."""
 
-Route = Literal["reuse", "refurbish", "remanufacture", "recycling", "composting",
+Route = Literal["reuse", "refurbish", "remanufacture", "recycling", "composting", "digestion",
                 "energy_recovery", "incineration", "landfill", "export", "other_recovery",
                 "other_disposal"]
-DIVERTED = ("reuse", "refurbish", "remanufacture", "recycling", "composting", "other_recovery")
-DISPOSED = ("energy_recovery", "incineration", "landfill", "other_disposal")
+"""Where an outflow goes. ``digestion`` is anaerobic digestion; ``energy_recovery`` is waste
+used principally as a fuel (Directive 2008/98/EC Annex II, R1); ``incineration`` is
+incineration without energy recovery (Annex I, D10); ``export`` is an outflow sent abroad whose
+treatment is not known."""
+DIVERTED = ("reuse", "refurbish", "remanufacture", "recycling", "composting", "digestion",
+            "energy_recovery", "other_recovery")
+"""Waste diverted from disposal (ESRS E5-5 §37(b)): preparation for reuse, recycling
+(composting and digestion included, Directive 2008/98/EC Art. 3(17)) and other recovery
+(energy recovery included, Art. 4(1)(d))."""
+DISPOSED = ("incineration", "landfill", "other_disposal")
+"""Waste directed to disposal (ESRS E5-5 §37(c))."""
 
 
 class Inflow(Strict):
@@ -62,7 +71,8 @@ class Outflow(Strict):
     recovery_potential: Fraction = 1.0
     """Share that could technically be recovered (CTI)."""
     actual_recovery: Fraction = 0.0
-    """Share of the recoverable part that is demonstrably recovered (CTI)."""
+    """Share of the recoverable part that is demonstrably recovered (CTI): the mass recovered
+    is ``mass × recovery_potential × actual_recovery`` in every framework."""
     hazardous: bool = False
     radioactive: bool = False
 
@@ -111,12 +121,18 @@ class EnergySource(Strict):
 
 
 class EnergyUse(Strict):
-    """Energy used in the period: ``total`` and ``renewable``, or a ``by_source`` breakdown
-    (from which both are derived)."""
+    """Energy taken in during the period: ``total`` and ``renewable``, or a ``by_source``
+    breakdown (from which both are derived); energy leaving the site (sold electricity or heat)
+    as ``exported`` and its renewable part ``exported_renewable`` (ISO 59020:2024 formula (A.8):
+    EITE, EIRENE, EOTE, EORENE)."""
 
     total: Energy | None = Field(default=None, ge=0)
     renewable: Energy | None = Field(default=None, ge=0)
     by_source: list[EnergySource] = Field(default_factory=list)
+    exported: Energy = Field(default=0.0, ge=0)
+    """Energy leaving the site (EOTE)."""
+    exported_renewable: Energy = Field(default=0.0, ge=0)
+    """Renewable energy leaving the site (EORENE)."""
 
     @model_validator(mode="after")
     def _derive(self) -> EnergyUse:
@@ -135,7 +151,25 @@ class EnergyUse(Strict):
             self.renewable = 0.0
         if self.renewable > self.total + 1e-9:
             raise ValueError("renewable energy exceeds total energy")
+        if self.exported > self.total + 1e-9:
+            raise ValueError("exported energy exceeds total energy taken in")
+        if self.exported_renewable > min(self.exported, self.renewable) + 1e-9:
+            raise ValueError("exported_renewable exceeds exported or renewable energy")
+        if self.exported - self.exported_renewable > self.total - self.renewable + 1e-9:
+            raise ValueError("exported non-renewable energy (exported − exported_renewable) "
+                             "exceeds the non-renewable energy taken in (total − renewable)")
         return self
+
+    @property
+    def consumed(self) -> float:
+        """Net energy consumed: taken in − exported (MWh)."""
+        return (self.total or 0.0) - self.exported
+
+    @property
+    def consumed_renewable(self) -> float:
+        """Net renewable energy consumed: renewable taken in − renewable exported (MWh); at
+        most :attr:`consumed` (the validation allows a rounding difference, not more)."""
+        return min((self.renewable or 0.0) - self.exported_renewable, self.consumed)
 
 
 class WaterUse(Strict):
@@ -167,6 +201,16 @@ class Capex(Strict):
     """Actual life ÷ average life of such assets."""
 
 
+class BasePeriod(Strict):
+    """Revenue and total resource inflow of an earlier period, for the resource intensity
+    index (ISO 59020:2024 A.6.3)."""
+
+    label: str
+    """e.g. ``FY2020``."""
+    revenue: float = Field(gt=0)
+    total_inflow: Mass = Field(gt=0)
+
+
 class Finance(Strict):
     """Money in the model currency."""
 
@@ -176,6 +220,8 @@ class Finance(Strict):
     variable_circulation_cost: float = Field(default=0.0, ge=0)
     """Variable cost of sales for circulation (collection etc.)."""
     capex: list[Capex] = Field(default_factory=list)
+    base_period: BasePeriod | None = None
+    """An earlier period to compare with (resource intensity index)."""
 
 
 class FlowModel(Strict):

@@ -1,72 +1,176 @@
-"""ISO 59020:2024 core circularity indicators (§7.3.1), mass-weighted averages per period.
+"""ISO 59020:2024 (first edition, 2024-05) core circularity indicators (§7.3.1, Table 3) with
+their formulae from Annex A (A.1–A.13), and the mass balance §7.3.1 requires.
 
-The standard's text was not available when this was written; the list follows its table of
-contents and published summaries of §7.3.1 — check against ISO 59020:2024 before claiming
-conformance."""
+§7.3.1: the resource flows "shall be quantified and fully balanced with the use of the
+mandatory indicators in Clauses A.2 and A.3" (the six mandatory rows of Table 3: A.2.2–A.2.4
+and A.3.3–A.3.5; the others are optional). A.2.1 and A.3.1: the circular and the linear
+(non-circular) parts of each side add up to 100 %. Annex G.2 aggregates flows by mass.
+
+The text was read in a public transcript of Table 3 and Annex A, not in the ISO publication.
+Formula (A.13) of the optional resource intensity index names its terms E and F, which that
+transcript does not define — that indicator is junkan's reading and says so in its notes."""
 
 from __future__ import annotations
 
+from junkan.indicators.flows import (
+    ISO_BIOLOGICAL,
+    ISO_RECYCLED,
+    ISO_REUSED,
+    MassBalance,
+    linear_inflow,
+    mass_balance,
+)
 from junkan.indicators.inputs import FlowModel
 from junkan.indicators.values import Indicator, ratio
 
-SOURCE = "ISO 59020:2024 §7.3.1 core indicators (as summarised; verify against the standard)"
+EDITION = "ISO 59020:2024 (1st ed., 2024-05)"
+READ = "read in a public transcript of ISO 59020:2024 Table 3 and Annex A"
+
+
+def src(clause: str, formula: str | None = None) -> str:
+    """``ISO 59020:2024 (1st ed., 2024-05), Table 3 and A.2.2, formula (A.1)``."""
+    return f"{EDITION}, Table 3 and {clause}" + (f", formula ({formula})" if formula else "")
+
+
+def inflows(bal: MassBalance) -> list[Indicator]:
+    """A.2.2–A.2.4 (mandatory) and the linear remainder of A.2.1."""
+    m = bal.inflow_total
+    rows = (("iso59020.inflow_reused", bal.inflow_reused, "A.2.2", "A.1", "mREUI"),
+            ("iso59020.inflow_recycled", bal.inflow_recycled, "A.2.3", "A.2", "mRECI"),
+            ("iso59020.inflow_renewable", bal.inflow_renewable, "A.2.4", "A.3", "mRENI"))
+    out = [ratio(key, num, m, source=src(clause, eq), status="text", notes=(READ,),
+                 formula=f"Σ {sym}(X) / Σ mTI(X) (aggregated by mass, Annex G.2)",
+                 inputs={f"{sym}_t": num / 1000, "mTI_t": m / 1000}, what="total inflow mass")
+           for key, num, clause, eq, sym in rows]
+    out.append(ratio("iso59020.inflow_linear", bal.inflow_linear, m, source=src("A.2.1"),
+                     status="text", formula="100 % − reused − recycled − renewable",
+                     inputs={"balance_t": bal.as_t()}, what="total inflow mass",
+                     notes=(READ, "mass balance checked: reused + recycled + renewable + "
+                            "linear = total inflow (A.2.1)")))
+    return out
+
+
+def outflows(fm: FlowModel, bal: MassBalance) -> list[Indicator]:
+    """A.3.3–A.3.5 (mandatory), the linear remainder of A.3.1 and A.3.2 (optional)."""
+    m = bal.outflow_total
+    rows = (("iso59020.outflow_reused", bal.outflow_reused, "A.3.3", "A.5", ISO_REUSED),
+            ("iso59020.outflow_recycled", bal.outflow_recycled, "A.3.4", "A.6", ISO_RECYCLED),
+            ("iso59020.outflow_biological_cycle", bal.outflow_biological, "A.3.5", "A.7",
+             ISO_BIOLOGICAL))
+    out = [ratio(key, num, m, source=src(clause, eq), status="text",
+                 formula=f"Σ m_j RP_j AR_j over routes {', '.join(routes)} / Σ mTO(X)",
+                 inputs={"recovered_t": num / 1000, "mTO_t": m / 1000},
+                 what="total outflow mass",
+                 notes=(READ, "the mass actually reused/recycled is mass × recovery potential "
+                        "× actual recovery; without traceable data actual recovery is 0 "
+                        "(A.3.4: '0 % should be recorded')"))
+           for key, num, clause, eq, routes in rows]
+    out.append(ratio("iso59020.outflow_linear", bal.outflow_linear, m, source=src("A.3.1"),
+                     status="text", formula="100 % − reused − recycled − biological cycle",
+                     inputs={"balance_t": bal.as_t()}, what="total outflow mass",
+                     notes=(READ, "mass balance checked: reused + recycled + biological + "
+                            "linear = total outflow (A.3.1)")))
+    lives = [(p.name, p.mass, p.lifetime / p.industry_lifetime) for p in fm.products
+             if p.lifetime is not None and p.industry_lifetime is not None]
+    for name, _, rlp in lives:
+        out.append(Indicator(f"iso59020.lifetime_relative.{name}", rlp, "ratio",
+                             "RLP(X) = tLP(X) / tIALP(X)", src("A.3.2", "A.4"),
+                             {"product": name}, status="text", notes=(READ,)))
+    if lives:
+        total = sum(m for _, m, _ in lives)
+        out.append(Indicator("iso59020.lifetime_vs_industry",
+                             sum(m * r for _, m, r in lives) / total, "ratio",
+                             "Σ m_p RLP_p / Σ m_p", src("A.3.2", "A.4"),
+                             {"products": len(lives)}, status="text",
+                             notes=(READ, "formula (A.4) is per flow X; the mass-weighted "
+                                    "average over products is junkan's aggregation")))
+    return out
+
+
+def energy(fm: FlowModel) -> list[Indicator]:
+    """A.4.2 (optional): renewable share of the net energy consumed, formula (A.8)."""
+    if fm.energy is None:
+        return []
+    e = fm.energy
+    return [ratio("iso59020.renewable_energy", e.consumed_renewable, e.consumed,
+                  source=src("A.4.2", "A.8"), status="text", scale=e.total or 0.0,
+                  formula="(EIRENE − EORENE) / (EITE − EOTE)",
+                  inputs={"EIRENE_MWh": e.renewable, "EORENE_MWh": e.exported_renewable,
+                          "EITE_MWh": e.total, "EOTE_MWh": e.exported},
+                  what="net energy consumed (taken in − exported)",
+                  notes=(READ, "energy leaving the site is energy.exported (default 0)"))]
+
+
+def water(fm: FlowModel) -> list[Indicator]:
+    """A.5.2–A.5.4 (optional), formulae (A.9)–(A.11)."""
+    if fm.water is None:
+        return []
+    w = fm.water
+    used = w.withdrawn + w.recirculated
+    quality = ratio("iso59020.water_discharged_at_quality", w.discharged_at_quality,
+                    w.withdrawn, source=src("A.5.3", "A.10"), status="text",
+                    formula="VCDW / VAIW: discharged in accordance with quality requirements "
+                            "/ total water withdrawn",
+                    inputs={"VCDW_m3": w.discharged_at_quality, "VAIW_m3": w.withdrawn},
+                    what="water withdrawn", notes=(READ,))
+    if quality.value is not None and quality.value > 1.0:
+        quality = Indicator(quality.key, None, "fraction", quality.formula, quality.source,
+                            quality.inputs, status="text", notes=quality.notes,
+                            reason="water discharged at quality exceeds water withdrawn; "
+                                   "A.5.3 is a share of the water withdrawn")
+    return [
+        ratio("iso59020.water_circular_sources", w.withdrawn_circular, w.withdrawn,
+              source=src("A.5.2", "A.9"), status="text",
+              formula="VCIW / VAIW: withdrawn from circular sources / total water withdrawn",
+              inputs={"VCIW_m3": w.withdrawn_circular, "VAIW_m3": w.withdrawn},
+              what="water withdrawn", notes=(READ,)),
+        quality,
+        ratio("iso59020.water_reuse_ratio", used, w.withdrawn, unit="cycles",
+              source=src("A.5.4", "A.11"), status="text",
+              formula="RWRR = VTWU / VTWW: total water use / total water withdrawal",
+              inputs={"VTWU_m3": used, "VTWW_m3": w.withdrawn}, what="water withdrawn",
+              notes=(READ, "Table 3: 'reuse cycles of on-site water'; total water use = "
+                     "withdrawn + recirculated on site")),
+    ]
+
+
+def economic(fm: FlowModel) -> list[Indicator]:
+    """A.6.2 material productivity (A.12) and A.6.3 resource intensity index (A.13)."""
+    if fm.finance is None:
+        return []
+    f, cur = fm.finance, fm.currency
+    linear = linear_inflow(fm)
+    m_in = sum(i.mass for i in fm.inflows)
+    out = [ratio("iso59020.material_productivity", f.revenue, linear / 1000, unit=f"{cur}/t",
+                 source=src("A.6.2", "A.12"), status="text",
+                 formula="revenue / total mass of all linear resource inflows",
+                 inputs={"revenue": f.revenue, "linear_inflow_t": linear / 1000},
+                 what="linear inflow",
+                 notes=(READ, "Table 3: 'ratio of revenue generated by total mass of all "
+                        "linear resource inflows'"))]
+    notes = ("formula (A.13) reads IRII = E / F; the transcript read does not define E and F. "
+             "Table 3 describes the index as a 'quantitative measure of economic growth versus "
+             "total resource use'; junkan reads it as (revenue ÷ base revenue) ÷ (total inflow "
+             "÷ base total inflow) — inferred, not the standard's definition",)
+    key, formula = ("iso59020.resource_intensity_index",
+                    "(R / R_base) / (M_in / M_in,base) — inferred")
+    b = f.base_period
+    if b is None:
+        out.append(Indicator(key, None, "ratio", formula, src("A.6.3", "A.13"), {},
+                             reason="needs finance.base_period (revenue and total_inflow of "
+                                    "an earlier period)", status="inferred", notes=notes))
+    else:
+        out.append(ratio(key, f.revenue / b.revenue, m_in / b.total_inflow, unit="ratio",
+                         source=src("A.6.3", "A.13"), status="inferred", formula=formula,
+                         inputs={"revenue": f.revenue, "base": b.label,
+                                 "base_revenue": b.revenue, "inflow_t": m_in / 1000,
+                                 "base_inflow_t": b.total_inflow / 1000},
+                         what="total inflow", notes=notes))
+    return out
 
 
 def iso59020_core(fm: FlowModel) -> list[Indicator]:
-    m_in = sum(i.mass for i in fm.inflows)
-    m_out = sum(o.mass for o in fm.outflows)
-
-    def inflow_share(key: str, attr: str, what: str) -> Indicator:
-        num = sum(i.mass * getattr(i, attr) for i in fm.inflows)
-        return ratio(key, num, m_in, source=SOURCE, formula=f"Σ m_i {attr}_i / Σ m_i",
-                     inputs={f"{attr}_t": num / 1000, "inflow_t": m_in / 1000},
-                     what=what)
-
-    def outflow_share(key: str, routes: tuple[str, ...]) -> Indicator:
-        num = sum(o.mass * o.actual_recovery for o in fm.outflows if o.route in routes)
-        return ratio(key, num, m_out, source=SOURCE,
-                     formula=f"Σ m_j AR_j over routes {', '.join(routes)} / Σ m_j",
-                     inputs={"recovered_t": num / 1000, "outflow_t": m_out / 1000},
-                     what="total outflow mass")
-
-    out = [
-        inflow_share("iso59020.inflow_reused", "reused", "total inflow mass"),
-        inflow_share("iso59020.inflow_recycled", "recycled", "total inflow mass"),
-        inflow_share("iso59020.inflow_renewable", "renewable", "total inflow mass"),
-        outflow_share("iso59020.outflow_reused", ("reuse", "refurbish", "remanufacture")),
-        outflow_share("iso59020.outflow_recycled", ("recycling",)),
-        outflow_share("iso59020.outflow_biological_cycle", ("composting",)),
-    ]
-    lives = [(p.mass, p.lifetime / p.industry_lifetime) for p in fm.products
-             if p.lifetime is not None and p.industry_lifetime is not None]
-    if lives:
-        total = sum(m for m, _ in lives)
-        out.append(Indicator("iso59020.lifetime_vs_industry",
-                             sum(m * r for m, r in lives) / total, "ratio",
-                             "mass-weighted Σ m_p (L_p / L_av,p) / Σ m_p", SOURCE,
-                             {"products": len(lives)}))
-    if fm.energy is not None:
-        out.append(ratio("iso59020.renewable_energy", fm.energy.renewable or 0.0,
-                         fm.energy.total or 0.0,
-                         formula="renewable / total energy", source=SOURCE, inputs={},
-                         what="total energy"))
-    if fm.water is not None:
-        w = fm.water
-        out += [ratio("iso59020.water_circular_sources", w.withdrawn_circular, w.withdrawn,
-                      formula="circular withdrawal / withdrawal", source=SOURCE, inputs={},
-                      what="water withdrawn"),
-                ratio("iso59020.water_discharged_at_quality", w.discharged_at_quality,
-                      w.discharged, formula="discharged at quality / discharged",
-                      source=SOURCE, inputs={}, what="water discharged"),
-                ratio("iso59020.water_recirculated", w.recirculated,
-                      w.withdrawn + w.recirculated,
-                      formula="recirculated / (withdrawn + recirculated)", source=SOURCE,
-                      inputs={}, what="water withdrawn + recirculated")]
-    if fm.finance is not None:
-        linear = m_in - sum(i.mass * (i.reused + i.recycled + i.renewable) for i in fm.inflows)
-        out.append(Indicator("iso59020.material_productivity",
-                             fm.finance.revenue / (linear / 1000) if linear > 0 else None,
-                             f"{fm.currency}/t", "revenue / linear inflow mass", SOURCE,
-                             {"linear_inflow_t": linear / 1000},
-                             reason=None if linear > 0 else "no linear inflow"))
-    return out
+    """Every ISO 59020 core indicator computable from ``fm``; raises if the mass balance of
+    §7.3.1 does not hold."""
+    bal = mass_balance(fm)
+    return inflows(bal) + outflows(fm, bal) + energy(fm) + water(fm) + economic(fm)

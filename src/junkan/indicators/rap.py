@@ -18,6 +18,8 @@ from junkan.indicators.inputs import Finance, FlowModel
 from junkan.indicators.values import Indicator
 
 SOURCE = "Hitachi–AIST Circular Economy Lab report (seed 003), standardisation proposal (a)–(c)"
+NOTES = ("read in the lab report as given to the project (seed 003); no public text of the "
+         "RAP definition was found",)
 
 
 def circulation_cost(finance: Finance) -> float:
@@ -36,11 +38,12 @@ def rap(fm: FlowModel) -> list[Indicator]:
     formula = "value added / (variable circulation cost + Σ capex / legal life / actual-life index)"
     if f.value_added is None:
         return [Indicator("rap", None, "ratio", formula, SOURCE, inputs,
-                          reason="value_added not given")]
+                          reason="value_added not given", notes=NOTES)]
     if cost == 0:
         return [Indicator("rap", None, "ratio", formula, SOURCE, inputs,
-                          reason="no circulation cost (denominator is zero)")]
-    return [Indicator("rap", f.value_added / cost, "ratio", formula, SOURCE, inputs)]
+                          reason="no circulation cost (denominator is zero)", notes=NOTES)]
+    return [Indicator("rap", f.value_added / cost, "ratio", formula, SOURCE, inputs,
+                      notes=NOTES)]
 
 
 def worked_example() -> dict[str, dict[str, float]]:

@@ -10,13 +10,14 @@ from typing import Any
 import plotly.graph_objects as go
 
 from junkan.core.report import Markup, Page
+from junkan.indicators.flows import CTI_RECOVERY, linear_mass, recovered_mass
 from junkan.indicators.inputs import FlowModel
-from junkan.indicators.values import Indicator
+from junkan.indicators.values import STATUS_TEXT, Indicator
 
 
 def flow_sankey(fm: FlowModel, title: str) -> go.Figure:
     """Inflows split into reused, recycled, renewable and linear; outflows into circular
-    (RP × AR) and lost, by route — in t."""
+    (RP × AR on a CTI recovery route) and lost, by route — in t."""
     labels = ["reused inflow", "recycled inflow", "renewable inflow", "linear inflow",
               fm.name]
     src, dst, val = [], [], []
@@ -25,14 +26,14 @@ def flow_sankey(fm: FlowModel, title: str) -> go.Figure:
         parts[0] += i.mass * i.reused
         parts[1] += i.mass * i.recycled
         parts[2] += i.mass * i.renewable
-        parts[3] += i.mass * (1 - i.reused - i.recycled - i.renewable)
+        parts[3] += linear_mass(i)
     for k, v in parts.items():
         if v > 0:
             src.append(k)
             dst.append(4)
             val.append(v / 1000)
     for o in fm.outflows:
-        circ = o.mass * o.recovery_potential * o.actual_recovery
+        circ = recovered_mass(o) if o.route in CTI_RECOVERY else 0.0
         for name, v in ((f"circular: {o.route}", circ), (f"lost: {o.route}", o.mass - circ)):
             if v > 0:
                 if name not in labels:
@@ -60,14 +61,21 @@ def _inputs(i: Indicator) -> str:
                       ensure_ascii=False, default=str)
 
 
+def _source(i: Indicator) -> Markup:
+    notes = Markup("").join(Markup("<br>⚠ {}").format(n) for n in i.notes)
+    return Markup("<small>{}<br><em>{}</em>{}</small>").format(
+        i.source, STATUS_TEXT.get(i.status, i.status), notes)
+
+
 def add_indicator_table(page: Page, results: dict[str, list[Indicator]]) -> Page:
-    """One row per indicator: framework, key, value, formula, inputs and source."""
+    """One row per indicator: framework, key, value (with its unit), unit, formula, inputs,
+    and source with how far its definition was checked and the notes."""
     return page.table(
-        [[fw, i.key, i.display(), Markup("<code>{}</code>").format(i.formula),
-          Markup("<small>{}</small>").format(_inputs(i)),
-          Markup("<small>{}</small>").format(i.source)]
+        [[fw, i.key, i.display(), i.unit, Markup("<code>{}</code>").format(i.formula),
+          Markup("<small>{}</small>").format(_inputs(i)), _source(i)]
          for fw, inds in results.items() for i in inds],
-        columns=["framework", "indicator", "value", "formula", "inputs", "source"],
+        columns=["framework", "indicator", "value", "unit", "formula", "inputs",
+                 "source and check"],
         row_header=1, numeric=(2,))
 
 
@@ -96,6 +104,7 @@ def indicators_html(sections: list[Section], title: str,
 
 def as_json(results: dict[str, list[Indicator]]) -> dict[str, Any]:
     return {fw: [{"key": i.key, "value": i.value, "unit": i.unit, "formula": i.formula,
-                  "source": i.source, "reason": i.reason,
-                  "inputs": {k: v for k, v in i.inputs.items()}} for i in inds]
+                  "source": i.source, "reason": i.reason, "status": i.status,
+                  "notes": list(i.notes), "inputs": {k: v for k, v in i.inputs.items()}}
+                 for i in inds]
             for fw, inds in results.items()}

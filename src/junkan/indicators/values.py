@@ -1,10 +1,42 @@
-"""Indicator values: a fraction (or quantity) with its formula, source and inputs — or null
-with the reason, never a silent 0."""
+"""Indicator values: a fraction (or quantity) with its unit, formula, source, inputs and how far
+its definition was checked — or null with the reason, never a silent 0."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+Status = Literal["text", "summary", "inferred"]
+"""How far an indicator's definition was checked against its framework:
+
+* ``text`` — against the published text (or a verbatim public transcript of it);
+* ``summary`` — against a summary or secondary source only (the text itself was not read);
+* ``inferred`` — junkan's reading; no definition could be read (``notes`` say what is
+  missing)."""
+
+STATUS_TEXT: dict[str, str] = {
+    "text": "verified against the text",
+    "summary": "checked against a summary only",
+    "inferred": "inferred (definition not read)",
+}
+
+UNITS: dict[str, str] = {
+    "fraction": "share in [0, 1], shown as %",
+    "cycles": "number of uses of each withdrawn m³ (≥ 1)",
+    "ratio": "dimensionless ratio",
+}
+"""Units with a meaning beyond their name; every other unit is a physical or money unit
+(``t``, ``JPY/t``, ``JPY``)."""
+
+REL_TOL = 1e-9
+"""A difference smaller than this share of the quantities it was computed from is a rounding
+residue (e.g. 1 − (0.6 + 0.3 + 0.1) ≈ 1.1e-16), treated as zero — so a "linear" inflow of
+1e-13 t never becomes a denominator."""
+
+
+def snap(value: float, scale: float) -> float:
+    """``value`` or 0.0 when it is a rounding residue of quantities of size ``scale``."""
+    return 0.0 if abs(value) <= REL_TOL * abs(scale) else value
 
 
 @dataclass(frozen=True)
@@ -15,11 +47,13 @@ class Indicator:
     ----------
     key: machine name, e.g. ``cti.circular_inflow``.
     value: the value (fractions in [0, 1], quantities in ``unit``), or ``None``.
-    unit: ``"fraction"`` or a unit such as ``"t"`` or ``"JPY/t"``.
+    unit: ``"fraction"``, ``"cycles"``, ``"ratio"`` or a unit such as ``"t"``, ``"JPY/t"``.
     formula: the formula as text.
-    source: where the formula comes from.
+    source: where the formula comes from (document, version, clause).
     inputs: the numbers that went in.
     reason: why ``value`` is ``None`` (e.g. a zero denominator).
+    status: how far the definition was checked (:data:`Status`).
+    notes: what could not be read or what junkan assumed — shown with the value.
     """
 
     key: str
@@ -29,22 +63,32 @@ class Indicator:
     source: str
     inputs: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    status: Status = "summary"
+    notes: tuple[str, ...] = ()
 
     def display(self) -> str:
         if self.value is None:
             return f"n/a ({self.reason})"
         if self.unit == "fraction":
             return f"{100 * self.value:.1f} %"
-        return f"{self.value:,.4g} {self.unit}"
+        if self.unit == "cycles":
+            return f"{self.value:.2f} cycles"
+        number = f"{self.value:,.0f}" if abs(self.value) >= 1e4 else f"{self.value:,.4g}"
+        return number if self.unit == "ratio" else f"{number} {self.unit}"
 
 
 def ratio(key: str, num: float, den: float, *, formula: str, source: str,
-          inputs: dict[str, Any], what: str = "denominator") -> Indicator:
-    """num / den as a fraction, or null when the denominator is zero."""
-    if den == 0:
-        return Indicator(key, None, "fraction", formula, source, inputs,
-                         reason=f"{what} is zero")
-    return Indicator(key, num / den, "fraction", formula, source, inputs)
+          inputs: dict[str, Any], what: str = "denominator", unit: str = "fraction",
+          status: Status = "summary", notes: tuple[str, ...] = (),
+          scale: float | None = None) -> Indicator:
+    """num / den, or null when the denominator is zero — or, with ``scale`` (the size of the
+    quantities ``den`` was computed from), a rounding residue of them (:data:`REL_TOL`)."""
+    zero = den == 0 if scale is None else snap(den, scale) == 0
+    if zero:
+        return Indicator(key, None, unit, formula, source, inputs,
+                         reason=f"{what} is zero", status=status, notes=notes)
+    return Indicator(key, num / den, unit, formula, source, inputs, status=status,
+                     notes=notes)
 
 
 class IndicatorInputError(ValueError):

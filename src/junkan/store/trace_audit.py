@@ -3,12 +3,14 @@ a witness's kept checkpoint, and verification of the log and the lots against it
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from junkan.store.tables import Organisation
 from junkan.store.trace_base import (
     SigningKey,
     TraceBase,
@@ -17,10 +19,13 @@ from junkan.store.trace_base import (
     checkpoint_body,
     not_found,
 )
-from junkan.store.trace_tables import TraceCheckpoint, TraceEvent, TraceKey, TraceLot
+from junkan.store.trace_rows import collector_paused
+from junkan.store.trace_state import SavedState, StateError
+from junkan.store.trace_tables import TraceCheckpoint, TraceEvent, TraceKey
+from junkan.store.trace_verify import Audit, run_audit
 from junkan.trace import merkle
-from junkan.trace.canonical import canonical
-from junkan.trace.signing import sign, verify, verify_many
+from junkan.trace.keystore import KeyRing, KeyStoreError, load_keyring
+from junkan.trace.signing import sign, verify
 
 
 class AuditMixin(TraceBase):
@@ -39,7 +44,7 @@ class AuditMixin(TraceBase):
                         .order_by(TraceCheckpoint.id.desc()).limit(1))
 
     def _checkpoint(self, s: Session, org_id: str, key: SigningKey, before: int,
-                    added: list[bytes]) -> tuple[int, str]:
+                    added: list[bytes], at: datetime) -> tuple[int, str]:
         """Sign a checkpoint of the organisation's log after ``added`` leaf hashes were
         appended to its ``before`` events. The last checkpoint's frontier is extended when
         it is of that size and matches its signed root; else the leaves are read."""
@@ -61,7 +66,7 @@ class AuditMixin(TraceBase):
         s.add(TraceCheckpoint(org_id=org_id, tree_size=size, root=root,
                               signature=sign(key.private_key,
                                              checkpoint_body(org_id, size, root)),
-                              frontier=" ".join(h.hex() for h in frontier)))
+                              frontier=" ".join(h.hex() for h in frontier), created_at=at))
         return size, root
 
     def checkpoint(self, org_name: str) -> dict[str, Any]:
@@ -110,90 +115,44 @@ class AuditMixin(TraceBase):
                 "reason": "" if ok else "the log is not an extension of the kept checkpoint "
                                         "(an earlier entry was changed)"}
 
-    def verify(self, org_name: str) -> VerifyResult:
-        """Recompute every record's hash and signature, the Merkle root against the latest
-        signed checkpoint, and the lots' declared data against the log."""
+    def audit(self, *, since: str | Path | SavedState | None = None,
+              save: str | Path | None = None) -> Audit:
+        """The whole ledger replayed from the signed logs and compared with the store
+        (:mod:`junkan.store.trace_verify`); the signing keys are checked against the
+        master key when it is configured. ``since``: a state file an earlier clean audit
+        saved (or the state itself): only the events after it are replayed, on top of it,
+        once each log is shown to extend it (:class:`StateError` if the file is not one).
+        ``save``: after a clean audit, write the state a later ``since`` starts from
+        (:attr:`Audit.state` tells whether it was written)."""
+        with collector_paused():  # a million objects, none of them garbage
+            state = SavedState.load(Path(since)) if isinstance(since, str | Path) else since
+        try:
+            keys: KeyRing | None = self.keys if self._keys is not None else load_keyring(
+                self.db.url, create=False)
+        except KeyStoreError:
+            keys = None
+        with collector_paused(), self.db.session() as s:  # millions of objects, no garbage
+            conn = s.connection(execution_options={"isolation_level": "REPEATABLE READ"}
+                                if self.db.dialect == "postgresql" else None)
+            if self.db.dialect == "sqlite":  # one snapshot of every table
+                conn.exec_driver_sql("BEGIN")
+            if state is not None:
+                known = set(s.scalars(select(Organisation.id)))
+                if state.orgs and not known & state.orgs.keys():
+                    raise StateError("the audit state was saved from another database (none "
+                                     "of its organisations is here)")
+            audit = run_audit(s, keys, since=state, save=save is not None)
+        if save is not None and audit.state is not None:
+            with collector_paused():
+                audit.state.save(Path(save))
+        return audit
+
+    def verify(self, org_name: str, audit: Audit | None = None) -> VerifyResult:
+        """The problems of an :meth:`audit` that concern ``org_name`` (its log, the lots it
+        made or holds, its mass-balance accounts) or no organisation in particular."""
         with self.db.session() as s:
             org = self._org(s, org_name)
-            key = s.get(TraceKey, org.id)
-            events = s.execute(select(TraceEvent.org_seq, TraceEvent.type, TraceEvent.lot,
-                                      TraceEvent.record, TraceEvent.leaf_hash,
-                                      TraceEvent.signature)
-                               .where(TraceEvent.org_id == org.id)
-                               .order_by(TraceEvent.org_seq)).all()
-            problems: list[str] = []
-            if key is None:
-                return VerifyResult(org_name, not events, len(events),
-                                    ["no signing key"] if events else [])
-            leaves = []
-            records: list[tuple[int, dict[str, Any]]] = []
-            expect = 1
-            signed = verify_many(key.public_key, [e.record.encode("utf-8") for e in events],
-                                 [e.signature for e in events])  # on worker threads
-            for e, signature_ok in zip(events, signed, strict=True):
-                label = f"event {e.org_seq} ({e.type} {e.lot})"
-                if e.org_seq != expect:
-                    problems.append(f"{label}: log sequence gap (expected {expect})")
-                expect = e.org_seq + 1
-                try:
-                    record = json.loads(e.record)
-                except ValueError:
-                    problems.append(f"{label}: record is not JSON any more")
-                    continue
-                data = e.record.encode("utf-8")
-                if merkle.leaf_hash(data).hex() != e.leaf_hash:
-                    problems.append(f"{label}: record changed (hash mismatch)")
-                if canonical(record) != data:
-                    problems.append(f"{label}: record is not in canonical form")
-                if not signature_ok:
-                    problems.append(f"{label}: signature does not verify")
-                if record.get("seq") != e.org_seq or record.get("event", {}).get(
-                        "lot") != e.lot:
-                    problems.append(f"{label}: indexed columns differ from the signed record")
-                leaves.append(bytes.fromhex(e.leaf_hash))
-                records.append((e.org_seq, record.get("event", {})))
-            cp = self._latest_checkpoint(s, org.id)
-            if cp is not None:
-                body = checkpoint_body(org.id, cp.tree_size, cp.root)
-                if not verify(key.public_key, body, cp.signature):
-                    problems.append(f"checkpoint {cp.tree_size}: signature does not verify")
-                if (cp.tree_size or 0) > len(leaves):
-                    problems.append(f"checkpoint {cp.tree_size}: log has only {len(leaves)} "
-                                    "events (entries deleted)")
-                elif merkle.root(leaves[:cp.tree_size]).hex() != cp.root:
-                    problems.append(f"checkpoint {cp.tree_size}: Merkle root differs (an "
-                                    "entry was changed, removed or inserted)")
-            problems += self._check_state(s, org.id, records)
-            return VerifyResult(org_name, not problems, len(events), problems,
-                                cp.tree_size if cp else None)
-
-    @staticmethod
-    def _check_state(s: Session, org_id: str,
-                     records: list[tuple[int, dict[str, Any]]]) -> list[str]:
-        """Lots created by this organisation must match their signed events (``records``:
-        the log's (sequence number, event) pairs, already parsed)."""
-        problems = []
-        declared: dict[str, dict[str, Any]] = {}
-        for seq, ev in records:
-            if ev.get("type") == "create":
-                declared[ev["lot"]] = {"mass_kg": ev["mass_kg"], "cfp": ev["cfp"]["total"],
-                                       "seq": seq}
-            elif ev.get("type") == "redeclare" and ev.get("cfp") and ev["lot"] in declared:
-                declared[ev["lot"]]["cfp"] = ev["cfp"]["total"]
-            elif ev.get("type") in ("merge", "blend", "process"):
-                declared[ev["lot"]] = {"mass_kg": ev["mass_kg"], "seq": seq}
-            elif ev.get("type") == "split":  # each output is a lot of its own
-                for out in ev.get("outputs", []):
-                    declared[out["lot"]] = {"mass_kg": out["mass_kg"], "seq": seq}
-        for lot in s.scalars(select(TraceLot).where(TraceLot.creator_org == org_id)):
-            d = declared.get(lot.lot)
-            if d is None:
-                problems.append(f"lot {lot.lot}: no event in the log created it")
-                continue
-            if abs(d["mass_kg"] - lot.mass_kg) > 1e-9:
-                problems.append(f"lot {lot.lot}: mass {lot.mass_kg} differs from event "
-                                f"{d['seq']} ({d['mass_kg']})")
-            if "cfp" in d and lot.custody == "declared" and abs(d["cfp"] - lot.cfp_total) > 1e-9:
-                problems.append(f"lot {lot.lot}: CFP {lot.cfp_total} differs from its signed "
-                                f"declaration ({d['cfp']})")
-        return problems
+        audit = audit if audit is not None else self.audit()
+        problems = [p.text for p in audit.problems if not p.orgs or org.id in p.orgs]
+        return VerifyResult(org_name, not problems, audit.events.get(org.id, 0), problems,
+                            audit.checkpoints.get(org.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,12 +20,14 @@ from junkan.store.db import Database
 from junkan.store.tables import Organisation
 from junkan.store.trace_graph import LotGraph
 from junkan.store.trace_tables import TraceKey
+from junkan.trace.access import GRANTABLE as GRANTABLE  # re-exported: the rule lives there
+from junkan.trace.access import HOLDER_FIELDS as HOLDER_FIELDS
 from junkan.trace.keystore import KeyRing, UnknownKeyId, load_keyring
 from junkan.trace.pcf import pcf_facts
 from junkan.trace.signing import new_key
 
 
-def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any]:
+def lot_view(lot: Any, names: dict[str, str], fields: AbstractSet[str]) -> dict[str, Any]:
     """A lot's stored values as a document, with only the ``fields`` (of GRANTABLE, except
     inputs) the reader may see; ``names`` maps organisation ids to names."""
     doc: dict[str, Any] = {
@@ -47,17 +50,9 @@ def lot_view(lot: Any, names: dict[str, str], fields: set[str]) -> dict[str, Any
     return doc
 
 
-HOLDER_FIELDS = {"cfp", "recycled", "claims"}
-"""What the organisation holding a lot (or it is shipped to) sees without an agreement."""
-
-
 def checkpoint_body(org_id: str, tree_size: Any, root: Any) -> dict[str, Any]:
     """What a checkpoint's signature covers."""
     return {"org_id": org_id, "tree_size": tree_size, "root": root}
-
-
-GRANTABLE = ("cfp", "recycled", "claims", "composition", "inputs", "site")
-"""Fields of a lot an agreement or a catalogue offer can cover."""
 
 
 class TraceError(JunkanError):

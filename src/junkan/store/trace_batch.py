@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from junkan.store.tables import Base, Organisation
 from junkan.store.trace_base import TraceError, split_ref
+from junkan.store.trace_book import StoreBook
 from junkan.store.trace_rows import (
     MUTABLE,
     NewLot,
@@ -20,11 +21,12 @@ from junkan.store.trace_rows import (
     sqlite_lots,
     update_lots,
 )
-from junkan.trace.events import Combine, Event, Split
+from junkan.trace.events import ClosePeriod, Combine, Event, Split
 
 
 class Batch:
-    """Lots touched by one ingest, loaded once; new lots and links inserted in bulk.
+    """Lots touched by one ingest, loaded once; new lots and links inserted in bulk: the
+    :class:`junkan.trace.rules.View` the rules apply the batch's events to.
 
     Lot ids are scoped per creating organisation. The batch's organisation refers to a lot
     by its id — its own lot with that id first, else the one lot with that id in its custody
@@ -35,6 +37,7 @@ class Batch:
         self.s = s
         self.org = org
         self.org_id = org.id
+        self.org_name = org.name
         ids = {split_ref(r)[1] for r in refs}
         self.lots: dict[str, list[Any]] = {i: [] for i in ids}
         self.loaded: list[NewLot] = []
@@ -42,18 +45,36 @@ class Batch:
             self._load(chunk)
         self.inputs: list[tuple[Any, Any, float]] = []
         self.orgs: dict[str, Organisation | None] = {}
-        self.redeclared: list[Any] = []
+        self.redeclared_lots: list[Any] = []
+        self.by_seq = {lot.seq: lot for lot in self.loaded}
+        self.book = StoreBook(s, self.by_seq.get)
         self.new: list[NewLot] = []
         self.refs: dict[str, str] = {}
         """References of the current event to other organisations' lots, as written →
         ``<creator organisation id>/<id>`` (kept in the signed record)."""
 
-    def organisation(self, name: str) -> Organisation | None:
+    def _organisation(self, name: str) -> Organisation | None:
         """An organisation by name, looked up once per batch."""
         if name not in self.orgs:
             self.orgs[name] = self.s.scalar(select(Organisation).where(
                 Organisation.name == name))
         return self.orgs[name]
+
+    def organisation(self, name: str) -> str | None:
+        """An organisation's id by name, or None."""
+        found = self._organisation(name)
+        return None if found is None else found.id
+
+    def new_lot(self, **fields: Any) -> NewLot:
+        lot = NewLot(**fields)
+        self.add(lot)
+        return lot
+
+    def link(self, dst: Any, src: Any, mass_kg: float) -> None:
+        self.inputs.append((dst, src, mass_kg))
+
+    def redeclared(self, lot: Any) -> None:
+        self.redeclared_lots.append(lot)
 
     def _load(self, lot_ids: list[str]) -> None:
         """Read these lots from the store (those the organisation may refer to) and remember
@@ -71,6 +92,8 @@ class Batch:
             lot.loaded_as = tuple(getattr(lot, c) for c in MUTABLE)
             self.lots[lot.lot].append(lot)
             self.loaded.append(lot)
+            if hasattr(self, "by_seq"):
+                self.by_seq[lot.seq] = lot
 
     def lot(self, ref: str) -> Any:
         """The lot ``ref`` names in the organisation's view, or None."""
@@ -81,7 +104,7 @@ class Batch:
             self._load([lot_id])
         me = self.org_id
         if org_name:
-            creator = self.organisation(org_name)
+            creator = self._organisation(org_name)
             found = None if creator is None else next(
                 (c for c in cands if c.creator_org == creator.id), None)
             if found is not None and found.creator_org != me:
@@ -117,7 +140,7 @@ class Batch:
         ``declared`` only for the lots re-declared in this batch)."""
         if not self.loaded:
             return
-        redeclared = {id(lot) for lot in self.redeclared}
+        redeclared = {id(lot) for lot in self.redeclared_lots}
         again = [x for x in self.loaded if id(x) in redeclared]
         # only the columns that changed, one executemany per set of them (a merge changes
         # its inputs' consumed_kg only; SQLite rewrites indexes of every column it is given)
@@ -167,6 +190,8 @@ class Batch:
 
 
 def event_lot_ids(ev: Event) -> set[str]:
+    if isinstance(ev, ClosePeriod):
+        return set()
     ids = {ev.lot}
     if isinstance(ev, Combine):
         ids |= {i.lot for i in ev.inputs}

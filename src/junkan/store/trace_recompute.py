@@ -1,9 +1,23 @@
-"""Recompute the lots downstream of a re-declaration in bulk and notify their
-holders and makers (and their webhooks)."""
+"""Recompute the lots downstream of a re-declaration in bulk and notify the organisations
+concerned (and their webhooks) — each only about lots it may see.
+
+Who is told what (the rule of :mod:`junkan.trace.access`, applied to the lots that changed —
+the re-declared lots and the recomputed ones whose values moved):
+
+- every organisation that made, holds or was shipped one of those lots gets one
+  notification listing those lots (the re-declarer is not told about its own re-declared
+  lots); it names the re-declaring organisation, and the re-declared lots, only to an
+  organisation that may see one of the re-declared lots, else it says "a lot upstream";
+- the re-declarer's answer counts the changed lots it may see and names the notified
+  organisations it could see anyway (makers and holders of those lots, and whom it shipped
+  them to) — never who is further downstream.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import DateTime, bindparam, select, text
@@ -11,11 +25,45 @@ from sqlalchemy.orm import Session
 
 from junkan.store import trace_outbox
 from junkan.store.tables import Organisation
+from junkan.store.trace_access import stored_grants
 from junkan.store.trace_base import TraceBase, TraceError
 from junkan.store.trace_graph import LotGraph
 from junkan.store.trace_rows import chunks
 from junkan.store.trace_tables import TraceLot, TraceNotification, TraceWebhook
+from junkan.trace.access import Grant, visible_fields
 from junkan.trace.propagate import downstream, recompute
+
+MOVED_RTOL = 1e-9
+"""A value moved when ``abs(new - old) > MOVED_RTOL * max(1, abs(old))``: float noise on a
+large CFP is not a change."""
+
+_JOIN = "FROM trace_lots AS l JOIN trace_changed AS r ON l.seq = r.seq"
+_Group = tuple[str, str, str | None, int, int]
+"""(creator, owner, shipped_to, 1 if re-declared else 0, number of lots)."""
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """What a re-declaration's recompute did."""
+
+    count: int
+    """Changed lots (re-declared, or recomputed and moved) the re-declarer may see: what
+    its answer may say."""
+    notified: list[str]
+    """Names of the notified organisations the re-declarer could see anyway (sorted)."""
+    moved: np.ndarray
+    """``seq`` of every recomputed lot whose values moved (int64, ascending; re-declared
+    lots only if their recomputed values moved) — for every organisation, never shown."""
+    cone: int = 0
+    """Lots in the downstream cone, the re-declared ones included (never shown)."""
+    notes: int = 0
+    """Notifications stored (and queued for webhooks) — wake the delivery worker if > 0."""
+
+
+def moved_rows(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Rows of ``new`` where any value moved from ``old`` by more than :data:`MOVED_RTOL`
+    relative (absolute below 1)."""
+    return np.any(np.abs(new - old) > MOVED_RTOL * np.maximum(1.0, np.abs(old)), axis=1)
 
 
 def _display_many(s: Session, org_id: str, lots: list[tuple[str, str]]) -> list[str]:
@@ -46,73 +94,151 @@ def _display_many(s: Session, org_id: str, lots: list[tuple[str, str]]) -> list[
     return out
 
 
-class RecomputeMixin(TraceBase):
-    """Recompute downstream lots after a re-declaration and notify their holders."""
+def _parties(g: _Group, redeclarer: str) -> set[str]:
+    """Who is told about a group's lots: maker, holder, the one it was shipped to (not the
+    re-declarer about its own re-declared lots)."""
+    creator, owner, shipped, seed, _ = g
+    out = {creator, owner} | ({shipped} if shipped else set())
+    return out - {redeclarer} if seed else out
 
-    def _recompute(self, s: Session, graph: LotGraph, changed: list[int],
-                   by: str) -> tuple[int, list[str]]:
-        """Recompute the downstream cone of ``changed`` lots (one triangular solve) and write
-        the lots whose values moved in bulk; notify their holders and makers. ``graph`` is
-        the current lot graph; its values are updated."""
+
+def _known(g: _Group, viewer: str) -> set[str]:
+    """Organisations a viewer that may see a group's lots knows from them: the maker and the
+    holder (shown with the lot), and whom it shipped them to itself."""
+    creator, owner, shipped, _, _ = g
+    return {creator, owner} | ({shipped} if shipped and owner == viewer else set())
+
+
+class RecomputeMixin(TraceBase):
+    """Recompute downstream lots after a re-declaration and notify who may know."""
+
+    def _recompute(self, s: Session, graph: LotGraph, changed: list[int], by: str,
+                   at: datetime) -> Recomputed:
+        """Recompute the downstream cone of the ``changed`` (re-declared) lots — one
+        triangular solve — and write the lots whose values moved in bulk, with
+        ``updated_at`` = ``at`` (the batch's event time, so a replay of the signed log
+        reproduces it); notify the organisations concerned. ``by``: the re-declaring
+        organisation's name. ``graph`` is the current lot graph; its values are updated."""
         seqs, values = graph.seqs, graph.values
-        cone = downstream(graph.g, np.searchsorted(seqs, changed))
+        seeds = np.searchsorted(seqs, changed)
+        cone = downstream(graph.g, seeds)
         new = recompute(graph.g, values, cone)
         if not np.isfinite(new).all():
             bad = int(seqs[cone[~np.isfinite(new).all(axis=1)][0]])
             raise TraceError(f"the recomputed CFP of a downstream lot (seq {bad}) would not be "
                              "a finite number; check the masses and footprints upstream")
-        moved_mask = np.any(np.abs(new - values[cone]) > 1e-12, axis=1)
-        moved = cone[moved_mask]
+        moved_mask = moved_rows(values[cone], new)
+        moved = seqs[cone[moved_mask]].astype(np.int64)
         graph.set_values(cone, new)
-        now = datetime.now(UTC)
-        owners: dict[str, list[str]] = {}
+        seed_mask = np.isin(cone, seeds)
+        write = moved_mask | seed_mask
+        self._write_changed(s, seqs[cone[write]], new[write], seed_mask[write], at)
+        org = self._org(s, by)
+        groups: list[_Group] = [(c, o, sh, int(k), int(n)) for c, o, sh, k, n in s.execute(text(
+            f"SELECT l.creator_org, l.owner_org, l.shipped_to, r.k, COUNT(*) {_JOIN} "
+            "GROUP BY l.creator_org, l.owner_org, l.shipped_to, r.k"))]
+        grants = stored_grants(s, grantor=org.id) + stored_grants(s, grantee=org.id)
+        told = self._notify(s, org, groups, changed, grants, at)
+        count, known = self._reply(s, org.id, groups, grants, at)
+        s.connection().exec_driver_sql("DELETE FROM trace_changed")
+        names = {o.id: o.name for o in s.scalars(select(Organisation).where(
+            Organisation.id.in_(sorted(told & known))))}
+        return Recomputed(count=count, notified=sorted(names.values()), moved=moved,
+                          cone=int(cone.size), notes=len(told))
+
+    @staticmethod
+    def _write_changed(s: Session, seqs: np.ndarray, vals: np.ndarray, seed: np.ndarray,
+                       at: datetime) -> None:
+        """Keep the changed lots in the temporary table ``trace_changed`` (re-declared ones
+        flagged ``k = 1``) and write their values with ``updated_at = at``."""
+        conn = s.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        # the new values go through a temporary table (driver-level executemany), then
+        # one UPDATE … FROM: per-row statements cost ~10 µs each through SQLAlchemy
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS trace_changed (seq INTEGER PRIMARY KEY, "
+            "t DOUBLE PRECISION, f DOUBLE PRECISION, b DOUBLE PRECISION, "
+            "p DOUBLE PRECISION, q DOUBLE PRECISION, k INTEGER)")
+        conn.exec_driver_sql("DELETE FROM trace_changed")
+        if not seqs.size:
+            return
+        rows = list(zip(seqs.tolist(), *vals.T.tolist(), seed.astype(int).tolist(),
+                        strict=True))
+        conn.exec_driver_sql(f"INSERT INTO trace_changed VALUES ({', '.join([mark] * 7)})",
+                             rows)
+        conn.execute(text(
+            "UPDATE trace_values SET cfp_total = r.t, cfp_fossil = r.f, cfp_biogenic = r.b, "
+            "rec_pre = r.p, rec_post = r.q, updated_at = :at FROM trace_changed AS r "
+            "WHERE trace_values.seq = r.seq").bindparams(
+            bindparam("at", value=at, type_=DateTime(timezone=True))))
+
+    def _notify(self, s: Session, by: Organisation, groups: list[_Group], changed: list[int],
+                grants: list[Grant], at: datetime) -> set[str]:
+        """One notification per organisation concerned, about the changed lots it made,
+        holds or was shipped; returns the notified organisations' ids."""
         counts: dict[str, int] = {}
-        if moved.size:
-            conn = s.connection()
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            # the new values go through a temporary table (driver-level executemany), then
-            # one UPDATE … FROM: per-row statements cost ~10 µs each through SQLAlchemy
-            conn.exec_driver_sql(
-                "CREATE TEMP TABLE IF NOT EXISTS trace_recompute (seq INTEGER PRIMARY KEY, "
-                "t DOUBLE PRECISION, f DOUBLE PRECISION, b DOUBLE PRECISION, "
-                "p DOUBLE PRECISION, q DOUBLE PRECISION)")
-            conn.exec_driver_sql("DELETE FROM trace_recompute")
-            vals = new[moved_mask]
-            rows = list(zip(seqs[moved].tolist(), *vals.T.tolist(), strict=True))
-            conn.exec_driver_sql(f"INSERT INTO trace_recompute VALUES ({', '.join([mark] * 6)})",
-                                 rows)
-            conn.execute(text(
-                "UPDATE trace_values SET cfp_total = r.t, cfp_fossil = r.f, cfp_biogenic = r.b, "
-                "rec_pre = r.p, rec_post = r.q, updated_at = :now FROM trace_recompute AS r "
-                "WHERE trace_values.seq = r.seq").bindparams(
-                bindparam("now", value=now, type_=DateTime(timezone=True))))
-            # holders and makers of the moved lots: a few aggregate queries, not a million rows
-            orgs = {o for (o,) in conn.execute(text(
-                "SELECT DISTINCT l.owner_org FROM trace_lots AS l JOIN trace_recompute AS r "
-                "ON l.seq = r.seq UNION SELECT DISTINCT l.creator_org FROM trace_lots AS l "
-                "JOIN trace_recompute AS r ON l.seq = r.seq"))}
-            for org_id in sorted(orgs):
-                where = ("FROM trace_lots AS l JOIN trace_recompute AS r ON l.seq = r.seq "
-                         "WHERE l.owner_org = :o OR l.creator_org = :o")
-                count = conn.execute(text(f"SELECT COUNT(*) {where}"), {"o": org_id}).scalar()
-                first = [(lot, creator) for lot, creator in conn.execute(text(
-                    f"SELECT l.lot, l.creator_org {where} ORDER BY l.seq LIMIT 1000"),
-                    {"o": org_id})]
-                owners[org_id] = _display_many(s, org_id, first)
-                counts[org_id] = int(count or 0)
-            conn.exec_driver_sql("DELETE FROM trace_recompute")
-        for org_id, ids in owners.items():
+        for g in groups:
+            for org_id in _parties(g, by.id):
+                counts[org_id] = counts.get(org_id, 0) + g[4]
+        seeds = s.execute(select(TraceLot.lot, TraceLot.creator_org, TraceLot.owner_org,
+                                 TraceLot.shipped_to).where(TraceLot.seq.in_(changed))).all()
+        conn = s.connection()
+        for org_id in sorted(counts):
             n = counts[org_id]
-            note = TraceNotification(org_id=org_id, lot=ids[0], message=(
-                f"{n} of your lots were recomputed after {by} re-declared an upstream "
-                f"lot: {', '.join(ids[:10])}{' …' if n > 10 else ''}"),
-                payload={"lots": ids[:1000], "count": n, "by": by})
+            only_changed = "" if org_id != by.id else " AND r.k = 0"
+            first = [(lot, creator) for lot, creator in conn.execute(text(
+                f"SELECT l.lot, l.creator_org {_JOIN} WHERE (l.owner_org = :o OR "
+                f"l.creator_org = :o OR l.shipped_to = :o){only_changed} ORDER BY l.seq "
+                "LIMIT 1000"), {"o": org_id})]
+            ids = _display_many(s, org_id, first)
+            seen = [(lot, c) for lot, c, o, sh in seeds if visible_fields(
+                org_id, creator=c, owner=o, shipped_to=sh, lot=lot, grants=grants, now=at)
+                is not None]
+            listed = f"{', '.join(ids[:10])}{' …' if n > 10 else ''}"
+            payload: dict[str, object] = {"lots": ids[:1000], "count": n}
+            if seen:
+                refs = _display_many(s, org_id, seen)
+                payload |= {"by": by.name, "redeclared": refs}
+                what = f"{by.name} re-declared lot{'s' if len(refs) > 1 else ''} " \
+                       f"{', '.join(refs)}"
+            else:
+                what = "a lot upstream was re-declared"
+            note = TraceNotification(org_id=org_id, lot=ids[0], payload=payload,
+                                     message=f"{n} of your lots changed after {what}: {listed}")
             s.add(note)
             s.flush()
             self._queue_webhook(s, note)
-        names = {o.id: o.name for o in s.scalars(select(Organisation).where(
-            Organisation.id.in_(list(owners))))}
-        return int(cone.size), sorted(names[o] for o in owners)
+        return set(counts)
+
+    def _reply(self, s: Session, viewer: str, groups: list[_Group], grants: Iterable[Grant],
+               at: datetime) -> tuple[int, set[str]]:
+        """How many changed lots ``viewer`` (the re-declarer) may see, and the organisations
+        it knows from them. A group is visible whole when the rule says so whatever the lot
+        id; agreements naming lot ids are checked lot by lot."""
+        mine = [g for g in grants if g.grantee == viewer]
+        every = [g for g in mine if g.lots is None]
+        count, known = 0, set[str]()
+        for g in groups:
+            creator, owner, shipped, seed, n = g
+            if visible_fields(viewer, creator=creator, owner=owner, shipped_to=shipped, lot="",
+                              grants=every, now=at) is not None:
+                count, known = count + n, known | _known(g, viewer)
+                continue
+            named = sorted({lot for x in mine if x.grantor == creator and x.lots
+                            for lot in x.lots})
+            to = "l.shipped_to IS NULL" if shipped is None else "l.shipped_to = :sh"
+            for chunk in chunks(named, 900):
+                lots = s.execute(text(
+                    f"SELECT l.lot {_JOIN} WHERE l.creator_org = :c AND l.owner_org = :o AND "
+                    f"r.k = :k AND {to} AND l.lot IN :ids").bindparams(
+                    bindparam("ids", expanding=True)),
+                    {"c": creator, "o": owner, "k": seed, "sh": shipped, "ids": chunk}).all()
+                hits = sum(visible_fields(viewer, creator=creator, owner=owner,
+                                          shipped_to=shipped, lot=lot, grants=mine, now=at)
+                           is not None for (lot,) in lots)
+                count += hits
+                known |= _known(g, viewer) if hits else set()
+        return count, known
 
     def _queue_webhook(self, s: Session, note: TraceNotification) -> None:
         """Queue ``note`` for the organisation's webhook, if it has one (same transaction)."""

@@ -26,7 +26,7 @@ class NewLot:
 
     COLUMNS = ("lot", "creator_org", "owner_org", "shipped_to", "received", "material",
                "mass_kg", "consumed_kg", "site", "custody", "declared", "own", "own_cfp",
-               "created_at")
+               "mb_period", "created_at")
     """Columns of ``trace_lots`` (``seq`` is assigned by the store)."""
     VALUES = ("cfp_total", "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post", "updated_at")
     """Columns of ``trace_values`` besides ``seq``."""
@@ -56,7 +56,7 @@ class NewLot:
         return {c: getattr(self, c) for c in self.COLUMNS}
 
 
-MUTABLE = ("owner_org", "shipped_to", "received", "consumed_kg", "site")
+MUTABLE = ("owner_org", "shipped_to", "received", "consumed_kg", "site", "mb_period")
 """Columns of ``trace_lots`` an event may change (and ``declared``, on re-declaration)."""
 
 

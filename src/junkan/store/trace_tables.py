@@ -40,6 +40,8 @@ lots_table = Table(
     Column("declared", JSON, nullable=False),
     Column("own", JSON, nullable=False),
     Column("own_cfp", Float, nullable=False, default=0.0),  # own process, kg CO2e (fossil)
+    Column("mb_period", String(8), nullable=True),
+    # mass-balance period its recycled content was credited in (None: not in an account)
     Column("created_at", DateTime(timezone=True), nullable=False, default=now),
     UniqueConstraint("lot", "creator_org", name="uq_trace_lots_lot_creator"),
 )
@@ -82,6 +84,7 @@ class TraceLot(Base):
         declared: Mapped[dict[str, Any]]
         own: Mapped[dict[str, Any]]
         own_cfp: Mapped[float]
+        mb_period: Mapped[str | None]
         cfp_total: Mapped[float]
         cfp_fossil: Mapped[float]
         cfp_biogenic: Mapped[float]
@@ -157,21 +160,43 @@ class TraceNotification(Base):
 
 
 class TraceBalanceEntry(Base):
-    """Mass-balance credit account entry: per organisation × site × characteristic ×
-    balancing period; credits from received material, debits from claims (used once)."""
+    """Mass-balance account entry (:mod:`junkan.trace.balance`): per organisation × site ×
+    characteristic × balancing period. ``kind``: credit (receipt), claim, outflow (credited
+    material used physically or shipped), adjust (re-valued after a re-declaration;
+    signed), carry_out / carry_in (a closed period's balance)."""
 
     __tablename__ = "trace_balance_entries"
+    __table_args__ = (Index("ix_trace_balance_account", "org_id", "site", "characteristic",
+                            "period"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     site: Mapped[str] = mapped_column(String(200))
     characteristic: Mapped[str] = mapped_column(String(40))
     period: Mapped[str] = mapped_column(String(20))
-    kind: Mapped[str] = mapped_column(String(10))  # credit | debit
+    kind: Mapped[str] = mapped_column(String(10))
     mass_kg: Mapped[float] = mapped_column(Float)
     lot: Mapped[str] = mapped_column(String(120))
+    """The lot's id in its creator's namespace ('' for a carry)."""
+    lot_seq: Mapped[int | None] = mapped_column(ForeignKey("trace_lots.seq"), index=True,
+                                                nullable=True)
+    basis_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Lot mass the entry concerns (``mass_kg = basis_kg × share``)."""
+    share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    uncovered: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A claim the account no longer covers (after a supplier's re-declaration)."""
     claim_id: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
-    """``<organisation id>:<lot id>:<characteristic>``: a claim is used once."""
+    """Unused since migration 0009 (a claim is one output lot's entry)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class TracePeriod(Base):
+    """A closed mass-balance period of a site (open periods have no row)."""
+
+    __tablename__ = "trace_periods"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    site: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TraceDataset(Base):

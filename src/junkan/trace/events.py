@@ -30,11 +30,15 @@ from junkan.trace.numbers import (
 from junkan.trace.pcf import DEFAULT_STANDARDS, Country, PcfFacts, Standard
 
 __all__ = ["DEFAULT_STANDARDS", "MAX_CFP_KG", "MAX_CFP_PER_KG", "MAX_ENERGY_KWH", "MAX_MASS_KG",
-           "MAX_SAFE_INT", "MIN_MASS_KG", "Batch", "Cfp", "Claim", "Combine", "Country",
-           "Create", "Event", "InputRef", "PcfFacts", "Process", "Receive", "Recycled",
-           "Redeclare", "Ship", "Split", "Standard"]
+           "MAX_SAFE_INT", "MIN_MASS_KG", "Batch", "Cfp", "Claim", "ClosePeriod", "Combine",
+           "Country", "Create", "Event", "InputRef", "PcfFacts", "Period", "Process", "Receive",
+           "Recycled", "Redeclare", "Ship", "Split", "Standard"]
 
 Text = Annotated[str, Field(max_length=200)]
+Period = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$")]
+"""A mass-balance period: a calendar quarter such as ``2026Q1`` (ISCC: at most three
+months). Events that book into an account take it from their ``period``, else from the
+quarter of the batch's time."""
 
 
 class Cfp(Strict):
@@ -116,13 +120,15 @@ class Create(Strict):
     material: Text
     mass_kg: Mass
     cfp: Cfp
-    recycled: Recycled = Recycled()
+    recycled: Recycled = Field(default_factory=Recycled)
     composition: dict[Element, Percent] = Field(default_factory=dict, max_length=200)
     """wt % per element or material (confidential unless an agreement grants it)."""
     claims: list[Claim] = Field(default_factory=list, max_length=100)
     site: Text = "default"
     pcf: PcfFacts | None = None
     """How the footprint was made (country, fossil carbon content, standards)."""
+    period: Period | None = None
+    """Mass-balance period the declared recycled content is credited in."""
 
     @model_validator(mode="after")
     def _comp(self) -> Create:
@@ -134,6 +140,13 @@ class Create(Strict):
         if carbon is not None and carbon > self.mass_kg * (1 + 1e-9):
             raise ValueError(f"pcf.fossil_carbon_kg: {carbon:g} kg of carbon in a "
                              f"{self.mass_kg:g} kg lot")
+        uptake = self.pcf.biogenic_uptake_kg if self.pcf is not None else None
+        if uptake is not None and uptake > min(0.0, self.cfp.biogenic) + 1e-9 * max(
+                1.0, abs(self.cfp.biogenic)):
+            raise ValueError(f"pcf.biogenic_uptake_kg: {uptake:g} kg CO2e is part of "
+                             f"cfp.biogenic ({self.cfp.biogenic:g}): it must be ≤ 0 and ≤ "
+                             "cfp.biogenic (biogenic emissions = cfp.biogenic − uptake cannot "
+                             "be negative)")
         return self
 
 
@@ -146,7 +159,7 @@ class Combine(Strict):
     mass_kg: Mass
     """Output mass; below the inputs' sum for a process with yield < 1."""
     material: Text | None = None
-    process: Process = Process()
+    process: Process = Field(default_factory=Process)
     site: Text = "default"
     custody: Literal["identity_preserved", "segregated", "controlled_blending",
                      "mass_balance"] = "controlled_blending"
@@ -156,6 +169,8 @@ class Combine(Strict):
     site's credit account."""
     country: Country | None = None
     """Where this step ran; by default the inputs' country when they all share one."""
+    period: Period | None = None
+    """Mass-balance period of the claim (and of credit leaving with used inputs)."""
 
     @model_validator(mode="after")
     def _mass(self) -> Combine:
@@ -189,12 +204,16 @@ class Ship(Strict):
     lot: LotRef
     to: Annotated[str, Field(min_length=1, max_length=200)]
     """Receiving organisation's name."""
+    period: Period | None = None
+    """Mass-balance period the credit leaving with the lot is debited in."""
 
 
 class Receive(Strict):
     type: Literal["receive"]
     lot: LotRef
     site: Text = "default"
+    period: Period | None = None
+    """Mass-balance period the received recycled content is credited in."""
 
 
 class Redeclare(Strict):
@@ -208,7 +227,21 @@ class Redeclare(Strict):
     reason: Annotated[str, Field(max_length=2000)] = ""
 
 
-Event = Annotated[Create | Combine | Split | Ship | Receive | Redeclare,
+class ClosePeriod(Strict):
+    """Close a mass-balance period at a site: no more bookings of the organisation's own;
+    the positive balance is carried to the next period."""
+
+    type: Literal["close_period"]
+    site: Text
+    period: Period
+
+    @property
+    def lot(self) -> str:
+        """No lot: the log's lot column holds ``site@period``."""
+        return f"{self.site}@{self.period}"
+
+
+Event = Annotated[Create | Combine | Split | Ship | Receive | Redeclare | ClosePeriod,
                   Field(discriminator="type")]
 
 

@@ -1,39 +1,181 @@
 """What a declarer states about how a footprint was made (PACT v3 ProductFootprint facts),
-and the facts of a lot made from others."""
+and the facts of a lot made from others. Every field is optional: what a footprint states
+without it is in ``junkan/data/trace/pact_defaults.yaml`` (or, for the fossil carbon content,
+``carbon_content.yaml``), see docs/trace.md."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, StrictBool
+from pydantic import AfterValidator, Field, PlainSerializer, StrictBool, model_validator
 
 from junkan.core.base import Strict
-from junkan.trace.numbers import CarbonKg, Percent
+from junkan.core.fields import IsoDateTime
+from junkan.trace.numbers import MAX_CFP_KG, CarbonKg, Percent, Quantity
+from junkan.trace.pcf_data import add_years, carbon_content, default, stamp, utc
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 """ISO 3166-1 alpha-2 country code."""
+Subdivision = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+"""ISO 3166-2 country subdivision code (``JP-13``)."""
+Region = Literal["Africa", "Americas", "Asia", "Europe", "Oceania", "Australia and New Zealand",
+                 "Central Asia", "Eastern Asia", "Eastern Europe",
+                 "Latin America and the Caribbean", "Melanesia", "Micronesia",
+                 "Northern Africa", "Northern America", "Northern Europe", "Polynesia",
+                 "South-eastern Asia", "Southern Asia", "Southern Europe",
+                 "Sub-Saharan Africa", "Western Asia", "Western Europe"]
+"""UN M49 region or subregion, as PACT v3 ``geographyRegionOrSubregion`` lists them."""
 
 Standard = Literal["ISO14067", "ISO14083", "ISO14040-44", "GHGP-Product", "PEF", "PACT-1.0",
                    "PACT-2.0", "PACT-3.0", "PAS2050"]
 """PACT v3 ``crossSectoralStandards`` values."""
-DEFAULT_STANDARDS: tuple[Standard, ...] = ("ISO14067",)
-"""What a footprint is taken to follow when its maker does not say."""
+DEFAULT_STANDARDS: tuple[Standard, ...] = tuple(default("cross_sectoral_standards"))
+"""What a footprint is taken to follow when its maker does not say (pact_defaults.yaml)."""
+IpccReport = Annotated[str, Field(pattern=r"^AR\d{1,2}$")]
+"""An IPCC assessment report whose characterisation factors were used (``AR6``)."""
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+if TYPE_CHECKING:  # what the validated values are
+    Uptake: TypeAlias = int | float
+    Dqr: TypeAlias = int | float
+else:
+    Uptake = Quantity(ge=-MAX_CFP_KG, le=0, unit=" kg CO2e")
+    """A removal or uptake for the whole lot, kg CO2e (≤ 0)."""
+    Dqr = Quantity(ge=1, le=5)
+    """A data quality rating, 1 (best) to 5."""
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("give a time zone (e.g. 2026-04-01T00:00:00Z)")
+    return utc(at)
+
+
+When = Annotated[IsoDateTime, AfterValidator(_aware), PlainSerializer(stamp, return_type=str)]
+"""A date and time with a time zone (stored and published in UTC, RFC 3339)."""
+
+
+class Dqi(Strict):
+    """PACT v3 ``dqi``: data quality ratings of the footprint (PACT Methodology 4.2.3)."""
+
+    technological: Dqr
+    geographical: Dqr
+    temporal: Dqr
+
+
+class Verification(Strict):
+    """PACT v3 ``verification`` (``assurance`` in 2.x): present if the footprint was
+    verified in line with the PACT Methodology."""
+
+    coverage: Literal["PCF calculation model", "PCF program", "product level"] | None = None
+    provider_name: Text | None = None
+    completed_at: When | None = None
+    standard_name: Text | None = None
+    comments: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Ccs(Strict):
+    """Carbon capture and storage in the footprint's boundary (PACT v3
+    ``ccsTechnologicalCO2CaptureIncluded`` and the values it governs), for the whole lot."""
+
+    included: StrictBool
+    capture_kg: Uptake | None = None
+    """CO2 captured with CCS, kg CO2e (≤ 0; ``ccsTechnologicalCO2Capture``)."""
+    removals_kg: Uptake | None = None
+    """CO2 removed from the atmosphere or from biogenic sources, kg CO2e (≤ 0;
+    ``technologicalCO2Removals``)."""
+    origin: Text | None = None
+    """Injection site and reservoir (``technologicalCO2CaptureOrigin``)."""
+
+    @model_validator(mode="after")
+    def _values(self) -> Ccs:
+        if not self.included and (self.capture_kg is not None or self.removals_kg is not None
+                                  or self.origin is not None):
+            raise ValueError("capture_kg, removals_kg and origin go with included: true")
+        return self
+
+
+class Ccu(Strict):
+    """Carbon capture and utilisation (PACT v3 ``ccu*``), for the whole lot."""
+
+    carbon_content_kg: CarbonKg | None = None
+    """Captured carbon contained in the lot, kg C (``ccuCarbonContent``)."""
+    approach: Literal["Cut-off", "Credit"] | None = None
+    credit_certification: Annotated[str, Field(max_length=500,
+                                               pattern=r"^https://\S+$")] | None = None
+    """URL of the certification of a credit (Credit approach only)."""
+
+    @model_validator(mode="after")
+    def _credit(self) -> Ccu:
+        if self.credit_certification is not None and self.approach != "Credit":
+            raise ValueError("credit_certification goes with approach 'Credit'")
+        return self
 
 
 class PcfFacts(Strict):
     """What the declarer states about how its footprint was made, passed on in PACT v3
-    ProductFootprints (all optional; see docs/trace.md for what is assumed without them)."""
+    ProductFootprints (all optional; docs/trace.md says what is assumed without them)."""
 
     country: Country | None = None
     """Where the lot was produced (PACT ``geographyCountry``)."""
+    subdivision: Subdivision | None = None
+    """Or the country subdivision (``geographyCountrySubdivision``)."""
+    region: Region | None = None
+    """Or the UN region or subregion (``geographyRegionOrSubregion``)."""
     fossil_carbon_kg: CarbonKg | None = None
     """Fossil carbon contained in the whole lot, kg C (PACT ``fossilCarbonContent`` per
-    kg). Metals contain none; plastics and coatings do."""
+    kg). Without it: the material's entry in carbon_content.yaml, else unknown."""
+    biogenic_uptake_kg: Uptake | None = None
+    """Biogenic CO2 uptake in the product, whole lot, kg CO2e (≤ 0; PACT
+    ``biogenicCO2Uptake``), part of ``cfp.biogenic``."""
     standards: list[Standard] = Field(default_factory=lambda: list(DEFAULT_STANDARDS),
                                       min_length=1, max_length=9)
+    ipcc_factors: list[IpccReport] | None = Field(default=None, min_length=1, max_length=10)
+    """IPCC reports of the characterisation factors used (default pact_defaults.yaml)."""
     exempted_percent: Percent = 0
     """Share of emissions left out of the footprint, % (PACT ``exemptedEmissionsPercent``)."""
     packaging_included: StrictBool = False
+    reference_period_start: When | None = None
+    """Start of the activity data the footprint represents (with ``reference_period_end``,
+    exclusive)."""
+    reference_period_end: When | None = None
+    validity_period_start: When | None = None
+    """When the footprint may be used from (≥ the reference period's end; needs it)."""
+    validity_period_end: When | None = None
+    """Until when (≤ the reference period's end + 3 years)."""
+    dqi: Dqi | None = None
+    verification: Verification | None = None
+    ccs: Ccs | None = None
+    ccu: Ccu | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PcfFacts:
+        if sum(x is not None for x in (self.country, self.subdivision, self.region)) > 1:
+            raise ValueError("give one of country, subdivision and region (PACT v3: one "
+                             "geography level)")
+        if len(set(self.ipcc_factors or [])) != len(self.ipcc_factors or []):
+            raise ValueError("ipcc_factors: a report is listed twice")
+        start, end = self.reference_period_start, self.reference_period_end
+        if (start is None) != (end is None):
+            raise ValueError("give reference_period_start and reference_period_end together")
+        if start is not None and end is not None and start >= end:
+            raise ValueError("reference_period_start must be before reference_period_end")
+        v_start, v_end = self.validity_period_start, self.validity_period_end
+        if v_start is None and v_end is None:
+            return self
+        if end is None:
+            raise ValueError("a validity period needs the reference period it follows "
+                             "(reference_period_start/end)")
+        if v_start is not None and v_start < end:
+            raise ValueError("validity_period_start must not be before reference_period_end "
+                             "(PACT v3 validity period)")
+        if v_end is not None and v_end > add_years(end, 3):
+            raise ValueError("validity_period_end must be within 3 years of "
+                             "reference_period_end (PACT v3 validity period)")
+        if v_end is not None and v_end <= (v_start or end):
+            raise ValueError("validity_period_end must be after its start")
+        return self
 
 
 def pcf_facts(lot: Any) -> dict[str, Any]:
@@ -46,22 +188,65 @@ def pcf_facts(lot: Any) -> dict[str, Any]:
     return dict((src or {}).get("pcf") or {})
 
 
-def derived_facts(inputs: list[tuple[Any, float]], country: str | None) -> dict[str, Any]:
-    """PcfFacts of a lot made from ``inputs`` (lot, kg taken): fossil carbon allocated by
-    mass like the CFP (unknown if any input's is); country as given, else the inputs' common
-    one; standards those all inputs name; exempted share the largest of the inputs'."""
+def _carbon_per_kg(lot: Any, facts: dict[str, Any]) -> float | None:
+    """kg fossil carbon per kg of an input: its facts' (declared or derived), else the
+    material's table value, else None."""
+    c = facts.get("fossil_carbon_kg")
+    if c is not None:
+        return float(c) / lot.mass_kg
+    known = carbon_content(lot.material)
+    return None if known is None else known[0]
+
+
+def _envelope(periods: list[tuple[str, str]]) -> dict[str, str]:
+    starts = [utc(datetime.fromisoformat(s.replace("Z", "+00:00"))) for s, _ in periods]
+    ends = [utc(datetime.fromisoformat(e.replace("Z", "+00:00"))) for _, e in periods]
+    return {"reference_period_start": stamp(min(starts)),
+            "reference_period_end": stamp(max(ends))}
+
+
+def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
+                  mass_kg: float | None = None) -> dict[str, Any]:
+    """PcfFacts of a lot of ``mass_kg`` (default: the inputs' sum) made from ``inputs`` (lot,
+    kg taken). Fossil carbon: the mass-weighted mean of the inputs' carbon per kg (declared,
+    else the material's table value; unknown if any input's is) times the lot's mass.
+    Biogenic uptake: allocated by mass like the CFP (unknown if any input's is). Country as
+    given, else the inputs' common geography. Standards: those all inputs name; IPCC
+    reports: all the inputs used; exempted share: the largest; reference period: spanning
+    the inputs' where any declared one. DQI, verification and CCS/CCU describe one maker's
+    footprint and are not carried on."""
     facts = [pcf_facts(lot) for lot, _ in inputs]
-    default = list(DEFAULT_STANDARDS)
-    if not any(facts):  # nothing declared upstream (the common case, kept cheap)
-        return {"country": country, "fossil_carbon_kg": None, "standards": default,
-                "exempted_percent": 0.0, "packaging_included": False}
+    m_in = sum(m for _, m in inputs)
+    mass = m_in if mass_kg is None else mass_kg
     carbon: float | None = 0.0
     for (lot, m), f in zip(inputs, facts, strict=True):
-        c = f.get("fossil_carbon_kg")
-        carbon = None if c is None or carbon is None else carbon + m / lot.mass_kg * c
-    countries = {f.get("country") for f in facts}
-    common = set.intersection(*(set(f.get("standards") or default) for f in facts))
-    return {"country": country or (countries.pop() if len(countries) == 1 else None),
-            "fossil_carbon_kg": carbon, "standards": sorted(common) or default,
-            "exempted_percent": max(float(f.get("exempted_percent", 0)) for f in facts),
-            "packaging_included": all(f.get("packaging_included", False) for f in facts)}
+        per_kg = _carbon_per_kg(lot, f)
+        carbon = None if per_kg is None or carbon is None else carbon + m / m_in * per_kg
+    carbon = None if carbon is None else carbon * mass
+    default_std = list(DEFAULT_STANDARDS)
+    if not any(facts):  # nothing declared upstream (the common case, kept cheap)
+        return {"country": country, "fossil_carbon_kg": carbon, "standards": default_std,
+                "exempted_percent": 0.0, "packaging_included": False}
+    uptake: float | None = 0.0
+    for (lot, m), f in zip(inputs, facts, strict=True):
+        u = f.get("biogenic_uptake_kg")
+        uptake = None if u is None or uptake is None else uptake + m / lot.mass_kg * u
+    out: dict[str, Any] = {
+        "fossil_carbon_kg": carbon, "biogenic_uptake_kg": uptake,
+        "standards": sorted(set.intersection(*(set(f.get("standards") or default_std)
+                                               for f in facts))) or default_std,
+        "exempted_percent": max(float(f.get("exempted_percent", 0)) for f in facts),
+        "packaging_included": all(f.get("packaging_included", False) for f in facts)}
+    places = {(f.get("country"), f.get("subdivision"), f.get("region")) for f in facts}
+    if country is not None or len(places) != 1:
+        out["country"] = country
+    else:
+        out.update(zip(("country", "subdivision", "region"), places.pop(), strict=True))
+    ipcc = {r for f in facts for r in (f.get("ipcc_factors") or default(
+        "ipcc_characterization_factors"))}
+    out["ipcc_factors"] = sorted(ipcc, key=lambda r: int(r[2:]))
+    periods = [(f["reference_period_start"], f["reference_period_end"]) for f in facts
+               if f.get("reference_period_start")]
+    if periods:
+        out.update(_envelope(periods))
+    return out

@@ -14,12 +14,42 @@ recomputes it whatever its depth (1,000,000 lots in well under a second)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import spsolve_triangular
 
 QUANTITIES = ("cfp_total", "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post")
+
+
+def cfp_weight(taken: Any, input_mass: Any) -> Any:
+    """Share of an input lot's CFP that goes with ``taken`` kg of its ``input_mass`` kg
+    (floats or arrays alike)."""
+    return taken / input_mass
+
+
+def rec_weight(taken: Any, taken_sum: Any) -> Any:
+    """Weight of an input's recycled shares in the output: its share of the mass taken."""
+    return taken / taken_sum
+
+
+def combine(own_cfp: float, inputs: list[tuple[Any, float]]) -> tuple[float, ...]:
+    """A new lot's values (CFP total, fossil, biogenic in kg CO2e; recycled pre-, post-
+    consumer shares) from its own process emissions (fossil, kg CO2e) and its ``inputs``
+    (lot with those attributes and ``mass_kg``, kg taken) — the formula above, one lot."""
+    total, fossil, biogenic = own_cfp, own_cfp, 0.0
+    pre = post = 0.0
+    m_in = sum(m for _, m in inputs)
+    for lot, m in inputs:
+        w = cfp_weight(m, lot.mass_kg)
+        total += w * lot.cfp_total
+        fossil += w * lot.cfp_fossil
+        biogenic += w * lot.cfp_biogenic
+        r = rec_weight(m, m_in)
+        pre += r * lot.rec_pre
+        post += r * lot.rec_post
+    return total, fossil, biogenic, pre, post
 
 
 @dataclass
@@ -96,9 +126,9 @@ def _solve(g: Graph, values: np.ndarray, cone: np.ndarray) -> np.ndarray:
     has_inputs = np.zeros(n, dtype=bool)
     has_inputs[d] = True
     fixed = g.fixed_rec if g.fixed_rec is not None else np.zeros(n, dtype=bool)
-    w_cfp = m / g.mass[s]
+    w_cfp = cfp_weight(m, g.mass[s])
     in_sum = np.bincount(d, weights=m, minlength=n)
-    w_rec = np.where(fixed[d], 0.0, m / in_sum[d])
+    w_rec = np.where(fixed[d], 0.0, rec_weight(m, in_sum[d]))
     src_in = pos[s] >= 0
     ext = ~src_in  # contributions of inputs outside the cone are constants
     k = cone.size

@@ -50,7 +50,10 @@ async def flow_indicators(
                              Query(max_length=10)] = ["all"],  # noqa: B006
 ) -> dict[str, Any]:
     """Indicators of a flow model (inflows, outflows, products, energy, water, finance)
-    sent as YAML or JSON; invalid input → 422 naming the field."""
+    sent as YAML or JSON; invalid input → 422 naming the field. Each indicator carries its
+    ``unit`` (``fraction`` — a share shown as %, ``cycles``, ``ratio``, ``t``, ``JPY/t`` …),
+    its ``status`` (checked against the ``text``, a ``summary`` only, or ``inferred``) and
+    ``notes`` saying what could not be read."""
     text, _ = await read_upload(request)
     try:
         doc: dict[str, Any] = await offload(flow_indicators_job, text, framework)

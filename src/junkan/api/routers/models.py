@@ -4,15 +4,24 @@ tables)."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, JobsDep, iso, read_upload
-from junkan.api.work import model_card, model_compare, validate_run, validate_upload
+from junkan.api.work import (
+    model_card,
+    model_compare,
+    offload,
+    validate_run,
+    validate_upload,
+)
+from junkan.core.documents import parse_document
 from junkan.store.cards import write_card
 from junkan.store.tables import ModelRecord, Run
 
@@ -91,7 +100,51 @@ async def read_model(model_id: str, user: CurrentUser, s: StoreDep,
     return {**model_out(rec, user.org_id).model_dump(), "version": mv.version,
             "format": mv.format, "content": mv.content, "scenarios": card["scenarios"],
             "headline": card["headline"], "parameters": card["parameters"],
+            "scenario_parameters": await run_in_threadpool(
+                scenario_parameters, mv.content, card["parameters"], card["scenarios"]),
             "graph": card["graph"]}
+
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _tokens(path: str) -> list[str | int]:
+    return [m.group(1) if m.group(1) is not None else int(m.group(2))
+            for m in _TOKEN.finditer(path)]
+
+
+def scenario_parameters(content: str, parameters: list[dict[str, Any]],
+                        scenarios: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The editable parameters' values in each scenario (the baseline's, then each scenario's
+    ``set`` along its ``extends`` chain, ancestors first), so the web form shows the values a
+    run of the selected scenario uses."""
+    doc = parse_document(content, source="model")
+    defined = doc.get("scenarios") or {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in scenarios:
+        chain: list[dict[str, Any]] = []
+        cur: Any = name
+        while isinstance(defined, dict) and cur in defined and len(chain) < 50:
+            spec = defined[cur] or {}
+            chain.append(spec.get("set") or {})
+            cur = spec.get("extends")
+        values = []
+        for p in parameters:
+            value, want = p["value"], _tokens(p["path"])
+            for sets in reversed(chain):
+                for key, v in sets.items() if isinstance(sets, dict) else ():
+                    have = _tokens(str(key))
+                    if want[:len(have)] != have:
+                        continue
+                    for tok in want[len(have):]:
+                        ok = (isinstance(v, dict) and tok in v) or (
+                            isinstance(v, list) and isinstance(tok, int) and tok < len(v))
+                        v = v[tok] if ok else None
+                    if isinstance(v, int | float) and not isinstance(v, bool):
+                        value = float(v)
+            values.append({"path": p["path"], "value": value})
+        out[name] = values
+    return out
 
 
 @router.put("/api/models/{model_id}", tags=["models"], openapi_extra=UPLOAD_BODY)
@@ -145,6 +198,37 @@ async def compare(model_id: str, user: CurrentUser, s: StoreDep,
     return await model_compare(mv.content, model_id)
 
 
+class CompareIn(BaseModel):
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    overrides: dict[str, Any] = Field(default_factory=dict, max_length=500)
+    """Document path → value, applied on top of every scenario."""
+
+
+def compare_edited_job(text: str, overrides: dict[str, Any], source: str) -> dict[str, Any]:
+    """Every scenario simulated with the same ``overrides`` on top, and compared."""
+    from junkan import indicators, lifecycle
+    from junkan.core.encoding import jsonable
+
+    mf = lifecycle.load(text=text, source=source)
+    results = {name: lifecycle.run(mf, name, overrides=overrides) for name in mf.scenarios}
+    comparison = lifecycle.compare(mf, results, indicator_hook=indicators.scenario_indicators)
+    return dict(jsonable(comparison.to_json()))
+
+
+@router.post("/api/models/{model_id}/compare", tags=["models"])
+async def compare_edited(model_id: str, body: CompareIn, user: CurrentUser,
+                         s: StoreDep) -> dict[str, Any]:
+    """Every scenario side by side with the same edits (``overrides``) applied to each."""
+    mv = s.get_version(user.org_id, model_id, body.version)
+    if mv is None:
+        raise NOT_FOUND
+    if not body.overrides:
+        return await model_compare(mv.content, model_id)
+    doc: dict[str, Any] = await offload(compare_edited_job, mv.content, body.overrides,
+                                        model_id)
+    return doc
+
+
 # ---- runs ----------------------------------------------------------------------------------
 @router.post("/api/models/{model_id}/runs", tags=["runs"], status_code=202)
 async def start_run(model_id: str, body: RunIn, user: CurrentUser, s: StoreDep,
@@ -186,7 +270,9 @@ def run_result(run_id: str, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
 
 @router.get("/api/runs/{run_id}/indicators", tags=["indicators"])
 def run_indicators(run_id: str, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
-    """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a finished run."""
+    """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a finished run, each with
+    its unit, status (``text`` | ``summary`` | ``inferred``) and notes (as ``POST
+    /api/indicators``)."""
     return dict(run_result(run_id, user, s).get("indicators") or {})
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import CurrentUser
@@ -59,13 +60,33 @@ def trace_call(fn: Any, *args: Any, **kw: Any) -> Any:
         raise HTTPException(422, str(exc)) from None
 
 
+Period = Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$",
+                                     description="Mass-balance period (e.g. 2026Q1) of "
+                                     "events that name none; default: the current quarter.")]
+
+
 @router.post("/api/trace/events")
 async def trace_events(body: Batch, request: Request, user: CurrentUser,
-                       trace: TraceDep) -> dict[str, Any]:
+                       trace: TraceDep, period: Period = None) -> dict[str, Any]:
     """Sign and append a batch of events to your organisation's log (all or nothing)."""
     res = await run_in_threadpool(trace_call, trace.ingest, _me(request, user), body.events,
-                                  source="request")
+                                  source="request", period=period)
     return dict(jsonable(res.__dict__))
+
+
+@router.get("/api/trace/mass-balance", response_model=None)
+async def trace_mass_balance(
+        request: Request, user: CurrentUser, trace: TraceDep,
+        site: Annotated[str | None, Query(max_length=200)] = None, period: Period = None,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Any:
+    """Your organisation's mass-balance statement (ISO 22095): per site, characteristic and
+    period, every credit, claim, outflow, adjustment and carry, the balance and the claims
+    no longer covered. ``format=csv``: one row per entry."""
+    st = await run_in_threadpool(trace_call, trace.statement, _me(request, user), site=site,
+                                 period=period)
+    if format == "csv":
+        return PlainTextResponse(st.to_csv(), media_type="text/csv; charset=utf-8")
+    return st.to_json()
 
 
 @router.get("/api/trace/lots/{lot:path}/genealogy")

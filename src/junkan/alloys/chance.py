@@ -1,0 +1,181 @@
+"""The chance constraint of a plan, made linear and safe, and the search for its κ.
+
+For limit e the product's excess g_e = E_e − U_e·M/100 is Σ_u z_u g_ue. P(g_e ≤ 0) ≥ α
+is replaced by Σ_u z_u (μ_ue + κ σ_ue) ≤ 0: the standard deviation of a sum is at most the
+sum of the standard deviations (a norm), so this implies μ + κ·sd ≤ 0 (the Gaussian reading;
+Gaustad et al. 2010 use the SOCP form). μ and σ per unit come from the Monte Carlo samples:
+σ² = vᵀΣv with Σ the inputs' covariance (units of capped vehicles: from their samples
+directly). The window must hold jointly, so κ lies between Φ⁻¹(α) and the Bonferroni value
+Φ⁻¹(1 − (1−α)/L); each plan is checked on the samples (all limits met in ≥ α of them) and κ
+is bisected in that bracket to keep the best margin that passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.stats import norm
+
+from junkan.alloys.lpcore import BlockLP, LPSolution, solve
+from junkan.alloys.units import PlanModel
+
+
+@dataclass
+class UnitStats:
+    mu: np.ndarray  # (U, L)
+    sd: np.ndarray  # (U, L)
+    mass: np.ndarray  # (U,) mean product kg
+
+
+def _quadratic_forms(v: csr_matrix, cov: np.ndarray) -> np.ndarray:
+    """(U, L) vᵀΣ_l v for every row v of the sparse matrix ``v``: short rows (a part: key,
+    lithium, attachment) by gathering Σ entries, long rows by dense products."""
+    n_l = cov.shape[0]
+    cov_t = np.ascontiguousarray(np.moveaxis(cov, 0, -1))  # (I, I, L)
+    nnz = np.diff(v.indptr)
+    out = np.zeros((v.shape[0], n_l))
+    width = 4
+    short = np.nonzero(nnz <= width)[0]
+    if short.size:
+        cols = np.zeros((short.size, width), dtype=np.int64)
+        vals = np.zeros((short.size, width))
+        for j in range(width):
+            has = nnz[short] > j
+            at = v.indptr[short[has]] + j
+            cols[has, j] = v.indices[at]
+            vals[has, j] = v.data[at]
+        acc = np.zeros((short.size, n_l))
+        for a in range(width):
+            for b in range(a, width):
+                w = vals[:, a] * vals[:, b] * (1.0 if a == b else 2.0)
+                if w.any():
+                    acc += w[:, None] * cov_t[cols[:, a], cols[:, b]]
+        out[short] = acc
+    long_ = np.nonzero(nnz > width)[0]
+    for start in range(0, long_.size, 4096):
+        rows = long_[start:start + 4096]
+        dense = v[rows].toarray()
+        for k in range(n_l):
+            out[rows, k] = np.einsum("ri,ri->r", dense @ cov[k], dense)
+    return out
+
+
+def unit_stats(m: PlanModel) -> UnitStats:
+    """Mean and standard deviation of every unit's excess per limit, and its mean product
+    mass."""
+    g = m.excess()  # (n, I, L)
+    n = g.shape[0]
+    gbar = g.mean(axis=0)
+    mu = np.asarray(m.v @ gbar)
+    mass = np.asarray(m.v @ m.p_mass.mean(axis=0)).ravel()
+    gc = np.ascontiguousarray(np.moveaxis(g - gbar, 2, 0))  # (L, n, I)
+    cov = np.matmul(gc.transpose(0, 2, 1), gc) / max(n - 1, 1)
+    var = _quadratic_forms(m.v, cov)
+    cp = m.capped
+    if cp.lam_st.size:
+        ga = m.att_excess()  # (2, n, F, L)
+        mean_att = (np.einsum("cn,nfl->cfl", cp.lam_st, ga[0]) +
+                    np.einsum("cn,nfl->cfl", cp.lam_nm, ga[1])) / n
+        mean_mass = (cp.lam_st @ m.att_mass[0] + cp.lam_nm @ m.att_mass[1]) / n  # (Bc, F)
+        coo = cp.family.tocoo()
+        blk = cp.pos[m.unit_block[coo.row]]
+        np.add.at(mu, coo.row, coo.data[:, None] * mean_att[blk, coo.col])
+        np.add.at(mass, coo.row, coo.data * mean_mass[blk, coo.col])
+        rows = np.unique(coo.row)
+        var[rows] = _capped_variance(m, g, ga, rows)
+    return UnitStats(mu=mu, sd=np.sqrt(np.maximum(var, 0.0)), mass=mass)
+
+
+def _capped_variance(m: PlanModel, g: np.ndarray, ga: np.ndarray, rows: np.ndarray
+                     ) -> np.ndarray:
+    """(R, L) variance of the excess of capped units, from their samples."""
+    cp = m.capped
+    out = np.zeros((rows.size, g.shape[2]))
+    for start in range(0, rows.size, 2048):
+        r = rows[start:start + 2048]
+        vr = m.v[r]
+        fam = cp.family[r].toarray()  # (R, F)
+        pos = cp.pos[m.unit_block[r]]
+        for k in range(g.shape[2]):
+            x = np.asarray(vr @ g[:, :, k].T)  # (R, n)
+            x += cp.lam_st[pos] * (fam @ ga[0, :, :, k].T)
+            x += cp.lam_nm[pos] * (fam @ ga[1, :, :, k].T)
+            out[start:start + r.size, k] = x.var(axis=1, ddof=1)
+    return out
+
+
+def chance_lp(m: PlanModel, st: UnitStats, kappa: float, extra_a: np.ndarray,
+              extra_b: np.ndarray) -> BlockLP:
+    """The LP at κ: limit rows, then the extra rows (capacity, minimum product)."""
+    a = np.vstack([(st.mu + kappa * st.sd).T, extra_a])
+    b = np.concatenate([np.zeros(st.mu.shape[1]), extra_b])
+    return BlockLP(c=m.value, a=a, b=b, unit_block=m.unit_block, ub=m.blocks.stock)
+
+
+@dataclass
+class KappaResult:
+    best: tuple[np.ndarray, float, float, np.ndarray] | None  # z, κ, margin, P per limit
+    kappa: float  # last κ tried
+    solves: int
+
+
+def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.ndarray,
+                 probability: float) -> KappaResult:
+    """Bisect κ for the best margin whose plan meets the window in ≥ ``probability`` of the
+    samples. An LP infeasible at κ is infeasible at every larger κ (σ ≥ 0): stop there."""
+    n_l = st.mu.shape[1]
+    k_lo = float(norm.ppf(probability))
+    k_hi = float(norm.ppf(1 - (1 - probability) / max(n_l, 1)))
+    solves = 0
+    best: tuple[np.ndarray, float, float, np.ndarray] | None = None
+    kappa, lo_fail, hi_ok = k_lo, None, None
+    warm: LPSolution | None = None
+    for _ in range(8):
+        sol = solve(chance_lp(m, st, kappa, extra_a, extra_b), warm)
+        solves += 1
+        if sol.status != "optimal":
+            if hi_ok is None:
+                break  # infeasible here, so at every larger κ as well
+            lo_fail = kappa
+        else:
+            warm = sol
+            met = m.met(sol.z)
+            if met.all(axis=1).mean() >= probability:
+                hi_ok = kappa
+                if best is None or sol.objective > best[2]:
+                    best = (sol.z, kappa, sol.objective, met.mean(axis=0))
+            else:
+                lo_fail = kappa
+        if hi_ok is None:
+            kappa = k_hi if kappa < k_hi else kappa * 1.3 + 0.3
+        else:
+            if lo_fail is None or hi_ok - lo_fail < 0.05:
+                break
+            kappa = (lo_fail + hi_ok) / 2
+    return KappaResult(best, max(kappa, k_hi), solves)
+
+
+def nearest_window(m: PlanModel, st: UnitStats, kappa: float, extra_a: np.ndarray,
+                   extra_b: np.ndarray, m0: float) -> dict[str, float] | None:
+    """Smallest relaxation s_e ≥ 0 (wt %) of each limit that makes the LP at κ feasible,
+    minimising Σ s_e / U_e: the row Σ z(μ+κσ) − s_e·M/100 ≤ 0 is bilinear, so M is fixed at
+    the floor ``m0`` every plan ships. None when even that cannot be (capacity, minimum)."""
+    lp = chance_lp(m, st, kappa, extra_a, extra_b)
+    els = m.els
+    n_l = len(els)
+    ga = np.zeros((lp.b.size, n_l))
+    ga[:n_l, :n_l] = -np.eye(n_l) * m0 / 100
+    gc = -np.array([1 / max(m.limits[e], 1e-9) for e in els])
+    lp = BlockLP(c=np.zeros_like(m.value), a=lp.a, b=lp.b, unit_block=lp.unit_block,
+                 ub=lp.ub, gc=gc, ga=ga, gub=np.full(n_l, np.inf))
+    sol = solve(lp)
+    if sol.status != "optimal":
+        return None
+    return {e: float(s) for e, s in zip(els, sol.x, strict=True)}
+
+
+def chance_bounds(probability: float, n_limits: int) -> tuple[float, float]:
+    """(Φ⁻¹(α), Bonferroni κ)."""
+    return (float(norm.ppf(probability)),
+            float(norm.ppf(1 - (1 - probability) / max(n_limits, 1))))

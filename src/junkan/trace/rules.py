@@ -1,0 +1,243 @@
+"""What each event does to the ledger: the one place its rules live.
+
+:func:`apply` takes an event of one organisation and the :class:`View` of the ledger that
+organisation has (the store's batch while ingesting, :mod:`junkan.trace.replay` while
+auditing) and changes the lots it names: custody, consumed mass, derived values
+(:func:`junkan.trace.propagate.combine`), ISO 22095 chain-of-custody rules and the
+mass-balance accounts (:mod:`junkan.trace.balance`). Whatever applies the events in the
+same order reaches the same state."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, Protocol
+
+from junkan.core.errors import JunkanError
+from junkan.trace import balance
+from junkan.trace.events import (
+    MAX_CFP_PER_KG,
+    ClosePeriod,
+    Combine,
+    Create,
+    Event,
+    Receive,
+    Redeclare,
+    Ship,
+    Split,
+)
+from junkan.trace.pcf import derived_facts
+from junkan.trace.propagate import combine
+
+LOT_FIELDS = ("lot", "creator_org", "owner_org", "shipped_to", "received", "material",
+              "mass_kg", "consumed_kg", "site", "custody", "declared", "own", "own_cfp",
+              "mb_period", "created_at", "cfp_total", "cfp_fossil", "cfp_biogenic", "rec_pre",
+              "rec_post", "updated_at")
+"""What a lot is (the store keeps them as columns): identity, custody, mass, what was
+declared or how it was made, mass-balance credit, and its derived values."""
+
+
+class RuleError(JunkanError):
+    """An event the rules refuse; the message names the lot and the rule."""
+
+
+class NotFound(RuleError):
+    """Something that does not exist or the organisation may not see: the two read alike."""
+
+
+class View(Protocol):
+    """The ledger as one organisation sees it while its events are applied."""
+
+    org_id: str
+    org_name: str
+
+    @property
+    def book(self) -> balance.Book:
+        """The mass-balance accounts."""
+
+    def lot(self, ref: str) -> Any:
+        """The lot ``ref`` names for this organisation (its own id first, then one it holds
+        or was shipped, or ``organisation/id``), or None."""
+
+    def own(self, lot_id: str) -> Any:
+        """The organisation's own lot with this id, or None."""
+
+    def organisation(self, name: str) -> str | None:
+        """An organisation's id by name, or None."""
+
+    def new_lot(self, **fields: Any) -> Any:
+        """Make a lot with :data:`LOT_FIELDS` and add it to the ledger."""
+
+    def link(self, dst: Any, src: Any, mass_kg: float) -> None:
+        """Record that ``mass_kg`` of ``src`` went into ``dst``."""
+
+    def redeclared(self, lot: Any) -> None:
+        """``lot`` was re-declared: its downstream cone must be recomputed."""
+
+
+def apply(view: View, ev: Event, at: datetime) -> int:
+    """Apply one event; returns how many lots it created. Raises :class:`RuleError`."""
+    period = balance.check_period(getattr(ev, "period", None) or balance.period_of(at))
+    try:
+        if isinstance(ev, Create):
+            return _create(view, ev, at, period)
+        if isinstance(ev, Combine):
+            return _combine(view, ev, at, period)
+        if isinstance(ev, Split):
+            return _split(view, ev, at)
+        if isinstance(ev, Ship):
+            _ship(view, ev, at, period)
+        elif isinstance(ev, Receive):
+            _receive(view, ev, at, period)
+        elif isinstance(ev, Redeclare):
+            _redeclare(view, ev, at)
+        elif isinstance(ev, ClosePeriod):
+            balance.close(view.book, view.org_id, ev.site, ev.period, at)
+        return 0
+    except balance.MassBalanceError as exc:
+        raise RuleError(str(exc)) from None
+
+
+def _new_id(view: View, lot_id: str) -> None:
+    if view.own(lot_id) is not None:
+        raise RuleError(f"lot {lot_id!r} exists already; your lot ids are unique")
+
+
+def _create(view: View, ev: Create, at: datetime, period: str) -> int:
+    _new_id(view, ev.lot)
+    declared: dict[str, Any] = {
+        "cfp": ev.cfp.model_dump(), "recycled": ev.recycled.model_dump(),
+        "claims": [c.model_dump(mode="json") for c in ev.claims],
+        "composition": ev.composition}
+    if ev.pcf is not None:
+        declared["pcf"] = ev.pcf.model_dump()
+    lot = view.new_lot(
+        lot=ev.lot, creator_org=view.org_id, owner_org=view.org_id, shipped_to=None,
+        received=True, material=ev.material, mass_kg=ev.mass_kg, consumed_kg=0.0,
+        site=ev.site, custody="declared", declared=declared, own={}, own_cfp=0.0,
+        mb_period=None, created_at=at, cfp_total=ev.cfp.total,
+        cfp_fossil=float(ev.cfp.fossil or 0), cfp_biogenic=ev.cfp.biogenic,
+        rec_pre=ev.recycled.pre_consumer, rec_post=ev.recycled.post_consumer, updated_at=at)
+    balance.credit(view.book, view.org_id, lot, ev.mass_kg, period, at)
+    return 1
+
+
+def held(view: View, ref: str) -> Any:
+    """The lot ``ref`` names, which must be in the organisation's custody."""
+    lot = view.lot(ref)
+    if lot is None or lot.owner_org != view.org_id or not lot.received:
+        raise RuleError(f"lot {ref!r} is not in {view.org_name!r}'s custody (unknown, "
+                        "someone else's, or shipped and not yet received)")
+    return lot
+
+
+def _combine(view: View, ev: Combine, at: datetime, period: str,
+             keep_credit: bool = False) -> int:
+    _new_id(view, ev.lot)
+    inputs = [(held(view, ref.lot), ref.mass_kg) for ref in ev.inputs]
+    for lot, m in inputs:
+        if m > lot.mass_kg - lot.consumed_kg + 1e-9:
+            raise RuleError(f"input {lot.lot!r}: {m} kg asked, only "
+                            f"{lot.mass_kg - lot.consumed_kg:g} kg left")
+    if ev.custody == "identity_preserved" and len(inputs) != 1:
+        raise RuleError("ISO 22095 identity preserved: a lot has a single source; "
+                        f"{len(inputs)} inputs given")
+    if ev.custody == "segregated":
+        shares = {(round(x.rec_pre, 9), round(x.rec_post, 9)) for x, _ in inputs}
+        if len(shares) > 1:
+            raise RuleError("ISO 22095 segregated: inputs with different characteristics "
+                            "(recycled shares) may not be mixed; use controlled blending "
+                            "or mass balance")
+    total, fossil, biogenic, pre, post = combine(ev.process.cfp_kgco2e, inputs)
+    values = (total, fossil, biogenic, pre, post, total / ev.mass_kg)
+    if not math.isfinite(sum(values)):
+        raise RuleError(f"lot {ev.lot!r}: a derived CFP or recycled share would not be a "
+                        "finite number; check the masses and footprints of its inputs")
+    m_in = sum(m for _, m in inputs)
+    if ev.custody == "mass_balance":
+        assert ev.claim is not None
+        for lot, _ in inputs:
+            if lot.site != ev.site:
+                raise RuleError(f"mass balance: input {lot.lot!r} is booked at site "
+                                f"{lot.site!r}, not {ev.site!r}; only material received at "
+                                "the site may be booked")
+        pre, post = ev.claim.pre_consumer, ev.claim.post_consumer
+    elif not keep_credit:
+        for lot, m in inputs:
+            balance.outflow(view.book, view.org_id, lot, m, period, at,
+                            f"using {m:g} kg of")
+    for lot, m in inputs:
+        lot.consumed_kg += m
+    new = view.new_lot(
+        lot=ev.lot, creator_org=view.org_id, owner_org=view.org_id, shipped_to=None,
+        received=True, material=ev.material or inputs[0][0].material, mass_kg=ev.mass_kg,
+        consumed_kg=0.0, site=ev.site, custody=ev.custody,
+        declared={"claim": ev.claim.model_dump() if ev.claim else None},
+        own=ev.process.model_dump() | {"pcf": derived_facts(inputs, ev.country, ev.mass_kg)},
+        own_cfp=ev.process.cfp_kgco2e,
+        mb_period=inputs[0][0].mb_period if keep_credit else None, created_at=at,
+        cfp_total=float(total), cfp_fossil=float(fossil), cfp_biogenic=float(biogenic),
+        rec_pre=float(pre), rec_post=float(post), updated_at=at)
+    for lot, m in inputs:
+        view.link(new, lot, m)
+    if ev.claim is not None:
+        balance.claim(view.book, view.org_id, ev.site, ev.claim.model_dump(), m_in, new,
+                      period, at)
+    return 1
+
+
+def _split(view: View, ev: Split, at: datetime) -> int:
+    """Outputs of one lot, identity preserved: each keeps the lot's mass-balance credit."""
+    src = held(view, ev.lot)
+    total = sum(o.mass_kg for o in ev.outputs)
+    if total > src.mass_kg - src.consumed_kg + 1e-9:
+        raise RuleError(f"split of {total} kg exceeds the {src.mass_kg - src.consumed_kg} kg "
+                        f"left in lot {ev.lot!r}")
+    for out in ev.outputs:
+        step = Combine(type="process", lot=out.lot, inputs=[
+            {"lot": ev.lot, "mass_kg": out.mass_kg}], mass_kg=out.mass_kg,
+            material=src.material, site=src.site, custody="identity_preserved")
+        _combine(view, step, at, balance.period_of(at), keep_credit=True)
+    return len(ev.outputs)
+
+
+def _ship(view: View, ev: Ship, at: datetime, period: str) -> None:
+    lot = held(view, ev.lot)
+    to = view.organisation(ev.to)
+    if to is None:
+        raise NotFound(f"organisation {ev.to!r} not found")
+    balance.outflow(view.book, view.org_id, lot, lot.mass_kg - lot.consumed_kg, period, at,
+                    "shipping")
+    lot.shipped_to, lot.received, lot.mb_period = to, False, None
+
+
+def _receive(view: View, ev: Receive, at: datetime, period: str) -> None:
+    lot = view.lot(ev.lot)
+    if lot is None or lot.shipped_to != view.org_id:
+        raise RuleError(f"lot {ev.lot!r} was not shipped to {view.org_name!r}")
+    lot.owner_org, lot.shipped_to, lot.received, lot.site = view.org_id, None, True, ev.site
+    balance.credit(view.book, view.org_id, lot, lot.mass_kg - lot.consumed_kg, period, at)
+
+
+def _redeclare(view: View, ev: Redeclare, at: datetime) -> None:
+    lot = view.lot(ev.lot)
+    if lot is None or lot.creator_org != view.org_id or lot.custody != "declared":
+        raise RuleError(f"only the organisation that declared lot {ev.lot!r} can re-declare "
+                        "it (derived lots follow their inputs)")
+    declared = dict(lot.declared)
+    if ev.cfp is not None:
+        for what, value in (("cfp.total", ev.cfp.total), ("cfp.biogenic", ev.cfp.biogenic)):
+            if abs(value) > MAX_CFP_PER_KG * lot.mass_kg:
+                raise RuleError(f"{what}: {value:g} kg CO2e for the {lot.mass_kg:g} kg of lot "
+                                f"{ev.lot!r} is more than {MAX_CFP_PER_KG:g} kg CO2e per kg")
+        declared["cfp"] = ev.cfp.model_dump()
+        lot.cfp_total, lot.cfp_fossil = ev.cfp.total, float(ev.cfp.fossil or 0)
+        lot.cfp_biogenic = ev.cfp.biogenic
+    if ev.recycled is not None:
+        declared["recycled"] = ev.recycled.model_dump()
+        lot.rec_pre, lot.rec_post = ev.recycled.pre_consumer, ev.recycled.post_consumer
+    if ev.claims is not None:
+        declared["claims"] = [c.model_dump(mode="json") for c in ev.claims]
+    lot.declared = declared
+    lot.updated_at = at
+    view.redeclared(lot)
