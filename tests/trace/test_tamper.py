@@ -126,3 +126,18 @@ def test_a_lot_spent_again_after_its_counter_was_reset_is_found(tmp_path: Path) 
     assert "org-A event 3 (process P2): replaying the signed record fails: input 'L': 60 kg " \
         "asked, only 0 kg left" in problems
     assert "lot org-A/P2 (seq 3): no event in the log created it" in problems
+
+
+def test_the_service_shares_one_recent_audit(tmp_path: Path) -> None:
+    """The verify route answers from an audit at most a minute old, so requests cannot make
+    the service replay the ledger over and over; an edit shows once it is older."""
+    store = _store(f"sqlite:///{tmp_path / 't.db'}")
+    store.create_organisation("org-A")
+    repo = TraceRepo(store.db)
+    repo.ingest("org-A", ev(create("L", 60, 60)))
+    first = repo.recent_audit()
+    assert repo.recent_audit() is first and not first.problems
+    with store.db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE trace_lots SET mass_kg = 61 WHERE lot = 'L'")
+    repo.AUDIT_REUSE_S = 0.0
+    assert any("mass_kg stored 61" in p.text for p in repo.recent_audit().problems)

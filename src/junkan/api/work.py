@@ -35,7 +35,7 @@ def card_job(text: str, source: str) -> dict[str, Any]:
     return dict(jsonable({
         "name": mf.name, "title": mf.baseline.title, "scenarios": mf.scenarios,
         "headline": list(mf.baseline.headline), "parameters": mf.parameters(),
-        "graph": mf.network()}))
+        "scenario_parameters": mf.scenario_parameters(), "graph": mf.network()}))
 
 
 def compare_job(text: str, source: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from junkan.lifecycle.loader import (
     validate,
 )
 from junkan.lifecycle.results import Result
+from junkan.lifecycle.scenario_values import scenario_parameters
 from junkan.lifecycle.schema import LifecycleModel
 
 Progress = Callable[[int, int], None]
@@ -61,6 +62,11 @@ class ModelFile:
     def parameters(self) -> list[Parameter]:
         """The shares and rates a scenario form edits (:func:`editable_parameters`)."""
         return editable_parameters(self.raw)
+
+    def scenario_parameters(self) -> dict[str, list[dict[str, Any]]]:
+        """Each scenario's values of :meth:`parameters` (path, value), as its runs use them."""
+        return scenario_parameters(self.raw, [dict(p) for p in self.parameters()],
+                                   list(self.scenarios))
 
     def network(self) -> ValueNetwork:
         """The baseline's value network as a graph for drawing."""

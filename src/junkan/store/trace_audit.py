@@ -3,9 +3,11 @@ a witness's kept checkpoint, and verification of the log and the lots against it
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -146,6 +148,22 @@ class AuditMixin(TraceBase):
             with collector_paused():
                 audit.state.save(Path(save))
         return audit
+
+    AUDIT_REUSE_S = 60.0
+    """How long :meth:`recent_audit` answers from the last audit (seconds)."""
+
+    def recent_audit(self) -> Audit:
+        """An audit at most :attr:`AUDIT_REUSE_S` old, shared by concurrent callers: what
+        the service's verify route answers with, so that requests cannot make the service
+        replay the whole ledger over and over. The command line always audits afresh."""
+        lock = self.__dict__.setdefault("_audit_lock", threading.Lock())
+        with lock:
+            kept = self.__dict__.get("_audit_kept")
+            if kept is not None and time.monotonic() - kept[0] < self.AUDIT_REUSE_S:
+                return cast(Audit, kept[1])
+            audit = self.audit()
+            self.__dict__["_audit_kept"] = (time.monotonic(), audit)
+            return audit
 
     def verify(self, org_name: str, audit: Audit | None = None) -> VerifyResult:
         """The problems of an :meth:`audit` that concern ``org_name`` (its log, the lots it

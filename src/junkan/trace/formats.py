@@ -16,7 +16,9 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from junkan.core.errors import ModelError, Problem
 from junkan.trace.events import MAX_SAFE_INT, Batch
@@ -31,6 +33,8 @@ CSV_COLUMNS = ("type", "lot", "material", "mass_kg", "cfp_total", "cfp_biogenic"
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _INTEGER = re.compile(r"[+-]?\d{1,17}")
 
+
+M = TypeVar("M", bound=BaseModel)
 
 def _fail(source: str, where: str, message: str) -> ModelError:
     return ModelError([Problem(where, message)], source)
@@ -72,8 +76,9 @@ def read_batch(path: Path) -> Batch:
                     str(path), None)
 
 
-def parse_document(text: str, source: str, as_json: bool) -> dict[str, Any]:
-    """A JSON or YAML document that must be a mapping with ``events``."""
+def parse_document(text: str, source: str, as_json: bool,
+                   key: str = "events") -> dict[str, Any]:
+    """A JSON or YAML document that must be a mapping with a list ``key``."""
     try:
         if as_json or text.lstrip().startswith(("{", "[")):
             doc = json.loads(text)
@@ -90,11 +95,11 @@ def parse_document(text: str, source: str, as_json: bool) -> dict[str, Any]:
         raise _fail(source, "", f"invalid number: {str(exc)[:120]}") from None
     except ModelError as exc:
         if exc.problems and "must be a mapping" in exc.problems[0].message:
-            raise _fail(source, "", "the document must be a mapping with a list 'events'") \
+            raise _fail(source, "", f"the document must be a mapping with a list '{key}'") \
                 from None
         raise
-    if not isinstance(doc, dict) or "events" not in doc:
-        raise _fail(source, "", "the document must be a mapping with a list 'events'")
+    if not isinstance(doc, dict) or key not in doc:
+        raise _fail(source, "", f"the document must be a mapping with a list '{key}'")
     return doc
 
 
@@ -182,8 +187,8 @@ def _csv_event(r: dict[str, str]) -> dict[str, Any]:
     return ev
 
 
-def validate(cls: type[Batch], doc: dict[str, Any], source: str,
-             lines: list[int] | None) -> Batch:
+def validate(cls: type[M], doc: dict[str, Any], source: str,
+             lines: list[int] | None) -> M:
     """``doc`` validated; problems name the CSV line of their event when known."""
     from junkan.core.documents import validate_with
 

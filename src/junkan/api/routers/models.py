@@ -4,12 +4,10 @@ tables)."""
 from __future__ import annotations
 
 import io
-import re
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import CurrentUser, StoreDep
@@ -21,7 +19,6 @@ from junkan.api.work import (
     validate_run,
     validate_upload,
 )
-from junkan.core.documents import parse_document
 from junkan.store.cards import write_card
 from junkan.store.tables import ModelRecord, Run
 
@@ -100,51 +97,10 @@ async def read_model(model_id: str, user: CurrentUser, s: StoreDep,
     return {**model_out(rec, user.org_id).model_dump(), "version": mv.version,
             "format": mv.format, "content": mv.content, "scenarios": card["scenarios"],
             "headline": card["headline"], "parameters": card["parameters"],
-            "scenario_parameters": await run_in_threadpool(
-                scenario_parameters, mv.content, card["parameters"], card["scenarios"]),
+            # cards stored before scenario values were kept have none: the form then shows
+            # the baseline's values (the next upload stores them)
+            "scenario_parameters": card.get("scenario_parameters", {}),
             "graph": card["graph"]}
-
-
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _tokens(path: str) -> list[str | int]:
-    return [m.group(1) if m.group(1) is not None else int(m.group(2))
-            for m in _TOKEN.finditer(path)]
-
-
-def scenario_parameters(content: str, parameters: list[dict[str, Any]],
-                        scenarios: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """The editable parameters' values in each scenario (the baseline's, then each scenario's
-    ``set`` along its ``extends`` chain, ancestors first), so the web form shows the values a
-    run of the selected scenario uses."""
-    doc = parse_document(content, source="model")
-    defined = doc.get("scenarios") or {}
-    out: dict[str, list[dict[str, Any]]] = {}
-    for name in scenarios:
-        chain: list[dict[str, Any]] = []
-        cur: Any = name
-        while isinstance(defined, dict) and cur in defined and len(chain) < 50:
-            spec = defined[cur] or {}
-            chain.append(spec.get("set") or {})
-            cur = spec.get("extends")
-        values = []
-        for p in parameters:
-            value, want = p["value"], _tokens(p["path"])
-            for sets in reversed(chain):
-                for key, v in sets.items() if isinstance(sets, dict) else ():
-                    have = _tokens(str(key))
-                    if want[:len(have)] != have:
-                        continue
-                    for tok in want[len(have):]:
-                        ok = (isinstance(v, dict) and tok in v) or (
-                            isinstance(v, list) and isinstance(tok, int) and tok < len(v))
-                        v = v[tok] if ok else None
-                    if isinstance(v, int | float) and not isinstance(v, bool):
-                        value = float(v)
-            values.append({"path": p["path"], "value": value})
-        out[name] = values
-    return out
 
 
 @router.put("/api/models/{model_id}", tags=["models"], openapi_extra=UPLOAD_BODY)

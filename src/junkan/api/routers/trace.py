@@ -74,7 +74,9 @@ async def trace_events(body: Batch, request: Request, user: CurrentUser,
     return dict(jsonable(res.__dict__))
 
 
-@router.get("/api/trace/mass-balance", response_model=None)
+@router.get("/api/trace/mass-balance", response_model=None, responses={200: {"content": {
+    "application/json": {"schema": {"type": "object"}},
+    "text/csv": {"schema": {"type": "string"}}}}})
 async def trace_mass_balance(
         request: Request, user: CurrentUser, trace: TraceDep,
         site: Annotated[str | None, Query(max_length=200)] = None, period: Period = None,
@@ -171,6 +173,10 @@ def trace_witness(kept: Annotated[dict[str, Any], Field(max_length=20)], user: C
 
 @router.get("/api/trace/verify")
 async def trace_verify(request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
-    """Verify your organisation's log (hashes, signatures, Merkle root, lots)."""
-    res = await run_in_threadpool(trace.verify, _me(request, user))
+    """The problems an audit of the ledger (every log checked, the ledger replayed from the
+    signed records and compared field by field) finds that concern your organisation. The
+    audit is shared by all callers and at most a minute old; ``junkan trace verify`` audits
+    afresh."""
+    me = _me(request, user)
+    res = await run_in_threadpool(lambda: trace.verify(me, trace.recent_audit()))
     return dict(jsonable(res.__dict__))
