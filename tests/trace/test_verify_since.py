@@ -99,8 +99,9 @@ def test_an_edit_after_the_saved_state_is_found(repo: TraceRepo, saved: Path) ->
 
 
 def test_a_new_event_that_does_not_verify_is_found(repo: TraceRepo, saved: Path) -> None:
-    _sql(repo, "UPDATE trace_events SET signature = 'A' || substr(signature, 2) "
-               "WHERE type = 'close_period'")
+    # a different first character (a signature starting with 'A' stayed unchanged, 1 in 64)
+    _sql(repo, "UPDATE trace_events SET signature = (CASE WHEN substr(signature, 1, 1) = 'A' "
+               "THEN 'B' ELSE 'A' END) || substr(signature, 2) WHERE type = 'close_period'")
     assert "org-D event 11 (close_period plant@2026Q1): signature does not verify" in \
         _texts(repo, since=saved)
 
