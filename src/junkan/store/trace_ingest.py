@@ -111,7 +111,7 @@ class IngestMixin(RecomputeMixin, AuditMixin, BalanceMixin):
                                  np.array([[getattr(x, q) for q in QUANTITIES] for x in lots]))
                 done = self._recompute(s, graph, redeclared, org_name, at)
                 recomputed, notified = done.count, done.notified
-                queued = self._adjust_balances(s, graph, np.union1d(done.moved, redeclared),
+                queued = self._adjust_balances(s, graph, done.moved, redeclared,
                                                at) or done.notes > 0
             size, root = self._checkpoint(s, org.id, key, first_seq, leaves, at)
             if graph is not None:
@@ -159,12 +159,16 @@ class IngestMixin(RecomputeMixin, AuditMixin, BalanceMixin):
             return None
         return graph
 
-    def _adjust_balances(self, s: Session, graph: LotGraph, changed_seqs: np.ndarray,
-                         at: datetime) -> bool:
+    def _adjust_balances(self, s: Session, graph: LotGraph, moved: np.ndarray,
+                         redeclared: list[int], at: datetime) -> bool:
         """Re-value the mass-balance entries booked from lots a re-declaration changed
         (:func:`junkan.trace.balance.adjust`: entries already at the lot's shares stay);
         notify the organisations whose claims changed cover (returns whether it did)."""
-        credited = np.intersect1d(credited_seqs(s), changed_seqs)
+        credited = credited_seqs(s)  # few, sorted; ``moved`` may be a million, sorted
+        at_ = np.searchsorted(moved, credited)
+        hit = (at_ < moved.size) & (moved[np.minimum(at_, max(moved.size - 1, 0))] == credited) \
+            if moved.size else np.zeros(credited.size, dtype=bool)
+        credited = credited[hit | np.isin(credited, redeclared)]
         if not credited.size:
             return False
         after = graph.values[np.searchsorted(graph.seqs, credited)]
