@@ -160,12 +160,16 @@ def test_switch_language(page, server: str) -> None:  # type: ignore[no-untyped-
 
 def test_keyboard_only_sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/#/login")
-    page.get_by_label("E-mail").focus()
+    email, password = page.get_by_label("E-mail"), page.get_by_label("Password")
+    email.wait_for()  # the form is drawn once the translations have loaded
+    email.focus()
     page.keyboard.type(DEMO_EMAIL)
     page.keyboard.press("Tab")
     page.keyboard.type(DEMO_PASSWORD)
+    sync_api.expect(email).to_have_value(DEMO_EMAIL)
+    sync_api.expect(password).to_be_focused()
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Models", exact=True).wait_for()
+    page.get_by_role("heading", name="Models", exact=True).wait_for(timeout=60_000)
 
 
 def test_network_planner_page(page, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
