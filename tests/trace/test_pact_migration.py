@@ -4,47 +4,16 @@ table and nothing else."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 
 from junkan.store import trace_pact
-from junkan.store.db import MIGRATIONS, Database
+from junkan.store.db import Database
 from junkan.store.repo import Store
-from tests.api.conftest import PG_URL, _reset_postgres
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'm.db'}"
-    else:
-        if not PG_URL:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI must run the trace tests on PostgreSQL")
-            pytest.skip("JUNKAN_TEST_POSTGRES_URL not set")
-        _reset_postgres(PG_URL)
-        url = PG_URL
-    database = Database(url)
-    yield database
-    database.engine.dispose()
-
-
-def _to(db: Database, revision: str, up: bool = True) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", db.url)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.upgrade if up else command.downgrade)(cfg, revision)
+from tests.trace.test_migration_0006 import _to, db  # noqa: F401 (a fixture)
 
 
 def _table_of(diff: Any) -> str:
@@ -60,7 +29,7 @@ def _table_of(diff: Any) -> str:
     return str(obj.table.name)  # indexes and constraints
 
 
-def _table_diff(db: Database) -> list[Any]:
+def _table_diff(db: Database) -> list[Any]:  # noqa: F811
     """Differences between the migrated trace_pact_versions and the declared one."""
     meta = MetaData()
     Table("trace_lots", meta, Column("seq", Integer, primary_key=True))  # the FK's target
@@ -71,7 +40,7 @@ def _table_diff(db: Database) -> list[Any]:
     return [d for d in diffs if _table_of(d) == "trace_pact_versions"]
 
 
-def test_0008_creates_the_declared_table_and_downgrades(db: Database) -> None:
+def test_0008_creates_the_declared_table_and_downgrades(db: Database) -> None:  # noqa: F811
     _to(db, "0007")
     assert "trace_pact_versions" not in inspect(db.engine).get_table_names()
     store = Store(db)
@@ -88,7 +57,7 @@ def test_0008_creates_the_declared_table_and_downgrades(db: Database) -> None:
     assert "trace_pact_versions" not in names and "trace_lots" in names
 
 
-def test_versions_survive_an_upgrade_of_the_rest(db: Database) -> None:
+def test_versions_survive_an_upgrade_of_the_rest(db: Database) -> None:  # noqa: F811
     """A footprint recorded at 0008 is still there with its id after the newest
     migrations."""
     from datetime import UTC, datetime

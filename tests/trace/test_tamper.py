@@ -83,10 +83,10 @@ def _changed(value: Any, column: str, biggest: int) -> Any:
     return text[:-1] + ("0" if text[-1] != "0" else "1")
 
 
-@pytest.mark.parametrize(("table", "column"), _columns())
-def test_every_single_field_edit_is_found(ledger: Path, tmp_path: Path, table: str,
-                                          column: str) -> None:
-    copy = tmp_path / "edited.db"
+def edit_one_field(ledger: Path, copy: Path, table: str, column: str) -> tuple[Any, Any]:
+    """Copy ``ledger`` (and its key file) to ``copy`` and change ``column`` of one row of
+    ``table`` (the first whose value is not NULL, else the first) with foreign keys off, as
+    someone with write access to the database could; returns (old value, new value)."""
     shutil.copy(ledger, copy)
     shutil.copy(ledger.with_name(ledger.name + ".key"), copy.with_name(copy.name + ".key"))
     pk = [c.name for c in Base.metadata.tables[table].primary_key.columns]
@@ -95,7 +95,6 @@ def test_every_single_field_edit_is_found(ledger: Path, tmp_path: Path, table: s
     rows = con.execute(f"SELECT {', '.join(pk)}, {column} FROM {table} "  # noqa: S608
                        f"ORDER BY {', '.join(pk)}").fetchall()
     assert rows, f"the fixture has no {table} rows"
-    # the first row whose value is not NULL, else the first row
     row = next((r for r in rows if r[-1] is not None), rows[0])
     biggest = max((r[0] for r in rows if isinstance(r[0], int)), default=0)
     new = _changed(row[-1], column, biggest)
@@ -104,10 +103,18 @@ def test_every_single_field_edit_is_found(ledger: Path, tmp_path: Path, table: s
     assert con.total_changes == 1
     con.commit()
     con.close()
+    return row[-1], new
+
+
+@pytest.mark.parametrize(("table", "column"), _columns())
+def test_every_single_field_edit_is_found(ledger: Path, tmp_path: Path, table: str,
+                                          column: str) -> None:
+    copy = tmp_path / "edited.db"
+    old, new = edit_one_field(ledger, copy, table, column)
     db = Database(f"sqlite:///{copy}")
     problems = [p.text for p in TraceRepo(db).audit().problems]
     db.engine.dispose()
-    assert problems, f"{table}.{column} changed from {row[-1]!r} to {new!r}: not found"
+    assert problems, f"{table}.{column} changed from {old!r} to {new!r}: not found"
 
 
 def test_a_lot_spent_again_after_its_counter_was_reset_is_found(tmp_path: Path) -> None:

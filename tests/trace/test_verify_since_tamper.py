@@ -6,17 +6,14 @@ again."""
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from junkan.store.db import Database
-from junkan.store.tables import Base
 from junkan.store.trace_repo import TraceRepo
 from tests.trace.test_pact import _store
-from tests.trace.test_tamper import _changed, _columns
+from tests.trace.test_tamper import _columns, edit_one_field
 from tests.trace.test_verify_since import _first_part, _second_part
 
 
@@ -39,23 +36,9 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_single_field_edit_is_found_since_a_saved_state(
         ledger: Path, tmp_path: Path, table: str, column: str) -> None:
     copy = tmp_path / "edited.db"
-    shutil.copy(ledger, copy)
-    shutil.copy(ledger.with_name(ledger.name + ".key"), copy.with_name(copy.name + ".key"))
-    pk = [c.name for c in Base.metadata.tables[table].primary_key.columns]
-    con = sqlite3.connect(copy)
-    con.execute("PRAGMA foreign_keys = OFF")
-    rows = con.execute(f"SELECT {', '.join(pk)}, {column} FROM {table} "  # noqa: S608
-                       f"ORDER BY {', '.join(pk)}").fetchall()
-    row = next((r for r in rows if r[-1] is not None), rows[0])
-    biggest = max((r[0] for r in rows if isinstance(r[0], int)), default=0)
-    new = _changed(row[-1], column, biggest)
-    con.execute(f"UPDATE {table} SET {column} = ? WHERE "  # noqa: S608
-                + " AND ".join(f"{k} = ?" for k in pk), (new, *row[:-1]))
-    assert con.total_changes == 1
-    con.commit()
-    con.close()
+    old, new = edit_one_field(ledger, copy, table, column)
     db = Database(f"sqlite:///{copy}")
     audit = TraceRepo(db).audit(since=ledger.with_name("audit.state"))
     db.engine.dispose()
     assert audit.replayed == 6
-    assert audit.problems, f"{table}.{column} changed from {row[-1]!r} to {new!r}: not found"
+    assert audit.problems, f"{table}.{column} changed from {old!r} to {new!r}: not found"
