@@ -36,7 +36,7 @@ from junkan.store.trace_repo import TraceRepo
 from junkan.store.trace_state import SavedState
 from junkan.trace.events import Event
 
-VERSION = 1
+VERSION = 2
 """Bump when the ledger's recipe changes: the cached file is keyed by it (and by the source of
 the rules that made it, :func:`rules_digest`)."""
 RULES = ["trace/rules.py", "trace/balance.py", "trace/events.py", "trace/numbers.py",

@@ -95,7 +95,7 @@ def test_parts_a_dead_worker_did_not_check_are_checked_here(
     assert {p.text for p in chain.audit().problems} >= WANT
 
 
-def test_since_checks_the_signatures_of_the_new_events_only(
+def test_since_checks_the_signatures_of_the_new_checkpoints_only(
         repo: TraceRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _first_part(repo)
     repo.audit(save=tmp_path / "state")
@@ -108,10 +108,23 @@ def test_since_checks_the_signatures_of_the_new_events_only(
         return real(public, datas, sigs)
 
     monkeypatch.setattr(trace_logcheck, "failing", failing)
-    assert [p.text for p in repo.audit(since=tmp_path / "state").problems] == []
-    assert sum(checked) == 6 + 4  # six new events, a new checkpoint for each of 4 batches
+    # the events' signatures are covered by the checkpoints' signature chains: only the
+    # checkpoints' own signatures are verified with Ed25519 ...
+    audit = repo.audit(since=tmp_path / "state")
+    assert [p.text for p in audit.problems] == []
+    assert sum(checked) == 4  # a new checkpoint for each of 4 batches
+    assert (audit.signatures_verified, audit.signatures_chained) == (0, 6)
     checked.clear()
     assert [p.text for p in repo.audit().problems] == []
+    assert sum(checked) == 12  # everything: 12 checkpoints
+    # ... unless every signature is asked for
+    checked.clear()
+    audit = repo.audit(since=tmp_path / "state", every_signature=True)
+    assert [p.text for p in audit.problems] == []
+    assert sum(checked) == 6 + 4  # six new events, a new checkpoint for each of 4 batches
+    assert (audit.signatures_verified, audit.signatures_chained) == (6, 0)
+    checked.clear()
+    assert [p.text for p in repo.audit(every_signature=True).problems] == []
     assert sum(checked) == 29 + 12  # everything: 29 events, 12 checkpoints
 
 

@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from junkan.store.tables import Organisation
 from junkan.store.trace_base import (
+    CHAIN_START,
     SigningKey,
     TraceBase,
     TraceError,
     VerifyResult,
     checkpoint_body,
     not_found,
+    signature_chain,
 )
 from junkan.store.trace_rows import collector_paused
 from junkan.store.trace_state import SavedState, StateError
@@ -46,28 +48,37 @@ class AuditMixin(TraceBase):
                         .order_by(TraceCheckpoint.id.desc()).limit(1))
 
     def _checkpoint(self, s: Session, org_id: str, key: SigningKey, before: int,
-                    added: list[bytes], at: datetime) -> tuple[int, str]:
-        """Sign a checkpoint of the organisation's log after ``added`` leaf hashes were
-        appended to its ``before`` events. The last checkpoint's frontier is extended when
-        it is of that size and matches its signed root; else the leaves are read."""
+                    added: list[bytes], sigs: list[str], at: datetime) -> tuple[int, str]:
+        """Sign a checkpoint of the organisation's log after ``added`` leaf hashes (and
+        their events' signatures ``sigs``) were appended to its ``before`` events. The last
+        checkpoint's frontier and signature chain are extended when it is of that size and
+        its signature verifies; else the leaves are read, and the chain starts at
+        ``before`` (an audit verifies the events before it one signature at a time)."""
         last = self._latest_checkpoint(s, org_id)
-        frontier = None
+        frontier, sig_from, chain = None, before, CHAIN_START
         if last is not None and last.frontier is not None and last.tree_size == before:
             kept = [bytes.fromhex(h) for h in last.frontier.split()]
             if merkle.frontier_root(kept).hex() == last.root and verify(
-                    key.public_key, checkpoint_body(org_id, last.tree_size, last.root),
+                    key.public_key, checkpoint_body(org_id, last.tree_size, last.root,
+                                                    last.sig_from, last.signatures),
                     last.signature):
                 frontier = merkle.extend(kept, before, added)
+                if last.signatures is not None and last.sig_from is not None:
+                    sig_from, chain = last.sig_from, bytes.fromhex(last.signatures)
         if frontier is None:  # no usable checkpoint: the whole log (this batch included)
             leaves = self._leaves(s, org_id)
             frontier = merkle.extend([], 0, leaves)
             size = len(leaves)
+            sig_from = size - len(added)
         else:
             size = before + len(added)
+        for sig in sigs:
+            chain = signature_chain(chain, sig)
         root = merkle.frontier_root(frontier).hex()
+        body = checkpoint_body(org_id, size, root, sig_from, chain.hex())
         s.add(TraceCheckpoint(org_id=org_id, tree_size=size, root=root,
-                              signature=sign(key.private_key,
-                                             checkpoint_body(org_id, size, root)),
+                              signature=sign(key.private_key, body), sig_from=sig_from,
+                              signatures=chain.hex(),
                               frontier=" ".join(h.hex() for h in frontier), created_at=at))
         return size, root
 
@@ -80,8 +91,11 @@ class AuditMixin(TraceBase):
             cp = self._latest_checkpoint(s, org.id)
             if key is None or cp is None:  # reads like an unknown organisation
                 raise not_found("organisation", org_name)
-            return {"org": org_name, "org_id": org.id, "tree_size": cp.tree_size,
-                    "root": cp.root, "signature": cp.signature, "public_key": key.public_key}
+            out = {"org": org_name, "org_id": org.id, "tree_size": cp.tree_size,
+                   "root": cp.root, "signature": cp.signature, "public_key": key.public_key}
+            if cp.signatures is not None:  # signed with the checkpoint: a witness keeps it
+                out["signatures"] = {"from": cp.sig_from, "chain": cp.signatures}
+            return out
 
     def check_witness(self, kept: dict[str, Any]) -> dict[str, Any]:
         """Is today's log an append-only extension of a checkpoint a partner kept? Checks the
@@ -98,7 +112,10 @@ class AuditMixin(TraceBase):
             if not isinstance(root, str) or len(root) != 64 or \
                     any(c not in "0123456789abcdef" for c in root):
                 raise TraceError("root: give the kept checkpoint's root (64 hex digits)")
-            body = checkpoint_body(org.id, kept.get("tree_size"), kept.get("root"))
+            chained = kept.get("signatures")
+            chained = chained if isinstance(chained, dict) else {}
+            body = checkpoint_body(org.id, kept.get("tree_size"), kept.get("root"),
+                                   chained.get("from"), chained.get("chain"))
             if kept.get("public_key") not in (None, key.public_key):
                 return {"ok": False, "reason": "the organisation's key changed"}
             if not verify(key.public_key, body, str(kept.get("signature", ""))):
@@ -118,14 +135,15 @@ class AuditMixin(TraceBase):
                                         "(an earlier entry was changed)"}
 
     def audit(self, *, since: str | Path | SavedState | None = None,
-              save: str | Path | None = None) -> Audit:
+              save: str | Path | None = None, every_signature: bool = False) -> Audit:
         """The whole ledger replayed from the signed logs and compared with the store
         (:mod:`junkan.store.trace_verify`); the signing keys are checked against the
         master key when it is configured. ``since``: a state file an earlier clean audit
         saved (or the state itself): only the events after it are replayed, on top of it,
         once each log is shown to extend it (:class:`StateError` if the file is not one).
         ``save``: after a clean audit, write the state a later ``since`` starts from
-        (:attr:`Audit.state` tells whether it was written)."""
+        (:attr:`Audit.state` tells whether it was written). ``every_signature``: verify
+        each event's Ed25519 signature even where a signed checkpoint's chain covers it."""
         with collector_paused():  # a million objects, none of them garbage
             state = SavedState.load(Path(since)) if isinstance(since, str | Path) else since
         try:
@@ -143,7 +161,8 @@ class AuditMixin(TraceBase):
                 if state.orgs and not known & state.orgs.keys():
                     raise StateError("the audit state was saved from another database (none "
                                      "of its organisations is here)")
-            audit = run_audit(s, keys, since=state, save=save is not None)
+            audit = run_audit(s, keys, since=state, save=save is not None,
+                              every_signature=every_signature)
         if save is not None and audit.state is not None:
             with collector_paused():
                 audit.state.save(Path(save))

@@ -3,6 +3,7 @@ organisations may see, and the base of the repository (database, keys, policy)."
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Set as AbstractSet
@@ -50,9 +51,29 @@ def lot_view(lot: Any, names: dict[str, str], fields: AbstractSet[str]) -> dict[
     return doc
 
 
-def checkpoint_body(org_id: str, tree_size: Any, root: Any) -> dict[str, Any]:
-    """What a checkpoint's signature covers."""
-    return {"org_id": org_id, "tree_size": tree_size, "root": root}
+def checkpoint_body(org_id: str, tree_size: Any, root: Any, sig_from: Any = None,
+                    signatures: Any = None) -> dict[str, Any]:
+    """What a checkpoint's signature covers: the log's size and Merkle root, and (for
+    checkpoints made since migration 0010) the chain of the signatures of its events after
+    ``sig_from`` (:func:`signature_chain`)."""
+    body: dict[str, Any] = {"org_id": org_id, "tree_size": tree_size, "root": root}
+    if sig_from is not None or signatures is not None:
+        body["signatures"] = {"from": sig_from, "chain": signatures}
+    return body
+
+
+CHAIN_START = bytes(32)
+"""The signature chain before its first event."""
+
+
+def signature_chain(chain: bytes, signature: Any) -> bytes:
+    """The chain after one more event's signature (as stored, base64url text): SHA-256 of
+    the chain so far and the signature. A signed checkpoint that holds the chain up to its
+    size proves that every signature stored for those events is the one the organisation's
+    key committed to when it signed the checkpoint (an audit then needs one SHA-256 per
+    event instead of one Ed25519 verification, ~60 µs)."""
+    text = signature if isinstance(signature, str) else repr(signature)
+    return hashlib.sha256(chain + text.encode("utf-8")).digest()
 
 
 class TraceError(JunkanError):

@@ -96,10 +96,11 @@ class IngestMixin(RecomputeMixin, AuditMixin, BalanceMixin):
             batch.insert_new()  # assigns the new lots' seq (creation order)
             batch.insert_inputs()
             batch.book.write()
+            sigs = signatures.result()
             insert_rows(s, "trace_events", EVENT_COLUMNS, [
                 (org.id, n, kind, lot, data.decode("utf-8"), leaf.hex(), signature, at)
                 for (n, kind, lot), data, leaf, signature in zip(
-                    meta, datas, leaves, signatures.result(), strict=True)])
+                    meta, datas, leaves, sigs, strict=True)])
             if graph is not None:
                 graph.add(*batch_rows(batch.new, batch.inputs))
             redeclared = sorted({lot.seq for lot in batch.redeclared_lots})
@@ -113,7 +114,7 @@ class IngestMixin(RecomputeMixin, AuditMixin, BalanceMixin):
                 recomputed, notified = done.count, done.notified
                 queued = self._adjust_balances(s, graph, done.moved, redeclared,
                                                at) or done.notes > 0
-            size, root = self._checkpoint(s, org.id, key, first_seq, leaves, at)
+            size, root = self._checkpoint(s, org.id, key, first_seq, leaves, sigs, at)
             if graph is not None:
                 graph.version = ledger_version(s.connection())
             result = IngestResult(events=len(events), lots_created=created,

@@ -14,6 +14,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+import orjson
+
 from junkan.trace.canonical import canonical
 from junkan.trace.signing import failing
 
@@ -38,44 +40,54 @@ def compact_json(*, sort_keys: bool, ensure_ascii: bool, allow_nan: bool) -> Cal
     return lambda obj: "".join(enc(obj, 0))
 
 
-_SORTED = compact_json(sort_keys=True, ensure_ascii=False, allow_nan=False)
 _UNUSUAL = re.compile(rb"\.0(?![0-9])|[0-9][eE]|[0-9]{16}")
-"""Outside strings, where the standard library's JSON may differ from RFC 8785: integral
+"""Outside strings, where orjson's (or Python's) JSON may differ from RFC 8785: integral
 floats, exponents, long digit runs."""
 _BEYOND_BMP = re.compile(rb"[\xf0-\xf4]")
 """Text beyond the Basic Multilingual Plane (keys sort by UTF-16 units there)."""
 
 
 def canonical_form(record: Any, data: bytes) -> bool:
-    """Is ``data`` the RFC 8785 form of ``record`` (parsed from it)? The standard library's
-    sorted compact text is that form when the numbers outside strings are plain and the
-    text stays in the Basic Multilingual Plane; otherwise (or if the texts differ)
-    :func:`junkan.trace.canonical.canonical` decides (twice the cost)."""
+    """Is ``data`` the RFC 8785 form of ``record`` (parsed from it)? orjson's sorted compact
+    text is that form when the numbers outside strings are plain and the text stays in the
+    Basic Multilingual Plane with nothing escaped; otherwise (or if the texts differ)
+    :func:`junkan.trace.canonical.canonical` decides (several times the cost)."""
     try:
-        if _SORTED(record).encode("utf-8") == data and b"\\" not in data and (
-                data.isascii() or not _BEYOND_BMP.search(data)) and \
+        if orjson.dumps(record, option=orjson.OPT_SORT_KEYS) == data and b"\\" not in data \
+                and (data.isascii() or not _BEYOND_BMP.search(data)) and \
                 not _UNUSUAL.search(b"".join(data.split(b'"')[::2])):
             return True
-    except ValueError:  # NaN or infinity: never canonical
-        return False
+    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
+        pass
     try:
         return canonical(record) == data
     except Exception:  # noqa: BLE001 - what cannot be canonicalised is not canonical
         return False
 
 
-def check_events(public: str, name: str, rows: list[tuple[int, str, str, bytes, str]]
-                 ) -> list[str]:
+def parse(data: bytes | str) -> Any:
+    """A signed record parsed (orjson: strict JSON, ~2× the standard library's speed).
+    Raises ValueError (orjson.JSONDecodeError) for what is not JSON — including NaN,
+    infinities and integers beyond 64 bits, which no canonical record contains."""
+    return orjson.loads(data)
+
+
+def check_events(public: str, name: str, rows: list[tuple[int, str, str, bytes, str]],
+                 verify_upto: int | None = None) -> list[str]:
     """Problems of a part of ``name``'s log — rows (sequence, type and lot columns, record
-    bytes, signature) — that its rows alone show."""
+    bytes, signature) — that its rows alone show. Signatures are verified for the events
+    up to ``verify_upto`` (default: all; those after it are covered by a signed
+    checkpoint's signature chain, checked by the caller)."""
     out = []
-    bad = set(failing(public, [r[3] for r in rows], [r[4] for r in rows]))
-    for i, (seq, typ, lot, data, _) in enumerate(rows):
+    signed = rows if verify_upto is None else [r for r in rows if r[0] <= verify_upto]
+    bad = {signed[i][0] for i in failing(public, [r[3] for r in signed],
+                                         [r[4] for r in signed])}
+    for seq, typ, lot, data, _ in rows:
         where = f"{name} event {seq} ({typ} {lot})"
-        if i in bad:
+        if seq in bad:
             out.append(f"{where}: signature does not verify")
         try:
-            record = json.loads(data)
+            record = parse(data)
         except ValueError:
             out.append(f"{where}: record is not JSON any more")
             continue

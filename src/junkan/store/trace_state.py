@@ -31,7 +31,7 @@ from junkan.trace.replay import Ledger, ReplayLot
 from junkan.trace.rules import LOT_FIELDS
 
 FORMAT = "junkan-trace-audit-state"
-VERSION = 1
+VERSION = 2
 CHUNK = 10_000
 _TIMES = (LOT_FIELDS.index("created_at"), LOT_FIELDS.index("updated_at"))
 

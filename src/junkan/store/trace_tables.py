@@ -144,6 +144,12 @@ class TraceCheckpoint(Base):
     frontier: Mapped[str | None] = mapped_column(Text, nullable=True)
     """Hex roots of the perfect subtrees of the tree at ``tree_size``, space-separated
     (merkle.extend); not signed: the next batch checks it against ``root``."""
+    sig_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The log size where :attr:`signatures` starts (signed; null on checkpoints made
+    before migration 0010, whose events an audit verifies one signature at a time)."""
+    signatures: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Hex SHA-256 chain of the signatures of the events ``sig_from`` + 1 … ``tree_size``
+    (:func:`junkan.store.trace_base.signature_chain`; signed)."""
 
 
 class TraceNotification(Base):

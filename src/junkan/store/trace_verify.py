@@ -16,18 +16,18 @@ audit does."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from junkan.store.tables import Organisation
-from junkan.store.trace_base import checkpoint_body
+from junkan.store.trace_base import CHAIN_START, checkpoint_body, signature_chain
 from junkan.store.trace_compare import check_keys, compare, driver_rows, same
-from junkan.store.trace_logcheck import Background, check_events, check_signed
+from junkan.store.trace_logcheck import Background, check_events, check_signed, parse
 from junkan.store.trace_state import OrgState, SavedState, fingerprint
 from junkan.store.trace_tables import TraceKey
 from junkan.trace.canonical import canonical
@@ -44,8 +44,8 @@ PROCESSES_FROM = 20_000
 them costs ~0.5 s)."""
 _EVENTS = ("SELECT id, org_id, org_seq, type, lot, record, leaf_hash, signature, created_at "
            "FROM trace_events ORDER BY id")
-_CHECKPOINTS = ("SELECT id, org_id, tree_size, root, signature, created_at, frontier "
-                "FROM trace_checkpoints ORDER BY id")
+_CHECKPOINTS = ("SELECT id, org_id, tree_size, root, signature, created_at, frontier, "
+                "sig_from, signatures FROM trace_checkpoints ORDER BY id")
 
 
 @dataclass
@@ -64,6 +64,10 @@ class Audit:
     """Latest signed tree size per organisation id."""
     replayed: int = 0
     """Events replayed (all of them, or those after the saved state)."""
+    signatures_verified: int = 0
+    """Event signatures verified one at a time (Ed25519)."""
+    signatures_chained: int = 0
+    """Event signatures checked through the signature chain of a signed checkpoint."""
     state: SavedState | None = None
     """What :meth:`junkan.store.trace_state.SavedState.save` writes (asked for, and clean)."""
 
@@ -111,6 +115,17 @@ class _Log:
         """Rows for the background checks (sequence, type, lot, record, signature)."""
         self.prints: list[bytes] = []
         self.old = kept.tree_size if kept is not None else 0
+        self.sig_from: int | None = None
+        """Events after this one are covered by the signature chain of the log's last
+        checkpoint (None: no chain; each signature is verified)."""
+        self.verify_upto = count
+        """Events up to this one get their signature verified (Ed25519)."""
+        self.chain = CHAIN_START
+        self.chained = 0
+        """The size up to which the chain agreed with a checkpoint (or the chain start)."""
+        self.recheck: list[tuple[int, int]] = []
+        """Ranges (after, up to) of events whose chain differed from a checkpoint's: their
+        signatures are verified one by one after the pass, to name the events."""
 
     def append(self, leaf: bytes) -> None:
         f = self.frontier
@@ -124,9 +139,11 @@ class _Log:
 
 
 def _checkpoints(s: Session, audit: Audit, logs: dict[str, _Log], names: dict[str, str],
-                 checks: Background, want: SavedState | None) -> None:
+                 checks: Background, want: SavedState | None, every: bool) -> None:
     """Each organisation's signed checkpoints in order: signature (those after a saved
-    state; the saved ones by fingerprint), and which sizes the log must reach."""
+    state; the saved ones by fingerprint), and which sizes the log must reach; which
+    events the last one's signature chain covers (``every``: verify each event's signature
+    all the same)."""
     by_org: dict[str, list[Any]] = {}
     for cp in driver_rows(s, _CHECKPOINTS):
         by_org.setdefault(cp[1], []).append(cp)
@@ -140,6 +157,11 @@ def _checkpoints(s: Session, audit: Audit, logs: dict[str, _Log], names: dict[st
             audit.add([org_id], f"{log.name}: {len(kept)} checkpoints when the state was "
                       f"saved, {len(cps)} now (removed)")
         signed = []
+        if cps and cps[-1][8] is not None:
+            f = cps[-1][7]
+            if isinstance(f, int) and not isinstance(f, bool) and 0 <= f <= cps[-1][2]:
+                log.sig_from = log.chained = f
+                log.verify_upto = log.count if every else f
         for i, cp in enumerate(cps):
             label = f"checkpoint {cp[0]} (size {cp[2]})"
             if i < len(kept):
@@ -148,7 +170,8 @@ def _checkpoints(s: Session, audit: Audit, logs: dict[str, _Log], names: dict[st
             elif log.public is None:
                 audit.add([org_id], f"{log.name} {label}: signature does not verify")
             else:
-                signed.append((label, canonical(checkpoint_body(org_id, cp[2], cp[3])), cp[4]))
+                signed.append((label, canonical(checkpoint_body(org_id, cp[2], cp[3], cp[7],
+                                                                cp[8])), cp[4]))
             if want is not None:
                 want.org(org_id).checkpoints.append(fingerprint(cp))
             size = cp[2]
@@ -184,7 +207,37 @@ def _reach(audit: Audit, log: _Log, at: Any, timed: bool = True) -> bool:
         audit.add([log.org_id], f"{label}: kept frontier differs from the log")
     if timed and not same("created_at", cp[5], at):
         audit.add([log.org_id], f"{label}: created_at differs from its batch's signed time")
+    if cp[8] is not None and cp[7] == log.sig_from:
+        if cp[8] != log.chain.hex():
+            log.recheck.append((log.chained, cp[2]))
+            with contextlib.suppress(ValueError):  # compare later ones from this one's
+                log.chain = bytes.fromhex(cp[8])
+        log.chained = cp[2]
     return True
+
+
+_RANGE = ("SELECT org_seq, type, lot, record, signature FROM trace_events WHERE org_id = :o "
+          "AND org_seq > :a AND org_seq <= :b ORDER BY org_seq")
+
+
+def _recheck(s: Session, audit: Audit, logs: dict[str, _Log]) -> None:
+    """The events whose stored signatures differ from a signed chain, found by verifying
+    each one's signature; a range where every signature verifies (another valid encoding
+    of one, say) is reported as a whole."""
+    for log in logs.values():
+        for after, upto in log.recheck:
+            rows = [(r[0], r[1], r[2], str(r[3]).encode("utf-8"), str(r[4])) for r in
+                    s.execute(text(_RANGE), {"o": log.org_id, "a": after, "b": upto})]
+            found = [p for p in check_events(log.public or "", log.name, rows)
+                     if p.endswith("signature does not verify")]
+            known = {p.text for p in audit.problems}  # --every-signature found them too
+            for p in found:
+                if p not in known:
+                    audit.add([log.org_id], p)
+            if not found:
+                audit.add([log.org_id], f"{log.name}: the stored signatures of events "
+                          f"{after + 1}–{upto} differ from those its checkpoint of size "
+                          f"{upto} signed")
 
 
 class _Times:
@@ -224,12 +277,14 @@ def _events(s: Session, audit: Audit, logs: dict[str, _Log], run: Replay,
                       "mismatch)")
         if want is not None:
             log.prints.append(fingerprint(row[2:5] + row[7:]))
+        if log.sig_from is not None and seq > log.sig_from:
+            log.chain = signature_chain(log.chain, sig)
         if log.n <= log.old:  # saved: the records by the root, the rest of the row by print
             _saved(audit, log, row)
             _reach(audit, log, None, timed=False)
             continue
         try:
-            record = json.loads(text)  # its problems are the background checks' to tell
+            record = parse(text)  # its problems are the background checks' to tell
         except (ValueError, TypeError):
             record = None
         at = record.get("at") if isinstance(record, dict) else None
@@ -239,7 +294,8 @@ def _events(s: Session, audit: Audit, logs: dict[str, _Log], run: Replay,
         if log.public is not None:
             log.part.append((seq, typ, lot, data, sig))
             if len(log.part) >= PART:
-                checks.submit(org_id, check_events, log.public, log.name, log.part)
+                checks.submit(org_id, check_events, log.public, log.name, log.part,
+                              log.verify_upto)
                 log.part = []
         ends = _reach(audit, log, at)
         if held is not None:
@@ -270,7 +326,8 @@ def _background_problems(audit: Audit, logs: dict[str, _Log], checks: Background
     """The rest of each log to the background checks; wait for them all."""
     for log in logs.values():
         if log.part and log.public is not None:
-            checks.submit(log.org_id, check_events, log.public, log.name, log.part)
+            checks.submit(log.org_id, check_events, log.public, log.name, log.part,
+                          log.verify_upto)
             log.part = []
     for org_id, problem in checks.results():
         audit.add([org_id], problem)
@@ -304,12 +361,15 @@ def _logs(s: Session, audit: Audit, names: dict[str, str], since: SavedState | N
 
 
 def run_audit(s: Session, keys: KeyRing | None, *, since: SavedState | None = None,
-              save: bool = False, processes: int | None = None) -> Audit:
+              save: bool = False, processes: int | None = None,
+              every_signature: bool = False) -> Audit:
     """The whole ledger checked against its signed logs; with ``since``, only the events
     after that saved state are replayed on top of it. ``save``: keep what a later
     incremental audit starts from in :attr:`Audit.state` (when nothing was found).
     ``processes``: worker processes for the signatures (default: as many as cores when
-    there are at least :data:`PROCESSES_FROM` events to check, else none)."""
+    there are at least :data:`PROCESSES_FROM` events to check, else none).
+    ``every_signature``: verify the signature of every event (Ed25519, ~60 µs each) even
+    where a signed checkpoint's signature chain covers it."""
     audit = Audit()
     names = {o.id: o.name for o in s.scalars(select(Organisation))}
     logs = _logs(s, audit, names, since)
@@ -321,14 +381,21 @@ def run_audit(s: Session, keys: KeyRing | None, *, since: SavedState | None = No
     before = ledger.events if ledger is not None else 0
     run = Replay({v: k for k, v in names.items()}, ledger)
     with Background(processes) as checks:
-        _checkpoints(s, audit, logs, names, checks, want)
+        _checkpoints(s, audit, logs, names, checks, want, every_signature)
         _events(s, audit, logs, run, checks, want)
         for org_id, text in run.ledger.problems:
             audit.add([org_id], text)
         compare(s, audit, run.ledger, names)
         check_keys(s, audit, keys)
         _background_problems(audit, logs, checks)
+        _recheck(s, audit, logs)
     audit.replayed = run.ledger.events - before
+    for log in logs.values():
+        if log.public is not None:
+            checked = max(0, log.n - log.old)
+            verified = max(0, min(log.verify_upto, log.n) - log.old)
+            audit.signatures_verified += verified
+            audit.signatures_chained += checked - verified
     if want is not None and not audit.problems:
         want.finish(run.ledger, {o: (log.public or "", log.n, _root(log.frontier).hex(),
                                      b"".join(log.prints)) for o, log in logs.items()})

@@ -6,6 +6,7 @@ bounds, so that nothing derived from them (CFP per kg, blends of blends) can ove
 from __future__ import annotations
 
 import math
+import sys
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -28,7 +29,19 @@ MAX_SAFE_INT = 2**53
 
 def _number_check(ge: float | None, gt: float | None, le: float | None,
                   unit: str) -> Any:
+    lo = max(x for x in (ge, gt, -sys.float_info.max) if x is not None)
+    hi = min(le, sys.float_info.max) if le is not None else sys.float_info.max
+
     def check(v: Any) -> int | float:
+        # the common case first (an audit checks millions): a float or a safe integer within
+        # the bounds; NaN and infinities fail the comparisons and take the full path
+        t = type(v)
+        if (t is float or (t is int and -MAX_SAFE_INT < v < MAX_SAFE_INT)) and \
+                lo <= v <= hi and (gt is None or v > gt):
+            return v
+        return full_check(v)
+
+    def full_check(v: Any) -> int | float:
         if isinstance(v, bool):
             raise PydanticCustomError("number_type", "must be a number, not a boolean")
         if isinstance(v, str):

@@ -6,6 +6,7 @@ without it is in ``junkan/data/trace/pact_defaults.yaml`` (or, for the fossil ca
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, Field, PlainSerializer, StrictBool, model_validator
@@ -205,6 +206,16 @@ def _envelope(periods: list[tuple[str, str]]) -> dict[str, str]:
             "reference_period_end": stamp(max(ends))}
 
 
+@cache
+def _default_ipcc() -> tuple[str, ...]:
+    return tuple(default("ipcc_characterization_factors"))
+
+
+def _report_number(report: str) -> int:
+    """6 of ``AR6``: IPCC reports sort by number."""
+    return int(report[2:])
+
+
 def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
                   mass_kg: float | None = None) -> dict[str, Any]:
     """PcfFacts of a lot of ``mass_kg`` (default: the inputs' sum) made from ``inputs`` (lot,
@@ -227,24 +238,31 @@ def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
     if not any(facts):  # nothing declared upstream (the common case, kept cheap)
         return {"country": country, "fossil_carbon_kg": carbon, "standards": default_std,
                 "exempted_percent": 0.0, "packaging_included": False}
+    # one pass over the inputs (usually one or two: generator and set set-up cost more
+    # than the work, and ingest and every audit derive this for each lot made)
     uptake: float | None = 0.0
+    common: set[str] | None = None
+    exempted, packaging = 0.0, True
+    places = set()
+    ipcc: set[str] = set()
     for (lot, m), f in zip(inputs, facts, strict=True):
         u = f.get("biogenic_uptake_kg")
         uptake = None if u is None or uptake is None else uptake + m / lot.mass_kg * u
+        named = f.get("standards") or default_std
+        common = set(named) if common is None else common.intersection(named)
+        exempted = max(exempted, float(f.get("exempted_percent", 0)))
+        packaging = packaging and bool(f.get("packaging_included", False))
+        places.add((f.get("country"), f.get("subdivision"), f.get("region")))
+        ipcc.update(f.get("ipcc_factors") or _default_ipcc())
     out: dict[str, Any] = {
         "fossil_carbon_kg": carbon, "biogenic_uptake_kg": uptake,
-        "standards": sorted(set.intersection(*(set(f.get("standards") or default_std)
-                                               for f in facts))) or default_std,
-        "exempted_percent": max(float(f.get("exempted_percent", 0)) for f in facts),
-        "packaging_included": all(f.get("packaging_included", False) for f in facts)}
-    places = {(f.get("country"), f.get("subdivision"), f.get("region")) for f in facts}
+        "standards": sorted(common or ()) or default_std, "exempted_percent": exempted,
+        "packaging_included": packaging}
     if country is not None or len(places) != 1:
         out["country"] = country
     else:
         out.update(zip(("country", "subdivision", "region"), places.pop(), strict=True))
-    ipcc = {r for f in facts for r in (f.get("ipcc_factors") or default(
-        "ipcc_characterization_factors"))}
-    out["ipcc_factors"] = sorted(ipcc, key=lambda r: int(r[2:]))
+    out["ipcc_factors"] = sorted(ipcc, key=_report_number)
     periods = [(f["reference_period_start"], f["reference_period_end"]) for f in facts
                if f.get("reference_period_start")]
     if periods:

@@ -62,6 +62,7 @@ def carbon_table() -> dict[str, tuple[float, str]]:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)
 def carbon_content(material: str) -> tuple[float, str] | None:
     """(kg fossil carbon per kg, table entry) of a material named exactly as in the table
     (case and spacing aside), or None when the table does not know it."""
