@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from junkan.cli.main import app
 from junkan.core.errors import ModelError
-from junkan.network.plan import build, pareto, solve
+from junkan.network.plan import build, solve
 from junkan.network.scenario import NetworkScenario
+from junkan.network.sweep import pareto
 from tests.conftest import EXAMPLES
 
 SMALL = {

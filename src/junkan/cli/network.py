@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from junkan import network
 from junkan.cli.common import (
@@ -14,6 +20,7 @@ from junkan.cli.common import (
     atomic_dir,
     console,
     fail,
+    interactive,
     out_console,
     print_json,
     print_table,
@@ -25,6 +32,72 @@ app = typer.Typer(no_args_is_help=True, help="Resource-circulation network plann
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Network scenario (YAML or JSON).")]
 FormatOption = Annotated[Format, typer.Option("--format")]
+GapOption = Annotated[float | None, typer.Option(
+    "--gap", min=1e-6, max=0.2, help="Relative MIP gap at which a solve stops (default: the "
+    "scenario's; `report` uses 0.005).")]
+TimeLimitOption = Annotated[float | None, typer.Option(
+    "--time-limit", min=1, max=3600, help="Seconds per solve (default: the scenario's).")]
+WorkersOption = Annotated[int, typer.Option(
+    "--workers", min=1, max=16, help="Worker processes for the Pareto front and sensitivities.")]
+
+
+class FrontMethod(StrEnum):
+    price = "price"
+    cap = "cap"
+
+
+def _fmt_gap(g: float) -> str:
+    return f"{100 * g:.2f} %" if g == g and g < 1e6 else "—"
+
+
+@contextmanager
+def solve_progress(title: str) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A listener for solver events: a live table on a terminal (which solve, gap,
+    elapsed), else one line per finished solve on stderr saying what it reached."""
+    lock = threading.Lock()
+    started = time.perf_counter()
+    if not interactive():
+        def line(ev: dict[str, Any]) -> None:
+            if ev.get("state") == "done":
+                warm = ", warm start" if ev.get("warm") else ""
+                console.print(f"  {ev['task']}: gap {_fmt_gap(ev['gap'])} in "
+                              f"{ev['elapsed']:.1f} s{warm} "
+                              f"(total {time.perf_counter() - started:.0f} s)", highlight=False)
+            elif ev.get("state") == "improved":
+                console.print(f"  {ev['task']}: a plan found for another question is better "
+                              "here (cross-check)", highlight=False)
+
+        console.print(title, highlight=False)
+        yield line
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
+                  transient=False) as bar:
+        rows: dict[int, Any] = {}
+        bar.add_task(title, status="", total=None)
+
+        def update(ev: dict[str, Any]) -> None:
+            with lock:
+                n = ev.get("index", 0)
+                if n not in rows:
+                    rows[n] = bar.add_task(str(ev.get("task", "solve")), status="starting",
+                                           total=1)
+                state = ev.get("state")
+                if state == "running":
+                    status = (f"gap {_fmt_gap(ev['gap'])}, best {ev['objective']:,.4g}"
+                              if ev["objective"] < float("inf") else "searching")
+                elif state == "done":
+                    status = (f"[green]done[/green]: gap {_fmt_gap(ev['gap'])} in "
+                              f"{ev['elapsed']:.1f} s" + (" (warm start)" if ev.get("warm")
+                                                           else ""))
+                elif state == "improved":
+                    status = "[green]improved by cross-check[/green]"
+                else:
+                    status = "starting"
+                bar.update(rows[n], status=status, completed=1 if state in ("done", "improved")
+                           else 0)
+
+        yield update
 
 
 def load(file: Path) -> network.Network:
@@ -54,6 +127,11 @@ def network_cflp(
                           f"({sol.status})", highlight=False)
 
 
+def _stopped(plan: network.Plan) -> str:
+    return (f"gap {_fmt_gap(plan.mip_gap)} (requested {_fmt_gap(plan.requested_gap)}; "
+            f"{plan.stopped}), {plan.seconds:.1f} s")
+
+
 @app.command("solve")
 def network_solve(
     file: ScenarioArg,
@@ -62,20 +140,29 @@ def network_solve(
                                                             "file).")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for plan.json, maps and report.")]
     = None,
+    gap: GapOption = None,
+    time_limit: TimeLimitOption = None,
 ) -> None:
-    """Choose hubs and flows at least cost (+ carbon price), to optimality within the gap."""
+    """Choose hubs and flows at least cost (+ carbon price); stops at the gap (or time limit)
+    and says which it reached."""
     net = load(file)
     title = net.scenario.title or net.scenario.name
-    with reported():
-        plan = network.run(net, carbon_price=carbon_price)
+    with reported(), solve_progress(f"solving {file.name}") as listen:
+        def tick(ev: dict[str, Any]) -> None:
+            listen({"index": 0, "task": "plan", "state": "running", **ev})
+
+        plan = network.run(net, carbon_price=carbon_price, mip_rel_gap=gap,
+                           time_limit=time_limit, progress=tick)
+        listen({"index": 0, "task": "plan", "state": "done", "elapsed": plan.seconds,
+                "gap": plan.mip_gap})
         if out is not None:
             with atomic_dir(out) as tmp:
                 plan.report(tmp, title)
     if format == Format.json:
         print_json(plan.to_json(flows=False))
         return
-    print_table(f"{title}: cost {plan.cost:,.0f} JPY/yr, CO2e {plan.co2_t:,.0f} t/yr, gap "
-                f"{100 * plan.mip_gap:.3f} %, {plan.seconds:.1f} s",
+    print_table(f"{title}: cost {plan.cost:,.0f} JPY/yr, CO2e {plan.co2_t:,.0f} t/yr, "
+                f"{_stopped(plan)}",
                 ["hub", "capacity t/yr", "inflow t/yr", "utilisation"],
                 [(h["hub"], f"{h['capacity_t']:,.0f}", f"{h['inflow_t']:,.0f}",
                   f"{100 * h['utilisation']:.0f} %") for h in plan.open_hubs],
@@ -87,19 +174,25 @@ def network_pareto(
     file: ScenarioArg,
     points: Annotated[int, typer.Option(min=2, max=30, help="Points on the front.")] = 6,
     format: FormatOption = Format.table,
+    gap: GapOption = None,
+    workers: WorkersOption = 2,
 ) -> None:
-    """Cost–CO2 Pareto front by the ε-constraint method."""
+    """Cost–CO2 Pareto front by the ε-constraint method (warm-started, parallel), with the
+    marginal abatement cost at each capped point (LP dual of the cap, hubs fixed)."""
     net = load(file)
-    with reported():
-        front = network.pareto(net, points)
+    with reported(), solve_progress("Pareto front") as listen:
+        front = network.pareto(net, points, gap=gap, workers=workers, listener=listen)
     rows = [{"co2_t": p.co2_t, "cost_JPY": p.cost, "hubs": len(p.open_hubs),
-             "mip_gap": p.mip_gap} for p in front]
+             "mip_gap": p.mip_gap, "marginal_abatement_JPY_per_t": p.marginal_abatement}
+            for p in front]
     if format == Format.json:
         print_json(rows, ensure_ascii=True)
         return
-    columns = ["CO2e t/yr", "cost JPY/yr", "hubs"]
+    columns = ["CO2e t/yr", "cost JPY/yr", "hubs", "JPY per t avoided (dual)"]
     print_table("Cost–CO2 Pareto front", columns,
-                [(f"{r['co2_t']:,.0f}", f"{r['cost_JPY']:,.0f}", r["hubs"]) for r in rows],
+                [(f"{r['co2_t']:,.0f}", f"{r['cost_JPY']:,.0f}", r["hubs"],
+                  "—" if r["marginal_abatement_JPY_per_t"] is None else
+                  f"{r['marginal_abatement_JPY_per_t']:,.0f}") for r in rows],
                 right=columns)
 
 
@@ -108,16 +201,98 @@ def network_report(
     file: ScenarioArg,
     out: Annotated[Path, typer.Option(help="Folder for the report.")] = Path("out/network"),
     points: Annotated[int, typer.Option(min=2, max=30)] = 5,
+    gap: Annotated[float, typer.Option("--gap", min=1e-6, max=0.2, help="Relative MIP gap "
+                                       "at which each solve stops.")] = 0.005,
+    time_limit: TimeLimitOption = None,
+    workers: WorkersOption = 2,
+    budget: Annotated[float | None, typer.Option(
+        "--budget", min=5, max=36_000, help="Seconds for all solves together: each stops at "
+        "the gap or its share of the budget and says which.")] = 50,
+    front: Annotated[FrontMethod, typer.Option(
+        "--front", help="Pareto front from carbon prices ('price', fast) or CO2 caps "
+        "('cap', the ε-constraint method; finds unsupported points too).")] = FrontMethod.price,
 ) -> None:
     """Plan, maps (PNG, SVG, interactive HTML), Pareto front and sensitivity to carbon price
-    and collection rate."""
+    and collection rate: solved in parallel worker processes, warm-started and cross-checked,
+    with live progress."""
     net = load(file)
+    t0 = time.perf_counter()
     with reported():
-        plan = network.run(net)
-        front = network.pareto(net, points)
-        rows = network.sensitivity(net, carbon_prices=[0, 10_000, 50_000, 100_000],
-                                   collection_rates=[0.8, 0.9, 1.0])
+        with solve_progress(f"{file.name}: plan, {points}-point Pareto front, "
+                            "sensitivities") as listen:
+            st = network.study(net, points=points, carbon_prices=[0, 10_000, 50_000, 100_000],
+                               collection_rates=[0.8, 0.9, 1.0], gap=gap,
+                               time_limit=time_limit, workers=workers, listener=listen,
+                               budget=budget, front=front.value)
         with atomic_dir(out) as tmp:
-            plan.report(tmp, net.scenario.title or net.scenario.name, pareto_front=front,
-                        sensitivity_rows=rows)
-    console.print(f"wrote {out}/report.html, map.png, map.svg, plan.json")
+            st.plan.report(tmp, net.scenario.title or net.scenario.name,
+                           pareto_front=st.front, sensitivity_rows=st.rows)
+    console.print(f"plan: {_stopped(st.plan)}; wrote {out}/report.html, map.png, map.svg, "
+                  f"plan.json in {time.perf_counter() - t0:.0f} s", highlight=False)
+
+
+@app.command("periods")
+def network_periods(
+    file: ScenarioArg,
+    format: FormatOption = Format.table,
+    gap: GapOption = None,
+    time_limit: TimeLimitOption = None,
+) -> None:
+    """Planning over time: which hubs open, expand or close, where and when (the scenario's
+    ``periods`` section), at least net present cost."""
+    net = load(file)
+    with reported(), solve_progress(f"multi-period plan of {file.name}") as listen:
+        def tick(ev: dict[str, Any]) -> None:
+            listen({"index": 0, "task": "periods", "state": "running", **ev})
+
+        plan = network.solve_periods(net, mip_rel_gap=gap, time_limit=time_limit, progress=tick,
+                             source=str(file))
+        listen({"index": 0, "task": "periods", "state": "done", "elapsed": plan.seconds,
+                "gap": plan.mip_gap})
+    if format == Format.json:
+        print_json(plan.to_json())
+        return
+    years = [str(y) for y in plan.years]
+    print_table(f"Net present cost {plan.npv_cost:,.0f} JPY, gap {_fmt_gap(plan.mip_gap)} "
+                f"({plan.stopped}), {plan.seconds:.1f} s — capacity t/yr by year",
+                ["hub", *years, "capital decided"],
+                [(s["hub"], *(f"{s['capacity_t_by_year'][y]:,.0f}" for y in years),
+                  ", ".join(s["decided"])) for s in plan.schedule], right=years)
+
+
+@app.command("cases")
+def network_cases(
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="Case scenarios (default: the twelve shipped in examples/network_cases).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for report.html and cases.json.")] = None,
+    format: FormatOption = Format.table,
+    gap: Annotated[float, typer.Option("--gap", min=1e-6, max=0.2, help="Relative MIP gap "
+                                       "at which each case stops.")] = 0.01,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=1, max=3600,
+                                              help="Seconds per case.")] = 120,
+    workers: WorkersOption = 2,
+) -> None:
+    """The twelve case studies of seed 004 side by side: cost and CO2e per tonne, modal
+    split and hubs opened (each case solved to the gap, in parallel worker processes)."""
+    with reported():
+        n = len(files) if files else len(network.case_files())
+        with solve_progress(f"{n} case studies to a {100 * gap:.1f} % gap") as listen:
+            cmp = network.cases(files, gap=gap, time_limit=time_limit, workers=workers,
+                                listener=listen)
+        if out is not None:
+            with atomic_dir(out) as tmp:
+                cmp.report(tmp)
+    if format == Format.json:
+        print_json(cmp.to_json())
+    else:
+        print_table(f"{len(cmp.rows)} cases in {cmp.seconds:.0f} s (gap {100 * gap:.1f} %)",
+                    ["case", "supply t/yr", "JPY/t", "kgCO2e/t", "truck", "ship", "hubs"],
+                    [(r["title"], f"{r['supply_t']:,.0f}", f"{r['cost_per_t']:,.0f}",
+                      f"{r['co2_kg_per_t']:.1f}",
+                      f"{100 * r['modal_split'].get('truck', 0):.0f} %",
+                      f"{100 * r['modal_split'].get('ship', 0):.0f} %",
+                      str(len(r["hubs_opened"]))) for r in cmp.rows],
+                    right=["supply t/yr", "JPY/t", "kgCO2e/t", "truck", "ship", "hubs"])
+    if out is not None:
+        console.print(f"wrote {out}/report.html and cases.json", highlight=False)

@@ -8,13 +8,27 @@ to recyclers at least cost and CO2e (a multi-echelon MILP), and capacitated faci
 """
 
 from junkan.network.api import load, run
+from junkan.network.cases import CaseComparison, case_files, cases
 from junkan.network.cflp import CFLPSolution, solve_cflp
-from junkan.network.geo import prefecture_polygons, prefectures
+from junkan.network.geo import prefecture_polygons, prefectures, sites
+from junkan.network.lifecycle_link import (
+    Outflow,
+    Proxy,
+    TransportFootprint,
+    TransportFootprints,
+    supply_from_lifecycle,
+    transport_footprint,
+)
 from junkan.network.model import Network
+from junkan.network.multiperiod import PeriodPlan, solve_periods
 from junkan.network.orlib import CFLPInstance, read_orlib
-from junkan.network.plan import Plan, pareto, sensitivity
+from junkan.network.plan import Plan
 from junkan.network.scenario import NetworkScenario
+from junkan.network.sweep import Question, Study, pareto, sensitivity, study
 
-__all__ = ["CFLPInstance", "CFLPSolution", "load", "Network", "NetworkScenario", "pareto", "Plan",
-           "prefecture_polygons", "prefectures", "read_orlib", "run", "sensitivity",
-           "solve_cflp"]
+__all__ = ["CaseComparison", "case_files", "cases", "CFLPInstance", "CFLPSolution", "load",
+           "Network", "NetworkScenario", "Outflow", "pareto", "PeriodPlan", "Plan",
+           "prefecture_polygons", "prefectures", "Proxy", "Question", "read_orlib", "run",
+           "sensitivity", "sites", "solve_cflp", "solve_periods", "study", "Study",
+           "supply_from_lifecycle", "transport_footprint", "TransportFootprint",
+           "TransportFootprints"]

@@ -10,6 +10,7 @@ from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.network.model import Network, build
 from junkan.network.plan import Plan, solve
 from junkan.network.scenario import NetworkScenario
+from junkan.network.solver import Progress
 
 
 def load(path: str | Path | None = None, *, text: str | None = None,
@@ -31,9 +32,13 @@ def load(path: str | Path | None = None, *, text: str | None = None,
 
 def run(net: Network, *, carbon_price: float | None = None, co2_cap_t: float | None = None,
         minimise: str = "cost", time_limit: float | None = None,
-        mip_rel_gap: float | None = None) -> Plan:
+        mip_rel_gap: float | None = None, start: tuple[int, ...] | None = None,
+        progress: Progress | None = None) -> Plan:
     """Choose hubs and flows at least cost (plus the carbon price, JPY per tCO2e; the
     scenario's unless given), optionally under a CO2e cap (t/yr) or minimising CO2e
-    (``minimise="co2"``), to optimality within the MIP gap (HiGHS)."""
+    (``minimise="co2"``), to the MIP gap or the time limit (HiGHS; ``plan.stopped`` says
+    which). ``start``: another plan's ``hubs_key`` as a warm start; ``progress``: called
+    about twice a second with elapsed, gap, objective and bound."""
     return solve(net, carbon_price=carbon_price, co2_cap_t=co2_cap_t, minimise=minimise,
-                 time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+                 time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=start,
+                 progress=progress)

@@ -51,6 +51,35 @@ def ports() -> list[Place]:
                   port=True) for p in _load("japan_ports.yaml")["ports"]]
 
 
+@dataclass(frozen=True)
+class Site:
+    """A named candidate site of the case studies (``data/network/sites.yaml``)."""
+
+    key: str
+    name: str
+    ja: str
+    prefecture: int
+    lat: float
+    lon: float
+    cases: tuple[int, ...]
+    facility: str
+    port: str | None  # nearest shipped port, if any
+    quay: bool  # its own quay: ships may call
+    island: bool
+
+
+@lru_cache(maxsize=1)
+def sites() -> dict[str, Site]:
+    """The named areas of the twelve case studies (seed 004), by key."""
+    doc = _load("network/sites.yaml")
+    return {s["key"]: Site(key=s["key"], name=s["name"], ja=s["ja"], prefecture=s["prefecture"],
+                           lat=float(s["lat"]), lon=float(s["lon"]),
+                           cases=tuple(s.get("case", [])), facility=s["facility"],
+                           port=s.get("port"), quay=bool(s.get("quay", False)),
+                           island=bool(s.get("island", False)))
+            for s in doc["sites"]}
+
+
 ROAD_GROUPS = {1: "Hokkaido", 47: "Okinawa"}
 """Prefectures not linked to Honshu by road (the Seikan tunnel is rail-only); Honshu, Shikoku
 and Kyushu are linked by road bridges and tunnels (Honshu–Shikoku bridges, Kanmon)."""

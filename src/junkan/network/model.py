@@ -20,6 +20,7 @@ from junkan.network.geo import (
     prefecture_code,
     prefectures,
     road_group,
+    sites,
 )
 from junkan.network.scenario import NetworkScenario
 
@@ -58,10 +59,52 @@ class Network:
     cost_zone_hub: np.ndarray  # (K, I) JPY/t
     co2_zone_hub: np.ndarray  # (K, I) kgCO2e/t
     zone_hub_ok: np.ndarray  # (K, I) bool: a truck can drive it (same road-connected land)
+    mode_handling: np.ndarray | None = None  # (M,) JPY/t per trunk leg (in cost_hub_dest)
+
+    def legs_by_commodity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Unit cost (JPY/t) and CO2e (kg/t) per commodity: zone → hub (K, I, P) and
+        hub → destination (I, J, M, P), with each commodity's :class:`Handling` applied
+        (on-site and hub handling added, transport cost × cost_factor ÷ load_factor, CO2e ÷
+        load_factor, inf where a trunk mode is not allowed for it)."""
+        sc = self.scenario
+        hub_h = sc.hubs.handling
+        mh = self.mode_handling if self.mode_handling is not None else \
+            np.zeros(len(self.modes))
+        ok = self.zone_hub_ok[:, :, None]
+        base_f = np.where(self.zone_hub_ok, self.cost_zone_hub - hub_h, 0.0)[:, :, None]
+        base_g = (self.cost_hub_dest - mh[None, None, :])[..., None]
+        cost_f, co2_f, cost_g, co2_g = [], [], [], []
+        for name in self.commodities:
+            h = sc.commodities[name].handling
+            cf, lf = (h.cost_factor, h.load_factor) if h else (1.0, 1.0)
+            extra = (h.on_site + h.at_hub) if h else 0.0
+            cost_f.append(base_f[..., 0] * cf / lf + hub_h + extra)
+            co2_f.append(self.co2_zone_hub / lf)
+            allowed = np.array([h is None or h.modes is None or m in h.modes
+                                for m in self.modes])
+            g = np.where(allowed[None, None, :], base_g[..., 0] * cf / lf + mh[None, None, :],
+                         np.inf)
+            cost_g.append(g)
+            co2_g.append(np.where(allowed[None, None, :], self.co2_hub_dest / lf, np.inf))
+        return (np.where(ok, np.stack(cost_f, axis=-1), 0.0), np.stack(co2_f, axis=-1),
+                np.stack(cost_g, axis=-1), np.stack(co2_g, axis=-1))
+
+
+def _site_place(name: str, key: str, path: str, problems: list[Problem]) -> Place | None:
+    site = sites().get(key.lower())
+    if site is None:
+        problems.append(Problem(f"{path}.site", f"unknown site {short(key)}; known: "
+                                + ", ".join(sites())))
+        return None
+    return Place(key=f"hub:{name}", name=name, ja=site.ja, prefecture=site.prefecture,
+                 lat=site.lat, lon=site.lon, port=site.quay or site.port is not None)
 
 
 def _place_for(name: str, prefecture: str | int | None, lat: float | None, lon: float | None,
-               port: str | None, path: str, problems: list[Problem]) -> Place | None:
+               port: str | None, path: str, problems: list[Problem],
+               site: str | None = None) -> Place | None:
+    if site is not None:
+        return _site_place(name, site, path, problems)
     if port is not None:
         for p in ports():
             if port.lower() in (p.name.lower(), p.name.lower().removesuffix(" port"), p.ja,
@@ -92,7 +135,20 @@ def _collected(sc: NetworkScenario, zones: list[Place], problems: list[Problem])
     for p, (cname, c) in enumerate(sc.commodities.items()):
         s = c.supply
         if s.national_total is not None:
-            collected[:, p] = c.collection_rate * s.national_total / 1000 * pop / pop.sum()
+            weight = pop.copy()
+            if s.within:
+                mask = np.zeros(len(zones), dtype=bool)
+                for n, key in enumerate(s.within):
+                    try:
+                        mask[prefecture_code(key) - 1] = True
+                    except KeyError as exc:
+                        problems.append(Problem(f"commodities.{cname}.supply.within[{n}]",
+                                                str(exc.args[0])))
+                weight = np.where(mask, pop, 0.0)
+            share = weight.sum() / pop.sum() if s.regional_share else 1.0
+            if weight.sum() > 0:
+                collected[:, p] = (c.collection_rate * s.national_total / 1000 * share
+                                   * weight / weight.sum())
         for key, mass in s.by_prefecture.items():
             try:
                 collected[prefecture_code(key) - 1, p] = c.collection_rate * mass / 1000
@@ -120,7 +176,7 @@ def _hubs(sc: NetworkScenario, zones: list[Place],
             tiers.append(default)
     for n, h in enumerate(sc.hubs.extra):
         place = _place_for(h.name, h.prefecture, h.lat, h.lon, h.port, f"hubs.extra[{n}]",
-                           problems)
+                           problems, site=h.site)
         if place is not None:
             hubs.append(place)
             tiers.append([(t.capacity / 1000, t.fixed_cost) for t in h.tiers] if h.tiers
@@ -139,12 +195,16 @@ def _destinations(sc: NetworkScenario, comms: list[str], problems: list[Problem]
     dcap = np.zeros((len(sc.destinations), len(comms)))
     for j, d in enumerate(sc.destinations):
         place = _place_for(d.name, d.prefecture, d.lat, d.lon, None, f"destinations[{j}]",
-                           problems)
+                           problems, site=d.site)
         if place is not None:
             dests.append(place)
         dp = None
         if d.port is not None:
             dp = _place_for(d.name, None, None, None, d.port, f"destinations[{j}]", problems)
+        elif d.site is not None and place is not None and place.port:
+            site = sites()[d.site.lower()]
+            dp = place if site.quay or site.port is None else \
+                _place_for(d.name, None, None, None, site.port, f"destinations[{j}]", problems)
         dports.append(dp)
         for cname, cap in d.capacity.items():
             if cname not in comms:
@@ -285,4 +345,5 @@ def build(sc: NetworkScenario, source: str = "<scenario>") -> Network:
                    co2_hub_dest=co2_hd,
                    cost_zone_hub=np.where(zone_hub_ok, d_zh * truck.cost + sc.hubs.handling, 0),
                    co2_zone_hub=np.where(zone_hub_ok, d_zh * truck.co2e, 0),
-                   zone_hub_ok=zone_hub_ok)
+                   zone_hub_ok=zone_hub_ok,
+                   mode_handling=np.array([leg.handling for leg in legs.values()]))

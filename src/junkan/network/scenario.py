@@ -32,6 +32,11 @@ class Supply(Strict):
     template: str | None = None
     """A shipped national-supply template (``junkan.network.geo.supply_templates()``)."""
     distribute_by: Literal["population"] = "population"
+    within: list[str | int] = Field(default_factory=list, max_length=47)
+    """Distribute ``national_total`` over these prefectures only (a region); empty: all 47."""
+    regional_share: bool = False
+    """With ``within``: the region receives only its population share of ``national_total``
+    (a national figure scaled to the region), not all of it."""
     source: str | None = None
 
     @model_validator(mode="after")
@@ -54,17 +59,47 @@ class Supply(Strict):
         return self
 
 
+class Handling(Strict):
+    """How a commodity must be moved and prepared, beyond the standard freight the modes
+    describe: batteries travel as dangerous goods (UN3480, class 9: packing, placarded
+    vehicles, a surcharge), used cooking oil in tank lorries and tankers, wind-turbine blades
+    are cut on site into transportable sections."""
+
+    on_site: PerTonne = Field(default=0.0, ge=0)
+    """Preparation at the source before the collection leg (cutting, draining), JPY/t."""
+    at_hub: PerTonne = Field(default=0.0, ge=0)
+    """Extra handling at the hub (dangerous-goods storage, tank cleaning), JPY/t."""
+    cost_factor: float = Field(default=1.0, ge=0.1, le=20)
+    """Multiplier on the transport cost of every leg (dangerous-goods surcharge, tank
+    vehicles)."""
+    load_factor: float = Field(default=1.0, gt=0.02, le=1)
+    """Payload relative to the mode's standard load (bulky blade sections, tankers returning
+    empty): cost and CO2e per tonne-km are divided by it."""
+    modes: list[ModeName] | None = None
+    """Trunk modes this commodity may use (default: all the scenario's modes)."""
+    note: str | None = None
+    """What the handling is (e.g. ``UN3480 class 9 dangerous goods``)."""
+    source: str = Field(min_length=1)
+    """Where the figures come from, or ``assumption: ...``."""
+
+
 class Commodity(Strict):
     title: str | None = None
     supply: Supply
     collection_rate: Fraction = 1.0
+    handling: Handling | None = None
+    """Commodity-specific handling (cost, payload and allowed trunk modes)."""
 
 
 class Tier(Strict):
     capacity: Mass = Field(gt=0)
     """Throughput capacity, t/yr."""
     fixed_cost: Money
-    """Annualised fixed cost of opening the hub at this tier, JPY/yr."""
+    """Annualised fixed cost of opening the hub at this tier, JPY/yr (in a multi-period plan:
+    the yearly operating cost while the hub runs at this tier)."""
+    capital_cost: Money = Field(default=0.0, ge=0)
+    """One-off investment to build the hub up to this tier (multi-period plans only; an
+    upgrade pays the difference to the tier below), JPY."""
 
 
 class Hub(Strict):
@@ -76,6 +111,9 @@ class Hub(Strict):
     prefecture: str | int | None = None
     lat: float | None = None
     lon: float | None = None
+    site: str | None = None
+    """A shipped candidate site (``junkan/data/network/sites.yaml``, e.g. ``naoshima``):
+    its prefecture, coordinates and port come from the data file."""
     tiers: list[Tier] | None = None
     rail: bool = False
 
@@ -84,7 +122,9 @@ class Destination(Strict):
     """A recycler or manufacturer receiving commodities."""
 
     name: str
-    prefecture: str | int
+    prefecture: str | int | None = None
+    site: str | None = None
+    """A shipped candidate site (see :class:`Hub`); gives prefecture, coordinates, port."""
     lat: float | None = None
     lon: float | None = None
     port: str | None = None
@@ -105,6 +145,35 @@ class HubCandidates(Strict):
     handling: PerTonne = 0.0
     loss: Fraction = 0.0
     """Share of hub inflow lost (residue), not delivered."""
+
+
+class Periods(Strict):
+    """Planning over time (``junkan network periods``): which hubs open, expand or close,
+    and when. Each period starts at its year and lasts until the next (the last as long as
+    the one before it)."""
+
+    years: list[int] = Field(min_length=1, max_length=30)
+    discount_rate: float = Field(default=0.04, ge=0, le=0.5)
+    """Real discount rate per year."""
+    lead_time: int = Field(default=0, ge=0, le=10)
+    """Periods between the decision (capital spent) and the capacity coming on line."""
+    salvage: Fraction = 0.0
+    """Share of capital recovered when a tier is closed or at the end of the horizon."""
+    supply_factor: dict[str, list[Annotated[float, Field(ge=0, le=1e3)]]] = Field(
+        default_factory=dict)
+    """Per commodity, one multiplier of the scenario's supply per period (default 1)."""
+    source: str | None = None
+    """Where the supply path comes from (or "assumption")."""
+
+    @model_validator(mode="after")
+    def _shape(self) -> Periods:
+        if any(b <= a for a, b in zip(self.years, self.years[1:], strict=False)):
+            raise ValueError("years must increase")
+        for name, f in self.supply_factor.items():
+            if len(f) != len(self.years):
+                raise ValueError(f"supply_factor.{name}: give {len(self.years)} values, one "
+                                 f"per year, not {len(f)}")
+        return self
 
 
 class NetworkScenario(Strict):
@@ -128,6 +197,8 @@ class NetworkScenario(Strict):
     """Linking of zone→hub flows to open hubs beyond the capacity constraint (tightens the LP
     relaxation): per (zone, hub, commodity), per (zone, hub) summed over commodities, or none."""
     sources: dict[str, Any] = Field(default_factory=dict)
+    periods: Periods | None = None
+    """Multi-period planning (open / expand / close over the years)."""
 
     @model_validator(mode="after")
     def _truck(self) -> NetworkScenario:

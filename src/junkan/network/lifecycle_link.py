@@ -1,0 +1,204 @@
+"""Supply from a lifecycle run, and the network's transport footprint back to it.
+
+A lifecycle :class:`junkan.lifecycle.Result` (read only through its public tables,
+``result.to_frame(table)``) gives, per year, the end-of-life outflow the network must carry:
+a :class:`Outflow` picks it — flows between two stages (``Use`` → ``End-of-life
+collection``), a process or stage's activity, or a material's column. The national yearly
+series is split over the 47 prefectures by a stated proxy (the shipped population, or weights
+the caller gives with their source) and becomes the network scenario's supply: one year
+(:func:`supply_from_lifecycle` with ``year``) or a ``periods`` section whose supply factors
+follow the series (``years``).
+
+The network's answer goes back as a :class:`TransportFootprint` per lifecycle scenario (cost
+and CO2e per year and per tonne); :meth:`TransportFootprints.indicator_hook` is a callable
+``junkan.lifecycle.compare(model, indicator_hook=…)`` accepts, adding a
+``network_transport`` entry to each scenario of the comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from junkan.core.errors import JunkanError, short
+from junkan.network.geo import prefecture_code, prefectures
+from junkan.network.scenario import NetworkScenario, Periods, Supply
+
+TABLE_COLUMNS = {"flows": "mass_kg", "processes": "activity_kg", "materials": "secondary_output_kg"}
+"""The lifecycle tables an outflow can be read from and their default mass column (kg)."""
+
+
+@dataclass(frozen=True)
+class Outflow:
+    """Which part of a lifecycle result is a commodity's supply: rows of ``table`` whose
+    columns equal ``match`` (e.g. ``{"source": "Use", "target": "End-of-life collection"}``
+    or ``{"stage": "collection"}``), summed per year over ``column`` (kg, default the table's
+    mass column), times ``factor`` (e.g. a material's share of the product)."""
+
+    table: Literal["flows", "processes", "materials"]
+    match: Mapping[str, str]
+    column: str | None = None
+    factor: float = 1.0
+
+
+def outflow_series(result: Any, outflow: Outflow) -> tuple[np.ndarray, np.ndarray]:
+    """(years, t per year) of ``outflow`` in a lifecycle result (its public tables only)."""
+    if outflow.table not in TABLE_COLUMNS:
+        raise JunkanError(f"outflow table {short(outflow.table)}: use one of "
+                          f"{', '.join(TABLE_COLUMNS)}")
+    if not (np.isfinite(outflow.factor) and 0 <= outflow.factor <= 1e3):
+        raise JunkanError(f"outflow factor {outflow.factor!r} must be finite, 0 to 1000")
+    frame = result.to_frame(outflow.table)
+    col = outflow.column or TABLE_COLUMNS[outflow.table]
+    for key in (*outflow.match, col):
+        if key not in frame.columns:
+            raise JunkanError(f"the lifecycle table '{outflow.table}' has no column "
+                              f"{short(key)}; it has {', '.join(map(str, frame.columns))}")
+    mask = np.ones(len(frame), dtype=bool)
+    for key, value in outflow.match.items():
+        mask &= (frame[key] == value).to_numpy()
+    if not mask.any():
+        known = sorted({str(v) for k in outflow.match for v in frame[k].unique()})
+        raise JunkanError(f"no rows of '{outflow.table}' match {dict(outflow.match)}; values "
+                          f"there: {', '.join(known[:20])}")
+    by_year = frame[mask].groupby("year")[col].sum()
+    years = np.asarray(sorted(frame["year"].unique()))
+    tonnes = np.array([float(by_year.get(y, 0.0)) for y in years]) * outflow.factor / 1000
+    return years, tonnes
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """How a national tonnage is split by prefecture: ``weights`` per prefecture (name or
+    code) with their ``source``; the default is the shipped population (2024 estimates,
+    ``data/japan_prefectures.yaml``)."""
+
+    weights: Mapping[str | int, float] | None = None
+    source: str = "population by prefecture, 2024-10-01 estimates (data/japan_prefectures.yaml)"
+
+    def shares(self) -> np.ndarray:
+        """(47,) shares summing to 1."""
+        w = np.zeros(47)
+        if self.weights is None:
+            w = np.array([p.population for p in prefectures()], dtype=float)
+        else:
+            for key, value in self.weights.items():
+                if not (np.isfinite(value) and value >= 0):
+                    raise JunkanError(f"proxy weight for {short(key)} must be finite and ≥ 0")
+                try:
+                    w[prefecture_code(key) - 1] += value
+                except KeyError as exc:
+                    raise JunkanError(f"proxy: {exc.args[0]}") from None
+        if w.sum() <= 0:
+            raise JunkanError("proxy weights sum to 0")
+        return w / w.sum()
+
+
+def supply_from_lifecycle(scenario: NetworkScenario, result: Any,
+                          outflows: Mapping[str, Outflow], *, year: int | None = None,
+                          years: list[int] | None = None, proxy: Proxy | None = None,
+                          ) -> NetworkScenario:
+    """A copy of ``scenario`` whose commodities' supply is the lifecycle outflow: at
+    ``year`` (single period), or with ``years`` a ``periods`` section whose first year sets
+    the supply and whose supply factors follow the series (other settings of an existing
+    ``periods`` section kept)."""
+    if (year is None) == (years is None):
+        raise JunkanError("give one of year (single period) or years (multi-period)")
+    proxy = proxy or Proxy()
+    shares = proxy.shares()
+    names = [p.name for p in prefectures()]
+    base_year = year if year is not None else years[0]  # type: ignore[index]
+    commodities = dict(scenario.commodities)
+    factors: dict[str, list[float]] = {}
+    for cname, outflow in outflows.items():
+        if cname not in scenario.commodities:
+            raise JunkanError(f"outflow for unknown commodity {short(cname)}; the scenario "
+                              f"has {', '.join(scenario.commodities)}")
+        ys, t = outflow_series(result, outflow)
+        series = dict(zip(ys.tolist(), t.tolist(), strict=True))
+        missing = [y for y in (years or [base_year]) if y not in series]
+        if missing:
+            raise JunkanError(f"the lifecycle run covers {ys[0]}–{ys[-1]}, not {missing}")
+        base = series[base_year]
+        if base <= 0:
+            raise JunkanError(f"{cname}: the lifecycle outflow in {base_year} is 0; start "
+                              "at a year with outflow")
+        supply = Supply.model_validate({
+            "by_prefecture": {n: f"{base * s:.6g} t" for n, s in zip(names, shares,
+                                                                     strict=True) if s > 0},
+            "source": f"lifecycle run '{result.scenario}', {base_year}: {_describe(outflow)}; "
+                      f"split by {proxy.source}"})
+        commodities[cname] = commodities[cname].model_copy(update={"supply": supply})
+        if years is not None:
+            factors[cname] = [series[y] / base for y in years]
+    update: dict[str, Any] = {"commodities": commodities}
+    if years is not None:
+        per = scenario.periods.model_dump() if scenario.periods is not None else {}
+        per.update(years=years, supply_factor=factors,
+                   source=f"lifecycle run '{result.scenario}' end-of-life outflows")
+        update["periods"] = Periods.model_validate(per)
+    return scenario.model_copy(update=update)
+
+
+def _describe(o: Outflow) -> str:
+    what = ", ".join(f"{k}={v}" for k, v in o.match.items())
+    return f"{o.table} [{what}] {o.column or TABLE_COLUMNS[o.table]}" + \
+        (f" × {o.factor:g}" if o.factor != 1 else "")
+
+
+@dataclass(frozen=True)
+class TransportFootprint:
+    """The network's transport of one lifecycle scenario, per year: cost (JPY/yr, hub fixed
+    costs included), CO2e (t/yr), tonnes carried and the per-tonne figures."""
+
+    scenario: str
+    year: int | None
+    tonnes: float
+    cost_JPY: float
+    co2e_t: float
+    cost_breakdown: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def cost_per_t(self) -> float:
+        return self.cost_JPY / self.tonnes if self.tonnes else float("nan")
+
+    @property
+    def co2e_kg_per_t(self) -> float:
+        return 1000 * self.co2e_t / self.tonnes if self.tonnes else float("nan")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "year": self.year, "tonnes": self.tonnes,
+                "cost_JPY": self.cost_JPY, "co2e_t": self.co2e_t,
+                "cost_per_t_JPY": self.cost_per_t, "co2e_kg_per_t": self.co2e_kg_per_t,
+                "cost_breakdown": dict(self.cost_breakdown)}
+
+
+def transport_footprint(plan: Any, scenario: str, year: int | None = None
+                        ) -> TransportFootprint:
+    """The footprint of a solved :class:`junkan.network.Plan` for lifecycle ``scenario``."""
+    net = plan.network
+    tonnes = float(net.collected.sum()) if net is not None else 0.0
+    return TransportFootprint(scenario=scenario, year=year, tonnes=tonnes, cost_JPY=plan.cost,
+                              co2e_t=plan.co2_t, cost_breakdown=dict(plan.cost_breakdown))
+
+
+@dataclass
+class TransportFootprints:
+    """Footprints by lifecycle scenario name."""
+
+    by_scenario: dict[str, TransportFootprint] = field(default_factory=dict)
+
+    def add(self, fp: TransportFootprint) -> None:
+        self.by_scenario[fp.scenario] = fp
+
+    def indicator_hook(self) -> Callable[[Any, dict[str, float], dict[str, float]],
+                                        Mapping[str, Any]]:
+        """A hook for ``junkan.lifecycle.compare(model, indicator_hook=…)``: adds
+        ``network_transport`` (this scenario's footprint) to each scenario it knows."""
+        def hook(result: Any, totals: dict[str, float], baseline: dict[str, float]
+                 ) -> Mapping[str, Any]:
+            fp = self.by_scenario.get(result.scenario)
+            return {} if fp is None else {"network_transport": fp.to_json()}
+        return hook

@@ -1,0 +1,148 @@
+"""Planning over time: the multi-period MILP equals brute force on 3 sites × 3 periods
+(every open / expand / close path enumerated, flows of each period solved as their own LP),
+and bad period input is named."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from junkan.core.errors import ModelError
+from junkan.network.model import build
+from junkan.network.multiperiod import PeriodModel, period_model, solve_periods
+from junkan.network.scenario import NetworkScenario
+
+TINY = {
+    "name": "tiny-periods",
+    "commodities": {"panel": {"supply": {"by_prefecture": {"Aichi": "30000 t", "Osaka": "20000 t",
+                                                           "Fukuoka": "15000 t"},
+                                         "source": "test"}}},
+    "hubs": {"extra": [{"name": "H Aichi", "prefecture": "Aichi"},
+                       {"name": "H Osaka", "prefecture": "Osaka"},
+                       {"name": "H Fukuoka", "prefecture": "Fukuoka"}],
+             "tiers": [{"capacity": "30000 t", "fixed_cost": "4e7 JPY",
+                        "capital_cost": "6e8 JPY"},
+                       {"capacity": "70000 t", "fixed_cost": "6e7 JPY",
+                        "capital_cost": "9e8 JPY"}],
+             "handling": "1000 JPY/t"},
+    "destinations": [{"name": "R Okayama", "prefecture": "Okayama",
+                      "capacity": {"panel": "100000 t"}}],
+    "modes": {"truck": {"cost": "30 JPY/(t*km)", "co2e": "208 gCO2e/(t*km)",
+                        "detour_factor": 1.3, "source": "test"}},
+    "carbon_price": "10000 JPY/tCO2e",
+    "mip_rel_gap": 1e-9,
+    "periods": {"years": [2030, 2035, 2040], "discount_rate": 0.04, "lead_time": 0,
+                "salvage": 0.3, "supply_factor": {"panel": [0.3, 1.0, 0.5]},
+                "source": "test"},
+}
+
+
+def _net(doc: dict):  # type: ignore[no-untyped-def]
+    return build(NetworkScenario.model_validate(doc))
+
+
+def _flow_cost(m: PeriodModel, t: int, level: tuple[int, ...]) -> float:
+    """Least transport cost of period t with hubs at ``level`` (−1 closed): an LP written
+    independently of the planner's formulation (one commodity)."""
+    c_f, c_g = m.c_f[:, :, 0], m.c_g[:, :, 0]  # the one commodity
+    k_, i_ = c_f.shape
+    j_ = m.dest_cap.shape[0]
+    cap = [float(m.d_cap[i, :lv + 1].sum()) if lv >= 0 else 0.0 for i, lv in enumerate(level)]
+    s = m.supply[:, 0, t]
+    c = np.concatenate([np.where(m.ok_f, c_f, 0).ravel(), c_g.ravel()])
+    n_f = k_ * i_
+    a_eq, b_eq, a_ub, b_ub = [], [], [], []
+    for k in range(k_):
+        row = np.zeros(c.size)
+        row[k * i_:(k + 1) * i_] = 1
+        a_eq.append(row)
+        b_eq.append(s[k])
+    for i in range(i_):
+        row = np.zeros(c.size)
+        row[n_f + i * j_:n_f + (i + 1) * j_] = 1
+        row[i:n_f:i_] = -(1 - m.loss)
+        a_eq.append(row)
+        b_eq.append(0.0)
+        row = np.zeros(c.size)
+        row[i:n_f:i_] = 1
+        a_ub.append(row)
+        b_ub.append(cap[i])
+    for j in range(j_):
+        row = np.zeros(c.size)
+        row[n_f + j::j_] = 1
+        a_ub.append(row)
+        b_ub.append(m.dest_cap[j, 0])
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, A_eq=np.array(a_eq), b_eq=b_eq,
+                  bounds=[(0, None if (n >= n_f or m.ok_f.ravel()[n]) else 0)
+                          for n in range(c.size)], method="highs")
+    return float(res.fun) if res.status == 0 else np.inf
+
+
+def _brute_force(m: PeriodModel) -> tuple[float, np.ndarray]:
+    i_, l_ = m.d_cap.shape
+    t_ = len(m.years)
+    states = list(itertools.product(range(-1, l_), repeat=i_))
+    flow = {(t, s): _flow_cost(m, t, s) for t in range(t_) for s in states}
+    best, arg = np.inf, None
+    for path in itertools.product(states, repeat=t_):
+        total = 0.0
+        for t in range(t_):
+            total += flow[(t, path[t])] * m.annuity[t]
+            if not np.isfinite(total):
+                break
+            for i in range(i_):
+                now, before = path[t][i], (path[t - 1][i] if t else -1)
+                total += m.annuity[t] * m.d_opex[i, :now + 1].sum()
+                if now > before:  # capital for the new levels, spent lead periods earlier
+                    if t - m.lead < 0:
+                        total = np.inf
+                        break
+                    total += m.delta[t - m.lead] * m.d_capex[i, before + 1:now + 1].sum()
+                elif now < before:
+                    total -= m.delta[t] * m.salvage * m.d_capex[i, now + 1:before + 1].sum()
+        if np.isfinite(total):
+            for i in range(i_):
+                total -= m.delta_end * m.salvage * m.d_capex[i, :path[-1][i] + 1].sum()
+            if total < best:
+                best, arg = total, np.array(path).T
+    assert arg is not None
+    return best, arg
+
+
+@pytest.mark.parametrize("lead,factor", [(0, [0.3, 1.0, 0.5]), (1, [0.0, 1.0, 0.6])])
+def test_multi_period_optimum_equals_brute_force(lead: int, factor: list[float]) -> None:
+    doc = copy.deepcopy(TINY)
+    doc["periods"]["lead_time"] = lead
+    doc["periods"]["supply_factor"]["panel"] = factor
+    net = _net(doc)
+    plan = solve_periods(net)
+    best, levels = _brute_force(period_model(net))
+    assert plan.npv_cost == pytest.approx(best, rel=1e-7)
+    assert plan.stopped == "gap reached"
+    # the plan grows with supply: more capacity in the peak period than in the first
+    caps = [p["capacity_t"] for p in plan.periods]
+    assert caps[1] >= caps[0] and caps[1] >= plan.periods[1]["supply_t"] - 1e-6
+    np.testing.assert_array_equal(plan.levels.max(axis=1) >= 0, levels.max(axis=1) >= 0)
+
+
+def test_bad_periods_are_named() -> None:
+    doc = copy.deepcopy(TINY)
+    doc["periods"]["supply_factor"] = {"panel": [1.0, 1.0]}
+    with pytest.raises(Exception, match="give 3 values"):
+        _net(doc)
+    doc = copy.deepcopy(TINY)
+    doc["periods"]["supply_factor"] = {"unobtainium": [1.0, 1.0, 1.0]}
+    with pytest.raises(ModelError, match="periods.supply_factor.unobtainium"):
+        period_model(_net(doc))
+    doc = copy.deepcopy(TINY)
+    doc["periods"]["lead_time"] = 1
+    with pytest.raises(ModelError, match="periods.lead_time"):
+        period_model(_net(doc))
+    doc = copy.deepcopy(TINY)
+    doc.pop("periods")
+    with pytest.raises(ModelError, match="add a periods section"):
+        period_model(_net(doc))
