@@ -1,0 +1,180 @@
+"""Shredder monitor benchmark (issue 19). Targets:
+
+* held-out seeds: event F1 ≥ 0.9 for jams, overloads and gas/battery events; p95 latency
+  ≤ 0.5 s for jam/overload and ≤ 2 s after the gas sensor's own lag; ≤ 1 false alarm per 8 h
+  of normal running — every detector compared in the same run;
+* ≥ 100× real time per core for one line at 100 Hz features, acoustic features from 16 kHz
+  audio included; 10 lines on one core in real time; memory per line ≤ 100 MiB;
+* end-to-end latency broker → monitor decision p95 ≤ 100 ms on loopback (needs a broker:
+  ``JUNKAN_TEST_MQTT_URL`` or ``--broker``; skipped otherwise).
+
+Tuning: ``junkan.sensing.TUNING_SEEDS`` (0–4, 15-minute mixed scenarios). Held out: seeds
+100–104 (mixed, 23 minutes each) and seed 300 (``--normal-hours`` of normal running with
+decoys and door slams, no anomalies).
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sensing_bench.py
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sensing_bench.py --quick   # smaller
+
+Results: ``results/sensing.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from junkan import sensing
+from junkan.sensing.features import BATCH
+
+OUT = Path(__file__).parent / "results" / "sensing.json"
+
+
+def quality(
+    models: sensing.Models, seeds: list[int], minutes: float, normal_hours: float
+) -> dict[str, Any]:
+    scs = [sensing.tuning_scenario(s, minutes * 60) for s in seeds]
+    scs.append(
+        sensing.Scenario.model_validate(
+            {
+                "name": "normal",
+                "seed": 300,
+                "duration_s": normal_hours * 3600,
+                "random": {"per_hour": {"decoy": 20, "door_slam": 10}, "min_gap_s": 60},
+            }
+        )
+    )
+    t0 = time.perf_counter()
+    ev = sensing.evaluate(scs, models)
+    return {
+        "seconds": time.perf_counter() - t0,
+        "test_seeds": ev.test_seeds,
+        "systems": ev.to_json()["systems"],
+    }
+
+
+def throughput(models: sensing.Models, seconds: float) -> dict[str, Any]:
+    """One line: 16 kHz audio → acoustic features → the monitor, batch by batch."""
+    rec = sensing.generate(sensing.tuning_scenario(150, max(seconds, 700)))
+    n = int(seconds * 100) // BATCH
+    audio = sensing.synthesize_audio(rec, 0, n * BATCH)
+    mon = sensing.Monitor(models, rec.params, "L1", trace_max=600)  # type: ignore[arg-type]
+    hop = 160 * BATCH
+    t0 = time.perf_counter()
+    for i in range(n):
+        s = slice(i * BATCH, (i + 1) * BATCH)
+        batch = {k: v[s] for k, v in rec.signals.items()}
+        batch.update(sensing.acoustic_features(audio[i * hop : (i + 1) * hop]))
+        mon.process(float(rec.t[s.start]), batch)
+    el = time.perf_counter() - t0
+    return {
+        "recording_s": n * BATCH / 100,
+        "elapsed_s": el,
+        "real_time_factor": n * BATCH / 100 / el,
+        "lines_per_core_real_time": n * BATCH / 100 / el,
+    }
+
+
+def memory(models: sensing.Models, seconds: float) -> dict[str, Any]:
+    rec = sensing.generate(sensing.tuning_scenario(151, 700))
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    mon = sensing.Monitor(models, rec.params, "L1", trace_max=6000)  # type: ignore[arg-type]
+    for i in range(int(seconds * 100) // BATCH):
+        s = slice(i * BATCH, (i + 1) * BATCH)
+        mon.process(float(rec.t[s.start]), {k: v[s] for k, v in rec.signals.items()})
+    cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "seconds": seconds,
+        "per_line_mib": (cur - base) / 2**20,
+        "peak_mib": (peak - base) / 2**20,
+        "trace_kept_steps": 6000,
+    }
+
+
+def loopback(models: sensing.Models, url: str, seconds: float) -> dict[str, Any]:
+    from junkan.sensing.mqtt import Gateway, Ingest
+
+    rec = sensing.generate(sensing.tuning_scenario(152, 700))
+    ing = Ingest(url, models, rec.params)
+    gw = Gateway(url, "LB")
+    ing.connected.wait(10)
+    gw.connected.wait(10)
+    time.sleep(0.5)
+    n = int(seconds * 10)
+    t0 = time.monotonic()
+    for i in range(n):
+        s = slice(i * BATCH, (i + 1) * BATCH)
+        gw.publish(
+            sensing.Batch("LB", i, float(rec.t[s.start]), {k: v[s] for k, v in rec.signals.items()})
+        )
+        time.sleep(max(0.0, t0 + (i + 1) * 0.1 - time.monotonic()))
+    time.sleep(1.0)
+    gw.close()
+    ing.close()
+    lat = [
+        1000 * (ing.processed_at[("LB", s)] - gw.sent_at[s])
+        for s in range(n)
+        if ("LB", s) in ing.processed_at
+    ]
+    return {
+        "messages": n,
+        "received": len(lat),
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p95_ms": float(np.percentile(lat, 95)),
+        "max_ms": float(np.max(lat)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--normal-hours", type=float, default=2.0)
+    ap.add_argument("--broker", default=os.environ.get("JUNKAN_TEST_MQTT_URL"))
+    ap.add_argument("--out", type=Path, default=OUT)
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    models = sensing.train()
+    out: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "train_s": time.perf_counter() - t0,
+        "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+        "machine": "2-core shared",
+    }
+    seeds = [100, 101] if a.quick else [100, 101, 102, 103, 104]
+    hours = 0.5 if a.quick else a.normal_hours
+    out["quality"] = quality(models, seeds, 23.0, hours)
+    out["throughput"] = throughput(models, 120 if a.quick else 600)
+    out["memory"] = memory(models, 600)
+    if a.broker:
+        out["loopback"] = loopback(models, a.broker, 10 if a.quick else 30)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(out, indent=1, default=float) + "\n", encoding="utf-8")
+    q = out["quality"]["systems"]
+
+    def f(x: Any) -> str:
+        return "-" if x is None else f"{x:.2f}"
+
+    for name, s in q.items():
+        per = ", ".join(
+            f"{k} F1 {f(e['f1'])} p95 {f(e['latency_p95_s'])}s "
+            f"after-lag {f(e['after_sensor_lag_p95_s'])}s"
+            for k, e in s["by_event"].items()
+        )
+        print(
+            f"{name:9s} F1 {f(s['f1'])} FA/8h {f(s['false_alarms_per_8h'])} "
+            f"NAB {f(s['nab_standard'])} VUS {f(s['vus_pr'])} | {per}"
+        )
+    print("throughput", out["throughput"], "\nmemory", out["memory"])
+    print("loopback", out.get("loopback"))
+
+
+if __name__ == "__main__":
+    main()

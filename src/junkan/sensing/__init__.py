@@ -1,0 +1,48 @@
+"""Shredder sensing: real-time multimodal monitoring of a car-shredder line (seed 000,
+theme 1) — acoustic, rotor-speed, motor-current, gas (LEL) and spark streams over MQTT or from
+recordings, a physics-based generator of scripted scenarios, detectors behind one interface
+(a Bayesian-attractor state classifier, a reservoir anomaly scorer, a rule layer, baselines),
+fusion into advisory actions with evidence, the operator's labels, and event metrics.
+
+    sc = sensing.load("jam_and_gas.yaml")        # Scenario
+    res = sensing.run(sc)                         # MonitorRun: to_frame/to_json/report
+    ev = sensing.evaluate([sc])                   # Evaluation: to_frame/to_json/report
+"""
+
+from junkan.sensing.api import TUNING_SEEDS, evaluate, load, run, train, tuning_scenario
+from junkan.sensing.features import FEATURES, acoustic_features
+from junkan.sensing.fusion import ACTIONS
+from junkan.sensing.generator import Recording, generate, synthesize_audio
+from junkan.sensing.monitor import Models, Monitor, monitor_recording
+from junkan.sensing.results import Evaluation, MonitorRun
+from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
+from junkan.sensing.scenario import Scenario
+from junkan.sensing.store import RawStore, read_csv, read_raw
+
+__all__ = [
+    "ACTIONS",
+    "acoustic_features",
+    "Batch",
+    "evaluate",
+    "Evaluation",
+    "FEATURES",
+    "generate",
+    "load",
+    "Models",
+    "Monitor",
+    "monitor_recording",
+    "MonitorRun",
+    "parse_message",
+    "RawStore",
+    "read_csv",
+    "read_raw",
+    "Recording",
+    "Reorder",
+    "run",
+    "SampleError",
+    "Scenario",
+    "synthesize_audio",
+    "train",
+    "TUNING_SEEDS",
+    "tuning_scenario",
+]

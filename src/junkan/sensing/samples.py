@@ -1,0 +1,238 @@
+"""The one sample format, and putting a line's stream back in order.
+
+A message carries one batch of 100 Hz frames of one line (JSON, UTF-8)::
+
+    {"line": "L1", "seq": 42, "t": 1764547200.0, "dt": 0.01,
+     "units": {"current": "A"},                  # optional; checked against CHANNELS
+     "values": {"rpm": [606.1, …], "current": [1350.0, …], "lel": [null, …], …}}
+
+``seq`` numbers the batches of a line from 0 without gaps; ``t`` is the time of the first
+frame (seconds, UNIX epoch or from the start of a recording); ``null`` is a missing value.
+:func:`parse_message` refuses anything else with a :class:`SampleError` naming the field.
+:class:`Reorder` releases batches in ``seq`` order: duplicates are dropped, a batch that
+arrives early waits for the ones before it, a gap not filled within ``max_wait`` batches
+(and ``max_wait_s`` seconds) is declared missing (its frames are released as missing values,
+and a backfill is asked for), and a batch arriving after that is counted as late and kept only
+in the raw store."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from junkan.core.errors import JunkanError
+from junkan.sensing.generator import CHANNELS, DT
+
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_FRAMES = 1000
+LINE_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+RANGES: dict[str, tuple[float, float]] = {
+    "rpm": (0, 10_000),
+    "current": (0, 1e6),
+    "feed": (0, 2),
+    "lel": (0, 100),
+    "sparks": (0, 1e4),
+    "ac_low": (-200, 200),
+    "ac_mid": (-200, 200),
+    "ac_high": (-200, 200),
+    "ac_crest": (0, 1e4),
+    "hw_alarm": (0, 1),
+}
+"""Physically possible values per channel; outside is a malformed message."""
+UNITS = {**CHANNELS, "hw_alarm": "1"}
+"""Every channel a message may carry (``hw_alarm``: the hard-wired safety alarm, read only)."""
+REQUIRED = ("rpm", "current")
+
+
+class SampleError(JunkanError):
+    """A malformed message; the text says which field and why."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    line: str
+    seq: int
+    t: float
+    values: dict[str, np.ndarray]
+    received: float = 0.0  # monotonic time the message arrived (for latency)
+
+    @property
+    def frames(self) -> int:
+        return len(next(iter(self.values.values())))
+
+    def to_message(self) -> bytes:
+        vals = {
+            k: [None if math.isnan(x) else round(float(x), 4) for x in v]
+            for k, v in self.values.items()
+        }
+        return json.dumps(
+            {"line": self.line, "seq": self.seq, "t": self.t, "dt": DT, "values": vals},
+            separators=(",", ":"),
+        ).encode()
+
+
+def parse_message(payload: bytes | str, *, received: float = 0.0) -> Batch:
+    """One message → a :class:`Batch`, or :class:`SampleError` naming what is wrong."""
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise SampleError(f"message of {len(payload)} bytes; at most {MAX_MESSAGE_BYTES}")
+    try:
+        doc = json.loads(payload, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SampleError(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise SampleError("the message must be a JSON object")
+    unknown = set(doc) - {"line", "seq", "t", "dt", "units", "values"}
+    if unknown:
+        raise SampleError(f"unknown field(s) {sorted(unknown)[:5]}")
+    line, seq, t, dt = doc.get("line"), doc.get("seq"), doc.get("t"), doc.get("dt", DT)
+    if not isinstance(line, str) or not LINE_ID.match(line):
+        raise SampleError("line: give 1-40 letters, digits, '_' or '-'")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**53:
+        raise SampleError("seq: give a whole number from 0")
+    if (
+        not isinstance(t, int | float)
+        or isinstance(t, bool)
+        or not math.isfinite(t)
+        or abs(t) > 1e11
+    ):
+        raise SampleError("t: give a finite time in seconds")
+    if dt != DT:
+        raise SampleError(f"dt: only {DT} s frames (100 Hz) are supported, got {dt!r}")
+    units = doc.get("units") or {}
+    if not isinstance(units, dict):
+        raise SampleError("units: give an object channel → unit")
+    values = _values(doc.get("values"), units)
+    return Batch(line, seq, float(t), values, received)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _values(raw: Any, units: dict[str, Any]) -> dict[str, np.ndarray]:
+    if not isinstance(raw, dict) or not raw:
+        raise SampleError("values: give an object channel → list of numbers")
+    out: dict[str, np.ndarray] = {}
+    n = None
+    for ch, xs in raw.items():
+        if ch not in UNITS:
+            raise SampleError(f"values.{str(ch)[:40]}: unknown channel; known: {', '.join(UNITS)}")
+        if ch in units and units[ch] != UNITS[ch]:
+            raise SampleError(f"units.{ch}: expected {UNITS[ch]!r}, got {str(units[ch])[:20]!r}")
+        if not isinstance(xs, list) or not 1 <= len(xs) <= MAX_FRAMES:
+            raise SampleError(f"values.{ch}: give a list of 1 to {MAX_FRAMES} values")
+        if n is not None and len(xs) != n:
+            raise SampleError(f"values.{ch}: {len(xs)} values, other channels have {n}")
+        n = len(xs)
+        if not all(
+            x is None or (isinstance(x, int | float) and not isinstance(x, bool)) for x in xs
+        ):
+            raise SampleError(f"values.{ch}: only numbers or null")
+        arr = np.array([np.nan if x is None else x for x in xs], dtype=float)
+        lo, hi = RANGES[ch]
+        ok = arr[~np.isnan(arr)]
+        if not np.isfinite(ok).all() or ((ok < lo) | (ok > hi)).any():
+            raise SampleError(f"values.{ch}: outside {lo}..{hi} {UNITS[ch]}")
+        out[ch] = arr
+    missing = [c for c in REQUIRED if c not in out]
+    if missing:
+        raise SampleError(f"values: missing channel(s) {', '.join(missing)}")
+    assert n is not None
+    for ch in UNITS:
+        if ch not in out and ch != "hw_alarm":
+            out[ch] = np.full(n, np.nan)
+    return out
+
+
+@dataclass
+class StreamStats:
+    accepted: int = 0
+    duplicates: int = 0
+    late: int = 0
+    missing: int = 0
+    malformed: int = 0
+    backfilled: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def reject(self, reason: str) -> None:
+        self.malformed += 1
+        if len(self.reasons) < 100:
+            self.reasons.append(reason)
+
+
+class Reorder:
+    """Release a line's batches in ``seq`` order (see the module text)."""
+
+    def __init__(
+        self,
+        *,
+        max_wait: int = 5,
+        max_wait_s: float = 0.0,
+        first_seq: int = 0,
+        on_gap: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.next = first_seq
+        self.max_wait = max_wait
+        self.max_wait_s = max_wait_s
+        self._gap_since: float | None = None
+        self.pending: dict[int, Batch] = {}
+        self.lost: set[int] = set()
+        self.stats = StreamStats()
+        self.on_gap = on_gap
+        self.asked: set[int] = set()
+
+    def push(self, b: Batch) -> list[Batch | int]:
+        """Add one batch; returns what is ready in order: batches, or the ``seq`` of a
+        batch declared missing."""
+        if b.seq < self.next or b.seq in self.pending:
+            if b.seq in self.lost:
+                self.lost.discard(b.seq)
+                self.stats.late += 1
+            else:
+                self.stats.duplicates += 1
+            return []
+        self.stats.accepted += 1
+        if b.seq in self.asked:
+            self.stats.backfilled += 1
+            self.asked.discard(b.seq)
+        self.pending[b.seq] = b
+        if b.seq > self.next and self.on_gap is not None:
+            want = [
+                s for s in range(self.next, b.seq) if s not in self.pending and s not in self.asked
+            ]
+            if want:
+                self.asked.update(want)
+                self.on_gap(want[0], want[-1])
+        return self._release()
+
+    def _release(self) -> list[Batch | int]:
+        out: list[Batch | int] = []
+        while self.pending:
+            if self.next in self.pending:
+                out.append(self.pending.pop(self.next))
+            elif self._give_up():
+                out.append(self.next)
+                self.lost.add(self.next)
+                self.stats.missing += 1
+            else:
+                break
+            self.next += 1
+            self._gap_since = None
+        return out
+
+    def _give_up(self) -> bool:
+        """A gap is declared missing once ``max_wait`` later batches have come and it has
+        been open for ``max_wait_s`` seconds (time for a backfill to arrive)."""
+        if max(self.pending) - self.next < self.max_wait:
+            return False
+        now = time.monotonic()
+        if self._gap_since is None:
+            self._gap_since = now
+        return now - self._gap_since >= self.max_wait_s

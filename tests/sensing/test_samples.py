@@ -1,0 +1,75 @@
+"""The sample format and the reorder buffer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from junkan.sensing import Batch, Reorder, SampleError, parse_message
+
+
+def _msg(**kw: object) -> bytes:
+    doc = {
+        "line": "L1",
+        "seq": 0,
+        "t": 10.0,
+        "dt": 0.01,
+        "values": {"rpm": [600.0, None], "current": [1000, 1001]},
+    }
+    doc.update(kw)
+    return json.dumps(doc).encode()
+
+
+def test_a_good_message_fills_missing_channels() -> None:
+    b = parse_message(_msg(units={"current": "A"}))
+    assert b.frames == 2 and np.isnan(b.values["rpm"][1]) and np.isnan(b.values["lel"]).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "word"),
+    [
+        ({"values": {"rpm": [1], "current": [1, 2]}}, "values.current"),
+        ({"values": {"rpm": [1], "current": [-5]}}, "outside"),
+        ({"values": {"rpm": [1], "current": [1], "torque": [1]}}, "unknown channel"),
+        ({"values": {"rpm": [1]}}, "missing channel"),
+        ({"units": {"current": "mA"}}, "units.current"),
+        ({"seq": -1}, "seq"),
+        ({"seq": True}, "seq"),
+        ({"line": "L 1"}, "line"),
+        ({"dt": 0.02}, "dt"),
+        ({"extra": 1}, "unknown field"),
+    ],
+)
+def test_malformed_messages_name_the_field(change: dict[str, object], word: str) -> None:
+    with pytest.raises(SampleError, match=word):
+        parse_message(_msg(**change))
+
+
+def test_nan_and_non_json_are_refused() -> None:
+    with pytest.raises(SampleError, match="not JSON"):
+        parse_message(b'{"line": "L1", "seq": 0, "t": NaN, "values": {}}')
+    with pytest.raises(SampleError, match="not JSON"):
+        parse_message(b"\xff\xfe")
+    with pytest.raises(SampleError, match="t:"):
+        parse_message(_msg(t=1e300))
+
+
+def _b(seq: int) -> Batch:
+    return Batch("L1", seq, seq * 0.1, {"rpm": np.zeros(10), "current": np.zeros(10)})
+
+
+def test_reorder_handles_out_of_order_duplicates_missing_and_late() -> None:
+    asked: list[tuple[int, int]] = []
+    ro = Reorder(max_wait=3, on_gap=lambda a, z: asked.append((a, z)))
+    assert [x.seq for x in ro.push(_b(0))] == [0]  # type: ignore[union-attr]
+    assert ro.push(_b(2)) == [] and asked == [(1, 1)]  # waits for 1, asks for it
+    assert [x.seq for x in ro.push(_b(1))] == [1, 2]  # type: ignore[union-attr]
+    assert ro.push(_b(1)) == [] and ro.stats.duplicates == 1
+    ro.push(_b(4))
+    ro.push(_b(5))
+    out = ro.push(_b(6))  # 3 is declared missing after max_wait
+    assert out[0] == 3 and [x.seq for x in out[1:]] == [4, 5, 6]  # type: ignore[union-attr]
+    assert ro.push(_b(3)) == [] and ro.stats.late == 1 and ro.stats.missing == 1
+    assert ro.stats.backfilled == 1

@@ -1,0 +1,61 @@
+"""Raw streams in Parquet (by line and day), CSV replay, scenario errors and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from junkan import sensing
+from junkan.cli.main import app
+from junkan.core.errors import JunkanError, ModelError
+from junkan.sensing.generator import LineParams
+
+EXAMPLE = "examples/sensing/jam_and_gas.yaml"
+
+
+def test_raw_store_round_trip(tmp_path: Path) -> None:
+    rec = sensing.generate(sensing.Scenario(duration_s=5, seed=9))
+    store = sensing.RawStore(tmp_path, every=20)
+    t0 = 1_764_547_197.5  # 23:59:57.5 UTC: the 5 s recording crosses midnight
+    for i in range(50):
+        s = slice(i * 10, i * 10 + 10)
+        store.add(sensing.Batch("L7", i, t0 + i * 0.1, {k: v[s] for k, v in rec.signals.items()}))
+    store.flush()
+    days = sorted(p.name for p in (tmp_path / "line=L7").iterdir())
+    assert days == ["day=2025-11-30", "day=2025-12-01"]
+    back = sensing.read_raw(tmp_path, "L7", rec.params)  # type: ignore[arg-type]
+    assert np.allclose(back.signals["current"], rec.signals["current"][:500])
+
+
+def test_csv_errors_name_line_and_column(tmp_path: Path) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text("t,rpm,current\n0,600,1000\n0.01,600,-3\n", encoding="utf-8")
+    params = LineParams.of(sensing.Scenario(duration_s=2))
+    with pytest.raises(JunkanError, match="line 3, column 'current'"):
+        sensing.read_csv(p, "L1", params)
+
+
+def test_scenario_errors_name_the_field(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"events\[0\]"):
+        sensing.load(text="duration_s: 10\nevents: [{type: jam, start_s: 20}]\n")
+    with pytest.raises(ModelError, match="severity"):
+        sensing.load(text="duration_s: 10\nevents: [{type: jam, start_s: 2, severity: .nan}]")
+    with pytest.raises(ModelError, match="duration_s"):
+        sensing.load(text="duration_s: 1e9\n")
+
+
+def test_cli_run_and_evaluate(
+    tmp_path: Path, models: sensing.Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sensing, "train", lambda *a, **k: models)
+    monkeypatch.setattr("junkan.sensing.api.train", lambda *a, **k: models)
+    r = CliRunner().invoke(app, ["sensing", "run", EXAMPLE, "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert "reverse" in r.output and (tmp_path / "o" / "report.html").exists()
+    bad = tmp_path / "t.yaml"
+    bad.write_text("duration_s: 30\nseed: 1\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["sensing", "evaluate", "--scenario", str(bad)])
+    assert r.exit_code == 2 and "tuning" in r.output
