@@ -4,83 +4,19 @@ on loopback. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 import yaml
 
-from junkan.api import create_app
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
-from junkan.store.db import Settings
-from tests.conftest import ROOT, SMALL
+from tests.conftest import SMALL
+from tests.web.conftest import require_browser
+from tests.web.conftest import sign_in as _sign_in
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+sync_api = require_browser()
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI must run the browser tests: install Debian's chromium")
-    pytest.skip("Debian chromium not installed", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = tmp_path_factory.mktemp("db") / "junkan.db"
-    app = create_app(Settings(database_url=f"sqlite:///{db}"), seed=True)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1280, "height": 900})
-        pg = ctx.new_page()
-        try:
-            yield pg
-        finally:
-            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-            ctx.close()
-
-
-def _sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{server}/#/login")
-    page.get_by_label("E-mail").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Models", exact=True).wait_for()
 
 
 def _rare_earth_share(page) -> float:  # type: ignore[no-untyped-def]
@@ -94,8 +30,8 @@ def _rare_earth_share(page) -> float:  # type: ignore[no-untyped-def]
 def test_sign_in_and_list_models(page, server: str) -> None:  # type: ignore[no-untyped-def]
     _sign_in(page, server)
     # the list arrives after the heading: wait for it (is_visible() does not wait)
-    sync_api.expect(page.get_by_role("link", name="compressor_magnet")).to_be_visible()
-    sync_api.expect(page.get_by_role("link", name="atm_reuse")).to_be_visible()
+    sync_api.expect(page.get_by_role("link", name="compressor_magnet", exact=True)).to_be_visible()
+    sync_api.expect(page.get_by_role("link", name="atm_reuse", exact=True)).to_be_visible()
 
 
 def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +45,7 @@ def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[n
 def test_change_collection_rate_changes_recycled_rare_earth_share(
         page, server: str) -> None:  # type: ignore[no-untyped-def]
     _sign_in(page, server)
-    page.get_by_role("link", name="compressor_magnet").click()
+    page.get_by_role("link", name="compressor_magnet", exact=True).click()
     page.get_by_role("heading", name="Value network").wait_for()
     page.locator("#network .main-svg").first.wait_for()  # the graph is drawn
     page.get_by_label("Scenario", exact=True).select_option("B")
@@ -130,7 +66,8 @@ def test_change_collection_rate_changes_recycled_rare_earth_share(
     link = page.get_by_role("link", name="materials.csv")
     assert link.get_attribute("href", timeout=5000).endswith("format=csv")
     page.get_by_role("button", name="Compare scenarios").click()
-    sync_api.expect(page.locator("#compare-table")).to_contain_text("recycled_rare_earth_share")
+    sync_api.expect(page.locator("#compare-table")).to_contain_text("recycled_rare_earth_share",
+                                                                  timeout=60_000)
 
 
 def test_invalid_upload_shows_errors_inline(page, server: str,  # type: ignore[no-untyped-def]
@@ -181,7 +118,7 @@ def test_network_planner_page(page, server: str, tmp_path: Path) -> None:  # typ
     page.get_by_role("link", name="Network planner").click()
     page.get_by_label("Network scenario (YAML or JSON)").set_input_files(str(scenario))
     page.get_by_label("Carbon price (JPY per tCO2e)").fill("20000")
-    page.get_by_role("button", name="Solve").click()
+    page.get_by_role("button", name="Solve", exact=True).click()
     sync_api.expect(page.locator("#network-summary")).to_contain_text("hubs", timeout=60_000)
     assert page.locator("#network-hubs tbody tr").count() >= 1
     page.locator("#network-map .main-svg").first.wait_for()
@@ -189,7 +126,7 @@ def test_network_planner_page(page, server: str, tmp_path: Path) -> None:  # typ
     bad.write_text(yaml.safe_dump({**NETWORK, "destinations": [
         {**NETWORK["destinations"][0], "prefecture": "Atlantis"}]}), encoding="utf-8")
     page.get_by_label("Network scenario (YAML or JSON)").set_input_files(str(bad))
-    page.get_by_role("button", name="Solve").click()
+    page.get_by_role("button", name="Solve", exact=True).click()
     sync_api.expect(page.locator("#network-errors")).to_contain_text("Atlantis")
     assert page.locator("#network-result").is_hidden()  # no stale plan beside the error
 
@@ -276,7 +213,7 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
 
 def _open_model(page, server: str, name: str) -> None:  # type: ignore[no-untyped-def]
     _sign_in(page, server)
-    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name=name, exact=True).click()
     page.get_by_role("heading", name="Value network").wait_for()
     page.locator("#network .main-svg").first.wait_for()
 

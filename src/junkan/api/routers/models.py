@@ -3,16 +3,22 @@ tables)."""
 
 from __future__ import annotations
 
+import functools
 import io
+import json
+import math
+import re
 from typing import Annotated, Any
 
 import pandas as pd
+import yaml
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, JobsDep, iso, read_upload
 from junkan.api.work import (
+    card_job,
     model_card,
     model_compare,
     offload,
@@ -72,8 +78,13 @@ Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 # ---- models --------------------------------------------------------------------------------
 @router.get("/api/models", tags=["models"])
-def list_models(user: CurrentUser, s: StoreDep) -> list[ModelOut]:
-    return [model_out(m, user.org_id) for m in s.list_models(user.org_id)]
+def list_models(user: CurrentUser, s: StoreDep,
+                q: Annotated[str | None, Query(max_length=200)] = None) -> list[ModelOut]:
+    """The models your organisation owns or was shared; ``q``: only those whose name or title
+    contains it (any case)."""
+    needle = (q or "").strip().casefold()
+    return [model_out(m, user.org_id) for m in s.list_models(user.org_id)
+            if not needle or needle in m.name.casefold() or needle in (m.title or "").casefold()]
 
 
 @router.post("/api/models", tags=["models"], status_code=201, openapi_extra=UPLOAD_BODY)
@@ -103,15 +114,19 @@ async def read_model(model_id: str, user: CurrentUser, s: StoreDep,
             "graph": card["graph"]}
 
 
+Comment = Annotated[str | None, Query(max_length=500)]
+
+
 @router.put("/api/models/{model_id}", tags=["models"], openapi_extra=UPLOAD_BODY)
 async def save_version(model_id: str, request: Request, user: CurrentUser,
-                       s: StoreDep) -> ModelOut:
-    """Save a new version (the previous ones are kept)."""
+                       s: StoreDep, comment: Comment = None) -> ModelOut:
+    """Save a new version (the previous ones are kept), with an optional ``comment``."""
     if s.get_model(user.org_id, model_id) is None:
         raise NOT_FOUND
     text, fmt = await read_upload(request)
     card = await validate_upload(text)
-    rec = s.add_version(user, model_id, card["name"], card["title"], text, fmt)
+    rec = s.add_version(user, model_id, card["name"], card["title"], text, fmt,
+                        comment=comment or None)
     if rec is None:
         raise NOT_FOUND  # visible (shared) but not owned
     write_card(s.db, rec.id, rec.latest_version, card)
@@ -124,7 +139,8 @@ def versions(model_id: str, user: CurrentUser, s: StoreDep) -> list[dict[str, An
     if vs is None:
         raise NOT_FOUND
     return [{"version": v.version, "created_by": v.created_by,
-             "created_at": iso(v.created_at), "format": v.format} for v in vs]
+             "created_at": iso(v.created_at), "format": v.format, "comment": v.comment,
+             "bytes": len(v.content)} for v in vs]
 
 
 @router.delete("/api/models/{model_id}", tags=["models"], status_code=204)
@@ -183,6 +199,195 @@ async def compare_edited(model_id: str, body: CompareIn, user: CurrentUser,
     doc: dict[str, Any] = await offload(compare_edited_job, mv.content, body.overrides,
                                         model_id)
     return doc
+
+
+# ---- workspace: diff, download, examples, live validation, save edits as a scenario -------
+Required = Annotated[int, Query(ge=1, le=2**31 - 1)]
+MAX_DIFF_LINES = 5000
+"""A diff longer than this is cut (``truncated``); the downloads have the whole versions."""
+
+
+def diff_job(a: str, b: str, a_name: str, b_name: str) -> dict[str, Any]:
+    """A unified diff of two texts (3 lines of context) with the counts of changed lines."""
+    import difflib
+
+    lines = list(difflib.unified_diff(a.splitlines(), b.splitlines(), a_name, b_name,
+                                      lineterm=""))
+    added = sum(1 for x in lines if x.startswith("+") and not x.startswith("+++"))
+    removed = sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))
+    return {"diff": "\n".join(lines[:MAX_DIFF_LINES]), "added": added, "removed": removed,
+            "truncated": len(lines) > MAX_DIFF_LINES}
+
+
+@router.get("/api/models/{model_id}/diff", tags=["models"])
+async def diff(model_id: str, a: Required, b: Required, user: CurrentUser,
+               s: StoreDep) -> dict[str, Any]:
+    """What changed from version ``a`` to version ``b`` (unified diff of the documents)."""
+    va, vb = s.get_version(user.org_id, model_id, a), s.get_version(user.org_id, model_id, b)
+    if va is None or vb is None:
+        raise NOT_FOUND
+    doc: dict[str, Any] = await offload(diff_job, va.content, vb.content, f"v{a}", f"v{b}")
+    return {"model_id": model_id, "a": a, "b": b, **doc}
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:100] or "model"
+
+
+DOCUMENT = {"schema": {"type": "object"}}
+"""A model document (YAML or JSON): a mapping."""
+
+
+@router.get("/api/models/{model_id}/download", tags=["models"], response_class=Response,
+            responses={200: {"content": {"application/yaml": DOCUMENT,
+                                         "application/json": DOCUMENT}}})
+def download(model_id: str, user: CurrentUser, s: StoreDep, version: Version = None) -> Response:
+    """A version's document as uploaded (default: the latest), as a file."""
+    rec, mv = s.get_model(user.org_id, model_id), s.get_version(user.org_id, model_id, version)
+    if rec is None or mv is None:
+        raise NOT_FOUND
+    ext = "json" if mv.format == "json" else "yaml"
+    return Response(mv.content, media_type=f"application/{ext}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{safe_name(rec.name)}-v{mv.version}.{ext}"'})
+
+
+EXAMPLES = {"atm_reuse": "lifecycle", "compressor_magnet": "lifecycle",
+            "network_elv_japan": "network"}
+"""Shipped examples offered in one click: lifecycle models (templates of new models) and the
+network planner's scenario."""
+
+
+@functools.cache
+def example_text(name: str) -> str:
+    from importlib import resources
+
+    return (resources.files("junkan.data") / "examples" / f"{name}.yaml").read_text("utf-8")
+
+
+@router.get("/api/examples", tags=["models"])
+def examples(user: CurrentUser) -> list[dict[str, str]]:
+    """The shipped examples: name, kind (``lifecycle`` | ``network``) and title."""
+    out = []
+    for name, kind in EXAMPLES.items():
+        found = re.search(r'^title:\s*"?(.*?)"?\s*$', example_text(name), re.M)
+        out.append({"name": name, "kind": kind, "title": found.group(1) if found else name})
+    return out
+
+
+@router.get("/api/examples/{name}", tags=["models"], response_class=Response,
+            responses={200: {"content": {"application/yaml": DOCUMENT}}})
+def example(name: Annotated[str, Path(max_length=100)], user: CurrentUser) -> Response:
+    """A shipped example's document (YAML)."""
+    if name not in EXAMPLES:
+        raise NOT_FOUND
+    return Response(example_text(name), media_type="application/yaml; charset=utf-8")
+
+
+@router.post("/api/validate", tags=["models"], openapi_extra=UPLOAD_BODY)
+async def validate_model(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Check a model without saving it (the editor's live validation): its name, title,
+    scenarios and number of parameters, or 422 naming every problem's path."""
+    text, _ = await read_upload(request)
+    card = await validate_upload(text)
+    return {"valid": True, "name": card["name"], "title": card["title"],
+            "scenarios": card["scenarios"], "parameters": len(card["parameters"])}
+
+
+def _finite(v: Any) -> Any:
+    """``v`` if no number in it is NaN or infinite (walked without recursion: any depth)."""
+    todo = [v]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, float) and not math.isfinite(x):
+            raise ValueError("values must be finite numbers")
+        todo.extend(x.values() if isinstance(x, dict) else x if isinstance(x, list) else ())
+    return v
+
+
+class ScenarioIn(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+    description: str = Field(default="", max_length=500)
+    extends: str | None = Field(default=None, max_length=200)
+    """The scenario the edits were made on (the baseline: none)."""
+    overrides: dict[Annotated[str, Field(max_length=300)], Any] = Field(
+        default_factory=dict, max_length=500)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+    @field_validator("overrides")
+    @classmethod
+    def finite(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return dict(_finite(v))
+
+
+def scenario_text(text: str, fmt: str, doc: dict[str, Any], name: str,
+                  spec: dict[str, Any]) -> str:
+    """``text`` with scenario ``name`` appended to its ``scenarios``; YAML keeps its comments
+    and layout (the scenario is one flow-style line), JSON is written anew."""
+    new = {**doc, "scenarios": {**(doc.get("scenarios") or {}), name: spec}}
+    if fmt == "json":
+        return json.dumps(new, indent=2, ensure_ascii=False) + "\n"
+    line = f"{name}: {json.dumps(spec, ensure_ascii=False)}"
+    head = re.search(r"^scenarios:[ \t]*(#.*)?$", text, re.M)
+    if head is None and "scenarios" not in doc:
+        return text.rstrip("\n") + f"\n\nscenarios:\n  {line}\n"
+    if head is not None:
+        rest = text[head.end():]
+        nxt = re.search(r"^(?=[^\s#])", rest, re.M)  # the next top-level key
+        block = rest[:nxt.start()] if nxt else rest
+        indent = re.search(r"^([ \t]+)[^\s#]", block, re.M)
+        at = head.end() + len(block.rstrip())
+        out = f"{text[:at]}\n{indent.group(1) if indent else '  '}{line}{text[at:]}"
+        try:
+            same = yaml.safe_load(out) == new  # checked: else written anew below
+        except yaml.YAMLError:
+            same = False
+        if same:
+            return out
+    return str(yaml.safe_dump(new, sort_keys=False, allow_unicode=True))
+
+
+def add_scenario_job(text: str, fmt: str, body: dict[str, Any],
+                     source: str) -> tuple[str, dict[str, Any]]:
+    """In a worker: the document with the new scenario, and its card (validated)."""
+    from junkan.core.documents import parse_document
+    from junkan.core.errors import ModelError, Problem
+
+    doc = parse_document(text, source=source)
+    scenarios = doc.get("scenarios") or {}
+    base = str(doc.get("baseline_name") or "baseline")
+    name, extends = body["name"], body["extends"]
+    if name == base or name in scenarios:
+        raise ModelError([Problem("scenarios", f"a scenario named {name} already exists")],
+                         source)
+    if extends not in (None, base) and extends not in scenarios:
+        raise ModelError([Problem("scenarios", f"unknown scenario {extends} to extend")],
+                         source)
+    spec: dict[str, Any] = {"description": body["description"]} if body["description"] else {}
+    if extends not in (None, base):
+        spec["extends"] = extends
+    spec["set"] = body["overrides"]
+    new = scenario_text(text, fmt, doc, name, spec)
+    return new, card_job(new, source)
+
+
+@router.post("/api/models/{model_id}/scenarios", tags=["models"], status_code=201)
+async def save_scenario(model_id: str, body: ScenarioIn, user: CurrentUser,
+                        s: StoreDep) -> ModelOut:
+    """Save edits (``overrides`` on top of scenario ``extends``) as a new scenario ``name``:
+    a new version of the model. 422 if the name is taken or the result is invalid; only the
+    owning organisation may (404 otherwise)."""
+    rec, mv = s.get_model(user.org_id, model_id), s.get_version(user.org_id, model_id,
+                                                                  body.version)
+    if rec is None or mv is None or rec.org_id != user.org_id:
+        raise NOT_FOUND
+    text, card = await offload(add_scenario_job, mv.content, mv.format, body.model_dump(),
+                               model_id)
+    saved = s.add_version(user, model_id, card["name"], card["title"], text, mv.format,
+                          comment=f"scenario {body.name} saved from v{mv.version}")
+    if saved is None:
+        raise NOT_FOUND
+    write_card(s.db, saved.id, saved.latest_version, card)
+    return model_out(saved, user.org_id)
 
 
 # ---- runs ----------------------------------------------------------------------------------

@@ -1,0 +1,199 @@
+// junkan web UI, shared kernel: state, translations, the API, charts, numbers, messages, long work.
+// ES modules served from the package (no framework, no CDN).
+const state = { lang: localStorage.getItem("junkan.lang") || "en", msg: {}, model: null };
+const $ = (sel) => document.querySelector(sel);
+
+async function loadLang(lang) {
+  const res = await fetch(`/static/i18n/${lang}.json`);
+  state.msg = await res.json();
+  state.lang = lang;
+  localStorage.setItem("junkan.lang", lang);
+  document.documentElement.lang = lang;
+  $("#lang").value = lang;
+  document.querySelectorAll("[data-i18n]").forEach((el) => {
+    const key = el.dataset.i18n;
+    if (state.msg[key]) el.textContent = state.msg[key];
+  });
+  document.querySelectorAll("[data-i18n-label]").forEach((el) => {
+    const key = el.dataset.i18nLabel;
+    if (state.msg[key]) el.setAttribute("aria-label", state.msg[key]);
+  });
+  document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => {
+    const key = el.dataset.i18nPlaceholder;
+    if (state.msg[key]) el.setAttribute("placeholder", state.msg[key]);
+  });
+}
+/** The message `key` in the current language with `{name}` replaced from `vars`; `fallback`
+ * (default: the key itself) when the catalogue has no such message. */
+const t = (key, vars = {}, fallback = key) =>
+  (state.msg[key] ?? fallback).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
+
+// ---- charts: one Plotly configuration everywhere -----------------------------------------
+/** No cloud, link or "edit in Chart Studio" buttons: the mode bar offers download as image only. */
+const PLOT_CONFIG = Object.freeze({ displaylogo: false, responsive: true, showLink: false,
+  showSendToCloud: false, showEditInChartStudio: false, modeBarButtons: [["toImage"]] });
+const titled = (v) => (typeof v === "string" ? { text: v } : v);
+
+/** Draw a chart with the shared configuration. Titles given as strings (chart and axes) become
+ * `{text}` objects, as the bundled plotly.js needs; the page's font (with CJK) is used. */
+function plot(id, traces, layout = {}) {
+  if (!window.Plotly) return undefined;
+  const l = { ...layout, font: { family: getComputedStyle(document.body).fontFamily, ...(layout.font || {}) } };
+  if (l.title) l.title = titled(l.title);
+  for (const k of Object.keys(l)) {
+    if (/^[xy]axis\d*$/.test(k) && l[k] && l[k].title) l[k] = { ...l[k], title: titled(l[k].title) };
+  }
+  l.margin = { l: 60, r: 20, t: 50, b: 50, ...(layout.margin || {}) };
+  return Plotly.react(id, traces, l, PLOT_CONFIG);
+}
+
+async function api(path, opts = {}) {
+  const headers = Object.assign({ "X-Junkan-CSRF": "1" }, opts.headers || {});
+  const res = await fetch(path, Object.assign({ credentials: "same-origin" }, opts, { headers }));
+  if (res.status === 401 && !path.startsWith("/api/session")) {
+    location.hash = "#/login";
+    throw new Error("unauthorised");
+  }
+  return res;
+}
+
+const PAGES = { login: ["signIn", ""], models: ["models", "#/models"], model: ["models", "#/models"],
+  network: ["network.nav", "#/network"], foresight: ["fs.nav", "#/foresight"], alloys: ["al.nav", "#/alloys"],
+  trace: ["tr.nav", "#/trace"] };
+
+function show(view) {
+  for (const id of Object.keys(PAGES)) $(`#view-${id}`).hidden = id !== view;
+  state.view = view;
+  setTitle();
+  $("#main").focus();
+}
+
+/** The window title names the page; the main navigation marks the current one. */
+function setTitle() {
+  const view = state.view; if (!view) return;
+  const [key, href] = PAGES[view];
+  const page = view === "model" && state.model ? (state.model.title || state.model.name) : t(key);
+  document.title = `${page} — junkan`;
+  document.querySelectorAll('nav[aria-label="main"] a').forEach((a) => {
+    if (a.getAttribute("href") === href) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  });
+}
+
+// ---- numbers: one format everywhere (cards, tables, summaries, hover texts) -------------
+/** A number with thousands separators and four significant digits (no exponent). */
+function fmt(v) {
+  if (typeof v !== "number" || !Number.isFinite(v)) return v ?? "–";
+  if (Math.abs(v) < 1e-9) return "0";
+  if (Math.abs(v) >= 1e4) return v.toLocaleString(state.lang, { maximumFractionDigits: 0 });
+  return v.toLocaleString(state.lang, { maximumSignificantDigits: 4 });
+}
+/** A share (a fraction 0–1) as a percentage: "0.22 %", "12.3 %", "100 %". */
+function fmtPct(v) {
+  if (typeof v !== "number" || !Number.isFinite(v)) return "–";
+  const p = 100 * v;
+  if (Math.abs(p) < 1e-9) return "0 %";
+  return `${p.toLocaleString(state.lang, Math.abs(p) >= 10 ? { maximumFractionDigits: 1 }
+    : { maximumSignificantDigits: 3 })} %`;
+}
+/** A figure named `key`: shares and rates as %, anything else as a number. */
+const isShare = (key) => /(^|_)(share|rate)(_|$)/.test(key);
+const fmtKey = (key, v) => (isShare(key) ? fmtPct(v) : fmt(v));
+
+/** An indicator's value with its unit: a share as %, water recirculation as cycles, a ratio bare,
+ * anything else with its unit (t, JPY/t …); null as "n/a (reason)". */
+function indicatorValue(i) {
+  if (i.value === null) return `${t("ind.na")} (${i.reason})`;
+  if (i.unit === "fraction") return fmtPct(i.value);
+  if (i.unit === "cycles") return t("ind.cycles", { n: i.value.toLocaleString(state.lang, { maximumFractionDigits: 2 }) });
+  if (i.unit === "ratio") return fmt(i.value);
+  return `${fmt(i.value)} ${i.unit}`;
+}
+
+async function whoami() {
+  const res = await fetch("/api/me", { credentials: "same-origin" });
+  if (!res.ok) { $("#who").textContent = ""; $("#logout").hidden = true; return null; }
+  const me = await res.json();
+  $("#who").textContent = `${me.name} (${me.organisation})`;
+  $("#logout").hidden = false;
+  return me;
+}
+
+function cell(tag, text) { const c = document.createElement(tag); c.textContent = text; return c; }
+
+function table(el, heads, rows) {
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  heads.forEach((h) => hr.append(cell("th", h)));
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  for (const r of rows) { const tr = document.createElement("tr"); r.forEach((v) => tr.append(cell("td", v))); tbody.append(tr); }
+  el.replaceChildren(thead, tbody);
+}
+
+/** The messages of an error answer (RFC 9457 problem+json: detail, plus errors[] by field),
+ * without validation prefixes such as "Value error, ". */
+function problemMessages(doc) {
+  const clean = (m) => String(m ?? "").replace(/^(Value|Assertion|Type) error,\s*/i, "");
+  if (doc && Array.isArray(doc.errors) && doc.errors.length) {
+    return doc.errors.map((e) => (e.path ? `${e.path}: ${clean(e.message)}` : clean(e.message)));
+  }
+  const detail = doc && (doc.detail || doc.message || doc.title);
+  return [detail ? clean(typeof detail === "string" ? detail : JSON.stringify(detail)) : t("err.generic")];
+}
+
+/** The problem document of a failed response (a readable stand-in when it is not JSON). */
+async function problemOf(res) {
+  try { return await res.clone().json(); } catch {
+    return { detail: res.status === 404 ? t("err.notFound") : t("err.status", { status: res.status }) };
+  }
+}
+
+/** Show a problem as a list of readable messages in the list `sel`. */
+function showProblem(sel, doc) {
+  $(sel).replaceChildren(...problemMessages(doc).map((m) => { const li = document.createElement("li"); li.textContent = m; return li; }));
+}
+
+/** A JSON request (POST unless `method` says otherwise). */
+const jsonBody = (body, method = "POST", signal = undefined) => ({ method, signal,
+  headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+
+/** The edits of a run or comparison in words: "path = value; …" or "none". */
+function editsText(ov) {
+  const e = Object.entries(ov || {});
+  return e.length ? e.map(([p, v]) => `${p} = ${fmt(v)}`).join("; ") : t("result.noEdits");
+}
+
+/** A date-time as the user's locale writes it (minutes). */
+const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(state.lang, { dateStyle: "medium", timeStyle: "short" }) : "–");
+
+// ---- long work: progress, elapsed time and cancel ------------------------------------------
+/** Run `work(signal)` as long work the user can see and stop: the start button is disabled, the
+ * progress bar shows activity, the status counts the seconds (`what()` names the work in the current
+ * language), and the Cancel button aborts the request. Resolves to work's value, or null if cancelled. */
+async function longTask({ status, start, cancel, bar, what }, work) {
+  const ctl = new AbortController();
+  const t0 = performance.now();
+  const tick = () => { status.textContent = t("job.elapsed", { what: what(), s: Math.round((performance.now() - t0) / 1000) }); };
+  tick();
+  const timer = setInterval(tick, 1000);
+  const stop = () => ctl.abort();
+  start.disabled = true; cancel.hidden = false; cancel.addEventListener("click", stop);
+  if (bar) { bar.hidden = false; bar.removeAttribute("value"); }
+  try { return await work(ctl.signal); } catch (e) {
+    if (e.name === "AbortError") { status.textContent = t("job.cancelled"); return null; }
+    throw e;
+  } finally {
+    clearInterval(timer); start.disabled = false; cancel.hidden = true; cancel.removeEventListener("click", stop);
+    if (bar) bar.hidden = true;
+  }
+}
+
+/** The shipped examples (name, kind, title), fetched once. */
+let examplesCache = null;
+async function examples() {
+  if (!examplesCache) examplesCache = (await (await api("/api/examples")).json());
+  return examplesCache;
+}
+
+export { $, state, loadLang, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
+  whoami, cell, table, problemMessages, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples };

@@ -1,0 +1,203 @@
+// Future scenarios (foresight): lever sliders re-run the ensemble live; groups and the scenario tree
+// as long work with cancel.
+import { $, api, fmt, fmtPct, longTask, plot, problemOf, show, showProblem, t } from "./core.js";
+
+const fs = { models: [], timer: null, seq: 0, last: null };
+const FAN_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
+const GROUPS = "ABCDEFGHIJKLMNOPQRST";
+
+function rgba(hex, a) {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `rgba(${r},${g},${b},${a})`;
+}
+
+async function showForesight() {
+  show("foresight");
+  if (!fs.models.length) {
+    fs.models = (await (await api("/api/foresight/models")).json()).models;
+    $("#fs-model").replaceChildren(...fs.models.map((m) => {
+      const o = document.createElement("option");
+      o.value = m.name; o.textContent = t(`fsmodel.${m.name}`, {}, m.title); return o;
+    }));
+    const jp = fs.models.find((m) => m.name === "japan_ce");
+    if (jp) $("#fs-model").value = jp.name;
+  }
+  drawLevers();
+  fsRun();
+}
+
+function currentModel() { return fs.models.find((m) => m.name === $("#fs-model").value); }
+
+function drawLeversText() {
+  const m = currentModel(); if (!m) return;
+  $("#fs-about").textContent = t("fs.about", { factors: fmt(m.factors), links: fmt(m.links),
+    start: m.years[0], end: m.years[1] });
+}
+
+function drawLevers() {
+  const m = currentModel();
+  drawLeversText();
+  const box = $("#fs-levers");
+  box.querySelectorAll(".lever").forEach((el) => el.remove());
+  for (const lv of m.levers) {
+    const row = document.createElement("div");
+    row.className = "lever";
+    const id = `lever-${lv.id}`;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = `${t(`lever.${lv.id}`, {}, lv.name)} (${lv.start}–)`;
+    label.dataset.lever = lv.id;
+    const input = Object.assign(document.createElement("input"),
+      { type: "range", id, min: 0, max: 100, step: 5, value: 50 });
+    input.dataset.lever = lv.id;
+    const out = Object.assign(document.createElement("output"), { htmlFor: id, value: "50 %" });
+    input.addEventListener("input", () => { out.value = `${input.value} %`; fsSchedule(); });
+    row.append(label, input, out);
+    box.append(row);
+  }
+  $("#fs-analysis").hidden = true;
+}
+
+function leverValues() {
+  const out = {};
+  document.querySelectorAll("#fs-levers input[type=range]").forEach((el) => {
+    out[el.dataset.lever] = Number(el.value) / 100;
+  });
+  return out;
+}
+
+function fsSchedule() { clearTimeout(fs.timer); fs.timer = setTimeout(fsRun, 150); }
+
+async function fsRun() {
+  const m = currentModel(); if (!m) return;
+  const n = Number($("#fs-n").value) || 2000;
+  const seq = ++fs.seq;
+  $("#fs-status").textContent = t("fs.running", { n: fmt(n) });
+  $("#fs-errors").replaceChildren();
+  const res = await api(`/api/foresight/models/${m.name}/run`, { method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ n, levers: leverValues() }) });
+  if (seq !== fs.seq) return;  // a newer slider position is already on its way
+  const doc = await res.json();
+  if (!res.ok) {
+    fs.last = null; if (window.Plotly) Plotly.purge("fs-fans");
+    showProblem("#fs-errors", doc); $("#fs-status").textContent = ""; return;
+  }
+  fs.last = doc;
+  drawFans(doc);
+}
+
+function drawFans(doc) {
+  $("#fs-status").textContent = t("fs.ran", { n: fmt(doc.scenarios), s: fmt(doc.seconds) });
+  const traces = [];
+  Object.entries(doc.families).forEach(([fam, q], i) => {
+    const c = FAN_COLOURS[i % FAN_COLOURS.length];
+    const yrs = doc.years, back = [...yrs].reverse();
+    for (const [lo, hi, a] of [["q05", "q95", 0.12], ["q25", "q75", 0.3]]) {
+      traces.push({ x: [...yrs, ...back], y: [...q[hi], ...[...q[lo]].reverse()], fill: "toself",
+        fillcolor: rgba(c, a), line: { width: 0 }, hoverinfo: "skip", showlegend: false, legendgroup: fam });
+    }
+    const name = t(`family.${fam}`, {}, fam);
+    traces.push({ x: yrs, y: q.q50, name, legendgroup: fam, line: { color: c, width: 2 },
+      hovertemplate: `%{x}: ${t("fs.median")} %{y:.2f}<extra>${name}</extra>` });
+  });
+  plot("fs-fans", traces, { title: t("chart.fans"), height: 440, xaxis: { title: t("axis.year"), tickformat: "d" },
+    yaxis: { range: [0, 1], title: t("axis.score") } });
+}
+
+$("#fs-model").addEventListener("change", () => { drawLevers(); fsRun(); });
+$("#fs-n").addEventListener("change", fsSchedule);
+$("#fs-form").addEventListener("submit", (ev) => ev.preventDefault());
+$("#fs-analyse").addEventListener("click", async () => {
+  const m = currentModel(); if (!m) return;
+  const n = Math.max(100, Number($("#fs-n").value) || 2000);
+  $("#fs-errors").replaceChildren(); $("#fs-analysis").hidden = true; fs.analysis = null;
+  const res = await longTask({ status: $("#fs-status"), start: $("#fs-analyse"), cancel: $("#fs-cancel"),
+    bar: $("#fs-progress"), what: () => t("fs.analysing", { n: fmt(n) }) },
+  (signal) => api(`/api/foresight/models/${m.name}/analyse`, { method: "POST", signal,
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ n, levers: leverValues() }) }));
+  if (!res) return;
+  if (!res.ok) { $("#fs-status").textContent = ""; showProblem("#fs-errors", await problemOf(res)); return; }
+  $("#fs-status").textContent = "";
+  fs.analysis = await res.json();
+  drawAnalysis(fs.analysis);
+});
+
+function drawAnalysis(doc) {
+  const fams = Object.keys(doc.ratings[0] || {}).sort();
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  for (const h of [t("fs.group"), t("fs.share"), ...fams.map((f) => t(`family.${f}`, {}, f))]) {
+    const th = document.createElement("th"); th.scope = "col"; th.textContent = h; hr.append(th);
+  }
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  doc.group_shares.forEach((share, g) => {
+    const tr = document.createElement("tr");
+    for (const v of [GROUPS[g], fmtPct(share), ...fams.map((f) => doc.ratings[g][f])]) {
+      const td = document.createElement("td"); td.textContent = v; tr.append(td);
+    }
+    tbody.append(tr);
+  });
+  $("#fs-groups").replaceChildren(thead, tbody);
+  $("#fs-analysis").hidden = false;  // before drawing: a hidden chart is drawn at a default width
+  drawTree(doc);
+}
+
+/** The scenario tree: a merge with a branch year at that year; one without (the groups never split
+ * clearly within the horizon) a step left of its children, dashed, so every merge is visible and every
+ * parent lies left of its children. Leaves (groups) at the right. */
+function drawTree(doc) {
+  const k = doc.k, end = doc.years[doc.years.length - 1] + 1;
+  const step = Math.max(1, (end - doc.years[0]) / (2 * k));
+  const x = {}, y = {};
+  let next = 0;
+  const place = (node) => {
+    if (node < k) { x[node] = end; y[node] = next++; return y[node]; }
+    const mg = doc.scenario_tree[node - k];
+    const ys = mg.children.map(place);
+    const left = Math.min(...mg.children.map((c) => x[c]));
+    x[node] = mg.branch_year ? Math.min(mg.branch_year, left) : left - step;
+    y[node] = (ys[0] + ys[1]) / 2; return y[node];
+  };
+  const traces = [], notes = [];
+  let undated = 0;
+  if (doc.scenario_tree.length) {
+    place(doc.scenario_tree[doc.scenario_tree.length - 1].node);
+    for (const mg of doc.scenario_tree) {
+      const dated = Boolean(mg.branch_year);
+      if (!dated) undated++;
+      for (const ch of mg.children) {
+        traces.push({ x: [x[mg.node], x[mg.node], x[ch]], y: [y[mg.node], y[ch], y[ch]], mode: "lines",
+          line: { color: dated ? "#333" : "#999", dash: dated ? "solid" : "dash" }, hoverinfo: "text",
+          text: dated ? t("fs.branch", { year: mg.branch_year, driver: mg.driver }) : t("fs.noBranch"), showlegend: false });
+      }
+      if (dated) notes.push({ x: x[mg.node], y: y[mg.node], xanchor: "right", yshift: 10,
+        showarrow: false, text: t("fs.branch", { year: mg.branch_year, driver: mg.driver }), font: { size: 11 } });
+    }
+  }
+  traces.push({ x: Array(k).fill(end), y: [...Array(k).keys()].map((g) => y[g] ?? g), mode: "markers+text",
+    text: [...Array(k).keys()].map((g) => `${GROUPS[g]} ${fmtPct(doc.group_shares[g])}`),
+    textposition: "middle right", marker: { size: 12, color: "#1b4f72" }, showlegend: false, hoverinfo: "text" });
+  const lo = Math.min(doc.years[0], ...Object.values(x)) - 4;
+  plot("fs-tree", traces, { title: t("chart.tree"), height: 60 * k + 140, annotations: notes, yaxis: { visible: false },
+    xaxis: { range: [lo, end + 6], title: t("axis.branchYear"), tickformat: "d" }, plot_bgcolor: "white",
+    margin: { l: 10, r: 10 } });
+  $("#fs-tree-note").textContent = undated ? t("fs.undated", { n: undated, all: doc.scenario_tree.length }) : "";
+}
+
+function redrawForesight() {
+  if (!fs.models.length) return;
+  $("#fs-model").querySelectorAll("option").forEach((o) => {
+    const m = fs.models.find((x) => x.name === o.value); if (m) o.textContent = t(`fsmodel.${m.name}`, {}, m.title);
+  });
+  document.querySelectorAll("#fs-levers label[data-lever]").forEach((label) => {
+    const lv = currentModel().levers.find((l) => l.id === label.dataset.lever);
+    if (lv) label.textContent = `${t(`lever.${lv.id}`, {}, lv.name)} (${lv.start}–)`;
+  });
+  drawLeversText();
+  if (fs.last) drawFans(fs.last);
+  if (fs.analysis) drawAnalysis(fs.analysis);
+}
+
+export { showForesight, redrawForesight };

@@ -1,0 +1,223 @@
+// One model: its value network, the scenario form, runs and comparisons, saving edits as a scenario.
+import { $, api, editsText, fmt, jsonBody, longTask, problemOf, setTitle, show, showProblem, state, t } from "./core.js";
+import { clearResults, drawNetwork, renderCompare, renderResult } from "./results.js";
+import { loadWorkspace, redrawWorkspace, resetWorkspace } from "./workspace.js";
+
+/** Forget the shown model's results, charts and messages (a new model or a failed request
+ * must not leave the previous one's content beside it). */
+function clearModel() {
+  state.result = null; state.compare = null; state.flows = null;
+  $("#results").hidden = true; $("#comparison").hidden = true; $("#run-form").hidden = false;
+  $("#cards").replaceChildren(); $("#indicators-table").replaceChildren(); $("#downloads").replaceChildren();
+  $("#compare-table").replaceChildren(); $("#result-header").textContent = ""; $("#compare-header").textContent = "";
+  $("#run-errors").replaceChildren(); $("#model-errors").replaceChildren(); $("#run-status").textContent = "";
+  $("#save-status").textContent = ""; $("#save-errors").replaceChildren();
+  $("#progress").value = 0;
+  resetWorkspace();
+  if (window.Plotly) for (const id of ["network", "series", "sankey"]) Plotly.purge(id);
+}
+
+async function showModel(id, select = null) {
+  show("model");
+  if (!select && state.model && state.model.id === id && !$("#run-form").hidden) return;  // keep edits and results
+  clearModel();
+  state.model = null;
+  $("#model-title").textContent = "";
+  $("#scenario").replaceChildren(); $("#params").querySelectorAll(".param").forEach((n) => n.remove());
+  const res = await api(`/api/models/${id}`);
+  if (!res.ok) {
+    $("#run-form").hidden = true; $("#workspace").hidden = true;
+    $("#model-title").textContent = t("err.modelTitle");
+    showProblem("#model-errors", res.status === 404 ? { detail: t("err.modelNotFound") } : await problemOf(res));
+    return;
+  }
+  const m = await res.json();
+  state.model = m;
+  $("#workspace").hidden = false;
+  $("#model-title").textContent = m.title || m.name;
+  setTitle();
+  $("#scenario").replaceChildren(...m.scenarios.map((s) => new Option(s, s)));
+  if (select && m.scenarios.includes(select)) $("#scenario").value = select;
+  const box = $("#params");
+  m.parameters.forEach((p, i) => {
+    const div = document.createElement("div"); div.className = "param";
+    const label = document.createElement("label"); label.htmlFor = `param-${i}`;
+    label.dataset.path = p.path;
+    const input = Object.assign(document.createElement("input"), { id: `param-${i}`, type: "number", min: 0, max: 1, step: "any" });
+    input.dataset.path = p.path;
+    input.addEventListener("input", showEdits);
+    div.append(label, input); box.append(div);
+  });
+  labelParams();
+  fillParams();
+  drawNetwork(m.graph);
+  loadWorkspace(m);
+  baselineFlows(m);
+}
+
+// ---- parameters: labelled in words, the selected scenario's values, edits as a diff ----------
+const PARAM_WORDS = [
+  [/^products\.(\w+)\.maintenance\[\d+\]\.replacement_rate$/, "param.replacementRate", "product"],
+  [/^products\.(\w+)\.maintenance\[\d+\]\.collection\.rate$/, "param.maintenanceCollection", "product"],
+  [/^products\.(\w+)\.eol\.collection\.rate$/, "param.eolCollection", "product"],
+  [/^parts\.(\w+)\.recovery\.reuse\.share$/, "param.reuseShare", "part"],
+  [/^parts\.(\w+)\.recovery\.reuse\.pass_rate$/, "param.reusePass", "part"],
+  [/^parts\.(\w+)\.recovery\.(\w+)\.share$/, "param.recoveryShare", "part"],
+];
+
+/** "End-of-life collection rate: Automated teller machine (0–1)" above the document path. */
+function paramWords(path) {
+  const nodes = Object.fromEntries(((state.model && state.model.graph.nodes) || []).map((n) => [n.id, n.label]));
+  for (const [re, key, kind] of PARAM_WORDS) {
+    const m = path.match(re);
+    if (m) return t(key, { item: nodes[`${kind}:${m[1]}`] || m[1], route: m[2] || "" });
+  }
+  return path;
+}
+
+function labelParams() {
+  document.querySelectorAll("#params label").forEach((label) => {
+    const code = document.createElement("code"); code.textContent = label.dataset.path;
+    const words = document.createElement("span"); words.textContent = `${paramWords(label.dataset.path)} ${t("param.range")}`;
+    label.replaceChildren(words, document.createElement("br"), code);
+  });
+}
+
+/** The form shows the selected scenario's values; an edit is any value that differs from them. */
+function fillParams() {
+  const m = state.model; if (!m) return;
+  const values = (m.scenario_parameters && m.scenario_parameters[$("#scenario").value]) || m.parameters;
+  const byPath = Object.fromEntries(values.map((p) => [p.path, p.value]));
+  document.querySelectorAll("#params input").forEach((inp) => {
+    const v = byPath[inp.dataset.path];
+    inp.value = v; inp.dataset.original = v;
+  });
+  showEdits();
+}
+$("#scenario").addEventListener("change", fillParams);
+
+function overrides() {
+  const out = {};
+  document.querySelectorAll("#params input").forEach((inp) => {
+    if (inp.value !== "" && Number(inp.value) !== Number(inp.dataset.original)) out[inp.dataset.path] = Number(inp.value);
+  });
+  return out;
+}
+
+/** The edits against the selected scenario, as "path: before → after", beside the form. */
+function showEdits() {
+  const changed = [];
+  document.querySelectorAll("#params input").forEach((inp) => {
+    const edited = inp.value !== "" && Number(inp.value) !== Number(inp.dataset.original);
+    inp.closest(".param").classList.toggle("edited", edited);
+    if (edited) changed.push(`${inp.dataset.path}: ${fmt(Number(inp.dataset.original))} → ${fmt(Number(inp.value))}`);
+  });
+  $("#edits").textContent = changed.length ? `${t("edits.title")}: ${changed.join("; ")}` : t("edits.none");
+}
+
+// ---- runs ------------------------------------------------------------------------------------
+/** Start a run and follow its progress until it ends; the run record (or null if stopped). */
+async function runAndWait(m, scenario, ov, onProgress = () => {}) {
+  const res = await api(`/api/models/${m.id}/runs`, jsonBody({ scenario, version: m.version, overrides: ov }));
+  if (!res.ok) return { problem: await problemOf(res) };
+  let run = await res.json();
+  while (run.status === "queued" || run.status === "running") {
+    onProgress(run);
+    await new Promise((r) => setTimeout(r, 250));
+    if (!state.model || state.model.id !== m.id) return null;  // the user went elsewhere
+    run = await (await api(`/api/runs/${run.id}`)).json();
+  }
+  return { run };
+}
+
+$("#run-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const m = state.model; if (!m) return;
+  $("#run-errors").replaceChildren(); $("#progress").value = 0;
+  $("#run").disabled = true;
+  try {
+    const out = await runAndWait(m, $("#scenario").value, overrides(), (run) => {
+      $("#run-status").textContent = t(run.status); $("#progress").value = run.progress;
+    });
+    if (!out) return;
+    if (out.problem) { clearResults(); $("#run-status").textContent = ""; showProblem("#run-errors", out.problem); return; }
+    const { run } = out;
+    $("#progress").value = run.status === "succeeded" ? 1 : 0;
+    if (run.status !== "succeeded") {
+      clearResults(); $("#run-status").textContent = t("failed");
+      showProblem("#run-errors", { detail: run.error }); return;
+    }
+    const [r, table, ind] = await Promise.all([`/api/runs/${run.id}/result`,
+      `/api/runs/${run.id}/tables/indicators?format=json`, `/api/runs/${run.id}/indicators`].map(
+      async (p) => (await api(p)).json()));
+    state.result = { run, r, table, ind, finished: run.finished_at };
+    renderResult();
+    $("#save-name").value = suggestName(run.scenario);
+    $("#run-status").textContent = t("succeeded");
+  } finally { $("#run").disabled = false; }
+});
+
+/** The value network's link widths: the baseline's mass flows over the horizon, from a run of
+ * the baseline (the latest one of this version, or a new one). */
+async function baselineFlows(m) {
+  const base = m.scenarios[0];
+  const runs = await (await api(`/api/runs?model_id=${m.id}`)).json();
+  let run = runs.filter((r) => r.version === m.version && r.scenario === base && r.status === "succeeded"
+    && !Object.keys(r.overrides || {}).length).pop();
+  if (!run) {
+    const out = await runAndWait(m, base, {});
+    if (!out || !out.run || out.run.status !== "succeeded") return;
+    run = out.run;
+  }
+  const flows = await (await api(`/api/runs/${run.id}/tables/flows?format=json`)).json();
+  if (!state.model || state.model.id !== m.id) return;
+  const total = {};
+  for (const f of flows) total[`${f.source}→${f.target}`] = (total[`${f.source}→${f.target}`] || 0) + f.mass_kg / 1000;
+  state.flows = { total, scenario: base, years: [flows[0] && flows[0].year, flows.length && flows[flows.length - 1].year] };
+  drawNetwork(m.graph);
+}
+
+$("#compare").addEventListener("click", async () => {
+  const m = state.model; if (!m) return;
+  $("#run-errors").replaceChildren();
+  const ov = overrides();
+  const res = await longTask({ status: $("#run-status"), start: $("#compare"), cancel: $("#compare-cancel"),
+    what: () => t("job.compare") }, (signal) => api(`/api/models/${m.id}/compare`, jsonBody({ version: m.version, overrides: ov }, "POST", signal)));
+  if (!res) return;
+  if (!res.ok) {
+    $("#run-status").textContent = ""; state.compare = null; $("#comparison").hidden = true;
+    showProblem("#run-errors", await problemOf(res)); return;
+  }
+  state.compare = { doc: await res.json(), overrides: ov, version: m.version };
+  $("#run-status").textContent = t("succeeded");
+  renderCompare();
+});
+
+// ---- save a run's edits as a new scenario ----------------------------------------------------
+function suggestName(scenario) {
+  const taken = new Set(state.model ? state.model.scenarios : []);
+  for (let i = 1; ; i++) if (!taken.has(`${scenario}_edit_${i}`)) return `${scenario}_edit_${i}`;
+}
+
+$("#save-scenario").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const m = state.model, s = state.result; if (!m || !s) return;
+  $("#save-errors").replaceChildren();
+  const name = $("#save-name").value.trim();
+  const res = await api(`/api/models/${m.id}/scenarios`, jsonBody({ name, description: $("#save-description").value.trim(),
+    extends: s.run.scenario, overrides: s.run.overrides, version: s.run.version }));
+  if (!res.ok) { showProblem("#save-errors", await problemOf(res)); return; }
+  const saved = await res.json();
+  await showModel(m.id, name);
+  $("#run-status").textContent = t("save.done", { name, version: saved.latest_version });
+});
+
+function redrawModel() {
+  if (!state.model) return;
+  labelParams(); showEdits();
+  drawNetwork(state.model.graph);
+  redrawWorkspace(state.model);
+  renderResult(); renderCompare();
+}
+
+export { showModel, redrawModel, clearModel, editsText };

@@ -1,0 +1,111 @@
+// The collection-network planner: solve a scenario (a file or the shipped example) as long work with
+// cancel; the plan's hubs, and a map with collection legs, trunk legs by mode and a legend.
+import { $, api, cell, fmt, fmtPct, longTask, plot, problemOf, show, showProblem, state, t } from "./core.js";
+
+let outlines = null;
+const netState = { last: null, source: null };
+const MODE_COLOUR = { truck: "#d35400", ship: "#2471a3", rail: "#239b56" };
+const EXAMPLE = "network_elv_japan";
+
+function showNetwork() {
+  show("network");
+  if (netState.last) drawPlan(netState.last);
+}
+
+/** Solve `text` (YAML or JSON) at the carbon price in the form, showing progress; the old plan goes
+ * at once (it no longer matches the inputs). */
+async function solve(text, json, source) {
+  $("#network-errors").replaceChildren();
+  $("#network-result").hidden = true; netState.last = null;
+  const price = Number($("#carbon-price").value || 0);
+  const res = await longTask({ status: $("#network-status"), start: $("#network-solve"), cancel: $("#network-cancel"),
+    bar: $("#network-progress"), what: () => t("network.solving") }, async (signal) => {
+    $("#network-example").disabled = true;
+    try {
+      return await api(`/api/network/solve?carbon_price=${price}`, { method: "POST", signal,
+        headers: { "Content-Type": json ? "application/json" : "application/yaml" }, body: text });
+    } finally { $("#network-example").disabled = false; }
+  });
+  if (!res) return;
+  $("#network-status").textContent = "";
+  if (!res.ok) { showProblem("#network-errors", await problemOf(res)); return; }
+  netState.last = { plan: await res.json(), price, source };
+  await drawPlan(netState.last);
+}
+
+$("#network-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = $("#network-file").files[0];
+  if (!file) { showProblem("#network-errors", { detail: t("network.needFile") }); return; }
+  await solve(await file.text(), file.name.endsWith(".json"), file.name);
+});
+
+$("#network-example").addEventListener("click", async () => {
+  const text = await (await api(`/api/examples/${EXAMPLE}`)).text();
+  await solve(text, false, t(`example.${EXAMPLE}`));
+});
+
+function hubTable(plan) {
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  for (const h of ["network.hub", "network.capacity", "network.inflow", "network.util"]) {
+    const th = cell("th", t(h)); th.scope = "col"; hr.append(th);
+  }
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  for (const h of plan.open_hubs) {
+    const tr = document.createElement("tr");
+    for (const [v, cls] of [[h.hub, ""], [fmt(h.capacity_t), "num"], [fmt(h.inflow_t), "num"], [fmtPct(h.utilisation), "num"]]) {
+      const td = cell("td", v); if (cls) td.className = cls; tr.append(td);
+    }
+    tbody.append(tr);
+  }
+  $("#network-hubs").replaceChildren(thead, tbody);
+}
+
+/** Lines of one leg type grouped per mode, so each mode has one legend entry. */
+function legTraces(plan, leg, ends, width, dash) {
+  const top = Math.max(1, ...plan.flows.filter((f) => f.leg === leg).map((f) => f.t));
+  const out = [];
+  for (const mode of Object.keys(MODE_COLOUR)) {
+    const fl = plan.flows.filter((f) => f.leg === leg && f.mode === mode);
+    fl.forEach((f, i) => {
+      const [a, b] = ends(f);
+      if (!a || !b) return;
+      out.push({ x: [a[0], b[0]], y: [a[1], b[1]], mode: "lines", legendgroup: `${leg}-${mode}`, showlegend: i === 0,
+        name: t(`network.leg.${leg}`, { mode: t(`mode.${mode}`, {}, mode) }),
+        line: { color: MODE_COLOUR[mode], width: width(f.t / top), dash }, hoverinfo: "text",
+        text: `${t(`network.leg.${leg}`, { mode: t(`mode.${mode}`, {}, mode) })}: ${f.from} → ${f.to}, ${fmt(f.t)} t/yr` });
+    });
+  }
+  return out;
+}
+
+async function drawPlan({ plan, price, source }) {
+  $("#network-summary").textContent = t("network.summary", { cost: fmt(plan.cost_JPY),
+    co2: fmt(plan.co2_t), hubs: plan.open_hubs.length, gap: fmtPct(plan.mip_gap) });
+  $("#network-about").textContent = t("network.about", { source, price: fmt(price) });
+  hubTable(plan);
+  $("#network-result").hidden = false;
+  if (!window.Plotly) return;
+  outlines = outlines || (await (await api("/api/network/prefectures")).json()).prefectures;
+  const traces = outlines.map((p) => ({ x: p.outline.map((q) => q[0]), y: p.outline.map((q) => q[1]),
+    mode: "lines", fill: "toself", fillcolor: "#f2f2f2", line: { color: "#999", width: 0.5 },
+    hoverinfo: "text", text: state.lang === "ja" ? p.ja : p.name, showlegend: false }));
+  const dest = Object.fromEntries(plan.destinations.map((d) => [d.name, [d.lon, d.lat]]));
+  traces.push(...legTraces(plan, "collection", (f) => [plan.places[f.from], plan.places[f.to]], (s) => 0.4 + 2.5 * s, "dot"));
+  traces.push(...legTraces(plan, "trunk", (f) => [plan.places[f.from], dest[f.to]], (s) => 0.8 + 5 * s, "solid"));
+  traces.push({ x: plan.open_hubs.map((h) => h.lon), y: plan.open_hubs.map((h) => h.lat), mode: "markers",
+    name: t("network.hub"), marker: { symbol: "square", size: 10, color: "#1b4f72" },
+    text: plan.open_hubs.map((h) => `${h.hub}: ${fmt(h.inflow_t)} t/yr`), hoverinfo: "text" });
+  traces.push({ x: plan.destinations.map((d) => d.lon), y: plan.destinations.map((d) => d.lat),
+    mode: "markers", name: t("network.destination"), marker: { symbol: "star", size: 14, color: "#c0392b" },
+    text: plan.destinations.map((d) => d.name), hoverinfo: "text" });
+  plot("network-map", traces, { title: t("chart.networkMap"), height: 760,
+    xaxis: { title: t("axis.lon") }, yaxis: { title: t("axis.lat"), scaleanchor: "x", scaleratio: 1.2 },
+    legend: { orientation: "h", y: -0.1, yanchor: "top" }, margin: { b: 90 }, plot_bgcolor: "white" });
+}
+
+function redrawNetwork() { if (netState.last) drawPlan(netState.last); }
+
+export { showNetwork, redrawNetwork };

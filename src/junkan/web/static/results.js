@@ -1,0 +1,183 @@
+// A run's results (cards, series, Sankey, indicators, downloads), the comparison, and the value network.
+import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, indicatorValue, plot, state, t } from "./core.js";
+
+// ---- the value network: the baseline's mass flows as widths, colours by kind with a legend -----
+const KIND_COLOUR = { material: "#8d6e63", part: "#42a5f5", product: "#0b6e4f", stage: "#7e57c2", end: "#c0392b",
+  market: "#f39c12", input: "#5d6d7e", stock: "#95a5a6" };
+const END = /^(landfill|energy_recovery|export|incineration)$/i;
+
+/** The kind of a node for colours: material, part, product, stage, or an end (disposal), a market. */
+function nodeKind(n) {
+  if (n.kind !== "stage") return n.kind;
+  return END.test(n.label) ? "end" : /market/i.test(n.label) ? "market" : "stage";
+}
+
+/** The flow-table name of a graph node: stages without their "(re-supplied)"/"(recovered)"
+ * column suffix; a product is made in Manufacturing. */
+const flowName = (id, node) => (node.kind === "product" ? "Manufacturing"
+  : id.replace(/^stage:/, "").replace(/ \((re-supplied|recovered)\)$/, ""));
+
+/** A stage's name in the current language: the engine's own stages are translated (with their
+ * "(re-supplied)", "(recovered)" and "(use)" suffixes); a model's process titles stay as written. */
+function stageLabel(label) {
+  const held = label.match(/^Held at end of horizon \((.+)\)$/);
+  if (held) {
+    const key = Object.keys(state.msg).find((k) => k.startsWith("stage.") && k.slice(6).toLowerCase() === held[1]);
+    return t("stage.heldIn", { stage: key ? state.msg[key] : held[1] });
+  }
+  const m = label.match(/^(.*?)( \((re-supplied|recovered)\))?$/);
+  const base = t(`stage.${m[1]}`, {}, m[1]);
+  return m[3] ? `${base} ${t(`stage.suffix.${m[3]}`)}` : base;
+}
+
+function legend(el, kinds) {
+  el.replaceChildren(...kinds.map(([kind, label]) => {
+    const li = document.createElement("li");
+    const sw = document.createElement("span"); sw.className = "swatch"; sw.style.background = KIND_COLOUR[kind] || kind;
+    li.append(sw, label); return li;
+  }));
+}
+
+function drawNetwork(graph) {
+  const flows = state.flows;
+  const byId = Object.fromEntries(graph.nodes.map((n) => [n.id, n]));
+  const mass = (e) => (flows ? flows.total[`${flowName(e.source, byId[e.source])}→${flowName(e.target, byId[e.target])}`] || 0 : 0);
+  const top = Math.max(...graph.edges.map(mass), 1);
+  const thin = top * 0.004;  // links without a mass (the BOM, flows of 0 t): drawn thin, grey
+  const edges = graph.edges;
+  const value = edges.map((e) => (e.kind === "flow" && mass(e) > 0 ? mass(e) : thin));
+  const hover = edges.map((e) => (e.kind === "bom" ? t("net.bomLink") : flows ? `${fmt(mass(e))} t` : t("net.noFlows")));
+  // only nodes with a link (plotly drops the others, and with them the fixed positions' order)
+  const used = new Set(edges.flatMap((e) => [e.source, e.target]));
+  const nodes = graph.nodes.filter((n) => used.has(n.id));
+  const ids = nodes.map((n) => n.id);
+  plot("network", [{
+    type: "sankey", arrangement: "fixed",
+    node: { label: nodes.map((n) => (n.kind === "stage" ? stageLabel(n.label) : n.label)),
+            color: nodes.map((n) => KIND_COLOUR[nodeKind(n)]), pad: 14,
+            x: nodes.map((n) => n.x), y: nodes.map((n) => n.y), thickness: 14,
+            customdata: nodes.map((n) => t(`kind.${nodeKind(n)}`)), hovertemplate: "%{label} (%{customdata})<extra></extra>" },
+    link: { source: edges.map((e) => ids.indexOf(e.source)), target: edges.map((e) => ids.indexOf(e.target)),
+            value, customdata: hover, hovertemplate: "%{source.label} → %{target.label}: %{customdata}<extra></extra>",
+            color: edges.map((e) => (e.kind === "flow" && mass(e) > 0 ? "rgba(126,87,194,.35)" : "rgba(120,120,120,.25)")) },
+  }], { title: t("chart.network"), height: 520, font: { size: 11 }, margin: { l: 10, r: 10, t: 50, b: 10 } });
+  legend($("#network-legend"), [["material", t("kind.material")], ["part", t("kind.part")], ["product", t("kind.product")],
+    ["stage", t("kind.stage")], ["market", t("kind.market")], ["end", t("kind.end")],
+    ["rgba(126,87,194,.5)", flows ? t("net.flowLegend", { scenario: flows.scenario, from: flows.years[0], to: flows.years[1] }) : t("net.noFlows")],
+    ["rgba(120,120,120,.4)", t("net.bomLegend")]]);
+}
+
+const CARD_KEYS = ["co2e_t", "virgin_input_t", "recycled_share", "circular_inflow_share", "reuse_rate", "recycling_rate", "final_disposal_t"];
+const SERIES = [["co2e_t", "t CO2e"], ["virgin_input_t", "t"], ["final_disposal_t", "t"]];
+
+function renderResult() {
+  const s = state.result; if (!s) return;
+  const { run, r, table, ind } = s;
+  $("#result-header").textContent = t("result.header", { scenario: run.scenario, edits: editsText(run.overrides),
+    version: run.version, time: fmtTime(run.finished_at) });
+  $("#save-scenario").hidden = !state.model || !state.model.owner;
+  const cards = CARD_KEYS.map((key) => [t(`card.${key}`), fmtKey(key, r.totals[key]), key]);
+  for (const [mat, share] of Object.entries(r.recycled_share_by_material_total)) {
+    if (share > 0) cards.push([t("card.recycledShareOf", { m: mat }), fmtPct(share), `recycled_share_${mat}`]);
+  }
+  $("#cards").replaceChildren(...cards.map(([label, value, key]) => {
+    const div = document.createElement("div"); div.className = "card"; div.dataset.key = key;
+    const l = document.createElement("div"); l.className = "label"; l.textContent = label;
+    const v = document.createElement("div"); v.className = "value"; v.textContent = value;
+    div.append(l, v); return div;
+  }));
+  $("#results").hidden = false;
+  // the per-year series of the run (its indicators table: one row per year)
+  plot("series", SERIES.map(([k, unit]) => ({ x: table.map((row) => row.year), y: table.map((row) => row[k]),
+    name: t(`series.${k}`), mode: "lines+markers", hovertemplate: `%{x}: %{y:,.4~g} ${unit}<extra>%{fullData.name}</extra>` })),
+  { title: t("chart.series"), height: 400, legend: { orientation: "h", y: -0.28, yanchor: "top" }, margin: { b: 100 },
+    xaxis: { title: t("axis.year"), tickformat: "d" }, yaxis: { title: t("axis.tPerYear"), rangemode: "tozero" } });
+  const n = r.sankey.nodes, l = r.sankey.links;
+  const kindOf = (x) => (/^Virgin/.test(x.label) ? "input" : /^Held/.test(x.label) ? "stock"
+    : nodeKind({ kind: "stage", label: x.label }));
+  plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~g", valuesuffix: " t",
+    node: { label: n.map((x) => stageLabel(x.label)), x: n.map((x) => x.x), y: n.map((x) => x.y), pad: 14,
+            color: n.map((x) => KIND_COLOUR[kindOf(x)]) },
+    link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value),
+            color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`) } }],
+  { title: t("chart.sankey"), height: 500, margin: { l: 10, r: 10, t: 50, b: 10 } });
+  legend($("#sankey-legend"), [["input", t("kind.input")], ["stage", t("kind.stage")], ["market", t("kind.market")],
+    ["end", t("kind.end")], ["stock", t("kind.stock")]]);
+  renderIndicators(ind);
+  const tables = ["indicators", "materials", "processes", "flows", "products", "parts", "actors"];
+  $("#downloads").replaceChildren(...tables.map((name) => {
+    const li = document.createElement("li");
+    for (const f of ["csv", "parquet"]) {
+      const a = document.createElement("a"); a.href = `/api/runs/${run.id}/tables/${name}?format=${f}`;
+      a.textContent = `${name}.${f}`; a.download = `${name}.${f}`; li.append(a, " ");
+    }
+    return li;
+  }));
+}
+
+/** An indicator's name in the current language ("MCI of product atm"); its key when unknown. */
+function indicatorName(key) {
+  const product = key.match(/^mci\.product\.(.+)$/);
+  if (product) return t("indname.mci.product", { item: product[1] });
+  return t(`indname.${key}`, {}, key);
+}
+
+function renderIndicators(ind) {
+  const head = document.createElement("tr");
+  for (const h of ["framework", "indicator", "value", "formula", "ind.status"]) {
+    const th = document.createElement("th"); th.scope = "col"; th.textContent = t(h); head.append(th);
+  }
+  const rows = [];
+  for (const [fw, list] of Object.entries(ind)) {
+    for (const i of list) {
+      const tr = document.createElement("tr");
+      const status = t(`ind.status.${i.status || "summary"}`);
+      for (const [text, cls] of [[t(`fw.${fw}`, {}, fw), ""], [`${indicatorName(i.key)} (${i.key})`, ""], [indicatorValue(i), "num"], [i.formula, "data"], [status, ""]]) {
+        const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.append(td);
+      }
+      if (i.notes && i.notes.length) tr.title = i.notes.join("\n");
+      rows.push(tr);
+    }
+  }
+  const thead = document.createElement("thead"); thead.append(head);
+  const tbody = document.createElement("tbody"); tbody.append(...rows);
+  $("#indicators-table").replaceChildren(thead, tbody);
+}
+
+
+function clearResults() {
+  state.result = null; $("#results").hidden = true;
+  if (window.Plotly) { Plotly.purge("series"); Plotly.purge("sankey"); }
+}
+
+function renderCompare() {
+  const c = state.compare; if (!c) return;
+  const doc = c.doc;
+  $("#compare-header").textContent = t("compare.header", { edits: editsText(c.overrides), version: c.version });
+  const head = document.createElement("tr");
+  for (const h of [t("figure"), ...doc.scenarios.map((s) => s.name)]) {
+    const th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.append(th);
+  }
+  const rows = [[t("compare.description"), doc.scenarios.map((s) => s.description || "–"), ""]];
+  const keys = [...new Set(doc.scenarios.flatMap((s) => Object.keys(s.headline)))];
+  const words = doc.headline_descriptions || {};
+  for (const k of keys) rows.push([words[k] || k, doc.scenarios.map((s) => fmtKey(k, s.headline[k])), k]);
+  for (const k of ["co2e_t", "virgin_input_t", "recycled_share", "reuse_rate", "final_disposal_t"])
+    rows.push([t(`card.${k}`), doc.scenarios.map((s) => fmtKey(k, s.totals[k])), ""]);
+  const body = rows.map(([label, vals, key]) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th"); th.scope = "row";
+    const words = document.createElement("span"); words.textContent = label; th.append(words);
+    if (key) words.className = "data";  // the model's own words
+    if (key && key !== label) { const code = document.createElement("code"); code.textContent = key; th.append(document.createElement("br"), code); }
+    tr.append(th);
+    for (const v of vals) { const td = document.createElement("td"); td.className = rows[0][1] === vals ? "data" : "num"; td.textContent = v; tr.append(td); }
+    return tr;
+  });
+  const thead = document.createElement("thead"); thead.append(head);
+  const tbody = document.createElement("tbody"); tbody.append(...body);
+  $("#compare-table").replaceChildren(thead, tbody);
+  $("#comparison").hidden = false;
+}
+
+export { drawNetwork, renderResult, renderCompare, clearResults };

@@ -1,0 +1,89 @@
+"""Browser fixtures: Playwright driving Debian's Chromium (1440×900) against a real server on
+loopback, sign-in. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from junkan.api import create_app
+from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+from junkan.store.db import Settings
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+
+def require_browser() -> Any:
+    """Call at a browser test module's top: skips the module without Debian's Chromium or
+    Playwright (CI must have both); Playwright's sync API."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            raise RuntimeError("CI must run the browser tests: install Debian's chromium")
+        pytest.skip("Debian chromium not installed", allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("db") / "junkan.db"
+    app = create_app(Settings(database_url=f"sqlite:///{db}"), seed=True)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    from playwright import sync_api
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 1440, "height": 900})
+        pg = ctx.new_page()
+        try:
+            yield pg
+        finally:
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            ctx.close()
+
+
+def sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/#/login")
+    page.get_by_label("E-mail").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Models", exact=True).wait_for()
