@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -32,6 +33,7 @@ def _fresh(url: str) -> TraceRepo:
     return TraceRepo(store.db)
 
 
+@pytest.mark.slow  # worker processes or many examples: `make test` runs it
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 3), st.floats(1, 50), st.floats(0, 1)),

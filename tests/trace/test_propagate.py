@@ -94,6 +94,7 @@ JSON_VALUES = st.recursive(
     max_leaves=20)
 
 
+@pytest.mark.slow  # worker processes or many examples: `make test` runs it
 @settings(max_examples=1500, deadline=None)
 @given(JSON_VALUES)
 def test_fast_canonical_path_agrees_with_rfc8785(value: object) -> None:

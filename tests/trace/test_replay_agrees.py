@@ -80,6 +80,7 @@ def _history(rng: random.Random, steps: int) -> list[tuple[str, list[dict[str, A
     return out
 
 
+@pytest.mark.slow  # worker processes or many examples: `make test` runs it
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 2**32), st.integers(10, 45))

@@ -54,6 +54,7 @@ WANT = {"org-B event 3 (merge B): signature does not verify",
         "checkpoint 5 (size 4): signature does not verify"}
 
 
+@pytest.mark.slow  # worker processes or many examples: `make test` runs it
 def test_signatures_checked_in_worker_processes(chain: TraceRepo,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[int] = []
@@ -163,6 +164,7 @@ def test_the_canonical_form_test_on_what_the_standard_library_writes_otherwise()
     assert canonical_form(5e-324, canonical(5e-324)) and math.isfinite(5e-324)
 
 
+@pytest.mark.slow  # worker processes or many examples: `make test` runs it
 def test_a_clean_audit_after_many_batches_on_one_key(tmp_path: Path) -> None:
     """Parts of the worker size (one organisation, 25,000 events in 3 batches) end where a
     part does not: nothing is lost at the part boundaries."""

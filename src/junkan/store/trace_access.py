@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from junkan.store.tables import Organisation
@@ -59,34 +59,38 @@ def lot_fields(org_id: str, lot: TraceLot, grants: Iterable[Grant],
                           shipped_to=lot.shipped_to, lot=lot.lot, grants=grants, now=now)
 
 
-def visible_lots(s: Session, org_id: str, now: datetime | None = None
-                 ) -> list[tuple[TraceLot, frozenset[str]]]:
-    """Every lot ``org_id`` may see, in creation order, with the fields it may see: the lots
-    it made, holds or was shipped, and those agreements grant it (read by grantor, and by
-    lot id unless the agreement covers every lot). For exports such as the PACT feed."""
-    when = now or datetime.now(UTC)
-    grants = stored_grants(s, grantee=org_id)
+def visible_condition(org_id: str, grants: list[Grant], when: datetime) -> Any:
+    """SQL condition on :class:`TraceLot` rows: the lots ``org_id`` made, holds or was
+    shipped, and those the agreements active at ``when`` grant it (every lot of a grantor,
+    or the lot ids named). :func:`lot_fields` has the last word on each row."""
     live = [g for g in grants if g.active(when)]
     conds = [TraceLot.creator_org == org_id, TraceLot.owner_org == org_id,
              TraceLot.shipped_to == org_id]
     everything = sorted({g.grantor for g in live if g.lots is None})
     if everything:
         conds.append(TraceLot.creator_org.in_(everything))
-    named = {(g.grantor, lot) for g in live if g.lots is not None for lot in g.lots}
-    found: dict[int, TraceLot] = {}
-    for grantor in sorted({g for g, _ in named} - set(everything)):
-        ids = sorted(lot for g, lot in named if g == grantor)
-        for chunk in _chunks(ids):
-            for lot in s.scalars(select(TraceLot).where(TraceLot.creator_org == grantor,
-                                                        TraceLot.lot.in_(chunk))):
-                found[lot.seq] = lot
-    for lot in s.scalars(select(TraceLot).where(or_(*conds))):
-        found[lot.seq] = lot
+    named: dict[str, set[str]] = {}
+    for g in live:
+        if g.lots is not None and g.grantor not in everything:
+            named.setdefault(g.grantor, set()).update(g.lots)
+    for grantor, ids in sorted(named.items()):
+        for chunk in _chunks(sorted(ids)):
+            conds.append(and_(TraceLot.creator_org == grantor, TraceLot.lot.in_(chunk)))
+    return or_(*conds)
+
+
+def visible_lots(s: Session, org_id: str, now: datetime | None = None
+                 ) -> list[tuple[TraceLot, frozenset[str]]]:
+    """Every lot ``org_id`` may see, in creation order, with the fields it may see. For
+    exports such as the PACT feed."""
+    when = now or datetime.now(UTC)
+    grants = stored_grants(s, grantee=org_id)
     out = []
-    for seq in sorted(found):
-        fields = lot_fields(org_id, found[seq], grants, when)
+    for lot in s.scalars(select(TraceLot).where(visible_condition(org_id, grants, when))
+                         .order_by(TraceLot.seq)):
+        fields = lot_fields(org_id, lot, grants, when)
         if fields is not None:
-            out.append((found[seq], fields))
+            out.append((lot, fields))
     return out
 
 
@@ -227,6 +231,39 @@ class AccessMixin(TraceBase):
             docs = {lot.seq: view.doc(lot, fields)}
             self._link_docs(view, [lot], docs)
             return docs[lot.seq]
+
+    MAX_PAGE = 200
+    """Most lots :meth:`lots` answers at once."""
+
+    def lots(self, viewer: str, *, q: str | None = None, material: str | None = None,
+             holder: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """One page of the lots ``viewer`` may see, newest first, as :meth:`show` writes
+        them (without links): ``q`` a case-insensitive part of the lot id, ``material`` the
+        material (any case), ``holder`` the name of the organisation holding it; ``total``
+        counts every match."""
+        if not 1 <= limit <= self.MAX_PAGE or offset < 0:
+            raise TraceError(f"limit: 1 to {self.MAX_PAGE}; offset: 0 or more")
+        with self.db.session() as s:
+            view = _View(s, self._org(s, viewer))
+            where = [visible_condition(view.org.id, view.grants, view.now)]
+            if q:
+                pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+                    "_", "\\_") + "%"
+                where.append(func.lower(TraceLot.lot).like(pattern, escape="\\"))
+            if material:
+                where.append(func.lower(TraceLot.material) == material.lower())
+            if holder is not None:
+                where.append(TraceLot.owner_org == view._ids.get(holder, ""))
+            total = s.scalar(select(func.count()).select_from(TraceLot).where(*where)) or 0
+            page = list(s.scalars(select(TraceLot).where(*where).order_by(
+                TraceLot.seq.desc()).limit(limit).offset(offset)))
+            view.prefetch(x.lot for x in page)
+            docs = []
+            for lot in page:
+                fields = view.fields(lot)
+                if fields is not None:  # the condition and the rule agree; the rule decides
+                    docs.append(view.doc(lot, fields))
+            return {"lots": docs, "total": int(total), "limit": limit, "offset": offset}
 
     def genealogy(self, viewer: str, lot: str, depth: int = 6) -> dict[str, Any]:
         """Breadth-first walk over inputs and outputs up to ``depth`` links away, keeping the

@@ -91,6 +91,21 @@ async def trace_mass_balance(
     return st.to_json()
 
 
+@router.get("/api/trace/lots")
+def trace_lots(request: Request, user: CurrentUser, trace: TraceDep,
+               q: Annotated[str | None, Query(max_length=200)] = None,
+               material: Annotated[str | None, Query(max_length=200)] = None,
+               holder: Annotated[str | None, Query(max_length=200)] = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50,
+               offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict[str, Any]:
+    """The lots your organisation may see (made, held, shipped to it, or granted by an
+    agreement), newest first, one page at a time: ``q`` a part of the lot id (any case),
+    ``material`` and ``holder`` (an organisation's name) exact; ``total`` counts every
+    match."""
+    return dict(jsonable(trace_call(trace.lots, _me(request, user), q=q, material=material,
+                                    holder=holder, limit=limit, offset=offset)))
+
+
 @router.get("/api/trace/lots/{lot:path}/genealogy")
 def trace_genealogy(lot: str, request: Request, user: CurrentUser, trace: TraceDep,
                     depth: Annotated[int, Query(ge=1, le=20)] = 6) -> dict[str, Any]:
