@@ -227,6 +227,30 @@ def test_network_routes(app_client: TestClient) -> None:
     assert bad.status_code == 422
     geo = app_client.get("/api/network/prefectures", headers=a).json()
     assert len(geo["prefectures"]) == 47
+    # the requested gap is honoured and reported; out-of-range gaps are refused
+    tight = app_client.post("/api/network/solve?gap=0.0001", content=yaml.safe_dump(NETWORK),
+                            headers={**a, "Content-Type": "application/yaml"}).json()
+    assert tight["mip_gap"] <= 0.0001 + 1e-9 and tight["open_hubs"]
+    for bad_gap in ("0", "0.5", "nan"):
+        res = app_client.post(f"/api/network/solve?gap={bad_gap}",
+                              content=yaml.safe_dump(NETWORK),
+                              headers={**a, "Content-Type": "application/yaml"})
+        assert res.status_code == 422, bad_gap
+
+
+def test_network_periods_route(app_client: TestClient) -> None:
+    from tests.network.test_periods import TINY
+
+    a, _ = demo_tokens(app_client)
+    res = app_client.post("/api/network/periods", content=yaml.safe_dump(TINY),
+                          headers={**a, "Content-Type": "application/yaml"})
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    assert doc["years"] and doc["schedule"] is not None and doc["mip_gap"] <= 0.01
+    no_periods = {k: v for k, v in TINY.items() if k != "periods"}
+    bad = app_client.post("/api/network/periods", content=yaml.safe_dump(no_periods),
+                          headers={**a, "Content-Type": "application/yaml"})
+    assert bad.status_code == 422 and "periods" in bad.text
 
 
 def test_foresight_routes(app_client: TestClient) -> None:

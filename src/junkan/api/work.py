@@ -91,12 +91,25 @@ def flow_indicators_job(text: str, frameworks: list[str]) -> dict[str, Any]:
     return dict(jsonable(result.to_json()))
 
 
-def network_job(text: str, carbon_price: float | None) -> dict[str, Any]:
-    """Validate a network scenario, plan hubs and flows, and describe the plan for maps."""
+def network_job(text: str, carbon_price: float | None,
+                gap: float | None = None) -> dict[str, Any]:
+    """Validate a network scenario, plan hubs and flows (to ``gap``, the scenario's unless
+    given), and describe the plan for maps."""
     from junkan import network
 
-    plan = network.run(network.load(text=text, source="scenario"), carbon_price=carbon_price)
+    plan = network.run(network.load(text=text, source="scenario"), carbon_price=carbon_price,
+                       mip_rel_gap=gap)
     return dict(jsonable(plan.to_json(places=True)))
+
+
+def network_periods_job(text: str, gap: float | None = None) -> dict[str, Any]:
+    """Validate a network scenario with a ``periods`` section and plan which hubs open,
+    expand or close, and when (to ``gap``, the scenario's unless given)."""
+    from junkan import network
+
+    net = network.load(text=text, source="scenario")
+    return dict(jsonable(network.solve_periods(net, mip_rel_gap=gap,
+                                               source="scenario").to_json()))
 
 
 def foresight_run_job(name: str, levers: dict[str, float], n: int, seed: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from junkan.api.work import (
     foresight_analyse_job,
     foresight_run_job,
     network_job,
+    network_periods_job,
     offload,
 )
 from junkan.indicators import IndicatorInputError
@@ -66,11 +67,28 @@ async def flow_indicators(
 async def network_solve(
         request: Request, user: CurrentUser,
         carbon_price: Annotated[float | None, Query(ge=0, le=1e6, allow_inf_nan=False)] = None,
+        gap: Annotated[float | None, Query(ge=1e-6, le=0.2, allow_inf_nan=False)] = None,
 ) -> dict[str, Any]:
     """Plan hubs and flows for a network scenario (YAML or JSON body); invalid input →
-    422 naming the field or the binding constraint."""
+    422 naming the field or the binding constraint. ``gap``: the relative MIP gap at which
+    the solve stops (default: the scenario's); the answer says what it reached
+    (``mip_gap``, ``bound``, ``stopped``)."""
     text, _ = await read_upload(request)
-    doc: dict[str, Any] = await offload(network_job, text, carbon_price)
+    doc: dict[str, Any] = await offload(network_job, text, carbon_price, gap)
+    return doc
+
+
+@router.post("/api/network/periods", tags=["network"], openapi_extra=UPLOAD_BODY)
+async def network_periods(
+        request: Request, user: CurrentUser,
+        gap: Annotated[float | None, Query(ge=1e-6, le=0.2, allow_inf_nan=False)] = None,
+) -> dict[str, Any]:
+    """Planning over time for a network scenario with a ``periods`` section (YAML or JSON
+    body): which hubs open, expand or close, and when, at least net present cost; the
+    answer says the gap it reached (``mip_gap``, ``bound``, ``stopped``). Invalid input →
+    422 naming the field."""
+    text, _ = await read_upload(request)
+    doc: dict[str, Any] = await offload(network_periods_job, text, gap)
     return doc
 
 
