@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         db.migrate()
         db.restrict_files()
         store.fail_interrupted()
+        store.fail_interrupted_analyses()
         trace.start_delivery()  # one outbox worker for webhooks (pending ones are resumed)
         if seed:
             from junkan.api.seed import seed_demo

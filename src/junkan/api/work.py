@@ -133,3 +133,36 @@ def alloys_job(kind: str, request: Any) -> dict[str, Any]:
         "predict": alloys.run, "plan": alloys.plan, "grade": alloys.grade,
         "update": alloys.update}
     return dict(jsonable(verb[kind](request).to_json()))
+
+
+def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dict[str, Any]:
+    """In a worker: load the model and run the analysis; its JSON document."""
+    from junkan import lifecycle
+    from junkan.core.documents import validate_with
+    from junkan.core.errors import JunkanError
+
+    mf = lifecycle.load(text=text, source=source)
+    spec = args.get("spec")
+    if kind == "optimise":
+        from junkan.lifecycle import optimise as opt
+
+        s = opt.load_spec(doc=spec, source="spec") if spec else opt.auto_spec(mf.raw, source)
+        if not s.decisions:
+            raise JunkanError(
+                "no decisions: send a spec with 'decisions' (the model's "
+                "scenarios set nothing to choose between)"
+            )
+        result: Any = opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)
+        return dict(jsonable(result.to_json()))
+    from junkan.lifecycle import uncertainty
+
+    section = validate_with(uncertainty.UncertaintySection, spec, "spec") if spec else None
+    if kind == "uncertainty":
+        result = uncertainty.propagate(mf, args["runs"], args["seed"], section=section)
+    elif kind == "sensitivity":
+        result = uncertainty.sensitivity(
+            mf, args["method"], args["n"], args["seed"], outputs=args["outputs"], section=section
+        )
+    else:
+        result = uncertainty.calibrate(mf, section=section)
+    return dict(jsonable(result.to_json()))

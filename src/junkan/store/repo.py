@@ -3,18 +3,21 @@
 nobody can infer that another organisation's record exists.
 
 :class:`Store` combines the repositories: accounts (:mod:`junkan.store.accounts_repo`) and
-models and runs (:mod:`junkan.store.models_repo`)."""
+models and runs (:mod:`junkan.store.models_repo`), background analyses
+(:mod:`junkan.store.analyses_repo`)."""
 
 from __future__ import annotations
 
 from junkan.store.accounts_repo import DELETED_DOMAIN, AccountError, AccountsRepo, Lockout
+from junkan.store.analyses_repo import AnalysesRepo, TooManyAnalyses
 from junkan.store.db import Database
 from junkan.store.models_repo import ModelsRepo, QuotaExceeded
 
-__all__ = ["DELETED_DOMAIN", "AccountError", "Lockout", "QuotaExceeded", "Store"]
+__all__ = ["DELETED_DOMAIN", "AccountError", "Lockout", "QuotaExceeded", "Store",
+           "TooManyAnalyses"]
 
 
-class Store(AccountsRepo, ModelsRepo):
+class Store(AccountsRepo, ModelsRepo, AnalysesRepo):
     """The repositories, over one :class:`Database`.
 
     ``quota_bytes`` caps what one organisation stores (model versions plus run result

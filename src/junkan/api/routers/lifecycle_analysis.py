@@ -1,0 +1,176 @@
+"""Lifecycle analyses as background jobs: uncertainty (Monte Carlo), sensitivity (Sobol' /
+Morris), calibration and optimisation (best loop, Pareto front).
+
+``POST /api/lifecycle/analyses/{kind}`` validates the request, checks that the caller may
+read the model (a stored model of the organisation, or a document sent inline), and answers
+202 with a job; the work runs in a budgeted worker (``junkan.core.budget``, the run budget
+``JUNKAN_BUDGET_RUN_*``). ``GET /api/lifecycle/analyses/{id}`` polls it: status, then the
+result (the same document as ``junkan uncertainty|sensitivity|calibrate|optimise --format
+json``) or the error. Analyses are visible to the user who started them only and are kept
+in the store (:mod:`junkan.store.analyses_repo`; the last :data:`MAX_KEPT` per user): an
+accepted one survives a restart, which fails it if it was unfinished."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from pydantic import BaseModel, Field, model_validator
+
+from junkan.api.auth import CurrentUser, StoreDep
+from junkan.api.common import NOT_FOUND
+from junkan.api.jobs import internal_error
+from junkan.api.work import analysis_job
+from junkan.core import budget
+from junkan.core.budget import BudgetExceeded, BudgetSettings, PoolClosed
+from junkan.core.errors import JunkanError
+from junkan.store.analyses_repo import INTERRUPTED
+from junkan.store.repo import Store, TooManyAnalyses
+from junkan.store.repo_base import aware
+from junkan.store.tables import Analysis
+
+router = APIRouter()
+
+Kind = Literal["uncertainty", "sensitivity", "calibrate", "optimise"]
+MAX_MODEL_CHARS = 2_000_000
+MAX_RUNS = 10_000
+MAX_PARAMETERS = 50
+MAX_DECISIONS = 20
+MAX_ACTIVE = 2
+"""Jobs one user may have queued or running at once."""
+MAX_KEPT = 50
+"""Finished jobs kept per user (oldest dropped first)."""
+
+Spec = Annotated[dict[str, Any], Field(max_length=20)]
+
+
+class AnalysisIn(BaseModel):
+    """A model (stored: ``model_id`` and ``version``; or inline: ``model``, YAML or JSON
+    text) and the analysis' settings."""
+
+    model_config = {"extra": "forbid"}
+
+    model_id: str | None = Field(default=None, max_length=64)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    model: str | None = Field(default=None, max_length=MAX_MODEL_CHARS)
+    spec: Spec | None = None
+    """The uncertainty section (uncertainty, sensitivity, calibrate) or the optimisation
+    document (optimise); default: the model's own section / decisions from its scenarios."""
+    runs: int = Field(default=1000, ge=1, le=MAX_RUNS)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    method: Literal["sobol", "morris"] = "sobol"
+    n: int = Field(default=256, ge=4, le=4096)
+    outputs: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_model(self) -> AnalysisIn:
+        if (self.model_id is None) == (self.model is None):
+            raise ValueError("give 'model_id' (a stored model) or 'model' (the document)")
+        return self
+
+
+def _limits(kind: str, spec: dict[str, Any] | None) -> None:
+    if spec is None:
+        return
+    if kind == "optimise":
+        decisions = spec.get("decisions") or []
+        if isinstance(decisions, list) and len(decisions) > MAX_DECISIONS:
+            raise HTTPException(
+                422,
+                f"{len(decisions)} decisions; the service takes at most "
+                f"{MAX_DECISIONS} (use the CLI for more)",
+            )
+    else:
+        params = spec.get("parameters") or []
+        if isinstance(params, list) and len(params) > MAX_PARAMETERS:
+            raise HTTPException(
+                422,
+                f"{len(params)} uncertain parameters; the service takes at most {MAX_PARAMETERS}",
+            )
+
+
+def _doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": job.id, "kind": job.kind, "status": job.status,
+        "created_at": aware(job.created_at).isoformat(),
+        "finished_at": aware(job.finished_at).isoformat() if job.finished_at else None,
+        "error": job.error}
+    if result is not None or job.status == "succeeded":
+        out["result"] = result
+    return out
+
+
+async def _execute(store: Store, job_id: str, kind: str, text: str, source: str,
+                   args: dict[str, Any]) -> None:
+    """Run the analysis in a budgeted worker; its outcome goes to the store."""
+    try:
+        store.analysis_started(job_id)
+        doc = await budget.run_async(analysis_job, kind, text, source, args,
+                                     budget=BudgetSettings().run_budget())
+        store.finish_analysis(job_id, doc)
+    except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
+        store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc))
+    except PoolClosed:
+        with contextlib.suppress(Exception):  # the store may be gone: the next start fails it
+            store.fail_analysis(job_id, INTERRUPTED)
+    except Exception as exc:  # a bug or a crashed worker: details in the log only
+        with contextlib.suppress(Exception):
+            store.fail_analysis(job_id, internal_error(f"{kind} analysis {job_id}", exc))
+
+
+_TASKS: set[asyncio.Task[None]] = set()
+"""Running analyses (a reference keeps each task alive until it ends)."""
+
+
+@router.post("/api/lifecycle/analyses/{kind}", tags=["lifecycle"], status_code=202)
+async def start_analysis(
+    kind: Kind, body: AnalysisIn, request: Request, user: CurrentUser, s: StoreDep
+) -> dict[str, Any]:
+    """Start an uncertainty, sensitivity, calibration or optimisation job on a model you may
+    read; poll ``GET /api/lifecycle/analyses/{id}``."""
+    _limits(kind, body.spec)
+    if body.model_id is not None:
+        mv = s.get_version(user.org_id, body.model_id, body.version)
+        if mv is None:
+            raise NOT_FOUND
+        text, source = mv.content, f"model {mv.model_id} v{mv.version}"
+    else:
+        assert body.model is not None
+        text, source = body.model, "model"
+    try:
+        job = s.create_analysis(user, kind, max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
+    except TooManyAnalyses as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "10"}) from None
+    args = {
+        "spec": body.spec,
+        "runs": body.runs,
+        "seed": body.seed,
+        "method": body.method,
+        "n": body.n,
+        "outputs": body.outputs,
+    }
+    task = asyncio.create_task(_execute(s, job.id, kind, text, source, args))
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+    return _doc(job)
+
+
+@router.get("/api/lifecycle/analyses", tags=["lifecycle"])
+def list_analyses(user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
+    """Your analyses (without their results), newest first."""
+    return [{k: v for k, v in _doc(job).items() if k != "result"}
+            for job in s.list_analyses(user.id)]
+
+
+@router.get("/api/lifecycle/analyses/{job_id}", tags=["lifecycle"])
+def read_analysis(
+    job_id: Annotated[str, Path(max_length=64)], user: CurrentUser, s: StoreDep
+) -> dict[str, Any]:
+    """An analysis' status, and its result or error once finished (404 if it is not
+    yours)."""
+    found = s.get_analysis(user.id, job_id)
+    if found is None:
+        raise NOT_FOUND
+    return _doc(*found)

@@ -1,0 +1,106 @@
+"""openLCA exchange: ``junkan olca import ZIP`` (processes as unit factors in a library
+template) and ``junkan olca export MODEL`` (a scenario's inventory per process as an
+olca-schema JSON-LD zip). Needs the ``olca`` extra (:mod:`junkan.lifecycle.olca`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from junkan import lifecycle
+from junkan.cli.common import fail, reported
+from junkan.core.extras import require
+from junkan.core.report import write_atomic
+
+app = typer.Typer(no_args_is_help=True, help="Exchange with openLCA (olca-schema JSON-LD).")
+
+STAGES = (
+    "material",
+    "manufacturing",
+    "distribution",
+    "use",
+    "maintenance",
+    "collection",
+    "transport",
+    "reuse",
+    "remanufacturing",
+    "dismantling",
+    "recycling",
+)
+
+
+@app.command("import")
+def import_cmd(
+    zip_path: Annotated[Path, typer.Argument(help="openLCA JSON-LD zip.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Template YAML to write (default: print).")
+    ] = None,
+    actor: Annotated[
+        str, typer.Option(help="Actor who runs the imported processes.")
+    ] = "olca_supplier",
+    stage: Annotated[
+        str, typer.Option(help=f"Stage of the processes: {', '.join(STAGES)}.")
+    ] = "manufacturing",
+    impact: Annotated[
+        str | None,
+        typer.Option(help="Climate-change impact category of the zip (name or id) for CO2e."),
+    ] = None,
+    materials: Annotated[
+        bool, typer.Option(help="Processes with a product in kg as reference become materials.")
+    ] = False,
+) -> None:
+    """Processes, flows and exchanges of an openLCA zip as unit factors in a library
+    template (actors, processes, materials, sources)."""
+    require("olca")
+    from junkan.lifecycle import olca
+
+    if stage not in STAGES:
+        fail(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
+    with reported(zip_path, OSError):
+        template, notes = olca.import_template(
+            zip_path, actor=actor, stage=stage, impact=impact, materials=materials
+        )
+    head = (
+        f"# Library template imported from {zip_path.name} by `junkan olca import`.\n"
+        "# Every factor names its openLCA process and the CO2e method in `source`.\n"
+    )
+    text = head + yaml.safe_dump(template, sort_keys=False, allow_unicode=True, width=100)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if out is None:
+        print(text, end="")
+    else:
+        write_atomic(out, text.encode("utf-8"))
+        print(
+            f"wrote {out}: {len(template.get('processes', {}))} processes, "
+            f"{len(template.get('materials', {}))} materials"
+        )
+
+
+@app.command("export")
+def export_cmd(
+    model: Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")],
+    out: Annotated[Path, typer.Option("--out", help="JSON-LD zip to write.")],
+    scenario: Annotated[str | None, typer.Option(help="Scenario (default: baseline).")] = None,
+    years: Annotated[str | None, typer.Option(help="Period FIRST:LAST (default: all).")] = None,
+) -> None:
+    """A scenario's inventory per process as an olca-schema JSON-LD zip openLCA imports."""
+    require("olca")
+    from junkan.lifecycle import olca
+
+    window = None
+    if years:
+        try:
+            lo, hi = (int(y) for y in years.split(":"))
+        except ValueError:
+            fail(f"--years {years!r}: give FIRST:LAST, e.g. 2030:2044")
+        window = (lo, hi)
+    with reported(model, OSError):
+        mf = lifecycle.load(model)
+        result = lifecycle.run(mf, scenario)
+        path = olca.export_inventory(result, out, name=f"{mf.name}-{result.scenario}", years=window)
+    print(f"wrote {path}")

@@ -1,0 +1,126 @@
+"""The best loop per product: ``junkan optimise MODEL`` (:mod:`junkan.lifecycle.optimise`).
+The decisions come from ``--spec FILE`` or, without it, from the model's scenarios."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from junkan import lifecycle
+from junkan.cli.common import Format, atomic_dir, fail, print_json, print_table, reported
+from junkan.core.errors import JunkanError
+from junkan.lifecycle import optimise as opt
+
+app = typer.Typer()
+
+
+def _fmt(x: Any) -> str:
+    return "—" if x is None else f"{x:,.6g}" if isinstance(x, float) else str(x)
+
+
+def _spec(
+    mf: lifecycle.ModelFile,
+    spec: Path | None,
+    objective: str | None,
+    pareto: str | None,
+    points: int,
+) -> opt.OptimiseSpec:
+    if spec is not None:
+        with reported(spec, OSError):
+            s = opt.load_spec(spec)
+    else:
+        with reported(None):
+            s = opt.auto_spec(mf.raw, mf.source)
+    doc = s.model_dump(exclude_none=True)
+    if objective:
+        doc["objective"] = objective
+    if pareto:
+        doc["pareto"] = {"objectives": [p.strip() for p in pareto.split(",")], "points": points}
+    with reported(spec):
+        return opt.load_spec(doc=doc, source=str(spec or "--objective/--pareto"))
+
+
+@app.command("optimise")
+def optimise_cmd(
+    model: Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")],
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec", help="Decisions, objective, constraints (default: from the scenarios)."
+        ),
+    ] = None,
+    objective: Annotated[
+        str | None,
+        typer.Option(
+            help="co2e, cost, virgin_input, margin, rap or rap:ACTOR (overrides the spec's)"
+        ),
+    ] = None,
+    pareto: Annotated[
+        str | None, typer.Option(help="Two objectives for a Pareto front, e.g. co2e,cost")
+    ] = None,
+    points: Annotated[
+        int, typer.Option(min=2, max=opt.spec.MAX_POINTS, help="Points of the Pareto front.")
+    ] = 9,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for optimise.json, actors.csv and the HTML report."),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """Choose, per product and part, among the loop options the model allows, to minimise
+    CO2e, cost or virgin input or maximise RAP under constraints; --pareto for the front
+    between two objectives with each actor's gain or loss."""
+    with reported(model, OSError):
+        mf = lifecycle.load(model)
+    s = _spec(mf, spec, objective, pareto, points)
+    if not s.decisions:
+        fail(
+            "no decisions: give --spec with 'decisions' (the model's scenarios set nothing "
+            "to choose between)"
+        )
+    try:
+        result: opt.Optimum | opt.ParetoFront = (
+            opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)
+        )
+    except JunkanError as exc:
+        fail(exc)
+    doc = result.to_json()
+    if out is not None:
+        with atomic_dir(out) as tmp:
+            (tmp / "optimise.json").write_text(
+                json.dumps(doc, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+            )
+            result.to_frame().to_csv(tmp / "actors.csv", index=False)
+            result.report(tmp)
+    if fmt == Format.json:
+        print_json(doc)
+        return
+    if isinstance(result, opt.ParetoFront):
+        labels = [o["figure"] for o in doc["objectives"]]
+        print_table(
+            f"{mf.name}: Pareto front ({doc['method']['name']})",
+            ["point", *labels, "choices"],
+            [
+                (str(i), _fmt(p[labels[0]]), _fmt(p[labels[1]]), result.points[i].label())
+                for i, p in enumerate(doc["points"])
+            ],
+            right=tuple(labels),
+        )
+        return
+    o = doc["objective"]
+    print_table(
+        f"{mf.name}: {o['sense']} {o['figure']} ({o['unit']}) — "
+        f"{_fmt(o['value'])} (model as given {_fmt(o['as_modelled'])})",
+        ["decision", "option"],
+        [(c["decision"], c["option"]) for c in doc["choices"]],
+    )
+    print_table(
+        "each actor against the model as given",
+        ["actor", "CO2e change t", "margin change"],
+        [(a["actor"], _fmt(a["co2e_change_t"]), _fmt(a["margin_change"])) for a in doc["actors"]],
+        right=("CO2e change t", "margin change"),
+    )
+    print(f"method: {doc['method']['text']}")

@@ -1,0 +1,132 @@
+"""The figures of one simulated run that objectives, constraints and the per-actor table are
+made of — named sums over the run's public tables — and the linear forms of the metrics.
+
+Every metric is a sum of such figures (linear) or a ratio of two sums (recycled share, RAP);
+that is what makes a selection of loop options a (fractional) mixed-integer linear program
+once the figures are additive in the choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from junkan.lifecycle import Result
+from junkan.lifecycle.optimise.spec import Term
+
+Linear = dict[str, float]
+"""A linear form over figures: figure name → coefficient."""
+
+ACTOR_KEYS = ("co2e", "cost", "revenue", "margin")
+
+
+def _window(frame: Any, years: tuple[int, int] | None) -> Any:
+    if years is None:
+        return frame
+    return frame[(frame.year >= years[0]) & (frame.year <= years[1])]
+
+
+def measure(
+    result: Result, years: tuple[int, int] | None, activity: Iterable[tuple[str, str]], rap: bool
+) -> dict[str, float]:
+    """Figures of one run: network and per-actor CO2e (t), cost, revenue, margin; virgin and
+    recycled input (t) in all and per material; activity of the named (process, basis) per
+    year; RAP numerator and denominator per actor (whole horizon, ``junkan.indicators``)."""
+    cur = result.currency
+    out: dict[str, float] = {}
+    actors = _window(result.to_frame("actors"), years)
+    by_actor = actors.groupby("actor")[
+        ["co2e_kg", f"cost_{cur}", f"revenue_{cur}", f"margin_{cur}"]
+    ].sum()
+    for actor, row in by_actor.iterrows():
+        vals = (
+            row["co2e_kg"] / 1000,
+            row[f"cost_{cur}"],
+            row[f"revenue_{cur}"],
+            row[f"margin_{cur}"],
+        )
+        for key, v in zip(ACTOR_KEYS, vals, strict=True):
+            out[f"{key}@{actor}"] = float(v)
+    for key in ACTOR_KEYS:
+        out[key] = sum(out[f"{key}@{a}"] for a in by_actor.index)
+    mats = _window(result.to_frame("materials"), years)
+    by_mat = mats.groupby("material")[["virgin_kg", "recycled_kg"]].sum()
+    for mat, row in by_mat.iterrows():
+        out[f"virgin_input@{mat}"] = float(row["virgin_kg"]) / 1000
+        out[f"recycled_input@{mat}"] = float(row["recycled_kg"]) / 1000
+    out["virgin_input"] = float(by_mat["virgin_kg"].sum()) / 1000
+    out["recycled_input"] = float(by_mat["recycled_kg"].sum()) / 1000
+    wanted = set(activity)
+    if wanted:
+        procs = _window(result.to_frame("processes"), years)
+        for proc, basis in wanted:
+            rows = procs[procs.process == proc]
+            for year, v in zip(rows.year, rows[f"activity_{basis}"], strict=True):
+                out[f"activity@{proc}@{basis}@{int(year)}"] = float(v)
+    if rap:
+        out.update(_rap(result))
+    return out
+
+
+def _rap(result: Result) -> dict[str, float]:
+    """RAP's numerator (revenue − purchases) and denominator (circulation cost) per actor and
+    for the network, from ``junkan.indicators``' per-actor reading of the run."""
+    from junkan.indicators import scenario_indicators
+
+    totals = result.totals()
+    doc = scenario_indicators(result, totals, totals)["indicators_by_actor"]
+    out = {"rap_num": 0.0, "rap_den": 0.0}
+    for actor, items in doc.items():
+        for item in items:
+            if item["key"] == f"actor.{actor}.rap":
+                inputs = item["inputs"]
+                num = float(inputs["revenue"]) - float(inputs["purchases"])
+                den = float(inputs["circulation_cost"])
+                out[f"rap_num@{actor}"], out[f"rap_den@{actor}"] = num, den
+                out["rap_num"] += num
+                out["rap_den"] += den
+    return out
+
+
+def forms(term: Term, keys: Iterable[str]) -> tuple[list[Linear], Linear | None]:
+    """A term as linear forms over the figure names: the numerators (one per year for
+    activity, else one) and the denominator of a ratio (``None`` if not a ratio)."""
+    m = term.metric
+    if m == "activity":
+        prefix = f"activity@{term.process}@{term.basis}@"
+        return [{k: 1.0} for k in sorted(keys) if k.startswith(prefix)], None
+    if m == "recycled_share":
+        sfx = f"@{term.material}" if term.material else ""
+        rec = f"recycled_input{sfx}"
+        return [{rec: 1.0}], {rec: 1.0, f"virgin_input{sfx}": 1.0}
+    if m == "rap":
+        sfx = f"@{term.actor}" if term.actor else ""
+        return [{f"rap_num{sfx}": 1.0}], {f"rap_den{sfx}": 1.0}
+    sfx = f"@{term.actor or term.material}" if (term.actor or term.material) else ""
+    return [{f"{m}{sfx}": 1.0}], None
+
+
+def evaluate(form: Linear, figures: dict[str, float]) -> float:
+    return float(sum(c * figures.get(k, 0.0) for k, c in form.items()))
+
+
+def value(term: Term, figures: dict[str, float]) -> float:
+    """A term's value in one run (the largest year for activity; NaN for 0/0)."""
+    nums, den = forms(term, figures)
+    if not nums:
+        return 0.0
+    num = max(evaluate(f, figures) for f in nums)
+    if den is None:
+        return num
+    d = evaluate(den, figures)
+    return num / d if d else float("nan")
+
+
+def vector(form: Linear, names: list[str]) -> np.ndarray:
+    idx = {n: i for i, n in enumerate(names)}
+    out = np.zeros(len(names))
+    for k, c in form.items():
+        if k in idx:
+            out[idx[k]] += c
+    return out

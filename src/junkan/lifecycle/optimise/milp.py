@@ -1,0 +1,190 @@
+"""The selection as a mixed-integer linear program, solved exactly by HiGHS
+(``scipy.optimize.milp``).
+
+Variables: one binary per joint option of each enumerated block (exactly one chosen per
+block) and one continuous share ``x ∈ [0, 1]`` per linear range (value = lower + x ·
+(upper − lower)). The figures are ``f(z) = f0 + D z``. A linear objective is minimised
+directly; a ratio (recycled share, RAP) by Dinkelbach's method — a sequence of MILPs
+``max N(z) − λ D(z)`` with ``λ`` the ratio of the last solution — which ends at the exact
+optimum of the linear-fractional program in finitely many steps. Ratio constraints
+``N / D ≥ r`` are linear: ``N − r D ≥ 0`` (the denominator is positive)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from junkan.core.errors import JunkanError
+from junkan.lifecycle.optimise.surrogate import Choice, Surrogate
+
+MAX_DINKELBACH = 50
+
+
+@dataclass
+class Goal:
+    """A figure to optimise or bound: ``num`` (or ``num / den``) over the figure vector."""
+
+    num: np.ndarray
+    den: np.ndarray | None = None
+    maximise: bool = False
+
+    def of(self, f: np.ndarray) -> float:
+        n = float(self.num @ f)
+        if self.den is None:
+            return n
+        d = float(self.den @ f)
+        return n / d if d else float("nan")
+
+
+@dataclass
+class Row:
+    """``lo ≤ goal ≤ hi`` (a ratio goal is linearised)."""
+
+    goal: Goal
+    lo: float = -np.inf
+    hi: float = np.inf
+
+
+@dataclass
+class Program:
+    """The figures as a linear function of the variables."""
+
+    sur: Surrogate
+    D: np.ndarray  # (figures, variables)
+    integrality: np.ndarray
+    blocks: list[tuple[int, int]]  # (first variable, count) of each enumerated block
+
+    @classmethod
+    def of(cls, sur: Surrogate) -> Program:
+        cols, integ, blocks = [], [], []
+        for b in sur.blocks:
+            if b.slope is not None:
+                cols.append(b.slope[:, None])
+                integ.append(np.zeros(1))
+            else:
+                assert b.deltas is not None
+                blocks.append((sum(c.shape[1] for c in cols), len(b.combos)))
+                cols.append(b.deltas.T)
+                integ.append(np.ones(len(b.combos)))
+        D = np.hstack(cols) if cols else np.zeros((len(sur.f0), 0))
+        return cls(sur, D, np.concatenate(integ) if integ else np.zeros(0), blocks)
+
+    def figures(self, z: np.ndarray) -> np.ndarray:
+        return self.sur.f0 + self.D @ z
+
+    def _linear(self, rows: list[Row]) -> list[LinearConstraint]:
+        n = self.D.shape[1]
+        out = []
+        if self.blocks:
+            A = np.zeros((len(self.blocks), n))
+            for r, (start, count) in enumerate(self.blocks):
+                A[r, start : start + count] = 1
+            out.append(LinearConstraint(A, 1, 1))
+        for row in rows:
+            g, f0 = row.goal, self.sur.f0
+            parts = []
+            if g.den is None:
+                parts.append((g.num, row.lo, row.hi))
+            else:  # N / D ≥ lo  ⇔  (N − lo·D) ≥ 0 ;  N / D ≤ hi  ⇔  (N − hi·D) ≤ 0
+                if np.isfinite(row.lo):
+                    parts.append((g.num - row.lo * g.den, 0.0, np.inf))
+                if np.isfinite(row.hi):
+                    parts.append((g.num - row.hi * g.den, -np.inf, 0.0))
+            for vec, lo, hi in parts:
+                a = vec @ self.D
+                base = float(vec @ f0)
+                s = max(float(np.abs(a).max(initial=0.0)), abs(base), 1e-300)
+                out.append(LinearConstraint(a[None, :] / s, (lo - base) / s, (hi - base) / s))
+        return out
+
+    def _milp(self, c: np.ndarray, rows: list[Row]) -> np.ndarray | None:
+        n = self.D.shape[1]
+        if n == 0:
+            return np.zeros(0)
+        scale = max(float(np.abs(c).max(initial=0.0)), 1e-300)
+        res = milp(
+            c / scale,
+            constraints=self._linear(rows),
+            integrality=self.integrality,
+            bounds=Bounds(np.zeros(n), np.ones(n)),
+            options={"mip_rel_gap": 1e-9, "presolve": True},
+        )
+        if res.status == 2:  # infeasible
+            return None
+        if res.x is None:
+            raise JunkanError(f"the solver stopped: {res.message}")
+        z = np.asarray(res.x, dtype=float)
+        z[self.integrality == 1] = np.round(z[self.integrality == 1])
+        return np.clip(z, 0, 1)
+
+    def solve(self, goal: Goal, rows: list[Row]) -> np.ndarray | None:
+        """The optimal variables (``None`` if the constraints cannot all hold)."""
+        sign = -1.0 if goal.maximise else 1.0
+        if goal.den is None:
+            return self._milp(sign * (goal.num @ self.D), rows)
+        z = self._milp(np.zeros(self.D.shape[1]), rows)  # a feasible start
+        if z is None:
+            return None
+        for _ in range(MAX_DINKELBACH):
+            f = self.figures(z)
+            d = float(goal.den @ f)
+            if d <= 0:
+                raise JunkanError(
+                    "the ratio's denominator is not positive at a feasible "
+                    "choice; optimise its numerator instead"
+                )
+            lam = float(goal.num @ f) / d
+            c = sign * ((goal.num - lam * goal.den) @ self.D)
+            z_new = self._milp(c, rows)
+            assert z_new is not None
+            f_new = self.figures(z_new)
+            gain = -sign * float((goal.num - lam * goal.den) @ f_new)
+            if gain <= 1e-12 * max(abs(float(goal.num @ f_new)), 1.0):
+                return z
+            z = z_new
+        raise JunkanError(f"Dinkelbach's method did not converge in {MAX_DINKELBACH} steps")
+
+    def decode(self, z: np.ndarray) -> list[Choice]:
+        """The choice of every decision at ``z``."""
+        sur = self.sur
+        out: list[Choice | None] = [None] * len(sur.expanded)
+        pos = 0
+        for b in sur.blocks:
+            if b.slope is not None:
+                e = sur.expanded[b.members[0]]
+                assert e.bounds is not None
+                lo, hi = e.bounds
+                out[b.members[0]] = e.at(lo + float(z[pos]) * (hi - lo))
+                pos += 1
+            else:
+                k = int(np.argmax(z[pos : pos + len(b.combos)]))
+                for n, i in enumerate(b.members):
+                    out[i] = b.combos[k][n]
+                pos += len(b.combos)
+        assert all(c is not None for c in out)
+        return [c for c in out if c is not None]
+
+    def encode(self, choices: list[Choice]) -> np.ndarray:
+        """The variables of a combination of choices (ranges at enumerated levels)."""
+        z, pos = [], 0
+        for b in self.sur.blocks:
+            if b.slope is not None:
+                e = self.sur.expanded[b.members[0]]
+                assert e.bounds is not None
+                lo, hi = e.bounds
+                z.append((float(choices[b.members[0]].value) - lo) / (hi - lo))
+                pos += 1
+                continue
+            want = [json_key(choices[i]) for i in b.members]
+            y = [1.0 if [json_key(c) for c in combo] == want else 0.0 for combo in b.combos]
+            z.extend(y)
+            pos += len(b.combos)
+        return np.array(z)
+
+
+def json_key(choice: Choice) -> str:
+    import json
+
+    return json.dumps(choice.overrides, sort_keys=True, default=str)

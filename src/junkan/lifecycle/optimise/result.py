@@ -1,0 +1,201 @@
+"""Results of the optimiser: a simulated :class:`Point` (a combination of choices with its
+figures and each actor's gain or loss against the model as given), :class:`Optimum` and
+:class:`ParetoFront`, each with ``to_json()``, ``to_frame()`` and ``report(path)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from junkan.lifecycle.optimise.features import value
+from junkan.lifecycle.optimise.spec import UNITS, Objective, OptimiseSpec
+
+if TYPE_CHECKING:
+    from junkan import lifecycle
+    from junkan.lifecycle.optimise.solve import _Problem
+    from junkan.lifecycle.optimise.surrogate import Choice
+
+NETWORK = ("co2e", "cost", "revenue", "margin", "virgin_input", "recycled_input")
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+@dataclass
+class Point:
+    """One combination of choices, simulated."""
+
+    choices: list[dict[str, Any]]
+    raw: dict[str, float]
+    feasible: bool
+    predicted: dict[str, float] | None
+
+    @classmethod
+    def of(
+        cls,
+        p: _Problem,
+        choices: list[Choice],
+        figures: dict[str, float],
+        predicted: np.ndarray | None,
+    ) -> Point:
+        rows = [
+            {"decision": e.decision.name, "option": c.label, "value": c.value, "set": c.overrides}
+            for e, c in zip(p.expanded, choices, strict=False)
+        ]
+        pred = None
+        if predicted is not None and p.sur is not None:
+            pred = {
+                n: float(v) for n, v in zip(p.sur.names, predicted, strict=True) if n in p.relevant
+            }
+        return cls(rows, figures, p.feasible(figures), pred)
+
+    def actors(self, base: Point) -> list[dict[str, Any]]:
+        names = sorted(k.split("@", 1)[1] for k in self.raw if k.startswith("margin@"))
+        return [
+            {
+                "actor": a,
+                "co2e_t": _num(self.raw[f"co2e@{a}"]),
+                "co2e_change_t": _num(self.raw[f"co2e@{a}"] - base.raw.get(f"co2e@{a}", 0)),
+                "margin": _num(self.raw[f"margin@{a}"]),
+                "margin_change": _num(self.raw[f"margin@{a}"] - base.raw.get(f"margin@{a}", 0)),
+            }
+            for a in names
+        ]
+
+    def network(self) -> dict[str, float | None]:
+        return {k: _num(self.raw.get(k, float("nan"))) for k in NETWORK}
+
+    def label(self) -> str:
+        return ", ".join(f"{c['decision']}={c['option']}" for c in self.choices)
+
+
+def _objective_doc(
+    o: Objective, pt: Point, ref: Point, base: Point, currency: str
+) -> dict[str, Any]:
+    return {
+        "figure": o.label(),
+        "sense": "max" if o.maximise else "min",
+        "unit": UNITS.get(o.metric, currency),
+        "value": _num(value(o, pt.raw)),
+        "reference": _num(value(o, ref.raw)),
+        "as_modelled": _num(value(o, base.raw)),
+    }
+
+
+@dataclass
+class Optimum:
+    """The best combination for the spec's objective, simulated."""
+
+    model: lifecycle.ModelFile
+    spec: OptimiseSpec
+    best: Point
+    reference: Point
+    as_modelled: Point
+    method: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        cur = self.model.baseline.currency
+        cons = []
+        for c in self.spec.constraints:
+            cons.append(
+                {
+                    "figure": c.label(),
+                    "min": c.min,
+                    "max": c.max,
+                    "value": _num(value(c, self.best.raw)),
+                }
+            )
+        return {
+            "model": self.model.name,
+            "scenario": self.spec.scenario or self.model.baseline.baseline_name,
+            "objective": _objective_doc(
+                self.spec.objective, self.best, self.reference, self.as_modelled, cur
+            ),
+            "choices": self.best.choices,
+            "constraints": cons,
+            "network": self.best.network(),
+            "as_modelled": self.as_modelled.network(),
+            "actors": self.best.actors(self.as_modelled),
+            "units": {
+                "co2e": "t",
+                "virgin_input": "t",
+                "recycled_input": "t",
+                "money": cur,
+                "actors": {"co2e_t": "t", "margin": cur},
+            },
+            "method": self.method,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Each actor's figures and change against the model as given."""
+        return pd.DataFrame(self.best.actors(self.as_modelled))
+
+    def report(self, path: str | Path) -> Path:
+        from junkan.lifecycle.optimise.report import optimum_page
+
+        return optimum_page(self, Path(path))
+
+
+@dataclass
+class ParetoFront:
+    """Non-dominated combinations between two objectives, each simulated."""
+
+    model: lifecycle.ModelFile
+    spec: OptimiseSpec
+    points: list[Point]
+    as_modelled: Point
+    method: dict[str, Any]
+
+    @property
+    def objectives(self) -> tuple[Objective, Objective]:
+        assert self.spec.pareto is not None
+        return self.spec.pareto.objectives
+
+    def to_json(self) -> dict[str, Any]:
+        o1, o2 = self.objectives
+        cur = self.model.baseline.currency
+        return {
+            "model": self.model.name,
+            "objectives": [
+                {
+                    "figure": o.label(),
+                    "sense": "max" if o.maximise else "min",
+                    "unit": UNITS.get(o.metric, cur),
+                }
+                for o in (o1, o2)
+            ],
+            "as_modelled": {o.label(): _num(value(o, self.as_modelled.raw)) for o in (o1, o2)},
+            "points": [
+                {
+                    o1.label(): _num(value(o1, p.raw)),
+                    o2.label(): _num(value(o2, p.raw)),
+                    "choices": p.choices,
+                    "network": p.network(),
+                    "actors": p.actors(self.as_modelled),
+                }
+                for p in self.points
+            ],
+            "units": {"money": cur, "actors": {"co2e_change_t": "t", "margin_change": cur}},
+            "method": self.method,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per point and actor: both objectives and the actor's change."""
+        o1, o2 = self.objectives
+        rows = []
+        for i, p in enumerate(self.points):
+            for a in p.actors(self.as_modelled):
+                rows.append(
+                    {"point": i, o1.label(): value(o1, p.raw), o2.label(): value(o2, p.raw), **a}
+                )
+        return pd.DataFrame(rows)
+
+    def report(self, path: str | Path) -> Path:
+        from junkan.lifecycle.optimise.report import pareto_page
+
+        return pareto_page(self, Path(path))

@@ -1,0 +1,268 @@
+"""The optimisation document: decisions (the loop options a product or part may take),
+the objective, constraints and an optional Pareto pair.
+
+A *decision* is one choice among options; each option is a set of document-path overrides
+applied to the model (as a scenario's ``set``). Shorthands: ``parameter`` with ``values``
+(discrete) or ``range`` (continuous, e.g. a collection rate within bounds). Without a
+document, :func:`auto_spec` derives the decisions from the model's scenarios.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from junkan.core.base import Strict
+from junkan.core.errors import ModelError, Problem, short
+
+Metric = Literal[
+    "co2e",
+    "cost",
+    "revenue",
+    "margin",
+    "virgin_input",
+    "recycled_input",
+    "recycled_share",
+    "activity",
+    "rap",
+]
+MAXIMISED = ("revenue", "margin", "recycled_input", "recycled_share", "rap")
+"""Metrics an objective maximises unless it says ``sense: min``."""
+UNITS = {
+    "co2e": "t CO2e",
+    "virgin_input": "t",
+    "recycled_input": "t",
+    "recycled_share": "fraction",
+    "rap": "ratio",
+}
+"""Units of the metrics (money is in the model's currency; activity per basis)."""
+
+MAX_DECISIONS = 40
+MAX_OPTIONS = 64
+MAX_POINTS = 51
+_NAME = r"^[A-Za-z0-9_.:-]{1,64}$"
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+class Option(Strict):
+    """One option of a decision: overrides (``set``) and/or a scenario's settings."""
+
+    title: str | None = None
+    set: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    """Document path → value, applied on top of the model (like a scenario's ``set``)."""
+    scenario: str | None = None
+    """Apply this scenario's settings (its ``set``, after those of what it ``extends``)."""
+
+
+class Decision(Strict):
+    """A choice for one product or part: ``options``, or ``parameter`` with ``values`` or a
+    ``range``."""
+
+    name: str = Field(pattern=_NAME)
+    title: str | None = None
+    options: dict[str, Option] | None = Field(default=None, min_length=1, max_length=MAX_OPTIONS)
+    parameter: str | None = Field(default=None, max_length=300)
+    """A document path, e.g. ``products.ac.eol.collection.rate``."""
+    values: list[Any] | None = Field(default=None, min_length=1, max_length=MAX_OPTIONS)
+    """Discrete values of ``parameter``."""
+    range: tuple[float, float] | None = None
+    """Bounds of a continuous ``parameter`` (the first is the reference)."""
+    steps: int = Field(default=5, ge=2, le=21)
+    """Levels of a ``range`` where it has to be discretised (interactions, non-linearity)."""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Decision:
+        if (self.options is None) == (self.parameter is None):
+            raise ValueError("give 'options', or 'parameter' with 'values' or 'range'")
+        if self.parameter is not None and (self.values is None) == (self.range is None):
+            raise ValueError("a 'parameter' decision needs exactly one of 'values' or 'range'")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(
+                f"range {list(self.range)}: the lower bound must be below the upper one"
+            )
+        return self
+
+
+class Term(Strict):
+    """A figure of a run: ``metric`` of the network or of one ``actor``, ``material`` or
+    ``process`` (activity), over the spec's ``years``."""
+
+    metric: Metric
+    actor: str | None = None
+    material: str | None = None
+    process: str | None = None
+    basis: Literal["kg", "piece"] = "kg"
+    """Activity only: kg or pieces handled per year."""
+
+    @model_validator(mode="after")
+    def _fits(self) -> Term:
+        if self.metric == "activity" and self.process is None:
+            raise ValueError("an 'activity' figure names its 'process'")
+        if self.material is not None and self.metric not in (
+            "virgin_input",
+            "recycled_input",
+            "recycled_share",
+        ):
+            raise ValueError(f"'material' does not apply to metric {self.metric!r}")
+        if self.actor is not None and self.metric not in (
+            "co2e",
+            "cost",
+            "revenue",
+            "margin",
+            "rap",
+        ):
+            raise ValueError(f"'actor' does not apply to metric {self.metric!r}")
+        return self
+
+    def label(self) -> str:
+        who = self.actor or self.material or self.process
+        return f"{self.metric}:{who}" if who else self.metric
+
+
+def _term(value: Any) -> Any:
+    """``"co2e"`` or ``"rap:recycler"`` as a term document."""
+    if isinstance(value, str):
+        metric, _, who = value.partition(":")
+        doc: dict[str, Any] = {"metric": metric}
+        if who:
+            key = {
+                "virgin_input": "material",
+                "recycled_input": "material",
+                "recycled_share": "material",
+                "activity": "process",
+            }.get(metric, "actor")
+            doc[key] = who
+        return doc
+    return value
+
+
+class Objective(Term):
+    sense: Literal["min", "max"] | None = None
+    """Default: ``max`` for revenue, margin, recycled input and share and RAP, else ``min``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return _term(value)
+
+    @model_validator(mode="after")
+    def _not_activity(self) -> Objective:
+        if self.metric == "activity":
+            raise ValueError("activity (a capacity) is a constraint, not an objective")
+        return self
+
+    @property
+    def maximise(self) -> bool:
+        return self.sense == "max" if self.sense else self.metric in MAXIMISED
+
+
+class Constraint(Term):
+    """``min`` ≤ figure ≤ ``max``. Activity (capacity) holds in every year of the window."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bound(self) -> Constraint:
+        if self.min is None and self.max is None:
+            raise ValueError("a constraint needs 'min' or 'max'")
+        return self
+
+
+class Pareto(Strict):
+    objectives: tuple[Objective, Objective]
+    points: int = Field(default=9, ge=2, le=MAX_POINTS)
+
+
+class OptimiseSpec(Strict):
+    """The document of ``junkan optimise --spec``."""
+
+    objective: Objective = Field(default_factory=lambda: Objective(metric="co2e"))
+    decisions: list[Decision] = Field(default_factory=list, max_length=MAX_DECISIONS)
+    constraints: list[Constraint] = Field(default_factory=list, max_length=200)
+    pareto: Pareto | None = None
+    scenario: str | None = None
+    """The scenario the decisions are applied to (default: the baseline)."""
+    years: tuple[int, int] | None = None
+    """Window of every figure (default: the whole horizon; RAP is always whole-horizon)."""
+    tolerance: float = Field(default=1e-6, gt=0, le=0.1)
+    """Relative deviation under which effects count as additive (linear in the choices)."""
+    max_enumerate: int = Field(default=4096, ge=1, le=100_000)
+    """Largest joint block (and exhaustive fallback) simulated option by option."""
+    verify: int = Field(default=4, ge=0, le=200)
+    """Random combinations simulated to check the additive model."""
+
+    @field_validator("decisions")
+    @classmethod
+    def _unique(cls, v: list[Decision]) -> list[Decision]:
+        names = [d.name for d in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"decision names must be unique: {', '.join(dup)}")
+        return v
+
+
+def tokens(path: str) -> list[str | int]:
+    """A document path as keys and indices (``a.b[0].c`` → ``['a', 'b', 0, 'c']``)."""
+    return [
+        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _TOKEN.finditer(path)
+    ]
+
+
+def overlaps(a: str, b: str) -> bool:
+    """Whether one path is the other or inside it."""
+    ta, tb = tokens(a), tokens(b)
+    n = min(len(ta), len(tb))
+    return ta[:n] == tb[:n]
+
+
+def scenario_set(raw: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    """A scenario's overrides, those of what it ``extends`` first."""
+    scenarios = raw.get("scenarios") or {}
+    chain: list[str] = []
+    while name:
+        if name in chain or name not in scenarios:
+            raise ModelError(
+                [
+                    Problem(
+                        "scenarios",
+                        f"unknown or cyclic scenario {short(name)}; known: {', '.join(scenarios)}",
+                    )
+                ],
+                source,
+            )
+        chain.append(name)
+        name = (scenarios[name] or {}).get("extends") or ""
+    out: dict[str, Any] = {}
+    for n in reversed(chain):
+        out.update((scenarios[n] or {}).get("set") or {})
+    return out
+
+
+def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> OptimiseSpec:
+    """Decisions from a model's scenarios: every group of overlapping paths the scenarios set
+    is one decision, whose options are the baseline (no override) and each scenario's
+    distinct settings of those paths."""
+    sets = {n: scenario_set(raw, n, source) for n in (raw.get("scenarios") or {})}
+    groups: list[list[str]] = []
+    for path in dict.fromkeys(p for s in sets.values() for p in s):
+        hit = [g for g in groups if any(overlaps(path, q) for q in g)]
+        merged = [path] + [q for g in hit for q in g]
+        groups = [g for g in groups if g not in hit] + [merged]
+    decisions = []
+    for group in groups:
+        options: dict[str, dict[str, Any]] = {"baseline": {}}
+        seen = {json.dumps({}, sort_keys=True)}
+        for name, s in sets.items():
+            opt = {p: s[p] for p in s if p in group}
+            key = json.dumps(opt, sort_keys=True, default=str)
+            if opt and key not in seen:
+                seen.add(key)
+                options[name] = {"set": opt}
+        if len(options) > 1:
+            label = re.sub(r"[^A-Za-z0-9_.:-]", "_", min(group, key=len))[:64]
+            decisions.append({"name": label, "options": options})
+    return OptimiseSpec.model_validate({"objective": objective, "decisions": decisions})

@@ -1,0 +1,309 @@
+"""The additive model of a selection problem, built by simulation and checked numerically.
+
+For fixed lifetimes the simulator is linear in route shares, but products of shares along one
+chain (collection rate × reuse share) and the caps of displacement (reused items and secondary
+material displace at most the demand) make it multilinear and piecewise linear in the
+choices. So the effects of the options are measured, not assumed:
+
+1. the *reference* run takes every decision's first option (a range's lower bound);
+2. each option is simulated alone against it (its *effect*); a range also at its midpoint,
+   to check that its effect is linear;
+3. every pair of decisions is simulated together: where the joint effect differs from the sum
+   of the two (relative ``tolerance``, on the figures the objective and constraints use), the
+   two *interact* and are merged into one block whose joint options are all simulated;
+4. across blocks the effects then add up; the solution and ``verify`` random combinations are
+   simulated to check that the additive prediction holds (higher-order interactions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from junkan import lifecycle
+from junkan.core.errors import ModelError, Problem, short
+from junkan.lifecycle.optimise.features import measure
+from junkan.lifecycle.optimise.spec import Decision, OptimiseSpec, overlaps, scenario_set
+
+MAX_SIMULATIONS = 20_000
+MAX_SHARED = 2048
+_SHARED: dict[tuple[str, str], dict[str, float]] = {}
+"""Figures of recent runs, by model content and overrides (a run is deterministic)."""
+
+
+@dataclass
+class Choice:
+    label: str
+    overrides: dict[str, Any]
+    value: Any = None
+
+
+@dataclass
+class Expanded:
+    """A decision with its choices; ``bounds`` for a continuous range."""
+
+    decision: Decision
+    choices: list[Choice]
+    bounds: tuple[float, float] | None = None
+
+    def levels(self) -> list[Choice]:
+        """Choices where the decision has to be enumerated (a range: ``steps`` levels)."""
+        if self.bounds is None:
+            return self.choices
+        return [self.at(float(x)) for x in np.linspace(*self.bounds, self.decision.steps)]
+
+    def at(self, x: float) -> Choice:
+        assert self.decision.parameter is not None
+        return Choice(f"{x:.6g}", {self.decision.parameter: x}, x)
+
+
+@dataclass
+class Block:
+    """Decisions enumerated together (``members``), or one linear continuous range."""
+
+    members: list[int]
+    combos: list[tuple[Choice, ...]] = field(default_factory=list)
+    deltas: np.ndarray | None = None  # (len(combos), figures)
+    slope: np.ndarray | None = None  # continuous: effect of lower → upper bound
+
+
+class Simulator:
+    """Runs the model with overrides (cached) and measures the figures."""
+
+    def __init__(
+        self,
+        model: lifecycle.ModelFile,
+        spec: OptimiseSpec,
+        activity: set[tuple[str, str]],
+        rap: bool,
+    ) -> None:
+        self.model, self.spec = model, spec
+        self.scenario = spec.scenario or model.baseline.baseline_name
+        if self.scenario not in model.scenarios:
+            raise ModelError(
+                [
+                    Problem(
+                        "scenario",
+                        f"unknown scenario {short(self.scenario)}; "
+                        f"known: {', '.join(model.scenarios)}",
+                    )
+                ],
+                model.source,
+            )
+        self.activity, self.rap = activity, rap
+        self.cache: dict[str, dict[str, float]] = {}
+        doc = json.dumps(
+            [model.raw, self.scenario, spec.years, sorted(activity), rap],
+            sort_keys=True,
+            default=str,
+        )
+        self._prefix = hashlib.sha256(doc.encode()).hexdigest()
+
+    def __call__(self, choices: Sequence[Choice]) -> dict[str, float]:
+        overrides: dict[str, Any] = {}
+        for c in choices:
+            overrides.update(c.overrides)
+        key = json.dumps(overrides, sort_keys=True, default=str)
+        if key not in self.cache:
+            if len(self.cache) >= MAX_SIMULATIONS:
+                raise ModelError(
+                    [
+                        Problem(
+                            "decisions",
+                            f"more than {MAX_SIMULATIONS:,} "
+                            "simulations needed; fewer decisions or options",
+                        )
+                    ],
+                    self.model.source,
+                )
+            shared = _SHARED.get((self._prefix, key))
+            if shared is None:
+                result = lifecycle.run(self.model, self.scenario, overrides=overrides or None)
+                shared = measure(result, self.spec.years, self.activity, self.rap)
+                if len(_SHARED) >= MAX_SHARED:
+                    _SHARED.pop(next(iter(_SHARED)))
+                _SHARED[self._prefix, key] = shared
+            self.cache[key] = shared
+        return self.cache[key]
+
+
+def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
+    """Each decision's choices as overrides; paths of different decisions must not overlap."""
+    out = []
+    for d in spec.decisions:
+        if d.options is not None:
+            choices = []
+            for name, opt in d.options.items():
+                ov = scenario_set(model.raw, opt.scenario, model.source) if opt.scenario else {}
+                ov.update(opt.set)
+                choices.append(Choice(name, ov))
+            out.append(Expanded(d, choices))
+        elif d.range is not None:
+            e = Expanded(d, [], (float(d.range[0]), float(d.range[1])))
+            e.choices = [e.at(e.bounds[0]), e.at(e.bounds[1])]  # type: ignore[index]
+            out.append(e)
+        else:
+            assert d.parameter is not None and d.values is not None
+            out.append(Expanded(d, [Choice(short(v, 40), {d.parameter: v}, v) for v in d.values]))
+    paths = [(e.decision.name, p) for e in out for c in e.choices for p in c.overrides]
+    for (a, p), (b, q) in itertools.combinations(paths, 2):
+        if a != b and overlaps(p, q):
+            raise ModelError(
+                [
+                    Problem(
+                        "decisions",
+                        f"decisions {a!r} and {b!r} both set "
+                        f"{short(p)} / {short(q)}; merge them into one "
+                        "decision",
+                    )
+                ],
+                model.source,
+            )
+    return out
+
+
+def _deviation(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(scale > 0, np.abs(a - b) / scale, 0.0)
+    return float(rel.max(initial=0.0))
+
+
+@dataclass
+class Surrogate:
+    """The additive model: reference figures, blocks and what the checks found."""
+
+    names: list[str]
+    f0: np.ndarray
+    expanded: list[Expanded]
+    blocks: list[Block]
+    checks: dict[str, Any]
+    relevant: np.ndarray  # mask of the figures objectives and constraints use
+
+    def scale(self, sim: Simulator) -> np.ndarray:
+        runs = np.array([[f.get(n, 0.0) for n in self.names] for f in sim.cache.values()])
+        return np.abs(runs).max(axis=0) * self.relevant
+
+
+def build(sim: Simulator, expanded: list[Expanded], relevant: set[str]) -> Surrogate:
+    """Measure reference, single and pairwise effects; merge interacting decisions."""
+    tol = sim.spec.tolerance
+    ref = [e.choices[0] for e in expanded]
+    fig0 = sim(ref)
+    singles: dict[tuple[int, int], dict[str, float]] = {}
+    for i, e in enumerate(expanded):
+        for j in range(1, len(e.choices)):
+            singles[i, j] = sim(ref[:i] + [e.choices[j]] + ref[i + 1 :])
+    mids = {}
+    for i, e in enumerate(expanded):
+        if e.bounds is not None:
+            mids[i] = sim(ref[:i] + [e.at(sum(e.bounds) / 2)] + ref[i + 1 :])
+    pairs = {}
+    for i, k in itertools.combinations(range(len(expanded)), 2):
+        for j in range(1, len(expanded[i].choices)):
+            for m in range(1, len(expanded[k].choices)):
+                both = list(ref)
+                both[i], both[k] = expanded[i].choices[j], expanded[k].choices[m]
+                pairs[i, j, k, m] = sim(both)
+    names = sorted(set().union(*sim.cache.values()))
+    vec = {key: np.array([f.get(n, 0.0) for n in names]) for key, f in sim.cache.items()}
+    mask = np.array([n in relevant for n in names], dtype=float)
+
+    def arr(f: dict[str, float]) -> np.ndarray:
+        return np.array([f.get(n, 0.0) for n in names])
+
+    scale = np.abs(np.array(list(vec.values()))).max(axis=0) * mask
+    f0 = arr(fig0)
+    nonlinear, interacting = [], []
+    for i, f in mids.items():
+        hi = arr(singles[i, 1])
+        dev = _deviation(arr(f), (f0 + hi) / 2, scale)
+        if dev > tol:
+            nonlinear.append({"decision": expanded[i].decision.name, "deviation": dev})
+    parent = list(range(len(expanded)))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for (i, j, k, m), f in pairs.items():
+        dev = _deviation(arr(f), arr(singles[i, j]) + arr(singles[k, m]) - f0, scale)
+        if dev > tol:
+            interacting.append(
+                {
+                    "decisions": [expanded[i].decision.name, expanded[k].decision.name],
+                    "deviation": dev,
+                }
+            )
+            parent[root(i)] = root(k)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(expanded)):
+        groups.setdefault(root(i), []).append(i)
+    linear_ranges = {i for i, e in enumerate(expanded) if e.bounds is not None} - {
+        i for i, e in enumerate(expanded) for n in nonlinear if n["decision"] == e.decision.name
+    }
+    blocks = [_block(sim, expanded, ref, g, linear_ranges, f0, arr) for g in groups.values()]
+    checks = {
+        "nonlinear_ranges": nonlinear,
+        "interactions": _strongest(interacting),
+        "pairs_tested": len(pairs),
+        "ranges_tested": len(mids),
+    }
+    return Surrogate(names, f0, expanded, blocks, checks, mask)
+
+
+def _strongest(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    best: dict[tuple[str, ...], dict[str, Any]] = {}
+    for it in items:
+        key = tuple(it["decisions"])
+        if key not in best or it["deviation"] > best[key]["deviation"]:
+            best[key] = it
+    return list(best.values())
+
+
+def _block(
+    sim: Simulator,
+    expanded: list[Expanded],
+    ref: list[Choice],
+    members: list[int],
+    linear_ranges: set[int],
+    f0: np.ndarray,
+    arr: Any,
+) -> Block:
+    if len(members) == 1 and members[0] in linear_ranges:
+        i = members[0]
+        hi = sim(ref[:i] + [expanded[i].choices[1]] + ref[i + 1 :])
+        return Block(members, slope=arr(hi) - f0)
+    levels = [expanded[i].levels() for i in members]
+    size = int(np.prod([len(lv) for lv in levels]))
+    if size > sim.spec.max_enumerate:
+        names = ", ".join(expanded[i].decision.name for i in members)
+        raise ModelError(
+            [
+                Problem(
+                    "decisions",
+                    f"decisions {names} interact; their {size:,} "
+                    f"joint options exceed max_enumerate "
+                    f"({sim.spec.max_enumerate:,}): fewer options or steps",
+                )
+            ],
+            sim.model.source,
+        )
+    combos = list(itertools.product(*levels))
+    # the reference combination first, so its effect is zero
+    combos.sort(
+        key=lambda c: not all(c[n].overrides == ref[i].overrides for n, i in enumerate(members))
+    )
+    deltas = []
+    for combo in combos:
+        choice = list(ref)
+        for n, i in enumerate(members):
+            choice[i] = combo[n]
+        deltas.append(arr(sim(choice)) - f0)
+    return Block(members, combos, np.array(deltas))
