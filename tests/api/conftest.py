@@ -75,12 +75,18 @@ def demo_tokens(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
             bearer(client, PARTNER_EMAIL, PARTNER_PASSWORD))
 
 
-def wait_run(client: TestClient, run_id: str, headers: dict[str, str],
+def wait_for(client: TestClient, path: str, headers: dict[str, str],
              timeout: float = 60) -> dict[str, Any]:
+    """GET ``path`` until its ``status`` is succeeded or failed (a run, an analysis)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{run_id}", headers=headers).json()
-        if run["status"] in ("succeeded", "failed"):
-            return dict(run)
+        doc = client.get(path, headers=headers).json()
+        if doc["status"] in ("succeeded", "failed"):
+            return dict(doc)
         time.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not finish")
+    raise AssertionError(f"{path} did not finish in {timeout} s")
+
+
+def wait_run(client: TestClient, run_id: str, headers: dict[str, str],
+             timeout: float = 60) -> dict[str, Any]:
+    return wait_for(client, f"/api/runs/{run_id}", headers, timeout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from fastapi.testclient import TestClient
 from junkan.api.routers.lifecycle_analysis import MAX_ACTIVE, MAX_KEPT
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.store.repo import TooManyAnalyses
-from tests.api.conftest import demo_tokens
+from tests.api.conftest import demo_tokens, wait_for
 from tests.lifecycle.test_optimise import MODEL
 
 SPEC = {
@@ -46,13 +45,7 @@ BASE = "/api/lifecycle/analyses"
 def _wait(
     client: TestClient, job_id: str, headers: dict[str, str], timeout: float = 120
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"{BASE}/{job_id}", headers=headers).json()
-        if job["status"] in ("succeeded", "failed"):
-            return dict(job)
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
+    return wait_for(client, f"{BASE}/{job_id}", headers, timeout)
 
 
 def _problem(res: Any, status: int) -> dict[str, Any]:

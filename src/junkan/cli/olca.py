@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 import yaml
@@ -15,22 +15,12 @@ from junkan import lifecycle
 from junkan.cli.common import fail, reported
 from junkan.core.extras import require
 from junkan.core.report import write_atomic
+from junkan.lifecycle.schema import Stage
 
 app = typer.Typer(no_args_is_help=True, help="Exchange with openLCA (olca-schema JSON-LD).")
 
-STAGES = (
-    "material",
-    "manufacturing",
-    "distribution",
-    "use",
-    "maintenance",
-    "collection",
-    "transport",
-    "reuse",
-    "remanufacturing",
-    "dismantling",
-    "recycling",
-)
+STAGES: tuple[str, ...] = get_args(Stage)
+"""The lifecycle stages a process may belong to (the model schema's)."""
 
 
 @app.command("import")
