@@ -1,0 +1,116 @@
+"""The market over HTTP: buyers publish conditions to chosen partners (enforced as ODRL
+access policies), sellers post offers (graded lots) and match them against the conditions
+granted to them. A condition the caller was not granted answers 404 exactly like a missing
+one. Matching (grading and the MILP) runs in a budgeted worker process."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from junkan.api.auth import CurrentUser, StoreDep
+from junkan.api.common import NOT_FOUND, org_name
+from junkan.api.work import offload
+from junkan.market import Condition, Lot, Market, check, offer, to_odrl
+from junkan.market import run as run_market
+from junkan.store.market_repo import MAX_PER_ORG, MarketRepo
+
+router = APIRouter(tags=["market"])
+
+Id = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]{1,32}$")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PER_ORG)]
+
+
+def _repo(request: Request) -> MarketRepo:
+    return MarketRepo(request.app.state.store.db)
+
+
+def _own(doc: Condition | Lot, field: str, name: str) -> None:
+    if getattr(doc, field) != name:
+        raise HTTPException(422, f"{field}: must be your organisation ({name!r})")
+
+
+@router.post("/api/market/conditions", status_code=201)
+async def market_condition_create(
+    body: Condition, request: Request, user: CurrentUser, store: StoreDep
+) -> dict[str, Any]:
+    """Publish a buyer's condition (``buyer`` is the caller's organisation) to the
+    partners in ``granted_to``."""
+    _own(body, "buyer", await run_in_threadpool(org_name, store.db, user))
+    await run_in_threadpool(check, Market(conditions=[body]))
+    cid = await run_in_threadpool(_repo(request).put_condition, user.org_id, body)
+    return {"record": cid, "odrl": to_odrl(body)}
+
+
+@router.get("/api/market/conditions")
+async def market_conditions(
+    request: Request, user: CurrentUser, limit: Limit = 100
+) -> list[dict[str, Any]]:
+    """Conditions the caller may see: its own and those granted to it."""
+    rows = await run_in_threadpool(_repo(request).conditions, user.org_id, limit)
+    return [{"record": i, **c.model_dump(mode="json", exclude_none=True)} for i, c in rows]
+
+
+@router.get("/api/market/conditions/{cid}")
+async def market_condition(cid: Id, request: Request, user: CurrentUser) -> dict[str, Any]:
+    cond = await run_in_threadpool(_repo(request).condition, user.org_id, cid)
+    if cond is None:
+        raise NOT_FOUND
+    return {"record": cid, **cond.model_dump(mode="json", exclude_none=True)}
+
+
+@router.get("/api/market/conditions/{cid}/odrl")
+async def market_condition_odrl(cid: Id, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """The condition's access, usage and acceptance policies (ODRL, JSON-LD)."""
+    cond = await run_in_threadpool(_repo(request).condition, user.org_id, cid)
+    if cond is None:
+        raise NOT_FOUND
+    return to_odrl(cond)
+
+
+@router.delete("/api/market/conditions/{cid}", status_code=204)
+async def market_condition_delete(cid: Id, request: Request, user: CurrentUser) -> None:
+    if not await run_in_threadpool(_repo(request).delete_condition, user.org_id, cid):
+        raise NOT_FOUND
+
+
+@router.post("/api/market/offers", status_code=201)
+async def market_offer_create(
+    body: Lot, request: Request, user: CurrentUser, store: StoreDep
+) -> dict[str, Any]:
+    """Offer a graded lot (``seller`` is the caller's organisation)."""
+    _own(body, "seller", await run_in_threadpool(org_name, store.db, user))
+    await run_in_threadpool(check, Market(lots=[body]))
+    return {"record": await run_in_threadpool(_repo(request).put_offer, user.org_id, body)}
+
+
+@router.get("/api/market/offers")
+async def market_offers(
+    request: Request, user: CurrentUser, limit: Limit = 100
+) -> list[dict[str, Any]]:
+    rows = await run_in_threadpool(_repo(request).offers, user.org_id, limit)
+    return [{"record": i, **lot.model_dump(mode="json", exclude_none=True)} for i, lot in rows]
+
+
+def _match_job(doc: dict[str, Any], seller: str) -> dict[str, Any]:
+    m = Market.model_validate(doc)
+    result: dict[str, Any] = {"grades": offer(m, seller).to_json()}
+    result.update(run_market(m).to_json())
+    return result
+
+
+@router.post("/api/market/match")
+async def market_match(request: Request, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
+    """Grade the caller's offers against the conditions granted to it and match them
+    (pooling points are not stored yet: direct deliveries only)."""
+    repo = _repo(request)
+    lots = [lot for _, lot in await run_in_threadpool(repo.offers, user.org_id, MAX_PER_ORG)]
+    conds = [c for _, c in await run_in_threadpool(repo.conditions, user.org_id, MAX_PER_ORG)]
+    if not lots or not conds:
+        raise HTTPException(422, "post offers first, and have conditions granted to you")
+    seller = await run_in_threadpool(org_name, store.db, user)
+    doc = Market(lots=lots, conditions=conds).model_dump(mode="json")
+    out: dict[str, Any] = await offload(_match_job, doc, seller)
+    return out

@@ -1,0 +1,144 @@
+"""``junkan market``: offers (a seller's lots graded against the conditions granted to it),
+buyers' conditions (checked, and published as ODRL policies) and matching with pooling —
+the verbs of :mod:`junkan.market`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from junkan.cli.common import Format, out_console, print_json, print_table, reported
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Market: offers, buyers' conditions (ODRL) and matching with pooling.",
+)
+FileArg = Annotated[
+    Path,
+    typer.Argument(help="Market document (YAML/JSON): lots, conditions, pools, transport, solver."),
+]
+FormatOption = Annotated[Format, typer.Option("--format")]
+
+
+def _market() -> Any:
+    """:mod:`junkan.market`, imported when a command runs (it loads scipy.optimize and
+    highspy, which ``junkan --help`` should not pay for)."""
+    from junkan import market
+
+    return market
+
+
+@app.command("offer")
+def offer(
+    file: FileArg,
+    seller: Annotated[str, typer.Option(help="The selling organisation.")],
+    format: FormatOption = Format.table,
+) -> None:
+    """Grade a seller's lots against the conditions granted to it (and only those)."""
+    market = _market()
+    with reported(file):
+        result = market.offer(market.load(file), seller)
+    if format == Format.json:
+        print_json(result.to_json())
+        return
+    print_table(
+        f"Lots of {seller} against the conditions granted to it",
+        ("lot", "criteria", "met on its own", "why not"),
+        [
+            (r["item"], r["criteria"], "yes" if r["met"] else "no", "; ".join(r["failed"]))
+            for r in result.rows()
+        ],
+    )
+    out_console.print(
+        "A lot that fails a mass-weighted window on its own may still be "
+        "taken in a blend (see `junkan market match`).",
+        highlight=False,
+    )
+
+
+@app.command("condition")
+def condition(
+    file: FileArg,
+    partner: Annotated[
+        str | None, typer.Option(help="Show only what this partner is granted.")
+    ] = None,
+    odrl: Annotated[
+        bool, typer.Option("--odrl", help="Print the conditions as ODRL policies (JSON-LD).")
+    ] = False,
+    format: FormatOption = Format.table,
+) -> None:
+    """Check buyers' conditions (criteria, price formula, minimum lot, windows) and show
+    them — as a partner sees them with ``--partner``, as ODRL with ``--odrl``."""
+    market = _market()
+    with reported(file):
+        m = market.load(file)
+        conds = (
+            m.conditions if partner is None else market.visible_conditions(m.conditions, partner)
+        )
+        if odrl:
+            print_json([market.to_odrl(c) for c in conds])
+            return
+    if format == Format.json:
+        print_json([c.model_dump(mode="json", exclude_none=True) for c in conds])
+        return
+    print_table(
+        "Conditions" + (f" granted to {partner}" if partner else ""),
+        ("id", "buyer", "criteria", "base JPY/kg", "min lot t", "capacity t", "granted to"),
+        [
+            (
+                c.id,
+                c.buyer,
+                c.criteria if isinstance(c.criteria, str) else c.criteria.id,
+                f"{c.price.base:g}",
+                f"{c.min_lot / 1000:g}",
+                f"{c.capacity / 1000:g}",
+                len(c.granted_to),
+            )
+            for c in conds
+        ],
+    )
+
+
+@app.command("match")
+def match(
+    file: FileArg,
+    format: FormatOption = Format.table,
+    report: Annotated[
+        Path | None, typer.Option(help="Write an HTML report (routes, blends, unmatched, map).")
+    ] = None,
+) -> None:
+    """Match lots to the buyers' conditions granted to their sellers, pooling small lots at
+    consolidation points; maximise the total margin (MILP, HiGHS)."""
+    market = _market()
+    with reported(file):
+        result = market.run(market.load(file))
+    if report is not None:
+        result.report(report, title=f"Market matching — {file.name}")
+    if format == Format.json:
+        print_json(result.to_json())
+        return
+    s = result.summary()
+    print_table(
+        f"Matching: {s['status']}, margin {s['margin_JPY']:,.0f} JPY (gap "
+        f"{s['gap']:.2%}), {s['matched_kg'] / 1000:,.1f} of "
+        f"{s['offered_kg'] / 1000:,.1f} t matched",
+        ("lot", "seller", "condition", "via", "t", "margin JPY"),
+        [
+            (
+                a["lot"],
+                a["seller"],
+                a["condition"],
+                a["via"] or "direct",
+                f"{a['kg'] / 1000:,.2f}",
+                f"{a['margin_JPY']:,.0f}",
+            )
+            for a in result.assignments()
+        ],
+    )
+    for u in result.unmatched_rows():
+        out_console.print(
+            f"unmatched {u['lot']} ({u['kg'] / 1000:,.1f} t): {u['code']} — {u['message']}",
+            highlight=False,
+        )

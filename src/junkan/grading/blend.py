@@ -1,0 +1,203 @@
+"""Blends: a lot made by mixing graded lots gets its properties from its inputs' by each
+property's mixing rule — mass-weighted composition and shares, log-additive MFR (Arrhenius),
+additive specific volume for density, worst case for strengths and restricted substances —
+so its grade is derived automatically, like its CFP.
+
+The same rules, written as constraints that are linear in the input masses x_i, are what the
+market's MILP uses: a blend meets a window iff every input passes the per-input gates
+(worst-case properties, enumerations, certificates) and Σ x_i a_ik ≤ 0 for every row k.
+:func:`derive_grades` evaluates a blend that way; the property test checks it against
+grading the mixed record."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from junkan.core.errors import Problem
+from junkan.grading.catalogue import GradingError, properties
+from junkan.grading.engine import Compiled, CompiledSet, Table, stored_values
+from junkan.grading.schema import Attestation, Environment, Item, Material, PropertyValue
+
+
+def _mix(rule: str, w: np.ndarray, q: np.ndarray) -> float:
+    if rule == "mass":
+        return float(w @ q)
+    if rule == "log":
+        return float(math.exp(w @ np.log(q)))
+    if rule == "inverse":
+        return float(1.0 / (w @ (1.0 / q)))
+    return float(q.min())
+
+
+def _common(values: list[set[str]]) -> set[str]:
+    out = set(values[0])
+    for v in values[1:]:
+        out &= v
+    return out
+
+
+def blend(items: Sequence[Item], masses: Sequence[float], *, id: str = "blend") -> Item:
+    """The record of a blend of ``items`` in ``masses`` (kg; zero masses are left out)."""
+    pairs = [(it, float(m)) for it, m in zip(items, masses, strict=True) if m > 0]
+    if not pairs:
+        raise GradingError([Problem("masses", "a blend needs at least one positive mass")])
+    if any(not math.isfinite(m) for _, m in pairs):
+        raise GradingError([Problem("masses", "masses must be finite")])
+    its = [p[0] for p in pairs]
+    m = np.array([p[1] for p in pairs])
+    w = m / m.sum()
+    vals = [stored_values(it, f"inputs[{i}]") for i, it in enumerate(its)]
+    specs = properties()
+    props: dict[str, PropertyValue] = {}
+    for name in _common([set(it.properties) for it in its]):
+        spec = specs[name]
+        q = np.array([v[name] for v in vals])
+        methods = {it.properties[name].method for it in its}
+        method = methods.pop() if len(methods) == 1 else None
+        note = f"derived: {spec.rule} rule over {len(its)} inputs"
+        if spec.max_ratio is not None and q.max() / q.min() > spec.max_ratio:
+            note += (
+                f"; input ratio {q.max() / q.min():.3g} is beyond the rule's validity "
+                f"({spec.max_ratio:g})"
+            )
+        props[name] = PropertyValue(
+            value=f"{_mix(spec.rule, w, q) / spec.scale!r} {spec.unit}",
+            method=f"{method}; {note}" if method else note,
+        )
+    comp: dict[str, float] = {}
+    if all(it.composition for it in its):
+        for el in sorted({k for it in its for k in it.composition}):
+            comp[el] = min(100.0, float(w @ np.array([it.composition.get(el, 0.0) for it in its])))
+    mean, worst = {}, {}
+    for s in _common([{k[11:] for k in v if k.startswith("restricted.")} for v in vals]):
+        mean[s] = float(w @ np.array([v[f"restricted.{s}"] for v in vals]))
+    for s in _common([{k[15:] for k in v if k.startswith("restricted_max.")} for v in vals]):
+        worst[s] = float(max(v[f"restricted_max.{s}"] for v in vals))
+    return Item(
+        id=id,
+        kind="recycled_material",
+        material=_material(its),
+        properties=props,
+        composition=comp,
+        restricted=mean,
+        restricted_max=worst,
+        attributes=_attributes(its),
+        quantity={"mass": f"{float(m.sum())!r} kg"},
+        environment=_environment(its, w),
+        certificates=_shared(its, "certificates"),
+        social=_shared(its, "social"),
+    )
+
+
+def _material(its: Sequence[Item]) -> Material:
+    def one(field: str) -> str | None:
+        vals = {getattr(it.material, field) for it in its}
+        return vals.pop() if len(vals) == 1 else None
+
+    names = sorted({it.material.name for it in its})
+    return Material(name="+".join(names)[:200], family=one("family"), use=one("use"))
+
+
+def _attributes(its: Sequence[Item]) -> dict[str, str | list[str]]:
+    """Attributes every input has: one value, or the list of distinct values. Material
+    name and family of mixed inputs are kept as lists under ``material.name`` /
+    ``material.family`` so an enumeration tests every input."""
+    out: dict[str, str | list[str]] = {}
+    for key in _common([set(it.attributes) for it in its]):
+        seen: set[str] = set()
+        for it in its:
+            v = it.attributes[key]
+            seen |= set(v) if isinstance(v, list) else {v}
+        out[key] = seen.pop() if len(seen) == 1 else sorted(seen)
+    for field in ("name", "family"):
+        vals = {getattr(it.material, field) for it in its}
+        if len(vals) > 1 and None not in vals:
+            out[f"material.{field}"] = sorted(str(v) for v in vals)
+    return out
+
+
+def _environment(its: Sequence[Item], w: np.ndarray) -> Environment | None:
+    envs = [it.environment for it in its]
+    if any(e is None for e in envs):
+        return None
+    ok = [e for e in envs if e is not None]
+    return Environment(
+        cfp_kgco2e_per_kg=float(w @ np.array([e.cfp_kgco2e_per_kg for e in ok])),
+        recycled_post=min(1.0, float(w @ np.array([e.recycled_post for e in ok]))),
+        recycled_pre=min(1.0, float(w @ np.array([e.recycled_pre for e in ok]))),
+        source=f"blend of {len(ok)} inputs",
+    )
+
+
+def _shared(its: Sequence[Item], group: str) -> list[Attestation]:
+    """Attestation kinds every input holds (a blend is certified only if each input is),
+    each with the earliest expiry among the inputs."""
+    kinds = _common([{a.kind for a in getattr(it, group)} for it in its])
+    out = []
+    for k in sorted(kinds):
+        held = [a for it in its for a in getattr(it, group) if a.kind == k]
+        dated = [a for a in held if a.valid_until is not None]
+        out.append(min(dated, key=lambda a: a.valid_until) if dated else held[0])
+    return out
+
+
+def linear_terms(cs: CompiledSet, table: Table) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """For one compiled set and the items of ``table`` as candidate inputs: ``gate`` (n,)
+    — the input may enter a blend held to this set at all — and ``a`` (n, K) such that a
+    blend with masses x of gated inputs meets the set iff x @ a ≤ 0 (per column).
+    ``labels`` names each column (``mfr<=``, ``composition.Fe<=``)."""
+    n = table.x.shape[0]
+    gate = np.ones(n, dtype=bool)
+    cols: list[np.ndarray] = []
+    labels: list[str] = []
+    for j, b in enumerate(cs.bounds):
+        q = table.x[:, cs.cols[j]]
+        gate &= ~np.isnan(q)
+        qq = np.where(np.isnan(q), 1.0, q)
+        if b.rule == "min":  # worst case: each input within the window
+            gate &= (qq >= b.lo) & (qq <= b.hi)
+            continue
+        g, fl, fh = _transform(b.rule, qq, b.lo, b.hi)
+        if b.hi < math.inf:
+            cols.append(g - fh if b.rule != "inverse" else fh - g)
+            labels.append(f"{b.feature}<=")
+        if b.lo > -math.inf and not (b.rule == "mass" and b.lo <= 0):
+            cols.append(fl - g if b.rule != "inverse" else g - fl)
+            labels.append(f"{b.feature}>=")
+    for attr, allowed in cs.enums:
+        ok_code = np.array([bool(v) and v <= allowed for v in table.values[attr]], dtype=bool)
+        gate &= ok_code[table.codes[attr]]
+    for kind in cs.certs:
+        gate &= np.array([kind in c for c in table.certs], dtype=bool)
+    a = np.stack(cols, axis=1) if cols else np.zeros((n, 0))
+    return gate, a, labels
+
+
+def _transform(rule: str, q: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, float, float]:
+    """The quantity that mixes linearly (q, ln q or 1/q) and the bounds in its terms."""
+    if rule == "log":
+        return (
+            np.log(q),
+            math.log(lo) if lo > 0 else -math.inf,
+            math.log(hi) if 0 < hi < math.inf else math.inf,
+        )
+    if rule == "inverse":
+        return (1.0 / q, 1.0 / lo if lo > 0 else math.inf, 1.0 / hi if hi > 0 else math.inf)
+    return q, lo, hi
+
+
+def derive_grades(compiled: Compiled, table: Table, masses: Sequence[float]) -> np.ndarray:
+    """Whether a blend of the table's items in ``masses`` meets each compiled set (S,),
+    from the inputs' linear terms — without building the blend record."""
+    x = np.asarray(masses, dtype=float)
+    used = x > 0
+    out = np.empty(len(compiled.sets), dtype=bool)
+    for s, cs in enumerate(compiled.sets):
+        gate, a, _ = linear_terms(cs, table)
+        lhs = x @ np.where(used[:, None], a, 0.0) if a.shape[1] else np.zeros(0)
+        scale = np.abs(a[used]).T @ x[used] if a.shape[1] else np.zeros(0)
+        out[s] = bool(gate[used].all() and np.all(lhs <= 1e-12 * (1.0 + scale)))
+    return out

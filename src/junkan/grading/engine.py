@@ -1,0 +1,203 @@
+"""Vectorised grade evaluation: criteria sets are compiled once to bound arrays, items to a
+feature table (stored units, NaN where unknown), and every (item, set) pair is evaluated
+with numpy — a missing value fails the rule that needs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from junkan.core.errors import Problem
+from junkan.grading.catalogue import (
+    Bound,
+    GradingError,
+    bounds,
+    concentration,
+    property_value,
+    substances,
+)
+from junkan.grading.schema import CriteriaSet, Item
+
+
+@dataclass
+class CompiledSet:
+    cs: CriteriaSet
+    bounds: list[Bound]
+    cols: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    enums: list[tuple[str, frozenset[str]]]
+    certs: list[str]
+
+
+@dataclass
+class Compiled:
+    """Criteria sets compiled against one feature list."""
+
+    sets: list[CompiledSet]
+    features: list[str]
+    attributes: list[str]
+
+
+def compile_sets(sets: Sequence[CriteriaSet]) -> Compiled:
+    features: dict[str, int] = {}
+    attrs: dict[str, None] = {}
+    out = []
+    for cs in sets:
+        bs, enums, certs = bounds(cs)
+        cols = np.array([features.setdefault(b.feature, len(features)) for b in bs], dtype=int)
+        for a, _ in enums:
+            attrs.setdefault(a)
+        out.append(
+            CompiledSet(
+                cs,
+                bs,
+                cols,
+                np.array([b.lo for b in bs]),
+                np.array([b.hi for b in bs]),
+                enums,
+                certs,
+            )
+        )
+    return Compiled(out, list(features), list(attrs))
+
+
+def stored_values(item: Item, where: str) -> dict[str, float]:
+    """Every numeric fact of an item in stored units, keyed as features are; unknown
+    properties and substances and unit mismatches are errors naming the field."""
+    out: dict[str, float] = {}
+    for name, pv in item.properties.items():
+        out[name] = property_value(name, pv.value, f"{where}.properties.{name}.value")
+    for el, v in item.composition.items():
+        out[f"composition.{el}"] = float(v)
+    known = substances()
+    for group in ("restricted", "restricted_max"):
+        for s, v in getattr(item, group).items():
+            if s not in known:
+                raise GradingError(
+                    [
+                        Problem(
+                            f"{where}.{group}.{s}",
+                            f"unknown restricted "
+                            f"substance {s!r}; known: {', '.join(sorted(known))}",
+                        )
+                    ]
+                )
+            out[f"{group}.{s}"] = concentration(v, f"{where}.{group}.{s}")
+    for s, v in list(out.items()):
+        if s.startswith("restricted.") and "restricted_max." + s[11:] not in out:
+            out["restricted_max." + s[11:]] = v
+    return out
+
+
+def categorical(item: Item, attr: str) -> frozenset[str]:
+    """The value(s) of an attribute (a blend of different inputs carries each)."""
+    head, _, tail = attr.partition(".")
+    v: object
+    if attr in item.attributes:  # a blend's mixed material names / families
+        v = item.attributes[attr]
+    elif head == "attributes":
+        v = item.attributes.get(tail)
+    elif head == "kind":
+        v = item.kind
+    else:
+        obj = getattr(item, head, None)
+        v = None if obj is None else getattr(obj, tail, None)
+    if v is None:
+        return frozenset()
+    return frozenset(v) if isinstance(v, list) else frozenset([str(v)])
+
+
+def attestations(item: Item, as_of: date) -> frozenset[str]:
+    """Kinds of the item's certificates and attestations valid on ``as_of``."""
+    return frozenset(
+        a.kind
+        for a in (*item.certificates, *item.social)
+        if a.valid_until is None or a.valid_until >= as_of
+    )
+
+
+@dataclass
+class Table:
+    """Items as arrays: ``x`` (n, features) in stored units with NaN where unknown; per
+    attribute, integer codes into ``values``; certificate kinds per item."""
+
+    x: np.ndarray
+    codes: dict[str, np.ndarray]
+    values: dict[str, list[frozenset[str]]]
+    certs: list[frozenset[str]]
+    ids: list[str] = field(default_factory=list)
+
+
+def build_table(
+    compiled: Compiled,
+    items: Sequence[Item],
+    as_of: date,
+    stored: Sequence[dict[str, float]] | None = None,
+) -> Table:
+    if stored is None:
+        stored = [stored_values(it, f"items[{i}]") for i, it in enumerate(items)]
+    idx = {f: j for j, f in enumerate(compiled.features)}
+    x = np.full((len(items), len(idx)), np.nan)
+    for i, vals in enumerate(stored):
+        comp_known = any(k.startswith("composition.") for k in vals)
+        for f, j in idx.items():
+            v = vals.get(f)
+            if v is None and comp_known and f.startswith("composition."):
+                v = 0.0  # an element not listed in a stated composition is absent
+            if v is not None:
+                x[i, j] = v
+    codes, values = {}, {}
+    for a in compiled.attributes:
+        uniq: dict[frozenset[str], int] = {}
+        codes[a] = np.array(
+            [uniq.setdefault(categorical(it, a), len(uniq)) for it in items], dtype=int
+        )
+        values[a] = list(uniq)
+    certs = [attestations(it, as_of) for it in items]
+    return Table(x, codes, values, certs, [it.id for it in items])
+
+
+@dataclass
+class Verdicts:
+    """Per set: ``rule_ok`` (n, rules of the set) in the set's rule order, and ``met`` (n, S)."""
+
+    met: np.ndarray
+    rule_ok: list[np.ndarray]
+
+
+def evaluate(compiled: Compiled, table: Table) -> Verdicts:
+    n = table.x.shape[0]
+    met = np.empty((n, len(compiled.sets)), dtype=bool)
+    per_rule = []
+    cert_index = {k: j for j, k in enumerate(sorted({c for s in compiled.sets for c in s.certs}))}
+    have = np.zeros((n, len(cert_index)), dtype=bool)
+    for i, kinds in enumerate(table.certs):
+        for k in kinds:
+            j = cert_index.get(k)
+            if j is not None:
+                have[i, j] = True
+    for s, cs in enumerate(compiled.sets):
+        xv = table.x[:, cs.cols]
+        with np.errstate(invalid="ignore"):
+            ok_r = (xv >= cs.lo) & (xv <= cs.hi)
+        cols = [ok_r]
+        for attr, allowed in cs.enums:
+            ok_code = np.array([bool(v) and v <= allowed for v in table.values[attr]], dtype=bool)
+            cols.append(ok_code[table.codes[attr]][:, None])
+        for kind in cs.certs:
+            cols.append(have[:, cert_index[kind]][:, None])
+        ok = np.concatenate(cols, axis=1) if len(cols) > 1 else ok_r
+        per_rule.append(ok)
+        met[:, s] = ok.all(axis=1)
+    return Verdicts(met, per_rule)
+
+
+def rule_order(cs: CompiledSet) -> list[int]:
+    """Indices into ``cs.cs.rules`` of the columns of ``Verdicts.rule_ok`` for the set."""
+    enum_rules = [i for i, r in enumerate(cs.cs.rules) if r.type == "enum"]
+    cert_rules = [i for i, r in enumerate(cs.cs.rules) if r.type == "certificate"]
+    return [b.index for b in cs.bounds] + enum_rules + cert_rules

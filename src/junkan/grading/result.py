@@ -1,0 +1,188 @@
+"""The result of grading: every (item, criteria set) verdict with the failed rules and the
+evidence read, and each item's class in ranked families (soil)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from junkan.grading.catalogue import properties
+from junkan.grading.engine import Compiled, Table, Verdicts, rule_order
+from junkan.grading.schema import CriteriaSet, Family, Item
+
+
+def _show(feature: str, v: float) -> str:
+    spec = properties().get(feature)
+    if spec is not None:
+        return f"{v:.4g} {spec.display}"
+    if feature.startswith("composition."):
+        return f"{v:.4g} wt %"
+    return f"{v:.4g} mg/kg"
+
+
+def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float]) -> str:
+    rule = cs.rules[rule_index]
+    if rule.type == "certificate":
+        return f"no valid {rule.kind} attestation"
+    if rule.type == "enum":
+        return f"{rule.attribute} not in {sorted(rule.allowed or [])}"
+    name = rule.property or ""
+    feature = (
+        f"restricted_max.{name[11:]}"
+        if name.startswith("restricted.") and rule.basis == "max"
+        else name
+    )
+    v = x.get(feature, math.nan)
+    if math.isnan(v):
+        return f"{name}: not measured"
+    return (
+        f"{name} = {_show(feature, v)} outside [{rule.min if rule.min is not None else '−'}, "
+        f"{rule.max if rule.max is not None else '−'}]"
+    )
+
+
+@dataclass
+class GradeResult:
+    """Verdicts of ``items`` against ``compiled`` sets (``met`` is (n items, n sets))."""
+
+    items: list[Item]
+    compiled: Compiled
+    table: Table
+    verdicts: Verdicts
+    as_of: date
+    classes: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def met(self) -> np.ndarray:
+        return self.verdicts.met
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        feats = self.compiled.features
+        for s, cs in enumerate(self.compiled.sets):
+            order = rule_order(cs)
+            ok = self.verdicts.rule_ok[s]
+            for i, item in enumerate(self.items):
+                x = {f: float(self.table.x[i, j]) for j, f in enumerate(feats)}
+                failed = [_failure(cs.cs, order[k], item, x) for k in np.flatnonzero(~ok[i])]
+                out.append(
+                    {
+                        "item": item.id,
+                        "criteria": cs.cs.id,
+                        "version": cs.cs.version,
+                        "status": cs.cs.status,
+                        "met": bool(self.met[i, s]),
+                        "failed": failed,
+                    }
+                )
+        return out
+
+    def evidence(self, i: int) -> dict[str, Any]:
+        """The values a verdict read, with their test methods."""
+        item = self.items[i]
+        out: dict[str, Any] = {}
+        for j, f in enumerate(self.compiled.features):
+            v = float(self.table.x[i, j])
+            if not math.isnan(v):
+                pv = item.properties.get(f)
+                out[f] = {"value": _show(f, v), "method": pv.method if pv else None}
+        return out
+
+    def graded_items(self) -> list[dict[str, Any]]:
+        """The items with their ``grades`` filled in (the grading record)."""
+        by_item: dict[str, list[dict[str, Any]]] = {}
+        for r in self.rows():
+            by_item.setdefault(r["item"], []).append(r)
+        out = []
+        for i, item in enumerate(self.items):
+            grades = [
+                {**r, "evaluated": self.as_of.isoformat(), "evidence": self.evidence(i)}
+                for r in by_item.get(item.id, [])
+            ]
+            for fam, cls in self.classes.items():
+                grades.append({"family": fam, "class": cls[i]})
+            out.append(
+                item.model_copy(update={"grades": grades}).model_dump(
+                    mode="json", exclude_none=True
+                )
+            )
+        return out
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.rows())
+        frame["failed"] = frame["failed"].map("; ".join)
+        return frame
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "criteria": [
+                {
+                    "id": c.cs.id,
+                    "version": c.cs.version,
+                    "title": c.cs.title,
+                    "status": c.cs.status,
+                    "source": c.cs.source,
+                }
+                for c in self.compiled.sets
+            ],
+            "grades": self.rows(),
+            "classes": self.classes,
+        }
+
+    def report(self, path: str | Path, title: str = "Grades") -> Path:
+        from junkan.core.report import Page
+
+        page = Page(title, subtitle=f"evaluated {self.as_of.isoformat()}")
+        page.table(
+            [[c.cs.id, c.cs.version, c.cs.status, c.cs.source] for c in self.compiled.sets],
+            columns=["criteria", "version", "status", "source"],
+            caption="Criteria sets (assumption = values not from a public source)",
+        )
+        page.table(self.to_frame(), caption="Verdicts: met, or the rules that failed")
+        if self.classes:
+            page.table(
+                [
+                    [it.id, *[self.classes[f][i] for f in self.classes]]
+                    for i, it in enumerate(self.items)
+                ],
+                columns=["item", *self.classes],
+                caption="Classes in ranked families",
+            )
+        return page.write(path)
+
+
+def classify(
+    family_id: str, family: Family, compiled: Compiled, verdicts: Verdicts, items: list[Item]
+) -> list[str]:
+    """Each item's class in a ranked family: the best rank met, lowered by the family's
+    down-ranking attribute (rain / seepage one rank, underwater two), else the fallback."""
+    ranked = sorted(
+        [
+            (c.cs.rank or 0, s, c.cs.id)
+            for s, c in enumerate(compiled.sets)
+            if c.cs.family == family_id
+        ]
+    )
+    ids = [r[2] for r in ranked]
+    down = family.downrank or {}
+    attr = str(down.get("attribute", "")).removeprefix("attributes.")
+    steps = down.get("ranks", {})
+    out = []
+    for i, item in enumerate(items):
+        best = next((k for k, (_, s, _) in enumerate(ranked) if verdicts.met[i, s]), None)
+        if best is not None:
+            best += int(steps.get(str(item.attributes.get(attr, "")), 0))
+        out.append(ids[best] if best is not None and best < len(ids) else family.fallback)
+    return out
+
+
+def family_sets(family_id: str, sets: dict[str, CriteriaSet]) -> list[CriteriaSet]:
+    return [c for c in sets.values() if c.family == family_id]

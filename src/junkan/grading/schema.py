@@ -1,0 +1,229 @@
+"""The grading data model (seed 003's 格付けデータモデル): what a used product, part or recycled
+material carries — identity and trace link, material / process / collection information,
+measured properties with units and test methods, composition, restricted substances,
+quantity, environmental and social aspects — and the grades evaluated on it.
+
+The JSON Schema published in ``junkan/data/grading/item.schema.json`` is generated from these
+classes (:func:`junkan.grading.json_schema`); the JSON-LD context beside it maps the same
+terms to IRIs."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+
+from junkan.core.base import Strict
+from junkan.core.fields import Fraction, IsoDate, quantity_converter
+
+_to_kg = quantity_converter("kg", "mass")
+
+
+def _kg(value: Any) -> float:
+    """A mass: a number is kg (so a dumped record loads again), a string has its unit."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _to_kg(f"{float(value)!r} kg")
+    return _to_kg(value)
+
+
+Kg = Annotated[
+    float,
+    BeforeValidator(_kg),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "description": "kg"},
+                {"type": "string", "description": "a mass with its unit, e.g. '12 t'"},
+            ]
+        }
+    ),
+]
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")]
+Text = Annotated[str, Field(max_length=2000)]
+LOT_REF = re.compile(r"^[^/\s]{1,200}/[^/\s]{1,200}$")
+
+MAX_ITEMS = 1_000_000
+"""Most items one document may hold."""
+
+
+class PropertyValue(Strict):
+    """A measured property: a quantity with its unit (``"14 g/(10 min)"``), the test method
+    and, optionally, its standard uncertainty in the same unit."""
+
+    value: float | str
+    method: Text | None = None
+    uncertainty: float | str | None = None
+
+
+class Material(Strict):
+    name: Name
+    """Material name (``PP``, ``ABS``, ``aluminium``, ``soil``)."""
+    family: Name | None = None
+    """A coarser class used by criteria (``cast``, ``wrought``, ``polyolefin``)."""
+    use: Text | None = None
+    """Intended or previous use (``bumper``, ``injection moulding``)."""
+
+
+class Process(Strict):
+    route: Literal["mechanical", "chemical", "reuse", "remanufacture", "none"] = "mechanical"
+    steps: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
+    """Steps in order (``shredding``, ``sorting``, ``hand_picking``, ``washing``)."""
+    operator: Name | None = None
+
+
+class Collection(Strict):
+    source: Literal["shop", "municipality", "business", "dismantler", "site", "other"] = "other"
+    place: Name | None = None
+    date: IsoDate | None = None
+
+
+class TraceLink(Strict):
+    """The junkan lot this record describes (``organisation/lot``, as in the trace ledger)."""
+
+    lot: str = Field(max_length=401)
+
+    @field_validator("lot")
+    @classmethod
+    def _ref(cls, v: str) -> str:
+        if not LOT_REF.match(v):
+            raise ValueError("write the lot as 'organisation/lot' (as in the trace ledger)")
+        return v
+
+
+class Quantity(Strict):
+    mass: Kg
+    """Mass of this lot (``"12 t"``; a bare number is kg)."""
+    stock: Kg | None = None
+    """Further stock of the same material the holder can supply."""
+
+
+class Environment(Strict):
+    """Environmental aspects. With a trace link these are taken from the lot's derived CFP and
+    recycled shares (:func:`junkan.grading.attach_environment`), never typed again."""
+
+    cfp_kgco2e_per_kg: Annotated[float, Field(ge=0, le=1e6)]
+    recycled_post: Fraction = 0.0
+    recycled_pre: Fraction = 0.0
+    source: Name = "declared"
+
+
+class Attestation(Strict):
+    """A certificate or attestation (due diligence, EN 15343 traceability, magnet
+    separation …) with its issuer and validity."""
+
+    kind: Key
+    scheme: Name | None = None
+    issuer: Name | None = None
+    valid_until: IsoDate | None = None
+    evidence: Text | None = None
+
+
+class Item(Strict):
+    """One graded record: a used product, a part or a recycled material."""
+
+    id: Name
+    kind: Literal["used_product", "part", "recycled_material"]
+    material: Material
+    trace: TraceLink | None = None
+    process: Process | None = None
+    collection: Collection | None = None
+    properties: dict[Key, PropertyValue] = Field(default_factory=dict, max_length=100)
+    composition: dict[Key, Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=dict, max_length=100
+    )
+    """Composition in wt % (elements for metals, polymers for plastics)."""
+    restricted: dict[Key, float | str] = Field(default_factory=dict, max_length=100)
+    """Restricted substances, e.g. ``pbde_sum: "120 mg/kg"``."""
+    restricted_max: dict[Key, float | str] = Field(default_factory=dict, max_length=100)
+    """For blends: the worst input's concentration (set by :func:`junkan.grading.blend`)."""
+    attributes: dict[Key, Annotated[str, Field(max_length=200)] | list[str]] = Field(
+        default_factory=dict, max_length=100
+    )
+    """Categorical facts criteria may test (``soil_type``, ``separation``, ``media``)."""
+    quantity: Quantity
+    environment: Environment | None = None
+    social: list[Attestation] = Field(default_factory=list, max_length=100)
+    """Due-diligence and other social attestations."""
+    certificates: list[Attestation] = Field(default_factory=list, max_length=100)
+    grades: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
+    """Grades evaluated on this record, with evidence (filled by :func:`junkan.grading.run`)."""
+
+    @model_validator(mode="after")
+    def _env_from_trace(self) -> Item:
+        if (
+            self.trace is not None
+            and self.environment is not None
+            and self.environment.source == "declared"
+        ):
+            raise ValueError(
+                "environment: this item is linked to lot "
+                f"{self.trace.lot!r}; its CFP and recycled shares come from the "
+                "trace ledger — remove the environment block"
+            )
+        total = sum(self.composition.values())
+        if total > 100 + 1e-6:
+            raise ValueError(f"composition: adds up to {total:.3g} wt %, above 100")
+        return self
+
+
+class Rule(Strict):
+    """One criterion. ``range``: a property (``mfr``), a composition entry
+    (``composition.Fe``, wt %) or a restricted substance (``restricted.pbde_sum``) within
+    [min, max]; ``enum``: an attribute (``material.name``, ``material.family``,
+    ``process.route``, ``collection.source``, ``attributes.<key>``) among ``allowed``;
+    ``certificate``: an attestation of that ``kind`` (in certificates or social).
+    ``basis`` (restricted substances): ``max`` gates on the worst input of a blend (the
+    default: each input must comply), ``mean`` on the mass-weighted mean."""
+
+    type: Literal["range", "enum", "certificate"]
+    property: Annotated[str, Field(max_length=80)] | None = None
+    min: float | str | None = None
+    max: float | str | None = None
+    basis: Literal["max", "mean"] = "max"
+    attribute: Annotated[str, Field(max_length=80)] | None = None
+    allowed: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=1000
+    )
+    kind: Key | None = None
+
+
+class CriteriaSet(Strict):
+    """A versioned, sourced set of rules (a grade)."""
+
+    id: Key
+    version: Annotated[str, Field(min_length=1, max_length=40)]
+    title: Name
+    status: Literal["sourced", "partial", "assumption"]
+    source: Text
+    assumption_reason: Text | None = None
+    note: Text | None = None
+    family: Key | None = None
+    rank: Annotated[int, Field(ge=1, le=100)] | None = None
+    rules: list[Rule] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _reason(self) -> CriteriaSet:
+        if self.status == "assumption" and not self.assumption_reason:
+            raise ValueError("assumption_reason: a set marked assumption must say why")
+        if (self.family is None) != (self.rank is None):
+            raise ValueError("family and rank go together")
+        return self
+
+
+class Family(Strict):
+    """A ranked family of sets (soil classes): the best rank met, lowered by ``downrank``."""
+
+    title: Name
+    downrank: dict[str, Any] | None = None
+    fallback: Name
+
+
+class GradingDocument(Strict):
+    """``junkan grade`` input: items and the criteria to evaluate (ids of shipped sets, or
+    sets given inline)."""
+
+    items: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
+    criteria: list[Key | CriteriaSet] = Field(min_length=1, max_length=1000)

@@ -1,0 +1,146 @@
+"""The verbs of :mod:`junkan.market`: ``load``, ``run`` (= ``match``), ``offer`` (what a
+seller's lots meet among the conditions granted to it) and ``visible_conditions``."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.errors import ModelError, Problem
+from junkan.core.transport import Mode
+from junkan.grading import GradeResult, GradingError, grade, resolve, stored_values
+from junkan.market.arcs import Setting, build_arcs
+from junkan.market.explain import explain
+from junkan.market.milp import solve
+from junkan.market.odrl import granted, to_odrl
+from junkan.market.result import MatchResult
+from junkan.market.schema import Condition, Market, Solver
+
+
+@lru_cache(maxsize=1)
+def defaults() -> dict[str, Any]:
+    """``data/market/defaults.yaml``: the transport mode and solver settings used when a
+    document gives none (the truck cost there is an assumption; see its source)."""
+    text = (resources.files("junkan.data") / "market" / "defaults.yaml").read_text("utf-8")
+    doc: dict[str, Any] = yaml.safe_load(text)
+    return doc
+
+
+def load(path: str | Path | None = None, *, text: str | None = None) -> Market:
+    """Read a market document (lots, conditions, pools, transport, solver); errors name the
+    file, the path and the field — unknown properties, unit mismatches, contradictory
+    criteria and unreachable minimum lots included."""
+    if (path is None) == (text is None):
+        raise ValueError("give a path or text")
+    source = str(path) if path is not None else "<text>"
+    doc = read_document(path) if path is not None else parse_document(text or "", source=source)
+    market = validate_with(Market, doc, source)
+    try:
+        check(market)
+    except ModelError as exc:
+        raise GradingError(exc.problems, source) from None
+    return market
+
+
+def check(market: Market) -> None:
+    """Checks that need the catalogue: lots' values and units, conditions' criteria, and
+    minimum lots no set of offers could reach."""
+    for i, lot in enumerate(market.lots):
+        stored_values(lot.item, f"lots[{i}].item")
+    for b, c in enumerate(market.conditions):
+        try:
+            if len(resolve([c.criteria])) != 1:
+                raise GradingError(
+                    [Problem("", "a condition names one criteria set, not a family")]
+                )
+        except ModelError as exc:
+            raise GradingError(
+                [
+                    Problem(f"conditions[{b}].criteria.{p.path}".rstrip("."), p.message)
+                    for p in exc.problems
+                ]
+            ) from None
+    if market.lots:
+        offered = sum(lot.mass for lot in market.lots)
+        for b, c in enumerate(market.conditions):
+            if c.min_lot > offered:
+                raise GradingError(
+                    [
+                        Problem(
+                            f"conditions[{b}].min_lot",
+                            f"unreachable "
+                            f"minimum lot: {c.min_lot:,.0f} kg is more than "
+                            f"all lots offered together ({offered:,.0f} kg)",
+                        )
+                    ]
+                )
+
+
+def setting(market: Market) -> Setting:
+    d = defaults()
+    mode = market.transport or Mode.model_validate(d["transport"])
+    sv = market.solver or Solver.model_validate(d["solver"])
+    try:
+        cost = mode.quantity("cost", "JPY/(kg*km)", "transport cost")
+        co2 = mode.quantity("co2e", "kgCO2e/(kg*km)", "transport co2e")
+    except ValueError as exc:
+        raise GradingError([Problem("transport", str(exc))]) from None
+    if cost is None:
+        raise GradingError([Problem("transport.cost", "give a cost such as '30 JPY/(t*km)'")])
+    return Setting(
+        cost,
+        co2 or 0.0,
+        mode.detour_factor or 1.0,
+        sv.mip_rel_gap,
+        sv.time_limit_s,
+        sv.max_pools_per_lot,
+        sv.max_buyers_per_lot,
+        sv.prune_negative,
+    )
+
+
+def run(market: Market) -> MatchResult:
+    """Match lots to the conditions granted to their sellers, pooling small lots at
+    consolidation points, maximising the total margin (MILP, HiGHS)."""
+    t0 = time.perf_counter()
+    st = setting(market)
+    arcs = build_arcs(market, st, market.as_of or date.today())
+    sol = solve(market, arcs, st)
+    res = MatchResult(market, arcs, sol, st)
+    res.unmatched = explain(market, arcs, sol, res.delivered())
+    res.seconds_total = time.perf_counter() - t0
+    return res
+
+
+match = run
+
+
+def visible_conditions(conditions: list[Condition], org: str) -> list[Condition]:
+    """The conditions ``org`` may see: its own (as buyer) and those whose ODRL access policy
+    grants it."""
+    return [c for c in conditions if c.buyer == org or granted(to_odrl(c)["access"], org)]
+
+
+def offer(market: Market, seller: str) -> GradeResult:
+    """Grade ``seller``'s lots against the conditions granted to it (each condition's
+    criteria), so a seller sees what its lots meet without seeing other conditions."""
+    mine = [lot.item for lot in market.lots if lot.seller == seller]
+    if not mine:
+        raise GradingError([Problem("lots", f"no lots of seller {seller!r}")])
+    crit = []
+    seen: set[str] = set()
+    for c in visible_conditions(market.conditions, seller):
+        for cs in resolve([c.criteria]):
+            if cs.id not in seen:
+                seen.add(cs.id)
+                crit.append(cs)
+    if not crit:
+        raise GradingError([Problem("conditions", f"no condition is granted to {seller!r}")])
+    return grade(mine, crit, as_of=market.as_of)

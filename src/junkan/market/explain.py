@@ -1,0 +1,150 @@
+"""Why a lot stays unmatched: the first reason that holds, per lot, from the seller's side of
+the market (the conditions granted to it).
+
+1. no condition is granted to the seller (conditions are shared bilaterally);
+2. every granted condition's window is closed (delivery window) or its criteria fail on the
+   lot itself (a worst-case property, a restricted substance, an enumeration, a certificate,
+   a missing measurement) — the failed rules are named;
+3. no route earns a positive margin (best margin, price, transport and handling named);
+4. the lot is smaller than every reachable buyer's minimum lot and no pooled shipment to
+   that buyer reached it;
+5. routes exist but the optimum used others: the buyer's capacity or a pooling point's is
+   taken by better-paying lots, or the lot would push the buyer's blend out of its window
+   (its own value outside the window: it needs cleaner lots to dilute it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from junkan.grading import grade as grade_items
+from junkan.market.arcs import Arcs
+from junkan.market.milp import Solution
+from junkan.market.schema import Market
+
+TOL = 1e-6
+
+
+def _gate_failures(arcs: Arcs, b: int, i: int, market: Market) -> list[str]:
+    """The rules of condition b's criteria that lot i fails as an input."""
+    res = grade_items([market.lots[i].item], [arcs.compiled.sets[b].cs], as_of=market.as_of)
+    rows = res.rows()
+    return rows[0]["failed"] if rows else []
+
+
+def explain(
+    market: Market, arcs: Arcs, sol: Solution, delivered_b: np.ndarray
+) -> dict[int, dict[str, Any]]:
+    """Reason codes and messages for every lot that is (almost) entirely unmatched."""
+    n = len(market.lots)
+    used = np.zeros(n)
+    np.add.at(used, arcs.lot, sol.share)
+    conds = market.conditions
+    cap_full = (
+        delivered_b >= np.array([c.capacity for c in conds]) * (1 - 1e-6)
+        if conds
+        else np.zeros(0, dtype=bool)
+    )
+    out: dict[int, dict[str, Any]] = {}
+    has_arc = np.zeros(n, dtype=bool)
+    has_arc[arcs.lot] = True
+    for i in (int(k) for k in np.flatnonzero(used < TOL)):
+        lot = market.lots[i]
+        granted = np.flatnonzero(arcs.granted[i])
+        if len(granted) == 0:
+            out[int(i)] = {
+                "code": "not_granted",
+                "message": f"no buyer has granted a condition to seller {lot.seller!r}",
+            }
+            continue
+        open_b = [int(b) for b in granted if arcs.timing[i, b]]
+        if not open_b:
+            out[int(i)] = {
+                "code": "delivery_window",
+                "message": "the lot's availability "
+                "misses every granted condition's delivery window",
+            }
+            continue
+        passing = [b for b in open_b if arcs.gate[i, b]]
+        if not passing:
+            details = {conds[b].id: _gate_failures(arcs, b, i, market) for b in open_b[:5]}
+            out[int(i)] = {
+                "code": "grade",
+                "message": "fails every granted condition's "
+                "criteria on its own: "
+                + "; ".join(f"{k}: {', '.join(v) or 'a blend rule'}" for k, v in details.items()),
+                "failed": details,
+            }
+            continue
+        out[int(i)] = _economic(market, arcs, sol, i, passing, has_arc[i], cap_full)
+    return out
+
+
+def _economic(
+    market: Market,
+    arcs: Arcs,
+    sol: Solution,
+    i: int,
+    passing: list[int],
+    routed: bool,
+    cap_full: np.ndarray,
+) -> dict[str, Any]:
+    conds = market.conditions
+    lot = market.lots[i]
+    best = arcs.best_margin[i, passing]
+    if np.all(np.isnan(best)):
+        direct_only = [b for b in passing if lot.mass < conds[b].min_lot]
+        if direct_only and len(market.pools) == 0:
+            b = direct_only[0]
+            return {
+                "code": "min_lot",
+                "message": f"{lot.mass:,.0f} kg is below "
+                f"{conds[b].id}'s minimum lot {conds[b].min_lot:,.0f} kg and there is "
+                "no pooling point",
+            }
+        return {
+            "code": "no_margin",
+            "message": "no route earns a positive margin (transport and handling exceed the price)",
+        }
+    b = passing[int(np.nanargmax(best))]
+    c = conds[b]
+    if not routed:
+        return {
+            "code": "not_in_candidates",
+            "message": f"best margin "
+            f"{np.nanmax(best):.1f} JPY/kg ({c.id}) but the route was left out by "
+            "max_buyers_per_lot / max_pools_per_lot",
+        }
+    if cap_full[b]:
+        return {
+            "code": "capacity",
+            "message": f"{c.id}'s capacity {c.capacity:,.0f} kg is "
+            "filled by lots with better margins or blending value",
+        }
+    mine = arcs.lot == i
+    pool_used = [
+        market.pools[p].id for p in set(arcs.pool[mine & (arcs.cond == b)].tolist()) if p >= 0
+    ]
+    if lot.mass < c.min_lot:
+        via = f" through {', '.join(pool_used)}" if pool_used else ""
+        return {
+            "code": "min_lot",
+            "message": f"{lot.mass:,.0f} kg is below {c.id}'s minimum "
+            f"lot {c.min_lot:,.0f} kg and pooling{via} did not gather enough "
+            "compatible lots",
+        }
+    a = arcs.rows[b][i]
+    over = [arcs.row_labels[b][k] for k in np.flatnonzero(a > 0)]
+    if over:
+        return {
+            "code": "blend_window",
+            "message": f"on its own it is outside {c.id}'s window "
+            f"({', '.join(over)}); there is not enough cleaner material to dilute it",
+            "rows": over,
+        }
+    return {
+        "code": "outbid",
+        "message": f"best margin {np.nanmax(best):.1f} JPY/kg ({c.id}); "
+        "the optimum gives the buyers' capacity and windows to other lots",
+    }

@@ -1,0 +1,364 @@
+"""Matching and pooling as a mixed-integer linear programme, solved by HiGHS
+(:func:`scipy.optimize.milp`).
+
+Variables: f_a, the share of lot i sent along route a (directly to a condition's buyer, or
+through a pooling point to it) — continuous for divisible lots (a direct route is
+semi-continuous: 0 or at least the buyer's minimum lot), binary for lots sold whole — and
+u_pb ∈ {0, 1}, "pooling point p ships to buyer b". Each pooling point's consolidated lot
+for one buyer is a named blend, so the problem stays linear (no pool is split between
+buyers with its mixed quality; references/grading-and-market.md §7).
+
+    maximise   Σ_a m_i (price − transport − handling)_a f_a − Σ_pb fixed_p u_pb
+    subject to Σ_a∈i f_a ≤ 1                                   (each lot once)
+               Σ_a→b m_i f_a ≤ capacity_b                       (buyer capacity)
+               Σ_a via p m_i f_a ≤ capacity_p                   (pooling point capacity)
+               min_lot_b u_pb ≤ Σ_a via p→b m_i f_a ≤ M u_pb    (minimum lot by pooling)
+               Σ_a→b m_i a_ik f_a ≤ 0 for every blend row k     (quality window of the blend)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from junkan.market.arcs import Arcs, Setting
+from junkan.market.colgen import TRACE, Session, Structure, heuristic, objective, relax
+from junkan.market.schema import Market
+
+FULL_MAX = 20_000
+"""Up to this many routes, branch and cut runs over all of them (the answer is exact within
+the gap); above it, over the routes the LP relaxation priced in."""
+DEBUG = False
+SAFETY = 1e-6
+"""Relative margin by which blend rows are held inside their limits."""
+
+
+@dataclass
+class Solution:
+    share: np.ndarray
+    """f_a per route."""
+    pairs: list[tuple[int, int]]
+    """(pool, condition) pairs with a shipment variable."""
+    ship: np.ndarray
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+    variables: int
+    integers: int
+    constraints: int
+
+
+class _Rows:
+    """Sparse constraint rows built up in COO form."""
+
+    def __init__(self) -> None:
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+
+    def add(self, cols: np.ndarray, vals: np.ndarray, lo: float, hi: float) -> None:
+        k = len(self.lo)
+        self.r.append(np.full(len(cols), k))
+        self.c.append(np.asarray(cols))
+        self.v.append(np.asarray(vals, dtype=float))
+        self.lo.append(lo)
+        self.hi.append(hi)
+
+    def grouped(
+        self,
+        keys: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        lo: np.ndarray | float,
+        hi: np.ndarray | float,
+        n_keys: int,
+    ) -> None:
+        """One row per key value 0..n_keys−1 (rows with no entry are skipped)."""
+        order = np.argsort(keys, kind="stable")
+        ks, cs, vs = keys[order], cols[order], vals[order]
+        cuts = np.searchsorted(ks, np.arange(n_keys + 1))
+        lo_a = np.broadcast_to(np.asarray(lo, dtype=float), (n_keys,))
+        hi_a = np.broadcast_to(np.asarray(hi, dtype=float), (n_keys,))
+        for k in range(n_keys):
+            s, e = cuts[k], cuts[k + 1]
+            if e > s:
+                self.add(cs[s:e], vs[s:e], float(lo_a[k]), float(hi_a[k]))
+
+    def constraint(self, n_vars: int) -> LinearConstraint:
+        a = coo_matrix(
+            (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
+            shape=(len(self.lo), n_vars),
+        ).tocsr()
+        return LinearConstraint(a, np.array(self.lo), np.array(self.hi))
+
+
+@dataclass
+class Model:
+    """The MILP in scipy's form (masses in t, money in thousand JPY for conditioning)."""
+
+    c: np.ndarray
+    integrality: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    rows: _Rows
+    n_arc: int
+    pairs: list[tuple[int, int]]
+    members: list[np.ndarray]
+    """Per pair, the routes (arc indices) through it."""
+    m_a: np.ndarray
+
+
+def build(market: Market, arcs: Arcs) -> Model:
+    mass = np.array([lot.mass for lot in market.lots]) / 1000.0
+    divisible = np.array([lot.divisible for lot in market.lots], dtype=bool)
+    cap_b = np.array([c.capacity for c in market.conditions]) / 1000.0
+    min_b = np.array([c.min_lot for c in market.conditions]) / 1000.0
+    n_arc = len(arcs.lot)
+    via = arcs.pool >= 0
+    nb = max(1, len(market.conditions))
+    uniq, pair_of = np.unique(arcs.pool[via] * nb + arcs.cond[via], return_inverse=True)
+    pairs = [(int(k // nb), int(k % nb)) for k in uniq]
+    n_var = n_arc + len(pairs)
+    m_a = mass[arcs.lot]
+    c = np.concatenate(
+        [-(m_a * arcs.margin), [market.pools[p].fixed_cost / 1000.0 for p, _ in pairs]]
+    )
+    lb, ub = np.zeros(n_var), np.ones(n_var)
+    integ = np.zeros(n_var, dtype=np.uint8)
+    integ[n_arc:] = 1
+    whole = ~divisible[arcs.lot]
+    integ[:n_arc][whole] = 1
+    direct = ~via & ~whole & (min_b[arcs.cond] > 0)
+    lb[:n_arc][direct] = min_b[arcs.cond[direct]] / m_a[direct]
+    integ[:n_arc][direct] = 2  # semi-continuous: 0 or [min_lot / mass, 1]
+    rows = _Rows()
+    idx = np.arange(n_arc)
+    rows.grouped(arcs.lot, idx, np.ones(n_arc), -np.inf, 1.0, len(market.lots))
+    rows.grouped(arcs.cond, idx, m_a, -np.inf, cap_b, len(market.conditions))
+    if len(market.pools):
+        cap_p = np.array([p.capacity for p in market.pools]) / 1000.0
+        rows.grouped(arcs.pool[via], idx[via], m_a[via], -np.inf, cap_p, len(market.pools))
+    members_of = (
+        np.split(
+            idx[via][np.argsort(pair_of, kind="stable")],
+            np.searchsorted(np.sort(pair_of), np.arange(1, len(pairs))),
+        )
+        if pairs
+        else []
+    )
+    for q, (p, b) in enumerate(pairs):
+        members = members_of[q]
+        big = min(
+            float(market.pools[p].capacity) / 1000.0, float(cap_b[b]), float(m_a[members].sum())
+        )
+        cols = np.append(members, n_arc + q)
+        rows.add(cols, np.append(m_a[members], -big), -np.inf, 0.0)
+        if min_b[b] > 0:
+            rows.add(cols, np.append(m_a[members], -min_b[b]), 0.0, np.inf)
+    _quality_rows(rows, arcs, m_a, idx)
+    return Model(c, integ, lb, ub, rows, n_arc, pairs, members_of, m_a)
+
+
+def _quality_rows(rows: _Rows, arcs: Arcs, m_a: np.ndarray, idx: np.ndarray) -> None:
+    for b, a in enumerate(arcs.rows):
+        if a.shape[1] == 0:
+            continue
+        members = idx[arcs.cond == b]
+        if len(members) == 0:
+            continue
+        # a blend exactly on a limit would pass the solver's feasibility tolerance but can
+        # fail the exact grade of the mixed record: hold each row a hair inside its limit
+        a = a + SAFETY * (1.0 + np.abs(a).max(axis=0))
+        coef = m_a[members, None] * a[arcs.lot[members]]
+        for k in range(a.shape[1]):
+            nz = coef[:, k] != 0
+            if nz.any():
+                scale = float(np.abs(coef[nz, k]).max())
+                rows.add(members[nz], coef[nz, k] / scale, -np.inf, 0.0)
+
+
+def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
+    """The LP relaxation by column generation (a certified bound), a primal solution by
+    LP rounding and repair, and — when its gap to the bound is above ``st.gap`` — the MILP
+    (HiGHS branch and cut) for the remaining time: over every route when the model has at
+    most :data:`FULL_MAX` of them (exact), else over the routes the LP priced in."""
+    t0 = time.perf_counter()
+    deadline = t0 + st.time_limit
+    if len(arcs.lot) == 0:
+        return _answer(None, -np.inf, 0.0, "no candidate routes", [], 0, t0, (0, 0, 0))
+    model = build(market, arcs)
+    cons = model.rows.constraint(len(model.c))
+    n_int = int((model.integrality > 0).sum())
+    size = (len(model.c), n_int, len(model.rows.lo))
+    TRACE.clear()
+    lp = Session(model.c, cons.A, cons.lb, cons.ub, model.ub)
+    TRACE.append(("model built", time.perf_counter(), 0.0, 0.0))
+    x_lp, _, low, _ = relax(lp, _start(model, arcs), deadline, st.gap / 2)
+    active = lp.present.copy()
+    bound = -low if x_lp is not None else np.inf
+    best_x, best_obj = None, -np.inf
+    s = _structure(model, market)
+    whole = bool((model.integrality[: model.n_arc] == 1).any())
+    # the rounding first (a solution whatever the load), then branch and cut
+    if x_lp is not None and not whole:
+        best_x, best_obj = _rounding(lp, s, x_lp, deadline, model.c, bound)
+    status = "optimal"
+    if _gap(best_obj, bound) > st.gap + 1e-9 and time.perf_counter() < deadline - 0.5:
+        if model.n_arc <= FULL_MAX:
+            cols, lb, ub = np.arange(len(model.c)), model.lb, model.ub
+        else:
+            cols = np.flatnonzero(active | (np.arange(len(model.c)) >= model.n_arc))
+            lb, ub = _around(model, s, x_lp) if x_lp is not None else (model.lb, model.ub)
+        left = deadline - time.perf_counter()
+        x_m, dual, status = _branch(model, cons, cols, st, left, lb, ub)
+        if x_m is not None and objective(model.c, s, x_m) > best_obj:
+            best_x, best_obj = x_m, objective(model.c, s, x_m)
+        if dual is not None and model.n_arc <= FULL_MAX:
+            bound = min(bound, dual)
+    return _answer(best_x, best_obj, bound, status, model.pairs, model.n_arc, t0, size, st.gap)
+
+
+def _answer(
+    x: np.ndarray | None,
+    obj: float,
+    bound: float,
+    status: str,
+    pairs: list[tuple[int, int]],
+    n_arc: int,
+    t0: float,
+    size: tuple[int, int, int],
+    gap: float = 0.0,
+) -> Solution:
+    """The solution in JPY (the model counts thousands)."""
+    secs = time.perf_counter() - t0
+    if x is None:
+        status = "no solution found" if status == "optimal" else status
+        return Solution(
+            np.zeros(n_arc),
+            pairs,
+            np.zeros(len(pairs)),
+            status,
+            0.0,
+            bound * 1000.0,
+            float("nan"),
+            secs,
+            *size,
+        )
+    bound = max(bound, obj)
+    if _gap(obj, bound) > gap + 1e-9 and status == "optimal":
+        status = "time limit"
+    x = np.clip(x, 0.0, 1.0)
+    return Solution(
+        x[:n_arc],
+        pairs,
+        x[n_arc:],
+        status,
+        obj * 1000.0,
+        bound * 1000.0,
+        _gap(obj, bound),
+        secs,
+        *size,
+    )
+
+
+def _rounding(
+    lp: Session, s: Structure, x_lp: np.ndarray, deadline: float, c: np.ndarray, bound: float
+) -> tuple[np.ndarray | None, float]:
+    xh = heuristic(lp, s, x_lp, deadline)
+    obj = objective(c, s, xh) if xh is not None else -np.inf
+    TRACE.append(("rounding", time.perf_counter(), obj, bound))
+    return xh, obj
+
+
+def _start(model: Model, arcs: Arcs, per_lot: int = 8) -> np.ndarray:
+    """The first routes of the column generation: for each lot, the best route to each of
+    its ``per_lot`` best-paying buyers (so the first LP already spreads lots over buyers),
+    and every pooled-shipment variable."""
+    n = model.n_arc
+    order = np.lexsort((model.c[:n], arcs.cond, arcs.lot))
+    key = arcs.lot[order] * (int(arcs.cond.max()) + 1) + arcs.cond[order]
+    first_of_pair = np.ones(n, dtype=bool)
+    first_of_pair[1:] = key[1:] != key[:-1]
+    best = order[first_of_pair]  # one route per (lot, buyer), the cheapest
+    order2 = best[np.lexsort((model.c[best], arcs.lot[best]))]
+    lots = arcs.lot[order2]
+    rank = np.arange(len(order2)) - np.searchsorted(lots, lots, side="left")
+    mask = np.zeros(len(model.c), dtype=bool)
+    mask[order2[rank < per_lot]] = True
+    mask[n:] = True
+    return mask
+
+
+def _structure(model: Model, market: Market) -> Structure:
+    n = model.n_arc
+    semi = np.where(model.integrality[:n] == 2, model.lb[:n], 0.0)
+    return Structure(
+        n,
+        model.members,
+        np.array([market.conditions[b].min_lot / 1000.0 for _, b in model.pairs]),
+        semi,
+        model.m_a,
+        np.array([market.pools[p].fixed_cost / 1000.0 for p, _ in model.pairs]),
+    )
+
+
+def _around(model: Model, s: Structure, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds that fix what the LP solution already decided: pooled shipments at or above
+    the minimum open, unused ones closed (with their routes), unused direct deliveries
+    off; the fractional decisions stay integer."""
+    lb, ub = model.lb.copy(), model.ub.copy()
+    n = model.n_arc
+    for q, m in enumerate(model.members):
+        flow = float(model.m_a[m] @ x[m])
+        if flow >= s.pair_min[q] * (1 - 1e-9):
+            lb[n + q] = 1.0
+        elif flow <= 1e-9:
+            ub[n + q] = 0.0
+            ub[m] = 0.0
+    ub[:n][(model.integrality[:n] == 2) & (x[:n] <= 1e-9)] = 0.0
+    return lb, ub
+
+
+def _branch(
+    model: Model,
+    cons: LinearConstraint,
+    cols: np.ndarray,
+    st: Setting,
+    left: float,
+    lb: np.ndarray,
+    ub: np.ndarray,
+) -> tuple[np.ndarray | None, float | None, str]:
+    """HiGHS branch and cut over the columns ``cols`` within ``lb``/``ub``; (solution at
+    full length, bound on the margin, status)."""
+    a = cons.A.tocsc()[:, cols]
+    res = milp(
+        model.c[cols],
+        integrality=model.integrality[cols],
+        bounds=Bounds(lb[cols], ub[cols]),
+        constraints=LinearConstraint(a, cons.lb, cons.ub),
+        options={
+            "time_limit": max(0.5, left),
+            "mip_rel_gap": st.gap,
+            "disp": DEBUG,
+            "presolve": True,
+        },
+    )
+    status = {0: "optimal", 1: "time limit", 2: "infeasible"}.get(res.status, res.message)
+    dual = getattr(res, "mip_dual_bound", None)
+    if res.x is None:
+        return None, None if dual is None else -float(dual), status
+    x = np.zeros(len(model.c))
+    x[cols] = res.x
+    return x, None if dual is None or not np.isfinite(dual) else -float(dual), status
+
+
+def _gap(obj: float, bound: float) -> float:
+    return float((bound - obj) / max(abs(bound), 1e-9)) if np.isfinite(obj) else np.inf

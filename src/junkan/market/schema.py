@@ -1,0 +1,160 @@
+"""Market documents: sellers' graded lots (offers), buyers' conditions (criteria, price
+formula, location, minimum lot, capacity, delivery window, the partners granted) and pooling
+points (crusher owners, hubs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from junkan.core.base import Strict
+from junkan.core.errors import short
+from junkan.core.fields import IsoDate, quantity_converter
+from junkan.core.transport import Mode
+from junkan.grading import CriteriaSet, Item
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_LOTS = 100_000
+MAX_CONDITIONS = 5_000
+MAX_POOLS = 2_000
+
+_kg = quantity_converter("kg", "mass")
+_yen_kg = quantity_converter("JPY/kg", "price", nonneg=False)
+
+
+def _mass(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _kg(f"{float(value)!r} kg")
+    return _kg(value)
+
+
+def _price(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = f"{float(value)!r} JPY/kg"  # a bare number is JPY/kg (a dumped document loads)
+    v = _yen_kg(value)
+    if abs(v) > 1e7:
+        raise ValueError(f"price {short(value)} is beyond ±10,000,000 JPY/kg")
+    return v
+
+
+Kg = Annotated[float, BeforeValidator(_mass)]
+YenPerKg = Annotated[float, BeforeValidator(_price)]
+
+
+class Place(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    name: Name | None = None
+
+
+class Window(Strict):
+    start: IsoDate
+    end: IsoDate
+
+    @model_validator(mode="after")
+    def _order(self) -> Window:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+class Lot(Strict):
+    """A seller's offer: a graded record at a place, available in a window."""
+
+    id: Name
+    seller: Name
+    item: Item
+    location: Place
+    available: Window | None = None
+    divisible: bool = True
+    """Whether a buyer may take part of the lot (bulk scrap) or only all of it."""
+
+    @property
+    def mass(self) -> float:
+        return self.item.quantity.mass
+
+
+class Premium(Strict):
+    """A price adjustment linear in a mass-mixing property: ``per_unit`` JPY/kg for each unit
+    the lot's value lies above ``reference`` (negative: a penalty)."""
+
+    property: Annotated[str, Field(max_length=80)]
+    per_unit: float = Field(ge=-1e6, le=1e6)
+    reference: float = Field(ge=-1e9, le=1e9)
+
+
+class Price(Strict):
+    base: YenPerKg
+    premiums: list[Premium] = Field(default_factory=list, max_length=50)
+
+
+class Condition(Strict):
+    """A buyer's acceptance condition, shared only with the partners in ``granted_to``."""
+
+    id: Name
+    buyer: Name
+    criteria: Annotated[str, Field(max_length=80)] | CriteriaSet
+    price: Price
+    location: Place
+    min_lot: Kg = 0.0
+    """Smallest delivery the buyer takes from one origin (a lot or a pooling point)."""
+    capacity: Kg
+    """Most the buyer takes in the window."""
+    delivery: Window | None = None
+    handling: YenPerKg = 0.0
+    granted_to: list[Name] = Field(default_factory=list, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _lots(self) -> Condition:
+        if self.min_lot > self.capacity:
+            raise ValueError(
+                f"min_lot: unreachable minimum lot — {self.min_lot:,.0f} kg is "
+                f"above the capacity {self.capacity:,.0f} kg"
+            )
+        return self
+
+
+class Pool(Strict):
+    """A consolidation point (a crusher owner, a hub): lots gathered here ship together."""
+
+    id: Name
+    owner: Name | None = None
+    location: Place
+    capacity: Kg
+    handling: YenPerKg = 0.0
+    fixed_cost: float = Field(default=0.0, ge=0, le=1e12)
+    """Cost (JPY) of one shipment from this point to one buyer."""
+
+
+class Solver(Strict):
+    mip_rel_gap: float = Field(default=0.005, ge=0, le=1)
+    time_limit_s: float = Field(default=30, gt=0, le=3600)
+    max_pools_per_lot: int = Field(default=2, ge=0, le=MAX_POOLS)
+    max_buyers_per_lot: int | None = Field(default=None, ge=1, le=MAX_CONDITIONS)
+    prune_negative: bool = True
+    """Leave out routes that lose money on their own. Such a lot may still be worth sending
+    as a diluent that lets a buyer take more of a high-margin lot; ``false`` keeps them (and
+    all buyers per lot): the exact problem, larger."""
+
+
+class Market(Strict):
+    lots: list[Lot] = Field(default_factory=list, max_length=MAX_LOTS)
+    conditions: list[Condition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    pools: list[Pool] = Field(default_factory=list, max_length=MAX_POOLS)
+    transport: Mode | None = None
+    solver: Solver | None = None
+    as_of: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Market:
+        for name, rows in (
+            ("lots", self.lots),
+            ("conditions", self.conditions),
+            ("pools", self.pools),
+        ):
+            ids = [r.id for r in rows]
+            if len(set(ids)) != len(ids):
+                dup = sorted({x for x in ids if ids.count(x) > 1})[:5]
+                raise ValueError(f"{name}: ids used twice: {dup}")
+        return self

@@ -1,0 +1,97 @@
+"""Buyers' conditions and sellers' offers. Reads take the caller's organisation: a condition
+not granted to it (by the ODRL access policy of the stored document) reads exactly as a
+missing one (``None``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from junkan.core.errors import JunkanError
+from junkan.market import Condition, Lot, granted, to_odrl
+from junkan.store.db import Database
+from junkan.store.market_tables import MarketCondition, MarketOffer
+from junkan.store.tables import Organisation
+
+MAX_PER_ORG = 1000
+"""Most conditions, and most offers, one organisation may hold."""
+
+
+class MarketLimit(JunkanError):
+    http_status = 413
+
+
+class MarketConflict(JunkanError):
+    http_status = 409
+
+
+def _visible(rec: MarketCondition, org_id: str, org_name: str) -> bool:
+    if rec.org_id == org_id:
+        return True
+    return granted(to_odrl(Condition.model_validate(rec.doc))["access"], org_name)
+
+
+class MarketRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _name(self, org_id: str) -> str:
+        with self.db.session() as s:
+            org = s.get(Organisation, org_id)
+            return "" if org is None else str(org.name)
+
+    def put_condition(self, org_id: str, cond: Condition) -> str:
+        return self._put(MarketCondition, org_id, cond.id, cond.model_dump(mode="json"))
+
+    def put_offer(self, org_id: str, lot: Lot) -> str:
+        return self._put(MarketOffer, org_id, lot.id, lot.model_dump(mode="json"))
+
+    def _put(self, table: Any, org_id: str, name: str, doc: dict[str, Any]) -> str:
+        with self.db.session() as s:
+            n = s.scalar(select(func.count()).select_from(table).where(table.org_id == org_id))
+            if (n or 0) >= MAX_PER_ORG:
+                raise MarketLimit(f"at most {MAX_PER_ORG} records per organisation")
+            if s.scalar(select(table.id).where(table.org_id == org_id, table.name == name)):
+                raise MarketConflict(f"{name!r} exists; delete it first")
+            rec = table(org_id=org_id, name=name, doc=doc)
+            s.add(rec)
+            s.flush()
+            return str(rec.id)
+
+    def conditions(self, org_id: str, limit: int = 1000) -> list[tuple[str, Condition]]:
+        """Conditions the organisation may see: its own and those granted to it."""
+        name = self._name(org_id)
+        with self.db.session() as s:
+            recs = list(s.scalars(select(MarketCondition).order_by(MarketCondition.created_at)))
+        return [(r.id, Condition.model_validate(r.doc)) for r in recs if _visible(r, org_id, name)][
+            :limit
+        ]
+
+    def condition(self, org_id: str, cid: str) -> Condition | None:
+        with self.db.session() as s:
+            rec = s.get(MarketCondition, cid)
+        if rec is None or not _visible(rec, org_id, self._name(org_id)):
+            return None
+        return Condition.model_validate(rec.doc)
+
+    def delete_condition(self, org_id: str, cid: str) -> bool:
+        with self.db.session() as s:
+            n = s.execute(
+                delete(MarketCondition).where(
+                    MarketCondition.id == cid, MarketCondition.org_id == org_id
+                )
+            )
+            return bool(getattr(n, "rowcount", 0))
+
+    def offers(self, org_id: str, limit: int = 1000) -> list[tuple[str, Lot]]:
+        with self.db.session() as s:
+            recs = list(
+                s.scalars(
+                    select(MarketOffer)
+                    .where(MarketOffer.org_id == org_id)
+                    .order_by(MarketOffer.created_at)
+                    .limit(limit)
+                )
+            )
+        return [(r.id, Lot.model_validate(r.doc)) for r in recs]
