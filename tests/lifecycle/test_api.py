@@ -93,7 +93,9 @@ def test_indicators_by_hand(result: lifecycle.Result) -> None:
     assert df["recycled_share"].tolist() == pytest.approx([0.0, 0.0, 0.4])
     assert df["outflow_t"].tolist() == pytest.approx([0.0, 0.4, 0.4])
     assert df["final_disposal_t"].tolist() == pytest.approx([0.0, 0.24, 0.24])
-    assert df["recycling_rate"].tolist() == pytest.approx([0.0, 0.4, 0.4])
+    # issue 27: a rate of nothing (0 kg outflow in 2020) is not defined (NaN), no longer 0
+    assert df["recycling_rate"].tolist() == pytest.approx([float("nan"), 0.4, 0.4],
+                                                          nan_ok=True)
     assert df["co2e_t"].tolist() == pytest.approx([0.8, 0.8, 0.56])
     assert df["cost_JPY"].tolist() == pytest.approx([0.0, 500.0, 500.0])
     assert df["in_use_piece"].tolist() == pytest.approx([100, 100, 100])
@@ -160,10 +162,13 @@ def test_compare_side_by_side(model: lifecycle.ModelFile) -> None:
     change = comparison["scenarios"][1]["change_vs_baseline"]
     assert change["recycled_input_t"] == pytest.approx(0.16)
     frame = comparison.to_frame()
-    assert list(frame.columns) == ["scenario", "section", "figure", "value"]
+    # issue 27: every value carries its unit (a ``unit`` column was added)
+    assert list(frame.columns) == ["scenario", "section", "figure", "value", "unit"]
     row = frame[(frame.scenario == "more_collection") & (frame.section == "totals")
                 & (frame.figure == "recycled_input_t")]
     assert row["value"].item() == pytest.approx(0.32)
+    assert row["unit"].item() == "t"
+    assert comparison["units"]["totals"]["co2e_t"] == "tCO2e"
     assert comparison.to_json() == json.loads(json.dumps(comparison.to_json()))
 
 

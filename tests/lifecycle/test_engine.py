@@ -135,11 +135,14 @@ def test_replaced_parts_track_the_installed_base() -> None:
     doc["products"]["widget"]["eol"]["reuse"] = None
     doc["scenarios"] = {}
     raw = simulate(_model(doc)).raw
-    s0 = raw.compiled.first_year_survival[0]
-    # parts in products still in use after this year's retirements from last year's stock
-    left_from_stock = raw.retired[1:, 0] - raw.new_products[1:, 0] * (1 - s0)
-    installed = raw.in_use[:-1, 0] - left_from_stock
-    np.testing.assert_allclose(raw.replaced[1:, 0], 0.05 * installed, rtol=1e-9)
+    # Issue 27 (one exposure basis) changed this test: replacements were 5 % of last year's
+    # stock still in use at year end; now they are 5 % of the piece-years in use during the
+    # year (the basis of the use phase too), which counts the entry and retirement years.
+    assert raw.exposure[0, 0] > 0  # products sold this year are exposed for part of it
+    np.testing.assert_allclose(raw.replaced[:, 0], 0.05 * raw.exposure[:, 0], rtol=1e-9)
+    # exposure lies between the stocks at the start and at the end of the year plus entries
+    start = np.concatenate([[0.0], raw.in_use[:-1, 0]])
+    assert np.all(raw.exposure[:, 0] <= start + raw.new_products[:, 0] + 1e-9)
 
 
 def test_impacts_are_activity_times_unit_factors() -> None:

@@ -79,6 +79,10 @@ def simulate_run(content: str, scenario: str, overrides: dict[str, Any] | None,
         tables[name] = buf.getvalue()
     summary = dict(result.to_json())
     summary["indicators"] = jsonable(indicators.run(result).to_json())
+    # the framework indicators carry their own units; the per-year series' units go with them
+    units = dict(result.units())
+    units.pop("indicators")
+    summary["units"] = units
     return summary, tables
 
 

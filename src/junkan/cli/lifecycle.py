@@ -33,7 +33,7 @@ app = typer.Typer()
 ModelArg = Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")]
 
 SUMMARY = ("scenario", "totals", "by_actor", "co2e_t_by_stage",
-           "mass_balance_max_relative_error")
+           "mass_balance_max_relative_error", "units")
 """What ``simulate --out`` writes to summary.json, after the model's name."""
 
 
@@ -58,13 +58,25 @@ def headline_table(doc: Mapping[str, Any]) -> None:
     keys: list[str] = []
     for s in scenarios:
         keys += [k for k in s["headline"] if k not in keys]
-    rows = [(k, *[f"{s['headline'][k]:.4g}" if k in s["headline"] else "–" for s in scenarios])
+    units = doc.get("headline_units") or {}
+    total_units = (doc.get("units") or {}).get("totals") or {}
+
+    def num(v: Any, spec: str) -> str:
+        return "n/a" if v is None else f"{v:{spec}}"  # None: a ratio 0/0, not defined
+
+    def label(name: str, unit: str | None) -> str:
+        return f"{name} ({unit})" if unit else name
+
+    rows = [(label(k, units.get(k)),
+             *[num(s["headline"][k], ".4g") if k in s["headline"] else "–" for s in scenarios])
             for k in keys]
-    rows += [(f"Δ {k} vs baseline", *[f"{s['change_vs_baseline'][k]:+.4g}" for s in scenarios])
+    rows += [(label(f"Δ {k} vs baseline", total_units.get(k)),
+              *[num(s["change_vs_baseline"][k], "+.4g") for s in scenarios])
              for k in ("co2e_t", "virgin_input_t", "recycled_share", "reuse_rate",
                        "final_disposal_t")]
     names = [s["name"] for s in scenarios]
-    print_table(f"{doc.get('title') or doc['model']}", ["figure", *names], rows, right=names)
+    print_table(f"{doc.get('title') or doc['model']}", ["figure (unit)", *names], rows,
+                right=names)
 
 
 @app.command()

@@ -15,11 +15,10 @@ from junkan import lifecycle
 from junkan.cli.common import fail, reported
 from junkan.core.extras import require
 from junkan.core.report import write_atomic
-from junkan.lifecycle.schema import Stage
 
 app = typer.Typer(no_args_is_help=True, help="Exchange with openLCA (olca-schema JSON-LD).")
 
-STAGES: tuple[str, ...] = get_args(Stage)
+STAGES: tuple[str, ...] = get_args(lifecycle.Stage)
 """The lifecycle stages a process may belong to (the model schema's)."""
 
 

@@ -16,15 +16,15 @@ The verbs::
 ``load_model`` and ``simulate`` remain as the earlier names of ``load`` and ``run``.
 """
 
-from junkan.lifecycle import stages
+from junkan.lifecycle import cache, stages
 from junkan.lifecycle.api import ModelFile, compare, compile_scenario, load, run
 from junkan.lifecycle.api import load_model as load_model  # earlier name of load
 from junkan.lifecycle.api import simulate as simulate  # earlier name of run
 from junkan.lifecycle.comparison import Comparison
-from junkan.lifecycle.engine import simulate_compiled
+from junkan.lifecycle.engine import Runs, simulate_compiled
 from junkan.lifecycle.results import TABLES, Result
-from junkan.lifecycle.schema import LifecycleModel
+from junkan.lifecycle.schema import LifecycleModel, Stage
 
-__all__ = ["compare", "Comparison", "compile_scenario", "LifecycleModel", "load", "load_model",
-           "ModelFile", "Result", "run", "simulate_compiled", "stages",
-           "TABLES"]
+__all__ = ["cache", "compare", "Comparison", "compile_scenario", "LifecycleModel", "load",
+           "load_model", "ModelFile", "Result", "run", "Runs", "simulate_compiled", "Stage",
+           "stages", "TABLES"]

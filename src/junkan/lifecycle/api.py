@@ -4,16 +4,18 @@ first two.)"""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
 from junkan.core.errors import ModelError, Problem, short
+from junkan.core.limits import limits
+from junkan.lifecycle import cache
 from junkan.lifecycle.comparison import Comparison, IndicatorHook, comparison_document
 from junkan.lifecycle.compile import Compiled, compile_model
 from junkan.lifecycle.engine import simulate_compiled
+from junkan.lifecycle.gc_pause import paused_gc
 from junkan.lifecycle.graph import ValueNetwork, value_network
 from junkan.lifecycle.loader import (
     apply_library,
@@ -21,8 +23,10 @@ from junkan.lifecycle.loader import (
     read_document,
     scenario_document,
     scenario_names,
+    scenario_paths,
     set_path,
     validate,
+    validate_changed,
 )
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.scenario_values import scenario_parameters
@@ -50,6 +54,8 @@ class ModelFile:
     raw: dict[str, Any]
     baseline: LifecycleModel
     compiled: dict[str, Compiled] = field(default_factory=dict)
+    digest: str | None = None
+    """Content key of the document (:mod:`~junkan.lifecycle.cache`), if loaded from one."""
 
     @property
     def scenarios(self) -> list[str]:
@@ -77,15 +83,64 @@ def load(path: str | Path | None = None, *, text: str | None = None,
          source: str | None = None) -> ModelFile:
     """Read a model file (or ``text``, named ``source`` in messages), import its library
     templates, and validate and compile the baseline and every scenario. Raises
-    :class:`~junkan.core.errors.ModelError` naming every problem's document path."""
+    :class:`~junkan.core.errors.ModelError` naming every problem's document path.
+
+    A document loaded before in this process (same bytes, same source name, same limits)
+    comes from :mod:`~junkan.lifecycle.cache` without being read again; its parts are
+    shared, so treat them as read-only."""
+    data: bytes | None
+    key: str | None
     if text is not None:
         src = source or "<model>"
-        raw = apply_library(parse_document(text, source=src), src)
+        data = text.encode("utf-8", "surrogatepass")
+        key = cache.digest(data, source=src, mode="text")
     elif path is not None:
         src = str(path)
-        raw = apply_library(read_document(path), src)
+        data = _file_bytes(Path(path))
+        key = None if data is None else cache.digest(
+            data, source=src, mode="json" if Path(path).suffix.lower() == ".json" else "yaml")
     else:
         raise ValueError("give a path or text")
+    hit = cache.get(key)
+    if hit is not None:
+        return ModelFile(hit.source, hit.raw, hit.baseline, dict(hit.compiled), hit.digest)
+    with paused_gc():
+        mf = _load_document(apply_library(_parse(text, data, src), src), src)
+    mf.digest = key
+    cache.put(key, mf, len(data) if data is not None else 0)
+    return ModelFile(mf.source, mf.raw, mf.baseline, dict(mf.compiled), mf.digest)
+
+
+def _parse(text: str | None, data: bytes | None, src: str) -> dict[str, Any]:
+    if text is not None:
+        return parse_document(text, source=src)
+    if (file_text := _decoded(data)) is not None:  # the very bytes the key was made of
+        return parse_document(file_text, source=src, as_json=Path(src).suffix.lower() == ".json")
+    return read_document(src)  # reports what is wrong with the file
+
+
+def _file_bytes(p: Path) -> bytes | None:
+    """The file's bytes for its content key, or ``None`` (then :func:`read_document`
+    reports whatever is wrong with it)."""
+    try:
+        if p.stat().st_size > limits().document_bytes:
+            return None
+        return p.read_bytes()
+    except OSError:
+        return None
+
+
+def _decoded(data: bytes | None) -> str | None:
+    """UTF-8 text with universal newlines, as :func:`read_document` reads a file."""
+    try:
+        return None if data is None else data.decode("utf-8").replace("\r\n", "\n") \
+            .replace("\r", "\n")
+    except UnicodeDecodeError:
+        return None
+
+
+def _load_document(raw: dict[str, Any], src: str) -> ModelFile:
+    """Validate and compile the baseline and every scenario of an expanded document."""
     baseline = validate(raw, src)
     mf = ModelFile(src, raw, baseline)
     problems: list[Problem] = []
@@ -93,7 +148,8 @@ def load(path: str | Path | None = None, *, text: str | None = None,
     for name in scenario_names(raw):
         try:
             doc = scenario_document(raw, name, src)
-            model = baseline if doc is raw else validate(doc, src, name)
+            model = baseline if doc is raw else validate_changed(
+                baseline, doc, scenario_paths(raw, name, src), src, name)
             mf.compiled[name] = compile_model(model)
         except ModelError as exc:
             for p in exc.problems:
@@ -113,20 +169,25 @@ load_model = load
 
 
 def _compile_with(raw: dict[str, Any], name: str, overrides: dict[str, Any] | None,
-                  source: str) -> Compiled:
-    """Compile scenario ``name`` of an expanded document with ``overrides`` applied on top."""
+                  source: str, baseline: LifecycleModel | None = None) -> Compiled:
+    """Compile scenario ``name`` of an expanded document with ``overrides`` applied on top.
+    Given the document's validated ``baseline``, only the entries the scenario and the
+    overrides change are validated again (:func:`validate_changed`)."""
     doc = scenario_document(raw, name, source)
     if overrides:
-        doc = copy.deepcopy(doc)
+        doc = dict(doc)
         for key, value in overrides.items():
             try:
-                set_path(doc, key, value)
+                set_path(doc, key, value, fresh=True)
             except (KeyError, ValueError):
                 raise ModelError([Problem(key, "no such parameter in the model; give a "
                                                "document path such as "
                                                "products.x.eol.collection.rate")],
                                  source) from None
-    return compile_model(validate(doc, source, name))
+    if baseline is None:
+        return compile_model(validate(doc, source, name))
+    paths = scenario_paths(raw, name, source) + [str(k) for k in overrides or {}]
+    return compile_model(validate_changed(baseline, doc, paths, source, name))
 
 
 def compile_scenario(text: str, scenario: str | None = None,
@@ -134,10 +195,22 @@ def compile_scenario(text: str, scenario: str | None = None,
                      source: str = "<model>") -> Compiled:
     """Compile one scenario of a model document, with extra ``overrides`` (document path →
     value) applied on top — e.g. parameters edited in a form. Cheaper than :func:`load` when
-    one scenario is needed. Raises :class:`ModelError`."""
-    raw = apply_library(parse_document(text, source=source), source)
-    name = scenario or str(raw.get("baseline_name") or "baseline")
-    return _compile_with(raw, name, overrides, source)
+    one scenario is needed. Raises :class:`ModelError`.
+
+    The compiled form is kept in :mod:`~junkan.lifecycle.cache` under the document's content
+    key, the scenario and the overrides: compiling the same again costs a hash."""
+    data = text.encode("utf-8", "surrogatepass")
+    key = cache.derived(cache.digest(data, source=source, mode="text"), "compile", scenario,
+                        overrides or {})
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    with paused_gc():
+        raw = apply_library(parse_document(text, source=source), source)
+        name = scenario or str(raw.get("baseline_name") or "baseline")
+        compiled = _compile_with(raw, name, overrides, source)
+    cache.put(key, compiled, len(data))
+    return compiled
 
 
 def editable_parameters(raw: dict[str, Any]) -> list[Parameter]:
@@ -170,9 +243,24 @@ def run(model: ModelFile, scenario: str | None = None, *,
     name = scenario or model.baseline.baseline_name
     if name not in model.compiled:
         raise _unknown_scenario(model, name)
-    compiled = _compile_with(model.raw, name, overrides, model.source) if overrides else \
-        model.compiled[name]
+    compiled = _overridden(model, name, overrides) if overrides else model.compiled[name]
     return Result(simulate_compiled(compiled, name, progress))
+
+
+def _overridden(model: ModelFile, name: str, overrides: dict[str, Any]) -> Compiled:
+    """Scenario ``name`` compiled with ``overrides``, from the cache when the same model,
+    scenario and overrides were compiled before."""
+    key = None if model.digest is None else cache.derived(model.digest, "run", name,
+                                                          overrides)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    with paused_gc():
+        compiled = _compile_with(model.raw, name, overrides, model.source, model.baseline)
+    size = cache.size_of(model.digest)  # kept only while the model itself is
+    if size is not None:
+        cache.put(key, compiled, size)
+    return compiled
 
 
 def simulate(model: ModelFile, scenario: str | None = None,

@@ -15,8 +15,9 @@ from scipy import sparse
 
 from junkan.lifecycle.checks import Checker, sink_shares
 from junkan.lifecycle.compiled import Compiled, ProcessTable
+from junkan.lifecycle.exposure import exposure_kernels
 from junkan.lifecycle.lifetimes import end_of_year_ratios, mid_year_ratios
-from junkan.lifecycle.schema import SINK_KINDS, LifecycleModel
+from junkan.lifecycle.schema import SINK_KINDS, LifecycleModel, Lifetime
 
 
 @dataclass
@@ -71,10 +72,12 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str]) -> Bom:
     """Material content of every part and product, and the instance tree of every product."""
     n_m = len(ix.materials)
     q_direct = np.zeros((len(ix.parts), n_m))
-    for name, part in model.parts.items():
-        for item in part.bom:
-            if item.material is not None:
-                q_direct[ix.q_index[name], ix.m_index[item.material]] += item.mass or 0.0
+    lines = [(ix.q_index[name], ix.m_index[item.material], item.mass or 0.0)
+             for name, part in model.parts.items() for item in part.bom
+             if item.material is not None]
+    if lines:  # one unbuffered sum in document order, as a loop of += would do
+        rows, cols, kg = zip(*lines, strict=True)
+        np.add.at(q_direct, (np.array(rows), np.array(cols)), np.array(kg, dtype=float))
     q_full = q_direct.copy()
     for name in reversed(part_order):  # children first
         for item in model.parts[name].bom:
@@ -92,9 +95,12 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str]) -> Bom:
                         "", 0, -(pi + 1))
         bom.path_index.append(paths)
     bom.p_full = bom.p_direct.copy()
-    for k in range(len(bom.inst_type)):
-        if bom.inst_parent[k] == -1:
-            bom.p_full[bom.inst_product[k]] += bom.inst_qty_rel[k] * q_full[bom.inst_type[k]]
+    top = np.flatnonzero(np.array(bom.inst_parent, dtype=np.int64) == -1)
+    if len(top):  # in instance order, as a loop of += would do
+        types = np.array(bom.inst_type, dtype=np.int64)[top]
+        qty = np.array(bom.inst_qty_rel, dtype=float)[top]
+        np.add.at(bom.p_full, np.array(bom.inst_product, dtype=np.int64)[top],
+                  qty[:, None] * q_full[types])
     bom.product_mass = bom.p_full.sum(axis=1)
     return bom
 
@@ -135,10 +141,30 @@ def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker
         if xs:
             sales[pi] = np.interp(years, xs, ys)
         first[pi], ratio_new[pi] = mid_year_ratios(prod.lifetime, n_years)
-        second = prod.eol.reuse.lifetime if prod.eol.reuse and prod.eol.reuse.lifetime else \
-            prod.lifetime
-        ratio_re[pi] = end_of_year_ratios(second, n_years)
+        ratio_re[pi] = end_of_year_ratios(second_life(model, pname), n_years)
     return sales, first, ratio_new, ratio_re
+
+
+def second_life(model: LifecycleModel, pname: str) -> Lifetime:
+    """The lifetime of a reused product: its reuse route's, else the product's."""
+    prod = model.products[pname]
+    reuse = prod.eol.reuse
+    return reuse.lifetime if reuse is not None and reuse.lifetime is not None else \
+        prod.lifetime
+
+
+def exposure_arrays(model: LifecycleModel, ix: Index
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Piece-years in use per product entering new (P,), and per product in the new and the
+    reused stock at the start of a year, by age index (P, T) (:mod:`~.exposure`)."""
+    n_p, n_years = len(ix.products), len(ix.years)
+    entry = np.zeros(n_p)
+    new = np.zeros((n_p, n_years))
+    reused = np.zeros((n_p, n_years))
+    for pi, (pname, prod) in enumerate(model.products.items()):
+        entry[pi], new[pi] = exposure_kernels(prod.lifetime, n_years, 0.5)
+        reused[pi] = exposure_kernels(second_life(model, pname), n_years, 0.0)[1]
+    return entry, new, reused
 
 
 def recycling_arrays(model: LifecycleModel, ix: Index
@@ -167,6 +193,7 @@ def assemble(model: LifecycleModel, ix: Index, table: ProcessTable, bom: Bom,
     :mod:`junkan.lifecycle.routing`)."""
     n_years, n_m, n_k = len(ix.years), len(ix.materials), len(bom.inst_type)
     sales, first, ratio_new, ratio_re = sales_and_lifetimes(model, ix, check)
+    x_entry, x_new, x_reused = exposure_arrays(model, ix)
     yields, closed, residue = recycling_arrays(model, ix)
     k_type = np.array(bom.inst_type, dtype=np.int64)
     n_procs, n_p = len(table), len(ix.products)
@@ -175,12 +202,14 @@ def assemble(model: LifecycleModel, ix: Index, table: ProcessTable, bom: Bom,
         materials=ix.materials, sinks=ix.sinks, processes=table, sales=sales,
         product_mass=bom.product_mass, product_materials=bom.p_full, part_mass=bom.part_mass,
         first_year_survival=first, ratio_new=ratio_new, ratio_reused=ratio_re,
+        exposure_entry=x_entry, exposure_new=x_new, exposure_reused=x_reused,
         inst_product=np.array(bom.inst_product, dtype=np.int64), inst_type=k_type,
         inst_parent=np.array(bom.inst_parent, dtype=np.int64),
         inst_qty_rel=np.array(bom.inst_qty_rel, dtype=float), inst_path=bom.inst_path,
         levels=[np.flatnonzero(np.array(bom.inst_level) == lv) for lv in
                 range(max(bom.inst_level, default=-1) + 1)],
-        repl_inst=np.zeros(0, dtype=np.int64), repl_ratio=np.zeros((0, n_years)),
+        repl_inst=np.zeros(0, dtype=np.int64), repl_entry=np.zeros(0),
+        repl_new=np.zeros((0, n_years)), repl_reused=np.zeros((0, n_years)),
         mat_of_inst=sparse.csr_matrix(bom.q_direct[k_type].T) if n_k else
         sparse.csr_matrix((n_m, 0)),
         mat_of_product=sparse.csr_matrix(bom.p_direct.T),
@@ -214,12 +243,14 @@ def _manufacturing_operators(c: Compiled, model: LifecycleModel, bom: Bom) -> No
     """Activities per part instance made, per product assembled and per product in use."""
     table, parts, products = c.processes, c.parts, c.products
     inst_type, part_mass, product_mass = bom.inst_type, bom.part_mass, bom.product_mass
-    n_k = len(inst_type)
-    c.act_make = _activity_matrix(table, [
-        (k, model.parts[parts[inst_type[k]]].make + [f"purchase:{parts[inst_type[k]]}"],
-         float(part_mass[inst_type[k]])) for k in range(n_k)], n_k)
+    # per part type, then one column per instance of that type
+    per_type = _activity_matrix(table, [
+        (q, model.parts[name].make + [f"purchase:{name}"], float(part_mass[q]))
+        for q, name in enumerate(parts)], len(parts))
+    c.act_make = sparse.csr_matrix(per_type[:, np.asarray(inst_type, dtype=np.int64)])
     c.act_assemble = _activity_matrix(table, [(pi, model.products[n].make,
                                                float(product_mass[pi]))
                                               for pi, n in enumerate(products)], len(products))
     c.act_use = _activity_matrix(table, [(pi, model.products[n].use, float(product_mass[pi]))
                                          for pi, n in enumerate(products)], len(products))
+    # per piece-year in use (the exposure basis, :mod:`~.exposure`)

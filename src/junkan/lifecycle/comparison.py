@@ -15,7 +15,7 @@ from junkan.core.errors import JunkanError, short
 from junkan.core.quantities import parse_unit
 from junkan.core.registry import Q_
 from junkan.lifecycle.results import Result
-from junkan.lifecycle.schema import Headline
+from junkan.lifecycle.schema import Headline, Selection
 
 IndicatorHook = Callable[[Result, dict[str, float], dict[str, float]], Mapping[str, Any]]
 """Adds entries to a scenario's comparison (e.g. circularity indicators): called with the
@@ -48,6 +48,11 @@ class ComparisonDocument(TypedDict):
     """First and last year."""
     currency: str
     headline_descriptions: dict[str, str | None]
+    headline_units: dict[str, str]
+    """Unit of each headline figure (``ratio`` for an index, ``fraction`` for a share)."""
+    units: dict[str, Any]
+    """Units of ``totals``, ``change_vs_baseline``, ``by_actor`` and ``co2e_t_by_stage``
+    (:meth:`Result.units`)."""
     scenarios: list[ScenarioComparison]
 
 
@@ -77,7 +82,42 @@ def headline_value(h: Headline, results: dict[str, Result], scenario: str,
 
 BASE_UNITS = {"co2e": "kgCO2e", "energy": "MJ", "virgin_input": "kg", "recycled_input": "kg",
               "reused_input": "kg", "outflow": "kg", "final_disposal": "kg",
-              "products_made": "piece", "parts_made": "piece", "stock": "piece"}
+              "products_made": "piece", "parts_made": "piece", "stock": "piece",
+              "activity": "piece"}
+"""The unit a metric is computed in (money: the model currency; ratios: ``fraction``)."""
+RATIO_METRICS = ("recycled_share", "circular_inflow_share", "reuse_rate", "recycling_rate")
+
+
+def _selection_unit(sel: Selection, currency: str, display: str | None = None) -> str:
+    """Unit of a selection's value: the metric's (or the ``display`` unit), per year for the
+    annual mean of a flow, per the divisor's unit with ``per``."""
+    if sel.metric in RATIO_METRICS:
+        unit = "fraction"
+    else:
+        unit = BASE_UNITS.get(sel.metric, currency)
+        if display:
+            unit = f"{display}CO2e" if unit == "kgCO2e" and display in ("t", "kg", "g") \
+                else display
+        if sel.metric == "stock":  # a stock: the mean is pieces, the sum piece-years
+            unit = unit if sel.aggregate == "mean" else f"{unit}*year"
+        elif sel.aggregate == "mean":
+            unit = f"{unit}/year"
+    if sel.per is None:
+        return unit
+    den = _selection_unit(sel.per, currency)
+    if unit.endswith("/year") and den.endswith("/year"):
+        unit, den = unit[:-5], den[:-5]
+    if unit == den or den == "fraction":
+        return "ratio" if unit == den else unit
+    return f"{unit}/({den})" if any(ch in den for ch in "/*") else f"{unit}/{den}"
+
+
+def headline_unit(h: Headline, currency: str) -> str:
+    """The unit of a headline figure as ``compare`` reports it: ``ratio`` for an index, else
+    the unit of its selection (``fraction`` for shares and rates)."""
+    if h.compare in ("index", "change_index"):
+        return "ratio"
+    return _selection_unit(h, currency, h.unit)
 
 
 def convert_display(value: float, metric: str, unit: str, currency: str) -> float:
@@ -126,6 +166,9 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
             "years": [int(first.years[0]), int(first.years[-1])],
             "currency": first.currency,
             "headline_descriptions": {k: h.description for k, h in headlines.items()},
+            "headline_units": {k: headline_unit(h, first.currency)
+                               for k, h in headlines.items()},
+            "units": first.units(),
             "scenarios": scen}
 
 
@@ -170,12 +213,15 @@ class Comparison(dict[str, Any]):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per scenario and figure: ``scenario``, ``section`` (``headline``,
-        ``totals`` or ``change_vs_baseline``), ``figure`` and ``value``."""
-        rows = [(s["name"], section, figure, value)
+        ``totals`` or ``change_vs_baseline``), ``figure``, ``value`` and its ``unit``."""
+        units = {"headline": self.get("headline_units", {}),
+                 "totals": self.get("units", {}).get("totals", {}),
+                 "change_vs_baseline": self.get("units", {}).get("change_vs_baseline", {})}
+        rows = [(s["name"], section, figure, value, units[section].get(figure))
                 for s in self["scenarios"]
                 for section in ("headline", "totals", "change_vs_baseline")
                 for figure, value in s[section].items()]
-        return pd.DataFrame(rows, columns=["scenario", "section", "figure", "value"])
+        return pd.DataFrame(rows, columns=["scenario", "section", "figure", "value", "unit"])
 
     def report(self, path: str | Path) -> Path:
         """Write the HTML report (headline table, totals, indicator charts, a Sankey per

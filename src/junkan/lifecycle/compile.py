@@ -58,7 +58,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
     c = assemble(model, ix, table, bom, check)
     router = Router(c, bom, check)
     eol = router.end_of_life()
-    maint, repl, repl_ratio = router.maintenance()
+    maint, repl, kernels = router.maintenance()
     problems.raise_if_any()
-    add_routes(c, eol, maint, repl, repl_ratio)
+    add_routes(c, eol, maint, repl, kernels)
     return c

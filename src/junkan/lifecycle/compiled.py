@@ -19,6 +19,9 @@ from junkan.lifecycle.schema import LifecycleModel
 
 FACTOR_KEYS = ("co2e", "energy", "cost", "revenue")
 BASES = ("piece", "kg", "kg_km", "piece_year")  # a factor's activity basis
+INTO = ("new_products", "spares", "both")
+"""Where recovered parts may go (a part route's ``into``); the routing operators' ``part``
+block has one row per destination and part type: ``INTO.index(into) * Q + q``."""
 
 
 @dataclass
@@ -57,6 +60,11 @@ class Compiled:
     first_year_survival: np.ndarray  # (P,)
     ratio_new: np.ndarray  # (P, T)
     ratio_reused: np.ndarray  # (P, T)
+    # exposure (piece-years in use) per product entering new, and per product at the start of
+    # a year in the new and the reused stock by age index (:mod:`junkan.lifecycle.exposure`)
+    exposure_entry: np.ndarray  # (P,)
+    exposure_new: np.ndarray  # (P, T)
+    exposure_reused: np.ndarray  # (P, T)
     # instances
     inst_product: np.ndarray  # (K,)
     inst_type: np.ndarray  # (K,)
@@ -65,15 +73,19 @@ class Compiled:
     inst_path: list[str]
     levels: list[np.ndarray]  # instance indices by depth
     repl_inst: np.ndarray  # (R,) instance index of replaceable instances
-    repl_ratio: np.ndarray  # (R, T) part survival step ratios
+    # replacements per socket: per product entering new, per product at the start of a year
+    # in the new and the reused stock by age index (:mod:`junkan.lifecycle.exposure`)
+    repl_entry: np.ndarray  # (R,)
+    repl_new: np.ndarray  # (R, T)
+    repl_reused: np.ndarray  # (R, T)
     # manufacturing operators
     mat_of_inst: sparse.csr_matrix  # (M, K) direct kg per new-made instance
     mat_of_product: sparse.csr_matrix  # (M, P) direct kg per new product
     act_make: sparse.csr_matrix  # (2N, K): rows [pieces of each process, kg of each]
     act_assemble: sparse.csr_matrix  # (2N, P)
-    act_use: sparse.csr_matrix  # (2N, P) per product in stock per year
+    act_use: sparse.csr_matrix  # (2N, P) per piece-year in use
     # routing operators (per retired product / per replaced part)
-    route_eol: dict[str, sparse.csr_matrix]  # blocks prod(P), part(Q), mat(M*D), act(N), edge(E)
+    route_eol: dict[str, sparse.csr_matrix]  # blocks prod(P), part(3Q), mat(M*D), act(N), edge(E)
     route_maint: dict[str, sparse.csr_matrix]
     surplus_part_mix: None = None
     # recycling

@@ -7,15 +7,26 @@ import copy
 import re
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem, format_path, short
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
-from junkan.lifecycle.schema import LifecycleModel
+from junkan.lifecycle.schema import (
+    Actor,
+    LifecycleModel,
+    Material,
+    Mode,
+    Part,
+    Process,
+    Product,
+)
 
 # parse_document, read_document and validate_with are re-exported for callers of the old
 # names; new code imports them from junkan.core.documents.
 __all__ = ["apply_library", "parse_document", "read_document", "scenario_document",
-           "scenario_names", "set_path", "validate", "validate_with"]
+           "scenario_names", "scenario_paths", "set_path", "validate", "validate_changed",
+           "validate_with"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -59,9 +70,11 @@ def _tokens(path: str) -> list[str | int]:
     return out
 
 
-def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+def set_path(doc: dict[str, Any], path: str, value: Any, *, fresh: bool = False) -> None:
     """Set ``value`` at document ``path`` (``products.x.maintenance[0].collection.rate``);
-    missing mapping levels are created."""
+    missing mapping levels are created. With ``fresh``, every mapping and list on the way
+    is replaced by a shallow copy first, so a shallow copy of a document can be changed
+    without touching the document it shares everything else with."""
     tokens = _tokens(path)
     node: Any = doc
     for i, tok in enumerate(tokens[:-1]):
@@ -69,7 +82,6 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
         if isinstance(tok, int):
             if not isinstance(node, list) or tok >= len(node):
                 raise KeyError(format_path(tokens[: i + 1]))
-            node = node[tok]
         else:
             if not isinstance(node, dict):
                 raise KeyError(format_path(tokens[: i + 1]))
@@ -77,7 +89,10 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
                 if isinstance(nxt, int):
                     raise KeyError(format_path(tokens[: i + 1]))
                 node[tok] = {}
-            node = node[tok]
+        child = node[tok]
+        if fresh and isinstance(child, dict | list):
+            child = node[tok] = copy.copy(child)
+        node = child
     last = tokens[-1]
     if isinstance(last, int):
         if not isinstance(node, list) or last >= len(node):
@@ -97,7 +112,9 @@ def scenario_names(doc: dict[str, Any]) -> list[str]:
 
 
 def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, Any]:
-    """The baseline document with scenario ``name``'s overrides applied."""
+    """The baseline document with scenario ``name``'s overrides applied: a new document
+    that shares the parts the overrides do not reach with ``doc`` (treat both as
+    read-only, or deep-copy)."""
     base = str(doc.get("baseline_name") or "baseline")
     if name == base:
         return doc
@@ -105,18 +122,8 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
     if name not in scenarios:
         raise ModelError([Problem("scenarios", f"unknown scenario {short(name)}; known: "
                                   f"{', '.join(scenario_names(doc))}")], source)
-    chain: list[str] = []
-    cur: str | None = name
-    while cur is not None:
-        if cur in chain:
-            raise ModelError([Problem(f"scenarios.{cur}.extends", "scenarios extend each other "
-                                      "in a cycle: " + " → ".join(chain + [cur]))], source)
-        if cur not in scenarios:
-            raise ModelError([Problem(f"scenarios.{chain[-1]}.extends",
-                                      f"unknown scenario {short(cur)}")], source)
-        chain.append(cur)
-        cur = (scenarios[cur] or {}).get("extends")
-    out = copy.deepcopy(doc)
+    chain = _chain(scenarios, name, source)
+    out = dict(doc)  # shares every part the scenario leaves alone (treat as read-only)
     for scen in reversed(chain):
         overrides = (scenarios[scen] or {}).get("set") or {}
         if not isinstance(overrides, dict):
@@ -124,7 +131,7 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
                                       "paths to values")], source)
         for key, value in overrides.items():
             try:
-                set_path(out, key, copy.deepcopy(value))
+                set_path(out, key, copy.deepcopy(value), fresh=True)
             except ValueError:
                 raise ModelError([Problem(f"scenarios.{scen}.set.{key}", "not a document path; "
                                           "write e.g. products.compressor.eol.collection.rate")],
@@ -136,6 +143,75 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
     return out
 
 
+def _chain(scenarios: dict[str, Any], name: str, source: str) -> list[str]:
+    """Scenario ``name`` and the scenarios it extends, nearest first."""
+    chain: list[str] = []
+    cur: str | None = name
+    while cur is not None:
+        if cur in chain:
+            raise ModelError([Problem(f"scenarios.{cur}.extends", "scenarios extend each other "
+                                      "in a cycle: " + " → ".join(chain + [cur]))], source)
+        if cur not in scenarios:
+            raise ModelError([Problem(f"scenarios.{chain[-1]}.extends",
+                                      f"unknown scenario {short(cur)}")], source)
+        chain.append(cur)
+        cur = (scenarios[cur] or {}).get("extends")
+    return chain
+
+
+def scenario_paths(doc: dict[str, Any], name: str, source: str) -> list[str]:
+    """The document paths scenario ``name`` sets (its own and those of the scenarios it
+    extends); empty for the baseline. Call after :func:`scenario_document` succeeded."""
+    if name == str(doc.get("baseline_name") or "baseline"):
+        return []
+    scenarios = doc.get("scenarios") or {}
+    return [str(k) for scen in reversed(_chain(scenarios, name, source))
+            for k in ((scenarios[scen] or {}).get("set") or {})]
+
+
 def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> LifecycleModel:
     """Validate a raw lifecycle document; pydantic errors become a :class:`ModelError`."""
     return validate_with(LifecycleModel, doc, source, scenario)
+
+
+class _Entries(BaseModel):
+    """Entries of the named sections of a model document, validated alone: the errors carry
+    the same paths as in the whole document (``products.x.eol.collection.rate``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actors: dict[str, Actor] = Field(default_factory=dict)
+    modes: dict[str, Mode] = Field(default_factory=dict)
+    processes: dict[str, Process] = Field(default_factory=dict)
+    materials: dict[str, Material] = Field(default_factory=dict)
+    parts: dict[str, Part] = Field(default_factory=dict)
+    products: dict[str, Product] = Field(default_factory=dict)
+
+
+_SECTIONS = tuple(_Entries.model_fields)
+
+
+def validate_changed(base: LifecycleModel, doc: dict[str, Any], paths: list[str],
+                     source: str, scenario: str | None = None) -> LifecycleModel:
+    """:func:`validate` for a document that equals the one validated as ``base`` except at
+    ``paths``: only the section entries those paths reach are validated again,
+    with the same messages and paths as a whole validation. Paths outside the entries of
+    named sections (``years.end``, a new product) validate the whole document."""
+    changed: dict[str, set[str]] = {}
+    for path in paths:
+        try:
+            tokens = _tokens(path)
+        except ValueError:
+            return validate(doc, source, scenario)
+        if len(tokens) < 2 or tokens[0] not in _SECTIONS or not isinstance(tokens[1], str) \
+                or tokens[1] not in getattr(base, str(tokens[0])) \
+                or not isinstance(doc.get(str(tokens[0])), dict) \
+                or tokens[1] not in doc[str(tokens[0])]:
+            return validate(doc, source, scenario)
+        changed.setdefault(str(tokens[0]), set()).add(tokens[1])
+    if not changed:
+        return base
+    sub = {sec: {k: doc[sec][k] for k in doc[sec] if k in keys} for sec, keys in changed.items()}
+    entries = validate_with(_Entries, sub, source, scenario)
+    return base.model_copy(update={sec: {**getattr(base, sec), **getattr(entries, sec)}
+                                   for sec in changed})

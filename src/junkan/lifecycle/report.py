@@ -8,11 +8,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 
 from junkan.core.report import PLOTLY_JS, Markup, Page
-from junkan.lifecycle.results import Result
+from junkan.lifecycle.results import Result, ratio
 from junkan.lifecycle.sankey import sankey_data
 
 __all__ = ["PLOTLY_JS", "SERIES", "material_share_figure", "report_page", "sankey_figure",
@@ -62,7 +61,7 @@ def material_share_figure(results: dict[str, Result]) -> go.Figure | None:
         return None
     for name, res in results.items():
         tot = res.raw.recycled + res.raw.virgin
-        share = np.divide(res.raw.recycled, tot, out=np.zeros_like(tot), where=tot > 0)
+        share = ratio(res.raw.recycled, tot)  # gaps where no material is used
         for i in used:
             fig.add_trace(go.Scatter(x=res.years, y=share[:, i], mode="lines",
                                      name=f"{mats[i]} — {name}"))
@@ -80,11 +79,17 @@ def report_page(comparison: dict[str, Any], results: dict[str, Result],
                 subtitle=Markup("Model <code>{}</code>, baseline <code>{}</code>, currency {}.")
                 .format(comparison["model"], comparison["baseline"], comparison["currency"]))
     heads = sorted({k for s in scenarios for k in s["headline"]})
-    page.table([[s["name"], *(s["headline"].get(k, "") for k in heads)] for s in scenarios],
-               columns=["scenario", *heads], caption="Headline figures", row_header=0)
+    units = comparison.get("headline_units") or {}
+    total_units = (comparison.get("units") or {}).get("totals") or {}
+    page.table([[s["name"], *(_shown(s["headline"].get(k, "")) for k in heads)]
+                for s in scenarios],
+               columns=["scenario", *(f"{k} ({units[k]})" if k in units else k
+                                      for k in heads)],
+               caption="Headline figures (n/a: a ratio of zero to zero)", row_header=0)
     page.definitions(comparison.get("headline_descriptions") or {})
-    page.table([[k, *(s["totals"][k] for s in scenarios)] for k in scenarios[0]["totals"]],
-               columns=["figure", *(s["name"] for s in scenarios)], row_header=0,
+    page.table([[k, total_units.get(k, ""), *(_shown(s["totals"][k]) for s in scenarios)]
+                for k in scenarios[0]["totals"]],
+               columns=["figure", "unit", *(s["name"] for s in scenarios)], row_header=0,
                caption=f"Totals over {comparison['years'][0]}–{comparison['years'][1]}")
     figs = [series_figure(results, k, t) for k, t in SERIES[:3]]
     share = material_share_figure(results)
@@ -95,6 +100,11 @@ def report_page(comparison: dict[str, Any], results: dict[str, Result],
     for f in figs:
         page.figure(f)
     return page
+
+
+def _shown(value: Any) -> Any:
+    """A figure for a table cell: ``None`` (a ratio 0/0, not defined) as ``n/a``."""
+    return "n/a" if value is None else value
 
 
 def write_report(path: Path, comparison: dict[str, Any], results: dict[str, Result],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -69,7 +69,7 @@ class Result:
 
     def reused_input_kg(self) -> np.ndarray:
         c = self.raw.compiled
-        return np.asarray(self.raw.parts_reused @ c.part_mass +
+        return np.asarray(self.raw.parts_reused_direct @ c.part_mass +
                           self.raw.reused_products @ c.product_mass)
 
     def reuse_kg(self) -> np.ndarray:
@@ -163,9 +163,9 @@ class Result:
                                   f"{self.years[0]}–{self.years[-1]}")
         agg = np.mean if sel.aggregate == "mean" else np.sum
         value = float(agg(num[mask]))
-        if den is not None:
+        if den is not None:  # a ratio: 0/0 is not defined (NaN; null in JSON)
             d = float(agg(den[mask]))
-            value = value / d if d else 0.0
+            value = value / d if d else float("nan")
         if sel.per is not None:
             d = self.select(sel.per)
             value = value / d if d else float("nan")
@@ -188,17 +188,37 @@ class Result:
             "virgin_input_t": vir / 1000,
             "recycled_input_t": rec / 1000,
             "reused_input_t": reused / 1000,
-            "recycled_share": rec / (rec + vir) if rec + vir else 0.0,
-            "circular_inflow_share": (rec + reused) / (rec + reused + vir)
-            if rec + reused + vir else 0.0,
+            "recycled_share": _div(rec, rec + vir),
+            "circular_inflow_share": _div(rec + reused, rec + reused + vir),
             "outflow_t": out / 1000,
-            "reuse_rate": self.reuse_kg().sum() / out if out else 0.0,
-            "recycling_rate": r.secondary_output.sum() / out if out else 0.0,
+            "reuse_rate": _div(self.reuse_kg().sum(), out),
+            "recycling_rate": _div(r.secondary_output.sum(), out),
             "energy_recovery_t": (self.sink_kind_kg("energy_recovery").sum()
                                   + self.sink_kind_kg("incineration").sum()) / 1000,
             "final_disposal_t": self.sink_kind_kg("landfill").sum() / 1000,
             "export_t": self.sink_kind_kg("export").sum() / 1000,
         }
+
+    def units(self) -> dict[str, Any]:
+        """The unit of every figure of :meth:`totals`, :meth:`by_actor`, :meth:`by_stage` and
+        :meth:`indicator_series` (series are per year); shares are ``fraction``."""
+        cur = self.currency
+        totals = {"co2e_t": "tCO2e", "energy_GJ": "GJ", f"cost_{cur}": cur,
+                  f"revenue_{cur}": cur, f"margin_{cur}": cur}
+        for key in ("virgin_input_t", "recycled_input_t", "reused_input_t", "outflow_t",
+                    "energy_recovery_t", "final_disposal_t", "export_t"):
+            totals[key] = "t"
+        for key in ("recycled_share", "circular_inflow_share", "reuse_rate", "recycling_rate"):
+            totals[key] = "fraction"
+        series = {k: (u if u == "fraction" else f"{u}/year") for k, u in totals.items()
+                  if not k.startswith(("margin_", "energy_recovery", "export"))}
+        series["in_use_piece"] = "piece"
+        by_actor = {"co2e_t": "tCO2e", "cost": cur, "revenue": cur, "margin": cur}
+        return {"totals": totals, "change_vs_baseline": totals,
+                "by_actor": by_actor, "by_actor_change_vs_baseline": by_actor,
+                "co2e_t_by_stage": "tCO2e", "indicators": series,
+                "recycled_share_by_material": "fraction",
+                "mass_balance_max_relative_error": "fraction"}
 
     def by_actor(self) -> dict[str, dict[str, float]]:
         tbl = self.raw.compiled.processes
@@ -273,8 +293,7 @@ class Result:
             "virgin_kg": r.virgin, "recycled_kg": r.recycled,
             "secondary_output_kg": r.secondary_output})
         tot = materials["virgin_kg"] + materials["recycled_kg"]
-        materials["recycled_share"] = np.where(tot > 0, materials["recycled_kg"] /
-                                               tot.where(tot > 0, 1), 0.0)
+        materials["recycled_share"] = ratio(materials["recycled_kg"].to_numpy(), tot.to_numpy())
         return materials
 
     def _products_table(self) -> pd.DataFrame:
@@ -282,12 +301,18 @@ class Result:
         return _long(self.years, {"product": c.products}, {
             "sales_piece": c.sales.T, "new_piece": r.new_products,
             "reused_piece": r.reused_products, "retired_piece": r.retired,
-            "in_use_piece": r.in_use, "in_use_reused_piece": r.in_use_reused})
+            "in_use_piece": r.in_use, "in_use_reused_piece": r.in_use_reused,
+            "exposure_piece_year": r.exposure})
 
     def _parts_table(self) -> pd.DataFrame:
-        r = self.raw
-        return _long(self.years, {"part": r.compiled.parts}, {"made_piece": r.parts_made,
-                                                               "reused_piece": r.parts_reused})
+        r, c = self.raw, self.raw.compiled
+        n_q = len(c.parts)
+        replaced = np.zeros((len(self.years), n_q))
+        for j, k in enumerate(c.repl_inst):
+            replaced[:, c.inst_type[k]] += r.replaced[:, j]
+        return _long(self.years, {"part": c.parts}, {
+            "made_piece": r.parts_made, "reused_piece": r.parts_reused,
+            "reused_spare_piece": r.parts_reused_spare, "replaced_piece": replaced})
 
     def _actors_table(self, processes: pd.DataFrame) -> pd.DataFrame:
         cur = self.currency
@@ -307,9 +332,6 @@ class Result:
         vir, rec = r.virgin.sum(axis=1), r.recycled.sum(axis=1)
         reused = self.reused_input_kg()
 
-        def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
-
         return {
             "co2e_t": imp[:, 0] / 1000,
             "energy_GJ": imp[:, 1] / 1000,
@@ -326,6 +348,17 @@ class Result:
             "final_disposal_t": self.sink_kind_kg("landfill") / 1000,
             "in_use_piece": r.in_use.sum(axis=1),
         }
+
+
+def _div(a: float, b: float) -> float:
+    """``a / b``; 0/0 is not defined (NaN, ``null`` in JSON), not 0."""
+    return float(a / b) if b else float("nan")
+
+
+def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a / b`` element-wise, NaN where ``b`` is 0 (a share of nothing is not defined)."""
+    a = np.asarray(a, dtype=float)
+    return np.divide(a, b, out=np.full_like(a, np.nan), where=np.asarray(b) > 0)
 
 
 def _long(years: np.ndarray, labels: dict[str, list[str]],

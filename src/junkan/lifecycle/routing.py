@@ -9,16 +9,15 @@ each process) and ``edge`` (E, kg along each stage edge)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 import numpy as np
 from scipy import sparse
 
 from junkan.core.errors import short
-from junkan.lifecycle.build import Bom
+from junkan.lifecycle.build import Bom, second_life
 from junkan.lifecycle.checks import Checker, SinkShares
-from junkan.lifecycle.compiled import Compiled
-from junkan.lifecycle.lifetimes import end_of_year_ratios
+from junkan.lifecycle.compiled import INTO, Compiled
+from junkan.lifecycle.exposure import replacement_kernels
 from junkan.lifecycle.schema import Extraction, Maintenance
 from junkan.lifecycle.stages import (
     DISMANTLING,
@@ -35,6 +34,13 @@ from junkan.lifecycle.stages import (
 )
 
 RawBlocks = dict[str, tuple[list[int], list[int], list[float], int, int]]
+Kernels = tuple[list[float], list[np.ndarray], list[np.ndarray]]
+"""Replacement kernels of the replaceable instances: per product entering new, and per
+product at the start of a year in the new and the reused stock."""
+PART_LIFE_MIN = 0.001
+"""Shortest fixed part lifetime, years (a thousand failures a year)."""
+PART_LIFE_MIN_DISTRIBUTION = 0.1
+"""Shortest mean (or scale) of a distributed part lifetime, years."""
 
 
 class Route:
@@ -63,14 +69,20 @@ class Route:
     def mix(self, col: int, src: str, mix: SinkShares, materials: np.ndarray,
             scale: float) -> None:
         n_sinks = len(self.c.sinks)
+        nz = np.flatnonzero(materials)
+        kg = list(zip(nz.tolist(), materials[nz].tolist(), strict=True))  # floats, not numpy
+        total = float(materials.sum())
+        put = self.data["mat"].append
         for d, share in mix:
-            for m in np.flatnonzero(materials):
-                self.put("mat", int(m) * n_sinks + d, col, scale * share * materials[m])
-            self.edge(col, src, self.c.sink_node(d), scale * share * float(materials.sum()))
+            f = scale * share
+            for m, v in kg:
+                if f * v != 0.0:
+                    put((m * n_sinks + d, col, f * v))
+            self.edge(col, src, self.c.sink_node(d), f * total)
 
     def build(self, n_cols: int) -> RawBlocks:
         c = self.c
-        shapes = {"prod": len(c.products), "part": len(c.parts),
+        shapes = {"prod": len(c.products), "part": len(INTO) * len(c.parts),
                   "mat": len(c.materials) * len(c.sinks), "act": 2 * len(c.processes),
                   "edge": 0}
         out = {}
@@ -148,12 +160,13 @@ class Router:
         mass = float(self.bom.part_mass[q])
         route.act(col, chosen.get(k, []), x, x * mass)
         passed = 0.0
+        n_q = len(self.c.parts)
         for opt in (rec.reuse, rec.remanufacture):
             if opt is not None and opt.share > 0:
-                cand = x * opt.share
+                cand = x * opt.share  # processes run per item inspected or reprocessed
                 route.act(col, opt.processes, cand, cand * mass)
+                route.put("part", INTO.index(opt.into) * n_q + q, col, cand * opt.pass_rate)
                 passed += cand * opt.pass_rate
-        route.put("part", q, col, passed)
         route.edge(col, DISMANTLING, REPROCESSING, passed * mass)
         rest = x - passed
         desc = self.nearest(k, chosen)
@@ -218,29 +231,63 @@ class Router:
                                            f"{base}.dismantling.residual", needed),
                 residual, dis)
 
-    def maintenance(self) -> tuple[Route, list[int], list[np.ndarray]]:
+    def maintenance(self) -> tuple[Route, list[int], Kernels]:
         """One column per replaceable part instance: where one replaced part goes; also the
-        instances and their survival step ratios."""
+        instances and their replacement kernels (:func:`replacement_kernels`)."""
         maint = Route(self.c)
         repl: list[int] = []
-        repl_ratio: list[np.ndarray] = []
+        kernels: Kernels = ([], [], [])
         replaceable: set[int] = set()
         for pi, pname in enumerate(self.c.products):
             for mi, mt in enumerate(self.model.products[pname].maintenance):
                 base = f"products.{pname}.maintenance[{mi}]"
                 k = self._replaceable(pi, pname, mt, base, replaceable)
-                if k is None:
+                if k is None or not self._part_lifetime_ok(mt, base):
                     continue
                 replaceable.add(k)
                 col = len(repl)
                 repl.append(k)
-                if mt.lifetime is not None:
-                    repl_ratio.append(end_of_year_ratios(mt.lifetime, len(self.c.years)))
-                else:
-                    repl_ratio.append(np.full(len(self.c.years),
-                                              1.0 - float(mt.replacement_rate or 0.0)))
+                self._kernels(kernels, pi, pname, mt)
                 self._replacement(maint, col, pi, k, mt, base)
-        return maint, repl, repl_ratio
+        return maint, repl, kernels
+
+    def _kernels(self, kernels: Kernels, pi: int, pname: str, mt: Maintenance) -> None:
+        """Replacements per socket of products entering new, and per product at the start of
+        a year in the new and the reused stock."""
+        c, n_years = self.c, len(self.c.years)
+        if mt.lifetime is None:  # a rate per piece-year in use: the exposure kernels × rate
+            rate = float(mt.replacement_rate or 0.0)
+            entry, new = rate * float(c.exposure_entry[pi]), rate * c.exposure_new[pi]
+            reused = rate * c.exposure_reused[pi]
+        else:
+            entry, new = replacement_kernels(self.model.products[pname].lifetime, n_years,
+                                             0.5, part=mt.lifetime)
+            _, reused = replacement_kernels(second_life(self.model, pname), n_years, 0.0,
+                                            part=mt.lifetime)
+        kernels[0].append(entry)
+        kernels[1].append(new)
+        kernels[2].append(reused)
+
+    def _part_lifetime_ok(self, mt: Maintenance, base: str) -> bool:
+        """A part lifetime the renewal kernels can resolve (see :mod:`~.exposure`)."""
+        lt = mt.lifetime
+        if lt is None:
+            return True
+        if lt.distribution == "fixed":
+            if (lt.mean or 0.0) < PART_LIFE_MIN:
+                self.check.add(f"{base}.lifetime.mean", f"a part lifetime below "
+                               f"{PART_LIFE_MIN} year (about 9 hours) is not supported; use "
+                               "a replacement_rate or a longer lifetime")
+                return False
+            return True
+        typical = lt.mean if lt.mean is not None else lt.scale
+        if (typical or 0.0) < PART_LIFE_MIN_DISTRIBUTION:
+            self.check.add(f"{base}.lifetime", f"a {lt.distribution} part lifetime needs a "
+                           f"mean (or scale) of at least {PART_LIFE_MIN_DISTRIBUTION} year "
+                           "(the renewal grid is 1/64 year); use a fixed lifetime or a "
+                           "replacement_rate for shorter part lives")
+            return False
+        return True
 
     def _replaceable(self, pi: int, pname: str, mt: Maintenance, base: str,
                      replaceable: set[int]) -> int | None:
@@ -294,11 +341,13 @@ STAGE_EDGES = ((VIRGIN, MANUFACTURING), (SECONDARY, MANUFACTURING),
 
 
 def add_routes(c: Compiled, eol: Route, maint: Route, repl: list[int],
-               repl_ratio: list[Any]) -> None:
+               kernels: Kernels) -> None:
     """Register the remaining stage edges and store the operators in ``c``."""
     n_years = len(c.years)
     c.repl_inst = np.array(repl, dtype=np.int64)
-    c.repl_ratio = np.array(repl_ratio).reshape(len(repl), n_years)
+    c.repl_entry = np.array(kernels[0], dtype=float)
+    c.repl_new = np.array(kernels[1], dtype=float).reshape(len(repl), n_years)
+    c.repl_reused = np.array(kernels[2], dtype=float).reshape(len(repl), n_years)
     raw_eol = eol.build(len(c.products))
     raw_maint = maint.build(len(repl))
     for src, dst in STAGE_EDGES:

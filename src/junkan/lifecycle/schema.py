@@ -23,29 +23,26 @@ from pydantic import (
     model_validator,
 )
 
-from junkan.core.base import Strict as BaseStrict
-from junkan.core.fields import (
-    YEAR_MAX,
-    YEAR_MIN,
+from junkan.core.fields import YEAR_MAX, YEAR_MIN, Year
+from junkan.core.limits import limits
+from junkan.lifecycle.schema_headline import Headline, Scenario, Selection
+from junkan.lifecycle.schema_lifetime import Lifetime
+from junkan.lifecycle.schema_types import (
     AnnualRate,
     Distance,
     Duration,
+    Factor,
     Fraction,
     Mass,
-    Year,
+    Sales,
+    Strict,
     Years,
 )
-from junkan.core.limits import limits
-from junkan.core.quantities import parse_unit
-from junkan.core.registry import UnitParseError
+from junkan.lifecycle.uncertainty.spec import UncertaintySection
 
 __all__ = ["YEAR_MAX", "YEAR_MIN", "AnnualRate", "Distance", "Duration", "Fraction",
-           "LifecycleModel", "Mass", "SINK_KINDS", "Year", "Years"]
-
-class Strict(BaseStrict):
-    """Base: unknown keys are errors (they are usually typos); fields also by their name."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+           "Headline", "LifecycleModel", "Lifetime", "Mass", "SINK_KINDS", "Scenario",
+           "Selection", "Year", "Years"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,9 +97,11 @@ SINK_KINDS = ("recycling", "energy_recovery", "incineration", "landfill", "expor
 class Process(Strict):
     """A process step with unit factors (原単位) per unit of activity.
 
-    The activity basis is read from the unit's denominator: ``per piece`` (counted items),
-    ``per kg`` (mass handled) or ``per t*km`` (transport; needs ``distance``). Use-phase
-    processes are per piece in use per year. All factors of one process share one basis.
+    Each factor's activity basis is read from its unit's denominator: ``per piece`` (counted
+    items), ``per kg`` (mass handled) or ``per t*km`` (transport: kg handled × ``distance``);
+    factors of one process may mix bases (a collection leg per t*km plus a handling cost per
+    piece), each is charged on its own. Use-phase processes are charged per piece-year in use
+    (``per piece`` and ``per piece/year`` mean the same there).
     """
 
     actor: str
@@ -113,13 +112,15 @@ class Process(Strict):
     """``activity`` for ordinary steps; sinks that route mass: ``recycling`` (needs ``yields``),
     ``energy_recovery``, ``incineration``, ``landfill``, ``export``."""
     title: str | None = None
-    co2e: str | float | None = None
-    """e.g. ``"1.5 kgCO2e/piece"``, ``"0.21 kgCO2e/kg"``, ``"208 gCO2e/(t*km)"``."""
-    energy: str | float | None = None
-    """e.g. ``"8.8 kWh/piece"``, ``"3 MJ/kg"``."""
-    cost: str | float | None = None
+    """Display name (also the node name of a sink in flow tables)."""
+    co2e: Factor | None = None
+    """CO2e per unit of activity, e.g. ``"1.5 kgCO2e/piece"``, ``"0.21 kgCO2e/kg"``,
+    ``"208 gCO2e/(t*km)"``."""
+    energy: Factor | None = None
+    """Energy per unit of activity, e.g. ``"8.8 kWh/piece"``, ``"3 MJ/kg"``."""
+    cost: Factor | None = None
     """Cost to the actor, in the model currency, e.g. ``"1200 JPY/piece"``."""
-    revenue: str | float | None = None
+    revenue: Factor | None = None
     """Revenue to the actor (a price), in the model currency."""
     distance: Distance | None = None
     """Transport distance in km, required when factors are per t·km."""
@@ -139,11 +140,16 @@ class Process(Strict):
 class Mode(Strict):
     """A transport mode with unit factors per t·km."""
 
-    co2e: str | float | None = None
-    energy: str | float | None = None
-    cost: str | float | None = None
+    co2e: Factor | None = None
+    """CO2e per t·km, e.g. ``"208 gCO2e/(t*km)"``."""
+    energy: Factor | None = None
+    """Energy per t·km, e.g. ``"2.9 MJ/(t*km)"``."""
+    cost: Factor | None = None
+    """Cost per t·km in the model currency."""
     source: str = Field(min_length=1)
+    """Where the factors come from (citation), or ``assumption: ...``."""
     title: str | None = None
+    """Display name."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,22 +159,29 @@ class Mode(Strict):
 class MaterialSupply(Strict):
     """Unit factors of supplying one kg of a material (virgin or recycled)."""
 
-    co2e: str | float | None = None
-    energy: str | float | None = None
-    cost: str | float | None = None
+    co2e: Factor | None = None
+    """CO2e per kg supplied, e.g. ``"2.0 kgCO2e/kg"``."""
+    energy: Factor | None = None
+    """Energy per kg supplied, e.g. ``"20 MJ/kg"``."""
+    cost: Factor | None = None
+    """Price per kg in the model currency, paid by the material's ``buyer``."""
     source: str = Field(min_length=1)
+    """Where the factors come from (citation), or ``assumption: ...``."""
 
 
 class Material(Strict):
     """A material with its virgin and recycled supply factors."""
 
     title: str | None = None
+    """Display name."""
     composition: dict[str, Fraction] = Field(default_factory=dict)
     """Optional element mass fractions, e.g. ``{Nd: 0.23, Dy: 0.04, Fe: 0.66}``."""
     buyer: str | None = None
     """Actor who buys this material (default: the first part maker, else product maker)."""
     virgin: MaterialSupply
+    """Supply of primary (virgin) material."""
     recycled: MaterialSupply | None = None
+    """Supply of closed-loop secondary material, used before virgin material."""
 
     @field_validator("composition")
     @classmethod
@@ -182,11 +195,21 @@ class BomItem(Strict):
     """One line of a bill of materials: a sub-part (``part`` × ``quantity``) or a material
     (``material`` with ``mass`` per unit of the parent)."""
 
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["part"], "properties": {
+            "part": {"type": "string"}, "material": {"type": "null"}, "mass": {"type": "null"}}},
+        {"required": ["material", "mass"], "properties": {
+            "material": {"type": "string"}, "mass": {"type": "string"},
+            "part": {"type": "null"}}}]})
+
     part: str | None = None
+    """A part (from ``parts``) in the parent."""
     quantity: float = Field(default=1.0, gt=0, le=1e6)
     """Pieces of the part per parent (at most a million)."""
     material: str | None = None
+    """A material (from ``materials``) in the parent."""
     mass: Mass | None = None
+    """Mass of the material per piece of the parent, with a unit (``"0.25 kg"``)."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> BomItem:
@@ -206,16 +229,31 @@ class ReuseOption(Strict):
     and recycling."""
 
     share: Fraction = 0.0
+    """Share of the recovered items inspected or reprocessed."""
     pass_rate: Fraction = 1.0
+    """Share of those that pass the quality check and are used again."""
     processes: list[str] = Field(default_factory=list)
-    """Processes run per item inspected/reprocessed."""
+    """Processes run per item inspected or reprocessed (``share`` × items), whether it passes
+    or not."""
+
+
+class PartReuseOption(ReuseOption):
+    """Reuse or remanufacture of an extracted part, and where the parts that pass go."""
+
+    into: Literal["new_products", "spares", "both"] = "new_products"
+    """Where parts that pass are used, the year after recovery: ``new_products`` (assembled
+    into new products and their new parts, the default), ``spares`` (maintenance
+    replacements only) or ``both`` (whatever demand the dedicated pools leave, shared in
+    proportion). Parts no demand takes go to the second-hand market."""
 
 
 class PartRecovery(Strict):
     """What happens to a part once it is extracted (at maintenance or end of life)."""
 
-    reuse: ReuseOption | None = None
-    remanufacture: ReuseOption | None = None
+    reuse: PartReuseOption | None = None
+    """Reuse of the part as it is, after inspection."""
+    remanufacture: PartReuseOption | None = None
+    """Remanufacture of the part (reprocessing), after which it is used as a part again."""
     residual: dict[str, Fraction] | None = None
     """Where the part's remaining mass goes (sinks, shares sum to 1); default: the
     dismantling context's residual."""
@@ -234,51 +272,27 @@ class Part(Strict):
     """A part or sub-assembly with its own BOM."""
 
     title: str | None = None
+    """Display name."""
     maker: str | None = None
     """Actor who makes it (default: the first part maker, else the product maker)."""
     make: list[str] = Field(default_factory=list)
     """Processes per part made new."""
-    price: str | float | None = None
+    price: Factor | None = None
     """Purchase price of a new part (per piece or per kg), paid by ``buyer``: booked as the
     implicit process ``purchase:<part>``, so reusing parts shows up as the buyer's saving."""
     buyer: str | None = None
     """Who buys new parts (default: the first product maker)."""
     bom: list[BomItem] = Field(min_length=1)
+    """Bill of materials: sub-parts and materials per piece."""
     recovery: PartRecovery = Field(default_factory=PartRecovery)
-
-
-class Lifetime(Strict):
-    """A lifetime distribution. Inflows enter mid-year (as flodym's default ``inflow_at='middle'``).
-
-    ``fixed``: ``mean``; ``normal`` / ``lognormal``: ``mean`` and ``std`` (of the lifetime itself);
-    ``weibull``: ``scale`` and ``shape``."""
-
-    distribution: Literal["fixed", "normal", "lognormal", "weibull"]
-    mean: Duration | None = None
-    std: Duration | None = None
-    scale: Duration | None = None
-    shape: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _params(self) -> Lifetime:
-        need = {"fixed": ("mean",), "normal": ("mean", "std"), "lognormal": ("mean", "std"),
-                "weibull": ("scale", "shape")}[self.distribution]
-        missing = [n for n in need if getattr(self, n) is None]
-        if missing:
-            raise ValueError(f"a {self.distribution} lifetime needs {', '.join(missing)} "
-                             f"(e.g. mean: '12 year')")
-        extra = [n for n in ("mean", "std", "scale", "shape")
-                 if n not in need and getattr(self, n) is not None]
-        if extra:
-            raise ValueError(f"a {self.distribution} lifetime takes {', '.join(need)}, "
-                             f"not {', '.join(extra)}")
-        return self
+    """What happens to the part once it is extracted."""
 
 
 class Collection(Strict):
     """Collection of retired products or replaced parts."""
 
     rate: Fraction = 0.0
+    """Share of the items collected."""
     processes: list[str] = Field(default_factory=list)
     """Processes per item collected (collection, transport legs)."""
 
@@ -296,14 +310,25 @@ class Extraction(Strict):
     processes run per part extracted."""
 
     path: str
+    """BOM path of the extracted part, e.g. ``compressor/magnet``."""
     processes: list[str] = Field(default_factory=list)
+    """Processes run per part extracted."""
 
 
 def _extraction(value: Any) -> Any:
     return {"path": value} if isinstance(value, str) else value
 
 
-ExtractionItem = Annotated[Extraction, BeforeValidator(_extraction)]
+class _PathOrExtraction:
+    """JSON Schema of an extraction: a BOM path alone, or the object."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"anyOf": [{"type": "string", "description": "A BOM path alone, e.g. "
+                           "'compressor/magnet' (no processes)"}, handler(core_schema)]}
+
+
+ExtractionItem = Annotated[Extraction, BeforeValidator(_extraction), _PathOrExtraction()]
 
 
 class Dismantling(Strict):
@@ -322,8 +347,11 @@ class EndOfLife(Strict):
     """Routes for retired products."""
 
     collection: Collection = Field(default_factory=Collection)
+    """Collection of retired products."""
     reuse: ProductReuse | None = None
+    """Reuse of collected products (refurbished, sold again)."""
     dismantling: Dismantling = Field(default_factory=Dismantling)
+    """Dismantling of the collected products not reused."""
     uncollected: dict[str, Fraction] = Field(default_factory=dict)
     """Where retired products that are not collected go (sinks, shares sum to 1)."""
 
@@ -332,18 +360,30 @@ class Maintenance(Strict):
     """Part replacement during use. Give ``replacement_rate`` (constant per year) or the part's
     ``lifetime``; failed parts are replaced one for one while the product is in use."""
 
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["replacement_rate"], "properties": {
+            "replacement_rate": {"not": {"type": "null"}}, "lifetime": {"type": "null"}}},
+        {"required": ["lifetime"], "properties": {
+            "lifetime": {"not": {"type": "null"}}, "replacement_rate": {"type": "null"}}}]})
+
     part: str
     """BOM path of the replaced part in the product, e.g. ``compressor``."""
     replacement_rate: AnnualRate | None = None
+    """Replacements per installed part per year in use (charged on piece-years in use, the
+    exposure basis of the use phase)."""
     lifetime: Lifetime | None = None
+    """The part's own lifetime: its clock starts when its product enters use and again at
+    each replacement."""
     processes: list[str] = Field(default_factory=list)
     """Processes per replacement (service visit)."""
     collection: Collection = Field(default_factory=Collection)
+    """Collection of the replaced parts."""
     extract: list[ExtractionItem] = Field(default_factory=list)
     """Sub-part paths, relative to the replaced part, taken out of collected parts."""
     residual: dict[str, Fraction] | None = None
     """Where the collected part's remaining mass goes (default: the part's own residual)."""
     uncollected: dict[str, Fraction] = Field(default_factory=dict)
+    """Where replaced parts that are not collected go (sinks, shares sum to 1)."""
 
     @model_validator(mode="after")
     def _one_hazard(self) -> Maintenance:
@@ -352,91 +392,29 @@ class Maintenance(Strict):
         return self
 
 
-def _sales(value: Any) -> Any:
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
-        return {"constant": value}
-    return value
-
-
 class Product(Strict):
     """A product sold to users, with its BOM, lifetime, maintenance and end-of-life routes."""
 
     title: str | None = None
+    """Display name."""
     maker: str | None = None
     """Actor who assembles it (default: the first product maker)."""
     make: list[str] = Field(default_factory=list)
     """Processes per product assembled new."""
     use: list[str] = Field(default_factory=list)
     """Processes per product in use per year."""
-    sales: Annotated[dict[str | int, float | str], BeforeValidator(_sales)]
+    sales: Sales
     """Units put into use per year: a number, or ``{year: units}`` interpolated linearly and held
     constant outside the given years."""
     lifetime: Lifetime
+    """Lifetime of a new product (it enters use mid-year)."""
     bom: list[BomItem] = Field(min_length=1)
+    """Bill of materials: parts and materials per product."""
     maintenance: list[Maintenance] = Field(default_factory=list)
+    """Part replacements while the product is in use."""
     eol: EndOfLife = Field(default_factory=EndOfLife)
-
-
-# ---------------------------------------------------------------------------------------------
-# Headline figures and scenarios
-
-
-class Selection(Strict):
-    """A figure computed from results: a ``metric`` filtered and aggregated over years."""
-
-    metric: Literal[
-        "co2e", "energy", "cost", "revenue", "margin", "activity",
-        "virgin_input", "recycled_input", "recycled_share", "reused_input",
-        "circular_inflow_share", "outflow", "reuse_rate", "recycling_rate",
-        "final_disposal", "products_made", "parts_made", "stock",
-    ]
-    processes: list[str] | None = None
-    actors: list[str] | None = None
-    stages: list[str] | None = None
-    material: str | None = None
-    part: str | None = None
-    product: str | None = None
-    years: tuple[Year, Year] | None = None
-    """Inclusive year range (default: the whole horizon)."""
-    aggregate: Literal["sum", "mean"] = "sum"
-    """Over the years: total, or annual mean."""
-    per: Selection | None = None
-    """Divide by another selection (e.g. cost per part made)."""
-
-
-class Headline(Selection):
-    """A headline figure printed by ``junkan compare`` for each scenario."""
-
-    compare: Literal["value", "change", "reduction", "index", "change_index"] = "value"
-    """``change`` = scenario − reference; ``reduction`` = reference − scenario;
-    ``index`` = scenario / reference; ``change_index`` = (scenario − baseline) /
-    (reference − baseline), e.g. a gain indexed to today's practice."""
-    relative_to: str | None = None
-    """Reference scenario (default: the baseline)."""
-    unit: str | None = None
-    """Display unit (e.g. ``t`` for a mass or ``tCO2e`` for CO2e)."""
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                parse_unit(v)
-            except UnitParseError as exc:
-                raise ValueError(str(exc)) from None
-        return v
-    scenarios: list[str] | None = None
-    """Only for these scenarios (default: all)."""
-    description: str | None = None
-
-
-class Scenario(Strict):
-    """Named overrides of the baseline: ``set`` maps document paths to new values."""
-
-    description: str | None = None
-    extends: str | None = None
-    """Apply another scenario's overrides first."""
-    set: dict[str, Any] = Field(default_factory=dict)
+    """What happens to the product's retired items: collection, reuse, dismantling and the
+    routes of what is not collected."""
 
 
 class LifecycleModel(Strict):
@@ -445,23 +423,47 @@ class LifecycleModel(Strict):
     junkan: Literal[1] = 1
     """Format version."""
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    """Identifier of the model (letters, digits, ``_ . -``)."""
     title: str | None = None
+    """Display title."""
     description: str | None = None
+    """Free text."""
     currency: Literal["JPY", "USD", "EUR"] = "JPY"
+    """Currency of every cost and revenue (no exchange rate is ever assumed)."""
     years: Years
+    """The simulated horizon."""
     uses: list[str] = Field(default_factory=list)
     """Library templates imported by name (``junkan library`` lists them)."""
     baseline_name: str = "baseline"
+    """Name of the baseline scenario (the document without overrides)."""
     actors: dict[str, Actor] = Field(min_length=1)
+    """Companies and bodies of the value network, by name."""
     modes: dict[str, Mode] = Field(default_factory=dict)
+    """Transport modes, by name."""
     processes: dict[str, Process] = Field(default_factory=dict)
+    """Process steps and sinks, by name."""
     materials: dict[str, Material] = Field(min_length=1)
+    """Materials, by name."""
     parts: dict[str, Part] = Field(default_factory=dict)
+    """Parts and sub-assemblies, by name."""
     products: dict[str, Product] = Field(min_length=1)
+    """Products sold to users, by name."""
     headline: dict[str, Headline] = Field(default_factory=dict)
+    """Headline figures ``junkan compare`` prints, by name."""
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
+    """Named scenarios, each a set of overrides of the baseline."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Bibliography: key → full citation, for use in ``source`` strings."""
+    uncertainty: UncertaintySection | None = None
+    """Uncertain parameters with distributions and sources, and observed figures to calibrate
+    against (``junkan uncertainty``, ``sensitivity``, ``calibrate``)."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of a model document, as the loader reads it:
+        quantities are strings with units; a description on every field."""
+        schema = super().model_json_schema(*args, **kwargs)
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
     @field_validator("scenarios", mode="before")
     @classmethod

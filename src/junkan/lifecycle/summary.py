@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-import numpy as np
-
 from junkan.core.encoding import jsonable
-from junkan.lifecycle.results import Result
+from junkan.lifecycle.results import Result, ratio
 from junkan.lifecycle.sankey import SankeyData, sankey_data
 
 __all__ = ["RunSummary", "jsonable", "run_summary"]
@@ -31,12 +29,14 @@ class RunSummary(TypedDict):
     recycled_share_by_material_total: dict[str, float]
     sankey: SankeyData
     mass_balance_max_relative_error: float
+    units: dict[str, Any]
+    """The unit of every figure above (:meth:`Result.units`)."""
 
 
 def run_summary(result: Result) -> RunSummary:
     raw, c = result.raw, result.raw.compiled
     tot = raw.recycled + raw.virgin
-    share = np.divide(raw.recycled, tot, out=np.zeros_like(tot), where=tot > 0)
+    share = ratio(raw.recycled, tot)
     doc: RunSummary = jsonable({
         "scenario": result.scenario,
         "currency": result.currency,
@@ -47,9 +47,10 @@ def run_summary(result: Result) -> RunSummary:
         "indicators": result.indicator_series(),
         "recycled_share_by_material": {m: share[:, i] for i, m in enumerate(c.materials)},
         "recycled_share_by_material_total": {
-            m: float(raw.recycled[:, i].sum() / tot[:, i].sum()) if tot[:, i].sum() > 0 else 0.0
+            m: float(ratio(raw.recycled[:, i].sum(), tot[:, i].sum()))
             for i, m in enumerate(c.materials)},
         "sankey": sankey_data(result),
         "mass_balance_max_relative_error": raw.balance_error,
+        "units": result.units(),
     })
     return doc

@@ -1,0 +1,190 @@
+"""Uncertainty, sensitivity and calibration of lifecycle models: ``junkan uncertainty |
+sensitivity | calibrate MODEL`` (:mod:`junkan.lifecycle.uncertainty`). The uncertain
+parameters come from the model's ``uncertainty`` section or from ``--spec FILE``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from junkan import lifecycle
+from junkan.cli.common import Format, atomic_dir, fail, print_json, print_table, reported
+from junkan.core.documents import read_document, validate_with
+from junkan.core.errors import JunkanError
+from junkan.lifecycle import uncertainty
+
+app = typer.Typer()
+
+ModelArg = Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")]
+SpecOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--spec",
+        help="Uncertainty section in its own file (default: the model's 'uncertainty' section).",
+    ),
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Folder for JSON, CSV and the HTML report.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Random seed.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="table or json.")]
+MAX_RUNS = 100_000
+
+
+def _inputs(path: Path, spec: Path | None) -> tuple[lifecycle.ModelFile, Any]:
+    with reported(path, OSError):
+        model = lifecycle.load(path)
+    if spec is None:
+        return model, None
+    with reported(spec, OSError):
+        section = validate_with(uncertainty.UncertaintySection, read_document(spec), str(spec))
+    return model, section
+
+
+def _write(out: Path, doc: dict[str, Any], result: Any, extra: dict[str, Any]) -> None:
+    with atomic_dir(out) as tmp:
+        (tmp / "summary.json").write_text(
+            json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        for name, frame in extra.items():
+            frame.to_csv(tmp / name, index=False)
+        result.report(tmp)
+
+
+def _fmt(x: Any) -> str:
+    return "—" if x is None else f"{x:,.4g}"
+
+
+@app.command("uncertainty")
+def uncertainty_cmd(
+    model: ModelArg,
+    runs: Annotated[
+        int, typer.Option("--runs", min=1, max=MAX_RUNS, help="Monte Carlo runs.")
+    ] = 1000,
+    seed: SeedOpt = 0,
+    spec: SpecOpt = None,
+    out: OutOpt = None,
+    fmt: FormatOpt = Format.table,
+    backend: Annotated[
+        str, typer.Option(help="local, or dask (the 'distributed' extra; a LocalCluster)")
+    ] = "local",
+) -> None:
+    """Percentiles (5/25/50/75/95) of every headline figure, total and actor figure per
+    scenario, and P(scenario B beats A) on paired draws."""
+    mf, section = _inputs(model, spec)
+    client = None
+    if backend == "dask":
+        from dask.distributed import Client, LocalCluster
+
+        client = Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True))
+    try:
+        with reported(model, ValueError):
+            ens = uncertainty.propagate(
+                mf, runs, seed, section=section, backend=backend, client=client
+            )
+    finally:
+        if client is not None:
+            client.close()
+    doc = ens.to_json()
+    if out is not None:
+        _write(out, doc, ens, {"percentiles.csv": ens.to_frame(), "runs.csv": ens.runs_frame()})
+    if fmt == Format.json:
+        print_json(doc)
+        return
+    rows = [
+        (s["name"], k, *(_fmt(v[f"p{q}"]) for q in (5, 50, 95)))
+        for s in doc["scenarios"]
+        for k, v in s["headline"].items()
+    ]
+    print_table(
+        f"{mf.name}: {runs:,} runs (seed {seed})",
+        ["scenario", "headline", "p5", "p50", "p95"],
+        rows,
+        right=("p5", "p50", "p95"),
+    )
+    rows = [(c["a"], c["b"], _fmt(c["p_b_beats_a"].get("co2e_t"))) for c in doc["comparisons"]]
+    print_table("P(B has less life-cycle CO2e than A)", ["A", "B", "P"], rows, right=("P",))
+
+
+@app.command("sensitivity")
+def sensitivity_cmd(
+    model: ModelArg,
+    method: Annotated[str, typer.Option(help="sobol (Saltelli sampling) or morris")] = "sobol",
+    n: Annotated[int, typer.Option("--n", min=4, max=65_536, help="Base sample size.")] = 256,
+    seed: SeedOpt = 0,
+    spec: SpecOpt = None,
+    out: OutOpt = None,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            help="scenario:figure (repeatable), e.g. B:co2_reduction_t or "
+            "B:totals.co2e_t; default every headline figure",
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Sobol' indices or Morris screening of the headline figures; top drivers."""
+    mf, section = _inputs(model, spec)
+    with reported(model, ValueError, KeyError):
+        sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None, section=section)
+    doc = sa.to_json()
+    if out is not None:
+        _write(out, doc, sa, {"indices.csv": sa.to_frame()})
+    if fmt == Format.json:
+        print_json(doc)
+        return
+    rows = [(o, ", ".join(d["top_drivers"][:3])) for o, d in doc["outputs"].items()]
+    print_table(
+        f"{mf.name}: {method}, {sa.evaluations:,} evaluations", ["output", "top drivers"], rows
+    )
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    model: ModelArg, spec: SpecOpt = None, out: OutOpt = None, fmt: FormatOpt = Format.table
+) -> None:
+    """Fit the 'calibrate: true' parameters to the observed figures (bounded least
+    squares); fitted values, residuals and 95 % ranges."""
+    mf, section = _inputs(model, spec)
+    try:
+        cal = uncertainty.calibrate(mf, section=section)
+    except JunkanError as exc:
+        fail(exc)
+    doc = cal.to_json()
+    if out is not None:
+        _write(out, doc, cal, {"observations.csv": cal.to_frame()})
+    if fmt == Format.json:
+        print_json(doc)
+        return
+    print_table(
+        f"{mf.name}: fitted (calibrated, {doc['message']})",
+        ["parameter", "start", "fitted", "95 % range"],
+        [
+            (
+                p["parameter"],
+                _fmt(p["start"]),
+                _fmt(p["fitted"]),
+                f"{_fmt(p['ci95'][0])} … {_fmt(p['ci95'][1])}",
+            )
+            for p in doc["parameters"]
+        ],
+    )
+    print_table(
+        "observed vs fitted",
+        ["scenario", "figure", "observed", "fitted", "error"],
+        [
+            (
+                o["scenario"],
+                o["figure"],
+                _fmt(o["observed"]),
+                _fmt(o["fitted"]),
+                f"{o['relative_error']:+.0%}" if o["relative_error"] is not None else "—",
+            )
+            for o in doc["observations"]
+        ],
+        right=("observed", "fitted", "error"),
+    )

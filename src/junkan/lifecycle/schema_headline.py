@@ -1,0 +1,98 @@
+"""Headline figures and scenarios of the model format: selections of results and named
+overrides of the baseline."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from junkan.core.fields import Year
+from junkan.core.quantities import parse_unit
+from junkan.core.registry import UnitParseError
+from junkan.lifecycle.schema_types import Strict
+
+__all__ = ["Headline", "Scenario", "Selection"]
+
+
+class Selection(Strict):
+    """A figure computed from results: a ``metric`` filtered and aggregated over years."""
+
+    metric: Literal[
+        "co2e",
+        "energy",
+        "cost",
+        "revenue",
+        "margin",
+        "activity",
+        "virgin_input",
+        "recycled_input",
+        "recycled_share",
+        "reused_input",
+        "circular_inflow_share",
+        "outflow",
+        "reuse_rate",
+        "recycling_rate",
+        "final_disposal",
+        "products_made",
+        "parts_made",
+        "stock",
+    ]
+    """What is computed (see the user guide, "Headline figures")."""
+    processes: list[str] | None = None
+    """Only these processes (impact and activity metrics)."""
+    actors: list[str] | None = None
+    """Only the processes of these actors."""
+    stages: list[str] | None = None
+    """Only the processes of these life-cycle stages."""
+    material: str | None = None
+    """Only this material (material input metrics)."""
+    part: str | None = None
+    """Only this part (``parts_made``)."""
+    product: str | None = None
+    """Only this product (``products_made``, ``stock``)."""
+    years: tuple[Year, Year] | None = None
+    """Inclusive year range (default: the whole horizon)."""
+    aggregate: Literal["sum", "mean"] = "sum"
+    """Over the years: total, or annual mean."""
+    per: Selection | None = None
+    """Divide by another selection (e.g. cost per part made)."""
+
+
+class Headline(Selection):
+    """A headline figure printed by ``junkan compare`` for each scenario."""
+
+    compare: Literal["value", "change", "reduction", "index", "change_index"] = "value"
+    """``change`` = scenario − reference; ``reduction`` = reference − scenario;
+    ``index`` = scenario / reference; ``change_index`` = (scenario − baseline) /
+    (reference − baseline), e.g. a gain indexed to today's practice."""
+    relative_to: str | None = None
+    """Reference scenario (default: the baseline)."""
+    unit: str | None = None
+    """Display unit (e.g. ``t`` for a mass or ``tCO2e`` for CO2e)."""
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                parse_unit(v)
+            except UnitParseError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+    scenarios: list[str] | None = None
+    """Only for these scenarios (default: all)."""
+    description: str | None = None
+    """What the figure means (shown with the headline table)."""
+
+
+class Scenario(Strict):
+    """Named overrides of the baseline: ``set`` maps document paths to new values."""
+
+    description: str | None = None
+    """What the scenario changes."""
+    extends: str | None = None
+    """Apply another scenario's overrides first."""
+    set: dict[str, Any] = Field(default_factory=dict)
+    """Document path → new value, e.g. ``products.ac.eol.collection.rate: 0.6``."""

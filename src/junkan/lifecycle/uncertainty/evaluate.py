@@ -1,0 +1,244 @@
+"""Headline figures, totals and per-actor figures of every scenario for many parameter
+draws at once — the function that uncertainty, sensitivity and calibration all evaluate.
+
+Per scenario, each chunk of runs is compiled through the exact multilinear form of
+:mod:`~.family` (or run by run when a parameter is not multilinear), simulated by the
+engine itself with a run axis (:class:`~junkan.lifecycle.engine.Runs`: every run in one
+pass over the years) and summarised by the lifecycle results' own code, run by run, so
+every figure means exactly what ``junkan compare`` prints. The first run of every scenario
+is also compiled from its own document and simulated alone; if the two disagree (the
+multilinear form missed something) the scenario is simulated run by run (``methods`` says
+which path each scenario took)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from junkan.core.errors import JunkanError
+from junkan.lifecycle.comparison import headline_value
+from junkan.lifecycle.engine import (
+    BALANCE_TOLERANCE,
+    RawResult,
+    mass_balance_error,
+    simulate_compiled,
+)
+from junkan.lifecycle.results import Result
+from junkan.lifecycle.uncertainty.batch import CompiledBatch, stack
+from junkan.lifecycle.uncertainty.family import (
+    Surrogate,
+    batch_of,
+    compile_run,
+    compile_runs,
+    surrogate,
+)
+from junkan.lifecycle.uncertainty.study import Study
+
+CHUNK = 250
+"""Runs simulated together (bounds memory: arrays grow with years × items × runs)."""
+VERIFY_RTOL = 1e-7
+_RAW_ARRAYS = [
+    f.name
+    for f in dataclasses.fields(RawResult)
+    if f.name not in ("compiled", "scenario", "balance_error")
+]
+
+
+@dataclass
+class Outputs:
+    """Figures per scenario, each an array over runs."""
+
+    headline: dict[str, dict[str, np.ndarray]]
+    totals: dict[str, dict[str, np.ndarray]]
+    actors: dict[str, dict[str, dict[str, np.ndarray]]]
+    methods: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> int:
+        first = next(iter(self.totals.values()))
+        return len(next(iter(first.values())))
+
+    def figure(self, scenario: str, name: str) -> np.ndarray:
+        """``headline_key`` or ``totals.<key>`` or ``actors.<actor>.<key>`` over runs."""
+        if name.startswith("totals."):
+            return self.totals[scenario][name[7:]]
+        if name.startswith("actors."):
+            actor, key = name[7:].rsplit(".", 1)
+            return self.actors[scenario][actor][key]
+        return self.headline[scenario][name]
+
+    @staticmethod
+    def concat(parts: list[Outputs]) -> Outputs:
+        def cat(dicts: list[dict[str, Any]]) -> dict[str, Any]:
+            return {
+                k: cat([d[k] for d in dicts])
+                if isinstance(dicts[0][k], dict)
+                else np.concatenate([d[k] for d in dicts])
+                for k in dicts[0]
+            }
+
+        methods: dict[str, str] = {}
+        for p in parts:
+            for s, m in p.methods.items():
+                methods[s] = m if methods.get(s, m) == m else "mixed"
+        return Outputs(
+            cat([p.headline for p in parts]),
+            cat([p.totals for p in parts]),
+            cat([p.actors for p in parts]),
+            methods,
+        )
+
+
+class Evaluator:
+    """Evaluates draws of a study; keeps each scenario's multilinear form between calls."""
+
+    def __init__(self, study: Study, *, verify: bool = True) -> None:
+        self.study = study
+        self.verify = verify
+        self.surrogates: dict[str, Surrogate | None] = {}
+        self.engine_only: set[str] = set()
+        self.verified: set[str] = set()
+
+    def _points(self, scenario: str) -> tuple[np.ndarray, ...]:
+        st = self.study
+        base = st.bindings[scenario]
+        theta0 = np.array(
+            [1.0 if p.relative else b.nominal for p, b in zip(st.parameters, base, strict=True)]
+        )
+        probe, second = theta0.copy(), theta0.copy()
+        for i, (p, m) in enumerate(zip(st.parameters, st.marginals, strict=True)):
+            if m.fixed:
+                lo, hi = p.range if p.range is not None else (theta0[i] * 0.5, theta0[i] * 1.5)
+                cand = [hi, lo, 0.5 * (lo + hi)]
+            else:
+                cand = [float(x) for x in m.ppf(np.array([0.9, 0.1, 0.3, 0.7]))]
+            cand = [c for c in cand if c != theta0[i]] or [theta0[i] + 1.0]
+            probe[i] = cand[0]
+            second[i] = cand[1] if len(cand) > 1 else 0.5 * (theta0[i] + cand[0])
+        return theta0, probe, second
+
+    def _batch(self, scenario: str, theta: np.ndarray) -> CompiledBatch | None:
+        if scenario not in self.surrogates:
+            theta0, probe, second = self._points(scenario)
+            checks = theta[: min(2, len(theta))]
+            self.surrogates[scenario] = (
+                surrogate(
+                    self.study,
+                    scenario,
+                    self.study.model.compiled[scenario],
+                    theta0,
+                    probe,
+                    second,
+                    checks,
+                )
+                if self.study.active(scenario)
+                else None
+            )
+        sur = self.surrogates[scenario]
+        if sur is not None:
+            return sur.batch(theta)
+        if not self.study.active(scenario):  # no parameter acts here: one compiled form
+            b = stack([self.study.model.compiled[scenario]])
+            b.runs = len(theta)
+            return b
+        return batch_of(compile_runs(self.study, scenario, theta))
+
+    def prepare(self, theta: np.ndarray) -> Evaluator:
+        """Build every scenario's compiled form now (before shipping to other workers)."""
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        for s in self.study.scenarios:
+            if s not in self.surrogates:
+                self._batch(s, theta[:2])
+        return self
+
+    def raw_runs(self, scenario: str, theta: np.ndarray) -> list[RawResult]:
+        """Each run's simulation of ``scenario`` (``theta``: runs × parameters)."""
+        st = self.study
+        if scenario not in self.engine_only:
+            b = self._batch(scenario, theta)
+            if b is not None:
+                raw = simulate_compiled(b.base, scenario, runs=b.engine_runs(), check_balance=False)
+                runs = [raw.run(r, b.per_run(r)) for r in range(len(theta))]
+                if (
+                    not self.verify
+                    or scenario in self.verified
+                    or self._agrees(scenario, theta[0], runs[0])
+                ):
+                    _check_balance(raw)  # every run at once
+                    for run in runs:
+                        run.balance_error = raw.balance_error
+                    return runs
+            self.engine_only.add(scenario)
+        return [simulate_compiled(compile_run(st, scenario, th), scenario) for th in theta]
+
+    def _agrees(self, scenario: str, theta: np.ndarray, run: RawResult) -> bool:
+        ref = simulate_compiled(compile_run(self.study, scenario, theta), scenario)
+        self.verified.add(scenario)  # once per evaluator and scenario
+        return all(
+            np.allclose(
+                getattr(run, n),
+                getattr(ref, n),
+                rtol=VERIFY_RTOL,
+                atol=VERIFY_RTOL * max(1.0, float(np.abs(getattr(ref, n)).max(initial=0.0))),
+            )
+            for n in _RAW_ARRAYS
+        )
+
+    def evaluate(self, theta: np.ndarray) -> Outputs:
+        """Figures of every scenario for each row of ``theta``, in chunks of runs."""
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        if not np.isfinite(theta).all():
+            raise JunkanError("parameter draws must be finite numbers")
+        parts = [self._chunk(theta[i : i + CHUNK]) for i in range(0, len(theta), CHUNK)]
+        return Outputs.concat(parts)
+
+    def _chunk(self, theta: np.ndarray) -> Outputs:
+        st = self.study
+        model = st.model.baseline
+        raws = {s: self.raw_runs(s, theta) for s in st.scenarios}
+        base = model.baseline_name
+        n = len(theta)
+        head: dict[str, dict[str, np.ndarray]] = {s: {} for s in st.scenarios}
+        tots: dict[str, dict[str, np.ndarray]] = {}
+        acts: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+        for r in range(n):
+            results = {s: Result(raws[s][r]) for s in st.scenarios}
+            for s, res in results.items():
+                if raws[s][r].balance_error == 0.0:
+                    _check_balance(raws[s][r])
+                for key, h in model.headline.items():
+                    if h.scenarios is None or s in h.scenarios:
+                        head[s].setdefault(key, np.empty(n))[r] = headline_value(
+                            h, results, s, base
+                        )
+                for key, v in res.totals().items():
+                    tots.setdefault(s, {}).setdefault(key, np.empty(n))[r] = v
+                for actor, d in res.by_actor().items():
+                    for key, v in d.items():
+                        acts.setdefault(s, {}).setdefault(actor, {}).setdefault(key, np.empty(n))[
+                            r
+                        ] = v
+        methods = {
+            s: (
+                "engine"
+                if s in self.engine_only
+                else "multilinear"
+                if self.surrogates.get(s) is not None
+                else "compiled per run"
+            )
+            for s in st.scenarios
+        }
+        return Outputs(head, tots, acts, methods)
+
+
+def _check_balance(raw: RawResult) -> None:
+    raw.balance_error = err = mass_balance_error(raw)
+    if not err <= BALANCE_TOLERANCE:
+        raise JunkanError(
+            f"internal error: mass balance off by {err:.3g} (relative) in "
+            f"scenario '{raw.scenario}' of a parameter draw; the draw may "
+            "leave the plausible range of a parameter"
+        )

@@ -1,0 +1,179 @@
+"""Monte Carlo propagation: percentiles of every headline figure, total and per-actor
+figure of every scenario, and the probability that one scenario beats another on the same
+(paired) draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from junkan.core.encoding import jsonable
+from junkan.lifecycle.api import ModelFile
+from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs
+from junkan.lifecycle.uncertainty.sampling import draw
+from junkan.lifecycle.uncertainty.spec import UncertaintySection
+from junkan.lifecycle.uncertainty.study import Study, resolve
+
+PERCENTILES = (5, 25, 50, 75, 95)
+LOWER_IS_BETTER = (
+    "co2e_t",
+    "energy_GJ",
+    "cost_",
+    "virgin_input_t",
+    "final_disposal_t",
+    "export_t",
+    "outflow_t",
+    "energy_recovery_t",
+)
+"""Totals where less is better (``cost_`` matches every currency); for the rest more is."""
+
+
+def lower_is_better(total: str) -> bool:
+    return any(total == k or (k.endswith("_") and total.startswith(k)) for k in LOWER_IS_BETTER)
+
+
+def percentiles(x: np.ndarray) -> dict[str, Any]:
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return {f"p{q}": None for q in PERCENTILES} | {"mean": None}
+    values = np.percentile(x, PERCENTILES)
+    return {f"p{q}": float(v) for q, v in zip(PERCENTILES, values, strict=True)} | {
+        "mean": float(x.mean())
+    }
+
+
+@dataclass
+class Ensemble:
+    """The result of :func:`propagate`."""
+
+    study: Study
+    theta: np.ndarray
+    outputs: Outputs
+    seed: int | None
+
+    def beats(self, a: str, b: str, total: str) -> float:
+        """P(scenario ``b`` is better than ``a`` on a total), from paired draws."""
+        xa, xb = self.outputs.totals[a][total], self.outputs.totals[b][total]
+        ok = np.isfinite(xa) & np.isfinite(xb)
+        if not ok.any():
+            return float("nan")
+        better = xb[ok] < xa[ok] if lower_is_better(total) else xb[ok] > xa[ok]
+        return float(better.mean())
+
+    def comparisons(self) -> list[dict[str, Any]]:
+        scen = self.study.scenarios
+        out = []
+        for a, b in combinations(scen, 2):
+            tot = self.outputs.totals[a]
+            out.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "p_b_beats_a": {k: self.beats(a, b, k) for k in tot},
+                    "p_b_greater_headline": {
+                        k: float(np.mean(self.outputs.headline[b][k] > v))
+                        for k, v in self.outputs.headline[a].items()
+                        if k in self.outputs.headline[b]
+                    },
+                }
+            )
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        o = self.outputs
+        m = self.study.model
+        return jsonable(
+            {
+                "model": m.name,
+                "runs": len(self.theta),
+                "seed": self.seed,
+                "percentiles": list(PERCENTILES),
+                "methods": o.methods,
+                "parameters": [
+                    {
+                        "parameter": p.parameter,
+                        "distribution": p.distribution,
+                        "source": p.source,
+                        "group": p.group,
+                        **percentiles(self.theta[:, i]),
+                    }
+                    for i, p in enumerate(self.study.parameters)
+                ],
+                "scenarios": [
+                    {
+                        "name": s,
+                        "headline": {k: percentiles(v) for k, v in o.headline[s].items()},
+                        "totals": {k: percentiles(v) for k, v in o.totals[s].items()},
+                        "by_actor": {
+                            a: {k: percentiles(v) for k, v in d.items()}
+                            for a, d in o.actors[s].items()
+                        },
+                    }
+                    for s in self.study.scenarios
+                ],
+                "comparisons": self.comparisons(),
+                "lower_is_better": [k for k in next(iter(o.totals.values())) if lower_is_better(k)],
+            }
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scenario, section (headline, totals, actor name) and figure with its
+        percentiles and mean."""
+        rows = []
+        o = self.outputs
+        for s in self.study.scenarios:
+            for sec, d in (("headline", o.headline[s]), ("totals", o.totals[s])):
+                rows += [
+                    {"scenario": s, "section": sec, "figure": k, **percentiles(v)}
+                    for k, v in d.items()
+                ]
+            for a, d in o.actors[s].items():
+                rows += [
+                    {"scenario": s, "section": f"actor:{a}", "figure": k, **percentiles(v)}
+                    for k, v in d.items()
+                ]
+        return pd.DataFrame(rows)
+
+    def runs_frame(self) -> pd.DataFrame:
+        """Every run: its parameter values and headline figures (wide)."""
+        cols: dict[str, Any] = {"run": np.arange(len(self.theta))}
+        cols.update({p.parameter: self.theta[:, i] for i, p in enumerate(self.study.parameters)})
+        for s in self.study.scenarios:
+            cols.update({f"{s}:{k}": v for k, v in self.outputs.headline[s].items()})
+        return pd.DataFrame(cols)
+
+    def report(self, path: str | Path) -> Path:
+        from junkan.lifecycle.uncertainty.report import ensemble_report
+
+        return ensemble_report(self, Path(path))
+
+
+def propagate(
+    model: ModelFile,
+    runs: int = 1000,
+    seed: int | None = 0,
+    *,
+    section: UncertaintySection | None = None,
+    backend: str = "local",
+    client: Any = None,
+    verify: bool = True,
+) -> Ensemble:
+    """``runs`` paired Monte Carlo draws of the model's uncertain parameters through every
+    scenario. ``backend="dask"`` evaluates chunks of runs on a ``dask.distributed`` client
+    (the draws are made here, so the numbers equal the local ones)."""
+    st = resolve(model, section)
+    theta = draw(st, runs, seed)
+    if backend == "dask":
+        from junkan.lifecycle.uncertainty.distributed import evaluate_dask
+
+        outputs = evaluate_dask(st, theta, client)
+    elif backend == "local":
+        outputs = Evaluator(st, verify=verify).evaluate(theta)
+    else:
+        raise ValueError(f"unknown backend {backend!r}; use 'local' or 'dask'")
+    return Ensemble(st, theta, outputs, seed)

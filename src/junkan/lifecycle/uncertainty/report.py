@@ -1,0 +1,174 @@
+"""HTML pages of the uncertainty verbs through the shared report helper
+(:class:`junkan.core.report.Page`): fan charts of percentiles, tornado and Sobol' bars,
+observed versus fitted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from junkan.core.report import Page
+
+if TYPE_CHECKING:
+    from junkan.lifecycle.uncertainty.calibration import Calibration
+    from junkan.lifecycle.uncertainty.gsa import Sensitivity
+    from junkan.lifecycle.uncertainty.montecarlo import Ensemble
+
+
+def _target(path: Path, name: str) -> Path:
+    return path if path.suffix.lower() in (".html", ".htm") else path / name
+
+
+def fan_chart(ens: Ensemble, figure: str) -> go.Figure:
+    """Percentile bands (5–95, 25–75) and the median of one figure across scenarios."""
+    fig = go.Figure()
+    scen = [s for s in ens.study.scenarios if figure in ens.outputs.headline[s]]
+    q = {s: np.nanpercentile(ens.outputs.headline[s][figure], [5, 25, 50, 75, 95]) for s in scen}
+    for lo, hi, name, alpha in ((0, 4, "5–95 %", 0.2), (1, 3, "25–75 %", 0.4)):
+        fig.add_trace(
+            go.Bar(
+                x=scen,
+                y=[q[s][hi] - q[s][lo] for s in scen],
+                base=[q[s][lo] for s in scen],
+                name=name,
+                marker_color=f"rgba(31,119,180,{alpha})",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=scen,
+            y=[q[s][2] for s in scen],
+            mode="markers",
+            name="median",
+            marker={"color": "black", "symbol": "line-ew-open", "size": 30},
+        )
+    )
+    fig.update_layout(title=figure, barmode="overlay", height=360)
+    return fig
+
+
+def ensemble_report(ens: Ensemble, path: Path) -> Path:
+    m = ens.study.model
+    page = Page(
+        f"Uncertainty — {m.baseline.title or m.name}",
+        source=m.source,
+        subtitle=f"{len(ens.theta):,} paired Monte Carlo runs, seed {ens.seed}",
+    )
+    page.heading("Headline figures (percentiles)")
+    frame = ens.to_frame()
+    page.table(frame[frame.section == "headline"])
+    for key in m.baseline.headline:
+        page.figure(fan_chart(ens, key))
+    page.heading("Probability that scenario B beats A (paired draws)")
+    rows = [(c["a"], c["b"], k, v) for c in ens.comparisons() for k, v in c["p_b_beats_a"].items()]
+    page.table(pd.DataFrame(rows, columns=["A", "B", "total", "P(B better)"]))
+    page.heading("Parameters")
+    page.table(
+        pd.DataFrame(
+            [
+                {k: p[k] for k in ("parameter", "distribution", "p5", "p50", "p95", "source")}
+                for p in ens.to_json()["parameters"]
+            ]
+        )
+    )
+    return page.write(_target(path, "uncertainty.html"))
+
+
+def tornado_chart(sa: Sensitivity, output: str) -> go.Figure:
+    t = sa.tornado[output]
+    nominal = t["nominal"][0]
+    order = sorted(range(len(sa.names)), key=lambda i: abs(t["high"][i] - t["low"][i]))
+    fig = go.Figure()
+    for key, color in (("low", "#1f77b4"), ("high", "#d62728")):
+        fig.add_trace(
+            go.Bar(
+                y=[sa.names[i] for i in order],
+                x=[t[key][i] - nominal for i in order],
+                base=nominal,
+                orientation="h",
+                name=f"parameter at its {key} (p5/p95)",
+                marker_color=color,
+            )
+        )
+    fig.update_layout(title=f"Tornado — {output}", barmode="overlay", height=120 + 28 * len(order))
+    return fig
+
+
+def sobol_chart(sa: Sensitivity, output: str) -> go.Figure:
+    d = sa.indices[output]
+    fig = go.Figure()
+    keys = (
+        (("S1", "first order"), ("ST", "total order"))
+        if sa.method == "sobol"
+        else (("mu_star", "μ*"), ("sigma", "σ"))
+    )
+    for key, label in keys:
+        fig.add_trace(
+            go.Bar(
+                x=sa.names,
+                y=d[key],
+                name=label,
+                error_y={"type": "data", "array": d.get(f"{key}_conf")}
+                if f"{key}_conf" in d
+                else None,
+            )
+        )
+    fig.update_layout(
+        title=f"{'Sobol' if sa.method == 'sobol' else 'Morris'} — {output}",
+        barmode="group",
+        height=380,
+    )
+    return fig
+
+
+def sensitivity_report(sa: Sensitivity, path: Path) -> Path:
+    page = Page("Sensitivity", subtitle=f"{sa.method}, {sa.evaluations:,} model evaluations")
+    for out in sa.indices:
+        page.heading(out)
+        page.bullets([f"top drivers: {', '.join(sa.ranking(out)[:5])}"])
+        page.figure(sobol_chart(sa, out))
+        if out in sa.tornado:
+            page.figure(tornado_chart(sa, out))
+    return page.write(_target(path, "sensitivity.html"))
+
+
+def calibration_report(cal: Calibration, path: Path) -> Path:
+    doc = cal.to_json()
+    page = Page(
+        f"Calibration — {doc['model']}", source=cal.study.model.source, subtitle=doc["method"]
+    )
+    obs = pd.DataFrame(doc["observations"])
+    labels = [f"{s}: {f}" for s, f in zip(obs.scenario, obs.figure, strict=True)]
+    fig = go.Figure(
+        [
+            go.Bar(x=labels, y=obs.observed, name="observed"),
+            go.Bar(x=labels, y=obs.start, name="model before"),
+            go.Bar(x=labels, y=obs.fitted, name="fitted"),
+        ]
+    )
+    fig.update_layout(title="Observed vs fitted", barmode="group", height=400)
+    page.figure(fig)
+    page.table(
+        obs[["scenario", "figure", "observed", "start", "fitted", "relative_error", "source"]]
+    )
+    page.heading("Fitted parameters (calibrated, not sourced)")
+    page.table(
+        pd.DataFrame(
+            [
+                {
+                    "parameter": p["parameter"],
+                    "start": p["start"],
+                    "fitted": p["fitted"],
+                    "95 % low": p["ci95"][0],
+                    "95 % high": p["ci95"][1],
+                    "at bound": p["at_bound"],
+                }
+                for p in doc["parameters"]
+            ]
+        )
+    )
+    return page.write(_target(path, "calibration.html"))

@@ -1,0 +1,212 @@
+"""The ``uncertainty`` section of a model document: which parameters are uncertain (with a
+distribution and its source), which share a source (correlated draws), which are fitted to
+observations, and the observed figures.
+
+::
+
+    uncertainty:
+      groups:
+        grid: {correlation: 0.8, source: "one grid factor behind every kWh-based factor"}
+      parameters:
+        - parameter: products.room_ac.eol.collection.rate
+          distribution: triangular
+          min: 0.3
+          mode: 0.4
+          max: 0.5
+          source: "assumption: formal route 30–50 %"
+          calibrate: true
+        - parameter: processes.magnet_making.co2e      # "1.5 kgCO2e/piece": the number 1.5
+          distribution: lognormal
+          median: 1.5
+          pedigree: [2, 3, 2, 1, 3]                    # ecoinvent-style, widens gsd
+          gsd: 1.1
+          group: grid
+          source: "assumption"
+      observations:
+        - {headline: co2_reduction_t, scenario: B, value: 521, source: "seed003 table"}
+
+This module imports only the kernel and pydantic, so the root schema can refer to it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from junkan.core.base import Strict as BaseStrict
+
+__all__ = ["Group", "Observation", "UncertainParameter", "UncertaintySection"]
+
+Distribution = Literal["normal", "lognormal", "triangular", "uniform", "beta", "fixed"]
+MAX_PARAMETERS = 200
+MAX_OBSERVATIONS = 500
+
+_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    # each alternative set of fields that defines the distribution
+    "normal": (("mean", "std"),),
+    "lognormal": (("median", "gsd"), ("mean", "std"), ("median", "pedigree")),
+    "triangular": (("min", "mode", "max"),),
+    "uniform": (("min", "max"),),
+    "beta": (("alpha", "beta", "min", "max"), ("alpha", "beta")),
+    "fixed": ((),),
+}
+_PARAMS = ("mean", "std", "median", "gsd", "min", "mode", "max", "alpha", "beta")
+Finite = float
+
+
+class Strict(BaseStrict):
+    """Unknown keys are errors; the docstring under each field is its JSON Schema
+    description."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class UncertainParameter(Strict):
+    """One uncertain parameter: a numeric field of the model by its document path, a
+    distribution, and where the distribution comes from.
+
+    The field may be a number (a share, a rate) or a quantity with a unit
+    (``"1.5 kgCO2e/piece"``, ``"14 year"``): the distribution is then of the *number*, in the
+    unit written in the model. With ``relative: true`` the draw is a factor applied to each
+    scenario's own value (e.g. a lognormal with median 1)."""
+
+    parameter: str = Field(min_length=1, max_length=300)
+    """Document path, e.g. ``products.room_ac.lifetime.scale`` or
+    ``processes.ac_assembly.co2e``."""
+    distribution: Distribution
+    """``normal`` (mean, std), ``lognormal`` (median and gsd or pedigree, or mean and std),
+    ``triangular`` (min, mode, max), ``uniform`` (min, max), ``beta`` (alpha, beta, optional
+    min and max) or ``fixed`` (not drawn; calibration only, within ``range``)."""
+    mean: Finite | None = None
+    """Mean (normal; lognormal with ``std``)."""
+    std: Finite | None = Field(default=None, ge=0)
+    """Standard deviation (normal; lognormal with ``mean``)."""
+    median: Finite | None = Field(default=None, gt=0)
+    """Median (lognormal with ``gsd`` and/or ``pedigree``)."""
+    gsd: Finite | None = Field(default=None, ge=1)
+    """Geometric standard deviation (lognormal): exp(σ of ln x); the 95 % interval is
+    median ÷ gsd² … median × gsd²."""
+    pedigree: tuple[int, int, int, int, int] | None = None
+    """ecoinvent pedigree scores (reliability, completeness, temporal, geographical,
+    technological; 1 best … 5 worst), added to ``gsd`` (the basic uncertainty, default 1.05)
+    as ecoinvent v3 does (:mod:`~junkan.lifecycle.uncertainty.distributions`)."""
+    min: Finite | None = None
+    """Lower bound (triangular, uniform, beta)."""
+    mode: Finite | None = None
+    """Most likely value (triangular)."""
+    max: Finite | None = None
+    """Upper bound (triangular, uniform, beta)."""
+    alpha: Finite | None = Field(default=None, gt=0)
+    """First shape parameter (beta)."""
+    beta: Finite | None = Field(default=None, gt=0)
+    """Second shape parameter (beta)."""
+    range: tuple[Finite, Finite] | None = None
+    """Plausible range: normal and lognormal draws are truncated to it; calibration keeps
+    the fitted value inside it (required with ``calibrate: true`` unless the distribution is
+    bounded)."""
+    relative: bool = False
+    """The draw multiplies each scenario's own value (instead of replacing it)."""
+    source: str = Field(min_length=1, max_length=2000)
+    """Where the distribution comes from (citation), or ``assumption: …``."""
+    group: str | None = Field(default=None, max_length=100)
+    """Parameters naming the same group share a source: their draws are correlated
+    (``groups.<name>.correlation``, default 1 — fully dependent)."""
+    calibrate: bool = False
+    """Fit this parameter to ``observations`` (``junkan calibrate``)."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> UncertainParameter:
+        given = {p for p in _PARAMS if getattr(self, p) is not None}
+        if self.pedigree is not None:
+            given.add("pedigree")
+        extra = {"gsd", "pedigree"} if self.distribution == "lognormal" else set()
+        options = _NEEDS[self.distribution]
+        if not any(
+            set(o) <= given <= set(o) | (extra if "median" in o else set()) for o in options
+        ):
+            need = " or ".join(", ".join(o) for o in options)
+            raise ValueError(
+                f"a {self.distribution} distribution takes {need}; "
+                f"given: {', '.join(sorted(given)) or 'nothing'}"
+            )
+        lo, hi = self.min, self.max
+        if lo is not None and hi is not None and not lo < hi:
+            raise ValueError(f"min ({lo}) must be below max ({hi})")
+        if (
+            self.mode is not None
+            and lo is not None
+            and hi is not None
+            and not lo <= self.mode <= hi
+        ):
+            raise ValueError(f"mode ({self.mode}) must lie within min … max")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError("range: give [low, high] with low < high")
+        if self.calibrate and self.range is None and self.distribution in ("normal", "lognormal"):
+            raise ValueError("a calibrated parameter needs a plausible 'range: [low, high]'")
+        return self
+
+
+class Group(Strict):
+    """A source shared by several parameters."""
+
+    correlation: float = Field(default=1.0, ge=0, le=1)
+    """Correlation of the parameters' draws (on the normal scale of a Gaussian copula)."""
+    source: str | None = Field(default=None, max_length=2000)
+    """The shared source."""
+
+
+class Observation(Strict):
+    """An observed figure to calibrate against: a headline figure of the model for one
+    scenario (or a whole-horizon total, ``total: co2e_t``)."""
+
+    headline: str | None = Field(default=None, max_length=100)
+    """A headline figure of the model (as ``junkan compare`` prints it)."""
+    total: str | None = Field(default=None, max_length=100)
+    """A key of the scenario's totals (``co2e_t``, ``virgin_input_t`` …)."""
+    scenario: str = Field(min_length=1, max_length=100)
+    """The scenario the figure was observed in."""
+    value: float
+    """The observed value, in the figure's unit."""
+    sigma: float | None = Field(default=None, gt=0)
+    """Standard error of the observation (default: ``rel_sigma`` × |value|)."""
+    rel_sigma: float = Field(default=0.1, gt=0, le=10)
+    """Relative standard error when ``sigma`` is not given (default 10 %)."""
+    source: str = Field(min_length=1, max_length=2000)
+    """Where the observed figure comes from."""
+
+    @model_validator(mode="after")
+    def _one(self) -> Observation:
+        if (self.headline is None) == (self.total is None):
+            raise ValueError("an observation names exactly one of 'headline' or 'total'")
+        return self
+
+    @property
+    def figure(self) -> str:
+        return self.headline if self.headline is not None else f"totals.{self.total}"
+
+    @property
+    def error(self) -> float:
+        return (
+            self.sigma if self.sigma is not None else self.rel_sigma * max(abs(self.value), 1e-12)
+        )
+
+
+class UncertaintySection(Strict):
+    """The root ``uncertainty`` section of a model document."""
+
+    parameters: list[UncertainParameter] = Field(min_length=1, max_length=MAX_PARAMETERS)
+    """The uncertain parameters (at most 200)."""
+    groups: dict[str, Group] = Field(default_factory=dict, max_length=MAX_PARAMETERS)
+    """Shared sources by name, with the correlation of their parameters' draws."""
+    observations: list[Observation] = Field(default_factory=list, max_length=MAX_OBSERVATIONS)
+    """Observed figures for calibration."""
+
+    @model_validator(mode="after")
+    def _refs(self) -> UncertaintySection:
+        seen: set[str] = set()
+        for p in self.parameters:
+            if p.parameter in seen:
+                raise ValueError(f"parameter {p.parameter} is listed twice")
+            seen.add(p.parameter)
+        return self

@@ -1,0 +1,184 @@
+"""A model's uncertainty section resolved against its document: every parameter's path,
+nominal value and unit in every scenario, its marginal distribution, and the documents of
+a draw.
+
+A parameter that a scenario sets itself (``scenarios.<name>.set`` names its path or a parent
+of it) is that scenario's decision, not an uncertainty: it keeps the scenario's value there,
+unless the parameter is ``relative`` (a factor on each scenario's own value).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from junkan.core.errors import ModelError, Problem, short
+from junkan.lifecycle.api import ModelFile
+from junkan.lifecycle.loader import scenario_document, set_path
+from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
+from junkan.lifecycle.uncertainty.spec import Group, UncertainParameter, UncertaintySection
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def get_path(doc: Any, path: str) -> Any:
+    """The value at a document path (``products.x.maintenance[0].collection.rate``);
+    KeyError if it does not exist."""
+    node = doc
+    for m in _TOKEN.finditer(path):
+        key: str | int = m.group(1) if m.group(1) is not None else int(m.group(2))
+        if isinstance(key, int):
+            if not isinstance(node, list) or key >= len(node):
+                raise KeyError(path)
+        elif not isinstance(node, dict) or key not in node:
+            raise KeyError(path)
+        node = node[key]
+    return node
+
+
+def split_number(value: Any) -> tuple[float, str]:
+    """A numeric field's number and unit text (``"1.5 kgCO2e/piece"`` → 1.5, ``kgCO2e/piece``;
+    ``0.4`` → 0.4, ``""``); ValueError if it is not a single number."""
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value")
+    if isinstance(value, int | float):
+        return float(value), ""
+    if isinstance(value, str):
+        m = _NUMBER.match(value)
+        if m:
+            return float(m.group(1)), m.group(2)
+    raise ValueError(f"not a number or a quantity: {short(value)}")
+
+
+def join_number(x: float, unit: str) -> float | str:
+    return float(x) if not unit else f"{float(x)!r} {unit}"
+
+
+def _scenario_sets(raw: dict[str, Any], name: str) -> set[str]:
+    """Every path a scenario (with the ones it extends) sets."""
+    scen = raw.get("scenarios") or {}
+    out: set[str] = set()
+    cur: str | None = name
+    while cur is not None and cur in scen and cur not in out:
+        out |= {str(k) for k in ((scen[cur] or {}).get("set") or {})}
+        out.add(cur)
+        cur = (scen[cur] or {}).get("extends")
+    return out
+
+
+def _covers(key: str, path: str) -> bool:
+    return path == key or path.startswith(key + ".") or path.startswith(key + "[")
+
+
+@dataclass
+class Binding:
+    """Where a parameter acts in one scenario."""
+
+    nominal: float  # the scenario's own value (in the model's unit)
+    unit: str
+    active: bool  # False: the scenario sets this value itself (kept fixed)
+
+
+@dataclass
+class Study:
+    """The resolved uncertainty section of a loaded model."""
+
+    model: ModelFile
+    section: UncertaintySection
+    marginals: list[Marginal]
+    bindings: dict[str, list[Binding]]  # scenario -> per parameter
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> list[UncertainParameter]:
+        return self.section.parameters
+
+    @property
+    def names(self) -> list[str]:
+        return [p.parameter for p in self.section.parameters]
+
+    @property
+    def scenarios(self) -> list[str]:
+        return self.model.scenarios
+
+    def nominal(self) -> np.ndarray:
+        """The baseline's own values (factors of 1 for relative parameters)."""
+        base = self.bindings[self.model.baseline.baseline_name]
+        return np.array(
+            [1.0 if p.relative else b.nominal for p, b in zip(self.parameters, base, strict=True)]
+        )
+
+    def active(self, scenario: str) -> list[int]:
+        return [i for i, b in enumerate(self.bindings[scenario]) if b.active]
+
+    def document(self, scenario: str, theta: np.ndarray) -> dict[str, Any]:
+        """The scenario's document with draw ``theta`` (one value per parameter) set."""
+        doc = dict(self.docs[scenario])  # shares what the draw leaves alone
+        for i in self.active(scenario):
+            p, b = self.parameters[i], self.bindings[scenario][i]
+            x = b.nominal * theta[i] if p.relative else theta[i]
+            set_path(doc, p.parameter, join_number(float(x), b.unit), fresh=True)
+        return doc
+
+
+def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Study:
+    """Resolve ``section`` (default: the model's own ``uncertainty`` section) against the
+    model; ModelError naming every unknown or non-numeric path."""
+    if section is None:
+        raw_sec = model.raw.get("uncertainty")
+        if not raw_sec:
+            raise ModelError(
+                [
+                    Problem(
+                        "uncertainty",
+                        "the model declares no uncertain "
+                        "parameters; add an 'uncertainty' section (see the user "
+                        "guide, chapter 'Uncertainty')",
+                    )
+                ],
+                model.source,
+            )
+        section = UncertaintySection.model_validate(raw_sec)
+    problems: list[Problem] = []
+    marginals: list[Marginal] = []
+    for i, p in enumerate(section.parameters):
+        try:
+            marginals.append(marginal(p))
+        except ValueError as exc:
+            problems.append(Problem(f"uncertainty.parameters[{i}]", str(exc)))
+    bindings: dict[str, list[Binding]] = {}
+    docs: dict[str, dict[str, Any]] = {}
+    for name in model.scenarios:
+        doc = scenario_document(model.raw, name, model.source)
+        docs[name] = doc
+        sets = _scenario_sets(model.raw, name)
+        row = []
+        for i, p in enumerate(section.parameters):
+            where = f"uncertainty.parameters[{i}].parameter"
+            try:
+                x, unit = split_number(get_path(doc, p.parameter))
+            except KeyError:
+                problems.append(
+                    Problem(
+                        where,
+                        f"{short(p.parameter)} does not exist in scenario '{name}' of the model",
+                    )
+                )
+                x, unit = float("nan"), ""
+            except ValueError as exc:
+                problems.append(Problem(where, f"{short(p.parameter)}: {exc}"))
+                x, unit = float("nan"), ""
+            own = any(_covers(k, p.parameter) for k in sets)
+            row.append(Binding(x, unit, p.relative or not own))
+        bindings[name] = row
+    for g in {p.group for p in section.parameters if p.group} - set(section.groups):
+        section.groups[g] = Group()  # a shared source without a stated correlation: 1
+    if problems:
+        # one report per path (a bad path fails in every scenario)
+        uniq = list({(q.path, q.message.split(" in scenario")[0]): q for q in problems}.values())
+        raise ModelError(uniq, model.source)
+    return Study(model, section, marginals, bindings, docs)

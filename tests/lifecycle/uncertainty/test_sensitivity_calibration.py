@@ -1,0 +1,166 @@
+"""Sensitivity (issue 17, item 3): Sobol' indices of the Ishigami function through junkan's
+own distributions, sampling and analysis; Morris and the model path. Calibration (item 4):
+known parameters recovered from synthetic observations."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from junkan import lifecycle
+from junkan.core.errors import ModelError
+from junkan.lifecycle import uncertainty as U
+from junkan.lifecycle.uncertainty.distributions import marginal
+from junkan.lifecycle.uncertainty.evaluate import Evaluator
+from tests.conftest import EXAMPLES
+
+pytest.importorskip("SALib")
+
+# Ishigami (a = 7, b = 0.1), inputs U(−π, π): the known indices (Ishigami & Homma 1990;
+# Saltelli et al., Global Sensitivity Analysis: The Primer, 2008, §4.6)
+S1 = (0.3139, 0.4424, 0.0)
+ST = (0.5576, 0.4424, 0.2437)
+
+
+def _ishigami(theta: np.ndarray) -> dict[str, np.ndarray]:
+    x1, x2, x3 = theta.T
+    return {"y": np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3**4 * np.sin(x1)}
+
+
+def _uniform_pi(name: str) -> U.UncertainParameter:
+    return U.UncertainParameter(
+        parameter=name,
+        distribution="uniform",
+        min=-np.pi,
+        max=np.pi,
+        source="Ishigami & Homma 1990",
+    )
+
+
+def test_sobol_indices_of_the_ishigami_function() -> None:
+    params = [_uniform_pi(f"x{i}") for i in (1, 2, 3)]
+    sa = U.analyse(
+        [p.parameter for p in params],
+        [marginal(p) for p in params],
+        _ishigami,
+        method="sobol",
+        n=4096,
+        seed=1,
+        nominal=np.zeros(3),
+    )
+    idx = sa.indices["y"]
+    np.testing.assert_allclose(idx["S1"], S1, atol=0.03)
+    np.testing.assert_allclose(idx["ST"], ST, atol=0.03)
+    assert sa.ranking("y")[0] == "x1"
+    assert set(sa.tornado["y"]) == {"low", "high", "nominal"}
+
+
+def test_morris_screens_out_the_inert_input() -> None:
+    params = [_uniform_pi(f"x{i}") for i in (1, 2, 3)] + [_uniform_pi("inert")]
+
+    def f(theta: np.ndarray) -> dict[str, np.ndarray]:
+        return _ishigami(theta[:, :3])
+
+    sa = U.analyse(
+        [p.parameter for p in params],
+        [marginal(p) for p in params],
+        f,
+        method="morris",
+        n=200,
+        seed=2,
+    )
+    mu_star = sa.indices["y"]["mu_star"]
+    assert mu_star[3] == 0.0 and min(mu_star[:3]) > 0.5
+    with pytest.raises(ValueError, match="unknown method"):
+        U.analyse(["a"], [marginal(params[0])], f, method="fast")
+
+
+@pytest.fixture(scope="module")
+def magnet() -> lifecycle.ModelFile:
+    return lifecycle.load(EXAMPLES / "compressor_magnet.yaml")
+
+
+def _section(observations: list[dict] | None = None) -> U.UncertaintySection:
+    return U.UncertaintySection.model_validate(
+        {
+            "parameters": [
+                {
+                    "parameter": "products.room_ac.eol.collection.rate",
+                    "distribution": "triangular",
+                    "min": 0.2,
+                    "mode": 0.4,
+                    "max": 0.7,
+                    "source": "test",
+                    "calibrate": True,
+                },
+                {
+                    "parameter": "products.room_ac.maintenance[0].replacement_rate",
+                    "distribution": "uniform",
+                    "min": 0.01,
+                    "max": 0.05,
+                    "source": "test",
+                    "calibrate": True,
+                },
+                {
+                    "parameter": "processes.magnet_extraction.cost",
+                    "distribution": "uniform",
+                    "min": 500,
+                    "max": 1500,
+                    "source": "test",
+                },
+            ],
+            "observations": observations or [],
+        }
+    )
+
+
+def test_sensitivity_of_a_model_names_the_drivers(magnet: lifecycle.ModelFile) -> None:
+    sa = U.sensitivity(
+        magnet,
+        "sobol",
+        n=16,
+        seed=0,
+        section=_section(),
+        outputs=["B:recycled_rare_earth_share", "B:totals.cost_JPY"],
+    )
+    doc = sa.to_json()
+    json.dumps(doc)
+    share = doc["outputs"]["B:recycled_rare_earth_share"]
+    # the extraction cost cannot move a mass share
+    assert share["top_drivers"][-1] == "processes.magnet_extraction.cost"
+    assert abs(share["ST"][2]) < 0.05
+
+
+def test_calibration_recovers_known_parameters(magnet: lifecycle.ModelFile) -> None:
+    truth = np.array([0.55, 0.032, 840.0])
+    st = U.resolve(magnet, _section())
+    out = Evaluator(st).evaluate(truth[None, :])
+    figures = [
+        ("A", "recycled_rare_earth_share"),
+        ("B", "recycled_rare_earth_share"),
+        ("B", "co2_reduction_t"),
+        ("A", "co2_reduction_t"),
+    ]
+    obs = [
+        {"headline": f, "scenario": s, "value": float(out.figure(s, f)[0]), "source": "synthetic"}
+        for s, f in figures
+    ]
+    cal = U.calibrate(magnet, section=_section(obs))
+    np.testing.assert_allclose(cal.fitted, truth[:2], rtol=1e-3)
+    doc = cal.to_json()
+    assert all(o["within_15_percent"] for o in doc["observations"])
+    assert all(p["ci95"][0] <= p["fitted"] <= p["ci95"][1] for p in doc["parameters"])
+    assert doc["parameters"][0]["source"].startswith("calibrated: bounded least squares")
+
+
+def test_calibration_refuses_unknown_figures(magnet: lifecycle.ModelFile) -> None:
+    bad = _section(
+        [
+            {"headline": "nope", "scenario": "B", "value": 1, "source": "s"},
+            {"headline": "co2_reduction_t", "scenario": "Z", "value": 1, "source": "s"},
+        ]
+    )
+    with pytest.raises(ModelError, match=r"observations\[0\]\.headline.*\n.*observations\[1\]"):
+        U.calibrate(magnet, section=bad)
