@@ -1,0 +1,203 @@
+"""Green-procurement criteria (グリーン購入法 特定調達品目) as data, checked against a product's
+declared data and its trace lots: a pass / fail / unknown report citing the evidence of
+every verdict (the declaration, or the lots with their mass and recycled share)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from junkan.core.base import Strict
+from junkan.core.documents import parse_document, validate_with
+from junkan.core.errors import ModelError, Problem
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Key = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,60}$")]
+Value = bool | Annotated[float, Field(ge=-1e12, le=1e12)]
+TOLERANCE = 0.005
+"""A declared share may differ from the lots' by half a point before it is flagged."""
+
+
+class Criterion(Strict):
+    id: Key
+    ja: Name
+    en: Name
+    property: Key
+    lot_property: (
+        Literal["recycled.total", "recycled.post_consumer", "recycled.pre_consumer"] | None
+    ) = None
+    op: Literal[">=", "<=", "=="]
+    value: Value
+
+
+class Item(Strict):
+    ja: Name
+    en: Name
+    source: Annotated[str, Field(min_length=1, max_length=1000)]
+    criteria: list[Criterion] = Field(min_length=1, max_length=50)
+
+
+class Criteria(Strict):
+    date: Name
+    items: dict[Key, Item] = Field(min_length=1, max_length=500)
+
+
+class Product(Strict):
+    name: Name
+    maker: Name
+    declared: dict[Key, Value] = Field(default_factory=dict, max_length=200)
+    evidence: dict[Key, Name] = Field(default_factory=dict, max_length=200)
+    """A citation (document, certificate) per declared property."""
+    lots: list[Name] = Field(default_factory=list, max_length=1000)
+    """The trace lots of the product's material (as the maker refers to them)."""
+
+
+class Check(Strict):
+    """A procurement check (``kind: procurement_check``)."""
+
+    kind: Literal["procurement_check"]
+    item: Key
+    product: Product
+
+
+@lru_cache(maxsize=1)
+def default_criteria() -> Criteria:
+    text = (resources.files("junkan.data") / "policy" / "procurement.yaml").read_text("utf-8")
+    src = "data/policy/procurement.yaml"
+    return validate_with(Criteria, parse_document(text, source=src), src)
+
+
+def load_check(doc: dict[str, Any], source: str) -> Check:
+    check = validate_with(Check, doc, source)
+    items = default_criteria().items
+    if check.item not in items:
+        raise ModelError(
+            [Problem("item", f"unknown item; known: {', '.join(sorted(items))}")], source
+        )
+    return check
+
+
+def _holds(actual: Any, op: str, value: Any) -> bool:
+    if op == "==":
+        return bool(actual == value)
+    if isinstance(actual, bool) or isinstance(value, bool):
+        return False
+    return bool(actual >= value - 1e-12 if op == ">=" else actual <= value + 1e-12)
+
+
+def _from_lots(c: Criterion, lots: list[dict[str, Any]]) -> tuple[float | None, list[Any]]:
+    """The mass-weighted figure of ``c.lot_property`` over ``lots`` and the evidence rows."""
+    assert c.lot_property is not None
+    key = c.lot_property.split(".")[1]
+    rows, mass, acc = [], 0.0, 0.0
+    for lot in lots:
+        share = (lot.get("recycled") or {}).get(key)
+        if share is None:
+            rows.append(
+                {
+                    "lot": lot.get("lot"),
+                    "mass_kg": lot.get("mass_kg"),
+                    key: None,
+                    "note": "recycled share not visible to the checker",
+                }
+            )
+            continue
+        m = float(lot["mass_kg"])
+        mass += m
+        acc += m * float(share)
+        rows.append({"lot": lot.get("lot"), "mass_kg": m, key: float(share)})
+    return (acc / mass if mass > 0 else None), rows
+
+
+@dataclass
+class ProcurementResult:
+    check: Check
+    item: Item
+    verdicts: list[dict[str, Any]]
+
+    @property
+    def passed(self) -> bool:
+        return all(v["verdict"] == "pass" for v in self.verdicts)
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {k: v[k] for k in ("criterion", "required", "value", "basis", "verdict", "note")}
+                for v in self.verdicts
+            ]
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.check.product
+        return {
+            "kind": "procurement_result",
+            "item": self.check.item,
+            "item_ja": self.item.ja,
+            "item_en": self.item.en,
+            "criteria_source": self.item.source,
+            "criteria_date": default_criteria().date,
+            "product": p.name,
+            "maker": p.maker,
+            "passed": self.passed,
+            "verdicts": self.verdicts,
+        }
+
+    def report(self, path: str | Path, *, lang: str = "ja") -> Path:
+        from junkan.policy.report import procurement_page
+
+        return procurement_page(self, lang).write(path)
+
+
+def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None) -> ProcurementResult:
+    """Check ``check.product`` against its item's criteria. ``lots``: the product's trace lots
+    as :meth:`junkan.store.trace_repo.TraceRepo.show` returns them; where a criterion has a
+    ``lot_property`` and lots are given, the lots decide and the declaration is compared."""
+    item = default_criteria().items[check.item]
+    p = check.product
+    lots = lots or []
+    out = []
+    for c in item.criteria:
+        declared = p.declared.get(c.property)
+        v: dict[str, Any] = {
+            "criterion": c.id,
+            "ja": c.ja,
+            "en": c.en,
+            "required": f"{c.op} {c.value}",
+            "declared": declared,
+            "evidence": [],
+            "note": "",
+        }
+        value: Any = declared
+        basis = "declared"
+        if c.lot_property is not None and lots:
+            derived, rows = _from_lots(c, lots)
+            v["evidence"] = rows
+            if derived is not None:
+                value, basis = derived, f"trace lots ({len(rows)})"
+                if (
+                    isinstance(declared, int | float)
+                    and not isinstance(declared, bool)
+                    and abs(declared - derived) > TOLERANCE
+                ):
+                    v["note"] = (
+                        f"declared {declared:g} but the lots give {derived:.4g}; the lots decide"
+                    )
+        if basis == "declared" and c.property in p.evidence:
+            v["evidence"] = [{"document": p.evidence[c.property]}]
+        if value is None:
+            verdict = "unknown"
+            v["note"] = v["note"] or f"{c.property} is neither declared nor derivable from lots"
+        else:
+            verdict = "pass" if _holds(value, c.op, c.value) else "fail"
+        if verdict == "pass" and not v["evidence"]:
+            v["note"] = v["note"] or "declared without cited evidence"
+        v.update(value=value, basis=basis, verdict=verdict)
+        out.append(v)
+    return ProcurementResult(check, item, out)

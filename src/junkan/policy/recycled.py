@@ -1,0 +1,358 @@
+"""Recycled-content plans and periodic reports (資源有効利用促進法, 2025 amendment): a maker
+declares its designated products, the lots that are each product's output, and targets; the
+periodic report is computed from the trace ledger's mass-balance statement — the figures are
+never typed a second time — and exported in a filing layout (CSV / JSON), with gaps against
+the plan flagged and every figure traceable to the ledger's entries (lots).
+
+The chain-of-custody model is the ledger's mass balance (ISO 22095, credit method): a
+product's recycled mass is the **claims** booked for its lots (share × input mass), its
+basis the input mass; share = claimed ÷ basis. The statement is
+:meth:`junkan.store.trace_repo.TraceRepo.statement` (or its ``to_json()``)."""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from junkan.core.base import Strict
+from junkan.core.documents import validate_with
+from junkan.core.errors import ModelError, Problem
+from junkan.core.fields import Fraction, Mass
+
+Char = Literal["pre_consumer", "post_consumer"]
+CHARS: tuple[Char, ...] = ("pre_consumer", "post_consumer")
+PERIOD = re.compile(r"^(?:FY(\d{4})|(\d{4})|(\d{4})Q([1-4]))$")
+CUSTODY = "mass_balance (ISO 22095 credit method; claims booked in the trace ledger)"
+FILING = (
+    "報告期間/period",
+    "事業者/maker",
+    "製品区分/category",
+    "製品/product",
+    "再生材の区分/characteristic",
+    "再生材利用量_kg/recycled_kg",
+    "投入量_kg/basis_kg",
+    "再生材利用率/share",
+    "目標利用率/target_share",
+    "目標利用量_kg/target_kg",
+    "差_ポイント/gap_points",
+    "未充足クレーム/uncovered_claims",
+    "ロット数/lots",
+    "管理方式/chain_of_custody",
+    "指摘/gap",
+)
+"""Columns of the filing CSV. The ministry's field-level 様式 is unverified (references A3):
+the layout carries what the plan and report must contain — product, recycled mass, share,
+target, gap and the chain-of-custody model."""
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def quarters(period: str) -> list[str]:
+    """The ledger's balancing periods (calendar quarters) of a reporting period: ``FY2028``
+    (Japanese fiscal year, 2028Q2–2029Q1), ``2028`` (calendar year) or ``2028Q2``."""
+    m = PERIOD.match(period)
+    if m is None:
+        raise ModelError([Problem("period", f"{period!r}: write FY2028, 2028 or 2028Q2")])
+    if m.group(1):
+        y = int(m.group(1))
+        return [f"{y}Q2", f"{y}Q3", f"{y}Q4", f"{y + 1}Q1"]
+    if m.group(2):
+        return [f"{m.group(2)}Q{q}" for q in range(1, 5)]
+    return [period]
+
+
+class Target(Strict):
+    period: Annotated[str, Field(pattern=PERIOD.pattern)]
+    characteristic: Literal["pre_consumer", "post_consumer", "total"] = "total"
+    """What the target counts: one characteristic, or both together (``total``; recycled
+    plastic counts pre- and post-consumer material alike)."""
+    share: Fraction | None = None
+    """Minimum recycled share (claimed ÷ basis) over the period."""
+    mass: Mass | None = None
+    """Minimum recycled mass over the period (with a unit: `5 t`; stored in kg)."""
+
+    @model_validator(mode="after")
+    def _some(self) -> Target:
+        if self.share is None and self.mass is None:
+            raise ValueError("a target needs a share, a mass or both")
+        return self
+
+
+class Product(Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,80}$")]
+    name: Name
+    category: Name
+    """The designated category (e.g. 容器包装, 家電4品目, 自動車)."""
+    site: Name
+    lots: list[Name] = Field(min_length=1, max_length=100)
+    """Patterns (``*``, ``?``) of the ledger's lot ids that are this product's output."""
+    characteristics: list[Char] = Field(default_factory=lambda: list(CHARS), min_length=1)
+    targets: list[Target] = Field(default_factory=list, max_length=100)
+
+
+class Plan(Strict):
+    """A maker's recycled-content plan (``kind: recycled_content_plan``)."""
+
+    kind: Literal["recycled_content_plan"]
+    maker: Name
+    """The organisation's name in the trace ledger."""
+    products: list[Product] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Plan:
+        ids = [p.id for p in self.products]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"product ids must be unique: {sorted(dup)[0]} repeats")
+        return self
+
+
+def load_plan(doc: dict[str, Any], source: str) -> Plan:
+    return validate_with(Plan, doc, source)
+
+
+@dataclass
+class PeriodicReport:
+    """A periodic report: products against the plan and the accounts it rests on."""
+
+    org: str
+    period: str
+    quarters: list[str]
+    products: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]
+    """The ledger's accounts of the period, totals per kind summed from their entries."""
+    claims: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Evidence: the claim entries behind each product."""
+    unassigned_claims: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        cols = [
+            "product",
+            "characteristic",
+            "recycled_kg",
+            "basis_kg",
+            "share",
+            "target_share",
+            "target_kg",
+            "uncovered_claims",
+            "lots",
+        ]
+        return pd.DataFrame([{k: p[k] for k in cols} for p in self.products], columns=cols)
+
+    def evidence(self, product: str) -> list[dict[str, Any]]:
+        """The ledger entries (claims, with their lots) behind ``product``'s figures."""
+        if product not in self.claims:
+            raise ModelError([Problem("product", f"{product!r} is not in the plan")])
+        return self.claims[product]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "recycled_content_report",
+            "maker": self.org,
+            "period": self.period,
+            "quarters": self.quarters,
+            "chain_of_custody": CUSTODY,
+            "products": self.products,
+            "accounts": self.accounts,
+            "evidence": self.claims,
+            "unassigned_claims": self.unassigned_claims,
+            "notes": self.notes,
+        }
+
+    def to_csv(self) -> str:
+        """The filing layout (:data:`FILING`), one row per product and characteristic."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(FILING)
+        for p in self.products:
+            w.writerow(
+                [
+                    self.period,
+                    self.org,
+                    p["category"],
+                    p["product"],
+                    p["characteristic"],
+                    _n(p["recycled_kg"]),
+                    _n(p["basis_kg"]),
+                    _n(p["share"]),
+                    _n(p["target_share"]),
+                    _n(p["target_kg"]),
+                    _n(p["gap_points"]),
+                    p["uncovered_claims"],
+                    p["lots"],
+                    CUSTODY,
+                    p["gap"],
+                ]
+            )
+        return buf.getvalue()
+
+    def report(self, path: str | Path, *, lang: str = "ja") -> Path:
+        from junkan.policy.report import periodic_page
+
+        return periodic_page(self, lang).write(path)
+
+
+def _n(x: float | None) -> str:
+    return "" if x is None else f"{x:.12g}"
+
+
+def _statement_doc(statement: Any) -> dict[str, Any]:
+    doc = statement.to_json() if hasattr(statement, "to_json") else statement
+    if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list):
+        raise ModelError(
+            [
+                Problem(
+                    "statement",
+                    "expected the ledger's mass-balance statement "
+                    "(TraceRepo.statement or its to_json())",
+                )
+            ]
+        )
+    return doc
+
+
+def _accounts(
+    doc: dict[str, Any], qs: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """The statement's accounts of the quarters ``qs`` (totals per kind summed from their
+    entries), their claim entries, and notes on periods not yet closed."""
+    accounts: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for a in doc["accounts"]:
+        if a["period"] not in qs:
+            continue
+        totals: dict[str, float] = {}
+        for e in a["entries"]:
+            totals[e["kind"]] = totals.get(e["kind"], 0.0) + float(e["mass_kg"])
+            if e["kind"] == "claim":
+                claims.append(
+                    {
+                        "site": a["site"],
+                        "characteristic": a["characteristic"],
+                        "period": a["period"],
+                        **e,
+                    }
+                )
+        accounts.append(
+            {
+                "site": a["site"],
+                "characteristic": a["characteristic"],
+                "period": a["period"],
+                "closed": a["closed"],
+                "totals_kg": totals,
+                "balance_kg": a["balance_kg"],
+                "uncovered_claims": a["uncovered_claims"],
+            }
+        )
+        if not a["closed"]:
+            notes.append(
+                f"{a['site']} {a['characteristic']} {a['period']}: period not closed; "
+                "figures may still change"
+            )
+    return accounts, claims, notes
+
+
+def periodic_report(plan: Plan, statement: Any, period: str) -> PeriodicReport:
+    """Compute ``plan``'s periodic report for ``period`` from the ledger's ``statement``."""
+    qs = quarters(period)
+    doc = _statement_doc(statement)
+    if doc.get("org") not in (None, plan.maker):
+        raise ModelError(
+            [
+                Problem(
+                    "maker", f"the statement is {doc.get('org')!r}'s, the plan is {plan.maker!r}'s"
+                )
+            ]
+        )
+    accounts, claims, notes = _accounts(doc, qs)
+    rep = PeriodicReport(plan.maker, period, qs, [], accounts, notes=notes)
+    used: set[int] = set()
+    for p in plan.products:
+        mine = [
+            (i, c)
+            for i, c in enumerate(claims)
+            if c["site"] == p.site and any(fnmatch.fnmatchcase(c["lot"], pat) for pat in p.lots)
+        ]
+        rep.claims[p.id] = [c for _, c in mine]
+        for i, _ in mine:
+            if i in used:
+                raise ModelError(
+                    [
+                        Problem(
+                            f"products.{p.id}.lots",
+                            f"lot {claims[i]['lot']} "
+                            "matches two products; make the patterns disjoint",
+                        )
+                    ]
+                )
+            used.add(i)
+        for ch in (*p.characteristics, "total"):
+            rep.products.append(
+                _row(
+                    p,
+                    ch,
+                    [
+                        c
+                        for _, c in mine
+                        if ch == "total"
+                        and c["characteristic"] in p.characteristics
+                        or c["characteristic"] == ch
+                    ],
+                    period,
+                )
+            )
+    rep.unassigned_claims = [c for i, c in enumerate(claims) if i not in used]
+    return rep
+
+
+def _row(p: Product, ch: str, claims: list[dict[str, Any]], period: str) -> dict[str, Any]:
+    kg = sum(float(c["mass_kg"]) for c in claims)
+    per_lot: dict[tuple[str, str], float] = {}
+    for c in claims:  # one claim per lot and characteristic, on the same input mass
+        key = (c["lot"], c["period"])
+        per_lot[key] = max(per_lot.get(key, 0.0), float(c["basis_kg"] or 0.0))
+    basis = sum(per_lot.values())
+    share = kg / basis if basis > 0 else None
+    uncovered = sum(bool(c["uncovered"]) for c in claims)
+    target = next((t for t in p.targets if t.period == period and t.characteristic == ch), None)
+    gaps = []
+    gap_points = None
+    if not claims and (target is not None or ch == "total"):
+        gaps.append("no claims booked in the period")
+    if target is not None and target.share is not None:
+        gap_points = 100 * (target.share - (share or 0.0))
+        if gap_points > 1e-9:
+            gaps.append(
+                f"share {100 * (share or 0.0):.1f} % below the planned "
+                f"{100 * target.share:.1f} % ({gap_points:.1f} points)"
+            )
+    if target is not None and target.mass is not None and kg < target.mass - 1e-9:
+        gaps.append(f"recycled {kg:,.0f} kg below the planned {target.mass:,.0f} kg")
+    if uncovered:
+        gaps.append(f"{uncovered} claim(s) no longer covered by credit")
+    return {
+        "product": p.id,
+        "name": p.name,
+        "category": p.category,
+        "site": p.site,
+        "characteristic": ch,
+        "recycled_kg": kg,
+        "basis_kg": basis,
+        "share": share,
+        "target_share": None if target is None else target.share,
+        "target_kg": None if target is None else target.mass,
+        "gap_points": gap_points,
+        "uncovered_claims": uncovered,
+        "lots": len({c["lot"] for c in claims}),
+        "gap": "; ".join(gaps),
+    }

@@ -1,0 +1,279 @@
+"""HTML pages of :mod:`junkan.policy` (Japanese first, English too), on
+:class:`junkan.core.report.Page`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from junkan.core.report import Page
+
+if TYPE_CHECKING:
+    from junkan.policy.procurement import ProcurementResult
+    from junkan.policy.recycled import PeriodicReport
+    from junkan.policy.result import DiagnosisResult
+
+T: dict[str, dict[str, str]] = {
+    "title": {
+        "ja": "自治体サーキュラーエコノミー診断",
+        "en": "Municipal circular-economy diagnosis",
+    },
+    "state": {"ja": "現状と類似団体との比較", "en": "Current state against peers"},
+    "peers": {"ja": "類似団体（人口規模）", "en": "Peers (population size class)"},
+    "potential": {"ja": "品目別のポテンシャル", "en": "Potential by material stream"},
+    "proposals": {"ja": "改善施策の提案と効果", "en": "Improvement proposals and effects"},
+    "method": {"ja": "算定方法と前提", "en": "Method and assumptions"},
+    "metric": {"ja": "指標", "en": "indicator"},
+    "value": {"ja": "値", "en": "value"},
+    "rank": {"ja": "順位", "en": "rank"},
+    "generation_g_per_person_day": {
+        "ja": "1人1日当たりごみ排出量 (g)",
+        "en": "waste per person per day (g)",
+    },
+    "household_g_per_person_day": {
+        "ja": "1人1日当たり生活系ごみ (g)",
+        "en": "household waste per person per day (g)",
+    },
+    "recycling_rate": {"ja": "リサイクル率 R (%)", "en": "recycling rate R (%)"},
+    "final_disposal_kg_per_person_year": {
+        "ja": "1人当たり最終処分量 (kg/年)",
+        "en": "final disposal per person (kg/yr)",
+    },
+    "cost_JPY_per_person_year": {
+        "ja": "1人当たり処理及び維持管理費 (円/年)",
+        "en": "operating cost per person (JPY/yr)",
+    },
+    "stream": {"ja": "品目", "en": "stream"},
+    "own": {"ja": "自団体 (kg/人/年)", "en": "own (kg/person/yr)"},
+    "best": {"ja": "類似団体の上位水準 (kg/人/年)", "en": "peers' best level (kg/person/yr)"},
+    "pot_t": {"ja": "ポテンシャル (t/年)", "en": "potential (t/yr)"},
+    "measure": {"ja": "施策", "en": "measure"},
+    "diverted": {"ja": "資源化増 (t/年)", "en": "diverted (t/yr)"},
+    "co2": {"ja": "CO2e削減 (t/年)", "en": "CO2e reduction (t/yr)"},
+    "landfill": {"ja": "埋立削減 (t/年)", "en": "landfill avoided (t/yr)"},
+    "cost": {"ja": "正味費用 (千円/年)", "en": "net cost (thousand JPY/yr)"},
+    "gain": {"ja": "R上昇 (ポイント)", "en": "R gain (points)"},
+    "none": {"ja": "ポテンシャルのある施策はありません。", "en": "No measure has potential."},
+    "name": {"ja": "団体名", "en": "municipality"},
+    "pop": {"ja": "総人口", "en": "population"},
+}
+
+
+def t(key: str, lang: str) -> str:
+    return T[key]["ja" if lang == "ja" else "en"]
+
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None else 100 * x
+
+
+def diagnosis_page(r: DiagnosisResult, lang: str) -> Page:
+    d = r.diagnosis
+    tg = r.target
+    lo, hi = r.size_class
+    sub = (
+        f"{tg['name']}（{d.request.municipality}）{d.request.fiscal_year}年度"
+        if lang == "ja"
+        else f"{tg['name']} ({d.request.municipality}), fiscal year {d.request.fiscal_year}"
+    )
+    page = Page(t("title", lang), lang=lang, source=d.source, subtitle=sub)
+    page.heading(t("state", lang))
+    rows = []
+    for key, rk in r.ranks.items():
+        v = tg[key]
+        rows.append(
+            [
+                t(key, lang),
+                _pct(v) if key == "recycling_rate" else v,
+                "—" if rk is None else f"{rk} / {len(r.peers)}",
+            ]
+        )
+    page.table(
+        rows,
+        columns=[t("metric", lang), t("value", lang), t("rank", lang)],
+        caption=(
+            f"人口 {lo:,}〜{'' if hi is None else f'{hi - 1:,}'}人の団体と比較"
+            if lang == "ja"
+            else f"compared with municipalities of {lo:,}–"
+            f"{'' if hi is None else f'{hi - 1:,}'} inhabitants"
+        ),
+    )
+    page.heading(t("peers", lang), 3)
+    page.table(
+        [
+            [
+                p["name"],
+                p["population"],
+                p["generation_g_per_person_day"],
+                _pct(p["recycling_rate"]),
+                p["final_disposal_kg_per_person_year"],
+            ]
+            for p in r.peers
+        ],
+        columns=[
+            t("name", lang),
+            t("pop", lang),
+            t("generation_g_per_person_day", lang),
+            t("recycling_rate", lang),
+            t("final_disposal_kg_per_person_year", lang),
+        ],
+    )
+    page.heading(t("potential", lang))
+    page.table(
+        [
+            [
+                p.stream if lang == "ja" else d.factors.streams[p.stream].en,
+                p.own_kg_per_person_year,
+                p.best_quartile_kg_per_person_year,
+                p.potential_t,
+            ]
+            for p in r.potential
+        ],
+        columns=[t("stream", lang), t("own", lang), t("best", lang), t("pot_t", lang)],
+    )
+    pr = r.potential_recycling_rate
+    q = d.request.quantile
+    if pr is not None:
+        page.paragraph(
+            f"全品目が上位水準（類似団体の{q:g}分位点）に達すると"
+            f"リサイクル率は {100 * pr:.1f}% になります。"
+            if lang == "ja"
+            else f"With every stream at the peers' {q:g} quantile, R would be {100 * pr:.1f} %."
+        )
+    _proposals(page, r.proposals, lang)
+    page.heading(t("method", lang))
+    page.paragraph(_method(lang))
+    for note in r.notes:
+        page.paragraph(note["ja" if lang == "ja" else "en"], warning=True)
+    return page
+
+
+def _proposals(page: Page, proposals: list[dict[str, Any]], lang: str) -> None:
+    page.heading(t("proposals", lang))
+    shown = [p for p in proposals if p["proposed"]]
+    if not shown:
+        page.paragraph(t("none", lang))
+        return
+    page.table(
+        [
+            [
+                p["ja"] if lang == "ja" else p["en"],
+                p["diverted_t"],
+                p["co2e_reduction_t"],
+                p["landfill_avoided_t"],
+                p["net_cost_kJPY"],
+                100 * p["recycling_rate_gain"],
+            ]
+            for p in shown
+        ],
+        columns=[
+            t("measure", lang),
+            t("diverted", lang),
+            t("co2", lang),
+            t("landfill", lang),
+            t("cost", lang),
+            t("gain", lang),
+        ],
+    )
+
+
+def _method(lang: str) -> str:
+    from junkan.policy.result import METHOD
+
+    if lang != "ja":
+        return METHOD
+    return (
+        "1人当たりの値とリサイクル率Rは一般廃棄物処理実態調査の定義による。類似団体は同じ人口"
+        "規模区分の団体（自団体を含む）。順位は1が最良で、同値は同順位。品目のポテンシャルは"
+        "類似団体の1人当たり資源化量の上位25%水準との差×人口。各施策はポテンシャル×捕捉率を"
+        "資源化し、効果はその量×data/policyの係数（CO2e・費用）と自団体の残渣率（埋立）で"
+        "算定する。「assumption」と記した係数は意思決定の前に地域の値に置き換えること。"
+    )
+
+
+def periodic_page(r: PeriodicReport, lang: str) -> Page:
+    """The recycled-content periodic report as a page."""
+    ja = lang == "ja"
+    page = Page(
+        "再生材利用 定期報告" if ja else "Recycled-content periodic report",
+        lang=lang,
+        subtitle=f"{r.org} — {r.period}",
+    )
+    page.heading("製品別の実績と計画" if ja else "Products against the plan")
+    page.table(r.to_frame(), caption="kg; share = claimed ÷ basis")
+    gaps = [p for p in r.products if p["gap"]]
+    for p in gaps:
+        page.paragraph(f"{p['product']}: {p['gap']}", warning=True)
+    page.heading("勘定（台帳の物質収支勘定）" if ja else "Accounts (the ledger's mass balance)")
+    page.table(
+        [
+            [
+                a["site"],
+                a["characteristic"],
+                a["period"],
+                a["closed"],
+                *[a["totals_kg"].get(k, 0.0) for k in KINDS],
+                a["balance_kg"],
+            ]
+            for a in r.accounts
+        ],
+        columns=["site", "characteristic", "period", "closed", *KINDS, "balance_kg"],
+    )
+    return page
+
+
+KINDS = ("credit", "claim", "outflow", "adjust", "carry_in", "carry_out")
+
+
+def procurement_page(r: ProcurementResult, lang: str) -> Page:
+    """The pass / fail report of a procurement check, with the evidence of every verdict."""
+    ja = lang == "ja"
+    doc = r.to_json()
+    verdict = {
+        "pass": "適合" if ja else "pass",
+        "fail": "不適合" if ja else "fail",
+        "unknown": "判定不能" if ja else "unknown",
+    }
+    page = Page(
+        "グリーン購入 判断基準の確認" if ja else "Green-procurement criteria check",
+        lang=lang,
+        subtitle=f"{doc['product']} ({doc['maker']}) — {doc['item_ja'] if ja else doc['item_en']}",
+    )
+    page.paragraph(
+        ("総合判定: " if ja else "Overall: ") + verdict["pass" if r.passed else "fail"],
+        warning=not r.passed,
+    )
+    page.table(
+        [
+            [
+                v["ja"] if ja else v["en"],
+                v["required"],
+                v["value"],
+                v["basis"],
+                verdict[v["verdict"]],
+                v["note"],
+            ]
+            for v in r.verdicts
+        ],
+        columns=[
+            "基準" if ja else "criterion",
+            "要件" if ja else "required",
+            "値" if ja else "value",
+            "根拠" if ja else "basis",
+            "判定" if ja else "verdict",
+            "注記" if ja else "note",
+        ],
+    )
+    page.heading("根拠（ロット・文書）" if ja else "Evidence (lots, documents)")
+    rows = [
+        [v["criterion"], ", ".join(f"{k}={x}" for k, x in e.items())]
+        for v in r.verdicts
+        for e in v["evidence"]
+    ]
+    if rows:
+        page.table(rows, columns=["基準" if ja else "criterion", "根拠" if ja else "evidence"])
+    page.paragraph(
+        ("判断基準の出典: " if ja else "Criteria source: ")
+        + doc["criteria_source"]
+        + f" ({doc['criteria_date']})"
+    )
+    return page

@@ -1,0 +1,165 @@
+"""The result of a municipal CE diagnosis: current state against peers, potential by stream,
+proposals with their effects — as tables, a JSON document and an HTML report (ja/en)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from junkan.policy.diagnose import (
+    RANKED,
+    StreamPotential,
+    effects,
+    fiscal_days,
+    metrics,
+    peer_group,
+    potentials,
+    rank,
+    size_class,
+)
+from junkan.policy.schema import Diagnosis
+
+METHOD = (
+    "Per-capita figures and the recycling rate R follow the MOE survey's definitions; "
+    "peers are the municipalities of the same population size class (or the listed "
+    "codes), the municipality included; rank 1 is best, ties share a rank; the "
+    "potential of a stream is the gap to the peers' best-quartile per-capita recovery "
+    "times the population; each measure diverts capture × potential from disposal and "
+    "its effects are diverted tonnes × the factors of data/policy (CO2e, cost) and × "
+    "the municipality's own residue ratio (landfill). Factors marked 'assumption' in "
+    "data/policy must be replaced by local figures before a decision."
+)
+
+
+@dataclass
+class DiagnosisResult:
+    """What :func:`junkan.policy.run` returns for a :class:`~junkan.policy.Diagnosis`."""
+
+    diagnosis: Diagnosis
+    days: int
+    peers: list[dict[str, Any]]
+    """Every peer's figures, with ``code``, ``name`` and ``is_target``."""
+    ranks: dict[str, int | None]
+    potential: list[StreamPotential]
+    proposals: list[dict[str, Any]]
+    size_class: tuple[int, int | None]
+    notes: list[dict[str, str]] = field(default_factory=list)
+    """Warnings, each in ``ja`` and ``en``."""
+
+    @property
+    def target(self) -> dict[str, Any]:
+        return next(p for p in self.peers if p["is_target"])
+
+    @property
+    def potential_recycling_rate(self) -> float | None:
+        """R if every stream reached the best-quartile rate (the potential recovered
+        instead of disposed; the denominator, total treated + group collection, unchanged)."""
+        me = self.diagnosis.survey.find(self.diagnosis.request.municipality)
+        den = me.treated_t + me.t["集団回収量"]
+        extra = sum(p.potential_t for p in self.potential)
+        return (me.recovered_t + extra) / den if den > 0 else None
+
+    def to_frame(self) -> Any:
+        """The peers' figures and the municipality's ranks (one row per peer)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.peers)
+
+    def potential_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame([p.__dict__ for p in self.potential])
+
+    def proposals_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(self.proposals)
+
+    def to_json(self) -> dict[str, Any]:
+        req = self.diagnosis.request
+        f = self.diagnosis.factors
+        return {
+            "kind": "diagnosis",
+            "municipality": {
+                "code": req.municipality,
+                "name": self.target["name"],
+                "fiscal_year": req.fiscal_year,
+                "days": self.days,
+            },
+            "survey": self.diagnosis.survey.source,
+            "size_class": {"from": self.size_class[0], "below": self.size_class[1]},
+            "current": {
+                k: v for k, v in self.target.items() if k not in ("code", "name", "is_target")
+            },
+            "ranks": {k: {"rank": v, "of": len(self.peers)} for k, v in self.ranks.items()},
+            "peers": self.peers,
+            "quantile": req.quantile,
+            "potential": [p.__dict__ for p in self.potential],
+            "potential_total_t": sum(p.potential_t for p in self.potential),
+            "potential_recycling_rate": self.potential_recycling_rate,
+            "proposals": self.proposals,
+            "factors": {
+                "date": f.date,
+                "avoided_disposal_cost": f.avoided_disposal_cost.model_dump(),
+                "catalogue_status": self.diagnosis.catalogue.status,
+            },
+            "method": METHOD,
+            "notes": self.notes,
+        }
+
+    def report(self, path: str | Path, *, lang: str = "ja") -> Path:
+        """A self-contained HTML page for the council (``lang``: ``ja`` or ``en``)."""
+        from junkan.policy.report import diagnosis_page
+
+        return diagnosis_page(self, lang).write(path)
+
+
+def run_diagnosis(d: Diagnosis) -> DiagnosisResult:
+    """Diagnose the municipality of ``d`` against its peers."""
+    days = fiscal_days(d.request.fiscal_year)
+    me = d.survey.find(d.request.municipality)
+    group = peer_group(d)
+    rows = []
+    for m in group:
+        row: dict[str, Any] = {"code": m.code, "name": m.name, "is_target": m.code == me.code}
+        row.update(metrics(m, days))
+        rows.append(row)
+    ranks = {}
+    for key, better in RANKED:
+        values = {r["code"]: r[key] for r in rows}
+        ranks[key] = rank(values, me.code, better) if key in rows[0] else None
+    pot = potentials(me, group, d.survey.streams, d.request.quantile)
+    notes = _notes(d, len(group), me.cost_kjpy is None)
+    return DiagnosisResult(
+        d, days, rows, ranks, pot, effects(d, me, pot), size_class(d, me.population), notes
+    )
+
+
+def _notes(d: Diagnosis, n_peers: int, no_cost: bool) -> list[dict[str, str]]:
+    """Warnings for the reader, in both languages."""
+    notes = []
+    if d.request.survey == "sample":
+        notes.append(
+            {
+                "ja": "調査データは同梱の架空の試料（実在しない団体）です。",
+                "en": "The survey is the shipped synthetic sample (fictitious municipalities).",
+            }
+        )
+    if n_peers < 4:
+        notes.append(
+            {
+                "ja": f"類似団体が{n_peers}団体のみで、上位水準の根拠が弱い。"
+                "人口区分を広げるか団体コードを指定すること。",
+                "en": f"only {n_peers} peers: the best-quartile rate rests on few "
+                "municipalities; widen the size class or list peer codes",
+            }
+        )
+    if no_cost:
+        notes.append(
+            {
+                "ja": "処理及び維持管理費の列がなく、1人当たり経費は順位付けしない。",
+                "en": "no cost column (処理及び維持管理費): cost per person not ranked",
+            }
+        )
+    return notes

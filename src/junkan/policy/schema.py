@@ -1,0 +1,195 @@
+"""Documents of :mod:`junkan.policy`: the diagnosis request, the catalogue of measures and
+the effect factors (``data/policy/*.yaml``), each validated with the field's path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from junkan.core.base import Strict
+from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.errors import ModelError, Problem
+from junkan.core.fields import Fraction, Year
+from junkan.policy.survey import Survey, read_survey, sample_path
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Money = Annotated[float, Field(ge=0, le=1e9)]
+"""Yen per tonne."""
+Factor = Annotated[float, Field(ge=-100, le=100)]
+"""Tonnes CO2e per tonne."""
+
+
+class Peers(Strict):
+    """Who the municipality is compared with: the same population size class (bounds of the
+    classes, in persons; default ``data/policy/peers.yaml``) or an explicit list of codes."""
+
+    size_class_bounds: list[Annotated[int, Field(gt=0, le=100_000_000)]] | None = Field(
+        None, max_length=50
+    )
+    codes: list[Annotated[str, Field(pattern=r"^\d{5}$")]] | None = Field(None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _one(self) -> Peers:
+        if self.size_class_bounds is not None and self.codes is not None:
+            raise ValueError("give size_class_bounds or codes, not both")
+        b = self.size_class_bounds
+        if b is not None and any(x >= y for x, y in zip(b, b[1:], strict=False)):
+            raise ValueError("size_class_bounds must increase")
+        return self
+
+
+class Request(Strict):
+    """A diagnosis document (``kind: diagnosis``)."""
+
+    kind: Literal["diagnosis"]
+    municipality: Annotated[str, Field(pattern=r"^\d{5}$")]
+    """The 地方公共団体コード of the municipality diagnosed."""
+    fiscal_year: Year
+    """The survey's fiscal year (April to March); per-day figures use its days."""
+    survey: Text = "sample"
+    """A survey table (``.csv``/``.xlsx``, relative to this document) or ``sample``."""
+    peers: Peers = Peers()
+    quantile: Fraction = 0.75
+    """The peers' quantile of per-capita recovery taken as the achievable rate."""
+    measures: Text | None = None
+    """A measures catalogue (YAML) replacing ``data/policy/measures.yaml``."""
+
+
+class Stream(Strict):
+    en: Text
+    route: Literal["incineration", "non_combustible"]
+    co2e_t_per_t: Factor
+    revenue_JPY_per_t: Money
+
+
+class AvoidedCost(Strict):
+    national_average_JPY_per_t: Money
+    status: Literal["sourced", "derived", "assumption"]
+    variable_share: Fraction
+
+
+class Factors(Strict):
+    date: Text
+    avoided_disposal_cost: AvoidedCost
+    streams: dict[str, Stream] = Field(max_length=100)
+
+
+class Measure(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,60}$")]
+    ja: Text
+    en: Text
+    stream: Text
+    capture: Fraction
+    """Share of the stream's potential the measure realises."""
+    cost_JPY_per_t: Money
+    co2e_t_per_t: Factor | None = None
+
+
+class Catalogue(Strict):
+    status: Literal["sourced", "derived", "assumption"]
+    date: Text
+    measures: list[Measure] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalogue:
+        ids = [m.id for m in self.measures]
+        if len(set(ids)) != len(ids):
+            raise ValueError("measure ids must be unique")
+        share: dict[str, float] = {}
+        for m in self.measures:
+            share[m.stream] = share.get(m.stream, 0.0) + m.capture
+        over = [s for s, v in share.items() if v > 1 + 1e-9]
+        if over:
+            raise ValueError(
+                f"captures on stream {over[0]} add up to more than 1 (the "
+                "measures would recover more than its potential)"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A loaded diagnosis: the request, the survey it reads, the peers' default bounds, the
+    catalogue of measures and the factors."""
+
+    request: Request
+    survey: Survey
+    bounds: tuple[int, ...]
+    catalogue: Catalogue
+    factors: Factors
+    source: str
+
+
+def _data(name: str) -> tuple[dict[str, object], str]:
+    res = resources.files("junkan.data") / "policy" / name
+    return parse_document(
+        res.read_text("utf-8"), source=f"data/policy/{name}"
+    ), f"data/policy/{name}"
+
+
+@lru_cache(maxsize=1)
+def default_factors() -> Factors:
+    doc, src = _data("factors.yaml")
+    return validate_with(Factors, doc, src)
+
+
+@lru_cache(maxsize=1)
+def default_bounds() -> tuple[int, ...]:
+    doc, src = _data("peers.yaml")
+    bounds = doc.get("size_class_bounds")
+    peers = validate_with(Peers, {"size_class_bounds": bounds}, src)
+    return tuple(peers.size_class_bounds or ())
+
+
+def default_catalogue() -> Catalogue:
+    doc, src = _data("measures.yaml")
+    return validate_with(Catalogue, doc, src)
+
+
+def load_diagnosis(doc: dict[str, object], source: str, base: Path | None) -> Diagnosis:
+    """Validate a diagnosis document and read what it names (paths relative to ``base``)."""
+    req = validate_with(Request, doc, source)
+    if req.survey == "sample":
+        survey = read_survey(sample_path())
+    else:
+        survey = read_survey((base or Path.cwd()) / req.survey)
+    if req.measures is None:
+        catalogue = default_catalogue()
+    else:
+        path = (base or Path.cwd()) / req.measures
+        catalogue = validate_with(Catalogue, read_document(path), str(path))
+    factors = default_factors()
+    problems = [
+        Problem(
+            f"measures[{i}].stream",
+            f"stream {m.stream!r} has no factors in "
+            f"data/policy/factors.yaml (known: {', '.join(factors.streams)})",
+        )
+        for i, m in enumerate(catalogue.measures)
+        if m.stream not in factors.streams
+    ]
+    problems += [
+        Problem(
+            f"survey.資源化量/{s}",
+            "this material stream has no factors in data/policy/factors.yaml",
+        )
+        for s in survey.streams
+        if s not in factors.streams
+    ]
+    survey.find(req.municipality)
+    if req.peers.codes is not None:
+        known = {m.code for m in survey.municipalities}
+        problems += [
+            Problem(f"peers.codes[{i}]", f"code {c} is not in the survey")
+            for i, c in enumerate(req.peers.codes)
+            if c not in known
+        ]
+    if problems:
+        raise ModelError(problems, source)
+    bounds = tuple(req.peers.size_class_bounds or default_bounds())
+    return Diagnosis(req, survey, bounds, catalogue, factors, source)

@@ -1,0 +1,318 @@
+"""Importer for the Ministry of the Environment's general-waste survey (一般廃棄物処理実態調査).
+
+One row per municipality, one header row of the survey's column names (the workbook's group
+and column headers joined by ``/``, e.g. ``資源化量/紙類``); tonnes per year, the cost in
+千円 per year. ``.csv`` (UTF-8, with or without BOM) or ``.xlsx`` (first sheet, same single
+header row; needs ``openpyxl``). Every problem names the file, the line and the column; the
+survey's own identities are checked (generation = household + business; the material
+columns sum to the total recovered), so a mistyped cell is caught.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from junkan.core.errors import ModelError, Problem
+from junkan.core.limits import limits
+
+BASE = ("都道府県名", "地方公共団体コード", "市区町村名", "総人口")
+TONNES = (
+    "計画収集量",
+    "直接搬入量",
+    "集団回収量",
+    "生活系ごみ",
+    "事業系ごみ",
+    "直接焼却量",
+    "焼却以外の中間処理量",
+    "直接最終処分量",
+    "直接資源化量",
+    "中間処理後再生利用量",
+    "焼却残渣量",
+    "処理残渣量",
+)
+COST = "処理及び維持管理費"
+STREAM_PREFIX = "資源化量/"
+MAX_ROWS = 5000
+"""More rows than Japan's ~1,741 municipalities (plus wards and unions) is refused."""
+MAX_POPULATION = 50_000_000
+MAX_TONNES = 1e8
+TOLERANCE_T = 1.0
+"""Identities hold to 1 t (the survey rounds to whole tonnes) plus 0.1 %."""
+CODE = re.compile(r"^\d{5}$")
+FULLWIDTH = str.maketrans("０１２３４５６７８９，．", "0123456789,.")
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """One municipality's row of the survey (tonnes per year; cost in thousand yen)."""
+
+    prefecture: str
+    code: str
+    name: str
+    population: int
+    t: dict[str, float]
+    """The tonnage columns of :data:`TONNES`."""
+    streams: dict[str, float]
+    """Recovered tonnes by material stream (the ``資源化量/…`` columns)."""
+    cost_kjpy: float | None
+
+    @property
+    def generation_t(self) -> float:
+        """ごみ総排出量 = 計画収集量 + 直接搬入量 + 集団回収量."""
+        return self.t["計画収集量"] + self.t["直接搬入量"] + self.t["集団回収量"]
+
+    @property
+    def treated_t(self) -> float:
+        """ごみの総処理量 = 中間処理量 (直接焼却 + 焼却以外) + 直接最終処分量 + 直接資源化量."""
+        return (
+            self.t["直接焼却量"]
+            + self.t["焼却以外の中間処理量"]
+            + self.t["直接最終処分量"]
+            + self.t["直接資源化量"]
+        )
+
+    @property
+    def recovered_t(self) -> float:
+        """総資源化量 = 直接資源化量 + 中間処理後再生利用量 + 集団回収量."""
+        return self.t["直接資源化量"] + self.t["中間処理後再生利用量"] + self.t["集団回収量"]
+
+    @property
+    def final_disposal_t(self) -> float:
+        """最終処分量 = 直接最終処分量 + 焼却残渣量 + 処理残渣量."""
+        return self.t["直接最終処分量"] + self.t["焼却残渣量"] + self.t["処理残渣量"]
+
+
+@dataclass(frozen=True)
+class Survey:
+    source: str
+    streams: tuple[str, ...]
+    municipalities: tuple[Municipality, ...]
+
+    def find(self, code: str) -> Municipality:
+        for m in self.municipalities:
+            if m.code == code:
+                return m
+        raise ModelError(
+            [
+                Problem(
+                    "municipality",
+                    f"code {code!r} is not in the survey "
+                    f"({len(self.municipalities)} municipalities)",
+                )
+            ],
+            self.source,
+        )
+
+
+def sample_path() -> Path:
+    """The shipped synthetic sample (see ``data/policy/README.md``)."""
+    return Path(str(resources.files("junkan.data") / "policy" / "survey_sample.csv"))
+
+
+def read_survey(path: str | Path) -> Survey:
+    """Read a survey table from ``path`` (``.csv`` or ``.xlsx``)."""
+    p = Path(path)
+    source = str(p)
+    try:
+        size = p.stat().st_size
+    except OSError:
+        raise ModelError([Problem("", "file not found; check the path")], source) from None
+    if size > limits().document_bytes:
+        raise ModelError(
+            [
+                Problem(
+                    "",
+                    f"the file has {size:,} bytes, more than the "
+                    f"{limits().document_bytes:,} allowed",
+                )
+            ],
+            source,
+        )
+    if p.suffix.lower() == ".xlsx":
+        rows = _xlsx_rows(p)
+    else:
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ModelError(
+                [
+                    Problem(
+                        "", f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8"
+                    )
+                ],
+                source,
+            ) from None
+        rows = list(csv.reader(io.StringIO(text)))
+    return parse_rows(rows, source)
+
+
+def _xlsx_rows(p: Path) -> list[list[Any]]:
+    try:
+        import openpyxl
+    except ModuleNotFoundError:
+        raise ModelError(
+            [
+                Problem(
+                    "",
+                    "reading .xlsx needs openpyxl (pip install openpyxl); "
+                    "or export the sheet as UTF-8 CSV",
+                )
+            ],
+            str(p),
+        ) from None
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise ModelError([Problem("", f"cannot read the workbook: {exc}")], str(p)) from None
+    rows = [
+        list(r)
+        for _, r in zip(
+            range(MAX_ROWS + 2), wb.worksheets[0].iter_rows(values_only=True), strict=False
+        )
+    ]
+    wb.close()
+    return rows
+
+
+def parse_rows(rows: list[list[Any]], source: str) -> Survey:
+    """Build a :class:`Survey` from a header row and data rows (every problem listed)."""
+    if not rows:
+        raise ModelError([Problem("", "the table is empty; expected a header row")], source)
+    header = [str(c or "").strip() for c in rows[0]]
+    problems: list[Problem] = []
+    for name in (*BASE, *TONNES):
+        if name not in header:
+            problems.append(Problem(f"header.{name}", "column is missing"))
+    streams = tuple(h[len(STREAM_PREFIX) :] for h in header if h.startswith(STREAM_PREFIX))
+    if not streams:
+        problems.append(
+            Problem(
+                f"header.{STREAM_PREFIX}…",
+                "no recovered-tonnage columns (資源化量/<material>) found",
+            )
+        )
+    known = {*BASE, *TONNES, COST} | {STREAM_PREFIX + s for s in streams}
+    for h in header:
+        if h and h not in known:
+            problems.append(Problem(f"header.{h}", "unknown column; check the spelling"))
+    if problems:
+        raise ModelError(problems, source)
+    data = [r for r in rows[1:] if any(str(c or "").strip() for c in r)]
+    if len(data) > MAX_ROWS:
+        raise ModelError([Problem("", f"more than {MAX_ROWS:,} rows")], source)
+    out: list[Municipality] = []
+    seen: dict[str, int] = {}
+    for i, r in enumerate(data, start=2):
+        cells = {h: (r[j] if j < len(r) else None) for j, h in enumerate(header) if h}
+        m = _row(cells, streams, f"line {i}", problems)
+        if m is None:
+            continue
+        if m.code in seen:
+            problems.append(
+                Problem(
+                    f"line {i}.地方公共団体コード", f"code {m.code} repeats line {seen[m.code]}"
+                )
+            )
+        seen[m.code] = i
+        out.append(m)
+    if problems:
+        raise ModelError(problems, source)
+    if not out:
+        raise ModelError([Problem("", "no municipality rows")], source)
+    return Survey(source, streams, tuple(out))
+
+
+def _number(value: Any, where: str, problems: list[Problem], upper: float) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems.append(Problem(where, "empty cell; write 0 if there is none"))
+        return None
+    if isinstance(value, bool):
+        problems.append(Problem(where, f"expected a number, got {value!r}"))
+        return None
+    try:
+        x = float(str(value).translate(FULLWIDTH).replace(",", "").strip())
+    except ValueError:
+        problems.append(Problem(where, f"expected a number, got {str(value)[:40]!r}"))
+        return None
+    if not math.isfinite(x) or x < 0 or x > upper:
+        problems.append(
+            Problem(where, f"must be a finite number from 0 to {upper:g}, got {str(value)[:40]}")
+        )
+        return None
+    return x
+
+
+def _row(
+    cells: dict[str, Any], streams: tuple[str, ...], at: str, problems: list[Problem]
+) -> Municipality | None:
+    before = len(problems)
+    code = str(cells["地方公共団体コード"] or "").translate(FULLWIDTH).strip()
+    if not CODE.match(code):
+        problems.append(
+            Problem(f"{at}.地方公共団体コード", f"expected a 5-digit code, got {code[:20]!r}")
+        )
+    pop = _number(cells["総人口"], f"{at}.総人口", problems, MAX_POPULATION)
+    if pop is not None and (pop < 1 or pop != int(pop)):
+        problems.append(Problem(f"{at}.総人口", "population must be a whole number ≥ 1"))
+    t = {k: _number(cells[k], f"{at}.{k}", problems, MAX_TONNES) for k in TONNES}
+    s = {
+        k: _number(cells[STREAM_PREFIX + k], f"{at}.{STREAM_PREFIX}{k}", problems, MAX_TONNES)
+        for k in streams
+    }
+    cost = None
+    if COST in cells and str(cells[COST] or "").strip():
+        cost = _number(cells[COST], f"{at}.{COST}", problems, 1e12)
+    if len(problems) > before:
+        return None
+    tt = {k: float(v or 0.0) for k, v in t.items()}
+    ss = {k: float(v or 0.0) for k, v in s.items()}
+    m = Municipality(
+        str(cells["都道府県名"] or "").strip(),
+        code,
+        str(cells["市区町村名"] or "").strip(),
+        int(pop or 0),
+        tt,
+        ss,
+        cost,
+    )
+    _identities(m, at, problems)
+    return m
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= TOLERANCE_T + 1e-3 * max(a, b)
+
+
+def _identities(m: Municipality, at: str, problems: list[Problem]) -> None:
+    hh = m.t["生活系ごみ"] + m.t["事業系ごみ"]
+    if not _close(hh, m.generation_t):
+        problems.append(
+            Problem(
+                f"{at}.生活系ごみ",
+                f"生活系ごみ + 事業系ごみ = {hh:,.0f} t but "
+                f"計画収集量 + 直接搬入量 + 集団回収量 = {m.generation_t:,.0f} t",
+            )
+        )
+    rec = sum(m.streams.values())
+    if not _close(rec, m.recovered_t):
+        problems.append(
+            Problem(
+                f"{at}.{STREAM_PREFIX}…",
+                f"the 資源化量 columns sum to "
+                f"{rec:,.0f} t but 直接資源化量 + 中間処理後再生利用量 + "
+                f"集団回収量 = {m.recovered_t:,.0f} t",
+            )
+        )
+    if m.t["中間処理後再生利用量"] > m.t["焼却以外の中間処理量"] + m.t["直接焼却量"] + TOLERANCE_T:
+        problems.append(
+            Problem(
+                f"{at}.中間処理後再生利用量", "more than the intermediate treatment it comes from"
+            )
+        )
