@@ -1,5 +1,6 @@
 // Lots: a lot's footprint, recycled content and genealogy; notifications, the catalogue, agreements.
 import { $, api, cell, fmt, fmtPct, plot, problemMessages, problemOf, show, showProblem, t, table } from "./core.js";
+import { showLots } from "./lots.js";
 
 const tr = { last: null };
 
@@ -11,8 +12,8 @@ function policyText(p) {
 
 async function showTrace() {
   show("trace");
-  const [notes, cat, ags] = await Promise.all(["notifications", "catalogue", "agreements"].map(
-    async (k) => (await api(`/api/trace/${k}`)).json()));
+  const [notes, cat, ags] = await Promise.all([...["notifications", "catalogue", "agreements"].map(
+    async (k) => (await api(`/api/trace/${k}`)).json()), showLots()]);
   $("#tr-notes").replaceChildren(...(notes.notifications.length
     ? notes.notifications.map((n) => cell("li", `${n.created_at.slice(0, 19)} — ${n.message}`))
     : [cell("li", t("tr.none"))]));
