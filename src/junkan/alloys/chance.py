@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.stats import norm
+
+# the standard normal quantile, as scipy.stats.norm.ppf, without importing scipy.stats
+# (~0.6 s of every CLI start)
+from scipy.special import ndtri
 
 from junkan.alloys.lpcore import BlockLP, LPSolution, solve
 from junkan.alloys.units import PlanModel
@@ -125,8 +128,8 @@ def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.n
     """Bisect κ for the best margin whose plan meets the window in ≥ ``probability`` of the
     samples. An LP infeasible at κ is infeasible at every larger κ (σ ≥ 0): stop there."""
     n_l = st.mu.shape[1]
-    k_lo = float(norm.ppf(probability))
-    k_hi = float(norm.ppf(1 - (1 - probability) / max(n_l, 1)))
+    k_lo = float(ndtri(probability))
+    k_hi = float(ndtri(1 - (1 - probability) / max(n_l, 1)))
     solves = 0
     best: tuple[np.ndarray, float, float, np.ndarray] | None = None
     kappa, lo_fail, hi_ok = k_lo, None, None
@@ -177,5 +180,5 @@ def nearest_window(m: PlanModel, st: UnitStats, kappa: float, extra_a: np.ndarra
 
 def chance_bounds(probability: float, n_limits: int) -> tuple[float, float]:
     """(Φ⁻¹(α), Bonferroni κ)."""
-    return (float(norm.ppf(probability)),
-            float(norm.ppf(1 - (1 - probability) / max(n_limits, 1))))
+    return (float(ndtri(probability)),
+            float(ndtri(1 - (1 - probability) / max(n_limits, 1))))

@@ -154,17 +154,15 @@ def publish_cmd(
     """Replay a generated recording to a broker as its edge gateway would, ``speed`` × real
     time (needs the 'sensing' extra)."""
     from junkan import sensing
-    from junkan.sensing.mqtt import Gateway
-    from junkan.sensing.samples import Batch
 
     rec = sensing.generate(sc := _load(scenario))
-    gw = Gateway(broker, sc.line.id)
+    gw = sensing.Gateway(broker, sc.line.id)
     gw.connected.wait(10)
     t0 = time.time()
     for i in range(len(rec.t) // 10):
         s = slice(i * 10, i * 10 + 10)
         gw.publish(
-            Batch(
+            sensing.Batch(
                 sc.line.id, i, t0 + float(rec.t[s.start]), {k: v[s] for k, v in rec.signals.items()}
             )
         )
@@ -184,22 +182,19 @@ def listen_cmd(
     """Monitor every line publishing to the broker for ``seconds``; print alarms as they
     come (needs the 'sensing' extra)."""
     from junkan import sensing
-    from junkan.sensing.generator import LineParams
-    from junkan.sensing.mqtt import Ingest
-    from junkan.sensing.store import RawStore
 
-    def shout(line: str, alarm: sensing.monitor.Alarm) -> None:
+    def shout(line: str, alarm: sensing.Alarm) -> None:
         console.print(
             f"{line}: alarm {alarm.id} {alarm.action} "
             + "; ".join(f"{e['source']}:{e['signal']}" for e in alarm.evidence)
         )
 
-    params = LineParams.of(sensing.Scenario(duration_s=2))
-    ing = Ingest(
+    params = sensing.LineParams.of(sensing.Scenario(duration_s=2))
+    ing = sensing.Ingest(
         broker,
         sensing.train(),
         params,
-        store=RawStore(raw) if raw is not None else None,
+        store=sensing.RawStore(raw) if raw is not None else None,
         on_alarm=shout,
     )
     time.sleep(seconds)

@@ -10,6 +10,8 @@ solve|pareto|cflp``, ``foresight run|analyse|report|describe``, ``alloy …``. T
 - ``postgres``: the PostgreSQL driver for ``JUNKAN_DATABASE_URL=postgresql+psycopg://…``;
 - ``distributed``: ``junkan foresight run --backend dask``;
 - ``maps``: the PNG/SVG maps of ``junkan network report`` and ``network solve --out``;
+- ``olca``: ``junkan olca import|export`` (openLCA JSON-LD through olca-schema);
+- ``metering``: ``junkan meter segment|factors`` (change-point detection through ruptures);
 - ``bench``: the peers the benchmarks compare with (flodym, EMA Workbench);
 - ``all``: service, postgres, distributed and maps.
 
@@ -27,6 +29,10 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "postgres": ("psycopg",),
     "distributed": ("dask", "distributed"),
     "maps": ("matplotlib",),
+    "sensitivity": ("SALib",),
+    "sensing": ("paho",),
+    "olca": ("olca_schema",),
+    "metering": ("ruptures",),
     "bench": ("flodym", "ema_workbench"),
 }
 """Top-level modules (import names) junkan uses from each extra."""

@@ -9,24 +9,30 @@ fusion into advisory actions with evidence, the operator's labels, and event met
     ev = sensing.evaluate([sc])                   # Evaluation: to_frame/to_json/report
 """
 
+from typing import Any
+
 from junkan.sensing.api import TUNING_SEEDS, evaluate, load, run, train, tuning_scenario
 from junkan.sensing.features import FEATURES, acoustic_features
 from junkan.sensing.fusion import ACTIONS
-from junkan.sensing.generator import Recording, generate, synthesize_audio
-from junkan.sensing.monitor import Models, Monitor, monitor_recording
+from junkan.sensing.generator import LineParams, Recording, generate, synthesize_audio
+from junkan.sensing.monitor import Alarm, Models, Monitor, monitor_recording
 from junkan.sensing.results import Evaluation, MonitorRun
 from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
-from junkan.sensing.scenario import Scenario
+from junkan.sensing.scenario import Scenario, reference
 from junkan.sensing.store import RawStore, read_csv, read_raw
 
 __all__ = [
     "ACTIONS",
     "acoustic_features",
+    "Alarm",
     "Batch",
     "evaluate",
     "Evaluation",
     "FEATURES",
+    "Gateway",
     "generate",
+    "Ingest",
+    "LineParams",
     "load",
     "Models",
     "Monitor",
@@ -37,6 +43,7 @@ __all__ = [
     "read_csv",
     "read_raw",
     "Recording",
+    "reference",
     "Reorder",
     "run",
     "SampleError",
@@ -46,3 +53,13 @@ __all__ = [
     "TUNING_SEEDS",
     "tuning_scenario",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The MQTT gateway and ingest (:mod:`junkan.sensing.mqtt`), imported when first used:
+    they need the 'sensing' extra (paho-mqtt), the rest does not."""
+    if name in ("Gateway", "Ingest"):
+        from junkan.sensing import mqtt
+
+        return getattr(mqtt, name)
+    raise AttributeError(f"module 'junkan.sensing' has no attribute {name!r}")

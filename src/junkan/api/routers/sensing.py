@@ -91,8 +91,7 @@ async def sensing_evaluate(body: EvaluateIn, user: CurrentUser) -> dict[str, Any
 def sensing_reference(user: CurrentUser) -> dict[str, Any]:
     """The monitor's reference numbers (line, gas sensor, rule thresholds), each with its
     source, and the actions the monitor can advise."""
-    from junkan.sensing import ACTIONS
-    from junkan.sensing.scenario import reference
+    from junkan.sensing import ACTIONS, reference
 
     return {"reference": reference(), "actions": list(ACTIONS)}
 
