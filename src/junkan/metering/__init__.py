@@ -1,0 +1,65 @@
+"""Reverse-chain metering: power and energy from current-clamp series, operating cycles by
+change-point detection, attribution to process steps and units with station scan events, and
+unit factors per product model × step exported as a lifecycle library template (issue 20,
+seed 003). See docs/metering.md.
+
+    from junkan import metering
+    plant = metering.load_plant("circuits.yaml")
+    imported = metering.read_csv("clamps.csv", plant)
+    result = metering.run(imported, plant, metering.read_scans("scans.csv", plant))
+    result.factors                   # kWh, CO2e, JPY per unit, per model × step
+    metering.write(result, Path("out"))   # ... and out/library.yaml
+
+Segmentation needs the ``metering`` extra (``ruptures``); import and power do not.
+"""
+
+from junkan.metering.attribute import Attribution, attribute, read_scans, scans_from_frame
+from junkan.metering.config import (
+    Circuit,
+    Electrical,
+    MeteringError,
+    Plant,
+    Reference,
+    electrical,
+    load_plant,
+    plant_from_dict,
+)
+from junkan.metering.factors import library_template, step_totals, unit_factors
+from junkan.metering.generator import SEED_KWH_PER_DAY, Day, compressor_day
+from junkan.metering.ingest import Import, Series, from_frame, read_csv
+from junkan.metering.pipeline import Result, read_factors, run, run_frames, write, write_import
+from junkan.metering.segment import Segment, Segmentation, segment
+
+__all__ = [
+    "attribute",
+    "Attribution",
+    "Circuit",
+    "compressor_day",
+    "Day",
+    "electrical",
+    "Electrical",
+    "from_frame",
+    "Import",
+    "library_template",
+    "load_plant",
+    "MeteringError",
+    "Plant",
+    "plant_from_dict",
+    "read_csv",
+    "read_factors",
+    "read_scans",
+    "Reference",
+    "Result",
+    "run",
+    "run_frames",
+    "scans_from_frame",
+    "SEED_KWH_PER_DAY",
+    "segment",
+    "Segment",
+    "Segmentation",
+    "Series",
+    "step_totals",
+    "unit_factors",
+    "write",
+    "write_import",
+]

@@ -1,0 +1,186 @@
+"""Attribute on-segments to process steps and units with the station's scan events.
+
+A scan event is ``unit_id, model, step, start, end`` (CSV; times ISO 8601 or seconds, on the
+station clock). Each on-segment of a circuit is matched to the events of that circuit's steps
+whose window, widened by ``tolerance_s`` (operators scan late or early), overlaps it:
+
+- one event: the segment's load energy goes to it;
+- several: the subset of candidate events whose steps' *load signatures* (median load level
+  of the step, learnt from segments that a single event's exact window mostly covers) best
+  add up to the segment's level is chosen, and the energy is split between them in
+  proportion to their signatures — this is how two machines running at once on one circuit
+  are separated;
+- none: on a circuit with a single step the segment is attributed to that step with no unit
+  (``inferred``); otherwise it is left in the residual.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from junkan.metering.config import MeteringError, Plant
+from junkan.metering.ingest import parse_times
+from junkan.metering.segment import Segment, Segmentation
+
+SCAN_COLUMNS = ("unit_id", "model", "step", "start", "end")
+MAX_SCANS = 1_000_000
+
+
+def read_scans(path: str | Path, plant: Plant) -> pd.DataFrame:
+    """Read scan events; every row must be valid (errors name the line and field)."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise MeteringError(f"{path}: not a readable CSV: {exc}") from exc
+    return scans_from_frame(df, plant, str(path))
+
+
+def scans_from_frame(df: pd.DataFrame, plant: Plant, source: str = "<scans>") -> pd.DataFrame:
+    """Validate a table of scan events; returns it with float ``start``/``end`` seconds."""
+    if missing := [c for c in SCAN_COLUMNS if c not in df.columns]:
+        raise MeteringError(f"{source}: missing column(s): {', '.join(missing)}")
+    if len(df) > MAX_SCANS:
+        raise MeteringError(f"{source}: {len(df)} scan events; at most {MAX_SCANS}")
+    df = df.reset_index(drop=True).copy()
+    start, end = parse_times(df["start"].astype(str)), parse_times(df["end"].astype(str))
+    for i in range(len(df)):
+        where = f"{source}: line {i + 2}"
+        if not str(df.at[i, "unit_id"]) or not str(df.at[i, "model"]):
+            raise MeteringError(f"{where}: unit_id and model must not be empty")
+        if df.at[i, "step"] not in plant.steps:
+            raise MeteringError(
+                f"{where}: step: {df.at[i, 'step']!r} is on no circuit of "
+                f"{plant.source} (known: {', '.join(sorted(plant.steps))})"
+            )
+        if not (np.isfinite(start[i]) and np.isfinite(end[i])):
+            raise MeteringError(f"{where}: start/end: not ISO 8601 or seconds")
+        if end[i] < start[i]:
+            raise MeteringError(f"{where}: end is before start")
+    df["start"], df["end"] = start, end
+    df["circuit"] = [plant.steps[s] for s in df["step"]]
+    return df
+
+
+@dataclass
+class Attribution:
+    """Per scan event: the load energy and operating time attributed to it; plus segments
+    that no event explains (``inferred`` to a single-step circuit, or residual)."""
+
+    events: pd.DataFrame
+    inferred: pd.DataFrame
+    residual_wh: dict[str, float]
+    signatures_w: dict[str, float]
+
+
+def _candidates(seg: Segment, ev: pd.DataFrame, tol: float) -> list[int]:
+    """Events whose widened window overlaps the segment; of several events of one step (one
+    machine works on one unit at a time) only the one overlapping most is kept."""
+    s, e = ev["start"].to_numpy(float), ev["end"].to_numpy(float)
+    widened = np.minimum(seg.end, e + tol) - np.maximum(seg.start, s - tol)
+    exact = np.minimum(seg.end, e) - np.maximum(seg.start, s)
+    best: dict[str, tuple[float, int]] = {}
+    for j in np.flatnonzero(widened > 0):
+        step, key = str(ev["step"].iat[j]), (float(exact[j]), int(ev.index[j]))
+        if step not in best or key[0] > best[step][0]:
+            best[step] = key
+    return [i for _, i in sorted(best.values(), reverse=True)]
+
+
+def _signatures(segs: list[tuple[Segment, list[int], float]], ev: pd.DataFrame) -> dict[str, float]:
+    """Median load level per step over the segments that exactly one candidate event covers
+    for at least half of their duration (scan windows not widened)."""
+    levels: dict[str, list[float]] = defaultdict(list)
+    for seg, cand, idle in segs:
+        dur = seg.end - seg.start
+        major = [
+            i
+            for i in cand
+            if min(seg.end, ev.at[i, "end"]) - max(seg.start, ev.at[i, "start"]) >= 0.5 * dur
+        ]
+        if len(major) == 1:
+            levels[str(ev.at[major[0], "step"])].append(seg.level_w - idle)
+    return {k: float(np.median(v)) for k, v in levels.items()}
+
+
+def _split(
+    seg: Segment, idle: float, cand: list[int], ev: pd.DataFrame, sig: dict[str, float]
+) -> dict[int, float]:
+    """Shares of the segment's energy among candidate events (see the module docstring)."""
+    if len(cand) == 1:
+        return {cand[0]: 1.0}
+    load = seg.level_w - idle
+    best: tuple[float, tuple[int, ...]] | None = None
+    for r in range(1, min(len(cand), 3) + 1):
+        for sub in combinations(cand[:6], r):
+            steps = [str(ev.at[i, "step"]) for i in sub]
+            if len(set(steps)) < r or any(s not in sig for s in steps):
+                continue  # one machine runs one unit at a time
+            err = abs(sum(sig[s] for s in steps) - load)
+            if best is None or err < best[0]:
+                best = (err, sub)
+    if best is None:  # no signatures: the event overlapping most takes it
+        ov = [min(seg.end, ev.at[i, "end"]) - max(seg.start, ev.at[i, "start"]) for i in cand]
+        return {cand[int(np.argmax(ov))]: 1.0}
+    total = sum(sig[str(ev.at[i, "step"])] for i in best[1])
+    return {i: sig[str(ev.at[i, "step"])] / total for i in best[1]}
+
+
+def attribute(
+    segs: dict[str, Segmentation],
+    scans: pd.DataFrame | None,
+    plant: Plant,
+    tolerance_s: float = 15.0,
+) -> Attribution:
+    """Attribute every on-segment of ``segs`` (see the module docstring)."""
+    if not (0 <= tolerance_s <= 3600):
+        raise MeteringError(f"tolerance_s: expected 0–3600 s, got {tolerance_s!r}")
+    ev = (
+        scans
+        if scans is not None
+        else pd.DataFrame(columns=[*SCAN_COLUMNS, "circuit"]).astype({"start": float, "end": float})
+    )
+    ev = ev.reset_index(drop=True)
+    found: list[tuple[Segment, list[int], float]] = []
+    for cid, sg in segs.items():
+        mine = ev[ev["circuit"] == cid]
+        found += [(s, _candidates(s, mine, tolerance_s), sg.idle_w) for s in sg.segments if s.on]
+    sig = _signatures(found, ev)
+    energy = np.zeros(len(ev))
+    active = np.zeros(len(ev))
+    shared = np.zeros(len(ev), bool)
+    inferred: list[dict[str, object]] = []
+    residual: defaultdict[str, float] = defaultdict(float)
+    for seg, cand, idle in found:
+        if not cand:
+            steps = plant.circuits[seg.circuit].steps
+            if len(steps) == 1:
+                inferred.append(
+                    {
+                        "circuit": seg.circuit,
+                        "step": steps[0],
+                        "start": seg.start,
+                        "end": seg.end,
+                        "wh": seg.energy_wh,
+                    }
+                )
+            else:
+                residual[seg.circuit] += seg.energy_wh
+            continue
+        shares = _split(seg, idle, cand, ev, sig)
+        for i, f in shares.items():
+            energy[i] += f * seg.energy_wh
+            active[i] += seg.end - seg.start
+            shared[i] |= len(shares) > 1
+    out = ev.assign(wh=energy, operating_s=active, shared=shared)
+    return Attribution(
+        out,
+        pd.DataFrame(inferred, columns=["circuit", "step", "start", "end", "wh"]),
+        dict(residual),
+        sig,
+    )

@@ -1,0 +1,197 @@
+"""Circuits (what each current clamp measures) and the reference numbers of
+``junkan/data/metering/electrical.yaml`` (assumed voltage and power factor, grid CO2 factor,
+tariff), each with its source."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from junkan.core.errors import JunkanError
+
+MAX_VOLTAGE_V = 100_000.0
+"""Largest voltage accepted anywhere (high-voltage customers receive 6.6 kV)."""
+
+
+class MeteringError(JunkanError):
+    """Bad metering input: names the file, the field and, where there is one, the line."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference number with its source (or ``assumption: ...``)."""
+
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Electrical:
+    """The reference numbers metering uses when a quantity is not measured."""
+
+    v_ll_three_phase: Reference
+    v_single_phase: Reference
+    power_factor: Reference
+    grid_kg_per_kwh: Reference
+    tariff_jpy_per_kwh: Reference
+
+
+def electrical(path: str | Path | None = None) -> Electrical:
+    """The reference numbers, from ``path`` or junkan's own data file."""
+    if path is None:
+        text = (resources.files("junkan.data") / "metering" / "electrical.yaml").read_text("utf-8")
+        name = "junkan/data/metering/electrical.yaml"
+    else:
+        text, name = Path(path).read_text("utf-8"), str(path)
+    doc = yaml.safe_load(text) or {}
+
+    def ref(*keys: str, value_key: str = "value") -> Reference:
+        node: Any = doc
+        for k in keys:
+            node = node.get(k) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or "source" not in node:
+            raise MeteringError(f"{name}: {'.'.join(keys)}: missing, or without a source")
+        return Reference(_positive(node.get(value_key), name, ".".join(keys)), str(node["source"]))
+
+    return Electrical(
+        ref("voltage", "three_phase_v_ll"),
+        ref("voltage", "single_phase_v"),
+        ref("power_factor", "default"),
+        ref("grid", value_key="kg_co2e_per_kwh"),
+        ref("tariff", value_key="jpy_per_kwh"),
+    )
+
+
+def _positive(x: object, file: str, where: str, upper: float = math.inf) -> float:
+    if (
+        isinstance(x, bool)
+        or not isinstance(x, int | float)
+        or not math.isfinite(x)
+        or x <= 0
+        or x > upper
+    ):
+        raise MeteringError(
+            f"{file}: {where}: expected a positive finite number"
+            f"{'' if upper == math.inf else f' up to {upper:g}'}, got {x!r}"
+        )
+    return float(x)
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """One clamped circuit on the switchboard.
+
+    ``voltage_v`` (line-to-line for three-phase) and ``power_factor`` are used only when the
+    series does not measure them; ``None`` takes the defaults of :func:`electrical`. The clock
+    correction maps the sensor's clock to the station's: ``t = t_raw - clock_offset_s -
+    clock_drift_ppm·1e-6·(t_raw - t_first)``.
+    """
+
+    id: str
+    phases: int = 3
+    steps: tuple[str, ...] = ()
+    voltage_v: float | None = None
+    power_factor: float | None = None
+    clock_offset_s: float = 0.0
+    clock_drift_ppm: float = 0.0
+    max_gap_s: float = 10.0
+    idle_w: float | None = None
+
+
+@dataclass(frozen=True)
+class Plant:
+    """The circuits of one dismantling line, and which steps run on which circuit."""
+
+    circuits: dict[str, Circuit]
+    source: str = ""
+    steps: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for c in self.circuits.values():
+            for s in c.steps:
+                if s in self.steps and self.steps[s] != c.id:
+                    raise MeteringError(f"{self.source}: step {s!r} is on two circuits")
+                self.steps[s] = c.id
+
+
+_CIRCUIT_KEYS = {
+    "phases",
+    "steps",
+    "voltage_v",
+    "power_factor",
+    "clock_offset_s",
+    "clock_drift_ppm",
+    "max_gap_s",
+    "idle_w",
+}
+
+
+def load_plant(path: str | Path) -> Plant:
+    """Read a circuits file (YAML): ``circuits: {id: {phases, steps, voltage_v?, ...}}``."""
+    name = str(path)
+    try:
+        doc = yaml.safe_load(Path(path).read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise MeteringError(f"{name}: cannot read: {exc}") from exc
+    return plant_from_dict(doc, name)
+
+
+def plant_from_dict(doc: object, name: str = "<circuits>") -> Plant:
+    """The :class:`Plant` of an already parsed circuits document."""
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("circuits"), dict)
+        or not doc["circuits"]
+    ):
+        raise MeteringError(f"{name}: circuits: expected a mapping of circuit id to settings")
+    out: dict[str, Circuit] = {}
+    for cid, spec in doc["circuits"].items():
+        where = f"circuits.{cid}"
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise MeteringError(f"{name}: {where}: expected a mapping")
+        if unknown := set(spec) - _CIRCUIT_KEYS:
+            raise MeteringError(
+                f"{name}: {where}: unknown field(s) {sorted(unknown)}; "
+                f"known: {sorted(_CIRCUIT_KEYS)}"
+            )
+        phases = spec.get("phases", 3)
+        if phases not in (1, 3):
+            raise MeteringError(f"{name}: {where}.phases: expected 1 or 3, got {phases!r}")
+        steps = spec.get("steps", [])
+        if not isinstance(steps, list) or not all(isinstance(s, str) and s for s in steps):
+            raise MeteringError(f"{name}: {where}.steps: expected a list of step names")
+
+        def opt(
+            key: str, upper: float = math.inf, w: str = where, sp: dict[str, Any] = spec
+        ) -> float | None:
+            v = sp.get(key)
+            return None if v is None else _positive(v, name, f"{w}.{key}", upper)
+
+        drift = spec.get("clock_drift_ppm", 0.0)
+        offset = spec.get("clock_offset_s", 0.0)
+        for key, v, lim in (("clock_drift_ppm", drift, 1e4), ("clock_offset_s", offset, 1e7)):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int | float)
+                or not math.isfinite(v)
+                or abs(v) > lim
+            ):
+                raise MeteringError(f"{name}: {where}.{key}: expected a number within ±{lim:g}")
+        out[str(cid)] = Circuit(
+            id=str(cid),
+            phases=int(phases),
+            steps=tuple(steps),
+            voltage_v=opt("voltage_v", MAX_VOLTAGE_V),
+            power_factor=opt("power_factor", 1.0),
+            clock_offset_s=float(offset),
+            clock_drift_ppm=float(drift),
+            max_gap_s=opt("max_gap_s", 3600.0) or 10.0,
+            idle_w=opt("idle_w", 1e8),
+        )
+    return Plant(out, name)

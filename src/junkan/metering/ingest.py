@@ -1,0 +1,243 @@
+"""Clamp series from CSV: validation with quarantine, clock correction, power and energy.
+
+CSV columns (one row per reading, circuits interleaved): ``time`` (ISO 8601 or seconds),
+``circuit``, then either ``current_a`` (RMS line current; balanced load assumed on three-phase)
+or ``current_l1_a``, ``current_l2_a``, ``current_l3_a`` (three-phase, summed per phase), and
+optionally ``voltage_v`` (line-to-line on three-phase) and ``power_factor``. Real power:
+
+- three-phase: ``P = √3·V_LL·I·PF`` (or ``V_LL/√3·ΣI_k·PF`` with per-phase currents);
+- single-phase: ``P = V·I·PF``.
+
+Where voltage or power factor is not measured, the circuit's setting or the sourced default
+(:func:`junkan.metering.config.electrical`) is used and the assumption is recorded. Bad rows
+(unknown circuit, unreadable time, negative / NaN / absurd current, voltage or PF, a clock
+jump backwards, a duplicate time) are quarantined with their line and reason, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from junkan.metering.config import MAX_VOLTAGE_V, Electrical, MeteringError, Plant, electrical
+
+MAX_CURRENT_A = 100_000.0
+MAX_ROWS = 50_000_000
+PHASE_COLS = ("current_l1_a", "current_l2_a", "current_l3_a")
+
+
+@dataclass
+class Series:
+    """One circuit's accepted readings: corrected time (s), power (W), the raw columns kept."""
+
+    circuit: str
+    t: np.ndarray
+    power_w: np.ndarray
+    raw: pd.DataFrame
+    assumptions: dict[str, str]
+    gaps: list[tuple[float, float]] = field(default_factory=list)
+    energy_wh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def total_kwh(self) -> float:
+        return float(self.energy_wh[-1]) / 1000 if len(self.energy_wh) else 0.0
+
+    def energy_between(self, a: float, b: float) -> float:
+        """Wh between times ``a`` and ``b`` (nothing is counted inside gaps)."""
+        e = np.interp([a, b], self.t, self.energy_wh)
+        return float(e[1] - e[0])
+
+
+@dataclass
+class Import:
+    """The result of :func:`read_csv`: series per circuit, the quarantine and provenance."""
+
+    series: dict[str, Series]
+    quarantine: pd.DataFrame
+    source: str
+    sha256: str
+    rows: int
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "quarantined": len(self.quarantine),
+            "quarantine_reasons": self.quarantine["reason"].value_counts().to_dict()
+            if len(self.quarantine)
+            else {},
+            "circuits": {
+                c: {
+                    "samples": len(s.t),
+                    "kwh": round(s.total_kwh, 6),
+                    "start": float(s.t[0]),
+                    "end": float(s.t[-1]),
+                    "gaps": [[round(a, 3), round(b, 3)] for a, b in s.gaps],
+                    "assumptions": s.assumptions,
+                }
+                for c, s in self.series.items()
+            },
+        }
+
+
+def parse_times(col: pd.Series) -> np.ndarray:
+    num = pd.to_numeric(col, errors="coerce")
+    if num.notna().mean() > 0.5:
+        return num.to_numpy(float)
+    ts = pd.to_datetime(col, errors="coerce", utc=True, format="ISO8601")
+    out = (ts - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+    return out.to_numpy(float)
+
+
+def read_csv(path: str | Path, plant: Plant, ref: Electrical | None = None) -> Import:
+    """Read a clamp CSV (see the module docstring); errors name the file and field."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MeteringError(f"{path}: cannot read: {exc}") from exc
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise MeteringError(f"{path}: not a readable CSV: {exc}") from exc
+    return from_frame(df, plant, ref, source=str(path), sha256=hashlib.sha256(data).hexdigest())
+
+
+def from_frame(
+    df: pd.DataFrame,
+    plant: Plant,
+    ref: Electrical | None = None,
+    *,
+    source: str = "<frame>",
+    sha256: str = "",
+) -> Import:
+    """Validate and convert an already read table of readings (string or numeric columns)."""
+    ref = ref or electrical()
+    missing = [c for c in ("time", "circuit") if c not in df.columns]
+    has_phases = all(c in df.columns for c in PHASE_COLS)
+    if "current_a" not in df.columns and not has_phases:
+        missing.append("current_a (or current_l1_a, current_l2_a, current_l3_a)")
+    if missing:
+        raise MeteringError(f"{source}: missing column(s): {', '.join(missing)}")
+    if len(df) > MAX_ROWS:
+        raise MeteringError(f"{source}: {len(df)} rows; at most {MAX_ROWS} per file")
+    if len(df) == 0:
+        raise MeteringError(f"{source}: no readings")
+    df = df.reset_index(drop=True)
+    line = np.arange(len(df)) + 2  # header is line 1
+    reason = np.full(len(df), "", dtype=object)
+
+    def flag(mask: np.ndarray, why: str) -> None:
+        sel = mask & (reason == "")
+        reason[sel] = why
+
+    t_raw = parse_times(df["time"].astype(str))
+    flag(~np.isfinite(t_raw), "time: not ISO 8601 or seconds")
+    circ = df["circuit"].astype(str).to_numpy()
+    flag(~np.isin(circ, list(plant.circuits)), "circuit: unknown (not in the circuits file)")
+    cur = _current(df, has_phases)
+    flag(~np.isfinite(cur), "current: missing or not a number")
+    flag(cur < 0, "current: negative")
+    flag(cur > MAX_CURRENT_A, f"current: above {MAX_CURRENT_A:g} A")
+    volt = _opt_col(df, "voltage_v")
+    flag((volt <= 0) | (volt > MAX_VOLTAGE_V), f"voltage_v: outside (0, {MAX_VOLTAGE_V:g}] V")
+    pf = _opt_col(df, "power_factor")
+    flag((pf < 0) | (pf > 1), "power_factor: outside [0, 1]")
+    for cid in plant.circuits:
+        _flag_clock(np.flatnonzero((circ == cid) & (reason == "")), t_raw, reason)
+    ok = reason == ""
+    quarantine = df.loc[~ok].assign(line=line[~ok], reason=reason[~ok])
+    if not ok.any():
+        raise MeteringError(
+            f"{source}: every row was quarantined; first: line {int(line[0])}: {reason[0]}"
+        )
+    series = {}
+    for cid, c in plant.circuits.items():
+        idx = np.flatnonzero(ok & (circ == cid))
+        if len(idx) < 2:
+            continue
+        series[cid] = _series(c, ref, t_raw[idx], cur[idx], volt[idx], pf[idx], df.iloc[idx])
+    if not series:
+        raise MeteringError(f"{source}: no circuit has two or more valid readings")
+    return Import(series, quarantine, source, sha256, len(df))
+
+
+def _current(df: pd.DataFrame, has_phases: bool) -> np.ndarray:
+    """``current_a``; where it is empty, the mean of the three phase currents (the balanced
+    equivalent line current, so that ``√3·V·I`` sums the phases)."""
+    cur = (
+        pd.to_numeric(df["current_a"], errors="coerce").to_numpy(float)
+        if "current_a" in df.columns
+        else np.full(len(df), np.nan)
+    )
+    if has_phases:
+        ph = np.stack([pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in PHASE_COLS])
+        mean = np.where((ph < 0).any(axis=0), -1.0, ph.mean(axis=0))
+        cur = np.where(np.isnan(cur), mean, cur)
+    return cur
+
+
+def _opt_col(df: pd.DataFrame, col: str) -> np.ndarray:
+    """The column as floats; absent or empty cells are NaN (= not measured)."""
+    if col not in df.columns:
+        return np.full(len(df), np.nan)
+    s = df[col].astype(str).str.strip()
+    out = np.array(pd.to_numeric(s.where(s != "", "nan"), errors="coerce"), dtype=float)
+    bad = ~np.isfinite(out) & (s.str.lower() != "nan") & (s != "")
+    out[bad] = -1.0  # present but unreadable → refused by the range check
+    return out
+
+
+def _flag_clock(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> None:
+    """Rows whose time goes backwards (a clock jump) or repeats, in file order."""
+    if len(idx) == 0:
+        return
+    tt = t[idx]
+    prev_max = np.maximum.accumulate(np.concatenate([[-np.inf], tt[:-1]]))
+    reason[idx[tt < prev_max]] = "time: clock jump backwards (earlier than a previous reading)"
+    reason[idx[(tt == prev_max)]] = "time: duplicate reading time"
+
+
+def _series(
+    c: Any,
+    ref: Electrical,
+    t_raw: np.ndarray,
+    cur: np.ndarray,
+    volt: np.ndarray,
+    pf: np.ndarray,
+    raw: pd.DataFrame,
+) -> Series:
+    three = c.phases == 3
+    v_default = c.voltage_v or (ref.v_ll_three_phase if three else ref.v_single_phase).value
+    pf_default = c.power_factor or ref.power_factor.value
+    assumptions = {}
+    if np.isnan(volt).any():
+        src = (
+            "circuit setting"
+            if c.voltage_v
+            else (ref.v_ll_three_phase if three else ref.v_single_phase).source
+        )
+        assumptions["voltage_v"] = f"{v_default:g} V where not measured ({src})"
+    if np.isnan(pf).any():
+        src = "circuit setting" if c.power_factor else ref.power_factor.source
+        assumptions["power_factor"] = f"{pf_default:g} where not measured ({src})"
+    if three:
+        assumptions["balance"] = "three-phase load taken as balanced (line current × √3)"
+    v = np.where(np.isnan(volt), v_default, volt)
+    p = np.where(np.isnan(pf), pf_default, pf)
+    power = (math.sqrt(3) if three else 1.0) * v * cur * p
+    t = t_raw - c.clock_offset_s - c.clock_drift_ppm * 1e-6 * (t_raw - t_raw[0])
+    dt = np.diff(t)
+    ok = dt <= c.max_gap_s
+    gaps = [(float(t[i]), float(t[i + 1])) for i in np.flatnonzero(~ok)]
+    inc = np.where(ok, 0.5 * (power[1:] + power[:-1]) * dt / 3600.0, 0.0)
+    energy = np.concatenate([[0.0], np.cumsum(inc)])
+    kept = raw.reset_index(drop=True).assign(t=t, power_w=power)
+    return Series(c.id, t, power, kept, assumptions, gaps, energy)

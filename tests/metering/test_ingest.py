@@ -1,0 +1,157 @@
+"""Power and energy from clamp readings: formulas, assumptions, gaps, clocks, quarantine."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from junkan import metering
+from junkan.metering import MeteringError
+
+PLANT = metering.plant_from_dict(
+    {
+        "circuits": {
+            "a": {"phases": 1, "steps": ["cut"]},
+            "b": {"phases": 3, "steps": ["press"]},
+        }
+    }
+)
+
+
+def frame(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows).astype(object)
+    return df.where(df.notna(), "").astype(str)
+
+
+def test_single_phase_measured_voltage_and_pf() -> None:
+    imp = metering.from_frame(
+        frame(
+            [
+                {"time": 0, "circuit": "a", "current_a": 10, "voltage_v": 100, "power_factor": 0.5},
+                {"time": 1, "circuit": "a", "current_a": 10, "voltage_v": 100, "power_factor": 0.5},
+            ]
+        ),
+        PLANT,
+    )
+    s = imp.series["a"]
+    assert list(s.power_w) == [500.0, 500.0]  # 100 V × 10 A × 0.5
+    assert s.assumptions == {}
+    assert s.energy_between(0, 1) == pytest.approx(500 / 3600)
+
+
+def test_three_phase_current_only_uses_sourced_defaults() -> None:
+    imp = metering.from_frame(
+        frame([{"time": t, "circuit": "b", "current_a": 10} for t in (0, 1, 2)]), PLANT
+    )
+    s = imp.series["b"]
+    assert s.power_w[0] == pytest.approx(math.sqrt(3) * 200 * 10 * 0.85)  # 2944.49 W
+    assert "200 V" in s.assumptions["voltage_v"] and "Panasonic" in s.assumptions["voltage_v"]
+    assert "0.85" in s.assumptions["power_factor"]
+    assert "assumption" in s.assumptions["power_factor"]
+    assert s.total_kwh == pytest.approx(2 * 2944.486 / 3600 / 1000, rel=1e-5)
+
+
+def test_per_phase_currents_are_summed() -> None:
+    rows = [
+        {
+            "time": t,
+            "circuit": "b",
+            "current_l1_a": 9,
+            "current_l2_a": 10,
+            "current_l3_a": 11,
+            "voltage_v": 200,
+            "power_factor": 1,
+        }
+        for t in (0, 1)
+    ]
+    imp = metering.from_frame(frame(rows), PLANT)
+    # V_LL/√3 × (9 + 10 + 11) A = √3 × 200 × 10
+    assert imp.series["b"].power_w[0] == pytest.approx(200 / math.sqrt(3) * 30)
+
+
+def test_gaps_are_not_integrated_and_are_reported() -> None:
+    rows = [
+        {"time": t, "circuit": "a", "current_a": 18, "voltage_v": 200, "power_factor": 1}
+        for t in (0, 1, 20, 21)
+    ]  # 3600 W; default max_gap_s is 10 s
+    s = metering.from_frame(frame(rows), PLANT).series["a"]
+    assert s.gaps == [(1.0, 20.0)]
+    assert s.energy_wh[-1] == pytest.approx(2.0)  # two 1-s intervals of 3600 W
+    assert s.energy_between(1, 20) == pytest.approx(0.0)
+
+
+def test_clock_offset_and_drift_are_corrected() -> None:
+    plant = metering.plant_from_dict(
+        {
+            "circuits": {
+                "a": {"phases": 1, "clock_offset_s": 5, "clock_drift_ppm": 1000, "max_gap_s": 2000}
+            }
+        }
+    )
+    rows = [{"time": t, "circuit": "a", "current_a": 1} for t in (100, 1100)]
+    s = metering.from_frame(frame(rows), plant).series["a"]
+    assert list(s.t) == pytest.approx([95.0, 1094.0])  # 1100 - 5 - 1000e-6 × 1000
+
+
+def test_iso_times() -> None:
+    rows = [
+        {"time": f"2026-01-01T00:00:0{i}+09:00", "circuit": "a", "current_a": 1} for i in (0, 2)
+    ]
+    s = metering.from_frame(frame(rows), PLANT).series["a"]
+    assert s.t[1] - s.t[0] == pytest.approx(2.0)
+
+
+def test_bad_rows_are_quarantined_with_line_and_reason() -> None:
+    rows = [
+        {"time": 0, "circuit": "a", "current_a": 1},
+        {"time": 1, "circuit": "zz", "current_a": 1},  # line 3
+        {"time": 2, "circuit": "a", "current_a": -1},  # line 4
+        {"time": 3, "circuit": "a", "current_a": "nan"},  # line 5
+        {"time": 4, "circuit": "a", "current_a": 1, "power_factor": 1.5},  # line 6
+        {"time": 5, "circuit": "a", "current_a": 1},
+        {"time": 3, "circuit": "a", "current_a": 1},  # line 8: clock jump back
+        {"time": "yesterday", "circuit": "a", "current_a": 1},  # line 9
+        {"time": 5, "circuit": "a", "current_a": 1},  # line 10: duplicate
+        {"time": 6, "circuit": "a", "current_a": 1e9},  # line 11
+    ]
+    imp = metering.from_frame(frame(rows), PLANT)
+    q = dict(zip(imp.quarantine["line"], imp.quarantine["reason"], strict=True))
+    assert sorted(q) == [3, 4, 5, 6, 8, 9, 10, 11]
+    assert "unknown" in q[3] and "negative" in q[4] and "not a number" in q[5]
+    assert "power_factor" in q[6] and "clock jump" in q[8] and "ISO" in q[9]
+    assert "duplicate" in q[10] and "above" in q[11]
+    assert len(imp.series["a"].t) == 2  # nothing silently dropped: 2 kept + 8 quarantined
+    assert imp.summary()["quarantined"] == 8
+
+
+def test_errors_name_file_and_field(tmp_path: Path) -> None:
+    f = tmp_path / "r.csv"
+    f.write_text("time,circuit\n0,a\n")
+    with pytest.raises(MeteringError, match=r"r\.csv: missing column\(s\): current_a"):
+        metering.read_csv(f, PLANT)
+    f.write_text("time,circuit,current_a\n0,a,-1\n1,a,-2\n")
+    with pytest.raises(MeteringError, match="every row was quarantined; first: line 2"):
+        metering.read_csv(f, PLANT)
+    with pytest.raises(MeteringError, match=r"circuits\.x\.phases: expected 1 or 3"):
+        metering.plant_from_dict({"circuits": {"x": {"phases": 2}}})
+    with pytest.raises(MeteringError, match=r"circuits\.x\.power_factor"):
+        metering.plant_from_dict({"circuits": {"x": {"power_factor": 1.2}}})
+    with pytest.raises(MeteringError, match=r"clock_drift_ppm"):
+        metering.plant_from_dict({"circuits": {"x": {"clock_drift_ppm": float("inf")}}})
+    with pytest.raises(MeteringError, match="unknown field"):
+        metering.plant_from_dict({"circuits": {"x": {"volts": 1}}})
+
+
+def test_reference_numbers_have_sources(tmp_path: Path) -> None:
+    ref = metering.electrical()
+    assert ref.grid_kg_per_kwh.value == pytest.approx(0.423)
+    assert "env.go.jp" in ref.grid_kg_per_kwh.source
+    assert ref.tariff_jpy_per_kwh.source.startswith("tariff")
+    bad = tmp_path / "e.yaml"
+    bad.write_text("voltage: {three_phase_v_ll: {value: 200}}\n")
+    with pytest.raises(MeteringError, match="three_phase_v_ll: missing, or without a source"):
+        metering.electrical(bad)
