@@ -55,14 +55,15 @@ def _problem(res: Any, status: int) -> dict[str, Any]:
 
 
 def test_needs_credentials(app_client: TestClient) -> None:
-    _problem(app_client.post(f"{BASE}/optimise", json={"model": MODEL}), 401)
+    _problem(app_client.post(f"{BASE}?kind=optimise", json={"model": MODEL}), 401)
     _problem(app_client.get(f"{BASE}/abc"), 401)
     _problem(app_client.get(BASE), 401)
 
 
 def test_optimise_job_and_who_sees_it(app_client: TestClient) -> None:
     demo, partner = demo_tokens(app_client)
-    res = app_client.post(f"{BASE}/optimise", json={"model": MODEL, "spec": SPEC}, headers=demo)
+    res = app_client.post(f"{BASE}?kind=optimise", json={"model": MODEL, "spec": SPEC},
+                          headers=demo)
     assert res.status_code == 202, res.text
     job = res.json()
     assert job["status"] in ("queued", "running") and "user_id" not in job
@@ -86,10 +87,11 @@ def test_stored_model_uncertainty_and_access(app_client: TestClient) -> None:
     model_id = up.json()["id"]
     # the partner organisation may not use the demo organisation's model
     _problem(
-        app_client.post(f"{BASE}/uncertainty", json={"model_id": model_id}, headers=partner), 404
+        app_client.post(f"{BASE}?kind=uncertainty", json={"model_id": model_id},
+                        headers=partner), 404
     )
     res = app_client.post(
-        f"{BASE}/uncertainty",
+        f"{BASE}?kind=uncertainty",
         json={"model_id": model_id, "spec": UNCERTAINTY, "runs": 20, "seed": 1},
         headers=demo,
     )
@@ -102,7 +104,7 @@ def test_stored_model_uncertainty_and_access(app_client: TestClient) -> None:
 def test_bad_input_fails_the_job_with_its_message(app_client: TestClient) -> None:
     demo, _ = demo_tokens(app_client)
     bad = {"decisions": [{"name": "x", "parameter": "products.kettle.nothing", "values": [1, 2]}]}
-    res = app_client.post(f"{BASE}/optimise", json={"model": MODEL, "spec": bad}, headers=demo)
+    res = app_client.post(f"{BASE}?kind=optimise", json={"model": MODEL, "spec": bad}, headers=demo)
     done = _wait(app_client, res.json()["id"], demo)
     assert done["status"] == "failed" and "products.kettle.nothing" in done["error"]
 
@@ -121,13 +123,13 @@ def test_bad_input_fails_the_job_with_its_message(app_client: TestClient) -> Non
 def test_limits(app_client: TestClient, body: dict[str, Any]) -> None:
     demo, _ = demo_tokens(app_client)
     kind = "optimise" if "spec" in body else "uncertainty"
-    doc = _problem(app_client.post(f"{BASE}/{kind}", json=body, headers=demo), 422)
+    doc = _problem(app_client.post(f"{BASE}?kind={kind}", json=body, headers=demo), 422)
     assert doc["status"] == 422
 
 
 def test_unknown_kind_and_job(app_client: TestClient) -> None:
     demo, _ = demo_tokens(app_client)
-    _problem(app_client.post(f"{BASE}/nonsense", json={"model": MODEL}, headers=demo), 422)
+    _problem(app_client.post(f"{BASE}?kind=nonsense", json={"model": MODEL}, headers=demo), 422)
     _problem(app_client.get(f"{BASE}/{'0' * 24}", headers=demo), 404)
 
 
@@ -139,7 +141,7 @@ def test_active_jobs_per_user_are_limited(app_client: TestClient) -> None:
     with pytest.raises(TooManyAnalyses):
         store.create_analysis(user, "optimise", max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
     demo, _ = demo_tokens(app_client)
-    _problem(app_client.post(f"{BASE}/uncertainty", json={"model": MODEL}, headers=demo), 429)
+    _problem(app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL}, headers=demo), 429)
 
 
 def test_an_accepted_analysis_survives_a_restart_as_failed_or_finished(

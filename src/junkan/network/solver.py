@@ -103,6 +103,11 @@ def _solve_highspy(prob: MilpProblem, gap: float, time_limit: float,
                    start: np.ndarray | None, progress: Progress | None) -> MilpResult:
     import highspy
 
+    # one thread per solve (sweeps run solves in parallel processes); HiGHS's scheduler is
+    # per process and refuses a thread count other than the one it started with (highspy
+    # 1.16: the run ends with status "Not Set" after another solver in the process, e.g.
+    # junkan.market's, started it with the default), so it is started afresh for this one
+    highspy.Highs.resetGlobalScheduler(True)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(gap))

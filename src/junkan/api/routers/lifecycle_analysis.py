@@ -1,7 +1,7 @@
 """Lifecycle analyses as background jobs: uncertainty (Monte Carlo), sensitivity (Sobol' /
 Morris), calibration and optimisation (best loop, Pareto front).
 
-``POST /api/lifecycle/analyses/{kind}`` validates the request, checks that the caller may
+``POST /api/lifecycle/analyses?kind=…`` validates the request, checks that the caller may
 read the model (a stored model of the organisation, or a document sent inline), and answers
 202 with a job; the work runs in a budgeted worker (``junkan.core.budget``, the run budget
 ``JUNKAN_BUDGET_RUN_*``). ``GET /api/lifecycle/analyses/{id}`` polls it: status, then the
@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
@@ -124,9 +124,10 @@ _TASKS: set[asyncio.Task[None]] = set()
 """Running analyses (a reference keeps each task alive until it ends)."""
 
 
-@router.post("/api/lifecycle/analyses/{kind}", tags=["lifecycle"], status_code=202)
+@router.post("/api/lifecycle/analyses", tags=["lifecycle"], status_code=202)
 async def start_analysis(
-    kind: Kind, body: AnalysisIn, request: Request, user: CurrentUser, s: StoreDep
+    kind: Annotated[Kind, Query()], body: AnalysisIn, request: Request, user: CurrentUser,
+    s: StoreDep,
 ) -> dict[str, Any]:
     """Start an uncertainty, sensitivity, calibration or optimisation job on a model you may
     read; poll ``GET /api/lifecycle/analyses/{id}``."""
