@@ -1,5 +1,5 @@
 """Exposure and replacement kernels: piece-years in use and part replacements per year, for one
-item of a product stock kept by age (issue 27: one exposure basis, part clocks that start when
+item of a product stock kept by age (one exposure basis, part clocks that start when
 their product enters use).
 
 A product stock is kept by age index ``i`` at year end; an item at index ``i`` is ``i + e``

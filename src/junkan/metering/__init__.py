@@ -1,7 +1,7 @@
 """Reverse-chain metering: power and energy from current-clamp series, operating cycles by
 change-point detection, attribution to process steps and units with station scan events, and
-unit factors per product model × step exported as a lifecycle library template (issue 20,
-seed 003). See docs/metering.md.
+unit factors per product model × step exported as a lifecycle library template (seed 003,
+solution 2). See docs/metering.md.
 
     from junkan import metering
     plant = metering.load_plant("circuits.yaml")

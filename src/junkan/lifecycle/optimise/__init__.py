@@ -1,4 +1,4 @@
-"""The best loop per product (issue 17, seed 003 solution 2 step 3): choose, per product and
+"""The best loop per product (seed 003, solution 2 step 3): choose, per product and
 part, among the loop options a model allows — product reuse, part reuse / remanufacture,
 recycling routes, collection effort within bounds, dismantling depth — to minimise CO2e,
 cost or virgin input or maximise RAP, under budget, capacity and recycled-share

@@ -1,4 +1,4 @@
-"""Uncertainty, sensitivity and calibration of lifecycle models (issue 17).
+"""Uncertainty, sensitivity and calibration of lifecycle models.
 
 A model declares uncertain parameters in its optional ``uncertainty`` section
 (:mod:`~.spec`); the verbs::

@@ -29,7 +29,7 @@ METHOD = (
     "observation's standard error"
 )
 TOLERANCE = 0.15
-"""A fitted figure within ±15 % of the observation counts as reproduced (issue 17)."""
+"""A fitted figure within ±15 % of the observation counts as reproduced."""
 
 
 def bounds(st: Study, i: int) -> tuple[float, float]:

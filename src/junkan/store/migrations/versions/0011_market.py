@@ -1,4 +1,4 @@
-"""market: buyers' conditions and sellers' offers (issue 22)
+"""market: buyers' conditions and sellers' offers (junkan.market)
 
 Revision ID: 0011_market
 Revises: 0010
