@@ -23,6 +23,11 @@ from junkan.metering.config import Electrical, MeteringError, electrical
 FACTOR_VERSION = 1
 
 
+DISTRIBUTION = ("model", "step", "units", "kwh_mean", "kwh_sd", "kwh_p05", "kwh_p50",
+                "kwh_p95", "operating_s_mean", "operating_s_sd")
+"""Columns of a factors table that describe one model x step's distribution."""
+
+
 def unit_factors(att: Attribution, ref: Electrical | None = None) -> pd.DataFrame:
     """One row per (model, step): units, kWh per unit (mean, sd, p05/p50/p95), operating time,
     CO2e and cost per unit."""
@@ -111,21 +116,7 @@ def library_template(
                 "(electricity only; labour and consumables not included)"
             ),
         }
-        dists[name] = {
-            k: r[k]
-            for k in (
-                "model",
-                "step",
-                "units",
-                "kwh_mean",
-                "kwh_sd",
-                "kwh_p05",
-                "kwh_p50",
-                "kwh_p95",
-                "operating_s_mean",
-                "operating_s_sd",
-            )
-        }
+        dists[name] = {k: r[k] for k in DISTRIBUTION}
     return {
         "actors": {actor: {"role": "dismantler", "title": "Dismantling plant (metered)"}},
         "processes": processes,

@@ -13,7 +13,7 @@ import yaml
 
 from junkan.metering.attribute import Attribution, attribute, scans_from_frame
 from junkan.metering.config import Electrical, MeteringError, Plant, electrical
-from junkan.metering.factors import library_template, step_totals, unit_factors
+from junkan.metering.factors import DISTRIBUTION, library_template, step_totals, unit_factors
 from junkan.metering.ingest import Import, from_frame
 from junkan.metering.segment import Segmentation, segment
 
@@ -127,20 +127,7 @@ def read_factors(path: Path) -> pd.DataFrame:
         df = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise MeteringError(f"{path}: not a readable factors table: {exc}") from exc
-    need = {
-        "model",
-        "step",
-        "units",
-        "kwh_mean",
-        "kwh_sd",
-        "kwh_p05",
-        "kwh_p50",
-        "kwh_p95",
-        "operating_s_mean",
-        "operating_s_sd",
-        "kg_co2e",
-        "jpy",
-    }
+    need = {*DISTRIBUTION, "kg_co2e", "jpy"}
     if missing := need - set(df.columns):
         raise MeteringError(f"{path}: missing column(s): {', '.join(sorted(missing))}")
     return df

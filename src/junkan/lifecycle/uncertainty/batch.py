@@ -15,25 +15,9 @@ from scipy import sparse
 
 from junkan.lifecycle.compile import Compiled
 from junkan.lifecycle.engine import Runs
+from junkan.lifecycle.step import ARRAYS
 
-DENSE = (
-    "sales",
-    "product_mass",
-    "part_mass",
-    "first_year_survival",
-    "ratio_new",
-    "ratio_reused",
-    "exposure_entry",
-    "exposure_new",
-    "exposure_reused",
-    "repl_entry",
-    "repl_new",
-    "repl_reused",
-    "inst_qty_rel",
-    "yields",
-    "residue",
-    "factors",
-)
+DENSE = (*ARRAYS, "factors")
 """Numeric arrays of :class:`Compiled` a parameter may change (``factors`` is
 ``processes.factors``)."""
 SPARSE = ("mat_of_inst", "mat_of_product", "act_make", "act_assemble", "act_use")
