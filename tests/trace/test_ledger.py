@@ -52,6 +52,20 @@ def build_chain(repo: TraceRepo) -> None:
                                 {"lot": "C", "mass_kg": 50}, {"lot": "G", "mass_kg": 50}]}))
 
 
+def build_mixed(repo: TraceRepo, at: datetime) -> None:
+    """A bit of everything: the chain (:func:`build_chain`) across organisations, then a
+    split and a mass-balance claim at org-D's plant, at ``at``."""
+    build_chain(repo)
+    repo.ingest("org-D", ev(create("S", 100, 40, 0.5, site="plant"),
+                            create("V", 100, 90, 0.0, site="plant"),
+                            {"type": "split", "lot": "S", "outputs": [
+                                {"lot": "S1", "mass_kg": 40}, {"lot": "S2", "mass_kg": 60}]},
+                            {"type": "process", "lot": "M", "site": "plant", "mass_kg": 40,
+                             "inputs": [{"lot": "V", "mass_kg": 50}],
+                             "custody": "mass_balance", "claim": {"post_consumer": 0.5}}),
+                at=at)
+
+
 def val(repo: TraceRepo, org: str, lot: str) -> tuple[float, float]:
     doc = repo.show(org, lot)
     return round(doc["cfp_kgco2e"]["total"], 9), round(doc["recycled"]["total"], 9)

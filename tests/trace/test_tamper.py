@@ -19,7 +19,7 @@ import pytest
 from junkan.store.db import Database
 from junkan.store.tables import Base
 from junkan.store.trace_repo import TraceRepo
-from tests.trace.test_ledger import build_chain, create, ev
+from tests.trace.test_ledger import build_mixed, create, ev
 from tests.trace.test_pact import _store
 
 LEDGER_TABLES = ("trace_lots", "trace_values", "trace_inputs", "trace_events",
@@ -38,15 +38,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.create_organisation(f"org-{name}")
     repo = TraceRepo(store.db)
     jan = datetime(2026, 1, 10, tzinfo=UTC)
-    build_chain(repo)
-    repo.ingest("org-D", ev(create("S", 100, 40, 0.5, site="plant"),
-                            create("V", 100, 90, 0.0, site="plant"),
-                            {"type": "split", "lot": "S", "outputs": [
-                                {"lot": "S1", "mass_kg": 40}, {"lot": "S2", "mass_kg": 60}]},
-                            {"type": "process", "lot": "M", "site": "plant", "mass_kg": 40,
-                             "inputs": [{"lot": "V", "mass_kg": 50}],
-                             "custody": "mass_balance", "claim": {"post_consumer": 0.5}}),
-                at=jan)
+    build_mixed(repo, jan)
     repo.ingest("org-A", ev({"type": "redeclare", "lot": "A", "cfp": {"total": 3},
                              "recycled": {"post_consumer": 0.1}}), at=jan)
     repo.ingest("org-D", ev({"type": "redeclare", "lot": "S",

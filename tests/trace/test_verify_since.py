@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from junkan.cli.main import app
 from junkan.store.trace_repo import TraceRepo
 from junkan.store.trace_state import StateError
-from tests.trace.test_ledger import build_chain, create, ev, ship
+from tests.trace.test_ledger import build_mixed, ev, ship
 
 JAN = datetime(2026, 1, 10, tzinfo=UTC)
 APR = datetime(2026, 4, 2, tzinfo=UTC)
@@ -27,15 +27,7 @@ APR = datetime(2026, 4, 2, tzinfo=UTC)
 
 def _first_part(repo: TraceRepo) -> None:
     """A bit of everything: a chain across organisations, a split, a mass-balance claim."""
-    build_chain(repo)
-    repo.ingest("org-D", ev(create("S", 100, 40, 0.5, site="plant"),
-                            create("V", 100, 90, 0.0, site="plant"),
-                            {"type": "split", "lot": "S", "outputs": [
-                                {"lot": "S1", "mass_kg": 40}, {"lot": "S2", "mass_kg": 60}]},
-                            {"type": "process", "lot": "M", "site": "plant", "mass_kg": 40,
-                             "inputs": [{"lot": "V", "mass_kg": 50}],
-                             "custody": "mass_balance", "claim": {"post_consumer": 0.5}}),
-                at=JAN)
+    build_mixed(repo, JAN)
 
 
 def _second_part(repo: TraceRepo) -> None:
