@@ -1,12 +1,9 @@
 """``junkan`` command line: the root app and its sub-apps, one module per capability.
 
-- :mod:`junkan.cli.lifecycle`: ``validate``, ``simulate``, ``compare``, ``report``,
-  ``schema``, ``library``;
-- :mod:`junkan.cli.indicators`: ``indicators``;
-- :mod:`junkan.cli.serve`: ``serve`` (the API and web UI);
-- :mod:`junkan.cli.network`, :mod:`junkan.cli.foresight`, :mod:`junkan.cli.alloys`,
-  :mod:`junkan.cli.trace`, :mod:`junkan.cli.admin`: ``junkan network|foresight|alloy|trace|
-  admin …``.
+Each sub-app is imported when its command runs (:mod:`junkan.cli.lazy`), so ``junkan --help``
+and every command pay only for their own capability. Commands at the top level
+(``junkan validate``, ``junkan indicators``, ``junkan serve`` …) and command groups
+(``junkan network solve`` …) are listed in :data:`COMMANDS`, in the order help shows them.
 
 Shared helpers (consoles, the error exit, atomic output folders, JSON output) are in
 :mod:`junkan.cli.common`. Errors in input print one ``error`` line per problem to stderr and
@@ -17,37 +14,71 @@ from __future__ import annotations
 
 import typer
 
-from junkan.cli import admin, alloys, foresight, indicators, lifecycle, network, serve, trace
-from junkan.cli import grading as grading_cli
-from junkan.cli import market as market_cli
-from junkan.cli import meter as meter_cli
-from junkan.cli import olca as olca_cli
-from junkan.cli import optimise as optimise_cli
-from junkan.cli import policy as policy_cli
-from junkan.cli import sensing as sensing_cli
-from junkan.cli import uncertainty as uncertainty_cli
+from junkan.cli.lazy import Lazy, LazyGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+_LIFE = "junkan.cli.lifecycle"
+_UNC = "junkan.cli.uncertainty"
+
+COMMANDS: dict[str, Lazy] = {
+    "validate": Lazy(_LIFE, "Check a model and every scenario; print a summary or the problems "
+                            "(exit 2)."),
+    "simulate": Lazy(_LIFE, "Simulate one scenario; print its totals, write tables with --out."),
+    "compare": Lazy(_LIFE, "Simulate every scenario and show them side by side."),
+    "report": Lazy(_LIFE, "Write the HTML report (Sankey per scenario, indicator charts) of a "
+                          "model."),
+    "schema": Lazy(_LIFE, "Print (or write) the JSON Schema of the model format."),
+    "library": Lazy(_LIFE, "List the library templates a model can import with ``uses:``."),
+    "indicators": Lazy("junkan.cli.indicators",
+                       "Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a flow "
+                       "model, or of every scenario of a lifecycle model."),
+    "serve": Lazy("junkan.cli.serve", "Start the API and web UI (OpenAPI at /docs)."),
+    "uncertainty": Lazy(_UNC, "Percentiles (5/25/50/75/95) of every headline figure, total and "
+                              "actor figure per scenario, and P(scenario B beats A) on paired "
+                              "draws."),
+    "sensitivity": Lazy(_UNC, "Sobol' indices or Morris screening of the headline figures; top "
+                              "drivers."),
+    "calibrate": Lazy(_UNC, "Fit the 'calibrate: true' parameters to the observed figures "
+                            "(bounded least squares); fitted values, residuals and 95 % ranges."),
+    "optimise": Lazy("junkan.cli.optimise",
+                     "Choose, per product and part, among the loop options the model allows, to "
+                     "minimise CO2e, cost or virgin input or maximise RAP under constraints; "
+                     "--pareto for the front between two objectives with each actor's gain or "
+                     "loss."),
+    "network": Lazy("junkan.cli.network", "Resource-circulation network planning.", group=True),
+    "foresight": Lazy("junkan.cli.foresight", "Future-scenario ensembles.", group=True),
+    "alloy": Lazy("junkan.cli.alloys", "ELV aluminium: predict, plan, grade, update.", group=True),
+    "trace": Lazy("junkan.cli.trace", "Lot traceability: import events, show lots, verify logs.",
+                  group=True),
+    "admin": Lazy("junkan.cli.admin", "Platform operator: organisations, users, API clients, "
+                                      "tokens and model shares (on the database directly).",
+                  group=True, attr="admin_app"),
+    "grade": Lazy("junkan.cli.grading", "Grade items against criteria sets: met or the failed "
+                                        "rules, with the evidence read; ranked families (surplus "
+                                        "soil) give each item's class."),
+    "market": Lazy("junkan.cli.market", "Market: offers, buyers' conditions (ODRL) and matching "
+                                        "with pooling.", group=True),
+    "sensing": Lazy("junkan.cli.sensing", "Shredder monitoring (sensing).", group=True),
+    "meter": Lazy("junkan.cli.meter", "Reverse-chain metering (current clamps → unit factors per "
+                                      "model × step).", group=True),
+    "olca": Lazy("junkan.cli.olca", "Exchange with openLCA (olca-schema JSON-LD).", group=True),
+    "policy": Lazy("junkan.cli.policy", "Policy: municipal CE diagnosis, recycled-content "
+                                        "periodic reports (自治体CE診断・再生材利用の定期報告).",
+                   group=True),
+}
+
+
+class RootGroup(LazyGroup):
+    lazy = COMMANDS
+
+
+app = typer.Typer(cls=RootGroup, add_completion=False, no_args_is_help=True,
                   help="junkan (循環): circular-economy lifecycle simulation.")
 
-# commands at the top level: ``junkan validate``, ``junkan indicators``, ``junkan serve`` …
-app.add_typer(lifecycle.app)
-app.add_typer(indicators.app)
-app.add_typer(serve.app)
-app.add_typer(uncertainty_cli.app)  # uncertainty, sensitivity, calibrate
-app.add_typer(optimise_cli.app)  # optimise
-# command groups: ``junkan network solve`` …
-app.add_typer(network.app, name="network")
-app.add_typer(foresight.app, name="foresight")
-app.add_typer(alloys.app, name="alloy")
-app.add_typer(trace.app, name="trace")
-app.add_typer(admin.admin_app, name="admin")
-app.add_typer(grading_cli.app)  # junkan grade
-app.add_typer(market_cli.app, name="market")
-app.add_typer(sensing_cli.app, name="sensing")
-app.add_typer(meter_cli.app, name="meter")
-app.add_typer(olca_cli.app, name="olca")
-app.add_typer(policy_cli.app, name="policy")
+
+@app.callback()
+def _root() -> None:
+    # a callback makes ``app`` a group before any sub-app is loaded; it takes no options
+    pass
 
 
 def main() -> None:  # pragma: no cover
