@@ -142,3 +142,37 @@ def match(
             f"unmatched {u['lot']} ({u['kg'] / 1000:,.1f} t): {u['code']} — {u['message']}",
             highlight=False,
         )
+
+
+@app.command("soil")
+def soil(
+    file: Annotated[Path, typer.Argument(help="Surplus-soil document (YAML/JSON): periods, "
+                                              "sources, sinks, stockyards, disposal, haul.")],
+    format: FormatOption = Format.table,
+    report: Annotated[
+        Path | None, typer.Option(help="Write an HTML report (volumes per period, routes, "
+                                       "volume not matched).")
+    ] = None,
+) -> None:
+    """Match surplus soil (or by-products) with fill sites over time, through stockyards,
+    at least cost (haul, handling, storage, gate fees, less purchased soil saved; LP, HiGHS)."""
+    market = _market()
+    with reported(file):
+        result = market.run_soil(market.load_soil(file))
+    if report is not None:
+        result.report(report, title=f"Surplus-soil matching — {file.name}")
+    if format == Format.json:
+        print_json(result.to_json())
+        return
+    s = result.summary()
+    print_table(
+        f"Surplus soil: {s['matched_m3']:,.0f} of {s['supplied_m3']:,.0f} m³ matched "
+        f"({s['matched_share']:.0%}), {s['disposed_m3']:,.0f} m³ disposed, net cost "
+        f"{s['net_cost_JPY']:,.0f} JPY",
+        ("period", "from", "to", "route", "grade", "m³", "km"),
+        [(f["period"], f["from"], f["to"], f["kind"], f["grade"], f"{f['m3']:,.0f}",
+          f"{f['km']:,.1f}") for f in result.flows()],
+    )
+    for u in result.unmatched():
+        out_console.print(f"not matched {u['source']} {u['period']} ({u['m3']:,.0f} m³): "
+                          f"{u['code']} — {u['message']}", highlight=False)

@@ -1,0 +1,231 @@
+"""Surplus-soil (and by-product) matching over time: which site's soil goes to which fill
+site, stockyard or disposal site in each period, at least total cost — haul (per m³·km),
+stockyard handling and storage, gate fees — less what the fill sites save on purchased
+soil. A linear program (HiGHS through :func:`scipy.optimize.linprog`).
+
+Each period's surplus must leave its site (to a sink accepting its grade, a stockyard or a
+disposal site); a sink takes at most its demand per period; a stockyard keeps each grade
+apart, holds at most its capacity, and is empty at the end of the horizon. Volume that
+cannot be placed at all (no disposal within reach) is carried by a slack whose cost is
+1,000 × the largest route cost + 1 per m³ — a solver device, not a price — and reported as
+unplaced, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.errors import ModelError, Problem
+from junkan.market.arcs import great_circle_km
+from junkan.market.schema import Place
+from junkan.market.soil_result import Arc, SoilResult
+from junkan.market.soil_schema import SoilMarket
+
+SOIL_FAMILY = "soil-mlit"
+
+
+def load_soil(path: str | Path | None = None, *, text: str | None = None) -> SoilMarket:
+    """Read a surplus-soil document; errors name the file, the path and the field."""
+    if (path is None) == (text is None):
+        raise ValueError("give a path or text")
+    source = str(path) if path is not None else "<text>"
+    doc = read_document(path) if path is not None else parse_document(text or "", source=source)
+    return validate_with(SoilMarket, doc, source)
+
+
+def grades_of(m: SoilMarket) -> list[str]:
+    """Each source's grade: as given, or its record classified with the ``soil-mlit``
+    family."""
+    from junkan.grading import grade
+
+    out: list[str | None] = [s.grade for s in m.sources]
+    todo = [i for i, s in enumerate(m.sources) if s.item is not None]
+    if todo:
+        res = grade([m.sources[i].item for i in todo], [SOIL_FAMILY])  # type: ignore[misc]
+        for i, cls in zip(todo, res.classes[SOIL_FAMILY], strict=True):
+            out[i] = cls
+    return [g or "" for g in out]
+
+
+@dataclass
+class _Lp:
+    arcs: list[Arc]
+    cost: list[float]
+    rows: list[int]
+    cols: list[int]
+    vals: list[float]
+    lo: list[float]
+    hi: list[float]
+    n_rows: int = 0
+
+    def add_var(self, arc: Arc, cost: float) -> int:
+        self.arcs.append(arc)
+        self.cost.append(cost)
+        return len(self.arcs) - 1
+
+    def row(self, entries: list[tuple[int, float]], lo: float, hi: float) -> None:
+        for col, val in entries:
+            self.rows.append(self.n_rows)
+            self.cols.append(col)
+            self.vals.append(val)
+        self.lo.append(lo)
+        self.hi.append(hi)
+        self.n_rows += 1
+
+
+def _km(m: SoilMarket, a: list[Place], b: list[Place]) -> np.ndarray:
+    if not a or not b:
+        return np.zeros((len(a), len(b)))
+    return great_circle_km(a, b) * m.haul.detour_factor
+
+
+def _reach(m: SoilMarket, km: np.ndarray) -> np.ndarray:
+    return km <= m.haul.max_km if m.haul.max_km is not None else np.ones(km.shape, bool)
+
+
+def _arcs(m: SoilMarket, grades: list[str], lp: _Lp) -> None:
+    """Every route variable; inventories and slacks come after."""
+    src = [s.location for s in m.sources]
+    sk = _km(m, src, [k.location for k in m.sinks])
+    sy = _km(m, src, [y.location for y in m.stockyards])
+    sd = _km(m, src, [d.location for d in m.disposal])
+    yk = _km(m, [y.location for y in m.stockyards], [k.location for k in m.sinks])
+    yd = _km(m, [y.location for y in m.stockyards], [d.location for d in m.disposal])
+    c = m.haul.cost
+    yard_grades = _yard_grades(m, grades)
+    for t in range(len(m.periods)):
+        for i, s in enumerate(m.sources):
+            if s.volumes[t] <= 0:
+                continue
+            g = grades[i]
+            for k, sink in enumerate(m.sinks):
+                if g in sink.accepts and sink.demand[t] > 0 and _reach(m, sk)[i, k]:
+                    lp.add_var(Arc("direct", i, k, g, t, sk[i, k]),
+                               c * sk[i, k] - sink.virgin_cost)
+            for j, y in enumerate(m.stockyards):
+                if g in yard_grades[j] and t < len(m.periods) - 1 and _reach(m, sy)[i, j]:
+                    lp.add_var(Arc("to_stockyard", i, j, g, t, sy[i, j]),
+                               c * sy[i, j] + y.handling)
+            for p, d in enumerate(m.disposal):
+                if _reach(m, sd)[i, p]:
+                    lp.add_var(Arc("dispose", i, p, g, t, sd[i, p]), c * sd[i, p] + d.gate_fee)
+        for j in range(len(m.stockyards)):
+            for g in yard_grades[j]:
+                for k, sink in enumerate(m.sinks):
+                    if g in sink.accepts and sink.demand[t] > 0 and _reach(m, yk)[j, k]:
+                        lp.add_var(Arc("from_stockyard", j, k, g, t, yk[j, k]),
+                                   c * yk[j, k] - sink.virgin_cost)
+                for p, d in enumerate(m.disposal):
+                    if _reach(m, yd)[j, p]:
+                        lp.add_var(Arc("stockyard_dispose", j, p, g, t, yd[j, p]),
+                                   c * yd[j, p] + d.gate_fee)
+
+
+def _yard_grades(m: SoilMarket, grades: list[str]) -> list[list[str]]:
+    present = sorted(set(grades))
+    return [[g for g in present if y.accepts is None or g in y.accepts] for y in m.stockyards]
+
+
+def build(m: SoilMarket, grades: list[str]) -> _Lp:
+    """The linear program: route variables, then stock per stockyard, grade and period,
+    then one slack per source and period."""
+    lp = _Lp([], [], [], [], [], [], [])
+    _arcs(m, grades, lp)
+    n_routes = len(lp.arcs)
+    big = 1e3 * (max((abs(v) for v in lp.cost), default=0.0) + 1.0)
+    T = len(m.periods)
+    stock: dict[tuple[int, str, int], int] = {}
+    for j, gs in enumerate(_yard_grades(m, grades)):
+        for g in gs:
+            for t in range(T):
+                stock[j, g, t] = lp.add_var(Arc("stock", j, j, g, t, 0.0),
+                                            m.stockyards[j].storage_cost)
+    slack = {}
+    for i, s in enumerate(m.sources):
+        for t in range(T):
+            if s.volumes[t] > 0:
+                slack[i, t] = lp.add_var(Arc("unplaced", i, -1, grades[i], t, 0.0), big)
+    out_of: dict[tuple[str, int, int], list[int]] = {}
+    into: dict[tuple[str, int, int], list[int]] = {}
+    for v, a in enumerate(lp.arcs[:n_routes]):
+        frm = "yard" if a.kind.startswith(("from_stockyard", "stockyard_")) else "source"
+        to = {"direct": "sink", "from_stockyard": "sink", "to_stockyard": "yard"}.get(a.kind,
+                                                                                    "disposal")
+        out_of.setdefault((frm + a.grade * (frm == "yard"), a.origin, a.period), []).append(v)
+        into.setdefault((to, a.dest, a.period), []).append(v)
+        if to == "yard":
+            into.setdefault(("yard" + a.grade, a.dest, a.period), []).append(v)
+    for (i, t), u in slack.items():
+        lp.row([(v, 1.0) for v in out_of.get(("source", i, t), [])] + [(u, 1.0)],
+               m.sources[i].volumes[t], m.sources[i].volumes[t])
+    for k, sink in enumerate(m.sinks):
+        for t in range(T):
+            if into.get(("sink", k, t)):
+                lp.row([(v, 1.0) for v in into["sink", k, t]], -np.inf, sink.demand[t])
+    for p, d in enumerate(m.disposal):
+        if d.capacity is not None:
+            for t in range(T):
+                if into.get(("disposal", p, t)):
+                    lp.row([(v, 1.0) for v in into["disposal", p, t]], -np.inf, d.capacity[t])
+    _stock_rows(m, lp, stock, out_of, into)
+    return lp
+
+
+def _stock_rows(m: SoilMarket, lp: _Lp, stock: dict[tuple[int, str, int], int],
+                out_of: dict[tuple[str, int, int], list[int]],
+                into: dict[tuple[str, int, int], list[int]]) -> None:
+    """Stock balance per stockyard, grade and period; capacity; empty at the end."""
+    T = len(m.periods)
+    for (j, g, t), v in stock.items():
+        entries = [(v, 1.0)] + [(w, -1.0) for w in into.get(("yard" + g, j, t), [])]
+        entries += [(w, 1.0) for w in out_of.get(("yard" + g, j, t), [])]
+        if t > 0:
+            entries.append((stock[j, g, t - 1], -1.0))
+        lp.row(entries, 0.0, 0.0)
+        if t == T - 1:
+            lp.row([(v, 1.0)], 0.0, 0.0)
+    grades: dict[int, list[str]] = {}
+    for j, g, t in stock:
+        if t == 0:
+            grades.setdefault(j, []).append(g)
+    for j, y in enumerate(m.stockyards):
+        for t in range(T):
+            entries = [(w, 1.0) for w in into.get(("yard", j, t), [])]
+            if t > 0:
+                entries += [(stock[j, g, t - 1], 1.0) for g in grades.get(j, [])]
+            if entries:
+                lp.row(entries, -np.inf, y.capacity)
+
+
+def run_soil(m: SoilMarket) -> SoilResult:
+    """Match the document's sources with sinks, stockyards and disposal over its periods."""
+    grades = grades_of(m)
+    lp = build(m, grades)
+    n = len(lp.arcs)
+    a = coo_matrix((lp.vals, (lp.rows, lp.cols)), shape=(lp.n_rows, n)).tocsr()
+    lo, hi = np.array(lp.lo), np.array(lp.hi)
+    eq = lo == hi
+    ub = ~eq
+    res = linprog(np.array(lp.cost), A_ub=_stack(a[ub & np.isfinite(hi)], a[ub & np.isfinite(lo)]),
+                  b_ub=np.concatenate([hi[ub & np.isfinite(hi)], -lo[ub & np.isfinite(lo)]]),
+                  A_eq=a[eq] if eq.any() else None, b_eq=lo[eq] if eq.any() else None,
+                  bounds=(0, None), method="highs")
+    if res.status != 0 or res.x is None:
+        raise ModelError([Problem("", f"the matching could not be solved: {res.message}")])
+    x = np.where(res.x > 1e-9, res.x, 0.0)
+    return SoilResult(m, grades, lp.arcs, x, float(res.fun), np.array(lp.cost))
+
+
+def _stack(upper: Any, lower: Any) -> Any:
+    """``A_ub`` rows: ``upper`` as they are, ``lower`` negated (for ``lo ≤ row``)."""
+    from scipy.sparse import vstack
+
+    blocks = [b for b in (upper, -lower) if b.shape[0]]
+    return vstack(blocks) if blocks else None

@@ -1,0 +1,154 @@
+"""Surplus-soil (and by-product) matching documents: sites that produce soil (construction
+sites), sites that take it (fill, embankment), temporary stockyards (仮置き場) and disposal
+sites, with volumes per period, quality grades and haul costs.
+
+Volumes are in m³ (``"1200 m**3"`` or a bare number of m³), one per period; a grade is a
+set id of a ranked family (``soil-class-2`` of ``soil-mlit``) or any label the sites agree on
+(by-products). A source may give a graded record (``item``) instead of a grade: it is graded
+with the ``soil-mlit`` family (:func:`junkan.grading.grade`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from junkan.core.base import Strict
+from junkan.core.fields import quantity_converter
+from junkan.grading import Item
+from junkan.market.schema import Name, Place
+
+MAX_PERIODS = 240
+MAX_SITES = 5_000
+MAX_VOLUME = 1e9
+"""m³ per site and period (a large dam moves ~1e7 m³ in all): beyond it, a typing error."""
+
+_m3 = quantity_converter("m**3", "volume")
+_yen_m3 = quantity_converter("JPY/m**3", "cost per volume", nonneg=False)
+_yen_m3_km = quantity_converter("JPY/(m**3*km)", "haul cost")
+_t_m3 = quantity_converter("t/m**3", "density", positive=True)
+_g_tkm = quantity_converter("g/(t*km)", "emission factor")
+
+
+def _number_or(unit: str, convert: Any) -> Any:
+    def read(value: Any) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ValueError(f"{value!r} is not a finite number")
+            value = f"{float(value)!r} {unit}"
+        v = float(convert(value))
+        if abs(v) > MAX_VOLUME * 1e3:
+            raise ValueError(f"{v:g} {unit} is beyond any plausible value")
+        return v
+
+    return read
+
+
+Volume = Annotated[float, BeforeValidator(_number_or("m**3", _m3)), Field(le=MAX_VOLUME)]
+YenPerM3 = Annotated[float, BeforeValidator(_number_or("JPY/m**3", _yen_m3))]
+Grade = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Source(Strict):
+    """A site with surplus soil: the volume that must leave it in each period."""
+
+    id: Name
+    location: Place
+    grade: Grade | None = None
+    item: Item | None = None
+    """A graded record (soil type, cone index …) to classify instead of ``grade``."""
+    volumes: list[Volume] = Field(max_length=MAX_PERIODS)
+
+    @model_validator(mode="after")
+    def _one_grade(self) -> Source:
+        if (self.grade is None) == (self.item is None):
+            raise ValueError("give either grade (a class such as soil-class-2) or item (a "
+                             "graded record to classify), not both or neither")
+        return self
+
+
+class Sink(Strict):
+    """A site that takes soil (fill, embankment, land reclamation): at most ``demand`` m³ in
+    each period, of the grades it accepts. ``virgin_cost``: what it would pay per m³ for
+    purchased soil (購入土) instead — the saving a match brings."""
+
+    id: Name
+    location: Place
+    accepts: list[Grade] = Field(min_length=1, max_length=100)
+    demand: list[Volume] = Field(max_length=MAX_PERIODS)
+    virgin_cost: YenPerM3 = 0.0
+
+
+class Stockyard(Strict):
+    """A temporary stockyard: soil waits here between periods (each grade kept apart).
+    ``capacity``: the most it holds (stock carried in plus what arrives in a period)."""
+
+    id: Name
+    location: Place
+    capacity: Volume
+    accepts: list[Grade] | None = Field(default=None, max_length=100)
+    """Grades it stores (default: any)."""
+    storage_cost: YenPerM3 = 0.0
+    """Per m³ and period held."""
+    handling: YenPerM3 = 0.0
+    """Per m³ brought in (unloading, piling, loading out)."""
+
+
+class Disposal(Strict):
+    """A disposal or treatment site taking any grade for a gate fee."""
+
+    id: Name
+    location: Place
+    gate_fee: YenPerM3
+    capacity: list[Volume] | None = Field(default=None, max_length=MAX_PERIODS)
+    """Most it takes per period (default: no limit)."""
+
+
+class Haul(Strict):
+    """Road haul: cost per m³·km (required: no default is invented), the detour factor
+    (road ÷ great-circle distance; 1 = straight line), the longest haul allowed, and —
+    to report CO2e — the soil's bulk density and a truck emission factor."""
+
+    cost: Annotated[float, BeforeValidator(_number_or("JPY/(m**3*km)", _yen_m3_km))]
+    detour_factor: float = Field(default=1.0, ge=1.0, le=5.0)
+    max_km: float | None = Field(default=None, gt=0, le=5_000)
+    density: Annotated[float, BeforeValidator(_number_or("t/m**3", _t_m3))] | None = None
+    co2e: Annotated[float, BeforeValidator(_number_or("g/(t*km)", _g_tkm))] | None = None
+    source: str = Field(min_length=1, max_length=500)
+    """Where the numbers come from, or ``assumption: …``."""
+
+
+class SoilMarket(Strict):
+    """A surplus-soil matching problem over ``periods`` (labels such as ``2027-04``)."""
+
+    periods: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        min_length=1, max_length=MAX_PERIODS)
+    sources: list[Source] = Field(min_length=1, max_length=MAX_SITES)
+    sinks: list[Sink] = Field(default_factory=list, max_length=MAX_SITES)
+    stockyards: list[Stockyard] = Field(default_factory=list, max_length=MAX_SITES)
+    disposal: list[Disposal] = Field(default_factory=list, max_length=MAX_SITES)
+    haul: Haul
+
+    @model_validator(mode="after")
+    def _shapes(self) -> SoilMarket:
+        n = len(self.periods)
+        if len(set(self.periods)) != n:
+            raise ValueError("periods: a period is listed twice")
+        ids: list[str] = []
+        sites: tuple[tuple[str, list[Any], str], ...] = (
+            ("sources", self.sources, "volumes"), ("sinks", self.sinks, "demand"),
+            ("disposal", self.disposal, "capacity"))
+        for kind, rows, field in sites:
+            for i, r in enumerate(rows):
+                ids.append(r.id)
+                values = getattr(r, field)
+                if values is not None and len(values) != n:
+                    raise ValueError(f"{kind}[{i}].{field}: {len(values)} values for "
+                                     f"{n} periods ({r.id})")
+        ids += [y.id for y in self.stockyards]
+        dup = sorted({x for x in ids if ids.count(x) > 1})
+        if dup:
+            raise ValueError(f"site ids used twice: {dup[:5]}")
+        return self
