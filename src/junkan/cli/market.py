@@ -30,6 +30,19 @@ def _market() -> Any:
     return market
 
 
+def _solved(file: Path, solve: Any, report: Path | None, title: str, format: Format) -> Any:
+    """``solve()`` with input errors reported; the HTML report written when asked; the JSON
+    printed (and None returned) for ``--format json``, else the result to print as a table."""
+    with reported(file):
+        result = solve()
+    if report is not None:
+        result.report(report, title=title)
+    if format == Format.json:
+        print_json(result.to_json())
+        return None
+    return result
+
+
 @app.command("offer")
 def offer(
     file: FileArg,
@@ -112,12 +125,9 @@ def match(
     """Match lots to the buyers' conditions granted to their sellers, pooling small lots at
     consolidation points; maximise the total margin (MILP, HiGHS)."""
     market = _market()
-    with reported(file):
-        result = market.run(market.load(file))
-    if report is not None:
-        result.report(report, title=f"Market matching — {file.name}")
-    if format == Format.json:
-        print_json(result.to_json())
+    result = _solved(file, lambda: market.run(market.load(file)), report,
+                     f"Market matching — {file.name}", format)
+    if result is None:
         return
     s = result.summary()
     print_table(
@@ -157,12 +167,9 @@ def soil(
     """Match surplus soil (or by-products) with fill sites over time, through stockyards,
     at least cost (haul, handling, storage, gate fees, less purchased soil saved; LP, HiGHS)."""
     market = _market()
-    with reported(file):
-        result = market.run_soil(market.load_soil(file))
-    if report is not None:
-        result.report(report, title=f"Surplus-soil matching — {file.name}")
-    if format == Format.json:
-        print_json(result.to_json())
+    result = _solved(file, lambda: market.run_soil(market.load_soil(file)), report,
+                     f"Surplus-soil matching — {file.name}", format)
+    if result is None:
         return
     s = result.summary()
     print_table(
