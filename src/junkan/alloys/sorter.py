@@ -25,6 +25,9 @@ class Sorter(BaseModel):
     name: str
     source: str = "user"
     pieces_tested: int = Field(default=400, ge=10)
+    row_pieces: dict[str, int] | None = None
+    """Pieces of each true class the matrix was measured on (``junkan vision evaluate``);
+    each row's Dirichlet concentration. Default: ``pieces_tested`` for every row."""
     matrix: dict[str, list[float]]
     cost_JPY_per_kg: float = Field(default=0.0, ge=0)
     """Running cost per kg of aluminium fraction fed (charged by the planner)."""
@@ -39,7 +42,27 @@ class Sorter(BaseModel):
                 raise ValueError(f"matrix.{cls}: give {len(AL_CLASSES)} shares ≥ 0")
             if abs(sum(row) - 1) > 1e-6:
                 raise ValueError(f"matrix.{cls}: shares sum to {sum(row):.4f}, not 1")
+        if self.row_pieces is not None and (set(self.row_pieces) != set(AL_CLASSES) or
+                                            min(self.row_pieces.values()) < 10):
+            raise ValueError(f"row_pieces needs one count ≥ 10 per class {list(AL_CLASSES)}")
         return self
+
+    def concentration(self) -> np.ndarray:
+        """(classes, classes) Dirichlet concentration of the rows: mean × pieces tested."""
+        n = (np.array([self.row_pieces[c] for c in AL_CLASSES], float)
+             if self.row_pieces is not None else np.full(len(AL_CLASSES),
+                                                         float(self.pieces_tested)))
+        return np.maximum(self.array() * n[:, None], 1e-3)
+
+    @classmethod
+    def from_evaluation(cls, doc: dict[str, Any], source: str = "evaluation") -> Sorter:
+        """The sorter measured by ``junkan vision evaluate`` (its document, or the document's
+        ``sorter`` member); ValueError naming ``source`` when it has none."""
+        spec = doc.get("sorter", doc) if isinstance(doc, dict) else None
+        if not isinstance(spec, dict) or "matrix" not in spec:
+            raise ValueError(f"{source}: no confusion matrix (an evaluation whose every "
+                             "group had ≥ 10 pieces has a 'sorter' member)")
+        return cls.model_validate(spec)
 
     def array(self) -> np.ndarray:
         return np.array([self.matrix[c] for c in AL_CLASSES])
@@ -88,8 +111,7 @@ def sort(pred: Prediction, sorter: Sorter, seed: int = 0) -> Sorted:
     """Sort the aluminium fraction of every Monte Carlo sample (Dirichlet rows per sample)."""
     rng = np.random.default_rng(seed)
     n = pred.al_class_mass.shape[0]
-    base = sorter.array()
-    conc = np.maximum(base * sorter.pieces_tested, 1e-3)
+    conc = sorter.concentration()
     m = np.stack([rng.dirichlet(conc[i], size=n) for i in range(len(AL_CLASSES))], axis=1)
     mass = np.einsum("nt,ntb->nb", pred.al_class_mass, m)
     elements = np.einsum("nte,ntb->nbe", pred.al_class_elements, m)

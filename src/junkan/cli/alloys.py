@@ -36,13 +36,29 @@ class Answer(Protocol):
     def document(self) -> dict[str, Any]: ...
 
 
+SorterOption = Annotated[Path | None, typer.Option(
+    "--sorter", help="Evaluation JSON of `junkan vision evaluate` (or a sorter document): "
+                     "its confusion matrix and piece counts replace the request's sorter.")]
+
+
+def sorter_from(path: Path) -> alloys.Sorter:
+    """The sorter in an evaluation file; exits 2 naming the file when it has none."""
+    try:
+        return alloys.Sorter.from_evaluation(json.loads(path.read_text("utf-8")), str(path))
+    except (OSError, ValueError) as exc:  # includes JSON and validation errors
+        fail(f"{path}: {exc}")
+
+
 def answer(file: Path, kind: Kind, verb: Callable[[Any], Answer],
-           estimates: Path | None = None, format: Format = Format.table) -> dict[str, Any]:
+           estimates: Path | None = None, format: Format = Format.table,
+           sorter: Path | None = None) -> dict[str, Any]:
     """Load the ``kind`` request in ``file``, run ``verb`` on it and return its answer; bad
     input exits 2 naming the file. An infeasible plan exits 2 too; with ``--format json``
     its answer (nearest window, levers) is printed on stdout first."""
     with reported():
         request = alloys.load(file, kind=kind, estimates=estimates)
+    if sorter is not None:
+        request = request.model_copy(update={"sorter": sorter_from(sorter)})
     try:
         return verb(request).document()
     except alloys.PlanError as exc:
@@ -58,9 +74,10 @@ def alloy_predict(
     file: Annotated[Path, typer.Argument(help="Feed plan (YAML/JSON): vehicles, remove, "
                                               "grain_mm; optional sorter, buyer, samples.")],
     format: FormatOption = Format.table,
+    sorter: SorterOption = None,
 ) -> None:
     """Predict the recovered fractions with mass and composition (Monte Carlo)."""
-    doc = answer(file, "predict", alloys.run)
+    doc = answer(file, "predict", alloys.run, sorter=sorter)
     if format == Format.json:
         print_json(doc)
         return
@@ -90,10 +107,11 @@ def alloy_plan(
     file: Annotated[Path, typer.Argument(help="Plan request (YAML/JSON): stock, buyer, "
                                               "probability, grain_mm, capacity_vehicles …")],
     format: FormatOption = Format.table,
+    sorter: SorterOption = None,
 ) -> None:
     """Choose the feed mix and parts to remove: best margin with the buyer's window met at
     the chosen probability (HiGHS)."""
-    doc = answer(file, "plan", alloys.plan, format=format)
+    doc = answer(file, "plan", alloys.plan, format=format, sorter=sorter)
     if format == Format.json:
         print_json(doc)
         return

@@ -64,6 +64,8 @@ COMMANDS: dict[str, Lazy] = {
     "policy": Lazy("junkan.cli.policy", "Policy: municipal CE diagnosis, recycled-content "
                                         "periodic reports (自治体CE診断・再生材利用の定期報告).",
                    group=True),
+    "vision": Lazy("junkan.cli.vision", "Vision for shredded scrap: render, train, evaluate, "
+                                        "predict.", group=True),
 }
 
 

@@ -1,0 +1,177 @@
+"""``junkan vision``: render a synthetic belt, train a piece classifier, evaluate it (the
+confusion matrix ``junkan alloy plan --sorter`` takes), and predict counts and masses on
+images (the verbs of :mod:`junkan.vision`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from junkan.cli.common import Format, console, fail, out_console, print_json, print_table
+
+app = typer.Typer(
+    no_args_is_help=True, help="Vision for shredded scrap: render, train, evaluate, predict."
+)
+FormatOption = Annotated[Format, typer.Option("--format")]
+
+
+def _threads() -> None:
+    """One thread for OpenCV (the pipeline is written for one core per process)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+@app.command("render")
+def vision_render(
+    out: Annotated[Path, typer.Argument(help="Folder for images/ and annotations.json.")],
+    images: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    pieces: Annotated[int, typer.Option(min=0, max=400)] = 50,
+    grain_mm: Annotated[
+        list[float] | None,
+        typer.Option(help="Shred grain size(s) in mm; repeat to cycle through several."),
+    ] = None,
+    touching: Annotated[float, typer.Option(min=0, max=1)] = 0.25,
+    dirt: Annotated[float, typer.Option(min=0, max=1)] = 0.15,
+    seed: int = 0,
+) -> None:
+    """Render a synthetic belt as a COCO data set with ground truth (masks, materials,
+    masses, compositions from the alloy library)."""
+    from junkan.vision import RenderSpec, render, write_coco
+
+    _threads()
+    grains = grain_mm or [65.0]
+    try:
+        frames = [
+            render(
+                RenderSpec(
+                    pieces=pieces, grain_mm=grains[i % len(grains)], touching=touching, dirt=dirt
+                ),
+                seed=seed + i,
+            )
+            for i in range(images)
+        ]
+    except ValueError as exc:
+        fail(str(exc))
+    path = write_coco(frames, out)
+    console.print(f"wrote {images} images and {path}")
+
+
+@app.command("train")
+def vision_train(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="COCO annotations (.json or a folder holding annotations.json) or class folders."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Model file to write (JSON).")] = Path("model.json"),
+    trees: Annotated[int, typer.Option(min=10, max=2000)] = 120,
+    seed: int = 0,
+    format: FormatOption = Format.table,
+) -> None:
+    """Train the classifier (gradient boosting → ONNX), calibrate its probabilities, and
+    write it with its version and training-data hash."""
+    from junkan import vision
+
+    _threads()
+    try:
+        model = vision.train(vision.load_dataset(data), seed=seed, trees=trees)
+    except ValueError as exc:  # ImageError, TrainingError
+        fail(str(exc))
+    model.save(out)
+    if format == Format.json:
+        print_json(model.info)
+        return
+    ovs = model.info["onnx_vs_sklearn"]
+    out_console.print(
+        f"model {model.version} from {model.info['pieces']} pieces on "
+        f"{model.info['images']} images → {out}\nclasses: {model.classes}\n"
+        f"ONNX vs scikit-learn: max |Δp| {ovs['max_abs_probability_difference']:.1e}"
+        f", argmax agreement {ovs['argmax_agreement']:.3f}",
+        highlight=False,
+    )
+
+
+@app.command("evaluate")
+def vision_evaluate(
+    model: Annotated[Path, typer.Argument(help="Model file from `vision train`.")],
+    data: Annotated[Path, typer.Argument(help="Held-out COCO annotations or folder.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the evaluation JSON here (what `alloy plan --sorter` reads)."),
+    ] = None,
+    interval_s: Annotated[float, typer.Option(min=0.001, max=1e7)] = 600.0,
+    format: FormatOption = Format.table,
+) -> None:
+    """Confusion matrix with uncertainty, calibration, accuracy by size/overlap/dirt, count
+    and mass errors per interval, and the sorter document for the alloy model."""
+    from junkan import vision
+
+    _threads()
+    try:
+        doc = vision.evaluate(vision.load(model), vision.load_dataset(data), interval_s)
+    except ValueError as exc:
+        fail(str(exc))
+    if out is not None:
+        out.write_text(json.dumps(doc), "utf-8")
+    if format == Format.json:
+        print_json(doc)
+        return
+    g = doc["groups"]
+    print_table(
+        f"Confusion (rows true, columns predicted): accuracy {doc['accuracy']:.3f} "
+        f"on {doc['matched']} of {doc['pieces']} pieces; count error "
+        f"{doc['count_error']:+.1%}",
+        ("true", *g),
+        [(t, *row) for t, row in zip(g, doc["confusion"], strict=True)],
+    )
+    if doc["sorter"] is None:
+        out_console.print("no sorter document: a group has fewer than 10 pieces")
+
+
+@app.command("predict")
+def vision_predict(
+    model: Annotated[Path, typer.Argument(help="Model file from `vision train`.")],
+    images: Annotated[list[Path], typer.Argument(help="Images, or one COCO file/folder.")],
+    mm_per_px: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=10, help="Scale of plain images (COCO metadata has its own)."),
+    ] = None,
+    interval_s: Annotated[float, typer.Option(min=0.001, max=1e7)] = 600.0,
+    format: FormatOption = Format.table,
+) -> None:
+    """Pieces per image (class, probability, area, mass) and, per belt interval, counts and
+    mass by group with 5–95 % bands."""
+    from junkan import vision
+
+    _threads()
+    try:
+        m = vision.load(model)
+        if len(images) == 1 and (images[0].suffix == ".json" or images[0].is_dir()):
+            items = vision.load_dataset(images[0]).items
+        else:
+            if mm_per_px is None:
+                fail("give --mm-per-px for plain images")
+            meta = vision.ImageMeta(mm_per_px=mm_per_px)
+            items = [vision.Item(str(p), meta, pixels=vision.read_image(p)) for p in images]
+        res = vision.run(m, items, interval_s)
+    except ValueError as exc:
+        fail(str(exc))
+    doc = res.to_json()
+    if format == Format.json:
+        print_json(doc)
+        return
+    rows = [
+        (
+            im["image"],
+            len(im["pieces"]),
+            *(im["counts"][g] for g in vision.GROUPS),
+            "; ".join(im["warnings"]),
+        )
+        for im in doc["images"]
+    ]
+    print_table(f"model {doc['model']}", ("image", "pieces", *vision.GROUPS, "warnings"), rows)

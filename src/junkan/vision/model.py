@@ -1,0 +1,314 @@
+"""Train the piece classifier: features of the segmented pieces (matched to the annotated
+pieces), scikit-learn's gradient boosting, temperature-scaled probabilities (fitted on a
+held-out calibration split), exported to ONNX and run with onnxruntime on one thread. The
+model document holds the ONNX graph, the classes, the segmentation settings, the mass
+priors and calibration, and its version: a hash of the training data and the settings.
+
+(scikit-learn's ``HistGradientBoostingClassifier`` would fit faster, but skl2onnx 1.20 fails
+to convert it with onnx 1.23; ``GradientBoostingClassifier`` converts exactly.)"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from junkan.vision.dataset import Dataset, Item
+from junkan.vision.features import FEATURES, features
+from junkan.vision.materials import GROUPS, group_of, priors
+from junkan.vision.segment import SegmentParams, Segments, segment
+
+FORMAT = "junkan.vision.model/1"
+MAX_MODEL_BYTES = 64 * 2**20
+
+
+class TrainingError(ValueError):
+    """The training data cannot make a classifier (names why)."""
+
+
+def overlap(truth: np.ndarray, seg: Segments) -> np.ndarray:
+    """(truths + 1, segments + 1) pixel counts of truth label × segment label at the working
+    scale (truth reduced by taking every ``scale``-th pixel)."""
+    s = max(1, int(round(truth.shape[1] / max(seg.labels.shape[1], 1))))
+    t = truth[::s, ::s][: seg.labels.shape[0], : seg.labels.shape[1]]
+    n_t = int(truth.max()) + 1
+    n_p = seg.count + 1
+    joint = np.bincount(
+        (t.astype(np.int64) * n_p + seg.labels[: t.shape[0], : t.shape[1]]).ravel(),
+        minlength=n_t * n_p,
+    )
+    return joint.reshape(n_t, n_p)
+
+
+def match(joint: np.ndarray, purity: float = 0.5) -> np.ndarray:
+    """(segments,) the truth piece index (0-based) each segment belongs to — the one that
+    covers most of it, if at least ``purity`` of it — else −1."""
+    seg_px = joint.sum(axis=0)[1:]
+    best = joint[1:, 1:].argmax(axis=0) if joint.shape[0] > 1 else np.zeros(0, int)
+    if best.size == 0:
+        return -np.ones(joint.shape[1] - 1, int)
+    share = joint[1:, 1:][best, np.arange(best.size)] / np.maximum(seg_px, 1)
+    return np.where(share >= purity, best, -1)
+
+
+def item_rows(item: Item, params: SegmentParams) -> tuple[np.ndarray, list[str], Segments]:
+    """Features of an item's segmented pieces and their labels ('' where unknown)."""
+    seg = segment(item.image(), item.meta.mm_per_px, params)
+    x = features(seg)
+    if item.label is not None:  # one piece per image: the largest segment
+        lab = [""] * seg.count
+        if seg.count:
+            lab[int(np.argmax(seg.area_px))] = item.label
+        return x, lab, seg
+    if item.truth is None:
+        return x, [""] * seg.count, seg
+    m = match(overlap(item.truth, seg))
+    return x, [item.pieces[i]["material"] if i >= 0 else "" for i in m], seg
+
+
+@dataclass
+class VisionModel:
+    """A trained classifier and what it needs to run: ONNX bytes, classes (materials or
+    groups), segmentation settings, temperature, mass calibration; ``info`` holds its
+    version, training-data hash and training figures."""
+
+    onnx: bytes
+    classes: list[str]
+    segment: SegmentParams
+    temperature: float
+    calibration: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+    _session: Any = None
+
+    @property
+    def version(self) -> str:
+        return str(self.info.get("version", ""))
+
+    def session(self) -> Any:
+        if self._session is None:
+            import onnxruntime as ort
+
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = 1
+            so.inter_op_num_threads = 1
+            self._session = ort.InferenceSession(self.onnx, so, providers=["CPUExecutionProvider"])
+        return self._session
+
+    def raw_proba(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
+            return np.zeros((0, len(self.classes)))
+        sess = self.session()
+        out = sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})
+        return np.asarray(out[1], dtype=float)
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """(pieces, classes) calibrated probabilities (ONNX Runtime, temperature-scaled)."""
+        return scale(self.raw_proba(x), self.temperature)
+
+    def group_matrix(self) -> np.ndarray:
+        """(classes, groups) 0/1: which sorter group each class belongs to."""
+        g = np.zeros((len(self.classes), len(GROUPS)))
+        for i, c in enumerate(self.classes):
+            g[i, GROUPS.index(group_of(c))] = 1
+        return g
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "classes": self.classes,
+            "features": list(FEATURES),
+            "segment": self.segment.model_dump(),
+            "temperature": self.temperature,
+            "calibration": self.calibration,
+            "info": self.info,
+            "onnx": base64.b64encode(self.onnx).decode("ascii"),
+        }
+
+    def save(self, path: str | Path) -> None:
+        p = Path(path)
+        tmp = p.with_suffix(p.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.document()), "utf-8")
+        tmp.replace(p)
+
+
+def load_model(path: str | Path | None = None, *, text: str | None = None) -> VisionModel:
+    """A model saved by :meth:`VisionModel.save` (ValueError naming the file otherwise)."""
+    where = str(path) if path is not None else "model"
+    if text is None:
+        if path is None:
+            raise ValueError("give a model file or its text")
+        p = Path(path)
+        if not p.is_file():
+            raise ValueError(f"{where}: no such model file")
+        if p.stat().st_size > MAX_MODEL_BYTES:
+            raise ValueError(f"{where}: larger than {MAX_MODEL_BYTES:,} bytes")
+        text = p.read_text("utf-8")
+    try:
+        doc = json.loads(text)
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"format is {doc.get('format')!r}, not {FORMAT!r}")
+        if doc.get("features") != list(FEATURES):
+            raise ValueError("made with other features; train it again")
+        return VisionModel(
+            base64.b64decode(doc["onnx"]),
+            list(doc["classes"]),
+            SegmentParams.model_validate(doc["segment"]),
+            float(doc["temperature"]),
+            dict(doc["calibration"]),
+            dict(doc.get("info", {})),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
+
+
+def scale(p: np.ndarray, temperature: float) -> np.ndarray:
+    """Temperature scaling: softmax(log p / T)."""
+    z = np.log(np.clip(p, 1e-9, 1)) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(p: np.ndarray, y: np.ndarray) -> float:
+    """The T in [0.2, 10] that minimises the negative log-likelihood of ``y`` under
+    ``scale(p, T)``."""
+
+    def nll(t: float) -> float:
+        return float(-np.log(np.clip(scale(p, t)[np.arange(len(y)), y], 1e-12, 1)).mean())
+
+    return float(minimize_scalar(nll, bounds=(0.2, 10), method="bounded").x)
+
+
+def training_rows(data: Dataset, params: SegmentParams) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for item in data.items:
+        x, lab, _ = item_rows(item, params)
+        keep = [i for i, v in enumerate(lab) if v]
+        xs.append(x[keep])
+        ys += [lab[i] for i in keep]
+    return (
+        np.vstack(xs) if xs else np.zeros((0, len(FEATURES)), np.float32),
+        np.array(ys, dtype=object),
+    )
+
+
+def _check_labels(y: np.ndarray, source: str) -> list[str]:
+    if len(y) == 0:
+        raise TrainingError(
+            f"{source}: no annotated piece was found on the images (empty belt "
+            "everywhere, or annotations that match no segmented piece)"
+        )
+    classes, counts = np.unique(y.astype(str), return_counts=True)
+    if len(classes) < 2:
+        raise TrainingError(
+            f"{source}: all {len(y)} pieces are {str(classes[0])!r}; training needs "
+            "at least two classes"
+        )
+    few = [f"{c} ({n})" for c, n in zip(classes, counts, strict=True) if n < 5]
+    if few:
+        raise TrainingError(f"{source}: classes with fewer than 5 pieces: {', '.join(few)}")
+    return [str(c) for c in classes]
+
+
+def train(
+    data: Dataset, *, seed: int = 0, trees: int = 120, params: SegmentParams | None = None
+) -> VisionModel:
+    """Train, calibrate and export a classifier on ``data`` (see the module docstring)."""
+    from skl2onnx import to_onnx
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.model_selection import train_test_split
+
+    params = params or SegmentParams()
+    x, y = training_rows(data, params)
+    classes = _check_labels(y, data.source)
+    yi = np.searchsorted(np.array(classes), y.astype(str))
+    xt, xc, yt, yc = train_test_split(x, yi, test_size=0.2, random_state=seed, stratify=yi)
+    clf = GradientBoostingClassifier(
+        n_estimators=trees,
+        max_depth=3,
+        learning_rate=0.15,
+        subsample=0.7,
+        max_features=0.6,
+        random_state=seed,
+    )
+    clf.fit(xt, yt)
+    onx = to_onnx(
+        clf,
+        xt[:1].astype(np.float32),
+        options={id(clf): {"zipmap": False}},
+        target_opset={"": 17, "ai.onnx.ml": 3},
+    ).SerializeToString()
+    p_skl = clf.predict_proba(xc)
+    t = fit_temperature(p_skl, yc)
+    settings = json.dumps(
+        {"seed": seed, "trees": trees, "segment": params.model_dump()}, sort_keys=True
+    )
+    version = hashlib.sha256((data.digest + settings).encode()).hexdigest()[:16]
+    model = VisionModel(
+        onx,
+        classes,
+        params,
+        t,
+        default_calibration(),
+        {
+            "version": version,
+            "training_data_sha256": data.digest,
+            "source": data.source,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "pieces": int(len(y)),
+            "images": len(data.items),
+            "per_class": {c: int((yi == i).sum()) for i, c in enumerate(classes)},
+            "trees": trees,
+            "seed": seed,
+        },
+    )
+    p_onnx = model.raw_proba(xc)
+    model.info["onnx_vs_sklearn"] = {
+        "max_abs_probability_difference": float(np.abs(p_onnx - p_skl).max()),
+        "argmax_agreement": float((p_onnx.argmax(1) == p_skl.argmax(1)).mean()),
+        "pieces": int(len(yc)),
+    }
+    model.info["calibration_split_accuracy"] = float((p_onnx.argmax(1) == yc).mean())
+    return model
+
+
+def default_calibration() -> dict[str, Any]:
+    """Mass scale factor per group before any scale weight: 1 ± 0.3 (assumption: the
+    thickness priors are rough)."""
+    return {
+        "groups": list(GROUPS),
+        "mean": [1.0] * len(GROUPS),
+        "cov": (np.eye(len(GROUPS)) * 0.3**2).tolist(),
+        "weighings": 0,
+    }
+
+
+def thickness_density(classes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per class: t0 (mm), per_d, cv and density (g/cm³). A group name uses the mean of its
+    materials in the default mix (weighted by share)."""
+    pri = priors()
+    out = np.zeros((4, len(classes)))
+    for i, c in enumerate(classes):
+        mats = [c] if c in pri.materials else [m for m, v in pri.materials.items() if v.group == c]
+        w = np.array([pri.mix.get(m, 0.0) for m in mats]) + 1e-9
+        w /= w.sum()
+        vals = np.array(
+            [
+                [
+                    pri.materials[m].thickness.t0_mm,
+                    pri.materials[m].thickness.per_d,
+                    pri.materials[m].thickness.cv,
+                    pri.materials[m].density_g_cm3,
+                ]
+                for m in mats
+            ]
+        )
+        out[:, i] = w @ vals
+    return out[0], out[1], out[2], out[3]
