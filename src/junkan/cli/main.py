@@ -62,8 +62,10 @@ COMMANDS: dict[str, Lazy] = {
                                       "model × step).", group=True),
     "olca": Lazy("junkan.cli.olca", "Exchange with openLCA (olca-schema JSON-LD).", group=True),
     "policy": Lazy("junkan.cli.policy", "Policy: municipal CE diagnosis, recycled-content "
-                                        "periodic reports (自治体CE診断・再生材利用の定期報告).",
-                   group=True),
+                                        "periodic reports, procurement criteria, solar-panel "
+                                        "sharing, reuse histories, disclosure packs "
+                                        "(自治体CE診断・再生材利用の定期報告・グリーン購入・"
+                                        "太陽光パネル・リユース履歴・開示).", group=True),
     "vision": Lazy("junkan.cli.vision", "Vision for shredded scrap: render, train, evaluate, "
                                         "predict.", group=True),
 }

@@ -1,10 +1,11 @@
-"""``junkan policy``: the municipal CE diagnosis and recycled-content periodic reports — the
-verbs of :mod:`junkan.policy`."""
+"""``junkan policy``: the municipal CE diagnosis, recycled-content periodic reports,
+procurement checks, solar-panel sharing, reuse histories and disclosure packs — the verbs of
+:mod:`junkan.policy`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -21,11 +22,54 @@ from junkan.cli.common import (
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Policy: municipal CE diagnosis, recycled-content "
-    "periodic reports (自治体CE診断・再生材利用の定期報告).",
+    help="Policy: municipal CE diagnosis, recycled-content periodic reports, procurement "
+    "criteria, solar-panel sharing, reuse histories, disclosure packs "
+    "(自治体CE診断・再生材利用の定期報告・グリーン購入・太陽光パネル・リユース履歴・開示).",
 )
 FormatOption = Annotated[Format, typer.Option("--format")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write a report folder here.")]
+
+
+class Reportable(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+    def report(self, path: str | Path, *, lang: str = "ja") -> Path: ...
+
+
+def write_outputs(
+    out: Path, stem: str, res: Reportable, *, extra: dict[str, str] | None = None
+) -> None:
+    """Write ``<stem>.json`` and the report in Japanese and English (``<stem>.ja.html``,
+    ``<stem>.en.html``), plus ``extra`` files (name → text), atomically into ``out``."""
+    import json
+
+    with atomic_dir(out) as tmp:
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        (tmp / f"{stem}.json").write_text(
+            json.dumps(res.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        for lang in ("ja", "en"):
+            res.report(tmp / f"{stem}.{lang}.html", lang=lang)
+
+
+def cell(x: Any) -> str:
+    """A table cell: floats to 4 significant digits, lists joined."""
+    if isinstance(x, float):
+        return f"{x:,.4g}"
+    if isinstance(x, list):
+        return ", ".join(map(str, x))
+    return "—" if x is None else str(x)
+
+
+D = TypeVar("D")
+
+
+def load_kind(file: Path, cls: type[D], kind: str) -> D:
+    """The policy document at ``file``, which must be of ``kind``."""
+    doc = policy.load(file)
+    if not isinstance(doc, cls):
+        fail(f"{file}: kind must be '{kind}' for this command")
+    return doc
 
 
 @app.command("diagnose")
@@ -38,19 +82,10 @@ def diagnose(
     among peers of similar size, potential by stream, proposals with effects. ``--out`` writes
     diagnosis.json and the council report in Japanese (diagnosis.ja.html) and English."""
     with reported(file):
-        d = policy.load(file)
-        if not isinstance(d, policy.Diagnosis):
-            fail(f"{file}: kind must be 'diagnosis' for this command")
+        d = load_kind(file, policy.Diagnosis, "diagnosis")
         res = policy.run(d)
     if out is not None:
-        import json
-
-        with atomic_dir(out) as tmp:
-            (tmp / "diagnosis.json").write_text(
-                json.dumps(res.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            res.report(tmp / "diagnosis.ja.html", lang="ja")
-            res.report(tmp / "diagnosis.en.html", lang="en")
+        write_outputs(out, "diagnosis", res)
     if format == Format.json:
         print_json(res.to_json())
         return
@@ -116,21 +151,11 @@ def report(
     if format not in ("table", "json", "csv"):
         fail("--format must be table, json or csv")
     with reported(plan_file):
-        plan = policy.load(plan_file)
-        if not isinstance(plan, policy.Plan):
-            fail(f"{plan_file}: kind must be 'recycled_content_plan' for this command")
+        plan = load_kind(plan_file, policy.Plan, "recycled_content_plan")
         statement = trace_repo(database).statement(plan.maker)
         rep = policy.run(plan, statement=statement, period=period)
     if out is not None:
-        import json
-
-        with atomic_dir(out) as tmp:
-            (tmp / "report.csv").write_text(rep.to_csv(), encoding="utf-8")
-            (tmp / "report.json").write_text(
-                json.dumps(rep.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            rep.report(tmp / "report.ja.html", lang="ja")
-            rep.report(tmp / "report.en.html", lang="en")
+        write_outputs(out, "report", rep, extra={"report.csv": rep.to_csv()})
     if format == "json":
         print_json(rep.to_json())
     elif format == "csv":
@@ -170,9 +195,7 @@ def procure(
     (グリーン購入法): pass / fail per criterion, citing the declaration or the lots.
     Exit code 1 if a criterion fails or cannot be decided."""
     with reported(file):
-        chk = policy.load(file)
-        if not isinstance(chk, policy.Check):
-            fail(f"{file}: kind must be 'procurement_check' for this command")
+        chk = load_kind(file, policy.Check, "procurement_check")
         lots = None
         if database is not None and chk.product.lots:
             from junkan.cli.trace import trace_repo  # the store: the 'service' extra
@@ -181,31 +204,149 @@ def procure(
             lots = [repo.show(chk.product.maker, lot) for lot in chk.product.lots]
         res = policy.run(chk, lots=lots)
     if out is not None:
-        import json
-
-        with atomic_dir(out) as tmp:
-            (tmp / "procurement.json").write_text(
-                json.dumps(res.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            res.report(tmp / "procurement.ja.html", lang="ja")
-            res.report(tmp / "procurement.en.html", lang="en")
+        write_outputs(out, "procurement", res)
     if format == Format.json:
         print_json(res.to_json())
     else:
+        keys = ("criterion", "required", "value", "basis", "verdict", "note")
         print_table(
             f"{chk.product.name} — {res.item.en}: {'pass' if res.passed else 'FAIL'}",
-            ("criterion", "required", "value", "basis", "verdict", "note"),
-            [
-                (
-                    v["criterion"],
-                    v["required"],
-                    str(v["value"]),
-                    v["basis"],
-                    v["verdict"],
-                    v["note"],
-                )
-                for v in res.verdicts
-            ],
+            keys,
+            [tuple(str(v[k]) for k in keys) for v in res.verdicts],
         )
     if not res.passed:
         raise typer.Exit(1)
+
+
+@app.command("solar")
+def solar(
+    file: Annotated[Path, typer.Argument(help="Registry document (kind: solar_registry).")],
+    org: Annotated[str, typer.Option(help="View as this organisation (its roles decide).")],
+    supply_year: Annotated[
+        int | None,
+        typer.Option(help="Print the network planner's supply section for this year instead."),
+    ] = None,
+    format: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Solar-panel information sharing: the installations ORG may see by its roles (owner,
+    municipality, dismantler, recycler, maker), their end-of-life status and volumes."""
+    with reported(file):
+        reg = load_kind(file, policy.Registry, "solar_registry")
+        view = policy.run(reg, org=org)
+    if supply_year is not None:
+        print_json(policy.network_supply(reg, supply_year))
+        return
+    if out is not None:
+        write_outputs(out, "solar", view)
+    if format == Format.json:
+        print_json(view.to_json())
+        return
+    keys = ("id", "roles", "municipality", "count", "end_of_business", "status", "mass_t")
+    print_table(
+        f"{org} — {len(view.installations)} installations",
+        keys,
+        [tuple(cell(d.get(k, "—")) for k in keys) for d in view.installations],
+    )
+
+
+@app.command("reuse-key")
+def reuse_key() -> None:
+    """Print a new Ed25519 key pair (base64url) for signing reuse records."""
+    private, public = policy.new_key()
+    print_json({"private_key": private, "public_key": public})
+
+
+@app.command("reuse-sign")
+def reuse_sign(
+    file: Annotated[Path, typer.Argument(help="History document (kind: reuse_history).")],
+    record: Annotated[Path, typer.Option(help="The new record (YAML/JSON mapping).")],
+    key_file: Annotated[Path, typer.Option("--key", help="File holding the private key.")],
+) -> None:
+    """Append RECORD to the history, chained and signed with the key; print the history."""
+    from junkan.core.documents import read_document, validate_with
+
+    with reported(file):
+        h = load_kind(file, policy.History, "reuse_history")
+        rec = validate_with(policy.Record, read_document(record), str(record))
+        try:
+            key = key_file.read_text(encoding="utf-8").strip()
+            signed = policy.sign_record(h, rec, key)
+        except (OSError, ValueError) as exc:
+            fail(f"{key_file}: {exc}")
+    print_json(signed.model_dump(mode="json", exclude_none=True))
+
+
+@app.command("reuse")
+def reuse(
+    file: Annotated[Path, typer.Argument(help="History document (kind: reuse_history).")],
+    trusted: Annotated[
+        Path | None, typer.Option(help="YAML/JSON mapping: organisation → public key.")
+    ] = None,
+    format: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Read a reused product's repair history as its buyer: every record's signature and
+    chain checked. Exit code 1 if a record does not verify."""
+    from junkan.core.documents import read_document
+
+    with reported(file):
+        h = load_kind(file, policy.History, "reuse_history")
+        keys = None
+        if trusted is not None:
+            doc = read_document(trusted)
+            if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+                fail(f"{trusted}: expected a mapping of organisation → public key")
+            keys = {str(k): str(v) for k, v in doc.items()}
+        res = policy.run(h, trusted=keys)
+    if out is not None:
+        write_outputs(out, "reuse", res)
+    if format == Format.json:
+        print_json(res.to_json())
+    else:
+        frame = res.to_frame()
+        print_table(
+            f"{h.product.serial} — {'valid' if res.valid else 'DOES NOT VERIFY'}",
+            tuple(frame.columns),
+            [tuple(str(x) for x in row) for row in frame.itertuples(index=False)],
+        )
+    if not res.valid:
+        raise typer.Exit(1)
+
+
+@app.command("disclose")
+def disclose(
+    file: Annotated[Path, typer.Argument(help="Pack document (kind: disclosure_pack).")],
+    taxonomy: Annotated[
+        Path | None,
+        typer.Option(help="The EFRAG ESRS XBRL taxonomy package (.zip) to resolve concepts."),
+    ] = None,
+    format: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Assemble a disclosure pack: ESRS E5-4/E5-5 tables, CTI and ISO 59020 indicators with
+    method notes; ``--out`` also writes esrs_e5.xhtml (inline XBRL, structure checked)."""
+    with reported(file):
+        pack = policy.run(load_kind(file, policy.Pack, "disclosure_pack"))
+        concepts, namespace = (None, None)
+        if taxonomy is not None:
+            concepts, namespace = policy.resolve_taxonomy(taxonomy)
+        xhtml = pack.ixbrl(concepts, namespace)
+    problems = policy.check_ixbrl(xhtml, pack.facts)
+    if problems:  # a bug, not bad input: the pack must always read back
+        fail("inline XBRL failed its structure check: " + "; ".join(problems))
+    if out is not None:
+        write_outputs(out, "disclosure", pack, extra={"esrs_e5.xhtml": xhtml})
+    if format == Format.json:
+        print_json(pack.to_json())
+        return
+    keys = ("key", "value", "unit", "status")
+    print_table(
+        f"{pack.company.name} — ESRS E5, CTI, ISO 59020",
+        keys,
+        [
+            tuple(cell(r[k]) for k in keys)
+            for fw in ("esrs-e5", "cti", "iso59020")
+            for r in pack.rows(fw)
+        ],
+    )

@@ -1,7 +1,8 @@
 """Policy and disclosure: the municipal circular-economy diagnosis (MOE general-waste survey,
 peers, potential, measures and their effects), recycled-content periodic reports computed
-from the trace ledger's mass-balance accounts, and green-procurement criteria checked against
-a product's declared data and its lots.
+from the trace ledger's mass-balance accounts, green-procurement criteria checked against
+a product's declared data and its lots, solar-panel information sharing by role, signed
+reuse (repair) histories, and disclosure packs (ESRS E5, CTI, ISO 59020; inline XBRL).
 
     d = policy.load("examples/policy/diagnosis.yaml")   # a Diagnosis (kind: diagnosis)
     res = policy.run(d)                                # DiagnosisResult
@@ -13,17 +14,50 @@ a product's declared data and its lots.
 
     chk = policy.load("examples/policy/procurement.yaml")  # kind: procurement_check
     res = policy.run(chk, lots=[repo.show("maker", lot) for lot in chk.product.lots])
+
+    reg = policy.load("solar.yaml")                 # kind: solar_registry
+    policy.run(reg, org="city-chiyoda")             # SolarView: what that organisation sees
+    h = policy.load("history.yaml")                 # kind: reuse_history
+    policy.run(h, trusted={"repairer": "<public key>"})   # ReuseResult: records and checks
+    pack = policy.run(policy.load("pack.yaml"))     # kind: disclosure_pack
+    pack.ixbrl()                                    # ESRS E5 as inline XBRL
 """
 
-from junkan.policy.api import load, run
+from junkan.policy.api import KINDS, load, run
+from junkan.policy.disclosure import DisclosurePack, Pack
+from junkan.policy.ixbrl import check_structure as check_ixbrl
+from junkan.policy.ixbrl import read_facts as ixbrl_facts
+from junkan.policy.ixbrl import resolve_taxonomy
 from junkan.policy.procurement import Check, Criteria, ProcurementResult, check_procurement
 from junkan.policy.procurement import default_criteria as procurement_criteria
 from junkan.policy.recycled import PeriodicReport, Plan, periodic_report, quarters
 from junkan.policy.result import DiagnosisResult, run_diagnosis
-from junkan.policy.schema import Catalogue, Diagnosis, Factors, Measure, Request
+from junkan.policy.reuse import History, Record, new_key
+from junkan.policy.reuse import sign as sign_record
+from junkan.policy.schema import Catalogue, Diagnosis, Factors, Measure, Request, load_diagnosis
+from junkan.policy.sharing import ReuseResult, SolarView
+from junkan.policy.solar import NotVisible, Registry, network_supply
+from junkan.policy.solar import view as installation_view
 from junkan.policy.survey import Municipality, Survey, read_survey, sample_path
 
 __all__ = [
+    "KINDS",
+    "DisclosurePack",
+    "History",
+    "NotVisible",
+    "Pack",
+    "Record",
+    "Registry",
+    "ReuseResult",
+    "SolarView",
+    "check_ixbrl",
+    "installation_view",
+    "ixbrl_facts",
+    "load_diagnosis",
+    "network_supply",
+    "new_key",
+    "resolve_taxonomy",
+    "sign_record",
     "Catalogue",
     "Check",
     "Criteria",

@@ -8,15 +8,27 @@ from typing import Any, overload
 
 from junkan.core.documents import parse_document, read_document
 from junkan.core.errors import ModelError, Problem
+from junkan.policy.disclosure import DisclosurePack, Pack, build_pack, load_pack
 from junkan.policy.procurement import Check, ProcurementResult, check_procurement, load_check
 from junkan.policy.recycled import PeriodicReport, Plan, load_plan, periodic_report
 from junkan.policy.result import DiagnosisResult, run_diagnosis
+from junkan.policy.reuse import History, load_history
 from junkan.policy.schema import Diagnosis, load_diagnosis
+from junkan.policy.sharing import ReuseResult, SolarView, read_history, solar_view
+from junkan.policy.solar import Registry, load_registry
 
-KINDS = ("diagnosis", "recycled_content_plan", "procurement_check")
+KINDS = (
+    "diagnosis",
+    "recycled_content_plan",
+    "procurement_check",
+    "solar_registry",
+    "reuse_history",
+    "disclosure_pack",
+)
+Model = Diagnosis | Plan | Check | Registry | History | Pack
 
 
-def load(path: str | Path | None = None, *, text: str | None = None) -> Diagnosis | Plan | Check:
+def load(path: str | Path | None = None, *, text: str | None = None) -> Model:
     """Read a policy document; ``kind`` says which: ``diagnosis`` (paths in it are relative
     to the document) or ``recycled_content_plan``. Errors name the file, path and field."""
     if (path is None) == (text is None):
@@ -33,6 +45,12 @@ def load(path: str | Path | None = None, *, text: str | None = None) -> Diagnosi
         return load_plan(doc, source)
     if kind == "procurement_check":
         return load_check(doc, source)
+    if kind == "solar_registry":
+        return load_registry(doc, source)
+    if kind == "reuse_history":
+        return load_history(doc, source)
+    if kind == "disclosure_pack":
+        return load_pack(doc, source, Path(path).parent if path is not None else None)
     raise ModelError([Problem("kind", f"must be one of {', '.join(KINDS)}")], source)
 
 
@@ -42,22 +60,42 @@ def run(model: Diagnosis) -> DiagnosisResult: ...
 def run(model: Plan, *, statement: Any, period: str) -> PeriodicReport: ...
 @overload
 def run(model: Check, *, lots: list[dict[str, Any]] | None = None) -> ProcurementResult: ...
+@overload
+def run(model: Registry, *, org: str) -> SolarView: ...
+@overload
+def run(model: History, *, trusted: dict[str, str] | None = None) -> ReuseResult: ...
+@overload
+def run(model: Pack) -> DisclosurePack: ...
 def run(
-    model: Diagnosis | Plan | Check,
+    model: Model,
     *,
     statement: Any = None,
     period: str | None = None,
     lots: list[dict[str, Any]] | None = None,
-) -> DiagnosisResult | PeriodicReport | ProcurementResult:
+    org: str | None = None,
+    trusted: dict[str, str] | None = None,
+) -> (
+    DiagnosisResult | PeriodicReport | ProcurementResult | SolarView | ReuseResult | DisclosurePack
+):
     """Diagnose (a :class:`Diagnosis`) or compute a periodic report (a :class:`Plan`, with the
     ledger's ``statement`` — :meth:`junkan.store.trace_repo.TraceRepo.statement` or its
     ``to_json()`` — and the reporting ``period``: ``FY2028``, ``2028`` or ``2028Q2``), or check
     procurement criteria (a :class:`Check`, with the product's trace ``lots`` as
-    ``TraceRepo.show`` returns them)."""
+    ``TraceRepo.show`` returns them), or show a solar-panel registry as organisation ``org``
+    sees it (a :class:`Registry`), or read a reuse history as its buyer (a :class:`History`;
+    ``trusted``: organisation → public key), or build a disclosure pack (a :class:`Pack`)."""
     if isinstance(model, Diagnosis):
         return run_diagnosis(model)
     if isinstance(model, Check):
         return check_procurement(model, lots)
+    if isinstance(model, Registry):
+        if org is None:
+            raise ValueError("a solar-panel view needs the viewing organisation (org=…)")
+        return solar_view(model, org)
+    if isinstance(model, History):
+        return read_history(model, trusted)
+    if isinstance(model, Pack):
+        return build_pack(model)
     if statement is None or period is None:
         raise ValueError("a periodic report needs the ledger's statement and a period")
     return periodic_report(model, statement, period)

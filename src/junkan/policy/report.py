@@ -12,54 +12,78 @@ if TYPE_CHECKING:
     from junkan.policy.recycled import PeriodicReport
     from junkan.policy.result import DiagnosisResult
 
-T: dict[str, dict[str, str]] = {
-    "title": {
-        "ja": "自治体サーキュラーエコノミー診断",
-        "en": "Municipal circular-economy diagnosis",
-    },
-    "state": {"ja": "現状と類似団体との比較", "en": "Current state against peers"},
-    "peers": {"ja": "類似団体（人口規模）", "en": "Peers (population size class)"},
-    "potential": {"ja": "品目別のポテンシャル", "en": "Potential by material stream"},
-    "proposals": {"ja": "改善施策の提案と効果", "en": "Improvement proposals and effects"},
-    "method": {"ja": "算定方法と前提", "en": "Method and assumptions"},
-    "metric": {"ja": "指標", "en": "indicator"},
-    "value": {"ja": "値", "en": "value"},
-    "rank": {"ja": "順位", "en": "rank"},
-    "generation_g_per_person_day": {
-        "ja": "1人1日当たりごみ排出量 (g)",
-        "en": "waste per person per day (g)",
-    },
-    "household_g_per_person_day": {
-        "ja": "1人1日当たり生活系ごみ (g)",
-        "en": "household waste per person per day (g)",
-    },
-    "recycling_rate": {"ja": "リサイクル率 R (%)", "en": "recycling rate R (%)"},
-    "final_disposal_kg_per_person_year": {
-        "ja": "1人当たり最終処分量 (kg/年)",
-        "en": "final disposal per person (kg/yr)",
-    },
-    "cost_JPY_per_person_year": {
-        "ja": "1人当たり処理及び維持管理費 (円/年)",
-        "en": "operating cost per person (JPY/yr)",
-    },
-    "stream": {"ja": "品目", "en": "stream"},
-    "own": {"ja": "自団体 (kg/人/年)", "en": "own (kg/person/yr)"},
-    "best": {"ja": "類似団体の上位水準 (kg/人/年)", "en": "peers' best level (kg/person/yr)"},
-    "pot_t": {"ja": "ポテンシャル (t/年)", "en": "potential (t/yr)"},
-    "measure": {"ja": "施策", "en": "measure"},
-    "diverted": {"ja": "資源化増 (t/年)", "en": "diverted (t/yr)"},
-    "co2": {"ja": "CO2e削減 (t/年)", "en": "CO2e reduction (t/yr)"},
-    "landfill": {"ja": "埋立削減 (t/年)", "en": "landfill avoided (t/yr)"},
-    "cost": {"ja": "正味費用 (千円/年)", "en": "net cost (thousand JPY/yr)"},
-    "gain": {"ja": "R上昇 (ポイント)", "en": "R gain (points)"},
-    "none": {"ja": "ポテンシャルのある施策はありません。", "en": "No measure has potential."},
-    "name": {"ja": "団体名", "en": "municipality"},
-    "pop": {"ja": "総人口", "en": "population"},
+T: dict[str, tuple[str, str]] = {
+    # key: (Japanese, English)
+    "title": ("自治体サーキュラーエコノミー診断", "Municipal circular-economy diagnosis"),
+    "state": ("現状と類似団体との比較", "Current state against peers"),
+    "peers": ("類似団体（人口規模）", "Peers (population size class)"),
+    "potential": ("品目別のポテンシャル", "Potential by material stream"),
+    "proposals": ("改善施策の提案と効果", "Improvement proposals and effects"),
+    "method": ("算定方法と前提", "Method and assumptions"),
+    "metric": ("指標", "indicator"),
+    "value": ("値", "value"),
+    "rank": ("順位", "rank"),
+    "generation_g_per_person_day": ("1人1日当たりごみ排出量 (g)", "waste per person per day (g)"),
+    "household_g_per_person_day": (
+        "1人1日当たり生活系ごみ (g)",
+        "household waste per person per day (g)",
+    ),
+    "recycling_rate": ("リサイクル率 R (%)", "recycling rate R (%)"),
+    "final_disposal_kg_per_person_year": (
+        "1人当たり最終処分量 (kg/年)",
+        "final disposal per person (kg/yr)",
+    ),
+    "cost_JPY_per_person_year": (
+        "1人当たり処理及び維持管理費 (円/年)",
+        "operating cost per person (JPY/yr)",
+    ),
+    "stream": ("品目", "stream"),
+    "own": ("自団体 (kg/人/年)", "own (kg/person/yr)"),
+    "best": ("類似団体の上位水準 (kg/人/年)", "peers' best level (kg/person/yr)"),
+    "pot_t": ("ポテンシャル (t/年)", "potential (t/yr)"),
+    "measure": ("施策", "measure"),
+    "diverted": ("資源化増 (t/年)", "diverted (t/yr)"),
+    "co2": ("CO2e削減 (t/年)", "CO2e reduction (t/yr)"),
+    "landfill": ("埋立削減 (t/年)", "landfill avoided (t/yr)"),
+    "cost": ("正味費用 (千円/年)", "net cost (thousand JPY/yr)"),
+    "gain": ("R上昇 (ポイント)", "R gain (points)"),
+    "none": ("ポテンシャルのある施策はありません。", "No measure has potential."),
+    "name": ("団体名", "municipality"),
+    "pop": ("総人口", "population"),
+    # solar-panel view, reuse history, disclosure pack (junkan.policy.pages)
+    "solar": ("太陽光パネル情報共有", "Solar-panel information sharing"),
+    "inst": ("設置（閲覧できる範囲）", "Installations (as you may see them)"),
+    "vol": (
+        "使用済みパネルの見込み量（事業終了年別）",
+        "End-of-life volumes by end-of-business year",
+    ),
+    "models": ("登録したパネル型式", "Panel models you registered"),
+    "reuse": ("リユース品の修理・整備履歴", "Repair and refurbishment history"),
+    "records": ("記録", "Records"),
+    "valid": ("署名と連鎖はすべて有効です。", "Every signature and link holds."),
+    "invalid": ("検証できない記録があります。", "Some records do not verify."),
+    "pack": ("循環性の開示パック", "Circularity disclosure pack"),
+    "e5_4": ("ESRS E5-4 資源の投入", "ESRS E5-4 Resource inflows"),
+    "e5_5": ("ESRS E5-5 資源の排出", "ESRS E5-5 Resource outflows"),
+    "waste": ("廃棄物の内訳（t）", "Waste by type and treatment (t)"),
+    "cti": ("WBCSD CTI", "WBCSD CTI"),
+    "iso": ("ISO 59020 コア指標", "ISO 59020 core indicators"),
+    "pack_method": ("算定方法と注記", "Method notes"),
+    "status_overdue": ("事業終了後・未回収", "past end of business, not collected"),
+    "status_approaching": ("事業終了が近い", "approaching end of business"),
+    "status_operating": ("稼働中", "operating"),
+    "status_collected": ("回収済み", "collected"),
+    "status_treated": ("処理済み", "treated"),
 }
 
 
 def t(key: str, lang: str) -> str:
-    return T[key]["ja" if lang == "ja" else "en"]
+    return T[key][0 if lang == "ja" else 1]
+
+
+def columns(lang: str, *names: tuple[str, str]) -> list[str]:
+    """Column names in ``lang`` from (Japanese, English) pairs."""
+    return [n[0 if lang == "ja" else 1] for n in names]
 
 
 def _pct(x: float | None) -> float | None:
@@ -254,14 +278,15 @@ def procurement_page(r: ProcurementResult, lang: str) -> Page:
             ]
             for v in r.verdicts
         ],
-        columns=[
-            "基準" if ja else "criterion",
-            "要件" if ja else "required",
-            "値" if ja else "value",
-            "根拠" if ja else "basis",
-            "判定" if ja else "verdict",
-            "注記" if ja else "note",
-        ],
+        columns=columns(
+            lang,
+            ("基準", "criterion"),
+            ("要件", "required"),
+            ("値", "value"),
+            ("根拠", "basis"),
+            ("判定", "verdict"),
+            ("注記", "note"),
+        ),
     )
     page.heading("根拠（ロット・文書）" if ja else "Evidence (lots, documents)")
     rows = [

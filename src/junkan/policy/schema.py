@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from junkan.core.base import Strict
-from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.documents import read_document, validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.fields import Fraction, Year
+from junkan.policy.data import data_document
 from junkan.policy.survey import Survey, read_survey, sample_path
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -126,10 +126,7 @@ class Diagnosis:
 
 
 def _data(name: str) -> tuple[dict[str, object], str]:
-    res = resources.files("junkan.data") / "policy" / name
-    return parse_document(
-        res.read_text("utf-8"), source=f"data/policy/{name}"
-    ), f"data/policy/{name}"
+    return data_document(name)
 
 
 @lru_cache(maxsize=1)

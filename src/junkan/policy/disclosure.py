@@ -1,0 +1,231 @@
+"""Disclosure packs: for a company and a year, the ESRS E5 tables (E5-4 resource inflows,
+E5-5 resource outflows), the WBCSD CTI and ISO 59020 indicators — all from
+:mod:`junkan.indicators` on the company's flow model — with the method notes, and ESRS E5 as
+inline XBRL (:mod:`junkan.policy.ixbrl`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from junkan.core.base import Strict
+from junkan.core.documents import read_document, validate_with
+from junkan.core.errors import ModelError, Problem
+from junkan.core.fields import IsoDate
+from junkan.policy.data import data_document
+
+FRAMEWORKS = ("esrs-e5", "cti", "iso59020")
+SCHEMES = {
+    "lei": "http://standards.iso.org/iso/17442",
+    "corporate_number": "https://www.houjin-bangou.nta.go.jp",
+}
+"""Identifier schemes of the XBRL entity: the LEI (ISO 17442) or Japan's 法人番号."""
+
+
+class Company(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    lei: Annotated[str, Field(pattern=r"^[A-Z0-9]{18}[0-9]{2}$")] | None = None
+    corporate_number: Annotated[str, Field(pattern=r"^\d{13}$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_id(self) -> Company:
+        if (self.lei is None) == (self.corporate_number is None):
+            raise ValueError(
+                "give the company's lei (20 characters) or corporate_number (13 digits)"
+            )
+        return self
+
+    @property
+    def identifier(self) -> tuple[str, str]:
+        """(scheme URI, identifier) of the XBRL entity."""
+        if self.lei is not None:
+            return SCHEMES["lei"], self.lei
+        assert self.corporate_number is not None
+        return SCHEMES["corporate_number"], self.corporate_number
+
+
+class Period(Strict):
+    start: IsoDate
+    end: IsoDate
+
+    @model_validator(mode="after")
+    def _order(self) -> Period:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if (self.end - self.start).days > 550:
+            raise ValueError("a reporting period is at most about a year (550 days)")
+        return self
+
+
+class PackRequest(Strict):
+    """A disclosure-pack document (``kind: disclosure_pack``)."""
+
+    kind: Literal["disclosure_pack"]
+    company: Company
+    period: Period
+    flows: Annotated[str, Field(min_length=1, max_length=300)] | dict[str, Any]
+    """The flow model (``junkan.indicators``): a path relative to this document, or inline."""
+    lang: Literal["en", "ja"] = "en"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A loaded pack request with its flow model."""
+
+    request: PackRequest
+    flows: Any
+    source: str
+
+
+@lru_cache(maxsize=1)
+def xbrl_map() -> dict[str, Any]:
+    """``data/policy/esrs_e5_xbrl.yaml``: the taxonomy, units and the facts' concepts."""
+    return data_document("esrs_e5_xbrl.yaml")[0]
+
+
+def load_pack(doc: dict[str, Any], source: str, base: Path | None) -> Pack:
+    from junkan import indicators
+
+    req = validate_with(PackRequest, doc, source)
+    if isinstance(req.flows, dict):
+        flows = indicators.load(doc=req.flows, source=f"{source}:flows")
+    else:
+        path = (base or Path.cwd()) / req.flows
+        if not path.is_file():
+            raise ModelError(
+                [Problem("flows", f"no file {req.flows!r} next to the document")], source
+            )
+        flows = indicators.load(doc=read_document(path), source=str(path))
+    return Pack(req, flows, source)
+
+
+@dataclass
+class DisclosurePack:
+    """The pack: indicators by framework, the ESRS tables, the XBRL facts and the notes."""
+
+    pack: Pack
+    indicators: Any
+    """The :class:`junkan.indicators.IndicatorResult`."""
+    facts: list[dict[str, Any]]
+    waste_table: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def company(self) -> Company:
+        return self.pack.request.company
+
+    @property
+    def period(self) -> Period:
+        return self.pack.request.period
+
+    def rows(self, framework: str) -> list[dict[str, Any]]:
+        """The framework's indicators: key, value, unit, status, formula, source, notes."""
+        return [
+            {
+                "key": i.key,
+                "value": i.value,
+                "unit": i.unit,
+                "status": i.status,
+                "formula": i.formula,
+                "source": i.source,
+                "reason": i.reason,
+                "notes": list(i.notes),
+            }
+            for i in self.indicators.indicators.get(framework, [])
+        ]
+
+    def to_frame(self) -> Any:
+        return self.indicators.to_frame()
+
+    def to_json(self) -> dict[str, Any]:
+        from junkan.core.encoding import jsonable
+
+        return dict(
+            jsonable(
+                {
+                    "kind": "disclosure_pack",
+                    "company": self.company.model_dump(exclude_none=True),
+                    "period": {
+                        "start": self.period.start.isoformat(),
+                        "end": self.period.end.isoformat(),
+                    },
+                    "esrs_e5": self.rows("esrs-e5"),
+                    "esrs_e5_5_waste": self.waste_table,
+                    "cti": self.rows("cti"),
+                    "iso59020": self.rows("iso59020"),
+                    "xbrl_facts": self.facts,
+                    "taxonomy": {
+                        k: xbrl_map()["taxonomy"][k]
+                        for k in ("name", "version", "entry_point", "namespace", "status")
+                    },
+                    "notes": self.notes,
+                }
+            )
+        )
+
+    def ixbrl(self, concepts: dict[str, str] | None = None, namespace: str | None = None) -> str:
+        """ESRS E5 as an inline XBRL 1.1 document (XHTML); ``concepts`` (key → local name)
+        and ``namespace`` from :func:`junkan.policy.ixbrl.resolve_taxonomy` when the
+        taxonomy package is supplied."""
+        from junkan.policy.ixbrl import render
+
+        return render(self, concepts, namespace)
+
+    def report(self, path: str | Path, *, lang: str = "ja") -> Path:
+        from junkan.policy.pages import disclosure_page
+
+        return disclosure_page(self, lang).write(path)
+
+
+def _facts(ind: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    facts, notes = [], []
+    for spec in xbrl_map()["facts"]:
+        key = spec["key"]
+        if key == "esrs_e5.4.secondary_t":
+            value = ind["esrs_e5.4.secondary_share"].inputs.get("secondary_t")
+        else:
+            value = ind[key].value
+        if value is None:
+            notes.append(
+                f"{spec['dr']} {spec['label']}: not computable ({ind[key].reason}); left untagged"
+            )
+            continue
+        facts.append(
+            {
+                "key": key,
+                "dr": spec["dr"],
+                "label": spec["label"],
+                "concept": spec["concept"],
+                "type": spec["type"],
+                "value": float(value),
+            }
+        )
+    return facts, notes
+
+
+def build_pack(pack: Pack) -> DisclosurePack:
+    """Compute the pack's indicators and facts."""
+    from junkan import indicators
+
+    ind = indicators.run(pack.flows, list(FRAMEWORKS))
+    facts, notes = _facts(ind)
+    table = dict(ind["esrs_e5.5.waste_total"].inputs.get("table") or {})
+    summary = [i.key for fw in FRAMEWORKS for i in ind.indicators.get(fw, []) if i.status != "text"]
+    if summary:
+        notes.append(
+            "checked against a summary only or junkan's reading (status ≠ text), "
+            "check before disclosing: " + ", ".join(summary)
+        )
+    notes.append(
+        "XBRL concept names are derived from the taxonomy's labels (unverified) "
+        "unless the taxonomy package was supplied; the E5-5 breakdown by waste "
+        "type and treatment (dimensions) is in the tables but not tagged."
+    )
+    if pack.flows.name and date.today() < pack.request.period.end:
+        notes.append("the reporting period has not ended yet")
+    return DisclosurePack(pack, ind, facts, table, notes)

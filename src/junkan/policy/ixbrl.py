@@ -1,0 +1,312 @@
+"""Inline XBRL 1.1 for the ESRS E5 part of a disclosure pack: writing it, checking its
+structure by parsing it back (no taxonomy needed), and resolving the concepts against the
+EFRAG ESRS taxonomy package when the user supplies it (its licence terms are unverified, so
+junkan does not ship it)."""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
+
+from junkan.core.errors import ModelError, Problem
+from junkan.policy.disclosure import xbrl_map
+
+if TYPE_CHECKING:
+    from junkan.policy.disclosure import DisclosurePack
+
+NS = {
+    "xhtml": "http://www.w3.org/1999/xhtml",
+    "ix": "http://www.xbrl.org/2013/inlineXBRL",
+    "ixt": "http://www.xbrl.org/inlineXBRL/transformation/2020-02-12",
+    "xbrli": "http://www.xbrl.org/2003/instance",
+    "link": "http://www.xbrl.org/2003/linkbase",
+    "xlink": "http://www.w3.org/1999/xlink",
+    "utr": "http://www.xbrl.org/2009/utr",
+}
+XS = "http://www.w3.org/2001/XMLSchema"
+DECIMALS = {"mass": 1, "percent": 4}
+"""Decimals of the fact values: tonnes to 0.1 t; ratios to 0.0001 (shown as % to 0.01)."""
+CONTEXT, UNITS = "c_period", {"mass": "u_t", "percent": "u_pure"}
+MAX_CHARS = 5_000_000
+
+
+def _num(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def _fact(f: dict[str, Any], prefix: str, concept: str) -> str:
+    if f["type"] == "percent":
+        shown, scale, dec = 100 * f["value"], -2, DECIMALS["percent"]
+        text = _num(shown, dec - 2)
+    else:
+        shown, scale, dec = f["value"], 0, DECIMALS["mass"]
+        text = _num(shown, dec)
+    if f["value"] < 0:
+        raise ValueError(f"{f['key']}: a negative figure cannot be tagged as shown")
+    return (
+        f'<ix:nonFraction name="{prefix}:{concept}" contextRef="{CONTEXT}" '
+        f'unitRef="{UNITS[f["type"]]}" decimals="{dec}" scale="{scale}" '
+        f'format="ixt:num-dot-decimal">{text}</ix:nonFraction>'
+    )
+
+
+def _header(pack: DisclosurePack, namespace: str) -> str:
+    tax = xbrl_map()["taxonomy"]
+    scheme, ident = pack.company.identifier
+    return (
+        '<div style="display:none"><ix:header><ix:references>'
+        f'<link:schemaRef xlink:type="simple" xlink:href={quoteattr(tax["entry_point"])}/>'
+        "</ix:references><ix:resources>"
+        f'<xbrli:context id="{CONTEXT}"><xbrli:entity>'
+        f"<xbrli:identifier scheme={quoteattr(scheme)}>{escape(ident)}</xbrli:identifier>"
+        "</xbrli:entity><xbrli:period>"
+        f"<xbrli:startDate>{pack.period.start.isoformat()}</xbrli:startDate>"
+        f"<xbrli:endDate>{pack.period.end.isoformat()}</xbrli:endDate>"
+        "</xbrli:period></xbrli:context>"
+        '<xbrli:unit id="u_t"><xbrli:measure>utr:t</xbrli:measure></xbrli:unit>'
+        '<xbrli:unit id="u_pure"><xbrli:measure>xbrli:pure</xbrli:measure></xbrli:unit>'
+        "</ix:resources></ix:header></div>"
+    )
+
+
+def render(
+    pack: DisclosurePack, concepts: dict[str, str] | None = None, namespace: str | None = None
+) -> str:
+    """The ESRS E5 facts of ``pack`` as an inline XBRL document: one context (the entity and
+    the reporting period), units t and pure, one ``ix:nonFraction`` per fact in a table."""
+    tax = xbrl_map()["taxonomy"]
+    ns = namespace or tax["namespace"]
+    prefix = tax["prefix"]
+    names = concepts or {}
+    xmlns = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items() if k != "xhtml")
+    rows = []
+    for f in pack.facts:
+        unit = "%" if f["type"] == "percent" else "t"
+        cell = _fact(f, prefix, names.get(f["key"], f["concept"]))
+        rows.append(
+            f"<tr><td>{escape(f['dr'])}</td><td>{escape(f['label'])}</td>"
+            f'<td style="text-align:right">{cell}</td><td>{unit}</td></tr>'
+        )
+    span = f"{pack.period.start.isoformat()}–{pack.period.end.isoformat()}"
+    title = f"{pack.company.name} — ESRS E5 {span}"
+    notes = "".join(f"<li>{escape(n)}</li>" for n in pack.notes)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<html xmlns="{NS["xhtml"]}" {xmlns} xmlns:{prefix}="{ns}" xml:lang="en">'
+        f"<head><title>{escape(title)}</title></head><body>"
+        f"{_header(pack, ns)}<h1>{escape(title)}</h1>"
+        "<table><thead><tr><th>Disclosure</th><th>Datapoint</th><th>Value</th><th>Unit</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<h2>Notes</h2><ul>{notes}</ul></body></html>\n"
+    )
+
+
+def _q(tag: str, ns: str) -> str:
+    return f"{{{NS[ns]}}}{tag}"
+
+
+def _number(text: str, fmt: str | None) -> float | None:
+    """The value of a displayed number under ixt:num-dot-decimal (None if it does not read)."""
+    if fmt is None or not fmt.endswith(":num-dot-decimal"):
+        return None
+    t = text.strip()
+    if not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?", t):
+        return None
+    return float(t.replace(",", ""))
+
+
+def read_facts(text: str) -> list[dict[str, Any]]:
+    """The numeric facts of an inline XBRL document: concept (Clark notation), context,
+    unit, decimals and the value (display × 10^scale). Raises ValueError if it is not
+    well-formed XML."""
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"document over {MAX_CHARS:,} characters")
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise ValueError(f"not well-formed XML: {exc}") from None
+    prefixes = dict(re.findall(r'xmlns:([A-Za-z_][\w.-]*)="([^"]+)"', text))
+    out = []
+    for el in root.iter(_q("nonFraction", "ix")):
+        name = el.get("name", "")
+        pre, _, local = name.partition(":")
+        shown = _number("".join(el.itertext()), el.get("format"))
+        scale = int(el.get("scale", "0"))
+        out.append(
+            {
+                "concept": f"{{{prefixes.get(pre, '')}}}{local}" if pre in prefixes else name,
+                "prefix_declared": pre in prefixes,
+                "context": el.get("contextRef"),
+                "unit": el.get("unitRef"),
+                "decimals": el.get("decimals"),
+                "format": el.get("format"),
+                "value": None if shown is None else shown * 10.0**scale,
+            }
+        )
+    return out
+
+
+def _contexts_units(
+    root: ET.Element,
+) -> tuple[dict[str, ET.Element], dict[str, ET.Element], list[str]]:
+    problems = []
+    contexts = {c.get("id", ""): c for c in root.iter(_q("context", "xbrli"))}
+    units = {u.get("id", ""): u for u in root.iter(_q("unit", "xbrli"))}
+    for cid, c in contexts.items():
+        ident = c.find(f"{_q('entity', 'xbrli')}/{_q('identifier', 'xbrli')}")
+        if ident is None or not (ident.text or "").strip() or not ident.get("scheme"):
+            problems.append(f"context {cid}: no entity identifier with a scheme")
+        start = c.find(f".//{_q('startDate', 'xbrli')}")
+        end = c.find(f".//{_q('endDate', 'xbrli')}")
+        if start is None or end is None or not (start.text or "") < (end.text or ""):
+            problems.append(f"context {cid}: the period needs startDate before endDate")
+    for uid, u in units.items():
+        measures = [m.text or "" for m in u.iter(_q("measure", "xbrli"))]
+        if len(measures) != 1 or ":" not in measures[0]:
+            problems.append(f"unit {uid}: needs one measure, a QName")
+    return contexts, units, problems
+
+
+def check_structure(text: str, expected: list[dict[str, Any]] | None = None) -> list[str]:
+    """Problems of an inline XBRL document found by parsing it back, without the taxonomy:
+    well-formed XHTML with one ``ix:header`` holding a ``link:schemaRef``; every context
+    with an entity identifier and a start before the end; every unit one QName measure; every
+    numeric fact's prefix declared, its context and unit present, decimals an integer or
+    INF, its displayed value readable under its format; ids unique; and, with ``expected``
+    (the pack's facts), the facts read back equal to the figures within their decimals.
+    An empty list means the structure holds."""
+    try:
+        facts = read_facts(text)
+    except ValueError as exc:
+        return [str(exc)]
+    root = ET.fromstring(text.encode("utf-8"))
+    problems = []
+    if root.tag != _q("html", "xhtml"):
+        problems.append("the root is not an XHTML html element")
+    headers = list(root.iter(_q("header", "ix")))
+    if len(headers) != 1:
+        problems.append(f"{len(headers)} ix:header elements (one expected)")
+    if not any(r.get(_q("href", "xlink")) for r in root.iter(_q("schemaRef", "link"))):
+        problems.append("no link:schemaRef with an xlink:href (the taxonomy entry point)")
+    ids = [e.get("id") for e in root.iter() if e.get("id") is not None]
+    if len(ids) != len(set(ids)):
+        problems.append("duplicate id attributes")
+    contexts, units, more = _contexts_units(root)
+    problems += more
+    for i, f in enumerate(facts):
+        where = f"fact {i + 1} ({f['concept']})"
+        if not f["prefix_declared"]:
+            problems.append(f"{where}: the concept's prefix is not declared")
+        if f["context"] not in contexts:
+            problems.append(f"{where}: contextRef {f['context']!r} has no context")
+        if f["unit"] not in units:
+            problems.append(f"{where}: unitRef {f['unit']!r} has no unit")
+        if f["decimals"] != "INF" and not re.fullmatch(r"-?\d+", f["decimals"] or ""):
+            problems.append(f"{where}: decimals must be an integer or INF")
+        if f["value"] is None:
+            problems.append(f"{where}: the displayed value does not read as {f['format']}")
+    if expected is not None:
+        problems += _compare(facts, expected)
+    return problems
+
+
+def _compare(facts: list[dict[str, Any]], expected: list[dict[str, Any]]) -> list[str]:
+    if len(facts) != len(expected):
+        return [f"{len(facts)} facts read back, {len(expected)} expected"]
+    out = []
+    for f, e in zip(facts, expected, strict=True):
+        tol = 0.5 * 10.0 ** -DECIMALS[e["type"]] + 1e-12
+        if f["value"] is None or not math.isclose(f["value"], e["value"], abs_tol=tol):
+            out.append(f"{e['key']}: read back {f['value']}, expected {e['value']}")
+    return out
+
+
+# ---- the taxonomy package (supplied by the user) -------------------------------------------
+MAX_PACKAGE_BYTES = 200_000_000
+MAX_MEMBER_BYTES = 100_000_000
+
+
+def _read(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> ET.Element:
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise ValueError(f"{info.filename}: over {MAX_MEMBER_BYTES:,} bytes")
+    with z.open(info) as fh:
+        return ET.parse(fh).getroot()
+
+
+def _labels(z: zipfile.ZipFile) -> dict[str, str]:
+    """English standard/terse label text → element id (``esrs_X``) over the label linkbases."""
+    out: dict[str, str] = {}
+    lab = "{http://www.xbrl.org/2003/linkbase}"
+    xl = "{http://www.w3.org/1999/xlink}"
+    for info in z.infolist():
+        n = info.filename.lower()
+        if not n.endswith(".xml") or "lab" not in Path(n).name:
+            continue
+        root = _read(z, info)
+        for link in root.iter(f"{lab}labelLink"):
+            locs = {
+                e.get(f"{xl}label"): (e.get(f"{xl}href") or "").partition("#")[2]
+                for e in link.iter(f"{lab}loc")
+            }
+            texts: dict[str | None, list[str]] = {}
+            for e in link.iter(f"{lab}label"):
+                if (e.get("{http://www.w3.org/XML/1998/namespace}lang") or "").startswith("en"):
+                    texts.setdefault(e.get(f"{xl}label"), []).append(
+                        " ".join("".join(e.itertext()).split())
+                    )
+            for arc in link.iter(f"{lab}labelArc"):
+                for t in texts.get(arc.get(f"{xl}to"), []):
+                    out.setdefault(t.rstrip("¹ "), locs.get(arc.get(f"{xl}from"), ""))
+    return out
+
+
+def resolve_taxonomy(path: str | Path) -> tuple[dict[str, str], str]:
+    """Resolve every fact's label to its concept in the EFRAG ESRS taxonomy package at
+    ``path`` (the zip as downloaded): (key → concept local name, the concepts' namespace).
+    A label the package does not have, or a concept whose type does not fit (mass /
+    percent) or that is not a duration item, is an error naming the fact."""
+    p = Path(path)
+    src = str(p)
+    if not p.is_file() or not zipfile.is_zipfile(p):
+        raise ModelError([Problem("taxonomy", "not a taxonomy package (.zip)")], src)
+    if p.stat().st_size > MAX_PACKAGE_BYTES:
+        raise ModelError([Problem("taxonomy", f"over {MAX_PACKAGE_BYTES:,} bytes")], src)
+    cfg = xbrl_map()
+    with zipfile.ZipFile(p) as z:
+        cor = [
+            i for i in z.infolist() if i.filename.endswith("/" + cfg["taxonomy"]["concepts_file"])
+        ]
+        if not cor:
+            raise ModelError(
+                [Problem("taxonomy", f"no {cfg['taxonomy']['concepts_file']} in the package")], src
+            )
+        schema = _read(z, cor[0])
+        labels = _labels(z)
+    namespace = schema.get("targetNamespace", "")
+    elements = {e.get("id"): e for e in schema.iter(f"{{{XS}}}element")}
+    concepts, problems = {}, []
+    for spec in cfg["facts"]:
+        el = elements.get(labels.get(spec["label"]))
+        if el is None:
+            problems.append(Problem(f"facts.{spec['key']}", f"label {spec['label']!r} not found"))
+            continue
+        want = "massItemType" if spec["type"] == "mass" else "percentItemType"
+        if not (el.get("type") or "").endswith(want):
+            problems.append(
+                Problem(f"facts.{spec['key']}", f"{el.get('name')} is {el.get('type')}, not {want}")
+            )
+        if "periodType" in str(el.attrib) and not any(
+            v == "duration" for k, v in el.attrib.items() if k.endswith("periodType")
+        ):
+            problems.append(
+                Problem(f"facts.{spec['key']}", f"{el.get('name')} is not a duration item")
+            )
+        concepts[spec["key"]] = el.get("name", "")
+    if problems:
+        raise ModelError(problems, src)
+    return concepts, namespace

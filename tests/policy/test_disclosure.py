@@ -1,0 +1,262 @@
+"""Disclosure packs: ESRS E5 figures by hand from a tiny flow model, the inline XBRL read
+back (structure without the taxonomy), concepts resolved against a taxonomy package, and
+Arelle's validation where the real EFRAG package and Arelle are present."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from junkan import policy
+from junkan.core.errors import ModelError
+from junkan.policy.disclosure import xbrl_map
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def pack() -> policy.DisclosurePack:
+    p = policy.run(policy.load(FIX / "pack.yaml"))
+    assert isinstance(p, policy.DisclosurePack)
+    return p
+
+
+def test_esrs_figures_by_hand(pack: policy.DisclosurePack) -> None:
+    got = {f["key"]: f["value"] for f in pack.facts}
+    # inflows 600 + 400 t; secondary = 600 × 0.5 = 300 t (30 %); biological 400 t of which
+    # renewable 0.25 → 25 % sustainably sourced
+    assert got["esrs_e5.4.total_inflow"] == 1000
+    assert got["esrs_e5.4.secondary_t"] == 300
+    assert got["esrs_e5.4.secondary_share"] == pytest.approx(0.3)
+    assert got["esrs_e5.4.biological_sustainably_sourced"] == pytest.approx(0.25)
+    # outflows: recycling 500, reuse 100 (diverted 600); landfill 300, incineration 20
+    # (disposed 320); total 920; non-recycled 920 − 500 = 420 (45.65 %); hazardous 20
+    assert got["esrs_e5.5.waste_total"] == 920
+    assert got["esrs_e5.5.waste_diverted"] == 600
+    assert got["esrs_e5.5.waste_disposed"] == 320
+    assert got["esrs_e5.5.waste_non_recycled"] == 420
+    assert got["esrs_e5.5.waste_non_recycled_share"] == pytest.approx(420 / 920)
+    assert got["esrs_e5.5.hazardous_waste"] == 20
+    w = pack.waste_table
+    assert w["disposed"]["hazardous"]["incineration"] == 20
+    assert w["diverted"]["non_hazardous"]["preparation_for_reuse"] == 100
+    doc = pack.to_json()
+    assert {r["key"] for r in doc["cti"]} >= {"cti.circular_inflow", "cti.circularity"}
+    assert doc["iso59020"] and doc["notes"]
+
+
+def test_inline_xbrl_reads_back(pack: policy.DisclosurePack) -> None:
+    x = pack.ixbrl()
+    assert policy.check_ixbrl(x, pack.facts) == []
+    facts = policy.ixbrl_facts(x)
+    ns = xbrl_map()["taxonomy"]["namespace"]
+    assert facts[0]["concept"] == f"{{{ns}}}ProductsAndTechnicalAndBiologicalMaterialsUsed"
+    pct = next(f for f in facts if f["concept"].endswith("}PercentageOfNonrecycledWaste"))
+    assert pct["unit"] == "u_pure" and pct["value"] == pytest.approx(0.4565, abs=1e-9)
+    assert "45.65</ix:nonFraction>" in x and "920.0</ix:nonFraction>" in x
+    assert 'scheme="http://standards.iso.org/iso/17442">5299000J2N45DDNE4Y28<' in x
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            lambda x: x.replace(
+                'contextRef="c_period" unitRef="u_t"', 'contextRef="c9" unitRef="u_t"', 1
+            ),
+            "has no context",
+        ),
+        (lambda x: x.replace('unitRef="u_pure"', 'unitRef="u_x"', 1), "has no unit"),
+        (lambda x: x.replace(">920.0<", ">9x0<", 1), "does not read"),
+        (lambda x: x.replace(">920.0<", ">930.0<", 1), "esrs_e5.5.waste_total: read back 930.0"),
+        (
+            lambda x: x.replace("<xbrli:startDate>2025-04-01", "<xbrli:startDate>2027-04-01"),
+            "startDate before endDate",
+        ),
+        (lambda x: re.sub(r"<link:schemaRef[^>]*/>", "", x), "schemaRef"),
+        (lambda x: x.replace("</body>", "<p>", 1), "not well-formed"),
+    ],
+)
+def test_structure_check_catches(pack: policy.DisclosurePack, edit, problem: str) -> None:
+    problems = policy.check_ixbrl(edit(pack.ixbrl()), pack.facts)
+    assert any(problem in p for p in problems), problems
+
+
+def _taxonomy_zip(path: Path, labels: dict[str, str], types: dict[str, str]) -> Path:
+    """A tiny package in the EFRAG layout: esrs_cor.xsd and an English label linkbase."""
+    ns = "https://xbrl.efrag.org/taxonomy/esrs/2023-12-22"
+    els = "".join(
+        f'<xs:element id="esrs_{n}" name="{n}" type="{types[n]}" substitutionGroup="xbrli:item" '
+        f'xbrli:periodType="duration" nillable="true"/>'
+        for n in labels
+    )
+    xsd = (
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        f'xmlns:xbrli="http://www.xbrl.org/2003/instance" targetNamespace="{ns}">{els}'
+        "</xs:schema>"
+    )
+    locs = "".join(
+        f'<link:loc xlink:type="locator" xlink:href="../esrs_cor.xsd#esrs_{n}" xlink:label="l{i}"/>'
+        f'<link:label xlink:type="resource" xlink:label="t{i}" xml:lang="en" '
+        f'xlink:role="http://www.xbrl.org/2003/role/label">{lab}</link:label>'
+        f'<link:labelArc xlink:type="arc" xlink:from="l{i}" xlink:to="t{i}"/>'
+        for i, (n, lab) in enumerate(labels.items())
+    )
+    lab = (
+        '<link:linkbase xmlns:link="http://www.xbrl.org/2003/linkbase" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink"><link:labelLink xlink:type="extended">'
+        f"{locs}</link:labelLink></link:linkbase>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("ESRS/xbrl.efrag.org/taxonomy/esrs/2023-12-22/common/esrs_cor.xsd", xsd)
+        z.writestr(
+            "ESRS/xbrl.efrag.org/taxonomy/esrs/2023-12-22/common/labels/lab_esrs-en.xml", lab
+        )
+    return path
+
+
+def test_concepts_resolved_from_a_taxonomy_package(
+    pack: policy.DisclosurePack, tmp_path: Path
+) -> None:
+    specs = xbrl_map()["facts"]
+    labels = {f"C{i}": s["label"] for i, s in enumerate(specs)}
+    types = {
+        f"C{i}": ("dtr-types:massItemType" if s["type"] == "mass" else "dtr-types:percentItemType")
+        for i, s in enumerate(specs)
+    }
+    concepts, ns = policy.resolve_taxonomy(_taxonomy_zip(tmp_path / "t.zip", labels, types))
+    assert (
+        concepts["esrs_e5.5.waste_total"]
+        == f"C{[s['key'] for s in specs].index('esrs_e5.5.waste_total')}"
+    )
+    x = pack.ixbrl(concepts, ns)
+    assert policy.check_ixbrl(x, pack.facts) == []
+    assert 'name="esrs:C0"' in x
+    # a label missing from the package, and a wrong type, are refused by name
+    del labels["C0"]
+    types["C4"] = "xbrli:stringItemType"
+    with pytest.raises(ModelError) as exc:
+        policy.resolve_taxonomy(_taxonomy_zip(tmp_path / "bad.zip", labels, types))
+    assert f"facts.{specs[0]['key']}" in str(exc.value) and "not massItemType" in str(exc.value)
+    (tmp_path / "x.zip").write_text("not a zip")
+    with pytest.raises(ModelError, match="not a taxonomy package"):
+        policy.resolve_taxonomy(tmp_path / "x.zip")
+
+
+def test_bad_pack_documents(tmp_path: Path) -> None:
+    base = (FIX / "pack.yaml").read_text()
+    with pytest.raises(ModelError, match="company"):
+        policy.load(text=base.replace("lei: 5299000J2N45DDNE4Y28", "lei: SHORT"))
+    with pytest.raises(ModelError, match="end must be after start"):
+        policy.load(text=base.replace("end: 2026-03-31", "end: 2024-03-31"))
+    (tmp_path / "p.yaml").write_text(base.replace("flows_tiny.yaml", "missing.yaml"))
+    with pytest.raises(ModelError, match="no file 'missing.yaml'"):
+        policy.load(tmp_path / "p.yaml")
+
+
+def test_pages(pack: policy.DisclosurePack, tmp_path: Path) -> None:
+    ja = pack.report(tmp_path / "d.ja.html", lang="ja").read_text("utf-8")
+    assert "ESRS E5-4 資源の投入" in ja and "esrs_e5.5.waste_total" in ja
+
+
+TAXONOMY = os.environ.get("JUNKAN_ESRS_TAXONOMY")
+ARELLE = os.environ.get("JUNKAN_ARELLE") or shutil.which("arelleCmdLine")
+
+
+def _standin_package(path: Path) -> Path:
+    """A taxonomy package standing in for EFRAG's: the entry point's URL remapped (catalog)
+    to one schema declaring the pack's concepts (decimal / pure items, duration)."""
+    m = xbrl_map()
+    els = "".join(
+        f'<xs:element id="esrs_{f["concept"]}" name="{f["concept"]}" type="xbrli:'
+        f'{"decimalItemType" if f["type"] == "mass" else "pureItemType"}" '
+        'substitutionGroup="xbrli:item" xbrli:periodType="duration" nillable="true"/>'
+        for f in m["facts"]
+    )
+    xsd = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'xmlns:xbrli="http://www.xbrl.org/2003/instance" '
+        f'targetNamespace="{m["taxonomy"]["namespace"]}" elementFormDefault="qualified">'
+        '<xs:import namespace="http://www.xbrl.org/2003/instance" '
+        'schemaLocation="http://www.xbrl.org/2003/xbrl-instance-2003-12-31.xsd"/>'
+        f"{els}</xs:schema>"
+    )
+    tp = (
+        '<tp:taxonomyPackage xmlns:tp="http://xbrl.org/2016/taxonomy-package" '
+        'xml:lang="en"><tp:identifier>https://example.org/junkan-test</tp:identifier>'
+        "<tp:name>stand-in</tp:name><tp:version>1</tp:version><tp:entryPoints>"
+        "<tp:entryPoint><tp:name>all</tp:name><tp:entryPointDocument "
+        f'href="{m["taxonomy"]["entry_point"]}"/></tp:entryPoint></tp:entryPoints>'
+        "</tp:taxonomyPackage>"
+    )
+    cat = (
+        '<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog"><rewriteURI '
+        'uriStartString="https://xbrl.efrag.org/taxonomy/esrs/2023-12-22/" '
+        'rewritePrefix="../taxonomy/"/></catalog>'
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("standin/META-INF/taxonomyPackage.xml", tp)
+        z.writestr("standin/META-INF/catalog.xml", cat)
+        z.writestr("standin/taxonomy/esrs_all.xsd", xsd)
+    return path
+
+
+def _arelle(package: str | Path, report: Path, log: Path) -> int:
+    assert ARELLE is not None
+    return subprocess.run(
+        [
+            ARELLE,
+            "--workOffline",
+            "--packages",
+            str(package),
+            "--file",
+            str(report),
+            "--validate",
+            "--validationExitCode",
+            "--logFile",
+            str(log),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    ).returncode
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(ARELLE is None, reason="needs Arelle (arelleCmdLine or JUNKAN_ARELLE)")
+def test_arelle_validates_the_inline_xbrl_structure(
+    pack: policy.DisclosurePack, tmp_path: Path
+) -> None:
+    """Arelle's Inline XBRL 1.1 validation (schema, contexts, units, transforms) of the pack
+    against a stand-in taxonomy; a broken value is caught with exit code 3."""
+    pkg = _standin_package(tmp_path / "standin.zip")
+    good = tmp_path / "esrs_e5.xhtml"
+    good.write_text(pack.ixbrl(), encoding="utf-8")
+    assert _arelle(pkg, good, tmp_path / "good.log") == 0, (tmp_path / "good.log").read_text()
+    bad = tmp_path / "bad.xhtml"
+    bad.write_text(pack.ixbrl().replace(">920.0<", ">9x0<"), encoding="utf-8")
+    assert _arelle(pkg, bad, tmp_path / "bad.log") == 3
+    assert "transformValueError" in (tmp_path / "bad.log").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not TAXONOMY or ARELLE is None,
+    reason="needs the EFRAG ESRS taxonomy package (JUNKAN_ESRS_TAXONOMY) and "
+    "Arelle (arelleCmdLine or JUNKAN_ARELLE)",
+)
+def test_arelle_validates_against_the_esrs_taxonomy(
+    pack: policy.DisclosurePack, tmp_path: Path
+) -> None:
+    assert TAXONOMY is not None
+    concepts, ns = policy.resolve_taxonomy(TAXONOMY)
+    report = tmp_path / "esrs_e5.xhtml"
+    report.write_text(pack.ixbrl(concepts, ns), encoding="utf-8")
+    log = tmp_path / "log.txt"
+    assert _arelle(TAXONOMY, report, log) == 0, log.read_text() if log.exists() else ""
