@@ -11,6 +11,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" || need+=(fonts-noto-cjk)
 # an MQTT broker for junkan.sensing's ingest tests
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+# zbar (barcodes, QR) and Tesseract OCR for junkan.metering's model identification
+ldconfig -p | grep -q 'libzbar\.so\.0' || need+=(libzbar0)
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2

@@ -13,6 +13,18 @@ Held-out seeds 100–109 (the tests use seeds 0 and 7; no parameter was tuned on
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/metering_bench.py --seeds 3   # quicker
 
 Results: ``results/metering.json``.
+
+Model identification (``--identify``; results ``results/metering_identify.json``): the 20
+generated models enrolled from 5 unlabelled photos each (seed 1); held-out photos (seed 200,
+``--photos`` per model and label kind): accuracy with a QR code + text, with text only, and
+from the outline alone (no label; also outline-only on every photo), the reliability table of
+the outline confidence (10 bins, expected calibration error) and the time per photo.
+Targets: ≥ 98 % with a readable label, ≥ 85 % from shape alone, ≤ 200 ms per photo.
+
+Real time (``--realtime``; results ``results/metering_realtime.json``): 100 clamps at 10 Hz
+for ``--minutes`` of station time, as MQTT messages (1 s batches) through the message parser
+and ordering (:class:`junkan.metering.Feed`), then import and segmentation; real time when the
+processing takes less than the recorded time, on one core.
 """
 
 from __future__ import annotations
@@ -24,7 +36,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from junkan import metering
+from junkan.metering import segment
 
 OUT = Path(__file__).parent / "results" / "metering.json"
 
@@ -57,11 +72,151 @@ def one(seed: int, units: int) -> dict[str, Any]:
     }
 
 
+def _load() -> str:
+    return open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
+
+
+def reliability(conf: list[float], ok: list[bool], bins: int = 10) -> dict[str, Any]:
+    """Accuracy per confidence bin and the expected calibration error."""
+    c, k = np.asarray(conf), np.asarray(ok, float)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        sel = (c > b / bins) & (c <= (b + 1) / bins) if b else (c <= 1 / bins)
+        if sel.any():
+            rows.append(
+                {
+                    "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
+                    "n": int(sel.sum()),
+                    "confidence": float(c[sel].mean()),
+                    "accuracy": float(k[sel].mean()),
+                }
+            )
+            ece += sel.mean() * abs(c[sel].mean() - k[sel].mean())
+    return {"bins": rows, "ece": float(ece)}
+
+
+def identify_bench(per_kind: int) -> None:
+    from junkan.metering.enrol import demo_catalogue, identify
+    from junkan.metering.photos import photo_set
+
+    cat = demo_catalogue(n_per_model=5, seed=1)
+    photos = photo_set(3 * per_kind, seed=200)
+    out: dict[str, Any] = {"load_before": _load(), "photos": len(photos)}
+    full: dict[str, list[tuple[bool, float, float, str]]] = {}
+    shape: list[tuple[bool, float]] = []
+    shape_none: list[tuple[bool, float]] = []
+    for model, label, png in photos:
+        r = identify(png, cat)
+        full.setdefault(label, []).append((r.model == model, r.confidence, r.seconds, r.method))
+        s = identify(png, cat, use_codes=False, use_text=False)
+        shape.append((s.model == model, s.confidence))
+        if label == "none":
+            shape_none.append((s.model == model, s.confidence))
+    for label, rows in full.items():
+        secs = np.array([x[2] for x in rows])
+        out[label] = {
+            "accuracy": float(np.mean([x[0] for x in rows])),
+            "methods": {m: sum(x[3] == m for x in rows) for m in {x[3] for x in rows}},
+            "ms_mean": float(secs.mean() * 1000),
+            "ms_p95": float(np.percentile(secs, 95) * 1000),
+        }
+    out["shape_only_all_photos"] = float(np.mean([x[0] for x in shape]))
+    out["reliability_shape_no_label"] = reliability(
+        [x[1] for x in shape_none], [x[0] for x in shape_none]
+    )
+    out["reliability_shape_all"] = reliability([x[1] for x in shape], [x[0] for x in shape])
+    out["temperature"] = cat.temperature
+    out["load_after"] = _load()
+    out["targets"] = "≥ 98 % with a readable label, ≥ 85 % from shape alone, ≤ 200 ms/photo"
+    path = OUT.parent / "metering_identify.json"
+    path.write_text(json.dumps(out, indent=1), "utf-8")
+    print(
+        " ".join(
+            f"{k}: {out[k]['accuracy']:.1%} ({out[k]['ms_mean']:.0f} ms mean, "
+            f"p95 {out[k]['ms_p95']:.0f})"
+            for k in ("qr", "text", "none")
+        ),
+        f"| shape-only all {out['shape_only_all_photos']:.1%}",
+        f"| ECE {out['reliability_shape_no_label']['ece']:.3f}",
+        f"| load {out['load_before']}/{out['load_after']} → {path}",
+    )
+
+
+def realtime_bench(minutes: float, circuits: int = 100, hz: float = 10.0) -> None:
+    """Synthetic on/off loads on ``circuits`` clamps at ``hz`` (each: idle 150 W, cycles of
+    1–8 kW lasting 20–300 s; assumptions of the benchmark)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = int(minutes * 60 * hz)
+    t = np.arange(n) / hz
+    cols = []
+    for c in range(circuits):
+        p = np.full(n, 150.0)
+        k = 0
+        while k < n:
+            k += int(rng.uniform(30, 300) * hz)
+            d = int(rng.uniform(20, 300) * hz)
+            p[k : k + d] += rng.uniform(1000, 8000)
+            k += d
+        cur = p / 200.0 * (1 + rng.normal(0, 0.015, n)) + rng.normal(0, 0.04, n)
+        cols.append(pd.DataFrame({"time": t, "circuit": f"c{c:03d}", "current_a": cur.clip(0)}))
+    readings = pd.concat(cols, ignore_index=True)
+    plant = metering.plant_from_dict(
+        {"circuits": {f"c{c:03d}": {"phases": 1, "power_factor": 1.0} for c in range(circuits)}}
+    )
+    msgs = metering.to_messages(readings, "S1", batch=int(hz))
+    load0 = _load()
+    t0 = time.perf_counter()
+    rec = metering.Recorder()
+    feed = metering.Feed(rec)
+    for m in msgs:
+        feed.push(m)
+    t1 = time.perf_counter()
+    imp = rec.to_import(plant)
+    t2 = time.perf_counter()
+    segs = {cid: segment(s) for cid, s in imp.series.items()}
+    t3 = time.perf_counter()
+    recorded = minutes * 60
+    out = {
+        "circuits": circuits,
+        "hz": hz,
+        "recorded_s": recorded,
+        "readings": len(readings),
+        "messages": len(msgs),
+        "parse_order_s": t1 - t0,
+        "import_s": t2 - t1,
+        "segment_s": t3 - t2,
+        "total_s": t3 - t0,
+        "real_time_factor": (t3 - t0) / recorded,
+        "on_segments": sum(sum(x.on for x in s.segments) for s in segs.values()),
+        "load_before": load0,
+        "load_after": _load(),
+    }
+    path = OUT.parent / "metering_realtime.json"
+    path.write_text(json.dumps(out, indent=1), "utf-8")
+    print(
+        f"{circuits} clamps × {hz:g} Hz × {recorded:.0f} s = {len(readings)} readings: "
+        f"parse+order {t1 - t0:.1f} s, import {t2 - t1:.1f} s, segment {t3 - t2:.1f} s → "
+        f"{out['real_time_factor']:.3f} × real time (load {load0}/{out['load_after']}) → {path}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--units", type=int, default=24)
+    ap.add_argument("--identify", action="store_true")
+    ap.add_argument("--photos", type=int, default=5)
+    ap.add_argument("--realtime", action="store_true")
+    ap.add_argument("--minutes", type=float, default=10.0)
     args = ap.parse_args()
+    if args.identify:
+        identify_bench(args.photos)
+        return
+    if args.realtime:
+        realtime_bench(args.minutes)
+        return
     runs = [one(100 + i, args.units) for i in range(args.seeds)]
     worst_step = max(abs(e) for r in runs for e in r["step_rel_err"].values())
     worst_seed = max(abs(e) for r in runs for e in r["seed_rel_err"].values())

@@ -223,3 +223,158 @@ def generate(
         [[k, f"{v:.4g}"] for k, v in day.truth_kwh_per_step().items()],
         right={"kWh/day"},
     )
+
+
+def _write_live(rec: metering.Recorder, circuits: Path, out: Path, source: str) -> None:
+    from junkan import metering
+
+    try:
+        plant = metering.load_plant(circuits)
+        raw = rec.frame()
+        imported = rec.to_import(plant, source=source)
+    except JunkanError as exc:
+        fail(exc)
+    with atomic_dir(out) as tmp:
+        raw.to_csv(tmp / "readings.csv", index=False)
+        metering.write_import(imported, tmp)
+    doc = imported.summary()
+    console.print(
+        f"{len(raw)} reading(s), {doc['quarantined']} quarantined → {out} "
+        f"(readings.csv is the input of meter segment|factors)"
+    )
+
+
+SecondsOpt = Annotated[float, typer.Option(min=0.1, max=7 * 86400, help="How long to record.")]
+
+
+@app.command()
+def listen(
+    circuits: CircuitsOpt,
+    out: OutOpt,
+    broker: Annotated[str, typer.Option(help="mqtt://host:port")] = "mqtt://127.0.0.1:1883",
+    station: Annotated[str, typer.Option(help="Station id, or + for every station.")] = "+",
+    seconds: SecondsOpt = 60.0,
+) -> None:
+    """Record clamp readings from MQTT (junkan/metering/<station>/readings) for a while,
+    then import them: readings.csv (raw), samples.parquet, quarantine.csv, summary.json."""
+    import time
+
+    from junkan import metering
+
+    rec = metering.Recorder()
+    try:
+        sub = metering.Subscriber(broker, rec, station)
+    except JunkanError as exc:
+        fail(exc)
+    try:
+        time.sleep(seconds)
+    finally:
+        sub.close()
+    _write_live(rec, circuits, out, f"mqtt {broker} station {station}")
+
+
+@app.command()
+def poll(
+    meters: Annotated[Path, typer.Argument(help="Meters file (YAML: circuit, host, registers).")],
+    circuits: CircuitsOpt,
+    out: OutOpt,
+    hz: Annotated[float, typer.Option(min=0.01, max=10.0, help="Polls per second.")] = 1.0,
+    seconds: SecondsOpt = 60.0,
+) -> None:
+    """Poll Modbus TCP power meters for a while, then import the readings like CSV."""
+    from junkan import metering
+
+    rec = metering.Recorder()
+    try:
+        poller = metering.Poller(metering.load_meters(meters), rec)
+        try:
+            poller.run(hz, seconds)
+        finally:
+            poller.close()
+    except JunkanError as exc:
+        fail(exc)
+    _write_live(rec, circuits, out, f"modbus {meters}")
+
+
+CatalogueOpt = Annotated[Path, typer.Option("--catalogue", help="Model catalogue (YAML).")]
+
+
+@app.command()
+def identify(
+    photos: Annotated[list[Path], typer.Argument(help="Photo(s) of the product (PNG, JPEG).")],
+    catalogue: CatalogueOpt,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Skip nameplate OCR.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Identify the product model in each photo: QR / barcode, nameplate text, or outline."""
+    from junkan import metering
+
+    try:
+        cat = metering.load_catalogue(catalogue)
+        res = [
+            metering.identify(p.read_bytes(), cat, use_text=not no_text, source=str(p))
+            for p in photos
+        ]
+    except (JunkanError, OSError) as exc:
+        fail(exc if isinstance(exc, JunkanError) else f"{exc}")
+    if fmt is Format.json:
+        print_json([{"photo": str(p), **r.to_json()} for p, r in zip(photos, res, strict=True)])
+        return
+    print_table(
+        "Identification",
+        ["photo", "model", "confidence", "by", "ms"],
+        [
+            [p.name, r.model or "—", f"{r.confidence:.3f}", r.method, f"{r.seconds * 1000:.0f}"]
+            for p, r in zip(photos, res, strict=True)
+        ],
+        right={"confidence", "ms"},
+    )
+
+
+@app.command()
+def enrol(
+    photos: Annotated[list[Path], typer.Argument(help="Photos of one known model.")],
+    catalogue: CatalogueOpt,
+    model: Annotated[str, typer.Option(help="Model id.")],
+    maker: Annotated[str, typer.Option()] = "",
+    product_type: Annotated[str, typer.Option("--type", help="Product type.")] = "",
+    bom: Annotated[str, typer.Option(help="Lifecycle model / BOM it maps to.")] = "",
+    code: Annotated[list[str] | None, typer.Option(help="Barcode / QR payload(s).")] = None,
+) -> None:
+    """Add photos of a known model to a catalogue (created if missing) and recalibrate."""
+    import yaml
+
+    from junkan import metering
+
+    try:
+        cat = metering.load_catalogue(catalogue) if catalogue.exists() else None
+        entry = metering.Entry(model, maker, product_type, bom, list(code or []))
+        cat = metering.enrol(cat, [(entry, p.read_bytes()) for p in photos])
+    except (JunkanError, OSError) as exc:
+        fail(exc if isinstance(exc, JunkanError) else f"{exc}")
+    catalogue.write_text(yaml.safe_dump(cat.to_doc(), sort_keys=False, allow_unicode=True), "utf-8")
+    console.print(
+        f"{model}: {len(photos)} photo(s) enrolled; {len(cat.models)} model(s), "
+        f"temperature {cat.temperature:.4g} → {catalogue}"
+    )
+
+
+@app.command()
+def photos(
+    out: OutOpt,
+    per_model: Annotated[int, typer.Option(min=1, max=50)] = 3,
+    seed: Annotated[int, typer.Option()] = 0,
+    models: Annotated[int, typer.Option(min=1, max=20, help="The first N models.")] = 20,
+) -> None:
+    """Write generated photos of the 20 demo models (QR + text, text only, no label) and
+    their truth (truth.csv)."""
+    from junkan import metering
+
+    rows = []
+    with atomic_dir(out) as tmp:
+        for i, (model, label, png) in enumerate(metering.photo_set(per_model, seed, models=models)):
+            name = f"{i:04d}_{model}_{label}.png"
+            (tmp / name).write_bytes(png)
+            rows.append(f"{name},{model},{label}")
+        (tmp / "truth.csv").write_text("photo,model,label\n" + "\n".join(rows) + "\n", "utf-8")
+    console.print(f"{len(rows)} photo(s) → {out}")

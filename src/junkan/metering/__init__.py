@@ -10,7 +10,16 @@ solution 2). See docs/metering.md.
     result.factors                   # kWh, CO2e, JPY per unit, per model × step
     metering.write(result, Path("out"))   # ... and out/library.yaml
 
-Segmentation needs the ``metering`` extra (``ruptures``); import and power do not.
+Live input: :class:`Subscriber` (MQTT, ``junkan/metering/<station>/readings``) and
+:class:`Poller` (Modbus TCP meters) fill a :class:`Recorder`, whose ``to_import(plant)`` is the
+same :class:`Import` as :func:`read_csv`'s. Model identification from a photo:
+:func:`identify` against a :class:`Catalogue` built with :func:`enrol` (QR / barcode by zbar,
+nameplate text by Tesseract, outline features by scikit-image).
+
+Segmentation needs the ``metering`` extra (``ruptures``); import and power do not. Modbus
+needs ``pymodbus`` (``metering``), MQTT ``paho-mqtt`` (``sensing``), identification
+``pyzbar``, ``pytesseract``, ``scikit-image``, Pillow (``metering``) and the Debian packages
+``libzbar0`` and ``tesseract-ocr``.
 """
 
 from junkan.metering.attribute import Attribution, attribute, read_scans, scans_from_frame
@@ -24,13 +33,48 @@ from junkan.metering.config import (
     load_plant,
     plant_from_dict,
 )
+from junkan.metering.enrol import Identification, calibrate, demo_catalogue, enrol, identify
 from junkan.metering.factors import library_template, step_totals, unit_factors
 from junkan.metering.generator import SEED_KWH_PER_DAY, Day, compressor_day
+from junkan.metering.identify import Catalogue, Entry, IdentifyError, load_catalogue
 from junkan.metering.ingest import Import, Series, from_frame, read_csv
-from junkan.metering.pipeline import Result, read_factors, run, run_frames, write, write_import
+from junkan.metering.live import Feed, Publisher, Recorder, Subscriber, to_messages
+from junkan.metering.modbus import Meter, Poller, load_meters
+from junkan.metering.photos import MODELS as PHOTO_MODELS
+from junkan.metering.photos import photo_set, render
+from junkan.metering.pipeline import (
+    Result,
+    factors_frame,
+    read_factors,
+    run,
+    run_frames,
+    write,
+    write_import,
+)
 from junkan.metering.segment import Segment, Segmentation, segment
 
 __all__ = [
+    "factors_frame",
+    "Identification",
+    "calibrate",
+    "demo_catalogue",
+    "enrol",
+    "identify",
+    "Catalogue",
+    "Entry",
+    "IdentifyError",
+    "load_catalogue",
+    "Feed",
+    "Publisher",
+    "Recorder",
+    "Subscriber",
+    "to_messages",
+    "Meter",
+    "Poller",
+    "load_meters",
+    "PHOTO_MODELS",
+    "photo_set",
+    "render",
     "attribute",
     "Attribution",
     "Circuit",

@@ -21,6 +21,8 @@ MAX_VOLTAGE_V = 100_000.0
 class MeteringError(JunkanError):
     """Bad metering input: names the file, the field and, where there is one, the line."""
 
+    http_status = 422
+
 
 @dataclass(frozen=True)
 class Reference:

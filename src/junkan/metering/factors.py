@@ -23,8 +23,18 @@ from junkan.metering.config import Electrical, MeteringError, electrical
 FACTOR_VERSION = 1
 
 
-DISTRIBUTION = ("model", "step", "units", "kwh_mean", "kwh_sd", "kwh_p05", "kwh_p50",
-                "kwh_p95", "operating_s_mean", "operating_s_sd")
+DISTRIBUTION = (
+    "model",
+    "step",
+    "units",
+    "kwh_mean",
+    "kwh_sd",
+    "kwh_p05",
+    "kwh_p50",
+    "kwh_p95",
+    "operating_s_mean",
+    "operating_s_sd",
+)
 """Columns of a factors table that describe one model x step's distribution."""
 
 

@@ -131,3 +131,12 @@ def read_factors(path: Path) -> pd.DataFrame:
     if missing := need - set(df.columns):
         raise MeteringError(f"{path}: missing column(s): {', '.join(sorted(missing))}")
     return df
+
+
+def factors_frame(rows: list[dict[str, Any]], source: str = "factors") -> pd.DataFrame:
+    """Unit-factor rows (as in ``factors.csv`` or a run's JSON) as a checked table."""
+    df = pd.DataFrame(rows)
+    need = {*DISTRIBUTION, "kg_co2e", "jpy"}
+    if missing := need - set(df.columns):
+        raise MeteringError(f"{source}: missing field(s) {', '.join(sorted(missing))}")
+    return df
