@@ -4,6 +4,8 @@ hook ``lifecycle.compare`` takes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,62 @@ def test_footprint_goes_back_through_the_comparison_hook(model) -> None:  # type
     doc = lifecycle.compare(model, indicator_hook=fps.indicator_hook()).to_json()
     text = str(doc)
     assert "network_transport" in text and f"{plan.co2_t}" in text
+
+
+def test_transport_over_a_run_by_hand() -> None:
+    """100 t carried for 1,000 JPY and 2 tCO2e a year: 10 JPY/t and 20 kg/t."""
+    from junkan.network.lifecycle_link import TransportFootprint, with_transport
+
+    fp = TransportFootprint("B", 2030, tonnes=100.0, cost_JPY=1000.0, co2e_t=2.0)
+    assert fp.over([2030, 2031]) == pytest.approx((4.0, 2000.0))  # this year's tonnes each year
+    fp2 = TransportFootprint("B", 2030, 100.0, 1000.0, 2.0, tonnes_by_year={2030: 50, 2031: 100})
+    assert fp2.over([2030, 2031, 2032]) == pytest.approx((3.0, 1500.0))  # 150 t in all
+    tot = {"co2e_t": 10.0, "cost_JPY": 5.0, "margin_JPY": 7.0, "outflow_t": 1.0}
+    jpy = with_transport(tot, fp, [2030, 2031], "JPY")
+    assert jpy["co2e_t"] == 14.0 and jpy["cost_JPY"] == 2005.0 and jpy["margin_JPY"] == -1993.0
+    assert jpy["outflow_t"] == 1.0 and jpy["network_transport_co2e_t"] == 4.0
+    eur = with_transport({"co2e_t": 10.0, "cost_EUR": 5.0}, fp, [2030, 2031], "EUR")
+    assert eur["co2e_t"] == 14.0 and eur["cost_EUR"] == 5.0 and "cost_JPY" not in eur
+    with pytest.raises(JunkanError, match="finite"):
+        transport_footprint(_FakePlan(), "B", tonnes_by_year={2030: float("nan")})
+
+
+class _FakePlan:
+    network = None
+    cost, co2_t = 1.0, 1.0
+    cost_breakdown: dict[str, float] = {}  # noqa: RUF012 - a stand-in
+
+
+def test_lifecycle_totals_include_the_transport(model) -> None:  # type: ignore[no-untyped-def]
+    """Through the public ``lifecycle.compare`` hook: each scenario's totals with transport
+    are its totals plus the footprint over the run's years (per tonne × the outflow of each
+    year), and the change against the baseline includes both footprints."""
+    baseline = lifecycle.compare(model)["baseline"]
+    base_sc = network.load(text=SCENARIO).scenario
+    fps = TransportFootprints(baseline=baseline)
+    for name in (baseline, "B"):
+        result = lifecycle.run(model, name)
+        years, tonnes = outflow_series(result, EOL)
+        net = build(supply_from_lifecycle(base_sc, result, {"ac": EOL}, year=2030))
+        fps.add(transport_footprint(solve(net, mip_rel_gap=1e-4), name, 2030,
+                                    tonnes_by_year=dict(zip(years.tolist(), tonnes.tolist(),
+                                                            strict=True))))
+    doc = lifecycle.compare(model, indicator_hook=fps.indicator_hook())
+    scen: dict[str, Any] = {s["name"]: dict(s) for s in doc.scenarios}
+    extra = {}
+    for name in (baseline, "B"):
+        s, fp, result = scen[name], fps.by_scenario[name], doc.results[name]
+        co2, cost = fp.over(result.years)
+        _, tonnes = outflow_series(result, EOL)
+        assert co2 == pytest.approx(fp.co2e_t / fp.tonnes * tonnes.sum())
+        tot = s["totals_with_network_transport"]
+        assert tot["co2e_t"] == pytest.approx(s["totals"]["co2e_t"] + co2)
+        assert s["network_transport"]["horizon_co2e_t"] == pytest.approx(co2)
+        if result.currency == "JPY":
+            assert tot["cost_JPY"] == pytest.approx(s["totals"]["cost_JPY"] + cost)
+        extra[name] = co2
+    change = scen["B"]["change_vs_baseline_with_network_transport"]["co2e_t"]
+    assert change == pytest.approx(scen["B"]["change_vs_baseline"]["co2e_t"]
+                                   + extra["B"] - extra[baseline])
+    assert all("totals_with_network_transport" not in s for n, s in scen.items()
+               if n not in (baseline, "B"))

@@ -30,3 +30,14 @@ def test_a_network_solve_after_another_highs_solve_in_the_process() -> None:
     plan = network.run(network.load(text=yaml.safe_dump(SMALL)))
     assert plan.to_json()["open_hubs"]
     _another_solve_with_two_threads()  # and the other way round
+
+
+def test_a_solve_prints_nothing_on_stdout(capfd) -> None:  # type: ignore[no-untyped-def]
+    """highspy 1.16 prints a banner on stdout when a solver is constructed: `junkan network
+    periods --format json` then printed it before the JSON."""
+    from junkan.network.multiperiod import solve_periods
+
+    capfd.readouterr()
+    plan = solve_periods(network.load("examples/network_solar_periods.yaml"))
+    assert plan.schedule
+    assert capfd.readouterr().out == ""

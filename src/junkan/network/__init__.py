@@ -7,7 +7,7 @@ to recyclers at least cost and CO2e (a multi-echelon MILP), and capacitated faci
     plan.to_json(); plan.to_frame(); plan.report("out/")
 """
 
-from junkan.network.api import load, run
+from junkan.network.api import load, progress_document, run
 from junkan.network.cases import CaseComparison, case_files, cases
 from junkan.network.cflp import CFLPSolution, solve_cflp
 from junkan.network.geo import prefecture_polygons, prefectures, sites
@@ -16,8 +16,10 @@ from junkan.network.lifecycle_link import (
     Proxy,
     TransportFootprint,
     TransportFootprints,
+    outflow_series,
     supply_from_lifecycle,
     transport_footprint,
+    with_transport,
 )
 from junkan.network.model import Network
 from junkan.network.multiperiod import PeriodPlan, solve_periods
@@ -27,8 +29,8 @@ from junkan.network.scenario import NetworkScenario
 from junkan.network.sweep import Question, Study, pareto, sensitivity, study
 
 __all__ = ["CaseComparison", "case_files", "cases", "CFLPInstance", "CFLPSolution", "load",
-           "Network", "NetworkScenario", "Outflow", "pareto", "PeriodPlan", "Plan",
-           "prefecture_polygons", "prefectures", "Proxy", "Question", "read_orlib", "run",
-           "sensitivity", "sites", "solve_cflp", "solve_periods", "study", "Study",
-           "supply_from_lifecycle", "transport_footprint", "TransportFootprint",
-           "TransportFootprints"]
+           "Network", "NetworkScenario", "Outflow", "outflow_series", "pareto", "PeriodPlan",
+           "Plan", "prefecture_polygons", "prefectures", "progress_document", "Proxy",
+           "Question", "read_orlib", "run", "sensitivity", "sites", "solve_cflp",
+           "solve_periods", "study", "Study", "supply_from_lifecycle", "transport_footprint",
+           "TransportFootprint", "TransportFootprints", "with_transport"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.network.model import Network, build
-from junkan.network.plan import Plan, solve
+from junkan.network.plan import OnPlan, Plan, solve
 from junkan.network.scenario import NetworkScenario
 from junkan.network.solver import Progress
 
@@ -33,12 +33,24 @@ def load(path: str | Path | None = None, *, text: str | None = None,
 def run(net: Network, *, carbon_price: float | None = None, co2_cap_t: float | None = None,
         minimise: str = "cost", time_limit: float | None = None,
         mip_rel_gap: float | None = None, start: tuple[int, ...] | None = None,
-        progress: Progress | None = None) -> Plan:
+        progress: Progress | None = None, on_plan: OnPlan | None = None) -> Plan:
     """Choose hubs and flows at least cost (plus the carbon price, JPY per tCO2e; the
     scenario's unless given), optionally under a CO2e cap (t/yr) or minimising CO2e
     (``minimise="co2"``), to the MIP gap or the time limit (HiGHS; ``plan.stopped`` says
     which). ``start``: another plan's ``hubs_key`` as a warm start; ``progress``: called
-    about twice a second with elapsed, gap, objective and bound."""
+    about twice a second with elapsed, gap, objective and bound; ``on_plan``: the streamed
+    answer — the first feasible plan as soon as there is one, then each improved plan
+    (``plan.stopped == "improving"``; :func:`progress_document` makes a job's progress of
+    it) — before the final, polished plan is returned."""
     return solve(net, carbon_price=carbon_price, co2_cap_t=co2_cap_t, minimise=minimise,
                  time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=start,
-                 progress=progress)
+                 progress=progress, on_plan=on_plan)
+
+
+def progress_document(plan: Plan) -> dict[str, Any]:
+    """A small JSON-ready summary of a streamed (or final) plan for a job's progress: what
+    it costs, its CO2e, the hubs opened, the gap and bound reached so far and the elapsed
+    seconds."""
+    return {"stopped": plan.stopped, "elapsed_s": plan.seconds, "objective": plan.objective,
+            "bound": plan.bound, "mip_gap": plan.mip_gap, "cost_JPY": plan.cost,
+            "co2e_t": plan.co2_t, "hubs_opened": [h["hub"] for h in plan.open_hubs]}

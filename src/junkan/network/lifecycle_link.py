@@ -159,6 +159,20 @@ class TransportFootprint:
     cost_JPY: float
     co2e_t: float
     cost_breakdown: Mapping[str, float] = field(default_factory=dict)
+    tonnes_by_year: Mapping[int, float] | None = None
+    """The tonnes to carry in each year of the lifecycle run (e.g. the outflow series of
+    :func:`outflow_series`): the horizon totals then scale the per-tonne figures by them;
+    without it every year of the run carries this year's tonnes."""
+
+    def over(self, years: Any) -> tuple[float, float]:
+        """(CO2e t, cost JPY) of the transport over the lifecycle run's ``years``."""
+        ys = [int(y) for y in years]
+        if self.tonnes_by_year is None:
+            return self.co2e_t * len(ys), self.cost_JPY * len(ys)
+        t = sum(float(self.tonnes_by_year.get(y, 0.0)) for y in ys)
+        if not self.tonnes:
+            return 0.0, 0.0
+        return self.co2e_kg_per_t * t / 1000, self.cost_per_t * t
 
     @property
     def cost_per_t(self) -> float:
@@ -175,13 +189,39 @@ class TransportFootprint:
                 "cost_breakdown": dict(self.cost_breakdown)}
 
 
-def transport_footprint(plan: Any, scenario: str, year: int | None = None
+def transport_footprint(plan: Any, scenario: str, year: int | None = None, *,
+                        tonnes_by_year: Mapping[int, float] | None = None
                         ) -> TransportFootprint:
-    """The footprint of a solved :class:`junkan.network.Plan` for lifecycle ``scenario``."""
+    """The footprint of a solved :class:`junkan.network.Plan` for lifecycle ``scenario``
+    (``tonnes_by_year``: see :attr:`TransportFootprint.tonnes_by_year`)."""
     net = plan.network
     tonnes = float(net.collected.sum()) if net is not None else 0.0
+    by_year = None
+    if tonnes_by_year is not None:
+        by_year = {int(y): float(t) for y, t in tonnes_by_year.items()}
+        if not all(np.isfinite(t) and t >= 0 for t in by_year.values()):
+            raise JunkanError("tonnes_by_year must be finite and ≥ 0")
     return TransportFootprint(scenario=scenario, year=year, tonnes=tonnes, cost_JPY=plan.cost,
-                              co2e_t=plan.co2_t, cost_breakdown=dict(plan.cost_breakdown))
+                              co2e_t=plan.co2_t, cost_breakdown=dict(plan.cost_breakdown),
+                              tonnes_by_year=by_year)
+
+
+def with_transport(totals: Mapping[str, float], fp: TransportFootprint, years: Any,
+                   currency: str) -> dict[str, float]:
+    """The lifecycle ``totals`` with the network's transport over the run's ``years`` added:
+    ``co2e_t`` always; ``cost_JPY`` (and ``margin_JPY`` less it) when the run counts in JPY,
+    the network's currency (another currency is left as it is: no exchange rate is
+    assumed). Adds ``network_transport_co2e_t`` and ``network_transport_cost_JPY``."""
+    co2, cost = fp.over(years)
+    out = dict(totals)
+    out["co2e_t"] = out.get("co2e_t", 0.0) + co2
+    if currency == "JPY":
+        out["cost_JPY"] = out.get("cost_JPY", 0.0) + cost
+        if "margin_JPY" in out:
+            out["margin_JPY"] -= cost
+    out["network_transport_co2e_t"] = co2
+    out["network_transport_cost_JPY"] = cost
+    return out
 
 
 @dataclass
@@ -189,16 +229,34 @@ class TransportFootprints:
     """Footprints by lifecycle scenario name."""
 
     by_scenario: dict[str, TransportFootprint] = field(default_factory=dict)
+    baseline: str | None = None
+    """The lifecycle comparison's baseline scenario: with its footprint known, each scenario
+    also gets its change against the baseline with transport included."""
 
     def add(self, fp: TransportFootprint) -> None:
         self.by_scenario[fp.scenario] = fp
 
     def indicator_hook(self) -> Callable[[Any, dict[str, float], dict[str, float]],
                                         Mapping[str, Any]]:
-        """A hook for ``junkan.lifecycle.compare(model, indicator_hook=…)``: adds
-        ``network_transport`` (this scenario's footprint) to each scenario it knows."""
+        """A hook for ``junkan.lifecycle.compare(model, indicator_hook=…)``: to each scenario
+        it knows it adds ``network_transport`` (the footprint, per year and over the run),
+        ``totals_with_network_transport`` (:func:`with_transport`) and, when the baseline's
+        footprint is known, ``change_vs_baseline_with_network_transport``."""
         def hook(result: Any, totals: dict[str, float], baseline: dict[str, float]
                  ) -> Mapping[str, Any]:
             fp = self.by_scenario.get(result.scenario)
-            return {} if fp is None else {"network_transport": fp.to_json()}
+            if fp is None:
+                return {}
+            co2, cost = fp.over(result.years)
+            tot = with_transport(totals, fp, result.years, result.currency)
+            out: dict[str, Any] = {
+                "network_transport": {**fp.to_json(), "horizon_co2e_t": co2,
+                                      "horizon_cost_JPY": cost},
+                "totals_with_network_transport": tot}
+            base_fp = self.by_scenario.get(self.baseline) if self.baseline else None
+            if base_fp is not None:
+                base = with_transport(baseline, base_fp, result.years, result.currency)
+                out["change_vs_baseline_with_network_transport"] = {
+                    k: tot[k] - base[k] for k in tot if k in base}
+            return out
         return hook

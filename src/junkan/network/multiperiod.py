@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.network.model import Network
 from junkan.network.solver import MilpProblem, MilpResult, Progress, solve_milp
 
@@ -284,9 +284,13 @@ class PeriodPlan:
     schedule: list[dict[str, Any]]  # one row per hub that ever runs
     periods: list[dict[str, Any]]  # per period: hubs running, throughput, costs
     levels: np.ndarray  # (I, T) level per hub and period, −1 closed
+    method: str = "monolithic"
+    """``monolithic`` or ``rolling horizon, window N`` (then ``mip_gap`` is measured against
+    the first window's bound, a lower bound on the monolithic optimum)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"years": self.years, "npv_cost_JPY": self.npv_cost, "mip_gap": self.mip_gap,
+                "method": self.method,
                 "bound": self.bound, "stopped": self.stopped, "seconds": self.seconds,
                 "schedule": self.schedule, "periods": self.periods}
 
@@ -323,12 +327,61 @@ def read_plan(net: Network, m: PeriodModel, cc: _Cols, res: MilpResult) -> Perio
                       seconds=res.seconds, schedule=schedule, periods=periods, levels=lv)
 
 
+def _period_of_binaries(cc: _Cols) -> np.ndarray:
+    """(3·I·L·T,) the period of every u, v, w column (they come first, t fastest)."""
+    return np.tile(np.arange(cc.t), 3 * cc.i * cc.l)
+
+
+def solve_rolling(prob: MilpProblem, cc: _Cols, window: int, *, gap: float,
+                  time_limit: float, progress: Progress | None = None) -> MilpResult:
+    """Rolling horizon by relax-and-fix: step s solves the MILP with the hub decisions of
+    periods s … s+window−1 binary, those of later periods relaxed to [0, 1] (an LP look-ahead)
+    and those of earlier periods fixed at the values chosen before; period s's decisions are
+    then fixed and the window moves on by one. The last step (window reaching the end) makes
+    every decision binary, so the answer is feasible for the monolithic model. The first
+    step is a relaxation of the monolithic model: its dual bound is a valid lower bound on
+    the monolithic optimum, and the gap returned is measured against it."""
+    if window < 1:
+        raise JunkanError(f"rolling window {window}: give at least 1 period")
+    per = _period_of_binaries(cc)
+    nb = per.size
+    lo, hi = prob.col_lo.copy(), prob.col_hi.copy()
+    seconds, bound, res = 0.0, -np.inf, None
+    steps = max(1, cc.t - window + 1)
+    for s in range(steps):
+        integer = np.zeros(prob.n, dtype=bool)
+        integer[:nb] = (per >= s) & ((per < s + window) | (s == steps - 1))
+        step = MilpProblem(c=prob.c, a=prob.a, row_lo=prob.row_lo, row_hi=prob.row_hi,
+                           col_lo=lo, col_hi=hi, integer=integer)
+        left = max(1.0, time_limit - seconds)
+        res = solve_milp(step, gap=gap, time_limit=left / (steps - s), progress=progress)
+        seconds += res.seconds
+        if s == 0:
+            bound = res.bound
+        fix = np.flatnonzero(per == s) if s < steps - 1 else np.flatnonzero(per >= s)
+        lo[fix] = hi[fix] = np.round(res.x[fix])
+    assert res is not None
+    rel = max(0.0, (res.objective - bound) / max(abs(res.objective), 1e-12))
+    return MilpResult(x=res.x, objective=res.objective, bound=bound, gap=rel,
+                      seconds=seconds, status=f"rolling horizon ({steps} steps)",
+                      optimal=res.optimal and rel <= gap)
+
+
 def solve_periods(net: Network, *, mip_rel_gap: float | None = None,
                   time_limit: float | None = None, progress: Progress | None = None,
-                  source: str = "<scenario>") -> PeriodPlan:
-    """Which hubs to open, expand or close, and when, at least net present cost."""
+                  source: str = "<scenario>", window: int | None = None) -> PeriodPlan:
+    """Which hubs to open, expand or close, and when, at least net present cost: the
+    monolithic MILP, or with ``window`` (periods) the rolling horizon of
+    :func:`solve_rolling` for instances too big to solve whole."""
     m = period_model(net, source)
     prob, cc = formulate_periods(m)
-    res = solve_milp(prob, gap=mip_rel_gap or net.scenario.mip_rel_gap,
-                     time_limit=time_limit or net.scenario.time_limit_s, progress=progress)
-    return read_plan(net, m, cc, res)
+    gap = mip_rel_gap or net.scenario.mip_rel_gap
+    limit = time_limit or net.scenario.time_limit_s
+    if window is not None and window < cc.t:
+        res = solve_rolling(prob, cc, window, gap=gap, time_limit=limit, progress=progress)
+    else:
+        res = solve_milp(prob, gap=gap, time_limit=limit, progress=progress)
+    plan = read_plan(net, m, cc, res)
+    plan.method = "monolithic" if window is None or window >= cc.t else \
+        f"rolling horizon, window {window}"
+    return plan

@@ -5,12 +5,8 @@ differences between two plans are exact and only the hub choice carries the MIP 
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +15,16 @@ import numpy as np
 from junkan.core.errors import JunkanError
 from junkan.network.formulation import Formulation, flows, formulate, open_hubs
 from junkan.network.model import Network, build
-from junkan.network.solver import MilpResult, Progress, solve_fixed, solve_milp
+from junkan.network.solver import (
+    MilpResult,
+    Progress,
+    quiet_stdout,
+    solve_fixed,
+    solve_milp,
+)
+
+OnPlan = Callable[["Plan"], None]
+"""Called with each improving plan found during a solve (``Plan.stopped == 'improving'``)."""
 
 __all__ = ["Network", "Plan", "build", "quiet_stdout", "solve"]
 
@@ -55,6 +60,9 @@ class Plan:
     label: str = ""
     co2_cap_t: float | None = None
     """The CO2e cap this plan was solved under (t/yr), if any."""
+    work: dict[str, float] = field(default_factory=dict)
+    """What the solve cost: ``nodes``, ``lp_iterations`` (deterministic with one thread) and
+    ``cpu_seconds`` (barely changed by other processes' load, unlike ``seconds``)."""
 
     def to_json(self, *, flows: bool = True, places: bool = False) -> dict[str, Any]:
         """The plan's JSON-ready document (``junkan.network.report.plan_document``):
@@ -162,19 +170,21 @@ def polish(net: Network, form: Formulation, res: MilpResult) -> MilpResult:
     if lp is None or lp.objective > res.objective + 1e-9 * max(1.0, abs(res.objective)):
         return res
     gap = max(0.0, (lp.objective - res.bound) / max(abs(lp.objective), 1e-12))
-    return MilpResult(x=lp.x, objective=lp.objective, bound=res.bound, gap=gap,
-                      seconds=res.seconds + lp.seconds, status=res.status, optimal=res.optimal,
-                      row_dual=lp.row_dual)
+    return replace(res, x=lp.x, objective=lp.objective, gap=gap,
+                   seconds=res.seconds + lp.seconds, row_dual=lp.row_dual)
 
 
 def solve(net: Network, *, carbon_price: float | None = None, co2_cap_t: float | None = None,
           minimise: str = "cost", time_limit: float | None = None,
           mip_rel_gap: float | None = None, start: tuple[int, ...] | None = None,
-          progress: Progress | None = None, label: str = "") -> Plan:
+          progress: Progress | None = None, label: str = "",
+          on_plan: OnPlan | None = None) -> Plan:
     """Solve to ``mip_rel_gap`` (the scenario's unless given) or ``time_limit``;
     ``minimise='co2'`` gives the CO2-minimal plan (for the Pareto front). ``start`` is a hub
     configuration (``Plan.hubs_key`` of another plan): its best flows under this question's
-    prices and cap become HiGHS's first incumbent (a warm start)."""
+    prices and cap become HiGHS's first incumbent (a warm start). ``on_plan`` receives the
+    streamed answer: the first feasible plan as soon as HiGHS has one, then every improved
+    one (flows as the MIP has them, ``stopped='improving'``), before the polished final."""
     sc = net.scenario
     price = sc.carbon_price if carbon_price is None else carbon_price  # JPY per tCO2e
     cap_t = sc.co2_cap_t if co2_cap_t is None else co2_cap_t
@@ -188,7 +198,8 @@ def solve(net: Network, *, carbon_price: float | None = None, co2_cap_t: float |
     with quiet_stdout():
         try:
             res = solve_milp(form.problem, gap=gap, time_limit=time_limit or sc.time_limit_s,
-                             start=x0, progress=progress)
+                             start=x0, progress=progress,
+                             incumbent=_streamer(net, form, gap, label, on_plan))
         except JunkanError as exc:
             if cap_t is not None:
                 raise JunkanError(f"{exc} (the CO2 cap binds: raise co2_cap_t)") from None
@@ -196,25 +207,23 @@ def solve(net: Network, *, carbon_price: float | None = None, co2_cap_t: float |
         res = polish(net, form, res)
     plan = plan_from(net, form, res, requested_gap=gap, label=label)
     plan.co2_cap_t = cap_t
+    plan.work = {"nodes": res.nodes, "lp_iterations": res.lp_iterations,
+                 "cpu_seconds": res.cpu_seconds}
     return plan
 
 
-@contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Silence C-level writes to stdout (HiGHS prints debug lines there even with
-    ``disp=False``), so machine-readable CLI output stays clean."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+def _streamer(net: Network, form: Formulation, gap: float, label: str,
+              on_plan: OnPlan | None) -> Callable[[np.ndarray, dict[str, float]], None] | None:
+    """The solver's incumbent callback turned into :class:`Plan` objects for ``on_plan``."""
+    if on_plan is None:
+        return None
+
+    def send(x: np.ndarray, info: dict[str, float]) -> None:
+        res = MilpResult(x=x, objective=info["objective"], bound=info["bound"],
+                         gap=info["gap"], seconds=info["elapsed"], status="improving",
+                         optimal=False)
+        plan = plan_from(net, form, res, requested_gap=gap, label=label)
+        plan.stopped = "improving"
+        on_plan(plan)
+
+    return send

@@ -8,8 +8,12 @@ solves the remaining LP exactly, with its row duals (shadow prices)."""
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +26,10 @@ from junkan.core.errors import JunkanError
 Progress = Callable[[dict[str, float]], None]
 """Called during a solve with ``elapsed`` (s), ``gap`` (relative), ``objective`` (best found,
 ``inf`` before the first) and ``bound`` (dual bound)."""
+
+Incumbent = Callable[[np.ndarray, dict[str, float]], None]
+"""Called with every improving feasible point HiGHS finds (a copy of the column values) and
+``elapsed``, ``gap``, ``objective``, ``bound``: the answer streamed before the solve ends."""
 
 HEURISTIC_EFFORT = 0.3
 """HiGHS's share of effort on primal heuristics (its default 0.05): on the ELV example it cut
@@ -60,6 +68,13 @@ class MilpResult:
     optimal: bool
     """True when the requested gap was reached (not stopped by the time limit)."""
     row_dual: np.ndarray | None = None
+    nodes: int = 0
+    """Branch-and-bound nodes (with one thread a deterministic measure of the work done)."""
+    lp_iterations: int = 0
+    """Simplex iterations over all LPs of the solve (deterministic with one thread)."""
+    cpu_seconds: float = 0.0
+    """CPU time of this process during the solve: unlike wall time, barely changed by the
+    load of other processes on a shared machine."""
 
 
 def _have_highspy() -> bool:
@@ -100,7 +115,8 @@ def _highs_model(prob: MilpProblem, integer: bool) -> Any:
 
 
 def _solve_highspy(prob: MilpProblem, gap: float, time_limit: float,
-                   start: np.ndarray | None, progress: Progress | None) -> MilpResult:
+                   start: np.ndarray | None, progress: Progress | None,
+                   incumbent: Incumbent | None = None) -> MilpResult:
     import highspy
 
     # one thread per solve (sweeps run solves in parallel processes); HiGHS's scheduler is
@@ -108,7 +124,8 @@ def _solve_highspy(prob: MilpProblem, gap: float, time_limit: float,
     # 1.16: the run ends with status "Not Set" after another solver in the process, e.g.
     # junkan.market's, started it with the default), so it is started afresh for this one
     highspy.Highs.resetGlobalScheduler(True)
-    h = highspy.Highs()
+    with quiet_stdout():  # highspy 1.16 prints a banner to stdout when constructed
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("time_limit", float(time_limit))
@@ -120,7 +137,7 @@ def _solve_highspy(prob: MilpProblem, gap: float, time_limit: float,
         sol.col_value = list(map(float, start))
         sol.value_valid = True
         h.setSolution(sol)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     last = [-PROGRESS_EVERY_S]
 
     def tick(e: object) -> None:
@@ -132,8 +149,18 @@ def _solve_highspy(prob: MilpProblem, gap: float, time_limit: float,
         progress({"elapsed": now, "gap": float(d.mip_gap), "objective":
                   float(d.mip_primal_bound), "bound": float(d.mip_dual_bound)})
 
+    def improved(e: object) -> None:
+        d = e.data_out  # type: ignore[attr-defined]
+        x = np.array(d.mip_solution, dtype=float)
+        if incumbent is not None and x.size == prob.n:
+            incumbent(x, {"elapsed": time.perf_counter() - t0, "gap": float(d.mip_gap),
+                          "objective": float(d.mip_primal_bound),
+                          "bound": float(d.mip_dual_bound)})
+
     if progress is not None:
         h.cbMipInterrupt.subscribe(tick)
+    if incumbent is not None:
+        h.cbMipImprovingSolution.subscribe(improved)
     h.run()
     dt = time.perf_counter() - t0
     status = h.getModelStatus()
@@ -148,12 +175,15 @@ def _solve_highspy(prob: MilpProblem, gap: float, time_limit: float,
                   "bound": float(info.mip_dual_bound)})
     return MilpResult(x=x, objective=float(info.objective_function_value),
                       bound=float(info.mip_dual_bound), gap=reached, seconds=dt,
-                      status=h.modelStatusToString(status), optimal=optimal)
+                      status=h.modelStatusToString(status), optimal=optimal,
+                      nodes=int(info.mip_node_count), lp_iterations=int(
+                          info.simplex_iteration_count),
+                      cpu_seconds=time.process_time() - c0)
 
 
 def _solve_scipy(prob: MilpProblem, gap: float, time_limit: float,
                  progress: Progress | None) -> MilpResult:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = milp(prob.c, constraints=LinearConstraint(prob.a, prob.row_lo, prob.row_hi),
                integrality=prob.integer.astype(int), bounds=Bounds(prob.col_lo, prob.col_hi),
                options={"mip_rel_gap": gap, "disp": False, "time_limit": time_limit})
@@ -165,18 +195,22 @@ def _solve_scipy(prob: MilpProblem, gap: float, time_limit: float,
     if progress is not None:
         progress({"elapsed": dt, "gap": reached, "objective": float(res.fun), "bound": bound})
     return MilpResult(x=np.asarray(res.x), objective=float(res.fun), bound=bound, gap=reached,
-                      seconds=dt, status=str(res.message), optimal=res.status == 0)
+                      seconds=dt, status=str(res.message), optimal=res.status == 0,
+                      nodes=int(getattr(res, "mip_node_count", 0) or 0),
+                      cpu_seconds=time.process_time() - c0)
 
 
 def solve_milp(prob: MilpProblem, *, gap: float, time_limit: float,
                start: np.ndarray | None = None, progress: Progress | None = None,
-               use: str | None = None) -> MilpResult:
+               incumbent: Incumbent | None = None, use: str | None = None) -> MilpResult:
     """Solve to the relative ``gap`` or until ``time_limit`` (s), whichever first; ``start``
     is a feasible point handed to HiGHS as its first incumbent (ignored by the scipy
-    fallback). Raises :class:`JunkanError` when no feasible point was found."""
+    fallback); ``incumbent`` is called with every improving point found (highspy only: the
+    scipy fallback has no callbacks). Raises :class:`JunkanError` when no feasible point was
+    found."""
     use = use or backend()
     if use == "highspy":
-        return _solve_highspy(prob, gap, time_limit, start, progress)
+        return _solve_highspy(prob, gap, time_limit, start, progress, incumbent)
     return _solve_scipy(prob, gap, time_limit, progress)
 
 
@@ -213,3 +247,24 @@ def solve_fixed(prob: MilpProblem, values: np.ndarray) -> MilpResult | None:
     return MilpResult(x=np.asarray(res.x), objective=float(res.fun), bound=float(res.fun),
                       gap=0.0, seconds=time.perf_counter() - t0, status="LP optimal",
                       optimal=True, row_dual=dual)
+
+
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence C-level writes to stdout (HiGHS prints debug lines there even with
+    ``disp=False``), so machine-readable CLI output stays clean."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
