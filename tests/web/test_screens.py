@@ -128,6 +128,31 @@ def _walk(page: Any, server: str, lang: str, tmp: Path, errors: list[str]) -> No
     page.click("#tr-form button")
     page.locator("#tr-breakdown .main-svg").first.wait_for(timeout=30_000)
     _check(page, lang, "trace", errors)
+    _walk_capabilities(page, server, lang, errors)
+
+
+def _walk_capabilities(page: Any, server: str, lang: str, errors: list[str]) -> None:
+    """The market, shredder monitor, analyses and indicator pages (their runs are in
+    test_capability_pages and test_a11y)."""
+    page.goto(f"{server}/#/market")
+    page.locator("#mk-conditions-empty:not([hidden])").wait_for()
+    _check(page, lang, "market", errors)
+    page.goto(f"{server}/#/sensing")
+    expect(page.locator("#sn-doc")).not_to_have_value("")
+    _check(page, lang, "sensing", errors)
+    page.goto(f"{server}/#/analyses")
+    page.locator("#an-model option").first.wait_for(state="attached")
+    options = page.locator("#an-model option").all_inner_texts()
+    page.select_option("#an-model", label=next(o for o in options if "(compressor_magnet," in o))
+    page.check("input[name='an-kind'][value='optimise']")
+    page.click("#an-example")
+    expect(page.locator("#an-spec")).not_to_have_value("")
+    page.click("#an-start")
+    page.locator("#an-chart .main-svg").first.wait_for(timeout=120_000)
+    _check(page, lang, "analyses", errors)
+    page.goto(f"{server}/#/indicators")
+    page.locator("#ic-graph .main-svg").first.wait_for()
+    _check(page, lang, "indicators", errors)
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

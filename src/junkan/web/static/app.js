@@ -7,6 +7,10 @@ import { redrawNetwork, showNetwork } from "./network.js";
 import { redrawForesight, showForesight } from "./foresight.js";
 import { redrawAlloys, showAlloys } from "./alloys.js";
 import { redrawTrace, showTrace } from "./trace.js";
+import { redrawMarket, showMarket } from "./market.js";
+import { redrawSensing, showSensing } from "./sensing.js";
+import { redrawAnalyses, showAnalyses } from "./analyses.js";
+import { drawIndicators, showIndicators } from "./indicators.js";
 
 // ---- sign in ----------------------------------------------------------------------------
 $("#login-form").addEventListener("submit", async (ev) => {
@@ -24,13 +28,16 @@ $("#login-form").addEventListener("submit", async (ev) => {
 });
 $("#logout").addEventListener("click", async () => {
   await api("/api/session", { method: "DELETE" });
+  // a fresh page: no result, form or list of the signed-out user stays in memory for the next one
   location.hash = "#/login";
+  location.reload();
 });
 
 // switching language keeps every page's state (results, edits, choices): the page shown is redrawn
 // now, another page when it is next shown
 const REDRAW = { model: redrawModel, network: redrawNetwork, foresight: redrawForesight, alloys: redrawAlloys,
-  trace: redrawTrace, models: showModels };
+  trace: redrawTrace, models: showModels, market: redrawMarket, sensing: redrawSensing, analyses: redrawAnalyses,
+  indicators: drawIndicators };
 const drawnIn = {};
 $("#lang").addEventListener("change", async (ev) => {
   await loadLang(ev.target.value);
@@ -45,7 +52,8 @@ async function route() {
   if (hash === "#/login") { await whoami(); show("login"); return; }
   const me = await whoami();
   if (!me) { location.hash = "#/login"; return; }
-  const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace }[hash];
+  const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
+    "#/market": showMarket, "#/sensing": showSensing, "#/analyses": showAnalyses, "#/indicators": showIndicators }[hash];
   const m = hash.match(/^#\/models\/(\w+)$/);
   if (page) await page(); else if (m) await showModel(m[1]); else await showModels();
   const view = state.view;

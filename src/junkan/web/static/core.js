@@ -59,7 +59,8 @@ async function api(path, opts = {}) {
 
 const PAGES = { login: ["signIn", ""], models: ["models", "#/models"], model: ["models", "#/models"],
   network: ["network.nav", "#/network"], foresight: ["fs.nav", "#/foresight"], alloys: ["al.nav", "#/alloys"],
-  trace: ["tr.nav", "#/trace"] };
+  trace: ["tr.nav", "#/trace"], market: ["mk.nav", "#/market"], sensing: ["sn.nav", "#/sensing"],
+  analyses: ["an.nav", "#/analyses"], indicators: ["ic.nav", "#/indicators"] };
 
 function show(view) {
   for (const id of Object.keys(PAGES)) $(`#view-${id}`).hidden = id !== view;
@@ -188,6 +189,35 @@ async function longTask({ status, start, cancel, bar, what }, work) {
   }
 }
 
+/** A list of readable messages in the list `sel` (local checks, before anything is sent). */
+function showMessages(sel, messages) { showProblem(sel, { errors: messages.map((message) => ({ message })) }); }
+
+/** A table whose cells may be nodes; `num` lists the columns to right-align, `data` those that
+ * hold data (names, ids, paths, sources as written), not messages. */
+function richTable(el, heads, rows, num = [], data = []) {
+  const thead = document.createElement("thead");
+  const hr = document.createElement("tr");
+  heads.forEach((h) => { const th = cell("th", h); th.scope = "col"; hr.append(th); });
+  thead.append(hr);
+  const tbody = document.createElement("tbody");
+  for (const r of rows) {
+    const tr = document.createElement("tr");
+    r.forEach((v, i) => { const td = document.createElement("td"); if (v instanceof Node) td.append(v); else td.textContent = v ?? "–";
+      if (num.includes(i)) td.classList.add("num");
+      if (data.includes(i)) td.classList.add("data");
+      tr.append(td); });
+    tbody.append(tr);
+  }
+  el.replaceChildren(thead, tbody);
+}
+
+/** A shipped example's settings (JSON copies of examples/…/*.yaml in static/examples), fetched once each. */
+const staticCache = {};
+async function staticExample(name) {
+  if (!staticCache[name]) staticCache[name] = await (await fetch(`/static/examples/${name}.json`)).json();
+  return structuredClone(staticCache[name]);
+}
+
 /** The shipped examples (name, kind, title), fetched once. */
 let examplesCache = null;
 async function examples() {
@@ -196,4 +226,5 @@ async function examples() {
 }
 
 export { $, state, loadLang, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
-  whoami, cell, table, problemMessages, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples };
+  whoami, cell, table, problemMessages, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
+  showMessages, richTable, staticExample };

@@ -1,0 +1,137 @@
+// Lifecycle analyses page: start an uncertainty, sensitivity or optimisation job on a stored model,
+// follow it (queued → running → done, elapsed seconds, stop waiting), and read it as charts: a fan
+// chart of percentiles per scenario, Sobol'/Morris bars per input, the Pareto front or the best loop.
+import { $, api, fmt, fmtTime, jsonBody, longTask, problemOf, richTable, show, showMessages, showProblem,
+  staticExample, t } from "./core.js";
+import { drawAnalysis } from "./analyses_charts.js";
+
+const an = { models: [], job: null, phase: "queued" };
+const kind = () => document.querySelector('input[name="an-kind"]:checked').value;
+const POLL_MS = 500;
+
+async function showAnalyses() {
+  show("analyses");
+  const res = await api("/api/models");
+  an.models = res.ok ? await res.json() : [];
+  const keep = $("#an-model").value;
+  $("#an-model").replaceChildren(...an.models.map((m) => Object.assign(document.createElement("option"), {
+    value: m.id, textContent: `${m.title || m.name} (${m.name}, v${m.latest_version})`, selected: m.id === keep })));
+  kindChanged();
+  await listJobs();
+  if (an.job) drawAnalysis(an.job);
+}
+
+function kindChanged() {
+  document.querySelectorAll(".an-opt").forEach((el) => { el.hidden = el.dataset.kind !== kind(); });
+  $("#an-spec-help").textContent = t(`an.specHelp.${kind()}`);
+}
+
+/** The shipped settings for the chosen model and analysis (JSON copies of examples/…), if any. */
+async function useExample() {
+  const m = an.models.find((x) => x.id === $("#an-model").value);
+  const name = kind() === "optimise" ? `optimise_${m && m.name}` : `uncertainty_${m && m.name}`;
+  const known = ["uncertainty_atm_reuse", "uncertainty_compressor_magnet", "optimise_compressor_magnet"];
+  $("#an-errors").replaceChildren();
+  if (!m || !known.includes(name)) { showMessages("#an-errors", [t("an.noExample")]); return; }
+  const spec = await staticExample(name);
+  if (kind() !== "optimise") delete spec.observations;  // calibration data: not used by these analyses
+  $("#an-spec").value = JSON.stringify(spec, null, 1);
+}
+
+/** The request body, or null after showing what is wrong with the form. */
+function requestBody() {
+  const errs = [];
+  const m = an.models.find((x) => x.id === $("#an-model").value);
+  if (!m) errs.push(t("an.needModel"));
+  let spec;
+  const text = $("#an-spec").value.trim();
+  if (text) {
+    try { spec = JSON.parse(text); } catch (e) { errs.push(t("an.badJson", { msg: e.message })); }
+    if (spec !== undefined && (typeof spec !== "object" || Array.isArray(spec) || spec === null)) errs.push(t("an.specObject"));
+  }
+  const num = (id, lo, hi, key) => {
+    const v = Number($(id).value);
+    if (!Number.isInteger(v) || v < lo || v > hi) errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
+    return v;
+  };
+  const body = { model_id: m && m.id, version: m && m.latest_version, seed: num("#an-seed", 0, 4294967295, "an.seed") };
+  if (kind() === "uncertainty") body.runs = num("#an-runs", 1, 10000, "an.runs");
+  if (kind() === "sensitivity") { body.n = num("#an-n", 4, 4096, "an.n"); body.method = $("#an-method").value; }
+  if (spec) body.spec = spec;
+  if (errs.length) { showMessages("#an-errors", errs); return null; }
+  return body;
+}
+
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  const id = setTimeout(resolve, ms);
+  signal.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("stopped", "AbortError")); });
+});
+
+/** Poll a job until it ends; the status line names its phase (queued, running). */
+async function follow(id, signal) {
+  for (;;) {
+    const res = await api(`/api/lifecycle/analyses/${id}`, { signal });
+    if (!res.ok) return { problem: await problemOf(res) };
+    const doc = await res.json();
+    an.phase = doc.status;
+    if (doc.status === "succeeded" || doc.status === "failed") return { doc };
+    await sleep(POLL_MS, signal);
+  }
+}
+
+$("#an-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#an-errors").replaceChildren();
+  const body = requestBody(); if (!body) return;
+  const k = kind();
+  $("#an-result").hidden = true; an.job = null;  // the old result no longer matches the form
+  const out = await longTask({ status: $("#an-status"), start: $("#an-start"), cancel: $("#an-cancel"),
+    bar: $("#an-progress"), what: () => t(`an.phase.${an.phase}`, {}, an.phase) }, async (signal) => {
+    an.phase = "queued";
+    const res = await api(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST", signal));
+    if (!res.ok) return { problem: await problemOf(res) };
+    const job = await res.json();
+    await listJobs();
+    return follow(job.id, signal);
+  });
+  await listJobs();
+  if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
+  $("#an-status").textContent = "";
+  if (out.problem) { showProblem("#an-errors", out.problem); return; }
+  if (out.doc.status === "failed") { showProblem("#an-errors", { detail: out.doc.error }); return; }
+  an.job = { ...out.doc, model: $("#an-model").selectedOptions[0].textContent };
+  drawAnalysis(an.job);
+  $("#an-result").scrollIntoView({ block: "start" });
+});
+
+/** The user's analyses, newest first; a finished one can be reopened. */
+async function listJobs() {
+  const res = await api("/api/lifecycle/analyses");
+  const jobs = res.ok ? await res.json() : [];
+  richTable($("#an-jobs"), [t("an.col.started"), t("an.col.kind"), t("an.col.status"), t("an.col.finished"), t("an.col.open")],
+    jobs.map((j) => {
+      const b = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: t("an.open") });
+      b.setAttribute("aria-label", t("an.openLabel", { kind: t(`an.kindName.${j.kind}`, {}, j.kind), at: fmtTime(j.created_at) }));
+      b.disabled = j.status !== "succeeded";
+      b.addEventListener("click", () => reopen(j.id));
+      return [fmtTime(j.created_at), t(`an.kindName.${j.kind}`, {}, j.kind), t(`an.phase.${j.status}`, {}, j.status)
+        + (j.error ? `: ${j.error}` : ""), fmtTime(j.finished_at), b];
+    }));
+}
+
+async function reopen(id) {
+  $("#an-errors").replaceChildren();
+  const res = await api(`/api/lifecycle/analyses/${id}`);
+  if (!res.ok) { showProblem("#an-errors", await problemOf(res)); return; }
+  an.job = await res.json();
+  drawAnalysis(an.job);
+  $("#an-result").scrollIntoView({ block: "start" });
+}
+
+document.querySelectorAll('input[name="an-kind"]').forEach((r) => r.addEventListener("change", kindChanged));
+$("#an-example").addEventListener("click", useExample);
+$("#an-figure").addEventListener("change", () => an.job && drawAnalysis(an.job, $("#an-figure").value));
+
+function redrawAnalyses() { kindChanged(); listJobs(); if (an.job) drawAnalysis(an.job, $("#an-figure").value); }
+
+export { showAnalyses, redrawAnalyses };

@@ -1,0 +1,156 @@
+// Market page: the buyers' conditions your organisation may see (its own can be withdrawn), your
+// offers, forms to post an offer (a graded aluminium lot) and to publish a condition to partners, and
+// the match of your offers against the conditions granted to you (long work with cancel): who buys
+// what, at which margin, as a chart and a table, and why a lot stayed unmatched.
+import { $, api, fmt, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem, t } from "./core.js";
+
+const ELEMENTS = ["Si", "Fe", "Cu", "Mg", "Zn"];
+const mk = { me: null, conditions: [], offers: [], last: null };
+
+/** The composition inputs of the offer form (wt %), built once. */
+(function buildComposition() {
+  const box = $("#mk-o-comp");
+  for (const el of ELEMENTS) {
+    const id = `mk-o-${el}`;
+    const lab = Object.assign(document.createElement("label"), { htmlFor: id });
+    lab.dataset.i18n = `mk.el.${el}`; lab.textContent = `${el} (wt %)`;
+    const inp = Object.assign(document.createElement("input"), { id, type: "number", min: "0", max: "100", step: "any" });
+    inp.setAttribute("value", "0");
+    const span = document.createElement("span"); span.append(lab, inp); box.append(span);
+  }
+}());
+
+async function showMarket() {
+  show("market");
+  mk.me = await (await api("/api/me")).json();  // each time: another user may have signed in
+  await Promise.all([listConditions(), listOffers()]);
+  if (mk.last) drawMatch(mk.last);
+}
+
+const tonnes = (kg) => fmt(kg / 1000);
+const window_ = (w) => (w ? `${w.start} – ${w.end}` : "–");
+
+async function listConditions() {
+  const res = await api("/api/market/conditions");
+  if (!res.ok) { showProblem("#mk-errors", await problemOf(res)); return; }
+  mk.conditions = await res.json();
+  drawConditions();
+}
+
+function drawConditions() {
+  const rows = mk.conditions.map((c) => {
+    let act = "";
+    if (mk.me && c.buyer === mk.me.organisation) {
+      act = Object.assign(document.createElement("button"), { type: "button", className: "danger", textContent: t("mk.withdraw") });
+      act.setAttribute("aria-label", t("mk.withdrawLabel", { id: c.id }));
+      act.addEventListener("click", () => withdraw(c));
+    }
+    const crit = typeof c.criteria === "string" ? c.criteria : t("mk.customCriteria");
+    return [c.id, c.buyer, crit, fmt(c.price.base), tonnes(c.min_lot || 0), tonnes(c.capacity), window_(c.delivery),
+      (c.granted_to || []).join(", ") || "–", act];
+  });
+  richTable($("#mk-conditions"), [t("mk.col.id"), t("mk.col.buyer"), t("mk.col.criteria"), t("mk.col.price"), t("mk.col.minLot"),
+    t("mk.col.capacity"), t("mk.col.delivery"), t("mk.col.granted"), t("mk.col.actions")], rows, [3, 4, 5], [0, 1, 2, 7]);
+  $("#mk-conditions").hidden = !rows.length;
+  $("#mk-conditions-empty").hidden = rows.length > 0;
+}
+
+async function withdraw(c) {
+  if (!window.confirm(t("mk.confirmWithdraw", { id: c.id }))) return;
+  const res = await api(`/api/market/conditions/${c.record}`, { method: "DELETE" });
+  $("#mk-errors").replaceChildren();
+  if (!res.ok) showProblem("#mk-errors", await problemOf(res));
+  await listConditions();
+}
+
+async function listOffers() {
+  const res = await api("/api/market/offers");
+  if (!res.ok) { showProblem("#mk-errors", await problemOf(res)); return; }
+  mk.offers = await res.json();
+  drawOffers();
+}
+
+function drawOffers() {
+  const comp = (c) => ELEMENTS.filter((e) => c[e] !== undefined).map((e) => `${e} ${fmt(c[e])}`).join(", ");
+  const rows = mk.offers.map((o) => [o.id, t(`mk.${o.item.material.family}`, {}, o.item.material.family), comp(o.item.composition || {}),
+    tonnes(o.item.quantity.mass), `${fmt(o.location.lat)}, ${fmt(o.location.lon)}`]);
+  richTable($("#mk-offers"), [t("mk.col.id"), t("mk.family"), t("mk.col.composition"), t("mk.col.mass"), t("mk.col.place")], rows, [3], [0, 2]);
+  $("#mk-offers").hidden = !rows.length;
+  $("#mk-offers-empty").hidden = rows.length > 0;
+}
+
+/** Post a form's document; its errors (problem+json, by field) beside the form. */
+async function post(path, body, status, errors) {
+  $(errors).replaceChildren(); $(status).textContent = "";
+  const res = await api(path, jsonBody(body));
+  if (!res.ok) { showProblem(errors, await problemOf(res)); return false; }
+  $(status).textContent = t("mk.saved");
+  return true;
+}
+
+const num = (id) => Number($(id).value);
+
+$("#mk-offer-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const id = $("#mk-o-id").value.trim();
+  const composition = Object.fromEntries(ELEMENTS.map((e) => [e, num(`#mk-o-${e}`)]));
+  const bad = ELEMENTS.filter((e) => !(composition[e] >= 0 && composition[e] <= 100));
+  if (bad.length) { showMessages("#mk-o-errors", bad.map((e) => t("mk.badElement", { el: e }))); return; }
+  const body = { id, seller: mk.me.organisation, location: { lat: num("#mk-o-lat"), lon: num("#mk-o-lon") },
+    item: { id, kind: "recycled_material", material: { name: "aluminium", family: $("#mk-o-family").value }, composition,
+      quantity: { mass: `${$("#mk-o-mass").value} t` } } };
+  if (await post("/api/market/offers", body, "#mk-o-status", "#mk-o-errors")) { ev.target.reset(); await listOffers(); }
+});
+
+$("#mk-cond-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const granted = $("#mk-c-grant").value.split(",").map((s) => s.trim()).filter(Boolean);
+  const body = { id: $("#mk-c-id").value.trim(), buyer: mk.me.organisation, criteria: $("#mk-c-criteria").value,
+    price: { base: `${$("#mk-c-price").value} JPY/kg` }, location: { lat: num("#mk-c-lat"), lon: num("#mk-c-lon") },
+    min_lot: `${$("#mk-c-min").value || 0} t`, capacity: `${$("#mk-c-cap").value} t`, granted_to: granted };
+  if (await post("/api/market/conditions", body, "#mk-c-status", "#mk-c-errors")) { ev.target.reset(); await listConditions(); }
+});
+
+$("#mk-match").addEventListener("click", async () => {
+  $("#mk-errors").replaceChildren();
+  $("#mk-result").hidden = true; mk.last = null;
+  const res = await longTask({ status: $("#mk-status"), start: $("#mk-match"), cancel: $("#mk-cancel"), bar: $("#mk-progress"),
+    what: () => t("mk.matching") }, (signal) => api("/api/market/match", { method: "POST", signal }));
+  if (!res) return;
+  $("#mk-status").textContent = "";
+  if (!res.ok) { showProblem("#mk-errors", await problemOf(res)); return; }
+  mk.last = await res.json();
+  drawMatch(mk.last);
+});
+
+function drawMatch(r) {
+  const s = r.summary;
+  $("#mk-result").hidden = false;
+  $("#mk-summary").textContent = t("mk.summary", { matched: tonnes(s.matched_kg), offered: tonnes(s.offered_kg),
+    margin: fmt(s.margin_JPY), status: t(`mk.status.${s.status}`, {}, s.status) });
+  const lots = [...new Set([...r.assignments.map((a) => a.lot), ...r.unmatched.map((u) => u.lot)])];
+  const buyers = [...new Set(r.assignments.map((a) => `${a.buyer} (${a.condition})`))];
+  const traces = buyers.map((b) => ({ type: "bar", orientation: "h", name: b, y: lots,
+    x: lots.map((l) => r.assignments.filter((a) => a.lot === l && `${a.buyer} (${a.condition})` === b).reduce((v, a) => v + a.kg / 1000, 0)),
+    hovertemplate: `${b}: %{x:.3s} t<extra></extra>` }));
+  traces.push({ type: "bar", orientation: "h", name: t("mk.unmatchedName"), y: lots, marker: { color: "#bdc3c7" },
+    x: lots.map((l) => r.unmatched.filter((u) => u.lot === l).reduce((v, u) => v + u.kg / 1000, 0)),
+    hovertemplate: `${t("mk.unmatchedName")}: %{x:.3s} t<extra></extra>` });
+  plot("mk-chart", traces, { title: t("mk.chartTitle"), barmode: "stack", height: 180 + 36 * lots.length,
+    xaxis: { title: t("mk.axisMass") }, yaxis: { title: t("mk.axisLot"), automargin: true },
+    legend: { orientation: "h", y: -0.25, yanchor: "top" } });
+  richTable($("#mk-assignments"), [t("mk.col.lot"), t("mk.col.buyer"), t("mk.col.via"), t("mk.col.mass"), t("mk.col.price"),
+    t("mk.col.transport"), t("mk.col.margin"), t("mk.col.co2e")],
+  r.assignments.map((a) => [a.lot, `${a.buyer} (${a.condition})`, a.via || t("mk.direct"), tonnes(a.kg), fmt(a.price_JPY_per_kg),
+    fmt(a.transport_JPY_per_kg), fmt(a.margin_JPY), fmt(a.co2e_kg)]), [3, 4, 5, 6, 7], [0, 1]);
+  $("#mk-unmatched").replaceChildren(...(r.unmatched.length ? r.unmatched : [null]).map((u) => {
+    const li = document.createElement("li");
+    li.textContent = u ? `${u.lot} (${tonnes(u.kg)} t): ${t(`mk.why.${u.code}`, {}, u.message)}` : t("mk.allMatched");
+    if (u) li.title = u.message;  // the solver's own explanation, with the figures
+    return li;
+  }));
+}
+
+function redrawMarket() { drawConditions(); drawOffers(); if (mk.last) drawMatch(mk.last); }
+
+export { showMarket, redrawMarket };

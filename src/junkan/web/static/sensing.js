@@ -1,0 +1,83 @@
+// Shredder monitor page: a shipped scenario (editable JSON) run through the monitor as long work with
+// cancel; the signals over time with the alarms shaded and the true events marked, the alarms with the
+// action each advises and its evidence, and the true events with whether an alarm caught them.
+import { $, api, fmt, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+  staticExample, t } from "./core.js";
+
+const sn = { last: null, loaded: null };
+const SIGNALS = [["current", "#1f618d"], ["droop", "#7d3c98"], ["lel", "#b9770e"]];
+const ALARM_EVENTS = new Set(["jam", "overload", "gas_cylinder", "battery", "fuel_tank"]);
+
+async function showSensing() {
+  show("sensing");
+  if (sn.loaded === null) await loadExample();
+  if (sn.last) drawRun(sn.last);
+}
+
+async function loadExample() {
+  sn.loaded = $("#sn-example").value;
+  $("#sn-doc").value = JSON.stringify(await staticExample(sn.loaded), null, 1);
+}
+
+const action = (a) => t(`sn.action.${a}`, {}, a);
+const evtName = (e) => t(`sn.event.${e}`, {}, e);
+const evidence = (ev) => ev.map((e) => `${e.source}: ${e.signal} ${fmt(e.value)} ≥ ${fmt(e.threshold)}`).join("; ") || "–";
+
+function drawChart(r) {
+  const s = r.series;
+  // current and droop are shares of rated (left axis), gas is %LEL (right axis)
+  const traces = SIGNALS.filter(([k]) => s[k]).map(([k, color]) => ({ type: "scatter", mode: "lines", x: s.t, y: s[k],
+    yaxis: k === "lel" ? "y2" : "y", name: t(`sn.sig.${k}`), line: { color, width: 1.2 },
+    hovertemplate: `${t(`sn.sig.${k}`)}: %{y}<br>t = %{x} s<extra></extra>` }));
+  const top = Math.max(1, ...["current", "droop"].flatMap((k) => (s[k] || []).filter(Number.isFinite)));
+  const shapes = r.alarms.map((a) => ({ type: "rect", xref: "x", yref: "paper", x0: a.start, x1: a.end ?? a.start + 1, y0: 0, y1: 1,
+    fillcolor: "#e74c3c", opacity: 0.18, line: { width: 0 } }));
+  traces.push({ type: "scatter", mode: "markers", x: r.alarms.map((a) => a.start), y: r.alarms.map(() => top * 1.05),
+    name: t("sn.alarms"), marker: { symbol: "triangle-down", size: 12, color: "#c0392b" }, hoverinfo: "text",
+    text: r.alarms.map((a) => `${t("sn.alarm")} ${a.id}: ${action(a.action)} (${fmt(a.start)}–${fmt(a.end)} s)`) });
+  const ev = r.truth.events || [];
+  traces.push({ type: "scatter", mode: "markers", x: ev.map((e) => e.onset_s), y: ev.map(() => -0.05 * top),
+    name: t("sn.truthEvents"), marker: { symbol: "diamond", size: 10, color: ev.map((e) => (ALARM_EVENTS.has(e.type) ? "#117a65" : "#95a5a6")) },
+    hoverinfo: "text", text: ev.map((e) => `${evtName(e.type)} ${fmt(e.onset_s)} s`) });
+  plot("sn-chart", traces, { title: t("sn.chartTitle", { name: r.scenario, line: r.line }), height: 440, shapes,
+    xaxis: { title: t("sn.axisTime") }, yaxis: { title: t("sn.axisSignal") },
+    yaxis2: { title: t("sn.axisGas"), overlaying: "y", side: "right", showgrid: false, rangemode: "tozero" }, margin: { r: 70 }, legend: { orientation: "h", y: -0.2, yanchor: "top" } });
+}
+
+function drawRun(r) {
+  $("#sn-result").hidden = false;
+  const ev = r.truth.events || [];
+  const wanted = ev.filter((e) => ALARM_EVENTS.has(e.type));
+  const caught = (e) => r.alarms.some((a) => a.start <= (e.end_s ?? e.onset_s) + 5 && (a.end ?? a.start) >= e.onset_s);
+  $("#sn-summary").textContent = t("sn.summary", { alarms: r.alarms.length, events: wanted.length,
+    caught: wanted.filter(caught).length, minutes: fmt((r.truth.duration_s || 0) / 60) });
+  drawChart(r);
+  richTable($("#sn-alarms"), [t("sn.col.alarm"), t("sn.col.start"), t("sn.col.end"), t("sn.col.action"), t("sn.col.evidence"), t("sn.col.steps")],
+    r.alarms.map((a) => [String(a.id), fmt(a.start), fmt(a.end), action(a.action), evidence(a.evidence),
+      (a.decisions || []).map((d) => `${fmt(d.t)} s ${action(d.action)}`).join(" → ")]), [0, 1, 2], [4]);
+  $("#sn-alarms").setAttribute("aria-label", t("sn.alarms"));
+  richTable($("#sn-truth"), [t("sn.col.event"), t("sn.col.onset"), t("sn.col.end"), t("sn.col.severity"), t("sn.col.caught")],
+    ev.map((e) => [evtName(e.type), fmt(e.onset_s), fmt(e.end_s), fmt(e.severity),
+      ALARM_EVENTS.has(e.type) ? t(caught(e) ? "sn.yes" : "sn.missed") : t("sn.noAlarmWanted")]), [1, 2, 3]);
+}
+
+$("#sn-example").addEventListener("change", loadExample);
+$("#sn-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#sn-errors").replaceChildren();
+  let scenario;
+  try { scenario = JSON.parse($("#sn-doc").value); } catch (e) { showMessages("#sn-errors", [t("sn.badJson", { msg: e.message })]); return; }
+  if (!scenario || typeof scenario !== "object" || Array.isArray(scenario)) { showMessages("#sn-errors", [t("sn.badJson", { msg: "{…}" })]); return; }
+  $("#sn-result").hidden = true; sn.last = null;
+  const res = await longTask({ status: $("#sn-status"), start: $("#sn-run"), cancel: $("#sn-cancel"), bar: $("#sn-progress"),
+    what: () => t("sn.running") }, (signal) => api("/api/sensing/run", jsonBody({ scenario, every: 10 }, "POST", signal)));
+  if (!res) return;
+  $("#sn-status").textContent = "";
+  if (!res.ok) { showProblem("#sn-errors", await problemOf(res)); return; }
+  sn.last = await res.json();
+  drawRun(sn.last);
+});
+
+function redrawSensing() { if (sn.last) drawRun(sn.last); }
+
+export { showSensing, redrawSensing };

@@ -1,0 +1,190 @@
+"""Accessibility: axe-core (the copy shipped in the axe-playwright-python wheel, injected into
+the page; nothing is fetched at run time) over every page, in English and in Japanese, with
+results drawn where a page has them: no serious or critical violation. Also the shredder monitor
+run in Japanese (its chart and tables show no English message)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+from tests.web.conftest import ARTIFACTS, CHROMIUM, FLAGS, require_browser
+
+sync_api = require_browser()
+axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+expect = sync_api.expect
+pytestmark = pytest.mark.slow
+
+
+def _violations(page: Any) -> list[str]:
+    """Serious and critical axe violations on the page as shown: rule, help and where."""
+    res = axe_sync.Axe().run(page)
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
+        for v in res.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _pages(page: Any, server: str) -> Any:
+    """Walk every page, yielding its name once its content (and results, where quick) is shown."""
+    yield "login"
+    page.fill("#email", DEMO_EMAIL)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.locator("#models-table tbody tr").first.wait_for()
+    yield "models"
+    page.click("#models-table a[href^='#/models/']:text-is('atm_reuse')")
+    page.locator("#network .main-svg").first.wait_for()
+    page.click("#run")
+    page.locator("#sankey .main-svg").first.wait_for(timeout=60_000)
+    page.click("#workspace summary")
+    yield "model"
+    page.goto(f"{server}/#/network")
+    yield "network"
+    page.goto(f"{server}/#/foresight")
+    page.locator("#fs-fans .main-svg").first.wait_for(timeout=60_000)
+    yield "foresight"
+    page.goto(f"{server}/#/alloys")
+    page.locator("#al-vehicles input").first.wait_for()
+    page.click("#al-form button[type=submit]")
+    page.locator("#al-chart .main-svg").first.wait_for(timeout=60_000)
+    yield "alloys"
+    page.goto(f"{server}/#/trace")
+    page.locator("#lots-table tbody tr button").first.click()
+    page.locator("#tr-breakdown .main-svg").first.wait_for(timeout=30_000)
+    yield "trace"
+    page.goto(f"{server}/#/market")
+    page.locator("#mk-conditions-empty:not([hidden])").wait_for()
+    yield "market"
+    page.goto(f"{server}/#/sensing")
+    expect(page.locator("#sn-doc")).not_to_have_value("")
+    yield "sensing"
+    page.goto(f"{server}/#/analyses")
+    page.locator("#an-model option").first.wait_for(state="attached")
+    label = next(
+        o for o in page.locator("#an-model option").all_inner_texts() if "(compressor_magnet," in o
+    )
+    page.select_option("#an-model", label=label)
+    page.check("input[name='an-kind'][value='optimise']")
+    page.click("#an-example")
+    expect(page.locator("#an-spec")).not_to_have_value("")
+    page.click("#an-start")
+    page.locator("#an-chart .main-svg").first.wait_for(timeout=120_000)
+    yield "analyses"
+    page.goto(f"{server}/#/indicators")
+    page.locator("#ic-graph .main-svg").first.wait_for()
+    yield "indicators"
+
+
+def _browser(tmp_path: Path, lang: str) -> Any:
+    pw = sync_api.sync_playwright().start()
+    ctx = pw.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=FLAGS,
+        viewport={"width": 1440, "height": 900},
+        locale="ja-JP" if lang == "ja" else "en-GB",
+    )
+    return pw, ctx
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_no_serious_accessibility_violation_on_any_page(
+    server: str, tmp_path: Path, lang: str
+) -> None:
+    pw, ctx = _browser(tmp_path, lang)
+    found: dict[str, list[str]] = {}
+    seen = []
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server}/#/login")
+        page.locator("#email").wait_for()
+        page.select_option("#lang", lang)
+        page.wait_for_function("(l) => document.documentElement.lang === l", arg=lang)
+        for name in _pages(page, server):
+            seen.append(name)
+            assert page.evaluate("document.documentElement.lang") == lang
+            bad = _violations(page)
+            if bad:
+                found[name] = bad
+    finally:
+        ctx.close()
+        pw.stop()
+    assert len(seen) == 11, seen
+    assert not found, found
+
+
+def test_the_checker_finds_a_violation(server: str, tmp_path: Path) -> None:
+    """The check can fail: an unlabelled field and low-contrast text are reported."""
+    pw, ctx = _browser(tmp_path, "en")
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server}/#/login")
+        page.locator("#email").wait_for()
+        page.evaluate("""() => { const f = document.createElement('input'); f.id = 'bare';
+          document.querySelector('#login-form').append(f);
+          const p = document.createElement('p'); p.textContent = 'faint';
+          p.style.color = '#eee'; document.querySelector('#login-form').append(p); }""")
+        rules = " ".join(_violations(page))
+        assert "label" in rules and "color-contrast" in rules, rules
+    finally:
+        ctx.close()
+        pw.stop()
+
+
+def test_shredder_monitor_in_japanese(server: str, tmp_path: Path) -> None:
+    """Run the shipped 10-minute scenario: alarms with actions in Japanese, every event that
+    needs an alarm caught, the chart titled with both axes; a bad scenario is refused with
+    the service's reason beside the form."""
+    from tests.web.test_screens import _check
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    pw, ctx = _browser(tmp_path, "ja")
+    errors: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/#/login")
+        page.locator("#email").wait_for()
+        page.select_option("#lang", "ja")
+        page.fill("#email", DEMO_EMAIL)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.locator("#models-table tbody tr").first.wait_for()
+        page.goto(f"{server}/#/sensing")
+        doc = page.locator("#sn-doc")
+        expect(doc).not_to_have_value("")
+        page.fill("#sn-doc", "{")
+        page.click("#sn-run")
+        expect(page.locator("#sn-errors")).to_contain_text("正しいJSONではありません")
+        page.fill(
+            "#sn-doc",
+            '{"sensing": 1, "name": "long", "seed": 1, "duration_s": 5000, "line": {"id": "L1"}}',
+        )
+        page.click("#sn-run")
+        expect(page.locator("#sn-errors")).to_contain_text("at most 1200 s", timeout=60_000)
+        page.select_option("#sn-example", "sensing_normal_20min")
+        page.select_option("#sn-example", "sensing_jam_and_gas")
+        expect(doc).to_have_value(re.compile('"jam and gas"'))
+        page.click("#sn-run")
+        page.locator("#sn-chart .main-svg").first.wait_for(timeout=300_000)
+        expect(page.locator("#sn-errors")).to_be_empty()
+        caught = "警報が必要な事象 5 件のうち 5 件を検知"
+        expect(page.locator("#sn-summary")).to_contain_text(caught)
+        layout = page.evaluate(
+            "() => { const l = document.getElementById('sn-chart').layout;"
+            " return [l.title.text, l.xaxis.title.text, l.yaxis.title.text,"
+            " l.yaxis2.title.text]; }"
+        )
+        assert all(layout) and layout[1] == "時刻 [s]", layout
+        expect(page.locator("#sn-truth tbody tr").first).to_contain_text("噛み込み")
+        _check(page, "ja", "sensing", errors)
+    finally:
+        ctx.close()
+        pw.stop()
