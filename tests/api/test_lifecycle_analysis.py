@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from junkan.api.routers.lifecycle_analysis import MAX_ACTIVE, MAX_KEPT
+from junkan.api.background import MAX_ACTIVE, MAX_KEPT
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.store.repo import TooManyAnalyses
 from tests.api.conftest import demo_tokens, wait_for

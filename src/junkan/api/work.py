@@ -13,6 +13,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.core import budget
+from junkan.core.budget import report_progress
 from junkan.core.encoding import jsonable
 from junkan.store.cards import read_card, write_card
 from junkan.store.repo import Store
@@ -92,13 +93,17 @@ def flow_indicators_job(text: str, frameworks: list[str]) -> dict[str, Any]:
 
 
 def network_job(text: str, carbon_price: float | None,
-                gap: float | None = None) -> dict[str, Any]:
+                gap: float | None = None, stream: bool = False) -> dict[str, Any]:
     """Validate a network scenario, plan hubs and flows (to ``gap``, the scenario's unless
-    given), and describe the plan for maps."""
+    given), and describe the plan for maps. ``stream``: report each improved plan's summary
+    (:func:`junkan.network.progress_document`) as the job's progress while it solves."""
     from junkan import network
 
+    def improved(plan: Any) -> None:
+        report_progress(jsonable(network.progress_document(plan)))
+
     plan = network.run(network.load(text=text, source="scenario"), carbon_price=carbon_price,
-                       mip_rel_gap=gap)
+                       mip_rel_gap=gap, on_plan=improved if stream else None)
     return dict(jsonable(plan.to_json(places=True)))
 
 

@@ -12,36 +12,24 @@ accepted one survives a restart, which fails it if it was unfinished."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
+from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
-from junkan.api.jobs import internal_error
 from junkan.api.work import analysis_job
-from junkan.core import budget
-from junkan.core.budget import BudgetExceeded, BudgetSettings, PoolClosed
-from junkan.core.errors import JunkanError
-from junkan.store.analyses_repo import INTERRUPTED
-from junkan.store.repo import Store, TooManyAnalyses
-from junkan.store.repo_base import aware
-from junkan.store.tables import Analysis
 
 router = APIRouter()
 
 Kind = Literal["uncertainty", "sensitivity", "calibrate", "optimise"]
+KINDS: tuple[str, ...] = get_args(Kind)
 MAX_MODEL_CHARS = 2_000_000
 MAX_RUNS = 10_000
 MAX_PARAMETERS = 50
 MAX_DECISIONS = 20
-MAX_ACTIVE = 2
-"""Jobs one user may have queued or running at once."""
-MAX_KEPT = 50
-"""Finished jobs kept per user (oldest dropped first)."""
 
 Spec = Annotated[dict[str, Any], Field(max_length=20)]
 
@@ -91,39 +79,6 @@ def _limits(kind: str, spec: dict[str, Any] | None) -> None:
             )
 
 
-def _doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": job.id, "kind": job.kind, "status": job.status,
-        "created_at": aware(job.created_at).isoformat(),
-        "finished_at": aware(job.finished_at).isoformat() if job.finished_at else None,
-        "error": job.error}
-    if result is not None or job.status == "succeeded":
-        out["result"] = result
-    return out
-
-
-async def _execute(store: Store, job_id: str, kind: str, text: str, source: str,
-                   args: dict[str, Any]) -> None:
-    """Run the analysis in a budgeted worker; its outcome goes to the store."""
-    try:
-        store.analysis_started(job_id)
-        doc = await budget.run_async(analysis_job, kind, text, source, args,
-                                     budget=BudgetSettings().run_budget())
-        store.finish_analysis(job_id, doc)
-    except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
-        store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc))
-    except PoolClosed:
-        with contextlib.suppress(Exception):  # the store may be gone: the next start fails it
-            store.fail_analysis(job_id, INTERRUPTED)
-    except Exception as exc:  # a bug or a crashed worker: details in the log only
-        with contextlib.suppress(Exception):
-            store.fail_analysis(job_id, internal_error(f"{kind} analysis {job_id}", exc))
-
-
-_TASKS: set[asyncio.Task[None]] = set()
-"""Running analyses (a reference keeps each task alive until it ends)."""
-
-
 @router.post("/api/lifecycle/analyses", tags=["lifecycle"], status_code=202)
 async def start_analysis(
     kind: Annotated[Kind, Query()], body: AnalysisIn, request: Request, user: CurrentUser,
@@ -140,10 +95,6 @@ async def start_analysis(
     else:
         assert body.model is not None
         text, source = body.model, "model"
-    try:
-        job = s.create_analysis(user, kind, max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
-    except TooManyAnalyses as exc:
-        raise HTTPException(429, str(exc), headers={"Retry-After": "10"}) from None
     args = {
         "spec": body.spec,
         "runs": body.runs,
@@ -152,17 +103,13 @@ async def start_analysis(
         "n": body.n,
         "outputs": body.outputs,
     }
-    task = asyncio.create_task(_execute(s, job.id, kind, text, source, args))
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
-    return _doc(job)
+    return background.start(s, user, kind, analysis_job, kind, text, source, args)
 
 
 @router.get("/api/lifecycle/analyses", tags=["lifecycle"])
 def list_analyses(user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
     """Your analyses (without their results), newest first."""
-    return [{k: v for k, v in _doc(job).items() if k != "result"}
-            for job in s.list_analyses(user.id)]
+    return background.listed(s, user, KINDS)
 
 
 @router.get("/api/lifecycle/analyses/{job_id}", tags=["lifecycle"])
@@ -171,7 +118,7 @@ def read_analysis(
 ) -> dict[str, Any]:
     """An analysis' status, and its result or error once finished (404 if it is not
     yours)."""
-    found = s.get_analysis(user.id, job_id)
+    found = background.read(s, user, job_id, KINDS)
     if found is None:
         raise NOT_FOUND
-    return _doc(*found)
+    return found

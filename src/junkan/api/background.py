@@ -1,0 +1,107 @@
+"""Background jobs kept in the store (:mod:`junkan.store.analyses_repo`): accepted with 202,
+run in a budgeted worker (``junkan.core.budget``, the run budget ``JUNKAN_BUDGET_RUN_*``),
+polled until they succeed with their document or fail with their message. Each is its
+starter's only, and an accepted one survives a restart (which fails it if unfinished).
+
+While a job runs, the last progress its worker sent (``report_progress``: a fraction, or a
+small document such as a network solve's latest plan) is kept in memory and shown by
+:func:`job_doc`; it is a view of work in progress, not a result, and is not stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import HTTPException
+
+from junkan.api.jobs import internal_error
+from junkan.core import budget
+from junkan.core.budget import BudgetExceeded, BudgetSettings, PoolClosed
+from junkan.core.errors import JunkanError
+from junkan.store.analyses_repo import INTERRUPTED
+from junkan.store.repo import Store, TooManyAnalyses
+from junkan.store.repo_base import aware
+from junkan.store.tables import Analysis, User
+
+MAX_ACTIVE = 2
+"""Jobs one user may have queued or running at once."""
+MAX_KEPT = 50
+"""Finished jobs kept per user (oldest dropped first)."""
+
+_TASKS: set[asyncio.Task[None]] = set()
+"""Running jobs (a reference keeps each task alive until it ends)."""
+_PROGRESS: dict[str, Any] = {}
+"""Job id → the last progress its worker reported (while it runs)."""
+
+
+def job_doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a poll answers: id, kind, status, times, error; the result once succeeded; the
+    last progress while queued or running."""
+    out: dict[str, Any] = {
+        "id": job.id, "kind": job.kind, "status": job.status,
+        "created_at": aware(job.created_at).isoformat(),
+        "finished_at": aware(job.finished_at).isoformat() if job.finished_at else None,
+        "error": job.error}
+    if job.status in ("queued", "running"):
+        out["progress"] = _PROGRESS.get(job.id)
+    if result is not None or job.status == "succeeded":
+        out["result"] = result
+    return out
+
+
+async def _execute(store: Store, job_id: str, what: str, fn: Callable[..., dict[str, Any]],
+                   args: tuple[Any, ...]) -> None:
+    """Run ``fn(*args)`` in a budgeted worker; its outcome goes to the store."""
+
+    def progress(value: Any) -> None:
+        _PROGRESS[job_id] = value
+
+    try:
+        store.analysis_started(job_id)
+        doc = await budget.run_async(fn, *args, budget=BudgetSettings().run_budget(),
+                                     on_progress=progress)
+        store.finish_analysis(job_id, doc)
+    except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
+        store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc))
+    except PoolClosed:
+        with contextlib.suppress(Exception):  # the store may be gone: the next start fails it
+            store.fail_analysis(job_id, INTERRUPTED)
+    except Exception as exc:  # a bug or a crashed worker: details in the log only
+        with contextlib.suppress(Exception):
+            store.fail_analysis(job_id, internal_error(f"{what} {job_id}", exc))
+    finally:
+        _PROGRESS.pop(job_id, None)
+
+
+def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]],
+          *args: Any) -> dict[str, Any]:
+    """Accept a job of ``kind`` for ``user`` (429 with Retry-After when the user has
+    :data:`MAX_ACTIVE` unfinished) and run ``fn(*args)`` in the background; the job's
+    document (status ``queued``)."""
+    try:
+        job = store.create_analysis(user, kind, max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
+    except TooManyAnalyses as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "10"}) from None
+    task = asyncio.create_task(_execute(store, job.id, f"{kind} job", fn, args))
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+    return job_doc(job)
+
+
+def read(store: Store, user: User, job_id: str, kinds: tuple[str, ...]
+         ) -> dict[str, Any] | None:
+    """The user's job of one of ``kinds`` (None for another's, another kind or a missing
+    one: they read alike)."""
+    found = store.get_analysis(user.id, job_id)
+    if found is None or found[0].kind not in kinds:
+        return None
+    return job_doc(*found)
+
+
+def listed(store: Store, user: User, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The user's jobs of ``kinds`` without their results, newest first."""
+    return [{k: v for k, v in job_doc(job).items() if k != "result"}
+            for job in store.list_analyses(user.id) if job.kind in kinds]

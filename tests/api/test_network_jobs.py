@@ -1,0 +1,69 @@
+"""Network plans as background jobs: the streamed answer as progress, the final plan as the
+result, the scenario's errors in the job, who may see a job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import demo_tokens, wait_for
+from tests.network.test_plan import SMALL as NETWORK
+
+BASE = "/api/network/jobs"
+
+
+def _problem(res: Any, status: int) -> dict[str, Any]:
+    assert res.status_code == status, res.text
+    assert res.headers["content-type"].startswith("application/problem+json")
+    return dict(res.json())
+
+
+def test_a_solve_job_gives_the_plan_of_the_synchronous_route(app_client: TestClient) -> None:
+    demo, partner = demo_tokens(app_client)
+    text = yaml.safe_dump(NETWORK)
+    res = app_client.post(f"{BASE}?carbon_price=10000", content=text, headers=demo)
+    assert res.status_code == 202, res.text
+    job = res.json()
+    assert job["kind"] == "network.solve" and job["status"] in ("queued", "running")
+    assert "progress" in job
+    done = wait_for(app_client, f"{BASE}/{job['id']}", demo, 120)
+    assert done["status"] == "succeeded", done["error"]
+    assert "progress" not in done
+    direct = app_client.post("/api/network/solve?carbon_price=10000", content=text,
+                             headers=demo).json()
+    assert done["result"]["objective"] == direct["objective"]
+    assert done["result"]["open_hubs"] == direct["open_hubs"]
+    # another organisation's user neither reads nor lists it; lifecycle analyses do not show it
+    _problem(app_client.get(f"{BASE}/{job['id']}", headers=partner), 404)
+    assert app_client.get(BASE, headers=partner).json() == []
+    _problem(app_client.get(f"/api/lifecycle/analyses/{job['id']}", headers=demo), 404)
+    assert [j["id"] for j in app_client.get(BASE, headers=demo).json()] == [job["id"]]
+
+
+def test_a_bad_scenario_fails_the_job_naming_the_field(app_client: TestClient) -> None:
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(BASE, content=yaml.safe_dump({**NETWORK, "modes": {}}), headers=demo)
+    assert res.status_code == 202, res.text
+    done = wait_for(app_client, f"{BASE}/{res.json()['id']}", demo, 120)
+    assert done["status"] == "failed" and "modes" in done["error"]
+
+
+def test_limits_answer_problem_json(app_client: TestClient) -> None:
+    demo, _ = demo_tokens(app_client)
+    _problem(app_client.post(f"{BASE}?kind=nope", content="x: 1", headers=demo), 422)
+    _problem(app_client.post(f"{BASE}?gap=0.9", content="x: 1", headers=demo), 422)
+    _problem(app_client.get(f"{BASE}/{'x' * 65}", headers=demo), 422)
+
+
+def test_the_streamed_plans_reach_the_job_as_progress(monkeypatch: Any) -> None:
+    from junkan.api import work
+
+    seen: list[Any] = []
+    monkeypatch.setattr(work, "report_progress", seen.append)
+    doc = work.network_job(yaml.safe_dump(NETWORK), 10000.0, None, True)
+    assert seen, "no plan was streamed"
+    assert {"objective", "mip_gap", "hubs_opened", "elapsed_s"} <= set(seen[-1])
+    # improving plans never beat the final one
+    assert min(p["objective"] for p in seen) >= doc["objective"] - 1e-6 * abs(doc["objective"])
