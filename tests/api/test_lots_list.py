@@ -20,7 +20,17 @@ def test_the_list_shows_only_your_lots_and_checks_its_limits(app_client: TestCli
     assert theirs["lots"] == [] and theirs["total"] == 0
     copper = app_client.get("/api/trace/lots", params={"material": "Copper"}, headers=a).json()
     assert [d["lot"] for d in copper["lots"]] == ["L2"]
-    for bad in ({"limit": 0}, {"limit": 201}, {"offset": -1}, {"q": "x" * 201}):
+    today = app_client.get("/api/trace/lots", params={"made_from": "2000-01-01",
+                                                      "made_to": "2999-12-31"}, headers=a)
+    every = app_client.get("/api/trace/lots", headers=a).json()["total"]
+    assert today.json()["total"] == every
+    assert app_client.get("/api/trace/lots", params={"made_to": "2000-01-01"},
+                          headers=a).json()["total"] == 0
+    reversed_ = app_client.get("/api/trace/lots", params={"made_from": "2026-02-01",
+                                                          "made_to": "2026-01-01"}, headers=a)
+    assert reversed_.status_code == 422 and "made_to" in reversed_.text
+    for bad in ({"limit": 0}, {"limit": 201}, {"offset": -1}, {"q": "x" * 201},
+                {"made_from": "2026-13-01"}, {"made_to": "yesterday"}):
         res = app_client.get("/api/trace/lots", params=bad, headers=a)
         assert res.status_code == 422, bad
         assert res.headers["content-type"].startswith("application/problem+json")

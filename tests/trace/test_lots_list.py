@@ -54,3 +54,21 @@ def test_an_agreement_adds_the_granted_lots_until_it_expires(repo: TraceRepo) ->
     assert listed["A"]["access"] == "agreement" and "composition" in listed["A"]
     repo.revoke("org-A", agreement)
     assert "A" not in _ids(repo.lots("org-D"))
+
+
+def test_creation_dates_filter_both_days_included(repo: TraceRepo) -> None:
+    from datetime import date
+
+    from tests.trace.test_ledger import create, ev
+
+    for lot, at in (("old", datetime(2026, 1, 10, 23, 30, tzinfo=UTC)),
+                    ("mid", datetime(2026, 2, 1, 0, 0, tzinfo=UTC)),
+                    ("new", datetime(2026, 3, 5, 12, 0, tzinfo=UTC))):
+        repo.ingest("org-A", ev(create(lot, 10, 2)), at=at)
+    assert _ids(repo.lots("org-A", made_from=date(2026, 2, 1))) == ["new", "mid"]
+    assert _ids(repo.lots("org-A", made_to=date(2026, 2, 1))) == ["mid", "old"]
+    assert _ids(repo.lots("org-A", made_from=date(2026, 1, 11),
+                          made_to=date(2026, 3, 4))) == ["mid"]
+    assert repo.lots("org-A", made_from=date(2026, 3, 6))["total"] == 0
+    with pytest.raises(TraceError, match="made_to: 2026-01-01 is before made_from"):
+        repo.lots("org-A", made_from=date(2026, 2, 1), made_to=date(2026, 1, 1))

@@ -106,6 +106,17 @@ def test_search_page_and_open_a_lot(page: Any, server: str) -> None:
     expect(page.locator("#lots-table")).to_be_hidden()
     expect(page.locator("#lots-range")).to_have_text("")
 
+    # creation dates: nothing was made before 2000; every lot was made by tomorrow
+    page.get_by_label("Made to").fill("2000-01-01")
+    _search(page)
+    expect(page.locator("#lots-empty")).to_have_text("No lot matches these filters.")
+    page.get_by_label("Made to").fill("2999-12-31")
+    page.get_by_label("Made from").fill("2000-01-01")
+    _search(page)
+    expect(page.locator("#lots-range")).to_have_text(f"1–10 of {EXTRA + 3}")
+    page.get_by_label("Made from").fill("")
+    page.get_by_label("Made to").fill("")
+
     # a refused query: its message beside the form, no stale table
     page.evaluate("document.getElementById('lots-q').value = 'x'.repeat(201)")
     page.get_by_role("button", name="Search", exact=True).click()

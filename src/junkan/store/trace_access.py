@@ -6,7 +6,7 @@ notifications. Which fields an organisation may see is decided by one rule,
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, or_, select
@@ -93,6 +93,12 @@ def visible_lots(s: Session, org_id: str, now: datetime | None = None
             out.append((lot, fields))
     return out
 
+
+
+
+def _midnight(day: date) -> datetime:
+    """The start of ``day`` in UTC."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 class _View:
     """Lots as one organisation sees them: which lot a reference names (its own lot with the
@@ -236,13 +242,17 @@ class AccessMixin(TraceBase):
     """Most lots :meth:`lots` answers at once."""
 
     def lots(self, viewer: str, *, q: str | None = None, material: str | None = None,
-             holder: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+             holder: str | None = None, made_from: date | None = None,
+             made_to: date | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         """One page of the lots ``viewer`` may see, newest first, as :meth:`show` writes
         them (without links): ``q`` a case-insensitive part of the lot id, ``material`` the
-        material (any case), ``holder`` the name of the organisation holding it; ``total``
-        counts every match."""
+        material (any case), ``holder`` the name of the organisation holding it,
+        ``made_from`` / ``made_to`` the first and last day (UTC, both included) of the
+        lot's creation; ``total`` counts every match."""
         if not 1 <= limit <= self.MAX_PAGE or offset < 0:
             raise TraceError(f"limit: 1 to {self.MAX_PAGE}; offset: 0 or more")
+        if made_from is not None and made_to is not None and made_to < made_from:
+            raise TraceError(f"made_to: {made_to} is before made_from ({made_from})")
         with self.db.session() as s:
             view = _View(s, self._org(s, viewer))
             where = [visible_condition(view.org.id, view.grants, view.now)]
@@ -254,6 +264,10 @@ class AccessMixin(TraceBase):
                 where.append(func.lower(TraceLot.material) == material.lower())
             if holder is not None:
                 where.append(TraceLot.owner_org == view._ids.get(holder, ""))
+            if made_from is not None:
+                where.append(TraceLot.created_at >= _midnight(made_from))
+            if made_to is not None:
+                where.append(TraceLot.created_at < _midnight(made_to + timedelta(days=1)))
             total = s.scalar(select(func.count()).select_from(TraceLot).where(*where)) or 0
             page = list(s.scalars(select(TraceLot).where(*where).order_by(
                 TraceLot.seq.desc()).limit(limit).offset(offset)))

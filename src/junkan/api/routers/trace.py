@@ -3,6 +3,7 @@ genealogy, notifications, data offers and agreements, webhooks, checkpoints and 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -96,14 +97,18 @@ def trace_lots(request: Request, user: CurrentUser, trace: TraceDep,
                q: Annotated[str | None, Query(max_length=200)] = None,
                material: Annotated[str | None, Query(max_length=200)] = None,
                holder: Annotated[str | None, Query(max_length=200)] = None,
+               made_from: Annotated[date | None, Query()] = None,
+               made_to: Annotated[date | None, Query()] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
                offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict[str, Any]:
     """The lots your organisation may see (made, held, shipped to it, or granted by an
     agreement), newest first, one page at a time: ``q`` a part of the lot id (any case),
-    ``material`` and ``holder`` (an organisation's name) exact; ``total`` counts every
-    match."""
+    ``material`` and ``holder`` (an organisation's name) exact, ``made_from`` / ``made_to``
+    the first and last day of creation (ISO dates, UTC, both included); ``total`` counts
+    every match."""
     return dict(jsonable(trace_call(trace.lots, _me(request, user), q=q, material=material,
-                                    holder=holder, limit=limit, offset=offset)))
+                                    holder=holder, made_from=made_from, made_to=made_to,
+                                    limit=limit, offset=offset)))
 
 
 @router.get("/api/trace/lots/{lot:path}/genealogy")

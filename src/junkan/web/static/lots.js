@@ -1,10 +1,10 @@
 // Lots page, part 1: find the lots your organisation may see (search by id, filter by material and
-// holder), one page at a time; choosing a lot opens its footprint and genealogy (trace.js).
+// holder, creation dates), one page at a time; choosing a lot opens its footprint and genealogy (trace.js).
 import { $, api, fmt, fmtPct, fmtTime, problemOf, showProblem, t } from "./core.js";
 
 const SIZES = [10, 25, 50, 100];
 /** The query shown (filters as last searched, page) and the last answer, kept across languages. */
-const ls = { q: "", material: "", holder: "", limit: 25, offset: 0, asked: 0, open: null, doc: null, seen: { material: new Set(), owner: new Set() } };
+const ls = { q: "", material: "", holder: "", made_from: "", made_to: "", limit: 25, offset: 0, asked: 0, open: null, doc: null, seen: { material: new Set(), owner: new Set() } };
 
 /** The search section, built once (index.html belongs to the whole app) before the lot form;
  * its fixed texts carry data-i18n, so switching language translates them. */
@@ -22,6 +22,10 @@ function build() {
           <input id="lots-material" list="lots-materials" maxlength="200" autocomplete="off"></span>
         <span><label for="lots-holder" data-i18n="lots.holder">Holder</label>
           <input id="lots-holder" list="lots-holders" maxlength="200" autocomplete="off"></span>
+        <span><label for="lots-from" data-i18n="lots.from">Made from</label>
+          <input id="lots-from" type="date"></span>
+        <span><label for="lots-to" data-i18n="lots.to">Made to</label>
+          <input id="lots-to" type="date"></span>
         <span><label for="lots-size" data-i18n="lots.size">Per page</label>
           <select id="lots-size">${SIZES.map((n) => `<option value="${n}"${n === ls.limit ? " selected" : ""}>${n}</option>`).join("")}</select></span>
         <button type="submit" data-i18n="lots.search">Search</button>
@@ -45,7 +49,7 @@ build();
 /** The current filters as query parameters (empty ones left out). */
 function params() {
   const p = new URLSearchParams({ limit: String(ls.limit), offset: String(ls.offset) });
-  for (const k of ["q", "material", "holder"]) if (ls[k]) p.set(k, ls[k]);
+  for (const k of ["q", "material", "holder", "made_from", "made_to"]) if (ls[k]) p.set(k, ls[k]);
   return p;
 }
 
@@ -103,7 +107,7 @@ function drawLots() {
   fill("#lots-materials", ls.seen.material); fill("#lots-holders", ls.seen.owner);
   const lots = doc ? doc.lots : [];
   $("#lots-empty").hidden = !doc || lots.length > 0;
-  $("#lots-empty").textContent = ls.q || ls.material || ls.holder ? t("lots.emptyFiltered") : t("lots.empty");
+  $("#lots-empty").textContent = ls.q || ls.material || ls.holder || ls.made_from || ls.made_to ? t("lots.emptyFiltered") : t("lots.empty");
   table.hidden = !lots.length;
   const head = document.createElement("tr");
   for (const k of ["id", "material", "mass", "holder", "custody", "cfp", "recycled", "updated"]) {
@@ -138,13 +142,15 @@ $("#lots-form").addEventListener("submit", async (ev) => {
   ls.q = $("#lots-q").value.trim();
   ls.material = $("#lots-material").value.trim();
   ls.holder = $("#lots-holder").value.trim();
+  ls.made_from = $("#lots-from").value;
+  ls.made_to = $("#lots-to").value;
   ls.limit = Number($("#lots-size").value);
   ls.offset = 0;
   await showLots();
 });
 $("#lots-clear").addEventListener("click", async () => {
-  for (const id of ["#lots-q", "#lots-material", "#lots-holder"]) $(id).value = "";
-  Object.assign(ls, { q: "", material: "", holder: "", offset: 0 });
+  for (const id of ["#lots-q", "#lots-material", "#lots-holder", "#lots-from", "#lots-to"]) $(id).value = "";
+  Object.assign(ls, { q: "", material: "", holder: "", made_from: "", made_to: "", offset: 0 });
   await showLots();
 });
 $("#lots-size").addEventListener("change", () => $("#lots-form").requestSubmit());
