@@ -66,6 +66,8 @@ COMMANDS: dict[str, Lazy] = {
                                         "sharing, reuse histories, disclosure packs "
                                         "(自治体CE診断・再生材利用の定期報告・グリーン購入・"
                                         "太陽光パネル・リユース履歴・開示).", group=True),
+    "nature": Lazy("junkan.cli.nature", "Nature: TNFD LEAP assessment of sourcing areas.",
+                   group=True),
     "vision": Lazy("junkan.cli.vision", "Vision for shredded scrap: render, train, evaluate, "
                                         "predict.", group=True),
 }

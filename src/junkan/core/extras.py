@@ -11,7 +11,11 @@ solve|pareto|cflp``, ``foresight run|analyse|report|describe``, ``alloy …``. T
 - ``distributed``: ``junkan foresight run --backend dask``;
 - ``maps``: the PNG/SVG maps of ``junkan network report`` and ``network solve --out``;
 - ``olca``: ``junkan olca import|export`` (openLCA JSON-LD through olca-schema);
-- ``metering``: ``junkan meter segment|factors`` (change-point detection through ruptures);
+- ``metering``: ``junkan meter segment|factors`` (change-point detection through ruptures),
+  ``meter poll`` (Modbus TCP, pymodbus), ``meter identify|enrol|photos`` (pyzbar, pytesseract,
+  scikit-image, Pillow, segno; zbar and Tesseract themselves are Debian packages);
+- ``nature``: ``junkan nature …`` (rasters through rasterio/rioxarray/xarray, Dask, spyndex);
+- ``vision``: ``junkan vision …`` (OpenCV, onnxruntime, skl2onnx, pycocotools);
 - ``bench``: the peers the benchmarks compare with (flodym, EMA Workbench);
 - ``all``: service, postgres, distributed and maps.
 
@@ -30,9 +34,11 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "distributed": ("dask", "distributed"),
     "maps": ("matplotlib",),
     "sensitivity": ("SALib",),
-    "sensing": ("paho",),
+    "sensing": ("paho", "asyncua"),
     "olca": ("olca_schema",),
-    "metering": ("ruptures",),
+    "metering": ("ruptures", "pymodbus", "pyzbar", "pytesseract", "skimage", "PIL", "segno"),
+    "nature": ("rasterio", "rioxarray", "xarray", "pyproj", "zarr", "spyndex"),
+    "vision": ("cv2", "onnxruntime", "skl2onnx", "pycocotools"),
     "bench": ("flodym", "ema_workbench"),
 }
 """Top-level modules (import names) junkan uses from each extra."""

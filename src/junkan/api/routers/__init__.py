@@ -7,13 +7,21 @@ from junkan.api.routers import (
     admin,
     analysis,
     auth,
+    catalogue,
     lifecycle_analysis,
     market,
+    metering,
     models,
+    nature,
+    network_jobs,
+    policy,
     sensing,
     trace,
+    vision,
 )
 
 ROUTERS: list[APIRouter] = [auth.router, account.router, admin.router, models.router,
                             analysis.router, trace.router, sensing.router,
-                            lifecycle_analysis.router, market.router]
+                            lifecycle_analysis.router, market.router,
+                            catalogue.router, policy.router, nature.router,
+                            metering.router, vision.router, network_jobs.router]

@@ -1,0 +1,136 @@
+"""``junkan nature``: TNFD LEAP assessment of sourcing areas from satellite scenes — assess
+the areas, classify land cover, write the LEAP report, write a generated sample (the verbs of
+:mod:`junkan.nature`; needs the 'nature' extra)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from junkan.cli.common import Format, atomic_dir, console, print_json, print_table, reported
+
+if TYPE_CHECKING:  # junkan.nature (rasterio, xarray, dask) is imported by the commands
+    from junkan import nature
+
+app = typer.Typer(no_args_is_help=True, help="Nature: TNFD LEAP assessment of sourcing areas.")
+
+FileArg = Annotated[Path, typer.Argument(help="Assessment (YAML or JSON); see docs/nature.md.")]
+FormatOption = Annotated[Format, typer.Option("--format")]
+LangOption = Annotated[Literal["en", "ja"], typer.Option("--lang", help="Report language.")]
+
+
+def _load(file: Path) -> nature.Assessment:
+    from junkan import nature
+
+    with reported(file):
+        return nature.load(file)
+
+
+def _write(res: nature.NatureResult, out: Path, lang: str) -> None:
+    with atomic_dir(out) as tmp:
+        res.report(tmp / "report.html", lang=lang)
+        res.to_frame().to_parquet(tmp / "scenes.parquet", index=False)
+        (tmp / "result.json").write_text(
+            json.dumps(res.to_json(), ensure_ascii=False), encoding="utf-8"
+        )
+    console.print(f"wrote {out}/report.html, result.json, scenes.parquet")
+
+
+@app.command()
+def assess(
+    file: FileArg,
+    fmt: FormatOption = Format.table,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for report.html, result.json, scenes.parquet."),
+    ] = None,
+    lang: LangOption = "en",
+) -> None:
+    """Indicators of every sourcing area: TNFD C1.0/C1.1, protected overlap, indices,
+    water, drought, trends, integrated impact."""
+    from junkan import nature
+
+    a = _load(file)
+    with reported(file):
+        res = nature.run(a)
+    if out is not None:
+        _write(res, out, lang)
+    if fmt is Format.json:
+        print_json(res.to_json())
+        return
+    print_table(
+        f"nature — {res.name}",
+        ["area", "commodity", "supplier", "C1.0 km²", "C1.1 km²", "protected share", "integrated"],
+        res.summary(),
+        right=("C1.0 km²", "C1.1 km²", "protected share", "integrated"),
+    )
+
+
+@app.command()
+def classify(
+    file: FileArg,
+    fmt: FormatOption = Format.table,
+    scene: Annotated[
+        int | None, typer.Option(help="Scene (0-based) to map; default: the training scene.")
+    ] = None,
+    map_out: Annotated[
+        Path | None, typer.Option("--map", help="Write the class map (GeoTIFF, uint8, 0 = nodata).")
+    ] = None,
+) -> None:
+    """Train the random forest on the training polygons; accuracy, kappa, per-class F1 and
+    the confusion matrix on held-out polygons."""
+    from junkan import nature
+
+    a = _load(file)
+    with reported(file):
+        if scene is not None and not 0 <= scene < len(a.spec.scenes):
+            raise nature.NatureInputError(f"--scene: 0 to {len(a.spec.scenes) - 1}")
+        clf = nature.classify(a, scene=scene, out=map_out)
+    doc = clf.to_json()
+    if fmt is Format.json:
+        print_json(doc)
+        return
+    print_table(
+        f"held-out accuracy {doc['accuracy']:.3f}, kappa {doc['kappa']:.3f}",
+        ["reference \\ predicted", *doc["classes"], "F1"],
+        [
+            [c, *row, f"{doc['f1'][c]:.3f}"]
+            for c, row in zip(doc["classes"], doc["confusion"], strict=True)
+        ],
+    )
+    if map_out is not None:
+        console.print(f"wrote {map_out}")
+
+
+@app.command()
+def report(
+    file: FileArg,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for report.html, result.json, scenes.parquet.")
+    ],
+    lang: LangOption = "en",
+) -> None:
+    """The LEAP report (Locate, Evaluate, Assess, Prepare) per company and portfolio."""
+    from junkan import nature
+
+    a = _load(file)
+    with reported(file):
+        res = nature.run(a)
+    _write(res, out, lang)
+
+
+@app.command()
+def sample(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the sample to.")],
+    size: Annotated[int, typer.Option(min=60, max=3000)] = 300,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """Write a generated sample: six annual scenes, sourcing areas, a protected area,
+    training polygons, precipitation and assessment.yaml."""
+    from junkan import nature
+
+    path = nature.write_sample(folder, size=size, seed=seed)
+    console.print(f"wrote {path}")

@@ -1,0 +1,50 @@
+"""Nature (TNFD LEAP) assessment of sourcing areas from satellite data (seed 000, theme 2):
+sourcing areas (GeoJSON), scenes read lazily (GeoTIFF/COG/Zarr, Dask), spectral indices
+(spyndex), random-forest land cover validated on held-out polygons, land-cover change and
+TNFD C1.0/C1.1, surface water, protected-area overlap, SPI and VCI, an integrated indicator
+with stated weights, and each indicator's responsiveness (trend test, minimum detectable
+change). Needs the ``nature`` extra.
+
+    a = nature.load("assessment.yaml")     # Assessment
+    res = nature.run(a)                     # NatureResult: to_frame/to_json/report
+    clf = nature.classify(a)                # Classifier: accuracy, kappa, F1, confusion
+"""
+
+from junkan.nature.api import classify, classify_tile, load, run
+from junkan.nature.classify import Classifier, Features
+from junkan.nature.climate import Trend, mann_kendall, min_detectable_change, spi, vci
+from junkan.nature.geo import Layer, NatureInputError, Polygon, parse_layer, read_layer
+from junkan.nature.rasters import Raster, open_raster
+from junkan.nature.results import NatureResult
+from junkan.nature.sample import write_sample
+from junkan.nature.schema import Assessment, AssessmentSpec
+from junkan.nature.survey import Observation, check_species, darwin_core, richness
+
+__all__ = [
+    "Assessment",
+    "check_species",
+    "darwin_core",
+    "Observation",
+    "richness",
+    "AssessmentSpec",
+    "classify",
+    "classify_tile",
+    "Classifier",
+    "Features",
+    "Layer",
+    "load",
+    "mann_kendall",
+    "min_detectable_change",
+    "NatureInputError",
+    "NatureResult",
+    "open_raster",
+    "parse_layer",
+    "Polygon",
+    "Raster",
+    "read_layer",
+    "run",
+    "spi",
+    "Trend",
+    "vci",
+    "write_sample",
+]

@@ -1,0 +1,218 @@
+"""Land-cover classification: a random forest (scikit-learn) on bands and spectral indices,
+trained on the pixels of training polygons and validated on **held-out polygons** (whole
+polygons are held out per class, so neighbouring, correlated pixels never sit on both sides),
+with overall accuracy, Cohen's kappa, per-class F1 and the confusion matrix. The trained model
+classifies a window or a whole tile block by block (``dask.array.map_blocks``), so a tile
+runs on the threaded scheduler or a ``dask.distributed`` cluster with the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from junkan.nature import indices as ix
+from junkan.nature.geo import Layer, NatureInputError
+from junkan.nature.rasters import Raster, mask, window
+
+MAX_PIXELS_PER_POLYGON = 5_000
+"""Training pixels drawn per polygon at most (seeded), so one large polygon does not
+dominate."""
+NODATA_CLASS = 0
+
+
+@dataclass(frozen=True)
+class Features:
+    """How a block of digital numbers becomes the feature matrix."""
+
+    bands: tuple[str, ...]
+    indices: tuple[str, ...]
+    mapping: dict[str, str]
+    scale: float = 1e-4
+    offset: float = 0.0
+    nodata: float | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.bands) + list(self.indices)
+
+    def matrix(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pixels × features float32, valid flags) of a (band, y, x) block whose bands are
+        ``self.bands`` in order; invalid rows are zeros."""
+        x, ok = self.columns(block)
+        good = ok & np.isfinite(x).all(axis=1)
+        x[~good] = 0.0
+        return x, good
+
+    def columns(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pixels × features float32, possibly NaN; flags of pixels with data in every
+        band) of a (band, y, x) block."""
+        refl = {
+            b: block[i].astype(np.float32) * np.float32(self.scale) + np.float32(self.offset)
+            for i, b in enumerate(self.bands)
+        }
+        ok = np.ones(block.shape[1:], dtype=bool)
+        for i in range(len(self.bands)):
+            ok &= (
+                np.isfinite(block[i])
+                if self.nodata is None
+                else (block[i] != self.nodata) & np.isfinite(block[i])
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            idx = ix.compute(self.indices, refl, self.mapping)
+        cols = [refl[b] for b in self.bands] + [
+            np.asarray(idx[n], np.float32) for n in self.indices
+        ]
+        return np.stack([c.reshape(-1) for c in cols], axis=1), ok.reshape(-1)
+
+
+@dataclass
+class Classifier:
+    """A trained land-cover model and its held-out validation."""
+
+    classes: list[str]
+    """Class names; class code = position + 1 (0 = nodata)."""
+    features: Features
+    model: Any
+    accuracy: float
+    kappa: float
+    f1: dict[str, float]
+    confusion: list[list[int]]
+    """Rows: reference class, columns: predicted class (order of ``classes``)."""
+    n_train: dict[str, int] = field(default_factory=dict)
+    n_test: dict[str, int] = field(default_factory=dict)
+    held_out: list[str] = field(default_factory=list)
+
+    def user_accuracy(self) -> dict[str, float]:
+        cm = np.asarray(self.confusion, float)
+        col = cm.sum(axis=0)
+        return {
+            c: float(cm[i, i] / col[i]) if col[i] else float("nan")
+            for i, c in enumerate(self.classes)
+        }
+
+    def predict_block(self, block: np.ndarray) -> np.ndarray:
+        """Class codes (uint8, 0 = nodata) of a (band, y, x) block."""
+        x, good = self.features.matrix(np.asarray(block))
+        return self.predict_rows(x, good).reshape(block.shape[1:])
+
+    def predict_rows(self, x: np.ndarray, good: np.ndarray) -> np.ndarray:
+        """Class codes (uint8, 0 where not ``good``) of feature rows."""
+        out = np.zeros(x.shape[0], dtype=np.uint8)
+        if good.any():
+            out[good] = np.asarray(self.model.predict(x[good]), dtype=np.uint8)
+        return out
+
+    def classify(self, raster: Raster, win: tuple[slice, slice] | None = None) -> Any:
+        """Lazy (y, x) Dask array of class codes of the raster (or a window of it)."""
+        data = raster.data.sel(band=list(self.features.bands))
+        if win is not None:
+            data = data.isel(y=win[0], x=win[1])
+        arr = data.data.rechunk({0: -1})
+        return arr.map_blocks(self.predict_block, drop_axis=0, dtype=np.uint8)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "classes": self.classes,
+            "features": self.features.names,
+            "accuracy": self.accuracy,
+            "kappa": self.kappa,
+            "f1": self.f1,
+            "user_accuracy": self.user_accuracy(),
+            "confusion": self.confusion,
+            "confusion_axes": "rows: reference, columns: predicted",
+            "n_train_pixels": self.n_train,
+            "n_test_pixels": self.n_test,
+            "held_out_polygons": self.held_out,
+            "method": "random forest (scikit-learn) on bands + indices; validation on "
+            "whole held-out polygons per class",
+        }
+
+
+def _split(layer: Layer, classes: list[str], share: float, seed: int) -> set[str]:
+    rng = np.random.default_rng(seed)
+    held: set[str] = set()
+    for c in classes:
+        fids = sorted(p.fid for p in layer.polygons if str(p.properties["class"]) == c)
+        if len(fids) < 2:
+            raise NatureInputError(
+                f"{layer.path}: class {c!r} has {len(fids)} polygon(s); it needs at least 2 "
+                "(one to train on, one held out to validate)"
+            )
+        k = min(len(fids) - 1, max(1, round(share * len(fids))))
+        held.update(rng.choice(fids, size=k, replace=False).tolist())
+    return held
+
+
+def _pixels(
+    layer: Layer, raster: Raster, feats: Features, seed: int
+) -> list[tuple[str, str, np.ndarray]]:
+    """(polygon id, class, feature rows) of every training polygon."""
+    import dask
+
+    rng = np.random.default_rng(seed)
+    wins = [window(p, raster) for p in layer.polygons]
+    data = raster.data.sel(band=list(feats.bands)).data
+    blocks = dask.compute(*[data[:, w[0], w[1]] for w in wins if w is not None])
+    out = []
+    for p, win, block in zip(layer.polygons, wins, blocks, strict=True):
+        assert win is not None  # checked by check_layer
+        inside = mask([p], raster, win)
+        x, good = feats.matrix(block)
+        rows = x[good & inside.reshape(-1)]
+        if len(rows) == 0:
+            raise NatureInputError(
+                f"{layer.path}: training polygon {p.fid!r} covers no valid pixel of "
+                f"{raster.path}; move it or use a scene without nodata there"
+            )
+        if len(rows) > MAX_PIXELS_PER_POLYGON:
+            rows = rows[rng.choice(len(rows), MAX_PIXELS_PER_POLYGON, replace=False)]
+        out.append((p.fid, str(p.properties["class"]), rows))
+    return out
+
+
+def train(
+    layer: Layer,
+    raster: Raster,
+    feats: Features,
+    *,
+    holdout: float = 0.3,
+    seed: int = 0,
+    trees: int = 60,
+    max_depth: int | None = 16,
+) -> Classifier:
+    """Train on the training polygons' pixels and validate on held-out polygons."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
+
+    classes = sorted({str(p.properties["class"]) for p in layer.polygons})
+    if len(classes) < 2:
+        raise NatureInputError(f"{layer.path}: training needs at least 2 classes")
+    held = _split(layer, classes, holdout, seed)
+    code = {c: i + 1 for i, c in enumerate(classes)}
+    parts = _pixels(layer, raster, feats, seed)
+    xtr = np.concatenate([r for f, _, r in parts if f not in held])
+    ytr = np.concatenate([np.full(len(r), code[c]) for f, c, r in parts if f not in held])
+    xte = np.concatenate([r for f, _, r in parts if f in held])
+    yte = np.concatenate([np.full(len(r), code[c]) for f, c, r in parts if f in held])
+    model = RandomForestClassifier(
+        n_estimators=trees, max_depth=max_depth, random_state=seed, n_jobs=1, min_samples_leaf=2
+    )
+    model.fit(xtr, ytr)
+    pred = model.predict(xte)
+    labels = list(code.values())
+    f1 = f1_score(yte, pred, labels=labels, average=None, zero_division=0)
+    return Classifier(
+        classes,
+        feats,
+        model,
+        float(accuracy_score(yte, pred)),
+        float(cohen_kappa_score(yte, pred, labels=labels)),
+        {c: float(v) for c, v in zip(classes, f1, strict=True)},
+        confusion_matrix(yte, pred, labels=labels).tolist(),
+        {c: int((ytr == code[c]).sum()) for c in classes},
+        {c: int((yte == code[c]).sum()) for c in classes},
+        sorted(held),
+    )

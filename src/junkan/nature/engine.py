@@ -1,0 +1,241 @@
+"""``run``: every indicator of every sourcing area, with method, inputs and uncertainty."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from junkan.nature.assess import (
+    compute_areas,
+    features,
+    layer,
+    open_scenes,
+    read_precipitation,
+    train_classifier,
+)
+from junkan.nature.classify import Classifier
+from junkan.nature.climate import SPI_CLIP, spi, vci
+from junkan.nature.geo import Layer, Polygon
+from junkan.nature.metrics import adjusted_areas, integrated, rel_drop, responsiveness
+from junkan.nature.rasters import Raster, mask, window
+from junkan.nature.results import NatureResult
+from junkan.nature.schema import Assessment, reference
+
+
+def _mean_sd(s: dict[str, Any], name: str) -> tuple[float, float, int]:
+    n = int(s[f"{name}:n"])
+    if n == 0:
+        return float("nan"), float("nan"), 0
+    m = float(s[f"{name}:sum"]) / n
+    var = max(0.0, float(s[f"{name}:sum2"]) / n - m * m)
+    return m, math.sqrt(var), n
+
+
+def _overlap(poly: Polygon, prot: Layer | None, raster: Raster) -> float | None:
+    """km² of the area inside any protected polygon (rasterised on the scene grid)."""
+    if prot is None:
+        return None
+    win = window(poly, raster)
+    assert win is not None
+    both = mask([poly], raster, win) & mask(prot.polygons, raster, win)
+    rows = raster.pixel_area_m2(win[0]) / 1e6
+    return float((both * rows[:, None]).sum())
+
+
+def _scene_rows(
+    a: Assessment, stats: list[dict[str, Any]], clf: Classifier | None
+) -> list[dict[str, Any]]:
+    rows = []
+    for sc, s in zip(a.spec.scenes, stats, strict=True):
+        row: dict[str, Any] = {"date": sc.date.isoformat(), "valid_km2": float(s["valid_km2"])}
+        for name in a.spec.indices:
+            m, sd, n = _mean_sd(s, name)
+            row[name] = m
+            row[f"{name}_se"] = sd / math.sqrt(n) if n else float("nan")
+        if "water_km2" in s:
+            row["water_km2"] = float(s["water_km2"])
+        if clf is not None:
+            row["classes_km2"] = {
+                c: float(s[f"class:{k}"]) for k, c in enumerate(clf.classes, start=1)
+            }
+        rows.append(row)
+    return rows
+
+
+def _land_change(
+    a: Assessment, g: dict[str, Any], clf: Classifier, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """C1.1 (natural → converted between first and last scene) and error-adjusted areas."""
+    names = clf.classes
+    nat = [names.index(c) + 1 for c in a.spec.natural_classes if c in names]
+    conv = [names.index(c) + 1 for c in a.spec.converted_classes if c in names]
+    out: dict[str, Any] = {}
+    mapped = [np.array([r["classes_km2"][c] for c in names]) for r in (rows[0], rows[-1])]
+    adj = [adjusted_areas(clf.confusion, m) for m in mapped]
+    out["adjusted_km2"] = {
+        c: {
+            "first": float(adj[0][0][i]),
+            "last": float(adj[1][0][i]),
+            "se_first": float(adj[0][1][i]),
+            "se_last": float(adj[1][1][i]),
+        }
+        for i, c in enumerate(names)
+    }
+    if "transitions" not in g:
+        return out
+    t = np.asarray(g["transitions"])
+    lost = float(sum(t[i, j] for i in nat for j in conv))
+    natural_first = float(sum(t[i, :].sum() for i in nat))
+    se = math.sqrt(sum(adj[0][1][i - 1] ** 2 + adj[1][1][i - 1] ** 2 for i in nat))
+    years = (a.spec.scenes[-1].date - a.spec.scenes[0].date).days / 365.25
+    out["C1.1"] = {
+        "value_km2": lost,
+        "uncertainty_km2_95": 1.96 * se,
+        "method": "Σ pixel area mapped natural in the first scene and converted in the last "
+        "(random-forest maps); ±: 1.96·√(SE² of the natural classes' "
+        "error-adjusted areas at both dates), Olofsson et al. 2014, assuming "
+        "independent errors",
+        "inputs": [a.spec.scenes[0].path, a.spec.scenes[-1].path, a.spec.training],
+    }
+    out["forest_loss_rate_per_year"] = (
+        lost / natural_first / years if natural_first > 0 and years > 0 else None
+    )
+    out["transitions_km2"] = {
+        f"{names[i - 1]}→{names[j - 1]}": float(t[i, j])
+        for i in range(1, len(names) + 1)
+        for j in range(1, len(names) + 1)
+        if i != j and t[i, j] > 0
+    }
+    out["conversion_share"] = lost / float(t.sum()) if t.sum() > 0 else None
+    return out
+
+
+def _drought(a: Assessment, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "NDVI" in a.spec.indices and len(rows) >= 2:
+        v = vci(
+            np.array([r["NDVI"] for r in rows]), np.array([sc.date.month for sc in a.spec.scenes])
+        )
+        out["VCI_latest"] = None if not math.isfinite(v[-1]) else float(v[-1])
+        out["VCI_method"] = "Kogan 1995, per calendar month over the scenes' record"
+    return out
+
+
+def _spi(a: Assessment) -> dict[str, Any] | None:
+    if a.spec.precipitation is None:
+        return None
+    labels, mm = read_precipitation(a.path(a.spec.precipitation, "precipitation"))
+    first_month = int(labels[0].split("-")[1])
+    pad = np.concatenate([np.full(first_month - 1, np.nan), mm])
+    vals = spi(pad, a.spec.spi_scale)[first_month - 1 :]
+    return {
+        "scale_months": a.spec.spi_scale,
+        "latest_month": labels[-1],
+        "latest": float(vals[-1]),
+        "series": [None if not math.isfinite(v) else float(v) for v in vals[-24:]],
+        "method": "gamma fit per calendar month (Thom 1958), as climate_indices.spi",
+        "input": a.spec.precipitation,
+    }
+
+
+def _area_doc(
+    a: Assessment,
+    poly: Polygon,
+    g: dict[str, Any],
+    clf: Classifier | None,
+    prot: Layer | None,
+    scene0: Raster,
+    spi_doc: dict[str, Any] | None,
+) -> dict[str, Any]:
+    rows = _scene_rows(a, g["scenes"], clf)
+    s0 = g["scenes"][0]
+    area = float(s0["area_km2"])
+    px = float(np.median(scene0.pixel_area_m2())) / 1e6
+    inside = mask([poly], scene0, window(poly, scene0))  # type: ignore[arg-type]
+    edge = int(
+        inside.sum()
+        - (
+            inside[1:-1, 1:-1]
+            & inside[:-2, 1:-1]
+            & inside[2:, 1:-1]
+            & inside[1:-1, :-2]
+            & inside[1:-1, 2:]
+        ).sum()
+    )
+    doc: dict[str, Any] = {
+        "id": poly.fid,
+        **{k: poly.properties.get(k) for k in ("commodity", "supplier", "company", "volume_t")},
+        "scenes": rows,
+    }
+    doc["C1.0"] = {
+        "value_km2": area,
+        "uncertainty_km2": 0.5 * edge * px,
+        "method": "area of the sourcing polygon on the scene grid (pixel centres "
+        "inside); ±: half the boundary pixels; counts the area "
+        "managed, not disturbed or restored areas outside it",
+        "inputs": [a.spec.areas],
+    }
+    ov = _overlap(poly, prot, scene0)
+    doc["protected_overlap_km2"] = ov
+    doc["protected_overlap_share"] = None if ov is None or area <= 0 else ov / area
+    if clf is not None:
+        doc["land_change"] = _land_change(a, g, clf, rows)
+    doc["drought"] = _drought(a, rows)
+    return doc
+
+
+def _components(doc: dict[str, Any], spi_doc: dict[str, Any] | None) -> dict[str, Any]:
+    rows = doc["scenes"]
+    lc = doc.get("land_change") or {}
+    return {
+        "conversion": lc.get("conversion_share"),
+        "protected_overlap": doc["protected_overlap_share"],
+        "vegetation_decline": rel_drop(rows[0].get("NDVI"), rows[-1].get("NDVI"))
+        if len(rows) > 1
+        else None,
+        "water_loss": rel_drop(rows[0].get("water_km2"), rows[-1].get("water_km2"))
+        if len(rows) > 1
+        else None,
+        "drought": None if spi_doc is None else max(0.0, -spi_doc["latest"]) / SPI_CLIP,
+    }
+
+
+def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
+    """Assess every sourcing area (see docs/nature.md)."""
+    scenes = open_scenes(a)
+    s0 = scenes[0]
+    feats = features(a, s0)
+    areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
+    prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
+    clf = train_classifier(a, scenes, feats)
+    graphs = compute_areas(a, scenes, areas, feats, clf, scheduler)
+    spi_doc = _spi(a)
+    th = reference("thresholds")
+    years = [sc.date.year + (sc.date.timetuple().tm_yday - 1) / 365.25 for sc in a.spec.scenes]
+    docs = []
+    for poly, g in zip(areas.polygons, graphs, strict=True):
+        doc = _area_doc(a, poly, g, clf, prot, s0, spi_doc)
+        series = {
+            k: [r.get(k) for r in doc["scenes"]]
+            for k in [*a.spec.indices, "water_km2"]
+            if all(r.get(k) is not None for r in doc["scenes"])
+        }
+        if clf is not None:
+            for c in clf.classes:
+                series[f"{c}_km2"] = [r["classes_km2"][c] for r in doc["scenes"]]
+        doc["responsiveness"] = responsiveness(
+            years, series, alpha=th["mdc_alpha"], power=th["mdc_power"]
+        )
+        doc["integrated"] = integrated(_components(doc, spi_doc), a.weights())
+        docs.append(doc)
+    return NatureResult(
+        a.spec.name,
+        a.source,
+        docs,
+        clf.to_json() if clf else None,
+        spi_doc,
+        a.weights(),
+        [sc.path for sc in a.spec.scenes],
+    )

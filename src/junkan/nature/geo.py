@@ -1,0 +1,192 @@
+"""GeoJSON polygons: sourcing areas (commodity, supplier, volume), protected areas / KBAs
+supplied by the user, and training polygons (land-cover class). Every error names the file
+and the feature.
+
+GeoJSON (RFC 7946) is in WGS 84 longitude/latitude; a file in another CRS says so with the
+legacy ``"crs": {"type": "name", "properties": {"name": "EPSG:32648"}}`` member (what GDAL
+writes). Polygons are compared with the raster's CRS, never silently reprojected: a mismatch
+is an error unless the assessment asks for ``reproject_polygons: true``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from junkan.core.errors import JunkanError
+from junkan.core.limits import limits
+
+MAX_FEATURES = 10_000
+"""Most polygons one file may hold."""
+MAX_VERTICES = 1_000_000
+"""Most vertices over all polygons of one file."""
+WGS84 = "EPSG:4326"
+
+
+class NatureInputError(JunkanError):
+    """A nature input (GeoJSON, raster, series) is unusable; the message names the file and
+    what to do."""
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """One (multi)polygon feature: GeoJSON ``geometry`` and its ``properties``."""
+
+    fid: str
+    geometry: dict[str, Any]
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        xs: list[float] = []
+        ys: list[float] = []
+        for ring in rings(self.geometry):
+            xs.extend(p[0] for p in ring)
+            ys.extend(p[1] for p in ring)
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The polygons of one file and its CRS."""
+
+    path: str
+    crs: str
+    polygons: list[Polygon]
+
+
+def rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    """Every ring of a Polygon or MultiPolygon."""
+    if geometry["type"] == "Polygon":
+        return list(geometry["coordinates"])
+    return [r for poly in geometry["coordinates"] for r in poly]
+
+
+def _crs_of(doc: dict[str, Any]) -> str:
+    crs = doc.get("crs")
+    if not crs:
+        return WGS84
+    name = str((crs.get("properties") or {}).get("name", ""))
+    # urn:ogc:def:crs:EPSG::32648 or EPSG:32648 or OGC CRS84
+    if "CRS84" in name:
+        return WGS84
+    if "EPSG" in name:
+        return "EPSG:" + name.rsplit(":", 1)[-1]
+    raise NatureInputError(
+        f"crs: {name!r} is not an EPSG code; write the file in EPSG:4326 or name an EPSG code"
+    )
+
+
+def _check_ring(ring: Any, where: str) -> None:
+    if not isinstance(ring, list) or len(ring) < 4:
+        raise NatureInputError(f"{where}: a ring needs at least 4 positions (closed)")
+    for p in ring:
+        if (
+            not isinstance(p, list | tuple)
+            or len(p) < 2
+            or not all(isinstance(v, int | float) and math.isfinite(v) for v in p[:2])
+        ):
+            raise NatureInputError(f"{where}: positions must be [x, y] finite numbers")
+    if list(ring[0][:2]) != list(ring[-1][:2]):
+        raise NatureInputError(f"{where}: ring is not closed (first and last positions differ)")
+
+
+def _check_geometry(geom: Any, where: str) -> int:
+    if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
+        raise NatureInputError(f"{where}.geometry: must be a Polygon or MultiPolygon")
+    coords = geom.get("coordinates")
+    polys = [coords] if geom["type"] == "Polygon" else coords
+    if not isinstance(polys, list) or not polys:
+        raise NatureInputError(f"{where}.geometry.coordinates: empty")
+    n = 0
+    for i, poly in enumerate(polys):
+        if not isinstance(poly, list) or not poly:
+            raise NatureInputError(f"{where}.geometry.coordinates[{i}]: empty polygon")
+        for j, ring in enumerate(poly):
+            _check_ring(ring, f"{where}.geometry ring {i}.{j}")
+            n += len(ring)
+    return n
+
+
+def parse_layer(
+    doc: Any, source: str, *, required: tuple[str, ...] = (), id_field: str = "id"
+) -> Layer:
+    """Check a GeoJSON FeatureCollection of polygons whose features have ``required``
+    properties."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise NatureInputError(f"{source}: not a GeoJSON FeatureCollection")
+    feats = doc.get("features")
+    if not isinstance(feats, list) or not feats:
+        raise NatureInputError(f"{source}: no features")
+    if len(feats) > MAX_FEATURES:
+        raise NatureInputError(f"{source}: {len(feats):,} features; at most {MAX_FEATURES:,}")
+    try:
+        crs = _crs_of(doc)
+    except NatureInputError as exc:
+        raise NatureInputError(f"{source}: {exc}") from None
+    polys, vertices, seen = [], 0, set()
+    for i, f in enumerate(feats):
+        where = f"{source}: features[{i}]"
+        if not isinstance(f, dict):
+            raise NatureInputError(f"{where}: not a Feature")
+        vertices += _check_geometry(f.get("geometry"), where)
+        props = f.get("properties") or {}
+        for key in required:
+            if props.get(key) in (None, ""):
+                raise NatureInputError(f"{where}.properties.{key}: required; add it")
+        fid = str(props.get(id_field, f.get("id", i)))
+        if fid in seen:
+            raise NatureInputError(f"{where}.properties.{id_field}: {fid!r} is used twice")
+        seen.add(fid)
+        polys.append(Polygon(fid, f["geometry"], dict(props)))
+    if vertices > MAX_VERTICES:
+        raise NatureInputError(f"{source}: {vertices:,} vertices; at most {MAX_VERTICES:,}")
+    return Layer(source, crs, polys)
+
+
+def read_layer(path: str | Path, *, required: tuple[str, ...] = (), id_field: str = "id") -> Layer:
+    """Read and check a GeoJSON file (size limited by ``JUNKAN_DOCUMENT_BYTES``)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise NatureInputError(f"{p}: cannot read ({exc.strerror})") from None
+    if size > limits().document_bytes:
+        raise NatureInputError(f"{p}: {size:,} bytes; at most {limits().document_bytes:,}")
+    try:
+        doc = json.loads(
+            p.read_text(encoding="utf-8"), parse_constant=lambda c: _bad_constant(c, p)
+        )
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NatureInputError(f"{p}: not valid JSON ({exc})") from None
+    return parse_layer(doc, str(p), required=required, id_field=id_field)
+
+
+def _bad_constant(c: str, p: Path) -> None:
+    raise NatureInputError(f"{p}: {c} is not a number; GeoJSON coordinates must be finite")
+
+
+def reproject(layer: Layer, crs: str) -> Layer:
+    """The layer in ``crs`` (rasterio's ``transform_geom``)."""
+    from rasterio.warp import transform_geom
+
+    polys = [
+        Polygon(p.fid, dict(transform_geom(layer.crs, crs, p.geometry)), p.properties)
+        for p in layer.polygons
+    ]
+    return Layer(layer.path, crs, polys)
+
+
+def feature_collection(polys: list[Polygon], crs: str | None = None) -> dict[str, Any]:
+    """A GeoJSON document of ``polys`` (with the legacy ``crs`` member unless WGS 84)."""
+    doc: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": p.properties, "geometry": p.geometry} for p in polys
+        ],
+    }
+    if crs and crs != WGS84:
+        doc["crs"] = {"type": "name", "properties": {"name": crs}}
+    return doc

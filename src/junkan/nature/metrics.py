@@ -1,0 +1,86 @@
+"""Area estimates with their uncertainty, responsiveness and the integrated impact
+indicator."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from junkan.nature.climate import mann_kendall, min_detectable_change
+
+
+def adjusted_areas(confusion: list[list[int]], mapped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Error-adjusted class areas and their standard errors (same unit as ``mapped``, the
+    mapped area per class), by Olofsson et al. (2014) eqs. 9–10 with the map classes as
+    strata. ``confusion`` has reference rows and predicted columns (sklearn's order)."""
+    n = np.asarray(confusion, float).T  # rows: map class i, columns: reference class j
+    total = float(mapped.sum())
+    if total <= 0:
+        return mapped.astype(float), np.zeros(len(mapped))
+    w = mapped / total
+    ni = n.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pij = np.where(ni[:, None] > 0, w[:, None] * n / ni[:, None], 0.0)
+        frac = np.where(ni[:, None] > 0, n / ni[:, None], 0.0)
+        var = np.where(
+            ni[:, None] > 1, w[:, None] ** 2 * frac * (1 - frac) / (ni[:, None] - 1), 0.0
+        )
+    return pij.sum(axis=0) * total, np.sqrt(var.sum(axis=0)) * total
+
+
+def responsiveness(
+    years: list[float], series: dict[str, list[float]], *, alpha: float, power: float
+) -> dict[str, dict[str, Any]]:
+    """Per indicator: Mann–Kendall trend, Sen's slope, year-to-year noise (residual SD
+    around Sen's line) and the minimum detectable year-on-year change; whether the
+    indicator can monitor annually (its observed mean absolute yearly change exceeds
+    its MDC)."""
+    out: dict[str, dict[str, Any]] = {}
+    t = np.asarray(years, float)
+    for name, values in series.items():
+        y = np.asarray(values, float)
+        if np.isfinite(y).sum() < 4:
+            continue
+        tr = mann_kendall(t, y)
+        mdc = min_detectable_change(tr.residual_sd, alpha=alpha, power=power)
+        step = float(np.nanmean(np.abs(np.diff(y))))
+        out[name] = {
+            "n": tr.n,
+            "mann_kendall_s": tr.s,
+            "z": tr.z,
+            "p": tr.p,
+            "trend": tr.direction,
+            "sen_slope_per_year": tr.slope,
+            "noise_sd": tr.residual_sd,
+            "min_detectable_change": mdc,
+            "mean_abs_yearly_change": step,
+            "annual_monitoring": bool(math.isfinite(mdc) and abs(tr.slope) >= mdc),
+        }
+    return out
+
+
+def integrated(components: dict[str, float | None], weights: dict[str, float]) -> dict[str, Any]:
+    """Weighted mean (0–100) of the available components (each in [0, 1]); weights of
+    missing components are left out and the rest renormalised."""
+    used = {k: w for k, w in weights.items() if components.get(k) is not None and w > 0}
+    if not used:
+        return {"value": None, "weights": weights, "missing": sorted(weights)}
+    total = sum(used.values())
+    score = sum(w * float(np.clip(components[k] or 0.0, 0, 1)) for k, w in used.items())
+    return {
+        "value": 100.0 * score / total,
+        "components": {k: components.get(k) for k in weights},
+        "weights": weights,
+        "weights_used": {k: w / total for k, w in used.items()},
+        "missing": sorted(set(weights) - set(used)),
+        "method": "100 × Σ wₖ·cₖ / Σ wₖ over the available components cₖ ∈ [0, 1]",
+    }
+
+
+def rel_drop(first: float | None, last: float | None) -> float | None:
+    """Relative decrease first → last (0 if it rose), None if undefined."""
+    if first is None or last is None or not math.isfinite(first) or first <= 0:
+        return None if first is None or last is None else 0.0
+    return float(max(0.0, (first - last) / first))

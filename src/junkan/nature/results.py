@@ -1,0 +1,134 @@
+"""The assessment's result: a table, a JSON document and a LEAP report (HTML, English or
+Japanese) per company and for the portfolio (areas weighted by sourcing volume)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from junkan.core.encoding import jsonable
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Nature assessment (TNFD LEAP)",
+        "locate": "Locate: priority locations",
+        "evaluate": "Evaluate: dependencies and impacts",
+        "assess": "Assess: risks and trends",
+        "prepare": "Prepare: disclosure metrics",
+        "portfolio": "Portfolio (volume-weighted)",
+        "company": "Company",
+        "area": "Area",
+        "score": "Integrated impact (0–100)",
+        "weights": "Weights of the integrated indicator (assumption unless stated)",
+        "classifier": "Land-cover classification (held-out polygons)",
+        "mdc": "Responsiveness: minimum detectable year-on-year change",
+        "note": "Indicators from satellite scenes; uncertainties as stated per metric. "
+        "ENCORE-style dependency categories are potential links for screening, "
+        "not site facts.",
+    },
+    "ja": {
+        "title": "自然関連評価（TNFD LEAP）",
+        "locate": "Locate（発見）：優先地域",
+        "evaluate": "Evaluate（診断）：依存と影響",
+        "assess": "Assess（評価）：リスクと傾向",
+        "prepare": "Prepare（準備）：開示指標",
+        "portfolio": "ポートフォリオ（調達量加重）",
+        "company": "企業",
+        "area": "調達地域",
+        "score": "統合影響指標（0–100）",
+        "weights": "統合指標の重み（特記なき限り仮定）",
+        "classifier": "土地被覆分類（検証用に除外したポリゴン）",
+        "mdc": "応答性：検出可能な最小の前年比変化",
+        "note": "指標は衛星画像から算出。不確実性は指標ごとに記載。ENCORE 型の依存区分は"
+        "スクリーニング用の潜在的な関係であり、現地の事実ではありません。",
+    },
+}
+DEPENDENCIES = {
+    "coffee": ["water flow regulation", "pollination", "soil quality", "climate regulation"],
+    "rubber": ["water flow regulation", "soil quality", "climate regulation"],
+}
+"""ENCORE-style ecosystem-service dependencies used for screening (ENCORE 2024 service
+names; potential links only, https://encorenature.org/en/data-and-methodology/limitations)."""
+
+
+@dataclass
+class NatureResult:
+    name: str
+    source: str
+    areas: list[dict[str, Any]]
+    classifier: dict[str, Any] | None
+    spi: dict[str, Any] | None
+    weights: dict[str, float]
+    scenes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per area and scene: indices, water, class areas."""
+        rows = []
+        for a in self.areas:
+            for s in a["scenes"]:
+                r = {"area": a["id"], "commodity": a["commodity"], "supplier": a["supplier"]}
+                r.update({k: v for k, v in s.items() if k != "classes_km2"})
+                r.update({f"{c}_km2": v for c, v in (s.get("classes_km2") or {}).items()})
+                rows.append(r)
+        return pd.DataFrame(rows)
+
+    def portfolio(self) -> dict[str, Any]:
+        """Per company and overall: volume-weighted integrated score, total C1.0 and C1.1."""
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for a in self.areas:
+            groups.setdefault(str(a.get("company") or "—"), []).append(a)
+        groups["*"] = list(self.areas)
+        out = {}
+        for name, areas in groups.items():
+            vol = [float(a.get("volume_t") or 1.0) for a in areas]
+            sc = [a["integrated"]["value"] for a in areas]
+            ok = [(v, s) for v, s in zip(vol, sc, strict=True) if s is not None]
+            out[name] = {
+                "areas": [a["id"] for a in areas],
+                "integrated": sum(v * s for v, s in ok) / sum(v for v, _ in ok) if ok else None,
+                "C1.0_km2": sum(a["C1.0"]["value_km2"] for a in areas),
+                "C1.1_km2": sum(
+                    ((a.get("land_change") or {}).get("C1.1") or {}).get("value_km2", 0.0)
+                    for a in areas
+                ),
+                "volume_t": sum(vol),
+            }
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(
+            jsonable(
+                {
+                    "name": self.name,
+                    "source": self.source,
+                    "scenes": self.scenes,
+                    "areas": self.areas,
+                    "classifier": self.classifier,
+                    "spi": self.spi,
+                    "weights": self.weights,
+                    "portfolio": self.portfolio(),
+                }
+            )
+        )
+
+    def summary(self) -> list[list[Any]]:
+        """Rows of the CLI's table: area, commodity, supplier, C1.0, C1.1, protected share,
+        integrated indicator."""
+        from junkan.nature.report import summary
+
+        return summary(self)
+
+    def report(self, path: str | Path, *, lang: str = "en") -> Path:
+        from junkan.nature.report import leap_page
+
+        return leap_page(self, TEXT[lang], lang).write(path)
+
+
+def fmt(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "—"
+    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)

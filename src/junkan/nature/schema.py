@@ -1,0 +1,124 @@
+"""The assessment document: sourcing areas, scenes, band mapping, training polygons,
+protected areas, precipitation and weights. Paths are relative to the document's folder
+(or to ``root``, outside which none may point, for the service)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, field_validator
+
+from junkan.core.base import Strict
+from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.nature.geo import NatureInputError
+from junkan.nature.indices import DEFAULT_INDICES, SENTINEL2
+
+MAX_SCENES = 50
+COMPONENTS = ("conversion", "protected_overlap", "vegetation_decline", "water_loss", "drought")
+
+
+@cache
+def reference(name: str) -> dict[str, Any]:
+    """A reference file of ``junkan/data/nature`` (weights, thresholds)."""
+    text = resources.files("junkan.data").joinpath(f"nature/{name}.yaml").read_text()
+    return dict(yaml.safe_load(text))
+
+
+class Scene(Strict):
+    path: str = Field(min_length=1, max_length=500)
+    date: dt.date
+
+
+class AssessmentSpec(Strict):
+    """An assessment of sourcing areas (see docs/nature.md)."""
+
+    name: str = Field(default="assessment", max_length=200)
+    areas: str = Field(min_length=1, max_length=500)
+    """GeoJSON of sourcing areas (properties: id, commodity, supplier; optional company,
+    volume_t)."""
+    scenes: list[Scene] = Field(min_length=1, max_length=MAX_SCENES)
+    bands: dict[str, str] = Field(default_factory=lambda: dict(SENTINEL2), max_length=30)
+    """spyndex band code → raster band name."""
+    scale: float = Field(default=1e-4, gt=0, le=1)
+    offset: float = Field(default=0.0, ge=-1, le=1)
+    indices: list[str] = Field(default_factory=lambda: list(DEFAULT_INDICES), max_length=30)
+    training: str | None = Field(default=None, max_length=500)
+    training_scene: int = Field(default=0, ge=0, lt=MAX_SCENES)
+    holdout: float = Field(default=0.3, gt=0, lt=1)
+    trees: int = Field(default=60, ge=1, le=500)
+    natural_classes: list[str] = Field(default_factory=lambda: ["forest"], max_length=20)
+    converted_classes: list[str] = Field(default_factory=lambda: ["cropland"], max_length=20)
+    protected: str | None = Field(default=None, max_length=500)
+    precipitation: str | None = Field(default=None, max_length=500)
+    spi_scale: int = Field(default=3, ge=1, le=48)
+    water_threshold: float = Field(default=0.0, ge=-1, le=1)
+    reproject_polygons: bool = False
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    chunk: int = Field(default=1024, ge=64, le=8192)
+    weights: dict[str, float] | None = None
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, w: dict[str, float] | None) -> dict[str, float] | None:
+        if w is None:
+            return w
+        bad = sorted(set(w) - set(COMPONENTS))
+        if bad:
+            raise ValueError(f"unknown component(s) {bad}; use {list(COMPONENTS)}")
+        if any(v < 0 for v in w.values()) or sum(w.values()) <= 0:
+            raise ValueError("weights must be ≥ 0 and not all zero")
+        return w
+
+
+class Assessment(Strict):
+    """A checked assessment with its paths resolved."""
+
+    spec: AssessmentSpec
+    base: str
+    source: str
+    confined: bool = False
+    """Refuse paths outside ``base`` (the service's raster folder)."""
+
+    def path(self, rel: str, field: str) -> Path:
+        base = Path(self.base).resolve()
+        p = (base / rel).resolve()
+        if self.confined and not p.is_relative_to(base):
+            raise NatureInputError(
+                f"{self.source}: {field}: {rel!r} points outside {base}; use a path inside it"
+            )
+        return p
+
+    def weights(self) -> dict[str, float]:
+        return dict(self.spec.weights or reference("weights")["weights"])
+
+
+def load(
+    path: str | Path | None = None,
+    *,
+    text: str | None = None,
+    doc: dict[str, Any] | None = None,
+    base: str | Path | None = None,
+    source: str | None = None,
+    confine: bool = False,
+) -> Assessment:
+    """Read an assessment (file, text or parsed document); relative paths resolve against
+    ``base`` (default: the file's folder, else the working directory); with ``confine``,
+    no path may point outside ``base``."""
+    if path is not None:
+        p = Path(path)
+        raw = read_document(p)
+        src, folder = source or str(p), base or p.parent
+    elif text is not None:
+        raw = parse_document(text, source=source or "<assessment>")
+        src, folder = source or "<assessment>", base or Path.cwd()
+    elif doc is not None:
+        raw, src, folder = doc, source or "<assessment>", base or Path.cwd()
+    else:
+        raise ValueError("give a path, text or doc")
+    spec = validate_with(AssessmentSpec, raw, src)
+    return Assessment(spec=spec, base=str(folder), source=src, confined=confine)

@@ -1,0 +1,114 @@
+"""Field-survey observations (species, count, GPS point, time, observer, photo) and their
+export as a Darwin Core occurrence table (TDWG Darwin Core terms,
+https://dwc.tdwg.org/terms/; ``basisOfRecord`` HumanObservation), with species richness per
+sourcing area. The mobile page that records them is a later part of issue 23."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+
+from pydantic import Field, field_validator
+
+from junkan.core.base import Strict
+from junkan.nature.geo import NatureInputError
+
+DWC_TERMS = (
+    "occurrenceID",
+    "basisOfRecord",
+    "eventDate",
+    "scientificName",
+    "vernacularName",
+    "individualCount",
+    "decimalLatitude",
+    "decimalLongitude",
+    "geodeticDatum",
+    "coordinateUncertaintyInMeters",
+    "recordedBy",
+    "associatedMedia",
+    "locationID",
+    "occurrenceRemarks",
+)
+"""Columns of the export, in order (Darwin Core term names)."""
+MAX_OBSERVATIONS = 1_000_000
+
+
+class Observation(Strict):
+    """One species observation in the field."""
+
+    id: str = Field(min_length=1, max_length=100)
+    species: str = Field(min_length=1, max_length=200)
+    """Scientific name, as in the survey's checklist."""
+    vernacular: str | None = Field(default=None, max_length=200)
+    count: int = Field(ge=1, le=1_000_000)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, gt=0, le=100_000)
+    time: dt.datetime
+    observer: str = Field(min_length=1, max_length=200)
+    photo: str | None = Field(default=None, max_length=2000)
+    area: str | None = Field(default=None, max_length=100)
+    remarks: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("time")
+    @classmethod
+    def _aware(cls, t: dt.datetime) -> dt.datetime:
+        if t.tzinfo is None:
+            raise ValueError("give the time with its UTC offset, e.g. 2024-05-01T07:30:00+07:00")
+        return t
+
+
+def check_species(obs: Iterable[Observation], checklist: Iterable[str]) -> None:
+    """Every observation's species is on the checklist (names compared exactly)."""
+    names = set(checklist)
+    for o in obs:
+        if o.species not in names:
+            raise NatureInputError(
+                f"observation {o.id!r}: species {o.species!r} is not on "
+                "the survey's checklist; correct it or add it there"
+            )
+
+
+def darwin_core(obs: Iterable[Observation]) -> str:
+    """The observations as a Darwin Core occurrence CSV (UTF-8 text, header of DWC terms)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(DWC_TERMS)
+    seen: set[str] = set()
+    for n, o in enumerate(obs):
+        if n >= MAX_OBSERVATIONS:
+            raise NatureInputError(f"more than {MAX_OBSERVATIONS:,} observations")
+        if o.id in seen:
+            raise NatureInputError(f"observation id {o.id!r} is used twice")
+        seen.add(o.id)
+        w.writerow(
+            [
+                o.id,
+                "HumanObservation",
+                o.time.isoformat(),
+                o.species,
+                o.vernacular or "",
+                o.count,
+                f"{o.lat:.6f}",
+                f"{o.lon:.6f}",
+                "EPSG:4326",
+                "" if o.accuracy_m is None else f"{o.accuracy_m:g}",
+                o.observer,
+                o.photo or "",
+                o.area or "",
+                o.remarks or "",
+            ]
+        )
+    return buf.getvalue()
+
+
+def richness(obs: Iterable[Observation]) -> dict[str, dict[str, int]]:
+    """Per area: species richness (distinct species) and individuals counted."""
+    out: dict[str, tuple[set[str], int]] = {}
+    for o in obs:
+        species, total = out.get(o.area or "—", (set(), 0))
+        species.add(o.species)
+        out[o.area or "—"] = (species, total + o.count)
+    return {k: {"species": len(s), "individuals": n} for k, (s, n) in sorted(out.items())}
