@@ -67,3 +67,30 @@ def test_the_streamed_plans_reach_the_job_as_progress(monkeypatch: Any) -> None:
     assert {"objective", "mip_gap", "hubs_opened", "elapsed_s"} <= set(seen[-1])
     # improving plans never beat the final one
     assert min(p["objective"] for p in seen) >= doc["objective"] - 1e-6 * abs(doc["objective"])
+
+
+def test_cancel_stops_a_running_job_and_only_its_starter_may(app_client: TestClient) -> None:
+    import time
+    from pathlib import Path
+
+    import junkan
+
+    demo, partner = demo_tokens(app_client)
+    example = Path(junkan.__file__).parent / "data" / "examples" / "network_elv_japan.yaml"
+    res = app_client.post(f"{BASE}?gap=0.000001", content=example.read_text("utf-8"),
+                          headers=demo)
+    assert res.status_code == 202, res.text
+    job_id = res.json()["id"]
+    deadline = time.monotonic() + 60
+    while app_client.get(f"{BASE}/{job_id}", headers=demo).json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    _problem(app_client.delete(f"{BASE}/{job_id}", headers=partner), 404)
+    stopped = app_client.delete(f"{BASE}/{job_id}", headers=demo)
+    assert stopped.status_code == 200, stopped.text
+    doc = stopped.json()
+    assert doc["status"] == "failed" and "cancelled" in doc["error"]
+    # a finished job stays as it is; the worker is free for the next one
+    assert app_client.delete(f"{BASE}/{job_id}", headers=demo).json()["error"] == doc["error"]
+    res = app_client.post(BASE, content=yaml.safe_dump(NETWORK), headers=demo)
+    assert wait_for(app_client, f"{BASE}/{res.json()['id']}", demo, 120)["status"] == "succeeded"

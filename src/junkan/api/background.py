@@ -31,8 +31,11 @@ MAX_ACTIVE = 2
 MAX_KEPT = 50
 """Finished jobs kept per user (oldest dropped first)."""
 
-_TASKS: set[asyncio.Task[None]] = set()
-"""Running jobs (a reference keeps each task alive until it ends)."""
+_TASKS: dict[str, asyncio.Task[None]] = {}
+"""Job id → its running task (the reference keeps the task alive until it ends)."""
+_STOPPED: set[str] = set()
+"""Jobs their starter cancelled (a task cancelled otherwise is the server stopping)."""
+CANCELLED = "cancelled by the user who started it"
 _PROGRESS: dict[str, Any] = {}
 """Job id → the last progress its worker reported (while it runs)."""
 
@@ -69,11 +72,16 @@ async def _execute(store: Store, job_id: str, what: str, fn: Callable[..., dict[
     except PoolClosed:
         with contextlib.suppress(Exception):  # the store may be gone: the next start fails it
             store.fail_analysis(job_id, INTERRUPTED)
+    except asyncio.CancelledError:
+        if job_id not in _STOPPED:
+            raise  # the server is stopping: the next start fails it as interrupted
+        store.fail_analysis(job_id, CANCELLED)
     except Exception as exc:  # a bug or a crashed worker: details in the log only
         with contextlib.suppress(Exception):
             store.fail_analysis(job_id, internal_error(f"{what} {job_id}", exc))
     finally:
         _PROGRESS.pop(job_id, None)
+        _STOPPED.discard(job_id)
 
 
 def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]],
@@ -86,9 +94,28 @@ def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]]
     except TooManyAnalyses as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": "10"}) from None
     task = asyncio.create_task(_execute(store, job.id, f"{kind} job", fn, args))
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
+    _TASKS[job.id] = task
+    task.add_done_callback(lambda _: _TASKS.pop(job.id, None))
     return job_doc(job)
+
+
+async def cancel(store: Store, user: User, job_id: str, kinds: tuple[str, ...]
+                 ) -> dict[str, Any] | None:
+    """Stop the user's unfinished job of one of ``kinds`` (its worker is replaced) and mark
+    it failed with :data:`CANCELLED`; a finished one is left as it is. The job's document
+    afterwards, or None as :func:`read` answers it."""
+    if read(store, user, job_id, kinds) is None:
+        return None
+    task = _TASKS.get(job_id)
+    if task is not None and not task.done():
+        _STOPPED.add(job_id)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    elif (found := store.get_analysis(user.id, job_id)) is not None and \
+            found[0].status == "queued":  # accepted, its task not started (or lost)
+        store.fail_analysis(job_id, CANCELLED)
+    return read(store, user, job_id, kinds)
 
 
 def read(store: Store, user: User, job_id: str, kinds: tuple[str, ...]

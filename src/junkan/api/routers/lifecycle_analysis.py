@@ -122,3 +122,15 @@ def read_analysis(
     if found is None:
         raise NOT_FOUND
     return found
+
+
+@router.delete("/api/lifecycle/analyses/{job_id}", tags=["lifecycle"])
+async def cancel_analysis(
+    job_id: Annotated[str, Path(max_length=64)], user: CurrentUser, s: StoreDep
+) -> dict[str, Any]:
+    """Stop your unfinished analysis (it ends as failed, "cancelled …"); a finished one is
+    left as it is. 404 if it is not yours."""
+    found = await background.cancel(s, user, job_id, KINDS)
+    if found is None:
+        raise NOT_FOUND
+    return found

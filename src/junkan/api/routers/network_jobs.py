@@ -3,8 +3,8 @@ scenario (YAML or JSON body) answers 202 with a job; ``GET /api/network/jobs/{id
 it. While a ``solve`` runs, its ``progress`` is the latest plan HiGHS found (cost, CO2e,
 hubs opened, gap and bound so far, elapsed seconds), so a page can show a first answer in
 about a second and watch it improve; the result is the document of
-``POST /api/network/solve`` (or ``/periods``). Jobs are their starter's only and kept in
-the store (:mod:`junkan.api.background`)."""
+``POST /api/network/solve`` (or ``/periods``). ``DELETE`` stops one. Jobs are their
+starter's only and kept in the store (:mod:`junkan.api.background`)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,17 @@ def read_network_job(job_id: Annotated[str, Path(max_length=64)], user: CurrentU
                      s: StoreDep) -> dict[str, Any]:
     """A network job's status and progress, then its plan or error (404 if not yours)."""
     found = background.read(s, user, job_id, KINDS)
+    if found is None:
+        raise NOT_FOUND
+    return found
+
+
+@router.delete("/api/network/jobs/{job_id}", tags=["network"])
+async def cancel_network_job(job_id: Annotated[str, Path(max_length=64)], user: CurrentUser,
+                             s: StoreDep) -> dict[str, Any]:
+    """Stop your unfinished network job (it ends as failed, "cancelled …"); a finished one
+    is left as it is. 404 if it is not yours."""
+    found = await background.cancel(s, user, job_id, KINDS)
     if found is None:
         raise NOT_FOUND
     return found
