@@ -1,5 +1,5 @@
 // Lifecycle analyses page: start an uncertainty, sensitivity or optimisation job on a stored model,
-// follow it (queued → running → done, elapsed seconds, stop waiting), and read it as charts: a fan
+// follow it (queued → running → done, elapsed seconds, cancel), and read it as charts: a fan
 // chart of percentiles per scenario, Sobol'/Morris bars per input, the Pareto front or the best loop.
 import { $, api, fmt, fmtTime, jsonBody, longTask, problemOf, richTable, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
@@ -92,7 +92,10 @@ $("#an-form").addEventListener("submit", async (ev) => {
     if (!res.ok) return { problem: await problemOf(res) };
     const job = await res.json();
     await listJobs();
-    return follow(job.id, signal);
+    try { return await follow(job.id, signal); } catch (e) {  // cancelled: stop it on the server too
+      if (e.name === "AbortError") await api(`/api/lifecycle/analyses/${job.id}`, { method: "DELETE" }).catch(() => {});
+      throw e;
+    }
   });
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
