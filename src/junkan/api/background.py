@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException
+from fastapi import APIRouter, HTTPException, Path
 
+from junkan.api.auth import CurrentUser, StoreDep
+from junkan.api.common import NOT_FOUND
 from junkan.api.jobs import internal_error
 from junkan.core import budget
 from junkan.core.budget import BudgetExceeded, BudgetSettings, PoolClosed
@@ -26,6 +28,7 @@ from junkan.store.repo import Store, TooManyAnalyses
 from junkan.store.repo_base import aware
 from junkan.store.tables import Analysis, User
 
+JobId = Annotated[str, Path(max_length=64)]
 MAX_ACTIVE = 2
 """Jobs one user may have queued or running at once."""
 MAX_KEPT = 50
@@ -132,3 +135,34 @@ def listed(store: Store, user: User, kinds: tuple[str, ...]) -> list[dict[str, A
     """The user's jobs of ``kinds`` without their results, newest first."""
     return [{k: v for k, v in job_doc(job).items() if k != "result"}
             for job in store.list_analyses(user.id) if job.kind in kinds]
+
+
+def add_routes(router: APIRouter, base: str, tag: str, kinds: tuple[str, ...],
+               noun: str, plural: str | None = None) -> None:
+    """``GET base`` (the caller's jobs of ``kinds``), ``GET base/{job_id}`` (one, with its
+    progress, result or error) and ``DELETE base/{job_id}`` (stop it) on ``router``; another
+    user's job, or one of another kind, is 404. ``noun`` (and ``plural``) name the jobs in
+    the docs."""
+    def list_jobs(user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
+        return listed(s, user, kinds)
+
+    def read_job(job_id: JobId, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+        found = read(s, user, job_id, kinds)
+        if found is None:
+            raise NOT_FOUND
+        return found
+
+    async def cancel_job(job_id: JobId, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+        found = await cancel(s, user, job_id, kinds)
+        if found is None:
+            raise NOT_FOUND
+        return found
+
+    list_jobs.__doc__ = f"Your {plural or noun + 's'} (without their results), newest first."
+    read_job.__doc__ = (f"A {noun}'s status and progress, then its result or error (404 if "
+                        "it is not yours).")
+    cancel_job.__doc__ = (f"Stop your unfinished {noun} (it ends as failed, \"cancelled …\"); "
+                          "a finished one is left as it is. 404 if it is not yours.")
+    router.add_api_route(base, list_jobs, methods=["GET"], tags=[tag])
+    router.add_api_route(base + "/{job_id}", read_job, methods=["GET"], tags=[tag])
+    router.add_api_route(base + "/{job_id}", cancel_job, methods=["DELETE"], tags=[tag])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
 from junkan.api import background
@@ -106,31 +106,5 @@ async def start_analysis(
     return background.start(s, user, kind, analysis_job, kind, text, source, args)
 
 
-@router.get("/api/lifecycle/analyses", tags=["lifecycle"])
-def list_analyses(user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
-    """Your analyses (without their results), newest first."""
-    return background.listed(s, user, KINDS)
-
-
-@router.get("/api/lifecycle/analyses/{job_id}", tags=["lifecycle"])
-def read_analysis(
-    job_id: Annotated[str, Path(max_length=64)], user: CurrentUser, s: StoreDep
-) -> dict[str, Any]:
-    """An analysis' status, and its result or error once finished (404 if it is not
-    yours)."""
-    found = background.read(s, user, job_id, KINDS)
-    if found is None:
-        raise NOT_FOUND
-    return found
-
-
-@router.delete("/api/lifecycle/analyses/{job_id}", tags=["lifecycle"])
-async def cancel_analysis(
-    job_id: Annotated[str, Path(max_length=64)], user: CurrentUser, s: StoreDep
-) -> dict[str, Any]:
-    """Stop your unfinished analysis (it ends as failed, "cancelled …"); a finished one is
-    left as it is. 404 if it is not yours."""
-    found = await background.cancel(s, user, job_id, KINDS)
-    if found is None:
-        raise NOT_FOUND
-    return found
+background.add_routes(router, "/api/lifecycle/analyses", "lifecycle", KINDS, "analysis",
+                      "analyses")

@@ -15,12 +15,11 @@ import os
 import tempfile
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND
 from junkan.core.encoding import jsonable
 
 router = APIRouter()
@@ -98,29 +97,4 @@ async def start_job(
                             sample)
 
 
-@router.get("/api/nature/jobs", tags=["nature"])
-def list_jobs(user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
-    """Your nature jobs (without results), newest first."""
-    return background.listed(s, user, KINDS)
-
-
-@router.get("/api/nature/jobs/{job_id}", tags=["nature"])
-def read_job(
-    job_id: Annotated[str, Path(max_length=64)], user: CurrentUser, s: StoreDep
-) -> dict[str, Any]:
-    """A job's status, and its result or error once finished (404 if it is not yours)."""
-    found = background.read(s, user, job_id, KINDS)
-    if found is None:
-        raise NOT_FOUND
-    return found
-
-
-@router.delete("/api/nature/jobs/{job_id}", tags=["nature"])
-async def cancel_job(
-    job_id: Annotated[str, Path(max_length=64)], user: CurrentUser, s: StoreDep
-) -> dict[str, Any]:
-    """Stop your unfinished nature job; a finished one is left as it is (404 if not yours)."""
-    found = await background.cancel(s, user, job_id, KINDS)
-    if found is None:
-        raise NOT_FOUND
-    return found
+background.add_routes(router, "/api/nature/jobs", "nature", KINDS, "nature job")

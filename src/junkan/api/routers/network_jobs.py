@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND, UPLOAD_BODY, read_upload
+from junkan.api.common import UPLOAD_BODY, read_upload
 from junkan.api.work import network_job, network_periods_job
 
 router = APIRouter()
@@ -41,28 +41,4 @@ async def start_network_job(
                             True)
 
 
-@router.get("/api/network/jobs", tags=["network"])
-def list_network_jobs(user: CurrentUser, s: StoreDep) -> list[dict[str, Any]]:
-    """Your network jobs (without their results), newest first."""
-    return background.listed(s, user, KINDS)
-
-
-@router.get("/api/network/jobs/{job_id}", tags=["network"])
-def read_network_job(job_id: Annotated[str, Path(max_length=64)], user: CurrentUser,
-                     s: StoreDep) -> dict[str, Any]:
-    """A network job's status and progress, then its plan or error (404 if not yours)."""
-    found = background.read(s, user, job_id, KINDS)
-    if found is None:
-        raise NOT_FOUND
-    return found
-
-
-@router.delete("/api/network/jobs/{job_id}", tags=["network"])
-async def cancel_network_job(job_id: Annotated[str, Path(max_length=64)], user: CurrentUser,
-                             s: StoreDep) -> dict[str, Any]:
-    """Stop your unfinished network job (it ends as failed, "cancelled …"); a finished one
-    is left as it is. 404 if it is not yours."""
-    found = await background.cancel(s, user, job_id, KINDS)
-    if found is None:
-        raise NOT_FOUND
-    return found
+background.add_routes(router, "/api/network/jobs", "network", KINDS, "network job")
