@@ -28,6 +28,7 @@ from junkan.lifecycle.loader import (
     validate,
     validate_changed,
 )
+from junkan.lifecycle.patch import patched
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.scenario_values import scenario_parameters
 from junkan.lifecycle.schema import LifecycleModel
@@ -148,9 +149,13 @@ def _load_document(raw: dict[str, Any], src: str) -> ModelFile:
     for name in scenario_names(raw):
         try:
             doc = scenario_document(raw, name, src)
-            model = baseline if doc is raw else validate_changed(
-                baseline, doc, scenario_paths(raw, name, src), src, name)
-            mf.compiled[name] = compile_model(model)
+            if doc is raw:
+                mf.compiled[name] = compile_model(baseline)
+                continue
+            model = validate_changed(baseline, doc, scenario_paths(raw, name, src), src, name)
+            base = mf.compiled.get(baseline.baseline_name)
+            mf.compiled[name] = (patched(base, model) if base is not None else None) \
+                or compile_model(model)
         except ModelError as exc:
             for p in exc.problems:
                 if (p.path, p.message) in seen:
@@ -198,17 +203,27 @@ def compile_scenario(text: str, scenario: str | None = None,
     one scenario is needed. Raises :class:`ModelError`.
 
     The compiled form is kept in :mod:`~junkan.lifecycle.cache` under the document's content
-    key, the scenario and the overrides: compiling the same again costs a hash."""
+    key, the scenario and the overrides: compiling the same again costs a hash. If the
+    document itself was loaded (:func:`load` with the same text and source) and is still
+    cached, overrides of its products' entries are patched into the scenario's compiled form
+    (:mod:`~junkan.lifecycle.patch`) instead of compiling the document again."""
     data = text.encode("utf-8", "surrogatepass")
-    key = cache.derived(cache.digest(data, source=source, mode="text"), "compile", scenario,
-                        overrides or {})
+    doc_key = cache.digest(data, source=source, mode="text")
+    key = cache.derived(doc_key, "compile", scenario, overrides or {})
     hit = cache.get(key)
     if hit is not None:
         return hit
+    loaded = cache.get(doc_key)  # the document loaded whole before: patch its scenario
     with paused_gc():
-        raw = apply_library(parse_document(text, source=source), source)
-        name = scenario or str(raw.get("baseline_name") or "baseline")
-        compiled = _compile_with(raw, name, overrides, source)
+        if isinstance(loaded, ModelFile) and \
+                (name := scenario or loaded.baseline.baseline_name) in loaded.compiled:
+            compiled = loaded.compiled[name] if not overrides else \
+                _patch_with(loaded, name, overrides) or \
+                _compile_with(loaded.raw, name, overrides, source, loaded.baseline)
+        else:
+            raw = apply_library(parse_document(text, source=source), source)
+            name = scenario or str(raw.get("baseline_name") or "baseline")
+            compiled = _compile_with(raw, name, overrides, source)
     cache.put(key, compiled, len(data))
     return compiled
 
@@ -256,11 +271,31 @@ def _overridden(model: ModelFile, name: str, overrides: dict[str, Any]) -> Compi
     if hit is not None:
         return hit
     with paused_gc():
-        compiled = _compile_with(model.raw, name, overrides, model.source, model.baseline)
+        compiled = _patch_with(model, name, overrides) or _compile_with(
+            model.raw, name, overrides, model.source, model.baseline)
     size = cache.size_of(model.digest)  # kept only while the model itself is
     if size is not None:
         cache.put(key, compiled, size)
     return compiled
+
+
+def _patch_with(model: ModelFile, name: str, overrides: dict[str, Any]) -> Compiled | None:
+    """Scenario ``name`` with ``overrides`` as a patch of its compiled form
+    (:mod:`~junkan.lifecycle.patch`), or ``None`` when it must be compiled whole (also when
+    an override is not a document path: compiling reports it)."""
+    base = model.compiled[name]
+    doc = dict(scenario_document(model.raw, name, model.source))
+    try:
+        for key, value in overrides.items():
+            set_path(doc, key, value, fresh=True)
+    except (KeyError, ValueError):
+        return None
+    try:
+        changed = validate_changed(base.model, doc, [str(k) for k in overrides],
+                                   model.source, name)
+    except ModelError:
+        return None  # compiling whole reports it, with the scenario's paths
+    return patched(base, changed)
 
 
 def simulate(model: ModelFile, scenario: str | None = None,

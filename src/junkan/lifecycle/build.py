@@ -136,13 +136,20 @@ def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker
     first = np.zeros(n_p)
     ratio_new = np.zeros((n_p, n_years))
     ratio_re = np.zeros((n_p, n_years))
-    for pi, (pname, prod) in enumerate(model.products.items()):
-        xs, ys = check.sales_points(pname, prod, int(years[0]))
-        if xs:
-            sales[pi] = np.interp(years, xs, ys)
-        first[pi], ratio_new[pi] = mid_year_ratios(prod.lifetime, n_years)
-        ratio_re[pi] = end_of_year_ratios(second_life(model, pname), n_years)
+    for pi, pname in enumerate(model.products):
+        sales[pi], first[pi], ratio_new[pi], ratio_re[pi] = product_sales_and_lifetimes(
+            model, years, check, pname)
     return sales, first, ratio_new, ratio_re
+
+
+def product_sales_and_lifetimes(model: LifecycleModel, years: np.ndarray, check: Checker,
+                                pname: str) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """One product's row of :func:`sales_and_lifetimes`."""
+    prod, n_years = model.products[pname], len(years)
+    xs, ys = check.sales_points(pname, prod, int(years[0]))
+    sales = np.interp(years, xs, ys) if xs else np.zeros(n_years)
+    first, ratio_new = mid_year_ratios(prod.lifetime, n_years)
+    return sales, first, ratio_new, end_of_year_ratios(second_life(model, pname), n_years)
 
 
 def second_life(model: LifecycleModel, pname: str) -> Lifetime:
@@ -161,10 +168,25 @@ def exposure_arrays(model: LifecycleModel, ix: Index
     entry = np.zeros(n_p)
     new = np.zeros((n_p, n_years))
     reused = np.zeros((n_p, n_years))
-    for pi, (pname, prod) in enumerate(model.products.items()):
-        entry[pi], new[pi] = exposure_kernels(prod.lifetime, n_years, 0.5)
-        reused[pi] = exposure_kernels(second_life(model, pname), n_years, 0.0)[1]
+    for pi, pname in enumerate(model.products):
+        entry[pi], new[pi], reused[pi] = product_exposure(model, n_years, pname)
     return entry, new, reused
+
+
+def product_exposure(model: LifecycleModel, n_years: int, pname: str
+                     ) -> tuple[float, np.ndarray, np.ndarray]:
+    """One product's entries of :func:`exposure_arrays`."""
+    entry, new = exposure_kernels(model.products[pname].lifetime, n_years, 0.5)
+    return entry, new, exposure_kernels(second_life(model, pname), n_years, 0.0)[1]
+
+
+def product_rows(model: LifecycleModel, years: np.ndarray, check: Checker, pname: str
+                 ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float, np.ndarray,
+                            np.ndarray]:
+    """Sales, first-year survival, survival ratios (new, reused) and exposure (entry, new,
+    reused) of one product: its rows of the compiled arrays."""
+    return (*product_sales_and_lifetimes(model, years, check, pname),
+            *product_exposure(model, len(years), pname))
 
 
 def recycling_arrays(model: LifecycleModel, ix: Index
@@ -225,18 +247,28 @@ def assemble(model: LifecycleModel, ix: Index, table: ProcessTable, bom: Bom,
     return c
 
 
+def manufacturing_column(table: ProcessTable, procs: list[str], mass: float
+                         ) -> sparse.csr_matrix:
+    """One column of :func:`_activity_matrix` (a product's assembly or use activities)."""
+    return _activity_matrix(table, [(0, procs, mass)], 1)
+
+
 def _activity_matrix(table: ProcessTable, entries: list[tuple[int, list[str], float]],
                      n_cols: int) -> sparse.csr_matrix:
     """(2N, n_cols): for each column, one piece and ``mass`` kg of each listed process."""
-    rows, cols, vals = [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    index, n_procs = table.index, len(table)
     for col, procs, mass in entries:
         for n in procs:
-            if n in table.index:
-                i = table.index[n]
-                rows += [i, len(table) + i]
-                cols += [col, col]
-                vals += [1.0, mass]
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(2 * len(table), n_cols))
+            i = index.get(n)
+            if i is not None:
+                rows += (i, n_procs + i)
+                cols += (col, col)
+                vals += (1.0, mass)
+    return sparse.csr_matrix((np.array(vals, dtype=np.float64), (np.array(rows, dtype=np.int64),
+                              np.array(cols, dtype=np.int64))), shape=(2 * n_procs, n_cols))
 
 
 def _manufacturing_operators(c: Compiled, model: LifecycleModel, bom: Bom) -> None:
@@ -244,13 +276,13 @@ def _manufacturing_operators(c: Compiled, model: LifecycleModel, bom: Bom) -> No
     table, parts, products = c.processes, c.parts, c.products
     inst_type, part_mass, product_mass = bom.inst_type, bom.part_mass, bom.product_mass
     # per part type, then one column per instance of that type
+    q_kg, p_kg = part_mass.tolist(), product_mass.tolist()  # Python floats, as float()
     per_type = _activity_matrix(table, [
-        (q, model.parts[name].make + [f"purchase:{name}"], float(part_mass[q]))
-        for q, name in enumerate(parts)], len(parts))
+        (q, [*part.make, f"purchase:{name}"], q_kg[q])
+        for q, (name, part) in enumerate(model.parts.items())], len(parts))
     c.act_make = sparse.csr_matrix(per_type[:, np.asarray(inst_type, dtype=np.int64)])
-    c.act_assemble = _activity_matrix(table, [(pi, model.products[n].make,
-                                               float(product_mass[pi]))
-                                              for pi, n in enumerate(products)], len(products))
-    c.act_use = _activity_matrix(table, [(pi, model.products[n].use, float(product_mass[pi]))
-                                         for pi, n in enumerate(products)], len(products))
+    c.act_assemble = _activity_matrix(table, [(pi, prod.make, p_kg[pi]) for pi, prod in
+                                              enumerate(model.products.values())], len(products))
+    c.act_use = _activity_matrix(table, [(pi, prod.use, p_kg[pi]) for pi, prod in
+                                         enumerate(model.products.values())], len(products))
     # per piece-year in use (the exposure basis, :mod:`~.exposure`)

@@ -19,6 +19,7 @@ the 1,000-product benchmark) and unpickling a file is not safe when others can w
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import threading
@@ -103,6 +104,15 @@ def clear() -> None:
     with _lock:
         _entries.clear()
         _stats.update(hits=0, misses=0)
+
+
+@atexit.register
+def _release() -> None:
+    """Drop the entries when the interpreter exits, before it tears its modules down: freed
+    here by reference counting, a large model costs ~0.1 s; left to the shutdown, whose
+    collector passes walk every object still alive, it cost ~1.5 s of CPU after
+    ``junkan simulate`` on the 1,000-product benchmark model."""
+    clear()
 
 
 def stats() -> dict[str, int]:

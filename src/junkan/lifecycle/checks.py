@@ -259,8 +259,11 @@ def check_bom_size(model: LifecycleModel, part_order: list[str], n_years: int,
     below: dict[str, int] = {}  # instances in this part's subtree, itself excluded
     for name in reversed(part_order):  # children first
         lines = [item.part for item in model.parts[name].bom if item.part is not None]
-        height[name] = 1 + max((height[c] for c in lines), default=0)
-        below[name] = sum(1 + below[c] for c in lines)
+        if lines:
+            height[name] = 1 + max(height[c] for c in lines)
+            below[name] = sum(1 + below[c] for c in lines)
+        else:  # most parts: no sub-parts
+            height[name], below[name] = 1, 0
     total = 0
     n_before = len(problems.items)
     for pname, prod in model.products.items():

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypedDict
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, short
@@ -16,6 +14,9 @@ from junkan.core.quantities import parse_unit
 from junkan.core.registry import Q_
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.schema import Headline, Selection
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported in to_frame: pandas costs start-up time
 
 IndicatorHook = Callable[[Result, dict[str, float], dict[str, float]], Mapping[str, Any]]
 """Adds entries to a scenario's comparison (e.g. circularity indicators): called with the
@@ -221,6 +222,8 @@ class Comparison(dict[str, Any]):
                 for s in self["scenarios"]
                 for section in ("headline", "totals", "change_vs_baseline")
                 for figure, value in s[section].items()]
+        import pandas as pd
+
         return pd.DataFrame(rows, columns=["scenario", "section", "figure", "value", "unit"])
 
     def report(self, path: str | Path) -> Path:

@@ -61,4 +61,5 @@ def compile_model(model: LifecycleModel) -> Compiled:
     maint, repl, kernels = router.maintenance()
     problems.raise_if_any()
     add_routes(c, eol, maint, repl, kernels)
+    c.bom = bom
     return c

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -95,6 +96,13 @@ class Compiled:
     edges: list[tuple[str, str]] = field(default_factory=list)
     edge_index: dict[tuple[str, str], int] = field(default_factory=dict)
     material_buyer: list[str] = field(default_factory=list)
+    edge_use: Any = field(default=None, repr=False)
+    """The stage edges each operator column registered (:class:`~junkan.lifecycle.routing
+    .EdgeUse`), which decide the order of :attr:`edges`."""
+    bom: Any = field(default=None, repr=False)
+    """The flattened BOM the operators were built from (:class:`~junkan.lifecycle.build.Bom`),
+    kept so that overrides of a product's entries patch its rows and columns
+    (:mod:`~junkan.lifecycle.patch`) instead of compiling again."""
 
     def edge(self, src: str, dst: str) -> int:
         key = (src, dst)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from junkan.core.errors import JunkanError, short
 from junkan.lifecycle import stages as st
@@ -22,6 +21,8 @@ from junkan.lifecycle.engine import RawResult
 from junkan.lifecycle.schema import Selection
 
 if TYPE_CHECKING:
+    import pandas as pd  # imported where a table is built: pandas costs start-up time
+
     from junkan.lifecycle.summary import RunSummary
 
 IMPACTS = ("co2e", "energy", "cost", "revenue")
@@ -322,6 +323,8 @@ class Result:
         return actors
 
     def _indicators_table(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame({"year": self.years, **self.indicator_series()})
 
     def indicator_series(self) -> dict[str, np.ndarray]:
@@ -364,6 +367,8 @@ def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _long(years: np.ndarray, labels: dict[str, list[str]],
           values: dict[str, np.ndarray]) -> pd.DataFrame:
     """A tidy table: one row per year × label, from (T, n) value arrays."""
+    import pandas as pd
+
     n = len(next(iter(labels.values())))
     cols: dict[str, object] = {"year": np.repeat(years, n)}
     cols.update({k: np.tile(v, len(years)) for k, v in labels.items()})

@@ -8,7 +8,9 @@ each process) and ``edge`` (E, kg along each stage edge)."""
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -33,7 +35,7 @@ from junkan.lifecycle.stages import (
     VIRGIN,
 )
 
-RawBlocks = dict[str, tuple[list[int], list[int], list[float], int, int]]
+RawBlocks = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int, int]]
 Kernels = tuple[list[float], list[np.ndarray], list[np.ndarray]]
 """Replacement kernels of the replaceable instances: per product entering new, and per
 product at the start of a year in the new and the reused stock."""
@@ -43,16 +45,36 @@ PART_LIFE_MIN_DISTRIBUTION = 0.1
 """Shortest mean (or scale) of a distributed part lifetime, years."""
 
 
+@dataclass
+class EdgeUse:
+    """Which stage edges each operator column registered, in order, and the fixed edges
+    registered after them. ``Compiled.edges`` lists the edges in the order they are first
+    registered — end-of-life columns, then maintenance columns, then the fixed ones — so a
+    patched column (:mod:`~junkan.lifecycle.patch`) can put the edges in the order a whole
+    compilation gives."""
+
+    eol: list[list[int]]
+    maint: list[list[int]]
+    fixed: list[int]
+
+
 class Route:
     """Collects a linear routing operator column by column."""
 
     def __init__(self, c: Compiled) -> None:
         self.c = c
-        self.data: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+        # per block: rows, columns and values of the entries, unboxed (8 bytes each, not a
+        # tuple of three objects: a large model has millions of entries)
+        self.data: dict[str, tuple[array[int], array[int], array[float]]] = defaultdict(
+            lambda: (array("q"), array("q"), array("d")))
+        self.edge_use: list[tuple[int, int]] = []  # (column, edge) as registered
 
     def put(self, block: str, row: int, col: int, value: float) -> None:
         if value != 0.0:
-            self.data[block].append((row, col, value))
+            rows, cols, vals = self.data[block]
+            rows.append(row)
+            cols.append(col)
+            vals.append(value)
 
     def act(self, col: int, procs: list[str], pieces: float, kg: float) -> None:
         table = self.c.processes
@@ -64,7 +86,20 @@ class Route:
             self.put("act", len(table) + i, col, kg)
 
     def edge(self, col: int, src: str, dst: str, kg: float) -> None:
-        self.put("edge", self.c.edge(src, dst), col, kg)
+        e = self.c.edge(src, dst)
+        self.edge_use.append((col, e))
+        self.put("edge", e, col, kg)
+
+    def edges_by_column(self, n_cols: int) -> list[list[int]]:
+        """The stage edges each column registered, in the order first registered (what
+        decides the order of ``Compiled.edges``, see :class:`EdgeUse`)."""
+        out: list[list[int]] = [[] for _ in range(n_cols)]
+        seen: set[tuple[int, int]] = set()
+        for use in self.edge_use:
+            if use not in seen:
+                seen.add(use)
+                out[use[0]].append(use[1])
+        return out
 
     def mix(self, col: int, src: str, mix: SinkShares, materials: np.ndarray,
             scale: float) -> None:
@@ -72,12 +107,14 @@ class Route:
         nz = np.flatnonzero(materials)
         kg = list(zip(nz.tolist(), materials[nz].tolist(), strict=True))  # floats, not numpy
         total = float(materials.sum())
-        put = self.data["mat"].append
+        rows, cols, vals = self.data["mat"]
         for d, share in mix:
             f = scale * share
             for m, v in kg:
                 if f * v != 0.0:
-                    put((m * n_sinks + d, col, f * v))
+                    rows.append(m * n_sinks + d)
+                    cols.append(col)
+                    vals.append(f * v)
             self.edge(col, src, self.c.sink_node(d), f * total)
 
     def build(self, n_cols: int) -> RawBlocks:
@@ -85,12 +122,11 @@ class Route:
         shapes = {"prod": len(c.products), "part": len(INTO) * len(c.parts),
                   "mat": len(c.materials) * len(c.sinks), "act": 2 * len(c.processes),
                   "edge": 0}
-        out = {}
+        out: RawBlocks = {}
         for block, n_rows in shapes.items():
-            rows = [r for r, _, _ in self.data[block]]
-            cols = [k for _, k, _ in self.data[block]]
-            vals = [v for _, _, v in self.data[block]]
-            out[block] = (rows, cols, vals, n_rows, n_cols)
+            rows, cols, vals = self.data[block]
+            out[block] = (np.frombuffer(rows, dtype=np.int64), np.frombuffer(cols, dtype=np.int64),
+                          np.frombuffer(vals, dtype=float), n_rows, n_cols)
         return out
 
 
@@ -189,10 +225,11 @@ class Router:
         """One column per product: where one retired product goes."""
         eol = Route(self.c)
         for pi, pname in enumerate(self.c.products):
-            self._product_eol(eol, pi, pname)
+            self.product_eol(eol, pi, pname)
         return eol
 
-    def _product_eol(self, eol: Route, pi: int, pname: str) -> None:
+    def product_eol(self, eol: Route, pi: int, pname: str) -> None:
+        """Column ``pi`` of the end-of-life operator: where one retired product goes."""
         check, bom = self.check, self.bom
         base = f"products.{pname}.eol"
         e = self.model.products[pname].eol
@@ -237,19 +274,26 @@ class Router:
         maint = Route(self.c)
         repl: list[int] = []
         kernels: Kernels = ([], [], [])
-        replaceable: set[int] = set()
         for pi, pname in enumerate(self.c.products):
-            for mi, mt in enumerate(self.model.products[pname].maintenance):
-                base = f"products.{pname}.maintenance[{mi}]"
-                k = self._replaceable(pi, pname, mt, base, replaceable)
-                if k is None or not self._part_lifetime_ok(mt, base):
-                    continue
-                replaceable.add(k)
-                col = len(repl)
-                repl.append(k)
-                self._kernels(kernels, pi, pname, mt)
-                self._replacement(maint, col, pi, k, mt, base)
+            self.product_maintenance(maint, pi, pname, repl, kernels)
         return maint, repl, kernels
+
+    def product_maintenance(self, maint: Route, pi: int, pname: str, repl: list[int],
+                            kernels: Kernels) -> None:
+        """The columns of product ``pi``'s replaceable instances, appended to ``maint``,
+        ``repl`` and ``kernels`` (an instance belongs to one product, so the products'
+        columns are independent of each other)."""
+        replaceable: set[int] = set()
+        for mi, mt in enumerate(self.model.products[pname].maintenance):
+            base = f"products.{pname}.maintenance[{mi}]"
+            k = self._replaceable(pi, pname, mt, base, replaceable)
+            if k is None or not self._part_lifetime_ok(mt, base):
+                continue
+            replaceable.add(k)
+            col = len(repl)
+            repl.append(k)
+            self._kernels(kernels, pi, pname, mt)
+            self._replacement(maint, col, pi, k, mt, base)
 
     def _kernels(self, kernels: Kernels, pi: int, pname: str, mt: Maintenance) -> None:
         """Replacements per socket of products entering new, and per product at the start of
@@ -350,12 +394,20 @@ def add_routes(c: Compiled, eol: Route, maint: Route, repl: list[int],
     c.repl_reused = np.array(kernels[2], dtype=float).reshape(len(repl), n_years)
     raw_eol = eol.build(len(c.products))
     raw_maint = maint.build(len(repl))
-    for src, dst in STAGE_EDGES:
-        c.edge(src, dst)
-    for d in range(len(c.sinks)):
-        if c.model.processes[c.processes.names[c.sinks[d]]].kind == "recycling":
-            c.edge(c.sink_node(d), SECONDARY if c.closed_loop[d] else SECONDARY_MARKET)
-            for d2 in map(int, np.flatnonzero(c.residue[d])):
-                c.edge(c.sink_node(d), c.sink_node(int(d2)))
+    c.edge_use = EdgeUse(eol.edges_by_column(len(c.products)),
+                         maint.edges_by_column(len(repl)), fixed_edges(c))
     c.route_eol = finish(raw_eol, len(c.edges))
     c.route_maint = finish(raw_maint, len(c.edges))
+
+
+def fixed_edges(c: Compiled) -> list[int]:
+    """Register the stage edges the engine fills directly and those out of the recycling
+    sinks; their indices in the order registered."""
+    out = [c.edge(src, dst) for src, dst in STAGE_EDGES]
+    for d in range(len(c.sinks)):
+        if c.model.processes[c.processes.names[c.sinks[d]]].kind == "recycling":
+            out.append(c.edge(c.sink_node(d), SECONDARY if c.closed_loop[d] else
+                              SECONDARY_MARKET))
+            out.extend(c.edge(c.sink_node(d), c.sink_node(int(d2)))
+                       for d2 in map(int, np.flatnonzero(c.residue[d])))
+    return out
