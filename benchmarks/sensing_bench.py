@@ -8,9 +8,13 @@
 * end-to-end latency broker → monitor decision p95 ≤ 100 ms on loopback (needs a broker:
   ``JUNKAN_TEST_MQTT_URL`` or ``--broker``; skipped otherwise).
 
-Tuning: ``junkan.sensing.TUNING_SEEDS`` (0–4, 15-minute mixed scenarios). Held out: seeds
-100–104 (mixed, 23 minutes each) and seed 300 (``--normal-hours`` of normal running with
-decoys and door slams, no anomalies).
+Seeds (never mixed): tuning ``junkan.sensing.TUNING_SEEDS`` (0–4, 15-minute mixed scenarios:
+every fitted number and calibrated threshold); validation 50–59 and 1050–1060 (looked at while
+the detectors were developed, issue 19 part 2); test, held out and run only by this script:
+seeds 700–704 (mixed, 23 minutes each) and seed 800 (``--normal-hours`` of normal running
+with decoys and door slams, no anomalies). Part 1 reported on seeds 100–104 and 300, which
+were then looked at, so they are no longer a test set. The load average is recorded next to
+every timing (the machine is shared).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sensing_bench.py
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sensing_bench.py --quick   # smaller
@@ -34,6 +38,30 @@ from junkan import sensing
 from junkan.sensing.features import BATCH
 
 OUT = Path(__file__).parent / "results" / "sensing.json"
+TEST_SEEDS = [700, 701, 702, 703, 704]
+NORMAL_SEED = 800
+TARGETS = {"false_alarms_per_8h": 1.0, "latency_p95_s": 0.5, "f1": 0.9}
+
+
+def loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def verdict(systems: dict[str, Any]) -> dict[str, Any]:
+    """The three quality targets for the fused monitor, met or not."""
+    m = systems["monitor"]
+    lat = {k: m["by_event"][k]["latency_p95_s"] for k in ("jam", "overload") if k in m["by_event"]}
+    f1 = {k: e["f1"] for k, e in m["by_event"].items()}
+    return {
+        "false_alarms_per_8h": m["false_alarms_per_8h"],
+        "latency_p95_s": lat,
+        "f1_by_event": f1,
+        "met": {
+            "false_alarms": m["false_alarms_per_8h"] <= TARGETS["false_alarms_per_8h"],
+            "latency": all(v <= TARGETS["latency_p95_s"] for v in lat.values()),
+            "f1": all(v >= TARGETS["f1"] for v in f1.values()),
+        },
+    }
 
 
 def quality(
@@ -44,18 +72,22 @@ def quality(
         sensing.Scenario.model_validate(
             {
                 "name": "normal",
-                "seed": 300,
+                "seed": NORMAL_SEED,
                 "duration_s": normal_hours * 3600,
                 "random": {"per_hour": {"decoy": 20, "door_slam": 10}, "min_gap_s": 60},
             }
         )
     )
     t0 = time.perf_counter()
+    before = loadavg()
     ev = sensing.evaluate(scs, models)
+    systems = ev.to_json()["systems"]
     return {
         "seconds": time.perf_counter() - t0,
+        "loadavg_before_after": [before, loadavg()],
         "test_seeds": ev.test_seeds,
-        "systems": ev.to_json()["systems"],
+        "targets": verdict(systems),
+        "systems": systems,
     }
 
 
@@ -63,6 +95,7 @@ def throughput(models: sensing.Models, seconds: float) -> dict[str, Any]:
     """One line: 16 kHz audio → acoustic features → the monitor, batch by batch."""
     rec = sensing.generate(sensing.tuning_scenario(150, max(seconds, 700)))
     n = int(seconds * 100) // BATCH
+    before = loadavg()
     audio = sensing.synthesize_audio(rec, 0, n * BATCH)
     mon = sensing.Monitor(models, rec.params, "L1", trace_max=600)  # type: ignore[arg-type]
     hop = 160 * BATCH
@@ -78,6 +111,7 @@ def throughput(models: sensing.Models, seconds: float) -> dict[str, Any]:
         "elapsed_s": el,
         "real_time_factor": n * BATCH / 100 / el,
         "lines_per_core_real_time": n * BATCH / 100 / el,
+        "loadavg_before_after": [before, loadavg()],
     }
 
 
@@ -109,6 +143,7 @@ def loopback(models: sensing.Models, url: str, seconds: float) -> dict[str, Any]
     gw.connected.wait(10)
     time.sleep(0.5)
     n = int(seconds * 10)
+    before = loadavg()
     t0 = time.monotonic()
     for i in range(n):
         s = slice(i * BATCH, (i + 1) * BATCH)
@@ -130,13 +165,14 @@ def loopback(models: sensing.Models, url: str, seconds: float) -> dict[str, Any]
         "p50_ms": float(np.percentile(lat, 50)),
         "p95_ms": float(np.percentile(lat, 95)),
         "max_ms": float(np.max(lat)),
+        "loadavg_before_after": [before, loadavg()],
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--normal-hours", type=float, default=2.0)
+    ap.add_argument("--normal-hours", type=float, default=6.0)
     ap.add_argument("--broker", default=os.environ.get("JUNKAN_TEST_MQTT_URL"))
     ap.add_argument("--out", type=Path, default=OUT)
     a = ap.parse_args()
@@ -147,8 +183,10 @@ def main() -> None:
         "train_s": time.perf_counter() - t0,
         "omp_threads": os.environ.get("OMP_NUM_THREADS"),
         "machine": "2-core shared",
+        "loadavg_at_start": loadavg(),
+        "load_limit": models.detectors["rules"].params()["load_calibration"],
     }
-    seeds = [100, 101] if a.quick else [100, 101, 102, 103, 104]
+    seeds = TEST_SEEDS[:2] if a.quick else TEST_SEEDS
     hours = 0.5 if a.quick else a.normal_hours
     out["quality"] = quality(models, seeds, 23.0, hours)
     out["throughput"] = throughput(models, 120 if a.quick else 600)
@@ -172,6 +210,7 @@ def main() -> None:
             f"{name:9s} F1 {f(s['f1'])} FA/8h {f(s['false_alarms_per_8h'])} "
             f"NAB {f(s['nab_standard'])} VUS {f(s['vus_pr'])} | {per}"
         )
+    print("targets (monitor)", json.dumps(out["quality"]["targets"], default=float))
     print("throughput", out["throughput"], "\nmemory", out["memory"])
     print("loopback", out.get("loopback"))
 

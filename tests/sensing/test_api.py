@@ -73,3 +73,162 @@ def test_run_in_a_worker(client: TestClient) -> None:
     doc = res.json()
     assert any(49.9 <= a["start"] <= 51 for a in doc["alarms"])
     assert len(doc["series"]["t"]) == 180 and "p_jam" in doc["series"]
+
+
+# --- live lines: replay, Server-Sent Events, acknowledge, label, precision ---------------
+
+LIVE_ROUTES = [
+    ("POST", "/api/sensing/live/replay"),
+    ("GET", "/api/sensing/live"),
+    ("DELETE", "/api/sensing/live/L1"),
+    ("GET", "/api/sensing/live/L1/stream"),
+    ("GET", "/api/sensing/live/L1/alarms"),
+    ("POST", "/api/sensing/live/L1/alarms/1/acknowledge"),
+    ("POST", "/api/sensing/live/L1/alarms/1/label"),
+    ("GET", "/api/sensing/labels/precision"),
+]
+
+
+@pytest.fixture
+def live_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models: object
+) -> Iterator[TestClient]:
+    from junkan.api.routers import sensing as routes
+
+    monkeypatch.setenv("JUNKAN_SENSING_DIR", str(tmp_path / "sensing"))
+    monkeypatch.setattr(routes, "_models", lambda: models)
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'j.db'}"), seed=True)
+    with TestClient(app) as c:
+        yield c
+
+
+def _sse(res: object) -> list[tuple[int, str, dict[str, object]]]:
+    out, ev = [], {}
+    for line in res.iter_lines():  # type: ignore[attr-defined]
+        if not line:
+            if "data" in ev:
+                out.append((int(ev["id"]), ev["event"], json.loads(ev["data"])))
+            ev = {}
+            continue
+        if line.startswith(":"):
+            continue
+        k, _, v = line.partition(": ")
+        ev[k] = v
+    return out
+
+
+def test_live_routes_need_credentials(live_client: TestClient) -> None:
+    for method, path in LIVE_ROUTES:
+        for headers in ({}, {"Authorization": "Bearer forged"}):
+            res = live_client.request(method, path, headers=headers, json={})
+            assert res.status_code == 401, (method, path)
+            assert res.headers["content-type"].startswith("application/problem+json")
+
+
+def test_live_replay_stream_label_precision(live_client: TestClient) -> None:
+    from junkan.api.seed import PARTNER_EMAIL, PARTNER_PASSWORD
+
+    c = live_client
+    _login(c)
+    sc = {
+        "duration_s": 45,
+        "seed": 77,
+        "line": {"id": "L7"},
+        "events": [{"type": "jam", "start_s": 32, "severity": 0.8}],
+    }
+    res = c.post("/api/sensing/live/replay", json={"scenario": sc, "speed": 25})
+    assert res.status_code == 202, res.text
+    assert res.json()["line"] == "L7"
+    with c.stream("GET", "/api/sensing/live/L7/stream") as res:
+        assert res.status_code == 200
+        assert res.headers["content-type"].startswith("text/event-stream")
+        events = _sse(res)
+    kinds = [k for _, k, _ in events]
+    assert kinds[-1] == "end" and kinds.count("step") == 450
+    ids = [i for i, _, _ in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    step = next(e for _, k, e in events if k == "step")
+    assert {"t", "action", "load", "confidence"} <= set(step)
+    jam = [e for _, k, e in events if k == "alarm" and 31.9 <= float(e["start"]) <= 33.5]
+    assert jam and jam[0]["evidence"], events[-5:]
+    # resume: only what came after the given event
+    with c.stream(
+        "GET", "/api/sensing/live/L7/stream", headers={"Last-Event-ID": str(ids[-3])}
+    ) as res:
+        assert [i for i, _, _ in _sse(res)] == ids[-2:]
+    aid = jam[0]["id"]
+    assert c.post(f"/api/sensing/live/L7/alarms/{aid}/acknowledge").json()["acknowledged"]
+    res = c.post(
+        f"/api/sensing/live/L7/alarms/{aid}/label", json={"label": "confirmed", "state": "jam"}
+    )
+    assert res.status_code == 200, res.text
+    assert res.json()["model_version"] > 2 and res.json()["by"]
+    alarms = c.get("/api/sensing/live/L7/alarms").json()["alarms"]
+    assert next(a for a in alarms if a["id"] == aid)["label"] == "confirmed"
+    prec = c.get("/api/sensing/labels/precision").json()
+    assert prec["labels"] == 1 and prec["overall"]["precision"] == 1.0
+    assert 0 < prec["overall"]["ci95"][0] < 1
+    # relabel: the last label counts
+    c.post(f"/api/sensing/live/L7/alarms/{aid}/label", json={"label": "false_alarm"})
+    assert c.get("/api/sensing/labels/precision").json()["overall"]["precision"] == 0.0
+    # another organisation sees none of it
+    c.cookies.clear()
+    _login_as(c, PARTNER_EMAIL, PARTNER_PASSWORD)
+    assert c.get("/api/sensing/live").json()["lines"] == []
+    for method, path in (
+        ("GET", "/api/sensing/live/L7/alarms"),
+        ("GET", "/api/sensing/live/L7/stream"),
+        ("POST", f"/api/sensing/live/L7/alarms/{aid}/acknowledge"),
+        ("DELETE", "/api/sensing/live/L7"),
+    ):
+        res = c.request(method, path)
+        assert res.status_code == 404, (method, path)
+        assert res.headers["content-type"].startswith("application/problem+json")
+    res = c.post(f"/api/sensing/live/L7/alarms/{aid}/label", json={"label": "confirmed"})
+    assert res.status_code == 404
+    assert c.get("/api/sensing/labels/precision").json()["labels"] == 0
+
+
+def test_live_limits_and_errors(live_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from junkan.api.routers import sensing as routes
+
+    c = live_client
+    _login(c)
+    sc = {"duration_s": 600, "seed": 78, "line": {"id": "L8"}}
+
+    def problem(res: object, status: int) -> None:
+        assert res.status_code == status, res.text  # type: ignore[attr-defined]
+        ct = res.headers["content-type"]  # type: ignore[attr-defined]
+        assert ct.startswith("application/problem+json")
+
+    problem(c.post("/api/sensing/live/replay", json={"scenario": sc, "speed": 100}), 422)
+    problem(c.post("/api/sensing/live/replay", json={"scenario": {**sc, "duration_s": 5000}}), 422)
+    assert c.post("/api/sensing/live/replay", json={"scenario": sc}).status_code == 202
+    problem(c.post("/api/sensing/live/replay", json={"scenario": sc}), 409)
+    problem(c.get("/api/sensing/live/L8/stream", headers={"Last-Event-ID": "x"}), 422)
+    problem(c.get("/api/sensing/live/bad!line/alarms"), 422)
+    problem(c.post("/api/sensing/live/L8/alarms/999999/label", json={"label": "confirmed"}), 404)
+    problem(c.post("/api/sensing/live/L8/alarms/1/label", json={"label": "maybe"}), 422)
+    problem(
+        c.post(
+            "/api/sensing/live/L8/alarms/1/label", json={"label": "confirmed", "note": "x" * 600}
+        ),
+        422,
+    )
+    monkeypatch.setattr(routes, "MAX_STREAMS_PER_ORG", 0)
+    problem(c.get("/api/sensing/live/L8/stream"), 429)
+    for i in range(3):  # four lines per organisation at most
+        body = {"scenario": {**sc, "line": {"id": f"M{i}"}}}
+        assert c.post("/api/sensing/live/replay", json=body).status_code == 202
+    problem(
+        c.post("/api/sensing/live/replay", json={"scenario": {**sc, "line": {"id": "M9"}}}), 429
+    )
+    for ln in ("L8", "M0", "M1", "M2"):
+        assert c.delete(f"/api/sensing/live/{ln}").status_code == 204
+    assert c.get("/api/sensing/live").json()["lines"] == []
+
+
+def _login_as(c: TestClient, email: str, password: str) -> None:
+    res = c.post("/api/session", json={"email": email, "password": password})
+    assert res.status_code == 200, res.text
+    c.headers["X-Junkan-CSRF"] = "1"

@@ -47,8 +47,70 @@ def test_rules_lel_levels_and_current_only_while_running() -> None:
     x = _x(current=1.2)
     x[IX["running"]] = 0  # a start-up: the current rule does not apply
     assert r.update(0, x)["current"] == 0 and r.update(0.1, x)["current"] == 0
-    r.update(0.2, _x(current=1.2))
-    assert r.update(0.3, _x(current=1.2))["current"] == 1  # two steps of debounce
+    outs = [r.update(0.2 + i / 10, _x(current=1.2))["current"] for i in range(7)]
+    assert outs == [0] * 6 + [1]  # held the manual's 0.7 s
+
+
+def test_load_rule_fires_on_the_two_step_mean() -> None:
+    r = Rules()
+    r.set_load_limit(1.0, {"rice_level": 0.98})
+    assert r.update(0, _x(load=0.6))["load"] == 0
+    assert r.update(0.1, _x(load=1.3))["load"] == 0  # mean 0.95
+    out = r.update(0.2, _x(load=1.3))
+    assert out["load"] == 1 and out["load_value"] == pytest.approx(1.3)
+    assert r.params()["load_calibration"] == {"rice_level": 0.98}
+    x = _x(load=2.0)
+    x[IX["running"]] = 0
+    r.reset()
+    assert r.update(0, x)["load"] == 0 and r.update(0.1, x)["load"] == 0
+
+
+def test_rice_level_gives_the_asked_upcrossing_rate() -> None:
+    from scipy.signal import lfilter
+
+    from junkan.sensing.detectors import rice_level
+
+    rng = np.random.default_rng(5)
+    x = lfilter([1.0], [1.0, -0.7], rng.normal(0, 1, 400_000))
+    level, fit = rice_level([x[:200_000], x[200_000:]], 1e-3)
+    ups = int(np.sum((x[:-1] < level) & (x[1:] >= level)))
+    assert 0.5 < ups / 400 < 2.0, (ups, fit)  # expected 400
+    assert level > fit["mean"] + 2 * fit["sd"]
+
+
+def test_load_observer_sees_a_load_step_before_the_current() -> None:
+    sc = sensing.Scenario(
+        name="step",
+        seed=31,
+        duration_s=80,
+        events=[{"type": "overload", "start_s": 60, "duration_s": 10, "severity": 1.0}],
+    )
+    rec = sensing.generate(sc)
+    from junkan.sensing.features import decision_matrix
+
+    X, _ = decision_matrix(rec.signals, rec.params)  # type: ignore[arg-type]
+    t = (np.arange(len(X)) + 1) * 0.1
+    before = X[(t > 40) & (t < 59), IX["load"]]
+    assert abs(before.mean() - 0.58) < 0.1  # feed load 0.55 + 0.03 friction
+    ld = X[(t > 60) & (t < 60.6), IX["load"]]
+    cur = (X[(t > 60) & (t < 60.6), IX["current"]] - 0.3) / 0.7  # motor torque from current
+    assert ld.mean() > cur.mean() + 0.1  # the observer leads the flywheel-lagged current
+    assert abs(X[(t > 63) & (t < 69), IX["load"]].mean() - 1.38) < 0.15
+
+
+def test_battery_truth_window_covers_its_gas() -> None:
+    sc = sensing.Scenario(
+        name="battery",
+        seed=32,
+        duration_s=150,
+        events=[{"type": "battery", "start_s": 40, "severity": 1.0}],
+    )
+    rec = sensing.generate(sc)
+    (ev,) = rec.events
+    lel = rec.signals["lel"]
+    high = rec.t[np.nan_to_num(lel) >= 10]
+    assert len(high) and ev.onset_s == ev.observable_s == 40
+    assert ev.end_s >= high.max()  # the VOC the battery gives off belongs to it
 
 
 def test_battm_attractors_are_class_means_and_confidence_switches() -> None:

@@ -59,3 +59,12 @@ def test_cli_run_and_evaluate(
     bad.write_text("duration_s: 30\nseed: 1\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["sensing", "evaluate", "--scenario", str(bad)])
     assert r.exit_code == 2 and "tuning" in r.output
+
+
+def test_listen_needs_one_transport() -> None:
+    from junkan.cli.sensing import app as sensing_app
+
+    r = CliRunner().invoke(sensing_app, ["listen", "--seconds", "1"])
+    assert r.exit_code != 0 and "--broker or --opcua" in r.output
+    r = CliRunner().invoke(sensing_app, ["listen", "--opcua", "opc.tcp://127.0.0.1:1/"])
+    assert r.exit_code != 0 and "--line" in r.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -173,14 +173,20 @@ def publish_cmd(
 
 @app.command("listen")
 def listen_cmd(
-    broker: Annotated[str, typer.Option(help="mqtt://host:port")],
+    broker: Annotated[str | None, typer.Option(help="mqtt://host:port")] = None,
+    opcua: Annotated[
+        str | None, typer.Option(help="opc.tcp://host:port/path of a PLC's OPC UA server")
+    ] = None,
+    line: Annotated[
+        list[str] | None, typer.Option(help="With --opcua: a line to subscribe to (repeat).")
+    ] = None,
     seconds: Annotated[float, typer.Option(min=1, max=7 * 86400)] = 60,
     raw: Annotated[
         Path | None, typer.Option(help="Keep the raw streams here (Parquet by line and day).")
     ] = None,
 ) -> None:
-    """Monitor every line publishing to the broker for ``seconds``; print alarms as they
-    come (needs the 'sensing' extra)."""
+    """Monitor every line publishing to the MQTT broker (or the ``--line`` s of an OPC UA
+    server) for ``seconds``; print alarms as they come (needs the 'sensing' extra)."""
     from junkan import sensing
 
     def shout(line: str, alarm: sensing.Alarm) -> None:
@@ -189,21 +195,26 @@ def listen_cmd(
             + "; ".join(f"{e['source']}:{e['signal']}" for e in alarm.evidence)
         )
 
+    if (broker is None) == (opcua is None):
+        raise typer.BadParameter("give either --broker or --opcua")
+    if opcua is not None and not line:
+        raise typer.BadParameter("--opcua needs at least one --line")
     params = sensing.LineParams.of(sensing.Scenario(duration_s=2))
-    ing = sensing.Ingest(
-        broker,
-        sensing.train(),
-        params,
-        store=sensing.RawStore(raw) if raw is not None else None,
-        on_alarm=shout,
-    )
+    store = sensing.RawStore(raw) if raw is not None else None
+    ing: Any
+    if broker is not None:
+        ing = sensing.Ingest(broker, sensing.train(), params, store=store, on_alarm=shout)
+    else:
+        ing = sensing.OpcuaIngest(opcua or "", sensing.train(), params, line or [], store=store)
+        ing.lines.on_alarm = shout
     time.sleep(seconds)
     ing.close()
-    for line, mon in ing.monitors.items():
-        st = ing.order[line].stats
+    lines = ing.lines
+    for name, mon in lines.monitors.items():
+        st = lines.order[name].stats
         console.print(
-            f"{line}: {st.accepted} batches, {st.duplicates} duplicates, "
+            f"{name}: {st.accepted} batches, {st.duplicates} duplicates, "
             f"{st.missing} missing, {st.late} late; {len(mon.alarms)} alarms"
         )
-    if ing.malformed:
-        console.print(f"{len(ing.malformed)} malformed messages, e.g. {ing.malformed[0]}")
+    if lines.malformed:
+        console.print(f"{len(lines.malformed)} malformed messages, e.g. {lines.malformed[0]}")

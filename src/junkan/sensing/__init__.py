@@ -15,6 +15,9 @@ from junkan.sensing.api import TUNING_SEEDS, evaluate, load, run, train, tuning_
 from junkan.sensing.features import FEATURES, acoustic_features
 from junkan.sensing.fusion import ACTIONS
 from junkan.sensing.generator import LineParams, Recording, generate, synthesize_audio
+from junkan.sensing.ingest import LineIngest
+from junkan.sensing.live import LINE_ID, Hub, LiveError
+from junkan.sensing.live import precision as label_precision
 from junkan.sensing.monitor import Alarm, Models, Monitor, monitor_recording
 from junkan.sensing.results import Evaluation, MonitorRun
 from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
@@ -31,13 +34,19 @@ __all__ = [
     "FEATURES",
     "Gateway",
     "generate",
+    "Hub",
     "Ingest",
+    "label_precision",
+    "LINE_ID",
+    "LineIngest",
+    "LiveError",
     "LineParams",
     "load",
     "Models",
     "Monitor",
     "monitor_recording",
     "MonitorRun",
+    "OpcuaIngest",
     "parse_message",
     "RawStore",
     "read_csv",
@@ -56,10 +65,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The MQTT gateway and ingest (:mod:`junkan.sensing.mqtt`), imported when first used:
-    they need the 'sensing' extra (paho-mqtt), the rest does not."""
+    """The MQTT gateway and ingest (:mod:`junkan.sensing.mqtt`) and the OPC UA ingest
+    (:mod:`junkan.sensing.opcua`), imported when first used: they need the 'sensing' extra
+    (paho-mqtt, asyncua), the rest does not."""
     if name in ("Gateway", "Ingest"):
         from junkan.sensing import mqtt
 
         return getattr(mqtt, name)
+    if name == "OpcuaIngest":
+        from junkan.sensing import opcua
+
+        return opcua.OpcuaIngest
     raise AttributeError(f"module 'junkan.sensing' has no attribute {name!r}")

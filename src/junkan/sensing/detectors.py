@@ -75,10 +75,15 @@ class Rules:
         window = float(_rules_raw()["spark_count"]["window_s"])
         self.window = max(1, round(window / STEP))
         self.hold = round(ref("rules", "high_current_hold_s") / STEP)
+        self.load = ref("rules", "load_torque_share")  # train() recalibrates it
+        self.load_fit: dict[str, float] = {}
         self.latches = {
             "lel_warn": Latch(self.warn, 0.8 * self.warn),
             "lel_stop": Latch(self.stop, 0.8 * self.stop),
-            "current": Latch(self.cur, self.cur * (1 - drop), on_steps=2, off_steps=3),
+            # high current matters once it lasts the manual's 0.7 s; the load observer
+            # (below) sees a surge earlier
+            "current": Latch(self.cur, self.cur * (1 - drop), on_steps=self.hold, off_steps=3),
+            "load": Latch(self.load, 0.85 * self.load, on_steps=1, off_steps=3),
             "droop": Latch(self.droop, 0.7 * self.droop, on_steps=2, off_steps=3),
             "sparks": Latch(self.sparks, 1, off_steps=10),
         }
@@ -86,17 +91,20 @@ class Rules:
 
     def reset(self) -> None:
         self.recent: deque[float] = deque(maxlen=self.window)
+        self.prev_load = float("nan")
         for latch in self.latches.values():
             latch.active, latch.since = False, 0
 
     def update(self, t: float, x: np.ndarray) -> dict[str, float]:
         self.recent.append(float(x[IX["sparks"]]))
+        prev, self.prev_load = self.prev_load, float(x[IX["load"]])
         # current and droop rules only while feeding with the rotor up to speed
         up = x[IX["running"]] > 0.5
         values = {
             "lel_warn": x[IX["lel"]],
             "lel_stop": x[IX["lel"]],
             "current": x[IX["current"]] * up,
+            "load": load_statistic(prev, self.prev_load) * up,
             "droop": x[IX["droop"]] * up,
             "sparks": sum(self.recent),
         }
@@ -110,6 +118,7 @@ class Rules:
         out["current_held_s"] = (
             self.latches["current"].since * STEP if self.latches["current"].active else 0.0
         )
+        out["load_value"], out["load_limit"] = float(values["load"]), self.load
         out["score"] = score
         return out
 
@@ -119,9 +128,36 @@ class Rules:
             "lel_warn": self.warn,
             "lel_stop": self.stop,
             "current": self.cur,
+            "load": self.load,
+            "load_calibration": self.load_fit,
             "droop": self.droop,
             "sparks": self.sparks,
         }
+
+    def set_load_limit(self, value: float, fit: dict[str, float] | None = None) -> None:
+        """Set the load rule's limit (``fit``: how it was calibrated, kept in params)."""
+        self.load = float(value)
+        self.load_fit = dict(fit or {})
+        self.latches["load"] = Latch(self.load, 0.85 * self.load, on_steps=1, off_steps=3)
+        self.version += 1
+
+
+def load_statistic(prev: float | np.ndarray, now: float | np.ndarray) -> Any:
+    """The load rule's statistic: the load observer's mean over the last two steps (its
+    white part halves in variance; a step shows after half a step on average)."""
+    return (np.where(np.isnan(prev), now, prev) + now) / 2
+
+
+def rice_level(x: list[np.ndarray], rate: float) -> tuple[float, dict[str, float]]:
+    """The level a stationary Gaussian series crosses upwards at ``rate`` per step (Rice's
+    formula: ``ν(u) = ν₀·exp(−(u − μ)²/2σ²)``, ``ν₀`` its mean-upcrossing rate, counted on
+    ``x``, a list of contiguous stretches). Returns the level and the fitted figures."""
+    allx = np.concatenate(x)
+    mu, sd = float(allx.mean()), float(allx.std())
+    ups = sum(int(np.sum((s[:-1] < mu) & (s[1:] >= mu))) for s in x if len(s) > 1)
+    nu0 = ups / max(1, len(allx) - len(x))
+    z = float(np.sqrt(2 * np.log(max(nu0, rate * 1.0001) / rate)))
+    return mu + z * sd, {"mean": mu, "sd": sd, "nu0_per_step": nu0, "z": z}
 
 
 def _rules_raw() -> dict[str, Any]:

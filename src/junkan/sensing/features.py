@@ -28,12 +28,17 @@ FEATURES: tuple[str, ...] = (
     "ac_crest",
     "lel",
     "sparks",
+    "load",
     "running",
 )
 """The decision vector: mean and peak motor current (share of rated), rpm droop below the
 synchronous speed (share), band energies (dB, mean; high band also peak), spectral flux (dB
 per frame, positive changes), peak crest factor, the last gas reading (%LEL) and the sparks
-counted in the batch, and whether the line runs (feed on, rotor up to speed: 1 or 0)."""
+counted in the batch, the estimated load torque (share of rated; :class:`FeatureState`) and
+whether the line runs (feed on, rotor up to speed: 1 or 0)."""
+
+SLOPE_FRAMES = 20
+"""Frames (200 ms) of rpm over which the rotor's deceleration is fitted (least squares)."""
 
 
 def acoustic_features(audio: np.ndarray) -> dict[str, np.ndarray]:
@@ -66,6 +71,27 @@ class FeatureState:
         self.prev_bands = np.full(3, np.nan)
         self.last = np.zeros(len(FEATURES))
         self.running = False
+        self.prev_rpm = np.full(SLOPE_FRAMES - BATCH, np.nan)
+
+    def load_torque(self, current: np.ndarray, rpm: np.ndarray) -> float:
+        """Load torque (share of rated) by the rotor's equation of motion, a disturbance
+        observer: ``T_load = T_motor − J·dω/dt``. The motor torque follows from the current
+        (``I = I₀ + (I_r − I₀)·T_m/T_r``, the last 50 ms); ``dω/dt`` is the least-squares
+        slope of the last 200 ms of rpm. The flywheel delays the current's response to a load
+        step by ``J/a`` (≈ 0.3 s); the deceleration term shows the step at once."""
+        p = self.p
+        w = np.concatenate([self.prev_rpm, rpm])[-SLOPE_FRAMES:] * (np.pi / 30)
+        self.prev_rpm = w[-(SLOPE_FRAMES - BATCH) :] * (30 / np.pi)
+        tt = np.arange(len(w)) * DT
+        ok = np.isfinite(w)
+        cur = current[-5:]
+        cur = cur[np.isfinite(cur)]
+        if ok.sum() < BATCH or not len(cur):
+            return float("nan")  # held from the last batch by the caller
+        tt, w = tt[ok] - tt[ok].mean(), w[ok]
+        slope = float((tt * (w - w.mean())).sum() / (tt**2).sum())
+        t_m = (float(cur.mean()) / p.rated_current - p.no_load) / (1 - p.no_load)
+        return t_m - p.inertia * slope / p.rated_torque
 
     def vector(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """The decision vector of one batch (missing values held from the last batch)."""
@@ -112,6 +138,7 @@ class FeatureState:
                 crest,
                 self.lel,
                 sparks,
+                self.load_torque(batch["current"], batch["rpm"]),
                 0.0,
             ]
         )

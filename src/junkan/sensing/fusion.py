@@ -86,9 +86,13 @@ class Fusion:
         self._jam_steps = self._jam_steps + 1 if jam else 0
         if self._jam_steps >= self.reverse_after:
             add(3, "fusion", "jam_held_s", self._jam_steps * STEP, self.reverse_after * STEP)
-        for name in ("lel_warn", "sparks", "current"):
+        for name in ("lel_warn", "sparks"):
             if r[name]:
                 add(2, "rules", name, r[name], 1.0)
+        # high current alone is the feed controller's business (decoys raise it too); with
+        # the load observer over its limit it is an overload: stop the feed
+        if r["current"] and r.get("load"):
+            add(2, "rules", "current+load", r["load_value"], r["load_limit"])
         if b.get("p_jam", 0) >= bt:
             add(2, "battm", "p_jam", b["p_jam"], bt)
         if b.get("p_overload", 0) >= bt:
@@ -99,6 +103,8 @@ class Fusion:
             add(1, "esn", "score", e["score"], thresholds["esn"])
         if r["droop"]:
             add(1, "rules", "droop", r["droop"], 1.0)
+        if r.get("load"):
+            add(1, "rules", "load", r["load_value"], r["load_limit"])
         level = max((i for i in range(5) if ev[i]), default=0)
         return level, ev[level]
 

@@ -309,18 +309,20 @@ def _acoustics(
 
 
 def _truth(e: Event, t: np.ndarray, lel_sensor: np.ndarray) -> TruthEvent:
+    """The event's truth window: from the physical onset to its end, and for releases of
+    gas (cylinders, fuel tanks, a battery's VOC) until the lagged sensor has fallen back
+    below half the warn level, so an alarm on that gas belongs to its event."""
     onset, end = e.start_s, e.start_s + e.length
     observable = onset
-    if e.type in (EventType.GAS_CYLINDER, EventType.FUEL_TANK):
+    if e.type in (EventType.GAS_CYLINDER, EventType.FUEL_TANK, EventType.BATTERY):
         warn = ref("rules", "lel_warn_pct")
         after = np.flatnonzero((t >= onset) & (lel_sensor >= warn))
         if len(after):
-            observable = float(t[after[0]])
-            below = np.flatnonzero((t > observable) & (lel_sensor < 0.5 * warn))
+            crossed = float(t[after[0]])
+            if e.type is not EventType.BATTERY:  # a battery shows itself at once (sparks)
+                observable = crossed
+            below = np.flatnonzero((t > crossed) & (lel_sensor < 0.5 * warn))
             end = max(end, float(t[below[0]]) if len(below) else float(t[-1]))
-    elif e.type is EventType.BATTERY:
-        below = np.flatnonzero((t > onset + e.length) & (lel_sensor < 5))
-        end = max(end, float(t[below[0]]) if len(below) else float(t[-1]))
     return TruthEvent(e.type.value, onset, end, observable, e.severity)
 
 

@@ -15,12 +15,19 @@ from typing import Any
 import numpy as np
 
 from junkan.sensing.battm import BAttM
-from junkan.sensing.detectors import Cusum, Detector, RobustZ, Rules
+from junkan.sensing.detectors import (
+    Cusum,
+    Detector,
+    RobustZ,
+    Rules,
+    load_statistic,
+    rice_level,
+)
 from junkan.sensing.features import BATCH, FEATURES, STEP, FeatureState, decision_matrix
 from junkan.sensing.fusion import ACTIONS, Decision, Fusion
 from junkan.sensing.generator import LineParams, Recording
 from junkan.sensing.reservoir import Reservoir
-from junkan.sensing.scenario import STATES, State
+from junkan.sensing.scenario import STATES, State, ref
 
 DETECTORS = ("rules", "battm", "esn", "cusum", "robust_z")
 GATED = ("esn", "cusum", "robust_z")
@@ -105,9 +112,11 @@ def train(recs: list[Recording], *, margin: float = 1.25, seed: int = 0) -> Mode
     ]
     xn = np.vstack(normal)
     esn = Reservoir(seed=seed).fit(np.vstack([n for n in normal if len(n)]))
+    rules = Rules()
+    rules.set_load_limit(*load_limit(recs, mats, labels))
     models = Models(
         {
-            "rules": Rules(),
+            "rules": rules,
             "battm": battm,
             "esn": esn,
             "cusum": Cusum().fit(xn),
@@ -130,6 +139,35 @@ def train(recs: list[Recording], *, margin: float = 1.25, seed: int = 0) -> Mode
     battm.threshold = float(min(0.95, max(0.5, fault_conf + 0.05)))
     models.version += 1
     return models
+
+
+def load_limit(
+    recs: list[Recording], mats: list[tuple[np.ndarray, np.ndarray]], labels: list[np.ndarray]
+) -> tuple[float, dict[str, float]]:
+    """The load rule's limit from the false-alarm budget: the level its statistic crosses
+    upwards once per ``budget / safety`` of normal running (Rice's formula on the quiet normal
+    running of the tuning recordings), and at least 1.1 × the largest value in their normal
+    running with decoys and door slams (hard negatives)."""
+    li = FEATURES.index("load")
+    per_8h = ref("rules", "false_alarm_budget_per_8h") / ref("rules", "false_alarm_safety")
+    rate = per_8h / (8 * 3600 / STEP)
+    stretches, worst = [], 0.0
+    for rec, (x, run), lab in zip(recs, mats, labels, strict=True):
+        normal = run & (lab == STATES.index(State.NORMAL))
+        q = quiet_mask(rec) & normal
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], q.astype(int), [0]])))
+        stat = load_statistic(np.concatenate([[np.nan], x[:-1, li]]), x[:, li])
+        stretches += [stat[a:b] for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        anomalous = np.zeros(len(x), dtype=bool)
+        t = (np.arange(len(x)) + 1) * STEP
+        for e in rec.events:
+            if e.anomaly:
+                anomalous |= (t >= e.onset_s - 1) & (t <= e.end_s + 5)
+        ok = normal & ~anomalous
+        worst = max(worst, float(stat[ok].max(initial=0.0)))
+    level, fit = rice_level(stretches, rate)
+    fit.update({"rice_level": level, "largest_normal": worst})
+    return max(level, 1.1 * worst), fit
 
 
 def _params(rec: Recording) -> LineParams:

@@ -7,9 +7,10 @@ Topics, per line ``L``: ``junkan/sensing/L/batch`` (the messages of
 the last ``keep`` of them, answering backfill requests and re-sending what it published while
 the broker was away. :class:`Ingest` is the monitor side: it parses each message (a malformed
 one is logged with its reason and dropped — the line's monitor goes on), puts each line in
-order (:class:`~junkan.sensing.samples.Reorder`), asks for a backfill when it sees a gap or
-reconnects, keeps the raw stream (:class:`~junkan.sensing.store.RawStore`) and runs the
-line's :class:`~junkan.sensing.monitor.Monitor`. Duplicates from re-sending are dropped by
+order, asks for a backfill when it sees a gap or reconnects, keeps the raw stream and runs the
+line's monitor — the transport-independent :class:`~junkan.sensing.ingest.LineIngest`, which
+the OPC UA ingest shares. Both sides are an :class:`Endpoint`: one paho client, its
+connection state and callbacks, written once. Duplicates from re-sending are dropped by
 ``seq``, so a broker restart or a network cut loses and duplicates nothing."""
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
+from typing_extensions import Unpack
+
+from junkan.sensing.ingest import IngestOptions, LineIngest
 from junkan.sensing.monitor import Models, Monitor
-from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
-from junkan.sensing.store import RawStore
+from junkan.sensing.samples import Batch, SampleError, parse_message
 
 log = logging.getLogger("junkan.sensing.mqtt")
 PREFIX = "junkan/sensing"
@@ -53,7 +55,47 @@ def broker_address(url: str) -> tuple[str, int]:
     return u.hostname, u.port or 1883
 
 
-class Gateway:
+class Endpoint:
+    """One paho client with its callbacks: on every (re)connect it subscribes to
+    ``topic`` (QoS 1) and calls :meth:`up`; on a disconnect, :meth:`down`; each message goes
+    to :meth:`message`. The network loop runs in paho's thread and reconnects by itself."""
+
+    topic = ""
+
+    def __init__(self, url: str, client_id: str) -> None:
+        self.connected = threading.Event()
+        self.client = _client(f"{client_id}-{id(self)}")
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = lambda client, userdata, msg: self.message(msg)
+        host, port = broker_address(url)
+        self.client.connect_async(host, port, keepalive=5)
+        self.client.loop_start()
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        client.subscribe(self.topic, qos=1)
+        self.connected.set()
+        self.up()
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        self.connected.clear()
+        self.down()
+
+    def up(self) -> None:
+        """Connected (again)."""
+
+    def down(self) -> None:
+        """Connection lost."""
+
+    def message(self, msg: Any) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+class Gateway(Endpoint):
     """Publish one line's batches; answer backfill requests from the last ``keep``."""
 
     def __init__(self, url: str, line: str, *, keep: int = 36_000) -> None:
@@ -61,30 +103,21 @@ class Gateway:
         self.sent: OrderedDict[int, bytes] = OrderedDict()
         self.sent_at: dict[int, float] = {}
         self.lock = threading.Lock()
-        self.connected = threading.Event()
         self._down_from: int | None = None
-        self.client = _client(f"junkan-gw-{line}-{id(self)}")
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        host, port = broker_address(url)
-        self.client.connect_async(host, port, keepalive=5)
-        self.client.loop_start()
+        self.topic = f"{PREFIX}/{line}/backfill"
+        super().__init__(url, f"junkan-gw-{line}")
 
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
-        client.subscribe(f"{PREFIX}/{self.line}/backfill", qos=1)
-        self.connected.set()
+    def up(self) -> None:
         if self._down_from is not None:
             self._resend(self._down_from)
             self._down_from = None
 
-    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
-        self.connected.clear()
+    def down(self) -> None:
         with self.lock:
             last = next(reversed(self.sent)) if self.sent else 0
         self._down_from = max(0, last - 50) if self._down_from is None else self._down_from
 
-    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+    def message(self, msg: Any) -> None:
         try:
             req = json.loads(msg.payload)
             start = int(req["from"])
@@ -108,100 +141,56 @@ class Gateway:
                 self.sent.popitem(last=False)
         self.client.publish(f"{PREFIX}/{self.line}/batch", payload, qos=1)
 
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
+class Ingest(Endpoint):
+    """Subscribe to every line's batches and run one monitor per line (a
+    :class:`~junkan.sensing.ingest.LineIngest`, ``lines``)."""
 
-class Ingest:
-    """Subscribe to every line's batches and run one monitor per line."""
+    topic = f"{PREFIX}/+/batch"
 
     def __init__(
         self,
         url: str,
         models: Models,
         params: Any,
-        *,
-        store: RawStore | None = None,
-        max_wait: int = 50,
-        max_wait_s: float = 5.0,
-        trace_max: int = 6000,
-        on_alarm: Callable[[str, Any], None] | None = None,
+        **options: Unpack[IngestOptions],
     ) -> None:
-        self.models, self.params, self.store = models, params, store
-        self.max_wait, self.max_wait_s = max_wait, max_wait_s
-        self.trace_max = trace_max
-        self.on_alarm = on_alarm
-        self.monitors: dict[str, Monitor] = {}
-        self.order: dict[str, Reorder] = {}
-        self.processed_at: dict[tuple[str, int], float] = {}
-        self.malformed: list[str] = []
-        self.lock = threading.Lock()
-        self.connected = threading.Event()
-        self.client = _client(f"junkan-ingest-{id(self)}")
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = lambda *a: self.connected.clear()
-        self.client.on_message = self._on_message
-        host, port = broker_address(url)
-        self.client.connect_async(host, port, keepalive=5)
-        self.client.loop_start()
+        self.lines = LineIngest(models, params, ask_backfill=self._ask, **options)
+        super().__init__(url, "junkan-ingest")
 
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
-        client.subscribe(f"{PREFIX}/+/batch", qos=1)
-        self.connected.set()
-        with self.lock:
-            for line, ro in self.order.items():  # whatever came while we were away
-                self._ask(line, ro.next, ro.next)
+    @property
+    def monitors(self) -> dict[str, Monitor]:
+        return self.lines.monitors
+
+    @property
+    def order(self) -> dict[str, Any]:
+        return self.lines.order
+
+    @property
+    def processed_at(self) -> dict[tuple[str, int], float]:
+        return self.lines.processed_at
+
+    @property
+    def malformed(self) -> list[str]:
+        return self.lines.malformed
+
+    def up(self) -> None:
+        for line, seq in self.lines.resume_points().items():  # what came while we were away
+            self._ask(line, seq, seq)
 
     def _ask(self, line: str, first: int, last: int) -> None:
         self.client.publish(f"{PREFIX}/{line}/backfill", json.dumps({"from": first}), qos=1)
 
-    def _gap_asker(self, line: str) -> Callable[[int, int], None]:
-        def ask(first: int, last: int) -> None:
-            self._ask(line, first, last)
-
-        return ask
-
-    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
-        now = time.monotonic()
+    def message(self, msg: Any) -> None:
         try:
-            b = parse_message(msg.payload, received=now)
+            b = parse_message(msg.payload, received=time.monotonic())
             if msg.topic != f"{PREFIX}/{b.line}/batch":
                 raise SampleError(f"topic {msg.topic[:80]} does not match line {b.line}")
         except SampleError as exc:
-            with self.lock:
-                self.malformed.append(str(exc))
-            log.warning("malformed message on %s dropped: %s", msg.topic[:80], exc)
+            self.lines.reject(msg.topic, str(exc))
             return
-        with self.lock:
-            self._accept(b)
-
-    def _accept(self, b: Batch) -> None:
-        ro = self.order.get(b.line)
-        if ro is None:
-            ro = self.order[b.line] = Reorder(
-                max_wait=self.max_wait,
-                max_wait_s=self.max_wait_s,
-                first_seq=0,
-                on_gap=self._gap_asker(b.line),
-            )
-            self.monitors[b.line] = Monitor(
-                self.models, self.params, b.line, trace_max=self.trace_max
-            )
-        mon = self.monitors[b.line]
-        for item in ro.push(b):
-            if isinstance(item, int):
-                continue  # declared missing: the monitor holds its last values
-            if self.store is not None:
-                self.store.add(item)
-            n_alarms = len(mon.alarms)
-            mon.process(item.t, item.values)
-            self.processed_at[(item.line, item.seq)] = time.monotonic()
-            if self.on_alarm is not None and len(mon.alarms) > n_alarms:
-                self.on_alarm(item.line, mon.alarms[-1])
+        self.lines.accept(b)
 
     def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-        if self.store is not None:
-            self.store.flush()
+        super().close()
+        self.lines.close()

@@ -4,8 +4,9 @@ A fixed random leaky reservoir (``n`` units, sparse, spectral radius ``rho``) is
 standardised decision vector; a linear readout predicts the next vector. The readout starts
 from a ridge fit on normal running and is then updated online by recursive least squares
 (RLS with forgetting) once per decision step (10 Hz), only while the scorer does not alarm
-(it must not learn the anomaly). The score is the squared prediction error over its running
-level in normal operation."""
+(it must not learn the anomaly), with its covariance bounded (trace at most that of the ridge
+fit) so that forgetting without excitation cannot wind it up. The score is the squared
+prediction error over its running level in normal operation."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Reservoir:
         self.leak, self.ridge, self.lam = leak, ridge, forgetting
         self.Wout = np.zeros((d, n + 1))
         self.P = np.eye(n + 1) / ridge
+        self.p_max = float(np.trace(self.P))
         self.center = np.zeros(d)
         self.scale = np.ones(d)
         self.level = 1.0
@@ -68,6 +70,7 @@ class Reservoir:
         A = R.T @ R + self.ridge * np.eye(R.shape[1])
         self.Wout = np.linalg.solve(A, R.T @ Y).T
         self.P = np.linalg.inv(A)
+        self.p_max = float(np.trace(self.P))
         err = ((R @ self.Wout.T - Y) ** 2).mean(1)
         self.level = float(np.median(err))
         self.reset()
@@ -91,7 +94,13 @@ class Reservoir:
         Pr = self.P @ r
         k = Pr / (self.lam + r @ Pr)
         self.Wout += np.outer(e, k)
-        self.P = (self.P - np.outer(k, Pr)) / self.lam
+        P = (self.P - np.outer(k, Pr)) / self.lam
+        # bounded covariance: forgetting with little excitation winds P up until the readout
+        # diverges (seen after an hour of steady running); keep P symmetric and its trace at
+        # most the trace after the ridge fit
+        P = (P + P.T) / 2
+        tr = float(np.trace(P))
+        self.P = P * (self.p_max / tr) if tr > self.p_max else P
 
     def params(self) -> dict[str, Any]:
         return {"version": self.version, "threshold": self.threshold, "level": self.level}

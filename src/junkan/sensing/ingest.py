@@ -1,0 +1,143 @@
+"""The transport-independent side of ingest: every transport (MQTT, OPC UA, an in-process
+replay) hands parsed :class:`~junkan.sensing.samples.Batch` es to one :class:`LineIngest`,
+which puts each line in order (:class:`~junkan.sensing.samples.Reorder`), keeps the raw stream
+(:class:`~junkan.sensing.store.RawStore`), runs the line's
+:class:`~junkan.sensing.monitor.Monitor` and tells listeners (a live stream) about each
+decision step and alarm. A malformed message is counted with its reason and never stops a
+line."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypedDict
+
+from junkan.sensing.monitor import Models, Monitor
+from junkan.sensing.samples import Batch, Reorder
+from junkan.sensing.store import RawStore
+
+log = logging.getLogger("junkan.sensing.ingest")
+MAX_LINES = 200
+"""Lines one ingest monitors at most; batches of further lines are rejected."""
+MAX_REJECTED = 1000
+"""Rejection reasons kept (the oldest are dropped)."""
+
+Listener = Callable[[str, dict[str, Any]], None]
+"""``(line, event)``; event ``{"kind": "step"|"alarm", ...}``; must not block."""
+
+
+class IngestOptions(TypedDict, total=False):
+    """What a transport's ingest passes on to its :class:`LineIngest`."""
+
+    store: RawStore | None
+    max_wait: int
+    max_wait_s: float
+    trace_max: int
+    on_alarm: Callable[[str, Any], None] | None
+
+
+class LineIngest:
+    """Ordered batches of every line → raw store → the line's monitor → listeners."""
+
+    def __init__(
+        self,
+        models: Models,
+        params: Any,
+        *,
+        store: RawStore | None = None,
+        max_wait: int = 50,
+        max_wait_s: float = 5.0,
+        trace_max: int = 6000,
+        on_alarm: Callable[[str, Any], None] | None = None,
+        ask_backfill: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        self.models, self.params, self.store = models, params, store
+        self.max_wait, self.max_wait_s, self.trace_max = max_wait, max_wait_s, trace_max
+        self.on_alarm = on_alarm
+        self.ask_backfill = ask_backfill
+        self.monitors: dict[str, Monitor] = {}
+        self.order: dict[str, Reorder] = {}
+        self.processed_at: dict[tuple[str, int], float] = {}
+        self.malformed: list[str] = []
+        self.listeners: list[Listener] = []
+        self.lock = threading.Lock()
+
+    def reject(self, where: str, reason: str) -> None:
+        """Count and log a malformed message; the line goes on."""
+        with self.lock:
+            self.malformed.append(reason)
+            del self.malformed[:-MAX_REJECTED]
+        log.warning("malformed message on %s dropped: %s", where[:80], reason)
+
+    def accept(self, b: Batch) -> None:
+        with self.lock:
+            self._accept(b)
+
+    def resume_points(self) -> dict[str, int]:
+        """The next sequence number each line waits for (to ask a backfill from)."""
+        with self.lock:
+            return {line: ro.next for line, ro in self.order.items()}
+
+    def _accept(self, b: Batch) -> None:
+        ro = self.order.get(b.line)
+        if ro is None:
+            if len(self.order) >= MAX_LINES:
+                self.malformed.append(f"line {b.line}: more than {MAX_LINES} lines")
+                return
+            ro = self.order[b.line] = Reorder(
+                max_wait=self.max_wait,
+                max_wait_s=self.max_wait_s,
+                first_seq=0,
+                on_gap=self._gap_asker(b.line),
+            )
+            self.monitors[b.line] = Monitor(
+                self.models, self.params, b.line, trace_max=self.trace_max
+            )
+        mon = self.monitors[b.line]
+        for item in ro.push(b):
+            if isinstance(item, int):
+                continue  # declared missing: the monitor holds its last values
+            if self.store is not None:
+                self.store.add(item)
+            n_alarms = len(mon.alarms)
+            mon.process(item.t, item.values)
+            self.processed_at[(item.line, item.seq)] = time.monotonic()
+            self._tell(item.line, {"kind": "step", "seq": item.seq, **_last_step(mon)})
+            if len(mon.alarms) > n_alarms:
+                alarm = mon.alarms[-1]
+                self._tell(item.line, {"kind": "alarm", **alarm.as_dict()})
+                if self.on_alarm is not None:
+                    self.on_alarm(item.line, alarm)
+
+    def _gap_asker(self, line: str) -> Callable[[int, int], None] | None:
+        ask = self.ask_backfill
+        if ask is None:
+            return None
+
+        def gap(first: int, last: int) -> None:
+            ask(line, first, last)
+
+        return gap
+
+    def _tell(self, line: str, event: dict[str, Any]) -> None:
+        for fn in self.listeners:
+            try:
+                fn(line, event)
+            except Exception:  # a listener's failure never stops the line
+                log.exception("sensing listener failed")
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.flush()
+
+
+def _last_step(mon: Monitor) -> dict[str, Any]:
+    if not mon.trace:
+        return {}
+    row = mon.trace[-1]
+    keep = ("t", "action", "current", "droop", "load", "lel", "sparks", "ac_high")
+    out: dict[str, Any] = {k: round(float(row[k]), 4) for k in keep if k in row}
+    out["confidence"] = {k[2:]: round(v, 3) for k, v in row.items() if k.startswith("p_")}
+    return out
