@@ -16,8 +16,10 @@ solve|pareto|cflp``, ``foresight run|analyse|report|describe``, ``alloy …``. T
   scikit-image, Pillow, segno; zbar and Tesseract themselves are Debian packages);
 - ``nature``: ``junkan nature …`` (rasters through rasterio/rioxarray/xarray, Dask, spyndex);
 - ``vision``: ``junkan vision …`` (OpenCV, onnxruntime, skl2onnx, pycocotools);
+- ``passport``: ``junkan.grading.to_aas|from_aas`` (Asset Administration Shell submodels
+  through the Eclipse BaSyx Python SDK);
 - ``bench``: the peers the benchmarks compare with (flodym, EMA Workbench);
-- ``all``: service, postgres, distributed and maps.
+- ``all``: every extra above but ``bench`` (passport included).
 
 The table below lists the modules junkan imports from each extra; ``pyproject.toml`` lists the
 distributions (``tests/packaging`` checks that the two agree).
@@ -39,6 +41,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "metering": ("ruptures", "pymodbus", "pyzbar", "pytesseract", "skimage", "PIL", "segno"),
     "nature": ("rasterio", "rioxarray", "xarray", "pyproj", "zarr", "spyndex"),
     "vision": ("cv2", "onnxruntime", "skl2onnx", "pycocotools"),
+    "passport": ("basyx",),
     "bench": ("flodym", "ema_workbench"),
 }
 """Top-level modules (import names) junkan uses from each extra."""

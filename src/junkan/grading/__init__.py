@@ -8,7 +8,10 @@ inputs by each property's mixing rule.
     res = grading.run(doc)                    # GradeResult: .to_frame(), .to_json(), .report()
     grading.grade(items, ["isri-twitch"])     # the same, from Python objects
     grading.blend(items, masses)              # the blend's record (Item)
+    grading.to_aas(item); grading.from_aas(doc)   # AAS submodel (extra 'passport')
 """
+
+from typing import Any
 
 from junkan.grading.api import (
     attach_environment,
@@ -60,6 +63,7 @@ __all__ = [
     "GradingDocument",
     "GradingError",
     "Item",
+    "PassportError",
     "PropertySpec",
     "PropertyValue",
     "Rule",
@@ -71,6 +75,7 @@ __all__ = [
     "build_table",
     "compile_sets",
     "derive_grades",
+    "from_aas",
     "evaluate",
     "families",
     "grade",
@@ -84,4 +89,19 @@ __all__ = [
     "shipped_sets",
     "stored_values",
     "substances",
+    "to_aas",
 ]
+
+_PASSPORT = ("to_aas", "from_aas", "PassportError")
+
+
+def __getattr__(name: str) -> Any:
+    """The AAS passport functions load BaSyx (the ``passport`` extra) on first use."""
+    if name in _PASSPORT:
+        from junkan.core.extras import require
+
+        require("passport")
+        from junkan.grading import passport
+
+        return getattr(passport, name)
+    raise AttributeError(name)
