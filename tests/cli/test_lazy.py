@@ -31,7 +31,7 @@ def test_every_cli_module_with_an_app_is_reachable_from_the_root() -> None:
     listed = {(entry.module, entry.attr) for entry in COMMANDS.values()}
     for info in pkgutil.iter_modules(junkan.cli.__path__):
         module = importlib.import_module(f"junkan.cli.{info.name}")
-        for attr in ("app", "admin_app"):
+        for attr in ("app", "admin_app", "passport_app"):
             if isinstance(getattr(module, attr, None), typer.Typer) and info.name != "main":
                 assert (module.__name__, attr) in listed, f"{module.__name__}.{attr} not listed"
 

@@ -55,6 +55,9 @@ COMMANDS: dict[str, Lazy] = {
     "grade": Lazy("junkan.cli.grading", "Grade items against criteria sets: met or the failed "
                                         "rules, with the evidence read; ranked families (surplus "
                                         "soil) give each item's class."),
+    "passport": Lazy("junkan.cli.grading", "Passports: grading records as Asset Administration "
+                                           "Shell (AAS V3.0) documents.", group=True,
+                     attr="passport_app"),
     "market": Lazy("junkan.cli.market", "Market: offers, buyers' conditions (ODRL) and matching "
                                         "with pooling.", group=True),
     "sensing": Lazy("junkan.cli.sensing", "Shredder monitoring (sensing).", group=True),
