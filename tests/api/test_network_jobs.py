@@ -42,12 +42,14 @@ def test_a_solve_job_gives_the_plan_of_the_synchronous_route(app_client: TestCli
     assert [j["id"] for j in app_client.get(BASE, headers=demo).json()] == [job["id"]]
 
 
-def test_a_bad_scenario_fails_the_job_naming_the_field(app_client: TestClient) -> None:
+def test_a_bad_scenario_is_refused_at_once_naming_the_field(app_client: TestClient) -> None:
     demo, _ = demo_tokens(app_client)
+    for body in (yaml.safe_dump({**NETWORK, "modes": {}}), "{}\n", "[null, null]"):
+        problem = _problem(app_client.post(BASE, content=body, headers=demo), 422)
+        assert problem["detail"] or problem.get("errors")
     res = app_client.post(BASE, content=yaml.safe_dump({**NETWORK, "modes": {}}), headers=demo)
-    assert res.status_code == 202, res.text
-    done = wait_for(app_client, f"{BASE}/{res.json()['id']}", demo, 120)
-    assert done["status"] == "failed" and "modes" in done["error"]
+    assert "modes" in res.text
+    assert app_client.get(BASE, headers=demo).json() == []  # no job was created
 
 
 def test_limits_answer_problem_json(app_client: TestClient) -> None:

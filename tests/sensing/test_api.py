@@ -78,7 +78,7 @@ def test_run_in_a_worker(client: TestClient) -> None:
 # --- live lines: replay, Server-Sent Events, acknowledge, label, precision ---------------
 
 LIVE_ROUTES = [
-    ("POST", "/api/sensing/live/replay"),
+    ("POST", "/api/sensing/live"),
     ("GET", "/api/sensing/live"),
     ("DELETE", "/api/sensing/live/L1"),
     ("GET", "/api/sensing/live/L1/stream"),
@@ -136,7 +136,7 @@ def test_live_replay_stream_label_precision(live_client: TestClient) -> None:
         "line": {"id": "L7"},
         "events": [{"type": "jam", "start_s": 32, "severity": 0.8}],
     }
-    res = c.post("/api/sensing/live/replay", json={"scenario": sc, "speed": 25})
+    res = c.post("/api/sensing/live", json={"scenario": sc, "speed": 25})
     assert res.status_code == 202, res.text
     assert res.json()["line"] == "L7"
     with c.stream("GET", "/api/sensing/live/L7/stream") as res:
@@ -201,10 +201,10 @@ def test_live_limits_and_errors(live_client: TestClient, monkeypatch: pytest.Mon
         ct = res.headers["content-type"]  # type: ignore[attr-defined]
         assert ct.startswith("application/problem+json")
 
-    problem(c.post("/api/sensing/live/replay", json={"scenario": sc, "speed": 100}), 422)
-    problem(c.post("/api/sensing/live/replay", json={"scenario": {**sc, "duration_s": 5000}}), 422)
-    assert c.post("/api/sensing/live/replay", json={"scenario": sc}).status_code == 202
-    problem(c.post("/api/sensing/live/replay", json={"scenario": sc}), 409)
+    problem(c.post("/api/sensing/live", json={"scenario": sc, "speed": 100}), 422)
+    problem(c.post("/api/sensing/live", json={"scenario": {**sc, "duration_s": 5000}}), 422)
+    assert c.post("/api/sensing/live", json={"scenario": sc}).status_code == 202
+    problem(c.post("/api/sensing/live", json={"scenario": sc}), 409)
     problem(c.get("/api/sensing/live/L8/stream", headers={"Last-Event-ID": "x"}), 422)
     problem(c.get("/api/sensing/live/bad!line/alarms"), 422)
     problem(c.post("/api/sensing/live/L8/alarms/999999/label", json={"label": "confirmed"}), 404)
@@ -219,9 +219,9 @@ def test_live_limits_and_errors(live_client: TestClient, monkeypatch: pytest.Mon
     problem(c.get("/api/sensing/live/L8/stream"), 429)
     for i in range(3):  # four lines per organisation at most
         body = {"scenario": {**sc, "line": {"id": f"M{i}"}}}
-        assert c.post("/api/sensing/live/replay", json=body).status_code == 202
+        assert c.post("/api/sensing/live", json=body).status_code == 202
     problem(
-        c.post("/api/sensing/live/replay", json={"scenario": {**sc, "line": {"id": "M9"}}}), 429
+        c.post("/api/sensing/live", json={"scenario": {**sc, "line": {"id": "M9"}}}), 429
     )
     for ln in ("L8", "M0", "M1", "M2"):
         assert c.delete(f"/api/sensing/live/{ln}").status_code == 204

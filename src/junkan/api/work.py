@@ -107,6 +107,13 @@ def network_job(text: str, carbon_price: float | None,
     return dict(jsonable(plan.to_json(places=True)))
 
 
+def network_check_job(text: str) -> None:
+    """Validate a network scenario (ModelError naming the field when it is not one)."""
+    from junkan import network
+
+    network.load(text=text, source="scenario")
+
+
 def network_periods_job(text: str, gap: float | None = None) -> dict[str, Any]:
     """Validate a network scenario with a ``periods`` section and plan which hubs open,
     expand or close, and when (to ``gap``, the scenario's unless given)."""

@@ -44,8 +44,8 @@ class RunIn(BaseModel):
 
 
 class DemoIn(BaseModel):
-    units: int = Field(default=24, ge=2, le=MAX_UNITS)
-    seed: int = Field(default=0, ge=0, le=2**31)
+    units: int = Field(default=24, ge=2, le=MAX_UNITS, strict=True)
+    seed: int = Field(default=0, ge=0, le=2**31, strict=True)
 
 
 class IdentifyIn(BaseModel):

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import UPLOAD_BODY, read_upload
-from junkan.api.work import network_job, network_periods_job
+from junkan.api.work import network_check_job, network_job, network_periods_job, offload
 
 router = APIRouter()
 
@@ -35,6 +35,8 @@ async def start_network_job(
     poll ``GET /api/network/jobs/{id}``. Errors in the scenario fail the job with a message
     naming the field."""
     text, _ = await read_upload(request)
+    # refuse what is no valid scenario at once (422 naming the field), not as a failed job
+    await offload(network_check_job, text)
     if kind == "periods":
         return background.start(s, user, "network.periods", network_periods_job, text, gap)
     return background.start(s, user, "network.solve", network_job, text, carbon_price, gap,

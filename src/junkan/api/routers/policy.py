@@ -220,7 +220,8 @@ async def policy_diagnose(
     )
 
 
-@router.get("/api/policy/survey/sample", response_class=PlainTextResponse)
+@router.get("/api/policy/survey/sample", response_model=None, responses={200: {"content": {
+    "text/csv": {"schema": {"type": "string"}}}}})
 async def policy_survey_sample(user: CurrentUser) -> PlainTextResponse:
     """The shipped survey sample (synthetic: fictitious municipalities), CSV."""
     from junkan.policy import sample_path

@@ -177,7 +177,7 @@ def _line_id(line: str) -> str:
     return line
 
 
-@router.post("/api/sensing/live/replay", tags=["sensing"], status_code=202)
+@router.post("/api/sensing/live", tags=["sensing"], status_code=202)
 async def sensing_live_replay(body: ReplayIn, request: Request, user: CurrentUser) -> Any:
     """Replay a scenario (at most ``MAX_RUN_S`` of recording) as a live line of your
     organisation at ``speed`` × real time: 409 if that line is live, 429 past the limits."""

@@ -92,13 +92,27 @@ async def trace_mass_balance(
     return st.to_json()
 
 
+ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day(name: str, text: str | None) -> date | None:
+    """An ISO day from a query parameter (the pattern has checked its shape); 422 naming the
+    parameter for an impossible one (2026-13-01)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, f"{name}: {text!r} is no calendar day (YYYY-MM-DD)") from None
+
+
 @router.get("/api/trace/lots")
 def trace_lots(request: Request, user: CurrentUser, trace: TraceDep,
                q: Annotated[str | None, Query(max_length=200)] = None,
                material: Annotated[str | None, Query(max_length=200)] = None,
                holder: Annotated[str | None, Query(max_length=200)] = None,
-               made_from: Annotated[date | None, Query()] = None,
-               made_to: Annotated[date | None, Query()] = None,
+               made_from: Annotated[str | None, Query(pattern=ISO_DAY)] = None,
+               made_to: Annotated[str | None, Query(pattern=ISO_DAY)] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
                offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict[str, Any]:
     """The lots your organisation may see (made, held, shipped to it, or granted by an
@@ -107,8 +121,10 @@ def trace_lots(request: Request, user: CurrentUser, trace: TraceDep,
     the first and last day of creation (ISO dates, UTC, both included); ``total`` counts
     every match."""
     return dict(jsonable(trace_call(trace.lots, _me(request, user), q=q, material=material,
-                                    holder=holder, made_from=made_from, made_to=made_to,
-                                    limit=limit, offset=offset)))
+                                    holder=holder, made_from=_day("made_from", made_from),
+                                    made_to=_day("made_to", made_to), limit=limit,
+                                    offset=offset)))
+
 
 
 @router.get("/api/trace/lots/{lot:path}/genealogy")
