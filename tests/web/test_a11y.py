@@ -79,6 +79,14 @@ def _pages(page: Any, server: str) -> Any:
     page.goto(f"{server}/#/indicators")
     page.locator("#ic-graph .main-svg").first.wait_for()
     yield "indicators"
+    page.goto(f"{server}/#/nature")
+    page.fill("#nt-size", "80")
+    page.click("#nt-run")
+    page.locator("#nt-confusion .main-svg").first.wait_for(timeout=120_000)
+    yield "nature"
+    page.goto(f"{server}/#/vision")
+    page.locator("#vi-model").wait_for()
+    yield "vision"
 
 
 def _browser(tmp_path: Path, lang: str) -> Any:
@@ -116,7 +124,7 @@ def test_no_serious_accessibility_violation_on_any_page(
     finally:
         ctx.close()
         pw.stop()
-    assert len(seen) == 11, seen
+    assert len(seen) == 13, seen
     assert not found, found
 
 

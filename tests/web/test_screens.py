@@ -37,6 +37,11 @@ CHART_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot')]
     return [l.title && l.title.text, ...axes, ...names]; })
   .filter(Boolean).join('\\n')"""
 
+SANKEY_DATA = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .flatMap((el) => (el.data || []).filter((d) => d.type === 'sankey')
+  .flatMap((d) => d.node.label.filter((_, i) =>
+    ['#8d6e63', '#42a5f5', '#0b6e4f'].includes(d.node.color[i]))))"""
+
 
 def english_fragments() -> list[str]:
     """Pieces (between placeholders) of every English message that Japanese translates."""
@@ -65,6 +70,9 @@ def _check(page: Any, lang: str, name: str, errors: list[str]) -> None:
         # data, not messages: names, formulas, document paths, the document and its diff
         shown = page.evaluate("() => [...document.querySelectorAll("
                               "'main .data, main code, main pre')].map((e) => e.innerText)")
+        # the value network's materials, parts and products are the model's own names (data);
+        # its stages are the engine's and must be translated
+        shown += page.evaluate(SANKEY_DATA)
         for data in sorted([*NAMES, *shown], key=len, reverse=True):
             text = text.replace(data, "")
         # a single word counts only on its own (not inside a path such as products.x.collection)

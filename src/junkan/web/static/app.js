@@ -11,6 +11,8 @@ import { redrawMarket, showMarket } from "./market.js";
 import { redrawSensing, showSensing } from "./sensing.js";
 import { redrawAnalyses, showAnalyses } from "./analyses.js";
 import { drawIndicators, showIndicators } from "./indicators.js";
+import { redrawNature, showNature } from "./nature.js";
+import { redrawVision, showVision } from "./vision.js";
 
 // ---- sign in ----------------------------------------------------------------------------
 $("#login-form").addEventListener("submit", async (ev) => {
@@ -37,7 +39,7 @@ $("#logout").addEventListener("click", async () => {
 // now, another page when it is next shown
 const REDRAW = { model: redrawModel, network: redrawNetwork, foresight: redrawForesight, alloys: redrawAlloys,
   trace: redrawTrace, models: showModels, market: redrawMarket, sensing: redrawSensing, analyses: redrawAnalyses,
-  indicators: drawIndicators };
+  indicators: drawIndicators, nature: redrawNature, vision: redrawVision };
 const drawnIn = {};
 $("#lang").addEventListener("change", async (ev) => {
   await loadLang(ev.target.value);
@@ -53,7 +55,8 @@ async function route() {
   const me = await whoami();
   if (!me) { location.hash = "#/login"; return; }
   const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
-    "#/market": showMarket, "#/sensing": showSensing, "#/analyses": showAnalyses, "#/indicators": showIndicators }[hash];
+    "#/market": showMarket, "#/sensing": showSensing, "#/analyses": showAnalyses, "#/indicators": showIndicators,
+    "#/nature": showNature, "#/vision": showVision }[hash];
   const m = hash.match(/^#\/models\/(\w+)$/);
   if (page) await page(); else if (m) await showModel(m[1]); else await showModels();
   const view = state.view;

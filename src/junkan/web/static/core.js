@@ -60,7 +60,8 @@ async function api(path, opts = {}) {
 const PAGES = { login: ["signIn", ""], models: ["models", "#/models"], model: ["models", "#/models"],
   network: ["network.nav", "#/network"], foresight: ["fs.nav", "#/foresight"], alloys: ["al.nav", "#/alloys"],
   trace: ["tr.nav", "#/trace"], market: ["mk.nav", "#/market"], sensing: ["sn.nav", "#/sensing"],
-  analyses: ["an.nav", "#/analyses"], indicators: ["ic.nav", "#/indicators"] };
+  analyses: ["an.nav", "#/analyses"], indicators: ["ic.nav", "#/indicators"], nature: ["nt.nav", "#/nature"],
+  vision: ["vi.nav", "#/vision"] };
 
 function show(view) {
   for (const id of Object.keys(PAGES)) $(`#view-${id}`).hidden = id !== view;

@@ -1,0 +1,193 @@
+// Nature page: assess or classify the generated sample scene as a server-side job (POST
+// /api/nature/jobs, polled, DELETE on cancel); indicators per sourcing area, the TNFD core metrics
+// C1.0 / C1.1 with their uncertainty, which indicators can monitor year-on-year change (Sen's slope
+// against the minimum detectable change), and the classification's accuracy, kappa and confusion matrix.
+import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+  t } from "./core.js";
+
+const nt = { last: null, phase: "queued" };
+const POLL_MS = 500;
+const kind = () => document.querySelector('input[name="nt-kind"]:checked').value;
+const YES = "#1e8449"; const NO = "#a6acaf";
+const AREA_COLOURS = ["#1f618d", "#b9770e", "#7d3c98", "#117a65", "#a93226", "#2e4053"];
+
+function showNature() {
+  show("nature");
+  if (nt.last) drawResult(nt.last);
+}
+
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  const id = setTimeout(resolve, ms);
+  signal.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("stopped", "AbortError")); }, { once: true });
+});
+
+/** Start the job and poll it until it ends; a cancel stops it on the server too (DELETE). */
+async function runJob(k, body, signal) {
+  nt.phase = "queued";
+  const res = await api(`/api/nature/jobs?kind=${k}`, jsonBody(body, "POST", signal));
+  if (!res.ok) return { problem: await problemOf(res) };
+  let job = await res.json();
+  try {
+    while (job.status === "queued" || job.status === "running") {
+      nt.phase = job.status;
+      await sleep(POLL_MS, signal);
+      const r = await api(`/api/nature/jobs/${job.id}`, { signal });
+      if (!r.ok) return { problem: await problemOf(r) };
+      job = await r.json();
+    }
+  } catch (e) {
+    if (e.name === "AbortError") api(`/api/nature/jobs/${job.id}`, { method: "DELETE" }).catch(() => {});
+    throw e;
+  }
+  if (job.status !== "succeeded") return { problem: { detail: job.error || t("an.phase.failed") } };
+  return { result: job.result };
+}
+
+/** The request body, or null after showing what is wrong with the form. */
+function requestBody() {
+  const errs = [];
+  const num = (id, lo, hi, key) => {
+    const raw = $(id).value.trim(); const v = Number(raw);
+    if (raw === "" || !Number.isInteger(v) || v < lo || v > hi) errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
+    return v;
+  };
+  const sample = { size: num("#nt-size", 60, 600, "nt.size"), seed: num("#nt-seed", 0, 4294967295, "nt.seed") };
+  if (errs.length) { showMessages("#nt-errors", errs); return null; }
+  return { sample };
+}
+
+$("#nt-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#nt-errors").replaceChildren();
+  const body = requestBody(); if (!body) return;
+  const k = kind();
+  $("#nt-result").hidden = true; nt.last = null;  // the old result no longer matches the form
+  const out = await longTask({ status: $("#nt-status"), start: $("#nt-run"), cancel: $("#nt-cancel"),
+    bar: $("#nt-progress"), what: () => t(`nt.phase.${nt.phase}`, {}, nt.phase) }, (signal) => runJob(k, body, signal));
+  if (!out) return;
+  $("#nt-status").textContent = "";
+  if (out.problem) { showProblem("#nt-errors", out.problem); return; }
+  nt.last = { kind: k, sample: body.sample, result: out.result };
+  drawResult(nt.last);
+  $("#nt-result").scrollIntoView({ block: "start" });
+});
+
+const cls = (c) => t(`nt.class.${c}`, {}, c);
+const pm = (v, u) => `${fmt(v)} ± ${fmt(u)}`;
+const indName = (k) => (k.endsWith("_km2") ? t("nt.classArea", { cls: cls(k.slice(0, -4)) }) : k);
+
+function drawResult(last) {
+  const { result: r, kind: k, sample } = last;
+  $("#nt-result").hidden = false;
+  const assess = k === "assess";
+  $("#nt-result-title").textContent = t(assess ? "nt.resultAssess" : "nt.resultClassify");
+  $("#nt-assess").hidden = !assess;
+  const c = assess ? r.classifier : r;
+  if (assess) {
+    const name = Object.assign(document.createElement("span"), { className: "data", textContent: r.name });
+    $("#nt-summary").replaceChildren(name, `: ${t("nt.summary", { areas: r.areas.length, scenes: r.scenes.length,
+      size: sample.size, seed: sample.seed })}`);
+    areaTable(r);
+    drawTnfd(r);
+    const keep = $("#nt-area").value;
+    $("#nt-area").replaceChildren(...r.areas.map((a) => Object.assign(document.createElement("option"), {
+      value: a.id, textContent: `${a.id} (${a.commodity}, ${a.supplier})`, selected: a.id === keep })));
+    drawResponsiveness(r);
+  } else {
+    $("#nt-summary").textContent = t("nt.summaryClassify", { size: sample.size, seed: sample.seed });
+  }
+  drawClassifier(c);
+}
+
+function areaTable(r) {
+  richTable($("#nt-areas"), [t("nt.col.area"), t("nt.col.commodity"), t("nt.col.supplier"), t("nt.col.company"),
+    t("nt.col.volume"), t("nt.col.c10"), t("nt.col.c11"), t("nt.col.protected"), t("nt.col.forestLoss"),
+    t("nt.col.ndvi"), t("nt.col.vci"), t("nt.col.integrated")],
+  r.areas.map((a) => {
+    const last = a.scenes[a.scenes.length - 1] || {};
+    const lc = a.land_change || {}; const c11 = lc["C1.1"];
+    return [a.id, a.commodity, a.supplier, a.company, fmt(a.volume_t), pm(a["C1.0"].value_km2, a["C1.0"].uncertainty_km2),
+      c11 ? pm(c11.value_km2, c11.uncertainty_km2_95) : "–",
+      `${fmt(a.protected_overlap_km2)} (${fmtPct(a.protected_overlap_share)})`,
+      lc.forest_loss_rate_per_year == null ? "–" : fmtPct(lc.forest_loss_rate_per_year),
+      last.NDVI == null ? "–" : `${fmt(last.NDVI)} (${last.date})`,
+      a.drought && a.drought.VCI_latest != null ? fmt(a.drought.VCI_latest) : "–",
+      a.integrated && a.integrated.value != null ? fmt(a.integrated.value) : "–"];
+  }), [4, 5, 6, 7, 8, 9, 10, 11], [0, 1, 2, 3]);
+}
+
+/** C1.0 (spatial footprint) and C1.1 (land-use change) per area, with their uncertainty as error bars. */
+function drawTnfd(r) {
+  const ids = r.areas.map((a) => a.id);
+  const c11 = r.areas.map((a) => (a.land_change || {})["C1.1"] || {});
+  plot("nt-tnfd", [
+    { type: "bar", name: t("nt.c10"), x: ids, y: r.areas.map((a) => a["C1.0"].value_km2), marker: { color: "#1f618d" },
+      error_y: { type: "data", array: r.areas.map((a) => a["C1.0"].uncertainty_km2), visible: true },
+      customdata: r.areas.map((a) => pm(a["C1.0"].value_km2, a["C1.0"].uncertainty_km2)),
+      hovertemplate: `${t("nt.c10")}: %{customdata} km²<extra>%{x}</extra>` },
+    { type: "bar", name: t("nt.c11"), x: ids, y: c11.map((c) => c.value_km2 ?? null), marker: { color: "#ca6f1e" },
+      error_y: { type: "data", array: c11.map((c) => c.uncertainty_km2_95 ?? 0), visible: true },
+      customdata: c11.map((c) => pm(c.value_km2, c.uncertainty_km2_95)),
+      hovertemplate: `${t("nt.c11")}: %{customdata} km² (95 %)<extra>%{x}</extra>` },
+  ], { title: t("nt.chart.tnfdTitle"), barmode: "group", height: 380, xaxis: { title: t("nt.axis.area"), type: "category" },
+    yaxis: { title: t("nt.axis.km2"), rangemode: "tozero" }, legend: { orientation: "h", y: -0.2, yanchor: "top" } });
+  $("#nt-tnfd-note").textContent = t("nt.tnfdNote");
+}
+
+/** |Sen's slope| / minimum detectable change per indicator of one area: at or beyond 1 the yearly
+ * trend is detectable (annual monitoring), bars coloured by the service's verdict. */
+function drawResponsiveness(r) {
+  const a = r.areas.find((x) => x.id === $("#nt-area").value) || r.areas[0];
+  const resp = Object.entries(a.responsiveness || {});
+  const CAP = 3;
+  const ratio = ([, v]) => (v.min_detectable_change > 0 ? Math.abs(v.sen_slope_per_year) / v.min_detectable_change
+    : (v.sen_slope_per_year === 0 ? 0 : CAP));
+  const traces = [[true, YES, "nt.annualYes"], [false, NO, "nt.annualNo"]].map(([flag, color, key]) => {
+    const rows = resp.filter(([, v]) => v.annual_monitoring === flag);
+    return { type: "bar", orientation: "h", name: t(key), marker: { color },
+      y: rows.map(([n]) => indName(n)), x: rows.map((e) => Math.min(CAP, ratio(e))), textposition: "outside", cliponaxis: false,
+      text: rows.map((e) => (e[1].min_detectable_change > 0 ? fmt(ratio(e)) : t("nt.noNoise"))),
+      customdata: rows.map(([, v]) => [fmt(Math.abs(v.sen_slope_per_year)), fmt(v.min_detectable_change), fmt(v.noise_sd),
+        t(`nt.trend.${v.trend}`, {}, v.trend), fmt(v.p)]),
+      hovertemplate: `%{y}<br>${t("nt.hover.slope")}: %{customdata[0]}<br>${t("nt.hover.mdc")}: %{customdata[1]}`
+        + `<br>${t("nt.hover.noise")}: %{customdata[2]}<br>${t("nt.hover.trend")}: %{customdata[3]} (p = %{customdata[4]})<extra></extra>` };
+  });
+  const names = resp.map(([n]) => indName(n));
+  plot("nt-resp", traces, { title: t("nt.chart.respTitle", { area: a.id, n: (a.responsiveness[resp[0]?.[0]] || {}).n ?? 0 }),
+    height: 120 + 30 * resp.length, margin: { l: 170 },
+    xaxis: { title: t("nt.axis.ratio"), range: [0, CAP], zeroline: true },
+    yaxis: { title: t("nt.axis.indicator"), automargin: true, type: "category", categoryorder: "array", categoryarray: [...names].reverse() },
+    shapes: [{ type: "line", xref: "x", yref: "paper", x0: 1, x1: 1, y0: 0, y1: 1, line: { color: "#c0392b", width: 2, dash: "dash" } }],
+    annotations: [{ x: 1, y: 1, xref: "x", yref: "paper", yanchor: "bottom", showarrow: false, text: t("nt.mdcLine"), font: { color: "#c0392b" } }],
+    legend: { orientation: "h", y: -0.15, yanchor: "top" } });
+  richTable($("#nt-resp-table"), [t("nt.col.indicator"), t("nt.col.trend"), t("nt.col.slope"), t("nt.col.p"), t("nt.col.noise"),
+    t("nt.col.mdc"), t("nt.col.annual")],
+  resp.map(([n, v]) => [indName(n), t(`nt.trend.${v.trend}`, {}, v.trend), fmt(v.sen_slope_per_year), fmt(v.p), fmt(v.noise_sd),
+    fmt(v.min_detectable_change), t(v.annual_monitoring ? "nt.yes" : "nt.no")]), [2, 3, 4, 5]);
+}
+
+/** Accuracy, kappa and the confusion matrix (rows: reference, columns: predicted) as a heatmap. */
+function drawClassifier(c) {
+  $("#nt-cls-summary").textContent = t("nt.clsSummary", { acc: fmtPct(c.accuracy), kappa: fmt(c.kappa),
+    n: fmt(Object.values(c.n_test_pixels || {}).reduce((s, x) => s + x, 0)), polys: (c.held_out_polygons || []).length });
+  const names = c.classes.map(cls);
+  const rowSums = c.confusion.map((row) => row.reduce((s, x) => s + x, 0) || 1);
+  plot("nt-confusion", [{ type: "heatmap", x: names, y: names, z: c.confusion.map((row, i) => row.map((v) => v / rowSums[i])),
+    zmin: 0, zmax: 1, colorscale: "Greens", reversescale: true, colorbar: { title: { text: t("nt.axis.share") } },
+    customdata: c.confusion, hovertemplate: `${t("nt.axis.reference")}: %{y}<br>${t("nt.axis.predicted")}: %{x}<br>`
+      + `${t("nt.hover.pixels")}: %{customdata}<extra></extra>` }],
+  { title: t("nt.chart.confusionTitle", { acc: fmtPct(c.accuracy), kappa: fmt(c.kappa) }), height: 440, width: 560,
+    xaxis: { title: t("nt.axis.predicted"), type: "category" },
+    yaxis: { title: t("nt.axis.reference"), type: "category", autorange: "reversed" },
+    annotations: c.confusion.flatMap((row, i) => row.map((v, j) => ({ x: names[j], y: names[i], text: String(v), showarrow: false,
+      font: { color: v / rowSums[i] > 0.5 ? "white" : "black" } }))), margin: { l: 110, b: 90 } });
+  richTable($("#nt-f1"), [t("nt.col.class"), t("nt.col.f1"), t("nt.col.userAcc"), t("nt.col.train"), t("nt.col.test")],
+    c.classes.map((k) => [cls(k), fmt(c.f1[k]), fmt((c.user_accuracy || {})[k]), fmt((c.n_train_pixels || {})[k]),
+      fmt((c.n_test_pixels || {})[k])]), [1, 2, 3, 4]);
+}
+
+$("#nt-area").addEventListener("change", () => nt.last && nt.last.kind === "assess" && drawResponsiveness(nt.last.result));
+
+function redrawNature() { if (nt.last) drawResult(nt.last); }
+
+export { showNature, redrawNature };

@@ -1,0 +1,219 @@
+"""The Nature and Vision pages (issues 21 and 23) in a real browser, end to end: the Nature page
+runs the sample scene as a job (the table, the TNFD chart with error bars, the responsiveness
+chart, the confusion matrix all match the job's own result), checks the form before sending,
+classifies, and stops a job on the server when cancelled; the Vision page sends a model trained
+on rendered belt images with two images and draws each piece's box (as many as the job found),
+the per-class table and the interval charts; a file that is not a model is refused beside the
+form. Both pages read in Japanese without English messages."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import require_browser, sign_in
+from tests.web.test_capability_pages import chart
+from tests.web.test_screens import _check
+
+sync_api = require_browser()
+expect = sync_api.expect
+pytestmark = pytest.mark.slow
+
+SHAPES = "(id) => (document.getElementById(id).layout.shapes || []).length"
+ANNOTATIONS = "(id) => (document.getElementById(id).layout.annotations || []).map((a) => a.text)"
+
+
+def _job(page: Any, server: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a job through the API (signed in as the page's user) and wait for its result."""
+    h = {"X-Junkan-CSRF": "1"}
+    if body is not None:
+        doc = page.request.post(f"{server}{path}", data=body, headers=h).json()
+        path = f"{path.split('?')[0]}/{doc['id']}"
+    for _ in range(600):
+        doc = page.request.get(f"{server}{path}", headers=h).json()
+        if doc["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.3)
+    assert doc["status"] == "succeeded", doc
+    return dict(doc["result"])
+
+
+def test_nature_page(page: Any, server: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(f"{r.method} {r.url}"))
+    sign_in(page, server)
+    page.get_by_role("link", name="Nature", exact=True).click()
+    expect(page).to_have_title("Nature — junkan")
+    # checked before sending (past the browser's own check of the field)
+    page.evaluate("document.getElementById('nt-form').noValidate = true")
+    page.fill("#nt-size", "50")
+    page.click("#nt-run")
+    expect(page.locator("#nt-errors")).to_contain_text("Sample scene size")
+    assert not any("/api/nature/jobs" in s for s in sent)
+    # a cancelled job is stopped on the server
+    page.fill("#nt-size", "600")
+    page.click("#nt-run")
+    expect(page.locator("#nt-cancel")).to_be_visible()
+    page.wait_for_timeout(700)
+    page.click("#nt-cancel")
+    expect(page.locator("#nt-status")).to_have_text("Cancelled.")
+    expect(page.locator("#nt-run")).to_be_enabled()
+    page.wait_for_timeout(300)
+    assert any(s.startswith("DELETE") and "/api/nature/jobs/" in s for s in sent), sent
+    # the assessment, by keyboard from the size field
+    page.fill("#nt-size", "80")
+    page.focus("#nt-size")
+    page.keyboard.press("Enter")
+    rows = page.locator("#nt-areas tbody tr")
+    rows.first.wait_for(timeout=180_000)
+    ref = _job(page, server, "/api/nature/jobs?kind=assess", {"sample": {"size": 80, "seed": 0}})
+    expect(rows).to_have_count(len(ref["areas"]))
+    a0 = ref["areas"][0]
+    expect(rows.first.locator("td").first).to_have_text(a0["id"])
+    c10 = f"{a0['C1.0']['value_km2']:.4g}"
+    expect(rows.first.locator("td").nth(5)).to_contain_text(c10.rstrip("0").rstrip("."))
+    tnfd = chart(page, "nt-tnfd")
+    assert [tr["name"] for tr in tnfd["traces"]] == [
+        "C1.0 total spatial footprint",
+        "C1.1 extent of land-use change",
+    ]
+    assert tnfd["traces"][0]["x"] == [a["id"] for a in ref["areas"]]
+    resp = chart(page, "nt-resp")
+    assert resp["title"].startswith(f"Area {a0['id']}:")
+    n_yes = sum(v["annual_monitoring"] for v in a0["responsiveness"].values())
+    by_name = {tr["name"]: tr for tr in resp["traces"]}
+    assert len(by_name["annual monitoring: yes"]["y"]) == n_yes
+    assert len(by_name["annual monitoring: no"]["y"]) == len(a0["responsiveness"]) - n_yes
+    expect(page.locator("#nt-resp-table tbody tr")).to_have_count(len(a0["responsiveness"]))
+    # another area by keyboard
+    page.focus("#nt-area")
+    page.keyboard.press("End")
+    last = ref["areas"][-1]["id"]
+    expect(page.locator("#nt-area")).to_have_value(last)
+    assert chart(page, "nt-resp")["title"].startswith(f"Area {last}:")
+    conf = chart(page, "nt-confusion")
+    cells = page.evaluate(ANNOTATIONS, "nt-confusion")
+    assert cells == [str(v) for row in ref["classifier"]["confusion"] for v in row]
+    assert conf["x"] == "Predicted class" and conf["y"] == "Reference class"
+    acc = ref["classifier"]["accuracy"] * 100
+    expect(page.locator("#nt-cls-summary")).to_contain_text(f"{acc:.3g} %")
+    # Japanese: labels, chart titles and tables redrawn, no English message left
+    page.select_option("#lang", "ja")
+    expect(page.locator("#nt-title")).to_have_text("自然: 衛星画像による調達地域の評価 (TNFD LEAP)")
+    expect(page.get_by_role("link", name="自然", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(page.locator("#nt-areas thead th").first).to_have_text("地域")
+    assert chart(page, "nt-resp")["title"].startswith(f"地域 {last}:")
+    assert chart(page, "nt-confusion")["x"] == "予測クラス"
+    _check(page, "ja", "nature", errors)
+    # classification only
+    page.select_option("#lang", "en")
+    page.check("input[name='nt-kind'][value='classify']")
+    page.click("#nt-run")
+    expect(page.locator("#nt-result-title")).to_have_text(
+        "Land-cover classification of the sample scene", timeout=180_000
+    )
+    expect(page.locator("#nt-assess")).to_be_hidden()
+    chart(page, "nt-confusion")
+    expect(page.locator("#nt-errors")).to_be_empty()
+    assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def belt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """A model trained on rendered belt images, and two more rendered images to predict."""
+    tmp = tmp_path_factory.mktemp("belt")
+    run = [sys.executable, "-m", "junkan", "vision"]
+    subprocess.run(
+        [*run, "render", str(tmp / "train"), "--images", "6", "--pieces", "30", "--seed", "1"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    subprocess.run(
+        [*run, "train", str(tmp / "train"), "--out", str(tmp / "model.json"), "--trees", "30"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    subprocess.run(
+        [*run, "render", str(tmp / "test"), "--images", "2", "--pieces", "25", "--seed", "7"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return tmp / "model.json", sorted((tmp / "test" / "images").glob("*.png"))
+
+
+def test_vision_page(page: Any, server: str, belt: tuple[Path, list[Path]]) -> None:
+    model, images = belt
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, server)
+    page.get_by_role("link", name="Vision", exact=True).click()
+    expect(page).to_have_title("Vision — junkan")
+    # checked before sending: no model, no image
+    page.evaluate("document.getElementById('vi-form').noValidate = true")
+    page.click("#vi-run")
+    expect(page.locator("#vi-errors")).to_contain_text("Choose the model file")
+    expect(page.locator("#vi-errors")).to_contain_text("Choose at least one belt image")
+    # a file that is not a model: the job's reason beside the form
+    page.set_input_files(
+        "#vi-model",
+        files=[
+            {"name": "bad.json", "mimeType": "application/json", "buffer": b'{"not": "a model"}'}
+        ],
+    )
+    page.set_input_files("#vi-images", [str(images[0])])
+    page.click("#vi-run")
+    expect(page.locator("#vi-errors li")).not_to_have_count(0, timeout=120_000)
+    expect(page.locator("#vi-result")).to_be_hidden()
+    # the real model on two images
+    page.set_input_files("#vi-model", str(model))
+    page.set_input_files("#vi-images", [str(p) for p in images])
+    page.fill("#vi-scale", "0.8")
+    with page.expect_response(re.compile(r"/api/vision/predict$")) as started:
+        page.click("#vi-run")
+    job_id = started.value.json()["id"]
+    belt_chart = chart(page, "vi-belt")
+    expect(page.locator("#vi-errors")).to_be_empty()
+    ref = _job(page, server, f"/api/vision/jobs/{job_id}")
+    im0 = ref["images"][0]
+    assert page.evaluate(SHAPES, "vi-belt") == len(im0["pieces"]) > 0
+    assert (
+        belt_chart["title"]
+        == f"{images[0].name}: {len(im0['pieces'])} pieces (boxes and numbers by group)"
+    )
+    shown = sum(len(tr["x"]) for tr in belt_chart["traces"])
+    assert shown == len(im0["pieces"])
+    assert page.evaluate("document.getElementById('vi-belt').layout.images.length") == 1
+    counts = page.locator("#vi-classes tbody td:nth-child(3)").all_inner_texts()
+    assert sum(int(c.replace(",", "")) for c in counts) == len(im0["pieces"])
+    c = chart(page, "vi-counts")
+    assert [tr["name"] for tr in c["traces"]] == ["wrought Al", "cast Al", "copper", "other"]
+    assert c["traces"][0]["y"] == [iv["count"]["wrought"]["mean"] for iv in ref["intervals"]]
+    chart(page, "vi-mass")
+    # the second image, by keyboard
+    page.focus("#vi-which")
+    page.keyboard.press("ArrowDown")
+    im1 = ref["images"][1]
+    expect(page.locator("#vi-which")).to_have_value("1")
+    assert chart(page, "vi-belt")["title"].startswith(f"{images[1].name}: {len(im1['pieces'])} ")
+    assert page.evaluate(SHAPES, "vi-belt") == len(im1["pieces"])
+    # Japanese
+    page.select_option("#lang", "ja")
+    expect(page.locator("#vi-title")).to_have_text("画像認識: シュレッダー搬送ベルト上の破片")
+    expect(page.locator("label[for='vi-scale']")).to_have_text("縮尺 (1 画素あたり mm)")
+    assert chart(page, "vi-belt")["title"].endswith("(グループ別の枠と番号)")
+    names = [tr["name"] for tr in chart(page, "vi-counts")["traces"]]
+    assert names == ["展伸材 Al", "鋳物 Al", "銅", "その他"]
+    _check(page, "ja", "vision", errors)
