@@ -260,3 +260,14 @@ def test_arelle_validates_against_the_esrs_taxonomy(
     report.write_text(pack.ixbrl(concepts, ns), encoding="utf-8")
     log = tmp_path / "log.txt"
     assert _arelle(TAXONOMY, report, log) == 0, log.read_text() if log.exists() else ""
+
+
+def test_every_concept_name_says_whether_it_was_verified(pack: policy.DisclosurePack) -> None:
+    """The names are checked against esrs_cor.xsd (verified, with the check's date in the
+    data file) or marked unverified; the pack tells the reader how many are unverified."""
+    doc = xbrl_map()
+    statuses = {f["key"]: f["concept_status"] for f in doc["facts"]}
+    assert set(statuses.values()) <= {"verified", "unverified"}
+    assert "verified" in doc  # when the names were last checked, and the outcome
+    n = sum(s == "unverified" for s in statuses.values())
+    assert any(f"{n} of {len(statuses)} are derived" in note for note in pack.notes)

@@ -250,6 +250,38 @@ def solar(
     )
 
 
+@app.command("solar-role")
+def solar_role(
+    org: Annotated[str, typer.Argument(help="Organisation name in the store.")],
+    municipality: Annotated[
+        str | None, typer.Option(help="It acts for this municipality (5-digit code).")
+    ] = None,
+    certified_recycler: Annotated[
+        str | None, typer.Option(help="It is a certified recycler (certificate / permit).")
+    ] = None,
+    revoke: Annotated[
+        str | None, typer.Option(help="Withdraw this role (municipality, certified_recycler).")
+    ] = None,
+    database: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+) -> None:
+    """Operator: grant or withdraw an organisation's role in the stored solar-panel registry
+    (自治体・認定リサイクル業者); prints its roles."""
+    from junkan.cli.trace import trace_repo  # the store: the 'service' extra
+    from junkan.store.policy_repo import SolarNotFound, SolarRepo
+
+    repo = SolarRepo(trace_repo(database).db)
+    try:
+        if municipality is not None:
+            repo.grant_role(org, "municipality", municipality)
+        if certified_recycler is not None:
+            repo.grant_role(org, "certified_recycler", certified_recycler)
+        if revoke is not None and not repo.revoke_role(org, revoke):
+            fail(f"{org} has no role {revoke!r}")
+        print_json({"org": org, "roles": repo.roles_by_name(org)})
+    except (ValueError, SolarNotFound) as exc:
+        fail(str(exc))
+
+
 @app.command("reuse-key")
 def reuse_key() -> None:
     """Print a new Ed25519 key pair (base64url) for signing reuse records."""

@@ -21,6 +21,10 @@ reuse (repair) histories, and disclosure packs (ESRS E5, CTI, ISO 59020; inline 
     policy.run(h, trusted={"repairer": "<public key>"})   # ReuseResult: records and checks
     pack = policy.run(policy.load("pack.yaml"))     # kind: disclosure_pack
     pack.ixbrl()                                    # ESRS E5 as inline XBRL
+
+The solar-panel registry kept by the service (``junkan.store.policy_repo``) checks every
+write with ``check_solar_*`` and shows what it stores with the same rules (``solar_registry_of``
+builds the slice an organisation may see).
 """
 
 from junkan.policy.api import KINDS, load, run
@@ -31,6 +35,19 @@ from junkan.policy.ixbrl import resolve_taxonomy
 from junkan.policy.procurement import Check, Criteria, ProcurementResult, check_procurement
 from junkan.policy.procurement import default_criteria as procurement_criteria
 from junkan.policy.recycled import PeriodicReport, Plan, periodic_report, quarters
+from junkan.policy.registry import ORG_ROLES as SOLAR_ORG_ROLES
+from junkan.policy.registry import EndOfBusinessIn as SolarEndOfBusinessIn
+from junkan.policy.registry import HandoverIn as SolarHandoverIn
+from junkan.policy.registry import InstallationIn as SolarInstallationIn
+from junkan.policy.registry import ModelIn as SolarModelIn
+from junkan.policy.registry import TreatmentIn as SolarTreatmentIn
+from junkan.policy.registry import check_end_of_business as check_solar_end_of_business
+from junkan.policy.registry import check_handover as check_solar_handover
+from junkan.policy.registry import check_installation as check_solar_installation
+from junkan.policy.registry import check_model as check_solar_model
+from junkan.policy.registry import check_treatment as check_solar_treatment
+from junkan.policy.registry import parse as parse_entry
+from junkan.policy.registry import registry_of as solar_registry_of
 from junkan.policy.result import DiagnosisResult, run_diagnosis
 from junkan.policy.reuse import History, Record, new_key
 from junkan.policy.reuse import sign as sign_record
@@ -42,6 +59,19 @@ from junkan.policy.survey import Municipality, Survey, read_survey, sample_path
 
 __all__ = [
     "KINDS",
+    "SOLAR_ORG_ROLES",
+    "SolarEndOfBusinessIn",
+    "SolarHandoverIn",
+    "SolarInstallationIn",
+    "SolarModelIn",
+    "SolarTreatmentIn",
+    "check_solar_end_of_business",
+    "check_solar_handover",
+    "check_solar_installation",
+    "check_solar_model",
+    "check_solar_treatment",
+    "parse_entry",
+    "solar_registry_of",
     "DisclosurePack",
     "History",
     "NotVisible",

@@ -221,9 +221,11 @@ def build_pack(pack: Pack) -> DisclosurePack:
             "checked against a summary only or junkan's reading (status ≠ text), "
             "check before disclosing: " + ", ".join(summary)
         )
+    unverified = [f["concept"] for f in xbrl_map()["facts"] if f["concept_status"] != "verified"]
     notes.append(
-        "XBRL concept names are derived from the taxonomy's labels (unverified) "
-        "unless the taxonomy package was supplied; the E5-5 breakdown by waste "
+        f"XBRL concept names: {len(unverified)} of {len(xbrl_map()['facts'])} are derived "
+        "from the taxonomy's labels and unverified (data/policy/esrs_e5_xbrl.yaml) unless "
+        "the taxonomy package was supplied; the E5-5 breakdown by waste "
         "type and treatment (dimensions) is in the tables but not tagged."
     )
     if pack.flows.name and date.today() < pack.request.period.end:

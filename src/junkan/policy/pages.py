@@ -18,7 +18,7 @@ def solar_page(v: SolarView, lang: str) -> Page:
     page.heading(t("inst", lang))
     rows = [
         [
-            d["id"],
+            d["id"] if d.get("name") is None else f"{d['name']} ({d['id'][:8]})",
             ", ".join(d["roles"]),
             d.get("municipality"),
             d.get("count", "—"),
@@ -48,7 +48,7 @@ def solar_page(v: SolarView, lang: str) -> Page:
         page.table(
             [
                 [
-                    m["id"],
+                    m["id"] if m.get("name") is None else m["name"],
                     m["technology"],
                     m["mass_kg"],
                     m["glass_share"],

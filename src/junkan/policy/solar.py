@@ -58,6 +58,8 @@ class Substance(Strict):
 class PanelModel(Strict):
     id: Id
     maker: Org
+    name: Id | None = None
+    """The maker's model number (the stored registry's ``id`` is its record id)."""
     technology: Literal["c-Si", "CIS/CIGS", "CdTe", "other"]
     mass_kg: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
     glass_share: Fraction
@@ -67,6 +69,8 @@ class PanelModel(Strict):
 class Installation(Strict):
     id: Id
     owner: Org
+    name: Id | None = None
+    """The owner's name for it (the stored registry's ``id`` is its record id)."""
     municipality: Annotated[str, Field(pattern=r"^\d{5}$")]
     """地方公共団体コード (5 digits, the first two the prefecture)."""
     address: Text | None = None
@@ -231,7 +235,7 @@ def load_registry(doc: dict[str, Any], source: str) -> Registry:
 
 
 # ---- the records and what each role sees ---------------------------------------------------
-_PLACE = frozenset({"id", "municipality", "prefecture"})
+_PLACE = frozenset({"id", "name", "municipality", "prefecture"})
 _MUNICIPALITY = _PLACE | {
     "owner",
     "address",
@@ -339,6 +343,7 @@ def record(reg: Registry, inst: Installation) -> dict[str, Any]:
     prefs = _prefecture_names()
     doc: dict[str, Any] = {
         "id": inst.id,
+        "name": inst.name,
         "owner": inst.owner,
         "municipality": inst.municipality,
         "prefecture": prefs.get(int(inst.municipality[:2])),
@@ -374,7 +379,7 @@ def view(reg: Registry, org: str, installation: str | None = None) -> list[dict[
             for k in OWN_ONLY & doc.keys():
                 doc[k] = [e for e in doc[k] if org in (e.get("to"), e.get("recycler"))]
         if "maker" in rs and rs <= {"maker", "municipality"} and "model" in doc:
-            doc["model"] = {k: doc["model"][k] for k in ("id", "maker", "technology")}
+            doc["model"] = {k: doc["model"][k] for k in ("id", "name", "maker", "technology")}
         doc["roles"] = sorted(rs)
         out.append(doc)
     if installation is not None and not out:
@@ -422,13 +427,13 @@ def eol_volumes(
     return [rows[k] for k in sorted(rows)]
 
 
-def network_supply(reg: Registry, year: int) -> dict[str, Any]:
+def network_supply(reg: Registry, year: int, ids: set[str] | None = None) -> dict[str, Any]:
     """The panels reaching end of business in ``year``, by prefecture, as the network
     planner's supply section (``commodities.<c>.supply``: ``by_prefecture`` in t/yr, with
-    its source) for the ``solar_panels`` category."""
+    its source) for the ``solar_panels`` category; ``ids``: only these installations."""
     names = _prefecture_names()
     by: dict[str, float] = defaultdict(float)
-    for r in eol_volumes(reg):
+    for r in eol_volumes(reg, ids=ids):
         if r["year"] == year:
             by[names[int(r["municipality"][:2])]] += r["mass_t"]
     return {

@@ -54,6 +54,10 @@ class ReuseIn(BaseModel):
     trusted: (
         dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=200)]] | None
     ) = Field(default=None, max_length=1000)
+    registered_keys: bool = False
+    """Also trust the keys the service holds for the authors (organisations registered
+    here; their trace keys, which ``/api/policy/reuse/sign`` signs with). A key given in
+    ``trusted`` wins."""
 
 
 def _mapping(text: str, source: str) -> dict[str, Any]:
@@ -149,6 +153,17 @@ def solar_job(
     return _render(policy.run(reg, org=me), fmt, lang)
 
 
+def authors_job(text: str) -> list[str]:
+    """The organisations that wrote the records of a reuse history."""
+    from junkan import policy
+
+    doc = _mapping(text, "history")
+    _kind(doc, "reuse_history", "history")
+    h = policy.load(text=text)
+    assert isinstance(h, policy.History)
+    return sorted({r.by for r in h.records})
+
+
 def reuse_job(text: str, trusted: dict[str, str] | None, fmt: str, lang: str) -> dict[str, Any]:
     from junkan import policy
 
@@ -220,8 +235,11 @@ async def policy_diagnose(
     )
 
 
-@router.get("/api/policy/survey/sample", response_model=None, responses={200: {"content": {
-    "text/csv": {"schema": {"type": "string"}}}}})
+@router.get(
+    "/api/policy/survey/sample",
+    response_model=None,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def policy_survey_sample(user: CurrentUser) -> PlainTextResponse:
     """The shipped survey sample (synthetic: fictitious municipalities), CSV."""
     from junkan.policy import sample_path
@@ -318,13 +336,22 @@ async def policy_solar_supply(
 @router.post("/api/policy/reuse/verify", response_model=None, responses=JSON_OR_HTML)
 async def policy_reuse(
     body: ReuseIn,
+    request: Request,
     user: CurrentUser,
     lang: Lang = "ja",
     format: HtmlFormat = "json",
 ) -> Any:
     """A reused product's history (``kind: reuse_history``) as its buyer reads it: records,
-    tests, grade, and every signature and link checked against the ``trusted`` keys."""
-    return _answer(await offload(reuse_job, body.history, body.trusted, format, lang), format)
+    tests, grade, and every signature and link checked against the ``trusted`` keys (and,
+    with ``registered_keys``, the keys of the authors registered here)."""
+    trusted = body.trusted
+    if body.registered_keys:
+        from junkan.store.policy_repo import SolarRepo
+
+        authors = await offload(authors_job, body.history)
+        repo = SolarRepo(request.app.state.store.db)
+        trusted = {**await run_in_threadpool(repo.public_keys, authors), **(trusted or {})}
+    return _answer(await offload(reuse_job, body.history, trusted, format, lang), format)
 
 
 @router.post("/api/policy/disclosure", response_model=None, openapi_extra=UPLOAD_BODY)
@@ -339,3 +366,9 @@ async def policy_disclosure(
     structure checked by parsing it back)."""
     text, _ = await read_upload(request)
     return _answer(await offload(disclosure_job, text, format, lang), format)
+
+
+# the registry kept by the service and the reuse records it signs (a module of their own)
+from junkan.api.routers.policy_registry import router as registry_router  # noqa: E402
+
+router.include_router(registry_router)
