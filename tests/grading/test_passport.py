@@ -123,7 +123,7 @@ def _items(draw: st.DrawFn) -> grading.Item:
     props = {}
     for n in names:
         unit = _props[n].unit
-        value = draw(_number.map(lambda x, u=unit: f"{x} {u}"))
+        value = f"{draw(_number)} {unit}"
         props[n] = {"value": value, "method": draw(st.none() | _text)}
     comp = draw(st.dictionaries(_key, st.floats(0, 10), max_size=5))
     subs = draw(st.lists(st.sampled_from(sorted(grading.substances())), max_size=3, unique=True))
@@ -224,3 +224,40 @@ def test_two_grading_submodels_need_an_id() -> None:
 def test_lazy_public_names() -> None:
     assert grading.to_aas is passport.to_aas
     assert grading.PassportError is passport.PassportError
+
+
+def test_carbon_footprint_follows_idta_02023() -> None:
+    """Concept ids and value types as in the published IDTA 02023-1-0-2 template (the data
+    file quotes it, with the commit read); PcfCO2eq is xs:decimal there."""
+    from junkan.grading.aas_base import idta_02023
+
+    spec = idta_02023()["elements"]
+    assert spec["PcfCO2eq"]["semantic_id"] == "0173-1#02-ABG855#003"
+    assert spec["ReferenceImpactUnitForCalculation"]["semantic_id"] == "0173-1#02-ABG856#003"
+    assert spec["QuantityOfMeasureForCalculation"]["semantic_id"] == "0173-1#02-ABG857#003"
+    item = grading.Item.model_validate(
+        {
+            "id": "x",
+            "kind": "recycled_material",
+            "material": {"name": "PP"},
+            "quantity": {"mass": 1},
+            "environment": {"cfp_kgco2e_per_kg": 0.1 + 0.2, "source": "trace"},
+        }
+    )
+    doc = passport.to_aas(item)
+    env = {e["idShort"]: e for e in _elements(doc)["Environment"]["value"]}
+    for short, want in spec.items():
+        if not want.get("carried", True):
+            assert short not in env
+            continue
+        el = env[short]
+        assert el["semanticId"]["keys"][0]["value"] == want["semantic_id"], short
+        assert el["valueType"] == want["value_type"], short
+    assert (
+        env["ReferenceImpactUnitForCalculation"]["value"]
+        in spec["ReferenceImpactUnitForCalculation"]["allowed"]
+    )
+    assert env["PcfCO2eq"]["value"] == repr(0.1 + 0.2)  # the float's shortest decimal
+    back = passport.from_aas(doc)
+    assert back.environment is not None
+    assert back.environment.cfp_kgco2e_per_kg == 0.1 + 0.2

@@ -13,7 +13,6 @@ import typer
 from junkan import grading
 from junkan.cli.common import (
     Format,
-    atomic_dir,
     fail,
     out_console,
     print_json,
@@ -103,45 +102,3 @@ def grade_command(
             highlight=False,
         )
 
-
-passport_app = typer.Typer(
-    no_args_is_help=True,
-    help="Passports: grading records as Asset Administration Shell (AAS V3.0) documents.",
-)
-
-
-@passport_app.command("export")
-def passport_export(
-    file: Annotated[Path, typer.Argument(help="Grading document (YAML/JSON): items and criteria.")],
-    out: Annotated[Path, typer.Option(help="Folder for one <item>.aas.json per item.")],
-    as_of: Annotated[
-        str | None, typer.Option(help="Date certificates must be valid on (default today).")
-    ] = None,
-) -> None:
-    """Grade the document's items and write each graded record as an AAS environment."""
-    try:
-        when = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        fail(f"--as-of: expected an ISO 8601 date such as 2026-12-01, got {as_of!r}")
-    with reported(file):
-        graded = grading.run(grading.load(file), as_of=when).graded_items()
-        docs = [(r["id"], grading.to_aas(grading.Item.model_validate(r))) for r in graded]
-    with atomic_dir(out) as folder:
-        for item_id, doc in docs:
-            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in item_id)
-            (folder / f"{name}.aas.json").write_text(
-                json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    out_console.print(f"{len(docs)} AAS documents in {out}", highlight=False)
-
-
-@passport_app.command("import")
-def passport_import(
-    file: Annotated[Path, typer.Argument(help="AAS environment (JSON) written by export.")],
-    submodel: Annotated[
-        str | None, typer.Option(help="The submodel id, when the document holds several.")
-    ] = None,
-) -> None:
-    """Read the grading record of an AAS environment; print it as JSON."""
-    with reported(file, OSError, UnicodeDecodeError):
-        item = grading.from_aas(file.read_bytes(), submodel_id=submodel)
-    print_json(item.model_dump(mode="json", exclude_none=True))

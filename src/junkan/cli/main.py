@@ -55,9 +55,8 @@ COMMANDS: dict[str, Lazy] = {
     "grade": Lazy("junkan.cli.grading", "Grade items against criteria sets: met or the failed "
                                         "rules, with the evidence read; ranked families (surplus "
                                         "soil) give each item's class."),
-    "passport": Lazy("junkan.cli.grading", "Passports: grading records as Asset Administration "
-                                           "Shell (AAS V3.0) documents.", group=True,
-                     attr="passport_app"),
+    "passport": Lazy("junkan.cli.passport", "Passports: graded records as Asset Administration "
+                     "Shell (AAS V3.0) or Battery Pass documents.", group=True),
     "market": Lazy("junkan.cli.market", "Market: offers, buyers' conditions (ODRL) and matching "
                                         "with pooling.", group=True),
     "sensing": Lazy("junkan.cli.sensing", "Shredder monitoring (sensing).", group=True),

@@ -9,6 +9,8 @@ inputs by each property's mixing rule.
     grading.grade(items, ["isri-twitch"])     # the same, from Python objects
     grading.blend(items, masses)              # the blend's record (Item)
     grading.to_aas(item); grading.from_aas(doc)   # AAS submodel (extra 'passport')
+    grading.to_batterypass(item); grading.from_batterypass(doc)   # Battery Pass subset (EV)
+    grading.to_batterypass_aas(item); grading.from_batterypass_aas(doc)   # the same as AAS
 """
 
 from typing import Any
@@ -21,6 +23,12 @@ from junkan.grading.api import (
     load,
     resolve,
     run,
+)
+from junkan.grading.batterypass import (
+    BatteryPassError,
+    batterypass_unmapped,
+    from_batterypass,
+    to_batterypass,
 )
 from junkan.grading.blend import blend, derive_grades, linear_terms
 from junkan.grading.catalogue import (
@@ -55,6 +63,7 @@ from junkan.grading.schema import (
 
 __all__ = [
     "Attestation",
+    "BatteryPassError",
     "Compiled",
     "CompiledSet",
     "CriteriaSet",
@@ -71,11 +80,14 @@ __all__ = [
     "Verdicts",
     "alloy_buyer_sets",
     "attach_environment",
+    "batterypass_unmapped",
     "blend",
     "build_table",
     "compile_sets",
     "derive_grades",
     "from_aas",
+    "from_batterypass",
+    "from_batterypass_aas",
     "evaluate",
     "families",
     "grade",
@@ -90,18 +102,22 @@ __all__ = [
     "stored_values",
     "substances",
     "to_aas",
+    "to_batterypass",
+    "to_batterypass_aas",
 ]
 
 _PASSPORT = ("to_aas", "from_aas", "PassportError")
+_BATTERYPASS_AAS = ("to_batterypass_aas", "from_batterypass_aas")
 
 
 def __getattr__(name: str) -> Any:
     """The AAS passport functions load BaSyx (the ``passport`` extra) on first use."""
-    if name in _PASSPORT:
+    if name in _PASSPORT or name in _BATTERYPASS_AAS:
         from junkan.core.extras import require
 
         require("passport")
-        from junkan.grading import passport
+        from importlib import import_module
 
-        return getattr(passport, name)
+        where = "passport" if name in _PASSPORT else "batterypass_aas"
+        return getattr(import_module(f"junkan.grading.{where}"), name)
     raise AttributeError(name)

@@ -3,8 +3,9 @@ Administration Shell (AAS V3.0) environment with one submodel, and back — buil
 with the Eclipse BaSyx Python SDK (the ``passport`` extra; every export is re-read by BaSyx's
 strict deserialiser). Semantic ids are junkan's own (``https://w3id.org/junkan/grading/v1#``,
 not registered with w3id.org) except the carbon footprint, which carries the concept ids of
-IDTA 02023-1-0 *Carbon Footprint* (ECLASS ``0173-1#02-ABG855#003`` PcfCO2eq, ``…ABG856#003``,
-``…ABG857#003``). Layout and units: docs/grading.md, "Passport exports (AAS)"."""
+IDTA 02023-1-0-2 *Carbon Footprint* (ECLASS ``0173-1#02-ABG855#003`` PcfCO2eq as xs:decimal,
+``…ABG856#003``, ``…ABG857#003``; checked against the published template, source in
+``data/grading/idta-02023.yaml``). Layout and units: docs/grading.md, "Passport exports (AAS)"."""
 
 from __future__ import annotations
 
@@ -13,63 +14,49 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from basyx.aas import model
 from basyx.aas.adapter.json import object_store_to_json, read_aas_json_file
 from basyx.aas.model import datatypes
-from pydantic import ValidationError
 
-from junkan.core.errors import ModelError, Problem
-from junkan.grading.catalogue import GradingError
-from junkan.grading.engine import stored_values
+from junkan.grading.aas_base import (
+    ID_BASE,
+    ID_SHORT,
+    IDS,
+    JSON_QUALIFIER,
+    KEY_QUALIFIER,
+    MAX_DOCUMENT,
+    NS,
+    PCF,
+    PCF_QUANTITY,
+    PCF_UNIT,
+    SUBMODEL_SEMANTIC_ID,
+    PassportError,
+    fail,
+    ref,
+)
+from junkan.grading.aas_read import from_aas
 from junkan.grading.schema import Item
 
-NS = "https://w3id.org/junkan/grading/v1#"
-SUBMODEL_SEMANTIC_ID = NS + "GradingRecord"
-"""semanticId that marks a junkan grading submodel."""
-ID_BASE = "https://w3id.org/junkan/"
-KEY_QUALIFIER = "junkan:key"
-JSON_QUALIFIER = "junkan:json"
-PCF = "0173-1#02-ABG855#003"
-PCF_UNIT = "0173-1#02-ABG856#003"
-PCF_QUANTITY = "0173-1#02-ABG857#003"
-MAX_DOCUMENT = 20_000_000
-"""Largest AAS JSON text :func:`from_aas` reads (characters)."""
+__all__ = [
+    "MAX_DOCUMENT",
+    "PCF",
+    "PCF_QUANTITY",
+    "PCF_UNIT",
+    "SUBMODEL_SEMANTIC_ID",
+    "PassportError",
+    "asset_id",
+    "from_aas",
+    "to_aas",
+]
 
-_ID_SHORT = re.compile(r"[A-Za-z](?:[A-Za-z0-9_-]{0,126}[A-Za-z0-9_])?")
 _BAD_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MEASURE = re.compile(r"(-?\d+(?:\.\d+)?) (\S.*)", re.S)
-
-# Item field -> idShort (also used to name pydantic errors by element path)
-IDS: dict[str, str] = dict(
-    pair.split("=")
-    for pair in """id=ItemId kind=Kind material=Material name=Name family=Family use=Use
-    trace=Trace lot=Lot process=Process route=Route steps=Steps operator=Operator
-    collection=Collection source=Source place=Place date=Date properties=Properties value=Value
-    method=Method uncertainty=Uncertainty composition=Composition restricted=Restricted
-    restricted_max=RestrictedMax attributes=Attributes quantity=Quantity mass=Mass stock=Stock
-    environment=Environment cfp_kgco2e_per_kg=PcfCO2eq recycled_post=RecycledPostConsumer
-    recycled_pre=RecycledPreConsumer social=Social certificates=Certificates scheme=Scheme
-    issuer=Issuer valid_until=ValidUntil evidence=Evidence grades=Grades""".split()  # noqa: SIM905
-)
-_FIELDS = {v: k for k, v in IDS.items()}
-
-
-class PassportError(GradingError):
-    """An AAS document that is not a readable junkan grading submodel; each problem names the
-    element path (``JunkanGrading.Properties.mfr.Value``)."""
-
-
-def _fail(path: str, message: str) -> PassportError:
-    return PassportError([Problem(path, message)])
-
-
-def _ref(iri: str) -> model.ExternalReference:
-    return model.ExternalReference((model.Key(model.KeyTypes.GLOBAL_REFERENCE, iri),))
-
+_fail = fail
+_ref = ref
 
 _XSD = ((bool, datatypes.Boolean), (int, datatypes.Long), (float, datatypes.Double))
 _XSD2 = ((Decimal, datatypes.Decimal), (date, datatypes.Date))
@@ -98,7 +85,7 @@ def _prop(
 
 def _key_short(key: str, used: set[str]) -> tuple[str, list[model.Qualifier]]:
     """idShort for a map key; a key that is no valid idShort keeps its text in a qualifier."""
-    if _ID_SHORT.fullmatch(key) and key not in used:
+    if ID_SHORT.fullmatch(key) and key not in used:
         used.add(key)
         return key, []
     base = re.sub(r"[^A-Za-z0-9_]", "_", key)[:100]
@@ -214,7 +201,7 @@ def _environment(item: Item) -> model.SubmodelElementCollection | None:
     return _smc(
         "Environment",
         [
-            _prop("PcfCO2eq", env.cfp_kgco2e_per_kg, PCF),
+            _prop("PcfCO2eq", Decimal(repr(env.cfp_kgco2e_per_kg)), PCF),  # xs:decimal
             _prop("ReferenceImpactUnitForCalculation", "kg", PCF_UNIT),
             _prop("QuantityOfMeasureForCalculation", 1.0, PCF_QUANTITY),
             _prop("RecycledPostConsumer", env.recycled_post),
@@ -315,180 +302,3 @@ def to_aas(item: Item, *, submodel_id: str | None = None) -> dict[str, Any]:
     read_aas_json_file(io.StringIO(text), failsafe=False)  # the library's own check
     doc: dict[str, Any] = json.loads(text)
     return doc
-
-
-def _key_of(el: model.SubmodelElement) -> str:
-    return next((str(q.value) for q in el.qualifier if q.type == KEY_QUALIFIER), str(el.id_short))
-
-
-def _children(el: Any, path: str) -> dict[str, Any]:
-    if not isinstance(el, model.SubmodelElementCollection | model.Submodel):
-        raise _fail(path, f"expected a SubmodelElementCollection, found {type(el).__name__}")
-    items = el.value if isinstance(el, model.SubmodelElementCollection) else el.submodel_element
-    return {str(e.id_short): e for e in items}
-
-
-def _value(el: Any, path: str) -> Any:
-    if not isinstance(el, model.Property):
-        raise _fail(path, f"expected a Property, found {type(el).__name__}")
-    v = el.value
-    if any(q.type == JSON_QUALIFIER for q in el.qualifier):
-        return json.loads(str(v))
-    if isinstance(v, datatypes.Date):
-        return date(v.year, v.month, v.day)
-    if isinstance(v, datatypes.Long | int) and not isinstance(v, bool):
-        return int(v)
-    return v
-
-
-def _read_measure(kids: dict[str, Any], short: str, path: str) -> float | str:
-    v = _value(kids[short], f"{path}.{short}")
-    unit_el = kids.get("Unit" if short == "Value" else short + "Unit")
-    if unit_el is not None:
-        try:
-            mag = str(Decimal(str(v))) if isinstance(v, Decimal) else datatypes.xsd_repr(v)
-        except (InvalidOperation, TypeError):
-            raise _fail(f"{path}.{short}", "a value with a unit must be a number") from None
-        return f"{mag} {_value(unit_el, f'{path}.Unit')}"
-    return float(v) if isinstance(v, Decimal) else v
-
-
-def _read_json(el: Any, path: str) -> Any:
-    if isinstance(el, model.SubmodelElementCollection):
-        return {_key_of(e): _read_json(e, f"{path}.{e.id_short}") for e in el.value}
-    if isinstance(el, model.SubmodelElementList):
-        return [_read_json(e, f"{path}[{i}]") for i, e in enumerate(el.value)]
-    return _value(el, path)
-
-
-def _read_block(kids: dict[str, Any], name: str, path: str) -> dict[str, Any] | None:
-    if name not in kids:
-        return None
-    return {
-        _FIELDS.get(k, k): _read_json(e, f"{path}.{name}.{k}")
-        for k, e in _children(kids[name], f"{path}.{name}").items()
-    }
-
-
-def _read_item(sm: model.Submodel, path: str) -> dict[str, Any]:
-    kids = _children(sm, path)
-    for need in ("ItemId", "Kind", "Material", "Quantity"):
-        if need not in kids:
-            raise _fail(f"{path}.{need}", "missing: a junkan grading submodel has this element")
-    out: dict[str, Any] = {
-        "id": _value(kids["ItemId"], f"{path}.ItemId"),
-        "kind": _value(kids["Kind"], f"{path}.Kind"),
-    }
-    for name in ("Material", "Trace", "Process", "Collection"):
-        block = _read_block(kids, name, path)
-        if block is not None:
-            out[_FIELDS[name]] = block
-    props: dict[str, Any] = {}
-    for short, el in _children(
-        kids.get("Properties", model.SubmodelElementCollection(None)), f"{path}.Properties"
-    ).items():
-        p = f"{path}.Properties.{short}"
-        pk = _children(el, p)
-        if "Value" not in pk:
-            raise _fail(f"{p}.Value", "missing: a property has a Value")
-        pv: dict[str, Any] = {"value": _read_measure(pk, "Value", p)}
-        if "Method" in pk:
-            pv["method"] = _value(pk["Method"], f"{p}.Method")
-        if "Uncertainty" in pk:
-            pv["uncertainty"] = _read_measure(pk, "Uncertainty", p)
-        props[_key_of(el)] = pv
-    out["properties"] = props
-    for name in ("Composition", "Attributes", "Restricted", "RestrictedMax"):
-        if name in kids:
-            _children(kids[name], f"{path}.{name}")
-            out[_FIELDS[name]] = {
-                _key_of(e): (
-                    _read_measure(
-                        _children(e, f"{path}.{name}.{e.id_short}"),
-                        "Value",
-                        f"{path}.{name}.{e.id_short}",
-                    )
-                    if name.startswith("Restricted")
-                    else _read_json(e, f"{path}.{name}.{e.id_short}")
-                )
-                for e in kids[name].value
-            }
-    quantity = _read_block(kids, "Quantity", path) or {}
-    quantity.pop("MassUnit", None)
-    out["quantity"] = quantity
-    env = _read_block(kids, "Environment", path)
-    if env is not None:
-        env.pop("ReferenceImpactUnitForCalculation", None)
-        env.pop("QuantityOfMeasureForCalculation", None)
-        out["environment"] = env
-    for name in ("Social", "Certificates", "Grades"):
-        if name in kids:
-            data = _read_json(kids[name], f"{path}.{name}")
-            if name != "Grades":
-                data = [{_FIELDS.get(k, k): v for k, v in row.items()} for row in data]
-            out[_FIELDS[name]] = data
-    return out
-
-
-def _element_path(prefix: str, loc: tuple[Any, ...]) -> str:
-    out = prefix
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else "." + IDS.get(str(part), str(part))
-    return out
-
-
-def _environment_of(doc: Mapping[str, Any] | str | bytes) -> model.DictIdentifiableStore:
-    text = doc if isinstance(doc, str | bytes) else json.dumps(doc)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    if len(text) > MAX_DOCUMENT:
-        raise _fail("", f"AAS document of {len(text)} characters, above {MAX_DOCUMENT}")
-    try:
-        store: model.DictIdentifiableStore = read_aas_json_file(io.StringIO(text), failsafe=False)
-    except Exception as exc:  # noqa: BLE001 - BaSyx raises KeyError/TypeError/ValueError/…
-        raise _fail("", f"not a valid AAS V3.0 JSON environment: {exc}") from None
-    return store
-
-
-def from_aas(doc: Mapping[str, Any] | str | bytes, *, submodel_id: str | None = None) -> Item:
-    """The grading record of an AAS environment (as :func:`to_aas` writes it; a dict or JSON
-    text). With several junkan grading submodels, name one by ``submodel_id``."""
-    store = _environment_of(doc)
-    subs = [
-        o
-        for o in store
-        if isinstance(o, model.Submodel)
-        and o.semantic_id is not None
-        and o.semantic_id.key[0].value == SUBMODEL_SEMANTIC_ID
-        and (submodel_id is None or o.id == submodel_id)
-    ]
-    if len(subs) != 1:
-        found = sorted(o.id for o in store if isinstance(o, model.Submodel))
-        what = "no" if not subs else f"{len(subs)}"
-        raise _fail(
-            "submodels",
-            f"{what} junkan grading submodel(s) (semanticId "
-            f"{SUBMODEL_SEMANTIC_ID}{', id ' + submodel_id if submodel_id else ''}); "
-            f"submodels found: {found[:10]}",
-        )
-    sm = subs[0]
-    path = str(sm.id_short or sm.id)
-    data = _read_item(sm, path)
-    try:
-        item = Item.model_validate(data)
-    except ValidationError as exc:
-        raise PassportError(
-            [Problem(_element_path(path, tuple(e["loc"])), e["msg"]) for e in exc.errors()]
-        ) from None
-    try:
-        stored_values(item, path)
-    except ModelError as exc:  # junkan field paths -> element paths
-        raise PassportError(
-            [
-                Problem(_element_path(path, tuple(pr.path[len(path) + 1 :].split("."))), pr.message)
-                if pr.path.startswith(path + ".")
-                else pr
-                for pr in exc.problems
-            ]
-        ) from None
-    return item

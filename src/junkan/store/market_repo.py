@@ -84,6 +84,15 @@ class MarketRepo:
             )
             return bool(getattr(n, "rowcount", 0))
 
+    def delete_offer(self, org_id: str, oid: str) -> bool:
+        """Delete one of the organisation's own offers; ``False`` for another organisation's
+        offer exactly as for a missing one."""
+        with self.db.session() as s:
+            n = s.execute(
+                delete(MarketOffer).where(MarketOffer.id == oid, MarketOffer.org_id == org_id)
+            )
+            return bool(getattr(n, "rowcount", 0))
+
     def offers(self, org_id: str, limit: int = 1000) -> list[tuple[str, Lot]]:
         with self.db.session() as s:
             recs = list(

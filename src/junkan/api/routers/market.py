@@ -72,6 +72,8 @@ async def market_condition_odrl(cid: Id, request: Request, user: CurrentUser) ->
 
 @router.delete("/api/market/conditions/{cid}", status_code=204)
 async def market_condition_delete(cid: Id, request: Request, user: CurrentUser) -> None:
+    """Withdraw one of the caller's conditions. A condition of another organisation —
+    granted to the caller or not — answers 404 exactly like a missing one."""
     if not await run_in_threadpool(_repo(request).delete_condition, user.org_id, cid):
         raise NOT_FOUND
 
@@ -92,6 +94,14 @@ async def market_offers(
 ) -> list[dict[str, Any]]:
     rows = await run_in_threadpool(_repo(request).offers, user.org_id, limit)
     return [{"record": i, **lot.model_dump(mode="json", exclude_none=True)} for i, lot in rows]
+
+
+@router.delete("/api/market/offers/{oid}", status_code=204)
+async def market_offer_delete(oid: Id, request: Request, user: CurrentUser) -> None:
+    """Withdraw one of the caller's offers. Another organisation's offer answers 404 exactly
+    like a missing one."""
+    if not await run_in_threadpool(_repo(request).delete_offer, user.org_id, oid):
+        raise NOT_FOUND
 
 
 def _match_job(doc: dict[str, Any], seller: str) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""``junkan passport export|import``: graded records as Asset Administration Shell (AAS V3.0)
+environments or as Battery Pass documents (traction batteries), and back — the passport
+verbs of :mod:`junkan.grading`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from junkan import grading
+from junkan.cli.common import atomic_dir, console, fail, out_console, print_json, reported
+
+HELP = (
+    "Passports: graded records as Asset Administration Shell (AAS V3.0) or Battery Pass documents."
+)
+MAX_FILE = 20_000_000
+"""Largest passport file ``import`` reads (bytes)."""
+
+app = typer.Typer(no_args_is_help=True, help=HELP)
+
+
+class PassportFormat(StrEnum):
+    aas = "aas"
+    batterypass = "batterypass"
+    batterypass_aas = "batterypass-aas"
+
+
+class ImportFormat(StrEnum):
+    auto = "auto"
+    aas = "aas"
+    batterypass = "batterypass"
+    batterypass_aas = "batterypass-aas"
+
+
+SUFFIX = {
+    "aas": "aas.json",
+    "batterypass": "batterypass.json",
+    "batterypass-aas": "batterypass.aas.json",
+}
+WRITE = {"aas": "to_aas", "batterypass": "to_batterypass", "batterypass-aas": "to_batterypass_aas"}
+
+
+def _file_name(item_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in item_id)
+
+
+@app.command("export")
+def export_command(
+    file: Annotated[Path, typer.Argument(help="Grading document (YAML/JSON): items and criteria.")],
+    out: Annotated[Path, typer.Option(help="Folder for one file per item.")],
+    format: Annotated[
+        PassportFormat,
+        typer.Option(
+            "--format",
+            help="aas: <item>.aas.json, the grading record (extra 'passport'); batterypass: "
+            "<item>.batterypass.json, the Battery Pass attribute subset for traction batteries; "
+            "batterypass-aas: the same subset as AAS submodels (extra 'passport').",
+        ),
+    ] = PassportFormat.aas,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date certificates must be valid on (default today).")
+    ] = None,
+) -> None:
+    """Grade the document's items and write each graded record as a passport document."""
+    try:
+        when = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        fail(f"--as-of: expected an ISO 8601 date such as 2026-12-01, got {as_of!r}")
+    with reported(file):
+        graded = grading.run(grading.load(file), as_of=when).graded_items()
+        docs: list[tuple[str, dict[str, Any]]] = []
+        for r in graded:
+            item = grading.Item.model_validate(r)
+            docs.append((item.id, getattr(grading, WRITE[format.value])(item)))
+    names = [_file_name(i) for i, _ in docs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        fail(f"{file}: items whose ids give the same file name: {dup[:5]}")
+    with atomic_dir(out) as folder:
+        for name, (_, doc) in zip(names, docs, strict=True):
+            (folder / f"{name}.{SUFFIX[format.value]}").write_text(
+                json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8"
+            )
+    kind = {"aas": "AAS", "batterypass": "Battery Pass"}.get(format.value, "Battery Pass AAS")
+    out_console.print(f"{len(docs)} {kind} documents in {out}", highlight=False)
+
+
+def _guess(data: bytes) -> ImportFormat:
+    """AAS when the document has shells or submodels; Battery Pass aspects in it when no
+    junkan grading submodel is."""
+    if b'"assetAdministrationShells"' not in data and b'"submodels"' not in data:
+        return ImportFormat.batterypass
+    if (
+        b"urn:samm:io.BatteryPass" in data
+        and b"w3id.org/junkan/grading/v1#GradingRecord" not in data
+    ):
+        return ImportFormat.batterypass_aas
+    return ImportFormat.aas
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="AAS environment or Battery Pass document (JSON).")],
+    format: Annotated[
+        ImportFormat,
+        typer.Option(
+            "--format",
+            help="auto: AAS when the document has shells or submodels (Battery Pass AAS when "
+            "they are Battery Pass aspects), else a Battery Pass document.",
+        ),
+    ] = ImportFormat.auto,
+    submodel: Annotated[
+        str | None, typer.Option(help="AAS: the submodel id, when the document holds several.")
+    ] = None,
+) -> None:
+    """Read the grading record of a passport document; print it as JSON. A Battery Pass
+    document's attributes outside junkan's subset are listed on stderr."""
+    with reported(file, OSError, UnicodeDecodeError):
+        if file.stat().st_size > MAX_FILE:
+            fail(f"{file}: larger than {MAX_FILE:,} bytes")
+        data = file.read_bytes()
+        fmt = _guess(data) if format == ImportFormat.auto else format
+        if fmt == ImportFormat.aas:
+            item = grading.from_aas(data, submodel_id=submodel)
+        elif fmt == ImportFormat.batterypass_aas:
+            item = grading.from_batterypass_aas(data)
+        else:
+            item = grading.from_batterypass(data)
+            skipped = grading.batterypass_unmapped(data)
+            if skipped:
+                console.print(
+                    f"{file}: {len(skipped)} attribute(s) outside junkan's Battery Pass subset "
+                    f"ignored: {', '.join(skipped[:10])}{' …' if len(skipped) > 10 else ''}",
+                    highlight=False,
+                )
+    print_json(item.model_dump(mode="json", exclude_none=True))
