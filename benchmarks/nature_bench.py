@@ -16,7 +16,8 @@ machine is shared, so timings under load are upper bounds.
     .venv/bin/python benchmarks/nature_bench.py                 # full tile
     .venv/bin/python benchmarks/nature_bench.py --size 4096     # quicker
 
-Results: ``results/nature.json``.
+Results: ``results/nature.json``. ``--report`` times the sample's assessment (with C3.0 and
+flood frequency) and its HTML/PDF reports instead (``results/nature_report.json``).
 """
 
 from __future__ import annotations
@@ -159,6 +160,30 @@ def _sub(tile: Path, trees: int, backend: str, chunk: int) -> dict[str, Any]:
     return doc
 
 
+def report_bench(size: int, out: Path) -> None:
+    """``--report``: the assessment of the generated sample (with C3.0 and flood frequency)
+    and its HTML and PDF reports (en, ja), timed; no target in the issue, measured for
+    information."""
+    from junkan import nature
+
+    doc: dict[str, Any] = {"sample_size": size, "loadavg_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as d:
+        path = nature.write_sample(d, size=size)
+        t0 = time.perf_counter()
+        res = nature.run(nature.load(path))
+        doc["assess_s"] = time.perf_counter() - t0
+        for name in ("report.html", "report_en.pdf", "report_ja.pdf"):
+            t0 = time.perf_counter()
+            f = res.report(Path(d) / name, lang="ja" if "_ja" in name else "en")
+            doc[f"{name}_s"] = time.perf_counter() - t0
+            doc[f"{name}_bytes"] = f.stat().st_size
+    doc["loadavg_after"] = os.getloadavg()
+    doc["command"] = " ".join(["benchmarks/nature_bench.py", *sys.argv[1:]])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(json.dumps(doc, indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=10_980)
@@ -169,7 +194,11 @@ def main() -> None:
     ap.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--backend", default="threads", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "nature.json")
+    ap.add_argument("--report", action="store_true", help="time the sample's reports only")
     args = ap.parse_args()
+    if args.report:
+        report_bench(args.size if args.size != 10_980 else 300, ROOT / "results/nature_report.json")
+        return
     if args.measure:
         print(json.dumps(measure(args.measure, args.trees, args.backend, args.chunk)))
         return

@@ -29,13 +29,16 @@ def test_needs_credentials(app_client: TestClient) -> None:  # noqa: F811
 
 def test_sample_job_and_who_sees_it(app_client: TestClient) -> None:  # noqa: F811
     demo, partner = demo_tokens(app_client)
-    res = app_client.post(f"{BASE}?kind=assess", json={"sample": {"size": 90}}, headers=demo)
+    res = app_client.post(f"{BASE}?kind=assess", json={"sample": {"size": 60}}, headers=demo)
     assert res.status_code == 202, res.text
     job = res.json()
     done = wait_for(app_client, f"{BASE}/{job['id']}", demo, timeout=240)
     assert done["status"] == "succeeded", done["error"]
     assert done["kind"] == "nature.assess"
     assert [a["id"] for a in done["result"]["areas"]] == ["A", "B", "C"]
+    for a in done["result"]["areas"]:  # the page draws the areas at their centroids
+        assert 107 < a["centroid"]["lon"] < 109 and 12 < a["centroid"]["lat"] < 13.5
+        assert a["C3.0"]["total_withdrawal_m3"] > 0 and "years" in a["flood"]
     _problem(app_client.get(f"{BASE}/{job['id']}", headers=partner), 404)
     assert app_client.get(BASE, headers=partner).json() == []
     assert [j["id"] for j in app_client.get(BASE, headers=demo).json()] == [job["id"]]

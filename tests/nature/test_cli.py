@@ -55,10 +55,16 @@ def test_report_and_sample(tmp_path: Path) -> None:
     res = runner.invoke(app, ["sample", str(tmp_path / "s"), "--size", "120"])
     assert res.exit_code == 0, res.output
     res = runner.invoke(
-        app, ["report", str(tmp_path / "s" / "assessment.yaml"), "--out", str(tmp_path / "r")]
+        app,
+        ["report", str(tmp_path / "s" / "assessment.yaml"), "--out", str(tmp_path / "r"), "--pdf"],
     )
     assert res.exit_code == 0, res.output
     assert "Prepare" in (tmp_path / "r" / "report.html").read_text()
+    assert (tmp_path / "r" / "report.pdf").read_bytes().startswith(b"%PDF")
+    water = tmp_path / "s" / "water.csv"
+    water.write_text(water.read_text() + "Z,surface,10,,\n")
+    res = runner.invoke(app, ["assess", str(tmp_path / "s" / "assessment.yaml")])
+    assert res.exit_code == 2 and "water.csv: line 6: area 'Z'" in res.output
 
 
 def test_bad_input_exits_2_with_the_file(tmp_path: Path) -> None:

@@ -29,14 +29,18 @@ def _load(file: Path) -> nature.Assessment:
         return nature.load(file)
 
 
-def _write(res: nature.NatureResult, out: Path, lang: str) -> None:
+def _write(res: nature.NatureResult, out: Path, lang: str, pdf: bool = False) -> None:
     with atomic_dir(out) as tmp:
         res.report(tmp / "report.html", lang=lang)
+        if pdf:
+            res.report(tmp / "report.pdf", lang=lang)
         res.to_frame().to_parquet(tmp / "scenes.parquet", index=False)
         (tmp / "result.json").write_text(
             json.dumps(res.to_json(), ensure_ascii=False), encoding="utf-8"
         )
-    console.print(f"wrote {out}/report.html, result.json, scenes.parquet")
+    console.print(
+        f"wrote {out}/report.html{', report.pdf' if pdf else ''}, result.json, scenes.parquet"
+    )
 
 
 @app.command()
@@ -62,10 +66,11 @@ def assess(
         print_json(res.to_json())
         return
     print_table(
-        f"nature — {res.name}",
-        ["area", "commodity", "supplier", "C1.0 km²", "C1.1 km²", "protected share", "integrated"],
+        f"nature — {res.name}\nC1.0, C1.1 km²; C3.0 m³ from water-stressed areas; "
+        "in PA: share in protected areas; impact: integrated, 0–100",
+        ["area", "commodity", "supplier", "C1.0", "C1.1", "C3.0", "in PA", "impact"],
         res.summary(),
-        right=("C1.0 km²", "C1.1 km²", "protected share", "integrated"),
+        right=("C1.0", "C1.1", "C3.0", "in PA", "impact"),
     )
 
 
@@ -112,6 +117,7 @@ def report(
         Path, typer.Option("--out", help="Folder for report.html, result.json, scenes.parquet.")
     ],
     lang: LangOption = "en",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf (matplotlib).")] = False,
 ) -> None:
     """The LEAP report (Locate, Evaluate, Assess, Prepare) per company and portfolio."""
     from junkan import nature
@@ -119,7 +125,7 @@ def report(
     a = _load(file)
     with reported(file):
         res = nature.run(a)
-    _write(res, out, lang)
+        _write(res, out, lang, pdf)
 
 
 @app.command()
@@ -129,7 +135,7 @@ def sample(
     seed: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Write a generated sample: six annual scenes, sourcing areas, a protected area,
-    training polygons, precipitation and assessment.yaml."""
+    training polygons, precipitation, water withdrawals and stress basins, assessment.yaml."""
     from junkan import nature
 
     path = nature.write_sample(folder, size=size, seed=seed)

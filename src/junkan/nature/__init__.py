@@ -1,9 +1,10 @@
 """Nature (TNFD LEAP) assessment of sourcing areas from satellite data (seed 000, theme 2):
 sourcing areas (GeoJSON), scenes read lazily (GeoTIFF/COG/Zarr, Dask), spectral indices
 (spyndex), random-forest land cover validated on held-out polygons, land-cover change and
-TNFD C1.0/C1.1, surface water, protected-area overlap, SPI and VCI, an integrated indicator
-with stated weights, and each indicator's responsiveness (trend test, minimum detectable
-change). Needs the ``nature`` extra.
+TNFD C1.0/C1.1 and C3.0 (water withdrawal in water-stressed areas), surface water and flood
+frequency (Gumbel/GEV return levels), protected-area overlap, SPI and VCI, an integrated
+indicator with stated weights, and each indicator's responsiveness (trend test, minimum
+detectable change); LEAP report as HTML or PDF. Needs the ``nature`` extra.
 
     a = nature.load("assessment.yaml")     # Assessment
     res = nature.run(a)                     # NatureResult: to_frame/to_json/report
@@ -13,6 +14,7 @@ change). Needs the ``nature`` extra.
 from junkan.nature.api import classify, classify_tile, load, run
 from junkan.nature.classify import Classifier, Features
 from junkan.nature.climate import Trend, mann_kendall, min_detectable_change, spi, vci
+from junkan.nature.flood import flood_frequency
 from junkan.nature.geo import Layer, NatureInputError, Polygon, parse_layer, read_layer
 from junkan.nature.rasters import Raster, open_raster
 from junkan.nature.results import NatureResult
@@ -31,6 +33,7 @@ __all__ = [
     "classify_tile",
     "Classifier",
     "Features",
+    "flood_frequency",
     "Layer",
     "load",
     "mann_kendall",

@@ -91,6 +91,8 @@ def read_precipitation(path: Path) -> tuple[list[str], np.ndarray]:
                     raise NatureInputError(f"{path}: more than {MAX_MONTHS} months")
     except OSError as exc:
         raise NatureInputError(f"{path}: cannot read ({exc.strerror})") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise NatureInputError(f"{path}: not a UTF-8 CSV file ({exc})") from None
     if len(vals) < 24:
         raise NatureInputError(f"{path}: {len(vals)} months; SPI needs at least 2 years")
     labels = [f"{(k - 1) // 12}-{(k - 1) % 12 + 1:02d}" for k in months]

@@ -17,11 +17,13 @@ from junkan.nature.assess import (
 )
 from junkan.nature.classify import Classifier
 from junkan.nature.climate import SPI_CLIP, spi, vci
-from junkan.nature.geo import Layer, Polygon
+from junkan.nature.flood import flood_frequency
+from junkan.nature.geo import Layer, Polygon, centroid
 from junkan.nature.metrics import adjusted_areas, integrated, rel_drop, responsiveness
 from junkan.nature.rasters import Raster, mask, window
 from junkan.nature.results import NatureResult
 from junkan.nature.schema import Assessment, reference
+from junkan.nature.water import assess_water
 
 
 def _mean_sd(s: dict[str, Any], name: str) -> tuple[float, float, int]:
@@ -209,6 +211,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     feats = features(a, s0)
     areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
+    water = assess_water(a, areas, s0)  # before the heavy part: its inputs fail fast
     clf = train_classifier(a, scenes, feats)
     graphs = compute_areas(a, scenes, areas, feats, clf, scheduler)
     spi_doc = _spi(a)
@@ -217,6 +220,15 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     docs = []
     for poly, g in zip(areas.polygons, graphs, strict=True):
         doc = _area_doc(a, poly, g, clf, prot, s0, spi_doc)
+        doc["centroid"] = centroid(poly, areas.crs)
+        doc["C3.0"] = water.get(poly.fid)
+        if "water_km2" in doc["scenes"][0]:
+            doc["flood"] = flood_frequency(
+                [sc.date.year for sc in a.spec.scenes],
+                [r["water_km2"] for r in doc["scenes"]],
+                min_years=a.spec.flood_min_years,
+                seed=a.spec.seed,
+            )
         series = {
             k: [r.get(k) for r in doc["scenes"]]
             for k in [*a.spec.indices, "water_km2"]

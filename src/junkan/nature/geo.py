@@ -190,3 +190,36 @@ def feature_collection(polys: list[Polygon], crs: str | None = None) -> dict[str
     if crs and crs != WGS84:
         doc["crs"] = {"type": "name", "properties": {"name": crs}}
     return doc
+
+
+def centroid(poly: Polygon, crs: str) -> dict[str, Any]:
+    """The polygon's area centroid (shoelace over its rings, holes subtracted) and bounding
+    box, in WGS 84 longitude/latitude (``lon``, ``lat``, ``bbox`` = [west, south, east,
+    north]) for drawing the area on a map."""
+    from rasterio.warp import transform
+
+    a = cx = cy = 0.0
+    g = poly.geometry
+    for part in [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]:
+        for k, ring in enumerate(part):  # ring 0 outer, the rest holes, whatever the winding
+            ra = rx = ry = 0.0
+            for (x0, y0), (x1, y1) in zip(
+                (p[:2] for p in ring[:-1]), (p[:2] for p in ring[1:]), strict=True
+            ):
+                c = x0 * y1 - x1 * y0
+                ra, rx, ry = ra + c, rx + (x0 + x1) * c, ry + (y0 + y1) * c
+            sign = (1.0 if k == 0 else -1.0) * (1.0 if ra >= 0 else -1.0)
+            a, cx, cy = a + sign * ra, cx + sign * rx, cy + sign * ry
+    x0, y0, x1, y1 = poly.bounds()
+    if abs(a) > 0:
+        cx, cy = cx / (3 * a), cy / (3 * a)
+    else:
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    xs, ys = [cx, x0, x1, x0, x1], [cy, y0, y0, y1, y1]
+    if crs != WGS84:
+        xs, ys = (list(v) for v in transform(crs, WGS84, xs, ys))
+    return {
+        "lon": float(xs[0]),
+        "lat": float(ys[0]),
+        "bbox": [float(v) for v in (min(xs[1:]), min(ys[1:]), max(xs[1:]), max(ys[1:]))],
+    }

@@ -56,7 +56,10 @@ def responsiveness(
             "noise_sd": tr.residual_sd,
             "min_detectable_change": mdc,
             "mean_abs_yearly_change": step,
-            "annual_monitoring": bool(math.isfinite(mdc) and abs(tr.slope) >= mdc),
+            # a flat series (no slope, no noise) shows nothing: not "can monitor"
+            "annual_monitoring": bool(
+                math.isfinite(mdc) and abs(tr.slope) >= mdc and abs(tr.slope) > 0
+            ),
         }
     return out
 

@@ -1,7 +1,10 @@
-"""The LEAP report page (junkan.core.report.Page): Locate, Evaluate, Assess, Prepare."""
+"""The LEAP report: Locate, Evaluate, Assess, Prepare, as a list of neutral blocks
+(headings, paragraphs, tables, definitions) that :func:`leap_page` renders as HTML
+(junkan.core.report.Page) and :mod:`junkan.nature.pdf` as PDF."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from junkan.core.report import Page
@@ -11,37 +14,42 @@ if TYPE_CHECKING:
     from junkan.nature.results import NatureResult
 
 
-def _locate(page: Page, r: NatureResult, t: dict[str, str]) -> None:
-    page.heading(t["locate"])
+@dataclass
+class Block:
+    """``kind``: h2, h3, p, table or defs."""
+
+    kind: str
+    text: str = ""
+    rows: list[list[Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    numeric: tuple[int, ...] = ()
+    items: dict[str, str] = field(default_factory=dict)
+
+
+def _table(rows: list[list[Any]], columns: list[str], numeric: tuple[int, ...]) -> Block:
+    return Block("table", rows=rows, columns=columns, numeric=numeric)
+
+
+def _locate(r: NatureResult, t: dict[str, str]) -> list[Block]:
     ranked = sorted(r.areas, key=lambda a: -(a["integrated"]["value"] or 0.0))
-    page.table(
+    rows = [
         [
-            [
-                a["id"],
-                a["commodity"],
-                a["supplier"],
-                a.get("company") or "—",
-                fmt(a["integrated"]["value"]),
-                fmt(a["protected_overlap_share"]),
-                fmt(a["C1.0"]["value_km2"]),
-            ]
-            for a in ranked
-        ],
-        columns=[
-            t["area"],
-            "commodity",
-            "supplier",
-            t["company"],
-            t["score"],
-            "protected share",
-            "km²",
-        ],
-        numeric=(4, 5, 6),
-    )
+            a["id"],
+            a["commodity"],
+            a["supplier"],
+            a.get("company") or "—",
+            fmt(a["integrated"]["value"]),
+            fmt(a["protected_overlap_share"]),
+            fmt(a["C1.0"]["value_km2"]),
+            f"{a['centroid']['lat']:.4f}, {a['centroid']['lon']:.4f}" if "centroid" in a else "—",
+        ]
+        for a in ranked
+    ]
+    cols = [t["area"], "commodity", "supplier", t["company"], t["score"], "protected share"]
+    return [Block("h2", t["locate"]), _table(rows, [*cols, "km²", "lat, lon"], (4, 5, 6))]
 
 
-def _evaluate(page: Page, r: NatureResult, t: dict[str, str]) -> None:
-    page.heading(t["evaluate"])
+def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
     rows = []
     for a in r.areas:
         last, first = a["scenes"][-1], a["scenes"][0]
@@ -55,39 +63,61 @@ def _evaluate(page: Page, r: NatureResult, t: dict[str, str]) -> None:
                 fmt(last.get("water_km2")),
             ]
         )
-    page.table(
-        rows,
-        columns=[
-            t["area"],
-            "dependencies (ENCORE-style, screening)",
-            "NDVI first",
-            "NDVI last",
-            "water km² first",
-            "water km² last",
-        ],
-        numeric=(2, 3, 4, 5),
-    )
+    cols = [t["area"], "dependencies (ENCORE-style, screening)", "NDVI first", "NDVI last"]
+    out = [
+        Block("h2", t["evaluate"]),
+        _table(rows, [*cols, "water km² first", "water km² last"], (2, 3, 4, 5)),
+    ]
     if r.classifier:
         c = r.classifier
-        page.heading(t["classifier"], 3)
-        page.paragraph(
-            f"accuracy {fmt(c['accuracy'])}, kappa {fmt(c['kappa'])}; F1: "
-            + ", ".join(f"{k} {fmt(v)}" for k, v in c["f1"].items())
+        out.append(Block("h3", t["classifier"]))
+        out.append(
+            Block(
+                "p",
+                f"accuracy {fmt(c['accuracy'])}, kappa {fmt(c['kappa'])}; F1: "
+                + ", ".join(f"{k} {fmt(v)}" for k, v in c["f1"].items()),
+            )
         )
-        page.table(
-            [[c["classes"][i], *row] for i, row in enumerate(c["confusion"])],
-            columns=["reference \\ predicted", *c["classes"]],
-            numeric=range(1, len(c["classes"]) + 1),
+        out.append(
+            _table(
+                [[c["classes"][i], *row] for i, row in enumerate(c["confusion"])],
+                ["reference \\ predicted", *c["classes"]],
+                tuple(range(1, len(c["classes"]) + 1)),
+            )
         )
+    return out
 
 
-def _assess(page: Page, r: NatureResult, t: dict[str, str]) -> None:
-    page.heading(t["assess"])
+def _flood(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    rows = []
+    for a in r.areas:
+        f = a.get("flood") or {}
+        if "return_levels_km2" not in f:
+            rows.append([a["id"], len(f.get("years", [])), f.get("note", "—"), "", "", ""])
+            continue
+        lv, tl = f["return_levels_km2"], f["latest_return_period_years"]
+        rows.append(
+            [
+                a["id"],
+                len(f["years"]),
+                f["distribution"],
+                f"{fmt(lv['10']['value'])} ({fmt(lv['10']['low'])}–{fmt(lv['10']['high'])})",
+                f"{fmt(lv['100']['value'])} ({fmt(lv['100']['low'])}–{fmt(lv['100']['high'])})",
+                f"{f['latest_year']}: {fmt(tl['value'])} ({fmt(tl['low'])}–{fmt(tl['high'])})",
+            ]
+        )
+    cols = [t["area"], "years", "fit", "10-yr km² (90 %)", "100-yr km² (90 %)", "latest T (yr)"]
+    return [Block("h3", t["flood"]), _table(rows, cols, (1,))]
+
+
+def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    out = [Block("h2", t["assess"])]
     if r.spi:
-        page.paragraph(
-            f"SPI-{r.spi['scale_months']} {r.spi['latest_month']}: {fmt(r.spi['latest'])}"
+        out.append(
+            Block(
+                "p", f"SPI-{r.spi['scale_months']} {r.spi['latest_month']}: {fmt(r.spi['latest'])}"
+            )
         )
-    page.heading(t["mdc"], 3)
     rows = [
         [
             a["id"],
@@ -101,15 +131,43 @@ def _assess(page: Page, r: NatureResult, t: dict[str, str]) -> None:
         for a in r.areas
         for k, v in a["responsiveness"].items()
     ]
-    page.table(
-        rows,
-        columns=[t["area"], "indicator", "trend", "Sen slope /yr", "p", "MDC", "annual?"],
-        numeric=(3, 4, 5),
-    )
+    out.append(Block("h3", t["mdc"]))
+    cols = [t["area"], "indicator", "trend", "Sen slope /yr", "p", "MDC", "annual?"]
+    out.append(_table(rows, cols, (3, 4, 5)))
+    return out + _flood(r, t)
 
 
-def _prepare(page: Page, r: NatureResult, t: dict[str, str]) -> None:
-    page.heading(t["prepare"])
+def _water(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    rows = []
+    for a in r.areas:
+        c = a.get("C3.0")
+        if not c:
+            continue
+        b = c["bounds_m3"]
+        rows.append(
+            [
+                a["id"],
+                fmt(c["withdrawal_m3"]),
+                f"{fmt(b['withdrawal_m3'][0])}–{fmt(b['withdrawal_m3'][1])}",
+                fmt(c["consumption_m3"]),
+                f"{fmt(b['consumption_m3'][0])}–{fmt(b['consumption_m3'][1])}",
+                fmt(c["total_withdrawal_m3"]),
+                ", ".join(
+                    f"{k} {fmt(v['withdrawal_m3'])}" for k, v in c["by_water_source"].items()
+                ),
+                c.get("stress_source") or "per-row bws / none",
+            ]
+        )
+    if not rows:
+        return []
+    cols = [t["area"], "C3.0 withdrawal m³", "bounds", "C3.0 consumption m³", "bounds"]
+    return [
+        Block("h3", t["water"]),
+        _table(rows, [*cols, "all withdrawal m³", "stressed, by source", "stress data"], (1, 3, 5)),
+    ]
+
+
+def _prepare(r: NatureResult, t: dict[str, str]) -> list[Block]:
     rows = []
     for a in r.areas:
         c11 = (a.get("land_change") or {}).get("C1.1") or {}
@@ -122,31 +180,51 @@ def _prepare(page: Page, r: NatureResult, t: dict[str, str]) -> None:
                 f"± {fmt(c11.get('uncertainty_km2_95'))}" if c11 else "—",
             ]
         )
-    page.table(rows, columns=[t["area"], "C1.0 km²", "±", "C1.1 km²", "± (95 %)"], numeric=(1, 3))
-    page.heading(t["portfolio"], 3)
-    page.table(
+    port = [
         [
-            [
-                k if k != "*" else "all",
-                fmt(v["integrated"]),
-                fmt(v["C1.0_km2"]),
-                fmt(v["C1.1_km2"]),
-                fmt(v["volume_t"]),
-            ]
-            for k, v in r.portfolio().items()
-        ],
-        columns=[t["company"], t["score"], "C1.0 km²", "C1.1 km²", "t"],
-        numeric=(1, 2, 3, 4),
-    )
-    page.heading(t["weights"], 3)
-    page.definitions({k: fmt(v) for k, v in r.weights.items()})
+            k if k != "*" else "all",
+            fmt(v["integrated"]),
+            fmt(v["C1.0_km2"]),
+            fmt(v["C1.1_km2"]),
+            fmt((v.get("C3.0") or {}).get("withdrawal_m3")),
+            fmt(v["volume_t"]),
+        ]
+        for k, v in r.portfolio().items()
+    ]
+    return [
+        Block("h2", t["prepare"]),
+        _table(rows, [t["area"], "C1.0 km²", "±", "C1.1 km²", "± (95 %)"], (1, 3)),
+        *_water(r, t),
+        Block("h3", t["portfolio"]),
+        _table(
+            port,
+            [t["company"], t["score"], "C1.0 km²", "C1.1 km²", "C3.0 m³", "t"],
+            (1, 2, 3, 4, 5),
+        ),
+        Block("h3", t["weights"]),
+        Block("defs", items={k: fmt(v) for k, v in r.weights.items()}),
+    ]
+
+
+def blocks(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    """The report's content, in order."""
+    out = [Block("p", t["note"])]
+    for part in (_locate, _evaluate, _assess, _prepare):
+        out.extend(part(r, t))
+    return out
 
 
 def leap_page(r: NatureResult, t: dict[str, str], lang: str) -> Page:
     page = Page(f"{t['title']}: {r.name}", lang=lang, source=r.source)
-    page.paragraph(t["note"])
-    for part in (_locate, _evaluate, _assess, _prepare):
-        part(page, r, t)
+    for b in blocks(r, t):
+        if b.kind in ("h2", "h3"):
+            page.heading(b.text, int(b.kind[1]))
+        elif b.kind == "p":
+            page.paragraph(b.text)
+        elif b.kind == "table":
+            page.table(b.rows, columns=b.columns, numeric=b.numeric)
+        else:
+            page.definitions(b.items)
     return page
 
 
@@ -162,6 +240,7 @@ def summary(r: NatureResult) -> list[list[Any]]:
                 a["supplier"],
                 fmt(a["C1.0"]["value_km2"]),
                 fmt(c11.get("value_km2")),
+                fmt((a.get("C3.0") or {}).get("withdrawal_m3")),
                 fmt(a["protected_overlap_share"]),
                 fmt(a["integrated"]["value"]),
             ]

@@ -26,6 +26,13 @@ TEXT: dict[str, dict[str, str]] = {
         "weights": "Weights of the integrated indicator (assumption unless stated)",
         "classifier": "Land-cover classification (held-out polygons)",
         "mdc": "Responsiveness: minimum detectable year-on-year change",
+        "flood": "Flood frequency: annual-maximum surface-water extent",
+        "water": "C3.0 water withdrawal and consumption from water-stressed areas",
+        "map": "Sourcing areas (WGS 84; colour: integrated impact)",
+        "chart_score": "Integrated impact per area",
+        "chart_water": "Surface-water extent per scene (km²) and 10-year return level",
+        "chart_ndvi": "Mean NDVI per scene",
+        "page": "page",
         "note": "Indicators from satellite scenes; uncertainties as stated per metric. "
         "ENCORE-style dependency categories are potential links for screening, "
         "not site facts.",
@@ -43,6 +50,13 @@ TEXT: dict[str, dict[str, str]] = {
         "weights": "統合指標の重み（特記なき限り仮定）",
         "classifier": "土地被覆分類（検証用に除外したポリゴン）",
         "mdc": "応答性：検出可能な最小の前年比変化",
+        "flood": "洪水頻度：年最大地表水面積",
+        "water": "C3.0 水ストレス地域からの取水量と消費量",
+        "map": "調達地域（WGS 84、色：統合影響指標）",
+        "chart_score": "調達地域ごとの統合影響指標",
+        "chart_water": "シーンごとの地表水面積（km²）と10年確率値",
+        "chart_ndvi": "シーンごとの平均NDVI",
+        "page": "ページ",
         "note": "指標は衛星画像から算出。不確実性は指標ごとに記載。ENCORE 型の依存区分は"
         "スクリーニング用の潜在的な関係であり、現地の事実ではありません。",
     },
@@ -96,6 +110,7 @@ class NatureResult:
                     for a in areas
                 ),
                 "volume_t": sum(vol),
+                "C3.0": _c3_sum(areas),
             }
         return out
 
@@ -123,9 +138,28 @@ class NatureResult:
         return summary(self)
 
     def report(self, path: str | Path, *, lang: str = "en") -> Path:
+        """The LEAP report: HTML, or PDF when ``path`` ends in ``.pdf`` (needs
+        matplotlib, and for Japanese a CJK font such as Noto Sans CJK JP)."""
+        if Path(path).suffix.lower() == ".pdf":
+            from junkan.nature.pdf import write_pdf
+
+            return write_pdf(self, TEXT[lang], lang, path)
         from junkan.nature.report import leap_page
 
         return leap_page(self, TEXT[lang], lang).write(path)
+
+
+def _c3_sum(areas: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Sum of the areas' C3.0 (value and bounds), None when no area has withdrawals."""
+    docs = [a["C3.0"] for a in areas if a.get("C3.0")]
+    if not docs:
+        return None
+    out: dict[str, Any] = {}
+    for k in ("withdrawal_m3", "consumption_m3"):
+        out[k] = sum(d[k] for d in docs)
+        out[f"{k}_bounds"] = [sum(d["bounds_m3"][k][i] for d in docs) for i in (0, 1)]
+        out[f"total_{k}"] = sum(d[f"total_{k}"] for d in docs)
+    return out
 
 
 def fmt(v: Any, digits: int = 3) -> str:

@@ -1,8 +1,10 @@
 """A generated sample for tests and demos (nothing downloaded, nothing licence-restricted):
 annual Sentinel-2-like scenes (10 bands, uint16 digital numbers = reflectance × 10,000,
 GeoTIFF on a UTM grid in the Central Highlands of Vietnam), sourcing areas (coffee and rubber
-suppliers), a user-supplied protected area, training polygons, monthly precipitation and
-the truth (forest converted to cropland each year) the tests check against.
+suppliers), a user-supplied protected area, training polygons, monthly precipitation,
+water withdrawals with two water-stress basins (TNFD C3.0), a floodplain whose flooded
+share varies by year, and the truth (forest converted to cropland each year) the tests
+check against.
 
 Class reflectances are the illustrative assumptions of
 ``junkan/data/nature/sample_signatures.yaml``.
@@ -11,6 +13,7 @@ Class reflectances are the illustrative assumptions of
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,6 +29,12 @@ PIXEL = 10.0
 BLOCK = 15
 """Edge of the homogeneous land-cover patches, in pixels."""
 YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
+FLOODPLAIN = 0.3
+"""Share of grassland patches on the floodplain (flooded in some years; the truth)."""
+FLOOD_GUMBEL = (0.15, 0.12)
+"""Location and scale of the yearly flooded share of the floodplain (Gumbel; assumption)."""
+MIN_PATCHES = 3
+"""Fewest whole patches of each class (≥ 2 training polygons per class, one held out)."""
 CONVERT_PER_YEAR = 0.06
 """Share of the remaining forest patches converted to cropland each year (the truth)."""
 
@@ -44,7 +53,12 @@ def class_maps(size: int, seed: int, years: tuple[int, ...] = YEARS) -> list[np.
     nb = -(-size // BLOCK)
     probs = {"forest": 0.45, "cropland": 0.25, "grassland": 0.12, "water": 0.08, "bare": 0.10}
     coarse = rng.choice(np.arange(1, len(names) + 1), size=(nb, nb), p=[probs[n] for n in names])
+    _top_up(coarse, size // BLOCK, len(names), rng)
     forest, crop = names.index("forest") + 1, names.index("cropland") + 1
+    grass, water = names.index("grassland") + 1, names.index("water") + 1
+    flood_rng = np.random.default_rng(seed + 5)  # its own stream: the forest truth unchanged
+    plain = np.argwhere(coarse == grass)
+    plain = plain[flood_rng.random(len(plain)) < FLOODPLAIN]
     maps = []
     for k in range(len(years)):
         if k:
@@ -52,9 +66,34 @@ def class_maps(size: int, seed: int, years: tuple[int, ...] = YEARS) -> list[np.
             n = int(round(CONVERT_PER_YEAR * len(fidx)))
             pick = fidx[rng.choice(len(fidx), n, replace=False)]
             coarse[pick[:, 0], pick[:, 1]] = crop
-        full = np.kron(coarse, np.ones((BLOCK, BLOCK), dtype=coarse.dtype))[:size, :size]
+        year = coarse.copy()
+        share = float(np.clip(flood_rng.gumbel(*FLOOD_GUMBEL), 0.0, 1.0))
+        wet = plain[flood_rng.random(len(plain)) < share]
+        year[wet[:, 0], wet[:, 1]] = water
+        full = np.kron(year, np.ones((BLOCK, BLOCK), dtype=coarse.dtype))[:size, :size]
         maps.append(full.astype(np.uint8))
     return maps
+
+
+def _top_up(coarse: np.ndarray, whole: int, n_classes: int, rng: np.random.Generator) -> None:
+    """Give every class at least ``MIN_PATCHES`` whole patches (the training polygons need
+    two per class), taking them from the most common class; small samples only (a large
+    random map already has them, and draws nothing more from ``rng``)."""
+    inner = coarse[:whole, :whole]
+    if whole * whole < MIN_PATCHES * n_classes:
+        raise ValueError(
+            f"size: too small for {n_classes} classes × {MIN_PATCHES} patches of "
+            f"{BLOCK} px; use at least {BLOCK * math.isqrt(MIN_PATCHES * n_classes - 1) + BLOCK}"
+        )
+    for code in range(1, n_classes + 1):
+        while (short := MIN_PATCHES - int((inner == code).sum())) > 0:
+            counts = np.bincount(inner.ravel(), minlength=n_classes + 1)
+            donor = int(np.argmax(counts))
+            cells = np.argwhere(inner == donor)
+            pick = cells[
+                rng.choice(len(cells), min(short, len(cells) - MIN_PATCHES), replace=False)
+            ]
+            inner[pick[:, 0], pick[:, 1]] = code
 
 
 def render(classes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -166,6 +205,30 @@ def protected(size: int) -> dict[str, Any]:
     )
 
 
+def basins(size: int) -> dict[str, Any]:
+    """Two synthetic water-stress basins split at column 0.5 (west high stress, east
+    medium-high), reaching beyond the scene as real sub-basins do."""
+    x0, y1 = _xy(-size, -size)
+    xm, _ = _xy(0, round(0.5 * size))
+    x1, y0 = _xy(2 * size, 2 * size)
+    return _fc(
+        [
+            ({"id": "W", "name": "West basin (synthetic)", "bws": 0.55}, _rect(x0, y0, xm, y1)),
+            ({"id": "E", "name": "East basin (synthetic)", "bws": 0.25}, _rect(xm, y0, x1, y1)),
+        ]
+    )
+
+
+WITHDRAWALS = (
+    ("A", "groundwater", 180_000.0, 20_000.0),
+    ("A", "surface", 60_000.0, 30_000.0),
+    ("B", "groundwater", 90_000.0, 0.0),
+    ("C", "surface", 40_000.0, 10_000.0),
+)
+"""Illustrative withdrawals and discharges (m³/yr) of the sample's suppliers: an
+ASSUMPTION for the demo, not data of any real farm."""
+
+
 def precipitation(years: int, seed: int) -> list[tuple[str, float]]:
     """Monthly precipitation (mm) ending in the last sample year: a wet-season gamma
     climate, the last year drier (the drought to find)."""
@@ -198,9 +261,17 @@ def write_sample(
         "areas.geojson": areas(size),
         "protected.geojson": protected(size),
         "training.geojson": training_polygons(maps[0], 6, seed),
+        "water_stress.geojson": basins(size),
     }
     for name, doc in files.items():
         (out / name).write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    water = "\n".join(
+        f"{a},{src},{w},{d},synthetic sample (assumption)" for a, src, w, d in WITHDRAWALS
+    )
+    (out / "water.csv").write_text(
+        "area,water_source,withdrawal_m3,discharge_m3,reference\n" + water + "\n",
+        encoding="utf-8",
+    )
     rows = "\n".join(f"{m},{v}" for m, v in precipitation(30, seed))
     (out / "precipitation.csv").write_text("month,mm\n" + rows + "\n", encoding="utf-8")
     forest = list(signatures()["classes"]).index("forest") + 1
@@ -219,6 +290,11 @@ def write_sample(
         "precipitation": "precipitation.csv",
         "natural_classes": ["forest"],
         "converted_classes": ["cropland", "bare"],
+        "water": {
+            "withdrawals": "water.csv",
+            "stress": "water_stress.geojson",
+            "stress_source": "synthetic basins of the generated sample (not Aqueduct data)",
+        },
     }
     path = out / "assessment.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
@@ -32,6 +32,29 @@ def reference(name: str) -> dict[str, Any]:
 class Scene(Strict):
     path: str = Field(min_length=1, max_length=500)
     date: dt.date
+
+
+class WaterSpec(Strict):
+    """Inputs of TNFD C3.0 (see junkan.nature.water)."""
+
+    withdrawals: str = Field(min_length=1, max_length=500)
+    """CSV: area, water_source, withdrawal_m3 [, discharge_m3, consumption_m3, bws,
+    reference]."""
+    stress: str | None = Field(default=None, max_length=500)
+    """GeoJSON of water-stress polygons (e.g. Aqueduct sub-basins) with a BWS ratio."""
+    stress_field: str = Field(default="bws", min_length=1, max_length=100)
+    stress_source: str | None = Field(default=None, max_length=500)
+    """Where the stress polygons come from (data set, version, date); required with
+    ``stress``."""
+
+    @model_validator(mode="after")
+    def _source(self) -> WaterSpec:
+        if self.stress is not None and not (self.stress_source or "").strip():
+            raise ValueError(
+                "stress_source: name the water-stress data set, version and date "
+                "(e.g. 'WRI Aqueduct 4.0 baseline annual bws_raw, 2023')"
+            )
+        return self
 
 
 class AssessmentSpec(Strict):
@@ -61,6 +84,10 @@ class AssessmentSpec(Strict):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     chunk: int = Field(default=1024, ge=64, le=8192)
     weights: dict[str, float] | None = None
+    water: WaterSpec | None = None
+    """Withdrawals and water stress for TNFD C3.0 (optional)."""
+    flood_min_years: int = Field(default=5, ge=3, le=100)
+    """Fewest annual maxima for the flood-frequency fit."""
 
     @field_validator("weights")
     @classmethod

@@ -1,0 +1,231 @@
+"""The LEAP report as PDF (matplotlib's PDF backend, A4 portrait): a page of charts (map of
+the areas' extents, integrated impact, water extent with the 10-year return level, NDVI),
+then the report's blocks (:func:`junkan.nature.report.blocks`) flowed over as many pages as
+they need; long tables are split with their header repeated. Fonts are embedded (Type 3);
+Japanese needs a CJK font installed (Noto Sans CJK JP, IPAexGothic, …)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from junkan.nature.geo import NatureInputError
+from junkan.nature.report import Block, blocks
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from junkan.nature.results import NatureResult
+
+A4 = (8.27, 11.69)
+TOP, BOTTOM, LEFT = 0.95, 0.05, 0.06
+LINE = 130
+"""Characters of 6-pt text across the table width (A4, 0.06 margins)."""
+MIN_COL = 6
+FONTTYPE = 3
+"""Type 3 subsets: Noto CJK is CFF-flavoured OpenType, which Type 42 embeds badly."""
+ROW = 0.016
+"""Height of one text line or table row, as a share of the page."""
+CJK_FONTS = ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "Noto Sans JP", "TakaoGothic")
+CJK_FILES = ("notosanscjkregular", "ipaexg", "ipag", "notosansjpregular", "takaogothic")
+"""File stems (lower case, no hyphens) of those fonts, added when matplotlib's cache lacks
+them."""
+
+
+def _font(lang: str) -> list[str]:
+    from matplotlib import font_manager
+
+    if lang != "ja":
+        return ["DejaVu Sans"]
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    if not have & set(CJK_FONTS):  # a font cache built before the system fonts: add them
+        for path in font_manager.findSystemFonts():
+            if Path(path).stem.lower().replace("-", "") in CJK_FILES:
+                font_manager.fontManager.addfont(path)
+        have = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in have:
+            return [name, "DejaVu Sans"]
+    raise NatureInputError(
+        f"report.pdf: no Japanese font found (looked for {', '.join(CJK_FONTS)}); install one "
+        "(e.g. apt install fonts-noto-cjk) or write the PDF in English (--lang en)"
+    )
+
+
+class _Flow:
+    """Places blocks top-down on A4 pages, starting a new page when one is full."""
+
+    def __init__(self, pdf: Any, title: str, t: dict[str, str]) -> None:
+        self.pdf, self.title, self.t = pdf, title, t
+        self.n = 0
+        self.fig: Figure | None = None
+        self.y = TOP
+
+    def _new(self) -> None:
+        from matplotlib.figure import Figure
+
+        self.close()
+        self.n += 1
+        self.fig = Figure(figsize=A4)
+        self.fig.text(LEFT, 0.02, f"{self.title} — {self.t['page']} {self.n + 1}", fontsize=7)
+        self.y = TOP
+
+    def close(self) -> None:
+        if self.fig is not None:
+            self.pdf.savefig(self.fig)
+            self.fig = None
+
+    def room(self, height: float) -> Figure:
+        if self.fig is None or self.y - height < BOTTOM:
+            self._new()
+        assert self.fig is not None
+        return self.fig
+
+    def text(self, s: str, size: float, *, bold: bool = False, width: int = 110) -> None:
+        lines = textwrap.wrap(s, width) or [""]
+        fig = self.room(ROW * len(lines) * size / 8 + ROW / 2)
+        for line in lines:
+            fig.text(
+                LEFT, self.y, line, fontsize=size, weight="bold" if bold else "normal", va="top"
+            )
+            self.y -= ROW * size / 8
+        self.y -= ROW / 2
+
+    def table(self, b: Block) -> None:
+        rows = [[str(c) for c in r] for r in b.rows] or [["—"] * len(b.columns)]
+        widths = _widths([list(b.columns), *rows])
+        rows = [[_clip(c, w) for c, w in zip(r, widths, strict=True)] for r in rows]
+        heads = [_clip(c, w) for c, w in zip(b.columns, widths, strict=True)]
+        per = int((TOP - BOTTOM) / ROW) - 2
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            h = ROW * (len(chunk) + 1)
+            fig = self.room(h + ROW)
+            ax = fig.add_axes((LEFT, self.y - h, 1 - 2 * LEFT, h))
+            ax.axis("off")
+            tab = ax.table(cellText=chunk, colLabels=heads, loc="upper left", cellLoc="left")
+            tab.auto_set_font_size(False)
+            tab.set_fontsize(6)
+            for (row, col), cell in tab.get_celld().items():
+                cell.set_height(1.0 / (len(chunk) + 1))
+                cell.set_width(widths[col] / sum(widths))
+                if col in b.numeric and row > 0:
+                    cell.get_text().set_horizontalalignment("right")
+                if row == 0:
+                    cell.get_text().set_fontweight("bold")
+            self.y -= h + ROW
+
+
+def _widths(table: list[list[str]]) -> list[int]:
+    """Characters per column: the longest cell, the widest columns capped so that the
+    table fits ``LINE`` characters (a cell never below ``MIN_COL``)."""
+    need = [max(MIN_COL, *(len(r[i]) for r in table)) for i in range(len(table[0]))]
+    while sum(need) > LINE and max(need) > MIN_COL:
+        i = need.index(max(need))
+        need[i] = max(MIN_COL, need[i] - max(1, (sum(need) - LINE) // 2))
+    return need
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def _map(ax: Axes, r: NatureResult, t: dict[str, str]) -> None:
+    from matplotlib import colormaps
+    from matplotlib.patches import Rectangle
+
+    cmap = colormaps["YlOrRd"]
+    for a in r.areas:
+        c = a.get("centroid")
+        if not c:
+            continue
+        w, s, e, n = c["bbox"]
+        v = a["integrated"]["value"]
+        ax.add_patch(Rectangle((w, s), e - w, n - s, alpha=0.6, ec="k", fc=cmap((v or 0.0) / 100)))
+        ax.annotate(a["id"], (c["lon"], c["lat"]), ha="center", va="center", fontsize=8)
+    ax.autoscale_view()
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel("lon")
+    ax.set_ylabel("lat")
+    ax.tick_params(labelsize=6)
+    ax.set_title(t["map"], fontsize=8)
+
+
+def _charts(fig: Figure, r: NatureResult, t: dict[str, str]) -> None:
+    axes = fig.subplots(2, 2, gridspec_kw={"hspace": 0.35, "wspace": 0.3})
+    fig.subplots_adjust(top=0.9, bottom=0.08, left=0.1, right=0.95)
+    _map(axes[0][0], r, t)
+    ids = [str(a["id"]) for a in r.areas]
+    axes[0][1].bar(ids, [a["integrated"]["value"] or 0.0 for a in r.areas], color="tab:red")
+    axes[0][1].set_ylim(0, 100)
+    axes[0][1].set_title(t["chart_score"], fontsize=8)
+    for a in r.areas:
+        dates = [s["date"][:4] for s in a["scenes"]]
+        if "water_km2" in a["scenes"][0]:
+            line = axes[1][0].plot(
+                dates, [s["water_km2"] for s in a["scenes"]], marker="o", label=a["id"]
+            )[0]
+            lv = (a.get("flood") or {}).get("return_levels_km2")
+            if lv:
+                axes[1][0].axhline(lv["10"]["value"], ls="--", lw=0.8, color=line.get_color())
+        if "NDVI" in a["scenes"][0]:
+            axes[1][1].plot(dates, [s["NDVI"] for s in a["scenes"]], marker="o", label=a["id"])
+    for ax, key in ((axes[1][0], "chart_water"), (axes[1][1], "chart_ndvi")):
+        ax.set_title(t[key], fontsize=8)
+        ax.legend(fontsize=6)
+    for ax in (axes[0][1], axes[1][0], axes[1][1]):
+        ax.tick_params(labelsize=6)
+
+
+def _render(pdf: Any, r: NatureResult, t: dict[str, str], title: str) -> None:
+    from matplotlib.figure import Figure
+
+    first = Figure(figsize=A4)
+    first.suptitle(textwrap.fill(title, 70), fontsize=12, weight="bold")
+    _charts(first, r, t)
+    first.text(LEFT, 0.02, f"{title} — {t['page']} 1", fontsize=7)
+    pdf.savefig(first)
+    flow = _Flow(pdf, title, t)
+    for b in blocks(r, t):
+        if b.kind in ("h2", "h3"):
+            flow.text(b.text, 11 if b.kind == "h2" else 9, bold=True)
+        elif b.kind == "p":
+            flow.text(b.text, 7)
+        elif b.kind == "table":
+            flow.table(b)
+        else:
+            flow.text("; ".join(f"{k}: {v}" for k, v in b.items.items()), 7)
+    flow.close()
+
+
+def write_pdf(r: NatureResult, t: dict[str, str], lang: str, path: str | Path) -> Path:
+    """Write the report to ``path`` atomically (a temporary file renamed)."""
+    try:
+        from matplotlib import rc_context
+    except ImportError:
+        raise NatureInputError(
+            f"{path}: the PDF report needs matplotlib: pip install 'junkan[maps]' "
+            "(or write the HTML report)"
+        ) from None
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    out = Path(path)
+    title = f"{t['title']}: {r.name}"
+    family = _font(lang)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with (
+            rc_context({"font.family": family, "pdf.fonttype": FONTTYPE}),
+            PdfPages(tmp, metadata={"Title": title}) as pdf,
+        ):
+            _render(pdf, r, t, title)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
