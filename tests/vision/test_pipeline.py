@@ -100,3 +100,64 @@ def test_intervals_cover_the_truth(small_model: VisionModel) -> None:
     empty = analyse(small_model, np.full((512, 640, 3), 50, np.uint8), meta)
     assert empty.seg.count == 0
     assert empty.document(small_model)["warnings"] == ["empty belt: no piece found"]
+
+
+def test_pieces_per_segment_counts_merged_and_unseen() -> None:
+    from junkan.vision.model import pieces_per_segment
+
+    # truth rows (belt, p1, p2, p3, p4) × segments (belt, s1, s2)
+    joint = np.array(
+        [
+            [900, 1, 1],
+            [2, 50, 0],  # p1 in s1
+            [1, 40, 5],  # p2 merged into s1
+            [0, 3, 60],  # p3 in s2
+            [30, 0, 0],  # p4 not seen (dark as the belt)
+        ]
+    )
+    n, unseen = pieces_per_segment(joint)
+    assert n.tolist() == [2.0, 1.0] and unseen == 1
+
+
+def test_count_model_round_trip(small_model: VisionModel, tmp_path) -> None:
+    assert small_model.count_onnx is not None and small_model.count_scale >= 1.0
+    from junkan.vision.features import FEATURES
+
+    x = np.zeros((3, len(FEATURES)), np.float32)
+    assert small_model.pieces(x).shape == (3,) and (small_model.pieces(x) >= 0).all()
+    small_model.save(tmp_path / "m.json")
+    again = load(tmp_path / "m.json")
+    assert np.allclose(again.pieces(x), small_model.pieces(x))
+    import json
+
+    doc = json.loads((tmp_path / "m.json").read_text())
+    doc["count_scale"] = float("nan")
+    with pytest.raises(ValueError, match="count_scale"):
+        load(text=json.dumps(doc))
+
+
+def test_belt_white_reference_removes_a_colour_cast() -> None:
+    from junkan.vision.features import FEATURES, features
+
+    f = render(RenderSpec(width=640, height=512, pieces=20, grain_mm=40, lighting=0), seed=7)
+    cast = np.clip(f.image * np.array([1.12, 1.0, 0.88]), 0, 255).astype(np.uint8)
+    a, b = features(segment(f.image, 0.8)), features(segment(cast, 0.8))
+    assert a.shape == b.shape
+    i = FEATURES.index("chroma_gb")
+    raw = np.abs(
+        np.array([np.mean(f.image[..., 1]) - np.mean(f.image[..., 0])])
+        - np.array([np.mean(cast[..., 1]) - np.mean(cast[..., 0])])
+    )
+    assert raw > 3  # the cast moves the raw colours
+    assert np.median(np.abs(a[:, i] - b[:, i])) < 0.01  # but not the balanced chroma
+
+
+def test_outlines_follow_the_pieces() -> None:
+    from junkan.vision.pipeline import outlines
+
+    img = np.full((200, 300, 3), 50, np.uint8)
+    cv2.circle(img, (150, 100), 50, (180, 180, 180), -1)
+    seg = segment(img, 1.0)
+    (ring,) = outlines(seg)
+    r = np.hypot(*(np.array(ring) - [150, 100]).T)
+    assert len(ring) >= 8 and np.all(np.abs(r - 50) < 4)

@@ -6,8 +6,10 @@ counts and mass against the truth per image and per belt interval, and the sorte
 --sorter`` takes.
 
 A segment is matched to the annotated piece that covers most of it (≥ 50 %); each annotated
-piece counts once (its largest segment), so a piece split in two adds one unmatched segment
-(a count error), and a piece merged into another or missed counts as missed."""
+piece counts once (its largest segment), so a piece merged into another or missed counts as
+missed in the confusion matrix. ``count_error`` compares the count model's estimate (the
+expected pieces per segment, summed) with the annotated pieces; ``segment_count_error``
+the raw number of segments."""
 
 from __future__ import annotations
 
@@ -80,6 +82,7 @@ def _rows(
                     for c in GROUPS
                 ],
                 "segments": res.seg.count,
+                "estimated": float(res.pieces.sum()),
                 "pieces": len(item.pieces),
             }
         )
@@ -228,6 +231,7 @@ def evaluate(model: VisionModel, data: Dataset, interval_s: float = 600.0) -> di
     matched = cm.sum()
     n_true = sum(p["pieces"] for p in per_image)
     n_seg = sum(p["segments"] for p in per_image)
+    n_est = sum(p["estimated"] for p in per_image)
     return {
         "model": model.version,
         "data": data.source,
@@ -236,7 +240,9 @@ def evaluate(model: VisionModel, data: Dataset, interval_s: float = 600.0) -> di
         "pieces": n_true,
         "matched": int(matched),
         "segments": n_seg,
-        "count_error": n_seg / max(n_true, 1) - 1,
+        "estimated_pieces": n_est,
+        "count_error": n_est / max(n_true, 1) - 1,
+        "segment_count_error": n_seg / max(n_true, 1) - 1,
         "accuracy": float(np.trace(cm) / max(matched, 1)),
         "accuracy_by_group": {
             g: float(cm[i, i] / max(cm[i].sum(), 1)) for i, g in enumerate(GROUPS)

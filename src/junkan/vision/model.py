@@ -58,19 +58,44 @@ def match(joint: np.ndarray, purity: float = 0.5) -> np.ndarray:
     return np.where(share >= purity, best, -1)
 
 
-def item_rows(item: Item, params: SegmentParams) -> tuple[np.ndarray, list[str], Segments]:
-    """Features of an item's segmented pieces and their labels ('' where unknown)."""
+def pieces_per_segment(joint: np.ndarray) -> tuple[np.ndarray, int]:
+    """(segments,) how many annotated pieces have most of their seen pixels in each segment,
+    and how many annotated pieces were not seen at all (hidden, or missed as belt)."""
+    seen = joint[1:, 1:].sum(axis=1)
+    owner = joint[1:, 1:].argmax(axis=1) if joint.shape[1] > 1 else np.zeros(0, int)
+    ok = seen > 0
+    n = np.bincount(owner[ok], minlength=joint.shape[1] - 1)[: joint.shape[1] - 1]
+    return n.astype(float), int((~ok).sum())
+
+
+def item_rows(
+    item: Item, params: SegmentParams
+) -> tuple[np.ndarray, list[str], Segments, np.ndarray | None, int]:
+    """Features of an item's segmented pieces, their labels ('' where unknown), the
+    segmentation, and — with instance annotations — the pieces per segment and the pieces
+    not seen (see :func:`pieces_per_segment`)."""
     seg = segment(item.image(), item.meta.mm_per_px, params)
     x = features(seg)
     if item.label is not None:  # one piece per image: the largest segment
         lab = [""] * seg.count
         if seg.count:
             lab[int(np.argmax(seg.area_px))] = item.label
-        return x, lab, seg
+        return x, lab, seg, None, 0
     if item.truth is None:
-        return x, [""] * seg.count, seg
-    m = match(overlap(item.truth, seg))
-    return x, [item.pieces[i]["material"] if i >= 0 else "" for i in m], seg
+        return x, [""] * seg.count, seg, None, 0
+    joint = overlap(item.truth, seg)
+    m = match(joint)
+    n, unseen = pieces_per_segment(joint)
+    return x, [item.pieces[i]["material"] if i >= 0 else "" for i in m], seg, n, unseen
+
+
+def _session(onnx: bytes) -> Any:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(onnx, so, providers=["CPUExecutionProvider"])
 
 
 @dataclass
@@ -85,7 +110,11 @@ class VisionModel:
     temperature: float
     calibration: dict[str, Any]
     info: dict[str, Any] = field(default_factory=dict)
+    count_onnx: bytes | None = None
+    """The count model (pieces per segment), when trained on instance annotations."""
+    count_scale: float = 1.0
     _session: Any = None
+    _count_session: Any = None
 
     @property
     def version(self) -> str:
@@ -93,13 +122,19 @@ class VisionModel:
 
     def session(self) -> Any:
         if self._session is None:
-            import onnxruntime as ort
-
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = 1
-            so.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(self.onnx, so, providers=["CPUExecutionProvider"])
+            self._session = _session(self.onnx)
         return self._session
+
+    def pieces(self, x: np.ndarray) -> np.ndarray:
+        """(segments,) expected pieces in each segment (the count model × the unseen
+        factor; 1 each without a count model)."""
+        if self.count_onnx is None or len(x) == 0:
+            return np.ones(len(x))
+        if self._count_session is None:
+            self._count_session = _session(self.count_onnx)
+        sess = self._count_session
+        out = sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})
+        return np.clip(np.asarray(out[0], float).ravel(), 0.0, 20.0) * self.count_scale
 
     def raw_proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
@@ -129,6 +164,10 @@ class VisionModel:
             "calibration": self.calibration,
             "info": self.info,
             "onnx": base64.b64encode(self.onnx).decode("ascii"),
+            "count_onnx": (
+                base64.b64encode(self.count_onnx).decode("ascii") if self.count_onnx else None
+            ),
+            "count_scale": self.count_scale,
         }
 
     def save(self, path: str | Path) -> None:
@@ -163,9 +202,18 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
             float(doc["temperature"]),
             dict(doc["calibration"]),
             dict(doc.get("info", {})),
+            base64.b64decode(doc["count_onnx"]) if doc.get("count_onnx") else None,
+            _count_scale(doc.get("count_scale", 1.0)),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
+
+
+def _count_scale(v: Any) -> float:
+    x = float(v)
+    if not 1.0 <= x <= 10.0:  # also refuses NaN
+        raise ValueError(f"count_scale {x} is outside 1 … 10")
+    return x
 
 
 def scale(p: np.ndarray, temperature: float) -> np.ndarray:
@@ -186,17 +234,68 @@ def fit_temperature(p: np.ndarray, y: np.ndarray) -> float:
     return float(minimize_scalar(nll, bounds=(0.2, 10), method="bounded").x)
 
 
-def training_rows(data: Dataset, params: SegmentParams) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = [], []
+@dataclass
+class Rows:
+    """Training rows: labelled segments (x, y) for the classifier; every segment of the
+    instance-annotated images (xc) with its pieces (nc) for the count model, and the
+    annotated pieces not seen at all."""
+
+    x: np.ndarray
+    y: np.ndarray
+    xc: np.ndarray
+    nc: np.ndarray
+    unseen: int
+
+
+def training_rows(data: Dataset, params: SegmentParams) -> Rows:
+    xs, ys, xcs, ncs, unseen = [], [], [], [], 0
     for item in data.items:
-        x, lab, _ = item_rows(item, params)
+        x, lab, _, n, u = item_rows(item, params)
         keep = [i for i, v in enumerate(lab) if v]
         xs.append(x[keep])
         ys += [lab[i] for i in keep]
-    return (
-        np.vstack(xs) if xs else np.zeros((0, len(FEATURES)), np.float32),
+        if n is not None:
+            xcs.append(x)
+            ncs.append(n)
+            unseen += u
+    empty = np.zeros((0, len(FEATURES)), np.float32)
+    return Rows(
+        np.vstack(xs) if xs else empty,
         np.array(ys, dtype=object),
+        np.vstack(xcs) if xcs else empty,
+        np.concatenate(ncs) if ncs else np.zeros(0),
+        unseen,
     )
+
+
+def fit_counts(rows: Rows, seed: int) -> tuple[bytes | None, float, dict[str, Any]]:
+    """The count model: a gradient-boosted regression of the pieces in a segment (touching
+    pieces merged into one segment count more than one, fragments of a split piece zero) on
+    its features, exported to ONNX, and the factor for the pieces the camera cannot see at
+    all (hidden under others or as dark as the belt): annotated pieces / pieces seen, on
+    the training images. None and 1 without instance annotations."""
+    from skl2onnx import to_onnx
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    if len(rows.nc) < 20:
+        return None, 1.0, {"segments": int(len(rows.nc))}
+    reg = GradientBoostingRegressor(
+        n_estimators=80, max_depth=3, learning_rate=0.1, subsample=0.7, random_state=seed
+    )
+    reg.fit(rows.xc, rows.nc)
+    onx = to_onnx(
+        reg, rows.xc[:1].astype(np.float32), target_opset={"": 17, "ai.onnx.ml": 3}
+    ).SerializeToString()
+    seen = float(rows.nc.sum())
+    scale = (seen + rows.unseen) / max(seen, 1.0)
+    info = {
+        "segments": int(len(rows.nc)),
+        "pieces_seen": int(seen),
+        "pieces_unseen": rows.unseen,
+        "unseen_factor": scale,
+        "segments_per_piece": float(len(rows.nc) / max(seen + rows.unseen, 1)),
+    }
+    return onx, scale, info
 
 
 def _check_labels(y: np.ndarray, source: str) -> list[str]:
@@ -226,7 +325,8 @@ def train(
     from sklearn.model_selection import train_test_split
 
     params = params or SegmentParams()
-    x, y = training_rows(data, params)
+    rows = training_rows(data, params)
+    x, y = rows.x, rows.y
     classes = _check_labels(y, data.source)
     yi = np.searchsorted(np.array(classes), y.astype(str))
     xt, xc, yt, yc = train_test_split(x, yi, test_size=0.2, random_state=seed, stratify=yi)
@@ -246,6 +346,7 @@ def train(
         target_opset={"": 17, "ai.onnx.ml": 3},
     ).SerializeToString()
     p_skl = clf.predict_proba(xc)
+    count_onnx, count_scale, count_info = fit_counts(rows, seed)
     t = fit_temperature(p_skl, yc)
     settings = json.dumps(
         {"seed": seed, "trees": trees, "segment": params.model_dump()}, sort_keys=True
@@ -257,7 +358,7 @@ def train(
         params,
         t,
         default_calibration(),
-        {
+        info={
             "version": version,
             "training_data_sha256": data.digest,
             "source": data.source,
@@ -267,7 +368,10 @@ def train(
             "per_class": {c: int((yi == i).sum()) for i, c in enumerate(classes)},
             "trees": trees,
             "seed": seed,
+            "count_model": count_info,
         },
+        count_onnx=count_onnx,
+        count_scale=count_scale,
     )
     p_onnx = model.raw_proba(xc)
     model.info["onnx_vs_sklearn"] = {

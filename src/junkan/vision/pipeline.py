@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from junkan.vision.dataset import ImageMeta
@@ -30,8 +31,10 @@ from junkan.vision.segment import Segments, segment
 
 @dataclass
 class ImageResult:
-    """The pieces of one image: probabilities (pieces, classes), mass if each class
-    (pieces, classes; g, uncalibrated), area and diameter, and the segmentation."""
+    """The pieces of one image: probabilities (segments, classes), mass if each class
+    (segments, classes; g, uncalibrated), area, the segmentation, and the expected number
+    of pieces in each segment (the count model: touching pieces left merged count more
+    than one)."""
 
     name: str
     meta: ImageMeta
@@ -40,12 +43,14 @@ class ImageResult:
     mass_if: np.ndarray
     area_mm2: np.ndarray
     seg: Segments
+    pieces: np.ndarray
 
     def document(self, model: VisionModel) -> dict[str, Any]:
         k = np.array(model.calibration["mean"]) @ model.group_matrix().T
         g = self.proba @ model.group_matrix()
         mass = (self.proba * self.mass_if * k).sum(axis=1)
         pieces = []
+        rings = outlines(self.seg)
         for i, box in enumerate(self.seg.boxes):
             j = int(self.proba[i].argmax())
             s = self.seg.mm_per_px
@@ -59,6 +64,7 @@ class ImageResult:
                         c: round(float(v), 4) for c, v in zip(GROUPS, g[i], strict=True)
                     },
                     "area_mm2": round(float(self.area_mm2[i]), 1),
+                    "pieces": round(float(self.pieces[i]), 2),
                     "mass_g": round(float(mass[i]), 2),
                     "bbox_mm": [
                         round(box[1].start * s, 1),
@@ -66,18 +72,38 @@ class ImageResult:
                         round((box[1].stop - box[1].start) * s, 1),
                         round((box[0].stop - box[0].start) * s, 1),
                     ],
+                    "outline_px": rings[i],
                 }
             )
-        counts = {c: int((g.argmax(1) == i).sum()) for i, c in enumerate(GROUPS)}
+        counts = {
+            c: round(float(self.pieces[g.argmax(1) == i].sum()), 1) for i, c in enumerate(GROUPS)
+        }
         warn = ["empty belt: no piece found"] if not pieces else []
         return {
             "image": self.name,
             "time_s": self.seconds,
             "pieces": pieces,
+            "segments": self.seg.count,
             "counts": counts,
             "warnings": warn,
             "mass_g": {c: round(float((g[:, i] * mass).sum()), 1) for i, c in enumerate(GROUPS)},
         }
+
+
+def outlines(seg: Segments, tolerance_px: float = 1.0) -> list[list[list[int]]]:
+    """Per segment its outer outline as a polygon in the image's pixels (x, y; simplified
+    to ``tolerance_px`` at the working scale) — what a page draws over the image."""
+    out: list[list[list[int]]] = []
+    for i, (ys, xs) in enumerate(seg.boxes):
+        crop = (seg.labels[ys, xs] == i + 1).astype(np.uint8)
+        found, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not found:
+            out.append([])
+            continue
+        ring = cv2.approxPolyDP(max(found, key=cv2.contourArea), tolerance_px, True)[:, 0, :]
+        off = np.array([xs.start, ys.start])
+        out.append((((ring + off) + 0.5) * seg.scale).astype(int).tolist())
+    return out
 
 
 def mass_if(model: VisionModel, area_mm2: np.ndarray) -> np.ndarray:
@@ -98,7 +124,9 @@ def analyse(
     seg = segment(image, meta.mm_per_px, model.segment)
     x = features(seg)
     area = x[:, FEATURES.index("area_mm2")].astype(float)
-    return ImageResult(name, meta, seconds, model.proba(x), mass_if(model, area), area, seg)
+    return ImageResult(
+        name, meta, seconds, model.proba(x), mass_if(model, area), area, seg, model.pieces(x)
+    )
 
 
 def frame_seconds(meta: ImageMeta, height_px: int) -> float:
@@ -139,10 +167,13 @@ def weigh(
     }
 
 
-def scatter(model: VisionModel, results: list[ImageResult]) -> float:
-    """sd (kg) of the summed mass of these pieces from the thickness scatter alone."""
+def scatter(model: VisionModel, results: list[ImageResult], group: int | None = None) -> float:
+    """sd (kg) of the summed mass of these pieces — of all, or of those the model puts in
+    the sorter group ``group`` (the sorted bin a weighing weighs) — from the thickness
+    scatter alone."""
     _, _, cv, _ = thickness_density(model.classes)
-    v = sum(float(((r.proba * r.mass_if * cv) ** 2).sum()) for r in results)
+    w = cv if group is None else cv * model.group_matrix()[:, group]
+    v = sum(float(((r.proba * r.mass_if * w) ** 2).sum()) for r in results)
     return float(np.sqrt(v)) / 1e3
 
 
@@ -166,6 +197,7 @@ def _interval_mc(
     k = rng.multivariate_normal(model.calibration["mean"], model.calibration["cov"], samples)
     p = np.vstack([r.proba for r in rs]) if rs else np.zeros((0, len(model.classes)))
     m = np.vstack([r.mass_if for r in rs]) if rs else np.zeros((0, len(model.classes)))
+    w = np.concatenate([r.pieces for r in rs]) if rs else np.zeros(0)
     counts, mass = np.zeros((samples, n_g)), np.zeros((samples, n_g))
     if len(p) == 0:
         return counts, mass
@@ -175,7 +207,7 @@ def _interval_mc(
         c = (rng.random(len(p))[:, None] > cum).sum(axis=1)
         f = np.exp(rng.normal(0, cv[c]) - cv[c] ** 2 / 2)
         g = cls_group[c]
-        counts[s] = np.bincount(g, minlength=n_g)
+        counts[s] = np.bincount(g, weights=w, minlength=n_g)
         mass[s] = np.bincount(g, weights=m[np.arange(len(c)), c] * f, minlength=n_g) / 1e3
     return counts, mass * np.maximum(k, 0)
 
@@ -213,7 +245,8 @@ def intervals(
                 "start_s": key * interval_s,
                 "end_s": (key + 1) * interval_s,
                 "images": len(rs),
-                "pieces": int(sum(r.seg.count for r in rs)),
+                "segments": int(sum(r.seg.count for r in rs)),
+                "pieces": round(float(sum(r.pieces.sum() for r in rs)), 1),
                 "count": _band(counts),
                 "mass_kg": _band(mass),
             }

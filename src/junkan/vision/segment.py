@@ -46,6 +46,11 @@ class Segments:
     area_px: np.ndarray
     mm_per_px: float
     """Of the working scale (the image's mm/px × scale)."""
+    belt: np.ndarray | None = None
+    """(1, W, 3) the belt's colour per column at the working scale (the white reference)."""
+    full: np.ndarray | None = None
+    """The image at full resolution (for fine texture)."""
+    scale: int = 1
 
     @property
     def count(self) -> int:
@@ -58,11 +63,12 @@ def belt_colour(img: np.ndarray) -> np.ndarray:
     return cv2.blur(med[None], (15, 1))
 
 
-def foreground(img: np.ndarray, p: SegmentParams, min_area_px: float) -> np.ndarray:
+def foreground(
+    img: np.ndarray, p: SegmentParams, min_area_px: float, belt: np.ndarray | None = None
+) -> np.ndarray:
     """Boolean mask of the pieces at the working scale."""
-    bg = np.ascontiguousarray(
-        np.broadcast_to(np.clip(belt_colour(img), 0, 255).astype(np.uint8), img.shape)
-    )
+    belt = belt_colour(img) if belt is None else belt
+    bg = np.ascontiguousarray(np.broadcast_to(np.clip(belt, 0, 255).astype(np.uint8), img.shape))
     d = cv2.absdiff(img, bg)
     diff = cv2.max(cv2.max(d[..., 0], d[..., 1]), d[..., 2])
     sample = diff[::4, ::4]
@@ -110,10 +116,11 @@ def segment(image: np.ndarray, mm_per_px: float, params: SegmentParams | None = 
     h, w = image.shape[:2]
     img = cv2.resize(image, (w // s, h // s), interpolation=cv2.INTER_AREA) if s > 1 else image
     mmpp = mm_per_px * s
-    mask = foreground(img, p, p.min_area_mm2 / mmpp**2)
+    belt = belt_colour(img)
+    mask = foreground(img, p, p.min_area_mm2 / mmpp**2, belt)
     mk, n = markers(mask, int(round(p.window_mm / mmpp)), p.core)
     if n == 0:
-        return Segments(np.zeros(mask.shape, np.int32), img, [], np.zeros(0), mmpp)
+        return Segments(np.zeros(mask.shape, np.int32), img, [], np.zeros(0), mmpp, belt, image, s)
     ws = cv2.watershed(np.ascontiguousarray(img), mk)
     labels = np.where(ws >= 2, ws - 1, 0).astype(np.int32)
     labels[~mask] = 0
@@ -126,4 +133,6 @@ def segment(image: np.ndarray, mm_per_px: float, params: SegmentParams | None = 
         labels = lut[labels]
         area = area[keep]
         boxes = [boxes[i] for i in keep]
-    return Segments(labels, img, [b for b in boxes if b is not None], area.astype(float), mmpp)
+    return Segments(
+        labels, img, [b for b in boxes if b is not None], area.astype(float), mmpp, belt, image, s
+    )

@@ -1,41 +1,47 @@
-"""Vision predictions as background jobs: ``POST /api/vision/predict`` takes a trained model
-(the JSON of ``junkan vision train``) and up to :data:`MAX_IMAGES` base64 images with their
-scale, checks the limits (body, image bytes, pixels), and answers 202 with a job; the
-segmentation and classification run in a budgeted worker (``junkan.core.budget``, the run
-budget). ``GET /api/vision/jobs/{id}`` polls it: the document of ``junkan vision predict
---format json`` or the error. Jobs are kept in the store's analyses (visible to the user who
-started them only)."""
+"""Vision for shredded scrap (junkan.vision) over the service.
+
+- ``POST /api/vision/predict`` takes a trained model (the JSON of ``junkan vision train``)
+  and up to :data:`MAX_IMAGES` base64 images with their scale — or ``sample`` settings to
+  render a synthetic belt frame and predict on it (the result then carries the frame as PNG
+  and its ground truth) — and answers 202 with a job.
+- ``POST /api/vision/evaluate`` takes a model and either ``sample`` settings (held-out
+  synthetic frames, up to :data:`MAX_EVAL_FRAMES`) or a COCO annotation document with its
+  images, and answers 202 with a job whose result is the evaluation: the confusion matrix
+  with its uncertainty, accuracy per group, counts and the sorter document that ``junkan
+  alloy plan --sorter`` takes.
+- ``POST /api/vision/render`` renders one synthetic frame (PNG, base64) with its ground
+  truth, for the page's "render sample".
+- ``GET /api/vision/jobs`` (the caller's), ``GET /api/vision/jobs/{id}`` (status, then the
+  result or error) and ``DELETE /api/vision/jobs/{id}`` (stop it) — jobs are kept in the
+  store like lifecycle analyses (:mod:`junkan.api.background`), each its starter's only.
+
+Limits: body, image bytes, pixels, frames per job; the work runs in a budgeted worker."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field, model_validator
 
+from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND
-from junkan.api.jobs import internal_error
-from junkan.core import budget
-from junkan.core.budget import BudgetExceeded, BudgetSettings, PoolClosed
-from junkan.store.analyses_repo import INTERRUPTED
-from junkan.store.repo import Store, TooManyAnalyses
-from junkan.store.repo_base import aware
-from junkan.store.tables import Analysis
+from junkan.api.work import offload
 
 router = APIRouter()
 
 KIND = "vision-predict"
+EVAL_KIND = "vision-evaluate"
+KINDS = (KIND, EVAL_KIND)
 MAX_MODEL_CHARS = 16_000_000
 MAX_IMAGES = 8
+MAX_EVAL_IMAGES = 40
+MAX_EVAL_FRAMES = 24
 MAX_IMAGE_BYTES = 8 * 2**20
 MAX_PIXELS = 4096 * 4096
-MAX_ACTIVE = 2
-MAX_KEPT = 50
+MAX_COCO_ITEMS = 20_000
 
 
 class ImageIn(BaseModel):
@@ -46,24 +52,95 @@ class ImageIn(BaseModel):
     mm_per_px: float = Field(gt=0.01, le=10, allow_inf_nan=False)
 
 
+class SampleIn(BaseModel):
+    """A synthetic belt frame (``junkan.vision.RenderSpec``) and its seed."""
+
+    model_config = {"extra": "forbid"}
+    width: int = Field(default=1280, ge=64, le=2048)
+    height: int = Field(default=1024, ge=64, le=2048)
+    pieces: int = Field(default=50, ge=0, le=200)
+    grain_mm: float = Field(default=65.0, ge=10, le=300, allow_inf_nan=False)
+    touching: float = Field(default=0.25, ge=0, le=1, allow_inf_nan=False)
+    dirt: float = Field(default=0.15, ge=0, le=1, allow_inf_nan=False)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class EvalSampleIn(SampleIn):
+    frames: int = Field(default=6, ge=1, le=MAX_EVAL_FRAMES)
+    seed: int = Field(default=900_000, ge=0, le=2**31 - 1)
+    """First seed of the frames; keep it away from the training seeds (held-out)."""
+
+
 class PredictIn(BaseModel):
     model_config = {"extra": "forbid"}
     model: str = Field(max_length=MAX_MODEL_CHARS)
     """The model document written by ``junkan vision train``."""
-    images: list[ImageIn] = Field(min_length=1, max_length=MAX_IMAGES)
+    images: list[ImageIn] | None = Field(default=None, min_length=1, max_length=MAX_IMAGES)
+    sample: SampleIn | None = None
     interval_s: float = Field(default=600.0, gt=0, le=1e7, allow_inf_nan=False)
 
+    @model_validator(mode="after")
+    def _one(self) -> PredictIn:
+        if (self.images is None) == (self.sample is None):
+            raise ValueError("give 'images' or 'sample' (a rendered synthetic frame)")
+        return self
 
-def predict_job(
-    model_text: str, images: list[tuple[str, bytes, float]], interval_s: float
-) -> dict[str, Any]:
-    """Worker side: decode and check the images, run the pipeline."""
+
+class EvaluateIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    model: str = Field(max_length=MAX_MODEL_CHARS)
+    sample: EvalSampleIn | None = None
+    coco: Annotated[dict[str, Any], Field(max_length=10)] | None = None
+    """COCO instance annotations; ``images[].file_name`` names an entry of ``images``."""
+    images: list[ImageIn] | None = Field(default=None, min_length=1, max_length=MAX_EVAL_IMAGES)
+    interval_s: float = Field(default=600.0, gt=0, le=1e7, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _one(self) -> EvaluateIn:
+        if (self.sample is None) == (self.coco is None):
+            raise ValueError("give 'sample' (held-out synthetic frames) or 'coco' and 'images'")
+        if self.coco is not None and not self.images:
+            raise ValueError("'coco' needs its 'images' (base64, named as its file_name)")
+        return self
+
+
+def _spec(sample: dict[str, Any]) -> Any:
+    from junkan.vision import RenderSpec
+
+    return RenderSpec(**{k: v for k, v in sample.items() if k not in ("seed", "frames")})
+
+
+def _png(img: Any) -> str:
     import cv2
 
-    from junkan import vision
+    return base64.b64encode(cv2.imencode(".png", img)[1].tobytes()).decode("ascii")
+
+
+def render_job(sample: dict[str, Any]) -> dict[str, Any]:
+    """Worker side: one synthetic frame as PNG (base64) and its ground truth."""
+    import cv2
+
+    from junkan.vision import render
 
     cv2.setNumThreads(1)
-    model = vision.load(text=model_text)
+    f = render(_spec(sample), seed=sample["seed"])
+    truth = [
+        {k: pc[k] for k in ("id", "material", "group", "area_mm2", "mass_g", "visible")}
+        for pc in f.pieces
+    ]
+    return {
+        "image_png_base64": _png(f.image),
+        "width": f.image.shape[1],
+        "height": f.image.shape[0],
+        "mm_per_px": f.meta["mm_per_px"],
+        "seed": sample["seed"],
+        "truth": truth,
+    }
+
+
+def _items(images: list[tuple[str, bytes, float]]) -> list[Any]:
+    from junkan import vision
+
     items = []
     for name, data, mmpp in images:
         img = vision.decode(data, name)
@@ -73,48 +150,79 @@ def predict_job(
                 f"at most {MAX_PIXELS:,} px per image"
             )
         items.append(vision.Item(name, vision.ImageMeta(mm_per_px=mmpp), pixels=img))
-    return dict(vision.run(model, items, interval_s).to_json())
+    return items
 
 
-def _doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "created_at": aware(job.created_at).isoformat(),
-        "finished_at": aware(job.finished_at).isoformat() if job.finished_at else None,
-        "error": job.error,
-    }
-    if result is not None or job.status == "succeeded":
-        out["result"] = result
-    return out
+def predict_job(
+    model_text: str,
+    images: list[tuple[str, bytes, float]],
+    interval_s: float,
+    sample: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Worker side: decode and check the images (or render the sample), run the pipeline."""
+    import cv2
+
+    from junkan import vision
+
+    cv2.setNumThreads(1)
+    model = vision.load(text=model_text)
+    drawn: dict[str, Any] | None = None
+    if sample is not None:
+        drawn = render_job(sample)
+        raw = base64.b64decode(drawn["image_png_base64"])
+        images = [("sample.png", raw, float(drawn["mm_per_px"]))]
+    doc = dict(vision.run(model, _items(images), interval_s).to_json())
+    if drawn is not None:
+        doc["sample"] = drawn
+    return doc
 
 
-async def _execute(
-    store: Store, job_id: str, text: str, images: list[tuple[str, bytes, float]], interval_s: float
-) -> None:
-    try:
-        store.analysis_started(job_id)
-        doc = await budget.run_async(
-            predict_job, text, images, interval_s, budget=BudgetSettings().run_budget()
-        )
-        store.finish_analysis(job_id, doc)
-    except (BudgetExceeded, ValueError, KeyError) as exc:
-        store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc))
-    except PoolClosed:
-        with contextlib.suppress(Exception):
-            store.fail_analysis(job_id, INTERRUPTED)
-    except Exception as exc:  # a bug or a crashed worker: details in the log only
-        with contextlib.suppress(Exception):
-            store.fail_analysis(job_id, internal_error(f"vision job {job_id}", exc))
+def evaluate_job(
+    model_text: str,
+    sample: dict[str, Any] | None,
+    coco: dict[str, Any] | None,
+    images: list[tuple[str, bytes, float]],
+    interval_s: float,
+) -> dict[str, Any]:
+    """Worker side: the evaluation document on held-out renders or the sent COCO set."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import cv2
+
+    from junkan import vision
+
+    cv2.setNumThreads(1)
+    model = vision.load(text=model_text)
+    if sample is not None:
+        spec = _spec(sample)
+        frames = [vision.render(spec, seed=sample["seed"] + i) for i in range(sample["frames"])]
+        data = vision.from_frames(frames, f"renders from seed {sample['seed']}")
+        return dict(vision.evaluate(model, data, interval_s))
+    assert coco is not None
+    names = {name for name, _, _ in images}
+    for i, info in enumerate(coco.get("images") or []):
+        file = info.get("file_name") if isinstance(info, dict) else None
+        if file not in names:
+            raise ValueError(f"coco.images[{i}].file_name {file!r}: not among the sent images")
+    with tempfile.TemporaryDirectory(prefix="junkan-vision-") as tmp:
+        root = Path(tmp)
+        for i, (name, raw, _) in enumerate(images):
+            parts = Path(name).parts
+            if not parts or Path(name).is_absolute() or ".." in parts or "\\" in name:
+                raise ValueError(f"images[{i}].name {name!r}: a relative path without '..'")
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(raw)
+        (root / "annotations.json").write_text(json.dumps(coco), "utf-8")
+        data = vision.load_coco(root / "annotations.json")
+        data.source = "uploaded COCO set"
+        return dict(vision.evaluate(model, data, interval_s))
 
 
-_TASKS: set[asyncio.Task[None]] = set()
-
-
-def _decode(images: list[ImageIn]) -> list[tuple[str, bytes, float]]:
+def _decode(images: list[ImageIn] | None) -> list[tuple[str, bytes, float]]:
     out = []
-    for i, im in enumerate(images):
+    for i, im in enumerate(images or []):
         try:
             data = base64.b64decode(im.data, validate=True)
         except (binascii.Error, ValueError):
@@ -129,25 +237,36 @@ def _decode(images: list[ImageIn]) -> list[tuple[str, bytes, float]]:
 
 @router.post("/api/vision/predict", tags=["vision"], status_code=202)
 async def start_predict(body: PredictIn, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
-    """Segment, classify and weigh the pieces on the images with the given model; poll
-    ``GET /api/vision/jobs/{id}``."""
+    """Segment, classify, count and weigh the pieces on the images (or on a rendered
+    sample frame) with the given model; poll ``GET /api/vision/jobs/{id}``."""
     images = _decode(body.images)
-    try:
-        job = s.create_analysis(user, KIND, max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
-    except TooManyAnalyses as exc:
-        raise HTTPException(429, str(exc), headers={"Retry-After": "10"}) from None
-    task = asyncio.create_task(_execute(s, job.id, body.model, images, body.interval_s))
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
-    return _doc(job)
+    sample = body.sample.model_dump() if body.sample is not None else None
+    return background.start(s, user, KIND, predict_job, body.model, images, body.interval_s, sample)
 
 
-@router.get("/api/vision/jobs/{job_id}", tags=["vision"])
-def read_job(
-    job_id: Annotated[str, Path(max_length=64)], user: CurrentUser, s: StoreDep
-) -> dict[str, Any]:
-    """A vision job's status, and its result or error (404 if it is not yours)."""
-    found = s.get_analysis(user.id, job_id)
-    if found is None or found[0].kind != KIND:
-        raise NOT_FOUND
-    return _doc(*found)
+@router.post("/api/vision/evaluate", tags=["vision"], status_code=202)
+async def start_evaluate(body: EvaluateIn, user: CurrentUser, s: StoreDep) -> dict[str, Any]:
+    """Evaluate the model on held-out rendered frames or on an annotated COCO set: the
+    confusion matrix over wrought / cast / copper / other with its uncertainty, accuracy
+    per group and by size, overlap and dirt, count and mass errors, and the sorter document
+    for ``junkan alloy plan --sorter``; poll ``GET /api/vision/jobs/{id}``."""
+    images = _decode(body.images)
+    if body.coco is not None:
+        n = sum(len(v) for v in body.coco.values() if isinstance(v, list))
+        if n > MAX_COCO_ITEMS:
+            raise HTTPException(413, f"coco: {n:,} entries; at most {MAX_COCO_ITEMS:,}")
+    sample = body.sample.model_dump() if body.sample is not None else None
+    return background.start(
+        s, user, EVAL_KIND, evaluate_job, body.model, sample, body.coco, images, body.interval_s
+    )
+
+
+@router.post("/api/vision/render", tags=["vision"])
+async def render_sample(body: SampleIn, user: CurrentUser) -> dict[str, Any]:
+    """One synthetic belt frame (PNG, base64) and its ground truth: per piece its material,
+    group, area, mass and visible share (the renderer's assumptions: docs/vision.md)."""
+    doc: dict[str, Any] = await offload(render_job, body.model_dump())
+    return doc
+
+
+background.add_routes(router, "/api/vision/jobs", "vision", KINDS, "vision job")
