@@ -153,13 +153,18 @@ CPU: dict[str, float] = {}
 """Median CPU seconds of the last :func:`_measure` call (by its ``name``)."""
 
 
-def _measure(fn: Any, repeat: int = 1, name: str = "", traced: bool = True
-             ) -> tuple[Any, float, float]:
+def _measure(fn: Any, repeat: int = 1, name: str = "", traced: bool = True,
+             setup: Any = None) -> tuple[Any, float, float]:
     """(result, median wall time of ``repeat`` untraced runs in s, traced peak in MiB); the
-    median CPU time goes to ``CPU[name]``."""
+    median CPU time goes to ``CPU[name]``. Before each run, untimed: the previous run's
+    result is released (freeing a large model takes ~0.1 s, which a load in a fresh process
+    does not pay) and ``setup`` is called (e.g. emptying the model cache)."""
     times, cpu = [], []
     out = None
     for _ in range(repeat):
+        out = None
+        if setup is not None:
+            setup()
         c0, t0 = time.process_time(), time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
@@ -167,6 +172,8 @@ def _measure(fn: Any, repeat: int = 1, name: str = "", traced: bool = True
     CPU[name] = statistics.median(cpu)
     peak = 0
     if traced:
+        if setup is not None:
+            setup()
         tracemalloc.start()
         tracemalloc.reset_peak()
         fn()
@@ -235,8 +242,8 @@ def run_flodym(inflow_new: np.ndarray, inflow_reused: np.ndarray, scale: np.ndar
 
 def _junkan(text: str, repeat: int) -> tuple[ModelFile, Any, dict[str, Any]]:
     """Cold load, warm load and simulation of the generated model."""
-    mf, t_load, mem_load = _measure(lambda: _cold_load(text, "benchmark.json"), repeat,
-                                    "load")
+    mf, t_load, mem_load = _measure(lambda: load_model(text=text, source="benchmark.json"),
+                                    repeat, "load", setup=cache.clear)
     assert isinstance(mf, ModelFile)
     load_model(text=text, source="benchmark.json")  # now in the cache
     _, t_warm, _ = _measure(lambda: load_model(text=text, source="benchmark.json"), repeat,

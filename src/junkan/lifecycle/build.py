@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from junkan.lifecycle.checks import Checker, sink_shares
+from junkan.lifecycle.checks import Checker, SubParts, sink_shares, sub_parts
 from junkan.lifecycle.compiled import Compiled, ProcessTable
 from junkan.lifecycle.exposure import exposure_kernels
 from junkan.lifecycle.lifetimes import end_of_year_ratios, mid_year_ratios
@@ -68,31 +68,44 @@ class Bom:
     """Per product: BOM path (``compressor/magnet``) → instance."""
 
 
-def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str]) -> Bom:
-    """Material content of every part and product, and the instance tree of every product."""
+def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
+                kids: SubParts | None = None) -> Bom:
+    """Material content of every part and product, and the instance tree of every product
+    (``kids``: :func:`~junkan.lifecycle.checks.sub_parts` of the model, if known)."""
+    kids = sub_parts(model) if kids is None else kids
     n_m = len(ix.materials)
     q_direct = np.zeros((len(ix.parts), n_m))
-    lines = [(ix.q_index[name], ix.m_index[item.material], item.mass or 0.0)
-             for name, part in model.parts.items() for item in part.bom
-             if item.material is not None]
-    if lines:  # one unbuffered sum in document order, as a loop of += would do
-        rows, cols, kg = zip(*lines, strict=True)
+    q_index, m_index, parts = ix.q_index, ix.m_index, model.parts
+    rows: list[int] = []
+    cols: list[int] = []
+    kg: list[float] = []
+    for name, part in parts.items():
+        q = q_index[name]
+        for item in part.bom:
+            if item.material is not None:
+                rows.append(q)
+                cols.append(m_index[item.material])
+                kg.append(item.mass or 0.0)
+    if rows:  # one unbuffered sum in document order, as a loop of += would do
         np.add.at(q_direct, (np.array(rows), np.array(cols)), np.array(kg, dtype=float))
     q_full = q_direct.copy()
     for name in reversed(part_order):  # children first
-        for item in model.parts[name].bom:
-            if item.part is not None:
-                q_full[ix.q_index[name]] += item.quantity * q_full[ix.q_index[item.part]]
+        lines = kids[name]
+        if lines:
+            bom_lines, row = parts[name].bom, q_full[q_index[name]]
+            for i, child in lines:
+                row += bom_lines[i].quantity * q_full[q_index[child]]
     bom = Bom(q_direct=q_direct, q_full=q_full, part_mass=q_full.sum(axis=1),
               p_direct=np.zeros((len(ix.products), n_m)))
+    expand = _Expander(model, ix, bom, kids)
     for pi, prod in enumerate(model.products.values()):
         paths: dict[str, int] = {}
         for item in prod.bom:
             if item.material is not None:
-                bom.p_direct[pi, ix.m_index[item.material]] += item.mass or 0.0
+                bom.p_direct[pi, m_index[item.material]] += item.mass or 0.0
             elif item.part is not None:
-                _expand(model, ix, bom, paths, pi, item.part, item.quantity, item.quantity, -1,
-                        "", 0, -(pi + 1))
+                expand(paths, pi, item.part, item.quantity, item.quantity, -1, "", 0,
+                       -(pi + 1))
         bom.path_index.append(paths)
     bom.p_full = bom.p_direct.copy()
     top = np.flatnonzero(np.array(bom.inst_parent, dtype=np.int64) == -1)
@@ -105,25 +118,33 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str]) -> Bom:
     return bom
 
 
-def _expand(model: LifecycleModel, ix: Index, bom: Bom, paths: dict[str, int], pi: int,
-            part: str, qty_rel: float, qty: float, parent: int, prefix: str, level: int,
-            root: int) -> None:
-    """Add the instance of ``part`` at ``prefix/part`` and, depth first, its sub-parts."""
-    k = len(bom.inst_type)
-    path = f"{prefix}/{part}" if prefix else part
-    bom.inst_product.append(pi)
-    bom.inst_type.append(ix.q_index[part])
-    bom.inst_parent.append(parent)
-    bom.inst_qty_rel.append(qty_rel)
-    bom.inst_qty.append(qty)
-    bom.inst_path.append(path)
-    bom.inst_level.append(level)
-    bom.children[parent if parent >= 0 else root].append(k)
-    paths[path] = k
-    for item in model.parts[part].bom:
-        if item.part is not None:
-            _expand(model, ix, bom, paths, pi, item.part, item.quantity, qty * item.quantity, k,
-                    path, level + 1, root)
+class _Expander:
+    """Adds part instances to a :class:`Bom`, depth first."""
+
+    def __init__(self, model: LifecycleModel, ix: Index, bom: Bom, kids: SubParts) -> None:
+        self.parts, self.q_index, self.bom, self.kids = model.parts, ix.q_index, bom, kids
+
+    def __call__(self, paths: dict[str, int], pi: int, part: str, qty_rel: float, qty: float,
+                 parent: int, prefix: str, level: int, root: int) -> None:
+        """Add the instance of ``part`` at ``prefix/part`` and, depth first, its sub-parts."""
+        bom = self.bom
+        k = len(bom.inst_type)
+        path = f"{prefix}/{part}" if prefix else part
+        bom.inst_product.append(pi)
+        bom.inst_type.append(self.q_index[part])
+        bom.inst_parent.append(parent)
+        bom.inst_qty_rel.append(qty_rel)
+        bom.inst_qty.append(qty)
+        bom.inst_path.append(path)
+        bom.inst_level.append(level)
+        bom.children[parent if parent >= 0 else root].append(k)
+        paths[path] = k
+        lines = self.kids[part]
+        if lines:
+            bom_lines = self.parts[part].bom
+            for i, child in lines:
+                q = bom_lines[i].quantity
+                self(paths, pi, child, q, qty * q, k, path, level + 1, root)
 
 
 def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker

@@ -65,12 +65,18 @@ class Checker:
         self.table = table
         self.d_index = d_index
         self.problems = problems
+        self.activities = frozenset(
+            n for n, p in model.processes.items() if p.kind == "activity" and n in table.index
+            and not n.startswith(("virgin:", "recycled:", "purchase:")))
+        """Names a process list may hold (checked name by name only when one is not here)."""
 
     def add(self, path: str, message: str) -> None:
         self.problems.add(path, message)
 
     def procs(self, procs: list[str], path: str) -> None:
         """Every name is an activity process of the model (not a sink, not an implicit one)."""
+        if self.activities.issuperset(procs):
+            return
         model = self.model
         for i, n in enumerate(procs):
             if n not in self.table.index or n.startswith(("virgin:", "recycled:", "purchase:")):
@@ -183,30 +189,48 @@ class Checker:
         return xs, ys
 
 
-def check_bom_graph(model: LifecycleModel, problems: Problems) -> tuple[list[str], bool]:
+SubParts = dict[str, list[tuple[int, str]]]
+"""Per part: its BOM lines that name a sub-part, as (line index, sub-part)."""
+
+
+def sub_parts(model: LifecycleModel) -> SubParts:
+    """The sub-part lines of every part's BOM (most parts have none)."""
+    out: SubParts = {}
+    for name, part in model.parts.items():
+        lines = [(i, item.part) for i, item in enumerate(part.bom) if item.part is not None]
+        out[name] = lines
+    return out
+
+
+def check_bom_graph(model: LifecycleModel, problems: Problems,
+                    kids: SubParts | None = None) -> tuple[list[str], bool]:
     """Check BOM references and cycles; return part names in topological order (parents
-    first) and whether the BOM can be flattened."""
+    first) and whether the BOM can be flattened. ``kids`` is :func:`sub_parts` of the
+    model, if already known."""
     if not _check_bom_lines(model, problems):
         return list(model.parts), False
+    kids = sub_parts(model) if kids is None else kids
     order: list[str] = []  # children before parents
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    for root in model.parts:
+    for root, root_lines in kids.items():
         if root in state:
             continue
+        if not root_lines:  # most parts: no sub-parts, nothing to walk
+            state[root] = 2
+            order.append(root)
+            continue
         state[root] = 1
-        stack = [(root, 0)]  # (part, next BOM line); iterative, so any depth is safe
+        stack = [(root, 0)]  # (part, next sub-part line); iterative, so any depth is safe
         while stack:
-            name, i = stack[-1]
-            bom = model.parts[name].bom
-            if i == len(bom):
+            name, j = stack[-1]
+            lines = kids[name]
+            if j == len(lines):
                 stack.pop()
                 state[name] = 2
                 order.append(name)
                 continue
-            stack[-1] = (name, i + 1)
-            child = bom[i].part
-            if child is None:
-                continue
+            stack[-1] = (name, j + 1)
+            i, child = lines[j]
             if state.get(child) == 1:
                 chain = [n for n, _ in stack] + [child]
                 cycle = chain[chain.index(child):]
@@ -225,27 +249,29 @@ def check_bom_graph(model: LifecycleModel, problems: Problems) -> tuple[list[str
 def _check_bom_lines(model: LifecycleModel, problems: Problems) -> bool:
     """Every BOM line names a known part (once per BOM) or a known material."""
     ok = True
-    for owner, items in [(f"parts.{n}", p.bom) for n, p in model.parts.items()] + \
-                        [(f"products.{n}", p.bom) for n, p in model.products.items()]:
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item.part is not None:
-                if item.part not in model.parts:
-                    problems.add(f"{owner}.bom[{i}].part", unknown("part", item.part, model.parts))
+    parts, materials = model.parts, model.materials
+    for section, entries in (("parts", parts), ("products", model.products)):
+        for n, entry in entries.items():
+            seen: set[str] = set()
+            for i, item in enumerate(entry.bom):
+                part = item.part
+                if part is not None:
+                    if part not in parts:
+                        problems.add(f"{section}.{n}.bom[{i}].part", unknown("part", part, parts))
+                        ok = False
+                    elif part in seen:
+                        problems.add(f"{section}.{n}.bom[{i}].part", f"part {short(part)} is "
+                                     "listed twice; list it once with the summed quantity")
+                    seen.add(part)
+                elif item.material not in materials:
+                    problems.add(f"{section}.{n}.bom[{i}].material",
+                                 unknown("material", str(item.material), materials))
                     ok = False
-                elif item.part in seen:
-                    problems.add(f"{owner}.bom[{i}].part", f"part {short(item.part)} is listed "
-                                 "twice; list it once with the summed quantity")
-                seen.add(item.part)
-            elif item.material not in model.materials:
-                problems.add(f"{owner}.bom[{i}].material",
-                             unknown("material", str(item.material), model.materials))
-                ok = False
     return ok
 
 
 def check_bom_size(model: LifecycleModel, part_order: list[str], n_years: int,
-                   problems: Problems) -> bool:
+                   problems: Problems, kids: SubParts | None = None) -> bool:
     """Refuse, before anything is allocated, a model whose BOM trees are too deep or expand to
     too many part instances, or whose years × products is too large.
 
@@ -253,23 +279,25 @@ def check_bom_size(model: LifecycleModel, part_order: list[str], n_years: int,
     instances, each with its own reuse, extraction and replacement), so a BOM DAG is expanded
     as a tree: k levels of parts that each use two parts of the next level give 2**k
     instances. Both figures are counted here per part type, in time linear in the BOM.
-    Returns False (with the problems added) when the model is too big to build."""
+    Returns False (with the problems added) when the model is too big to build. ``kids`` is
+    :func:`sub_parts` of the model, if already known."""
     lim = limits()
+    kids = sub_parts(model) if kids is None else kids
     height: dict[str, int] = {}  # part levels from this part down, itself included
     below: dict[str, int] = {}  # instances in this part's subtree, itself excluded
     for name in reversed(part_order):  # children first
-        lines = [item.part for item in model.parts[name].bom if item.part is not None]
+        lines = kids[name]
         if lines:
-            height[name] = 1 + max(height[c] for c in lines)
-            below[name] = sum(1 + below[c] for c in lines)
+            height[name] = 1 + max(height[c] for _, c in lines)
+            below[name] = sum(1 + below[c] for _, c in lines)
         else:  # most parts: no sub-parts
             height[name], below[name] = 1, 0
     total = 0
     n_before = len(problems.items)
     for pname, prod in model.products.items():
-        lines = [item.part for item in prod.bom if item.part is not None]
-        depth = max((height[c] for c in lines), default=0)
-        count = sum(1 + below[c] for c in lines)
+        tops = [item.part for item in prod.bom if item.part is not None]
+        depth = max((height[c] for c in tops), default=0)
+        count = sum(1 + below[c] for c in tops)
         total += count
         if depth > lim.bom_depth:
             problems.add(f"products.{pname}.bom", f"the BOM is {depth:,} part levels deep, more "

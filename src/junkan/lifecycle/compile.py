@@ -10,7 +10,13 @@ once. The result is a :class:`~junkan.lifecycle.compiled.Compiled`.
 from __future__ import annotations
 
 from junkan.lifecycle.build import Index, assemble, flatten_bom
-from junkan.lifecycle.checks import Checker, Problems, check_bom_graph, check_bom_size
+from junkan.lifecycle.checks import (
+    Checker,
+    Problems,
+    check_bom_graph,
+    check_bom_size,
+    sub_parts,
+)
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, Compiled, ProcessTable
 from junkan.lifecycle.processes import process_table
 from junkan.lifecycle.routing import Router, add_routes
@@ -43,7 +49,8 @@ def compile_model(model: LifecycleModel) -> Compiled:
     """
     problems = Problems()
     table = process_table(model, problems)
-    part_order, bom_ok = check_bom_graph(model, problems)
+    kids = sub_parts(model)
+    part_order, bom_ok = check_bom_graph(model, problems, kids)
     ix = Index.of(model, table)
     check = Checker(model, table, ix.d_index, problems)
     check.makers()
@@ -51,10 +58,10 @@ def compile_model(model: LifecycleModel) -> Compiled:
     check.recycling(ix.m_index)
     if not bom_ok:
         problems.raise_if_any()  # the BOM cannot be flattened; report what we have
-    if not check_bom_size(model, part_order, len(ix.years), problems):
+    if not check_bom_size(model, part_order, len(ix.years), problems, kids):
         problems.raise_if_any()  # too big to build; report before allocating anything
 
-    bom = flatten_bom(model, ix, part_order)
+    bom = flatten_bom(model, ix, part_order, kids)
     c = assemble(model, ix, table, bom, check)
     router = Router(c, bom, check)
     eol = router.end_of_life()

@@ -74,12 +74,12 @@ class _TableBuilder:
         self.actor: list[str] = []
         self.stage: list[str] = []
         self.kind: list[str] = []
-        self.rows: list[np.ndarray] = []
+        self.rows: list[list[float]] = []
 
     def add(self, name: str, proc_actor: str, proc_stage: str, proc_kind: str,
             values: dict[str, object], distance: float | None, path: str,
             per_kg_only: bool = False) -> None:
-        row = np.zeros((2, 4))  # [per piece, per kg] × factor
+        row = [0.0] * 8  # [per piece, per kg] × factor, flat
         for i, key in enumerate(FACTOR_KEYS):
             v = values.get(key)
             if v is None:
@@ -98,7 +98,7 @@ class _TableBuilder:
                 self.problems.add(f"{path}.{key}", f"{short(v)}: material supply factors are "
                                   "per kg (e.g. '30 kgCO2e/kg')")
                 continue
-            row[0 if b in ("piece", "piece_year") else 1, i] += mag
+            row[(0 if b in ("piece", "piece_year") else 4) + i] += mag
         self.names.append(name)
         self.actor.append(proc_actor)
         self.stage.append(proc_stage)
@@ -124,8 +124,9 @@ def process_table(model: LifecycleModel, problems: Problems) -> ProcessTable:
             vals = {k: getattr(supply, k) for k in ("co2e", "energy", "cost")} if supply else {}
             rows.add(f"{which}:{m_name}", buyer or "", "material", "activity", vals, None,
                      f"materials.{m_name}.{which}", per_kg_only=True)
+    part_buyer = default_actor(model, ("product_maker",))  # once, not once per part
     for q_name, part in model.parts.items():
-        buyer = part.buyer or default_actor(model, ("product_maker",))
+        buyer = part.buyer or part_buyer
         if part.buyer is not None and part.buyer not in model.actors:
             problems.add(f"parts.{q_name}.buyer", unknown("actor", part.buyer, model.actors))
         rows.add(f"purchase:{q_name}", buyer or "", "manufacturing", "activity",

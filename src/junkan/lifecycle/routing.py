@@ -77,13 +77,23 @@ class Route:
             vals.append(value)
 
     def act(self, col: int, procs: list[str], pieces: float, kg: float) -> None:
+        if not procs:
+            return
         table = self.c.processes
-        for name in procs:
-            i = table.index.get(name)
+        index, n_procs = table.index, len(table)
+        rows, cols, vals = self.data["act"]
+        for name in procs:  # as put() would: pieces, then kg, each only if not zero
+            i = index.get(name)
             if i is None:
                 continue  # reported by the checker; compile raises before anything runs
-            self.put("act", i, col, pieces)
-            self.put("act", len(table) + i, col, kg)
+            if pieces != 0.0:
+                rows.append(i)
+                cols.append(col)
+                vals.append(pieces)
+            if kg != 0.0:
+                rows.append(n_procs + i)
+                cols.append(col)
+                vals.append(kg)
 
     def edge(self, col: int, src: str, dst: str, kg: float) -> None:
         e = self.c.edge(src, dst)
@@ -103,18 +113,26 @@ class Route:
 
     def mix(self, col: int, src: str, mix: SinkShares, materials: np.ndarray,
             scale: float) -> None:
+        if not mix:
+            return
         n_sinks = len(self.c.sinks)
         nz = np.flatnonzero(materials)
-        kg = list(zip(nz.tolist(), materials[nz].tolist(), strict=True))  # floats, not numpy
+        mats = nz.tolist()
+        kg = materials[nz].tolist()  # floats, not numpy
         total = float(materials.sum())
         rows, cols, vals = self.data["mat"]
         for d, share in mix:
             f = scale * share
-            for m, v in kg:
-                if f * v != 0.0:
-                    rows.append(m * n_sinks + d)
-                    cols.append(col)
-                    vals.append(f * v)
+            mass = [f * v for v in kg]
+            if 0.0 in mass:  # rare (a zero share or scale): keep the entries that are not 0
+                keep = [j for j, x in enumerate(mass) if x != 0.0]
+                rows.extend([mats[j] * n_sinks + d for j in keep])
+                cols.extend([col] * len(keep))
+                vals.extend([mass[j] for j in keep])
+            else:
+                rows.extend([m * n_sinks + d for m in mats])
+                cols.extend([col] * len(mats))
+                vals.extend(mass)
             self.edge(col, src, self.c.sink_node(d), f * total)
 
     def build(self, n_cols: int) -> RawBlocks:
@@ -183,7 +201,7 @@ class Router:
         """Material left after the extracted descendants are taken out (rounding noise → 0)."""
         q_full, inst_type = self.bom.q_full, self.bom.inst_type
         residual = full - sum((qd * q_full[inst_type[kd]] for kd, qd in desc),
-                              np.zeros(self.n_m))
+                              np.zeros(self.n_m)) if desc else full  # x − 0 is x
         return np.where(np.abs(residual) < 1e-15 * max(mass, 1e-300), 0.0, residual)
 
     def cascade(self, route: Route, col: int, k: int, x: float, chosen: dict[int, list[str]],

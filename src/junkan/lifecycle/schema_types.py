@@ -8,6 +8,7 @@ needed is refused by both.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
@@ -16,10 +17,9 @@ from junkan.core.base import Strict as BaseStrict
 from junkan.core.fields import AnnualRate as _AnnualRate
 from junkan.core.fields import Distance as _Distance
 from junkan.core.fields import Duration as _Duration
-from junkan.core.fields import Fraction as _Fraction
-from junkan.core.fields import Mass as _Mass
-from junkan.core.fields import Year
+from junkan.core.fields import Year, fraction, quantity_converter
 from junkan.core.fields import Years as _Years
+from junkan.core.limits import limits
 
 __all__ = [
     "FACTOR_PATTERN",
@@ -63,6 +63,32 @@ def _quantity(example: str, what: str) -> WithJsonSchema:
     )
 
 
+_KG = re.compile(r"^\s*\+?((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*kg\s*$")
+_mass = quantity_converter("kg", "mass")
+
+
+def _fast_mass(value: Any) -> Any:
+    """:data:`junkan.core.fields.Mass`'s converter with a fast path for ``"<number> kg"``
+    (the same float: kg to kg multiplies by exactly 1); anything else, and every error,
+    goes through the converter itself."""
+    if type(value) is str and (m := _KG.match(value)) is not None:
+        lim = limits()
+        if len(value) <= lim.quantity_length:
+            x = float(m.group(1))
+            if x <= lim.quantity_magnitude:  # also refuses inf; the converter explains
+                return x
+    return _mass(value)
+
+
+def _fast_fraction(value: Any) -> Any:
+    """:func:`junkan.core.fields.fraction` with a fast path for a float in [0, 1]."""
+    if type(value) is float and 0.0 <= value <= 1.0:
+        return value
+    return fraction(value)
+
+
+_Mass = Annotated[float, BeforeValidator(_fast_mass)]
+_Fraction = Annotated[float, BeforeValidator(_fast_fraction)]
 Mass = Annotated[_Mass, _quantity("250 g", "A mass (converted to kg)")]
 Duration = Annotated[_Duration, _quantity("12 year", "A positive duration (converted to years)")]
 Distance = Annotated[_Distance, _quantity("150 km", "A distance (converted to km)")]
