@@ -81,7 +81,7 @@ def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
             ctx.close()
 
 
-def sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page: Any, server: str) -> None:
     page.goto(f"{server}/#/login")
     page.get_by_label("E-mail").fill(DEMO_EMAIL)
     page.get_by_label("Password").fill(DEMO_PASSWORD)

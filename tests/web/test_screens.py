@@ -21,9 +21,12 @@ sync_api = require_browser()
 pytestmark = pytest.mark.slow
 expect = sync_api.expect
 CATALOGUE = Path(__file__).parents[2] / "src" / "junkan" / "web" / "static" / "i18n"
-DATA_KEYS = re.compile(r"^(example\.|indname\.|fw\.|al\.(make|model)\.)")
+DATA_KEYS = re.compile(
+    r"^(example\.|indname\.|fw\.|al\.(make|model)\.|me\.(type|step)\.|mu\.stream\.)"
+)
 """Catalogue entries that repeat data (the shipped examples' titles are the seeded models'
-titles) or that read the same in both languages."""
+titles; the identification catalogue's product types, the circuits file's step names and the
+survey's stream names, translated where known) or that read the same in both languages."""
 
 NAMES = ["Demo Manufacturing", "Partner Recycling", "Demo user"]
 """Organisation and user names of the seeded service."""

@@ -13,6 +13,9 @@ import { redrawAnalyses, showAnalyses } from "./analyses.js";
 import { drawIndicators, showIndicators } from "./indicators.js";
 import { redrawNature, showNature } from "./nature.js";
 import { redrawVision, showVision } from "./vision.js";
+import { redrawMetering, showMetering } from "./metering.js";
+import { redrawMunicipality, showMunicipality } from "./municipality.js";
+import { redrawReports, redrawSolar, showReports, showSolar } from "./policy.js";
 
 // ---- sign in ----------------------------------------------------------------------------
 $("#login-form").addEventListener("submit", async (ev) => {
@@ -39,7 +42,8 @@ $("#logout").addEventListener("click", async () => {
 // now, another page when it is next shown
 const REDRAW = { model: redrawModel, network: redrawNetwork, foresight: redrawForesight, alloys: redrawAlloys,
   trace: redrawTrace, models: showModels, market: redrawMarket, sensing: redrawSensing, analyses: redrawAnalyses,
-  indicators: drawIndicators, nature: redrawNature, vision: redrawVision };
+  indicators: drawIndicators, nature: redrawNature, vision: redrawVision, metering: redrawMetering,
+  municipality: redrawMunicipality, reports: redrawReports, solar: redrawSolar };
 const drawnIn = {};
 $("#lang").addEventListener("change", async (ev) => {
   await loadLang(ev.target.value);
@@ -56,7 +60,8 @@ async function route() {
   if (!me) { location.hash = "#/login"; return; }
   const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
     "#/market": showMarket, "#/sensing": showSensing, "#/analyses": showAnalyses, "#/indicators": showIndicators,
-    "#/nature": showNature, "#/vision": showVision }[hash];
+    "#/nature": showNature, "#/vision": showVision, "#/metering": showMetering,
+    "#/municipality": showMunicipality, "#/reports": showReports, "#/solar": showSolar }[hash];
   const m = hash.match(/^#\/models\/(\w+)$/);
   if (page) await page(); else if (m) await showModel(m[1]); else await showModels();
   const view = state.view;

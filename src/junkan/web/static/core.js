@@ -61,7 +61,8 @@ const PAGES = { login: ["signIn", ""], models: ["models", "#/models"], model: ["
   network: ["network.nav", "#/network"], foresight: ["fs.nav", "#/foresight"], alloys: ["al.nav", "#/alloys"],
   trace: ["tr.nav", "#/trace"], market: ["mk.nav", "#/market"], sensing: ["sn.nav", "#/sensing"],
   analyses: ["an.nav", "#/analyses"], indicators: ["ic.nav", "#/indicators"], nature: ["nt.nav", "#/nature"],
-  vision: ["vi.nav", "#/vision"] };
+  vision: ["vi.nav", "#/vision"], metering: ["me.nav", "#/metering"],
+  municipality: ["mu.nav", "#/municipality"], reports: ["rp.nav", "#/reports"], solar: ["so.nav", "#/solar"] };
 
 function show(view) {
   for (const id of Object.keys(PAGES)) $(`#view-${id}`).hidden = id !== view;

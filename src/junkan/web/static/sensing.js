@@ -15,8 +15,10 @@ async function showSensing() {
 }
 
 async function loadExample() {
-  sn.loaded = $("#sn-example").value;
-  $("#sn-doc").value = JSON.stringify(await staticExample(sn.loaded), null, 1);
+  const name = $("#sn-example").value;
+  sn.loaded = name;
+  const doc = await staticExample(name);
+  if (sn.loaded === name) $("#sn-doc").value = JSON.stringify(doc, null, 1);  // not one chosen meanwhile
 }
 
 const action = (a) => t(`sn.action.${a}`, {}, a);

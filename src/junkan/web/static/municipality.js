@@ -1,0 +1,168 @@
+// Municipality page (issue 24, item 1): a municipal CE diagnosis on the shipped survey sample (or the
+// user's survey table) as long work with cancel — per-capita figures with the rank among peers of
+// similar size, the peers compared on a chosen figure, the potential of each material stream at the
+// peers' best-quartile recovery, the improvement proposals with their effects, and the council report.
+import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+  staticExample, state, t } from "./core.js";
+
+const mu = { last: null, survey: null, sample: null, reportUrl: null };
+const METRICS = ["generation_g_per_person_day", "household_g_per_person_day", "recycling_rate",
+  "final_disposal_kg_per_person_year", "cost_JPY_per_person_year"];
+const metricName = (k) => t(`mu.m.${k}`, {}, k);
+const metricValue = (k, v) => (k === "recycling_rate" ? fmtPct(v) : fmt(v));
+/** A survey stream (named in Japanese in the survey layout) in the page's language. */
+const streamName = (s) => t(`mu.stream.${s}`, {}, s);
+
+/** Municipalities of a survey table (code, name, population) from its CSV text. */
+function municipalities(csv) {
+  const rows = csv.replace(/^\uFEFF/, "").split(/\r?\n/).filter((l) => l.trim()).map((l) => l.split(",").map((c) => c.replace(/^"|"$/g, "").trim()));
+  const head = rows.shift() || [];
+  const col = (name) => head.indexOf(name);
+  const [c, n, p] = [col("地方公共団体コード"), col("市区町村名"), col("総人口")];
+  if (c < 0) return [];
+  return rows.map((r) => ({ code: r[c], name: n >= 0 ? r[n] : "", population: p >= 0 ? Number(r[p]) : NaN }));
+}
+
+function fillCodes(list, keep) {
+  $("#mu-code").replaceChildren(...list.map((m) => Object.assign(document.createElement("option"), { value: m.code,
+    textContent: `${m.name} (${m.code}, ${t("mu.population", { n: fmt(m.population) })})`, selected: m.code === keep })));
+}
+
+async function showMunicipality() {
+  show("municipality");
+  if (!mu.sample) {
+    const res = await api("/api/policy/survey/sample");
+    if (!res.ok) { showProblem("#mu-errors", await problemOf(res)); return; }
+    mu.sample = municipalities(await res.text());
+    const ex = await staticExample("policy_diagnosis");
+    fillCodes(mu.sample, String(ex.municipality));
+    $("#mu-quantile").value = String(ex.quantile ?? 0.75);
+  }
+  if (mu.last) drawResult(mu.last);
+}
+
+$("#mu-survey").addEventListener("change", async () => {
+  const [f] = $("#mu-survey").files;
+  mu.survey = f ? await f.text() : null;
+  const list = mu.survey ? municipalities(mu.survey) : mu.sample;
+  fillCodes(list || [], $("#mu-code").value);
+  if (mu.survey && !list.length) showMessages("#mu-errors", [t("mu.badSurvey")]);
+});
+
+/** The diagnosis request: the shipped example for the chosen municipality and quantile. */
+async function requestBody() {
+  const q = Number($("#mu-quantile").value);
+  if (!(q >= 0.5 && q <= 0.95)) { showMessages("#mu-errors", [t("mu.badQuantile")]); return null; }
+  if (!$("#mu-code").value) { showMessages("#mu-errors", [t("mu.noCode")]); return null; }
+  const doc = { ...(await staticExample("policy_diagnosis")), municipality: $("#mu-code").value, quantile: q };
+  const body = { document: JSON.stringify(doc) };
+  if (mu.survey) body.survey_csv = mu.survey;
+  return body;
+}
+
+$("#mu-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#mu-errors").replaceChildren();
+  const body = await requestBody(); if (!body) return;
+  $("#mu-result").hidden = true; mu.last = null;
+  const res = await longTask({ status: $("#mu-status"), start: $("#mu-run"), cancel: $("#mu-cancel"), bar: $("#mu-progress"),
+    what: () => t("mu.running") }, (signal) => api(`/api/policy/diagnose?lang=${state.lang}`, jsonBody(body, "POST", signal)));
+  if (!res) return;
+  $("#mu-status").textContent = "";
+  if (!res.ok) { showProblem("#mu-errors", await problemOf(res)); return; }
+  mu.last = { body, result: await res.json() };
+  if (mu.reportUrl) { URL.revokeObjectURL(mu.reportUrl); mu.reportUrl = null; }
+  drawResult(mu.last);
+  $("#mu-result").scrollIntoView({ block: "start" });
+});
+
+$("#mu-report").addEventListener("click", async () => {
+  if (!mu.last) return;
+  $("#mu-errors").replaceChildren(); $("#mu-status").textContent = t("mu.reporting");
+  const res = await api(`/api/policy/diagnose?lang=${state.lang}&format=html`, jsonBody(mu.last.body));
+  $("#mu-status").textContent = "";
+  if (!res.ok) { showProblem("#mu-errors", await problemOf(res)); return; }
+  if (mu.reportUrl) URL.revokeObjectURL(mu.reportUrl);
+  mu.reportUrl = URL.createObjectURL(new Blob([await res.text()], { type: "text/html" }));
+  const a = $("#mu-report-link"); a.href = mu.reportUrl; a.hidden = false; a.focus();
+});
+
+function drawResult({ result: r }) {
+  $("#mu-result").hidden = false;
+  const m = r.municipality;
+  const name = Object.assign(document.createElement("span"), { className: "data", textContent: `${m.name} (${m.code})` });
+  $("#mu-result-title").replaceChildren(name, ` ${t("mu.resultTitle", { year: m.fiscal_year })}`);
+  $("#mu-summary").textContent = t("mu.summary", { pop: fmt(r.current.population), gen: fmt(r.current.generation_t),
+    peers: r.peers.length, from: fmt(r.size_class?.from), below: fmt(r.size_class?.below), rate: fmtPct(r.current.recycling_rate),
+    potential: fmtPct(r.potential_recycling_rate) });
+  $("#mu-cards").replaceChildren(...METRICS.map((k) => {
+    const card = document.createElement("div"); card.className = "card";
+    const rk = r.ranks[k] || {};
+    card.append(Object.assign(document.createElement("div"), { className: "label", textContent: metricName(k) }),
+      Object.assign(document.createElement("div"), { className: "value", textContent: metricValue(k, r.current[k]) }),
+      Object.assign(document.createElement("div"), { className: "label", textContent: t("mu.rank", { rank: rk.rank ?? "–", of: rk.of ?? "–" }) }));
+    return card;
+  }));
+  const keep = $("#mu-metric").value || "recycling_rate";
+  $("#mu-metric").replaceChildren(...METRICS.map((k) => Object.assign(document.createElement("option"), { value: k, textContent: metricName(k), selected: k === keep })));
+  drawPeers(r);
+  drawPotential(r);
+  drawProposals(r);
+  $("#mu-method").textContent = state.lang === "ja" ? t("mu.methodJa") : r.method;
+  $("#mu-notes").replaceChildren(...(r.notes || []).map((n) => Object.assign(document.createElement("li"), { textContent: n[state.lang] || n.en })));
+  $("#mu-report-link").hidden = !mu.reportUrl;
+}
+
+function drawPeers(r) {
+  const k = $("#mu-metric").value;
+  const peers = [...r.peers].sort((a, b) => a[k] - b[k]);
+  const share = k === "recycling_rate";
+  plot("mu-peers-chart", [{ type: "bar", x: peers.map((p) => `${p.name} (${p.code})`), y: peers.map((p) => (share ? 100 * p[k] : p[k])),
+    marker: { color: peers.map((p) => (p.is_target ? "#b9770e" : "#1f618d")) }, name: metricName(k), showlegend: false,
+    customdata: peers.map((p) => metricValue(k, p[k])), hovertemplate: `%{x}: %{customdata}<extra></extra>` }],
+  { title: t("mu.chart.peersTitle", { what: metricName(k), rank: r.ranks[k]?.rank ?? "–", of: r.ranks[k]?.of ?? "–" }), height: 360,
+    xaxis: { title: t("mu.axis.peer"), type: "category" }, yaxis: { title: share ? t("mu.axis.pct") : metricName(k), rangemode: "tozero" } });
+  richTable($("#mu-peers"), [t("mu.col.municipality"), t("mu.col.population"), ...METRICS.map(metricName)],
+    r.peers.map((p) => [`${p.name} (${p.code})${p.is_target ? ` ★ ${t("mu.target")}` : ""}`, fmt(p.population), ...METRICS.map((x) => metricValue(x, p[x]))]),
+    [1, 2, 3, 4, 5, 6], [0]);
+}
+
+function drawPotential(r) {
+  const s = r.potential.map((p) => streamName(p.stream));
+  plot("mu-potential-chart", [
+    { type: "bar", name: t("mu.own"), x: s, y: r.potential.map((p) => p.own_kg_per_person_year), marker: { color: "#1f618d" },
+      hovertemplate: `${t("mu.own")}: %{y:.3~r} kg<extra>%{x}</extra>` },
+    { type: "bar", name: t("mu.best", { q: fmtPct(r.quantile) }), x: s, y: r.potential.map((p) => p.best_quartile_kg_per_person_year),
+      marker: { color: "#117a65" }, hovertemplate: `${t("mu.best", { q: fmtPct(r.quantile) })}: %{y:.3~r} kg<extra>%{x}</extra>` }],
+  { title: t("mu.chart.potentialTitle", { t: fmt(r.potential_total_t) }), barmode: "group", height: 360,
+    xaxis: { title: t("mu.axis.stream"), type: "category" }, yaxis: { title: t("mu.axis.kgPerson"), rangemode: "tozero" } });
+  richTable($("#mu-potential"), [t("mu.col.stream"), t("mu.col.own"), t("mu.col.best"), t("mu.col.potential")],
+    r.potential.map((p) => [streamName(p.stream), fmt(p.own_kg_per_person_year), fmt(p.best_quartile_kg_per_person_year), fmt(p.potential_t)]),
+    [1, 2, 3]);
+}
+
+function drawProposals(r) {
+  const ps = r.proposals;
+  const name = (p) => p[state.lang] || p.en;
+  plot("mu-proposals-chart", [{ type: "bar", orientation: "h", y: ps.map(name), x: ps.map((p) => p.co2e_reduction_t), name: t("mu.col.co2e"),
+    marker: { color: ps.map((p) => (p.net_cost_kJPY <= 0 ? "#1e8449" : "#b9770e")) }, showlegend: false,
+    customdata: ps.map((p) => [fmt(p.diverted_t), fmt(p.net_cost_kJPY), fmtPct(p.recycling_rate_gain)]),
+    hovertemplate: `%{y}<br>${t("mu.col.co2e")}: %{x:.3~r}<br>${t("mu.col.diverted")}: %{customdata[0]}<br>`
+      + `${t("mu.col.cost")}: %{customdata[1]}<br>${t("mu.col.gain")}: %{customdata[2]}<extra></extra>` }],
+  { title: t("mu.chart.proposalsTitle"), height: 140 + 44 * ps.length,
+    xaxis: { title: t("mu.axis.co2e"), rangemode: "tozero" },
+    yaxis: { title: { text: t("mu.axis.measure"), standoff: 12 }, automargin: true, autorange: "reversed" } });
+  richTable($("#mu-proposals"), [t("mu.col.measure"), t("mu.col.stream"), t("mu.col.capture"), t("mu.col.diverted"), t("mu.col.co2e"),
+    t("mu.col.landfill"), t("mu.col.cost"), t("mu.col.gain")],
+  ps.map((p) => [name(p), state.lang === "ja" ? p.stream : (p.stream_en || streamName(p.stream)), fmtPct(p.capture), fmt(p.diverted_t),
+    fmt(p.co2e_reduction_t), fmt(p.landfill_avoided_t), fmt(p.net_cost_kJPY), fmtPct(p.recycling_rate_gain)]), [2, 3, 4, 5, 6, 7]);
+}
+
+$("#mu-metric").addEventListener("change", () => mu.last && drawPeers(mu.last.result));
+
+function redrawMunicipality() {
+  if (mu.sample) fillCodes(mu.survey ? municipalities(mu.survey) : mu.sample, $("#mu-code").value);
+  if (mu.last) drawResult(mu.last);
+}
+
+export { showMunicipality, redrawMunicipality };

@@ -1,0 +1,215 @@
+"""The policy pages (issue 24, item 7) in a real browser: "Municipality" diagnoses the shipped
+sample (the cards, peers, potential and proposals are the service's own figures; another figure
+by keyboard; the council report downloads; the form checked before sending), "Reports" computes
+the periodic report of the shipped plan for the signed-in maker with its CSV and page, and
+assembles the disclosure pack with its inline XBRL, "Solar panels" shows the registry in each
+role with exactly that role's columns. Each page also reads in Japanese without English
+messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.web.conftest import require_browser, sign_in
+from tests.web.test_capability_pages import chart
+from tests.web.test_screens import _check
+
+sync_api = require_browser()
+expect = sync_api.expect
+pytestmark = pytest.mark.slow
+
+H = {"X-Junkan-CSRF": "1"}
+EXAMPLES = ROOT / "src" / "junkan" / "web" / "static" / "examples"
+
+
+def _post(page: Any, server: str, path: str, body: Any) -> dict[str, Any]:
+    res = page.request.post(f"{server}{path}", data=body, headers=H, timeout=120_000)
+    assert res.ok, res.text()
+    out: dict[str, Any] = res.json()
+    return out
+
+
+def test_municipality_page(page: Any, server: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, server)
+    page.get_by_role("link", name="Municipality", exact=True).click()
+    expect(page).to_have_title("Municipality — junkan")
+    expect(page.locator("#mu-code option")).to_have_count(8)
+    expect(page.locator("#mu-code")).to_have_value("99201")
+    page.evaluate("document.getElementById('mu-form').noValidate = true")
+    page.fill("#mu-quantile", "2")
+    page.click("#mu-run")
+    expect(page.locator("#mu-errors")).to_contain_text("from 0.5 to 0.95")
+    page.fill("#mu-quantile", "0.75")
+    page.select_option("#mu-code", "99202")
+    page.click("#mu-run")
+    rows = page.locator("#mu-proposals tbody tr")
+    rows.first.wait_for(timeout=180_000)
+    doc = json.loads((EXAMPLES / "policy_diagnosis.json").read_text("utf-8"))
+    ref = _post(
+        page,
+        server,
+        "/api/policy/diagnose?lang=en",
+        {"document": json.dumps({**doc, "municipality": "99202", "quantile": 0.75})},
+    )
+    expect(rows).to_have_count(len(ref["proposals"]))
+    expect(rows.first.locator("td").first).to_have_text(ref["proposals"][0]["en"])
+    expect(page.locator("#mu-result-title")).to_contain_text("架空市い (99202)")
+    rank = ref["ranks"]["recycling_rate"]
+    peers = chart(page, "mu-peers-chart")
+    assert (
+        peers["title"]
+        == f"Recycling rate: rank {rank['rank']} of {rank['of']} among peers of similar size"
+    )
+    assert len(peers["traces"][0]["x"]) == len(ref["peers"])
+    card = page.locator("#mu-cards .card").nth(2)
+    expect(card).to_contain_text(f"rank {rank['rank']} of {rank['of']}")
+    pot = chart(page, "mu-potential-chart")
+    assert pot["traces"][0]["y"] == [p["own_kg_per_person_year"] for p in ref["potential"]]
+    assert pot["traces"][0]["x"][0] == "paper"
+    prop = chart(page, "mu-proposals-chart")
+    assert prop["traces"][0]["x"] == [p["co2e_reduction_t"] for p in ref["proposals"]]
+    # another figure by keyboard
+    page.focus("#mu-metric")
+    page.keyboard.press("Home")
+    g = ref["ranks"]["generation_g_per_person_day"]
+    assert chart(page, "mu-peers-chart")["title"].startswith(
+        f"Waste per person and day [g]: rank {g['rank']} of {g['of']}"
+    )
+    page.click("#mu-report")
+    expect(page.locator("#mu-report-link")).to_be_visible(timeout=120_000)
+    with page.expect_download() as dl:
+        page.click("#mu-report-link")
+    assert "<html" in Path(dl.value.path()).read_text("utf-8").lower()
+    page.select_option("#lang", "ja")
+    expect(page.locator("#mu-title")).to_have_text("自治体: サーキュラーエコノミー診断")
+    expect(rows.first.locator("td").first).to_have_text(ref["proposals"][0]["ja"])
+    assert chart(page, "mu-potential-chart")["traces"][0]["x"][0] == "紙類"
+    _check(page, "ja", "municipality", errors)
+
+
+def test_reports_page(page: Any, server: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, server)
+    page.get_by_role("link", name="Reports", exact=True).click()
+    expect(page).to_have_title("Reports — junkan")
+    expect(page.locator("#rp-plan")).not_to_have_value("")
+    plan = json.loads(page.input_value("#rp-plan"))
+    assert plan["maker"] == "Demo Manufacturing"
+    page.evaluate("document.getElementById('rp-form').noValidate = true")
+    page.fill("#rp-period", "FY28")
+    page.click("#rp-run")
+    expect(page.locator("#rp-errors")).to_contain_text("Period: FY followed by the year")
+    page.fill("#rp-period", "FY2028")
+    # a plan of another maker is refused by the service, beside the form
+    page.fill("#rp-plan", json.dumps({**plan, "maker": "someone-else"}))
+    page.click("#rp-run")
+    expect(page.locator("#rp-errors")).to_contain_text("must be your organisation", timeout=120_000)
+    page.fill("#rp-plan", json.dumps(plan))
+    page.click("#rp-run")
+    rows = page.locator("#rp-table tbody tr")
+    rows.first.wait_for(timeout=180_000)
+    ref = page.request.post(
+        f"{server}/api/policy/reports?period=FY2028&lang=en",
+        data=json.dumps(plan),
+        headers={**H, "Content-Type": "application/json"},
+        timeout=120_000,
+    ).json()
+    expect(rows).to_have_count(len(ref["products"]))
+    short = [p for p in ref["products"] if (p["gap_points"] or 0) > 0]
+    expect(page.locator("#rp-summary")).to_contain_text(f"{len(short)} below plan")
+    expect(page.locator("#rp-table")).to_contain_text("30 points below the planned 30 %")
+    with page.expect_download() as dl:
+        page.click("#rp-csv")
+    assert "bottle-PET" in Path(dl.value.path()).read_text("utf-8")
+    # the disclosure pack
+    page.click("#dp-run")
+    tables = page.locator("#dp-tables table")
+    expect(tables).to_have_count(3, timeout=180_000)
+    expect(tables.first.locator("tbody tr").first).to_contain_text("Total material inflow")
+    expect(tables.first.locator("tbody tr").first).to_contain_text("1,000 t")
+    with page.expect_download() as dl:
+        page.click("#dp-xhtml")
+    assert "ix:nonFraction" in Path(dl.value.path()).read_text("utf-8")
+    page.select_option("#lang", "ja")
+    expect(page.locator("#rp-title")).to_have_text("報告: 再生材利用の定期報告と開示パック")
+    expect(page.locator("#rp-table")).to_contain_text("期間中に計上された主張なし")
+    _check(page, "ja", "reports", errors)
+
+
+ROLE_COLUMNS = {
+    "maker-a": [
+        "Installation",
+        "Municipality",
+        "Model",
+        "Panels",
+        "End of business",
+        "Status",
+        "Your role",
+    ],
+    "dismantler-1": [
+        "Installation",
+        "Municipality",
+        "Address",
+        "Model",
+        "Handed over",
+        "Your role",
+    ],
+    "city-chiyoda": [
+        "Installation",
+        "Municipality",
+        "Owner",
+        "Address",
+        "Panels",
+        "End of business",
+        "Mass [t]",
+        "Hazardous substances",
+        "Collected / treated",
+        "Status",
+        "Your role",
+    ],
+}
+
+
+def test_solar_page(page: Any, server: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, server)
+    page.get_by_role("link", name="Solar panels", exact=True).click()
+    expect(page).to_have_title("Solar panels — junkan")
+    expect(page.locator("#so-doc")).not_to_have_value("")
+    for org, cols in ROLE_COLUMNS.items():
+        page.select_option("#so-as", org)
+        page.click("#so-run")
+        expect(page.locator("#so-summary")).to_contain_text(
+            f"in the role of {org}", timeout=120_000
+        )
+        expect(page.locator("#so-installations thead th")).to_have_text(cols)
+    # the municipality sees its area's installations and the volumes reaching end of life
+    expect(page.locator("#so-installations tbody tr")).to_have_count(2)
+    expect(page.locator("#so-cards .card").nth(1)).to_contain_text("1")
+    vol = chart(page, "so-volumes-chart")
+    assert vol["traces"][0]["x"] == ["2032"] and vol["traces"][0]["y"] == [pytest.approx(0.6)]
+    expect(page.locator("#so-models")).to_be_hidden()
+    page.select_option("#so-as", "maker-a")
+    page.click("#so-run")
+    expect(page.locator("#so-models tbody tr")).to_have_count(1, timeout=120_000)
+    expect(page.locator("#so-models")).to_contain_text("Pb 0.2 wt% (solder ribbon) ⚠")
+    page.fill("#so-doc", "{")
+    page.click("#so-run")
+    expect(page.locator("#so-errors")).to_contain_text("not valid JSON")
+    page.fill("#so-doc", (EXAMPLES / "policy_solar.json").read_text("utf-8"))
+    page.click("#so-run")
+    expect(page.locator("#so-errors")).to_be_empty(timeout=120_000)
+    expect(page.locator("#so-models tbody tr")).to_have_count(1, timeout=120_000)
+    page.select_option("#lang", "ja")
+    expect(page.locator("#so-title")).to_have_text("太陽光パネル: 自組織から見た登録情報")
+    expect(page.locator("#so-installations thead th").first).to_have_text("設備")
+    _check(page, "ja", "solar", errors)
