@@ -42,6 +42,13 @@ def test_photos_enrol_identify(tmp_path: Path) -> None:
     assert out["model"] == "JK-M101" and out["method"] == "shape"
     r = runner.invoke(app, ["identify", str(tmp_path / "none.png"), "--catalogue", str(cat)])
     assert r.exit_code == 2 and "No such file" in r.output
+    # an unreadable photo among good ones: the good ones are identified, the bad one refused
+    # with its reason (exit 2), never skipped silently
+    (tmp_path / "garbage.png").write_bytes(b"not an image at all")
+    good, bad = str(ph / held[1]), str(tmp_path / "garbage.png")
+    r = runner.invoke(app, ["identify", good, bad, "--catalogue", str(cat), "--format", "json"])
+    assert r.exit_code == 2
+    assert "JK-M101" in r.output and "refused" in r.output and "garbage.png" in r.output
 
 
 def test_live_commands_refuse_bad_input(tmp_path: Path) -> None:

@@ -311,24 +311,35 @@ def identify(
 
     try:
         cat = metering.load_catalogue(catalogue)
-        res = [
-            metering.identify(p.read_bytes(), cat, use_text=not no_text, source=str(p))
-            for p in photos
-        ]
     except (JunkanError, OSError) as exc:
         fail(exc if isinstance(exc, JunkanError) else f"{exc}")
+    res, refused = [], []  # an unreadable photo is refused with its reason, not skipped
+    for p in photos:
+        try:
+            res.append(
+                (p, metering.identify(p.read_bytes(), cat, use_text=not no_text, source=str(p)))
+            )
+        except (JunkanError, OSError) as exc:
+            refused.append((p, str(exc)))
     if fmt is Format.json:
-        print_json([{"photo": str(p), **r.to_json()} for p, r in zip(photos, res, strict=True)])
-        return
-    print_table(
-        "Identification",
-        ["photo", "model", "confidence", "by", "ms"],
-        [
-            [p.name, r.model or "—", f"{r.confidence:.3f}", r.method, f"{r.seconds * 1000:.0f}"]
-            for p, r in zip(photos, res, strict=True)
-        ],
-        right={"confidence", "ms"},
-    )
+        print_json(
+            [{"photo": str(p), **r.to_json()} for p, r in res]
+            + [{"photo": str(p), "refused": why} for p, why in refused]
+        )
+    else:
+        print_table(
+            "Identification",
+            ["photo", "model", "confidence", "by", "ms"],
+            [
+                [p.name, r.model or "—", f"{r.confidence:.3f}", r.method, f"{r.seconds * 1000:.0f}"]
+                for p, r in res
+            ],
+            right={"confidence", "ms"},
+        )
+    for p, why in refused:
+        typer.echo(f"error: {p}: refused: {why}", err=True)
+    if refused:
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -378,3 +389,36 @@ def photos(
             rows.append(f"{name},{model},{label}")
         (tmp / "truth.csv").write_text("photo,model,label\n" + "\n".join(rows) + "\n", "utf-8")
     console.print(f"{len(rows)} photo(s) → {out}")
+
+
+@app.command()
+def link(
+    model: Annotated[
+        Path, typer.Argument(help="Lifecycle model (YAML) with measured: {model, step}.")
+    ],
+    factors_csv: Annotated[Path, typer.Option("--factors", help="factors.csv of meter factors.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The linked lifecycle model (YAML).")],
+    spread: Annotated[
+        str, typer.Option(help="mean: std = sd/√n (flows of many units); unit: per-unit sd.")
+    ] = "mean",
+) -> None:
+    """Fill a lifecycle model's processes that name ``measured: {model, step}`` (or
+    ``steps: [...]``) from measured unit factors, with their uncertainty for
+    ``junkan uncertainty`` / ``sensitivity``."""
+    import hashlib
+
+    import yaml
+
+    from junkan import metering
+
+    try:
+        doc = yaml.safe_load(model.read_text("utf-8"))
+        f = metering.read_factors(factors_csv)
+        set_id = hashlib.sha256(factors_csv.read_bytes()).hexdigest()[:16]
+        linked = metering.link(doc, f, spread=spread, set_id=set_id, source=str(model))
+    except (JunkanError, OSError, yaml.YAMLError) as exc:
+        fail(exc if isinstance(exc, JunkanError) else f"{model}: {exc}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(linked, sort_keys=False, allow_unicode=True), "utf-8")
+    n = len((linked.get("uncertainty") or {}).get("parameters") or [])
+    console.print(f"linked → {out} ({n} uncertain parameter(s) in its uncertainty section)")

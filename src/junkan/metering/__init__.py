@@ -12,9 +12,16 @@ solution 2). See docs/metering.md.
 
 Live input: :class:`Subscriber` (MQTT, ``junkan/metering/<station>/readings``) and
 :class:`Poller` (Modbus TCP meters) fill a :class:`Recorder`, whose ``to_import(plant)`` is the
-same :class:`Import` as :func:`read_csv`'s. Model identification from a photo:
+same :class:`Import` as :func:`read_csv`'s. :func:`link` fills the processes of a lifecycle
+model that name ``measured: {model, step}`` and adds the factors' uncertainty to its
+``uncertainty`` section. Model identification from a photo:
 :func:`identify` against a :class:`Catalogue` built with :func:`enrol` (QR / barcode by zbar,
 nameplate text by Tesseract, outline features by scikit-image).
+
+Streaming: :class:`Stream` validates, converts and segments readings as they arrive
+(:class:`OnlineSegmenter`: the batch segmenter's penalised least squares, solved point by point,
+segments final a few seconds after each load change; :func:`compare_segmentations` measures the
+difference from the batch result).
 
 Segmentation needs the ``metering`` extra (``ruptures``); import and power do not. Modbus
 needs ``pymodbus`` (``metering``), MQTT ``paho-mqtt`` (``sensing``), identification
@@ -38,8 +45,11 @@ from junkan.metering.factors import library_template, step_totals, unit_factors
 from junkan.metering.generator import SEED_KWH_PER_DAY, Day, compressor_day
 from junkan.metering.identify import Catalogue, Entry, IdentifyError, load_catalogue
 from junkan.metering.ingest import Import, Series, from_frame, read_csv
+from junkan.metering.link import link
 from junkan.metering.live import Feed, Publisher, Recorder, Subscriber, to_messages
 from junkan.metering.modbus import Meter, Poller, load_meters
+from junkan.metering.online import OnlineSegmenter, segment_online
+from junkan.metering.online import compare as compare_segmentations
 from junkan.metering.photos import MODELS as PHOTO_MODELS
 from junkan.metering.photos import photo_set, render
 from junkan.metering.pipeline import (
@@ -52,6 +62,7 @@ from junkan.metering.pipeline import (
     write_import,
 )
 from junkan.metering.segment import Segment, Segmentation, segment
+from junkan.metering.stream import Stream
 
 __all__ = [
     "factors_frame",
@@ -99,6 +110,11 @@ __all__ = [
     "scans_from_frame",
     "SEED_KWH_PER_DAY",
     "segment",
+    "segment_online",
+    "link",
+    "compare_segmentations",
+    "OnlineSegmenter",
+    "Stream",
     "Segment",
     "Segmentation",
     "Series",

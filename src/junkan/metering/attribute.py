@@ -5,8 +5,9 @@ station clock). Each on-segment of a circuit is matched to the events of that ci
 whose window, widened by ``tolerance_s`` (operators scan late or early), overlaps it:
 
 - one event: the segment's load energy goes to it;
-- several: the subset of candidate events whose steps' *load signatures* (median load level
-  of the step, learnt from segments that a single event's exact window mostly covers) best
+- several: the subset of candidate events whose steps' *load signatures* (duration-weighted
+  median load level of the step, learnt from segments that a single event's exact window
+  mostly covers) best
   add up to the segment's level is chosen, and the energy is split between them in
   proportion to their signatures — this is how two machines running at once on one circuit
   are separated;
@@ -95,7 +96,7 @@ def _candidates(seg: Segment, ev: pd.DataFrame, tol: float) -> list[int]:
 def _signatures(segs: list[tuple[Segment, list[int], float]], ev: pd.DataFrame) -> dict[str, float]:
     """Median load level per step over the segments that exactly one candidate event covers
     for at least half of their duration (scan windows not widened)."""
-    levels: dict[str, list[float]] = defaultdict(list)
+    levels: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for seg, cand, idle in segs:
         dur = seg.end - seg.start
         major = [
@@ -104,8 +105,17 @@ def _signatures(segs: list[tuple[Segment, list[int], float]], ev: pd.DataFrame) 
             if min(seg.end, ev.at[i, "end"]) - max(seg.start, ev.at[i, "start"]) >= 0.5 * dur
         ]
         if len(major) == 1:
-            levels[str(ev.at[major[0], "step"])].append(seg.level_w - idle)
-    return {k: float(np.median(v)) for k, v in levels.items()}
+            levels[str(ev.at[major[0], "step"])].append((seg.level_w - idle, dur))
+    return {k: _weighted_median(v) for k, v in levels.items()}
+
+
+def _weighted_median(pairs: list[tuple[float, float]]) -> float:
+    """Duration-weighted median (short transition pieces weigh little)."""
+    lev = np.array([p[0] for p in pairs])
+    w = np.maximum(np.array([p[1] for p in pairs]), 1e-9)
+    order = np.argsort(lev)
+    cum = np.cumsum(w[order])
+    return float(lev[order][np.searchsorted(cum, 0.5 * cum[-1])])
 
 
 def _split(

@@ -37,10 +37,14 @@ DISTRIBUTION = (
 )
 """Columns of a factors table that describe one model x step's distribution."""
 
+LABOUR = ("labour_s_mean", "labour_s_sd", "labour_s_p05", "labour_s_p50", "labour_s_p95")
+"""Optional columns (tables written before labour time was added lack them): operator time
+per unit from the station's scan events (scan start to scan end of that unit × step)."""
+
 
 def unit_factors(att: Attribution, ref: Electrical | None = None) -> pd.DataFrame:
-    """One row per (model, step): units, kWh per unit (mean, sd, p05/p50/p95), operating time,
-    CO2e and cost per unit."""
+    """One row per (model, step): units, kWh per unit (mean, sd, p05/p50/p95), machine operating
+    time, operator (labour) time from the scan windows, CO2e and cost per unit."""
     ref = ref or electrical()
     ev = att.events
     if ev.empty:
@@ -49,7 +53,13 @@ def unit_factors(att: Attribution, ref: Electrical | None = None) -> pd.DataFram
     for (model, step), g in ev.groupby(["model", "step"], sort=True):
         kwh = g["wh"].to_numpy(float) / 1000
         dur = g["operating_s"].to_numpy(float)
+        lab = (  # no scan windows, no labour time
+            g["end"].to_numpy(float) - g["start"].to_numpy(float)
+            if {"start", "end"} <= set(g.columns)
+            else np.full(len(g), np.nan)
+        )
         q = np.percentile(kwh, [5, 50, 95])
+        ql = np.percentile(lab, [5, 50, 95])
         rows.append(
             {
                 "model": model,
@@ -62,6 +72,11 @@ def unit_factors(att: Attribution, ref: Electrical | None = None) -> pd.DataFram
                 "kwh_p95": float(q[2]),
                 "operating_s_mean": float(dur.mean()),
                 "operating_s_sd": float(dur.std(ddof=1)) if len(g) > 1 else 0.0,
+                "labour_s_mean": float(lab.mean()),
+                "labour_s_sd": float(lab.std(ddof=1)) if len(g) > 1 else 0.0,
+                "labour_s_p05": float(ql[0]),
+                "labour_s_p50": float(ql[1]),
+                "labour_s_p95": float(ql[2]),
                 "shared_units": int(g["shared"].sum()),
                 "kg_co2e": float(kwh.mean()) * ref.grid_kg_per_kwh.value,
                 "jpy": float(kwh.mean()) * ref.tariff_jpy_per_kwh.value,
@@ -126,7 +141,7 @@ def library_template(
                 "(electricity only; labour and consumables not included)"
             ),
         }
-        dists[name] = {k: r[k] for k in DISTRIBUTION}
+        dists[name] = {k: r[k] for k in (*DISTRIBUTION, *LABOUR) if k in r and r[k] == r[k]}
     return {
         "actors": {actor: {"role": "dismantler", "title": "Dismantling plant (metered)"}},
         "processes": processes,

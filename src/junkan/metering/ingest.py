@@ -214,6 +214,22 @@ def _series(
     pf: np.ndarray,
     raw: pd.DataFrame,
 ) -> Series:
+    power, assumptions = power_w(c, ref, cur, volt, pf)
+    t = t_raw - c.clock_offset_s - c.clock_drift_ppm * 1e-6 * (t_raw - t_raw[0])
+    dt = np.diff(t)
+    ok = dt <= c.max_gap_s
+    gaps = [(float(t[i]), float(t[i + 1])) for i in np.flatnonzero(~ok)]
+    inc = np.where(ok, 0.5 * (power[1:] + power[:-1]) * dt / 3600.0, 0.0)
+    energy = np.concatenate([[0.0], np.cumsum(inc)])
+    kept = raw.reset_index(drop=True).assign(t=t, power_w=power)
+    return Series(c.id, t, power, kept, assumptions, gaps, energy)
+
+
+def power_w(
+    c: Any, ref: Electrical, cur: np.ndarray, volt: np.ndarray, pf: np.ndarray
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Real power (W) of circuit ``c`` from validated readings (NaN voltage or PF = not
+    measured: the circuit's setting or the sourced default), and the assumptions applied."""
     three = c.phases == 3
     v_default = c.voltage_v or (ref.v_ll_three_phase if three else ref.v_single_phase).value
     pf_default = c.power_factor or ref.power_factor.value
@@ -232,12 +248,4 @@ def _series(
         assumptions["balance"] = "three-phase load taken as balanced (line current × √3)"
     v = np.where(np.isnan(volt), v_default, volt)
     p = np.where(np.isnan(pf), pf_default, pf)
-    power = (math.sqrt(3) if three else 1.0) * v * cur * p
-    t = t_raw - c.clock_offset_s - c.clock_drift_ppm * 1e-6 * (t_raw - t_raw[0])
-    dt = np.diff(t)
-    ok = dt <= c.max_gap_s
-    gaps = [(float(t[i]), float(t[i + 1])) for i in np.flatnonzero(~ok)]
-    inc = np.where(ok, 0.5 * (power[1:] + power[:-1]) * dt / 3600.0, 0.0)
-    energy = np.concatenate([[0.0], np.cumsum(inc)])
-    kept = raw.reset_index(drop=True).assign(t=t, power_w=power)
-    return Series(c.id, t, power, kept, assumptions, gaps, energy)
+    return (math.sqrt(3) if three else 1.0) * v * cur * p, assumptions

@@ -200,6 +200,18 @@ class Feed:
                 else:
                     self.recorder.add(batch_rows(item))
 
+    def drain(self) -> None:
+        """End of input: batches still waiting for a missing one are recorded in order and
+        the missing ones quarantined (nothing is left behind in the ordering)."""
+        with self.lock:
+            for line, ro in self.order.items():
+                while ro.pending:
+                    if ro.next in ro.pending:
+                        self.recorder.add(batch_rows(ro.pending.pop(ro.next)))
+                    else:
+                        self.recorder.reject(line, f"batch seq {ro.next} missing (never arrived)")
+                    ro.next += 1
+
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return {k: vars(ro.stats) | {"next": ro.next} for k, ro in self.order.items()}
@@ -255,6 +267,7 @@ class Subscriber:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+        self.feed.drain()
 
 
 class Publisher:
