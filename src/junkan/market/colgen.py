@@ -4,9 +4,10 @@ The full set of candidate routes (every granted buyer × direct or the nearest p
 points, for every lot) is large, but an optimal LP basis uses few of them. The LP is solved
 over a restricted set of routes (each lot's best few by margin, and every pooled-shipment
 variable); the duals price every other route in one sparse product, routes with negative
-reduced cost join, and the loop stops when none is left — then the restricted LP's optimum
-is the full LP's. Every round also gives a valid bound (Lagrangian: bᵀy + Σ min(0, rc)·ub),
-so a time limit still leaves a certified gap.
+reduced cost join (each lot's few most negative, so every round reaches every lot whose
+routes price in rather than the heaviest lots only), and the loop stops when none is left
+— then the restricted LP's optimum is the full LP's. Every round also gives a valid bound
+(Lagrangian: bᵀy + Σ min(0, rc)·ub), so a time limit still leaves a certified gap.
 
 The heuristic turns the LP solution into a feasible assignment: pooled shipments whose LP
 flow reaches the buyer's minimum lot stay open, the others close with their routes; direct
@@ -27,6 +28,8 @@ ROUND_MAX = 30
 """Most pricing rounds."""
 ADD_MAX = 25_000
 """Most routes added in one round."""
+PER_GROUP = 2
+"""Most routes of one lot added in one round (when routes are grouped by lot)."""
 PRIMAL = False
 """Primal simplex in the pricing rounds after the first."""
 TRACE: list[tuple[str, float, float, float]] = []
@@ -52,6 +55,8 @@ class Session:
         self.c, self.a, self.ub = c, a.tocsc(), ub
         self.cols = np.zeros(0, dtype=np.int64)
         self.present = np.zeros(len(c), dtype=bool)
+        self.gub: tuple[np.ndarray, np.ndarray] | None = None
+        """(rows Σ_a∈i f_a ≤ 1, the group i of each column or −1) for a tighter bound."""
 
     def add(self, idx: np.ndarray) -> None:
         idx = idx[~self.present[idx]]
@@ -95,8 +100,23 @@ class Session:
 
     def lagrangian(self, y: np.ndarray) -> tuple[float, np.ndarray]:
         """A lower bound of the full LP from row duals ``y`` (any y is valid), and the
-        reduced costs of every column."""
+        reduced costs of every column.
+
+        With :attr:`gub` set (the rows Σ_a∈i f_a ≤ 1 of each lot and the lot of every
+        column), those rows stay out of the Lagrangian: over {f ≥ 0, Σ_a∈i f_a ≤ 1} the
+        routes of lot i contribute at least min(0, min_a rc_a), where the plain bound
+        charges Σ_a min(0, rc_a) — never weaker, and far stronger while many routes of a
+        lot still price in (a time limit in early rounds leaves a usable bound)."""
         rc = self.c - self.a.T @ y
+        low = self._bound(y, rc, None)
+        if self.gub is not None:
+            rows, group = self.gub
+            y2 = y.copy()
+            y2[rows] = 0.0
+            low = max(low, self._bound(y2, self.c - self.a.T @ y2, group))
+        return low, rc
+
+    def _bound(self, y: np.ndarray, rc: np.ndarray, group: np.ndarray | None) -> float:
         lo = np.where(np.isfinite(self.lo) & (np.abs(self.lo) < 1e20), self.lo, 0.0)
         hi = np.where(np.isfinite(self.hi) & (np.abs(self.hi) < 1e20), self.hi, 0.0)
         rows = np.where(y > 0, y * lo, y * hi)
@@ -104,12 +124,21 @@ class Session:
             (y < 0) & (hi == 0) & ~(np.abs(self.hi) < 1e20)
         )
         if wrong.any():  # a dual on an infinite side: no bound from these duals
-            return -np.inf, rc
-        return float(rows.sum() + np.minimum(rc, 0.0) @ self.ub), rc
+            return -np.inf
+        if group is None:
+            return float(rows.sum() + np.minimum(rc, 0.0) @ self.ub)
+        free = group < 0
+        per = np.zeros(int(group.max()) + 1 if len(group) else 0)
+        np.minimum.at(per, group[~free], rc[~free])
+        return float(rows.sum() + per.sum() + np.minimum(rc[free], 0.0) @ self.ub[free])
 
 
 def relax(
-    lp: Session, start: np.ndarray, deadline: float, tol: float
+    lp: Session,
+    start: np.ndarray,
+    deadline: float,
+    tol: float,
+    group: np.ndarray | None = None,
 ) -> tuple[np.ndarray | None, float, float, int]:
     """Column generation from the routes in ``start`` (a bool mask) until no route prices
     in, or the bound is within ``tol`` (relative) of the value. Returns the LP solution (full
@@ -133,10 +162,24 @@ def relax(
             break
         if value - bound <= tol * scale or time.perf_counter() > deadline:
             break
-        if len(new) > ADD_MAX:
-            new = new[np.argsort(rc[new], kind="stable")[:ADD_MAX]]
-        lp.add(new)
+        lp.add(_pick(new, rc, group))
     return x_full, value, min(bound, value), rounds
+
+
+def _pick(new: np.ndarray, rc: np.ndarray, group: np.ndarray | None) -> np.ndarray:
+    """The routes that join the LP from the candidates ``new``: with ``group`` (the lot of
+    each route, −1 for other columns), each lot's :data:`PER_GROUP` most negative reduced
+    costs — spread over lots, so one round reaches every lot whose routes price in, not
+    only the heaviest — and every other column; at most :data:`ADD_MAX` in all."""
+    if group is not None:
+        g = group[new]
+        order = np.lexsort((rc[new], g))
+        gs = g[order]
+        rank = np.arange(len(order)) - np.searchsorted(gs, gs, side="left")
+        new = new[order[(rank < PER_GROUP) | (gs < 0)]]
+    if len(new) > ADD_MAX:
+        new = new[np.argsort(rc[new], kind="stable")[:ADD_MAX]]
+    return new
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Matching and pooling as a mixed-integer linear programme, solved by HiGHS
-(:func:`scipy.optimize.milp`).
+"""Matching and pooling as a mixed-integer linear programme, solved by HiGHS (column
+generation for the LP bound, LP rounding, then branch and cut from the rounding:
+:mod:`junkan.market.colgen`, :mod:`junkan.market.branch`).
 
 Variables: f_a, the share of lot i sent along route a (directly to a condition's buyer, or
 through a pooling point to it) — continuous for divisible lots (a direct route is
@@ -22,16 +23,23 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import LinearConstraint
 from scipy.sparse import coo_matrix
 
 from junkan.market.arcs import Arcs, Setting
+from junkan.market.branch import branch_and_cut
 from junkan.market.colgen import TRACE, Session, Structure, heuristic, objective, relax
 from junkan.market.schema import Market
 
 FULL_MAX = 20_000
 """Up to this many routes, branch and cut runs over all of them (the answer is exact within
 the gap); above it, over the routes the LP relaxation priced in."""
+LP_SHARE = 0.6
+"""Share of the time limit the column generation may take (it stops with the bound of its
+last round); the rest is for the rounding and branch and cut."""
+INNER_GAP = 0.2
+"""On a restricted model, HiGHS's own gap target as a share of the requested gap (its bound
+is that of the restriction; the callback stops it at the requested gap to the LP bound)."""
 DEBUG = False
 SAFETY = 1e-6
 """Relative margin by which blend rows are held inside their limits."""
@@ -188,8 +196,9 @@ def _quality_rows(rows: _Rows, arcs: Arcs, m_a: np.ndarray, idx: np.ndarray) -> 
 def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
     """The LP relaxation by column generation (a certified bound), a primal solution by
     LP rounding and repair, and — when its gap to the bound is above ``st.gap`` — the MILP
-    (HiGHS branch and cut) for the remaining time: over every route when the model has at
-    most :data:`FULL_MAX` of them (exact), else over the routes the LP priced in."""
+    (HiGHS branch and cut, started from the rounding) for the remaining time: over every
+    route when the model has at most :data:`FULL_MAX` of them (exact), else over the routes
+    the LP solution or the rounding use (the gap is still to the bound of the full LP)."""
     t0 = time.perf_counter()
     deadline = t0 + st.time_limit
     if len(arcs.lot) == 0:
@@ -200,9 +209,17 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
     size = (len(model.c), n_int, len(model.rows.lo))
     TRACE.clear()
     lp = Session(model.c, cons.A, cons.lb, cons.ub, model.ub)
+    group = np.concatenate([arcs.lot, np.full(len(model.pairs), -1)])
+    # the first rows are Σ_a∈i f_a ≤ 1, one per lot with routes, in the order of the lots
+    lots = np.unique(arcs.lot)
+    lp.gub = (
+        np.arange(len(lots)),
+        np.concatenate([np.searchsorted(lots, arcs.lot), group[model.n_arc :]]),
+    )
     TRACE.append(("model built", time.perf_counter(), 0.0, 0.0))
-    x_lp, _, low, _ = relax(lp, _start(model, arcs), deadline, st.gap / 2)
-    active = lp.present.copy()
+    # the LP may not take all the time: the rounding must still find an assignment
+    lp_deadline = t0 + LP_SHARE * st.time_limit
+    x_lp, _, low, _ = relax(lp, _start(model, arcs), lp_deadline, st.gap / 2, group)
     bound = -low if x_lp is not None else np.inf
     best_x, best_obj = None, -np.inf
     s = _structure(model, market)
@@ -215,14 +232,34 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
         if model.n_arc <= FULL_MAX:
             cols, lb, ub = np.arange(len(model.c)), model.lb, model.ub
         else:
-            cols = np.flatnonzero(active | (np.arange(len(model.c)) >= model.n_arc))
+            cols = _support(model, x_lp, best_x)
             lb, ub = _around(model, s, x_lp) if x_lp is not None else (model.lb, model.ub)
-        left = deadline - time.perf_counter()
-        x_m, dual, status = _branch(model, cons, cols, st, left, lb, ub)
-        if x_m is not None and objective(model.c, s, x_m) > best_obj:
-            best_x, best_obj = x_m, objective(model.c, s, x_m)
-        if dual is not None and model.n_arc <= FULL_MAX:
-            bound = min(bound, dual)
+        if best_x is not None:  # the bounds must admit the incumbent handed to HiGHS
+            semi = model.integrality == 2  # 0 stays allowed below a semi-continuous bound
+            lb = np.where(semi, lb, np.minimum(lb, best_x))
+            ub = np.maximum(ub, best_x)
+        out = branch_and_cut(
+            model.c,
+            cons.A.tocsc(),
+            cons.lb,
+            cons.ub,
+            model.integrality,
+            lb,
+            ub,
+            cols=cols,
+            time_limit=deadline - time.perf_counter(),
+            gap=st.gap,
+            start=best_x,
+            outer_bound=-bound if np.isfinite(bound) else -np.inf,
+            inner_gap=st.gap if model.n_arc <= FULL_MAX else st.gap * INNER_GAP,
+            log=DEBUG,
+        )
+        status = out.status
+        if out.x is not None and objective(model.c, s, out.x) > best_obj:
+            best_x, best_obj = out.x, objective(model.c, s, out.x)
+        if out.dual is not None and model.n_arc <= FULL_MAX:
+            bound = min(bound, -out.dual)
+        TRACE.append(("branch and cut", time.perf_counter(), best_obj, bound))
     return _answer(best_x, best_obj, bound, status, model.pairs, model.n_arc, t0, size, st.gap)
 
 
@@ -310,6 +347,18 @@ def _structure(model: Model, market: Market) -> Structure:
     )
 
 
+def _support(model: Model, x_lp: np.ndarray | None, x: np.ndarray | None) -> np.ndarray:
+    """The columns of the restricted MILP on a large model: the routes the LP solution or
+    the rounding use, and every pooled-shipment variable (a neighbourhood of both, in the
+    way of RINS: small enough for branch and cut to finish in seconds)."""
+    keep = np.zeros(len(model.c), dtype=bool)
+    keep[model.n_arc :] = True
+    for v in (x_lp, x):
+        if v is not None:
+            keep |= v > 1e-9
+    return np.flatnonzero(keep)
+
+
 def _around(model: Model, s: Structure, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bounds that fix what the LP solution already decided: pooled shipments at or above
     the minimum open, unused ones closed (with their routes), unused direct deliveries
@@ -325,39 +374,6 @@ def _around(model: Model, s: Structure, x: np.ndarray) -> tuple[np.ndarray, np.n
             ub[m] = 0.0
     ub[:n][(model.integrality[:n] == 2) & (x[:n] <= 1e-9)] = 0.0
     return lb, ub
-
-
-def _branch(
-    model: Model,
-    cons: LinearConstraint,
-    cols: np.ndarray,
-    st: Setting,
-    left: float,
-    lb: np.ndarray,
-    ub: np.ndarray,
-) -> tuple[np.ndarray | None, float | None, str]:
-    """HiGHS branch and cut over the columns ``cols`` within ``lb``/``ub``; (solution at
-    full length, bound on the margin, status)."""
-    a = cons.A.tocsc()[:, cols]
-    res = milp(
-        model.c[cols],
-        integrality=model.integrality[cols],
-        bounds=Bounds(lb[cols], ub[cols]),
-        constraints=LinearConstraint(a, cons.lb, cons.ub),
-        options={
-            "time_limit": max(0.5, left),
-            "mip_rel_gap": st.gap,
-            "disp": DEBUG,
-            "presolve": True,
-        },
-    )
-    status = {0: "optimal", 1: "time limit", 2: "infeasible"}.get(res.status, res.message)
-    dual = getattr(res, "mip_dual_bound", None)
-    if res.x is None:
-        return None, None if dual is None else -float(dual), status
-    x = np.zeros(len(model.c))
-    x[cols] = res.x
-    return x, None if dual is None or not np.isfinite(dual) else -float(dual), status
 
 
 def _gap(obj: float, bound: float) -> float:
