@@ -10,6 +10,35 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _worker_postgres() -> None:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (``<name>_gw0``, …),
+    created on first use: the store tests drop and recreate the public schema, which two
+    workers must not do to each other. Runs at import, before any other conftest reads the
+    URL."""
+    import os
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("JUNKAN_TEST_POSTGRES_URL")
+    if not worker or not url:
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = text("SELECT 1 FROM pg_database WHERE datname = :n")
+        if conn.execute(exists, {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    own = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["JUNKAN_TEST_POSTGRES_URL"] = own
+
+
+_worker_postgres()
 EXAMPLES = ROOT / "examples"
 
 SMALL: dict[str, Any] = {

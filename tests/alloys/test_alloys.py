@@ -215,6 +215,7 @@ def test_control_chart_flags_the_window_and_drift() -> None:
 ALLOY_EX = EXAMPLES / "alloys"
 
 
+@pytest.mark.slow
 def test_cli_predict_plan_grade_update_json(tmp_path: Path) -> None:
     run = CliRunner()
     res = run.invoke(app, ["alloy", "predict", str(ALLOY_EX / "feed.yaml"), "--format", "json"])
@@ -267,6 +268,7 @@ def test_elements_cover_the_issue_list() -> None:
     assert set(ELEMENTS) == {"Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Ni", "Ti", "Pb", "Sn", "Li"}
 
 
+@pytest.mark.slow
 def test_update_then_replan_with_learnt_estimates(tmp_path: Path) -> None:
     run = CliRunner()
     est = tmp_path / "est.json"
@@ -289,6 +291,7 @@ def test_update_then_replan_with_learnt_estimates(tmp_path: Path) -> None:
     assert "nearest feasible window" in after.output and "Fe" in after.output
 
 
+@pytest.mark.slow
 def test_hypotheses_script_runs(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -89,6 +89,7 @@ def test_prediction_warns_when_a_feed_breaks_the_battery_rule() -> None:
     assert ok["warnings"] == []
 
 
+@pytest.mark.slow
 def test_infeasible_window_gets_the_cheapest_levers_that_meet_it() -> None:
     with pytest.raises(PlanError) as err:
         plan(STOCK, WINDOW, capacity_vehicles=150, n=300)

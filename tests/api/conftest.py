@@ -32,16 +32,23 @@ def _reset_postgres(url: str) -> None:
     eng.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'junkan.db'}"
+def store_url(kind: str, folder: Path, name: str = "junkan.db") -> str:
+    """A store's URL for a test: a new SQLite file in ``folder``, or the test PostgreSQL
+    database emptied (skipped where none is configured; a failure under CI=true, which must
+    run every store test on PostgreSQL)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / name}"
     if not PG_URL:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run the store tests on PostgreSQL: set JUNKAN_TEST_POSTGRES_URL")
         pytest.skip("JUNKAN_TEST_POSTGRES_URL not set")
     _reset_postgres(PG_URL)
     return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return store_url(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ def _store(url: str) -> Store:
     return Store(Database(url))
 
 
+@pytest.mark.slow
 def test_organisation_and_first_admin(db: Any) -> None:
     res = db("org", "create", "Acme Metals")
     assert res.exit_code == 0, res.output
@@ -50,6 +51,7 @@ def test_organisation_and_first_admin(db: Any) -> None:
     assert [(o["name"], o["users"]) for o in orgs] == [("Acme Metals", 1)]
 
 
+@pytest.mark.slow
 def test_passwords_from_stdin_and_prompt_meet_the_policy(db: Any) -> None:
     db("org", "create", "Acme")
     for bad in ("short", "password1234", "ann@acme.example"):
@@ -68,6 +70,7 @@ def test_passwords_from_stdin_and_prompt_meet_the_policy(db: Any) -> None:
     assert res.exit_code != 0  # the prompt's two entries differ, then input runs out
 
 
+@pytest.mark.slow
 def test_unknown_names_exit_2(db: Any) -> None:
     for args in (["user", "create", "x@y.example", "--org", "Nope", "--generate"],
                  ["user", "disable", "nobody@y.example"],
@@ -88,6 +91,7 @@ def test_unknown_names_exit_2(db: Any) -> None:
         assert "error" in res.output and "Traceback" not in res.output
 
 
+@pytest.mark.slow
 def test_disable_enable_role_tokens_delete(db: Any) -> None:
     db("org", "create", "Acme")
     db("user", "create", "ann@acme.example", "--org", "Acme", "--password-stdin",
@@ -117,6 +121,7 @@ def test_disable_enable_role_tokens_delete(db: Any) -> None:
     assert json.loads(db("user", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_clients(db: Any) -> None:
     db("org", "create", "Acme")
     db("user", "create", "ann@acme.example", "--org", "Acme", "--generate")

@@ -158,6 +158,7 @@ def _shipped_quantity_strings() -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_every_shipped_quantity_reads_as_pint_read_it() -> None:
     strings = _shipped_quantity_strings()
     assert len(strings) > 50  # the walk found the examples' quantities
@@ -198,6 +199,7 @@ def _unit_expr() -> st.SearchStrategy[str]:
     return st.one_of(atom, pair, chain, grouped)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(number=_NUMBERS, unit=_unit_expr(), sign=st.sampled_from(["", "-", "+"]))
 def test_grammar_agrees_with_pint(number: str, unit: str, sign: str) -> None:

@@ -77,6 +77,7 @@ def test_inputs_are_latin_hypercube_strata() -> None:
     assert sorted(np.floor(trend / 0.004).astype(int)) == list(range(10))
 
 
+@pytest.mark.slow
 def test_analyse_returns_a_typed_result_with_frame_json_and_report(tmp_path: Path) -> None:
     model = foresight.load(EXAMPLES / "foresight_validation.yaml")
     res = foresight.analyse(foresight.run(model, 1500, seed=7), 2, seed=7)

@@ -35,6 +35,7 @@ def _real(res: Analysis) -> list[dict[str, Any]]:
     return [m for m in res.tree if m["branch_year"] is not None]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("year", SWITCH_YEARS)
 @pytest.mark.parametrize("k", [2, 9, "auto"])
 def test_a_lever_is_found_in_its_year_and_named(year: int, k: int | str) -> None:
@@ -51,12 +52,14 @@ def test_a_lever_is_found_in_its_year_and_named(year: int, k: int | str) -> None
         assert res.k == 2 and res.feature_scores[0][0] == "lever:switch"
 
 
+@pytest.mark.slow
 def test_auto_chooses_from_2_to_12_by_silhouette() -> None:
     res = foresight.analyse(_ensemble((2034,)), "auto", seed=1, transitions_every=9)
     assert sorted(res.silhouette) == list(range(2, 13))
     assert res.k == max(res.silhouette, key=lambda c: res.silhouette[c]) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("years", [(2030, 2038), (2036, 2029), (2033, 2041)])
 def test_two_independent_levers_give_a_tree_with_both_years(years: tuple[int, int]) -> None:
     res = foresight.analyse(_ensemble(years, n=4000, seed=2), 9, seed=2, transitions_every=9)
@@ -76,6 +79,7 @@ def test_two_independent_levers_give_a_tree_with_both_years(years: tuple[int, in
     assert all(set(m["groups"]) <= left or set(m["groups"]) <= right for m in below)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [2, 9, "auto"])
 def test_a_continuum_of_futures_has_no_branch(k: int | str) -> None:
     ens = foresight.run(foresight.load(doc=calm_model()), 3000, seed=0)
@@ -133,6 +137,7 @@ def test_prim_finds_the_box_that_holds_a_group() -> None:
     assert box["density"] > 0.9 and box["coverage"] > 0.8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [9, "auto"])
 def test_the_bistable_example_branches_in_2030_on_push_for_any_k(k: int | str) -> None:
     from tests.conftest import EXAMPLES

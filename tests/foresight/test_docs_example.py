@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from junkan import foresight
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_the_worked_example_of_the_docs_finds_its_lever() -> None:
     page = (ROOT / "docs" / "foresight.md").read_text(encoding="utf-8")
     block = re.search(r"```yaml\n(junkan_foresight: 1\nname: policy_switch\n.*?)```", page,

@@ -82,6 +82,7 @@ def test_japan_model_covers_the_seed_themes_and_documents_every_factor() -> None
     assert "## Policy levers" in doc and "rules_by_2030" in doc
 
 
+@pytest.mark.slow
 def test_japan_model_groups_rate_and_trace_to_its_levers() -> None:
     """The Japan model's futures form one continuum at this size: k-means cuts it into nine
     groups, but no split parts two worlds, so no branch year is claimed; the inputs that

@@ -149,6 +149,7 @@ def test_analyse_refuses_a_bad_k(k: Any) -> None:
         foresight.analyse(ens, k)
 
 
+@pytest.mark.slow
 def test_cli_analyse_prints_the_tree_with_lever_drivers(tmp_path: Path) -> None:
     import yaml
 

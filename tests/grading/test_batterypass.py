@@ -354,6 +354,7 @@ def _batteries(draw: st.DrawFn) -> grading.Item:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_batteries())
 def test_round_trip_property(item: grading.Item) -> None:

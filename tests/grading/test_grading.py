@@ -322,6 +322,7 @@ def _near_bound(values: dict[str, float]) -> bool:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(lot, st.floats(0.01, 50)), min_size=1, max_size=6))
 def test_blend_derived_grade_equals_grade_of_mixed_properties(parts: list) -> None:

@@ -144,6 +144,7 @@ def _items(draw: st.DrawFn) -> grading.Item:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_items())
 def test_round_trip_property(item: grading.Item) -> None:
@@ -173,6 +174,7 @@ def test_other_submodel_is_refused() -> None:
     assert "submodels" in msg and "no junkan grading submodel" in msg
 
 
+@pytest.mark.slow
 def test_errors_name_the_element_path() -> None:
     doc = _doc()
     els = doc["submodels"][0]["submodelElements"]

@@ -92,6 +92,7 @@ def _split(doc: dict[str, Any], side: str, k: int, s: float) -> dict[str, Any]:
     return out
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(flow_model(), st.data(), st.floats(0.01, 0.99))
 def test_splitting_a_flow_in_two_changes_nothing(doc: dict[str, Any], data: st.DataObject,

@@ -78,6 +78,7 @@ def test_product_mass_of_a_dag_counts_every_path(small: dict) -> None:
     assert mf.compiled["baseline"].product_mass[0] == pytest.approx(1 + 13 + 13)
 
 
+@pytest.mark.slow
 def test_bom_depth_is_limited_without_recursion(small: dict) -> None:
     d = copy.deepcopy(small)
     chain = 3000  # deeper than Python's recursion limit

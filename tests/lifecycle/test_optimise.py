@@ -134,6 +134,7 @@ def _check_equal(model, s):
     return best, points
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", ["co2e", "cost", "virgin_input", "margin"])
 def test_optimum_equals_enumeration(model, objective):
     best, points = _check_equal(model, spec(objective=objective))
@@ -141,6 +142,7 @@ def test_optimum_equals_enumeration(model, objective):
     assert best.method["name"] in ("milp", "enumeration")
 
 
+@pytest.mark.slow
 def test_constraints_budget_share_capacity(model):
     free = opt.optimise(model, spec(objective="co2e"))
     budget = free.best.raw["cost"] * 0.995
@@ -157,6 +159,7 @@ def test_constraints_budget_share_capacity(model):
     assert any(not p.feasible for p in points)  # the constraints bite
 
 
+@pytest.mark.slow
 def test_rap_ratio_by_dinkelbach(model):
     best, _ = _check_equal(model, spec(objective="rap:recycler"))
     assert "Dinkelbach" in best.method["text"]

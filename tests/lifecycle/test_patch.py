@@ -188,6 +188,7 @@ def models_and_overrides(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any
     return doc, overrides
 
 
+@pytest.mark.slow
 @given(models_and_overrides())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_patched_random_models_equal_a_whole_compilation(

@@ -79,6 +79,7 @@ def test_quantities_are_strings_with_units() -> None:
         assert first["type"] == "string", (name, field)
 
 
+@pytest.mark.slow
 def test_every_shipped_example_validates() -> None:
     assert len(LIFECYCLE_EXAMPLES) >= 2
     validator = _validator()

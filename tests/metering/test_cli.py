@@ -15,6 +15,7 @@ pytest.importorskip("ruptures")
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_meter_commands_end_to_end(tmp_path: Path) -> None:
     day = tmp_path / "day"
     r = runner.invoke(app, ["meter", "generate", "--out", str(day), "--units", "4"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -14,6 +15,7 @@ from junkan.cli.meter import app
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_photos_enrol_identify(tmp_path: Path) -> None:
     ph = tmp_path / "ph"
     r = runner.invoke(

@@ -58,6 +58,7 @@ def test_no_scans_no_factors() -> None:
         metering.unit_factors(attribution([]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 7])
 def test_compressor_day_recovers_the_seed_within_5_percent(seed: int) -> None:
     day = metering.compressor_day(n_units=24, seed=seed)

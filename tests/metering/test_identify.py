@@ -64,6 +64,7 @@ def test_nameplate_text_identifies_the_model(catalogue: Catalogue) -> None:
     assert MODELS[2].model in res.evidence["text"]
 
 
+@pytest.mark.slow
 def test_outline_alone_on_held_out_photos(catalogue: Catalogue) -> None:
     rng = np.random.default_rng(12)
     hits = [

@@ -31,6 +31,7 @@ def day() -> tuple[metering.Day, metering.Plant, metering.Import]:
     return d, plant, metering.from_frame(d.readings.astype(str), plant)
 
 
+@pytest.mark.slow
 def test_online_with_the_batch_noise_is_at_least_as_good_as_the_batch_optimum(day) -> None:
     """Same σ, same n: the online optimal partitioning's penalised cost is not above the
     batch ruptures solution's (exact PELT; ruptures' own pruning is not always exact)."""
@@ -49,6 +50,7 @@ def test_online_with_the_batch_noise_is_at_least_as_good_as_the_batch_optimum(da
         assert _cost(x, ends_o, pen) <= _cost(x, ends_b, pen) * (1 + 1e-9)
 
 
+@pytest.mark.slow
 def test_online_segments_equal_the_batch_ones_within_tolerance(day) -> None:
     _, plant, imp = day
     for cid, s in imp.series.items():
@@ -79,6 +81,7 @@ def test_segments_are_emitted_while_the_stream_runs() -> None:
     assert all(not s.on for s in tail)
 
 
+@pytest.mark.slow
 def test_the_stream_pipeline_recovers_the_day(day) -> None:
     d, plant, imp = day
     st = metering.Stream(plant)

@@ -137,6 +137,7 @@ def test_outputs_and_portfolio(result, tmp_path: Path) -> None:  # type: ignore[
         assert heading in html and "C1.1" in html and f'lang="{lang}"' in html
 
 
+@pytest.mark.slow
 def test_same_numbers_twice(sample: Path, result) -> None:  # type: ignore[no-untyped-def]
     again = nature.run(nature.load(sample), scheduler="synchronous")
     assert json.dumps(again.to_json()["areas"]) == json.dumps(result.to_json()["areas"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from junkan.cli.nature import app
@@ -12,6 +13,7 @@ from junkan.cli.nature import app
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_assess_table_json_and_out(sample: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["assess", str(sample)])
     assert res.exit_code == 0, res.output
@@ -30,6 +32,7 @@ def test_assess_table_json_and_out(sample: Path, tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.slow
 def test_classify_writes_a_map(sample: Path, tmp_path: Path) -> None:
     import rasterio
 
@@ -51,6 +54,7 @@ def test_classify_writes_a_map(sample: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "--scene" in res.output
 
 
+@pytest.mark.slow
 def test_report_and_sample(tmp_path: Path) -> None:
     res = runner.invoke(app, ["sample", str(tmp_path / "s"), "--size", "120"])
     assert res.exit_code == 0, res.output

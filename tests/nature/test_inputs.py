@@ -102,6 +102,7 @@ def test_crs_mismatch_names_both_and_the_fix(sample: Path, tmp_path: Path) -> No
     assert "ogr2ogr" in msg and "reproject_polygons" in msg
 
 
+@pytest.mark.slow
 def test_reprojected_polygons_give_the_same_areas(sample: Path, result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from junkan.nature.geo import feature_collection, read_layer, reproject
 

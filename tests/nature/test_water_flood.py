@@ -134,6 +134,7 @@ def test_gumbel_fit_and_return_levels() -> None:
     assert f["latest_return_period_years"]["value"] == pytest.approx(t_last)
 
 
+@pytest.mark.slow
 def test_gev_only_when_the_tail_demands_it() -> None:
     rng = np.random.default_rng(3)
     heavy = stats.genextreme.rvs(-0.4, 10.0, 2.0, size=300, random_state=rng)  # ξ = 0.4
@@ -184,6 +185,7 @@ def test_centroid_with_hole_and_winding() -> None:
     assert c["bbox"] == [0, 0, 4, 4]
 
 
+@pytest.mark.slow
 def test_small_sample_runs(tmp_path: Path) -> None:
     """Size 60 (the API's minimum) used to fail: 'class water has 1 polygon'."""
     res = nature.run(nature.load(nature.write_sample(tmp_path, size=60, seed=0)))
@@ -194,6 +196,7 @@ def test_small_sample_runs(tmp_path: Path) -> None:
         smp.class_maps(45, 0)
 
 
+@pytest.mark.slow
 def test_reports_html_and_pdf(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     for lang, heading in (("en", "Flood frequency"), ("ja", "洪水頻度")):
         html = result.report(tmp_path / lang / "r.html", lang=lang).read_text()

@@ -67,6 +67,7 @@ def test_two_zones_one_hub_cost_as_computed_by_hand(tmp_path: Path) -> None:
     assert priced.objective == pytest.approx(plan.cost + 1e6 * plan.co2_t, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_report_writes_the_page(tmp_path: Path) -> None:
     plan = network.run(network.load(doc=SCENARIO))
     page = plan.report(tmp_path / "rep")

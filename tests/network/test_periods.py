@@ -113,6 +113,7 @@ def _brute_force(m: PeriodModel) -> tuple[float, np.ndarray]:
     return best, arg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lead,factor", [(0, [0.3, 1.0, 0.5]), (1, [0.0, 1.0, 0.6])])
 def test_multi_period_optimum_equals_brute_force(lead: int, factor: list[float]) -> None:
     doc = copy.deepcopy(TINY)

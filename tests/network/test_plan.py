@@ -80,6 +80,7 @@ def test_islands_are_left_by_ship_not_truck() -> None:
     assert okinawa and {f["to"] for f in okinawa} == {"Naha"}
 
 
+@pytest.mark.slow
 def test_carbon_price_never_raises_co2_and_pareto_is_monotone() -> None:
     net = _net()
     co2 = [solve(net, carbon_price=price).co2_t for price in (0, 20_000, 200_000)]
@@ -127,6 +128,7 @@ def test_negative_supply_is_rejected() -> None:
         _net(doc)
 
 
+@pytest.mark.slow
 def test_cli_solve_json_and_report(tmp_path: Path) -> None:
     path = tmp_path / "net.yaml"
     path.write_text(yaml.safe_dump(SMALL), encoding="utf-8")

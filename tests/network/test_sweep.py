@@ -14,6 +14,7 @@ from junkan.network.sweep import Question, answer, pareto, sensitivity, study
 from tests.network.test_plan import _net
 
 
+@pytest.mark.slow
 def test_warm_started_pareto_equals_cold_started_within_the_gap() -> None:
     net = _net()
     warm = pareto(net, 4, gap=1e-6)
@@ -37,6 +38,7 @@ def test_a_warm_start_is_used_and_changes_nothing() -> None:
     assert warm.stopped == "gap reached" and warm.requested_gap == 1e-6
 
 
+@pytest.mark.slow
 def test_time_limit_is_reported_not_hidden() -> None:
     from benchmarks.network_bench import large_scenario
 
@@ -60,6 +62,7 @@ def test_scipy_fallback_agrees_with_highspy() -> None:
     assert a.objective == pytest.approx(b.objective, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_parallel_sweep_with_progress_matches_inline() -> None:
     net = _net()
     qs = [Question("plan", "plan"), Question("p", "carbon_price", 50_000, carbon_price=50_000),

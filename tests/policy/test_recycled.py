@@ -23,7 +23,7 @@ from junkan.core.errors import ModelError
 from junkan.store.db import Database
 from junkan.store.repo import Store
 from junkan.store.trace_repo import TraceRepo
-from tests.api.conftest import PG_URL, _reset_postgres
+from tests.api.conftest import store_url
 from tests.trace.test_ledger import create, ev, ship
 
 FEB = datetime(2028, 2, 15, tzinfo=UTC)  # 2028Q1: before FY2028
@@ -79,13 +79,7 @@ def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, TraceRepo, Store]]:
     """A migrated store: SQLite always, PostgreSQL when JUNKAN_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('policy') / 'trace.db'}"
-    else:
-        if not PG_URL:
-            pytest.skip("JUNKAN_TEST_POSTGRES_URL not set")
-        _reset_postgres(PG_URL)
-        url = PG_URL
+    url = store_url(request.param, tmp_path_factory.mktemp("policy"), "trace.db")
     db = Database(url)
     db.migrate()
     yield url, TraceRepo(db), Store(db)
@@ -230,6 +224,7 @@ CLAIMS = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,

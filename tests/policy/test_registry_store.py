@@ -19,7 +19,7 @@ from junkan.core.errors import ModelError
 from junkan.store.db import Database
 from junkan.store.policy_repo import SolarConflict, SolarForbidden, SolarNotFound, SolarRepo
 from junkan.store.repo import Store
-from tests.api.conftest import PG_URL, _reset_postgres
+from tests.api.conftest import store_url
 
 FIX = Path(__file__).parent / "fixtures" / "solar.yaml"
 ORGS = [
@@ -80,13 +80,7 @@ def _enter(repo: SolarRepo, ids: dict[str, str], doc: dict[str, Any]) -> dict[st
 def loaded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Loaded]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('solar') / 'solar.db'}"
-    else:
-        if not PG_URL:
-            pytest.skip("JUNKAN_TEST_POSTGRES_URL not set")
-        _reset_postgres(PG_URL)
-        url = PG_URL
+    url = store_url(request.param, tmp_path_factory.mktemp("solar"), "solar.db")
     db = Database(url)
     db.migrate()
     store = Store(db)

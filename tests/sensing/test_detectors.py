@@ -147,6 +147,7 @@ def test_reservoir_scores_a_new_pattern_higher() -> None:
     assert np.median(odd) > 10 * np.median(normal[50:])
 
 
+@pytest.mark.slow
 def test_monitor_alarms_on_the_example_and_labels_make_versions(models: sensing.Models) -> None:
     res = sensing.run(sensing.load(EXAMPLE), models)
     starts = [a.start for a in res.monitor.alarms]

@@ -47,6 +47,7 @@ def test_scenario_errors_name_the_field(tmp_path: Path) -> None:
         sensing.load(text="duration_s: 1e9\n")
 
 
+@pytest.mark.slow
 def test_cli_run_and_evaluate(
     tmp_path: Path, models: sensing.Models, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,24 +11,14 @@ import pytest
 from junkan.store.db import Database
 from junkan.store.repo import Store
 from junkan.store.trace_repo import TraceRepo
-from tests.api.conftest import PG_URL, _reset_postgres
+from tests.api.conftest import store_url
 
 ORGS = ["A", "B", "C", "D", "E", "F", "G", "Outsider"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TraceRepo]:
-    import os
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'trace.db'}"
-    else:
-        if not PG_URL:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI must run the trace tests on PostgreSQL")
-            pytest.skip("JUNKAN_TEST_POSTGRES_URL not set")
-        _reset_postgres(PG_URL)
-        url = PG_URL
+    url = store_url(request.param, tmp_path, "trace.db")
     db = Database(url)
     db.migrate()
     store = Store(db)

@@ -107,6 +107,7 @@ def test_https_is_required_unless_development_allows_http() -> None:
         "http://hooks.example.com/x", ["http://hooks.example.com"])
 
 
+@pytest.mark.slow
 def test_the_connection_goes_to_the_checked_address() -> None:
     """No DNS-rebinding window: the name is resolved once, the address checked, and the
     request goes to that address (the name stays in the Host header)."""
@@ -125,6 +126,7 @@ def test_the_connection_goes_to_the_checked_address() -> None:
     assert got.headers[0]["Host"] == f"hooks.test:{_port(got)}"
 
 
+@pytest.mark.slow
 def test_https_to_the_checked_address_verifies_the_certificate(tmp_path: Path) -> None:
     from junkan.api.pact import self_signed_certificate
 
@@ -153,6 +155,7 @@ def test_the_settings_and_their_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
     assert test.allow_private and test.allow_http
 
 
+@pytest.mark.slow
 def test_redirects_are_not_followed() -> None:
     with receiver(status=302) as got, pytest.raises(DeliveryFailed, match="302"):
         LOOPBACK.post(got.url, b"{}", {}, [got.base])
@@ -203,6 +206,7 @@ def _deliver_all(repo: TraceRepo, orgs: tuple[str, ...]) -> dict[str, str]:
     return {o: str(repo.notifications(o)[-1]["webhook"]) for o in orgs}
 
 
+@pytest.mark.slow
 def test_a_registered_name_resolving_to_a_private_address_gets_nothing(repo: TraceRepo) -> None:
     build_chain(repo)
     repo.webhook_retries, repo.webhook_backoff_s = 2, 0.01
@@ -218,6 +222,7 @@ def test_a_registered_name_resolving_to_a_private_address_gets_nothing(repo: Tra
     assert list(got) == []
 
 
+@pytest.mark.slow
 def test_delivery_errors_carry_no_network_detail(repo: TraceRepo) -> None:
     """A closed port, an error answer and a refused address all read the same."""
     build_chain(repo)
@@ -234,6 +239,7 @@ def test_delivery_errors_carry_no_network_detail(repo: TraceRepo) -> None:
     assert set(statuses.values()) == {"delivery failed (2 attempts)"}, statuses
 
 
+@pytest.mark.slow
 def test_one_worker_delivers_what_was_queued_before_a_restart(repo: TraceRepo) -> None:
     build_chain(repo)
     with receiver() as got:
@@ -285,6 +291,7 @@ def _request(c: Any, creds: str, source: str) -> int:
         "Content-Type": "application/cloudevents+json"}).status_code)
 
 
+@pytest.mark.slow
 def test_pact_answers_go_to_registered_partners_only(tmp_path: Path) -> None:
     """The issue's token leak: partner http://127.0.0.1 matched http://127.0.0.12:…/steal by
     prefix and got the partner's bearer token. Origins now match exactly, and a source that
@@ -310,6 +317,7 @@ def test_pact_answers_go_to_registered_partners_only(tmp_path: Path) -> None:
     assert len(partner.tokens) == 1  # the token request went to the partner's auth_url only
 
 
+@pytest.mark.slow
 def test_pact_source_forms_resolve_to_the_events_endpoint(tmp_path: Path) -> None:
     """PACT v3 writes the source as //host/3/events (HTTPS); a base URL gets /3/events."""
     from fastapi.testclient import TestClient
@@ -333,6 +341,7 @@ def test_pact_source_forms_resolve_to_the_events_endpoint(tmp_path: Path) -> Non
     assert all(p["type"].endswith("RequestFulfilledEvent.3") for p in partner)
 
 
+@pytest.mark.slow
 def test_pact_callbacks_refuse_private_addresses_by_default(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
@@ -355,6 +364,7 @@ def test_partner_keys_are_origins() -> None:
         partners_from({"https://pact.partner.com/prefix": {}})
 
 
+@pytest.mark.slow
 def test_no_infinite_value_reaches_a_pact_feed(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
@@ -481,6 +491,7 @@ def _junk_files(d: Path) -> dict[str, tuple[bytes, str]]:
     }
 
 
+@pytest.mark.slow
 def test_cli_import_of_junk_names_file_line_and_field(tmp_path: Path) -> None:
     from tests.trace.test_cli import run
 

@@ -239,6 +239,7 @@ def test_partner_witness_detects_a_rewritten_history(repo: TraceRepo) -> None:
     assert res["ok"] is False and "changed" in res["reason"]
 
 
+@pytest.mark.slow
 def test_notifications_go_to_the_webhook_after_commit(repo: TraceRepo) -> None:
     import time
 

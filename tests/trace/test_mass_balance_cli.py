@@ -7,9 +7,12 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.trace.test_cli import run
 
 
+@pytest.mark.slow
 def test_mass_balance_commands(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     d = ("--database", f"sqlite:///{db}")

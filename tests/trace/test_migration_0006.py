@@ -5,7 +5,6 @@ refuses what revision 0005 cannot hold."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,22 +19,14 @@ from junkan.store.trace_repo import TraceRepo
 from junkan.trace.events import Event
 from junkan.trace.keystore import key_id, load_keyring, public_of
 from junkan.trace.signing import new_key
-from tests.api.conftest import PG_URL, _reset_postgres
+from tests.api.conftest import store_url
 
 EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'm.db'}"
-    else:
-        if not PG_URL:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI must run the trace tests on PostgreSQL")
-            pytest.skip("JUNKAN_TEST_POSTGRES_URL not set")
-        _reset_postgres(PG_URL)
-        url = PG_URL
+    url = store_url(request.param, tmp_path, "m.db")
     database = Database(url)
     yield database
     database.engine.dispose()

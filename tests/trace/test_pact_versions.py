@@ -155,6 +155,7 @@ def test_unpublishable_lots_are_withheld_with_the_reason(repo: TraceRepo) -> Non
     assert "fossil carbon content of 'aluminium scrap' is not known" in why
 
 
+@pytest.mark.slow
 def test_agreement_changes_show_within_the_ttl(repo: TraceRepo) -> None:
     """The host reads a grantee's agreements at most every ``agreements_ttl_s`` (1 s by
     default, so the hot path asks the database one thing): a grant shows after that."""

@@ -65,6 +65,7 @@ def saved(repo: TraceRepo, tmp_path: Path) -> Path:
     return state
 
 
+@pytest.mark.slow
 def test_since_replays_only_the_new_events_and_ends_where_a_full_audit_does(
         repo: TraceRepo, saved: Path, tmp_path: Path) -> None:
     since = repo.audit(since=saved, save=tmp_path / "again.state")

@@ -144,6 +144,7 @@ def _is_canonical(data: bytes) -> bool:
         return False
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_json)
 def test_the_canonical_form_test_agrees_with_canonical(value: Any) -> None:

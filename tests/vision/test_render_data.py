@@ -52,6 +52,7 @@ def test_render_is_seeded_and_its_truth_adds_up() -> None:
     assert visible <= {pc["id"] for pc in a.pieces}
 
 
+@pytest.mark.slow
 def test_shred_size_sets_piece_size() -> None:
     small = render(RenderSpec(pieces=30, grain_mm=30), seed=1).pieces
     big = render(RenderSpec(pieces=30, grain_mm=120), seed=1).pieces

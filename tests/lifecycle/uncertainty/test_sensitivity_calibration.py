@@ -116,6 +116,7 @@ def _section(observations: list[dict] | None = None) -> U.UncertaintySection:
     )
 
 
+@pytest.mark.slow
 def test_sensitivity_of_a_model_names_the_drivers(magnet: lifecycle.ModelFile) -> None:
     sa = U.sensitivity(
         magnet,
@@ -133,6 +134,7 @@ def test_sensitivity_of_a_model_names_the_drivers(magnet: lifecycle.ModelFile) -
     assert abs(share["ST"][2]) < 0.05
 
 
+@pytest.mark.slow
 def test_calibration_recovers_known_parameters(magnet: lifecycle.ModelFile) -> None:
     truth = np.array([0.55, 0.032, 840.0])
     st = U.resolve(magnet, _section())

@@ -51,6 +51,7 @@ def _assert_same(a: U.Outputs, b: U.Outputs) -> None:
             np.testing.assert_allclose(a.headline[s][k], b.headline[s][k], rtol=1e-8, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_batched_runs_equal_the_engine_run_by_run(magnet: lifecycle.ModelFile) -> None:
     section = _section(yaml.safe_load(MAGNET_SPEC.read_text(encoding="utf-8")))
     st = U.resolve(magnet, section)
@@ -60,6 +61,7 @@ def test_batched_runs_equal_the_engine_run_by_run(magnet: lifecycle.ModelFile) -
     _assert_same(fast, _engine_outputs(st, theta))
 
 
+@pytest.mark.slow
 def test_interacting_shares_from_zero_and_lifetimes(atm: lifecycle.ModelFile) -> None:
     """ATM: reuse shares and collection rate multiply; in the reference they start from 0,
     where a positive rate adds routes (the structure changes: every run is compiled); a
@@ -126,6 +128,7 @@ def test_interacting_shares_from_zero_and_lifetimes(atm: lifecycle.ModelFile) ->
     _assert_same(slow, _engine_outputs(st, theta))
 
 
+@pytest.mark.slow
 def test_percentiles_converge_to_the_analytic_answer(atm: lifecycle.ModelFile) -> None:
     """Total CO2e is affine in a unit factor: with the factor normal, the total's
     percentiles are known exactly."""
@@ -171,6 +174,7 @@ def test_shared_source_correlates_draws(magnet: lifecycle.ModelFile) -> None:
     assert np.array_equal(draw(st, 50, seed=9), draw(st, 50, seed=9))
 
 
+@pytest.mark.slow
 def test_p_b_beats_a_from_paired_draws(magnet: lifecycle.ModelFile) -> None:
     section = _section(yaml.safe_load(MAGNET_SPEC.read_text(encoding="utf-8")))
     ens = U.propagate(magnet, 40, seed=1, section=section)
@@ -255,6 +259,7 @@ def test_pedigree_widens_a_lognormal() -> None:
     assert narrow.median() == pytest.approx(2.0)
 
 
+@pytest.mark.slow
 def test_cli_uncertainty_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     res = CliRunner().invoke(
         app,
