@@ -240,4 +240,11 @@ def test_market_page(page: Any, server: str) -> None:
     page.select_option("#lang", "ja")
     expect(page.locator("#mk-summary")).to_contain_text("出品 7 t のうち 4 t がマッチ")
     assert "ロット" in chart(page, "mk-chart")["title"]
+    # withdrawing an offer removes it from the list and from the service
+    page.select_option("#lang", "en")
+    page.get_by_role("button", name="Withdraw offer al-2").click()
+    expect(page.locator("#mk-offers tbody tr")).to_have_count(1)
+    expect(page.locator("#mk-offers tbody tr").first).to_contain_text("al-1")
+    page.reload()
+    expect(page.locator("#mk-offers tbody tr")).to_have_count(1)
     assert not errors

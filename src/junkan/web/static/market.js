@@ -72,11 +72,26 @@ async function listOffers() {
 
 function drawOffers() {
   const comp = (c) => ELEMENTS.filter((e) => c[e] !== undefined).map((e) => `${e} ${fmt(c[e])}`).join(", ");
-  const rows = mk.offers.map((o) => [o.id, t(`mk.${o.item.material.family}`, {}, o.item.material.family), comp(o.item.composition || {}),
-    tonnes(o.item.quantity.mass), `${fmt(o.location.lat)}, ${fmt(o.location.lon)}`]);
-  richTable($("#mk-offers"), [t("mk.col.id"), t("mk.family"), t("mk.col.composition"), t("mk.col.mass"), t("mk.col.place")], rows, [3], [0, 2]);
+  const rows = mk.offers.map((o) => {
+    // the list holds the caller's own offers only: each can be withdrawn
+    const act = Object.assign(document.createElement("button"), { type: "button", className: "danger", textContent: t("mk.withdraw") });
+    act.setAttribute("aria-label", t("mk.withdrawOfferLabel", { id: o.id }));
+    act.addEventListener("click", () => withdrawOffer(o));
+    return [o.id, t(`mk.${o.item.material.family}`, {}, o.item.material.family), comp(o.item.composition || {}),
+      tonnes(o.item.quantity.mass), `${fmt(o.location.lat)}, ${fmt(o.location.lon)}`, act];
+  });
+  richTable($("#mk-offers"), [t("mk.col.id"), t("mk.family"), t("mk.col.composition"), t("mk.col.mass"), t("mk.col.place"),
+    t("mk.col.actions")], rows, [3], [0, 2]);
   $("#mk-offers").hidden = !rows.length;
   $("#mk-offers-empty").hidden = rows.length > 0;
+}
+
+async function withdrawOffer(o) {
+  if (!window.confirm(t("mk.confirmWithdrawOffer", { id: o.id }))) return;
+  const res = await api(`/api/market/offers/${o.record}`, { method: "DELETE" });
+  $("#mk-errors").replaceChildren();
+  if (!res.ok) showProblem("#mk-errors", await problemOf(res));
+  await listOffers();
 }
 
 /** Post a form's document; its errors (problem+json, by field) beside the form. */
