@@ -189,9 +189,13 @@ def test_vision_page(page: Any, server: str, belt: tuple[Path, list[Path]]) -> N
     ref = _job(page, server, f"/api/vision/jobs/{job_id}")
     im0 = ref["images"][0]
     assert page.evaluate(SHAPES, "vi-belt") == len(im0["pieces"]) > 0
+    # each piece drawn as its outline (a closed path through the service's outline points)
+    kinds = page.evaluate(
+        "() => document.getElementById('vi-belt').layout.shapes.map((s) => s.type)")
+    assert set(kinds) == {"path"}, kinds
     assert (
         belt_chart["title"]
-        == f"{images[0].name}: {len(im0['pieces'])} pieces (boxes and numbers by group)"
+        == f"{images[0].name}: {len(im0['pieces'])} pieces (outlines and numbers by group)"
     )
     shown = sum(len(tr["x"]) for tr in belt_chart["traces"])
     assert shown == len(im0["pieces"])
@@ -213,7 +217,7 @@ def test_vision_page(page: Any, server: str, belt: tuple[Path, list[Path]]) -> N
     page.select_option("#lang", "ja")
     expect(page.locator("#vi-title")).to_have_text("画像認識: シュレッダー搬送ベルト上の破片")
     expect(page.locator("label[for='vi-scale']")).to_have_text("縮尺 (1 画素あたり mm)")
-    assert chart(page, "vi-belt")["title"].endswith("(グループ別の枠と番号)")
+    assert chart(page, "vi-belt")["title"].endswith("(グループ別の輪郭と番号)")
     names = [tr["name"] for tr in chart(page, "vi-counts")["traces"]]
     assert names == ["展伸材 Al", "鋳物 Al", "銅", "その他"]
     _check(page, "ja", "vision", errors)

@@ -113,7 +113,7 @@ function drawResult(last) {
   drawIntervals(r);
 }
 
-/** One image with each piece's box outlined in its group's colour and its id written at the corner. */
+/** One image with each piece's outline in its group's colour and its id written at the corner. */
 function drawImage(last) {
   const i = Number($("#vi-which").value) || 0;
   const im = last.result.images[i]; const shown = last.shown[i] || { scale: 1 };
@@ -121,9 +121,15 @@ function drawImage(last) {
   const box = (p) => p.bbox_mm.map((v) => v * k);
   const w = shown.size ? shown.size.w : Math.max(1, ...im.pieces.map((p) => (p.bbox_mm[0] + p.bbox_mm[2]) * k));
   const h = shown.size ? shown.size.h : Math.max(1, ...im.pieces.map((p) => (p.bbox_mm[1] + p.bbox_mm[3]) * k));
-  const shapes = im.pieces.map((p) => { const [x, y, bw, bh] = box(p);
-    return { type: "rect", xref: "x", yref: "y", x0: x, y0: y, x1: x + bw, y1: y + bh,
-      line: { color: GROUP_COLOUR[p.group] || "#000", width: 2 } }; });
+  // each piece's outline (image pixels, from the service) or, without one, its box
+  const shapes = im.pieces.map((p) => {
+    const line = { color: GROUP_COLOUR[p.group] || "#000", width: 2 };
+    if (p.outline_px && p.outline_px.length >= 3) {
+      return { type: "path", xref: "x", yref: "y", line, path: `M${p.outline_px.map(([x, y]) => `${x},${y}`).join("L")}Z` };
+    }
+    const [x, y, bw, bh] = box(p);
+    return { type: "rect", xref: "x", yref: "y", x0: x, y0: y, x1: x + bw, y1: y + bh, line };
+  });
   const traces = GROUPS.map((g) => {
     const ps = im.pieces.filter((p) => p.group === g);
     return { type: "scatter", mode: "markers+text", name: `${groupName(g)} (${ps.length})`, x: ps.map((p) => box(p)[0]),
