@@ -41,6 +41,8 @@ def test_objects_frozen_by_the_process_stay_frozen() -> None:
         frozen = gc.get_freeze_count()
         with paused_gc():
             pass
-        assert gc.get_freeze_count() == frozen
+        # none of them unfrozen (another thread of the process, e.g. a worker pool forking
+        # under pytest-xdist, may freeze more meanwhile)
+        assert gc.get_freeze_count() >= frozen > 0
     finally:
         gc.unfreeze()

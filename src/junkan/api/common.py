@@ -3,7 +3,7 @@ reader, timestamps, and the one not-found answer."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -13,6 +13,30 @@ from junkan.store.tables import Organisation, User
 from junkan.store.trace_repo import TraceRepo
 
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+
+ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
+"""A query parameter's day, YYYY-MM-DD (pydantic's lax date would take ``0`` as 1970-01-01)."""
+
+JSON_OR_HTML: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/html": {"schema": {"type": "string"}},
+        }
+    }
+}
+"""The documented answers of a route whose ``format`` is ``json`` or ``html``."""
+
+
+def iso_day(name: str, text: str | None) -> date | None:
+    """An ISO day from a query parameter (``ISO_DAY`` has checked its shape); 422 naming the
+    parameter for an impossible one (2026-13-01)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, f"{name}: {text!r} is no calendar day (YYYY-MM-DD)") from None
 """Missing and not-yours read the same, so nobody learns that another organisation's record
 exists."""
 

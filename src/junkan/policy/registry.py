@@ -47,7 +47,7 @@ class ModelIn(Strict):
     name: Id
     """The model number, as on the panel's nameplate."""
     technology: Literal["c-Si", "CIS/CIGS", "CdTe", "other"]
-    mass_kg: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+    mass_kg: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False, strict=True)]
     glass_share: Fraction
     substances: list[Substance] = Field(default_factory=list, max_length=50)
 

@@ -36,8 +36,8 @@ from junkan.policy.data import data_document
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$")]
 Org = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-Count = Annotated[int, Field(ge=1, le=100_000_000)]
-Kg = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=1, le=100_000_000, strict=True)]
+Kg = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False, strict=True)]
 MAX_ITEMS = 100_000
 SUBSTANCES = ("Pb", "Cd", "As", "Se", "Sb")
 
@@ -51,7 +51,7 @@ class Substance(Strict):
     substance: Literal["Pb", "Cd", "As", "Se", "Sb"]
     part: Text
     """frame, screws, cable, laminate, glass, solder ribbon, …"""
-    content_wt_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+    content_wt_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
     """Content in the part, weight %."""
 
 

@@ -22,7 +22,14 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import CurrentUser
-from junkan.api.common import NOT_FOUND, UPLOAD_BODY, TraceDep, org_name, read_upload
+from junkan.api.common import (
+    JSON_OR_HTML,
+    NOT_FOUND,
+    UPLOAD_BODY,
+    TraceDep,
+    org_name,
+    read_upload,
+)
 from junkan.api.routers.trace import trace_call
 from junkan.api.work import offload
 from junkan.core.documents import parse_document
@@ -210,15 +217,6 @@ async def _me(request: Request, user: Any) -> str:
     name: str = await run_in_threadpool(org_name, request.app.state.store.db, user)
     return name
 
-
-JSON_OR_HTML: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "text/html": {"schema": {"type": "string"}},
-        }
-    }
-}
 
 
 @router.post("/api/policy/diagnose", response_model=None, responses=JSON_OR_HTML)

@@ -12,7 +12,6 @@ against the key ``/api/policy/reuse/keys/{org}`` publishes. The rules live in
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -22,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from junkan import policy
 from junkan.api.auth import CurrentUser
-from junkan.api.common import NOT_FOUND, TraceDep
+from junkan.api.common import ISO_DAY, JSON_OR_HTML, NOT_FOUND, TraceDep, iso_day
 from junkan.api.work import offload
 from junkan.core.documents import parse_document
 from junkan.core.errors import ModelError, Problem
@@ -57,11 +56,11 @@ def view_job(doc: dict[str, Any], me: str, fmt: str, lang: str) -> dict[str, Any
     return solar_job(json.dumps(doc), me, None, None, fmt, lang)
 
 
-@router.get(BASE, response_model=None)
+@router.get(BASE, response_model=None, responses=JSON_OR_HTML)
 async def solar_registry_view(
     request: Request,
     user: CurrentUser,
-    as_of: Annotated[date | None, Query()] = None,
+    as_of: Annotated[str | None, Query(pattern=ISO_DAY)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_VIEW)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     lang: Annotated[Literal["ja", "en"], Query()] = "ja",
@@ -73,7 +72,9 @@ async def solar_registry_view(
     from junkan.api.routers.policy import _answer
 
     reg, me = await run_in_threadpool(
-        lambda: _repo(request).visible(user.org_id, as_of=as_of, limit=limit, offset=offset)
+        lambda: _repo(request).visible(
+            user.org_id, as_of=iso_day("as_of", as_of), limit=limit, offset=offset
+        )
     )
     out = await offload(view_job, reg.model_dump(mode="json"), me, format, lang)
     return _answer(out, format)
@@ -145,12 +146,14 @@ async def solar_registry_installation(
     installation: RecordId,
     request: Request,
     user: CurrentUser,
-    as_of: Annotated[date | None, Query()] = None,
+    as_of: Annotated[str | None, Query(pattern=ISO_DAY)] = None,
 ) -> dict[str, Any]:
     """One installation as your organisation sees it (404 if it has no role for it,
     exactly as for one that does not exist)."""
     doc: dict[str, Any] = await _call(
-        lambda: _repo(request).installation(user.org_id, installation, as_of=as_of)
+        lambda: _repo(request).installation(
+            user.org_id, installation, as_of=iso_day("as_of", as_of)
+        )
     )
     return doc
 

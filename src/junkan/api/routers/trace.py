@@ -3,7 +3,6 @@ genealogy, notifications, data offers and agreements, webhooks, checkpoints and 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -12,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import CurrentUser
-from junkan.api.common import NOT_FOUND, TraceDep, org_name
+from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name
 from junkan.core.encoding import jsonable
 from junkan.core.fields import IsoDateTime
 from junkan.store.tables import User
@@ -92,20 +91,6 @@ async def trace_mass_balance(
     return st.to_json()
 
 
-ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
-
-
-def _day(name: str, text: str | None) -> date | None:
-    """An ISO day from a query parameter (the pattern has checked its shape); 422 naming the
-    parameter for an impossible one (2026-13-01)."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(422, f"{name}: {text!r} is no calendar day (YYYY-MM-DD)") from None
-
-
 @router.get("/api/trace/lots")
 def trace_lots(request: Request, user: CurrentUser, trace: TraceDep,
                q: Annotated[str | None, Query(max_length=200)] = None,
@@ -121,8 +106,8 @@ def trace_lots(request: Request, user: CurrentUser, trace: TraceDep,
     the first and last day of creation (ISO dates, UTC, both included); ``total`` counts
     every match."""
     return dict(jsonable(trace_call(trace.lots, _me(request, user), q=q, material=material,
-                                    holder=holder, made_from=_day("made_from", made_from),
-                                    made_to=_day("made_to", made_to), limit=limit,
+                                    holder=holder, made_from=iso_day("made_from", made_from),
+                                    made_to=iso_day("made_to", made_to), limit=limit,
                                     offset=offset)))
 
 

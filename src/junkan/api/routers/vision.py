@@ -49,25 +49,25 @@ class ImageIn(BaseModel):
     name: str = Field(default="image", max_length=200)
     data: str = Field(max_length=(MAX_IMAGE_BYTES * 4) // 3 + 8)
     """The image file (PNG, JPEG, BMP, TIFF), base64."""
-    mm_per_px: float = Field(gt=0.01, le=10, allow_inf_nan=False)
+    mm_per_px: float = Field(gt=0.01, le=10, allow_inf_nan=False, strict=True)
 
 
 class SampleIn(BaseModel):
     """A synthetic belt frame (``junkan.vision.RenderSpec``) and its seed."""
 
     model_config = {"extra": "forbid"}
-    width: int = Field(default=1280, ge=64, le=2048)
-    height: int = Field(default=1024, ge=64, le=2048)
-    pieces: int = Field(default=50, ge=0, le=200)
-    grain_mm: float = Field(default=65.0, ge=10, le=300, allow_inf_nan=False)
-    touching: float = Field(default=0.25, ge=0, le=1, allow_inf_nan=False)
-    dirt: float = Field(default=0.15, ge=0, le=1, allow_inf_nan=False)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    width: int = Field(default=1280, ge=64, le=2048, strict=True)
+    height: int = Field(default=1024, ge=64, le=2048, strict=True)
+    pieces: int = Field(default=50, ge=0, le=200, strict=True)
+    grain_mm: float = Field(default=65.0, ge=10, le=300, allow_inf_nan=False, strict=True)
+    touching: float = Field(default=0.25, ge=0, le=1, allow_inf_nan=False, strict=True)
+    dirt: float = Field(default=0.15, ge=0, le=1, allow_inf_nan=False, strict=True)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, strict=True)
 
 
 class EvalSampleIn(SampleIn):
-    frames: int = Field(default=6, ge=1, le=MAX_EVAL_FRAMES)
-    seed: int = Field(default=900_000, ge=0, le=2**31 - 1)
+    frames: int = Field(default=6, ge=1, le=MAX_EVAL_FRAMES, strict=True)
+    seed: int = Field(default=900_000, ge=0, le=2**31 - 1, strict=True)
     """First seed of the frames; keep it away from the training seeds (held-out)."""
 
 
@@ -77,7 +77,7 @@ class PredictIn(BaseModel):
     """The model document written by ``junkan vision train``."""
     images: list[ImageIn] | None = Field(default=None, min_length=1, max_length=MAX_IMAGES)
     sample: SampleIn | None = None
-    interval_s: float = Field(default=600.0, gt=0, le=1e7, allow_inf_nan=False)
+    interval_s: float = Field(default=600.0, gt=0, le=1e7, allow_inf_nan=False, strict=True)
 
     @model_validator(mode="after")
     def _one(self) -> PredictIn:
@@ -93,7 +93,7 @@ class EvaluateIn(BaseModel):
     coco: Annotated[dict[str, Any], Field(max_length=10)] | None = None
     """COCO instance annotations; ``images[].file_name`` names an entry of ``images``."""
     images: list[ImageIn] | None = Field(default=None, min_length=1, max_length=MAX_EVAL_IMAGES)
-    interval_s: float = Field(default=600.0, gt=0, le=1e7, allow_inf_nan=False)
+    interval_s: float = Field(default=600.0, gt=0, le=1e7, allow_inf_nan=False, strict=True)
 
     @model_validator(mode="after")
     def _one(self) -> EvaluateIn:
