@@ -5,8 +5,9 @@
   of normal running — every detector compared in the same run;
 * ≥ 100× real time per core for one line at 100 Hz features, acoustic features from 16 kHz
   audio included; 10 lines on one core in real time; memory per line ≤ 100 MiB;
-* end-to-end latency broker → monitor decision p95 ≤ 100 ms on loopback (needs a broker:
-  ``JUNKAN_TEST_MQTT_URL`` or ``--broker``; skipped otherwise).
+* end-to-end latency broker → monitor decision p95 ≤ 100 ms on loopback: ``--broker [URL]``
+  (default ``JUNKAN_TEST_MQTT_URL`` or mqtt://127.0.0.1:1883) measures only this, through the
+  service's live-line path and the multi-line ingest, into ``results/sensing_broker.json``.
 
 Seeds (never mixed): tuning ``junkan.sensing.TUNING_SEEDS`` (0–4, 15-minute mixed scenarios:
 every fitted number and calibrated threshold); validation 50–59 and 1050–1060 (looked at while
@@ -18,6 +19,7 @@ every timing (the machine is shared).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sensing_bench.py
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sensing_bench.py --quick   # smaller
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sensing_bench.py --broker  # latency only
 
 Results: ``results/sensing.json``.
 """
@@ -133,11 +135,25 @@ def memory(models: sensing.Models, seconds: float) -> dict[str, Any]:
     }
 
 
-def loopback(models: sensing.Models, url: str, seconds: float) -> dict[str, Any]:
-    from junkan.sensing.mqtt import Gateway, Ingest
+def loopback(models: sensing.Models, url: str, seconds: float, hub: bool = False) -> dict[str, Any]:
+    """Batches published at 10 Hz by a gateway → broker → the ingest's monitor decision.
+    ``hub``: through the service's live-line path (``mqtt.LineFeed`` into a
+    ``LineIngest`` whose listener — the live stream — hears the decision step), else the
+    multi-line ``mqtt.Ingest``."""
+    from junkan.sensing.mqtt import Gateway, Ingest, LineFeed
 
     rec = sensing.generate(sensing.tuning_scenario(152, 700))
-    ing = Ingest(url, models, rec.params)
+    decided: dict[int, float] = {}
+    if hub:
+        lines = sensing.LineIngest(models, rec.params, trace_max=6000)
+        lines.listeners.append(
+            lambda _l, ev: (
+                decided.setdefault(ev["seq"], time.monotonic()) if ev["kind"] == "step" else None
+            )
+        )
+        ing: Any = LineFeed(url, "LB", lines, protocol="5")
+    else:
+        ing = Ingest(url, models, rec.params)
     gw = Gateway(url, "LB")
     ing.connected.wait(10)
     gw.connected.wait(10)
@@ -154,28 +170,60 @@ def loopback(models: sensing.Models, url: str, seconds: float) -> dict[str, Any]
     time.sleep(1.0)
     gw.close()
     ing.close()
-    lat = [
-        1000 * (ing.processed_at[("LB", s)] - gw.sent_at[s])
-        for s in range(n)
-        if ("LB", s) in ing.processed_at
-    ]
+    at = (
+        decided
+        if hub
+        else {s: ing.processed_at[("LB", s)] for s in range(n) if ("LB", s) in ing.processed_at}
+    )
+    lat = [1000 * (at[s] - gw.sent_at[s]) for s in range(n) if s in at]
     return {
+        "path": "service live line (LineFeed, MQTT 5)" if hub else "mqtt.Ingest (MQTT 3.1.1)",
         "messages": n,
         "received": len(lat),
         "p50_ms": float(np.percentile(lat, 50)),
         "p95_ms": float(np.percentile(lat, 95)),
         "max_ms": float(np.max(lat)),
+        "target_p95_ms": 100.0,
         "loadavg_before_after": [before, loadavg()],
     }
+
+
+def broker_only(url: str, seconds: float, out: Path) -> None:
+    """Only the broker → decision latency (both paths), with the service's models."""
+    t0 = time.perf_counter()
+    models = sensing.train((0, 1, 2), 600.0)  # the service's monitor (SERVICE_TUNING)
+    doc = {
+        "date": time.strftime("%Y-%m-%d"),
+        "train_s": time.perf_counter() - t0,
+        "broker": url,
+        "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+        "machine": "2-core shared",
+        "loadavg_at_start": loadavg(),
+        "hub": loopback(models, url, seconds, hub=True),
+        "ingest": loopback(models, url, seconds),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1, default=float) + "\n", encoding="utf-8")
+    print(json.dumps({k: doc[k] for k in ("hub", "ingest", "loadavg_at_start")}, indent=1))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--normal-hours", type=float, default=6.0)
-    ap.add_argument("--broker", default=os.environ.get("JUNKAN_TEST_MQTT_URL"))
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--broker",
+        nargs="?",
+        const=os.environ.get("JUNKAN_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
+        help="measure broker → decision latency only (results/sensing_broker.json)",
+    )
+    ap.add_argument("--seconds", type=float, default=60.0, help="--broker: seconds per path")
+    ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
+    if a.broker:
+        broker_only(a.broker, a.seconds, a.out or OUT.with_name("sensing_broker.json"))
+        return
+    a.out = a.out or OUT
     t0 = time.perf_counter()
     models = sensing.train()
     out: dict[str, Any] = {
@@ -191,8 +239,6 @@ def main() -> None:
     out["quality"] = quality(models, seeds, 23.0, hours)
     out["throughput"] = throughput(models, 120 if a.quick else 600)
     out["memory"] = memory(models, 600)
-    if a.broker:
-        out["loopback"] = loopback(models, a.broker, 10 if a.quick else 30)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(out, indent=1, default=float) + "\n", encoding="utf-8")
     q = out["quality"]["systems"]
@@ -212,7 +258,6 @@ def main() -> None:
         )
     print("targets (monitor)", json.dumps(out["quality"]["targets"], default=float))
     print("throughput", out["throughput"], "\nmemory", out["memory"])
-    print("loopback", out.get("loopback"))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +21,10 @@ ROUTES = [
     ("POST", "/api/sensing/evaluate"),
     ("GET", "/api/sensing/reference"),
     ("POST", "/api/sensing/messages/check"),
+    ("POST", "/api/sensing/jobs?kind=run"),
+    ("GET", "/api/sensing/jobs"),
+    ("GET", "/api/sensing/jobs/0123"),
+    ("DELETE", "/api/sensing/jobs/0123"),
 ]
 
 
@@ -65,14 +71,41 @@ def test_reference_check_and_limits(client: TestClient) -> None:
     assert res.status_code == 422 and "tuning" in res.text
 
 
-def test_run_in_a_worker(client: TestClient) -> None:
+def _job(c: TestClient, job: dict[str, Any]) -> dict[str, Any]:
+    seen: list[Any] = []
+    for _ in range(1200):
+        job = c.get(f"/api/sensing/jobs/{job['id']}").json()
+        if job["status"] not in ("queued", "running"):
+            return {**job, "seen": seen}
+        seen.append(job.get("progress"))
+        time.sleep(0.1)
+    raise AssertionError("job did not finish")
+
+
+def test_run_as_a_job_with_progress_and_cancel(client: TestClient) -> None:
     _login(client)
     sc = {"duration_s": 90, "seed": 77, "events": [{"type": "jam", "start_s": 50, "severity": 0.8}]}
-    res = client.post("/api/sensing/run", json={"scenario": sc, "every": 5})
-    assert res.status_code == 200, res.text
-    doc = res.json()
+    res = client.post("/api/sensing/jobs?kind=run", json={"scenario": sc, "every": 5})
+    assert res.status_code == 202, res.text
+    done = _job(client, res.json())
+    assert done["status"] == "succeeded", done
+    doc = done["result"]
     assert any(49.9 <= a["start"] <= 51 for a in doc["alarms"])
     assert len(doc["series"]["t"]) == 180 and "p_jam" in doc["series"]
+    assert any(p and p["phase"] == "training" for p in done["seen"])
+    # bad scenarios are refused at once, without a job
+    res = client.post("/api/sensing/jobs?kind=run", json={"scenario": {"duration_s": 5000}})
+    assert res.status_code == 422 and "duration_s" in res.text
+    res = client.post("/api/sensing/jobs?kind=evaluate", json={"scenarios": [{"duration_s": 60}]})
+    assert res.status_code == 422 and "tuning" in res.text
+    # cancel: the job ends as failed, "cancelled …"; the list shows sensing jobs only
+    res = client.post("/api/sensing/jobs?kind=run", json={"scenario": {**sc, "duration_s": 900}})
+    jid = res.json()["id"]
+    gone = client.delete(f"/api/sensing/jobs/{jid}").json()
+    assert gone["status"] == "failed" and "cancelled" in gone["error"]
+    assert {j["kind"] for j in client.get("/api/sensing/jobs").json()} == {"sensing.run"}
+    other = client.get("/api/lifecycle/analyses").json()
+    assert not any(j["kind"].startswith("sensing.") for j in other)
 
 
 # --- live lines: replay, Server-Sent Events, acknowledge, label, precision ---------------
@@ -86,6 +119,9 @@ LIVE_ROUTES = [
     ("POST", "/api/sensing/live/L1/alarms/1/acknowledge"),
     ("POST", "/api/sensing/live/L1/alarms/1/label"),
     ("GET", "/api/sensing/labels/precision"),
+    ("POST", "/api/sensing/live/connect"),
+    ("GET", "/api/sensing/live/L1"),
+    ("GET", "/api/sensing/labels"),
 ]
 
 
@@ -168,14 +204,18 @@ def test_live_replay_stream_label_precision(live_client: TestClient) -> None:
     prec = c.get("/api/sensing/labels/precision").json()
     assert prec["labels"] == 1 and prec["overall"]["precision"] == 1.0
     assert 0 < prec["overall"]["ci95"][0] < 1
-    # relabel: the last label counts
+    # relabel: the last label counts; both rows are kept in the database
     c.post(f"/api/sensing/live/L7/alarms/{aid}/label", json={"label": "false_alarm"})
     assert c.get("/api/sensing/labels/precision").json()["overall"]["precision"] == 0.0
+    rows = c.get("/api/sensing/labels").json()["labels"]
+    assert [r["label"] for r in rows] == ["false_alarm", "confirmed"] and rows[0]["evidence"]
+    assert c.get("/api/sensing/live/L7").json()["source"] == "replay"
     # another organisation sees none of it
     c.cookies.clear()
     _login_as(c, PARTNER_EMAIL, PARTNER_PASSWORD)
     assert c.get("/api/sensing/live").json()["lines"] == []
     for method, path in (
+        ("GET", "/api/sensing/live/L7"),
         ("GET", "/api/sensing/live/L7/alarms"),
         ("GET", "/api/sensing/live/L7/stream"),
         ("POST", f"/api/sensing/live/L7/alarms/{aid}/acknowledge"),
@@ -187,6 +227,7 @@ def test_live_replay_stream_label_precision(live_client: TestClient) -> None:
     res = c.post(f"/api/sensing/live/L7/alarms/{aid}/label", json={"label": "confirmed"})
     assert res.status_code == 404
     assert c.get("/api/sensing/labels/precision").json()["labels"] == 0
+    assert c.get("/api/sensing/labels").json()["labels"] == []
 
 
 def test_live_limits_and_errors(live_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -220,9 +261,7 @@ def test_live_limits_and_errors(live_client: TestClient, monkeypatch: pytest.Mon
     for i in range(3):  # four lines per organisation at most
         body = {"scenario": {**sc, "line": {"id": f"M{i}"}}}
         assert c.post("/api/sensing/live", json=body).status_code == 202
-    problem(
-        c.post("/api/sensing/live", json={"scenario": {**sc, "line": {"id": "M9"}}}), 429
-    )
+    problem(c.post("/api/sensing/live", json={"scenario": {**sc, "line": {"id": "M9"}}}), 429)
     for ln in ("L8", "M0", "M1", "M2"):
         assert c.delete(f"/api/sensing/live/{ln}").status_code == 204
     assert c.get("/api/sensing/live").json()["lines"] == []

@@ -102,8 +102,15 @@ def test_assembler_whole_batches_and_reasons() -> None:
 
 
 @pytest.mark.slow
-def test_subscription_feeds_the_monitor(models: sensing.Models) -> None:
-    url = f"opc.tcp://127.0.0.1:{_free_port()}/junkan/"
+def test_subscription_feeds_a_service_live_line(
+    models: sensing.Models, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the service's hub (listed endpoint → OpcuaIngest → the line's ingest): status
+    connected, every batch once and in order, the jam's alarm, a bad write quarantined with
+    its reason, stop ends the stream."""
+    port = _free_port()
+    url = f"opc.tcp://127.0.0.1:{port}/junkan/"
+    monkeypatch.setenv("JUNKAN_SENSING_ENDPOINTS", f"opc.tcp://127.0.0.1:{port}")
     sc = sensing.Scenario(
         name="opcua",
         seed=901,
@@ -114,21 +121,32 @@ def test_subscription_feeds_the_monitor(models: sensing.Models) -> None:
     n = 450
     plc = PlcServer(url, rec, n, bad_at=120)
     assert plc.ready.wait(30)
-    ing = OpcuaIngest(url, models, rec.params, ["P1"])
+    hub = sensing.Hub(tmp_path)  # type: ignore[arg-type]
+    spec = sensing.LineSource.model_validate(
+        {"line": {"id": "P1"}, "source": {"kind": "opcua", "url": url}}
+    )
+    live = hub.connect("o1", spec, models)
+    ing = live.ingest
     try:
-        assert ing.connected.wait(30)
+        _wait(lambda: live.status == "connected")
         plc.go.set()
-        _wait(lambda: ing.lines.order.get("P1") is not None and ing.lines.order["P1"].next == n, 60)
-        mon = ing.lines.monitors["P1"]
-        st = ing.lines.order["P1"].stats
+        _wait(lambda: ing.order.get("P1") is not None and ing.order["P1"].next == n, 60)
+        mon = ing.monitors["P1"]
+        st = ing.order["P1"].stats
         assert st.missing == 0 and st.late == 0
         assert len(mon.trace) == n  # every batch once, in order
         assert np.all(np.diff([r["t"] for r in mon.trace]) > 0)
-        assert any("seq must be a whole number" in r for r in ing.lines.malformed)
         assert any(34.9 <= a.start <= 36 for a in mon.alarms)  # the jam
+        d = live.detail()
+        assert (
+            d["quarantined"] == 1 and "seq must be a whole number" in d["quarantine"][0]["reason"]
+        )
+        kinds = [e["kind"] for _, e in live.since(0, 5000)]
+        assert kinds[0] == "status" and kinds.count("step") == n and "quarantined" in kinds
     finally:
         plc.stop.set()
-        ing.close()
+        hub.stop("o1", "P1")
+    assert live.since(0)[-1][1]["kind"] == "end" and live.status == "stopped"
 
 
 @pytest.mark.slow

@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         threading.Thread(target=_keep_graph, args=(trace,), daemon=True,
                          name="junkan-graph").start()
         yield
+        hub = getattr(app.state, "sensing_hub", None)
+        if hub is not None:  # live sensing lines: stop their clients, flush their raw streams
+            hub.close()
         app.state.jobs.shutdown()
         budget.shutdown()
         trace.stop_delivery()

@@ -22,6 +22,7 @@ from junkan.sensing.monitor import Alarm, Models, Monitor, monitor_recording
 from junkan.sensing.results import Evaluation, MonitorRun
 from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
 from junkan.sensing.scenario import Scenario, reference
+from junkan.sensing.sources import LineSource, SourceRefused
 from junkan.sensing.store import RawStore, read_csv, read_raw
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "label_precision",
     "LINE_ID",
     "LineIngest",
+    "LineSource",
     "LiveError",
     "LineParams",
     "load",
@@ -56,6 +58,7 @@ __all__ = [
     "Reorder",
     "run",
     "SampleError",
+    "SourceRefused",
     "Scenario",
     "synthesize_audio",
     "train",

@@ -5,6 +5,7 @@ detectors on tuning scenarios."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,10 +59,16 @@ def train(seeds: tuple[int, ...] = TUNING_SEEDS, duration_s: float = 900.0) -> M
     return train_models([generate(tuning_scenario(s, duration_s)) for s in seeds])
 
 
-def run(scenario: Scenario, models: Models | None = None) -> MonitorRun:
-    """Generate the scenario's recording and run the monitor over it."""
+def run(
+    scenario: Scenario,
+    models: Models | None = None,
+    *,
+    progress: Callable[[float], None] | None = None,
+) -> MonitorRun:
+    """Generate the scenario's recording and run the monitor over it (``progress`` hears the
+    share of the recording monitored, 0–1)."""
     rec = generate(scenario)
-    mon = monitor_recording(models or train(), rec)
+    mon = monitor_recording(models or train(), rec, progress=progress)
     return MonitorRun(scenario.name, rec, mon)
 
 

@@ -25,7 +25,8 @@ MAX_REJECTED = 1000
 """Rejection reasons kept (the oldest are dropped)."""
 
 Listener = Callable[[str, dict[str, Any]], None]
-"""``(line, event)``; event ``{"kind": "step"|"alarm", ...}``; must not block."""
+"""``(line, event)``; event ``{"kind": "step"|"alarm"|"quarantined", ...}`` (a quarantined
+message has line ``""``, its ``where`` and ``reason``); must not block."""
 
 
 class IngestOptions(TypedDict, total=False):
@@ -70,6 +71,7 @@ class LineIngest:
             self.malformed.append(reason)
             del self.malformed[:-MAX_REJECTED]
         log.warning("malformed message on %s dropped: %s", where[:80], reason)
+        self._tell("", {"kind": "quarantined", "where": where[:120], "reason": reason[:300]})
 
     def accept(self, b: Batch) -> None:
         with self.lock:

@@ -1,34 +1,45 @@
 """Live lines for a service: each organisation's lines, fed by an in-process replay of a
-scenario (the embedded default, no broker needed) through the same
-:class:`~junkan.sensing.ingest.LineIngest` as MQTT and OPC UA; a ring of numbered events per
-line (decision steps, alarms, labels) for live streams that can resume; and the operator's
-labels, stored (JSON lines, one file per organisation) and turned into precision.
+scenario (the embedded default, no broker needed), by a topic of an MQTT broker or by an OPC
+UA server's subscription (:meth:`Hub.connect`, endpoints checked by
+:mod:`junkan.sensing.sources`), all through the same
+:class:`~junkan.sensing.ingest.LineIngest`; a ring of numbered events per line (decision
+steps, alarms, connection status, quarantined messages, labels) for live streams that can
+resume; and the operator's labels, handed to a sink (the service stores them in its database)
+and turned into precision.
 
-The hub holds no web framework: the API routes (``junkan.api.routers.sensing``) call it."""
+The hub holds no web framework and no database: the API routes
+(``junkan.api.routers.sensing``) call it and store the labels."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from junkan.sensing.features import BATCH, STEP
-from junkan.sensing.generator import generate
+from junkan.sensing.generator import LineParams, generate
 from junkan.sensing.ingest import LineIngest
 from junkan.sensing.monitor import LABELS, Models
 from junkan.sensing.samples import Batch
 from junkan.sensing.scenario import Scenario
+from junkan.sensing.sources import LineSource, SourceRefused, check, connect_url, resolve
+from junkan.sensing.store import RawStore
 
 LINE_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_EVENTS = 5000
 """Events kept per line for streams to resume from (500 s of steps at 10 Hz)."""
+MAX_QUARANTINE = 100
+"""Quarantined messages kept per line (with their reasons); older ones are only counted."""
+QUARANTINE_EVENT_S = 1.0
+"""At most one ``quarantined`` stream event per line per second (a flood of bad messages
+must not push the decision steps out of the ring)."""
 
 
 class LiveError(Exception):
@@ -47,18 +58,38 @@ class LiveLine:
     scenario: str
     speed: float
     ingest: LineIngest
+    source: str = "replay"
+    endpoint: str | None = None
+    status: str = "running"
+    feed: Any = None
     events: deque[tuple[int, dict[str, Any]]] = field(
         default_factory=lambda: deque(maxlen=MAX_EVENTS)
     )
+    quarantine: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_QUARANTINE))
+    quarantined: int = 0
     next_id: int = 1
     done: bool = False
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _last_q: float = -math.inf
 
     def add(self, event: dict[str, Any]) -> None:
         with self.lock:
+            if event["kind"] == "quarantined":
+                self.quarantined += 1
+                self.quarantine.append({"at": time.time(), **event})
+                now = time.monotonic()
+                if now - self._last_q < QUARANTINE_EVENT_S:
+                    return
+                self._last_q = now
+                event = {**event, "count": self.quarantined}
             self.events.append((self.next_id, event))
             self.next_id += 1
+
+    def set_status(self, status: str) -> None:
+        if status != self.status:
+            self.status = status
+            self.add({"kind": "status", "status": status})
 
     def since(self, after: int, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
         with self.lock:
@@ -69,18 +100,28 @@ class LiveLine:
         return {
             "line": self.line,
             "stream": self.stream,
+            "source": self.source,
+            "endpoint": self.endpoint,
+            "status": self.status,
             "scenario": self.scenario,
             "speed": self.speed,
             "done": self.done,
             "steps": len(mon.trace) if mon else 0,
             "alarms": len(mon.alarms) if mon else 0,
+            "quarantined": self.quarantined,
             "model_version": mon.models.version if mon else None,
         }
 
+    def detail(self) -> dict[str, Any]:
+        """The summary with the last quarantined messages and their reasons."""
+        with self.lock:
+            q = list(self.quarantine)
+        return {**self.summary(), "quarantine": q}
+
 
 class Hub:
-    """Every organisation's live lines (at most ``max_per_org`` each, ``max_total`` in all)
-    and their labels (under ``directory``)."""
+    """Every organisation's live lines (at most ``max_per_org`` each, ``max_total`` in all);
+    the raw streams of broker and PLC lines go under ``directory``."""
 
     def __init__(self, directory: Path, *, max_per_org: int = 4, max_total: int = 16) -> None:
         self.directory = Path(directory)
@@ -97,6 +138,21 @@ class Hub:
     def of(self, org: str) -> list[LiveLine]:
         return [v for (o, _), v in sorted(self.lines.items()) if o == org]
 
+    def _reserve(self, org: str, line: str) -> None:
+        """Refuse a line that is live already or one past the limits (call under the lock)."""
+        old = self.lines.get((org, line))
+        if old is not None and not old.done:
+            raise LiveError(409, f"line {line} is live already; stop it first")
+        running = [v for v in self.lines.values() if not v.done]
+        if sum(v.org == org for v in running) >= self.max_per_org:
+            raise LiveError(429, f"at most {self.max_per_org} live lines per organisation")
+        if len(running) >= self.max_total:
+            raise LiveError(429, "the service runs as many live lines as it may; try later")
+
+    def _add(self, live: LiveLine) -> None:
+        live.ingest.listeners.append(lambda _line, ev: live.add(ev))
+        self.lines[(live.org, live.line)] = live
+
     def replay(self, org: str, sc: Scenario, models: Models, speed: float) -> LiveLine:
         """Start replaying a scenario's recording as line ``sc.line.id`` at ``speed``× real
         time (the generator runs in the replay's thread)."""
@@ -104,21 +160,51 @@ class Hub:
             raise LiveError(422, "speed: give 0.1 to 50 (times real time)")
         line = sc.line.id
         with self.lock:
-            old = self.lines.get((org, line))
-            if old is not None and not old.done:
-                raise LiveError(409, f"line {line} is live already; stop it first")
-            running = [v for v in self.lines.values() if not v.done]
-            if sum(v.org == org for v in running) >= self.max_per_org:
-                raise LiveError(429, f"at most {self.max_per_org} live lines per organisation")
-            if len(running) >= self.max_total:
-                raise LiveError(429, "the service runs as many live lines as it may; try later")
-            from junkan.sensing.generator import LineParams
-
+            self._reserve(org, line)
             ing = LineIngest(models, LineParams.of(sc), trace_max=6000)
             live = LiveLine(org, line, uuid.uuid4().hex[:12], sc.name, speed, ing)
-            ing.listeners.append(lambda _line, ev: live.add(ev))
-            self.lines[(org, line)] = live
+            self._add(live)
         threading.Thread(target=self._run, args=(live, sc), daemon=True).start()
+        return live
+
+    def connect(
+        self, org: str, spec: LineSource, models: Models, *, resolver: Any = None
+    ) -> LiveLine:
+        """Start a live line fed by ``spec.source`` (an MQTT topic or an OPC UA server):
+        the endpoint must be listed in ``JUNKAN_SENSING_ENDPOINTS`` (422 otherwise, before
+        any connection). The connection runs in the background and reconnects by itself;
+        its state (``connecting``, ``connected``, ``unreachable``, ``connection lost`` …) is
+        the line's ``status`` and a ``status`` stream event."""
+        src, line = spec.source, spec.line.id
+        try:
+            ep = check(src.url, "source.url")
+            address = resolve(ep, "source.url", resolver)
+        except SourceRefused as exc:
+            raise LiveError(422, str(exc)) from None
+        with self.lock:
+            self._reserve(org, line)
+            params = LineParams.of(Scenario(line=spec.line, duration_s=60))
+            raw = RawStore(self.directory / "raw" / _safe(org))
+            ing = LineIngest(models, params, store=raw, trace_max=6000)
+            live = LiveLine(
+                org,
+                line,
+                uuid.uuid4().hex[:12],
+                src.kind,
+                1.0,
+                ing,
+                src.kind,
+                str(ep),
+                "connecting",
+            )
+            self._add(live)  # listening before the first message can come
+            try:
+                live.feed = _feed(spec, live, connect_url(src.url, ep, address))
+            except ModuleNotFoundError as exc:
+                self.lines.pop((org, line), None)
+                raise LiveError(
+                    503, f"this server lacks the 'sensing' extra ({exc.name} is not installed)"
+                ) from None
         return live
 
     def _run(self, live: LiveLine, sc: Scenario) -> None:
@@ -136,13 +222,27 @@ class Hub:
             live.add({"kind": "error", "detail": str(exc)[:300]})
         finally:
             live.done = True
+            live.status = "ended"
             live.add({"kind": "end"})
 
     def stop(self, org: str, line: str) -> None:
+        """Stop a line: a replay ends, a broker or PLC line disconnects (its raw stream is
+        flushed); its streams get ``end``."""
         live = self.get(org, line)
         live.stop.set()
         with self.lock:
             self.lines.pop((org, line), None)
+        if live.feed is not None:
+            live.feed.close()
+            with live.ingest.lock:
+                live.ingest.close()  # the raw stream's last rows to Parquet
+            live.done, live.status = True, "stopped"
+            live.add({"kind": "end"})
+
+    def close(self) -> None:
+        """Stop every line (the service is stopping)."""
+        for org, line in list(self.lines):
+            self.stop(org, line)
 
     def _alarm(self, live: LiveLine, alarm_id: int) -> Any:
         mon = live.ingest.monitors.get(live.line)
@@ -170,9 +270,11 @@ class Hub:
         user: str,
         state: str | None = None,
         note: str = "",
+        sink: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Label an alarm (the line's models adapt; a new version is kept) and store the
-        label with the alarm's evidence."""
+        """Label an alarm: the line's models adapt (a new version is kept) and the label
+        record, with the alarm's evidence, goes to ``sink`` (the service's database) before
+        the line's streams hear of it."""
         if label not in LABELS:
             raise LiveError(422, f"label: give one of {', '.join(LABELS)}")
         live = self.get(org, line)
@@ -196,29 +298,41 @@ class Hub:
             "sources": sorted({e["source"] for e in a.evidence}),
             "evidence": a.evidence,
         }
-        path = self._labels_path(org)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with live.lock, path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec, default=float) + "\n")
+        if sink is not None:
+            sink(rec)
         live.add({"kind": "label", "id": alarm_id, "label": label, "model_version": version})
         return rec
 
-    def _labels_path(self, org: str) -> Path:
-        safe = re.sub(r"[^A-Za-z0-9_-]", "_", org)[:64]
-        return self.directory / f"labels-{safe}.jsonl"
 
-    def labels(self, org: str) -> list[dict[str, Any]]:
-        path = self._labels_path(org)
-        if not path.exists():
-            return []
-        latest: dict[tuple[str, int], dict[str, Any]] = {}
-        for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            try:
-                rec = json.loads(text)
-                latest[(rec["stream"], int(rec["alarm"]))] = rec  # the last label counts
-            except (ValueError, KeyError, TypeError):
-                raise LiveError(500, f"{path.name}: line {n} is not a label record") from None
-        return list(latest.values())
+def _safe(org: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", org)[:64]
+
+
+def _feed(spec: LineSource, live: LiveLine, url: str) -> Any:
+    """The transport's client for a line (it connects in its own thread)."""
+    src = spec.source
+    if src.kind == "mqtt":
+        from junkan.sensing.mqtt import LineFeed
+
+        return LineFeed(
+            url,
+            live.line,
+            live.ingest,
+            topic=src.topic,
+            protocol=src.protocol,
+            on_status=live.set_status,
+        )
+    from junkan.sensing.opcua import OpcuaIngest
+
+    return OpcuaIngest(
+        url,
+        live.ingest.models,
+        live.ingest.params,
+        [live.line],
+        publish_ms=src.publish_ms,
+        ingest=live.ingest,
+        on_status=live.set_status,
+    )
 
 
 def precision(labels: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -345,13 +346,22 @@ class Monitor:
             self.open = None
 
 
-def monitor_recording(models: Models, rec: Recording, *, keep_trace: bool = True) -> Monitor:
-    """Run a fresh monitor over a whole recording, batch by batch."""
+def monitor_recording(
+    models: Models,
+    rec: Recording,
+    *,
+    keep_trace: bool = True,
+    progress: Callable[[float], None] | None = None,
+) -> Monitor:
+    """Run a fresh monitor over a whole recording, batch by batch; ``progress`` hears the
+    share done (0–1) every 100 batches (10 s of recording)."""
     mon = Monitor(models, _params(rec), rec.line, keep_trace=keep_trace)
     n = len(rec.t) // BATCH
     for i in range(n):
         s = slice(i * BATCH, (i + 1) * BATCH)
         mon.process(float(rec.t[s.start]), {k: v[s] for k, v in rec.signals.items()})
+        if progress is not None and i % 100 == 99:
+            progress((i + 1) / n)
     mon.close(float(n * STEP))
     return mon
 

@@ -33,15 +33,18 @@ log = logging.getLogger("junkan.sensing.mqtt")
 PREFIX = "junkan/sensing"
 
 
-def _client(client_id: str) -> Any:
+def _client(client_id: str, protocol: str = "3.1.1") -> Any:
     import paho.mqtt.client as mqtt
 
-    c = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=mqtt.MQTTv311,
-        clean_session=True,
-    )
+    if protocol == "5":
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    else:
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=True,
+        )
     c.reconnect_delay_set(min_delay=1, max_delay=2)
     c.max_queued_messages_set(0)
     return c
@@ -62,24 +65,40 @@ class Endpoint:
 
     topic = ""
 
-    def __init__(self, url: str, client_id: str) -> None:
+    def __init__(
+        self, url: str, client_id: str, *, protocol: str = "3.1.1", address: str | None = None
+    ) -> None:
         self.connected = threading.Event()
-        self.client = _client(f"{client_id}-{id(self)}")
+        self.status, self.connects = "connecting", 0
+        self.client = _client(f"{client_id}-{id(self)}", protocol)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = lambda client, userdata: self.failed("unreachable")
         self.client.on_message = lambda client, userdata, msg: self.message(msg)
         host, port = broker_address(url)
-        self.client.connect_async(host, port, keepalive=5)
+        self.client.connect_async(address or host, port, keepalive=5)
         self.client.loop_start()
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        if getattr(rc, "is_failure", False):
+            self.failed(f"refused by the broker: {rc}")
+            return
         client.subscribe(self.topic, qos=1)
+        self.connects += 1
+        self.status = "connected"
         self.connected.set()
         self.up()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        was = self.connected.is_set()
         self.connected.clear()
-        self.down()
+        if was:
+            self.failed("connection lost")
+            self.down()
+
+    def failed(self, why: str) -> None:
+        """The broker could not be reached or dropped the connection (paho retries)."""
+        self.status = why
 
     def up(self) -> None:
         """Connected (again)."""
@@ -188,6 +207,62 @@ class Ingest(Endpoint):
                 raise SampleError(f"topic {msg.topic[:80]} does not match line {b.line}")
         except SampleError as exc:
             self.lines.reject(msg.topic, str(exc))
+            return
+        self.lines.accept(b)
+
+    def close(self) -> None:
+        super().close()
+        self.lines.close()
+
+
+class LineFeed(Endpoint):
+    """One line's batches from one broker topic into a given
+    :class:`~junkan.sensing.ingest.LineIngest` (a live line of the service). A message for
+    another line, or one that fails the sample format, is quarantined with its reason; the
+    line goes on. ``on_status`` hears every change of the connection's state."""
+
+    def __init__(
+        self,
+        url: str,
+        line: str,
+        lines: LineIngest,
+        *,
+        topic: str | None = None,
+        protocol: str = "3.1.1",
+        address: str | None = None,
+        on_status: Any = None,
+    ) -> None:
+        self.line, self.lines, self.on_status = line, lines, on_status
+        self.topic = topic or f"{PREFIX}/{line}/batch"
+        self.backfill = (
+            self.topic[: -len("/batch")] + "/backfill" if self.topic.endswith("/batch") else None
+        )
+        lines.ask_backfill = self._ask
+        super().__init__(url, f"junkan-line-{line}", protocol=protocol, address=address)
+
+    def failed(self, why: str) -> None:
+        super().failed(why)
+        if self.on_status is not None:
+            self.on_status(why)
+
+    def up(self) -> None:
+        if self.on_status is not None:
+            self.on_status("connected")
+        for line, seq in self.lines.resume_points().items():
+            self._ask(line, seq, seq)
+
+    def _ask(self, line: str, first: int, last: int) -> None:
+        if self.backfill is not None:
+            self.client.publish(self.backfill, json.dumps({"from": first}), qos=1)
+
+    def message(self, msg: Any) -> None:
+        where = f"mqtt {msg.topic[:80]}"
+        try:
+            b = parse_message(msg.payload, received=time.monotonic())
+            if b.line != self.line:
+                raise SampleError(f"a message of line {b.line} on line {self.line}'s topic")
+        except SampleError as exc:
+            self.lines.reject(where, str(exc))
             return
         self.lines.accept(b)
 

@@ -121,6 +121,8 @@ class OpcuaIngest:
         lines: Sequence[str],
         *,
         publish_ms: int = 50,
+        ingest: LineIngest | None = None,
+        on_status: Callable[[str], None] | None = None,
         **options: Unpack[IngestOptions],
     ) -> None:
         if not url.startswith("opc.tcp://"):
@@ -128,7 +130,9 @@ class OpcuaIngest:
         if not 1 <= len(lines) <= 200:
             raise ValueError("lines: give 1 to 200 line ids")
         self.url, self.names, self.publish_ms = url, list(lines), publish_ms
-        self.lines = LineIngest(models, params, **options)
+        self.lines = ingest if ingest is not None else LineIngest(models, params, **options)
+        self.on_status = on_status
+        self.status = "connecting"
         self.connected = threading.Event()
         self.connects = 0
         self._stop = threading.Event()
@@ -149,6 +153,7 @@ class OpcuaIngest:
                 await self._session()
             except Exception as exc:  # server away, network cut: try again in a second
                 log.warning("OPC UA %s: %s; reconnecting", self.url, exc)
+                self._status(_why(exc, self.connected.is_set()))
             self.connected.clear()
             await asyncio.sleep(1.0)
 
@@ -173,14 +178,29 @@ class OpcuaIngest:
             await sub.subscribe_data_change([client.get_node(n) for n in where], queuesize=100)
             self.connects += 1
             self.connected.set()
+            self._status("connected")
             while not self._stop.is_set():
                 await asyncio.sleep(0.2)
                 await client.check_connection()
+
+    def _status(self, why: str) -> None:
+        self.status = why
+        if self.on_status is not None:
+            self.on_status(why)
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
         self.lines.close()
+
+
+def _why(exc: Exception, was_connected: bool) -> str:
+    """A short reason for a failed or lost session (no addresses or stack)."""
+    if was_connected:
+        return "connection lost"
+    if isinstance(exc, (ConnectionError, OSError, asyncio.TimeoutError)):
+        return "unreachable"
+    return f"session failed: {type(exc).__name__}: {str(exc)[:120]}"
 
 
 class _Handler:

@@ -1,11 +1,16 @@
 """Shredder monitoring (junkan.sensing): run a scenario through the monitor, evaluate the
 detectors on held-out scenarios, the reference thresholds with their sources, and a check of
 one sensor message. Heavy work runs in a budgeted worker; scenarios are bounded
-(``MAX_RUN_S`` of recording per run, ``MAX_EVAL_S`` per evaluation).
+(``MAX_RUN_S`` of recording per run, ``MAX_EVAL_S`` per evaluation). ``POST
+/api/sensing/jobs?kind=run|evaluate`` does the same as a background job (202, polled with
+progress, ``DELETE`` cancels; :mod:`junkan.api.background`).
 
-Live lines (:mod:`junkan.sensing.live`): start a replay, follow a line as Server-Sent Events,
-acknowledge and label its alarms, and the precision the labels give. Every live line belongs
-to the caller's organisation; another organisation's line answers 404."""
+Live lines (:mod:`junkan.sensing.live`): start a replay, or connect a line to an MQTT broker's
+topic or an OPC UA server (only endpoints listed in ``JUNKAN_SENSING_ENDPOINTS``; see
+:mod:`junkan.sensing.sources`), follow a line as Server-Sent Events, see its connection
+status and quarantined messages, acknowledge and label its alarms (labels are stored in the
+database, per organisation), and the precision the labels give. Every live line belongs to
+the caller's organisation; another organisation's line answers 404."""
 
 from __future__ import annotations
 
@@ -16,12 +21,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from junkan.api.auth import CurrentUser
+from junkan.api import background
+from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.work import offload
+from junkan.core.budget import report_progress
 
 router = APIRouter()
 
@@ -54,23 +61,55 @@ def _models() -> Any:
     return train(seeds, duration)
 
 
-def sensing_run_job(doc: dict[str, Any], every: int) -> dict[str, Any]:
-    from junkan.sensing import load, run
+def _scenario(doc: dict[str, Any]) -> Any:
+    from junkan.sensing import load
 
     sc = load(doc=doc, source="scenario")
     if sc.duration_s > MAX_RUN_S:
         raise ValueError(f"scenario.duration_s: at most {MAX_RUN_S:.0f} s per request")
-    out: dict[str, Any] = run(sc, _models()).to_json(every=every)
-    return out
+    return sc
 
 
-def sensing_evaluate_job(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    from junkan.sensing import evaluate, load
+def _scenarios(docs: list[dict[str, Any]]) -> list[Any]:
+    from junkan.sensing import load
 
     scs = [load(doc=d, source=f"scenarios[{i}]") for i, d in enumerate(docs)]
     if sum(s.duration_s for s in scs) > MAX_EVAL_S:
         raise ValueError(f"scenarios: at most {MAX_EVAL_S:.0f} s of recording in total")
-    out: dict[str, Any] = evaluate(scs, _models(), tuning_seeds=SERVICE_TUNING[0]).to_json()
+    return scs
+
+
+def _tuning_seeds(scs: list[Any]) -> None:
+    for i, sc in enumerate(scs):
+        if sc.seed in SERVICE_TUNING[0]:
+            raise ValueError(
+                f"scenarios[{i}].seed: seed {sc.seed} was used for tuning; evaluate on other seeds"
+            )
+
+
+def sensing_run_job(doc: dict[str, Any], every: int) -> dict[str, Any]:
+    from junkan.sensing import run
+
+    sc = _scenario(doc)
+    report_progress({"phase": "training", "fraction": 0.0})
+    models = _models()
+    report_progress({"phase": "generating", "fraction": 0.05})
+
+    def progress(done: float) -> None:
+        report_progress({"phase": "monitoring", "fraction": round(0.05 + 0.9 * done, 3)})
+
+    out: dict[str, Any] = run(sc, models, progress=progress).to_json(every=every)
+    return out
+
+
+def sensing_evaluate_job(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    from junkan.sensing import evaluate
+
+    scs = _scenarios(docs)
+    report_progress({"phase": "training", "fraction": 0.0})
+    models = _models()
+    report_progress({"phase": "evaluating", "fraction": 0.05})
+    out: dict[str, Any] = evaluate(scs, models, tuning_seeds=SERVICE_TUNING[0]).to_json()
     return out
 
 
@@ -80,6 +119,7 @@ async def sensing_run(body: RunIn, user: CurrentUser) -> dict[str, Any]:
     state confidences, detector scores and signals every ``every`` steps, the truth. Invalid
     scenario → 422 naming the field."""
     try:
+        _scenario(body.scenario)  # a bad one is refused here, without a worker
         doc: dict[str, Any] = await offload(sensing_run_job, body.scenario, body.every)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
@@ -91,10 +131,53 @@ async def sensing_evaluate(body: EvaluateIn, user: CurrentUser) -> dict[str, Any
     """Score the monitor and every detector on up to five held-out scenarios (seeds other
     than 0–2): event F1, latency p50/p95, false alarms per 8 h, NAB, VUS-PR."""
     try:
+        _tuning_seeds(_scenarios(body.scenarios))  # refused here, before any training
         doc: dict[str, Any] = await offload(sensing_evaluate_job, body.scenarios)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return doc
+
+
+JOB = "sensing."
+KINDS = (JOB + "run", JOB + "evaluate")
+
+
+class JobIn(BaseModel):
+    """``scenario`` (and ``every``) for a run; ``scenarios`` for an evaluation."""
+
+    model_config = {"extra": "forbid"}
+    scenario: Doc | None = None
+    every: int = Field(default=10, ge=1, le=100)
+    scenarios: list[Doc] | None = Field(default=None, min_length=1, max_length=5)
+
+
+@router.post("/api/sensing/jobs", tags=["sensing"], status_code=202)
+async def sensing_start_job(
+    kind: Annotated[Literal["run", "evaluate"], Query()],
+    body: JobIn,
+    user: CurrentUser,
+    s: StoreDep,
+) -> dict[str, Any]:
+    """Start a run (``scenario``) or an evaluation (``scenarios``) as a background job:
+    202 with the job; poll ``GET /api/sensing/jobs/{id}`` (progress ``{phase, fraction}``,
+    phase training, generating, monitoring or evaluating; then the result of ``/run`` or
+    ``/evaluate``); ``DELETE`` stops it. A scenario that fails its checks is 422 at once."""
+    try:
+        if kind == "run":
+            if body.scenario is None:
+                raise ValueError("scenario: give the scenario to run")
+            _scenario(body.scenario)
+            return background.start(s, user, JOB + kind, sensing_run_job, body.scenario, body.every)
+        if body.scenarios is None:
+            raise ValueError("scenarios: give one to five held-out scenarios")
+        scs = _scenarios(body.scenarios)
+        _tuning_seeds(scs)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return background.start(s, user, JOB + kind, sensing_evaluate_job, body.scenarios)
+
+
+background.add_routes(router, "/api/sensing/jobs", "sensing", KINDS, "sensing job")
 
 
 @router.get("/api/sensing/reference", tags=["sensing"])
@@ -194,10 +277,38 @@ async def sensing_live_replay(body: ReplayIn, request: Request, user: CurrentUse
     return live.summary()
 
 
+@router.post("/api/sensing/live/connect", tags=["sensing"], status_code=202)
+async def sensing_live_connect(body: Doc, request: Request, user: CurrentUser) -> Any:
+    """Start a live line of your organisation fed by an MQTT broker's topic (``source``:
+    ``{kind: mqtt, url: mqtt://host:port, topic, protocol: "3.1.1"|"5"}``) or an OPC UA
+    server (``{kind: opcua, url: opc.tcp://host:port/path, publish_ms}``). The endpoint must
+    be listed in the server's ``JUNKAN_SENSING_ENDPOINTS`` (422 otherwise; nothing is
+    contacted). The connection runs in the background and reconnects by itself: follow
+    ``status`` in ``GET /api/sensing/live/{line}`` or the stream's ``status`` events; bad
+    messages are quarantined with their reasons. 409 if that line is live, 429 past the
+    limits."""
+    from junkan.core.documents import validate_with
+    from junkan.sensing import LineSource
+
+    spec = validate_with(LineSource, body, "body")  # 422 naming the field
+    models = await asyncio.to_thread(_models)
+    hub = _hub(request)
+    live = await asyncio.to_thread(_live, hub.connect, user.org_id, spec, models)
+    return live.summary()
+
+
 @router.get("/api/sensing/live", tags=["sensing"])
 def sensing_live_lines(request: Request, user: CurrentUser) -> dict[str, Any]:
     """Your organisation's live lines."""
     return {"lines": [v.summary() for v in _hub(request).of(user.org_id)]}
+
+
+@router.get("/api/sensing/live/{line}", tags=["sensing"])
+def sensing_live_line(line: str, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """A live line: source, endpoint, connection status, counts, and the last quarantined
+    messages with their reasons."""
+    out: dict[str, Any] = _live(_hub(request).get, user.org_id, _line_id(line)).detail()
+    return out
 
 
 @router.delete("/api/sensing/live/{line}", tags=["sensing"], status_code=204)
@@ -279,18 +390,43 @@ def sensing_live_label(
     line: str, alarm_id: int, body: LabelIn, request: Request, user: CurrentUser
 ) -> dict[str, Any]:
     """Confirm an alarm or mark it a false alarm (``state``: what it really was). The line's
-    models adapt (a new version is kept) and the label is stored with the alarm's evidence."""
+    models adapt (a new version is kept) and the label is stored in the database with the
+    alarm's evidence."""
+    from junkan.store.sensing_repo import SensingRepo
+
+    repo = SensingRepo(request.app.state.store.db)
+    repo.check_room(user.org_id)  # 413 before the models adapt
+
+    def sink(rec: dict[str, Any]) -> None:
+        repo.add_label(user.org_id, user.id, rec)
+
     hub = _hub(request)
     args = (user.org_id, _line_id(line), alarm_id, body.label, user.id, body.state, body.note)
-    out: dict[str, Any] = _live(hub.label, *args)
+    out: dict[str, Any] = _live(hub.label, *args, sink)
     return out
+
+
+@router.get("/api/sensing/labels", tags=["sensing"])
+def sensing_labels(
+    request: Request,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """Your organisation's alarm labels, newest first (relabels included)."""
+    from junkan.store.sensing_repo import SensingRepo
+
+    rows = SensingRepo(request.app.state.store.db).labels(user.org_id, limit=limit, offset=offset)
+    return {"labels": rows}
 
 
 @router.get("/api/sensing/labels/precision", tags=["sensing"])
 def sensing_label_precision(request: Request, user: CurrentUser) -> dict[str, Any]:
-    """Precision of your organisation's labelled alarms (the last label of each alarm):
-    overall, by action and by evidence source, with Wilson 95 % intervals."""
+    """Precision of your organisation's labelled alarms (the last label of each alarm, read
+    from the database): overall, by action and by evidence source, with Wilson 95 %
+    intervals."""
     from junkan.sensing import label_precision
+    from junkan.store.sensing_repo import SensingRepo
 
-    labels = _live(_hub(request).labels, user.org_id)
+    labels = SensingRepo(request.app.state.store.db).latest_labels(user.org_id)
     return {"labels": len(labels), **label_precision(labels)}

@@ -1,10 +1,11 @@
-// Shredder monitor page: a shipped scenario (editable JSON) run through the monitor as long work with
-// cancel; the signals over time with the alarms shaded and the true events marked, the alarms with the
+// Shredder monitor page: a shipped scenario (editable JSON) run through the monitor as a server-side job
+// (POST /api/sensing/jobs?kind=run, polled with its progress, DELETE on cancel); the signals over time with the alarms shaded and the true events marked, the alarms with the
 // action each advises and its evidence, and the true events with whether an alarm caught them.
 import { $, api, fmt, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 
-const sn = { last: null, loaded: null };
+const sn = { last: null, loaded: null, progress: null };
+const POLL_MS = 500;
 const SIGNALS = [["current", "#1f618d"], ["droop", "#7d3c98"], ["lel", "#b9770e"]];
 const ALARM_EVENTS = new Set(["jam", "overload", "gas_cylinder", "battery", "fuel_tank"]);
 
@@ -63,6 +64,42 @@ function drawRun(r) {
       ALARM_EVENTS.has(e.type) ? t(caught(e) ? "sn.yes" : "sn.missed") : t("sn.noAlarmWanted")]), [1, 2, 3]);
 }
 
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  const id = setTimeout(resolve, ms);
+  signal.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("stopped", "AbortError")); }, { once: true });
+});
+
+/** What the job is doing, in words: its phase and share done. */
+function phaseText() {
+  const p = sn.progress;
+  if (!p || !p.phase) return t("sn.running");
+  return t("sn.phase", { phase: t(`sn.phase.${p.phase}`, {}, p.phase), pct: Math.round(100 * (p.fraction || 0)) });
+}
+
+/** Start the run as a job and poll it until it ends, showing its progress; a cancel stops it on the
+ * server too (DELETE). */
+async function runJob(body, bar, signal) {
+  sn.progress = null;
+  const res = await api("/api/sensing/jobs?kind=run", jsonBody(body, "POST", signal));
+  if (!res.ok) return { problem: await problemOf(res) };
+  let job = await res.json();
+  try {
+    while (job.status === "queued" || job.status === "running") {
+      sn.progress = job.progress || null;
+      if (sn.progress && Number.isFinite(sn.progress.fraction)) { bar.max = 1; bar.value = sn.progress.fraction; }
+      await sleep(POLL_MS, signal);
+      const r = await api(`/api/sensing/jobs/${job.id}`, { signal });
+      if (!r.ok) return { problem: await problemOf(r) };
+      job = await r.json();
+    }
+  } catch (e) {
+    if (e.name === "AbortError") api(`/api/sensing/jobs/${job.id}`, { method: "DELETE" }).catch(() => {});
+    throw e;
+  }
+  if (job.status !== "succeeded") return { problem: { detail: job.error || t("sn.failed") } };
+  return { result: job.result };
+}
+
 $("#sn-example").addEventListener("change", loadExample);
 $("#sn-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -71,12 +108,13 @@ $("#sn-form").addEventListener("submit", async (ev) => {
   try { scenario = JSON.parse($("#sn-doc").value); } catch (e) { showMessages("#sn-errors", [t("sn.badJson", { msg: e.message })]); return; }
   if (!scenario || typeof scenario !== "object" || Array.isArray(scenario)) { showMessages("#sn-errors", [t("sn.badJson", { msg: "{…}" })]); return; }
   $("#sn-result").hidden = true; sn.last = null;
-  const res = await longTask({ status: $("#sn-status"), start: $("#sn-run"), cancel: $("#sn-cancel"), bar: $("#sn-progress"),
-    what: () => t("sn.running") }, (signal) => api("/api/sensing/run", jsonBody({ scenario, every: 10 }, "POST", signal)));
-  if (!res) return;
+  const bar = $("#sn-progress");
+  const out = await longTask({ status: $("#sn-status"), start: $("#sn-run"), cancel: $("#sn-cancel"), bar,
+    what: phaseText }, (signal) => runJob({ scenario, every: 10 }, bar, signal));
+  if (!out) return;
   $("#sn-status").textContent = "";
-  if (!res.ok) { showProblem("#sn-errors", await problemOf(res)); return; }
-  sn.last = await res.json();
+  if (out.problem) { showProblem("#sn-errors", out.problem); return; }
+  sn.last = out.result;
   drawRun(sn.last);
 });
 
