@@ -27,7 +27,7 @@ def test_needs_credentials(app_client: TestClient) -> None:  # noqa: F811
     _problem(app_client.get(f"{BASE}/abc"), 401)
 
 
-def test_sample_job_and_who_sees_it(app_client: TestClient) -> None:  # noqa: F811
+def test_sample_job_and_who_sees_it(app_client: TestClient, database_url: str) -> None:  # noqa: F811
     demo, partner = demo_tokens(app_client)
     res = app_client.post(f"{BASE}?kind=assess", json={"sample": {"size": 60}}, headers=demo)
     assert res.status_code == 202, res.text
@@ -42,6 +42,19 @@ def test_sample_job_and_who_sees_it(app_client: TestClient) -> None:  # noqa: F8
     _problem(app_client.get(f"{BASE}/{job['id']}", headers=partner), 404)
     assert app_client.get(BASE, headers=partner).json() == []
     assert [j["id"] for j in app_client.get(BASE, headers=demo).json()] == [job["id"]]
+    # the LEAP report of the stored result: the caller's only, with limits on its query
+    report = f"{BASE}/{job['id']}/report"
+    if database_url.startswith("sqlite"):  # rendering does not touch the store: once is enough
+        pdf = app_client.get(f"{report}?lang=en&format=pdf", headers=demo)
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-") and pdf.content.rstrip().endswith(b"%%EOF")
+        assert f"nature-report-{job['id']}-en.pdf" in pdf.headers["content-disposition"]
+    _problem(app_client.get(report, headers=partner), 404)
+    _problem(app_client.get(report), 401)
+    _problem(app_client.get(f"{report}?lang=fr", headers=demo), 422)
+    _problem(app_client.get(f"{report}?format=docx", headers=demo), 422)
+    _problem(app_client.get(f"{BASE}/{'x' * 65}/report", headers=demo), 422)
 
 
 @pytest.mark.parametrize(
@@ -80,3 +93,5 @@ def test_assessment_needs_the_raster_folder(
     job = app_client.post(f"{BASE}?kind=assess", json={"assessment": bad}, headers=demo)
     done = wait_for(app_client, f"{BASE}/{job.json()['id']}", demo, timeout=120)
     assert done["status"] == "failed" and "points outside" in done["error"]
+    msg = _problem(app_client.get(f"{BASE}/{done['id']}/report", headers=demo), 409)
+    assert "failed" in msg["detail"]

@@ -17,6 +17,7 @@ from junkan.nature import pdf as nature_pdf
 from junkan.nature import sample as smp
 from junkan.nature.flood import RETURN_PERIODS, annual_maxima, flood_frequency
 from junkan.nature.geo import Polygon, centroid
+from junkan.nature.rasters import mask, window
 from junkan.nature.water import c3_0, read_withdrawals
 from tests.nature.conftest import SIZE
 
@@ -223,3 +224,73 @@ def test_pdf_japanese(result, tmp_path: Path) -> None:  # type: ignore[no-untype
     pdf = result.report(tmp_path / "r.pdf", lang="ja").read_bytes()
     assert pdf.startswith(b"%PDF")
     assert re.search(rb"/BaseFont /[A-Z]{6}\+(NotoSans|IPA|Takao)", pdf)  # embedded subset
+
+
+# Per-pixel surface water and flooding (junkan.nature.inundation) on the shared result
+
+PX_KM2 = smp.PIXEL * smp.PIXEL / 1e6
+
+
+def _truth(sample: Path) -> dict[str, list[tuple[float, float]]]:
+    """Per area and year: the generated truth's flooded and water km²."""
+    maps = smp.class_maps(SIZE, 0)
+    water = list(smp.signatures()["classes"]).index("water") + 1
+    s0 = nature.open_raster(sample.parent / "scene_2019.tif")
+    out = {}
+    for poly in nature.read_layer(sample.parent / "areas.geojson").polygons:
+        win = window(poly, s0)
+        assert win is not None
+        inside = mask([poly], s0, win)
+        w0 = maps[0][win] == water
+        out[poly.fid] = [
+            (
+                float((inside & (m[win] == water) & ~w0).sum() * PX_KM2),
+                float((inside & (m[win] == water)).sum() * PX_KM2),
+            )
+            for m in maps
+        ]
+    return out
+
+
+def test_flooded_extent_per_area_matches_the_truth(sample: Path, result) -> None:  # type: ignore[no-untyped-def]
+    truth = _truth(sample)
+    sw = result.to_json()["surface_water"]
+    assert sw["index"] == "MNDWI" and sw["reference_date"] == "2019-06-15"
+    assert all(t["method"] == "otsu" for t in sw["thresholds"])
+    flooded_any = 0.0
+    tol = 6 * PX_KM2  # a few noisy pixels
+    for a in result.areas:
+        for (fl, wat), row in zip(truth[a["id"]], a["inundation"], strict=True):
+            f = row["flooded_km2"]
+            assert f["value"] == pytest.approx(fl, abs=tol)
+            assert f["low"] - 1e-12 <= f["value"] <= f["high"] + 1e-12
+            assert f["low"] - tol <= fl <= f["high"] + tol
+            # the sample's water is dark (SWIR 0.008) under 0.015 noise: ~2 % of its
+            # pixels fall below any threshold; the widest estimate catches most of them
+            w = row["water_km2"]
+            assert w["value"] == pytest.approx(wat, abs=max(tol, 0.03 * wat))
+            assert w["low"] - tol <= wat <= w["high"] + tol
+            assert row["permanent_km2"] + row["flooded_km2"]["value"] == pytest.approx(
+                row["water_km2"]["value"], abs=1e-9
+            )
+            flooded_any += fl
+    assert flooded_any > 20 * PX_KM2  # the sample floods in some years: the check has teeth
+
+
+def test_result_round_trips_and_reports_flooding(result) -> None:  # type: ignore[no-untyped-def]
+    """The service writes a job's report from its stored JSON: the result read back is the
+    same, and the report carries the per-pixel flooding table in both languages."""
+    from junkan.nature.report import blocks
+    from junkan.nature.results import TEXT, NatureResult
+
+    doc = json.loads(json.dumps(result.to_json()))
+    again = NatureResult.from_json(doc)
+    assert json.loads(json.dumps(again.to_json())) == doc
+    for lang in ("en", "ja"):
+        bs = blocks(again, TEXT[lang])
+        i = next(k for k, b in enumerate(bs) if b.text == TEXT[lang]["inundation"])
+        rows = bs[i + 2].rows
+        assert len(rows) == len(result.areas) * len(result.scenes)
+        assert rows[0][:2] == [result.areas[0]["id"], "2019-06-15"]
+    with pytest.raises(nature.NatureInputError, match="not an assessment result"):
+        NatureResult.from_json({"name": "x"})

@@ -128,6 +128,81 @@ def test_nature_page(page: Any, server: str) -> None:
     assert not errors, errors
 
 
+def test_nature_survey_offline(page: Any, server: str) -> None:
+    """Observations saved offline stay on the device and are sent when the connection
+    returns; an answer lost on the way leaves them queued (also across a reload) and the
+    resend duplicates nothing; a conflict with the service's version is shown and resolved
+    by the surveyor."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    h = {"X-Junkan-CSRF": "1"}
+    api = f"{server}/api/nature/survey"
+    sign_in(page, server)
+    before = page.request.get(f"{api}/observations", headers=h).json()["total"]
+    page.goto(f"{server}/#/nature")
+    expect(page.locator("#ns-checklist option").first).to_be_attached()
+    queue = page.locator("#ns-queue tbody tr")
+
+    def record(species: str, count: int) -> None:
+        page.fill("#ns-species", species)
+        page.fill("#ns-count", str(count))
+        page.fill("#ns-lat", "12.68")
+        page.fill("#ns-lon", "108.05")
+        page.fill("#ns-observer", "N. Surveyor")
+        page.click("#ns-save")
+        expect(page.locator("#ns-status")).to_contain_text("device")
+
+    page.context.set_offline(True)
+    record("Copsychus saularis", 2)
+    record("Apis cerana", 30)
+    expect(queue).to_have_count(2)
+    expect(page.locator("#ns-status")).to_contain_text("Offline")
+    assert page.request.get(f"{api}/observations", headers=h).json()["total"] == before
+    # back online, but the service's answer is lost: both stay queued
+    lost: list[str] = []
+
+    def drop_answer(route: Any) -> None:
+        route.fetch()  # the service stores them ...
+        lost.append(route.request.url)
+        route.abort()  # ... and the device never hears so
+
+    page.route("**/api/nature/survey/sync", drop_answer)
+    with page.expect_event("requestfailed", lambda r: "/survey/sync" in r.url):
+        page.context.set_offline(False)  # the "online" event starts a sync
+    assert lost and page.request.get(f"{api}/observations", headers=h).json()["total"] == before + 2
+    expect(queue).to_have_count(2)
+    # the queue is on the device's disk: a reload (answers still lost) shows it again
+    with page.expect_event("requestfailed", lambda r: "/survey/sync" in r.url):
+        page.reload()
+    expect(queue).to_have_count(2)
+    page.unroute("**/api/nature/survey/sync")
+    page.click("#ns-sync")
+    expect(page.locator("#ns-status")).to_contain_text("2 observation(s) confirmed")
+    expect(queue).to_have_count(0)
+    assert page.request.get(f"{api}/observations", headers=h).json()["total"] == before + 2
+    # another device changed an observation this one still holds: a conflict, then "keep mine"
+    page.context.set_offline(True)
+    record("Dicrurus macrocercus", 1)
+    mine = page.evaluate(
+        """() => new Promise((ok) => { const r = indexedDB.open('junkan-survey');
+        r.onsuccess = () => { const g = r.result.transaction('queue').objectStore('queue').getAll();
+        g.onsuccess = () => ok(g.result[0].observation); }; })"""
+    )
+    other = {"observations": [{"observation": {**mine, "count": 9}}]}
+    assert (
+        page.request.post(f"{api}/sync", data=other, headers=h).json()["results"][0]["status"]
+        == "created"
+    )
+    page.context.set_offline(False)
+    expect(queue.first).to_contain_text("conflict: the service holds version 1 (9 ×")
+    queue.first.get_by_role("button", name="Keep mine").click()
+    expect(queue).to_have_count(0)
+    got = page.request.get(f"{api}/export.csv", headers=h).text()
+    row = next(line for line in got.splitlines() if line.startswith(mine["id"]))
+    assert ",Dicrurus macrocercus,,1," in row
+    assert not errors, errors
+
+
 @pytest.fixture(scope="module")
 def belt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     """A model trained on rendered belt images, and two more rendered images to predict."""
@@ -191,7 +266,8 @@ def test_vision_page(page: Any, server: str, belt: tuple[Path, list[Path]]) -> N
     assert page.evaluate(SHAPES, "vi-belt") == len(im0["pieces"]) > 0
     # each piece drawn as its outline (a closed path through the service's outline points)
     kinds = page.evaluate(
-        "() => document.getElementById('vi-belt').layout.shapes.map((s) => s.type)")
+        "() => document.getElementById('vi-belt').layout.shapes.map((s) => s.type)"
+    )
     assert set(kinds) == {"path"}, kinds
     assert (
         belt_chart["title"]
@@ -213,11 +289,58 @@ def test_vision_page(page: Any, server: str, belt: tuple[Path, list[Path]]) -> N
     expect(page.locator("#vi-which")).to_have_value("1")
     assert chart(page, "vi-belt")["title"].startswith(f"{images[1].name}: {len(im1['pieces'])} ")
     assert page.evaluate(SHAPES, "vi-belt") == len(im1["pieces"])
+    _vision_render_and_evaluate(page, server)
     # Japanese
     page.select_option("#lang", "ja")
     expect(page.locator("#vi-title")).to_have_text("画像認識: シュレッダー搬送ベルト上の破片")
+    expect(page.locator("#vi-eval-title")).to_have_text("未学習の生成画像でモデルを評価")
     expect(page.locator("label[for='vi-scale']")).to_have_text("縮尺 (1 画素あたり mm)")
     assert chart(page, "vi-belt")["title"].endswith("(グループ別の輪郭と番号)")
     names = [tr["name"] for tr in chart(page, "vi-counts")["traces"]]
     assert names == ["展伸材 Al", "鋳物 Al", "銅", "その他"]
     _check(page, "ja", "vision", errors)
+
+
+def _vision_render_and_evaluate(page: Any, server: str) -> None:
+    """Render a sample frame (POST /api/vision/render) and find its pieces with no file
+    chosen; evaluate on held-out renders (a job: the confusion matrix drawn is the job's);
+    a cancelled evaluation is stopped on the server (DELETE)."""
+    page.fill("#vi-sample-seed", "12")
+    page.fill("#vi-sample-pieces", "20")
+    with page.expect_response(re.compile(r"/api/vision/render$")) as rendered:
+        page.click("#vi-sample-run")
+    truth = rendered.value.json()["truth"]
+    assert (
+        chart(page, "vi-sample-chart")["title"] == f"sample-12.png ({len(truth)} pieces, rendered)"
+    )
+    cells = page.locator("#vi-sample-truth tbody td:nth-child(2)").all_inner_texts()
+    assert sum(int(c) for c in cells) == len(truth) > 0
+    page.set_input_files("#vi-images", [])
+    with page.expect_response(re.compile(r"/api/vision/predict$")):
+        page.click("#vi-run")
+    expect(page.locator("#vi-summary")).to_contain_text("on 1 images")
+    assert chart(page, "vi-belt")["title"].startswith("sample-12.png: ")
+    # evaluation on two held-out frames: the job's confusion matrix, written in the cells
+    page.fill("#vi-eval-frames", "2")
+    with page.expect_response(re.compile(r"/api/vision/evaluate$")) as started:
+        page.click("#vi-eval-run")
+    c = chart(page, "vi-confusion")
+    doc = _job(page, server, f"/api/vision/jobs/{started.value.json()['id']}")
+    cells = page.evaluate(ANNOTATIONS, "vi-confusion")
+    assert [int(v) for v in cells] == [v for row in doc["confusion"] for v in row]
+    assert c["title"].startswith("Confusion matrix (accuracy ")
+    expect(page.locator("#vi-eval-groups tbody tr")).to_have_count(4)
+    expect(page.locator("#vi-sorter")).to_be_visible() if doc["sorter"] else expect(
+        page.locator("#vi-no-sorter")
+    ).to_be_visible()
+    # a long evaluation cancelled: stopped on the server
+    page.fill("#vi-eval-frames", "24")
+    with page.expect_response(re.compile(r"/api/vision/evaluate$")) as started:
+        page.click("#vi-eval-run")
+    with page.expect_response(lambda r: r.request.method == "DELETE"):
+        page.click("#vi-eval-cancel")
+    job = page.request.get(
+        f"{server}/api/vision/jobs/{started.value.json()['id']}", headers={"X-Junkan-CSRF": "1"}
+    ).json()
+    assert job["status"] in ("failed", "running")  # the stop lands within a moment
+    expect(page.locator("#vi-eval-status")).to_have_text("Cancelled.")

@@ -2,7 +2,8 @@
 sourcing areas (GeoJSON), scenes read lazily (GeoTIFF/COG/Zarr, Dask), spectral indices
 (spyndex), random-forest land cover validated on held-out polygons, land-cover change and
 TNFD C1.0/C1.1 and C3.0 (water withdrawal in water-stressed areas), surface water and flood
-frequency (Gumbel/GEV return levels), protected-area overlap, SPI and VCI, an integrated
+frequency (Gumbel/GEV return levels), surface water and flooding per pixel (Otsu thresholds
+against a reference scene), protected-area overlap, SPI and VCI, an integrated
 indicator with stated weights, and each indicator's responsiveness (trend test, minimum
 detectable change); LEAP report as HTML or PDF. Needs the ``nature`` extra.
 
@@ -16,6 +17,7 @@ from junkan.nature.classify import Classifier, Features
 from junkan.nature.climate import Trend, mann_kendall, min_detectable_change, spi, vci
 from junkan.nature.flood import flood_frequency
 from junkan.nature.geo import Layer, NatureInputError, Polygon, parse_layer, read_layer
+from junkan.nature.inundation import flood_map, otsu
 from junkan.nature.rasters import Raster, open_raster
 from junkan.nature.results import NatureResult
 from junkan.nature.sample import write_sample
@@ -34,6 +36,8 @@ __all__ = [
     "Classifier",
     "Features",
     "flood_frequency",
+    "flood_map",
+    "otsu",
     "Layer",
     "load",
     "mann_kendall",

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from junkan.nature import inundation
 from junkan.nature.assess import (
     compute_areas,
     features,
@@ -215,6 +216,21 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     clf = train_classifier(a, scenes, feats)
     graphs = compute_areas(a, scenes, areas, feats, clf, scheduler)
     spi_doc = _spi(a)
+    wname = inundation.water_index(a.spec.indices, a.spec.water_index)
+    pixels = (
+        None
+        if wname is None
+        else inundation.assess(
+            scenes,
+            [sc.date.isoformat() for sc in a.spec.scenes],
+            areas,
+            feats,
+            name=wname,
+            reference=a.spec.flood_reference,
+            fixed=a.spec.water_threshold,
+            scheduler=scheduler,
+        )
+    )
     th = reference("thresholds")
     years = [sc.date.year + (sc.date.timetuple().tm_yday - 1) / 365.25 for sc in a.spec.scenes]
     docs = []
@@ -222,6 +238,8 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         doc = _area_doc(a, poly, g, clf, prot, s0, spi_doc)
         doc["centroid"] = centroid(poly, areas.crs)
         doc["C3.0"] = water.get(poly.fid)
+        if pixels is not None:
+            doc["inundation"] = pixels["areas"][poly.fid]
         if "water_km2" in doc["scenes"][0]:
             doc["flood"] = flood_frequency(
                 [sc.date.year for sc in a.spec.scenes],
@@ -250,4 +268,5 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         spi_doc,
         a.weights(),
         [sc.path for sc in a.spec.scenes],
+        None if pixels is None else {k: v for k, v in pixels.items() if k != "areas"},
     )

@@ -134,7 +134,27 @@ def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:
     out.append(Block("h3", t["mdc"]))
     cols = [t["area"], "indicator", "trend", "Sen slope /yr", "p", "MDC", "annual?"]
     out.append(_table(rows, cols, (3, 4, 5)))
-    return out + _flood(r, t)
+    return out + _flood(r, t) + _inundation(r, t)
+
+
+def _inundation(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    """Per area and scene: water, flooded (with the threshold range) and receded km²."""
+    sw = r.surface_water
+    if not sw:
+        return []
+    rng = lambda v: f"{fmt(v['value'])} ({fmt(v['low'])}–{fmt(v['high'])})"  # noqa: E731
+    rows = [
+        [a["id"], s["date"], rng(s["water_km2"]), rng(s["flooded_km2"]), fmt(s["receded_km2"])]
+        for a in r.areas
+        for s in a.get("inundation") or []
+    ]
+    th = "; ".join(f"{x['date']}: {fmt(x['threshold'])} ({x['method']})" for x in sw["thresholds"])
+    cols = [t["area"], "date", f"{sw['index']} water km²", "flooded km²", "receded km²"]
+    return [
+        Block("h3", t["inundation"]),
+        Block("p", f"{t['inundation_ref']} {sw['reference_date']}. {sw['method']}. {th}"),
+        _table(rows, cols, ()),
+    ]
 
 
 def _water(r: NatureResult, t: dict[str, str]) -> list[Block]:

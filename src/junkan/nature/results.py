@@ -27,6 +27,8 @@ TEXT: dict[str, dict[str, str]] = {
         "classifier": "Land-cover classification (held-out polygons)",
         "mdc": "Responsiveness: minimum detectable year-on-year change",
         "flood": "Flood frequency: annual-maximum surface-water extent",
+        "inundation": "Surface water and flooding per pixel (range: threshold uncertainty)",
+        "inundation_ref": "Flooded = water now, not water in the reference scene of",
         "water": "C3.0 water withdrawal and consumption from water-stressed areas",
         "map": "Sourcing areas (WGS 84; colour: integrated impact)",
         "chart_score": "Integrated impact per area",
@@ -51,6 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
         "classifier": "土地被覆分類（検証用に除外したポリゴン）",
         "mdc": "応答性：検出可能な最小の前年比変化",
         "flood": "洪水頻度：年最大地表水面積",
+        "inundation": "画素ごとの地表水と浸水（範囲：しきい値の不確実性）",
+        "inundation_ref": "浸水＝現在は水域で、基準シーンでは水域でない画素。基準シーン：",
         "water": "C3.0 水ストレス地域からの取水量と消費量",
         "map": "調達地域（WGS 84、色：統合影響指標）",
         "chart_score": "調達地域ごとの統合影響指標",
@@ -78,6 +82,29 @@ class NatureResult:
     spi: dict[str, Any] | None
     weights: dict[str, float]
     scenes: list[str] = field(default_factory=list)
+    surface_water: dict[str, Any] | None = None
+    """Per-pixel water: index, reference scene, each scene's threshold, method (the
+    per-area extents are each area's ``inundation``)."""
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> NatureResult:
+        """The result again from its JSON document (:meth:`to_json`; NaN are null there),
+        e.g. to write the report of a stored job."""
+        try:
+            return cls(
+                str(doc["name"]),
+                str(doc["source"]),
+                list(doc["areas"]),
+                doc.get("classifier"),
+                doc.get("spi"),
+                dict(doc["weights"]),
+                list(doc.get("scenes") or []),
+                doc.get("surface_water"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            from junkan.nature.geo import NatureInputError
+
+            raise NatureInputError(f"not an assessment result document ({exc!r})") from None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per area and scene: indices, water, class areas."""
@@ -126,6 +153,7 @@ class NatureResult:
                     "spi": self.spi,
                     "weights": self.weights,
                     "portfolio": self.portfolio(),
+                    "surface_water": self.surface_water,
                 }
             )
         )

@@ -88,6 +88,21 @@ class AssessmentSpec(Strict):
     """Withdrawals and water stress for TNFD C3.0 (optional)."""
     flood_min_years: int = Field(default=5, ge=3, le=100)
     """Fewest annual maxima for the flood-frequency fit."""
+    flood_reference: int = Field(default=0, ge=0, lt=MAX_SCENES)
+    """Index of the reference scene (a normal, non-flood date) that per-pixel flooding is
+    measured against (see junkan.nature.inundation)."""
+    water_index: str | None = Field(default=None, max_length=40)
+    """Index that separates water from land per pixel (default: MNDWI if computed, else
+    NDWI; no per-pixel water without either)."""
+
+    @model_validator(mode="after")
+    def _reference(self) -> AssessmentSpec:
+        if self.flood_reference >= len(self.scenes):
+            raise ValueError(
+                f"flood_reference: {self.flood_reference} but there are {len(self.scenes)} "
+                "scenes; give the index (from 0) of a normal, non-flood scene"
+            )
+        return self
 
     @field_validator("weights")
     @classmethod

@@ -1,7 +1,8 @@
 """Field-survey observations (species, count, GPS point, time, observer, photo) and their
 export as a Darwin Core occurrence table (TDWG Darwin Core terms,
 https://dwc.tdwg.org/terms/; ``basisOfRecord`` HumanObservation), with species richness per
-sourcing area. The mobile page that records them is a later part of issue 23."""
+sourcing area. The Nature page's survey form records them offline on the device and syncs
+them to the service (``/api/nature/survey``, kept by junkan.store.nature_survey)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,13 @@ class Observation(Strict):
     photo: str | None = Field(default=None, max_length=2000)
     area: str | None = Field(default=None, max_length=100)
     remarks: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("count", "lat", "lon", "accuracy_m", mode="before")
+    @classmethod
+    def _not_bool(cls, v: object) -> object:
+        if isinstance(v, bool):
+            raise ValueError("give a number, not true/false")
+        return v
 
     @field_validator("time")
     @classmethod

@@ -7,7 +7,9 @@ assess the generated sample scene. It answers 202 with a job that runs in a budg
 (``junkan.core.budget``, the run budget ``JUNKAN_BUDGET_RUN_*``); ``GET
 /api/nature/jobs/{id}`` polls it: status, then the result (the document of ``junkan nature
 assess|classify --format json``) or the error. Jobs are the caller's own, kept in the store
-like lifecycle analyses (:mod:`junkan.api.background`); ``DELETE`` stops one."""
+like lifecycle analyses (:mod:`junkan.api.background`); ``DELETE`` stops one. ``GET
+/api/nature/jobs/{id}/report?lang=en|ja&format=pdf|html`` writes a succeeded assessment's
+LEAP report in a budgeted worker (the run budget ``JUNKAN_BUDGET_RUN_*``)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,17 @@ import os
 import tempfile
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
+from junkan.api.common import NOT_FOUND
+from junkan.core import budget
+from junkan.core.budget import BudgetSettings
 from junkan.core.encoding import jsonable
+from junkan.store import nature_survey as survey_store
+from junkan.store.nature_survey import SurveyRepo
 
 router = APIRouter()
 
@@ -97,3 +104,175 @@ async def start_job(
 
 
 background.add_routes(router, "/api/nature/jobs", "nature", KINDS, "nature job")
+
+MAX_REPORT_AREAS = 200
+"""Most sourcing areas one report through the service may have (its tables and charts grow
+with them; the CLI writes larger ones)."""
+MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+
+
+def nature_report_job(doc: dict[str, Any], lang: str, fmt: str) -> bytes:
+    """In a worker: the LEAP report of a stored assessment result, as bytes."""
+    from junkan.nature import NatureResult
+
+    with tempfile.TemporaryDirectory(prefix="junkan-nature-report-") as tmp:
+        path = NatureResult.from_json(doc).report(os.path.join(tmp, f"report.{fmt}"), lang=lang)
+        return path.read_bytes()
+
+
+@router.get(
+    "/api/nature/jobs/{job_id}/report",
+    tags=["nature"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The LEAP report (PDF or HTML) as a download.",
+            "content": {MEDIA["pdf"]: {}, "text/html": {}},
+        },
+        409: {"description": "The job has not succeeded."},
+    },
+)
+async def job_report(
+    job_id: background.JobId,
+    user: CurrentUser,
+    s: StoreDep,
+    lang: Annotated[Literal["en", "ja"], Query()] = "en",
+    format: Annotated[Literal["pdf", "html"], Query()] = "pdf",
+) -> Response:
+    """The TNFD LEAP report (per company and for the volume-weighted portfolio) of your
+    succeeded assessment job, written in a budgeted worker; 404 if the job is not yours or
+    not an assessment, 409 while it is unfinished or after it failed."""
+    found = background.read(s, user, job_id, (PREFIX + "assess",))
+    if found is None:
+        raise NOT_FOUND
+    if found["status"] != "succeeded":
+        raise HTTPException(
+            409, f"job {job_id} is {found['status']}; a report needs a succeeded assessment"
+        )
+    areas = len(found["result"].get("areas") or [])
+    if areas > MAX_REPORT_AREAS:
+        raise HTTPException(
+            413,
+            f"the assessment has {areas} sourcing areas; the service writes reports of at "
+            f"most {MAX_REPORT_AREAS} (use 'junkan nature report' for more)",
+        )
+    body = await budget.run_async(  # a report is heavy work: the run budget, as the job's
+        nature_report_job, found["result"], lang, format, budget=BudgetSettings().run_budget()
+    )
+    name = f"nature-report-{job_id}-{lang}.{format}"
+    return Response(
+        body,
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# ---- field survey: observations recorded offline on devices, synced here -----------------
+MAX_SYNC = 500
+"""Most observations one sync request may carry (a device sends its queue in batches)."""
+MAX_LIST = 1000
+
+
+def _survey(request: Request) -> SurveyRepo:
+    return SurveyRepo(request.app.state.store.db)
+
+
+class SyncItem(BaseModel):
+    model_config = {"extra": "forbid"}
+    observation: Annotated[dict[str, Any], Field(max_length=20)]
+    """An observation (junkan.nature.Observation: id, species, count, lat, lon, time with
+    its UTC offset, observer; optional vernacular, accuracy_m, photo, area, remarks)."""
+    base_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    """The server version the device edited (None: a new observation)."""
+
+
+class SyncIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    observations: list[SyncItem] = Field(min_length=1, max_length=MAX_SYNC)
+
+
+def _checked(items: list[SyncItem]) -> list[tuple[dict[str, Any], int | None]]:
+    from pydantic import ValidationError
+
+    from junkan.nature import Observation
+
+    out: list[tuple[dict[str, Any], int | None]] = []
+    seen: set[str] = set()
+    for i, it in enumerate(items):
+        try:
+            obs = Observation.model_validate(it.observation)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            where = ".".join(str(p) for p in e["loc"])
+            raise HTTPException(422, f"observations[{i}].observation.{where}: {e['msg']}") from None
+        if obs.id in seen:
+            raise HTTPException(422, f"observations[{i}]: id {obs.id!r} is sent twice")
+        seen.add(obs.id)
+        out.append((obs.model_dump(mode="json"), it.base_version))
+    return out
+
+
+@router.post("/api/nature/survey/sync", tags=["nature"])
+def survey_sync(body: SyncIn, user: CurrentUser, request: Request) -> dict[str, Any]:
+    """Store observations recorded offline (your organisation's). One outcome per
+    observation, in order: ``created``, ``unchanged`` (already stored: a resend after a
+    lost answer), ``updated`` (``base_version`` was the stored version) or ``conflict``
+    (nothing changed; ``server`` holds the stored version to choose from)."""
+    results = _survey(request).sync(user.org_id, user.id, _checked(body.observations))
+    return {"results": results}
+
+
+def _observations(request: Request, org_id: str) -> list[Any]:
+    from junkan.nature import Observation
+
+    docs = _survey(request).observations(org_id, limit=survey_store.MAX_PER_ORG)
+    return [Observation.model_validate(d) for _, d in docs]
+
+
+@router.get("/api/nature/survey/observations", tags=["nature"])
+def survey_observations(
+    user: CurrentUser,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100,
+    offset: Annotated[int, Query(ge=0, le=survey_store.MAX_PER_ORG)] = 0,
+) -> dict[str, Any]:
+    """Your organisation's synced observations (oldest first, with their versions) and
+    the species richness and individuals counted per area over all of them."""
+    from junkan.nature import richness
+
+    repo = _survey(request)
+    page = repo.observations(user.org_id, limit=limit, offset=offset)
+    return {
+        "total": repo.count(user.org_id),
+        "observations": [{"version": v, "observation": d} for v, d in page],
+        "richness": richness(_observations(request, user.org_id)),
+    }
+
+
+@router.get(
+    "/api/nature/survey/export.csv",
+    tags=["nature"],
+    response_class=Response,
+    responses={200: {"description": "Darwin Core occurrences.", "content": {"text/csv": {}}}},
+)
+def survey_export(user: CurrentUser, request: Request) -> Response:
+    """Your organisation's observations as a Darwin Core occurrence table (CSV)."""
+    from junkan.nature import darwin_core
+
+    return Response(
+        darwin_core(_observations(request, user.org_id)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="occurrences.csv"'},
+    )
+
+
+@router.get("/api/nature/survey/checklist", tags=["nature"])
+def survey_checklist(user: CurrentUser) -> dict[str, Any]:
+    """The example species checklist the survey page offers (scientific and English
+    names, group) and its source."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("junkan.data").joinpath("nature/survey_checklist.yaml").read_text()
+    return dict(yaml.safe_load(text))

@@ -14,6 +14,7 @@ const AREA_COLOURS = ["#1f618d", "#b9770e", "#7d3c98", "#117a65", "#a93226", "#2
 function showNature() {
   show("nature");
   if (nt.last) drawResult(nt.last);
+  showSurvey();
 }
 
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
@@ -40,7 +41,7 @@ async function runJob(k, body, signal) {
     throw e;
   }
   if (job.status !== "succeeded") return { problem: { detail: job.error || t("an.phase.failed") } };
-  return { result: job.result };
+  return { result: job.result, id: job.id };
 }
 
 /** The request body, or null after showing what is wrong with the form. */
@@ -67,7 +68,7 @@ $("#nt-form").addEventListener("submit", async (ev) => {
   if (!out) return;
   $("#nt-status").textContent = "";
   if (out.problem) { showProblem("#nt-errors", out.problem); return; }
-  nt.last = { kind: k, sample: body.sample, result: out.result };
+  nt.last = { kind: k, sample: body.sample, result: out.result, id: out.id };
   drawResult(nt.last);
   $("#nt-result").scrollIntoView({ block: "start" });
 });
@@ -93,6 +94,8 @@ function drawResult(last) {
     $("#nt-area").replaceChildren(...r.areas.map((a) => Object.assign(document.createElement("option"), {
       value: a.id, textContent: `${a.id} (${a.commodity}, ${a.supplier})`, selected: a.id === keep })));
     drawResponsiveness(r);
+    drawFlood(r);
+    reportLinks(last.id);
   } else {
     $("#nt-summary").textContent = t("nt.summaryClassify", { size: sample.size, seed: sample.seed });
   }
@@ -166,6 +169,25 @@ function drawResponsiveness(r) {
     fmt(v.min_detectable_change), t(v.annual_monitoring ? "nt.yes" : "nt.no")]), [2, 3, 4, 5]);
 }
 
+/** Per area and scene: water, flooded (water now, not in the reference scene) and receded km², each with the
+ * range from the Otsu threshold's uncertainty. */
+function drawFlood(r) {
+  const sw = r.surface_water;
+  $("#nt-flood-note").textContent = sw ? t("nt.floodNote", { index: sw.index, ref: sw.reference_date }) : t("nt.floodNone");
+  const rng = (v) => `${fmt(v.value)} (${fmt(v.low)}–${fmt(v.high)})`;
+  richTable($("#nt-flood"), [t("nt.col.area"), t("nt.col.date"), t("nt.col.water"), t("nt.col.flooded"), t("nt.col.receded")],
+    sw ? r.areas.flatMap((a) => (a.inundation || []).map((x) => [a.id, x.date, rng(x.water_km2), rng(x.flooded_km2),
+      fmt(x.receded_km2)])) : [], [2, 3, 4]);
+}
+
+/** Links that download the job's LEAP report (the service writes it from the stored result). */
+function reportLinks(id) {
+  const link = (lang, format, key) => Object.assign(document.createElement("a"), { textContent: t(key), download: "",
+    href: `/api/nature/jobs/${encodeURIComponent(id)}/report?lang=${lang}&format=${format}` });
+  $("#nt-report").replaceChildren(link("en", "pdf", "nt.report.pdfEn"), " · ", link("ja", "pdf", "nt.report.pdfJa"),
+    " · ", link(document.documentElement.lang === "ja" ? "ja" : "en", "html", "nt.report.html"));
+}
+
 /** Accuracy, kappa and the confusion matrix (rows: reference, columns: predicted) as a heatmap. */
 function drawClassifier(c) {
   $("#nt-cls-summary").textContent = t("nt.clsSummary", { acc: fmtPct(c.accuracy), kappa: fmt(c.kappa),
@@ -188,6 +210,206 @@ function drawClassifier(c) {
 
 $("#nt-area").addEventListener("change", () => nt.last && nt.last.kind === "assess" && drawResponsiveness(nt.last.result));
 
-function redrawNature() { if (nt.last) drawResult(nt.last); }
+// ---- Field survey, offline first ----------------------------------------------------------------------------------
+// Each observation goes into IndexedDB (the device's queue) before the form says "saved"; a sync sends the queue in
+// batches and removes an entry only when the service answered created / unchanged / updated for it (so an answer lost
+// on the way means a resend, which the service acknowledges as "unchanged"). A conflict keeps the entry with the
+// server's version beside it for the surveyor to choose.
+const SURVEY_DB = "junkan-survey"; const QUEUE = "queue"; const BATCH = 500;
+const sv = { db: null, syncing: null, checklist: null };
+
+function openDb() {
+  if (sv.db) return sv.db;
+  sv.db = new Promise((resolve, reject) => {
+    const req = indexedDB.open(SURVEY_DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(QUEUE, { keyPath: "id" });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => { sv.db = null; reject(req.error); };
+  });
+  return sv.db;
+}
+
+/** Run ``fn(store)`` in one transaction; resolves when the transaction is committed (durable), with fn's value. */
+async function inQueue(mode, fn) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(QUEUE, mode);
+    let out;
+    const r = fn(tx.objectStore(QUEUE));
+    if (r) r.onsuccess = () => { out = r.result; };
+    tx.oncomplete = () => resolve(out);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("aborted"));
+  });
+}
+const queued = () => inQueue("readonly", (st) => st.getAll());
+
+function newId() {
+  const rnd = crypto.randomUUID ? crypto.randomUUID()
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `obs-${rnd}`;
+}
+
+/** The local time of a datetime-local field with this device's UTC offset (ISO 8601). */
+function withOffset(local) {
+  const d = new Date(local);
+  const off = -d.getTimezoneOffset(); const sign = off >= 0 ? "+" : "-";
+  const hh = String(Math.floor(Math.abs(off) / 60)).padStart(2, "0"); const mm = String(Math.abs(off) % 60).padStart(2, "0");
+  return `${local.length === 16 ? `${local}:00` : local}${sign}${hh}:${mm}`;
+}
+
+/** The observation of the form, or null after showing what is wrong. */
+function observation() {
+  const errs = [];
+  const num = (id, lo, hi, key, int) => {
+    const raw = $(id).value.trim(); const v = Number(raw);
+    if (raw === "" || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) {
+      errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
+    }
+    return v;
+  };
+  const text = (id, key) => { const v = $(id).value.trim(); if (!v) errs.push(t("ns.required", { what: t(key) })); return v; };
+  const species = text("#ns-species", "ns.species");
+  const o = { id: newId(), species, count: num("#ns-count", 1, 1000000, "ns.count", true),
+    lat: num("#ns-lat", -90, 90, "ns.lat"), lon: num("#ns-lon", -180, 180, "ns.lon"),
+    time: text("#ns-time", "ns.time"), observer: text("#ns-observer", "ns.observer") };
+  if (sv.checklist && species && !sv.checklist.has(species)) errs.push(t("ns.notOnChecklist", { species }));
+  if (errs.length) { showMessages("#ns-errors", errs); return null; }
+  o.time = withOffset(o.time);
+  const opt = { area: $("#ns-area").value.trim(), remarks: $("#ns-remarks").value.trim(),
+    photo: ($("#ns-photo").files[0] || {}).name };
+  for (const [k, v] of Object.entries(opt)) if (v) o[k] = v;
+  if (sv.pos) o.accuracy_m = Math.min(100000, Math.max(0.1, sv.pos));
+  return o;
+}
+
+$("#ns-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("#ns-errors").replaceChildren();
+  const o = observation(); if (!o) return;
+  try {
+    await inQueue("readwrite", (st) => st.put({ id: o.id, observation: o, base_version: null, state: "pending" }));
+  } catch (e) {
+    showMessages("#ns-errors", [t("ns.notSaved", { why: String(e && e.message || e) })]); return;
+  }
+  $("#ns-status").textContent = t("ns.saved");
+  for (const id of ["#ns-count", "#ns-remarks", "#ns-photo"]) $(id).value = id === "#ns-count" ? "1" : "";
+  await drawQueue();
+  syncSurvey();
+});
+
+$("#ns-locate").addEventListener("click", () => {
+  if (!navigator.geolocation) { showMessages("#ns-errors", [t("ns.noLocation")]); return; }
+  navigator.geolocation.getCurrentPosition((p) => {
+    $("#ns-lat").value = p.coords.latitude.toFixed(6); $("#ns-lon").value = p.coords.longitude.toFixed(6);
+    sv.pos = p.coords.accuracy;
+  }, () => showMessages("#ns-errors", [t("ns.noLocation")]), { enableHighAccuracy: true, timeout: 20000 });
+});
+
+/** Send the queue (pending entries, in batches); at most one sync runs at a time. */
+function syncSurvey() {
+  if (sv.syncing) { sv.again = true; return sv.syncing; }  // saved during a sync: one more round after it
+  sv.syncing = doSync().finally(() => {
+    sv.syncing = null;
+    if (sv.again) { sv.again = false; syncSurvey(); }
+  });
+  return sv.syncing;
+}
+
+async function doSync() {
+  if (!navigator.onLine) { $("#ns-status").textContent = t("ns.offline"); return; }
+  const pending = (await queued()).filter((e) => e.state === "pending");
+  let sent = 0;
+  for (let i = 0; i < pending.length; i += BATCH) {
+    const part = pending.slice(i, i + BATCH);
+    let res;
+    try {
+      res = await api("/api/nature/survey/sync", jsonBody({ observations: part.map((e) => ({ observation: e.observation,
+        base_version: e.base_version })) }, "POST"));
+    } catch (e) {
+      $("#ns-status").textContent = t("ns.offline"); break;  // the network failed: everything stays queued
+    }
+    if (!res.ok) { showProblem("#ns-errors", await problemOf(res)); break; }
+    const { results } = await res.json();
+    await inQueue("readwrite", (st) => {
+      results.forEach((r, k) => {
+        if (r.status === "conflict") st.put({ ...part[k], state: "conflict", server: r.server });
+        else if (r.id === part[k].id) st.delete(r.id);
+      });
+    });
+    sent += results.filter((r) => r.status !== "conflict").length;
+  }
+  if (sent) $("#ns-status").textContent = t("ns.sent", { n: sent });
+  await drawQueue();
+  await drawSynced();
+}
+
+async function resolveConflict(id, keepMine) {
+  await inQueue("readwrite", (st) => {
+    const r = st.get(id);
+    r.onsuccess = () => {
+      const e = r.result; if (!e) return;
+      if (keepMine) st.put({ ...e, state: "pending", base_version: e.server.version, server: undefined });
+      else st.delete(id);
+    };
+  });
+  await drawQueue();
+  if (keepMine) syncSurvey();
+}
+
+async function drawQueue() {
+  let rows = [];
+  try { rows = await queued(); } catch { rows = []; }
+  const button = (key, fn) => Object.assign(document.createElement("button"), { type: "button", textContent: t(key), onclick: fn });
+  richTable($("#ns-queue"), [t("ns.col.species"), t("ns.col.count"), t("ns.col.time"), t("ns.col.state"), ""],
+    rows.map((e) => {
+      const conflict = e.state === "conflict";
+      const what = conflict ? t("ns.state.conflict", { count: e.server.observation.count, species: e.server.observation.species,
+        version: e.server.version }) : t("ns.state.pending");
+      const act = document.createElement("span");
+      if (conflict) act.append(button("ns.keepMine", () => resolveConflict(e.id, true)), " ",
+        button("ns.keepServer", () => resolveConflict(e.id, false)));
+      return [e.observation.species, fmt(e.observation.count), e.observation.time, what, act];
+    }), [1]);
+  $("#ns-queue").dataset.count = String(rows.length);
+}
+
+async function drawSynced() {
+  if (!navigator.onLine) return;
+  const res = await api("/api/nature/survey/observations?limit=1").catch(() => null);
+  if (!res || !res.ok) return;
+  sv.synced = await res.json();
+  writeSynced();
+}
+
+function writeSynced() {
+  const doc = sv.synced; if (!doc) return;
+  const parts = Object.entries(doc.richness).map(([area, v]) => t("ns.richness", { area, species: v.species, individuals: v.individuals }));
+  $("#ns-richness").textContent = `${t("ns.total", { n: doc.total })}${parts.length ? ` — ${parts.join("; ")}` : ""}`;
+}
+
+async function loadChecklist() {
+  if (sv.checklist) return;
+  const res = await api("/api/nature/survey/checklist").catch(() => null);
+  if (!res || !res.ok) return;  // offline: names are not checked against it
+  const doc = await res.json();
+  sv.checklist = new Set(doc.species.map((x) => x.name));
+  $("#ns-checklist").replaceChildren(...doc.species.map((x) => Object.assign(document.createElement("option"),
+    { value: x.name, textContent: `${x.en} (${x.group})` })));
+}
+
+function showSurvey() {
+  if (!$("#ns-time").value) {
+    const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+    $("#ns-time").value = d.toISOString().slice(0, 19);
+  }
+  loadChecklist();
+  drawQueue().then(syncSurvey);
+}
+
+$("#ns-sync").addEventListener("click", () => syncSurvey());
+window.addEventListener("online", () => syncSurvey());
+
+function redrawNature() { if (nt.last) drawResult(nt.last); drawQueue(); writeSynced(); $("#ns-status").textContent = ""; }
 
 export { showNature, redrawNature };

@@ -1,0 +1,141 @@
+"""``/api/nature/survey``: offline-recorded observations synced idempotently, edits by
+version, conflicts returned (never overwritten), per-organisation isolation, Darwin Core
+export, richness, limits and authorisation."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import app_client, database_url, demo_tokens  # noqa: F401
+
+BASE = "/api/nature/survey"
+pytestmark = pytest.mark.slow  # an app per store, > 0.5 s each
+
+
+def _obs(i: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": i,
+        "species": "Copsychus saularis",
+        "count": 2,
+        "lat": 12.68,
+        "lon": 108.05,
+        "time": "2024-05-01T07:30:00+07:00",
+        "observer": "N. Surveyor",
+        "area": "A",
+    } | kw
+
+
+def _sync(c: TestClient, h: dict[str, str], *items: tuple[dict[str, Any], int | None]) -> Any:
+    body = {"observations": [{"observation": o, "base_version": b} for o, b in items]}
+    res = c.post(f"{BASE}/sync", json=body, headers=h)
+    assert res.status_code == 200, res.text
+    return [(r["status"], r["version"]) for r in res.json()["results"]], res.json()["results"]
+
+
+def test_sync_edit_conflict_and_export(app_client: TestClient) -> None:  # noqa: F811
+    demo, partner = demo_tokens(app_client)
+    a, b = _obs("dev1-0001"), _obs("dev1-0002", species="Apis cerana", count=30, area="B")
+    got, _ = _sync(app_client, demo, (a, None), (b, None))
+    assert got == [("created", 1), ("created", 1)]
+    # the answer was lost and the device sends its queue again: nothing is duplicated
+    got, _ = _sync(app_client, demo, (a, None), (b, None))
+    assert got == [("unchanged", 1), ("unchanged", 1)]
+    # device 1 edits version 1; device 2, offline, edited version 1 too and syncs later
+    got, _ = _sync(app_client, demo, (a | {"count": 3}, 1))
+    assert got == [("updated", 2)]
+    got, res = _sync(app_client, demo, (a | {"count": 5}, 1), (a | {"count": 7} | {"id": "x"}, 1))
+    assert got[0] == ("conflict", 2) and res[0]["server"]["observation"]["count"] == 3
+    assert got[1] == ("created", 1)  # an unknown id is new, whatever base it names
+    # a different record under a known id without a base is a conflict too, not an overwrite
+    got, _ = _sync(app_client, demo, (b | {"count": 1}, None))
+    assert got == [("conflict", 1)]
+    # the surveyor keeps their own version: resend on the server's version
+    got, _ = _sync(app_client, demo, (a | {"count": 5}, 2))
+    assert got == [("updated", 3)]
+
+    listed = app_client.get(f"{BASE}/observations", headers=demo).json()
+    assert listed["total"] == 3
+    by_id = {o["observation"]["id"]: o for o in listed["observations"]}
+    assert by_id["dev1-0001"]["version"] == 3 and by_id["dev1-0001"]["observation"]["count"] == 5
+    assert listed["richness"] == {
+        "A": {"species": 1, "individuals": 5 + 7},
+        "B": {"species": 1, "individuals": 30},
+    }
+    page = app_client.get(f"{BASE}/observations?limit=1&offset=1", headers=demo).json()
+    assert len(page["observations"]) == 1 and page["total"] == 3
+
+    res = app_client.get(f"{BASE}/export.csv", headers=demo)
+    assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(res.text)))
+    assert {r["occurrenceID"] for r in rows} == {"dev1-0001", "dev1-0002", "x"}
+    assert {r["basisOfRecord"] for r in rows} == {"HumanObservation"}
+
+    # another organisation: the same id is its own record, and it sees none of demo's
+    got, _ = _sync(app_client, partner, (a, None))
+    assert got == [("created", 1)]
+    assert app_client.get(f"{BASE}/observations", headers=partner).json()["total"] == 1
+    assert "dev1-0002" not in app_client.get(f"{BASE}/export.csv", headers=partner).text
+    # a race: another device stored the same ids between this sync's read and its insert
+    from junkan.store.nature_survey import SurveyRepo
+
+    repo = SurveyRepo(app_client.app.state.store.db)  # type: ignore[attr-defined]
+    real, calls = repo._found, []
+
+    def stale(*args: Any) -> Any:
+        calls.append(1)
+        return {} if len(calls) == 1 else real(*args)
+
+    repo._found = stale  # type: ignore[method-assign]
+    org, user = _ids(app_client)
+    docs = [(dict(doc), None) for doc in _stored(app_client, demo)]
+    docs.append((_obs("new-after-race"), None))
+    got = [r["status"] for r in repo.sync(org, user, docs)]
+    assert got == ["unchanged"] * (len(docs) - 1) + ["created"] and len(calls) == 2
+    check = app_client.get(f"{BASE}/checklist", headers=partner).json()
+    assert "assumption" in check["source"]
+    assert {"name": "Apis cerana", "en": "Asian honey bee", "group": "insect"} in check["species"]
+
+
+def _stored(c: TestClient, h: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        o["observation"] for o in c.get(f"{BASE}/observations", headers=h).json()["observations"]
+    ]
+
+
+def _ids(c: TestClient) -> tuple[str, str]:
+    from junkan.api.seed import DEMO_EMAIL
+
+    user = c.app.state.store.user_by_email(DEMO_EMAIL)  # type: ignore[attr-defined]
+    return user.org_id, user.id
+
+
+BAD = [
+    ({"observations": []}, "observations"),
+    ({"observations": [{"observation": _obs(str(i))} for i in range(501)]}, "observations"),
+    ({"observations": [{"observation": _obs("a")}, {"observation": _obs("a")}]}, "twice"),
+    ({"observations": [{"observation": _obs("a", lat=91)}]}, "observation.lat"),
+    ({"observations": [{"observation": _obs("a", time="2024-05-01T07:30:00")}]}, "UTC"),
+    ({"observations": [{"observation": _obs("a", count=True)}]}, "observation.count"),
+    ({"observations": [{"observation": _obs("a"), "base_version": 0}]}, "base_version"),
+    ({"observations": [{"observation": _obs("a")}], "more": 1}, "more"),
+]
+
+
+def test_limits_and_authorisation(app_client: TestClient) -> None:  # noqa: F811
+    demo, _ = demo_tokens(app_client)
+    for body, words in BAD:
+        res = app_client.post(f"{BASE}/sync", json=body, headers=demo)
+        assert res.status_code == 422, res.text
+        assert res.headers["content-type"].startswith("application/problem+json")
+        assert words in res.text, (words, res.text)
+    for path in ("observations", "export.csv", "checklist"):
+        assert app_client.get(f"{BASE}/{path}").status_code == 401
+    assert app_client.post(f"{BASE}/sync", json={"observations": []}).status_code == 401
+    assert app_client.get(f"{BASE}/observations?limit=1001", headers=demo).status_code == 422
+    # nothing of the refused requests was stored
+    assert app_client.get(f"{BASE}/observations", headers=demo).json()["total"] == 0
