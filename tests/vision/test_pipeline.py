@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
@@ -22,21 +25,63 @@ from junkan.vision import (
 from junkan.vision.segment import segment
 
 
-def test_watershed_splits_touching_pieces() -> None:
-    img = np.full((200, 300, 3), 50, np.uint8)
-    cv2.circle(img, (100, 100), 40, (180, 180, 180), -1)
-    cv2.circle(img, (180, 100), 40, (180, 180, 180), -1)  # touching
-    cv2.circle(img, (250, 40), 15, (60, 110, 190), -1)
-    seg = segment(img, 1.0)
-    assert seg.count == 3
-    merged = segment(img, 1.0, seg_params(core=0.05))
-    assert merged.count == 2  # without the distance-transform split they merge
-
-
-def seg_params(**kw: float):  # type: ignore[no-untyped-def]
+def seg_params(**kw: Any) -> Any:
     from junkan.vision.segment import SegmentParams
 
     return SegmentParams(scale=1, **kw)
+
+
+def test_watershed_splits_touching_pieces() -> None:
+    img = np.full((200, 300, 3), 50, np.uint8)
+    cv2.circle(img, (100, 100), 40, (180, 180, 180), -1)
+    cv2.circle(img, (180, 100), 40, (180, 180, 180), -1)  # touching, same colour: a neck
+    cv2.circle(img, (250, 40), 15, (60, 110, 190), -1)
+    seg = segment(img, 1.0, seg_params())
+    assert seg.count == 3
+    merged = segment(img, 1.0, seg_params(split=False))
+    assert merged.count == 2  # without the distance-transform split they merge
+
+
+def test_colour_edges_split_pieces_without_a_neck_and_a_long_piece_stays_whole() -> None:
+    rng = np.random.default_rng(0)
+    img = np.full((400, 360, 3), 50, np.uint8)  # pieces cover under half of each column
+    # a bright sheet and a copper piece side by side: one rectangle, no neck between them
+    cv2.rectangle(img, (30, 40), (129, 150), (190, 190, 192), -1)
+    cv2.rectangle(img, (130, 40), (200, 150), (70, 110, 185), -1)
+    # one long piece (its distance transform has a ridge of many peaks): must stay one piece
+    cv2.ellipse(img, (290, 200), (22, 80), 20, 0, 360, (140, 142, 146), -1)
+    img = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    assert segment(img, 1.0, seg_params()).count == 2  # by shape alone: one rectangle
+    seg = segment(img, 1.0, seg_params(edge_de=30.0))  # colour edges cut the distance map
+    assert seg.count == 3
+    left, right, long = seg.labels[95, 80], seg.labels[95, 170], seg.labels[200, 290]
+    assert len({left, right, long}) == 3 and 0 not in (left, right, long)
+    assert seg.labels[140, 318] == long and seg.labels[260, 266] == long
+
+
+def test_split_merge_counts_merged_pieces_and_fragments() -> None:
+    from junkan.vision.evaluate import split_merge
+
+    # truth 2 pieces; segments: one covering both (piece 2 merged), one stray fragment of 1
+    joint = np.array([[0, 0, 0], [0, 90, 30], [0, 60, 0]])
+    assert split_merge(joint) == (2, 1, 1)
+    assert split_merge(np.array([[0, 0], [0, 50]])) == (1, 0, 0)
+
+
+def test_join_model_is_fitted_on_annotated_frames() -> None:
+    from junkan.vision.segment import DEFAULT_JOIN_WEIGHTS, SegmentParams, fit_join
+
+    frames = [
+        render(RenderSpec(width=512, height=384, pieces=30, grain_mm=45, touching=0.5), seed=s)
+        for s in (7, 8)
+    ]
+    p, info = fit_join([(f.image, 0.8, f.labels) for f in frames])
+    assert info["fitted"] == 1.0 and info["pairs"] > info["same_piece"] > 0
+    assert info["pair_accuracy"] > 0.8 and p.join_weights != list(DEFAULT_JOIN_WEIGHTS)
+    # a belt with too few pairs keeps the settings it was given
+    empty = np.full((128, 128, 3), 50, np.uint8)
+    same, info = fit_join([(empty, 0.8, np.zeros((128, 128), np.int32))], SegmentParams())
+    assert info["fitted"] == 0.0 and same == SegmentParams()
 
 
 def test_model_round_trip_and_onnx_matches_sklearn(small_model: VisionModel, tmp_path) -> None:
@@ -141,8 +186,11 @@ def test_belt_white_reference_removes_a_colour_cast() -> None:
 
     f = render(RenderSpec(width=640, height=512, pieces=20, grain_mm=40, lighting=0), seed=7)
     cast = np.clip(f.image * np.array([1.12, 1.0, 0.88]), 0, 255).astype(np.uint8)
-    a, b = features(segment(f.image, 0.8)), features(segment(cast, 0.8))
-    assert a.shape == b.shape
+    sa, sb = segment(f.image, 0.8), segment(cast, 0.8)
+    assert abs(sa.count - sb.count) <= 1  # the segmentation compares balanced colours too
+    # the features of the same pieces: the cast frame's pixels under the first segmentation
+    sb = dataclasses.replace(sa, image=sb.image, belt=sb.belt, full=cast)
+    a, b = features(sa), features(sb)
     i = FEATURES.index("chroma_gb")
     raw = np.abs(
         np.array([np.mean(f.image[..., 1]) - np.mean(f.image[..., 0])])

@@ -9,10 +9,12 @@ A segment is matched to the annotated piece that covers most of it (≥ 50 %); e
 piece counts once (its largest segment), so a piece merged into another or missed counts as
 missed in the confusion matrix. ``count_error`` compares the count model's estimate (the
 expected pieces per segment, summed) with the annotated pieces; ``segment_count_error``
-the raw number of segments."""
+the raw number of segments; ``segmentation`` the shares of pieces merged into a neighbour's
+segment and of extra fragments (:func:`split_merge`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,14 +41,16 @@ STRATA = {
 
 
 def _rows(
-    model: VisionModel, data: Dataset
+    model: VisionModel, data: Dataset, progress: Callable[[float], None] | None = None
 ) -> tuple[list[ImageResult], list[dict[str, Any]], list[dict[str, Any]]]:
     """Results per image, one row per annotated piece (matched or not), and per image the
-    true and predicted counts and masses."""
+    true and predicted counts and masses; ``progress`` hears the share of images done."""
     gm = model.group_matrix()
     results, rows, per_image = [], [], []
     t = 0.0
-    for item in data.items:
+    for k, item in enumerate(data.items):
+        if progress is not None:
+            progress(k / max(len(data.items), 1))
         img = item.image()
         secs = item.meta.time.timestamp() if item.meta.time else t
         res = analyse(model, img, item.meta, item.path, secs)
@@ -54,7 +58,8 @@ def _rows(
         results.append(res)
         if item.truth is None:
             continue
-        m = match(overlap(item.truth, res.seg))
+        joint = overlap(item.truth, res.seg)
+        m = match(joint)
         best: dict[int, int] = {}
         for s, tp in enumerate(m):
             if tp >= 0 and (tp not in best or res.area_mm2[s] > res.area_mm2[best[tp]]):
@@ -84,9 +89,29 @@ def _rows(
                 "segments": res.seg.count,
                 "estimated": float(res.pieces.sum()),
                 "pieces": len(item.pieces),
+                "split_merge": split_merge(joint),
             }
         )
     return results, rows, per_image
+
+
+def split_merge(joint: np.ndarray, min_px: int = 20) -> tuple[int, int, int]:
+    """From the truth × segment pixel counts (:func:`junkan.vision.model.overlap`): the
+    annotated pieces seen (at least ``min_px`` working-scale pixels in segments), those
+    *merged* — not the main piece of the segment holding most of them, i.e. lost into a
+    neighbour's segment — and the *fragments*: segments of at least ``min_px`` that are not
+    the main segment of the piece covering most of them."""
+    j = joint[1:, 1:]
+    if j.size == 0:
+        return 0, 0, 0
+    seen = j.sum(axis=1) >= min_px
+    owner = j.argmax(axis=1)  # each piece's main segment
+    main = j.argmax(axis=0)  # each segment's main piece
+    pieces = np.flatnonzero(seen)
+    merged = int((main[owner[pieces]] != pieces).sum())
+    segs = np.flatnonzero(j.sum(axis=0) >= min_px)
+    fragments = int((owner[main[segs]] != segs).sum())
+    return int(seen.sum()), merged, fragments
 
 
 def confusion(rows: list[dict[str, Any]]) -> np.ndarray:
@@ -217,11 +242,28 @@ def _interval_errors(
     return out
 
 
-def evaluate(model: VisionModel, data: Dataset, interval_s: float = 600.0) -> dict[str, Any]:
-    """The evaluation document (see the module docstring)."""
+def _segmentation(per_image: list[dict[str, Any]]) -> dict[str, float]:
+    """Shares of the seen annotated pieces merged into a neighbour's segment and of extra
+    fragments (see :func:`split_merge`), over all images."""
+    seen, merged, frags = (sum(p["split_merge"][k] for p in per_image) for k in range(3))
+    return {
+        "pieces_seen": seen,
+        "merged_share": merged / max(seen, 1),
+        "fragment_share": frags / max(seen, 1),
+    }
+
+
+def evaluate(
+    model: VisionModel,
+    data: Dataset,
+    interval_s: float = 600.0,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """The evaluation document (see the module docstring); ``progress`` (optional) hears
+    the share of images analysed, 0 … 1."""
     for pc in (pc for it in data.items for pc in it.pieces):
         group_of(pc["group"])
-    results, rows, per_image = _rows(model, data)
+    results, rows, per_image = _rows(model, data, progress)
     if not rows:
         raise ValueError(
             f"{data.source}: no annotated pieces to evaluate against (give COCO "
@@ -243,6 +285,7 @@ def evaluate(model: VisionModel, data: Dataset, interval_s: float = 600.0) -> di
         "estimated_pieces": n_est,
         "count_error": n_est / max(n_true, 1) - 1,
         "segment_count_error": n_seg / max(n_true, 1) - 1,
+        "segmentation": _segmentation(per_image),
         "accuracy": float(np.trace(cm) / max(matched, 1)),
         "accuracy_by_group": {
             g: float(cm[i, i] / max(cm[i].sum(), 1)) for i, g in enumerate(GROUPS)

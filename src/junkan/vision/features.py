@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from junkan.vision.segment import Segments
+from junkan.vision.segment import BELT_GREY, Segments
 
 FEATURES: tuple[str, ...] = (
     "area_mm2",
@@ -58,9 +58,6 @@ FEATURES: tuple[str, ...] = (
 
 GRADIENT_CLIP = 60.0
 """Sobel magnitude (grey levels × 8) above which a gradient is an edge, not texture."""
-BELT_GREY = 50.0
-"""The belt is the white reference: colours are rescaled per column and channel so that the
-belt reads this grey (removes the lighting gradient across the belt and the colour cast)."""
 
 
 def _mean(lab: np.ndarray, w: np.ndarray, n: int, cnt: np.ndarray) -> np.ndarray:

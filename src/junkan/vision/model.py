@@ -23,7 +23,7 @@ from scipy.optimize import minimize_scalar
 from junkan.vision.dataset import Dataset, Item
 from junkan.vision.features import FEATURES, features
 from junkan.vision.materials import GROUPS, group_of, priors
-from junkan.vision.segment import SegmentParams, Segments, segment
+from junkan.vision.segment import SegmentParams, Segments, fit_join, segment
 
 FORMAT = "junkan.vision.model/1"
 MAX_MODEL_BYTES = 64 * 2**20
@@ -316,6 +316,15 @@ def _check_labels(y: np.ndarray, source: str) -> list[str]:
     return [str(c) for c in classes]
 
 
+def _join_params(data: Dataset, params: SegmentParams) -> tuple[SegmentParams, dict[str, Any]]:
+    """The segmentation's join model fitted on the instance-annotated items of ``data``
+    (:func:`junkan.vision.segment.fit_join`); the given one when there are none."""
+    annotated = [(it, it.truth) for it in data.items if it.truth is not None]
+    if not annotated:
+        return params, {"fitted": 0.0, "pairs": 0.0, "same_piece": 0.0}
+    return fit_join(((it.image(), it.meta.mm_per_px, t) for it, t in annotated), params)
+
+
 def train(
     data: Dataset, *, seed: int = 0, trees: int = 120, params: SegmentParams | None = None
 ) -> VisionModel:
@@ -324,7 +333,7 @@ def train(
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.model_selection import train_test_split
 
-    params = params or SegmentParams()
+    params, join_info = _join_params(data, params or SegmentParams())
     rows = training_rows(data, params)
     x, y = rows.x, rows.y
     classes = _check_labels(y, data.source)
@@ -369,6 +378,7 @@ def train(
             "trees": trees,
             "seed": seed,
             "count_model": count_info,
+            "join_model": join_info,
         },
         count_onnx=count_onnx,
         count_scale=count_scale,

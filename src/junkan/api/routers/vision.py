@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field, model_validator
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.work import offload
+from junkan.core.budget import report_progress
 
 router = APIRouter()
 
@@ -197,9 +198,15 @@ def evaluate_job(
     model = vision.load(text=model_text)
     if sample is not None:
         spec = _spec(sample)
-        frames = [vision.render(spec, seed=sample["seed"] + i) for i in range(sample["frames"])]
+        n = sample["frames"]
+        frames = []
+        for i in range(n):  # rendering: the first 40 % of the work, analysing the rest
+            report_progress(0.4 * i / n)
+            frames.append(vision.render(spec, seed=sample["seed"] + i))
         data = vision.from_frames(frames, f"renders from seed {sample['seed']}")
-        return dict(vision.evaluate(model, data, interval_s))
+        return dict(
+            vision.evaluate(model, data, interval_s, lambda f: report_progress(0.4 + 0.6 * f))
+        )
     assert coco is not None
     names = {name for name, _, _ in images}
     for i, info in enumerate(coco.get("images") or []):
@@ -217,7 +224,7 @@ def evaluate_job(
         (root / "annotations.json").write_text(json.dumps(coco), "utf-8")
         data = vision.load_coco(root / "annotations.json")
         data.source = "uploaded COCO set"
-        return dict(vision.evaluate(model, data, interval_s))
+        return dict(vision.evaluate(model, data, interval_s, report_progress))
 
 
 def _decode(images: list[ImageIn] | None) -> list[tuple[str, bytes, float]]:

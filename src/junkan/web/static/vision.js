@@ -1,12 +1,14 @@
 // Vision page: belt images and a trained model sent to POST /api/vision/predict (a server-side job,
-// polled at GET /api/vision/jobs/{id}); each image drawn with its pieces outlined (bounding boxes) and
-// labelled by group, the pieces per class on the image, and counts and mass per group and belt
-// interval with their 5–95 % bands. The service has no route to stop a vision job: Cancel stops waiting.
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+// polled at GET /api/vision/jobs/{id}; Cancel stops it on the server with DELETE); each image drawn with
+// its pieces outlined and labelled by group, the pieces per class on the image, and counts and mass per
+// group and belt interval with their 5–95 % bands. A synthetic frame can be rendered (POST
+// /api/vision/render) and used as the image; the model can be evaluated on held-out renders (POST
+// /api/vision/evaluate, a job with progress and cancel): confusion matrix, accuracy per group and the
+// sorter document for “junkan alloy plan --sorter”.
+import { $, api, fmt, fmtPct, jsonBody, longTask, pause, plot, problemOf, richTable, show, showMessages, showProblem,
   t } from "./core.js";
 
-const vi = { last: null, phase: "queued" };
-const POLL_MS = 500;
+const vi = { last: null, phase: "queued", sample: null, evaluation: null };
 const MAX_IMAGES = 8;
 const MAX_IMAGE_BYTES = 8 * 2 ** 20;
 const MAX_MODEL_CHARS = 16_000_000;
@@ -15,13 +17,8 @@ const GROUP_COLOUR = { wrought: "#2e86c1", cast: "#d68910", copper: "#a04000", o
 
 function showVision() {
   show("vision");
-  if (vi.last) drawResult(vi.last);
+  redrawVision();
 }
-
-const sleep = (ms, signal) => new Promise((resolve, reject) => {
-  const id = setTimeout(resolve, ms);
-  signal.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("stopped", "AbortError")); }, { once: true });
-});
 
 /** A file as base64 (without the data-URL prefix) and as a data URL to draw. */
 function readFile(file) {
@@ -50,13 +47,19 @@ async function request() {
   const files = [...$("#vi-images").files];
   if (!model) errs.push(t("vi.needModel"));
   else if (model.size > MAX_MODEL_CHARS) errs.push(t("vi.modelTooBig", { name: model.name, max: fmt(MAX_MODEL_CHARS) }));
-  if (!files.length) errs.push(t("vi.needImages"));
+  if (!files.length && !vi.sample) errs.push(t("vi.needImages"));
   if (files.length > MAX_IMAGES) errs.push(t("vi.tooManyImages", { n: files.length, max: MAX_IMAGES }));
   files.filter((f) => f.size > MAX_IMAGE_BYTES).forEach((f) => errs.push(t("vi.imageTooBig", { name: f.name, max: fmt(MAX_IMAGE_BYTES) })));
   const scale = Number($("#vi-scale").value); const interval = Number($("#vi-interval").value);
   if (!($("#vi-scale").value.trim() && scale > 0.01 && scale <= 10)) errs.push(t("vi.badScale"));
   if (!($("#vi-interval").value.trim() && interval > 0 && interval <= 1e7)) errs.push(t("vi.badInterval"));
   if (errs.length) { showMessages("#vi-errors", errs); return null; }
+  if (!files.length) {  // the rendered sample frame, at its own scale
+    const sm = vi.sample;
+    const body = { model: await model.text(), interval_s: interval,
+      images: [{ name: sm.name, data: sm.data, mm_per_px: sm.mm_per_px }] };
+    return { body, shown: [{ name: sm.name, url: sm.url, size: sm.size, scale: sm.mm_per_px }], model: model.name };
+  }
   const read = await Promise.all(files.map(readFile));
   const sizes = await Promise.all(read.map((r) => imageSize(r.url)));
   const body = { model: await model.text(), interval_s: interval,
@@ -65,21 +68,33 @@ async function request() {
   return { body, shown, model: model.name };
 }
 
-/** Start the prediction and poll it until it ends. */
-async function runJob(body, signal) {
-  vi.phase = "queued";
-  const res = await api("/api/vision/predict", jsonBody(body, "POST", signal));
+/** Start a vision job (`POST start`) and poll it at /api/vision/jobs/{id} until it ends; `onPoll` hears each poll's
+ * job. A cancel stops it on the server (DELETE) and the AbortError goes on. Resolves to `{ result }` or `{ problem }`. */
+async function serverJob(start, body, signal, onPoll = () => {}) {
+  const res = await api(start, jsonBody(body, "POST", signal));
   if (!res.ok) return { problem: await problemOf(res) };
   let job = await res.json();
-  while (job.status === "queued" || job.status === "running") {
-    vi.phase = job.status;
-    await sleep(POLL_MS, signal);
-    const r = await api(`/api/vision/jobs/${job.id}`, { signal });
-    if (!r.ok) return { problem: await problemOf(r) };
-    job = await r.json();
+  const url = `/api/vision/jobs/${job.id}`;
+  try {
+    while (job.status === "queued" || job.status === "running") {
+      onPoll(job);
+      await pause(500, signal);
+      const r = await api(url, { signal });
+      if (!r.ok) return { problem: await problemOf(r) };
+      job = await r.json();
+    }
+  } catch (e) {
+    if (e.name === "AbortError") api(url, { method: "DELETE" }).catch(() => {});
+    throw e;
   }
   if (job.status !== "succeeded") return { problem: { detail: job.error || t("an.phase.failed") } };
   return { result: job.result };
+}
+
+/** Start the prediction and poll it until it ends; a cancel stops it on the server (DELETE). */
+async function runJob(body, signal) {
+  vi.phase = "queued";
+  return serverJob("/api/vision/predict", body, signal, (job) => { vi.phase = job.status; });
 }
 
 $("#vi-form").addEventListener("submit", async (ev) => {
@@ -178,6 +193,158 @@ function drawIntervals(r) {
 
 $("#vi-which").addEventListener("change", () => vi.last && drawImage(vi.last));
 
-function redrawVision() { if (vi.last) drawResult(vi.last); }
+// ---- render a sample frame; evaluate on held-out renders ------------------------------------
+const MAX_EVAL_FRAMES = 24;
+const SEED_MAX = 2 ** 31 - 1;
+
+/** An element with attributes (`i18n` sets data-i18n, translated by loadLang) and children. */
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "i18n") { e.dataset.i18n = v; e.textContent = t(v); } else if (k === "i18nLabel") e.dataset.i18nLabel = v;
+    else if (v === true) e.setAttribute(k, ""); else e.setAttribute(k, String(v));
+  }
+  e.append(...kids);
+  return e;
+}
+
+const numberField = (id, key, min, max, value, step = "1") => [el("label", { for: id, i18n: key }),
+  el("input", { id, type: "number", min, max, step, value, required: true })];
+
+/** The render and evaluate sections, added once below the prediction's result. */
+function buildExtras() {
+  const render = el("section", { id: "vi-sample-box", "aria-labelledby": "vi-sample-title" },
+    el("h3", { id: "vi-sample-title", i18n: "vi.sample.title" }), el("p", { i18n: "vi.sample.about" }),
+    el("form", { id: "vi-sample-form" }, ...numberField("vi-sample-seed", "vi.sample.seed", 0, SEED_MAX, 1),
+      ...numberField("vi-sample-pieces", "vi.sample.pieces", 0, 200, 50),
+      ...numberField("vi-sample-grain", "vi.sample.grain", 10, 300, 65, "any"),
+      el("button", { id: "vi-sample-run", type: "submit", i18n: "vi.sample.run" }),
+      el("span", { id: "vi-sample-status", role: "status", "aria-live": "polite" }),
+      el("ul", { id: "vi-sample-errors", class: "error", "aria-live": "assertive" })),
+    el("div", { id: "vi-sample", hidden: true }, el("p", { id: "vi-sample-summary" }),
+      el("div", { id: "vi-sample-chart", class: "chart", role: "figure", i18nLabel: "vi.chart.sample" }),
+      el("table", { id: "vi-sample-truth", "aria-labelledby": "vi-sample-title" })));
+  const evaluate = el("section", { id: "vi-eval-box", "aria-labelledby": "vi-eval-title" },
+    el("h3", { id: "vi-eval-title", i18n: "vi.eval.title" }), el("p", { i18n: "vi.eval.about" }),
+    el("form", { id: "vi-eval-form" }, ...numberField("vi-eval-frames", "vi.eval.frames", 1, MAX_EVAL_FRAMES, 6),
+      ...numberField("vi-eval-seed", "vi.eval.seed", 0, SEED_MAX, 900000),
+      el("button", { id: "vi-eval-run", type: "submit", i18n: "vi.eval.run" }),
+      el("button", { id: "vi-eval-cancel", type: "button", class: "danger", hidden: true, i18n: "job.cancel" }),
+      el("progress", { id: "vi-eval-progress", max: 1, hidden: true, i18nLabel: "job.progress" }),
+      el("span", { id: "vi-eval-status", role: "status", "aria-live": "polite" }),
+      el("ul", { id: "vi-eval-errors", class: "error", "aria-live": "assertive" })),
+    el("div", { id: "vi-eval-result", hidden: true }, el("p", { id: "vi-eval-summary" }),
+      el("div", { id: "vi-confusion", class: "chart", role: "figure", i18nLabel: "vi.chart.confusion" }),
+      el("h4", { id: "vi-eval-groups-title", i18n: "vi.eval.groups" }),
+      el("table", { id: "vi-eval-groups", "aria-labelledby": "vi-eval-groups-title" }),
+      el("p", {}, el("a", { id: "vi-sorter", href: "#", download: "sorter.json", hidden: true, i18n: "vi.eval.sorter" }),
+        el("span", { id: "vi-no-sorter", hidden: true, i18n: "vi.eval.noSorter" }))));
+  $("#vi-result").after(render, evaluate);
+}
+
+/** An integer field's value, or null after adding a message to `errs`. */
+function intField(id, lo, hi, key, errs) {
+  const raw = $(id).value.trim(); const v = Number(raw);
+  if (!raw || !Number.isInteger(v) || v < lo || v > hi) { errs.push(t(key, { min: lo, max: hi })); return null; }
+  return v;
+}
+
+async function renderSample(ev) {
+  ev.preventDefault();
+  $("#vi-sample-errors").replaceChildren();
+  const errs = [];
+  const seed = intField("#vi-sample-seed", 0, SEED_MAX, "vi.sample.badSeed", errs);
+  const pieces = intField("#vi-sample-pieces", 0, 200, "vi.sample.badPieces", errs);
+  const grain = Number($("#vi-sample-grain").value);
+  if (!($("#vi-sample-grain").value.trim() && grain >= 10 && grain <= 300)) errs.push(t("vi.sample.badGrain"));
+  if (errs.length) { showMessages("#vi-sample-errors", errs); return; }
+  $("#vi-sample-run").disabled = true; $("#vi-sample-status").textContent = t("vi.sample.rendering");
+  try {
+    const res = await api("/api/vision/render", jsonBody({ seed, pieces, grain_mm: grain }, "POST"));
+    if (!res.ok) { showProblem("#vi-sample-errors", await problemOf(res)); return; }
+    const doc = await res.json();
+    vi.sample = { name: `sample-${doc.seed}.png`, data: doc.image_png_base64, url: `data:image/png;base64,${doc.image_png_base64}`,
+      size: { w: doc.width, h: doc.height }, mm_per_px: doc.mm_per_px, truth: doc.truth };
+    $("#vi-images").required = false;  // the sample is the image when none is chosen
+    drawSample(vi.sample);
+  } finally { $("#vi-sample-run").disabled = false; $("#vi-sample-status").textContent = ""; }
+}
+
+/** The rendered frame and its ground truth per group (pieces, mass). */
+function drawSample(sm) {
+  $("#vi-sample").hidden = false;
+  $("#vi-sample-summary").textContent = t("vi.sample.summary", { name: sm.name, n: sm.truth.length, scale: fmt(sm.mm_per_px) });
+  const { w, h } = sm.size;
+  plot("vi-sample-chart", [], { title: t("vi.chart.sampleTitle", { name: sm.name, n: sm.truth.length }),
+    height: Math.min(700, 120 + Math.round(760 * h / w)), plot_bgcolor: "white",
+    images: [{ source: sm.url, xref: "x", yref: "y", x: 0, y: 0, sizex: w, sizey: h, sizing: "stretch", layer: "below",
+      xanchor: "left", yanchor: "top" }],
+    xaxis: { title: t("vi.axis.x"), range: [0, w], showgrid: false, zeroline: false, constrain: "domain" },
+    yaxis: { title: t("vi.axis.y"), range: [h, 0], showgrid: false, zeroline: false, scaleanchor: "x", constrain: "domain" } });
+  richTable($("#vi-sample-truth"), [t("vi.col.group"), t("vi.col.count"), t("vi.col.mass")], GROUPS.map((g) => {
+    const ps = sm.truth.filter((p) => p.group === g);
+    return [groupName(g), fmt(ps.length), fmt(ps.reduce((s, p) => s + p.mass_g, 0))];
+  }), [1, 2]);
+}
+
+async function startEvaluate(ev) {
+  ev.preventDefault();
+  $("#vi-eval-errors").replaceChildren();
+  const errs = [];
+  const model = $("#vi-model").files[0];
+  if (!model) errs.push(t("vi.needModel"));
+  else if (model.size > MAX_MODEL_CHARS) errs.push(t("vi.modelTooBig", { name: model.name, max: fmt(MAX_MODEL_CHARS) }));
+  const frames = intField("#vi-eval-frames", 1, MAX_EVAL_FRAMES, "vi.eval.badFrames", errs);
+  const seed = intField("#vi-eval-seed", 0, SEED_MAX, "vi.sample.badSeed", errs);
+  if (errs.length) { showMessages("#vi-eval-errors", errs); return; }
+  const body = { model: await model.text(), sample: { frames, seed } };
+  $("#vi-eval-result").hidden = true;
+  const bar = $("#vi-eval-progress");
+  let done = 0;
+  const out = await longTask({ status: $("#vi-eval-status"), start: $("#vi-eval-run"), cancel: $("#vi-eval-cancel"), bar,
+    what: () => t("vi.eval.phase", { pct: Math.round(done * 100) }) }, (signal) => serverJob("/api/vision/evaluate",
+    body, signal, (job) => { if (typeof job.progress === "number") { done = job.progress; bar.value = done; } }));
+  if (!out) return;  // cancelled: the job was stopped on the server
+  $("#vi-eval-status").textContent = "";
+  if (out.problem) { showProblem("#vi-eval-errors", out.problem); return; }
+  vi.evaluation = out.result;
+  drawEvaluation(out.result);
+}
+
+/** The confusion matrix (rows: true group, columns: predicted; shares of the row, counts written in), accuracy per group
+ * with the 5–95 % band of its Dirichlet posterior, and the sorter document to download. */
+function drawEvaluation(doc) {
+  $("#vi-eval-result").hidden = false;
+  $("#vi-eval-summary").textContent = t("vi.eval.summary", { acc: fmtPct(doc.accuracy), matched: fmt(doc.matched),
+    pieces: fmt(doc.pieces), images: fmt(doc.images), count: fmtPct(doc.count_error), segments: fmtPct(doc.segment_count_error) });
+  const names = doc.groups.map(groupName);
+  const cm = doc.confusion;
+  const rowSums = cm.map((row) => row.reduce((s, x) => s + x, 0) || 1);
+  plot("vi-confusion", [{ type: "heatmap", x: names, y: names, z: cm.map((row, i) => row.map((v) => v / rowSums[i])),
+    zmin: 0, zmax: 1, colorscale: "Blues", customdata: cm,
+    hovertemplate: `${t("vi.axis.true")}: %{y}<br>${t("vi.axis.predicted")}: %{x}<br>%{customdata} (%{z:.1%})<extra></extra>` }],
+  { title: t("vi.chart.confusionTitle", { acc: fmtPct(doc.accuracy) }), height: 420, width: 520,
+    xaxis: { title: t("vi.axis.predicted"), type: "category" }, yaxis: { title: t("vi.axis.true"), type: "category", autorange: "reversed" },
+    annotations: cm.flatMap((row, i) => row.map((v, j) => ({ x: names[j], y: names[i], text: String(v), showarrow: false,
+      font: { color: v / rowSums[i] > 0.5 ? "white" : "black" } }))) });
+  const u = doc.confusion_uncertainty;
+  richTable($("#vi-eval-groups"), [t("vi.col.group"), t("vi.col.count"), t("vi.col.accuracy"), t("vi.col.band"), t("vi.col.ece")],
+    doc.groups.map((g, i) => [groupName(g), fmt(rowSums[i]), fmtPct(doc.accuracy_by_group[g]),
+      `${fmtPct(u.p5[i][i])}–${fmtPct(u.p95[i][i])}`, fmt((doc.calibration[g] || {}).ece)]), [1, 2, 3, 4]);
+  const link = $("#vi-sorter");
+  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+  link.hidden = !doc.sorter; $("#vi-no-sorter").hidden = Boolean(doc.sorter);
+  if (doc.sorter) link.href = URL.createObjectURL(new Blob([JSON.stringify(doc.sorter, null, 1)], { type: "application/json" }));
+}
+
+buildExtras();
+$("#vi-sample-form").addEventListener("submit", renderSample);
+$("#vi-eval-form").addEventListener("submit", startEvaluate);
+
+function redrawVision() {
+  if (vi.last) drawResult(vi.last);
+  if (vi.sample) drawSample(vi.sample);
+  if (vi.evaluation) drawEvaluation(vi.evaluation);
+}
 
 export { showVision, redrawVision };
