@@ -478,3 +478,25 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str) and a != b:  # lastUpdate: the same instant
         return datetime.fromisoformat(a) == datetime.fromisoformat(b)
     return bool(a == b)
+
+
+def test_every_attribute_is_checked_against_annex_xiii_and_catena_x() -> None:
+    """Each exported attribute names the Annex XIII point it answers (or none), how that was
+    checked, from which dated source, and the Catena-X property; the per-kWh carbon footprint
+    of (1)(c) is not claimed for the absolute figure."""
+    check = bp.attribute_set()["regulation_check"]
+    sources = check["sources"]
+    assert all(s["read"] == check["date"] for s in sources.values())
+    entries = check["attributes"]
+    for a in bp.attributes():
+        key = next((k for k in entries if a.path == k or a.path.startswith(k + "[")), None)
+        assert key is not None, a.path
+        e = entries[key]
+        assert e["checked"] in {"regulation_text", "catenax_quote", "not_checked"}, key
+        assert e["catenax"]["property"], key
+        if e["checked"] == "regulation_text":
+            assert "reg_annex_xiii_de" in sources and "url" in sources["reg_annex_xiii_de"]
+        if e["checked"] == "catenax_quote":
+            assert "9c6660490472" in sources["catenax"]["commit"]
+    assert entries["CarbonFootprintForBatteries.absoluteCarbonFootprint"]["annex_xiii"] is None
+    assert set(entries) <= {a.path for a in bp.attributes()} | {"Circularity.recycledContent"}

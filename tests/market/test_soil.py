@@ -29,8 +29,15 @@ def doc(**over: Any) -> dict[str, Any]:
         "periods": ["p1", "p2"],
         "sources": [{"id": "S", "location": at(0), "grade": "A", "volumes": [100, 0]}],
         "sinks": [{"id": "K", "location": at(20), "accepts": ["A"], "demand": [0, 100]}],
-        "stockyards": [{"id": "Y", "location": at(10), "capacity": 1000,
-                        "storage_cost": "2 JPY/m**3", "handling": "5 JPY/m**3"}],
+        "stockyards": [
+            {
+                "id": "Y",
+                "location": at(10),
+                "capacity": 1000,
+                "storage_cost": "2 JPY/m**3",
+                "handling": "5 JPY/m**3",
+            }
+        ],
         "disposal": [{"id": "D", "location": at(-10), "gate_fee": "50 JPY/m**3"}],
         "haul": {"cost": "1 JPY/(m**3*km)", "source": "assumption: test"},
     }
@@ -81,16 +88,27 @@ def test_a_full_stockyard_sends_the_rest_to_disposal_and_says_so() -> None:
     assert u["disposed_m3"] == pytest.approx(40.0) and u["code"] == "stockyard_full"
 
 
-@pytest.mark.parametrize(("change", "code", "words"), [
-    ({"sinks": [{"id": "K", "location": at(20), "accepts": ["B"], "demand": [0, 100]}]},
-     "no_sink_grade", "no sink accepts grade A"),
-    ({"haul": {"cost": 1, "max_km": 15, "source": "assumption: test"}},
-     "too_far", "20.0 km away (longest haul allowed 15 km"),
-    ({"sinks": [{"id": "K", "location": at(20), "accepts": ["A"], "demand": [0, 0]}]},
-     "no_demand", "take nothing in p1"),
-])
-def test_each_reason_for_soil_not_matched(change: dict[str, Any], code: str,
-                                          words: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [
+        (
+            {"sinks": [{"id": "K", "location": at(20), "accepts": ["B"], "demand": [0, 100]}]},
+            "no_sink_grade",
+            "no sink accepts grade A",
+        ),
+        (
+            {"haul": {"cost": 1, "max_km": 15, "source": "assumption: test"}},
+            "too_far",
+            "20.0 km away (longest haul allowed 15 km",
+        ),
+        (
+            {"sinks": [{"id": "K", "location": at(20), "accepts": ["A"], "demand": [0, 0]}]},
+            "no_demand",
+            "take nothing in p1",
+        ),
+    ],
+)
+def test_each_reason_for_soil_not_matched(change: dict[str, Any], code: str, words: str) -> None:
     (u,) = solve(doc(**change, stockyards=[])).unmatched()
     assert u["code"] == code and words in u["message"]
 
@@ -104,8 +122,10 @@ def test_a_stockyard_relays_soil_beyond_the_longest_haul() -> None:
 def test_demand_taken_by_a_closer_source() -> None:
     d = doc(stockyards=[])
     d["periods"] = ["p1"]
-    d["sources"] = [{"id": "near", "location": at(15), "grade": "A", "volumes": [100]},
-                    {"id": "far", "location": at(0), "grade": "A", "volumes": [100]}]
+    d["sources"] = [
+        {"id": "near", "location": at(15), "grade": "A", "volumes": [100]},
+        {"id": "far", "location": at(0), "grade": "A", "volumes": [100]},
+    ]
     d["sinks"][0]["demand"] = [100]
     d["disposal"][0]["gate_fee"] = 100
     r = solve(d)
@@ -128,27 +148,45 @@ def test_soil_with_nowhere_to_go_is_reported_unplaced() -> None:
 
 def test_a_graded_record_is_classified_with_the_mlit_family() -> None:
     d = doc()
-    d["sources"][0] = {"id": "S", "location": at(0), "volumes": [100, 0], "item": {
-        "id": "soil-S", "kind": "recycled_material", "material": {"name": "soil"},
-        "properties": {"cone_index": {"value": "850 kN/m**2"}}, "quantity": {"mass": "180 t"}}}
+    d["sources"][0] = {
+        "id": "S",
+        "location": at(0),
+        "volumes": [100, 0],
+        "item": {
+            "id": "soil-S",
+            "kind": "recycled_material",
+            "material": {"name": "soil"},
+            "properties": {"cone_index": {"value": "850 kN/m**2"}},
+            "quantity": {"mass": "180 t"},
+        },
+    }
     d["sinks"][0]["accepts"] = ["soil-class-2"]
     r = solve(d)
     assert r.grades == ["soil-class-2"] and r.summary()["matched_m3"] == 100.0
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"sources": [{"id": "S", "location": at(0), "grade": "A", "volumes": [100]}]},
-     "sources[0].volumes: 1 values for 2 periods"),
-    ({"sources": [{"id": "S", "location": at(0), "grade": "A", "volumes": [float("nan"), 0]}]},
-     "not a finite number"),
-    ({"sources": [{"id": "S", "location": at(0), "volumes": [1, 0]}]},
-     "give either grade"),
-    ({"periods": ["p1", "p1"]}, "listed twice"),
-    ({"haul": {"cost": "1 JPY/kg", "source": "x"}}, "haul.cost"),
-    ({"haul": {"source": "x"}}, "haul.cost"),
-])
-def test_bad_documents_name_the_field(change: dict[str, Any], words: str, tmp_path: Path
-                                      ) -> None:
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            {"sources": [{"id": "S", "location": at(0), "grade": "A", "volumes": [100]}]},
+            "sources[0].volumes: 1 values for 2 periods",
+        ),
+        (
+            {
+                "sources": [
+                    {"id": "S", "location": at(0), "grade": "A", "volumes": [float("nan"), 0]}
+                ]
+            },
+            "not a finite number",
+        ),
+        ({"sources": [{"id": "S", "location": at(0), "volumes": [1, 0]}]}, "give either grade"),
+        ({"periods": ["p1", "p1"]}, "listed twice"),
+        ({"haul": {"cost": "1 JPY/kg", "source": "x"}}, "haul.cost"),
+        ({"haul": {"source": "x"}}, "haul.cost"),
+    ],
+)
+def test_bad_documents_name_the_field(change: dict[str, Any], words: str, tmp_path: Path) -> None:
     import json
 
     f = tmp_path / "soil.json"
@@ -161,8 +199,10 @@ def test_bad_documents_name_the_field(change: dict[str, Any], words: str, tmp_pa
 def test_the_example_through_the_command_line(tmp_path: Path) -> None:
     from junkan.cli.main import app
 
-    out = CliRunner().invoke(app, ["market", "soil", str(EXAMPLE), "--format", "json",
-                                   "--report", str(tmp_path / "r.html")])
+    out = CliRunner().invoke(
+        app,
+        ["market", "soil", str(EXAMPLE), "--format", "json", "--report", str(tmp_path / "r.html")],
+    )
     assert out.exit_code == 0, out.output
     import json
 

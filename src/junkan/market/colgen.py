@@ -30,6 +30,8 @@ ADD_MAX = 25_000
 """Most routes added in one round."""
 PER_GROUP = 2
 """Most routes of one lot added in one round (when routes are grouped by lot)."""
+CUT_MAX = 20_000
+"""Most rows f_a ≤ u_pb added in one round."""
 PRIMAL = False
 """Primal simplex in the pricing rounds after the first."""
 TRACE: list[tuple[str, float, float, float]] = []
@@ -57,6 +59,11 @@ class Session:
         self.present = np.zeros(len(c), dtype=bool)
         self.gub: tuple[np.ndarray, np.ndarray] | None = None
         """(rows Σ_a∈i f_a ≤ 1, the group i of each column or −1) for a tighter bound."""
+        self.vub: np.ndarray | None = None
+        """Per column, the column of the pooled shipment it travels in (−1 if none): the
+        cuts f_a ≤ u_pb are separated against it (:func:`separate`)."""
+        self.cut = np.zeros(len(c), dtype=bool)
+        """Columns whose f_a ≤ u_pb row is in the model."""
 
     def add(self, idx: np.ndarray) -> None:
         idx = idx[~self.present[idx]]
@@ -75,6 +82,33 @@ class Session:
         )
         self.cols = np.concatenate([self.cols, idx])
         self.present[idx] = True
+
+    def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Append rows over every column (cuts valid for the MILP): HiGHS gets their entries
+        on the columns already in, later columns bring theirs along (:meth:`add`)."""
+        pos = np.full(len(self.c), -1, dtype=np.int64)
+        pos[self.cols] = np.arange(len(self.cols))
+        coo = rows.tocoo()
+        keep = pos[coo.col] >= 0
+        local = sp.csr_matrix(
+            (coo.data[keep], (coo.row[keep], pos[coo.col[keep]])),
+            shape=(rows.shape[0], len(self.cols)),
+        )
+        inf = highspy.kHighsInf
+        lo = np.where(np.isfinite(lo), lo, -inf)
+        hi = np.where(np.isfinite(hi), hi, inf)
+        self.h.addRows(
+            rows.shape[0],
+            lo,
+            hi,
+            local.nnz,
+            local.indptr[:-1].astype(np.int32),
+            local.indices.astype(np.int32),
+            local.data.astype(float),
+        )
+        self.a = sp.vstack([self.a, rows.tocsc()], format="csc")
+        self.lo = np.concatenate([self.lo, lo])
+        self.hi = np.concatenate([self.hi, hi])
 
     def bounds(self, lb: np.ndarray, ub: np.ndarray) -> None:
         k = len(self.cols)
@@ -123,8 +157,10 @@ class Session:
         wrong = ((y > 0) & (lo == 0) & ~(np.abs(self.lo) < 1e20)) | (
             (y < 0) & (hi == 0) & ~(np.abs(self.hi) < 1e20)
         )
-        if wrong.any():  # a dual on an infinite side: no bound from these duals
-            return -np.inf
+        if wrong.any():  # a dual on an infinite side (round-off): drop it, any y is valid
+            y = np.where(wrong, 0.0, y)
+            rows = np.where(y > 0, y * lo, y * hi)
+            rc = self.c - self.a.T @ y
         if group is None:
             return float(rows.sum() + np.minimum(rc, 0.0) @ self.ub)
         free = group < 0
@@ -157,13 +193,48 @@ def relax(
         TRACE.append((f"round {rounds}: {len(lp.cols)} routes", time.perf_counter(), value, bound))
         scale = max(1.0, abs(value))
         new = np.flatnonzero(~lp.present & (rc < -1e-9 * scale) & (lp.ub > 0))
+        late = time.perf_counter() > deadline
+        cuts = 0 if late else separate(lp, x)
         if len(new) == 0:
-            bound = value  # nothing prices in: the restricted LP is the full LP
-            break
-        if value - bound <= tol * scale or time.perf_counter() > deadline:
+            # nothing prices in: the restricted LP is the full LP (with the cuts so far)
+            bound = max(bound, value)
+            if cuts == 0:
+                break
+            continue
+        if (value - bound <= tol * scale and cuts == 0) or late:
             break
         lp.add(_pick(new, rc, group))
     return x_full, value, min(bound, value), rounds
+
+
+def separate(lp: Session, x: np.ndarray, tol: float = 1e-6) -> int:
+    """Add the rows f_a ≤ u_pb (a route's share at most its pooled shipment's opening)
+    that the LP solution ``x`` breaks, at most :data:`CUT_MAX` of the most broken; returns
+    how many. Valid for the MILP (f_a ≤ 1), they are the disaggregated form of the
+    big-M row Σ m_a f_a ≤ M u_pb, which lets the LP open a shipment by a sliver and
+    so ignore the minimum lot and the fixed cost."""
+    if lp.vub is None:
+        return 0
+    cand = np.flatnonzero(lp.present & (lp.vub >= 0) & ~lp.cut)
+    by = x[cand] - x[lp.vub[cand]]
+    hit = by > tol
+    cand, by = cand[hit], by[hit]
+    if len(cand) > CUT_MAX:
+        cand = cand[np.argsort(-by, kind="stable")[:CUT_MAX]]
+    k = len(cand)
+    if k == 0:
+        return 0
+    rows = sp.csr_matrix(
+        (
+            np.tile([1.0, -1.0], k),
+            (np.repeat(np.arange(k), 2), np.column_stack([cand, lp.vub[cand]]).ravel()),
+        ),
+        shape=(k, len(lp.c)),
+    )
+    lp.add_rows(rows, np.full(k, -np.inf), np.zeros(k))
+    lp.cut[cand] = True
+    TRACE.append((f"{k} cuts f_a <= u_pb", time.perf_counter(), 0.0, 0.0))
+    return k
 
 
 def _pick(new: np.ndarray, rc: np.ndarray, group: np.ndarray | None) -> np.ndarray:
@@ -222,7 +293,8 @@ def _broken(s: Structure, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def heuristic(lp: Session, s: Structure, x: np.ndarray, deadline: float) -> np.ndarray | None:
     """:func:`repaired` rounding of the LP solution (:func:`forced`, all at once, was
-    infeasible on the benchmark's instances and is kept for experiments)."""
+    infeasible on the benchmark's instances and is kept for experiments; the dive of
+    :mod:`junkan.market.dive` is tried first by :mod:`junkan.market.milp`)."""
     return repaired(lp, s, x, deadline)
 
 
@@ -286,7 +358,16 @@ def repaired(lp: Session, s: Structure, x: np.ndarray, deadline: float) -> np.nd
         cur = nxt
     else:
         return None
-    # one more LP over every route of the open shipments, minimums enforced
+    return polish(lp, s, cur, lb, deadline)
+
+
+def polish(
+    lp: Session, s: Structure, cur: np.ndarray, lb: np.ndarray, deadline: float
+) -> np.ndarray:
+    """From an assignment ``cur`` that breaks no minimum: one more LP over every route of its
+    open shipments (each held open, so its minimum lot binds) and its direct deliveries (each
+    at least its minimum); the better of the two. ``lb`` is modified."""
+    n = s.n_arc
     _, shut = _broken(s, cur)
     ub2 = lp.ub.copy()
     for q, m in enumerate(s.members):

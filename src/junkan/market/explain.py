@@ -10,7 +10,10 @@ the market (the conditions granted to it).
    that buyer reached it;
 5. routes exist but the optimum used others: the buyer's capacity or a pooling point's is
    taken by better-paying lots, or the lot would push the buyer's blend out of its window
-   (its own value outside the window: it needs cleaner lots to dilute it)."""
+   (its own value outside the window: it needs cleaner lots to dilute it).
+
+Each reason carries an English ``message`` and its ``figures`` (ids, kg, JPY/kg) apart, so
+a page can word the same figures in its own language."""
 
 from __future__ import annotations
 
@@ -56,6 +59,7 @@ def explain(
             out[int(i)] = {
                 "code": "not_granted",
                 "message": f"no buyer has granted a condition to seller {lot.seller!r}",
+                "figures": {"seller": lot.seller},
             }
             continue
         open_b = [int(b) for b in granted if arcs.timing[i, b]]
@@ -64,6 +68,7 @@ def explain(
                 "code": "delivery_window",
                 "message": "the lot's availability "
                 "misses every granted condition's delivery window",
+                "figures": {"conditions": ", ".join(conds[b].id for b in granted)},
             }
             continue
         passing = [b for b in open_b if arcs.gate[i, b]]
@@ -75,6 +80,9 @@ def explain(
                 "criteria on its own: "
                 + "; ".join(f"{k}: {', '.join(v) or 'a blend rule'}" for k, v in details.items()),
                 "failed": details,
+                "figures": {
+                    "failed": "; ".join(f"{k}: {', '.join(v) or '—'}" for k, v in details.items())
+                },
             }
             continue
         out[int(i)] = _economic(market, arcs, sol, i, passing, has_arc[i], cap_full)
@@ -94,19 +102,7 @@ def _economic(
     lot = market.lots[i]
     best = arcs.best_margin[i, passing]
     if np.all(np.isnan(best)):
-        direct_only = [b for b in passing if lot.mass < conds[b].min_lot]
-        if direct_only and len(market.pools) == 0:
-            b = direct_only[0]
-            return {
-                "code": "min_lot",
-                "message": f"{lot.mass:,.0f} kg is below "
-                f"{conds[b].id}'s minimum lot {conds[b].min_lot:,.0f} kg and there is "
-                "no pooling point",
-            }
-        return {
-            "code": "no_margin",
-            "message": "no route earns a positive margin (transport and handling exceed the price)",
-        }
+        return _no_route(market, i, passing)
     b = passing[int(np.nanargmax(best))]
     c = conds[b]
     if not routed:
@@ -115,12 +111,14 @@ def _economic(
             "message": f"best margin "
             f"{np.nanmax(best):.1f} JPY/kg ({c.id}) but the route was left out by "
             "max_buyers_per_lot / max_pools_per_lot",
+            "figures": {"margin_JPY_per_kg": float(np.nanmax(best)), "condition": c.id},
         }
     if cap_full[b]:
         return {
             "code": "capacity",
             "message": f"{c.id}'s capacity {c.capacity:,.0f} kg is "
             "filled by lots with better margins or blending value",
+            "figures": {"condition": c.id, "capacity_kg": c.capacity},
         }
     mine = arcs.lot == i
     pool_used = [
@@ -133,6 +131,12 @@ def _economic(
             "message": f"{lot.mass:,.0f} kg is below {c.id}'s minimum "
             f"lot {c.min_lot:,.0f} kg and pooling{via} did not gather enough "
             "compatible lots",
+            "figures": {
+                "kg": lot.mass,
+                "condition": c.id,
+                "min_lot_kg": c.min_lot,
+                **({"pools": ", ".join(sorted(pool_used))} if pool_used else {}),
+            },
         }
     a = arcs.rows[b][i]
     over = [arcs.row_labels[b][k] for k in np.flatnonzero(a > 0)]
@@ -142,9 +146,36 @@ def _economic(
             "message": f"on its own it is outside {c.id}'s window "
             f"({', '.join(over)}); there is not enough cleaner material to dilute it",
             "rows": over,
+            "figures": {"condition": c.id, "rows": ", ".join(over)},
         }
     return {
         "code": "outbid",
         "message": f"best margin {np.nanmax(best):.1f} JPY/kg ({c.id}); "
         "the optimum gives the buyers' capacity and windows to other lots",
+        "figures": {"margin_JPY_per_kg": float(np.nanmax(best)), "condition": c.id},
+    }
+
+
+def _no_route(market: Market, i: int, passing: list[int]) -> dict[str, Any]:
+    """No route to a buyer whose criteria the lot passes earns a positive margin."""
+    conds = market.conditions
+    lot = market.lots[i]
+    direct_only = [b for b in passing if lot.mass < conds[b].min_lot]
+    if direct_only and len(market.pools) == 0:
+        b = direct_only[0]
+        return {
+            "code": "min_lot",
+            "message": f"{lot.mass:,.0f} kg is below "
+            f"{conds[b].id}'s minimum lot {conds[b].min_lot:,.0f} kg and there is "
+            "no pooling point",
+            "figures": {
+                "kg": lot.mass,
+                "condition": conds[b].id,
+                "min_lot_kg": conds[b].min_lot,
+            },
+        }
+    return {
+        "code": "no_margin",
+        "message": "no route earns a positive margin (transport and handling exceed the price)",
+        "figures": {},
     }

@@ -23,12 +23,14 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import LinearConstraint
 from scipy.sparse import coo_matrix
 
 from junkan.market.arcs import Arcs, Setting
 from junkan.market.branch import branch_and_cut
 from junkan.market.colgen import TRACE, Session, Structure, heuristic, objective, relax
+from junkan.market.dive import dive
 from junkan.market.schema import Market
 
 FULL_MAX = 20_000
@@ -40,6 +42,24 @@ last round); the rest is for the rounding and branch and cut."""
 INNER_GAP = 0.2
 """On a restricted model, HiGHS's own gap target as a share of the requested gap (its bound
 is that of the restriction; the callback stops it at the requested gap to the LP bound)."""
+DIVE = True
+"""Round the LP solution by diving (:mod:`junkan.market.dive`) before the one-shot repair."""
+DIVE_SHARE = 0.7
+"""Share of the time left after the LP that the dive may take (the repair gets the rest)."""
+VUB = True
+"""Give branch and cut the rows f_a ≤ u_pb of the pooled routes it works on."""
+VUB_LP = False
+"""Separate the rows f_a ≤ u_pb into the column-generation LP too: measured on the
+benchmark's seed 0, they lowered the full LP bound by only 0.04 % (6,366,895 → 6,364,546
+thousand JPY) while every pricing round grew slower, so they are off."""
+LP_MAX = 0.8
+"""Share of the time limit the column generation may take when, at :data:`LP_SHARE`, its
+bound is still more than :data:`FAR` times the requested gap from the LP value (under load
+the LP may not be near its optimum by then, and a rounding of it is poor)."""
+FAR = 10.0
+LP_TOL = 0.2
+"""The column generation stops when its bound is within this share of the requested gap
+of the LP value (the bound is the gap's denominator: a looser one costs gap directly)."""
 DEBUG = False
 SAFETY = 1e-6
 """Relative margin by which blend rows are held inside their limits."""
@@ -122,6 +142,8 @@ class Model:
     members: list[np.ndarray]
     """Per pair, the routes (arc indices) through it."""
     m_a: np.ndarray
+    pair_col: np.ndarray
+    """Per variable, the column of the pooled shipment the route travels in (−1 if none)."""
 
 
 def build(market: Market, arcs: Arcs) -> Model:
@@ -172,7 +194,9 @@ def build(market: Market, arcs: Arcs) -> Model:
         if min_b[b] > 0:
             rows.add(cols, np.append(m_a[members], -min_b[b]), 0.0, np.inf)
     _quality_rows(rows, arcs, m_a, idx)
-    return Model(c, integ, lb, ub, rows, n_arc, pairs, members_of, m_a)
+    pair_col = np.full(n_var, -1, dtype=np.int64)
+    pair_col[idx[via]] = n_arc + pair_of
+    return Model(c, integ, lb, ub, rows, n_arc, pairs, members_of, m_a, pair_col)
 
 
 def _quality_rows(rows: _Rows, arcs: Arcs, m_a: np.ndarray, idx: np.ndarray) -> None:
@@ -216,10 +240,9 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
         np.arange(len(lots)),
         np.concatenate([np.searchsorted(lots, arcs.lot), group[model.n_arc :]]),
     )
+    lp.vub = model.pair_col if VUB_LP else None
     TRACE.append(("model built", time.perf_counter(), 0.0, 0.0))
-    # the LP may not take all the time: the rounding must still find an assignment
-    lp_deadline = t0 + LP_SHARE * st.time_limit
-    x_lp, _, low, _ = relax(lp, _start(model, arcs), lp_deadline, st.gap / 2, group)
+    x_lp, low = _lp_bound(lp, model, arcs, st, t0, group)
     bound = -low if x_lp is not None else np.inf
     best_x, best_obj = None, -np.inf
     s = _structure(model, market)
@@ -238,11 +261,12 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
             semi = model.integrality == 2  # 0 stays allowed below a semi-continuous bound
             lb = np.where(semi, lb, np.minimum(lb, best_x))
             ub = np.maximum(ub, best_x)
+        a_bc, lo_bc, hi_bc = _with_vub(model, cons, cols, ub)
         out = branch_and_cut(
             model.c,
-            cons.A.tocsc(),
-            cons.lb,
-            cons.ub,
+            a_bc,
+            lo_bc,
+            hi_bc,
             model.integrality,
             lb,
             ub,
@@ -261,6 +285,27 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
             bound = min(bound, -out.dual)
         TRACE.append(("branch and cut", time.perf_counter(), best_obj, bound))
     return _answer(best_x, best_obj, bound, status, model.pairs, model.n_arc, t0, size, st.gap)
+
+
+def _lp_bound(
+    lp: Session, model: Model, arcs: Arcs, st: Setting, t0: float, group: np.ndarray
+) -> tuple[np.ndarray | None, float]:
+    """The LP solution by column generation and its certified bound (minimisation)."""
+    # the LP may not take all the time: the rounding must still find an assignment
+    lp_deadline = t0 + LP_SHARE * st.time_limit
+    x_lp, val, low, _ = relax(lp, _start(model, arcs), lp_deadline, st.gap * LP_TOL, group)
+    if x_lp is not None and val - low > FAR * st.gap * max(1.0, abs(val)):
+        # far from the LP optimum, neither bound nor rounding is worth much: more time
+        more = relax(
+            lp,
+            np.zeros(len(model.c), dtype=bool),
+            t0 + LP_MAX * st.time_limit,
+            st.gap * LP_TOL,
+            group,
+        )
+        if more[0] is not None:
+            x_lp, low = more[0], max(low, more[2])
+    return x_lp, low
 
 
 def _answer(
@@ -309,7 +354,11 @@ def _answer(
 def _rounding(
     lp: Session, s: Structure, x_lp: np.ndarray, deadline: float, c: np.ndarray, bound: float
 ) -> tuple[np.ndarray | None, float]:
-    xh = heuristic(lp, s, x_lp, deadline)
+    # the dive may take a share of what is left: the one-shot repair must still have time
+    now = time.perf_counter()
+    xh, last = dive(lp, s, x_lp, now + DIVE_SHARE * (deadline - now)) if DIVE else (None, x_lp)
+    if xh is None:  # repair from where the dive got to (few shipments left to close)
+        xh = heuristic(lp, s, last, deadline)
     obj = objective(c, s, xh) if xh is not None else -np.inf
     TRACE.append(("rounding", time.perf_counter(), obj, bound))
     return xh, obj
@@ -374,6 +423,34 @@ def _around(model: Model, s: Structure, x: np.ndarray) -> tuple[np.ndarray, np.n
             ub[m] = 0.0
     ub[:n][(model.integrality[:n] == 2) & (x[:n] <= 1e-9)] = 0.0
     return lb, ub
+
+
+def _with_vub(
+    model: Model, cons: LinearConstraint, cols: np.ndarray, ub: np.ndarray
+) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """The model's rows and, when :data:`VUB` is set, the rows f_a ≤ u_pb of every pooled
+    route among ``cols`` that may carry flow: the disaggregated form of the big-M row, whose
+    LP relaxation knows that a route in use opens its shipment (and so its minimum lot)."""
+    a = sp.csc_matrix(cons.A)
+    lo, hi = np.asarray(cons.lb, dtype=float), np.asarray(cons.ub, dtype=float)
+    if not VUB:
+        return a, lo, hi
+    r = cols[(cols < model.n_arc) & (model.pair_col[cols] >= 0) & (ub[cols] > 0)]
+    k = len(r)
+    if k == 0:
+        return a, lo, hi
+    rows = sp.csr_matrix(
+        (
+            np.tile([1.0, -1.0], k),
+            (np.repeat(np.arange(k), 2), np.column_stack([r, model.pair_col[r]]).ravel()),
+        ),
+        shape=(k, a.shape[1]),
+    )
+    return (
+        sp.vstack([a, rows], format="csc"),
+        np.concatenate([lo, np.full(k, -np.inf)]),
+        np.concatenate([hi, np.zeros(k)]),
+    )
 
 
 def _gap(obj: float, bound: float) -> float:

@@ -107,12 +107,10 @@ def _arcs(m: SoilMarket, grades: list[str], lp: _Lp) -> None:
             g = grades[i]
             for k, sink in enumerate(m.sinks):
                 if g in sink.accepts and sink.demand[t] > 0 and _reach(m, sk)[i, k]:
-                    lp.add_var(Arc("direct", i, k, g, t, sk[i, k]),
-                               c * sk[i, k] - sink.virgin_cost)
+                    lp.add_var(Arc("direct", i, k, g, t, sk[i, k]), c * sk[i, k] - sink.virgin_cost)
             for j, y in enumerate(m.stockyards):
                 if g in yard_grades[j] and t < len(m.periods) - 1 and _reach(m, sy)[i, j]:
-                    lp.add_var(Arc("to_stockyard", i, j, g, t, sy[i, j]),
-                               c * sy[i, j] + y.handling)
+                    lp.add_var(Arc("to_stockyard", i, j, g, t, sy[i, j]), c * sy[i, j] + y.handling)
             for p, d in enumerate(m.disposal):
                 if _reach(m, sd)[i, p]:
                     lp.add_var(Arc("dispose", i, p, g, t, sd[i, p]), c * sd[i, p] + d.gate_fee)
@@ -120,12 +118,16 @@ def _arcs(m: SoilMarket, grades: list[str], lp: _Lp) -> None:
             for g in yard_grades[j]:
                 for k, sink in enumerate(m.sinks):
                     if g in sink.accepts and sink.demand[t] > 0 and _reach(m, yk)[j, k]:
-                        lp.add_var(Arc("from_stockyard", j, k, g, t, yk[j, k]),
-                                   c * yk[j, k] - sink.virgin_cost)
+                        lp.add_var(
+                            Arc("from_stockyard", j, k, g, t, yk[j, k]),
+                            c * yk[j, k] - sink.virgin_cost,
+                        )
                 for p, d in enumerate(m.disposal):
                     if _reach(m, yd)[j, p]:
-                        lp.add_var(Arc("stockyard_dispose", j, p, g, t, yd[j, p]),
-                                   c * yd[j, p] + d.gate_fee)
+                        lp.add_var(
+                            Arc("stockyard_dispose", j, p, g, t, yd[j, p]),
+                            c * yd[j, p] + d.gate_fee,
+                        )
 
 
 def _yard_grades(m: SoilMarket, grades: list[str]) -> list[list[str]]:
@@ -145,8 +147,9 @@ def build(m: SoilMarket, grades: list[str]) -> _Lp:
     for j, gs in enumerate(_yard_grades(m, grades)):
         for g in gs:
             for t in range(T):
-                stock[j, g, t] = lp.add_var(Arc("stock", j, j, g, t, 0.0),
-                                            m.stockyards[j].storage_cost)
+                stock[j, g, t] = lp.add_var(
+                    Arc("stock", j, j, g, t, 0.0), m.stockyards[j].storage_cost
+                )
     slack = {}
     for i, s in enumerate(m.sources):
         for t in range(T):
@@ -156,15 +159,19 @@ def build(m: SoilMarket, grades: list[str]) -> _Lp:
     into: dict[tuple[str, int, int], list[int]] = {}
     for v, a in enumerate(lp.arcs[:n_routes]):
         frm = "yard" if a.kind.startswith(("from_stockyard", "stockyard_")) else "source"
-        to = {"direct": "sink", "from_stockyard": "sink", "to_stockyard": "yard"}.get(a.kind,
-                                                                                    "disposal")
+        to = {"direct": "sink", "from_stockyard": "sink", "to_stockyard": "yard"}.get(
+            a.kind, "disposal"
+        )
         out_of.setdefault((frm + a.grade * (frm == "yard"), a.origin, a.period), []).append(v)
         into.setdefault((to, a.dest, a.period), []).append(v)
         if to == "yard":
             into.setdefault(("yard" + a.grade, a.dest, a.period), []).append(v)
     for (i, t), u in slack.items():
-        lp.row([(v, 1.0) for v in out_of.get(("source", i, t), [])] + [(u, 1.0)],
-               m.sources[i].volumes[t], m.sources[i].volumes[t])
+        lp.row(
+            [(v, 1.0) for v in out_of.get(("source", i, t), [])] + [(u, 1.0)],
+            m.sources[i].volumes[t],
+            m.sources[i].volumes[t],
+        )
     for k, sink in enumerate(m.sinks):
         for t in range(T):
             if into.get(("sink", k, t)):
@@ -178,9 +185,13 @@ def build(m: SoilMarket, grades: list[str]) -> _Lp:
     return lp
 
 
-def _stock_rows(m: SoilMarket, lp: _Lp, stock: dict[tuple[int, str, int], int],
-                out_of: dict[tuple[str, int, int], list[int]],
-                into: dict[tuple[str, int, int], list[int]]) -> None:
+def _stock_rows(
+    m: SoilMarket,
+    lp: _Lp,
+    stock: dict[tuple[int, str, int], int],
+    out_of: dict[tuple[str, int, int], list[int]],
+    into: dict[tuple[str, int, int], list[int]],
+) -> None:
     """Stock balance per stockyard, grade and period; capacity; empty at the end."""
     T = len(m.periods)
     for (j, g, t), v in stock.items():
@@ -213,10 +224,15 @@ def run_soil(m: SoilMarket) -> SoilResult:
     lo, hi = np.array(lp.lo), np.array(lp.hi)
     eq = lo == hi
     ub = ~eq
-    res = linprog(np.array(lp.cost), A_ub=_stack(a[ub & np.isfinite(hi)], a[ub & np.isfinite(lo)]),
-                  b_ub=np.concatenate([hi[ub & np.isfinite(hi)], -lo[ub & np.isfinite(lo)]]),
-                  A_eq=a[eq] if eq.any() else None, b_eq=lo[eq] if eq.any() else None,
-                  bounds=(0, None), method="highs")
+    res = linprog(
+        np.array(lp.cost),
+        A_ub=_stack(a[ub & np.isfinite(hi)], a[ub & np.isfinite(lo)]),
+        b_ub=np.concatenate([hi[ub & np.isfinite(hi)], -lo[ub & np.isfinite(lo)]]),
+        A_eq=a[eq] if eq.any() else None,
+        b_eq=lo[eq] if eq.any() else None,
+        bounds=(0, None),
+        method="highs",
+    )
     if res.status != 0 or res.x is None:
         raise ModelError([Problem("", f"the matching could not be solved: {res.message}")])
     x = np.where(res.x > 1e-9, res.x, 0.0)

@@ -36,8 +36,11 @@ def _received(res: SoilResult) -> np.ndarray:
 
 
 def _cheapest(res: SoilResult, i: int, t: int, kinds: tuple[str, ...]) -> float | None:
-    costs = [res.costs[v] for v, a in enumerate(res.arcs)
-             if a.kind in kinds and a.origin == i and a.period == t]
+    costs = [
+        res.costs[v]
+        for v, a in enumerate(res.arcs)
+        if a.kind in kinds and a.origin == i and a.period == t
+    ]
     return float(min(costs)) if costs else None
 
 
@@ -50,8 +53,12 @@ def _best_match(res: SoilResult, i: int, t: int) -> float | None:
         if a.kind != "to_stockyard" or a.origin != i or a.period != t:
             continue
         for w, b in enumerate(res.arcs):
-            if b.kind == "from_stockyard" and b.origin == a.dest and b.grade == a.grade \
-                    and b.period > t:
+            if (
+                b.kind == "from_stockyard"
+                and b.origin == a.dest
+                and b.grade == a.grade
+                and b.period > t
+            ):
                 c = res.costs[v] + res.costs[w] + yards[a.dest].storage_cost * (b.period - t)
                 best = c if best is None else min(best, float(c))
     return best
@@ -63,8 +70,9 @@ def _yards_full(res: SoilResult, g: str, t: int) -> bool:
     load = np.zeros(len(m.stockyards))
     for v in np.flatnonzero(res.x):
         a = res.arcs[v]
-        if (a.kind == "to_stockyard" and a.period == t) or (a.kind == "stock"
-                                                              and a.period == t - 1):
+        if (a.kind == "to_stockyard" and a.period == t) or (
+            a.kind == "stock" and a.period == t - 1
+        ):
             load[a.dest] += res.x[v]
     keep = [j for j, y in enumerate(m.stockyards) if y.accepts is None or g in y.accepts]
     return bool(keep) and all(load[j] >= m.stockyards[j].capacity - 1e-6 for j in keep)
@@ -81,8 +89,9 @@ def _relayed(res: SoilResult, i: int, g: str, accepting: list[int]) -> list[int]
         return []
     f = m.haul.detour_factor
     first = great_circle_km([m.sources[i].location], [y.location for y in yards])[0] * f
-    second = great_circle_km([y.location for y in yards],
-                             [m.sinks[k].location for k in accepting]) * f
+    second = (
+        great_circle_km([y.location for y in yards], [m.sinks[k].location for k in accepting]) * f
+    )
     ok = (first[:, None] <= m.haul.max_km) & (second <= m.haul.max_km)
     return [accepting[k] for k in range(len(accepting)) if ok[:, k].any()]
 
@@ -96,31 +105,47 @@ def _reason(res: SoilResult, i: int, t: int, got: np.ndarray) -> tuple[str, str]
         return "no_sink_grade", f"no sink accepts grade {g}"
     km = great_circle_km([m.sources[i].location], [m.sinks[k].location for k in accepting])[0]
     km = km * m.haul.detour_factor
-    near = sorted(set(_relayed(res, i, g, accepting)) | {
-        k for k, d in zip(accepting, km, strict=True)
-        if m.haul.max_km is None or d <= m.haul.max_km})
+    near = sorted(
+        set(_relayed(res, i, g, accepting))
+        | {
+            k
+            for k, d in zip(accepting, km, strict=True)
+            if m.haul.max_km is None or d <= m.haul.max_km
+        }
+    )
     if not near:
-        return "too_far", (f"the nearest sink accepting {g} is {float(km.min()):,.1f} km away "
-                           f"(longest haul allowed {m.haul.max_km:g} km, stockyards included)")
+        return "too_far", (
+            f"the nearest sink accepting {g} is {float(km.min()):,.1f} km away "
+            f"(longest haul allowed {m.haul.max_km:g} km, stockyards included)"
+        )
     stored = any(y.accepts is None or g in y.accepts for y in m.stockyards)
     later = range(t, len(m.periods)) if stored else range(t, t + 1)
     open_demand = [(k, u) for k in near for u in later if m.sinks[k].demand[u] > 0]
     if not open_demand:
-        return "no_demand", (f"the sinks within reach accepting {g} take nothing in {label}"
-                             + (" or later" if stored else ""))
+        return "no_demand", (
+            f"the sinks within reach accepting {g} take nothing in {label}"
+            + (" or later" if stored else "")
+        )
     if all(got[k, u] >= m.sinks[k].demand[u] - 1e-6 for k, u in open_demand):
-        return "demand_taken", (f"the sinks within reach accepting {g} are full in {label}"
-                                + (" and later" if stored else "") + " (taken by other sources)")
+        return "demand_taken", (
+            f"the sinks within reach accepting {g} are full in {label}"
+            + (" and later" if stored else "")
+            + " (taken by other sources)"
+        )
     now = [k for k in near if m.sinks[k].demand[t] > got[k, t] + 1e-6]
     if not now and stored and _yards_full(res, g, t):
-        return "stockyard_full", (f"the sinks within reach accepting {g} take it only later, "
-                                  f"and the stockyards keeping it are full in {label}")
+        return "stockyard_full", (
+            f"the sinks within reach accepting {g} take it only later, "
+            f"and the stockyards keeping it are full in {label}"
+        )
     dispose = _cheapest(res, i, t, ("dispose",))
     match = _best_match(res, i, t)
     if dispose is not None and match is not None:
-        return "cheaper_to_dispose", (f"disposal costs {dispose:,.0f} JPY/m³, the cheapest "
-                                      f"route to a sink {match:,.0f} JPY/m³ (haul, stockyard "
-                                      "and storage, less the sink's saving)")
+        return "cheaper_to_dispose", (
+            f"disposal costs {dispose:,.0f} JPY/m³, the cheapest "
+            f"route to a sink {match:,.0f} JPY/m³ (haul, stockyard "
+            "and storage, less the sink's saving)"
+        )
     return "cheaper_to_dispose", "disposal costs less than any route to a sink"
 
 
@@ -138,10 +163,20 @@ def explain(res: SoilResult) -> list[dict[str, Any]]:
     for (i, t), (disposed, unplaced) in sorted(lost.items()):
         code, message = _reason(res, i, t, got)
         if unplaced:
-            message += "; no disposal site within reach or capacity for "\
-                       f"{unplaced:,.1f} m³ (left unplaced)"
-        out.append({"source": m.sources[i].id, "grade": res.grades[i],
-                    "period": m.periods[t], "m3": round(disposed + unplaced, 6),
-                    "disposed_m3": round(disposed, 6), "unplaced_m3": round(unplaced, 6),
-                    "code": code, "message": message})
+            message += (
+                "; no disposal site within reach or capacity for "
+                f"{unplaced:,.1f} m³ (left unplaced)"
+            )
+        out.append(
+            {
+                "source": m.sources[i].id,
+                "grade": res.grades[i],
+                "period": m.periods[t],
+                "m3": round(disposed + unplaced, 6),
+                "disposed_m3": round(disposed, 6),
+                "unplaced_m3": round(unplaced, 6),
+                "code": code,
+                "message": message,
+            }
+        )
     return out

@@ -44,8 +44,11 @@ class SoilResult:
 
     def _names(self, a: Arc) -> tuple[str, str]:
         m = self.market
-        frm = (m.stockyards[a.origin].id if a.kind.startswith("stock") or
-               a.kind == "from_stockyard" else m.sources[a.origin].id)
+        frm = (
+            m.stockyards[a.origin].id
+            if a.kind.startswith("stock") or a.kind == "from_stockyard"
+            else m.sources[a.origin].id
+        )
         if a.kind == "unplaced":
             return frm, ""
         if a.kind in ("direct", "from_stockyard"):
@@ -62,9 +65,17 @@ class SoilResult:
             if a.kind in ("stock", "unplaced"):
                 continue
             frm, to = self._names(a)
-            out.append({"from": frm, "to": to, "kind": a.kind, "grade": a.grade,
-                        "period": m.periods[a.period], "m3": round(float(self.x[v]), 6),
-                        "km": round(float(a.km), 3)})
+            out.append(
+                {
+                    "from": frm,
+                    "to": to,
+                    "kind": a.kind,
+                    "grade": a.grade,
+                    "period": m.periods[a.period],
+                    "m3": round(float(self.x[v]), 6),
+                    "km": round(float(a.km), 3),
+                }
+            )
         return out
 
     def _total(self, kinds: tuple[str, ...]) -> float:
@@ -93,8 +104,9 @@ class SoilResult:
         return out
 
     def _penalty(self) -> float:
-        return float(sum(self.x[v] * self.costs[v] for v, a in enumerate(self.arcs)
-                         if a.kind == "unplaced"))
+        return float(
+            sum(self.x[v] * self.costs[v] for v, a in enumerate(self.arcs) if a.kind == "unplaced")
+        )
 
     def unmatched(self) -> list[dict[str, Any]]:
         """Each source and period with volume disposed or unplaced, and why it was not
@@ -107,19 +119,25 @@ class SoilResult:
     def to_frame(self) -> Any:
         import pandas as pd
 
-        return pd.DataFrame(self.flows(), columns=["from", "to", "kind", "grade", "period",
-                                                   "m3", "km"])
+        return pd.DataFrame(
+            self.flows(), columns=["from", "to", "kind", "grade", "period", "m3", "km"]
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"summary": self.summary(), "flows": self.flows(),
-                "unmatched": self.unmatched(), "grades": dict(zip(
-                    (s.id for s in self.market.sources), self.grades, strict=True))}
+        return {
+            "summary": self.summary(),
+            "flows": self.flows(),
+            "unmatched": self.unmatched(),
+            "grades": dict(zip((s.id for s in self.market.sources), self.grades, strict=True)),
+        }
 
     def by_period(self) -> dict[str, list[float]]:
         """m³ per period: matched directly, matched from stockyards, stored, disposed."""
         T = len(self.market.periods)
-        out = {k: [0.0] * T for k in ("direct", "from_stockyard", "to_stockyard", "disposed",
-                                      "unplaced")}
+        out = {
+            k: [0.0] * T
+            for k in ("direct", "from_stockyard", "to_stockyard", "disposed", "unplaced")
+        }
         for v in np.flatnonzero(self.x):
             a = self.arcs[v]
             key = "disposed" if a.kind in ("dispose", "stockyard_dispose") else a.kind
@@ -135,10 +153,12 @@ class SoilResult:
 
         doc = self.to_json()
         s = doc["summary"]
-        page = Page(title, subtitle=f"{s['matched_share']:.0%} of {s['supplied_m3']:,.0f} m³ "
-                                    f"matched; net cost {s['net_cost_JPY']:,.0f} JPY")
-        page.definitions({k: f"{v:,.3f}" if isinstance(v, float) else str(v)
-                          for k, v in s.items()})
+        page = Page(
+            title,
+            subtitle=f"{s['matched_share']:.0%} of {s['supplied_m3']:,.0f} m³ "
+            f"matched; net cost {s['net_cost_JPY']:,.0f} JPY",
+        )
+        page.definitions({k: f"{v:,.3f}" if isinstance(v, float) else str(v) for k, v in s.items()})
         fig = go.Figure()
         for key, series in self.by_period().items():
             fig.add_trace(go.Bar(name=key, x=self.market.periods, y=series))
@@ -147,8 +167,12 @@ class SoilResult:
         if doc["flows"]:
             page.table(self.to_frame(), caption="Routes used (m³, km)")
         if doc["unmatched"]:
-            page.table([[u["source"], u["period"], u["m3"], u["code"], u["message"]]
-                        for u in doc["unmatched"]],
-                       columns=["source", "period", "m³", "reason", "why"],
-                       caption="Volume not matched")
+            page.table(
+                [
+                    [u["source"], u["period"], u["m3"], u["code"], u["message"]]
+                    for u in doc["unmatched"]
+                ],
+                columns=["source", "period", "m³", "reason", "why"],
+                caption="Volume not matched",
+            )
         return page.write(path)

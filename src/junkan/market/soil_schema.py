@@ -64,8 +64,10 @@ class Source(Strict):
     @model_validator(mode="after")
     def _one_grade(self) -> Source:
         if (self.grade is None) == (self.item is None):
-            raise ValueError("give either grade (a class such as soil-class-2) or item (a "
-                             "graded record to classify), not both or neither")
+            raise ValueError(
+                "give either grade (a class such as soil-class-2) or item (a "
+                "graded record to classify), not both or neither"
+            )
         return self
 
 
@@ -124,7 +126,8 @@ class SoilMarket(Strict):
     """A surplus-soil matching problem over ``periods`` (labels such as ``2027-04``)."""
 
     periods: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
-        min_length=1, max_length=MAX_PERIODS)
+        min_length=1, max_length=MAX_PERIODS
+    )
     sources: list[Source] = Field(min_length=1, max_length=MAX_SITES)
     sinks: list[Sink] = Field(default_factory=list, max_length=MAX_SITES)
     stockyards: list[Stockyard] = Field(default_factory=list, max_length=MAX_SITES)
@@ -138,15 +141,18 @@ class SoilMarket(Strict):
             raise ValueError("periods: a period is listed twice")
         ids: list[str] = []
         sites: tuple[tuple[str, list[Any], str], ...] = (
-            ("sources", self.sources, "volumes"), ("sinks", self.sinks, "demand"),
-            ("disposal", self.disposal, "capacity"))
+            ("sources", self.sources, "volumes"),
+            ("sinks", self.sinks, "demand"),
+            ("disposal", self.disposal, "capacity"),
+        )
         for kind, rows, field in sites:
             for i, r in enumerate(rows):
                 ids.append(r.id)
                 values = getattr(r, field)
                 if values is not None and len(values) != n:
-                    raise ValueError(f"{kind}[{i}].{field}: {len(values)} values for "
-                                     f"{n} periods ({r.id})")
+                    raise ValueError(
+                        f"{kind}[{i}].{field}: {len(values)} values for {n} periods ({r.id})"
+                    )
         ids += [y.id for y in self.stockyards]
         dup = sorted({x for x in ids if ids.count(x) > 1})
         if dup:

@@ -161,9 +161,18 @@ function drawMatch(r) {
   $("#mk-unmatched").replaceChildren(...(r.unmatched.length ? r.unmatched : [null]).map((u) => {
     const li = document.createElement("li");
     li.textContent = u ? `${u.lot} (${tonnes(u.kg)} t): ${t(`mk.why.${u.code}`, {}, u.message)}` : t("mk.allMatched");
-    if (u) li.title = u.message;  // the solver's own explanation, with the figures
+    if (u) li.title = whyDetail(u);  // the solver's own explanation, with the figures
     return li;
   }));
+}
+
+/** The solver's reason for an unmatched lot with its figures, worded in the page's language
+ * (masses in t, numbers in the locale); the solver's English message if there is no wording. */
+function whyDetail(u) {
+  const vars = Object.fromEntries(Object.entries(u.figures || {}).map(([k, v]) =>
+    [k, typeof v === "number" && (k === "kg" || k.endsWith("_kg")) ? tonnes(v) : fmt(v)]));
+  const key = u.code === "min_lot" && !vars.pools ? "mk.whyFig.min_lot_unpooled" : `mk.whyFig.${u.code}`;
+  return u.figures ? t(key, vars, u.message) : u.message;
 }
 
 function redrawMarket() { drawConditions(); drawOffers(); if (mk.last) drawMatch(mk.last); }

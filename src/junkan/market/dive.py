@@ -1,0 +1,89 @@
+"""A diving rounding of the matching LP (:mod:`junkan.market.colgen`): the LP leaves many
+pooled shipments (and direct deliveries) below their buyer's minimum lot. Closing them all at
+once (:func:`~junkan.market.colgen.repaired`) throws away flow the LP would have moved to the
+shipments that stay; here only the weaker share of them closes each round — weakest by flow
+against the minimum — and the LP, solved again from its last basis, moves their lots to the
+others, so that the survivors grow past their minimum. (Holding the nearly full ones at
+their minimum instead was tried: on the benchmark's instances that LP was infeasible in every
+round.) Shipments at or above the minimum stay
+open from then on (their minimum binds), unused ones close. When nothing breaks a minimum
+any more, :func:`~junkan.market.colgen.polish` re-optimises over every route of the open
+shipments."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from junkan.market.colgen import TRACE, Session, Structure, polish
+
+SHARE = 0.5
+"""Share of the shipments below their minimum that close in one round (the weakest)."""
+ROUNDS = 12
+"""Most rounds before giving up (each closes at least one shipment or delivery)."""
+FEW = 3
+"""At or below this many left below their minimum, all of them close."""
+
+
+def _weakest(ratio: np.ndarray, share: float) -> np.ndarray:
+    """Mask of the ``share`` lowest ratios (all of them when there are few)."""
+    if len(ratio) <= FEW:
+        return np.ones(len(ratio), dtype=bool)
+    return ratio <= np.quantile(ratio, share)
+
+
+def dive(
+    lp: Session, s: Structure, x: np.ndarray, deadline: float, share: float = SHARE
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """A feasible assignment from the LP solution ``x`` (None when an LP on the way fails,
+    the time is up or the rounds run out), and the last LP point reached: a one-shot repair
+    from there has far fewer shipments left to close than from ``x``."""
+    n = s.n_arc
+    ub = np.where(lp.present, lp.ub, 0.0)
+    lb = np.zeros_like(ub)
+    semi = s.semi_lb > 0
+    cur = x.copy()
+    for k in range(ROUNDS):
+        flows = np.array([s.m_a[m] @ cur[m] for m in s.members]) if s.members else np.zeros(0)
+        used = flows > 1e-9
+        full = used & (flows >= s.pair_min * (1 - 1e-9))
+        part = used & ~full
+        d = cur[:n]
+        d_full = semi & (d >= s.semi_lb * (1 - 1e-9))
+        d_part = semi & (d > 1e-9) & ~d_full
+        lb[n:][full] = 1.0
+        lb[:n][d_full] = s.semi_lb[d_full]
+        off = semi & (d <= 1e-9)
+        lb[:n][off] = ub[:n][off] = 0.0
+        for q in np.flatnonzero(~used):
+            ub[s.members[q]] = 0.0
+            lb[n + q] = ub[n + q] = 0.0
+        if not part.any() and not d_part.any():
+            TRACE.append((f"dive: done after {k} rounds", time.perf_counter(), 0.0, 0.0))
+            return polish(lp, s, cur, lb, deadline), cur
+        qs = np.flatnonzero(part)
+        for q in qs[_weakest(flows[qs] / s.pair_min[qs], share)]:
+            ub[s.members[q]] = 0.0
+            ub[n + q] = 0.0
+        ds = np.flatnonzero(d_part)
+        ub[ds[_weakest(d[ds] / s.semi_lb[ds], share)]] = 0.0
+        TRACE.append(
+            (f"dive {k}: {len(qs)} pairs, {len(ds)} direct below min", time.perf_counter(), 0, 0)
+        )
+        # held minimums can clash with a blend window once lots are gone: then none is held
+        # (closing alone never makes the LP infeasible: nothing at all is feasible)
+        tries = [lb, np.zeros_like(lb)]
+        nxt = None
+        for bounds in tries:
+            lp.bounds(bounds, ub)
+            nxt, _, _ = lp.solve(deadline - time.perf_counter())
+            if nxt is not None:
+                lb = bounds
+                break
+            if time.perf_counter() > deadline:
+                return None, cur
+        if nxt is None:
+            return None, cur
+        cur = nxt
+    return None, cur
