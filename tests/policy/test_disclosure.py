@@ -15,7 +15,7 @@ import pytest
 
 from junkan import policy
 from junkan.core.errors import ModelError
-from junkan.policy.disclosure import xbrl_map
+from junkan.policy.disclosure import _concept_note, xbrl_map
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -173,18 +173,23 @@ def _standin_package(path: Path) -> Path:
     """A taxonomy package standing in for EFRAG's: the entry point's URL remapped (catalog)
     to one schema declaring the pack's concepts (decimal / pure items, duration)."""
     m = xbrl_map()
+    # the item types of esrs_cor.xsd (the data file records them where they were read)
+    kind = {"mass": "dtr-types:massItemType", "percent": "dtr-types:percentItemType"}
     els = "".join(
-        f'<xs:element id="esrs_{f["concept"]}" name="{f["concept"]}" type="xbrli:'
-        f'{"decimalItemType" if f["type"] == "mass" else "pureItemType"}" '
+        f'<xs:element id="esrs_{f["concept"]}" name="{f["concept"]}" type="'
+        f'{kind[f["type"]]}" '
         'substitutionGroup="xbrli:item" xbrli:periodType="duration" nillable="true"/>'
         for f in m["facts"]
     )
     xsd = (
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
         'xmlns:xbrli="http://www.xbrl.org/2003/instance" '
+        'xmlns:dtr-types="http://www.xbrl.org/dtr/type/2024-01-31" '
         f'targetNamespace="{m["taxonomy"]["namespace"]}" elementFormDefault="qualified">'
         '<xs:import namespace="http://www.xbrl.org/2003/instance" '
         'schemaLocation="http://www.xbrl.org/2003/xbrl-instance-2003-12-31.xsd"/>'
+        '<xs:import namespace="http://www.xbrl.org/dtr/type/2024-01-31" '
+        'schemaLocation="https://www.xbrl.org/dtr/type/2024-01-31/types.xsd"/>'
         f"{els}</xs:schema>"
     )
     tp = (
@@ -218,6 +223,7 @@ def _arelle(package: str | Path, report: Path, log: Path) -> int:
             "--file",
             str(report),
             "--validate",
+            "--utr",
             "--validationExitCode",
             "--logFile",
             str(log),
@@ -233,8 +239,10 @@ def _arelle(package: str | Path, report: Path, log: Path) -> int:
 def test_arelle_validates_the_inline_xbrl_structure(
     pack: policy.DisclosurePack, tmp_path: Path
 ) -> None:
-    """Arelle's Inline XBRL 1.1 validation (schema, contexts, units, transforms) of the pack
-    against a stand-in taxonomy; a broken value is caught with exit code 3."""
+    """Arelle's Inline XBRL 1.1 validation (schema, contexts, units, transforms, the Units
+    Registry) of the pack against a stand-in taxonomy declaring the eleven concepts with
+    esrs_cor.xsd's item types (massItemType, percentItemType); a broken value and a mass in
+    a ratio's unit are caught with exit code 3."""
     pkg = _standin_package(tmp_path / "standin.zip")
     good = tmp_path / "esrs_e5.xhtml"
     good.write_text(pack.ixbrl(), encoding="utf-8")
@@ -243,6 +251,13 @@ def test_arelle_validates_the_inline_xbrl_structure(
     bad.write_text(pack.ixbrl().replace(">920.0<", ">9x0<"), encoding="utf-8")
     assert _arelle(pkg, bad, tmp_path / "bad.log") == 3
     assert "transformValueError" in (tmp_path / "bad.log").read_text()
+    # the taxonomy's item types hold the units: a mass in a ratio's unit breaks the UTR rule
+    unit = bad.with_name("unit.xhtml")
+    mass = 'name="esrs:ProductsAndTechnicalAndBiologicalMaterialsUsed" contextRef="c_period" '
+    text = pack.ixbrl().replace(mass + 'unitRef="u_t"', mass + 'unitRef="u_pure"')
+    unit.write_text(text, encoding="utf-8")
+    assert _arelle(pkg, unit, tmp_path / "unit.log") == 3
+    assert "NumericFactUtrInvalid" in (tmp_path / "unit.log").read_text()
 
 
 @pytest.mark.slow
@@ -263,11 +278,33 @@ def test_arelle_validates_against_the_esrs_taxonomy(
 
 
 def test_every_concept_name_says_whether_it_was_verified(pack: policy.DisclosurePack) -> None:
-    """The names are checked against esrs_cor.xsd (verified, with the check's date in the
-    data file) or marked unverified; the pack tells the reader how many are unverified."""
+    """The names are checked against esrs_cor.xsd and the E5 presentation linkbases
+    (verified, with where and when in the data file) or marked unverified; a verified
+    name's XBRL type agrees with how junkan tags it; the pack says which is which."""
     doc = xbrl_map()
     statuses = {f["key"]: f["concept_status"] for f in doc["facts"]}
     assert set(statuses.values()) <= {"verified", "unverified"}
     assert "verified" in doc  # when the names were last checked, and the outcome
-    n = sum(s == "unverified" for s in statuses.values())
-    assert any(f"{n} of {len(statuses)} are derived" in note for note in pack.notes)
+    item = {"mass": "dtr-types:massItemType", "percent": "dtr-types:percentItemType"}
+    for f in doc["facts"]:
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", f["concept"]), f["key"]
+        if f["concept_status"] == "verified":
+            role = "305040" if f["dr"].startswith("E5-4") else "305050"
+            assert f"pre_esrs_{role}.xml" in f["verified_in"], f["key"]
+            assert f["xsd_type"] in {item[f["type"]], "not read"}, f["key"]
+    unverified = [f["concept"] for f in doc["facts"] if f["concept_status"] != "verified"]
+    note = next(n for n in pack.notes if n.startswith("XBRL concept names"))
+    if unverified:
+        assert f"{len(unverified)} of {len(statuses)} are derived" in note
+        assert all(c in note for c in unverified)
+    else:
+        assert f"all {len(statuses)} checked against" in note
+        assert doc["taxonomy"]["version"] in note
+
+
+def test_concept_note_names_what_is_unverified() -> None:
+    doc = xbrl_map()
+    facts = [dict(f) for f in doc["facts"]]
+    facts[4]["concept_status"] = "unverified"
+    note = _concept_note({**doc, "facts": facts})
+    assert f"1 of {len(facts)} are derived" in note and facts[4]["concept"] in note

@@ -4,6 +4,7 @@ organisation only, the one 404, problem+json with field paths, limits."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -11,10 +12,16 @@ import yaml
 from fastapi.testclient import TestClient
 
 from junkan.store.policy_repo import SolarRepo
-from tests.api.conftest import app_client, database_url, demo_tokens  # noqa: F401 (fixtures)
+from tests.api.conftest import (  # noqa: F401 (fixtures)
+    app_client,
+    database_url,
+    demo_tokens,
+    login,
+)
 
 PROBLEM = "application/problem+json"
 REG = "/api/policy/solar/registry"
+PASSWORD = "a long test passphrase 42"
 X = "0" * 32
 ROUTES = [
     ("GET", REG),
@@ -171,7 +178,10 @@ def _history() -> str:
     )
 
 
-def test_reuse_records_signed_by_the_service(app_client: TestClient) -> None:  # noqa: F811
+def test_reuse_records_signed_by_the_service(
+    app_client: TestClient,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     demo, partner = demo_tokens(app_client)
     c = app_client
     c.app.state.store.create_organisation("Quiet Org")  # type: ignore[attr-defined]
@@ -225,6 +235,33 @@ def test_reuse_records_signed_by_the_service(app_client: TestClient) -> None:  #
             422,
         )
         assert [e["path"] for e in p["errors"]] == [path]
+    # first signings of an organisation that has no key yet, at the same time
+    _concurrent_first_signings(app_client, monkeypatch)
+
+
+def _concurrent_first_signings(c: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four first signings of a new organisation at once (each has found no key before any
+    stores one): all answer 200, signed with the one key the service then publishes. (Run
+    at the end of the test above, whose workers have started: the race costs ~0.1 s.)"""
+    from tests.policy.test_signing_key_race import CALLERS, _all_look_first
+
+    store = c.app.state.store  # type: ignore[attr-defined]
+    org = store.create_organisation("New Refurbisher")  # no key yet: it has never signed
+    store.create_user(org.id, "tech@refurb.example", PASSWORD, "Tech", role="admin")
+    c.cookies.clear()
+    login(c, "tech@refurb.example", PASSWORD)  # a session: cheaper than a token
+    through = _all_look_first(monkeypatch)
+    rec = {"type": "repair", "by": "New Refurbisher", "at": "2026-03-01T10:00:00+09:00"}
+
+    def sign(_: int) -> Any:
+        return c.post("/api/policy/reuse/sign", json={"history": _history(), "record": rec})
+
+    with ThreadPoolExecutor(CALLERS) as pool:
+        answers = list(pool.map(sign, range(CALLERS)))
+    assert [r.status_code for r in answers] == [200] * CALLERS, [r.text for r in answers]
+    assert len(through) == CALLERS
+    key = c.get("/api/policy/reuse/keys/New Refurbisher").json()
+    assert {r.json()["public_key"] for r in answers} == {key["public_key"]}
 
 
 @pytest.mark.parametrize("size", [2_000_001])

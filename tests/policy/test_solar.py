@@ -41,6 +41,16 @@ def test_each_role_sees_exactly_its_fields(reg: policy.Registry) -> None:
     assert "model" not in FIELDS["municipality"] and "hazardous" in FIELDS["municipality"]
     # the dismantler and the maker never see the owner
     assert "owner" not in FIELDS["dismantler"] | FIELDS["maker"]
+    # the rule itself, written out as docs/policy.md ("Access by role") states it
+    place = {"id", "name", "municipality", "prefecture"}
+    assert FIELDS["maker"] == place | {"count", "end_of_business", "status", "model"}
+    assert FIELDS["dismantler"] == place | {"address", "model", "handovers"}
+    assert FIELDS["recycler"] == FIELDS["dismantler"] | {"treatments"}
+    assert FIELDS["municipality"] == place | {
+        "owner", "address", "count", "commissioned", "end_of_business", "status",
+        "collected", "treated", "mass_t", "glass_t", "hazardous",
+    }  # fmt: skip
+    assert FIELDS["owner"] == FIELDS["municipality"] | {"model", "handovers", "treatments"}
 
 
 def test_no_role_is_not_found_like_missing(reg: policy.Registry) -> None:

@@ -208,6 +208,28 @@ def _facts(ind: Any) -> tuple[list[dict[str, Any]], list[str]]:
     return facts, notes
 
 
+def _concept_note(doc: dict[str, Any]) -> str:
+    """What the pack says about its XBRL concept names (verified or not, and from where)."""
+    facts = doc["facts"]
+    unverified = [f["concept"] for f in facts if f["concept_status"] != "verified"]
+    tail = (
+        "; the E5-5 breakdown by waste type and treatment (dimensions) is in the tables "
+        "but not tagged."
+    )
+    if unverified:
+        return (
+            f"XBRL concept names: {len(unverified)} of {len(facts)} are derived from the "
+            "taxonomy's labels and unverified (data/policy/esrs_e5_xbrl.yaml) unless the "
+            "taxonomy package was supplied: " + ", ".join(unverified) + tail
+        )
+    tax = doc["taxonomy"]
+    return (
+        f"XBRL concept names: all {len(facts)} checked against the {tax['name']} "
+        f"{tax['version']} on {doc['date']} (data/policy/esrs_e5_xbrl.yaml); with the "
+        "taxonomy package supplied they are resolved from its labels instead" + tail
+    )
+
+
 def build_pack(pack: Pack) -> DisclosurePack:
     """Compute the pack's indicators and facts."""
     from junkan import indicators
@@ -221,13 +243,7 @@ def build_pack(pack: Pack) -> DisclosurePack:
             "checked against a summary only or junkan's reading (status ≠ text), "
             "check before disclosing: " + ", ".join(summary)
         )
-    unverified = [f["concept"] for f in xbrl_map()["facts"] if f["concept_status"] != "verified"]
-    notes.append(
-        f"XBRL concept names: {len(unverified)} of {len(xbrl_map()['facts'])} are derived "
-        "from the taxonomy's labels and unverified (data/policy/esrs_e5_xbrl.yaml) unless "
-        "the taxonomy package was supplied; the E5-5 breakdown by waste "
-        "type and treatment (dimensions) is in the tables but not tagged."
-    )
+    notes.append(_concept_note(xbrl_map()))
     if pack.flows.name and date.today() < pack.request.period.end:
         notes.append("the reporting period has not ended yet")
     return DisclosurePack(pack, ind, facts, table, notes)

@@ -184,14 +184,26 @@ class TraceBase:
             return self.keys.decrypt(org_id, stored)
 
     def _key(self, s: Session, org_id: str) -> SigningKey:
-        """The organisation's signing key, made (and stored encrypted) on first use."""
+        """The organisation's signing key, made (and stored encrypted) on first use.
+        Concurrent first uses are safe: the key is inserted only if absent (the primary key
+        is the organisation; ON CONFLICT DO NOTHING on SQLite and PostgreSQL) and read back,
+        so every caller gets the one key that was stored."""
         key = s.get(TraceKey, org_id)
         if key is None:
             priv, pub = new_key()
-            s.add(TraceKey(org_id=org_id, public_key=pub,
-                           private_key=self.keys.encrypt(org_id, priv)))
-            s.flush()
-            return SigningKey(org_id, pub, priv)
+            row = {"org_id": org_id, "public_key": pub,
+                   "private_key": self.keys.encrypt(org_id, priv)}
+            if s.get_bind().dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+                s.execute(pg_insert(TraceKey).values(row).on_conflict_do_nothing())
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+                s.execute(sqlite_insert(TraceKey).values(row).on_conflict_do_nothing())
+            key = s.get(TraceKey, org_id, populate_existing=True)
+            if key is None:  # pragma: no cover - the insert or the other writer stored one
+                raise RuntimeError(f"no signing key stored for {org_id}")
+            if key.public_key == pub:
+                return SigningKey(org_id, pub, priv)
         return SigningKey(org_id, key.public_key, self._decrypt(org_id, key.private_key))
 
     def policy(self) -> OutboundPolicy:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import CurrentUser
@@ -30,9 +30,10 @@ from junkan.api.common import (
     org_name,
     read_upload,
 )
+from junkan.api.routers.policy_common import answer, mapping, render, require_kind, solar_job
+from junkan.api.routers.policy_registry import router as registry_router
 from junkan.api.routers.trace import trace_call
 from junkan.api.work import offload
-from junkan.core.documents import parse_document
 from junkan.core.errors import ModelError, Problem
 
 router = APIRouter(tags=["policy"])
@@ -67,33 +68,12 @@ class ReuseIn(BaseModel):
     ``trusted`` wins."""
 
 
-def _mapping(text: str, source: str) -> dict[str, Any]:
-    doc = parse_document(text, source=source)
-    if not isinstance(doc, dict):
-        raise ModelError([Problem("", "expected a mapping with a 'kind'")], source)
-    return doc
-
-
-def _kind(doc: dict[str, Any], kind: str, source: str) -> None:
-    if doc.get("kind") != kind:
-        raise ModelError([Problem("kind", f"this route takes kind: {kind}")], source)
-
-
-def _render(res: Any, fmt: str, lang: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What a worker returns: the JSON document, or the page's HTML."""
-    if fmt == "html":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = res.report(FsPath(tmp) / "page.html", lang=lang)
-            return {"html": path.read_text("utf-8")}
-    return {**res.to_json(), **(extra or {})}
-
-
 # ---- worker side ---------------------------------------------------------------------------
 def diagnose_job(text: str, survey_csv: str | None, fmt: str, lang: str) -> dict[str, Any]:
     from junkan import policy
 
-    doc = _mapping(text, "diagnosis")
-    _kind(doc, "diagnosis", "diagnosis")
+    doc = mapping(text, "diagnosis")
+    require_kind(doc, "diagnosis", "diagnosis")
     if doc.get("measures") is not None:
         raise ModelError(
             [Problem("measures", "the service uses the shipped catalogue")], "diagnosis"
@@ -108,7 +88,7 @@ def diagnose_job(text: str, survey_csv: str | None, fmt: str, lang: str) -> dict
                 "diagnosis",
             )
         res = policy.run(policy.load_diagnosis(doc, "diagnosis", FsPath(tmp)))
-    return _render(res, fmt, lang)
+    return render(res, fmt, lang)
 
 
 def report_job(
@@ -124,7 +104,7 @@ def report_job(
     rep = policy.run(plan, statement=statement, period=period)
     if fmt == "csv":
         return {"csv": rep.to_csv()}
-    return _render(rep, fmt, lang)
+    return render(rep, fmt, lang)
 
 
 def procurement_job(
@@ -132,7 +112,7 @@ def procurement_job(
 ) -> dict[str, Any]:
     from junkan import policy
 
-    return _render(policy.run(_check(text), lots=lots), fmt, lang)
+    return render(policy.run(_check(text), lots=lots), fmt, lang)
 
 
 def _check(text: str) -> Any:
@@ -144,28 +124,12 @@ def _check(text: str) -> Any:
     return chk
 
 
-def solar_job(
-    text: str, me: str, installation: str | None, year: int | None, fmt: str, lang: str
-) -> dict[str, Any]:
-    from junkan import policy
-
-    doc = _mapping(text, "registry")
-    _kind(doc, "solar_registry", "registry")
-    reg = policy.load(text=text)
-    assert isinstance(reg, policy.Registry)
-    if installation is not None:
-        return {"installation": policy.installation_view(reg, me, installation)[0]}
-    if year is not None:
-        return policy.network_supply(reg, year)
-    return _render(policy.run(reg, org=me), fmt, lang)
-
-
 def authors_job(text: str) -> list[str]:
     """The organisations that wrote the records of a reuse history."""
     from junkan import policy
 
-    doc = _mapping(text, "history")
-    _kind(doc, "reuse_history", "history")
+    doc = mapping(text, "history")
+    require_kind(doc, "reuse_history", "history")
     h = policy.load(text=text)
     assert isinstance(h, policy.History)
     return sorted({r.by for r in h.records})
@@ -174,18 +138,18 @@ def authors_job(text: str) -> list[str]:
 def reuse_job(text: str, trusted: dict[str, str] | None, fmt: str, lang: str) -> dict[str, Any]:
     from junkan import policy
 
-    doc = _mapping(text, "history")
-    _kind(doc, "reuse_history", "history")
+    doc = mapping(text, "history")
+    require_kind(doc, "reuse_history", "history")
     h = policy.load(text=text)
     assert isinstance(h, policy.History)
-    return _render(policy.run(h, trusted=trusted), fmt, lang)
+    return render(policy.run(h, trusted=trusted), fmt, lang)
 
 
 def disclosure_job(text: str, fmt: str, lang: str) -> dict[str, Any]:
     from junkan import policy
 
-    doc = _mapping(text, "pack")
-    _kind(doc, "disclosure_pack", "pack")
+    doc = mapping(text, "pack")
+    require_kind(doc, "disclosure_pack", "pack")
     if not isinstance(doc.get("flows"), dict):
         raise ModelError(
             [Problem("flows", "in the service the flow model is inline (a mapping)")], "pack"
@@ -199,24 +163,13 @@ def disclosure_job(text: str, fmt: str, lang: str) -> dict[str, Any]:
         raise RuntimeError("inline XBRL failed its structure check: " + "; ".join(problems))
     if fmt == "xhtml":
         return {"xhtml": xhtml}
-    return _render(pack, fmt, lang)
+    return render(pack, fmt, lang)
 
 
 # ---- service side --------------------------------------------------------------------------
-def _answer(out: dict[str, Any], fmt: str) -> Any:
-    if fmt == "html":
-        return HTMLResponse(out["html"])
-    if fmt == "csv":
-        return PlainTextResponse(out["csv"], media_type="text/csv; charset=utf-8")
-    if fmt == "xhtml":
-        return Response(out["xhtml"], media_type="application/xhtml+xml")
-    return out
-
-
 async def _me(request: Request, user: Any) -> str:
     name: str = await run_in_threadpool(org_name, request.app.state.store.db, user)
     return name
-
 
 
 @router.post("/api/policy/diagnose", response_model=None, responses=JSON_OR_HTML)
@@ -228,9 +181,7 @@ async def policy_diagnose(
 ) -> Any:
     """Diagnose a municipality (a ``kind: diagnosis`` document) against the shipped sample
     survey or the one sent as ``survey_csv``; ``format=html`` gives the council report."""
-    return _answer(
-        await offload(diagnose_job, body.document, body.survey_csv, format, lang), format
-    )
+    return answer(await offload(diagnose_job, body.document, body.survey_csv, format, lang), format)
 
 
 @router.get(
@@ -261,7 +212,7 @@ async def policy_report(
     me = await _me(request, user)
     st = await run_in_threadpool(trace_call, trace.statement, me)
     out = await offload(report_job, text, st.to_json(), period, me, format, lang)
-    return _answer(out, format)
+    return answer(out, format)
 
 
 @router.post("/api/policy/procurement", response_model=None, openapi_extra=UPLOAD_BODY)
@@ -283,7 +234,7 @@ async def policy_procurement(
         lots = [
             await run_in_threadpool(trace_call, trace.show, me, lot) for lot in chk.product.lots
         ]
-    return _answer(await offload(procurement_job, text, lots, format, lang), format)
+    return answer(await offload(procurement_job, text, lots, format, lang), format)
 
 
 @router.post(
@@ -299,7 +250,7 @@ async def policy_solar_view(
     its roles: installations, status counts, end-of-life volumes, your models."""
     text, _ = await read_upload(request)
     me = await _me(request, user)
-    return _answer(await offload(solar_job, text, me, None, None, format, lang), format)
+    return answer(await offload(solar_job, text, me, None, None, format, lang), format)
 
 
 @router.post("/api/policy/solar/installations/{installation}", openapi_extra=UPLOAD_BODY)
@@ -349,7 +300,7 @@ async def policy_reuse(
         authors = await offload(authors_job, body.history)
         repo = SolarRepo(request.app.state.store.db)
         trusted = {**await run_in_threadpool(repo.public_keys, authors), **(trusted or {})}
-    return _answer(await offload(reuse_job, body.history, trusted, format, lang), format)
+    return answer(await offload(reuse_job, body.history, trusted, format, lang), format)
 
 
 @router.post("/api/policy/disclosure", response_model=None, openapi_extra=UPLOAD_BODY)
@@ -363,10 +314,8 @@ async def policy_disclosure(
     CTI and ISO 59020 with method notes; ``format=xhtml``: ESRS E5 as inline XBRL (its
     structure checked by parsing it back)."""
     text, _ = await read_upload(request)
-    return _answer(await offload(disclosure_job, text, format, lang), format)
+    return answer(await offload(disclosure_job, text, format, lang), format)
 
 
 # the registry kept by the service and the reuse records it signs (a module of their own)
-from junkan.api.routers.policy_registry import router as registry_router  # noqa: E402
-
 router.include_router(registry_router)

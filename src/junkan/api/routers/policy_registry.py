@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 from junkan import policy
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, JSON_OR_HTML, NOT_FOUND, TraceDep, iso_day
+from junkan.api.routers.policy_common import answer, mapping, require_kind, solar_job
 from junkan.api.work import offload
-from junkan.core.documents import parse_document
 from junkan.core.errors import ModelError, Problem
 from junkan.store.policy_repo import MAX_VIEW, SolarNotFound, SolarRepo
 
@@ -51,8 +51,6 @@ async def _call(fn: Any, *args: Any) -> Any:
 def view_job(doc: dict[str, Any], me: str, fmt: str, lang: str) -> dict[str, Any]:
     """(worker) The view of the slice the store read: the same computation as a registry
     sent as a document."""
-    from junkan.api.routers.policy import solar_job
-
     return solar_job(json.dumps(doc), me, None, None, fmt, lang)
 
 
@@ -69,15 +67,13 @@ async def solar_registry_view(
     """The stored registry as your organisation sees it, by its roles: installations
     (ordered by municipality and name; ``limit``/``offset`` page), status counts,
     end-of-life volumes and your models among them, as of ``as_of`` (default today)."""
-    from junkan.api.routers.policy import _answer
-
     reg, me = await run_in_threadpool(
         lambda: _repo(request).visible(
             user.org_id, as_of=iso_day("as_of", as_of), limit=limit, offset=offset
         )
     )
     out = await offload(view_job, reg.model_dump(mode="json"), me, format, lang)
-    return _answer(out, format)
+    return answer(out, format)
 
 
 def supply_job(doc: dict[str, Any], me: str, year: int) -> dict[str, Any]:
@@ -206,9 +202,7 @@ class ReuseSignIn(BaseModel):
 def sign_job(text: str, record: dict[str, Any], me: str) -> dict[str, Any]:
     """(worker) The history and the record validated: the history's document, and the
     history of its last record only, which is all signing the new record needs."""
-    doc = parse_document(text, source="history")
-    if not isinstance(doc, dict) or doc.get("kind") != "reuse_history":
-        raise ModelError([Problem("kind", "this route takes kind: reuse_history")], "history")
+    require_kind(mapping(text, "history"), "reuse_history", "history")
     h = policy.load(text=text)
     assert isinstance(h, policy.History)
     rec = policy.parse_entry(policy.Record, record, "record")

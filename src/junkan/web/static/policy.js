@@ -1,15 +1,13 @@
 // Reports and Solar panels pages (issue 24, items 2, 3, 6): a recycled-content periodic report of the
 // shipped plan (its maker set to the user's organisation) from the caller's own ledger accounts, with
 // the filing layout (CSV) and report page to download; a disclosure pack (ESRS E5, CTI, ISO 59020) with
-// its inline XBRL; the solar-panel registry as the user's organisation sees it in a chosen role.
-import { $, api, fmt, fmtPct, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+// its inline XBRL; the solar-panel registry kept by the service as the user's organisation sees it (its
+// roles, each with its fields), and registering panel models and installations in it.
+import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, state, t } from "./core.js";
 
-const pl = { me: null, report: null, pack: null, solar: null, urls: {} };
+const pl = { me: null, report: null, pack: null, solar: null, granted: {}, urls: {} };
 const PERIOD = /^(FY\d{4}|\d{4}|\d{4}Q[1-4])$/;
-/** The example registry's organisations and the role each plays there. */
-const SOLAR_ROLES = [["maker-a", "maker"], ["owner-1", "owner"], ["dismantler-1", "dismantler"], ["recycler-1", "recycler"],
-  ["city-chiyoda", "municipality"]];
 
 const send = (text, signal) => ({ method: "POST", signal, headers: { "Content-Type": "application/json" }, body: text });
 
@@ -131,56 +129,192 @@ function drawPack(p) {
   }
 }
 
-// ---- solar panels ------------------------------------------------------------------------
-async function showSolar() {
-  show("solar");
-  await me();
-  fillRoles();
-  if (!$("#so-doc").value) $("#so-doc").value = JSON.stringify(await staticExample("policy_solar"), null, 1);
-  if (pl.solar) drawSolar(pl.solar);
+// ---- solar panels: the registry the service keeps ------------------------------------------
+// The page reads and writes the stored registry (/api/policy/solar/registry): the installations the
+// user's organisation has a role for, with each role's fields; its panel models; and it registers new
+// models (as their maker) and installations (as their owner). Roles an operator grants (municipality,
+// certified recycler) are shown, never chosen here.
+const REG = "/api/policy/solar/registry";
+const ROLES = ["maker", "owner", "municipality", "dismantler", "recycler"];
+const TECH = ["c-Si", "CIS/CIGS", "CdTe", "other"];
+const SUBSTANCES = ["Pb", "Cd", "As", "Se", "Sb"];
+const LIMIT = 1000;
+/** A model number or installation name as the service takes it (escaped for the `v`-flag patterns of forms). */
+const ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._:\\/\\-]{0,79}";
+
+const el = (tag, props = {}, ...kids) => { const e = Object.assign(document.createElement(tag), props); e.append(...kids); return e; };
+/** A label (translated now and on a language change) and its control. */
+function field(id, key, control) {
+  control.id = id;
+  const label = el("label", { htmlFor: id, textContent: t(key) });
+  label.dataset.i18n = key;
+  return [label, control];
+}
+const input = (props) => el("input", props);
+const withList = (e, id) => { e.setAttribute("list", id); return e; };
+const select = (values, text) => el("select", {}, ...values.map((v) => el("option", { value: v, textContent: text(v) })));
+const submit = (id, key) => { const b = el("button", { id, type: "submit", textContent: t(key) }); b.dataset.i18n = key; return b; };
+const errorList = (id) => el("ul", { id, className: "error" });
+
+/** The page's controls, made once: the view's (as of, role), a model's and an installation's forms. */
+function buildSolar() {
+  if ($("#so-date")) return;
+  const keep = ["#so-run", "#so-cancel", "#so-progress", "#so-status", "#so-errors"].map($);
+  $("#so-errors").setAttribute("aria-live", "assertive");
+  const as = $("#so-as");
+  $("#so-form").replaceChildren(el("p", { id: "so-granted" }), ...field("so-date", "so.date", input({ type: "date" })),
+    $("#so-form label[for=so-as]") || el("label", { htmlFor: "so-as" }), as, ...keep);
+  $("#so-form label[for=so-as]").dataset.i18n = "so.as";
+  const mf = el("form", { id: "so-model-form" },
+    ...field("so-m-name", "so.m.name", input({ required: true, maxLength: 80, pattern: ID_PATTERN })),
+    ...field("so-m-tech", "so.col.technology", select(TECH, (v) => v)),
+    ...field("so-m-mass", "so.col.unitMass", input({ type: "number", required: true, min: "0.001", max: "1000", step: "any" })),
+    ...field("so-m-glass", "so.m.glass", input({ type: "number", required: true, min: "0", max: "100", step: "any" })),
+    ...field("so-m-subst", "so.m.substances", el("textarea", { rows: 3, spellcheck: false, className: "pl-doc" })),
+    submit("so-m-run", "so.m.submit"), el("span", { id: "so-m-status", role: "status" }), errorList("so-m-errors"));
+  const inf = el("form", { id: "so-inst-form" },
+    ...field("so-i-name", "so.i.name", input({ required: true, maxLength: 80, pattern: ID_PATTERN })),
+    ...field("so-i-maker", "so.i.maker", input({ required: true, maxLength: 200 })),
+    ...field("so-i-model", "so.i.model", withList(input({ required: true, maxLength: 80 }), "so-i-models")),
+    el("datalist", { id: "so-i-models" }),
+    ...field("so-i-code", "so.i.municipality", input({ required: true, pattern: "\\d{5}", inputMode: "numeric", maxLength: 5 })),
+    ...field("so-i-address", "so.i.address", input({ maxLength: 500 })),
+    ...field("so-i-count", "so.col.count", input({ type: "number", required: true, min: "1", max: "100000000", step: "1" })),
+    ...field("so-i-start", "so.i.commissioned", input({ type: "date", required: true })),
+    ...field("so-i-eob", "so.i.eob", input({ type: "date" })),
+    submit("so-i-run", "so.i.submit"), el("span", { id: "so-i-status", role: "status" }), errorList("so-i-errors"));
+  const details = (id, key, form) => { const s = el("summary", { textContent: t(key) }); s.dataset.i18n = key; return el("details", { id }, s, form); };
+  $("#so-result").after(details("so-add-model", "so.addModel", mf), details("so-add-inst", "so.addInst", inf));
+  mf.addEventListener("submit", addModel);
+  inf.addEventListener("submit", addInstallation);
 }
 
 function fillRoles() {
-  const keep = $("#so-as").value || "city-chiyoda";
-  $("#so-as").replaceChildren(...SOLAR_ROLES.map(([org, role]) => Object.assign(document.createElement("option"),
-    { value: org, textContent: `${org}: ${t(`so.role.${role}`)}`, selected: org === keep })));
+  const keep = $("#so-as").value;
+  $("#so-as").replaceChildren(el("option", { value: "", textContent: t("so.as.any") }),
+    ...ROLES.map((r) => el("option", { value: r, textContent: t(`so.role.${r}`), selected: r === keep })));
 }
 
-$("#so-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
+async function showSolar() {
+  show("solar");
+  buildSolar();
+  fillRoles();
+  const who = await me();
+  $("#so-i-maker").value ||= who.organisation;
+  if (pl.solar && pl.solar.view.org !== who.organisation) { // another user signed in: nothing of the last one stays
+    pl.solar = null; $("#so-result").hidden = true; $("#so-date").value = ""; $("#so-i-maker").value = who.organisation;
+    clearWrites();
+  }
+  const res = await api(`${REG}/roles`);
+  pl.granted = res.ok ? await res.json() : {};
+  drawGranted();
+  await readSolar(); // the registry is shared and changes: read it whenever the page is shown
+}
+
+/** Forget the forms' last messages (they are in the language and for the user of their time). */
+function clearWrites() { for (const s of ["#so-m-status", "#so-i-status", "#so-m-errors", "#so-i-errors"]) $(s)?.replaceChildren(); }
+
+function drawGranted() {
+  if (!$("#so-granted")) return;
+  const g = Object.entries(pl.granted || {});
+  $("#so-granted").textContent = g.length
+    ? t("so.granted", { roles: g.map(([r, v]) => `${t(`so.role.${r}`, {}, r)} (${v})`).join(", ") }) : t("so.granted.none");
+}
+
+/** The stored registry as the user's organisation sees it, and its panel models. */
+async function readSolar() {
   $("#so-errors").replaceChildren();
-  const doc = parsed("#so-doc", "#so-errors"); if (!doc) return;
-  const as = $("#so-as").value;
-  // the service computes the view for the caller's organisation: the chosen one becomes yours
-  const text = JSON.stringify(doc).replaceAll(JSON.stringify(as), JSON.stringify(pl.me.organisation));
-  $("#so-result").hidden = true; pl.solar = null;
-  const res = await longTask({ status: $("#so-status"), start: $("#so-run"), cancel: $("#so-cancel"), bar: $("#so-progress"),
-    what: () => t("so.running") }, (signal) => api(`/api/policy/solar/view?lang=${state.lang}`, send(text, signal)));
-  if (!res) return;
+  const date = $("#so-date").value;
+  const q = `${REG}?lang=${state.lang}&limit=${LIMIT}${date ? `&as_of=${date}` : ""}`;
+  const out = await longTask({ status: $("#so-status"), start: $("#so-run"), cancel: $("#so-cancel"), bar: $("#so-progress"),
+    what: () => t("so.running") }, async (signal) => {
+    const [view, models] = await Promise.all([api(q, { signal }), api(`${REG}/models`, { signal })]);
+    if (!view.ok) return { problem: await problemOf(view) };
+    return { view: await view.json(), models: models.ok ? await models.json() : [] };
+  });
+  if (!out) return;
   $("#so-status").textContent = "";
-  if (!res.ok) { showProblem("#so-errors", await problemOf(res)); return; }
-  pl.solar = { as, view: await res.json() };
+  if (out.problem) { showProblem("#so-errors", out.problem); return; }
+  pl.solar = { ...out, role: $("#so-as").value };
+  $("#so-i-models").replaceChildren(...out.models.map((m) => el("option", { value: m.name })));
   drawSolar(pl.solar);
-});
+}
+
+$("#so-form").addEventListener("submit", (ev) => { ev.preventDefault(); readSolar(); });
+$("#so-as").addEventListener("change", () => { if (pl.solar) { pl.solar.role = $("#so-as").value; drawSolar(pl.solar); } });
+
+/** "Pb, solder ribbon, 0.2" per line → substances; null after showing the first bad line. */
+function substances(text) {
+  const out = [];
+  for (const [n, line] of text.split("\n").entries()) {
+    if (!line.trim()) continue;
+    const [s, part, pct, extra] = line.split(",").map((x) => x.trim());
+    const v = Number(pct);
+    if (extra !== undefined || !SUBSTANCES.includes(s) || !part || pct === "" || !(v >= 0 && v <= 100)) {
+      showMessages("#so-m-errors", [t("so.m.badLine", { line: n + 1 })]);
+      return null;
+    }
+    out.push({ substance: s, part, content_wt_pct: v });
+  }
+  return out;
+}
+
+/** POST `body` to `path`; true when stored, else the problem is shown in `errors`. */
+async function write(path, body, errors, statusSel, done) {
+  $(errors).replaceChildren(); $(statusSel).textContent = "";
+  const res = await api(path, jsonBody(body));
+  if (!res.ok) { showProblem(errors, await problemOf(res)); return false; }
+  $(statusSel).textContent = done;
+  await readSolar();
+  return true;
+}
+
+async function addModel(ev) {
+  ev.preventDefault();
+  const subst = substances($("#so-m-subst").value); if (!subst) return;
+  const name = $("#so-m-name").value.trim();
+  const body = { name, technology: $("#so-m-tech").value, mass_kg: Number($("#so-m-mass").value),
+    glass_share: Number($("#so-m-glass").value) / 100, substances: subst };
+  if (await write(`${REG}/models`, body, "#so-m-errors", "#so-m-status", t("so.m.done", { name }))) ev.target.reset();
+}
+
+async function addInstallation(ev) {
+  ev.preventDefault();
+  const v = (id) => $(id).value.trim();
+  const name = v("#so-i-name");
+  const body = { name, maker: v("#so-i-maker"), model: v("#so-i-model"), municipality: v("#so-i-code"),
+    count: Number(v("#so-i-count")), commissioned: v("#so-i-start"), end_of_business: v("#so-i-eob") || null };
+  if (v("#so-i-address")) body.address = v("#so-i-address");
+  if (await write(`${REG}/installations`, body, "#so-i-errors", "#so-i-status", t("so.i.done", { name }))) {
+    ev.target.reset(); $("#so-i-maker").value = pl.me.organisation;
+  }
+}
 
 const STATUS = ["overdue", "approaching", "operating", "collected", "treated"];
 const status = (s) => t(`so.status.${s}`, {}, s);
+const named = (x) => x.name ?? x.id;
 
-function drawSolar({ as, view: v }) {
+/** Status counts of `rows` (those whose status the organisation may see). */
+function tally(rows) {
+  const n = {};
+  for (const i of rows) if (i.status) n[i.status] = (n[i.status] ?? 0) + 1;
+  return n;
+}
+
+function drawSolar({ view: v, models, role }) {
   $("#so-result").hidden = false;
-  const role = (SOLAR_ROLES.find(([o]) => o === as) || [])[1];
-  $("#so-summary").textContent = t("so.summary", { org: v.org, as, role: role ? t(`so.role.${role}`) : "–", date: v.as_of,
-    n: v.installations.length });
-  $("#so-cards").replaceChildren(...STATUS.map((s) => {
-    const c = document.createElement("div"); c.className = "card";
-    c.append(Object.assign(document.createElement("div"), { className: "label", textContent: status(s) }),
-      Object.assign(document.createElement("div"), { className: "value", textContent: fmt(v.status_counts[s] ?? 0) }));
-    return c;
-  }));
-  const has = (k) => v.installations.some((i) => i[k] !== undefined);
-  const cols = [["id", "so.col.id", (i) => i.id], ["municipality", "so.col.place", (i) => `${i.municipality}${i.prefecture ? ` (${i.prefecture})` : ""}`],
+  const rows = role ? v.installations.filter((i) => (i.roles || []).includes(role)) : v.installations;
+  $("#so-summary").textContent = t("so.summary", { org: v.org, date: v.as_of, n: v.installations.length, shown: rows.length,
+    role: role ? t(`so.role.${role}`) : t("so.as.any") })
+    + (v.installations.length >= LIMIT ? ` ${t("so.truncated", { n: LIMIT })}` : "")
+    + (v.installations.length ? "" : ` ${t("so.empty")}`);
+  const counts = role ? tally(rows) : v.status_counts;
+  $("#so-cards").replaceChildren(...STATUS.map((s) => el("div", { className: "card" },
+    el("div", { className: "label", textContent: status(s) }), el("div", { className: "value", textContent: fmt(counts[s] ?? 0) }))));
+  const has = (k) => rows.some((i) => i[k] !== undefined);
+  const cols = [["id", "so.col.id", named], ["municipality", "so.col.place", (i) => `${i.municipality}${i.prefecture ? ` (${i.prefecture})` : ""}`],
     ["owner", "so.col.owner", (i) => i.owner], ["address", "so.col.address", (i) => i.address ?? "–"],
-    ["model", "so.col.model", (i) => (i.model ? `${i.model.id} (${i.model.maker}, ${i.model.technology})` : "–")],
+    ["model", "so.col.model", (i) => (i.model ? `${named(i.model)} (${i.model.maker}, ${i.model.technology})` : "–")],
     ["count", "so.col.count", (i) => fmt(i.count)], ["end_of_business", "so.col.eob", (i) => i.end_of_business ?? "–"],
     ["mass_t", "so.col.mass", (i) => fmt(i.mass_t)], ["hazardous", "so.col.hazardous", (i) => (i.hazardous || []).join(", ") || "–"],
     ["handovers", "so.col.handovers", (i) => (i.handovers || []).map((h) => `${h.to} (${t(`so.role.${h.role}`, {}, h.role)}) ${fmt(h.count)} · ${h.date}`).join("; ") || "–"],
@@ -189,16 +323,22 @@ function drawSolar({ as, view: v }) {
     ["roles", "so.col.roles", (i) => (i.roles || []).map((r) => t(`so.role.${r}`, {}, r)).join(", ")]].filter(([k]) => has(k));
   const dataCols = cols.map(([k], n) => (["id", "owner", "address", "model", "treatments"].includes(k) ? n : -1)).filter((n) => n >= 0);
   const numCols = cols.map(([k], n) => (["count", "mass_t", "collected"].includes(k) ? n : -1)).filter((n) => n >= 0);
-  richTable($("#so-installations"), cols.map(([, h]) => t(h)), v.installations.map((i) => cols.map(([, , f]) => f(i))), numCols, dataCols);
-  $("#so-models").hidden = !v.models.length;
-  $("#so-models-title").hidden = !v.models.length;
-  richTable($("#so-models"), [t("so.col.model"), t("so.col.technology"), t("so.col.unitMass"), t("so.col.glass"), t("so.col.substances")],
-    v.models.map((m) => [m.id, m.technology, fmt(m.mass_kg), fmtPct(m.glass_share),
-      m.substances.map((s) => `${s.substance} ${fmt(s.content_wt_pct)} wt% (${s.part})${(m.above_threshold || []).includes(s.substance) ? " ⚠" : ""}`).join("; ")]),
-    [2, 3], [0, 1, 4]);
+  richTable($("#so-installations"), cols.map(([, h]) => t(h)), rows.map((i) => cols.map(([, , f]) => f(i))), numCols, dataCols);
+  drawModels(models, v);
   drawVolumes(v);
   const a = v.assumptions || {};
   $("#so-assumptions").textContent = t("so.assumptions", { years: a.approaching_years ?? "–", life: a.default_service_years ?? "–" });
+}
+
+/** The organisation's stored models; ⚠ marks a substance above the threshold where the view has it. */
+function drawModels(models, v) {
+  const above = Object.fromEntries(v.models.map((m) => [m.id, m.above_threshold || []]));
+  $("#so-models").hidden = !models.length;
+  $("#so-models-title").hidden = !models.length;
+  richTable($("#so-models"), [t("so.col.model"), t("so.col.technology"), t("so.col.unitMass"), t("so.col.glass"), t("so.col.substances")],
+    models.map((m) => [named(m), m.technology, fmt(m.mass_kg), fmtPct(m.glass_share),
+      m.substances.map((s) => `${s.substance} ${fmt(s.content_wt_pct)} wt% (${s.part})${(above[m.id] || []).includes(s.substance) ? " ⚠" : ""}`).join("; ")]),
+    [2, 3], [0, 1, 4]);
 }
 
 /** Panels (and their mass) reaching end of business per year in the areas the role may see. */
@@ -216,6 +356,6 @@ function drawVolumes(v) {
 }
 
 function redrawReports() { if (pl.report) drawReport(pl.report); if (pl.pack) drawPack(pl.pack); }
-function redrawSolar() { fillRoles(); if (pl.solar) drawSolar(pl.solar); }
+function redrawSolar() { fillRoles(); drawGranted(); clearWrites(); if (pl.solar) drawSolar(pl.solar); }
 
 export { showReports, redrawReports, showSolar, redrawSolar };
