@@ -210,3 +210,57 @@ def test_cli_periods_with_a_window(tmp_path) -> None:  # type: ignore[no-untyped
     mono = solve_periods(_net(TINY))
     assert doc["npv_cost_JPY"] >= mono.npv_cost * (1 - 1e-9)
     assert doc["npv_cost_JPY"] == pytest.approx(mono.npv_cost, rel=1e-9)  # found on this one
+
+
+def _dip_and_recover() -> dict:
+    """4 periods whose supply dips in the second (× 1.16, 0.6, 1.0, 0.63; no salvage): relax-
+    and-fix with a one-period window closes the Osaka hub in the dip, because its LP look-ahead
+    prices re-opening at a fraction of the capital, and then buys it again (found by a random
+    search over small instances; checked by hand from the levels below)."""
+    doc = copy.deepcopy(TINY)
+    doc["commodities"]["panel"]["supply"]["by_prefecture"] = {
+        "Aichi": "15000 t", "Ehime": "10000 t", "Hiroshima": "18000 t", "Hyogo": "29000 t"}
+    doc["hubs"]["extra"] = [{"name": f"H {p}", "prefecture": p}
+                            for p in ("Osaka", "Kagawa", "Hyogo")]
+    doc["hubs"]["tiers"][0]["capital_cost"] = "4e8 JPY"
+    doc["hubs"]["tiers"][1]["capital_cost"] = "16e8 JPY"
+    doc["periods"].update(years=[2030, 2035, 2040, 2045], salvage=0.0,
+                          supply_factor={"panel": [1.16, 0.6, 1.0, 0.63]})
+    return doc
+
+
+@pytest.mark.slow
+def test_fix_and_optimize_repairs_what_relax_and_fix_commits_too_early() -> None:
+    """Relax-and-fix alone ends above the monolithic optimum on this instance (closing and
+    re-buying a hub); fix-and-optimize finds the optimum; both stay above the first step's
+    bound, which stays below the optimum."""
+    from junkan.network.multiperiod import formulate_periods, levels_of, solve_rolling
+    from junkan.network.solver import solve_milp
+
+    prob, cc = formulate_periods(period_model(_net(_dip_and_recover())))
+    mono = solve_milp(prob, gap=1e-9, time_limit=60)
+    plain = solve_rolling(prob, cc, 1, gap=1e-9, time_limit=60, improve=False)
+    fixed = solve_rolling(prob, cc, 1, gap=1e-9, time_limit=60, improve=True)
+    assert levels_of(cc, mono.x)[0].tolist() == [0, 0, 0, -1]  # Osaka kept until the end
+    assert levels_of(cc, plain.x)[0].tolist() == [0, -1, 0, -1]  # closed in the dip, re-bought
+    assert plain.objective > mono.objective * 1.005
+    assert fixed.objective == pytest.approx(mono.objective, rel=1e-9)
+    assert "1 improvement" in fixed.status
+    assert plain.bound == fixed.bound <= mono.objective * (1 + 1e-9)
+    plan = solve_periods(_net(_dip_and_recover()), window=1)
+    assert plan.npv_cost == pytest.approx(mono.objective, rel=1e-9)
+    assert "fix-and-optimize" in plan.to_json()["solver"]
+
+
+def test_capital_decisions_count_in_the_period_their_capacity_arrives() -> None:
+    from junkan.network.multiperiod import formulate_periods
+    from junkan.network.rolling import effect_periods
+
+    doc = copy.deepcopy(TINY)
+    doc["periods"]["lead_time"] = 1
+    doc["periods"]["supply_factor"]["panel"] = [0.0, 1.0, 0.5]
+    prob, cc = formulate_periods(period_model(_net(doc)))
+    per = effect_periods(cc, 1)
+    assert per.size == 3 * cc.nb
+    assert per[cc.u(0, 0, 1)] == 1 and per[cc.w(2, 1, 2)] == 2
+    assert per[cc.v(0, 0, 0)] == 1 and per[cc.v(1, 1, 1)] == 2  # spent at t, on line t + 1

@@ -25,12 +25,14 @@ from junkan.network.model import Network
 from junkan.network.multiperiod import PeriodPlan, solve_periods
 from junkan.network.orlib import CFLPInstance, read_orlib
 from junkan.network.plan import Plan
+from junkan.network.proxy import ProxyTable, read_proxy_table
 from junkan.network.scenario import NetworkScenario
 from junkan.network.sweep import Question, Study, pareto, sensitivity, study
 
 __all__ = ["CaseComparison", "case_files", "cases", "CFLPInstance", "CFLPSolution", "load",
            "Network", "NetworkScenario", "Outflow", "outflow_series", "pareto", "PeriodPlan",
            "Plan", "prefecture_polygons", "prefectures", "progress_document", "Proxy",
+           "ProxyTable", "read_proxy_table",
            "Question", "read_orlib", "run", "sensitivity", "sites", "solve_cflp",
            "solve_periods", "study", "Study", "supply_from_lifecycle", "transport_footprint",
            "TransportFootprint", "TransportFootprints", "with_transport"]

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from junkan.core.errors import JunkanError, short
 from junkan.network.geo import prefecture_code, prefectures
+from junkan.network.proxy import ProxyTable, read_proxy_table
 from junkan.network.scenario import NetworkScenario, Periods, Supply
 
 TABLE_COLUMNS = {"flows": "mass_kg", "processes": "activity_kg", "materials": "secondary_output_kg"}
@@ -77,6 +79,15 @@ class Proxy:
 
     weights: Mapping[str | int, float] | None = None
     source: str = "population by prefecture, 2024-10-01 estimates (data/japan_prefectures.yaml)"
+
+    @classmethod
+    def from_table(cls, table: ProxyTable | str | Path) -> Proxy:
+        """The proxy of a :class:`junkan.network.proxy.ProxyTable` (vehicle registrations,
+        installed solar capacity, …: all 47 prefectures, with source and date), or of a file
+        holding one (:func:`junkan.network.proxy.read_proxy_table`)."""
+        t = table if isinstance(table, ProxyTable) else read_proxy_table(table)
+        weights: dict[str | int, float] = {k: v for k, v in t.by_prefecture.items()}
+        return cls(weights=weights, source=t.describe())
 
     def shares(self) -> np.ndarray:
         """(47,) shares summing to 1."""

@@ -22,6 +22,7 @@ from junkan.network.geo import (
     road_group,
     sites,
 )
+from junkan.network.proxy import ProxyTable
 from junkan.network.scenario import NetworkScenario
 
 Tiers = list[tuple[float, float]]
@@ -135,7 +136,10 @@ def _collected(sc: NetworkScenario, zones: list[Place], problems: list[Problem])
     for p, (cname, c) in enumerate(sc.commodities.items()):
         s = c.supply
         if s.national_total is not None:
-            weight = pop.copy()
+            base = pop
+            if isinstance(s.distribute_by, ProxyTable):  # caller's sourced proxy, all 47
+                base = np.array(s.distribute_by.weights())[[z.prefecture - 1 for z in zones]]
+            weight = base.copy()
             if s.within:
                 mask = np.zeros(len(zones), dtype=bool)
                 for n, key in enumerate(s.within):
@@ -144,8 +148,8 @@ def _collected(sc: NetworkScenario, zones: list[Place], problems: list[Problem])
                     except KeyError as exc:
                         problems.append(Problem(f"commodities.{cname}.supply.within[{n}]",
                                                 str(exc.args[0])))
-                weight = np.where(mask, pop, 0.0)
-            share = weight.sum() / pop.sum() if s.regional_share else 1.0
+                weight = np.where(mask, base, 0.0)
+            share = weight.sum() / base.sum() if s.regional_share else 1.0
             if weight.sum() > 0:
                 collected[:, p] = (c.collection_rate * s.national_total / 1000 * share
                                    * weight / weight.sum())

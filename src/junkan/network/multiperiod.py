@@ -26,9 +26,13 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from junkan.core.errors import JunkanError, ModelError, Problem
+from junkan.core.errors import ModelError, Problem
 from junkan.network.model import Network
+from junkan.network.rolling import solve_rolling
 from junkan.network.solver import MilpProblem, MilpResult, Progress, solve_milp
+
+__all__ = ["PeriodModel", "PeriodPlan", "formulate_periods", "period_model", "read_plan",
+           "solve_periods", "solve_rolling"]
 
 
 @dataclass
@@ -108,7 +112,8 @@ def period_model(net: Network, source: str = "<scenario>") -> PeriodModel:
     price = sc.carbon_price
     ann, disc, d_end = _discounting(per.years, per.discount_rate)
     cost_f, co2_f, cost_g, co2_g = net.legs_by_commodity()  # handling per commodity
-    trunk = cost_g + price * co2_g / 1000  # (I, J, M, P)
+    with np.errstate(invalid="ignore"):  # 0 × inf where a mode cannot run: no leg
+        trunk = cost_g + price * co2_g / 1000  # (I, J, M, P)
     trunk = np.where(np.isfinite(trunk), trunk, np.inf)
     return PeriodModel(
         years=list(per.years), annuity=ann, delta=disc, delta_end=d_end,
@@ -286,11 +291,13 @@ class PeriodPlan:
     levels: np.ndarray  # (I, T) level per hub and period, −1 closed
     method: str = "monolithic"
     """``monolithic`` or ``rolling horizon, window N`` (then ``mip_gap`` is measured against
-    the first window's bound, a lower bound on the monolithic optimum)."""
+    the first window's bound, a lower bound on the monolithic optimum, and ``solver`` says
+    how many steps and fix-and-optimize improvements it took)."""
+    solver: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"years": self.years, "npv_cost_JPY": self.npv_cost, "mip_gap": self.mip_gap,
-                "method": self.method,
+                "method": self.method, "solver": self.solver,
                 "bound": self.bound, "stopped": self.stopped, "seconds": self.seconds,
                 "schedule": self.schedule, "periods": self.periods}
 
@@ -299,6 +306,14 @@ def levels_of(cc: _Cols, x: np.ndarray) -> np.ndarray:
     """(I, T) highest level running per hub and period (−1: closed)."""
     u = x[:cc.nb].reshape(cc.i, cc.l, cc.t) > 0.5
     return u.sum(axis=1) - 1
+
+
+def _stopped(res: MilpResult) -> str:
+    if res.optimal:
+        return "gap reached"
+    if res.status.startswith("rolling"):  # finished, but further from the bound than asked
+        return "rolling horizon done, gap to the bound above the requested"
+    return "time limit"
 
 
 def read_plan(net: Network, m: PeriodModel, cc: _Cols, res: MilpResult) -> PeriodPlan:
@@ -323,62 +338,26 @@ def read_plan(net: Network, m: PeriodModel, cc: _Cols, res: MilpResult) -> Perio
                                                 for i in range(cc.i) if lv[i, t] >= 0)),
                         "collected_t": float(f[:, :, :, t].sum())})
     return PeriodPlan(years=m.years, npv_cost=res.objective, mip_gap=res.gap, bound=res.bound,
-                      stopped="gap reached" if res.optimal else "time limit",
-                      seconds=res.seconds, schedule=schedule, periods=periods, levels=lv)
-
-
-def _period_of_binaries(cc: _Cols) -> np.ndarray:
-    """(3·I·L·T,) the period of every u, v, w column (they come first, t fastest)."""
-    return np.tile(np.arange(cc.t), 3 * cc.i * cc.l)
-
-
-def solve_rolling(prob: MilpProblem, cc: _Cols, window: int, *, gap: float,
-                  time_limit: float, progress: Progress | None = None) -> MilpResult:
-    """Rolling horizon by relax-and-fix: step s solves the MILP with the hub decisions of
-    periods s … s+window−1 binary, those of later periods relaxed to [0, 1] (an LP look-ahead)
-    and those of earlier periods fixed at the values chosen before; period s's decisions are
-    then fixed and the window moves on by one. The last step (window reaching the end) makes
-    every decision binary, so the answer is feasible for the monolithic model. The first
-    step is a relaxation of the monolithic model: its dual bound is a valid lower bound on
-    the monolithic optimum, and the gap returned is measured against it."""
-    if window < 1:
-        raise JunkanError(f"rolling window {window}: give at least 1 period")
-    per = _period_of_binaries(cc)
-    nb = per.size
-    lo, hi = prob.col_lo.copy(), prob.col_hi.copy()
-    seconds, bound, res = 0.0, -np.inf, None
-    steps = max(1, cc.t - window + 1)
-    for s in range(steps):
-        integer = np.zeros(prob.n, dtype=bool)
-        integer[:nb] = (per >= s) & ((per < s + window) | (s == steps - 1))
-        step = MilpProblem(c=prob.c, a=prob.a, row_lo=prob.row_lo, row_hi=prob.row_hi,
-                           col_lo=lo, col_hi=hi, integer=integer)
-        left = max(1.0, time_limit - seconds)
-        res = solve_milp(step, gap=gap, time_limit=left / (steps - s), progress=progress)
-        seconds += res.seconds
-        if s == 0:
-            bound = res.bound
-        fix = np.flatnonzero(per == s) if s < steps - 1 else np.flatnonzero(per >= s)
-        lo[fix] = hi[fix] = np.round(res.x[fix])
-    assert res is not None
-    rel = max(0.0, (res.objective - bound) / max(abs(res.objective), 1e-12))
-    return MilpResult(x=res.x, objective=res.objective, bound=bound, gap=rel,
-                      seconds=seconds, status=f"rolling horizon ({steps} steps)",
-                      optimal=res.optimal and rel <= gap)
+                      stopped=_stopped(res),
+                      seconds=res.seconds, schedule=schedule, periods=periods, levels=lv,
+                      solver=res.status)
 
 
 def solve_periods(net: Network, *, mip_rel_gap: float | None = None,
                   time_limit: float | None = None, progress: Progress | None = None,
-                  source: str = "<scenario>", window: int | None = None) -> PeriodPlan:
+                  source: str = "<scenario>", window: int | None = None,
+                  improve: bool = True) -> PeriodPlan:
     """Which hubs to open, expand or close, and when, at least net present cost: the
     monolithic MILP, or with ``window`` (periods) the rolling horizon of
-    :func:`solve_rolling` for instances too big to solve whole."""
+    :func:`junkan.network.rolling.solve_rolling` (relax-and-fix, then with ``improve``
+    fix-and-optimize) for instances too big to solve whole."""
     m = period_model(net, source)
     prob, cc = formulate_periods(m)
     gap = mip_rel_gap or net.scenario.mip_rel_gap
     limit = time_limit or net.scenario.time_limit_s
     if window is not None and window < cc.t:
-        res = solve_rolling(prob, cc, window, gap=gap, time_limit=limit, progress=progress)
+        res = solve_rolling(prob, cc, window, gap=gap, time_limit=limit, progress=progress,
+                            lead=m.lead, improve=improve)
     else:
         res = solve_milp(prob, gap=gap, time_limit=limit, progress=progress)
     plan = read_plan(net, m, cc, res)

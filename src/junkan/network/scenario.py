@@ -14,6 +14,7 @@ from junkan.core.base import Strict
 from junkan.core.errors import short
 from junkan.core.fields import Fraction, Mass, quantity_converter
 from junkan.core.transport import Mode
+from junkan.network.proxy import ProxyTable
 
 ModeName = Literal["truck", "ship", "rail"]
 """The modes the planner knows: trucks collect and may run trunk legs on road-connected land,
@@ -31,12 +32,15 @@ class Supply(Strict):
     national_total: Mass | None = None
     template: str | None = None
     """A shipped national-supply template (``junkan.network.geo.supply_templates()``)."""
-    distribute_by: Literal["population"] = "population"
+    distribute_by: Literal["population"] | ProxyTable = "population"
+    """How ``national_total`` is split: by the shipped population, or by a proxy table given
+    inline (:class:`junkan.network.proxy.ProxyTable`: kind, quantity, source, as_of and all 47
+    prefectures' weights, e.g. vehicle registrations or installed solar capacity)."""
     within: list[str | int] = Field(default_factory=list, max_length=47)
     """Distribute ``national_total`` over these prefectures only (a region); empty: all 47."""
     regional_share: bool = False
-    """With ``within``: the region receives only its population share of ``national_total``
-    (a national figure scaled to the region), not all of it."""
+    """With ``within``: the region receives only its population (or proxy) share of
+    ``national_total`` (a national figure scaled to the region), not all of it."""
     source: str | None = None
 
     @model_validator(mode="after")
@@ -56,6 +60,13 @@ class Supply(Strict):
             raise ValueError("give one of by_prefecture, national_total or template")
         if not self.source:
             raise ValueError("supply needs a source (where the numbers come from)")
+        if isinstance(self.distribute_by, ProxyTable):
+            if self.by_prefecture:
+                raise ValueError("distribute_by splits a national_total or template; "
+                                 "by_prefecture is already split")
+            split = f"split by {self.distribute_by.describe()}"
+            if split not in self.source:
+                self.source = f"{self.source}; {split}"
         return self
 
 
