@@ -268,6 +268,32 @@ def _junkan(text: str, repeat: int) -> tuple[ModelFile, Any, dict[str, Any]]:
     return mf, res, figures
 
 
+def load_phases(text: str, repeat: int) -> dict[str, float]:
+    """Wall and CPU seconds (median of ``repeat``) of the three parts of a cold load of
+    the document's baseline — parse (JSON and the boundary checks), validate (the schema)
+    and compile (checks and arrays) — with the collector paused, as :func:`load` runs
+    them: where the load time goes."""
+    from junkan.core.documents import parse_document
+    from junkan.lifecycle.compile import compile_model
+    from junkan.lifecycle.gc_pause import paused_gc
+    from junkan.lifecycle.loader import validate
+
+    steps = {"parse": lambda _: parse_document(text, source="benchmark.json"),
+             "validate": lambda doc: validate(doc, "benchmark.json"),
+             "compile": compile_model}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
+    for _ in range(repeat):
+        out: Any = None
+        with paused_gc():
+            for name, step in steps.items():
+                c0, t0 = time.process_time(), time.perf_counter()
+                out = step(out)
+                runs[name].append((time.perf_counter() - t0, time.process_time() - c0))
+        del out
+    return {f"{name}{kind}": statistics.median(r[i] for r in rs) for name, rs in runs.items()
+            for i, kind in enumerate(("_s", "_cpu_s"))}
+
+
 COLD_COMMANDS = {
     "import_library": [sys.executable, "-c", "import junkan.lifecycle"],
     "library": [sys.executable, "-c", "import sys; from junkan.lifecycle import load, run; "
@@ -388,6 +414,7 @@ def main() -> None:
 
     text = json.dumps(generate_model(args.products, args.parts, args.materials, args.years))
     mf, res, figures = _junkan(text, args.repeat)
+    figures["load_phases"] = load_phases(text, args.repeat)
     c = res.raw.compiled
     report: dict[str, Any] = {
         "benchmark": "lifecycle engine, generated model",

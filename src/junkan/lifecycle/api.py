@@ -105,10 +105,13 @@ def load(path: str | Path | None = None, *, text: str | None = None,
     hit = cache.get(key)
     if hit is not None:
         return ModelFile(hit.source, hit.raw, hit.baseline, dict(hit.compiled), hit.digest)
+    size = len(data) if data is not None else 0
     with paused_gc():
-        mf = _load_document(apply_library(_parse(text, data, src), src), src)
+        doc = _parse(text, data, src)
+        data = None  # the bytes were for the key: not held while validating and compiling
+        mf = _load_document(apply_library(doc, src), src)
     mf.digest = key
-    cache.put(key, mf, len(data) if data is not None else 0)
+    cache.put(key, mf, size)
     return ModelFile(mf.source, mf.raw, mf.baseline, dict(mf.compiled), mf.digest)
 
 

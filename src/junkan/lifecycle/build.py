@@ -16,6 +16,7 @@ from scipy import sparse
 from junkan.lifecycle.checks import Checker, SubParts, sink_shares, sub_parts
 from junkan.lifecycle.compiled import Compiled, ProcessTable
 from junkan.lifecycle.exposure import exposure_kernels
+from junkan.lifecycle.lifetime_batch import Lifetimes
 from junkan.lifecycle.lifetimes import end_of_year_ratios, mid_year_ratios
 from junkan.lifecycle.schema import SINK_KINDS, LifecycleModel, Lifetime
 
@@ -75,26 +76,15 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
     kids = sub_parts(model) if kids is None else kids
     n_m = len(ix.materials)
     q_direct = np.zeros((len(ix.parts), n_m))
-    q_index, m_index, parts = ix.q_index, ix.m_index, model.parts
-    rows: list[int] = []
-    cols: list[int] = []
-    kg: list[float] = []
-    for name, part in parts.items():
-        q = q_index[name]
-        for item in part.bom:
-            if item.material is not None:
-                rows.append(q)
-                cols.append(m_index[item.material])
-                kg.append(item.mass or 0.0)
-    if rows:  # one unbuffered sum in document order, as a loop of += would do
-        np.add.at(q_direct, (np.array(rows), np.array(cols)), np.array(kg, dtype=float))
-    q_full = q_direct.copy()
-    for name in reversed(part_order):  # children first
-        lines = kids[name]
-        if lines:
-            bom_lines, row = parts[name].bom, q_full[q_index[name]]
-            for i, child in lines:
-                row += bom_lines[i].quantity * q_full[q_index[child]]
+    m_index, parts = ix.m_index, model.parts
+    # part q is the q-th of model.parts (Index.of)
+    lines = [(q, item.material, item.mass) for q, part in enumerate(parts.values())
+             for item in part.bom if item.material is not None]
+    if lines:  # one unbuffered sum in document order, as a loop of += would do
+        np.add.at(q_direct, (np.array([q for q, _, _ in lines], dtype=np.int64),
+                             np.array([m_index[m] for _, m, _ in lines], dtype=np.int64)),
+                  np.array([x or 0.0 for _, _, x in lines], dtype=float))
+    q_full = _full_content(q_direct, model, ix, part_order, kids)
     bom = Bom(q_direct=q_direct, q_full=q_full, part_mass=q_full.sum(axis=1),
               p_direct=np.zeros((len(ix.products), n_m)))
     expand = _Expander(model, ix, bom, kids)
@@ -107,6 +97,7 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
                 expand(paths, pi, item.part, item.quantity, item.quantity, -1, "", 0,
                        -(pi + 1))
         bom.path_index.append(paths)
+    expand.done()
     bom.p_full = bom.p_direct.copy()
     top = np.flatnonzero(np.array(bom.inst_parent, dtype=np.int64) == -1)
     if len(top):  # in instance order, as a loop of += would do
@@ -118,26 +109,48 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
     return bom
 
 
+def _full_content(q_direct: np.ndarray, model: LifecycleModel, ix: Index,
+                  part_order: list[str], kids: SubParts) -> np.ndarray:
+    """Material content of every part type with its sub-parts (Q, M): the direct content
+    plus, line by line in BOM order, quantity × each sub-part's full content. Parts are
+    taken by height (leaves first), each height's lines in one unbuffered sum: the same
+    additions in the same order as a loop over the parts, children first."""
+    q_full = q_direct.copy()
+    height: dict[str, int] = {}
+    by_height: dict[int, list[tuple[int, int, float]]] = {}
+    q_index, parts = ix.q_index, model.parts
+    for name in reversed(part_order):  # children first
+        sub = kids[name]
+        if not sub:
+            height[name] = 1
+            continue
+        h = height[name] = 1 + max(height[child] for _, child in sub)
+        q, bom_lines = q_index[name], parts[name].bom
+        by_height.setdefault(h, []).extend((q, q_index[child], bom_lines[i].quantity)
+                                           for i, child in sub)
+    for h in sorted(by_height):
+        rows, children, qty = zip(*by_height[h], strict=True)
+        np.add.at(q_full, np.array(rows, dtype=np.int64),
+                  np.array(qty, dtype=float)[:, None] * q_full[np.array(children, dtype=np.int64)])
+    return q_full
+
+
 class _Expander:
-    """Adds part instances to a :class:`Bom`, depth first."""
+    """Adds part instances to a :class:`Bom`, depth first: one record per instance
+    (product, type, parent, quantity per parent and per product, path, level), put into the
+    BOM's lists by :meth:`done`."""
 
     def __init__(self, model: LifecycleModel, ix: Index, bom: Bom, kids: SubParts) -> None:
         self.parts, self.q_index, self.bom, self.kids = model.parts, ix.q_index, bom, kids
+        self.records: list[tuple[int, int, int, float, float, str, int]] = []
 
     def __call__(self, paths: dict[str, int], pi: int, part: str, qty_rel: float, qty: float,
                  parent: int, prefix: str, level: int, root: int) -> None:
         """Add the instance of ``part`` at ``prefix/part`` and, depth first, its sub-parts."""
-        bom = self.bom
-        k = len(bom.inst_type)
+        k = len(self.records)
         path = f"{prefix}/{part}" if prefix else part
-        bom.inst_product.append(pi)
-        bom.inst_type.append(self.q_index[part])
-        bom.inst_parent.append(parent)
-        bom.inst_qty_rel.append(qty_rel)
-        bom.inst_qty.append(qty)
-        bom.inst_path.append(path)
-        bom.inst_level.append(level)
-        bom.children[parent if parent >= 0 else root].append(k)
+        self.records.append((pi, self.q_index[part], parent, qty_rel, qty, path, level))
+        self.bom.children[parent if parent >= 0 else root].append(k)
         paths[path] = k
         lines = self.kids[part]
         if lines:
@@ -146,21 +159,38 @@ class _Expander:
                 q = bom_lines[i].quantity
                 self(paths, pi, child, q, qty * q, k, path, level + 1, root)
 
+    def done(self) -> None:
+        """Put the records into the BOM's instance lists."""
+        bom = self.bom
+        if self.records:
+            (bom.inst_product, bom.inst_type, bom.inst_parent, bom.inst_qty_rel, bom.inst_qty,
+             bom.inst_path, bom.inst_level) = (list(col) for col in zip(*self.records,
+                                                                          strict=True))
 
-def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker
+
+def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker,
+                        lives: tuple[Lifetimes, Lifetimes] | None = None
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sales (P, T), first-year survival (P,) and the survival step ratios of new and reused
     products (P, T); sales are interpolated linearly and held constant outside the given
-    years."""
+    years. ``lives``: :func:`product_lifetimes` of the model, if known. The same values as
+    :func:`product_sales_and_lifetimes` row by row, computed per lifetime family at once."""
     years, n_p, n_years = ix.years, len(ix.products), len(ix.years)
     sales = np.zeros((n_p, n_years))
-    first = np.zeros(n_p)
-    ratio_new = np.zeros((n_p, n_years))
-    ratio_re = np.zeros((n_p, n_years))
-    for pi, pname in enumerate(model.products):
-        sales[pi], first[pi], ratio_new[pi], ratio_re[pi] = product_sales_and_lifetimes(
-            model, years, check, pname)
-    return sales, first, ratio_new, ratio_re
+    first_year = int(years[0])
+    for pi, (pname, prod) in enumerate(model.products.items()):
+        xs, ys = check.sales_points(pname, prod, first_year)
+        if xs:
+            sales[pi] = np.interp(years, xs, ys)
+    new, reused = lives or product_lifetimes(model)
+    first, ratio_new = new.mid_year_ratios(n_years)
+    return sales, first, ratio_new, reused.end_of_year_ratios(n_years)
+
+
+def product_lifetimes(model: LifecycleModel) -> tuple[Lifetimes, Lifetimes]:
+    """The products' lifetimes and second lives (:func:`second_life`), grouped by family."""
+    return (Lifetimes([p.lifetime for p in model.products.values()]),
+            Lifetimes([second_life(model, p) for p in model.products]))
 
 
 def product_sales_and_lifetimes(model: LifecycleModel, years: np.ndarray, check: Checker,
@@ -181,17 +211,16 @@ def second_life(model: LifecycleModel, pname: str) -> Lifetime:
         prod.lifetime
 
 
-def exposure_arrays(model: LifecycleModel, ix: Index
+def exposure_arrays(model: LifecycleModel, ix: Index,
+                    lives: tuple[Lifetimes, Lifetimes] | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Piece-years in use per product entering new (P,), and per product in the new and the
-    reused stock at the start of a year, by age index (P, T) (:mod:`~.exposure`)."""
-    n_p, n_years = len(ix.products), len(ix.years)
-    entry = np.zeros(n_p)
-    new = np.zeros((n_p, n_years))
-    reused = np.zeros((n_p, n_years))
-    for pi, pname in enumerate(model.products):
-        entry[pi], new[pi], reused[pi] = product_exposure(model, n_years, pname)
-    return entry, new, reused
+    reused stock at the start of a year, by age index (P, T) (:mod:`~.exposure`); the same
+    values as :func:`product_exposure` row by row."""
+    n_years = len(ix.years)
+    new, reused = lives or product_lifetimes(model)
+    entry, per_new = new.exposure_kernels(n_years, 0.5)
+    return entry, per_new, reused.exposure_kernels(n_years, 0.0)[1]
 
 
 def product_exposure(model: LifecycleModel, n_years: int, pname: str
@@ -235,8 +264,9 @@ def assemble(model: LifecycleModel, ix: Index, table: ProcessTable, bom: Bom,
     """The :class:`Compiled` model without its routing operators (added by
     :mod:`junkan.lifecycle.routing`)."""
     n_years, n_m, n_k = len(ix.years), len(ix.materials), len(bom.inst_type)
-    sales, first, ratio_new, ratio_re = sales_and_lifetimes(model, ix, check)
-    x_entry, x_new, x_reused = exposure_arrays(model, ix)
+    lives = product_lifetimes(model)
+    sales, first, ratio_new, ratio_re = sales_and_lifetimes(model, ix, check, lives)
+    x_entry, x_new, x_reused = exposure_arrays(model, ix, lives)
     yields, closed, residue = recycling_arrays(model, ix)
     k_type = np.array(bom.inst_type, dtype=np.int64)
     n_procs, n_p = len(table), len(ix.products)
@@ -275,8 +305,10 @@ def manufacturing_column(table: ProcessTable, procs: list[str], mass: float
 
 
 def _activity_matrix(table: ProcessTable, entries: list[tuple[int, list[str], float]],
-                     n_cols: int) -> sparse.csr_matrix:
-    """(2N, n_cols): for each column, one piece and ``mass`` kg of each listed process."""
+                     n_cols: int, extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                     ) -> sparse.csr_matrix:
+    """(2N, n_cols): for each column, one piece and ``mass`` kg of each listed process (and
+    the ``extra`` entries: rows, columns, values)."""
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -288,19 +320,42 @@ def _activity_matrix(table: ProcessTable, entries: list[tuple[int, list[str], fl
                 rows += (i, n_procs + i)
                 cols += (col, col)
                 vals += (1.0, mass)
-    return sparse.csr_matrix((np.array(vals, dtype=np.float64), (np.array(rows, dtype=np.int64),
-                              np.array(cols, dtype=np.int64))), shape=(2 * n_procs, n_cols))
+    r, c, v = (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64),
+               np.array(vals, dtype=np.float64))
+    if extra is not None:
+        r, c, v = np.concatenate([r, extra[0]]), np.concatenate([c, extra[1]]), \
+            np.concatenate([v, extra[2]])
+    return sparse.csr_matrix((v, (r, c)), shape=(2 * n_procs, n_cols))
+
+
+def _making_per_type(table: ProcessTable, model: LifecycleModel, q_kg: list[float]
+                     ) -> sparse.csr_matrix:
+    """:func:`_activity_matrix` of making each part type: its ``make`` processes and its
+    purchase (``purchase:<part>``). The purchases are the table's last rows, in part order
+    (:func:`~junkan.lifecycle.processes.process_table`), so their entries are set at once;
+    the entries' order does not change the matrix (a duplicate repeats the same value)."""
+    n_q = len(q_kg)
+    start = len(table) - n_q
+    if len(table.index) != len(table.names) or (n_q and table.names[start] !=
+                                                 f"purchase:{next(iter(model.parts))}"):
+        return _activity_matrix(table, [
+            (q, [*part.make, f"purchase:{name}"], q_kg[q])
+            for q, (name, part) in enumerate(model.parts.items())], n_q)
+    n_procs, q = len(table), np.arange(n_q, dtype=np.int64)
+    purchase = (np.concatenate([start + q, n_procs + start + q]), np.concatenate([q, q]),
+                np.concatenate([np.ones(n_q), np.array(q_kg, dtype=float)]))
+    return _activity_matrix(table, [(q, part.make, q_kg[q]) for q, part in
+                                    enumerate(model.parts.values()) if part.make], n_q,
+                            purchase)
 
 
 def _manufacturing_operators(c: Compiled, model: LifecycleModel, bom: Bom) -> None:
     """Activities per part instance made, per product assembled and per product in use."""
-    table, parts, products = c.processes, c.parts, c.products
+    table, products = c.processes, c.products
     inst_type, part_mass, product_mass = bom.inst_type, bom.part_mass, bom.product_mass
     # per part type, then one column per instance of that type
     q_kg, p_kg = part_mass.tolist(), product_mass.tolist()  # Python floats, as float()
-    per_type = _activity_matrix(table, [
-        (q, [*part.make, f"purchase:{name}"], q_kg[q])
-        for q, (name, part) in enumerate(model.parts.items())], len(parts))
+    per_type = _making_per_type(table, model, q_kg)
     c.act_make = sparse.csr_matrix(per_type[:, np.asarray(inst_type, dtype=np.int64)])
     c.act_assemble = _activity_matrix(table, [(pi, prod.make, p_kg[pi]) for pi, prod in
                                               enumerate(model.products.values())], len(products))

@@ -69,6 +69,9 @@ class Checker:
             n for n, p in model.processes.items() if p.kind == "activity" and n in table.index
             and not n.startswith(("virgin:", "recycled:", "purchase:")))
         """Names a process list may hold (checked name by name only when one is not here)."""
+        self._mixes: dict[tuple[int, bool], tuple[dict[str, float], SinkShares]] = {}
+        """Route mixes checked without a problem, by identity (the mix is kept, so its id
+        is not reused): the routes of a large model meet the same few mixes many times."""
 
     def add(self, path: str, message: str) -> None:
         self.problems.add(path, message)
@@ -95,6 +98,10 @@ class Checker:
                          "destinations; give sinks with shares summing to 1, e.g. "
                          "{landfill: 1}")
             return []
+        hit = self._mixes.get((id(mix), allow_recycling))
+        if hit is not None:
+            return hit[1]
+        n_before = len(self.problems.items)
         for target in mix:
             if target not in self.d_index:
                 self.add(f"{path}.{target}", unknown("sink process (kind recycling, "
@@ -109,7 +116,10 @@ class Checker:
         elif total < 1 - 1e-9:
             self.add(path, f"shares sum to {total:.6g}, below 1, so mass would vanish; "
                      "add the missing destination (e.g. landfill) so they sum to 1")
-        return sink_shares(self.model, mix, self.d_index, allow_recycling)
+        shares = sink_shares(self.model, mix, self.d_index, allow_recycling)
+        if len(self.problems.items) == n_before:
+            self._mixes[(id(mix), allow_recycling)] = (mix, shares)
+        return shares
 
     def makers(self) -> None:
         """Makers of parts and products are actors of the model."""
@@ -123,12 +133,14 @@ class Checker:
 
     def process_lists(self) -> None:
         """The process lists of making, using and recovering parts and products."""
+        known = self.activities.issuperset  # paths are written only for a problem
         for name, part in self.model.parts.items():
-            for opt in ("reuse", "remanufacture"):
-                o = getattr(part.recovery, opt)
-                if o is not None:
+            rec = part.recovery
+            for opt, o in (("reuse", rec.reuse), ("remanufacture", rec.remanufacture)):
+                if o is not None and not known(o.processes):
                     self.procs(o.processes, f"parts.{name}.recovery.{opt}.processes")
-            self.procs(part.make, f"parts.{name}.make")
+            if not known(part.make):
+                self.procs(part.make, f"parts.{name}.make")
         for name, prod in self.model.products.items():
             self.procs(prod.make, f"products.{name}.make")
             self.procs(prod.use, f"products.{name}.use")
@@ -206,8 +218,10 @@ def check_bom_graph(model: LifecycleModel, problems: Problems,
                     kids: SubParts | None = None) -> tuple[list[str], bool]:
     """Check BOM references and cycles; return part names in topological order (parents
     first) and whether the BOM can be flattened. ``kids`` is :func:`sub_parts` of the
-    model, if already known."""
-    if not _check_bom_lines(model, problems):
+    model, if already known; an empty dict is filled with it (one pass over the BOMs for
+    both)."""
+    fill = kids is not None and not kids and bool(model.parts)
+    if not _check_bom_lines(model, problems, kids if fill else None):
         return list(model.parts), False
     kids = sub_parts(model) if kids is None else kids
     order: list[str] = []  # children before parents
@@ -246,16 +260,22 @@ def check_bom_graph(model: LifecycleModel, problems: Problems,
     return list(reversed(order)), True
 
 
-def _check_bom_lines(model: LifecycleModel, problems: Problems) -> bool:
-    """Every BOM line names a known part (once per BOM) or a known material."""
+def _check_bom_lines(model: LifecycleModel, problems: Problems,
+                     kids: SubParts | None = None) -> bool:
+    """Every BOM line names a known part (once per BOM) or a known material. ``kids``, if
+    given, is filled with :func:`sub_parts` on the way."""
     ok = True
     parts, materials = model.parts, model.materials
     for section, entries in (("parts", parts), ("products", model.products)):
         for n, entry in entries.items():
             seen: set[str] = set()
+            lines: list[tuple[int, str]] = []
+            if kids is not None and section == "parts":
+                kids[n] = lines
             for i, item in enumerate(entry.bom):
                 part = item.part
                 if part is not None:
+                    lines.append((i, part))
                     if part not in parts:
                         problems.add(f"{section}.{n}.bom[{i}].part", unknown("part", part, parts))
                         ok = False

@@ -13,6 +13,7 @@ from junkan.lifecycle.build import Index, assemble, flatten_bom
 from junkan.lifecycle.checks import (
     Checker,
     Problems,
+    SubParts,
     check_bom_graph,
     check_bom_size,
     sub_parts,
@@ -49,8 +50,10 @@ def compile_model(model: LifecycleModel) -> Compiled:
     """
     problems = Problems()
     table = process_table(model, problems)
-    kids = sub_parts(model)
+    kids: SubParts = {}  # filled by check_bom_graph
     part_order, bom_ok = check_bom_graph(model, problems, kids)
+    if not kids:
+        kids = sub_parts(model)
     ix = Index.of(model, table)
     check = Checker(model, table, ix.d_index, problems)
     check.makers()

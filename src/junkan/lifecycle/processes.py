@@ -18,6 +18,7 @@ from junkan.lifecycle.checks import Problems, unknown
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, ProcessTable
 from junkan.lifecycle.schema import LifecycleModel
 
+_COST = FACTOR_KEYS.index("cost")
 _DEN = {"piece": "piece", "kg": "kg", "kg_km": "kg*km", "piece_year": "piece*year"}
 
 
@@ -105,6 +106,23 @@ class _TableBuilder:
         self.kind.append(proc_kind)
         self.rows.append(row)
 
+    def add_purchase(self, part: str, buyer: str, price: object) -> None:
+        """The row ``purchase:<part>``: :meth:`add` of the price as a cost, with a shortcut
+        for a price read before (a large model repeats a few prices many times) that is per
+        piece or per kg."""
+        parsed = _factor_value(price, self.cur, self.cur) if type(price) is str else None
+        if not isinstance(parsed, tuple) or parsed[1] not in ("piece", "piece_year", "kg"):
+            self.add(f"purchase:{part}", buyer, "manufacturing", "activity", {"cost": price},
+                     None, f"parts.{part}.price")
+            return
+        row = [0.0] * 8
+        row[(0 if parsed[1] != "kg" else 4) + _COST] += parsed[0]
+        self.names.append(f"purchase:{part}")
+        self.actor.append(buyer)
+        self.stage.append("manufacturing")
+        self.kind.append("activity")
+        self.rows.append(row)
+
     def table(self) -> ProcessTable:
         index = {n: i for i, n in enumerate(self.names)}
         return ProcessTable(self.names, self.actor, self.stage, self.kind,
@@ -129,8 +147,7 @@ def process_table(model: LifecycleModel, problems: Problems) -> ProcessTable:
         buyer = part.buyer or part_buyer
         if part.buyer is not None and part.buyer not in model.actors:
             problems.add(f"parts.{q_name}.buyer", unknown("actor", part.buyer, model.actors))
-        rows.add(f"purchase:{q_name}", buyer or "", "manufacturing", "activity",
-                 {"cost": part.price}, None, f"parts.{q_name}.price")
+        rows.add_purchase(q_name, buyer or "", part.price)
     return rows.table()
 
 

@@ -35,10 +35,14 @@ from junkan.lifecycle.stages import (
     VIRGIN,
 )
 
+Residual = tuple[np.ndarray, float]
+"""Kilograms by material left to route (M,) and their total (numpy's sum of the row)."""
 RawBlocks = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int, int]]
 Kernels = tuple[list[float], list[np.ndarray], list[np.ndarray]]
 """Replacement kernels of the replaceable instances: per product entering new, and per
 product at the start of a year in the new and the reused stock."""
+MIX_CHUNK = 2**20
+"""Kilogram values computed at once when the material mixes are built (bounds memory)."""
 PART_LIFE_MIN = 0.001
 """Shortest fixed part lifetime, years (a thousand failures a year)."""
 PART_LIFE_MIN_DISTRIBUTION = 0.1
@@ -68,6 +72,12 @@ class Route:
         self.data: dict[str, tuple[array[int], array[int], array[float]]] = defaultdict(
             lambda: (array("q"), array("q"), array("d")))
         self.edge_use: list[tuple[int, int]] = []  # (column, edge) as registered
+        self.sink_nodes = [c.sink_node(d) for d in range(len(c.sinks))]
+        # the material mixes, built into the ``mat`` block at once by :meth:`build`: the
+        # kg rows routed, and per (row, sink) pair its row, sink, column and scale
+        self.mix_rows: list[np.ndarray] = []
+        self.mix_pairs: tuple[array[int], array[int], array[int], array[float]] = (
+            array("q"), array("q"), array("q"), array("d"))
 
     def put(self, block: str, row: int, col: int, value: float) -> None:
         if value != 0.0:
@@ -112,28 +122,46 @@ class Route:
         return out
 
     def mix(self, col: int, src: str, mix: SinkShares, materials: np.ndarray,
-            scale: float) -> None:
+            scale: float, total: float | None = None) -> None:
+        """``scale`` times ``materials`` (kg by material, (M,); ``total``: its sum, if known)
+        into the sinks of ``mix``. The kg go into the ``mat`` block when it is built (keep
+        ``materials`` unchanged until then); the stage edges are registered now."""
         if not mix:
             return
-        n_sinks = len(self.c.sinks)
-        nz = np.flatnonzero(materials)
-        mats = nz.tolist()
-        kg = materials[nz].tolist()  # floats, not numpy
-        total = float(materials.sum())
-        rows, cols, vals = self.data["mat"]
+        if total is None:
+            total = float(materials.sum())
+        row = len(self.mix_rows)
+        self.mix_rows.append(materials)
+        rows, sinks, cols, scales = self.mix_pairs
         for d, share in mix:
             f = scale * share
-            mass = [f * v for v in kg]
-            if 0.0 in mass:  # rare (a zero share or scale): keep the entries that are not 0
-                keep = [j for j, x in enumerate(mass) if x != 0.0]
-                rows.extend([mats[j] * n_sinks + d for j in keep])
-                cols.extend([col] * len(keep))
-                vals.extend([mass[j] for j in keep])
-            else:
-                rows.extend([m * n_sinks + d for m in mats])
-                cols.extend([col] * len(mats))
-                vals.extend(mass)
-            self.edge(col, src, self.c.sink_node(d), f * total)
+            rows.append(row)
+            sinks.append(d)
+            cols.append(col)
+            scales.append(f)
+            self.edge(col, src, self.sink_nodes[d], f * total)
+
+    def _mat_block(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, columns and values of the ``mat`` block: for each (row, sink) pair in the
+        order added, ``scale × kg`` of each material with a non-zero result, materials in
+        order (the entries a loop over the pairs would append)."""
+        rows, sinks, cols, scales = (np.frombuffer(a, dtype=np.int64 if a.typecode == "q"
+                                                   else float) for a in self.mix_pairs)
+        n_pairs, n_sinks = len(rows), len(self.sink_nodes)
+        if not n_pairs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        out_r, out_c, out_v = [], [], []
+        step = max(1, MIX_CHUNK // max(len(self.mix_rows[0]), 1))  # pairs per chunk
+        for lo in range(0, n_pairs, step):
+            sl = slice(lo, lo + step)
+            first = int(rows[lo])  # rows ascend: the chunk's kg rows, stacked
+            kg = np.stack(self.mix_rows[first:int(rows[sl][-1]) + 1])
+            mass = scales[sl, None] * kg[rows[sl] - first]
+            pair, mat = np.nonzero(mass)  # pair by pair, materials ascending
+            out_r.append(mat * n_sinks + sinks[sl][pair])
+            out_c.append(cols[sl][pair])
+            out_v.append(mass[pair, mat])
+        return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_v)
 
     def build(self, n_cols: int) -> RawBlocks:
         c = self.c
@@ -142,6 +170,9 @@ class Route:
                   "edge": 0}
         out: RawBlocks = {}
         for block, n_rows in shapes.items():
+            if block == "mat":
+                out[block] = (*self._mat_block(), n_rows, n_cols)
+                continue
             rows, cols, vals = self.data[block]
             out[block] = (np.frombuffer(rows, dtype=np.int64), np.frombuffer(cols, dtype=np.int64),
                           np.frombuffer(vals, dtype=float), n_rows, n_cols)
@@ -167,6 +198,7 @@ class Router:
         self.bom = bom
         self.check = check
         self.n_m = len(c.materials)
+        self._whole: tuple[np.ndarray, list[float]] | None = None  # see _part_residual
 
     def resolve(self, paths: dict[str, int], items: list[Extraction], prefix: str,
                 path: str) -> dict[int, list[str]]:
@@ -197,12 +229,30 @@ class Router:
         return found
 
     def _residual(self, full: np.ndarray, desc: list[tuple[int, float]],
-                  mass: float) -> np.ndarray:
+                  mass: float) -> Residual:
         """Material left after the extracted descendants are taken out (rounding noise → 0)."""
         q_full, inst_type = self.bom.q_full, self.bom.inst_type
         residual = full - sum((qd * q_full[inst_type[kd]] for kd, qd in desc),
                               np.zeros(self.n_m)) if desc else full  # x − 0 is x
-        return np.where(np.abs(residual) < 1e-15 * max(mass, 1e-300), 0.0, residual)
+        out = np.where(np.abs(residual) < 1e-15 * max(mass, 1e-300), 0.0, residual)
+        return out, float(out.sum())
+
+    def _part_residual(self, q: int, desc: list[tuple[int, float]], mass: float) -> Residual:
+        """:meth:`_residual` of part type ``q``; with nothing extracted from it (the common
+        case), the row of :meth:`_whole_parts`."""
+        if desc:
+            return self._residual(self.bom.q_full[q], desc, mass)
+        if self._whole is None:
+            self._whole = self._whole_parts()
+        return self._whole[0][q], self._whole[1][q]
+
+    def _whole_parts(self) -> tuple[np.ndarray, list[float]]:
+        """:meth:`_residual` of every part type with nothing extracted, at once: the same
+        element-wise operations on the (Q, M) array, and row sums."""
+        bom = self.bom
+        tol = 1e-15 * np.maximum(bom.part_mass, 1e-300)
+        whole = np.where(np.abs(bom.q_full) < tol[:, None], 0.0, bom.q_full)
+        return whole, whole.sum(axis=1).tolist()
 
     def cascade(self, route: Route, col: int, k: int, x: float, chosen: dict[int, list[str]],
                 ctx_mix: dict[str, float] | None, ctx_path: str, root_mix: bool) -> None:
@@ -226,7 +276,7 @@ class Router:
         desc = self.nearest(k, chosen)
         for kd, qd in desc:
             self.cascade(route, col, kd, rest * qd, chosen, ctx_mix, ctx_path, False)
-        residual = self._residual(self.bom.q_full[q], desc, mass)
+        residual = self._part_residual(q, desc, mass)
         mix: dict[str, float] | None
         if root_mix and ctx_mix:
             mix, mpath = ctx_mix, ctx_path
@@ -234,10 +284,10 @@ class Router:
             mix, mpath = rec.residual, f"parts.{qname}.recovery.residual"
         else:
             mix, mpath = ctx_mix, ctx_path
-        needed = rest > 0 and residual.sum() > 0
+        needed = rest > 0 and residual[1] > 0
         parsed = self.check.mix(mix, mpath, needed)
         if needed:
-            route.mix(col, DISMANTLING, parsed, residual, rest)
+            route.mix(col, DISMANTLING, parsed, residual[0], rest, residual[1])
 
     def end_of_life(self) -> Route:
         """One column per product: where one retired product goes."""
@@ -280,11 +330,11 @@ class Router:
         for kd, qd in desc:
             self.cascade(eol, pi, kd, dis * qd, chosen, e.dismantling.residual or None,
                          f"{base}.dismantling.residual", False)
-        residual = self._residual(bom.p_full[pi], desc, mass)
-        needed = dis > 0 and residual.sum() > 0
+        residual, total = self._residual(bom.p_full[pi], desc, mass)
+        needed = dis > 0 and total > 0
         eol.mix(pi, DISMANTLING, check.mix(e.dismantling.residual,
                                            f"{base}.dismantling.residual", needed),
-                residual, dis)
+                residual, dis, total)
 
     def maintenance(self) -> tuple[Route, list[int], Kernels]:
         """One column per replaceable part instance: where one replaced part goes; also the
