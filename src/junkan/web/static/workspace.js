@@ -1,6 +1,8 @@
 // A model's workspace: versions with downloads and a diff of any two, sharing with organisations,
-// deleting, and editing the document with live validation (saved as a new version).
+// deleting, and editing the document with live validation (saved as a new version): in forms
+// (model_form.js) or as YAML/JSON text.
 import { $, api, cell, fmtTime, problemMessages, problemOf, showProblem, state, t } from "./core.js";
+import { loadForm, redrawForm, resetForm } from "./model_form.js";
 
 let validateTimer = null;
 
@@ -9,6 +11,7 @@ function resetWorkspace() {
   $("#shares-list").replaceChildren(); $("#share-status").textContent = ""; $("#share-errors").replaceChildren();
   $("#doc-text").value = ""; $("#doc-status").textContent = ""; $("#doc-errors").replaceChildren();
   $("#doc-comment").value = "";
+  resetForm();
 }
 
 async function loadWorkspace(m) {
@@ -17,7 +20,7 @@ async function loadWorkspace(m) {
   $("#doc-save").hidden = !m.owner;
   $("#doc-text").value = m.content;
   $("#doc-text").readOnly = !m.owner;
-  await Promise.all([loadVersions(m), m.owner ? loadShares(m) : null]);
+  await Promise.all([loadVersions(m), m.owner ? loadShares(m) : null, loadForm(m)]);
 }
 
 async function loadVersions(m) {
@@ -143,6 +146,7 @@ $("#doc-form").addEventListener("submit", async (ev) => {
 
 /** After a language switch: the tables' words (what is typed in the document stays). */
 async function redrawWorkspace(m) {
+  redrawForm();
   await Promise.all([loadVersions(m), m.owner ? loadShares(m) : null]);
 }
 
