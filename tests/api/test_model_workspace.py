@@ -111,6 +111,16 @@ def test_examples_and_live_validation(app_client: TestClient) -> None:
     assert text.count("\n") > 100
     _problem(app_client.get("/api/examples/..%2Fsecrets", headers=demo), 404)
     _problem(app_client.get("/api/examples/nope", headers=demo), 404)
+    # every capability's shipped examples are listed, each readable by its name
+    kinds = {e["kind"] for e in listed.values()}
+    assert {"market", "market.soil", "sensing", "lifecycle.uncertainty", "lifecycle.optimise",
+            "policy", "foresight", "network.periods"} <= kinds
+    assert listed["network_cases/case08_solar"]["title"].startswith("⑧ Solar-panel")
+    sensing = app_client.get("/api/examples/sensing/jam_and_gas", headers=demo)
+    assert sensing.status_code == 200 and "sensing: 1" in sensing.text
+    for bad in ("sensing/%2e%2e/atm_reuse", "sensing%2F..%2Fatm_reuse", "/etc/passwd",
+                "sensing/jam_and_gas.yaml", "japan_ce/factors"):
+        assert app_client.get(f"/api/examples/{bad}", headers=demo).status_code in (404, 422)
     ok = app_client.post("/api/validate", headers={
         **demo, "Content-Type": "application/yaml"}, content=text.encode())
     assert ok.status_code == 200 and ok.json()["name"] == "atm_reuse"

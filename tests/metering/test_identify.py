@@ -138,3 +138,22 @@ def test_missing_zbar_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     with pytest.raises(IdentifyError, match="apt-get install libzbar0"):
         read_codes(np.zeros((32, 32), np.uint8))
+
+
+def test_the_shipped_demo_catalogue_is_what_the_code_enrols() -> None:
+    """The default catalogue is read from a file (not enrolled at each start, ~10 s); it must
+    still be what enrolment gives: the first model's photos (the first drawn from the seed)
+    give its shapes, and the shipped temperature is the calibration of the shipped shapes."""
+    from itertools import islice
+
+    from junkan.metering import demo_catalogue
+    from junkan.metering.enrol import demo_photos
+
+    shipped = demo_catalogue()
+    assert [e.model for e in shipped.models] == [m.model for m in MODELS]
+    assert shipped.source.endswith("demo_catalogue.json")
+    first = list(islice(demo_photos(n_per_model=5, seed=1), 5))  # the first model's only
+    assert {entry.model for entry, _ in first} == {MODELS[0].model}
+    mine = enrol(None, first, recalibrate=False)
+    assert np.allclose(mine.models[0].shape, shipped.models[0].shape, atol=6e-6, rtol=0)
+    assert calibrate(shipped) == pytest.approx(shipped.temperature, rel=1e-3)

@@ -60,7 +60,7 @@ def _closure(reqs: list[str], extras: frozenset[str] = frozenset()) -> set[str]:
             continue
         found.add(key)
         try:
-            dist_reqs = md.requires(req.name) or []
+            dist_reqs = _requires(req.name)
         except md.PackageNotFoundError:
             continue
         for r in dist_reqs:
@@ -78,9 +78,20 @@ def _core_closure() -> set[str]:
     return _closure(list(_project()["dependencies"]))
 
 
+@cache
+def _installed() -> dict[str, list[str]]:
+    """Top-level module → installed distributions providing it (read once: a full scan)."""
+    return dict(md.packages_distributions())
+
+
+@cache
+def _requires(name: str) -> list[str]:
+    return md.requires(name) or []
+
+
 def _top_level_modules(dists: set[str]) -> set[str]:
     """Top-level import names provided by the installed distributions ``dists``."""
-    return {mod for mod, owners in md.packages_distributions().items()
+    return {mod for mod, owners in _installed().items()
             if any(_norm(o) in dists for o in owners) and mod.isidentifier()}
 
 
@@ -113,7 +124,7 @@ def test_extras_table_names_modules_of_that_extra_only() -> None:
         mine = _extra_closure(extra) - core
         provided = _top_level_modules(mine)
         for module in modules:
-            if module not in md.packages_distributions():
+            if module not in _installed():
                 pytest.skip(f"{module} (extra {extra}) is not installed here")
             assert module in provided, f"{module}: not provided by the '{extra}' extra's " \
                                        f"own distributions {sorted(mine)}"

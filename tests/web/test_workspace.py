@@ -163,6 +163,12 @@ def test_foresight_tree_without_branch_years(page, server: str) -> None:  # type
     assert len({x[0] for x in tree}) > 1  # merges spread out, not stacked on the leaves
     assert all(x[0] < end for x in tree)
     expect(page.locator("#fs-tree-note")).to_contain_text("no branch year")
+    # the analysis ran as a server-side job: after a reload it can be reopened
+    page.reload()
+    expect(page.locator("#fs-earlier-box")).to_be_visible(timeout=30_000)
+    page.get_by_label("Reopen an earlier analysis").select_option(index=1)
+    expect(page.locator("#fs-status")).to_contain_text("Earlier analysis of 300 scenarios")
+    page.locator("#fs-tree .main-svg").first.wait_for(timeout=30_000)
 
 
 def test_grant_error_beside_the_form_and_no_stale_granted(page, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -134,7 +134,10 @@ def foresight_analyse_job(name: str, n: int, k: Any, seed: int,
                           levers: dict[str, float] | None) -> dict[str, Any]:
     from junkan.foresight import analysis_document, shipped
 
-    return dict(jsonable(analysis_document(shipped(name), n, k, seed, levers)))
+    def progress(stage: str, done: int, of: int) -> None:
+        report_progress({"stage": stage, "done": done, "of": of})
+
+    return dict(jsonable(analysis_document(shipped(name), n, k, seed, levers, progress)))
 
 
 def alloys_job(kind: str, request: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ analysis as a JSON document."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -72,12 +73,19 @@ def lever_run(c: Compiled, levers: dict[str, float], n: int = 2000,
 
 
 def analysis_document(c: Compiled, n: int = 5000, k: int | str = 9, seed: int = 0,
-                      levers: dict[str, float] | None = None) -> dict[str, Any]:
+                      levers: dict[str, float] | None = None,
+                      progress: Callable[[str, int, int], None] | None = None
+                      ) -> dict[str, Any]:
     """Run and analyse; the JSON document of groups, tree, branches, drivers, ratings and a
-    median path per group and family."""
+    median path per group and family. ``progress(stage, done, of)`` hears of each chunk of
+    scenarios run (stage ``"ensemble"``) and of the start of the grouping (``"analyse"``)."""
     if not 100 <= n <= MAX_LIVE:
         raise ValueError(f"n must be between 100 and {MAX_LIVE}")
-    ens = run_ensemble(c, n, seed=seed, store_states="float16", lever_override=levers)
+    ens = run_ensemble(c, n, seed=seed, store_states="float16", lever_override=levers,
+                       progress=None if progress is None else
+                       (lambda done, of: progress("ensemble", done, of)))
+    if progress is not None:
+        progress("analyse", 0, 1)
     res = analyse(ens, k, seed=seed, transitions_every=3)
     doc = document(ens, res)
     doc["group_median_paths"] = group_median_paths(ens, res)

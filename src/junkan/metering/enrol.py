@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,18 +189,53 @@ def identify(
     )
 
 
-def demo_catalogue(n_per_model: int = 5, seed: int = 1) -> Catalogue:
-    """The 20 generated models of :mod:`junkan.metering.photos`, enrolled from unlabelled
-    generated photos (``seed``)."""
+DEMO_CATALOGUE = "demo_catalogue.json"
+"""The default demo catalogue, enrolled once by :func:`generate_demo_catalogue` and shipped
+in ``junkan/data/metering`` (written by :func:`write_demo_catalogue`)."""
+
+
+def demo_photos(n_per_model: int = 5, seed: int = 1) -> Iterator[tuple[Entry, bytes]]:
+    """The unlabelled generated photos the demo catalogue is enrolled from, model by model
+    (``n_per_model`` each, drawn in that order from one generator seeded ``seed``), rendered
+    as they are taken."""
     from junkan.metering.photos import MODELS, render
 
     rng = np.random.default_rng(seed)
-    photos = [
-        (
-            Entry(m.model, m.maker, m.product_type, f"generated:{m.product_type}", [m.model]),
-            render(m, rng, "none"),
-        )
-        for m in MODELS
-        for _ in range(n_per_model)
-    ]
-    return enrol(None, photos)
+    for m in MODELS:
+        entry = Entry(m.model, m.maker, m.product_type, f"generated:{m.product_type}", [m.model])
+        for _ in range(n_per_model):
+            yield entry, render(m, rng, "none")
+
+
+def generate_demo_catalogue(n_per_model: int = 5, seed: int = 1) -> Catalogue:
+    """Enrol the 20 generated models of :mod:`junkan.metering.photos` from their photos
+    (about 10 s of CPU: rendering and features)."""
+    return enrol(None, list(demo_photos(n_per_model, seed)))
+
+
+def demo_catalogue(n_per_model: int = 5, seed: int = 1) -> Catalogue:
+    """The 20 generated models of :mod:`junkan.metering.photos`, enrolled from unlabelled
+    generated photos (``seed``). The default one is read from the shipped file (features
+    rounded to 5 decimals, as every catalogue file holds them); others are enrolled."""
+    if (n_per_model, seed) != (5, 1):
+        return generate_demo_catalogue(n_per_model, seed)
+    import json
+    from importlib import resources
+
+    from junkan.metering.identify import load_catalogue
+
+    text = (resources.files("junkan.data") / "metering" / DEMO_CATALOGUE).read_text("utf-8")
+    cat = load_catalogue(doc=json.loads(text))
+    cat.source = f"junkan/data/metering/{DEMO_CATALOGUE}"
+    return cat
+
+
+def write_demo_catalogue(path: str | None = None) -> str:
+    """Enrol the demo catalogue again and write it (default: the shipped file); its path."""
+    import json
+    from pathlib import Path
+
+    out = Path(path) if path else Path(__file__).parents[1] / "data" / "metering" / DEMO_CATALOGUE
+    doc = generate_demo_catalogue().to_doc()
+    out.write_text(json.dumps(doc, separators=(",", ":")) + "\n", "utf-8")
+    return str(out)

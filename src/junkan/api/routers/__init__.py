@@ -8,9 +8,12 @@ from junkan.api.routers import (
     analysis,
     auth,
     catalogue,
+    examples,
+    foresight_jobs,
     lifecycle_analysis,
     market,
     metering,
+    model_forms,
     models,
     nature,
     network_jobs,
@@ -21,7 +24,9 @@ from junkan.api.routers import (
 )
 
 ROUTERS: list[APIRouter] = [auth.router, account.router, admin.router, models.router,
+                            examples.router,
                             analysis.router, trace.router, sensing.router,
                             lifecycle_analysis.router, market.router,
                             catalogue.router, policy.router, nature.router,
-                            metering.router, vision.router, network_jobs.router]
+                            metering.router, vision.router, network_jobs.router,
+                            foresight_jobs.router, model_forms.router]

@@ -3,7 +3,6 @@ tables)."""
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import math
@@ -249,38 +248,6 @@ def download(model_id: str, user: CurrentUser, s: StoreDep, version: Version = N
     ext = "json" if mv.format == "json" else "yaml"
     return Response(mv.content, media_type=f"application/{ext}; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{safe_name(rec.name)}-v{mv.version}.{ext}"'})
-
-
-EXAMPLES = {"atm_reuse": "lifecycle", "compressor_magnet": "lifecycle",
-            "network_elv_japan": "network"}
-"""Shipped examples offered in one click: lifecycle models (templates of new models) and the
-network planner's scenario."""
-
-
-@functools.cache
-def example_text(name: str) -> str:
-    from importlib import resources
-
-    return (resources.files("junkan.data") / "examples" / f"{name}.yaml").read_text("utf-8")
-
-
-@router.get("/api/examples", tags=["models"])
-def examples(user: CurrentUser) -> list[dict[str, str]]:
-    """The shipped examples: name, kind (``lifecycle`` | ``network``) and title."""
-    out = []
-    for name, kind in EXAMPLES.items():
-        found = re.search(r'^title:\s*"?(.*?)"?\s*$', example_text(name), re.M)
-        out.append({"name": name, "kind": kind, "title": found.group(1) if found else name})
-    return out
-
-
-@router.get("/api/examples/{name}", tags=["models"], response_class=Response,
-            responses={200: {"content": {"application/yaml": DOCUMENT}}})
-def example(name: Annotated[str, Path(max_length=100)], user: CurrentUser) -> Response:
-    """A shipped example's document (YAML)."""
-    if name not in EXAMPLES:
-        raise NOT_FOUND
-    return Response(example_text(name), media_type="application/yaml; charset=utf-8")
 
 
 @router.post("/api/validate", tags=["models"], openapi_extra=UPLOAD_BODY)

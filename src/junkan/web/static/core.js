@@ -191,6 +191,39 @@ async function longTask({ status, start, cancel, bar, what }, work) {
   }
 }
 
+/** Wait `ms`, or reject with an AbortError when `signal` aborts. */
+function pause(ms, signal) {
+  return new Promise((ok, no) => {
+    const id = setTimeout(ok, ms);
+    signal?.addEventListener("abort", () => { clearTimeout(id); no(new DOMException("stopped", "AbortError")); }, { once: true });
+  });
+}
+
+/** Start a server-side job (`POST base`, `init` without its signal) and poll `base/{id}` twice a
+ * second until it ends; `onProgress` hears each poll's progress. When `signal` aborts, the job is
+ * stopped on the server (DELETE) and the AbortError goes on. Resolves to `{ id, result }`, or
+ * `{ problem }` when the job was refused or failed. */
+async function runJob(base, init, signal, onProgress = () => {}) {
+  const res = await api(base, { ...init, signal });
+  if (!res.ok) return { problem: await problemOf(res) };
+  let job = await res.json();
+  const url = `${base.split("?")[0]}/${job.id}`;
+  try {
+    while (job.status === "queued" || job.status === "running") {
+      await pause(500, signal);
+      const r = await api(url, { signal });
+      if (!r.ok) return { problem: await problemOf(r) };
+      job = await r.json();
+      if (job.progress != null) onProgress(job.progress);
+    }
+  } catch (e) {
+    if (e.name === "AbortError") api(url, { method: "DELETE" }).catch(() => {});
+    throw e;
+  }
+  if (job.status === "failed") return { problem: { detail: job.error } };
+  return { id: job.id, result: job.result };
+}
+
 /** A list of readable messages in the list `sel` (local checks, before anything is sent). */
 function showMessages(sel, messages) { showProblem(sel, { errors: messages.map((message) => ({ message })) }); }
 
@@ -229,4 +262,4 @@ async function examples() {
 
 export { $, state, loadLang, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
   whoami, cell, table, problemMessages, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
-  showMessages, richTable, staticExample };
+  showMessages, richTable, staticExample, pause, runJob };

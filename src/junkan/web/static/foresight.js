@@ -1,6 +1,6 @@
 // Future scenarios (foresight): lever sliders re-run the ensemble live; groups and the scenario tree
 // as long work with cancel.
-import { $, api, fmt, fmtPct, longTask, plot, problemOf, show, showProblem, t } from "./core.js";
+import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, runJob, show, showProblem, t } from "./core.js";
 
 const fs = { models: [], timer: null, seq: 0, last: null };
 const FAN_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
@@ -24,6 +24,7 @@ async function showForesight() {
   }
   drawLevers();
   fsRun();
+  listEarlier();
 }
 
 function currentModel() { return fs.models.find((m) => m.name === $("#fs-model").value); }
@@ -112,14 +113,48 @@ $("#fs-analyse").addEventListener("click", async () => {
   const m = currentModel(); if (!m) return;
   const n = Math.max(100, Number($("#fs-n").value) || 2000);
   $("#fs-errors").replaceChildren(); $("#fs-analysis").hidden = true; fs.analysis = null;
+  const bar = $("#fs-progress");
   const res = await longTask({ status: $("#fs-status"), start: $("#fs-analyse"), cancel: $("#fs-cancel"),
-    bar: $("#fs-progress"), what: () => t("fs.analysing", { n: fmt(n) }) },
-  (signal) => api(`/api/foresight/models/${m.name}/analyse`, { method: "POST", signal,
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ n, levers: leverValues() }) }));
+    bar, what: () => t("fs.analysing", { n: fmt(n) }) },
+  (signal) => runJob("/api/foresight/jobs", jsonBody({ model: m.name, n, levers: leverValues() }), signal,
+    (p) => {  // the stage: scenarios run so far, then the grouping
+      if (p.stage === "ensemble") { bar.max = 1; bar.value = 0.5 * p.done / p.of; } else bar.value = 0.5;
+      $("#fs-stage").textContent = p.stage === "ensemble" ? t("fs.stageRun", { done: fmt(p.done), of: fmt(p.of) })
+        : t("fs.stageGroup");
+    }));
+  $("#fs-stage").textContent = "";
   if (!res) return;
-  if (!res.ok) { $("#fs-status").textContent = ""; showProblem("#fs-errors", await problemOf(res)); return; }
   $("#fs-status").textContent = "";
-  fs.analysis = await res.json();
+  if (res.problem) { showProblem("#fs-errors", res.problem); return; }
+  fs.analysis = res.result;
+  drawAnalysis(fs.analysis);
+  listEarlier();
+});
+
+/** The user's earlier analyses (server-side jobs), newest first, to reopen one. */
+async function listEarlier() {
+  const res = await api("/api/foresight/jobs");
+  if (!res.ok) return;
+  const done = (await res.json()).filter((j) => j.status === "succeeded");
+  const sel = $("#fs-earlier");
+  const none = document.createElement("option");
+  none.value = ""; none.textContent = t("fs.earlierPick", { n: done.length });
+  sel.replaceChildren(none, ...done.map((j) => {
+    const o = document.createElement("option"); o.value = j.id; o.textContent = fmtTime(j.finished_at); return o;
+  }));
+  $("#fs-earlier-box").hidden = !done.length;
+}
+
+$("#fs-earlier").addEventListener("change", async () => {
+  const id = $("#fs-earlier").value; if (!id) return;
+  $("#fs-errors").replaceChildren();
+  const res = await api(`/api/foresight/jobs/${id}`);
+  if (!res.ok) { showProblem("#fs-errors", await problemOf(res)); return; }
+  const job = await res.json();
+  fs.analysis = job.result;
+  const m = fs.models.find((x) => x.name === job.result.model);
+  if (m && $("#fs-model").value !== m.name) { $("#fs-model").value = m.name; drawLevers(); fsRun(); }
+  $("#fs-status").textContent = t("fs.reopened", { n: fmt(job.result.scenarios), when: fmtTime(job.finished_at) });
   drawAnalysis(fs.analysis);
 });
 
