@@ -119,7 +119,7 @@ LIVE_ROUTES = [
     ("POST", "/api/sensing/live/L1/alarms/1/acknowledge"),
     ("POST", "/api/sensing/live/L1/alarms/1/label"),
     ("GET", "/api/sensing/labels/precision"),
-    ("POST", "/api/sensing/live/connect"),
+    ("POST", "/api/sensing/connections"),
     ("GET", "/api/sensing/live/L1"),
     ("GET", "/api/sensing/labels"),
 ]

@@ -84,12 +84,12 @@ def test_mqtt_line_through_the_service(client: TestClient, mqtt_url: str) -> Non
     c, line = client, "T" + uuid.uuid4().hex[:8]  # the shared broker: a topic of our own
     body = {"line": {"id": line}, "source": {"kind": "mqtt", "url": mqtt_url, "protocol": "5"}}
     res = c.post(
-        "/api/sensing/live/connect",
+        "/api/sensing/connections",
         json={**body, "source": {**body["source"], "url": "mqtt://127.0.0.1:1"}},
     )
     assert res.status_code == 422 and ENV in res.json()["detail"]
     assert res.headers["content-type"].startswith("application/problem+json")
-    res = c.post("/api/sensing/live/connect", json=body)
+    res = c.post("/api/sensing/connections", json=body)
     assert res.status_code == 202, res.text
     assert res.json()["source"] == "mqtt"
     _wait(lambda: c.get(f"/api/sensing/live/{line}").json()["status"] == "connected")
@@ -125,7 +125,7 @@ def test_mqtt_line_through_the_service(client: TestClient, mqtt_url: str) -> Non
 
     # a listed broker nobody answers on: the line says so (and keeps trying)
     res = c.post(
-        "/api/sensing/live/connect",
+        "/api/sensing/connections",
         json={"line": {"id": "U1"}, "source": {"kind": "mqtt", "url": getattr(c, "closed_url")}},  # noqa: B009
     )
     assert res.status_code == 202

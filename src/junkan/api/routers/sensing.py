@@ -277,7 +277,7 @@ async def sensing_live_replay(body: ReplayIn, request: Request, user: CurrentUse
     return live.summary()
 
 
-@router.post("/api/sensing/live/connect", tags=["sensing"], status_code=202)
+@router.post("/api/sensing/connections", tags=["sensing"], status_code=202)
 async def sensing_live_connect(body: Doc, request: Request, user: CurrentUser) -> Any:
     """Start a live line of your organisation fed by an MQTT broker's topic (``source``:
     ``{kind: mqtt, url: mqtt://host:port, topic, protocol: "3.1.1"|"5"}``) or an OPC UA
