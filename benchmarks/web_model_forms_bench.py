@@ -16,9 +16,7 @@ import copy
 import itertools
 import json
 import platform
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,19 +27,10 @@ from fastapi.testclient import TestClient
 from junkan.api import create_app
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.store.db import Settings
+from web_actions_bench import timed  # the same timing as the workspace actions
 
 OUT = Path(__file__).parent / "results" / "web_model_forms.json"
 TARGET_S = 1.0
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return {"median_s": round(statistics.median(times), 4), "max_s": round(max(times), 4)}
 
 
 def actions(c: TestClient) -> dict[str, Callable[[], Any]]:

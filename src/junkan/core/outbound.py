@@ -110,7 +110,7 @@ def _split(url: str, what: str) -> tuple[Origin, str]:
     if not host:
         raise OutboundRefused(f"{what}: the URL has no host")
     host = host.rstrip(".")
-    host = _host(host, what)
+    host = normal_host(host, what)
     origin = Origin(scheme, host, port if port is not None else
                     (443 if scheme == "https" else 80))
     path = parts.path or "/"
@@ -119,7 +119,7 @@ def _split(url: str, what: str) -> tuple[Origin, str]:
     return origin, path
 
 
-def _host(host: str, what: str) -> str:
+def normal_host(host: str, what: str) -> str:
     """A host normalised: an address literal compressed, a name IDNA-encoded, lower case."""
     try:
         return ipaddress.ip_address(host).compressed
@@ -192,7 +192,8 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def _getaddrinfo(host: str, port: int) -> list[str]:
+def tcp_addresses(host: str, port: int) -> list[str]:
+    """The distinct addresses a TCP connection to ``host:port`` may go to (the system resolver)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
@@ -243,7 +244,7 @@ class OutboundPolicy:
         self.allow_http = allow_http
         self.ca_file = ca_file
         self.timeout_s = timeout_s
-        self.resolver = resolver or _getaddrinfo
+        self.resolver = resolver or tcp_addresses
         self._context: ssl.SSLContext | None = None
 
     @classmethod

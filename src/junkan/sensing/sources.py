@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -25,7 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from junkan.core.base import Strict
-from junkan.core.outbound import forbidden
+from junkan.core.outbound import OutboundRefused, forbidden, normal_host, tcp_addresses
 from junkan.sensing.scenario import LineSpec
 
 ENV = "JUNKAN_SENSING_ENDPOINTS"
@@ -52,15 +51,13 @@ class Endpoint:
 
 
 def _host(host: str, what: str) -> str:
+    """The host as the outbound policy normalises it (:func:`~junkan.core.outbound.normal_host`;
+    a name's trailing dot dropped); a name longer than DNS allows is refused."""
     try:
-        return ipaddress.ip_address(host).compressed
-    except ValueError:
-        pass
-    try:
-        name = host.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise SourceRefused(f"{what}: the host name is not valid") from None
-    if not name or len(name) > 253 or any(not (c.isalnum() or c in "-.") for c in name):
+        name = normal_host(host if _literal(host) is not None else host.rstrip("."), what)
+    except OutboundRefused as exc:
+        raise SourceRefused(str(exc)) from None
+    if len(name) > 253:
         raise SourceRefused(f"{what}: the host name is not valid")
     return name
 
@@ -96,11 +93,6 @@ def allowed(text: str | None = None) -> set[Endpoint]:
     """The endpoints of ``JUNKAN_SENSING_ENDPOINTS`` (or ``text``)."""
     raw = os.environ.get(ENV, "") if text is None else text
     return {endpoint(p.strip(), ENV)[0] for p in raw.split(",") if p.strip()}
-
-
-def _getaddrinfo(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def check(url: str, what: str = "url", *, listed: set[Endpoint] | None = None) -> Endpoint:
@@ -144,7 +136,7 @@ def resolve(ep: Endpoint, what: str = "url", resolver: Resolver | None = None) -
     if ip is not None:
         return _address_ok(ip, what)
     try:
-        found = (resolver or _getaddrinfo)(ep.host, ep.port)
+        found = (resolver or tcp_addresses)(ep.host, ep.port)
     except (OSError, UnicodeError) as exc:
         raise SourceRefused(f"{what}: {ep.host} does not resolve ({exc})") from None
     if not found:

@@ -1,11 +1,10 @@
 // Shredder monitor page: a shipped scenario (editable JSON) run through the monitor as a server-side job
 // (POST /api/sensing/jobs?kind=run, polled with its progress, DELETE on cancel); the signals over time with the alarms shaded and the true events marked, the alarms with the
 // action each advises and its evidence, and the true events with whether an alarm caught them.
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemMessages, problemOf, richTable, show, showMessages,
+import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemMessages, problemOf, richTable, runJob, show, showMessages,
   showProblem, staticExample, t } from "./core.js";
 
 const sn = { last: null, loaded: null, progress: null };
-const POLL_MS = 500;
 const SIGNALS = [["current", "#1f618d"], ["droop", "#7d3c98"], ["lel", "#b9770e"]];
 const ALARM_EVENTS = new Set(["jam", "overload", "gas_cylinder", "battery", "fuel_tank"]);
 
@@ -65,11 +64,6 @@ function drawRun(r) {
       ALARM_EVENTS.has(e.type) ? t(caught(e) ? "sn.yes" : "sn.missed") : t("sn.noAlarmWanted")]), [1, 2, 3]);
 }
 
-const sleep = (ms, signal) => new Promise((resolve, reject) => {
-  const id = setTimeout(resolve, ms);
-  signal.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("stopped", "AbortError")); }, { once: true });
-});
-
 /** What the job is doing, in words: its phase and share done. */
 function phaseText() {
   const p = sn.progress;
@@ -77,28 +71,16 @@ function phaseText() {
   return t("sn.phase", { phase: t(`sn.phase.${p.phase}`, {}, p.phase), pct: Math.round(100 * (p.fraction || 0)) });
 }
 
-/** Start the run as a job and poll it until it ends, showing its progress; a cancel stops it on the
- * server too (DELETE). */
-async function runJob(body, bar, signal) {
+/** Start the run as a job and poll it until it ends (core.js runJob), showing its progress; a
+ * cancel stops it on the server too (DELETE). */
+async function runScenarioJob(body, bar, signal) {
   sn.progress = null;
-  const res = await api("/api/sensing/jobs?kind=run", jsonBody(body, "POST", signal));
-  if (!res.ok) return { problem: await problemOf(res) };
-  let job = await res.json();
-  try {
-    while (job.status === "queued" || job.status === "running") {
-      sn.progress = job.progress || null;
-      if (sn.progress && Number.isFinite(sn.progress.fraction)) { bar.max = 1; bar.value = sn.progress.fraction; }
-      await sleep(POLL_MS, signal);
-      const r = await api(`/api/sensing/jobs/${job.id}`, { signal });
-      if (!r.ok) return { problem: await problemOf(r) };
-      job = await r.json();
-    }
-  } catch (e) {
-    if (e.name === "AbortError") api(`/api/sensing/jobs/${job.id}`, { method: "DELETE" }).catch(() => {});
-    throw e;
-  }
-  if (job.status !== "succeeded") return { problem: { detail: job.error || t("sn.failed") } };
-  return { result: job.result };
+  const out = await runJob("/api/sensing/jobs?kind=run", jsonBody(body), signal, (p) => {
+    sn.progress = p;
+    if (Number.isFinite(p.fraction)) { bar.max = 1; bar.value = p.fraction; }
+  });
+  if (out.problem && !out.problem.detail && !out.problem.errors) out.problem = { detail: t("sn.failed") };
+  return out;
 }
 
 $("#sn-example").addEventListener("change", loadExample);
@@ -111,7 +93,7 @@ $("#sn-form").addEventListener("submit", async (ev) => {
   $("#sn-result").hidden = true; sn.last = null;
   const bar = $("#sn-progress");
   const out = await longTask({ status: $("#sn-status"), start: $("#sn-run"), cancel: $("#sn-cancel"), bar,
-    what: phaseText }, (signal) => runJob({ scenario, every: 10 }, bar, signal));
+    what: phaseText }, (signal) => runScenarioJob({ scenario, every: 10 }, bar, signal));
   if (!out) return;
   $("#sn-status").textContent = "";
   if (out.problem) { showProblem("#sn-errors", out.problem); return; }
