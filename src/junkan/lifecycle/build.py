@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -18,6 +19,7 @@ from junkan.lifecycle.compiled import Compiled, ProcessTable
 from junkan.lifecycle.exposure import exposure_kernels
 from junkan.lifecycle.lifetime_batch import Lifetimes
 from junkan.lifecycle.lifetimes import end_of_year_ratios, mid_year_ratios
+from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.schema import SINK_KINDS, LifecycleModel, Lifetime
 
 
@@ -76,14 +78,15 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
     kids = sub_parts(model) if kids is None else kids
     n_m = len(ix.materials)
     q_direct = np.zeros((len(ix.parts), n_m))
-    m_index, parts = ix.m_index, model.parts
-    # part q is the q-th of model.parts (Index.of)
-    lines = [(q, item.material, item.mass) for q, part in enumerate(parts.values())
-             for item in part.bom if item.material is not None]
+    m_index, parts = ix.m_index, part_table(model)
+    # part q is the q-th of model.parts (Index.of); material lines in document order
+    owner = parts.line_owner()
+    lines = [g for g, m in enumerate(parts.line_material) if m is not None]
     if lines:  # one unbuffered sum in document order, as a loop of += would do
-        np.add.at(q_direct, (np.array([q for q, _, _ in lines], dtype=np.int64),
-                             np.array([m_index[m] for _, m, _ in lines], dtype=np.int64)),
-                  np.array([x or 0.0 for _, _, x in lines], dtype=float))
+        mats, masses = cast(list[str], parts.line_material), parts.line_mass
+        np.add.at(q_direct, (np.array([owner[g] for g in lines], dtype=np.int64),
+                             np.array([m_index[mats[g]] for g in lines], dtype=np.int64)),
+                  np.array([masses[g] or 0.0 for g in lines], dtype=float))
     q_full = _full_content(q_direct, model, ix, part_order, kids)
     bom = Bom(q_direct=q_direct, q_full=q_full, part_mass=q_full.sum(axis=1),
               p_direct=np.zeros((len(ix.products), n_m)))
@@ -118,15 +121,17 @@ def _full_content(q_direct: np.ndarray, model: LifecycleModel, ix: Index,
     q_full = q_direct.copy()
     height: dict[str, int] = {}
     by_height: dict[int, list[tuple[int, int, float]]] = {}
-    q_index, parts = ix.q_index, model.parts
+    q_index, parts = ix.q_index, part_table(model)
+    start, line_qty = parts.bom_start, parts.line_qty
     for name in reversed(part_order):  # children first
         sub = kids[name]
         if not sub:
             height[name] = 1
             continue
         h = height[name] = 1 + max(height[child] for _, child in sub)
-        q, bom_lines = q_index[name], parts[name].bom
-        by_height.setdefault(h, []).extend((q, q_index[child], bom_lines[i].quantity)
+        q = q_index[name]
+        s = start[parts.index[name]]
+        by_height.setdefault(h, []).extend((q, q_index[child], line_qty[s + i])
                                            for i, child in sub)
     for h in sorted(by_height):
         rows, children, qty = zip(*by_height[h], strict=True)
@@ -141,7 +146,7 @@ class _Expander:
     BOM's lists by :meth:`done`."""
 
     def __init__(self, model: LifecycleModel, ix: Index, bom: Bom, kids: SubParts) -> None:
-        self.parts, self.q_index, self.bom, self.kids = model.parts, ix.q_index, bom, kids
+        self.parts, self.q_index, self.bom, self.kids = part_table(model), ix.q_index, bom, kids
         self.records: list[tuple[int, int, int, float, float, str, int]] = []
 
     def __call__(self, paths: dict[str, int], pi: int, part: str, qty_rel: float, qty: float,
@@ -154,9 +159,10 @@ class _Expander:
         paths[path] = k
         lines = self.kids[part]
         if lines:
-            bom_lines = self.parts[part].bom
+            parts = self.parts
+            s, line_qty = parts.bom_start[parts.index[part]], parts.line_qty
             for i, child in lines:
-                q = bom_lines[i].quantity
+                q = line_qty[s + i]
                 self(paths, pi, child, q, qty * q, k, path, level + 1, root)
 
     def done(self) -> None:
@@ -336,17 +342,17 @@ def _making_per_type(table: ProcessTable, model: LifecycleModel, q_kg: list[floa
     the entries' order does not change the matrix (a duplicate repeats the same value)."""
     n_q = len(q_kg)
     start = len(table) - n_q
+    parts = part_table(model)
     if len(table.index) != len(table.names) or (n_q and table.names[start] !=
-                                                 f"purchase:{next(iter(model.parts))}"):
+                                                 f"purchase:{parts.names[0]}"):
         return _activity_matrix(table, [
-            (q, [*part.make, f"purchase:{name}"], q_kg[q])
-            for q, (name, part) in enumerate(model.parts.items())], n_q)
+            (q, [*parts.make[q], f"purchase:{name}"], q_kg[q])
+            for q, name in enumerate(parts.names)], n_q)
     n_procs, q = len(table), np.arange(n_q, dtype=np.int64)
     purchase = (np.concatenate([start + q, n_procs + start + q]), np.concatenate([q, q]),
                 np.concatenate([np.ones(n_q), np.array(q_kg, dtype=float)]))
-    return _activity_matrix(table, [(q, part.make, q_kg[q]) for q, part in
-                                    enumerate(model.parts.values()) if part.make], n_q,
-                            purchase)
+    return _activity_matrix(table, [(q, make, q_kg[q]) for q, make in
+                                    enumerate(parts.make) if make], n_q, purchase)
 
 
 def _manufacturing_operators(c: Compiled, model: LifecycleModel, bom: Bom) -> None:

@@ -8,6 +8,7 @@ built, so :mod:`junkan.lifecycle.routing` asks a :class:`Checker` as it goes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from junkan.core.errors import ModelError, Problem, short
@@ -15,6 +16,7 @@ from junkan.core.fields import YEAR_MAX, YEAR_MIN
 from junkan.core.limits import limits
 from junkan.core.quantities import check_magnitude, convert, parse_quantity
 from junkan.core.registry import UnitParseError
+from junkan.lifecycle.part_table import PartTable, part_table
 from junkan.lifecycle.schema import LifecycleModel, Product
 
 if TYPE_CHECKING:
@@ -124,9 +126,12 @@ class Checker:
     def makers(self) -> None:
         """Makers of parts and products are actors of the model."""
         model = self.model
-        for name, part in model.parts.items():
-            if part.maker is not None and part.maker not in model.actors:
-                self.add(f"parts.{name}.maker", unknown("actor", part.maker, model.actors))
+        parts = part_table(model)
+        if not model.actors.keys() >= {m for m in parts.maker if m is not None}:
+            for q, maker in enumerate(parts.maker):
+                if maker is not None and maker not in model.actors:
+                    self.add(f"parts.{parts.names[q]}.maker",
+                             unknown("actor", maker, model.actors))
         for name, prod in model.products.items():
             if prod.maker is not None and prod.maker not in model.actors:
                 self.add(f"products.{name}.maker", unknown("actor", prod.maker, model.actors))
@@ -134,13 +139,18 @@ class Checker:
     def process_lists(self) -> None:
         """The process lists of making, using and recovering parts and products."""
         known = self.activities.issuperset  # paths are written only for a problem
-        for name, part in self.model.parts.items():
-            rec = part.recovery
-            for opt, o in (("reuse", rec.reuse), ("remanufacture", rec.remanufacture)):
+        parts = part_table(self.model)
+        lists = {id(x): x for x in parts.make}  # equal lists are often one object
+        lists.update((id(o.processes), o.processes) for col in (parts.reuse,
+                     parts.remanufacture) for o in col if o is not None)
+        if all(known(x) for x in lists.values()):
+            parts = PartTable()  # every list is known: nothing to report for the parts
+        for q, name in enumerate(parts.names):
+            for opt, o in (("reuse", parts.reuse[q]), ("remanufacture", parts.remanufacture[q])):
                 if o is not None and not known(o.processes):
                     self.procs(o.processes, f"parts.{name}.recovery.{opt}.processes")
-            if not known(part.make):
-                self.procs(part.make, f"parts.{name}.make")
+            if not known(parts.make[q]):
+                self.procs(parts.make[q], f"parts.{name}.make")
         for name, prod in self.model.products.items():
             self.procs(prod.make, f"products.{name}.make")
             self.procs(prod.use, f"products.{name}.use")
@@ -207,10 +217,18 @@ SubParts = dict[str, list[tuple[int, str]]]
 
 def sub_parts(model: LifecycleModel) -> SubParts:
     """The sub-part lines of every part's BOM (most parts have none)."""
-    out: SubParts = {}
-    for name, part in model.parts.items():
-        lines = [(i, item.part) for i, item in enumerate(part.bom) if item.part is not None]
-        out[name] = lines
+    return sub_parts_of(part_table(model))
+
+
+def sub_parts_of(parts: PartTable) -> SubParts:
+    """:func:`sub_parts` of a :class:`PartTable`."""
+    out: SubParts = {name: [] for name in parts.names}
+    start, names, line_part = parts.bom_start, parts.names, parts.line_part
+    owner = parts.line_owner()
+    for g, child in enumerate(line_part):
+        if child is not None:
+            q = owner[g]
+            out[names[q]].append((g - start[q], child))
     return out
 
 
@@ -264,18 +282,14 @@ def _check_bom_lines(model: LifecycleModel, problems: Problems,
                      kids: SubParts | None = None) -> bool:
     """Every BOM line names a known part (once per BOM) or a known material. ``kids``, if
     given, is filled with :func:`sub_parts` on the way."""
-    ok = True
-    parts, materials = model.parts, model.materials
-    for section, entries in (("parts", parts), ("products", model.products)):
+    parts, materials = part_table(model), model.materials
+    ok = _check_part_lines(parts, materials, problems, kids)
+    for section, entries in (("products", model.products),):
         for n, entry in entries.items():
             seen: set[str] = set()
-            lines: list[tuple[int, str]] = []
-            if kids is not None and section == "parts":
-                kids[n] = lines
             for i, item in enumerate(entry.bom):
                 part = item.part
                 if part is not None:
-                    lines.append((i, part))
                     if part not in parts:
                         problems.add(f"{section}.{n}.bom[{i}].part", unknown("part", part, parts))
                         ok = False
@@ -288,6 +302,55 @@ def _check_bom_lines(model: LifecycleModel, problems: Problems,
                                  unknown("material", str(item.material), materials))
                     ok = False
     return ok
+
+
+def _check_part_lines(parts: PartTable, materials: Mapping[str, object], problems: Problems,
+                      kids: SubParts | None) -> bool:
+    """:func:`_check_bom_lines` of the parts' BOMs, read from their columns: all lines at
+    once when every one is right (the common case), else line by line for the messages."""
+    if _part_lines_ok(parts, materials):
+        if kids is not None:
+            kids.update(sub_parts_of(parts))
+        return True
+    ok = True
+    start, line_part, line_material = parts.bom_start, parts.line_part, parts.line_material
+    for q, n in enumerate(parts.names):
+        seen: set[str] = set()
+        lines: list[tuple[int, str]] = []
+        if kids is not None:
+            kids[n] = lines
+        s = start[q]
+        for g in range(s, start[q + 1]):
+            part = line_part[g]
+            if part is not None:
+                lines.append((g - s, part))
+                if part not in parts.index:
+                    problems.add(f"parts.{n}.bom[{g - s}].part", unknown("part", part, parts))
+                    ok = False
+                elif part in seen:
+                    problems.add(f"parts.{n}.bom[{g - s}].part", f"part {short(part)} is "
+                                 "listed twice; list it once with the summed quantity")
+                seen.add(part)
+            elif line_material[g] not in materials:
+                problems.add(f"parts.{n}.bom[{g - s}].material",
+                             unknown("material", str(line_material[g]), materials))
+                ok = False
+    return ok
+
+
+def _part_lines_ok(parts: PartTable, materials: Mapping[str, object]) -> bool:
+    """Every part line names a known part, at most once per BOM, and every material line
+    a known material."""
+    line_part, index = parts.line_part, parts.index
+    used = {m for m in parts.line_material if m is not None}
+    if not all(m in materials for m in used):
+        return False
+    subs = [g for g, p in enumerate(line_part) if p is not None]
+    if not all(line_part[g] in index for g in subs):
+        return False
+    owner = parts.line_owner()
+    pairs = {(owner[g], line_part[g]) for g in subs}
+    return len(pairs) == len(subs)
 
 
 def check_bom_size(model: LifecycleModel, part_order: list[str], n_years: int,

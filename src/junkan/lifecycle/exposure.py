@@ -166,5 +166,6 @@ def replacement_kernels(
     idx = np.ceil(np.round(ages - offset, SNAP)).astype(np.int64) - 1
     entry = float(weights[idx < 0].sum()) if offset > 0 else 0.0
     keep = (idx >= 0) & (idx < n_years)
-    per_year = np.bincount(idx[keep], weights=weights[keep], minlength=n_years)
+    # float even with no event in the horizon (bincount of nothing is an integer array)
+    per_year = np.bincount(idx[keep], weights=weights[keep], minlength=n_years).astype(float)
     return entry, _per_start(per_year, sf_start)

@@ -7,11 +7,12 @@ import copy
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem, format_path, short
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
+from junkan.lifecycle.part_table import PartTable, read_parts
 from junkan.lifecycle.schema import (
     Actor,
     LifecycleModel,
@@ -170,8 +171,23 @@ def scenario_paths(doc: dict[str, Any], name: str, source: str) -> list[str]:
 
 
 def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> LifecycleModel:
-    """Validate a raw lifecycle document; pydantic errors become a :class:`ModelError`."""
-    return validate_with(LifecycleModel, doc, source, scenario)
+    """Validate a raw lifecycle document; pydantic errors become a :class:`ModelError`.
+
+    The ``parts`` section is read into columns (:mod:`~junkan.lifecycle.part_table`), the
+    rest of the document validated by pydantic; if either has a problem the whole document
+    is validated by pydantic, so the problems are reported as always, in document order."""
+    parts = doc.get("parts") if isinstance(doc, dict) else None
+    if type(parts) is not dict or not parts:
+        return validate_with(LifecycleModel, doc, source, scenario)
+    try:
+        model = LifecycleModel.model_validate({**doc, "parts": {}})
+    except ValidationError:
+        return validate_with(LifecycleModel, doc, source, scenario)  # reports the problems
+    table = read_parts(parts)
+    if table is None:
+        return validate_with(LifecycleModel, doc, source, scenario)  # reports the problems
+    model.__dict__["parts"] = table  # a read-only mapping of the same parts
+    return model
 
 
 class _Entries(BaseModel):
@@ -213,5 +229,7 @@ def validate_changed(base: LifecycleModel, doc: dict[str, Any], paths: list[str]
         return base
     sub = {sec: {k: doc[sec][k] for k in doc[sec] if k in keys} for sec, keys in changed.items()}
     entries = validate_with(_Entries, sub, source, scenario)
-    return base.model_copy(update={sec: {**getattr(base, sec), **getattr(entries, sec)}
+    return base.model_copy(update={sec: PartTable.of(base.parts).replaced(entries.parts)
+                                   if sec == "parts" else
+                                   {**getattr(base, sec), **getattr(entries, sec)}
                                    for sec in changed})

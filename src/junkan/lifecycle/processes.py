@@ -16,6 +16,7 @@ from junkan.core.quantities import convert, parse_quantity
 from junkan.core.registry import UnitParseError
 from junkan.lifecycle.checks import Problems, unknown
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, ProcessTable
+from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.schema import LifecycleModel
 
 _COST = FACTOR_KEYS.index("cost")
@@ -143,11 +144,12 @@ def process_table(model: LifecycleModel, problems: Problems) -> ProcessTable:
             rows.add(f"{which}:{m_name}", buyer or "", "material", "activity", vals, None,
                      f"materials.{m_name}.{which}", per_kg_only=True)
     part_buyer = default_actor(model, ("product_maker",))  # once, not once per part
-    for q_name, part in model.parts.items():
-        buyer = part.buyer or part_buyer
-        if part.buyer is not None and part.buyer not in model.actors:
-            problems.add(f"parts.{q_name}.buyer", unknown("actor", part.buyer, model.actors))
-        rows.add_purchase(q_name, buyer or "", part.price)
+    parts = part_table(model)
+    for q_name, own_buyer, price in zip(parts.names, parts.buyer, parts.price, strict=True):
+        buyer = own_buyer or part_buyer
+        if own_buyer is not None and own_buyer not in model.actors:
+            problems.add(f"parts.{q_name}.buyer", unknown("actor", own_buyer, model.actors))
+        rows.add_purchase(q_name, buyer or "", price)
     return rows.table()
 
 

@@ -20,6 +20,7 @@ from junkan.lifecycle.build import Bom, second_life
 from junkan.lifecycle.checks import Checker, SinkShares
 from junkan.lifecycle.compiled import INTO, Compiled
 from junkan.lifecycle.exposure import replacement_kernels
+from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.schema import Extraction, Maintenance
 from junkan.lifecycle.stages import (
     DISMANTLING,
@@ -195,6 +196,7 @@ class Router:
     def __init__(self, c: Compiled, bom: Bom, check: Checker) -> None:
         self.c = c
         self.model = c.model
+        self.parts = part_table(c.model)
         self.bom = bom
         self.check = check
         self.n_m = len(c.materials)
@@ -260,12 +262,12 @@ class Router:
         extracted sub-parts, then the residual mass to its sinks."""
         q = self.bom.inst_type[k]
         qname = self.c.parts[q]
-        rec = self.model.parts[qname].recovery
+        parts = self.parts
         mass = float(self.bom.part_mass[q])
         route.act(col, chosen.get(k, []), x, x * mass)
         passed = 0.0
         n_q = len(self.c.parts)
-        for opt in (rec.reuse, rec.remanufacture):
+        for opt in (parts.reuse[q], parts.remanufacture[q]):
             if opt is not None and opt.share > 0:
                 cand = x * opt.share  # processes run per item inspected or reprocessed
                 route.act(col, opt.processes, cand, cand * mass)
@@ -280,8 +282,8 @@ class Router:
         mix: dict[str, float] | None
         if root_mix and ctx_mix:
             mix, mpath = ctx_mix, ctx_path
-        elif rec.residual:
-            mix, mpath = rec.residual, f"parts.{qname}.recovery.residual"
+        elif own_mix := parts.residual[q]:
+            mix, mpath = own_mix, f"parts.{qname}.recovery.residual"
         else:
             mix, mpath = ctx_mix, ctx_path
         needed = rest > 0 and residual[1] > 0

@@ -13,12 +13,14 @@ converted on load; shares are plain fractions in [0, 1].
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -464,6 +466,12 @@ class LifecycleModel(Strict):
         quantities are strings with units; a description on every field."""
         schema = super().model_json_schema(*args, **kwargs)
         return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+    @field_serializer("parts")
+    def _parts(self, parts: Mapping[str, Part]) -> dict[str, Part]:
+        """The parts as a dict, also when validation left them as columns
+        (:class:`~junkan.lifecycle.part_table.PartTable`, a mapping)."""
+        return dict(parts.items())
 
     @field_validator("scenarios", mode="before")
     @classmethod
