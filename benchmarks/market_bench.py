@@ -1,6 +1,7 @@
 """Market matching benchmark (issue 22): 5,000 seller lots × 50 buyers' conditions × 20
 pooling points solved to ≤ 0.5 % gap in ≤ 30 s (MILP, HiGHS: column-generation LP bound,
-a diving LP rounding, branch and cut warm-started from it).
+a diving LP rounding, a neighbourhood search over a few buyers at a time, branch and cut
+warm-started from the best assignment).
 
 Synthetic instance (seeded): 1,000 sellers (dismantlers with 0.3–5 t lots, one in ten a
 shredder with 15–60 t lots) spread over northern Kyushu and western Honshu; aluminium lots

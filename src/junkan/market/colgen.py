@@ -34,6 +34,8 @@ CUT_MAX = 20_000
 """Most rows f_a ≤ u_pb added in one round."""
 PRIMAL = False
 """Primal simplex in the pricing rounds after the first."""
+REPRICE_ROUNDS = 8
+"""Most pricing rounds after a rounding (:func:`reprice`)."""
 TRACE: list[tuple[str, float, float, float]] = []
 """(step, seconds, value, bound) of the last solve, for benchmarks and tuning."""
 
@@ -382,7 +384,33 @@ def polish(
     ub2[:n][~lp.present[:n] & (s.semi_lb > 0)] = 0.0
     lb[:n][keep_direct] = s.semi_lb[keep_direct]
     lp.bounds(lb, ub2)
-    better, _, _ = lp.solve(deadline - time.perf_counter())
+    better = reprice(lp, ub2, deadline)
     if better is not None and objective(lp.c, s, better) >= objective(lp.c, s, cur):
         return better
     return cur
+
+
+def reprice(
+    lp: Session, ub: np.ndarray, deadline: float, group: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Solve the LP under the bounds set (``ub`` at full length: which routes may carry
+    flow), pricing in the routes not yet in the LP whose reduced cost is negative under its
+    duals, until none is left (or :data:`REPRICE_ROUNDS`, or the deadline). A rounding
+    changes the duals (a closed shipment frees its buyer's capacity for other lots): routes
+    the relaxation never needed are then worth taking. None when an LP fails."""
+    x, _, y = lp.solve(deadline - time.perf_counter())
+    for _ in range(REPRICE_ROUNDS):
+        if x is None or time.perf_counter() > deadline:
+            break
+        rc = lp.c - lp.a.T @ y
+        scale = max(1.0, abs(float(lp.c @ x)))
+        new = np.flatnonzero(~lp.present & (ub > 0) & (rc < -1e-9 * scale))
+        if len(new) == 0:
+            break
+        lp.add(_pick(new, rc, group))
+        TRACE.append((f"reprice: {len(new)} routes price in", time.perf_counter(), 0.0, 0.0))
+        nxt, _, y2 = lp.solve(deadline - time.perf_counter())
+        if nxt is None:
+            break
+        x, y = nxt, y2
+    return x
