@@ -128,6 +128,9 @@ def test_multi_period_optimum_equals_brute_force(lead: int, factor: list[float])
     caps = [p["capacity_t"] for p in plan.periods]
     assert caps[1] >= caps[0] and caps[1] >= plan.periods[1]["supply_t"] - 1e-6
     np.testing.assert_array_equal(plan.levels.max(axis=1) >= 0, levels.max(axis=1) >= 0)
+    # Benders decomposition (master MILP + one transport LP per period) finds it too
+    benders = solve_periods(net, method="benders")
+    assert benders.npv_cost == pytest.approx(best, rel=1e-7) and benders.method == "benders"
 
 
 def test_bad_periods_are_named() -> None:

@@ -114,14 +114,16 @@ def network_check_job(text: str) -> None:
     network.load(text=text, source="scenario")
 
 
-def network_periods_job(text: str, gap: float | None = None) -> dict[str, Any]:
+def network_periods_job(text: str, gap: float | None = None, method: str | None = None,
+                        window: int | None = None) -> dict[str, Any]:
     """Validate a network scenario with a ``periods`` section and plan which hubs open,
-    expand or close, and when (to ``gap``, the scenario's unless given)."""
+    expand or close, and when (to ``gap``, the scenario's unless given; ``method`` and
+    ``window`` as in :func:`junkan.network.solve_periods`)."""
     from junkan import network
 
     net = network.load(text=text, source="scenario")
-    return dict(jsonable(network.solve_periods(net, mip_rel_gap=gap,
-                                               source="scenario").to_json()))
+    return dict(jsonable(network.solve_periods(net, mip_rel_gap=gap, source="scenario",
+                                               method=method, window=window).to_json()))
 
 
 def foresight_run_job(name: str, levers: dict[str, float], n: int, seed: int) -> dict[str, Any]:

@@ -45,6 +45,12 @@ WorkersOption = Annotated[int, typer.Option(
     "--workers", min=1, max=16, help="Worker processes for the Pareto front and sensitivities.")]
 
 
+class PeriodMethod(StrEnum):
+    monolithic = "monolithic"
+    rolling = "rolling"
+    benders = "benders"
+
+
 class FrontMethod(StrEnum):
     price = "price"
     cap = "cap"
@@ -275,16 +281,25 @@ def network_periods(
         "--window", min=1, max=100, help="Rolling horizon: periods whose hub decisions are "
         "binary at each step (later ones relaxed, earlier ones fixed); default: the whole "
         "horizon at once.")] = None,
+    method: Annotated[PeriodMethod | None, typer.Option(
+        "--method", help="'monolithic' (the whole MILP), 'rolling' (rolling horizon, "
+        "--window periods, default 2) or 'benders' (Benders decomposition: hub decisions in a "
+        "master MILP, each period's transport an LP; exact to the gap). Default: 'rolling' "
+        "with --window, else 'monolithic'.")] = None,
 ) -> None:
     """Planning over time: which hubs open, expand or close, where and when (the scenario's
-    ``periods`` section), at least net present cost; ``--window`` for big instances."""
+    ``periods`` section), at least net present cost; ``--method`` rolling or benders for big
+    instances."""
+    if window is not None and method not in (None, PeriodMethod.rolling):
+        fail(f"--window applies to --method rolling, not {method}")
     net = load(file)
     with reported(), solve_progress(f"multi-period plan of {file.name}") as listen:
         def tick(ev: dict[str, Any]) -> None:
             listen({"index": 0, "task": "periods", "state": "running", **ev})
 
         plan = network.solve_periods(net, mip_rel_gap=gap, time_limit=time_limit, progress=tick,
-                                     source=str(file), window=window)
+                                     source=str(file), window=window,
+                                     method=method.value if method else None)
         listen({"index": 0, "task": "periods", "state": "done", "elapsed": plan.seconds,
                 "gap": plan.mip_gap})
     if format == Format.json:
@@ -334,3 +349,54 @@ def network_cases(
                     right=["supply t/yr", "JPY/t", "kgCO2e/t", "truck", "ship", "hubs"])
     if out is not None:
         console.print(f"wrote {out}/report.html and cases.json", highlight=False)
+
+
+proxy_app = typer.Typer(no_args_is_help=True, help="Proxy tables that split a national "
+                        "tonnage over the 47 prefectures (CSV or YAML/JSON).")
+app.add_typer(proxy_app, name="proxy")
+ProxyArg = Annotated[Path, typer.Argument(help="Proxy table: CSV with '# kind/quantity/unit/"
+                                          "source/as_of' lines, or YAML/JSON.")]
+
+
+def read_proxy(file: Path) -> network.ProxyTable:
+    """The proxy table in ``file``, or exit 2 naming the file and each bad line or field."""
+    with reported():
+        return network.read_proxy_table(file)
+
+
+@proxy_app.command("check")
+def proxy_check(file: ProxyArg) -> None:
+    """Check a proxy table: every prefecture once, weights finite and ≥ 0, source and date
+    given. Exit 0 with a one-line summary, or 2 naming the file and every bad line."""
+    table = read_proxy(file)
+    w = table.weights()
+    top = max(range(47), key=w.__getitem__)
+    names = network.prefectures()
+    out_console.print(f"{file}: valid — {table.describe()}; 47 prefectures, total "
+                      f"{sum(w):,.6g}, largest share {names[top].name} "
+                      f"{100 * w[top] / sum(w):.1f} %", highlight=False, soft_wrap=True)
+
+
+@proxy_app.command("show")
+def proxy_show(
+    file: ProxyArg,
+    format: FormatOption = Format.table,
+    top: Annotated[int, typer.Option("--top", min=1, max=47, help="Largest shares shown "
+                                     "(table only).")] = 47,
+) -> None:
+    """The table's weights and the share of a national total each prefecture receives."""
+    table = read_proxy(file)
+    w = table.weights()
+    total = sum(w)
+    rows: list[dict[str, Any]] = [
+        {"code": p.prefecture, "prefecture": p.name, "ja": p.ja, "weight": w[n],
+         "share": w[n] / total} for n, p in enumerate(network.prefectures())]
+    if format == Format.json:
+        print_json({"file": str(file), "kind": table.kind, "quantity": table.quantity,
+                    "unit": table.unit, "source": table.source,
+                    "as_of": table.as_of.isoformat(), "total": total, "prefectures": rows})
+        return
+    shown = sorted(rows, key=lambda r: -r["share"])[:top]
+    print_table(table.describe(), ["prefecture", "weight", "share"],
+                [(f"{r['prefecture']} ({r['ja']})", f"{r['weight']:,.6g}",
+                  f"{100 * r['share']:.2f} %") for r in shown], right=["weight", "share"])

@@ -26,13 +26,17 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import JunkanError, ModelError, Problem
+from junkan.network.benders import solve_benders
 from junkan.network.model import Network
 from junkan.network.rolling import solve_rolling
 from junkan.network.solver import MilpProblem, MilpResult, Progress, solve_milp
 
-__all__ = ["PeriodModel", "PeriodPlan", "formulate_periods", "period_model", "read_plan",
-           "solve_periods", "solve_rolling"]
+__all__ = ["METHODS", "PeriodModel", "PeriodPlan", "formulate_periods", "period_model",
+           "read_plan", "solve_benders", "solve_periods", "solve_rolling"]
+
+METHODS = ("monolithic", "rolling", "benders")
+"""How :func:`solve_periods` solves: the whole MILP, a rolling horizon, or Benders."""
 
 
 @dataclass
@@ -290,9 +294,10 @@ class PeriodPlan:
     periods: list[dict[str, Any]]  # per period: hubs running, throughput, costs
     levels: np.ndarray  # (I, T) level per hub and period, −1 closed
     method: str = "monolithic"
-    """``monolithic`` or ``rolling horizon, window N`` (then ``mip_gap`` is measured against
+    """``monolithic``, ``rolling horizon, window N`` (then ``mip_gap`` is measured against
     the first window's bound, a lower bound on the monolithic optimum, and ``solver`` says
-    how many steps and fix-and-optimize improvements it took)."""
+    how many steps and fix-and-optimize improvements it took) or ``benders`` (``bound`` is
+    the master's lower bound, ``solver`` says how many LP rounds, master MILPs and cuts)."""
     solver: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -313,6 +318,8 @@ def _stopped(res: MilpResult) -> str:
         return "gap reached"
     if res.status.startswith("rolling"):  # finished, but further from the bound than asked
         return "rolling horizon done, gap to the bound above the requested"
+    if res.status.startswith("Benders (stalled"):
+        return "Benders stalled, gap to the bound above the requested"
     return "time limit"
 
 
@@ -346,21 +353,33 @@ def read_plan(net: Network, m: PeriodModel, cc: _Cols, res: MilpResult) -> Perio
 def solve_periods(net: Network, *, mip_rel_gap: float | None = None,
                   time_limit: float | None = None, progress: Progress | None = None,
                   source: str = "<scenario>", window: int | None = None,
-                  improve: bool = True) -> PeriodPlan:
-    """Which hubs to open, expand or close, and when, at least net present cost: the
-    monolithic MILP, or with ``window`` (periods) the rolling horizon of
-    :func:`junkan.network.rolling.solve_rolling` (relax-and-fix, then with ``improve``
-    fix-and-optimize) for instances too big to solve whole."""
+                  improve: bool = True, method: str | None = None) -> PeriodPlan:
+    """Which hubs to open, expand or close, and when, at least net present cost.
+
+    ``method``: ``monolithic`` (the whole MILP), ``rolling`` (the rolling horizon of
+    :func:`junkan.network.rolling.solve_rolling` with ``window`` periods, default 2:
+    relax-and-fix, then with ``improve`` fix-and-optimize) or ``benders``
+    (:func:`junkan.network.benders.solve_benders`: hub decisions in a master MILP, each
+    period's transport as an LP, exact to the gap). Default: ``rolling`` when a ``window``
+    is given, else ``monolithic``; a window covering the horizon is the monolithic model."""
+    method = method or ("rolling" if window is not None else "monolithic")
+    if method not in METHODS:
+        raise JunkanError(f"method '{method}': use one of {', '.join(METHODS)}")
     m = period_model(net, source)
     prob, cc = formulate_periods(m)
     gap = mip_rel_gap or net.scenario.mip_rel_gap
     limit = time_limit or net.scenario.time_limit_s
-    if window is not None and window < cc.t:
+    if method == "rolling" and (window or 2) < cc.t:
+        window = window or 2
         res = solve_rolling(prob, cc, window, gap=gap, time_limit=limit, progress=progress,
                             lead=m.lead, improve=improve)
+        label = f"rolling horizon, window {window}"
+    elif method == "benders":
+        res, label = solve_benders(prob, cc, m, gap=gap, time_limit=limit,
+                                   progress=progress), "benders"
     else:
-        res = solve_milp(prob, gap=gap, time_limit=limit, progress=progress)
+        res, label = solve_milp(prob, gap=gap, time_limit=limit, progress=progress), \
+            "monolithic"
     plan = read_plan(net, m, cc, res)
-    plan.method = "monolithic" if window is None or window >= cc.t else \
-        f"rolling horizon, window {window}"
+    plan.method = label
     return plan

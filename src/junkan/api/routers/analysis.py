@@ -11,6 +11,9 @@ from pydantic import BaseModel, Field
 from junkan.alloys import GradeRequest, PlanError, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, read_upload
+from junkan.api.routers.network_jobs import Method as PeriodMethod
+from junkan.api.routers.network_jobs import Window as PeriodWindow
+from junkan.api.routers.network_jobs import period_options
 from junkan.api.work import (
     alloys_job,
     flow_indicators_job,
@@ -82,13 +85,16 @@ async def network_solve(
 async def network_periods(
         request: Request, user: CurrentUser,
         gap: Annotated[float | None, Query(ge=1e-6, le=0.2, allow_inf_nan=False)] = None,
+        method: PeriodMethod = None,
+        window: PeriodWindow = None,
 ) -> dict[str, Any]:
     """Planning over time for a network scenario with a ``periods`` section (YAML or JSON
     body): which hubs open, expand or close, and when, at least net present cost; the
-    answer says the gap it reached (``mip_gap``, ``bound``, ``stopped``). Invalid input →
-    422 naming the field."""
+    answer says the gap it reached (``mip_gap``, ``bound``, ``stopped``) and the ``method``
+    used. Invalid input → 422 naming the field."""
+    period_options("periods", method, window)
     text, _ = await read_upload(request)
-    doc: dict[str, Any] = await offload(network_periods_job, text, gap)
+    doc: dict[str, Any] = await offload(network_periods_job, text, gap, method, window)
     return doc
 
 

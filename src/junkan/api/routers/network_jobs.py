@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
@@ -21,6 +21,24 @@ router = APIRouter()
 
 KINDS = ("network.solve", "network.periods")
 Gap = Annotated[float | None, Query(ge=1e-6, le=0.2, allow_inf_nan=False)]
+Method = Annotated[Literal["monolithic", "rolling", "benders"] | None, Query(
+    description="Planning over time (kind=periods): `monolithic` (the whole MILP), "
+    "`rolling` (rolling horizon: relax-and-fix, then fix-and-optimize; `window` periods "
+    "binary at each step, default 2) or `benders` (Benders decomposition: hub decisions in a "
+    "master MILP, each period's transport as an LP; exact to the gap). Default: `rolling` "
+    "when a window is given, else `monolithic`.")]
+Window = Annotated[int | None, Query(
+    ge=1, le=100, description="Rolling horizon window in periods (kind=periods, "
+    "method=rolling): hub decisions of that many periods are binary at each step, later "
+    "ones relaxed, earlier ones fixed. A whole number from 1 to 100.")]
+
+
+def period_options(kind: str, method: str | None, window: int | None) -> None:
+    """Refuse options that do not apply (422 naming the parameter) rather than ignore them."""
+    if kind != "periods" and (method is not None or window is not None):
+        raise HTTPException(422, "method and window apply to kind=periods only")
+    if window is not None and method not in (None, "rolling"):
+        raise HTTPException(422, f"window applies to method=rolling, not method={method}")
 
 
 @router.post("/api/network/jobs", tags=["network"], status_code=202,
@@ -30,15 +48,19 @@ async def start_network_job(
         kind: Annotated[Literal["solve", "periods"], Query()] = "solve",
         carbon_price: Annotated[float | None, Query(ge=0, le=1e6, allow_inf_nan=False)] = None,
         gap: Gap = None,
+        method: Method = None,
+        window: Window = None,
 ) -> dict[str, Any]:
-    """Start planning a network scenario (hubs and flows, or over time with ``periods``);
-    poll ``GET /api/network/jobs/{id}``. Errors in the scenario fail the job with a message
-    naming the field."""
+    """Start planning a network scenario (hubs and flows, or over time with ``periods``:
+    ``method`` and ``window`` choose how); poll ``GET /api/network/jobs/{id}``. Errors in the
+    scenario fail the job with a message naming the field."""
+    period_options(kind, method, window)
     text, _ = await read_upload(request)
     # refuse what is no valid scenario at once (422 naming the field), not as a failed job
     await offload(network_check_job, text)
     if kind == "periods":
-        return background.start(s, user, "network.periods", network_periods_job, text, gap)
+        return background.start(s, user, "network.periods", network_periods_job, text, gap,
+                                method, window)
     return background.start(s, user, "network.solve", network_job, text, carbon_price, gap,
                             True)
 
