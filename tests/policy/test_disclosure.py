@@ -28,7 +28,7 @@ def pack() -> policy.DisclosurePack:
 
 
 def test_esrs_figures_by_hand(pack: policy.DisclosurePack) -> None:
-    got = {f["key"]: f["value"] for f in pack.facts}
+    got = {f["key"]: f["value"] for f in pack.facts if "dims" not in f}
     # inflows 600 + 400 t; secondary = 600 × 0.5 = 300 t (30 %); biological 400 t of which
     # renewable 0.25 → 25 % sustainably sourced
     assert got["esrs_e5.4.total_inflow"] == 1000
@@ -43,6 +43,18 @@ def test_esrs_figures_by_hand(pack: policy.DisclosurePack) -> None:
     assert got["esrs_e5.5.waste_non_recycled"] == 420
     assert got["esrs_e5.5.waste_non_recycled_share"] == pytest.approx(420 / 920)
     assert got["esrs_e5.5.hazardous_waste"] == 20
+    # the E5-5 breakdowns, tagged with the taxonomy's explicit dimensions (the same table)
+    dims = {
+        (f["key"], tuple(f["breakdown"].values())): f["value"] for f in pack.facts if "dims" in f
+    }
+    assert len(dims) == 22  # per side: 2 hazard classes × 3 operations + 2 + 3 subtotals
+    assert dims[("esrs_e5.5.waste_diverted", ("non_hazardous", "recycling"))] == 500
+    assert dims[("esrs_e5.5.waste_diverted", ("non_hazardous", "preparation_for_reuse"))] == 100
+    assert dims[("esrs_e5.5.waste_diverted", ("hazardous",))] == 0
+    assert dims[("esrs_e5.5.waste_diverted", ("recycling",))] == 500
+    assert dims[("esrs_e5.5.waste_disposed", ("hazardous", "incineration"))] == 20
+    assert dims[("esrs_e5.5.waste_disposed", ("non_hazardous",))] == 300
+    assert dims[("esrs_e5.5.waste_disposed", ("other",))] == 0
     w = pack.waste_table
     assert w["disposed"]["hazardous"]["incineration"] == 20
     assert w["diverted"]["non_hazardous"]["preparation_for_reuse"] == 100
@@ -61,6 +73,24 @@ def test_inline_xbrl_reads_back(pack: policy.DisclosurePack) -> None:
     assert pct["unit"] == "u_pure" and pct["value"] == pytest.approx(0.4565, abs=1e-9)
     assert "45.65</ix:nonFraction>" in x and "920.0</ix:nonFraction>" in x
     assert 'scheme="http://standards.iso.org/iso/17442">5299000J2N45DDNE4Y28<' in x
+    # a breakdown: its own context with the explicit members in the scenario
+    assert (
+        '<xbrli:scenario><xbrldi:explicitMember dimension="esrs:TypeOfWasteAxis">'
+        'esrs:HazardousWasteMember</xbrldi:explicitMember><xbrldi:explicitMember dimension="'
+        'esrs:TypeOfWasteTreatmentAxis">esrs:IncinerationMember</xbrldi:explicitMember>'
+        "</xbrli:scenario>"
+    ) in x
+    assert x.count("<xbrli:context ") == 1 + 2 + 3 + 3 + 6 + 6
+    cell = next(
+        f
+        for f in facts
+        if f["dims"]
+        == {
+            f"{{{ns}}}TypeOfWasteAxis": f"{{{ns}}}HazardousWasteMember",
+            f"{{{ns}}}TypeOfWasteTreatmentAxis": f"{{{ns}}}IncinerationMember",
+        }
+    )
+    assert cell["concept"] == f"{{{ns}}}WasteGeneratedDirectedToDisposal" and cell["value"] == 20
 
 
 @pytest.mark.parametrize(
@@ -80,6 +110,40 @@ def test_inline_xbrl_reads_back(pack: policy.DisclosurePack) -> None:
             "startDate before endDate",
         ),
         (lambda x: re.sub(r"<link:schemaRef[^>]*/>", "", x), "schemaRef"),
+        # the contexts' dimensions
+        (
+            lambda x: x.replace(">esrs:HazardousWasteMember<", ">xx:HazardousWasteMember<", 1),
+            "is not a QName",
+        ),
+        (
+            lambda x: x.replace(
+                "<xbrli:scenario>",
+                '<xbrli:scenario><xbrldi:explicitMember dimension="esrs:TypeOfWasteAxis">'
+                "esrs:NonhazardousWasteMember</xbrldi:explicitMember>",
+                1,
+            ),
+            "TypeOfWasteAxis given twice",
+        ),
+        (
+            lambda x: x.replace(
+                "<xbrli:scenario>",
+                '<xbrli:scenario><xbrldi:typedMember dimension="esrs:NameOfProductTypedAxis"/>',
+                1,
+            ),
+            "needs one element",
+        ),
+        (
+            lambda x: x.replace(
+                'contextRef="c_hazardous_incineration"', 'contextRef="c_non_hazardous_landfill"'
+            ),
+            "esrs_e5.5.waste_disposed[hazardous][incineration]: dimensions read back",
+        ),
+        (
+            lambda x: x.replace(
+                ">esrs:RecyclingMember<", ">esrs:OtherRecoveryOperationsMember<", 1
+            ),
+            "the same entity, period and dimensions as",
+        ),
         (lambda x: x.replace("</body>", "<p>", 1), "not well-formed"),
     ],
 )
@@ -88,14 +152,36 @@ def test_structure_check_catches(pack: policy.DisclosurePack, edit, problem: str
     assert any(problem in p for p in problems), problems
 
 
-def _taxonomy_zip(path: Path, labels: dict[str, str], types: dict[str, str]) -> Path:
+def _dimension_elements(skip: str = "") -> str:
+    """The breakdowns' axes (explicit dimensions) and their domains and members, as
+    esrs_cor.xsd declares them."""
+    out = []
+    for ax in xbrl_map()["dimensions"]["axes"].values():
+        out.append(
+            f'<xs:element id="esrs_{ax["axis"]}" name="{ax["axis"]}" type="xbrli:stringItemType" '
+            'substitutionGroup="xbrldt:dimensionItem" abstract="true" nillable="true" '
+            'xbrli:periodType="duration"/>'
+        )
+        out += [
+            f'<xs:element id="esrs_{m}" name="{m}" type="dtr-types:domainItemType" '
+            'substitutionGroup="xbrli:item" abstract="true" nillable="true" '
+            'xbrli:periodType="duration"/>'
+            for m in (ax["domain"], *ax["members"].values())
+            if m != skip
+        ]
+    return "".join(out)
+
+
+def _taxonomy_zip(
+    path: Path, labels: dict[str, str], types: dict[str, str], skip: str = ""
+) -> Path:
     """A tiny package in the EFRAG layout: esrs_cor.xsd and an English label linkbase."""
     ns = "https://xbrl.efrag.org/taxonomy/esrs/2023-12-22"
     els = "".join(
         f'<xs:element id="esrs_{n}" name="{n}" type="{types[n]}" substitutionGroup="xbrli:item" '
         f'xbrli:periodType="duration" nillable="true"/>'
         for n in labels
-    )
+    ) + _dimension_elements(skip)
     xsd = (
         f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
         f'xmlns:xbrli="http://www.xbrl.org/2003/instance" targetNamespace="{ns}">{els}'
@@ -142,8 +228,11 @@ def test_concepts_resolved_from_a_taxonomy_package(
     del labels["C0"]
     types["C4"] = "xbrli:stringItemType"
     with pytest.raises(ModelError) as exc:
-        policy.resolve_taxonomy(_taxonomy_zip(tmp_path / "bad.zip", labels, types))
+        policy.resolve_taxonomy(
+            _taxonomy_zip(tmp_path / "bad.zip", labels, types, skip="LandfillMember")
+        )
     assert f"facts.{specs[0]['key']}" in str(exc.value) and "not massItemType" in str(exc.value)
+    assert "dimensions.axes.treatment" in str(exc.value) and "LandfillMember" in str(exc.value)
     (tmp_path / "x.zip").write_text("not a zip")
     with pytest.raises(ModelError, match="not a taxonomy package"):
         policy.resolve_taxonomy(tmp_path / "x.zip")
@@ -169,9 +258,85 @@ TAXONOMY = os.environ.get("JUNKAN_ESRS_TAXONOMY")
 ARELLE = os.environ.get("JUNKAN_ARELLE") or shutil.which("arelleCmdLine")
 
 
+DIM = "http://xbrl.org/int/dim/arcrole/"
+DRS_ROLE = "http://www.xbrl.org/2003/role/link"
+DEFAULTS_ROLE = "https://xbrl.efrag.org/taxonomy/role-dim"  # "[990000] Dimension defaults"
+
+
+def _drs() -> tuple[str, str]:
+    """The E5-5 breakdowns' dimensional structure as EFRAG's def_esrs_305050.xml and
+    dim_esrs_990000.xml give it: per breakdown a closed scenario hypercube over the fact
+    with its axes, each axis's domain and members, and the domain as the default. Returns
+    (hypercube element declarations, definition linkbase)."""
+    dims = xbrl_map()["dimensions"]
+    concept = {f["key"]: f["concept"] for f in xbrl_map()["facts"]}
+    links: dict[str, tuple[dict[str, str], list[str]]] = {
+        DRS_ROLE: ({}, []),
+        DEFAULTS_ROLE: ({}, []),
+    }
+
+    def arc(role: str, a: str, b: str, extra: str = "") -> None:
+        locs, arcs = links[DEFAULTS_ROLE if role == "dimension-default" else DRS_ROLE]
+        for n in (a, b):
+            locs[n] = (
+                f'<link:loc xlink:type="locator" xlink:href="esrs_all.xsd#esrs_{n}" '
+                f'xlink:label="{n}"/>'
+            )
+        arcs.append(
+            f'<link:definitionArc xlink:type="arc" xlink:arcrole="{DIM}{role}" '
+            f'xlink:from="{a}" xlink:to="{b}"{extra}/>'
+        )
+
+    for ax in dims["axes"].values():
+        arc("dimension-domain", ax["axis"], ax["domain"])
+        arc("dimension-default", ax["axis"], ax["domain"])  # in its own link, as EFRAG's
+        for m in ax["members"].values():
+            arc("domain-member", ax["domain"], m)
+    for b in dims["breakdowns"]:
+        arc(
+            "all",
+            concept[b["fact"]],
+            b["hypercube"],
+            ' xbrldt:closed="true" xbrldt:contextElement="scenario"',
+        )
+        for a in b["axes"]:
+            arc("hypercube-dimension", b["hypercube"], dims["axes"][a]["axis"])
+    refs = "".join(
+        f'<link:arcroleRef arcroleURI="{DIM}{r}" xlink:type="simple" '
+        f'xlink:href="http://www.xbrl.org/2005/xbrldt-2005.xsd#{r}"/>'
+        for r in (
+            "all",
+            "hypercube-dimension",
+            "dimension-domain",
+            "domain-member",
+            "dimension-default",
+        )
+    )
+    linkbase = (
+        '<link:linkbase xmlns:link="http://www.xbrl.org/2003/linkbase" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xbrldt="http://xbrl.org/2005/xbrldt">'
+        f'<link:roleRef roleURI="{DEFAULTS_ROLE}" xlink:type="simple" '
+        f'xlink:href="esrs_all.xsd#dim_def_990000"/>{refs}'
+        + "".join(
+            f'<link:definitionLink xlink:type="extended" xlink:role="{role}">'
+            f"{''.join(locs.values())}{''.join(arcs)}</link:definitionLink>"
+            for role, (locs, arcs) in links.items()
+        )
+        + "</link:linkbase>"
+    )
+    cubes = "".join(
+        f'<xs:element id="esrs_{b["hypercube"]}" name="{b["hypercube"]}" '
+        'type="xbrli:stringItemType" substitutionGroup="xbrldt:hypercubeItem" abstract="true" '
+        'nillable="true" xbrli:periodType="duration"/>'
+        for b in dims["breakdowns"]
+    )
+    return cubes, linkbase
+
+
 def _standin_package(path: Path) -> Path:
     """A taxonomy package standing in for EFRAG's: the entry point's URL remapped (catalog)
-    to one schema declaring the pack's concepts (decimal / pure items, duration)."""
+    to one schema declaring the pack's concepts (decimal / pure items, duration) and the
+    E5-5 breakdowns' axes, members and hypercubes, with their definition linkbase."""
     m = xbrl_map()
     # the item types of esrs_cor.xsd (the data file records them where they were read)
     kind = {"mass": "dtr-types:massItemType", "percent": "dtr-types:percentItemType"}
@@ -181,16 +346,28 @@ def _standin_package(path: Path) -> Path:
         'substitutionGroup="xbrli:item" xbrli:periodType="duration" nillable="true"/>'
         for f in m["facts"]
     )
+    cubes, linkbase = _drs()
     xsd = (
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
         'xmlns:xbrli="http://www.xbrl.org/2003/instance" '
+        'xmlns:xbrldt="http://xbrl.org/2005/xbrldt" '
+        'xmlns:link="http://www.xbrl.org/2003/linkbase" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" '
         'xmlns:dtr-types="http://www.xbrl.org/dtr/type/2024-01-31" '
         f'targetNamespace="{m["taxonomy"]["namespace"]}" elementFormDefault="qualified">'
+        '<xs:annotation><xs:appinfo><link:linkbaseRef xlink:type="simple" xlink:href="def.xml" '
+        'xlink:role="http://www.xbrl.org/2003/role/definitionLinkbaseRef" '
+        'xlink:arcrole="http://www.w3.org/1999/xlink/properties/linkbase"/>'
+        f'<link:roleType roleURI="{DEFAULTS_ROLE}" id="dim_def_990000"><link:definition>'
+        "[990000] Dimension defaults</link:definition><link:usedOn>link:definitionLink"
+        "</link:usedOn></link:roleType></xs:appinfo></xs:annotation>"
         '<xs:import namespace="http://www.xbrl.org/2003/instance" '
         'schemaLocation="http://www.xbrl.org/2003/xbrl-instance-2003-12-31.xsd"/>'
+        '<xs:import namespace="http://xbrl.org/2005/xbrldt" '
+        'schemaLocation="http://www.xbrl.org/2005/xbrldt-2005.xsd"/>'
         '<xs:import namespace="http://www.xbrl.org/dtr/type/2024-01-31" '
         'schemaLocation="https://www.xbrl.org/dtr/type/2024-01-31/types.xsd"/>'
-        f"{els}</xs:schema>"
+        f"{els}{_dimension_elements()}{cubes}</xs:schema>"
     )
     tp = (
         '<tp:taxonomyPackage xmlns:tp="http://xbrl.org/2016/taxonomy-package" '
@@ -209,6 +386,7 @@ def _standin_package(path: Path) -> Path:
         z.writestr("standin/META-INF/taxonomyPackage.xml", tp)
         z.writestr("standin/META-INF/catalog.xml", cat)
         z.writestr("standin/taxonomy/esrs_all.xsd", xsd)
+        z.writestr("standin/taxonomy/def.xml", linkbase)
     return path
 
 
@@ -240,9 +418,10 @@ def test_arelle_validates_the_inline_xbrl_structure(
     pack: policy.DisclosurePack, tmp_path: Path
 ) -> None:
     """Arelle's Inline XBRL 1.1 validation (schema, contexts, units, transforms, the Units
-    Registry) of the pack against a stand-in taxonomy declaring the eleven concepts with
-    esrs_cor.xsd's item types (massItemType, percentItemType); a broken value and a mass in
-    a ratio's unit are caught with exit code 3."""
+    Registry, XBRL Dimensions) of the pack against a stand-in taxonomy declaring the eleven
+    concepts with esrs_cor.xsd's item types (massItemType, percentItemType) and the E5-5
+    breakdowns' hypercubes as EFRAG's definition linkbases give them; a broken value, a mass
+    in a ratio's unit and a member of the wrong axis are caught with exit code 3."""
     pkg = _standin_package(tmp_path / "standin.zip")
     good = tmp_path / "esrs_e5.xhtml"
     good.write_text(pack.ixbrl(), encoding="utf-8")
@@ -258,6 +437,13 @@ def test_arelle_validates_the_inline_xbrl_structure(
     unit.write_text(text, encoding="utf-8")
     assert _arelle(pkg, unit, tmp_path / "unit.log") == 3
     assert "NumericFactUtrInvalid" in (tmp_path / "unit.log").read_text()
+    # the hypercubes hold the breakdowns: a disposal operation as a recovery member is refused
+    dim = bad.with_name("dim.xhtml")
+    dim.write_text(
+        pack.ixbrl().replace(">esrs:RecyclingMember<", ">esrs:LandfillMember<", 1), "utf-8"
+    )
+    assert _arelle(pkg, dim, tmp_path / "dim.log") == 3
+    assert "PrimaryItemDimensionallyInvalidError" in (tmp_path / "dim.log").read_text()
 
 
 @pytest.mark.slow

@@ -3,9 +3,9 @@ sample (the cards, peers, potential and proposals are the service's own figures;
 by keyboard; the council report downloads; the form checked before sending), "Reports" computes
 the periodic report of the shipped plan for the signed-in maker with its CSV and page, and
 assembles the disclosure pack with its inline XBRL, "Solar panels" reads and writes the registry
-the service keeps (a model and an installation registered, the owner's and the dismantler's views
-with exactly their columns). Each page also reads in Japanese without English
-messages."""
+the service keeps (a model and an installation registered, a handover and a treatment report
+made, the owner's and the certified recycler's views with exactly their columns). Each page also
+reads in Japanese without English messages."""
 
 from __future__ import annotations
 
@@ -172,20 +172,34 @@ OWNER_COLUMNS = [
     "Status",
     "Your role",
 ]
-DISMANTLER_COLUMNS = [
+RECYCLER_COLUMNS = [
     "Installation",
     "Municipality",
     "Address",
     "Model",
     "Handed over",
+    "Treatment reported",
     "Your role",
 ]
 
 
-def test_solar_page(page: Any, server: str) -> None:
+@pytest.fixture
+def operator(server: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The operator's hand on the registry of the page's server (``junkan policy solar-role``):
+    its SQLite file is the newest the ``server`` fixture made in this process."""
+    from junkan.store.db import Database
+    from junkan.store.policy_repo import SolarRepo
+
+    dbs = tmp_path_factory.getbasetemp().glob("db[0-9]*/junkan.db")
+    newest = max(dbs, key=lambda p: int(p.parent.name[2:]))
+    return SolarRepo(Database(f"sqlite:///{newest}"))
+
+
+def test_solar_page(page: Any, server: str, operator: Any) -> None:
     """The page reads and writes the registry the service keeps: a model and an installation
-    registered through the forms, the owner's view, a handover made, and the dismantler's
-    view of the same installation with exactly its columns."""
+    registered through the forms, the owner's view, the owner's handover to a recycler, and
+    the certified recycler's view of the same installation with exactly its columns and its
+    treatment report, all through the page."""
     from junkan.api.seed import PARTNER_EMAIL, PARTNER_PASSWORD
 
     errors: list[str] = []
@@ -238,25 +252,50 @@ def test_solar_page(page: Any, server: str) -> None:
     expect(page.locator("#so-models")).to_contain_text("Pb 0.2 wt% (solder ribbon) ⚠")
     vol = chart(page, "so-volumes-chart")
     assert vol["traces"][0]["x"] == ["2029"] and vol["traces"][0]["y"] == [pytest.approx(2.0)]
-    # the owner hands the panels to a dismantler; the dismantler sees its fields only
-    res = page.request.post(
-        f"{server}/api/policy/solar/registry/installations/{inst['id']}/handovers",
-        data=json.dumps(
-            {"to": "Partner Recycling", "role": "dismantler", "count": 100, "date": "2030-05-01"}
-        ),
-        headers={**H, "Content-Type": "application/json"},
+    # the owner hands the panels to a recycler through the page; no treatment form for it
+    expect(page.locator("#so-treat")).to_be_hidden()
+    page.locator("#so-hand summary").click()
+    expect(page.locator("#so-h-inst option")).to_have_text(["roof-1 (13101)"])
+    page.fill("#so-h-to", "Partner Recycling")
+    page.select_option("#so-h-role", "recycler")
+    page.fill("#so-h-count", "100")
+    page.fill("#so-h-date", "2030-05-01")
+    page.click("#so-h-run")
+    expect(page.locator("#so-h-status")).to_have_text(
+        "100 panels of roof-1 (13101) handed over to Partner Recycling.", timeout=60_000
     )
-    assert res.status == 201, res.text()
+    # the recycler, once an operator registered its certificate, reports the treatment
+    operator.grant_role("Partner Recycling", "certified_recycler", "P-1")
     _sign_in_as(page, server, PARTNER_EMAIL, PARTNER_PASSWORD)
     page.get_by_role("link", name="Solar panels", exact=True).click()
     expect(page.locator("#so-summary")).to_contain_text("1 installations visible", timeout=60_000)
-    page.select_option("#so-as", "dismantler")
-    expect(page.locator("#so-installations thead th")).to_have_text(DISMANTLER_COLUMNS)
+    expect(page.locator("#so-hand")).to_be_hidden()
+    page.select_option("#so-as", "recycler")
+    expect(page.locator("#so-installations thead th")).to_have_text(RECYCLER_COLUMNS)
     expect(page.locator("#so-installations tbody tr")).to_contain_text("Demo Manufacturing")
+    page.locator("#so-treat summary").click()
+    for sel, v in (
+        ("#so-t-count", "100"),
+        ("#so-t-date", "2030-06-01"),
+        ("#so-t-method", "hot-knife glass separation"),
+        ("#so-t-recovered", "glass, 1500\naluminium, 180"),
+        ("#so-t-disposed", "100"),
+    ):
+        page.fill(sel, v)
+    page.click("#so-t-run")
+    expect(page.locator("#so-t-status")).to_have_text(
+        "Treatment of 100 panels of roof-1 (13101) reported.", timeout=60_000
+    )
+    expect(page.locator("#so-installations tbody tr")).to_contain_text(
+        "100 · 2030-06-01: hot-knife glass separation"
+    )
     page.select_option("#so-as", "maker")
     expect(page.locator("#so-installations tbody tr")).to_have_count(0)
     page.select_option("#so-as", "")
     page.select_option("#lang", "ja")
     expect(page.locator("#so-title")).to_have_text("太陽光パネル: 自組織から見た登録情報")
     expect(page.locator("#so-installations thead th").first).to_have_text("設備")
+    expect(page.locator("#so-treat summary")).to_have_text(
+        "引き渡されたパネルの処理を報告 (認定リサイクル業者)"
+    )
     _check(page, "ja", "solar", errors)

@@ -183,7 +183,9 @@ class DisclosurePack:
 
 
 def _facts(ind: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    facts, notes = [], []
+    facts: list[dict[str, Any]] = []
+    notes = []
+    table = ind["esrs_e5.5.waste_total"].inputs.get("table")
     for spec in xbrl_map()["facts"]:
         key = spec["key"]
         if key == "esrs_e5.4.secondary_t":
@@ -205,16 +207,69 @@ def _facts(ind: Any) -> tuple[list[dict[str, Any]], list[str]]:
                 "value": float(value),
             }
         )
+        if table:
+            facts += breakdown_facts(spec, table)
     return facts, notes
+
+
+def _cell(side: dict[str, Any], axes: list[str], pick: dict[str, str]) -> float:
+    """The mass (t) of one side of the §37 table (``side[hazard][operation]``) over the members
+    ``pick`` chooses (axis key → member key); an axis not picked is summed over."""
+    first, second = axes
+    return sum(
+        float(ops[op])
+        for h, ops in side.items()
+        if h != "total" and pick.get(first, h) == h
+        for op in ops
+        if op != "total" and pick.get(second, op) == op
+    )
+
+
+def breakdown_facts(spec: dict[str, Any], table: dict[str, Any]) -> list[dict[str, Any]]:
+    """The E5-5 §37 breakdowns of the fact ``spec`` (diverted from / directed to disposal) as
+    dimensional facts: every hazard class × operation cell, then each hazard class and each
+    operation alone (the other axis at its default), in t. Each carries ``dims`` (axis →
+    member, local names of ``data/policy/esrs_e5_xbrl.yaml``) and ``breakdown`` (junkan's
+    keys). Empty when the fact has no breakdown there."""
+    dims = xbrl_map()["dimensions"]
+    out = []
+    for b in (b for b in dims["breakdowns"] if b["fact"] == spec["key"]):
+        axes = [dims["axes"][a] for a in b["axes"]]
+        first = [{b["axes"][0]: m} for m in axes[0]["members"]]
+        second = [{b["axes"][1]: m} for m in axes[1]["members"]]
+        picks = [{**x, **y} for x in first for y in second] + first + second
+        for pick in picks:
+            named = {
+                dims["axes"][a]["axis"]: dims["axes"][a]["members"][m] for a, m in pick.items()
+            }
+            words = ", ".join(m.replace("_", " ") for m in pick.values())
+            out.append(
+                {
+                    "key": spec["key"],
+                    "dr": spec["dr"],
+                    "label": f"{spec['label']}: {words}",
+                    "concept": spec["concept"],
+                    "type": spec["type"],
+                    "value": _cell(table[b["table"]], b["axes"], pick),
+                    "dims": named,
+                    "breakdown": pick,
+                }
+            )
+    return out
 
 
 def _concept_note(doc: dict[str, Any]) -> str:
     """What the pack says about its XBRL concept names (verified or not, and from where)."""
     facts = doc["facts"]
     unverified = [f["concept"] for f in facts if f["concept_status"] != "verified"]
+    dims = doc.get("dimensions") or {}
+    axes = ", ".join(a["axis"] for a in (dims.get("axes") or {}).values())
+    left = dims.get("untagged") or []
     tail = (
-        "; the E5-5 breakdown by waste type and treatment (dimensions) is in the tables "
-        "but not tagged."
+        f"; the E5-5 breakdowns are tagged with the explicit dimensions {axes} (checked "
+        f"{str(dims.get('verified', '')).split(':')[0]})"
+        + (": untagged, no member in the taxonomy: " + ", ".join(left) if left else "")
+        + "."
     )
     if unverified:
         return (

@@ -27,6 +27,7 @@ NS = {
     "link": "http://www.xbrl.org/2003/linkbase",
     "xlink": "http://www.w3.org/1999/xlink",
     "utr": "http://www.xbrl.org/2009/utr",
+    "xbrldi": "http://xbrl.org/2006/xbrldi",
 }
 XS = "http://www.w3.org/2001/XMLSchema"
 DECIMALS = {"mass": 1, "percent": 4}
@@ -39,6 +40,13 @@ def _num(value: float, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def context_id(f: dict[str, Any]) -> str:
+    """The id of the context of fact ``f``: the period, or the period with the fact's
+    breakdown members (``c_hazardous_recycling``, ``c_landfill``)."""
+    picks = (f.get("breakdown") or {}).values()
+    return "_".join(["c", *picks]) if picks else CONTEXT
+
+
 def _fact(f: dict[str, Any], prefix: str, concept: str) -> str:
     if f["type"] == "percent":
         shown, scale, dec = 100 * f["value"], -2, DECIMALS["percent"]
@@ -49,25 +57,45 @@ def _fact(f: dict[str, Any], prefix: str, concept: str) -> str:
     if f["value"] < 0:
         raise ValueError(f"{f['key']}: a negative figure cannot be tagged as shown")
     return (
-        f'<ix:nonFraction name="{prefix}:{concept}" contextRef="{CONTEXT}" '
+        f'<ix:nonFraction name="{prefix}:{concept}" contextRef="{context_id(f)}" '
         f'unitRef="{UNITS[f["type"]]}" decimals="{dec}" scale="{scale}" '
         f'format="ixt:num-dot-decimal">{text}</ix:nonFraction>'
     )
 
 
+def _contexts(pack: DisclosurePack, prefix: str) -> str:
+    """One context per distinct breakdown of the facts (the first undimensioned): the entity,
+    the period and, for a breakdown, its explicit members in the scenario (the taxonomy's
+    hypercubes are closed with ``contextElement="scenario"``)."""
+    scheme, ident = pack.company.identifier
+    seen: dict[str, dict[str, str]] = {CONTEXT: {}}
+    for f in pack.facts:
+        seen.setdefault(context_id(f), f.get("dims") or {})
+    out = []
+    for cid, dims in seen.items():
+        members = "".join(
+            f'<xbrldi:explicitMember dimension="{prefix}:{axis}">{prefix}:{member}'
+            "</xbrldi:explicitMember>"
+            for axis, member in dims.items()
+        )
+        out.append(
+            f'<xbrli:context id="{cid}"><xbrli:entity>'
+            f"<xbrli:identifier scheme={quoteattr(scheme)}>{escape(ident)}</xbrli:identifier>"
+            "</xbrli:entity><xbrli:period>"
+            f"<xbrli:startDate>{pack.period.start.isoformat()}</xbrli:startDate>"
+            f"<xbrli:endDate>{pack.period.end.isoformat()}</xbrli:endDate></xbrli:period>"
+            + (f"<xbrli:scenario>{members}</xbrli:scenario>" if members else "")
+            + "</xbrli:context>"
+        )
+    return "".join(out)
+
+
 def _header(pack: DisclosurePack, namespace: str) -> str:
     tax = xbrl_map()["taxonomy"]
-    scheme, ident = pack.company.identifier
     return (
         '<div style="display:none"><ix:header><ix:references>'
         f'<link:schemaRef xlink:type="simple" xlink:href={quoteattr(tax["entry_point"])}/>'
-        "</ix:references><ix:resources>"
-        f'<xbrli:context id="{CONTEXT}"><xbrli:entity>'
-        f"<xbrli:identifier scheme={quoteattr(scheme)}>{escape(ident)}</xbrli:identifier>"
-        "</xbrli:entity><xbrli:period>"
-        f"<xbrli:startDate>{pack.period.start.isoformat()}</xbrli:startDate>"
-        f"<xbrli:endDate>{pack.period.end.isoformat()}</xbrli:endDate>"
-        "</xbrli:period></xbrli:context>"
+        f"</ix:references><ix:resources>{_contexts(pack, tax['prefix'])}"
         '<xbrli:unit id="u_t"><xbrli:measure>utr:t</xbrli:measure></xbrli:unit>'
         '<xbrli:unit id="u_pure"><xbrli:measure>xbrli:pure</xbrli:measure></xbrli:unit>'
         "</ix:resources></ix:header></div>"
@@ -77,8 +105,9 @@ def _header(pack: DisclosurePack, namespace: str) -> str:
 def render(
     pack: DisclosurePack, concepts: dict[str, str] | None = None, namespace: str | None = None
 ) -> str:
-    """The ESRS E5 facts of ``pack`` as an inline XBRL document: one context (the entity and
-    the reporting period), units t and pure, one ``ix:nonFraction`` per fact in a table."""
+    """The ESRS E5 facts of ``pack`` as an inline XBRL document: a context for the entity and
+    the reporting period and one per E5-5 breakdown (explicit dimension members), units t and
+    pure, one ``ix:nonFraction`` per fact in a table."""
     tax = xbrl_map()["taxonomy"]
     ns = namespace or tax["namespace"]
     prefix = tax["prefix"]
@@ -121,16 +150,17 @@ def _number(text: str, fmt: str | None) -> float | None:
 
 
 def read_facts(text: str) -> list[dict[str, Any]]:
-    """The numeric facts of an inline XBRL document: concept (Clark notation), context,
-    unit, decimals and the value (display × 10^scale). Raises ValueError if it is not
-    well-formed XML."""
+    """The numeric facts of an inline XBRL document: concept (Clark notation), context and
+    its dimensions (``dims``: axis → member, Clark notation), unit, decimals and the value
+    (display × 10^scale). Raises ValueError if it is not well-formed XML."""
     if len(text) > MAX_CHARS:
         raise ValueError(f"document over {MAX_CHARS:,} characters")
     try:
         root = ET.fromstring(text.encode("utf-8"))
     except ET.ParseError as exc:
         raise ValueError(f"not well-formed XML: {exc}") from None
-    prefixes = dict(re.findall(r'xmlns:([A-Za-z_][\w.-]*)="([^"]+)"', text))
+    prefixes = _prefixes(text)
+    dims = {c.get("id", ""): _dimensions(c, prefixes)[0] for c in root.iter(_q("context", "xbrli"))}
     out = []
     for el in root.iter(_q("nonFraction", "ix")):
         name = el.get("name", "")
@@ -146,16 +176,62 @@ def read_facts(text: str) -> list[dict[str, Any]]:
                 "decimals": el.get("decimals"),
                 "format": el.get("format"),
                 "value": None if shown is None else shown * 10.0**scale,
+                "dims": dims.get(el.get("contextRef") or "", {}),
             }
         )
     return out
 
 
+def _prefixes(text: str) -> dict[str, str]:
+    return dict(re.findall(r'xmlns:([A-Za-z_][\w.-]*)="([^"]+)"', text))
+
+
+def _clark(qname: str, prefixes: dict[str, str]) -> str | None:
+    """``prefix:local`` in Clark notation, or None if it is not a QName of a declared
+    prefix."""
+    pre, sep, local = qname.strip().partition(":")
+    if not sep or pre not in prefixes or not re.fullmatch(r"[A-Za-z_][\w.-]*", local):
+        return None
+    return f"{{{prefixes[pre]}}}{local}"
+
+
+def _dimensions(c: ET.Element, prefixes: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """A context's dimensions (axis → member, Clark notation; a typed member's value as its
+    text) from its scenario and segment, and the problems: a dimension or member that is not
+    a QName of a declared prefix, a dimension given twice, a typed member without exactly one
+    element."""
+    dims: dict[str, str] = {}
+    problems = []
+    boxes = [*c.iter(_q("scenario", "xbrli")), *c.iter(_q("segment", "xbrli"))]
+    for box in boxes:
+        for m in box:
+            tag = m.tag.rpartition("}")[2]
+            if m.tag not in (_q("explicitMember", "xbrldi"), _q("typedMember", "xbrldi")):
+                continue
+            axis = _clark(m.get("dimension", ""), prefixes)
+            if axis is None:
+                problems.append(f"{tag} dimension {m.get('dimension')!r} is not a declared QName")
+                continue
+            if axis in dims:
+                problems.append(f"dimension {m.get('dimension')} given twice")
+            if tag == "explicitMember":
+                member = _clark(m.text or "", prefixes)
+                if member is None:
+                    problems.append(f"member {m.text!r} of {m.get('dimension')} is not a QName")
+                dims[axis] = member or ""
+            elif len(list(m)) != 1:
+                problems.append(f"typed member of {m.get('dimension')} needs one element")
+            else:
+                dims[axis] = "".join(m.itertext()).strip()
+    return dims, problems
+
+
 def _contexts_units(
-    root: ET.Element,
+    root: ET.Element, prefixes: dict[str, str]
 ) -> tuple[dict[str, ET.Element], dict[str, ET.Element], list[str]]:
     problems = []
     contexts = {c.get("id", ""): c for c in root.iter(_q("context", "xbrli"))}
+    same: dict[tuple[str, ...], str] = {}
     units = {u.get("id", ""): u for u in root.iter(_q("unit", "xbrli"))}
     for cid, c in contexts.items():
         ident = c.find(f"{_q('entity', 'xbrli')}/{_q('identifier', 'xbrli')}")
@@ -165,6 +241,14 @@ def _contexts_units(
         end = c.find(f".//{_q('endDate', 'xbrli')}")
         if start is None or end is None or not (start.text or "") < (end.text or ""):
             problems.append(f"context {cid}: the period needs startDate before endDate")
+        dims, more = _dimensions(c, prefixes)
+        problems += [f"context {cid}: {p}" for p in more]
+        key = tuple(
+            ET.tostring(e, encoding="unicode") for e in c if e.tag != _q("scenario", "xbrli")
+        ) + tuple(sorted(f"{a}={m}" for a, m in dims.items()))
+        if key in same:
+            problems.append(f"context {cid}: the same entity, period and dimensions as {same[key]}")
+        same.setdefault(key, cid)
     for uid, u in units.items():
         measures = [m.text or "" for m in u.iter(_q("measure", "xbrli"))]
         if len(measures) != 1 or ":" not in measures[0]:
@@ -175,10 +259,14 @@ def _contexts_units(
 def check_structure(text: str, expected: list[dict[str, Any]] | None = None) -> list[str]:
     """Problems of an inline XBRL document found by parsing it back, without the taxonomy:
     well-formed XHTML with one ``ix:header`` holding a ``link:schemaRef``; every context
-    with an entity identifier and a start before the end; every unit one QName measure; every
+    with an entity identifier and a start before the end, its dimensions (scenario or
+    segment) QNames of declared prefixes, none twice, a typed member one element, and no
+    two contexts alike; every unit one QName measure; no two facts of a concept with the
+    same dimensions and unit; every
     numeric fact's prefix declared, its context and unit present, decimals an integer or
     INF, its displayed value readable under its format; ids unique; and, with ``expected``
-    (the pack's facts), the facts read back equal to the figures within their decimals.
+    (the pack's facts), the facts read back equal to the figures within their decimals and
+    with their dimensions (axis and member local names).
     An empty list means the structure holds."""
     try:
         facts = read_facts(text)
@@ -196,8 +284,9 @@ def check_structure(text: str, expected: list[dict[str, Any]] | None = None) -> 
     ids = [e.get("id") for e in root.iter() if e.get("id") is not None]
     if len(ids) != len(set(ids)):
         problems.append("duplicate id attributes")
-    contexts, units, more = _contexts_units(root)
+    contexts, units, more = _contexts_units(root, _prefixes(text))
     problems += more
+    seen: set[tuple[Any, ...]] = set()
     for i, f in enumerate(facts):
         where = f"fact {i + 1} ({f['concept']})"
         if not f["prefix_declared"]:
@@ -210,6 +299,10 @@ def check_structure(text: str, expected: list[dict[str, Any]] | None = None) -> 
             problems.append(f"{where}: decimals must be an integer or INF")
         if f["value"] is None:
             problems.append(f"{where}: the displayed value does not read as {f['format']}")
+        dims = tuple(sorted(f["dims"].items()))
+        if (f["concept"], dims, f["unit"]) in seen:
+            problems.append(f"{where}: a second fact of the concept with the same dimensions")
+        seen.add((f["concept"], dims, f["unit"]))
     if expected is not None:
         problems += _compare(facts, expected)
     return problems
@@ -220,9 +313,13 @@ def _compare(facts: list[dict[str, Any]], expected: list[dict[str, Any]]) -> lis
         return [f"{len(facts)} facts read back, {len(expected)} expected"]
     out = []
     for f, e in zip(facts, expected, strict=True):
+        name = e["key"] + "".join(f"[{m}]" for m in (e.get("breakdown") or {}).values())
         tol = 0.5 * 10.0 ** -DECIMALS[e["type"]] + 1e-12
         if f["value"] is None or not math.isclose(f["value"], e["value"], abs_tol=tol):
-            out.append(f"{e['key']}: read back {f['value']}, expected {e['value']}")
+            out.append(f"{name}: read back {f['value']}, expected {e['value']}")
+        got = {a.rpartition("}")[2]: m.rpartition("}")[2] for a, m in f["dims"].items()}
+        if got != (e.get("dims") or {}):
+            out.append(f"{name}: dimensions read back {got}, expected {e.get('dims') or {}}")
     return out
 
 
@@ -265,11 +362,27 @@ def _labels(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def _check_dimensions(by_name: dict[str | None, ET.Element]) -> list[Problem]:
+    """The breakdowns' axes (explicit dimensions) and members are declared in the package."""
+    out = []
+    for key, ax in xbrl_map()["dimensions"]["axes"].items():
+        el = by_name.get(ax["axis"])
+        if el is None or not (el.get("substitutionGroup") or "").endswith("dimensionItem"):
+            out.append(Problem(f"dimensions.axes.{key}", f"no dimension {ax['axis']}"))
+        elif any(k.endswith("typedDomainRef") for k in el.attrib):
+            out.append(Problem(f"dimensions.axes.{key}", f"{ax['axis']} is a typed dimension"))
+        missing = [m for m in (ax["domain"], *ax["members"].values()) if m not in by_name]
+        if missing:
+            out.append(Problem(f"dimensions.axes.{key}", "no member " + ", ".join(missing)))
+    return out
+
+
 def resolve_taxonomy(path: str | Path) -> tuple[dict[str, str], str]:
     """Resolve every fact's label to its concept in the EFRAG ESRS taxonomy package at
     ``path`` (the zip as downloaded): (key → concept local name, the concepts' namespace).
     A label the package does not have, or a concept whose type does not fit (mass /
-    percent) or that is not a duration item, is an error naming the fact."""
+    percent) or that is not a duration item, is an error naming the fact; so is an axis of
+    the E5-5 breakdowns that is not an explicit dimension there, or a member it lacks."""
     p = Path(path)
     src = str(p)
     if not p.is_file() or not zipfile.is_zipfile(p):
@@ -307,6 +420,7 @@ def resolve_taxonomy(path: str | Path) -> tuple[dict[str, str], str]:
                 Problem(f"facts.{spec['key']}", f"{el.get('name')} is not a duration item")
             )
         concepts[spec["key"]] = el.get("name", "")
+    problems += _check_dimensions({e.get("name"): e for e in elements.values()})
     if problems:
         raise ModelError(problems, src)
     return concepts, namespace

@@ -2,7 +2,8 @@
 // shipped plan (its maker set to the user's organisation) from the caller's own ledger accounts, with
 // the filing layout (CSV) and report page to download; a disclosure pack (ESRS E5, CTI, ISO 59020) with
 // its inline XBRL; the solar-panel registry kept by the service as the user's organisation sees it (its
-// roles, each with its fields), and registering panel models and installations in it.
+// roles, each with its fields), and registering panel models and installations in it, handing panels over
+// (owner) and reporting their treatment (certified recycler).
 import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, state, t } from "./core.js";
 
@@ -132,8 +133,9 @@ function drawPack(p) {
 // ---- solar panels: the registry the service keeps ------------------------------------------
 // The page reads and writes the stored registry (/api/policy/solar/registry): the installations the
 // user's organisation has a role for, with each role's fields; its panel models; and it registers new
-// models (as their maker) and installations (as their owner). Roles an operator grants (municipality,
-// certified recycler) are shown, never chosen here.
+// models (as their maker) and installations (as their owner), hands panels over to a dismantler or recycler
+// (as the owner) and reports their treatment (as a certified recycler they were handed to). Roles an operator
+// grants (municipality, certified recycler) are shown, never chosen here.
 const REG = "/api/policy/solar/registry";
 const ROLES = ["maker", "owner", "municipality", "dismantler", "recycler"];
 const TECH = ["c-Si", "CIS/CIGS", "CdTe", "other"];
@@ -184,9 +186,97 @@ function buildSolar() {
     ...field("so-i-eob", "so.i.eob", input({ type: "date" })),
     submit("so-i-run", "so.i.submit"), el("span", { id: "so-i-status", role: "status" }), errorList("so-i-errors"));
   const details = (id, key, form) => { const s = el("summary", { textContent: t(key) }); s.dataset.i18n = key; return el("details", { id }, s, form); };
-  $("#so-result").after(details("so-add-model", "so.addModel", mf), details("so-add-inst", "so.addInst", inf));
+  const [hf, tf] = entryForms();
+  $("#so-result").after(details("so-add-model", "so.addModel", mf), details("so-add-inst", "so.addInst", inf),
+    details("so-hand", "so.handover", hf), details("so-treat", "so.treat", tf));
+  $("#so-hand").hidden = true; $("#so-treat").hidden = true;
   mf.addEventListener("submit", addModel);
   inf.addEventListener("submit", addInstallation);
+  hf.addEventListener("submit", handOver);
+  tf.addEventListener("submit", reportTreatment);
+}
+
+const count = () => input({ type: "number", required: true, min: "1", max: "100000000", step: "1" });
+
+/** The forms of the registry's entries on an installation: the owner's handover to a dismantler or recycler,
+ * a certified recycler's treatment report. Each is shown only where the view gives the role that may send it. */
+function entryForms() {
+  const hf = el("form", { id: "so-hand-form" },
+    ...field("so-h-inst", "so.h.installation", el("select", { required: true })),
+    ...field("so-h-to", "so.h.to", input({ required: true, maxLength: 200 })),
+    ...field("so-h-role", "so.h.role", el("select")),
+    ...field("so-h-count", "so.col.count", count()),
+    ...field("so-h-date", "so.h.date", input({ type: "date", required: true })),
+    submit("so-h-run", "so.h.submit"), el("span", { id: "so-h-status", role: "status" }), errorList("so-h-errors"));
+  const tf = el("form", { id: "so-treat-form" },
+    ...field("so-t-inst", "so.h.installation", el("select", { required: true })),
+    ...field("so-t-count", "so.col.count", count()),
+    ...field("so-t-date", "so.t.date", input({ type: "date", required: true })),
+    ...field("so-t-method", "so.t.method", input({ required: true, maxLength: 500 })),
+    ...field("so-t-recovered", "so.t.recovered", el("textarea", { rows: 3, spellcheck: false, className: "pl-doc" })),
+    ...field("so-t-disposed", "so.t.disposed", input({ type: "number", min: "0", max: "10000000000", step: "any", value: "0" })),
+    submit("so-t-run", "so.t.submit"), el("span", { id: "so-t-status", role: "status" }), errorList("so-t-errors"));
+  return [hf, tf];
+}
+
+/** Refill a select of installations with `rows`, keeping the chosen one if it is still there. */
+function installationsIn(sel, rows) {
+  const keep = $(sel).value;
+  $(sel).replaceChildren(...rows.map((i) => el("option", { value: i.id, textContent: `${named(i)} (${i.municipality})`, selected: i.id === keep })));
+}
+
+/** Show the entry forms the organisation may send on what it sees: handovers of installations it owns, treatment
+ * reports (with the operator's certificate) of installations handed to it as recycler. */
+function drawEntryForms(v) {
+  if (!$("#so-hand")) return;
+  const keep = $("#so-h-role").value;
+  $("#so-h-role").replaceChildren(...["dismantler", "recycler"].map((r) => el("option", { value: r, textContent: t(`so.role.${r}`), selected: r === keep })));
+  const owned = v.installations.filter((i) => (i.roles || []).includes("owner"));
+  const handed = pl.granted?.certified_recycler ? v.installations.filter((i) => (i.roles || []).includes("recycler")) : [];
+  installationsIn("#so-h-inst", owned); $("#so-hand").hidden = !owned.length;
+  installationsIn("#so-t-inst", handed); $("#so-treat").hidden = !handed.length;
+}
+
+/** The chosen installation's name, for the messages. */
+const chosen = (sel) => $(sel).selectedOptions[0]?.textContent ?? $(sel).value;
+
+async function handOver(ev) {
+  ev.preventDefault();
+  const to = $("#so-h-to").value.trim(), n = Number($("#so-h-count").value), name = chosen("#so-h-inst");
+  const body = { to, role: $("#so-h-role").value, count: n, date: $("#so-h-date").value };
+  const path = `${REG}/installations/${encodeURIComponent($("#so-h-inst").value)}/handovers`;
+  if (await write(path, body, "#so-h-errors", "#so-h-status", t("so.h.done", { count: fmt(n), name, to }))) {
+    $("#so-h-to").value = ""; $("#so-h-count").value = "";
+  }
+}
+
+/** "glass, 1500" per line → recovered mass by material (kg); null after showing the first bad line. */
+function recovered(text) {
+  const out = {};
+  for (const [n, line] of text.split("\n").entries()) {
+    if (!line.trim()) continue;
+    const [m, kgText, extra] = line.split(",").map((x) => x.trim());
+    const v = Number(kgText);
+    if (extra !== undefined || !m || m.length > 40 || kgText === "" || !(v >= 0) || !Number.isFinite(v)) {
+      showMessages("#so-t-errors", [t("so.t.badLine", { line: n + 1 })]);
+      return null;
+    }
+    out[m] = (out[m] ?? 0) + v;
+  }
+  return out;
+}
+
+async function reportTreatment(ev) {
+  ev.preventDefault();
+  $("#so-t-errors").replaceChildren();
+  const got = recovered($("#so-t-recovered").value); if (!got) return;
+  const n = Number($("#so-t-count").value), name = chosen("#so-t-inst");
+  const body = { count: n, date: $("#so-t-date").value, method: $("#so-t-method").value.trim(), recovered_kg: got,
+    disposed_kg: Number($("#so-t-disposed").value || 0) };
+  const path = `${REG}/installations/${encodeURIComponent($("#so-t-inst").value)}/treatments`;
+  if (await write(path, body, "#so-t-errors", "#so-t-status", t("so.t.done", { count: fmt(n), name }))) {
+    for (const s of ["#so-t-count", "#so-t-method", "#so-t-recovered"]) $(s).value = "";
+  }
 }
 
 function fillRoles() {
@@ -212,7 +302,9 @@ async function showSolar() {
 }
 
 /** Forget the forms' last messages (they are in the language and for the user of their time). */
-function clearWrites() { for (const s of ["#so-m-status", "#so-i-status", "#so-m-errors", "#so-i-errors"]) $(s)?.replaceChildren(); }
+function clearWrites() {
+  for (const s of ["m", "i", "h", "t"].flatMap((f) => [`#so-${f}-status`, `#so-${f}-errors`])) $(s)?.replaceChildren();
+}
 
 function drawGranted() {
   if (!$("#so-granted")) return;
@@ -326,6 +418,7 @@ function drawSolar({ view: v, models, role }) {
   richTable($("#so-installations"), cols.map(([, h]) => t(h)), rows.map((i) => cols.map(([, , f]) => f(i))), numCols, dataCols);
   drawModels(models, v);
   drawVolumes(v);
+  drawEntryForms(v);
   const a = v.assumptions || {};
   $("#so-assumptions").textContent = t("so.assumptions", { years: a.approaching_years ?? "–", life: a.default_service_years ?? "–" });
 }
