@@ -41,6 +41,20 @@ def _worker_postgres() -> None:
 _worker_postgres()
 EXAMPLES = ROOT / "examples"
 
+
+@pytest.fixture(scope="session", autouse=True)
+def sensing_dirs(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """No test reads or writes the working tree's ``var/sensing``: the live hub's directory
+    (kept lines, ``JUNKAN_SENSING_DIR``) is a temporary one per worker, and every app the tests
+    start reads the session's one set of trained monitor models (``JUNKAN_SENSING_MODELS``,
+    tests/sensing/modeldir.py), so the monitor is trained once per test run."""
+    from tests.sensing.modeldir import shared_model_dir
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUNKAN_SENSING_DIR", str(tmp_path_factory.mktemp("sensing-hub")))
+        mp.setenv("JUNKAN_SENSING_MODELS", str(shared_model_dir(tmp_path_factory)))
+        yield
+
 SMALL: dict[str, Any] = {
     "junkan": 1,
     "name": "small",

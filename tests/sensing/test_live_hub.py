@@ -34,7 +34,7 @@ def test_connect_checks_then_runs_a_line(
     made: list[tuple[Any, ...]] = []
     feed = FakeFeed()
 
-    def fake(spec: LineSource, live: Any, url: str) -> FakeFeed:
+    def fake(spec: LineSource, live: Any, url: str, auth: Any = None) -> FakeFeed:
         made.append((spec.source.kind, url))
         return feed
 

@@ -130,7 +130,7 @@ def test_subscription_feeds_a_service_live_line(
     try:
         _wait(lambda: live.status == "connected")
         plc.go.set()
-        _wait(lambda: ing.order.get("P1") is not None and ing.order["P1"].next == n, 60)
+        _wait(lambda: _next(ing, "P1") == n, 60)
         mon = ing.monitors["P1"]
         st = ing.order["P1"].stats
         assert st.missing == 0 and st.late == 0
@@ -149,6 +149,14 @@ def test_subscription_feeds_a_service_live_line(
     assert live.since(0)[-1][1]["kind"] == "end" and live.status == "stopped"
 
 
+def _next(lines: sensing.LineIngest, line: str) -> int | None:
+    """The next sequence number the line waits for, read under the ingest's lock (the
+    reorder buffer counts a batch before the monitor has processed it)."""
+    with lines.lock:
+        ro = lines.order.get(line)
+        return None if ro is None else int(ro.next)
+
+
 @pytest.mark.slow
 def test_reconnects_after_server_restart(models: sensing.Models) -> None:
     port = _free_port()
@@ -160,7 +168,7 @@ def test_reconnects_after_server_restart(models: sensing.Models) -> None:
     try:
         assert ing.connected.wait(30)
         plc.go.set()
-        _wait(lambda: ing.lines.order.get("P1") is not None and ing.lines.order["P1"].next == 60)
+        _wait(lambda: _next(ing.lines, "P1") == 60)
         plc.stop.set()
         plc.thread.join(10)
         _wait(lambda: not ing.connected.is_set())
@@ -173,7 +181,7 @@ def test_reconnects_after_server_restart(models: sensing.Models) -> None:
         assert plc2.ready.wait(30)
         _wait(lambda: ing.connects >= 2 and ing.connected.is_set())  # reconnected by itself
         plc2.go.set()
-        _wait(lambda: ing.lines.order["P1"].next == 120, 60)
+        _wait(lambda: _next(ing.lines, "P1") == 120, 60)
         assert len(ing.lines.monitors["P1"].trace) == 120
         plc2.stop.set()
     finally:

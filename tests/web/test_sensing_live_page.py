@@ -6,17 +6,26 @@ axe-core, and Stop ends the line (the service no longer lists it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.sensing.modeldir import use_shared_models
 from tests.web.conftest import require_browser, sign_in
 
 sync_api = require_browser()
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 expect = sync_api.expect
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The server reads the session's trained monitor (trained once per test session)."""
+    yield from use_shared_models(tmp_path_factory)
 
 
 def test_live_line_alarm_acknowledge_false_alarm_stop(server: str, page: Any) -> None:
@@ -28,8 +37,8 @@ def test_live_line_alarm_acknowledge_false_alarm_stop(server: str, page: Any) ->
     page.select_option("#sl-speed", "50")
     page.click("#sl-start")
     line = page.locator("#sl-line-L1")
-    # the first start trains the service's monitor (once per process), then the jam at 100 s
-    # comes 2 s into the replay
+    # the first start reads the service's monitor from the session's model cache (trained
+    # there once per test session), then the jam at 100 s comes 2 s into the replay
     row = line.locator(".sl-alarms tbody tr").first
     row.wait_for(timeout=60_000)
     expect(row).to_contain_text("≥")  # the evidence: signal, value and threshold

@@ -18,6 +18,8 @@ from junkan.sensing.generator import LineParams, Recording, generate, synthesize
 from junkan.sensing.ingest import LineIngest
 from junkan.sensing.live import LINE_ID, Hub, LiveError
 from junkan.sensing.live import precision as label_precision
+from junkan.sensing.modelcache import ModelCache
+from junkan.sensing.modelcache import cache_dir as model_cache_dir
 from junkan.sensing.monitor import Alarm, Models, Monitor, monitor_recording
 from junkan.sensing.results import Evaluation, MonitorRun
 from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
@@ -44,6 +46,8 @@ __all__ = [
     "LiveError",
     "LineParams",
     "load",
+    "ModelCache",
+    "model_cache_dir",
     "Models",
     "Monitor",
     "monitor_recording",

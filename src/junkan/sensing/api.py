@@ -15,6 +15,7 @@ import numpy as np
 from junkan.core.errors import ModelError, Problem
 from junkan.sensing.evaluate import evaluate_recordings
 from junkan.sensing.generator import generate
+from junkan.sensing.modelcache import ModelCache
 from junkan.sensing.monitor import Models, monitor_recording
 from junkan.sensing.monitor import train as train_models
 from junkan.sensing.results import Evaluation, MonitorRun
@@ -54,9 +55,17 @@ def tuning_scenario(seed: int, duration_s: float = 900.0) -> Scenario:
 
 
 @lru_cache(maxsize=4)
-def train(seeds: tuple[int, ...] = TUNING_SEEDS, duration_s: float = 900.0) -> Models:
-    """Detectors trained and calibrated on the tuning scenarios of ``seeds`` (cached)."""
-    return train_models([generate(tuning_scenario(s, duration_s)) for s in seeds])
+def train(
+    seeds: tuple[int, ...] = TUNING_SEEDS, duration_s: float = 900.0, cache: str | None = None
+) -> Models:
+    """Detectors trained and calibrated on the tuning scenarios of ``seeds`` (kept per
+    process). ``cache``: a directory of trained models
+    (:class:`~junkan.sensing.modelcache.ModelCache`) read first and written after training,
+    so other processes and later starts reuse them."""
+    recs = [generate(tuning_scenario(s, duration_s)) for s in seeds]
+    if cache is None:
+        return train_models(recs)
+    return ModelCache(cache).trained(recs)
 
 
 def run(

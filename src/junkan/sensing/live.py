@@ -12,6 +12,7 @@ The hub holds no web framework and no database: the API routes
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -23,15 +24,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from junkan.sensing.brokerauth import ENV as AUTH_ENV
+from junkan.sensing.brokerauth import AuthError, BrokerAuth, broker_auth
 from junkan.sensing.features import BATCH, STEP
 from junkan.sensing.generator import LineParams, generate
 from junkan.sensing.ingest import LineIngest
+from junkan.sensing.linebook import LineBook
 from junkan.sensing.monitor import LABELS, Models
 from junkan.sensing.samples import Batch
 from junkan.sensing.scenario import Scenario
-from junkan.sensing.sources import LineSource, SourceRefused, check, connect_url, resolve
+from junkan.sensing.sources import (
+    LineSource,
+    SourceRefused,
+    check,
+    connect_url,
+    endpoint,
+    resolve,
+)
 from junkan.sensing.store import RawStore
 
+log = logging.getLogger("junkan.sensing.live")
 LINE_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_EVENTS = 5000
 """Events kept per line for streams to resume from (500 s of steps at 10 Hz)."""
@@ -69,6 +81,8 @@ class LiveLine:
     quarantined: int = 0
     next_id: int = 1
     done: bool = False
+    restored: bool = False
+    problem: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _last_q: float = -math.inf
@@ -110,6 +124,8 @@ class LiveLine:
             "alarms": len(mon.alarms) if mon else 0,
             "quarantined": self.quarantined,
             "model_version": mon.models.version if mon else None,
+            "restored": self.restored,
+            "problem": self.problem,
         }
 
     def detail(self) -> dict[str, Any]:
@@ -121,13 +137,17 @@ class LiveLine:
 
 class Hub:
     """Every organisation's live lines (at most ``max_per_org`` each, ``max_total`` in all);
-    the raw streams of broker and PLC lines go under ``directory``."""
+    the raw streams of broker and PLC lines go under ``directory``, and their definitions
+    to ``directory/lines.json`` (:class:`~junkan.sensing.linebook.LineBook`), from which
+    :meth:`restore` connects them again when the service starts."""
 
     def __init__(self, directory: Path, *, max_per_org: int = 4, max_total: int = 16) -> None:
         self.directory = Path(directory)
         self.max_per_org, self.max_total = max_per_org, max_total
         self.lines: dict[tuple[str, str], LiveLine] = {}
         self.lock = threading.Lock()
+        self.book = LineBook(self.directory)
+        self.closed = False
 
     def get(self, org: str, line: str) -> LiveLine:
         live = self.lines.get((org, line))
@@ -140,6 +160,8 @@ class Hub:
 
     def _reserve(self, org: str, line: str) -> None:
         """Refuse a line that is live already or one past the limits (call under the lock)."""
+        if self.closed:
+            raise LiveError(503, "the service is stopping")
         old = self.lines.get((org, line))
         if old is not None and not old.done:
             raise LiveError(409, f"line {line} is live already; stop it first")
@@ -161,26 +183,42 @@ class Hub:
         line = sc.line.id
         with self.lock:
             self._reserve(org, line)
+            old = self.lines.get((org, line))  # an ended line, or one not restored
             ing = LineIngest(models, LineParams.of(sc), trace_max=6000)
             live = LiveLine(org, line, uuid.uuid4().hex[:12], sc.name, speed, ing)
             self._add(live)
+        if old is not None and old.source != "replay":
+            self.book.forget(org, line)  # the replay takes the line's place
         threading.Thread(target=self._run, args=(live, sc), daemon=True).start()
         return live
 
     def connect(
-        self, org: str, spec: LineSource, models: Models, *, resolver: Any = None
+        self,
+        org: str,
+        spec: LineSource,
+        models: Models,
+        *,
+        resolver: Any = None,
+        by: str | None = None,
+        remember: bool = True,
     ) -> LiveLine:
         """Start a live line fed by ``spec.source`` (an MQTT topic or an OPC UA server):
         the endpoint must be listed in ``JUNKAN_SENSING_ENDPOINTS`` (422 otherwise, before
         any connection). The connection runs in the background and reconnects by itself;
         its state (``connecting``, ``connected``, ``unreachable``, ``connection lost`` …) is
-        the line's ``status`` and a ``status`` stream event."""
+        the line's ``status`` and a ``status`` stream event. The definition is kept
+        (``remember``; no credentials in it) until the line is stopped."""
         src, line = spec.source, spec.line.id
         try:
             ep = check(src.url, "source.url")
             address = resolve(ep, "source.url", resolver)
         except SourceRefused as exc:
             raise LiveError(422, str(exc)) from None
+        try:
+            auth = broker_auth(ep) if src.kind == "mqtt" else None
+        except AuthError as exc:  # the administrator's settings: logged with the details
+            log.warning("line %s of %s: %s", line, org, exc)
+            raise LiveError(503, f"the server's broker settings ({AUTH_ENV}): {exc}") from None
         with self.lock:
             self._reserve(org, line)
             params = LineParams.of(Scenario(line=spec.line, duration_s=60))
@@ -199,12 +237,74 @@ class Hub:
             )
             self._add(live)  # listening before the first message can come
             try:
-                live.feed = _feed(spec, live, connect_url(src.url, ep, address))
+                live.feed = _feed(spec, live, connect_url(src.url, ep, address), auth)
             except ModuleNotFoundError as exc:
                 self.lines.pop((org, line), None)
                 raise LiveError(
                     503, f"this server lacks the 'sensing' extra ({exc.name} is not installed)"
                 ) from None
+        if remember:
+            self.book.keep(org, line, spec.model_dump(mode="json"), by)
+        return live
+
+    def restore(self, models: Models | Callable[[], Models], resolver: Any = None) -> list[Any]:
+        """Connect again every kept broker or PLC line (the service starts): a line that
+        cannot be connected — its endpoint is no longer listed, the limits are reached — is
+        shown with status ``not restored`` and the reason as an ``error`` event until it is
+        stopped. ``models`` (or a function giving them) is asked for only if a line is
+        kept."""
+        entries = self.book.entries()
+        if not entries:
+            return []
+        m = models() if callable(models) else models
+        out = []
+        for e in entries:
+            org, line = e["org"], e["line"]
+            try:
+                spec = LineSource.model_validate(e["spec"])
+                if spec.line.id != line:
+                    raise ValueError(f"spec.line.id {spec.line.id!r} is not the entry's line")
+            except ValueError as exc:
+                log.warning("%s: kept line %s of %s skipped: %s", self.book.path, line, org, exc)
+                continue
+            try:
+                live = self.connect(org, spec, m, resolver=resolver, remember=False)
+            except LiveError as exc:
+                if self.closed:
+                    break
+                live = self._not_restored(org, spec, m, exc.detail)
+            live.restored = True
+            out.append(live)
+        return out
+
+    def _not_restored(self, org: str, spec: LineSource, models: Models, why: str) -> LiveLine:
+        src = spec.source
+        try:
+            where = str(endpoint(src.url)[0])
+        except SourceRefused:
+            where = src.url[:100]
+        params = LineParams.of(Scenario(line=spec.line, duration_s=60))
+        ing = LineIngest(models, params, trace_max=10)
+        live = LiveLine(
+            org,
+            spec.line.id,
+            uuid.uuid4().hex[:12],
+            src.kind,
+            1.0,
+            ing,
+            src.kind,
+            where,
+            "not restored",
+            done=True,
+        )
+        live.problem = f"not restored after the service restarted: {why}"
+        live.add({"kind": "status", "status": "not restored"})
+        live.add({"kind": "error", "detail": live.problem})
+        live.add({"kind": "end"})
+        with self.lock:
+            old = self.lines.get((org, live.line))
+            if old is None or old.done:
+                self._add(live)
         return live
 
     def _run(self, live: LiveLine, sc: Scenario) -> None:
@@ -227,11 +327,16 @@ class Hub:
 
     def stop(self, org: str, line: str) -> None:
         """Stop a line: a replay ends, a broker or PLC line disconnects (its raw stream is
-        flushed); its streams get ``end``."""
+        flushed) and is no longer kept; its streams get ``end``."""
         live = self.get(org, line)
-        live.stop.set()
         with self.lock:
             self.lines.pop((org, line), None)
+        if live.source != "replay":
+            self.book.forget(org, line)
+        self._halt(live)
+
+    def _halt(self, live: LiveLine) -> None:
+        live.stop.set()
         if live.feed is not None:
             live.feed.close()
             with live.ingest.lock:
@@ -240,9 +345,14 @@ class Hub:
             live.add({"kind": "end"})
 
     def close(self) -> None:
-        """Stop every line (the service is stopping)."""
-        for org, line in list(self.lines):
-            self.stop(org, line)
+        """Stop every line (the service is stopping); broker and PLC lines stay kept, to be
+        restored at the next start."""
+        with self.lock:
+            self.closed = True
+            lines = list(self.lines.values())
+            self.lines.clear()
+        for live in lines:
+            self._halt(live)
 
     def _alarm(self, live: LiveLine, alarm_id: int) -> Any:
         mon = live.ingest.monitors.get(live.line)
@@ -308,8 +418,9 @@ def _safe(org: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", org)[:64]
 
 
-def _feed(spec: LineSource, live: LiveLine, url: str) -> Any:
-    """The transport's client for a line (it connects in its own thread)."""
+def _feed(spec: LineSource, live: LiveLine, url: str, auth: BrokerAuth | None = None) -> Any:
+    """The transport's client for a line (it connects in its own thread); ``auth``: the
+    administrator's credentials and TLS for an MQTT broker."""
     src = spec.source
     if src.kind == "mqtt":
         from junkan.sensing.mqtt import LineFeed
@@ -320,6 +431,7 @@ def _feed(spec: LineSource, live: LiveLine, url: str) -> Any:
             live.ingest,
             topic=src.topic,
             protocol=src.protocol,
+            auth=auth,
             on_status=live.set_status,
         )
     from junkan.sensing.opcua import OpcuaIngest

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from typing_extensions import Unpack
 
+from junkan.sensing.brokerauth import BrokerAuth
 from junkan.sensing.ingest import IngestOptions, LineIngest
 from junkan.sensing.monitor import Models, Monitor
 from junkan.sensing.samples import Batch, SampleError, parse_message
@@ -51,11 +52,11 @@ def _client(client_id: str, protocol: str = "3.1.1") -> Any:
 
 
 def broker_address(url: str) -> tuple[str, int]:
-    """``mqtt://host:port`` → (host, port); only plain MQTT over TCP."""
+    """``mqtt://host:port`` (or ``mqtts://``, TLS, default port 8883) → (host, port)."""
     u = urlparse(url)
-    if u.scheme not in ("mqtt", "tcp") or not u.hostname:
-        raise ValueError(f"broker URL {url!r}: give mqtt://host:port")
-    return u.hostname, u.port or 1883
+    if u.scheme not in ("mqtt", "mqtts", "tcp") or not u.hostname:
+        raise ValueError(f"broker URL {url!r}: give mqtt://host:port or mqtts://host:port")
+    return u.hostname, u.port or (8883 if u.scheme == "mqtts" else 1883)
 
 
 class Endpoint:
@@ -66,11 +67,22 @@ class Endpoint:
     topic = ""
 
     def __init__(
-        self, url: str, client_id: str, *, protocol: str = "3.1.1", address: str | None = None
+        self,
+        url: str,
+        client_id: str,
+        *,
+        protocol: str = "3.1.1",
+        address: str | None = None,
+        auth: BrokerAuth | None = None,
     ) -> None:
         self.connected = threading.Event()
         self.status, self.connects = "connecting", 0
         self.client = _client(f"{client_id}-{id(self)}", protocol)
+        if auth is not None:  # the administrator's settings (junkan.sensing.brokerauth)
+            if auth.username is not None:
+                self.client.username_pw_set(auth.username, auth.password)
+            if auth.tls is not None:
+                self.client.tls_set_context(auth.tls)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_connect_fail = lambda client, userdata: self.failed("unreachable")
@@ -230,6 +242,7 @@ class LineFeed(Endpoint):
         topic: str | None = None,
         protocol: str = "3.1.1",
         address: str | None = None,
+        auth: BrokerAuth | None = None,
         on_status: Any = None,
     ) -> None:
         self.line, self.lines, self.on_status = line, lines, on_status
@@ -238,7 +251,7 @@ class LineFeed(Endpoint):
             self.topic[: -len("/batch")] + "/backfill" if self.topic.endswith("/batch") else None
         )
         lines.ask_backfill = self._ask
-        super().__init__(url, f"junkan-line-{line}", protocol=protocol, address=address)
+        super().__init__(url, f"junkan-line-{line}", protocol=protocol, address=address, auth=auth)
 
     def failed(self, why: str) -> None:
         super().failed(why)

@@ -1,6 +1,8 @@
 """Where a live line's samples come from, checked before any connection is made: an MQTT
-broker topic (``mqtt://host:port``, MQTT 3.1.1 or 5) or an OPC UA server's subscription
-(``opc.tcp://host:port[/path]``).
+broker topic (``mqtt://host:port``, or ``mqtts://host:port`` over TLS; MQTT 3.1.1 or 5) or
+an OPC UA server's subscription (``opc.tcp://host:port[/path]``). Broker user names,
+passwords and TLS files come from the administrator's ``JUNKAN_SENSING_AUTH``
+(:mod:`junkan.sensing.brokerauth`), never from the request.
 
 Outbound connections follow the platform's outbound policy (:mod:`junkan.core.outbound`,
 written after an SSRF finding): the service connects only to an endpoint an administrator
@@ -28,7 +30,7 @@ from junkan.core.outbound import OutboundRefused, forbidden, normal_host, tcp_ad
 from junkan.sensing.scenario import LineSpec
 
 ENV = "JUNKAN_SENSING_ENDPOINTS"
-SCHEMES = {"mqtt": 1883, "opc.tcp": 4840}
+SCHEMES = {"mqtt": 1883, "mqtts": 8883, "opc.tcp": 4840}
 PLANT_OK = ("is a private address", "is a loopback address", "is a site-local address")
 """Reasons of :func:`~junkan.core.outbound.forbidden` that a listed plant endpoint may have."""
 Resolver = Callable[[str, int], list[str]]
@@ -76,14 +78,16 @@ def endpoint(url: str, what: str = "url") -> tuple[Endpoint, str]:
         raise SourceRefused(f"{what}: not a valid URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise SourceRefused(f"{what}: give mqtt://host:port or opc.tcp://host:port/path")
+        raise SourceRefused(
+            f"{what}: give mqtt://host:port, mqtts://host:port or opc.tcp://host:port/path"
+        )
     if parts.username is not None or "@" in parts.netloc:
         raise SourceRefused(f"{what}: user information (user@host) is not allowed in the URL")
     if parts.query or parts.fragment:
         raise SourceRefused(f"{what}: no query or fragment")
     if not host:
         raise SourceRefused(f"{what}: the URL has no host")
-    if scheme == "mqtt" and parts.path not in ("", "/"):
+    if scheme in ("mqtt", "mqtts") and parts.path not in ("", "/"):
         raise SourceRefused(f"{what}: an MQTT broker URL has no path (the topic is separate)")
     ep = Endpoint(scheme, _host(host, what), port if port is not None else SCHEMES[scheme])
     return ep, parts.path
@@ -156,7 +160,8 @@ Topic = Annotated[str, Field(min_length=1, max_length=200)]
 class MqttSource(Strict):
     """A broker topic carrying one line's batches (the JSON messages of
     :mod:`junkan.sensing.samples`); backfill requests go to the topic with ``/batch``
-    replaced by ``/backfill`` when it ends so."""
+    replaced by ``/backfill`` when it ends so. ``url``: ``mqtt://`` or ``mqtts://`` (TLS);
+    no credentials here — they are the administrator's (``JUNKAN_SENSING_AUTH``)."""
 
     kind: Literal["mqtt"] = "mqtt"
     url: str = Field(max_length=500)

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,15 +34,41 @@ from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.work import offload
 from junkan.core.budget import report_progress
 
-router = APIRouter()
+log = logging.getLogger("junkan.api.sensing")
+_hub_lock = threading.Lock()
+
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """At start, the live lines kept by the last run are connected again, in the background
+    (the monitor's models may have to be read or trained first); the app's own shutdown
+    stops them (``Hub.close`` keeps their definitions)."""
+    hub = _hub_of(app)
+    if hub.book.entries():
+        threading.Thread(
+            target=_restore, args=(hub,), daemon=True, name="junkan-sensing-restore"
+        ).start()
+    yield
+
+
+def _restore(hub: Any) -> None:
+    try:
+        lines = hub.restore(_models)
+        log.info("restored %d live sensing line(s)", len(lines))
+    except Exception:  # the service runs on; the lines stay kept for the next start
+        log.exception("could not restore the kept live sensing lines")
+
+
+router = APIRouter(lifespan=_lifespan)
 
 MAX_RUN_S = 1200.0
 """Longest scenario one run request may generate (20 min at 100 Hz)."""
 MAX_EVAL_S = 1800.0
 """Longest total recording one evaluation request may generate."""
 SERVICE_TUNING = ((0, 1, 2), 600.0)
-"""The service's monitor: trained on three 10-minute tuning scenarios (seeds 0–2), cached per
-worker, so a first request stays well inside the worker's time budget."""
+"""The service's monitor: trained on three 10-minute tuning scenarios (seeds 0–2), kept per
+process and on disk (:func:`junkan.sensing.model_cache_dir`), so only the first start
+of a service trains it and a first request stays well inside the worker's time budget."""
 MAX_MESSAGE_BYTES = 256 * 1024
 
 Doc = Annotated[dict[str, Any], Field(max_length=20)]
@@ -55,10 +85,10 @@ class EvaluateIn(BaseModel):
 
 
 def _models() -> Any:
-    from junkan.sensing import train
+    from junkan.sensing import model_cache_dir, train
 
     seeds, duration = SERVICE_TUNING
-    return train(seeds, duration)
+    return train(seeds, duration, str(model_cache_dir().resolve()))
 
 
 def _scenario(doc: dict[str, Any]) -> Any:
@@ -233,14 +263,19 @@ class LabelIn(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-def _hub(request: Request) -> Any:
+def _hub_of(app: Any) -> Any:
     from junkan.sensing import Hub
 
-    hub = getattr(request.app.state, "sensing_hub", None)
-    if hub is None:
-        hub = Hub(Path(os.environ.get("JUNKAN_SENSING_DIR", "var/sensing")))
-        request.app.state.sensing_hub = hub
+    with _hub_lock:
+        hub = getattr(app.state, "sensing_hub", None)
+        if hub is None:
+            hub = Hub(Path(os.environ.get("JUNKAN_SENSING_DIR", "var/sensing")))
+            app.state.sensing_hub = hub
     return hub
+
+
+def _hub(request: Request) -> Any:
+    return _hub_of(request.app)
 
 
 def _live(fn: Any, *args: Any) -> Any:
@@ -293,7 +328,9 @@ async def sensing_live_connect(body: Doc, request: Request, user: CurrentUser) -
     spec = validate_with(LineSource, body, "body")  # 422 naming the field
     models = await asyncio.to_thread(_models)
     hub = _hub(request)
-    live = await asyncio.to_thread(_live, hub.connect, user.org_id, spec, models)
+    live = await asyncio.to_thread(
+        _live, partial(hub.connect, by=user.id), user.org_id, spec, models
+    )
     return live.summary()
 
 

@@ -75,12 +75,10 @@ function phaseText() {
  * cancel stops it on the server too (DELETE). */
 async function runScenarioJob(body, bar, signal) {
   sn.progress = null;
-  const out = await runJob("/api/sensing/jobs?kind=run", jsonBody(body), signal, (p) => {
+  return runJob("/api/sensing/jobs?kind=run", jsonBody(body), signal, { onProgress: (p) => {
     sn.progress = p;
     if (Number.isFinite(p.fraction)) { bar.max = 1; bar.value = p.fraction; }
-  });
-  if (out.problem && !out.problem.detail && !out.problem.errors) out.problem = { detail: t("sn.failed") };
-  return out;
+  } });
 }
 
 $("#sn-example").addEventListener("change", loadExample);
@@ -167,7 +165,8 @@ function drawStatus(L) {
   const s = L.status;
   L.statusEl.textContent = t("sl.statusLine", { status: t(`sl.status.${s}`, {}, s), t: fmt(L.lastT ?? 0),
     steps: L.steps, alarms: L.alarms.size, quarantined: L.quarantined })
-    + (L.modelVersion != null ? ` ${t("sl.modelVersion", { v: L.modelVersion })}` : "");
+    + (L.modelVersion != null ? ` ${t("sl.modelVersion", { v: L.modelVersion })}` : "")
+    + (L.info.restored ? ` ${t("sl.restored")}` : "");
   L.stopBtn.disabled = s === "stopped";
 }
 
@@ -222,7 +221,7 @@ function onEvent(L, kind, ev, id) {
   else if (kind === "status") L.status = ev.status;
   else if (kind === "quarantined") L.quarantined = ev.count ?? L.quarantined + 1;
   else if (kind === "error") L.errorsEl.replaceChildren(el("li", {}, ev.detail));
-  else if (kind === "end") { L.finished = true; if (L.status !== "stopped") L.status = "ended"; closeStream(L); }
+  else if (kind === "end") { L.finished = true; if (!["stopped", "not restored"].includes(L.status)) L.status = "ended"; closeStream(L); }
 }
 
 /** Draw what came since the last flush: extend the chart (bounded window), confidences, alarms. */
