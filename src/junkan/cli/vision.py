@@ -69,28 +69,44 @@ def vision_train(
         ),
     ],
     out: Annotated[Path, typer.Option(help="Model file to write (JSON).")] = Path("model.json"),
-    trees: Annotated[int, typer.Option(min=10, max=2000)] = 120,
+    model_kind: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="boosted: gradient boosting on piece features; cnn: the small CNN on piece "
+            "patches (training needs the cnn extra: pip install 'junkan[cnn]').",
+        ),
+    ] = "boosted",
+    trees: Annotated[int, typer.Option(min=10, max=2000, help="Trees (boosted).")] = 120,
+    epochs: Annotated[int, typer.Option(min=1, max=500, help="Passes (cnn).")] = 30,
     seed: int = 0,
     format: FormatOption = Format.table,
 ) -> None:
-    """Train the classifier (gradient boosting → ONNX), calibrate its probabilities, and
-    write it with its version and training-data hash."""
+    """Train the classifier (gradient boosting or a small CNN → ONNX), calibrate its
+    probabilities, and write it with its version and training-data hash."""
     from junkan import vision
 
     _threads()
+    if model_kind not in vision.KINDS:
+        fail(f"--model {model_kind!r}: use one of {', '.join(vision.KINDS)}")
     try:
-        model = vision.train(vision.load_dataset(data), seed=seed, trees=trees)
+        model = vision.train(
+            vision.load_dataset(data), seed=seed, trees=trees, kind=model_kind, epochs=epochs
+        )
+    except ImportError as exc:
+        fail(f"--model {model_kind} needs {exc.name}: pip install 'junkan[cnn]'")
     except ValueError as exc:  # ImageError, TrainingError
         fail(str(exc))
     model.save(out)
     if format == Format.json:
         print_json(model.info)
         return
-    ovs = model.info["onnx_vs_sklearn"]
+    ref = "scikit-learn" if model.kind == "boosted" else "JAX"
+    ovs = model.info["onnx_vs_sklearn" if model.kind == "boosted" else "onnx_vs_jax"]
     out_console.print(
-        f"model {model.version} from {model.info['pieces']} pieces on "
+        f"{model.kind} model {model.version} from {model.info['pieces']} pieces on "
         f"{model.info['images']} images → {out}\nclasses: {model.classes}\n"
-        f"ONNX vs scikit-learn: max |Δp| {ovs['max_abs_probability_difference']:.1e}"
+        f"ONNX vs {ref}: max |Δp| {ovs['max_abs_probability_difference']:.1e}"
         f", argmax agreement {ovs['argmax_agreement']:.3f}",
         highlight=False,
     )

@@ -23,7 +23,7 @@ from junkan.vision.dataset import (
 )
 from junkan.vision.evaluate import evaluate
 from junkan.vision.materials import GROUPS, group_from_composition, priors
-from junkan.vision.model import TrainingError, VisionModel, train
+from junkan.vision.model import KINDS, OutdatedModelError, TrainingError, VisionModel, train
 from junkan.vision.model import load_model as load
 from junkan.vision.pipeline import analyse, intervals, weigh
 from junkan.vision.render import Frame, RenderSpec, render
@@ -40,12 +40,14 @@ __all__ = [
     "group_from_composition",
     "ImageError",
     "ImageMeta",
+    "KINDS",
     "intervals",
     "Item",
     "load",
     "load_coco",
     "load_dataset",
     "load_folders",
+    "OutdatedModelError",
     "PredictResult",
     "priors",
     "read_image",

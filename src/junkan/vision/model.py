@@ -24,48 +24,15 @@ from junkan.vision.dataset import Dataset, Item
 from junkan.vision.features import FEATURES, features
 from junkan.vision.materials import GROUPS, group_of, priors
 from junkan.vision.segment import SegmentParams, Segments, fit_join, segment
+from junkan.vision.truth import match, overlap, pieces_per_segment
 
 FORMAT = "junkan.vision.model/1"
+KINDS = ("boosted", "cnn")
 MAX_MODEL_BYTES = 64 * 2**20
 
 
 class TrainingError(ValueError):
     """The training data cannot make a classifier (names why)."""
-
-
-def overlap(truth: np.ndarray, seg: Segments) -> np.ndarray:
-    """(truths + 1, segments + 1) pixel counts of truth label × segment label at the working
-    scale (truth reduced by taking every ``scale``-th pixel)."""
-    s = max(1, int(round(truth.shape[1] / max(seg.labels.shape[1], 1))))
-    t = truth[::s, ::s][: seg.labels.shape[0], : seg.labels.shape[1]]
-    n_t = int(truth.max()) + 1
-    n_p = seg.count + 1
-    joint = np.bincount(
-        (t.astype(np.int64) * n_p + seg.labels[: t.shape[0], : t.shape[1]]).ravel(),
-        minlength=n_t * n_p,
-    )
-    return joint.reshape(n_t, n_p)
-
-
-def match(joint: np.ndarray, purity: float = 0.5) -> np.ndarray:
-    """(segments,) the truth piece index (0-based) each segment belongs to — the one that
-    covers most of it, if at least ``purity`` of it — else −1."""
-    seg_px = joint.sum(axis=0)[1:]
-    best = joint[1:, 1:].argmax(axis=0) if joint.shape[0] > 1 else np.zeros(0, int)
-    if best.size == 0:
-        return -np.ones(joint.shape[1] - 1, int)
-    share = joint[1:, 1:][best, np.arange(best.size)] / np.maximum(seg_px, 1)
-    return np.where(share >= purity, best, -1)
-
-
-def pieces_per_segment(joint: np.ndarray) -> tuple[np.ndarray, int]:
-    """(segments,) how many annotated pieces have most of their seen pixels in each segment,
-    and how many annotated pieces were not seen at all (hidden, or missed as belt)."""
-    seen = joint[1:, 1:].sum(axis=1)
-    owner = joint[1:, 1:].argmax(axis=1) if joint.shape[1] > 1 else np.zeros(0, int)
-    ok = seen > 0
-    n = np.bincount(owner[ok], minlength=joint.shape[1] - 1)[: joint.shape[1] - 1]
-    return n.astype(float), int((~ok).sum())
 
 
 def item_rows(
@@ -113,6 +80,9 @@ class VisionModel:
     count_onnx: bytes | None = None
     """The count model (pieces per segment), when trained on instance annotations."""
     count_scale: float = 1.0
+    kind: str = "boosted"
+    """``boosted`` (gradient boosting on :data:`FEATURES`) or ``cnn`` (:mod:`junkan.vision.cnn`
+    on each piece's patch)."""
     _session: Any = None
     _count_session: Any = None
 
@@ -147,6 +117,20 @@ class VisionModel:
         """(pieces, classes) calibrated probabilities (ONNX Runtime, temperature-scaled)."""
         return scale(self.raw_proba(x), self.temperature)
 
+    def classify(self, seg: Segments, x: np.ndarray) -> np.ndarray:
+        """(pieces, classes) calibrated probabilities of a segmentation's pieces, whose
+        features are ``x``: from the features (boosted) or the pieces' patches (cnn)."""
+        if self.kind != "cnn":
+            return self.proba(x)
+        if len(x) == 0:
+            return np.zeros((0, len(self.classes)))
+        from junkan.vision.cnn import patches, side_input
+
+        sess = self.session()
+        d_eq = x[:, FEATURES.index("d_eq_mm")]
+        out = sess.run(None, {"patch": patches(seg), "size": side_input(d_eq)})
+        return scale(np.asarray(out[1], dtype=float), self.temperature)
+
     def group_matrix(self) -> np.ndarray:
         """(classes, groups) 0/1: which sorter group each class belongs to."""
         g = np.zeros((len(self.classes), len(GROUPS)))
@@ -168,6 +152,7 @@ class VisionModel:
                 base64.b64encode(self.count_onnx).decode("ascii") if self.count_onnx else None
             ),
             "count_scale": self.count_scale,
+            "kind": self.kind,
         }
 
     def save(self, path: str | Path) -> None:
@@ -191,10 +176,15 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
         text = p.read_text("utf-8")
     try:
         doc = json.loads(text)
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"format is {doc.get('format')!r}, not {FORMAT!r}")
-        if doc.get("features") != list(FEATURES):
-            raise ValueError("made with other features; train it again")
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
+    _check_current(doc, where)
+    try:
+        kind = str(doc.get("kind", "boosted"))
+        if kind not in KINDS:
+            raise ValueError(f"kind {kind!r} is not one of {list(KINDS)}")
         return VisionModel(
             base64.b64decode(doc["onnx"]),
             list(doc["classes"]),
@@ -204,9 +194,40 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
             dict(doc.get("info", {})),
             base64.b64decode(doc["count_onnx"]) if doc.get("count_onnx") else None,
             _count_scale(doc.get("count_scale", 1.0)),
+            kind,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
+
+
+class OutdatedModelError(ValueError):
+    """A model file written by an older junkan, whose features or format this one does not
+    read: it must be trained again (the message gives the command)."""
+
+
+def _check_current(doc: dict[str, Any], where: str) -> None:
+    """OutdatedModelError for a vision model document of an older format or feature set;
+    ValueError for a document that is not a vision model at all."""
+    fmt = doc.get("format")
+    if not (isinstance(fmt, str) and fmt.startswith("junkan.vision.model/")):
+        raise ValueError(f"{where}: not a junkan vision model (format is {fmt!r}, not {FORMAT!r})")
+    feats = doc.get("features")
+    if fmt == FORMAT and feats == list(FEATURES):
+        return
+    why = (
+        f"its format is {fmt!r}, this junkan reads {FORMAT!r}"
+        if fmt != FORMAT
+        else f"it was made with {len(feats) if isinstance(feats, list) else 0} features, "
+        f"this junkan computes {len(FEATURES)} other ones"
+    )
+    info = doc.get("info")
+    src = f" ({info['source']})" if isinstance(info, dict) and info.get("source") else ""
+    kind = doc.get("kind") if doc.get("kind") in KINDS else "boosted"
+    raise OutdatedModelError(
+        f"{where}: an outdated junkan vision model ({why}); train it again with "
+        f"`junkan vision train DATA --model {kind} --out {where}`, DATA being the "
+        f"annotated images it was trained on{src}"
+    )
 
 
 def _count_scale(v: Any) -> float:
@@ -245,14 +266,20 @@ class Rows:
     xc: np.ndarray
     nc: np.ndarray
     unseen: int
+    patch: np.ndarray | None = None
+    """The labelled segments' patches (:func:`junkan.vision.cnn.patches`), for the CNN."""
 
 
-def training_rows(data: Dataset, params: SegmentParams) -> Rows:
-    xs, ys, xcs, ncs, unseen = [], [], [], [], 0
+def training_rows(data: Dataset, params: SegmentParams, patches: bool = False) -> Rows:
+    from junkan.vision.cnn import patches as patches_of
+
+    xs, ys, xcs, ncs, ps, unseen = [], [], [], [], [], 0
     for item in data.items:
-        x, lab, _, n, u = item_rows(item, params)
+        x, lab, seg, n, u = item_rows(item, params)
         keep = [i for i, v in enumerate(lab) if v]
         xs.append(x[keep])
+        if patches:
+            ps.append(patches_of(seg)[keep])
         ys += [lab[i] for i in keep]
         if n is not None:
             xcs.append(x)
@@ -265,6 +292,7 @@ def training_rows(data: Dataset, params: SegmentParams) -> Rows:
         np.vstack(xcs) if xcs else empty,
         np.concatenate(ncs) if ncs else np.zeros(0),
         unseen,
+        np.concatenate(ps) if ps else None,
     )
 
 
@@ -325,20 +353,13 @@ def _join_params(data: Dataset, params: SegmentParams) -> tuple[SegmentParams, d
     return fit_join(((it.image(), it.meta.mm_per_px, t) for it, t in annotated), params)
 
 
-def train(
-    data: Dataset, *, seed: int = 0, trees: int = 120, params: SegmentParams | None = None
-) -> VisionModel:
-    """Train, calibrate and export a classifier on ``data`` (see the module docstring)."""
+def _fit_boosted(
+    xt: np.ndarray, yt: np.ndarray, xc: np.ndarray, seed: int, trees: int
+) -> tuple[bytes, np.ndarray]:
+    """Gradient boosting on the features, as ONNX, and its probabilities on ``xc``."""
     from skl2onnx import to_onnx
     from sklearn.ensemble import GradientBoostingClassifier
-    from sklearn.model_selection import train_test_split
 
-    params, join_info = _join_params(data, params or SegmentParams())
-    rows = training_rows(data, params)
-    x, y = rows.x, rows.y
-    classes = _check_labels(y, data.source)
-    yi = np.searchsorted(np.array(classes), y.astype(str))
-    xt, xc, yt, yc = train_test_split(x, yi, test_size=0.2, random_state=seed, stratify=yi)
     clf = GradientBoostingClassifier(
         n_estimators=trees,
         max_depth=3,
@@ -354,43 +375,83 @@ def train(
         options={id(clf): {"zipmap": False}},
         target_opset={"": 17, "ai.onnx.ml": 3},
     ).SerializeToString()
-    p_skl = clf.predict_proba(xc)
+    return onx, clf.predict_proba(xc)
+
+
+def train(
+    data: Dataset,
+    *,
+    seed: int = 0,
+    trees: int = 120,
+    params: SegmentParams | None = None,
+    kind: str = "boosted",
+    epochs: int = 30,
+) -> VisionModel:
+    """Train, calibrate and export a classifier on ``data`` (see the module docstring):
+    ``kind`` ``boosted`` (``trees`` trees) or ``cnn`` (``epochs`` passes; needs the
+    ``cnn`` extra to train)."""
+    from sklearn.model_selection import train_test_split
+
+    if kind not in KINDS:
+        raise TrainingError(f"model kind {kind!r} is not one of {list(KINDS)}")
+    params, join_info = _join_params(data, params or SegmentParams())
+    rows = training_rows(data, params, patches=kind == "cnn")
+    y = rows.y
+    classes = _check_labels(y, data.source)
+    yi = np.searchsorted(np.array(classes), y.astype(str))
+    it, ic = train_test_split(np.arange(len(yi)), test_size=0.2, random_state=seed, stratify=yi)
+    if kind == "cnn":
+        from junkan.vision.cnn import fit_rows
+
+        onx, p_ref = fit_rows(rows, it, ic, yi, len(classes), seed, epochs)
+    else:
+        onx, p_ref = _fit_boosted(rows.x[it], yi[it], rows.x[ic], seed, trees)
+    yc = yi[ic]
     count_onnx, count_scale, count_info = fit_counts(rows, seed)
-    t = fit_temperature(p_skl, yc)
-    settings = json.dumps(
-        {"seed": seed, "trees": trees, "segment": params.model_dump()}, sort_keys=True
-    )
-    version = hashlib.sha256((data.digest + settings).encode()).hexdigest()[:16]
+    settings = {"seed": seed, "segment": params.model_dump(), "kind": kind}
+    settings.update({"epochs": epochs} if kind == "cnn" else {"trees": trees})
+    digest = data.digest + json.dumps(settings, sort_keys=True)
     model = VisionModel(
         onx,
         classes,
         params,
-        t,
+        fit_temperature(p_ref, yc),
         default_calibration(),
         info={
-            "version": version,
+            "version": hashlib.sha256(digest.encode()).hexdigest()[:16],
+            "kind": kind,
             "training_data_sha256": data.digest,
             "source": data.source,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "pieces": int(len(y)),
             "images": len(data.items),
             "per_class": {c: int((yi == i).sum()) for i, c in enumerate(classes)},
-            "trees": trees,
-            "seed": seed,
+            **{k: v for k, v in settings.items() if k in ("trees", "epochs", "seed")},
             "count_model": count_info,
             "join_model": join_info,
         },
         count_onnx=count_onnx,
         count_scale=count_scale,
+        kind=kind,
     )
-    p_onnx = model.raw_proba(xc)
-    model.info["onnx_vs_sklearn"] = {
-        "max_abs_probability_difference": float(np.abs(p_onnx - p_skl).max()),
-        "argmax_agreement": float((p_onnx.argmax(1) == p_skl.argmax(1)).mean()),
+    p_onnx = model.raw_proba(rows.x[ic]) if kind == "boosted" else _cnn_proba(model, rows, ic)
+    model.info["onnx_vs_sklearn" if kind == "boosted" else "onnx_vs_jax"] = {
+        "max_abs_probability_difference": float(np.abs(p_onnx - p_ref).max()),
+        "argmax_agreement": float((p_onnx.argmax(1) == p_ref.argmax(1)).mean()),
         "pieces": int(len(yc)),
     }
     model.info["calibration_split_accuracy"] = float((p_onnx.argmax(1) == yc).mean())
     return model
+
+
+def _cnn_proba(model: VisionModel, rows: Rows, idx: np.ndarray) -> np.ndarray:
+    """Uncalibrated probabilities of the CNN's ONNX graph for training rows ``idx``."""
+    from junkan.vision.cnn import side_input
+
+    assert rows.patch is not None
+    sess = model.session()
+    size = side_input(rows.x[idx, FEATURES.index("d_eq_mm")])
+    return np.asarray(sess.run(None, {"patch": rows.patch[idx], "size": size})[1], float)
 
 
 def default_calibration() -> dict[str, Any]:

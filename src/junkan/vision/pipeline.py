@@ -125,7 +125,14 @@ def analyse(
     x = features(seg)
     area = x[:, FEATURES.index("area_mm2")].astype(float)
     return ImageResult(
-        name, meta, seconds, model.proba(x), mass_if(model, area), area, seg, model.pieces(x)
+        name,
+        meta,
+        seconds,
+        model.classify(seg, x),
+        mass_if(model, area),
+        area,
+        seg,
+        model.pieces(x),
     )
 
 

@@ -1,0 +1,77 @@
+"""The small CNN (trained in JAX, run as ONNX by onnxruntime) and the message for outdated
+model files."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from junkan.vision import OutdatedModelError, VisionModel, load
+from junkan.vision.features import FEATURES, features
+from junkan.vision.model import FORMAT, default_calibration
+from junkan.vision.segment import SegmentParams, segment
+
+
+def _belt(colours: list[tuple[int, int, int]], rng: np.random.Generator) -> np.ndarray:
+    """A belt image with one disc per colour, of random size and place, side by side."""
+    img = np.full((192, 96 * len(colours), 3), 50, np.uint8)  # the belt shows in each column
+    for k, c in enumerate(colours):
+        r = int(rng.integers(14, 30))
+        centre = (96 * k + 48 + int(rng.integers(-8, 9)), 48 + int(rng.integers(-8, 9)))
+        cv2.circle(img, centre, r, c, -1)
+    return img
+
+
+def test_cnn_learns_pieces_and_its_onnx_graph_runs_them() -> None:
+    pytest.importorskip("jax")
+    from junkan.vision import cnn
+
+    rng = np.random.default_rng(0)
+    colours = [(60, 100, 190), (170, 170, 170)]  # copper-red, aluminium-grey (BGR)
+    params = SegmentParams(scale=1)
+    xs, ss, ys = [], [], []
+    for _ in range(10):
+        seg = segment(_belt(colours, rng), 1.0, params)
+        assert seg.count == 2
+        order = np.argsort([b[1].start for b in seg.boxes])  # left disc is class 0
+        xs.append(cnn.patches(seg)[order])
+        ss.append(cnn.side_input(features(seg)[order, FEATURES.index("d_eq_mm")]))
+        ys += [0, 1]
+    x, s, y = np.concatenate(xs), np.concatenate(ss), np.array(ys)
+    w, mean, sd = cnn.fit(x, s, y, 2, epochs=6, batch=10, lr=1e-2)
+    onx = cnn.to_onnx(w, mean, sd)
+    model = VisionModel(
+        onx, ["copper", "wrought_al"], params, 1.0, default_calibration(), kind="cnn"
+    )
+    # the graph computes what the JAX network does
+    z = cnn.logits_numpy(w, (x - mean[None, :, None, None]) / sd[None, :, None, None], s)
+    p_jax = np.exp(z - z.max(1, keepdims=True))
+    p_jax /= p_jax.sum(1, keepdims=True)
+    p_onnx = model.session().run(None, {"patch": x, "size": s})[1]
+    assert np.abs(p_onnx - p_jax).max() < 1e-4
+    # and it tells new pieces apart, through the pipeline's classify
+    seg = segment(_belt(colours[::-1], rng), 1.0, params)
+    p = model.classify(seg, features(seg))
+    left = int(np.argmin([b[1].start for b in seg.boxes]))
+    assert p.shape == (2, 2) and p[left].argmax() == 1 and p[1 - left].argmax() == 0
+
+
+def test_outdated_model_file_says_how_to_retrain(tmp_path) -> None:
+    path = tmp_path / "old.json"
+    doc = {
+        "format": FORMAT,
+        "features": list(FEATURES[:-3]),  # written before three features were added
+        "info": {"source": "belt/annotations.json"},
+    }
+    path.write_text(json.dumps(doc))
+    with pytest.raises(OutdatedModelError, match="junkan vision train DATA --model boosted"):
+        load(path)
+    doc.update(format="junkan.vision.model/0", kind="cnn")
+    path.write_text(json.dumps(doc))
+    with pytest.raises(OutdatedModelError, match=f"format is .*--model cnn --out {path}"):
+        load(path)
+    with pytest.raises(ValueError, match="not a junkan vision model"):
+        load(text='{"format": "junkan.lifecycle/1"}')
