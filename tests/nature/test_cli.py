@@ -76,3 +76,50 @@ def test_bad_input_exits_2_with_the_file(tmp_path: Path) -> None:
     bad.write_text("areas: nope.geojson\nscenes: [{path: x.tif, date: 2020-01-01}]\n")
     res = runner.invoke(app, ["assess", str(bad)])
     assert res.exit_code == 2 and "x.tif: no such file" in res.output
+
+
+@pytest.mark.slow
+def test_flood_map_writes_the_map_and_the_area_table(sample: Path, tmp_path: Path) -> None:
+    import csv
+
+    import numpy as np
+    import rasterio
+
+    from junkan.nature import inundation as inu
+    from junkan.nature import sample as smp
+    from tests.nature.test_water_flood import PX_KM2, _truth
+
+    out = tmp_path / "flood"
+    res = runner.invoke(app, ["flood-map", str(sample), "--out", str(out), "--scene", "3"])
+    assert res.exit_code == 0, res.output
+    assert "flooding per area" in res.output and "wrote" in res.output
+    with rasterio.open(out / "flood.tif") as ds:
+        got = ds.read(1)
+        assert ds.nodata == 0 and got.shape == (150, 150)
+    # per pixel against the generated truth of scene 3 and the reference scene 0
+    maps = smp.class_maps(150, 0)
+    water = list(smp.signatures()["classes"]).index("water") + 1
+    w0, w3 = maps[0] == water, maps[3] == water
+    want = np.full(got.shape, inu.CODES["dry"])
+    want[w0 & w3], want[~w0 & w3], want[w0 & ~w3] = (
+        inu.CODES["permanent"],
+        inu.CODES["flooded"],
+        inu.CODES["receded"],
+    )
+    assert (want == inu.CODES["flooded"]).sum() > 20 and (got == want).mean() > 0.998
+    # per area: the flooded km² of the truth, inside the table's range
+    truth = _truth(sample)
+    rows = list(csv.DictReader((out / "flood_areas.csv").open()))
+    assert [r["area"] for r in rows] == sorted(truth) and {r["date"] for r in rows} == {
+        "2022-06-15"
+    }
+    for r in rows:
+        fl = truth[r["area"]][3][0]
+        assert float(r["flooded_km2"]) == pytest.approx(fl, abs=6 * PX_KM2)
+        assert (
+            float(r["flooded_low_km2"]) - 6 * PX_KM2
+            <= fl
+            <= float(r["flooded_high_km2"]) + 6 * PX_KM2
+        )
+    res = runner.invoke(app, ["flood-map", str(sample), "--out", str(out), "--scene", "0"])
+    assert res.exit_code == 2 and "flood reference scene" in res.output

@@ -1,17 +1,19 @@
 """``/api/nature/survey``: offline-recorded observations synced idempotently, edits by
 version, conflicts returned (never overwritten), per-organisation isolation, Darwin Core
-export, richness, limits and authorisation."""
+export, richness, limits and authorisation; photos of synced observations."""
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import app_client, database_url, demo_tokens  # noqa: F401
+from tests.nature.test_photo import _image
 
 BASE = "/api/nature/survey"
 pytestmark = pytest.mark.slow  # an app per store, > 0.5 s each
@@ -99,6 +101,70 @@ def test_sync_edit_conflict_and_export(app_client: TestClient) -> None:  # noqa:
     check = app_client.get(f"{BASE}/checklist", headers=partner).json()
     assert "assumption" in check["source"]
     assert {"name": "Apis cerana", "en": "Asian honey bee", "group": "insect"} in check["species"]
+    _photos(app_client, demo, partner)  # on the same app: no second start per store
+
+
+def _photos(c: TestClient, demo: dict[str, str], partner: dict[str, str]) -> None:
+    """A synced observation's photo (migration 0016): stored, served back byte for byte
+    only to its organisation (404 to another, like trace), refused when it is not an image
+    whatever its name or declared type, its EXIF point reported but never replacing the
+    recorded one, and referenced by the Darwin Core exports."""
+    url = f"{BASE}/observations/p-1/photo"
+    jpeg = _image("JPEG", gps=(12.69, 108.05))  # ~1.1 km north of the recorded point
+    # before the observation is synced there is nothing to attach the photo to
+    res = c.put(url, content=jpeg, headers=demo)
+    assert res.status_code == 404 and "sync it before its photo" in res.text
+    _sync(c, demo, (_obs("p-1", photo="IMG_0001.JPG"), None), (_obs("p-2"), None))
+    res = c.put(url, content=jpeg + b"trailing", headers=demo | {"Content-Type": "text/html"})
+    assert res.status_code == 200, res.text
+    got = res.json()["photo"]
+    assert (got["media_type"], got["width"], got["height"], got["size"]) == (
+        "image/jpeg",
+        40,
+        30,
+        len(jpeg),
+    )
+    assert got["exif_distance_m"] == pytest.approx(1112, rel=0.01)
+    back = c.get(url, headers=demo)
+    assert back.status_code == 200 and back.content == jpeg
+    assert back.headers["content-type"] == "image/jpeg"
+    assert "sandbox" in back.headers["content-security-policy"]
+    assert back.headers["x-content-type-options"] == "nosniff"
+    # another organisation: not found, whether it has an observation of that id or not
+    assert c.get(url, headers=partner).status_code == 404
+    _sync(c, partner, (_obs("p-1"), None))
+    assert c.get(url, headers=partner).status_code == 404
+    assert c.put(url, content=b"<svg onload='x'/>", headers=partner).status_code == 415
+    # hostile bytes under an image name and type: refused, the stored photo unchanged
+    res = c.put(
+        url, content=b"<html><script>1</script>", headers=demo | {"Content-Type": "image/jpeg"}
+    )
+    assert res.status_code == 415 and "not a JPEG, PNG or WebP" in res.json()["detail"]
+    assert c.get(url, headers=demo).content == jpeg
+    # the recorded point stays the observation's; the list says where the photo was taken
+    listed = c.get(f"{BASE}/observations", headers=demo).json()["observations"]
+    one = next(o for o in listed if o["observation"]["id"] == "p-1")
+    assert one["observation"]["lat"] == 12.68 and one["photo"]["exif_lat"] == pytest.approx(12.69)
+    assert one["photo"]["url"].endswith(url)
+    assert "photo" not in next(o for o in listed if o["observation"]["id"] == "p-2")
+    rows = {
+        r["occurrenceID"]: r
+        for r in csv.DictReader(io.StringIO(c.get(f"{BASE}/export.csv", headers=demo).text))
+    }
+    assert rows["p-1"]["associatedMedia"].endswith(url) and rows["p-2"]["associatedMedia"] == ""
+    z = zipfile.ZipFile(io.BytesIO(c.get(f"{BASE}/export.zip", headers=demo).content))
+    media = list(csv.DictReader(io.StringIO(z.read("multimedia.csv").decode())))
+    assert [(m["coreid"], m["format"], m["title"]) for m in media] == [
+        ("p-1", "image/jpeg", "IMG_0001.JPG")
+    ]
+    # a PNG replaces the JPEG; removing it leaves the observation without a photo
+    png = _image("PNG")
+    assert c.put(url, content=png, headers=demo).json()["photo"]["media_type"] == "image/png"
+    assert c.get(url, headers=demo).content == png
+    assert c.delete(url, headers=demo).status_code == 204
+    assert c.get(url, headers=demo).status_code == 404
+    assert c.delete(url, headers=demo).status_code == 404
+    assert c.get(url).status_code == 401
 
 
 def _stored(c: TestClient, h: dict[str, str]) -> list[dict[str, Any]]:

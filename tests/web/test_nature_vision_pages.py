@@ -4,7 +4,8 @@ chart, the confusion matrix all match the job's own result), checks the form bef
 classifies, and stops a job on the server when cancelled; the Vision page sends a model trained
 on rendered belt images with two images and draws each piece's box (as many as the job found),
 the per-class table and the interval charts; a file that is not a model is refused beside the
-form. Both pages read in Japanese without English messages."""
+form. Both pages read in Japanese without English messages. The survey opens offline through
+its service worker, sends a photo with its observation and edits a synced one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.nature.test_photo import _image
 from tests.web.conftest import require_browser, sign_in
 from tests.web.test_capability_pages import chart
 from tests.web.test_screens import _check
@@ -80,6 +82,15 @@ def test_nature_page(page: Any, server: str) -> None:
     expect(rows.first.locator("td").first).to_have_text(a0["id"])
     c10 = f"{a0['C1.0']['value_km2']:.4g}"
     expect(rows.first.locator("td").nth(5)).to_contain_text(c10.rstrip("0").rstrip("."))
+    # the map: each area's box and its centroid, where the job's result puts them
+    mp = chart(page, "nt-map")
+    assert mp["x"] == "Longitude (°)" and mp["n"] == len(ref["areas"]) + 1
+    dots = mp["traces"][-1]
+    assert dots["x"] == pytest.approx([a["centroid"]["lon"] for a in ref["areas"]])
+    assert dots["y"] == pytest.approx([a["centroid"]["lat"] for a in ref["areas"]])
+    w, s_, e, n = ref["areas"][0]["centroid"]["bbox"]
+    assert mp["traces"][0]["x"] == pytest.approx([w, e, e, w, w])
+    assert mp["traces"][0]["y"] == pytest.approx([s_, s_, n, n, s_])
     tnfd = chart(page, "nt-tnfd")
     assert [tr["name"] for tr in tnfd["traces"]] == [
         "C1.0 total spatial footprint",
@@ -132,7 +143,7 @@ def test_nature_survey_offline(page: Any, server: str) -> None:
     """Observations saved offline stay on the device and are sent when the connection
     returns; an answer lost on the way leaves them queued (also across a reload) and the
     resend duplicates nothing; a conflict with the service's version is shown and resolved
-    by the surveyor."""
+    by the surveyor; then the page opens offline with a photo and an edit (below)."""
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     h = {"X-Junkan-CSRF": "1"}
@@ -200,7 +211,79 @@ def test_nature_survey_offline(page: Any, server: str) -> None:
     got = page.request.get(f"{api}/export.csv", headers=h).text()
     row = next(line for line in got.splitlines() if line.startswith(mine["id"]))
     assert ",Dicrurus macrocercus,,1," in row
+    _offline_start_photo_and_edit(page, server)
     assert not errors, errors
+
+
+SW_OFFLINE = "() => fetch('/api/health').then(() => 'online', () => 'offline')"
+
+
+def _offline_start_photo_and_edit(page: Any, server: str) -> None:
+    """Once the Nature page was open, its service worker serves the page again offline (a
+    reload included); an observation recorded there with a photo waits on the device and,
+    back online, is synced with its photo (the same bytes on the service); a file that is
+    not an image is refused beside the form whatever its name; a synced observation is edited
+    on the page and stored as its next version."""
+    h = {"X-Junkan-CSRF": "1"}
+    api = f"{server}/api/nature/survey"
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.context.set_offline(True)
+    workers = page.context.service_workers
+    assert workers and {w.evaluate(SW_OFFLINE) for w in workers} == {"offline"}  # no network there
+    page.reload()
+    expect(page.locator("#ns-title")).to_be_visible()
+    expect(page.locator("#ns-checklist option").first).to_be_attached()  # the cached checklist
+    page.fill("#ns-species", "Pycnonotus jocosus")
+    page.fill("#ns-count", "2")
+    page.fill("#ns-lat", "12.68")
+    page.fill("#ns-lon", "108.05")
+    page.fill("#ns-observer", "N. Surveyor")
+    # not an image, whatever its name says: refused before anything is queued
+    page.set_input_files(
+        "#ns-photo",
+        files=[
+            {
+                "name": "bird.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": b"<html><script>1</script></html>",
+            }
+        ],
+    )
+    page.click("#ns-save")
+    expect(page.locator("#ns-errors")).to_contain_text("bird.jpg: not a JPEG, PNG or WebP image")
+    queue = page.locator("#ns-queue tbody tr")
+    expect(queue).to_have_count(0)
+    jpeg = _image("JPEG")
+    page.set_input_files(
+        "#ns-photo", files=[{"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": jpeg}]
+    )
+    page.click("#ns-save")
+    expect(page.locator("#ns-status")).to_contain_text("Offline")
+    expect(queue).to_have_count(1)
+    expect(queue.first).to_contain_text("photo waiting")
+    # back online: the record and its photo are sent; the device's queue empties
+    page.context.set_offline(False)
+    expect(queue).to_have_count(0, timeout=15_000)
+    expect(page.locator("#ns-status")).to_contain_text("1 observation(s) confirmed")
+    listed = page.request.get(f"{api}/observations", headers=h).json()["observations"]
+    (one,) = [o for o in listed if o["observation"]["photo"] == "IMG_0001.JPG"]
+    oid, when = one["observation"]["id"], one["observation"]["time"]
+    assert page.request.get(f"{api}/observations/{oid}/photo", headers=h).body() == jpeg
+    # edit the synced record on the page: stored as version 2, the photo kept
+    row = page.locator("#ns-list tbody tr", has_text="Pycnonotus jocosus").first
+    row.get_by_role("button", name="Edit").click()
+    expect(page.locator("#ns-editing")).to_contain_text("version 1")
+    expect(page.locator("#ns-count")).to_have_value("2")
+    page.fill("#ns-count", "5")
+    page.click("#ns-save")
+    expect(page.locator("#ns-list tbody tr", has_text="Pycnonotus jocosus").first).to_contain_text(
+        "5", timeout=15_000
+    )
+    listed = page.request.get(f"{api}/observations", headers=h).json()["observations"]
+    (one,) = [o for o in listed if o["observation"]["id"] == oid]
+    assert one["version"] == 2 and one["observation"]["count"] == 5
+    assert one["observation"]["time"] == when  # the recorded time and its UTC offset kept
+    assert page.request.get(f"{api}/observations/{oid}/photo", headers=h).body() == jpeg
 
 
 @pytest.fixture(scope="module")

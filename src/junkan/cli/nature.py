@@ -1,6 +1,6 @@
 """``junkan nature``: TNFD LEAP assessment of sourcing areas from satellite scenes — assess
-the areas, classify land cover, write the LEAP report, write a generated sample (the verbs of
-:mod:`junkan.nature`; needs the 'nature' extra)."""
+the areas, classify land cover, write the LEAP report, map flooding per pixel and per area,
+write a generated sample (the verbs of :mod:`junkan.nature`; needs the 'nature' extra)."""
 
 from __future__ import annotations
 
@@ -126,6 +126,51 @@ def report(
     with reported(file):
         res = nature.run(a)
         _write(res, out, lang, pdf)
+
+
+@app.command("flood-map")
+def flood_map(
+    file: FileArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for flood.tif and flood_areas.csv.")],
+    scene: Annotated[
+        int | None,
+        typer.Option(help="Scene (0-based) to compare with the reference; default: the last."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Flooding of one scene against the reference scene (flood_reference): the per-pixel
+    map (GeoTIFF uint8: 0 nodata, 1 dry, 2 permanent water, 3 flooded, 4 receded) and the
+    per-area table (km², with the range from the Otsu threshold's uncertainty)."""
+    from junkan import nature
+
+    a = _load(file)
+    with reported(file), atomic_dir(out) as tmp:
+        doc = nature.flood_areas(a, tmp, scene=scene)
+    doc |= {"map": str(out / "flood.tif"), "table": str(out / "flood_areas.csv")}
+    if fmt is Format.json:
+        print_json(doc)
+        return
+    th = {t["date"]: t for t in doc["thresholds"]}
+    print_table(
+        f"flooding per area — {doc['index']}: scene {doc['scene']} against reference scene "
+        f"{doc['reference_scene']}; thresholds "
+        + ", ".join(f"{d} {t['threshold']:.3f} ({t['method']})" for d, t in th.items())
+        + "\nkm²; in brackets: range over the near-optimal thresholds",
+        ["area", "date", "water", "flooded", "receded", "permanent"],
+        [
+            [
+                r["area"],
+                r["date"],
+                f"{r['water_km2']:.3f} ({r['water_low_km2']:.3f}–{r['water_high_km2']:.3f})",
+                f"{r['flooded_km2']:.3f} ({r['flooded_low_km2']:.3f}–{r['flooded_high_km2']:.3f})",
+                f"{r['receded_km2']:.3f}",
+                f"{r['permanent_km2']:.3f}",
+            ]
+            for r in doc["areas"]
+        ],
+        right=("water", "flooded", "receded", "permanent"),
+    )
+    console.print(f"wrote {out}/flood.tif, flood_areas.csv")
 
 
 @app.command()

@@ -5,7 +5,8 @@ TNFD C1.0/C1.1 and C3.0 (water withdrawal in water-stressed areas), surface wate
 frequency (Gumbel/GEV return levels), surface water and flooding per pixel (Otsu thresholds
 against a reference scene), protected-area overlap, SPI and VCI, an integrated
 indicator with stated weights, and each indicator's responsiveness (trend test, minimum
-detectable change); LEAP report as HTML or PDF. Needs the ``nature`` extra.
+detectable change); LEAP report as HTML or PDF; field-survey observations and photos
+exported as a Darwin Core Archive. Needs the ``nature`` extra.
 
     a = nature.load("assessment.yaml")     # Assessment
     res = nature.run(a)                     # NatureResult: to_frame/to_json/report
@@ -16,18 +17,33 @@ from junkan.nature.api import classify, classify_tile, load, run
 from junkan.nature.classify import Classifier, Features
 from junkan.nature.climate import Trend, mann_kendall, min_detectable_change, spi, vci
 from junkan.nature.flood import flood_frequency
+from junkan.nature.floodmap import flood_areas
 from junkan.nature.geo import Layer, NatureInputError, Polygon, parse_layer, read_layer
 from junkan.nature.inundation import flood_map, otsu
+from junkan.nature.photo import Photo, PhotoError, PhotoTooLarge, check_photo, distance_m
 from junkan.nature.rasters import Raster, open_raster
 from junkan.nature.results import NatureResult
 from junkan.nature.sample import write_sample
 from junkan.nature.schema import Assessment, AssessmentSpec
-from junkan.nature.survey import Observation, check_species, darwin_core, richness
+from junkan.nature.survey import (
+    Observation,
+    check_species,
+    darwin_core,
+    darwin_core_archive,
+    richness,
+)
 
 __all__ = [
     "Assessment",
     "check_species",
     "darwin_core",
+    "darwin_core_archive",
+    "distance_m",
+    "flood_areas",
+    "check_photo",
+    "Photo",
+    "PhotoError",
+    "PhotoTooLarge",
     "Observation",
     "richness",
     "AssessmentSpec",

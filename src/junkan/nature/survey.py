@@ -2,14 +2,19 @@
 export as a Darwin Core occurrence table (TDWG Darwin Core terms,
 https://dwc.tdwg.org/terms/; ``basisOfRecord`` HumanObservation), with species richness per
 sourcing area. The Nature page's survey form records them offline on the device and syncs
-them to the service (``/api/nature/survey``, kept by junkan.store.nature_survey)."""
+them to the service (``/api/nature/survey``, kept by junkan.store.nature_survey); photos
+are checked by junkan.nature.photo and exported as the Darwin Core archive's Simple
+Multimedia extension (GBIF, http://rs.gbif.org/terms/1.0/Multimedia)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Iterable, Mapping
+from typing import Any
+from xml.sax.saxutils import quoteattr
 
 from pydantic import Field, field_validator
 
@@ -79,8 +84,13 @@ def check_species(obs: Iterable[Observation], checklist: Iterable[str]) -> None:
             )
 
 
-def darwin_core(obs: Iterable[Observation]) -> str:
-    """The observations as a Darwin Core occurrence CSV (UTF-8 text, header of DWC terms)."""
+def darwin_core(
+    obs: Iterable[Observation], media: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
+    """The observations as a Darwin Core occurrence CSV (UTF-8 text, header of DWC terms).
+    ``associatedMedia``: with ``media`` (per observation id: the stored photo's
+    ``identifier`` URL, as the service keeps them) that URL or nothing; without it, the
+    observation's own ``photo`` reference."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(DWC_TERMS)
@@ -104,7 +114,7 @@ def darwin_core(obs: Iterable[Observation]) -> str:
                 "EPSG:4326",
                 "" if o.accuracy_m is None else f"{o.accuracy_m:g}",
                 o.observer,
-                o.photo or "",
+                (o.photo or "") if media is None else media.get(o.id, {}).get("identifier", ""),
                 o.area or "",
                 o.remarks or "",
             ]
@@ -120,3 +130,62 @@ def richness(obs: Iterable[Observation]) -> dict[str, dict[str, int]]:
         species.add(o.species)
         out[o.area or "—"] = (species, total + o.count)
     return {k: {"species": len(s), "individuals": n} for k, (s, n) in sorted(out.items())}
+
+
+DWC = "http://rs.tdwg.org/dwc/terms/"
+DC = "http://purl.org/dc/terms/"
+MULTIMEDIA_TERMS = ("coreid", "type", "format", "identifier", "created", "creator", "title")
+"""Columns of the Simple Multimedia extension (``coreid`` = occurrenceID; the rest are
+Dublin Core terms, as GBIF's extension defines them)."""
+
+
+def multimedia(obs: Iterable[Observation], media: Mapping[str, Mapping[str, Any]]) -> str:
+    """One row per stored photo (Simple Multimedia extension, CSV): ``StillImage``, its
+    media type (sniffed from its bytes), URL, the observation's time and observer, and the
+    file name the device gave it."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(MULTIMEDIA_TERMS)
+    for o in obs:
+        m = media.get(o.id)
+        if m:
+            row = [o.id, "StillImage", m["format"], m["identifier"], o.time.isoformat()]
+            w.writerow([*row, o.observer, o.photo or ""])
+    return buf.getvalue()
+
+
+def _meta_xml() -> str:
+    def fields(terms: tuple[str, ...], ns: str, first: int) -> str:
+        return "".join(
+            f'<field index="{i}" term={quoteattr((DWC if t in DWC_TERMS else ns) + t)}/>'
+            for i, t in enumerate(terms)
+            if i >= first
+        )
+
+    opts = (
+        'encoding="UTF-8" fieldsTerminatedBy="," linesTerminatedBy="\\n" '
+        'fieldsEnclosedBy="&quot;" ignoreHeaderLines="1"'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<archive xmlns="http://rs.tdwg.org/dwc/text/">'
+        f'<core {opts} rowType="{DWC}Occurrence"><files><location>occurrence.csv</location>'
+        f'</files><id index="0"/>{fields(DWC_TERMS, DWC, 0)}</core>'
+        f'<extension {opts} rowType="http://rs.gbif.org/terms/1.0/Multimedia"><files>'
+        '<location>multimedia.csv</location></files><coreid index="0"/>'
+        f"{fields(MULTIMEDIA_TERMS, DC, 1)}</extension></archive>\n"
+    )
+
+
+def darwin_core_archive(
+    obs: Iterable[Observation], media: Mapping[str, Mapping[str, Any]]
+) -> bytes:
+    """A Darwin Core Archive (zip): ``meta.xml``, ``occurrence.csv`` (the core) and
+    ``multimedia.csv`` (the photos, Simple Multimedia extension)."""
+    items = list(obs)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("meta.xml", _meta_xml())
+        z.writestr("occurrence.csv", darwin_core(items, media))
+        z.writestr("multimedia.csv", multimedia(items, media))
+    return buf.getvalue()

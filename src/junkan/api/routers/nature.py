@@ -13,11 +13,16 @@ LEAP report in a budgeted worker (the run budget ``JUNKAN_BUDGET_RUN_*``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
+from functools import cache
+from importlib import resources
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, model_validator
 
 from junkan.api import background
@@ -27,6 +32,7 @@ from junkan.core import budget
 from junkan.core.budget import BudgetSettings
 from junkan.core.encoding import jsonable
 from junkan.store import nature_survey as survey_store
+from junkan.store.nature_photos import PhotoRepo
 from junkan.store.nature_survey import SurveyRepo
 
 router = APIRouter()
@@ -242,9 +248,14 @@ def survey_observations(
 
     repo = _survey(request)
     page = repo.observations(user.org_id, limit=limit, offset=offset)
+    photos = _photos(request).meta(user.org_id, [d["id"] for _, d in page])
     return {
         "total": repo.count(user.org_id),
-        "observations": [{"version": v, "observation": d} for v, d in page],
+        "observations": [
+            {"version": v, "observation": d}
+            | ({"photo": _described(request, d, photos[d["id"]])} if d["id"] in photos else {})
+            for v, d in page
+        ],
         "richness": richness(_observations(request, user.org_id)),
     }
 
@@ -256,11 +267,12 @@ def survey_observations(
     responses={200: {"description": "Darwin Core occurrences.", "content": {"text/csv": {}}}},
 )
 def survey_export(user: CurrentUser, request: Request) -> Response:
-    """Your organisation's observations as a Darwin Core occurrence table (CSV)."""
+    """Your organisation's observations as a Darwin Core occurrence table (CSV);
+    ``associatedMedia`` is the URL of the observation's photo, if one was uploaded."""
     from junkan.nature import darwin_core
 
     return Response(
-        darwin_core(_observations(request, user.org_id)),
+        darwin_core(_observations(request, user.org_id), _media(request, user.org_id)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="occurrences.csv"'},
     )
@@ -276,3 +288,163 @@ def survey_checklist(user: CurrentUser) -> dict[str, Any]:
 
     text = resources.files("junkan.data").joinpath("nature/survey_checklist.yaml").read_text()
     return dict(yaml.safe_load(text))
+
+
+# ---- survey photos: one per synced observation, checked, served to its organisation only ---
+ObsId = Annotated[str, Path(min_length=1, max_length=100)]
+PHOTO_CSP = "default-src 'none'; sandbox"
+"""A photo is served as an image only: nothing in it may run, even opened on its own."""
+
+
+def _photos(request: Request) -> PhotoRepo:
+    return PhotoRepo(request.app.state.store.db, request.app.state.settings.org_quota_bytes)
+
+
+def _photo_url(request: Request, obs_id: str) -> str:
+    return str(request.url_for("survey_photo", obs_id=obs_id))
+
+
+def _described(request: Request, obs: dict[str, Any], m: dict[str, Any]) -> dict[str, Any]:
+    """A stored photo's description: URL, type, size, pixels, SHA-256, and the EXIF point
+    with its distance (m) from the recorded point (for the surveyor's check only)."""
+    from junkan.nature import distance_m
+
+    out = {"url": _photo_url(request, obs["id"]), **m}
+    if m["exif_lat"] is not None and m["exif_lon"] is not None:
+        out["exif_distance_m"] = distance_m(obs["lat"], obs["lon"], m["exif_lat"], m["exif_lon"])
+    return out
+
+
+def _media(request: Request, org_id: str) -> dict[str, dict[str, Any]]:
+    return {
+        oid: {"identifier": _photo_url(request, oid), "format": m["media_type"]}
+        for oid, m in _photos(request).meta(org_id).items()
+    }
+
+
+@router.put(
+    "/api/nature/survey/observations/{obs_id}/photo",
+    tags=["nature"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("image/jpeg", "image/png", "image/webp")
+            },
+        }
+    },
+)
+async def survey_photo_put(obs_id: ObsId, user: CurrentUser, request: Request) -> dict[str, Any]:
+    """Store the photo of your synced observation ``obs_id`` (the raw image as the body; it
+    replaces an earlier one). The type is read from the bytes: JPEG, PNG or WebP, whole and
+    undamaged, at most 10 MiB (415 or 413 otherwise, saying why). Anything after the image's
+    end is dropped. The EXIF GPS point, if any, is returned with its distance from the
+    recorded point; the recorded point stays the observation's. 404 before the observation
+    is synced."""
+    from junkan.nature import check_photo
+
+    repo = _photos(request)
+    missing = HTTPException(404, f"observation {obs_id!r} not found; sync it before its photo")
+    if not await run_in_threadpool(repo.has_observation, user.org_id, obs_id):
+        raise missing
+    body = await request.body()
+    photo = await run_in_threadpool(check_photo, body, f"photo of {obs_id!r}")
+    digest = hashlib.sha256(photo.data).hexdigest()
+    got = await run_in_threadpool(repo.put, user.org_id, user.id, obs_id, photo, digest)
+    if got is None:  # removed since
+        raise missing
+    obs = got.pop("observation")
+    return {"id": obs_id, "photo": _described(request, obs, got)}
+
+
+@router.get(
+    "/api/nature/survey/observations/{obs_id}/photo",
+    tags=["nature"],
+    name="survey_photo",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The photo.",
+            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+        }
+    },
+)
+def survey_photo(obs_id: ObsId, user: CurrentUser, request: Request) -> Response:
+    """The photo of your organisation's observation ``obs_id`` (404 otherwise)."""
+    got = _photos(request).get(user.org_id, obs_id)
+    if got is None:
+        raise NOT_FOUND
+    media_type, data = got
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Content-Security-Policy": PHOTO_CSP, "Content-Disposition": "inline"},
+    )
+
+
+@router.delete("/api/nature/survey/observations/{obs_id}/photo", tags=["nature"], status_code=204)
+def survey_photo_delete(obs_id: ObsId, user: CurrentUser, request: Request) -> Response:
+    """Remove the photo of your observation ``obs_id`` (404 if it has none)."""
+    if not _photos(request).remove(user.org_id, obs_id):
+        raise NOT_FOUND
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/nature/survey/export.zip",
+    tags=["nature"],
+    response_class=Response,
+    responses={200: {"description": "Darwin Core Archive.", "content": {"application/zip": {}}}},
+)
+def survey_archive(user: CurrentUser, request: Request) -> Response:
+    """Your organisation's observations as a Darwin Core Archive: ``meta.xml``,
+    ``occurrence.csv`` and ``multimedia.csv`` (Simple Multimedia extension: one row per
+    photo, its URL served to your organisation only)."""
+    from junkan.nature import darwin_core_archive
+
+    return Response(
+        darwin_core_archive(_observations(request, user.org_id), _media(request, user.org_id)),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="dwca-occurrences.zip"'},
+    )
+
+
+# ---- service worker: the page and its assets from the package, for a survey offline ------
+SW_PATH = "/survey-sw.js"
+WEB = resources.files("junkan.web") / "static"
+PLOTLY = resources.files("plotly") / "package_data" / "plotly.min.js"
+
+
+@cache
+def _service_worker() -> bytes:
+    """The worker's script: the list of the page's assets (every script, style sheet and
+    message catalogue of junkan.web, and plotly.js) and a version hashed from their bytes,
+    so a changed asset installs a new worker that fetches the new assets."""
+    files = (
+        ["index.html"]
+        + sorted(
+            p.name
+            for p in WEB.iterdir()
+            if p.is_file() and p.name.endswith((".js", ".css")) and p.name != "survey-sw.js"
+        )
+        + sorted(f"i18n/{p.name}" for p in (WEB / "i18n").iterdir() if p.name.endswith(".json"))
+    )
+    h = hashlib.sha256(PLOTLY.read_bytes())
+    for f in files:
+        h.update(f.encode() + b"\0" + WEB.joinpath(f).read_bytes())
+    urls = ["/"] + [f"/static/{f}" for f in files if f != "index.html"] + ["/static/plotly.min.js"]
+    head = (
+        f"const VERSION = {json.dumps(h.hexdigest()[:16])};\nconst ASSETS = {json.dumps(urls)};\n"
+    )
+    return head.encode() + WEB.joinpath("survey-sw.js").read_bytes()
+
+
+@router.get(SW_PATH, include_in_schema=False)
+def service_worker() -> Response:
+    """The survey's service worker (scope ``/``): the page opens offline."""
+    return Response(
+        _service_worker(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )

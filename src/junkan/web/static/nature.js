@@ -2,11 +2,11 @@
 // /api/nature/jobs, polled, DELETE on cancel); indicators per sourcing area, the TNFD core metrics
 // C1.0 / C1.1 with their uncertainty, which indicators can monitor year-on-year change (Sen's slope
 // against the minimum detectable change), and the classification's accuracy, kappa and confusion matrix.
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
-  t } from "./core.js";
+import { $, fmt, fmtPct, jsonBody, longTask, plot, richTable, runJob, show, showMessages,
+  showProblem, t } from "./core.js";
+import { redrawSurvey, showSurvey } from "./survey.js";
 
 const nt = { last: null, phase: "queued" };
-const POLL_MS = 500;
 const kind = () => document.querySelector('input[name="nt-kind"]:checked').value;
 const YES = "#1e8449"; const NO = "#a6acaf";
 const AREA_COLOURS = ["#1f618d", "#b9770e", "#7d3c98", "#117a65", "#a93226", "#2e4053"];
@@ -17,31 +17,10 @@ function showNature() {
   showSurvey();
 }
 
-const sleep = (ms, signal) => new Promise((resolve, reject) => {
-  const id = setTimeout(resolve, ms);
-  signal.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("stopped", "AbortError")); }, { once: true });
-});
-
-/** Start the job and poll it until it ends; a cancel stops it on the server too (DELETE). */
-async function runJob(k, body, signal) {
+/** Start the job and poll it until it ends (core.js runJob); a cancel stops it on the server too. */
+function natureJob(k, body, signal) {
   nt.phase = "queued";
-  const res = await api(`/api/nature/jobs?kind=${k}`, jsonBody(body, "POST", signal));
-  if (!res.ok) return { problem: await problemOf(res) };
-  let job = await res.json();
-  try {
-    while (job.status === "queued" || job.status === "running") {
-      nt.phase = job.status;
-      await sleep(POLL_MS, signal);
-      const r = await api(`/api/nature/jobs/${job.id}`, { signal });
-      if (!r.ok) return { problem: await problemOf(r) };
-      job = await r.json();
-    }
-  } catch (e) {
-    if (e.name === "AbortError") api(`/api/nature/jobs/${job.id}`, { method: "DELETE" }).catch(() => {});
-    throw e;
-  }
-  if (job.status !== "succeeded") return { problem: { detail: job.error || t("an.phase.failed") } };
-  return { result: job.result, id: job.id };
+  return runJob(`/api/nature/jobs?kind=${k}`, jsonBody(body, "POST"), signal, { onPoll: (job) => { nt.phase = job.status; } });
 }
 
 /** The request body, or null after showing what is wrong with the form. */
@@ -64,7 +43,7 @@ $("#nt-form").addEventListener("submit", async (ev) => {
   const k = kind();
   $("#nt-result").hidden = true; nt.last = null;  // the old result no longer matches the form
   const out = await longTask({ status: $("#nt-status"), start: $("#nt-run"), cancel: $("#nt-cancel"),
-    bar: $("#nt-progress"), what: () => t(`nt.phase.${nt.phase}`, {}, nt.phase) }, (signal) => runJob(k, body, signal));
+    bar: $("#nt-progress"), what: () => t(`nt.phase.${nt.phase}`, {}, nt.phase) }, (signal) => natureJob(k, body, signal));
   if (!out) return;
   $("#nt-status").textContent = "";
   if (out.problem) { showProblem("#nt-errors", out.problem); return; }
@@ -95,6 +74,7 @@ function drawResult(last) {
       value: a.id, textContent: `${a.id} (${a.commodity}, ${a.supplier})`, selected: a.id === keep })));
     drawResponsiveness(r);
     drawFlood(r);
+    drawMap(r);
     reportLinks(last.id);
   } else {
     $("#nt-summary").textContent = t("nt.summaryClassify", { size: sample.size, seed: sample.seed });
@@ -180,6 +160,27 @@ function drawFlood(r) {
       fmt(x.receded_km2)])) : [], [2, 3, 4]);
 }
 
+/** Each area's extent (bounding box) and centroid in WGS 84, coloured by the integrated impact (0–100); no base map:
+ * the page loads nothing from other sites. */
+function drawMap(r) {
+  const areas = r.areas.filter((a) => a.centroid);
+  const scale = [[0, "#ffffb2"], [0.5, "#fd8d3c"], [1, "#bd0026"]];
+  const v = (a) => (a.integrated && a.integrated.value != null ? a.integrated.value : null);
+  plot("nt-map", [
+    ...areas.map((a) => { const [w, s, e, n] = a.centroid.bbox; return { type: "scatter", mode: "lines", fill: "toself",
+      x: [w, e, e, w, w], y: [s, s, n, n, s], line: { color: "#2e4053", width: 1 }, showlegend: false, hoverinfo: "skip",
+      fillcolor: "rgba(46,64,83,0.08)" }; }),
+    { type: "scatter", mode: "markers+text", x: areas.map((a) => a.centroid.lon), y: areas.map((a) => a.centroid.lat),
+      text: areas.map((a) => a.id), textposition: "top center", showlegend: false,
+      marker: { size: 16, color: areas.map((a) => v(a) ?? 0), cmin: 0, cmax: 100, colorscale: scale, line: { color: "#000", width: 1 },
+        colorbar: { title: { text: t("nt.col.integrated") } } },
+      customdata: areas.map((a) => [a.commodity, a.supplier, v(a) == null ? "–" : fmt(v(a))]),
+      hovertemplate: `%{text}: %{customdata[0]}, %{customdata[1]}<br>${t("nt.col.integrated")}: %{customdata[2]}`
+        + "<br>%{y:.4f}°, %{x:.4f}°<extra></extra>" },
+  ], { title: t("nt.chart.mapTitle"), height: 420, xaxis: { title: t("nt.axis.lon") },
+    yaxis: { title: t("nt.axis.lat"), scaleanchor: "x" } });
+}
+
 /** Links that download the job's LEAP report (the service writes it from the stored result). */
 function reportLinks(id) {
   const link = (lang, format, key) => Object.assign(document.createElement("a"), { textContent: t(key), download: "",
@@ -210,206 +211,6 @@ function drawClassifier(c) {
 
 $("#nt-area").addEventListener("change", () => nt.last && nt.last.kind === "assess" && drawResponsiveness(nt.last.result));
 
-// ---- Field survey, offline first ----------------------------------------------------------------------------------
-// Each observation goes into IndexedDB (the device's queue) before the form says "saved"; a sync sends the queue in
-// batches and removes an entry only when the service answered created / unchanged / updated for it (so an answer lost
-// on the way means a resend, which the service acknowledges as "unchanged"). A conflict keeps the entry with the
-// server's version beside it for the surveyor to choose.
-const SURVEY_DB = "junkan-survey"; const QUEUE = "queue"; const BATCH = 500;
-const sv = { db: null, syncing: null, checklist: null };
-
-function openDb() {
-  if (sv.db) return sv.db;
-  sv.db = new Promise((resolve, reject) => {
-    const req = indexedDB.open(SURVEY_DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(QUEUE, { keyPath: "id" });
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => { sv.db = null; reject(req.error); };
-  });
-  return sv.db;
-}
-
-/** Run ``fn(store)`` in one transaction; resolves when the transaction is committed (durable), with fn's value. */
-async function inQueue(mode, fn) {
-  const db = await openDb();
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction(QUEUE, mode);
-    let out;
-    const r = fn(tx.objectStore(QUEUE));
-    if (r) r.onsuccess = () => { out = r.result; };
-    tx.oncomplete = () => resolve(out);
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new Error("aborted"));
-  });
-}
-const queued = () => inQueue("readonly", (st) => st.getAll());
-
-function newId() {
-  const rnd = crypto.randomUUID ? crypto.randomUUID()
-    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `obs-${rnd}`;
-}
-
-/** The local time of a datetime-local field with this device's UTC offset (ISO 8601). */
-function withOffset(local) {
-  const d = new Date(local);
-  const off = -d.getTimezoneOffset(); const sign = off >= 0 ? "+" : "-";
-  const hh = String(Math.floor(Math.abs(off) / 60)).padStart(2, "0"); const mm = String(Math.abs(off) % 60).padStart(2, "0");
-  return `${local.length === 16 ? `${local}:00` : local}${sign}${hh}:${mm}`;
-}
-
-/** The observation of the form, or null after showing what is wrong. */
-function observation() {
-  const errs = [];
-  const num = (id, lo, hi, key, int) => {
-    const raw = $(id).value.trim(); const v = Number(raw);
-    if (raw === "" || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) {
-      errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
-    }
-    return v;
-  };
-  const text = (id, key) => { const v = $(id).value.trim(); if (!v) errs.push(t("ns.required", { what: t(key) })); return v; };
-  const species = text("#ns-species", "ns.species");
-  const o = { id: newId(), species, count: num("#ns-count", 1, 1000000, "ns.count", true),
-    lat: num("#ns-lat", -90, 90, "ns.lat"), lon: num("#ns-lon", -180, 180, "ns.lon"),
-    time: text("#ns-time", "ns.time"), observer: text("#ns-observer", "ns.observer") };
-  if (sv.checklist && species && !sv.checklist.has(species)) errs.push(t("ns.notOnChecklist", { species }));
-  if (errs.length) { showMessages("#ns-errors", errs); return null; }
-  o.time = withOffset(o.time);
-  const opt = { area: $("#ns-area").value.trim(), remarks: $("#ns-remarks").value.trim(),
-    photo: ($("#ns-photo").files[0] || {}).name };
-  for (const [k, v] of Object.entries(opt)) if (v) o[k] = v;
-  if (sv.pos) o.accuracy_m = Math.min(100000, Math.max(0.1, sv.pos));
-  return o;
-}
-
-$("#ns-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("#ns-errors").replaceChildren();
-  const o = observation(); if (!o) return;
-  try {
-    await inQueue("readwrite", (st) => st.put({ id: o.id, observation: o, base_version: null, state: "pending" }));
-  } catch (e) {
-    showMessages("#ns-errors", [t("ns.notSaved", { why: String(e && e.message || e) })]); return;
-  }
-  $("#ns-status").textContent = t("ns.saved");
-  for (const id of ["#ns-count", "#ns-remarks", "#ns-photo"]) $(id).value = id === "#ns-count" ? "1" : "";
-  await drawQueue();
-  syncSurvey();
-});
-
-$("#ns-locate").addEventListener("click", () => {
-  if (!navigator.geolocation) { showMessages("#ns-errors", [t("ns.noLocation")]); return; }
-  navigator.geolocation.getCurrentPosition((p) => {
-    $("#ns-lat").value = p.coords.latitude.toFixed(6); $("#ns-lon").value = p.coords.longitude.toFixed(6);
-    sv.pos = p.coords.accuracy;
-  }, () => showMessages("#ns-errors", [t("ns.noLocation")]), { enableHighAccuracy: true, timeout: 20000 });
-});
-
-/** Send the queue (pending entries, in batches); at most one sync runs at a time. */
-function syncSurvey() {
-  if (sv.syncing) { sv.again = true; return sv.syncing; }  // saved during a sync: one more round after it
-  sv.syncing = doSync().finally(() => {
-    sv.syncing = null;
-    if (sv.again) { sv.again = false; syncSurvey(); }
-  });
-  return sv.syncing;
-}
-
-async function doSync() {
-  if (!navigator.onLine) { $("#ns-status").textContent = t("ns.offline"); return; }
-  const pending = (await queued()).filter((e) => e.state === "pending");
-  let sent = 0;
-  for (let i = 0; i < pending.length; i += BATCH) {
-    const part = pending.slice(i, i + BATCH);
-    let res;
-    try {
-      res = await api("/api/nature/survey/sync", jsonBody({ observations: part.map((e) => ({ observation: e.observation,
-        base_version: e.base_version })) }, "POST"));
-    } catch (e) {
-      $("#ns-status").textContent = t("ns.offline"); break;  // the network failed: everything stays queued
-    }
-    if (!res.ok) { showProblem("#ns-errors", await problemOf(res)); break; }
-    const { results } = await res.json();
-    await inQueue("readwrite", (st) => {
-      results.forEach((r, k) => {
-        if (r.status === "conflict") st.put({ ...part[k], state: "conflict", server: r.server });
-        else if (r.id === part[k].id) st.delete(r.id);
-      });
-    });
-    sent += results.filter((r) => r.status !== "conflict").length;
-  }
-  if (sent) $("#ns-status").textContent = t("ns.sent", { n: sent });
-  await drawQueue();
-  await drawSynced();
-}
-
-async function resolveConflict(id, keepMine) {
-  await inQueue("readwrite", (st) => {
-    const r = st.get(id);
-    r.onsuccess = () => {
-      const e = r.result; if (!e) return;
-      if (keepMine) st.put({ ...e, state: "pending", base_version: e.server.version, server: undefined });
-      else st.delete(id);
-    };
-  });
-  await drawQueue();
-  if (keepMine) syncSurvey();
-}
-
-async function drawQueue() {
-  let rows = [];
-  try { rows = await queued(); } catch { rows = []; }
-  const button = (key, fn) => Object.assign(document.createElement("button"), { type: "button", textContent: t(key), onclick: fn });
-  richTable($("#ns-queue"), [t("ns.col.species"), t("ns.col.count"), t("ns.col.time"), t("ns.col.state"), ""],
-    rows.map((e) => {
-      const conflict = e.state === "conflict";
-      const what = conflict ? t("ns.state.conflict", { count: e.server.observation.count, species: e.server.observation.species,
-        version: e.server.version }) : t("ns.state.pending");
-      const act = document.createElement("span");
-      if (conflict) act.append(button("ns.keepMine", () => resolveConflict(e.id, true)), " ",
-        button("ns.keepServer", () => resolveConflict(e.id, false)));
-      return [e.observation.species, fmt(e.observation.count), e.observation.time, what, act];
-    }), [1]);
-  $("#ns-queue").dataset.count = String(rows.length);
-}
-
-async function drawSynced() {
-  if (!navigator.onLine) return;
-  const res = await api("/api/nature/survey/observations?limit=1").catch(() => null);
-  if (!res || !res.ok) return;
-  sv.synced = await res.json();
-  writeSynced();
-}
-
-function writeSynced() {
-  const doc = sv.synced; if (!doc) return;
-  const parts = Object.entries(doc.richness).map(([area, v]) => t("ns.richness", { area, species: v.species, individuals: v.individuals }));
-  $("#ns-richness").textContent = `${t("ns.total", { n: doc.total })}${parts.length ? ` — ${parts.join("; ")}` : ""}`;
-}
-
-async function loadChecklist() {
-  if (sv.checklist) return;
-  const res = await api("/api/nature/survey/checklist").catch(() => null);
-  if (!res || !res.ok) return;  // offline: names are not checked against it
-  const doc = await res.json();
-  sv.checklist = new Set(doc.species.map((x) => x.name));
-  $("#ns-checklist").replaceChildren(...doc.species.map((x) => Object.assign(document.createElement("option"),
-    { value: x.name, textContent: `${x.en} (${x.group})` })));
-}
-
-function showSurvey() {
-  if (!$("#ns-time").value) {
-    const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
-    $("#ns-time").value = d.toISOString().slice(0, 19);
-  }
-  loadChecklist();
-  drawQueue().then(syncSurvey);
-}
-
-$("#ns-sync").addEventListener("click", () => syncSurvey());
-window.addEventListener("online", () => syncSurvey());
-
-function redrawNature() { if (nt.last) drawResult(nt.last); drawQueue(); writeSynced(); $("#ns-status").textContent = ""; }
+function redrawNature() { if (nt.last) drawResult(nt.last); redrawSurvey(); }
 
 export { showNature, redrawNature };

@@ -1,0 +1,53 @@
+// junkan's service worker, served at /survey-sw.js (scope /) with VERSION and ASSETS written above
+// this line by the service (the page and its own scripts, styles, message catalogues and plotly.js,
+// all from the package: nothing from another site). It lets the field survey open without a network:
+// - the page and its assets: network first (so an online page is exactly the served one), the cached
+//   copy when the network fails; every successful fetch refreshes the copy;
+// - /api/me and the survey's checklist: the same, so the page knows who is signed in and which species
+//   to offer while offline; signing out (DELETE /api/session) or a 401 forgets the cached identity;
+// - everything else (the API's other calls, uploads) goes to the network untouched.
+const CACHE = `junkan-survey-${VERSION}`;
+const KEEP_API = ["/api/me", "/api/nature/survey/checklist"];
+
+/** The signed-in identity and the checklist as they are now (a page opened before this worker started fetched them
+ * without it); either may be missing (signed out): then it is cached at its next successful fetch. */
+async function keepApi(cache) {
+  await Promise.all(KEEP_API.map((u) => fetch(u).then((res) => (res.ok ? cache.put(u, res) : null)).catch(() => null)));
+}
+
+self.addEventListener("install", (ev) => {
+  ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS).then(() => keepApi(c))).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (ev) => {
+  ev.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith("junkan-survey-") && k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+async function networkFirst(req, key) {
+  const cache = await caches.open(CACHE);
+  try {
+    const res = await fetch(req);
+    if (res.ok) await cache.put(key, res.clone());
+    else if (res.status === 401) await cache.delete(key);
+    return res;
+  } catch (e) {
+    const hit = await cache.match(key);
+    if (hit) return hit;
+    throw e;
+  }
+}
+
+self.addEventListener("fetch", (ev) => {
+  const req = ev.request;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (req.method === "DELETE" && url.pathname === "/api/session") {
+    ev.waitUntil(caches.open(CACHE).then((c) => c.delete("/api/me")));
+    return;
+  }
+  if (req.method !== "GET") return;
+  if (req.mode === "navigate" && url.pathname === "/") ev.respondWith(networkFirst(req, "/"));
+  else if (ASSETS.includes(url.pathname) || KEEP_API.includes(url.pathname)) ev.respondWith(networkFirst(req, url.pathname));
+});
