@@ -1,13 +1,12 @@
 // Lifecycle analyses page: start an uncertainty, sensitivity or optimisation job on a stored model,
 // follow it (queued → running → done, elapsed seconds, cancel), and read it as charts: a fan
 // chart of percentiles per scenario, Sobol'/Morris bars per input, the Pareto front or the best loop.
-import { $, api, fmt, fmtTime, jsonBody, longTask, problemOf, richTable, show, showMessages, showProblem,
+import { $, api, fmt, fmtTime, jsonBody, longTask, problemOf, richTable, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 
 const an = { models: [], job: null, phase: "queued" };
 const kind = () => document.querySelector('input[name="an-kind"]:checked').value;
-const POLL_MS = 500;
 
 async function showAnalyses() {
   show("analyses");
@@ -62,23 +61,6 @@ function requestBody() {
   return body;
 }
 
-const sleep = (ms, signal) => new Promise((resolve, reject) => {
-  const id = setTimeout(resolve, ms);
-  signal.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("stopped", "AbortError")); });
-});
-
-/** Poll a job until it ends; the status line names its phase (queued, running). */
-async function follow(id, signal) {
-  for (;;) {
-    const res = await api(`/api/lifecycle/analyses/${id}`, { signal });
-    if (!res.ok) return { problem: await problemOf(res) };
-    const doc = await res.json();
-    an.phase = doc.status;
-    if (doc.status === "succeeded" || doc.status === "failed") return { doc };
-    await sleep(POLL_MS, signal);
-  }
-}
-
 $("#an-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("#an-errors").replaceChildren();
@@ -88,21 +70,14 @@ $("#an-form").addEventListener("submit", async (ev) => {
   const out = await longTask({ status: $("#an-status"), start: $("#an-start"), cancel: $("#an-cancel"),
     bar: $("#an-progress"), what: () => t(`an.phase.${an.phase}`, {}, an.phase) }, async (signal) => {
     an.phase = "queued";
-    const res = await api(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST", signal));
-    if (!res.ok) return { problem: await problemOf(res) };
-    const job = await res.json();
-    await listJobs();
-    try { return await follow(job.id, signal); } catch (e) {  // cancelled: stop it on the server too
-      if (e.name === "AbortError") await api(`/api/lifecycle/analyses/${job.id}`, { method: "DELETE" }).catch(() => {});
-      throw e;
-    }
+    return runJob(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST"), signal,
+      { onStart: listJobs, onPoll: (job) => { an.phase = job.status; } });
   });
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
   $("#an-status").textContent = "";
   if (out.problem) { showProblem("#an-errors", out.problem); return; }
-  if (out.doc.status === "failed") { showProblem("#an-errors", { detail: out.doc.error }); return; }
-  an.job = { ...out.doc, model: $("#an-model").selectedOptions[0].textContent };
+  an.job = { ...out.job, model: $("#an-model").selectedOptions[0].textContent };
   drawAnalysis(an.job);
   $("#an-result").scrollIntoView({ block: "start" });
 });

@@ -199,29 +199,34 @@ function pause(ms, signal) {
   });
 }
 
-/** Start a server-side job (`POST base`, `init` without its signal) and poll `base/{id}` twice a
- * second until it ends; `onProgress` hears each poll's progress. When `signal` aborts, the job is
- * stopped on the server (DELETE) and the AbortError goes on. Resolves to `{ id, result }`, or
- * `{ problem }` when the job was refused or failed. */
-async function runJob(base, init, signal, onProgress = () => {}) {
-  const res = await api(base, { ...init, signal });
+/** Start a server-side job (`POST start`; `init` without its signal) and poll it twice a second
+ * until it ends. Options: `poll`, the base the job is read at as `poll/{id}` (default: `start`
+ * without its query); `onPoll(job)`, told every job document, the first included; `onProgress(p)`,
+ * told each poll's progress; `onStart(job)`, told once the job was accepted. When `signal` aborts,
+ * the job is stopped on the server (DELETE) and the AbortError goes on. Resolves to
+ * `{ id, result, job }`, or `{ problem }` when the job was refused, failed or was cancelled. */
+async function runJob(start, init, signal, { poll, onPoll = () => {}, onProgress = () => {}, onStart = () => {} } = {}) {
+  const res = await api(start, { ...init, signal });
   if (!res.ok) return { problem: await problemOf(res) };
   let job = await res.json();
-  const url = `${base.split("?")[0]}/${job.id}`;
+  const url = `${poll || start.split("?")[0]}/${encodeURIComponent(job.id)}`;
+  await onStart(job);
   try {
+    onPoll(job);
     while (job.status === "queued" || job.status === "running") {
       await pause(500, signal);
       const r = await api(url, { signal });
       if (!r.ok) return { problem: await problemOf(r) };
       job = await r.json();
+      onPoll(job);
       if (job.progress != null) onProgress(job.progress);
     }
   } catch (e) {
     if (e.name === "AbortError") api(url, { method: "DELETE" }).catch(() => {});
     throw e;
   }
-  if (job.status === "failed") return { problem: { detail: job.error } };
-  return { id: job.id, result: job.result };
+  if (job.status !== "succeeded") return { problem: { detail: job.error || t(job.status === "cancelled" ? "job.cancelled" : "job.failed") } };
+  return { id: job.id, result: job.result, job };
 }
 
 /** A list of readable messages in the list `sel` (local checks, before anything is sent). */

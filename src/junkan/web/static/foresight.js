@@ -116,12 +116,12 @@ $("#fs-analyse").addEventListener("click", async () => {
   const bar = $("#fs-progress");
   const res = await longTask({ status: $("#fs-status"), start: $("#fs-analyse"), cancel: $("#fs-cancel"),
     bar, what: () => t("fs.analysing", { n: fmt(n) }) },
-  (signal) => runJob("/api/foresight/jobs", jsonBody({ model: m.name, n, levers: leverValues() }), signal,
-    (p) => {  // the stage: scenarios run so far, then the grouping
+  (signal) => runJob("/api/foresight/jobs", jsonBody({ model: m.name, n, levers: leverValues() }), signal, {
+    onProgress: (p) => {  // the stage: scenarios run so far, then the grouping
       if (p.stage === "ensemble") { bar.max = 1; bar.value = 0.5 * p.done / p.of; } else bar.value = 0.5;
       $("#fs-stage").textContent = p.stage === "ensemble" ? t("fs.stageRun", { done: fmt(p.done), of: fmt(p.of) })
         : t("fs.stageGroup");
-    }));
+    } }));
   $("#fs-stage").textContent = "";
   if (!res) return;
   $("#fs-status").textContent = "";

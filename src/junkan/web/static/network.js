@@ -1,6 +1,6 @@
 // The collection-network planner: solve a scenario (a file or the shipped example) as a server-side
 // job, showing the best plan found so far, with cancel; the plan's hubs, and a map with collection legs, trunk legs by mode and a legend.
-import { $, api, cell, fmt, fmtPct, longTask, plot, problemOf, show, showProblem, state, t } from "./core.js";
+import { $, api, cell, fmt, fmtPct, longTask, plot, runJob, show, showProblem, state, t } from "./core.js";
 
 let outlines = null;
 const netState = { last: null, source: null };
@@ -32,40 +32,17 @@ async function solve(text, json, source) {
   await drawPlan(netState.last);
 }
 
-/** Wait `ms`, or reject with an AbortError when `signal` aborts. */
-function pause(ms, signal) {
-  return new Promise((ok, no) => {
-    const id = setTimeout(ok, ms);
-    signal.addEventListener("abort", () => { clearTimeout(id); no(new DOMException("stopped", "AbortError")); }, { once: true });
-  });
-}
-
-/** Plan as a server-side job (POST /api/network/jobs), polled twice a second; while it runs, the
- * best plan found so far is shown. Cancel stops the job on the server (DELETE). */
+/** Plan as a server-side job (POST /api/network/jobs, core.js runJob); while it runs, the best plan
+ * found so far is shown. Cancel stops the job on the server (DELETE). */
 async function solveJob(text, json, price, signal) {
-  const res = await api(`/api/network/jobs?carbon_price=${price}`, { method: "POST", signal,
-    headers: { "Content-Type": json ? "application/json" : "application/yaml" }, body: text });
-  if (!res.ok) return { problem: await problemOf(res) };
-  let job = await res.json();
-  const id = job.id;
-  try {
-    while (job.status === "queued" || job.status === "running") {
-      await pause(500, signal);
-      const r = await api(`/api/network/jobs/${id}`, { signal });
-      if (!r.ok) return { problem: await problemOf(r) };
-      job = await r.json();
-      const p = job.progress;
-      if (p && typeof p === "object" && p.objective != null) {
-        $("#network-best").textContent = t("network.best", { cost: fmt(p.cost_JPY), co2: fmt(p.co2e_t),
-          hubs: p.hubs_opened.length, gap: fmtPct(p.mip_gap), s: Math.round(p.elapsed_s) });
-      }
+  const init = { method: "POST", headers: { "Content-Type": json ? "application/json" : "application/yaml" }, body: text };
+  const out = await runJob(`/api/network/jobs?carbon_price=${price}`, init, signal, { onProgress: (p) => {
+    if (p && typeof p === "object" && p.objective != null) {
+      $("#network-best").textContent = t("network.best", { cost: fmt(p.cost_JPY), co2: fmt(p.co2e_t),
+        hubs: p.hubs_opened.length, gap: fmtPct(p.mip_gap), s: Math.round(p.elapsed_s) });
     }
-  } catch (e) {  // cancelled: stop the job on the server too
-    if (e.name === "AbortError") api(`/api/network/jobs/${id}`, { method: "DELETE" }).catch(() => {});
-    throw e;
-  }
-  if (job.status === "failed") return { problem: { detail: job.error } };
-  return { plan: job.result };
+  } });
+  return out.problem ? out : { plan: out.result };
 }
 
 $("#network-form").addEventListener("submit", async (ev) => {

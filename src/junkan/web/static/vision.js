@@ -5,7 +5,7 @@
 // /api/vision/render) and used as the image; the model can be evaluated on held-out renders (POST
 // /api/vision/evaluate, a job with progress and cancel): confusion matrix, accuracy per group and the
 // sorter document for “junkan alloy plan --sorter”.
-import { $, api, fmt, fmtPct, jsonBody, longTask, pause, plot, problemOf, richTable, show, showMessages, showProblem,
+import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, runJob, show, showMessages, showProblem,
   t } from "./core.js";
 
 const vi = { last: null, phase: "queued", sample: null, evaluation: null };
@@ -68,31 +68,14 @@ async function request() {
   return { body, shown, model: model.name };
 }
 
-/** Start a vision job (`POST start`) and poll it at /api/vision/jobs/{id} until it ends; `onPoll` hears each poll's
- * job. A cancel stops it on the server (DELETE) and the AbortError goes on. Resolves to `{ result }` or `{ problem }`. */
-async function serverJob(start, body, signal, onPoll = () => {}) {
-  const res = await api(start, jsonBody(body, "POST", signal));
-  if (!res.ok) return { problem: await problemOf(res) };
-  let job = await res.json();
-  const url = `/api/vision/jobs/${job.id}`;
-  try {
-    while (job.status === "queued" || job.status === "running") {
-      onPoll(job);
-      await pause(500, signal);
-      const r = await api(url, { signal });
-      if (!r.ok) return { problem: await problemOf(r) };
-      job = await r.json();
-    }
-  } catch (e) {
-    if (e.name === "AbortError") api(url, { method: "DELETE" }).catch(() => {});
-    throw e;
-  }
-  if (job.status !== "succeeded") return { problem: { detail: job.error || t("an.phase.failed") } };
-  return { result: job.result };
+/** Start a vision job (`POST start`) and poll it at /api/vision/jobs/{id} until it ends (core.js runJob); `onPoll`
+ * hears each poll's job. A cancel stops it on the server (DELETE). Resolves to `{ result }` or `{ problem }`. */
+function serverJob(start, body, signal, onPoll = () => {}) {
+  return runJob(start, jsonBody(body, "POST"), signal, { poll: "/api/vision/jobs", onPoll });
 }
 
 /** Start the prediction and poll it until it ends; a cancel stops it on the server (DELETE). */
-async function runJob(body, signal) {
+function predictJob(body, signal) {
   vi.phase = "queued";
   return serverJob("/api/vision/predict", body, signal, (job) => { vi.phase = job.status; });
 }
@@ -103,7 +86,7 @@ $("#vi-form").addEventListener("submit", async (ev) => {
   const req = await request(); if (!req) return;
   $("#vi-result").hidden = true; vi.last = null;  // the old result no longer matches the form
   const out = await longTask({ status: $("#vi-status"), start: $("#vi-run"), cancel: $("#vi-cancel"),
-    bar: $("#vi-progress"), what: () => t(`nt.phase.${vi.phase}`, {}, vi.phase) }, (signal) => runJob(req.body, signal));
+    bar: $("#vi-progress"), what: () => t(`nt.phase.${vi.phase}`, {}, vi.phase) }, (signal) => predictJob(req.body, signal));
   if (!out) { $("#vi-status").textContent = t("vi.stopped"); return; }
   $("#vi-status").textContent = "";
   if (out.problem) { showProblem("#vi-errors", out.problem); return; }
