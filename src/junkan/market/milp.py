@@ -47,6 +47,12 @@ DIVE = True
 """Round the LP solution by diving (:mod:`junkan.market.dive`) before the one-shot repair."""
 DIVE_SHARE = 0.7
 """Share of the time left after the LP that the dive may take (the repair gets the rest)."""
+FIRST_PLAN_GRACE = 0.25
+"""Share of the time limit the repair that completes the *first* assignment may run past the
+deadline (only when no assignment exists yet): on a slower or loaded machine an assignment a
+few seconds late is worth more than none. Measured 2026-12-01 on the benchmark's seed 0 at
+30 s (5,000 × 50 × 20, load ≈ 1, a machine about half as fast as the one of stop 33): the
+repair stopped one LP short of an assignment, so the run ended with none."""
 REFILLS = 0
 """Most dives again from the rounding (:func:`junkan.market.dive.refill`) while they gain: on
 1,000 × 10 × 4 instances (seeds 0–11) the mean gap fell from 0.96 % to 0.56 %, but on the
@@ -256,8 +262,9 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
     whole = bool((model.integrality[: model.n_arc] == 1).any())
     # the rounding first (a solution whatever the load), then branch and cut
     if x_lp is not None and not whole:
-        best_x, best_obj = _rounding(lp, s, x_lp, deadline, model.c, bound, st.gap)
-    if best_x is not None and x_lp is not None:
+        grace = FIRST_PLAN_GRACE * st.time_limit
+        best_x, best_obj = _rounding(lp, s, x_lp, deadline, model.c, bound, st.gap, grace)
+    if best_x is not None and x_lp is not None and time.perf_counter() < deadline - 0.5:
         best_x = lns.from_model(model, cons, arcs, s, best_x, x_lp, deadline, bound, st.gap)
         best_obj = objective(model.c, s, best_x)
     status = "optimal"
@@ -369,12 +376,15 @@ def _rounding(
     c: np.ndarray,
     bound: float,
     gap: float = 0.0,
+    grace: float = 0.0,
 ) -> tuple[np.ndarray | None, float]:
+    """The dive, then the repair from where it got to; the repair may run ``grace`` seconds
+    past ``deadline`` (:data:`FIRST_PLAN_GRACE`): it gives the first assignment."""
     # the dive may take a share of what is left: the one-shot repair must still have time
     now = time.perf_counter()
     xh, last = dive(lp, s, x_lp, now + DIVE_SHARE * (deadline - now)) if DIVE else (None, x_lp)
     if xh is None:  # repair from where the dive got to (few shipments left to close)
-        xh = heuristic(lp, s, last, deadline)
+        xh = heuristic(lp, s, last, max(deadline, time.perf_counter() + grace))
     obj = objective(c, s, xh) if xh is not None else -np.inf
     TRACE.append(("rounding", time.perf_counter(), obj, bound))
     for _ in range(REFILLS):
