@@ -16,6 +16,8 @@ solve|pareto|cflp``, ``foresight run|analyse|report|describe``, ``alloy …``. T
   scikit-image, Pillow, segno; zbar and Tesseract themselves are Debian packages);
 - ``nature``: ``junkan nature …`` (rasters through rasterio/rioxarray/xarray, Dask, spyndex);
 - ``vision``: ``junkan vision …`` (OpenCV, onnxruntime, skl2onnx, pycocotools);
+- ``cnn``: ``junkan vision train --model cnn`` (JAX on the CPU; the trained network runs with
+  ``vision`` alone);
 - ``passport``: ``junkan.grading.to_aas|from_aas`` (Asset Administration Shell submodels
   through the Eclipse BaSyx Python SDK);
 - ``bench``: the peers the benchmarks compare with (flodym, EMA Workbench);
@@ -41,6 +43,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "metering": ("ruptures", "pymodbus", "pyzbar", "pytesseract", "skimage", "PIL", "segno"),
     "nature": ("rasterio", "rioxarray", "xarray", "pyproj", "zarr", "spyndex"),
     "vision": ("cv2", "onnxruntime", "skl2onnx", "pycocotools"),
+    "cnn": ("jax", "jaxlib"),
     "passport": ("basyx",),
     "bench": ("flodym", "ema_workbench"),
 }
