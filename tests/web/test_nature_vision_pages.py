@@ -226,12 +226,16 @@ def _offline_start_photo_and_edit(page: Any, server: str) -> None:
     on the page and stored as its next version."""
     h = {"X-Junkan-CSRF": "1"}
     api = f"{server}/api/nature/survey"
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+    # the page says when it can open offline (its worker may have installed while offline)
+    ready = page.locator("#ns-offline-ready")
+    expect(ready).to_have_attribute("data-ready", "true", timeout=20_000)
+    expect(ready).to_contain_text("without a network")
     page.context.set_offline(True)
     workers = page.context.service_workers
     assert workers and {w.evaluate(SW_OFFLINE) for w in workers} == {"offline"}  # no network there
     page.reload()
-    expect(page.locator("#ns-title")).to_be_visible()
+    # plotly.js and the rest come from the cache (slowly on a loaded machine)
+    expect(page.locator("#ns-title")).to_be_visible(timeout=15_000)
     expect(page.locator("#ns-checklist option").first).to_be_attached()  # the cached checklist
     page.fill("#ns-species", "Pycnonotus jocosus")
     page.fill("#ns-count", "2")

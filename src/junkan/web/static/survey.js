@@ -266,8 +266,37 @@ async function loadChecklist() {
     { value: x.name, textContent: `${x.en} (${x.group})` })));
 }
 
+/** The page's identity and checklist as the service worker keeps them for an offline start. */
+const OFFLINE_API = ["/api/me", "/api/nature/survey/checklist"];
+
+/** Once the service worker controls the page, pass the identity and checklist through it (its install may have run
+ * while offline and kept neither), then say whether the page can open offline: its files, who is signed in and the
+ * checklist are all on the device. Run again whenever the connection returns. */
+async function offlineReady() {
+  const note = $("#ns-offline-ready");
+  if (!("serviceWorker" in navigator) || !window.caches) { note.textContent = t("ns.offlineUnsupported"); return; }
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
+  }
+  if (navigator.onLine) await Promise.all(OFFLINE_API.map((u) => fetch(u, { credentials: "same-origin" }).catch(() => null)));
+  const kept = await Promise.all(["/", ...OFFLINE_API].map((u) => caches.match(u)));
+  note.dataset.ready = String(kept.every(Boolean));
+  writeOfflineReady();
+}
+
+function writeOfflineReady() {
+  const note = $("#ns-offline-ready"); const ready = note.dataset.ready;
+  if (ready) note.textContent = t(ready === "true" ? "ns.offlineReady" : "ns.offlineNotReady");
+}
+
+/** Register the worker (again: an install cut off by a lost connection is retried) and report readiness. */
+function keepOffline() {
+  if (!("serviceWorker" in navigator)) { offlineReady(); return; }
+  navigator.serviceWorker.register("/survey-sw.js").then(() => offlineReady()).catch(() => {});
+}
+
 function showSurvey() {
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/survey-sw.js").catch(() => {});
+  keepOffline();
   if (!$("#ns-time").value) {
     const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
     $("#ns-time").value = d.toISOString().slice(0, 19);
@@ -277,10 +306,11 @@ function showSurvey() {
 }
 
 $("#ns-sync").addEventListener("click", () => syncSurvey());
-window.addEventListener("online", () => syncSurvey());
+window.addEventListener("online", () => { syncSurvey(); if ($("#ns-offline-ready").dataset.ready !== "true") keepOffline(); });
 
 function redrawSurvey() {
   drawQueue(); writeSynced(); $("#ns-status").textContent = "";
+  writeOfflineReady();
   if (sv.editing) $("#ns-editing-what").textContent = t("ns.editing", { species: $("#ns-species").value, version: sv.editing.version });
   $("#ns-save").textContent = t(sv.editing ? "ns.saveEdit" : "ns.save");
 }
