@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from junkan.api import create_app
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.sensing.sources import ENV
 from junkan.store.db import Settings
+from tests.sensing.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -29,14 +29,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _wait(cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -92,7 +84,7 @@ def test_mqtt_line_through_the_service(client: TestClient, mqtt_url: str) -> Non
     res = c.post("/api/sensing/connections", json=body)
     assert res.status_code == 202, res.text
     assert res.json()["source"] == "mqtt"
-    _wait(lambda: c.get(f"/api/sensing/live/{line}").json()["status"] == "connected")
+    wait_until(lambda: c.get(f"/api/sensing/live/{line}").json()["status"] == "connected")
 
     sc = sensing.Scenario.model_validate(
         {"duration_s": 31, "seed": 77, "events": [{"type": "jam", "start_s": 18, "severity": 0.9}]}
@@ -108,7 +100,7 @@ def test_mqtt_line_through_the_service(client: TestClient, mqtt_url: str) -> Non
                 gw.client.publish(f"{PREFIX}/{line}/batch", b"{not json", qos=1)
                 other = sensing.Batch("X9", i, float(rec.t[i * 10]), values).to_message()
                 gw.client.publish(f"{PREFIX}/{line}/batch", other, qos=1)
-        _wait(lambda: c.get(f"/api/sensing/live/{line}").json()["steps"] == 300)
+        wait_until(lambda: c.get(f"/api/sensing/live/{line}").json()["steps"] == 300)
     finally:
         gw.close()
     d = c.get(f"/api/sensing/live/{line}").json()
@@ -129,5 +121,5 @@ def test_mqtt_line_through_the_service(client: TestClient, mqtt_url: str) -> Non
         json={"line": {"id": "U1"}, "source": {"kind": "mqtt", "url": getattr(c, "closed_url")}},  # noqa: B009
     )
     assert res.status_code == 202
-    _wait(lambda: c.get("/api/sensing/live/U1").json()["status"] == "unreachable")
+    wait_until(lambda: c.get("/api/sensing/live/U1").json()["status"] == "unreachable")
     assert c.delete("/api/sensing/live/U1").status_code == 204

@@ -6,7 +6,6 @@ the line shows ``not restored`` with the reason; a stopped line is forgotten."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,19 +21,12 @@ from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.sensing import live as live_mod
 from junkan.sensing.sources import ENV, LineSource
 from junkan.store.db import Settings
+from tests.sensing.waiting import wait_until
 
 
 class FakeFeed:
     def close(self) -> None:
         pass
-
-
-def _wait(cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -77,13 +69,13 @@ def test_a_broker_line_is_restored_after_a_restart(
             )
             assert res.status_code == 422, res.text  # credentials are the administrator's
         assert c.post("/api/sensing/connections", json=body).status_code == 202
-        _wait(lambda: _line(c, line).get("status") == "connected")
+        wait_until(lambda: _line(c, line).get("status") == "connected")
         assert _line(c, line)["restored"] is False
     kept = json.loads((tmp_path / "sensing" / "lines.json").read_text())
     assert [e["line"] for e in kept["lines"]] == [line]
 
     with start() as c:  # the service starts again: the line comes back and connects
-        _wait(lambda: _line(c, line).get("status") == "connected")
+        wait_until(lambda: _line(c, line).get("status") == "connected")
         d = _line(c, line)
         assert d["restored"] is True and d["source"] == "mqtt" and d["endpoint"] == mqtt_url
 

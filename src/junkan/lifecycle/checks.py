@@ -288,20 +288,28 @@ def _check_bom_lines(model: LifecycleModel, problems: Problems,
         for n, entry in entries.items():
             seen: set[str] = set()
             for i, item in enumerate(entry.bom):
-                part = item.part
-                if part is not None:
-                    if part not in parts:
-                        problems.add(f"{section}.{n}.bom[{i}].part", unknown("part", part, parts))
-                        ok = False
-                    elif part in seen:
-                        problems.add(f"{section}.{n}.bom[{i}].part", f"part {short(part)} is "
-                                     "listed twice; list it once with the summed quantity")
-                    seen.add(part)
-                elif item.material not in materials:
-                    problems.add(f"{section}.{n}.bom[{i}].material",
-                                 unknown("material", str(item.material), materials))
-                    ok = False
+                ok &= _check_line(f"{section}.{n}.bom[{i}]", item.part, item.material, parts,
+                                  materials, seen, problems)
     return ok
+
+
+def _check_line(path: str, part: str | None, material: object, parts: PartTable,
+                materials: Mapping[str, object], seen: set[str], problems: Problems) -> bool:
+    """One BOM line at ``path``: a known part not yet in ``seen`` (then added), or a known
+    material. False when it names something unknown (a repeated part is only reported)."""
+    if part is None:
+        if material in materials:
+            return True
+        problems.add(f"{path}.material", unknown("material", str(material), materials))
+        return False
+    if part not in parts.index:
+        problems.add(f"{path}.part", unknown("part", part, parts))
+        return False
+    if part in seen:
+        problems.add(f"{path}.part", f"part {short(part)} is listed twice; list it once with "
+                     "the summed quantity")
+    seen.add(part)
+    return True
 
 
 def _check_part_lines(parts: PartTable, materials: Mapping[str, object], problems: Problems,
@@ -324,17 +332,8 @@ def _check_part_lines(parts: PartTable, materials: Mapping[str, object], problem
             part = line_part[g]
             if part is not None:
                 lines.append((g - s, part))
-                if part not in parts.index:
-                    problems.add(f"parts.{n}.bom[{g - s}].part", unknown("part", part, parts))
-                    ok = False
-                elif part in seen:
-                    problems.add(f"parts.{n}.bom[{g - s}].part", f"part {short(part)} is "
-                                 "listed twice; list it once with the summed quantity")
-                seen.add(part)
-            elif line_material[g] not in materials:
-                problems.add(f"parts.{n}.bom[{g - s}].material",
-                             unknown("material", str(line_material[g]), materials))
-                ok = False
+            ok &= _check_line(f"parts.{n}.bom[{g - s}]", part, line_material[g], parts,
+                              materials, seen, problems)
     return ok
 
 
