@@ -39,7 +39,32 @@ def _worker_postgres() -> None:
 
 
 _worker_postgres()
+
+
+def _cheap_test_apps() -> None:
+    """Argon2 at its cheapest for the suite (thousands of users, sign-ins and client secrets:
+    ~0.2 s each at the standard cost); the tests of flooding and of the hashing itself ask for
+    the standard cost with :func:`standard_password_hashing`. Servers and commands the tests
+    start inherit it."""
+    import os
+
+    from junkan.store.passwords import ENV, INSECURE
+
+    os.environ.setdefault(ENV, INSECURE)
+    # and an app's budgeted workers start with its first task, not with every test's app
+    os.environ.setdefault("JUNKAN_BUDGET_START", "lazy")
+
+
+_cheap_test_apps()
 EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def standard_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service's real Argon2 cost, for tests whose point is that hashing is expensive."""
+    from junkan.store.passwords import ENV, STANDARD
+
+    monkeypatch.setenv(ENV, STANDARD)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -150,6 +150,7 @@ def test_hash_pool_refuses_at_once_when_full() -> None:
     pool.shutdown()
 
 
+@pytest.mark.usefixtures("standard_password_hashing")
 def test_a_flood_of_sign_ins_leaves_health_responsive(client: TestClient) -> None:
     stop = threading.Event()
     answers: list[int] = []
@@ -171,8 +172,9 @@ def test_a_flood_of_sign_ins_leaves_health_responsive(client: TestClient) -> Non
         stop.set()
     waits.sort()
     # in-process, the flood shares the GIL with the server: bounded, health stays well under a
-    # second (Argon2 on the shared thread pool: p95 around 1.5 s on two cores)
-    assert waits[int(len(waits) * 0.95) - 1] < 0.75, waits
+    # second as a rule (Argon2 on the shared thread pool); the slowest of the 15 may meet a
+    # busy machine, but never waits behind the whole queue of sign-ins (tens of seconds)
+    assert waits[len(waits) // 2] < 0.75 and waits[int(len(waits) * 0.95) - 1] < 3.0, waits
     assert answers and set(answers) <= {401, 429, 503}
 
 

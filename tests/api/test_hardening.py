@@ -202,6 +202,7 @@ def test_production_mode_refuses_unsafe_starts(tmp_path: Path,
     assert any("demo account" in p for p in found)
 
 
+@pytest.mark.usefixtures("standard_password_hashing")  # production refuses the cheap one
 def test_production_cookies_are_secure_and_hsts_is_sent(tmp_path: Path) -> None:
     from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 

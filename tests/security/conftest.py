@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+from junkan.store.passwords import ENV, STANDARD
 
 
 def _free_port() -> int:
@@ -28,8 +29,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     # the suites flood the service from one address; the per-address sign-in lock (tested in
     # tests/api/test_accounts.py) would otherwise make later suites depend on earlier ones
+    # and the real Argon2 cost and worker start: floods must meet the service as deployed
     env = {**os.environ, "JUNKAN_BUDGET_CPU_S": "5", "JUNKAN_BUDGET_WALL_S": "10",
-           "JUNKAN_LOGIN_ADDRESS_FAILURES": "1000000"}
+           "JUNKAN_LOGIN_ADDRESS_FAILURES": "1000000", ENV: STANDARD,
+           "JUNKAN_BUDGET_START": "eager"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "junkan.cli.main", "serve", "--seed", "--port", str(port),
          "--database-url", f"sqlite:///{db}"], env=env, stdout=subprocess.DEVNULL,

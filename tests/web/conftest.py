@@ -51,14 +51,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    # the pages' first requests must not wait for the workers to start (the suite's default
+    # is lazy, tests/conftest.py): the service starts them as deployed, at once
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUNKAN_BUDGET_START", "eager")
+        thread.start()
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
     yield url
     srv.should_exit = True
     thread.join(timeout=10)

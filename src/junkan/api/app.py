@@ -26,6 +26,7 @@ from junkan.api import errors
 from junkan.api.jobs import WARM, JobRunner, warm_up
 from junkan.api.routers import ROUTERS
 from junkan.core import budget
+from junkan.store import passwords
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
 from junkan.store.trace_repo import TraceRepo
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
     settings = settings or Settings()
     if settings.production and seed:
         raise ValueError("production mode never seeds demo users")
+    if passwords.warn_if_insecure() and settings.production:
+        raise ValueError(f"production mode refuses {passwords.ENV}={passwords.INSECURE}")
     db = Database(settings.database_url)
     store = Store(db, quota_bytes=settings.org_quota_bytes,
                   keep_versions=settings.version_retention)
@@ -109,8 +112,8 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
 
             seed_demo(store)
         budgets = budget.BudgetSettings()
-        # the workers start now, in the background
-        budget.configure(budgets, warm=WARM, warm_up=warm_up)
+        # the workers start now, in the background (or with the first task: start=lazy)
+        budget.configure(budgets, warm=WARM, warm_up=warm_up, eager=budgets.start == "eager")
         app.state.jobs = JobRunner(store, settings.workers, settings=budgets)
         # the lot graph, read in the background so re-declarations need not read it
         threading.Thread(target=_keep_graph, args=(trace,), daemon=True,

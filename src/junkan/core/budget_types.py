@@ -56,6 +56,10 @@ class BudgetSettings(BaseSettings):
     start_method: Literal["forkserver", "spawn"] = "forkserver"
     """How workers start: ``forkserver`` (imports once in a helper process; a new worker is
     ready in 0.1–0.2 s) or ``spawn`` (each worker imports everything itself, ~2.3 s of CPU)."""
+    start: Literal["eager", "lazy"] = "eager"
+    """When the service starts its workers: ``eager``, with the service (the first request
+    does not wait for them), or ``lazy``, with the first task (for an app that may never need
+    them: a test's, a one-off command's)."""
     startup_s: float = Field(default=120, gt=0)
     """Seconds a new worker may take to import and warm up before it counts as broken."""
 

@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from junkan.store.passwords import hasher, needs_rehash
 from junkan.store.repo_base import RepoBase
 from junkan.store.tables import (
     ROLES,
@@ -29,7 +29,6 @@ from junkan.store.tables import (
     now,
 )
 
-_hasher = PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 DELETED_DOMAIN = "deleted.invalid"
 """Deleted users keep their row (records name them) as ``deleted-<id>@deleted.invalid``."""
@@ -106,7 +105,7 @@ class AccountsRepo(RepoBase):
                 if s.scalar(select(User.id).where(User.email == email)) is not None:
                     raise AccountError("that e-mail address is already registered")
                 user = User(org_id=org_id, email=email, display_name=display_name[:200],
-                            password_hash=_hasher.hash(password), role=role)
+                            password_hash=hasher().hash(password), role=role)
                 s.add(user)
                 s.flush()
                 self.audit(s, org_id, actor_id or user.id, "user.create", "user", user.id,
@@ -219,7 +218,7 @@ class AccountsRepo(RepoBase):
                      actor_id: str | None = None, keep_token: str | None = None) -> bool:
         """Set a new password (policy is the caller's) and revoke the user's tokens but
         ``keep_token``. False: no such user (in ``org_id``)."""
-        digest = _hasher.hash(password)
+        digest = hasher().hash(password)
         with self.db.session() as s:
             user = self._user(s, user_id, org_id, lock=True)
             if user is None:
@@ -238,14 +237,14 @@ class AccountsRepo(RepoBase):
         with self.db.session() as s:
             user = self._user(s, user_id, None)
             if user is None:
-                _hasher.hash(password)
+                hasher().hash(password)
                 return False
             return self._verify(user.password_hash, password) and user.active
 
     @staticmethod
     def _verify(digest: str, password: str) -> bool:
         try:
-            return bool(_hasher.verify(digest, password))
+            return bool(hasher().verify(digest, password))
         except (VerificationError, InvalidHashError):
             return False
 
@@ -256,12 +255,12 @@ class AccountsRepo(RepoBase):
             user = s.scalar(select(User).where(User.email == email.strip().lower(),
                                                User.deleted_at.is_(None)))
             if user is None:
-                _hasher.hash(password)  # same cost whether or not the user exists
+                hasher().hash(password)  # same cost whether or not the user exists
                 return None
             if not self._verify(user.password_hash, password) or not user.active:
                 return None
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = _hasher.hash(password)
+            if needs_rehash(user.password_hash):
+                user.password_hash = hasher().hash(password)
             return user
 
     def create_client(self, user_id: str, name: str) -> tuple[str, str]:
@@ -270,7 +269,7 @@ class AccountsRepo(RepoBase):
         secret = secrets.token_urlsafe(32)
         with self.db.session() as s:
             s.add(ApiClient(id=client_id, user_id=user_id, name=name[:200],
-                            secret_hash=_hasher.hash(secret)))
+                            secret_hash=hasher().hash(secret)))
             user = s.get(User, user_id)
             if user is not None:
                 self.audit(s, user.org_id, user_id, "client.create", "client", client_id,
@@ -282,7 +281,7 @@ class AccountsRepo(RepoBase):
         with self.db.session() as s:
             client = s.get(ApiClient, client_id)
             if client is None:
-                _hasher.hash(secret)
+                hasher().hash(secret)
                 return None
             if not self._verify(client.secret_hash, secret):
                 return None

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,6 @@ from junkan.store.tables import (
     now,
 )
 
-_hasher = PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 DELETED_DOMAIN = "deleted.invalid"
 """Deleted users keep their row (records name them) as ``deleted-<id>@deleted.invalid``."""
