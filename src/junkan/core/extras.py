@@ -15,7 +15,7 @@ solve|pareto|cflp``, ``foresight run|analyse|report|describe``, ``alloy …``. T
   ``meter poll`` (Modbus TCP, pymodbus), ``meter identify|enrol|photos`` (pyzbar, pytesseract,
   scikit-image, Pillow, segno; zbar and Tesseract themselves are Debian packages);
 - ``nature``: ``junkan nature …`` (rasters through rasterio/rioxarray/xarray, Dask, spyndex);
-- ``vision``: ``junkan vision …`` (OpenCV, onnxruntime, skl2onnx, pycocotools);
+- ``vision``: ``junkan vision …`` (OpenCV, onnxruntime, onnx, skl2onnx, pycocotools);
 - ``cnn``: ``junkan vision train --model cnn`` (JAX on the CPU; the trained network runs with
   ``vision`` alone);
 - ``passport``: ``junkan.grading.to_aas|from_aas`` (Asset Administration Shell submodels
@@ -42,7 +42,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "olca": ("olca_schema",),
     "metering": ("ruptures", "pymodbus", "pyzbar", "pytesseract", "skimage", "PIL", "segno"),
     "nature": ("rasterio", "rioxarray", "xarray", "pyproj", "zarr", "spyndex"),
-    "vision": ("cv2", "onnxruntime", "skl2onnx", "pycocotools"),
+    "vision": ("cv2", "onnxruntime", "onnx", "skl2onnx", "pycocotools"),
     "cnn": ("jax", "jaxlib"),
     "passport": ("basyx",),
     "bench": ("flodym", "ema_workbench"),
