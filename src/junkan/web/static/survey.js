@@ -10,7 +10,8 @@ import { $, api, fmt, jsonBody, problemOf, richTable, showMessages, showProblem,
 const SURVEY_DB = "junkan-survey"; const QUEUE = "queue"; const BATCH = 500;
 const LIST = 100;  // synced observations listed for editing (the newest)
 const MAX_PHOTO = 10 * 1024 * 1024;  // bytes; the service's limit (junkan.nature.photo.MAX_BYTES)
-const sv = { db: null, syncing: null, checklist: null, editing: null };
+const sv = { db: null, syncing: null, checklist: null, editing: null, readyCheck: 0 };
+const READY_RETRIES = 5;  // checks 2 s apart while online before the page waits for the connection to return
 
 function openDb() {
   if (sv.db) return sv.db;
@@ -271,17 +272,22 @@ const OFFLINE_API = ["/api/me", "/api/nature/survey/checklist"];
 
 /** Once the service worker controls the page, pass the identity and checklist through it (its install may have run
  * while offline and kept neither), then say whether the page can open offline: its files, who is signed in and the
- * checklist are all on the device. Run again whenever the connection returns. */
-async function offlineReady() {
+ * checklist are all on the device. Only the latest check writes its answer (checks overlap when the connection comes
+ * and goes); one that finds something missing while online tries again a few times, and again whenever the connection
+ * returns. */
+async function offlineReady(attempt = 0) {
   const note = $("#ns-offline-ready");
   if (!("serviceWorker" in navigator) || !window.caches) { note.textContent = t("ns.offlineUnsupported"); return; }
+  const check = ++sv.readyCheck;
   if (!navigator.serviceWorker.controller) {
     await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
   }
   if (navigator.onLine) await Promise.all(OFFLINE_API.map((u) => fetch(u, { credentials: "same-origin" }).catch(() => null)));
-  const kept = await Promise.all(["/", ...OFFLINE_API].map((u) => caches.match(u)));
-  note.dataset.ready = String(kept.every(Boolean));
+  const ready = (await Promise.all(["/", ...OFFLINE_API].map((u) => caches.match(u)))).every(Boolean);
+  if (check !== sv.readyCheck) return;  // a later check answers
+  note.dataset.ready = String(ready);
   writeOfflineReady();
+  if (!ready && navigator.onLine && attempt < READY_RETRIES) setTimeout(() => offlineReady(attempt + 1), 2000);
 }
 
 function writeOfflineReady() {
