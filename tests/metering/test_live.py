@@ -11,7 +11,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -20,6 +20,7 @@ from junkan import metering
 from junkan.metering import MeteringError
 from junkan.metering.live import Feed, Publisher, Recorder, Subscriber, parse_message, to_messages
 from junkan.metering.modbus import Poller, Register, decode, load_meters
+from tests.waiting import wait_until
 
 PLANT = metering.plant_from_dict(
     {"circuits": {"a": {"phases": 1, "steps": ["cut"], "max_gap_s": 3}}}
@@ -90,13 +91,6 @@ def test_modbus_register_decoding_and_meters_file_errors() -> None:
             load_meters(doc={"meters": [bad]})
 
 
-def _wait(cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture
@@ -126,7 +120,7 @@ def test_mqtt_day_gives_the_same_factors_as_csv(mqtt_url: str) -> None:
             if i == 10:
                 pub.publish(messages[3])  # a duplicate
                 pub.publish(b'{"station": "S1"}')  # malformed
-        _wait(lambda: len(rec.rows) == len(day.readings))
+        wait_until(lambda: len(rec.rows) == len(day.readings), timeout=30.0)
     finally:
         pub.close()
         sub.close()

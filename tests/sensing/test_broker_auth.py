@@ -13,7 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,17 +22,12 @@ from junkan import sensing
 from junkan.sensing.brokerauth import ENV as AUTH_ENV
 from junkan.sensing.brokerauth import AuthError, broker_auth
 from junkan.sensing.sources import ENV, LineSource, endpoint
+from tests.waiting import wait_until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 PASSWD = shutil.which("mosquitto_passwd")
 
 
-def _wait(cond: Callable[[], bool], timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
 
 
 def _free_port() -> int:
@@ -141,11 +136,11 @@ def test_tls_password_line_connects_and_a_wrong_password_is_refused(
     spec = {"line": {"id": "S1"}, "source": {"kind": "mqtt", "url": tls_broker}}
     try:
         live = hub.connect("o1", LineSource.model_validate(spec), models)
-        _wait(lambda: live.status == "connected")
+        wait_until(lambda: live.status == "connected", timeout=15.0)
         _auth_file(tmp_path, tls_broker, "wrong")
         spec2 = {**spec, "line": {"id": "S2"}}
         bad = hub.connect("o1", LineSource.model_validate(spec2), models)
-        _wait(lambda: bad.status.startswith("refused by the broker"))
+        wait_until(lambda: bad.status.startswith("refused by the broker"), timeout=15.0)
         assert live.status == "connected"
         kept = (tmp_path / "hub" / "lines.json").read_text()
         assert "s3cret" not in kept and "wrong" not in kept and "client.key" not in kept

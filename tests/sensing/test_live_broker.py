@@ -20,7 +20,7 @@ from junkan.api import create_app
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.sensing.sources import ENV
 from junkan.store.db import Settings
-from tests.sensing.waiting import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.sensing import live as live_mod
 from junkan.sensing.sources import ENV, LineSource
 from junkan.store.db import Settings
-from tests.sensing.waiting import wait_until
+from tests.waiting import wait_until
 
 
 class FakeFeed:

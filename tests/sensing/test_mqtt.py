@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from junkan import sensing
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -29,13 +30,6 @@ def _batches(n: int, seed: int = 5) -> tuple[sensing.Recording, list[sensing.Bat
     ]
 
 
-def _wait(cond: object, timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def test_ingest_in_order_and_malformed_messages_do_not_stop_the_line(
@@ -54,7 +48,7 @@ def test_ingest_in_order_and_malformed_messages_do_not_stop_the_line(
             if i == 50:
                 gw.client.publish(f"{PREFIX}/L1/batch", b'{"line": "L1", "seq": "x"}', qos=1)
                 gw.client.publish(f"{PREFIX}/L1/batch", b"\x00garbage", qos=1)
-        _wait(lambda: ing.order.get("L1") is not None and ing.order["L1"].next == 200)
+        wait_until(lambda: ing.order.get("L1") is not None and ing.order["L1"].next == 200)
     finally:
         gw.close()
         ing.close()
@@ -108,10 +102,10 @@ def test_broker_killed_and_restarted_loses_and_duplicates_nothing(
             gw.publish(b)
         conf = procs[0].args[-1]  # type: ignore[index]
         procs.append(subprocess.Popen([MOSQUITTO, "-c", conf], stderr=subprocess.DEVNULL))
-        _wait(lambda: ing.connected.is_set() and gw.connected.is_set())
+        wait_until(lambda: ing.connected.is_set() and gw.connected.is_set())
         for b in batches[200:]:
             gw.publish(b)
-        _wait(lambda: ing.order["L1"].next == 300, timeout=30)
+        wait_until(lambda: ing.order["L1"].next == 300, timeout=30)
     finally:
         gw.close()
         ing.close()

@@ -8,8 +8,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ pytest.importorskip("asyncua")
 from junkan import sensing  # noqa: E402
 from junkan.sensing.features import BATCH  # noqa: E402
 from junkan.sensing.opcua import NAMESPACE, Assembler, OpcuaIngest, add_line, write_batch  # noqa: E402
+from tests.waiting import wait_until
 
 CHANNELS = ("rpm", "current", "feed", "lel", "sparks", "ac_low", "ac_mid", "ac_high", "ac_crest")
 
@@ -29,12 +28,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
 
 
 class PlcServer:
@@ -128,9 +121,9 @@ def test_subscription_feeds_a_service_live_line(
     live = hub.connect("o1", spec, models)
     ing = live.ingest
     try:
-        _wait(lambda: live.status == "connected")
+        wait_until(lambda: live.status == "connected", timeout=30.0)
         plc.go.set()
-        _wait(lambda: _next(ing, "P1") == n, 60)
+        wait_until(lambda: _next(ing, "P1") == n, 60)
         mon = ing.monitors["P1"]
         st = ing.order["P1"].stats
         assert st.missing == 0 and st.late == 0
@@ -168,10 +161,10 @@ def test_reconnects_after_server_restart(models: sensing.Models) -> None:
     try:
         assert ing.connected.wait(30)
         plc.go.set()
-        _wait(lambda: _next(ing.lines, "P1") == 60)
+        wait_until(lambda: _next(ing.lines, "P1") == 60, timeout=30.0)
         plc.stop.set()
         plc.thread.join(10)
-        _wait(lambda: not ing.connected.is_set())
+        wait_until(lambda: not ing.connected.is_set(), timeout=30.0)
         plc2 = PlcServer.__new__(PlcServer)
         plc2.url, plc2.rec, plc2.n, plc2.bad_at, plc2.written = url, rec, 120, -1, 0
         plc2.ready, plc2.stop, plc2.start_at = threading.Event(), threading.Event(), 60
@@ -179,9 +172,10 @@ def test_reconnects_after_server_restart(models: sensing.Models) -> None:
         plc2.thread = threading.Thread(target=asyncio.run, args=(plc2._main(),), daemon=True)
         plc2.thread.start()
         assert plc2.ready.wait(30)
-        _wait(lambda: ing.connects >= 2 and ing.connected.is_set())  # reconnected by itself
+        # reconnected by itself
+        wait_until(lambda: ing.connects >= 2 and ing.connected.is_set(), timeout=30.0)
         plc2.go.set()
-        _wait(lambda: _next(ing.lines, "P1") == 120, 60)
+        wait_until(lambda: _next(ing.lines, "P1") == 120, 60)
         assert len(ing.lines.monitors["P1"].trace) == 120
         plc2.stop.set()
     finally:

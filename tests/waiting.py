@@ -1,4 +1,5 @@
-"""Polling for the live-line tests: wait until a condition holds, or fail after a timeout."""
+"""Polling for tests of live lines, brokers and servers: wait until a condition holds, or fail
+after a timeout."""
 
 from __future__ import annotations
 
