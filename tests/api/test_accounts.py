@@ -477,14 +477,14 @@ def test_admin_api_stays_inside_the_organisation(client: TestClient) -> None:
 
 
 # ---- migration -----------------------------------------------------------------------------
-def test_migration_0005_up_down_up(database_url: str) -> None:
+def test_migration_0005_up_down_up(empty_database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
 
     from junkan.store.db import MIGRATIONS, Database
 
-    db = Database(database_url)
+    db = Database(empty_database_url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", db.url)

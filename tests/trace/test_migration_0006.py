@@ -26,7 +26,7 @@ EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    url = store_url(request.param, tmp_path, "m.db")
+    url = store_url(request.param, tmp_path, "m.db", empty=True)
     database = Database(url)
     yield database
     database.engine.dispose()

@@ -212,7 +212,9 @@ def test_market_page(page: Any, server: str) -> None:
     page.click("#mk-cond-form button[type=submit]")
     expect(page.locator("#mk-conditions tbody tr")).to_have_count(1)
     expect(page.locator("#mk-c-errors")).to_be_empty()
-    page.click("#logout")
+    # signing out reloads the page: wait for that load, or the next sign-in's navigation races it
+    with page.expect_event("load"):
+        page.click("#logout")
 
     sign_in_as(page, server, DEMO_EMAIL, DEMO_PASSWORD)
     page.goto(f"{server}/#/market")
