@@ -6,17 +6,19 @@
 // - /api/me and the survey's checklist: the same, so the page knows who is signed in and which species
 //   to offer while offline; signing out (DELETE /api/session) or a 401 forgets the cached identity;
 // - everything else (the API's other calls, uploads) goes to the network untouched.
+// The survey page (survey.js) asks it over a MessageChannel whether it can open offline (see "message" below): the
+// list of API answers kept for an offline start is here only.
 const CACHE = `junkan-survey-${VERSION}`;
 const KEEP_API = ["/api/me", "/api/nature/survey/checklist"];
 
 /** The signed-in identity and the checklist as they are now (a page opened before this worker started fetched them
  * without it); either may be missing (signed out): then it is cached at its next successful fetch. */
-async function keepApi(cache) {
-  await Promise.all(KEEP_API.map((u) => fetch(u).then((res) => (res.ok ? cache.put(u, res) : null)).catch(() => null)));
+async function keepApi() {
+  await Promise.all(KEEP_API.map((u) => networkFirst(u, u).catch(() => null)));
 }
 
 self.addEventListener("install", (ev) => {
-  ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS).then(() => keepApi(c))).then(() => self.skipWaiting()));
+  ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(keepApi).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (ev) => {
@@ -50,4 +52,21 @@ self.addEventListener("fetch", (ev) => {
   if (req.method !== "GET") return;
   if (req.mode === "navigate" && url.pathname === "/") ev.respondWith(networkFirst(req, "/"));
   else if (ASSETS.includes(url.pathname) || KEEP_API.includes(url.pathname)) ev.respondWith(networkFirst(req, url.pathname));
+});
+
+/** The answer to the page's {type: "offline-ready", refresh}: with refresh (the page is online), the identity and
+ * the checklist are fetched again and kept (this worker's install may have run offline and kept neither); then
+ * {ready: true} when the page, the identity and the checklist are all cached, so the page opens offline. */
+async function offlineReady(refresh) {
+  if (refresh) await keepApi();
+  const hits = await Promise.all(["/", ...KEEP_API].map((u) => caches.match(u)));
+  return { ready: hits.every(Boolean) };
+}
+
+self.addEventListener("message", (ev) => {
+  const port = ev.ports && ev.ports[0];
+  if (!port || !ev.data || ev.data.type !== "offline-ready") return;
+  ev.waitUntil(offlineReady(Boolean(ev.data.refresh))
+    .catch(() => ({ ready: false }))
+    .then((answer) => port.postMessage(answer)));
 });

@@ -5,11 +5,16 @@
 // A conflict keeps the entry with the server's version beside it for the surveyor to choose. A synced observation can be
 // edited: the edit is queued with the version it started from (base_version), so the service stores it as the next
 // version or answers with a conflict. A service worker (/survey-sw.js) keeps the page's own files so it opens offline.
+// A photo over the service's limit is made smaller (a JPEG with the photo's EXIF block) on the device before it is kept.
 import { $, api, fmt, jsonBody, problemOf, richTable, showMessages, showProblem, t } from "./core.js";
 
 const SURVEY_DB = "junkan-survey"; const QUEUE = "queue"; const BATCH = 500;
 const LIST = 100;  // synced observations listed for editing (the newest)
-const MAX_PHOTO = 10 * 1024 * 1024;  // bytes; the service's limit (junkan.nature.photo.MAX_BYTES)
+// The largest photo the service takes (bytes, 10 MiB): equal to MAX_BYTES in src/junkan/nature/photo.py (the API does
+// not publish it; tests/web/test_nature_vision_pages.py checks the two agree). A larger one is made smaller here first.
+const MAX_PHOTO = 10 * 1024 * 1024;
+const SHRINK_SIDES = [4096, 2048, 1024];  // longest side (px) of the smaller copy, tried in turn until it fits
+const SHRINK_QUALITY = 0.85;  // JPEG quality of the smaller copy
 const sv = { db: null, syncing: null, checklist: null, editing: null, readyCheck: 0 };
 const READY_RETRIES = 5;  // checks 2 s apart while online before the page waits for the connection to return
 
@@ -64,6 +69,126 @@ async function photoType(file) {
   return null;
 }
 
+// ---- a photo over the service's limit is re-encoded on this device: JPEG, its longest side reduced step by step ----
+
+/** The EXIF block (TIFF bytes: GPS point, time taken, …) of a JPEG (APP1 "Exif"), PNG (eXIf) or WebP (EXIF) file, where
+ * the service reads it too (junkan.nature.photo), or null. */
+function exifOf(buf) {
+  const b = new Uint8Array(buf); const v = new DataView(buf);
+  const is = (i, s) => i + s.length <= b.length && String.fromCharCode(...b.subarray(i, i + s.length)) === s;
+  const block = (i, end) => b.slice(is(i, "Exif\0\0") ? i + 6 : i, end);
+  let tiff = null;
+  try {
+    if (b[0] === 0xff && b[1] === 0xd8) {  // JPEG: segments (FF, marker, big-endian length) up to the first scan
+      let i = 2;
+      while (!tiff && b[i] === 0xff && b[i + 1] !== 0xda) {
+        const len = v.getUint16(i + 2);
+        if (len < 2) break;
+        if (b[i + 1] === 0xe1 && is(i + 4, "Exif\0\0")) tiff = block(i + 4, i + 2 + len);
+        i += 2 + len;
+      }
+    } else if (b[0] === 0x89 && is(1, "PNG")) {  // PNG: chunks (big-endian length, type, body, CRC) up to IEND
+      let i = 8;
+      while (!tiff && i + 8 <= b.length && !is(i + 4, "IEND")) {
+        const len = v.getUint32(i);
+        if (is(i + 4, "eXIf")) tiff = block(i + 8, i + 8 + len);
+        i += 12 + len;
+      }
+    } else if (is(0, "RIFF") && is(8, "WEBP")) {  // WebP: chunks (type, little-endian length, body, padding to even)
+      let i = 12;
+      while (!tiff && i + 8 <= b.length) {
+        const len = v.getUint32(i + 4, true);
+        if (is(i, "EXIF")) tiff = block(i + 8, i + 8 + len);
+        i += 8 + len + (len & 1);
+      }
+    }
+  } catch { return null; }  // cut short: no EXIF
+  return tiff && tiff.length >= 8 && (tiff[0] === 0x49 || tiff[0] === 0x4d) ? upright(tiff) : null;  // "II" or "MM"
+}
+
+/** The TIFF block with its Orientation (IFD0 tag 0x0112) set to 1: the canvas drew the photo upright already. */
+function upright(tiff) {
+  const v = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength); const le = tiff[0] === 0x49;
+  try {
+    const ifd = v.getUint32(4, le);
+    for (let k = 0, n = v.getUint16(ifd, le); k < n; k++) {
+      const p = ifd + 2 + 12 * k;
+      if (v.getUint16(p, le) === 0x0112 && v.getUint16(p + 2, le) === 3) v.setUint16(p + 8, 1, le);
+    }
+  } catch { /* a malformed block goes as it is: the service ignores what it cannot read */ }
+  return tiff;
+}
+
+/** The JPEG with the EXIF block as an APP1 segment right after its start (SOI), as a camera writes it. */
+function withExif(jpeg, tiff) {
+  if (!tiff || tiff.length + 8 > 0xffff) return new Blob([jpeg], { type: "image/jpeg" });  // no room in one segment
+  const len = tiff.length + 8;
+  const head = Uint8Array.of(0xff, 0xe1, len >> 8, len & 0xff, ...Array.from("Exif\0\0", (c) => c.charCodeAt(0)));
+  return new Blob([jpeg.subarray(0, 2), head, tiff, jpeg.subarray(2)], { type: "image/jpeg" });
+}
+
+/** A copy of the photo within the service's limit: JPEG (quality SHRINK_QUALITY), its longest side reduced step by step
+ * (SHRINK_SIDES), its EXIF block (GPS point, time taken) carried over; {blob, width, height, exif}, or null when the
+ * browser cannot decode the photo or no step fits. */
+async function shrinkPhoto(file) {
+  let img;
+  try { img = await createImageBitmap(file); } catch { return null; }
+  try {
+    const exif = exifOf(await file.arrayBuffer());
+    const longest = Math.max(img.width, img.height);
+    for (const side of new Set(SHRINK_SIDES.map((s) => Math.min(s, longest)))) {
+      const width = Math.max(1, Math.round(img.width * side / longest));
+      const height = Math.max(1, Math.round(img.height * side / longest));
+      const canvas = Object.assign(document.createElement("canvas"), { width, height });
+      const ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, width, height);  // JPEG has no transparency
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(img, 0, 0, width, height);
+      const jpeg = await new Promise((ok) => canvas.toBlob(ok, "image/jpeg", SHRINK_QUALITY));
+      canvas.width = 0; canvas.height = 0;  // free its memory now (a phone has little)
+      const blob = jpeg && withExif(new Uint8Array(await jpeg.arrayBuffer()), exif);
+      if (blob && blob.size <= MAX_PHOTO) return { blob, width, height, exif: Boolean(exif) };
+    }
+    return null;
+  } catch { return null; } finally { img.close(); }
+}
+
+/** The photo field's note (beside it): what became of a photo over the limit. */
+function writePhotoNote() {
+  const note = $("#ns-photo-note"); const n = sv.photoNote;
+  note.textContent = n ? t(n.key, n.vars) : "";
+  note.className = n && n.key === "ns.photoNotShrunk" ? "error" : "note";
+}
+
+/** The picked photo as it will be saved: a smaller copy when it is over the limit (started as soon as it is picked;
+ * the same work is awaited on saving). */
+function pickedPhoto(file) {
+  if (sv.photo && sv.photo.file === file) return sv.photo.ready;
+  const mb = (n) => fmt(Math.ceil(n / 104857.6) / 10);  // MiB, rounded up (over the limit never reads "10")
+  const vars = { name: file.name, mb: mb(file.size), max: mb(MAX_PHOTO) };
+  sv.photoNote = { key: "ns.photoShrinking", vars }; writePhotoNote();
+  const ready = shrinkPhoto(file).then((got) => {
+    if (sv.photo && sv.photo.file === file) {
+      sv.photoNote = got ? { key: got.exif ? "ns.photoShrunkExif" : "ns.photoShrunk",
+        vars: { ...vars, w: got.width, h: got.height, size: mb(got.blob.size) } } : { key: "ns.photoNotShrunk", vars };
+      writePhotoNote();
+    }
+    return got;
+  });
+  sv.photo = { file, ready };
+  return ready;
+}
+
+function clearPhoto() { $("#ns-photo").value = ""; sv.photo = null; sv.photoNote = null; writePhotoNote(); }
+
+$("#ns-photo").after(Object.assign(document.createElement("p"), { id: "ns-photo-note", className: "note" }));
+$("#ns-photo-note").setAttribute("aria-live", "polite");
+$("#ns-photo").addEventListener("change", async () => {
+  const file = $("#ns-photo").files[0];
+  sv.photo = null; sv.photoNote = null; writePhotoNote();
+  if (file && file.size > MAX_PHOTO && await photoType(file) && $("#ns-photo").files[0] === file) pickedPhoto(file);
+});
+
 /** The observation of the form, or null after showing what is wrong. */
 async function observation() {
   const errs = [];
@@ -81,8 +206,14 @@ async function observation() {
     time: text("#ns-time", "ns.time"), observer: text("#ns-observer", "ns.observer") };
   if (sv.checklist && species && !sv.checklist.has(species)) errs.push(t("ns.notOnChecklist", { species }));
   const file = $("#ns-photo").files[0];
-  if (file && file.size > MAX_PHOTO) errs.push(t("ns.photoTooLarge", { name: file.name, mb: fmt(MAX_PHOTO / 1048576) }));
-  else if (file && !(await photoType(file))) errs.push(t("ns.photoType", { name: file.name }));
+  const type = file && await photoType(file);
+  let photo = null;  // the Blob to keep and send: the file's bytes, or their smaller copy when over the limit
+  if (file && !type) errs.push(t("ns.photoType", { name: file.name }));
+  else if (file && file.size > MAX_PHOTO) {
+    const got = await pickedPhoto(file);
+    if (got) photo = got.blob;
+    else errs.push(t("ns.photoTooLarge", { name: file.name, mb: fmt(MAX_PHOTO / 1048576) }));
+  } else if (file) photo = new Blob([await file.arrayBuffer()], { type });
   if (errs.length) { showMessages("#ns-errors", errs); return null; }
   o.time = withOffset(o.time, sv.editing && sv.editing.offset);
   const opt = { area: $("#ns-area").value.trim(), remarks: $("#ns-remarks").value.trim(),
@@ -90,23 +221,24 @@ async function observation() {
   for (const [k, v] of Object.entries(opt)) if (v) o[k] = v;
   if (sv.pos) o.accuracy_m = Math.min(100000, Math.max(0.1, sv.pos));
   else if (sv.editing && sv.editing.accuracy_m) o.accuracy_m = sv.editing.accuracy_m;
-  return { o, file };
+  return { o, photo };
 }
 
 $("#ns-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("#ns-errors").replaceChildren();
   const got = await observation(); if (!got) return;
-  const { o, file } = got;
+  const { o, photo } = got;
   const entry = { id: o.id, observation: o, base_version: sv.editing ? sv.editing.version : null, state: "pending" };
-  if (file) entry.photo = new Blob([await file.arrayBuffer()], { type: await photoType(file) });
+  if (photo) entry.photo = photo;
   try {
     await inQueue("readwrite", (st) => st.put(entry));
   } catch (e) {
     showMessages("#ns-errors", [t("ns.notSaved", { why: String(e && e.message || e) })]); return;
   }
   $("#ns-status").textContent = t("ns.saved");
-  for (const id of ["#ns-count", "#ns-remarks", "#ns-photo"]) $(id).value = id === "#ns-count" ? "1" : "";
+  for (const id of ["#ns-count", "#ns-remarks"]) $(id).value = id === "#ns-count" ? "1" : "";
+  clearPhoto();
   endEdit();
   await drawQueue();
   syncSurvey();
@@ -127,7 +259,7 @@ function startEdit(version, o) {
   const set = { "#ns-species": o.species, "#ns-count": o.count, "#ns-lat": o.lat, "#ns-lon": o.lon,
     "#ns-time": o.time.slice(0, 19), "#ns-observer": o.observer, "#ns-area": o.area || "", "#ns-remarks": o.remarks || "" };
   for (const [id, v] of Object.entries(set)) $(id).value = String(v);
-  $("#ns-photo").value = "";
+  clearPhoto();
   $("#ns-editing").hidden = false;
   $("#ns-editing-what").textContent = t("ns.editing", { species: o.species, version });
   $("#ns-save").textContent = t("ns.saveEdit");
@@ -141,8 +273,9 @@ function endEdit() {
 }
 $("#ns-edit-cancel").addEventListener("click", () => {
   endEdit();
-  for (const id of ["#ns-species", "#ns-remarks", "#ns-photo", "#ns-area"]) $(id).value = "";
+  for (const id of ["#ns-species", "#ns-remarks", "#ns-area"]) $(id).value = "";
   $("#ns-count").value = "1";
+  clearPhoto();
 });
 
 /** Send the queue (pending entries, in batches); at most one sync runs at a time. */
@@ -267,14 +400,22 @@ async function loadChecklist() {
     { value: x.name, textContent: `${x.en} (${x.group})` })));
 }
 
-/** The page's identity and checklist as the service worker keeps them for an offline start. */
-const OFFLINE_API = ["/api/me", "/api/nature/survey/checklist"];
+/** The worker's answer to `message` over a MessageChannel, or `fallback` when none comes within `ms` (a worker of an
+ * older junkan that does not answer, or one stopped on the way). */
+function askWorker(worker, message, fallback, ms = 15000) {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => { channel.port1.close(); resolve(fallback); }, ms);
+    channel.port1.onmessage = (ev) => { clearTimeout(timer); channel.port1.close(); resolve(ev.data); };
+    worker.postMessage(message, [channel.port2]);
+  });
+}
 
-/** Once the service worker controls the page, pass the identity and checklist through it (its install may have run
- * while offline and kept neither), then say whether the page can open offline: its files, who is signed in and the
- * checklist are all on the device. Only the latest check writes its answer (checks overlap when the connection comes
- * and goes); one that finds something missing while online tries again a few times, and again whenever the connection
- * returns. */
+/** Once the service worker controls the page, ask it (survey-sw.js keeps the list of what an offline start needs) to
+ * fetch and keep the identity and checklist again while online (its install may have run while offline and kept
+ * neither), and to say whether the page can open offline: its files, who is signed in and the checklist are all on
+ * the device. Only the latest check writes its answer (checks overlap when the connection comes and goes); one that
+ * finds something missing while online tries again a few times, and again whenever the connection returns. */
 async function offlineReady(attempt = 0) {
   const note = $("#ns-offline-ready");
   if (!("serviceWorker" in navigator) || !window.caches) { note.textContent = t("ns.offlineUnsupported"); return; }
@@ -282,8 +423,9 @@ async function offlineReady(attempt = 0) {
   if (!navigator.serviceWorker.controller) {
     await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
   }
-  if (navigator.onLine) await Promise.all(OFFLINE_API.map((u) => fetch(u, { credentials: "same-origin" }).catch(() => null)));
-  const ready = (await Promise.all(["/", ...OFFLINE_API].map((u) => caches.match(u)))).every(Boolean);
+  const worker = navigator.serviceWorker.controller;
+  const answer = worker ? await askWorker(worker, { type: "offline-ready", refresh: navigator.onLine }, null) : null;
+  const ready = Boolean(answer && answer.ready);
   if (check !== sv.readyCheck) return;  // a later check answers
   note.dataset.ready = String(ready);
   writeOfflineReady();
@@ -316,7 +458,7 @@ window.addEventListener("online", () => { syncSurvey(); if ($("#ns-offline-ready
 
 function redrawSurvey() {
   drawQueue(); writeSynced(); $("#ns-status").textContent = "";
-  writeOfflineReady();
+  writeOfflineReady(); writePhotoNote();
   if (sv.editing) $("#ns-editing-what").textContent = t("ns.editing", { species: $("#ns-species").value, version: sv.editing.version });
   $("#ns-save").textContent = t(sv.editing ? "ns.saveEdit" : "ns.save");
 }
