@@ -35,7 +35,11 @@ def require_browser() -> Any:
         if os.environ.get("CI") == "true":
             raise RuntimeError("CI must run the browser tests: install Debian's chromium")
         pytest.skip("Debian chromium not installed", allow_module_level=True)
-    return pytest.importorskip("playwright.sync_api")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # an assertion waits up to 15 s (Playwright's default 5 s is too short on a loaded 2-core
+    # CI machine, where a page's answer can take longer without anything being wrong)
+    sync_api.expect.set_options(timeout=15_000)
+    return sync_api
 
 
 def _free_port() -> int:
