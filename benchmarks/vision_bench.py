@@ -133,19 +133,23 @@ def calibrated_mass(model, res, test, per: int) -> dict:  # type: ignore[no-unty
 
 def counts_by_interval(doc: dict, per: int) -> dict:  # type: ignore[type-arg]
     """Count errors of the full intervals of ``per`` frames, their mean and spread, and the
-    band projected to a 10-minute interval (1,465 frames) as for mass."""
+    band projected to a 10-minute interval (1,465 frames) as for mass: in total and per group
+    (the per-group counts are the corrected ones, :mod:`junkan.vision.counting`)."""
     full = [iv for iv in doc["intervals"] if iv["images"] >= 0.9 * per]  # ± a frame at edges
     errs = [iv["count_error"] for iv in full]
     bias = float(np.mean(errs)) if errs else float("nan")
     sd = float(np.std(errs, ddof=1)) if len(errs) > 1 else float("nan")
     shrink = np.sqrt(per / (600 * 2.0 / (1024 * 0.8 / 1000)))
+    by_group = {g: [iv["count_error_by_group"][g] for iv in full] for g in GROUPS}
+    g_bias = {g: float(np.mean(v)) for g, v in by_group.items() if v}
+    g_sd = {g: float(np.std(v, ddof=1)) for g, v in by_group.items() if len(v) > 1}
     return {
         "interval_errors": errs,
-        "by_group_mean": {
-            g: float(np.mean([iv["count_error_by_group"][g] for iv in full])) for g in GROUPS
-        }
-        if full
-        else {},
+        "by_group_mean": g_bias,
+        "by_group_sd": g_sd,
+        "by_group_10min_band": {
+            g: [g_bias[g] - 2 * g_sd[g] * shrink, g_bias[g] + 2 * g_sd[g] * shrink] for g in g_sd
+        },
         "mean": bias,
         "sd": sd,
         "projected_10min_band": [bias - 2 * sd * shrink, bias + 2 * sd * shrink],

@@ -4,6 +4,7 @@ count model (``GradientBoostingRegressor``, converted by skl2onnx)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,13 +20,10 @@ def fit_counts(rows: Rows, seed: int) -> tuple[bytes | None, float, dict[str, An
     all (hidden under others or as dark as the belt): annotated pieces / pieces seen, on
     the training images. None and 1 without instance annotations."""
     from skl2onnx import to_onnx
-    from sklearn.ensemble import GradientBoostingRegressor
 
     if len(rows.nc) < 20:
         return None, 1.0, {"segments": int(len(rows.nc))}
-    reg = GradientBoostingRegressor(
-        n_estimators=80, max_depth=3, learning_rate=0.1, subsample=0.7, random_state=seed
-    )
+    reg = _counter(seed)
     reg.fit(rows.xc, rows.nc)
     onx = to_onnx(
         reg, rows.xc[:1].astype(np.float32), target_opset={"": 17, "ai.onnx.ml": 3}
@@ -59,11 +57,18 @@ def fit_boosted(
 ) -> tuple[bytes, np.ndarray]:
     """Histogram gradient boosting on the features (``trees`` iterations, one tree per class
     in each), as ONNX, and its probabilities on ``xc``."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     from junkan.vision.hist_onnx import hist_to_onnx
 
-    clf = HistGradientBoostingClassifier(
+    clf = _classifier(seed, trees)
+    clf.fit(xt, yt)
+    onx = hist_to_onnx(clf, opset=17, ml_opset=3).SerializeToString()
+    return onx, clf.predict_proba(xc)
+
+
+def _classifier(seed: int, trees: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
         max_iter=trees,
         max_leaf_nodes=BOOSTED["max_leaf_nodes"],
         learning_rate=BOOSTED["learning_rate"],
@@ -71,6 +76,33 @@ def fit_boosted(
         early_stopping=False,
         random_state=seed,
     )
-    clf.fit(xt, yt)
-    onx = hist_to_onnx(clf, opset=17, ml_opset=3).SerializeToString()
-    return onx, clf.predict_proba(xc)
+
+
+def _counter(seed: int) -> Any:
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    return GradientBoostingRegressor(
+        n_estimators=80, max_depth=3, learning_rate=0.1, subsample=0.7, random_state=seed
+    )
+
+
+def fold_predictor(
+    rows: Rows, yi: np.ndarray, n_classes: int, to_groups: Callable[[np.ndarray], np.ndarray],
+    seed: int, trees: int,
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """For :func:`junkan.vision.counting.cross_fit`: the classifier and the count model (with
+    its unseen factor) fitted on the train images' rows, applied to the held-out images'
+    annotated segments; ``to_groups`` turns class probabilities into group probabilities."""
+
+    def predict(train: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lab, seg_t, seg_h = np.isin(rows.xi, train), np.isin(rows.ci, train), np.isin(rows.ci, held)
+        clf = _classifier(seed, trees).fit(rows.x[lab], yi[lab])
+        p = np.zeros((int(seg_h.sum()), n_classes))
+        p[:, clf.classes_] = clf.predict_proba(rows.xc[seg_h])
+        reg = _counter(seed).fit(rows.xc[seg_t], rows.nc[seg_t])
+        seen = float(rows.nc[seg_t].sum())
+        unseen = float(rows.ug[train].sum())
+        c = np.clip(reg.predict(rows.xc[seg_h]), 0.0, 20.0) * (seen + unseen) / max(seen, 1.0)
+        return to_groups(p), c
+
+    return predict

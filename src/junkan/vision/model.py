@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from junkan.vision.boosting import BOOSTED, fit_boosted, fit_counts
+from junkan.vision.boosting import BOOSTED, fit_boosted, fit_counts, fold_predictor
+from junkan.vision.counting import cross_fit, group_shares, read_matrix
 from junkan.vision.dataset import Dataset, Item
 from junkan.vision.features import FEATURES, features
 from junkan.vision.materials import GROUPS, group_of, priors
@@ -86,6 +87,8 @@ class VisionModel:
     """The count model (pieces per segment), when trained on instance annotations."""
     count_scale: float = 1.0
     kind: str = "boosted"
+    count_correction: np.ndarray | None = None
+    """The adjusted-count matrix (groups × groups) of :mod:`junkan.vision.counting`, when fitted."""
     """``boosted`` (gradient boosting on :data:`FEATURES`) or ``cnn`` (:mod:`junkan.vision.cnn`
     on each piece's patch)."""
     _session: Any = None
@@ -158,6 +161,9 @@ class VisionModel:
             ),
             "count_scale": self.count_scale,
             "kind": self.kind,
+            "count_correction": (
+                None if self.count_correction is None else self.count_correction.tolist()
+            ),
         }
 
     def save(self, path: str | Path) -> None:
@@ -200,6 +206,7 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
             base64.b64decode(doc["count_onnx"]) if doc.get("count_onnx") else None,
             _count_scale(doc.get("count_scale", 1.0)),
             kind,
+            read_matrix(doc.get("count_correction")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
@@ -264,7 +271,9 @@ def fit_temperature(p: np.ndarray, y: np.ndarray) -> float:
 class Rows:
     """Training rows: labelled segments (x, y) for the classifier; every segment of the
     instance-annotated images (xc) with its pieces (nc) for the count model, and the
-    annotated pieces not seen at all."""
+    annotated pieces not seen at all. For the count correction (:mod:`junkan.vision.counting`):
+    the image of each labelled (xi) and annotated (ci) segment, the annotated segments'
+    group shares (wc), and per image the annotated pieces per group (tg) and not seen (ug)."""
 
     x: np.ndarray
     y: np.ndarray
@@ -273,23 +282,36 @@ class Rows:
     unseen: int
     patch: np.ndarray | None = None
     """The labelled segments' patches (:func:`junkan.vision.cnn.patches`), for the CNN."""
+    xi: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    ci: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    wc: np.ndarray = field(default_factory=lambda: np.zeros((0, len(GROUPS))))
+    tg: np.ndarray = field(default_factory=lambda: np.zeros((0, len(GROUPS))))
+    ug: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def training_rows(data: Dataset, params: SegmentParams, patches: bool = False) -> Rows:
     from junkan.vision.cnn import patches as patches_of
 
     xs, ys, xcs, ncs, ps, unseen = [], [], [], [], [], 0
-    for item in data.items:
+    xi, ci, wc, tg, ug = [], [], [], np.zeros((len(data.items), len(GROUPS))), []
+    for k, item in enumerate(data.items):
         x, lab, seg, n, u = item_rows(item, params)
         keep = [i for i, v in enumerate(lab) if v]
         xs.append(x[keep])
+        xi.append(np.full(len(keep), k))
         if patches:
             ps.append(patches_of(seg)[keep])
         ys += [lab[i] for i in keep]
-        if n is not None:
+        if n is not None and item.truth is not None:
             xcs.append(x)
             ncs.append(n)
             unseen += u
+            ug.append(u)
+            w, tg[k] = group_shares(item.truth, seg, [p["material"] for p in item.pieces])
+            wc.append(w)
+            ci.append(np.full(len(x), k))
+        else:
+            ug.append(0)
     empty = np.zeros((0, len(FEATURES)), np.float32)
     return Rows(
         np.vstack(xs) if xs else empty,
@@ -298,6 +320,11 @@ def training_rows(data: Dataset, params: SegmentParams, patches: bool = False) -
         np.concatenate(ncs) if ncs else np.zeros(0),
         unseen,
         np.concatenate(ps) if ps else None,
+        np.concatenate(xi) if xi else np.zeros(0, int),
+        np.concatenate(ci) if ci else np.zeros(0, int),
+        np.vstack(wc) if wc else np.zeros((0, len(GROUPS))),
+        tg,
+        np.array(ug, float),
     )
 
 
@@ -393,7 +420,28 @@ def train(
         "pieces": int(len(yc)),
     }
     model.info["calibration_split_accuracy"] = float((p_onnx.argmax(1) == yc).mean())
+    _fit_count_correction(model, rows, yi, seed, trees)
     return model
+
+
+def _fit_count_correction(
+    model: VisionModel, rows: Rows, yi: np.ndarray, seed: int, trees: int
+) -> None:
+    """The model's per-group count correction (:mod:`junkan.vision.counting`), cross-fitted
+    on the instance-annotated images (boosted models; a CNN keeps raw group counts)."""
+    if model.kind != "boosted":
+        model.info["count_correction"] = {"fitted": False, "reason": "not fitted for a CNN"}
+        return
+    gm = model.group_matrix()
+
+    def to_groups(p: np.ndarray) -> np.ndarray:
+        return np.asarray(scale(p, model.temperature) @ gm)
+
+    predict = fold_predictor(rows, yi, len(model.classes), to_groups, seed, trees)
+    images = np.unique(rows.ci)
+    model.count_correction, model.info["count_correction"] = cross_fit(
+        rows.ci, rows.wc, rows.tg[images], predict, seed
+    )
 
 
 def _cnn_proba(model: VisionModel, rows: Rows, idx: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from junkan.vision.counting import correct
 from junkan.vision.dataset import ImageMeta
 from junkan.vision.features import FEATURES, features
 from junkan.vision.materials import GROUPS, priors
@@ -216,7 +217,7 @@ def _interval_mc(
         g = cls_group[c]
         counts[s] = np.bincount(g, weights=w, minlength=n_g)
         mass[s] = np.bincount(g, weights=m[np.arange(len(c)), c] * f, minlength=n_g) / 1e3
-    return counts, mass * np.maximum(k, 0)
+    return correct(counts, model.count_correction), mass * np.maximum(k, 0)
 
 
 def _band(x: np.ndarray) -> dict[str, dict[str, float]]:
