@@ -135,11 +135,10 @@ def _texture(
     grey_img: np.ndarray, idx: np.ndarray, ilab: np.ndarray, n: int, norm: np.ndarray
 ) -> list[np.ndarray]:
     """Structure-tensor coherence, gradient energy, |Laplacian|, fine residual (pixel − 3×3
-    mean) and band energy (3×3 mean − 9×9 mean) on the pixels ``inner`` of each piece (its
+    mean) and band energy (3×3 mean − 9×9 mean) on the pixels ``idx`` of each piece (its
     interior), divided by ``norm`` (the piece's mean grey). Gradients are clipped at
     :data:`GRADIENT_CLIP` so that the steps at dirt or paint edges do not drown the surface
-    texture. ``idx`` are the flat indices of those pixels in ``grey_img``, ``ilab`` their
-    pieces' labels."""
+    texture. ``idx`` are flat indices into ``grey_img``, ``ilab`` their pieces' labels."""
     icnt = np.bincount(ilab, minlength=n + 1)[1:].astype(float)
     gx = cv2.Sobel(grey_img, cv2.CV_32F, 1, 0, ksize=3).ravel()[idx]
     gy = cv2.Sobel(grey_img, cv2.CV_32F, 0, 1, ksize=3).ravel()[idx]

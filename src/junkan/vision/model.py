@@ -87,10 +87,10 @@ class VisionModel:
     """The count model (pieces per segment), when trained on instance annotations."""
     count_scale: float = 1.0
     kind: str = "boosted"
-    count_correction: np.ndarray | None = None
-    """The adjusted-count matrix (groups × groups) of :mod:`junkan.vision.counting`, when fitted."""
     """``boosted`` (gradient boosting on :data:`FEATURES`) or ``cnn`` (:mod:`junkan.vision.cnn`
     on each piece's patch)."""
+    count_correction: np.ndarray | None = None
+    """The adjusted-count matrix (groups × groups) of :mod:`junkan.vision.counting`, when fitted."""
     _session: Any = None
     _count_session: Any = None
 
@@ -292,7 +292,7 @@ class Rows:
 def training_rows(data: Dataset, params: SegmentParams, patches: bool = False) -> Rows:
     from junkan.vision.cnn import patches as patches_of
 
-    xs, ys, xcs, ncs, ps, unseen = [], [], [], [], [], 0
+    xs, ys, xcs, ncs, ps = [], [], [], [], []
     xi, ci, wc, tg, ug = [], [], [], np.zeros((len(data.items), len(GROUPS))), []
     for k, item in enumerate(data.items):
         x, lab, seg, n, u = item_rows(item, params)
@@ -305,7 +305,6 @@ def training_rows(data: Dataset, params: SegmentParams, patches: bool = False) -
         if n is not None and item.truth is not None:
             xcs.append(x)
             ncs.append(n)
-            unseen += u
             ug.append(u)
             w, tg[k] = group_shares(item.truth, seg, [p["material"] for p in item.pieces])
             wc.append(w)
@@ -318,7 +317,7 @@ def training_rows(data: Dataset, params: SegmentParams, patches: bool = False) -
         np.array(ys, dtype=object),
         np.vstack(xcs) if xcs else empty,
         np.concatenate(ncs) if ncs else np.zeros(0),
-        unseen,
+        int(sum(ug)),
         np.concatenate(ps) if ps else None,
         np.concatenate(xi) if xi else np.zeros(0, int),
         np.concatenate(ci) if ci else np.zeros(0, int),
