@@ -95,3 +95,16 @@ def sign_in(page: Any, server: str) -> None:
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Models", exact=True).wait_for()
+
+
+def plotted(page: Any, element_id: str, expression: str = "d") -> Any:
+    """Wait until Plotly has drawn traces in ``element_id``, then evaluate ``expression`` on them.
+
+    Pages write their summary text before the chart (a chart may wait on another request), so a
+    test that reads ``.data`` right after the text appears can find no chart yet.
+    """
+    # a function, not an expression: the page's CSP forbids the eval Playwright uses for one
+    page.wait_for_function("(id) => (document.getElementById(id).data || []).length > 0",
+                           arg=element_id, timeout=30_000)
+    return page.evaluate(f"(id) => {{ const d = document.getElementById(id).data; "
+                         f"return {expression}; }}", element_id)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import plotted, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -105,9 +105,8 @@ def test_value_network_widths_are_the_baselines_masses(page, server: str) -> Non
     legend = page.locator("#network-legend")
     expect(legend).to_contain_text("mass flows of scenario baseline", timeout=60_000)
     expect(legend).to_contain_text("bill of materials")
-    links = page.evaluate("""(() => { const d = document.getElementById('network').data[0];
-      const lab = d.node.label;
-      return d.link.source.map((s, i) => [lab[s], lab[d.link.target[i]], d.link.value[i]]); })()""")
+    links = plotted(page, "network", """d[0].link.source.map((s, i) =>
+      [d[0].node.label[s], d[0].node.label[d[0].link.target[i]], d[0].link.value[i]])""")
     run_id = page.evaluate("""async () => (await (await fetch('/api/runs')).json())
       .find((r) => r.scenario === 'baseline' && r.status === 'succeeded').id""")
     flows = page.evaluate(
@@ -141,8 +140,8 @@ def test_network_example_cancel_and_map_legend(page, server: str, tmp_path: Path
     page.get_by_label("Network scenario (YAML or JSON)").set_input_files(str(scenario))
     page.get_by_role("button", name="Solve", exact=True).click()
     expect(page.locator("#network-summary")).to_contain_text("hubs", timeout=120_000)
-    names = page.evaluate("document.getElementById('network-map').data"
-                          ".filter((d) => d.showlegend !== false).map((d) => d.name)")
+    names = plotted(page, "network-map",
+                    "d.filter((t) => t.showlegend !== false).map((t) => t.name)")
     assert "collection (truck)" in names and "Hub" in names and "Destination" in names
     assert any(n.startswith("trunk (") for n in names)
     assert page.locator("#network-map .legend").count() == 1

@@ -38,7 +38,7 @@ INTERRUPTED = "interrupted: the server stopped during the run; start it again"
 #: What the service's worker processes import before their first task (pass it to every pool
 #: the service makes: the first pool to start a worker decides what the fork server imports).
 WARM = (*WARM_MODULES, "junkan.lifecycle", "junkan.indicators", "junkan.api.jobs",
-        "junkan.api.work")
+        "junkan.api.work", "junkan.api.routers")
 
 
 def warm_up() -> None:
