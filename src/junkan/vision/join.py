@@ -27,34 +27,50 @@ def _find(parent: list[int], i: int) -> int:
 
 
 class _Graph:
-    """The region adjacency graph while regions merge: per region its sums, per edge its
-    boundary sums, and the join probability of an edge from them."""
+    """The region adjacency graph while regions merge: per region its sums (and its mean Lab
+    colour and mean gradient, kept up to date), per edge its boundary sums, and the join
+    probability of an edge from them. ``version[i]`` counts region i's merges: a probability
+    computed at the same versions of its two regions is still exact."""
 
     def __init__(self, r: Regions, p: SegmentParams) -> None:
-        self.r, self.p = r, p
+        self.mmpp = r.mm_per_px
         self.peak = r.peak.tolist()
         self.area = r.area.tolist()
         self.grad = r.grad_sum.tolist()
         self.lab = r.lab_sum.tolist()
-        self.w, self.bias = list(p.join_weights), p.join_bias
+        self.mean_lab = [self._lab_mean(i) for i in range(r.n)]
+        self.inner = [g / max(a, 1.0) for g, a in zip(self.grad, self.area, strict=True)]
+        self.version = [0] * r.n
+        self.w, self.bias = tuple(p.join_weights), p.join_bias
         self.edges: dict[tuple[int, int], list[float]] = {}
         self.nb: list[set[int]] = [set() for _ in range(r.n)]
-        for a, b, ln, sd, gl in zip(r.a, r.b, r.length, r.saddle, r.line_grad, strict=True):
-            self.edges[(int(a), int(b))] = [float(ln), float(sd), float(gl)]
-            self.nb[int(a)].add(int(b))
-            self.nb[int(b)].add(int(a))
+        for a, b, ln, sd, gl in zip(r.a.tolist(), r.b.tolist(), r.length.tolist(),
+                                    r.saddle.tolist(), r.line_grad.tolist(), strict=True):
+            self.edges[(a, b)] = [ln, sd, gl]
+            self.nb[a].add(b)
+            self.nb[b].add(a)
+
+    def _lab_mean(self, i: int) -> tuple[float, float, float]:
+        area, (l0, l1, l2) = max(self.area[i], 1.0), self.lab[i]
+        return l0 / area, l1 / area, l2 / area
 
     def prob(self, a: int, b: int) -> float:
         """:func:`join_probability` of one edge (scalar arithmetic: it runs per merge)."""
-        ln, sd, gl = self.edges[(min(a, b), max(a, b))]
-        aa, ab = max(self.area[a], 1.0), max(self.area[b], 1.0)
-        pmin = max(min(self.peak[a], self.peak[b]), 1.0)
-        g_line = gl / max(ln, 1.0)
-        inner = max(self.grad[a] / aa, self.grad[b] / ab, 0.5)
-        la, lb = self.lab[a], self.lab[b]
-        de = math.sqrt(sum((la[c] / aa - lb[c] / ab) ** 2 for c in range(3)))
-        x = (sd / pmin, (pmin - sd) * self.r.mm_per_px, de, g_line / inner, ln / pmin, g_line)
-        z = self.bias + sum(w * v for w, v in zip(self.w, x, strict=True))
+        ln, sd, gl = self.edges[(a, b) if a < b else (b, a)]
+        pa, pb = self.peak[a], self.peak[b]
+        pmin = pa if pa < pb else pb
+        if pmin < 1.0:
+            pmin = 1.0
+        g_line = gl / (ln if ln > 1.0 else 1.0)
+        ia, ib = self.inner[a], self.inner[b]
+        inner = ia if ia > ib else ib
+        if inner < 0.5:
+            inner = 0.5
+        (a0, a1, a2), (b0, b1, b2) = self.mean_lab[a], self.mean_lab[b]
+        de = math.sqrt((a0 - b0) ** 2 + (a1 - b1) ** 2 + (a2 - b2) ** 2)
+        w0, w1, w2, w3, w4, w5 = self.w
+        z = (self.bias + w0 * (sd / pmin) + w1 * ((pmin - sd) * self.mmpp) + w2 * de
+             + w3 * (g_line / inner) + w4 * (ln / pmin) + w5 * g_line)
         return 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
 
     def merge(self, a: int, b: int) -> None:
@@ -63,6 +79,9 @@ class _Graph:
         self.lab[a] = [u + v for u, v in zip(self.lab[a], self.lab[b], strict=True)]
         self.grad[a] += self.grad[b]
         self.peak[a] = max(self.peak[a], self.peak[b])
+        self.mean_lab[a] = self._lab_mean(a)
+        self.inner[a] = self.grad[a] / max(self.area[a], 1.0)
+        self.version[a] += 1
         del self.edges[(min(a, b), max(a, b))]
         self.nb[a].discard(b)
         for c in self.nb[b] - {a}:
@@ -86,20 +105,21 @@ def join(r: Regions, p: SegmentParams) -> np.ndarray:
     if len(r.a):
         g = _Graph(r, p)
         prob = join_probability(r.x, p)
-        heap = [(-float(q), int(a), int(b)) for q, a, b in zip(prob, r.a, r.b, strict=True)]
+        # (-probability, a, b, a's version, b's version): an entry whose regions have merged
+        # since is stale, and the merge pushed its successor
+        heap = [(-q, a, b, 0, 0) for q, a, b in zip(prob.tolist(), r.a.tolist(), r.b.tolist(),
+                                                      strict=True)]
         heapq.heapify(heap)
+        version = g.version
         while heap and -heap[0][0] >= p.join_p:
-            q, a, b = heapq.heappop(heap)
-            if parent[a] != a or parent[b] != b or (a, b) not in g.edges:
-                continue  # merged since: its successor edge is in the heap
-            now = g.prob(a, b)
-            if abs(now + q) > 1e-12:
-                heapq.heappush(heap, (-now, a, b))
+            _, a, b, va, vb = heapq.heappop(heap)
+            if parent[a] != a or parent[b] != b or version[a] != va or version[b] != vb:
                 continue
             g.merge(a, b)
             parent[b] = a
             for c in g.nb[a]:
-                heapq.heappush(heap, (-g.prob(a, c), min(a, c), max(a, c)))
+                lo, hi = (a, c) if a < c else (c, a)
+                heapq.heappush(heap, (-g.prob(a, c), lo, hi, version[lo], version[hi]))
     roots = np.array([_find(parent, i) for i in range(r.n)], int)
     return np.unique(roots, return_inverse=True)[1].astype(np.int32)
 

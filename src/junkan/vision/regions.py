@@ -72,6 +72,8 @@ class Regions:
     mask: np.ndarray
     belt: np.ndarray
     mm_per_px: float
+    lines: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    """:func:`line_neighbours` of ``ws`` (computed once, used again by the segmentation)."""
 
     @property
     def x(self) -> np.ndarray:
@@ -184,16 +186,16 @@ def _lab_gradient(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def line_neighbours(ws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per watershed-line pixel (−1): the smallest and largest region label (≥ 2) among its
     8 neighbours (0 and −1 where there is none), and its flat index."""
-    pad = np.pad(ws, 1, constant_values=-1)
-    yy, xx = np.nonzero(ws == -1)
-    nb = np.stack(
-        [pad[yy + 1 + dy, xx + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx],
-        axis=1,
-    )
+    w = ws.shape[1]
+    pad = np.pad(ws, 1, constant_values=-1).ravel()
+    idx = np.flatnonzero(ws.ravel() == -1)
+    yy, xx = np.divmod(idx, w)
+    off = np.array([dy * (w + 2) + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
+    nb = pad[((yy + 1) * (w + 2) + xx + 1)[:, None] + off[None, :]]
     big = np.int32(2**30)
     lo = np.where(nb >= 2, nb, big).min(axis=1)
     hi = np.where(nb >= 2, nb, -1).max(axis=1)
-    return np.where(lo < big, lo, 0), hi, yy * ws.shape[1] + xx
+    return np.where(lo < big, lo, 0), hi, idx
 
 
 def regions(image: np.ndarray, mm_per_px: float, p: SegmentParams) -> Regions:
@@ -248,4 +250,5 @@ def regions(image: np.ndarray, mm_per_px: float, p: SegmentParams) -> Regions:
         mask,
         belt,
         mmpp,
+        (lo, hi, idx),
     )

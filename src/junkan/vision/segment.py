@@ -106,7 +106,7 @@ def segment(image: np.ndarray, mm_per_px: float, params: SegmentParams | None = 
     lut = np.zeros(r.n + 2, np.int32)
     lut[2:] = piece + 1
     labels = lut[np.maximum(r.ws, 0)]
-    lo, hi, idx = line_neighbours(r.ws)
+    lo, hi, idx = r.lines if r.lines is not None else line_neighbours(r.ws)
     inside = (lo >= 2) & (lut[lo] == lut[np.maximum(hi, 0)])  # a line within one piece
     labels.ravel()[idx[inside]] = lut[lo[inside]]
     labels[~r.mask] = 0
