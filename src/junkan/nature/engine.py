@@ -19,7 +19,7 @@ from junkan.nature.assess import (
 from junkan.nature.classify import Classifier
 from junkan.nature.climate import SPI_CLIP, spi, vci
 from junkan.nature.flood import flood_frequency
-from junkan.nature.geo import Layer, Polygon, centroid
+from junkan.nature.geo import Layer, Polygon, centroid, check_volumes
 from junkan.nature.metrics import adjusted_areas, integrated, rel_drop, responsiveness
 from junkan.nature.rasters import Raster, mask, window
 from junkan.nature.results import NatureResult
@@ -211,6 +211,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     s0 = scenes[0]
     feats = features(a, s0)
     areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
+    check_volumes(areas)
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
     water = assess_water(a, areas, s0)  # before the heavy part: its inputs fail fast
     clf = train_classifier(a, scenes, feats)
@@ -269,4 +270,5 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         a.weights(),
         [sc.path for sc in a.spec.scenes],
         None if pixels is None else {k: v for k, v in pixels.items() if k != "areas"},
+        None if a.spec.portfolio is None else a.spec.portfolio.model_dump(mode="json"),
     )

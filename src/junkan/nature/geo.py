@@ -146,6 +146,22 @@ def parse_layer(
     return Layer(source, crs, polys)
 
 
+def check_volumes(layer: Layer) -> None:
+    """The areas' ``volume_t`` (sourcing volume, t) are numbers > 0 given for every area or
+    for none: weights are never made up for the areas that lack one."""
+    given = [p for p in layer.polygons if p.properties.get("volume_t") not in (None, "")]
+    for p in given:
+        v = p.properties["volume_t"]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+            raise NatureInputError(f"{layer.path}: area {p.fid!r}: volume_t {v!r}; give the "
+                                   "sourcing volume in tonnes as a number > 0")
+    if given and len(given) < len(layer.polygons):
+        missing = [p.fid for p in layer.polygons if p not in given]
+        raise NatureInputError(f"{layer.path}: volume_t is given for {len(given)} areas but "
+                               f"not for {missing[:5]}; give it for every area or for none "
+                               "(then the areas weigh equally)")
+
+
 def read_layer(path: str | Path, *, required: tuple[str, ...] = (), id_field: str = "id") -> Layer:
     """Read and check a GeoJSON file (size limited by ``JUNKAN_DOCUMENT_BYTES``)."""
     p = Path(path)

@@ -200,6 +200,7 @@ def _prepare(r: NatureResult, t: dict[str, str]) -> list[Block]:
                 f"± {fmt(c11.get('uncertainty_km2_95'))}" if c11 else "—",
             ]
         )
+    companies = r.portfolio()
     port = [
         [
             k if k != "*" else "all",
@@ -209,20 +210,48 @@ def _prepare(r: NatureResult, t: dict[str, str]) -> list[Block]:
             fmt((v.get("C3.0") or {}).get("withdrawal_m3")),
             fmt(v["volume_t"]),
         ]
-        for k, v in r.portfolio().items()
+        for k, v in companies.items()
     ]
+    equal = companies["*"]["volume_t"] is None
     return [
         Block("h2", t["prepare"]),
         _table(rows, [t["area"], "C1.0 km²", "±", "C1.1 km²", "± (95 %)"], (1, 3)),
         *_water(r, t),
-        Block("h3", t["portfolio"]),
+        Block("h3", t["portfolio_equal" if equal else "portfolio"]),
         _table(
             port,
             [t["company"], t["score"], "C1.0 km²", "C1.1 km²", "C3.0 m³", "t"],
             (1, 2, 3, 4, 5),
         ),
+        *_bank(r, t),
         Block("h3", t["weights"]),
         Block("defs", items={k: fmt(v) for k, v in r.weights.items()}),
+    ]
+
+
+def _bank(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    """The bank's exposure-weighted portfolio, when the assessment gives one."""
+    b = r.bank_portfolio()
+    if b is None:
+        return []
+    rows = [
+        [
+            c["company"],
+            f"{c['exposure']:,.0f}",
+            f"{100 * c['share']:.1f} %",
+            fmt(c["integrated"]) if c["covered"] else t["not_covered"],
+            fmt(c["C1.0_km2"]),
+            fmt(c["C1.1_km2"]),
+        ]
+        for c in b["companies"]
+    ]
+    return [
+        Block("h3", f"{t['bank']}: {b['name']} ({b['currency']}, {b['as_of']}; {b['source']})"),
+        _table(rows, [t["company"], f"{t['exposure']} ({b['currency']})", t["share"],
+                      t["score"], "C1.0 km²", "C1.1 km²"], (1, 2, 3, 4, 5)),
+        Block("defs", items={t["bank_total"]: fmt(b["integrated"]),
+                             t["covered"]: f"{100 * b['covered_share']:.1f} %"}),
+        Block("p", t["bank_method"]),
     ]
 
 

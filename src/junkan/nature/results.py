@@ -1,5 +1,6 @@
 """The assessment's result: a table, a JSON document and a LEAP report (HTML, English or
-Japanese) per company and for the portfolio (areas weighted by sourcing volume)."""
+Japanese) per company, for all areas (weighted by sourcing volume) and for a bank's
+portfolio (companies weighted by exposure)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from junkan.core.encoding import jsonable
+from junkan.nature.portfolio import bank_view, by_company
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -20,6 +22,16 @@ TEXT: dict[str, dict[str, str]] = {
         "assess": "Assess: risks and trends",
         "prepare": "Prepare: disclosure metrics",
         "portfolio": "Portfolio (volume-weighted)",
+        "portfolio_equal": "Portfolio (areas weighted equally: no volume_t given)",
+        "bank": "Bank portfolio (exposure-weighted)",
+        "exposure": "Exposure",
+        "share": "Share",
+        "bank_total": "Exposure-weighted integrated impact",
+        "covered": "Share of exposure with assessed areas",
+        "not_covered": "no assessed area",
+        "bank_method": "The exposure-weighted mean of each company's integrated indicator, over "
+        "the exposures whose company has assessed areas. Footprints are the companies' own, "
+        "not attributed to the bank (that needs each company's value, not an input here).",
         "company": "Company",
         "area": "Area",
         "score": "Integrated impact (0–100)",
@@ -46,6 +58,16 @@ TEXT: dict[str, dict[str, str]] = {
         "assess": "Assess（評価）：リスクと傾向",
         "prepare": "Prepare（準備）：開示指標",
         "portfolio": "ポートフォリオ（調達量加重）",
+        "portfolio_equal": "ポートフォリオ（volume_t の指定がないため調達地域を等しく加重）",
+        "bank": "銀行ポートフォリオ（エクスポージャー加重）",
+        "exposure": "エクスポージャー",
+        "share": "構成比",
+        "bank_total": "エクスポージャー加重の統合影響指標",
+        "covered": "評価済み調達地域のあるエクスポージャーの割合",
+        "not_covered": "評価済みの調達地域なし",
+        "bank_method": "評価済みの調達地域をもつ企業へのエクスポージャーで各企業の統合指標を"
+        "加重平均した値。フットプリントは企業自身の値であり、銀行への帰属計算はしていません"
+        "（各企業の企業価値が必要で、ここでは入力にありません）。",
         "company": "企業",
         "area": "調達地域",
         "score": "統合影響指標（0–100）",
@@ -85,6 +107,8 @@ class NatureResult:
     surface_water: dict[str, Any] | None = None
     """Per-pixel water: index, reference scene, each scene's threshold, method (the
     per-area extents are each area's ``inundation``)."""
+    bank: dict[str, Any] | None = None
+    """The assessment's ``portfolio`` (a bank's exposures), as JSON."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> NatureResult:
@@ -100,6 +124,7 @@ class NatureResult:
                 dict(doc["weights"]),
                 list(doc.get("scenes") or []),
                 doc.get("surface_water"),
+                doc.get("bank_input"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             from junkan.nature.geo import NatureInputError
@@ -118,28 +143,14 @@ class NatureResult:
         return pd.DataFrame(rows)
 
     def portfolio(self) -> dict[str, Any]:
-        """Per company and overall: volume-weighted integrated score, total C1.0 and C1.1."""
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for a in self.areas:
-            groups.setdefault(str(a.get("company") or "—"), []).append(a)
-        groups["*"] = list(self.areas)
-        out = {}
-        for name, areas in groups.items():
-            vol = [float(a.get("volume_t") or 1.0) for a in areas]
-            sc = [a["integrated"]["value"] for a in areas]
-            ok = [(v, s) for v, s in zip(vol, sc, strict=True) if s is not None]
-            out[name] = {
-                "areas": [a["id"] for a in areas],
-                "integrated": sum(v * s for v, s in ok) / sum(v for v, _ in ok) if ok else None,
-                "C1.0_km2": sum(a["C1.0"]["value_km2"] for a in areas),
-                "C1.1_km2": sum(
-                    ((a.get("land_change") or {}).get("C1.1") or {}).get("value_km2", 0.0)
-                    for a in areas
-                ),
-                "volume_t": sum(vol),
-                "C3.0": _c3_sum(areas),
-            }
-        return out
+        """Per company and overall: volume-weighted integrated score, total C1.0, C1.1 and
+        C3.0 (:func:`junkan.nature.portfolio.by_company`)."""
+        return by_company(self.areas)
+
+    def bank_portfolio(self) -> dict[str, Any] | None:
+        """The bank's exposure-weighted view (:func:`junkan.nature.portfolio.bank_view`),
+        None without a ``portfolio`` in the assessment."""
+        return None if self.bank is None else bank_view(self.portfolio(), self.bank)
 
     def to_json(self) -> dict[str, Any]:
         return dict(
@@ -154,6 +165,8 @@ class NatureResult:
                     "weights": self.weights,
                     "portfolio": self.portfolio(),
                     "surface_water": self.surface_water,
+                    "bank_input": self.bank,
+                    "bank_portfolio": self.bank_portfolio(),
                 }
             )
         )
@@ -175,19 +188,6 @@ class NatureResult:
         from junkan.nature.report import leap_page
 
         return leap_page(self, TEXT[lang], lang).write(path)
-
-
-def _c3_sum(areas: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Sum of the areas' C3.0 (value and bounds), None when no area has withdrawals."""
-    docs = [a["C3.0"] for a in areas if a.get("C3.0")]
-    if not docs:
-        return None
-    out: dict[str, Any] = {}
-    for k in ("withdrawal_m3", "consumption_m3"):
-        out[k] = sum(d[k] for d in docs)
-        out[f"{k}_bounds"] = [sum(d["bounds_m3"][k][i] for d in docs) for i in (0, 1)]
-        out[f"total_{k}"] = sum(d[f"total_{k}"] for d in docs)
-    return out
 
 
 def fmt(v: Any, digits: int = 3) -> str:

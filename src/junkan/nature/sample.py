@@ -295,6 +295,14 @@ def write_sample(
             "stress": "water_stress.geojson",
             "stress_source": "synthetic basins of the generated sample (not Aqueduct data)",
         },
+        # a lender's book over the sample's companies, Company Z without assessed areas
+        "portfolio": {
+            "name": "Sample lender",
+            "currency": "JPY",
+            "as_of": "2026-03-31",
+            "source": "made-up amounts of the generated sample (not a bank's figures)",
+            "exposures": {"Company X": 3.0e9, "Company Y": 1.0e9, "Company Z": 1.0e9},
+        },
     }
     path = out / "assessment.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -57,6 +57,31 @@ class WaterSpec(Strict):
         return self
 
 
+class BankPortfolio(Strict):
+    """A bank's or investor's exposure to the companies whose sourcing areas are assessed
+    (loans, bonds, equity: one amount per company, in one currency). The LEAP report weights
+    each company's integrated indicator by it (see docs/nature.md)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    """ISO 4217 code of the amounts (e.g. JPY)."""
+    as_of: dt.date
+    source: str = Field(min_length=1, max_length=500)
+    """Where the amounts come from (system, report, date): they are the user's own figures."""
+    exposures: dict[str, float] = Field(min_length=1, max_length=10_000)
+    """Company name (as in the areas' ``company`` property) → amount (> 0)."""
+
+    @field_validator("exposures")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        for company, amount in v.items():
+            if not company.strip():
+                raise ValueError("a company name is empty")
+            if amount <= 0:
+                raise ValueError(f"{company!r}: {amount:g}; an exposure must be > 0")
+        return v
+
+
 class AssessmentSpec(Strict):
     """An assessment of sourcing areas (see docs/nature.md)."""
 
@@ -86,6 +111,8 @@ class AssessmentSpec(Strict):
     weights: dict[str, float] | None = None
     water: WaterSpec | None = None
     """Withdrawals and water stress for TNFD C3.0 (optional)."""
+    portfolio: BankPortfolio | None = None
+    """A bank's exposures to the companies, for an exposure-weighted portfolio (optional)."""
     flood_min_years: int = Field(default=5, ge=3, le=100)
     """Fewest annual maxima for the flood-frequency fit."""
     flood_reference: int = Field(default=0, ge=0, lt=MAX_SCENES)
