@@ -42,6 +42,13 @@ def test_box_sums_equal_the_pixels_sums() -> None:
     assert got.tolist() == [int(grey[a:a + 2, b:b + 2].sum()) for a, b in zip(y, x, strict=True)]
 
 
+def test_box_sums_of_a_large_bright_image_are_exact() -> None:
+    grey = np.full((3000, 3000), 255, np.uint8)  # its sum, 2.3e9, is past 32-bit integers:
+    # the integral image is then float64, not int32 relying on wrap-around
+    got = _Padded(grey).box_sum(np.array([2990]), np.array([2990]), 9)
+    assert got.tolist() == [81 * 255]
+
+
 def test_group_sums_skip_pieces_without_pixels() -> None:
     rng = np.random.default_rng(5)
     for _ in range(200):

@@ -169,7 +169,9 @@ class _Padded:
         self.w = grey.shape[1]
         pad = cv2.copyMakeBorder(grey, r, r, r, r, cv2.BORDER_REFLECT_101)
         self.flat, self.wp = pad.ravel(), self.w + 2 * r
-        depth = cv2.CV_32S if grey.dtype == np.uint8 else cv2.CV_64F
+        # exact integer sums while they fit in 32 bits (a 1,280 × 1,024 image: 3.3e8)
+        small = grey.dtype == np.uint8 and pad.size * 255 < 2**31
+        depth = cv2.CV_32S if small else cv2.CV_64F
         self.integral = cv2.integral(pad, sdepth=depth).ravel()
 
     def box_sum(self, y: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
