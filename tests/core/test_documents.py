@@ -217,3 +217,25 @@ def test_every_limit_is_documented() -> None:
         docs / "security-limits-parsing.md", docs / "security.md") if p.exists())
     for name in Limits.model_fields:
         assert Limits.env(name) in text, name
+
+
+class _Leg(Strict):
+    mode: str
+    km: float
+
+
+class _Route(Strict):
+    name: str
+    legs: list[_Leg]
+    stops: dict[str, _Leg] | None = None
+
+
+def test_an_unknown_field_names_the_fields_known_where_it_stands() -> None:
+    doc = {"name": "r", "legs": [{"mode": "ship", "km": 3, "kms": 4}], "nmae": 1,
+           "stops": {"Osaka": {"mode": "rail", "km": 1, "mdoe": "x"}}}
+    with pytest.raises(ModelError) as exc:
+        validate_with(_Route, doc, "route.yaml")
+    got = {p.path: p.message for p in exc.value.problems}
+    assert got["legs[0].kms"] == "unknown field; check the spelling (known here: mode, km)"
+    assert got["stops.Osaka.mdoe"].endswith("(known here: mode, km)")
+    assert got["nmae"].endswith("(known here: name, legs, stops)")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -363,7 +365,7 @@ def message(err: Any) -> str:
     if err.get("type") == "missing":
         return "required field is missing; add it"
     if err.get("type") == "extra_forbidden":
-        return "unknown field; check the spelling (see docs/schema/lifecycle-model.schema.json)"
+        return "unknown field; check the spelling"
     if err.get("type") == "literal_error":
         msg = msg.replace("Input should be", "must be one of")
     if err.get("type") == "finite_number":
@@ -374,15 +376,59 @@ def message(err: Any) -> str:
 def validate_with(cls: type[M], doc: dict[str, Any], source: str,
                   scenario: str | None = None) -> M:
     """Validate ``doc`` as ``cls``; every pydantic error becomes a problem with its path (at
-    most :data:`MAX_PROBLEMS`, then a count of the rest)."""
+    most :data:`MAX_PROBLEMS`, then a count of the rest). An unknown field's problem names
+    the fields allowed where it stands."""
     try:
         return cls.model_validate(doc)
     except ValidationError as exc:
-        raise ModelError(problems_of(exc, scenario), source) from None
+        raise ModelError(problems_of(exc, scenario, cls), source) from None
 
 
-def problems_of(exc: ValidationError, scenario: str | None = None) -> list[Problem]:
-    """The problems of a pydantic :class:`ValidationError`, each with its document path."""
+def _known_fields(cls: type[BaseModel], loc: tuple[int | str, ...]) -> list[str] | None:
+    """The field names of the model at ``loc`` under ``cls`` (None where the path passes a
+    union of several models or leaves the models)."""
+    t: Any = cls
+    for part in loc:
+        t = _inner(t, part)
+        if t is None:
+            return None
+    t = _inner(t, None)
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return [f.alias or name for name, f in t.model_fields.items()]
+    return None
+
+
+def _inner(t: Any, part: int | str | None) -> Any:
+    """The type one step (``part``: a field, list index or mapping key; None: none) into
+    ``t``, through Optional and Annotated."""
+    while True:
+        origin, args = typing.get_origin(t), typing.get_args(t)
+        if origin is typing.Annotated:
+            t = args[0]
+        elif origin in (typing.Union, types.UnionType):
+            inner = [a for a in args if a is not type(None)]
+            if len(inner) != 1:
+                return None
+            t = inner[0]
+        else:
+            break
+    if part is None:
+        return t
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        field = t.model_fields.get(str(part)) or next(
+            (f for f in t.model_fields.values() if f.alias == part), None)
+        return None if field is None else field.annotation
+    if origin in (list, tuple, set, frozenset) and isinstance(part, int) and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    return None
+
+
+def problems_of(exc: ValidationError, scenario: str | None = None,
+                model: type[BaseModel] | None = None) -> list[Problem]:
+    """The problems of a pydantic :class:`ValidationError`, each with its document path; with
+    the ``model`` validated, an unknown field's problem names the fields known there."""
     problems: list[Problem] = []
     seen = set()
     errors = exc.errors(include_input=False, include_url=False, include_context=False)
@@ -394,6 +440,11 @@ def problems_of(exc: ValidationError, scenario: str | None = None) -> list[Probl
             "str", "float", "int", "dict[str,float]")))]
         path = format_path([_short_key(p) for p in loc])
         msg = message(err)
+        known = (_known_fields(model, tuple(err["loc"][:-1]))
+                 if model is not None and err["type"] == "extra_forbidden" else None)
+        if known:
+            msg += f" (known here: {', '.join(known)})"
+            msg = msg if len(msg) <= MAX_MESSAGE else msg[: MAX_MESSAGE - 2] + "…)"
         if (path, msg) in seen:
             continue
         seen.add((path, msg))
