@@ -18,7 +18,7 @@ def test_localcluster_gives_identical_numbers(sample: Path, result) -> None:  # 
     a = nature.load(sample)
     a.spec.chunk = 64  # several chunks per area and per tile
     scenes = open_scenes(a)
-    clf = train_classifier(a, scenes, features(a, scenes[0]))
+    clf = train_classifier(a, scenes, features(a, scenes))
     assert clf is not None
     local_tile = nature.classify_tile(scenes[-1], clf)
     local_run = nature.run(a).to_json()

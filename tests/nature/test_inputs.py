@@ -136,6 +136,22 @@ def test_missing_band(sample: Path, tmp_path: Path) -> None:
     assert "no band 'B99'" in msg and "scene_2019.tif" in msg and "B02" in msg
 
 
+def test_a_band_missing_from_a_later_scene_names_it(sample: Path, tmp_path: Path) -> None:
+    a = _copy(sample, tmp_path)
+    r = open_raster(a.parent / "scene_2019.tif")
+    keep = [b for b in r.bands if b != "B11"]
+    write_tiff(a.parent / "scene_2021.tif", r.data.sel(band=keep).values, bands=keep)
+    msg = _message(a)
+    assert "scene_2021.tif" in msg and "'B11'" in msg
+
+
+def test_a_kernel_index_is_refused_by_name(sample: Path, tmp_path: Path) -> None:
+    a = _copy(sample, tmp_path)
+    _edit(a, indices=["NDVI", "kNDVI"])
+    msg = _message(a)
+    assert "kNDVI" in msg and "kernel" in msg
+
+
 def test_nodata_everywhere(sample: Path, tmp_path: Path) -> None:
     a = _copy(sample, tmp_path)
     r = open_raster(a.parent / "scene_2019.tif")

@@ -25,7 +25,7 @@ def classify(
     held-out polygons); with ``out``, write the class map of ``scene`` (default: the
     training scene) as a tiled GeoTIFF (uint8, 0 = nodata), computed block by block."""
     scenes = open_scenes(a)
-    feats = features(a, scenes[0])
+    feats = features(a, scenes)
     clf = train_classifier(a, scenes, feats)
     if clf is None:
         raise NatureInputError(

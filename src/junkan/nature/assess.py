@@ -45,12 +45,23 @@ def open_scenes(a: Assessment) -> list[Raster]:
     return scenes
 
 
-def features(a: Assessment, raster: Raster) -> Features:
-    """Bands (every mapped band the scene has, in mapping order) and the indices."""
+def features(a: Assessment, scenes: list[Raster]) -> Features:
+    """Bands (every mapped band the first scene has, in mapping order) and the indices; every
+    scene must have the bands the indices need and the bands the classifier reads."""
+    raster = scenes[0]
     needed = ix.needed_bands(a.spec.indices, a.spec.bands)
-    for b in needed:
-        raster.band(b)
+    for scene in scenes:
+        for b in needed:
+            scene.band(b)
     bands = [b for b in dict.fromkeys(a.spec.bands.values()) if b in raster.bands]
+    for scene in scenes[1:]:
+        missing = [b for b in bands if b not in scene.bands]
+        if missing:
+            raise NatureInputError(
+                f"{scene.path}: no band {', '.join(map(repr, missing))}, which {raster.path} "
+                "has; every scene needs the same bands (the land-cover model reads them all): "
+                "add them, or drop them from 'bands:'"
+            )
     return Features(
         tuple(bands),
         tuple(a.spec.indices),

@@ -209,7 +209,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     """Assess every sourcing area (see docs/nature.md)."""
     scenes = open_scenes(a)
     s0 = scenes[0]
-    feats = features(a, s0)
+    feats = features(a, scenes)
     areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
     check_volumes(areas)
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None

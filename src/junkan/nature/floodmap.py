@@ -54,7 +54,7 @@ def flood_areas(
             f"{a.source}: indices: add MNDWI (or NDWI) to map surface water and flooding"
         )
     scenes = open_scenes(a)
-    feats = features(a, scenes[0])
+    feats = features(a, scenes)
     areas = layer(a, a.spec.areas, "areas", scenes[0], ("commodity", "supplier"))
     dates = [sc.date.isoformat() for sc in a.spec.scenes]
     pair = [scenes[ref], scenes[s]]

@@ -63,6 +63,14 @@ def needed_bands(names: list[str] | tuple[str, ...], mapping: dict[str, str]) ->
         for code in index_info(n)["bands"]:
             if code in sp.constants:
                 continue
+            if code not in sp.bands:
+                from junkan.nature.geo import NatureInputError
+
+                raise NatureInputError(
+                    f"indices: {n} needs {code!r}, a kernel parameter that is not a band; "
+                    "kernel indices (kNDVI, kEVI, …) are not computed here: choose another "
+                    "index (e.g. NDVI instead of kNDVI)"
+                )
             if code not in mapping:
                 from junkan.nature.geo import NatureInputError
 
