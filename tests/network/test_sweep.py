@@ -4,13 +4,23 @@ cross-check keeps carbon-price effects consistent."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from junkan.network.formulation import formulate
 from junkan.network.plan import evaluate, solve
 from junkan.network.solver import solve_milp
-from junkan.network.sweep import Question, answer, pareto, sensitivity, study
+from junkan.network.sweep import (
+    Question,
+    answer,
+    pareto,
+    sensitivity,
+    sensitivity_questions,
+    sensitivity_rows,
+    study,
+)
 from tests.network.test_plan import _net
 
 
@@ -120,3 +130,24 @@ def test_study_dedupes_and_fills_the_report() -> None:
     # plan = price 0 = rate 1.0; front 0, 10k, 50k; rate 0.9 → 4 distinct solves
     assert len(starts) == 4
     assert len(st.front) == 3 and len(st.rows) == 4
+
+
+def test_a_hub_change_is_real_only_if_it_beats_the_base_hubs_under_its_own_prices() -> None:
+    net = _net()
+    qs = [Question("plan", "plan"),
+          *sensitivity_questions([50_000, 500_000], [0.6])]
+    plans = answer(net, qs, gap=1e-6, workers=1)
+    base, variants = plans[0], plans[1:]
+    rows = sensitivity_rows(qs[1:], variants, base)
+    changed = [(r, p) for r, p in zip(rows, variants, strict=True) if not r["same_hubs_as_base"]]
+    assert changed  # the case moves hubs at these prices and rates
+    for r, p in changed:
+        # the variant's hubs are at least as good as the base's, both under its own prices
+        assert r["gain_over_base_hubs_JPY"] >= -1e-6 * abs(p.objective)
+        real = r["gain_over_base_hubs_JPY"] > p.mip_gap * abs(p.objective)
+        assert r["resolution"] == ("hub change above solver tolerance" if real
+                                   else "hub change within solver tolerance")
+    # the same plans solved only to a 50 % gap: no change is distinguishable from noise
+    loose = sensitivity_rows(qs[1:], [replace(p, mip_gap=0.5) for p in variants], base)
+    assert {r["resolution"] for r in loose if not r["same_hubs_as_base"]} == {
+        "hub change within solver tolerance"}
