@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 
@@ -69,6 +70,19 @@ def test_the_streamed_plans_reach_the_job_as_progress(monkeypatch: Any) -> None:
     assert {"objective", "mip_gap", "hubs_opened", "elapsed_s"} <= set(seen[-1])
     # improving plans never beat the final one
     assert min(p["objective"] for p in seen) >= doc["objective"] - 1e-6 * abs(doc["objective"])
+
+
+@pytest.mark.parametrize("method", ["monolithic", "benders"])
+def test_a_multi_period_plan_reports_its_solve_as_progress(monkeypatch: Any, method: str) -> None:
+    from junkan.api import work
+    from tests.network.test_periods import TINY
+
+    seen: list[Any] = []
+    monkeypatch.setattr(work, "report_progress", seen.append)
+    doc = work.network_periods_job(yaml.safe_dump(TINY), 1e-6, method, None)
+    assert seen, "the job said nothing while it solved"
+    assert seen[-1]["task"] == f"multi-period plan ({method})" and "elapsed" in seen[-1]
+    assert doc["mip_gap"] <= 1e-6 or doc["stopped"] != "gap reached"
 
 
 def test_cancel_stops_a_running_job_and_only_its_starter_may(app_client: TestClient) -> None:

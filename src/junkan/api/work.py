@@ -122,8 +122,14 @@ def network_periods_job(text: str, gap: float | None = None, method: str | None 
     from junkan import network
 
     net = network.load(text=text, source="scenario")
+    label = method or ("rolling" if window is not None else "monolithic")
+
+    def tick(ev: dict[str, Any]) -> None:  # the solver's gap, bound and time, as it goes
+        report_progress(jsonable({"task": f"multi-period plan ({label})", **ev}))
+
     return dict(jsonable(network.solve_periods(net, mip_rel_gap=gap, source="scenario",
-                                               method=method, window=window).to_json()))
+                                               method=method, window=window,
+                                               progress=tick).to_json()))
 
 
 def foresight_run_job(name: str, levers: dict[str, float], n: int, seed: int) -> dict[str, Any]:
