@@ -104,3 +104,18 @@ def test_the_sample_reports_its_lenders_portfolio(result, tmp_path: Path) -> Non
                           ("ja", "銀行ポートフォリオ（エクスポージャー加重）")):
         html = result.report(tmp_path / lang / "r.html", lang=lang).read_text()
         assert heading in html and "3,000,000,000" in html
+
+
+def test_the_japanese_report_has_no_english_headings(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from junkan.nature.results import TEXT
+
+    html = result.report(tmp_path / "r.html", lang="ja").read_text()
+    for name in ("Company X", "Company Y", "Company Z"):  # the sample's names are data
+        html = html.replace(name, "")
+    english = [v for k, v in TEXT["en"].items() if k != "note" and v != TEXT["ja"][k]
+               and len(v) >= 6]
+    assert [v for v in english if v in html] == []
+    # headings once written in English in the Japanese report (found by a review)
+    for old in ("commodity", "supplier", "protected share", "ENCORE-style", "NDVI first",
+                "Sen slope", "annual?", "reference \\ predicted", "accuracy"):
+        assert old not in html, old

@@ -45,8 +45,9 @@ def _locate(r: NatureResult, t: dict[str, str]) -> list[Block]:
         ]
         for a in ranked
     ]
-    cols = [t["area"], "commodity", "supplier", t["company"], t["score"], "protected share"]
-    return [Block("h2", t["locate"]), _table(rows, [*cols, "km²", "lat, lon"], (4, 5, 6))]
+    cols = [t["area"], t["c_commodity"], t["c_supplier"], t["company"], t["score"],
+            t["c_protected"]]
+    return [Block("h2", t["locate"]), _table(rows, [*cols, "km²", t["c_latlon"]], (4, 5, 6))]
 
 
 def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
@@ -63,10 +64,10 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
                 fmt(last.get("water_km2")),
             ]
         )
-    cols = [t["area"], "dependencies (ENCORE-style, screening)", "NDVI first", "NDVI last"]
+    cols = [t["area"], t["c_dependencies"], t["c_ndvi_first"], t["c_ndvi_last"]]
     out = [
         Block("h2", t["evaluate"]),
-        _table(rows, [*cols, "water km² first", "water km² last"], (2, 3, 4, 5)),
+        _table(rows, [*cols, t["c_water_first"], t["c_water_last"]], (2, 3, 4, 5)),
     ]
     if r.classifier:
         c = r.classifier
@@ -74,14 +75,14 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
         out.append(
             Block(
                 "p",
-                f"accuracy {fmt(c['accuracy'])}, kappa {fmt(c['kappa'])}; F1: "
+                f"{t['c_accuracy']} {fmt(c['accuracy'])}, kappa {fmt(c['kappa'])}; F1: "
                 + ", ".join(f"{k} {fmt(v)}" for k, v in c["f1"].items()),
             )
         )
         out.append(
             _table(
                 [[c["classes"][i], *row] for i, row in enumerate(c["confusion"])],
-                ["reference \\ predicted", *c["classes"]],
+                [t["c_ref_pred"], *c["classes"]],
                 tuple(range(1, len(c["classes"]) + 1)),
             )
         )
@@ -106,7 +107,7 @@ def _flood(r: NatureResult, t: dict[str, str]) -> list[Block]:
                 f"{f['latest_year']}: {fmt(tl['value'])} ({fmt(tl['low'])}–{fmt(tl['high'])})",
             ]
         )
-    cols = [t["area"], "years", "fit", "10-yr km² (90 %)", "100-yr km² (90 %)", "latest T (yr)"]
+    cols = [t["area"], t["c_years"], t["c_fit"], t["c_10yr"], t["c_100yr"], t["c_latest_t"]]
     return [Block("h3", t["flood"]), _table(rows, cols, (1,))]
 
 
@@ -132,7 +133,7 @@ def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:
         for k, v in a["responsiveness"].items()
     ]
     out.append(Block("h3", t["mdc"]))
-    cols = [t["area"], "indicator", "trend", "Sen slope /yr", "p", "MDC", "annual?"]
+    cols = [t["area"], t["c_indicator"], t["c_trend"], t["c_sen"], "p", "MDC", t["c_annual"]]
     out.append(_table(rows, cols, (3, 4, 5)))
     return out + _flood(r, t) + _inundation(r, t)
 
@@ -149,7 +150,8 @@ def _inundation(r: NatureResult, t: dict[str, str]) -> list[Block]:
         for s in a.get("inundation") or []
     ]
     th = "; ".join(f"{x['date']}: {fmt(x['threshold'])} ({x['method']})" for x in sw["thresholds"])
-    cols = [t["area"], "date", f"{sw['index']} water km²", "flooded km²", "receded km²"]
+    cols = [t["area"], t["c_date"], f"{sw['index']} {t['c_water_km2']}", t["c_flooded"],
+            t["c_receded"]]
     return [
         Block("h3", t["inundation"]),
         Block("p", f"{t['inundation_ref']} {sw['reference_date']}. {sw['method']}. {th}"),
@@ -180,10 +182,11 @@ def _water(r: NatureResult, t: dict[str, str]) -> list[Block]:
         )
     if not rows:
         return []
-    cols = [t["area"], "C3.0 withdrawal m³", "bounds", "C3.0 consumption m³", "bounds"]
+    cols = [t["area"], t["c_withdrawal"], t["c_bounds"], t["c_consumption"], t["c_bounds"]]
     return [
         Block("h3", t["water"]),
-        _table(rows, [*cols, "all withdrawal m³", "stressed, by source", "stress data"], (1, 3, 5)),
+        _table(rows, [*cols, t["c_all_withdrawal"], t["c_by_source"], t["c_stress_data"]],
+               (1, 3, 5)),
     ]
 
 
