@@ -145,6 +145,14 @@ def test_network_example_cancel_and_map_legend(page, server: str, tmp_path: Path
     assert "collection (truck)" in names and "Hub" in names and "Destination" in names
     assert any(n.startswith("trunk (") for n in names)
     assert page.locator("#network-map .legend").count() == 1
+    # a ship trunk ends at the destination's port; a truck delivery leg goes on from there
+    legs = plotted(page, "network-map", "d.filter((t) => t.mode === 'lines' && t.legendgroup)"
+                   ".map((t) => [t.legendgroup, t.x, t.y])")
+    ships = [leg for leg in legs if leg[0] == "trunk-ship"]
+    deliveries = [leg for leg in legs if leg[0] == "delivery-truck"]
+    assert len(deliveries) == len(ships) > 0
+    ship_ends = {(x[1], y[1]) for _, x, y in ships}
+    assert all((x[0], y[0]) in ship_ends for _, x, y in deliveries)
 
 
 def test_foresight_tree_without_branch_years(page, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -77,8 +77,11 @@ class Plan:
             doc = {k: v for k, v in doc.items() if k != "flows"}
         if places and self.network is not None:
             net = self.network
-            doc["destinations"] = [{"name": d.name, "lat": d.lat, "lon": d.lon}
-                                   for d in net.dests]
+            doc["destinations"] = [
+                {"name": d.name, "lat": d.lat, "lon": d.lon,
+                 "port": None if port is None else [port.lon, port.lat],
+                 "port_name": None if port is None else port.name}
+                for d, port in zip(net.dests, net.dest_port, strict=True)]
             doc["places"] = {p.name: [p.lon, p.lat] for p in (*net.zones, *net.hubs)}
         return dict(jsonable(doc))
 

@@ -75,19 +75,40 @@ function hubTable(plan) {
   $("#network-hubs").replaceChildren(thead, tbody);
 }
 
+/** Every leg as a segment with its ends: collection (zone → hub), trunk (hub → destination,
+ * or → the destination's port by ship) and delivery (port → destination by truck after a
+ * ship leg), as the report's map draws them. */
+function segments(plan) {
+  const dest = Object.fromEntries(plan.destinations.map((d) => [d.name, d]));
+  const out = [];
+  for (const f of plan.flows) {
+    if (f.leg !== "trunk") {
+      out.push({ ...f, a: plan.places[f.from], b: plan.places[f.to] });
+      continue;
+    }
+    const d = dest[f.to];
+    if (!d) continue;
+    if (f.mode === "ship" && d.port) {
+      out.push({ ...f, a: plan.places[f.from], b: d.port, to: d.port_name || f.to });
+      out.push({ ...f, leg: "delivery", mode: "truck", from: d.port_name || f.to, a: d.port, b: [d.lon, d.lat] });
+    } else {
+      out.push({ ...f, a: plan.places[f.from], b: [d.lon, d.lat] });
+    }
+  }
+  return out;
+}
+
 /** Lines of one leg type grouped per mode, so each mode has one legend entry. */
-function legTraces(plan, leg, ends, width, dash) {
-  const top = Math.max(1, ...plan.flows.filter((f) => f.leg === leg).map((f) => f.t));
+function legTraces(segs, leg, width, dash) {
+  const top = Math.max(1, ...segs.filter((f) => f.leg === leg).map((f) => f.t));
   const out = [];
   for (const mode of Object.keys(MODE_COLOUR)) {
-    const fl = plan.flows.filter((f) => f.leg === leg && f.mode === mode);
+    const fl = segs.filter((f) => f.leg === leg && f.mode === mode && f.a && f.b);
     fl.forEach((f, i) => {
-      const [a, b] = ends(f);
-      if (!a || !b) return;
-      out.push({ x: [a[0], b[0]], y: [a[1], b[1]], mode: "lines", legendgroup: `${leg}-${mode}`, showlegend: i === 0,
-        name: t(`network.leg.${leg}`, { mode: t(`mode.${mode}`, {}, mode) }),
-        line: { color: MODE_COLOUR[mode], width: width(f.t / top), dash }, hoverinfo: "text",
-        text: `${t(`network.leg.${leg}`, { mode: t(`mode.${mode}`, {}, mode) })}: ${f.from} → ${f.to}, ${fmt(f.t)} t/yr` });
+      const name = t(`network.leg.${leg}`, { mode: t(`mode.${mode}`, {}, mode) });
+      out.push({ x: [f.a[0], f.b[0]], y: [f.a[1], f.b[1]], mode: "lines", legendgroup: `${leg}-${mode}`, showlegend: i === 0,
+        name, line: { color: MODE_COLOUR[mode], width: width(f.t / top), dash }, hoverinfo: "text",
+        text: `${name}: ${f.from} → ${f.to}, ${fmt(f.t)} t/yr` });
     });
   }
   return out;
@@ -104,9 +125,10 @@ async function drawPlan({ plan, price, source }) {
   const traces = outlines.map((p) => ({ x: p.outline.map((q) => q[0]), y: p.outline.map((q) => q[1]),
     mode: "lines", fill: "toself", fillcolor: "#f2f2f2", line: { color: "#999", width: 0.5 },
     hoverinfo: "text", text: state.lang === "ja" ? p.ja : p.name, showlegend: false }));
-  const dest = Object.fromEntries(plan.destinations.map((d) => [d.name, [d.lon, d.lat]]));
-  traces.push(...legTraces(plan, "collection", (f) => [plan.places[f.from], plan.places[f.to]], (s) => 0.4 + 2.5 * s, "dot"));
-  traces.push(...legTraces(plan, "trunk", (f) => [plan.places[f.from], dest[f.to]], (s) => 0.8 + 5 * s, "solid"));
+  const segs = segments(plan);
+  traces.push(...legTraces(segs, "collection", (s) => 0.4 + 2.5 * s, "dot"));
+  traces.push(...legTraces(segs, "trunk", (s) => 0.8 + 5 * s, "solid"));
+  traces.push(...legTraces(segs, "delivery", (s) => 0.4 + 2.5 * s, "dash"));
   traces.push({ x: plan.open_hubs.map((h) => h.lon), y: plan.open_hubs.map((h) => h.lat), mode: "markers",
     name: t("network.hub"), marker: { symbol: "square", size: 10, color: "#1b4f72" },
     text: plan.open_hubs.map((h) => `${h.hub}: ${fmt(h.inflow_t)} t/yr`), hoverinfo: "text" });
