@@ -50,6 +50,11 @@ def test_sample_job_and_who_sees_it(app_client: TestClient, database_url: str) -
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF-") and pdf.content.rstrip().endswith(b"%%EOF")
         assert f"nature-report-{job['id']}-en.pdf" in pdf.headers["content-disposition"]
+        html = app_client.get(f"{report}?lang=ja&format=html", headers=demo)
+        assert html.status_code == 200, html.text
+        # one file: its charts carry plotly.js inside, not a file beside it
+        assert 'id="figure-1"' in html.text and 'src="plotly.min.js"' not in html.text
+        assert "Plotly" in html.text[:6_000_000]
     _problem(app_client.get(report, headers=partner), 404)
     _problem(app_client.get(report), 401)
     _problem(app_client.get(f"{report}?lang=fr", headers=demo), 422)

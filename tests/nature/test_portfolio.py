@@ -115,6 +115,8 @@ def test_the_japanese_report_has_no_english_headings(result, tmp_path: Path) -> 
     english = [v for k, v in TEXT["en"].items() if k != "note" and v != TEXT["ja"][k]
                and len(v) >= 6]
     assert [v for v in english if v in html] == []
+    # the map and charts the PDF has, as plotly figures
+    assert all(f'id="figure-{n}"' in html for n in (1, 2, 3, 4))
     # headings once written in English in the Japanese report (found by a review)
     for old in ("commodity", "supplier", "protected share", "ENCORE-style", "NDVI first",
                 "Sen slope", "annual?", "reference \\ predicted", "accuracy"):

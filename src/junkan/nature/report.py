@@ -267,7 +267,11 @@ def blocks(r: NatureResult, t: dict[str, str]) -> list[Block]:
 
 
 def leap_page(r: NatureResult, t: dict[str, str], lang: str) -> Page:
+    from junkan.nature.charts import figures
+
     page = Page(f"{t['title']}: {r.name}", lang=lang, source=r.source)
+    for fig in figures(r, t):
+        page.figure(fig)
     for b in blocks(r, t):
         if b.kind in ("h2", "h3"):
             page.heading(b.text, int(b.kind[1]))

@@ -32,6 +32,7 @@ TEXT: dict[str, dict[str, str]] = {
         "bank_method": "The exposure-weighted mean of each company's integrated indicator, over "
         "the exposures whose company has assessed areas. Footprints are the companies' own, "
         "not attributed to the bank (that needs each company's value, not an input here).",
+        "return10": "10-year return level",
         "c_commodity": "commodity",
         "c_supplier": "supplier",
         "c_protected": "protected share",
@@ -98,6 +99,7 @@ TEXT: dict[str, dict[str, str]] = {
         "bank_method": "評価済みの調達地域をもつ企業へのエクスポージャーで各企業の統合指標を"
         "加重平均した値。フットプリントは企業自身の値であり、銀行への帰属計算はしていません"
         "（各企業の企業価値が必要で、ここでは入力にありません）。",
+        "return10": "10年確率値",
         "c_commodity": "産品",
         "c_supplier": "サプライヤー",
         "c_protected": "保護地域との重なり",

@@ -123,7 +123,13 @@ def nature_report_job(doc: dict[str, Any], lang: str, fmt: str) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="junkan-nature-report-") as tmp:
         path = NatureResult.from_json(doc).report(os.path.join(tmp, f"report.{fmt}"), lang=lang)
-        return path.read_bytes()
+        body = path.read_bytes()
+    if fmt == "html":  # one file to download: the charts' plotly.js inside it
+        from junkan.core.report import PLOTLY_JS, plotly_js
+
+        tag = f'<script src="{PLOTLY_JS}"></script>'.encode()
+        body = body.replace(tag, b"<script>" + plotly_js() + b"</script>", 1)
+    return body
 
 
 @router.get(
