@@ -44,6 +44,12 @@ def test_without_volumes_the_areas_weigh_equally_and_say_so() -> None:
     assert c["*"]["volume_t"] is None and c["*"]["weighting"].startswith("equal")
 
 
+def test_a_stored_result_with_some_volumes_missing_weighs_equally_and_says_so() -> None:
+    c = by_company([{**AREAS[0], "volume_t": None}, *AREAS[1:]])
+    assert c["X"]["integrated"] == pytest.approx(40.0)
+    assert c["*"]["weighting"] == "equal (volume_t missing for some areas)"
+
+
 def test_bank_view_weights_companies_by_exposure() -> None:
     b = bank_view(by_company(AREAS), BANK)
     # X scores 50, Y 30; Z has no assessed area: outside the mean, and reported uncovered

@@ -41,7 +41,10 @@ def by_company(areas: list[dict[str, Any]]) -> dict[str, Any]:
     for a in areas:
         groups.setdefault(str(a.get("company") or "—"), []).append(a)
     groups["*"] = list(areas)
-    by_volume = any(a.get("volume_t") is not None for a in areas)
+    given = [a.get("volume_t") is not None for a in areas]
+    by_volume = bool(given) and all(given)  # some only: a result stored before the check
+    equal = ("equal (no area gives volume_t)" if not any(given)
+             else "equal (volume_t missing for some areas)")
     out = {}
     for name, members in groups.items():
         weight = [float(a["volume_t"]) if by_volume else 1.0 for a in members]
@@ -53,7 +56,7 @@ def by_company(areas: list[dict[str, Any]]) -> dict[str, Any]:
             "C1.1_km2": sum(((a.get("land_change") or {}).get("C1.1") or {})
                             .get("value_km2", 0.0) for a in members),
             "volume_t": sum(weight) if by_volume else None,
-            "weighting": "volume_t" if by_volume else "equal (no area gives volume_t)",
+            "weighting": "volume_t" if by_volume else equal,
             "C3.0": _c3_sum(members),
         }
     return out

@@ -22,7 +22,7 @@ TEXT: dict[str, dict[str, str]] = {
         "assess": "Assess: risks and trends",
         "prepare": "Prepare: disclosure metrics",
         "portfolio": "Portfolio (volume-weighted)",
-        "portfolio_equal": "Portfolio (areas weighted equally: no volume_t given)",
+        "portfolio_equal": "Portfolio (areas weighted equally: volume_t not given for every area)",
         "bank": "Bank portfolio (exposure-weighted)",
         "exposure": "Exposure",
         "share": "Share",
@@ -89,7 +89,8 @@ TEXT: dict[str, dict[str, str]] = {
         "assess": "Assess（評価）：リスクと傾向",
         "prepare": "Prepare（準備）：開示指標",
         "portfolio": "ポートフォリオ（調達量加重）",
-        "portfolio_equal": "ポートフォリオ（volume_t の指定がないため調達地域を等しく加重）",
+        "portfolio_equal": "ポートフォリオ（全地域に volume_t の指定がないため"
+        "調達地域を等しく加重）",
         "bank": "銀行ポートフォリオ（エクスポージャー加重）",
         "exposure": "エクスポージャー",
         "share": "構成比",
