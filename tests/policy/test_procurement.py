@@ -68,8 +68,46 @@ def test_missing_data_is_unknown_and_false_booleans_fail() -> None:
     res = policy.run(check({"refillable": False}))
     v = {x["criterion"]: x["verdict"] for x in res.verdicts}
     assert v == {"recycled_plastic": "unknown", "refillable": "fail"}
-    with pytest.raises(ModelError, match="unknown item"):
-        check({}, item="spaceships")
+    with pytest.raises(ModelError, match="unknown item; known: .*stamp_pad"):
+        policy.run(check({}, item="spaceships"))
+
+
+OWN = {"date": "2026-12-01", "items": {"office_chair": {
+    "ja": "事務用いす", "en": "Office chairs", "source": "our tender, 2026-12-01",
+    "criteria": [
+        {"id": "take_back", "ja": "使用済み品の回収", "en": "Take-back of used chairs",
+         "property": "take_back", "op": "==", "value": True},
+        {"id": "spare_parts", "ja": "補修部品の供給年数", "en": "Spare parts (years)",
+         "property": "spare_parts_years", "op": ">=", "value": 7}]}}}
+
+
+def test_a_criteria_set_of_ones_own_adds_items_and_criteria(tmp_path: Path) -> None:
+    path = tmp_path / "criteria.yaml"
+    path.write_text(json.dumps(OWN), encoding="utf-8")
+    criteria = policy.read_procurement_criteria(path)
+    chair = check({"take_back": True, "spare_parts_years": 5}, item="office_chair")
+    res = policy.run(chair, criteria=criteria)
+    v = {x["criterion"]: x["verdict"] for x in res.verdicts}
+    assert v == {"take_back": "pass", "spare_parts": "fail"}
+    assert res.to_json()["criteria_date"] == "2026-12-01"
+    with pytest.raises(ModelError, match="unknown item"):  # not in the shipped set
+        policy.run(chair)
+    doc = tmp_path / "chair.json"
+    doc.write_text(json.dumps({"kind": "procurement_check", "item": "office_chair", "product": {
+        "name": "C-1", "maker": "org-maker", "declared": {"take_back": True,
+                                                          "spare_parts_years": 8}}}))
+    out = CliRunner().invoke(app, ["policy", "procure", str(doc), "--criteria", str(path),
+                                   "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["passed"] is True
+
+
+def test_a_bad_criteria_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "criteria.yaml"
+    bad = {**OWN, "items": {"office_chair": {**OWN["items"]["office_chair"], "sorce": "x"}}}
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"criteria.yaml.*items.office_chair.sorce: unknown"):
+        policy.read_procurement_criteria(path)
 
 
 def test_cli_reads_the_lots_from_the_ledger(tmp_path: Path) -> None:

@@ -188,12 +188,22 @@ def procure(
             "(as the maker sees them)."
         ),
     ] = None,
+    criteria: Annotated[
+        Path | None,
+        typer.Option(
+            help="Criteria set of your own (the layout of junkan's data/policy/"
+            "procurement.yaml), e.g. with take-back or reparability criteria; default: "
+            "the shipped set."
+        ),
+    ] = None,
     format: FormatOption = Format.table,
     out: OutOption = None,
 ) -> None:
     """Check a product against the green-procurement criteria of its designated item
     (グリーン購入法): pass / fail per criterion, citing the declaration or the lots.
     Exit code 1 if a criterion fails or cannot be decided."""
+    with reported(criteria or file):
+        own = None if criteria is None else policy.read_procurement_criteria(criteria)
     with reported(file):
         chk = load_kind(file, policy.Check, "procurement_check")
         lots = None
@@ -202,7 +212,7 @@ def procure(
 
             repo = trace_repo(database)
             lots = [repo.show(chk.product.maker, lot) for lot in chk.product.lots]
-        res = policy.run(chk, lots=lots)
+        res = policy.run(chk, lots=lots, criteria=own)
     if out is not None:
         write_outputs(out, "procurement", res)
     if format == Format.json:

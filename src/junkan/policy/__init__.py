@@ -34,6 +34,7 @@ from junkan.policy.ixbrl import read_facts as ixbrl_facts
 from junkan.policy.ixbrl import resolve_taxonomy
 from junkan.policy.procurement import Check, Criteria, ProcurementResult, check_procurement
 from junkan.policy.procurement import default_criteria as procurement_criteria
+from junkan.policy.procurement import read_criteria as read_procurement_criteria
 from junkan.policy.recycled import PeriodicReport, Plan, periodic_report, quarters
 from junkan.policy.registry import ORG_ROLES as SOLAR_ORG_ROLES
 from junkan.policy.registry import EndOfBusinessIn as SolarEndOfBusinessIn
@@ -105,6 +106,7 @@ __all__ = [
     "load",
     "periodic_report",
     "procurement_criteria",
+    "read_procurement_criteria",
     "quarters",
     "read_survey",
     "run",

@@ -9,7 +9,13 @@ from typing import Any, overload
 from junkan.core.documents import parse_document, read_document
 from junkan.core.errors import ModelError, Problem
 from junkan.policy.disclosure import DisclosurePack, Pack, build_pack, load_pack
-from junkan.policy.procurement import Check, ProcurementResult, check_procurement, load_check
+from junkan.policy.procurement import (
+    Check,
+    Criteria,
+    ProcurementResult,
+    check_procurement,
+    load_check,
+)
 from junkan.policy.recycled import PeriodicReport, Plan, load_plan, periodic_report
 from junkan.policy.result import DiagnosisResult, run_diagnosis
 from junkan.policy.reuse import History, load_history
@@ -59,7 +65,8 @@ def run(model: Diagnosis) -> DiagnosisResult: ...
 @overload
 def run(model: Plan, *, statement: Any, period: str) -> PeriodicReport: ...
 @overload
-def run(model: Check, *, lots: list[dict[str, Any]] | None = None) -> ProcurementResult: ...
+def run(model: Check, *, lots: list[dict[str, Any]] | None = None,
+        criteria: Criteria | None = None) -> ProcurementResult: ...
 @overload
 def run(model: Registry, *, org: str) -> SolarView: ...
 @overload
@@ -74,6 +81,7 @@ def run(
     lots: list[dict[str, Any]] | None = None,
     org: str | None = None,
     trusted: dict[str, str] | None = None,
+    criteria: Criteria | None = None,
 ) -> (
     DiagnosisResult | PeriodicReport | ProcurementResult | SolarView | ReuseResult | DisclosurePack
 ):
@@ -81,13 +89,14 @@ def run(
     ledger's ``statement`` — :meth:`junkan.store.trace_repo.TraceRepo.statement` or its
     ``to_json()`` — and the reporting ``period``: ``FY2028``, ``2028`` or ``2028Q2``), or check
     procurement criteria (a :class:`Check`, with the product's trace ``lots`` as
-    ``TraceRepo.show`` returns them), or show a solar-panel registry as organisation ``org``
+    ``TraceRepo.show`` returns them; ``criteria``: a set of your own,
+    :func:`read_procurement_criteria`), or show a solar-panel registry as organisation ``org``
     sees it (a :class:`Registry`), or read a reuse history as its buyer (a :class:`History`;
     ``trusted``: organisation → public key), or build a disclosure pack (a :class:`Pack`)."""
     if isinstance(model, Diagnosis):
         return run_diagnosis(model)
     if isinstance(model, Check):
-        return check_procurement(model, lots)
+        return check_procurement(model, lots, criteria)
     if isinstance(model, Registry):
         if org is None:
             raise ValueError("a solar-panel view needs the viewing organisation (org=…)")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from junkan.core.base import Strict
-from junkan.core.documents import parse_document, validate_with
+from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -72,14 +72,24 @@ def default_criteria() -> Criteria:
     return validate_with(Criteria, parse_document(text, source=src), src)
 
 
+def read_criteria(path: str | Path) -> Criteria:
+    """A criteria set of your own (the layout of ``data/policy/procurement.yaml``: ``date``
+    and per item its names, ``source`` and criteria), e.g. with take-back or reparability
+    criteria the shipped set does not carry."""
+    return validate_with(Criteria, read_document(path), str(path))
+
+
 def load_check(doc: dict[str, Any], source: str) -> Check:
-    check = validate_with(Check, doc, source)
-    items = default_criteria().items
-    if check.item not in items:
-        raise ModelError(
-            [Problem("item", f"unknown item; known: {', '.join(sorted(items))}")], source
-        )
-    return check
+    """A checked procurement check (its ``item`` is looked up in the criteria set it is run
+    against: :func:`check_procurement`)."""
+    return validate_with(Check, doc, source)
+
+
+def _item(check: Check, criteria: Criteria) -> Item:
+    if check.item not in criteria.items:
+        known = ", ".join(sorted(criteria.items))
+        raise ModelError([Problem("item", f"unknown item; known: {known}")], "check")
+    return criteria.items[check.item]
 
 
 def _holds(actual: Any, op: str, value: Any) -> bool:
@@ -119,6 +129,8 @@ class ProcurementResult:
     check: Check
     item: Item
     verdicts: list[dict[str, Any]]
+    criteria_date: str = ""
+    """The date of the criteria set checked against."""
 
     @property
     def passed(self) -> bool:
@@ -142,7 +154,7 @@ class ProcurementResult:
             "item_ja": self.item.ja,
             "item_en": self.item.en,
             "criteria_source": self.item.source,
-            "criteria_date": default_criteria().date,
+            "criteria_date": self.criteria_date,
             "product": p.name,
             "maker": p.maker,
             "passed": self.passed,
@@ -155,11 +167,14 @@ class ProcurementResult:
         return procurement_page(self, lang).write(path)
 
 
-def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None) -> ProcurementResult:
-    """Check ``check.product`` against its item's criteria. ``lots``: the product's trace lots
+def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
+                      criteria: Criteria | None = None) -> ProcurementResult:
+    """Check ``check.product`` against its item's criteria (``criteria``: a set of your own,
+    :func:`read_criteria`; the shipped set by default). ``lots``: the product's trace lots
     as :meth:`junkan.store.trace_repo.TraceRepo.show` returns them; where a criterion has a
     ``lot_property`` and lots are given, the lots decide and the declaration is compared."""
-    item = default_criteria().items[check.item]
+    criteria = criteria or default_criteria()
+    item = _item(check, criteria)
     p = check.product
     lots = lots or []
     out = []
@@ -200,4 +215,4 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None) ->
             v["note"] = v["note"] or "declared without cited evidence"
         v.update(value=value, basis=basis, verdict=verdict)
         out.append(v)
-    return ProcurementResult(check, item, out)
+    return ProcurementResult(check, item, out, criteria.date)
