@@ -176,7 +176,10 @@ def test_the_filing_csv_and_the_cli(store: Any, maker: str, tmp_path: Path) -> N
     )
     assert (tmp_path / "out" / "report.csv").read_text(encoding="utf-8") == r.output
     assert "BTL-1" in (tmp_path / "out" / "report.json").read_text(encoding="utf-8")
-    assert (tmp_path / "out" / "report.ja.html").exists()
+    html = (tmp_path / "out" / "report.ja.html").read_text(encoding="utf-8")
+    # the evidence drills down to the ledger's claims, lot by lot
+    assert "根拠：台帳の計上（ロット別）" in html
+    assert all(f">{lot}<" in html for lot in ("BTL-1", "BTL-2", "X-1"))
     bad = CliRunner().invoke(
         app, ["policy", "report", str(plan), "--period", "2028-4", "--database", url]
     )

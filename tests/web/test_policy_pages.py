@@ -130,6 +130,10 @@ def test_reports_page(page: Any, server: str) -> None:
     with page.expect_download() as dl:
         page.click("#rp-csv")
     assert "bottle-PET" in Path(dl.value.path()).read_text("utf-8")
+    # the evidence: one link per claimed lot (none in the demo's ledger for FY2028)
+    claimed = [c["lot"] for cs in ref["evidence"].values() for c in cs]
+    expect(page.locator("#rp-evidence a")).to_have_count(len(claimed))
+    assert page.locator("#rp-evidence-box").is_hidden() == (not claimed)
     # the disclosure pack
     page.click("#dp-run")
     tables = page.locator("#dp-tables table")

@@ -178,6 +178,14 @@ def test_foresight_tree_without_branch_years(page, server: str) -> None:  # type
     page.locator("#fs-tree .main-svg").first.wait_for(timeout=30_000)
 
 
+def test_a_lot_link_opens_the_lot(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """The reports' evidence links each claimed lot as #/trace/lots/<lot>."""
+    sign_in(page, server)
+    page.goto(f"{server}/#/trace/lots/DEMO-BLEND-1")
+    expect(page.locator("#tr-lot")).to_have_value("DEMO-BLEND-1")
+    page.locator("#tr-breakdown .main-svg").first.wait_for(timeout=30_000)
+
+
 def test_grant_error_beside_the_form_and_no_stale_granted(page, server: str) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, server)
     page.get_by_role("link", name="Lots", exact=True).click()

@@ -242,7 +242,28 @@ def periodic_page(r: PeriodicReport, lang: str) -> Page:
         ],
         columns=["site", "characteristic", "period", "closed", *KINDS, "balance_kg"],
     )
+    _claims(page, r, ja)
     return page
+
+
+def _claims(page: Page, r: PeriodicReport, ja: bool) -> None:
+    """The evidence: each product's claim entries in the ledger with their lots (what
+    ``junkan trace show`` or ``/api/trace/lots/{lot}`` opens), then the claims no product of
+    the plan covers."""
+    cols = (["製品", "ロット", "区分", "期間", "再生材 kg", "基準量 kg", "計上日時"] if ja
+            else ["product", "lot", "characteristic", "period", "recycled kg", "basis kg",
+                  "booked at"])
+    rows = [[product, c["lot"], c["characteristic"], c["period"], c["mass_kg"],
+             c.get("basis_kg"), c.get("booked_at", "")]
+            for product, claims in r.claims.items() for c in claims]
+    rows += [["—", c["lot"], c["characteristic"], c["period"], c["mass_kg"],
+              c.get("basis_kg"), c.get("booked_at", "")] for c in r.unassigned_claims]
+    if not rows:
+        return
+    page.heading("根拠：台帳の計上（ロット別）" if ja else "Evidence: the ledger's claims, by lot")
+    page.table(rows, columns=cols, numeric=(4, 5),
+               caption=("— は計画のどの製品にも該当しない計上" if ja
+                        else "— a claim that no product of the plan covers"))
 
 
 KINDS = ("credit", "claim", "outflow", "adjust", "carry_in", "carry_out")

@@ -7,6 +7,7 @@ import { redrawNetwork, showNetwork } from "./network.js";
 import { redrawForesight, showForesight } from "./foresight.js";
 import { redrawAlloys, showAlloys } from "./alloys.js";
 import { redrawTrace, showTrace } from "./trace.js";
+import { openLot } from "./lots.js";
 import { redrawMarket, showMarket } from "./market.js";
 import { redrawSensing, showSensing } from "./sensing.js";
 import { redrawAnalyses, showAnalyses } from "./analyses.js";
@@ -63,7 +64,9 @@ async function route() {
     "#/nature": showNature, "#/vision": showVision, "#/metering": showMetering,
     "#/municipality": showMunicipality, "#/reports": showReports, "#/solar": showSolar }[hash];
   const m = hash.match(/^#\/models\/(\w+)$/);
-  if (page) await page(); else if (m) await showModel(m[1]); else await showModels();
+  const lot = hash.match(/^#\/trace\/lots\/(.+)$/);  // a lot opened from a link (report evidence)
+  if (page) await page(); else if (m) await showModel(m[1]);
+  else if (lot) { await showTrace(); openLot(decodeURIComponent(lot[1])); } else await showModels();
   const view = state.view;
   if (drawnIn[view] && drawnIn[view] !== state.lang && REDRAW[view] && view !== "models") await REDRAW[view]();
   drawnIn[view] = state.lang;

@@ -157,4 +157,4 @@ $("#lots-size").addEventListener("change", () => $("#lots-form").requestSubmit()
 $("#lots-prev").addEventListener("click", async () => { ls.offset = Math.max(0, ls.offset - ls.limit); await showLots(); });
 $("#lots-next").addEventListener("click", async () => { ls.offset += ls.limit; await showLots(); });
 
-export { showLots, drawLots };
+export { showLots, drawLots, openLot };

@@ -88,6 +88,20 @@ function drawReport(r) {
     kg(p.basis_kg), p.share == null ? "–" : fmtPct(p.share),
     [p.target_share != null ? fmtPct(p.target_share) : "", p.target_kg != null ? `${fmt(p.target_kg)} kg` : ""].filter(Boolean).join(", ") || "–",
     fmt(p.lots), gapText(p)]), [3, 4, 5, 6, 7], [0, 1]);
+  // each product's claims in the ledger, each lot a link to its page (footprint, genealogy)
+  const items = Object.entries(r.evidence || {}).filter(([, cs]) => cs.length).map(([product, cs]) => {
+    const li = document.createElement("li");
+    li.append(`${product}: `);
+    cs.forEach((c, i) => {
+      if (i) li.append(", ");
+      const a = Object.assign(document.createElement("a"), { href: `#/trace/lots/${encodeURIComponent(c.lot)}`, textContent: c.lot });
+      a.classList.add("data");
+      li.append(a, ` (${kg(c.mass_kg)} kg)`);
+    });
+    return li;
+  });
+  $("#rp-evidence").replaceChildren(...items);
+  $("#rp-evidence-box").hidden = !items.length;
 }
 
 // ---- disclosure pack ---------------------------------------------------------------------
