@@ -131,6 +131,10 @@ def test_network_example_cancel_and_map_legend(page, server: str, tmp_path: Path
     expect(page.get_by_role("button", name="Solve", exact=True)).to_be_disabled()
     expect(page.locator("#network-status")).to_contain_text("Solving… ")
     expect(page.locator("#network-progress")).to_be_visible()
+    # the best plan so far is drawn while the solve goes on
+    page.locator("#network-map .main-svg").first.wait_for(timeout=60_000)
+    expect(page.locator("#network-status")).to_contain_text("Solving… ")
+    expect(page.locator("#network-summary")).to_contain_text("hubs")
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#network-status")).to_have_text("Cancelled.")
     expect(page.get_by_role("button", name="Solve", exact=True)).to_be_enabled()

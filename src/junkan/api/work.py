@@ -96,11 +96,13 @@ def network_job(text: str, carbon_price: float | None,
                 gap: float | None = None, stream: bool = False) -> dict[str, Any]:
     """Validate a network scenario, plan hubs and flows (to ``gap``, the scenario's unless
     given), and describe the plan for maps. ``stream``: report each improved plan's summary
-    (:func:`junkan.network.progress_document`) as the job's progress while it solves."""
+    (:func:`junkan.network.progress_document`) and the plan (as the result describes it) as
+    the job's progress while it solves."""
     from junkan import network
 
-    def improved(plan: Any) -> None:
-        report_progress(jsonable(network.progress_document(plan)))
+    def improved(plan: Any) -> None:  # with the plan itself, so a page can draw it at once
+        report_progress(jsonable({**network.progress_document(plan),
+                                  "plan": plan.to_json(places=True)}))
 
     plan = network.run(network.load(text=text, source="scenario"), carbon_price=carbon_price,
                        mip_rel_gap=gap, on_plan=improved if stream else None)

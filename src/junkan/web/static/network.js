@@ -21,25 +21,35 @@ async function solve(text, json, source) {
   const res = await longTask({ status: $("#network-status"), start: $("#network-solve"), cancel: $("#network-cancel"),
     bar: $("#network-progress"), what: () => t("network.solving") }, async (signal) => {
     $("#network-example").disabled = true;
-    try { return await solveJob(text, json, price, signal); } finally {
+    try { return await solveJob(text, json, price, source, signal); } finally {
       $("#network-example").disabled = false; $("#network-best").textContent = "";
     }
   });
-  if (!res) return;
+  await drawing;
+  if (!res) { $("#network-result").hidden = true; return; }  // cancelled: no provisional plan stays
   $("#network-status").textContent = "";
   if (res.problem) { showProblem("#network-errors", res.problem); return; }
   netState.last = { plan: res.plan, price, source };
   await drawPlan(netState.last);
 }
 
+let drawing = Promise.resolve();  // one drawing at a time: a streamed plan waits for the last
+
 /** Plan as a server-side job (POST /api/network/jobs, core.js runJob); while it runs, the best plan
- * found so far is shown. Cancel stops the job on the server (DELETE). */
-async function solveJob(text, json, price, signal) {
+ * found so far is drawn (map, hubs, summary) and refined as better ones arrive. Cancel stops the
+ * job on the server (DELETE). */
+async function solveJob(text, json, price, source, signal) {
   const init = { method: "POST", headers: { "Content-Type": json ? "application/json" : "application/yaml" }, body: text };
+  let drawn = null;
   const out = await runJob(`/api/network/jobs?carbon_price=${price}`, init, signal, { onProgress: (p) => {
     if (p && typeof p === "object" && p.objective != null) {
       $("#network-best").textContent = t("network.best", { cost: fmt(p.cost_JPY), co2: fmt(p.co2e_t),
         hubs: p.hubs_opened.length, gap: fmtPct(p.mip_gap), s: Math.round(p.elapsed_s) });
+      const key = `${p.objective} ${p.elapsed_s}`;  // each poll repeats the last progress: draw each plan once
+      if (p.plan && !signal.aborted && key !== drawn) {
+        drawn = key;
+        drawing = drawing.then(() => drawPlan({ plan: p.plan, price, source })).catch(() => {});
+      }
     }
   } });
   return out.problem ? out : { plan: out.result };
