@@ -112,6 +112,19 @@ def test_the_sample_reports_its_lenders_portfolio(result, tmp_path: Path) -> Non
         assert heading in html and "3,000,000,000" in html
 
 
+def test_evaluate_lists_each_areas_measured_impacts(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from junkan.nature.report import _impacts
+    from junkan.nature.results import TEXT
+
+    (table,) = [b for b in _impacts(result, TEXT["en"]) if b.kind == "table"]
+    a = result.areas[0]
+    mine = {row[2]: row[3] for row in table.rows if row[0] == a["id"]}
+    assert mine["C1.0"].startswith(f"{a['C1.0']['value_km2']:.3g}")
+    assert mine["C3.0"] == (f"{a['C3.0']['withdrawal_m3']:.3g} m³" if a.get("C3.0") else "—")
+    html = result.report(tmp_path / "r.html", lang="en").read_text()
+    assert "Impacts measured at the sourcing areas, by impact driver" in html
+
+
 def test_the_japanese_report_has_no_english_headings(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from junkan.nature.results import TEXT
 

@@ -68,6 +68,7 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
     out = [
         Block("h2", t["evaluate"]),
         _table(rows, [*cols, t["c_water_first"], t["c_water_last"]], (2, 3, 4, 5)),
+        *_impacts(r, t),
     ]
     if r.classifier:
         c = r.classifier
@@ -87,6 +88,28 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
             )
         )
     return out
+
+
+def _impacts(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    """Each area's impacts as measured here, under ENCORE's impact drivers (pressures):
+    land use (C1.0), land-use change (C1.1), use of protected areas (overlap) and water use
+    in water-stressed areas (C3.0) — site figures, not ENCORE's global ratings."""
+    rows = []
+    for a in r.areas:
+        c11 = (a.get("land_change") or {}).get("C1.1") or {}
+        c3 = a.get("C3.0") or {}
+        share = a.get("protected_overlap_share")
+        rows += [
+            [a["id"], t["p_land"], "C1.0", f"{fmt(a['C1.0']['value_km2'])} km²"],
+            [a["id"], t["p_land"], "C1.1", f"{fmt(c11['value_km2'])} km²" if c11 else "—"],
+            [a["id"], t["p_land"], t["c_protected"],
+             "—" if share is None else f"{fmt(a['protected_overlap_km2'])} km² "
+                                       f"({100 * share:.1f} %)"],
+            [a["id"], t["p_water"], "C3.0",
+             f"{fmt(c3['withdrawal_m3'])} m³" if c3 else "—"],
+        ]
+    return [Block("h3", t["impacts"]), Block("p", t["impacts_note"]),
+            _table(rows, [t["area"], t["c_driver"], t["c_metric"], t["c_value"]], (3,))]
 
 
 def _flood(r: NatureResult, t: dict[str, str]) -> list[Block]:

@@ -33,6 +33,15 @@ TEXT: dict[str, dict[str, str]] = {
         "the exposures whose company has assessed areas. Footprints are the companies' own, "
         "not attributed to the bank (that needs each company's value, not an input here).",
         "return10": "10-year return level",
+        "impacts": "Impacts measured at the sourcing areas, by impact driver",
+        "impacts_note": "Impact drivers as ENCORE names its pressures (land, freshwater and "
+        "seabed use; volume of water use; …); the values are this assessment's site figures, "
+        "not ENCORE's global ratings.",
+        "p_land": "area of land use",
+        "p_water": "volume of water use (in water-stressed areas)",
+        "c_driver": "impact driver",
+        "c_metric": "metric",
+        "c_value": "value",
         "c_commodity": "commodity",
         "c_supplier": "supplier",
         "c_protected": "protected share",
@@ -101,6 +110,14 @@ TEXT: dict[str, dict[str, str]] = {
         "加重平均した値。フットプリントは企業自身の値であり、銀行への帰属計算はしていません"
         "（各企業の企業価値が必要で、ここでは入力にありません）。",
         "return10": "10年確率値",
+        "impacts": "調達地域で測定した影響（影響要因別）",
+        "impacts_note": "影響要因は ENCORE の圧力（土地・淡水・海底の利用、水の使用量など）の"
+        "区分。値は本評価で測定した現地の値であり、ENCORE の全球的な評価ではありません。",
+        "p_land": "土地利用の面積",
+        "p_water": "水の使用量（水ストレス地域）",
+        "c_driver": "影響要因",
+        "c_metric": "指標",
+        "c_value": "値",
         "c_commodity": "産品",
         "c_supplier": "サプライヤー",
         "c_protected": "保護地域との重なり",
