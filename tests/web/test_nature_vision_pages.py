@@ -10,6 +10,7 @@ its service worker, sends a photo with its observation and edits a synced one.""
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.nature.test_photo import _image
 from tests.web.conftest import require_browser, sign_in
@@ -554,3 +556,29 @@ def _vision_render_and_evaluate(page: Any, server: str) -> None:
     ).json()
     assert job["status"] in ("failed", "running")  # the stop lands within a moment
     expect(page.locator("#vi-eval-status")).to_have_text("Cancelled.")
+
+
+def test_nature_page_runs_your_own_assessment(
+    page: Any, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An assessment whose files are in the server's raster folder (JUNKAN_NATURE_ROOT)."""
+    from junkan.nature import write_sample
+
+    doc = yaml.safe_load(write_sample(tmp_path / "rasters", size=60, seed=3).read_text("utf-8"))
+    sign_in(page, server)
+    page.get_by_role("link", name="Nature", exact=True).click()
+    page.check("input[name='nt-source'][value='own']")
+    expect(page.locator("#nt-size")).to_be_hidden()
+    page.fill("#nt-doc", "{not json")
+    page.click("#nt-run")
+    expect(page.locator("#nt-errors")).to_contain_text("Assessment: not a JSON object")
+    # a server without a raster folder says so beside the form
+    monkeypatch.delenv("JUNKAN_NATURE_ROOT", raising=False)
+    page.fill("#nt-doc", json.dumps(doc))
+    page.click("#nt-run")
+    expect(page.locator("#nt-errors")).to_contain_text("reads no rasters")
+    monkeypatch.setenv("JUNKAN_NATURE_ROOT", str(tmp_path / "rasters"))
+    page.click("#nt-run")
+    expect(page.locator("#nt-areas tbody tr")).to_have_count(3, timeout=180_000)
+    expect(page.locator("#nt-summary")).to_contain_text("3 sourcing areas, 6 scenes.")
+    expect(page.locator("#nt-errors")).to_be_empty()

@@ -1,4 +1,5 @@
-// Nature page: assess or classify the generated sample scene as a server-side job (POST
+// Nature page: assess or classify the generated sample scene, or your own assessment (its files in the
+// server's raster folder), as a server-side job (POST
 // /api/nature/jobs, polled, DELETE on cancel); indicators per sourcing area, the TNFD core metrics
 // C1.0 / C1.1 with their uncertainty, which indicators can monitor year-on-year change (Sen's slope
 // against the minimum detectable change), and the classification's accuracy, kappa and confusion matrix.
@@ -31,10 +32,24 @@ function requestBody() {
     if (raw === "" || !Number.isInteger(v) || v < lo || v > hi) errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
     return v;
   };
+  if (source() === "own") {
+    let doc = null;
+    try { doc = JSON.parse($("#nt-doc").value); } catch (e) { errs.push(t("nt.badDoc", { msg: e.message })); }
+    if (!errs.length && (!doc || typeof doc !== "object" || Array.isArray(doc))) errs.push(t("nt.badDoc", { msg: "{…}" }));
+    if (errs.length) { showMessages("#nt-errors", errs); return null; }
+    return { assessment: doc };
+  }
   const sample = { size: num("#nt-size", 60, 600, "nt.size"), seed: num("#nt-seed", 0, 4294967295, "nt.seed") };
   if (errs.length) { showMessages("#nt-errors", errs); return null; }
   return { sample };
 }
+
+const source = () => document.querySelector('input[name="nt-source"]:checked').value;
+document.querySelectorAll('input[name="nt-source"]').forEach((r) => r.addEventListener("change", () => {
+  const own = source() === "own";
+  $("#nt-own-fields").hidden = !own; $("#nt-sample-fields").hidden = own;
+  $("#nt-size").required = !own; $("#nt-seed").required = !own;
+}));
 
 $("#nt-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -65,8 +80,8 @@ function drawResult(last) {
   const c = assess ? r.classifier : r;
   if (assess) {
     const name = Object.assign(document.createElement("span"), { className: "data", textContent: r.name });
-    $("#nt-summary").replaceChildren(name, `: ${t("nt.summary", { areas: r.areas.length, scenes: r.scenes.length,
-      size: sample.size, seed: sample.seed })}`);
+    $("#nt-summary").replaceChildren(name, `: ${sample ? t("nt.summary", { areas: r.areas.length, scenes: r.scenes.length,
+      size: sample.size, seed: sample.seed }) : t("nt.summaryOwn", { areas: r.areas.length, scenes: r.scenes.length })}`);
     areaTable(r);
     drawTnfd(r);
     const keep = $("#nt-area").value;
@@ -77,7 +92,8 @@ function drawResult(last) {
     drawMap(r);
     reportLinks(last.id);
   } else {
-    $("#nt-summary").textContent = t("nt.summaryClassify", { size: sample.size, seed: sample.seed });
+    $("#nt-summary").textContent = sample ? t("nt.summaryClassify", { size: sample.size, seed: sample.seed })
+      : t("nt.summaryClassifyOwn");
   }
   drawClassifier(c);
 }
