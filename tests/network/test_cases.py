@@ -113,3 +113,17 @@ def test_comparison_of_two_cases_and_its_report(tmp_path) -> None:  # type: igno
     assert "Wind-turbine" in html and "ASSUMPTION" in html
     assert (tmp_path / "cases.json").exists()
     assert list(cmp.to_frame()["hubs_opened"]) == [len(r["hubs_opened"]) for r in cmp.rows]
+
+
+def test_the_cases_are_listed_without_solving_them() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+
+    out = CliRunner().invoke(app, ["network", "cases", "--list", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert [r["file"] for r in rows] == [str(f) for f in network.case_files()]
+    assert len(rows) == 12 and rows[0]["title"].startswith("①")

@@ -324,10 +324,25 @@ def network_cases(
                                        "at which each case stops.")] = 0.01,
     time_limit: Annotated[float, typer.Option("--time-limit", min=1, max=3600,
                                               help="Seconds per case.")] = 120,
-    workers: WorkersOption = 2,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=16, help="Worker processes: cases solved at once.")] = 2,
+    list_only: Annotated[bool, typer.Option(
+        "--list", help="List the shipped cases (file, title) without solving them.")] = False,
 ) -> None:
     """The twelve case studies of seed 004 side by side: cost and CO2e per tonne, modal
-    split and hubs opened (each case solved to the gap, in parallel worker processes)."""
+    split and hubs opened (each case solved to the gap, in parallel worker processes).
+    ``--list`` names them; open one with ``junkan network solve <its file>``."""
+    if list_only:
+        import yaml
+
+        rows = [(str(f), str((yaml.safe_load(f.read_text("utf-8")) or {}).get("title", "")))
+                for f in (files or network.case_files())]
+        if format == Format.json:
+            print_json([{"file": f, "title": t} for f, t in rows])
+        else:
+            print_table(f"{len(rows)} case studies", ["title", "file"],
+                        [(t, f) for f, t in rows])
+        return
     with reported():
         n = len(files) if files else len(network.case_files())
         with solve_progress(f"{n} case studies to a {100 * gap:.1f} % gap") as listen:
