@@ -218,3 +218,39 @@ def test_pixel_area_in_geographic_crs(tmp_path: Path) -> None:
     r = open_raster(tmp_path / "g.tif")
     a = r.pixel_area_m2() / 1e6
     assert a[0] == pytest.approx(12_364, rel=1e-3) and a[1] == pytest.approx(a[0], rel=1e-3)
+
+
+def test_precipitation_per_area_gives_each_area_its_own_spi(sample: Path, tmp_path: Path) -> None:
+    import csv
+
+    from junkan.nature.climate import spi
+
+    a = _copy(sample, tmp_path)
+    rows = list(csv.DictReader((a.parent / "precipitation.csv").open()))
+    wet = [{**r, "mm": f"{float(r['mm']) * (3 if i >= len(rows) - 3 else 1):.1f}"}
+           for i, r in enumerate(rows)]  # the last three months three times as wet
+    with (a.parent / "rain.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, ["area", "month", "mm"])
+        w.writeheader()
+        w.writerows({"area": "", **r} for r in rows)  # every area without its own
+        w.writerows({"area": "C", **r} for r in wet)
+    _edit(a, precipitation="rain.csv")
+    res = nature.run(nature.load(a))
+    by = {x["id"]: x for x in res.areas}
+    mm = np.array([float(r["mm"]) for r in wet])
+    first = int(wet[0]["month"].split("-")[1])
+    own = spi(np.concatenate([np.full(first - 1, np.nan), mm]), 3)[-1]
+    assert by["C"]["spi"]["area"] == "C" and by["C"]["spi"]["latest"] == pytest.approx(own)
+    assert by["A"]["spi"]["latest"] == res.spi["latest"] < own  # the shared series
+    assert by["C"]["integrated"]["components"]["drought"] == 0.0  # wet: no drought
+    # an area id that is no area, and an area with no series, are named
+    with (a.parent / "rain.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, ["area", "month", "mm"])
+        w.writeheader()
+        w.writerows({"area": "Z", **r} for r in rows)
+    assert "area 'Z' is not a sourcing area" in _message(a)
+    with (a.parent / "rain.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, ["area", "month", "mm"])
+        w.writeheader()
+        w.writerows({"area": "A", **r} for r in rows)
+    assert "no series for area 'B', 'C'" in _message(a)

@@ -72,15 +72,17 @@ def features(a: Assessment, scenes: list[Raster]) -> Features:
     )
 
 
-def read_precipitation(path: Path) -> tuple[list[str], np.ndarray]:
-    """Monthly precipitation CSV (``month`` as YYYY-MM, ``mm``), consecutive months."""
-    months: list[int] = []
-    vals: list[float] = []
+def read_precipitation(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Monthly precipitation CSV (``month`` as YYYY-MM, ``mm``), consecutive months; with an
+    ``area`` column, one series per sourcing area (an empty ``area`` is the series of every
+    area without its own). Keyed by area id, ``""`` for the shared series."""
+    rows_by: dict[str, list[tuple[int, int, float, str]]] = {}
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             rows = csv.DictReader(fh)
             if rows.fieldnames is None or not {"month", "mm"} <= set(rows.fieldnames):
-                raise NatureInputError(f"{path}: needs columns 'month' (YYYY-MM) and 'mm'")
+                raise NatureInputError(f"{path}: needs columns 'month' (YYYY-MM) and 'mm' "
+                                       "(and optionally 'area')")
             for i, r in enumerate(rows, start=2):
                 try:
                     y, m = (int(v) for v in str(r["month"]).split("-"))
@@ -94,20 +96,30 @@ def read_precipitation(path: Path) -> tuple[list[str], np.ndarray]:
                         f"{path}: line {i}: mm={r['mm']} is not a "
                         "monthly precipitation (0–10,000 mm)"
                     )
-                if months and (y * 12 + m) != months[-1] + 1:
-                    raise NatureInputError(f"{path}: line {i}: months must be consecutive")
-                months.append(y * 12 + m)
-                vals.append(v)
-                if len(vals) > MAX_MONTHS:
-                    raise NatureInputError(f"{path}: more than {MAX_MONTHS} months")
+                group = rows_by.setdefault(str(r.get("area") or "").strip(), [])
+                group.append((i, y * 12 + m, v, str(r["month"])))
+                if sum(len(g) for g in rows_by.values()) > MAX_MONTHS * 50:
+                    raise NatureInputError(f"{path}: more than {MAX_MONTHS * 50:,} rows")
     except OSError as exc:
         raise NatureInputError(f"{path}: cannot read ({exc.strerror})") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise NatureInputError(f"{path}: not a UTF-8 CSV file ({exc})") from None
-    if len(vals) < 24:
-        raise NatureInputError(f"{path}: {len(vals)} months; SPI needs at least 2 years")
-    labels = [f"{(k - 1) // 12}-{(k - 1) % 12 + 1:02d}" for k in months]
-    return labels, np.asarray(vals)
+    return {area: _series(path, area, g) for area, g in rows_by.items()}
+
+
+def _series(path: Path, area: str, rows: list[tuple[int, int, float, str]]
+            ) -> tuple[list[str], np.ndarray]:
+    """One area's consecutive monthly series (at least 2 years, at most ``MAX_MONTHS``)."""
+    where = f"{path}" + (f" (area {area!r})" if area else "")
+    for (_, prev, _, _), (line, k, _, _) in zip(rows, rows[1:], strict=False):
+        if k != prev + 1:
+            raise NatureInputError(f"{where}: line {line}: months must be consecutive")
+    if len(rows) > MAX_MONTHS:
+        raise NatureInputError(f"{where}: more than {MAX_MONTHS} months")
+    if len(rows) < 24:
+        raise NatureInputError(f"{where}: {len(rows)} months; SPI needs at least 2 years")
+    labels = [f"{(k - 1) // 12}-{(k - 1) % 12 + 1:02d}" for _, k, _, _ in rows]
+    return labels, np.asarray([v for _, _, v, _ in rows])
 
 
 def _area_weights(raster: Raster, win: tuple[slice, slice], inside: np.ndarray) -> np.ndarray:

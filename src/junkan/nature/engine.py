@@ -19,7 +19,7 @@ from junkan.nature.assess import (
 from junkan.nature.classify import Classifier
 from junkan.nature.climate import SPI_CLIP, spi, vci
 from junkan.nature.flood import flood_frequency
-from junkan.nature.geo import Layer, Polygon, centroid, check_volumes
+from junkan.nature.geo import Layer, NatureInputError, Polygon, centroid, check_volumes
 from junkan.nature.metrics import adjusted_areas, integrated, rel_drop, responsiveness
 from junkan.nature.rasters import Raster, mask, window
 from junkan.nature.results import NatureResult
@@ -126,21 +126,39 @@ def _drought(a: Assessment, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _spi(a: Assessment) -> dict[str, Any] | None:
+def _spi(a: Assessment, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """SPI of each precipitation series, keyed as :func:`read_precipitation` keys them
+    (area id, ``""`` for the shared series); a series naming no area of ``ids`` is refused."""
     if a.spec.precipitation is None:
-        return None
-    labels, mm = read_precipitation(a.path(a.spec.precipitation, "precipitation"))
-    first_month = int(labels[0].split("-")[1])
-    pad = np.concatenate([np.full(first_month - 1, np.nan), mm])
-    vals = spi(pad, a.spec.spi_scale)[first_month - 1 :]
-    return {
-        "scale_months": a.spec.spi_scale,
-        "latest_month": labels[-1],
-        "latest": float(vals[-1]),
-        "series": [None if not math.isfinite(v) else float(v) for v in vals[-24:]],
-        "method": "gamma fit per calendar month (Thom 1958), as climate_indices.spi",
-        "input": a.spec.precipitation,
-    }
+        return {}
+    series = read_precipitation(a.path(a.spec.precipitation, "precipitation"))
+    unknown = sorted(k for k in series if k and k not in ids)
+    if unknown:
+        raise NatureInputError(
+            f"{a.spec.precipitation}: area {', '.join(map(repr, unknown[:5]))} is not a "
+            f"sourcing area ({', '.join(ids[:10])}); fix the 'area' column"
+        )
+    missing = [i for i in ids if i not in series and "" not in series]
+    if missing:
+        raise NatureInputError(
+            f"{a.spec.precipitation}: no series for area {', '.join(map(repr, missing[:5]))}; "
+            "add its rows, or rows with an empty 'area' for every area without its own"
+        )
+    out = {}
+    for key, (labels, mm) in series.items():
+        first_month = int(labels[0].split("-")[1])
+        pad = np.concatenate([np.full(first_month - 1, np.nan), mm])
+        vals = spi(pad, a.spec.spi_scale)[first_month - 1 :]
+        out[key] = {
+            "scale_months": a.spec.spi_scale,
+            "latest_month": labels[-1],
+            "latest": float(vals[-1]),
+            "series": [None if not math.isfinite(v) else float(v) for v in vals[-24:]],
+            "method": "gamma fit per calendar month (Thom 1958), as climate_indices.spi",
+            "input": a.spec.precipitation,
+            "area": key or None,
+        }
+    return out
 
 
 def _area_doc(
@@ -214,9 +232,9 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     check_volumes(areas)
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
     water = assess_water(a, areas, s0)  # before the heavy part: its inputs fail fast
+    spis = _spi(a, [p.fid for p in areas.polygons])  # so do the precipitation series
     clf = train_classifier(a, scenes, feats)
     graphs = compute_areas(a, scenes, areas, feats, clf, scheduler)
-    spi_doc = _spi(a)
     wname = inundation.water_index(a.spec.indices, a.spec.water_index)
     pixels = (
         None
@@ -236,7 +254,9 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     years = [sc.date.year + (sc.date.timetuple().tm_yday - 1) / 365.25 for sc in a.spec.scenes]
     docs = []
     for poly, g in zip(areas.polygons, graphs, strict=True):
+        spi_doc = spis.get(poly.fid) or spis.get("")
         doc = _area_doc(a, poly, g, clf, prot, s0, spi_doc)
+        doc["spi"] = spi_doc
         doc["centroid"] = centroid(poly, areas.crs)
         doc["C3.0"] = water.get(poly.fid)
         if pixels is not None:
@@ -266,7 +286,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         a.source,
         docs,
         clf.to_json() if clf else None,
-        spi_doc,
+        spis.get(""),
         a.weights(),
         [sc.path for sc in a.spec.scenes],
         None if pixels is None else {k: v for k, v in pixels.items() if k != "areas"},

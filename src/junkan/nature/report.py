@@ -142,6 +142,11 @@ def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:
                 "p", f"SPI-{r.spi['scale_months']} {r.spi['latest_month']}: {fmt(r.spi['latest'])}"
             )
         )
+    own = [a for a in r.areas if (a.get("spi") or {}).get("area")]  # areas with their own series
+    if own:
+        out.append(Block("p", "; ".join(
+            f"{a['id']}: SPI-{a['spi']['scale_months']} {a['spi']['latest_month']}: "
+            f"{fmt(a['spi']['latest'])}" for a in own)))
     rows = [
         [
             a["id"],
