@@ -254,3 +254,17 @@ def test_precipitation_per_area_gives_each_area_its_own_spi(sample: Path, tmp_pa
         w.writeheader()
         w.writerows({"area": "A", **r} for r in rows)
     assert "no series for area 'B', 'C'" in _message(a)
+
+
+def test_key_biodiversity_areas_are_reported_apart(sample: Path, tmp_path: Path) -> None:
+    a = _copy(sample, tmp_path)
+    shutil.copy(a.parent / "protected.geojson", a.parent / "kba.geojson")
+    _edit(a, kba="kba.geojson")
+    res = nature.run(nature.load(a))
+    for x in res.areas:  # the same polygons as the protected areas: the same overlap
+        assert x["kba_overlap_km2"] == pytest.approx(x["protected_overlap_km2"])
+        assert x["kba_overlap_share"] == pytest.approx(x["protected_overlap_share"])
+    html = res.report(tmp_path / "r.html", lang="en").read_text()
+    assert "KBA share" in html
+    _edit(a, kba="missing.geojson")
+    assert "missing.geojson" in _message(a)

@@ -37,7 +37,7 @@ def _mean_sd(s: dict[str, Any], name: str) -> tuple[float, float, int]:
 
 
 def _overlap(poly: Polygon, prot: Layer | None, raster: Raster) -> float | None:
-    """km² of the area inside any protected polygon (rasterised on the scene grid)."""
+    """km² of the area inside any polygon of ``prot`` (rasterised on the scene grid)."""
     if prot is None:
         return None
     win = window(poly, raster)
@@ -231,6 +231,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
     check_volumes(areas)
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
+    kbas = layer(a, a.spec.kba, "kba", s0, ()) if a.spec.kba else None
     water = assess_water(a, areas, s0)  # before the heavy part: its inputs fail fast
     spis = _spi(a, [p.fid for p in areas.polygons])  # so do the precipitation series
     clf = train_classifier(a, scenes, feats)
@@ -255,8 +256,12 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     docs = []
     for poly, g in zip(areas.polygons, graphs, strict=True):
         spi_doc = spis.get(poly.fid) or spis.get("")
+        kba = _overlap(poly, kbas, s0)
         doc = _area_doc(a, poly, g, clf, prot, s0, spi_doc)
         doc["spi"] = spi_doc
+        doc["kba_overlap_km2"] = kba
+        doc["kba_overlap_share"] = (None if kba is None or doc["C1.0"]["value_km2"] <= 0
+                                    else kba / doc["C1.0"]["value_km2"])
         doc["centroid"] = centroid(poly, areas.crs)
         doc["C3.0"] = water.get(poly.fid)
         if pixels is not None:

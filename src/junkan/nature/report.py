@@ -47,7 +47,13 @@ def _locate(r: NatureResult, t: dict[str, str]) -> list[Block]:
     ]
     cols = [t["area"], t["c_commodity"], t["c_supplier"], t["company"], t["score"],
             t["c_protected"]]
-    return [Block("h2", t["locate"]), _table(rows, [*cols, "km²", t["c_latlon"]], (4, 5, 6))]
+    if any(a.get("kba_overlap_km2") is not None for a in ranked):  # KBAs given: their column
+        for row, a in zip(rows, ranked, strict=True):
+            row.insert(6, fmt(a.get("kba_overlap_share")))
+        cols.append(t["c_kba"])
+    n = len(cols)
+    return [Block("h2", t["locate"]),
+            _table(rows, [*cols, "km²", t["c_latlon"]], tuple(range(4, n + 1)))]
 
 
 def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:

@@ -102,6 +102,10 @@ class AssessmentSpec(Strict):
     natural_classes: list[str] = Field(default_factory=lambda: ["forest"], max_length=20)
     converted_classes: list[str] = Field(default_factory=lambda: ["cropland"], max_length=20)
     protected: str | None = Field(default=None, max_length=500)
+    """Your protected-area polygons (e.g. from WDPA, under its licence; nothing is bundled)."""
+    kba: str | None = Field(default=None, max_length=500)
+    """Your Key Biodiversity Area polygons (under the KBA data licence), reported apart from
+    the protected areas: a KBA need not be protected."""
     precipitation: str | None = Field(default=None, max_length=500)
     spi_scale: int = Field(default=3, ge=1, le=48)
     water_threshold: float = Field(default=0.0, ge=-1, le=1)
