@@ -27,6 +27,7 @@ def test_assess_table_json_and_out(sample: Path, tmp_path: Path) -> None:
     assert [a["id"] for a in doc["areas"]] == ["A", "B", "C"]
     assert {p.name for p in (tmp_path / "o").iterdir()} == {
         "report.html",
+        "plotly.min.js",  # the report's charts draw with it, offline
         "result.json",
         "scenes.parquet",
     }

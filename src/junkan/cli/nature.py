@@ -39,7 +39,8 @@ def _write(res: nature.NatureResult, out: Path, lang: str, pdf: bool = False) ->
             json.dumps(res.to_json(), ensure_ascii=False), encoding="utf-8"
         )
     console.print(
-        f"wrote {out}/report.html{', report.pdf' if pdf else ''}, result.json, scenes.parquet"
+        f"wrote {out}/report.html (its charts need plotly.min.js beside it, also written)"
+        f"{', report.pdf' if pdf else ''}, result.json, scenes.parquet"
     )
 
 
