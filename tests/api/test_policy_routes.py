@@ -143,6 +143,11 @@ def test_procurement_reads_lots_with_the_callers_visibility(
     theirs = chk.replace('["SP-2026-01", "SP-2026-02"]', '["PARTNER-ALLOY-1"]')
     res = app_client.post("/api/policy/procurement", content=theirs.encode(), headers=demo)
     assert res.status_code == 404 and res.headers["content-type"].startswith(PROBLEM)
+    # an unknown item is the answer, before any lot is read (not the lot's 404)
+    unknown = theirs.replace("item: stamp_pad", "item: spaceships")
+    assert unknown != theirs
+    res = app_client.post("/api/policy/procurement", content=unknown.encode(), headers=demo)
+    assert res.status_code == 422 and "unknown item" in res.text
 
 
 def test_reuse_verify(app_client: TestClient, tokens: Any) -> None:

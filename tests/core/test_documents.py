@@ -239,3 +239,20 @@ def test_an_unknown_field_names_the_fields_known_where_it_stands() -> None:
     assert got["legs[0].kms"] == "unknown field; check the spelling (known here: mode, km)"
     assert got["stops.Osaka.mdoe"].endswith("(known here: mode, km)")
     assert got["nmae"].endswith("(known here: name, legs, stops)")
+
+
+
+class _Stop(Strict):
+    port: str
+
+
+class _Pair(Strict):
+    pair: tuple[_Leg, _Stop]
+
+
+def test_each_place_of_a_tuple_names_its_own_fields() -> None:
+    with pytest.raises(ModelError) as exc:
+        validate_with(_Pair, {"pair": [{"mode": "ship", "km": 1}, {"port": "Osaka", "prt": 1}]},
+                      "pair.yaml")
+    (p,) = exc.value.problems
+    assert p.path == "pair[1].prt" and p.message.endswith("(known here: port)")

@@ -140,3 +140,17 @@ def test_the_japanese_report_has_no_english_headings(result, tmp_path: Path) -> 
     for old in ("commodity", "supplier", "protected share", "ENCORE-style", "NDVI first",
                 "Sen slope", "annual?", "reference \\ predicted", "accuracy"):
         assert old not in html, old
+
+
+
+def test_empty_volume_cells_read_as_not_given() -> None:
+    c = by_company([{**a, "volume_t": ""} for a in AREAS])  # an export's empty column
+    assert c["X"]["integrated"] == pytest.approx(40.0) and c["*"]["volume_t"] is None
+
+
+def test_a_company_without_an_indicator_is_not_covered() -> None:
+    areas = [*AREAS[:2], {**AREAS[2], "integrated": {"value": None}}]
+    b = bank_view(by_company(areas), BANK)
+    y = next(r for r in b["companies"] if r["company"] == "Y")
+    assert not y["covered"] and b["covered_share"] == pytest.approx(0.6)
+    assert b["integrated"] == pytest.approx(50.0)

@@ -127,3 +127,13 @@ def test_the_cases_are_listed_without_solving_them() -> None:
     rows = json.loads(out.output)
     assert [r["file"] for r in rows] == [str(f) for f in network.case_files()]
     assert len(rows) == 12 and rows[0]["title"].startswith("①")
+
+
+
+def test_listing_a_missing_case_file_names_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+
+    out = CliRunner().invoke(app, ["network", "cases", str(tmp_path / "nope.yaml"), "--list"])
+    assert out.exit_code == 2 and "nope.yaml" in out.output

@@ -44,9 +44,10 @@ def test_box_sums_equal_the_pixels_sums() -> None:
 
 def test_box_sums_of_a_large_bright_image_are_exact() -> None:
     grey = np.full((3000, 3000), 255, np.uint8)  # its sum, 2.3e9, is past 32-bit integers:
-    # the integral image is then float64, not int32 relying on wrap-around
-    got = _Padded(grey).box_sum(np.array([2990]), np.array([2990]), 9)
-    assert got.tolist() == [81 * 255]
+    # the integral image is then float64 (an int32 one wraps and gives a negative sum here)
+    pad = _Padded(grey)
+    assert pad.box_sum(np.array([2990]), np.array([2990]), 9).tolist() == [81 * 255]
+    assert pad.box_sum(np.array([0]), np.array([0]), 3000).tolist() == [3000 * 3000 * 255]
 
 
 def test_group_sums_skip_pieces_without_pixels() -> None:

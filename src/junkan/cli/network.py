@@ -333,10 +333,11 @@ def network_cases(
     split and hubs opened (each case solved to the gap, in parallel worker processes).
     ``--list`` names them; open one with ``junkan network solve <its file>``."""
     if list_only:
-        import yaml
+        from junkan.core.documents import read_document
 
-        rows = [(str(f), str((yaml.safe_load(f.read_text("utf-8")) or {}).get("title", "")))
-                for f in (files or network.case_files())]
+        with reported():
+            rows = [(str(f), str(read_document(f).get("title", "")))
+                    for f in (files or network.case_files())]
         if format == Format.json:
             print_json([{"file": f, "title": t} for f, t in rows])
         else:

@@ -418,6 +418,8 @@ def _inner(t: Any, part: int | str | None) -> Any:
         field = t.model_fields.get(str(part)) or next(
             (f for f in t.model_fields.values() if f.alias == part), None)
         return None if field is None else field.annotation
+    if origin is tuple and isinstance(part, int) and args and args[-1] is not Ellipsis:
+        return args[part] if 0 <= part < len(args) else None  # tuple[A, B]: each its own
     if origin in (list, tuple, set, frozenset) and isinstance(part, int) and args:
         return args[0]
     if origin is dict and len(args) == 2:

@@ -60,8 +60,8 @@ def _series(r: NatureResult, t: dict[str, str], key: str, title: str) -> go.Figu
 
     fig = go.Figure()
     for i, a in enumerate(r.areas):
-        if key not in a["scenes"][0]:
-            continue
+        if not a["scenes"] or any(s.get(key) is None for s in a["scenes"]):
+            continue  # a series only where every scene has it
         dates = [s["date"] for s in a["scenes"]]
         colour = qualitative.Plotly[i % len(qualitative.Plotly)]
         fig.add_trace(go.Scatter(x=dates, y=[s[key] for s in a["scenes"]], mode="lines+markers",

@@ -67,9 +67,9 @@ def needed_bands(names: list[str] | tuple[str, ...], mapping: dict[str, str]) ->
                 from junkan.nature.geo import NatureInputError
 
                 raise NatureInputError(
-                    f"indices: {n} needs {code!r}, a kernel parameter that is not a band; "
-                    "kernel indices (kNDVI, kEVI, …) are not computed here: choose another "
-                    "index (e.g. NDVI instead of kNDVI)"
+                    f"indices: {n} needs {code!r}, which is neither a band nor a constant of "
+                    "the spyndex catalogue (e.g. a kernel index's parameter: kNDVI, kEVI, …); "
+                    "such indices are not computed here: choose another (e.g. NDVI for kNDVI)"
                 )
             if code not in mapping:
                 from junkan.nature.geo import NatureInputError

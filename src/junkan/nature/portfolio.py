@@ -41,7 +41,7 @@ def by_company(areas: list[dict[str, Any]]) -> dict[str, Any]:
     for a in areas:
         groups.setdefault(str(a.get("company") or "—"), []).append(a)
     groups["*"] = list(areas)
-    given = [a.get("volume_t") is not None for a in areas]
+    given = [a.get("volume_t") not in (None, "") for a in areas]
     by_volume = bool(given) and all(given)  # some only: a result stored before the check
     equal = ("equal (no area gives volume_t)" if not any(given)
              else "equal (volume_t missing for some areas)")
@@ -74,6 +74,8 @@ def bank_view(companies: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]
     covered = 0.0
     for company, amount in exposures.items():
         c = companies.get(company) if company != "*" else None
+        if c is not None and c["integrated"] is None:
+            c = None  # areas, but no indicator to weigh: not covered
         rows.append({
             "company": company, "exposure": amount, "share": amount / total,
             "covered": c is not None,

@@ -33,6 +33,7 @@ from junkan.policy.ixbrl import check_structure as check_ixbrl
 from junkan.policy.ixbrl import read_facts as ixbrl_facts
 from junkan.policy.ixbrl import resolve_taxonomy
 from junkan.policy.procurement import Check, Criteria, ProcurementResult, check_procurement
+from junkan.policy.procurement import criteria_item as procurement_item
 from junkan.policy.procurement import default_criteria as procurement_criteria
 from junkan.policy.procurement import read_criteria as read_procurement_criteria
 from junkan.policy.recycled import PeriodicReport, Plan, periodic_report, quarters
@@ -107,6 +108,7 @@ __all__ = [
     "periodic_report",
     "procurement_criteria",
     "read_procurement_criteria",
+    "procurement_item",
     "quarters",
     "read_survey",
     "run",

@@ -85,10 +85,14 @@ def load_check(doc: dict[str, Any], source: str) -> Check:
     return validate_with(Check, doc, source)
 
 
-def _item(check: Check, criteria: Criteria) -> Item:
+def criteria_item(check: Check, criteria: Criteria | None = None,
+                  source: str = "procurement check") -> Item:
+    """The item ``check`` names in ``criteria`` (the shipped set by default); a
+    :class:`ModelError` naming ``item`` and the items known there when it is not one."""
+    criteria = criteria or default_criteria()
     if check.item not in criteria.items:
         known = ", ".join(sorted(criteria.items))
-        raise ModelError([Problem("item", f"unknown item; known: {known}")], "check")
+        raise ModelError([Problem("item", f"unknown item; known: {known}")], source)
     return criteria.items[check.item]
 
 
@@ -174,7 +178,7 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
     as :meth:`junkan.store.trace_repo.TraceRepo.show` returns them; where a criterion has a
     ``lot_property`` and lots are given, the lots decide and the declaration is compared."""
     criteria = criteria or default_criteria()
-    item = _item(check, criteria)
+    item = criteria_item(check, criteria)
     p = check.product
     lots = lots or []
     out = []

@@ -121,6 +121,7 @@ def _check(text: str) -> Any:
     chk = policy.load(text=text)
     if not isinstance(chk, policy.Check):
         raise ModelError([Problem("kind", "this route takes kind: procurement_check")], "check")
+    policy.procurement_item(chk, source="check")  # an unknown item: 422 before any lot is read
     return chk
 
 

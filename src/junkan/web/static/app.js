@@ -66,7 +66,11 @@ async function route() {
   const m = hash.match(/^#\/models\/(\w+)$/);
   const lot = hash.match(/^#\/trace\/lots\/(.+)$/);  // a lot opened from a link (report evidence)
   if (page) await page(); else if (m) await showModel(m[1]);
-  else if (lot) { await showTrace(); openLot(decodeURIComponent(lot[1])); } else await showModels();
+  else if (lot) {
+    let id = lot[1];
+    try { id = decodeURIComponent(id); } catch { /* a malformed escape: the text as written */ }
+    await showTrace(); openLot(id);
+  } else await showModels();
   const view = state.view;
   if (drawnIn[view] && drawnIn[view] !== state.lang && REDRAW[view] && view !== "models") await REDRAW[view]();
   drawnIn[view] = state.lang;

@@ -26,9 +26,12 @@ async function solve(text, json, source) {
     }
   });
   await drawing;
-  if (!res) { $("#network-result").hidden = true; return; }  // cancelled: no provisional plan stays
+  if (!res || res.problem) {  // cancelled or failed: no provisional plan stays
+    $("#network-result").hidden = true; netState.last = null;
+    if (res) { $("#network-status").textContent = ""; showProblem("#network-errors", res.problem); }
+    return;
+  }
   $("#network-status").textContent = "";
-  if (res.problem) { showProblem("#network-errors", res.problem); return; }
   netState.last = { plan: res.plan, price, source };
   await drawPlan(netState.last);
 }
@@ -48,6 +51,7 @@ async function solveJob(text, json, price, source, signal) {
       const key = `${p.objective} ${p.elapsed_s}`;  // each poll repeats the last progress: draw each plan once
       if (p.plan && !signal.aborted && key !== drawn) {
         drawn = key;
+        netState.last = { plan: p.plan, price, source };  // a language switch redraws it too
         drawing = drawing.then(() => drawPlan({ plan: p.plan, price, source })).catch(() => {});
       }
     }
