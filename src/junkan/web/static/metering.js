@@ -220,12 +220,22 @@ function factorOf(id) { return (me.last ? me.last.result.factors : []).find((f) 
 
 // ---- identification from a photo -----------------------------------------------------------
 let photo = null;  // { name, blob }
-$("#me-photo").addEventListener("change", () => { const [f] = $("#me-photo").files; photo = f ? { name: f.name, blob: f } : null; });
+let choice = 0;  // the latest choice wins: a sample still loading must not replace a later one
+let loading = Promise.resolve();  // identify waits for the chosen sample to arrive
+$("#me-photo").addEventListener("change", () => {
+  choice += 1; const [f] = $("#me-photo").files; photo = f ? { name: f.name, blob: f } : null;
+});
 for (const [btn, file] of [["#me-sample-qr", "metering_photo_qr.png"], ["#me-sample-none", "metering_photo_none.png"]]) {
   $(btn).addEventListener("click", async () => {
-    photo = { name: file, blob: await (await fetch(`/static/examples/${file}`)).blob() };
-    $("#me-photo").value = "";
-    $("#me-id-status").textContent = t("me.sampleChosen", { name: file });
+    const mine = ++choice;
+    loading = (async () => {
+      const blob = await (await fetch(`/static/examples/${file}`)).blob();
+      if (mine !== choice) return;
+      photo = { name: file, blob };
+      $("#me-photo").value = "";
+      $("#me-id-status").textContent = t("me.sampleChosen", { name: file });
+    })();
+    await loading;
   });
 }
 
@@ -237,6 +247,7 @@ const base64 = (blob) => new Promise((resolve, reject) => {
 $("#me-id-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("#me-id-errors").replaceChildren();
+  await loading;  // a sample clicked just before: identify that one, not the previous photo
   if (!photo) { showMessages("#me-id-errors", [t("me.noPhoto")]); return; }
   $("#me-id-result").hidden = true; me.ident = null;
   const chosen = photo;
