@@ -232,7 +232,7 @@ def _offline_start_photo_and_edit(page: Any, server: str) -> None:
     api = f"{server}/api/nature/survey"
     # the page says when it can open offline (its worker may have installed while offline)
     ready = page.locator("#ns-offline-ready")
-    expect(ready).to_have_attribute("data-ready", "true", timeout=20_000)
+    expect(ready).to_have_attribute("data-ready", "true", timeout=60_000)
     expect(ready).to_contain_text("without a network")
     page.context.set_offline(True)
     workers = page.context.service_workers
@@ -311,7 +311,7 @@ def test_nature_survey_worker_says_when_ready(page: Any, server: str) -> None:
     sign_in(page, server)
     page.goto(f"{server}/#/nature")
     expect(page.locator("#ns-offline-ready")).to_have_attribute(
-        "data-ready", "true", timeout=20_000
+        "data-ready", "true", timeout=60_000
     )
     assert page.evaluate(ASK_WORKER, False) == {"ready": True}
     forgot = page.evaluate(

@@ -119,6 +119,9 @@ def _walk(page: Any, server: str, lang: str, tmp: Path, errors: list[str]) -> No
     page.fill("#carbon-price", "20000")
     page.click("#network-solve")
     page.locator("#network-map .main-svg").first.wait_for(timeout=120_000)
+    # the map shows the best plan so far at once: wait for the final one (the solve ended),
+    # so the solve does not run on beside the pages that follow
+    expect(page.locator("#network-solve")).to_be_enabled(timeout=120_000)
     _check(page, lang, "network", errors)
     page.goto(f"{server}/#/foresight")
     page.locator("#fs-fans .main-svg").first.wait_for(timeout=60_000)
