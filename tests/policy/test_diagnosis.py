@@ -203,3 +203,23 @@ def test_cli_diagnose_writes_the_reports_in_both_languages(tmp_path: Path) -> No
     assert "Potential by material stream" in en
     bad = CliRunner().invoke(app, ["policy", "diagnose", str(HERE / "nope.yaml")])
     assert bad.exit_code == 2
+
+
+def test_cli_diagnose_writes_the_proposals_models_that_compare_reproduces(tmp_path: Path) -> None:
+    """--models writes each proposal's lifecycle model; `junkan compare` on one gives the
+    CO2e the diagnosis reports for that proposal (stdout stays JSON)."""
+    r = CliRunner().invoke(
+        app, ["policy", "diagnose", str(DOC), "--models", str(tmp_path), "--format", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    prop = next(p for p in doc["proposals"] if p["proposed"])
+    path = tmp_path / f"{prop['model']}.yaml"
+    assert path.is_file(), sorted(p.name for p in tmp_path.iterdir())
+    cmp = CliRunner().invoke(app, ["compare", str(path), "--format", "json"])
+    assert cmp.exit_code == 0, cmp.output
+    measure = json.loads(cmp.stdout)["scenarios"][1]
+    assert measure["change_vs_baseline"]["co2e_t"] == pytest.approx(-prop["co2e_reduction_t"])
+    assert measure["change_vs_baseline"]["final_disposal_t"] == pytest.approx(
+        -prop["landfill_avoided_t"]
+    )

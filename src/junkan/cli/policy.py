@@ -13,6 +13,7 @@ from junkan import policy
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    console,
     fail,
     out_console,
     print_json,
@@ -77,15 +78,27 @@ def diagnose(
     file: Annotated[Path, typer.Argument(help="Diagnosis document (kind: diagnosis).")],
     format: FormatOption = Format.table,
     out: OutOption = None,
+    models: Annotated[
+        Path | None,
+        typer.Option(
+            "--models",
+            help="Write each proposal's lifecycle model here (<model>.yaml); "
+            "`junkan compare` on one prints the effects the diagnosis reports.",
+        ),
+    ] = None,
 ) -> None:
     """Diagnose a municipality from the MOE general-waste survey: per-capita figures, ranks
-    among peers of similar size, potential by stream, proposals with effects. ``--out`` writes
-    diagnosis.json and the council report in Japanese (diagnosis.ja.html) and English."""
+    among peers of similar size, potential by stream, proposals with effects computed by the
+    lifecycle engine. ``--out`` writes diagnosis.json and the council report in Japanese
+    (diagnosis.ja.html) and English; ``--models`` the proposals' lifecycle models."""
     with reported(file):
         d = load_kind(file, policy.Diagnosis, "diagnosis")
         res = policy.run(d)
     if out is not None:
         write_outputs(out, "diagnosis", res)
+    if models is not None:
+        written = res.write_models(models)
+        console.print(f"{len(written)} lifecycle models written to {models}", highlight=False)
     if format == Format.json:
         print_json(res.to_json())
         return
@@ -118,7 +131,7 @@ def diagnose(
     )
     print_table(
         "Proposals",
-        ("measure", "diverted t", "CO2e t", "landfill t", "net cost kJPY"),
+        ("measure", "diverted t", "CO2e t", "landfill t", "net cost kJPY", "lifecycle model"),
         [
             (
                 p["en"],
@@ -126,6 +139,7 @@ def diagnose(
                 f"{p['co2e_reduction_t']:,.1f}",
                 f"{p['landfill_avoided_t']:,.1f}",
                 f"{p['net_cost_kJPY']:,.0f}",
+                p.get("model") or "—",
             )
             for p in res.proposals
             if p["proposed"]

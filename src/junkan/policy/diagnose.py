@@ -13,10 +13,14 @@ Definitions (MOE survey, see ``docs/policy.md``):
   being one of its peers;
 * potential of a stream = max(0, q − own) × 総人口 ÷ 1000 t/yr, where q is the peers'
   ``quantile`` (default 0.75, linear interpolation) of the recovered kg/person/yr;
-* a measure diverts capture × potential of its stream from disposal; CO2e = diverted ×
-  factor; landfill avoided = diverted × the municipality's own residue ratio of the stream's
-  disposal route; cost = diverted × (measure cost − variable share × average disposal cost −
-  revenue).
+* a measure's effects are computed by the lifecycle engine on a model of the measure
+  (:mod:`junkan.policy.measure_model`): the potential of its stream goes down the disposal
+  route in the baseline and, for the captured share, to separate collection and recovery in
+  the measure's scenario; the effects are the scenario's headline figures against the
+  baseline (diverted t, CO2e, landfill, net cost). For a hand check they equal diverted ×
+  the factors listed with each proposal: CO2e = diverted × factor; landfill avoided =
+  diverted × the municipality's own residue ratio of the stream's disposal route; cost =
+  diverted × (measure cost − variable share × average disposal cost − revenue).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from junkan.policy import measure_model
+from junkan.policy.measure_model import MeasureModel
 from junkan.policy.schema import Diagnosis
 from junkan.policy.survey import Municipality
 
@@ -116,37 +122,25 @@ def potentials(
     return out
 
 
-def landfill_per_t(me: Municipality, route: str) -> float:
-    """Tonnes landfilled per tonne of a stream sent down ``route``, from the municipality's
-    own treatment figures (0 where the route carries nothing)."""
-    t = me.t
-    if route == "incineration":
-        return _ratio(t["焼却残渣量"], t["直接焼却量"]) or 0.0
-    return (
-        _ratio(
-            t["直接最終処分量"] + t["処理残渣量"], t["直接最終処分量"] + t["焼却以外の中間処理量"]
-        )
-        or 0.0
-    )
-
-
-def effects(d: Diagnosis, me: Municipality, pot: list[StreamPotential]) -> list[dict[str, object]]:
-    """The effect of every measure of the catalogue on the municipality, largest CO2e
-    reduction first; measures whose stream has no potential come last with zero effects."""
+def effects(
+    d: Diagnosis, me: Municipality, pot: list[StreamPotential]
+) -> tuple[list[dict[str, object]], dict[str, MeasureModel]]:
+    """The effect of every measure of the catalogue on the municipality, each computed by
+    the lifecycle engine from the measure's model (:mod:`junkan.policy.measure_model`),
+    largest CO2e reduction first; measures whose stream has no potential come last with
+    zero effects. Returns the rows and the models by name."""
     by_stream = {p.stream: p for p in pot}
-    f = d.factors
-    avoided = (
-        f.avoided_disposal_cost.national_average_JPY_per_t * f.avoided_disposal_cost.variable_share
-    )
     denominator = me.treated_t + me.t["集団回収量"]
     rows: list[dict[str, object]] = []
+    models: dict[str, MeasureModel] = {}
     for m in d.catalogue.measures:
-        s = f.streams[m.stream]
+        s = d.factors.streams[m.stream]
         potential = by_stream[m.stream].potential_t if m.stream in by_stream else 0.0
-        diverted = m.capture * potential
-        co2 = m.co2e_t_per_t if m.co2e_t_per_t is not None else s.co2e_t_per_t
-        lf = landfill_per_t(me, s.route)
-        net = m.cost_JPY_per_t - avoided - s.revenue_JPY_per_t
+        x = measure_model.inputs(d, me, m)
+        model = measure_model.build(d, me, m, potential)
+        models[model.name] = model
+        run = measure_model.run(model)
+        diverted = run["diverted_t"]
         rows.append(
             {
                 "id": m.id,
@@ -154,18 +148,22 @@ def effects(d: Diagnosis, me: Municipality, pot: list[StreamPotential]) -> list[
                 "en": m.en,
                 "stream": m.stream,
                 "stream_en": s.en,
+                "route": m.route,
                 "capture": m.capture,
                 "potential_t": potential,
                 "diverted_t": diverted,
-                "co2e_factor_t_per_t": co2,
-                "co2e_reduction_t": diverted * co2,
-                "landfill_per_t": lf,
-                "landfill_avoided_t": diverted * lf,
-                "net_cost_JPY_per_t": net,
-                "net_cost_kJPY": diverted * net / 1000,
+                "co2e_factor_t_per_t": x.co2e_t_per_t,
+                "co2e_reduction_t": run["co2e_reduction_t"],
+                "landfill_per_t": x.landfill_per_t,
+                "landfill_avoided_t": run["landfill_avoided_t"],
+                "net_cost_JPY_per_t": m.cost_JPY_per_t - x.disposal_JPY_per_t - x.revenue_JPY_per_t,
+                "net_cost_kJPY": run["net_cost_kJPY"],
                 "recycling_rate_gain": diverted / denominator if denominator > 0 else 0.0,
                 "proposed": diverted > 0,
+                "computed_by": measure_model.ENGINE,
+                "model": model.name,
+                "engine": run["engine"],
             }
         )
     rows.sort(key=lambda r: (not r["proposed"], -float(r["co2e_reduction_t"])))  # type: ignore[arg-type]
-    return rows
+    return rows, models

@@ -47,6 +47,19 @@ T: dict[str, tuple[str, str]] = {
     "landfill": ("埋立削減 (t/年)", "landfill avoided (t/yr)"),
     "cost": ("正味費用 (千円/年)", "net cost (thousand JPY/yr)"),
     "gain": ("R上昇 (ポイント)", "R gain (points)"),
+    "model": ("算定モデル", "model"),
+    "engine": (
+        "各施策の効果はライフサイクルエンジン（junkan.lifecycle）で算定した。施策ごとの"
+        "モデル（表の「算定モデル」）で、ベースライン（全量を処分）と施策のシナリオ"
+        "（捕捉分を分別収集・資源化）を実行し、その差を効果とする。"
+        "モデルはYAML文書として書き出せ（DiagnosisResult.write_models）、junkan compare で"
+        "同じ値を再計算できる。",
+        "Each proposal's effects are computed by the lifecycle engine (junkan.lifecycle): "
+        "the proposal's model (column “model”) is run for its baseline (all of the potential "
+        "disposed) and for the measure's scenario (the captured share collected separately "
+        "and recovered), and the effects are the difference. DiagnosisResult.write_models "
+        "writes the models; junkan compare on one prints the same figures.",
+    ),
     "none": ("ポテンシャルのある施策はありません。", "No measure has potential."),
     "name": ("団体名", "municipality"),
     "pop": ("総人口", "population"),
@@ -186,6 +199,7 @@ def _proposals(page: Page, proposals: list[dict[str, Any]], lang: str) -> None:
                 p["landfill_avoided_t"],
                 p["net_cost_kJPY"],
                 100 * p["recycling_rate_gain"],
+                p["model"],
             ]
             for p in shown
         ],
@@ -196,8 +210,10 @@ def _proposals(page: Page, proposals: list[dict[str, Any]], lang: str) -> None:
             t("landfill", lang),
             t("cost", lang),
             t("gain", lang),
+            t("model", lang),
         ],
     )
+    page.paragraph(t("engine", lang))
 
 
 def _method(lang: str) -> str:
@@ -208,9 +224,14 @@ def _method(lang: str) -> str:
     return (
         "1人当たりの値とリサイクル率Rは一般廃棄物処理実態調査の定義による。類似団体は同じ人口"
         "規模区分の団体（自団体を含む）。順位は1が最良で、同値は同順位。品目のポテンシャルは"
-        "類似団体の1人当たり資源化量の上位25%水準との差×人口。各施策はポテンシャル×捕捉率を"
-        "資源化し、効果はその量×data/policyの係数（CO2e・費用）と自団体の残渣率（埋立）で"
-        "算定する。「assumption」と記した係数は意思決定の前に地域の値に置き換えること。"
+        "類似団体の1人当たり資源化量の上位25%水準との差×人口。各施策の効果は、施策ごとの"
+        "ライフサイクルモデルをライフサイクルエンジン（junkan.lifecycle）で実行して算定する："
+        "ベースラインではポテンシャル全量が品目の処分経路へ、施策のシナリオでは捕捉率分が"
+        "分別収集・資源化へ向かい、両者の差（CO2e・埋立量・費用−収入）を効果とする。モデルの"
+        "係数はdata/policyの係数（CO2e・費用・売却収入）と自団体の残渣率（埋立）で、効果は"
+        "資源化量×各提案に記した係数に等しい。輸送は別工程としない（施策の1t当たり費用に"
+        "収集を含む）。雇用は出典のある係数がないため算定しない。「assumption」と記した係数は"
+        "意思決定の前に地域の値に置き換えること。"
     )
 
 

@@ -18,6 +18,7 @@ from junkan.policy.diagnose import (
     rank,
     size_class,
 )
+from junkan.policy.measure_model import ENGINE, MeasureModel
 from junkan.policy.schema import Diagnosis
 
 METHOD = (
@@ -25,10 +26,26 @@ METHOD = (
     "peers are the municipalities of the same population size class (or the listed "
     "codes), the municipality included; rank 1 is best, ties share a rank; the "
     "potential of a stream is the gap to the peers' best-quartile per-capita recovery "
-    "times the population; each measure diverts capture × potential from disposal and "
-    "its effects are diverted tonnes × the factors of data/policy (CO2e, cost) and × "
-    "the municipality's own residue ratio (landfill). Factors marked 'assumption' in "
+    "times the population; each measure's effects are computed by the lifecycle engine "
+    "(junkan.lifecycle) on the measure's model, named with each proposal: the potential "
+    "goes down the stream's disposal route in the baseline and, for the captured share, "
+    "to separate collection and recovery in the measure's scenario; the effects are the "
+    "differences of the two runs (CO2e, landfill, cost less revenue). The models' factors "
+    "are those of data/policy (CO2e, cost, revenue) and the municipality's own residue "
+    "ratio (landfill), so each effect equals diverted tonnes × the factors listed with it. "
+    "Transport is not a separate leg (the measures' cost per tonne includes collection); "
+    "jobs are not estimated (no sourced factor). Factors marked 'assumption' in "
     "data/policy must be replaced by local figures before a decision."
+)
+
+
+_HEADER = (
+    "# Lifecycle model {name}, written by the municipal CE diagnosis (junkan.policy).\n"
+    "# The proposal's effects are this model's headline figures, measure scenario against\n"
+    "# the baseline:  junkan compare {name}.yaml\n"
+    "# Factors are those of data/policy with their status in each `source`; replace the\n"
+    "# assumptions by local figures, or add a transport leg (mode, distance) to\n"
+    "# separate_collection, and compare again.\n"
 )
 
 
@@ -46,6 +63,21 @@ class DiagnosisResult:
     size_class: tuple[int, int | None]
     notes: list[dict[str, str]] = field(default_factory=list)
     """Warnings, each in ``ja`` and ``en``."""
+    models: dict[str, MeasureModel] = field(default_factory=dict)
+    """The lifecycle model of every proposal, by the name each proposal cites."""
+
+    def write_models(self, folder: str | Path) -> list[Path]:
+        """Write every proposal's lifecycle model to ``folder/<model>.yaml`` (a model
+        document: ``junkan compare`` on it prints the effects the diagnosis reports);
+        returns the files written."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, model in self.models.items():
+            path = out / f"{name}.yaml"
+            path.write_text(_HEADER.format(name=name) + model.text, encoding="utf-8")
+            written.append(path)
+        return written
 
     @property
     def target(self) -> dict[str, Any]:
@@ -99,6 +131,7 @@ class DiagnosisResult:
             "potential_total_t": sum(p.potential_t for p in self.potential),
             "potential_recycling_rate": self.potential_recycling_rate,
             "proposals": self.proposals,
+            "effects_computed_by": ENGINE,
             "factors": {
                 "date": f.date,
                 "avoided_disposal_cost": f.avoided_disposal_cost.model_dump(),
@@ -131,8 +164,9 @@ def run_diagnosis(d: Diagnosis) -> DiagnosisResult:
         ranks[key] = rank(values, me.code, better) if key in rows[0] else None
     pot = potentials(me, group, d.survey.streams, d.request.quantile)
     notes = _notes(d, len(group), me.cost_kjpy is None)
+    proposals, models = effects(d, me, pot)
     return DiagnosisResult(
-        d, days, rows, ranks, pot, effects(d, me, pot), size_class(d, me.population), notes
+        d, days, rows, ranks, pot, proposals, size_class(d, me.population), notes, models
     )
 
 

@@ -60,17 +60,24 @@ class Request(Strict):
     """A measures catalogue (YAML) replacing ``data/policy/measures.yaml``."""
 
 
+Status = Literal["sourced", "derived", "assumption"]
+
+
 class Stream(Strict):
     en: Text
     route: Literal["incineration", "non_combustible"]
     co2e_t_per_t: Factor
+    """Net CO2e avoided per tonne recovered instead of disposed."""
     revenue_JPY_per_t: Money
+    status: Status
+    """Of ``co2e_t_per_t`` and ``revenue_JPY_per_t`` (copied into each measure's model)."""
 
 
 class AvoidedCost(Strict):
     national_average_JPY_per_t: Money
-    status: Literal["sourced", "derived", "assumption"]
+    status: Status
     variable_share: Fraction
+    variable_share_status: Status
 
 
 class Factors(Strict):
@@ -88,10 +95,13 @@ class Measure(Strict):
     """Share of the stream's potential the measure realises."""
     cost_JPY_per_t: Money
     co2e_t_per_t: Factor | None = None
+    route: Literal["recycling", "reuse"] = "recycling"
+    """Where the collected tonnes go in the measure's lifecycle model: a recycling sink
+    (material recovered) or product reuse."""
 
 
 class Catalogue(Strict):
-    status: Literal["sourced", "derived", "assumption"]
+    status: Status
     date: Text
     measures: list[Measure] = Field(min_length=1, max_length=200)
 
