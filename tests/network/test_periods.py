@@ -75,7 +75,7 @@ def _flow_cost(m: PeriodModel, t: int, level: tuple[int, ...]) -> float:
         row = np.zeros(c.size)
         row[n_f + j::j_] = 1
         a_ub.append(row)
-        b_ub.append(m.dest_cap[j, 0])
+        b_ub.append(m.dest_cap[j, 0, t])
     res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, A_eq=np.array(a_eq), b_eq=b_eq,
                   bounds=[(0, None if (n >= n_f or m.ok_f.ravel()[n]) else 0)
                           for n in range(c.size)], method="highs")
@@ -213,6 +213,12 @@ def test_cli_periods_with_a_window(tmp_path) -> None:  # type: ignore[no-untyped
     mono = solve_periods(_net(TINY))
     assert doc["npv_cost_JPY"] >= mono.npv_cost * (1 - 1e-9)
     assert doc["npv_cost_JPY"] == pytest.approx(mono.npv_cost, rel=1e-9)  # found on this one
+    table = CliRunner().invoke(app, ["periods", str(path)])
+    assert table.exit_code == 0, table.output
+    delivered = next(line for line in table.stdout.splitlines() if "delivered" in line)
+    assert [c.strip() for c in delivered.split("│")[2:-1]] == [
+        f"{p['delivered_t']:,.0f}" for p in doc["periods"]
+    ]
 
 
 def _dip_and_recover() -> dict:

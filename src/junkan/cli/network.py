@@ -311,6 +311,11 @@ def network_periods(
                 ["hub", *years, "capital decided"],
                 [(s["hub"], *(f"{s['capacity_t_by_year'][y]:,.0f}" for y in years),
                   ", ".join(s["decided"])) for s in plan.schedule], right=years)
+    per_year = plan.to_json()["periods"]
+    figures = ("supply_t", "demand_t", "delivered_t")
+    print_table("Supply, destinations' demand and deliveries, t/yr by year", ["", *years],
+                [(name.removesuffix("_t"), *(f"{p[name]:,.0f}" for p in per_year))
+                 for name in figures], right=years)
 
 
 @app.command("cases")

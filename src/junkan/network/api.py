@@ -8,6 +8,7 @@ from typing import Any
 
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.network.model import Network, build
+from junkan.network.periods_data import resolve_supply_file
 from junkan.network.plan import OnPlan, Plan, solve
 from junkan.network.scenario import NetworkScenario
 from junkan.network.solver import Progress
@@ -17,10 +18,12 @@ def load(path: str | Path | None = None, *, text: str | None = None,
          doc: dict[str, Any] | None = None, source: str | None = None) -> Network:
     """Read (YAML or JSON, within the document limits), validate and resolve a network
     scenario: places, supply, distances and unit costs. Every problem is reported at once
-    as a :class:`junkan.core.errors.ModelError` naming ``source`` (default: the path)."""
+    as a :class:`junkan.core.errors.ModelError` naming ``source`` (default: the path). From
+    a path, ``periods.supply_by_year`` may name a CSV file beside the scenario
+    (:func:`junkan.network.periods_data.read_supply_csv`); from text or a doc it is inline."""
     if path is not None:
         source = source or str(path)
-        doc = read_document(path)
+        doc = resolve_supply_file(read_document(path), Path(path).parent)
     elif text is not None:
         source = source or "<scenario>"
         doc = parse_document(text, source=source)

@@ -6,8 +6,10 @@ a :class:`Outflow` picks it — flows between two stages (``Use`` → ``End-of-l
 collection``), a process or stage's activity, or a material's column. The national yearly
 series is split over the 47 prefectures by a stated proxy (the shipped population, or weights
 the caller gives with their source) and becomes the network scenario's supply: one year
-(:func:`supply_from_lifecycle` with ``year``) or a ``periods`` section whose supply factors
-follow the series (``years``).
+(:func:`supply_from_lifecycle` with ``year``) or a ``periods`` section that follows the
+series (``years``): supply factors, or — when the proxy changes over the years
+(``proxy_by_year``) or the series starts at 0 — the run's value per year and prefecture
+(``supply_by_year``).
 
 The network's answer goes back as a :class:`TransportFootprint` per lifecycle scenario (cost
 and CO2e per year and per tonne); :meth:`TransportFootprints.indicator_hook` is a callable
@@ -110,47 +112,102 @@ class Proxy:
 def supply_from_lifecycle(scenario: NetworkScenario, result: Any,
                           outflows: Mapping[str, Outflow], *, year: int | None = None,
                           years: list[int] | None = None, proxy: Proxy | None = None,
+                          proxy_by_year: Mapping[int, Proxy] | None = None,
                           ) -> NetworkScenario:
     """A copy of ``scenario`` whose commodities' supply is the lifecycle outflow: at
-    ``year`` (single period), or with ``years`` a ``periods`` section whose first year sets
-    the supply and whose supply factors follow the series (other settings of an existing
-    ``periods`` section kept)."""
+    ``year`` (single period), or with ``years`` a ``periods`` section (other settings of an
+    existing one kept) that follows the series.
+
+    The national series is split by ``proxy`` (default: population), or by
+    ``proxy_by_year`` — the proxy in force from each year on (e.g. installed solar capacity
+    by prefecture as published for 2020 and 2030), so the spread changes over the years.
+    With one proxy and outflow in the first year, the periods follow the series as
+    ``supply_factor`` (× the first year's spread); otherwise the lifecycle's per-year values
+    go in per area as ``supply_by_year`` (t/yr per prefecture and year, the first years may
+    be 0) and the commodity's ``supply`` is the first year with outflow."""
     if (year is None) == (years is None):
         raise JunkanError("give one of year (single period) or years (multi-period)")
-    proxy = proxy or Proxy()
-    shares = proxy.shares()
+    if proxy is not None and proxy_by_year is not None:
+        raise JunkanError("give one of proxy or proxy_by_year")
+    plan_years: list[int] = list(years) if years is not None else [int(year or 0)]
+    proxies = {y: _proxy_for(y, proxy, proxy_by_year) for y in plan_years}
+    shares = {y: p.shares() for y, p in proxies.items()}
     names = [p.name for p in prefectures()]
-    base_year = year if year is not None else years[0]  # type: ignore[index]
     commodities = dict(scenario.commodities)
     factors: dict[str, list[float]] = {}
+    tables: dict[str, dict[str, list[float]]] = {}
     for cname, outflow in outflows.items():
         if cname not in scenario.commodities:
             raise JunkanError(f"outflow for unknown commodity {short(cname)}; the scenario "
                               f"has {', '.join(scenario.commodities)}")
         ys, t = outflow_series(result, outflow)
         series = dict(zip(ys.tolist(), t.tolist(), strict=True))
-        missing = [y for y in (years or [base_year]) if y not in series]
+        missing = [y for y in plan_years if y not in series]
         if missing:
             raise JunkanError(f"the lifecycle run covers {ys[0]}–{ys[-1]}, not {missing}")
+        spread_moves = any(not np.allclose(shares[y], shares[plan_years[0]]) for y in plan_years)
+        per_area = years is not None and (spread_moves or series[plan_years[0]] <= 0)
+        if per_area:
+            base_year = next((y for y in plan_years if series[y] > 0), None)
+            if base_year is None:
+                raise JunkanError(f"{cname}: the lifecycle outflow is 0 in every year planned")
+        else:
+            base_year = plan_years[0]
+            if series[base_year] <= 0:
+                raise JunkanError(f"{cname}: the lifecycle outflow in {base_year} is 0; start "
+                                  "at a year with outflow")
         base = series[base_year]
-        if base <= 0:
-            raise JunkanError(f"{cname}: the lifecycle outflow in {base_year} is 0; start "
-                              "at a year with outflow")
         supply = Supply.model_validate({
-            "by_prefecture": {n: f"{base * s:.6g} t" for n, s in zip(names, shares,
-                                                                     strict=True) if s > 0},
+            "by_prefecture": {n: f"{base * s:.6g} t" for n, s in
+                              zip(names, shares[base_year], strict=True) if s > 0},
             "source": f"lifecycle run '{result.scenario}', {base_year}: {_describe(outflow)}; "
-                      f"split by {proxy.source}"})
+                      f"split by {proxies[base_year].source}"})
         commodities[cname] = commodities[cname].model_copy(update={"supply": supply})
-        if years is not None:
+        if per_area:
+            tables[cname] = _per_area(names, [series[y] * shares[y] for y in plan_years])
+        elif years is not None:
             factors[cname] = [series[y] / base for y in years]
     update: dict[str, Any] = {"commodities": commodities}
     if years is not None:
         per = scenario.periods.model_dump() if scenario.periods is not None else {}
-        per.update(years=years, supply_factor=factors,
-                   source=f"lifecycle run '{result.scenario}' end-of-life outflows")
+        split = "; ".join(sorted({f"from {y}: {p.source}" if proxy_by_year else p.source
+                                  for y, p in _first_years(proxies).items()}))
+        per.update(years=years, supply_factor=factors, supply_by_year=tables,
+                   source=f"lifecycle run '{result.scenario}' end-of-life outflows; split by "
+                          f"{split}")
         update["periods"] = Periods.model_validate(per)
     return scenario.model_copy(update=update)
+
+
+def _proxy_for(year: int, proxy: Proxy | None,
+               proxy_by_year: Mapping[int, Proxy] | None) -> Proxy:
+    """The proxy in force in ``year``: the one of ``proxy_by_year`` with the latest year not
+    after it, else ``proxy`` (default: population)."""
+    if proxy_by_year is None:
+        return proxy or Proxy()
+    if not proxy_by_year:
+        raise JunkanError("proxy_by_year is empty; give a proxy per year it applies from")
+    known = [y for y in sorted(proxy_by_year) if y <= year]
+    if not known:
+        raise JunkanError(f"proxy_by_year starts in {min(proxy_by_year)}; give a proxy for "
+                          f"{year} or earlier")
+    return proxy_by_year[known[-1]]
+
+
+def _first_years(proxies: dict[int, Proxy]) -> dict[int, Proxy]:
+    """Each distinct proxy with the first planned year it is used in."""
+    out: dict[int, Proxy] = {}
+    for y in sorted(proxies):
+        if all(p != proxies[y] for p in out.values()):
+            out[y] = proxies[y]
+    return out
+
+
+def _per_area(names: list[str], by_year: list[np.ndarray]) -> dict[str, list[float]]:
+    """Prefecture → t per year (areas with supply in some year only)."""
+    grid = np.vstack(by_year)  # (T, 47)
+    return {n: [float(f"{v:.6g}") for v in grid[:, k]] for k, n in enumerate(names)
+            if grid[:, k].any()}
 
 
 def _describe(o: Outflow) -> str:

@@ -8,7 +8,7 @@ on line ``lead_time`` periods later), w (level l closed at t). Flows f[k,i,p,t] 
 hub, truck) and g[i,j,p,t] (hub → destination, by the mode cheapest at the carbon price —
 exact, as modes have no capacity)::
 
-    Σ_i f = S[k,p,t];   Σ_j g[i,j,p,t] = (1 − loss) Σ_k f[k,i,p,t];   Σ_i g ≤ cap[j,p]
+    Σ_i f = S[k,p,t];   Σ_j g[i,j,p,t] = (1 − loss) Σ_k f[k,i,p,t];   Σ_i g ≤ cap[j,p,t]
     Σ_{k,p} f[k,i,p,t] ≤ Σ_l Δcap_il u[i,l,t];   Σ_p f[k,i,p,t] ≤ S[k,t] u[i,0,t]
     u[i,l,t] ≤ u[i,l−1,t];   u[i,l,t] − u[i,l,t−1] ≤ v[i,l,t−lead]   (nothing before lead)
     w[i,l,t] = max(0, u[i,l,t−1] − u[i,l,t])  (three linear rows)
@@ -16,7 +16,10 @@ exact, as modes have no capacity)::
     min Σ_t A_t (Σ Δopex·u + transport) + Σ_t δ_t Δcapex (v − salvage·w)
         − δ_end salvage Σ Δcapex u[·,·,T−1]
 
-with δ_t = (1 + r)^−(year_t − year_0) and A_t the sum of δ over the years of period t."""
+with δ_t = (1 + r)^−(year_t − year_0) and A_t the sum of δ over the years of period t.
+S (supply per area, commodity and period) and cap (destination capacity per period) come from
+:mod:`junkan.network.periods_data`: ``supply_factor`` or ``supply_by_year``, and
+``demand_factor``."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from scipy import sparse
 from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.network.benders import solve_benders
 from junkan.network.model import Network
+from junkan.network.periods_data import period_checks, period_demand, period_supply
 from junkan.network.rolling import solve_rolling
 from junkan.network.solver import MilpProblem, MilpResult, Progress, solve_milp
 
@@ -47,12 +51,12 @@ class PeriodModel:
     annuity: np.ndarray  # (T,) Σ discount factors over each period's years
     delta: np.ndarray  # (T,) discount factor at each period's start
     delta_end: float
-    supply: np.ndarray  # (K, P, T)
+    supply: np.ndarray  # (K, P, T) t/yr collected per area, commodity, period
     c_f: np.ndarray  # (K, I, P) JPY/t zone → hub incl. handling and carbon
     ok_f: np.ndarray  # (K, I) bool
     c_g: np.ndarray  # (I, J, P) JPY/t hub → destination, best mode (inf: none)
     mode_g: np.ndarray  # (I, J, P) index of that mode
-    dest_cap: np.ndarray  # (J, P)
+    dest_cap: np.ndarray  # (J, P, T) destination capacity × demand factors
     loss: float
     d_cap: np.ndarray  # (I, L) capacity increments (0 past a hub's last tier)
     d_opex: np.ndarray  # (I, L)
@@ -74,15 +78,18 @@ def _discounting(years: list[int], rate: float) -> tuple[np.ndarray, np.ndarray,
 
 def period_model(net: Network, source: str = "<scenario>") -> PeriodModel:
     """The multi-period arrays of a scenario with a ``periods`` section; problems (no
-    section, factors for unknown commodities, tiers that shrink) are all named at once."""
+    section, factors for unknown commodities, areas or destinations, tiers that shrink, a
+    year whose supply cannot be served) are all named at once
+    (:mod:`junkan.network.periods_data`)."""
     sc = net.scenario
     per = sc.periods
     if per is None:
         raise ModelError([Problem("periods", "add a periods section (years, discount_rate, "
-                                  "lead_time, salvage, supply_factor)")], source)
-    problems = [Problem(f"periods.supply_factor.{c}", f"unknown commodity '{c}'; known: "
-                        f"{', '.join(net.commodities)}")
-                for c in per.supply_factor if c not in net.commodities]
+                                  "lead_time, salvage, supply_factor or supply_by_year, "
+                                  "demand_factor)")], source)
+    supply, problems = period_supply(net, per)
+    dest_cap, more = period_demand(net, per)
+    problems += more
     n_i, n_l = len(net.hubs), max(len(t) for t in net.hub_tiers)
     d_cap, d_opex, d_capex = (np.zeros((n_i, n_l)) for _ in range(3))
     for i, tl in enumerate(net.hub_tiers):
@@ -103,16 +110,9 @@ def period_model(net: Network, source: str = "<scenario>") -> PeriodModel:
                                     "cost less (capital or yearly) than the one below"))
     if problems:
         raise ModelError(problems, source)
-    t_ = len(per.years)
-    factor = np.ones((len(net.commodities), t_))
-    for c, f in per.supply_factor.items():
-        factor[net.commodities.index(c)] = f
-    if per.lead_time and (net.collected.sum(axis=0)[:, None] * factor)[:, :per.lead_time].any():
-        raise ModelError([Problem("periods.lead_time", f"infeasible: supply arrives in "
-                                  f"{per.years[0]} but no hub can be on line before "
-                                  f"{per.years[min(per.lead_time, t_ - 1)]}; set the first "
-                                  "periods' supply_factor to 0 or shorten the lead time")],
-                         source)
+    problems = period_checks(net, per, supply, dest_cap)
+    if problems:
+        raise ModelError(problems, source)
     price = sc.carbon_price
     ann, disc, d_end = _discounting(per.years, per.discount_rate)
     cost_f, co2_f, cost_g, co2_g = net.legs_by_commodity()  # handling per commodity
@@ -121,9 +121,9 @@ def period_model(net: Network, source: str = "<scenario>") -> PeriodModel:
     trunk = np.where(np.isfinite(trunk), trunk, np.inf)
     return PeriodModel(
         years=list(per.years), annuity=ann, delta=disc, delta_end=d_end,
-        supply=net.collected[:, :, None] * factor[None, :, :],
+        supply=supply,
         c_f=cost_f + price * co2_f / 1000, ok_f=net.zone_hub_ok,
-        c_g=trunk.min(axis=2), mode_g=trunk.argmin(axis=2), dest_cap=net.dest_cap,
+        c_g=trunk.min(axis=2), mode_g=trunk.argmin(axis=2), dest_cap=dest_cap,
         loss=sc.hubs.loss, d_cap=d_cap, d_opex=d_opex, d_capex=d_capex,
         levels=np.array([len(t) for t in net.hub_tiers]), salvage=per.salvage,
         lead=per.lead_time)
@@ -243,7 +243,7 @@ def _flow_rows(m: PeriodModel, cc: _Cols, rows: _Rows, hi: np.ndarray) -> None:
         for j in range(cc.j):
             for p in range(cc.p):
                 rows.row([cc.g(i, j, p, t) for i in range(cc.i)], [1.0] * cc.i, -np.inf,
-                         float(m.dest_cap[j, p]))
+                         float(m.dest_cap[j, p, t]))
 
 
 def formulate_periods(m: PeriodModel) -> tuple[MilpProblem, _Cols]:
@@ -291,7 +291,10 @@ class PeriodPlan:
     stopped: str
     seconds: float
     schedule: list[dict[str, Any]]  # one row per hub that ever runs
-    periods: list[dict[str, Any]]  # per period: hubs running, throughput, costs
+    periods: list[dict[str, Any]]
+    """Per period: hubs running and their capacity, the supply used (total, by commodity
+    and by area), the demand (destination capacity, per destination and commodity),
+    collected and delivered tonnes."""
     levels: np.ndarray  # (I, T) level per hub and period, −1 closed
     method: str = "monolithic"
     """``monolithic``, ``rolling horizon, window N`` (then ``mip_gap`` is measured against
@@ -323,10 +326,39 @@ def _stopped(res: MilpResult) -> str:
     return "time limit"
 
 
+def _period_rows(net: Network, m: PeriodModel, cc: _Cols, x: np.ndarray,
+                 lv: np.ndarray) -> list[dict[str, Any]]:
+    """Per period: hubs running, the supply and demand used (by commodity, area and
+    destination) and what was collected and delivered."""
+    nf = cc.k * cc.i * cc.p * cc.t
+    f = x[3 * cc.nb:3 * cc.nb + nf].reshape(cc.k, cc.i, cc.p, cc.t)
+    g = x[3 * cc.nb + nf:].reshape(cc.i, cc.j, cc.p, cc.t)
+    names = [d.name for d in net.scenario.destinations]
+    rows = []
+    for t, y in enumerate(m.years):
+        by_area = m.supply[:, :, t].sum(axis=1)
+        rows.append({
+            "year": y, "hubs_running": int((lv[:, t] >= 0).sum()),
+            "supply_t": float(m.supply[:, :, t].sum()),
+            "supply_t_by_commodity": {c: float(m.supply[:, p, t].sum())
+                                      for p, c in enumerate(net.commodities)},
+            "supply_t_by_area": {net.zones[k].name: float(by_area[k])
+                                 for k in np.flatnonzero(by_area > 0)},
+            "capacity_t": float(sum(net.hub_tiers[i][lv[i, t]][0]
+                                    for i in range(cc.i) if lv[i, t] >= 0)),
+            "collected_t": float(f[:, :, :, t].sum()),
+            "demand_t": float(m.dest_cap[:, :, t].sum()),
+            "delivered_t": float(g[:, :, :, t].sum()),
+            "destinations": {n: {"demand_t_by_commodity": {
+                c: float(m.dest_cap[j, p, t]) for p, c in enumerate(net.commodities)
+                if net.dest_cap[j, p] > 0},
+                "delivered_t": float(g[:, j, :, t].sum())} for j, n in enumerate(names)}})
+    return rows
+
+
 def read_plan(net: Network, m: PeriodModel, cc: _Cols, res: MilpResult) -> PeriodPlan:
     x = res.x
     lv = levels_of(cc, x)
-    f = x[3 * cc.nb:3 * cc.nb + cc.k * cc.i * cc.p * cc.t].reshape(cc.k, cc.i, cc.p, cc.t)
     v = x[cc.nb:2 * cc.nb].reshape(cc.i, cc.l, cc.t) > 0.5
     schedule = []
     for i in np.flatnonzero((lv >= 0).any(axis=1)):
@@ -337,17 +369,9 @@ def read_plan(net: Network, m: PeriodModel, cc: _Cols, res: MilpResult) -> Perio
                                                          else 0.0)
                                                 for t, y in enumerate(m.years)},
                          "decided": [str(m.years[t]) for t in range(cc.t) if v[i, :, t].any()]})
-    periods = []
-    for t, y in enumerate(m.years):
-        periods.append({"year": y, "hubs_running": int((lv[:, t] >= 0).sum()),
-                        "supply_t": float(m.supply[:, :, t].sum()),
-                        "capacity_t": float(sum(net.hub_tiers[i][lv[i, t]][0]
-                                                for i in range(cc.i) if lv[i, t] >= 0)),
-                        "collected_t": float(f[:, :, :, t].sum())})
     return PeriodPlan(years=m.years, npv_cost=res.objective, mip_gap=res.gap, bound=res.bound,
-                      stopped=_stopped(res),
-                      seconds=res.seconds, schedule=schedule, periods=periods, levels=lv,
-                      solver=res.status)
+                      stopped=_stopped(res), seconds=res.seconds, schedule=schedule,
+                      periods=_period_rows(net, m, cc, x, lv), levels=lv, solver=res.status)
 
 
 def solve_periods(net: Network, *, mip_rel_gap: float | None = None,

@@ -158,6 +158,23 @@ class HubCandidates(Strict):
     """Share of hub inflow lost (residue), not delivered."""
 
 
+Factor = Annotated[float, Field(ge=0, le=1e3)]
+"""A multiplier per period (0 to 1000)."""
+Tonnes = Annotated[float, Field(ge=0, le=1e9)]
+"""t/yr per area and period (0 to 10⁹)."""
+
+
+def _inline_table(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError(f"{short(value)}: a CSV file (area,year,commodity,t) is read only when "
+                         "the scenario is loaded from a file (relative to it); give the table "
+                         "inline here: commodity → area → one value per year")
+    if isinstance(value, dict):  # prefecture codes written unquoted in YAML (23: [...])
+        return {c: ({str(a) if isinstance(a, int) else a: v for a, v in t.items()}
+                    if isinstance(t, dict) else t) for c, t in value.items()}
+    return value
+
+
 class Periods(Strict):
     """Planning over time (``junkan network periods``): which hubs open, expand or close,
     and when. Each period starts at its year and lasts until the next (the last as long as
@@ -170,20 +187,43 @@ class Periods(Strict):
     """Periods between the decision (capital spent) and the capacity coming on line."""
     salvage: Fraction = 0.0
     """Share of capital recovered when a tier is closed or at the end of the horizon."""
-    supply_factor: dict[str, list[Annotated[float, Field(ge=0, le=1e3)]]] = Field(
-        default_factory=dict)
-    """Per commodity, one multiplier of the scenario's supply per period (default 1)."""
+    supply_factor: dict[str, list[Factor]] = Field(default_factory=dict)
+    """Per commodity, one multiplier of the scenario's supply per period (default 1): every
+    area's supply alike."""
+    supply_by_year: Annotated[dict[str, dict[str, list[Tonnes]]],
+                              BeforeValidator(_inline_table)] = Field(default_factory=dict)
+    """Per commodity and area (prefecture name or code), the supply in t/yr of each period
+    (× the commodity's collection rate): replaces the commodity's supply spread in every
+    period, so supply can grow in one region and shrink in another (areas not listed: 0).
+    A scenario read from a file may instead name a CSV file (``area,year,commodity,t``)."""
+    demand_factor: dict[str, list[Factor]] = Field(default_factory=dict)
+    """Per destination (its name) or per commodity, one multiplier of the destinations'
+    capacity per period (a recycler that opens later: 0 before; both apply when both are
+    given)."""
     source: str | None = None
-    """Where the supply path comes from (or "assumption")."""
+    """Where the supply and demand paths come from (or "assumption")."""
 
     @model_validator(mode="after")
     def _shape(self) -> Periods:
         if any(b <= a for a, b in zip(self.years, self.years[1:], strict=False)):
             raise ValueError("years must increase")
-        for name, f in self.supply_factor.items():
-            if len(f) != len(self.years):
-                raise ValueError(f"supply_factor.{name}: give {len(self.years)} values, one "
-                                 f"per year, not {len(f)}")
+        n = len(self.years)
+        series = [(f"supply_factor.{c}", f) for c, f in self.supply_factor.items()]
+        series += [(f"demand_factor.{k}", f) for k, f in self.demand_factor.items()]
+        series += [(f"supply_by_year.{c}.{a}", f) for c, t in self.supply_by_year.items()
+                   for a, f in t.items()]
+        for name, f in series:
+            if len(f) != n:
+                raise ValueError(f"{name}: give {n} values, one per year, not {len(f)}")
+        for c, t in self.supply_by_year.items():
+            if not t:
+                raise ValueError(f"supply_by_year.{c}: give at least one area")
+            if c in self.supply_factor:
+                raise ValueError(f"supply_by_year.{c}: give supply_factor or supply_by_year "
+                                 f"for '{c}', not both")
+        if self.supply_by_year and not self.source:
+            raise ValueError("source: supply_by_year replaces the scenario's supply; say where "
+                             "its figures come from (or 'assumption')")
         return self
 
 

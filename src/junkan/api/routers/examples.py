@@ -20,6 +20,7 @@ EXAMPLES = {
     "compressor_magnet": "lifecycle",
     "network_elv_japan": "network",
     "network_solar_periods": "network.periods",
+    "network_periods_shift": "network.periods",
     "japan_ce": "foresight",
 }
 """Shipped top-level examples offered in one click: lifecycle models (templates of new

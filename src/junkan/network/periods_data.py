@@ -1,0 +1,242 @@
+"""Supply and demand per period for planning over time (:mod:`junkan.network.multiperiod`).
+
+Supply of period t, per area (prefecture) and commodity, in t/yr collected:
+
+- ``periods.supply_by_year`` gives it per commodity and area (× the commodity's collection
+  rate), replacing the commodity's spread — supply may grow in one region and shrink in
+  another; areas not listed have none;
+- otherwise the scenario's supply × ``periods.supply_factor`` of the commodity (default 1),
+  every area alike.
+
+Demand is the destinations' capacity (t/yr per destination and commodity) × the
+``periods.demand_factor`` of the destination and of the commodity (default 1).
+
+Each period is checked before any solver time is spent: supply arriving before a hub can be
+on line (lead time), a year in which the destinations accept less than arrives, or the hubs
+at their largest tier cannot carry the supply, an area with supply that no hub can serve —
+each named with its field and year.
+
+A scenario read from a file may give ``supply_by_year`` as the name of a CSV file beside it
+(:func:`read_supply_csv`; ``#`` lines are comments, e.g. the source)::
+
+    area,year,commodity,t
+    Aichi,2030,panel,40000
+    Fukuoka,2040,panel,45000
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from junkan.core.errors import ModelError, Problem, short
+from junkan.network.geo import prefecture_code
+
+if TYPE_CHECKING:
+    from junkan.network.model import Network
+    from junkan.network.scenario import Periods
+
+MAX_SUPPLY_CSV_BYTES = 2_000_000
+"""Largest supply table read (47 areas × 30 years × a few commodities is ~50 kB)."""
+MAX_PROBLEMS = 20
+HEADER = ["area", "year", "commodity", "t"]
+
+
+def read_supply_csv(path: str | Path, years: list[int]) -> dict[str, dict[str, list[float]]]:
+    """The ``supply_by_year`` table (commodity → area → t per year of ``years``) of a CSV
+    file ``area,year,commodity,t``; every problem names the file and the line, and every
+    (commodity, area) given needs a row for each year."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_SUPPLY_CSV_BYTES:
+            raise ModelError([Problem("", f"more than {MAX_SUPPLY_CSV_BYTES:,} bytes")], str(p))
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ModelError([Problem("", "file not found (periods.supply_by_year, relative to "
+                                  "the scenario file); check the path")], str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ModelError([Problem("", f"not UTF-8 text (byte {exc.start})")], str(p)) from None
+    problems: list[Problem] = []
+    got: dict[str, dict[str, dict[int, float]]] = {}
+    header = False
+    for n, line in enumerate(io.StringIO(text), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        cells = [c.strip() for c in next(csv.reader([stripped]))]
+        if not header:
+            if [c.lower() for c in cells] != HEADER:
+                problems.append(Problem(f"line {n}", "the header must be 'area,year,"
+                                        "commodity,t'"))
+                break
+            header = True
+            continue
+        _row(cells, n, years, got, problems)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if not header and not problems:
+        problems.append(Problem("", "no header 'area,year,commodity,t'"))
+    table: dict[str, dict[str, list[float]]] = {}
+    for c, areas in got.items():
+        for a, by_year in areas.items():
+            missing = [y for y in years if y not in by_year]
+            if missing:
+                problems.append(Problem(f"{c}.{a}", f"no row for {', '.join(map(str, missing))}"
+                                        f" (one per year of periods.years)"))
+            table.setdefault(c, {})[a] = [by_year.get(y, 0.0) for y in years]
+    if problems:
+        raise ModelError(problems, str(p))
+    return table
+
+
+def _row(cells: list[str], n: int, years: list[int],
+         got: dict[str, dict[str, dict[int, float]]], problems: list[Problem]) -> None:
+    if len(cells) != 4:
+        problems.append(Problem(f"line {n}", f"give 4 cells (area,year,commodity,t), not "
+                                f"{len(cells)}"))
+        return
+    area, year_s, commodity, t_s = cells
+    try:
+        year = int(year_s)
+    except ValueError:
+        problems.append(Problem(f"line {n}, year", f"{short(year_s)} is not a whole year"))
+        return
+    if year not in years:
+        problems.append(Problem(f"line {n}, year", f"{year} is not one of periods.years "
+                                f"({', '.join(map(str, years))})"))
+        return
+    try:
+        t = float(t_s)
+    except ValueError:
+        t = math.nan
+    if not (math.isfinite(t) and 0 <= t <= 1e9):
+        problems.append(Problem(f"line {n}, t", f"{short(t_s)} must be a number of tonnes, "
+                                "0 to 1e9"))
+        return
+    by_year = got.setdefault(commodity, {}).setdefault(area, {})
+    if year in by_year:
+        problems.append(Problem(f"line {n}", f"{area}, {year}, {commodity} is given twice"))
+        return
+    by_year[year] = t
+
+
+def resolve_supply_file(doc: Any, base: Path) -> Any:
+    """``doc`` with ``periods.supply_by_year`` read from its CSV file (relative to ``base``,
+    the scenario's folder) when it names one; otherwise ``doc`` as it is."""
+    per = doc.get("periods") if isinstance(doc, dict) else None
+    if not isinstance(per, dict) or not isinstance(per.get("supply_by_year"), str):
+        return doc
+    years = per.get("years")
+    if not (isinstance(years, list) and years and all(isinstance(y, int) for y in years)):
+        return doc  # the schema names the years' problem (and the file is not read)
+    table = read_supply_csv(base / per["supply_by_year"], years)
+    return {**doc, "periods": {**per, "supply_by_year": table}}
+
+
+def period_supply(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]]:
+    """(K, P, T) t/yr collected per area, commodity and period, and the problems found."""
+    problems = [Problem(f"periods.supply_factor.{c}", f"unknown commodity '{c}'; known: "
+                        f"{', '.join(net.commodities)}")
+                for c in per.supply_factor if c not in net.commodities]
+    t_ = len(per.years)
+    factor = np.ones((len(net.commodities), t_))
+    for c, f in per.supply_factor.items():
+        if c in net.commodities:
+            factor[net.commodities.index(c)] = f
+    supply = net.collected[:, :, None] * factor[None, :, :]
+    zone_of = {z.prefecture: k for k, z in enumerate(net.zones)}
+    for c, table in per.supply_by_year.items():
+        if c not in net.commodities:
+            problems.append(Problem(f"periods.supply_by_year.{c}", f"unknown commodity '{c}'"
+                                    f"; known: {', '.join(net.commodities)}"))
+            continue
+        p = net.commodities.index(c)
+        rate = net.scenario.commodities[c].collection_rate
+        col = np.zeros((len(net.zones), t_))
+        seen: dict[int, str] = {}
+        for area, values in table.items():
+            field = f"periods.supply_by_year.{c}.{area}"
+            try:
+                code = prefecture_code(area)
+            except KeyError as exc:
+                problems.append(Problem(field, str(exc.args[0])))
+                continue
+            if code in seen:
+                problems.append(Problem(field, f"the same prefecture as '{seen[code]}'"))
+                continue
+            seen[code] = area
+            col[zone_of[code]] = rate * np.asarray(values, dtype=float)
+        supply[:, p, :] = col
+    return supply, problems
+
+
+def period_demand(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]]:
+    """(J, P, T) t/yr the destinations accept per commodity and period, and the problems
+    found (a ``demand_factor`` key that is no destination or commodity, or both)."""
+    cap = np.repeat(net.dest_cap[:, :, None], len(per.years), axis=2)
+    names = [d.name for d in net.scenario.destinations]
+    problems: list[Problem] = []
+    for key, f in per.demand_factor.items():
+        field = f"periods.demand_factor.{key}"
+        is_dest, is_comm = key in names, key in net.commodities
+        if is_dest and is_comm:
+            problems.append(Problem(field, f"'{key}' is both a destination and a commodity; "
+                                    "rename one"))
+        elif is_dest:
+            cap[[j for j, n in enumerate(names) if n == key]] *= np.asarray(f)[None, None, :]
+        elif is_comm:
+            cap[:, net.commodities.index(key), :] *= np.asarray(f)[None, :]
+        else:
+            problems.append(Problem(field, f"unknown destination or commodity {short(key)}; "
+                                    f"destinations: {', '.join(names)}; commodities: "
+                                    f"{', '.join(net.commodities)}"))
+    return cap, problems
+
+
+def _supply_field(per: Periods, c: str) -> str:
+    if c in per.supply_by_year:
+        return f"periods.supply_by_year.{c}"
+    return f"periods.supply_factor.{c}" if c in per.supply_factor else f"commodities.{c}"
+
+
+def period_checks(net: Network, per: Periods, supply: np.ndarray,
+                  cap: np.ndarray) -> list[Problem]:
+    """Why the periods' supply and demand cannot be served, each named (field and year)."""
+    problems: list[Problem] = []
+    if per.lead_time and supply[:, :, :per.lead_time].any():
+        problems.append(Problem("periods.lead_time", f"infeasible: supply arrives in "
+                                f"{per.years[0]} but no hub can be on line before "
+                                f"{per.years[min(per.lead_time, len(per.years) - 1)]}; set the "
+                                "first periods' supply to 0 (supply_factor or supply_by_year) "
+                                "or shorten the lead time"))
+    loss = net.scenario.hubs.loss
+    max_hub = sum(max(c for c, _ in t) for t in net.hub_tiers)
+    hub_out = np.isfinite(net.cost_hub_dest).any(axis=(1, 2))
+    served = (net.zone_hub_ok & hub_out[None, :]).any(axis=1)
+    for t, year in enumerate(per.years):
+        for p, c in enumerate(net.commodities):
+            arrive, accept = supply[:, p, t].sum() * (1 - loss), cap[:, p, t].sum()
+            if arrive > accept * 1.0000001 + 1e-9:
+                field = "periods.demand_factor" if per.demand_factor else \
+                    f"destinations[*].capacity.{c}"
+                problems.append(Problem(field, f"infeasible in {year}: {arrive:,.0f} t of {c} "
+                                        f"reach the destinations but they accept only "
+                                        f"{accept:,.0f} t that year ({_supply_field(per, c)} "
+                                        "against the destination capacity)"))
+        total = float(supply[:, :, t].sum())
+        if total > max_hub * 1.0000001:
+            problems.append(Problem("hubs.tiers", f"infeasible in {year}: {total:,.0f} t "
+                                    "collected but all candidate hubs at their largest tier "
+                                    f"handle {max_hub:,.0f} t/yr"))
+    stuck = np.flatnonzero((supply.sum(axis=(1, 2)) > 0) & ~served)
+    for k in stuck:
+        c = net.commodities[int(np.argmax(supply[k].sum(axis=1)))]
+        problems.append(Problem(_supply_field(per, c), f"infeasible: {net.zones[k].name} has "
+                                "supply but no hub reachable by truck from it can send on to a "
+                                "destination; add a hub there or a destination"))
+    return problems
