@@ -5,8 +5,10 @@ TNFD C1.0/C1.1 and C3.0 (water withdrawal in water-stressed areas), surface wate
 frequency (Gumbel/GEV return levels), surface water and flooding per pixel (Otsu thresholds
 against a reference scene), protected-area overlap, SPI and VCI, an integrated
 indicator with stated weights, and each indicator's responsiveness (trend test, minimum
-detectable change); LEAP report as HTML or PDF; field-survey observations and photos
-exported as a Darwin Core Archive. Needs the ``nature`` extra.
+detectable change); your own land-cover maps per date (C1.1 from them, or a check of the
+classifier); LEAP report as HTML or PDF, with a risk rating per area in Assess; field-survey
+observations and photos exported as a Darwin Core Archive, checked against site species
+checklists, with species richness per area. Needs the ``nature`` extra.
 
     a = nature.load("assessment.yaml")     # Assessment
     res = nature.run(a)                     # NatureResult: to_frame/to_json/report
@@ -14,8 +16,11 @@ exported as a Darwin Core Archive. Needs the ``nature`` extra.
 """
 
 from junkan.nature.api import classify, classify_tile, load, run
+from junkan.nature.checklist import Checklist, Checklists, Species, parse_checklist, read_checklist
+from junkan.nature.checklist import bundled as bundled_checklist
 from junkan.nature.classify import Classifier, Features
 from junkan.nature.climate import Trend, mann_kendall, min_detectable_change, spi, vci
+from junkan.nature.fieldwork import read_observations
 from junkan.nature.flood import flood_frequency
 from junkan.nature.floodmap import flood_areas
 from junkan.nature.geo import Layer, NatureInputError, Polygon, parse_layer, read_layer
@@ -35,6 +40,13 @@ from junkan.nature.survey import (
 
 __all__ = [
     "Assessment",
+    "bundled_checklist",
+    "Checklist",
+    "Checklists",
+    "parse_checklist",
+    "read_checklist",
+    "read_observations",
+    "Species",
     "check_species",
     "darwin_core",
     "darwin_core_archive",

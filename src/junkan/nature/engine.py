@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.nature import inundation
+from junkan.nature import fieldwork, inundation, landcover, risk
 from junkan.nature.assess import (
     compute_areas,
     features,
@@ -20,6 +20,7 @@ from junkan.nature.classify import Classifier
 from junkan.nature.climate import SPI_CLIP, spi, vci
 from junkan.nature.flood import flood_frequency
 from junkan.nature.geo import Layer, NatureInputError, Polygon, centroid, check_volumes
+from junkan.nature.landcover import LandCover
 from junkan.nature.metrics import adjusted_areas, integrated, rel_drop, responsiveness
 from junkan.nature.rasters import Raster, mask, window
 from junkan.nature.results import NatureResult
@@ -223,6 +224,62 @@ def _components(doc: dict[str, Any], spi_doc: dict[str, Any] | None) -> dict[str
     }
 
 
+def _landcover(
+    a: Assessment, lc: LandCover | None, scenes: list[Raster], areas: Layer,
+    clf: Classifier | None, scheduler: Any,
+) -> list[dict[str, Any]] | None:
+    """Each area's sums over your land-cover maps, computed and checked (legend, nodata)."""
+    if lc is None:
+        return None
+    import dask
+
+    graphs = landcover.area_graphs(a, lc, scenes, areas, clf)
+    (done,) = dask.compute(graphs, **({"scheduler": scheduler} if scheduler else {}))
+    landcover.check_values(lc, done, areas, scenes[0])
+    return list(done)
+
+
+def _class_trends(
+    a: Assessment, doc: dict[str, Any], clf: Classifier | None, lc: LandCover | None,
+    g_lc: dict[str, Any] | None,
+) -> None:
+    """Land-cover results of one area: from your maps (``replace``: land change, class
+    trends over the maps' dates) or the classifier, and the maps' check of it."""
+    th = reference("thresholds")
+    if lc is not None and g_lc is not None and lc.spec.use == "replace":
+        doc["land_change"] = landcover.land_change(a, lc, g_lc)
+        years, series = landcover.series(lc, g_lc)
+        doc["responsiveness"] |= responsiveness(
+            years, series, alpha=th["mdc_alpha"], power=th["mdc_power"]
+        )
+    elif lc is not None and g_lc is not None and clf is not None:
+        doc["landcover_check"] = landcover.agreement(a, lc, clf, g_lc)
+
+
+def _trends(a: Assessment, doc: dict[str, Any], clf: Classifier | None, years: list[float]
+            ) -> None:
+    """Flood frequency and each indicator's responsiveness over the scenes."""
+    th = reference("thresholds")
+    if "water_km2" in doc["scenes"][0]:
+        doc["flood"] = flood_frequency(
+            [sc.date.year for sc in a.spec.scenes],
+            [r["water_km2"] for r in doc["scenes"]],
+            min_years=a.spec.flood_min_years,
+            seed=a.spec.seed,
+        )
+    series = {
+        k: [r.get(k) for r in doc["scenes"]]
+        for k in [*a.spec.indices, "water_km2"]
+        if all(r.get(k) is not None for r in doc["scenes"])
+    }
+    if clf is not None:
+        for c in clf.classes:
+            series[f"{c}_km2"] = [r["classes_km2"][c] for r in doc["scenes"]]
+    doc["responsiveness"] = responsiveness(
+        years, series, alpha=th["mdc_alpha"], power=th["mdc_power"]
+    )
+
+
 def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     """Assess every sourcing area (see docs/nature.md)."""
     scenes = open_scenes(a)
@@ -232,10 +289,18 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     check_volumes(areas)
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
     kbas = layer(a, a.spec.kba, "kba", s0, ()) if a.spec.kba else None
+    lc = landcover.open_maps(a, s0)
     water = assess_water(a, areas, s0)  # before the heavy part: its inputs fail fast
     spis = _spi(a, [p.fid for p in areas.polygons])  # so do the precipitation series
+    survey = fieldwork.assess_survey(a, areas)  # and the field survey
+    rules = risk.load_rules(a.path(a.spec.risk_thresholds, "risk_thresholds")
+                            if a.spec.risk_thresholds else None)
     clf = train_classifier(a, scenes, feats)
-    graphs = compute_areas(a, scenes, areas, feats, clf, scheduler)
+    if lc is not None:
+        landcover.check_classes(a, lc, clf)
+    lcs = _landcover(a, lc, scenes, areas, clf, scheduler)
+    replaced = lc is not None and lc.spec.use == "replace"  # the maps give the classes
+    graphs = compute_areas(a, scenes, areas, feats, None if replaced else clf, scheduler)
     wname = inundation.water_index(a.spec.indices, a.spec.water_index)
     pixels = (
         None
@@ -251,40 +316,22 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
             scheduler=scheduler,
         )
     )
-    th = reference("thresholds")
     years = [sc.date.year + (sc.date.timetuple().tm_yday - 1) / 365.25 for sc in a.spec.scenes]
     docs = []
-    for poly, g in zip(areas.polygons, graphs, strict=True):
+    for n, (poly, g) in enumerate(zip(areas.polygons, graphs, strict=True)):
         spi_doc = spis.get(poly.fid) or spis.get("")
-        kba = _overlap(poly, kbas, s0)
-        doc = _area_doc(a, poly, g, clf, prot, s0, spi_doc)
+        doc = _area_doc(a, poly, g, None if replaced else clf, prot, s0, spi_doc)
         doc["spi"] = spi_doc
-        doc["kba_overlap_km2"] = kba
-        doc["kba_overlap_share"] = (None if kba is None or doc["C1.0"]["value_km2"] <= 0
-                                    else kba / doc["C1.0"]["value_km2"])
-        doc["centroid"] = centroid(poly, areas.crs)
+        _overlaps(doc, poly, kbas, s0, areas)
         doc["C3.0"] = water.get(poly.fid)
+        doc["survey"] = None if survey is None else survey[0][poly.fid]
         if pixels is not None:
             doc["inundation"] = pixels["areas"][poly.fid]
-        if "water_km2" in doc["scenes"][0]:
-            doc["flood"] = flood_frequency(
-                [sc.date.year for sc in a.spec.scenes],
-                [r["water_km2"] for r in doc["scenes"]],
-                min_years=a.spec.flood_min_years,
-                seed=a.spec.seed,
-            )
-        series = {
-            k: [r.get(k) for r in doc["scenes"]]
-            for k in [*a.spec.indices, "water_km2"]
-            if all(r.get(k) is not None for r in doc["scenes"])
-        }
-        if clf is not None:
-            for c in clf.classes:
-                series[f"{c}_km2"] = [r["classes_km2"][c] for r in doc["scenes"]]
-        doc["responsiveness"] = responsiveness(
-            years, series, alpha=th["mdc_alpha"], power=th["mdc_power"]
-        )
-        doc["integrated"] = integrated(_components(doc, spi_doc), a.weights())
+        _trends(a, doc, None if replaced else clf, years)
+        _class_trends(a, doc, clf, lc, None if lcs is None else lcs[n])
+        comps = _components(doc, spi_doc)
+        doc["integrated"] = integrated(comps, a.weights())
+        doc["risk"] = risk.rate(doc, comps, rules)
         docs.append(doc)
     return NatureResult(
         a.spec.name,
@@ -296,4 +343,15 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         [sc.path for sc in a.spec.scenes],
         None if pixels is None else {k: v for k, v in pixels.items() if k != "areas"},
         None if a.spec.portfolio is None else a.spec.portfolio.model_dump(mode="json"),
+        None if survey is None else survey[1],
+        rules,
     )
+
+
+def _overlaps(doc: dict[str, Any], poly: Polygon, kbas: Layer | None, s0: Raster,
+              areas: Layer) -> None:
+    kba = _overlap(poly, kbas, s0)
+    doc["kba_overlap_km2"] = kba
+    doc["kba_overlap_share"] = (None if kba is None or doc["C1.0"]["value_km2"] <= 0
+                                else kba / doc["C1.0"]["value_km2"])
+    doc["centroid"] = centroid(poly, areas.crs)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from junkan.core.report import Page
@@ -75,7 +76,9 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
         Block("h2", t["evaluate"]),
         _table(rows, [*cols, t["c_water_first"], t["c_water_last"]], (2, 3, 4, 5)),
         *_impacts(r, t),
+        *_survey(r, t),
     ]
+    out += _landcover(r, t)
     if r.classifier:
         c = r.classifier
         out.append(Block("h3", t["classifier"]))
@@ -93,6 +96,54 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
                 tuple(range(1, len(c["classes"]) + 1)),
             )
         )
+    return out
+
+
+def _survey(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    """Species richness per area from the field survey, against each area's checklist."""
+    if r.survey is None:
+        return []
+    rows = []
+    for a in r.areas:
+        s = a.get("survey") or {}
+        share = s.get("checklist_share")
+        rows.append([
+            a["id"], Path(str(s.get("checklist", "—"))).name, s.get("observations", 0),
+            s.get("species", 0), s.get("individuals", 0),
+            "—" if share is None else f"{100 * share:.0f} %", fmt(s.get("chao1")),
+            ", ".join(f"{g} {n}" for g, n in (s.get("species_by_group") or {}).items()),
+        ])
+    cols = [t["area"], t["c_checklist"], t["c_observations"], t["c_species"],
+            t["c_individuals"], t["c_checklist_share"], "Chao1", t["c_by_group"]]
+    note = t["survey_note"].format(n=r.survey["observations"], out=r.survey["outside_areas"])
+    return [Block("h3", t["survey"]), Block("p", note), _table(rows, cols, (2, 3, 4, 5, 6))]
+
+
+def _landcover(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    """Land cover from your maps (class areas per map, C1.1) or their check of the
+    classifier (agreement per map)."""
+    out: list[Block] = []
+    maps = [(a, a["land_change"]) for a in r.areas
+            if (a.get("land_change") or {}).get("from") == "landcover"]
+    if maps:
+        lc = maps[0][1]
+        out += [Block("h3", t["lc_maps"]), Block("p", f"{t['lc_source']}: {lc['source']}")]
+        note = lc.get("note_ja" if t["lang"] == "ja" else "note") or lc.get("note")
+        out += [Block("p", x) for x in (note,) if x]
+        out += [Block("p", f"{t['lc_mixed']} ({', '.join(d['sources_differ'])})")
+                for _, d in maps[:1] if d.get("sources_differ")]
+        classes = [c for c in lc["maps"][0]["classes_km2"]  # those mapped somewhere
+                   if any(m["classes_km2"][c] > 0 for _, d in maps for m in d["maps"])]
+        rows = [[a["id"], m["date"], *(fmt(m["classes_km2"][c]) for c in classes)]
+                for a, d in maps for m in d["maps"]]
+        out.append(_table(rows, [t["area"], t["c_date"], *(f"{c} km²" for c in classes)],
+                          tuple(range(2, len(classes) + 2))))
+    checks = [(a["id"], c) for a in r.areas for c in a.get("landcover_check") or []]
+    if checks:
+        out += [Block("h3", t["lc_check"]), Block("p", t["lc_check_method"]),
+                _table([[i, c["date"], fmt(c["compared_km2"]), fmt(c["agreement"])]
+                        for i, c in checks],
+                       [t["area"], t["c_date"], t["c_compared"], t["c_agreement"]], (2, 3))]
     return out
 
 
@@ -140,8 +191,42 @@ def _flood(r: NatureResult, t: dict[str, str]) -> list[Block]:
     return [Block("h3", t["flood"]), _table(rows, cols, (1,))]
 
 
+def _risk(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    """Each area's risk rating with its impact and dependency materiality and the measures
+    that drive it; the rule and the thresholds (from the data file) below."""
+    from junkan.nature.risk import drivers, load_rules
+
+    def lvl(x: str | None) -> str:
+        return t[f"lvl_{x}"] if x else "—"
+
+    rated = [a for a in r.areas if a.get("risk")]
+    if not rated:
+        return []
+    order = {"high": 0, "medium": 1, "low": 2, None: 3}
+    rows = [
+        [a["id"], a["commodity"], lvl(k["rating"]), lvl(k["impact"]["level"]),
+         lvl(k["dependency"]["level"]),
+         "; ".join(f"{t['m_' + n]} {fmt(v)} ({lvl(x)})" for n, v, x in drivers(k)) or "—"]
+        for a in sorted(rated, key=lambda a: order[a["risk"]["rating"]])
+        for k in [a["risk"]]
+    ]
+    rules = r.risk_rules or load_rules()
+    th = {
+        f"{t['m_' + n]} ({t['c_' + side]})":
+        f"{'≤' if v['direction'] == 'lower' else '≥'} {fmt(float(v['medium']))} {lvl('medium')}, "
+        f"{'≤' if v['direction'] == 'lower' else '≥'} {fmt(float(v['high']))} {lvl('high')}"
+        + ("" if v["source"] == "assumption" else f" — {v['source']}")
+        for side in ("impact", "dependency") for n, v in rules[side].items()
+    }
+    cols = [t["area"], t["c_commodity"], t["c_risk"], t["c_impact"], t["c_dependency"],
+            t["c_drivers"]]
+    src = (rules.get("source_ja") if t["lang"] == "ja" else None) or rules["source"]
+    return [Block("h3", t["risk"]), _table(rows, cols, ()), Block("p", t["risk_rule"]),
+            Block("defs", items=th), Block("p", f"{t['risk_source']}: {src}")]
+
+
 def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:
-    out = [Block("h2", t["assess"])]
+    out = [Block("h2", t["assess"]), *_risk(r, t)]
     if r.spi:
         out.append(
             Block(

@@ -78,6 +78,49 @@ TEXT: dict[str, dict[str, str]] = {
         "score": "Integrated impact (0–100)",
         "weights": "Weights of the integrated indicator (assumption unless stated)",
         "classifier": "Land-cover classification (held-out polygons)",
+        "lc_maps": "Land cover from your maps (C1.1 and forest loss from them)",
+        "lc_source": "Maps",
+        "lc_check": "Your land-cover maps against the classification",
+        "lc_mixed": "The first and last maps come from different products or versions: part "
+        "of the change may be a difference of method, not of land",
+        "lc_check_method": "Agreement: share of the area (where both give a class) on which "
+        "the map's class and the random-forest class have the same name.",
+        "lang": "en",
+        "risk": "Nature-related risk per area",
+        "risk_rule": "Rule: each measure is rated against its thresholds; impact materiality "
+        "is the highest level of the impact measures, dependency materiality the highest of "
+        "the measures of the ecosystem services the commodity depends on (ENCORE-style "
+        "screening list); the risk is the higher of the two, one level up when both are at "
+        "least medium. Thresholds (assumptions unless a source is named):",
+        "risk_source": "Source of the rule and thresholds",
+        "lvl_low": "low",
+        "lvl_medium": "medium",
+        "lvl_high": "high",
+        "c_risk": "risk",
+        "c_impact": "impact materiality",
+        "c_dependency": "dependency materiality",
+        "c_drivers": "measures at medium or high",
+        "m_integrated": "integrated impact",
+        "m_conversion_share": "conversion share",
+        "m_protected_overlap_share": "protected-area share",
+        "m_kba_overlap_share": "KBA share",
+        "m_spi_latest": "SPI (latest)",
+        "m_vci_latest": "VCI (latest)",
+        "m_water_stressed_share": "withdrawal share from water-stressed areas",
+        "m_water_loss": "surface-water loss",
+        "m_vegetation_decline": "NDVI decline",
+        "survey": "Field survey: species richness per area, against its checklist",
+        "survey_note": "{n} observations ({out} outside every sourcing area). Chao1: "
+        "bias-corrected estimate of richness from individual counts (Chao 1987), a lower "
+        "bound, unreliable with few observations.",
+        "c_checklist": "checklist",
+        "c_observations": "observations",
+        "c_species": "species",
+        "c_individuals": "individuals",
+        "c_checklist_share": "share of checklist seen",
+        "c_by_group": "species per group",
+        "c_compared": "km² compared",
+        "c_agreement": "agreement",
         "mdc": "Responsiveness: minimum detectable year-on-year change",
         "flood": "Flood frequency: annual-maximum surface-water extent",
         "inundation": "Surface water and flooding per pixel (range: threshold uncertainty)",
@@ -155,6 +198,48 @@ TEXT: dict[str, dict[str, str]] = {
         "score": "統合影響指標（0–100）",
         "weights": "統合指標の重み（特記なき限り仮定）",
         "classifier": "土地被覆分類（検証用に除外したポリゴン）",
+        "lc_maps": "利用者提供の土地被覆図（C1.1 と森林減少はこの図から算出）",
+        "lc_source": "土地被覆図",
+        "lc_check": "利用者提供の土地被覆図と分類結果の照合",
+        "lc_mixed": "最初と最後の土地被覆図は製品または版が異なります。変化の一部は"
+        "土地ではなく作成方法の違いによる可能性があります",
+        "lc_check_method": "一致率：両方に分類がある面積のうち、土地被覆図の分類と"
+        "ランダムフォレストの分類が同じ名称である面積の割合。",
+        "lang": "ja",
+        "risk": "調達地域ごとの自然関連リスク",
+        "risk_rule": "規則：各指標をしきい値で評価し、影響の重要度は影響指標の最も高い水準、"
+        "依存の重要度は産品が依存する生態系サービス（ENCORE 型のスクリーニング一覧）の指標の"
+        "最も高い水準とします。リスクは両者の高い方とし、両方が「中」以上のときは1段階"
+        "引き上げます。しきい値（出典の記載がないものは仮定）：",
+        "risk_source": "規則としきい値の出典",
+        "lvl_low": "低",
+        "lvl_medium": "中",
+        "lvl_high": "高",
+        "c_risk": "リスク",
+        "c_impact": "影響の重要度",
+        "c_dependency": "依存の重要度",
+        "c_drivers": "「中」以上の指標",
+        "m_integrated": "統合影響指標",
+        "m_conversion_share": "転換面積の割合",
+        "m_protected_overlap_share": "保護地域との重なりの割合",
+        "m_kba_overlap_share": "KBA との重なりの割合",
+        "m_spi_latest": "SPI（最新）",
+        "m_vci_latest": "VCI（最新）",
+        "m_water_stressed_share": "水ストレス地域からの取水の割合",
+        "m_water_loss": "地表水面積の減少",
+        "m_vegetation_decline": "NDVI の低下",
+        "survey": "現地調査：調達地域ごとの種数（各地域のチェックリストと照合）",
+        "survey_note": "観察記録 {n} 件（うち調達地域の外 {out} 件）。Chao1：個体数から"
+        "求めた種数の推定値（バイアス補正、Chao 1987）。下限の推定であり、記録が少ないと"
+        "信頼できません。",
+        "c_checklist": "チェックリスト",
+        "c_observations": "観察記録数",
+        "c_species": "種数",
+        "c_individuals": "個体数",
+        "c_checklist_share": "チェックリスト中の確認割合",
+        "c_by_group": "分類群ごとの種数",
+        "c_compared": "照合面積 km²",
+        "c_agreement": "一致率",
         "mdc": "応答性：検出可能な最小の前年比変化",
         "flood": "洪水頻度：年最大地表水面積",
         "inundation": "画素ごとの地表水と浸水（範囲：しきい値の不確実性）",
@@ -191,6 +276,11 @@ class NatureResult:
     per-area extents are each area's ``inundation``)."""
     bank: dict[str, Any] | None = None
     """The assessment's ``portfolio`` (a bank's exposures), as JSON."""
+    survey: dict[str, Any] | None = None
+    """The field survey overall (observations, those outside every area, checklists);
+    each area's richness indicators are its ``survey``."""
+    risk_rules: dict[str, Any] | None = None
+    """The risk rating's rule and thresholds used (each area's rating is its ``risk``)."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> NatureResult:
@@ -207,6 +297,8 @@ class NatureResult:
                 list(doc.get("scenes") or []),
                 doc.get("surface_water"),
                 doc.get("bank_input"),
+                doc.get("survey"),
+                doc.get("risk_rules"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             from junkan.nature.geo import NatureInputError
@@ -249,6 +341,8 @@ class NatureResult:
                     "surface_water": self.surface_water,
                     "bank_input": self.bank,
                     "bank_portfolio": self.bank_portfolio(),
+                    "survey": self.survey,
+                    "risk_rules": self.risk_rules,
                 }
             )
         )

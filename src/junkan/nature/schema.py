@@ -8,7 +8,7 @@ import datetime as dt
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -54,6 +54,102 @@ class WaterSpec(Strict):
                 "stress_source: name the water-stress data set, version and date "
                 "(e.g. 'WRI Aqueduct 4.0 baseline annual bws_raw, 2023')"
             )
+        return self
+
+
+MAX_LEGEND = 1000
+
+
+class LandCoverMap(Strict):
+    """One of your land-cover maps: a one-band GeoTIFF/COG (or Zarr) of class values."""
+
+    path: str = Field(min_length=1, max_length=500)
+    date: dt.date
+    source: str | None = Field(default=None, min_length=1, max_length=500)
+    """This map's product and version, if not the one of ``landcover.source``."""
+
+
+class LandCoverSpec(Strict):
+    """Your own land-cover maps (e.g. ESA WorldCover tiles), one per date, read instead of
+    the random-forest classes (``use: replace``) or to check them (``use: check``)."""
+
+    maps: list[LandCoverMap] = Field(min_length=1, max_length=MAX_SCENES)
+    legend: dict[int, str] | str
+    """Class value → class name (several values may share a name), or the name of a
+    legend in ``junkan/data/nature/landcover_legends.yaml`` (e.g. ``esa-worldcover``)."""
+    source: str = Field(min_length=1, max_length=500)
+    """Where the maps come from (product, version, date, licence)."""
+    use: Literal["replace", "check"] = "replace"
+    nodata: list[int] = Field(default_factory=list, max_length=100)
+    """Values meaning "no data", besides the file's own nodata value."""
+    reproject: bool = False
+    """Resample a map on another grid or CRS onto the scenes' grid (nearest neighbour);
+    without it such a map is refused."""
+
+    @field_validator("legend")
+    @classmethod
+    def _legend(cls, v: dict[int, str] | str) -> dict[int, str] | str:
+        if isinstance(v, str):
+            known = sorted(reference("landcover_legends")["legends"])
+            if v not in known:
+                raise ValueError(f"unknown legend {v!r}; use one of {known} or give "
+                                 "value: class name pairs")
+            return v
+        if not 1 <= len(v) <= MAX_LEGEND:
+            raise ValueError(f"{len(v)} entries; give 1 to {MAX_LEGEND} value: name pairs")
+        out = {}
+        for value, name in v.items():
+            if not -(2**31) <= value < 2**31:
+                raise ValueError(f"value {value}: not a class code (a 32-bit integer)")
+            if not name.strip() or len(name) > 100:
+                raise ValueError(f"value {value}: the class name must be 1–100 characters")
+            out[value] = name.strip()
+        return out
+
+    @model_validator(mode="after")
+    def _maps(self) -> LandCoverSpec:
+        dates = [m.date for m in self.maps]
+        for i, (d0, d1) in enumerate(zip(dates, dates[1:], strict=False)):
+            if d1 <= d0:
+                raise ValueError(f"maps[{i + 1}].date: {d1} is not after {d0}; list the "
+                                 "maps oldest first, one per date")
+        if isinstance(self.legend, dict):
+            both = sorted(set(self.legend) & set(self.nodata))
+            if both:
+                raise ValueError(f"nodata: {both} also in the legend; a value is a class or "
+                                 "no data, not both")
+        return self
+
+
+class ChecklistRef(Strict):
+    """A site species checklist (CSV or JSON: scientific_name, local_name, group, source)."""
+
+    path: str = Field(min_length=1, max_length=500)
+    source: str | None = Field(default=None, min_length=1, max_length=500)
+    """The checklist's source, for species whose own ``source`` is empty."""
+    areas: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+    """Sourcing-area ids it is for; none: every area without its own."""
+
+
+class SurveySpec(Strict):
+    """The field survey: observations and the checklists they are checked against."""
+
+    observations: str = Field(min_length=1, max_length=500)
+    """The survey's Darwin Core export (.csv) or observations as JSON (.json)."""
+    checklists: list[ChecklistRef] = Field(default_factory=list, max_length=100)
+    """Site checklists (none: the bundled example checklist)."""
+
+    @model_validator(mode="after")
+    def _one_each(self) -> SurveySpec:
+        if sum(c.areas is None for c in self.checklists) > 1:
+            raise ValueError("checklists: more than one without 'areas'; only one may serve "
+                             "every area without its own")
+        seen: dict[str, int] = {}
+        for i, c in enumerate(self.checklists):
+            for area in c.areas or []:
+                if seen.setdefault(area, i) != i:
+                    raise ValueError(f"checklists[{i}].areas: {area!r} already has "
+                                     f"checklists[{seen[area]}]")
         return self
 
 
@@ -122,6 +218,13 @@ class AssessmentSpec(Strict):
     flood_reference: int = Field(default=0, ge=0, lt=MAX_SCENES)
     """Index of the reference scene (a normal, non-flood date) that per-pixel flooding is
     measured against (see junkan.nature.inundation)."""
+    risk_thresholds: str | None = Field(default=None, max_length=500)
+    """Your risk-rating rule and thresholds (YAML, the shape of
+    ``junkan/data/nature/risk_rating.yaml``); default: that file (assumptions)."""
+    survey: SurveySpec | None = None
+    """Field-survey observations and site checklists (optional; see junkan.nature.fieldwork)."""
+    landcover: LandCoverSpec | None = None
+    """Your own land-cover maps per date (optional; see junkan.nature.landcover)."""
     water_index: str | None = Field(default=None, max_length=40)
     """Index that separates water from land per pixel (default: MNDWI if computed, else
     NDWI; no per-pixel water without either)."""

@@ -19,6 +19,7 @@ from xml.sax.saxutils import quoteattr
 from pydantic import Field, field_validator
 
 from junkan.core.base import Strict
+from junkan.nature.checklist import Checklists
 from junkan.nature.geo import NatureInputError
 
 DWC_TERMS = (
@@ -36,8 +37,10 @@ DWC_TERMS = (
     "associatedMedia",
     "locationID",
     "occurrenceRemarks",
+    "identificationReferences",
 )
-"""Columns of the export, in order (Darwin Core term names)."""
+"""Columns of the export, in order (Darwin Core term names); ``identificationReferences``
+is the source of the species on the survey's checklist, when a checklist is given."""
 MAX_OBSERVATIONS = 1_000_000
 
 
@@ -73,10 +76,22 @@ class Observation(Strict):
         return t
 
 
-def check_species(obs: Iterable[Observation], checklist: Iterable[str]) -> None:
-    """Every observation's species is on the checklist (names compared exactly)."""
-    names = set(checklist)
+def check_species(obs: Iterable[Observation], checklist: Iterable[str] | Checklists) -> None:
+    """Every observation's species is on the checklist (names compared exactly): one list
+    of names, or :class:`Checklists` (each area's own checklist, else the default)."""
+    lists = checklist if isinstance(checklist, Checklists) else None
+    names = set() if lists is not None else set(checklist)  # type: ignore[arg-type]
     for o in obs:
+        if lists is not None:
+            cl = lists.for_area(o.area)
+            if cl is None or o.species in cl.names:
+                continue
+            where = f"the checklist of area {o.area!r}" if o.area in lists.by_area else (
+                "the survey's checklist")
+            raise NatureInputError(
+                f"observation {o.id!r}: species {o.species!r} is not on {where} "
+                f"({cl.path}); correct it or add it there"
+            )
         if o.species not in names:
             raise NatureInputError(
                 f"observation {o.id!r}: species {o.species!r} is not on "
@@ -85,12 +100,20 @@ def check_species(obs: Iterable[Observation], checklist: Iterable[str]) -> None:
 
 
 def darwin_core(
-    obs: Iterable[Observation], media: Mapping[str, Mapping[str, Any]] | None = None
+    obs: Iterable[Observation],
+    media: Mapping[str, Mapping[str, Any]] | None = None,
+    checklists: Checklists | None = None,
 ) -> str:
     """The observations as a Darwin Core occurrence CSV (UTF-8 text, header of DWC terms).
     ``associatedMedia``: with ``media`` (per observation id: the stored photo's
     ``identifier`` URL, as the service keeps them) that URL or nothing; without it, the
-    observation's own ``photo`` reference."""
+    observation's own ``photo`` reference. With ``checklists`` (each area's checklist),
+    every species must be on its area's checklist, ``vernacularName`` falls back to the
+    checklist's local (else English) name and ``identificationReferences`` is the
+    species' source on it (else the checklist's)."""
+    if checklists is not None:
+        obs = list(obs)
+        check_species(obs, checklists)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(DWC_TERMS)
@@ -101,13 +124,15 @@ def darwin_core(
         if o.id in seen:
             raise NatureInputError(f"observation id {o.id!r} is used twice")
         seen.add(o.id)
+        cl = None if checklists is None else checklists.for_area(o.area)
+        sp = None if cl is None else cl.get(o.species)
         w.writerow(
             [
                 o.id,
                 "HumanObservation",
                 o.time.isoformat(),
                 o.species,
-                o.vernacular or "",
+                o.vernacular or (sp and (sp.local or sp.en)) or "",
                 o.count,
                 f"{o.lat:.6f}",
                 f"{o.lon:.6f}",
@@ -117,6 +142,7 @@ def darwin_core(
                 (o.photo or "") if media is None else media.get(o.id, {}).get("identifier", ""),
                 o.area or "",
                 o.remarks or "",
+                "" if cl is None else (sp and sp.source) or cl.source,
             ]
         )
     return buf.getvalue()
@@ -178,7 +204,9 @@ def _meta_xml() -> str:
 
 
 def darwin_core_archive(
-    obs: Iterable[Observation], media: Mapping[str, Mapping[str, Any]]
+    obs: Iterable[Observation],
+    media: Mapping[str, Mapping[str, Any]],
+    checklists: Checklists | None = None,
 ) -> bytes:
     """A Darwin Core Archive (zip): ``meta.xml``, ``occurrence.csv`` (the core) and
     ``multimedia.csv`` (the photos, Simple Multimedia extension)."""
@@ -186,6 +214,6 @@ def darwin_core_archive(
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("meta.xml", _meta_xml())
-        z.writestr("occurrence.csv", darwin_core(items, media))
+        z.writestr("occurrence.csv", darwin_core(items, media, checklists))
         z.writestr("multimedia.csv", multimedia(items, media))
     return buf.getvalue()

@@ -396,8 +396,9 @@ async function loadChecklist() {
   if (!res || !res.ok) return;  // offline without a cached copy: names are not checked against it
   const doc = await res.json();
   sv.checklist = new Set(doc.species.map((x) => x.name));
+  // a site checklist gives a local (e.g. Japanese) name, the bundled example an English one
   $("#ns-checklist").replaceChildren(...doc.species.map((x) => Object.assign(document.createElement("option"),
-    { value: x.name, textContent: `${x.en} (${x.group})` })));
+    { value: x.name, textContent: `${[x.local, x.en].filter(Boolean).join(" / ") || x.name} (${x.group})` })));
 }
 
 /** The worker's answer to `message` over a MessageChannel, or `fallback` when none comes within `ms` (a worker of an
