@@ -154,3 +154,21 @@ def test_a_company_without_an_indicator_is_not_covered() -> None:
     y = next(r for r in b["companies"] if r["company"] == "Y")
     assert not y["covered"] and b["covered_share"] == pytest.approx(0.6)
     assert b["integrated"] == pytest.approx(50.0)
+
+
+def test_the_map_titles_its_axes_in_degrees_and_greys_an_unassessed_area(result) -> None:  # type: ignore[no-untyped-def]
+    """An area without an integrated indicator is drawn grey, never in the colour of a low
+    score (which read as 'little impact'); the axes say they are degrees."""
+    from dataclasses import replace
+
+    from junkan.nature.charts import figures
+    from junkan.nature.results import TEXT
+
+    areas = [dict(a) for a in result.areas]
+    areas[0]["integrated"] = {**areas[0]["integrated"], "value": None}
+    for lang, lon in (("en", "longitude (°)"), ("ja", "経度（°）")):
+        fig = figures(replace(result, areas=areas), TEXT[lang])[0]
+        assert fig.layout.xaxis.title.text == lon
+        fills = {t.name: t.fillcolor for t in fig.data if t.name}
+        assert fills[str(areas[0]["id"])] == "rgba(160, 160, 160, 0.6)"
+        assert fills[str(areas[1]["id"])] != fills[str(areas[0]["id"])]

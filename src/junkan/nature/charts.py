@@ -16,12 +16,8 @@ SCALE = "YlOrRd"
 
 def _area_map(r: NatureResult, t: dict[str, str]) -> go.Figure | None:
     fig = go.Figure()
-    for a in r.areas:
-        c = a.get("centroid")
-        if not c:
-            continue
+    for a, c, v in r.mapped_areas():
         w, s, e, n = c["bbox"]
-        v = a["integrated"]["value"]
         score = "—" if v is None else f"{v:.1f}"
         fig.add_trace(go.Scatter(
             x=[w, e, e, w, w], y=[s, s, n, n, s], fill="toself", mode="lines",
@@ -35,7 +31,7 @@ def _area_map(r: NatureResult, t: dict[str, str]) -> go.Figure | None:
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False,
                              marker={"colorscale": SCALE, "cmin": 0, "cmax": 100, "color": [0],
                                      "colorbar": {"title": {"text": "0–100"}}}))
-    fig.update_layout(title=t["map"], xaxis_title="lon", yaxis_title="lat", showlegend=False,
+    fig.update_layout(title=t["map"], xaxis_title=t["lon"], yaxis_title=t["lat"], showlegend=False,
                       yaxis={"scaleanchor": "x"}, height=420)
     return fig
 
@@ -43,7 +39,9 @@ def _area_map(r: NatureResult, t: dict[str, str]) -> go.Figure | None:
 def _colour(v: float | None) -> str:
     from plotly.colors import sample_colorscale
 
-    return str(sample_colorscale(SCALE, [min(max((v or 0.0) / 100, 0.0), 1.0)])[0]).replace(
+    if v is None:  # not assessed: grey, never the colour of a low score
+        return "rgba(160, 160, 160, 0.6)"
+    return str(sample_colorscale(SCALE, [min(max(v / 100, 0.0), 1.0)])[0]).replace(
         "rgb(", "rgba(").replace(")", ", 0.6)")
 
 

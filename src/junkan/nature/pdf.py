@@ -139,18 +139,15 @@ def _map(ax: Axes, r: NatureResult, t: dict[str, str]) -> None:
     from matplotlib.patches import Rectangle
 
     cmap = colormaps["YlOrRd"]
-    for a in r.areas:
-        c = a.get("centroid")
-        if not c:
-            continue
+    for a, c, v in r.mapped_areas():
         w, s, e, n = c["bbox"]
-        v = a["integrated"]["value"]
-        ax.add_patch(Rectangle((w, s), e - w, n - s, alpha=0.6, ec="k", fc=cmap((v or 0.0) / 100)))
+        face = "0.63" if v is None else cmap(v / 100)  # grey: not assessed
+        ax.add_patch(Rectangle((w, s), e - w, n - s, alpha=0.6, ec="k", fc=face))
         ax.annotate(a["id"], (c["lon"], c["lat"]), ha="center", va="center", fontsize=8)
     ax.autoscale_view()
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("lon")
-    ax.set_ylabel("lat")
+    ax.set_xlabel(t["lon"])
+    ax.set_ylabel(t["lat"])
     ax.tick_params(labelsize=6)
     ax.set_title(t["map"], fontsize=8)
 

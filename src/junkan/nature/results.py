@@ -126,7 +126,9 @@ TEXT: dict[str, dict[str, str]] = {
         "inundation": "Surface water and flooding per pixel (range: threshold uncertainty)",
         "inundation_ref": "Flooded = water now, not water in the reference scene of",
         "water": "C3.0 water withdrawal and consumption from water-stressed areas",
-        "map": "Sourcing areas (WGS 84; colour: integrated impact)",
+        "map": "Sourcing areas (WGS 84; colour: integrated impact; grey: not assessed)",
+        "lon": "longitude (°)",
+        "lat": "latitude (°)",
         "chart_score": "Integrated impact per area",
         "chart_water": "Surface-water extent per scene (km²) and 10-year return level",
         "chart_ndvi": "Mean NDVI per scene",
@@ -245,7 +247,9 @@ TEXT: dict[str, dict[str, str]] = {
         "inundation": "画素ごとの地表水と浸水（範囲：しきい値の不確実性）",
         "inundation_ref": "浸水＝現在は水域で、基準シーンでは水域でない画素。基準シーン：",
         "water": "C3.0 水ストレス地域からの取水量と消費量",
-        "map": "調達地域（WGS 84、色：統合影響指標）",
+        "map": "調達地域（WGS 84、色：統合影響指標、灰色：評価なし）",
+        "lon": "経度（°）",
+        "lat": "緯度（°）",
         "chart_score": "調達地域ごとの統合影響指標",
         "chart_water": "シーンごとの地表水面積（km²）と10年確率値",
         "chart_ndvi": "シーンごとの平均NDVI",
@@ -304,6 +308,13 @@ class NatureResult:
             from junkan.nature.geo import NatureInputError
 
             raise NatureInputError(f"not an assessment result document ({exc!r})") from None
+
+    def mapped_areas(self) -> list[tuple[dict[str, Any], dict[str, Any], float | None]]:
+        """The areas the maps draw: (area, its centroid with ``bbox`` as west, south, east,
+        north in degrees, its integrated indicator or None when not assessed); areas
+        without a centroid are left out."""
+        return [(a, a["centroid"], a["integrated"]["value"]) for a in self.areas
+                if a.get("centroid")]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per area and scene: indices, water, class areas."""
