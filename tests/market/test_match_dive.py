@@ -81,3 +81,34 @@ def test_cuts_tighten_the_lp_but_keep_the_optimum(seed: int) -> None:
     doc["solver"]["mip_rel_gap"] = 0.0
     best = market.run(market.load(text=json.dumps(doc))).summary()["margin_JPY"] / 1000.0
     assert -val2 >= best - 1e-6 * max(1.0, abs(best))  # still a bound of the MILP
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dive_pricing_routes_in_is_feasible(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With :data:`junkan.market.dive.PRICE_ROUNDS` on, routes not yet in the LP may join
+    each dive LP; the assignment still meets every row and minimum, below the LP."""
+    from junkan.market import dive as dive_mod
+    from junkan.market.start import first_routes
+
+    doc = random_instance(seed, n_lots=14, divisible=True)
+    m = market.load(text=json.dumps(doc))
+    arcs = build_arcs(m, setting(m), date(2026, 12, 1))
+    model = milp.build(m, arcs)
+    cons = model.rows.constraint(len(model.c))
+    lp = Session(model.c, cons.A, cons.lb, cons.ub, model.ub)
+    cap = np.array([c.capacity for c in m.conditions]) / 1000.0
+    first = first_routes(model.c, model.n_arc, arcs.lot, arcs.cond, model.m_a, cap)
+    x, val, _, _ = relax(lp, first, time.perf_counter() + 30, 0.0)
+    assert x is not None
+    monkeypatch.setattr(dive_mod, "PRICE_ROUNDS", 1)
+    s = milp._structure(model, m)
+    xd, _ = dive_mod.dive(lp, s, x, time.perf_counter() + 30)
+    if xd is None:  # the dive may give up; it must never return an infeasible point
+        return
+    ax = cons.A @ xd
+    assert np.all(ax >= cons.lb - TOL) and np.all(ax <= cons.ub + TOL)
+    f = _flows(model, xd)
+    assert np.all((f <= TOL) | (f >= s.pair_min - TOL))
+    d = xd[: model.n_arc]
+    assert np.all((s.semi_lb == 0) | (d <= TOL) | (d >= s.semi_lb - TOL))
+    assert objective(model.c, s, xd) <= -val + TOL * max(1.0, abs(val))

@@ -391,15 +391,20 @@ def polish(
 
 
 def reprice(
-    lp: Session, ub: np.ndarray, deadline: float, group: np.ndarray | None = None
+    lp: Session,
+    ub: np.ndarray,
+    deadline: float,
+    group: np.ndarray | None = None,
+    rounds: int | None = None,
 ) -> np.ndarray | None:
     """Solve the LP under the bounds set (``ub`` at full length: which routes may carry
     flow), pricing in the routes not yet in the LP whose reduced cost is negative under its
     duals, until none is left (or :data:`REPRICE_ROUNDS`, or the deadline). A rounding
     changes the duals (a closed shipment frees its buyer's capacity for other lots): routes
-    the relaxation never needed are then worth taking. None when an LP fails."""
+    the relaxation never needed are then worth taking. ``rounds``: most pricing rounds
+    (default :data:`REPRICE_ROUNDS`). None when an LP fails."""
     x, _, y = lp.solve(deadline - time.perf_counter())
-    for _ in range(REPRICE_ROUNDS):
+    for _ in range(REPRICE_ROUNDS if rounds is None else rounds):
         if x is None or time.perf_counter() > deadline:
             break
         rc = lp.c - lp.a.T @ y

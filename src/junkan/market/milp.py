@@ -33,6 +33,7 @@ from junkan.market.branch import branch_and_cut
 from junkan.market.colgen import TRACE, Session, Structure, heuristic, objective, relax
 from junkan.market.dive import dive, refill
 from junkan.market.schema import Market
+from junkan.market.start import first_routes
 
 FULL_MAX = 20_000
 """Up to this many routes, branch and cut runs over all of them (the answer is exact within
@@ -255,7 +256,7 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
     )
     lp.vub = model.pair_col if VUB_LP else None
     TRACE.append(("model built", time.perf_counter(), 0.0, 0.0))
-    x_lp, low = _lp_bound(lp, model, arcs, st, t0, group)
+    x_lp, low = _lp_bound(lp, model, market, arcs, st, t0, group)
     bound = -low if x_lp is not None else np.inf
     best_x, best_obj = None, -np.inf
     s = _structure(model, market)
@@ -305,12 +306,20 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
 
 
 def _lp_bound(
-    lp: Session, model: Model, arcs: Arcs, st: Setting, t0: float, group: np.ndarray
+    lp: Session,
+    model: Model,
+    market: Market,
+    arcs: Arcs,
+    st: Setting,
+    t0: float,
+    group: np.ndarray,
 ) -> tuple[np.ndarray | None, float]:
     """The LP solution by column generation and its certified bound (minimisation)."""
     # the LP may not take all the time: the rounding must still find an assignment
     lp_deadline = t0 + LP_SHARE * st.time_limit
-    x_lp, val, low, _ = relax(lp, _start(model, arcs), lp_deadline, st.gap * LP_TOL, group)
+    cap = np.array([c.capacity for c in market.conditions]) / 1000.0
+    start = first_routes(model.c, model.n_arc, arcs.lot, arcs.cond, model.m_a, cap)
+    x_lp, val, low, _ = relax(lp, start, lp_deadline, st.gap * LP_TOL, group)
     if x_lp is not None and val - low > FAR * st.gap * max(1.0, abs(val)):
         # far from the LP optimum, neither bound nor rounding is worth much: more time
         more = relax(
@@ -397,25 +406,6 @@ def _rounding(
             break
         xh, obj = x2, obj2
     return xh, obj
-
-
-def _start(model: Model, arcs: Arcs, per_lot: int = 8) -> np.ndarray:
-    """The first routes of the column generation: for each lot, the best route to each of
-    its ``per_lot`` best-paying buyers (so the first LP already spreads lots over buyers),
-    and every pooled-shipment variable."""
-    n = model.n_arc
-    order = np.lexsort((model.c[:n], arcs.cond, arcs.lot))
-    key = arcs.lot[order] * (int(arcs.cond.max()) + 1) + arcs.cond[order]
-    first_of_pair = np.ones(n, dtype=bool)
-    first_of_pair[1:] = key[1:] != key[:-1]
-    best = order[first_of_pair]  # one route per (lot, buyer), the cheapest
-    order2 = best[np.lexsort((model.c[best], arcs.lot[best]))]
-    lots = arcs.lot[order2]
-    rank = np.arange(len(order2)) - np.searchsorted(lots, lots, side="left")
-    mask = np.zeros(len(model.c), dtype=bool)
-    mask[order2[rank < per_lot]] = True
-    mask[n:] = True
-    return mask
 
 
 def _structure(model: Model, market: Market) -> Structure:
