@@ -187,6 +187,35 @@ def test_bad_periods_are_named_before_solving(change: Any, message: str) -> None
         period_model(_net(doc))
 
 
+def test_a_year_whose_only_reachable_destination_is_closed_is_named_before_solving() -> None:
+    """Hokkaido's supply reaches (by truck) only the Sapporo hub, whose only destination
+    takes nothing in 2035: named with the area and year, not a bare 'Infeasible' after the
+    solve (or Benders running to its time limit)."""
+    doc = _spread()
+    doc["hubs"]["extra"].append({"name": "H Sapporo", "prefecture": "Hokkaido"})
+    doc["destinations"].append({"name": "R Hokkaido", "prefecture": "Hokkaido",
+                                "capacity": {"panel": "50000 t"}})
+    doc["periods"]["supply_by_year"]["panel"]["Hokkaido"] = [10000, 10000, 10000]
+    doc["periods"]["demand_factor"] = {"R Hokkaido": [1, 0, 1]}
+    with pytest.raises(ModelError, match="periods.demand_factor: infeasible in 2035: "
+                       "Hokkaido has 10,000 t of panel but no destination its hubs reach"):
+        period_model(_net(doc))
+    doc["periods"]["demand_factor"] = {"R Hokkaido": [1, 1, 1]}
+    assert period_model(_net(doc)).supply.sum() > 0
+
+
+def test_a_supply_csv_with_only_its_header_is_refused(tmp_path: Path) -> None:
+    """An empty table would replace the scenario's supply with nothing (it used to fall
+    back to the scenario's template supply silently)."""
+    (tmp_path / "supply.csv").write_text("area,year,commodity,t\n", encoding="utf-8")
+    doc = _spread()
+    doc["periods"]["supply_by_year"] = "supply.csv"
+    path = tmp_path / "spread.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(ModelError, match="supply.csv: no rows after the header"):
+        network.load(path)
+
+
 def test_api_periods_take_and_return_supply_and_demand_per_year() -> None:
     doc = network_periods_job(yaml.safe_dump(_spread(demand=True)), None, "rolling", 1)
     assert doc["method"] == "rolling horizon, window 1"

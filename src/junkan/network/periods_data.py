@@ -81,6 +81,10 @@ def read_supply_csv(path: str | Path, years: list[int]) -> dict[str, dict[str, l
             break
     if not header and not problems:
         problems.append(Problem("", "no header 'area,year,commodity,t'"))
+    elif header and not got and not problems:
+        problems.append(Problem("", "no rows after the header: the table would replace the "
+                                "scenario's supply with nothing; give one row per area, year "
+                                "and commodity"))
     table: dict[str, dict[str, list[float]]] = {}
     for c, areas in got.items():
         for a, by_year in areas.items():
@@ -239,4 +243,30 @@ def period_checks(net: Network, per: Periods, supply: np.ndarray,
         problems.append(Problem(_supply_field(per, c), f"infeasible: {net.zones[k].name} has "
                                 "supply but no hub reachable by truck from it can send on to a "
                                 "destination; add a hub there or a destination"))
+    if not len(stuck):
+        problems += _unreachable_in_a_year(net, per, supply, cap)
+    return problems
+
+
+def _unreachable_in_a_year(net: Network, per: Periods, supply: np.ndarray,
+                           cap: np.ndarray) -> list[Problem]:
+    """Areas whose supply of a commodity, in a year, can reach by truck only hubs whose
+    destinations accept none of it that year (a ``demand_factor`` of 0, or a destination
+    that opens later): each named with the year and the field to change."""
+    linked = np.isfinite(net.cost_hub_dest).any(axis=2)  # (I, J): some mode connects them
+    problems: list[Problem] = []
+    for t, year in enumerate(per.years):
+        for p, c in enumerate(net.commodities):
+            open_dest = cap[:, p, t] > 0
+            hub_ok = (linked & open_dest[None, :]).any(axis=1)
+            reach = (net.zone_hub_ok & hub_ok[None, :]).any(axis=1)
+            for k in np.flatnonzero((supply[:, p, t] > 0) & ~reach):
+                field = "periods.demand_factor" if per.demand_factor else \
+                    f"destinations[*].capacity.{c}"
+                problems.append(Problem(field, f"infeasible in {year}: {net.zones[k].name} "
+                                        f"has {supply[k, p, t]:,.6g} t of {c} but no destination "
+                                        "its hubs reach accepts any that year "
+                                        f"({_supply_field(per, c)})"))
+                if len(problems) >= MAX_PROBLEMS:
+                    return problems
     return problems
