@@ -223,3 +223,9 @@ def test_cli_diagnose_writes_the_proposals_models_that_compare_reproduces(tmp_pa
     assert measure["change_vs_baseline"]["final_disposal_t"] == pytest.approx(
         -prop["landfill_avoided_t"]
     )
+    # a file where the folder should go, or a folder that cannot be made: one clear line
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    for bad in (tmp_path / "afile", Path("/proc/junkan-nope")):
+        r = CliRunner().invoke(app, ["policy", "diagnose", str(DOC), "--models", str(bad)])
+        assert r.exit_code != 0 and r.exception is None or isinstance(r.exception, SystemExit)
+        assert "--models" in r.output and "Traceback" not in r.output, r.output

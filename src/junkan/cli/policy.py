@@ -97,7 +97,13 @@ def diagnose(
     if out is not None:
         write_outputs(out, "diagnosis", res)
     if models is not None:
-        written = res.write_models(models)
+        if models.exists() and not models.is_dir():
+            fail(f"--models {models}: a file is there, not a folder")
+        try:
+            with atomic_dir(models) as tmp:
+                written = res.write_models(tmp)
+        except OSError as exc:
+            fail(f"--models {models}: {exc.strerror or exc}")
         console.print(f"{len(written)} lifecycle models written to {models}", highlight=False)
     if format == Format.json:
         print_json(res.to_json())

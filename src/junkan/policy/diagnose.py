@@ -155,6 +155,7 @@ def effects(
                 "co2e_factor_t_per_t": x.co2e_t_per_t,
                 "co2e_reduction_t": run["co2e_reduction_t"],
                 "landfill_per_t": x.landfill_per_t,
+                "landfill_per_t_basis": measure_model.residue(me, s.route)[1],
                 "landfill_avoided_t": run["landfill_avoided_t"],
                 "net_cost_JPY_per_t": m.cost_JPY_per_t - x.disposal_JPY_per_t - x.revenue_JPY_per_t,
                 "net_cost_kJPY": run["net_cost_kJPY"],

@@ -126,8 +126,16 @@ def residue(me: Municipality, route: str) -> tuple[float, str]:
             f"(直接最終処分量 + 処理残渣量) {num:,.6g} t ÷ "
             f"(直接最終処分量 + 焼却以外の中間処理量) {den:,.6g} t"
         )
-    ratio = num / den if den > 0 else 0.0
-    return min(ratio, 1.0), f"survey row of {me.name} ({me.code}): {what}"
+    basis = f"survey row of {me.name} ({me.code}): {what}"
+    if den <= 0:
+        if num > 0:
+            basis += "; nothing sent down this route, so its residue is not attributed (0)"
+        return 0.0, basis
+    ratio = num / den
+    if ratio > 1.0:
+        basis += (f" = {ratio:.3g}, capped at 1 (more residue than waste: check the survey "
+                  "row)")
+    return min(ratio, 1.0), basis
 
 
 def inputs(d: Diagnosis, me: Municipality, measure: Measure) -> Inputs:
