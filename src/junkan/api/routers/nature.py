@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, model_validator
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
+from junkan.api.routers import nature_checklist
 from junkan.core import budget
 from junkan.core.budget import BudgetSettings
 from junkan.core.encoding import jsonable
@@ -36,6 +37,7 @@ from junkan.store.nature_photos import PhotoRepo
 from junkan.store.nature_survey import SurveyRepo
 
 router = APIRouter()
+router.include_router(nature_checklist.router)  # the survey's species checklists
 
 Kind = Literal["assess", "classify"]
 PREFIX = "nature."
@@ -203,12 +205,13 @@ class SyncIn(BaseModel):
     observations: list[SyncItem] = Field(min_length=1, max_length=MAX_SYNC)
 
 
-def _checked(items: list[SyncItem]) -> list[tuple[dict[str, Any], int | None]]:
+def _checked(items: list[SyncItem]) -> list[Any]:
+    """The observations, checked one by one (422 naming the first bad one)."""
     from pydantic import ValidationError
 
     from junkan.nature import Observation
 
-    out: list[tuple[dict[str, Any], int | None]] = []
+    out: list[Any] = []
     seen: set[str] = set()
     for i, it in enumerate(items):
         try:
@@ -220,7 +223,7 @@ def _checked(items: list[SyncItem]) -> list[tuple[dict[str, Any], int | None]]:
         if obs.id in seen:
             raise HTTPException(422, f"observations[{i}]: id {obs.id!r} is sent twice")
         seen.add(obs.id)
-        out.append((obs.model_dump(mode="json"), it.base_version))
+        out.append(obs)
     return out
 
 
@@ -229,9 +232,28 @@ def survey_sync(body: SyncIn, user: CurrentUser, request: Request) -> dict[str, 
     """Store observations recorded offline (your organisation's). One outcome per
     observation, in order: ``created``, ``unchanged`` (already stored: a resend after a
     lost answer), ``updated`` (``base_version`` was the stored version) or ``conflict``
-    (nothing changed; ``server`` holds the stored version to choose from)."""
-    results = _survey(request).sync(user.org_id, user.id, _checked(body.observations))
-    return {"results": results}
+    (nothing changed; ``server`` holds the stored version to choose from). Once your
+    organisation has its own checklist (``PUT /api/nature/survey/checklist``), a species
+    not on the checklist of the observation's area refuses the whole request (422 naming
+    the observation)."""
+    obs = _checked(body.observations)
+    nature_checklist.check_observations(request, user.org_id, obs)
+    bases = [it.base_version for it in body.observations]
+    items = [(o.model_dump(mode="json"), b) for o, b in zip(obs, bases, strict=True)]
+    return {"results": _survey(request).sync(user.org_id, user.id, items)}
+
+
+def _dwc(request: Request, org_id: str) -> tuple[list[Any], dict[str, Any], Any]:
+    """The organisation's observations, photos and checklists, as the exports take them."""
+    return (
+        _observations(request, org_id),
+        _media(request, org_id),
+        nature_checklist.checklists(request, org_id),
+    )
+
+
+def _refused(exc: Exception) -> HTTPException:
+    return HTTPException(409, f"cannot export: {exc}")
 
 
 def _observations(request: Request, org_id: str) -> list[Any]:
@@ -274,26 +296,21 @@ def survey_observations(
 )
 def survey_export(user: CurrentUser, request: Request) -> Response:
     """Your organisation's observations as a Darwin Core occurrence table (CSV);
-    ``associatedMedia`` is the URL of the observation's photo, if one was uploaded."""
-    from junkan.nature import darwin_core
+    ``associatedMedia`` is the URL of the observation's photo, if one was uploaded; with
+    your checklists, ``vernacularName`` falls back to the species' local name on its
+    area's checklist and ``identificationReferences`` is its source (409 naming an
+    observation whose species is on none of them)."""
+    from junkan.nature import NatureInputError, darwin_core
 
+    try:
+        body = darwin_core(*_dwc(request, user.org_id))
+    except NatureInputError as exc:
+        raise _refused(exc) from None
     return Response(
-        darwin_core(_observations(request, user.org_id), _media(request, user.org_id)),
+        body,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="occurrences.csv"'},
     )
-
-
-@router.get("/api/nature/survey/checklist", tags=["nature"])
-def survey_checklist(user: CurrentUser) -> dict[str, Any]:
-    """The example species checklist the survey page offers (scientific and English
-    names, group) and its source."""
-    from importlib import resources
-
-    import yaml
-
-    text = resources.files("junkan.data").joinpath("nature/survey_checklist.yaml").read_text()
-    return dict(yaml.safe_load(text))
 
 
 # ---- survey photos: one per synced observation, checked, served to its organisation only ---
@@ -406,11 +423,16 @@ def survey_photo_delete(obs_id: ObsId, user: CurrentUser, request: Request) -> R
 def survey_archive(user: CurrentUser, request: Request) -> Response:
     """Your organisation's observations as a Darwin Core Archive: ``meta.xml``,
     ``occurrence.csv`` and ``multimedia.csv`` (Simple Multimedia extension: one row per
-    photo, its URL served to your organisation only)."""
-    from junkan.nature import darwin_core_archive
+    photo, its URL served to your organisation only); checklist names and sources as for
+    ``export.csv``."""
+    from junkan.nature import NatureInputError, darwin_core_archive
 
+    try:
+        body = darwin_core_archive(*_dwc(request, user.org_id))
+    except NatureInputError as exc:
+        raise _refused(exc) from None
     return Response(
-        darwin_core_archive(_observations(request, user.org_id), _media(request, user.org_id)),
+        body,
         media_type="application/zip",
         headers={"Content-Disposition": 'attachment; filename="dwca-occurrences.zip"'},
     )

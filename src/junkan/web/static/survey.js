@@ -15,7 +15,7 @@ const LIST = 100;  // synced observations listed for editing (the newest)
 const MAX_PHOTO = 10 * 1024 * 1024;
 const SHRINK_SIDES = [4096, 2048, 1024];  // longest side (px) of the smaller copy, tried in turn until it fits
 const SHRINK_QUALITY = 0.85;  // JPEG quality of the smaller copy
-const sv = { db: null, syncing: null, checklist: null, editing: null, readyCheck: 0 };
+const sv = { db: null, syncing: null, checklist: null, editing: null, readyCheck: 0 };  // checklist: as GET answers it
 const READY_RETRIES = 5;  // checks 2 s apart while online before the page waits for the connection to return
 
 function openDb() {
@@ -204,7 +204,8 @@ async function observation() {
   const o = { id: sv.editing ? sv.editing.id : newId(), species, count: num("#ns-count", 1, 1000000, "ns.count", true),
     lat: num("#ns-lat", -90, 90, "ns.lat"), lon: num("#ns-lon", -180, 180, "ns.lon"),
     time: text("#ns-time", "ns.time"), observer: text("#ns-observer", "ns.observer") };
-  if (sv.checklist && species && !sv.checklist.has(species)) errs.push(t("ns.notOnChecklist", { species }));
+  const list = checklistFor($("#ns-area").value.trim());
+  if (list && species && !list.some((x) => x.name === species)) errs.push(t("ns.notOnChecklist", { species }));
   const file = $("#ns-photo").files[0];
   const type = file && await photoType(file);
   let photo = null;  // the Blob to keep and send: the file's bytes, or their smaller copy when over the limit
@@ -390,15 +391,89 @@ function writeSynced() {
     photoCell(photo), String(version), button("ns.edit", () => startEdit(version, o))]), [1, 5]);
 }
 
-async function loadChecklist() {
-  if (sv.checklist) return;
+/** The species of the checklist that serves `area`, from the survey's checklist as the service answers it (its `areas`
+ * carry the organisation's area checklists): the area's own, else the survey's; null when not known on this device (no
+ * checklist loaded yet, or an area's own too long to come inline: the service checks those species when they are sent). */
+function checklistFor(area) {
+  const doc = sv.checklist; if (!doc) return null;
+  const own = area && doc.areas && doc.areas[area];
+  return own ? own.species : doc.species;
+}
+
+/** The species offered for the form's area (their local name first: a site checklist gives one, the bundled example
+ * an English one) and which checklist they come from. */
+function showChecklist() {
+  const doc = sv.checklist; if (!doc) return;
+  const area = $("#ns-area").value.trim();
+  const own = area && doc.areas && doc.areas[area];
+  const list = checklistFor(area) || [];
+  $("#ns-checklist").replaceChildren(...list.map((x) => Object.assign(document.createElement("option"),
+    { value: x.name, textContent: `${[x.local, x.en].filter(Boolean).join(" / ") || x.name} (${x.group})` })));
+  const vars = { area, name: own ? own.name : doc.name, n: list.length, source: doc.source };
+  const key = own ? (own.species ? "ns.checklist.area" : "ns.checklist.areaUnknown")
+    : doc.scope === "bundled" ? "ns.checklist.bundled" : "ns.checklist.survey";
+  $("#ns-checklist-note").textContent = t(key, vars);
+}
+$("#ns-checklist").after(Object.assign(document.createElement("p"), { id: "ns-checklist-note", className: "note" }));
+$("#ns-area").addEventListener("input", showChecklist);
+
+async function loadChecklist(again = false) {
+  if (sv.checklist && !again) return;
   const res = await api("/api/nature/survey/checklist").catch(() => null);
   if (!res || !res.ok) return;  // offline without a cached copy: names are not checked against it
-  const doc = await res.json();
-  sv.checklist = new Set(doc.species.map((x) => x.name));
-  // a site checklist gives a local (e.g. Japanese) name, the bundled example an English one
-  $("#ns-checklist").replaceChildren(...doc.species.map((x) => Object.assign(document.createElement("option"),
-    { value: x.name, textContent: `${[x.local, x.en].filter(Boolean).join(" / ") || x.name} (${x.group})` })));
+  sv.checklist = await res.json();
+  showChecklist();
+}
+
+/** A labelled control of the checklist editor: [label, control]. */
+function field(id, key, props) {
+  const label = Object.assign(document.createElement("label"), { htmlFor: id, textContent: t(key) });
+  label.dataset.i18n = key;
+  return [label, Object.assign(document.createElement("input"), { id }, props)];
+}
+
+function i18nEl(tag, key, props = {}) {
+  const e = Object.assign(document.createElement(tag), { textContent: t(key) }, props);
+  e.dataset.i18n = key; return e;
+}
+
+/** For an administrator: upload the organisation's checklist (CSV or JSON) for the survey or one area, or remove it. */
+async function checklistEditor() {
+  if ($("#ns-cl-edit")) return;
+  const res = await api("/api/me").catch(() => null);
+  const me = res && res.ok ? await res.json() : null;
+  if (!me || me.role !== "admin" || $("#ns-cl-edit")) return;
+  const box = Object.assign(document.createElement("details"), { id: "ns-cl-edit" });
+  const url = () => {
+    const area = $("#ns-cl-area").value.trim();
+    return `/api/nature/survey/checklist${area ? `?area=${encodeURIComponent(area)}` : ""}`;
+  };
+  const done = async (r, okKey, vars = {}) => {
+    $("#ns-cl-errors").replaceChildren(); $("#ns-cl-status").textContent = "";
+    if (!r) { showMessages("#ns-cl-errors", [t("ns.offline")]); return; }
+    if (r.status === 404) { $("#ns-cl-status").textContent = t("ns.cl.none"); return; }
+    if (!r.ok) { showProblem("#ns-cl-errors", await problemOf(r)); return; }
+    const doc = r.status === 204 ? {} : await r.json();
+    $("#ns-cl-status").textContent = t(okKey, { ...vars, name: doc.name, n: (doc.species || []).length });
+    await loadChecklist(true);
+  };
+  const upload = i18nEl("button", "ns.cl.upload", { type: "button", id: "ns-cl-upload" });
+  upload.onclick = async () => {
+    const file = $("#ns-cl-file").files[0];
+    if (!file) { showMessages("#ns-cl-errors", [t("ns.cl.noFile")]); return; }
+    const body = new FormData(); body.append("file", file, file.name);
+    await done(await api(url(), { method: "PUT", body }).catch(() => null), "ns.cl.uploaded");
+  };
+  const remove = i18nEl("button", "ns.cl.remove", { type: "button", id: "ns-cl-remove" });
+  remove.onclick = async () => done(await api(url(), { method: "DELETE" }).catch(() => null), "ns.cl.removed");
+  box.append(i18nEl("summary", "ns.cl.title"), i18nEl("p", "ns.cl.about", { className: "note" }),
+    ...field("ns-cl-file", "ns.cl.file", { type: "file", accept: ".csv,.json,text/csv,application/json" }),
+    ...field("ns-cl-area", "ns.cl.area", { maxLength: 100 }), upload, remove,
+    Object.assign(document.createElement("span"), { id: "ns-cl-status" }),
+    Object.assign(document.createElement("ul"), { id: "ns-cl-errors", className: "error" }));
+  box.querySelector("#ns-cl-status").setAttribute("role", "status");
+  box.querySelector("#ns-cl-status").setAttribute("aria-live", "polite");
+  $("#ns-form").after(box);
 }
 
 /** The worker's answer to `message` over a MessageChannel, or `fallback` when none comes within `ms` (a worker of an
@@ -451,6 +526,7 @@ function showSurvey() {
     $("#ns-time").value = d.toISOString().slice(0, 19);
   }
   loadChecklist();
+  checklistEditor();
   drawQueue().then(syncSurvey);
 }
 
@@ -458,7 +534,7 @@ $("#ns-sync").addEventListener("click", () => syncSurvey());
 window.addEventListener("online", () => { syncSurvey(); if ($("#ns-offline-ready").dataset.ready !== "true") keepOffline(); });
 
 function redrawSurvey() {
-  drawQueue(); writeSynced(); $("#ns-status").textContent = "";
+  drawQueue(); writeSynced(); showChecklist(); $("#ns-status").textContent = "";
   writeOfflineReady(); writePhotoNote();
   if (sv.editing) $("#ns-editing-what").textContent = t("ns.editing", { species: $("#ns-species").value, version: sv.editing.version });
   $("#ns-save").textContent = t(sv.editing ? "ns.saveEdit" : "ns.save");
