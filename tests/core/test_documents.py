@@ -256,3 +256,15 @@ def test_each_place_of_a_tuple_names_its_own_fields() -> None:
                       "pair.yaml")
     (p,) = exc.value.problems
     assert p.path == "pair[1].prt" and p.message.endswith("(known here: port)")
+
+
+def test_a_key_written_twice_in_one_yaml_mapping_is_refused_with_both_lines() -> None:
+    """YAML keeps the last of two equal keys silently; a supply or threshold typed twice
+    would lose the first. Merge keys (<<) and equal-looking keys of different types (1 and
+    '1') are not duplicates."""
+    with pytest.raises(ModelError, match=r"a\.b: the key 'b' is given twice in this mapping "
+                       r"\(lines 2 and 4\)"):
+        parse_document("a:\n  b: 1\n  c: 2\n  b: 3\n", source="d.yaml")
+    doc = parse_document("base: &b {x: 1}\nm:\n  <<: *b\n  1: int\n  '1': str\n",
+                         source="d.yaml")
+    assert doc["m"] == {"x": 1, 1: "int", "1": "str"}

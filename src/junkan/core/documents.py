@@ -209,8 +209,12 @@ def _check_nodes(root: yaml.Node, lim: Limits) -> None:
             deepest = depth  # the deepest level inside this node, so far
             nodes += 1
             pending = []
-            kids = [x for pair in node.value for x in pair] if type(node) is mapping \
-                else node.value
+            if type(node) is mapping:
+                kids = [x for pair in node.value for x in pair]
+                if len(node.value) > 1:
+                    _check_unique_keys(node)
+            else:
+                kids = node.value
             for kid in kids:
                 if type(kid) is scalar:  # inline: most nodes are scalars
                     n = len(kid.value)
@@ -229,6 +233,20 @@ def _check_nodes(root: yaml.Node, lim: Limits) -> None:
             env = lim.env("yaml_nodes" if nodes > max_nodes else "document_bytes")
             raise _Refused(f"expands to more than {what} through anchors and aliases (&x, *x) "
                            f"({env}); write the data out instead", node)
+
+
+def _check_unique_keys(node: yaml.MappingNode) -> None:
+    """Refuse a key written twice in one mapping (YAML would keep the last silently: a
+    supply, a threshold or a name typed twice must not lose the first)."""
+    seen: dict[tuple[str, str], yaml.Node] = {}
+    for key, _ in node.value:
+        if type(key) is not yaml.ScalarNode or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        first = seen.setdefault((key.tag, key.value), key)
+        if first is not key:
+            raise _Refused(f"the key {short(key.value, 60)} is given twice in this mapping "
+                           f"(lines {first.start_mark.line + 1} and "
+                           f"{key.start_mark.line + 1}); YAML would keep only the last", key)
 
 
 def _too_long(n: int, lim: Limits) -> str:
