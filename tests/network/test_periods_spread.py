@@ -179,6 +179,8 @@ def test_bad_tables_are_named_by_the_schema(change: Any, field: str, message: st
      "periods.supply_by_year.panel: infeasible: Okinawa has supply but no hub"),
     (lambda p: p.update(lead_time=1),
      "periods.lead_time: infeasible: supply arrives in 2030"),
+    (lambda p: p["supply_by_year"]["panel"].update(Aichi=[1e-7, 20000, 5000]),
+     "periods.supply_by_year.panel.Aichi: 2030: below 0.001 t"),
 ])
 def test_bad_periods_are_named_before_solving(change: Any, message: str) -> None:
     doc = _spread()

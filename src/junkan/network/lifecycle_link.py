@@ -204,8 +204,12 @@ def _first_years(proxies: dict[int, Proxy]) -> dict[int, Proxy]:
 
 
 def _per_area(names: list[str], by_year: list[np.ndarray]) -> dict[str, list[float]]:
-    """Prefecture → t per year (areas with supply in some year only)."""
+    """Prefecture → t per year (areas with supply in some year only); an area-year under
+    1 kg (the planner refuses such a supply: within its solver's tolerance of 0) is 0."""
+    from junkan.network.periods_data import MIN_SUPPLY_T
+
     grid = np.vstack(by_year)  # (T, 47)
+    grid = np.where(grid < MIN_SUPPLY_T, 0.0, grid)
     return {n: [float(f"{v:.6g}") for v in grid[:, k]] for k, n in enumerate(names)
             if grid[:, k].any()}
 

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 MAX_SUPPLY_CSV_BYTES = 2_000_000
 """Largest supply table read (47 areas × 30 years × a few commodities is ~50 kB)."""
 MAX_PROBLEMS = 20
+MIN_SUPPLY_T = 1e-3
+"""The smallest non-zero supply of an area in a year (1 kg/yr): below it the MILP's
+feasibility tolerance cannot tell it from 0, so one method would ignore it while another
+opened a hub for it."""
 HEADER = ["area", "year", "commodity", "t"]
 
 
@@ -174,7 +178,13 @@ def period_supply(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]
                 problems.append(Problem(field, f"the same prefecture as '{seen[code]}'"))
                 continue
             seen[code] = area
-            col[zone_of[code]] = rate * np.asarray(values, dtype=float)
+            given = np.asarray(values, dtype=float)
+            tiny = [y for y, v in zip(per.years, given, strict=True) if 0 < v < MIN_SUPPLY_T]
+            if tiny:
+                problems.append(Problem(field, f"{', '.join(map(str, tiny))}: below "
+                                        f"{MIN_SUPPLY_T:g} t (1 kg) a supply is within the "
+                                        "solver's tolerance of 0; give 0 or at least 0.001 t"))
+            col[zone_of[code]] = rate * given
         supply[:, p, :] = col
     return supply, problems
 

@@ -51,7 +51,10 @@ self.addEventListener("fetch", (ev) => {
   }
   if (req.method !== "GET") return;
   if (req.mode === "navigate" && url.pathname === "/") ev.respondWith(networkFirst(req, "/"));
-  else if (ASSETS.includes(url.pathname) || KEEP_API.includes(url.pathname)) ev.respondWith(networkFirst(req, url.pathname));
+  else if (ASSETS.includes(url.pathname)) ev.respondWith(networkFirst(req, url.pathname));
+  // an API answer is kept under its query too: an area's own checklist (?area=) must not
+  // replace the survey's in the offline copy
+  else if (KEEP_API.includes(url.pathname)) ev.respondWith(networkFirst(req, url.pathname + url.search));
 });
 
 /** The answer to the page's {type: "offline-ready", refresh}: with refresh (the page is online), the identity and
