@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -58,16 +59,19 @@ class Checklist:
     source: str
     species: tuple[Species, ...]
     _by: dict[str, Species] = field(init=False, repr=False, compare=False)
+    _names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by", {s.name: s for s in self.species})
+        object.__setattr__(self, "_names", frozenset(self._by))
 
     def get(self, name: str) -> Species | None:
         return self._by.get(name)
 
     @property
-    def names(self) -> set[str]:
-        return {s.name for s in self.species}
+    def names(self) -> frozenset[str]:
+        """The scientific names (built once: a survey checks every observation's)."""
+        return self._names
 
     def to_json(self) -> dict[str, Any]:
         """As the survey page reads it: ``source`` and ``species`` (name, group and the
@@ -94,7 +98,8 @@ class Checklists:
 
 
 def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    """A name as compared for duplicates: spaces, case and Unicode form (NFC) aside."""
+    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
 
 
 def _text(v: Any, where: str, what: str) -> str | None:
@@ -142,17 +147,31 @@ def _fields(names: list[str], where: str) -> dict[str, str]:
     return out
 
 
+def csv_rows(reader: Any, path: str) -> Iterator[Any]:
+    """The rows of a CSV reader, a malformed line (e.g. a field over the csv module's
+    limit) refused with the file and line named."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(reader, "reader", reader).line_num  # a DictReader's lags
+            raise NatureInputError(f"{path}: line {line}: not valid CSV ({exc})") from None
+        yield row
+
+
 def _rows_csv(text: str, path: str) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    header = next(csv_rows(reader, path), None)
     if not header:
         raise NatureInputError(f"{path}: empty; the first line names the columns "
                                "(scientific_name, local_name, group, source)")
     cols = _fields(header, f"{path}: line 1")
     if "name" not in cols.values():
         raise NatureInputError(f"{path}: line 1: no scientific_name column")
-    out = []
-    for row in reader:
+    out: list[tuple[str, dict[str, Any]]] = []
+    for row in csv_rows(reader, path):
         line = reader.line_num
         if not any(c.strip() for c in row):
             continue
@@ -202,6 +221,7 @@ def parse_checklist(data: bytes | str, *, fmt: str, path: str, source: str | Non
         text = data if isinstance(data, str) else data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise NatureInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, text given as str too
     if fmt == "csv":
         rows, own = _rows_csv(text, path), None
     elif fmt in ("json", "yaml"):
@@ -209,6 +229,9 @@ def parse_checklist(data: bytes | str, *, fmt: str, path: str, source: str | Non
             doc = json.loads(text) if fmt == "json" else yaml.safe_load(text)
         except (ValueError, yaml.YAMLError) as exc:
             raise NatureInputError(f"{path}: not valid {fmt.upper()} ({exc})") from None
+        except RecursionError:
+            raise NatureInputError(f"{path}: not a checklist: nested too deeply (a list of "
+                                   "species is two levels deep)") from None
         rows, own = _rows_json(doc, path)
     else:
         raise NatureInputError(f"{path}: a checklist is .csv, .json or .yaml, not {fmt!r}")

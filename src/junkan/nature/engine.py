@@ -220,7 +220,8 @@ def _components(doc: dict[str, Any], spi_doc: dict[str, Any] | None) -> dict[str
         "water_loss": rel_drop(rows[0].get("water_km2"), rows[-1].get("water_km2"))
         if len(rows) > 1
         else None,
-        "drought": None if spi_doc is None else max(0.0, -spi_doc["latest"]) / SPI_CLIP,
+        "drought": None if spi_doc is None or spi_doc.get("latest") is None
+        or not math.isfinite(spi_doc["latest"]) else max(0.0, -spi_doc["latest"]) / SPI_CLIP,
     }
 
 

@@ -13,9 +13,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
-from junkan.nature.checklist import Checklist, Checklists, bundled, read_checklist
+from junkan.nature.checklist import Checklist, Checklists, bundled, csv_rows, read_checklist
 from junkan.nature.geo import WGS84, Layer, NatureInputError, Polygon, rings
 from junkan.nature.schema import Assessment
 from junkan.nature.survey import MAX_OBSERVATIONS, Observation, check_species
@@ -50,13 +51,17 @@ def _validated(raw: dict[str, Any], where: str) -> Observation:
 
 def _from_csv(text: str, path: str) -> list[Observation]:
     rows = csv.DictReader(io.StringIO(text))
+    try:
+        header = rows.fieldnames or []
+    except csv.Error as exc:
+        raise NatureInputError(f"{path}: line 1: not valid CSV ({exc})") from None
     missing = [t for t in ("occurrenceID", "scientificName", "eventDate", "decimalLatitude",
-                           "decimalLongitude", "recordedBy") if t not in (rows.fieldnames or [])]
+                           "decimalLongitude", "recordedBy") if t not in header]
     if missing:
         raise NatureInputError(f"{path}: line 1: no column {', '.join(missing)}; give a Darwin "
                                "Core occurrence table (e.g. the survey's export.csv)")
     out = []
-    for r in rows:
+    for r in csv_rows(rows, path):
         where = f"{path}: line {rows.line_num}"
         raw: dict[str, Any] = {}
         for term, f in DWC.items():
@@ -79,6 +84,8 @@ def _from_json(text: str, path: str) -> list[Observation]:
         doc = json.loads(text)
     except ValueError as exc:
         raise NatureInputError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise NatureInputError(f"{path}: not observations: nested too deeply") from None
     if isinstance(doc, dict):
         doc = doc.get("observations")
     if not isinstance(doc, list) or len(doc) > MAX_OBSERVATIONS:
@@ -133,14 +140,28 @@ def checklists(a: Assessment, ids: list[str]) -> Checklists:
     return out
 
 
-def _inside(x: float, y: float, poly: Polygon) -> bool:
-    """Even-odd rule over every ring (holes and parts included)."""
-    hit = False
-    for ring in rings(poly.geometry):
-        for (x0, y0), (x1, y1) in zip((p[:2] for p in ring[:-1]), (p[:2] for p in ring[1:]),
-                                      strict=True):
-            if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
-                hit = not hit
+def _inside(x: np.ndarray, y: np.ndarray, poly: Polygon) -> np.ndarray:
+    """Which points lie in ``poly``: even-odd rule over every ring (holes and parts
+    included), vectorised over the points (one pass per edge, points outside the polygon's
+    bounding box skipped)."""
+    hit = np.zeros(len(x), bool)
+    rs = [np.asarray([p[:2] for p in ring], float) for ring in rings(poly.geometry)]
+    if not rs or not len(x):
+        return hit
+    allv = np.concatenate(rs)
+    box = ((x >= allv[:, 0].min()) & (x <= allv[:, 0].max()) & (y >= allv[:, 1].min())
+           & (y <= allv[:, 1].max()))
+    idx = np.flatnonzero(box)
+    px, py, inner = x[idx], y[idx], np.zeros(len(idx), bool)
+    for ring in rs:
+        for (x0, y0), (x1, y1) in zip(ring[:-1], ring[1:], strict=True):
+            cross = (y0 > py) != (y1 > py)
+            if not cross.any():
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                at = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
+            inner ^= cross & (px < at)
+    hit[idx] = inner
     return hit
 
 
@@ -160,10 +181,15 @@ def locate(obs: list[Observation], areas: Layer, path: str) -> list[Observation]
     xs, ys = [o.lon for o in todo], [o.lat for o in todo]
     if areas.crs != WGS84:
         xs, ys = (list(v) for v in transform(WGS84, areas.crs, xs, ys))
-    found = {}
-    for o, x, y in zip(todo, xs, ys, strict=True):
-        hit = next((p.fid for p in areas.polygons if _inside(x, y, p)), None)
-        found[o.id] = hit
+    x, y = np.asarray(xs, float), np.asarray(ys, float)
+    where: list[str | None] = [None] * len(todo)
+    left = np.ones(len(todo), bool)  # the first area a point lies in, as before
+    for p in areas.polygons:
+        hit = _inside(x, y, p) & left
+        for j in np.flatnonzero(hit):
+            where[j] = p.fid
+        left &= ~hit
+    found = {o.id: w for o, w in zip(todo, where, strict=True)}
     return [o if o.area else o.model_copy(update={"area": found[o.id]}) for o in obs]
 
 

@@ -9,7 +9,7 @@ name is an error that names it."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,10 @@ from junkan.nature.schema import Assessment, LandCoverSpec, reference
 
 MAX_REPROJECT_PIXELS = 250_000_000
 """Largest map (or scene grid) ``reproject: true`` resamples; it is done in memory."""
+COVERAGE_TOLERANCE = 0.01
+"""Maps whose valid (not nodata) shares of an area differ by more than this are flagged."""
+WIDER = {1: np.int16, 2: np.int32, 4: np.int64}
+"""The signed type a resampled map is widened to when its own type has no free fill value."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,23 @@ class LandCover:
     classes: list[str]
     source: str
     note: dict[str, str]
+    map_nodata: list[frozenset[int]] = field(default_factory=list)
+    """Per map, its own nodata values besides ``nodata`` (the file's nodata value, the fill
+    value of resampled pixels): they are nodata in that map only."""
 
     @property
     def codes(self) -> Lookup:
+        return self.lookup(None)
+
+    def lookup(self, i: int | None) -> Lookup:
+        """Raw values → class codes of map ``i`` (its own nodata values included)."""
         keys = sorted(self.legend)
         code = {c: k for k, c in enumerate(self.classes, start=1)}
+        own = self.map_nodata[i] if i is not None and i < len(self.map_nodata) else set()
         return Lookup(
             np.array(keys, dtype=np.int64),
             np.array([code[self.legend[k]] for k in keys], dtype=np.uint16),
-            np.array(sorted(self.nodata), dtype=np.int64),
+            np.array(sorted(self.nodata | own), dtype=np.int64),
             len(self.classes) + 1,
         )
 
@@ -79,12 +91,14 @@ def _legend(spec: LandCoverSpec) -> tuple[dict[int, str], set[int], str, dict[st
     return legend, set(spec.nodata) | {int(v) for v in ref.get("nodata", [])}, src, note
 
 
-def _on_grid(a: Assessment, i: int, r: Raster, scene0: Raster, nodata: set[int]) -> Raster:
+def _on_grid(a: Assessment, i: int, r: Raster, scene0: Raster, used: set[int]
+             ) -> tuple[Raster, int | None]:
     """The map on the scenes' grid: as it is, resampled (nearest) with ``reproject``, or
-    refused with what to do."""
+    refused with what to do; with the value that fills the resampled pixels outside it
+    (nodata for this map only; ``used``: the legend's and the nodata values)."""
     same_crs = _same_crs(r.crs, scene0.crs)
     if same_crs and r.shape == scene0.shape and r.transform.almost_equals(scene0.transform):
-        return r
+        return r, None
     where = f"{a.source}: landcover.maps[{i}]: {r.path}"
     if not a.spec.landcover or not a.spec.landcover.reproject:
         what = (f"its CRS {r.crs} differs from the scenes' ({scene0.crs}, {scene0.path})"
@@ -105,18 +119,41 @@ def _on_grid(a: Assessment, i: int, r: Raster, scene0: Raster, nodata: set[int])
         )
     from rasterio.enums import Resampling
 
-    fill = int(r.nodata) if r.nodata is not None else _free_value(r, nodata)
-    nodata.add(fill)
-    da = r.data.rio.write_nodata(fill).rio.reproject_match(
+    src, fill = r.data, _own_nodata(r)
+    if fill is None:
+        fill = _free_value(src.dtype, used)
+        if fill is None and src.dtype.itemsize in WIDER:
+            src = src.astype(WIDER[src.dtype.itemsize])
+            fill = _free_value(src.dtype, used)
+        if fill is None:
+            raise NatureInputError(
+                f"{where}: every {r.data.dtype} value is a legend class or nodata: none is "
+                "left to mark the resampled pixels outside the map; warp it onto the scenes' "
+                f"grid beforehand (gdalwarp -r near -dstnodata N -t_srs {scene0.crs} …)"
+            )
+    da = src.rio.write_nodata(fill).rio.reproject_match(
         scene0.data.isel(band=slice(0, 1)), resampling=Resampling.nearest
     )
     da = da.chunk({"band": -1, "y": a.spec.chunk, "x": a.spec.chunk})
-    return Raster(r.path, da, scene0.crs, scene0.transform, float(fill))
+    return Raster(r.path, da, scene0.crs, scene0.transform, float(fill)), fill
 
 
-def _free_value(r: Raster, used: set[int]) -> int:
+def _own_nodata(r: Raster) -> int | None:
+    """The file's nodata value, if it is an integer of the map's type."""
+    if r.nodata is None or not math.isfinite(r.nodata) or r.nodata != int(r.nodata):
+        return None
     info = np.iinfo(r.data.dtype)
-    return next(v for v in (int(info.max), int(info.min), 0) if v not in used)
+    return int(r.nodata) if info.min <= r.nodata <= info.max else None
+
+
+def _free_value(dtype: np.dtype[Any], used: set[int]) -> int | None:
+    """A value of ``dtype`` not in ``used`` (its maximum, minimum or 0 if free), or None."""
+    info = np.iinfo(dtype)
+    lo, hi = int(info.min), int(info.max)
+    free = next((v for v in (hi, lo, 0) if v not in used), None)
+    if free is not None or hi - lo + 1 <= len(used):
+        return free
+    return next(v for v in range(hi, hi - len(used) - 1, -1) if v not in used)
 
 
 def open_maps(a: Assessment, scene0: Raster) -> LandCover | None:
@@ -126,7 +163,13 @@ def open_maps(a: Assessment, scene0: Raster) -> LandCover | None:
     if spec is None:
         return None
     legend, nodata, source, note = _legend(spec)
-    maps = []
+    clash = sorted(set(legend) & nodata)
+    if clash:
+        raise NatureInputError(
+            f"{a.source}: landcover: value(s) {', '.join(map(str, clash))} are both nodata "
+            "and legend classes; remove them from 'nodata:' or from the legend"
+        )
+    maps, own = [], []
     for i, m in enumerate(spec.maps):
         r = open_raster(a.path(m.path, f"landcover.maps[{i}].path"), chunks=a.spec.chunk)
         if r.data.sizes["band"] != 1:
@@ -139,11 +182,20 @@ def open_maps(a: Assessment, scene0: Raster) -> LandCover | None:
                 f"{r.path}: values are {r.data.dtype}; a land-cover map holds integer class "
                 "codes (convert it: gdal_translate -ot Byte or UInt16)"
             )
-        if r.nodata is not None and math.isfinite(r.nodata) and int(r.nodata) not in legend:
-            nodata.add(int(r.nodata))
-        maps.append(_on_grid(a, i, r, scene0, nodata))
+        mine = {v for v in (_own_nodata(r),) if v is not None}
+        bad = sorted(mine & set(legend))
+        if bad:
+            raise NatureInputError(
+                f"{r.path}: its nodata value {bad[0]} is the legend class "
+                f"{legend[bad[0]]!r} (landcover.maps[{i}]): those pixels would be neither; "
+                "correct the file's nodata (gdal_edit.py -a_nodata N, or -unsetnodata) or "
+                "the legend"
+            )
+        r, fill = _on_grid(a, i, r, scene0, set(legend) | nodata | mine)
+        maps.append(r)
+        own.append(frozenset(mine | ({fill} if fill is not None else set())))
     classes = list(dict.fromkeys(legend.values()))
-    return LandCover(spec, maps, legend, frozenset(nodata), classes, source, note)
+    return LandCover(spec, maps, legend, frozenset(nodata), classes, source, note, own)
 
 
 def check_classes(a: Assessment, lc: LandCover, clf: Classifier | None) -> None:
@@ -184,7 +236,7 @@ def area_graphs(
     transitions first → last map, and (``check``) map × classifier per map."""
     import dask.array as da
 
-    k, lookup = len(lc.classes) + 2, lc.codes
+    k = len(lc.classes) + 2
     out = []
     for poly in areas.polygons:
         win = window(poly, scenes[0])
@@ -192,8 +244,9 @@ def area_graphs(
         inside = mask([poly], scenes[0], win)
         w = inside * (scenes[0].pixel_area_m2(win[0]) / 1e6)[:, None]
         codes = [
-            m.data.isel(band=0, y=win[0], x=win[1]).data.map_blocks(lookup, dtype=np.uint16)
-            for m in lc.maps
+            m.data.isel(band=0, y=win[0], x=win[1]).data.map_blocks(lc.lookup(i),
+                                                                      dtype=np.uint16)
+            for i, m in enumerate(lc.maps)
         ]
         wd = da.from_array(w, chunks=codes[0].chunks).ravel()
         g: dict[str, Any] = {
@@ -219,7 +272,7 @@ def unknown_values(lc: LandCover, i: int, poly: Polygon, scene0: Raster) -> list
     win = window(poly, scene0)
     assert win is not None
     raw = np.asarray(lc.maps[i].data.isel(band=0, y=win[0], x=win[1]).values)
-    bad = mask([poly], scene0, win) & (lc.codes(raw) == len(lc.classes) + 1)
+    bad = mask([poly], scene0, win) & (lc.lookup(i)(raw) == len(lc.classes) + 1)
     return [int(v) for v in np.unique(raw[bad])]
 
 
@@ -252,6 +305,31 @@ def _km2(lc: LandCover, v: np.ndarray) -> dict[str, float]:
     return {c: float(v[i]) for i, c in enumerate(lc.classes, start=1)}
 
 
+def _map_doc(lc: LandCover, i: int, v: np.ndarray) -> dict[str, Any]:
+    m, k = lc.spec.maps[i], len(lc.classes)
+    valid, total = float(np.sum(v[1 : k + 1])), float(np.sum(v))
+    return {"date": m.date.isoformat(), "path": m.path, "source": lc.map_source(i),
+            "classes_km2": _km2(lc, v), "nodata_km2": float(v[0]), "valid_km2": valid,
+            "valid_share": valid / total if total > 0 else None}
+
+
+def _coverage(maps: list[dict[str, Any]]) -> dict[str, Any]:
+    """A note when a map leaves part of the area nodata, and the maps whose valid share
+    differs from the best-covered one's by more than :data:`COVERAGE_TOLERANCE`."""
+    shares = [m["valid_share"] or 0.0 for m in maps]
+    if min(shares) >= 1 - 1e-9:
+        return {}
+    best = max(shares)
+    return {
+        "coverage_note": "part of the area is nodata in some maps (valid_share per map): "
+        "class areas count valid pixels only, class trends use each class's share of the "
+        "valid area (× the area), and C1.1 counts only pixels valid in both maps",
+        "coverage_differs": [m["date"] for m, x in zip(maps, shares, strict=True)
+                             if best - x > COVERAGE_TOLERANCE],
+        "coverage_tolerance": COVERAGE_TOLERANCE,
+    }
+
+
 def land_change(a: Assessment, lc: LandCover, g: dict[str, Any]) -> dict[str, Any]:
     """Class areas per map and, with two maps or more, TNFD C1.1 (natural in the first map,
     converted in the last), the forest-loss rate and the transitions: pixel areas of your
@@ -260,13 +338,9 @@ def land_change(a: Assessment, lc: LandCover, g: dict[str, Any]) -> dict[str, An
     out: dict[str, Any] = {
         "from": "landcover",
         "source": lc.source,
-        "maps": [
-            {"date": m.date.isoformat(), "path": m.path, "source": lc.map_source(i),
-             "classes_km2": _km2(lc, v), "nodata_km2": float(v[0])}
-            for i, (m, v) in enumerate(zip(spec.maps, g["classes"], strict=True))
-        ],
+        "maps": [_map_doc(lc, i, v) for i, v in enumerate(g["classes"])],
     }
-    out |= lc.note
+    out |= lc.note | _coverage(out["maps"])
     if "transitions" not in g:
         return out
     t = np.asarray(g["transitions"]).reshape(k, k)
@@ -276,14 +350,18 @@ def land_change(a: Assessment, lc: LandCover, g: dict[str, Any]) -> dict[str, An
     natural_first = float(sum(t[i, 1 : k - 1].sum() for i in nat))
     first, last = spec.maps[0], spec.maps[-1]
     years = (last.date - first.date).days / 365.25
+    valid, total = float(t[1 : k - 1, 1 : k - 1].sum()), float(t.sum())
     out["C1.1"] = {
         "value_km2": lost,
+        "valid_km2": valid,
+        "valid_share": valid / total if total > 0 else None,
         "uncertainty_km2_95": None,
         "uncertainty_note": "not estimated: your maps carry no confusion matrix here; see "
         "their producer's accuracy assessment",
         "method": f"Σ pixel area mapped {'/'.join(a.spec.natural_classes)} in the land-cover "
         f"map of {first.date} and {'/'.join(a.spec.converted_classes)} in that of "
-        f"{last.date} (your maps, classes by their legend)",
+        f"{last.date} (your maps, classes by their legend), over the pixels valid (not "
+        f"nodata) in both maps: {valid:.4g} of {total:.4g} km²",
         "inputs": [first.path, last.path],
     }
     out["forest_loss_rate_per_year"] = (
@@ -294,7 +372,6 @@ def land_change(a: Assessment, lc: LandCover, g: dict[str, Any]) -> dict[str, An
         f"{names[i]}→{names[j]}": float(t[i, j])
         for i in range(1, k - 1) for j in range(1, k - 1) if i != j and t[i, j] > 0
     }
-    valid = float(t[1 : k - 1, 1 : k - 1].sum())
     out["conversion_share"] = lost / valid if valid > 0 else None
     if lc.map_source(0) != lc.map_source(len(spec.maps) - 1):
         # a change of product or version: part of the change may be one of method
@@ -327,7 +404,14 @@ def agreement(a: Assessment, lc: LandCover, clf: Classifier, g: dict[str, Any]
 
 
 def series(lc: LandCover, g: dict[str, Any]) -> tuple[list[float], dict[str, list[float]]]:
-    """Decimal years of the maps and each class's km² per map (for the trend tests)."""
+    """Decimal years of the maps and each class's km² per map (for the trend tests), as its
+    share of the map's valid (not nodata) area times the area: a map with nodata over part
+    of the area does not make every class seem to shrink."""
     years = [m.date.year + (m.date.timetuple().tm_yday - 1) / 365.25 for m in lc.spec.maps]
-    per = [_km2(lc, v) for v in g["classes"]]
+    k = len(lc.classes)
+    per = []
+    for v in g["classes"]:
+        valid, total = float(np.sum(v[1 : k + 1])), float(np.sum(v))
+        scale = total / valid if valid > 0 else math.nan
+        per.append({c: x * scale for c, x in _km2(lc, v).items()})
     return years, {f"{c}_km2": [p[c] for p in per] for c in lc.classes}

@@ -83,7 +83,10 @@ def integrated(components: dict[str, float | None], weights: dict[str, float]) -
 
 
 def rel_drop(first: float | None, last: float | None) -> float | None:
-    """Relative decrease first → last (0 if it rose), None if undefined."""
-    if first is None or last is None or not math.isfinite(first) or first <= 0:
-        return None if first is None or last is None else 0.0
+    """Relative decrease first → last (0 if it rose), None if undefined (a value missing
+    or not finite); 0 if ``first`` is not positive (nothing to lose)."""
+    if first is None or last is None or not (math.isfinite(first) and math.isfinite(last)):
+        return None
+    if first <= 0:
+        return 0.0
     return float(max(0.0, (first - last) / first))

@@ -119,6 +119,12 @@ def _survey(r: NatureResult, t: dict[str, str]) -> list[Block]:
     return [Block("h3", t["survey"]), Block("p", note), _table(rows, cols, (2, 3, 4, 5, 6))]
 
 
+def _sign(v: dict[str, Any]) -> str:
+    """How a threshold is compared: at or beyond (≤ ≥), or strictly (< >)."""
+    strict = v.get("inclusive") is False
+    return ("<" if strict else "≤") if v["direction"] == "lower" else (">" if strict else "≥")
+
+
 def _landcover(r: NatureResult, t: dict[str, str]) -> list[Block]:
     """Land cover from your maps (class areas per map, C1.1) or their check of the
     classifier (agreement per map)."""
@@ -134,10 +140,13 @@ def _landcover(r: NatureResult, t: dict[str, str]) -> list[Block]:
                 for _, d in maps[:1] if d.get("sources_differ")]
         classes = [c for c in lc["maps"][0]["classes_km2"]  # those mapped somewhere
                    if any(m["classes_km2"][c] > 0 for _, d in maps for m in d["maps"])]
-        rows = [[a["id"], m["date"], *(fmt(m["classes_km2"][c]) for c in classes)]
+        if any(d.get("coverage_note") for _, d in maps):
+            out.append(Block("p", t["lc_coverage"]))
+        rows = [[a["id"], m["date"], *(fmt(m["classes_km2"][c]) for c in classes),
+                 "—" if m.get("valid_share") is None else f"{100 * m['valid_share']:.1f}"]
                 for a, d in maps for m in d["maps"]]
-        out.append(_table(rows, [t["area"], t["c_date"], *(f"{c} km²" for c in classes)],
-                          tuple(range(2, len(classes) + 2))))
+        out.append(_table(rows, [t["area"], t["c_date"], *(f"{c} km²" for c in classes),
+                                 t["c_valid"]], tuple(range(2, len(classes) + 3))))
     checks = [(a["id"], c) for a in r.areas for c in a.get("landcover_check") or []]
     if checks:
         out += [Block("h3", t["lc_check"]), Block("p", t["lc_check_method"]),
@@ -213,8 +222,8 @@ def _risk(r: NatureResult, t: dict[str, str]) -> list[Block]:
     rules = r.risk_rules or load_rules()
     th = {
         f"{t['m_' + n]} ({t['c_' + side]})":
-        f"{'≤' if v['direction'] == 'lower' else '≥'} {fmt(float(v['medium']))} {lvl('medium')}, "
-        f"{'≤' if v['direction'] == 'lower' else '≥'} {fmt(float(v['high']))} {lvl('high')}"
+        f"{_sign(v)} {fmt(float(v['medium']))} {lvl('medium')}, "
+        f"{_sign(v)} {fmt(float(v['high']))} {lvl('high')}"
         + ("" if v["source"] == "assumption" else f" — {v['source']}")
         for side in ("impact", "dependency") for n, v in rules[side].items()
     }

@@ -80,6 +80,10 @@ TEXT: dict[str, dict[str, str]] = {
         "classifier": "Land-cover classification (held-out polygons)",
         "lc_maps": "Land cover from your maps (C1.1 and forest loss from them)",
         "lc_source": "Maps",
+        "lc_coverage": "Part of an area is nodata in some maps (valid %): class areas count "
+        "valid pixels only, class trends use each class's share of the valid area, and C1.1 "
+        "counts only pixels valid in both the first and the last map.",
+        "c_valid": "valid %",
         "lc_check": "Your land-cover maps against the classification",
         "lc_mixed": "The first and last maps come from different products or versions: part "
         "of the change may be a difference of method, not of land",
@@ -202,6 +206,10 @@ TEXT: dict[str, dict[str, str]] = {
         "classifier": "土地被覆分類（検証用に除外したポリゴン）",
         "lc_maps": "利用者提供の土地被覆図（C1.1 と森林減少はこの図から算出）",
         "lc_source": "土地被覆図",
+        "lc_coverage": "一部の土地被覆図では地域の一部がデータなしです（有効 %）。分類別面積は"
+        "有効な画素のみ、分類の傾向は有効面積に占める割合、C1.1 は最初と最後の両方の図で"
+        "有効な画素のみから算出しています。",
+        "c_valid": "有効 %",
         "lc_check": "利用者提供の土地被覆図と分類結果の照合",
         "lc_mixed": "最初と最後の土地被覆図は製品または版が異なります。変化の一部は"
         "土地ではなく作成方法の違いによる可能性があります",

@@ -7,6 +7,7 @@ surface-water and vegetation loss), by the rule and thresholds of
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,11 +23,15 @@ LEVELS = ("low", "medium", "high")
 IMPACT = ("integrated", "conversion_share", "protected_overlap_share", "kba_overlap_share")
 DEPENDENCY = ("spi_latest", "vci_latest", "water_stressed_share", "water_loss",
               "vegetation_decline")
+SERVICES = sorted({s for names in DEPENDENCIES.values() for s in names})
+"""The ecosystem services a dependency measure may stand for (those of the screening list)."""
 
 
 class Threshold(Strict):
     direction: Literal["higher", "lower"]
     """higher: a value at or above a threshold reaches its level; lower: at or below."""
+    inclusive: bool = True
+    """false: a value must lie strictly beyond a threshold (above, or below) to reach it."""
     medium: float
     high: float
     source: str = Field(min_length=1, max_length=500)
@@ -36,6 +41,9 @@ class Threshold(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> Threshold:
+        if self.service is not None and self.service not in SERVICES:
+            raise ValueError(f"service: unknown ecosystem service {self.service!r}; use one "
+                             f"of {SERVICES}")
         if (self.high <= self.medium) if self.direction == "higher" else (
                 self.high >= self.medium):
             word = "above" if self.direction == "higher" else "below"
@@ -81,8 +89,11 @@ def load_rules(path: Path | None = None) -> dict[str, Any]:
 
 
 def _level(value: float, t: dict[str, Any]) -> str:
-    lower = t["direction"] == "lower"
-    beyond = (lambda v, x: v <= x) if lower else (lambda v, x: v >= x)
+    lower, strict = t["direction"] == "lower", t.get("inclusive") is False
+    if strict:
+        beyond = (lambda v, x: v < x) if lower else (lambda v, x: v > x)
+    else:
+        beyond = (lambda v, x: v <= x) if lower else (lambda v, x: v >= x)
     return "high" if beyond(value, t["high"]) else "medium" if beyond(value, t["medium"]) \
         else "low"
 
@@ -115,6 +126,8 @@ def _side(values: dict[str, Any], table: dict[str, Any], services: list[str] | N
         if services is not None and t.get("service") and t["service"] not in services:
             continue
         v = values.get(name)
+        if v is not None and not math.isfinite(float(v)):
+            v = None  # NaN or infinite: not measured, not "low"
         rated[name] = {"value": v, "level": None if v is None else _level(float(v), t)}
     levels = [r["level"] for r in rated.values() if r["level"]]
     return {"level": max(levels, key=LEVELS.index) if levels else None, "measures": rated}
