@@ -29,6 +29,7 @@ from junkan.vision.counting import cross_fit, group_shares, read_matrix
 from junkan.vision.dataset import Dataset, Item
 from junkan.vision.features import FEATURES, features
 from junkan.vision.materials import GROUPS, group_of, priors
+from junkan.vision.model_checks import check_loaded
 from junkan.vision.segment import SegmentParams, Segments, fit_join, segment
 from junkan.vision.truth import match, overlap, pieces_per_segment
 
@@ -196,7 +197,7 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
         kind = str(doc.get("kind", "boosted"))
         if kind not in KINDS:
             raise ValueError(f"kind {kind!r} is not one of {list(KINDS)}")
-        return VisionModel(
+        model = VisionModel(
             base64.b64decode(doc["onnx"]),
             list(doc["classes"]),
             SegmentParams.model_validate(doc["segment"]),
@@ -210,6 +211,8 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
+    check_loaded(model, where)
+    return model
 
 
 class OutdatedModelError(ValueError):
