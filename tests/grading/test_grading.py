@@ -239,6 +239,18 @@ def test_blend_rules_by_hand() -> None:
     assert m.quantity.mass == 4
 
 
+@pytest.mark.parametrize("masses,field", [
+    ([float("nan"), 1], "masses[0]"),  # was left out silently: a blend of b alone
+    ([-1, 2], "masses[0]"),  # was left out silently: mass 2
+    ([1, float("inf")], "masses[1]"),
+    ([1], "masses"),  # was zip()'s bare ValueError
+])
+def test_a_blend_refuses_masses_that_are_not_kg(masses: list[float], field: str) -> None:
+    a, b = pp("a", 10, density=0.90, ash=1, pbde=100), pp("b", 40, density=0.95, ash=4, pbde=400)
+    with pytest.raises(grading.GradingError, match=field.replace("[", r"\[")):
+        grading.blend([a, b], masses)
+
+
 def test_schema_and_context_are_published() -> None:
     folder = resources.files("junkan.data") / "grading"
     shipped = json.loads((folder / "item.schema.json").read_text("utf-8"))

@@ -80,3 +80,12 @@ def test_alloy_plan_takes_the_evaluation_file(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"sorter": None}))
     res = CliRunner().invoke(app, ["plan", str(req), "--sorter", str(bad)])
     assert res.exit_code == 2 and "no confusion matrix" in res.output
+    # a NaN share passed the checks (NaN < 0 and |sum - 1| > 1e-6 are both false) and went
+    # into the Dirichlet draws; now it is refused in one line naming the row
+    doc = evaluation(0.95)
+    doc["sorter"]["matrix"]["cast"][0] = float("nan")
+    bad.write_text(json.dumps(doc))
+    res = CliRunner().invoke(app, ["plan", str(req), "--sorter", str(bad)])
+    assert res.exit_code == 2
+    assert "matrix.cast: give 4 finite shares" in res.output, res.output
+    assert "pydantic" not in res.output

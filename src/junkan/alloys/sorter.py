@@ -6,6 +6,7 @@ agreement, and a LIBS sorter after the Fraunhofer ILT annual report 2010)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from junkan.alloys.predict import AL_CLASSES, TRACKED, Prediction, _stats
 
@@ -38,8 +39,9 @@ class Sorter(BaseModel):
         if set(self.matrix) != set(AL_CLASSES):
             raise ValueError(f"matrix needs one row per class {list(AL_CLASSES)}")
         for cls, row in self.matrix.items():
-            if len(row) != len(AL_CLASSES) or any(v < 0 for v in row):
-                raise ValueError(f"matrix.{cls}: give {len(AL_CLASSES)} shares ≥ 0")
+            if len(row) != len(AL_CLASSES) or not all(math.isfinite(v) and v >= 0
+                                                       for v in row):
+                raise ValueError(f"matrix.{cls}: give {len(AL_CLASSES)} finite shares ≥ 0")
             if abs(sum(row) - 1) > 1e-6:
                 raise ValueError(f"matrix.{cls}: shares sum to {sum(row):.4f}, not 1")
         if self.row_pieces is not None and (set(self.row_pieces) != set(AL_CLASSES) or
@@ -62,7 +64,13 @@ class Sorter(BaseModel):
         if not isinstance(spec, dict) or "matrix" not in spec:
             raise ValueError(f"{source}: no confusion matrix (an evaluation whose every "
                              "group had ≥ 10 pieces has a 'sorter' member)")
-        return cls.model_validate(spec)
+        try:
+            return cls.model_validate(spec)
+        except ValidationError as exc:  # one line per problem, not pydantic's dump
+            top = "sorter" if spec is not doc else ""
+            raise ValueError("; ".join(
+                f"{'.'.join(map(str, (top, *e['loc']) if top else e['loc'])) or 'sorter'}: "
+                f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None
 
     def array(self) -> np.ndarray:
         return np.array([self.matrix[c] for c in AL_CLASSES])

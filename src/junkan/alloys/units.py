@@ -129,7 +129,9 @@ def product_weights(sorter: Any, product: str) -> np.ndarray:
         return w
     bins = ("wrought", "cast", "copper", "other")
     if product not in bins:
-        raise ValueError(f"product must be one of {bins} with a sorter (got {product!r})")
+        raise ValueError(f"product must be one of {bins} with a sorter (got {product!r}): "
+                         "the sorter's bin the buyer takes, e.g. 'product: cast' in the "
+                         "request")
     w[idx] = sorter.array()[:, bins.index(product)]
     return w
 

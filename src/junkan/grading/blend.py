@@ -41,11 +41,17 @@ def _common(values: list[set[str]]) -> set[str]:
 
 def blend(items: Sequence[Item], masses: Sequence[float], *, id: str = "blend") -> Item:
     """The record of a blend of ``items`` in ``masses`` (kg; zero masses are left out)."""
-    pairs = [(it, float(m)) for it, m in zip(items, masses, strict=True) if m > 0]
+    if len(items) != len(masses):
+        raise GradingError([Problem("masses", f"give one mass per item: {len(items)} items, "
+                                    f"{len(masses)} masses")])
+    given = [float(m) for m in masses]
+    bad = [i for i, m in enumerate(given) if not (math.isfinite(m) and m >= 0)]
+    if bad:
+        raise GradingError([Problem(f"masses[{i}]", f"{given[i]!r}: a mass must be a finite "
+                                    "number of kg, 0 or more") for i in bad])
+    pairs = [(it, m) for it, m in zip(items, given, strict=True) if m > 0]
     if not pairs:
         raise GradingError([Problem("masses", "a blend needs at least one positive mass")])
-    if any(not math.isfinite(m) for _, m in pairs):
-        raise GradingError([Problem("masses", "masses must be finite")])
     its = [p[0] for p in pairs]
     m = np.array([p[1] for p in pairs])
     w = m / m.sum()
