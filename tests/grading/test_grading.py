@@ -75,9 +75,26 @@ def test_alloy_buyer_windows_are_the_alloy_librarys() -> None:
 
     buyer = load_alloy_library().buyers["casting_premium"]
     cs = grading.shipped_sets()["alloy-buyer.casting_premium"]
-    assert {r.property: r.max for r in cs.rules} == {
+    assert {r.property: r.max for r in cs.rules if r.type == "range"} == {
         f"composition.{k}": v for k, v in buyer.max.items()
     }
+
+
+def test_an_alloy_buyer_takes_aluminium_only(tmp_path: Path) -> None:
+    """A composition window says nothing of what the material is: a PP lot stating an
+    aluminium-like composition passed the casting buyers (found by a review)."""
+    import yaml
+
+    doc = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    twitch = next(i for i in doc["items"] if i["id"] == "twitch-3")
+    doc["items"] = [twitch, {**twitch, "id": "pp-look-alike",
+                             "material": {"name": "PP", "use": "injection moulding"}}]
+    path = tmp_path / "grade.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    res = grading.run(grading.load(path), as_of=DAY)
+    met = {(r["item"], r["criteria"]): r["met"] for r in res.rows()}
+    assert met[("twitch-3", "alloy-buyer.casting_premium")]
+    assert not met[("pp-look-alike", "alloy-buyer.casting_premium")]
 
 
 @pytest.mark.parametrize(

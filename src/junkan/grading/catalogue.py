@@ -287,7 +287,10 @@ def alloy_buyer_sets() -> dict[str, CriteriaSet]:
 
     out = {}
     for key, buyer in load_alloy_library().buyers.items():
-        rules = [
+        # a composition window says nothing of what the material is: a plastic lot that
+        # states an aluminium-like composition must not pass an alloy buyer (review)
+        rules = [Rule(type="enum", attribute="material.name", allowed=["aluminium"])]
+        rules += [
             Rule(type="range", property=f"composition.{el}", max=float(v))
             for el, v in buyer.max.items()
         ]
