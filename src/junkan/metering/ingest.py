@@ -11,7 +11,9 @@ optionally ``voltage_v`` (line-to-line on three-phase) and ``power_factor``. Rea
 Where voltage or power factor is not measured, the circuit's setting or the sourced default
 (:func:`junkan.metering.config.electrical`) is used and the assumption is recorded. Bad rows
 (unknown circuit, unreadable time, negative / NaN / absurd current, voltage or PF, a clock
-jump backwards, a duplicate time) are quarantined with their line and reason, never dropped.
+jump backwards, an implausible jump forward — over 1000 sampling intervals ahead and later
+than a following reading —, a duplicate time) are quarantined with their line and reason,
+never dropped.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from junkan.metering.config import MAX_VOLTAGE_V, Electrical, MeteringError, Pla
 MAX_CURRENT_A = 100_000.0
 MAX_ROWS = 50_000_000
 PHASE_COLS = ("current_l1_a", "current_l2_a", "current_l3_a")
+SPIKE_INTERVALS = 1000.0
+"""A reading this many typical sampling intervals ahead of the previous one, and later than
+the next, is an implausible forward jump (a corrupt time stamp) and is quarantined."""
+SPIKE_PASSES = 10
 
 
 @dataclass
@@ -195,10 +201,41 @@ def _opt_col(df: pd.DataFrame, col: str) -> np.ndarray:
     return out
 
 
+def _flag_spikes(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> np.ndarray:
+    """Quarantine implausible forward jumps and return the rows left. Rule: a reading more
+    than :data:`SPIKE_INTERVALS` typical sampling intervals (the median positive step of the
+    circuit, in file order) after the previous reading *and* later than a reading after it is
+    a bad time stamp, not the start of a gap — the readings after it carry on from before it.
+    Repeated for runs of such readings (up to :data:`SPIKE_PASSES` long)."""
+    for _ in range(SPIKE_PASSES):
+        if len(idx) < 3:
+            break
+        tt = t[idx]
+        step = np.diff(tt)
+        pos = step[step > 0]
+        if len(pos) == 0:
+            break
+        limit = SPIKE_INTERVALS * float(np.median(pos))
+        up = np.concatenate([[False], step > limit])
+        after_min = np.minimum.accumulate(tt[::-1])[::-1]
+        later = np.concatenate([tt[:-1] > after_min[1:], [False]])
+        spike = up & later
+        if not spike.any():
+            break
+        reason[idx[spike]] = (
+            f"time: implausible jump forward (over {SPIKE_INTERVALS:g} sampling intervals "
+            "ahead, and later than a following reading)"
+        )
+        idx = idx[~spike]
+    return idx
+
+
 def _flag_clock(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> None:
-    """Rows whose time goes backwards (a clock jump) or repeats, in file order."""
+    """Rows whose time jumps implausibly forward (:func:`_flag_spikes`), goes backwards (a
+    clock jump) or repeats, in file order."""
     if len(idx) == 0:
         return
+    idx = _flag_spikes(idx, t, reason)
     tt = t[idx]
     prev_max = np.maximum.accumulate(np.concatenate([[-np.inf], tt[:-1]]))
     reason[idx[tt < prev_max]] = "time: clock jump backwards (earlier than a previous reading)"

@@ -9,10 +9,10 @@ whose pieces are all one class is refused by :func:`junkan.vision.model.train`."
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -86,8 +86,40 @@ def read_image(path: str | Path, expect: tuple[int, int] | None = None) -> np.nd
     return decode(p.read_bytes(), str(p), expect)
 
 
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the image's header, without decoding its pixels (None when the
+    header is not readable; :func:`decode` then says so)."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+    except Image.DecompressionBombError:
+        return (2**31, 2**31)  # far above any limit here
+    except Exception:  # noqa: BLE001 - any unreadable header: cv2 gives the message
+        return None
+    return int(w), int(h)
+
+
+def _check_size(name: str, w: int, h: int) -> None:
+    if h < MIN_SIDE or w < MIN_SIDE or h * w > MAX_PIXELS:
+        raise ImageError(
+            f"{name}: {w}×{h} px; images must be at least {MIN_SIDE} px a side "
+            f"and at most {MAX_PIXELS:,} px"
+        )
+
+
 def decode(data: bytes, name: str, expect: tuple[int, int] | None = None) -> np.ndarray:
-    """Decode image bytes (PNG, JPEG, BMP, TIFF) and check them (see :func:`read_image`)."""
+    """Decode image bytes (PNG, JPEG, BMP, TIFF) and check them (see :func:`read_image`).
+    The size is checked from the header before the pixels are decoded. An alpha channel is
+    dropped (the belt is opaque); an image that is transparent everywhere is refused."""
+    size = header_size(data)
+    if size is not None:
+        _check_size(name, *size)
     buf = np.frombuffer(data, np.uint8)
     hdr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
     if hdr is None:
@@ -98,13 +130,13 @@ def decode(data: bytes, name: str, expect: tuple[int, int] | None = None) -> np.
         )
     if hdr.dtype != np.uint8:
         raise ImageError(f"{name}: {hdr.dtype} pixels; give 8-bit colour images")
+    if hdr.shape[2] == 4 and not hdr[..., 3].any():
+        raise ImageError(
+            f"{name}: fully transparent image (alpha 0 everywhere); give an opaque colour image"
+        )
     img = hdr[..., :3] if hdr.shape[2] == 4 else hdr
     h, w = img.shape[:2]
-    if h < MIN_SIDE or w < MIN_SIDE or h * w > MAX_PIXELS:
-        raise ImageError(
-            f"{name}: {w}×{h} px; images must be at least {MIN_SIDE} px a side "
-            f"and at most {MAX_PIXELS:,} px"
-        )
+    _check_size(name, w, h)
     if expect is not None and (w, h) != expect:
         raise ImageError(f"{name}: {w}×{h} px, but the annotations say {expect[0]}×{expect[1]}")
     return np.ascontiguousarray(img)
@@ -156,40 +188,118 @@ def _piece(ann: dict[str, Any], cats: dict[int, str], where: str) -> dict[str, A
     return piece
 
 
+def _coco_doc(p: Path, raw: bytes) -> dict[str, Any]:
+    """The parsed COCO document with its lists checked: unique image and annotation ids,
+    every annotation on a listed image, file names inside the data folder."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise ImageError(f"{p}: not a COCO annotation file ({exc})") from None
+    ok = isinstance(doc, dict) and all(
+        isinstance(doc.get(k, []), list) for k in ("images", "annotations", "categories")
+    )
+    if not ok or "images" not in doc:
+        raise ImageError(
+            f"{p}: not a COCO annotation file (needs 'images' and 'annotations' lists)"
+        )
+    for key in ("images", "annotations", "categories"):
+        if not all(
+            isinstance(x, dict) and isinstance(x.get("id"), (int, str)) for x in doc.get(key, [])
+        ):
+            raise ImageError(f"{p}: every entry of '{key}' needs an 'id' (number or text)")
+        ids = [str(x["id"]) for x in doc.get(key, [])]
+        dup = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if dup:
+            raise ImageError(f"{p}: duplicate {key} id(s): {', '.join(dup[:10])}")
+    img_ids = {x["id"] for x in doc["images"]}
+    for info in doc["images"]:
+        name = info.get("file_name")
+        parts = Path(str(name)).parts
+        if (
+            not isinstance(name, str)
+            or not parts
+            or Path(name).is_absolute()
+            or ".." in parts
+            or "\\" in name
+        ):
+            raise ImageError(
+                f"{p}: image {info['id']}: file_name {name!r}: a relative path inside the "
+                "data folder, without '..'"
+            )
+    for ann in doc.get("annotations", []):
+        if ann.get("image_id") not in img_ids:
+            raise ImageError(
+                f"{p}: annotation {ann['id']}: image_id {ann.get('image_id')!r} is not in 'images'"
+            )
+    return doc
+
+
+def _mask(ann: dict[str, Any], h: int, w: int, where: str) -> np.ndarray:
+    """The annotation's mask (polygons, RLE or compressed RLE, as pycocotools reads them)."""
+    from pycocotools import mask as mask_utils
+
+    seg = ann.get("segmentation")
+    if seg is None:
+        raise ImageError(f"{where}: annotation {ann['id']}: no 'segmentation' (the piece's mask)")
+    try:
+        if isinstance(seg, list):
+            polys = [list(map(float, q)) for q in seg]
+            if not polys or any(len(q) < 6 or len(q) % 2 for q in polys):
+                raise ValueError("polygons need 3 or more x, y pairs")
+            rle = mask_utils.merge(mask_utils.frPyObjects(polys, h, w))
+        elif isinstance(seg, dict) and isinstance(seg.get("counts"), list):
+            rle = mask_utils.frPyObjects(seg, h, w)
+        else:
+            rle = seg
+        m = mask_utils.decode(rle).astype(bool)
+    except Exception as exc:  # noqa: BLE001 - pycocotools raises bare Exception
+        raise ImageError(
+            f"{where}: annotation {ann['id']}: unreadable segmentation ({exc})"
+        ) from None
+    if m.shape != (h, w):
+        raise ImageError(
+            f"{where}: annotation {ann['id']}: mask is {m.shape[1]}×{m.shape[0]} px, "
+            f"the image {w}×{h}"
+        )
+    return m
+
+
 def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset:
     """A COCO instance-annotation file (``images``, ``annotations``, ``categories``). Category
     names are materials (``wrought_al`` …) or groups (``wrought``, ``cast``, ``copper``,
     ``other``); an annotation may carry ``libs`` or ``xrf`` (wt %), which gives its group when
-    it has no category. Per-image metadata: the image's ``junkan`` member (``mm_per_px``
-    required, ``line``, ``time``, ``belt_speed_m_s``, ``camera``, ``lighting``)."""
-    from pycocotools import mask as mask_utils
-    from pycocotools.coco import COCO
-
+    it has no category (``category_id`` may then be left out). Per-image metadata: the
+    image's ``junkan`` member (``mm_per_px`` required, ``line``, ``time``,
+    ``belt_speed_m_s``, ``camera``, ``lighting``). Refused, naming the ids: duplicate image
+    or annotation ids, annotations on unlisted images, missing or malformed segmentations,
+    negative ``mass_g``, file names outside the data folder."""
     p = Path(path)
     raw = p.read_bytes()
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            coco = COCO()
-            coco.dataset = json.loads(raw)
-            coco.createIndex()
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ImageError(f"{p}: not a COCO annotation file ({exc})") from None
-    cats = {c["id"]: c["name"] for c in coco.dataset.get("categories", [])}
+    doc = _coco_doc(p, raw)
+    cats = {c["id"]: c.get("name") for c in doc.get("categories", [])}
+    by_image: dict[Any, list[dict[str, Any]]] = {}
+    for ann in doc.get("annotations", []):
+        by_image.setdefault(ann["image_id"], []).append(ann)
     root = Path(images_dir) if images_dir else p.parent
     h = hashlib.sha256(raw)
     items = []
-    for img_id in sorted(coco.imgs):
-        info = coco.imgs[img_id]
+    for info in sorted(doc["images"], key=lambda x: x["id"]):
         where = f"{p}: image {info.get('file_name')!r}"
         meta = _meta(info.get("junkan") or {}, where)
         file = root / str(info["file_name"])
-        img = read_image(file, (int(info["width"]), int(info["height"])))
+        try:
+            size = (int(info["width"]), int(info["height"]))
+        except (KeyError, TypeError, ValueError):
+            raise ImageError(f"{where}: needs integer 'width' and 'height'") from None
+        img = read_image(file, size)
         h.update(img.tobytes())
         truth = np.zeros(img.shape[:2], np.int32)
         pieces = []
-        for ann in coco.loadAnns(coco.getAnnIds(imgIds=[img_id])):
-            rle = coco.annToRLE(ann)
-            m = mask_utils.decode(rle).astype(bool)
+        for ann in by_image.get(info["id"], []):
+            mass = ann.get("mass_g")
+            if mass is not None and not (isinstance(mass, (int, float)) and 0 <= mass < 1e9):
+                raise ImageError(f"{where}: annotation {ann['id']}: mass_g {mass!r} is not >= 0")
+            m = _mask(ann, size[1], size[0], where)
             pieces.append(_piece(ann, cats, where))
             truth[m] = len(pieces)
         items.append(Item(str(file), meta, truth, pieces, pixels=img))

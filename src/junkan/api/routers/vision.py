@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
@@ -139,17 +140,39 @@ def render_job(sample: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the image's header (Pillow, pixels not decoded), or None."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                return int(im.size[0]), int(im.size[1])
+    except Image.DecompressionBombError:
+        return (2**31, 2**31)  # above any limit
+    except Exception:  # noqa: BLE001 - unreadable header: vision.decode names the problem
+        return None
+
+
 def _items(images: list[tuple[str, bytes, float]]) -> list[Any]:
     from junkan import vision
 
+    def too_big(name: str, w: int, h: int) -> ValueError:
+        return ValueError(
+            f"{name}: {w}×{h} px; the service takes at most {MAX_PIXELS:,} px per image"
+        )
+
     items = []
     for name, data, mmpp in images:
+        size = _header_size(data)  # refused from the header, before decoding
+        if size is not None and size[0] * size[1] > MAX_PIXELS:
+            raise too_big(name, *size)
         img = vision.decode(data, name)
         if img.shape[0] * img.shape[1] > MAX_PIXELS:
-            raise ValueError(
-                f"{name}: {img.shape[1]}×{img.shape[0]} px; the service takes "
-                f"at most {MAX_PIXELS:,} px per image"
-            )
+            raise too_big(name, img.shape[1], img.shape[0])
         items.append(vision.Item(name, vision.ImageMeta(mm_per_px=mmpp), pixels=img))
     return items
 
