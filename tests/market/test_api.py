@@ -111,3 +111,32 @@ def test_bad_input_is_problem_json(client: TestClient) -> None:
     assert "unknown criteria set" in json.dumps(res.json())
     res = client.get("/api/market/conditions?limit=100000", headers=buyer)
     assert res.status_code == 422
+
+
+def test_partner_sees_only_itself_in_granted_to(client: TestClient) -> None:
+    """Conditions are shared bilaterally: a partner never learns whom else a condition is
+    granted to — not in the listing, the record, nor the ODRL access policy."""
+    buyer = _token(client, DEMO_EMAIL, DEMO_PASSWORD)
+    partner = _token(client, PARTNER_EMAIL, PARTNER_PASSWORD)
+    grantees = [PARTNER, "Competitor Secret KK"]
+    body = {**_example()["conditions"][1], "buyer": DEMO, "granted_to": grantees}
+    res = client.post("/api/market/conditions", json=body, headers=buyer)
+    assert res.status_code == 201, res.text
+    cid = res.json()["record"]
+    listed = client.get("/api/market/conditions", headers=partner).json()
+    one = client.get(f"/api/market/conditions/{cid}", headers=partner).json()
+    odrl = client.get(f"/api/market/conditions/{cid}/odrl", headers=partner).json()
+    assert [c["granted_to"] for c in listed] == [[PARTNER]]
+    assert one["granted_to"] == [PARTNER]
+    (rule,) = odrl["access"]["permission"]
+    assert rule["constraint"][0]["and"][0]["rightOperand"] == [PARTNER]
+    for doc in (listed, one, odrl):
+        assert "Competitor Secret KK" not in json.dumps(doc)
+    # the owner still sees every grantee
+    own = client.get(f"/api/market/conditions/{cid}", headers=buyer).json()
+    assert own["granted_to"] == grantees
+    own_odrl = client.get(f"/api/market/conditions/{cid}/odrl", headers=buyer).json()
+    assert own_odrl["access"]["permission"][0]["constraint"][0]["and"][0]["rightOperand"] == sorted(
+        grantees
+    )
+    assert client.get("/api/market/conditions", headers=buyer).json()[0]["granted_to"] == grantees

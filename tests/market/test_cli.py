@@ -81,3 +81,49 @@ def test_market_match_offer_condition(tmp_path: Path) -> None:
         ["market", "condition", str(EX / "market.yaml"), "--partner", "dismantler-moji", "--odrl"],
     )
     assert r.exit_code == 0 and len(json.loads(r.stdout)) == 1
+
+
+def test_condition_partner_sees_only_itself() -> None:
+    """``--partner`` shows a condition as that partner sees it: bilateral, so the other
+    grantees (in ``granted_to`` and the ODRL access policy) are not named."""
+    others = ["dismantler-yahata", "dismantler-kokura", "shredder-wakamatsu"]
+    base = ["market", "condition", str(EX / "market.yaml"), "--partner", "dismantler-moji"]
+    r = runner.invoke(app, [*base, "--odrl"])
+    assert r.exit_code == 0, r.output
+    (policy,) = json.loads(r.stdout)
+    right = policy["access"]["permission"][0]["constraint"][0]["and"][0]["rightOperand"]
+    assert right == ["dismantler-moji"]
+    r = runner.invoke(app, [*base, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert [c["granted_to"] for c in json.loads(r.stdout)] == [["dismantler-moji"]]
+    assert not any(o in r.stdout for o in others)
+    r = runner.invoke(app, ["market", "condition", str(EX / "market.yaml"), "--format", "json"])
+    assert "dismantler-yahata" in r.stdout  # without --partner: the buyers' full view
+
+
+def test_match_json_stdout_is_only_json() -> None:
+    """HiGHS prints its banner on C-level stdout when the first ``Highs`` is built (before
+    ``output_flag`` can be set; CliRunner cannot see it): in a fresh process, stdout of
+    ``--format json`` must parse as JSON."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "junkan",
+            "market",
+            "match",
+            str(EX / "market.yaml"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "HiGHS" not in r.stdout
+    assert json.loads(r.stdout)["summary"]["status"] == "optimal"

@@ -182,6 +182,20 @@ def test_a_graded_record_is_classified_with_the_mlit_family() -> None:
         ),
         ({"sources": [{"id": "S", "location": at(0), "volumes": [1, 0]}]}, "give either grade"),
         ({"periods": ["p1", "p1"]}, "listed twice"),
+        (
+            {
+                "periods": ["2027-05", "2027-04"],
+            },
+            "periods: months must be ascending and contiguous",
+        ),
+        (
+            {
+                "sinks": [
+                    {"id": "K", "location": at(20), "accepts": ["soil-clas-1"], "demand": [0, 100]}
+                ]
+            },
+            "sinks[0].accepts: 'soil-clas-1' is offered by no source",
+        ),
         ({"haul": {"cost": "1 JPY/kg", "source": "x"}}, "haul.cost"),
         ({"haul": {"source": "x"}}, "haul.cost"),
     ],
@@ -213,3 +227,44 @@ def test_the_example_through_the_command_line(tmp_path: Path) -> None:
     assert s["matched_m3"] + s["disposed_m3"] == pytest.approx(s["supplied_m3"])
     assert {u["code"] for u in res["unmatched"]} >= {"no_sink_grade"}  # the mud
     assert (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    "periods",
+    [
+        ["2027-07", "2027-05", "2027-06", "2027-04"],  # out of order
+        ["2027-04", "2027-05", "2027-07"],  # a month skipped
+    ],
+)
+def test_month_periods_must_be_ascending_and_contiguous(periods: list[str]) -> None:
+    vols = [100] + [0] * (len(periods) - 1)
+    d = doc(periods=periods)
+    d["sources"][0]["volumes"] = vols
+    d["sinks"][0]["demand"] = [0] * (len(periods) - 1) + [100]
+    d["disposal"][0]["capacity"] = None
+    with pytest.raises(ValueError) as err:
+        market.SoilMarket.model_validate(d)
+    msg = str(err.value)
+    assert "periods" in msg and "ascending and contiguous" in msg and periods[1] in msg
+
+
+def test_month_periods_in_order_and_free_labels_are_accepted() -> None:
+    d = doc(periods=["2027-12", "2028-01"])
+    assert market.SoilMarket.model_validate(d).periods == ["2027-12", "2028-01"]
+    assert market.SoilMarket.model_validate(doc(periods=["q3", "q1"])).periods == ["q3", "q1"]
+
+
+def test_a_sink_accepting_a_grade_nobody_offers_is_refused() -> None:
+    d = doc()
+    d["sinks"][0]["accepts"] = ["A", "soil-clas-1"]
+    with pytest.raises(ValueError) as err:
+        market.SoilMarket.model_validate(d)
+    assert "sinks[0].accepts: 'soil-clas-1'" in str(err.value)
+    assert "did you mean 'soil-class-1'" in str(err.value)
+    d["stockyards"][0]["accepts"] = ["soil-clas-2"]
+    d["sinks"][0]["accepts"] = ["A"]
+    with pytest.raises(ValueError, match="stockyards"):
+        market.SoilMarket.model_validate(d)
+    d["stockyards"][0]["accepts"] = None
+    d["sinks"][0]["accepts"] = ["A", "soil-class-3"]  # a soil-mlit class: fine
+    assert market.SoilMarket.model_validate(d).sinks[0].accepts == ["A", "soil-class-3"]

@@ -10,7 +10,16 @@ it receives, minimum lots, capacities and time windows (MILP, HiGHS).
     market.run_soil(soil)               # SoilResult: routes per period, why not matched
 """
 
-from junkan.market.api import check, defaults, load, match, offer, run, visible_conditions
+from junkan.market.api import (
+    check,
+    defaults,
+    load,
+    match,
+    offer,
+    run,
+    seen_by,
+    visible_conditions,
+)
 from junkan.market.odrl import check as check_policy
 from junkan.market.odrl import granted, to_odrl
 from junkan.market.result import MatchResult
@@ -40,6 +49,7 @@ __all__ = [
     "offer",
     "run",
     "run_soil",
+    "seen_by",
     "to_odrl",
     "visible_conditions",
 ]

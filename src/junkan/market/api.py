@@ -1,5 +1,6 @@
 """The verbs of :mod:`junkan.market`: ``load``, ``run`` (= ``match``), ``offer`` (what a
-seller's lots meet among the conditions granted to it) and ``visible_conditions``."""
+seller's lots meet among the conditions granted to it), ``visible_conditions`` and
+``seen_by`` (a condition as one organisation sees it)."""
 
 from __future__ import annotations
 
@@ -122,10 +123,22 @@ def run(market: Market) -> MatchResult:
 match = run
 
 
+def seen_by(c: Condition, org: str) -> Condition:
+    """The condition as ``org`` sees it. Conditions are shared bilaterally: the buyer sees
+    the whole ``granted_to`` list; anyone else sees it (and so the ODRL access policy's
+    BusinessPartnerNumber constraint) cut down to its own organisation — never the names of
+    the other partners the condition is granted to."""
+    if c.buyer == org:
+        return c
+    return c.model_copy(update={"granted_to": [g for g in c.granted_to if g == org][:1]})
+
+
 def visible_conditions(conditions: list[Condition], org: str) -> list[Condition]:
-    """The conditions ``org`` may see: its own (as buyer) and those whose ODRL access policy
-    grants it."""
-    return [c for c in conditions if c.buyer == org or granted(to_odrl(c)["access"], org)]
+    """The conditions ``org`` may see — its own (as buyer) and those whose ODRL access
+    policy grants it — each as ``org`` sees it (:func:`seen_by`)."""
+    return [
+        seen_by(c, org) for c in conditions if c.buyer == org or granted(to_odrl(c)["access"], org)
+    ]
 
 
 def offer(market: Market, seller: str) -> GradeResult:

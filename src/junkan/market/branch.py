@@ -19,6 +19,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from junkan.market.highs import quiet_highs
+
 HEURISTIC_EFFORT = 0.3
 """HiGHS's share of effort on primal heuristics (default 0.05): the bound is already known
 from the LP, what the search lacks is better assignments near the start (RINS, RENS)."""
@@ -61,7 +63,7 @@ def branch_and_cut(
     n = len(c)
     if len(cols) == 0:
         return Outcome(np.zeros(n), None, "optimal")
-    h = highspy.Highs()
+    h = quiet_highs()
     h.setOptionValue("output_flag", bool(log))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", float(inner_gap if inner_gap is not None else gap))

@@ -24,6 +24,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from junkan.market.highs import quiet_highs
+
 ROUND_MAX = 30
 """Most pricing rounds."""
 ADD_MAX = 25_000
@@ -47,7 +49,7 @@ class Session:
     def __init__(
         self, c: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, ub: np.ndarray
     ) -> None:
-        self.h = highspy.Highs()
+        self.h = quiet_highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("random_seed", 0)
         inf = highspy.kHighsInf

@@ -26,9 +26,7 @@ from junkan.core.errors import ModelError, Problem
 from junkan.market.arcs import great_circle_km
 from junkan.market.schema import Place
 from junkan.market.soil_result import Arc, SoilResult
-from junkan.market.soil_schema import SoilMarket
-
-SOIL_FAMILY = "soil-mlit"
+from junkan.market.soil_schema import SOIL_FAMILY, SoilMarket
 
 
 def load_soil(path: str | Path | None = None, *, text: str | None = None) -> SoilMarket:

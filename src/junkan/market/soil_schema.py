@@ -10,16 +10,21 @@ with the ``soil-mlit`` family (:func:`junkan.grading.grade`).
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.fields import quantity_converter
-from junkan.grading import Item
+from junkan.grading import Item, resolve
 from junkan.market.schema import Name, Place
 
+SOIL_FAMILY = "soil-mlit"
+"""The ranked family a source's graded record (``item``) is classified with."""
 MAX_PERIODS = 240
 MAX_SITES = 5_000
 MAX_VOLUME = 1e9
@@ -157,4 +162,48 @@ class SoilMarket(Strict):
         dup = sorted({x for x in ids if ids.count(x) > 1})
         if dup:
             raise ValueError(f"site ids used twice: {dup[:5]}")
+        _months(self.periods)
+        _offered(self)
         return self
+
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _months(periods: list[str]) -> None:
+    """Periods labelled as months (``2027-04``) must be ascending and contiguous: the model
+    solves them in list order and charges one period of storage from one to the next, so a
+    month out of order or skipped would silently misstate the plan."""
+    parsed = [_MONTH.match(p) for p in periods]
+    if not all(parsed):
+        return  # free labels (p1, Q2 …): the list order is the order
+    idx = [int(m.group(1)) * 12 + int(m.group(2)) for m in parsed if m]
+    for k in range(1, len(idx)):
+        if idx[k] != idx[k - 1] + 1:
+            raise ValueError(
+                f"periods: months must be ascending and contiguous (one storage period "
+                f"from one to the next), but {periods[k - 1]!r} is followed by "
+                f"{periods[k]!r} (periods: {periods})"
+            )
+
+
+def _offered(m: SoilMarket) -> None:
+    """A sink (or stockyard) accepting a grade no source offers and no ``soil-mlit`` class
+    names, but spelled almost like one that is (``soil-clas-1``), is a misspelling: refused,
+    naming the grade meant, so the soil is not reported as having no taker. A grade unlike
+    any offered (a sink that would also take by-product B) is allowed."""
+    known = {s.grade for s in m.sources if s.grade is not None}
+    known |= {cs.id for cs in resolve([SOIL_FAMILY])}
+    sites: list[tuple[str, Sequence[Sink | Stockyard]]] = [
+        ("stockyards", m.stockyards),
+        ("sinks", m.sinks),
+    ]
+    for kind, rows in sites:
+        for i, r in enumerate(rows):
+            for g in r.accepts or []:
+                near = [] if g in known else difflib.get_close_matches(g, known, 1, 0.8)
+                if near:
+                    raise ValueError(
+                        f"{kind}[{i}].accepts: {g!r} is offered by no source and is not a "
+                        f"{SOIL_FAMILY} class ({r.id}) — did you mean {near[0]!r}?"
+                    )

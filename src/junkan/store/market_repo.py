@@ -1,6 +1,7 @@
 """Buyers' conditions and sellers' offers. Reads take the caller's organisation: a condition
 not granted to it (by the ODRL access policy of the stored document) reads exactly as a
-missing one (``None``)."""
+missing one (``None``); one granted to it reads as it sees it (``granted_to`` and so the
+access policy name only the caller, never the other partners)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from junkan.core.errors import JunkanError
-from junkan.market import Condition, Lot, granted, to_odrl
+from junkan.market import Condition, Lot, granted, seen_by, to_odrl
 from junkan.store.db import Database
 from junkan.store.market_tables import MarketCondition, MarketOffer
 from junkan.store.tables import Organisation
@@ -30,6 +31,13 @@ def _visible(rec: MarketCondition, org_id: str, org_name: str) -> bool:
     if rec.org_id == org_id:
         return True
     return granted(to_odrl(Condition.model_validate(rec.doc))["access"], org_name)
+
+
+def _as_seen(rec: MarketCondition, org_id: str, org_name: str) -> Condition:
+    """The stored condition in full for its owner; for a partner, cut down to what it may
+    see (:func:`junkan.market.seen_by`: ``granted_to`` names only the partner itself)."""
+    cond = Condition.model_validate(rec.doc)
+    return cond if rec.org_id == org_id else seen_by(cond, org_name)
 
 
 class MarketRepo:
@@ -64,16 +72,17 @@ class MarketRepo:
         name = self._name(org_id)
         with self.db.session() as s:
             recs = list(s.scalars(select(MarketCondition).order_by(MarketCondition.created_at)))
-        return [(r.id, Condition.model_validate(r.doc)) for r in recs if _visible(r, org_id, name)][
+        return [(r.id, _as_seen(r, org_id, name)) for r in recs if _visible(r, org_id, name)][
             :limit
         ]
 
     def condition(self, org_id: str, cid: str) -> Condition | None:
         with self.db.session() as s:
             rec = s.get(MarketCondition, cid)
-        if rec is None or not _visible(rec, org_id, self._name(org_id)):
+        name = self._name(org_id)
+        if rec is None or not _visible(rec, org_id, name):
             return None
-        return Condition.model_validate(rec.doc)
+        return _as_seen(rec, org_id, name)
 
     def delete_condition(self, org_id: str, cid: str) -> bool:
         with self.db.session() as s:
