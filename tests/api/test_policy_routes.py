@@ -169,6 +169,10 @@ def test_reuse_verify(app_client: TestClient, tokens: Any) -> None:
         json={"history": text, "trusted": {"Demo Manufacturing": public}},
     )
     assert ok.status_code == 200 and ok.json()["valid"] is True
+    untrusted = app_client.post("/api/policy/reuse/verify", headers=demo, json={"history": text})
+    assert untrusted.status_code == 200 and untrusted.json()["valid"] is False
+    assert untrusted.json()["intact"] is True
+    assert untrusted.json()["unverified_authors"] == ["Demo Manufacturing"]
     edited = json.loads(text)
     edited["records"][0]["by"] = "Someone Else"
     bad = app_client.post(

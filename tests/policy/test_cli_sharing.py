@@ -53,6 +53,13 @@ def test_reuse_sign_and_verify(tmp_path: Path) -> None:
     (tmp_path / "trust.yaml").write_text(f"repairer: {keys['public_key']}\n")
     r = run(app, ["reuse", str(tmp_path / "h.json"), "--trusted", str(tmp_path / "trust.yaml")])
     assert r.exit_code == 0 and "valid" in r.output
+    # no trusted keys: anyone could have signed as repairer — not valid, and said so
+    r = run(app, ["reuse", str(tmp_path / "h.json")])
+    assert r.exit_code == 1 and "authors NOT VERIFIED" in r.output
+    assert "unverified authors (no trusted key): repairer" in r.output and "--trusted" in r.output
+    r = run(app, ["reuse", str(tmp_path / "h.json"), "--format", "json"])
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 1 and doc["valid"] is False and doc["intact"] is True
     edited = json.loads((tmp_path / "h.json").read_text())
     edited["records"][0]["parts_replaced"][0]["part"] = "door seal"
     (tmp_path / "h2.json").write_text(json.dumps(edited))

@@ -189,6 +189,17 @@ def test_document_errors_name_the_field() -> None:
         policy.load(text="kind: other\n")
 
 
+def test_diagnosis_blames_its_own_fields() -> None:
+    with pytest.raises(ModelError) as missing:
+        policy.load(text="kind: diagnosis\nmunicipality: '12345'\nfiscal_year: 2023\n")
+    assert [p.path for p in missing.value.problems] == ["municipality"]
+    assert "survey_sample.csv" not in str(missing.value.source)
+    with pytest.raises(ModelError) as old:
+        policy.load(text="kind: diagnosis\nmunicipality: '99201'\nfiscal_year: 1800\n")
+    assert [p.path for p in old.value.problems] == ["fiscal_year"]
+    assert "outside the survey's years" in old.value.problems[0].message
+
+
 def test_cli_diagnose_writes_the_reports_in_both_languages(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = CliRunner().invoke(

@@ -107,12 +107,13 @@ def test_registry_roles_404_and_checks(app_client: TestClient) -> None:  # noqa:
         )
         == missing
     )
-    hand = {"to": "Partner Recycling", "role": "recycler", "count": 60, "date": "2029-09-01"}
+    hand = {"to": "Partner Recycling", "role": "recycler", "count": 60, "date": "2025-09-01"}
     assert (
         c.post(f"{REG}/installations/{rid}/handovers", json=hand, headers=demo).status_code == 201
     )
     over = _problem(c.post(f"{REG}/installations/{rid}/handovers", json=hand, headers=demo), 422)
     assert [e["path"] for e in over["errors"]] == ["count"]
+    assert over["detail"] == "the handover is invalid"
     # the recycler sees no panel counts, so no supply; the owner's is what is left
     assert c.get(f"{REG}/supply?year=2029", headers=partner).json()["by_prefecture"] == {}
     left = c.get(f"{REG}/supply?year=2029", headers=demo).json()["by_prefecture"]
@@ -122,7 +123,7 @@ def test_registry_roles_404_and_checks(app_client: TestClient) -> None:  # noqa:
     assert seen["model"]["substances"][0]["content_wt_pct"] == 0.2
     treat = {
         "count": 60,
-        "date": "2029-10-01",
+        "date": "2025-10-01",
         "method": "hot knife",
         "recovered_kg": {"glass": 850},
         "disposed_kg": 100,
@@ -161,6 +162,16 @@ def test_registry_roles_404_and_checks(app_client: TestClient) -> None:  # noqa:
     )
     own = c.get(f"{REG}/installations/{rid}?as_of=2030-04-01", headers=demo).json()
     assert (own["end_of_business"], own["collected"], own["treated"]) == ("2030-06-01", 60, 60)
+    # as of before the handover (2025-09-01) nothing was collected, and the recycler had no role
+    early = c.get(f"{REG}/installations/{rid}?as_of=2011-01-01", headers=demo).json()
+    assert (early["collected"], early["treated"], early["handovers"]) == (0, 0, [])
+    _problem(c.get(f"{REG}/installations/{rid}?as_of=2011-01-01", headers=partner), 404)
+    # a handover dated after today is refused, naming the handover and its date
+    future = {**hand, "count": 1, "date": "2099-01-01"}
+    late = _problem(c.post(f"{REG}/installations/{rid}/handovers", json=future, headers=demo), 422)
+    assert late["detail"] == "the handover is invalid"
+    assert [e["path"] for e in late["errors"]] == ["date"]
+    assert "after today" in late["errors"][0]["message"]
     page = c.get(f"{REG}?format=html&lang=en", headers=demo)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "roof-1" in page.text and "PV-A" in page.text

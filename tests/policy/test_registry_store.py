@@ -151,7 +151,7 @@ def test_no_role_reads_as_missing(loaded: Loaded) -> None:
 
 def test_writes_are_the_owners_and_checked(loaded: Loaded) -> None:
     r, ids, rids = loaded.repo, loaded.ids, loaded.rids
-    hand = {"to": "recycler-1", "role": "recycler", "count": 50, "date": "2029-09-02"}
+    hand = {"to": "recycler-1", "role": "recycler", "count": 50, "date": "2025-09-02"}
     for org in ("dismantler-1", "city-chiyoda", "outsider"):  # sees it or not: not theirs
         with pytest.raises(SolarNotFound):
             r.handover(ids[org], rids["I1"], hand)
@@ -209,7 +209,7 @@ def test_writes_are_the_owners_and_checked(loaded: Loaded) -> None:
 
 def test_treatment_only_by_the_certified_recycler_handed_the_panels(loaded: Loaded) -> None:
     r, ids, rids = loaded.repo, loaded.ids, loaded.rids
-    t = {"count": 1, "date": "2029-10-02", "method": "crushing", "recovered_kg": {"glass": 10}}
+    t = {"count": 1, "date": "2025-10-02", "method": "crushing", "recovered_kg": {"glass": 10}}
     with pytest.raises(SolarForbidden):  # handed panels, but not certified
         r.report_treatment(ids["dismantler-1"], rids["I1"], t)
     with pytest.raises(SolarNotFound):  # certified, not handed I2
@@ -245,7 +245,7 @@ def test_owner_lifecycle_changes_what_the_municipality_sees(loaded: Loaded) -> N
     r.handover(
         ids["owner-2"],
         rid,
-        {"to": "recycler-2", "role": "recycler", "count": 10, "date": "2031-01-10"},
+        {"to": "recycler-2", "role": "recycler", "count": 10, "date": "2026-01-10"},
     )
     assert r.installation(city, rid)["status"] == "collected"
     assert r.installation(ids["recycler-2"], rid)["roles"] == ["recycler"]

@@ -162,3 +162,19 @@ def test_pages(history: policy.History, tmp_path: Path) -> None:
     res = policy.run(history, trusted=TRUST)
     assert "WM-2019-000123" in res.report(tmp_path / "r.html", lang="ja").read_text("utf-8")
     assert "Grade: B" in res.report(tmp_path / "r.en.html", lang="en").read_text("utf-8")
+
+
+def test_unknown_author_key_is_not_valid(history: policy.History) -> None:
+    # a fresh key pair signs as "repairer": the chain holds, but nothing says who signed
+    forged = policy.sign_record(
+        history.model_copy(update={"records": []}), rec(), policy.new_key()[0]
+    )
+    res = policy.run(forged)
+    assert res.intact and not res.authors_verified and not res.valid
+    doc = res.to_json()
+    assert doc["valid"] is False and doc["intact"] is True
+    assert doc["authors_verified"] is False and doc["unverified_authors"] == ["repairer"]
+    assert res.to_frame()["valid"].tolist() == [False]
+    partial = policy.run(history, trusted={"repairer": REPAIRER[1]})
+    assert not partial.valid and partial.unverified_authors == ["refurbisher"]
+    assert policy.run(history, trusted=TRUST).authors_verified

@@ -97,6 +97,22 @@ def test_status_mass_and_defaults_by_hand(reg: policy.Registry) -> None:
     assert i3["end_of_business"] == "2035-01-01" and i3["status"] == "operating"
 
 
+def test_events_after_as_of_are_ignored(doc: dict[str, Any]) -> None:
+    d = copy.deepcopy(doc)
+    d["handovers"][0]["date"] = "2099-01-01"  # I1 to dismantler-1, 100 panels
+    reg = load_registry(d, "x")
+    i1 = view(reg, "owner-1", "I1")[0]
+    # only the recycler's 60 (2025-09-01) are collected as of 2030-04-01: past its end
+    assert (i1["collected"], i1["treated"], i1["status"]) == (60, 60, "overdue")
+    assert [h["to"] for h in i1["handovers"]] == ["recycler-1"]
+    with pytest.raises(policy.NotVisible):  # the dismantler has no role yet
+        view(reg, "dismantler-1", "I1")
+    d["as_of"] = "2011-01-01"  # before every handover and treatment
+    early = view(load_registry(d, "x"), "owner-1", "I1")[0]
+    assert (early["collected"], early["treated"], early["handovers"]) == (0, 0, [])
+    assert policy.run(load_registry(d, "x"), org="recycler-1").installations == []
+
+
 def test_overdue_when_past_end_and_not_collected(doc: dict[str, Any]) -> None:
     d = copy.deepcopy(doc)
     d["as_of"] = "2033-01-01"

@@ -349,7 +349,8 @@ def reuse(
     out: OutOption = None,
 ) -> None:
     """Read a reused product's repair history as its buyer: every record's signature and
-    chain checked. Exit code 1 if a record does not verify."""
+    chain checked, each author's key against ``--trusted``. Exit code 1 if a record does not
+    verify or an author has no trusted key."""
     from junkan.core.documents import read_document
 
     with reported(file):
@@ -367,10 +368,20 @@ def reuse(
         print_json(res.to_json())
     else:
         frame = res.to_frame()
+        state = "valid" if res.valid else "DOES NOT VERIFY"
+        if res.intact and not res.authors_verified:
+            state = "chain intact, authors NOT VERIFIED"
         print_table(
-            f"{h.product.serial} — {'valid' if res.valid else 'DOES NOT VERIFY'}",
+            f"{h.product.serial} — {state}",
             tuple(frame.columns),
             [tuple(str(x) for x in row) for row in frame.itertuples(index=False)],
+        )
+    if not res.authors_verified:
+        typer.echo(
+            "unverified authors (no trusted key): "
+            + ", ".join(res.unverified_authors)
+            + " — pass --trusted FILE, a YAML/JSON mapping of organisation → public key",
+            err=True,
         )
     if not res.valid:
         raise typer.Exit(1)

@@ -66,6 +66,12 @@ def reuse_page(r: ReuseResult, lang: str) -> Page:
     p = r.history.product
     page = Page(t("reuse", lang), lang=lang, subtitle=f"{p.category} {p.serial}")
     page.paragraph(t("valid" if r.valid else "invalid", lang), warning=not r.valid)
+    if r.unverified_authors:
+        page.paragraph(
+            ("署名者の鍵が未確認（信頼する公開鍵なし）: " if ja else "Authors not verified: ")
+            + ", ".join(r.unverified_authors),
+            warning=True,
+        )
     g = r.grade
     if g is not None:
         meaning = g["ja"] if ja else g["en"]

@@ -14,7 +14,7 @@ entry is reported with the request's field names.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -182,9 +182,21 @@ def check_end_of_business(reg: Registry, installation: str, new: date | None) ->
         ) from None
 
 
+def _not_future(day: date, source: str) -> None:
+    """A handover or treatment is recorded once it has happened: not after today (today
+    anywhere: UTC+14 at most)."""
+    if day > (datetime.now(UTC) + timedelta(hours=14)).date():
+        raise ModelError(
+            [Problem("date", f"{day.isoformat()} is after today: record it once it happened")],
+            source,
+        )
+
+
 def check_handover(reg: Registry, installation: str, h: HandoverIn) -> dict[str, Any]:
     """A handover of ``installation`` (of ``reg``, with its handovers and treatments): not
-    before commissioning, not more panels to a role than it has. Returns the entry."""
+    before commissioning, not after today, not more panels to a role than it has. Returns
+    the entry."""
+    _not_future(h.date, "handover")
     entry = {"installation": installation, **h.model_dump(mode="json")}
     doc = _document(reg)
     doc["handovers"].append(entry)
@@ -197,6 +209,7 @@ def check_treatment(
 ) -> dict[str, Any]:
     """A treatment report: only of panels handed to ``recycler`` as recycler, no more mass
     than they weigh. Returns the entry."""
+    _not_future(t.date, "treatment")
     entry = {"installation": installation, "recycler": recycler, **t.model_dump(mode="json")}
     doc = _document(reg)
     doc["treatments"].append(entry)

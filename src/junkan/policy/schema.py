@@ -4,6 +4,7 @@ the effect factors (``data/policy/*.yaml``), each validated with the field's pat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -158,6 +159,11 @@ def default_catalogue() -> Catalogue:
     return validate_with(Catalogue, doc, src)
 
 
+FIRST_FISCAL_YEAR = 1998
+"""The earliest fiscal year a diagnosis accepts (a sane bound for the MOE general-waste
+survey, 一般廃棄物処理実態調査, not a sourced first year); the latest is the current year."""
+
+
 def load_diagnosis(doc: dict[str, object], source: str, base: Path | None) -> Diagnosis:
     """Validate a diagnosis document and read what it names (paths relative to ``base``)."""
     req = validate_with(Request, doc, source)
@@ -188,9 +194,24 @@ def load_diagnosis(doc: dict[str, object], source: str, base: Path | None) -> Di
         for s in survey.streams
         if s not in factors.streams
     ]
-    survey.find(req.municipality)
+    known = {m.code for m in survey.municipalities}
+    if req.municipality not in known:  # the document's field, not the survey's column
+        problems.append(
+            Problem(
+                "municipality",
+                f"code {req.municipality!r} is not in the survey {survey.source} "
+                f"({len(known)} municipalities)",
+            )
+        )
+    if not FIRST_FISCAL_YEAR <= req.fiscal_year <= date.today().year:
+        problems.append(
+            Problem(
+                "fiscal_year",
+                f"{req.fiscal_year} is outside the survey's years "
+                f"({FIRST_FISCAL_YEAR}–{date.today().year})",
+            )
+        )
     if req.peers.codes is not None:
-        known = {m.code for m in survey.municipalities}
         problems += [
             Problem(f"peers.codes[{i}]", f"code {c} is not in the survey")
             for i, c in enumerate(req.peers.codes)

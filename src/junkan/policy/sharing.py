@@ -74,9 +74,26 @@ class ReuseResult:
     checks: list[dict[str, Any]]
 
     @property
-    def valid(self) -> bool:
-        """Every record signed and chained, and no key contradicting a trusted one."""
+    def intact(self) -> bool:
+        """Every record signed and chained, and no key contradicting a trusted one — the
+        chain's integrity, which says nothing of who signed it."""
         return all(c["signed"] and c["chained"] and c["key"] is not False for c in self.checks)
+
+    @property
+    def unverified_authors(self) -> list[str]:
+        """The authors for whom no trusted key was given: anyone can sign as them."""
+        return sorted({c["by"] for c in self.checks if c["key"] is None})
+
+    @property
+    def authors_verified(self) -> bool:
+        """Every record's key matches its author's trusted key."""
+        return not self.unverified_authors
+
+    @property
+    def valid(self) -> bool:
+        """The chain intact and every author's key trusted (an unknown key is not valid:
+        anyone can make a key pair and sign as any organisation)."""
+        return self.intact and self.authors_verified
 
     @property
     def grade(self) -> dict[str, Any] | None:
@@ -125,7 +142,7 @@ class ReuseResult:
                     "parts": ", ".join(p["part"] for p in r["parts_replaced"]),
                     "tests_passed": all(t["passed"] for t in r["tests"]),
                     "grade": None if r["grade"] is None else r["grade"]["value"],
-                    "valid": not r["check"]["problem"],
+                    "valid": not r["check"]["problem"] and r["check"]["key"] is True,
                 }
                 for r in self.records()
             ]
@@ -136,6 +153,9 @@ class ReuseResult:
             "kind": "reuse_history_view",
             "product": self.history.product.model_dump(exclude_none=True),
             "valid": self.valid,
+            "intact": self.intact,
+            "authors_verified": self.authors_verified,
+            "unverified_authors": self.unverified_authors,
             "grade": self.grade,
             "records": self.records(),
             "method": "Ed25519 over RFC 8785 canonical JSON of each record (signature "

@@ -116,7 +116,8 @@ class Registry(Strict):
     _index: Index | None = PrivateAttr(default=None)
 
     def index(self) -> Index:
-        """Models by id, handovers and treatments by installation (built once)."""
+        """Models by id, handovers and treatments by installation up to ``as_of`` (built
+        once)."""
         private = self.__pydantic_private__ or {}  # (read directly: pydantic's getattr is slow)
         ix = private.get("_index")
         if ix is None:
@@ -129,10 +130,14 @@ class Index:
         self.models = {m.id: m for m in reg.models}
         self.handovers: dict[str, list[Handover]] = defaultdict(list)
         self.treatments: dict[str, list[Treatment]] = defaultdict(list)
+        # events after the registry's date have not happened yet as of it: they count
+        # neither in the status and volumes nor as a role
         for h in reg.handovers:
-            self.handovers[h.installation].append(h)
+            if h.date <= reg.as_of:
+                self.handovers[h.installation].append(h)
         for t in reg.treatments:
-            self.treatments[t.installation].append(t)
+            if t.date <= reg.as_of:
+                self.treatments[t.installation].append(t)
 
 
 @lru_cache(maxsize=1)

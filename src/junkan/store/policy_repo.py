@@ -346,7 +346,10 @@ class SolarRepo:
                 raise SolarNotFound("not found")
             reg = self._slice(s, org_id, [inst], as_of or today())
             me = self._names(s, [org_id])[org_id]
-        doc: dict[str, Any] = policy.installation_view(reg, me, installation_id)[0]
+        try:  # a role from a handover after ``as_of`` is none yet: missing, like no role
+            doc: dict[str, Any] = policy.installation_view(reg, me, installation_id)[0]
+        except policy.NotVisible:
+            raise SolarNotFound("not found") from None
         return doc
 
     def _owned(self, s: Session, org_id: str, installation_id: str) -> SolarInstallation:

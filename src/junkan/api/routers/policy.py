@@ -293,7 +293,9 @@ async def policy_reuse(
 ) -> Any:
     """A reused product's history (``kind: reuse_history``) as its buyer reads it: records,
     tests, grade, and every signature and link checked against the ``trusted`` keys (and,
-    with ``registered_keys``, the keys of the authors registered here)."""
+    with ``registered_keys``, the keys of the authors registered here). An author with no
+    known key leaves ``valid`` false (``intact`` may be true; ``unverified_authors`` names
+    them): anyone can sign as an organisation with a key pair of their own."""
     trusted = body.trusted
     if body.registered_keys:
         from junkan.store.policy_repo import SolarRepo

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from junkan import policy
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, JSON_OR_HTML, NOT_FOUND, TraceDep, iso_day
+from junkan.api.errors import MAX_ERRORS, _short
 from junkan.api.routers.policy_common import answer, mapping, require_kind, solar_job
 from junkan.api.work import offload
 from junkan.core.errors import ModelError, Problem
@@ -38,14 +39,34 @@ def _repo(request: Request) -> SolarRepo:
     return SolarRepo(request.app.state.store.db)
 
 
+KINDS = {
+    "model": "panel model",
+    "installation": "installation",
+    "handover": "handover",
+    "treatment": "treatment report",
+    "end_of_business": "end-of-business date",
+}
+"""The document each registry write takes, by the source its problems name."""
+
+
+def _refused(exc: ModelError) -> HTTPException:
+    """A 422 naming the document sent (not "the model"), with its problems."""
+    kind = KINDS.get(exc.source or "", exc.source or "request")
+    errors = [{"path": p.path, "message": _short(p.message)} for p in exc.problems[:MAX_ERRORS]]
+    return HTTPException(422, {"message": f"the {kind} is invalid", "errors": errors})
+
+
 async def _call(fn: Any, *args: Any) -> Any:
-    """A repository call in a thread; missing and not-the-caller's are the one 404."""
+    """A repository call in a thread; missing and not-the-caller's are the one 404, a
+    refused entry a 422 naming its kind."""
     try:
         return await run_in_threadpool(fn, *args)
     except SolarNotFound as exc:
         if str(exc) == "not found":
             raise NOT_FOUND from None
         raise
+    except ModelError as exc:
+        raise _refused(exc) from None
 
 
 def view_job(doc: dict[str, Any], me: str, fmt: str, lang: str) -> dict[str, Any]:
