@@ -37,14 +37,10 @@ reports: $(VENV)/.installed-run
 	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html (+ indicators/)"
 
 ## Run every test plus the hygiene checks.
-## The type check runs beside the tests at low priority (it takes the CPU the tests leave
-## idle); its report follows theirs, and either failing fails the target.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
-	@nice -n 15 $(BIN)/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
-	$(BIN)/pytest; tests=$$?; \
-	wait $$types; typed=$$?; echo "mypy:"; cat $(VENV)/mypy.log; \
-	test $$tests -eq 0 && test $$typed -eq 0
+	$(BIN)/mypy
+	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

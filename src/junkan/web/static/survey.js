@@ -7,6 +7,7 @@
 // version or answers with a conflict. A service worker (/survey-sw.js) keeps the page's own files so it opens offline.
 // A photo over the service's limit is made smaller (a JPEG with the photo's EXIF block) on the device before it is kept.
 import { $, api, fmt, jsonBody, problemOf, richTable, showMessages, showProblem, t } from "./core.js";
+import { checklistEditor } from "./survey-checklist.js";
 
 const SURVEY_DB = "junkan-survey"; const QUEUE = "queue"; const BATCH = 500;
 const LIST = 100;  // synced observations listed for editing (the newest)
@@ -426,56 +427,6 @@ async function loadChecklist(again = false) {
 }
 
 /** A labelled control of the checklist editor: [label, control]. */
-function field(id, key, props) {
-  const label = Object.assign(document.createElement("label"), { htmlFor: id, textContent: t(key) });
-  label.dataset.i18n = key;
-  return [label, Object.assign(document.createElement("input"), { id }, props)];
-}
-
-function i18nEl(tag, key, props = {}) {
-  const e = Object.assign(document.createElement(tag), { textContent: t(key) }, props);
-  e.dataset.i18n = key; return e;
-}
-
-/** For an administrator: upload the organisation's checklist (CSV or JSON) for the survey or one area, or remove it. */
-async function checklistEditor() {
-  if ($("#ns-cl-edit")) return;
-  const res = await api("/api/me").catch(() => null);
-  const me = res && res.ok ? await res.json() : null;
-  if (!me || me.role !== "admin" || $("#ns-cl-edit")) return;
-  const box = Object.assign(document.createElement("details"), { id: "ns-cl-edit" });
-  const url = () => {
-    const area = $("#ns-cl-area").value.trim();
-    return `/api/nature/survey/checklist${area ? `?area=${encodeURIComponent(area)}` : ""}`;
-  };
-  const done = async (r, okKey, vars = {}) => {
-    $("#ns-cl-errors").replaceChildren(); $("#ns-cl-status").textContent = "";
-    if (!r) { showMessages("#ns-cl-errors", [t("ns.offline")]); return; }
-    if (r.status === 404) { $("#ns-cl-status").textContent = t("ns.cl.none"); return; }
-    if (!r.ok) { showProblem("#ns-cl-errors", await problemOf(r)); return; }
-    const doc = r.status === 204 ? {} : await r.json();
-    $("#ns-cl-status").textContent = t(okKey, { ...vars, name: doc.name, n: (doc.species || []).length });
-    await loadChecklist(true);
-  };
-  const upload = i18nEl("button", "ns.cl.upload", { type: "button", id: "ns-cl-upload" });
-  upload.onclick = async () => {
-    const file = $("#ns-cl-file").files[0];
-    if (!file) { showMessages("#ns-cl-errors", [t("ns.cl.noFile")]); return; }
-    const body = new FormData(); body.append("file", file, file.name);
-    await done(await api(url(), { method: "PUT", body }).catch(() => null), "ns.cl.uploaded");
-  };
-  const remove = i18nEl("button", "ns.cl.remove", { type: "button", id: "ns-cl-remove" });
-  remove.onclick = async () => done(await api(url(), { method: "DELETE" }).catch(() => null), "ns.cl.removed");
-  box.append(i18nEl("summary", "ns.cl.title"), i18nEl("p", "ns.cl.about", { className: "note" }),
-    ...field("ns-cl-file", "ns.cl.file", { type: "file", accept: ".csv,.json,text/csv,application/json" }),
-    ...field("ns-cl-area", "ns.cl.area", { maxLength: 100 }), upload, remove,
-    Object.assign(document.createElement("span"), { id: "ns-cl-status" }),
-    Object.assign(document.createElement("ul"), { id: "ns-cl-errors", className: "error" }));
-  box.querySelector("#ns-cl-status").setAttribute("role", "status");
-  box.querySelector("#ns-cl-status").setAttribute("aria-live", "polite");
-  $("#ns-form").after(box);
-}
-
 /** The worker's answer to `message` over a MessageChannel, or `fallback` when none comes within `ms` (a worker of an
  * older junkan that does not answer, or one stopped on the way). */
 function askWorker(worker, message, fallback, ms = 15000) {
@@ -526,7 +477,7 @@ function showSurvey() {
     $("#ns-time").value = d.toISOString().slice(0, 19);
   }
   loadChecklist();
-  checklistEditor();
+  checklistEditor(loadChecklist);
   drawQueue().then(syncSurvey);
 }
 
