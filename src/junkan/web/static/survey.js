@@ -438,7 +438,7 @@ function askWorker(worker, message, fallback, ms = 15000) {
   });
 }
 
-/** Once the service worker controls the page, ask it (survey-sw.js keeps the list of what an offline start needs) to
+/** Once a service worker is active for the page, ask it (survey-sw.js keeps the list of what an offline start needs) to
  * fetch and keep the identity and checklist again while online (its install may have run while offline and kept
  * neither), and to say whether the page can open offline: its files, who is signed in and the checklist are all on
  * the device. Only the latest check writes its answer (checks overlap when the connection comes and goes); one that
@@ -447,10 +447,10 @@ async function offlineReady(attempt = 0) {
   const note = $("#ns-offline-ready");
   if (!("serviceWorker" in navigator) || !window.caches) { note.textContent = t("ns.offlineUnsupported"); return; }
   const check = ++sv.readyCheck;
-  if (!navigator.serviceWorker.controller) {
-    await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
-  }
-  const worker = navigator.serviceWorker.controller;
+  // the active worker, whether or not it controls this page yet: a page loaded while the worker was activating
+  // may never be claimed (no "controllerchange"), yet the next start is served by that worker
+  const registration = await navigator.serviceWorker.ready;
+  const worker = navigator.serviceWorker.controller || registration.active;
   const answer = worker ? await askWorker(worker, { type: "offline-ready", refresh: navigator.onLine }, null) : null;
   const ready = Boolean(answer && answer.ready);
   if (check !== sv.readyCheck) return;  // a later check answers
