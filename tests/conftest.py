@@ -173,10 +173,44 @@ SLOW_MODULES = ("tests/api/", "tests/packaging/", "tests/core/test_budget.py",
 TLS servers, or kill processes."""
 
 
+LONGEST_FIRST = (
+    "tests/security/test_openapi.py",
+    "tests/web/test_a11y.py",
+    "tests/web/test_screens.py",
+    "tests/web/test_nature_vision_pages.py",
+    "tests/sensing/test_detectors.py",
+    "tests/web/test_capability_pages.py",
+    "tests/web/test_reverse_chain_page.py",
+    "tests/web/test_browser.py",
+    "tests/web/test_policy_pages.py",
+    "tests/nature/test_distributed.py",
+    "tests/lifecycle/uncertainty/test_uncertainty.py",
+    "tests/nature/test_api.py",
+    "tests/vision/test_pipeline.py",
+)
+"""Modules that take one xdist worker a minute or more (``--durations`` of a full run),
+started first: with ``--dist loadfile`` a module runs whole on one worker, so a long one
+started last keeps the run going while the other worker idles (longest first balances).
+``--no-loadscope-reorder`` (pyproject's addopts) keeps this order: by default xdist puts the
+modules with the most tests first, which left the one-test schemathesis module (5 min) last."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the outer loop ``slow``, so ``pytest -m "not slow"`` is the fast inner loop."""
+    """Mark the outer loop ``slow``, so ``pytest -m "not slow"`` is the fast inner loop;
+    put the longest modules first (:data:`LONGEST_FIRST`), the rest in collection order."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    root = config.rootpath
     for item in items:
         path = item.path.as_posix()
         if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
                 m in path for m in SLOW_MODULES):
             item.add_marker(pytest.mark.slow)
+
+    def first(item: pytest.Item) -> int:
+        try:
+            name = item.path.relative_to(root).as_posix()
+        except ValueError:
+            return len(rank)
+        return rank.get(name, len(rank))
+
+    items.sort(key=first)
