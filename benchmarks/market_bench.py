@@ -167,9 +167,9 @@ def run(n_lots: int, n_cond: int, n_pools: int, seed: int, limit: float = 30.0) 
         "cpu_s": round(cpu, 2),
         "load_and_run_s": round(t_load + s["total_s"], 3),
         "status": s["status"],
-        "gap": s["gap"] if np.isfinite(s["gap"]) else None,  # None: no assignment found
+        "gap": s["gap"],  # None: no assignment found
         "margin_JPY": round(s["margin_JPY"]),
-        "bound_JPY": round(s["bound_JPY"]),
+        "bound_JPY": None if s["bound_JPY"] is None else round(s["bound_JPY"]),
         "routes": s["routes"],
         "variables": s["variables"],
         "integer_variables": s["integer_variables"],

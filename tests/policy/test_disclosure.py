@@ -244,6 +244,15 @@ def test_bad_pack_documents(tmp_path: Path) -> None:
         policy.load(text=base.replace("lei: 5299000J2N45DDNE4Y28", "lei: SHORT"))
     with pytest.raises(ModelError, match="end must be after start"):
         policy.load(text=base.replace("end: 2026-03-31", "end: 2024-03-31"))
+    # a mistyped identifier (one character changed) is caught by its check digits
+    with pytest.raises(ModelError, match="company.lei.*check digits do not match"):
+        policy.load(text=base.replace("lei: 5299000J2N45DDNE4Y28", "lei: 5299000J2N45DDNE4Y82"))
+    numbered = base.replace("lei: 5299000J2N45DDNE4Y28", "corporate_number: '7000012050002'")
+    (tmp_path / "flows_tiny.yaml").write_text((FIX / "flows_tiny.yaml").read_text())
+    (tmp_path / "n.yaml").write_text(numbered)
+    assert policy.load(tmp_path / "n.yaml").request.company.corporate_number == "7000012050002"
+    with pytest.raises(ModelError, match="corporate_number.*check digit does not match"):
+        policy.load(text=numbered.replace("7000012050002", "7000012050003"))
     (tmp_path / "p.yaml").write_text(base.replace("flows_tiny.yaml", "missing.yaml"))
     with pytest.raises(ModelError, match="no file 'missing.yaml'"):
         policy.load(tmp_path / "p.yaml")

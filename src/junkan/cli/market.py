@@ -130,9 +130,14 @@ def match(
     if result is None:
         return
     s = result.summary()
+    gap = (
+        f"{s['gap']:.2%}" if s["gap"] is not None
+        else "— (no certified bound)" if s["bound_JPY"] is None
+        else "— (no assignment)"
+    )
     print_table(
         f"Matching: {s['status']}, margin {s['margin_JPY']:,.0f} JPY (gap "
-        f"{s['gap']:.2%}), {s['matched_kg'] / 1000:,.1f} of "
+        f"{gap}), {s['matched_kg'] / 1000:,.1f} of "
         f"{s['offered_kg'] / 1000:,.1f} t matched",
         ("lot", "seller", "condition", "via", "t", "margin JPY"),
         [
@@ -150,6 +155,11 @@ def match(
     for u in result.unmatched_rows():
         out_console.print(
             f"unmatched {u['lot']} ({u['kg'] / 1000:,.1f} t): {u['code']} — {u['message']}",
+            highlight=False,
+        )
+    for c in result.unserved:
+        out_console.print(
+            f"condition {c['condition']} ({c['field']}): {c['code']} — {c['message']}",
             highlight=False,
         )
 

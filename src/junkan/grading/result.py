@@ -95,14 +95,12 @@ class GradeResult:
 
     def graded_items(self) -> list[dict[str, Any]]:
         """The items with their ``grades`` filled in (the grading record)."""
-        by_item: dict[str, list[dict[str, Any]]] = {}
-        for r in self.rows():
-            by_item.setdefault(r["item"], []).append(r)
+        rows, n = self.rows(), len(self.items)  # set-major: row s·n + i is item i, set s
         out = []
         for i, item in enumerate(self.items):
             grades = [
                 {**r, "evaluated": self.as_of.isoformat(), "evidence": self.evidence(i)}
-                for r in by_item.get(item.id, [])
+                for r in rows[i::n]
             ]
             for fam, cls in self.classes.items():
                 grades.append({"family": fam, "class": cls[i]})

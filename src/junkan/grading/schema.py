@@ -227,3 +227,22 @@ class GradingDocument(Strict):
 
     items: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
     criteria: list[Key | CriteriaSet] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> GradingDocument:
+        """Each item id once: a record (and its grades) is found by its id, so a second item
+        with the same id would be merged with the first."""
+        seen: dict[str, int] = {}
+        twice: dict[str, list[int]] = {}
+        for i, it in enumerate(self.items):
+            if it.id in seen:
+                twice.setdefault(it.id, [seen[it.id]]).append(i)
+            else:
+                seen[it.id] = i
+        if twice:
+            shown = "; ".join(
+                f"{k!r} at items[{', '.join(map(str, v))}]" for k, v in list(twice.items())[:5]
+            )
+            more = f" (and {len(twice) - 5} more)" if len(twice) > 5 else ""
+            raise ValueError(f"items: item ids used more than once: {shown}{more}")
+        return self

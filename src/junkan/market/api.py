@@ -11,14 +11,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.transport import Mode
 from junkan.grading import GradeResult, GradingError, grade, resolve, stored_values
-from junkan.market.arcs import Setting, build_arcs
-from junkan.market.explain import explain
+from junkan.market.arcs import Setting, access, build_arcs
+from junkan.market.explain import explain, unserved
 from junkan.market.milp import solve
 from junkan.market.odrl import granted, to_odrl
 from junkan.market.result import MatchResult
@@ -69,19 +70,42 @@ def check(market: Market) -> None:
                 ]
             ) from None
     if market.lots:
-        offered = sum(lot.mass for lot in market.lots)
-        for b, c in enumerate(market.conditions):
-            if c.min_lot > offered:
-                raise GradingError(
-                    [
-                        Problem(
-                            f"conditions[{b}].min_lot",
-                            f"unreachable "
-                            f"minimum lot: {c.min_lot:,.0f} kg is more than "
-                            f"all lots offered together ({offered:,.0f} kg)",
-                        )
-                    ]
-                )
+        problems = _unreachable(market)
+        if problems:
+            raise GradingError(problems)
+
+
+def _unreachable(market: Market) -> list[Problem]:
+    """Conditions whose ``min_lot`` is above the mass of all the lots that may ever reach
+    them — lots of the partners they are granted to, available within their delivery
+    window — pooled together: no delivery could be large enough."""
+    granted, timing = access(market)
+    mass = np.array([lot.mass for lot in market.lots])
+    reach = (granted & timing).T @ mass
+    offered = float(mass.sum())
+    out = []
+    for b, c in enumerate(market.conditions):
+        if c.min_lot <= reach[b]:
+            continue
+        if c.min_lot > offered:
+            why = f"all lots offered together ({offered:,.0f} kg)"
+        else:
+            sellers = sorted({market.lots[i].seller for i in np.flatnonzero(granted[:, b])})
+            shown = ", ".join(sellers[:5]) + (f" and {len(sellers) - 5} more" if
+                                             len(sellers) > 5 else "")
+            why = (
+                f"the {reach[b]:,.0f} kg of lots that may reach condition {c.id!r} — offered "
+                f"by the partners it is granted to ({shown or 'none has lots here'})"
+                + (" and available within its delivery window" if c.delivery else "")
+                + " — pooled together"
+            )
+        out.append(
+            Problem(
+                f"conditions[{b}].min_lot",
+                f"unreachable minimum lot: {c.min_lot:,.0f} kg is more than {why}",
+            )
+        )
+    return out
 
 
 def setting(market: Market) -> Setting:
@@ -115,7 +139,10 @@ def run(market: Market) -> MatchResult:
     arcs = build_arcs(market, st, market.as_of or date.today())
     sol = solve(market, arcs, st)
     res = MatchResult(market, arcs, sol, st)
-    res.unmatched = explain(market, arcs, sol, res.delivered())
+    delivered = res.delivered()
+    res.unmatched = explain(market, arcs, sol, delivered)
+    pooling = bool(market.pools) and st.max_pools > 0
+    res.unserved = unserved(market, arcs, delivered, pooling)
     res.seconds_total = time.perf_counter() - t0
     return res
 

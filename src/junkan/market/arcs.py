@@ -112,7 +112,7 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
             q = np.array(
                 [v.get(name, absent if has_comp[i] else math.nan) for i, v in enumerate(values)]
             )
-            out[:, b] += pr.per_unit * (q - pr.reference)
+            out[:, b] += pr.adjustment(q)
     return out
 
 

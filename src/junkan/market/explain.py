@@ -179,3 +179,47 @@ def _no_route(market: Market, i: int, passing: list[int]) -> dict[str, Any]:
         "message": "no route earns a positive margin (transport and handling exceed the price)",
         "figures": {},
     }
+
+
+def unserved(
+    market: Market, arcs: Arcs, delivered_b: np.ndarray, pooling: bool = True
+) -> list[dict[str, Any]]:
+    """Conditions that received nothing because their ``min_lot`` is above what the lots
+    that may enter them — granted to its seller, available within the delivery window and
+    passing the criteria's per-lot rules — can make up: all of them pooled together, or,
+    without ``pooling`` (no pooling point), the largest one. The minimum cannot be reached
+    by any assignment, whatever the prices (the load refuses what is unreachable without
+    the criteria; this catches what the criteria leave)."""
+    mass = np.array([lot.mass for lot in market.lots])
+    if len(mass) == 0:
+        return []
+    ok = arcs.gate & arcs.granted & arcs.timing
+    eligible = ok.T @ mass
+    largest = np.where(ok, mass[:, None], 0.0).max(axis=0)
+    out = []
+    for b, c in enumerate(market.conditions):
+        reach = eligible[b] if pooling else largest[b]
+        if delivered_b[b] > TOL or c.min_lot <= reach:
+            continue
+        how = (
+            f"the {eligible[b]:,.0f} kg of lots that may enter it (granted, within its "
+            "delivery window, meeting its per-lot rules) pooled together"
+            if pooling
+            else f"the largest lot that may enter it (granted, within its delivery window, "
+            f"meeting its per-lot rules; {largest[b]:,.0f} kg), and there is no pooling point"
+        )
+        out.append(
+            {
+                "condition": c.id,
+                "buyer": c.buyer,
+                "field": f"conditions[{b}].min_lot",
+                "code": "min_lot_unreachable",
+                "message": f"min_lot {c.min_lot:,.0f} kg is more than {how}",
+                "figures": {
+                    "min_lot_kg": c.min_lot,
+                    "eligible_kg": float(eligible[b]),
+                    "largest_lot_kg": float(largest[b]),
+                },
+            }
+        )
+    return out

@@ -17,6 +17,12 @@ from junkan.market.schema import Market
 TOL = 1e-7
 
 
+def _finite(x: float) -> float | None:
+    """``x``, or None where the solver has no figure (no assignment found, no finite bound):
+    JSON null, never NaN or Infinity."""
+    return float(x) if np.isfinite(x) else None
+
+
 @dataclass
 class MatchResult:
     market: Market
@@ -24,6 +30,8 @@ class MatchResult:
     solution: Solution
     setting: Setting
     unmatched: dict[int, dict[str, Any]] = field(default_factory=dict)
+    unserved: list[dict[str, Any]] = field(default_factory=list)
+    """Conditions whose minimum lot no assignment can reach (``explain.unserved``)."""
     seconds_total: float = 0.0
 
     def assignments(self) -> list[dict[str, Any]]:
@@ -124,8 +132,8 @@ class MatchResult:
         return {
             "status": s.status,
             "margin_JPY": s.objective,
-            "bound_JPY": s.bound,
-            "gap": s.gap,
+            "bound_JPY": _finite(s.bound),
+            "gap": _finite(s.gap),
             "solve_s": s.seconds,
             "total_s": self.seconds_total,
             "routes": len(self.arcs.lot),
@@ -151,6 +159,7 @@ class MatchResult:
             "deliveries": self.deliveries(),
             "pooled_shipments": self.shipments(),
             "unmatched": self.unmatched_rows(),
+            "unserved_conditions": self.unserved,
         }
 
     def report(self, path: str | Path, title: str = "Market matching") -> Path:
@@ -161,7 +170,7 @@ class MatchResult:
             title,
             subtitle=f"{doc['summary']['status']}; margin {doc['summary']['margin_JPY']:,.0f} JPY",
         )
-        page.definitions({k: str(v) for k, v in doc["summary"].items()})
+        page.definitions({k: "—" if v is None else str(v) for k, v in doc["summary"].items()})
         if doc["assignments"]:
             page.table(self.to_frame(), caption="Routes used (JPY/kg terms, kg, km)")
         page.table(
@@ -180,6 +189,12 @@ class MatchResult:
                 ],
                 columns=["lot", "seller", "kg", "reason", "why"],
                 caption="Unmatched lots",
+            )
+        if self.unserved:
+            page.table(
+                [[u["condition"], u["buyer"], u["field"], u["message"]] for u in self.unserved],
+                columns=["condition", "buyer", "field", "why"],
+                caption="Conditions no assignment can serve",
             )
         page.figure(self.map_figure())
         return page.write(path)

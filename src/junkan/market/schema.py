@@ -4,9 +4,10 @@ points (crusher owners, hubs)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+import numpy as np
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.errors import short
@@ -76,17 +77,46 @@ class Lot(Strict):
 
 
 class Premium(Strict):
-    """A price adjustment linear in a mass-mixing property: ``per_unit`` JPY/kg for each unit
-    the lot's value lies above ``reference`` (negative: a penalty)."""
+    """A price adjustment on a mass-mixing property: ``per_unit`` JPY/kg for each unit the
+    lot's value lies above ``reference`` (negative: a penalty). ``side``: ``both`` (linear:
+    a penalty above the reference is a bonus of the same rate below it), ``above`` (only
+    the part above counts; below it adds nothing) or ``below`` (only the part below).
+
+    A premium is settled on each lot's own graded value, also when the lot travels through
+    a pooling point: the price is a constant per lot and route, so the matching stays a
+    linear programme whichever the side (with ``both`` this equals paying on the blend)."""
 
     property: Annotated[str, Field(max_length=80)]
     per_unit: float = Field(ge=-1e6, le=1e6)
     reference: float = Field(ge=-1e9, le=1e9)
+    side: Literal["both", "above", "below"] = "both"
+
+    def adjustment(self, value: np.ndarray) -> np.ndarray:
+        """JPY/kg added to the base price for lot values ``value`` (NaN stays NaN)."""
+        d = np.asarray(value, dtype=float) - self.reference
+        if self.side == "above":
+            d = np.maximum(d, 0.0)
+        elif self.side == "below":
+            d = np.minimum(d, 0.0)
+        return np.asarray(self.per_unit * d)
 
 
 class Price(Strict):
+    """A buyer's price formula: ``base`` JPY/kg (what the buyer pays, so never negative; a
+    gate fee the seller pays is not a buying condition) plus the ``premiums``."""
+
     base: YenPerKg
     premiums: list[Premium] = Field(default_factory=list, max_length=50)
+
+    @field_validator("base")
+    @classmethod
+    def _paid(cls, v: float) -> float:
+        if v < 0:
+            raise ValueError(
+                f"a negative base price ({v:g} JPY/kg): the base is what the buyer pays per "
+                "kg; write a penalty as a premium with a negative per_unit"
+            )
+        return v
 
 
 class Condition(Strict):

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from junkan.core.base import Strict
 from junkan.core.documents import read_document, validate_with
 from junkan.core.errors import ModelError, Problem
-from junkan.core.fields import IsoDate
+from junkan.core.fields import CorporateNumber, IsoDate, Lei
 from junkan.policy.data import data_document
 
 FRAMEWORKS = ("esrs-e5", "cti", "iso59020")
@@ -29,8 +29,8 @@ SCHEMES = {
 
 class Company(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    lei: Annotated[str, Field(pattern=r"^[A-Z0-9]{18}[0-9]{2}$")] | None = None
-    corporate_number: Annotated[str, Field(pattern=r"^\d{13}$")] | None = None
+    lei: Lei | None = None
+    corporate_number: CorporateNumber | None = None
 
     @model_validator(mode="after")
     def _one_id(self) -> Company:
