@@ -225,9 +225,20 @@ def test_market_page(page: Any, server: str) -> None:
     # matching before any offer: the service's reason, shown beside the button
     page.click("#mk-match")
     expect(page.locator("#mk-errors")).to_contain_text("post offers first")
+    # one lot below the condition's minimum and no pooling point: the condition is listed as
+    # one no assignment can serve, with its minimum and what the eligible lots make up
+    _offer(page, "al-0", "1", "0.35")
+    page.click("#mk-match")
+    unserved = page.locator("#mk-unserved li")
+    expect(unserved).to_have_count(1, timeout=120_000)
+    expect(unserved.first).to_contain_text(
+        "cast-premium (Partner Recycling): its minimum lot of 2 t")
+    page.get_by_role("button", name="Withdraw offer al-0").click()
+    expect(page.locator("#mk-offers tbody tr")).to_have_count(0)
     _offer(page, "al-1", "4", "0.35")
     _offer(page, "al-2", "3", "1.2")  # Fe above the casting window
     page.click("#mk-match")
+    expect(page.locator("#mk-unserved-box")).to_be_hidden(timeout=120_000)
     expect(page.locator("#mk-result")).to_be_visible(timeout=120_000)
     expect(page.locator("#mk-errors")).to_be_empty()
     expect(page.locator("#mk-assignments tbody tr")).to_have_count(1)

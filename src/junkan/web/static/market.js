@@ -164,6 +164,15 @@ function drawMatch(r) {
     if (u) li.title = whyDetail(u);  // the solver's own explanation, with the figures
     return li;
   }));
+  const unserved = r.unserved_conditions || [];
+  $("#mk-unserved-box").hidden = !unserved.length;
+  $("#mk-unserved").replaceChildren(...unserved.map((u) => {
+    const li = document.createElement("li"); const f = u.figures || {};
+    li.textContent = t("mk.unservedItem", { condition: u.condition, buyer: u.buyer, min: tonnes(f.min_lot_kg),
+      eligible: tonnes(f.eligible_kg), largest: tonnes(f.largest_lot_kg) }, u.message);
+    li.title = `${u.field}: ${u.message}`;
+    return li;
+  }));
 }
 
 /** The solver's reason for an unmatched lot with its figures, worded in the page's language
