@@ -20,6 +20,7 @@ from functools import partial
 from itertools import chain
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from junkan.core.limits import limits
@@ -78,6 +79,7 @@ class PartTable(Mapping[str, Part]):
         self.line_qty: list[float] = []
         self.line_mass: list[float | None] = []
         self._objects: dict[int, Part] = {}
+        self._owner: list[int] | None = None
 
     # -- the mapping -------------------------------------------------------------------------
 
@@ -132,9 +134,12 @@ class PartTable(Mapping[str, Part]):
     # -- columns -----------------------------------------------------------------------------
 
     def line_owner(self) -> list[int]:
-        """The part of each BOM line."""
+        """The part of each BOM line (computed once per number of lines: the columns are
+        read-only once built, and only appended to while building)."""
         start = self.bom_start
-        return [q for q in range(len(self.names)) for _ in range(start[q + 1] - start[q])]
+        if self._owner is None or len(self._owner) != start[-1]:
+            self._owner = np.repeat(np.arange(len(self.names)), np.diff(start)).tolist()
+        return self._owner
 
     def lines_of(self, q: int) -> range:
         """Positions of part ``q``'s BOM lines in the line columns."""

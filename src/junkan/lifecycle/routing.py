@@ -36,6 +36,7 @@ from junkan.lifecycle.stages import (
     VIRGIN,
 )
 
+_NO_PROCS: list[str] = []
 Residual = tuple[np.ndarray, float]
 """Kilograms by material left to route (M,) and their total (numpy's sum of the row)."""
 RawBlocks = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int, int]]
@@ -73,6 +74,7 @@ class Route:
         self.data: dict[str, tuple[array[int], array[int], array[float]]] = defaultdict(
             lambda: (array("q"), array("q"), array("d")))
         self.edge_use: list[tuple[int, int]] = []  # (column, edge) as registered
+        self.edge_data = self.data["edge"]
         self.sink_nodes = [c.sink_node(d) for d in range(len(c.sinks))]
         # the material mixes, built into the ``mat`` block at once by :meth:`build`: the
         # kg rows routed, and per (row, sink) pair its row, sink, column and scale
@@ -107,9 +109,15 @@ class Route:
                 vals.append(kg)
 
     def edge(self, col: int, src: str, dst: str, kg: float) -> None:
-        e = self.c.edge(src, dst)
+        e = self.c.edge_index.get((src, dst))
+        if e is None:
+            e = self.c.edge(src, dst)
         self.edge_use.append((col, e))
-        self.put("edge", e, col, kg)
+        if kg != 0.0:  # as put() would
+            rows, cols, vals = self.edge_data
+            rows.append(e)
+            cols.append(col)
+            vals.append(kg)
 
     def edges_by_column(self, n_cols: int) -> list[list[int]]:
         """The stage edges each column registered, in the order first registered (what
@@ -134,13 +142,14 @@ class Route:
         row = len(self.mix_rows)
         self.mix_rows.append(materials)
         rows, sinks, cols, scales = self.mix_pairs
+        edge, nodes = self.edge, self.sink_nodes
         for d, share in mix:
             f = scale * share
             rows.append(row)
             sinks.append(d)
             cols.append(col)
             scales.append(f)
-            self.edge(col, src, self.sink_nodes[d], f * total)
+            edge(col, src, nodes[d], f * total)
 
     def _mat_block(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows, columns and values of the ``mat`` block: for each (row, sink) pair in the
@@ -201,6 +210,8 @@ class Router:
         self.check = check
         self.n_m = len(c.materials)
         self._whole: tuple[np.ndarray, list[float]] | None = None  # see _part_residual
+        self.part_mass: list[float] = bom.part_mass.tolist()  # kg per piece, by type
+        self.n_q = len(c.parts)
 
     def resolve(self, paths: dict[str, int], items: list[Extraction], prefix: str,
                 path: str) -> dict[int, list[str]]:
@@ -261,17 +272,16 @@ class Router:
         """Route ``x`` extracted pieces of instance ``k``: reuse and remanufacture, then the
         extracted sub-parts, then the residual mass to its sinks."""
         q = self.bom.inst_type[k]
-        qname = self.c.parts[q]
         parts = self.parts
-        mass = float(self.bom.part_mass[q])
-        route.act(col, chosen.get(k, []), x, x * mass)
+        mass = self.part_mass[q]
+        route.act(col, chosen.get(k, _NO_PROCS), x, x * mass)
         passed = 0.0
-        n_q = len(self.c.parts)
         for opt in (parts.reuse[q], parts.remanufacture[q]):
             if opt is not None and opt.share > 0:
                 cand = x * opt.share  # processes run per item inspected or reprocessed
                 route.act(col, opt.processes, cand, cand * mass)
-                route.put("part", INTO.index(opt.into) * n_q + q, col, cand * opt.pass_rate)
+                route.put("part", INTO.index(opt.into) * self.n_q + q, col,
+                          cand * opt.pass_rate)
                 passed += cand * opt.pass_rate
         route.edge(col, DISMANTLING, REPROCESSING, passed * mass)
         rest = x - passed
@@ -283,7 +293,7 @@ class Router:
         if root_mix and ctx_mix:
             mix, mpath = ctx_mix, ctx_path
         elif own_mix := parts.residual[q]:
-            mix, mpath = own_mix, f"parts.{qname}.recovery.residual"
+            mix, mpath = own_mix, f"parts.{self.c.parts[q]}.recovery.residual"
         else:
             mix, mpath = ctx_mix, ctx_path
         needed = rest > 0 and residual[1] > 0
