@@ -12,7 +12,11 @@ its lighting and dirt). For each setting of scikit-learn's ``HistGradientBoostin
 before, the group accuracy
 (wrought/cast/copper/other, what the benchmark's target measures) of the out-of-fold
 predictions is reported after 100 … ``--iters`` iterations (``staged_predict_proba``), with
-the fit's CPU seconds. ``--rows`` keeps the rows in a file to run again without rendering.
+the fit's CPU seconds. ``--rows`` keeps the rows in a file to run again without rendering;
+``--drop`` leaves named features out (an ablation: the same rows without them), e.g. the six
+absolute texture amplitudes added on 2026-12-02::
+
+    --drop streak_abs,iso_abs,fine_abs,band_abs,streak_clean,iso_clean
 Writes benchmarks/results/vision_cv.json."""
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from junkan.vision import RenderSpec, from_frames, render  # noqa: E402
+from junkan.vision.features import FEATURES  # noqa: E402
 from junkan.vision.materials import group_of  # noqa: E402
 from junkan.vision.model import _join_params, item_rows  # noqa: E402
 from junkan.vision.segment import SegmentParams  # noqa: E402
@@ -99,10 +104,17 @@ def main() -> None:
     )
     ap.add_argument("--learning-rate", type=float, default=0.1)
     ap.add_argument("--rows", type=Path, help="cache of the training rows (.npz)")
+    ap.add_argument("--drop", default="", help="features to leave out, comma-separated")
     ap.add_argument("--out", type=Path, default=RESULTS / "vision_cv.json")
     a = ap.parse_args()
     cv2.setNumThreads(1)
     x, y, g = rows(a.train, a.rows)
+    drop = [f for f in a.drop.split(",") if f]
+    unknown = sorted(set(drop) - set(FEATURES))
+    if unknown or x.shape[1] != len(FEATURES):
+        ap.error(f"--drop: unknown features {unknown}" if unknown else
+                 f"{a.rows}: rows of {x.shape[1]} features, this junkan computes {len(FEATURES)}")
+    x = x[:, [i for i, f in enumerate(FEATURES) if f not in drop]]
     classes = np.unique(y)
     yi = np.searchsorted(classes, y)
     group = np.array([group_of(str(c)) for c in classes])
@@ -140,6 +152,7 @@ def main() -> None:
         "training_seeds": f"10000 … {10_000 + a.train - 1}",
         "pieces": int(len(y)),
         "folds": a.folds,
+        "features_dropped": drop,
         "results": out,
         "loadavg": [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]],
     }

@@ -72,3 +72,45 @@ def test_colour_and_size_features_equal_a_direct_computation() -> None:
         assert got[i, col["area_mm2"]] == pytest.approx(len(px) * seg.mm_per_px**2, rel=1e-5)
         assert got[i, col["mean_r"]] == pytest.approx(px[:, 2].mean(), rel=1e-4)
         assert got[i, col["sd_g"]] == pytest.approx(px[:, 1].std(), rel=1e-3, abs=1e-3)
+
+
+def test_texture_amplitudes_are_grey_levels_whatever_the_pieces_brightness() -> None:
+    """Streaks added to a bright and a dull sheet give the same absolute amplitude (the
+    renderer and a rolled surface add texture, they do not scale it), twice the streaks twice
+    the amplitude; the brightness-normalised texture differs instead."""
+    from scipy import ndimage
+
+    from junkan.vision.segment import Segments
+
+    rng = np.random.default_rng(9)
+    h, w = 160, 480
+    full = np.empty((h, w, 3), np.float32)
+    full[:] = (46, 50, 50)  # the renderer's belt colour
+    streak = cv2.GaussianBlur(rng.standard_normal((h, 1)).astype(np.float32), (0, 0), 2.0)
+    streak = np.repeat(streak / streak.std(), 140, axis=1)[:, :, None]
+    lab_full = np.zeros((h, w), np.int32)
+    for k, (x0, base, amp) in enumerate(((10, 180.0, 6.0), (170, 110.0, 6.0), (330, 180.0, 12.0))):
+        full[20:140, x0 : x0 + 140] = base + amp * streak[20:140]
+        lab_full[20:140, x0 : x0 + 140] = k + 1
+    full8 = np.clip(full + rng.normal(0, 0.5, full.shape), 0, 255).astype(np.uint8)
+    labels = np.ascontiguousarray(lab_full[::2, ::2])
+    boxes = ndimage.find_objects(labels)
+    seg = Segments(
+        labels,
+        cv2.resize(full8, (w // 2, h // 2), interpolation=cv2.INTER_AREA),
+        list(boxes),
+        np.bincount(labels.ravel())[1:].astype(float),
+        1.6,
+        np.tile(np.array([[[46, 50, 50]]], np.uint8), (1, w // 2, 1)),
+        full8,
+        2,
+    )
+    x = features(seg)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    s = x[:, col["streak_abs"]]
+    assert s[1] == pytest.approx(s[0], rel=0.1)
+    assert s[2] == pytest.approx(2 * s[0], rel=0.1)
+    assert x[0, col["iso_abs"]] < 0.3 * s[0]  # streaks are directional
+    assert x[:, col["band_abs"]][1] == pytest.approx(x[0, col["band_abs"]], rel=0.1)
+    # the normalised texture of the dull sheet is larger by the brightness ratio
+    assert x[1, col["band_full"]] > 1.4 * x[0, col["band_full"]]

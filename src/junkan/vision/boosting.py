@@ -49,7 +49,10 @@ BOOSTED: dict[str, Any] = {
 """Settings of the boosted classifier besides its iterations (``trees``), chosen by 4-fold
 cross-validated group accuracy on the benchmark's 120 training renders
 (``benchmarks/vision_cv.py``, 2026-12-01, 250 iterations: 94.27 % balanced against 94.13 %
-unweighted with 31 leaves, 93.86 / 94.01 % with 15; see docs/vision.md)."""
+unweighted with 31 leaves, 93.86 / 94.01 % with 15; see docs/vision.md). With the six texture
+amplitudes of :mod:`junkan.vision.features` (2026-12-02) the same setting gives 94.75 %
+(``benchmarks/results/vision_cv_amplitudes.json``, still the best of the four settings; 94.25 %
+without them on the same rows)."""
 
 
 def fit_boosted(
