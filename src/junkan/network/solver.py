@@ -8,12 +8,9 @@ solves the remaining LP exactly, with its row duals (shadow prices)."""
 
 from __future__ import annotations
 
-import io
-import os
-import sys
+import contextlib
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +19,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from junkan.core.errors import JunkanError
+from junkan.core.quiet import c_stdout_silenced
 
 Progress = Callable[[dict[str, float]], None]
 """Called during a solve with ``elapsed`` (s), ``gap`` (relative), ``objective`` (best found,
@@ -249,22 +247,8 @@ def solve_fixed(prob: MilpProblem, values: np.ndarray) -> MilpResult | None:
                       optimal=True, row_dual=dual)
 
 
-@contextmanager
-def quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> contextlib.AbstractContextManager[None]:
     """Silence C-level writes to stdout (HiGHS prints debug lines there even with
-    ``disp=False``), so machine-readable CLI output stays clean."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+    ``disp=False``), so machine-readable CLI output stays clean; safe when solves overlap in
+    threads (:func:`junkan.core.quiet.c_stdout_silenced`)."""
+    return c_stdout_silenced()
