@@ -176,6 +176,7 @@ TLS servers, or kill processes."""
 LONGEST_FIRST = (
     "tests/security/test_openapi.py",
     "tests/web/test_a11y.py",
+    "tests/vision/test_pipeline.py",  # trains the shared small model before its page needs it
     "tests/web/test_screens.py",
     "tests/web/test_nature_vision_pages.py",
     "tests/sensing/test_detectors.py",
@@ -186,7 +187,6 @@ LONGEST_FIRST = (
     "tests/nature/test_distributed.py",
     "tests/lifecycle/uncertainty/test_uncertainty.py",
     "tests/nature/test_api.py",
-    "tests/vision/test_pipeline.py",
 )
 """Modules that take one xdist worker a minute or more (``--durations`` of a full run),
 started first: with ``--dist loadfile`` a module runs whole on one worker, so a long one
