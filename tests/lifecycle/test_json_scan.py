@@ -14,7 +14,7 @@ from junkan.core import documents, json_scan
 from junkan.core.documents import parse_document
 from junkan.core.errors import ModelError
 from junkan.core.json_scan import SMALL, json_text_within
-from junkan.core.limits import limits
+from junkan.core.limits import limits, override_limits
 
 
 def _big(value: Any, key: str = "deep") -> str:
@@ -118,3 +118,11 @@ def test_the_text_check_never_passes_what_the_walk_refuses(
             assert ok, text
             agreed += 1
     assert walk_refused > 50 and agreed > 20  # both kinds were tried
+
+
+def test_a_float_rounding_past_a_raised_integer_limit_is_walked() -> None:
+    """Above 10**22 a power of ten is not a float64: 25 nines and a fraction read as a float
+    just above 10**25, so an operator's limit of 10**25 must send the text to the walk."""
+    text = '{"x": ' + "9" * 25 + '.9, "pad": "' + "a" * 70_000 + '"}'
+    with override_limits(integer_magnitude=10**25, string_length=100_000) as lim:
+        assert not json_text_within(text, lim)

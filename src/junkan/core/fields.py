@@ -139,7 +139,7 @@ def _lei(value: Any) -> Any:
             or not value.isalnum() or value != value.upper() or not value[18:].isdigit():
         raise ValueError(f"an LEI is 20 characters, 18 letters or digits then two check digits; "
                          f"got {short(value)}")
-    if int("".join(str(int(c, 36)) for c in value)) % 97 != 1:
+    if not 2 <= int(value[18:]) <= 98 or int("".join(str(int(c, 36)) for c in value)) % 97 != 1:
         raise ValueError(f"LEI {value}: the check digits do not match (ISO 17442, MOD 97-10); "
                          "copy it again from the GLEIF record")
     return value
@@ -149,6 +149,9 @@ def _corporate_number(value: Any) -> Any:
     """A Japanese corporate number (法人番号, 13 digits): the first is a check digit, 9 minus the
     sum over the 12 others (counted from the last, odd places × 1, even places × 2) modulo 9
     (National Tax Agency, 法人番号の指定等に関する省令 第2条)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"write the corporate number as quoted text ('{value}'): a number "
+                         "loses leading zeros")
     if not isinstance(value, str) or len(value) != 13 or not value.isascii() \
             or not value.isdigit():
         raise ValueError(f"a corporate number (法人番号) is 13 digits; got {short(value)}")

@@ -47,7 +47,9 @@ def json_text_within(text: str, lim: Limits) -> bool:
     if quotes.size and int((quotes[1::2] - quotes[0::2]).max()) - 1 > lim.string_length:
         return False
     digits = 0  # a number of at most this many integer digits is below integer_magnitude
-    while digits < 400 and 10 ** (digits + 1) <= lim.integer_magnitude:
+    # at most 22: 10**22 is the largest power of ten a float64 holds exactly; above it a
+    # written float of that many digits may round up past the limit (1e25 - 0.1 -> 1e25+)
+    while digits < 22 and 10 ** (digits + 1) <= lim.integer_magnitude:
         digits += 1
     ends = quotes[1::2] + 1  # a piece ends after a closing quote (or at the end)
     marks = np.arange(CHUNK, b.size, CHUNK).astype(quotes.dtype)

@@ -42,10 +42,14 @@ def c_stdout_silenced() -> Iterator[None]:
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 sys.stdout.flush()
             _flush_c_stdout()
-            _saved = os.dup(STDOUT_FD)
             null = os.open(os.devnull, os.O_WRONLY)
             try:
+                _saved = os.dup(STDOUT_FD)
                 os.dup2(null, STDOUT_FD)
+            except OSError:  # no descriptor 1 (a daemon started with >&-): nothing to silence
+                if _saved is not None:
+                    os.close(_saved)
+                _saved = None
             finally:
                 os.close(null)
         _inside += 1
