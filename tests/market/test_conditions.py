@@ -72,18 +72,24 @@ def test_a_negative_base_price_is_refused_naming_the_field() -> None:
     assert _load(_doc(price={"base": 0})).conditions[0].price.base == 0.0
 
 
+POOL = {"id": "p0", "location": {"lat": 33.89, "lon": 130.89}, "capacity": "100 t"}
+
+
 @pytest.mark.parametrize(
     ("cond", "text"),
     [
         # 45 t offered in all, but only s0 and s1 (30 t) are granted the condition
-        ({"min_lot": "40 t", "granted_to": ["s0", "s1", "s9"]}, "the 30,000 kg of lots"),
+        ({"min_lot": "40 t", "granted_to": ["s0", "s1", "s9"]},
+         "the partners it is granted to (s0, s1) offer 30,000 kg;"),
         # s2's lot is only available after the delivery window closes
         ({"min_lot": "40 t", "delivery": {"start": "2026-12-01", "end": "2026-12-20"}},
-         "available within its delivery window"),
+         "offer 45,000 kg, of which 30,000 kg within its delivery window;"),
     ],
 )
 def test_a_minimum_lot_the_granted_lots_cannot_reach_is_refused(cond: dict, text: str) -> None:
+    """The message names the mass each filter leaves: the grants, then the window."""
     doc = _doc(**cond)
+    doc["pools"] = [POOL]  # a pooling point could gather every lot: the filters are short
     doc["lots"][2]["available"] = {"start": "2027-01-10", "end": "2027-02-01"}
     with pytest.raises(ModelError) as exc:
         _load(doc)
@@ -103,6 +109,7 @@ def test_a_minimum_lot_the_criteria_leave_unreachable_is_reported() -> None:
             "rules": [{"type": "range", "property": "restricted.li", "max": "20 mg/kg"}],
         },
     )
+    doc["pools"] = [POOL]  # the 45 t granted could be pooled: the load lets it through
     for lot, li in zip(doc["lots"], (5, 100, 100), strict=True):
         lot["item"]["restricted"] = {"li": f"{li} mg/kg"}
     out = market.run(_load(doc)).to_json()
@@ -113,18 +120,19 @@ def test_a_minimum_lot_the_criteria_leave_unreachable_is_reported() -> None:
 
 @pytest.mark.parametrize("pooled", [False, True])
 def test_without_a_pooling_point_the_largest_lot_must_reach_the_minimum(pooled: bool) -> None:
-    """Three 15 t lots, a 20 t minimum: only a pooling point can make up a delivery."""
+    """Three 15 t lots, a 20 t minimum: only a pooling point can make up a delivery, so a
+    market without one is refused at load (no solver setting could serve the condition)."""
     doc = _doc(min_lot="20 t")
     if pooled:
-        doc["pools"] = [{"id": "p0", "location": {"lat": 33.89, "lon": 130.89},
-                         "capacity": "100 t"}]
-    res = market.run(_load(doc))
-    if pooled:
+        doc["pools"] = [POOL]
+        res = market.run(_load(doc))
         assert res.unserved == [] and res.summary()["matched_kg"] == pytest.approx(45_000)
     else:
-        (u,) = res.unserved
-        assert u["field"] == "conditions[0].min_lot" and "no pooling point" in u["message"]
-        assert u["figures"]["largest_lot_kg"] == 15_000
+        with pytest.raises(ModelError) as exc:
+            _load(doc)
+        msg = " ".join(str(exc.value).split())
+        assert "conditions[0].min_lot" in msg and "no pooling point" in msg
+        assert "the largest lot that may enter it is 15,000 kg" in msg
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,19 @@ import yaml
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.transport import Mode
-from junkan.grading import GradeResult, GradingError, grade, resolve, stored_values
+from junkan.grading import (
+    GradeResult,
+    GradingError,
+    compile_sets,
+    grade,
+    resolve,
+    stored_values,
+)
 from junkan.market.arcs import Setting, access, build_arcs
 from junkan.market.explain import explain, unserved
 from junkan.market.milp import solve
 from junkan.market.odrl import granted, to_odrl
+from junkan.market.reach import one_delivery, priceable, reach
 from junkan.market.result import MatchResult
 from junkan.market.schema import Condition, Market, Solver
 
@@ -52,16 +60,18 @@ def load(path: str | Path | None = None, *, text: str | None = None) -> Market:
 
 
 def check(market: Market) -> None:
-    """Checks that need the catalogue: lots' values and units, conditions' criteria, and
-    minimum lots no set of offers could reach."""
-    for i, lot in enumerate(market.lots):
-        stored_values(lot.item, f"lots[{i}].item")
+    """Checks that need the catalogue: lots' values and units, conditions' criteria and
+    price premiums, and minimum lots no set of offers could reach."""
+    values = [stored_values(lot.item, f"lots[{i}].item") for i, lot in enumerate(market.lots)]
+    sets = []
     for b, c in enumerate(market.conditions):
         try:
-            if len(resolve([c.criteria])) != 1:
+            found = resolve([c.criteria])
+            if len(found) != 1:
                 raise GradingError(
                     [Problem("", "a condition names one criteria set, not a family")]
                 )
+            sets.append(found[0])
         except ModelError as exc:
             raise GradingError(
                 [
@@ -69,35 +79,47 @@ def check(market: Market) -> None:
                     for p in exc.problems
                 ]
             ) from None
-    if market.lots:
-        problems = _unreachable(market)
+    if market.lots and market.conditions:
+        problems = _unreachable(market, priceable(market, values, compile_sets(sets)))
         if problems:
             raise GradingError(problems)
 
 
-def _unreachable(market: Market) -> list[Problem]:
-    """Conditions whose ``min_lot`` is above the mass of all the lots that may ever reach
-    them — lots of the partners they are granted to, available within their delivery
-    window — pooled together: no delivery could be large enough."""
+def _unreachable(market: Market, priced: np.ndarray) -> list[Problem]:
+    """Conditions whose ``min_lot`` is above the most one delivery could carry from the lots
+    that may ever reach them — lots of the partners they are granted to, available within
+    their delivery window, that their price formula can price (and, sold whole, that fit
+    their capacity) — whatever the solver
+    settings: the largest such lot, or what one pooling point gathers of them (at most its
+    capacity; none without a pooling point). The message names the mass each filter left,
+    so the buyer knows whether to ask for grants, widen the window or change the lot."""
     granted, timing = access(market)
+    pooling = bool(market.pools)
+    r = reach(market, granted & timing, pooling=pooling, priced=priced)
     mass = np.array([lot.mass for lot in market.lots])
-    reach = (granted & timing).T @ mass
-    offered = float(mass.sum())
+    offered, by_grant, in_time = float(mass.sum()), granted.T @ mass, (granted & timing).T @ mass
     out = []
     for b, c in enumerate(market.conditions):
-        if c.min_lot <= reach[b]:
+        if c.min_lot <= r.most[b]:
             continue
         if c.min_lot > offered:
             why = f"all lots offered together ({offered:,.0f} kg)"
         else:
             sellers = sorted({market.lots[i].seller for i in np.flatnonzero(granted[:, b])})
-            shown = ", ".join(sellers[:5]) + (f" and {len(sellers) - 5} more" if
-                                             len(sellers) > 5 else "")
+            shown = ", ".join(sellers[:5]) + (
+                f" and {len(sellers) - 5} more" if len(sellers) > 5 else ""
+            )
             why = (
-                f"the {reach[b]:,.0f} kg of lots that may reach condition {c.id!r} — offered "
-                f"by the partners it is granted to ({shown or 'none has lots here'})"
-                + (" and available within its delivery window" if c.delivery else "")
-                + " — pooled together"
+                f"one delivery to condition {c.id!r} can carry: the partners it is granted "
+                f"to ({shown or 'none has lots here'}) offer {by_grant[b]:,.0f} kg"
+                + (f", of which {in_time[b]:,.0f} kg within its delivery window" if c.delivery
+                   else "")
+                + (f", of which {r.eligible[b] + r.too_big[b]:,.0f} kg can be priced (the "
+                   "rest lacks a property its price premiums need)" if r.unpriced[b] > 0
+                   else "")
+                + (f", of which {r.eligible[b]:,.0f} kg can go to it (a lot sold whole must "
+                   f"fit its capacity, {c.capacity:,.0f} kg)" if r.too_big[b] > 0 else "")
+                + ("; " + one_delivery(market, r, b, pooling) if r.eligible[b] > 0 else "")
             )
         out.append(
             Problem(

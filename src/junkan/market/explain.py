@@ -24,6 +24,7 @@ import numpy as np
 from junkan.grading import grade as grade_items
 from junkan.market.arcs import Arcs
 from junkan.market.milp import Solution
+from junkan.market.reach import one_delivery, only, priceable, reach
 from junkan.market.schema import Market
 
 TOL = 1e-6
@@ -184,29 +185,36 @@ def _no_route(market: Market, i: int, passing: list[int]) -> dict[str, Any]:
 def unserved(
     market: Market, arcs: Arcs, delivered_b: np.ndarray, pooling: bool = True
 ) -> list[dict[str, Any]]:
-    """Conditions that received nothing because their ``min_lot`` is above what the lots
-    that may enter them — granted to its seller, available within the delivery window and
-    passing the criteria's per-lot rules — can make up: all of them pooled together, or,
-    without ``pooling`` (no pooling point), the largest one. The minimum cannot be reached
-    by any assignment, whatever the prices (the load refuses what is unreachable without
-    the criteria; this catches what the criteria leave)."""
-    mass = np.array([lot.mass for lot in market.lots])
-    if len(mass) == 0:
+    """Conditions that received nothing because their ``min_lot`` is above the most one
+    delivery could carry from the lots that may enter them — granted to its seller,
+    available within the delivery window, passing the criteria's per-lot rules and priced
+    by its formula (sold whole, within its capacity): the largest such lot or, with
+    ``pooling``, one pooled shipment of them
+    (at most its pooling point's capacity; :mod:`junkan.market.reach`). The minimum cannot
+    be reached by any assignment, whatever the prices (the load refuses what is unreachable
+    without the criteria; this catches what the criteria leave)."""
+    if not market.lots:
         return []
-    ok = arcs.gate & arcs.granted & arcs.timing
-    eligible = ok.T @ mass
-    largest = np.where(ok, mass[:, None], 0.0).max(axis=0)
+    idle = [
+        b for b, c in enumerate(market.conditions) if delivered_b[b] <= TOL and c.min_lot > 0
+    ]
+    if not idle:  # every condition got a delivery: nothing to price again
+        return []
+    # only the conditions that got nothing: pricing every lot again is not free
+    sub, compiled = only(market, arcs.compiled, idle)
+    priced = priceable(sub, compiled=compiled)
+    ok = (arcs.gate & arcs.granted & arcs.timing)[:, idle]
+    r = reach(sub, ok, pooling=pooling, priced=priced)
     out = []
-    for b, c in enumerate(market.conditions):
-        reach = eligible[b] if pooling else largest[b]
-        if delivered_b[b] > TOL or c.min_lot <= reach:
+    for k, b in enumerate(idle):
+        c = market.conditions[b]
+        if c.min_lot <= r.most[k]:
             continue
         how = (
-            f"the {eligible[b]:,.0f} kg of lots that may enter it (granted, within its "
-            "delivery window, meeting its per-lot rules) pooled together"
-            if pooling
-            else f"the largest lot that may enter it (granted, within its delivery window, "
-            f"meeting its per-lot rules; {largest[b]:,.0f} kg), and there is no pooling point"
+            "what one delivery can carry from the lots that may enter it (granted, within "
+            "its delivery window, meeting its per-lot rules, priced by its formula, fitting "
+            f"its capacity if sold whole: "
+            f"{r.eligible[k]:,.0f} kg): " + one_delivery(market, r, k, pooling)
         )
         out.append(
             {
@@ -217,8 +225,14 @@ def unserved(
                 "message": f"min_lot {c.min_lot:,.0f} kg is more than {how}",
                 "figures": {
                     "min_lot_kg": c.min_lot,
-                    "eligible_kg": float(eligible[b]),
-                    "largest_lot_kg": float(largest[b]),
+                    "eligible_kg": float(r.eligible[k]),
+                    "largest_lot_kg": float(r.largest[k]),
+                    "pooled_kg": float(r.pooled[k]),
+                    **(
+                        {"pool": market.pools[int(r.pool[k])].id}
+                        if pooling and r.pool[k] >= 0
+                        else {}
+                    ),
                 },
             }
         )
