@@ -27,7 +27,7 @@ def _edited(model: VisionModel, tmp_path: Path, edit: Any) -> Path:
     (lambda d: d.update(temperature=0), "temperature 0.0 must be a number above 0"),
     (lambda d: d.update(temperature=-1), "temperature -1.0 must be a number above 0"),
     (lambda d: d.update(classes=["brass"] * len(d["classes"])),
-     "classes ['brass'] are listed more than once"),
+     "classes: class names used more than once: 'brass' at classes[0, 1, 2"),
     (lambda d: d.update(classes=d["classes"][:-1]), "probabilities per piece but 'classes' "
      "names"),
     (lambda d: d.update(kind="cnn"), "kind 'cnn' needs a network with inputs 'patch' and "

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, mo
 
 from junkan.core.base import Strict
 from junkan.core.fields import Fraction, IsoDate, quantity_converter
+from junkan.core.unique import unique_ids
 
 _to_kg = quantity_converter("kg", "mass")
 
@@ -232,17 +233,5 @@ class GradingDocument(Strict):
     def _unique_items(self) -> GradingDocument:
         """Each item id once: a record (and its grades) is found by its id, so a second item
         with the same id would be merged with the first."""
-        seen: dict[str, int] = {}
-        twice: dict[str, list[int]] = {}
-        for i, it in enumerate(self.items):
-            if it.id in seen:
-                twice.setdefault(it.id, [seen[it.id]]).append(i)
-            else:
-                seen[it.id] = i
-        if twice:
-            shown = "; ".join(
-                f"{k!r} at items[{', '.join(map(str, v))}]" for k, v in list(twice.items())[:5]
-            )
-            more = f" (and {len(twice) - 5} more)" if len(twice) > 5 else ""
-            raise ValueError(f"items: item ids used more than once: {shown}{more}")
+        unique_ids((it.id for it in self.items), "items", "item ids")
         return self

@@ -13,6 +13,7 @@ from junkan.core.base import Strict
 from junkan.core.errors import short
 from junkan.core.fields import IsoDate, quantity_converter
 from junkan.core.transport import Mode
+from junkan.core.unique import unique_ids
 from junkan.grading import CriteriaSet, Item
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -183,8 +184,5 @@ class Market(Strict):
             ("conditions", self.conditions),
             ("pools", self.pools),
         ):
-            ids = [r.id for r in rows]
-            if len(set(ids)) != len(ids):
-                dup = sorted({x for x in ids if ids.count(x) > 1})[:5]
-                raise ValueError(f"{name}: ids used twice: {dup}")
+            unique_ids((r.id for r in rows), name)
         return self

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +19,12 @@ from typing import Any
 
 import cv2
 import numpy as np
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from junkan.core.base import Strict
+from junkan.core.documents import validate_with
+from junkan.core.errors import ModelError
+from junkan.core.unique import unique_problem
 from junkan.vision.materials import group_from_composition, group_of
 from junkan.vision.render import Frame
 
@@ -143,12 +145,13 @@ def decode(data: bytes, name: str, expect: tuple[int, int] | None = None) -> np.
 
 
 def _meta(doc: dict[str, Any], where: str) -> ImageMeta:
+    """``doc`` as an image's metadata, or ImageError naming ``where`` (the file) and each
+    field that is wrong."""
     try:
-        return ImageMeta.model_validate(doc)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ImageError(f"{where}: metadata {loc}: {err['msg']}") from None
+        return validate_with(ImageMeta, doc, where)
+    except ModelError as exc:
+        raise ImageError("\n".join(f"{where}: {' '.join(('metadata', p.path)).strip()}: "
+                                    f"{p.message}" for p in exc.problems)) from None
 
 
 def from_frames(frames: list[Frame], source: str = "render") -> Dataset:
@@ -207,10 +210,9 @@ def _coco_doc(p: Path, raw: bytes) -> dict[str, Any]:
             isinstance(x, dict) and isinstance(x.get("id"), (int, str)) for x in doc.get(key, [])
         ):
             raise ImageError(f"{p}: every entry of '{key}' needs an 'id' (number or text)")
-        ids = [str(x["id"]) for x in doc.get(key, [])]
-        dup = sorted(i for i, n in Counter(ids).items() if n > 1)
-        if dup:
-            raise ImageError(f"{p}: duplicate {key} id(s): {', '.join(dup[:10])}")
+        twice = unique_problem((str(x["id"]) for x in doc.get(key, [])), key)
+        if twice is not None:
+            raise ImageError(twice.render(str(p)))
     img_ids = {x["id"] for x in doc["images"]}
     for info in doc["images"]:
         name = info.get("file_name")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from junkan.core.unique import unique_ids
 from junkan.vision.features import FEATURES
 from junkan.vision.materials import group_of
 
@@ -30,9 +31,7 @@ def check_loaded(model: VisionModel, where: str) -> None:
     classes = model.classes
     if not classes or not all(isinstance(c, str) for c in classes):
         raise ValueError(f"{where}: classes must be a non-empty list of names")
-    twice = sorted({c for c in classes if classes.count(c) > 1})
-    if twice:
-        raise ValueError(f"{where}: classes {twice} are listed more than once")
+    unique_ids(classes, "classes", "class names", source=where, fix="list each class once")
     for c in classes:
         group_of(c)  # ValueError naming an unknown class
     width = _probability_width(model, where)
