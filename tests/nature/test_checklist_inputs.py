@@ -111,3 +111,17 @@ def test_locating_many_observations_is_vectorised() -> None:
         sure = np.abs(d - 0.1) > 1e-3  # away from the (polygonal) boundary
         assert (got[sure] == (d < 0.1)[sure]).all(), fid
     assert sum(o.area is None for o in out) > 0
+
+
+def test_an_observation_file_names_the_item_and_each_wrong_field(tmp_path: Path) -> None:
+    """Every wrong field of an observation is named (not only the first), after the file
+    and the item."""
+    p = tmp_path / "obs.json"
+    p.write_text('[{"id": "o1", "species": "Apis cerana", "count": 0, "lat": 95, "lon": 0, '
+                 '"time": "2026-01-01T00:00:00Z", "observer": "a", "colour": "red"}]')
+    with pytest.raises(NatureInputError) as err:
+        read_observations(p)
+    lines = str(err.value).splitlines()
+    assert all(line.startswith(f"{p}: [0]: ") for line in lines)
+    assert any("count:" in x for x in lines) and any("lat:" in x for x in lines)
+    assert any("colour: unknown field" in x for x in lines)

@@ -20,6 +20,12 @@ app = typer.Typer(no_args_is_help=True, help="Nature: TNFD LEAP assessment of so
 FileArg = Annotated[Path, typer.Argument(help="Assessment (YAML or JSON); see docs/nature.md.")]
 FormatOption = Annotated[Format, typer.Option("--format")]
 LangOption = Annotated[Literal["en", "ja"], typer.Option("--lang", help="Report language.")]
+EncoreDeps = Annotated[Path | None, typer.Option(
+    "--encore-dependencies",
+    help="Your ENCORE '06. Dependency mat ratings.csv' (overrides encore: dependencies:).")]
+EncorePres = Annotated[Path | None, typer.Option(
+    "--encore-pressures",
+    help="Your ENCORE '07. Pressure mat ratings.csv' (overrides encore: pressures:).")]
 
 
 def _load(file: Path) -> nature.Assessment:
@@ -27,6 +33,22 @@ def _load(file: Path) -> nature.Assessment:
 
     with reported(file):
         return nature.load(file)
+
+
+def with_encore(a: nature.Assessment, deps: Path | None, pres: Path | None
+                 ) -> nature.Assessment:
+    """The assessment with the ENCORE files given on the command line (paths from the
+    working directory), the rest of its ``encore`` kept."""
+    if deps is None and pres is None:
+        return a
+    from junkan import nature
+    from junkan.core.documents import validate_with
+
+    old = a.spec.encore.model_dump() if a.spec.encore else {}
+    new = {k: str(v.resolve()) for k, v in (("dependencies", deps), ("pressures", pres)) if v}
+    with reported(Path(a.source)):
+        spec = validate_with(nature.EncoreSpec, old | new, a.source)
+    return a.model_copy(update={"spec": a.spec.model_copy(update={"encore": spec})})
 
 
 def _write(res: nature.NatureResult, out: Path, lang: str, pdf: bool = False) -> None:
@@ -53,12 +75,14 @@ def assess(
         typer.Option("--out", help="Folder for report.html, result.json, scenes.parquet."),
     ] = None,
     lang: LangOption = "en",
+    encore_deps: EncoreDeps = None,
+    encore_pres: EncorePres = None,
 ) -> None:
     """Indicators of every sourcing area: TNFD C1.0/C1.1, protected overlap, indices,
-    water, drought, trends, integrated impact."""
+    water, drought, trends, integrated impact, risk (weighed by your ENCORE export)."""
     from junkan import nature
 
-    a = _load(file)
+    a = with_encore(_load(file), encore_deps, encore_pres)
     with reported(file):
         res = nature.run(a)
     if out is not None:
@@ -119,11 +143,14 @@ def report(
     ],
     lang: LangOption = "en",
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf (matplotlib).")] = False,
+    encore_deps: EncoreDeps = None,
+    encore_pres: EncorePres = None,
 ) -> None:
-    """The LEAP report (Locate, Evaluate, Assess, Prepare) per company and portfolio."""
+    """The LEAP report (Locate, Evaluate, Assess, Prepare) per company and portfolio; with
+    your ENCORE export, its ratings in Evaluate and in the risk rating."""
     from junkan import nature
 
-    a = _load(file)
+    a = with_encore(_load(file), encore_deps, encore_pres)
     with reported(file):
         res = nature.run(a)
         _write(res, out, lang, pdf)

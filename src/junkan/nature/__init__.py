@@ -6,9 +6,10 @@ frequency (Gumbel/GEV return levels), surface water and flooding per pixel (Otsu
 against a reference scene), protected-area overlap, SPI and VCI, an integrated
 indicator with stated weights, and each indicator's responsiveness (trend test, minimum
 detectable change); your own land-cover maps per date (C1.1 from them, or a check of the
-classifier); LEAP report as HTML or PDF, with a risk rating per area in Assess; field-survey
-observations and photos exported as a Darwin Core Archive, checked against site species
-checklists, with species richness per area. Needs the ``nature`` extra.
+classifier); your ENCORE export's dependency and pressure ratings per commodity (ISIC Rev.4)
+in Evaluate and weighing the risk rating; LEAP report as HTML or PDF, with a risk rating per
+area in Assess; field-survey observations and photos exported as a Darwin Core Archive,
+checked against site species checklists, with species richness per area. Needs the ``nature`` extra.
 
     a = nature.load("assessment.yaml")     # Assessment
     res = nature.run(a)                     # NatureResult: to_frame/to_json/report
@@ -29,7 +30,7 @@ from junkan.nature.photo import Photo, PhotoError, PhotoTooLarge, check_photo, d
 from junkan.nature.rasters import Raster, open_raster
 from junkan.nature.results import NatureResult
 from junkan.nature.sample import write_sample
-from junkan.nature.schema import Assessment, AssessmentSpec
+from junkan.nature.schema import Assessment, AssessmentSpec, EncoreSpec
 from junkan.nature.survey import (
     Observation,
     check_species,
@@ -59,6 +60,7 @@ __all__ = [
     "Observation",
     "richness",
     "AssessmentSpec",
+    "EncoreSpec",
     "classify",
     "classify_tile",
     "Classifier",

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.nature import fieldwork, inundation, landcover, risk
+from junkan.nature import encore, fieldwork, inundation, landcover, risk
 from junkan.nature.assess import (
     compute_areas,
     features,
@@ -288,6 +288,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     feats = features(a, scenes)
     areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
     check_volumes(areas)
+    enc = encore.assess_encore(a, [str(p.properties.get("commodity")) for p in areas.polygons])
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
     kbas = layer(a, a.spec.kba, "kba", s0, ()) if a.spec.kba else None
     lc = landcover.open_maps(a, s0)
@@ -332,7 +333,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         _class_trends(a, doc, clf, lc, None if lcs is None else lcs[n])
         comps = _components(doc, spi_doc)
         doc["integrated"] = integrated(comps, a.weights())
-        doc["risk"] = risk.rate(doc, comps, rules)
+        doc["risk"] = risk.rate(doc, comps, rules, encore.for_area(enc, doc))
         docs.append(doc)
     return NatureResult(
         a.spec.name,
@@ -346,6 +347,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         None if a.spec.portfolio is None else a.spec.portfolio.model_dump(mode="json"),
         None if survey is None else survey[1],
         rules,
+        enc,
     )
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 
+from junkan.core.documents import validate_with
+from junkan.core.errors import ModelError
 from junkan.nature.checklist import Checklist, Checklists, bundled, csv_rows, read_checklist
 from junkan.nature.geo import WGS84, Layer, NatureInputError, Polygon, rings
 from junkan.nature.schema import Assessment
@@ -41,12 +42,14 @@ NUMBERS = {"count": int, "lat": float, "lon": float, "accuracy_m": float}
 
 
 def _validated(raw: dict[str, Any], where: str) -> Observation:
+    """``raw`` as an observation, or NatureInputError naming ``where`` (file and line or
+    item) and each field that is wrong."""
     try:
-        return Observation.model_validate(raw)
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        field = ".".join(str(p) for p in e["loc"])
-        raise NatureInputError(f"{where}: {field}: {e['msg']}") from None
+        return validate_with(Observation, raw, where)
+    except ModelError as exc:
+        raise NatureInputError("\n".join(
+            f"{where}: {p.path}: {p.message}" if p.path else f"{where}: {p.message}"
+            for p in exc.problems)) from None
 
 
 def _from_csv(text: str, path: str) -> list[Observation]:

@@ -58,6 +58,8 @@ def _locate(r: NatureResult, t: dict[str, str]) -> list[Block]:
 
 
 def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
+    from junkan.nature import encore_report
+
     rows = []
     for a in r.areas:
         last, first = a["scenes"][-1], a["scenes"][0]
@@ -75,6 +77,7 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
     out = [
         Block("h2", t["evaluate"]),
         _table(rows, [*cols, t["c_water_first"], t["c_water_last"]], (2, 3, 4, 5)),
+        *encore_report.evaluate_blocks(r, t),
         *_impacts(r, t),
         *_survey(r, t),
     ]
@@ -203,10 +206,15 @@ def _flood(r: NatureResult, t: dict[str, str]) -> list[Block]:
 def _risk(r: NatureResult, t: dict[str, str]) -> list[Block]:
     """Each area's risk rating with its impact and dependency materiality and the measures
     that drive it; the rule and the thresholds (from the data file) below."""
+    from junkan.nature import encore_report
     from junkan.nature.risk import drivers, load_rules
 
     def lvl(x: str | None) -> str:
         return t[f"lvl_{x}"] if x else "—"
+
+    def mat(k: dict[str, Any], n: str) -> str:
+        m = encore_report.materiality(k, n)
+        return f"; ENCORE {m}" if m else ""
 
     rated = [a for a in r.areas if a.get("risk")]
     if not rated:
@@ -215,7 +223,8 @@ def _risk(r: NatureResult, t: dict[str, str]) -> list[Block]:
     rows = [
         [a["id"], a["commodity"], lvl(k["rating"]), lvl(k["impact"]["level"]),
          lvl(k["dependency"]["level"]),
-         "; ".join(f"{t['m_' + n]} {fmt(v)} ({lvl(x)})" for n, v, x in drivers(k)) or "—"]
+         "; ".join(f"{t['m_' + n]} {fmt(v)} ({lvl(x)}{mat(k, n)})"
+                   for n, v, x in drivers(k)) or "—"]
         for a in sorted(rated, key=lambda a: order[a["risk"]["rating"]])
         for k in [a["risk"]]
     ]
@@ -231,7 +240,8 @@ def _risk(r: NatureResult, t: dict[str, str]) -> list[Block]:
             t["c_drivers"]]
     src = (rules.get("source_ja") if t["lang"] == "ja" else None) or rules["source"]
     return [Block("h3", t["risk"]), _table(rows, cols, ()), Block("p", t["risk_rule"]),
-            Block("defs", items=th), Block("p", f"{t['risk_source']}: {src}")]
+            Block("defs", items=th), Block("p", f"{t['risk_source']}: {src}"),
+            *encore_report.risk_blocks(r, t)]
 
 
 def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:

@@ -293,6 +293,8 @@ class NatureResult:
     each area's richness indicators are its ``survey``."""
     risk_rules: dict[str, Any] | None = None
     """The risk rating's rule and thresholds used (each area's rating is its ``risk``)."""
+    encore: dict[str, Any] | None = None
+    """Your ENCORE export's ratings per commodity (:func:`junkan.nature.encore.assess_encore`)."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> NatureResult:
@@ -311,6 +313,7 @@ class NatureResult:
                 doc.get("bank_input"),
                 doc.get("survey"),
                 doc.get("risk_rules"),
+                doc.get("encore"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             from junkan.nature.geo import NatureInputError
@@ -362,6 +365,7 @@ class NatureResult:
                     "bank_portfolio": self.bank_portfolio(),
                     "survey": self.survey,
                     "risk_rules": self.risk_rules,
+                    "encore": self.encore,
                 }
             )
         )

@@ -119,29 +119,65 @@ def measures(doc: dict[str, Any], components: dict[str, float | None]) -> dict[s
     }
 
 
-def _side(values: dict[str, Any], table: dict[str, Any], services: list[str] | None
-          ) -> dict[str, Any]:
+def _materiality(name: str, answer: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The ENCORE materiality a measure stands for in an activity's ratings: the highest
+    rating of its columns; else ``N/A`` when every one is not applicable; else None (no data,
+    or no such column). Also the columns read."""
+    ref = reference("encore")
+    scale, na = list(ref["ratings"]), str(ref["not_applicable"])
+    ratings = answer.get("ratings") or {}
+    cols = [c for c in ref["risk"]["measures"].get(name, []) if c in ratings]
+    rated = [ratings[c] for c in cols if ratings[c] in scale]
+    if rated:
+        return max(rated, key=scale.index), cols
+    if cols and all(ratings[c] == na for c in cols):
+        return na, cols
+    return None, cols
+
+
+def _side(values: dict[str, Any], table: dict[str, Any], services: list[str] | None,
+          answer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Each measure's level; with an ENCORE ``answer`` rated for the activity, the level is
+    the matrix's for (materiality, measured level), and N/A measures are not counted."""
     rated: dict[str, Any] = {}
+    encore = answer is not None and answer.get("status") == "rated"
+    matrix = reference("encore")["risk"]["matrix"]
     for name, t in table.items():
-        if services is not None and t.get("service") and t["service"] not in services:
+        if not encore and services is not None and t.get("service") and (
+                t["service"] not in services):
             continue
         v = values.get(name)
         if v is not None and not math.isfinite(float(v)):
             v = None  # NaN or infinite: not measured, not "low"
-        rated[name] = {"value": v, "level": None if v is None else _level(float(v), t)}
+        state = None if v is None else _level(float(v), t)
+        rated[name] = {"value": v, "level": state}
+        if encore:
+            mat, cols = _materiality(name, answer or {})
+            level = state if mat is None or state is None else (
+                None if mat not in matrix else matrix[mat][state])
+            rated[name] |= {"state": state, "materiality": mat, "columns": cols,
+                            "level": level}
     levels = [r["level"] for r in rated.values() if r["level"]]
-    return {"level": max(levels, key=LEVELS.index) if levels else None, "measures": rated}
+    out = {"level": max(levels, key=LEVELS.index) if levels else None, "measures": rated}
+    if answer is not None:
+        out["encore"] = {k: answer[k] for k in ("status", "reason", "activity") if k in answer}
+    return out
 
 
 def rate(doc: dict[str, Any], components: dict[str, float | None],
-         rules: dict[str, Any] | None = None) -> dict[str, Any]:
+         rules: dict[str, Any] | None = None,
+         encore: dict[str, Any] | None = None) -> dict[str, Any]:
     """An area's risk: the levels of impact and dependency materiality and the rating (see
-    the module's data file for the rule); ``None`` rating if nothing could be measured."""
+    the module's data file for the rule); ``None`` rating if nothing could be measured.
+    ``encore``: the ENCORE answer for the area's commodity
+    (:func:`junkan.nature.encore.evaluate`): pressures weigh the impact measures,
+    dependencies the dependency measures (rule in ``junkan/data/nature/encore.yaml``)."""
     r = rules or load_rules()
     values = measures(doc, components)
     services = DEPENDENCIES.get(str(doc.get("commodity")))
-    impact = _side(values, r["impact"], None)
-    dependency = _side(values, r["dependency"], services)
+    impact = _side(values, r["impact"], None, None if encore is None else encore["pressures"])
+    dependency = _side(values, r["dependency"], services,
+                       None if encore is None else encore["dependencies"])
     levels = [x for x in (impact["level"], dependency["level"]) if x]
     rating = max(levels, key=LEVELS.index) if levels else None
     floor = r["escalate_when_both_at_least"]
@@ -156,7 +192,10 @@ def rate(doc: dict[str, Any], components: dict[str, float | None],
         "escalated": both,
         "services": services,
         "source": r["source"],
-        "method": "impact materiality = highest level of the impact measures; dependency "
+        "method": ("each measure's level = ENCORE matrix (materiality of its columns for the "
+                   "commodity's ISIC class × measured level; N/A: not counted; no rating: the "
+                   "measured level); " if encore is not None else "")
+        + "impact materiality = highest level of the impact measures; dependency "
         "materiality = highest level of the measures of the services the commodity depends "
         "on; risk = the higher" + ("" if floor is None else
                                    f", one level up when both are at least {floor}"),

@@ -5,6 +5,7 @@ protected areas, precipitation and weights. Paths are relative to the document's
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -153,6 +154,39 @@ class SurveySpec(Strict):
         return self
 
 
+class EncoreSpec(Strict):
+    """Your export of the ENCORE knowledge base (see junkan.nature.encore): its dependency and
+    pressure materiality ratings, used for each commodity's ISIC Rev.4 class."""
+
+    dependencies: str | None = Field(default=None, min_length=1, max_length=500)
+    """ENCORE's '06. Dependency mat ratings.csv', as downloaded."""
+    pressures: str | None = Field(default=None, min_length=1, max_length=500)
+    """ENCORE's '07. Pressure mat ratings.csv', as downloaded."""
+    source: str | None = Field(default=None, min_length=1, max_length=500)
+    """The ENCORE release and the date you downloaded it (default: the file names)."""
+    isic: dict[str, str] = Field(default_factory=dict, max_length=1000)
+    """Commodity → ISIC Rev.4 class (four digits, e.g. cocoa: "0127"), besides the bundled
+    coffee (0127) and rubber (0129)."""
+    activity: dict[str, str] = Field(default_factory=dict, max_length=1000)
+    """Commodity → ENCORE's 'ISIC Class' name, for a code with several rows."""
+
+    @field_validator("isic")
+    @classmethod
+    def _classes(cls, v: dict[str, str]) -> dict[str, str]:
+        for commodity, code in v.items():
+            if not re.fullmatch(r"\d{4}", code):
+                raise ValueError(f"{commodity!r}: {code!r}; give the ISIC Rev.4 class as four "
+                                 "digits in quotes (e.g. \"0127\")")
+        return v
+
+    @model_validator(mode="after")
+    def _one_file(self) -> EncoreSpec:
+        if self.dependencies is None and self.pressures is None:
+            raise ValueError("give dependencies: (06. Dependency mat ratings.csv) and/or "
+                             "pressures: (07. Pressure mat ratings.csv)")
+        return self
+
+
 class BankPortfolio(Strict):
     """A bank's or investor's exposure to the companies whose sourcing areas are assessed
     (loans, bonds, equity: one amount per company, in one currency). The LEAP report weights
@@ -223,6 +257,8 @@ class AssessmentSpec(Strict):
     ``junkan/data/nature/risk_rating.yaml``); default: that file (assumptions)."""
     survey: SurveySpec | None = None
     """Field-survey observations and site checklists (optional; see junkan.nature.fieldwork)."""
+    encore: EncoreSpec | None = None
+    """Your ENCORE export's materiality ratings (optional; see junkan.nature.encore)."""
     landcover: LandCoverSpec | None = None
     """Your own land-cover maps per date (optional; see junkan.nature.landcover)."""
     water_index: str | None = Field(default=None, max_length=40)
