@@ -152,6 +152,40 @@ SMALL: dict[str, Any] = {
 }
 
 
+def _train_small_vision_model(path: Path) -> None:
+    import cv2
+
+    from junkan.vision import RenderSpec, from_frames, render, train
+
+    cv2.setNumThreads(1)
+    frames = [
+        render(RenderSpec(width=640, height=512, pieces=25, mm_per_px=0.8, grain_mm=40), seed=i)
+        for i in range(16)
+    ]
+    train(from_frames(frames), trees=30).save(path)
+
+
+@pytest.fixture(scope="session")
+def small_vision_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file of a vision model trained on 16 small renders (fast; not for accuracy),
+    trained once per run: by the first xdist worker that needs it (the vision tests and the
+    Vision page), under a lock file the others wait on, then read from disk."""
+    import fcntl
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # pytest-N/, shared by popen-gw0, popen-gw1, ...
+    d = base / "vision-models"
+    d.mkdir(exist_ok=True)
+    path = d / "small.json"
+    with open(d / "small.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.is_file():
+            _train_small_vision_model(path)
+    return path
+
+
 @pytest.fixture
 def small() -> dict[str, Any]:
     """A fresh deep copy of the small model document."""

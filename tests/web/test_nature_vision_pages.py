@@ -416,29 +416,20 @@ def test_nature_survey_large_photo(page: Any, server: str, tmp_path: Path) -> No
 
 
 @pytest.fixture(scope="module")
-def belt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
-    """A model trained on rendered belt images, and two more rendered images to predict."""
+def belt(
+    tmp_path_factory: pytest.TempPathFactory, small_vision_model_file: Path
+) -> tuple[Path, list[Path]]:
+    """The session's small trained model (its training through the CLI is in
+    tests/vision/test_cli.py), and two belt images rendered by `junkan vision render`."""
     tmp = tmp_path_factory.mktemp("belt")
-    run = [sys.executable, "-m", "junkan", "vision"]
     subprocess.run(
-        [*run, "render", str(tmp / "train"), "--images", "6", "--pieces", "30", "--seed", "1"],
+        [sys.executable, "-m", "junkan", "vision", "render", str(tmp / "test"),
+         "--images", "2", "--pieces", "25", "--seed", "7"],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    subprocess.run(
-        [*run, "train", str(tmp / "train"), "--out", str(tmp / "model.json"), "--trees", "30"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    subprocess.run(
-        [*run, "render", str(tmp / "test"), "--images", "2", "--pieces", "25", "--seed", "7"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return tmp / "model.json", sorted((tmp / "test" / "images").glob("*.png"))
+    return small_vision_model_file, sorted((tmp / "test" / "images").glob("*.png"))
 
 
 def test_vision_page(page: Any, server: str, belt: tuple[Path, list[Path]]) -> None:
