@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from junkan.cli.vision import app
 from junkan.vision import load, load_dataset
 
 
+@pytest.mark.slow
 def test_render_then_train_writes_a_versioned_model(tmp_path: Path) -> None:
     data, out = tmp_path / "belt", tmp_path / "model.json"
     runner = CliRunner()
