@@ -198,6 +198,10 @@ def test_a_graded_record_is_classified_with_the_mlit_family() -> None:
         ),
         ({"haul": {"cost": "1 JPY/kg", "source": "x"}}, "haul.cost"),
         ({"haul": {"source": "x"}}, "haul.cost"),
+        (
+            {"disposal": [{"id": "K", "location": at(-10), "gate_fee": "50 JPY/m**3"}]},
+            "site ids used more than once: 'K' at sinks[0], disposal[0]",
+        ),
     ],
 )
 def test_bad_documents_name_the_field(change: dict[str, Any], words: str, tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.core.base import Strict
+from junkan.core.errors import short
 from junkan.core.fields import quantity_converter
+from junkan.core.unique import repeated
 from junkan.grading import Item, resolve
 from junkan.market.schema import Name, Place
 
@@ -145,6 +147,7 @@ class SoilMarket(Strict):
         if len(set(self.periods)) != n:
             raise ValueError("periods: a period is listed twice")
         ids: list[str] = []
+        where: list[str] = []
         sites: tuple[tuple[str, list[Any], str], ...] = (
             ("sources", self.sources, "volumes"),
             ("sinks", self.sinks, "demand"),
@@ -153,15 +156,21 @@ class SoilMarket(Strict):
         for kind, rows, field in sites:
             for i, r in enumerate(rows):
                 ids.append(r.id)
+                where.append(f"{kind}[{i}]")
                 values = getattr(r, field)
                 if values is not None and len(values) != n:
                     raise ValueError(
                         f"{kind}[{i}].{field}: {len(values)} values for {n} periods ({r.id})"
                     )
         ids += [y.id for y in self.stockyards]
-        dup = sorted({x for x in ids if ids.count(x) > 1})
-        if dup:
-            raise ValueError(f"site ids used twice: {dup[:5]}")
+        where += [f"stockyards[{i}]" for i in range(len(self.stockyards))]
+        twice = repeated(ids)
+        if twice:
+            shown = "; ".join(
+                f"{short(x)} at {', '.join(where[i] for i in pos[:4])}"
+                for x, pos in list(twice.items())[:5]
+            )
+            raise ValueError(f"site ids used more than once: {shown}; give each site its own")
         _months(self.periods)
         _offered(self)
         return self
