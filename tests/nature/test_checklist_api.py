@@ -210,10 +210,14 @@ def test_sync_checks_species_and_exports_carry_names(app_client: TestClient) -> 
     occ = {r["occurrenceID"]: r for r in csv.DictReader(
         io.StringIO(z.read("occurrence.csv").decode()))}
     assert occ["b-1"]["vernacularName"] == "パラゴムノキ"
-    # another organisation keeps no checklist: its species are not checked, nor named
-    assert _sync(c, partner, _obs("p-1", species="Homo sapiens")).status_code == 200
+    # another organisation keeps no checklist: the bundled example serves, as it does for
+    # 'junkan nature assess', so what the service syncs the assessment accepts
+    res = _sync(c, partner, _obs("p-1", species="Homo sapiens"))
+    assert res.status_code == 422 and "PUT /api/nature/survey/checklist" in res.json()["detail"]
+    assert _sync(c, partner, _obs("p-1", area="Z")).status_code == 200
     prow = next(csv.DictReader(io.StringIO(c.get(f"{BASE}/export.csv", headers=partner).text)))
-    assert (prow["vernacularName"], prow["identificationReferences"]) == ("", "")
+    assert prow["vernacularName"] == "Oriental magpie-robin"
+    assert prow["identificationReferences"].startswith("example checklist (assumption)")
 
 
 def _to(db: Database, revision: str, up: bool = True) -> set[str]:

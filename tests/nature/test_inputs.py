@@ -93,13 +93,21 @@ def _message(path: Path) -> str:
 
 
 def test_crs_mismatch_names_both_and_the_fix(sample: Path, tmp_path: Path) -> None:
+    from junkan.nature.geo import feature_collection, read_layer, reproject
+
     a = _copy(sample, tmp_path)
-    doc = json.loads((a.parent / "areas.geojson").read_text())
-    del doc["crs"]  # now read as EPSG:4326 while the raster is UTM 48N
-    (a.parent / "areas.geojson").write_text(json.dumps(doc))
+    wgs = reproject(read_layer(a.parent / "areas.geojson"), "EPSG:4326")
+    # longitude/latitude (no 'crs' member: RFC 7946) while the raster is UTM 48N
+    (a.parent / "areas.geojson").write_text(json.dumps(feature_collection(wgs.polygons)))
     msg = _message(a)
     assert "areas.geojson" in msg and "EPSG:4326" in msg and "EPSG:32648" in msg
     assert "ogr2ogr" in msg and "reproject_polygons" in msg
+    # UTM coordinates without the member are not taken for longitude/latitude
+    doc = json.loads((sample.parent / "areas.geojson").read_text())
+    del doc["crs"]
+    (a.parent / "areas.geojson").write_text(json.dumps(doc))
+    msg = _message(a)
+    assert "no 'crs' member" in msg and "look projected" in msg and "Traceback" not in msg
 
 
 @pytest.mark.slow

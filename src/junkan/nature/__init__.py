@@ -16,7 +16,7 @@ checked against site species checklists, with species richness per area. Needs t
     clf = nature.classify(a)                # Classifier: accuracy, kappa, F1, confusion
 """
 
-from junkan.nature.api import classify, classify_tile, load, run
+from junkan.nature.api import classify, classify_tile, load, run, service_job, shown_paths
 from junkan.nature.checklist import Checklist, Checklists, Species, parse_checklist, read_checklist
 from junkan.nature.checklist import bundled as bundled_checklist
 from junkan.nature.classify import Classifier, Features
@@ -80,6 +80,8 @@ __all__ = [
     "Raster",
     "read_layer",
     "run",
+    "service_job",
+    "shown_paths",
     "spi",
     "Trend",
     "vci",

@@ -15,7 +15,7 @@ from junkan.nature.geo import NatureInputError
 from junkan.nature.rasters import Raster
 from junkan.nature.schema import Assessment, load
 
-__all__ = ["classify", "classify_tile", "load", "run"]
+__all__ = ["classify", "classify_tile", "load", "run", "service_job", "shown_paths"]
 
 
 def classify(
@@ -45,8 +45,29 @@ def write_classes(clf: Classifier, raster: Raster, out: str | Path) -> Path:
     da = da.rio.write_crs(raster.crs).rio.write_transform(raster.transform)
     da = da.rio.write_nodata(0)
     da.attrs["classes"] = ",".join(clf.classes)
-    da.rio.to_raster(out, tiled=True, compress="deflate", lock=False)
-    return Path(out)
+    path = Path(out)
+    part = path.with_name(f".{path.name}.part")
+    try:
+        da.rio.to_raster(part, driver="GTiff", tiled=True, compress="deflate", lock=False)
+        if not _any_class(part):
+            raise NatureInputError(
+                f"{raster.path}: no pixel has a valid value (not nodata {raster.nodata}) in "
+                "every band the classifier reads, so the class map would be all nodata; "
+                f"nothing written to {path}. Map a scene that covers the area without "
+                "clouds, or check the nodata value in the file"
+            )
+        part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path
+
+
+def _any_class(path: Path) -> bool:
+    """Whether the written class map has a classified pixel (read block by block)."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return any(bool(src.read(1, window=w).any()) for _, w in src.block_windows(1))
 
 
 def classify_tile(raster: Raster, clf: Classifier, *, scheduler: Any = None) -> dict[str, Any]:
@@ -77,3 +98,62 @@ def classify_tile(raster: Raster, clf: Classifier, *, scheduler: Any = None) -> 
         }
     out["classes"] = {c: int(s[f"class:{k}"]) for k, c in enumerate(clf.classes, start=1)}
     return out
+
+
+def shown_paths(msg: str, bases: dict[str, str]) -> str:
+    """``msg`` without a server's absolute paths: each folder of ``bases`` (as given and
+    resolved) is dropped before the files under it (shown relative to it, as a request names
+    them) and named by its value where it stands alone (e.g. ``$JUNKAN_NATURE_ROOT``)."""
+    pairs: list[tuple[str, str]] = []
+    for base, name in bases.items():
+        for form in {base.rstrip("/"), str(Path(base).resolve())}:
+            if form:
+                pairs.append((form, name))
+    for form, name in sorted(pairs, key=lambda p: -len(p[0])):  # longest first
+        msg = msg.replace(form + "/", "" if name.startswith("$") else name + "/")
+        msg = msg.replace(form, name)
+    return msg
+
+
+def service_job(kind: str, doc: dict[str, Any] | None, root: str | None,
+                sample: dict[str, int] | None, *, max_pixels: int, root_name: str
+                ) -> dict[str, Any]:
+    """The service's job (in its worker): load the assessment ``doc`` (paths under ``root``)
+    or write the generated ``sample`` to a temporary folder, and run it (``kind``
+    ``classify`` or ``assess``); the JSON document. Its errors name files as the request
+    does (relative to ``root``, which is shown as ``$root_name``), never the server's
+    absolute paths (:func:`shown_paths`)."""
+    import tempfile
+
+    from junkan.core.errors import JunkanError
+
+    with tempfile.TemporaryDirectory(prefix="junkan-nature-") as tmp:
+        try:
+            return _job(kind, doc, root, sample, tmp, max_pixels)
+        except (JunkanError, ValueError, KeyError) as exc:  # shown to the user
+            msg = str(exc.args[0] if exc.args else exc)
+            bases = {tmp: "sample"} | ({root: f"${root_name}"} if root else {})
+            raise NatureInputError(shown_paths(msg, bases)) from None
+
+
+def _job(kind: str, doc: dict[str, Any] | None, root: str | None,
+         sample: dict[str, int] | None, tmp: str, max_pixels: int) -> dict[str, Any]:
+    from junkan.core.encoding import jsonable
+    from junkan.nature.rasters import open_raster
+    from junkan.nature.sample import write_sample
+
+    if sample is not None:
+        a = load(write_sample(tmp, size=sample["size"], seed=sample["seed"]))
+    else:
+        assert doc is not None and root is not None
+        a = load(doc=doc, base=root, source="assessment", confine=True)
+    scenes = [open_raster(a.path(s.path, "scenes")) for s in a.spec.scenes]
+    pixels = sum(r.shape[0] * r.shape[1] for r in scenes)
+    if pixels > max_pixels:
+        raise NatureInputError(
+            f"scenes: {pixels:,} pixels; the service reads at most "
+            f"{max_pixels:,} per job (use 'junkan nature' for more)"
+        )
+    if kind == "classify":
+        return dict(jsonable(classify(a).to_json()))
+    return dict(jsonable(run(a).to_json()))

@@ -265,7 +265,11 @@ def read_checklist(path: str | Path, *, source: str | None = None) -> Checklist:
     return parse_checklist(data, fmt=fmt, path=str(p), source=source)
 
 
+BUNDLED = "junkan/data/nature/survey_checklist.yaml"
+"""The bundled example checklist's ``path`` (inside the package: never the user's to edit)."""
+
+
 def bundled() -> Checklist:
     """The example checklist the survey page offers when no site checklist is given."""
     text = resources.files("junkan.data").joinpath("nature/survey_checklist.yaml").read_text()
-    return parse_checklist(text, fmt="yaml", path="junkan/data/nature/survey_checklist.yaml")
+    return parse_checklist(text, fmt="yaml", path=BUNDLED)

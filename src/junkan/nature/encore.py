@@ -166,6 +166,13 @@ def _activity(path: Path, line: int, names: list[str], key: int, row: list[str],
                     cells.get("isic level used for analysis", ""), line, ratings)
 
 
+ENCORE_PAGE = "https://encorenature.org/en/data-and-methodology/methodology"
+"""Where ENCORE's knowledge base is downloaded (docs/nature.md, "Your ENCORE export")."""
+FILES = {"dependencies": "06. Dependency mat ratings.csv",
+         "pressures": "07. Pressure mat ratings.csv"}
+"""ENCORE's file names for each kind of ratings."""
+
+
 def read_ratings(path: str | Path, kind: str) -> Ratings:
     """Read ENCORE's '06. Dependency mat ratings.csv' (``kind`` dependencies) or
     '07. Pressure mat ratings.csv' (pressures); every bad cell is refused naming the file,
@@ -177,7 +184,12 @@ def read_ratings(path: str | Path, kind: str) -> Ratings:
                                    "ratings file")
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise NatureInputError(f"{p}: no such file (encore: {kind})") from None
+        name = FILES.get(kind, "the ratings file")
+        raise NatureInputError(
+            f"{p}: no such file (encore: {kind}); download ENCORE's knowledge base yourself "
+            f"(\"Methodology & Downloads\" on {ENCORE_PAGE}, CC BY-SA 4.0) and give the path "
+            f"of its {name!r} as it comes"
+        ) from None
     except OSError as exc:
         raise NatureInputError(f"{p}: cannot read ({exc.strerror})") from None
     text, encoding = _decode(p, raw)

@@ -143,7 +143,30 @@ def parse_layer(
         polys.append(Polygon(fid, f["geometry"], dict(props)))
     if vertices > MAX_VERTICES:
         raise NatureInputError(f"{source}: {vertices:,} vertices; at most {MAX_VERTICES:,}")
+    if crs == WGS84:
+        _check_lonlat(polys, source, declared=bool(doc.get("crs")))
     return Layer(source, crs, polys)
+
+
+def _check_lonlat(polys: list[Polygon], source: str, *, declared: bool) -> None:
+    """Coordinates said (or, with no ``crs`` member, taken) to be WGS 84 must be longitude
+    in [-180, 180] and latitude in [-90, 90]; anything else is a projected file missing
+    its ``crs`` member, which reprojecting as lon/lat would only turn into PROJ errors."""
+    for p in polys:
+        x0, y0, x1, y1 = p.bounds()
+        if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
+            continue
+        said = ("its 'crs' member says EPSG:4326 (longitude/latitude)" if declared else
+                "it has no 'crs' member, so GeoJSON (RFC 7946) reads it as EPSG:4326 "
+                "longitude/latitude")
+        raise NatureInputError(
+            f"{source}: {said}, but feature {p.fid!r} has coordinates up to "
+            f"({max(abs(x0), abs(x1)):.6g}, {max(abs(y0), abs(y1)):.6g}), which cannot be "
+            "longitude/latitude: they look projected (metres). Name the file's CRS with "
+            'a member such as "crs": {"type": "name", "properties": {"name": '
+            '"EPSG:32648"}} (the CRS the coordinates are in, e.g. the scenes\' UTM zone), '
+            "or write the file in EPSG:4326 (ogr2ogr -t_srs EPSG:4326 out.geojson in.…)"
+        )
 
 
 def check_volumes(layer: Layer) -> None:
@@ -188,10 +211,16 @@ def reproject(layer: Layer, crs: str) -> Layer:
     """The layer in ``crs`` (rasterio's ``transform_geom``)."""
     from rasterio.warp import transform_geom
 
-    polys = [
-        Polygon(p.fid, dict(transform_geom(layer.crs, crs, p.geometry)), p.properties)
-        for p in layer.polygons
-    ]
+    polys = []
+    for p in layer.polygons:
+        try:
+            geom = dict(transform_geom(layer.crs, crs, p.geometry))
+        except Exception as exc:  # PROJ / GDAL errors: name the file and the feature
+            raise NatureInputError(
+                f"{layer.path}: feature {p.fid!r} cannot be reprojected from {layer.crs} to "
+                f"{crs} ({exc}); check that its coordinates are in {layer.crs}"
+            ) from None
+        polys.append(Polygon(p.fid, geom, p.properties))
     return Layer(layer.path, crs, polys)
 
 

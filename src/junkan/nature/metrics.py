@@ -90,3 +90,47 @@ def rel_drop(first: float | None, last: float | None) -> float | None:
     if first <= 0:
         return 0.0
     return float(max(0.0, (first - last) / first))
+
+
+def error_rate_bounds(confusion: list[list[int]], level: float = 0.95) -> np.ndarray:
+    """Per class: the larger of its commission and omission error rates' upper bounds, each
+    the Jeffreys interval's upper end (Brown, Cai & DasGupta 2001: Beta(e + ½, n − e + ½)
+    quantile at (1 + level)/2) over the held-out pixels (``confusion``: reference rows,
+    predicted columns). 0 errors observed in n pixels still bound the rate by about 2.5/n
+    at 95 %; a class with no held-out pixel gets 1 (unknown)."""
+    from scipy.stats import beta
+
+    cm = np.asarray(confusion, float)
+    q = (1 + level) / 2
+    out = np.ones(len(cm))
+    for i in range(len(cm)):
+        bounds = []
+        for n in (cm[:, i].sum(), cm[i, :].sum()):  # mapped as i (commission), truly i
+            e = n - cm[i, i]
+            bounds.append(1.0 if n <= 0 else float(beta.ppf(q, e + 0.5, n - e + 0.5)))
+        out[i] = max(bounds)
+    return out
+
+
+def change_uncertainty(
+    t: np.ndarray, rates: np.ndarray, nat: list[int], conv: list[int]
+) -> float:
+    """Bound (km²) on how much misclassification could move the natural → converted area:
+    ``t`` the transition areas (map class codes from 1, code 0 unclassified), ``rates`` the
+    per-class error-rate bounds (:func:`error_rate_bounds`). Each transition cell whose
+    membership flips when its first-date class (in or out of ``nat``) or its last-date class
+    (in or out of ``conv``) is wrong adds (area × rate)² — errors taken as systematic within
+    a cell, independent between cells; cells that need both dates wrong are left out."""
+    total = 0.0
+    k = len(rates)
+    for i in range(1, k + 1):
+        for j in range(1, k + 1):
+            a = float(t[i, j])
+            if a <= 0:
+                continue
+            lost = i in nat and j in conv
+            if lost or j in conv:
+                total += (a * rates[i - 1]) ** 2  # first date wrong
+            if lost or i in nat:
+                total += (a * rates[j - 1]) ** 2  # last date wrong
+    return math.sqrt(total)

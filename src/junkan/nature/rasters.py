@@ -54,9 +54,12 @@ class Raster:
     def pixel_area_m2(self, rows: slice | None = None) -> np.ndarray:
         """Area of one pixel of each row (m²): |a·e| in a projected CRS in metres, the
         spherical band area in EPSG:4326."""
+        return self.row_area_m2(np.arange(self.shape[0])[rows or slice(None)])
+
+    def row_area_m2(self, r: np.ndarray) -> np.ndarray:
+        """Area of one pixel (m²) of each row index in ``r``; rows off the raster (negative
+        or past its end, e.g. for a polygon reaching past the scene) follow the same grid."""
         t = self.transform
-        ny = self.shape[0]
-        r = np.arange(ny)[rows or slice(None)]
         if not _geographic(self.crs):
             return np.full(len(r), abs(t.a * t.e))
         lat1 = np.radians(t.f + t.e * r)
@@ -191,6 +194,36 @@ def window(poly: Polygon, raster: Raster) -> tuple[slice, slice] | None:
     if r0 >= r1 or c0 >= c1:
         return None
     return slice(r0, r1), slice(c0, c1)
+
+
+def coverage(poly: Polygon, raster: Raster) -> dict[str, float]:
+    """How much of the polygon the raster covers, on the raster's grid extended past its
+    edges (pixel centres inside, as :func:`mask`): ``polygon_km2`` (the whole polygon),
+    ``covered_km2`` (its pixels on the raster), ``covered_share`` and ``edge_pixels`` (the
+    whole polygon's boundary pixels, for C1.0's ±)."""
+    inv = ~raster.transform
+    x0, y0, x1, y1 = poly.bounds()
+    cols, rows = zip(*(inv * (x, y) for x in (x0, x1) for y in (y0, y1)), strict=True)
+    r0, r1 = math.floor(min(rows)), max(math.ceil(max(rows)), math.floor(min(rows)) + 1)
+    c0, c1 = math.floor(min(cols)), max(math.ceil(max(cols)), math.floor(min(cols)) + 1)
+    inside = mask([poly], raster, (slice(r0, r1), slice(c0, c1)))
+    ny, nx = raster.shape
+    rr = np.arange(r0, r1)
+    w = raster.row_area_m2(rr)[:, None] / 1e6
+    on = ((rr >= 0) & (rr < ny))[:, None] & ((np.arange(c0, c1) >= 0) & (np.arange(c0, c1) < nx))
+    full = float((inside * w).sum())
+    covered = float((inside * on * w).sum())
+    core = inside.copy()
+    core[1:-1, 1:-1] &= (inside[:-2, 1:-1] & inside[2:, 1:-1] & inside[1:-1, :-2]
+                         & inside[1:-1, 2:])
+    core[[0, -1], :] = False
+    core[:, [0, -1]] = False
+    return {
+        "polygon_km2": full,
+        "covered_km2": covered,
+        "covered_share": covered / full if full > 0 else 1.0,
+        "edge_pixels": float(inside.sum() - core.sum()),
+    }
 
 
 def mask(polys: list[Polygon], raster: Raster, win: tuple[slice, slice]) -> np.ndarray:

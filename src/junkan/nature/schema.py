@@ -240,6 +240,9 @@ class AssessmentSpec(Strict):
     spi_scale: int = Field(default=3, ge=1, le=48)
     water_threshold: float = Field(default=0.0, ge=-1, le=1)
     reproject_polygons: bool = False
+    partial_areas: Literal["refuse", "clip"] = "refuse"
+    """A sourcing area reaching past the scenes: refused (default), or ``clip``: assessed
+    on the part the scenes cover, every figure of it noted with the covered share."""
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     chunk: int = Field(default=1024, ge=64, le=8192)
     weights: dict[str, float] | None = None

@@ -19,7 +19,7 @@ from xml.sax.saxutils import quoteattr
 from pydantic import Field, field_validator
 
 from junkan.core.base import Strict
-from junkan.nature.checklist import Checklists
+from junkan.nature.checklist import BUNDLED, Checklists
 from junkan.nature.geo import NatureInputError
 
 DWC_TERMS = (
@@ -86,6 +86,14 @@ def check_species(obs: Iterable[Observation], checklist: Iterable[str] | Checkli
             cl = lists.for_area(o.area)
             if cl is None or o.species in cl.names:
                 continue
+            if cl.path == BUNDLED:
+                raise NatureInputError(
+                    f"observation {o.id!r}: species {o.species!r} is not on the bundled "
+                    "example checklist, which serves when you give no checklist of your own; "
+                    "correct the species, or give your site checklist (a CSV/JSON file: "
+                    "'survey: checklists:' in the assessment; in the service: PUT "
+                    "/api/nature/survey/checklist)"
+                )
             where = f"the checklist of area {o.area!r}" if o.area in lists.by_area else (
                 "the survey's checklist")
             raise NatureInputError(

@@ -31,7 +31,6 @@ from junkan.api.common import NOT_FOUND
 from junkan.api.routers import nature_checklist
 from junkan.core import budget
 from junkan.core.budget import BudgetSettings
-from junkan.core.encoding import jsonable
 from junkan.store import nature_survey as survey_store
 from junkan.store.nature_photos import PhotoRepo
 from junkan.store.nature_survey import SurveyRepo
@@ -75,24 +74,9 @@ def nature_job(
 ) -> dict[str, Any]:
     """In a worker: load the assessment (or write the sample to a temporary folder) and
     run it; the JSON document."""
-    from junkan import nature
+    from junkan.nature import service_job
 
-    with tempfile.TemporaryDirectory(prefix="junkan-nature-") as tmp:
-        if sample is not None:
-            a = nature.load(nature.write_sample(tmp, size=sample["size"], seed=sample["seed"]))
-        else:
-            assert doc is not None and root is not None
-            a = nature.load(doc=doc, base=root, source="assessment", confine=True)
-        scenes = [nature.open_raster(a.path(s.path, "scenes")) for s in a.spec.scenes]
-        pixels = sum(r.shape[0] * r.shape[1] for r in scenes)
-        if pixels > MAX_PIXELS:
-            raise ValueError(
-                f"scenes: {pixels:,} pixels; the service reads at most "
-                f"{MAX_PIXELS:,} per job (use 'junkan nature' for more)"
-            )
-        if kind == "classify":
-            return dict(jsonable(nature.classify(a).to_json()))
-        return dict(jsonable(nature.run(a).to_json()))
+    return service_job(kind, doc, root, sample, max_pixels=MAX_PIXELS, root_name=ROOT_ENV)
 
 
 @router.post("/api/nature/jobs", tags=["nature"], status_code=202)

@@ -75,21 +75,20 @@ def _loaded(name: str, doc: dict[str, Any]) -> Checklist:
 
 def checklists(
     request: Request, org_id: str, areas: Iterable[str | None] | None = None
-) -> Checklists | None:
-    """The organisation's checklists (for ``areas`` only, if given: fewer to read), or
-    None when it keeps none (observations are then not checked and exports carry no
-    checklist references, as before any was uploaded)."""
-    from junkan.nature import Checklists
+) -> Checklists:
+    """The organisation's checklists (for ``areas`` only, if given: fewer to read); the
+    areas without their own take the survey's checklist, else the bundled example, the
+    same rule as ``junkan nature assess`` (junkan.nature.fieldwork.checklists), so what
+    the service accepts the assessment accepts too."""
+    from junkan.nature import Checklists, bundled_checklist
 
     repo = _repo(request)
     if areas is None:
         stored = repo.all(org_id)
     else:
         stored = repo.get(org_id, [SURVEY, *{a for a in areas if a}])
-    if not stored:
-        return None
     lists = {area: _loaded(name, doc) for area, (name, doc) in stored.items()}
-    default = lists.pop(SURVEY, None)
+    default = lists.pop(SURVEY, None) or bundled_checklist()
     return Checklists(default=default, by_area=lists)
 
 
@@ -99,8 +98,6 @@ def check_observations(request: Request, org_id: str, obs: list[Any]) -> None:
     from junkan.nature import NatureInputError, check_species
 
     lists = checklists(request, org_id, (o.area for o in obs))
-    if lists is None:
-        return
     for i, o in enumerate(obs):
         try:
             check_species([o], lists)
