@@ -9,7 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from junkan.nature.results import NatureResult
+from junkan.nature.results import NatureResult, rings
 
 SCALE = "YlOrRd"
 
@@ -17,10 +17,14 @@ SCALE = "YlOrRd"
 def _area_map(r: NatureResult, t: dict[str, str]) -> go.Figure | None:
     fig = go.Figure()
     for a, c, v in r.mapped_areas():
-        w, s, e, n = c["bbox"]
         score = "—" if v is None else f"{v:.1f}"
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for ring in rings(a):  # the outline, rings split by gaps (or the bounding box)
+            xs += [p[0] for p in ring] + [None]
+            ys += [p[1] for p in ring] + [None]
         fig.add_trace(go.Scatter(
-            x=[w, e, e, w, w], y=[s, s, n, n, s], fill="toself", mode="lines",
+            x=xs[:-1], y=ys[:-1], fill="toself", mode="lines",
             line={"color": "black", "width": 1}, name=str(a["id"]), hoverinfo="text",
             text=f"{a['id']} ({a.get('commodity')}, {a.get('supplier')}): {score}",
             fillcolor=_colour(v)))

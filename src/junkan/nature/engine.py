@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.nature import encore, fieldwork, inundation, landcover, risk
+from junkan.nature import encore, fieldwork, inundation, landcover, partial, risk
 from junkan.nature.assess import (
     compute_areas,
     features,
@@ -21,9 +21,16 @@ from junkan.nature.climate import SPI_CLIP, spi, vci
 from junkan.nature.flood import flood_frequency
 from junkan.nature.geo import Layer, NatureInputError, Polygon, centroid, check_volumes
 from junkan.nature.landcover import LandCover
-from junkan.nature.metrics import adjusted_areas, integrated, rel_drop, responsiveness
+from junkan.nature.metrics import (
+    adjusted_areas,
+    change_uncertainty,
+    error_rate_bounds,
+    integrated,
+    rel_drop,
+    responsiveness,
+)
 from junkan.nature.rasters import Raster, mask, window
-from junkan.nature.results import NatureResult
+from junkan.nature.results import NatureResult, outline
 from junkan.nature.schema import Assessment, reference
 from junkan.nature.water import assess_water
 
@@ -92,15 +99,20 @@ def _land_change(
     t = np.asarray(g["transitions"])
     lost = float(sum(t[i, j] for i in nat for j in conv))
     natural_first = float(sum(t[i, :].sum() for i in nat))
-    se = math.sqrt(sum(adj[0][1][i - 1] ** 2 + adj[1][1][i - 1] ** 2 for i in nat))
+    se = math.sqrt(sum(adj[0][1][i - 1] ** 2 + adj[1][1][i - 1] ** 2 for i in {*nat, *conv}))
+    bound = change_uncertainty(t, error_rate_bounds(clf.confusion), nat, conv)
     years = (a.spec.scenes[-1].date - a.spec.scenes[0].date).days / 365.25
     out["C1.1"] = {
         "value_km2": lost,
-        "uncertainty_km2_95": 1.96 * se,
+        "uncertainty_km2_95": max(1.96 * se, bound),
+        "uncertainty_parts_km2": {"sampling_95": 1.96 * se, "error_rate_bound": bound},
         "method": "Σ pixel area mapped natural in the first scene and converted in the last "
-        "(random-forest maps); ±: 1.96·√(SE² of the natural classes' "
-        "error-adjusted areas at both dates), Olofsson et al. 2014, assuming "
-        "independent errors",
+        "(random-forest maps); ±: the larger of 1.96·√(SE² of the error-adjusted areas of "
+        "every natural and converted class at both dates; Olofsson et al. 2014, errors "
+        "independent) and the misclassification bound: each transition that a wrong class "
+        "at either date would move in or out of C1.1, times that class's error rate, taken "
+        "at its Jeffreys 95 % upper bound on the held-out pixels (commission or omission, "
+        "whichever is larger), so 0 errors observed in n pixels still leave ≈ 2.5/n",
         "inputs": [a.spec.scenes[0].path, a.spec.scenes[-1].path, a.spec.training],
     }
     out["forest_loss_rate_per_year"] = (
@@ -169,33 +181,24 @@ def _area_doc(
     clf: Classifier | None,
     prot: Layer | None,
     scene0: Raster,
-    spi_doc: dict[str, Any] | None,
+    cov: dict[str, float],
 ) -> dict[str, Any]:
     rows = _scene_rows(a, g["scenes"], clf)
     s0 = g["scenes"][0]
-    area = float(s0["area_km2"])
+    area = float(s0["area_km2"])  # the covered part (the whole area unless partial_areas)
     px = float(np.median(scene0.pixel_area_m2())) / 1e6
-    inside = mask([poly], scene0, window(poly, scene0))  # type: ignore[arg-type]
-    edge = int(
-        inside.sum()
-        - (
-            inside[1:-1, 1:-1]
-            & inside[:-2, 1:-1]
-            & inside[2:, 1:-1]
-            & inside[1:-1, :-2]
-            & inside[1:-1, 2:]
-        ).sum()
-    )
+    edge = cov["edge_pixels"]
     doc: dict[str, Any] = {
         "id": poly.fid,
         **{k: poly.properties.get(k) for k in ("commodity", "supplier", "company", "volume_t")},
         "scenes": rows,
     }
     doc["C1.0"] = {
-        "value_km2": area,
+        "value_km2": cov["polygon_km2"],
         "uncertainty_km2": 0.5 * edge * px,
         "method": "area of the sourcing polygon on the scene grid (pixel centres "
-        "inside); ±: half the boundary pixels; counts the area "
+        "inside, the grid extended past the scenes for a partly covered area); "
+        "±: half the boundary pixels; counts the area "
         "managed, not disturbed or restored areas outside it",
         "inputs": [a.spec.areas],
     }
@@ -287,6 +290,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     s0 = scenes[0]
     feats = features(a, scenes)
     areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
+    covs = partial.check_coverage(areas, s0, a.spec.partial_areas)
     check_volumes(areas)
     enc = encore.assess_encore(a, [str(p.properties.get("commodity")) for p in areas.polygons])
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
@@ -322,9 +326,9 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     docs = []
     for n, (poly, g) in enumerate(zip(areas.polygons, graphs, strict=True)):
         spi_doc = spis.get(poly.fid) or spis.get("")
-        doc = _area_doc(a, poly, g, None if replaced else clf, prot, s0, spi_doc)
+        doc = _area_doc(a, poly, g, None if replaced else clf, prot, s0, covs[poly.fid])
         doc["spi"] = spi_doc
-        _overlaps(doc, poly, kbas, s0, areas)
+        _overlaps(doc, poly, kbas, s0, areas, covs)
         doc["C3.0"] = water.get(poly.fid)
         doc["survey"] = None if survey is None else survey[0][poly.fid]
         if pixels is not None:
@@ -334,6 +338,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         comps = _components(doc, spi_doc)
         doc["integrated"] = integrated(comps, a.weights())
         doc["risk"] = risk.rate(doc, comps, rules, encore.for_area(enc, doc))
+        partial.mark(doc, covs[poly.fid])
         docs.append(doc)
     return NatureResult(
         a.spec.name,
@@ -352,9 +357,11 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
 
 
 def _overlaps(doc: dict[str, Any], poly: Polygon, kbas: Layer | None, s0: Raster,
-              areas: Layer) -> None:
+              areas: Layer, covs: dict[str, dict[str, float]]) -> None:
+    """KBA overlap (km², and share of the covered part) and the centroid of the area."""
     kba = _overlap(poly, kbas, s0)
     doc["kba_overlap_km2"] = kba
-    doc["kba_overlap_share"] = (None if kba is None or doc["C1.0"]["value_km2"] <= 0
-                                else kba / doc["C1.0"]["value_km2"])
+    covered = covs[poly.fid]["covered_km2"]
+    doc["kba_overlap_share"] = None if kba is None or covered <= 0 else kba / covered
     doc["centroid"] = centroid(poly, areas.crs)
+    doc["outline"] = outline(poly.geometry, areas.crs)

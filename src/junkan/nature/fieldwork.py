@@ -234,7 +234,10 @@ def assess_survey(a: Assessment, areas: Layer) -> tuple[dict[str, Any], dict[str
     lists = checklists(a, ids)
     path = a.path(a.spec.survey.observations, "survey.observations")
     obs = locate(read_observations(path), areas, str(path))
-    check_species(obs, lists)
+    try:
+        check_species(obs, lists)
+    except NatureInputError as exc:
+        raise NatureInputError(f"{a.spec.survey.observations}: {exc}") from None
     per = {i: indicators([o for o in obs if o.area == i], lists.for_area(i)) for i in ids}
     outside = [o for o in obs if not o.area]
     total = {"observations": len(obs), "outside_areas": len(outside),

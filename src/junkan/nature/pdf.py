@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from junkan.nature.geo import NatureInputError
-from junkan.nature.report import Block, blocks
+from junkan.nature.pdf_layout import A4, LEFT, WIDTH_PT, Flow, wrap
+from junkan.nature.report import blocks
+from junkan.nature.results import rings
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -21,15 +22,8 @@ if TYPE_CHECKING:
 
     from junkan.nature.results import NatureResult
 
-A4 = (8.27, 11.69)
-TOP, BOTTOM, LEFT = 0.95, 0.05, 0.06
-LINE = 130
-"""Characters of 6-pt text across the table width (A4, 0.06 margins)."""
-MIN_COL = 6
 FONTTYPE = 3
 """Type 3 subsets: Noto CJK is CFF-flavoured OpenType, which Type 42 embeds badly."""
-ROW = 0.016
-"""Height of one text line or table row, as a share of the page."""
 CJK_FONTS = ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "Noto Sans JP", "TakaoGothic")
 CJK_FILES = ("notosanscjkregular", "ipaexg", "ipag", "notosansjpregular", "takaogothic")
 """File stems (lower case, no hyphens) of those fonts, added when matplotlib's cache lacks
@@ -56,96 +50,21 @@ def _font(lang: str) -> list[str]:
     )
 
 
-class _Flow:
-    """Places blocks top-down on A4 pages, starting a new page when one is full."""
-
-    def __init__(self, pdf: Any, title: str, t: dict[str, str]) -> None:
-        self.pdf, self.title, self.t = pdf, title, t
-        self.n = 0
-        self.fig: Figure | None = None
-        self.y = TOP
-
-    def _new(self) -> None:
-        from matplotlib.figure import Figure
-
-        self.close()
-        self.n += 1
-        self.fig = Figure(figsize=A4)
-        self.fig.text(LEFT, 0.02, f"{self.title} — {self.t['page']} {self.n + 1}", fontsize=7)
-        self.y = TOP
-
-    def close(self) -> None:
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            self.fig = None
-
-    def room(self, height: float) -> Figure:
-        if self.fig is None or self.y - height < BOTTOM:
-            self._new()
-        assert self.fig is not None
-        return self.fig
-
-    def text(self, s: str, size: float, *, bold: bool = False, width: int = 110) -> None:
-        lines = textwrap.wrap(s, width) or [""]
-        fig = self.room(ROW * len(lines) * size / 8 + ROW / 2)
-        for line in lines:
-            fig.text(
-                LEFT, self.y, line, fontsize=size, weight="bold" if bold else "normal", va="top"
-            )
-            self.y -= ROW * size / 8
-        self.y -= ROW / 2
-
-    def table(self, b: Block) -> None:
-        rows = [[str(c) for c in r] for r in b.rows] or [["—"] * len(b.columns)]
-        widths = _widths([list(b.columns), *rows])
-        rows = [[_clip(c, w) for c, w in zip(r, widths, strict=True)] for r in rows]
-        heads = [_clip(c, w) for c, w in zip(b.columns, widths, strict=True)]
-        per = int((TOP - BOTTOM) / ROW) - 2
-        for start in range(0, len(rows), per):
-            chunk = rows[start : start + per]
-            h = ROW * (len(chunk) + 1)
-            fig = self.room(h + ROW)
-            ax = fig.add_axes((LEFT, self.y - h, 1 - 2 * LEFT, h))
-            ax.axis("off")
-            tab = ax.table(cellText=chunk, colLabels=heads, loc="upper left", cellLoc="left")
-            tab.auto_set_font_size(False)
-            tab.set_fontsize(6)
-            for (row, col), cell in tab.get_celld().items():
-                cell.set_height(1.0 / (len(chunk) + 1))
-                cell.set_width(widths[col] / sum(widths))
-                if col in b.numeric and row > 0:
-                    cell.get_text().set_horizontalalignment("right")
-                if row == 0:
-                    cell.get_text().set_fontweight("bold")
-            self.y -= h + ROW
-
-
-def _widths(table: list[list[str]]) -> list[int]:
-    """Characters per column: the longest cell, the widest columns capped so that the
-    table fits ``LINE`` characters (a cell never below ``MIN_COL``)."""
-    need = [max(MIN_COL, *(len(r[i]) for r in table)) for i in range(len(table[0]))]
-    while sum(need) > LINE and max(need) > MIN_COL:
-        i = need.index(max(need))
-        need[i] = max(MIN_COL, need[i] - max(1, (sum(need) - LINE) // 2))
-    return need
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
 def _map(ax: Axes, r: NatureResult, t: dict[str, str]) -> None:
     from matplotlib import colormaps
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
 
     cmap = colormaps["YlOrRd"]
     for a, c, v in r.mapped_areas():
-        w, s, e, n = c["bbox"]
         face = "0.63" if v is None else cmap(v / 100)  # grey: not assessed
-        ax.add_patch(Rectangle((w, s), e - w, n - s, alpha=0.6, ec="k", fc=face))
+        shape = MplPath.make_compound_path(*(MplPath(ring, closed=True) for ring in rings(a)))
+        ax.add_patch(PathPatch(shape, alpha=0.6, ec="k", fc=face))  # holes wind the other way
         ax.annotate(a["id"], (c["lon"], c["lat"]), ha="center", va="center", fontsize=8)
     ax.autoscale_view()
     ax.set_aspect("equal", adjustable="datalim")
+    ax.ticklabel_format(useOffset=False, style="plain")  # degrees, no "+1.078e2" offset
+    ax.tick_params(axis="x", labelrotation=30)
     ax.set_xlabel(t["lon"])
     ax.set_ylabel(t["lat"])
     ax.tick_params(labelsize=6)
@@ -182,11 +101,11 @@ def _render(pdf: Any, r: NatureResult, t: dict[str, str], title: str) -> None:
     from matplotlib.figure import Figure
 
     first = Figure(figsize=A4)
-    first.suptitle(textwrap.fill(title, 70), fontsize=12, weight="bold")
+    first.suptitle("\n".join(wrap(title, WIDTH_PT, 12, True)), fontsize=12, weight="bold")
     _charts(first, r, t)
     first.text(LEFT, 0.02, f"{title} — {t['page']} 1", fontsize=7)
     pdf.savefig(first)
-    flow = _Flow(pdf, title, t)
+    flow = Flow(pdf, title, t["page"])
     for b in blocks(r, t):
         if b.kind in ("h2", "h3"):
             flow.text(b.text, 11 if b.kind == "h2" else 9, bold=True)
@@ -197,6 +116,12 @@ def _render(pdf: Any, r: NatureResult, t: dict[str, str], title: str) -> None:
         else:
             flow.text("; ".join(f"{k}: {v}" for k, v in b.items.items()), 7)
     flow.close()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_pdf(r: NatureResult, t: dict[str, str], lang: str, path: str | Path) -> Path:
@@ -221,6 +146,7 @@ def write_pdf(r: NatureResult, t: dict[str, str], lang: str, path: str | Path) -
             PdfPages(tmp, metadata={"Title": title}) as pdf,
         ):
             _render(pdf, r, t, title)
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

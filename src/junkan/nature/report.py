@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from junkan.core.report import Page
-from junkan.nature.results import DEPENDENCIES, fmt
+from junkan.nature.results import DEPENDENCIES, fmt, service_name
 
 if TYPE_CHECKING:
     from junkan.nature.results import NatureResult
@@ -66,7 +66,8 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
         rows.append(
             [
                 a["id"],
-                ", ".join(DEPENDENCIES.get(str(a["commodity"]), ["—"])),
+                ("、" if t["lang"] == "ja" else ", ").join(service_name(s, t["lang"])
+                          for s in DEPENDENCIES.get(str(a["commodity"]), ["—"])),
                 fmt(first.get("NDVI")),
                 fmt(last.get("NDVI")),
                 fmt(first.get("water_km2")),

@@ -47,7 +47,8 @@ TEXT: dict[str, dict[str, str]] = {
         "c_protected": "protected share",
         "c_kba": "KBA share",
         "c_latlon": "lat, lon",
-        "c_dependencies": "dependencies (ENCORE-style, screening)",
+        "c_dependencies": "dependencies (ENCORE 2024 services; which ones: assumption, "
+        "screening)",
         "c_ndvi_first": "NDVI first",
         "c_ndvi_last": "NDVI last",
         "c_water_first": "water km² first",
@@ -173,7 +174,8 @@ TEXT: dict[str, dict[str, str]] = {
         "c_protected": "保護地域との重なり",
         "c_kba": "KBA との重なり",
         "c_latlon": "緯度, 経度",
-        "c_dependencies": "依存（ENCORE 型、スクリーニング）",
+        "c_dependencies": "依存（ENCORE 2024 の生態系サービス。どれに依存するかは仮定、"
+        "スクリーニング）",
         "c_ndvi_first": "NDVI（最初）",
         "c_ndvi_last": "NDVI（最後）",
         "c_water_first": "水域 km²（最初）",
@@ -266,12 +268,40 @@ TEXT: dict[str, dict[str, str]] = {
         "スクリーニング用の潜在的な関係であり、現地の事実ではありません。",
     },
 }
-DEPENDENCIES = {
-    "coffee": ["water flow regulation", "pollination", "soil quality", "climate regulation"],
-    "rubber": ["water flow regulation", "soil quality", "climate regulation"],
-}
-"""ENCORE-style ecosystem-service dependencies used for screening (ENCORE 2024 service
-names; potential links only, https://encorenature.org/en/data-and-methodology/limitations)."""
+
+
+def _dependencies() -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
+    """The screening list (``junkan/data/nature/dependencies.yaml``): services per commodity
+    and each service's ENCORE 2024 name (``en``) and Japanese name (``ja``)."""
+    from importlib import resources
+
+    import yaml
+
+    doc = yaml.safe_load(
+        resources.files("junkan.data").joinpath("nature/dependencies.yaml").read_text())
+    names: dict[str, dict[str, str]] = doc["services"]
+    out: dict[str, list[str]] = {}
+    for commodity, entry in doc["commodities"].items():
+        for s in entry["services"]:
+            if s not in names or not {"en", "ja"} <= set(names[s]):
+                raise ValueError(f"dependencies.yaml: commodities: {commodity}: service {s!r} "
+                                 f"needs an entry with en and ja under services: "
+                                 f"(have {sorted(names)})")
+        out[str(commodity)] = list(entry["services"])
+    return out, names
+
+
+DEPENDENCIES, SERVICE_NAMES = _dependencies()
+"""ENCORE-style ecosystem-service dependencies used for screening, keyed by commodity: ENCORE
+2024 service names in lower case (potential links only,
+https://encorenature.org/en/data-and-methodology/limitations); which services a commodity
+depends on is an assumption (see the data file)."""
+
+
+def service_name(service: str, lang: str) -> str:
+    """A service's name in ``lang`` (en: ENCORE's spelling; ja: junkan's translation)."""
+    names = SERVICE_NAMES.get(service, {})
+    return names.get(lang) or names.get("en") or service
 
 
 @dataclass
@@ -323,7 +353,8 @@ class NatureResult:
     def mapped_areas(self) -> list[tuple[dict[str, Any], dict[str, Any], float | None]]:
         """The areas the maps draw: (area, its centroid with ``bbox`` as west, south, east,
         north in degrees, its integrated indicator or None when not assessed); areas
-        without a centroid are left out."""
+        without a centroid are left out. An area's ``outline`` (:func:`outline`), when the
+        result has it, is its shape; else the maps draw the bounding box."""
         return [(a, a["centroid"], a["integrated"]["value"]) for a in self.areas
                 if a.get("centroid")]
 
@@ -387,6 +418,71 @@ class NatureResult:
         from junkan.nature.report import leap_page
 
         return leap_page(self, TEXT[lang], lang).write(path)
+
+
+def rings(area: dict[str, Any]) -> list[list[list[float]]]:
+    """What a map draws of an area: its ``outline`` rings (lon, lat), else its centroid's
+    bounding box as one ring."""
+    if area.get("outline"):
+        return list(area["outline"])
+    w, s, e, n = area["centroid"]["bbox"]
+    return [[[w, s], [e, s], [e, n], [w, n], [w, s]]]
+
+
+OUTLINE_POINTS = 200
+"""Most vertices of an area's outline (all rings), so that the JSON stays small."""
+
+
+def outline(geometry: dict[str, Any], crs: str | None = None,
+            points: int = OUTLINE_POINTS) -> list[list[list[float]]]:
+    """A (multi)polygon's rings simplified for drawing, as ``[[[lon, lat], ...], ...]``
+    (degrees; outer rings and holes alike, each closed): Ramer–Douglas–Peucker with the
+    tolerance doubled from 1e-6 of the extent until at most ``points`` vertices remain
+    (rings that shrink below a triangle dropped). ``crs``: the geometry's CRS, converted to
+    WGS 84 with rasterio; None: already WGS 84 degrees."""
+    polys = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [
+        geometry["coordinates"]]
+    rings = []
+    for ring in (r for poly in polys for r in poly):
+        xs, ys = [float(p[0]) for p in ring], [float(p[1]) for p in ring]
+        if crs is not None and crs != "EPSG:4326":
+            from rasterio.warp import transform
+
+            xs, ys = (list(map(float, v)) for v in transform(crs, "EPSG:4326", xs, ys))
+        rings.append(list(zip(xs, ys, strict=True)))
+    flat = [p for r in rings for p in r]
+    if not flat:
+        return []
+    extent = max(max(p[0] for p in flat) - min(p[0] for p in flat),
+                 max(p[1] for p in flat) - min(p[1] for p in flat)) or 1.0
+    tol = extent * 1e-6
+    while True:
+        out = [r for r in (_rdp(ring, tol) for ring in rings) if len(r) >= 4]
+        if sum(len(r) for r in out) <= points or tol > extent:
+            return [[[round(x, 7), round(y, 7)] for x, y in r] for r in out]
+        tol *= 2
+
+
+def _rdp(ring: list[tuple[float, float]], tol: float) -> list[tuple[float, float]]:
+    """Ramer–Douglas–Peucker on one ring (iterative; the first and last vertex kept)."""
+    keep = {0, len(ring) - 1}
+    stack = [(0, len(ring) - 1)]
+    while stack:
+        i, j = stack.pop()
+        (x0, y0), (x1, y1) = ring[i], ring[j]
+        dx, dy = x1 - x0, y1 - y0
+        norm = math.hypot(dx, dy)
+        best, far = -1.0, -1
+        for k in range(i + 1, j):
+            x, y = ring[k]
+            d = (abs(dy * (x - x0) - dx * (y - y0)) / norm if norm
+                 else math.hypot(x - x0, y - y0))
+            if d > best:
+                best, far = d, k
+        if far > 0 and best > tol:
+            keep.add(far)
+            stack += [(i, far), (far, j)]
+    return [ring[k] for k in sorted(keep)]
 
 
 def fmt(v: Any, digits: int = 3) -> str:

@@ -168,8 +168,11 @@ function drawMatch(r) {
   $("#mk-unserved-box").hidden = !unserved.length;
   $("#mk-unserved").replaceChildren(...unserved.map((u) => {
     const li = document.createElement("li"); const f = u.figures || {};
-    li.textContent = t("mk.unservedItem", { condition: u.condition, buyer: u.buyer, min: tonnes(f.min_lot_kg),
-      eligible: tonnes(f.eligible_kg), largest: tonnes(f.largest_lot_kg) }, u.message);
+    // a pooled shipment held below the minimum by its pooling point's capacity is named
+    const key = f.pool && f.pooled_kg < f.eligible_kg ? "mk.unservedPooled" : "mk.unservedItem";
+    li.textContent = t(key, { condition: u.condition, buyer: u.buyer, min: tonnes(f.min_lot_kg),
+      eligible: tonnes(f.eligible_kg), largest: tonnes(f.largest_lot_kg), pooled: tonnes(f.pooled_kg),
+      pool: f.pool }, u.message);
     li.title = `${u.field}: ${u.message}`;
     return li;
   }));

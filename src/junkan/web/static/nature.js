@@ -90,6 +90,7 @@ function drawResult(last) {
     drawResponsiveness(r);
     drawFlood(r);
     drawMap(r);
+    drawTrends(r);
     reportLinks(last.id);
   } else {
     $("#nt-summary").textContent = sample ? t("nt.summaryClassify", { size: sample.size, seed: sample.seed })
@@ -101,18 +102,22 @@ function drawResult(last) {
 function areaTable(r) {
   richTable($("#nt-areas"), [t("nt.col.area"), t("nt.col.commodity"), t("nt.col.supplier"), t("nt.col.company"),
     t("nt.col.volume"), t("nt.col.c10"), t("nt.col.c11"), t("nt.col.protected"), t("nt.col.forestLoss"),
-    t("nt.col.ndvi"), t("nt.col.vci"), t("nt.col.integrated")],
+    t("nt.col.ndvi"), t("nt.col.vci"), t("nt.col.spi"), t("nt.col.c30"), t("nt.col.integrated"), t("nt.col.risk")],
   r.areas.map((a) => {
     const last = a.scenes[a.scenes.length - 1] || {};
     const lc = a.land_change || {}; const c11 = lc["C1.1"];
+    const c30 = a["C3.0"]; const rating = a.risk && a.risk.rating;
     return [a.id, a.commodity, a.supplier, a.company, fmt(a.volume_t), pm(a["C1.0"].value_km2, a["C1.0"].uncertainty_km2),
       c11 ? pm(c11.value_km2, c11.uncertainty_km2_95) : "–",
       `${fmt(a.protected_overlap_km2)} (${fmtPct(a.protected_overlap_share)})`,
       lc.forest_loss_rate_per_year == null ? "–" : fmtPct(lc.forest_loss_rate_per_year),
       last.NDVI == null ? "–" : `${fmt(last.NDVI)} (${last.date})`,
       a.drought && a.drought.VCI_latest != null ? fmt(a.drought.VCI_latest) : "–",
-      a.integrated && a.integrated.value != null ? fmt(a.integrated.value) : "–"];
-  }), [4, 5, 6, 7, 8, 9, 10, 11], [0, 1, 2, 3]);
+      a.spi && a.spi.latest != null ? `${fmt(a.spi.latest)} (${a.spi.latest_month})` : "–",
+      c30 && c30.withdrawal_m3 != null ? fmt(c30.withdrawal_m3) : "–",
+      a.integrated && a.integrated.value != null ? fmt(a.integrated.value) : "–",
+      rating ? t(`nt.risk.${rating}`, {}, rating) : "–"];
+  }), [4, 5, 6, 7, 8, 9, 10, 11, 12], [0, 1, 2, 3]);
 }
 
 /** C1.0 (spatial footprint) and C1.1 (land-use change) per area, with their uncertainty as error bars. */
@@ -176,16 +181,24 @@ function drawFlood(r) {
       fmt(x.receded_km2)])) : [], [2, 3, 4]);
 }
 
-/** Each area's extent (bounding box) and centroid in WGS 84, coloured by the integrated impact (0–100); no base map:
- * the page loads nothing from other sites. */
+/** An area's rings as [lon, lat] points: its simplified outline from the result, else its bounding box. */
+function outline(a) {
+  if (a.outline && a.outline.length) return a.outline;
+  const [w, s, e, n] = a.centroid.bbox;
+  return [[[w, s], [e, s], [e, n], [w, n], [w, s]]];
+}
+
+/** Each area's outline (or bounding box when the result has no outline) and centroid in WGS 84, coloured by the
+ * integrated impact (0–100); no base map: the page loads nothing from other sites. */
 function drawMap(r) {
   const areas = r.areas.filter((a) => a.centroid);
   const scale = [[0, "#ffffb2"], [0.5, "#fd8d3c"], [1, "#bd0026"]];
   const v = (a) => (a.integrated && a.integrated.value != null ? a.integrated.value : null);
   plot("nt-map", [
-    ...areas.map((a) => { const [w, s, e, n] = a.centroid.bbox; return { type: "scatter", mode: "lines", fill: "toself",
-      x: [w, e, e, w, w], y: [s, s, n, n, s], line: { color: "#2e4053", width: 1 }, showlegend: false, hoverinfo: "skip",
-      fillcolor: "rgba(46,64,83,0.08)" }; }),
+    ...areas.map((a) => { const rings = outline(a); return { type: "scatter", mode: "lines", fill: "toself",
+      x: rings.flatMap((ring, i) => [...(i ? [null] : []), ...ring.map((p) => p[0])]),
+      y: rings.flatMap((ring, i) => [...(i ? [null] : []), ...ring.map((p) => p[1])]),
+      line: { color: "#2e4053", width: 1 }, showlegend: false, hoverinfo: "skip", fillcolor: "rgba(46,64,83,0.08)" }; }),
     { type: "scatter", mode: "markers+text", x: areas.map((a) => a.centroid.lon), y: areas.map((a) => a.centroid.lat),
       text: areas.map((a) => a.id), textposition: "top center", showlegend: false,
       marker: { size: 16, color: areas.map((a) => v(a) ?? 0), cmin: 0, cmax: 100, colorscale: scale, line: { color: "#000", width: 1 },
@@ -195,6 +208,24 @@ function drawMap(r) {
         + "<br>%{y:.4f}°, %{x:.4f}°<extra></extra>" },
   ], { title: t("nt.chart.mapTitle"), height: 420, xaxis: { title: t("nt.axis.lon") },
     yaxis: { title: t("nt.axis.lat"), scaleanchor: "x" } });
+}
+
+/** Per area over the scenes: mean NDVI (top) and surface-water extent in km² (bottom), one colour per area. */
+function drawTrends(r) {
+  const traces = r.areas.flatMap((a, i) => {
+    const color = AREA_COLOURS[i % AREA_COLOURS.length];
+    const dates = a.scenes.map((s) => s.date);
+    return [["NDVI", "", t("nt.axis.ndvi")], ["water_km2", "2", t("nt.axis.waterKm2")]]
+      .filter(([key]) => a.scenes.some((s) => s[key] != null))
+      .map(([key, n, what], k) => ({ type: "scatter", mode: "lines+markers", name: a.id, legendgroup: a.id,
+        showlegend: k === 0, x: dates, y: a.scenes.map((s) => s[key] ?? null), xaxis: `x${n}`, yaxis: `y${n}`, line: { color },
+        hovertemplate: `${a.id}, %{x}<br>${what}: %{y:.4g}<extra></extra>` }));
+  });
+  plot("nt-trends", traces, { title: t("nt.chart.trendsTitle"), height: 520,
+    xaxis: { title: t("nt.axis.date"), type: "date", anchor: "y" }, yaxis: { title: t("nt.axis.ndvi"), domain: [0.58, 1], anchor: "x" },
+    xaxis2: { title: t("nt.axis.date"), type: "date", matches: "x", anchor: "y2" },
+    yaxis2: { title: t("nt.axis.waterKm2"), domain: [0, 0.42], anchor: "x2", rangemode: "tozero" },
+    legend: { orientation: "h", y: -0.12, yanchor: "top" } });
 }
 
 /** Links that download the job's LEAP report (the service writes it from the stored result). */
