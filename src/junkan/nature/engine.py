@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.nature import encore, fieldwork, inundation, landcover, partial, risk
+from junkan.nature import encore, fieldwork, inundation, landcover, partial, precip_raster, risk
 from junkan.nature.assess import (
     compute_areas,
     features,
@@ -128,33 +128,56 @@ def _land_change(
     return out
 
 
-def _drought(a: Assessment, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def drought_doc(a: Assessment, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """VCI of the latest scene; not rated (``VCI_latest`` None, ``VCI_status``
+    "insufficient history") when fewer years than ``vci_min_years`` (thresholds.yaml, an
+    assumption) have a scene in its calendar month: over a few annual scenes the min–max
+    range is the land's conversion, not drought."""
     out: dict[str, Any] = {}
     if "NDVI" in a.spec.indices and len(rows) >= 2:
-        v = vci(
-            np.array([r["NDVI"] for r in rows]), np.array([sc.date.month for sc in a.spec.scenes])
-        )
-        out["VCI_latest"] = None if not math.isfinite(v[-1]) else float(v[-1])
+        months = [sc.date.month for sc in a.spec.scenes]
+        v = vci(np.array([r["NDVI"] for r in rows]), np.array(months))
+        need = int(reference("thresholds")["vci_min_years"])
+        years = len({sc.date.year for sc in a.spec.scenes if sc.date.month == months[-1]})
+        out["VCI_history_years"] = years
         out["VCI_method"] = "Kogan 1995, per calendar month over the scenes' record"
+        if years < need:
+            out["VCI_latest"] = None
+            out["VCI_status"] = "insufficient history"
+            out["VCI_note"] = (
+                f"{years} year(s) with a scene in month {months[-1]}; VCI needs at least "
+                f"{need} (thresholds.yaml vci_min_years, an assumption), else a land "
+                "conversion reads as drought; not rated"
+            )
+        else:
+            out["VCI_latest"] = None if not math.isfinite(v[-1]) else float(v[-1])
     return out
 
 
-def _spi(a: Assessment, ids: list[str]) -> dict[str, dict[str, Any]]:
+def spi_by_area(a: Assessment, areas: Layer) -> dict[str, dict[str, Any]]:
     """SPI of each precipitation series, keyed as :func:`read_precipitation` keys them
-    (area id, ``""`` for the shared series); a series naming no area of ``ids`` is refused."""
+    (area id, ``""`` for the shared series); a series naming no area is refused. A raster
+    series (junkan.nature.precip_raster) gives each area the mean of its pixels."""
     if a.spec.precipitation is None:
         return {}
-    series = read_precipitation(a.path(a.spec.precipitation, "precipitation"))
+    ids = [p.fid for p in areas.polygons]
+    if precip_raster.is_raster(a.spec.precipitation):
+        rs = precip_raster.spec_of(a.spec.precipitation)
+        src = rs.path
+        series = precip_raster.area_series(a.path(rs.path, "precipitation.path"), rs, areas)
+    else:
+        src = str(a.spec.precipitation)
+        series = read_precipitation(a.path(src, "precipitation"))
     unknown = sorted(k for k in series if k and k not in ids)
     if unknown:
         raise NatureInputError(
-            f"{a.spec.precipitation}: area {', '.join(map(repr, unknown[:5]))} is not a "
+            f"{src}: area {', '.join(map(repr, unknown[:5]))} is not a "
             f"sourcing area ({', '.join(ids[:10])}); fix the 'area' column"
         )
     missing = [i for i in ids if i not in series and "" not in series]
     if missing:
         raise NatureInputError(
-            f"{a.spec.precipitation}: no series for area {', '.join(map(repr, missing[:5]))}; "
+            f"{src}: no series for area {', '.join(map(repr, missing[:5]))}; "
             "add its rows, or rows with an empty 'area' for every area without its own"
         )
     out = {}
@@ -168,7 +191,7 @@ def _spi(a: Assessment, ids: list[str]) -> dict[str, dict[str, Any]]:
             "latest": float(vals[-1]),
             "series": [None if not math.isfinite(v) else float(v) for v in vals[-24:]],
             "method": "gamma fit per calendar month (Thom 1958), as climate_indices.spi",
-            "input": a.spec.precipitation,
+            "input": src,
             "area": key or None,
         }
     return out
@@ -207,7 +230,7 @@ def _area_doc(
     doc["protected_overlap_share"] = None if ov is None or area <= 0 else ov / area
     if clf is not None:
         doc["land_change"] = _land_change(a, g, clf, rows)
-    doc["drought"] = _drought(a, rows)
+    doc["drought"] = drought_doc(a, rows)
     return doc
 
 
@@ -297,7 +320,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     kbas = layer(a, a.spec.kba, "kba", s0, ()) if a.spec.kba else None
     lc = landcover.open_maps(a, s0)
     water = assess_water(a, areas, s0)  # before the heavy part: its inputs fail fast
-    spis = _spi(a, [p.fid for p in areas.polygons])  # so do the precipitation series
+    spis = spi_by_area(a, areas)  # so do the precipitation series
     survey = fieldwork.assess_survey(a, areas)  # and the field survey
     rules = risk.load_rules(a.path(a.spec.risk_thresholds, "risk_thresholds")
                             if a.spec.risk_thresholds else None)

@@ -9,7 +9,7 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -187,6 +187,25 @@ class EncoreSpec(Strict):
         return self
 
 
+PathText = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PrecipitationRaster(Strict):
+    """A monthly precipitation raster series (see junkan.nature.precip_raster): a
+    GeoTIFF/COG with one band per month, or a Zarr/NetCDF variable with a ``time``
+    dimension."""
+
+    path: str = Field(min_length=1, max_length=500)
+    units: str | None = Field(default=None, max_length=40)
+    """Unit of the values: millimetres per month (``mm/month``, ``mm``); required here
+    unless the raster's ``units`` tag states it."""
+    start: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    """Month (YYYY-MM) of the first band, one band per month after it; default: each
+    band's date from its description or its ``date`` tag."""
+    variable: str | None = Field(default=None, min_length=1, max_length=100)
+    """Zarr/NetCDF variable to read (default: the only one with ``time``, ``y``, ``x``)."""
+
+
 class BankPortfolio(Strict):
     """A bank's or investor's exposure to the companies whose sourcing areas are assessed
     (loans, bonds, equity: one amount per company, in one currency). The LEAP report weights
@@ -236,7 +255,9 @@ class AssessmentSpec(Strict):
     kba: str | None = Field(default=None, max_length=500)
     """Your Key Biodiversity Area polygons (under the KBA data licence), reported apart from
     the protected areas: a KBA need not be protected."""
-    precipitation: str | None = Field(default=None, max_length=500)
+    precipitation: PathText | PrecipitationRaster | None = None
+    """Monthly precipitation: a CSV (``[area,] month, mm``), a raster path (GeoTIFF/COG,
+    Zarr, NetCDF; units from its tags) or a :class:`PrecipitationRaster`."""
     spi_scale: int = Field(default=3, ge=1, le=48)
     water_threshold: float = Field(default=0.0, ge=-1, le=1)
     reproject_polygons: bool = False
