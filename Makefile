@@ -9,18 +9,19 @@ CORE_VENV ?= /tmp/junkan-core-venv
 
 # What each target installs into .venv (pip extras of pyproject.toml): `make run` the core plus
 # [service]; `make test`, `lint` and `bench` [dev,bench] (dev includes [all]: every extra).
-# --no-compile: Python compiles the modules a run imports on first use; compiling every
-# installed file up front made a core-only install take 155 s instead of 61 s (2026-12-02, load 7).
+# Installs byte-compile (pip's default). With PYTHONDONTWRITEBYTECODE set, as on this machine,
+# `--no-compile` made every process (xdist workers, servers, budget workers) compile what it
+# imports from source again: pytest took 1,531-1,540 s instead of 1,264-1,292 s (2026-12-02).
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --no-compile -e ".[service]"
+	$(BIN)/python -m pip install -q -e ".[service]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --no-compile -e ".[dev,bench]"
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	touch $@ $(VENV)/.installed-run
 
 setup: $(VENV)/.installed-test
@@ -66,7 +67,7 @@ check-core:
 	rm -rf $(CORE_VENV)
 	$(PY) -m venv $(CORE_VENV)
 	$(CORE_VENV)/bin/python -m pip install -q --upgrade pip
-	$(CORE_VENV)/bin/python -m pip install -q --no-compile .
+	$(CORE_VENV)/bin/python -m pip install -q .
 	$(CORE_VENV)/bin/python -c "import junkan.lifecycle, junkan.indicators, junkan.network, junkan.foresight, junkan.alloys, junkan.trace"
 	$(CORE_VENV)/bin/junkan validate examples/atm_reuse.yaml
 	$(CORE_VENV)/bin/junkan compare examples/atm_reuse.yaml --out $(CORE_VENV)/out > /dev/null
