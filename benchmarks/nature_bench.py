@@ -95,7 +95,7 @@ def classifier(trees: int) -> Any:
     a = nature.load(nature.write_sample(folder, size=300, seed=0, years=(2019,)))
     a.spec.trees = trees
     scenes = open_scenes(a)
-    return train_classifier(a, scenes, features(a, scenes[0]))
+    return train_classifier(a, scenes, features(a, scenes))
 
 
 def measure(tile: str, trees: int, backend: str, chunk: int) -> dict[str, Any]:
