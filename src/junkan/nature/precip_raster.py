@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from junkan.nature.geo import Layer, NatureInputError, reproject
-from junkan.nature.rasters import Raster, window
+from junkan.nature.rasters import Raster, _fmt, _same_crs, mask, window
 from junkan.nature.schema import PrecipitationRaster
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".zarr", ".nc", ".nc4", ".cdf")
@@ -95,11 +95,7 @@ def area_series(path: Path, spec: PrecipitationRaster, areas: Layer
 
 
 def _in_crs(areas: Layer, crs: str) -> Layer:
-    from pyproj import CRS
-
-    if CRS.from_user_input(areas.crs) == CRS.from_user_input(crs):
-        return areas
-    return reproject(areas, crs)
+    return areas if _same_crs(areas.crs, crs) else reproject(areas, crs)
 
 
 def _check_inside(grid: Raster, poly: Any) -> tuple[slice, slice]:
@@ -124,20 +120,10 @@ def _check_inside(grid: Raster, poly: Any) -> tuple[slice, slice]:
     return win
 
 
-def _fmt(b: tuple[float, ...]) -> str:
-    return "(" + ", ".join(f"{v:.6g}" for v in b) + ")"
-
-
 def _sums(grid: Raster, poly: Any, win: tuple[slice, slice]) -> tuple[Any, Any]:
     """Lazy per-month sum and count of the valid pixels the polygon touches."""
-    from rasterio.features import geometry_mask
-    from rasterio.windows import Window
-    from rasterio.windows import transform as win_transform
-
     rows, cols = win
-    w = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
-    inside = ~geometry_mask([poly.geometry], out_shape=(w.height, w.width),
-                            transform=win_transform(w, grid.transform), all_touched=True)
+    inside = mask([poly], grid, win, all_touched=True)
     block = grid.data.isel(y=rows, x=cols).data.astype("float64")
     valid = np.isfinite(block) & inside[None, :, :]
     if grid.nodata is not None and math.isfinite(grid.nodata):

@@ -226,8 +226,10 @@ def coverage(poly: Polygon, raster: Raster) -> dict[str, float]:
     }
 
 
-def mask(polys: list[Polygon], raster: Raster, win: tuple[slice, slice]) -> np.ndarray:
-    """Boolean mask (True inside any of ``polys``) of the window ``win``."""
+def mask(polys: list[Polygon], raster: Raster, win: tuple[slice, slice], *,
+         all_touched: bool = False) -> np.ndarray:
+    """Boolean mask (True inside any of ``polys``) of the window ``win``: pixels whose centre
+    is inside, or with ``all_touched`` every pixel the polygons touch."""
     from rasterio.features import geometry_mask
     from rasterio.windows import Window
     from rasterio.windows import transform as win_transform
@@ -240,6 +242,7 @@ def mask(polys: list[Polygon], raster: Raster, win: tuple[slice, slice]) -> np.n
             [p.geometry for p in polys],
             out_shape=shape,
             transform=win_transform(w, raster.transform),
+            all_touched=all_touched,
         )
     )
 
