@@ -40,10 +40,18 @@ reports: $(VENV)/.installed-run
 	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html (+ indicators/)"
 
 ## Run every test plus the hygiene checks.
+## mypy runs beside pytest (one process, about 3 minutes from a fresh cache, while the suite
+## keeps both cores busy): its report is printed after pytest's, and either failing fails.
+## The package is installed editable and PYTHONDONTWRITEBYTECODE may be set (it is on this machine), so
+## every process the tests start (servers, workers, CLI runs) would compile src/ from source:
+## compileall writes the byte code once first (Python re-checks each file's mtime on import).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/python -m compileall -q src
+	@$(BIN)/mypy > $(VENV)/mypy.log 2>&1 & mypy=$$!; \
+	rc=0; $(BIN)/pytest || rc=$$?; \
+	wait $$mypy && echo "mypy: $$(tail -1 $(VENV)/mypy.log)" || { cat $(VENV)/mypy.log; rc=1; }; \
+	exit $$rc
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
@@ -62,12 +70,16 @@ conformance: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/pact_conformance.py check
 
 ## A core-only install (no extras) in a scratch venv: the file-based commands work and a command
-## that needs an extra names it. Run by .ci/run after `make test`.
+## that needs an extra names it. Run by .ci/run beside `make test`; it builds from a copy of the
+## sources, so the two setuptools builds never share src/junkan.egg-info or build/.
 check-core:
 	rm -rf $(CORE_VENV)
 	$(PY) -m venv $(CORE_VENV)
 	$(CORE_VENV)/bin/python -m pip install -q --upgrade pip
-	$(CORE_VENV)/bin/python -m pip install -q .
+	mkdir -p $(CORE_VENV)/tree
+	tar -c --exclude='*.egg-info' --exclude=__pycache__ pyproject.toml README.md LICENSE src \
+	  | tar -x -C $(CORE_VENV)/tree
+	$(CORE_VENV)/bin/python -m pip install -q $(CORE_VENV)/tree
 	$(CORE_VENV)/bin/python -c "import junkan.lifecycle, junkan.indicators, junkan.network, junkan.foresight, junkan.alloys, junkan.trace"
 	$(CORE_VENV)/bin/junkan validate examples/atm_reuse.yaml
 	$(CORE_VENV)/bin/junkan compare examples/atm_reuse.yaml --out $(CORE_VENV)/out > /dev/null

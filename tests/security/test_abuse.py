@@ -199,14 +199,22 @@ def test_security_headers_and_offline_docs(server: str) -> None:
 
 def test_a_login_flood_leaves_health_fast(server: str) -> None:
     """20 clients posting sign-ins at once (Argon2 runs in its own small pool, never on the
-    event loop): every answer is 401, 429 or 503 within 4 s (the admission queue's bound times
-    one hash: 2.29 s measured on 2026-12-01 during the whole suite on a machine half as fast as
-    the one this test was written on) and health stays fast."""
+    event loop): every answer is 401, 429 or 503, none later than the admission queue allows,
+    and health stays fast.
+
+    A sign-in waits at most for the hashes ahead of it: ``queue / workers`` rounds (8 / 2 by
+    default, :class:`junkan.api.throttle.AccountSettings`) and its own. The bound is that many
+    single sign-ins, timed on their own just before the flood (so a loaded machine's slower
+    hash counts), twice over for the scheduler, and never below 4 s. Health's 95th percentile
+    stays under a third of one sign-in (100 ms is always allowed). An unbounded queue (100
+    sign-ins behind 2 threads: 50 rounds) or hashing on the event loop still fails it."""
     from concurrent.futures import ThreadPoolExecutor
+
+    from junkan.api.throttle import AccountSettings
 
     def guesses(i: int) -> list[tuple[int, float]]:
         out = []
-        with httpx.Client(base_url=server, timeout=10) as c:
+        with httpx.Client(base_url=server, timeout=30) as c:
             for j in range(5):
                 t = time.perf_counter()
                 res = c.post("/api/session", json={"email": f"nobody{i}-{j}@example.com",
@@ -214,12 +222,19 @@ def test_a_login_flood_leaves_health_fast(server: str) -> None:
                 out.append((res.status_code, time.perf_counter() - t))
         return out
 
+    one = max(t for _, t in guesses(-1))
+    settings = AccountSettings()
+    rounds = -(-settings.password_hash_queue // settings.password_hash_workers) + 1
+    bound = max(4.0, 2 * rounds * one)
+    health_bound = max(0.100, one / 3)  # a health check never waits for a hash
     with HealthPoller(server) as health, ThreadPoolExecutor(20) as pool:
         answers = [a for batch in pool.map(guesses, range(20)) for a in batch]
     codes = {code for code, _ in answers}
     assert codes <= {401, 429, 503}, codes
-    assert max(t for _, t in answers) < 4.0
+    slowest = max(t for _, t in answers)
+    assert slowest < bound, (slowest, bound, one)
     assert health.failures == 0 and len(health.times) >= 5
     print(f"\nlogin flood: {len(answers)} sign-ins, codes {sorted(codes)}, slowest "
-          f"{max(t for _, t in answers):.2f} s; health p95 {health.p95() * 1000:.1f} ms")
-    assert health.p95() <= 0.100
+          f"{slowest:.2f} s (bound {bound:.2f} s, one sign-in {one:.2f} s); "
+          f"health p95 {health.p95() * 1000:.1f} ms (bound {health_bound * 1000:.0f} ms)")
+    assert health.p95() <= health_bound
