@@ -178,7 +178,7 @@ def test_the_filing_csv_and_the_cli(store: Any, maker: str, tmp_path: Path) -> N
     assert "BTL-1" in (tmp_path / "out" / "report.json").read_text(encoding="utf-8")
     html = (tmp_path / "out" / "report.ja.html").read_text(encoding="utf-8")
     # the evidence drills down to the ledger's claims, lot by lot
-    assert "根拠：台帳の計上（ロット別）" in html
+    assert "根拠：台帳の計上と製造ロット" in html
     assert all(f">{lot}<" in html for lot in ("BTL-1", "BTL-2", "X-1"))
     bad = CliRunner().invoke(
         app, ["policy", "report", str(plan), "--period", "2028-4", "--database", url]
@@ -279,3 +279,54 @@ def test_report_totals_equal_the_ledgers_accounts(
             p for p in rep.products if p["product"] == prod and p["characteristic"] == "total"
         )["recycled_kg"]
         assert got == pytest.approx(expect, rel=1e-12, abs=1e-9)
+
+
+def test_lots_made_under_physical_models_count_as_the_ledger_derived_them(store: Any) -> None:
+    """Controlled blending and segregation (ISO 22095): a product's recycled mass is each
+    made lot's mass × its derived share, basis the lot's mass (virgin lots count in the
+    basis). A split's portions are not counted again; portions of a mass-balance lot are its
+    claim's (booked to a lot no product matches, so unassigned). By hand: BTL-10 = 5 t of R2
+    (30 % post-consumer) + 5 t virgin → 1,500 of 10,000 kg; BTL-11 virgin 3,000 kg; AC-2
+    segregated from 2 t of R2 → 600 of 2,000 kg."""
+    _, repo, st_ = store
+    st_.create_organisation("org-cb")
+    receive(repo, "org-sup", "org-cb", "R2", 10_000, 0.3, MAY)
+    blend = {"type": "blend", "lot": "BTL-10", "site": "plant", "mass_kg": 10_000,
+             "inputs": [{"lot": "R2", "mass_kg": 5_000}, {"lot": "V2", "mass_kg": 5_000}]}
+    virgin = {"type": "process", "lot": "BTL-11", "site": "plant", "mass_kg": 3_000,
+              "inputs": [{"lot": "V2", "mass_kg": 3_000}]}
+    seg = {"type": "process", "lot": "AC-2", "site": "plant", "mass_kg": 2_000,
+           "custody": "segregated", "inputs": [{"lot": "R2", "mass_kg": 2_000}]}
+    mix = {**mb("MIX-1", 1_000, 0.5), "inputs": [{"lot": "V2", "mass_kg": 1_000}]}
+    repo.ingest("org-cb", ev(
+        create("V2", 100_000, 100_000, 0.0, site="plant"), blend, virgin, seg, mix,
+        {"type": "split", "lot": "BTL-10", "outputs": [{"lot": "BTL-10a", "mass_kg": 6_000},
+                                                      {"lot": "BTL-10b", "mass_kg": 4_000}]},
+        {"type": "split", "lot": "MIX-1", "outputs": [{"lot": "BTL-20a", "mass_kg": 500},
+                                                     {"lot": "BTL-20b", "mass_kg": 500}]},
+    ), at=MAY)
+    made = repo.made("org-cb")
+    assert {m["lot"] for m in made} == {"BTL-10", "BTL-11", "AC-2", "MIX-1", "BTL-10a",
+                                        "BTL-10b", "BTL-20a", "BTL-20b"}  # not V2, not R2
+    assert next(m for m in made if m["lot"] == "BTL-10")["inputs"] == ["org-sup/R2", "V2"]
+    plan = load_plan(PLAN.format(maker="org-cb"))
+    rep = policy.run(plan, statement=repo.statement("org-cb"), period="FY2028", lots=made)
+    rows = {(p["product"], p["characteristic"]): p for p in rep.products}
+    bottle = rows[("bottle-PET", "total")]
+    assert (bottle["recycled_kg"], bottle["basis_kg"], bottle["lots"]) == (1_500, 13_000, 2)
+    assert bottle["custody"] == ["controlled_blending"]
+    assert [c["lot"] for c in rep.evidence("bottle-PET")] == ["BTL-10", "BTL-10", "BTL-11",
+                                                               "BTL-11"]
+    ac = rows[("aircon", "post_consumer")]
+    assert (ac["recycled_kg"], ac["basis_kg"], ac["custody"]) == (600, 2_000, ["segregated"])
+    assert [c["lot"] for c in rep.unassigned_claims] == ["MIX-1"]
+    assert "segregated (ISO 22095" in rep.to_csv()
+    # without the made lots only claims count, and the report says so
+    claims_only = policy.run(plan, statement=repo.statement("org-cb"), period="FY2028")
+    assert {p["recycled_kg"] for p in claims_only.products} == {0}
+    assert any("physical chain-of-custody" in n for n in claims_only.notes)
+    # a made lot two products' patterns match is refused, as a claim is
+    twice = PLAN.format(maker="org-cb").replace('lots: ["AC-*"]', 'lots: ["AC-*", "BTL-11"]')
+    with pytest.raises(ModelError, match="BTL-11 matches two products"):
+        policy.run(load_plan(twice), statement=repo.statement("org-cb"), period="FY2028",
+                   lots=made)

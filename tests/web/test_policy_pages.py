@@ -145,7 +145,7 @@ def test_reports_page(page: Any, server: str) -> None:
     assert "ix:nonFraction" in Path(dl.value.path()).read_text("utf-8")
     page.select_option("#lang", "ja")
     expect(page.locator("#rp-title")).to_have_text("報告: 再生材利用の定期報告と開示パック")
-    expect(page.locator("#rp-table")).to_contain_text("期間中に計上された主張なし")
+    expect(page.locator("#rp-table")).to_contain_text("期間中の記録なし")
     _check(page, "ja", "reports", errors)
 
 

@@ -163,8 +163,9 @@ def report(
     format: Annotated[str, typer.Option("--format", help="table, json or csv (filing)")] = "table",
     out: OutOption = None,
 ) -> None:
-    """Compute a recycled-content periodic report from the trace ledger's mass-balance
-    accounts (never re-typed); ``--out`` writes report.csv (filing layout), report.json
+    """Compute a recycled-content periodic report from the trace ledger (never re-typed):
+    mass-balance claims and the lots made under the physical chain-of-custody models;
+    ``--out`` writes report.csv (filing layout), report.json
     (with evidence: the ledger's claim entries and lots) and report.ja.html / .en.html."""
     from junkan.cli.trace import trace_repo  # the store: the 'service' extra
 
@@ -172,8 +173,9 @@ def report(
         fail("--format must be table, json or csv")
     with reported(plan_file):
         plan = load_kind(plan_file, policy.Plan, "recycled_content_plan")
-        statement = trace_repo(database).statement(plan.maker)
-        rep = policy.run(plan, statement=statement, period=period)
+        repo = trace_repo(database)
+        rep = policy.run(plan, statement=repo.statement(plan.maker), period=period,
+                         lots=repo.made(plan.maker))
     if out is not None:
         write_outputs(out, "report", rep, extra={"report.csv": rep.to_csv()})
     if format == "json":

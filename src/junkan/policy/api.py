@@ -63,7 +63,8 @@ def load(path: str | Path | None = None, *, text: str | None = None) -> Model:
 @overload
 def run(model: Diagnosis) -> DiagnosisResult: ...
 @overload
-def run(model: Plan, *, statement: Any, period: str) -> PeriodicReport: ...
+def run(model: Plan, *, statement: Any, period: str,
+        lots: list[dict[str, Any]] | None = None) -> PeriodicReport: ...
 @overload
 def run(model: Check, *, lots: list[dict[str, Any]] | None = None,
         criteria: Criteria | None = None) -> ProcurementResult: ...
@@ -87,7 +88,9 @@ def run(
 ):
     """Diagnose (a :class:`Diagnosis`) or compute a periodic report (a :class:`Plan`, with the
     ledger's ``statement`` — :meth:`junkan.store.trace_repo.TraceRepo.statement` or its
-    ``to_json()`` — and the reporting ``period``: ``FY2028``, ``2028`` or ``2028Q2``), or check
+    ``to_json()`` —, the reporting ``period``: ``FY2028``, ``2028`` or ``2028Q2``, and the
+    ``lots`` the maker made, :meth:`~junkan.store.trace_repo.TraceRepo.made`, for the
+    physical chain-of-custody models), or check
     procurement criteria (a :class:`Check`, with the product's trace ``lots`` as
     ``TraceRepo.show`` returns them; ``criteria``: a set of your own,
     :func:`read_procurement_criteria`), or show a solar-panel registry as organisation ``org``
@@ -107,4 +110,4 @@ def run(
         return build_pack(model)
     if statement is None or period is None:
         raise ValueError("a periodic report needs the ledger's statement and a period")
-    return periodic_report(model, statement, period)
+    return periodic_report(model, statement, period, lots)

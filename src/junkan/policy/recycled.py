@@ -4,10 +4,18 @@ periodic report is computed from the trace ledger's mass-balance statement — t
 never typed a second time — and exported in a filing layout (CSV / JSON), with gaps against
 the plan flagged and every figure traceable to the ledger's entries (lots).
 
-The chain-of-custody model is the ledger's mass balance (ISO 22095, credit method): a
-product's recycled mass is the **claims** booked for its lots (share × input mass), its
-basis the input mass; share = claimed ÷ basis. The statement is
-:meth:`junkan.store.trace_repo.TraceRepo.statement` (or its ``to_json()``)."""
+Each lot counts under the chain-of-custody model (ISO 22095) its step was recorded with:
+
+* **mass balance** (credit method): the **claims** booked for the product's lots (share ×
+  input mass), basis the input mass. The statement is
+  :meth:`junkan.store.trace_repo.TraceRepo.statement` (or its ``to_json()``);
+* **identity preserved, segregated, controlled blending**: the content is physically in the
+  lot, as the ledger derived it from its inputs: mass × derived share, basis the lot's mass
+  (:mod:`junkan.policy.custody`; the lots are
+  :meth:`junkan.store.trace_repo.TraceRepo.made`).
+
+share = recycled ÷ basis over the product's lots of the period; each row and each evidence
+entry names the models it rests on."""
 
 from __future__ import annotations
 
@@ -25,11 +33,18 @@ from junkan.core.base import Strict
 from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.fields import Fraction, Mass
+from junkan.policy.custody import physical_entries, read_made
 
 Char = Literal["pre_consumer", "post_consumer"]
 CHARS: tuple[Char, ...] = ("pre_consumer", "post_consumer")
 PERIOD = re.compile(r"^(?:FY(\d{4})|(\d{4})|(\d{4})Q([1-4]))$")
-CUSTODY = "mass_balance (ISO 22095 credit method; claims booked in the trace ledger)"
+CUSTODY = {
+    "mass_balance": "mass_balance (ISO 22095 credit method; claims booked in the trace ledger)",
+    "controlled_blending": "controlled_blending (ISO 22095; content derived from the inputs)",
+    "segregated": "segregated (ISO 22095; inputs of one characteristic, content derived)",
+    "identity_preserved": "identity_preserved (ISO 22095; one source, content derived)",
+}
+"""The chain-of-custody models a report's figures rest on, as the filing names them."""
 FILING = (
     "報告期間/period",
     "事業者/maker",
@@ -146,7 +161,9 @@ class PeriodicReport:
             "uncovered_claims",
             "lots",
         ]
-        return pd.DataFrame([{k: p[k] for k in cols} for p in self.products], columns=cols)
+        rows = [{**{k: p[k] for k in cols}, "chain_of_custody": ", ".join(p["custody"])}
+                for p in self.products]
+        return pd.DataFrame(rows, columns=[*cols, "chain_of_custody"])
 
     def evidence(self, product: str) -> list[dict[str, Any]]:
         """The ledger entries (claims, with their lots) behind ``product``'s figures."""
@@ -160,7 +177,7 @@ class PeriodicReport:
             "maker": self.org,
             "period": self.period,
             "quarters": self.quarters,
-            "chain_of_custody": CUSTODY,
+            "chain_of_custody": sorted({m for p in self.products for m in p["custody"]}),
             "products": self.products,
             "accounts": self.accounts,
             "evidence": self.claims,
@@ -189,7 +206,7 @@ class PeriodicReport:
                     _n(p["gap_points"]),
                     p["uncovered_claims"],
                     p["lots"],
-                    CUSTODY,
+                    "; ".join(CUSTODY[m] for m in p["custody"]),
                     p["gap"],
                 ]
             )
@@ -241,6 +258,7 @@ def _accounts(
                         "characteristic": a["characteristic"],
                         "period": a["period"],
                         **e,
+                        "custody": "mass_balance",
                     }
                 )
         accounts.append(
@@ -262,9 +280,14 @@ def _accounts(
     return accounts, claims, notes
 
 
-def periodic_report(plan: Plan, statement: Any, period: str) -> PeriodicReport:
-    """Compute ``plan``'s periodic report for ``period`` from the ledger's ``statement``."""
+def periodic_report(
+    plan: Plan, statement: Any, period: str, made: list[dict[str, Any]] | None = None
+) -> PeriodicReport:
+    """Compute ``plan``'s periodic report for ``period`` from the ledger's ``statement``
+    (mass-balance claims) and the lots the maker ``made`` (the physical models; ``None``:
+    claims only, and the report says so)."""
     qs = quarters(period)
+    made_lots = None if made is None else read_made(made)
     doc = _statement_doc(statement)
     if doc.get("org") not in (None, plan.maker):
         raise ModelError(
@@ -275,15 +298,30 @@ def periodic_report(plan: Plan, statement: Any, period: str) -> PeriodicReport:
             ]
         )
     accounts, claims, notes = _accounts(doc, qs)
+    if made_lots is None:
+        notes.append("lots made under the physical chain-of-custody models were not read: "
+                     "only mass-balance claims count")
     rep = PeriodicReport(plan.maker, period, qs, [], accounts, notes=notes)
     used: set[int] = set()
+    owner: dict[str, str] = {}
     for p in plan.products:
         mine = [
             (i, c)
             for i, c in enumerate(claims)
             if c["site"] == p.site and any(fnmatch.fnmatchcase(c["lot"], pat) for pat in p.lots)
         ]
-        rep.claims[p.id] = [c for _, c in mine]
+        phys: list[dict[str, Any]] = []
+        if made_lots is not None:
+            phys, _ = physical_entries(made_lots, p.site, p.lots, qs)
+            for lot in dict.fromkeys(e["lot"] for e in phys):
+                if lot in owner:
+                    raise ModelError([Problem(
+                        f"products.{p.id}.lots",
+                        f"lot {lot} matches two products ({owner[lot]}, {p.id}); "
+                        "make the patterns disjoint")])
+                owner[lot] = p.id
+        evidence = [c for _, c in mine] + phys
+        rep.claims[p.id] = evidence
         for i, _ in mine:
             if i in used:
                 raise ModelError(
@@ -303,7 +341,7 @@ def periodic_report(plan: Plan, statement: Any, period: str) -> PeriodicReport:
                     ch,
                     [
                         c
-                        for _, c in mine
+                        for c in evidence
                         if ch == "total"
                         and c["characteristic"] in p.characteristics
                         or c["characteristic"] == ch
@@ -316,9 +354,11 @@ def periodic_report(plan: Plan, statement: Any, period: str) -> PeriodicReport:
 
 
 def _row(p: Product, ch: str, claims: list[dict[str, Any]], period: str) -> dict[str, Any]:
+    """One row: ``claims`` are the evidence entries (mass-balance claims and lots made under
+    a physical model) of the product and characteristic in the period."""
     kg = sum(float(c["mass_kg"]) for c in claims)
     per_lot: dict[tuple[str, str], float] = {}
-    for c in claims:  # one claim per lot and characteristic, on the same input mass
+    for c in claims:  # one entry per lot and characteristic, on the same basis
         key = (c["lot"], c["period"])
         per_lot[key] = max(per_lot.get(key, 0.0), float(c["basis_kg"] or 0.0))
     basis = sum(per_lot.values())
@@ -328,7 +368,8 @@ def _row(p: Product, ch: str, claims: list[dict[str, Any]], period: str) -> dict
     gaps = []
     gap_points = None
     if not claims and (target is not None or ch == "total"):
-        gaps.append("no claims booked in the period")
+        gaps.append("nothing recorded in the period: no mass-balance claim booked and no lot "
+                    "made under a physical chain-of-custody model")
     if target is not None and target.share is not None:
         gap_points = 100 * (target.share - (share or 0.0))
         if gap_points > 1e-9:
@@ -354,5 +395,6 @@ def _row(p: Product, ch: str, claims: list[dict[str, Any]], period: str) -> dict
         "gap_points": gap_points,
         "uncovered_claims": uncovered,
         "lots": len({c["lot"] for c in claims}),
+        "custody": sorted({c["custody"] for c in claims}),
         "gap": "; ".join(gaps),
     }

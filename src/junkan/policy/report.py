@@ -244,7 +244,11 @@ def periodic_page(r: PeriodicReport, lang: str) -> Page:
         subtitle=f"{r.org} — {r.period}",
     )
     page.heading("製品別の実績と計画" if ja else "Products against the plan")
-    page.table(r.to_frame(), caption="kg; share = claimed ÷ basis")
+    page.table(r.to_frame(), caption=("kg; 利用率 = 再生材 ÷ 基準量（物質収支は主張量、物理的"
+                                      "管理方式はロットの由来から）" if ja else
+                                      "kg; share = recycled ÷ basis (claimed under mass "
+                                      "balance, derived from the inputs under the physical "
+                                      "models)"))
     gaps = [p for p in r.products if p["gap"]]
     for p in gaps:
         page.paragraph(f"{p['product']}: {p['gap']}", warning=True)
@@ -271,18 +275,19 @@ def _claims(page: Page, r: PeriodicReport, ja: bool) -> None:
     """The evidence: each product's claim entries in the ledger with their lots (what
     ``junkan trace show`` or ``/api/trace/lots/{lot}`` opens), then the claims no product of
     the plan covers."""
-    cols = (["製品", "ロット", "区分", "期間", "再生材 kg", "基準量 kg", "計上日時"] if ja
-            else ["product", "lot", "characteristic", "period", "recycled kg", "basis kg",
-                  "booked at"])
-    rows = [[product, c["lot"], c["characteristic"], c["period"], c["mass_kg"],
+    cols = (["製品", "ロット", "区分", "期間", "管理方式", "再生材 kg", "基準量 kg", "計上日時"]
+            if ja else ["product", "lot", "characteristic", "period", "chain of custody",
+                        "recycled kg", "basis kg", "booked at"])
+    rows = [[product, c["lot"], c["characteristic"], c["period"], c["custody"], c["mass_kg"],
              c.get("basis_kg"), c.get("booked_at", "")]
             for product, claims in r.claims.items() for c in claims]
-    rows += [["—", c["lot"], c["characteristic"], c["period"], c["mass_kg"],
+    rows += [["—", c["lot"], c["characteristic"], c["period"], c["custody"], c["mass_kg"],
               c.get("basis_kg"), c.get("booked_at", "")] for c in r.unassigned_claims]
     if not rows:
         return
-    page.heading("根拠：台帳の計上（ロット別）" if ja else "Evidence: the ledger's claims, by lot")
-    page.table(rows, columns=cols, numeric=(4, 5),
+    page.heading("根拠：台帳の計上と製造ロット" if ja
+                 else "Evidence: the ledger's claims and made lots, by lot")
+    page.table(rows, columns=cols, numeric=(5, 6),
                caption=("— は計画のどの製品にも該当しない計上" if ja
                         else "— a claim that no product of the plan covers"))
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 from sqlalchemy import select
 
 from junkan.store.tables import Organisation
 from junkan.store.trace_base import TraceBase, TraceError
-from junkan.store.trace_tables import TraceBalanceEntry, TraceLot, TracePeriod
+from junkan.store.trace_tables import TraceBalanceEntry, TraceInput, TraceLot, TracePeriod
 from junkan.trace.balance import PERIOD
 from junkan.trace.statement import Statement, StatementEntry, statement
 
@@ -42,3 +43,38 @@ class BalanceMixin(TraceBase):
             closed = {(p.site, p.period) for p in s.scalars(select(TracePeriod).where(
                 TracePeriod.org_id == org.id))}
         return statement(org_name, entries, closed)
+
+    def made(self, org_name: str, *, site: str | None = None) -> list[dict[str, Any]]:
+        """The lots ``org_name`` made in a recorded step (merge, blend, process, split; not
+        the lots it created with declared values, nor those it received), in booking order:
+        ``lot``, ``site``, ``custody`` (the step's ISO 22095 model), ``mass_kg``, the recycled
+        shares as the ledger holds them (``pre_consumer``, ``post_consumer``: derived by the
+        physical models, claimed under mass balance), ``made_at`` (ISO 8601, UTC) and
+        ``inputs`` (input lots, another organisation's written ``org/lot``). What
+        :func:`junkan.policy.periodic_report` reads for the physical chain-of-custody models."""
+        with self.db.session() as s:
+            org = self._org(s, org_name)
+            q = select(TraceLot).where(TraceLot.creator_org == org.id,
+                                       TraceLot.custody != "declared")
+            if site is not None:
+                q = q.where(TraceLot.site == site)
+            lots = list(s.scalars(q.order_by(TraceLot.seq)))
+            seqs = [x.seq for x in lots]
+            names = {o.id: o.name for o in s.scalars(select(Organisation))}
+            inputs: dict[int, list[str]] = {}
+            for i in range(0, len(seqs), 500):
+                rows = s.execute(select(TraceInput.dst_seq, TraceLot.lot, TraceLot.creator_org)
+                                 .join(TraceLot, TraceLot.seq == TraceInput.src_seq)
+                                 .where(TraceInput.dst_seq.in_(seqs[i:i + 500]))
+                                 .order_by(TraceInput.id))
+                for dst, lot, creator in rows:
+                    inputs.setdefault(dst, []).append(
+                        lot if creator == org.id else f"{names[creator]}/{lot}")
+            out = []
+            for x in lots:
+                at = x.created_at if x.created_at.tzinfo else x.created_at.replace(tzinfo=UTC)
+                out.append({"lot": x.lot, "site": x.site, "custody": x.custody,
+                            "mass_kg": x.mass_kg, "pre_consumer": x.rec_pre,
+                            "post_consumer": x.rec_post, "made_at": at.isoformat(),
+                            "inputs": inputs.get(x.seq, [])})
+        return out

@@ -92,7 +92,13 @@ def diagnose_job(text: str, survey_csv: str | None, fmt: str, lang: str) -> dict
 
 
 def report_job(
-    text: str, statement: dict[str, Any], period: str, me: str, fmt: str, lang: str
+    text: str,
+    statement: dict[str, Any],
+    made: list[dict[str, Any]],
+    period: str,
+    me: str,
+    fmt: str,
+    lang: str,
 ) -> dict[str, Any]:
     from junkan import policy
 
@@ -101,7 +107,7 @@ def report_job(
         raise ModelError([Problem("kind", "this route takes kind: recycled_content_plan")], "plan")
     if plan.maker != me:
         raise ModelError([Problem("maker", f"must be your organisation ({me!r})")], "plan")
-    rep = policy.run(plan, statement=statement, period=period)
+    rep = policy.run(plan, statement=statement, period=period, lots=made)
     if fmt == "csv":
         return {"csv": rep.to_csv()}
     return render(rep, fmt, lang)
@@ -208,11 +214,13 @@ async def policy_report(
     format: Annotated[Literal["json", "csv", "html"], Query()] = "json",
 ) -> Any:
     """A recycled-content periodic report of a plan (``kind: recycled_content_plan``) from
-    your organisation's own mass-balance accounts; the plan's ``maker`` must be you."""
+    your organisation's own mass-balance accounts and the lots it made under the physical
+    chain-of-custody models; the plan's ``maker`` must be you."""
     text, _ = await read_upload(request)
     me = await _me(request, user)
     st = await run_in_threadpool(trace_call, trace.statement, me)
-    out = await offload(report_job, text, st.to_json(), period, me, format, lang)
+    made = await run_in_threadpool(trace_call, trace.made, me)
+    out = await offload(report_job, text, st.to_json(), made, period, me, format, lang)
     return answer(out, format)
 
 

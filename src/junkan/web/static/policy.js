@@ -83,11 +83,11 @@ function drawReport(r) {
   $("#rp-summary").textContent = t("rp.summary", { maker: r.maker, period: r.period, quarters: r.quarters.join(", "),
     rows: r.products.length, short, accounts: r.accounts.length });
   richTable($("#rp-table"), [t("rp.col.product"), t("rp.col.category"), t("rp.col.characteristic"), t("rp.col.recycled"), t("rp.col.basis"),
-    t("rp.col.share"), t("rp.col.target"), t("rp.col.lots"), t("rp.col.gap")],
+    t("rp.col.share"), t("rp.col.target"), t("rp.col.lots"), t("rp.col.custody"), t("rp.col.gap")],
   r.products.map((p) => [`${p.name} (${p.product})`, p.category, t(`rp.ch.${p.characteristic}`, {}, p.characteristic), kg(p.recycled_kg),
     kg(p.basis_kg), p.share == null ? "–" : fmtPct(p.share),
     [p.target_share != null ? fmtPct(p.target_share) : "", p.target_kg != null ? `${fmt(p.target_kg)} kg` : ""].filter(Boolean).join(", ") || "–",
-    fmt(p.lots), gapText(p)]), [3, 4, 5, 6, 7], [0, 1]);
+    fmt(p.lots), (p.custody || []).map((m) => t(`rp.custody.${m}`, {}, m)).join(", ") || "–", gapText(p)]), [3, 4, 5, 6, 7], [0, 1]);
   // each product's claims in the ledger, each lot a link to its page (footprint, genealogy)
   const items = Object.entries(r.evidence || {}).filter(([, cs]) => cs.length).map(([product, cs]) => {
     const li = document.createElement("li");
