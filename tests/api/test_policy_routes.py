@@ -93,7 +93,16 @@ def test_diagnose_sample_upload_and_no_server_files(app_client: TestClient, toke
         json={"document": tiny, "survey_csv": (FIX / "survey_tiny.csv").read_text()},
     )
     assert up.status_code == 200, up.text
-    for evil in ("survey: /etc/passwd\n", "measures: /etc/passwd\n"):
+    industry = "地方公共団体コード,従業者数\n99001,4000\n99002,5000\n"
+    up = app_client.post(
+        "/api/policy/diagnose",
+        headers=demo,
+        json={"document": tiny, "survey_csv": (FIX / "survey_tiny.csv").read_text(),
+              "industry_csv": industry},
+    )
+    assert up.status_code == 200, up.text
+    assert up.json()["ranks"]["business_g_per_employed_day"] == {"rank": 2, "of": 2}
+    for evil in ("survey: /etc/passwd\n", "measures: /etc/passwd\n", "industry: /etc/passwd\n"):
         res = app_client.post("/api/policy/diagnose", json={"document": doc + evil}, headers=demo)
         assert res.status_code == 422 and res.headers["content-type"].startswith(PROBLEM)
         assert "root:" not in res.text  # nothing of the file comes back

@@ -240,3 +240,56 @@ def test_cli_diagnose_writes_the_proposals_models_that_compare_reproduces(tmp_pa
         r = CliRunner().invoke(app, ["policy", "diagnose", str(DOC), "--models", str(bad)])
         assert r.exit_code != 0 and r.exception is None or isinstance(r.exception, SystemExit)
         assert "--models" in r.output and "Traceback" not in r.output, r.output
+
+
+INDUSTRY = """地方公共団体コード,従業者数,第1次産業,第2次産業,第3次産業
+99001,4000,200,1000,2800
+99002,5000,100,2900,2000
+99003,6000,100,1900,4000
+99004,9000,0,3000,6000
+"""
+
+
+def _with_industry(tmp_path: Path, table: str) -> Path:
+    for name in ("survey_tiny.csv", "measures_tiny.yaml"):
+        shutil.copy(HERE / name, tmp_path / name)
+    (tmp_path / "industry.csv").write_text(table, encoding="utf-8")
+    doc = tmp_path / "d.yaml"
+    doc.write_text(DOC.read_text(encoding="utf-8") + "industry: industry.csv\n", encoding="utf-8")
+    return doc
+
+
+def test_business_waste_per_person_employed_is_ranked_among_peers_with_a_row(
+    tmp_path: Path,
+) -> None:
+    """By hand (365 days): A 1095 t × 1e6 / 4,000 / 365 = 750 g; B 1000 t / 5,000 → 547.9;
+    C 2000 t / 6,000 → 913.2; E has no row (left out, named in the notes) → A is 2nd of the
+    three ranked; tertiary share of A 2,800 / 4,000."""
+    d = policy.load(_with_industry(tmp_path, INDUSTRY))
+    assert isinstance(d, policy.Diagnosis)
+    res = policy.run(d)
+    a = res.target
+    assert a["business_g_per_employed_day"] == pytest.approx(750.0, rel=1e-12)
+    assert a["tertiary_share"] == pytest.approx(0.7)
+    by = {p["code"]: p for p in res.peers}
+    assert by["99002"]["business_g_per_employed_day"] == pytest.approx(1e9 / 5000 / 365)
+    assert by["99005"]["business_g_per_employed_day"] is None
+    assert res.ranks["business_g_per_employed_day"] == 2
+    assert res.to_json()["ranks"]["business_g_per_employed_day"] == {"rank": 2, "of": 3}
+    assert any("試験市E (99005)" in n["en"] for n in res.notes)
+    assert "従業者1人1日当たり事業系ごみ" in res.report(tmp_path / "r.html", lang="ja").read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    (INDUSTRY.replace("99001,4000", "99009,4000"), "no row for code 99001"),
+    (INDUSTRY.replace("99002,5000,100", "99002,1000,100"), "line 3.従業者数: the sectors add up"),
+    (INDUSTRY.replace(",第3次産業", "").replace(",2800\n", "\n"), "give all of"),
+    (INDUSTRY.replace("99003,6000", "99003,60.5"), "line 4.従業者数: must be a whole number"),
+    (INDUSTRY + "99001,1,0,0,1\n", "code 99001 repeats line 2"),
+])
+def test_industry_table_errors_name_the_line_and_column(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    with pytest.raises(ModelError, match=message):
+        policy.load(_with_industry(tmp_path, table))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from junkan.policy import measure_model
+from junkan.policy.industry import Industry
 from junkan.policy.measure_model import MeasureModel
 from junkan.policy.schema import Diagnosis
 from junkan.policy.survey import Municipality
@@ -44,6 +45,8 @@ RANKED = (
     ("cost_JPY_per_person_year", "lower"),
 )
 """Metrics ranked among peers, with the direction that is better."""
+INDUSTRY_RANKED = (("business_g_per_employed_day", "lower"),)
+"""Ranked too when the diagnosis has an industry table (peers without a row are left out)."""
 
 
 def fiscal_days(year: int) -> int:
@@ -65,6 +68,16 @@ def metrics(m: Municipality, days: int) -> dict[str, float | None]:
         "cost_JPY_per_person_year": None if m.cost_kjpy is None else m.cost_kjpy * 1000 / pop,
     }
     return out
+
+
+def industry_metrics(m: Municipality, ind: Industry | None, days: int) -> dict[str, float | None]:
+    """Business waste per person employed per day (g) and the tertiary share of employment,
+    None where the industry table has no row (or no sectors) for ``m``."""
+    if ind is None:
+        return {"employed": None, "business_g_per_employed_day": None, "tertiary_share": None}
+    return {"employed": float(ind.employed),
+            "business_g_per_employed_day": m.t["事業系ごみ"] * 1e6 / ind.employed / days,
+            "tertiary_share": ind.tertiary_share}
 
 
 def _ratio(a: float, b: float) -> float | None:

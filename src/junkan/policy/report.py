@@ -37,6 +37,10 @@ T: dict[str, tuple[str, str]] = {
         "1人当たり処理及び維持管理費 (円/年)",
         "operating cost per person (JPY/yr)",
     ),
+    "business_g_per_employed_day": (
+        "従業者1人1日当たり事業系ごみ (g)",
+        "business waste per person employed per day (g)",
+    ),
     "stream": ("品目", "stream"),
     "own": ("自団体 (kg/人/年)", "own (kg/person/yr)"),
     "best": ("類似団体の上位水準 (kg/人/年)", "peers' best level (kg/person/yr)"),
@@ -121,7 +125,7 @@ def diagnosis_page(r: DiagnosisResult, lang: str) -> Page:
             [
                 t(key, lang),
                 _pct(v) if key == "recycling_rate" else v,
-                "—" if rk is None else f"{rk} / {len(r.peers)}",
+                "—" if rk is None else f"{rk} / {r.ranked(key)}",
             ]
         )
     page.table(

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from junkan.policy.diagnose import (
+    INDUSTRY_RANKED,
     RANKED,
     StreamPotential,
     effects,
     fiscal_days,
+    industry_metrics,
     metrics,
     peer_group,
     potentials,
@@ -108,6 +110,10 @@ class DiagnosisResult:
 
         return pd.DataFrame(self.proposals)
 
+    def ranked(self, key: str) -> int:
+        """How many peers (the municipality included) have a value of ``key``: those ranked."""
+        return sum(p.get(key) is not None for p in self.peers)
+
     def to_json(self) -> dict[str, Any]:
         req = self.diagnosis.request
         f = self.diagnosis.factors
@@ -124,7 +130,7 @@ class DiagnosisResult:
             "current": {
                 k: v for k, v in self.target.items() if k not in ("code", "name", "is_target")
             },
-            "ranks": {k: {"rank": v, "of": len(self.peers)} for k, v in self.ranks.items()},
+            "ranks": {k: {"rank": v, "of": self.ranked(k)} for k, v in self.ranks.items()},
             "peers": self.peers,
             "quantile": req.quantile,
             "potential": [p.__dict__ for p in self.potential],
@@ -157,17 +163,35 @@ def run_diagnosis(d: Diagnosis) -> DiagnosisResult:
     for m in group:
         row: dict[str, Any] = {"code": m.code, "name": m.name, "is_target": m.code == me.code}
         row.update(metrics(m, days))
+        if d.industry is not None:
+            row.update(industry_metrics(m, d.industry.get(m.code), days))
         rows.append(row)
     ranks = {}
-    for key, better in RANKED:
+    for key, better in (*RANKED, *(INDUSTRY_RANKED if d.industry is not None else ())):
         values = {r["code"]: r[key] for r in rows}
         ranks[key] = rank(values, me.code, better) if key in rows[0] else None
     pot = potentials(me, group, d.survey.streams, d.request.quantile)
     notes = _notes(d, len(group), me.cost_kjpy is None)
+    if d.industry is not None:
+        notes += _industry_notes([r for r in rows if r["employed"] is None])
     proposals, models = effects(d, me, pot)
     return DiagnosisResult(
         d, days, rows, ranks, pot, proposals, size_class(d, me.population), notes, models
     )
+
+
+def _industry_notes(missing: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Peers the industry table has no row for (left out of the business-waste rank)."""
+    if not missing:
+        return []
+    names = "、".join(f"{r['name']}（{r['code']}）" for r in missing[:5])
+    more = f" ほか{len(missing) - 5}団体" if len(missing) > 5 else ""
+    en_names = ", ".join(f"{r['name']} ({r['code']})" for r in missing[:5])
+    en_more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return [{"ja": "産業の表に行がない類似団体（従業者当たり事業系ごみの順位から除外）："
+                   f"{names}{more}",
+             "en": f"peers without a row in the industry table (left out of the business-waste "
+                   f"rank): {en_names}{en_more}"}]
 
 
 def _notes(d: Diagnosis, n_peers: int, no_cost: bool) -> list[dict[str, str]]:

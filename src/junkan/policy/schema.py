@@ -16,6 +16,7 @@ from junkan.core.documents import read_document, validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.fields import Fraction, Year
 from junkan.policy.data import data_document
+from junkan.policy.industry import Industry, read_industry
 from junkan.policy.survey import Survey, read_survey, sample_path
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -59,6 +60,10 @@ class Request(Strict):
     """The peers' quantile of per-capita recovery taken as the achievable rate."""
     measures: Text | None = None
     """A measures catalogue (YAML) replacing ``data/policy/measures.yaml``."""
+    industry: Text | None = None
+    """A table of persons employed per municipality (``.csv``/``.xlsx``, relative to this
+    document; :mod:`junkan.policy.industry`): business waste per person employed is then
+    ranked among the peers. None: no industry figures."""
 
 
 Status = Literal["sourced", "derived", "assumption"]
@@ -134,6 +139,8 @@ class Diagnosis:
     catalogue: Catalogue
     factors: Factors
     source: str
+    industry: dict[str, Industry] | None = None
+    """Persons employed by municipality code, when the request names a table."""
 
 
 def _data(name: str) -> tuple[dict[str, object], str]:
@@ -217,7 +224,13 @@ def load_diagnosis(doc: dict[str, object], source: str, base: Path | None) -> Di
             for i, c in enumerate(req.peers.codes)
             if c not in known
         ]
+    industry = None
+    if req.industry is not None:
+        industry = read_industry((base or Path.cwd()) / req.industry)
+        if req.municipality in known and req.municipality not in industry:
+            problems.append(Problem("industry", f"the table {req.industry} has no row for "
+                                                f"code {req.municipality}"))
     if problems:
         raise ModelError(problems, source)
     bounds = tuple(req.peers.size_class_bounds or default_bounds())
-    return Diagnosis(req, survey, bounds, catalogue, factors, source)
+    return Diagnosis(req, survey, bounds, catalogue, factors, source, industry)

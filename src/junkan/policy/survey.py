@@ -118,6 +118,13 @@ def sample_path() -> Path:
 
 def read_survey(path: str | Path) -> Survey:
     """Read a survey table from ``path`` (``.csv`` or ``.xlsx``)."""
+    rows, source = read_rows(path)
+    return parse_rows(rows, source)
+
+
+def read_rows(path: str | Path) -> tuple[list[list[Any]], str]:
+    """The rows of a table at ``path`` (``.csv`` in UTF-8, or ``.xlsx``) and its name, the
+    file's size checked against the document limit first."""
     p = Path(path)
     source = str(p)
     try:
@@ -150,7 +157,7 @@ def read_survey(path: str | Path) -> Survey:
                 source,
             ) from None
         rows = list(csv.reader(io.StringIO(text)))
-    return parse_rows(rows, source)
+    return rows, source
 
 
 def _xlsx_rows(p: Path) -> list[list[Any]]:

@@ -47,11 +47,14 @@ Period = Annotated[str, Query(pattern=r"^(FY\d{4}|\d{4}|\d{4}Q[1-4])$", max_leng
 
 class DiagnoseIn(BaseModel):
     """A diagnosis document (YAML or JSON text) and, optionally, the survey table it reads
-    (CSV text in the MOE layout; the document's ``survey`` is then ignored)."""
+    (CSV text in the MOE layout; the document's ``survey`` is then ignored) and an industry
+    table (CSV text: persons employed per municipality, ``junkan.policy.industry``; the
+    document's ``industry`` is then ignored)."""
 
     model_config = {"extra": "forbid"}
     document: str = Field(min_length=1, max_length=MAX_DOC_CHARS)
     survey_csv: str | None = Field(default=None, max_length=MAX_SURVEY_CHARS)
+    industry_csv: str | None = Field(default=None, max_length=MAX_SURVEY_CHARS)
 
 
 class ReuseIn(BaseModel):
@@ -69,7 +72,9 @@ class ReuseIn(BaseModel):
 
 
 # ---- worker side ---------------------------------------------------------------------------
-def diagnose_job(text: str, survey_csv: str | None, fmt: str, lang: str) -> dict[str, Any]:
+def diagnose_job(
+    text: str, survey_csv: str | None, industry_csv: str | None, fmt: str, lang: str
+) -> dict[str, Any]:
     from junkan import policy
 
     doc = mapping(text, "diagnosis")
@@ -85,6 +90,14 @@ def diagnose_job(text: str, survey_csv: str | None, fmt: str, lang: str) -> dict
         elif doc.get("survey", "sample") != "sample":
             raise ModelError(
                 [Problem("survey", "in the service: 'sample', or send the table as survey_csv")],
+                "diagnosis",
+            )
+        if industry_csv is not None:
+            (FsPath(tmp) / "industry.csv").write_text(industry_csv, encoding="utf-8")
+            doc["industry"] = "industry.csv"
+        elif doc.get("industry") is not None:
+            raise ModelError(
+                [Problem("industry", "in the service: send the table as industry_csv")],
                 "diagnosis",
             )
         res = policy.run(policy.load_diagnosis(doc, "diagnosis", FsPath(tmp)))
@@ -188,7 +201,10 @@ async def policy_diagnose(
 ) -> Any:
     """Diagnose a municipality (a ``kind: diagnosis`` document) against the shipped sample
     survey or the one sent as ``survey_csv``; ``format=html`` gives the council report."""
-    return answer(await offload(diagnose_job, body.document, body.survey_csv, format, lang), format)
+    out = await offload(
+        diagnose_job, body.document, body.survey_csv, body.industry_csv, format, lang
+    )
+    return answer(out, format)
 
 
 @router.get(

@@ -5,9 +5,12 @@
 import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, state, t } from "./core.js";
 
-const mu = { last: null, survey: null, sample: null, reportUrl: null };
+const mu = { last: null, survey: null, industry: null, sample: null, reportUrl: null };
 const METRICS = ["generation_g_per_person_day", "household_g_per_person_day", "recycling_rate",
   "final_disposal_kg_per_person_year", "cost_JPY_per_person_year"];
+/** The figures a result ranks: the five above, and business waste per person employed when the
+ *  diagnosis had an industry table. */
+const metricsOf = (r) => (r.ranks && "business_g_per_employed_day" in r.ranks ? [...METRICS, "business_g_per_employed_day"] : METRICS);
 const metricName = (k) => t(`mu.m.${k}`, {}, k);
 const metricValue = (k, v) => (k === "recycling_rate" ? fmtPct(v) : fmt(v));
 /** A survey stream (named in Japanese in the survey layout) in the page's language. */
@@ -41,6 +44,11 @@ async function showMunicipality() {
   if (mu.last) drawResult(mu.last);
 }
 
+$("#mu-industry").addEventListener("change", async () => {
+  const [f] = $("#mu-industry").files;
+  mu.industry = f ? await f.text() : null;
+});
+
 $("#mu-survey").addEventListener("change", async () => {
   const [f] = $("#mu-survey").files;
   mu.survey = f ? await f.text() : null;
@@ -57,6 +65,7 @@ async function requestBody() {
   const doc = { ...(await staticExample("policy_diagnosis")), municipality: $("#mu-code").value, quantile: q };
   const body = { document: JSON.stringify(doc) };
   if (mu.survey) body.survey_csv = mu.survey;
+  if (mu.industry) body.industry_csv = mu.industry;
   return body;
 }
 
@@ -95,7 +104,7 @@ function drawResult({ result: r }) {
   $("#mu-summary").textContent = t("mu.summary", { pop: fmt(r.current.population), gen: fmt(r.current.generation_t),
     peers: r.peers.length, from: fmt(r.size_class?.from), below: fmt(r.size_class?.below), rate: fmtPct(r.current.recycling_rate),
     potential: fmtPct(r.potential_recycling_rate) });
-  $("#mu-cards").replaceChildren(...METRICS.map((k) => {
+  $("#mu-cards").replaceChildren(...metricsOf(r).map((k) => {
     const card = document.createElement("div"); card.className = "card";
     const rk = r.ranks[k] || {};
     card.append(Object.assign(document.createElement("div"), { className: "label", textContent: metricName(k) }),
@@ -104,7 +113,7 @@ function drawResult({ result: r }) {
     return card;
   }));
   const keep = $("#mu-metric").value || "recycling_rate";
-  $("#mu-metric").replaceChildren(...METRICS.map((k) => Object.assign(document.createElement("option"), { value: k, textContent: metricName(k), selected: k === keep })));
+  $("#mu-metric").replaceChildren(...metricsOf(r).map((k) => Object.assign(document.createElement("option"), { value: k, textContent: metricName(k), selected: k === keep })));
   drawPeers(r);
   drawPotential(r);
   drawProposals(r);
@@ -122,8 +131,8 @@ function drawPeers(r) {
     customdata: peers.map((p) => metricValue(k, p[k])), hovertemplate: `%{x}: %{customdata}<extra></extra>` }],
   { title: t("mu.chart.peersTitle", { what: metricName(k), rank: r.ranks[k]?.rank ?? "–", of: r.ranks[k]?.of ?? "–" }), height: 360,
     xaxis: { title: t("mu.axis.peer"), type: "category" }, yaxis: { title: share ? t("mu.axis.pct") : metricName(k), rangemode: "tozero" } });
-  richTable($("#mu-peers"), [t("mu.col.municipality"), t("mu.col.population"), ...METRICS.map(metricName)],
-    r.peers.map((p) => [`${p.name} (${p.code})${p.is_target ? ` ★ ${t("mu.target")}` : ""}`, fmt(p.population), ...METRICS.map((x) => metricValue(x, p[x]))]),
+  richTable($("#mu-peers"), [t("mu.col.municipality"), t("mu.col.population"), ...metricsOf(r).map(metricName)],
+    r.peers.map((p) => [`${p.name} (${p.code})${p.is_target ? ` ★ ${t("mu.target")}` : ""}`, fmt(p.population), ...metricsOf(r).map((x) => metricValue(x, p[x]))]),
     [1, 2, 3, 4, 5, 6], [0]);
 }
 
