@@ -9,9 +9,11 @@
 
 The tile is written once to ``--tile`` (reused when it exists; its generation time is
 reported separately). The classifier is trained on the generated sample scene (300 × 300 px,
-held-out polygons) with ``--trees`` trees. Each measurement runs in a fresh subprocess so its
-peak RSS (``ru_maxrss``) is its own. The load average is recorded before and after: the
-machine is shared, so timings under load are upper bounds.
+held-out polygons) with ``--trees`` (default ``auto``, the assessment's default: the forest
+size by out-of-bag convergence) and predicts with ``junkan.nature.forest.VotingForest``.
+Each measurement runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own. The
+load average is recorded before and after: the machine is shared, so timings under load are
+upper bounds.
 
     .venv/bin/python benchmarks/nature_bench.py                 # full tile
     .venv/bin/python benchmarks/nature_bench.py --size 4096     # quicker
@@ -87,7 +89,7 @@ def make_tile(path: Path, size: int, seed: int = 0) -> float:
     return time.perf_counter() - t0
 
 
-def classifier(trees: int) -> Any:
+def classifier(trees: int | str) -> Any:
     from junkan import nature
     from junkan.nature.assess import features, open_scenes, train_classifier
 
@@ -98,7 +100,7 @@ def classifier(trees: int) -> Any:
     return train_classifier(a, scenes, features(a, scenes))
 
 
-def measure(tile: str, trees: int, backend: str, chunk: int) -> dict[str, Any]:
+def measure(tile: str, trees: int | str, backend: str, chunk: int) -> dict[str, Any]:
     """In a subprocess: train, then indices + classification of the whole tile."""
     from junkan.nature import classify_tile, open_raster
 
@@ -133,12 +135,19 @@ def measure(tile: str, trees: int, backend: str, chunk: int) -> dict[str, Any]:
         "loadavg_before": load0,
         "loadavg_after": loadavg(),
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "classifier": {"trees": trees, "held_out_accuracy": clf.accuracy, "kappa": clf.kappa},
+        "classifier": {
+            "trees": trees,
+            "forest": clf.forest,
+            "held_out_accuracy": clf.accuracy,
+            "kappa": clf.kappa,
+            "predictor": "junkan.nature.forest.VotingForest (early vote decisions; the "
+            "same classes as scikit-learn's predict)",
+        },
         "result": out,
     }
 
 
-def _sub(tile: Path, trees: int, backend: str, chunk: int) -> dict[str, Any]:
+def _sub(tile: Path, trees: int | str, backend: str, chunk: int) -> dict[str, Any]:
     cmd = [
         sys.executable,
         __file__,
@@ -184,11 +193,18 @@ def report_bench(size: int, out: Path) -> None:
     print(json.dumps(doc, indent=2))
 
 
+def _trees(text: str) -> int | str:
+    return text if text == "auto" else int(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=10_980)
     ap.add_argument("--check-size", type=int, default=2048)
-    ap.add_argument("--trees", type=int, default=10)
+    ap.add_argument(
+        "--trees", type=_trees, default="auto", help="forest size: auto (the assessment's "
+        "default, out-of-bag convergence) or a number"
+    )
     ap.add_argument("--chunk", type=int, default=1024)
     ap.add_argument("--tile", type=Path, default=None)
     ap.add_argument("--measure", default=None, help=argparse.SUPPRESS)

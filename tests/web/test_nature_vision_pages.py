@@ -74,7 +74,21 @@ def test_nature_page(page: Any, server: str) -> None:
     expect(page.locator("#nt-run")).to_be_enabled()
     page.wait_for_timeout(300)
     assert any(s.startswith("DELETE") and "/api/nature/jobs/" in s for s in sent), sent
-    # the assessment, by keyboard from the size field
+    # the assessment, by keyboard from the size field; its first area made partly covered
+    # (as partial_areas: clip leaves it) in the answer, to see the page say so
+    cover = {"polygon_km2": 2.0, "covered_km2": 1.5, "covered_share": 0.75, "note": "clip"}
+
+    def partly_covered(route: Any) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        resp = route.fetch()
+        doc = resp.json()
+        if doc.get("status") == "succeeded" and (doc.get("result") or {}).get("areas"):
+            doc["result"]["areas"][0]["coverage"] = cover
+        route.fulfill(response=resp, json=doc)
+
+    page.route("**/api/nature/jobs/*", partly_covered)
     page.fill("#nt-size", "80")
     page.focus("#nt-size")
     page.keyboard.press("Enter")
@@ -86,6 +100,14 @@ def test_nature_page(page: Any, server: str) -> None:
     expect(rows.first.locator("td").first).to_have_text(a0["id"])
     c10 = f"{a0['C1.0']['value_km2']:.4g}"
     expect(rows.first.locator("td").nth(5)).to_contain_text(c10.rstrip("0").rstrip("."))
+    # six annual scenes: VCI not rated, and the page says why; the covered share of area 0
+    assert a0["drought"]["VCI_status"] == "insufficient history"
+    expect(rows.first.locator("td").nth(10)).to_have_text(
+        f"not rated: insufficient history ({a0['drought']['VCI_history_years']} yr)"
+    )
+    expect(page.locator("#nt-coverage li")).to_have_count(1)
+    expect(page.locator("#nt-coverage")).to_contain_text(f"Area {a0['id']}: the scenes cover 75")
+    page.unroute("**/api/nature/jobs/*")
     # the map: each area's box and its centroid, where the job's result puts them
     mp = chart(page, "nt-map")
     assert mp["x"] == "Longitude (°)" and mp["n"] == len(ref["areas"]) + 1
@@ -130,6 +152,8 @@ def test_nature_page(page: Any, server: str) -> None:
         "aria-current", "page"
     )
     expect(page.locator("#nt-areas thead th").first).to_have_text("地域")
+    expect(rows.first.locator("td").nth(10)).to_contain_text("評価なし：履歴不足")
+    expect(page.locator("#nt-coverage")).to_contain_text(f"地域 {a0['id']}：シーンが覆う")
     assert chart(page, "nt-resp")["title"].startswith(f"地域 {last}:")
     assert chart(page, "nt-confusion")["x"] == "予測クラス"
     _check(page, "ja", "nature", errors)

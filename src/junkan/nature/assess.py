@@ -12,6 +12,7 @@ import numpy as np
 from junkan.nature import indices as ix
 from junkan.nature.blocks import Layout, reduce
 from junkan.nature.classify import Classifier, Features, train
+from junkan.nature.cloudy import OPTION_HINT
 from junkan.nature.geo import Layer, NatureInputError, read_layer, reproject
 from junkan.nature.rasters import (
     Raster,
@@ -28,7 +29,7 @@ MAX_MONTHS = 12 * 200
 
 
 def layer(a: Assessment, rel: str, field: str, raster: Raster, required: tuple[str, ...]) -> Layer:
-    lay = read_layer(a.path(rel, field), required=required)
+    lay = read_layer(a.path(rel, field), required=required, crs=a.spec.polygon_crs.get(field))
     if a.spec.reproject_polygons:
         lay = reproject(lay, raster.crs)
     check_layer(lay, raster)
@@ -162,7 +163,8 @@ def compute_areas(
         per = [lay.scene(vec, i) | {"n_inside": n_in, "area_km2": km2} for i in range(len(scenes))]
         for i, s in enumerate(per):
             if int(s["n_valid"]) == 0:
-                raise nodata_error(scenes[i], f"sourcing area {poly.fid!r}")
+                err = nodata_error(scenes[i], f"sourcing area {poly.fid!r}")
+                raise NatureInputError(str(err) + OPTION_HINT)
         g: dict[str, Any] = {"scenes": per}
         t = lay.transitions(vec)
         if t is not None:

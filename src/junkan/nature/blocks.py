@@ -79,7 +79,7 @@ def _scene_part(
     if clf is not None:
         if clf.features == feats:
             rows = ok & np.isfinite(x).all(axis=1)
-            cls = clf.predict_rows(np.where(rows[:, None], x, np.float32(0)), rows)
+            cls = clf.predict_rows(x, rows)  # only the ``rows`` are read
         else:
             cls = clf.predict_block(block).reshape(-1)
             cls[~ok] = 0

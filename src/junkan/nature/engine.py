@@ -7,7 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from junkan.nature import encore, fieldwork, inundation, landcover, partial, precip_raster, risk
+from junkan.nature import (
+    cloudy,
+    encore,
+    fieldwork,
+    inundation,
+    landcover,
+    partial,
+    precip_raster,
+    risk,
+)
 from junkan.nature.assess import (
     compute_areas,
     features,
@@ -314,6 +323,9 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
     feats = features(a, scenes)
     areas = layer(a, a.spec.areas, "areas", s0, ("commodity", "supplier"))
     covs = partial.check_coverage(areas, s0, a.spec.partial_areas)
+    skipped: list[dict[str, Any]] = []
+    if a.spec.skip_scenes_above is not None:
+        a, scenes, skipped = cloudy.drop_cloudy(a, scenes, areas, feats)
     check_volumes(areas)
     enc = encore.assess_encore(a, [str(p.properties.get("commodity")) for p in areas.polygons])
     prot = layer(a, a.spec.protected, "protected", s0, ()) if a.spec.protected else None
@@ -376,6 +388,7 @@ def run(a: Assessment, *, scheduler: Any = None) -> NatureResult:
         None if survey is None else survey[1],
         rules,
         enc,
+        skipped,
     )
 
 

@@ -111,10 +111,12 @@ def _check_geometry(geom: Any, where: str) -> int:
 
 
 def parse_layer(
-    doc: Any, source: str, *, required: tuple[str, ...] = (), id_field: str = "id"
+    doc: Any, source: str, *, required: tuple[str, ...] = (), id_field: str = "id",
+    crs: str | None = None,
 ) -> Layer:
     """Check a GeoJSON FeatureCollection of polygons whose features have ``required``
-    properties."""
+    properties. ``crs`` (the assessment's ``polygon_crs``) says the coordinates' CRS in
+    place of the file's ``crs`` member (or GeoJSON's WGS 84 when it has none)."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise NatureInputError(f"{source}: not a GeoJSON FeatureCollection")
     feats = doc.get("features")
@@ -122,10 +124,12 @@ def parse_layer(
         raise NatureInputError(f"{source}: no features")
     if len(feats) > MAX_FEATURES:
         raise NatureInputError(f"{source}: {len(feats):,} features; at most {MAX_FEATURES:,}")
-    try:
-        crs = _crs_of(doc)
-    except NatureInputError as exc:
-        raise NatureInputError(f"{source}: {exc}") from None
+    override = crs is not None
+    if crs is None:
+        try:
+            crs = _crs_of(doc)
+        except NatureInputError as exc:
+            raise NatureInputError(f"{source}: {exc}") from None
     polys, vertices, seen = [], 0, set()
     for i, f in enumerate(feats):
         where = f"{source}: features[{i}]"
@@ -144,11 +148,12 @@ def parse_layer(
     if vertices > MAX_VERTICES:
         raise NatureInputError(f"{source}: {vertices:,} vertices; at most {MAX_VERTICES:,}")
     if crs == WGS84:
-        _check_lonlat(polys, source, declared=bool(doc.get("crs")))
+        said_by = "polygon_crs" if override else "file" if doc.get("crs") else ""
+        _check_lonlat(polys, source, said_by=said_by)
     return Layer(source, crs, polys)
 
 
-def _check_lonlat(polys: list[Polygon], source: str, *, declared: bool) -> None:
+def _check_lonlat(polys: list[Polygon], source: str, *, said_by: str) -> None:
     """Coordinates said (or, with no ``crs`` member, taken) to be WGS 84 must be longitude
     in [-180, 180] and latitude in [-90, 90]; anything else is a projected file missing
     its ``crs`` member, which reprojecting as lon/lat would only turn into PROJ errors."""
@@ -156,16 +161,20 @@ def _check_lonlat(polys: list[Polygon], source: str, *, declared: bool) -> None:
         x0, y0, x1, y1 = p.bounds()
         if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
             continue
-        said = ("its 'crs' member says EPSG:4326 (longitude/latitude)" if declared else
-                "it has no 'crs' member, so GeoJSON (RFC 7946) reads it as EPSG:4326 "
-                "longitude/latitude")
+        said = {
+            "file": "its 'crs' member says EPSG:4326 (longitude/latitude)",
+            "polygon_crs": "the assessment's polygon_crs says EPSG:4326 (longitude/latitude)",
+        }.get(said_by, "it has no 'crs' member, so GeoJSON (RFC 7946) reads it as EPSG:4326 "
+              "longitude/latitude")
         raise NatureInputError(
             f"{source}: {said}, but feature {p.fid!r} has coordinates up to "
             f"({max(abs(x0), abs(x1)):.6g}, {max(abs(y0), abs(y1)):.6g}), which cannot be "
             "longitude/latitude: they look projected (metres). Name the file's CRS with "
             'a member such as "crs": {"type": "name", "properties": {"name": '
             '"EPSG:32648"}} (the CRS the coordinates are in, e.g. the scenes\' UTM zone), '
-            "or write the file in EPSG:4326 (ogr2ogr -t_srs EPSG:4326 out.geojson in.…)"
+            "or set it in the assessment (polygon_crs: {areas: EPSG:32648}, keyed by the "
+            "file's field), or write the file in EPSG:4326 (ogr2ogr -t_srs EPSG:4326 "
+            "out.geojson in.…)"
         )
 
 
@@ -185,8 +194,12 @@ def check_volumes(layer: Layer) -> None:
                                "(then the areas weigh equally)")
 
 
-def read_layer(path: str | Path, *, required: tuple[str, ...] = (), id_field: str = "id") -> Layer:
-    """Read and check a GeoJSON file (size limited by ``JUNKAN_DOCUMENT_BYTES``)."""
+def read_layer(
+    path: str | Path, *, required: tuple[str, ...] = (), id_field: str = "id",
+    crs: str | None = None,
+) -> Layer:
+    """Read and check a GeoJSON file (size limited by ``JUNKAN_DOCUMENT_BYTES``); ``crs``
+    overrides its ``crs`` member (see :func:`parse_layer`)."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -200,7 +213,7 @@ def read_layer(path: str | Path, *, required: tuple[str, ...] = (), id_field: st
         )
     except (ValueError, UnicodeDecodeError) as exc:
         raise NatureInputError(f"{p}: not valid JSON ({exc})") from None
-    return parse_layer(doc, str(p), required=required, id_field=id_field)
+    return parse_layer(doc, str(p), required=required, id_field=id_field, crs=crs)
 
 
 def _bad_constant(c: str, p: Path) -> None:

@@ -253,6 +253,9 @@ def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:
                 "p", f"SPI-{r.spi['scale_months']} {r.spi['latest_month']}: {fmt(r.spi['latest'])}"
             )
         )
+    vci = _vci(r, t)
+    if vci:
+        out.append(Block("p", vci))
     own = [a for a in r.areas if (a.get("spi") or {}).get("area")]  # areas with their own series
     if own:
         out.append(Block("p", "; ".join(
@@ -275,6 +278,24 @@ def _assess(r: NatureResult, t: dict[str, str]) -> list[Block]:
     cols = [t["area"], t["c_indicator"], t["c_trend"], t["c_sen"], "p", "MDC", t["c_annual"]]
     out.append(_table(rows, cols, (3, 4, 5)))
     return out + _flood(r, t) + _inundation(r, t)
+
+
+def _vci(r: NatureResult, t: dict[str, str]) -> str | None:
+    """Each area's latest VCI, or why it is not rated (insufficient history), in words."""
+    from junkan.nature.schema import reference
+
+    need = int(reference("thresholds")["vci_min_years"])
+    parts = []
+    for a in r.areas:
+        d = a.get("drought") or {}
+        if d.get("VCI_status") == "insufficient history":
+            text = t["vci_unrated"].format(years=d.get("VCI_history_years", 0), need=need)
+        elif "VCI_latest" in d:
+            text = fmt(d["VCI_latest"])
+        else:
+            continue
+        parts.append(f"{a['id']}: {text}")
+    return f"{t['m_vci_latest']} — " + "; ".join(parts) if parts else None
 
 
 def _inundation(r: NatureResult, t: dict[str, str]) -> list[Block]:
@@ -398,8 +419,13 @@ def _bank(r: NatureResult, t: dict[str, str]) -> list[Block]:
 
 
 def blocks(r: NatureResult, t: dict[str, str]) -> list[Block]:
-    """The report's content, in order."""
+    """The report's content, in order (the scenes ``skip_scenes_above`` left out first)."""
+    from junkan.nature.cloudy import report_lines
+
     out = [Block("p", t["note"])]
+    skipped = report_lines(r.skipped_scenes, t["lang"])
+    if skipped:
+        out += [Block("h3", skipped[0]), *(Block("p", x) for x in skipped[1:])]
     for part in (_locate, _evaluate, _assess, _prepare):
         out.extend(part(r, t))
     return out

@@ -111,6 +111,8 @@ TEXT: dict[str, dict[str, str]] = {
         "m_kba_overlap_share": "KBA share",
         "m_spi_latest": "SPI (latest)",
         "m_vci_latest": "VCI (latest)",
+        "vci_unrated": "not rated: insufficient history ({years} year(s) with a scene in "
+        "the latest scene's month; at least {need} needed)",
         "m_water_stressed_share": "withdrawal share from water-stressed areas",
         "m_water_loss": "surface-water loss",
         "m_vegetation_decline": "NDVI decline",
@@ -237,6 +239,8 @@ TEXT: dict[str, dict[str, str]] = {
         "m_kba_overlap_share": "KBA との重なりの割合",
         "m_spi_latest": "SPI（最新）",
         "m_vci_latest": "VCI（最新）",
+        "vci_unrated": "評価なし：履歴不足（最新シーンと同じ月のシーンがある年 {years} 年；"
+        "{need} 年以上が必要）",
         "m_water_stressed_share": "水ストレス地域からの取水の割合",
         "m_water_loss": "地表水面積の減少",
         "m_vegetation_decline": "NDVI の低下",
@@ -325,6 +329,8 @@ class NatureResult:
     """The risk rating's rule and thresholds used (each area's rating is its ``risk``)."""
     encore: dict[str, Any] | None = None
     """Your ENCORE export's ratings per commodity (:func:`junkan.nature.encore.assess_encore`)."""
+    skipped_scenes: list[dict[str, Any]] = field(default_factory=list)
+    """Scenes left out by ``skip_scenes_above`` (path, date, nodata_share)."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> NatureResult:
@@ -344,6 +350,7 @@ class NatureResult:
                 doc.get("survey"),
                 doc.get("risk_rules"),
                 doc.get("encore"),
+                list(doc.get("skipped_scenes") or []),
             )
         except (KeyError, TypeError, ValueError) as exc:
             from junkan.nature.geo import NatureInputError
@@ -386,6 +393,7 @@ class NatureResult:
                     "name": self.name,
                     "source": self.source,
                     "scenes": self.scenes,
+                    "skipped_scenes": self.skipped_scenes,
                     "areas": self.areas,
                     "classifier": self.classifier,
                     "spi": self.spi,

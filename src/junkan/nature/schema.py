@@ -20,6 +20,8 @@ from junkan.nature.geo import NatureInputError
 from junkan.nature.indices import DEFAULT_INDICES, SENTINEL2
 
 MAX_SCENES = 50
+POLYGON_FIELDS = ("areas", "training", "protected", "kba", "water.stress")
+"""The fields naming polygon files (``polygon_crs`` keys)."""
 COMPONENTS = ("conversion", "protected_overlap", "vegetation_decline", "water_loss", "drought")
 
 
@@ -247,7 +249,10 @@ class AssessmentSpec(Strict):
     training: str | None = Field(default=None, max_length=500)
     training_scene: int = Field(default=0, ge=0, lt=MAX_SCENES)
     holdout: float = Field(default=0.3, gt=0, lt=1)
-    trees: int = Field(default=60, ge=1, le=500)
+    trees: Literal["auto"] | Annotated[int, Field(ge=1, le=500)] = "auto"
+    """Random-forest size: ``auto`` (default) grows it 10 trees at a time until the
+    out-of-bag accuracy stops improving (see :func:`junkan.nature.classify.train`; at most
+    60 trees), or a fixed number."""
     natural_classes: list[str] = Field(default_factory=lambda: ["forest"], max_length=20)
     converted_classes: list[str] = Field(default_factory=lambda: ["cropland"], max_length=20)
     protected: str | None = Field(default=None, max_length=500)
@@ -261,6 +266,15 @@ class AssessmentSpec(Strict):
     spi_scale: int = Field(default=3, ge=1, le=48)
     water_threshold: float = Field(default=0.0, ge=-1, le=1)
     reproject_polygons: bool = False
+    polygon_crs: dict[str, str] = Field(default_factory=dict, max_length=5)
+    """The CRS of a polygon file's coordinates (EPSG code), per file field, in place of the
+    file's ``crs`` member (or GeoJSON's WGS 84 when it has none), e.g.
+    ``polygon_crs: {areas: "EPSG:32648"}`` for a file exported without (or with a wrong)
+    ``crs`` member."""
+    skip_scenes_above: float | None = Field(default=None, ge=0, lt=1)
+    """Leave out each scene whose nodata share over the sourcing areas is above this
+    (:mod:`junkan.nature.cloudy`); default None: a scene without valid pixels over an area
+    stops the run."""
     partial_areas: Literal["refuse", "clip"] = "refuse"
     """A sourcing area reaching past the scenes: refused (default), or ``clip``: assessed
     on the part the scenes cover, every figure of it noted with the covered share."""
@@ -297,6 +311,29 @@ class AssessmentSpec(Strict):
                 "scenes; give the index (from 0) of a normal, non-flood scene"
             )
         return self
+
+    @field_validator("polygon_crs")
+    @classmethod
+    def _polygon_crs(cls, v: dict[str, str]) -> dict[str, str]:
+        """EPSG codes PROJ knows (``EPSG:32648``; ``OGC:CRS84`` or ``EPSG:4326`` for lon/lat)."""
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        out = {}
+        for key, code in v.items():
+            if key not in POLYGON_FIELDS:
+                raise ValueError(f"{key!r} is not a polygon file's field; use {POLYGON_FIELDS}")
+            text = code.strip().upper()
+            if text in ("OGC:CRS84", "CRS84"):
+                text = "EPSG:4326"
+            if not re.fullmatch(r"EPSG:\d{4,6}", text):
+                raise ValueError(f"{key}: {code!r}; give an EPSG code such as 'EPSG:32648'")
+            try:
+                CRS.from_user_input(text)
+            except CRSError:
+                raise ValueError(f"{key}: {code!r} is not an EPSG code PROJ knows") from None
+            out[key] = text
+        return out
 
     @field_validator("weights")
     @classmethod

@@ -116,7 +116,7 @@ def stress_layer(a: Assessment, raster: Raster) -> Layer | None:
     w = a.spec.water
     if w is None or w.stress is None:
         return None
-    lay = read_layer(a.path(w.stress, "water.stress"))
+    lay = read_layer(a.path(w.stress, "water.stress"), crs=a.spec.polygon_crs.get("water.stress"))
     if a.spec.reproject_polygons:
         lay = reproject(lay, raster.crs)
     check_layer(Layer(lay.path, lay.crs, []), raster)  # the CRS only: basins may lie off it

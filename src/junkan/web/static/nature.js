@@ -112,12 +112,35 @@ function areaTable(r) {
       `${fmt(a.protected_overlap_km2)} (${fmtPct(a.protected_overlap_share)})`,
       lc.forest_loss_rate_per_year == null ? "–" : fmtPct(lc.forest_loss_rate_per_year),
       last.NDVI == null ? "–" : `${fmt(last.NDVI)} (${last.date})`,
-      a.drought && a.drought.VCI_latest != null ? fmt(a.drought.VCI_latest) : "–",
+      vciCell(a.drought),
       a.spi && a.spi.latest != null ? `${fmt(a.spi.latest)} (${a.spi.latest_month})` : "–",
       c30 && c30.withdrawal_m3 != null ? fmt(c30.withdrawal_m3) : "–",
       a.integrated && a.integrated.value != null ? fmt(a.integrated.value) : "–",
       rating ? t(`nt.risk.${rating}`, {}, rating) : "–"];
   }), [4, 5, 6, 7, 8, 9, 10, 11, 12], [0, 1, 2, 3]);
+  coverageNotes(r);
+}
+
+/** The latest VCI, or in words why it is not rated (fewer years of history than the data file's minimum). */
+function vciCell(d) {
+  if (d && d.VCI_status === "insufficient history") return t("nt.vciUnrated", { years: d.VCI_history_years });
+  return d && d.VCI_latest != null ? fmt(d.VCI_latest) : "–";
+}
+
+/** Under the table: each area assessed on the part the scenes cover (partial_areas: clip), with that share. */
+function coverageNotes(r) {
+  let list = $("#nt-coverage");
+  if (!list) {
+    list = document.createElement("ul"); list.id = "nt-coverage";
+    $("#nt-areas").after(list);
+  }
+  list.replaceChildren(...r.areas.filter((a) => a.coverage && a.coverage.note).map((a) => {
+    const li = document.createElement("li"); const c = a.coverage;
+    li.textContent = t("nt.coverageNote", { id: a.id, share: fmtPct(c.covered_share), covered: fmt(c.covered_km2),
+      polygon: fmt(c.polygon_km2) });
+    return li;
+  }));
+  list.hidden = !list.children.length;
 }
 
 /** C1.0 (spatial footprint) and C1.1 (land-use change) per area, with their uncertainty as error bars. */
