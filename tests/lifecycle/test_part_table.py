@@ -36,7 +36,20 @@ def _unusual() -> dict[str, Any]:
     return doc
 
 
-@pytest.mark.parametrize("doc", [copy.deepcopy(SMALL), _unusual()], ids=["plain", "unusual"])
+def _kg_spellings() -> dict[str, Any]:
+    """SMALL with every mass in kilograms, written in the forms the column reader reads
+    all at once (signs, exponents, points, spaces)."""
+    doc = copy.deepcopy(SMALL)
+    spellings = iter(["+1.5e0 kg", " .5kg ", "12. kg", "1E-3 kg", "0.25kg", "3 kg  "])
+    for part in doc["parts"].values():
+        for line in part["bom"]:
+            if "mass" in line:
+                line["mass"] = next(spellings)
+    return doc
+
+
+@pytest.mark.parametrize("doc", [copy.deepcopy(SMALL), _unusual(), _kg_spellings()],
+                         ids=["plain", "unusual", "kg spellings"])
 def test_parts_equal_the_schema_objects(doc: dict[str, Any]) -> None:
     model = validate(doc, "m.yaml")
     reference = validate_with(LifecycleModel, doc, "m.yaml")
@@ -83,6 +96,20 @@ def test_part_problems_are_those_of_the_schema(change: tuple[Any, ...]) -> None:
     assert str(got.value) == str(want.value)
     assert "parts.motor." in str(got.value)
     assert read_parts(doc["parts"]) is None
+
+
+def test_a_mass_that_holds_two_when_the_masses_are_joined_is_refused() -> None:
+    # the column reader matches all "<number> kg" masses at once, joined by NUL characters
+    doc = copy.deepcopy(SMALL)
+    doc["parts"]["magnet"]["bom"][0]["mass"] = "0.25 kg"
+    doc["parts"]["motor"]["bom"][1]["mass"] = "1 kg\x002 kg"
+    assert read_parts(doc["parts"]) is None
+    with pytest.raises(ModelError) as got:
+        validate(doc, "m.yaml")
+    with pytest.raises(ModelError) as want:
+        validate_with(LifecycleModel, doc, "m.yaml")
+    assert str(got.value) == str(want.value)
+    assert "parts.motor.bom[1].mass" in str(got.value)
 
 
 def test_a_scenario_that_changes_a_part_replaces_its_columns() -> None:

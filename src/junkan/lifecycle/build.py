@@ -93,12 +93,13 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
     expand = _Expander(model, ix, bom, kids)
     for pi, prod in enumerate(model.products.values()):
         paths: dict[str, int] = {}
+        tops: list[tuple[str, float]] = []
         for item in prod.bom:
             if item.material is not None:
                 bom.p_direct[pi, m_index[item.material]] += item.mass or 0.0
             elif item.part is not None:
-                expand(paths, pi, item.part, item.quantity, item.quantity, -1, "", 0,
-                       -(pi + 1))
+                tops.append((item.part, item.quantity))
+        expand(paths, pi, tops)
         bom.path_index.append(paths)
     expand.done()
     bom.p_full = bom.p_direct.copy()
@@ -149,21 +150,30 @@ class _Expander:
         self.parts, self.q_index, self.bom, self.kids = part_table(model), ix.q_index, bom, kids
         self.records: list[tuple[int, int, int, float, float, str, int]] = []
 
-    def __call__(self, paths: dict[str, int], pi: int, part: str, qty_rel: float, qty: float,
-                 parent: int, prefix: str, level: int, root: int) -> None:
-        """Add the instance of ``part`` at ``prefix/part`` and, depth first, its sub-parts."""
-        k = len(self.records)
-        path = f"{prefix}/{part}" if prefix else part
-        self.records.append((pi, self.q_index[part], parent, qty_rel, qty, path, level))
-        self.bom.children[parent if parent >= 0 else root].append(k)
-        paths[path] = k
-        lines = self.kids[part]
-        if lines:
-            parts = self.parts
-            s, line_qty = parts.bom_start[parts.index[part]], parts.line_qty
-            for i, child in lines:
-                q = line_qty[s + i]
-                self(paths, pi, child, q, qty * q, k, path, level + 1, root)
+    def __call__(self, paths: dict[str, int], pi: int, tops: list[tuple[str, float]]) -> None:
+        """Add the instances of product ``pi``: each of its ``tops`` (part, quantity), in BOM
+        order, then depth first its sub-parts (each instance before its sub-parts, these in
+        their BOM's order); ``paths`` gets each instance's BOM path."""
+        records, q_index, kids, children = self.records, self.q_index, self.kids, \
+            self.bom.children
+        parts = self.parts
+        start, index, line_qty = parts.bom_start, parts.index, parts.line_qty
+        root = -(pi + 1)
+        # (part, quantity per parent, per product, parent instance, parent's path, level)
+        stack: list[tuple[str, float, float, int, str, int]] = [
+            (part, qty, qty, -1, "", 0) for part, qty in reversed(tops)]
+        while stack:
+            part, qty_rel, qty, parent, prefix, level = stack.pop()
+            k = len(records)
+            path = f"{prefix}/{part}" if prefix else part
+            records.append((pi, q_index[part], parent, qty_rel, qty, path, level))
+            children[parent if parent >= 0 else root].append(k)
+            paths[path] = k
+            lines = kids[part]
+            if lines:
+                s = start[index[part]]
+                stack.extend((child, line_qty[s + i], qty * line_qty[s + i], k, path,
+                              level + 1) for i, child in reversed(lines))
 
     def done(self) -> None:
         """Put the records into the BOM's instance lists."""

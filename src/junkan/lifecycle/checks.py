@@ -74,6 +74,9 @@ class Checker:
         self._mixes: dict[tuple[int, bool], tuple[dict[str, float], SinkShares]] = {}
         """Route mixes checked without a problem, by identity (the mix is kept, so its id
         is not reused): the routes of a large model meet the same few mixes many times."""
+        self._mix_content: dict[tuple[tuple[tuple[str, float], ...], bool], SinkShares] = {}
+        """The same by content: equal mixes of different entries (every product's own
+        ``uncollected``) resolve to the same shares."""
 
     def add(self, path: str, message: str) -> None:
         self.problems.add(path, message)
@@ -90,6 +93,13 @@ class Checker:
                 self.add(f"{path}[{i}]", f"process {short(n)} is a {model.processes[n].kind} "
                          "sink; list it in a route mix (residual, uncollected), not here")
 
+    def known_mix(self, mix: dict[str, float], allow_recycling: bool = True
+                  ) -> SinkShares | None:
+        """The sink shares of ``mix`` if this very mix was checked without a problem, as
+        :meth:`mix` would give them again; else ``None``."""
+        hit = self._mixes.get((id(mix), allow_recycling))
+        return None if hit is None else hit[1]
+
     def mix(self, mix: dict[str, float] | None, path: str, needed: bool,
             allow_recycling: bool = True) -> SinkShares:
         """Check a route mix (sinks with shares summing to 1; required when ``needed``) and
@@ -103,6 +113,11 @@ class Checker:
         hit = self._mixes.get((id(mix), allow_recycling))
         if hit is not None:
             return hit[1]
+        content = (tuple(mix.items()), allow_recycling)
+        same = self._mix_content.get(content)
+        if same is not None:
+            self._mixes[(id(mix), allow_recycling)] = (mix, same)
+            return same
         n_before = len(self.problems.items)
         for target in mix:
             if target not in self.d_index:
@@ -121,6 +136,7 @@ class Checker:
         shares = sink_shares(self.model, mix, self.d_index, allow_recycling)
         if len(self.problems.items) == n_before:
             self._mixes[(id(mix), allow_recycling)] = (mix, shares)
+            self._mix_content[content] = shares
         return shares
 
     def makers(self) -> None:

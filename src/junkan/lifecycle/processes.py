@@ -77,6 +77,7 @@ class _TableBuilder:
         self.stage: list[str] = []
         self.kind: list[str] = []
         self.rows: list[list[float]] = []
+        self.block: np.ndarray | None = None  # rows after ``rows`` (:meth:`add_purchases`)
 
     def add(self, name: str, proc_actor: str, proc_stage: str, proc_kind: str,
             values: dict[str, object], distance: float | None, path: str,
@@ -124,10 +125,37 @@ class _TableBuilder:
         self.kind.append("activity")
         self.rows.append(row)
 
+    def add_purchases(self, parts: list[str], buyers: list[str],
+                      prices: list[str | float | None]) -> bool:
+        """The rows ``purchase:<part>`` of all ``parts`` at once, as :meth:`add_purchase`
+        gives them, when every price is per piece or per kg (each distinct price read once);
+        ``False``, with nothing added, when one is not (then add them one by one)."""
+        read: dict[str | float | None, tuple[float, str]] = {}
+        for price in dict.fromkeys(prices):
+            parsed = (0.0, "piece") if price is None else \
+                _factor_value(price, self.cur, self.cur) if type(price) is str else None
+            if not isinstance(parsed, tuple) or parsed[1] not in ("piece", "piece_year", "kg"):
+                return False
+            read[price] = parsed
+        n = len(parts)
+        got = [read[p] for p in prices]
+        block = np.zeros((n, 8))
+        block[np.arange(n), [4 + _COST if b == "kg" else _COST for _, b in got]] = \
+            np.array([m for m, _ in got], dtype=float) + 0.0  # as 0.0 += m (no -0.0)
+        self.names += [f"purchase:{p}" for p in parts]
+        self.actor += buyers
+        self.stage += ["manufacturing"] * n
+        self.kind += ["activity"] * n
+        self.block = block
+        return True
+
     def table(self) -> ProcessTable:
         index = {n: i for i, n in enumerate(self.names)}
+        factors = np.array(self.rows, dtype=float).reshape(-1, 8)
+        if self.block is not None:
+            factors = np.concatenate([factors, self.block])
         return ProcessTable(self.names, self.actor, self.stage, self.kind,
-                            np.array(self.rows, dtype=float).reshape(-1, 2, 4), index)
+                            factors.reshape(-1, 2, 4), index)
 
 
 def process_table(model: LifecycleModel, problems: Problems) -> ProcessTable:
@@ -145,6 +173,9 @@ def process_table(model: LifecycleModel, problems: Problems) -> ProcessTable:
                      f"materials.{m_name}.{which}", per_kg_only=True)
     part_buyer = default_actor(model, ("product_maker",))  # once, not once per part
     parts = part_table(model)
+    if model.actors.keys() >= set(parts.buyer) - {None} and rows.add_purchases(
+            parts.names, [b or part_buyer or "" for b in parts.buyer], parts.price):
+        return rows.table()
     for q_name, own_buyer, price in zip(parts.names, parts.buyer, parts.price, strict=True):
         buyer = own_buyer or part_buyer
         if own_buyer is not None and own_buyer not in model.actors:

@@ -81,6 +81,8 @@ class Route:
         self.mix_rows: list[np.ndarray] = []
         self.mix_pairs: tuple[array[int], array[int], array[int], array[float]] = (
             array("q"), array("q"), array("q"), array("d"))
+        # bound methods of the hot path (a large model registers a million edges)
+        self._edge_index, self._use = c.edge_index.get, self.edge_use.append
 
     def put(self, block: str, row: int, col: int, value: float) -> None:
         if value != 0.0:
@@ -109,10 +111,10 @@ class Route:
                 vals.append(kg)
 
     def edge(self, col: int, src: str, dst: str, kg: float) -> None:
-        e = self.c.edge_index.get((src, dst))
+        e = self._edge_index((src, dst))
         if e is None:
             e = self.c.edge(src, dst)
-        self.edge_use.append((col, e))
+        self._use((col, e))
         if kg != 0.0:  # as put() would
             rows, cols, vals = self.edge_data
             rows.append(e)
@@ -290,14 +292,18 @@ class Router:
             self.cascade(route, col, kd, rest * qd, chosen, ctx_mix, ctx_path, False)
         residual = self._part_residual(q, desc, mass)
         mix: dict[str, float] | None
+        own = False
         if root_mix and ctx_mix:
-            mix, mpath = ctx_mix, ctx_path
+            mix = ctx_mix
         elif own_mix := parts.residual[q]:
-            mix, mpath = own_mix, f"parts.{self.c.parts[q]}.recovery.residual"
+            mix, own = own_mix, True
         else:
-            mix, mpath = ctx_mix, ctx_path
+            mix = ctx_mix
         needed = rest > 0 and residual[1] > 0
-        parsed = self.check.mix(mix, mpath, needed)
+        parsed = self.check.known_mix(mix) if mix else None
+        if parsed is None:  # the path is written only for a mix not checked before
+            parsed = self.check.mix(mix, f"parts.{self.c.parts[q]}.recovery.residual" if own
+                                    else ctx_path, needed)
         if needed:
             route.mix(col, DISMANTLING, parsed, residual[0], rest, residual[1])
 
