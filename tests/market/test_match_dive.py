@@ -1,5 +1,5 @@
 """The dive rounding (junkan.market.dive) and the cuts f_a ≤ u_pb (junkan.market.colgen
-.separate, junkan.market.milp._with_vub) on small instances: the dive's assignment meets every
+.separate, junkan.market.restrict.with_vub) on small instances: the dive's assignment meets every
 row and every minimum lot and earns no more than the LP; the cuts only remove fractional
 points (the LP value moves towards the MILP optimum, never past it)."""
 

@@ -68,6 +68,8 @@ class Session:
         cuts f_a ≤ u_pb are separated against it (:func:`separate`)."""
         self.cut = np.zeros(len(c), dtype=bool)
         """Columns whose f_a ≤ u_pb row is in the model."""
+        self.y: np.ndarray | None = None
+        """Row duals of the last LP of :func:`relax` (to price routes after it)."""
 
     def add(self, idx: np.ndarray) -> None:
         idx = idx[~self.present[idx]]
@@ -192,6 +194,7 @@ def relax(
         if x is None:
             break
         x_full, value = x, val
+        lp.y = y
         low, rc = lp.lagrangian(y)
         bound = max(bound, low)
         TRACE.append((f"round {rounds}: {len(lp.cols)} routes", time.perf_counter(), value, bound))

@@ -14,6 +14,13 @@ buyers holding the lots they need, it is small (thousands of routes, tens of shi
 Measured 2026-12-01 (benchmarks/market_bench.py, shared machine at load 6–12): seed 5 from
 1.66 % (the rounding) to 1.11 % with about 20 CPU s of search; on 1,000 lots × 10 buyers ×
 4 pools, seeds 0–11, the mean gap after the rounding from 0.96 % to 0.60 %.
+
+On a large model the columns of a step are those of :attr:`Problem.keep` only (the routes
+the LP and the incumbent use, and each lot's few routes of least LP reduced cost:
+:func:`junkan.market.restrict.lns_columns`): a step over every route of three buyers
+(about 19,000 columns on the benchmark) ran into its time limit with little gain; over the
+kept routes of eight buyers it is a MILP of a few thousand columns, done in one or two
+seconds, and the kept routes still let a lot whose shipment closed go to any buyer.
 """
 
 from __future__ import annotations
@@ -39,11 +46,14 @@ SHARE = 0.8
 over the whole model gets the rest)."""
 STEP_S = 5.0
 """Most seconds one neighbourhood's branch and cut may take."""
-WIDTH = 3
-"""Buyers in one neighbourhood: the one that lost most against the LP and the buyers that now
-hold most of the lots it took in the LP."""
-STEPS = 12
-"""Most neighbourhoods tried."""
+WIDTH = 8
+"""Buyers in one neighbourhood: the one that lost most against the LP, the buyers that now
+hold most of the lots it took in the LP (up to half of them), then the buyers that lost most.
+Measured 2026-12-02 on the benchmark's seed 3 with the search over the kept columns (load
+7–8, ``nice``, 60 s): 3 buyers (the former width) moved the rounding from 2.05 % to 1.84 % in
+12 steps; 8 buyers, filled with the buyers that lost most, to 0.56 %."""
+STEPS = 40
+"""Most neighbourhoods tried (each buyer leads one at most)."""
 
 
 @dataclass
@@ -66,6 +76,8 @@ class Problem:
     """Per pooled shipment, its buyer."""
     pair_col: np.ndarray
     """Per column, the column of the pooled shipment its route travels in (−1 if none)."""
+    keep: np.ndarray | None = None
+    """Columns a neighbourhood may use (None: all)."""
 
 
 def _margin_by_buyer(p: Problem, x: np.ndarray, nb: int) -> np.ndarray:
@@ -75,24 +87,44 @@ def _margin_by_buyer(p: Problem, x: np.ndarray, nb: int) -> np.ndarray:
     return np.asarray(out)
 
 
-def _neighbourhood(p: Problem, x: np.ndarray, x_lp: np.ndarray, b0: int, nb: int) -> list[int]:
-    """``b0`` and the buyers that now take most of the lots ``b0`` received in the LP."""
-    n = p.n_arc
+def _neighbourhood(
+    p: Problem, x: np.ndarray, x_lp: np.ndarray, b0: int, loss: np.ndarray
+) -> list[int]:
+    """``b0``, the buyers that now take most of the lots ``b0`` received in the LP (up to
+    half the width), then the buyers that lost most against the LP."""
+    n, nb = p.n_arc, len(loss)
     mine = np.zeros(int(p.lot.max()) + 1)
     sel = p.cond == b0
     np.add.at(mine, p.lot[sel], x_lp[:n][sel])
     held = np.bincount(p.cond, mine[p.lot] * x[:n], minlength=nb)
-    held[b0] = -1.0
-    others = [int(b) for b in np.argsort(-held, kind="stable")[: WIDTH - 1] if b != b0]
-    return [b0, *others]
+    held[b0] = 0.0
+    out = [b0]
+    for b in np.argsort(-held, kind="stable")[: min(WIDTH - 1, WIDTH // 2)]:
+        if held[b] > 1e-9:
+            out.append(int(b))
+    for b in np.argsort(-loss, kind="stable"):
+        if len(out) >= WIDTH:
+            break
+        if int(b) not in out:
+            out.append(int(b))
+    return out
 
 
-def _step(p: Problem, x: np.ndarray, buyers: list[int], limit: float) -> np.ndarray | None:
-    """Re-optimise the columns of ``buyers`` with every other column held at ``x``."""
+def _of_buyers(p: Problem, buyers: list[int]) -> np.ndarray:
+    """Mask of the columns of ``buyers``: their routes and pooled shipments."""
     n = p.n_arc
     inside = np.zeros(len(p.c), dtype=bool)
     inside[:n] = np.isin(p.cond, buyers)
     inside[n:] = np.isin(p.pair_cond, buyers)
+    return inside
+
+
+def _step(p: Problem, x: np.ndarray, inside: np.ndarray, limit: float) -> np.ndarray | None:
+    """Re-optimise the columns of the mask ``inside`` with every other column held at
+    ``x``."""
+    n = p.n_arc
+    if p.keep is not None:
+        inside = inside & p.keep
     held = np.where(inside, 0.0, x)
     # a route whose lot the held buyers already take whole can carry nothing
     left = 1.0 - np.bincount(p.lot, held[:n], minlength=int(p.lot.max()) + 1)
@@ -155,19 +187,35 @@ def improve(
         if best >= target or left < 0.5:
             break
         loss = _margin_by_buyer(p, x_lp, nb) - _margin_by_buyer(p, x, nb)
-        loss[list(tried)] = -np.inf
-        b0 = int(np.argmax(loss))
-        if not np.isfinite(loss[b0]) or loss[b0] <= 0:
+        pick = loss.copy()
+        pick[list(tried)] = -np.inf
+        b0 = int(np.argmax(pick))
+        if not np.isfinite(pick[b0]) or pick[b0] <= 0:
             break
         tried.add(b0)
-        buyers = _neighbourhood(p, x, x_lp, b0, nb)
-        new = _step(p, x, buyers, min(STEP_S, left))
-        got = value(new) if new is not None else -np.inf
-        if log is not None:
-            log.append((f"lns {buyers}", time.perf_counter(), got, best))
-        if new is not None and got > best:
-            x, best = new, got
+        buyers = _neighbourhood(p, x, x_lp, b0, loss)
+        x, best = _try(p, x, best, _of_buyers(p, buyers), f"lns {buyers}", left, value, log)
     return x
+
+
+def _try(
+    p: Problem,
+    x: np.ndarray,
+    best: float,
+    inside: np.ndarray,
+    label: str,
+    left: float,
+    value: Callable[[np.ndarray], float],
+    log: list[tuple[str, float, float, float]] | None,
+) -> tuple[np.ndarray, float]:
+    """One neighbourhood: the better of ``x`` and its re-optimisation."""
+    new = _step(p, x, inside, min(STEP_S, left))
+    got = value(new) if new is not None else -np.inf
+    if log is not None:
+        log.append((label, time.perf_counter(), got, best))
+    if new is not None and got > best:
+        return new, got
+    return x, best
 
 
 def from_model(
@@ -180,25 +228,28 @@ def from_model(
     deadline: float,
     bound: float,
     gap: float,
+    restrict: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """:func:`improve` on the model of :mod:`junkan.market.milp` for :data:`SHARE` of the
     time left, stopping once the assignment is within ``gap`` of ``bound`` (model units)."""
     value = lambda v: objective(model.c, s, v)  # noqa: E731
     if SHARE <= 0 or value(x) >= bound * (1 - gap):
         return x
+    keep, lb, ub = (None, model.lb, model.ub) if restrict is None else restrict
     prob = Problem(
         model.c,
         sp.csc_matrix(cons.A),
         np.asarray(cons.lb, dtype=float),
         np.asarray(cons.ub, dtype=float),
         model.integrality,
-        model.lb,
-        model.ub,
+        lb,
+        ub,
         model.n_arc,
         arcs.cond,
         arcs.lot,
         np.array([b for _, b in model.pairs], dtype=np.int64),
         model.pair_col,
+        keep,
     )
     now = time.perf_counter()
     end = now + SHARE * (deadline - now)

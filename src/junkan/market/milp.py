@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import LinearConstraint
 from scipy.sparse import coo_matrix
 
@@ -32,6 +31,7 @@ from junkan.market.arcs import Arcs, Setting
 from junkan.market.branch import branch_and_cut
 from junkan.market.colgen import TRACE, Session, Structure, heuristic, objective, relax
 from junkan.market.dive import dive, refill
+from junkan.market.restrict import lns_columns, restricted, with_vub
 from junkan.market.schema import Market
 from junkan.market.start import first_routes
 
@@ -235,8 +235,10 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
     LP rounding and repair, and — when its gap to the bound is above ``st.gap`` — the MILP
     (a neighbourhood search, :mod:`junkan.market.lns`, then HiGHS branch and cut, started
     from the best assignment so far) for the remaining time: over every
-    route when the model has at most :data:`FULL_MAX` of them (exact), else over the routes
-    the LP solution or the rounding use (the gap is still to the bound of the full LP)."""
+    route when the model has at most :data:`FULL_MAX` of them (exact), else the search over
+    the routes of :func:`junkan.market.restrict.lns_columns` and the branch and cut over
+    the routes the LP solution or the incumbent use (the gap is still to the bound of the
+    full LP: a restriction only limits the assignments found, never the bound)."""
     t0 = time.perf_counter()
     deadline = t0 + st.time_limit
     if len(arcs.lot) == 0:
@@ -266,20 +268,13 @@ def solve(market: Market, arcs: Arcs, st: Setting) -> Solution:
         grace = FIRST_PLAN_GRACE * st.time_limit
         best_x, best_obj = _rounding(lp, s, x_lp, deadline, model.c, bound, st.gap, grace)
     if best_x is not None and x_lp is not None and time.perf_counter() < deadline - 0.5:
-        best_x = lns.from_model(model, cons, arcs, s, best_x, x_lp, deadline, bound, st.gap)
+        near = lns_columns(model, lp, x_lp, best_x, arcs.lot) if model.n_arc > FULL_MAX else None
+        best_x = lns.from_model(model, cons, arcs, s, best_x, x_lp, deadline, bound, st.gap, near)
         best_obj = objective(model.c, s, best_x)
     status = "optimal"
     if _gap(best_obj, bound) > st.gap + 1e-9 and time.perf_counter() < deadline - 0.5:
-        if model.n_arc <= FULL_MAX:
-            cols, lb, ub = np.arange(len(model.c)), model.lb, model.ub
-        else:
-            cols = _support(model, x_lp, best_x)
-            lb, ub = _around(model, s, x_lp) if x_lp is not None else (model.lb, model.ub)
-        if best_x is not None:  # the bounds must admit the incumbent handed to HiGHS
-            semi = model.integrality == 2  # 0 stays allowed below a semi-continuous bound
-            lb = np.where(semi, lb, np.minimum(lb, best_x))
-            ub = np.maximum(ub, best_x)
-        a_bc, lo_bc, hi_bc = _with_vub(model, cons, cols, ub)
+        cols, lb, ub = restricted(model, s, x_lp, best_x, FULL_MAX)
+        a_bc, lo_bc, hi_bc = with_vub(model, cons, cols, ub, VUB)
         out = branch_and_cut(
             model.c,
             a_bc,
@@ -418,63 +413,6 @@ def _structure(model: Model, market: Market) -> Structure:
         semi,
         model.m_a,
         np.array([market.pools[p].fixed_cost / 1000.0 for p, _ in model.pairs]),
-    )
-
-
-def _support(model: Model, x_lp: np.ndarray | None, x: np.ndarray | None) -> np.ndarray:
-    """The columns of the restricted MILP on a large model: the routes the LP solution or
-    the rounding use, and every pooled-shipment variable (a neighbourhood of both, in the
-    way of RINS: small enough for branch and cut to finish in seconds)."""
-    keep = np.zeros(len(model.c), dtype=bool)
-    keep[model.n_arc :] = True
-    for v in (x_lp, x):
-        if v is not None:
-            keep |= v > 1e-9
-    return np.flatnonzero(keep)
-
-
-def _around(model: Model, s: Structure, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds that fix what the LP solution already decided: pooled shipments at or above
-    the minimum open, unused ones closed (with their routes), unused direct deliveries
-    off; the fractional decisions stay integer."""
-    lb, ub = model.lb.copy(), model.ub.copy()
-    n = model.n_arc
-    for q, m in enumerate(model.members):
-        flow = float(model.m_a[m] @ x[m])
-        if flow >= s.pair_min[q] * (1 - 1e-9):
-            lb[n + q] = 1.0
-        elif flow <= 1e-9:
-            ub[n + q] = 0.0
-            ub[m] = 0.0
-    ub[:n][(model.integrality[:n] == 2) & (x[:n] <= 1e-9)] = 0.0
-    return lb, ub
-
-
-def _with_vub(
-    model: Model, cons: LinearConstraint, cols: np.ndarray, ub: np.ndarray
-) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
-    """The model's rows and, when :data:`VUB` is set, the rows f_a ≤ u_pb of every pooled
-    route among ``cols`` that may carry flow: the disaggregated form of the big-M row, whose
-    LP relaxation knows that a route in use opens its shipment (and so its minimum lot)."""
-    a = sp.csc_matrix(cons.A)
-    lo, hi = np.asarray(cons.lb, dtype=float), np.asarray(cons.ub, dtype=float)
-    if not VUB:
-        return a, lo, hi
-    r = cols[(cols < model.n_arc) & (model.pair_col[cols] >= 0) & (ub[cols] > 0)]
-    k = len(r)
-    if k == 0:
-        return a, lo, hi
-    rows = sp.csr_matrix(
-        (
-            np.tile([1.0, -1.0], k),
-            (np.repeat(np.arange(k), 2), np.column_stack([r, model.pair_col[r]]).ravel()),
-        ),
-        shape=(k, a.shape[1]),
-    )
-    return (
-        sp.vstack([a, rows], format="csc"),
-        np.concatenate([lo, np.full(k, -np.inf)]),
-        np.concatenate([hi, np.zeros(k)]),
     )
 
 
