@@ -10,7 +10,9 @@ out, on the sorted-bin weighings of the other frames), and images per second of
 ``--seeds`` gives the first seed of each held-out set (``--test`` frames each, never the
 training seeds 10,000 …): accuracy and counts are reported per set, so that a figure is not
 one seed's luck. Count errors per interval are over full intervals only, with the band
-projected to a 10-minute interval as for mass.
+projected to a 10-minute interval as for mass. Per-group counts come from the group count
+model and its adjusted count (:mod:`junkan.vision.group_counts`, 2026-12-02); the model's
+``count_correction`` info gives the matrix and the segment-level one it replaced.
 
 The model has 250 trees (``--trees``; ``vision train`` defaults to 120: on these renders 250
 gave 94.7 % against 94.3 % with the six texture features tried then, 2026-12-01). The

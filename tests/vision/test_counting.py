@@ -93,14 +93,16 @@ def test_cross_fitting_predicts_each_image_with_models_of_the_others() -> None:
         rows = np.isin(image, held)
         return p[rows], pieces[rows]
 
-    a, info = cross_fit(image, shares, totals, predict, seed=0)
+    a, info, oof = cross_fit(image, shares, totals, predict, seed=0)
     assert a is not None and info["fitted"] and info["folds"] == len(calls) == 3
+    assert oof is not None and np.allclose(oof.p, p) and np.allclose(oof.c, pieces)
+    assert sorted(set(oof.fold.tolist())) == [0, 1, 2]  # each image held out in one fold
     assert all(not (t & h) and (t | h) == set(range(10)) for t, h in calls)
     assert set().union(*(h for _, h in calls)) == set(range(10))
     assert a[:, W] == pytest.approx(_row(W=1.08, O=0.12))
     assert info["raw_count_bias"]["wrought"] == pytest.approx(0.08)
-    few, why = cross_fit(image[:10] % 5, shares[:10], totals[:5], predict, seed=0)
-    assert few is None and not why["fitted"]
+    few, why, none = cross_fit(image[:10] % 5, shares[:10], totals[:5], predict, seed=0)
+    assert few is None and none is None and not why["fitted"]
 
 
 @pytest.mark.parametrize(
@@ -155,3 +157,34 @@ def test_interval_counts_are_corrected(small_model: VisionModel) -> None:
     for g in GROUPS:
         assert twice[g]["mean"] == pytest.approx(raw[g]["mean"] / 2)
         assert twice[g]["p95"] == pytest.approx(raw[g]["p95"] / 2)
+
+
+def test_the_group_count_model_gives_a_merged_segment_both_its_groups() -> None:
+    """A copper wire merged with a wrought sheet is one segment classified wrought: counted
+    by its class, the copper piece is lost (and taken for wrought); the group count model
+    reads the copper share in the segment's colours and counts one of each."""
+    import onnxruntime as ort
+
+    from junkan.vision import group_counts
+
+    rng = np.random.default_rng(1)
+    kind = np.repeat([0, 1, 2], [120, 60, 60])  # wrought, wrought + copper, copper
+    x = np.column_stack([np.where(kind == 1, 0.3, np.where(kind == 2, 1.0, 0.0)),
+                         rng.normal(size=len(kind))]) + rng.normal(0, 0.03, (len(kind), 2))
+    p = np.zeros((len(kind), len(GROUPS)))
+    p[kind < 2, W], p[kind == 2, CU] = 1.0, 1.0
+    pieces = np.where(kind == 1, 2.0, 1.0)
+    targets = np.zeros((len(kind), len(GROUPS)))
+    targets[kind < 2, W], targets[kind > 0, CU] = 1, 1
+    shares = targets / targets.sum(1, keepdims=True)
+    truth = targets.sum(0)
+    seen_by_class = (p * pieces[:, None]).sum(0)
+    assert seen_by_class[CU] == 60 and seen_by_class[W] == 240  # 60 copper lost
+    z = group_counts.inputs(x, p, pieces)
+    onx, a, info = group_counts.fit(z, targets, np.arange(len(kind)) % 3, shares, truth, 0)
+    assert np.allclose(a, np.eye(len(GROUPS)), atol=0.03)
+    assert info["model_count_bias"]["copper"] == pytest.approx(0, abs=0.03)
+    sess = ort.InferenceSession(onx, providers=["CPUExecutionProvider"])
+    n = np.asarray(sess.run(None, {sess.get_inputs()[0].name: z})[0])
+    assert n[kind == 1].mean(0) == pytest.approx(_row(W=1, CU=1), abs=0.05)
+    assert correct(n.sum(0), a) == pytest.approx(truth, rel=0.03)

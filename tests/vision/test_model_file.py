@@ -34,6 +34,10 @@ def _edited(model: VisionModel, tmp_path: Path, edit: Any) -> Path:
      "'size'"),
     (lambda d: d.update(onnx=base64.b64encode(b"not a network").decode()),
      "'onnx' is not a network ONNX Runtime can read"),
+    (lambda d: d.update(group_count_onnx=base64.b64encode(b"not a network").decode()),
+     "'group_count_onnx' is not a group count model"),
+    (lambda d: d.update(group_count_onnx=d["count_onnx"]),
+     "'group_count_onnx' is not a group count model for 45 features"),
 ])
 def test_an_edited_model_file_is_refused_naming_the_field(
         small_model: VisionModel, tmp_path: Path, edit: Any, message: str) -> None:

@@ -23,8 +23,9 @@ from junkan.vision.dataset import (
 )
 from junkan.vision.evaluate import evaluate
 from junkan.vision.materials import GROUPS, group_from_composition, priors
-from junkan.vision.model import KINDS, OutdatedModelError, TrainingError, VisionModel, train
+from junkan.vision.model import KINDS, TrainingError, VisionModel, train
 from junkan.vision.model import load_model as load
+from junkan.vision.model_checks import OutdatedModelError
 from junkan.vision.pipeline import analyse, intervals, weigh
 from junkan.vision.render import Frame, RenderSpec, render
 from junkan.vision.results import PredictResult, run, write_coco

@@ -25,6 +25,7 @@ may differ.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,16 @@ def correct(counts: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
     return np.maximum(counts @ np.linalg.inv(matrix).T, 0.0)
 
 
+@dataclass
+class OutOfFold:
+    """Cross-fitted predictions for the annotated segments: group probabilities
+    (segments × groups), pieces (segments,) and the fold (segments,) each was held out in."""
+
+    p: np.ndarray
+    c: np.ndarray
+    fold: np.ndarray
+
+
 Predict = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``(train images, held-out images) -> (group probabilities, pieces)`` of the held-out
 images' segments (rows of ``xc`` in order), with models fitted on the train images only."""
@@ -101,22 +112,26 @@ def cross_fit(
     totals: np.ndarray,
     predict: Predict,
     seed: int,
-) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """The correction matrix from ``FOLDS``-fold cross-fitting by image, and its report.
+) -> tuple[np.ndarray | None, dict[str, Any], OutOfFold | None]:
+    """The correction matrix from ``FOLDS``-fold cross-fitting by image, its report, and the
+    out-of-fold predictions (for :mod:`junkan.vision.group_counts`).
 
     ``image_of_segment`` (segments,) is each annotated segment's image, ``shares`` their
     annotated group shares, ``totals`` (images × groups) the annotated pieces per image."""
     images = np.unique(image_of_segment)
     if len(images) < 2 * FOLDS:
-        return None, {"fitted": False, "reason": f"fewer than {2 * FOLDS} annotated images"}
+        why = {"fitted": False, "reason": f"fewer than {2 * FOLDS} annotated images"}
+        return None, why, None
     order = np.random.default_rng(seed).permutation(images)
     p_all = np.zeros((len(image_of_segment), len(GROUPS)))
     c_all = np.zeros(len(image_of_segment))
+    fold = np.zeros(len(image_of_segment), int)
     for k in range(FOLDS):
         held = order[k::FOLDS]
         train = np.setdiff1d(images, held)
         rows = np.isin(image_of_segment, held)
         p_all[rows], c_all[rows] = predict(train, held)
+        fold[rows] = k
     t = totals.sum(axis=0)
     matrix = correction_matrix(p_all, c_all, shares, t)
     seen = p_all.T @ c_all
@@ -130,7 +145,7 @@ def cross_fit(
             g: float(seen[i] / t[i] - 1) if t[i] else None for i, g in enumerate(GROUPS)
         },
         "matrix": np.round(matrix, 6).tolist(),
-    }
+    }, OutOfFold(p_all, c_all, fold)
 
 
 def read_matrix(value: Any) -> np.ndarray | None:

@@ -117,3 +117,27 @@ def group_from_composition(comp: dict[str, float]) -> str:
     if al >= 80:
         return "cast" if comp.get("Si", 0.0) >= 4.5 else "wrought"
     return "other"
+
+
+def thickness_density(classes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per class: t0 (mm), per_d, cv and density (g/cm³). A group name uses the mean of its
+    materials in the default mix (weighted by share)."""
+    pri = priors()
+    out = np.zeros((4, len(classes)))
+    for i, c in enumerate(classes):
+        mats = [c] if c in pri.materials else [m for m, v in pri.materials.items() if v.group == c]
+        w = np.array([pri.mix.get(m, 0.0) for m in mats]) + 1e-9
+        w /= w.sum()
+        vals = np.array(
+            [
+                [
+                    pri.materials[m].thickness.t0_mm,
+                    pri.materials[m].thickness.per_d,
+                    pri.materials[m].thickness.cv,
+                    pri.materials[m].density_g_cm3,
+                ]
+                for m in mats
+            ]
+        )
+        out[:, i] = w @ vals
+    return out[0], out[1], out[2], out[3]

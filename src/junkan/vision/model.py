@@ -24,17 +24,16 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from junkan.vision import group_counts
 from junkan.vision.boosting import BOOSTED, fit_boosted, fit_counts, fold_predictor
 from junkan.vision.counting import cross_fit, group_shares, read_matrix
 from junkan.vision.dataset import Dataset, Item
 from junkan.vision.features import FEATURES, features
-from junkan.vision.materials import GROUPS, group_of, priors
-from junkan.vision.model_checks import check_loaded
+from junkan.vision.materials import GROUPS, group_of
+from junkan.vision.model_checks import FORMAT, KINDS, check_current, check_loaded
 from junkan.vision.segment import SegmentParams, Segments, fit_join, segment
 from junkan.vision.truth import match, overlap, pieces_per_segment
 
-FORMAT = "junkan.vision.model/1"
-KINDS = ("boosted", "cnn")
 MAX_MODEL_BYTES = 64 * 2**20
 
 
@@ -91,9 +90,15 @@ class VisionModel:
     """``boosted`` (gradient boosting on :data:`FEATURES`) or ``cnn`` (:mod:`junkan.vision.cnn`
     on each piece's patch)."""
     count_correction: np.ndarray | None = None
-    """The adjusted-count matrix (groups × groups) of :mod:`junkan.vision.counting`, when fitted."""
+    """The adjusted-count matrix (groups × groups) of :mod:`junkan.vision.counting`, when
+    fitted: of the group count model's sums when there is one, else of the count model's
+    pieces × group probabilities."""
+    group_count_onnx: bytes | None = None
+    """The group count model (:mod:`junkan.vision.group_counts`): pieces of each group a
+    segment holds, when trained on instance annotations."""
     _session: Any = None
     _count_session: Any = None
+    _group_session: Any = None
 
     @property
     def version(self) -> str:
@@ -114,6 +119,21 @@ class VisionModel:
         sess = self._count_session
         out = sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})
         return np.clip(np.asarray(out[0], float).ravel(), 0.0, 20.0) * self.count_scale
+
+    def group_pieces(self, x: np.ndarray, p_group: np.ndarray, pieces: np.ndarray
+                     ) -> np.ndarray | None:
+        """(segments, groups) expected annotated pieces of each group in each segment (the
+        group count model on features, group probabilities and pieces), or None without one."""
+        if self.group_count_onnx is None:
+            return None
+        if len(x) == 0:
+            return np.zeros((0, len(GROUPS)))
+        if self._group_session is None:
+            self._group_session = _session(self.group_count_onnx)
+        sess = self._group_session
+        z = group_counts.inputs(x, p_group, pieces)
+        out = np.asarray(sess.run(None, {sess.get_inputs()[0].name: z})[0], float)
+        return np.clip(out.reshape(len(x), -1), 0.0, group_counts.MAX_PIECES)
 
     def raw_proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
@@ -157,14 +177,13 @@ class VisionModel:
             "calibration": self.calibration,
             "info": self.info,
             "onnx": base64.b64encode(self.onnx).decode("ascii"),
-            "count_onnx": (
-                base64.b64encode(self.count_onnx).decode("ascii") if self.count_onnx else None
-            ),
+            "count_onnx": _b64(self.count_onnx),
             "count_scale": self.count_scale,
             "kind": self.kind,
             "count_correction": (
                 None if self.count_correction is None else self.count_correction.tolist()
             ),
+            "group_count_onnx": _b64(self.group_count_onnx),
         }
 
     def save(self, path: str | Path) -> None:
@@ -192,7 +211,7 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
             raise ValueError("not a JSON object")
     except ValueError as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
-    _check_current(doc, where)
+    check_current(doc, where)
     try:
         kind = str(doc.get("kind", "boosted"))
         if kind not in KINDS:
@@ -208,6 +227,7 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
             _count_scale(doc.get("count_scale", 1.0)),
             kind,
             read_matrix(doc.get("count_correction")),
+            base64.b64decode(doc["group_count_onnx"]) if doc.get("group_count_onnx") else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
@@ -215,34 +235,8 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
     return model
 
 
-class OutdatedModelError(ValueError):
-    """A model file written by an older junkan, whose features or format this one does not
-    read: it must be trained again (the message gives the command)."""
-
-
-def _check_current(doc: dict[str, Any], where: str) -> None:
-    """OutdatedModelError for a vision model document of an older format or feature set;
-    ValueError for a document that is not a vision model at all."""
-    fmt = doc.get("format")
-    if not (isinstance(fmt, str) and fmt.startswith("junkan.vision.model/")):
-        raise ValueError(f"{where}: not a junkan vision model (format is {fmt!r}, not {FORMAT!r})")
-    feats = doc.get("features")
-    if fmt == FORMAT and feats == list(FEATURES):
-        return
-    why = (
-        f"its format is {fmt!r}, this junkan reads {FORMAT!r}"
-        if fmt != FORMAT
-        else f"it was made with {len(feats) if isinstance(feats, list) else 0} features, "
-        f"this junkan computes {len(FEATURES)} other ones"
-    )
-    info = doc.get("info")
-    src = f" ({info['source']})" if isinstance(info, dict) and info.get("source") else ""
-    kind = doc.get("kind") if doc.get("kind") in KINDS else "boosted"
-    raise OutdatedModelError(
-        f"{where}: an outdated junkan vision model ({why}); train it again with "
-        f"`junkan vision train DATA --model {kind} --out {where}`, DATA being the "
-        f"annotated images it was trained on{src}"
-    )
+def _b64(onnx: bytes | None) -> str | None:
+    return base64.b64encode(onnx).decode("ascii") if onnx else None
 
 
 def _count_scale(v: Any) -> float:
@@ -429,8 +423,9 @@ def train(
 def _fit_count_correction(
     model: VisionModel, rows: Rows, yi: np.ndarray, seed: int, trees: int
 ) -> None:
-    """The model's per-group count correction (:mod:`junkan.vision.counting`), cross-fitted
-    on the instance-annotated images (boosted models; a CNN keeps raw group counts)."""
+    """The model's per-group counts (:mod:`junkan.vision.counting`,
+    :mod:`junkan.vision.group_counts`), cross-fitted on the instance-annotated images
+    (boosted models; a CNN keeps raw group counts)."""
     if model.kind != "boosted":
         model.info["count_correction"] = {"fitted": False, "reason": "not fitted for a CNN"}
         return
@@ -441,9 +436,19 @@ def _fit_count_correction(
 
     predict = fold_predictor(rows, yi, len(model.classes), to_groups, seed, trees)
     images = np.unique(rows.ci)
-    model.count_correction, model.info["count_correction"] = cross_fit(
-        rows.ci, rows.wc, rows.tg[images], predict, seed
+    matrix, info, oof = cross_fit(rows.ci, rows.wc, rows.tg[images], predict, seed)
+    model.count_correction, model.info["count_correction"] = matrix, info
+    if oof is None or matrix is None:
+        return
+    z = group_counts.inputs(rows.xc, oof.p, oof.c)
+    targets = rows.nc[:, None] * rows.wc  # a fragment (nc 0) holds none
+    onx, a, g_info = group_counts.fit(
+        z, targets, oof.fold, rows.wc, rows.tg[images].sum(axis=0), seed
     )
+    model.group_count_onnx, model.count_correction = onx, a
+    info["segment_matrix"] = info.pop("matrix")
+    info.update(g_info, matrix=np.round(a, 6).tolist(), method=info["method"]
+                + "; of the group count model's sums (junkan.vision.group_counts)")
 
 
 def _cnn_proba(model: VisionModel, rows: Rows, idx: np.ndarray) -> np.ndarray:
@@ -465,27 +470,3 @@ def default_calibration() -> dict[str, Any]:
         "cov": (np.eye(len(GROUPS)) * 0.3**2).tolist(),
         "weighings": 0,
     }
-
-
-def thickness_density(classes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per class: t0 (mm), per_d, cv and density (g/cm³). A group name uses the mean of its
-    materials in the default mix (weighted by share)."""
-    pri = priors()
-    out = np.zeros((4, len(classes)))
-    for i, c in enumerate(classes):
-        mats = [c] if c in pri.materials else [m for m, v in pri.materials.items() if v.group == c]
-        w = np.array([pri.mix.get(m, 0.0) for m in mats]) + 1e-9
-        w /= w.sum()
-        vals = np.array(
-            [
-                [
-                    pri.materials[m].thickness.t0_mm,
-                    pri.materials[m].thickness.per_d,
-                    pri.materials[m].thickness.cv,
-                    pri.materials[m].density_g_cm3,
-                ]
-                for m in mats
-            ]
-        )
-        out[:, i] = w @ vals
-    return out[0], out[1], out[2], out[3]

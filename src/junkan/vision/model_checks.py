@@ -12,10 +12,15 @@ import numpy as np
 
 from junkan.core.unique import unique_ids
 from junkan.vision.features import FEATURES
-from junkan.vision.materials import group_of
+from junkan.vision.materials import GROUPS, group_of
 
 if TYPE_CHECKING:
     from junkan.vision.model import VisionModel
+
+FORMAT = "junkan.vision.model/1"
+"""The model document's format (a model of another format is read as outdated)."""
+KINDS = ("boosted", "cnn")
+"""The kinds of classifier (gradient boosting on features, or a CNN on patches)."""
 
 MAX_TEMPERATURE = 100.0
 """Largest calibration temperature read (fitted ones are near 1; beyond this every
@@ -38,6 +43,21 @@ def check_loaded(model: VisionModel, where: str) -> None:
     if width != len(classes):
         raise ValueError(f"{where}: the network in 'onnx' gives {width} probabilities per "
                          f"piece but 'classes' names {len(classes)}")
+    if model.group_count_onnx is not None:
+        _check_group_counts(model, where)
+
+
+def _check_group_counts(model: VisionModel, where: str) -> None:
+    """ValueError unless ``group_count_onnx`` gives one count per group for a blank segment."""
+    try:
+        out = model.group_pieces(np.zeros((1, len(FEATURES)), np.float32),
+                                 np.zeros((1, len(GROUPS))), np.ones(1))
+    except Exception as exc:
+        raise ValueError(f"{where}: 'group_count_onnx' is not a group count model for "
+                         f"{len(FEATURES)} features ({str(exc)[:160]})") from None
+    if out is None or out.shape != (1, len(GROUPS)):
+        raise ValueError(f"{where}: 'group_count_onnx' must give {len(GROUPS)} counts per "
+                         f"segment (one per group {list(GROUPS)})")
 
 
 def _probability_width(model: VisionModel, where: str) -> int:
@@ -72,3 +92,33 @@ def _blank_feeds(inputs: list[Any], kind: str, where: str) -> dict[str, np.ndarr
         raise ValueError(f"{where}: kind '{kind}' needs a network with one input (the "
                          f"{len(FEATURES)} features), this one has {names}")
     return {names[0]: np.zeros((1, len(FEATURES)), np.float32)}
+
+
+class OutdatedModelError(ValueError):
+    """A model file written by an older junkan, whose features or format this one does not
+    read: it must be trained again (the message gives the command)."""
+
+
+def check_current(doc: dict[str, Any], where: str) -> None:
+    """OutdatedModelError for a vision model document of an older format or feature set;
+    ValueError for a document that is not a vision model at all."""
+    fmt = doc.get("format")
+    if not (isinstance(fmt, str) and fmt.startswith("junkan.vision.model/")):
+        raise ValueError(f"{where}: not a junkan vision model (format is {fmt!r}, not {FORMAT!r})")
+    feats = doc.get("features")
+    if fmt == FORMAT and feats == list(FEATURES):
+        return
+    why = (
+        f"its format is {fmt!r}, this junkan reads {FORMAT!r}"
+        if fmt != FORMAT
+        else f"it was made with {len(feats) if isinstance(feats, list) else 0} features, "
+        f"this junkan computes {len(FEATURES)} other ones"
+    )
+    info = doc.get("info")
+    src = f" ({info['source']})" if isinstance(info, dict) and info.get("source") else ""
+    kind = doc.get("kind") if doc.get("kind") in KINDS else "boosted"
+    raise OutdatedModelError(
+        f"{where}: an outdated junkan vision model ({why}); train it again with "
+        f"`junkan vision train DATA --model {kind} --out {where}`, DATA being the "
+        f"annotated images it was trained on{src}"
+    )

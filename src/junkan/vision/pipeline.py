@@ -25,8 +25,8 @@ import numpy as np
 from junkan.vision.counting import correct
 from junkan.vision.dataset import ImageMeta
 from junkan.vision.features import FEATURES, features
-from junkan.vision.materials import GROUPS, priors
-from junkan.vision.model import VisionModel, thickness_density
+from junkan.vision.materials import GROUPS, priors, thickness_density
+from junkan.vision.model import VisionModel
 from junkan.vision.segment import Segments, segment
 
 
@@ -45,6 +45,9 @@ class ImageResult:
     area_mm2: np.ndarray
     seg: Segments
     pieces: np.ndarray
+    group_pieces: np.ndarray | None = None
+    """(segments, groups) pieces of each group in each segment (the group count model of
+    :mod:`junkan.vision.group_counts`), when the model has one."""
 
     def document(self, model: VisionModel) -> dict[str, Any]:
         k = np.array(model.calibration["mean"]) @ model.group_matrix().T
@@ -79,6 +82,9 @@ class ImageResult:
         counts = {
             c: round(float(self.pieces[g.argmax(1) == i].sum()), 1) for i, c in enumerate(GROUPS)
         }
+        if self.group_pieces is not None:  # the group count model: merged pieces by group
+            counts = {c: round(float(v), 1) for c, v in zip(GROUPS, self.group_pieces.sum(0),
+                                                            strict=True)}
         warn = ["empty belt: no piece found"] if not pieces else []
         return {
             "image": self.name,
@@ -125,15 +131,18 @@ def analyse(
     seg = segment(image, meta.mm_per_px, model.segment)
     x = features(seg)
     area = x[:, FEATURES.index("area_mm2")].astype(float)
+    proba = model.classify(seg, x)
+    pieces = model.pieces(x)
     return ImageResult(
         name,
         meta,
         seconds,
-        model.classify(seg, x),
+        proba,
         mass_if(model, area),
         area,
         seg,
-        model.pieces(x),
+        pieces,
+        model.group_pieces(x, proba @ model.group_matrix(), pieces),
     )
 
 
@@ -205,7 +214,7 @@ def _interval_mc(
     k = rng.multivariate_normal(model.calibration["mean"], model.calibration["cov"], samples)
     p = np.vstack([r.proba for r in rs]) if rs else np.zeros((0, len(model.classes)))
     m = np.vstack([r.mass_if for r in rs]) if rs else np.zeros((0, len(model.classes)))
-    w = np.concatenate([r.pieces for r in rs]) if rs else np.zeros(0)
+    w, cum_g = _segment_groups(rs)
     counts, mass = np.zeros((samples, n_g)), np.zeros((samples, n_g))
     if len(p) == 0:
         return counts, mass
@@ -215,9 +224,30 @@ def _interval_mc(
         c = (rng.random(len(p))[:, None] > cum).sum(axis=1)
         f = np.exp(rng.normal(0, cv[c]) - cv[c] ** 2 / 2)
         g = cls_group[c]
-        counts[s] = np.bincount(g, weights=w, minlength=n_g)
+        if cum_g is not None:  # the group count model's pieces, by its group shares
+            g_n = (rng.random(len(p))[:, None] > cum_g).sum(axis=1)
+            counts[s] = np.bincount(g_n, weights=w, minlength=n_g)
+        else:
+            counts[s] = np.bincount(g, weights=w, minlength=n_g)
         mass[s] = np.bincount(g, weights=m[np.arange(len(c)), c] * f, minlength=n_g) / 1e3
     return correct(counts, model.count_correction), mass * np.maximum(k, 0)
+
+
+def _segment_groups(rs: list[ImageResult]) -> tuple[np.ndarray, np.ndarray | None]:
+    """(segments,) the pieces each segment counts for and, with a group count model, the
+    cumulative shares of its groups (segments, groups), whose draws spread its pieces over
+    the groups (their mean: the model's pieces per group); without one (None) a segment's
+    pieces go to the group of its class."""
+    if not rs:
+        return np.zeros(0), None
+    if any(r.group_pieces is None for r in rs):
+        return np.concatenate([r.pieces for r in rs]), None
+    n = np.vstack([r.group_pieces for r in rs if r.group_pieces is not None])
+    w = n.sum(axis=1)
+    share = np.divide(n, w[:, None], out=np.full_like(n, 1 / n.shape[1]), where=w[:, None] > 0)
+    cum = np.cumsum(share, axis=1)
+    cum[:, -1] = 1.0
+    return w, cum
 
 
 def _band(x: np.ndarray) -> dict[str, dict[str, float]]:
