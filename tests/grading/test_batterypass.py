@@ -24,6 +24,9 @@ PACK: dict[str, Any] = {
         "rated_capacity": {"value": "0.18 kA*h", "method": "declared"},
         "rated_energy": {"value": "75000 W*h"},
         "nominal_voltage": {"value": "400 V"},
+        "minimum_voltage": {"value": "300 V"},
+        "maximum_voltage": {"value": "450 V"},
+        "capacity_threshold_exhaustion": {"value": "70 %"},
         "rated_max_power": {"value": "150 kW"},
         "state_of_certified_energy": {"value": "87 %"},
         "capacity_fade": {"value": "9.5 %"},
@@ -84,6 +87,9 @@ def test_export_uses_published_names_and_units() -> None:
         "ratedCapacity": 180.0,  # Ah, from 0.18 kAh
         "ratedEnergy": 75.0,  # kWh, from 75,000 Wh
         "nominalVoltage": 400.0,
+        "minimumVoltage": 300.0,  # Annex XIII (1)(h)
+        "maximumVoltage": 450.0,
+        "capacityThresholdForExhaustion": 70.0,  # (1)(k), % of SOCE
         "ratedMaximumPower": 150.0,
     }
     cond = doc["PerformanceAndDurability"]["batteryCondition"]
