@@ -92,7 +92,12 @@ def test_run_as_a_job_with_progress_and_cancel(client: TestClient) -> None:
     doc = done["result"]
     assert any(49.9 <= a["start"] <= 51 for a in doc["alarms"])
     assert len(doc["series"]["t"]) == 180 and "p_jam" in doc["series"]
-    assert any(p and p["phase"] == "training" for p in done["seen"])
+    # progress as the job goes: the phases seen come in their order (training is over at once
+    # when this worker trained the models for an earlier job, so the poll may not see it)
+    order = ["training", "generating", "monitoring"]
+    phases = [p["phase"] for p in done["seen"] if p]
+    assert phases and set(phases) <= set(order), done["seen"]
+    assert phases == sorted(phases, key=order.index), phases
     # bad scenarios are refused at once, without a job
     res = client.post("/api/sensing/jobs?kind=run", json={"scenario": {"duration_s": 5000}})
     assert res.status_code == 422 and "duration_s" in res.text
