@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from junkan.core.errors import ModelError, Problem
+from junkan.trace import period_of
 
 PHYSICAL = ("identity_preserved", "segregated", "controlled_blending")
 """The ISO 22095 models whose recycled content the ledger derives physically."""
@@ -50,7 +51,7 @@ class MadeLot:
     @property
     def period(self) -> str:
         """The calendar quarter the lot was recorded in (``2028Q2``)."""
-        return f"{self.made_at.year}Q{(self.made_at.month - 1) // 3 + 1}"
+        return period_of(self.made_at)
 
 
 def read_made(lots: Iterable[dict[str, Any]]) -> list[MadeLot]:

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import ModelError, Problem
-from junkan.policy.survey import CODE, FULLWIDTH, _number, read_rows
+from junkan.policy.survey import CODE_COLUMN, _number, read_code, read_rows
 
-CODE_COLUMN = "地方公共団体コード"
 TOTAL = "従業者数"
 SECTORS = ("第1次産業", "第2次産業", "第3次産業")
 MAX_EMPLOYED = 20_000_000
@@ -96,10 +95,7 @@ def _whole(value: Any, where: str, problems: list[Problem], least: int) -> int |
 def _row(cells: dict[str, Any], sectors: bool, at: str,
          problems: list[Problem]) -> tuple[str, Industry] | None:
     before = len(problems)
-    code = str(cells[CODE_COLUMN] or "").translate(FULLWIDTH).strip()
-    if not CODE.match(code):
-        problems.append(Problem(f"{at}.{CODE_COLUMN}",
-                                f"expected a 5-digit code, got {code[:20]!r}"))
+    code = read_code(cells[CODE_COLUMN], at, problems)
     total = _whole(cells[TOTAL], f"{at}.{TOTAL}", problems, 1)
     parts = [_whole(cells[s], f"{at}.{s}", problems, 0) for s in SECTORS] if sectors else []
     if len(problems) > before or total is None:

@@ -46,6 +46,7 @@ MAX_TONNES = 1e8
 TOLERANCE_T = 1.0
 """Identities hold to 1 t (the survey rounds to whole tonnes) plus 0.1 %."""
 CODE = re.compile(r"^\d{5}$")
+CODE_COLUMN = "地方公共団体コード"
 FULLWIDTH = str.maketrans("０１２３４５６７８９，．", "0123456789,.")
 
 
@@ -256,15 +257,22 @@ def _number(value: Any, where: str, problems: list[Problem], upper: float) -> fl
     return x
 
 
+def read_code(cell: Any, at: str, problems: list[Problem]) -> str:
+    """A municipality's 5-digit code (全国地方公共団体コード without its check digit);
+    full-width digits are read as ASCII. A bad code is added to ``problems`` at ``at``."""
+    code = str(cell or "").translate(FULLWIDTH).strip()
+    if not CODE.match(code):
+        problems.append(
+            Problem(f"{at}.{CODE_COLUMN}", f"expected a 5-digit code, got {code[:20]!r}")
+        )
+    return code
+
+
 def _row(
     cells: dict[str, Any], streams: tuple[str, ...], at: str, problems: list[Problem]
 ) -> Municipality | None:
     before = len(problems)
-    code = str(cells["地方公共団体コード"] or "").translate(FULLWIDTH).strip()
-    if not CODE.match(code):
-        problems.append(
-            Problem(f"{at}.地方公共団体コード", f"expected a 5-digit code, got {code[:20]!r}")
-        )
+    code = read_code(cells[CODE_COLUMN], at, problems)
     pop = _number(cells["総人口"], f"{at}.総人口", problems, MAX_POPULATION)
     if pop is not None and (pop < 1 or pop != int(pop)):
         problems.append(Problem(f"{at}.総人口", "population must be a whole number ≥ 1"))

@@ -8,7 +8,6 @@ import math
 import threading
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -104,11 +103,6 @@ def check_finite(lot: str, values: tuple[float, ...]) -> None:
     if not math.isfinite(sum(values)):
         raise TraceError(f"lot {lot!r}: a derived CFP or recycled share would not be a finite "
                          "number; check the masses and footprints of its inputs")
-
-
-def quarter(at: datetime) -> str:
-    """Balancing period: the calendar quarter (≤ 3 months, ISCC rule 3)."""
-    return f"{at.year}Q{(at.month - 1) // 3 + 1}"
 
 
 @dataclass
