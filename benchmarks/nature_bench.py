@@ -95,7 +95,7 @@ def classifier(trees: int | str) -> Any:
 
     folder = Path(tempfile.mkdtemp(prefix="nature-bench-"))
     a = nature.load(nature.write_sample(folder, size=300, seed=0, years=(2019,)))
-    a.spec.trees = trees
+    a.spec.trees = "auto" if trees == "auto" else int(trees)
     scenes = open_scenes(a)
     return train_classifier(a, scenes, features(a, scenes))
 
@@ -140,6 +140,8 @@ def measure(tile: str, trees: int | str, backend: str, chunk: int) -> dict[str, 
             "forest": clf.forest,
             "held_out_accuracy": clf.accuracy,
             "kappa": clf.kappa,
+            # 95 % intervals, the held-out polygons as the sampling units
+            "validation": clf.validation(),
             "predictor": "junkan.nature.forest.VotingForest (early vote decisions; the "
             "same classes as scikit-learn's predict)",
         },

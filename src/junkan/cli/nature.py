@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -124,7 +124,8 @@ def classify(
         print_json(doc)
         return
     print_table(
-        f"held-out accuracy {doc['accuracy']:.3f}, kappa {doc['kappa']:.3f}",
+        f"held-out accuracy {doc['accuracy']:.3f} ({_ci(doc, 'accuracy_ci95')}), kappa "
+        f"{doc['kappa']:.3f} ({_ci(doc, 'kappa_ci95')}); 95 % over the held-out polygons",
         ["reference \\ predicted", *doc["classes"], "F1"],
         [
             [c, *row, f"{doc['f1'][c]:.3f}"]
@@ -213,3 +214,9 @@ def sample(
 
     path = nature.write_sample(folder, size=size, seed=seed)
     console.print(f"wrote {path}")
+
+
+def _ci(doc: dict[str, Any], key: str) -> str:
+    """A 95 % interval of the classifier's validation as ``lo–hi`` (``–`` when not given)."""
+    lo_hi = (doc.get("validation") or {}).get(key)
+    return f"{lo_hi[0]:.3f}–{lo_hi[1]:.3f}" if lo_hi else "–"

@@ -20,7 +20,8 @@ from junkan.nature.rasters import Raster, mask, window
 TREE_STEP = 10
 """``trees: auto``: trees added per step."""
 MAX_TREES = 60
-"""``trees: auto``: largest forest (the former fixed default)."""
+"""``trees: auto``: largest forest (the former fixed default). ASSUMPTION (junkan team),
+like ``TREE_STEP``: not calibrated; ``OOB_GAIN`` usually stops the forest earlier."""
 OOB_WINDOW = 20
 OOB_GAIN = 0.001
 """``trees: auto`` stops once the out-of-bag accuracy gained over the last ``OOB_WINDOW``
@@ -29,7 +30,8 @@ scene (docs/nature.md, "Forest size"): 40 trees there, the same held-out accurac
 (0.9963) at 2/3 of the prediction time."""
 MAX_PIXELS_PER_POLYGON = 5_000
 """Training pixels drawn per polygon at most (seeded), so one large polygon does not
-dominate."""
+dominate; a held-out polygon's validation uses the same draw. ASSUMPTION (junkan team):
+bounds memory and time per polygon; it is not a statistical parameter."""
 NODATA_CLASS = 0
 
 
@@ -96,6 +98,9 @@ class Classifier:
     held_out: list[str] = field(default_factory=list)
     forest: dict[str, Any] = field(default_factory=dict)
     """How the forest's size was chosen (``trees``, ``rule``, out-of-bag accuracy per step)."""
+    held_out_counts: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
+    """Per held-out polygon: its class and its validated pixels per predicted class (order of
+    ``classes``), the clusters of :meth:`validation`."""
     _voting: Any = field(default=None, init=False, repr=False, compare=False)
 
     def user_accuracy(self) -> dict[str, float]:
@@ -105,6 +110,22 @@ class Classifier:
             c: float(cm[i, i] / col[i]) if col[i] else float("nan")
             for i, c in enumerate(self.classes)
         }
+
+    def clusters(self) -> Any:
+        """The held-out polygons as a :class:`junkan.nature.clusters.ClusterSample` (None
+        without per-polygon counts)."""
+        from junkan.nature.clusters import ClusterSample
+
+        if len(self.held_out_counts) < 2:
+            return None
+        rows = list(self.held_out_counts.values())
+        return ClusterSample.of([self.classes.index(c) for c, _ in rows], [n for _, n in rows])
+
+    def validation(self) -> dict[str, Any] | None:
+        """95 % intervals of accuracy, kappa, F1, user's and producer's accuracy with the
+        held-out polygons as the sampling units (:mod:`junkan.nature.clusters`)."""
+        s = self.clusters()
+        return None if s is None else s.report(self.classes)
 
     def predict_block(self, block: np.ndarray) -> np.ndarray:
         """Class codes (uint8, 0 = nodata) of a (band, y, x) block."""
@@ -148,8 +169,13 @@ class Classifier:
             "n_test_pixels": self.n_test,
             "held_out_polygons": self.held_out,
             "forest": self.forest,
+            "held_out_counts": {
+                f: {"class": c, "predicted": n} for f, (c, n) in self.held_out_counts.items()
+            },
+            "validation": self.validation(),
             "method": "random forest (scikit-learn) on bands + indices; validation on "
-            "whole held-out polygons per class",
+            "whole held-out polygons per class, the polygons the sampling units of its "
+            "intervals",
         }
 
 
@@ -216,10 +242,16 @@ def train(
     parts = _pixels(layer, raster, feats, seed)
     xtr = np.concatenate([r for f, _, r in parts if f not in held])
     ytr = np.concatenate([np.full(len(r), code[c]) for f, c, r in parts if f not in held])
-    xte = np.concatenate([r for f, _, r in parts if f in held])
-    yte = np.concatenate([np.full(len(r), code[c]) for f, c, r in parts if f in held])
+    test = [(f, c, r) for f, c, r in parts if f in held]
+    xte = np.concatenate([r for _, _, r in test])
+    yte = np.concatenate([np.full(len(r), code[c]) for _, c, r in test])
     model, forest = _fit_forest(xtr, ytr, trees, max_depth, seed)
     pred = model.predict(xte)
+    ends = np.cumsum([len(r) for _, _, r in test])[:-1]
+    per = {
+        f: (c, np.bincount(p, minlength=len(classes) + 1)[1:].tolist())
+        for (f, c, _), p in zip(test, np.split(np.asarray(pred, int), ends), strict=True)
+    }
     labels = list(code.values())
     f1 = f1_score(yte, pred, labels=labels, average=None, zero_division=0)
     return Classifier(
@@ -234,6 +266,7 @@ def train(
         {c: int((yte == code[c]).sum()) for c in classes},
         sorted(held),
         forest,
+        per,
     )
 
 

@@ -93,7 +93,8 @@ def _land_change(
     conv = [names.index(c) + 1 for c in a.spec.converted_classes if c in names]
     out: dict[str, Any] = {}
     mapped = [np.array([r["classes_km2"][c] for c in names]) for r in (rows[0], rows[-1])]
-    adj = [adjusted_areas(clf.confusion, m) for m in mapped]
+    units = clf.clusters()  # the held-out polygons (clusters of pixels)
+    adj = [units.adjusted_areas(m) for m in mapped]
     out["adjusted_km2"] = {
         c: {
             "first": float(adj[0][0][i]),
@@ -108,20 +109,33 @@ def _land_change(
     t = np.asarray(g["transitions"])
     lost = float(sum(t[i, j] for i in nat for j in conv))
     natural_first = float(sum(t[i, :].sum() for i in nat))
-    se = math.sqrt(sum(adj[0][1][i - 1] ** 2 + adj[1][1][i - 1] ** 2 for i in {*nat, *conv}))
-    bound = change_uncertainty(t, error_rate_bounds(clf.confusion), nat, conv)
+    both = sorted({*nat, *conv})
+    se = math.sqrt(sum(adj[0][1][i - 1] ** 2 + adj[1][1][i - 1] ** 2 for i in both))
+    pix = [adjusted_areas(clf.confusion, m)[1] for m in mapped]
+    se_pix = math.sqrt(sum(pix[0][i - 1] ** 2 + pix[1][i - 1] ** 2 for i in both))
+    deff = units.design_effect()
+    bound = change_uncertainty(t, error_rate_bounds(clf.confusion, deff=deff), nat, conv)
     years = (a.spec.scenes[-1].date - a.spec.scenes[0].date).days / 365.25
     out["C1.1"] = {
         "value_km2": lost,
-        "uncertainty_km2_95": max(1.96 * se, bound),
-        "uncertainty_parts_km2": {"sampling_95": 1.96 * se, "error_rate_bound": bound},
+        "uncertainty_km2_95": max(units.t95 * se, bound),
+        "uncertainty_parts_km2": {
+            "sampling_95": units.t95 * se,
+            "error_rate_bound": bound,
+            "sampling_95_if_pixels_were_independent": 1.96 * se_pix,
+        },
+        "validation_units": {
+            "polygons": units.n, "t95": units.t95, "design_effect": deff,
+        },
         "method": "Σ pixel area mapped natural in the first scene and converted in the last "
-        "(random-forest maps); ±: the larger of 1.96·√(SE² of the error-adjusted areas of "
-        "every natural and converted class at both dates; Olofsson et al. 2014, errors "
-        "independent) and the misclassification bound: each transition that a wrong class "
-        "at either date would move in or out of C1.1, times that class's error rate, taken "
-        "at its Jeffreys 95 % upper bound on the held-out pixels (commission or omission, "
-        "whichever is larger), so 0 errors observed in n pixels still leave ≈ 2.5/n",
+        "(random-forest maps); ±: the larger of t(0.975, n − 1)·√(SE² of the error-adjusted "
+        "areas of every natural and converted class at both dates; Olofsson et al. 2014 "
+        "eqs. 9–10 with each error-matrix ratio estimated over the n held-out polygons as "
+        "clusters, Brus 2022 ch. 6, Stehman 2009) and the misclassification bound: each "
+        "transition that a wrong class at either date would move in or out of C1.1, times "
+        "that class's error rate at its Jeffreys 95 % upper bound over the held-out pixels "
+        "divided by the design effect of their clustering in polygons (Korn & Graubard "
+        "1998's effective sample size; commission or omission, whichever is larger)",
         "inputs": [a.spec.scenes[0].path, a.spec.scenes[-1].path, a.spec.training],
     }
     out["forest_loss_rate_per_year"] = (

@@ -36,7 +36,10 @@ def responsiveness(
     """Per indicator: Mann–Kendall trend, Sen's slope, year-to-year noise (residual SD
     around Sen's line) and the minimum detectable year-on-year change; whether the
     indicator can monitor annually (its observed mean absolute yearly change exceeds
-    its MDC)."""
+    its MDC). Series with fewer than 4 finite values are left out. ASSUMPTION (junkan
+    team): 4 leaves two degrees of freedom for the noise around Sen's line; note that the
+    Mann–Kendall test itself needs at least 5 values to reach p < 0.05 (two-sided: with 4,
+    the most extreme S = 6 has p = 2/24)."""
     out: dict[str, dict[str, Any]] = {}
     t = np.asarray(years, float)
     for name, values in series.items():
@@ -92,12 +95,17 @@ def rel_drop(first: float | None, last: float | None) -> float | None:
     return float(max(0.0, (first - last) / first))
 
 
-def error_rate_bounds(confusion: list[list[int]], level: float = 0.95) -> np.ndarray:
+def error_rate_bounds(
+    confusion: list[list[int]], level: float = 0.95, deff: float = 1.0
+) -> np.ndarray:
     """Per class: the larger of its commission and omission error rates' upper bounds, each
     the Jeffreys interval's upper end (Brown, Cai & DasGupta 2001: Beta(e + ½, n − e + ½)
     quantile at (1 + level)/2) over the held-out pixels (``confusion``: reference rows,
     predicted columns). 0 errors observed in n pixels still bound the rate by about 2.5/n
-    at 95 %; a class with no held-out pixel gets 1 (unknown)."""
+    at 95 %; a class with no held-out pixel gets 1 (unknown). ``deff``: the design effect
+    of the pixels' clustering in polygons (:meth:`junkan.nature.clusters.ClusterSample.
+    design_effect`); n and e are divided by it, the effective sample size of Korn &
+    Graubard (1998)."""
     from scipy.stats import beta
 
     cm = np.asarray(confusion, float)
@@ -105,8 +113,8 @@ def error_rate_bounds(confusion: list[list[int]], level: float = 0.95) -> np.nda
     out = np.ones(len(cm))
     for i in range(len(cm)):
         bounds = []
-        for n in (cm[:, i].sum(), cm[i, :].sum()):  # mapped as i (commission), truly i
-            e = n - cm[i, i]
+        for n in (cm[:, i].sum() / deff, cm[i, :].sum() / deff):  # commission, omission
+            e = n - cm[i, i] / deff
             bounds.append(1.0 if n <= 0 else float(beta.ppf(q, e + 0.5, n - e + 0.5)))
         out[i] = max(bounds)
     return out

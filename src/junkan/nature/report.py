@@ -89,8 +89,8 @@ def _evaluate(r: NatureResult, t: dict[str, str]) -> list[Block]:
         out.append(
             Block(
                 "p",
-                f"{t['c_accuracy']} {fmt(c['accuracy'])}, kappa {fmt(c['kappa'])}; F1: "
-                + ", ".join(f"{k} {fmt(v)}" for k, v in c["f1"].items()),
+                f"{t['c_accuracy']} {_ci(c, 'accuracy')}, kappa {_ci(c, 'kappa')}; F1: "
+                + ", ".join(f"{k} {_ci(c, 'f1', k)}" for k in c["f1"]),
             )
         )
         out.append(
@@ -449,8 +449,18 @@ def leap_page(r: NatureResult, t: dict[str, str], lang: str) -> Page:
     return page
 
 
+def _ci(c: dict[str, Any], name: str, cls: str | None = None) -> str:
+    """A classifier figure with its 95 % interval over the held-out polygons as the
+    sampling units (``classifier.validation``), e.g. "0.995 (95 %: 0.98–0.999)"."""
+    v = c.get("validation") or {}
+    value = c[name] if cls is None else c[name][cls]
+    ci = v.get(f"{name}_ci95") if cls is None else (v.get("per_class_ci95") or {}).get(
+        cls, {}).get(name)
+    return fmt(value) if not ci else f"{fmt(value)} (95 %: {fmt(ci[0])}–{fmt(ci[1])})"
+
+
 def summary(r: NatureResult) -> list[list[Any]]:
-    """Rows for the CLI's table."""
+    """Rows for the CLI's table (C1.1 with its 95 % ± when it has one)."""
     out = []
     for a in r.areas:
         c11 = (a.get("land_change") or {}).get("C1.1") or {}
@@ -460,7 +470,8 @@ def summary(r: NatureResult) -> list[list[Any]]:
                 a["commodity"],
                 a["supplier"],
                 fmt(a["C1.0"]["value_km2"]),
-                fmt(c11.get("value_km2")),
+                fmt(c11.get("value_km2"))
+                + (f"\n±{fmt(u, 2)}" if (u := c11.get("uncertainty_km2_95")) is not None else ""),
                 fmt((a.get("C3.0") or {}).get("withdrawal_m3")),
                 fmt(a["protected_overlap_share"]),
                 fmt(a["integrated"]["value"]),

@@ -259,9 +259,16 @@ function reportLinks(id) {
     " · ", link(document.documentElement.lang === "ja" ? "ja" : "en", "html", "nt.report.html"));
 }
 
-/** Accuracy, kappa and the confusion matrix (rows: reference, columns: predicted) as a heatmap. */
+/** "value (95 %: lo–hi)": a value with its 95 % interval over the held-out polygons as the sampling units
+ * (classifier.validation), or the value alone without one. */
+const withCi = (v, ci, f) => (Array.isArray(ci) && ci.every(Number.isFinite) ? `${f(v)} (95 %: ${f(ci[0])}–${f(ci[1])})` : f(v));
+
+/** Accuracy, kappa (each with its 95 % interval) and the confusion matrix (rows: reference, columns: predicted) as a heatmap. */
 function drawClassifier(c) {
-  $("#nt-cls-summary").textContent = t("nt.clsSummary", { acc: fmtPct(c.accuracy), kappa: fmt(c.kappa),
+  const v = c.validation || {};
+  const per = v.per_class_ci95 || {};
+  $("#nt-cls-summary").textContent = t("nt.clsSummary", { acc: withCi(c.accuracy, v.accuracy_ci95, fmtPct),
+    kappa: withCi(c.kappa, v.kappa_ci95, fmt),
     n: fmt(Object.values(c.n_test_pixels || {}).reduce((s, x) => s + x, 0)), polys: (c.held_out_polygons || []).length });
   const names = c.classes.map(cls);
   const rowSums = c.confusion.map((row) => row.reduce((s, x) => s + x, 0) || 1);
@@ -275,7 +282,8 @@ function drawClassifier(c) {
     annotations: c.confusion.flatMap((row, i) => row.map((v, j) => ({ x: names[j], y: names[i], text: String(v), showarrow: false,
       font: { color: v / rowSums[i] > 0.5 ? "white" : "black" } }))), margin: { l: 110, b: 90 } });
   richTable($("#nt-f1"), [t("nt.col.class"), t("nt.col.f1"), t("nt.col.userAcc"), t("nt.col.train"), t("nt.col.test")],
-    c.classes.map((k) => [cls(k), fmt(c.f1[k]), fmt((c.user_accuracy || {})[k]), fmt((c.n_train_pixels || {})[k]),
+    c.classes.map((k) => [cls(k), withCi(c.f1[k], (per[k] || {}).f1, fmt),
+      withCi((c.user_accuracy || {})[k], (per[k] || {}).user, fmt), fmt((c.n_train_pixels || {})[k]),
       fmt((c.n_test_pixels || {})[k])]), [1, 2, 3, 4]);
 }
 
