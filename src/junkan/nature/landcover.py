@@ -22,7 +22,8 @@ from junkan.nature.schema import Assessment, LandCoverSpec, reference
 MAX_REPROJECT_PIXELS = 250_000_000
 """Largest map (or scene grid) ``reproject: true`` resamples; it is done in memory."""
 COVERAGE_TOLERANCE = 0.01
-"""Maps whose valid (not nodata) shares of an area differ by more than this are flagged."""
+"""Maps whose valid (not nodata) shares of an area differ by more than this are flagged.
+ASSUMPTION (junkan team): one percentage point, not calibrated."""
 WIDER = {1: np.int16, 2: np.int32, 4: np.int64}
 """The signed type a resampled map is widened to when its own type has no free fill value."""
 

@@ -21,7 +21,9 @@ from junkan.nature.geo import Layer, NatureInputError, Polygon
 CHUNK = 1024
 """Default chunk edge in pixels (a 10-band uint16 chunk is 20 MiB)."""
 EARTH_RADIUS_M = 6_371_007.2
-"""Authalic Earth radius (GRS80), for pixel areas in EPSG:4326 (R²·Δλ·(sin φ₂ − sin φ₁))."""
+"""Authalic Earth radius of GRS80 (R₂ = 6,371,007.1810 m; Moritz 1980, "Geodetic Reference
+System 1980", Bulletin Géodésique 54:395–405), for pixel areas in EPSG:4326
+(R²·Δλ·(sin φ₂ − sin φ₁)): the sphere of the ellipsoid's area."""
 
 
 @dataclass

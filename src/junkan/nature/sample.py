@@ -47,7 +47,9 @@ def signatures() -> dict[str, Any]:
 
 def class_maps(size: int, seed: int, years: tuple[int, ...] = YEARS) -> list[np.ndarray]:
     """Class codes (1-based, order of the signature file's classes) per year: patches of
-    ``BLOCK`` pixels; each year a share of forest patches becomes cropland."""
+    ``BLOCK`` pixels; each year a share of forest patches becomes cropland. The class shares
+    are illustrative assumptions of the generated sample (a forest landscape being
+    converted), the truth the tests check against, not data about Dak Lak."""
     names = list(signatures()["classes"])
     rng = np.random.default_rng(seed)
     nb = -(-size // BLOCK)

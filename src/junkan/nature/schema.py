@@ -249,6 +249,10 @@ class AssessmentSpec(Strict):
     training: str | None = Field(default=None, max_length=500)
     training_scene: int = Field(default=0, ge=0, lt=MAX_SCENES)
     holdout: float = Field(default=0.3, gt=0, lt=1)
+    """Share of each class's training polygons held out to validate (whole polygons, at
+    least one). ASSUMPTION (junkan team): 30 %, a common train/test split; the held-out
+    polygons are the sampling units of the intervals (:mod:`junkan.nature.clusters`), so
+    more polygons give narrower ones."""
     trees: Literal["auto"] | Annotated[int, Field(ge=1, le=500)] = "auto"
     """Random-forest size: ``auto`` (default) grows it 10 trees at a time until the
     out-of-bag accuracy stops improving (see :func:`junkan.nature.classify.train`; at most
@@ -264,7 +268,13 @@ class AssessmentSpec(Strict):
     """Monthly precipitation: a CSV (``[area,] month, mm``), a raster path (GeoTIFF/COG,
     Zarr, NetCDF; units from its tags) or a :class:`PrecipitationRaster`."""
     spi_scale: int = Field(default=3, ge=1, le=48)
+    """SPI accumulation period in months. ASSUMPTION (junkan team): 3 months, which reflects
+    short- and medium-term moisture conditions, a seasonal estimate (WMO, Standardized
+    Precipitation Index User Guide, WMO-No. 1090, 2012); longer periods for hydrological
+    drought."""
     water_threshold: float = Field(default=0.0, ge=-1, le=1)
+    """Fixed water-index threshold (water above it): 0, as for MNDWI in Xu (2006, Int. J.
+    Remote Sens. 27:3025–3033)."""
     reproject_polygons: bool = False
     polygon_crs: dict[str, str] = Field(default_factory=dict, max_length=5)
     """The CRS of a polygon file's coordinates (EPSG code), per file field, in place of the
@@ -286,7 +296,8 @@ class AssessmentSpec(Strict):
     portfolio: BankPortfolio | None = None
     """A bank's exposures to the companies, for an exposure-weighted portfolio (optional)."""
     flood_min_years: int = Field(default=5, ge=3, le=100)
-    """Fewest annual maxima for the flood-frequency fit."""
+    """Fewest annual maxima for the flood-frequency fit. ASSUMPTION (junkan team): fewer
+    than 5 hardly constrain even the two-parameter Gumbel; not calibrated."""
     flood_reference: int = Field(default=0, ge=0, lt=MAX_SCENES)
     """Index of the reference scene (a normal, non-flood date) that per-pixel flooding is
     measured against (see junkan.nature.inundation)."""
