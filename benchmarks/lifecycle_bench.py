@@ -18,7 +18,10 @@ numpy reports its buffers there) in one separate traced run — the same meter f
 End to end is load (read, validate, compile) + simulate. *Cold* loads start with an empty
 model cache (:mod:`junkan.lifecycle.cache`); *warm* loads find the document's content key
 in it (the same document loaded again in one process: a CLI ``compare`` after ``validate``,
-an API worker serving one model).
+an API worker serving one model). A cold load still finds the unit strings parsed by an
+earlier load in the process (the ``lru_cache`` memos of unit and factor parsing, a few dozen
+strings here): clearing those too added 0.04 s of CPU to a cold load (min of 4, 2026-12-02),
+and the fresh-process figures below pay them in full.
 
 *Cold processes* (``cold_processes``): the same model written to a JSON file and run in a
 new interpreter, imports included — ``python -c "...run(load(path))..."`` through the
