@@ -47,6 +47,39 @@ def test_every_error_is_problem_json(app_client: TestClient) -> None:
     _problem(app_client.request("PATCH", "/api/models", headers=a), 405)
 
 
+def test_service_messages_and_schema_refusals_can_be_translated(
+        app_client: TestClient, small: dict[str, Any]) -> None:
+    """The page shows errors in its user's language: the service's own messages carry a
+    ``code``, a field refused by a schema rule carries the rule (``type``) and its limits
+    (``ctx``), never the submitted value; a domain message carries neither."""
+    assert _problem(app_client.get("/api/models"), 401)["code"] == "sign-in"
+    a, _ = demo_tokens(app_client)
+    assert _problem(app_client.get("/api/nothing-here", headers=a), 404)["code"] == "http-404"
+    low = _problem(app_client.post("/api/foresight/models/japan_ce/run", headers=a,
+                                   json={"n": 3}), 422)
+    assert low["code"] == "invalid-request"
+    assert low["errors"][0]["type"] == "greater_than_equal"
+    assert low["errors"][0]["ctx"] == {"ge": 10}
+    text = _problem(app_client.post("/api/foresight/models/japan_ce/run", headers=a,
+                                    json={"n": "many-many"}), 422)
+    assert text["errors"][0]["type"] == "int_parsing" and "many-many" not in str(text)
+    doc = dict(small)
+    doc["products"] = {"widget": {**small["products"]["widget"],
+                                  "lifetime": {"distribution": "fixed", "mean": -2}}}
+    model = _problem(app_client.post("/api/models", headers={**a, "Content-Type":
+                                                                  "application/yaml"},
+                                     content=_yaml(doc)), 422)
+    assert model["code"] == "invalid-model" and model["errors"][0]["message"].startswith("-2 has")
+    assert "type" not in model["errors"][0]  # a validator's own words: nothing to translate
+    del doc["products"]["widget"]["lifetime"]["distribution"]
+    missing = _problem(app_client.post("/api/models", headers={**a, "Content-Type":
+                                                                    "application/yaml"},
+                                       content=_yaml(doc)), 422)
+    assert missing["errors"][0] == {"path": "products.widget.lifetime.distribution",
+                                    "message": "required field is missing; add it",
+                                    "type": "missing"}
+
+
 def test_405_lists_every_method_of_the_resource(app_client: TestClient) -> None:
     res = app_client.request("PATCH", "/api/models")
     assert res.status_code == 405

@@ -85,6 +85,36 @@ def test_invalid_upload_shows_errors_inline(page, server: str,  # type: ignore[n
     sync_api.expect(errors).to_contain_text("greater than 0")
 
 
+def test_errors_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
+                            tmp_path: Path) -> None:
+    """In Japanese a schema rule's refusal is translated with its limit, and a domain rule's
+    English words come under a Japanese line saying what happened; the service's own
+    messages (not found) are translated."""
+    _sign_in(page, server)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    doc = dict(SMALL)
+    doc["products"] = {"widget": {**SMALL["products"]["widget"], "lifetime": {"mean": -2}}}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    page.set_input_files("#upload-file", str(bad))
+    page.click("#upload-form button[type=submit]")
+    errors = page.locator("#upload-errors li")
+    sync_api.expect(errors.first).to_have_text(
+        "入力に誤りがあります。サービスの説明（英語）：")
+    sync_api.expect(page.locator("#upload-errors")).to_contain_text(
+        "products.widget.lifetime.distribution: 必須の項目です")
+    sync_api.expect(page.locator("#upload-errors")).to_contain_text("-2 has no unit")
+    got = page.evaluate("""async () => {
+        const core = await import('/static/core.js');
+        const r = await fetch('/api/nothing-here');
+        const limit = core.problemMessages({status: 422, errors: [
+            {path: 'n', message: 'Input should be greater than or equal to 10',
+             type: 'greater_than_equal', ctx: {ge: 10}}]});
+        return [core.problemMessages(await r.json()), limit]; }""")
+    assert got == [["見つかりません。"], ["n: 10 以上の値にしてください"]], got
+
+
 def test_switch_language(page, server: str) -> None:  # type: ignore[no-untyped-def]
     _sign_in(page, server)
     page.get_by_label("Language").select_option("ja")

@@ -57,7 +57,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         too_big = errors.problem(413, f"the request body is larger than {self.limit} bytes "
-                                      "(JUNKAN_MAX_BODY_BYTES)")
+                                      "(JUNKAN_MAX_BODY_BYTES)", code="body-too-large",
+                                 limit=self.limit)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
             if not length.isdigit() or int(length) > self.limit:

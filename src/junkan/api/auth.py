@@ -30,7 +30,8 @@ def current_user(request: Request, store: Annotated[Store, Depends(get_store)]) 
         user = store.token_user(header[7:].strip(), "bearer")
         if user is not None:
             return user
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token",
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            {"message": "invalid or expired token", "code": "token-invalid"},
                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -38,9 +39,11 @@ def current_user(request: Request, store: Annotated[Store, Depends(get_store)]) 
         if user is not None:
             if request.method not in SAFE and request.headers.get(CSRF_HEADER) != "1":
                 raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                    f"missing {CSRF_HEADER} header on a session request")
+                                    {"message": f"missing {CSRF_HEADER} header on a session "
+                                                "request", "code": "csrf"})
             return user
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in or send a bearer token",
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                        {"message": "sign in or send a bearer token", "code": "sign-in"},
                         headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -56,7 +59,8 @@ def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     """The caller, if an admin of their organisation (403 otherwise)."""
     if user.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            "only an administrator of your organisation may do this")
+                            {"message": "only an administrator of your organisation may do "
+                                        "this", "code": "admin-only"})
     return user
 
 

@@ -12,7 +12,7 @@ from junkan.store.db import Database, Settings
 from junkan.store.tables import Organisation, User
 from junkan.store.trace_repo import TraceRepo
 
-NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, {"message": "not found", "code": "not-found"})
 
 ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
 """A query parameter's day, YYYY-MM-DD (pydantic's lax date would take ``0`` as 1970-01-01)."""
@@ -82,7 +82,8 @@ async def read_upload(request: Request) -> tuple[str, str]:
         form = await request.form()
         up = form.get("file")
         if up is None or isinstance(up, str):
-            raise HTTPException(400, "multipart upload needs a 'file' field")
+            raise HTTPException(400, {"message": "multipart upload needs a 'file' field",
+                                      "code": "no-file-field"})
         data = await up.read()
         name = up.filename or ""
     else:
@@ -90,9 +91,11 @@ async def read_upload(request: Request) -> tuple[str, str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise HTTPException(400, "the document must be UTF-8 text (YAML or JSON)") from None
+        raise HTTPException(400, {"message": "the document must be UTF-8 text (YAML or JSON)",
+                                  "code": "not-utf8"}) from None
     if not text.strip():
-        raise HTTPException(400, "empty body: send a YAML or JSON document")
+        raise HTTPException(400, {"message": "empty body: send a YAML or JSON document",
+                                  "code": "empty-body"})
     fmt = "json" if "json" in ctype or name.endswith(".json") or \
         text.lstrip().startswith("{") else "yaml"
     return text, fmt

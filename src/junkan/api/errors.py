@@ -2,6 +2,12 @@
 (``application/problem+json``) with ``type``, ``title``, ``status`` and ``detail``, plus
 ``errors`` (each with ``path`` and ``message``) when input was refused field by field.
 
+So the web page can speak its user's language, an answer whose message is one of the
+service's own carries a ``code`` (``invalid-request``, ``invalid-model``, ``internal``,
+``shutting-down``, ``keys-unavailable``, ``http-<status>``), and a field refused by the
+request schema carries its pydantic error ``type`` and the limits it broke (``ctx``: ``gt``,
+``le``, ``max_length``, …). Domain messages stay as written (English).
+
 Nothing echoes the submitted values back: a refused password, a 351 MB alias expansion or a
 NaN never reaches a response body, and internal exception text stays in the server log."""
 
@@ -19,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.core.budget import PoolClosed
+from junkan.core.documents import CUSTOM, limits_of
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, ModelError
 from junkan.trace import KeyStoreError
@@ -33,10 +40,7 @@ MAX_ERRORS = 50
 def problem(status: int, detail: str, *, headers: dict[str, str] | None = None,
             **extra: Any) -> JSONResponse:
     """A problem+json response."""
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:
-        title = "Error"
+    title = _phrase(status) or "Error"
     # extension members never replace the standard ones (RFC 9457 §3.2) and are made JSON
     # (numpy numbers, tuples, NaN → null) before encoding: an error answer must not fail
     members = {k: v for k, v in jsonable(extra).items()
@@ -52,6 +56,24 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     for p in parts:
         out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
     return out or ".".join(str(p) for p in loc)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _field_error(e: Any) -> dict[str, Any]:
+    """A refused field: where, the message, pydantic's error type and the limits it broke."""
+    out: dict[str, Any] = {"path": _loc(e.get("loc", ())), "message": _short(str(e.get("msg", "")))}
+    if e.get("type") and e["type"] not in CUSTOM:
+        out["type"] = str(e["type"])
+    ctx = limits_of(e)
+    if ctx:
+        out["ctx"] = ctx
+    return out
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -71,20 +93,23 @@ def install(app: FastAPI) -> None:
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:  # RFC 9110 §15.5.6: list every method of the resource
             headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+        if str(detail) == _phrase(exc.status_code) and "code" not in extra:
+            extra["code"] = f"http-{exc.status_code}"
         return problem(exc.status_code, str(detail), headers=headers or None, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"path": _loc(e.get("loc", ())), "message": _short(str(e.get("msg", "")))}
-                  for e in exc.errors()[:MAX_ERRORS]]
-        return problem(422, "the request is invalid", errors=errors)
+        errors = [_field_error(e) for e in exc.errors()[:MAX_ERRORS]]
+        return problem(422, "the request is invalid", errors=errors, code="invalid-request")
 
     @app.exception_handler(ModelError)
     async def _model(_: Request, exc: ModelError) -> JSONResponse:
-        errors = [{"path": p.path, "message": _short(p.message)}
+        errors = [{"path": p.path, "message": _short(p.message),
+                   **({"type": p.kind} if p.kind else {}),
+                   **({"ctx": p.limits} if p.limits else {})}
                   for p in exc.problems[:MAX_ERRORS]]
         return problem(422, "the model is invalid", errors=errors,
-                       message="the model is invalid")
+                       message="the model is invalid", code="invalid-model")
 
     @app.exception_handler(JunkanError)
     async def _junkan(_: Request, exc: JunkanError) -> JSONResponse:
@@ -101,12 +126,13 @@ def install(app: FastAPI) -> None:
         log.error("signing-key problem %s on %s %s: %s", ref, request.method,
                   request.url.path, exc)
         return problem(503, f"the ledger's signing keys are unavailable (reference {ref}); "
-                            "the operator must check the master key")
+                            "the operator must check the master key",
+                       code="keys-unavailable", ref=ref)
 
     @app.exception_handler(PoolClosed)
     async def _closed(_: Request, exc: PoolClosed) -> JSONResponse:
         return problem(503, "the service is shutting down; try again shortly",
-                       headers={"Retry-After": "5"})
+                       headers={"Retry-After": "5"}, code="shutting-down")
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
@@ -114,7 +140,7 @@ def install(app: FastAPI) -> None:
         log.error("internal error %s on %s %s", ref, request.method, request.url.path,
                   exc_info=exc)
         return problem(500, f"internal error (reference {ref}); the details are in the "
-                            "server log")
+                            "server log", code="internal", ref=ref)
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
@@ -141,7 +167,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "properties": {
         "type": {"type": "string"}, "title": {"type": "string"},
         "status": {"type": "integer"}, "detail": {"type": "string"},
+        "code": {"type": "string", "description": "set when the message is one of the "
+                 "service's own, for translation: invalid-request, invalid-model, internal, "
+                 "shutting-down, keys-unavailable, http-<status>"},
         "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "path": {"type": "string"}, "message": {"type": "string"}}}}},
+            "path": {"type": "string"}, "message": {"type": "string"},
+            "type": {"type": "string", "description": "pydantic's error type"},
+            "ctx": {"type": "object", "description": "the limits the value broke"}}}}},
     "additionalProperties": True}
 

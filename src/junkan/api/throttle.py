@@ -70,7 +70,8 @@ class HashPool:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if not self._slots.acquire(blocking=False):
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                                "too many sign-ins at once; try again in a second",
+                                {"message": "too many sign-ins at once; try again in a second",
+                                 "code": "sign-in-busy"},
                                 headers={"Retry-After": "1"})
         try:
             future = self._pool.submit(fn, *args)
@@ -109,7 +110,8 @@ def client_address(request: Request) -> str:
 def too_many(seconds: float) -> HTTPException:
     wait = max(1, math.ceil(seconds))
     return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                         f"too many failed sign-ins; try again in {wait} s",
+                         {"message": f"too many failed sign-ins; try again in {wait} s",
+                          "code": "sign-in-throttled", "wait": wait},
                          headers={"Retry-After": str(wait)})
 
 

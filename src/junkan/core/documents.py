@@ -449,13 +449,28 @@ def _inner(t: Any, part: int | str | None) -> Any:
     return None
 
 
+LIMIT_KEYS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "expected")
+"""Context entries of a pydantic error that state the schema's limit (never the input)."""
+
+
+CUSTOM = ("value_error", "assertion_error")
+"""Error types whose message is a validator's own words (no rule to translate)."""
+
+
+def limits_of(err: Any) -> dict[str, int | float | str] | None:
+    """The limits a pydantic error (an ``exc.errors()`` item) names in its context."""
+    ctx = {k: v for k, v in (err.get("ctx") or {}).items()
+           if k in LIMIT_KEYS and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    return {k: v[:200] if isinstance(v, str) else v for k, v in ctx.items()} or None
+
+
 def problems_of(exc: ValidationError, scenario: str | None = None,
                 model: type[BaseModel] | None = None) -> list[Problem]:
     """The problems of a pydantic :class:`ValidationError`, each with its document path; with
     the ``model`` validated, an unknown field's problem names the fields known there."""
     problems: list[Problem] = []
     seen = set()
-    errors = exc.errors(include_input=False, include_url=False, include_context=False)
+    errors = exc.errors(include_input=False, include_url=False, include_context=True)
     for err in errors:
         loc = [p for p in err["loc"] if not (isinstance(p, str) and (
             p.startswith("function-") or p in ("constant",)))]
@@ -476,7 +491,9 @@ def problems_of(exc: ValidationError, scenario: str | None = None,
             problems.append(Problem("", f"… and more problems ({len(errors):,} errors in all); "
                                         "fix the ones above first"))
             break
+        plain = not known and scenario is None and err["type"] not in CUSTOM
         if scenario is not None:
             msg += f" (in scenario '{scenario}')"
-        problems.append(Problem(path, msg))
+        problems.append(Problem(path, msg, str(err["type"]) if plain else "",
+                                limits_of(err) if plain else None))
     return problems

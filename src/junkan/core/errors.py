@@ -26,10 +26,18 @@ class Problem:
         ``products.compressor.bom[2].mass``. Empty for the whole document.
     message:
         What is wrong and how to fix it.
+    kind:
+        The schema rule the value broke (pydantic's error type, e.g. ``greater_than``), set
+        only when ``message`` says no more than that rule, so a user interface may show it
+        in its own language; empty otherwise.
+    limits:
+        The rule's limits (e.g. ``{"gt": 0}``), never the submitted value.
     """
 
     path: str
     message: str
+    kind: str = field(default="", compare=False)
+    limits: dict[str, int | float | str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # a message never carries a huge value back to the user (see :func:`short`)

@@ -133,15 +133,41 @@ function table(el, heads, rows) {
   el.replaceChildren(thead, tbody);
 }
 
+const cleanMessage = (m) => String(m ?? "").replace(/^(Value|Assertion|Type) error,\s*/i, "");
+const translated = (key, vars) => (state.lang !== "en" && state.msg[key] ? t(key, vars) : null);
+
+/** A refused field's message: outside English, translated by the schema rule it broke (its
+ * `type`, with the limits in `ctx`) where the catalogue knows the rule; else as written. */
+function fieldMessage(e) {
+  return (e.type && translated(`val.${e.type}`, e.ctx || {})) || cleanMessage(e.message);
+}
+
+/** Outside English, the line that goes before `messages` when one of them is in English (a
+ * domain rule's own words): what happened, by the answer's status, and that the service's
+ * explanation follows in English; null otherwise. */
+function problemLead(doc, messages) {
+  if (state.lang === "en") return null;
+  const english = (m) => /[A-Za-z]{3}/.test(m) && !/[\u3040-\u30ff\u4e00-\u9fff]/.test(m);
+  if (!messages.some(english)) return null;
+  const byStatus = `problem.lead.${doc && doc.status}`;
+  return t(state.msg[byStatus] ? byStatus : "problem.lead");
+}
+
 /** The messages of an error answer (RFC 9457 problem+json: detail, plus errors[] by field),
- * without validation prefixes such as "Value error, ". */
+ * without validation prefixes such as "Value error, ". Outside English, the service's own
+ * messages (its `code`) and the schema's refusals (:func:`fieldMessage`) are translated, and
+ * a message kept in English comes under a translated lead (:func:`problemLead`). */
 function problemMessages(doc) {
-  const clean = (m) => String(m ?? "").replace(/^(Value|Assertion|Type) error,\s*/i, "");
+  let out;
   if (doc && Array.isArray(doc.errors) && doc.errors.length) {
-    return doc.errors.map((e) => (e.path ? `${e.path}: ${clean(e.message)}` : clean(e.message)));
+    out = doc.errors.map((e) => (e.path ? `${e.path}: ${fieldMessage(e)}` : fieldMessage(e)));
+  } else {
+    const detail = doc && (doc.detail || doc.message || doc.title);
+    out = [(doc && doc.code && translated(`problem.${doc.code}`, { ...doc, ref: doc.ref ?? "" }))
+      || (detail ? cleanMessage(typeof detail === "string" ? detail : JSON.stringify(detail)) : t("err.generic"))];
   }
-  const detail = doc && (doc.detail || doc.message || doc.title);
-  return [detail ? clean(typeof detail === "string" ? detail : JSON.stringify(detail)) : t("err.generic")];
+  const lead = problemLead(doc, out);
+  return lead ? [lead, ...out] : out;
 }
 
 /** The problem document of a failed response (a readable stand-in when it is not JSON). */
@@ -266,5 +292,5 @@ async function examples() {
 }
 
 export { $, state, loadLang, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
-  whoami, cell, table, problemMessages, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
+  whoami, cell, table, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
   showMessages, richTable, staticExample, pause, runJob };

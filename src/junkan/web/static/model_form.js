@@ -3,7 +3,7 @@
 // (actor, stage, kind, unit factors with unit pickers, source) and materials. Every edit is checked by the
 // server's lifecycle loader (debounced); each error is shown next to its field, found by the document path
 // the loader names. Saved as a new version of the model; YAML/JSON editing stays below.
-import { $, api, cell, fmt, jsonBody, problemOf, showProblem, state, t } from "./core.js";
+import { $, api, cell, fieldMessage, fmt, jsonBody, problemOf, showProblem, state, t } from "./core.js";
 
 const F = { doc: null, choices: null, model: null, timer: null, seq: 0, ids: new Set(), errors: [], openNext: null, masses: null, note: null };
 const NUM = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$/;
@@ -380,9 +380,9 @@ const MESSAGES = [
   [/^Field required/, "mf.err.required"],
   [/must be greater than 0/, "mf.err.positive"],
 ];
-/** The loader's message in the current language where its form is known (else as written). */
-function message(text) {
-  const clean = String(text).replace(/^(Value|Assertion|Type) error,\s*/i, "");
+/** A refused field's message in the current language where its rule or form is known (else as written). */
+function message(e) {
+  const clean = fieldMessage(e);
   for (const [re, key] of MESSAGES) {
     const m = clean.match(re);
     if (m) return t(key, { a: m[1] || "", b: m[2] || "" }, clean);
@@ -405,7 +405,7 @@ function showErrors() {
     for (const el of els) {  // a part's BOM shows in the product's tree and under Parts
       const slot = el.querySelector(":scope > .mf-err");
       if (!slot) continue;
-      slot.textContent = `${slot.textContent ? `${slot.textContent} ` : ""}${message(e.message)}`;
+      slot.textContent = `${slot.textContent ? `${slot.textContent} ` : ""}${message(e)}`;
       const inp = el.querySelector(":scope > input, :scope > select");
       if (inp) inp.setAttribute("aria-invalid", "true");
       for (let d = el.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
@@ -414,7 +414,7 @@ function showErrors() {
   $("#mf-errors").replaceChildren(...loose.map((e) => {
     const li = document.createElement("li");
     const code = cell("code", e.path || t("err.document"));
-    li.append(code, `: ${message(e.message)}`); return li;
+    li.append(code, `: ${message(e)}`); return li;
   }));
 }
 

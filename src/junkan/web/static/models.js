@@ -1,5 +1,5 @@
 // The model list: search, open, download, delete; upload a file or start from a shipped example.
-import { $, api, cell, examples, fmtTime, problemMessages, show, t } from "./core.js";
+import { $, api, cell, examples, fieldMessage, fmtTime, problemLead, problemMessages, show, t } from "./core.js";
 
 let searchTimer = null;
 
@@ -78,11 +78,14 @@ function uploadErrors(body, text) {
     list.append(cell("li", t("err.networkAsModel")));
     return;
   }
-  for (const e of body.errors || []) {
+  const shown = (body.errors || []).map(fieldMessage);
+  const lead = problemLead(body, shown);
+  if (lead && shown.length) list.append(cell("li", lead));
+  (body.errors || []).forEach((e, i) => {
     const li = document.createElement("li");
     const code = document.createElement("code"); code.textContent = e.path || t("err.document");
-    li.append(code, ": " + e.message); list.append(li);
-  }
+    li.append(code, ": " + shown[i]); list.append(li);
+  });
   if (!(body.errors || []).length) list.append(...problemMessages(body).map((m) => cell("li", m)));
 }
 
