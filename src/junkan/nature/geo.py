@@ -250,12 +250,21 @@ def feature_collection(polys: list[Polygon], crs: str | None = None) -> dict[str
     return doc
 
 
+def to_wgs84(crs: str | None, xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    """Coordinates in ``crs`` as WGS 84 longitude/latitude (degrees), by rasterio (PROJ);
+    unchanged when ``crs`` is None or already EPSG:4326."""
+    if crs is None or crs == WGS84:
+        return xs, ys
+    from rasterio.warp import transform
+
+    lon, lat = transform(crs, WGS84, xs, ys)
+    return [float(v) for v in lon], [float(v) for v in lat]
+
+
 def centroid(poly: Polygon, crs: str) -> dict[str, Any]:
     """The polygon's area centroid (shoelace over its rings, holes subtracted) and bounding
     box, in WGS 84 longitude/latitude (``lon``, ``lat``, ``bbox`` = [west, south, east,
     north]) for drawing the area on a map."""
-    from rasterio.warp import transform
-
     a = cx = cy = 0.0
     g = poly.geometry
     for part in [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]:
@@ -273,9 +282,7 @@ def centroid(poly: Polygon, crs: str) -> dict[str, Any]:
         cx, cy = cx / (3 * a), cy / (3 * a)
     else:
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    xs, ys = [cx, x0, x1, x0, x1], [cy, y0, y0, y1, y1]
-    if crs != WGS84:
-        xs, ys = (list(v) for v in transform(crs, WGS84, xs, ys))
+    xs, ys = to_wgs84(crs, [cx, x0, x1, x0, x1], [cy, y0, y0, y1, y1])
     return {
         "lon": float(xs[0]),
         "lat": float(ys[0]),

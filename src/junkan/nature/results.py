@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from junkan.core.encoding import jsonable
+from junkan.nature.geo import to_wgs84
 from junkan.nature.portfolio import bank_view, by_company
 
 TEXT: dict[str, dict[str, str]] = {
@@ -452,11 +453,7 @@ def outline(geometry: dict[str, Any], crs: str | None = None,
         geometry["coordinates"]]
     rings = []
     for ring in (r for poly in polys for r in poly):
-        xs, ys = [float(p[0]) for p in ring], [float(p[1]) for p in ring]
-        if crs is not None and crs != "EPSG:4326":
-            from rasterio.warp import transform
-
-            xs, ys = (list(map(float, v)) for v in transform(crs, "EPSG:4326", xs, ys))
+        xs, ys = to_wgs84(crs, [float(p[0]) for p in ring], [float(p[1]) for p in ring])
         rings.append(list(zip(xs, ys, strict=True)))
     flat = [p for r in rings for p in r]
     if not flat:
