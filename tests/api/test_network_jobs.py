@@ -110,3 +110,24 @@ def test_cancel_stops_a_running_job_and_only_its_starter_may(app_client: TestCli
     assert app_client.delete(f"{BASE}/{job_id}", headers=demo).json()["error"] == doc["error"]
     res = app_client.post(BASE, content=yaml.safe_dump(NETWORK), headers=demo)
     assert wait_for(app_client, f"{BASE}/{res.json()['id']}", demo, 120)["status"] == "succeeded"
+
+
+def test_a_periods_job_takes_supply_and_demand_per_year_inline(app_client: TestClient) -> None:
+    """``periods.supply_by_year`` and ``periods.demand_by_year`` inline in the posted
+    scenario; a CSV file name (read only beside a scenario file) is refused at once, naming
+    the field."""
+    from tests.network.test_periods_demand import _demand
+
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind=periods", content=yaml.safe_dump(_demand()),
+                          headers=demo)
+    assert res.status_code == 202, res.text
+    done = wait_for(app_client, f"{BASE}/{res.json()['id']}", demo, 120)
+    assert done["status"] == "succeeded", done["error"]
+    last = done["result"]["periods"][2]
+    assert last["demand_t"] == 70000 and last["destinations"]["R Kitakyushu"]["delivered_t"] > 0
+    bad = _demand()
+    bad["periods"]["demand_by_year"] = "demand.csv"
+    problem = _problem(app_client.post(f"{BASE}?kind=periods", content=yaml.safe_dump(bad),
+                                       headers=demo), 422)
+    assert "periods.demand_by_year" in str(problem) and "a CSV file" in str(problem)

@@ -24,6 +24,12 @@ from junkan.network.lifecycle_link import (
 from junkan.network.model import Network
 from junkan.network.multiperiod import PeriodPlan, solve_periods
 from junkan.network.orlib import CFLPInstance, read_orlib
+from junkan.network.periods_tables import (
+    read_demand_csv,
+    read_supply_csv,
+    read_year_csv,
+    year_table_csv,
+)
 from junkan.network.plan import Plan
 from junkan.network.proxy import ProxyTable, read_proxy_table
 from junkan.network.scenario import NetworkScenario
@@ -32,7 +38,8 @@ from junkan.network.sweep import Question, Study, pareto, sensitivity, study
 __all__ = ["CaseComparison", "case_files", "cases", "CFLPInstance", "CFLPSolution", "load",
            "Network", "NetworkScenario", "Outflow", "outflow_series", "pareto", "PeriodPlan",
            "Plan", "prefecture_polygons", "prefectures", "progress_document", "Proxy",
-           "ProxyTable", "read_proxy_table",
+           "ProxyTable", "read_demand_csv", "read_proxy_table", "read_supply_csv",
+           "read_year_csv",
            "Question", "read_orlib", "run", "sensitivity", "sites", "solve_cflp",
            "solve_periods", "study", "Study", "supply_from_lifecycle", "transport_footprint",
-           "TransportFootprint", "TransportFootprints", "with_transport"]
+           "TransportFootprint", "TransportFootprints", "with_transport", "year_table_csv"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.network.model import Network, build
-from junkan.network.periods_data import resolve_supply_file
+from junkan.network.periods_tables import resolve_table_files
 from junkan.network.plan import OnPlan, Plan, solve
 from junkan.network.scenario import NetworkScenario
 from junkan.network.solver import Progress
@@ -19,11 +19,12 @@ def load(path: str | Path | None = None, *, text: str | None = None,
     """Read (YAML or JSON, within the document limits), validate and resolve a network
     scenario: places, supply, distances and unit costs. Every problem is reported at once
     as a :class:`junkan.core.errors.ModelError` naming ``source`` (default: the path). From
-    a path, ``periods.supply_by_year`` may name a CSV file beside the scenario
-    (:func:`junkan.network.periods_data.read_supply_csv`); from text or a doc it is inline."""
+    a path, ``periods.supply_by_year`` and ``periods.demand_by_year`` may name CSV files
+    beside the scenario (:mod:`junkan.network.periods_tables`, errors naming the file, line
+    and column); from text or a doc they are inline."""
     if path is not None:
         source = source or str(path)
-        doc = resolve_supply_file(read_document(path), Path(path).parent)
+        doc = resolve_table_files(read_document(path), Path(path).parent)
     elif text is not None:
         source = source or "<scenario>"
         doc = parse_document(text, source=source)

@@ -113,7 +113,7 @@ def supply_from_lifecycle(scenario: NetworkScenario, result: Any,
                           outflows: Mapping[str, Outflow], *, year: int | None = None,
                           years: list[int] | None = None, proxy: Proxy | None = None,
                           proxy_by_year: Mapping[int, Proxy] | None = None,
-                          ) -> NetworkScenario:
+                          by_area: bool = False) -> NetworkScenario:
     """A copy of ``scenario`` whose commodities' supply is the lifecycle outflow: at
     ``year`` (single period), or with ``years`` a ``periods`` section (other settings of an
     existing one kept) that follows the series.
@@ -124,7 +124,9 @@ def supply_from_lifecycle(scenario: NetworkScenario, result: Any,
     With one proxy and outflow in the first year, the periods follow the series as
     ``supply_factor`` (× the first year's spread); otherwise the lifecycle's per-year values
     go in per area as ``supply_by_year`` (t/yr per prefecture and year, the first years may
-    be 0) and the commodity's ``supply`` is the first year with outflow."""
+    be 0) and the commodity's ``supply`` is the first year with outflow. ``by_area``: always
+    ``supply_by_year`` (per prefecture and year; :func:`junkan.network.year_table_csv` writes
+    it as the CSV file ``junkan network periods`` reads beside a scenario)."""
     if (year is None) == (years is None):
         raise JunkanError("give one of year (single period) or years (multi-period)")
     if proxy is not None and proxy_by_year is not None:
@@ -146,7 +148,8 @@ def supply_from_lifecycle(scenario: NetworkScenario, result: Any,
         if missing:
             raise JunkanError(f"the lifecycle run covers {ys[0]}–{ys[-1]}, not {missing}")
         spread_moves = any(not np.allclose(shares[y], shares[plan_years[0]]) for y in plan_years)
-        per_area = years is not None and (spread_moves or series[plan_years[0]] <= 0)
+        per_area = years is not None and (by_area or spread_moves
+                                          or series[plan_years[0]] <= 0)
         if per_area:
             base_year = next((y for y in plan_years if series[y] > 0), None)
             if base_year is None:

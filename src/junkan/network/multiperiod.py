@@ -19,7 +19,7 @@ exact, as modes have no capacity)::
 with δ_t = (1 + r)^−(year_t − year_0) and A_t the sum of δ over the years of period t.
 S (supply per area, commodity and period) and cap (destination capacity per period) come from
 :mod:`junkan.network.periods_data`: ``supply_factor`` or ``supply_by_year``, and
-``demand_factor``."""
+``demand_factor`` or ``demand_by_year``."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def period_model(net: Network, source: str = "<scenario>") -> PeriodModel:
     if per is None:
         raise ModelError([Problem("periods", "add a periods section (years, discount_rate, "
                                   "lead_time, salvage, supply_factor or supply_by_year, "
-                                  "demand_factor)")], source)
+                                  "demand_factor or demand_by_year)")], source)
     supply, problems = period_supply(net, per)
     dest_cap, more = period_demand(net, per)
     problems += more
@@ -351,7 +351,7 @@ def _period_rows(net: Network, m: PeriodModel, cc: _Cols, x: np.ndarray,
             "delivered_t": float(g[:, :, :, t].sum()),
             "destinations": {n: {"demand_t_by_commodity": {
                 c: float(m.dest_cap[j, p, t]) for p, c in enumerate(net.commodities)
-                if net.dest_cap[j, p] > 0},
+                if net.dest_cap[j, p] > 0 or m.dest_cap[j, p].any()},
                 "delivered_t": float(g[:, j, :, t].sum())} for j, n in enumerate(names)}})
     return rows
 

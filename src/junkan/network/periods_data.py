@@ -8,142 +8,54 @@ Supply of period t, per area (prefecture) and commodity, in t/yr collected:
 - otherwise the scenario's supply × ``periods.supply_factor`` of the commodity (default 1),
   every area alike.
 
-Demand is the destinations' capacity (t/yr per destination and commodity) × the
-``periods.demand_factor`` of the destination and of the commodity (default 1).
+Demand, per destination and commodity, in t/yr accepted:
+
+- ``periods.demand_by_year`` gives it per commodity and destination, replacing that
+  commodity's ``capacity`` at every destination (destinations not listed accept none);
+- otherwise the destinations' capacity × the ``periods.demand_factor`` of the destination
+  and of the commodity (default 1).
 
 Each period is checked before any solver time is spent: supply arriving before a hub can be
 on line (lead time), a year in which the destinations accept less than arrives, or the hubs
 at their largest tier cannot carry the supply, an area with supply that no hub can serve —
 each named with its field and year.
 
-A scenario read from a file may give ``supply_by_year`` as the name of a CSV file beside it
-(:func:`read_supply_csv`; ``#`` lines are comments, e.g. the source)::
+A scenario read from a file may give ``supply_by_year`` and ``demand_by_year`` as the names
+of CSV files beside it (:mod:`junkan.network.periods_tables`: :func:`read_supply_csv`,
+:func:`read_demand_csv`; errors name the file, line and column)::
 
-    area,year,commodity,t
-    Aichi,2030,panel,40000
-    Fukuoka,2040,panel,45000
+    area,year,commodity,t                 destination,year,commodity,t
+    Aichi,2030,panel,40000                Recycler Kanto,2030,panel,150000
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import Problem, short
 from junkan.network.geo import prefecture_code
+from junkan.network.periods_tables import (
+    read_demand_csv,
+    read_supply_csv,
+    resolve_table_files,
+)
+
+__all__ = ["MIN_SUPPLY_T", "period_checks", "period_demand", "period_supply", "read_demand_csv",
+           "read_supply_csv", "resolve_supply_file", "resolve_table_files"]
 
 if TYPE_CHECKING:
     from junkan.network.model import Network
     from junkan.network.scenario import Periods
 
-MAX_SUPPLY_CSV_BYTES = 2_000_000
-"""Largest supply table read (47 areas × 30 years × a few commodities is ~50 kB)."""
 MAX_PROBLEMS = 20
 MIN_SUPPLY_T = 1e-3
 """The smallest non-zero supply of an area in a year (1 kg/yr): below it the MILP's
 feasibility tolerance cannot tell it from 0, so one method would ignore it while another
 opened a hub for it."""
-HEADER = ["area", "year", "commodity", "t"]
-
-
-def read_supply_csv(path: str | Path, years: list[int]) -> dict[str, dict[str, list[float]]]:
-    """The ``supply_by_year`` table (commodity → area → t per year of ``years``) of a CSV
-    file ``area,year,commodity,t``; every problem names the file and the line, and every
-    (commodity, area) given needs a row for each year."""
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_SUPPLY_CSV_BYTES:
-            raise ModelError([Problem("", f"more than {MAX_SUPPLY_CSV_BYTES:,} bytes")], str(p))
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ModelError([Problem("", "file not found (periods.supply_by_year, relative to "
-                                  "the scenario file); check the path")], str(p)) from None
-    except UnicodeDecodeError as exc:
-        raise ModelError([Problem("", f"not UTF-8 text (byte {exc.start})")], str(p)) from None
-    problems: list[Problem] = []
-    got: dict[str, dict[str, dict[int, float]]] = {}
-    header = False
-    for n, line in enumerate(io.StringIO(text), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        cells = [c.strip() for c in next(csv.reader([stripped]))]
-        if not header:
-            if [c.lower() for c in cells] != HEADER:
-                problems.append(Problem(f"line {n}", "the header must be 'area,year,"
-                                        "commodity,t'"))
-                break
-            header = True
-            continue
-        _row(cells, n, years, got, problems)
-        if len(problems) >= MAX_PROBLEMS:
-            break
-    if not header and not problems:
-        problems.append(Problem("", "no header 'area,year,commodity,t'"))
-    elif header and not got and not problems:
-        problems.append(Problem("", "no rows after the header: the table would replace the "
-                                "scenario's supply with nothing; give one row per area, year "
-                                "and commodity"))
-    table: dict[str, dict[str, list[float]]] = {}
-    for c, areas in got.items():
-        for a, by_year in areas.items():
-            missing = [y for y in years if y not in by_year]
-            if missing:
-                problems.append(Problem(f"{c}.{a}", f"no row for {', '.join(map(str, missing))}"
-                                        f" (one per year of periods.years)"))
-            table.setdefault(c, {})[a] = [by_year.get(y, 0.0) for y in years]
-    if problems:
-        raise ModelError(problems, str(p))
-    return table
-
-
-def _row(cells: list[str], n: int, years: list[int],
-         got: dict[str, dict[str, dict[int, float]]], problems: list[Problem]) -> None:
-    if len(cells) != 4:
-        problems.append(Problem(f"line {n}", f"give 4 cells (area,year,commodity,t), not "
-                                f"{len(cells)}"))
-        return
-    area, year_s, commodity, t_s = cells
-    try:
-        year = int(year_s)
-    except ValueError:
-        problems.append(Problem(f"line {n}, year", f"{short(year_s)} is not a whole year"))
-        return
-    if year not in years:
-        problems.append(Problem(f"line {n}, year", f"{year} is not one of periods.years "
-                                f"({', '.join(map(str, years))})"))
-        return
-    try:
-        t = float(t_s)
-    except ValueError:
-        t = math.nan
-    if not (math.isfinite(t) and 0 <= t <= 1e9):
-        problems.append(Problem(f"line {n}, t", f"{short(t_s)} must be a number of tonnes, "
-                                "0 to 1e9"))
-        return
-    by_year = got.setdefault(commodity, {}).setdefault(area, {})
-    if year in by_year:
-        problems.append(Problem(f"line {n}", f"{area}, {year}, {commodity} is given twice"))
-        return
-    by_year[year] = t
-
-
-def resolve_supply_file(doc: Any, base: Path) -> Any:
-    """``doc`` with ``periods.supply_by_year`` read from its CSV file (relative to ``base``,
-    the scenario's folder) when it names one; otherwise ``doc`` as it is."""
-    per = doc.get("periods") if isinstance(doc, dict) else None
-    if not isinstance(per, dict) or not isinstance(per.get("supply_by_year"), str):
-        return doc
-    years = per.get("years")
-    if not (isinstance(years, list) and years and all(isinstance(y, int) for y in years)):
-        return doc  # the schema names the years' problem (and the file is not read)
-    table = read_supply_csv(base / per["supply_by_year"], years)
-    return {**doc, "periods": {**per, "supply_by_year": table}}
+resolve_supply_file = resolve_table_files
+"""The former name of :func:`junkan.network.periods_tables.resolve_table_files`."""
 
 
 def period_supply(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]]:
@@ -191,7 +103,8 @@ def period_supply(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]
 
 def period_demand(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]]:
     """(J, P, T) t/yr the destinations accept per commodity and period, and the problems
-    found (a ``demand_factor`` key that is no destination or commodity, or both)."""
+    found (a ``demand_factor`` key that is no destination or commodity, or both; a
+    ``demand_by_year`` commodity or destination that is not in the scenario)."""
     cap = np.repeat(net.dest_cap[:, :, None], len(per.years), axis=2)
     names = [d.name for d in net.scenario.destinations]
     problems: list[Problem] = []
@@ -209,7 +122,27 @@ def period_demand(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]
             problems.append(Problem(field, f"unknown destination or commodity {short(key)}; "
                                     f"destinations: {', '.join(names)}; commodities: "
                                     f"{', '.join(net.commodities)}"))
+    for c, table in per.demand_by_year.items():
+        if c not in net.commodities:
+            problems.append(Problem(f"periods.demand_by_year.{c}", f"unknown commodity "
+                                    f"{short(c)}; known: {', '.join(net.commodities)}"))
+            continue
+        p = net.commodities.index(c)
+        cap[:, p, :] = 0
+        for dest, values in table.items():
+            if dest not in names:
+                problems.append(Problem(f"periods.demand_by_year.{c}.{dest}", f"unknown "
+                                        f"destination {short(dest)}; destinations: "
+                                        f"{', '.join(names)}"))
+                continue
+            cap[[j for j, n in enumerate(names) if n == dest], p, :] = np.asarray(values)
     return cap, problems
+
+
+def _demand_field(per: Periods, c: str) -> str:
+    if c in per.demand_by_year:
+        return f"periods.demand_by_year.{c}"
+    return "periods.demand_factor" if per.demand_factor else f"destinations[*].capacity.{c}"
 
 
 def _supply_field(per: Periods, c: str) -> str:
@@ -236,8 +169,7 @@ def period_checks(net: Network, per: Periods, supply: np.ndarray,
         for p, c in enumerate(net.commodities):
             arrive, accept = supply[:, p, t].sum() * (1 - loss), cap[:, p, t].sum()
             if arrive > accept * 1.0000001 + 1e-9:
-                field = "periods.demand_factor" if per.demand_factor else \
-                    f"destinations[*].capacity.{c}"
+                field = _demand_field(per, c)
                 problems.append(Problem(field, f"infeasible in {year}: {arrive:,.0f} t of {c} "
                                         f"reach the destinations but they accept only "
                                         f"{accept:,.0f} t that year ({_supply_field(per, c)} "
@@ -271,8 +203,7 @@ def _unreachable_in_a_year(net: Network, per: Periods, supply: np.ndarray,
             hub_ok = (linked & open_dest[None, :]).any(axis=1)
             reach = (net.zone_hub_ok & hub_ok[None, :]).any(axis=1)
             for k in np.flatnonzero((supply[:, p, t] > 0) & ~reach):
-                field = "periods.demand_factor" if per.demand_factor else \
-                    f"destinations[*].capacity.{c}"
+                field = _demand_field(per, c)
                 problems.append(Problem(field, f"infeasible in {year}: {net.zones[k].name} "
                                         f"has {supply[k, p, t]:,.6g} t of {c} but no destination "
                                         "its hubs reach accepts any that year "

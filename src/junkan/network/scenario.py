@@ -166,9 +166,10 @@ Tonnes = Annotated[float, Field(ge=0, le=1e9)]
 
 def _inline_table(value: Any) -> Any:
     if isinstance(value, str):
-        raise ValueError(f"{short(value)}: a CSV file (area,year,commodity,t) is read only when "
-                         "the scenario is loaded from a file (relative to it); give the table "
-                         "inline here: commodity → area → one value per year")
+        raise ValueError(f"{short(value)}: a CSV file (area or destination,year,commodity,t) "
+                         "is read only when the scenario is loaded from a file (relative to "
+                         "it); give the table inline here: commodity → area or destination → "
+                         "one value per year")
     if isinstance(value, dict):  # prefecture codes written unquoted in YAML (23: [...])
         return {c: ({str(a) if isinstance(a, int) else a: v for a, v in t.items()}
                     if isinstance(t, dict) else t) for c, t in value.items()}
@@ -200,6 +201,12 @@ class Periods(Strict):
     """Per destination (its name) or per commodity, one multiplier of the destinations'
     capacity per period (a recycler that opens later: 0 before; both apply when both are
     given)."""
+    demand_by_year: Annotated[dict[str, dict[str, list[Tonnes]]],
+                              BeforeValidator(_inline_table)] = Field(default_factory=dict)
+    """Per commodity and destination (its name), the t/yr it accepts in each period:
+    replaces that commodity's ``capacity`` at every destination in every period
+    (destinations not listed: 0). A scenario read from a file may instead name a CSV file
+    (``destination,year,commodity,t``)."""
     source: str | None = None
     """Where the supply and demand paths come from (or "assumption")."""
 
@@ -210,8 +217,10 @@ class Periods(Strict):
         n = len(self.years)
         series = [(f"supply_factor.{c}", f) for c, f in self.supply_factor.items()]
         series += [(f"demand_factor.{k}", f) for k, f in self.demand_factor.items()]
-        series += [(f"supply_by_year.{c}.{a}", f) for c, t in self.supply_by_year.items()
-                   for a, f in t.items()]
+        series += [(f"{name}.{c}.{a}", f) for name, table in
+                   (("supply_by_year", self.supply_by_year),
+                    ("demand_by_year", self.demand_by_year))
+                   for c, t in table.items() for a, f in t.items()]
         for name, f in series:
             if len(f) != n:
                 raise ValueError(f"{name}: give {n} values, one per year, not {len(f)}")
@@ -221,9 +230,22 @@ class Periods(Strict):
             if c in self.supply_factor:
                 raise ValueError(f"supply_by_year.{c}: give supply_factor or supply_by_year "
                                  f"for '{c}', not both")
+        for c, t in self.demand_by_year.items():
+            if not t:
+                raise ValueError(f"demand_by_year.{c}: give at least one destination")
+            if c in self.demand_factor:
+                raise ValueError(f"demand_by_year.{c}: give demand_factor or demand_by_year "
+                                 f"for '{c}', not both")
+            both = sorted(set(t) & set(self.demand_factor))
+            if both:
+                raise ValueError(f"demand_by_year.{c}.{both[0]}: give demand_factor or "
+                                 f"demand_by_year for '{both[0]}', not both")
         if self.supply_by_year and not self.source:
             raise ValueError("source: supply_by_year replaces the scenario's supply; say where "
                              "its figures come from (or 'assumption')")
+        if self.demand_by_year and not self.source:
+            raise ValueError("source: demand_by_year replaces the destinations' capacity; say "
+                             "where its figures come from (or 'assumption')")
         return self
 
 
