@@ -4,7 +4,8 @@ example to a 0.5 % gap (target ≤ 10 s), the README's ``junkan network report``
 (target ≤ 60 s, run as a user would, in a subprocess) and the multi-period example.
 Results: benchmarks/results/network.json. Run: ``.venv/bin/python benchmarks/network_bench.py``
 (``--quick`` skips the large instance; ``--large`` runs only the large instance,
-``--targets`` only the example's one solve, report and periods, and ``--cases`` only the
+``--targets`` only the example's one solve, report and periods, ``--options`` the one
+solve under HiGHS option variants and a perfect warm start, and ``--cases`` only the
 twelve case studies comparison, ``junkan network cases``, each merged
 into the results). The large instance is also a regression check: CPU seconds and, with
 the same HiGHS version, nodes and LP iterations against :data:`LARGE_REFERENCE` (wall time
@@ -169,6 +170,87 @@ def case_studies() -> dict:
             "cases": per_case, "target": "a few minutes (<= 180 s) on 2 cores"}
 
 
+SOLVE_OPTIONS = {"default": {}, "pscost_minreliable 2": {"mip_pscost_minreliable": 2},
+                 "no RINS/RENS sub-MIPs": {"mip_heuristic_run_rins": False,
+                                           "mip_heuristic_run_rens": False},
+                 "no symmetry detection": {"mip_detect_symmetry": False}}
+"""HiGHS option variants :func:`solve_options` compares with junkan's settings (1 thread,
+heuristic effort 0.3) on the one UI solve."""
+
+
+def _highs_run(prob: Any, options: dict, start: Any = None) -> dict:
+    """One HiGHS run of a :class:`junkan.network.solver.MilpProblem` to 0.5 % with junkan's
+    settings plus ``options``; ``start``: a first incumbent. CPU seconds, nodes, LP iterations."""
+    import highspy
+    import numpy as np
+
+    from junkan.network.solver import HEURISTIC_EFFORT
+
+    highspy.Highs.resetGlobalScheduler(True)
+    h = highspy.Highs()
+    for k, v in {"output_flag": False, "mip_rel_gap": 0.005, "threads": 1,
+                 "mip_heuristic_effort": HEURISTIC_EFFORT, **options}.items():
+        h.setOptionValue(k, v)
+    a = prob.a.tocsc()  # the model as junkan.network.solver passes it (same order)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = prob.n, a.shape[0]
+    lp.col_cost_, lp.col_lower_ = prob.c, prob.col_lo
+    lp.col_upper_ = np.where(np.isinf(prob.col_hi), highspy.kHighsInf, prob.col_hi)
+    lp.row_lower_ = np.where(np.isinf(prob.row_lo), -highspy.kHighsInf, prob.row_lo)
+    lp.row_upper_ = np.where(np.isinf(prob.row_hi), highspy.kHighsInf, prob.row_hi)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = prob.n, a.shape[0]
+    lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                       for b in prob.integer]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        sol.value_valid = True
+        h.setSolution(sol)
+    c0 = time.process_time()
+    h.run()
+    info = h.getInfo()
+    return {"cpu_seconds": round(time.process_time() - c0, 2),
+            "objective": info.objective_function_value, "bound": info.mip_dual_bound,
+            "mip_gap": info.mip_gap, "nodes": int(info.mip_node_count),
+            "lp_iterations": int(info.simplex_iteration_count),
+            "x": np.asarray(h.getSolution().col_value)}
+
+
+def solve_options(prices: tuple[float, ...] = (0.0, 20000.0)) -> dict:
+    """The UI solve (shipped ELV example to 0.5 %) under HiGHS option variants and carbon
+    prices, and with a first incumbent: the best plan known (how much a perfect warm start
+    could save) and the previous price's plan (the UI's next solve). Judged on CPU seconds,
+    nodes and LP iterations (deterministic for the same HiGHS version), not wall time on the
+    shared machine."""
+    import os
+
+    from junkan import network
+    from junkan.network.formulation import formulate
+
+    net = network.load(ROOT / "examples" / "network_elv_japan.yaml")
+    load0 = os.getloadavg()[0]
+    rows = []
+    previous = None
+    for price in prices:
+        prob = formulate(net, carbon_price=price, co2_cap_t=None).problem
+        runs = {name: _highs_run(prob, opts) for name, opts in SOLVE_OPTIONS.items()}
+        best = min(runs.values(), key=lambda r: r["objective"])
+        runs["default, best plan as start"] = _highs_run(prob, {}, start=best["x"])
+        if previous is not None:  # the UI's next solve: the last price's plan as start
+            runs["default, previous price's plan as start"] = _highs_run(prob, {},
+                                                                          start=previous)
+        previous = best["x"]
+        for name, r in runs.items():
+            rows.append({"carbon_price": price, "variant": name,
+                         **{k: v for k, v in r.items() if k != "x"}})
+            print(rows[-1], flush=True)
+    return {"rows": rows, "load_before": round(load0, 2),
+            "load_after": round(os.getloadavg()[0], 2)}
+
+
 def main() -> None:
     import sys
 
@@ -191,6 +273,12 @@ def main() -> None:
         out.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
         print(json.dumps({k: doc[k] for k in ("one_solve", "report", "periods")}, indent=2,
                          ensure_ascii=False))
+        return
+    if "--options" in sys.argv:  # HiGHS option variants on the UI solve, merged
+        out = Path(__file__).parent / "results" / "network.json"
+        doc = json.loads(out.read_text("utf-8")) if out.exists() else {}
+        doc["solve_options"] = solve_options()
+        out.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     if "--cases" in sys.argv:  # only the case comparison, merged into the last results
         out = Path(__file__).parent / "results" / "network.json"
