@@ -43,6 +43,30 @@ def test_a_solve_job_gives_the_plan_of_the_synchronous_route(app_client: TestCli
     assert [j["id"] for j in app_client.get(BASE, headers=demo).json()] == [job["id"]]
 
 
+def test_an_earlier_plans_hubs_warm_start_a_solve(app_client: TestClient) -> None:
+    """The page sends the plan it solved last (``hubs_key``) as ``start``: the same optimum;
+    a key that does not fit the scenario (another hub count, a tier it has not) is ignored,
+    and one that is no list of tiers is refused."""
+    demo, _ = demo_tokens(app_client)
+    text = yaml.safe_dump(NETWORK)
+    cold = app_client.post("/api/network/solve?carbon_price=0&gap=0.000001", content=text,
+                           headers=demo).json()
+    key = cold["hubs_key"]
+    assert len(key) >= 2 and any(k >= 0 for k in key)
+    wrong_tier = ",".join(["99"] + [str(k) for k in key[1:]])
+    for start in (",".join(map(str, key)), "0", wrong_tier):
+        res = app_client.post(f"{BASE}?carbon_price=20000&gap=0.000001&start={start}",
+                              content=text, headers=demo)
+        assert res.status_code == 202, res.text
+        done = wait_for(app_client, f"{BASE}/{res.json()['id']}", demo, 120)
+        assert done["status"] == "succeeded", (start, done["error"])
+        direct = app_client.post("/api/network/solve?carbon_price=20000&gap=0.000001",
+                                 content=text, headers=demo).json()
+        assert done["result"]["objective"] == pytest.approx(direct["objective"], rel=1e-9)
+    for bad in ("x", "1,,2", "1;2", "1" * 5):
+        _problem(app_client.post(f"{BASE}?start={bad}", content=text, headers=demo), 422)
+
+
 def test_a_bad_scenario_is_refused_at_once_naming_the_field(app_client: TestClient) -> None:
     demo, _ = demo_tokens(app_client)
     for body in (yaml.safe_dump({**NETWORK, "modes": {}}), "{}\n", "[null, null]"):

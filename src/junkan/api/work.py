@@ -93,11 +93,13 @@ def flow_indicators_job(text: str, frameworks: list[str]) -> dict[str, Any]:
 
 
 def network_job(text: str, carbon_price: float | None,
-                gap: float | None = None, stream: bool = False) -> dict[str, Any]:
+                gap: float | None = None, stream: bool = False,
+                start: tuple[int, ...] | None = None) -> dict[str, Any]:
     """Validate a network scenario, plan hubs and flows (to ``gap``, the scenario's unless
     given), and describe the plan for maps. ``stream``: report each improved plan's summary
     (:func:`junkan.network.progress_document`) and the plan (as the result describes it) as
-    the job's progress while it solves."""
+    the job's progress while it solves. ``start``: an earlier plan's ``hubs_key``, the
+    solver's first incumbent (ignored when it does not fit the scenario)."""
     from junkan import network
 
     def improved(plan: Any) -> None:  # with the plan itself, so a page can draw it at once
@@ -105,7 +107,7 @@ def network_job(text: str, carbon_price: float | None,
                                   "plan": plan.to_json(places=True)}))
 
     plan = network.run(network.load(text=text, source="scenario"), carbon_price=carbon_price,
-                       mip_rel_gap=gap, on_plan=improved if stream else None)
+                       mip_rel_gap=gap, start=start, on_plan=improved if stream else None)
     return dict(jsonable(plan.to_json(places=True)))
 
 

@@ -134,8 +134,12 @@ def z_of(form: Formulation, key: tuple[int, ...]) -> np.ndarray:
 
 def evaluate(net: Network, form: Formulation, key: tuple[int, ...]) -> MilpResult | None:
     """The exact best flows (an LP) for hub configuration ``key`` under ``form``'s prices and
-    cap; ``None`` when those hubs cannot carry the supply (or meet the cap)."""
-    if len(key) != form.layout.i:
+    cap; ``None`` when those hubs cannot carry the supply (or meet the cap), or when ``key``
+    is no configuration of this network (another scenario's: a hub count or tier that does
+    not fit)."""
+    lay = form.layout
+    if len(key) != lay.i or any(
+            not -1 <= tier < lay.z_off[h + 1] - lay.z_off[h] for h, tier in enumerate(key)):
         return None
     return solve_fixed(form.problem, z_of(form, key))
 

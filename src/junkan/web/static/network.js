@@ -3,7 +3,7 @@
 import { $, api, cell, fmt, fmtPct, longTask, plot, runJob, show, showProblem, state, t } from "./core.js";
 
 let outlines = null;
-const netState = { last: null, source: null };
+const netState = { last: null, source: null, warm: null };  // warm: the last plan's hubs for the same text
 const MODE_COLOUR = { truck: "#d35400", ship: "#2471a3", rail: "#239b56" };
 const EXAMPLE = "network_elv_japan";
 
@@ -44,7 +44,9 @@ let drawing = Promise.resolve();  // one drawing at a time: a streamed plan wait
 async function solveJob(text, json, price, source, signal) {
   const init = { method: "POST", headers: { "Content-Type": json ? "application/json" : "application/yaml" }, body: text };
   let drawn = null;
-  const out = await runJob(`/api/network/jobs?carbon_price=${price}`, init, signal, { onProgress: (p) => {
+  // the plan solved last for the same scenario (e.g. at another carbon price) is the solver's first incumbent
+  const warm = netState.warm && netState.warm.text === text ? `&start=${netState.warm.key.join(",")}` : "";
+  const out = await runJob(`/api/network/jobs?carbon_price=${price}${warm}`, init, signal, { onProgress: (p) => {
     if (p && typeof p === "object" && p.objective != null) {
       $("#network-best").textContent = t("network.best", { cost: fmt(p.cost_JPY), co2: fmt(p.co2e_t),
         hubs: p.hubs_opened.length, gap: fmtPct(p.mip_gap), s: Math.round(p.elapsed_s) });
@@ -56,6 +58,7 @@ async function solveJob(text, json, price, source, signal) {
       }
     }
   } });
+  if (!out.problem && Array.isArray(out.result.hubs_key)) netState.warm = { text, key: out.result.hubs_key };
   return out.problem ? out : { plan: out.result };
 }
 
