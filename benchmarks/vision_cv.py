@@ -17,6 +17,9 @@ the fit's CPU seconds. ``--rows`` keeps the rows in a file to run again without 
 absolute texture amplitudes added on 2026-12-02::
 
     --drop streak_abs,iso_abs,fine_abs,band_abs,streak_clean,iso_clean
+
+``--fit-share 0.8`` fits each fold on 80 % of its training images (what the former 20 %
+calibration split cost: 94.39 % against 94.75 % with all, 2026-12-02).
 Writes benchmarks/results/vision_cv.json."""
 
 from __future__ import annotations
@@ -103,6 +106,13 @@ def main() -> None:
         "depth-3 trees, learning rate 0.15, subsample 0.7, max_features 0.6",
     )
     ap.add_argument("--learning-rate", type=float, default=0.1)
+    ap.add_argument(
+        "--fit-share",
+        type=float,
+        default=1.0,
+        help="fit each fold on this share of its training images (drawn at random, seed 1): "
+        "what holding out a calibration split costs",
+    )
     ap.add_argument("--rows", type=Path, help="cache of the training rows (.npz)")
     ap.add_argument("--drop", default="", help="features to leave out, comma-separated")
     ap.add_argument("--out", type=Path, default=RESULTS / "vision_cv.json")
@@ -127,7 +137,11 @@ def main() -> None:
     for cw, leaves in grid + ([(None, None)] if a.baseline else []):
         hits = {s: 0 for s in stages}
         cpu = 0.0
+        rng = np.random.default_rng(1)
         for tr, te in GroupKFold(a.folds).split(x, yi, g):
+            if a.fit_share < 1:
+                imgs = np.unique(g[tr])
+                tr = tr[np.isin(g[tr], rng.choice(imgs, int(len(imgs) * a.fit_share), False))]
             clf = _classifier(cw, leaves, a.iters, a.learning_rate)
             t = time.process_time()
             clf.fit(x[tr], yi[tr])
@@ -153,6 +167,7 @@ def main() -> None:
         "pieces": int(len(y)),
         "folds": a.folds,
         "features_dropped": drop,
+        "fit_share": a.fit_share,
         "results": out,
         "loadavg": [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]],
     }

@@ -75,3 +75,24 @@ def test_outdated_model_file_says_how_to_retrain(tmp_path) -> None:
         load(path)
     with pytest.raises(ValueError, match="not a junkan vision model"):
         load(text='{"format": "junkan.lifecycle/1"}')
+
+
+@pytest.mark.slow
+def test_a_cnn_model_gets_cross_fitted_group_counts() -> None:
+    """The CNN path fits the count correction and the group count model as the boosted path
+    does, with a CNN trained per image fold: its per-group counts are corrected, not raw."""
+    pytest.importorskip("jax")
+    from junkan.vision import ImageMeta, RenderSpec, analyse, from_frames, render, train
+    from junkan.vision.pipeline import intervals
+
+    spec = RenderSpec(width=640, height=512, pieces=25, mm_per_px=0.8, grain_mm=40)
+    model = train(from_frames([render(spec, seed=i) for i in range(10)]), kind="cnn", epochs=2)
+    info = model.info["count_correction"]
+    assert info["fitted"] and info["folds"] == 3 and info["images"] == 10, info
+    assert model.group_count_onnx is not None and model.count_correction is not None
+    assert model.count_correction.shape == (4, 4) and np.isfinite(model.count_correction).all()
+    res = [analyse(model, render(spec, seed=50).image, ImageMeta(mm_per_px=0.8))]
+    g = res[0].group_pieces
+    assert g is not None and g.shape == (res[0].seg.count, 4) and (g >= 0).all()
+    counts = intervals(model, res)[0]["count"]
+    assert sum(c["mean"] for c in counts.values()) > 0

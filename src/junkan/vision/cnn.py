@@ -16,6 +16,7 @@ log(d_eq / 50 mm)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -241,6 +242,28 @@ def fit_rows(
     z = logits_numpy(w, xn, size[ic])
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return to_onnx(w, mean, sd), e / e.sum(axis=1, keepdims=True)
+
+
+def fold_proba(
+    rows: Rows, y: np.ndarray, n_cls: int, seed: int, epochs: int
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """For the cross-fitted counts (:func:`junkan.vision.boosting.fold_predictor`): the CNN
+    trained on the labelled rows ``lab`` (a mask), its probabilities on the annotated
+    segments ``seg`` (a mask of ``rows.xc``'s rows; their patches are ``rows.pc``)."""
+    if rows.patch is None or rows.pc is None:
+        raise ValueError("the CNN needs the pieces' patches (training_rows(patches=True))")
+    size = side_input(rows.x[:, FEATURES.index("d_eq_mm")])
+    size_c = side_input(rows.xc[:, FEATURES.index("d_eq_mm")])
+
+    def proba(lab: np.ndarray, seg: np.ndarray) -> np.ndarray:
+        assert rows.patch is not None and rows.pc is not None
+        w, mean, sd = fit(rows.patch[lab], size[lab], y[lab], n_cls, seed=seed, epochs=epochs)
+        xn = (rows.pc[seg] - mean[None, :, None, None]) / sd[None, :, None, None]
+        z = logits_numpy(w, xn, size_c[seg])
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+    return proba
 
 
 def logits_numpy(p: dict[str, np.ndarray], x: np.ndarray, s: np.ndarray) -> np.ndarray:
