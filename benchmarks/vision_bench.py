@@ -6,6 +6,7 @@ out, on the sorted-bin weighings of the other frames), and images per second of
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/vision_bench.py [--train 120 --test 90]
         [--model boosted|cnn] [--seeds 90000,200000,300000]
+        [--count-seeds 400000,500000 --count-test 200]
 
 ``--seeds`` gives the first seed of each held-out set (``--test`` frames each, never the
 training seeds 10,000 …): accuracy and counts are reported per set, so that a figure is not
@@ -13,6 +14,12 @@ one seed's luck. Count errors per interval are over full intervals only, with th
 projected to a 10-minute interval as for mass. Per-group counts come from the group count
 model and its adjusted count (:mod:`junkan.vision.group_counts`, 2026-12-02); the model's
 ``count_correction`` info gives the matrix and the segment-level one it replaced.
+
+Four 20-frame intervals per set cannot settle a ±3 % band (the per-interval sd is 1–5 %), so
+each band comes with the standard error of its ends (:func:`band`) and a verdict — ``met``,
+``not met`` or ``not settled`` — and ``--count-seeds`` adds further held-out sets of
+``--count-test`` frames evaluated for counts only; ``counts_pooled`` gives the bands over the
+intervals of all sets together (2026-12-02).
 
 The model has 250 trees (``--trees``; ``vision train`` defaults to 120: on these renders 250
 gave 94.7 % against 94.3 % with the six texture features tried then, 2026-12-01). The
@@ -133,29 +140,98 @@ def calibrated_mass(model, res, test, per: int) -> dict:  # type: ignore[no-unty
     }
 
 
+SHRINK = float(np.sqrt(1 / (600 * 2.0 / (1024 * 0.8 / 1000))))
+"""√(1 / frames of a 10-minute interval): random per-frame errors shrink with √frames."""
+
+BAND = 0.03
+"""The target: counts per group within ±3 % per 10-minute interval."""
+
+
+def band(errs: list[float], per: int) -> dict:  # type: ignore[type-arg]
+    """The band mean ± 2 sd projected to a 10-minute interval from the count errors of
+    ``len(errs)`` intervals of ``per`` frames, with the standard error of its ends (of the
+    mean, sd/√n, and of the sd, sd/√(2(n − 1)), propagated), and whether ±3 % is met: ``met``
+    when both ends lie inside ±3 % by two standard errors, ``not met`` when one end lies
+    outside by two, else ``not settled`` (too few intervals to tell)."""
+    e = np.asarray(errs, float)
+    n = len(e)
+    if n < 2:
+        return {"intervals": n}
+    mean, sd = float(e.mean()), float(e.std(ddof=1))
+    k = 2 * SHRINK * np.sqrt(per)
+    se_mean, se_sd = sd / np.sqrt(n), sd / np.sqrt(2 * (n - 1))
+    se_end = float(np.hypot(se_mean, k * se_sd))
+    lo, hi = mean - k * sd, mean + k * sd
+    inside = lo - 2 * se_end >= -BAND and hi + 2 * se_end <= BAND
+    outside = lo + 2 * se_end < -BAND or hi - 2 * se_end > BAND
+    return {
+        "intervals": n,
+        "mean": mean,
+        "mean_se": float(se_mean),
+        "sd": sd,
+        "band_10min": [float(lo), float(hi)],
+        "band_end_se": se_end,
+        "target_3pct": "met" if inside else "not met" if outside else "not settled",
+    }
+
+
+def _full(doc: dict, per: int) -> list[dict]:  # type: ignore[type-arg]
+    return [iv for iv in doc["intervals"] if iv["images"] >= 0.9 * per]  # ± a frame at edges
+
+
 def counts_by_interval(doc: dict, per: int) -> dict:  # type: ignore[type-arg]
     """Count errors of the full intervals of ``per`` frames, their mean and spread, and the
     band projected to a 10-minute interval (1,465 frames) as for mass: in total and per group
-    (the per-group counts are the corrected ones, :mod:`junkan.vision.counting`)."""
-    full = [iv for iv in doc["intervals"] if iv["images"] >= 0.9 * per]  # ± a frame at edges
+    (the per-group counts are the corrected ones, :mod:`junkan.vision.counting`), each band
+    with its standard error (:func:`band`)."""
+    full = _full(doc, per)
     errs = [iv["count_error"] for iv in full]
-    bias = float(np.mean(errs)) if errs else float("nan")
-    sd = float(np.std(errs, ddof=1)) if len(errs) > 1 else float("nan")
-    shrink = np.sqrt(per / (600 * 2.0 / (1024 * 0.8 / 1000)))
     by_group = {g: [iv["count_error_by_group"][g] for iv in full] for g in GROUPS}
-    g_bias = {g: float(np.mean(v)) for g, v in by_group.items() if v}
-    g_sd = {g: float(np.std(v, ddof=1)) for g, v in by_group.items() if len(v) > 1}
+    bands = {g: band(v, per) for g, v in by_group.items()}
+    ok = {g: b for g, b in bands.items() if "sd" in b}
+    total = band(errs, per)
     return {
         "interval_errors": errs,
-        "by_group_mean": g_bias,
-        "by_group_sd": g_sd,
-        "by_group_10min_band": {
-            g: [g_bias[g] - 2 * g_sd[g] * shrink, g_bias[g] + 2 * g_sd[g] * shrink] for g in g_sd
-        },
-        "mean": bias,
-        "sd": sd,
-        "projected_10min_band": [bias - 2 * sd * shrink, bias + 2 * sd * shrink],
+        "interval_errors_by_group": by_group,
+        "by_group_mean": {g: b["mean"] for g, b in ok.items()},
+        "by_group_sd": {g: b["sd"] for g, b in ok.items()},
+        "by_group_10min_band": {g: b["band_10min"] for g, b in ok.items()},
+        "by_group_band": bands,
+        "mean": total.get("mean", float("nan")),
+        "sd": total.get("sd", float("nan")),
+        "projected_10min_band": total.get("band_10min", [float("nan")] * 2),
+        "band": total,
     }
+
+
+def pooled(sets: list[dict], per: int) -> dict:  # type: ignore[type-arg]
+    """The count bands over the full intervals of all held-out sets together."""
+    errs = {g: [e for s in sets for e in s["interval_errors_by_group"][g]] for g in GROUPS}
+    return {
+        "sets": len(sets),
+        "by_group_band": {g: band(v, per) for g, v in errs.items()},
+        "band": band([e for s in sets for e in s["interval_errors"]], per),
+    }
+
+
+def count_sets(model, seeds: list[int], n: int, per: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Counts only (no throughput, mass or calibration) on further held-out sets of ``n``
+    frames each, rendered and evaluated in chunks of ``per`` frames so that memory stays
+    that of one interval."""
+    out = []
+    frame_s = 1024 * 0.8 / 1000 / 2.0
+    for s in seeds:
+        full: list[dict] = []
+        for k in range(0, n - per + 1, per):
+            doc = evaluate(
+                model,
+                from_frames(frames(per, s + k), f"held-out renders from seed {s + k}"),
+                interval_s=per * frame_s,
+            )
+            full += _full(doc, per)
+        c = counts_by_interval({"intervals": full}, per)
+        out.append({"seed": s, "frames": n, **c})
+    return out
 
 
 def held_out(model, seeds: list[int], n: int, per: int) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -191,6 +267,8 @@ def main() -> None:
     ap.add_argument("--model", choices=("boosted", "cnn"), default="boosted")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seeds", default="200000,300000", help="further held-out sets")
+    ap.add_argument("--count-seeds", default="", help="further held-out sets for counts only")
+    ap.add_argument("--count-test", type=int, default=200, help="frames of each count set")
     ap.add_argument("--out", type=Path, help="results file (default benchmarks/results/)")
     a = ap.parse_args()
     cv2.setNumThreads(1)
@@ -228,7 +306,14 @@ def main() -> None:
     }
     out = a.out or RESULTS / ("vision.json" if a.model == "boosted" else f"vision_{a.model}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, default=float))
+    sets = [result["counts_by_interval"]]
+    sets += [h["counts_by_interval"] for h in result["other_held_out"]]
+    result["count_sets"] = []
+    for s in [None] + [int(v) for v in a.count_seeds.split(",") if v.strip()]:
+        if s is not None:  # one set at a time, written as it is done
+            result["count_sets"] += count_sets(model, [s], a.count_test, a.per_interval)
+        result["counts_pooled"] = pooled(sets + result["count_sets"], a.per_interval)
+        out.write_text(json.dumps(result, indent=1, default=float))
     print(
         json.dumps(
             {
@@ -242,6 +327,7 @@ def main() -> None:
                     for h in result["other_held_out"]
                 ],
                 "segmentation": doc["segmentation"],
+                "counts_pooled": result["counts_pooled"],
                 "images_per_s": result["throughput"]["images_per_s"],
                 "images_per_cpu_s": result["throughput"]["images_per_cpu_s"],
                 "mass_mean_error": result["mass"]["mean_error"],
