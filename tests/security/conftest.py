@@ -25,6 +25,16 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="package")
+def auth(server: str) -> dict[str, str]:
+    return bearer(server)
+
+
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh seeded service (its URL while it runs)."""
     db = tmp_path_factory.mktemp("abuse") / "abuse.db"
     port = _free_port()
     # the suites flood the service from one address; the per-address sign-in lock (tested in
@@ -42,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--database-url", f"sqlite:///{db}"], env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a seeded start takes ~10 s idle, over 60 s at load 10+
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/api/health", timeout=1).status_code == 200:
@@ -61,8 +71,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         raise AssertionError("the server ignored SIGTERM") from None
 
 
-@pytest.fixture(scope="package")
-def auth(server: str) -> dict[str, str]:
+def bearer(server: str) -> dict[str, str]:
+    """The Authorization header of a new API client of the demo user."""
     with httpx.Client(base_url=server) as c:
         assert c.post("/api/session", json={"email": DEMO_EMAIL,
                                             "password": DEMO_PASSWORD}).status_code == 200

@@ -12,10 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.security.conftest import bearer, serve
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +31,19 @@ MAX_RESPONSE_S = 15
 conftest.py) and 5 s to answer: a request that hits the budget is refused (422) just after
 10 s, which schemathesis's default limit (10 s, ``--checks all``) counted as a failure on a
 loaded machine; a request that hangs past its budget still fails."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A service of its own: the second run's throw-away admin revokes credentials of the
+    organisation (tokens, clients), so a server shared with the other security suites (the
+    package's, when xdist runs them after this one on the same worker) would sign them out."""
+    yield from serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def auth(server: str) -> dict[str, str]:
+    return bearer(server)
 
 
 def _st(server: str, token: str, report: Path, *selection: str) -> subprocess.CompletedProcess:
