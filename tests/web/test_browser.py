@@ -4,6 +4,7 @@ on loopback. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,23 @@ def test_errors_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
              type: 'greater_than_equal', ctx: {ge: 10}}]});
         return [core.problemMessages(await r.json()), limit]; }""")
     assert got == [["見つかりません。"], ["n: 10 以上の値にしてください"]], got
+
+
+def test_texts_made_of_messages_follow_a_language_switch(  # type: ignore[no-untyped-def]
+        page, server: str) -> None:
+    """A message written with values (the workspace's diff line) is redone in the language
+    switched to, and a text written over it later is left alone."""
+    _open_model(page, server, "compressor_magnet")
+    page.click("#workspace summary")
+    page.click("#diff-form button")
+    summary = page.locator("#diff-summary")
+    sync_api.expect(summary).to_have_text(re.compile(r"^v1 and v1 are the same"))
+    page.get_by_label("Language").select_option("ja")
+    sync_api.expect(summary).to_have_text("v1 と v1 は同じです。")
+    page.evaluate("document.getElementById('diff-summary').textContent = 'written later'")
+    page.get_by_label("言語").select_option("en")
+    page.get_by_role("heading", name="Value network").wait_for()
+    sync_api.expect(summary).to_have_text("written later")
 
 
 def test_switch_language(page, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -78,9 +78,10 @@ def _check(page: Any, lang: str, name: str, errors: list[str]) -> None:
         shown += page.evaluate(SANKEY_DATA)
         for data in sorted([*NAMES, *shown], key=len, reverse=True):
             text = text.replace(data, "")
-        # a single word counts only on its own (not inside a path such as products.x.collection)
+        # a single word counts only on its own (not inside a path such as products.x.collection);
+        # a full stop after it ends a sentence unless a name goes on after it
         left = [p for p in english_fragments()
-                if re.search(rf"(?<![\w.\-/]){re.escape(p)}(?![\w.\-/])", text)]
+                if re.search(rf"(?<![\w.\-/]){re.escape(p)}(?![\w\-/]|\.[\w/])", text)]
         where = {p: text[max(0, text.find(p) - 30):text.find(p) + 30] for p in left[:6]}
         assert not left, (name, left, where)
 

@@ -22,6 +22,21 @@ async function loadLang(lang) {
     const key = el.dataset.i18nPlaceholder;
     if (state.msg[key]) el.setAttribute("placeholder", state.msg[key]);
   });
+  for (const [el, live] of liveTexts) {  // texts made of messages follow the switch
+    if (!el.isConnected || el.textContent !== live.shown) { liveTexts.delete(el); continue; }
+    el.textContent = live.shown = live.make();
+  }
+}
+
+/** Texts made of messages (with values) that a language switch must redo: element → how. */
+const liveTexts = new Map();
+
+/** Set `el`'s text to `make()` now and again after a language switch (until something else
+ * writes the element). */
+function setText(el, make) {
+  const shown = make();
+  el.textContent = shown;
+  liveTexts.set(el, { make, shown });
 }
 /** The message `key` in the current language with `{name}` replaced from `vars`; `fallback`
  * (default: the key itself) when the catalogue has no such message. */
@@ -291,6 +306,6 @@ async function examples() {
   return examplesCache;
 }
 
-export { $, state, loadLang, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
+export { $, state, loadLang, setText, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
   whoami, cell, table, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
   showMessages, richTable, staticExample, pause, runJob };

@@ -1,6 +1,6 @@
 // Future scenarios (foresight): lever sliders re-run the ensemble live; groups and the scenario tree
 // as long work with cancel.
-import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, runJob, show, showProblem, t } from "./core.js";
+import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, runJob, setText, show, showProblem, t } from "./core.js";
 
 const fs = { models: [], timer: null, seq: 0, last: null };
 const FAN_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
@@ -138,7 +138,7 @@ async function listEarlier() {
   const done = (await res.json()).filter((j) => j.status === "succeeded");
   const sel = $("#fs-earlier");
   const none = document.createElement("option");
-  none.value = ""; none.textContent = t("fs.earlierPick", { n: done.length });
+  none.value = ""; setText(none, () => t("fs.earlierPick", { n: done.length }));
   sel.replaceChildren(none, ...done.map((j) => {
     const o = document.createElement("option"); o.value = j.id; o.textContent = fmtTime(j.finished_at); return o;
   }));

@@ -3,7 +3,7 @@
 // (actor, stage, kind, unit factors with unit pickers, source) and materials. Every edit is checked by the
 // server's lifecycle loader (debounced); each error is shown next to its field, found by the document path
 // the loader names. Saved as a new version of the model; YAML/JSON editing stays below.
-import { $, api, cell, fieldMessage, fmt, jsonBody, problemOf, showProblem, state, t } from "./core.js";
+import { $, api, cell, fieldMessage, fmt, jsonBody, problemOf, setText, showProblem, state, t } from "./core.js";
 
 const F = { doc: null, choices: null, model: null, timer: null, seq: 0, ids: new Set(), errors: [], openNext: null, masses: null, note: null };
 const NUM = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$/;
@@ -358,8 +358,8 @@ async function check() {
     const r = await res.json();
     F.errors = []; showErrors();
     F.masses = r.masses || null; showMasses();
-    $("#mf-status").textContent = [F.note, t("mf.valid", { scenarios: r.scenarios.length, added: r.changes.added,
-      removed: r.changes.removed })].filter(Boolean).join(" ");
+    setText($("#mf-status"), () => [F.note, t("mf.valid", { scenarios: r.scenarios.length, added: r.changes.added,
+      removed: r.changes.removed })].filter(Boolean).join(" "));
     return true;
   }
   const doc = await problemOf(res);

@@ -1,7 +1,7 @@
 // A model's workspace: versions with downloads and a diff of any two, sharing with organisations,
 // deleting, and editing the document with live validation (saved as a new version): in forms
 // (model_form.js) or as YAML/JSON text.
-import { $, api, cell, fmtTime, problemMessages, problemOf, showProblem, state, t } from "./core.js";
+import { $, api, cell, fmtTime, problemMessages, problemOf, setText, showProblem, state, t } from "./core.js";
 import { loadForm, redrawForm, resetForm } from "./model_form.js";
 
 let validateTimer = null;
@@ -56,8 +56,8 @@ $("#diff-form").addEventListener("submit", async (ev) => {
   const res = await api(`/api/models/${m.id}/diff?a=${$("#diff-a").value}&b=${$("#diff-b").value}`);
   if (!res.ok) { $("#diff-summary").textContent = problemMessages(await problemOf(res)).join(" "); return; }
   const d = await res.json();
-  $("#diff-summary").textContent = d.diff ? t("ws.diffSummary", { a: d.a, b: d.b, added: d.added, removed: d.removed })
-    + (d.truncated ? ` ${t("ws.diffTruncated")}` : "") : t("ws.same", { a: d.a, b: d.b });
+  setText($("#diff-summary"), () => (d.diff ? t("ws.diffSummary", { a: d.a, b: d.b, added: d.added, removed: d.removed })
+    + (d.truncated ? ` ${t("ws.diffTruncated")}` : "") : t("ws.same", { a: d.a, b: d.b })));
   $("#diff").replaceChildren(...d.diff.split("\n").filter(Boolean).map((line) => {
     const span = cell("span", `${line}\n`);
     span.className = /^(\+\+\+|---|@@)/.test(line) ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
