@@ -58,10 +58,13 @@ resolve_supply_file = resolve_table_files
 """The former name of :func:`junkan.network.periods_tables.resolve_table_files`."""
 
 
+def _unknown_commodity(field: str, name: str, net: Network) -> Problem:
+    return Problem(field, f"unknown commodity {short(name)}; known: {', '.join(net.commodities)}")
+
+
 def period_supply(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]]:
     """(K, P, T) t/yr collected per area, commodity and period, and the problems found."""
-    problems = [Problem(f"periods.supply_factor.{c}", f"unknown commodity '{c}'; known: "
-                        f"{', '.join(net.commodities)}")
+    problems = [_unknown_commodity(f"periods.supply_factor.{c}", c, net)
                 for c in per.supply_factor if c not in net.commodities]
     t_ = len(per.years)
     factor = np.ones((len(net.commodities), t_))
@@ -72,8 +75,7 @@ def period_supply(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]
     zone_of = {z.prefecture: k for k, z in enumerate(net.zones)}
     for c, table in per.supply_by_year.items():
         if c not in net.commodities:
-            problems.append(Problem(f"periods.supply_by_year.{c}", f"unknown commodity '{c}'"
-                                    f"; known: {', '.join(net.commodities)}"))
+            problems.append(_unknown_commodity(f"periods.supply_by_year.{c}", c, net))
             continue
         p = net.commodities.index(c)
         rate = net.scenario.commodities[c].collection_rate
@@ -124,8 +126,7 @@ def period_demand(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]
                                     f"{', '.join(net.commodities)}"))
     for c, table in per.demand_by_year.items():
         if c not in net.commodities:
-            problems.append(Problem(f"periods.demand_by_year.{c}", f"unknown commodity "
-                                    f"{short(c)}; known: {', '.join(net.commodities)}"))
+            problems.append(_unknown_commodity(f"periods.demand_by_year.{c}", c, net))
             continue
         p = net.commodities.index(c)
         cap[:, p, :] = 0
