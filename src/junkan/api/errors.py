@@ -3,10 +3,11 @@
 ``errors`` (each with ``path`` and ``message``) when input was refused field by field.
 
 So the web page can speak its user's language, an answer whose message is one of the
-service's own carries a ``code`` (``invalid-request``, ``invalid-model``, ``internal``,
-``shutting-down``, ``keys-unavailable``, ``http-<status>``), and a field refused by the
-request schema carries its pydantic error ``type`` and the limits it broke (``ctx``: ``gt``,
-``le``, ``max_length``, …). Domain messages stay as written (English).
+service's own carries a ``code`` (``invalid-request``, ``not-found``, ``sign-in``,
+``http-<status>``, …; the list is in docs/service.md), and a field refused by a schema rule
+carries the rule's pydantic error ``type`` and the limits it broke (``ctx``: ``gt``, ``le``,
+``max_length``, …; :func:`junkan.core.documents.rule_of`). Domain messages stay as written
+(English).
 
 Nothing echoes the submitted values back: a refused password, a 351 MB alias expansion or a
 NaN never reaches a response body, and internal exception text stays in the server log."""
@@ -25,7 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.core.budget import PoolClosed
-from junkan.core.documents import CUSTOM, limits_of
+from junkan.core.documents import rule_of
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, ModelError
 from junkan.trace import KeyStoreError
@@ -65,15 +66,12 @@ def _phrase(status: int) -> str:
         return ""
 
 
-def _field_error(e: Any) -> dict[str, Any]:
-    """A refused field: where, the message, pydantic's error type and the limits it broke."""
-    out: dict[str, Any] = {"path": _loc(e.get("loc", ())), "message": _short(str(e.get("msg", "")))}
-    if e.get("type") and e["type"] not in CUSTOM:
-        out["type"] = str(e["type"])
-    ctx = limits_of(e)
-    if ctx:
-        out["ctx"] = ctx
-    return out
+def _field_error(path: str, message: str, kind: str = "",
+                 limits: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One refused field of an answer: where, the message, and the schema rule it broke
+    (``type``, with its limits as ``ctx``) when the message says no more than that rule."""
+    return {"path": path, "message": _short(message), **({"type": kind} if kind else {}),
+            **({"ctx": limits} if limits else {})}
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -99,14 +97,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_field_error(e) for e in exc.errors()[:MAX_ERRORS]]
+        errors = [_field_error(_loc(e.get("loc", ())), str(e.get("msg", "")), *rule_of(e))
+                  for e in exc.errors()[:MAX_ERRORS]]
         return problem(422, "the request is invalid", errors=errors, code="invalid-request")
 
     @app.exception_handler(ModelError)
     async def _model(_: Request, exc: ModelError) -> JSONResponse:
-        errors = [{"path": p.path, "message": _short(p.message),
-                   **({"type": p.kind} if p.kind else {}),
-                   **({"ctx": p.limits} if p.limits else {})}
+        errors = [_field_error(p.path, p.message, p.kind, p.limits)
                   for p in exc.problems[:MAX_ERRORS]]
         return problem(422, "the model is invalid", errors=errors,
                        message="the model is invalid", code="invalid-model")
@@ -168,8 +165,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "type": {"type": "string"}, "title": {"type": "string"},
         "status": {"type": "integer"}, "detail": {"type": "string"},
         "code": {"type": "string", "description": "set when the message is one of the "
-                 "service's own, for translation: invalid-request, invalid-model, internal, "
-                 "shutting-down, keys-unavailable, http-<status>"},
+                 "service's own, for translation (e.g. invalid-request, not-found, sign-in, "
+                 "http-<status>; the list: docs/service.md)"},
         "errors": {"type": "array", "items": {"type": "object", "properties": {
             "path": {"type": "string"}, "message": {"type": "string"},
             "type": {"type": "string", "description": "pydantic's error type"},

@@ -457,11 +457,16 @@ CUSTOM = ("value_error", "assertion_error")
 """Error types whose message is a validator's own words (no rule to translate)."""
 
 
-def limits_of(err: Any) -> dict[str, int | float | str] | None:
-    """The limits a pydantic error (an ``exc.errors()`` item) names in its context."""
+def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
+    """The schema rule a pydantic error (an ``exc.errors()`` item) broke, for a translated
+    message: its type and the limits its context names (never the input); ``("", None)``
+    for a validator's own words (:data:`CUSTOM`)."""
+    kind = str(err.get("type") or "")
+    if not kind or kind in CUSTOM:
+        return "", None
     ctx = {k: v for k, v in (err.get("ctx") or {}).items()
            if k in LIMIT_KEYS and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-    return {k: v[:200] if isinstance(v, str) else v for k, v in ctx.items()} or None
+    return kind, {k: v[:200] if isinstance(v, str) else v for k, v in ctx.items()} or None
 
 
 def problems_of(exc: ValidationError, scenario: str | None = None,
@@ -491,9 +496,9 @@ def problems_of(exc: ValidationError, scenario: str | None = None,
             problems.append(Problem("", f"… and more problems ({len(errors):,} errors in all); "
                                         "fix the ones above first"))
             break
-        plain = not known and scenario is None and err["type"] not in CUSTOM
+        # the rule stands for the message only when nothing was added to it
+        kind, limits = rule_of(err) if not known and scenario is None else ("", None)
         if scenario is not None:
             msg += f" (in scenario '{scenario}')"
-        problems.append(Problem(path, msg, str(err["type"]) if plain else "",
-                                limits_of(err) if plain else None))
+        problems.append(Problem(path, msg, kind, limits))
     return problems
