@@ -6,7 +6,7 @@ So the web page can speak its user's language, an answer whose message is one of
 service's own carries a ``code`` (``invalid-request``, ``not-found``, ``sign-in``,
 ``http-<status>``, …; the list is in docs/service.md), and a field refused by a schema rule
 carries the rule's pydantic error ``type`` and the limits it broke (``ctx``: ``gt``, ``le``,
-``max_length``, …; :func:`junkan.core.documents.rule_of`). Domain messages stay as written
+``max_length``, …; :func:`junkan.core.errors.rule_of`). Domain messages stay as written
 (English).
 
 Nothing echoes the submitted values back: a refused password, a 351 MB alias expansion or a
@@ -26,9 +26,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.core.budget import PoolClosed
-from junkan.core.documents import rule_of
 from junkan.core.encoding import jsonable
-from junkan.core.errors import JunkanError, ModelError
+from junkan.core.errors import JunkanError, ModelError, rule_of
 from junkan.trace import KeyStoreError
 
 log = logging.getLogger("junkan.api")

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from junkan.core.errors import ModelError, Problem, format_path, short
+from junkan.core.errors import ModelError, Problem, format_path, rule_of, short
 from junkan.core.json_scan import json_text_within
 from junkan.core.limits import Limits, limits
 
@@ -447,26 +447,6 @@ def _inner(t: Any, part: int | str | None) -> Any:
     if origin is dict and len(args) == 2:
         return args[1]
     return None
-
-
-LIMIT_KEYS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "expected")
-"""Context entries of a pydantic error that state the schema's limit (never the input)."""
-
-
-CUSTOM = ("value_error", "assertion_error")
-"""Error types whose message is a validator's own words (no rule to translate)."""
-
-
-def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
-    """The schema rule a pydantic error (an ``exc.errors()`` item) broke, for a translated
-    message: its type and the limits its context names (never the input); ``("", None)``
-    for a validator's own words (:data:`CUSTOM`)."""
-    kind = str(err.get("type") or "")
-    if not kind or kind in CUSTOM:
-        return "", None
-    ctx = {k: v for k, v in (err.get("ctx") or {}).items()
-           if k in LIMIT_KEYS and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-    return kind, {k: v[:200] if isinstance(v, str) else v for k, v in ctx.items()} or None
 
 
 def problems_of(exc: ValidationError, scenario: str | None = None,

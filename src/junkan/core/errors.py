@@ -8,6 +8,7 @@ maps it to a 4xx response with the same text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_PATH = 300
 """Longest document path kept in a :class:`Problem` (longer ones are cut with an ellipsis)."""
@@ -160,3 +161,23 @@ def _bounded(value: object, budget: int, depth: int) -> tuple[str, bool]:
     except Exception:  # a broken __repr__ must not hide the real error
         text = f"<{type(value).__name__}>"
     return (text, False) if len(text) <= budget else (text[:budget] + "…", True)
+
+
+LIMIT_KEYS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "expected")
+"""Context entries of a pydantic error that state the schema's limit (never the input)."""
+
+
+CUSTOM = ("value_error", "assertion_error")
+"""Error types whose message is a validator's own words (no rule to translate)."""
+
+
+def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
+    """The schema rule a pydantic error (an ``exc.errors()`` item) broke, for a translated
+    message: its type and the limits its context names (never the input); ``("", None)``
+    for a validator's own words (:data:`CUSTOM`)."""
+    kind = str(err.get("type") or "")
+    if not kind or kind in CUSTOM:
+        return "", None
+    ctx = {k: v for k, v in (err.get("ctx") or {}).items()
+           if k in LIMIT_KEYS and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    return kind, {k: v[:200] if isinstance(v, str) else v for k, v in ctx.items()} or None
