@@ -97,3 +97,39 @@ def test_shared_arrays_broadcast_and_balances_hold_per_run(compiled: list[Compil
     for bal in node_balances(many).values():
         assert bal.shape == (2, len(c.years), 3)
         assert np.all(np.abs(bal[0]) <= 1e-9 * np.maximum(bal[1], 1.0))
+
+
+def _memory_of(a: np.ndarray) -> str:
+    """Whose memory an array's data is in: an anonymous ``mmap`` or numpy's."""
+    base: Any = a
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    import mmap
+
+    return "map" if isinstance(base, mmap.mmap) else "numpy"
+
+
+def test_results_on_plain_pages_are_the_same(compiled: list[Compiled],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result's large arrays lie in ordinary pages (engine.plain_zeros): the same numbers,
+    zero where nothing was written, writable, and they pickle like numpy's own (a job's
+    result crosses to a worker process)."""
+    import pickle
+
+    from junkan.lifecycle import engine
+
+    z = engine.plain_zeros((3, 2 << 20))  # 48 MiB: above PLAIN_PAGES_ABOVE
+    assert z.shape == (3, 2 << 20) and z.dtype == np.float64 and not z.any()
+    assert _memory_of(z) == "map"
+    z[2, -1] = 5.0
+    assert z.sum() == 5.0 and pickle.loads(pickle.dumps(z))[2, -1] == 5.0
+    assert _memory_of(engine.plain_zeros((4, 5))) == "numpy"  # small: numpy's own array
+    c = compiled[1]
+    ours = simulate_compiled(c, "A")
+    monkeypatch.setattr(engine, "PLAIN_PAGES_ABOVE", 0)  # every array on plain pages
+    plain = simulate_compiled(c, "A")
+    assert _memory_of(plain.activity) == "map" and _memory_of(ours.activity) == "numpy"
+    for name in RAW:
+        np.testing.assert_array_equal(getattr(plain, name), getattr(ours, name), err_msg=name)
