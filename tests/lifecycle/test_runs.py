@@ -126,6 +126,8 @@ def test_results_on_plain_pages_are_the_same(compiled: list[Compiled],
     z[2, -1] = 5.0
     assert z.sum() == 5.0 and pickle.loads(pickle.dumps(z))[2, -1] == 5.0
     assert _memory_of(engine.plain_zeros((4, 5))) == "numpy"  # small: numpy's own array
+    with pytest.raises(MemoryError, match="MiB"):  # as numpy: a worker's budget reports it
+        engine.plain_zeros((1 << 30, 1 << 10))  # 8 TiB
     c = compiled[1]
     ours = simulate_compiled(c, "A")
     monkeypatch.setattr(engine, "PLAIN_PAGES_ABOVE", 0)  # every array on plain pages

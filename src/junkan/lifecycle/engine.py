@@ -26,6 +26,7 @@ each run's changed arrays given per run — the uncertainty package simulates th
 from __future__ import annotations
 
 import dataclasses
+import errno
 import mmap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -117,7 +118,14 @@ def plain_zeros(shape: tuple[int, ...]) -> np.ndarray:
     size = int(np.prod(shape, dtype=np.int64))
     if size * 8 <= PLAIN_PAGES_ABOVE:
         return np.zeros(shape)
-    return np.frombuffer(mmap.mmap(-1, size * 8), dtype=np.float64).reshape(shape)
+    try:
+        pages = mmap.mmap(-1, size * 8)
+    except OSError as exc:  # as numpy would: a MemoryError (a worker's budget reports it)
+        if exc.errno != errno.ENOMEM:
+            raise
+        raise MemoryError(f"cannot allocate {size * 8 / 2**20:,.0f} MiB for an array of "
+                          f"shape {shape}") from None
+    return np.frombuffer(pages, dtype=np.float64).reshape(shape)
 
 
 def simulate_compiled(c: Compiled, scenario: str = "baseline",
