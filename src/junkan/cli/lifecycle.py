@@ -25,7 +25,6 @@ from junkan.cli.common import (
 )
 from junkan.core.errors import JunkanError
 from junkan.data import library_names
-from junkan.indicators import scenario_indicators
 from junkan.lifecycle import LifecycleModel, ModelFile, Result
 
 app = typer.Typer()
@@ -128,6 +127,10 @@ def compare_cmd(
                                                   "per-scenario tables.")] = None,
 ) -> None:
     """Simulate every scenario and show them side by side."""
+    # imported here: the indicators bring pandas, ~0.4 s of CPU that simulate and validate
+    # need not pay at start (2026-12-02)
+    from junkan.indicators import scenario_indicators
+
     mf = load(model)
     with reported():
         results: dict[str, Result] = {}
