@@ -49,6 +49,8 @@ def import_cmd(
 
     if stage not in STAGES:
         fail(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
+    if not actor.strip():
+        fail("--actor: give the name of the actor who runs the processes, e.g. supplier")
     with reported(zip_path, OSError):
         template, notes = olca.import_template(
             zip_path, actor=actor, stage=stage, impact=impact, materials=materials
@@ -63,7 +65,10 @@ def import_cmd(
     if out is None:
         print(text, end="")
     else:
-        write_atomic(out, text.encode("utf-8"))
+        try:
+            write_atomic(out, text.encode("utf-8"))
+        except OSError as exc:
+            fail(f"{out}: cannot write the template ({exc.strerror or exc}); check the folder")
         print(
             f"wrote {out}: {len(template.get('processes', {}))} processes, "
             f"{len(template.get('materials', {}))} materials"
@@ -87,6 +92,8 @@ def export_cmd(
             lo, hi = (int(y) for y in years.split(":"))
         except ValueError:
             fail(f"--years {years!r}: give FIRST:LAST, e.g. 2030:2044")
+        if lo > hi:
+            fail(f"--years {years!r}: FIRST must not come after LAST, e.g. 2030:2044")
         window = (lo, hi)
     with reported(model, OSError):
         mf = lifecycle.load(model)

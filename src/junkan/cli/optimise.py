@@ -11,10 +11,23 @@ import typer
 
 from junkan import lifecycle
 from junkan.cli.common import Format, atomic_dir, fail, print_json, print_table, reported
+from junkan.cli.uncertainty import check_out
 from junkan.core.errors import JunkanError
 from junkan.lifecycle import optimise as opt
 
 app = typer.Typer()
+
+
+def _write(out: Path, doc: dict[str, Any], result: Any) -> None:
+    try:
+        with atomic_dir(out) as tmp:
+            (tmp / "optimise.json").write_text(
+                json.dumps(doc, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+            )
+            result.to_frame().to_csv(tmp / "actors.csv", index=False)
+            result.report(tmp)
+    except OSError as exc:
+        fail(f"--out {out}: cannot write the results ({exc.strerror or exc}); check the folder")
 
 
 def _fmt(x: Any) -> str:
@@ -73,6 +86,7 @@ def optimise_cmd(
     """Choose, per product and part, among the loop options the model allows, to minimise
     CO2e, cost or virgin input or maximise RAP under constraints; --pareto for the front
     between two objectives with each actor's gain or loss."""
+    check_out(out)
     with reported(model, OSError):
         mf = lifecycle.load(model)
     s = _spec(mf, spec, objective, pareto, points)
@@ -89,12 +103,7 @@ def optimise_cmd(
         fail(exc)
     doc = result.to_json()
     if out is not None:
-        with atomic_dir(out) as tmp:
-            (tmp / "optimise.json").write_text(
-                json.dumps(doc, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-            )
-            result.to_frame().to_csv(tmp / "actors.csv", index=False)
-            result.report(tmp)
+        _write(out, doc, result)
     if fmt == Format.json:
         print_json(doc)
         return

@@ -13,7 +13,6 @@ import typer
 from junkan import lifecycle
 from junkan.cli.common import Format, atomic_dir, fail, print_json, print_table, reported
 from junkan.core.documents import read_document, validate_with
-from junkan.core.errors import JunkanError
 from junkan.lifecycle import uncertainty
 
 app = typer.Typer()
@@ -34,24 +33,36 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="table or json.")]
 MAX_RUNS = 100_000
 
 
-def _inputs(path: Path, spec: Path | None) -> tuple[lifecycle.ModelFile, Any]:
+def _inputs(
+    path: Path, spec: Path | None, out: Path | None = None
+) -> tuple[lifecycle.ModelFile, Any]:
+    check_out(out)
     with reported(path, OSError):
         model = lifecycle.load(path)
     if spec is None:
         return model, None
     with reported(spec, OSError):
         section = validate_with(uncertainty.UncertaintySection, read_document(spec), str(spec))
-    return model, section
+    return model, section.located(str(spec))
+
+
+def check_out(out: Path | None) -> None:
+    """Stop before the analysis when ``--out``'s folder cannot hold the results."""
+    if out is not None and not out.resolve().parent.is_dir():
+        fail(f"--out {out}: the folder {out.resolve().parent} does not exist; create it first")
 
 
 def _write(out: Path, doc: dict[str, Any], result: Any, extra: dict[str, Any]) -> None:
-    with atomic_dir(out) as tmp:
-        (tmp / "summary.json").write_text(
-            json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
-        for name, frame in extra.items():
-            frame.to_csv(tmp / name, index=False)
-        result.report(tmp)
+    try:
+        with atomic_dir(out) as tmp:
+            (tmp / "summary.json").write_text(
+                json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+            for name, frame in extra.items():
+                frame.to_csv(tmp / name, index=False)
+            result.report(tmp)
+    except OSError as exc:
+        fail(f"--out {out}: cannot write the results ({exc.strerror or exc}); check the folder")
 
 
 def _fmt(x: Any) -> str:
@@ -74,7 +85,7 @@ def uncertainty_cmd(
 ) -> None:
     """Percentiles (5/25/50/75/95) of every headline figure, total and actor figure per
     scenario, and P(scenario B beats A) on paired draws."""
-    mf, section = _inputs(model, spec)
+    mf, section = _inputs(model, spec, out)
     client = None
     if backend == "dask":
         from dask.distributed import Client, LocalCluster
@@ -128,7 +139,7 @@ def sensitivity_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Sobol' indices or Morris screening of the headline figures; top drivers."""
-    mf, section = _inputs(model, spec)
+    mf, section = _inputs(model, spec, out)
     with reported(model, ValueError, KeyError):
         sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None, section=section)
     doc = sa.to_json()
@@ -138,6 +149,7 @@ def sensitivity_cmd(
         print_json(doc)
         return
     rows = [(o, ", ".join(d["top_drivers"][:3])) for o, d in doc["outputs"].items()]
+    rows += [(o, f"— ({why})") for o, why in doc["skipped"].items()]
     print_table(
         f"{mf.name}: {method}, {sa.evaluations:,} evaluations", ["output", "top drivers"], rows
     )
@@ -149,11 +161,9 @@ def calibrate_cmd(
 ) -> None:
     """Fit the 'calibrate: true' parameters to the observed figures (bounded least
     squares); fitted values, residuals and 95 % ranges."""
-    mf, section = _inputs(model, spec)
-    try:
+    mf, section = _inputs(model, spec, out)
+    with reported(model, ValueError, KeyError):
         cal = uncertainty.calibrate(mf, section=section)
-    except JunkanError as exc:
-        fail(exc)
     doc = cal.to_json()
     if out is not None:
         _write(out, doc, cal, {"observations.csv": cal.to_frame()})

@@ -98,6 +98,10 @@ def _slug(name: str, taken: set[str]) -> str:
     return out
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def _read_zip(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     """Every JSON entity of the zip by folder and id, within size limits."""
     try:
@@ -120,7 +124,7 @@ def _read_zip(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
         for info in infos:
             folder, _, name = info.filename.rpartition("/")
             try:
-                doc = json.loads(zf.read(info))
+                doc = json.loads(zf.read(info), parse_constant=_no_constant)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise JunkanError(f"{path}:{info.filename}: not JSON ({exc})") from None
             if isinstance(doc, dict):
@@ -182,6 +186,9 @@ def _process_factors(
     if ref is None or not ref.amount:
         notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
         return None
+    if float(ref.amount) < 0:
+        notes.append(f"{proc.name}: negative reference amount {ref.amount}; skipped")
+        return None
     unit = ref.unit.name if ref.unit else "kg"
     basis = _basis(unit or "")
     if basis is None:
@@ -205,8 +212,10 @@ def _process_factors(
             revenue += float(e.cost_value or 0)
         if flow.get("flowType") == "ELEMENTARY_FLOW" and not e.is_input:
             f = cf.get(e.flow.id) if cf and e.flow else (None if cf else _gwp(name))
-            if f is not None and f != 0.0:
-                co2e += qty * MASS.get(u or "kg", 1.0) * f
+            if f is not None and f != 0.0 and (u or "kg") not in MASS:
+                notes.append(f"{proc.name}: emission of {name!r} in {u!r}, not a mass; left out")
+            elif f is not None and f != 0.0:
+                co2e += qty * MASS[u or "kg"] * f
         elif e.is_input and u in ENERGY:
             energy += qty * ENERGY[u]
     out: dict[str, Any] = {}
@@ -254,9 +263,16 @@ def import_template(
     mats: dict[str, Any] = {}
     sources: dict[str, str] = {}
     today = dt.date.today().isoformat()
-    for doc in sorted(entities.get("processes", {}).values(), key=lambda d: d.get("name", "")):
-        proc = o.Process.from_dict(doc)
-        factors = _process_factors(proc, flows, cf, notes)
+    docs = sorted(entities.get("processes", {}).items(), key=lambda d: str(d[1].get("name")))
+    for entry, doc in docs:
+        try:
+            proc = o.Process.from_dict(doc)
+            factors = _process_factors(proc, flows, cf, notes)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            raise JunkanError(
+                f"{p}:processes/{entry}.json: not an olca-schema process ({type(exc).__name__}: "
+                f"{short(str(exc))}); export it again from openLCA or remove it from the zip"
+            ) from None
         if factors is None:
             continue
         key = _slug(proc.name or proc.id or "", taken)

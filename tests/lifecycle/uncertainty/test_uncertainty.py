@@ -5,6 +5,7 @@ sections are refused with their paths."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -260,7 +261,7 @@ def test_pedigree_widens_a_lognormal() -> None:
 
 
 @pytest.mark.slow
-def test_cli_uncertainty_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_uncertainty_json(tmp_path: Path) -> None:
     res = CliRunner().invoke(
         app,
         [

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, model_validator
 
 from junkan.api import background
@@ -60,23 +61,28 @@ class AnalysisIn(BaseModel):
 
 
 def _limits(kind: str, spec: dict[str, Any] | None) -> None:
+    """422 in the service's one shape for a refused field (``errors: [{path, message}]``,
+    ``code: invalid-request``) when the spec has more decisions or parameters than the
+    service takes."""
     if spec is None:
         return
-    if kind == "optimise":
-        decisions = spec.get("decisions") or []
-        if isinstance(decisions, list) and len(decisions) > MAX_DECISIONS:
-            raise HTTPException(
-                422,
-                f"{len(decisions)} decisions; the service takes at most "
-                f"{MAX_DECISIONS} (use the CLI for more)",
-            )
-    else:
-        params = spec.get("parameters") or []
-        if isinstance(params, list) and len(params) > MAX_PARAMETERS:
-            raise HTTPException(
-                422,
-                f"{len(params)} uncertain parameters; the service takes at most {MAX_PARAMETERS}",
-            )
+    key, most, what = (
+        ("decisions", MAX_DECISIONS, "decisions")
+        if kind == "optimise"
+        else ("parameters", MAX_PARAMETERS, "uncertain parameters")
+    )
+    items = spec.get(key) or []
+    if isinstance(items, list) and len(items) > most:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "spec", key),
+                    "msg": f"{len(items)} {what}; the service takes at most {most} "
+                    "(use the CLI for more)",
+                    "type": "value_error",
+                }
+            ]
+        )
 
 
 @router.post("/api/lifecycle/analyses", tags=["lifecycle"], status_code=202)

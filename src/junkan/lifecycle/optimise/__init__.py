@@ -44,7 +44,7 @@ def load_spec(
     """Read and validate an optimisation document (errors name the field)."""
     if path is not None:
         doc, source = read_document(path), str(path)
-    return validate_with(OptimiseSpec, doc or {}, source)
+    return validate_with(OptimiseSpec, doc or {}, source).located(source)
 
 
 __all__ = [

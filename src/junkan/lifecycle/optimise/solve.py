@@ -39,6 +39,7 @@ class _Problem:
             terms += list(spec.pareto.objectives)
         activity = {(t.process, t.basis) for t in terms if t.metric == "activity"}
         rap = any(t.metric == "rap" for t in terms)
+        _check_years(model, spec)
         self.sim = Simulator(model, spec, activity, rap)  # type: ignore[arg-type]
         self.expanded = expand(model, spec)
         self.as_modelled = self.sim([])
@@ -102,6 +103,19 @@ class _Problem:
                 ):
                     return False
         return True
+
+
+def _check_years(model: lifecycle.ModelFile, spec: OptimiseSpec) -> None:
+    """JunkanError when the spec's ``years`` window lies outside the model's horizon (every
+    figure would be 0)."""
+    if spec.years is None:
+        return
+    first, last = model.baseline.years.start, model.baseline.years.end
+    if spec.years[1] < first or spec.years[0] > last:
+        raise JunkanError(
+            f"years [{spec.years[0]}, {spec.years[1]}]: outside the model's horizon "
+            f"{first}–{last} (every figure would be 0); give years within it"
+        )
 
 
 def _ratio(num: dict[str, float], den: dict[str, float] | None, figures: dict[str, float]) -> float:

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.errors import ModelError, Problem, short
@@ -169,12 +169,21 @@ class Constraint(Term):
     def _bound(self) -> Constraint:
         if self.min is None and self.max is None:
             raise ValueError("a constraint needs 'min' or 'max'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g}): no value fits")
         return self
 
 
 class Pareto(Strict):
     objectives: tuple[Objective, Objective]
     points: int = Field(default=9, ge=2, le=MAX_POINTS)
+
+    @model_validator(mode="after")
+    def _two(self) -> Pareto:
+        a, b = self.objectives
+        if a.label() == b.label() and a.maximise == b.maximise:
+            raise ValueError(f"the two objectives are the same ({a.label()}); name two figures")
+        return self
 
 
 class OptimiseSpec(Strict):
@@ -194,6 +203,24 @@ class OptimiseSpec(Strict):
     """Largest joint block (and exhaustive fallback) simulated option by option."""
     verify: int = Field(default=4, ge=0, le=200)
     """Random combinations simulated to check the additive model."""
+    _origin: str = PrivateAttr(default="optimisation spec")
+
+    def located(self, source: str) -> OptimiseSpec:
+        """This spec, read from ``source`` (errors about its decisions name it)."""
+        self._origin = source
+        return self
+
+    @property
+    def origin(self) -> str:
+        """Where the spec comes from: its file, or the model whose scenarios gave it."""
+        return self._origin
+
+    @field_validator("years")
+    @classmethod
+    def _window(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
+        if v is not None and v[0] > v[1]:
+            raise ValueError(f"years [{v[0]}, {v[1]}]: the first year must not come after the last")
+        return v
 
     @field_validator("decisions")
     @classmethod
@@ -265,4 +292,5 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
         if len(options) > 1:
             label = re.sub(r"[^A-Za-z0-9_.:-]", "_", min(group, key=len))[:64]
             decisions.append({"name": label, "options": options})
-    return OptimiseSpec.model_validate({"objective": objective, "decisions": decisions})
+    spec = OptimiseSpec.model_validate({"objective": objective, "decisions": decisions})
+    return spec.located(f"{source} (decisions from its scenarios)")

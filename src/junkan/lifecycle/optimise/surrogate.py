@@ -17,6 +17,7 @@ choices. So the effects of the options are measured, not assumed:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -42,6 +43,7 @@ class Choice:
     label: str
     overrides: dict[str, Any]
     value: Any = None
+    decision: str = ""
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Expanded:
 
     def at(self, x: float) -> Choice:
         assert self.decision.parameter is not None
-        return Choice(f"{x:.6g}", {self.decision.parameter: x}, x)
+        return Choice(f"{x:.6g}", {self.decision.parameter: x}, x, self.decision.name)
 
 
 @dataclass
@@ -94,7 +96,7 @@ class Simulator:
                         f"known: {', '.join(model.scenarios)}",
                     )
                 ],
-                model.source,
+                spec.origin,
             )
         self.activity, self.rap = activity, rap
         self.cache: dict[str, dict[str, float]] = {}
@@ -120,11 +122,14 @@ class Simulator:
                             "simulations needed; fewer decisions or options",
                         )
                     ],
-                    self.model.source,
+                    self.spec.origin,
                 )
             shared = _SHARED.get((self._prefix, key))
             if shared is None:
-                result = lifecycle.run(self.model, self.scenario, overrides=overrides or None)
+                try:
+                    result = lifecycle.run(self.model, self.scenario, overrides=overrides or None)
+                except ModelError as exc:
+                    raise _chosen(exc, choices) from None
                 shared = measure(result, self.spec.years, self.activity, self.rap)
                 if len(_SHARED) >= MAX_SHARED:
                     _SHARED.pop(next(iter(_SHARED)))
@@ -133,16 +138,46 @@ class Simulator:
         return self.cache[key]
 
 
+def _chosen(exc: ModelError, choices: Sequence[Choice]) -> ModelError:
+    """``exc`` with, on each problem at a path an option sets, the decision and option of
+    the optimisation spec that set it."""
+    problems = []
+    for q in exc.problems:
+        by = [c for c in choices if any(overlaps(q.path, k) for k in c.overrides)]
+        if by and q.path:
+            c = by[0]
+            q = dataclasses.replace(
+                q,
+                message=f"{q.message}; set by option {short(c.label)} of decision "
+                f"{short(c.decision)} in the optimisation spec",
+                kind="",
+                limits=None,
+            )
+        problems.append(q)
+    return ModelError(problems, exc.source)
+
+
 def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
     """Each decision's choices as overrides; paths of different decisions must not overlap."""
     out = []
-    for d in spec.decisions:
+    for k, d in enumerate(spec.decisions):
         if d.options is not None:
             choices = []
             for name, opt in d.options.items():
+                if opt.scenario is not None and opt.scenario not in model.scenarios:
+                    raise ModelError(
+                        [
+                            Problem(
+                                f"decisions[{k}].options.{name}.scenario",
+                                f"unknown scenario {short(opt.scenario)}; the model has: "
+                                f"{', '.join(model.scenarios)}",
+                            )
+                        ],
+                        spec.origin,
+                    )
                 ov = scenario_set(model.raw, opt.scenario, model.source) if opt.scenario else {}
                 ov.update(opt.set)
-                choices.append(Choice(name, ov))
+                choices.append(Choice(name, ov, decision=d.name))
             out.append(Expanded(d, choices))
         elif d.range is not None:
             e = Expanded(d, [], (float(d.range[0]), float(d.range[1])))
@@ -150,7 +185,9 @@ def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
             out.append(e)
         else:
             assert d.parameter is not None and d.values is not None
-            out.append(Expanded(d, [Choice(short(v, 40), {d.parameter: v}, v) for v in d.values]))
+            out.append(
+                Expanded(d, [Choice(short(v, 40), {d.parameter: v}, v, d.name) for v in d.values])
+            )
     paths = [(e.decision.name, p) for e in out for c in e.choices for p in c.overrides]
     for (a, p), (b, q) in itertools.combinations(paths, 2):
         if a != b and overlaps(p, q):
@@ -163,7 +200,7 @@ def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
                         "decision",
                     )
                 ],
-                model.source,
+                spec.origin,
             )
     return out
 
@@ -293,7 +330,7 @@ def _block(
                     f"({sim.spec.max_enumerate:,}): fewer options or steps",
                 )
             ],
-            sim.model.source,
+            sim.spec.origin,
         )
     combos = list(itertools.product(*levels))
     # the reference combination first, so its effect is zero

@@ -20,9 +20,9 @@ import numpy as np
 from junkan.core.encoding import jsonable
 from junkan.core.errors import ModelError, Problem
 from junkan.lifecycle.api import ModelFile
-from junkan.lifecycle.uncertainty.evaluate import Evaluator
+from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.spec import Observation, UncertaintySection
-from junkan.lifecycle.uncertainty.study import Study, resolve
+from junkan.lifecycle.uncertainty.study import Study, locate, resolve
 
 METHOD = (
     "bounded least squares (scipy.optimize.least_squares, trf), weighted by each "
@@ -141,12 +141,12 @@ def calibrate(
     st = resolve(model, section)
     obs = observations if observations is not None else st.section.observations
     idx = [i for i, p in enumerate(st.parameters) if p.calibrate]
-    _check(model, st, obs, idx)
+    ev = Evaluator(st)
+    _check(model, st, ev, obs, idx)
     lo = np.array([bounds(st, i)[0] for i in idx])
     hi = np.array([bounds(st, i)[1] for i in idx])
     full = st.nominal()
     start = np.clip(full[idx], lo, hi)
-    ev = Evaluator(st)
     y = np.array([o.value for o in obs])
     w = 1.0 / np.array([o.error for o in obs])
     span = hi - lo
@@ -169,6 +169,7 @@ def calibrate(
         return np.asarray(((pred[1:] - pred[0]) * w).T / h[None, :])
 
     x0 = (start - lo) / span
+    _check_start(st, obs, _predict(ev, obs, rows(x0[None, :]))[0])
     fit = least_squares(
         fun, x0, jac=jac, bounds=(0.0, 1.0), method="trf", max_nfev=max_evaluations, x_scale="jac"
     )
@@ -196,26 +197,40 @@ def calibrate(
     )
 
 
-def _check(model: ModelFile, st: Study, obs: list[Observation], idx: list[int]) -> None:
+def _check(
+    model: ModelFile, st: Study, ev: Evaluator, obs: list[Observation], idx: list[int]
+) -> None:
     """ModelError naming every missing or unknown piece of a calibration."""
+    source, prefix = locate(model, st.section)
     problems: list[Problem] = []
     if not idx:
-        problems.append(Problem("uncertainty.parameters", "no parameter has 'calibrate: true'"))
+        problems.append(Problem(f"{prefix}parameters", "no parameter has 'calibrate: true'"))
     if not obs:
-        problems.append(Problem("uncertainty.observations", "no observed figures to fit"))
-    for j, o in enumerate(obs):
-        if o.scenario not in st.scenarios:
-            problems.append(
-                Problem(
-                    f"uncertainty.observations[{j}].scenario", f"unknown scenario '{o.scenario}'"
-                )
+        problems.append(Problem(f"{prefix}observations", "no observed figures to fit"))
+    found = figure_problems(ev, [(o.scenario, o.figure) for o in obs]) if obs else []
+    for j, (o, why) in enumerate(zip(obs, found, strict=True)):
+        if why is not None:
+            field = (
+                "scenario"
+                if o.scenario not in st.scenarios
+                else ("headline" if o.headline is not None else "total")
             )
-        elif o.headline is not None and o.headline not in model.baseline.headline:
-            problems.append(
-                Problem(
-                    f"uncertainty.observations[{j}].headline",
-                    f"unknown headline figure '{o.headline}'",
-                )
-            )
+            problems.append(Problem(f"{prefix}observations[{j}].{field}", why))
     if problems:
-        raise ModelError(problems, model.source)
+        raise ModelError(problems, source)
+
+
+def _check_start(st: Study, obs: list[Observation], predicted: np.ndarray) -> None:
+    """ModelError naming the observations whose figure is undefined at the start."""
+    source, prefix = locate(st.model, st.section)
+    bad = [
+        Problem(
+            f"{prefix}observations[{j}]",
+            f"the model's {o.figure} of scenario '{o.scenario}' is undefined (not a number) "
+            "at the parameters' nominal values; observe a figure the model computes there",
+        )
+        for j, (o, y) in enumerate(zip(obs, predicted, strict=True))
+        if not np.isfinite(y)
+    ]
+    if bad:
+        raise ModelError(bad, source)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.lifecycle.uncertainty.evaluate import CHUNK, Evaluator, Outputs
+from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs, chunk_size
 from junkan.lifecycle.uncertainty.study import Study
 
 
@@ -17,8 +17,8 @@ def _chunk(evaluator: Evaluator, theta: np.ndarray) -> Outputs:
 
 
 def evaluate_dask(study: Study, theta: np.ndarray, client: Any = None) -> Outputs:
-    """Evaluate ``theta`` in chunks of :data:`CHUNK` runs on ``client`` (default: the
-    current ``dask.distributed`` client)."""
+    """Evaluate ``theta`` in chunks of :func:`~.evaluate.chunk_size` runs on ``client``
+    (default: the current ``dask.distributed`` client)."""
     from dask.distributed import get_client  # the 'distributed' extra
 
     client = client or get_client()
@@ -26,8 +26,9 @@ def evaluate_dask(study: Study, theta: np.ndarray, client: Any = None) -> Output
     # the engine check of each scenario's first run happens here, once, as locally
     Evaluator.evaluate(evaluator, theta[:1])
     remote = client.scatter(evaluator, broadcast=True)
+    size = chunk_size(study)
     futures = [
-        client.submit(_chunk, remote, theta[i : i + CHUNK], pure=False)
-        for i in range(0, len(theta), CHUNK)
+        client.submit(_chunk, remote, theta[i : i + size], pure=False)
+        for i in range(0, len(theta), size)
     ]
     return Outputs.concat(client.gather(futures))

@@ -113,4 +113,13 @@ def marginal(p: UncertainParameter) -> Marginal:
         a0 = 0.0 if p.min is None else float(p.min)
         b0 = 1.0 if p.max is None else float(p.max)
         dist = stats.beta(p.alpha, p.beta, loc=a0, scale=b0 - a0)
+    if dist is not None and p.range is not None:
+        mass = float(dist.cdf(hi) - dist.cdf(lo))
+        if not mass > 1e-9:
+            q = dist.ppf([0.001, 0.999])
+            raise ValueError(
+                f"range {list(p.range)} holds none of the {kind} distribution's probability "
+                f"(99.8 % of it lies in {q[0]:.4g} … {q[1]:.4g}); widen the range or move "
+                "the distribution"
+            )
     return Marginal(p.parameter, dist, float(lo), float(hi))

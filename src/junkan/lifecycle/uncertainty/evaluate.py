@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, ModelError, short
 from junkan.lifecycle.comparison import headline_value
 from junkan.lifecycle.engine import (
     BALANCE_TOLERANCE,
@@ -35,10 +35,12 @@ from junkan.lifecycle.uncertainty.family import (
     compile_runs,
     surrogate,
 )
-from junkan.lifecycle.uncertainty.study import Study
+from junkan.lifecycle.uncertainty.study import Study, locate
 
 CHUNK = 250
-"""Runs simulated together (bounds memory: arrays grow with years × items × runs)."""
+"""Most runs simulated together (arrays grow with years × items × runs)."""
+CHUNK_BYTES = 512 * 2**20
+"""Memory a chunk's simulation may take (estimated); a large model gets smaller chunks."""
 VERIFY_RTOL = 1e-7
 _RAW_ARRAYS = [
     f.name
@@ -90,6 +92,29 @@ class Outputs:
             cat([p.actors for p in parts]),
             methods,
         )
+
+
+def run_bytes(study: Study) -> int:
+    """Estimated memory of one run's simulation: its result arrays (years × products,
+    parts, replacements, materials, sinks, processes, edges), twice for the engine's own."""
+    c = study.model.compiled[study.model.baseline.baseline_name]
+    width = (
+        6 * len(c.products)
+        + 5 * len(c.parts)
+        + len(c.repl_inst)
+        + 3 * len(c.materials)
+        + len(c.sinks)
+        + 2 * len(c.processes.names)
+        + len(c.edges)
+        + 4
+    )
+    return 2 * 8 * len(c.years) * width
+
+
+def chunk_size(study: Study) -> int:
+    """Runs per chunk: :data:`CHUNK`, fewer when that many runs of the model would take
+    more than :data:`CHUNK_BYTES` (:func:`run_bytes`)."""
+    return int(max(1, min(CHUNK, CHUNK_BYTES // max(run_bytes(study), 1))))
 
 
 class Evaluator:
@@ -192,7 +217,11 @@ class Evaluator:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         if not np.isfinite(theta).all():
             raise JunkanError("parameter draws must be finite numbers")
-        parts = [self._chunk(theta[i : i + CHUNK]) for i in range(0, len(theta), CHUNK)]
+        try:
+            size = chunk_size(self.study)
+            parts = [self._chunk(theta[i : i + size]) for i in range(0, len(theta), size)]
+        except ModelError as exc:
+            raise _drawn(exc, self.study) from None
         return Outputs.concat(parts)
 
     def _chunk(self, theta: np.ndarray) -> Outputs:
@@ -232,6 +261,69 @@ class Evaluator:
             for s in st.scenarios
         }
         return Outputs(head, tots, acts, methods)
+
+
+def _drawn(exc: ModelError, st: Study) -> ModelError:
+    """``exc`` with a hint on each problem at an uncertain parameter's path: the value is a
+    draw of its distribution, which has to stay within the field's limits."""
+    source, prefix = locate(st.model, st.section)
+    where = {p.parameter: i for i, p in enumerate(st.parameters)}
+    problems = []
+    for q in exc.problems:
+        i = where.get(q.path)
+        if i is not None:
+            q = dataclasses.replace(
+                q,
+                message=f"{q.message}; the value is a draw of {source}:{prefix}parameters[{i}]: "
+                "bound its distribution with 'range' (low, high) inside the field's limits",
+                kind="",
+                limits=None,
+            )
+        problems.append(q)
+    return ModelError(problems, exc.source)
+
+
+def figure_problems(ev: Evaluator, wanted: list[tuple[str, str]]) -> list[str | None]:
+    """For each ``(scenario, figure)`` (a headline key, ``totals.<key>`` or
+    ``actors.<actor>.<key>``): ``None`` if the model computes it, else what is wrong and
+    what there is instead. Evaluates the nominal draw once (its compiled forms are kept)."""
+    st = ev.study
+    out = ev.evaluate(st.nominal()[None, :])
+    return [_figure_problem(out, st.scenarios, s, f) for s, f in wanted]
+
+
+def _known(names: Any) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def _figure_problem(out: Outputs, scenarios: list[str], s: str, name: str) -> str | None:
+    if s not in scenarios:
+        return f"unknown scenario {short(s)}; the model has: {_known(scenarios)}"
+    if name.startswith("totals."):
+        if name[7:] not in out.totals[s]:
+            return f"unknown total {short(name[7:])}; totals are: {_known(out.totals[s])}"
+        return None
+    if name.startswith("actors."):
+        actor, _, key = name[7:].rpartition(".")
+        if actor not in out.actors[s]:
+            return (
+                f"{short(name)}: write actors.<actor>.<key> with an actor of the "
+                f"model: {_known(out.actors[s])}"
+            )
+        if key not in out.actors[s][actor]:
+            return f"unknown actor figure {short(key)}; there are: {_known(out.actors[s][actor])}"
+        return None
+    if name in out.headline[s]:
+        return None
+    if any(name in d for d in out.headline.values()):
+        return (
+            f"headline figure {short(name)} is not computed for scenario {short(s)} (see "
+            "its 'scenarios' in the model's headline section)"
+        )
+    return (
+        f"unknown figure {short(name)}; give a headline figure ({_known(out.headline[s])}), "
+        "totals.<key> or actors.<actor>.<key>"
+    )
 
 
 def _check_balance(raw: RawResult) -> None:

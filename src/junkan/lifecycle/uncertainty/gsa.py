@@ -10,16 +10,17 @@ inputs: group correlations are not applied here (they are in :func:`~.propagate`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from junkan.core.encoding import jsonable
+from junkan.core.errors import JunkanError, short
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.distributions import Marginal
-from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs
+from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs, figure_problems
 from junkan.lifecycle.uncertainty.spec import UncertaintySection
 from junkan.lifecycle.uncertainty.study import resolve
 
@@ -38,6 +39,7 @@ class Sensitivity:
     indices: dict[str, dict[str, list[float]]]  # output -> index name -> per parameter
     tornado: dict[str, dict[str, list[float]]]  # output -> low / high / nominal
     evaluations: int
+    skipped: dict[str, str] = field(default_factory=dict)  # output -> why it has no indices
 
     def ranking(self, output: str) -> list[str]:
         """Parameters by importance for ``output`` (total order, or μ*)."""
@@ -55,6 +57,7 @@ class Sensitivity:
                     o: {**d, "top_drivers": self.ranking(o)[:5], "tornado": self.tornado.get(o)}
                     for o, d in self.indices.items()
                 },
+                "skipped": self.skipped,
             }
         )
 
@@ -104,10 +107,16 @@ def analyse(
     theta = _values(marginals, u)
     out = fn(theta)
     indices: dict[str, dict[str, list[float]]] = {}
+    skipped: dict[str, str] = {}
     for name, y in out.items():
         y = np.asarray(y, dtype=float)
-        if not np.isfinite(y).all() or np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
-            continue  # constant or undefined in some runs: no indices
+        if not np.isfinite(y).all():
+            bad = int((~np.isfinite(y)).sum())
+            skipped[name] = f"undefined (not a number) in {bad:,} of {len(y):,} runs"
+            continue
+        if np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
+            skipped[name] = "the same in every run: no parameter moves it"
+            continue
         if method == "sobol":
             si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
             keys = ("S1", "S1_conf", "ST", "ST_conf")
@@ -116,7 +125,7 @@ def analyse(
             keys = ("mu", "mu_star", "sigma", "mu_star_conf")
         indices[name] = {kk: [float(v) for v in si[kk]] for kk in keys}
     tornado = _tornado(marginals, fn, nominal, list(indices)) if nominal is not None else {}
-    return Sensitivity(method, names, indices, tornado, len(theta))
+    return Sensitivity(method, names, indices, tornado, len(theta), skipped)
 
 
 def _values(marginals: list[Marginal], u: np.ndarray) -> np.ndarray:
@@ -157,6 +166,24 @@ def model_function(
     return fn
 
 
+def _check_outputs(ev: Evaluator, outputs: list[str]) -> None:
+    """JunkanError naming every output that is not ``scenario:figure`` of the model, before
+    any of the design's evaluations."""
+    pairs = [tuple(o.split(":", 1)) if ":" in o else None for o in outputs]
+    found = figure_problems(ev, [p for p in pairs if p is not None])  # type: ignore[misc]
+    lines = []
+    for o, pair in zip(outputs, pairs, strict=True):
+        why = (
+            found.pop(0)
+            if pair is not None
+            else ("give scenario:figure, e.g. B:co2_reduction_t or B:totals.co2e_t")
+        )
+        if why is not None:
+            lines.append(f"output {short(o)}: {why}")
+    if lines:
+        raise JunkanError("\n".join(lines))
+
+
 def sensitivity(
     model: ModelFile,
     method: str = "sobol",
@@ -176,5 +203,9 @@ def sensitivity(
     marg = [st.marginals[i] for i in idx]
     med = np.array([m.median() for m in marg])
     ev = Evaluator(st)
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; use {' or '.join(METHODS)}")
+    if outputs:
+        _check_outputs(ev, outputs)
     fn = model_function(ev, idx, nominal, outputs)
     return analyse([st.names[i] for i in idx], marg, fn, method=method, n=n, seed=seed, nominal=med)

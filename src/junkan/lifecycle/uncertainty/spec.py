@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 
 from junkan.core.base import Strict as BaseStrict
 
@@ -141,9 +141,17 @@ class UncertainParameter(Strict):
         ):
             raise ValueError(f"mode ({self.mode}) must lie within min … max")
         if self.range is not None and not self.range[0] < self.range[1]:
-            raise ValueError("range: give [low, high] with low < high")
-        if self.calibrate and self.range is None and self.distribution in ("normal", "lognormal"):
-            raise ValueError("a calibrated parameter needs a plausible 'range: [low, high]'")
+            raise ValueError("range: the low bound (first) must be below the high bound (second)")
+        unbounded = self.distribution in ("normal", "lognormal", "fixed")
+        if self.calibrate and self.range is None and unbounded:
+            raise ValueError(
+                "a calibrated parameter needs a plausible 'range' (its low and high bound)"
+            )
+        if self.distribution == "normal" and self.std == 0:
+            raise ValueError(
+                "a normal distribution needs std above 0 (for a constant, leave the "
+                "parameter out or use 'distribution: fixed')"
+            )
         return self
 
 
@@ -179,6 +187,11 @@ class Observation(Strict):
     def _one(self) -> Observation:
         if (self.headline is None) == (self.total is None):
             raise ValueError("an observation names exactly one of 'headline' or 'total'")
+        if self.value == 0 and self.sigma is None:
+            raise ValueError(
+                "an observed value of 0 has no relative error: give 'sigma', its "
+                "standard error in the figure's unit"
+            )
         return self
 
     @property
@@ -201,6 +214,18 @@ class UncertaintySection(Strict):
     """Shared sources by name, with the correlation of their parameters' draws."""
     observations: list[Observation] = Field(default_factory=list, max_length=MAX_OBSERVATIONS)
     """Observed figures for calibration."""
+    _origin: str | None = PrivateAttr(default=None)
+
+    def located(self, source: str) -> UncertaintySection:
+        """This section, read from a file of its own (``--spec``): errors name ``source``
+        and paths inside it, instead of the model's ``uncertainty`` section."""
+        self._origin = source
+        return self
+
+    @property
+    def origin(self) -> str | None:
+        """The file the section was read from, if not the model's own section."""
+        return self._origin
 
     @model_validator(mode="after")
     def _refs(self) -> UncertaintySection:

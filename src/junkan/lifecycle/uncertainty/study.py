@@ -34,6 +34,8 @@ def get_path(doc: Any, path: str) -> Any:
         if isinstance(key, int):
             if not isinstance(node, list) or key >= len(node):
                 raise KeyError(path)
+        elif isinstance(node, dict) and key not in node and key.isdigit() and int(key) in node:
+            key = int(key)  # a year key, e.g. ``products.x.sales.2030`` (YAML reads 2030: …)
         elif not isinstance(node, dict) or key not in node:
             raise KeyError(path)
         node = node[key]
@@ -125,6 +127,56 @@ class Study:
         return doc
 
 
+def locate(model: ModelFile, section: UncertaintySection) -> tuple[str, str]:
+    """The file a section's errors name and the prefix of paths inside it: the spec file
+    (``--spec``) and ``""``, or the model and ``"uncertainty."``."""
+    if section.origin is not None:
+        return section.origin, ""
+    return model.source, "uncertainty."
+
+
+def _bind(
+    model: ModelFile, section: UncertaintySection, prefix: str, problems: list[Problem]
+) -> tuple[dict[str, list[Binding]], dict[str, dict[str, Any]]]:
+    """Every parameter's binding in every scenario, and the scenarios' documents; a path
+    missing in some scenarios is one problem naming them (all: 'in the model')."""
+    bindings: dict[str, list[Binding]] = {}
+    docs: dict[str, dict[str, Any]] = {}
+    missing: dict[int, list[str]] = {}
+    for name in model.scenarios:
+        doc = scenario_document(model.raw, name, model.source)
+        docs[name] = doc
+        sets = _scenario_sets(model.raw, name)
+        row = []
+        for i, p in enumerate(section.parameters):
+            try:
+                x, unit = split_number(get_path(doc, p.parameter))
+            except KeyError:
+                missing.setdefault(i, []).append(name)
+                x, unit = float("nan"), ""
+            except ValueError as exc:
+                problems.append(
+                    Problem(f"{prefix}parameters[{i}].parameter", f"{short(p.parameter)}: {exc}")
+                )
+                x, unit = float("nan"), ""
+            own = any(_covers(k, p.parameter) for k in sets)
+            row.append(Binding(x, unit, p.relative or not own))
+        bindings[name] = row
+    for i, names in missing.items():
+        where = (
+            "the model; check it against the model file"
+            if len(names) == len(model.scenarios)
+            else "scenario " + ", ".join(f"'{n}'" for n in names) + " of the model"
+        )
+        problems.append(
+            Problem(
+                f"{prefix}parameters[{i}].parameter",
+                f"{short(section.parameters[i].parameter)} does not exist in {where}",
+            )
+        )
+    return bindings, docs
+
+
 def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Study:
     """Resolve ``section`` (default: the model's own ``uncertainty`` section) against the
     model; ModelError naming every unknown or non-numeric path."""
@@ -143,42 +195,18 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Stud
                 model.source,
             )
         section = UncertaintySection.model_validate(raw_sec)
+    source, prefix = locate(model, section)
     problems: list[Problem] = []
     marginals: list[Marginal] = []
     for i, p in enumerate(section.parameters):
         try:
             marginals.append(marginal(p))
         except ValueError as exc:
-            problems.append(Problem(f"uncertainty.parameters[{i}]", str(exc)))
-    bindings: dict[str, list[Binding]] = {}
-    docs: dict[str, dict[str, Any]] = {}
-    for name in model.scenarios:
-        doc = scenario_document(model.raw, name, model.source)
-        docs[name] = doc
-        sets = _scenario_sets(model.raw, name)
-        row = []
-        for i, p in enumerate(section.parameters):
-            where = f"uncertainty.parameters[{i}].parameter"
-            try:
-                x, unit = split_number(get_path(doc, p.parameter))
-            except KeyError:
-                problems.append(
-                    Problem(
-                        where,
-                        f"{short(p.parameter)} does not exist in scenario '{name}' of the model",
-                    )
-                )
-                x, unit = float("nan"), ""
-            except ValueError as exc:
-                problems.append(Problem(where, f"{short(p.parameter)}: {exc}"))
-                x, unit = float("nan"), ""
-            own = any(_covers(k, p.parameter) for k in sets)
-            row.append(Binding(x, unit, p.relative or not own))
-        bindings[name] = row
+            problems.append(Problem(f"{prefix}parameters[{i}]", str(exc)))
+    bindings, docs = _bind(model, section, prefix, problems)
     for g in {p.group for p in section.parameters if p.group} - set(section.groups):
         section.groups[g] = Group()  # a shared source without a stated correlation: 1
     if problems:
-        # one report per path (a bad path fails in every scenario)
-        uniq = list({(q.path, q.message.split(" in scenario")[0]): q for q in problems}.values())
-        raise ModelError(uniq, model.source)
+        uniq = list({(q.path, q.message): q for q in problems}.values())  # once per scenario
+        raise ModelError(uniq, source)
     return Study(model, section, marginals, bindings, docs)

@@ -1,0 +1,95 @@
+"""Hostile optimisation specs (review of issue 17): a window outside the horizon and a
+constraint no value can meet are refused instead of optimising figures of 0."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from junkan import lifecycle
+from junkan.core.errors import JunkanError, ModelError
+from junkan.lifecycle import optimise as opt
+from tests.lifecycle.test_optimise import MODEL
+
+DECISION = {
+    "name": "collection",
+    "parameter": "products.kettle.eol.collection.rate",
+    "values": [0.3, 0.6],
+}
+
+
+def test_years_outside_the_horizon_or_reversed_are_refused() -> None:
+    """Both used to optimise an empty window: every figure 0, a meaningless 'optimum'."""
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    spec = opt.OptimiseSpec.model_validate({"decisions": [DECISION], "years": [1990, 2000]})
+    with pytest.raises(JunkanError, match=r"outside the model's horizon 2020–2028"):
+        opt.optimise(model, spec)
+    with pytest.raises(ValidationError, match="first year must not come after the last"):
+        opt.OptimiseSpec.model_validate({"decisions": [DECISION], "years": [2028, 2020]})
+
+
+def test_a_constraint_with_min_above_max_is_refused() -> None:
+    """It used to be accepted and end in 'no combination satisfies the constraints'."""
+    with pytest.raises(ValidationError, match=r"constraints\.0[\s\S]*min \(5\) is above max"):
+        opt.OptimiseSpec.model_validate(
+            {"decisions": [DECISION], "constraints": [{"metric": "cost", "min": 5, "max": 1}]}
+        )
+
+
+def test_a_pareto_front_of_one_objective_against_itself_is_refused() -> None:
+    """``--pareto co2e,co2e`` used to print a 'front' of one figure."""
+    with pytest.raises(ValidationError, match=r"the two objectives are the same \(co2e\)"):
+        opt.OptimiseSpec.model_validate(
+            {"decisions": [DECISION], "pareto": {"objectives": ["co2e", "co2e"]}}
+        )
+
+
+def test_errors_in_a_spec_file_name_that_file(tmp_path: Path) -> None:
+    """An unknown scenario in an option was reported at the model's 'scenarios'; overlapping
+    decisions at the model's 'decisions' (a field it does not have)."""
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    path = tmp_path / "spec.yaml"
+    bad = {"name": "x", "options": {"a": {"scenario": "nope"}}}
+    path.write_text(yaml.safe_dump({"decisions": [bad]}), encoding="utf-8")
+    with pytest.raises(ModelError) as err:
+        opt.optimise(model, opt.load_spec(path))
+    assert str(err.value) == (
+        f"{path}:decisions[0].options.a.scenario: unknown scenario 'nope'; the model has: "
+        "baseline, more"
+    )
+    twice = {**DECISION, "name": "y", "parameter": "products.kettle.eol.collection"}
+    twice["values"] = [{"rate": 0.4}]
+    path.write_text(yaml.safe_dump({"decisions": [DECISION, twice]}), encoding="utf-8")
+    with pytest.raises(ModelError, match=f"^{re.escape(str(path))}:decisions: .* both set"):
+        opt.optimise(model, opt.load_spec(path))
+
+
+def test_a_bad_option_names_its_decision_and_option() -> None:
+    """The model's refusal named the model file and path only, not the spec's decision."""
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    bad = {**DECISION, "name": "collect", "values": [0.3, 5]}
+    spec = opt.OptimiseSpec.model_validate({"decisions": [bad]})
+    with pytest.raises(ModelError, match="option '5' of decision 'collect' in the optimisation"):
+        opt.optimise(model, spec)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective", ["co2e", "cost", "recycled_share:rare_earth", "rap"])
+def test_optimum_equals_enumeration_on_the_magnet_example(objective: str) -> None:
+    """A second model than the kettle: the shipped compressor-magnet spec (two option
+    decisions and a collection range, a budget and a minimum recycled share)."""
+    from junkan.lifecycle.optimise.features import value
+    from tests.conftest import EXAMPLES
+
+    model = lifecycle.load(EXAMPLES / "compressor_magnet.yaml")
+    spec = opt.load_spec(EXAMPLES / "optimise" / "compressor_magnet.yaml")
+    doc = spec.model_dump(exclude={"pareto"}) | {"objective": objective}
+    spec = opt.OptimiseSpec.model_validate(doc)
+    best = opt.optimise(model, spec)
+    reference, _ = opt.enumerate_options(model, spec)
+    got, want = value(spec.objective, best.best.raw), value(spec.objective, reference.raw)
+    assert got == pytest.approx(want, rel=1e-9)

@@ -1,0 +1,259 @@
+"""Hostile input at the boundary of uncertainty, sensitivity and calibration: each is
+refused before any heavy work, naming the file and the field, and saying what to do
+(review of issue 17; one test per bug found)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from junkan import lifecycle
+from junkan.cli.main import app
+from junkan.core.errors import JunkanError, ModelError
+from junkan.lifecycle import uncertainty as U
+from tests.conftest import EXAMPLES
+from tests.lifecycle.test_optimise import MODEL
+
+RATE = "products.kettle.eol.collection.rate"
+
+
+@pytest.fixture(scope="module")
+def kettle() -> lifecycle.ModelFile:
+    return lifecycle.load(text=MODEL, source="kettle.yaml")
+
+
+def _param(**kw: object) -> dict[str, object]:
+    return {"parameter": RATE, "source": "test", **kw}
+
+
+def _obs(**kw: object) -> dict[str, object]:
+    return {"total": "co2e_t", "scenario": "baseline", "value": 800.0, "source": "t", **kw}
+
+
+def test_a_normal_with_zero_std_is_refused_by_name() -> None:
+    """It used to draw NaN and stop with 'parameter draws must be finite numbers'."""
+    with pytest.raises(ValueError, match=r"parameters\.0[\s\S]*std above 0"):
+        U.UncertaintySection.model_validate(
+            {"parameters": [_param(distribution="normal", mean=0.5, std=0)]}
+        )
+
+
+def test_a_range_without_probability_is_refused_when_resolved(kettle: lifecycle.ModelFile) -> None:
+    """It used to pass resolution and fail at the first draw without naming the parameter."""
+    section = U.UncertaintySection.model_validate(
+        {"parameters": [_param(distribution="normal", mean=0.5, std=0.01, range=[0.8, 0.9])]}
+    )
+    with pytest.raises(ModelError, match=r"uncertainty\.parameters\[0\]: range .* holds none"):
+        U.resolve(kettle, section)
+
+
+def test_errors_of_a_spec_file_name_that_file(kettle: lifecycle.ModelFile, tmp_path: Path) -> None:
+    """With --spec, errors named the model file and a path 'uncertainty.…' it does not have;
+    a path missing in every scenario was said to be missing in the last one."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "parameters": [
+                    _param(parameter="products.kettle.nope", distribution="uniform", min=0, max=1)
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    section = U.UncertaintySection.model_validate(yaml.safe_load(spec.read_text()))
+    with pytest.raises(ModelError) as err:
+        U.resolve(kettle, section.located(str(spec)))
+    assert str(err.value) == (
+        f"{spec}:parameters[0].parameter: 'products.kettle.nope' does not exist in the "
+        "model; check it against the model file"
+    )  # it said 'in scenario 'more'' for a path missing in every scenario
+    (tmp_path / "m.yaml").write_text(MODEL, encoding="utf-8")
+    res = CliRunner().invoke(
+        app, ["uncertainty", str(tmp_path / "m.yaml"), "--spec", str(spec), "--runs", "2"]
+    )
+    assert res.exit_code == 2 and f"{spec}:parameters[0].parameter" in res.output
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("nope", "give scenario:figure"),
+        ("Z:totals.co2e_t", "unknown scenario 'Z'; the model has: baseline, more"),
+        ("baseline:totals.nope", "unknown total 'nope'; totals are: "),
+        ("baseline:actors.maker", "write actors.<actor>.<key> with an actor"),
+        ("baseline:co2e", "unknown figure 'co2e'"),
+    ],
+)
+def test_sensitivity_outputs_are_checked_before_the_design(
+    kettle: lifecycle.ModelFile, output: str, message: str
+) -> None:
+    """A bad output used to cost the whole design, then stop with a bare KeyError ('nope')
+    or a TypeError traceback."""
+    section = U.UncertaintySection.model_validate(
+        {"parameters": [_param(distribution="uniform", min=0.3, max=0.6)]}
+    )
+    with pytest.raises(JunkanError, match=f"output '{output}': .*{message}"):
+        U.sensitivity(kettle, "sobol", 4, section=section, outputs=[output])
+
+
+def test_calibration_refuses_unknown_totals_and_zero_without_sigma(
+    kettle: lifecycle.ModelFile,
+) -> None:
+    """An unknown total was a bare KeyError after the fit began; an observed 0 was fitted
+    with a weight of 10¹³; a fixed parameter without a range a ValueError traceback."""
+    cal = _param(distribution="uniform", min=0.3, max=0.6, calibrate=True)
+    section = U.UncertaintySection.model_validate(
+        {"parameters": [cal], "observations": [_obs(total="nope")]}
+    )
+    with pytest.raises(ModelError, match=r"observations\[0\]\.total: unknown total 'nope'"):
+        U.calibrate(kettle, section=section)
+    with pytest.raises(ValueError, match="observed value of 0 .* give 'sigma'"):
+        U.UncertaintySection.model_validate({"parameters": [cal], "observations": [_obs(value=0)]})
+    U.UncertaintySection.model_validate(
+        {"parameters": [cal], "observations": [_obs(value=0, sigma=5)]}
+    )
+    with pytest.raises(ValueError, match="calibrated parameter needs a plausible 'range'"):
+        U.UncertaintySection.model_validate(
+            {"parameters": [_param(distribution="fixed", calibrate=True)]}
+        )
+
+
+def test_calibrate_cli_reports_value_errors_in_one_line(tmp_path: Path) -> None:
+    """`junkan calibrate` caught only JunkanError: a ValueError was a traceback."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "parameters": [
+                    {
+                        "parameter": "products.room_ac.eol.collection.rate",
+                        "distribution": "normal",
+                        "mean": 0.4,
+                        "std": 0.01,
+                        "range": [0.8, 0.9],
+                        "calibrate": True,
+                        "source": "t",
+                    }
+                ],
+                "observations": [
+                    {"headline": "co2_reduction_t", "scenario": "B", "value": 5, "source": "t"}
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(
+        app, ["calibrate", str(EXAMPLES / "compressor_magnet.yaml"), "--spec", str(spec)]
+    )
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and f"{spec}:parameters[0]: range" in res.output
+
+
+def test_a_draw_outside_the_fields_limits_names_the_uncertain_parameter(
+    kettle: lifecycle.ModelFile,
+) -> None:
+    """The model's refusal ('must be between 0 and 1') did not say that the value was a
+    draw, nor of which parameter, nor what to do."""
+    section = U.UncertaintySection.model_validate(
+        {"parameters": [_param(distribution="uniform", min=0.5, max=1.5)]}
+    )
+    with pytest.raises(ModelError, match=r"draw of kettle\.yaml:uncertainty\.parameters\[0\]"):
+        U.propagate(kettle, runs=50, seed=1, section=section)
+
+
+def test_an_out_folder_that_cannot_be_made_stops_before_the_analysis(tmp_path: Path) -> None:
+    """A missing parent folder of --out was found only after the analysis, as a
+    FileNotFoundError traceback."""
+    (tmp_path / "m.yaml").write_text(MODEL, encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        yaml.safe_dump({"parameters": [_param(distribution="uniform", min=0.3, max=0.6)]}),
+        encoding="utf-8",
+    )
+    out = tmp_path / "no" / "such" / "out"
+    for args in (
+        ["uncertainty", str(tmp_path / "m.yaml"), "--spec", str(spec), "--runs", "2"],
+        ["optimise", str(tmp_path / "m.yaml")],
+    ):
+        res = CliRunner().invoke(app, [*args, "--out", str(out)])
+        assert res.exit_code == 2, res.output
+        assert "does not exist; create it first" in res.output
+
+
+def test_a_year_key_is_a_parameter_path(kettle: lifecycle.ModelFile) -> None:
+    """``products.kettle.sales.2028`` was refused as 'does not exist' (YAML reads the key
+    as the number 2028), though scenarios and overrides accept the same path."""
+    section = U.UncertaintySection.model_validate(
+        {
+            "parameters": [
+                _param(
+                    parameter="products.kettle.sales.2028",
+                    distribution="uniform",
+                    min=10000,
+                    max=10001,
+                )
+            ]
+        }
+    )
+    mc = U.propagate(kettle, runs=2, seed=1, section=section)
+    for sales, got in zip(mc.theta[:, 0], mc.outputs.totals["baseline"]["co2e_t"], strict=True):
+        direct = lifecycle.run(kettle, overrides={"products.kettle.sales.2028": float(sales)})
+        assert got == pytest.approx(direct.totals()["co2e_t"], rel=1e-9)
+
+
+def test_an_output_without_indices_says_why() -> None:
+    """A constant or undefined output used to vanish from the answer without a word."""
+    pytest.importorskip("SALib")
+    import numpy as np
+
+    from junkan.lifecycle.uncertainty.distributions import marginal
+
+    m = marginal(U.UncertainParameter.model_validate(_param(distribution="uniform", min=0, max=1)))
+
+    def fn(theta: np.ndarray) -> dict[str, np.ndarray]:
+        x = theta[:, 0]
+        return {"moves": x, "flat": np.ones_like(x), "holes": np.where(x < 0.5, np.nan, x)}
+
+    sa = U.analyse(["x"], [m], fn, n=8)
+    assert list(sa.indices) == ["moves"]
+    skipped = sa.to_json()["skipped"]
+    assert skipped["flat"] == "the same in every run: no parameter moves it"
+    assert skipped["holes"].startswith("undefined (not a number) in ")
+    assert skipped["holes"].endswith(f" of {sa.evaluations} runs")
+
+
+def test_a_large_model_is_simulated_in_smaller_chunks(
+    kettle: lifecycle.ModelFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every model was simulated 250 runs at a time: a 400-product × 20-part × 50-year model
+    took 1.6 GiB for 50 runs (and ~5 GiB at 250); the chunk now follows the arrays' size
+    (same numbers)."""
+    import numpy as np
+
+    from junkan.lifecycle.uncertainty import evaluate as E
+    from junkan.lifecycle.uncertainty.sampling import draw
+
+    section = U.UncertaintySection.model_validate(
+        {"parameters": [_param(distribution="uniform", min=0.3, max=0.6)]}
+    )
+    st = U.resolve(kettle, section)
+    theta = draw(st, 7, seed=2)
+    assert E.chunk_size(st) == E.CHUNK  # a small model: the most
+    whole = E.Evaluator(st).evaluate(theta)
+    monkeypatch.setattr(E, "CHUNK_BYTES", 3 * E.run_bytes(st) + 1)
+    assert E.chunk_size(st) == 3
+    calls: list[int] = []
+    chunk = E.Evaluator._chunk
+
+    def counted(self: E.Evaluator, th: np.ndarray) -> U.Outputs:
+        calls.append(len(th))
+        return chunk(self, th)
+
+    monkeypatch.setattr(E.Evaluator, "_chunk", counted)
+    parts = E.Evaluator(st).evaluate(theta)
+    assert calls == [3, 3, 1]
+    np.testing.assert_allclose(parts.totals["more"]["co2e_t"], whole.totals["more"]["co2e_t"])
