@@ -35,3 +35,19 @@ def test_spec_limits_are_field_errors(
     assert doc["code"] == "invalid-request"
     [error] = doc["errors"]
     assert error["path"] == path and "the service takes at most" in error["message"]
+
+
+def test_a_sent_specs_problems_name_the_spec_not_the_model() -> None:
+    """A spec sent with the job was reported as ``model:uncertainty.parameters[0]`` (a path
+    the sent model does not have); its problems name ``spec`` and the spec's own paths."""
+    from junkan.api.work import analysis_job
+    from junkan.core.errors import ModelError
+
+    spec = {"parameters": [{"parameter": "products.nothing.eol.collection.rate",
+                            "distribution": "uniform", "min": 0.1, "max": 0.2,
+                            "source": "assumption for the test"}]}
+    with pytest.raises(ModelError) as err:
+        analysis_job("uncertainty", MODEL, "model.yaml", {"spec": spec, "runs": 10, "seed": 1})
+    [problem] = err.value.problems
+    assert err.value.source == "spec" and problem.path == "parameters[0].parameter"
+    assert "does not exist" in problem.message

@@ -81,3 +81,23 @@ def test_errors_are_one_line_per_problem_and_exit_2(capsys: pytest.CaptureFixtur
     with pytest.raises(typer.Exit):
         fail(JunkanError("one line"))
     assert capsys.readouterr().err == "error one line\n"
+
+
+def test_an_error_keeps_its_brackets_and_an_os_error_says_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Past bugs: ``[low, high]`` in a message vanished as rich markup; an OSError printed its
+    number (``error x: 2``); a folder that cannot be made was a traceback."""
+    with pytest.raises(typer.Exit):
+        fail(JunkanError("range: give [low, high] with low < high"))
+    assert capsys.readouterr().err == "error range: give [low, high] with low < high\n"
+    with pytest.raises(typer.Exit), reported(Path("x.yaml"), OSError):
+        open(tmp_path / "no" / "such" / "file")  # noqa: SIM115
+    assert capsys.readouterr().err == "error x.yaml: No such file or directory\n"
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(typer.Exit) as stop, atomic_dir(blocker / "out"):
+        pass
+    assert stop.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error {blocker / 'out'}: cannot create the folder: ") and \
+        err.rstrip().rsplit(": ", 1)[1] in ("File exists", "Not a directory")

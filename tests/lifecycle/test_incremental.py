@@ -86,3 +86,26 @@ def test_run_with_overrides_matches_a_fresh_load() -> None:
     assert fast["totals"] != lifecycle.run(mf, "B").to_json()["totals"]
     with pytest.raises(ModelError, match=r"products\.room_ac\.eol\.collection\.rate"):
         lifecycle.run(mf, "B", overrides={rate: 7})
+
+
+def test_a_year_path_replaces_the_years_entry() -> None:
+    """Past bug: ``products.x.sales.2030`` on ``sales: {2030: …}`` (a number key, as YAML
+    reads it) added a text key '2030' beside it, and which one won depended on their order."""
+    doc: dict[str, Any] = {"products": {"x": {"sales": {2025: 1.0, 2030: 2.0}}}}
+    set_path(doc, "products.x.sales.2030", 5.0)
+    assert doc["products"]["x"]["sales"] == {2025: 1.0, 2030: 5.0}
+    set_path(doc, "products.x.sales.2035", 7.0)  # a new year: as written
+    assert doc["products"]["x"]["sales"] == {2025: 1.0, 2030: 5.0, "2035": 7.0}
+    nested: dict[str, Any] = {"a": {7: {"b": 1}}}
+    set_path(nested, "a.7.b", 2, fresh=True)
+    assert nested == {"a": {7: {"b": 2}}}
+    text = (EXAMPLES / "compressor_magnet.yaml").read_text(encoding="utf-8").replace(
+        "    sales: 500000", "    sales: {2020: 500000, 2030: 500000}", 1)
+    mf = lifecycle.load(text=text, source="m.yaml")
+    doc_text = yaml.safe_load(text)
+    product = next(iter(doc_text["products"]))
+    ran = lifecycle.run(mf, overrides={f"products.{product}.sales.2030": 600000})
+    edited = yaml.safe_load(text)
+    edited["products"][product]["sales"][2030] = 600000
+    fresh = lifecycle.run(lifecycle.load(text=yaml.safe_dump(edited), source="m.yaml"))
+    assert ran.totals() == pytest.approx(fresh.totals(), rel=1e-12)  # dump sorts the keys

@@ -183,7 +183,8 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
         return dict(jsonable(result.to_json()))
     from junkan.lifecycle import uncertainty
 
-    section = validate_with(uncertainty.UncertaintySection, spec, "spec") if spec else None
+    section = (validate_with(uncertainty.UncertaintySection, spec, "spec").located("spec")
+               if spec else None)
     if kind == "uncertainty":
         result = uncertainty.propagate(mf, args["runs"], args["seed"], section=section)
     elif kind == "sensitivity":

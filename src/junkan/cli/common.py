@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -42,8 +43,9 @@ class Format(StrEnum):
 
 def fail(error: JunkanError | str) -> NoReturn:
     """Print ``error`` as one ``error …`` line per problem on stderr; exit with code 2."""
-    for line in str(error).splitlines():
-        console.print(f"[red]error[/red] {line}", highlight=False, markup=True, soft_wrap=True)
+    for line in str(error).splitlines():  # the message's own brackets are text, not markup
+        console.print(f"[red]error[/red] {escape(line)}", highlight=False, markup=True,
+                      soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -56,7 +58,14 @@ def reported(file: Path | None = None, *also: type[Exception]) -> Iterator[None]
     except JunkanError as exc:
         fail(exc)
     except also as exc:
-        fail(f"{file}: {exc.args[0] if exc.args else exc}")
+        fail(f"{file}: {_reason(exc)}")
+
+
+def _reason(exc: BaseException) -> object:
+    """What went wrong, in words: an ``OSError``'s text, not its number."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return exc.args[0] if exc.args else exc
 
 
 @contextmanager
@@ -91,9 +100,12 @@ def _umask() -> int:
 def atomic_dir(target: Path) -> Iterator[Path]:
     """Write into a temporary sibling folder; replace ``target`` only on success. The folder
     ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
-    owner-only ones."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    owner-only ones. A folder that cannot be made is a :func:`fail` naming it."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        fail(f"{target}: cannot create the folder: {_reason(exc)}")
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp

@@ -86,6 +86,7 @@ def set_path(doc: dict[str, Any], path: str, value: Any, *, fresh: bool = False)
         else:
             if not isinstance(node, dict):
                 raise KeyError(format_path(tokens[: i + 1]))
+            tok = _key_in(node, tok)
             if tok not in node or node[tok] is None:
                 if isinstance(nxt, int):
                     raise KeyError(format_path(tokens[: i + 1]))
@@ -102,7 +103,16 @@ def set_path(doc: dict[str, Any], path: str, value: Any, *, fresh: bool = False)
     else:
         if not isinstance(node, dict):
             raise KeyError(path)
-        node[last] = value
+        node[_key_in(node, last)] = value
+
+
+def _key_in(node: dict[Any, Any], key: str) -> Any:
+    """``key``, or the number it spells when the mapping has that number as a key and not
+    the text: a year of ``sales: {2030: …}`` (YAML reads 2030 as a number) is the path
+    ``….sales.2030``, which must replace that entry, not add a text key beside it."""
+    if key not in node and key.isdigit() and int(key) in node:
+        return int(key)
+    return key
 
 
 def scenario_names(doc: dict[str, Any]) -> list[str]:
