@@ -1,11 +1,23 @@
-// Lifecycle analyses page: start an uncertainty, sensitivity or optimisation job on a stored model,
-// follow it (queued → running → done, elapsed seconds, cancel), and read it as charts: a fan
-// chart of percentiles per scenario, Sobol'/Morris bars per input, the Pareto front or the best loop.
+// Lifecycle analyses page: start an uncertainty, sensitivity, calibration or optimisation job on a
+// stored model, follow it (queued → running → done, elapsed seconds, cancel), and read it as charts:
+// a fan chart of percentiles per scenario, Sobol'/Morris bars per input, observed against fitted
+// figures, the Pareto front or the best loop with each actor's gain or loss.
 import { $, api, fmt, fmtTime, jsonBody, longTask, problemOf, richTable, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 
 const an = { models: [], job: null, phase: "queued" };
+
+/** The calibration choice, beside the others (the page's form has uncertainty, sensitivity and optimise). */
+function addCalibrationKind() {
+  const input = Object.assign(document.createElement("input"), { type: "radio", name: "an-kind", value: "calibrate" });
+  const span = Object.assign(document.createElement("span"), { textContent: t("an.kind.calibrate") });
+  span.dataset.i18n = "an.kind.calibrate";
+  const label = document.createElement("label");
+  label.append(input, " ", span);
+  $('#an-kinds input[value="optimise"]').closest("label").before(label);
+}
+addCalibrationKind();
 const kind = () => document.querySelector('input[name="an-kind"]:checked').value;
 
 async function showAnalyses() {
@@ -33,7 +45,7 @@ async function useExample() {
   $("#an-errors").replaceChildren();
   if (!m || !known.includes(name)) { showMessages("#an-errors", [t("an.noExample")]); return; }
   const spec = await staticExample(name);
-  if (kind() !== "optimise") delete spec.observations;  // calibration data: not used by these analyses
+  if (kind() !== "optimise" && kind() !== "calibrate") delete spec.observations;  // calibration data: not used by these analyses
   $("#an-spec").value = JSON.stringify(spec, null, 1);
 }
 

@@ -7,6 +7,7 @@
 // sorter document for “junkan alloy plan --sorter”.
 import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, runJob, show, showMessages, showProblem,
   t } from "./core.js";
+import { fitTitle } from "./analyses_charts.js";
 
 const vi = { last: null, phase: "queued", sample: null, evaluation: null };
 const MAX_IMAGES = 8;
@@ -137,24 +138,37 @@ function drawImage(last) {
       hovertemplate: `#%{text} %{customdata[0]} (%{customdata[1]})<br>${t("vi.hover.area")}: %{customdata[2]} mm²`
         + `<br>${t("vi.hover.mass")}: %{customdata[3]} g<extra>${groupName(g)}</extra>` };
   });
+  const height = beltHeight("vi-belt", w, h, 820);  // the legend below the x axis' title, at any height
   const images = shown.url ? [{ source: shown.url, xref: "x", yref: "y", x: 0, y: 0, sizex: w, sizey: h,
     sizing: "stretch", layer: "below", xanchor: "left", yanchor: "top" }] : [];
-  plot("vi-belt", traces, { title: t("vi.chart.beltTitle", { name: shown.name || im.image, n: im.pieces.length }),
-    height: Math.min(820, 140 + Math.round(900 * h / w)), images, shapes, plot_bgcolor: shown.url ? "white" : "#eee",
+  plot("vi-belt", traces, { title: fitTitle(t("vi.chart.beltTitle", { name: shown.name || im.image, n: im.pieces.length }), "vi-belt"),
+    height, images, shapes, plot_bgcolor: shown.url ? "white" : "#eee",
     xaxis: { title: t("vi.axis.x"), range: [0, w], showgrid: false, zeroline: false, constrain: "domain" },
     yaxis: { title: t("vi.axis.y"), range: [h, 0], showgrid: false, zeroline: false, scaleanchor: "x", constrain: "domain" },
-    legend: { orientation: "h", y: -0.12, yanchor: "top" } });
+    legend: { orientation: "h", y: -70 / (height - 150), yanchor: "top" }, margin: { b: 100 } });
+  // one row per class and group: a piece's group is the one of highest summed probability, which an
+  // uncertain piece's class need not belong to (a "cast aluminium" piece counted as "other")
   const byClass = {};
   for (const p of im.pieces) {
-    const c = byClass[p.class] || (byClass[p.class] = { group: p.group, n: 0, mass: 0, prob: 0 });
+    const c = byClass[`${p.class}\u0000${p.group}`] || (byClass[`${p.class}\u0000${p.group}`] = { cls: p.class, group: p.group, n: 0, mass: 0, prob: 0 });
     c.n += 1; c.mass += p.mass_g; c.prob += p.probability;
   }
   richTable($("#vi-classes"), [t("vi.col.class"), t("vi.col.group"), t("vi.col.count"), t("vi.col.mass"), t("vi.col.prob")],
-    Object.entries(byClass).sort((a, b) => b[1].n - a[1].n).map(([c, v]) => [clsName(c), groupName(v.group), fmt(v.n),
+    Object.values(byClass).sort((a, b) => b.n - a.n).map((v) => [clsName(v.cls), groupName(v.group), fmt(v.n),
       fmt(v.mass), fmtPct(v.prob / v.n)]), [2, 3, 4]);
+  const other = (im.warnings || []).filter((w) => !w.startsWith("empty belt"));
+  const notes = [...(im.pieces.length ? [] : [t("vi.noPieces")]), ...other];
+  $("#vi-belt-notes").replaceChildren(...notes.map((m) => Object.assign(document.createElement("li"), { textContent: m })));
   const warn = (im.warnings || []).join("; ");
   $("#vi-belt").setAttribute("aria-label", t("vi.beltLabel", { name: shown.name || im.image, n: im.pieces.length })
     + (warn ? ` — ${warn}` : ""));
+}
+
+/** A picture chart's height: the image's aspect at the chart's width (a narrow screen draws the image
+ * smaller, not in a tall empty frame), with room for the title, axes and legend; at most `max` px. */
+function beltHeight(id, w, h, max) {
+  const width = Math.min(($(`#${id}`).clientWidth || 1000), 1000) - 80;
+  return Math.min(max, 200 + Math.round(width * h / w));
 }
 
 /** Counts and mass per group and belt interval: the mean with its 5–95 % band. */
@@ -168,7 +182,7 @@ function drawIntervals(r) {
       customdata: v.map((s) => [fmt(s.mean * scale), fmt(s.p5 * scale), fmt(s.p95 * scale)]),
       hovertemplate: `${groupName(g)}: %{customdata[0]} (5–95 %: %{customdata[1]}–%{customdata[2]})<extra>%{x}</extra>` };
   });
-  const layout = (title, y) => ({ title, barmode: "group", height: 360, xaxis: { title: t("vi.axis.interval"), type: "category" },
+  const layout = (title, y) => ({ title: fitTitle(title, "vi-counts"), barmode: "group", height: 360, xaxis: { title: t("vi.axis.interval"), type: "category" },
     yaxis: { title: y, rangemode: "tozero" }, legend: { orientation: "h", y: -0.25, yanchor: "top" } });
   plot("vi-counts", bars("count", 1), layout(t("vi.chart.countsTitle"), t("vi.axis.count")));
   plot("vi-mass", bars("mass_kg", 1), layout(t("vi.chart.massTitle"), t("vi.axis.kg")));
@@ -223,12 +237,14 @@ function buildExtras() {
       el("p", {}, el("a", { id: "vi-sorter", href: "#", download: "sorter.json", hidden: true, i18n: "vi.eval.sorter" }),
         el("span", { id: "vi-no-sorter", hidden: true, i18n: "vi.eval.noSorter" }))));
   $("#vi-result").after(render, evaluate);
+  $("#vi-belt").after(el("ul", { id: "vi-belt-notes", "aria-live": "polite" }));
+  $("#vi-classes").after(el("p", { id: "vi-classes-note", class: "note", i18n: "vi.classesNote" }));
 }
 
 /** An integer field's value, or null after adding a message to `errs`. */
 function intField(id, lo, hi, key, errs) {
   const raw = $(id).value.trim(); const v = Number(raw);
-  if (!raw || !Number.isInteger(v) || v < lo || v > hi) { errs.push(t(key, { min: lo, max: hi })); return null; }
+  if (!raw || !Number.isInteger(v) || v < lo || v > hi) { errs.push(t(key, { min: fmt(lo), max: fmt(hi) })); return null; }
   return v;
 }
 
@@ -258,8 +274,8 @@ function drawSample(sm) {
   $("#vi-sample").hidden = false;
   $("#vi-sample-summary").textContent = t("vi.sample.summary", { name: sm.name, n: sm.truth.length, scale: fmt(sm.mm_per_px) });
   const { w, h } = sm.size;
-  plot("vi-sample-chart", [], { title: t("vi.chart.sampleTitle", { name: sm.name, n: sm.truth.length }),
-    height: Math.min(700, 120 + Math.round(760 * h / w)), plot_bgcolor: "white",
+  plot("vi-sample-chart", [], { title: fitTitle(t("vi.chart.sampleTitle", { name: sm.name, n: sm.truth.length }), "vi-sample-chart"),
+    height: beltHeight("vi-sample-chart", w, h, 700), plot_bgcolor: "white",
     images: [{ source: sm.url, xref: "x", yref: "y", x: 0, y: 0, sizex: w, sizey: h, sizing: "stretch", layer: "below",
       xanchor: "left", yanchor: "top" }],
     xaxis: { title: t("vi.axis.x"), range: [0, w], showgrid: false, zeroline: false, constrain: "domain" },
@@ -303,11 +319,16 @@ function drawEvaluation(doc) {
   const names = doc.groups.map(groupName);
   const cm = doc.confusion;
   const rowSums = cm.map((row) => row.reduce((s, x) => s + x, 0) || 1);
+  const width = Math.min(640, $("#vi-confusion").clientWidth || 640);
   plot("vi-confusion", [{ type: "heatmap", x: names, y: names, z: cm.map((row, i) => row.map((v) => v / rowSums[i])),
-    zmin: 0, zmax: 1, colorscale: "Blues", customdata: cm,
+    zmin: 0, zmax: 1, colorscale: "Blues", reversescale: true, customdata: cm,
+    colorbar: { title: { text: t("vi.axis.share"), side: "right" }, thickness: 14, tickvals: [0, 0.25, 0.5, 0.75, 1],
+      ticktext: [0, 0.25, 0.5, 0.75, 1].map(fmtPct) },
     hovertemplate: `${t("vi.axis.true")}: %{y}<br>${t("vi.axis.predicted")}: %{x}<br>%{customdata} (%{z:.1%})<extra></extra>` }],
-  { title: t("vi.chart.confusionTitle", { acc: fmtPct(doc.accuracy) }), height: 420, width: 520,
-    xaxis: { title: t("vi.axis.predicted"), type: "category" }, yaxis: { title: t("vi.axis.true"), type: "category", autorange: "reversed" },
+  { title: fitTitle(t("vi.chart.confusionTitle", { acc: fmtPct(doc.accuracy) }), "vi-confusion"), height: 440, width,
+    margin: { l: 20, r: 10, t: 70 },
+    xaxis: { title: t("vi.axis.predicted"), type: "category", automargin: true },
+    yaxis: { title: t("vi.axis.true"), type: "category", autorange: "reversed", automargin: true },
     annotations: cm.flatMap((row, i) => row.map((v, j) => ({ x: names[j], y: names[i], text: String(v), showarrow: false,
       font: { color: v / rowSums[i] > 0.5 ? "white" : "black" } }))) });
   const u = doc.confusion_uncertainty;
