@@ -66,6 +66,10 @@ def _check(page: Any, lang: str, name: str, errors: list[str]) -> None:
     page.screenshot(path=str(ARTIFACTS / f"screen-{lang}-{name}.png"), full_page=False)
     page.screenshot(path=str(ARTIFACTS / f"screen-{lang}-{name}-full.png"), full_page=True)
     assert not errors, (name, errors)
+    # nothing wider than the window (the menu did not wrap: 1,658 px at 1,280, 2026-12-02)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, "
+                           "document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], (name, "page wider than the window", widths)
     if lang == "ja":
         text = page.evaluate("document.querySelector('header').innerText + '\\n' + "
                              "document.querySelector('main').innerText") + page.evaluate(CHART_TEXT)
