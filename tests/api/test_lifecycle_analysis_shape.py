@@ -51,3 +51,18 @@ def test_a_sent_specs_problems_name_the_spec_not_the_model() -> None:
     [problem] = err.value.problems
     assert err.value.source == "spec" and problem.path == "parameters[0].parameter"
     assert "does not exist" in problem.message
+
+
+def test_an_analysis_job_reports_its_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job's progress (GET …/analyses/{id} while it runs) was null: the page could only
+    count seconds. It is the runs done of the runs, ending at all of them."""
+    from junkan.api import work
+
+    told: list[Any] = []
+    monkeypatch.setattr(work, "report_progress", told.append)
+    spec = {"parameters": [{"parameter": "products.kettle.eol.collection.rate",
+                            "distribution": "uniform", "min": 0.2, "max": 0.6,
+                            "source": "assumption for the test"}]}
+    work.analysis_job("uncertainty", MODEL, "model.yaml", {"spec": spec, "runs": 300, "seed": 1})
+    assert told and told[-1] == {"stage": "runs", "done": 300, "of": 300}
+    assert all(p["stage"] == "runs" and p["done"] <= 300 for p in told)

@@ -7,6 +7,7 @@ values."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -162,6 +163,22 @@ def alloys_job(kind: str, request: Any) -> dict[str, Any]:
     return dict(jsonable(verb[kind](request).to_json()))
 
 
+class _Throttled:
+    """An analysis's progress for its job, at most five times a second and always at the
+    end: ``{"stage": "runs" | "evaluations", "done": n, "of": total}`` (a calibration's
+    ``of`` is its most evaluations; the fit may end before)."""
+
+    def __init__(self, kind: str) -> None:
+        self.stage = "evaluations" if kind == "calibrate" else "runs"
+        self.last = 0.0
+
+    def __call__(self, done: int, of: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.2 or done >= of:
+            self.last = now
+            report_progress({"stage": self.stage, "done": done, "of": of})
+
+
 def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dict[str, Any]:
     """In a worker: load the model and run the analysis; its JSON document."""
     from junkan import lifecycle
@@ -185,12 +202,15 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
 
     section = (validate_with(uncertainty.UncertaintySection, spec, "spec").located("spec")
                if spec else None)
+    told = _Throttled(kind)
     if kind == "uncertainty":
-        result = uncertainty.propagate(mf, args["runs"], args["seed"], section=section)
+        result = uncertainty.propagate(mf, args["runs"], args["seed"], section=section,
+                                       progress=told)
     elif kind == "sensitivity":
         result = uncertainty.sensitivity(
-            mf, args["method"], args["n"], args["seed"], outputs=args["outputs"], section=section
+            mf, args["method"], args["n"], args["seed"], outputs=args["outputs"], section=section,
+            progress=told,
         )
     else:
-        result = uncertainty.calibrate(mf, section=section)
+        result = uncertainty.calibrate(mf, section=section, progress=told)
     return dict(jsonable(result.to_json()))

@@ -166,3 +166,31 @@ def test_calibration_refuses_unknown_figures(magnet: lifecycle.ModelFile) -> Non
     )
     with pytest.raises(ModelError, match=r"observations\[0\]\.headline.*\n.*observations\[1\]"):
         U.calibrate(magnet, section=bad)
+
+
+def test_each_analysis_tells_its_progress(magnet: lifecycle.ModelFile) -> None:
+    """A job's page shows runs done of runs (a fit: evaluations of at most): each analysis
+    tells ``(done, of)`` as it goes, rising to the end."""
+    from junkan.lifecycle.uncertainty import evaluate
+
+    told: dict[str, list[tuple[int, int]]] = {"mc": [], "sa": [], "cal": []}
+    old = evaluate.CHUNK
+    evaluate.CHUNK = 4  # several chunks of a small sample
+    try:
+        U.propagate(magnet, 10, 0, section=_section(),
+                    progress=lambda d, o: told["mc"].append((d, o)))
+        U.sensitivity(magnet, "morris", n=4, seed=0, section=_section(),
+                      outputs=["B:recycled_rare_earth_share"],
+                      progress=lambda d, o: told["sa"].append((d, o)))
+    finally:
+        evaluate.CHUNK = old
+    assert told["mc"] == [(4, 10), (8, 10), (10, 10)]
+    assert told["sa"] and told["sa"][-1][0] == told["sa"][-1][1]
+    assert all(d <= o for d, o in told["sa"])
+    section = _section([{"headline": "recycled_rare_earth_share", "scenario": "B", "value": 0.3,
+                         "source": "synthetic"}])
+    U.calibrate(magnet, section=section, max_evaluations=5,
+                progress=lambda d, o: told["cal"].append((d, o)))
+    assert told["cal"][0] == (1, 5)
+    assert [d for d, _ in told["cal"]] == sorted(d for d, _ in told["cal"])
+    assert all(o == 5 and d <= 5 for d, o in told["cal"])

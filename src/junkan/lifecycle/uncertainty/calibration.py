@@ -11,6 +11,7 @@ evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,11 @@ def calibrate(
     section: UncertaintySection | None = None,
     observations: list[Observation] | None = None,
     max_evaluations: int = 200,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Calibration:
     """Fit the ``calibrate: true`` parameters to the observations (the section's own, or
-    ``observations``)."""
+    ``observations``). ``progress`` is told ``(evaluations, max_evaluations)`` after each
+    evaluation of the fit's objective (the fit may end well before the most)."""
     from scipy.optimize import least_squares
 
     st = resolve(model, section)
@@ -157,9 +160,15 @@ def calibrate(
         r[:, idx] = lo + xs * span
         return r
 
+    nfev = [0]
+
     def fun(x: np.ndarray) -> np.ndarray:
         calls[0] += 1
-        return (_predict(ev, obs, rows(x[None, :]))[0] - y) * w
+        out = (_predict(ev, obs, rows(x[None, :]))[0] - y) * w
+        nfev[0] += 1
+        if progress is not None:
+            progress(min(nfev[0], max_evaluations), max_evaluations)
+        return out
 
     def jac(x: np.ndarray) -> np.ndarray:
         h = np.where(x < 0.5, 1e-6, -1e-6)

@@ -13,6 +13,7 @@ which path each scenario took)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,9 +121,12 @@ def chunk_size(study: Study) -> int:
 class Evaluator:
     """Evaluates draws of a study; keeps each scenario's multilinear form between calls."""
 
-    def __init__(self, study: Study, *, verify: bool = True) -> None:
+    def __init__(self, study: Study, *, verify: bool = True,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.study = study
         self.verify = verify
+        self.progress = progress
+        """Told ``(runs done, runs)`` of an :meth:`evaluate` call after each chunk."""
         self.surrogates: dict[str, Surrogate | None] = {}
         self.engine_only: set[str] = set()
         self.verified: set[str] = set()
@@ -219,7 +223,11 @@ class Evaluator:
             raise JunkanError("parameter draws must be finite numbers")
         try:
             size = chunk_size(self.study)
-            parts = [self._chunk(theta[i : i + size]) for i in range(0, len(theta), size)]
+            parts = []
+            for i in range(0, len(theta), size):
+                parts.append(self._chunk(theta[i : i + size]))
+                if self.progress is not None:
+                    self.progress(min(i + size, len(theta)), len(theta))
         except ModelError as exc:
             raise _drawn(exc, self.study) from None
         return Outputs.concat(parts)

@@ -192,9 +192,12 @@ def sensitivity(
     *,
     outputs: list[str] | None = None,
     section: UncertaintySection | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Sensitivity:
     """Sensitivity of the model's headline figures (every scenario, or ``outputs`` such as
-    ``B:co2_reduction_t`` or ``B:totals.co2e_t``) to its drawn parameters."""
+    ``B:co2_reduction_t`` or ``B:totals.co2e_t``) to its drawn parameters. ``progress`` is
+    told ``(runs done, runs)`` of each batch of model runs (the design's, then the
+    tornado's)."""
     st = resolve(model, section)
     idx = [i for i, m in enumerate(st.marginals) if not m.fixed]
     if not idx:
@@ -202,7 +205,7 @@ def sensitivity(
     nominal = st.nominal()
     marg = [st.marginals[i] for i in idx]
     med = np.array([m.median() for m in marg])
-    ev = Evaluator(st)
+    ev = Evaluator(st, progress=progress)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; use {' or '.join(METHODS)}")
     if outputs:

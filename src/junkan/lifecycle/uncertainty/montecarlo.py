@@ -4,6 +4,7 @@ figure of every scenario, and the probability that one scenario beats another on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -162,10 +163,12 @@ def propagate(
     backend: str = "local",
     client: Any = None,
     verify: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Ensemble:
     """``runs`` paired Monte Carlo draws of the model's uncertain parameters through every
     scenario. ``backend="dask"`` evaluates chunks of runs on a ``dask.distributed`` client
-    (the draws are made here, so the numbers equal the local ones)."""
+    (the draws are made here, so the numbers equal the local ones). ``progress`` is told
+    ``(runs done, runs)`` as chunks of runs finish (locally)."""
     st = resolve(model, section)
     theta = draw(st, runs, seed)
     if backend == "dask":
@@ -173,7 +176,7 @@ def propagate(
 
         outputs = evaluate_dask(st, theta, client)
     elif backend == "local":
-        outputs = Evaluator(st, verify=verify).evaluate(theta)
+        outputs = Evaluator(st, verify=verify, progress=progress).evaluate(theta)
     else:
         raise ValueError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     return Ensemble(st, theta, outputs, seed)

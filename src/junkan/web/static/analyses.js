@@ -79,11 +79,19 @@ $("#an-form").addEventListener("submit", async (ev) => {
   const body = requestBody(); if (!body) return;
   const k = kind();
   $("#an-result").hidden = true; an.job = null;  // the old result no longer matches the form
+  an.progress = null;
+  const bar = $("#an-progress");
   const out = await longTask({ status: $("#an-status"), start: $("#an-start"), cancel: $("#an-cancel"),
-    bar: $("#an-progress"), what: () => t(`an.phase.${an.phase}`, {}, an.phase) }, async (signal) => {
+    bar, what: () => (an.phase === "running" && an.progress
+      ? t(`an.progress.${an.progress.stage}`, { done: fmt(an.progress.done), of: fmt(an.progress.of) })
+      : t(`an.phase.${an.phase}`, {}, an.phase)) }, async (signal) => {
     an.phase = "queued";
     return runJob(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST"), signal,
-      { onStart: listJobs, onPoll: (job) => { an.phase = job.status; } });
+      { onStart: listJobs, onPoll: (job) => { an.phase = job.status; },
+        onProgress: (p) => {  // model runs (or a fit's evaluations) done so far
+          if (!p || !p.of) return;
+          an.progress = p; bar.max = 1; bar.value = Math.min(1, p.done / p.of);
+        } });
   });
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
