@@ -274,3 +274,24 @@ def test_cli(tmp_path):
     assert json.loads(res.output)["points"]
     res = CliRunner().invoke(app, ["optimise", str(tmp_path / "m.yaml"), "--objective", "nope"])
     assert res.exit_code == 2
+
+
+def test_the_model_as_given_says_whether_it_meets_the_constraints(model):
+    """The Pareto chart's ✕ (the model as given) could look cheaper than every optimal loop
+    without saying it breaks a constraint: both documents now say, constraint by constraint,
+    with the value simulated for the model as given."""
+    as_given = opt.optimise(model, spec(objective="co2e"))
+    steel = value(opt.load_spec(doc={"objective": "co2e", "decisions": DECISIONS, "constraints": [
+        {"metric": "recycled_share", "material": "steel", "min": 0.0}]}).constraints[0],
+        as_given.as_modelled.raw)
+    for bound, met in ((0.5 * steel, True), (min(1.0, 1.5 * steel + 0.01), False)):
+        cons = [{"metric": "recycled_share", "material": "steel", "min": bound},
+                {"metric": "cost", "max": 1e30}]
+        front = opt.pareto(model, spec(objective="co2e", constraints=cons, pareto={
+            "objectives": ["co2e", "cost"], "points": 3})).to_json()
+        best = opt.optimise(model, spec(objective="co2e", constraints=cons)).to_json()
+        for doc in (front, best):
+            share, cost = doc["as_modelled_constraints"]
+            assert share["figure"] == best["constraints"][0]["figure"] and share["min"] == bound
+            assert share["value"] == pytest.approx(steel) and share["met"] is met
+            assert cost["met"] is True and cost["max"] == 1e30

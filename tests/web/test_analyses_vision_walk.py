@@ -95,6 +95,11 @@ def test_analyses_calibration_actors_japanese_and_narrow(page: Any, server: str)
     ref = _job(page, server, f"/api/lifecycle/analyses/{job}")
     rows = [(str(i + 1), a["actor"]) for i, p in enumerate(ref["points"]) for a in p["actors"]]
     assert rows
+    # the ✕ says whether the model as given meets the settings' constraints
+    unmet = [c for c in ref["as_modelled_constraints"] if not c["met"]]
+    as_given = chart(page, "an-chart")["traces"][1]["name"]
+    assert as_given.startswith("as modelled (does not meet: ") if unmet else \
+        as_given == "as modelled"
     expect(page.locator("#an-extra-title")).to_have_text(
         "Each actor's gain or loss against the model as it is"
     )

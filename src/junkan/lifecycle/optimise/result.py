@@ -74,6 +74,19 @@ class Point:
         return ", ".join(f"{c['decision']}={c['option']}" for c in self.choices)
 
 
+def constraints_doc(spec: OptimiseSpec, point: Point) -> list[dict[str, Any]]:
+    """The spec's constraints at ``point``: each bound, the point's value and whether it is
+    met (within a relative 1e-9, the solver's own tolerance)."""
+    out = []
+    for c in spec.constraints:
+        v = value(c, point.raw)
+        tol = 1e-9 * max(1.0, abs(v))
+        met = (c.min is None or v >= c.min - tol) and (c.max is None or v <= c.max + tol)
+        out.append({"figure": c.label(), "min": c.min, "max": c.max, "value": _num(v),
+                    "met": bool(met)})
+    return out
+
+
 def _objective_doc(
     o: Objective, pt: Point, ref: Point, base: Point, currency: str
 ) -> dict[str, Any]:
@@ -118,6 +131,7 @@ class Optimum:
             ),
             "choices": self.best.choices,
             "constraints": cons,
+            "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled),
             "network": self.best.network(),
             "as_modelled": self.as_modelled.network(),
             "actors": self.best.actors(self.as_modelled),
@@ -170,6 +184,7 @@ class ParetoFront:
                 for o in (o1, o2)
             ],
             "as_modelled": {o.label(): _num(value(o, self.as_modelled.raw)) for o in (o1, o2)},
+            "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled),
             "points": [
                 {
                     o1.label(): _num(value(o1, p.raw)),

@@ -109,11 +109,14 @@ const choiceText = (choices) => choices.map((c) => `${c.decision} = ${c.option}`
 function drawPareto(r) {
   const [o1, o2] = r.objectives;
   const ax = (o) => `${figName(o.figure)} [${o.unit}]`;
+  // the model as given need not meet the constraints: say so beside its ✕
+  const unmet = (r.as_modelled_constraints || []).filter((c) => !c.met).map((c) => figName(c.figure));
+  const asGiven = unmet.length ? t("an.asModelledUnmet", { which: unmet.join(", ") }) : t("an.asModelled");
   plot("an-chart", [{ type: "scatter", mode: "lines+markers", x: r.points.map((p) => p[o1.figure]), y: r.points.map((p) => p[o2.figure]),
     name: t("an.front"), marker: { size: 10, color: "#1f618d" }, hoverinfo: "text",
     text: r.points.map((p) => `${choiceText(p.choices)}<br>${fmt(p[o1.figure])} ${o1.unit}, ${fmt(p[o2.figure])} ${o2.unit}`) },
-  { type: "scatter", mode: "markers", x: [r.as_modelled[o1.figure]], y: [r.as_modelled[o2.figure]], name: t("an.asModelled"),
-    marker: { size: 14, symbol: "x", color: "#c0392b" }, hoverinfo: "text", text: [t("an.asModelled")] }],
+  { type: "scatter", mode: "markers", x: [r.as_modelled[o1.figure]], y: [r.as_modelled[o2.figure]], name: asGiven,
+    marker: { size: 14, symbol: "x", color: "#c0392b" }, hoverinfo: "text", text: [asGiven] }],
   { title: fitTitle(t("an.paretoTitle", { a: figName(o1.figure), b: figName(o2.figure) }), "an-chart"), height: 460,
     xaxis: { title: ax(o1) }, yaxis: { title: ax(o2) }, legend: { orientation: "h", y: -0.18, yanchor: "top" } });
   richTable($("#an-table"), ["#", ax(o1), ax(o2), t("an.col.choices")],
