@@ -115,14 +115,19 @@ uncalibrated class probabilities: a classifier fitted on one fold's training ima
 def fold_predictor(
     rows: Rows, yi: np.ndarray, n_classes: int, to_groups: Callable[[np.ndarray], np.ndarray],
     seed: int, trees: int, fit_proba: FoldProba | None = None,
+    keep: list[tuple[Any, Any, float]] | None = None,
 ) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """For :func:`junkan.vision.counting.cross_fit`: the classifier (``fit_proba``, the
     boosted one by default) and the count model (with its unseen factor) fitted on the train
     images' rows, applied to the held-out images' annotated segments; ``to_groups`` turns
-    class probabilities into group probabilities."""
+    class probabilities into group probabilities. ``keep``, when given, receives each fold's
+    (boosted classifier or None, count model, unseen factor) in the order of the calls, for
+    :mod:`junkan.vision.count_folds`."""
+    fitted: list[Any] = []
 
     def boosted(lab: np.ndarray, seg_h: np.ndarray) -> np.ndarray:
         clf = _classifier(seed, trees).fit(rows.x[lab], yi[lab])
+        fitted.append(clf)
         p = np.zeros((int(seg_h.sum()), n_classes))
         p[:, clf.classes_] = clf.predict_proba(rows.xc[seg_h])
         return p
@@ -135,7 +140,10 @@ def fold_predictor(
         reg = _counter(seed).fit(rows.xc[seg_t], rows.nc[seg_t])
         seen = float(rows.nc[seg_t].sum())
         unseen = float(rows.ug[train].sum())
-        c = np.clip(reg.predict(rows.xc[seg_h]), 0.0, 20.0) * (seen + unseen) / max(seen, 1.0)
+        factor = (seen + unseen) / max(seen, 1.0)
+        c = np.clip(reg.predict(rows.xc[seg_h]), 0.0, 20.0) * factor
+        if keep is not None:
+            keep.append((fitted[-1] if fit_proba is None else None, reg, factor))
         return to_groups(p), c
 
     return predict

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from junkan.vision import group_counts
-from junkan.vision.boosting import BOOSTED, fit_boosted, fit_counts, fold_predictor
-from junkan.vision.counting import cross_fit, group_shares, read_matrix
+from junkan.vision import count_folds, group_counts
+from junkan.vision.boosting import BOOSTED, fit_boosted, fit_counts
+from junkan.vision.counting import group_shares, read_matrix
 from junkan.vision.dataset import Dataset, Item
 from junkan.vision.features import FEATURES, features
 from junkan.vision.materials import GROUPS, group_of
@@ -98,6 +98,9 @@ class VisionModel:
     group_count_onnx: bytes | None = None
     """The group count model (:mod:`junkan.vision.group_counts`): pieces of each group a
     segment holds, when trained on instance annotations."""
+    count_folds: list[count_folds.FoldCounter] = field(default_factory=list)
+    """The fold pipelines the per-group counts are made with (:mod:`junkan.vision.count_folds`;
+    a boosted model trained on instance annotations), else none: the final models count."""
     _session: Any = None
     _count_session: Any = None
     _group_session: Any = None
@@ -125,11 +128,14 @@ class VisionModel:
     def group_pieces(self, x: np.ndarray, p_group: np.ndarray, pieces: np.ndarray
                      ) -> np.ndarray | None:
         """(segments, groups) expected annotated pieces of each group in each segment (the
-        group count model on features, group probabilities and pieces), or None without one."""
+        group count model on features, group probabilities and pieces; with fold pipelines,
+        the mean of theirs on the features), or None without one."""
         if self.group_count_onnx is None:
             return None
         if len(x) == 0:
             return np.zeros((0, len(GROUPS)))
+        if self.count_folds:
+            return count_folds.fold_pieces(self.count_folds, x, len(self.classes), self.to_groups)
         if self._group_session is None:
             self._group_session = _session(self.group_count_onnx)
         sess = self._group_session
@@ -162,6 +168,10 @@ class VisionModel:
         out = sess.run(None, {"patch": patches(seg), "size": side_input(d_eq)})
         return scale(np.asarray(out[1], dtype=float), self.temperature)
 
+    def to_groups(self, p: np.ndarray) -> np.ndarray:
+        """(pieces, groups) calibrated group probabilities of uncalibrated class ones."""
+        return np.asarray(scale(p, self.temperature) @ self.group_matrix())
+
     def group_matrix(self) -> np.ndarray:
         """(classes, groups) 0/1: which sorter group each class belongs to."""
         g = np.zeros((len(self.classes), len(GROUPS)))
@@ -186,6 +196,7 @@ class VisionModel:
                 None if self.count_correction is None else self.count_correction.tolist()
             ),
             "group_count_onnx": _b64(self.group_count_onnx),
+            "count_folds": count_folds.document(self.count_folds),
         }
 
     def save(self, path: str | Path) -> None:
@@ -230,6 +241,7 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
             kind,
             read_matrix(doc.get("count_correction")),
             base64.b64decode(doc["group_count_onnx"]) if doc.get("group_count_onnx") else None,
+            count_folds.read(doc.get("count_folds")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
@@ -430,42 +442,10 @@ def train(
         "a 20 % split of the pieces" if kind == "cnn"
         else "out-of-fold probabilities, 3 image folds (the classifier sees every piece)"
     )
-    _fit_count_correction(model, rows, yi, seed, trees, epochs)
+    from junkan.vision.count_fit import fit_count_correction
+
+    fit_count_correction(model, rows, yi, seed, trees, epochs)
     return model
-
-
-def _fit_count_correction(
-    model: VisionModel, rows: Rows, yi: np.ndarray, seed: int, trees: int, epochs: int
-) -> None:
-    """The model's per-group counts (:mod:`junkan.vision.counting`,
-    :mod:`junkan.vision.group_counts`), cross-fitted on the instance-annotated images: the
-    classifier of each fold is the model's kind (a CNN trained ``epochs`` passes per fold,
-    so a CNN's training takes about three times as long as without the counts)."""
-    gm = model.group_matrix()
-
-    def to_groups(p: np.ndarray) -> np.ndarray:
-        return np.asarray(scale(p, model.temperature) @ gm)
-
-    fit_proba = None
-    if model.kind == "cnn":
-        from junkan.vision.cnn import fold_proba
-
-        fit_proba = fold_proba(rows, yi, len(model.classes), seed, epochs)
-    predict = fold_predictor(rows, yi, len(model.classes), to_groups, seed, trees, fit_proba)
-    images = np.unique(rows.ci)
-    matrix, info, oof = cross_fit(rows.ci, rows.wc, rows.tg[images], predict, seed)
-    model.count_correction, model.info["count_correction"] = matrix, info
-    if oof is None or matrix is None:
-        return
-    z = group_counts.inputs(rows.xc, oof.p, oof.c)
-    targets = rows.nc[:, None] * rows.wc  # a fragment (nc 0) holds none
-    onx, a, g_info = group_counts.fit(
-        z, targets, oof.fold, rows.wc, rows.tg[images].sum(axis=0), seed
-    )
-    model.group_count_onnx, model.count_correction = onx, a
-    info["segment_matrix"] = info.pop("matrix")
-    info.update(g_info, matrix=np.round(a, 6).tolist(), method=info["method"]
-                + "; of the group count model's sums (junkan.vision.group_counts)")
 
 
 def _cnn_proba(model: VisionModel, rows: Rows, idx: np.ndarray) -> np.ndarray:

@@ -43,15 +43,24 @@ def check_loaded(model: VisionModel, where: str) -> None:
     if width != len(classes):
         raise ValueError(f"{where}: the network in 'onnx' gives {width} probabilities per "
                          f"piece but 'classes' names {len(classes)}")
+    if model.count_folds:
+        from junkan.vision.count_folds import check
+
+        try:
+            check(model.count_folds, len(FEATURES), len(classes), len(GROUPS), model.to_groups)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
     if model.group_count_onnx is not None:
         _check_group_counts(model, where)
 
 
 def _check_group_counts(model: VisionModel, where: str) -> None:
     """ValueError unless ``group_count_onnx`` gives one count per group for a blank segment."""
-    try:
-        out = model.group_pieces(np.zeros((1, len(FEATURES)), np.float32),
-                                 np.zeros((1, len(GROUPS))), np.ones(1))
+    from dataclasses import replace
+
+    try:  # the model's own group count model (the fold pipelines are checked on their own)
+        out = replace(model, count_folds=[]).group_pieces(
+            np.zeros((1, len(FEATURES)), np.float32), np.zeros((1, len(GROUPS))), np.ones(1))
     except Exception as exc:
         raise ValueError(f"{where}: 'group_count_onnx' is not a group count model for "
                          f"{len(FEATURES)} features ({str(exc)[:160]})") from None
