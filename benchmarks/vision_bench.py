@@ -12,8 +12,12 @@ out, on the sorted-bin weighings of the other frames), and images per second of
 training seeds 10,000 …): accuracy and counts are reported per set, so that a figure is not
 one seed's luck. Count errors per interval are over full intervals only, with the band
 projected to a 10-minute interval as for mass. Per-group counts come from the group count
-model and its adjusted count (:mod:`junkan.vision.group_counts`, 2026-12-02); the model's
-``count_correction`` info gives the matrix and the segment-level one it replaced.
+model and its adjusted count (:mod:`junkan.vision.group_counts`, 2026-12-02), made with the
+fold pipelines the correction was measured on (:mod:`junkan.vision.count_folds`, since the
+evening of 2026-12-02); the model's ``count_correction`` info gives the matrix, the
+segment-level one it replaced and the correction's calibration sd per group (the error all
+intervals share because ``A`` is measured on 120 renders). ``benchmarks/vision_count_bias.py``
+splits a group's count error by cause.
 
 Four 20-frame intervals per set cannot settle a ±3 % band (the per-interval sd is 1–5 %), so
 each band comes with the standard error of its ends (:func:`band`) and a verdict — ``met``,
