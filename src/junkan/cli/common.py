@@ -97,15 +97,16 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
+def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     """Write into a temporary sibling folder; replace ``target`` only on success. The folder
     ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
-    owner-only ones. A folder that cannot be made is a :func:`fail` naming it."""
+    owner-only ones. A folder that cannot be made is a :func:`fail` naming it (as ``what``,
+    e.g. the option that gave it, if given)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     except OSError as exc:
-        fail(f"{target}: cannot create the folder: {_reason(exc)}")
+        fail(f"{what or target}: cannot create the folder: {_reason(exc)}")
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp

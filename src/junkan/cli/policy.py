@@ -100,7 +100,7 @@ def diagnose(
         if models.exists() and not models.is_dir():
             fail(f"--models {models}: a file is there, not a folder")
         try:
-            with atomic_dir(models) as tmp:
+            with atomic_dir(models, f"--models {models}") as tmp:
                 written = res.write_models(tmp)
         except OSError as exc:
             fail(f"--models {models}: {exc.strerror or exc}")
