@@ -14,7 +14,6 @@ import io
 import logging
 import secrets
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,6 +26,7 @@ from junkan.core.budget import (
     PoolClosed,
     default_warm_up,
     report_progress,
+    throttled,
 )
 from junkan.core.errors import JunkanError
 from junkan.store.repo import Store
@@ -63,14 +63,7 @@ def simulate_run(content: str, scenario: str, overrides: dict[str, Any] | None,
     from junkan.lifecycle import Result, compile_scenario, simulate_compiled
 
     compiled = compile_scenario(content, scenario, overrides or None, source=source)
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        t = time.monotonic()
-        if t - last[0] > 0.2 or done == total:
-            last[0] = t
-            report_progress(0.95 * done / total)
-
+    progress = throttled(lambda done, total: report_progress(0.95 * done / total))
     result = Result(simulate_compiled(compiled, scenario, progress))
     tables = {}
     for name, df in result.tables().items():

@@ -7,14 +7,13 @@ values."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.core import budget
-from junkan.core.budget import report_progress
+from junkan.core.budget import report_progress, throttled
 from junkan.core.encoding import jsonable
 from junkan.store.cards import read_card, write_card
 from junkan.store.repo import Store
@@ -163,22 +162,6 @@ def alloys_job(kind: str, request: Any) -> dict[str, Any]:
     return dict(jsonable(verb[kind](request).to_json()))
 
 
-class _Throttled:
-    """An analysis's progress for its job, at most five times a second and always at the
-    end: ``{"stage": "runs" | "evaluations", "done": n, "of": total}`` (a calibration's
-    ``of`` is its most evaluations; the fit may end before)."""
-
-    def __init__(self, kind: str) -> None:
-        self.stage = "evaluations" if kind == "calibrate" else "runs"
-        self.last = 0.0
-
-    def __call__(self, done: int, of: int) -> None:
-        now = time.monotonic()
-        if now - self.last >= 0.2 or done >= of:
-            self.last = now
-            report_progress({"stage": self.stage, "done": done, "of": of})
-
-
 def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dict[str, Any]:
     """In a worker: load the model and run the analysis; its JSON document."""
     from junkan import lifecycle
@@ -202,7 +185,8 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
 
     section = (validate_with(uncertainty.UncertaintySection, spec, "spec").located("spec")
                if spec else None)
-    told = _Throttled(kind)
+    stage = "evaluations" if kind == "calibrate" else "runs"  # a fit's 'of' is its most
+    told = throttled(lambda done, of: report_progress({"stage": stage, "done": done, "of": of}))
     if kind == "uncertainty":
         result = uncertainty.propagate(mf, args["runs"], args["seed"], section=section,
                                        progress=told)

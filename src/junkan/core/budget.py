@@ -68,6 +68,7 @@ from junkan.core.budget_worker import (
     _WorkerSpec,
     default_warm_up,
     report_progress,
+    throttled,
 )
 
 log = logging.getLogger("junkan.budget")
@@ -324,7 +325,7 @@ async def run_async(fn: Callable[..., T], *args: Any, budget: Budget | None = No
 
 __all__ = ["Budget", "BudgetExceeded", "BudgetPool", "BudgetSettings", "PoolBusy", "PoolClosed",
            "WorkerCrashed", "WorkerError", "configure", "default_pool", "default_warm_up",
-           "report_progress", "run", "run_async", "shutdown"]
+           "report_progress", "run", "run_async", "shutdown", "throttled"]
 
 if sys.platform == "win32":  # pragma: no cover
     log.warning("junkan.core.budget: no CPU or memory limits on Windows, only wall-clock")

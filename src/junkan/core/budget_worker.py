@@ -51,6 +51,22 @@ def report_progress(value: Any) -> None:
         _conn.send_bytes(pickle.dumps(("progress", value), pickle.HIGHEST_PROTOCOL))
 
 
+def throttled(tell: Callable[[int, int], None], period: float = 0.2
+              ) -> Callable[[int, int], None]:
+    """``tell(done, of)``, passed on at most once per ``period`` seconds and always at the
+    end (``done >= of``): a task's progress callback that does not write the pipe
+    (:func:`report_progress`) at every step."""
+    last = [0.0]
+
+    def call(done: int, of: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= period or done >= of:
+            last[0] = now
+            tell(done, of)
+
+    return call
+
+
 def default_warm_up() -> None:
     """Exercise what tasks use, so that lazily built state (pint's unit cache, pyarrow's
     allocator arena, the model schema) exists before the memory baseline is measured."""

@@ -25,7 +25,7 @@ from junkan.lifecycle.schema import (
 
 # parse_document, read_document and validate_with are re-exported for callers of the old
 # names; new code imports them from junkan.core.documents.
-__all__ = ["apply_library", "parse_document", "read_document", "scenario_document",
+__all__ = ["apply_library", "key_in", "parse_document", "read_document", "scenario_document",
            "scenario_names", "scenario_paths", "set_path", "validate", "validate_changed",
            "validate_with"]
 
@@ -86,7 +86,7 @@ def set_path(doc: dict[str, Any], path: str, value: Any, *, fresh: bool = False)
         else:
             if not isinstance(node, dict):
                 raise KeyError(format_path(tokens[: i + 1]))
-            tok = _key_in(node, tok)
+            tok = key_in(node, tok)
             if tok not in node or node[tok] is None:
                 if isinstance(nxt, int):
                     raise KeyError(format_path(tokens[: i + 1]))
@@ -103,10 +103,10 @@ def set_path(doc: dict[str, Any], path: str, value: Any, *, fresh: bool = False)
     else:
         if not isinstance(node, dict):
             raise KeyError(path)
-        node[_key_in(node, last)] = value
+        node[key_in(node, last)] = value
 
 
-def _key_in(node: dict[Any, Any], key: str) -> Any:
+def key_in(node: dict[Any, Any], key: str) -> Any:
     """``key``, or the number it spells when the mapping has that number as a key and not
     the text: a year of ``sales: {2030: …}`` (YAML reads 2030 as a number) is the path
     ``….sales.2030``, which must replace that entry, not add a text key beside it."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.api import ModelFile
-from junkan.lifecycle.loader import scenario_document, set_path
+from junkan.lifecycle.loader import key_in, scenario_document, set_path
 from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
 from junkan.lifecycle.uncertainty.spec import Group, UncertainParameter, UncertaintySection
 
@@ -34,10 +34,12 @@ def get_path(doc: Any, path: str) -> Any:
         if isinstance(key, int):
             if not isinstance(node, list) or key >= len(node):
                 raise KeyError(path)
-        elif isinstance(node, dict) and key not in node and key.isdigit() and int(key) in node:
-            key = int(key)  # a year key, e.g. ``products.x.sales.2030`` (YAML reads 2030: …)
-        elif not isinstance(node, dict) or key not in node:
-            raise KeyError(path)
+        else:
+            if not isinstance(node, dict):
+                raise KeyError(path)
+            key = key_in(node, key)  # a year key, e.g. ``products.x.sales.2030``
+            if key not in node:
+                raise KeyError(path)
         node = node[key]
     return node
 
