@@ -14,7 +14,8 @@ from typing import cast
 import numpy as np
 from scipy import sparse
 
-from junkan.lifecycle.checks import Checker, SubParts, sink_shares, sub_parts
+from junkan.lifecycle.bom_graph import PartGraph, ProductLines
+from junkan.lifecycle.checks import Checker, sink_shares
 from junkan.lifecycle.compiled import Compiled, ProcessTable
 from junkan.lifecycle.exposure import exposure_kernels
 from junkan.lifecycle.lifetime_batch import Lifetimes
@@ -71,37 +72,26 @@ class Bom:
     """Per product: BOM path (``compressor/magnet``) → instance."""
 
 
-def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
-                kids: SubParts | None = None) -> Bom:
-    """Material content of every part and product, and the instance tree of every product
-    (``kids``: :func:`~junkan.lifecycle.checks.sub_parts` of the model, if known)."""
-    kids = sub_parts(model) if kids is None else kids
+def flatten_bom(model: LifecycleModel, ix: Index, graph: PartGraph,
+                lines: ProductLines) -> Bom:
+    """Material content of every part and product, and the instance tree of every product,
+    from the model's BOM ``graph`` and product ``lines``
+    (:func:`~junkan.lifecycle.checks.checked_bom`)."""
     n_m = len(ix.materials)
     q_direct = np.zeros((len(ix.parts), n_m))
     m_index, parts = ix.m_index, part_table(model)
     # part q is the q-th of model.parts (Index.of); material lines in document order
     owner = parts.line_owner()
-    lines = [g for g, m in enumerate(parts.line_material) if m is not None]
-    if lines:  # one unbuffered sum in document order, as a loop of += would do
+    mat_lines = [g for g, m in enumerate(parts.line_material) if m is not None]
+    if mat_lines:  # one unbuffered sum in document order, as a loop of += would do
         mats, masses = cast(list[str], parts.line_material), parts.line_mass
-        np.add.at(q_direct, (np.array([owner[g] for g in lines], dtype=np.int64),
-                             np.array([m_index[mats[g]] for g in lines], dtype=np.int64)),
-                  np.array([masses[g] or 0.0 for g in lines], dtype=float))
-    q_full = _full_content(q_direct, model, ix, part_order, kids)
+        np.add.at(q_direct, (np.array([owner[g] for g in mat_lines], dtype=np.int64),
+                             np.array([m_index[mats[g]] for g in mat_lines], dtype=np.int64)),
+                  np.array([masses[g] or 0.0 for g in mat_lines], dtype=float))
+    q_full = _full_content(q_direct, graph)
     bom = Bom(q_direct=q_direct, q_full=q_full, part_mass=q_full.sum(axis=1),
-              p_direct=np.zeros((len(ix.products), n_m)))
-    expand = _Expander(model, ix, bom, kids)
-    for pi, prod in enumerate(model.products.values()):
-        paths: dict[str, int] = {}
-        tops: list[tuple[str, float]] = []
-        for item in prod.bom:
-            if item.material is not None:
-                bom.p_direct[pi, m_index[item.material]] += item.mass or 0.0
-            elif item.part is not None:
-                tops.append((item.part, item.quantity))
-        expand(paths, pi, tops)
-        bom.path_index.append(paths)
-    expand.done()
+              p_direct=lines.direct.copy())
+    _expand(bom, graph, lines, ix.parts, len(ix.products))
     bom.p_full = bom.p_direct.copy()
     top = np.flatnonzero(np.array(bom.inst_parent, dtype=np.int64) == -1)
     if len(top):  # in instance order, as a loop of += would do
@@ -113,75 +103,57 @@ def flatten_bom(model: LifecycleModel, ix: Index, part_order: list[str],
     return bom
 
 
-def _full_content(q_direct: np.ndarray, model: LifecycleModel, ix: Index,
-                  part_order: list[str], kids: SubParts) -> np.ndarray:
+def _full_content(q_direct: np.ndarray, graph: PartGraph) -> np.ndarray:
     """Material content of every part type with its sub-parts (Q, M): the direct content
     plus, line by line in BOM order, quantity × each sub-part's full content. Parts are
     taken by height (leaves first), each height's lines in one unbuffered sum: the same
     additions in the same order as a loop over the parts, children first."""
     q_full = q_direct.copy()
-    height: dict[str, int] = {}
-    by_height: dict[int, list[tuple[int, int, float]]] = {}
-    q_index, parts = ix.q_index, part_table(model)
-    start, line_qty = parts.bom_start, parts.line_qty
-    for name in reversed(part_order):  # children first
-        sub = kids[name]
-        if not sub:
-            height[name] = 1
-            continue
-        h = height[name] = 1 + max(height[child] for _, child in sub)
-        q = q_index[name]
-        s = start[parts.index[name]]
-        by_height.setdefault(h, []).extend((q, q_index[child], line_qty[s + i])
-                                           for i, child in sub)
-    for h in sorted(by_height):
-        rows, children, qty = zip(*by_height[h], strict=True)
-        np.add.at(q_full, np.array(rows, dtype=np.int64),
-                  np.array(qty, dtype=float)[:, None] * q_full[np.array(children, dtype=np.int64)])
+    if not graph.owner.size:
+        return q_full
+    h_owner = graph.height[graph.owner]
+    by_height = np.argsort(h_owner, kind="stable")  # each owner's lines stay in BOM order
+    cuts = np.searchsorted(h_owner[by_height], np.arange(2, int(h_owner.max()) + 2))
+    for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        sel = by_height[lo:hi]
+        np.add.at(q_full, graph.owner[sel], graph.qty[sel, None] * q_full[graph.child[sel]])
     return q_full
 
 
-class _Expander:
-    """Adds part instances to a :class:`Bom`, depth first: one record per instance
-    (product, type, parent, quantity per parent and per product, path, level), put into the
-    BOM's lists by :meth:`done`."""
-
-    def __init__(self, model: LifecycleModel, ix: Index, bom: Bom, kids: SubParts) -> None:
-        self.parts, self.q_index, self.bom, self.kids = part_table(model), ix.q_index, bom, kids
-        self.records: list[tuple[int, int, int, float, float, str, int]] = []
-
-    def __call__(self, paths: dict[str, int], pi: int, tops: list[tuple[str, float]]) -> None:
-        """Add the instances of product ``pi``: each of its ``tops`` (part, quantity), in BOM
-        order, then depth first its sub-parts (each instance before its sub-parts, these in
-        their BOM's order); ``paths`` gets each instance's BOM path."""
-        records, q_index, kids, children = self.records, self.q_index, self.kids, \
-            self.bom.children
-        parts = self.parts
-        start, index, line_qty = parts.bom_start, parts.index, parts.line_qty
+def _expand(bom: Bom, graph: PartGraph, lines: ProductLines, names: list[str],
+            n_products: int) -> None:
+    """Add every product's part instances to ``bom``, depth first: each of the product's
+    part lines, in BOM order, then its sub-parts (each instance before its sub-parts, these
+    in their BOM's order); one record per instance (product, type, parent, quantity per
+    parent and per product, path, level), and per product its paths."""
+    records: list[tuple[int, int, int, float, float, str, int]] = []
+    children = bom.children
+    sub_start, sub_child, sub_qty = (graph.start.tolist(), graph.child.tolist(),
+                                     graph.qty.tolist())
+    tops, top_part, top_qty = lines.tops(n_products).tolist(), lines.part.tolist(), \
+        lines.qty.tolist()
+    for pi in range(n_products):
+        paths: dict[str, int] = {}
         root = -(pi + 1)
         # (part, quantity per parent, per product, parent instance, parent's path, level)
-        stack: list[tuple[str, float, float, int, str, int]] = [
-            (part, qty, qty, -1, "", 0) for part, qty in reversed(tops)]
+        stack: list[tuple[int, float, float, int, str, int]] = [
+            (top_part[j], top_qty[j], top_qty[j], -1, "", 0)
+            for j in range(tops[pi + 1] - 1, tops[pi] - 1, -1)]
         while stack:
-            part, qty_rel, qty, parent, prefix, level = stack.pop()
+            q, qty_rel, qty, parent, prefix, level = stack.pop()
             k = len(records)
-            path = f"{prefix}/{part}" if prefix else part
-            records.append((pi, q_index[part], parent, qty_rel, qty, path, level))
+            path = f"{prefix}/{names[q]}" if prefix else names[q]
+            records.append((pi, q, parent, qty_rel, qty, path, level))
             children[parent if parent >= 0 else root].append(k)
             paths[path] = k
-            lines = kids[part]
-            if lines:
-                s = start[index[part]]
-                stack.extend((child, line_qty[s + i], qty * line_qty[s + i], k, path,
-                              level + 1) for i, child in reversed(lines))
-
-    def done(self) -> None:
-        """Put the records into the BOM's instance lists."""
-        bom = self.bom
-        if self.records:
-            (bom.inst_product, bom.inst_type, bom.inst_parent, bom.inst_qty_rel, bom.inst_qty,
-             bom.inst_path, bom.inst_level) = (list(col) for col in zip(*self.records,
-                                                                          strict=True))
+            lo, hi = sub_start[q], sub_start[q + 1]
+            if lo < hi:
+                stack.extend((sub_child[j], sub_qty[j], qty * sub_qty[j], k, path, level + 1)
+                             for j in range(hi - 1, lo - 1, -1))
+        bom.path_index.append(paths)
+    if records:
+        (bom.inst_product, bom.inst_type, bom.inst_parent, bom.inst_qty_rel, bom.inst_qty,
+         bom.inst_path, bom.inst_level) = (list(col) for col in zip(*records, strict=True))
 
 
 def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker,

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from junkan.core.errors import ModelError, Problem, short
 from junkan.core.fields import YEAR_MAX, YEAR_MIN
 from junkan.core.limits import limits
 from junkan.core.quantities import check_magnitude, convert, parse_quantity
 from junkan.core.registry import UnitParseError
+from junkan.lifecycle.bom_graph import PartGraph, ProductLines, part_graph, product_lines
 from junkan.lifecycle.part_table import PartTable, part_table
 from junkan.lifecycle.schema import LifecycleModel, Product
 
@@ -368,47 +371,61 @@ def _part_lines_ok(parts: PartTable, materials: Mapping[str, object]) -> bool:
     return len(pairs) == len(subs)
 
 
-def check_bom_size(model: LifecycleModel, part_order: list[str], n_years: int,
-                   problems: Problems, kids: SubParts | None = None) -> bool:
+def checked_bom(model: LifecycleModel, m_index: dict[str, int], problems: Problems
+                ) -> tuple[PartGraph, ProductLines] | None:
+    """The BOM graph of the parts and the products' lines
+    (:mod:`~junkan.lifecycle.bom_graph`), or ``None`` when a line names an unknown part or
+    material or the graph has a cycle. Read as arrays when every line is right (the common
+    case); otherwise :func:`check_bom_graph` walks the BOMs and reports every problem with
+    its path (a part listed twice in one BOM is reported, and the BOM still built)."""
+    parts = part_table(model)
+    graph = part_graph(parts) if _part_lines_ok(parts, model.materials) else None
+    lines = product_lines(model, parts, m_index) if graph is not None else None
+    if graph is None or lines is None or lines.repeated:
+        _, ok = check_bom_graph(model, problems)
+        if not ok:
+            return None
+        graph = graph or part_graph(parts)
+        lines = lines or product_lines(model, parts, m_index)
+        if graph is None or lines is None:  # the walk found no problem: cannot happen
+            raise AssertionError("the BOM graph was checked but cannot be read")
+    return graph, lines
+
+
+def check_bom_size(model: LifecycleModel, graph: PartGraph, lines: ProductLines,
+                   n_years: int, problems: Problems) -> bool:
     """Refuse, before anything is allocated, a model whose BOM trees are too deep or expand to
     too many part instances, or whose years × products is too large.
 
     The engine tracks each *path* from a product to a part (a part used by two parents is two
     instances, each with its own reuse, extraction and replacement), so a BOM DAG is expanded
     as a tree: k levels of parts that each use two parts of the next level give 2**k
-    instances. Both figures are counted here per part type, in time linear in the BOM.
-    Returns False (with the problems added) when the model is too big to build. ``kids`` is
-    :func:`sub_parts` of the model, if already known."""
+    instances. Both figures come per part type from ``graph`` (its heights and the
+    instances below each part), per product from its ``lines``. Returns False (with the
+    problems added, products in document order, up to the one whose instances pass the
+    limit) when the model is too big to build."""
     lim = limits()
-    kids = sub_parts(model) if kids is None else kids
-    height: dict[str, int] = {}  # part levels from this part down, itself included
-    below: dict[str, int] = {}  # instances in this part's subtree, itself excluded
-    for name in reversed(part_order):  # children first
-        lines = kids[name]
-        if lines:
-            height[name] = 1 + max(height[c] for _, c in lines)
-            below[name] = sum(1 + below[c] for _, c in lines)
-        else:  # most parts: no sub-parts
-            height[name], below[name] = 1, 0
-    total = 0
+    n_p = len(model.products)
+    depth = np.zeros(n_p, dtype=np.int64)
+    np.maximum.at(depth, lines.product, graph.height[lines.part])
+    count = np.bincount(lines.product, weights=1.0 + graph.below[lines.part], minlength=n_p)
+    over = np.flatnonzero(np.cumsum(count) > lim.bom_instances)
+    stop = int(over[0]) if over.size else n_p - 1
+    deep = np.flatnonzero(depth[:stop + 1] > lim.bom_depth).tolist()
     n_before = len(problems.items)
-    for pname, prod in model.products.items():
-        tops = [item.part for item in prod.bom if item.part is not None]
-        depth = max((height[c] for c in tops), default=0)
-        count = sum(1 + below[c] for c in tops)
-        total += count
-        if depth > lim.bom_depth:
-            problems.add(f"products.{pname}.bom", f"the BOM is {depth:,} part levels deep, more "
-                         f"than the {lim.describe('bom_depth')}")
-        if total > lim.bom_instances:
-            problems.add(f"products.{pname}.bom", f"expanding the BOMs gives at least "
-                         f"{total:,} part instances (one per path from a product to a part; "
-                         f"this product has {count:,}), more than the "
-                         f"{lim.describe('bom_instances')}; a part used by several parents "
-                         "counts once per path")
-            break
-    if n_years * len(model.products) > lim.years_products:
-        problems.add("products", f"{n_years:,} years × {len(model.products):,} products = "
-                     f"{n_years * len(model.products):,}, more than the "
+    names = list(model.products)
+    for pi in deep:
+        problems.add(f"products.{names[pi]}.bom", f"the BOM is {int(depth[pi]):,} part levels "
+                     f"deep, more than the {lim.describe('bom_depth')}")
+    if over.size:
+        total = int(np.cumsum(count)[stop])
+        problems.add(f"products.{names[stop]}.bom", f"expanding the BOMs gives at least "
+                     f"{total:,} part instances (one per path from a product to a part; "
+                     f"this product has {int(count[stop]):,}), more than the "
+                     f"{lim.describe('bom_instances')}; a part used by several parents "
+                     "counts once per path")
+    if n_years * n_p > lim.years_products:
+        problems.add("products", f"{n_years:,} years × {n_p:,} products = "
+                     f"{n_years * n_p:,}, more than the "
                      f"{lim.describe('years_products')}; shorten the horizon or split the model")
     return len(problems.items) == n_before

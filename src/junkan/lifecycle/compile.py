@@ -10,14 +10,7 @@ once. The result is a :class:`~junkan.lifecycle.compiled.Compiled`.
 from __future__ import annotations
 
 from junkan.lifecycle.build import Index, assemble, flatten_bom
-from junkan.lifecycle.checks import (
-    Checker,
-    Problems,
-    SubParts,
-    check_bom_graph,
-    check_bom_size,
-    sub_parts,
-)
+from junkan.lifecycle.checks import Checker, Problems, check_bom_size, checked_bom
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, Compiled, ProcessTable
 from junkan.lifecycle.processes import process_table
 from junkan.lifecycle.routing import Router, add_routes
@@ -50,21 +43,20 @@ def compile_model(model: LifecycleModel) -> Compiled:
     """
     problems = Problems()
     table = process_table(model, problems)
-    kids: SubParts = {}  # filled by check_bom_graph
-    part_order, bom_ok = check_bom_graph(model, problems, kids)
-    if not kids:
-        kids = sub_parts(model)
     ix = Index.of(model, table)
+    bom_graph = checked_bom(model, ix.m_index, problems)
     check = Checker(model, table, ix.d_index, problems)
     check.makers()
     check.process_lists()
     check.recycling(ix.m_index)
-    if not bom_ok:
+    if bom_graph is None:
         problems.raise_if_any()  # the BOM cannot be flattened; report what we have
-    if not check_bom_size(model, part_order, len(ix.years), problems, kids):
+        raise AssertionError("the BOM graph was refused without a problem")
+    graph, lines = bom_graph
+    if not check_bom_size(model, graph, lines, len(ix.years), problems):
         problems.raise_if_any()  # too big to build; report before allocating anything
 
-    bom = flatten_bom(model, ix, part_order, kids)
+    bom = flatten_bom(model, ix, graph, lines)
     c = assemble(model, ix, table, bom, check)
     router = Router(c, bom, check)
     eol = router.end_of_life()
