@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +137,19 @@ def test_results_on_plain_pages_are_the_same(compiled: list[Compiled],
     assert _memory_of(plain.activity) == "map" and _memory_of(ours.activity) == "numpy"
     for name in RAW:
         np.testing.assert_array_equal(getattr(plain, name), getattr(ours, name), err_msg=name)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MAP_POPULATE is Linux's")
+def test_a_large_result_array_is_resident_when_made() -> None:
+    """Its pages are found in one call when the map is made (MAP_POPULATE), not one fault
+    at a time as a run writes it: costly in a virtual machine (engine.plain_zeros)."""
+    from junkan.lifecycle import engine
+
+    def resident() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    before = resident()
+    z = engine.plain_zeros((8, 1 << 20))  # 64 MiB
+    assert resident() - before >= 60 << 20
+    assert not z.any()

@@ -274,7 +274,9 @@ _NO_RECOVERY: dict[str, Any] = {}
 def _read_columns(names: list[Any], entries: list[Any]) -> PartTable:
     """Every part's fields, in one pass over the entries: each part's objects are visited
     once, not once per column (on the 1,000-product benchmark 0.36 s of CPU against 0.39 s,
-    interleaved runs on a loaded machine, 2026-12-02); raises :class:`_Slow` at the first
+    interleaved runs on a loaded machine, 2026-12-02; reading each field of all parts with
+    ``map(dict.get, entries, repeat(key))`` in C took 0.40–0.55 s against 0.18–0.27 s, and
+    msgspec records filled into columns 0.22–0.27 s); raises :class:`_Slow` at the first
     value in a form it does not take (then :func:`_read_each` reads them)."""
     if not _types(names, _STR):
         raise _Slow
