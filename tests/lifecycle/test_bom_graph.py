@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from junkan.lifecycle.bom_graph import COUNT_CAP, part_graph
+from junkan.lifecycle.bom_graph import COUNT_CAP, NARROW, part_graph
 from junkan.lifecycle.part_table import PartTable
 from junkan.lifecycle.schema import BomItem, Part
 
@@ -88,3 +88,15 @@ def test_counts_of_a_very_wide_dag_are_capped_not_overflowed() -> None:
     assert np.isfinite(graph.below).all()
     assert graph.below[-4] == 2  # exact where small: the two parts of the last level
     assert graph.below[-6] == 2 + 2 * 2  # and each of those with its two
+
+
+def test_a_long_chain_settles_node_by_node_with_the_same_results() -> None:
+    n = 20_000  # a chain in reverse document order, with a wide top: both ways of settling
+    boms = [[(q + 1, 1.0)] if q + 1 < n else [] for q in range(n)]
+    boms += [[(0, 2.0)] for _ in range(3 * NARROW)]  # parents of the chain's head
+    graph = part_graph(_table(boms))
+    assert graph is not None
+    assert graph.height[:n].tolist() == list(range(n, 0, -1))
+    assert graph.below[:n].tolist() == [float(n - 1 - q) for q in range(n)]
+    assert graph.height[n:].tolist() == [n + 1] * (3 * NARROW)
+    assert graph.below[n:].tolist() == [float(n)] * (3 * NARROW)  # per path, not per piece
