@@ -23,7 +23,12 @@ Four 20-frame intervals per set cannot settle a ±3 % band (the per-interval sd 
 each band comes with the standard error of its ends (:func:`band`) and a verdict — ``met``,
 ``not met`` or ``not settled`` — and ``--count-seeds`` adds further held-out sets of
 ``--count-test`` frames evaluated for counts only; ``counts_pooled`` gives the bands over the
-intervals of all sets together (2026-12-02).
+intervals of all sets together (2026-12-02). Frames cycle through the shred sizes 45, 65 and
+90 mm (:data:`GRAINS`); the count sets are rendered in chunks of ``--per-interval`` frames that
+each start at 45 mm, so with 20 their intervals hold 7 : 7 : 6 frames of the three sizes
+against 1 : 1 : 1 in training — until the count models saw their image's context
+(:mod:`junkan.vision.context`, 2026-12-02) that alone took 0.6 point off "other"
+(``docs/vision.md``, "Shred size").
 
 The model has 250 trees (``--trees``; ``vision train`` defaults to 120: on these renders 250
 gave 94.7 % against 94.3 % with the six texture features tried then, 2026-12-01). The

@@ -19,6 +19,9 @@ all the frames pooled and per set:
   each entry of that difference in each group's error: ``T̂ − T = A⁻¹ (A_test − A) T``;
 - per material: pieces, not seen, merged with others (their segment holds more than one
   piece) and in a segment whose most probable group is the piece's own;
+- per shred size (the renders' ``grain_mm``; since 2026-12-02): the same errors and matrices
+  over the frames of each size (``by_grain``) — until the count models saw their image's
+  context (:mod:`junkan.vision.context`) they were ±13 % for "other";
 - the calibration sd of the model's correction (``A`` measured on 120 images;
   :func:`junkan.vision.group_counts.calibration_sd`).
 """
@@ -69,7 +72,8 @@ def frame_rows(model: Any, final: Any, f: Any) -> dict[str, Any]:
         for pc, o in zip(f.pieces, owner, strict=True)
     ]
     return {"folds": model.group_pieces(x, pg, pieces), "final": final.group_pieces(x, pg, pieces),
-            "target": n[:, None] * w, "shares": w, "totals": tg, "fate": fate}
+            "target": n[:, None] * w, "shares": w, "totals": tg, "fate": fate,
+            "grain": float(f.meta.get("grain_mm", 0.0))}
 
 
 def decompose(rows: list[dict[str, Any]], a: np.ndarray) -> dict[str, Any]:
@@ -145,6 +149,8 @@ def main() -> None:
         "by_set": {s: decompose([r for r in rows if r["set"] == s], a_mat)
                    for s in sorted({r["set"] for r in rows})},
         "by_material": by_material(rows),
+        "by_grain": {g: decompose([r for r in rows if r["grain"] == g], a_mat)
+                     for g in sorted({r["grain"] for r in rows})},
         "seconds": time.perf_counter() - t0,
         "cpu_seconds": time.process_time() - c0,
         "loadavg": [la0, loadavg()],

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from junkan.vision.context import count_inputs_by_image
+
 if TYPE_CHECKING:
     from junkan.vision.model import Rows
 
@@ -16,18 +18,19 @@ if TYPE_CHECKING:
 def fit_counts(rows: Rows, seed: int) -> tuple[bytes | None, float, dict[str, Any]]:
     """The count model: a gradient-boosted regression of the pieces in a segment (touching
     pieces merged into one segment count more than one, fragments of a split piece zero) on
-    its features, exported to ONNX, and the factor for the pieces the camera cannot see at
-    all (hidden under others or as dark as the belt): annotated pieces / pieces seen, on
-    the training images. None and 1 without instance annotations."""
+    its features and its image's context (:func:`junkan.vision.context.count_inputs`; since
+    2026-12-02, before on its features alone), exported to ONNX, and the factor for the
+    pieces the camera cannot see at all (hidden under others or as dark as the belt):
+    annotated pieces / pieces seen, on the training images. None and 1 without instance
+    annotations."""
     from skl2onnx import to_onnx
 
     if len(rows.nc) < 20:
         return None, 1.0, {"segments": int(len(rows.nc))}
+    k = count_inputs_by_image(rows.xc, rows.ci)
     reg = _counter(seed)
-    reg.fit(rows.xc, rows.nc)
-    onx = to_onnx(
-        reg, rows.xc[:1].astype(np.float32), target_opset={"": 17, "ai.onnx.ml": 3}
-    ).SerializeToString()
+    reg.fit(k, rows.nc)
+    onx = to_onnx(reg, k[:1], target_opset={"": 17, "ai.onnx.ml": 3}).SerializeToString()
     seen = float(rows.nc.sum())
     scale = (seen + rows.unseen) / max(seen, 1.0)
     info = {
@@ -124,6 +127,7 @@ def fold_predictor(
     (boosted classifier or None, count model, unseen factor) in the order of the calls, for
     :mod:`junkan.vision.count_folds`."""
     fitted: list[Any] = []
+    k = count_inputs_by_image(rows.xc, rows.ci)
 
     def boosted(lab: np.ndarray, seg_h: np.ndarray) -> np.ndarray:
         clf = _classifier(seed, trees).fit(rows.x[lab], yi[lab])
@@ -137,11 +141,11 @@ def fold_predictor(
     def predict(train: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lab, seg_t, seg_h = np.isin(rows.xi, train), np.isin(rows.ci, train), np.isin(rows.ci, held)
         p = proba(lab, seg_h)
-        reg = _counter(seed).fit(rows.xc[seg_t], rows.nc[seg_t])
+        reg = _counter(seed).fit(k[seg_t], rows.nc[seg_t])
         seen = float(rows.nc[seg_t].sum())
         unseen = float(rows.ug[train].sum())
         factor = (seen + unseen) / max(seen, 1.0)
-        c = np.clip(reg.predict(rows.xc[seg_h]), 0.0, 20.0) * factor
+        c = np.clip(reg.predict(k[seg_h]), 0.0, 20.0) * factor
         if keep is not None:
             keep.append((fitted[-1] if fit_proba is None else None, reg, factor))
         return to_groups(p), c

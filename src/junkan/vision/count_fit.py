@@ -11,6 +11,7 @@ import numpy as np
 
 from junkan.vision import group_counts
 from junkan.vision.boosting import fold_predictor
+from junkan.vision.context import count_inputs_by_image
 from junkan.vision.count_folds import FoldCounter
 from junkan.vision.counting import cross_fit
 
@@ -38,7 +39,8 @@ def fit_count_correction(
     model.count_correction, model.info["count_correction"] = matrix, info
     if oof is None or matrix is None:
         return
-    z = group_counts.inputs(rows.xc, oof.p, oof.c)
+    k = count_inputs_by_image(rows.xc, rows.ci)
+    z = group_counts.inputs(k, oof.p, oof.c)
     targets = rows.nc[:, None] * rows.wc  # a fragment (nc 0) holds none
     regs: list[Any] = []
     onx, a, g_info = group_counts.fit(
@@ -52,7 +54,7 @@ def fit_count_correction(
                 + "; of the group count model's sums (junkan.vision.group_counts)",
                 calibration_sd=sd)
     if model.kind == "boosted" and all(c is not None for c, _, _ in kept):
-        model.count_folds = _export(kept, regs[:-1], rows.xc[:1], z[:1], len(model.classes))
+        model.count_folds = _export(kept, regs[:-1], k[:1], z[:1], len(model.classes))
         info["counted_with"] = f"the {len(kept)} fold pipelines (junkan.vision.count_folds)"
     else:
         info["counted_with"] = "the final models"

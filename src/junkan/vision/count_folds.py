@@ -12,9 +12,10 @@ many confused pieces. On the benchmark's 910 held-out renders (seeds 90,000 … 
 "other" pieces) the final models counted cast pieces as "other" at 0.0429 per cast piece
 where ``A`` says 0.0509 (and wrought as wrought at 0.907 where ``A`` says 0.893): the corrected
 "other" count came out 1.84 % low, cast 1.22 % low; the fold pipelines, on the same frames,
-1.22 and 0.56 % low (``benchmarks/vision_count_bias.py``; what is left is within the
-correction's calibration sd, :func:`junkan.vision.group_counts.calibration_sd`, but see
-``docs/vision.md``).
+1.22 and 0.56 % low (``benchmarks/vision_count_bias.py``). The next cause was the shred size
+the count models did not see (:mod:`junkan.vision.context`): with it, −0.14 and −0.54 %;
+what is left is within the correction's calibration sd
+(:func:`junkan.vision.group_counts.calibration_sd`; ``docs/vision.md``).
 
 Here the counts are the mean of the ``FOLDS`` fold pipelines' group counts (each: its
 classifier's temperature-scaled group probabilities and its count model's pieces into its
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from junkan.vision import group_counts
+from junkan.vision.context import count_inputs
 
 ToGroups = Callable[[np.ndarray], np.ndarray]
 """(pieces, classes) uncalibrated class probabilities → (pieces, groups) calibrated group
@@ -73,12 +75,14 @@ class FoldCounter:
         return self._sessions
 
     def pieces(self, x: np.ndarray, n_classes: int, to_groups: ToGroups) -> np.ndarray:
-        """(segments, groups) this fold's pieces of each group in each segment."""
+        """(segments, groups) this fold's pieces of each group in each segment of one image
+        (features ``x``; the count models also see the image's context)."""
         clf, cnt, grp = self.sessions()
         p = np.zeros((len(x), n_classes))
         p[:, self.columns] = _run(clf, x, 1)
-        c = np.clip(_run(cnt, x).ravel(), 0.0, 20.0) * self.count_scale
-        z = group_counts.inputs(x, to_groups(p), c)
+        k = count_inputs(x)
+        c = np.clip(_run(cnt, k).ravel(), 0.0, 20.0) * self.count_scale
+        z = group_counts.inputs(k, to_groups(p), c)
         return np.clip(_run(grp, z).reshape(len(x), -1), 0.0, group_counts.MAX_PIECES)
 
 

@@ -10,13 +10,15 @@ regression per group (scikit-learn's ``GradientBoostingRegressor``, one per grou
 ``MultiOutputRegressor``, exported to ONNX by skl2onnx) estimates each segment's pieces of
 each group, ``n_g(s)``, from
 
-    z(s) = (features(s), P(group | s) (4), c(s))
+    z(s) = (features(s), context(s) (3), P(group | s) (4), c(s))
 
 — the segment's features, which carry its colour mix (a copper share in a grey segment),
-size and shape, the classifier's calibrated group probabilities and the count model's
-pieces. Trained on instance-annotated images (the targets: the annotated pieces whose seen
-pixels lie mostly in the segment, by group), with P and c *cross-fitted* (predicted for
-each image by models fitted on the other folds of images, as at run time on unseen images).
+size and shape, its image's context (how large the image's pieces are,
+:mod:`junkan.vision.context`; since 2026-12-02), the classifier's calibrated group
+probabilities and the count model's pieces. Trained on instance-annotated images (the
+targets: the annotated pieces whose seen pixels lie mostly in the segment, by group), with
+P and c *cross-fitted* (predicted for each image by models fitted on the other folds of
+images, as at run time on unseen images).
 
 The adjusted count (Forman 2008) then runs on its sums instead of on ``c · P``, with ``n̂``
 cross-fitted over the same image folds, so that the counts stay corrected for a class mix
@@ -45,9 +47,11 @@ MAX_PIECES = 20.0
 """Largest pieces of one group a segment is taken to hold (the regression's output clipped)."""
 
 
-def inputs(x: np.ndarray, p_group: np.ndarray, pieces: np.ndarray) -> np.ndarray:
-    """(segments, features + groups + 1) float32 inputs of the group count model."""
-    return np.hstack([x, p_group, pieces[:, None]]).astype(np.float32)
+def inputs(k: np.ndarray, p_group: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """(segments, features + context + groups + 1) float32 inputs of the group count model:
+    the segments' count inputs ``k`` (features and image context,
+    :func:`junkan.vision.context.count_inputs`), group probabilities and pieces."""
+    return np.hstack([k, p_group, pieces[:, None]]).astype(np.float32)
 
 
 def _regressor(seed: int) -> Any:

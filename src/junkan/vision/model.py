@@ -28,6 +28,7 @@ from scipy.optimize import minimize_scalar
 
 from junkan.vision import count_folds, group_counts
 from junkan.vision.boosting import BOOSTED, fit_boosted, fit_counts
+from junkan.vision.context import count_inputs
 from junkan.vision.counting import group_shares, read_matrix
 from junkan.vision.dataset import Dataset, Item
 from junkan.vision.features import FEATURES, features
@@ -115,14 +116,15 @@ class VisionModel:
         return self._session
 
     def pieces(self, x: np.ndarray) -> np.ndarray:
-        """(segments,) expected pieces in each segment (the count model × the unseen
+        """(segments,) expected pieces in each segment of *one* image whose features are
+        ``x`` (the count model, on the features and the image's context, × the unseen
         factor; 1 each without a count model)."""
         if self.count_onnx is None or len(x) == 0:
             return np.ones(len(x))
         if self._count_session is None:
             self._count_session = _session(self.count_onnx)
         sess = self._count_session
-        out = sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})
+        out = sess.run(None, {sess.get_inputs()[0].name: count_inputs(x)})
         return np.clip(np.asarray(out[0], float).ravel(), 0.0, 20.0) * self.count_scale
 
     def group_pieces(self, x: np.ndarray, p_group: np.ndarray, pieces: np.ndarray
@@ -139,7 +141,7 @@ class VisionModel:
         if self._group_session is None:
             self._group_session = _session(self.group_count_onnx)
         sess = self._group_session
-        z = group_counts.inputs(x, p_group, pieces)
+        z = group_counts.inputs(count_inputs(x), p_group, pieces)
         out = np.asarray(sess.run(None, {sess.get_inputs()[0].name: z})[0], float)
         return np.clip(out.reshape(len(x), -1), 0.0, group_counts.MAX_PIECES)
 

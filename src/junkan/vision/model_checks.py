@@ -17,8 +17,9 @@ from junkan.vision.materials import GROUPS, group_of
 if TYPE_CHECKING:
     from junkan.vision.model import VisionModel
 
-FORMAT = "junkan.vision.model/1"
-"""The model document's format (a model of another format is read as outdated)."""
+FORMAT = "junkan.vision.model/2"
+"""The model document's format (a model of another format is read as outdated). /2
+(2026-12-02): the count models also take the image context (:mod:`junkan.vision.context`)."""
 KINDS = ("boosted", "cnn")
 """The kinds of classifier (gradient boosting on features, or a CNN on patches)."""
 
