@@ -13,7 +13,7 @@ import yaml
 
 from junkan import lifecycle
 from junkan.core.errors import ModelError
-from junkan.lifecycle import routing
+from junkan.lifecycle import routing_batch
 from junkan.lifecycle.checks import Problems, check_bom_graph
 from junkan.lifecycle.processes import _TableBuilder, process_table
 from junkan.lifecycle.routing import Route
@@ -38,11 +38,11 @@ def _with_sinks(doc: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-@pytest.mark.parametrize("chunk", [routing.MIX_CHUNK, 7])
+@pytest.mark.parametrize("chunk", [routing_batch.MIX_CHUNK, 7])
 def test_mat_block_equals_the_entries_of_a_loop(
     chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(routing, "MIX_CHUNK", chunk)  # 7: a few pairs per chunk
+    monkeypatch.setattr(routing_batch, "MIX_CHUNK", chunk)  # 7: a few pairs per chunk
     c = _load(_with_sinks(_doc(rate=0.1))).compiled["baseline"]
     n_m, n_d = len(c.materials), len(c.sinks)
     rng = np.random.default_rng(3)
