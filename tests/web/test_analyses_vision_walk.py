@@ -57,6 +57,10 @@ def _analysis(page: Any, model: str, kind: str, runs: int = 0) -> str:
     if runs:
         page.fill("#an-runs", str(runs))
     page.click("#an-example")
+    # the shipped settings of this kind are in the form (an optimisation's name an objective)
+    settings = r'"objective"' if kind == "optimise" else \
+        r'^(?![\s\S]*"objective")[\s\S]*"parameters"'
+    expect(page.locator("#an-spec")).to_have_value(re.compile(settings))
     with page.expect_response(re.compile(r"/api/lifecycle/analyses\?kind=")) as started:
         page.click("#an-start")
     expect(page.locator("#an-start")).to_be_enabled(timeout=240_000)
@@ -228,3 +232,34 @@ def test_vision_tables_matrix_empty_belt_and_narrow(
     assert "<br>" in chart(page, "vi-confusion")["title"]
     assert page.evaluate(PAST_EDGE) == []
     assert not errors, errors
+
+
+def test_a_start_right_after_asking_for_the_shipped_settings_sends_them(
+        page: Any, server: str) -> None:
+    """Start waits for the shipped settings just asked for: a click on Start before they arrive
+    used to send what the form held (here another analysis's settings: refused as a wrong spec)."""
+    sign_in(page, server)
+    page.goto(f"{server}/#/analyses")
+    page.locator("#an-model option").first.wait_for(state="attached")
+    label = next(t for t in page.locator("#an-model option").all_inner_texts()
+                 if "(compressor_magnet," in t)
+    page.select_option("#an-model", label=label)
+    page.check("input[name='an-kind'][value='calibrate']")
+    page.fill("#an-spec", '{"objective": "co2e", "years": [2030]}')  # not a calibration's
+    held: list[Any] = []
+    page.route(re.compile(r"/static/examples/uncertainty_compressor_magnet\.json"),
+               lambda route: held.append(route))
+    page.click("#an-example")
+    page.wait_for_timeout(200)
+    assert len(held) == 1  # the settings are on their way
+    sent: list[Any] = []
+    page.on("request", lambda r: sent.append(r) if "/analyses?kind=" in r.url else None)
+    page.click("#an-start")
+    page.wait_for_timeout(500)
+    assert not sent  # Start waits for them
+    with page.expect_request(re.compile(r"/analyses\?kind=calibrate")) as request:
+        held[0].continue_()
+    assert "objective" not in (request.value.post_data or "")  # the shipped settings
+    page.wait_for_timeout(300)
+    expect(page.locator("#an-start")).to_be_enabled(timeout=240_000)
+    expect(page.locator("#an-errors")).to_be_empty()

@@ -6,7 +6,7 @@ import { $, api, fmt, fmtTime, jsonBody, longTask, problemOf, richTable, runJob,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 
-const an = { models: [], job: null, phase: "queued" };
+const an = { models: [], job: null, phase: "queued", loading: null };
 
 /** The calibration choice, beside the others (the page's form has uncertainty, sensitivity and optimise). */
 function addCalibrationKind() {
@@ -37,15 +37,24 @@ function kindChanged() {
   $("#an-spec-help").textContent = t(`an.specHelp.${kind()}`);
 }
 
-/** The shipped settings for the chosen model and analysis (JSON copies of examples/…), if any. */
-async function useExample() {
+/** The shipped settings for the chosen model and analysis (JSON copies of examples/…), if any.
+ * Starting waits for them (an.loading), so a start right after this click sends them; they are
+ * dropped if the model or the kind changed while they were fetched. */
+function useExample() {
+  an.loading = loadExample().finally(() => { an.loading = null; });
+  return an.loading;
+}
+
+async function loadExample() {
   const m = an.models.find((x) => x.id === $("#an-model").value);
-  const name = kind() === "optimise" ? `optimise_${m && m.name}` : `uncertainty_${m && m.name}`;
+  const k = kind();
+  const name = k === "optimise" ? `optimise_${m && m.name}` : `uncertainty_${m && m.name}`;
   const known = ["uncertainty_atm_reuse", "uncertainty_compressor_magnet", "optimise_compressor_magnet"];
   $("#an-errors").replaceChildren();
   if (!m || !known.includes(name)) { showMessages("#an-errors", [t("an.noExample")]); return; }
   const spec = await staticExample(name);
-  if (kind() !== "optimise" && kind() !== "calibrate") delete spec.observations;  // calibration data: not used by these analyses
+  if ($("#an-model").value !== m.id || kind() !== k) return;  // another choice since: not these settings
+  if (k !== "optimise" && k !== "calibrate") delete spec.observations;  // calibration data: not used by these analyses
   $("#an-spec").value = JSON.stringify(spec, null, 1);
 }
 
@@ -75,6 +84,7 @@ function requestBody() {
 
 $("#an-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  if (an.loading) await an.loading;  // the shipped settings just asked for
   $("#an-errors").replaceChildren();
   const body = requestBody(); if (!body) return;
   const k = kind();
