@@ -409,7 +409,8 @@ def check_bom_size(model: LifecycleModel, graph: PartGraph, lines: ProductLines,
     depth = np.zeros(n_p, dtype=np.int64)
     np.maximum.at(depth, lines.product, graph.height[lines.part])
     count = np.bincount(lines.product, weights=1.0 + graph.below[lines.part], minlength=n_p)
-    over = np.flatnonzero(np.cumsum(count) > lim.bom_instances)
+    total = np.cumsum(count)  # instances of the products so far
+    over = np.flatnonzero(total > lim.bom_instances)
     stop = int(over[0]) if over.size else n_p - 1
     deep = np.flatnonzero(depth[:stop + 1] > lim.bom_depth).tolist()
     n_before = len(problems.items)
@@ -418,9 +419,8 @@ def check_bom_size(model: LifecycleModel, graph: PartGraph, lines: ProductLines,
         problems.add(f"products.{names[pi]}.bom", f"the BOM is {int(depth[pi]):,} part levels "
                      f"deep, more than the {lim.describe('bom_depth')}")
     if over.size:
-        total = int(np.cumsum(count)[stop])
         problems.add(f"products.{names[stop]}.bom", f"expanding the BOMs gives at least "
-                     f"{total:,} part instances (one per path from a product to a part; "
+                     f"{int(total[stop]):,} part instances (one per path from a product to a part; "
                      f"this product has {int(count[stop]):,}), more than the "
                      f"{lim.describe('bom_instances')}; a part used by several parents "
                      "counts once per path")

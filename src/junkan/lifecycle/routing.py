@@ -21,6 +21,7 @@ from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.routing_batch import MIX_CHUNK as MIX_CHUNK  # re-exported
 from junkan.lifecycle.routing_batch import RawBlocks as RawBlocks
 from junkan.lifecycle.routing_batch import Route as Route
+from junkan.lifecycle.routing_batch import residuals
 from junkan.lifecycle.routing_maint import (
     Kernels,
     add_kernels,
@@ -128,21 +129,11 @@ class Router:
 
     def _residual(self, full: np.ndarray, desc: list[tuple[int, float]],
                   mass: float) -> Residual:
-        """Material left after the extracted descendants are taken out (rounding noise → 0;
-        the sum of the descendants as ``0 + a + b + …`` would give it, up to the sign of
-        zeros, which the rounding sets to +0)."""
-        tol = 1e-15 * max(mass, 1e-300)
-        if not desc:
-            out = np.where(np.abs(full) < tol, 0.0, full)
-            return out, float(out.sum())
-        q_full, types = self.bom.q_full, self._types
-        taken: np.ndarray | None = None
-        for kd, qd in desc:
-            row = qd * q_full[types[kd]]
-            taken = row if taken is None else taken + row
-        out = full - taken
-        out[np.abs(out) < tol] = 0.0
-        return out, float(out.sum())
+        """Material left after the extracted descendants are taken out, and its total: the
+        row of :func:`~junkan.lifecycle.routing_batch.residuals` for this one item (the
+        routes compute the others all at once when they are built)."""
+        out, totals = residuals([full], [desc], [mass], self.bom.q_full, self._types)
+        return out[0], float(totals[0])
 
     def _part_residual(self, q: int, desc: list[tuple[int, float]], mass: float) -> Residual:
         """:meth:`_residual` of part type ``q``; with nothing extracted from it (the common
@@ -154,12 +145,11 @@ class Router:
         return self._whole[0][q], self._whole[1][q]
 
     def _whole_parts(self) -> tuple[np.ndarray, list[float]]:
-        """:meth:`_residual` of every part type with nothing extracted, at once: the same
-        element-wise operations on the (Q, M) array, and row sums."""
+        """:meth:`_residual` of every part type with nothing extracted, at once."""
         bom = self.bom
-        tol = 1e-15 * np.maximum(bom.part_mass, 1e-300)
-        whole = np.where(np.abs(bom.q_full) < tol[:, None], 0.0, bom.q_full)
-        return whole, whole.sum(axis=1).tolist()
+        whole, totals = residuals(bom.q_full, [[]] * self.n_q, bom.part_mass.tolist(),
+                                  bom.q_full, self._types)
+        return whole, totals.tolist()
 
     def cascade(self, route: Route, col: int, k: int, x: float, chosen: dict[int, list[str]],
                 ctx_mix: dict[str, float] | None, ctx_path: str, root_mix: bool) -> None:

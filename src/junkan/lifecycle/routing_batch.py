@@ -122,7 +122,7 @@ def uses_by_column(cols: np.ndarray, edges: np.ndarray, n_cols: int) -> list[lis
     return out
 
 
-def residuals(fulls: list[np.ndarray], descs: list[list[tuple[int, float]]],
+def residuals(fulls: list[np.ndarray] | np.ndarray, descs: list[list[tuple[int, float]]],
               masses: list[float], q_full: np.ndarray, types: list[int]
               ) -> tuple[np.ndarray, np.ndarray]:
     """Kilograms by material left of each item (row of ``fulls``, kg by material) once its
