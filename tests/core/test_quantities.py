@@ -86,6 +86,15 @@ def test_non_finite_plain_numbers_are_refused() -> None:
             _Item.model_validate({"mass": "1 kg", "rate": value})
 
 
+def test_integers_beyond_a_float_are_refused_not_raised() -> None:
+    """A past bug: a share or rate given as an integer too large for a float (data not
+    read from a document, so not bounded by its limits) raised ``OverflowError``."""
+    for field in ("share", "rate"):
+        for value in (10**400, -10**400):
+            with pytest.raises(ValidationError, match="finite"):
+                _Item.model_validate({"mass": "1 kg", field: value})
+
+
 def test_magnitude_is_bounded_in_the_stored_unit() -> None:
     assert to_unit("1e16 g", "kg") == pytest.approx(1e13)  # 10 Gt, written in grams: fine
     msg = _refused_fast(to_unit, "1e16 kg", "kg", match="JUNKAN_LIMIT_QUANTITY_MAGNITUDE")

@@ -62,7 +62,7 @@ def fraction(value: Any) -> float:
             raise ValueError(f"cannot read {short(value)} as a percentage") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a fraction between 0 and 1 (or '40%'), got {short(value)}")
-    if not math.isfinite(value):
+    if not math.isfinite(_float(value)):
         raise ValueError(f"must be a finite number between 0 and 1, got {short(value)}")
     if not 0.0 <= float(value) <= 1.0:
         raise ValueError(f"must be between 0 and 1, got {short(value)}")
@@ -73,10 +73,19 @@ Fraction = Annotated[float, BeforeValidator(fraction)]
 """A share in [0, 1]; ``"40%"`` is accepted."""
 
 
+def _float(value: int | float) -> float:
+    """``float(value)``, infinite for an integer beyond a float's range (not an
+    ``OverflowError``)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def annual_rate(value: Any) -> float:
     """A share per year in [0, 1] from a number (``0.05``) or a quantity (``"0.05 1/year"``)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        v = float(value)
+        v = _float(value)
         if not math.isfinite(v):
             raise ValueError(f"annual rate must be a finite number, got {short(value)}")
     else:

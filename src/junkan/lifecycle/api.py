@@ -4,6 +4,7 @@ first two.)"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, TypedDict
 
 from junkan.core.errors import ModelError, Problem, short
 from junkan.core.limits import limits
-from junkan.lifecycle import cache
+from junkan.lifecycle import cache, typed_json
 from junkan.lifecycle.comparison import Comparison, IndicatorHook, comparison_document
 from junkan.lifecycle.compile import Compiled, compile_model
 from junkan.lifecycle.engine import simulate_compiled
@@ -27,11 +28,13 @@ from junkan.lifecycle.loader import (
     set_path,
     validate,
     validate_changed,
+    with_parts,
 )
 from junkan.lifecycle.patch import patched
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.scenario_values import scenario_parameters
 from junkan.lifecycle.schema import LifecycleModel
+from junkan.lifecycle.typed_json import LazyDocument
 
 Progress = Callable[[int, int], None]
 """Called with (years done, years in all) after every simulated year."""
@@ -52,11 +55,18 @@ class ModelFile:
     anything runs or is written."""
 
     source: str
-    raw: dict[str, Any]
+    document: dict[str, Any] | LazyDocument
+    """The expanded document (:attr:`raw`), or its text to parse when first asked for."""
     baseline: LifecycleModel
     compiled: dict[str, Compiled] = field(default_factory=dict)
     digest: str | None = None
     """Content key of the document (:mod:`~junkan.lifecycle.cache`), if loaded from one."""
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The expanded document as plain data (shared: treat it as read-only)."""
+        doc = self.document
+        return doc.get() if isinstance(doc, LazyDocument) else doc
 
     @property
     def scenarios(self) -> list[str]:
@@ -104,23 +114,47 @@ def load(path: str | Path | None = None, *, text: str | None = None,
         raise ValueError("give a path or text")
     hit = cache.get(key)
     if hit is not None:
-        return ModelFile(hit.source, hit.raw, hit.baseline, dict(hit.compiled), hit.digest)
+        return ModelFile(hit.source, hit.document, hit.baseline, dict(hit.compiled), hit.digest)
     size = len(data) if data is not None else 0
     with paused_gc():
-        doc = _parse(text, data, src)
+        as_json = text is None and Path(src).suffix.lower() == ".json"
+        if text is None:
+            text = _decoded(data)  # the very bytes the key was made of
         data = None  # the bytes were for the key: not held while validating and compiling
-        mf = _load_document(apply_library(doc, src), src)
+        mf = _load_decoded(text, src) if text is not None and (
+            as_json or _OPENS_MAPPING.match(text)) else None
+        if mf is None:
+            doc = read_document(src) if text is None else \
+                parse_document(text, source=src, as_json=as_json)  # None: reports the file
+            mf = _load_document(apply_library(doc, src), src)
     mf.digest = key
     cache.put(key, mf, size)
-    return ModelFile(mf.source, mf.raw, mf.baseline, dict(mf.compiled), mf.digest)
+    return ModelFile(mf.source, mf.document, mf.baseline, dict(mf.compiled), mf.digest)
 
 
-def _parse(text: str | None, data: bytes | None, src: str) -> dict[str, Any]:
-    if text is not None:
-        return parse_document(text, source=src)
-    if (file_text := _decoded(data)) is not None:  # the very bytes the key was made of
-        return parse_document(file_text, source=src, as_json=Path(src).suffix.lower() == ".json")
-    return read_document(src)  # reports what is wrong with the file
+_OPENS_MAPPING = re.compile(r"\s*\{")
+"""Text that may be a JSON document (YAML is read the ordinary way)."""
+
+
+def _load_decoded(text: str, src: str) -> ModelFile | None:
+    """:func:`_load_document` for a JSON document whose parts the typed records take
+    (:mod:`~junkan.lifecycle.typed_json`); ``None`` if they do not, or the rest of the
+    document has a problem (then it is read the ordinary way, which reports it)."""
+    decoded = typed_json.decode(text)
+    if decoded is None:
+        return None
+    head = decoded.head
+    if head.get("uses"):
+        try:
+            head = apply_library(head, src)
+        except ModelError:
+            return None
+        if "parts" in head:
+            return None  # a template's parts join the document's: read the ordinary way
+    baseline = with_parts(head, decoded.parts)
+    if baseline is None:
+        return None
+    return _load_document(LazyDocument(text, src), src, baseline, head)
 
 
 def _file_bytes(p: Path) -> bytes | None:
@@ -143,18 +177,27 @@ def _decoded(data: bytes | None) -> str | None:
         return None
 
 
-def _load_document(raw: dict[str, Any], src: str) -> ModelFile:
-    """Validate and compile the baseline and every scenario of an expanded document."""
-    baseline = validate(raw, src)
-    mf = ModelFile(src, raw, baseline)
+def _load_document(document: dict[str, Any] | LazyDocument, src: str,
+                   baseline: LifecycleModel | None = None,
+                   head: dict[str, Any] | None = None) -> ModelFile:
+    """Validate and compile the baseline and every scenario of an expanded document (or
+    one parsed when first needed, with its ``baseline`` validated and its sections other
+    than the parts, ``head``: the whole document is then parsed only for scenarios)."""
+    if baseline is None:
+        baseline = validate(document.get() if isinstance(document, LazyDocument) else document,
+                            src)
+    mf = ModelFile(src, document, baseline)
+    head = head if head is not None else mf.raw
+    base_name = str(head.get("baseline_name") or "baseline")
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    for name in scenario_names(raw):
+    for name in scenario_names(head):
         try:
-            doc = scenario_document(raw, name, src)
-            if doc is raw:
+            if name == base_name:
                 mf.compiled[name] = compile_model(baseline)
                 continue
+            raw = mf.raw
+            doc = scenario_document(raw, name, src)
             model = validate_changed(baseline, doc, scenario_paths(raw, name, src), src, name)
             base = mf.compiled.get(baseline.baseline_name)
             mf.compiled[name] = (patched(base, model) if base is not None else None) \

@@ -27,7 +27,7 @@ from junkan.lifecycle.schema import (
 # names; new code imports them from junkan.core.documents.
 __all__ = ["apply_library", "key_in", "parse_document", "read_document", "scenario_document",
            "scenario_names", "scenario_paths", "set_path", "validate", "validate_changed",
-           "validate_with"]
+           "validate_with", "with_parts"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -189,14 +189,22 @@ def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> L
     parts = doc.get("parts") if isinstance(doc, dict) else None
     if type(parts) is not dict or not parts:
         return validate_with(LifecycleModel, doc, source, scenario)
+    table = read_parts(parts)
+    model = None if table is None else with_parts(doc, table)
+    if model is None:
+        return validate_with(LifecycleModel, doc, source, scenario)  # reports the problems
+    return model
+
+
+def with_parts(doc: dict[str, Any], parts: PartTable) -> LifecycleModel | None:
+    """The model of document ``doc`` (its ``parts`` section aside) with the parts already
+    read as ``parts``; ``None`` if the rest of the document has a problem (then
+    :func:`validate` the whole document, which reports it)."""
     try:
         model = LifecycleModel.model_validate({**doc, "parts": {}})
     except ValidationError:
-        return validate_with(LifecycleModel, doc, source, scenario)  # reports the problems
-    table = read_parts(parts)
-    if table is None:
-        return validate_with(LifecycleModel, doc, source, scenario)  # reports the problems
-    model.__dict__["parts"] = table  # a read-only mapping of the same parts
+        return None
+    model.__dict__["parts"] = parts  # a read-only mapping of the same parts
     return model
 
 

@@ -1,0 +1,188 @@
+"""A JSON document's parts decoded straight into typed records (issue 17, fast end to end):
+the records spell the schema, read exactly the columns the ordinary reader makes, take no
+document the schema refuses, and a model loaded this way is the same model, its plain
+document parsed only when something asks for it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from benchmarks.lifecycle_bench import generate_model
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from junkan import lifecycle
+from junkan.core.errors import ModelError
+from junkan.core.json_scan import SMALL as SCAN_SMALL
+from junkan.lifecycle import typed_json
+from junkan.lifecycle.loader import validate, with_parts
+from junkan.lifecycle.part_table import PartTable
+from junkan.lifecycle.schema import BomItem, LifecycleModel, Part, PartRecovery, PartReuseOption
+from junkan.lifecycle.typed_json import LazyDocument, decode
+from tests.conftest import EXAMPLES, SMALL
+
+PAD = " " * SCAN_SMALL
+"""Whitespace that makes any document long enough for the text check of the limits (shorter
+documents are read the ordinary way, which walks their data)."""
+
+
+def _text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc) + PAD
+
+
+@pytest.mark.parametrize(("record", "model"), [
+    (typed_json._Part, Part), (typed_json._Line, BomItem),
+    (typed_json._Recovery, PartRecovery), (typed_json._Option, PartReuseOption),
+    (typed_json._Document, LifecycleModel)])
+def test_the_records_spell_the_schema(record: Any, model: Any) -> None:
+    assert set(record.__struct_fields__) == set(model.model_fields)
+
+
+def _same(a: PartTable, b: PartTable) -> bool:
+    """Equal columns, value by value and type by type (``1200`` is not ``1200.0``)."""
+    return a == b and repr(a._columns()) == repr(b._columns())
+
+
+def _examples() -> list[dict[str, Any]]:
+    return [yaml.safe_load((EXAMPLES / f"{n}.yaml").read_text(encoding="utf-8"))
+            for n in ("atm_reuse", "compressor_magnet")]
+
+
+@pytest.mark.parametrize("doc", [copy.deepcopy(SMALL), generate_model(40, n_years=12),
+                                 *_examples()],
+                         ids=["small", "benchmark", "atm_reuse", "compressor_magnet"])
+def test_the_columns_are_those_of_the_ordinary_reader(doc: dict[str, Any]) -> None:
+    text = json.dumps(doc, default=str)  # the examples' dates as text, as JSON has them
+    got = decode(text + PAD)
+    assert got is not None
+    ordinary = validate(json.loads(text), "m.json")
+    assert _same(got.parts, ordinary.parts)  # every column, in document order
+    assert got.head == {k: v for k, v in json.loads(text).items() if k != "parts"}
+
+
+VALUES: list[tuple[tuple[Any, ...], Any]] = [
+    (("motor", "recovery", "reuse", "share"), v) for v in (0, 1, 0.3, 1.5, -0.1, "40%", True,
+                                                          None, 10**400, "x")] + [
+    (("motor", "recovery", "reuse", "pass_rate"), v) for v in (1, 0.0, 2, "1")] + [
+    (("motor", "recovery", "reuse", "into"), v) for v in ("spares", "both", "elsewhere", 3)] + [
+    (("motor", "recovery", "reuse", "processes"), v) for v in (["collect"], None, [1], "x")] + [
+    (("motor", "recovery", "remanufacture"), v) for v in (
+        {"share": 0.6}, {"share": 0.4, "processes": ["collect"]}, None, {"colour": 1})] + [
+    (("motor", "recovery", "residual"), v) for v in (
+        {"steel_recycling": 1}, {"steel_recycling": 0.5, "landfill": 0.5}, None,
+        {"landfill": 1.2}, {"landfill": "50%"}, [])] + [
+    (("motor", "recovery"), v) for v in ({}, None, {"recycle": {}})] + [
+    (("motor", "price"), v) for v in ("1200 JPY/piece", 1200, 1200.5, None, True)] + [
+    (("motor", "title"), v) for v in ("Motor", None, 3)] + [
+    (("motor", "make"), v) for v in ([], ["part_making", "part_making"], None, ["x", 2])] + [
+    (("motor", "bom"), v) for v in ([], None, [{"part": "magnet"}])] + [
+    (("motor", "bom", 0, "quantity"), v) for v in (1, 2.5, 0, -1, 1e7, "2", None)] + [
+    (("motor", "bom", 0, "mass"), v) for v in ("1 kg", None)] + [
+    (("motor", "bom", 1, "mass"), v) for v in ("250 g", " 3kg ", 3, 3.5, None, "-1 kg",
+                                                "1e400 kg", "1 kg\x002 kg", [])] + [
+    (("motor", "bom", 1, "material"), v) for v in (None, 7, "plastic")] + [
+    (("motor", "bom", 1, "part"), v) for v in ("magnet", None)] + [
+    (("motor", "colour"), "red"), (("magnet",), None), (("magnet",), [])]
+
+
+@pytest.mark.parametrize("edit", VALUES, ids=lambda e: repr(e)[:60])
+def test_each_spelling_is_read_as_the_schema_reads_it(edit: tuple[tuple[Any, ...], Any]) -> None:
+    _read_alike([edit])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(VALUES), max_size=4))
+def test_spellings_together_are_read_as_the_schema_reads_them(
+        edits: list[tuple[tuple[Any, ...], Any]]) -> None:
+    _read_alike(edits)
+
+
+def _read_alike(edits: list[tuple[tuple[Any, ...], Any]]) -> None:
+    """Either the records do not take the edited document, or they read it as the schema
+    does (a document the schema refuses is never taken)."""
+    doc = copy.deepcopy(SMALL)
+    for path, value in edits:
+        node: Any = doc["parts"]
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = copy.deepcopy(value)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit removed the way there
+    try:
+        text = json.dumps(doc)
+    except ValueError:  # 10**400 is written, NaN-free; nothing else fails
+        return
+    try:
+        ordinary: LifecycleModel | None = validate(json.loads(text), "m.json")
+    except ModelError:
+        ordinary = None
+    got = decode(text + PAD)
+    if got is None:
+        return  # read the ordinary way
+    model = with_parts(got.head, got.parts)
+    assert ordinary is not None, "the records took a document the schema refuses"
+    assert model is not None and _same(model.parts, ordinary.parts)
+    assert model.model_dump(exclude={"parts"}) == ordinary.model_dump(exclude={"parts"})
+
+
+def _scenario_doc() -> dict[str, Any]:
+    doc = copy.deepcopy(SMALL)
+    doc["scenarios"] = {"heavy": {"set": {"parts.magnet.bom[0].mass": "400 g",
+                                          "products.widget.eol.collection.rate": 0.9}}}
+    return doc
+
+
+@pytest.mark.parametrize("doc", [copy.deepcopy(SMALL), _scenario_doc(), *_examples()],
+                         ids=["small", "scenario", "atm_reuse", "compressor_magnet"])
+def test_a_model_loaded_from_records_is_the_ordinary_model(doc: dict[str, Any]) -> None:
+    text = json.dumps(doc, default=str)
+    fast = lifecycle.load(text=text + PAD, source="m.json")
+    ordinary = lifecycle.load(text=yaml.safe_dump(json.loads(text), sort_keys=False),
+                              source="m.yaml")
+    assert isinstance(fast.document, LazyDocument)
+    assert not isinstance(ordinary.document, LazyDocument)
+    assert fast.scenarios == ordinary.scenarios
+    for name in fast.scenarios:
+        a, b = lifecycle.run(fast, name), lifecycle.run(ordinary, name)
+        np.testing.assert_array_equal(a.raw.in_use, b.raw.in_use)
+        np.testing.assert_array_equal(a.raw.activity, b.raw.activity)
+    assert fast.raw == ordinary.raw  # parsed when asked for
+    edit = {f"parts.{next(iter(doc['parts']))}.recovery.reuse.share": 0.05}
+    edited, same = lifecycle.run(fast, overrides=edit), lifecycle.run(ordinary, overrides=edit)
+    np.testing.assert_array_equal(edited.raw.activity, same.raw.activity)
+
+
+def test_the_plain_document_is_parsed_only_when_asked_for() -> None:
+    doc = copy.deepcopy(SMALL)
+    del doc["scenarios"]  # a scenario's overrides are applied to the plain document
+    mf = lifecycle.load(text=_text(doc), source="lazy.json")
+    assert isinstance(mf.document, LazyDocument) and not mf.document.parsed
+    lifecycle.run(mf)
+    assert not mf.document.parsed  # a load and a run never need it
+    assert mf.parameters()[0]["path"].startswith("products.widget")
+    assert mf.document.parsed and mf.raw is mf.raw
+
+
+@pytest.mark.parametrize(("path", "value", "where"), [
+    (("parts", "motor", "recovery", "reuse", "share"), 1.5, "parts.motor.recovery.reuse.share"),
+    (("parts", "motor", "bom", 1, "mass"), "-1 kg", "parts.motor.bom[1].mass"),
+    (("products", "widget", "sales", "2020"), -5, "products.widget.sales"),
+    (("colour",), "red", "colour"),
+], ids=["part share", "part mass", "product sales", "unknown section"])
+def test_problems_are_reported_as_always(path: tuple[Any, ...], value: Any, where: str) -> None:
+    doc = json.loads(json.dumps(SMALL))
+    node: Any = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(ModelError) as fast:
+        lifecycle.load(text=_text(doc), source="m.json")
+    with pytest.raises(ModelError) as ordinary:
+        lifecycle.load(text=yaml.safe_dump(doc, sort_keys=False), source="m.json")
+    assert str(fast.value) == str(ordinary.value) and where in str(fast.value)
