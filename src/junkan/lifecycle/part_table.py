@@ -452,26 +452,28 @@ captured."""
 
 def _masses(raw: list[Any]) -> list[float | None]:
     """Masses as :data:`~junkan.lifecycle.schema_types.Mass` reads them (``None`` stays):
-    all ``"<number> kg"`` strings are checked and their numbers found by one search over
-    them joined (:data:`_KG_SEGMENT`) and read by ``float``, from C; any other spelling is
-    read one by one (:func:`_masses_each`)."""
-    given = [x for x in raw if x is not None]
+    each distinct ``"<number> kg"`` string is checked and its number found by one search
+    over them all joined (:data:`_KG_SEGMENT`) and read by ``float``, from C; any other
+    spelling is read one by one (:func:`_masses_each`). Equal spellings are read once (the
+    benchmark's 40,000 masses, 4,900 distinct: 0.013 against 0.027 s, 2026-12-02)."""
+    try:
+        distinct = dict.fromkeys(raw)
+    except TypeError:  # an unhashable value: not a mass
+        return _masses_each(raw)
+    given = [x for x in distinct if x is not None]
     if not given or not _types(given, _STR) or \
             max(map(len, given)) > limits().quantity_length:
         return _masses_each(raw)
     joined = "\0".join(given)
     # every segment matched (as many matches as segments) and no NUL inside a string (as
-    # many segments as strings): one pass of the pattern over all masses, from C (0.019 s
-    # of CPU on the 1,000-product benchmark's 40,000 masses against 0.042 s for a full
-    # match of the joined text followed by a search for its numbers)
+    # many segments as strings): one pass of the pattern, from C (about half the CPU of a
+    # full match of the joined text followed by a search for its numbers)
     values = list(map(float, _KG_SEGMENT.findall(joined)))
     if len(values) != len(given) or joined.count("\0") != len(given) - 1 or \
             max(values) > limits().quantity_magnitude:
         return _masses_each(raw)  # another spelling, or a value the converter refuses
-    if len(given) == len(raw):
-        return values  # type: ignore[return-value]
-    it = iter(values)
-    return [None if x is None else next(it) for x in raw]
+    value_of: dict[Any, float | None] = {None: None, **dict(zip(given, values, strict=True))}
+    return list(map(value_of.__getitem__, raw))
 
 
 def _masses_each(raw: list[Any]) -> list[float | None]:
