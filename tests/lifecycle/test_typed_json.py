@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from junkan import lifecycle
 from junkan.core.errors import ModelError
 from junkan.core.json_scan import SMALL as SCAN_SMALL
+from junkan.core.limits import override_limits
 from junkan.lifecycle import typed_json
 from junkan.lifecycle.loader import validate, with_parts
 from junkan.lifecycle.part_table import PartTable
@@ -186,3 +187,55 @@ def test_problems_are_reported_as_always(path: tuple[Any, ...], value: Any, wher
     with pytest.raises(ModelError) as ordinary:
         lifecycle.load(text=yaml.safe_dump(doc, sort_keys=False), source="m.json")
     assert str(fast.value) == str(ordinary.value) and where in str(fast.value)
+
+
+def _long_names(doc: dict[str, Any]) -> None:
+    doc["parts"]["motor"]["title"] = "t" * 60
+
+
+def _long_process(doc: dict[str, Any]) -> None:
+    doc["parts"]["motor"]["recovery"]["reuse"]["processes"] = ["p" * 60]
+
+
+def _long_sink(doc: dict[str, Any]) -> None:
+    doc["parts"]["magnet"]["recovery"]["residual"] = {"s" * 60: 1.0}
+
+
+def _large_price(doc: dict[str, Any]) -> None:
+    doc["parts"]["motor"]["price"] = 5e20
+
+
+def _as_is(doc: dict[str, Any]) -> None:
+    pass
+
+
+@pytest.mark.parametrize(("edit", "limit"), [
+    (_long_names, {"string_length": 50}), (_long_process, {"string_length": 50}),
+    (_long_sink, {"string_length": 50}), (_large_price, {}),
+    (_as_is, {"nesting_depth": 5}), (_as_is, {"document_bytes": 60_000}),
+    (_as_is, {"string_length": 100}),  # masses may be longer than strings: the walk decides
+], ids=["part title", "route process", "residual sink", "price", "nesting", "size",
+        "masses longer than strings"])
+def test_the_limits_are_those_of_the_ordinary_reading(edit: Any, limit: dict[str, int],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused by a limit, or not, as when the document is read the ordinary way (the
+    records never read a document a limit refuses, and report nothing themselves)."""
+    doc = json.loads(json.dumps(SMALL))
+    edit(doc)
+    text = _text(doc)
+
+    def outcome() -> str:
+        lifecycle.cache.clear()
+        try:
+            mf = lifecycle.load(text=text, source="m.json")
+        except ModelError as exc:
+            return str(exc)
+        return "loaded " + type(mf.document).__name__
+
+    with override_limits(**limit):
+        fast = outcome()
+        monkeypatch.setattr(typed_json, "decode", lambda text: None)
+        ordinary = outcome()
+    assert fast.replace("LazyDocument", "dict") == ordinary
+    if limit and edit is not _as_is or "document_bytes" in limit or "nesting_depth" in limit:
+        assert "JUNKAN_LIMIT" in fast

@@ -93,9 +93,7 @@ def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
                    ) -> dict[str, Any]:
     """Parse YAML (a superset of JSON) text into a mapping, within :func:`limits`."""
     lim = limits()
-    if len(text) > lim.document_bytes or (
-            4 * len(text) > lim.document_bytes and len(text.encode("utf-8", "surrogatepass"))
-            > lim.document_bytes):
+    if not text_within_size(text, lim):
         raise ModelError([Problem("", _too_big(len(text.encode("utf-8", "surrogatepass")),
                                               lim))], source)
     # JSON is a subset of YAML; json.loads is much faster on large generated models
@@ -107,16 +105,29 @@ def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
     return doc
 
 
+def text_within_size(text: str, lim: Limits) -> bool:
+    """Whether ``text``'s UTF-8 bytes are within the document size limit (encoded only
+    when its characters alone cannot tell)."""
+    return len(text) <= lim.document_bytes and (
+        4 * len(text) <= lim.document_bytes or
+        len(text.encode("utf-8", "surrogatepass")) <= lim.document_bytes)
+
+
+def data_within(doc: Any, lim: Limits) -> bool:
+    """Whether parsed JSON data keeps the limits on nesting, numbers and string lengths
+    (the walk :func:`parse_document` runs where the text check is not certain)."""
+    try:
+        _check_data(doc, lim)
+    except _Refused:
+        return False
+    return True
+
+
 def _parse_json(text: str, source: str, lim: Limits) -> Any:
-    """JSON text as data within ``lim``. (The standard library's parser, not orjson: orjson
-    3.13 reads the 1,000-product benchmark model ~40 % faster but peaks at ~160 MiB of
-    memory for its ~50 MiB result, against ~53 MiB here: three times the peak, for ~0.1 s.
-    msgspec 0.23's decoder reads it in 0.07–0.10 s against 0.12–0.15 s, but its document
-    holds 2.4 MiB more for as long as the model is loaded, which put the benchmark's load
-    peak at 119.6 MiB, past its memory target; 2026-12-02.)
-    The limits are checked on the text first (:func:`~junkan.core.json_scan
-    .json_text_within`, ~0.1 s on that model); the walk over the data (:func:`_check_data`,
-    ~0.25 s) runs, and reports, only where that check is not certain."""
+    """JSON text as data within ``lim`` (the standard library's parser: why not orjson or
+    msgspec's untyped decoder, see benchmarks/README.md). The limits are checked on the
+    text first (:func:`~junkan.core.json_scan.json_text_within`); the walk over the data
+    (:func:`_check_data`) runs, and reports, only where that check is not certain."""
     try:
         doc = json.loads(text)  # NaN / Infinity become floats that _check_data refuses
     except json.JSONDecodeError as exc:

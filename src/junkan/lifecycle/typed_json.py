@@ -26,9 +26,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 import msgspec
 from msgspec import UNSET, Meta, Struct, field
 
-from junkan.core.documents import parse_document
-from junkan.core.json_scan import json_text_within
-from junkan.core.limits import limits
+from junkan.core.documents import data_within, parse_document, text_within_size
+from junkan.core.limits import Limits, limits
 from junkan.lifecycle.gc_pause import paused_gc
 from junkan.lifecycle.loader import apply_library
 from junkan.lifecycle.part_table import _OPTION, _PRICE, PartTable, _masses, _Slow, _types
@@ -101,33 +100,65 @@ class Decoded(NamedTuple):
 
 def decode(text: str) -> Decoded | None:
     """The document in JSON ``text`` with its parts as a table, or ``None`` if the records
-    do not take it (then read it the ordinary way, which reports its problems). Only text
-    that is certainly within the document limits (:func:`~junkan.core.json_scan
-    .json_text_within`) is read here, and only documents with parts."""
+    do not take it (then read it the ordinary way, which reports its problems). Only
+    documents with parts, and certainly within the document limits, are read here: the
+    size of the text, then the walk over the other sections
+    (:func:`~junkan.core.documents.data_within`) and the parts' columns
+    (:func:`_parts_within`)."""
+    lim = limits()
+    if not text_within_size(text, lim):
+        return None
     try:
         doc: Any = _DECODER.decode(text)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.MsgspecError, RecursionError):
         return None
     parts = doc.parts
-    if parts is UNSET or not parts or not json_text_within(text, limits()):
+    if parts is UNSET or not parts:
         return None
     head = {name: v for name in _FIELDS if name != "parts" and (v := getattr(doc, name))
             is not UNSET}
+    del doc
     try:
-        table = _table(parts)
+        table, shared = _table(parts)
     except _Slow:
         return None
+    if not (_parts_within(table, shared, lim) and data_within(head, lim)):
+        return None
     return Decoded(head, table)
+
+
+_DEPTH = 6
+"""Nesting of the parts' records in a document: ``parts`` (2), a part (3), its
+``recovery`` (4), a route (5) and the route's ``processes`` (6)."""
+
+
+def _parts_within(table: PartTable, shared: dict[Any, Any], lim: Limits) -> bool:
+    """Whether the parts keep the limits the walk over JSON data checks. The records fix
+    their nesting (:data:`_DEPTH`) and their numbers (shares, quantities up to a million,
+    masses read from text up to ``quantity_length`` characters); what is left are the
+    lengths of their strings and the prices given as numbers."""
+    if lim.nesting_depth < _DEPTH or lim.integer_magnitude < 1e6 or \
+            lim.quantity_length > lim.string_length:
+        return False
+    price = table.price
+    numbers = [abs(p) for p in price if type(p) is float]
+    texts = [p for p in price if type(p) is str]
+    names = [k for key in shared for k in (
+        (item[0] for item in key[1:]) if key and key[0] is dict else key)]
+    longest = max(max(map(len, filter(None, col)), default=0) for col in (
+        table.names, table.title, table.maker, table.buyer, texts, table.line_part,
+        table.line_material, names))
+    return longest <= lim.string_length and max(numbers, default=0.0) <= lim.integer_magnitude
 
 
 _RECORD = attrgetter("title", "maker", "buyer", "price", "make", "recovery", "bom")
 """A record's fields, in the order :func:`_table` unpacks them."""
 
 
-def _table(parts: dict[str, _Part]) -> PartTable:
+def _table(parts: dict[str, _Part]) -> tuple[PartTable, dict[Any, Any]]:
     """The parts' columns, as :func:`~junkan.lifecycle.part_table.read_parts` makes them
-    (equal lists and mixes one object); raises :class:`_Slow` where that reader would
-    hand the part to pydantic."""
+    (equal lists and mixes one object), and those lists and mixes by key; raises
+    :class:`_Slow` where that reader would hand the part to pydantic."""
     table = PartTable()
     table.names = names = list(parts)
     table.index = dict(zip(names, range(len(names)), strict=True))
@@ -157,7 +188,7 @@ def _table(parts: dict[str, _Part]) -> PartTable:
     table.line_part, table.line_material = part, material
     table.line_qty = list(map(attrgetter("quantity"), lines))
     table.line_mass = _masses(mass)
-    return table
+    return table, shared
 
 
 class LazyDocument:
