@@ -5,8 +5,9 @@ benchmark: 20,000 parts, 60,000 lines, 53 MiB held), which :func:`~junkan.lifecy
 .read_parts` then walks entry by entry in Python. Here msgspec (C) decodes the document against
 records that spell the schema's part types — unknown keys, wrong types and shares outside
 [0, 1] are refused while decoding — and the :class:`~junkan.lifecycle.part_table.PartTable`
-columns are read from the records by C-level attribute maps: 0.04 s to decode and ~0.04 s to
-read against 0.115 s and 0.14 s, with 37 MiB held while decoding (2026-12-02, quiet machine).
+columns are read from the records by C-level attribute maps: 0.035–0.053 s to decode and
+0.10–0.14 s to read (the masses' text included) against 0.10–0.115 s and 0.14 s, with
+37 MiB held while decoding against 53 MiB (2026-12-02, medians of 7 on a quiet machine).
 
 The records are strictly narrower than what the schema accepts (no ``"40%"`` shares, no
 unusual spellings): :func:`decode` returns ``None`` for any document they do not take, and the
