@@ -239,3 +239,80 @@ def test_the_limits_are_those_of_the_ordinary_reading(edit: Any, limit: dict[str
     assert fast.replace("LazyDocument", "dict") == ordinary
     if limit and edit is not _as_is or "document_bytes" in limit or "nesting_depth" in limit:
         assert "JUNKAN_LIMIT" in fast
+
+
+def _ordinary_outcome(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """The outcome of loading ``text`` through the records and the ordinary way."""
+    def outcome() -> str:
+        lifecycle.cache.clear()
+        try:
+            mf = lifecycle.load(text=text, source="m.json")
+        except ModelError as exc:
+            return str(exc)
+        return "loaded " + json.dumps(mf.raw, sort_keys=True)
+
+    fast = outcome()
+    monkeypatch.setattr(typed_json, "decode", lambda text: None)
+    return fast, outcome()
+
+
+def test_a_lone_surrogate_is_read_as_json_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A past bug (review): a raw lone surrogate (text from ``json.loads('"\\\\ud800"')``
+    written out again) made msgspec raise ``UnicodeEncodeError`` out of ``load``."""
+    doc = json.loads(json.dumps(SMALL))
+    doc["title"] = "\ud800"
+    text = json.dumps(doc, ensure_ascii=False)
+    fast, ordinary = _ordinary_outcome(text, monkeypatch)
+    assert fast == ordinary and fast.startswith("loaded")
+
+
+TINY: dict[str, Any] = {"junkan": 1, "name": "m", "years": {"start": 2020, "end": 2022},
+       "actors": {"a": {"role": "part_maker"}},
+       "materials": {"s": {"virgin": {"co2e": "2 kgCO2e/kg", "source": "t"}}},
+       "parts": {"p": {"bom": [{"material": "s", "mass": "1 kg"}],
+                       "recovery": {"remanufacture": {"share": 0.5}}}},
+       "products": {"w": {"sales": {"2020": 10}, "bom": [{"part": "p"}],
+                          "lifetime": {"distribution": "weibull", "scale": "6 year",
+                                       "shape": 2.0},
+                          "eol": {"uncollected": {"lf": 1}}}},
+       "processes": {"lf": {"kind": "landfill", "actor": "a", "stage": "disposal",
+                            "source": "t"}}}
+"""A valid model whose texts and keys are within 12 characters, but for the key
+``remanufacture`` (13)."""
+
+
+def test_the_records_keys_count_as_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A past bug (review): the keys inside a part (``remanufacture``, 13 characters) were
+    not measured against the string limit, so a limit of 9 to 12 let the records load a
+    document the ordinary reading refuses."""
+    doc = copy.deepcopy(TINY)
+    with override_limits(string_length=12, quantity_length=12):
+        fast, ordinary = _ordinary_outcome(json.dumps(doc), monkeypatch)
+    assert fast == ordinary and "a key of 13 characters" in fast
+
+
+def test_the_plain_document_does_not_depend_on_later_limits() -> None:
+    """A past bug (review): the plain document was parsed under the limits in force when
+    first asked for, so a model loaded within them could raise later."""
+    doc = json.loads(json.dumps(SMALL))
+    doc["description"] = "d" * 5000
+    del doc["scenarios"]
+    lifecycle.cache.clear()
+    mf = lifecycle.load(text=_text(doc), source="later.json")
+    with override_limits(string_length=1000):
+        assert mf.raw["description"] == "d" * 5000
+
+
+def test_the_codes_own_units_are_not_held_to_the_quantity_length() -> None:
+    """A past bug (review): with ``JUNKAN_LIMIT_QUANTITY_LENGTH`` below 16 the first
+    compile in a process raised ``UnitParseError`` on junkan's own unit
+    ``'1 kgCO2e/(piece)'``; the limit is for what users write."""
+    from junkan.core import quantities
+    from junkan.lifecycle import processes
+
+    for cached in (processes._dimensionality, quantities._factor, quantities.code_unit):
+        cached.cache_clear()
+    lifecycle.cache.clear()
+    with override_limits(quantity_length=12):
+        mf = lifecycle.load(text=json.dumps(TINY), source="tiny.json")
+        assert lifecycle.run(mf).raw.in_use[0, 0] > 0

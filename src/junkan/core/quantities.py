@@ -67,7 +67,7 @@ _SUPERSCRIPTS = str.maketrans("⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "+-0123456789
 _NOT_FINITE = ("nan", "inf", "infinity")
 _ONE = UnitsContainer()
 _NUMBER_UNIT = re.compile(
-    r"^\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(.*?)\s*$")
+    r"^\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(.*?)\s*$")
 
 
 class _Syntax(Exception):
@@ -248,6 +248,17 @@ def parse_unit(text: str) -> pint.Unit:
     return u
 
 
+@lru_cache(maxsize=256)
+def code_unit(text: str) -> pint.Unit:
+    """A unit string written in junkan's code (a target such as ``"kgCO2e/(t*km)"``), read
+    once: not a user's text, so not held to the length limit on quantities (a low
+    ``JUNKAN_LIMIT_QUANTITY_LENGTH`` would otherwise refuse the code's own units)."""
+    f, u, _ = _parse(text, False)
+    if f != 1.0:
+        raise UnitParseError(f"{short(text)} is a unit with a number in it")
+    return u
+
+
 def check_magnitude(x: float, value: Any, unit: str, what: str = "value") -> float:
     """``x`` (``value`` converted to ``unit``) if finite and within the magnitude limit."""
     if not math.isfinite(x):
@@ -278,13 +289,13 @@ def parse_quantity(value: Any, *, default_unit: str | None = None) -> pint.Quant
         if default_unit is None:
             raise UnitParseError(f"{short(value)} has no unit; write it with one, e.g. "
                                  f"'{short(value)} kg'")
-        return Q_(float(value), parse_unit(default_unit))
+        return Q_(float(value), code_unit(default_unit))
     if not isinstance(value, str) or not value.strip():
         raise UnitParseError(f"expected a quantity such as '5 kg', got {short(value)}")
     _check_length(value)
     f, u, named = _parse(value, True)
     if not named and default_unit is not None:
-        return Q_(f, parse_unit(default_unit))
+        return Q_(f, code_unit(default_unit))
     return Q_(f, u)
 
 
@@ -294,7 +305,7 @@ def convert(q: pint.Quantity, unit: str, *, value: Any = None, what: str = "valu
     ``value`` is what the user wrote, for messages (default: ``q``)."""
     shown = q if value is None else value
     try:
-        x = float(q.to(parse_unit(unit)).magnitude)
+        x = float(q.to(code_unit(unit)).magnitude)
     except pint.errors.DimensionalityError:
         raise UnitParseError(f"{what} {short(shown)} has unit '{q.units:~}', which cannot be "
                              f"converted to '{unit}'") from None
@@ -311,7 +322,7 @@ def _factor(unit: str, target: str) -> float | None:
         return None
     try:
         f, u, _ = _parse(unit, False)
-        return f * float(Q_(1.0, u).to(parse_unit(target)).magnitude)
+        return f * float(Q_(1.0, u).to(code_unit(target)).magnitude)
     except Exception:  # unknown, incompatible or offset unit: the slow path explains
         return None
 

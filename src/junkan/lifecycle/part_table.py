@@ -442,7 +442,7 @@ def _key(k: Any) -> str:
     return k
 
 
-_KG_SEGMENT = re.compile(r"(?:(?<=\0)|\A)\s*\+?((?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+_KG_SEGMENT = re.compile(r"(?:(?<=\0)|\A)\s*\+?((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
                          r"(?:[eE][-+]?[0-9]+)?)\s*kg\s*(?=\0|\Z)")
 """A mass written ``"<number> kg"`` that fills a whole segment of masses joined by NUL
 characters (which ``\\s`` does not match, so no match spans two segments, and each segment

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from junkan.core.errors import short
-from junkan.core.quantities import convert, parse_quantity
+from junkan.core.quantities import code_unit, convert, parse_quantity
 from junkan.core.registry import UnitParseError
 from junkan.lifecycle.checks import Problems, unknown
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, ProcessTable
@@ -62,7 +62,7 @@ def _factor_value(value: str | float, numerator: str, currency: str) -> tuple[fl
 
 @lru_cache(maxsize=64)
 def _dimensionality(unit: str) -> object:
-    return parse_quantity(f"1 {unit}").dimensionality
+    return code_unit(unit).dimensionality
 
 
 class _TableBuilder:

@@ -44,7 +44,7 @@ class Strict(BaseStrict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 
 
-_NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 QUANTITY_PATTERN = rf"^\s*\+?{_NUMBER}[^A-Za-z]*[A-Za-z\u00b5\u00b0].*$"
 """A non-negative number followed by a unit: ``"250 g"``, ``"12 year"``, ``"1.2e3 kg"``."""
 FACTOR_PATTERN = rf"^\s*[-+]?{_NUMBER}[^A-Za-z]*[A-Za-z\u00b5\u00b0].*$"
@@ -63,7 +63,7 @@ def _quantity(example: str, what: str) -> WithJsonSchema:
     )
 
 
-_KG = re.compile(r"^\s*\+?((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*kg\s*$")
+_KG = re.compile(r"^\s*\+?((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*kg\s*$")
 _mass = quantity_converter("kg", "mass")
 
 

@@ -19,6 +19,7 @@ examples, the benchmark and generated documents).
 
 from __future__ import annotations
 
+import json
 import threading
 from itertools import accumulate, chain
 from operator import attrgetter
@@ -27,7 +28,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 import msgspec
 from msgspec import UNSET, Meta, Struct, field
 
-from junkan.core.documents import data_within, parse_document, text_within_size
+from junkan.core.documents import data_within, text_within_size
 from junkan.core.limits import Limits, limits
 from junkan.lifecycle.gc_pause import paused_gc
 from junkan.lifecycle.loader import apply_library
@@ -111,8 +112,8 @@ def decode(text: str) -> Decoded | None:
         return None
     try:
         doc: Any = _DECODER.decode(text)
-    except (msgspec.MsgspecError, RecursionError):
-        return None
+    except (msgspec.MsgspecError, RecursionError, UnicodeError):
+        return None  # a lone surrogate, which msgspec cannot encode to read: see json.loads
     parts = doc.parts
     if parts is UNSET or not parts:
         return None
@@ -133,13 +134,18 @@ _DEPTH = 6
 ``recovery`` (4), a route (5) and the route's ``processes`` (6)."""
 
 
+_KEYS = max(len(name) for record in (_Part, _Line, _Recovery, _Option)
+            for name in record.__struct_fields__)
+"""The longest key the records take (``remanufacture``): keys count as strings."""
+
+
 def _parts_within(table: PartTable, shared: dict[Any, Any], lim: Limits) -> bool:
     """Whether the parts keep the limits the walk over JSON data checks. The records fix
     their nesting (:data:`_DEPTH`) and their numbers (shares, quantities up to a million,
     masses read from text up to ``quantity_length`` characters); what is left are the
     lengths of their strings and the prices given as numbers."""
     if lim.nesting_depth < _DEPTH or lim.integer_magnitude < 1e6 or \
-            lim.quantity_length > lim.string_length:
+            lim.quantity_length > lim.string_length or lim.string_length < _KEYS:
         return False
     price = table.price
     numbers = [abs(p) for p in price if type(p) is float]
@@ -222,7 +228,8 @@ class LazyDocument:
             with self._lock, paused_gc():
                 if (doc := self._doc) is None:
                     assert self._text is not None
-                    doc = self._doc = apply_library(parse_document(
-                        self._text, source=self._source, as_json=True), self._source)
+                    # the text was read and its limits checked when it was loaded:
+                    # parsed as it was then, whatever the limits in force now
+                    doc = self._doc = apply_library(json.loads(self._text), self._source)
                     self._text = None
         return doc
