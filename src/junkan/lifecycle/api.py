@@ -4,7 +4,6 @@ first two.)"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,19 +120,16 @@ def load(path: str | Path | None = None, *, text: str | None = None,
         if text is None:
             text = _decoded(data)  # the very bytes the key was made of
         data = None  # the bytes were for the key: not held while validating and compiling
-        mf = _load_decoded(text, src) if text is not None and (
-            as_json or _OPENS_MAPPING.match(text)) else None
+        # None for YAML (msgspec stops at its first byte) and what the records do not take
+        mf = _load_decoded(text, src) if text is not None else None
         if mf is None:
             doc = read_document(src) if text is None else \
                 parse_document(text, source=src, as_json=as_json)  # None: reports the file
-            mf = _load_document(apply_library(doc, src), src)
+            raw = apply_library(doc, src)
+            mf = _load_document(raw, src, validate(raw, src))
     mf.digest = key
     cache.put(key, mf, size)
     return ModelFile(mf.source, mf.document, mf.baseline, dict(mf.compiled), mf.digest)
-
-
-_OPENS_MAPPING = re.compile(r"\s*\{")
-"""Text that may be a JSON document (YAML is read the ordinary way)."""
 
 
 def _load_decoded(text: str, src: str) -> ModelFile | None:
@@ -178,14 +174,10 @@ def _decoded(data: bytes | None) -> str | None:
 
 
 def _load_document(document: dict[str, Any] | LazyDocument, src: str,
-                   baseline: LifecycleModel | None = None,
-                   head: dict[str, Any] | None = None) -> ModelFile:
-    """Validate and compile the baseline and every scenario of an expanded document (or
-    one parsed when first needed, with its ``baseline`` validated and its sections other
-    than the parts, ``head``: the whole document is then parsed only for scenarios)."""
-    if baseline is None:
-        baseline = validate(document.get() if isinstance(document, LazyDocument) else document,
-                            src)
+                   baseline: LifecycleModel, head: dict[str, Any] | None = None) -> ModelFile:
+    """Compile the validated ``baseline`` and validate and compile every scenario of an
+    expanded document (or one parsed when first needed, given its sections other than
+    the parts, ``head``: the whole document is then parsed only for scenarios)."""
     mf = ModelFile(src, document, baseline)
     head = head if head is not None else mf.raw
     base_name = str(head.get("baseline_name") or "baseline")
