@@ -244,6 +244,29 @@ def test_me_names_the_role(client: TestClient) -> None:
     assert client.get("/api/me", headers=m).json()["role"] == "member"
 
 
+def test_session_says_whether_signed_in_without_refusing(client: TestClient) -> None:
+    """GET /api/session answers 200 signed in or not (a page opened signed out asks it
+    without an error in the console); only a valid session cookie counts."""
+    a = bearer(client, DEMO_EMAIL, DEMO_PASSWORD)
+    signed_out = {"signed_in": False, "user": None}
+    assert client.get("/api/session").json() == signed_out
+    assert client.get("/api/session", headers=a).json() == signed_out  # not a browser session
+    client.cookies.set("junkan_session", "forged")
+    assert client.get("/api/session").json() == signed_out
+    assert _sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 200
+    res = client.get("/api/session")
+    assert res.status_code == 200 and res.json()["signed_in"] is True
+    assert res.json()["user"] == client.get("/api/me").json()  # the same identity
+    uid, pw = _new_user(client, a, "member@demo.example")
+    assert _sign_in(client, "member@demo.example", pw).status_code == 200
+    assert client.get("/api/session").json()["user"]["role"] == "member"
+    client.patch(f"/api/admin/users/{uid}", headers=a, json={"disabled": True})
+    assert client.get("/api/session").json() == signed_out  # disabled: at once
+    assert _sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 200
+    assert client.delete("/api/session").status_code == 200
+    assert client.get("/api/session").json() == signed_out  # signed out
+
+
 def test_disabled_users_token_stops_at_once(client: TestClient) -> None:
     a = bearer(client, DEMO_EMAIL, DEMO_PASSWORD)
     uid, pw = _new_user(client, a, "member@demo.example")

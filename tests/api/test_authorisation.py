@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 PUBLIC = {
     ("POST", "/api/session"),      # signing in
     ("DELETE", "/api/session"),    # signing out clears a cookie, whoever asks
+    ("GET", "/api/session"),       # whether signed in (200 either way, no data without a session)
     ("POST", "/oauth/token"),      # client credentials are the authentication
     ("GET", "/api/health"),        # liveness for load balancers
     ("GET", "/api/network/prefectures"),  # public map outlines (shipped data)

@@ -35,6 +35,24 @@ def test_sign_in_and_list_models(page, server: str) -> None:  # type: ignore[no-
     sync_api.expect(page.get_by_role("link", name="atm_reuse", exact=True)).to_be_visible()
 
 
+def test_opening_signed_out_logs_no_error(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """A first visit (signed out) lands on the sign-in page with a clean console: asking
+    whether the browser is signed in is not a refused request (it was a 401 of /api/me)."""
+    failed: list[str] = []
+    page.on("console", lambda m: failed.append(m.text) if m.type in ("error", "warning")
+            else None)
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400
+            else None)
+    page.goto(f"{server}/")
+    sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.url.endswith("#/login")
+    _sign_in(page, server)
+    sync_api.expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert not failed, failed
+
+
 def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/#/login")
     page.get_by_label("E-mail").fill(DEMO_EMAIL)

@@ -47,6 +47,13 @@ def current_user(request: Request, store: Annotated[Store, Depends(get_store)]) 
                         headers={"WWW-Authenticate": "Bearer"})
 
 
+def session_user(request: Request, store: Store) -> User | None:
+    """The user of the request's browser session cookie, if it is valid (no error: for a
+    page asking whether it is signed in)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return store.token_user(cookie, "session") if cookie else None
+
+
 def presented_token(request: Request) -> str | None:
     """The bearer token or session cookie the request authenticated with."""
     header = request.headers.get("authorization", "")

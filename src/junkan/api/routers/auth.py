@@ -1,5 +1,6 @@
-"""Sign-in: browser sessions (``/api/session``), the OAuth2 client-credentials grant
-(``/oauth/token``), who am I (``/api/me``) and new API clients (``/api/clients``).
+"""Sign-in: browser sessions (``/api/session``: sign in and out, and whether signed in), the
+OAuth2 client-credentials grant (``/oauth/token``), who am I (``/api/me``) and new API
+clients (``/api/clients``).
 
 Both sign-in routes are throttled per account and per client address (429 with
 ``Retry-After``) and verify passwords in the Argon2 pool (503 when it is full), see
@@ -14,10 +15,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from junkan.api.auth import SESSION_COOKIE, CurrentUser, StoreDep, basic_credentials
+from junkan.api.auth import (
+    SESSION_COOKIE,
+    CurrentUser,
+    StoreDep,
+    basic_credentials,
+    session_user,
+)
 from junkan.api.common import SettingsDep
 from junkan.api.throttle import AccountsDep
-from junkan.store.tables import Organisation
+from junkan.store.tables import Organisation, User
 
 router = APIRouter(tags=["auth"])
 
@@ -97,9 +104,22 @@ def logout(request: Request, s: StoreDep, response: Response) -> dict[str, str]:
     return {"status": "signed out"}
 
 
+@router.get("/api/session")
+def session(request: Request, s: StoreDep) -> dict[str, Any]:
+    """Whether this browser is signed in, and as whom (:func:`me`'s answer, or ``null``):
+    always 200, so a page opened signed out asks without an error. Only the session cookie
+    counts (a bearer token is not a browser session)."""
+    user = session_user(request, s)
+    return {"signed_in": user is not None, "user": None if user is None else _me(user, s)}
+
+
 @router.get("/api/me")
 def me(user: CurrentUser, s: StoreDep) -> dict[str, Any]:
     """You: e-mail, name, organisation and role (``member`` or ``admin``)."""
+    return _me(user, s)
+
+
+def _me(user: User, s: StoreDep) -> dict[str, Any]:
     with s.db.session() as ses:
         org = ses.get(Organisation, user.org_id)
     return {"id": user.id, "email": user.email, "name": user.display_name,

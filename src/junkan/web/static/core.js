@@ -128,9 +128,10 @@ function indicatorValue(i) {
 }
 
 async function whoami() {
-  const res = await fetch("/api/me", { credentials: "same-origin" });
-  if (!res.ok) { $("#who").textContent = ""; $("#logout").hidden = true; return null; }
-  const me = await res.json();
+  // /api/session answers 200 signed in or not (no 401 in the console of a page opened signed out)
+  const res = await fetch("/api/session", { credentials: "same-origin" });
+  const me = res.ok ? (await res.json()).user : null;
+  if (!me) { $("#who").textContent = ""; $("#logout").hidden = true; return null; }
   $("#who").textContent = `${me.name} (${me.organisation})`;
   $("#logout").hidden = false;
   return me;
