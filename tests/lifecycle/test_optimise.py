@@ -295,3 +295,4 @@ def test_the_model_as_given_says_whether_it_meets_the_constraints(model):
             assert share["figure"] == best["constraints"][0]["figure"] and share["min"] == bound
             assert share["value"] == pytest.approx(steel) and share["met"] is met
             assert cost["met"] is True and cost["max"] == 1e30
+        assert all(c["met"] for c in best["constraints"])  # the optimum keeps its bounds

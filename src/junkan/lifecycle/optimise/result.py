@@ -113,16 +113,6 @@ class Optimum:
 
     def to_json(self) -> dict[str, Any]:
         cur = self.model.baseline.currency
-        cons = []
-        for c in self.spec.constraints:
-            cons.append(
-                {
-                    "figure": c.label(),
-                    "min": c.min,
-                    "max": c.max,
-                    "value": _num(value(c, self.best.raw)),
-                }
-            )
         return {
             "model": self.model.name,
             "scenario": self.spec.scenario or self.model.baseline.baseline_name,
@@ -130,7 +120,7 @@ class Optimum:
                 self.spec.objective, self.best, self.reference, self.as_modelled, cur
             ),
             "choices": self.best.choices,
-            "constraints": cons,
+            "constraints": constraints_doc(self.spec, self.best),
             "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled),
             "network": self.best.network(),
             "as_modelled": self.as_modelled.network(),
