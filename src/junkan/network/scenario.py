@@ -224,29 +224,31 @@ class Periods(Strict):
         for name, f in series:
             if len(f) != n:
                 raise ValueError(f"{name}: give {n} values, one per year, not {len(f)}")
-        for c, t in self.supply_by_year.items():
-            if not t:
-                raise ValueError(f"supply_by_year.{c}: give at least one area")
-            if c in self.supply_factor:
-                raise ValueError(f"supply_by_year.{c}: give supply_factor or supply_by_year "
-                                 f"for '{c}', not both")
-        for c, t in self.demand_by_year.items():
-            if not t:
-                raise ValueError(f"demand_by_year.{c}: give at least one destination")
-            if c in self.demand_factor:
-                raise ValueError(f"demand_by_year.{c}: give demand_factor or demand_by_year "
-                                 f"for '{c}', not both")
-            both = sorted(set(t) & set(self.demand_factor))
-            if both:
-                raise ValueError(f"demand_by_year.{c}.{both[0]}: give demand_factor or "
-                                 f"demand_by_year for '{both[0]}', not both")
-        if self.supply_by_year and not self.source:
-            raise ValueError("source: supply_by_year replaces the scenario's supply; say where "
-                             "its figures come from (or 'assumption')")
-        if self.demand_by_year and not self.source:
-            raise ValueError("source: demand_by_year replaces the destinations' capacity; say "
-                             "where its figures come from (or 'assumption')")
+        for name, table, factors, item, replaced in (
+                ("supply", self.supply_by_year, self.supply_factor, "area",
+                 "the scenario's supply"),
+                ("demand", self.demand_by_year, self.demand_factor, "destination",
+                 "the destinations' capacity")):
+            _by_year_kept_apart(name, table, factors, item)
+            if table and not self.source:
+                raise ValueError(f"source: {name}_by_year replaces {replaced}; say where its "
+                                 "figures come from (or 'assumption')")
         return self
+
+
+def _by_year_kept_apart(name: str, table: dict[str, dict[str, list[float]]],
+                        factors: dict[str, list[float]], item: str) -> None:
+    """``{name}_by_year`` lists at least one ``item`` per commodity, and neither a
+    commodity nor (for demand, keyed by destination too) a destination is given both a
+    ``{name}_factor`` and a ``{name}_by_year`` path."""
+    for c, t in table.items():
+        if not t:
+            raise ValueError(f"{name}_by_year.{c}: give at least one {item}")
+        for key in (c, *(sorted(set(t) & set(factors)) if name == "demand" else ())):
+            if key in factors:
+                at = c if key == c else f"{c}.{key}"
+                raise ValueError(f"{name}_by_year.{at}: give {name}_factor or {name}_by_year "
+                                 f"for '{key}', not both")
 
 
 class NetworkScenario(Strict):
