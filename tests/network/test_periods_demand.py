@@ -143,6 +143,16 @@ def test_bad_rows_name_the_file_line_and_column(tmp_path: Path, supply: str | No
      "demand_by_year.panel.R Okayama: give demand_factor or demand_by_year"),
     (lambda p: p.update(demand_factor={"panel": [1, 1, 1]}),
      "demand_by_year.panel: give demand_factor or demand_by_year for 'panel'"),
+    (lambda p: p.update(supply_factor={"panel": [1, 1, 1]}),
+     "supply_by_year.panel: give supply_factor or supply_by_year for 'panel', not both"),
+    (lambda p: p["supply_by_year"].update(glass={}),
+     "supply_by_year.glass: give at least one area"),
+    (lambda p: p["demand_by_year"].update(glass={}),
+     "demand_by_year.glass: give at least one destination"),
+    (lambda p: p.pop("source"),
+     "source: supply_by_year replaces the scenario's supply; say where its figures come from"),
+    (lambda p: (p.pop("source"), p.pop("supply_by_year"), p.update(supply_factor={})),
+     "source: demand_by_year replaces the destinations' capacity; say where its figures"),
 ])
 def test_bad_inline_demand_is_named_by_the_schema(change: Any, message: str) -> None:
     doc = _demand()
