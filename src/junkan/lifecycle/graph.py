@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from junkan.lifecycle import stages as st
+from junkan.lifecycle.part_table import PartTable, part_table
 from junkan.lifecycle.sankey import layout_positions
 
 if TYPE_CHECKING:
@@ -25,28 +26,28 @@ def value_network(mf: ModelFile) -> ValueNetwork:
     parts → products (the BOM) on the left, then the loop stages in life-cycle columns."""
     c = mf.compiled[mf.baseline.baseline_name]
     m = c.model
-    depth = {name: 0 for name in m.parts}
-    for _ in range(len(m.parts)):  # longest distance from a material, fine for small BOMs
-        for name, part in m.parts.items():
-            for line in part.bom:
-                if line.part:
-                    depth[name] = max(depth[name], depth[line.part] + 1)
+    parts = part_table(m)  # columns: no Part objects built for 20,000 parts
+    depth = part_depths(parts)
     max_depth = max(depth.values(), default=0)
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, str]] = []
     for name in m.materials:
         nodes.append({"id": f"material:{name}", "label": name, "kind": "material", "x": 0.001})
-    for name, part in m.parts.items():
-        nodes.append({"id": f"part:{name}", "label": part.title or name, "kind": "part",
+    for name, title in zip(parts.names, parts.title, strict=True):
+        nodes.append({"id": f"part:{name}", "label": title or name, "kind": "part",
                       "x": 0.08 + 0.14 * depth[name] / max(max_depth, 1)})
     for name, prod in m.products.items():
         nodes.append({"id": f"product:{name}", "label": prod.title or name, "kind": "product",
                       "x": 0.30})
-    for kind, items in (("part", m.parts), ("product", m.products)):
-        for name, item in items.items():
-            for line in item.bom:
-                src = f"part:{line.part}" if line.part else f"material:{line.material}"
-                edges.append({"source": src, "target": f"{kind}:{name}", "kind": "bom"})
+    for q, name in enumerate(parts.names):
+        for g in parts.lines_of(q):
+            sub = parts.line_part[g]
+            edges.append({"source": f"part:{sub}" if sub else f"material:{parts.line_material[g]}",
+                          "target": f"part:{name}", "kind": "bom"})
+    for name, prod in m.products.items():
+        for line in prod.bom:
+            src = f"part:{line.part}" if line.part else f"material:{line.material}"
+            edges.append({"source": src, "target": f"product:{name}", "kind": "bom"})
     flows = []
     for a, b in c.edges:
         if st.MANUFACTURING in (a, b) or st.VIRGIN in (a, b):
@@ -73,3 +74,26 @@ def value_network(mf: ModelFile) -> ValueNetwork:
         for rank, n in enumerate(members):
             n["y"] = (rank + 0.5) / len(members)
     return {"nodes": nodes, "edges": edges}
+
+
+def part_depths(parts: PartTable) -> dict[str, int]:
+    """Each part's longest distance from a material, in BOM levels (0: made of materials
+    only; otherwise one more than its deepest sub-part): one pass, sub-parts first (the
+    BOM has no cycles: compilation refuses them). It was a pass over every BOM line per
+    part, cubic in effect — a 200-product model's upload ran out of its CPU budget."""
+    start, line_part, index = parts.bom_start, parts.line_part, parts.index
+    depth: dict[str, int] = {}
+    for root in parts.names:
+        stack = [(root, False)]
+        while stack:
+            name, ready = stack.pop()
+            if name in depth:
+                continue
+            q = index[name]
+            subs = [p for p in line_part[start[q]:start[q + 1]] if p is not None]
+            if ready:
+                depth[name] = max((depth[p] + 1 for p in subs), default=0)
+            else:
+                stack.append((name, True))
+                stack.extend((p, False) for p in subs if p not in depth)
+    return depth
