@@ -66,16 +66,20 @@ class BodyLimit:
                 return
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
+        pieces: list[bytes] = []  # joined once: adding each piece copied the body so far
+        size, more = 0, True
         while more:
             msg = await receive()
             if msg["type"] != "http.request":  # the client went away
                 return
-            body += msg.get("body", b"")
+            piece = msg.get("body", b"")
+            pieces.append(piece)
+            size += len(piece)
             more = msg.get("more_body", False)
-            if len(body) > self.limit:
+            if size > self.limit:
                 await too_big(scope, receive, send)
                 return
+        body = b"".join(pieces)
         replayed = False
 
         async def replay() -> Message:

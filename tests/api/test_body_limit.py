@@ -1,0 +1,54 @@
+"""The request body limit (:class:`junkan.api.app.BodyLimit`) on bodies sent in pieces
+(``Transfer-Encoding: chunked``, no ``Content-Length``): the application gets the whole
+body, once, and a body over the limit is refused with 413 before the application runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from junkan.api.app import BodyLimit
+
+
+def _send_in_pieces(limit: int, pieces: list[bytes]) -> tuple[list[bytes], list[dict[str, Any]]]:
+    """Run ``BodyLimit`` over a request arriving in ``pieces``; what the application read
+    and what was sent back."""
+    got: list[bytes] = []
+    sent: list[dict[str, Any]] = []
+    queue = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1}
+             for i, p in enumerate(pieces)]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        msg = await receive()
+        got.append(msg["body"])
+        assert not msg["more_body"]
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+    async def send(msg: dict[str, Any]) -> None:
+        sent.append(msg)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/validate", "headers": []}
+    asyncio.run(BodyLimit(app, limit)(scope, receive, send))
+    return got, sent
+
+
+def test_a_body_in_pieces_reaches_the_application_whole() -> None:
+    pieces = [bytes([i % 251]) * (i % 7 + 1) for i in range(5000)]
+    got, sent = _send_in_pieces(10**6, pieces)
+    assert got == [b"".join(pieces)] and not sent
+
+
+def test_a_body_in_pieces_over_the_limit_is_refused_before_the_application() -> None:
+    got, sent = _send_in_pieces(1000, [b"x" * 300] * 4)
+    assert got == []
+    assert sent[0]["status"] == 413
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["code"] == "body-too-large" and body["limit"] == 1000
+
+
+def test_a_body_at_the_limit_is_taken() -> None:
+    got, _ = _send_in_pieces(1200, [b"x" * 300] * 4)
+    assert got == [b"x" * 1200]
