@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
+from pydantic import AfterValidator, Field
 
+from junkan.core.documents import data_refusal
+from junkan.core.limits import limits
 from junkan.store.db import Database, Settings
 from junkan.store.tables import Organisation, User
 from junkan.store.trace_repo import TraceRepo
@@ -26,6 +29,20 @@ JSON_OR_HTML: dict[int | str, dict[str, Any]] = {
     }
 }
 """The documented answers of a route whose ``format`` is ``json`` or ``html``."""
+
+
+def within_data_limits(value: Any) -> Any:
+    """``value`` (free-form data inside a request) if it keeps the document limits on
+    nesting, numbers and string lengths; else ValueError naming the limit. Without it, data
+    nested hundreds of levels deep passed the schema and failed later (on its way to a
+    worker process) with a 500."""
+    if (why := data_refusal(value, limits())) is not None:
+        raise ValueError(why)
+    return value
+
+
+Overrides = Annotated[dict[str, Any], Field(max_length=500), AfterValidator(within_data_limits)]
+"""Document path → value, at most 500, within the document limits."""
 
 
 def iso_day(name: str, text: str | None) -> date | None:

@@ -33,6 +33,9 @@ from junkan.trace import KeyStoreError
 log = logging.getLogger("junkan.api")
 
 PROBLEM = "application/problem+json"
+_UNREADABLE = "There was an error parsing the body"
+"""FastAPI's detail when the JSON parser raised something other than a decode error (Python's
+recursion limit on deep nesting, its limit on the digits of an integer)."""
 MAX_ERRORS = 50
 """At most this many field errors are listed in one answer."""
 
@@ -90,6 +93,11 @@ def install(app: FastAPI) -> None:
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:  # RFC 9110 §15.5.6: list every method of the resource
             headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+        if detail == _UNREADABLE:  # FastAPI's words when json.loads itself gave up
+            detail, extra["code"] = (
+                "the request body could not be read as JSON: it is nested too deeply or holds "
+                "a number too long to read (the limits: JUNKAN_LIMIT_NESTING_DEPTH levels, "
+                "integers up to JUNKAN_LIMIT_INTEGER_MAGNITUDE)", "body-unreadable")
         if str(detail) == _phrase(exc.status_code) and "code" not in extra:
             extra["code"] = f"http-{exc.status_code}"
         return problem(exc.status_code, str(detail), headers=headers or None, **extra)
@@ -114,7 +122,9 @@ def install(app: FastAPI) -> None:
         status = int(getattr(exc, "http_status", None) or getattr(exc, "status_code", None)
                      or 400)
         headers = getattr(exc, "http_headers", None) or getattr(exc, "headers", None)
-        return problem(status, _short(str(exc)), headers=headers)
+        extra = {k: v for k in ("code", "limit", "setting")
+                 if (v := getattr(exc, "problem_" + k, None)) is not None}
+        return problem(status, _short(str(exc)), headers=headers, **extra)
 
     @app.exception_handler(KeyStoreError)
     async def _keys(request: Request, exc: KeyStoreError) -> JSONResponse:

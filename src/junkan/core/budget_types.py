@@ -123,6 +123,20 @@ class BudgetExceeded(JunkanError):
         return 413 if self.limit == "memory" else 422
 
     @property
+    def problem_code(self) -> str:
+        """The answer's ``code`` (``budget-cpu``, ``budget-memory``, ``budget-wall``,
+        ``budget-queue``), which the web page translates."""
+        return f"budget-{self.limit}"
+
+    @property
+    def problem_limit(self) -> float:
+        return self.value
+
+    @property
+    def problem_setting(self) -> str | None:
+        return self.setting
+
+    @property
     def headers(self) -> dict[str, str]:
         return {}
 

@@ -2,22 +2,16 @@
 
 Every capability reads its input through :func:`read_document` / :func:`parse_document` and
 validates it with :func:`validate_with`; every error is a :class:`ModelError` naming the source,
-the document path and what to do.
-
-Before anything is built from a document it is checked against :func:`~junkan.core.limits.limits`:
-
-* size: at most ``document_bytes`` UTF-8 bytes (16 MiB);
-* YAML aliases: at most ``yaml_aliases`` uses of aliases to mappings and lists (10,000), and once
-  every alias is expanded at most ``yaml_nodes`` nodes (2,000,000) and ``document_bytes``
-  characters of values — counted on libyaml's node graph, where an alias is one shared node, so
-  a "billion laughs" document is refused in milliseconds without being expanded; an alias
-  that contains itself is refused;
-* nesting: at most ``nesting_depth`` levels of mappings and lists (64); JSON nested deeper than
-  Python's recursion limit is refused the same way;
-* numbers: no NaN or ±infinity (``.nan``, ``.inf``, JSON ``NaN``/``Infinity``, ``1e999``), and no
-  number beyond ±``integer_magnitude`` (2**53);
-* strings and keys: at most ``string_length`` characters (65,536).
-"""
+the document path and what to do. Before anything is built from a document it is checked
+against :func:`~junkan.core.limits.limits`: size (``document_bytes`` UTF-8 bytes, 16 MiB); YAML
+aliases (``yaml_aliases`` uses of aliases to mappings and lists, 10,000, and once expanded
+``yaml_nodes`` nodes, 2,000,000, and ``document_bytes`` characters of values — counted on
+libyaml's node graph, where an alias is one shared node, so a "billion laughs" document is
+refused in milliseconds without being expanded; an alias that contains itself is refused);
+nesting (``nesting_depth`` levels of mappings and lists, 64; JSON nested deeper than Python's
+recursion limit is refused the same way); numbers (no NaN or ±infinity — ``.nan``, ``.inf``,
+JSON ``NaN``/``Infinity``, ``1e999`` — and none beyond ±``integer_magnitude``, 2**53); strings
+and keys (``string_length`` characters, 65,536)."""
 
 from __future__ import annotations
 
@@ -116,11 +110,17 @@ def text_within_size(text: str, lim: Limits) -> bool:
 def data_within(doc: Any, lim: Limits) -> bool:
     """Whether parsed JSON data keeps the limits on nesting, numbers and string lengths
     (the walk :func:`parse_document` runs where the text check is not certain)."""
+    return data_refusal(doc, lim) is None
+
+
+def data_refusal(doc: Any, lim: Limits) -> str | None:
+    """Why parsed data breaks :func:`data_within`'s limits, or ``None`` (for data inside a
+    request rather than a document, e.g. a run's overrides)."""
     try:
         _check_data(doc, lim)
-    except _Refused:
-        return False
-    return True
+    except _Refused as exc:
+        return str(exc)
+    return None
 
 
 def _parse_json(text: str, source: str, lim: Limits) -> Any:

@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND
+from junkan.api.common import NOT_FOUND, within_data_limits
 from junkan.api.work import analysis_job
 
 router = APIRouter()
@@ -32,7 +32,7 @@ MAX_RUNS = 10_000
 MAX_PARAMETERS = 50
 MAX_DECISIONS = 20
 
-Spec = Annotated[dict[str, Any], Field(max_length=20)]
+Spec = Annotated[dict[str, Any], Field(max_length=20), AfterValidator(within_data_limits)]
 
 
 class AnalysisIn(BaseModel):

@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from junkan.api.auth import CurrentUser
+from junkan.api.common import within_data_limits
 from junkan.api.work import offload
 
 router = APIRouter(tags=["metering"])
@@ -30,7 +31,7 @@ MAX_FACTORS = 10_000
 MAX_EVENTS = 5_000
 """Events returned by a run (the factors and totals always come whole)."""
 
-Doc = Annotated[dict[str, Any], Field(max_length=1000)]
+Doc = Annotated[dict[str, Any], Field(max_length=1000), AfterValidator(within_data_limits)]
 
 
 class RunIn(BaseModel):
@@ -51,13 +52,15 @@ class DemoIn(BaseModel):
 class IdentifyIn(BaseModel):
     image_b64: str = Field(min_length=4, max_length=MAX_IMAGE_B64)
     """The photo (PNG, JPEG, …), base64."""
-    catalogue: Annotated[dict[str, Any], Field(max_length=10)] | None = None
+    catalogue: Annotated[dict[str, Any], Field(max_length=10),
+                         AfterValidator(within_data_limits)] | None = None
     """A catalogue document; none = the 20 generated demo models."""
     use_text: bool = True
 
 
 class ExportIn(BaseModel):
-    factors: list[Annotated[dict[str, Any], Field(max_length=40)]] = Field(
+    factors: list[Annotated[dict[str, Any], Field(max_length=40),
+                            AfterValidator(within_data_limits)]] = Field(
         min_length=1, max_length=MAX_FACTORS
     )
     actor: str = Field(default="dismantler", min_length=1, max_length=64, pattern=r"^[\w.-]+$")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Respon
 from pydantic import BaseModel, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND, UPLOAD_BODY, JobsDep, iso, read_upload
+from junkan.api.common import NOT_FOUND, UPLOAD_BODY, JobsDep, Overrides, iso, read_upload
 from junkan.api.work import (
     card_job,
     model_card,
@@ -42,7 +42,7 @@ class ModelOut(BaseModel):
 class RunIn(BaseModel):
     scenario: str | None = Field(default=None, max_length=200)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    overrides: dict[str, Any] = Field(default_factory=dict, max_length=500)
+    overrides: Overrides = Field(default_factory=dict)
     """Document path → value, applied on top of the scenario."""
 
 
@@ -171,7 +171,7 @@ async def compare(model_id: str, user: CurrentUser, s: StoreDep,
 
 class CompareIn(BaseModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    overrides: dict[str, Any] = Field(default_factory=dict, max_length=500)
+    overrides: Overrides = Field(default_factory=dict)
     """Document path → value, applied on top of every scenario."""
 
 

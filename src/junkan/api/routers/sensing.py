@@ -27,10 +27,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
+from junkan.api.common import within_data_limits
 from junkan.api.work import offload
 from junkan.core.budget import report_progress
 
@@ -71,7 +72,7 @@ process and on disk (:func:`junkan.sensing.model_cache_dir`), so only the first 
 of a service trains it and a first request stays well inside the worker's time budget."""
 MAX_MESSAGE_BYTES = 256 * 1024
 
-Doc = Annotated[dict[str, Any], Field(max_length=20)]
+Doc = Annotated[dict[str, Any], Field(max_length=20), AfterValidator(within_data_limits)]
 
 
 class RunIn(BaseModel):

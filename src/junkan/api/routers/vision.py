@@ -25,10 +25,11 @@ import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
+from junkan.api.common import within_data_limits
 from junkan.api.work import offload
 from junkan.core.budget import report_progress
 
@@ -92,7 +93,8 @@ class EvaluateIn(BaseModel):
     model_config = {"extra": "forbid"}
     model: str = Field(max_length=MAX_MODEL_CHARS)
     sample: EvalSampleIn | None = None
-    coco: Annotated[dict[str, Any], Field(max_length=10)] | None = None
+    coco: Annotated[dict[str, Any], Field(max_length=10),
+                    AfterValidator(within_data_limits)] | None = None
     """COCO instance annotations; ``images[].file_name`` names an entry of ``images``."""
     images: list[ImageIn] | None = Field(default=None, min_length=1, max_length=MAX_EVAL_IMAGES)
     interval_s: float = Field(default=600.0, gt=0, le=1e7, allow_inf_nan=False, strict=True)

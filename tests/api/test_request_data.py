@@ -1,0 +1,86 @@
+"""Free-form data inside a request (a run's overrides, an analysis spec) keeps the document
+limits, and a body the JSON parser itself cannot read is answered with a code: past bugs
+from a hostile review (overrides 900 levels deep passed the schema and failed with a 500 on
+their way to a worker, dropping the connection; a too deep or too long body answered 400
+"There was an error parsing the body" with no code)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from junkan.core.budget_types import BudgetExceeded
+from tests.api.conftest import demo_tokens
+
+
+def _deep(levels: int) -> Any:
+    x: Any = 1
+    for _ in range(levels):
+        x = [x]
+    return x
+
+
+def _model_id(client: TestClient, h: dict[str, str]) -> str:
+    return str(client.get("/api/models", headers=h).json()[0]["id"])
+
+
+@pytest.mark.parametrize("path", ["runs", "compare"])
+def test_deep_overrides_are_refused_naming_the_field(app_client: TestClient,
+                                                      path: str) -> None:
+    a, _ = demo_tokens(app_client)
+    mid = _model_id(app_client, a)
+    res = app_client.post(f"/api/models/{mid}/{path}", headers=a,
+                          json={"overrides": {"products.x.eol.collection.rate": _deep(900)}})
+    assert res.status_code == 422, res.text[:300]
+    doc = res.json()
+    assert res.headers["content-type"].startswith("application/problem+json")
+    (err,) = doc["errors"]
+    assert err["path"] == "overrides" and "JUNKAN_LIMIT_NESTING_DEPTH" in err["message"]
+    assert app_client.get("/api/health").status_code == 200  # the connection is still fine
+
+
+def test_long_strings_in_an_analysis_spec_are_refused(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    mid = _model_id(app_client, a)
+    res = app_client.post("/api/lifecycle/analyses?kind=uncertainty", headers=a,
+                          json={"model_id": mid, "spec": {"note": "x" * 70_000}})
+    assert res.status_code == 422, res.text[:300]
+    assert "JUNKAN_LIMIT_STRING_LENGTH" in json.dumps(res.json())
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 5000 + "]" * 5000,  # deeper than Python's JSON parser goes
+    '{"scenario": ' + "9" * 5000 + "}",  # more digits than Python reads into an int
+])
+def test_a_body_json_cannot_read_has_a_code(app_client: TestClient, body: str) -> None:
+    a, _ = demo_tokens(app_client)
+    mid = _model_id(app_client, a)
+    res = app_client.post(f"/api/models/{mid}/runs", headers={
+        **a, "Content-Type": "application/json"}, content=body)
+    assert res.status_code == 400
+    doc = res.json()
+    assert doc["code"] == "body-unreadable" and "nested too deeply" in doc["detail"]
+
+
+def test_a_budget_refusal_carries_its_code_limit_and_setting() -> None:
+    """The answer the page translates (it had no code: "the request exceeded its CPU-time
+    budget of 20 s" stayed English)."""
+    from fastapi import FastAPI
+
+    from junkan.api import errors
+
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/slow")
+    def slow() -> None:
+        raise BudgetExceeded("cpu", 20, setting="JUNKAN_BUDGET_CPU_S")
+
+    res = TestClient(app).get("/slow")
+    doc = res.json()
+    assert res.status_code == 422 and res.headers["content-type"].startswith(errors.PROBLEM)
+    assert (doc["code"], doc["limit"], doc["setting"]) == ("budget-cpu", 20,
+                                                           "JUNKAN_BUDGET_CPU_S")
