@@ -84,3 +84,17 @@ def test_a_budget_refusal_carries_its_code_limit_and_setting() -> None:
     assert res.status_code == 422 and res.headers["content-type"].startswith(errors.PROBLEM)
     assert (doc["code"], doc["limit"], doc["setting"]) == ("budget-cpu", 20,
                                                            "JUNKAN_BUDGET_CPU_S")
+
+
+def test_a_form_document_with_a_string_over_the_limit_is_refused(app_client: TestClient) -> None:
+    """A past bug (review): a form document of long strings passed the form's own checks
+    (nodes, depth, numbers) and was written as YAML on the event loop before the loader
+    refused it: 15.5 MB stalled every request for 11 s. It is refused by the document
+    limits at once, naming the field; the text is written in a worker."""
+    a, _ = demo_tokens(app_client)
+    doc = {"junkan": 1, "name": "x", "k": ["a b " * 400_000] * 10}
+    for method, path in (("POST", "/api/forms"), ("POST", "/api/forms/validate")):
+        res = app_client.request(method, path, headers=a, json={"document": doc})
+        assert res.status_code == 422, res.text[:300]
+        (err,) = res.json()["errors"]
+        assert err["path"] == "document" and "JUNKAN_LIMIT_STRING_LENGTH" in err["message"]

@@ -20,7 +20,7 @@ from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND
+from junkan.api.common import NOT_FOUND, within_data_limits
 from junkan.api.routers.examples import EXAMPLES, example_text
 from junkan.api.routers.models import (
     ModelOut,
@@ -178,7 +178,9 @@ class FormIn(BaseModel):
     @field_validator("document")
     @classmethod
     def _sane(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return checked(v)
+        # the document limits too (a 15 MB text of long strings passed, then took seconds
+        # to write as YAML): string lengths, nesting and numbers, as for an uploaded file
+        return dict(within_data_limits(checked(v)))
 
 
 def form_check_job(text: str, source: str) -> dict[str, Any]:
@@ -206,6 +208,18 @@ def card_summary(card: dict[str, Any]) -> dict[str, Any]:
         "parameters": len(card["parameters"]),
         **({"masses": card["masses"]} if "masses" in card else {}),
     }
+
+
+def form_document_job(doc: dict[str, Any]) -> dict[str, Any]:
+    """In a worker: :func:`form_check_job` of the form document (written as text there)."""
+    return form_check_job(form_json(doc), "form")
+
+
+def form_changes_job(doc: dict[str, Any], fmt: str, previous: str) -> dict[str, int]:
+    """In a worker: the lines saving ``doc`` over the version ``previous`` would change
+    (the text written and the diff cost time in the document's size: not on the event
+    loop, where a large one stalled every other request)."""
+    return changed_lines(previous, document_text(doc, fmt, previous))
 
 
 def changed_lines(a: str, b: str) -> dict[str, int]:
@@ -270,7 +284,7 @@ def form_json(doc: dict[str, Any]) -> str:
 async def validate_form(body: FormIn, user: CurrentUser) -> dict[str, Any]:
     """Check a form document with the lifecycle loader (every scenario): its name, title,
     scenarios and number of parameters, or 422 with each problem's document path."""
-    card = await offload(form_check_job, form_json(body.document), "form")
+    card = await offload(form_document_job, body.document)
     return card_summary(card)
 
 
@@ -284,12 +298,11 @@ async def validate_model_form(
     mv = s.get_version(user.org_id, model_id, body.base_version)
     if mv is None:
         raise NOT_FOUND
-    card = await offload(form_check_job, form_json(body.document), "form")
-    after = document_text(body.document, mv.format, mv.content)  # as it would be stored
+    card = await offload(form_document_job, body.document)
     return {
         **card_summary(card),
         "base_version": mv.version,
-        "changes": changed_lines(mv.content, after),
+        "changes": await offload(form_changes_job, body.document, mv.format, mv.content),
     }
 
 
@@ -307,7 +320,7 @@ async def save_form(model_id: str, body: FormIn, user: CurrentUser, s: StoreDep)
             f"the model has a newer version (v{rec.latest_version}) than "
             f"the one edited (v{body.base_version}); reload the form",
         )
-    text = document_text(body.document, mv.format, mv.content)
+    text = await offload(document_text, body.document, mv.format, mv.content)
     card = await validate_upload(text)
     saved = s.add_version(
         user,
@@ -328,7 +341,7 @@ async def save_form(model_id: str, body: FormIn, user: CurrentUser, s: StoreDep)
 async def create_from_form(body: FormIn, user: CurrentUser, s: StoreDep) -> ModelOut:
     """A new model of your organisation from a form document (e.g. a template's, renamed):
     checked first, 422 with each problem's path."""
-    text = document_text(body.document, "yaml")
+    text = await offload(document_text, body.document, "yaml")
     card = await validate_upload(text)
     rec = s.create_model(
         user,
