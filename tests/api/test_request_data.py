@@ -98,3 +98,37 @@ def test_a_form_document_with_a_string_over_the_limit_is_refused(app_client: Tes
         assert res.status_code == 422, res.text[:300]
         (err,) = res.json()["errors"]
         assert err["path"] == "document" and "JUNKAN_LIMIT_STRING_LENGTH" in err["message"]
+
+
+def test_a_users_queued_runs_are_capped(app_client: TestClient) -> None:
+    """A past bug (review): one user could queue any number of runs (300 in 14 s) and
+    another organisation's run waited behind them. A user with RUNS_PER_USER runs queued
+    or running gets 429 with Retry-After; others still start theirs."""
+    from junkan.api.routers.models import RUNS_PER_USER
+
+    a, b = demo_tokens(app_client)
+    store = app_client.app.state.store  # type: ignore[attr-defined]
+    mid = _model_id(app_client, a)
+    me = store.token_user(a["Authorization"][7:], "bearer")
+    for _ in range(RUNS_PER_USER):  # queued, never handed to the runner: they stay queued
+        store.create_run(me, mid, 1, "baseline", {})
+    res = app_client.post(f"/api/models/{mid}/runs", headers=a, json={})
+    assert res.status_code == 429 and res.headers["retry-after"] == "10"
+    assert res.json()["code"] == "too-many-runs"
+    text = app_client.get("/api/examples/atm_reuse", headers=b).text
+    up = app_client.post("/api/models", headers={**b, "Content-Type": "application/yaml"},
+                         content=text.encode())
+    assert up.status_code == 201, up.text[:200]
+    res = app_client.post(f"/api/models/{up.json()['id']}/runs", headers=b, json={})
+    assert res.status_code == 202  # another organisation's user is not held up
+
+
+def test_background_jobs_do_not_take_the_request_workers(app_client: TestClient) -> None:
+    """A past bug (review): analyses ran in the request pool, so one user's two long jobs
+    held both workers and another user's validation waited 167 s. They run in the run
+    workers' pool."""
+    from junkan.api import background
+    from junkan.core import budget
+
+    jobs_pool = app_client.app.state.jobs.pool  # type: ignore[attr-defined]
+    assert background._pool() is jobs_pool and jobs_pool is not budget.default_pool()

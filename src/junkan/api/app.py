@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from junkan.api import errors
+from junkan.api import background, errors
 from junkan.api.jobs import WARM, JobRunner, warm_up
 from junkan.api.routers import ROUTERS
 from junkan.core import budget
@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         # the workers start now, in the background (or with the first task: start=lazy)
         budget.configure(budgets, warm=WARM, warm_up=warm_up, eager=budgets.start == "eager")
         app.state.jobs = JobRunner(store, settings.workers, settings=budgets)
+        background.use_pool(app.state.jobs.pool)  # long jobs beside the runs, not requests
         # the lot graph, read in the background so re-declarations need not read it
         threading.Thread(target=_keep_graph, args=(trace,), daemon=True,
                          name="junkan-graph").start()
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         hub = getattr(app.state, "sensing_hub", None)
         if hub is not None:  # live sensing lines: stop their clients, flush their raw streams
             hub.close()
+        background.use_pool(None)
         app.state.jobs.shutdown()
         budget.shutdown()
         trace.stop_delivery()

@@ -36,6 +36,14 @@ class QuotaExceeded(JunkanError):
     http_status = 413
 
 
+class TooManyRuns(JunkanError):
+    """The user has as many simulation runs queued or running as allowed (HTTP 429)."""
+
+    http_status = 429
+    http_headers = {"Retry-After": "10"}
+    problem_code = "too-many-runs"
+
+
 class ModelsRepo(RepoBase):
     """Models, versions, shares, quota and retention, runs."""
 
@@ -223,9 +231,17 @@ class ModelsRepo(RepoBase):
 
     # ---- runs ------------------------------------------------------------------------------
     def create_run(self, user: User, model_id: str, version: int, scenario: str,
-                   overrides: dict[str, Any]) -> Run:
+                   overrides: dict[str, Any], *, max_active: int | None = None) -> Run:
+        """A queued run; refuses (:class:`TooManyRuns`) a user with ``max_active`` runs
+        queued or running (one user's queue would delay every organisation's runs)."""
         with self.db.session() as s:
             self._check_quota(s, user.org_id, 0)
+            if max_active is not None:
+                active = s.scalar(select(func.count()).select_from(Run).where(
+                    Run.created_by == user.id, Run.status.in_(("queued", "running")))) or 0
+                if active >= max_active:
+                    raise TooManyRuns(f"you have {active} simulation runs queued or running, "
+                                      f"the most one user may have; wait for one to finish")
             run = Run(org_id=user.org_id, model_id=model_id, version=version,
                       scenario=scenario, overrides=overrides, created_by=user.id)
             s.add(run)
