@@ -155,7 +155,10 @@ def read_image(data: bytes, source: str = "image") -> np.ndarray:
         if im.width * im.height > MAX_PIXELS or min(im.size) < 16:
             raise IdentifyError(f"{source}: {im.width}×{im.height} pixels; 16 to {MAX_PIXELS} px")
         return np.asarray(im.convert("L"))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:  # its text names an internal buffer object
+        raise IdentifyError(f"{source}: not a readable image (give a photo, e.g. "
+                            "JPEG or PNG)") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise IdentifyError(f"{source}: not a readable image: {str(exc)[:120]}") from None
 
 
