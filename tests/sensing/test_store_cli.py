@@ -69,3 +69,14 @@ def test_listen_needs_one_transport() -> None:
     assert r.exit_code != 0 and "--broker or --opcua" in r.output
     r = CliRunner().invoke(sensing_app, ["listen", "--opcua", "opc.tcp://127.0.0.1:1/"])
     assert r.exit_code != 0 and "--line" in r.output
+
+
+@pytest.mark.slow
+def test_publish_to_no_broker_says_so() -> None:
+    """A past bug (docs walk): with no broker at the address, ``sensing publish`` replayed
+    the hour-long recording to nobody, printing nothing; it now fails naming the broker."""
+    example = Path(__file__).parents[2] / "examples" / "sensing" / "normal_shift.yaml"
+    res = CliRunner().invoke(app, ["sensing", "publish", str(example),
+                                   "--broker", "mqtt://127.0.0.1:1"])
+    assert res.exit_code == 2
+    assert "--broker mqtt://127.0.0.1:1: no connection" in " ".join(res.output.split())

@@ -155,11 +155,18 @@ def publish_cmd(
     time (needs the 'sensing' extra)."""
     from junkan import sensing
 
-    rec = sensing.generate(sc := _load(scenario))
+    sc = _load(scenario)
     gw = sensing.Gateway(broker, sc.line.id)
-    gw.connected.wait(10)
+    if not gw.connected.wait(10):  # it replayed an hour of frames to nobody, silently
+        gw.close()
+        fail(f"--broker {broker}: no connection within 10 s; is an MQTT broker listening "
+             "there (e.g. mosquitto)?")
+    rec = sensing.generate(sc)
+    n = len(rec.t) // 10
+    console.print(f"publishing {n:,} batches of line {sc.line.id} to {broker} at {speed:g}× "
+                  f"real time (about {n * 0.1 / speed / 60:.1f} min); Ctrl-C stops")
     t0 = time.time()
-    for i in range(len(rec.t) // 10):
+    for i in range(n):
         s = slice(i * 10, i * 10 + 10)
         gw.publish(
             sensing.Batch(
