@@ -114,3 +114,25 @@ def test_indicators_cli_formats(tmp_path: Path) -> None:
     bad.write_text("name: x\ninflows:\n  - {name: s, mass: 1 t, recycled: 2}\n", "utf-8")
     res = CliRunner().invoke(app, ["indicators", str(bad)])
     assert res.exit_code == 2 and "inflows[0].recycled" in res.output
+
+
+def test_year_windows_are_refused_when_backwards_or_past_the_horizon() -> None:
+    """A past bug (docs walk): ``--years 2040-2030`` or a window past the model's years
+    gave every indicator "n/a" and a made-up trade-off warning, exit 0. Both spellings of
+    a window (2030:2035, as ``olca export`` takes it, and 2030-2035) give the same result."""
+    atm = str(EXAMPLES / "atm_reuse.yaml")  # years 2010–2040
+    outs = []
+    for window in ("2030:2035", "2030-2035"):
+        res = CliRunner().invoke(app, ["indicators", atm, "--framework", "cti",
+                                       "--format", "json", "--years", window])
+        assert res.exit_code == 0, res.output
+        outs.append(json.loads(res.stdout))
+    assert outs[0] == outs[1]
+    for window, says in (("2040-2030", "FIRST must not come after LAST"),
+                         ("2050:2060", "not a window inside the model's years 2010–2040"),
+                         ("2035-2045", "not a window inside"), ("20x", "give FIRST:LAST")):
+        res = CliRunner().invoke(app, ["indicators", atm, "--years", window])
+        assert res.exit_code == 2 and says in " ".join(res.output.split()), (window, res.output)
+    result = simulate(load_model(EXAMPLES / "atm_reuse.yaml"))
+    with pytest.raises(ValueError, match="years: 2041–2041"):
+        from_lifecycle(result, (2041, 2041))

@@ -49,6 +49,23 @@ def fail(error: JunkanError | str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def year_window(years: str | None, option: str = "--years") -> tuple[int, int] | None:
+    """A year window written ``2030:2044``, ``2030-2044`` or ``2030`` (one year) as
+    (first, last); ``None`` when not given. Exits naming ``option`` when it is not one, or
+    when it runs backwards."""
+    if not years:
+        return None
+    lo, sep, hi = years.strip().replace(":", "-", 1).partition("-")
+    try:
+        first, last = int(lo), int(hi if sep else lo)
+    except ValueError:
+        fail(f"{option} {years!r}: give FIRST:LAST (or FIRST-LAST, or one year), "
+             "e.g. 2030:2044")
+    if first > last:
+        fail(f"{option} {years!r}: FIRST must not come after LAST, e.g. 2030:2044")
+    return first, last
+
+
 @contextmanager
 def reported(file: Path | None = None, *also: type[Exception]) -> Iterator[None]:
     """Turn a :class:`JunkanError` raised inside into :func:`fail`; the ``also`` exceptions

@@ -11,7 +11,14 @@ import typer
 from rich.table import Table
 
 from junkan import indicators, lifecycle
-from junkan.cli.common import atomic_dir, console, fail, out_console, print_json, reported
+from junkan.cli.common import (
+    atomic_dir,
+    console,
+    out_console,
+    print_json,
+    reported,
+    year_window,
+)
 from junkan.core.documents import read_document
 
 # not yet a public name of junkan.indicators: the page of several results (one per scenario)
@@ -24,17 +31,6 @@ class IndicatorFormat(StrEnum):
     table = "table"
     json = "json"
     html = "html"
-
-
-def year_window(years: str | None) -> tuple[int, int] | None:
-    """``2030-2044`` (or one year) as (first, last)."""
-    if not years:
-        return None
-    lo, _, hi = years.partition("-")
-    try:
-        return int(lo), int(hi or lo)
-    except ValueError:
-        fail(f"--years: give a year or a window such as 2030-2044 (got {years!r})")
 
 
 def compute(file: Path, frameworks: list[str], years: str | None
@@ -61,8 +57,8 @@ def indicators_cmd(
                                                       "all (repeatable).")] = ["all"],  # noqa: B006
     format: Annotated[IndicatorFormat, typer.Option("--format")] = IndicatorFormat.table,
     out: Annotated[Path | None, typer.Option(help="Folder for indicators.html (html).")] = None,
-    years: Annotated[str | None, typer.Option(help="Lifecycle models: year window, "
-                                                   "e.g. 2030-2044.")] = None,
+    years: Annotated[str | None, typer.Option(help="Lifecycle models: year window "
+                                                   "FIRST:LAST, e.g. 2030:2044.")] = None,
 ) -> None:
     """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a flow model, or of every
     scenario of a lifecycle model."""

@@ -12,7 +12,7 @@ import typer
 import yaml
 
 from junkan import lifecycle
-from junkan.cli.common import fail, reported
+from junkan.cli.common import fail, reported, year_window
 from junkan.core.extras import require
 from junkan.core.report import write_atomic
 
@@ -86,15 +86,7 @@ def export_cmd(
     require("olca")
     from junkan.lifecycle import olca
 
-    window = None
-    if years:
-        try:
-            lo, hi = (int(y) for y in years.split(":"))
-        except ValueError:
-            fail(f"--years {years!r}: give FIRST:LAST, e.g. 2030:2044")
-        if lo > hi:
-            fail(f"--years {years!r}: FIRST must not come after LAST, e.g. 2030:2044")
-        window = (lo, hi)
+    window = year_window(years)
     with reported(model, OSError):
         mf = lifecycle.load(model)
         result = lifecycle.run(mf, scenario)

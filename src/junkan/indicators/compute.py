@@ -15,7 +15,7 @@ from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
 from junkan.indicators.rap import SOURCE as RAP_SOURCE
 from junkan.indicators.rap import rap
-from junkan.indicators.values import Indicator
+from junkan.indicators.values import Indicator, IndicatorInputError
 from junkan.lifecycle import Result, stages
 
 MCI_NOTES = ("the equations of the 2015 methodology were not read; they agree with "
@@ -89,6 +89,12 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     raw, c = result.raw, result.raw.compiled
     mask = slice(None)
     if years is not None:
+        first, last = int(c.years[0]), int(c.years[-1])
+        if years[0] > years[1] or years[0] < first or years[1] > last:
+            # a window past the horizon gave indicators of nothing ("n/a") without a word
+            raise IndicatorInputError(
+                f"years: {years[0]}–{years[1]} is not a window inside the model's years "
+                f"{first}–{last}; give FIRST ≤ LAST within them")
         sel = (c.years >= years[0]) & (c.years <= years[1])
         mask = sel  # type: ignore[assignment]
     edges = raw.edges[mask].sum(axis=0)

@@ -394,7 +394,8 @@ def export_inventory(
     if years is not None:
         frame = frame[(frame.year >= years[0]) & (frame.year <= years[1])]
         if frame.empty:
-            raise JunkanError(f"years {years[0]}–{years[1]} are outside the model horizon")
+            raise JunkanError(f"years {years[0]}–{years[1]} are outside the model horizon "
+                              f"{result.years[0]}–{result.years[-1]}")
     cols = [
         "activity_piece",
         "activity_kg",
