@@ -137,3 +137,18 @@ def test_battery_pass_aas_export_and_import(tmp_path: Path) -> None:
     record = json.loads(back.stdout)
     assert record["attributes"]["battery_status"] == "Reused"
     assert record["properties"]["rated_capacity"] == {"value": "280.0 A*h"}
+
+
+def test_the_shipped_pack_example_is_the_docs(tmp_path: Path) -> None:
+    """docs/grading.md's Battery Pass commands, as written (a past bug, docs walk: they used
+    files that did not exist)."""
+    packs = EXAMPLE.with_name("packs.yaml")
+    res = CliRunner().invoke(app, ["export", str(packs), "--out", str(tmp_path / "bp"),
+                                   "--format", "batterypass"])
+    assert res.exit_code == 0, res.output
+    back = CliRunner().invoke(app, ["import", str(tmp_path / "bp" / "pack-7.batterypass.json")])
+    assert back.exit_code == 0, back.output
+    assert json.loads(back.stdout)["id"] == "pack-7"
+    item = grading.load(packs).items[0]
+    assert grading.from_batterypass(grading.to_batterypass(item)).id == "pack-7"
+    assert grading.batterypass_unmapped(grading.to_batterypass(item)) == []

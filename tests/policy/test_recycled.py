@@ -184,6 +184,12 @@ def test_the_filing_csv_and_the_cli(store: Any, maker: str, tmp_path: Path) -> N
         app, ["policy", "report", str(plan), "--period", "2028-4", "--database", url]
     )
     assert bad.exit_code == 2 and "FY2028" in bad.output
+    plan.write_text(PLAN.format(maker="org-nobody"), encoding="utf-8")
+    nobody = CliRunner().invoke(
+        app, ["policy", "report", str(plan), "--period", "FY2028", "--database", url])
+    said = " ".join(nobody.output.split())  # a past bug (docs walk): no word of which ledger
+    assert nobody.exit_code == 2 and "'org-nobody' not found in the trace ledger of" in said
+    assert "--database" in said and ":secret@" not in said
 
 
 def test_the_shipped_example_plan_loads() -> None:

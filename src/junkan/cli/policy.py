@@ -167,15 +167,23 @@ def report(
     mass-balance claims and the lots made under the physical chain-of-custody models;
     ``--out`` writes report.csv (filing layout), report.json
     (with evidence: the ledger's claim entries and lots) and report.ja.html / .en.html."""
+    from sqlalchemy.engine import make_url
+
     from junkan.cli.trace import trace_repo  # the store: the 'service' extra
+    from junkan.store.trace_base import TraceNotFound
 
     if format not in ("table", "json", "csv"):
         fail("--format must be table, json or csv")
     with reported(plan_file):
         plan = load_kind(plan_file, policy.Plan, "recycled_content_plan")
         repo = trace_repo(database)
-        rep = policy.run(plan, statement=repo.statement(plan.maker), period=period,
-                         lots=repo.made(plan.maker))
+        try:
+            statement = repo.statement(plan.maker)
+        except TraceNotFound as exc:  # said which ledger was read, and what it needs
+            where = make_url(repo.db.url).render_as_string(hide_password=True)
+            fail(f"{exc} in the trace ledger of {where}: the report reads the maker's "
+                 "recorded lots (junkan trace import … --org <maker>), or give --database")
+        rep = policy.run(plan, statement=statement, period=period, lots=repo.made(plan.maker))
     if out is not None:
         write_outputs(out, "report", rep, extra={"report.csv": rep.to_csv()})
     if format == "json":
