@@ -585,6 +585,9 @@ def test_unknown_organisations_read_like_missing_lots(repo: TraceRepo) -> None:
     with pytest.raises(TraceNotFound) as none:  # no log yet: same as no organisation
         repo.checkpoint("org-Outsider")
     assert str(none.value) == "organisation 'org-Outsider' not found"
+    with pytest.raises(TraceNotFound) as long_id:  # a past bug: echoed whole (browser walk)
+        repo.show("org-A", "L" * 5000)
+    assert len(str(long_id.value)) < 120 and "5,000 characters" in str(long_id.value)
 
 
 def test_mass_balance_claims_are_per_organisation(repo: TraceRepo) -> None:

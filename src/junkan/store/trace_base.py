@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, short
 from junkan.core.outbound import OutboundPolicy
 from junkan.store import trace_outbox
 from junkan.store.db import Database
@@ -86,8 +86,9 @@ class TraceNotFound(TraceError):
 
 
 def not_found(what: str, name: str) -> TraceNotFound:
-    """The one 'not found' text, for lots and organisations alike."""
-    return TraceNotFound(f"{what} {name!r} not found")
+    """The one 'not found' text, for lots and organisations alike (a long name cut: a
+    5,000-character lot id was echoed whole)."""
+    return TraceNotFound(f"{what} {short(name)} not found")
 
 
 def split_ref(ref: str) -> tuple[str, str]:
