@@ -67,6 +67,24 @@ class Limits(BaseSettings):
     years_products: int = Field(default=1_000_000, ge=1)
     """Most years × products in one lifecycle model (1,000,000; the benchmark has 50,000): the
     engine keeps arrays of this size per indicator."""
+    trace_batch_events: int = Field(default=5_000, ge=1)
+    """Most events in one batch posted to ``POST /api/trace/events`` (5,000), a split counting
+    one per output and a merge, blend or process one per input: the ingest costs about 0.2 ms
+    of CPU per lot written (5,000 creates: 1 s, of which 0.2 s validating on the event loop;
+    one split into 5,000 lots: 0.3 s). Before this limit 160,000 events took 27 s and 500 MB,
+    and ten splits into 10,000 lots each 6.5 s. A batch is counted before any event is
+    validated, so an oversized one is refused after reading its JSON alone;
+    ``junkan trace import`` reads files without this limit."""
+    trace_genealogy_nodes: int = Field(default=1_000, ge=1)
+    """Most lots in one genealogy answer (1,000), the nearest first; the answer then says
+    ``"truncated": true`` and how many linked lots it left out. Each lot costs about 1.5 ms
+    with its links (a lot split into 10,000, each split into 10: 2 s for the first 1,000
+    lots, where the whole walk took 37 s, 1.5 GB and a 114 MB answer)."""
+    trace_genealogy_links: int = Field(default=20_000, ge=0)
+    """Most links (inputs and outputs) the lots of one genealogy answer list beyond the root's
+    own (20,000): every lot given lists all its links, so a few lots with 10,000 outputs each
+    would otherwise cost as much as a million lots. Links are counted before they are read;
+    about 0.1 ms each."""
 
     @staticmethod
     def env(field: str) -> str:

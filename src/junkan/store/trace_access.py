@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from junkan.core.limits import limits
 from junkan.store.tables import Organisation
 from junkan.store.trace_base import (
     GRANTABLE,
@@ -217,6 +218,19 @@ class _View:
                       for lot, _ in pairs)
         return ins, outs
 
+    def degrees(self, lots: list[TraceLot]) -> dict[int, int]:
+        """How many links :meth:`links` would read for each of these lots (by ``seq``), by
+        counting on the indexes: two grouped counts per 900 lots, no rows read."""
+        want_in = [x.seq for x in lots if "inputs" in (self.fields(x) or ())]
+        want_out = [x.seq for x in lots if x.creator_org == self.org.id]
+        out = {x.seq: 0 for x in lots}
+        for want, col in ((want_in, TraceInput.dst_seq), (want_out, TraceInput.src_seq)):
+            for chunk in _chunks(want):
+                for seq, n in self.s.execute(select(col, func.count()).where(
+                        col.in_(chunk)).group_by(col)).all():
+                    out[seq] += int(n)
+        return out
+
 
 class AccessMixin(TraceBase):
     """Reads under data sovereignty, the catalogue, agreements and notifications."""
@@ -279,17 +293,29 @@ class AccessMixin(TraceBase):
                     docs.append(view.doc(lot, fields))
             return {"lots": docs, "total": int(total), "limit": limit, "offset": offset}
 
-    def genealogy(self, viewer: str, lot: str, depth: int = 6) -> dict[str, Any]:
+    def genealogy(self, viewer: str, lot: str, depth: int = 6, max_nodes: int | None = None,
+                  max_links: int | None = None) -> dict[str, Any]:
         """Breadth-first walk over inputs and outputs up to ``depth`` links away, keeping the
         lots ``viewer`` may see (each as :meth:`show` gives it) and the links between them.
-        Each level is read in a few batched queries, not one per lot."""
+        Each level is read in a few batched queries, not one per lot. The nearest lots first,
+        at most ``max_nodes`` of them, listing at most ``max_links`` links in all beyond the
+        root's (defaults: the limits ``trace_genealogy_nodes`` and ``trace_genealogy_links``;
+        links are counted before they are read): when lots within ``depth`` are left out,
+        ``truncated`` is true and ``omitted`` counts those linked to the lots given (more may
+        lie beyond them). The work stays linear in the lots and links given."""
+        lim = limits()
+        cap = lim.trace_genealogy_nodes if max_nodes is None else max_nodes
+        budget = lim.trace_genealogy_links if max_links is None else max_links
         with self.db.session() as s:
             view = _View(s, self._org(s, viewer))
             root, fields = self._resolve(view, lot)
             docs = {root.seq: view.doc(root, fields)}
             edges: set[tuple[int, int, float]] = set()
+            omitted: set[int] = set()
             frontier = [root]
             for level in range(depth + 1):
+                if level:
+                    frontier, budget = self._fit(view, frontier, budget, docs, omitted)
                 ins, outs = self._link_docs(view, frontier, docs)
                 nxt = []
                 for x in frontier:
@@ -298,8 +324,13 @@ class AccessMixin(TraceBase):
                     near += [(o, (x.seq, o.seq, m)) for o, m in outs.get(x.seq, [])]
                     for other, edge in near:
                         if other.seq not in docs:
+                            if level == depth or other.seq in omitted:
+                                continue
                             seen = view.fields(other)
-                            if seen is None or level == depth:
+                            if seen is None:
+                                continue
+                            if len(docs) >= cap or budget <= 0:
+                                omitted.add(other.seq)
                                 continue
                             docs[other.seq] = view.doc(other, seen)
                             nxt.append(other)
@@ -308,7 +339,25 @@ class AccessMixin(TraceBase):
             ref = {seq: doc["lot"] for seq, doc in docs.items()}
             return {"root": lot, "nodes": list(docs.values()),
                     "edges": [{"from": a, "to": b, "mass_kg": m} for a, b, m in sorted(
-                        (ref[a], ref[b], m) for a, b, m in edges)]}
+                        (ref[a], ref[b], m) for a, b, m in edges if a in ref and b in ref)],
+                    "truncated": bool(omitted), "omitted": len(omitted), "node_limit": cap}
+
+    @staticmethod
+    def _fit(view: _View, frontier: list[TraceLot], budget: int, docs: dict[int, Any],
+             omitted: set[int]) -> tuple[list[TraceLot], int]:
+        """The lots of ``frontier`` (nearest first) whose links fit in ``budget``, and the
+        budget left; the others are taken out of ``docs`` and counted as omitted."""
+        degree = view.degrees(frontier)
+        kept = []
+        for x in frontier:
+            if degree[x.seq] <= budget:
+                budget -= degree[x.seq]
+                kept.append(x)
+            else:
+                budget = 0  # nearest first: no farther lot jumps the queue
+                del docs[x.seq]
+                omitted.add(x.seq)
+        return kept, budget
 
     @staticmethod
     def _resolve(view: _View, lot_ref: str) -> tuple[TraceLot, frozenset[str]]:

@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name
 from junkan.core.encoding import jsonable
 from junkan.core.fields import IsoDateTime
+from junkan.core.limits import limits
 from junkan.store.tables import User
 from junkan.store.trace_repo import TraceError, TraceNotFound
 from junkan.trace import Batch
@@ -45,6 +47,41 @@ class AgreementIn(BaseModel):
     expires_at: IsoDateTime
 
 
+def _entries(event: Any) -> int:
+    """What one raw event counts towards the batch limit: one per lot it writes or reads
+    (a split's outputs, a merge's inputs), at least one."""
+    if not isinstance(event, dict):
+        return 1
+    parts = event.get("outputs") if event.get("type") == "split" else event.get("inputs")
+    return max(1, len(parts)) if isinstance(parts, list) else 1
+
+
+class EventsIn(Batch):
+    """A batch posted over HTTP: at most ``trace_batch_events`` events, a split counting one
+    per output and a merge, blend or process one per input (the cost of an ingest follows the
+    lots it writes: ten splits into 10,000 lots each cost as much as 100,000 creates). The
+    batch is counted before any event is validated (pydantic checks a list's ``max_length``
+    only after validating every item), so an oversized batch costs no more than reading its
+    JSON."""
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        lim = limits().trace_batch_events
+        if not isinstance(value, list):
+            return value
+        count = len(value)
+        if count <= lim:
+            count = sum(_entries(e) for e in value)
+        if count > lim:
+            raise PydanticCustomError(
+                "value_error", "{count} events in one batch (a split counts one per output, "
+                "a merge, blend or process one per input), more than the {limit}: send them "
+                "in several batches (or import the file with `junkan trace import`)",
+                {"count": f"{count:,}", "limit": limits().describe("trace_batch_events")})
+        return value
+
+
 def _me(request: Request, user: User) -> str:
     return org_name(request.app.state.store.db, user)
 
@@ -66,9 +103,11 @@ Period = Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$",
 
 
 @router.post("/api/trace/events")
-async def trace_events(body: Batch, request: Request, user: CurrentUser,
+async def trace_events(body: EventsIn, request: Request, user: CurrentUser,
                        trace: TraceDep, period: Period = None) -> dict[str, Any]:
-    """Sign and append a batch of events to your organisation's log (all or nothing)."""
+    """Sign and append a batch of events to your organisation's log (all or nothing); at most
+    ``JUNKAN_LIMIT_TRACE_BATCH_EVENTS`` events per batch (default 5,000; a split counts one
+    per output, a merge, blend or process one per input)."""
     res = await run_in_threadpool(trace_call, trace.ingest, _me(request, user), body.events,
                                   source="request", period=period)
     return dict(jsonable(res.__dict__))
@@ -116,7 +155,11 @@ def trace_lots(request: Request, user: CurrentUser, trace: TraceDep,
 def trace_genealogy(lot: str, request: Request, user: CurrentUser, trace: TraceDep,
                     depth: Annotated[int, Query(ge=1, le=20)] = 6) -> dict[str, Any]:
     """Lots up- and downstream that your organisation may see, with the links. ``lot``: an
-    id as your organisation refers to it, or ``organisation/id``."""
+    id as your organisation refers to it, or ``organisation/id``. At most
+    ``JUNKAN_LIMIT_TRACE_GENEALOGY_NODES`` lots (default 1,000), the nearest first, listing at
+    most ``JUNKAN_LIMIT_TRACE_GENEALOGY_LINKS`` links beyond the root's (20,000): when lots
+    were left out, ``truncated`` is true and ``omitted`` counts those linked to the lots
+    given."""
     return dict(jsonable(trace_call(trace.genealogy, _me(request, user), lot, depth)))
 
 
