@@ -111,3 +111,25 @@ def test_batch_files_are_not_limited() -> None:
     with override_limits(trace_batch_events=5):
         assert len(Batch.model_validate({"events": [create(f"L{i}") for i in range(6)]})
                    .events) == 6
+
+
+def test_the_cli_says_when_a_genealogy_was_cut(tmp_path: Any) -> None:
+    """``junkan trace genealogy`` prints the lots kept and, when the answer was capped, how
+    many were left out (its JSON carries ``truncated`` like the API's)."""
+    from typer.testing import CliRunner
+
+    from junkan.cli.trace import app as trace_app
+    from junkan.cli.trace import trace_repo
+    from junkan.trace import Batch
+
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    assert CliRunner().invoke(trace_app, ["org", "org-A", "--database", db]).exit_code == 0
+    repo = trace_repo(db)
+    repo.ingest("org-A", Batch.model_validate(
+        {"events": [create("R", 30), split("R", [f"K{i}" for i in range(3)], 10)]}).events)
+    with override_limits(trace_genealogy_nodes=2):
+        res = CliRunner().invoke(trace_app, ["genealogy", "R", "--org", "org-A",
+                                             "--database", db])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert "showing the nearest 2 lots; at least 2 more linked lots left out" in said

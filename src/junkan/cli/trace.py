@@ -214,6 +214,12 @@ def trace_genealogy(
     for e in doc["edges"]:
         out_console.print(f"{e['from']} -> {e['to']}: {e['mass_kg']:g} kg", highlight=False,
                           markup=False)
+    if doc.get("truncated"):  # the answer is capped (JUNKAN_LIMIT_TRACE_GENEALOGY_*)
+        console.print(f"showing the nearest {len(doc['nodes']):,} lots; at least "
+                      f"{doc.get('omitted', 0):,} more linked lots left out (limit "
+                      f"{doc.get('node_limit', len(doc['nodes'])):,} lots, "
+                      "JUNKAN_LIMIT_TRACE_GENEALOGY_NODES; a smaller --depth shows fewer)",
+                      highlight=False, markup=False)
 
 
 @app.command("notifications")
