@@ -17,7 +17,14 @@ checked against site species checklists, with species richness per area. Needs t
 """
 
 from junkan.nature.api import classify, classify_tile, load, run, service_job, shown_paths
-from junkan.nature.checklist import Checklist, Checklists, Species, parse_checklist, read_checklist
+from junkan.nature.checklist import (
+    Checklist,
+    Checklists,
+    Species,
+    parse_checklist,
+    read_checklist,
+    stored_checklist,
+)
 from junkan.nature.checklist import bundled as bundled_checklist
 from junkan.nature.classify import Classifier, Features
 from junkan.nature.climate import Trend, mann_kendall, min_detectable_change, spi, vci
@@ -36,7 +43,9 @@ from junkan.nature.survey import (
     check_species,
     darwin_core,
     darwin_core_archive,
+    darwin_core_chunks,
     richness,
+    richness_of,
 )
 
 __all__ = [
@@ -46,11 +55,13 @@ __all__ = [
     "Checklists",
     "parse_checklist",
     "read_checklist",
+    "stored_checklist",
     "read_observations",
     "Species",
     "check_species",
     "darwin_core",
     "darwin_core_archive",
+    "darwin_core_chunks",
     "distance_m",
     "flood_areas",
     "check_photo",
@@ -59,6 +70,7 @@ __all__ = [
     "PhotoTooLarge",
     "Observation",
     "richness",
+    "richness_of",
     "AssessmentSpec",
     "EncoreSpec",
     "classify",

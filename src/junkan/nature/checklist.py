@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -38,6 +39,8 @@ COLUMNS = {
 }
 """Accepted column (CSV) or key (JSON) names of each field, case and spaces aside."""
 ALIAS = {a: k for k, names in COLUMNS.items() for a in names}
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""The control characters (Unicode category Cc), found in one scan of the text."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def _text(v: Any, where: str, what: str) -> str | None:
     if not isinstance(v, str):
         raise NatureInputError(f"{where}: {what} must be text, not {v!r}")
     s = " ".join(v.split())
-    if any(unicodedata.category(c) == "Cc" for c in s):
+    if CONTROL.search(s):
         raise NatureInputError(f"{where}: {what} has control characters")
     if len(s) > MAX_NAME:
         raise NatureInputError(f"{where}: {what} is {len(s)} characters; at most {MAX_NAME}")
@@ -248,6 +251,39 @@ def parse_checklist(data: bytes | str, *, fmt: str, path: str, source: str | Non
     if not species:
         raise NatureInputError(f"{path}: no species")
     return Checklist(path, src or "per species (see each one's source)", tuple(species))
+
+
+STORED_KEYS = frozenset({"name", "group", "local", "en", "source"})
+"""The keys of a species in :meth:`Checklist.to_json`."""
+
+
+def stored_checklist(doc: Any, path: str, names: Collection[str] | None = None) -> Checklist:
+    """A checklist back from its own :meth:`Checklist.to_json` document, as a service
+    stores it once :func:`parse_checklist` has checked the upload. The document's shape and
+    types are checked; its names are not checked again, character by character (they were,
+    before it was stored), so 10,000 species read back in milliseconds. With ``names``,
+    only those of its species are kept: the checklist as observations of those species see
+    it (enough to check them and to export them), read in a pass over the document. A
+    document that is not such a one is refused naming ``path``."""
+    species = doc.get("species") if isinstance(doc, dict) else None
+    if (not isinstance(species, list) or not species or len(species) > MAX_SPECIES
+            or not isinstance(doc.get("source"), str)):
+        raise NatureInputError(f"{path}: not a stored checklist ({{source, species: [...]}}, "
+                               f"1 to {MAX_SPECIES:,} species)")
+    out = []
+    for i, item in enumerate(species):
+        if not isinstance(item, dict):
+            raise NatureInputError(f"{path}: species[{i}]: not a stored species")
+        if names is not None and item.get("name") not in names:
+            continue
+        name, group = item.get("name"), item.get("group")
+        rest = (item.get("local"), item.get("en"), item.get("source"))
+        if (not item.keys() <= STORED_KEYS or not isinstance(name, str) or not name
+                or not isinstance(group, str) or not group
+                or not all(v is None or isinstance(v, str) for v in rest)):
+            raise NatureInputError(f"{path}: species[{i}]: not a stored species")
+        out.append(Species(name, group, *rest))
+    return Checklist(path, doc["source"], tuple(out))
 
 
 def read_checklist(path: str | Path, *, source: str | None = None) -> Checklist:

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -119,6 +119,22 @@ def darwin_core(
     every species must be on its area's checklist, ``vernacularName`` falls back to the
     checklist's local (else English) name and ``identificationReferences`` is the
     species' source on it (else the checklist's)."""
+    return "".join(darwin_core_chunks(obs, media, checklists))
+
+
+CHUNK_ROWS = 1000
+"""Rows of the occurrence table in each piece :func:`darwin_core_chunks` yields."""
+
+
+def darwin_core_chunks(
+    obs: Iterable[Observation],
+    media: Mapping[str, Mapping[str, Any]] | None = None,
+    checklists: Checklists | None = None,
+) -> Iterator[str]:
+    """:func:`darwin_core`'s table in pieces of :data:`CHUNK_ROWS` rows (the header first),
+    for a service to send as it writes. The species are checked against ``checklists``
+    before the header is yielded, so a refusal comes before any row; a repeated id or too
+    many observations is refused when reached."""
     if checklists is not None:
         obs = list(obs)
         check_species(obs, checklists)
@@ -132,37 +148,52 @@ def darwin_core(
         if o.id in seen:
             raise NatureInputError(f"observation id {o.id!r} is used twice")
         seen.add(o.id)
-        cl = None if checklists is None else checklists.for_area(o.area)
-        sp = None if cl is None else cl.get(o.species)
-        w.writerow(
-            [
-                o.id,
-                "HumanObservation",
-                o.time.isoformat(),
-                o.species,
-                o.vernacular or (sp and (sp.local or sp.en)) or "",
-                o.count,
-                f"{o.lat:.6f}",
-                f"{o.lon:.6f}",
-                "EPSG:4326",
-                "" if o.accuracy_m is None else f"{o.accuracy_m:g}",
-                o.observer,
-                (o.photo or "") if media is None else media.get(o.id, {}).get("identifier", ""),
-                o.area or "",
-                o.remarks or "",
-                "" if cl is None else (sp and sp.source) or cl.source,
-            ]
-        )
-    return buf.getvalue()
+        if n % CHUNK_ROWS == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+        w.writerow(_dwc_row(o, media, checklists))
+    yield buf.getvalue()
+
+
+def _dwc_row(
+    o: Observation, media: Mapping[str, Mapping[str, Any]] | None, checklists: Checklists | None
+) -> list[Any]:
+    cl = None if checklists is None else checklists.for_area(o.area)
+    sp = None if cl is None else cl.get(o.species)
+    return [
+        o.id,
+        "HumanObservation",
+        o.time.isoformat(),
+        o.species,
+        o.vernacular or (sp and (sp.local or sp.en)) or "",
+        o.count,
+        f"{o.lat:.6f}",
+        f"{o.lon:.6f}",
+        "EPSG:4326",
+        "" if o.accuracy_m is None else f"{o.accuracy_m:g}",
+        o.observer,
+        (o.photo or "") if media is None else media.get(o.id, {}).get("identifier", ""),
+        o.area or "",
+        o.remarks or "",
+        "" if cl is None else (sp and sp.source) or cl.source,
+    ]
 
 
 def richness(obs: Iterable[Observation]) -> dict[str, dict[str, int]]:
     """Per area: species richness (distinct species) and individuals counted."""
+    return richness_of((o.area, o.species, o.count) for o in obs)
+
+
+def richness_of(tallies: Iterable[tuple[str | None, str, int]]) -> dict[str, dict[str, int]]:
+    """:func:`richness` from ``(area, species, individuals)`` tallies (one per observation,
+    or already summed per area and species, as a store can count them)."""
     out: dict[str, tuple[set[str], int]] = {}
-    for o in obs:
-        species, total = out.get(o.area or "—", (set(), 0))
-        species.add(o.species)
-        out[o.area or "—"] = (species, total + o.count)
+    for area, species, count in tallies:
+        key = area or "—"
+        names, total = out.get(key, (set(), 0))
+        names.add(species)
+        out[key] = (names, total + int(count))
     return {k: {"species": len(s), "individuals": n} for k, (s, n) in sorted(out.items())}
 
 
@@ -222,6 +253,8 @@ def darwin_core_archive(
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("meta.xml", _meta_xml())
-        z.writestr("occurrence.csv", darwin_core(items, media, checklists))
+        with z.open("occurrence.csv", "w") as f:  # written as it goes: never whole in memory
+            for piece in darwin_core_chunks(items, media, checklists):
+                f.write(piece.encode())
         z.writestr("multimedia.csv", multimedia(items, media))
     return buf.getvalue()

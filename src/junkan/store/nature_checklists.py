@@ -3,7 +3,7 @@ organisation: one for the whole survey (``area`` empty) and one per sourcing are
 
 The store keeps the checked checklist as its JSON document (``Checklist.to_json``: source
 and species) with the uploaded file's name; the library checks it before it is stored and
-reads it back (:func:`junkan.nature.parse_checklist`), so no rule of a checklist lives
+reads it back (:func:`junkan.nature.stored_checklist`), so no rule of a checklist lives
 here. Another organisation's checklist is never read: every query names the organisation.
 """
 
@@ -64,6 +64,10 @@ def _summary(r: SurveyChecklist) -> dict[str, Any]:
     }
 
 
+def _version(row_id: str, updated_at: datetime) -> str:
+    return f"{row_id}@{updated_at.isoformat()}"
+
+
 class ChecklistRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -108,6 +112,13 @@ class ChecklistRepo:
     def get(self, org_id: str, areas: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """The organisation's checklists of ``areas`` (``SURVEY`` for the survey's) that it
         has: area → (name, document)."""
+        return {a: (n, d) for a, (_, n, d) in self.get_versioned(org_id, areas).items()}
+
+    def get_versioned(
+        self, org_id: str, areas: list[str]
+    ) -> dict[str, tuple[str, str, dict[str, Any]]]:
+        """As :meth:`get`, with each one's :meth:`versions` stamp: area → (version, name,
+        document)."""
         if not areas:
             return {}
         with self.db.session() as s:
@@ -116,7 +127,26 @@ class ChecklistRepo:
                     SurveyChecklist.org_id == org_id, SurveyChecklist.area.in_(set(areas))
                 )
             )
-            return {r.area: (r.name, dict(r.doc)) for r in recs}
+            return {r.area: (_version(r.id, r.updated_at), r.name, dict(r.doc)) for r in recs}
+
+    def versions(self, org_id: str, areas: list[str] | None = None) -> dict[str, tuple[str, int]]:
+        """Which version of each of the organisation's checklists of ``areas`` (None: all) is
+        stored, read without the documents: area → (a stamp that changes whenever the
+        checklist is replaced, or removed and stored again: its row and time of upload;
+        its number of species)."""
+        cols = (
+            SurveyChecklist.area,
+            SurveyChecklist.id,
+            SurveyChecklist.updated_at,
+            SurveyChecklist.species,
+        )
+        q = select(*cols).where(SurveyChecklist.org_id == org_id)
+        if areas is not None:
+            if not areas:
+                return {}
+            q = q.where(SurveyChecklist.area.in_(set(areas)))
+        with self.db.session() as s:
+            return {a: (_version(i, u), n) for a, i, u, n in s.execute(q)}
 
     def all(self, org_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
         """Every checklist of the organisation: area → (name, document)."""

@@ -180,6 +180,21 @@ class SurveyRepo:
             )
             return [(r.version, dict(r.doc)) for r in recs]
 
+    def tallies(self, org_id: str) -> list[tuple[str | None, str, int]]:
+        """The organisation's observations summed per area and species, counted by the
+        database from the documents' ``area``, ``species`` and ``count``: ``(area, species,
+        individuals)`` rows, as many as there are distinct pairs (not observations)."""
+        area = SurveyObservation.doc["area"].as_string()
+        species = SurveyObservation.doc["species"].as_string()
+        count = func.sum(SurveyObservation.doc["count"].as_integer())
+        with self.db.session() as s:
+            rows = s.execute(
+                select(area, species, count)
+                .where(SurveyObservation.org_id == org_id)
+                .group_by(area, species)
+            )
+            return [(a, str(sp), int(n or 0)) for a, sp, n in rows]
+
     def count(self, org_id: str) -> int:
         with self.db.session() as s:
             return int(

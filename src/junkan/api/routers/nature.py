@@ -17,12 +17,14 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
 from junkan.api import background
@@ -228,12 +230,12 @@ def survey_sync(body: SyncIn, user: CurrentUser, request: Request) -> dict[str, 
 
 
 def _dwc(request: Request, org_id: str) -> tuple[list[Any], dict[str, Any], Any]:
-    """The organisation's observations, photos and checklists, as the exports take them."""
-    return (
-        _observations(request, org_id),
-        _media(request, org_id),
-        nature_checklist.checklists(request, org_id),
-    )
+    """The organisation's observations, photos and the checklists of their areas, as the
+    exports take them."""
+    obs = _observations(request, org_id)
+    areas, names = {o.area for o in obs}, {o.species for o in obs}
+    lists = nature_checklist.checklists(request, org_id, areas, names)
+    return obs, _media(request, org_id), lists
 
 
 def _refused(exc: Exception) -> HTTPException:
@@ -255,8 +257,9 @@ def survey_observations(
     offset: Annotated[int, Query(ge=0, le=survey_store.MAX_PER_ORG)] = 0,
 ) -> dict[str, Any]:
     """Your organisation's synced observations (oldest first, with their versions) and
-    the species richness and individuals counted per area over all of them."""
-    from junkan.nature import richness
+    the species richness and individuals counted per area over all of them (counted by
+    the database: a page costs the page, not every observation)."""
+    from junkan.nature import richness_of
 
     repo = _survey(request)
     page = repo.observations(user.org_id, limit=limit, offset=offset)
@@ -268,7 +271,7 @@ def survey_observations(
             | ({"photo": _described(request, d, photos[d["id"]])} if d["id"] in photos else {})
             for v, d in page
         ],
-        "richness": richness(_observations(request, user.org_id)),
+        "richness": richness_of(repo.tallies(user.org_id)),
     }
 
 
@@ -284,17 +287,26 @@ def survey_export(user: CurrentUser, request: Request) -> Response:
     your checklists, ``vernacularName`` falls back to the species' local name on its
     area's checklist and ``identificationReferences`` is its source (409 naming an
     observation whose species is on none of them)."""
-    from junkan.nature import NatureInputError, darwin_core
+    from junkan.nature import NatureInputError, darwin_core_chunks
 
+    pieces = darwin_core_chunks(*_dwc(request, user.org_id))
     try:
-        body = darwin_core(*_dwc(request, user.org_id))
+        first = next(pieces)  # the species are checked before the first piece
     except NatureInputError as exc:
         raise _refused(exc) from None
-    return Response(
-        body,
+    return StreamingResponse(
+        _encoded(first, pieces),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="occurrences.csv"'},
     )
+
+
+def _encoded(first: str, rest: Iterator[str]) -> Iterator[bytes]:
+    """The table's pieces as UTF-8, written as they are sent (a refusal past the first
+    piece, which the store's unique ids rule out, breaks the download off unfinished)."""
+    yield first.encode()
+    for piece in rest:
+        yield piece.encode()
 
 
 # ---- survey photos: one per synced observation, checked, served to its organisation only ---

@@ -12,10 +12,11 @@ the Darwin Core exports take local names and sources from them (:func:`checklist
 
 from __future__ import annotations
 
-import json
+import threading
 import unicodedata
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections import OrderedDict
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -66,28 +67,111 @@ def _repo(request: Request) -> ChecklistRepo:
     return ChecklistRepo(request.app.state.store.db)
 
 
-def _loaded(name: str, doc: dict[str, Any]) -> Checklist:
-    """A stored checklist, read back through the library's parser."""
-    from junkan.nature import parse_checklist
+def _loaded(name: str, doc: dict[str, Any], names: Collection[str] | None = None) -> Checklist:
+    """A stored checklist (checked by the library's parser before it was stored), read
+    back by the library (``names``: those species only)."""
+    from junkan.nature import stored_checklist
 
-    return parse_checklist(json.dumps(doc), fmt="json", path=name)
+    return stored_checklist(doc, name, names)
+
+
+CACHE_SPECIES = 200_000
+"""Most species of parsed checklists kept in memory between requests (all organisations
+together; about 45 MB per 100,000 species). Past it the least recently used go."""
+
+READ_BATCH = 8
+"""Stored checklists read from the database at once (each up to 10,000 species: about 5 MB
+as Python objects) when a request needs many."""
+
+
+class ParsedCache:
+    """Parsed checklists by (organisation, area), each with the stored version it was read
+    from (:meth:`ChecklistRepo.versions`): a request reads and parses again only what was
+    replaced since, or was never read, or fell out past ``limit`` species."""
+
+    def __init__(self, limit: int = CACHE_SPECIES) -> None:
+        self.limit = limit
+        self.species = 0
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, str], tuple[str, str, Checklist]] = OrderedDict()
+
+    def get(self, org_id: str, area: str, version: str) -> tuple[str, Checklist] | None:
+        with self._lock:
+            hit = self._items.get((org_id, area))
+            if hit is None or hit[0] != version:
+                return None
+            self._items.move_to_end((org_id, area))
+            return hit[1], hit[2]
+
+    def put(self, org_id: str, area: str, version: str, name: str, cl: Checklist) -> None:
+        size = len(cl.species)
+        if size > self.limit:
+            return
+        with self._lock:
+            old = self._items.pop((org_id, area), None)
+            if old is not None:
+                self.species -= len(old[2].species)
+            self._items[(org_id, area)] = (version, name, cl)
+            self.species += size
+            while self.species > self.limit:
+                _, (_, _, gone) = self._items.popitem(last=False)
+                self.species -= len(gone.species)
+
+
+def _cache(request: Request) -> ParsedCache:
+    state = request.app.state
+    found = getattr(state, "nature_checklists", None)
+    if found is None:  # one per application; a race makes two, one of them kept
+        found = state.nature_checklists = ParsedCache()
+    return cast(ParsedCache, found)
+
+
+def stored(
+    request: Request,
+    org_id: str,
+    areas: list[str] | None,
+    names: Collection[str] | None = None,
+) -> dict[str, tuple[str, Checklist]]:
+    """The organisation's stored checklists of ``areas`` (``SURVEY``: the survey's; None:
+    all) as area → (file name, checklist). A version parsed before comes from the
+    :class:`ParsedCache`; the others are read and kept there, unless the request names its
+    ``names`` (species) and they would not fit: then each holds those species only."""
+    repo, cache = _repo(request), _cache(request)
+    out: dict[str, tuple[str, Checklist]] = {}
+    missing, size = [], 0
+    for area, (version, species) in repo.versions(org_id, areas).items():
+        hit = cache.get(org_id, area, version)
+        if hit is None:
+            missing.append(area)
+            size += species
+        else:
+            out[area] = hit
+    whole = names is None or size <= cache.limit // 2
+    for i in range(0, len(missing), READ_BATCH):  # a few documents in memory at a time
+        got = repo.get_versioned(org_id, missing[i : i + READ_BATCH])
+        for area, (version, name, doc) in got.items():
+            cl = _loaded(name, doc, None if whole else names)
+            if whole:
+                cache.put(org_id, area, version, name, cl)
+            out[area] = (name, cl)
+    return out
 
 
 def checklists(
-    request: Request, org_id: str, areas: Iterable[str | None] | None = None
+    request: Request,
+    org_id: str,
+    areas: Iterable[str | None] | None = None,
+    names: Collection[str] | None = None,
 ) -> Checklists:
-    """The organisation's checklists (for ``areas`` only, if given: fewer to read); the
-    areas without their own take the survey's checklist, else the bundled example, the
-    same rule as ``junkan nature assess`` (junkan.nature.fieldwork.checklists), so what
-    the service accepts the assessment accepts too."""
+    """The organisation's checklists (for ``areas`` only, if given: fewer to read; with
+    ``names``, a checklist may hold only those species); the areas without their own take
+    the survey's checklist, else the bundled example, the same rule as ``junkan nature
+    assess`` (junkan.nature.fieldwork.checklists), so what the service accepts the
+    assessment accepts too."""
     from junkan.nature import Checklists, bundled_checklist
 
-    repo = _repo(request)
-    if areas is None:
-        stored = repo.all(org_id)
-    else:
-        stored = repo.get(org_id, [SURVEY, *{a for a in areas if a}])
-    lists = {area: _loaded(name, doc) for area, (name, doc) in stored.items()}
+    keys = None if areas is None else [SURVEY, *{a for a in areas if a}]
+    lists = {area: cl for area, (_, cl) in stored(request, org_id, keys, names).items()}
     default = lists.pop(SURVEY, None) or bundled_checklist()
     return Checklists(default=default, by_area=lists)
 
@@ -97,7 +181,7 @@ def check_observations(request: Request, org_id: str, obs: list[Any]) -> None:
     checklist of the organisation."""
     from junkan.nature import NatureInputError, check_species
 
-    lists = checklists(request, org_id, (o.area for o in obs))
+    lists = checklists(request, org_id, {o.area for o in obs}, {o.species for o in obs})
     for i, o in enumerate(obs):
         try:
             check_species([o], lists)
@@ -122,20 +206,20 @@ def _areas(request: Request, org_id: str) -> dict[str, Any]:
         if total <= MAX_INLINE:
             inline.append(d["area"])
         out[d["area"]] = {"name": d["name"], "source": None, "species": None}
-    for area, (name, doc) in repo.get(org_id, inline).items():
-        out[area] = {"name": name} | _loaded(name, doc).to_json()
+    for area, (name, cl) in stored(request, org_id, inline).items():
+        out[area] = {"name": name} | cl.to_json()
     return out
 
 
 def _serving(request: Request, org_id: str, area: str | None) -> dict[str, Any]:
     from junkan.nature import bundled_checklist
 
-    stored = _repo(request).get(org_id, [a for a in (area, SURVEY) if a is not None])
+    found = stored(request, org_id, [a for a in (area, SURVEY) if a is not None])
     extra = {} if area is not None else {"areas": _areas(request, org_id)}
     for key, scope in ((area, "area"), (SURVEY, "survey")):
-        if key is not None and key in stored:
-            name, doc = stored[key]
-            return _shown(_loaded(name, doc), area, scope, name) | extra
+        if key is not None and key in found:
+            name, cl = found[key]
+            return _shown(cl, area, scope, name) | extra
     return _shown(bundled_checklist(), area, "bundled", None) | extra
 
 
