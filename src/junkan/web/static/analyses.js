@@ -2,7 +2,7 @@
 // stored model, follow it (queued → running → done, elapsed seconds, cancel), and read it as charts:
 // a fan chart of percentiles per scenario, Sobol'/Morris bars per input, observed against fitted
 // figures, the Pareto front or the best loop with each actor's gain or loss.
-import { $, api, fmt, fmtTime, jsonBody, longTask, problemOf, richTable, runJob, show, showMessages, showProblem,
+import { $, api, fmt, fmtTime, jobError, jsonBody, longTask, problemOf, richTable, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 
@@ -122,9 +122,17 @@ async function listJobs() {
       b.setAttribute("aria-label", t("an.openLabel", { kind: t(`an.kindName.${j.kind}`, {}, j.kind), at: fmtTime(j.created_at) }));
       b.disabled = j.status !== "succeeded";
       b.addEventListener("click", () => reopen(j.id));
-      return [fmtTime(j.created_at), t(`an.kindName.${j.kind}`, {}, j.kind), t(`an.phase.${j.status}`, {}, j.status)
-        + (j.error ? `: ${j.error}` : ""), fmtTime(j.finished_at), b];
+      return [fmtTime(j.created_at), t(`an.kindName.${j.kind}`, {}, j.kind), jobStatus(j), fmtTime(j.finished_at), b];
     }));
+}
+
+/** A job's status in words: a cancelled one as cancelled; another failure with the service's message,
+ * a model named by its name rather than its internal id ("model <id> v2" as the service writes it). */
+function jobStatus(j) {
+  const error = jobError(j);
+  if (error === t("job.cancelled")) return t("an.phase.cancelled");
+  const named = an.models.reduce((text, m) => text.split(m.id).join(m.name), error);
+  return t(`an.phase.${j.status}`, {}, j.status) + (j.error ? `: ${named}` : "");
 }
 
 async function reopen(id) {

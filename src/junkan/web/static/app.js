@@ -30,7 +30,7 @@ $("#login-form").addEventListener("submit", async (ev) => {
     return;
   }
   $("#login-error").textContent = "";
-  location.hash = "#/models";
+  location.hash = afterSignIn();
 });
 $("#logout").addEventListener("click", async () => {
   await api("/api/session", { method: "DELETE" });
@@ -54,11 +54,18 @@ $("#lang").addEventListener("change", async (ev) => {
 });
 
 // ---- routing ----------------------------------------------------------------------------
+/** Where signing in leads: the page asked for while signed out (kept in state.next), if it is one of
+ * this app's own pages (a hash route such as #/analyses or #/trace/lots/…); else the models. */
+function afterSignIn() {
+  const next = state.next; state.next = null;
+  return typeof next === "string" && /^#\/[^\s]{0,500}$/.test(next) && next !== "#/login" ? next : "#/models";
+}
+
 async function route() {
   const hash = location.hash || "#/models";
   if (hash === "#/login") { await whoami(); show("login"); return; }
   const me = await whoami();
-  if (!me) { location.hash = "#/login"; return; }
+  if (!me) { state.next = hash; location.hash = "#/login"; return; }
   const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
     "#/market": showMarket, "#/sensing": showSensing, "#/analyses": showAnalyses, "#/indicators": showIndicators,
     "#/nature": showNature, "#/vision": showVision, "#/metering": showMetering,
@@ -76,5 +83,20 @@ async function route() {
   drawnIn[view] = state.lang;
 }
 window.addEventListener("hashchange", route);
+
+// a table wider than its box scrolls in it (app.css): it then takes the keyboard focus, so
+// it can be scrolled without a mouse (WCAG 2.1.1; axe: scrollable-region-focusable)
+let tablesPending = false;
+function focusableTables() {
+  tablesPending = false;
+  for (const tb of document.querySelectorAll("main table")) {
+    const scrolls = tb.scrollWidth > tb.clientWidth + 1;
+    if (scrolls && !tb.hasAttribute("tabindex")) { tb.tabIndex = 0; tb.dataset.scrollFocus = "1"; }
+    else if (!scrolls && tb.dataset.scrollFocus) { tb.removeAttribute("tabindex"); delete tb.dataset.scrollFocus; }
+  }
+}
+const laterTables = () => { if (!tablesPending) { tablesPending = true; requestAnimationFrame(focusableTables); } };
+new MutationObserver(laterTables).observe(document.querySelector("main"), { childList: true, subtree: true });
+window.addEventListener("resize", laterTables);
 await loadLang(state.lang);
 route();

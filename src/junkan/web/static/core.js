@@ -66,6 +66,7 @@ async function api(path, opts = {}) {
   const headers = Object.assign({ "X-Junkan-CSRF": "1" }, opts.headers || {});
   const res = await fetch(path, Object.assign({ credentials: "same-origin" }, opts, { headers }));
   if (res.status === 401 && !path.startsWith("/api/session")) {
+    if (location.hash !== "#/login") state.next = location.hash;  // back there once signed in again
     location.hash = "#/login";
     throw new Error("unauthorised");
   }
@@ -92,7 +93,7 @@ function setTitle() {
   const [key, href] = PAGES[view];
   const page = view === "model" && state.model ? (state.model.title || state.model.name) : t(key);
   document.title = `${page} — junkan`;
-  document.querySelectorAll('nav[aria-label="main"] a').forEach((a) => {
+  document.querySelectorAll("#nav-main a").forEach((a) => {
     if (a.getAttribute("href") === href) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   });
 }
@@ -233,6 +234,37 @@ async function longTask({ status, start, cancel, bar, what }, work) {
   }
 }
 
+/** The service's words for a job that ended (background.py): stopped by its starter, interrupted by
+ * a restart, or an internal error with its log reference, all translated; any other error as written. */
+const JOB_ERRORS = [[/^cancelled by the user who started it$/, "job.cancelled"],
+  [/^interrupted: the server stopped/, "job.interrupted"], [/^internal error \(reference (\w+)\)/, "job.internal"]];
+function jobError(job) {
+  if (job.status === "cancelled") return t("job.cancelled");
+  const text = String(job.error ?? "");
+  for (const [re, key] of JOB_ERRORS) { const m = text.match(re); if (m) return t(key, { ref: m[1] || "" }); }
+  return text;
+}
+
+/** A number typed in a field named `label`: `{ value }`, or `{ problem }`, a message naming the
+ * field (empty, not a number, too large, not whole, outside `min`–`max`). An `input` given
+ * instead of text is read with the browser's own verdict (a number field holds "" for "abc"). */
+function readNumber(text, label, { integer = false, min = -Infinity, max = Infinity } = {}) {
+  if (text instanceof HTMLInputElement) {
+    if (text.validity.badInput) return { problem: t("num.nan", { label }) };
+    text = text.value;
+  }
+  const s = String(text ?? "").trim();
+  if (s === "") return { problem: t("num.required", { label }) };
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return { problem: t("num.nan", { label }) };
+  const value = Number(s);
+  if (!Number.isFinite(value)) return { problem: t("num.finite", { label, value: s }) };
+  if (integer && !Number.isInteger(value)) return { problem: t("num.integer", { label, value: s }) };
+  if (value < min || value > max) {
+    return { problem: t(integer ? "num.rangeInt" : "num.range", { label, value: s, lo: fmt(min), hi: fmt(max) }) };
+  }
+  return { value };
+}
+
 /** Wait `ms`, or reject with an AbortError when `signal` aborts. */
 function pause(ms, signal) {
   return new Promise((ok, no) => {
@@ -267,7 +299,7 @@ async function runJob(start, init, signal, { poll, onPoll = () => {}, onProgress
     if (e.name === "AbortError") api(url, { method: "DELETE" }).catch(() => {});
     throw e;
   }
-  if (job.status !== "succeeded") return { problem: { detail: job.error || t(job.status === "cancelled" ? "job.cancelled" : "job.failed") } };
+  if (job.status !== "succeeded") return { problem: { detail: jobError(job) || t("job.failed") } };
   return { id: job.id, result: job.result, job };
 }
 
@@ -309,4 +341,4 @@ async function examples() {
 
 export { $, state, loadLang, setText, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
   whoami, cell, table, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
-  showMessages, richTable, staticExample, pause, runJob };
+  showMessages, richTable, staticExample, pause, runJob, jobError, readNumber };

@@ -1,6 +1,7 @@
 // Future scenarios (foresight): lever sliders re-run the ensemble live; groups and the scenario tree
 // as long work with cancel.
-import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, runJob, setText, show, showProblem, t } from "./core.js";
+import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, readNumber, runJob, setText, show, showMessages,
+  showProblem, t } from "./core.js";
 
 const fs = { models: [], timer: null, seq: 0, last: null };
 const FAN_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
@@ -69,12 +70,23 @@ function leverValues() {
 
 function fsSchedule() { clearTimeout(fs.timer); fs.timer = setTimeout(fsRun, 150); }
 
+/** The number of scenarios asked for, within the field's own limits (its min and max), or null after
+ * saying what is wrong beside the field (the value is never changed silently). */
+function scenarioCount() {
+  const inp = $("#fs-n");
+  const { value, problem } = readNumber(inp, $("label[for=fs-n]").textContent,
+    { integer: true, min: Number(inp.min), max: Number(inp.max) });
+  if (problem) { inp.setAttribute("aria-invalid", "true"); showMessages("#fs-errors", [problem]); return null; }
+  inp.removeAttribute("aria-invalid");
+  return value;
+}
+
 async function fsRun() {
   const m = currentModel(); if (!m) return;
-  const n = Number($("#fs-n").value) || 2000;
+  $("#fs-errors").replaceChildren();
+  const n = scenarioCount(); if (n === null) { ++fs.seq; $("#fs-status").textContent = ""; return; }
   const seq = ++fs.seq;
   $("#fs-status").textContent = t("fs.running", { n: fmt(n) });
-  $("#fs-errors").replaceChildren();
   const res = await api(`/api/foresight/models/${m.name}/run`, { method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ n, levers: leverValues() }) });
@@ -111,8 +123,9 @@ $("#fs-n").addEventListener("change", fsSchedule);
 $("#fs-form").addEventListener("submit", (ev) => ev.preventDefault());
 $("#fs-analyse").addEventListener("click", async () => {
   const m = currentModel(); if (!m) return;
-  const n = Math.max(100, Number($("#fs-n").value) || 2000);
-  $("#fs-errors").replaceChildren(); $("#fs-analysis").hidden = true; fs.analysis = null;
+  $("#fs-errors").replaceChildren();
+  const n = scenarioCount(); if (n === null) return;
+  $("#fs-analysis").hidden = true; fs.analysis = null;
   const bar = $("#fs-progress");
   const res = await longTask({ status: $("#fs-status"), start: $("#fs-analyse"), cancel: $("#fs-cancel"),
     bar, what: () => t("fs.analysing", { n: fmt(n) }) },

@@ -1,5 +1,5 @@
 // One model: its value network, the scenario form, runs and comparisons, saving edits as a scenario.
-import { $, api, editsText, fmt, jsonBody, longTask, problemOf, setTitle, show, showProblem, state, t } from "./core.js";
+import { $, api, editsText, fmt, jsonBody, longTask, problemOf, setTitle, show, showMessages, showProblem, state, t } from "./core.js";
 import { clearResults, drawNetwork, renderCompare, renderResult } from "./results.js";
 import { loadWorkspace, redrawWorkspace, resetWorkspace } from "./workspace.js";
 
@@ -22,7 +22,7 @@ async function showModel(id, select = null) {
   if (!select && state.model && state.model.id === id && !$("#run-form").hidden) return;  // keep edits and results
   clearModel();
   state.model = null;
-  $("#model-title").textContent = "";
+  $("#model-title").textContent = ""; $("#model-network").hidden = true;
   $("#scenario").replaceChildren(); $("#params").querySelectorAll(".param").forEach((n) => n.remove());
   const res = await api(`/api/models/${id}`);
   if (!res.ok) {
@@ -33,7 +33,7 @@ async function showModel(id, select = null) {
   }
   const m = await res.json();
   state.model = m;
-  $("#workspace").hidden = false;
+  $("#workspace").hidden = false; $("#model-network").hidden = false;  // shown before drawn: a hidden chart gets a default width
   $("#model-title").textContent = m.title || m.name;
   setTitle();
   $("#scenario").replaceChildren(...m.scenarios.map((s) => new Option(s, s)));
@@ -45,7 +45,10 @@ async function showModel(id, select = null) {
     label.dataset.path = p.path;
     const input = Object.assign(document.createElement("input"), { id: `param-${i}`, type: "number", min: 0, max: 1, step: "any" });
     input.dataset.path = p.path;
-    input.addEventListener("input", showEdits);
+    input.addEventListener("input", () => { delete input.dataset.typedText; showEdits(); });
+    // a number field drops letters as they are typed ("NaN" leaves it empty): remembered, so that Run
+    // says the value is not a number instead of running without the edit
+    input.addEventListener("keydown", (ev) => { if (/^[^\d.,eE+-]$/.test(ev.key)) input.dataset.typedText = "1"; });
     div.append(label, input); box.append(div);
   });
   labelParams();
@@ -90,7 +93,7 @@ function fillParams() {
   const byPath = Object.fromEntries(values.map((p) => [p.path, p.value]));
   document.querySelectorAll("#params input").forEach((inp) => {
     const v = byPath[inp.dataset.path];
-    inp.value = v; inp.dataset.original = v;
+    inp.value = v; inp.dataset.original = v; delete inp.dataset.typedText;
   });
   showEdits();
 }
@@ -102,6 +105,18 @@ function overrides() {
     if (inp.value !== "" && Number(inp.value) !== Number(inp.dataset.original)) out[inp.dataset.path] = Number(inp.value);
   });
   return out;
+}
+
+/** The parameters typed as something other than a number (a number field then holds "", which would
+ * otherwise read as "no edit"): a message naming each, shown above the form; true if there was none. */
+function paramsAreNumbers() {
+  const notNumber = (inp) => inp.validity.badInput || (inp.value === "" && inp.dataset.typedText === "1");
+  const bad = [...document.querySelectorAll("#params input")].filter(notNumber);
+  document.querySelectorAll("#params input").forEach((inp) => {
+    if (notNumber(inp)) inp.setAttribute("aria-invalid", "true"); else inp.removeAttribute("aria-invalid");
+  });
+  if (bad.length) showMessages("#run-errors", bad.map((inp) => t("num.nan", { label: `${paramWords(inp.dataset.path)} (${inp.dataset.path})` })));
+  return !bad.length;
 }
 
 /** The edits against the selected scenario, as "path: before → after", beside the form. */
@@ -134,6 +149,7 @@ $("#run-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const m = state.model; if (!m) return;
   $("#run-errors").replaceChildren(); $("#progress").value = 0;
+  if (!paramsAreNumbers()) return;
   $("#run").disabled = true;
   try {
     const out = await runAndWait(m, $("#scenario").value, overrides(), (run) => {
@@ -180,6 +196,7 @@ async function baselineFlows(m) {
 $("#compare").addEventListener("click", async () => {
   const m = state.model; if (!m) return;
   $("#run-errors").replaceChildren();
+  if (!paramsAreNumbers()) return;
   const ov = overrides();
   const res = await longTask({ status: $("#run-status"), start: $("#compare"), cancel: $("#compare-cancel"),
     what: () => t("job.compare") }, (signal) => api(`/api/models/${m.id}/compare`, jsonBody({ version: m.version, overrides: ov }, "POST", signal)));

@@ -3,9 +3,10 @@
 // (actor, stage, kind, unit factors with unit pickers, source) and materials. Every edit is checked by the
 // server's lifecycle loader (debounced); each error is shown next to its field, found by the document path
 // the loader names. Saved as a new version of the model; YAML/JSON editing stays below.
-import { $, api, cell, fieldMessage, fmt, jsonBody, problemOf, setText, showProblem, state, t } from "./core.js";
+import { $, api, cell, fieldMessage, fmt, jsonBody, problemOf, readNumber, setText, showProblem, state, t } from "./core.js";
 
-const F = { doc: null, choices: null, model: null, timer: null, seq: 0, ids: new Set(), errors: [], openNext: null, masses: null, note: null };
+// local: path → the form's own refusal of a number field's text (before the loader sees it)
+const F = { doc: null, choices: null, model: null, timer: null, seq: 0, ids: new Set(), errors: [], openNext: null, masses: null, note: null, local: new Map() };
 const NUM = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$/;
 
 // ---- paths: arrays of keys (names may hold dots), shown as the loader writes them ----------
@@ -52,11 +53,13 @@ function numberIn(p, label, { integer = false } = {}) {
   const v = get(p);
   const inp = Object.assign(document.createElement("input"), { type: "text", inputMode: "decimal",
     value: v ?? "", size: 10 });
-  inp.addEventListener("input", () => {
-    const s = inp.value.trim();
-    set(p, s === "" ? undefined : NUM.test(s) && !NUM.exec(s)[2] ? (integer ? parseInt(s, 10) : Number(s)) : s);
-    edited();
-  });
+  const read = () => {  // not finite (1e400), not whole where it must be: refused here, kept as typed; text with a unit: the loader's
+    const s = inp.value.trim(), bare = NUM.test(s) && !NUM.exec(s)[2];
+    const r = s === "" ? { value: undefined } : integer || bare ? readNumber(s, label, { integer }) : { value: s };
+    if (r.problem) F.local.set(fmtPath(p), r.problem); else F.local.delete(fmtPath(p));
+    return r.problem ? s : r.value;
+  };
+  read(); inp.addEventListener("input", () => { set(p, read()); edited(); });
   return field(p, label, inp);
 }
 
@@ -331,7 +334,7 @@ function render() {
   const root = $("#mf-root");
   const open = new Set([...root.querySelectorAll("details[open]")].map((x) => x.dataset.path));
   const focus = document.activeElement && root.contains(document.activeElement) ? document.activeElement.id : null;
-  F.ids = new Set();
+  F.ids = new Set(); F.local = new Map();
   root.replaceChildren(modelSection(),
     entries("products", t("mf.products"), productEditor, () => ({ sales: 0, lifetime: { distribution: "fixed", mean: "10 year" }, bom: [] })),
     entries("parts", t("mf.parts"), partEditor, () => ({ bom: [] })),
@@ -358,6 +361,7 @@ async function check() {
     const r = await res.json();
     F.errors = []; showErrors();
     F.masses = r.masses || null; showMasses();
+    if (F.local.size) { $("#mf-status").textContent = t("mf.invalid", { n: F.local.size }); return false; }
     setText($("#mf-status"), () => [F.note, t("mf.valid", { scenarios: r.scenarios.length, added: r.changes.added,
       removed: r.changes.removed })].filter(Boolean).join(" "));
     return true;
@@ -365,7 +369,7 @@ async function check() {
   const doc = await problemOf(res);
   F.errors = res.status === 422 && Array.isArray(doc.errors) ? doc.errors : [];
   if (!F.errors.length) showProblem("#mf-errors", doc); else showErrors();
-  $("#mf-status").textContent = t("mf.invalid", { n: F.errors.length });
+  $("#mf-status").textContent = t("mf.invalid", { n: F.errors.filter((e) => !F.local.has(e.path)).length + F.local.size });
   return false;
 }
 
@@ -398,14 +402,14 @@ function showErrors() {
   const byPath = new Map();
   for (const el of root.querySelectorAll("[data-path]")) byPath.set(el.dataset.path, [...(byPath.get(el.dataset.path) || []), el]);
   const loose = [];
-  for (const e of F.errors) {
+  for (const e of [...[...F.local].map(([path, local]) => ({ path, local })), ...F.errors.filter((e) => !F.local.has(e.path))]) {
     let path = e.path || "", els = byPath.get(path);
     while (!els && path) { path = path.replace(/(\[\d+\]|\.?[^.[\]]+)$/, ""); els = byPath.get(path); }
     if (!els || (path === "" && e.path)) { loose.push(e); continue; }
     for (const el of els) {  // a part's BOM shows in the product's tree and under Parts
       const slot = el.querySelector(":scope > .mf-err");
       if (!slot) continue;
-      slot.textContent = `${slot.textContent ? `${slot.textContent} ` : ""}${message(e)}`;
+      slot.textContent = `${slot.textContent ? `${slot.textContent} ` : ""}${e.local || message(e)}`;
       const inp = el.querySelector(":scope > input, :scope > select");
       if (inp) inp.setAttribute("aria-invalid", "true");
       for (let d = el.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
@@ -414,7 +418,7 @@ function showErrors() {
   $("#mf-errors").replaceChildren(...loose.map((e) => {
     const li = document.createElement("li");
     const code = cell("code", e.path || t("err.document"));
-    li.append(code, `: ${message(e)}`); return li;
+    li.append(code, `: ${e.local || message(e)}`); return li;
   }));
 }
 

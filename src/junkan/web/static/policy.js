@@ -153,6 +153,7 @@ function drawPack(p) {
 const REG = "/api/policy/solar/registry";
 const ROLES = ["maker", "owner", "municipality", "dismantler", "recycler"];
 const TECH = ["c-Si", "CIS/CIGS", "CdTe", "other"];
+const techName = (v) => (v === "other" ? t("so.tech.other") : v);  // the others are the technologies' names
 const SUBSTANCES = ["Pb", "Cd", "As", "Se", "Sb"];
 const LIMIT = 1000;
 /** A model number or installation name as the service takes it (escaped for the `v`-flag patterns of forms). */
@@ -168,7 +169,8 @@ function field(id, key, control) {
 }
 const input = (props) => el("input", props);
 const withList = (e, id) => { e.setAttribute("list", id); return e; };
-const select = (values, text) => el("select", {}, ...values.map((v) => el("option", { value: v, textContent: text(v) })));
+const select = (values, text, i18n = {}) => el("select", {}, ...values.map((v) => {
+  const o = el("option", { value: v, textContent: text(v) }); if (i18n[v]) o.dataset.i18n = i18n[v]; return o; }));
 const submit = (id, key) => { const b = el("button", { id, type: "submit", textContent: t(key) }); b.dataset.i18n = key; return b; };
 const errorList = (id) => el("ul", { id, className: "error" });
 
@@ -183,7 +185,7 @@ function buildSolar() {
   $("#so-form label[for=so-as]").dataset.i18n = "so.as";
   const mf = el("form", { id: "so-model-form" },
     ...field("so-m-name", "so.m.name", input({ required: true, maxLength: 80, pattern: ID_PATTERN })),
-    ...field("so-m-tech", "so.col.technology", select(TECH, (v) => v)),
+    ...field("so-m-tech", "so.col.technology", select(TECH, techName, { other: "so.tech.other" })),
     ...field("so-m-mass", "so.col.unitMass", input({ type: "number", required: true, min: "0.001", max: "1000", step: "any" })),
     ...field("so-m-glass", "so.m.glass", input({ type: "number", required: true, min: "0", max: "100", step: "any" })),
     ...field("so-m-subst", "so.m.substances", el("textarea", { rows: 3, spellcheck: false, className: "pl-doc" })),
@@ -420,7 +422,7 @@ function drawSolar({ view: v, models, role }) {
   const has = (k) => rows.some((i) => i[k] !== undefined);
   const cols = [["id", "so.col.id", named], ["municipality", "so.col.place", (i) => `${i.municipality}${i.prefecture ? ` (${i.prefecture})` : ""}`],
     ["owner", "so.col.owner", (i) => i.owner], ["address", "so.col.address", (i) => i.address ?? "–"],
-    ["model", "so.col.model", (i) => (i.model ? `${named(i.model)} (${i.model.maker}, ${i.model.technology})` : "–")],
+    ["model", "so.col.model", (i) => (i.model ? `${named(i.model)} (${i.model.maker}, ${techName(i.model.technology)})` : "–")],
     ["count", "so.col.count", (i) => fmt(i.count)], ["end_of_business", "so.col.eob", (i) => i.end_of_business ?? "–"],
     ["mass_t", "so.col.mass", (i) => fmt(i.mass_t)], ["hazardous", "so.col.hazardous", (i) => (i.hazardous || []).join(", ") || "–"],
     ["handovers", "so.col.handovers", (i) => (i.handovers || []).map((h) => `${h.to} (${t(`so.role.${h.role}`, {}, h.role)}) ${fmt(h.count)} · ${h.date}`).join("; ") || "–"],
@@ -443,7 +445,7 @@ function drawModels(models, v) {
   $("#so-models").hidden = !models.length;
   $("#so-models-title").hidden = !models.length;
   richTable($("#so-models"), [t("so.col.model"), t("so.col.technology"), t("so.col.unitMass"), t("so.col.glass"), t("so.col.substances")],
-    models.map((m) => [named(m), m.technology, fmt(m.mass_kg), fmtPct(m.glass_share),
+    models.map((m) => [named(m), techName(m.technology), fmt(m.mass_kg), fmtPct(m.glass_share),
       m.substances.map((s) => `${s.substance} ${fmt(s.content_wt_pct)} wt% (${s.part})${(above[m.id] || []).includes(s.substance) ? " ⚠" : ""}`).join("; ")]),
     [2, 3], [0, 1, 4]);
 }
