@@ -3,13 +3,14 @@
 // all from the package: nothing from another site). It lets the field survey open without a network:
 // - the page and its assets: network first (so an online page is exactly the served one), the cached
 //   copy when the network fails; every successful fetch refreshes the copy;
-// - /api/me and the survey's checklist: the same, so the page knows who is signed in and which species
-//   to offer while offline; signing out (DELETE /api/session) or a 401 forgets the cached identity;
+// - /api/me, /api/session (whether signed in: the app asks it when it opens) and the survey's checklist:
+//   the same, so the page knows who is signed in and which species to offer while offline; signing out
+//   (DELETE /api/session) or a 401 forgets the cached identity;
 // - everything else (the API's other calls, uploads) goes to the network untouched.
 // The survey page (survey.js) asks it over a MessageChannel whether it can open offline (see "message" below): the
 // list of API answers kept for an offline start is here only.
 const CACHE = `junkan-survey-${VERSION}`;
-const KEEP_API = ["/api/me", "/api/nature/survey/checklist"];
+const KEEP_API = ["/api/me", "/api/session", "/api/nature/survey/checklist"];
 
 /** The signed-in identity and the checklist as they are now (a page opened before this worker started fetched them
  * without it); either may be missing (signed out): then it is cached at its next successful fetch. */
@@ -46,7 +47,7 @@ self.addEventListener("fetch", (ev) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (req.method === "DELETE" && url.pathname === "/api/session") {
-    ev.waitUntil(caches.open(CACHE).then((c) => c.delete("/api/me")));
+    ev.waitUntil(caches.open(CACHE).then((c) => Promise.all([c.delete("/api/me"), c.delete("/api/session")])));
     return;
   }
   if (req.method !== "GET") return;
