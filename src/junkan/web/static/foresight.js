@@ -86,6 +86,7 @@ async function fsRun() {
   $("#fs-errors").replaceChildren();
   const n = scenarioCount(); if (n === null) { ++fs.seq; $("#fs-status").textContent = ""; return; }
   const seq = ++fs.seq;
+  fs.reopened = false;  // this run's outcome is the page's news again
   $("#fs-status").textContent = t("fs.running", { n: fmt(n) });
   const res = await api(`/api/foresight/models/${m.name}/run`, { method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -101,7 +102,8 @@ async function fsRun() {
 }
 
 function drawFans(doc) {
-  $("#fs-status").textContent = t("fs.ran", { n: fmt(doc.scenarios), s: fmt(doc.seconds) });
+  // a run that ends after an earlier analysis was reopened leaves that analysis's status
+  if (!fs.reopened) $("#fs-status").textContent = t("fs.ran", { n: fmt(doc.scenarios), s: fmt(doc.seconds) });
   const traces = [];
   Object.entries(doc.families).forEach(([fam, q], i) => {
     const c = FAN_COLOURS[i % FAN_COLOURS.length];
@@ -167,6 +169,7 @@ $("#fs-earlier").addEventListener("change", async () => {
   fs.analysis = job.result;
   const m = fs.models.find((x) => x.name === job.result.model);
   if (m && $("#fs-model").value !== m.name) { $("#fs-model").value = m.name; drawLevers(); fsRun(); }
+  fs.reopened = true;
   $("#fs-status").textContent = t("fs.reopened", { n: fmt(job.result.scenarios), when: fmtTime(job.finished_at) });
   drawAnalysis(fs.analysis);
 });
