@@ -6,8 +6,9 @@ So the web page can speak its user's language, an answer whose message is one of
 service's own carries a ``code`` (``invalid-request``, ``not-found``, ``sign-in``,
 ``http-<status>``, …; the list is in docs/service.md), and a field refused by a schema rule
 carries the rule's pydantic error ``type`` and the limits it broke (``ctx``: ``gt``, ``le``,
-``max_length``, …; :func:`junkan.core.errors.rule_of`). Domain messages stay as written
-(English).
+``max_length``, …; :func:`junkan.core.errors.rule_of`). A domain rule with a code (the
+lifecycle model's: ``unknown-actor``, ``shares-below-one``, …) carries it the same way, with
+the names and figures its message quotes; other domain messages stay as written (English).
 
 Nothing echoes the submitted values back: a refused password, a 351 MB alias expansion or a
 NaN never reaches a response body, and internal exception text stays in the server log."""

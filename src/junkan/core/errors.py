@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 MAX_PATH = 300
 """Longest document path kept in a :class:`Problem` (longer ones are cut with an ellipsis)."""
 MAX_TEXT = 1000
@@ -28,11 +30,14 @@ class Problem:
     message:
         What is wrong and how to fix it.
     kind:
-        The schema rule the value broke (pydantic's error type, e.g. ``greater_than``), set
-        only when ``message`` says no more than that rule, so a user interface may show it
-        in its own language; empty otherwise.
+        The rule the value broke, set only when ``message`` says no more than that rule, so a
+        user interface may show it in its own language; empty otherwise. Either pydantic's
+        error type (``greater_than``) or a domain rule's code, which has a hyphen
+        (``unknown-actor``, ``shares-above-one``: :data:`DOMAIN_RULE`).
     limits:
-        The rule's limits (e.g. ``{"gt": 0}``), never the submitted value.
+        The rule's parameters: a schema rule's limits (e.g. ``{"gt": 0}``), never the
+        submitted value; a domain rule's figures and names as its message quotes them
+        (shortened, :func:`short`).
     """
 
     path: str
@@ -170,14 +175,29 @@ LIMIT_KEYS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length",
 CUSTOM = ("value_error", "assertion_error")
 """Error types whose message is a validator's own words (no rule to translate)."""
 
+DOMAIN_RULE = "-"
+"""What a domain rule's code has and pydantic's error types do not (``unknown-actor``):
+its parameters are the ones its message quotes, all kept (:func:`rule_of`)."""
+
+
+def refusal(kind: str, template: str, /, **params: int | float | str) -> PydanticCustomError:
+    """A validator's refusal under a domain rule's code (with a hyphen, :data:`DOMAIN_RULE`):
+    ``template`` names its ``params`` as ``{name}``; a user interface may show the message in
+    its own language from the code and the parameters (:func:`rule_of`)."""
+    if DOMAIN_RULE not in kind:
+        raise ValueError(f"a domain rule's code has a hyphen: {kind!r}")
+    return PydanticCustomError(kind, template, params)
+
 
 def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
     """The schema rule a pydantic error (an ``exc.errors()`` item) broke, for a translated
-    message: its type and the limits its context names (never the input); ``("", None)``
-    for a validator's own words (:data:`CUSTOM`)."""
+    message: its type and the limits its context names (never the input) — for a domain
+    rule (:func:`refusal`), every parameter its message quotes; ``("", None)`` for a
+    validator's own words (:data:`CUSTOM`)."""
     kind = str(err.get("type") or "")
     if not kind or kind in CUSTOM:
         return "", None
+    keep = (lambda _: True) if DOMAIN_RULE in kind else LIMIT_KEYS.__contains__
     ctx = {k: v for k, v in (err.get("ctx") or {}).items()
-           if k in LIMIT_KEYS and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+           if keep(k) and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
     return kind, {k: v[:200] if isinstance(v, str) else v for k, v in ctx.items()} or None

@@ -202,7 +202,9 @@ def _load_document(document: dict[str, Any] | LazyDocument, src: str,
                 suffix = "" if name == baseline.baseline_name else \
                     f" (set by scenarios.{name}.set)" if "(in scenario" in p.message else \
                     f" (in scenario '{name}', set by scenarios.{name}.set)"
-                problems.append(Problem(p.path, p.message + suffix))
+                # a scenario's suffix says more than the rule: its code is dropped with it
+                problems.append(Problem(p.path, p.message + suffix, *(
+                    (p.kind, p.limits) if not suffix else ("", None))))
     if problems:
         raise ModelError(problems, src)
     return mf

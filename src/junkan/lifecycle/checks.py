@@ -9,7 +9,7 @@ built, so :mod:`junkan.lifecycle.routing` asks a :class:`Checker` as it goes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -29,26 +29,61 @@ SinkShares = list[tuple[int, float]]
 """A route mix resolved to (sink index, share) pairs."""
 
 
+class Rule(NamedTuple):
+    """A domain rule's message with its code and the parameters the message quotes
+    (:class:`~junkan.core.errors.Problem`'s ``kind`` and ``limits``), so that a user
+    interface may say it in its own language."""
+
+    message: str
+    kind: str
+    params: dict[str, int | float | str]
+
+
 class Problems:
     """Problems found so far, in the order found."""
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, path: str, message: str) -> None:
-        self.items.append(Problem(path, message))
+    def add(self, path: str, said: str | Rule) -> None:
+        """A problem at ``path``: a message, or a :class:`Rule` with its code."""
+        if isinstance(said, Rule):
+            self.items.append(Problem(path, said.message, said.kind, said.params or None))
+        else:
+            self.items.append(Problem(path, said))
 
     def raise_if_any(self) -> None:
         if self.items:
             raise ModelError(self.items)
 
 
-def unknown(what: str, name: str, known: object) -> str:
-    """``unknown actor 'x'; known: a, b`` (at most 12 names shown)."""
+NAMED = ("process", "actor", "material", "part", "mode", "sink")
+"""What :func:`unknown` reports: its rules are ``unknown-<code>`` and ``undefined-<code>``."""
+
+
+def unknown(what: str, name: str, known: object, code: str = "") -> Rule:
+    """``unknown actor 'x'; known: a, b`` (at most 12 names shown): rule ``unknown-<code>``
+    (``undefined-<code>`` when none is known), ``code`` being ``what`` unless given (one of
+    :data:`NAMED`)."""
+    if (code or what) not in NAMED:
+        raise ValueError(f"no rule code for unknown {what!r}")
     names = sorted(known) if known else []  # type: ignore[call-overload]
     shown = ", ".join(str(n)[:40] for n in names[:12]) + (" …" if len(names) > 12 else "")
-    return f"unknown {what} {short(name)}" + (f"; known: {shown}" if names else
-                                              "; define it first")
+    code = code or what
+    if not names:
+        return Rule(f"unknown {what} {short(name)}; define it first", f"undefined-{code}",
+                    {"name": short(name)})
+    return Rule(f"unknown {what} {short(name)}; known: {shown}", f"unknown-{code}",
+                {"name": short(name), "known": shown})
+
+
+def rule(code: str, template: str, /, **params: int | float | str) -> Rule:
+    """A :class:`Rule` whose message is ``template`` with its ``{name}`` fields filled in
+    (literal braces in the template are left as written)."""
+    message = template
+    for key, value in params.items():
+        message = message.replace(f"{{{key}}}", str(value))
+    return Rule(message, code, params)
 
 
 def sink_shares(model: LifecycleModel, mix: dict[str, float] | None, d_index: dict[str, int],
@@ -81,8 +116,8 @@ class Checker:
         """The same by content: equal mixes of different entries (every product's own
         ``uncollected``) resolve to the same shares."""
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.add(path, message)
+    def add(self, path: str, said: str | Rule) -> None:
+        self.problems.add(path, said)
 
     def procs(self, procs: list[str], path: str) -> None:
         """Every name is an activity process of the model (not a sink, not an implicit one)."""
@@ -93,8 +128,10 @@ class Checker:
             if n not in self.table.index or n.startswith(("virgin:", "recycled:", "purchase:")):
                 self.add(f"{path}[{i}]", unknown("process", n, model.processes))
             elif model.processes[n].kind != "activity":
-                self.add(f"{path}[{i}]", f"process {short(n)} is a {model.processes[n].kind} "
-                         "sink; list it in a route mix (residual, uncollected), not here")
+                self.add(f"{path}[{i}]", rule(
+                    "process-is-sink", "process {name} is a {kind} sink; list it in a route "
+                    "mix (residual, uncollected), not here", name=short(n),
+                    kind=model.processes[n].kind))
 
     def known_mix(self, mix: dict[str, float], allow_recycling: bool = True
                   ) -> SinkShares | None:
@@ -109,9 +146,10 @@ class Checker:
         resolve it to sink indices."""
         if not mix:
             if needed:
-                self.add(path, "this route is used (a share of items reaches it) but has no "
-                         "destinations; give sinks with shares summing to 1, e.g. "
-                         "{landfill: 1}")
+                self.add(path, rule(
+                    "route-without-sinks", "this route is used (a share of items reaches it) "
+                    "but has no destinations; give sinks with shares summing to 1, e.g. "
+                    "{landfill: 1}"))
             return []
         hit = self._mixes.get((id(mix), allow_recycling))
         if hit is not None:
@@ -126,16 +164,19 @@ class Checker:
             if target not in self.d_index:
                 self.add(f"{path}.{target}", unknown("sink process (kind recycling, "
                          "energy_recovery, incineration, landfill or export)", target,
-                         self.d_index))
+                         self.d_index, code="sink"))
             elif not allow_recycling and self.model.processes[target].kind == "recycling":
-                self.add(f"{path}.{target}", "a recycling residue cannot go to another "
-                         "recycling process; use landfill, incineration or energy_recovery")
+                self.add(f"{path}.{target}", rule(
+                    "residue-to-recycling", "a recycling residue cannot go to another "
+                    "recycling process; use landfill, incineration or energy_recovery"))
         total = sum(mix.values())
         if total > 1 + 1e-9:
-            self.add(path, f"shares sum to {total:.6g}, above 1; lower them so they sum to 1")
+            self.add(path, rule("shares-above-one", "shares sum to {total}, above 1; lower "
+                                "them so they sum to 1", total=f"{total:.6g}"))
         elif total < 1 - 1e-9:
-            self.add(path, f"shares sum to {total:.6g}, below 1, so mass would vanish; "
-                     "add the missing destination (e.g. landfill) so they sum to 1")
+            self.add(path, rule("shares-below-one", "shares sum to {total}, below 1, so mass "
+                                "would vanish; add the missing destination (e.g. landfill) so "
+                                "they sum to 1", total=f"{total:.6g}"))
         shares = sink_shares(self.model, mix, self.d_index, allow_recycling)
         if len(self.problems.items) == n_before:
             self._mixes[(id(mix), allow_recycling)] = (mix, shares)
@@ -183,8 +224,9 @@ class Checker:
             path = f"processes.{name}"
             if p.kind == "recycling":
                 if not p.yields:
-                    self.add(f"{path}.yields", "a recycling process needs yields per material, "
-                             "e.g. {steel: 0.95}")
+                    self.add(f"{path}.yields", rule(
+                        "recycling-without-yields", "a recycling process needs yields per "
+                        "material, e.g. {steel: 0.95}"))
                 for mat in p.yields:
                     if mat not in materials:
                         self.add(f"{path}.yields.{mat}", unknown("material", mat, materials))
@@ -192,8 +234,9 @@ class Checker:
                     len(p.yields) < n_m
                 self.mix(p.residue, f"{path}.residue", needs_residue, allow_recycling=False)
             elif p.yields or p.residue:
-                self.add(path, f"'yields' and 'residue' only apply to kind: recycling "
-                         f"(this process is kind: {p.kind})")
+                self.add(path, rule("yields-not-recycling", "'yields' and 'residue' only "
+                                    "apply to kind: recycling (this process is kind: {kind})",
+                                    kind=p.kind))
 
     def sales_points(self, pname: str, prod: Product, first_year: int
                      ) -> tuple[list[int], list[float]]:
@@ -209,8 +252,9 @@ class Checker:
                 except ValueError:
                     year = 0
                 if not YEAR_MIN <= year <= YEAR_MAX:
-                    self.add(f"{path}.{short(key, 30).strip(chr(39))}", "sales keys are years "
-                             f"from {YEAR_MIN} to {YEAR_MAX} (e.g. 2030: 1200)")
+                    self.add(f"{path}.{short(key, 30).strip(chr(39))}", rule(
+                        "sales-year", "sales keys are years from {min} to {max} (e.g. 2030: "
+                        "1200)", min=YEAR_MIN, max=YEAR_MAX))
                     continue
                 pts[year] = v
         xs, ys = [], []
@@ -220,11 +264,13 @@ class Checker:
                     convert(parse_quantity(v), "piece/year", value=v, what="sales")
                 check_magnitude(val, v, "piece/year", "sales")
             except UnitParseError:
-                self.add(f"{path}.{y}", f"cannot read {short(v)} as units per year "
-                         "(e.g. 1200 or '1200 piece/year')")
+                self.add(f"{path}.{y}", rule("sales-unreadable", "cannot read {value} as "
+                                             "units per year (e.g. 1200 or '1200 piece/year')",
+                                             value=short(v)))
                 continue
             if val < 0:
-                self.add(f"{path}.{y}", f"sales must not be negative, got {short(v)}")
+                self.add(f"{path}.{y}", rule("sales-negative", "sales must not be negative, "
+                                             "got {value}", value=short(v)))
             xs.append(y)
             ys.append(val)
         return xs, ys
@@ -287,9 +333,9 @@ def check_bom_graph(model: LifecycleModel, problems: Problems,
                 cycle = chain[chain.index(child):]
                 if len(cycle) > 9:  # keep the message short
                     cycle = cycle[:4] + [f"… {len(cycle) - 8:,} more …"] + cycle[-4:]
-                problems.add(f"parts.{name}.bom[{i}].part",
-                             "the BOM has a cycle: " + " → ".join(cycle) +
-                             "; a part cannot contain itself")
+                problems.add(f"parts.{name}.bom[{i}].part", rule(
+                    "bom-cycle", "the BOM has a cycle: {cycle}; a part cannot contain itself",
+                    cycle=" → ".join(cycle)))
                 return list(model.parts), False
             if child not in state:
                 state[child] = 1
@@ -325,8 +371,9 @@ def _check_line(path: str, part: str | None, material: object, parts: PartTable,
         problems.add(f"{path}.part", unknown("part", part, parts))
         return False
     if part in seen:
-        problems.add(f"{path}.part", f"part {short(part)} is listed twice; list it once with "
-                     "the summed quantity")
+        problems.add(f"{path}.part", rule("part-listed-twice", "part {name} is listed twice; "
+                                          "list it once with the summed quantity",
+                                          name=short(part)))
     seen.add(part)
     return True
 
@@ -416,16 +463,21 @@ def check_bom_size(model: LifecycleModel, graph: PartGraph, lines: ProductLines,
     n_before = len(problems.items)
     names = list(model.products)
     for pi in deep:
-        problems.add(f"products.{names[pi]}.bom", f"the BOM is {int(depth[pi]):,} part levels "
-                     f"deep, more than the {lim.describe('bom_depth')}")
+        problems.add(f"products.{names[pi]}.bom", rule(
+            "bom-too-deep", "the BOM is {depth} part levels deep, more than the limit {limit} "
+            "({setting})", depth=f"{int(depth[pi]):,}", limit=f"{lim.bom_depth:,}",
+            setting=lim.env("bom_depth")))
     if over.size:
-        problems.add(f"products.{names[stop]}.bom", f"expanding the BOMs gives at least "
-                     f"{int(total[stop]):,} part instances (one per path from a product to a part; "
-                     f"this product has {int(count[stop]):,}), more than the "
-                     f"{lim.describe('bom_instances')}; a part used by several parents "
-                     "counts once per path")
+        problems.add(f"products.{names[stop]}.bom", rule(
+            "bom-too-many-instances", "expanding the BOMs gives at least {total} part "
+            "instances (one per path from a product to a part; this product has {count}), "
+            "more than the limit {limit} ({setting}); a part used by several parents counts "
+            "once per path", total=f"{int(total[stop]):,}", count=f"{int(count[stop]):,}",
+            limit=f"{lim.bom_instances:,}", setting=lim.env("bom_instances")))
     if n_years * n_p > lim.years_products:
-        problems.add("products", f"{n_years:,} years × {n_p:,} products = "
-                     f"{n_years * n_p:,}, more than the "
-                     f"{lim.describe('years_products')}; shorten the horizon or split the model")
+        problems.add("products", rule(
+            "years-products-too-many", "{years} years × {products} products = {product}, "
+            "more than the limit {limit} ({setting}); shorten the horizon or split the model",
+            years=f"{n_years:,}", products=f"{n_p:,}", product=f"{n_years * n_p:,}",
+            limit=f"{lim.years_products:,}", setting=lim.env("years_products")))
     return len(problems.items) == n_before

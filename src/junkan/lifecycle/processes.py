@@ -14,7 +14,7 @@ import numpy as np
 from junkan.core.errors import short
 from junkan.core.quantities import code_unit, convert, parse_quantity
 from junkan.core.registry import UnitParseError
-from junkan.lifecycle.checks import Problems, unknown
+from junkan.lifecycle.checks import Problems, rule, unknown
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, ProcessTable
 from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.schema import LifecycleModel
@@ -29,8 +29,8 @@ def _parse_factor(value: object, numerator: str, path: str, currency: str,
     parsed = _factor_value(value, numerator, currency) if ok_type else None
     if isinstance(parsed, tuple):
         return parsed
-    problems.add(path, parsed or f"expected a factor such as '1.2 kgCO2e/piece', got "
-                 f"{short(value)}")
+    problems.add(path, parsed or rule("factor-unreadable", "expected a factor such as "
+                                      "'1.2 kgCO2e/piece', got {value}", value=short(value)))
     return None
 
 
@@ -93,13 +93,15 @@ class _TableBuilder:
             mag, b = parsed
             if b == "kg_km":
                 if distance is None:
-                    self.problems.add(f"{path}.distance", f"{key} is per t*km, so the process "
-                                      "needs a 'distance' (e.g. '150 km')")
+                    self.problems.add(f"{path}.distance", rule(
+                        "distance-needed", "{factor} is per t*km, so the process needs a "
+                        "'distance' (e.g. '150 km')", factor=key))
                     continue
                 mag, b = mag * distance, "kg"
             if per_kg_only and b != "kg":
-                self.problems.add(f"{path}.{key}", f"{short(v)}: material supply factors are "
-                                  "per kg (e.g. '30 kgCO2e/kg')")
+                self.problems.add(f"{path}.{key}", rule(
+                    "supply-not-per-kg", "{value}: material supply factors are per kg (e.g. "
+                    "'30 kgCO2e/kg')", value=short(v)))
                 continue
             row[(0 if b in ("piece", "piece_year") else 4) + i] += mag
         self.names.append(name)
@@ -193,13 +195,15 @@ def _model_processes(model: LifecycleModel, rows: _TableBuilder, problems: Probl
         if p.mode is not None:
             mode = model.modes.get(p.mode)
             if mode is None:
-                problems.add(f"{path}.mode", unknown("transport mode", p.mode, model.modes))
+                problems.add(f"{path}.mode", unknown("transport mode", p.mode, model.modes,
+                                                     code="mode"))
             else:
                 values.update({k: getattr(mode, k) for k in ("co2e", "energy", "cost")
                                if getattr(mode, k) is not None})
                 if p.distance is None:
-                    problems.add(f"{path}.distance", f"transport mode {short(p.mode)} is per "
-                                 "t*km, so the process needs a 'distance' (e.g. '150 km')")
+                    problems.add(f"{path}.distance", rule(
+                        "mode-distance-needed", "transport mode {mode} is per t*km, so the "
+                        "process needs a 'distance' (e.g. '150 km')", mode=short(p.mode)))
         # the mode gives per-t*km factors; a factor the process gives itself replaces the mode's
         values.update({k: getattr(p, k) for k in FACTOR_KEYS if getattr(p, k) is not None})
         rows.add(name, p.actor, p.stage, p.kind, values, p.distance, path)

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from junkan.core.errors import refusal
 from junkan.core.fields import YEAR_MAX, YEAR_MIN, Year
 from junkan.core.limits import limits
 from junkan.lifecycle.schema_headline import Headline, Scenario, Selection
@@ -189,7 +190,8 @@ class Material(Strict):
     @classmethod
     def _composition_sums(cls, v: dict[str, float]) -> dict[str, float]:
         if sum(v.values()) > 1.0 + 1e-9:
-            raise ValueError(f"element fractions sum to {sum(v.values()):.6g}, above 1")
+            raise refusal("fractions-above-one", "element fractions sum to {total}, above 1",
+                          total=f"{sum(v.values()):.6g}")
         return v
 
 
@@ -216,12 +218,13 @@ class BomItem(Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> BomItem:
         if (self.part is None) == (self.material is None):
-            raise ValueError("a BOM line names exactly one of 'part' or 'material'")
+            raise refusal("bom-line-kind", "a BOM line names exactly one of 'part' or "
+                          "'material'")
         if self.material is not None and self.mass is None:
-            raise ValueError("a material line needs 'mass' (e.g. '0.25 kg')")
+            raise refusal("bom-line-mass", "a material line needs 'mass' (e.g. '0.25 kg')")
         if self.part is not None and self.mass is not None:
-            raise ValueError("a part line takes 'quantity', not 'mass' (the part's own BOM "
-                             "gives its mass)")
+            raise refusal("bom-part-mass", "a part line takes 'quantity', not 'mass' (the "
+                          "part's own BOM gives its mass)")
         return self
 
 
@@ -265,8 +268,8 @@ class PartRecovery(Strict):
         total = (self.reuse.share if self.reuse else 0) + (
             self.remanufacture.share if self.remanufacture else 0)
         if total > 1.0 + 1e-9:
-            raise ValueError(f"reuse.share + remanufacture.share = {total:.6g}, above 1; "
-                             "lower one of them")
+            raise refusal("reuse-shares-above-one", "reuse.share + remanufacture.share = "
+                          "{total}, above 1; lower one of them", total=f"{total:.6g}")
         return self
 
 
@@ -390,7 +393,8 @@ class Maintenance(Strict):
     @model_validator(mode="after")
     def _one_hazard(self) -> Maintenance:
         if (self.replacement_rate is None) == (self.lifetime is None):
-            raise ValueError("give exactly one of 'replacement_rate' or 'lifetime'")
+            raise refusal("replacement-rule", "give exactly one of 'replacement_rate' or "
+                          "'lifetime'")
         return self
 
 
@@ -478,7 +482,8 @@ class LifecycleModel(Strict):
     def _scenario_count(cls, v: Any) -> Any:
         lim = limits()
         if isinstance(v, dict) and len(v) > lim.scenarios:
-            raise ValueError(f"{len(v):,} scenarios, more than the {lim.describe('scenarios')}; "
-                             "every scenario is validated and compiled on load — split the "
-                             "model or raise the limit")
+            raise refusal("scenarios-too-many", "{count} scenarios, more than the limit "
+                          "{limit} ({setting}); every scenario is validated and compiled on "
+                          "load — split the model or raise the limit", count=f"{len(v):,}",
+                          limit=f"{lim.scenarios:,}", setting=lim.env("scenarios"))
         return v

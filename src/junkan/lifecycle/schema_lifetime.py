@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from junkan.core.errors import refusal
 from junkan.lifecycle.schema_types import Duration, Strict
 
 __all__ = ["Lifetime"]
@@ -65,16 +66,16 @@ class Lifetime(Strict):
         }[self.distribution]
         missing = [n for n in need if getattr(self, n) is None]
         if missing:
-            raise ValueError(
-                f"a {self.distribution} lifetime needs {', '.join(missing)} (e.g. mean: '12 year')"
-            )
+            raise refusal("lifetime-needs", "a {distribution} lifetime needs {fields} (e.g. "
+                          "mean: '12 year')", distribution=self.distribution,
+                          fields=", ".join(missing))
         extra = [
             n
             for n in ("mean", "std", "scale", "shape")
             if n not in need and getattr(self, n) is not None
         ]
         if extra:
-            raise ValueError(
-                f"a {self.distribution} lifetime takes {', '.join(need)}, not {', '.join(extra)}"
-            )
+            raise refusal("lifetime-takes", "a {distribution} lifetime takes {fields}, not "
+                          "{extra}", distribution=self.distribution, fields=", ".join(need),
+                          extra=", ".join(extra))
         return self

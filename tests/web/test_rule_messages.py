@@ -1,0 +1,41 @@
+"""A model's domain rules in the user's language: the upload page says an unknown actor and
+route shares that do not sum to 1 in Japanese, with the names and figures of the document,
+and no English line is left (so no "the service's explanation in English" lead either)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import SMALL
+from tests.web.conftest import require_browser
+from tests.web.conftest import sign_in as _sign_in
+
+sync_api = require_browser()
+
+pytestmark = pytest.mark.slow
+
+
+def test_domain_rules_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
+                                  tmp_path: Path) -> None:
+    _sign_in(page, server)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    doc = copy.deepcopy(SMALL)
+    doc["processes"]["assembly"]["actor"] = "nobody"
+    doc["products"]["widget"]["eol"]["uncollected"] = {"landfill": 0.5}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    page.set_input_files("#upload-file", str(bad))
+    page.click("#upload-form button[type=submit]")
+    errors = page.locator("#upload-errors")
+    sync_api.expect(errors).to_contain_text(
+        "processes.assembly.actor: 主体 'nobody' は定義されていません。"
+        "定義済み：maker, recycler, supplier, waste")
+    sync_api.expect(errors).to_contain_text(
+        "products.widget.eol.uncollected: 配分の合計が 0.5 で 1 に足りず")
+    assert "unknown actor" not in errors.inner_text()
+    assert "サービスの説明（英語）" not in errors.inner_text()
