@@ -180,6 +180,24 @@ DOMAIN_RULE = "-"
 its parameters are the ones its message quotes, all kept (:func:`rule_of`)."""
 
 
+def fill_in(template: str, params: dict[str, int | float | str]) -> str:
+    """``template`` with its ``{name}`` fields replaced by ``params`` (as pydantic fills a
+    custom error's template: other braces are left as written, e.g. ``{landfill: 1}``)."""
+    for key, value in params.items():
+        template = template.replace(f"{{{key}}}", str(value))
+    return template
+
+
+def coded(path: str, code: str, template: str, /, **params: int | float | str) -> Problem:
+    """A :class:`Problem` under a domain rule's ``code`` (with a hyphen,
+    :data:`DOMAIN_RULE`): its message is ``template`` filled in with ``params``
+    (:func:`fill_in`), which it keeps as its ``limits`` so that a user interface may say it
+    in its own language (``val.<code>`` in the web page's catalogues)."""
+    if DOMAIN_RULE not in code:
+        raise ValueError(f"a domain rule's code has a hyphen: {code!r}")
+    return Problem(path, fill_in(template, params), code, params or None)
+
+
 def refusal(kind: str, template: str, /, **params: int | float | str) -> PydanticCustomError:
     """A validator's refusal under a domain rule's code (with a hyphen, :data:`DOMAIN_RULE`):
     ``template`` names its ``params`` as ``{name}``; a user interface may show the message in

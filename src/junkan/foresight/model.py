@@ -17,7 +17,7 @@ from scipy import sparse
 
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.fields import Years
 
 
@@ -174,7 +174,8 @@ def _nonfinite(m: CausalModel) -> list[Problem]:
     validated; a model built in Python with ``model_construct`` is checked here)."""
     problems = []
     if not math.isfinite(m.gain):
-        problems.append(Problem("gain", "must be a finite number (not NaN or infinity)"))
+        problems.append(coded("gain", "not-finite", "must be a finite number (not NaN or "
+                              "infinity)"))
     for section, items, fields in (
             ("factors", m.factors, ("range", "x0", "trend", "shock")),
             ("links", m.links, ("uncertainty",)),
@@ -184,8 +185,8 @@ def _nonfinite(m: CausalModel) -> list[Problem]:
                 value = getattr(item, name)
                 values = value if isinstance(value, tuple | list) else (value,)
                 if any(v is not None and not math.isfinite(float(v)) for v in values):
-                    problems.append(Problem(f"{section}[{i}].{name}", "must be a finite "
-                                            "number (not NaN or infinity)"))
+                    problems.append(coded(f"{section}[{i}].{name}", "not-finite", "must be "
+                                          "a finite number (not NaN or infinity)"))
     return problems
 
 
@@ -197,28 +198,34 @@ def _reference_problems(m: CausalModel, index: dict[str, int]) -> list[Problem]:
     for n, ln in enumerate(m.links):
         for end in ("src", "dst"):
             if getattr(ln, end) not in index:
-                problems.append(Problem(f"links[{n}].{end}", f"unknown factor "
-                                        f"'{getattr(ln, end)}'; define it under factors"))
+                problems.append(coded(f"links[{n}].{end}", "unknown-factor", "unknown factor "
+                                      "{name}; define it under factors",
+                                      name=short(getattr(ln, end))))
         if ln.src == ln.dst:
-            problems.append(Problem(f"links[{n}]", f"link {ln.src} → {ln.dst} points at its "
-                                    "own source: every factor already keeps its value from "
-                                    "year to year, so a factor cannot drive itself; remove "
-                                    "the link"))
+            problems.append(coded(f"links[{n}]", "link-to-itself", "link {src} → {dst} points "
+                                  "at its own source: every factor already keeps its value "
+                                  "from year to year, so a factor cannot drive itself; remove "
+                                  "the link", src=short(ln.src, 40), dst=short(ln.dst, 40)))
         key = (ln.src, ln.dst, ln.lag)
         if key in seen:
-            problems.append(Problem(f"links[{n}]", f"duplicate link {ln.src} → {ln.dst} "
-                                    f"(lag {ln.lag}); it repeats links[{seen[key]}] — merge them"))
+            problems.append(coded(f"links[{n}]", "duplicate-link", "duplicate link {src} → "
+                                  "{dst} (lag {lag}); it repeats links[{first}] — merge them",
+                                  src=short(ln.src, 40), dst=short(ln.dst, 40), lag=ln.lag,
+                                  first=seen[key]))
         seen[key] = n
     for n, lv in enumerate(m.levers):
         if lv.factor not in index:
-            problems.append(Problem(f"levers[{n}].factor", f"unknown factor '{lv.factor}'"))
+            problems.append(coded(f"levers[{n}].factor", "unknown-factor", "unknown factor "
+                                  "{name}; define it under factors", name=short(lv.factor)))
         if not m.years.start <= lv.start <= m.years.end:
-            problems.append(Problem(f"levers[{n}].start", f"start {lv.start} is outside the "
-                                    f"model years {m.years.start}–{m.years.end}"))
+            problems.append(coded(f"levers[{n}].start", "year-outside", "{year} is outside "
+                                  "the model years {start}–{end}", year=lv.start,
+                                  start=m.years.start, end=m.years.end))
     for i, f in enumerate(m.factors):
         if f.trend_start is not None and not m.years.start <= f.trend_start <= m.years.end:
-            problems.append(Problem(f"factors[{i}].trend_start", f"{f.trend_start} is outside "
-                                    f"the model years {m.years.start}–{m.years.end}"))
+            problems.append(coded(f"factors[{i}].trend_start", "year-outside", "{year} is "
+                                  "outside the model years {start}–{end}", year=f.trend_start,
+                                  start=m.years.start, end=m.years.end))
     return problems
 
 
@@ -230,11 +237,12 @@ def check_model(m: CausalModel, source: str = "<model>") -> tuple[dict[str, int]
     sources."""
     problems = _nonfinite(m)
     if m.years.end == m.years.start:
-        problems.append(Problem("years", "end must be after start"))
+        problems.append(coded("years", "years-order", "end must be after start"))
     index: dict[str, int] = {}
     for i, f in enumerate(m.factors):
         if f.id in index:
-            problems.append(Problem(f"factors[{i}].id", f"duplicate factor id '{f.id}'"))
+            problems.append(coded(f"factors[{i}].id", "duplicate-id", "duplicate factor id "
+                                  "{name}", name=short(f.id)))
         index[f.id] = i
     problems += _reference_problems(m, index)
     if problems:
@@ -244,8 +252,9 @@ def check_model(m: CausalModel, source: str = "<model>") -> tuple[dict[str, int]
         incoming[index[ln.dst]].append(index[ln.src])
     for i, f in enumerate(m.factors):
         if f.role == "kpi" and not incoming[i]:
-            problems.append(Problem(f"factors[{i}]", f"KPI '{f.id}' has no incoming link: "
-                                    "nothing drives it; add a link or make it a driver"))
+            problems.append(coded(f"factors[{i}]", "kpi-undriven", "KPI {name} has no "
+                                  "incoming link: nothing drives it; add a link or make it a "
+                                  "driver", name=short(f.id)))
     if problems:
         raise ModelError(problems, source)
     return index, incoming

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import ModelError, Problem, fill_in, short
 from junkan.core.fields import YEAR_MAX, YEAR_MIN
 from junkan.core.limits import limits
 from junkan.core.quantities import check_magnitude, convert, parse_quantity
@@ -79,11 +79,8 @@ def unknown(what: str, name: str, known: object, code: str = "") -> Rule:
 
 def rule(code: str, template: str, /, **params: int | float | str) -> Rule:
     """A :class:`Rule` whose message is ``template`` with its ``{name}`` fields filled in
-    (literal braces in the template are left as written)."""
-    message = template
-    for key, value in params.items():
-        message = message.replace(f"{{{key}}}", str(value))
-    return Rule(message, code, params)
+    (:func:`~junkan.core.errors.fill_in`)."""
+    return Rule(fill_in(template, params), code, params)
 
 
 def sink_shares(model: LifecycleModel, mix: dict[str, float] | None, d_index: dict[str, int],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.transport import ModeField
 from junkan.network.geo import (
     Place,
@@ -94,8 +94,8 @@ class Network:
 def _site_place(name: str, key: str, path: str, problems: list[Problem]) -> Place | None:
     site = sites().get(key.lower())
     if site is None:
-        problems.append(Problem(f"{path}.site", f"unknown site {short(key)}; known: "
-                                + ", ".join(sites())))
+        problems.append(coded(f"{path}.site", "unknown-site", "unknown site {name}; known: "
+                              "{known}", name=short(key), known=", ".join(sites())))
         return None
     return Place(key=f"hub:{name}", name=name, ja=site.ja, prefecture=site.prefecture,
                  lat=site.lat, lon=site.lon, port=site.quay or site.port is not None)
@@ -112,11 +112,13 @@ def _place_for(name: str, prefecture: str | int | None, lat: float | None, lon: 
                                 p.ja.removesuffix("港")):
                 return Place(key=f"hub:{name}", name=name, ja=p.ja, prefecture=p.prefecture,
                              lat=p.lat, lon=p.lon, port=True)
-        problems.append(Problem(f"{path}.port", f"unknown port {short(port)}; known: "
-                                + ", ".join(p.name.removesuffix(' port') for p in ports())))
+        problems.append(coded(f"{path}.port", "unknown-port", "unknown port {name}; known: "
+                              "{known}", name=short(port),
+                              known=", ".join(p.name.removesuffix(' port') for p in ports())))
         return None
     if prefecture is None:
-        problems.append(Problem(path, "give a port or a prefecture (and optionally lat/lon)"))
+        problems.append(coded(path, "place-needed", "give a port or a prefecture (and "
+                              "optionally lat/lon)"))
         return None
     try:
         code = prefecture_code(prefecture)
@@ -186,8 +188,8 @@ def _hubs(sc: NetworkScenario, zones: list[Place],
             tiers.append([(t.capacity / 1000, t.fixed_cost) for t in h.tiers] if h.tiers
                          else default)
     if not hubs:
-        problems.append(Problem("hubs", "no candidate hubs: set ports or prefectural_capitals "
-                                        "to true, or list extra hubs"))
+        problems.append(coded("hubs", "no-hubs", "no candidate hubs: set ports or "
+                              "prefectural_capitals to true, or list extra hubs"))
     return hubs, tiers
 
 
@@ -212,8 +214,9 @@ def _destinations(sc: NetworkScenario, comms: list[str], problems: list[Problem]
         dports.append(dp)
         for cname, cap in d.capacity.items():
             if cname not in comms:
-                problems.append(Problem(f"destinations[{j}].capacity.{cname}",
-                                        f"unknown commodity '{cname}'; known: {', '.join(comms)}"))
+                problems.append(coded(f"destinations[{j}].capacity.{cname}",
+                                      "unknown-commodity", "unknown commodity {name}; known: "
+                                      "{known}", name=short(cname), known=", ".join(comms)))
             else:
                 dcap[j, comms.index(cname)] = cap / 1000
     return dests, dports, dcap
@@ -255,16 +258,18 @@ def _check_capacities(sc: NetworkScenario, comms: list[str], collected: np.ndarr
     delivered = total * (1 - sc.hubs.loss)
     for p, cname in enumerate(comms):
         if delivered[p] > dcap[:, p].sum() * 1.0000001:
-            raise ModelError([Problem(f"destinations[*].capacity.{cname}",
-                                      f"infeasible: {delivered[p]:,.0f} t/yr of {cname} reach "
-                                      f"but destinations accept only {dcap[:, p].sum():,.0f} t/yr "
-                                      "(the destination-capacity constraint binds); add capacity "
-                                      "or lower the collection rate")], source)
+            raise ModelError([coded(
+                f"destinations[*].capacity.{cname}", "destinations-too-small", "infeasible: "
+                "{delivered} t/yr of {name} reach but destinations accept only {capacity} t/yr "
+                "(the destination-capacity constraint binds); add capacity or lower the "
+                "collection rate", delivered=f"{delivered[p]:,.0f}", name=short(cname, 40),
+                capacity=f"{dcap[:, p].sum():,.0f}")], source)
     max_cap = sum(max(c for c, _ in t) for t in tiers)
     if total.sum() > max_cap * 1.0000001:
-        raise ModelError([Problem("hubs.tiers", f"infeasible: {total.sum():,.0f} t/yr collected "
-                                  f"but all candidate hubs at their largest tier handle "
-                                  f"{max_cap:,.0f} t/yr (the hub-capacity constraint binds)")],
+        raise ModelError([coded("hubs.tiers", "hubs-too-small", "infeasible: {collected} t/yr "
+                                "collected but all candidate hubs at their largest tier handle "
+                                "{capacity} t/yr (the hub-capacity constraint binds)",
+                                collected=f"{total.sum():,.0f}", capacity=f"{max_cap:,.0f}")],
                          source)
 
 
@@ -338,11 +343,11 @@ def build(sc: NetworkScenario, source: str = "<scenario>") -> Network:
     stuck = [zones[k].name for k in np.flatnonzero(collected.sum(axis=1) > 0)
              if not (zone_hub_ok[k] & hub_out).any()]
     if stuck:
-        raise ModelError([Problem("hubs", f"infeasible: no hub reachable by truck from "
-                                  f"{', '.join(stuck)} can send on to a destination (trucks stay "
-                                  "on road-connected land; ship needs a port hub and a "
-                                  "destination port) — add a port hub there or a destination")],
-                         source)
+        raise ModelError([coded("hubs", "zones-stuck", "infeasible: no hub reachable by truck "
+                                "from {zones} can send on to a destination (trucks stay on "
+                                "road-connected land; ship needs a port hub and a destination "
+                                "port) — add a port hub there or a destination",
+                                zones=", ".join(stuck))], source)  # prefectures: at most 47
     return Network(scenario=sc, zones=zones, hubs=hubs, hub_tiers=tiers, dests=dests,
                    dest_port=dports, commodities=comms, modes=list(legs), collected=collected,
                    dest_cap=dcap, d_zone_hub=d_zh, d_hub_dest=d_hd, cost_hub_dest=cost_hd,

@@ -1,6 +1,7 @@
-"""The lifecycle model's domain rules carry a code and the figures their message quotes, so
-the UI can say them in Japanese: every code has a message in both catalogues, and the
-English catalogue's message filled with the problem's parameters is the service's message."""
+"""Domain rules carry a code and the figures their message quotes, so the UI can say them
+in Japanese: every code in the source has a message in both catalogues, and the English
+catalogue's message filled with a problem's parameters is the service's message (lifecycle
+models, foresight models, network scenarios)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from junkan import network
 from junkan.core.errors import ModelError, Problem
+from junkan.foresight import load_causal_model
 from junkan.lifecycle import load_model
 from junkan.lifecycle.checks import NAMED
-from tests.conftest import SMALL
+from tests.conftest import EXAMPLES, SMALL
+from tests.network.test_cases import TINY
 
 SRC = Path(__file__).parents[2] / "src" / "junkan"
 CATALOGUES = SRC / "web" / "static" / "i18n"
@@ -27,19 +32,23 @@ def _catalogue(lang: str) -> dict[str, str]:
     return doc
 
 
+_CODE = re.compile(r'\b(?:rule|refusal|coded)\((?:[^()"]|"[^"]*"|\([^()]*\))*?'
+                   r'"([a-z]+(?:-[a-z]+)+)"')
+"""A code: the first string literal of a rule's call that is a code (with a hyphen)."""
+
+
 def _codes() -> set[str]:
-    """Every domain rule code the lifecycle package can report (read from its source)."""
+    """Every domain rule code junkan can report (read from its source)."""
     codes = {f"{kind}-{name}" for name in NAMED for kind in ("unknown", "undefined")}
-    for module in (SRC / "lifecycle").glob("*.py"):
-        codes |= set(re.findall(r'\b(?:rule|refusal)\(\s*"([a-z]+(?:-[a-z]+)+)"',
-                                module.read_text("utf-8")))
+    for module in SRC.rglob("*.py"):
+        codes |= set(_CODE.findall(module.read_text("utf-8")))
     return codes
 
 
 def test_every_rule_has_a_message_in_both_languages() -> None:
     en, ja = _catalogue("en"), _catalogue("ja")
     codes = _codes()
-    assert len(codes) >= 40, sorted(codes)
+    assert len(codes) >= 56 and {"kpi-undriven", "unknown-site"} <= codes, sorted(codes)
     missing = sorted(c for c in codes if f"val.{c}" not in en or f"val.{c}" not in ja)
     assert not missing, missing
 
@@ -99,12 +108,39 @@ def test_a_broken_rule_says_its_code_and_figures(path: str, value: Any, code: st
     same placeholders, says the same)."""
     problems = [p for p in _problems(_set(path, value)) if p.kind == code]
     assert problems, [(p.path, p.kind, p.message) for p in _problems(_set(path, value))]
-    en = _catalogue("en")
     for p in problems:
         if params is not None:
             assert p.limits == params
-        template = en[f"val.{code}"]
-        quoted = p.limits or {}
-        filled = re.sub(r"\{(\w+)\}", lambda m, q=quoted: str(q[m.group(1)]), template)
-        assert filled == p.message
+        _says_its_rule(p)
+
+
+def _says_its_rule(p: Problem) -> None:
+    """The English catalogue's message of ``p``'s rule, filled in, is its message."""
+    template = _catalogue("en")[f"val.{p.kind}"]
+    quoted = p.limits or {}
+    assert re.sub(r"\{(\w+)\}", lambda m: str(quoted[m.group(1)]), template) == p.message
+
+
+def test_foresight_rules() -> None:
+    doc = yaml.safe_load((EXAMPLES / "foresight_validation.yaml").read_text("utf-8"))
+    doc["links"].append({"src": "ghost", "dst": "market", "sign": "+", "strength": 1})
+    doc["links"].append(dict(doc["links"][0]))
+    doc["levers"] = [{"id": "x", "factor": "awareness", "effect": 0.05, "start": 2090}]
+    with pytest.raises(ModelError) as err:
+        load_causal_model(doc=doc, source="m.yaml")
+    kinds = {p.kind: p for p in err.value.problems}
+    assert kinds["unknown-factor"].limits == {"name": "'ghost'"}
+    assert kinds["year-outside"].limits == {"year": 2090, "start": doc["years"]["start"],
+                                            "end": doc["years"]["end"]}
+    assert {"unknown-factor", "duplicate-link", "year-outside"} <= set(kinds), kinds
+    for p in err.value.problems:
+        _says_its_rule(p)
+
+
+def test_network_rules() -> None:
+    with pytest.raises(ModelError) as err:
+        network.load(text=TINY.replace("site: niihama", "site: atlantis"))
+    (p,) = err.value.problems
+    assert p.kind == "unknown-site" and p.limits is not None and p.limits["name"] == "'atlantis'"
+    _says_its_rule(p)
 
