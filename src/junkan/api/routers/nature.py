@@ -245,8 +245,8 @@ def _refused(exc: Exception) -> HTTPException:
 def _observations(request: Request, org_id: str) -> list[Any]:
     from junkan.nature import Observation
 
-    docs = _survey(request).observations(org_id, limit=survey_store.MAX_PER_ORG)
-    return [Observation.model_validate(d) for _, d in docs]
+    texts = _survey(request).observation_texts(org_id, limit=survey_store.MAX_PER_ORG)
+    return [Observation.model_validate_json(t) for t in texts]
 
 
 @router.get("/api/nature/survey/observations", tags=["nature"])
