@@ -28,10 +28,10 @@ from tests.api.conftest import (  # noqa: F401
     demo_tokens,
     empty_database_url,
 )
+from tests.nature.survey_helpers import BASE, observation, sync
 
 pytest.importorskip("rioxarray", reason="needs the 'nature' extra")
 
-BASE = "/api/nature/survey"
 URL = f"{BASE}/checklist"
 pytestmark = pytest.mark.slow  # an app per store, > 0.5 s each
 
@@ -45,24 +45,6 @@ AREA_JSON = (
     '{"source": "Area B survey report 2023", "species": ['
     '{"scientific_name": "Hevea brasiliensis", "local_name": "パラゴムノキ", "group": "plant"}]}'
 )
-
-
-def _obs(i: str, **kw: Any) -> dict[str, Any]:
-    return {
-        "id": i,
-        "species": "Copsychus saularis",
-        "count": 2,
-        "lat": 12.68,
-        "lon": 108.05,
-        "time": "2024-05-01T07:30:00+07:00",
-        "observer": "N. Surveyor",
-        "area": "A",
-    } | kw
-
-
-def _sync(c: TestClient, h: dict[str, str], *obs: dict[str, Any]) -> Any:
-    return c.post(f"{BASE}/sync", json={"observations": [{"observation": o} for o in obs]},
-                  headers=h)
 
 
 def _put_site(c: TestClient, h: dict[str, str]) -> None:
@@ -180,26 +162,26 @@ def test_sync_checks_species_and_exports_carry_names(app_client: TestClient) -> 
     c = app_client
     demo, partner = demo_tokens(c)
     # before any checklist, any species is taken (as before checklists could be uploaded)
-    assert _sync(c, demo, _obs("early", species="Passer montanus", area="Z")).status_code == 200
+    early = observation("early", species="Passer montanus", area="Z")
+    assert sync(c, demo, early).status_code == 200
     _put_site(c, demo)
-    ok = [_obs("a-1"), _obs("b-1", species="Hevea brasiliensis", area="B", count=1)]
+    ok = [observation("a-1"), observation("b-1", species="Hevea brasiliensis", area="B", count=1)]
     # a species on the survey's checklist but not on area B's own one is refused
-    res = _sync(c, demo, *ok, _obs("b-2", area="B"))
+    res = sync(c, demo, *ok, observation("b-2", area="B"))
     assert res.status_code == 422, res.text
     assert res.headers["content-type"].startswith("application/problem+json")
     detail = res.json()["detail"]
     assert detail.startswith("observations[2].observation.species: observation 'b-2'"), detail
     assert "'Copsychus saularis' is not on the checklist of area 'B' (area-b.json)" in detail
-    res = _sync(c, demo, _obs("a-2", species="Homo sapiens"))
+    res = sync(c, demo, observation("a-2", species="Homo sapiens"))
     assert res.status_code == 422 and "not on the survey's checklist" in res.json()["detail"]
     # the refused requests stored nothing; the good observations sync
     assert c.get(f"{BASE}/observations", headers=demo).json()["total"] == 1
     # 'early' (Passer montanus, area Z) is on no checklist now: the export says which
     res = c.get(f"{BASE}/export.csv", headers=demo)
     assert res.status_code == 409 and "observation 'early'" in res.json()["detail"]
-    fix = {"observations": [{"observation": _obs("early", area="Z"), "base_version": 1}]}
-    assert c.post(f"{BASE}/sync", json=fix, headers=demo).status_code == 200
-    assert _sync(c, demo, *ok).status_code == 200
+    assert sync(c, demo, (observation("early", area="Z"), 1)).status_code == 200
+    assert sync(c, demo, *ok).status_code == 200
     rows = {r["occurrenceID"]: r for r in csv.DictReader(
         io.StringIO(c.get(f"{BASE}/export.csv", headers=demo).text))}
     assert rows["a-1"]["vernacularName"] == "シキチョウ"
@@ -212,9 +194,9 @@ def test_sync_checks_species_and_exports_carry_names(app_client: TestClient) -> 
     assert occ["b-1"]["vernacularName"] == "パラゴムノキ"
     # another organisation keeps no checklist: the bundled example serves, as it does for
     # 'junkan nature assess', so what the service syncs the assessment accepts
-    res = _sync(c, partner, _obs("p-1", species="Homo sapiens"))
+    res = sync(c, partner, observation("p-1", species="Homo sapiens"))
     assert res.status_code == 422 and "PUT /api/nature/survey/checklist" in res.json()["detail"]
-    assert _sync(c, partner, _obs("p-1", area="Z")).status_code == 200
+    assert sync(c, partner, observation("p-1", area="Z")).status_code == 200
     prow = next(csv.DictReader(io.StringIO(c.get(f"{BASE}/export.csv", headers=partner).text)))
     assert prow["vernacularName"] == "Oriental magpie-robin"
     assert prow["identificationReferences"].startswith("example checklist (assumption)")

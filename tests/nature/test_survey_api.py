@@ -13,51 +13,42 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import app_client, database_url, demo_tokens  # noqa: F401
+from tests.nature.survey_helpers import BASE, observation, sync
 from tests.nature.test_photo import _image
 
-BASE = "/api/nature/survey"
 pytestmark = pytest.mark.slow  # an app per store, > 0.5 s each
 
 
-def _obs(i: str, **kw: Any) -> dict[str, Any]:
-    return {
-        "id": i,
-        "species": "Copsychus saularis",
-        "count": 2,
-        "lat": 12.68,
-        "lon": 108.05,
-        "time": "2024-05-01T07:30:00+07:00",
-        "observer": "N. Surveyor",
-        "area": "A",
-    } | kw
-
-
-def _sync(c: TestClient, h: dict[str, str], *items: tuple[dict[str, Any], int | None]) -> Any:
-    body = {"observations": [{"observation": o, "base_version": b} for o, b in items]}
-    res = c.post(f"{BASE}/sync", json=body, headers=h)
+def _synced(
+    c: TestClient, h: dict[str, str], *items: tuple[dict[str, Any], int | None]
+) -> tuple[list[tuple[str, int]], list[dict[str, Any]]]:
+    """Sync ``items``, which must be taken: each one's (status, version), and the results."""
+    res = sync(c, h, *items)
     assert res.status_code == 200, res.text
-    return [(r["status"], r["version"]) for r in res.json()["results"]], res.json()["results"]
+    results = res.json()["results"]
+    return [(r["status"], r["version"]) for r in results], results
 
 
 def test_sync_edit_conflict_and_export(app_client: TestClient) -> None:  # noqa: F811
     demo, partner = demo_tokens(app_client)
-    a, b = _obs("dev1-0001"), _obs("dev1-0002", species="Apis cerana", count=30, area="B")
-    got, _ = _sync(app_client, demo, (a, None), (b, None))
+    a = observation("dev1-0001")
+    b = observation("dev1-0002", species="Apis cerana", count=30, area="B")
+    got, _ = _synced(app_client, demo, (a, None), (b, None))
     assert got == [("created", 1), ("created", 1)]
     # the answer was lost and the device sends its queue again: nothing is duplicated
-    got, _ = _sync(app_client, demo, (a, None), (b, None))
+    got, _ = _synced(app_client, demo, (a, None), (b, None))
     assert got == [("unchanged", 1), ("unchanged", 1)]
     # device 1 edits version 1; device 2, offline, edited version 1 too and syncs later
-    got, _ = _sync(app_client, demo, (a | {"count": 3}, 1))
+    got, _ = _synced(app_client, demo, (a | {"count": 3}, 1))
     assert got == [("updated", 2)]
-    got, res = _sync(app_client, demo, (a | {"count": 5}, 1), (a | {"count": 7} | {"id": "x"}, 1))
+    got, res = _synced(app_client, demo, (a | {"count": 5}, 1), (a | {"count": 7} | {"id": "x"}, 1))
     assert got[0] == ("conflict", 2) and res[0]["server"]["observation"]["count"] == 3
     assert got[1] == ("created", 1)  # an unknown id is new, whatever base it names
     # a different record under a known id without a base is a conflict too, not an overwrite
-    got, _ = _sync(app_client, demo, (b | {"count": 1}, None))
+    got, _ = _synced(app_client, demo, (b | {"count": 1}, None))
     assert got == [("conflict", 1)]
     # the surveyor keeps their own version: resend on the server's version
-    got, _ = _sync(app_client, demo, (a | {"count": 5}, 2))
+    got, _ = _synced(app_client, demo, (a | {"count": 5}, 2))
     assert got == [("updated", 3)]
 
     listed = app_client.get(f"{BASE}/observations", headers=demo).json()
@@ -78,7 +69,7 @@ def test_sync_edit_conflict_and_export(app_client: TestClient) -> None:  # noqa:
     assert {r["basisOfRecord"] for r in rows} == {"HumanObservation"}
 
     # another organisation: the same id is its own record, and it sees none of demo's
-    got, _ = _sync(app_client, partner, (a, None))
+    got, _ = _synced(app_client, partner, (a, None))
     assert got == [("created", 1)]
     assert app_client.get(f"{BASE}/observations", headers=partner).json()["total"] == 1
     assert "dev1-0002" not in app_client.get(f"{BASE}/export.csv", headers=partner).text
@@ -95,7 +86,7 @@ def test_sync_edit_conflict_and_export(app_client: TestClient) -> None:  # noqa:
     repo._found = stale  # type: ignore[method-assign]
     org, user = _ids(app_client)
     docs = [(dict(doc), None) for doc in _stored(app_client, demo)]
-    docs.append((_obs("new-after-race"), None))
+    docs.append((observation("new-after-race"), None))
     got = [r["status"] for r in repo.sync(org, user, docs)]
     assert got == ["unchanged"] * (len(docs) - 1) + ["created"] and len(calls) == 2
     check = app_client.get(f"{BASE}/checklist", headers=partner).json()
@@ -114,7 +105,7 @@ def _photos(c: TestClient, demo: dict[str, str], partner: dict[str, str]) -> Non
     # before the observation is synced there is nothing to attach the photo to
     res = c.put(url, content=jpeg, headers=demo)
     assert res.status_code == 404 and "sync it before its photo" in res.text
-    _sync(c, demo, (_obs("p-1", photo="IMG_0001.JPG"), None), (_obs("p-2"), None))
+    _synced(c, demo, (observation("p-1", photo="IMG_0001.JPG"), None), (observation("p-2"), None))
     res = c.put(url, content=jpeg + b"trailing", headers=demo | {"Content-Type": "text/html"})
     assert res.status_code == 200, res.text
     got = res.json()["photo"]
@@ -132,7 +123,7 @@ def _photos(c: TestClient, demo: dict[str, str], partner: dict[str, str]) -> Non
     assert back.headers["x-content-type-options"] == "nosniff"
     # another organisation: not found, whether it has an observation of that id or not
     assert c.get(url, headers=partner).status_code == 404
-    _sync(c, partner, (_obs("p-1"), None))
+    _synced(c, partner, (observation("p-1"), None))
     assert c.get(url, headers=partner).status_code == 404
     assert c.put(url, content=b"<svg onload='x'/>", headers=partner).status_code == 415
     # hostile bytes under an image name and type: refused, the stored photo unchanged
@@ -182,13 +173,16 @@ def _ids(c: TestClient) -> tuple[str, str]:
 
 BAD = [
     ({"observations": []}, "observations"),
-    ({"observations": [{"observation": _obs(str(i))} for i in range(501)]}, "observations"),
-    ({"observations": [{"observation": _obs("a")}, {"observation": _obs("a")}]}, "twice"),
-    ({"observations": [{"observation": _obs("a", lat=91)}]}, "observation.lat"),
-    ({"observations": [{"observation": _obs("a", time="2024-05-01T07:30:00")}]}, "UTC"),
-    ({"observations": [{"observation": _obs("a", count=True)}]}, "observation.count"),
-    ({"observations": [{"observation": _obs("a"), "base_version": 0}]}, "base_version"),
-    ({"observations": [{"observation": _obs("a")}], "more": 1}, "more"),
+    ({"observations": [{"observation": observation(str(i))} for i in range(501)]}, "observations"),
+    (
+        {"observations": [{"observation": observation("a")}, {"observation": observation("a")}]},
+        "twice",
+    ),
+    ({"observations": [{"observation": observation("a", lat=91)}]}, "observation.lat"),
+    ({"observations": [{"observation": observation("a", time="2024-05-01T07:30:00")}]}, "UTC"),
+    ({"observations": [{"observation": observation("a", count=True)}]}, "observation.count"),
+    ({"observations": [{"observation": observation("a"), "base_version": 0}]}, "base_version"),
+    ({"observations": [{"observation": observation("a")}], "more": 1}, "more"),
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,29 +16,15 @@ from fastapi.testclient import TestClient
 import junkan.nature
 from junkan.store.nature_survey import SurveyRepo
 from tests.api.conftest import app_client, database_url, demo_tokens  # noqa: F401
+from tests.nature.survey_helpers import BASE, observation, sync
 
 pytest.importorskip("rioxarray", reason="needs the 'nature' extra")
 
-BASE = "/api/nature/survey"
 pytestmark = pytest.mark.slow  # an app per store, > 0.5 s each
 
 
-def _obs(i: str, **kw: Any) -> dict[str, Any]:
-    return {
-        "id": i,
-        "species": "Sp0",
-        "count": 2,
-        "lat": 12.68,
-        "lon": 108.05,
-        "time": "2024-05-01T07:30:00+07:00",
-        "observer": "N. Surveyor",
-        "area": "A0",
-    } | kw
-
-
-def _sync(c: TestClient, h: dict[str, str], *obs: dict[str, Any]) -> Any:
-    return c.post(f"{BASE}/sync", json={"observations": [{"observation": o} for o in obs]},
-                  headers=h)
+# the species and area the checklists below are uploaded with
+_obs = partial(observation, species="Sp0", area="A0")
 
 
 def _put(c: TestClient, h: dict[str, str], area: str, *names: str) -> None:
@@ -78,11 +65,11 @@ def test_sync_and_export_parse_only_the_areas_involved_once(
     for k in range(4):
         _put(app_client, demo, f"A{k}", "Sp0", f"Only{k}")
     assert parses == []
-    res = _sync(app_client, demo, _obs("o1"), _obs("o2", area="A1", species="Only1"))
+    res = sync(app_client, demo, _obs("o1"), _obs("o2", area="A1", species="Only1"))
     assert res.status_code == 200, res.text
     assert len(parses) == 2  # A0 and A1: not A2, A3
     # the same checklists again: already parsed (the code before parsed them per request)
-    assert _sync(app_client, demo, _obs("o3")).status_code == 200
+    assert sync(app_client, demo, _obs("o3")).status_code == 200
     res = app_client.get(f"{BASE}/export.csv", headers=demo)
     assert res.status_code == 200, res.text
     assert len(parses) == 2  # the export read none again, and not A2, A3 at all
@@ -91,14 +78,14 @@ def test_sync_and_export_parse_only_the_areas_involved_once(
     assert rows["o2"]["identificationReferences"] == "list A1"
     # a replaced checklist is read again, once, and rules at once
     _put(app_client, demo, "A0", "Sp0")
-    res = _sync(app_client, demo, _obs("o4", species="Only0"))
+    res = sync(app_client, demo, _obs("o4", species="Only0"))
     assert res.status_code == 422 and "Only0" in res.json()["detail"]
     assert len(parses) == 3
-    assert _sync(app_client, demo, _obs("o4")).status_code == 200
+    assert sync(app_client, demo, _obs("o4")).status_code == 200
     assert len(parses) == 3
     # removed: the area falls back to the bundled example at once
     assert app_client.delete(f"{BASE}/checklist?area=A1", headers=demo).status_code == 204
-    res = _sync(app_client, demo, _obs("o5", area="A1", species="Only1"))
+    res = sync(app_client, demo, _obs("o5", area="A1", species="Only1"))
     assert res.status_code == 422 and "bundled" in res.json()["detail"]
 
 
@@ -107,9 +94,9 @@ def test_checklists_stay_per_organisation(
 ) -> None:
     demo, partner = demo_tokens(app_client)
     _put(app_client, demo, "A0", "Sp0")
-    assert _sync(app_client, demo, _obs("o1")).status_code == 200
+    assert sync(app_client, demo, _obs("o1")).status_code == 200
     # the partner has no checklist of A0: the bundled one serves it, not demo's parsed one
-    res = _sync(app_client, partner, _obs("p1"))
+    res = sync(app_client, partner, _obs("p1"))
     assert res.status_code == 422 and "bundled" in res.json()["detail"]
 
 
@@ -121,12 +108,11 @@ def test_a_page_of_observations_reads_the_page(
     areas = ["A", "B", None]
     obs = [_obs(f"o{i}", species=species[i % 3], count=i + 1, area=areas[(i // 2) % 3])
            for i in range(12)]
-    assert _sync(app_client, demo, *obs).status_code == 200
+    assert sync(app_client, demo, *obs).status_code == 200
     edited = obs[0] | {"count": 100}
-    res = app_client.post(f"{BASE}/sync", headers=demo,
-                          json={"observations": [{"observation": edited, "base_version": 1}]})
+    res = sync(app_client, demo, (edited, 1))
     assert res.json()["results"][0]["status"] == "updated"
-    assert _sync(app_client, partner, _obs("p1", species="Apis cerana")).status_code == 200
+    assert sync(app_client, partner, _obs("p1", species="Apis cerana")).status_code == 200
     limits: list[int] = []
     real = SurveyRepo.observations
 
@@ -218,9 +204,9 @@ def test_past_the_cache_a_request_reads_only_its_species(
     for k in range(3):
         _put(app_client, demo, f"A{k}", "Sp0", f"Only{k}", "Sp9")
     cache = app_client.app.state.nature_checklists = ParsedCache(limit=4)  # type: ignore[attr-defined]
-    res = _sync(app_client, demo, _obs("o1"), _obs("o2", area="A1", species="Only1"))
+    res = sync(app_client, demo, _obs("o1"), _obs("o2", area="A1", species="Only1"))
     assert res.status_code == 200, res.text
-    res = _sync(app_client, demo, _obs("o3", area="A2", species="Only1"))
+    res = sync(app_client, demo, _obs("o3", area="A2", species="Only1"))
     assert res.status_code == 422 and "'A2'" in res.json()["detail"]
     res = app_client.get(f"{BASE}/export.csv", headers=demo)
     rows = {r["occurrenceID"]: r for r in csv.DictReader(io.StringIO(res.text))}

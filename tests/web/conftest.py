@@ -89,12 +89,20 @@ def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
             ctx.close()
 
 
-def sign_in(page: Any, server: str) -> None:
+def sign_in(
+    page: Any, server: str, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD
+) -> None:
     page.goto(f"{server}/#/login")
-    page.get_by_label("E-mail").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_here(page, email, password)
     page.get_by_role("heading", name="Models", exact=True).wait_for()
+
+
+def sign_in_here(page: Any, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
+    """Fill in and send the sign-in form the open page shows (a page asked for signed out
+    shows it in its place); waits for nothing after."""
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def plotted(page: Any, element_id: str, expression: str = "d") -> Any:

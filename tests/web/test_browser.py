@@ -12,7 +12,7 @@ import yaml
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from tests.conftest import SMALL
-from tests.web.conftest import require_browser
+from tests.web.conftest import require_browser, sign_in_here
 from tests.web.conftest import sign_in as _sign_in
 
 sync_api = require_browser()
@@ -55,9 +55,7 @@ def test_opening_signed_out_logs_no_error(page, server: str) -> None:  # type: i
 
 def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/#/login")
-    page.get_by_label("E-mail").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill("wrong")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_here(page, password="wrong")
     sync_api.expect(page.get_by_role("alert")).to_contain_text("Wrong e-mail or password")
 
 

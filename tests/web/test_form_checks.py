@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import require_browser, sign_in, sign_in_here
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -36,9 +35,7 @@ def _japanese(page: Any) -> None:
 def test_sign_in_returns_to_the_page_asked_for(page: Any, server: str) -> None:
     page.goto(f"{server}/#/analyses")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("E-mail").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_here(page)
     expect(page.locator("#view-analyses")).to_be_visible()
     assert page.evaluate("() => location.hash") == "#/analyses"
     # a lot opened from a link, signed out again
@@ -46,9 +43,7 @@ def test_sign_in_returns_to_the_page_asked_for(page: Any, server: str) -> None:
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.goto(f"{server}/#/trace/lots/DEMO-BLEND-1")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("E-mail").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_here(page)
     expect(page.locator("#view-trace")).to_be_visible()
     expect(page.locator("#tr-lot")).to_have_value("DEMO-BLEND-1")
 

@@ -151,11 +151,7 @@ def test_reports_page(page: Any, server: str) -> None:
 
 def _sign_in_as(page: Any, server: str, email: str, password: str) -> None:
     page.context.clear_cookies()
-    page.goto(f"{server}/#/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Models", exact=True).wait_for()
+    sign_in(page, server, email, password)
 
 
 # the columns each role of the caller's organisation brings (the service's rule; the owner, who
