@@ -101,6 +101,28 @@ def test_stored_model_uncertainty_and_access(app_client: TestClient) -> None:
     assert done["result"]["scenarios"]
 
 
+def test_a_stored_models_job_names_the_model_not_its_id(app_client: TestClient) -> None:
+    """A job on a stored model says which model its message is about by the model's name
+    (``kettle``) and version, as the user knows it, not by the model's internal id."""
+    demo, _ = demo_tokens(app_client)
+    up = app_client.post(
+        "/api/models", content=MODEL, headers={**demo, "content-type": "application/yaml"}
+    )
+    assert up.status_code == 201, up.text
+    model_id = up.json()["id"]
+    # no uncertainty section in the model and none sent: the job fails naming the model
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model_id": model_id, "runs": 5},
+                          headers=demo)
+    assert res.status_code == 202, res.text
+    done = _wait(app_client, res.json()["id"], demo)
+    assert done["status"] == "failed"
+    assert done["error"].startswith("model kettle v1:"), done["error"]
+    assert "no uncertain parameters" in done["error"]
+    assert model_id not in done["error"]
+    listed = app_client.get(BASE, headers=demo).json()
+    assert listed[0]["error"] == done["error"]
+
+
 def test_bad_input_fails_the_job_with_its_message(app_client: TestClient) -> None:
     demo, _ = demo_tokens(app_client)
     bad = {"decisions": [{"name": "x", "parameter": "products.kettle.nothing", "values": [1, 2]}]}

@@ -105,6 +105,14 @@ def sign_in_here(page: Any, email: str = DEMO_EMAIL, password: str = DEMO_PASSWO
     page.get_by_role("button", name="Sign in").click()
 
 
+def post_events(page: Any, events: list[dict[str, Any]]) -> None:
+    """Record trace ``events`` as the organisation signed in on ``page`` (its session
+    cookie), through the API the page itself uses."""
+    res = page.request.post(f"{page.url.split('#')[0]}api/trace/events",
+                            data={"events": events}, headers={"X-Junkan-CSRF": "1"})
+    assert res.status == 200, res.text()
+
+
 def plotted(page: Any, element_id: str, expression: str = "d") -> Any:
     """Wait until Plotly has drawn traces in ``element_id``, then evaluate ``expression`` on them.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser
+from tests.web.conftest import post_events, require_browser
 from tests.web.conftest import sign_in as _sign_in
 
 sync_api = require_browser()
@@ -33,12 +33,7 @@ def _record_lots(page: Any) -> None:
         }
         for i in range(1, EXTRA + 1)
     ]
-    res = page.request.post(
-        f"{page.url.split('#')[0]}api/trace/events",
-        data={"events": events},
-        headers={"X-Junkan-CSRF": "1"},
-    )
-    assert res.status == 200, res.text()
+    post_events(page, events)
 
 
 def _search(page: Any, q: str = "", material: str = "", holder: str = "") -> None:

@@ -94,10 +94,13 @@ async def start_analysis(
     read; poll ``GET /api/lifecycle/analyses/{id}``."""
     _limits(kind, body.spec)
     if body.model_id is not None:
+        rec = s.get_model(user.org_id, body.model_id)
         mv = s.get_version(user.org_id, body.model_id, body.version)
-        if mv is None:
+        if rec is None or mv is None:
             raise NOT_FOUND
-        text, source = mv.content, f"model {mv.model_id} v{mv.version}"
+        # the job's messages name the model as its users know it (its name, as the model's
+        # card does), not by its id
+        text, source = mv.content, f"model {rec.name} v{mv.version}"
     else:
         assert body.model is not None
         text, source = body.model, "model"

@@ -86,6 +86,7 @@ function drawLot({ g, lot }) {
         ? t("tr.undeclared") : fmt(facts.fossil_carbon_kg),
       standards: (facts.standards || []).join(", ") });
   }
+  capNotice(g);
   // genealogy: columns by generation (upstream left, downstream right)
   const level = { [lot]: 0 };
   for (let pass = 0; pass < g.nodes.length; pass++) {
@@ -133,6 +134,20 @@ function drawLot({ g, lot }) {
     $("#tr-breakdown").hidden = false;
   } else { $("#tr-breakdown").hidden = true; }
   $("#tr-result").hidden = false;
+}
+
+/** Under the summary, when the answer was capped: how many lots are shown, how many linked
+ * lots were left out and the limit (nothing when the whole genealogy fits). */
+function capNotice(g) {
+  let note = $("#tr-truncated");
+  if (!note) {
+    note = Object.assign(document.createElement("p"), { id: "tr-truncated", className: "capped" });
+    note.setAttribute("role", "status");
+    $("#tr-summary").after(note);
+  }
+  note.hidden = !g.truncated;
+  note.textContent = g.truncated ? t("tr.truncated", { shown: fmt(g.nodes.length),
+    omitted: fmt(g.omitted ?? 0), limit: fmt(g.node_limit ?? g.nodes.length) }) : "";
 }
 
 async function redrawTrace() { await showTrace(); if (tr.last) drawLot(tr.last); }
