@@ -80,13 +80,18 @@ def test_outdated_model_file_says_how_to_retrain(tmp_path) -> None:
 @pytest.mark.slow
 def test_a_cnn_model_gets_cross_fitted_group_counts() -> None:
     """The CNN path fits the count correction and the group count model as the boosted path
-    does, with a CNN trained per image fold: its per-group counts are corrected, not raw."""
+    does, with a CNN trained per image fold: its per-group counts are corrected, not raw; the
+    training tells its progress, pass by pass, for each network it trains."""
     pytest.importorskip("jax")
     from junkan.vision import ImageMeta, RenderSpec, analyse, from_frames, render, train
     from junkan.vision.pipeline import intervals
 
     spec = RenderSpec(width=640, height=512, pieces=25, mm_per_px=0.8, grain_mm=40)
-    model = train(from_frames([render(spec, seed=i) for i in range(10)]), kind="cnn", epochs=2)
+    heard: list[tuple[str, int, int]] = []
+    model = train(from_frames([render(spec, seed=i) for i in range(10)]), kind="cnn", epochs=2,
+                  progress=lambda done, total, what: heard.append((what, done, total)))
+    stages = ["training the CNN"] + [f"the CNN of count fold {k}" for k in (1, 2, 3)]
+    assert heard == [(what, done, 2) for what in stages for done in range(3)], heard
     info = model.info["count_correction"]
     assert info["fitted"] and info["folds"] == 3 and info["images"] == 10, info
     assert model.group_count_onnx is not None and model.count_correction is not None

@@ -13,11 +13,11 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
@@ -33,7 +33,11 @@ console = Console(stderr=True)
 out_console = Console()
 """Tables and summaries (stdout)."""
 
-ProgressCallback = Callable[[int, int], None]
+class ProgressCallback(Protocol):
+    """What :func:`progress` yields: call it with (done, total), and a new label if the work
+    moved on to another stage."""
+
+    def __call__(self, done: int, total: int, /, label: str | None = None) -> None: ...
 
 
 class Format(StrEnum):
@@ -86,18 +90,23 @@ def _reason(exc: BaseException) -> object:
 
 
 @contextmanager
-def progress(label: str, enabled: bool) -> Iterator[ProgressCallback | None]:
-    """A progress bar on stderr (``None`` when not ``enabled``): call it with (done, total)."""
+def progress(label: str, enabled: bool, unit: str = "years"
+             ) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr (``None`` when not ``enabled``) counting ``unit``: call it
+    with (done, total), and a label for a new stage."""
     if not enabled:
         yield None
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} years"), TimeElapsedColumn(), console=console,
+                  f"{{task.total}} {escape(unit)}"), TimeElapsedColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task(label, total=None)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(done: int, total: int, /, label: str | None = None) -> None:
+            if label is None:
+                bar.update(task, completed=done, total=total)
+            else:
+                bar.update(task, completed=done, total=total, description=label)
 
         yield update
 

@@ -84,7 +84,7 @@ def foresight_run(
     model = load(file)
     if method not in ("lhs", "sobol"):
         fail(f"--method: unknown sampling method {method!r}; use lhs or sobol")
-    with progress("scenarios", interactive()) as cb:
+    with progress("scenarios", interactive(), unit="scenarios") as cb:
         if backend == Backend.dask:
             summary = run_distributed(model, n, out, client=dask_client(scheduler), seed=seed,
                                       method=method, progress=cb)
@@ -156,7 +156,7 @@ def foresight_report(
     years, driver table, ratings (and analysis.json)."""
     model = load(file)
     kk = groups(k)
-    with progress("scenarios", interactive()) as cb:
+    with progress("scenarios", interactive(), unit="scenarios") as cb:
         ensemble = foresight.run(model, n, seed=seed, store_states="float16", progress=cb)
     analysis = foresight.analyse(ensemble, kk, seed=seed, transitions_every=1)
     with atomic_dir(out) as tmp:

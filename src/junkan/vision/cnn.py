@@ -17,6 +17,7 @@ log(d_eq / 50 mm)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -34,6 +35,16 @@ CHANNELS = (16, 32, 48)
 """Output channels of the three convolution blocks."""
 HIDDEN = 64
 """Units of the hidden dense layer."""
+
+Stages = Callable[[int, int, str], None]
+"""Hears of training: ``(passes done, passes, what is being trained)``."""
+
+
+def _stage(progress: Stages | None, what: str) -> Callable[[int, int], None] | None:
+    """:func:`fit`'s per-pass progress as a stage of ``progress``."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(done, total, what)
 
 
 def patches(seg: Segments) -> np.ndarray:
@@ -120,11 +131,12 @@ def fit(
     epochs: int = 30,
     batch: int = 128,
     lr: float = 3e-3,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Train on patches ``x`` (N, 4, P, P), side inputs ``s`` (N, 1) and class indices ``y``:
     Adam (β 0.9/0.999), learning rate with cosine decay, weight decay 1e-4, cross-entropy
     with class weights ∝ 1/√(class count). Returns the weights and the per-channel input mean
-    and sd (the graph normalises with them)."""
+    and sd (the graph normalises with them). ``progress(done, epochs)`` hears of each pass."""
     import jax
     import jax.numpy as jnp
 
@@ -157,13 +169,17 @@ def fit(
     n = len(y)
     steps = max(1, epochs * (n // batch))
     t = 0
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        if progress is not None:
+            progress(epoch, epochs)
         order = rng.permutation(n)
         for b in range(n // batch if n >= batch else 1):
             idx = order[b * batch : (b + 1) * batch]
             t += 1
             rate = lr * 0.5 * (1 + np.cos(np.pi * min(t / steps, 1.0)))
             p, m, v = step(p, m, v, float(t), float(rate), _augment(xn[idx], rng), s[idx], y[idx])
+    if progress is not None:
+        progress(epochs, epochs)
     return {k: np.asarray(w, np.float32) for k, w in p.items()}, mean, sd
 
 
@@ -229,7 +245,8 @@ def to_onnx(p: dict[str, np.ndarray], mean: np.ndarray, sd: np.ndarray) -> bytes
 
 
 def fit_rows(
-    rows: Rows, it: np.ndarray, ic: np.ndarray, y: np.ndarray, n_cls: int, seed: int, epochs: int
+    rows: Rows, it: np.ndarray, ic: np.ndarray, y: np.ndarray, n_cls: int, seed: int, epochs: int,
+    progress: Stages | None = None,
 ) -> tuple[bytes, np.ndarray]:
     """The CNN trained on the training rows ``it`` (:class:`junkan.vision.model.Rows` with
     patches), as ONNX, and the JAX network's probabilities on the rows ``ic`` (to calibrate
@@ -237,7 +254,8 @@ def fit_rows(
     if rows.patch is None:
         raise ValueError("the CNN needs the pieces' patches (training_rows(patches=True))")
     size = side_input(rows.x[:, FEATURES.index("d_eq_mm")])
-    w, mean, sd = fit(rows.patch[it], size[it], y[it], n_cls, seed=seed, epochs=epochs)
+    w, mean, sd = fit(rows.patch[it], size[it], y[it], n_cls, seed=seed, epochs=epochs,
+                      progress=_stage(progress, "training the CNN"))
     xn = (rows.patch[ic] - mean[None, :, None, None]) / sd[None, :, None, None]
     z = logits_numpy(w, xn, size[ic])
     e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -245,7 +263,8 @@ def fit_rows(
 
 
 def fold_proba(
-    rows: Rows, y: np.ndarray, n_cls: int, seed: int, epochs: int
+    rows: Rows, y: np.ndarray, n_cls: int, seed: int, epochs: int,
+    progress: Stages | None = None,
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """For the cross-fitted counts (:func:`junkan.vision.boosting.fold_predictor`): the CNN
     trained on the labelled rows ``lab`` (a mask), its probabilities on the annotated
@@ -254,10 +273,12 @@ def fold_proba(
         raise ValueError("the CNN needs the pieces' patches (training_rows(patches=True))")
     size = side_input(rows.x[:, FEATURES.index("d_eq_mm")])
     size_c = side_input(rows.xc[:, FEATURES.index("d_eq_mm")])
+    folds = count(1)
 
     def proba(lab: np.ndarray, seg: np.ndarray) -> np.ndarray:
         assert rows.patch is not None and rows.pc is not None
-        w, mean, sd = fit(rows.patch[lab], size[lab], y[lab], n_cls, seed=seed, epochs=epochs)
+        w, mean, sd = fit(rows.patch[lab], size[lab], y[lab], n_cls, seed=seed, epochs=epochs,
+                          progress=_stage(progress, f"the CNN of count fold {next(folds)}"))
         xn = (rows.pc[seg] - mean[None, :, None, None]) / sd[None, :, None, None]
         z = logits_numpy(w, xn, size_c[seg])
         e = np.exp(z - z.max(axis=1, keepdims=True))

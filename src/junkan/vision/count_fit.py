@@ -16,21 +16,24 @@ from junkan.vision.count_folds import FoldCounter
 from junkan.vision.counting import cross_fit
 
 if TYPE_CHECKING:
+    from junkan.vision.cnn import Stages
     from junkan.vision.model import Rows, VisionModel
 
 
 def fit_count_correction(
-    model: VisionModel, rows: Rows, yi: np.ndarray, seed: int, trees: int, epochs: int
+    model: VisionModel, rows: Rows, yi: np.ndarray, seed: int, trees: int, epochs: int,
+    progress: Stages | None = None,
 ) -> None:
     """The model's per-group counts, cross-fitted on the instance-annotated images: the
     classifier of each fold is the model's kind (a CNN trained ``epochs`` passes per fold,
-    so a CNN's training takes about three times as long as without the counts). A boosted
-    model keeps its fold pipelines and counts with them (:mod:`junkan.vision.count_folds`)."""
+    so a CNN's training takes about three times as long as without the counts; ``progress``
+    hears of its passes). A boosted model keeps its fold pipelines and counts with them
+    (:mod:`junkan.vision.count_folds`)."""
     fit_proba = None
     if model.kind == "cnn":
         from junkan.vision.cnn import fold_proba
 
-        fit_proba = fold_proba(rows, yi, len(model.classes), seed, epochs)
+        fit_proba = fold_proba(rows, yi, len(model.classes), seed, epochs, progress)
     kept: list[tuple[Any, Any, float]] = []
     predict = fold_predictor(rows, yi, len(model.classes), model.to_groups, seed, trees,
                              fit_proba, keep=kept)

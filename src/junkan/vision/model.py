@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -381,10 +382,12 @@ def train(
     params: SegmentParams | None = None,
     kind: str = "boosted",
     epochs: int = 30,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> VisionModel:
     """Train, calibrate and export a classifier on ``data`` (see the module docstring):
     ``kind`` ``boosted`` (``trees`` trees) or ``cnn`` (``epochs`` passes; needs the
-    ``cnn`` extra to train)."""
+    ``cnn`` extra to train; ``progress(done, passes, what)`` hears of each pass of the
+    final network and of the count folds' networks)."""
     from sklearn.model_selection import train_test_split
 
     if kind not in KINDS:
@@ -398,7 +401,7 @@ def train(
     if kind == "cnn":
         from junkan.vision.cnn import fit_rows
 
-        onx, p_ref = fit_rows(rows, it, ic, yi, len(classes), seed, epochs)
+        onx, p_ref = fit_rows(rows, it, ic, yi, len(classes), seed, epochs, progress)
         p_cal, y_cal = p_ref, yi[ic]
     else:  # on all rows, calibrated out of fold (boosting.fit_boosted)
         onx, p_ref, p_cal = fit_boosted(rows.x, yi, rows.xi, seed, trees)
@@ -446,7 +449,8 @@ def train(
     )
     from junkan.vision.count_fit import fit_count_correction
 
-    fit_count_correction(model, rows, yi, seed, trees, epochs)
+    fit_count_correction(model, rows, yi, seed, trees, epochs,
+                         progress if kind == "cnn" else None)
     return model
 
 
