@@ -3,8 +3,11 @@ a witness's kept checkpoint, and verification of the log and the lots against it
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -28,8 +31,14 @@ from junkan.store.trace_state import SavedState, StateError
 from junkan.store.trace_tables import TraceCheckpoint, TraceEvent, TraceKey
 from junkan.store.trace_verify import Audit, run_audit
 from junkan.trace import merkle
-from junkan.trace.keystore import KeyRing, KeyStoreError, load_keyring
+from junkan.trace.keystore import ENV_FILE, ENV_SECRET, KeyRing, KeyStoreError, load_keyring
 from junkan.trace.signing import sign, verify
+
+
+def master_key_settings() -> dict[str, str]:
+    """How this process is configured to read the master keys (the environment variables
+    :func:`junkan.trace.keystore.load_keyring` reads), for an audit in another process."""
+    return {k: os.environ[k] for k in (ENV_SECRET, ENV_FILE) if os.environ.get(k)}
 
 
 class AuditMixin(TraceBase):
@@ -135,7 +144,8 @@ class AuditMixin(TraceBase):
                                         "(an earlier entry was changed)"}
 
     def audit(self, *, since: str | Path | SavedState | None = None,
-              save: str | Path | None = None, every_signature: bool = False) -> Audit:
+              save: str | Path | None = None, every_signature: bool = False,
+              processes: int | None = None, key_env: dict[str, str] | None = None) -> Audit:
         """The whole ledger replayed from the signed logs and compared with the store
         (:mod:`junkan.store.trace_verify`); the signing keys are checked against the
         master key when it is configured. ``since``: a state file an earlier clean audit
@@ -143,12 +153,17 @@ class AuditMixin(TraceBase):
         once each log is shown to extend it (:class:`StateError` if the file is not one).
         ``save``: after a clean audit, write the state a later ``since`` starts from
         (:attr:`Audit.state` tells whether it was written). ``every_signature``: verify
-        each event's Ed25519 signature even where a signed checkpoint's chain covers it."""
+        each event's Ed25519 signature even where a signed checkpoint's chain covers it.
+        ``processes``: worker processes for the signature checks (default: as many as cores
+        for a large audit; 0 in a process that may not start any, such as a budgeted
+        worker, whose CPU budget then covers the whole audit). ``key_env``: the
+        environment the master keys are read from when this repository was given none
+        (:func:`master_key_settings` of another process; default: this process's)."""
         with collector_paused():  # a million objects, none of them garbage
             state = SavedState.load(Path(since)) if isinstance(since, str | Path) else since
         try:
             keys: KeyRing | None = self.keys if self._keys is not None else load_keyring(
-                self.db.url, create=False)
+                self.db.url, env=key_env, create=False)
         except KeyStoreError:
             keys = None
         with collector_paused(), self.db.session() as s:  # millions of objects, no garbage
@@ -162,27 +177,59 @@ class AuditMixin(TraceBase):
                     raise StateError("the audit state was saved from another database (none "
                                      "of its organisations is here)")
             audit = run_audit(s, keys, since=state, save=save is not None,
-                              every_signature=every_signature)
+                              every_signature=every_signature, processes=processes)
         if save is not None and audit.state is not None:
             with collector_paused():
                 audit.state.save(Path(save))
         return audit
 
     AUDIT_REUSE_S = 60.0
-    """How long :meth:`recent_audit` answers from the last audit (seconds)."""
+    """How long :meth:`shared_audit` answers from the last audit (seconds)."""
 
-    def recent_audit(self) -> Audit:
-        """An audit at most :attr:`AUDIT_REUSE_S` old, shared by concurrent callers: what
-        the service's verify route answers with, so that requests cannot make the service
-        replay the whole ledger over and over. The command line always audits afresh."""
-        lock = self.__dict__.setdefault("_audit_lock", threading.Lock())
-        with lock:
+    def shared_audit(self, start: Callable[[], Future[Audit]]) -> Future[Audit]:
+        """The audit the service's verify route answers with: the last one while it is at
+        most :attr:`AUDIT_REUSE_S` old, else the one under way, else the one ``start``
+        begins (it runs elsewhere, e.g. in a worker process) — so that requests cannot make
+        the service replay the whole ledger over and over, nor several times at once.
+        Callers at the same time share one audit and its outcome; a failed audit is not
+        kept. The command line always audits afresh."""
+        with self._audit_lock:
             kept = self.__dict__.get("_audit_kept")
             if kept is not None and time.monotonic() - kept[0] < self.AUDIT_REUSE_S:
-                return cast(Audit, kept[1])
-            audit = self.audit()
-            self.__dict__["_audit_kept"] = (time.monotonic(), audit)
-            return audit
+                done: Future[Audit] = Future()
+                done.set_result(kept[1])
+                return done
+            running: Future[Audit] | None = self.__dict__.get("_audit_running")
+            if running is not None:
+                return running
+            running = start()
+            self.__dict__["_audit_running"] = running
+        running.add_done_callback(self._audit_done)
+        return running
+
+    @property
+    def _audit_lock(self) -> threading.RLock:
+        return cast(threading.RLock, self.__dict__.setdefault("_audit_lock_",
+                                                              threading.RLock()))
+
+    def _audit_done(self, running: Future[Audit]) -> None:
+        with self._audit_lock:
+            if self.__dict__.get("_audit_running") is running:
+                del self.__dict__["_audit_running"]
+            if not running.cancelled() and running.exception() is None:
+                self.__dict__["_audit_kept"] = (time.monotonic(), running.result())
+
+    def recent_audit(self) -> Audit:
+        """:meth:`shared_audit` with the audit run in this thread."""
+        def here() -> Future[Audit]:
+            out: Future[Audit] = Future()
+            try:
+                out.set_result(self.audit())
+            except BaseException as exc:
+                out.set_exception(exc)
+            return out
+
+        return self.shared_audit(here).result()
 
     def verify(self, org_name: str, audit: Audit | None = None) -> VerifyResult:
         """The problems of an :meth:`audit` that concern ``org_name`` (its log, the lots it

@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name
+from junkan.api.trace_audit_job import recent_audit
 from junkan.core.encoding import jsonable
 from junkan.core.fields import IsoDateTime
 from junkan.core.limits import limits
@@ -239,8 +240,10 @@ def trace_witness(kept: Annotated[dict[str, Any], Field(max_length=20)], user: C
 async def trace_verify(request: Request, user: CurrentUser, trace: TraceDep) -> dict[str, Any]:
     """The problems an audit of the ledger (every log checked, the ledger replayed from the
     signed records and compared field by field) finds that concern your organisation. The
-    audit is shared by all callers and at most a minute old; ``junkan trace verify`` audits
-    afresh."""
+    audit is shared by all callers and at most a minute old; it runs in a background worker
+    within its budget (``JUNKAN_BUDGET_AUDIT_CPU_S``, ``_MEMORY_MB``, ``_WALL_S``: 413/422
+    ``budget-*`` beyond it); ``junkan trace verify`` audits afresh."""
     me = _me(request, user)
-    res = await run_in_threadpool(lambda: trace.verify(me, trace.recent_audit()))
+    audit = await recent_audit(trace)
+    res = await run_in_threadpool(trace.verify, me, audit)
     return dict(jsonable(res.__dict__))
