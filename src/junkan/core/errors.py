@@ -7,6 +7,8 @@ maps it to a 4xx response with the same text.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,8 @@ MAX_PATH = 300
 """Longest document path kept in a :class:`Problem` (longer ones are cut with an ellipsis)."""
 MAX_TEXT = 1000
 """Longest message kept in a :class:`Problem`."""
+MAX_PARAM = 200
+"""Longest text kept among a :class:`Problem`'s ``limits`` (a rule's parameters)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,11 @@ class Problem:
             object.__setattr__(self, "path", self.path[: MAX_PATH - 1] + "…")
         if len(self.message) > MAX_TEXT:
             object.__setattr__(self, "message", self.message[: MAX_TEXT - 1] + "…")
+        if self.limits and any(type(v) is str and len(v) > MAX_PARAM
+                               for v in self.limits.values()):
+            object.__setattr__(self, "limits", {
+                k: v[: MAX_PARAM - 1] + "…" if type(v) is str and len(v) > MAX_PARAM else v
+                for k, v in self.limits.items()})
 
     def render(self, source: str | None = None) -> str:
         where = ":".join(p for p in (source, self.path) if p)
@@ -180,12 +189,30 @@ DOMAIN_RULE = "-"
 its parameters are the ones its message quotes, all kept (:func:`rule_of`)."""
 
 
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
 def fill_in(template: str, params: dict[str, int | float | str]) -> str:
-    """``template`` with its ``{name}`` fields replaced by ``params`` (as pydantic fills a
-    custom error's template: other braces are left as written, e.g. ``{landfill: 1}``)."""
-    for key, value in params.items():
-        template = template.replace(f"{{{key}}}", str(value))
-    return template
+    """``template`` with its ``{name}`` fields replaced by ``params``, in one pass (a
+    parameter's own text is never read as a field: a part named ``{kind}`` stays so), other
+    braces left as written (``{landfill: 1}``), as the web page fills its catalogue's."""
+    return _FIELD.sub(lambda m: str(params[m[1]]) if m[1] in params else m[0], template)
+
+
+def brief(name: object, width: int = 40) -> str:
+    """A name as an error message lists it: as written, unless it holds characters that
+    would not show as themselves (control or direction marks: then escaped), cut to about
+    ``width`` characters."""
+    text = str(name)
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def listed(names: Iterable[object], most: int = 12) -> str:
+    """``a, b, c …``: at most ``most`` names, each :func:`brief` (for "known: …")."""
+    names = list(names)
+    return ", ".join(brief(n) for n in names[:most]) + (" …" if len(names) > most else "")
 
 
 def coded(path: str, code: str, template: str, /, **params: int | float | str) -> Problem:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from junkan.core.errors import ModelError, Problem, fill_in, short
+from junkan.core.errors import ModelError, Problem, brief, fill_in, listed, short
 from junkan.core.fields import YEAR_MAX, YEAR_MIN
 from junkan.core.limits import limits
 from junkan.core.quantities import check_magnitude, convert, parse_quantity
@@ -68,7 +68,7 @@ def unknown(what: str, name: str, known: object, code: str = "") -> Rule:
     if (code or what) not in NAMED:
         raise ValueError(f"no rule code for unknown {what!r}")
     names = sorted(known) if known else []  # type: ignore[call-overload]
-    shown = ", ".join(str(n)[:40] for n in names[:12]) + (" …" if len(names) > 12 else "")
+    shown = listed(names)
     code = code or what
     if not names:
         return Rule(f"unknown {what} {short(name)}; define it first", f"undefined-{code}",
@@ -332,7 +332,7 @@ def check_bom_graph(model: LifecycleModel, problems: Problems,
                     cycle = cycle[:4] + [f"… {len(cycle) - 8:,} more …"] + cycle[-4:]
                 problems.add(f"parts.{name}.bom[{i}].part", rule(
                     "bom-cycle", "the BOM has a cycle: {cycle}; a part cannot contain itself",
-                    cycle=" → ".join(cycle)))
+                    cycle=" → ".join(map(brief, cycle))))
                 return list(model.parts), False
             if child not in state:
                 state[child] = 1

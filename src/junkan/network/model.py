@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from junkan.core.errors import ModelError, Problem, coded, short
+from junkan.core.errors import ModelError, Problem, coded, listed, short
 from junkan.core.transport import ModeField
 from junkan.network.geo import (
     Place,
@@ -95,7 +95,7 @@ def _site_place(name: str, key: str, path: str, problems: list[Problem]) -> Plac
     site = sites().get(key.lower())
     if site is None:
         problems.append(coded(f"{path}.site", "unknown-site", "unknown site {name}; known: "
-                              "{known}", name=short(key), known=", ".join(sites())))
+                              "{known}", name=short(key), known=listed(sites())))
         return None
     return Place(key=f"hub:{name}", name=name, ja=site.ja, prefecture=site.prefecture,
                  lat=site.lat, lon=site.lon, port=site.quay or site.port is not None)
@@ -114,7 +114,7 @@ def _place_for(name: str, prefecture: str | int | None, lat: float | None, lon: 
                              lat=p.lat, lon=p.lon, port=True)
         problems.append(coded(f"{path}.port", "unknown-port", "unknown port {name}; known: "
                               "{known}", name=short(port),
-                              known=", ".join(p.name.removesuffix(' port') for p in ports())))
+                              known=listed(p.name.removesuffix(' port') for p in ports())))
         return None
     if prefecture is None:
         problems.append(coded(path, "place-needed", "give a port or a prefecture (and "
@@ -216,7 +216,7 @@ def _destinations(sc: NetworkScenario, comms: list[str], problems: list[Problem]
             if cname not in comms:
                 problems.append(coded(f"destinations[{j}].capacity.{cname}",
                                       "unknown-commodity", "unknown commodity {name}; known: "
-                                      "{known}", name=short(cname), known=", ".join(comms)))
+                                      "{known}", name=short(cname), known=listed(comms)))
             else:
                 dcap[j, comms.index(cname)] = cap / 1000
     return dests, dports, dcap

@@ -1,0 +1,63 @@
+"""A domain rule's parameters are safe to show: filled in once (a name holding ``{kind}``
+stays as written), bounded in size and free of characters that would not show as
+themselves, whatever the document names (past bugs found by review)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from junkan.core.errors import MAX_PARAM, ModelError, brief, coded, fill_in, listed
+from junkan.lifecycle import load_model
+from tests.conftest import SMALL
+
+
+def test_a_parameter_is_never_read_as_a_field() -> None:
+    assert fill_in("process {name} is a {kind} sink", {"name": "'{kind}'", "kind": "landfill"}) \
+        == "process '{kind}' is a landfill sink"
+    assert fill_in("e.g. {landfill: 1} {x}", {}) == "e.g. {landfill: 1} {x}"
+
+
+def test_a_sink_named_like_a_field_keeps_its_name() -> None:
+    doc = copy.deepcopy(SMALL)
+    doc["processes"]["{kind}"] = doc["processes"]["landfill"]
+    doc["products"]["widget"]["make"] = ["assembly", "{kind}"]
+    with pytest.raises(ModelError) as err:
+        load_model(text=json.dumps(doc), source="bad.json")
+    (p,) = [p for p in err.value.problems if p.kind == "process-is-sink"]
+    assert p.message.startswith("process '{kind}' is a landfill sink"), p.message
+
+
+def test_parameters_are_bounded() -> None:
+    names = [f"commodity-{i}-" + "x" * 60 for i in range(3000)]
+    p = coded("x", "unknown-commodity", "unknown commodity {name}; known: {known}",
+              name="'gold'", known=", ".join(names))
+    assert p.limits is not None and len(str(p.limits["known"])) <= MAX_PARAM
+    shown = listed(names)
+    assert shown.endswith(" …") and shown.count(",") == 11 and len(shown) < 600
+
+
+def test_a_long_bom_cycle_names_its_parts_briefly() -> None:
+    doc = copy.deepcopy(SMALL)
+    long = "m" + "a" * 5000
+    doc["parts"][long] = {"bom": [{"part": "motor"}]}
+    doc["parts"]["magnet"]["bom"].append({"part": long})
+    with pytest.raises(ModelError) as err:
+        load_model(text=json.dumps(doc), source="bad.json")
+    (p,) = [p for p in err.value.problems if p.kind == "bom-cycle"]
+    assert p.limits is not None and len(str(p.limits["cycle"])) < 200, p.limits
+
+
+def test_names_that_would_not_show_as_themselves_are_escaped() -> None:
+    assert brief("mak\u202eer\x07") == "mak\\u202eer\\x07"
+    assert brief("maker") == "maker" and brief("y" * 100).endswith("…")
+    doc = copy.deepcopy(SMALL)
+    doc["actors"]["evil\u202e\n"] = {"role": "user"}
+    doc["processes"]["assembly"]["actor"] = "nobody"
+    with pytest.raises(ModelError) as err:
+        load_model(text=json.dumps(doc), source="bad.json")
+    (p,) = [p for p in err.value.problems if p.kind == "unknown-actor"]
+    assert p.limits is not None and "evil\\u202e\\n" in str(p.limits["known"])
+    assert "\u202e" not in p.message
