@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 
 from junkan.core.base import Strict
 from junkan.core.documents import problems_of, read_document
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import ModelError, Problem, coded, listed, short
 
 if TYPE_CHECKING:
     from junkan.alloys.index import LibraryIndex
@@ -209,8 +209,8 @@ def _extra_vehicles(path: Path, known: set[str]) -> list[Vehicle]:
     rule."""
     doc = read_document(path)
     if not isinstance(doc.get("vehicles"), list):
-        raise ModelError([Problem("vehicles", "give a list of vehicles (the format of "
-                                              "vehicles.yaml)")], str(path))
+        raise ModelError([coded("vehicles", "vehicles-list-needed", "give a list of vehicles "
+                                "(the format of vehicles.yaml)")], str(path))
     try:
         vehicles = _VEHICLES.validate_python(doc["vehicles"])
     except ValidationError as exc:
@@ -220,8 +220,8 @@ def _extra_vehicles(path: Path, known: set[str]) -> list[Vehicle]:
     seen = set(known)
     for i, v in enumerate(vehicles):
         if v.id in seen:
-            raise ModelError([Problem(f"vehicles[{i}].id", f"duplicate vehicle id "
-                                                           f"{short(v.id)}; ids must be new")],
+            raise ModelError([coded(f"vehicles[{i}].id", "duplicate-vehicle", "duplicate "
+                                    "vehicle id {name}; ids must be new", name=short(v.id))],
                              str(path))
         seen.add(v.id)
     return vehicles
@@ -230,8 +230,8 @@ def _extra_vehicles(path: Path, known: set[str]) -> list[Vehicle]:
 def check_library(lib: Library, source: str = "vehicles.yaml") -> None:
     """Every vehicle's components, alloys and maker exist (and the library indexes).
     :class:`ModelError` naming the vehicle, the field and what is known otherwise."""
-    problems = [Problem(f"vehicles.{v.id}.maker", f"unknown maker {short(v.maker)}; known: "
-                                                  f"{sorted(lib.makers)}")
+    problems = [coded(f"vehicles.{v.id}.maker", "unknown-maker", "unknown maker {name}; known: "
+                      "{known}", name=short(v.maker), known=str(sorted(lib.makers)))
                 for v in lib.vehicles.values() if v.maker is not None
                 and v.maker not in lib.makers][:20]
     try:
@@ -240,13 +240,14 @@ def check_library(lib: Library, source: str = "vehicles.yaml") -> None:
         for v in lib.vehicles.values():
             for comp, part in v.aluminium.items():
                 if part["alloy"] not in lib.alloys:
-                    problems.append(Problem(f"vehicles.{v.id}.aluminium.{comp}.alloy",
-                                            f"unknown alloy {short(part['alloy'])}; known: "
-                                            f"{sorted(lib.alloys)}"))
+                    problems.append(coded(f"vehicles.{v.id}.aluminium.{comp}.alloy",
+                                          "unknown-alloy", "unknown alloy {name}; known: {known}",
+                                          name=short(part["alloy"]), known=str(sorted(lib.alloys))))
                 if comp not in lib.components:
-                    problems.append(Problem(f"vehicles.{v.id}.aluminium.{comp}",
-                                            f"unknown component {short(comp)}; known: "
-                                            f"{sorted(lib.components)}"))
+                    problems.append(coded(f"vehicles.{v.id}.aluminium.{comp}",
+                                          "unknown-component", "unknown component {name}; "
+                                          "known: {known}", name=short(comp),
+                                          known=listed(sorted(lib.components))))
             if len(problems) >= 20:
                 break
     if problems:

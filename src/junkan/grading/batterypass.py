@@ -28,7 +28,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
-from junkan.core.errors import Problem, short
+from junkan.core.errors import Problem, coded, short
 from junkan.core.quantities import UnitParseError, to_unit
 from junkan.grading.catalogue import GradingError, properties, property_value
 from junkan.grading.schema import Item
@@ -115,21 +115,36 @@ def _segments(path: str) -> list[tuple[str, tuple[str, str] | None]]:
     return out
 
 
-def _check_value(a: Attribute, v: Any) -> str | None:
-    """Why ``v`` (already in the published unit) is not acceptable, or None."""
+def _check_value(a: Attribute, v: Any, where: str, export: bool = False) -> Problem | None:
+    """Why ``v`` (already in the published unit) is not acceptable, as a problem at ``where``
+    (on export, its message starts with the attribute's path), or None."""
+    at = {"attribute": a.path} if export else {}
     if a.type == "number":
+        low = a.lo is not None and (v < a.lo or (a.lo_open and v == a.lo))
+        if math.isfinite(v) and not low and (a.hi is None or v <= a.hi):
+            return None
         if not math.isfinite(v):
-            return "must be a finite number"
-        if a.lo is not None and (v < a.lo or (a.lo_open and v == a.lo)):
-            op = ">" if a.lo_open else ">="
-            return f"out of range: {v:g} {a.pint}; must be {op} {a.lo:g} {a.pint}"
-        if a.hi is not None and v > a.hi:
-            return f"out of range: {v:g} {a.pint}; must be <= {a.hi:g} {a.pint}"
-        return None
+            rule = "must be a finite number"
+            if export:
+                return coded(where, "pass-finite-number", "{attribute}: " + rule, **at)
+            return coded(where, "finite-number", rule)
+        op, limit = (">" if a.lo_open else ">=", a.lo) if low else ("<=", a.hi)
+        q = {"value": f"{v:g}", "unit": str(a.pint), "op": op, "limit": f"{limit:g}", **at}
+        rule = "out of range: {value} {unit}; must be {op} {limit} {unit}"
+        if export:
+            return coded(where, "pass-out-of-range", "{attribute}: " + rule, **q)
+        return coded(where, "out-of-range", rule, **q)
     if not isinstance(v, str) or not v.strip() or len(v) > 200:
-        return f"expected text of 1 to 200 characters, got {short(v)}"
+        rule, q = "expected text of 1 to 200 characters, got {value}", {"value": short(v), **at}
+        if export:
+            return coded(where, "pass-text-expected", "{attribute}: " + rule, **q)
+        return coded(where, "text-expected", rule, **q)
     if a.allowed and v not in a.allowed:
-        return f"{v!r} is not one of {list(a.allowed)}"
+        rule, q = "{value} is not one of {allowed}", {"value": short(v), **at}
+        q["allowed"] = str(list(a.allowed))
+        if export:
+            return coded(where, "pass-not-allowed", "{attribute}: " + rule, **q)
+        return coded(where, "not-allowed", rule, **q)
     return None
 
 
@@ -144,7 +159,9 @@ def _from_item(item: Item, a: Attribute) -> Any:
     if where == "attributes":
         v = item.attributes.get(key)
         if isinstance(v, list):
-            raise BatteryPassError([Problem(f"item.{a.junkan}", "expected one value, not a list")])
+            raise BatteryPassError(
+                [coded(f"item.{a.junkan}", "one-value-expected", "expected one value, not a list")]
+            )
         return v
     if a.junkan == "material.family":
         return item.material.family
@@ -191,8 +208,9 @@ def _stamp(item: Item) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str) or _datetime(v) is None:
+        where = f"item.attributes.{key}"
         raise BatteryPassError(
-            [Problem(f"item.attributes.{key}", "expected an ISO 8601 date-time with its zone")]
+            [coded(where, "stamp-unreadable", "expected an ISO 8601 date-time with its zone")]
         )
     return v
 
@@ -227,11 +245,12 @@ def to_batterypass(item: Item) -> dict[str, Any]:
             continue
         if v is None:
             if a.required:
-                problems.append(Problem(_field(a), f"missing: the Battery Pass needs {a.path}"))
+                need = "missing: the Battery Pass needs {attribute}"
+                problems.append(coded(_field(a), "pass-needs", need, attribute=a.path))
             continue
-        why = _check_value(a, v)
+        why = _check_value(a, v, _field(a), export=True)
         if why:
-            problems.append(Problem(_field(a), f"{a.path}: {why}"))
+            problems.append(why)
             continue
         _put(doc, a.path, v)
         if a.dated and stamp is not None:
@@ -245,9 +264,9 @@ def to_batterypass(item: Item) -> dict[str, Any]:
 
 
 class _Shape(Exception):
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(message)
-        self.path, self.message = path, message
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 def _get(doc: Mapping[str, Any], path: str) -> Any:
@@ -255,18 +274,23 @@ def _get(doc: Mapping[str, Any], path: str) -> Any:
     done: list[str] = []
     for name, sel in _segments(path):
         if not isinstance(node, Mapping):
-            raise _Shape(".".join(done), f"expected an object, got {short(node)}")
+            got = "expected an object, got {value}"
+            raise _Shape(coded(".".join(done), "object-expected", got, value=short(node)))
         done.append(name)
         node = node.get(name, _MISSING)
         if node is _MISSING or node is None:
             return _MISSING
         if sel is not None:
             if not isinstance(node, list):
-                raise _Shape(".".join(done), f"expected a list, got {short(node)}")
+                got = "expected a list, got {value}"
+                raise _Shape(coded(".".join(done), "list-expected", got, value=short(node)))
             rows = [r for r in node if isinstance(r, Mapping) and r.get(sel[0]) == sel[1]]
             done[-1] += f"[{sel[0]}={sel[1]}]"
             if len(rows) > 1:
-                raise _Shape(".".join(done), f"{len(rows)} entries for {sel[1]}; give one")
+                many = "{count} entries for {name}; give one"
+                raise _Shape(
+                    coded(".".join(done), "entries-repeated", many, count=len(rows), name=sel[1])
+                )
             if not rows:
                 return _MISSING
             node = rows[0]
@@ -276,18 +300,28 @@ def _get(doc: Mapping[str, Any], path: str) -> Any:
 def _number(a: Attribute, v: Any) -> float:
     """A number in the published unit, or text with a unit converted to it."""
     if isinstance(v, bool) or not isinstance(v, int | float | str):
-        raise _Shape(a.path, f"expected a number in {a.pint}, got {short(v)}")
+        got = "expected a number in {unit}, got {value}"
+        raise _Shape(
+            coded(a.path, "number-in-unit-expected", got, unit=str(a.pint), value=short(v))
+        )
     if isinstance(v, str):
         if _NUMBER_TEXT.fullmatch(v):
             raise _Shape(
-                a.path,
-                f"a number written as text ({v!r}): give a JSON number in "
-                f"{a.pint} or the value with its unit",
+                coded(
+                    a.path,
+                    "number-as-text",
+                    "a number written as text ({value}): give a JSON number in {unit} or the "
+                    "value with its unit",
+                    value=short(v),
+                    unit=str(a.pint),
+                )
             )
         try:
             return to_unit(v, a.pint or "", what=a.path.rsplit(".", 1)[-1])
         except UnitParseError as exc:
-            raise _Shape(a.path, f"unit mismatch: {exc} (published unit: {a.pint})") from None
+            raise _Shape(
+                Problem(a.path, f"unit mismatch: {exc} (published unit: {a.pint})")
+            ) from None
     return float(v)
 
 
@@ -296,15 +330,18 @@ def _parse(doc: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:
         return doc
     text = doc.decode("utf-8") if isinstance(doc, bytes) else doc
     if len(text) > MAX_DOCUMENT:
+        big = "document of {size} characters, above {limit}"
         raise BatteryPassError(
-            [Problem("", f"document of {len(text)} characters, above {MAX_DOCUMENT}")]
+            [coded("", "pass-too-long", big, size=len(text), limit=MAX_DOCUMENT)]
         )
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise BatteryPassError([Problem("", f"not JSON: {exc}")]) from None
     if not isinstance(data, dict):
-        raise BatteryPassError([Problem("", "a Battery Pass document is a JSON object")])
+        raise BatteryPassError(
+            [coded("", "pass-not-object", "a Battery Pass document is a JSON object")]
+        )
     return data
 
 
@@ -337,33 +374,43 @@ def _read_attributes(data: Mapping[str, Any], rec: dict[str, Any]) -> list[Probl
             v = _get(data, a.path)
             if v is _MISSING:
                 if a.required:
-                    problems.append(Problem(a.path, "missing: junkan's subset needs it"))
+                    problems.append(
+                        coded(a.path, "subset-needs", "missing: junkan's subset needs it")
+                    )
                 continue
             if a.type == "number":
                 v = _number(a, v)
-            why = _check_value(a, v)
+            why = _check_value(a, v, a.path)
             if why:
-                raise _Shape(a.path, why)
+                raise _Shape(why)
             if a.dated:
                 t = _get(data, a.parent + ".lastUpdate")
                 if t is not _MISSING:
                     if not isinstance(t, str) or _datetime(t) is None:
                         raise _Shape(
-                            a.parent + ".lastUpdate",
-                            f"expected an ISO 8601 date-time with its zone, got {short(t)}",
+                            coded(
+                                a.parent + ".lastUpdate",
+                                "last-update-unreadable",
+                                "expected an ISO 8601 date-time with its zone, got {value}",
+                                value=short(t),
+                            )
                         )
                     stamps[a.parent + ".lastUpdate"] = t
         except _Shape as exc:
-            problems.append(Problem(exc.path, exc.message))
+            problems.append(exc.problem)
             continue
         _record(a, v, rec)
     if len({_datetime(t) for t in stamps.values()}) > 1:
         first, *_ = stamps
         problems.extend(
-            Problem(
+            coded(
                 p,
-                f"{t}: differs from {first} ({stamps[first]}); a grading record keeps "
-                "one time stamp for the battery condition",
+                "stamps-differ",
+                "{stamp}: differs from {first} ({first_stamp}); a grading record keeps one "
+                "time stamp for the battery condition",
+                stamp=t,
+                first=first,
+                first_stamp=stamps[first],
             )
             for p, t in stamps.items()
             if _datetime(t) != _datetime(stamps[first])

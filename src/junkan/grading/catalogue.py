@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import ModelError, Problem, coded, listed, short
 from junkan.core.quantities import to_unit
 from junkan.core.registry import UnitParseError
 from junkan.grading.schema import CriteriaSet, Family, Rule
@@ -82,18 +82,38 @@ def property_value(name: str, value: Any, where: str) -> float:
     spec = properties().get(name)
     if spec is None:
         raise GradingError(
-            [Problem(where, f"unknown property {name!r}; known: {', '.join(sorted(properties()))}")]
+            [
+                coded(
+                    where,
+                    "unknown-property",
+                    "unknown property {name}; known: {known}",
+                    name=short(name),
+                    known=listed(sorted(properties())),
+                )
+            ]
         )
     if isinstance(value, bool):
-        raise GradingError([Problem(where, f"expected a quantity, got {short(value)}")])
+        raise GradingError(
+            [
+                coded(
+                    where,
+                    "quantity-expected",
+                    "expected a quantity, got {value}",
+                    value=short(value),
+                )
+            ]
+        )
     if isinstance(value, int | float):
         if spec.unit != "%":
             raise GradingError(
                 [
-                    Problem(
+                    coded(
                         where,
-                        f"write the unit, e.g. '{value} {spec.display}' "
-                        f"({name} is stored in {spec.display})",
+                        "unit-needed",
+                        "write the unit, e.g. '{value} {unit}' ({name} is stored in {unit})",
+                        value=value,
+                        unit=spec.display,
+                        name=name,
                     )
                 ]
             )
@@ -106,10 +126,27 @@ def property_value(name: str, value: Any, where: str) -> float:
                 [Problem(where, f"unit mismatch: {exc} (stored in {spec.display})")]
             ) from None
     if not math.isfinite(v) or v < 0:
-        raise GradingError([Problem(where, f"{name} must be a finite, non-negative value")])
+        raise GradingError(
+            [
+                coded(
+                    where,
+                    "finite-non-negative",
+                    "{name} must be a finite, non-negative value",
+                    name=name,
+                )
+            ]
+        )
     if spec.rule in ("log", "inverse") and v <= 0:
         raise GradingError(
-            [Problem(where, f"{name} must be greater than 0 (it mixes by the {spec.rule} rule)")]
+            [
+                coded(
+                    where,
+                    "mix-needs-positive",
+                    "{name} must be greater than 0 (it mixes by the {rule} rule)",
+                    name=name,
+                    rule=spec.rule,
+                )
+            ]
         )
     return v
 
@@ -117,7 +154,16 @@ def property_value(name: str, value: Any, where: str) -> float:
 def concentration(value: Any, where: str) -> float:
     """A concentration in mg/kg (``"120 mg/kg"``, ``"0.1 %"``, or a number in mg/kg)."""
     if isinstance(value, bool):
-        raise GradingError([Problem(where, f"expected a concentration, got {short(value)}")])
+        raise GradingError(
+            [
+                coded(
+                    where,
+                    "concentration-expected",
+                    "expected a concentration, got {value}",
+                    value=short(value),
+                )
+            ]
+        )
     if isinstance(value, int | float):
         v = float(value)
     else:
@@ -126,7 +172,13 @@ def concentration(value: Any, where: str) -> float:
         except UnitParseError as exc:
             raise GradingError([Problem(where, f"unit mismatch: {exc}")]) from None
     if not math.isfinite(v) or not 0 <= v <= 1e6:
-        raise GradingError([Problem(where, "a concentration is between 0 and 1,000,000 mg/kg")])
+        raise GradingError(
+            [
+                coded(
+                    where, "concentration-range", "a concentration is between 0 and 1,000,000 mg/kg"
+                )
+            ]
+        )
     return v
 
 
@@ -152,10 +204,12 @@ def feature_of(rule: Rule, where: str) -> tuple[str, MixRule]:
         if tail not in substances():
             raise GradingError(
                 [
-                    Problem(
+                    coded(
                         where,
-                        f"unknown restricted substance {tail!r}; known: "
-                        f"{', '.join(sorted(substances()))}",
+                        "unknown-substance",
+                        "unknown restricted substance {name}; known: {known}",
+                        name=short(tail),
+                        known=", ".join(sorted(substances())),
                     )
                 ]
             )
@@ -164,11 +218,12 @@ def feature_of(rule: Rule, where: str) -> tuple[str, MixRule]:
     if spec is None:
         raise GradingError(
             [
-                Problem(
+                coded(
                     where,
-                    f"unknown property {name!r}; use a registered "
-                    "property, composition.<element> or "
-                    "restricted.<substance>",
+                    "unregistered-property",
+                    "unknown property {name}; use a registered property, "
+                    "composition.<element> or restricted.<substance>",
+                    name=short(name),
                 )
             ]
         )
@@ -205,48 +260,74 @@ def bounds(cs: CriteriaSet) -> tuple[list[Bound], list[tuple[str, frozenset[str]
             if not (attr in ENUM_ATTRIBUTES or attr.startswith("attributes.")):
                 raise GradingError(
                     [
-                        Problem(
+                        coded(
                             where + ".attribute",
-                            f"unknown attribute "
-                            f"{attr!r}; use {', '.join(ENUM_ATTRIBUTES)} or "
-                            "attributes.<key>",
+                            "unknown-attribute",
+                            "unknown attribute {name}; use {known} or attributes.<key>",
+                            name=short(attr),
+                            known=", ".join(ENUM_ATTRIBUTES),
                         )
                     ]
                 )
             if not rule.allowed:
-                raise GradingError([Problem(where + ".allowed", "list the allowed values")])
+                raise GradingError(
+                    [coded(where + ".allowed", "allowed-needed", "list the allowed values")]
+                )
             enums.append((attr, frozenset(rule.allowed)))
         else:
             if not rule.kind:
-                raise GradingError([Problem(where + ".kind", "name the certificate kind")])
+                raise GradingError(
+                    [coded(where + ".kind", "certificate-kind-needed", "name the certificate kind")]
+                )
             certs.append(rule.kind)
     return list(ranges.values()), enums, certs
 
 
 def ranges_add(ranges: dict[str, Bound], rule: Rule, i: int, where: str) -> None:
     if rule.property is None:
-        raise GradingError([Problem(where + ".property", "a range rule needs a property")])
+        raise GradingError(
+            [coded(where + ".property", "range-property-needed", "a range rule needs a property")]
+        )
     if rule.min is None and rule.max is None:
-        raise GradingError([Problem(where, "a range rule needs min, max or both")])
+        raise GradingError(
+            [coded(where, "range-bounds-needed", "a range rule needs min, max or both")]
+        )
     feature, mix = feature_of(rule, where + ".property")
     lo = -math.inf if rule.min is None else _bound_value(rule, "min", feature, where + ".min")
     hi = math.inf if rule.max is None else _bound_value(rule, "max", feature, where + ".max")
     if lo > hi:
-        raise GradingError([Problem(where, f"contradictory: min {lo:g} is above max {hi:g}")])
+        raise GradingError(
+            [
+                coded(
+                    where,
+                    "min-above-max",
+                    "contradictory: min {min} is above max {max}",
+                    min=f"{lo:g}",
+                    max=f"{hi:g}",
+                )
+            ]
+        )
     if mix == "min" and not feature.startswith("restricted_max") and hi < math.inf:
         raise GradingError(
             [
-                Problem(
+                coded(
                     where + ".max",
-                    f"{feature} mixes by worst case (the "
-                    "weakest input): a blend can only be held to a minimum; "
-                    "remove max",
+                    "worst-case-max",
+                    "{feature} mixes by worst case (the weakest input): a blend can only be "
+                    "held to a minimum; remove max",
+                    feature=feature,
                 )
             ]
         )
     if mix == "min" and feature.startswith("restricted_max") and lo > -math.inf:
         raise GradingError(
-            [Problem(where + ".min", "a restricted substance is held to a maximum; remove min")]
+            [
+                coded(
+                    where + ".min",
+                    "restricted-min",
+                    "a restricted substance is held to a maximum; remove min",
+                )
+            ]
         )
     old = ranges.get(feature)
     if old is not None:
@@ -254,10 +335,12 @@ def ranges_add(ranges: dict[str, Bound], rule: Rule, i: int, where: str) -> None
         if lo > hi:
             raise GradingError(
                 [
-                    Problem(
+                    coded(
                         where,
-                        f"contradictory: the window on {feature} does "
-                        f"not overlap rule {old.index}'s",
+                        "windows-disjoint",
+                        "contradictory: the window on {feature} does not overlap rule {rule}'s",
+                        feature=feature,
+                        rule=old.index,
                     )
                 ]
             )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded
 from junkan.policy.survey import CODE_COLUMN, _number, read_code, read_rows
 
 TOTAL = "従業者数"
@@ -48,16 +48,18 @@ def read_industry(path: str | Path) -> dict[str, Industry]:
     and column."""
     rows, source = read_rows(path)
     if not rows:
-        raise ModelError([Problem("", "the table is empty; expected a header row")], source)
+        raise ModelError([coded("", "table-empty", "the table is empty; expected a header row")],
+                         source)
     header = [str(c or "").strip() for c in rows[0]]
-    problems = [Problem(f"header.{n}", "column is missing") for n in (CODE_COLUMN, TOTAL)
-                if n not in header]
+    problems = [coded(f"header.{n}", "column-missing", "column is missing")
+                for n in (CODE_COLUMN, TOTAL) if n not in header]
     given = [s for s in SECTORS if s in header]
     if given and len(given) < len(SECTORS):
-        problems.append(Problem("header", f"give all of {', '.join(SECTORS)} or none "
-                                          f"(found {', '.join(given)})"))
-    problems += [Problem(f"header.{h}", "unknown column; check the spelling") for h in header
-                 if h and h not in (CODE_COLUMN, TOTAL, *SECTORS)]
+        problems.append(coded("header", "sectors-partial", "give all of {sectors} or none "
+                              "(found {found})", sectors=", ".join(SECTORS),
+                              found=", ".join(given)))
+    problems += [coded(f"header.{h}", "unknown-column", "unknown column; check the spelling")
+                 for h in header if h and h not in (CODE_COLUMN, TOTAL, *SECTORS)]
     if problems:
         raise ModelError(problems, source)
     out: dict[str, Industry] = {}
@@ -71,14 +73,15 @@ def read_industry(path: str | Path) -> dict[str, Industry]:
             continue
         code, ind = row
         if code in lines:
-            problems.append(Problem(f"line {i}.{CODE_COLUMN}",
-                                    f"code {code} repeats line {lines[code]}"))
+            problems.append(coded(f"line {i}.{CODE_COLUMN}", "code-repeated",
+                                  "code {code} repeats line {line}", code=code,
+                                  line=lines[code]))
         lines[code] = i
         out[code] = ind
     if problems:
         raise ModelError(problems, source)
     if not out:
-        raise ModelError([Problem("", "no municipality rows")], source)
+        raise ModelError([coded("", "no-rows", "no municipality rows")], source)
     return out
 
 
@@ -87,7 +90,8 @@ def _whole(value: Any, where: str, problems: list[Problem], least: int) -> int |
     if x is None:
         return None
     if x != int(x) or x < least:
-        problems.append(Problem(where, f"must be a whole number ≥ {least}, got {x:g}"))
+        problems.append(coded(where, "whole-number-needed", "must be a whole number ≥ {least}, "
+                              "got {value}", least=least, value=f"{x:g}"))
         return None
     return int(x)
 
@@ -104,8 +108,9 @@ def _row(cells: dict[str, Any], sectors: bool, at: str,
     if sectors:
         p1, p2, p3 = (int(x or 0) for x in parts)
         if p1 + p2 + p3 > total:
-            problems.append(Problem(f"{at}.{TOTAL}", f"the sectors add up to "
-                                                     f"{p1 + p2 + p3:,}, more than {total:,}"))
+            problems.append(coded(f"{at}.{TOTAL}", "sectors-above-total", "the sectors add up "
+                                  "to {sum}, more than {total}", sum=f"{p1 + p2 + p3:,}",
+                                  total=f"{total:,}"))
             return None
         by = (p1, p2, p3)
     return code, Industry(total, by)

@@ -29,7 +29,7 @@ from pydantic import Field, PrivateAttr
 
 from junkan.core.base import Strict
 from junkan.core.documents import validate_with
-from junkan.core.errors import JunkanError, ModelError, Problem
+from junkan.core.errors import JunkanError, ModelError, Problem, coded, short
 from junkan.core.fields import Fraction, IsoDate
 from junkan.policy.data import data_document
 
@@ -151,7 +151,14 @@ def _dupes(items: list[Any], what: str) -> list[Problem]:
     out = []
     for i, x in enumerate(items):
         if x.id in seen:
-            out.append(Problem(f"{what}[{i}].id", f"{x.id!r} is registered twice"))
+            out.append(
+                coded(
+                    f"{what}[{i}].id",
+                    "registered-twice",
+                    "{name} is registered twice",
+                    name=short(x.id, 90),
+                )
+            )
         seen.add(x.id)
     return out
 
@@ -161,9 +168,22 @@ def _check_installations(reg: Registry) -> list[Problem]:
     out = []
     for i, inst in enumerate(reg.installations):
         if inst.model not in models:
-            out.append(Problem(f"installations[{i}].model", f"no panel model {inst.model!r}"))
+            out.append(
+                coded(
+                    f"installations[{i}].model",
+                    "no-panel-model",
+                    "no panel model {name}",
+                    name=short(inst.model, 90),
+                )
+            )
         if inst.end_of_business is not None and inst.end_of_business < inst.commissioned:
-            out.append(Problem(f"installations[{i}].end_of_business", "is before commissioned"))
+            out.append(
+                coded(
+                    f"installations[{i}].end_of_business",
+                    "ends-before-commissioned",
+                    "is before commissioned",
+                )
+            )
     return out
 
 
@@ -176,11 +196,22 @@ def _registered(
         x = inst.get(item.installation)
         if x is None:
             out.append(
-                Problem(f"{what}[{i}].installation", f"no installation {item.installation!r}")
+                coded(
+                    f"{what}[{i}].installation",
+                    "no-installation",
+                    "no installation {name}",
+                    name=short(item.installation, 90),
+                )
             )
             continue
         if item.date < x.commissioned:
-            out.append(Problem(f"{what}[{i}].date", "is before the installation's commissioning"))
+            out.append(
+                coded(
+                    f"{what}[{i}].date",
+                    "before-commissioning",
+                    "is before the installation's commissioning",
+                )
+            )
         yield i, item, x
 
 
@@ -197,9 +228,13 @@ def _check_flows(reg: Registry) -> list[Problem]:
         handed[(h.installation, h.role)] += h.count
         if handed[(h.installation, h.role)] > x.count:
             out.append(
-                Problem(
+                coded(
                     f"handovers[{i}].count",
-                    f"more panels handed to {h.role}s than installation {x.id} has ({x.count})",
+                    "handed-too-many",
+                    "more panels handed to {role}s than installation {installation} has ({count})",
+                    role=h.role,
+                    installation=x.id,
+                    count=x.count,
                 )
             )
         if h.role == "recycler":
@@ -209,19 +244,23 @@ def _check_flows(reg: Registry) -> list[Problem]:
         treated[(t.installation, t.recycler)] += t.count
         if treated[(t.installation, t.recycler)] > to_recycler[(t.installation, t.recycler)]:
             out.append(
-                Problem(
+                coded(
                     f"treatments[{i}].count",
-                    f"{t.recycler} reports more panels than were handed to it as recycler",
+                    "treated-too-many",
+                    "{recycler} reports more panels than were handed to it as recycler",
+                    recycler=t.recycler,
                 )
             )
         limit = t.count * mass.get(x.model, 0.0) * 1.001
         total = sum(t.recovered_kg.values()) + t.disposed_kg
         if mass.get(x.model) is not None and total > limit:
             out.append(
-                Problem(
+                coded(
                     f"treatments[{i}].recovered_kg",
-                    f"{total:,.1f} kg recovered and "
-                    f"disposed exceeds the panels' mass ({limit / 1.001:,.1f} kg)",
+                    "treated-above-mass",
+                    "{total} kg recovered and disposed exceeds the panels' mass ({mass} kg)",
+                    total=f"{total:,.1f}",
+                    mass=f"{limit / 1.001:,.1f}",
                 )
             )
     return out

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.limits import limits
 
 BASE = ("都道府県名", "地方公共団体コード", "市区町村名", "総人口")
@@ -102,10 +102,12 @@ class Survey:
                 return m
         raise ModelError(
             [
-                Problem(
+                coded(
                     "municipality",
-                    f"code {code!r} is not in the survey "
-                    f"({len(self.municipalities)} municipalities)",
+                    "not-in-survey",
+                    "code {code} is not in the survey ({count} municipalities)",
+                    code=short(code),
+                    count=len(self.municipalities),
                 )
             ],
             self.source,
@@ -135,10 +137,12 @@ def read_rows(path: str | Path) -> tuple[list[list[Any]], str]:
     if size > limits().document_bytes:
         raise ModelError(
             [
-                Problem(
+                coded(
                     "",
-                    f"the file has {size:,} bytes, more than the "
-                    f"{limits().document_bytes:,} allowed",
+                    "file-too-large",
+                    "the file has {size} bytes, more than the {limit} allowed",
+                    size=f"{size:,}",
+                    limit=f"{limits().document_bytes:,}",
                 )
             ],
             source,
@@ -151,8 +155,11 @@ def read_rows(path: str | Path) -> tuple[list[list[Any]], str]:
         except UnicodeDecodeError as exc:
             raise ModelError(
                 [
-                    Problem(
-                        "", f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8"
+                    coded(
+                        "",
+                        "csv-encoding",
+                        "the file is not UTF-8 text (byte {byte}); save the CSV as UTF-8",
+                        byte=exc.start,
                     )
                 ],
                 source,
@@ -192,29 +199,36 @@ def _xlsx_rows(p: Path) -> list[list[Any]]:
 def parse_rows(rows: list[list[Any]], source: str) -> Survey:
     """Build a :class:`Survey` from a header row and data rows (every problem listed)."""
     if not rows:
-        raise ModelError([Problem("", "the table is empty; expected a header row")], source)
+        raise ModelError(
+            [coded("", "table-empty", "the table is empty; expected a header row")], source
+        )
     header = [str(c or "").strip() for c in rows[0]]
     problems: list[Problem] = []
     for name in (*BASE, *TONNES):
         if name not in header:
-            problems.append(Problem(f"header.{name}", "column is missing"))
+            problems.append(coded(f"header.{name}", "column-missing", "column is missing"))
     streams = tuple(h[len(STREAM_PREFIX) :] for h in header if h.startswith(STREAM_PREFIX))
     if not streams:
         problems.append(
-            Problem(
+            coded(
                 f"header.{STREAM_PREFIX}…",
+                "no-stream-columns",
                 "no recovered-tonnage columns (資源化量/<material>) found",
             )
         )
     known = {*BASE, *TONNES, COST} | {STREAM_PREFIX + s for s in streams}
     for h in header:
         if h and h not in known:
-            problems.append(Problem(f"header.{h}", "unknown column; check the spelling"))
+            problems.append(
+                coded(f"header.{h}", "unknown-column", "unknown column; check the spelling")
+            )
     if problems:
         raise ModelError(problems, source)
     data = [r for r in rows[1:] if any(str(c or "").strip() for c in r)]
     if len(data) > MAX_ROWS:
-        raise ModelError([Problem("", f"more than {MAX_ROWS:,} rows")], source)
+        raise ModelError(
+            [coded("", "too-many-rows", "more than {limit} rows", limit=f"{MAX_ROWS:,}")], source
+        )
     out: list[Municipality] = []
     seen: dict[str, int] = {}
     for i, r in enumerate(data, start=2):
@@ -224,8 +238,12 @@ def parse_rows(rows: list[list[Any]], source: str) -> Survey:
             continue
         if m.code in seen:
             problems.append(
-                Problem(
-                    f"line {i}.地方公共団体コード", f"code {m.code} repeats line {seen[m.code]}"
+                coded(
+                    f"line {i}.地方公共団体コード",
+                    "code-repeated",
+                    "code {code} repeats line {line}",
+                    code=m.code,
+                    line=seen[m.code],
                 )
             )
         seen[m.code] = i
@@ -233,25 +251,33 @@ def parse_rows(rows: list[list[Any]], source: str) -> Survey:
     if problems:
         raise ModelError(problems, source)
     if not out:
-        raise ModelError([Problem("", "no municipality rows")], source)
+        raise ModelError([coded("", "no-rows", "no municipality rows")], source)
     return Survey(source, streams, tuple(out))
 
 
 def _number(value: Any, where: str, problems: list[Problem], upper: float) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(Problem(where, "empty cell; write 0 if there is none"))
+        problems.append(coded(where, "empty-cell", "empty cell; write 0 if there is none"))
         return None
     if isinstance(value, bool):
-        problems.append(Problem(where, f"expected a number, got {value!r}"))
+        got = "expected a number, got {value}"
+        problems.append(coded(where, "cell-not-number", got, value=repr(value)))
         return None
     try:
         x = float(str(value).translate(FULLWIDTH).replace(",", "").strip())
     except ValueError:
-        problems.append(Problem(where, f"expected a number, got {str(value)[:40]!r}"))
+        got = "expected a number, got {value}"
+        problems.append(coded(where, "cell-not-number", got, value=repr(str(value)[:40])))
         return None
     if not math.isfinite(x) or x < 0 or x > upper:
         problems.append(
-            Problem(where, f"must be a finite number from 0 to {upper:g}, got {str(value)[:40]}")
+            coded(
+                where,
+                "cell-out-of-range",
+                "must be a finite number from 0 to {max}, got {value}",
+                max=f"{upper:g}",
+                value=str(value)[:40],
+            )
         )
         return None
     return x
@@ -263,7 +289,12 @@ def read_code(cell: Any, at: str, problems: list[Problem]) -> str:
     code = str(cell or "").translate(FULLWIDTH).strip()
     if not CODE.match(code):
         problems.append(
-            Problem(f"{at}.{CODE_COLUMN}", f"expected a 5-digit code, got {code[:20]!r}")
+            coded(
+                f"{at}.{CODE_COLUMN}",
+                "code-format",
+                "expected a 5-digit code, got {value}",
+                value=repr(code[:20]),
+            )
         )
     return code
 
@@ -275,7 +306,9 @@ def _row(
     code = read_code(cells[CODE_COLUMN], at, problems)
     pop = _number(cells["総人口"], f"{at}.総人口", problems, MAX_POPULATION)
     if pop is not None and (pop < 1 or pop != int(pop)):
-        problems.append(Problem(f"{at}.総人口", "population must be a whole number ≥ 1"))
+        problems.append(
+            coded(f"{at}.総人口", "population-whole", "population must be a whole number ≥ 1")
+        )
     t = {k: _number(cells[k], f"{at}.{k}", problems, MAX_TONNES) for k in TONNES}
     s = {
         k: _number(cells[STREAM_PREFIX + k], f"{at}.{STREAM_PREFIX}{k}", problems, MAX_TONNES)
@@ -309,25 +342,32 @@ def _identities(m: Municipality, at: str, problems: list[Problem]) -> None:
     hh = m.t["生活系ごみ"] + m.t["事業系ごみ"]
     if not _close(hh, m.generation_t):
         problems.append(
-            Problem(
+            coded(
                 f"{at}.生活系ごみ",
-                f"生活系ごみ + 事業系ごみ = {hh:,.0f} t but "
-                f"計画収集量 + 直接搬入量 + 集団回収量 = {m.generation_t:,.0f} t",
+                "generation-mismatch",
+                "生活系ごみ + 事業系ごみ = {sum} t but 計画収集量 + 直接搬入量 + 集団回収量 = "
+                "{generation} t",
+                sum=f"{hh:,.0f}",
+                generation=f"{m.generation_t:,.0f}",
             )
         )
     rec = sum(m.streams.values())
     if not _close(rec, m.recovered_t):
         problems.append(
-            Problem(
+            coded(
                 f"{at}.{STREAM_PREFIX}…",
-                f"the 資源化量 columns sum to "
-                f"{rec:,.0f} t but 直接資源化量 + 中間処理後再生利用量 + "
-                f"集団回収量 = {m.recovered_t:,.0f} t",
+                "recovered-mismatch",
+                "the 資源化量 columns sum to {sum} t but 直接資源化量 + 中間処理後再生利用量 + "
+                "集団回収量 = {recovered} t",
+                sum=f"{rec:,.0f}",
+                recovered=f"{m.recovered_t:,.0f}",
             )
         )
     if m.t["中間処理後再生利用量"] > m.t["焼却以外の中間処理量"] + m.t["直接焼却量"] + TOLERANCE_T:
         problems.append(
-            Problem(
-                f"{at}.中間処理後再生利用量", "more than the intermediate treatment it comes from"
+            coded(
+                f"{at}.中間処理後再生利用量",
+                "recycled-above-treated",
+                "more than the intermediate treatment it comes from",
             )
         )
