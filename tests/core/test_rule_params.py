@@ -61,3 +61,27 @@ def test_names_that_would_not_show_as_themselves_are_escaped() -> None:
     (p,) = [p for p in err.value.problems if p.kind == "unknown-actor"]
     assert p.limits is not None and "evil\\u202e\\n" in str(p.limits["known"])
     assert "\u202e" not in p.message
+
+
+def test_every_quantity_is_named_in_both_languages() -> None:
+    """A quantity's refusal names it (``what``): the page says it in its language."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).parents[2] / "src" / "junkan"
+    whats = {w for f in src.rglob("*.py") for w in re.findall(
+        r'quantity_converter\(\s*"[^"]*",\s*"([^"]+)"', f.read_text("utf-8"))}
+    assert {"mass", "duration", "density"} <= whats, whats
+    for lang in ("en", "ja"):
+        cat = json.loads((src / "web" / "static" / "i18n" / f"{lang}.json").read_text("utf-8"))
+        assert not {w for w in whats if f"val.what.{w}" not in cat}, lang
+
+
+def test_an_unknown_prefecture_says_its_rule() -> None:
+    from junkan import network
+    from tests.network.test_cases import TINY
+
+    with pytest.raises(ModelError) as err:
+        network.load(text=TINY.replace("Osaka: 500 t", "Atlantis: 500 t"))
+    (p,) = [p for p in err.value.problems if p.kind == "unknown-prefecture"]
+    assert p.limits == {"name": "'Atlantis'"} and p.message.startswith("unknown prefecture")

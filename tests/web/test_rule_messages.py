@@ -39,3 +39,21 @@ def test_domain_rules_in_japanese(page, server: str,  # type: ignore[no-untyped-
         "products.widget.eol.uncollected: 配分の合計が 0.5 で 1 に足りず")
     assert "unknown actor" not in errors.inner_text()
     assert "サービスの説明（英語）" not in errors.inner_text()
+
+
+def test_a_quantity_rule_names_the_quantity_in_japanese(  # type: ignore[no-untyped-def]
+        page, server: str, tmp_path: Path) -> None:
+    """A schema rule of a quantity says which quantity in the page's language (``what``)."""
+    _sign_in(page, server)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    doc = copy.deepcopy(SMALL)
+    doc["products"]["widget"]["bom"][1]["mass"] = "-1 kg"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    page.set_input_files("#upload-file", str(bad))
+    page.click("#upload-form button[type=submit]")
+    errors = page.locator("#upload-errors")
+    sync_api.expect(errors).to_contain_text(
+        "products.widget.bom[1].mass: 質量は負にできません（'-1 kg'）")
+    assert "must not be negative" not in errors.inner_text()

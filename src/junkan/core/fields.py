@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.core.base import Strict
-from junkan.core.errors import short
+from junkan.core.errors import refusal, short
 from junkan.core.quantities import convert, parse_quantity, to_unit
 from junkan.core.registry import UnitParseError
 
@@ -27,8 +27,9 @@ def quantity_converter(unit: str, what: str, *, positive: bool = False,
                        nonneg: bool = True) -> Callable[[Any], float]:
     """A validator reading a quantity string and returning its magnitude in ``unit``.
 
-    ``what`` names the quantity in messages (``"mass"``); ``positive`` refuses 0 and below,
-    ``nonneg`` (the default) refuses negative values."""
+    ``what`` names the quantity in messages (``"mass"``; the web page's catalogue says it
+    in its language, ``val.what.<what>``); ``positive`` refuses 0 and below, ``nonneg``
+    (the default) refuses negative values."""
 
     def convert_value(value: Any) -> float:
         try:
@@ -36,9 +37,11 @@ def quantity_converter(unit: str, what: str, *, positive: bool = False,
         except UnitParseError as exc:
             raise ValueError(str(exc)) from None
         if positive and not v > 0:
-            raise ValueError(f"{what} must be greater than 0, got {short(value)}")
+            raise refusal("quantity-not-positive", "{what} must be greater than 0, got "
+                          "{value}", what=what, value=short(value))
         if nonneg and v < 0:
-            raise ValueError(f"{what} must not be negative, got {short(value)}")
+            raise refusal("quantity-negative", "{what} must not be negative, got {value}",
+                          what=what, value=short(value))
         return v
 
     return convert_value
@@ -59,13 +62,17 @@ def fraction(value: Any) -> float:
         try:
             value = float(value.strip()[:-1]) / 100.0
         except ValueError:
-            raise ValueError(f"cannot read {short(value)} as a percentage") from None
+            raise refusal("percentage-unreadable", "cannot read {value} as a percentage",
+                          value=short(value)) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a fraction between 0 and 1 (or '40%'), got {short(value)}")
+        raise refusal("fraction-expected", "expected a fraction between 0 and 1 (or '40%'), "
+                      "got {value}", value=short(value))
     if not math.isfinite(_float(value)):
-        raise ValueError(f"must be a finite number between 0 and 1, got {short(value)}")
+        raise refusal("fraction-not-finite", "must be a finite number between 0 and 1, got "
+                      "{value}", value=short(value))
     if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"must be between 0 and 1, got {short(value)}")
+        raise refusal("fraction-range", "must be between 0 and 1, got {value}",
+                      value=short(value))
     return float(value)
 
 
@@ -87,15 +94,17 @@ def annual_rate(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = _float(value)
         if not math.isfinite(v):
-            raise ValueError(f"annual rate must be a finite number, got {short(value)}")
+            raise refusal("annual-rate-not-finite", "annual rate must be a finite number, "
+                          "got {value}", value=short(value))
     else:
         try:
             v = convert(parse_quantity(value), "1/year", value=value, what="annual rate")
         except UnitParseError:
-            raise ValueError(f"expected an annual rate such as 0.05 or '0.05 1/year', "
-                             f"got {short(value)}") from None
+            raise refusal("annual-rate-expected", "expected an annual rate such as 0.05 or "
+                          "'0.05 1/year', got {value}", value=short(value)) from None
     if not 0.0 <= v <= 1.0:
-        raise ValueError(f"annual rate must be between 0 and 1 per year, got {short(value)}")
+        raise refusal("annual-rate-range", "annual rate must be between 0 and 1 per year, "
+                      "got {value}", value=short(value))
     return v
 
 
@@ -121,9 +130,11 @@ class Years(Strict):
     @model_validator(mode="after")
     def _order(self) -> Years:
         if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise refusal("years-end-before-start", "end ({end}) is before start ({start})",
+                          end=self.end, start=self.start)
         if self.end - self.start > YEARS_SPAN_MAX:
-            raise ValueError("more than 1,000 years; shorten the horizon")
+            raise refusal("years-too-many", "more than {most} years; shorten the horizon",
+                          most=f"{YEARS_SPAN_MAX:,}")
         return self
 
 

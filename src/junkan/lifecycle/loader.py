@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from junkan.core.documents import parse_document, read_document, validate_with
-from junkan.core.errors import ModelError, Problem, format_path, short
+from junkan.core.errors import ModelError, Problem, coded, format_path, listed, short
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
 from junkan.lifecycle.part_table import PartTable, read_parts
 from junkan.lifecycle.schema import (
@@ -44,8 +44,9 @@ def apply_library(doc: dict[str, Any], source: str) -> dict[str, Any]:
         try:
             lib = load_library(str(name))
         except KeyError:
-            problems.append(Problem(f"uses[{i}]", f"unknown library template {short(name)}; known: "
-                                    f"{', '.join(library_names())}"))
+            problems.append(coded(f"uses[{i}]", "unknown-template", "unknown library template "
+                                  "{name}; known: {known}", name=short(name),
+                                  known=listed(library_names())))
             continue
         for section in LIBRARY_SECTIONS:
             merged = dict(lib.get(section) or {})

@@ -12,7 +12,7 @@ from importlib import resources
 import numpy as np
 import yaml
 
-from junkan.core.errors import short
+from junkan.core.errors import Problem, coded, fill_in, short
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
@@ -96,19 +96,35 @@ def supply_templates() -> dict[str, dict]:
     return dict(_load("network_supply_templates.yaml")["templates"])
 
 
+class UnknownPrefecture(KeyError):
+    """A prefecture :func:`prefecture_code` cannot find: ``args[0]`` is the message;
+    :meth:`problem` the same as a coded problem (``prefecture-code``, ``unknown-prefecture``)."""
+
+    def __init__(self, rule: str, template: str, /, **params: int | float | str) -> None:
+        super().__init__(fill_in(template, params))
+        self.rule, self.template, self.params = rule, template, params
+
+    def problem(self, path: str) -> Problem:
+        """The refusal at document ``path``, with its rule's code and figures."""
+        return coded(path, self.rule, self.template, **self.params)
+
+
 def prefecture_code(name: str | int) -> int:
-    """Code 1–47 from a code, an English or a Japanese name (``Tokyo``, ``東京都``, ``東京``)."""
+    """Code 1–47 from a code, an English or a Japanese name (``Tokyo``, ``東京都``, ``東京``);
+    raises :class:`UnknownPrefecture`."""
     if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):
         code = int(name)
         if 1 <= code <= 47:
             return code
-        raise KeyError(f"prefecture code {code} is not in 1–47")
+        raise UnknownPrefecture("prefecture-code", "prefecture code {code} is not in 1–47",
+                                code=code)
     key = str(name).strip()
     for p in prefectures():
         if key.lower() == p.name.lower() or key in (p.ja, p.ja.rstrip("都道府県")):
             return p.prefecture
-    raise KeyError(f"unknown prefecture {short(name)}; use a code 1–47, an English name such as "
-                   "'Aichi' or a Japanese name such as '愛知県'")
+    raise UnknownPrefecture("unknown-prefecture", "unknown prefecture {name}; use a code 1–47, "
+                            "an English name such as 'Aichi' or a Japanese name such as '愛知県'",
+                            name=short(name))
 
 
 def great_circle_km(lat1: np.ndarray | float, lon1: np.ndarray | float,

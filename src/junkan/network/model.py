@@ -15,6 +15,7 @@ from junkan.core.errors import ModelError, Problem, coded, listed, short
 from junkan.core.transport import ModeField
 from junkan.network.geo import (
     Place,
+    UnknownPrefecture,
     great_circle_km,
     ports,
     prefecture_code,
@@ -122,8 +123,8 @@ def _place_for(name: str, prefecture: str | int | None, lat: float | None, lon: 
         return None
     try:
         code = prefecture_code(prefecture)
-    except KeyError as exc:
-        problems.append(Problem(f"{path}.prefecture", str(exc.args[0])))
+    except UnknownPrefecture as exc:
+        problems.append(exc.problem(f"{path}.prefecture"))
         return None
     office = prefectures()[code - 1]
     return Place(key=f"hub:{name}", name=name, ja=office.ja, prefecture=code,
@@ -147,9 +148,8 @@ def _collected(sc: NetworkScenario, zones: list[Place], problems: list[Problem])
                 for n, key in enumerate(s.within):
                     try:
                         mask[prefecture_code(key) - 1] = True
-                    except KeyError as exc:
-                        problems.append(Problem(f"commodities.{cname}.supply.within[{n}]",
-                                                str(exc.args[0])))
+                    except UnknownPrefecture as exc:
+                        problems.append(exc.problem(f"commodities.{cname}.supply.within[{n}]"))
                 weight = np.where(mask, base, 0.0)
             share = weight.sum() / base.sum() if s.regional_share else 1.0
             if weight.sum() > 0:
@@ -158,9 +158,8 @@ def _collected(sc: NetworkScenario, zones: list[Place], problems: list[Problem])
         for key, mass in s.by_prefecture.items():
             try:
                 collected[prefecture_code(key) - 1, p] = c.collection_rate * mass / 1000
-            except KeyError as exc:
-                problems.append(Problem(f"commodities.{cname}.supply.by_prefecture.{key}",
-                                        str(exc.args[0])))
+            except UnknownPrefecture as exc:
+                problems.append(exc.problem(f"commodities.{cname}.supply.by_prefecture.{key}"))
     return collected
 
 
@@ -243,7 +242,8 @@ def _legs(sc: NetworkScenario, problems: list[Problem]) -> dict[str, Leg]:
         missing = [k for k in ("cost", "co2e") if got[k] is None]
         if mode.detour_factor is None:
             missing.append("detour_factor")
-        problems.extend(Problem(f"modes.{name}.{key}", "required field is missing; add it")
+        problems.extend(Problem(f"modes.{name}.{key}", "required field is missing; add it",
+                                "missing")  # pydantic's rule: the page says it in Japanese
                         for key in missing)
         out[name] = Leg(cost=got["cost"] or 0.0, co2e=got["co2e"] or 0.0,
                         detour_factor=mode.detour_factor or 1.0,

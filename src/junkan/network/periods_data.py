@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from junkan.core.errors import Problem, short
-from junkan.network.geo import prefecture_code
+from junkan.network.geo import UnknownPrefecture, prefecture_code
 from junkan.network.periods_tables import (
     read_demand_csv,
     read_supply_csv,
@@ -85,8 +85,8 @@ def period_supply(net: Network, per: Periods) -> tuple[np.ndarray, list[Problem]
             field = f"periods.supply_by_year.{c}.{area}"
             try:
                 code = prefecture_code(area)
-            except KeyError as exc:
-                problems.append(Problem(field, str(exc.args[0])))
+            except UnknownPrefecture as exc:
+                problems.append(exc.problem(field))
                 continue
             if code in seen:
                 problems.append(Problem(field, f"the same prefecture as '{seen[code]}'"))

@@ -154,9 +154,12 @@ const cleanMessage = (m) => String(m ?? "").replace(/^(Value|Assertion|Type) err
 const translated = (key, vars) => (state.lang !== "en" && state.msg[key] ? t(key, vars) : null);
 
 /** A refused field's message: outside English, translated by the schema rule it broke (its
- * `type`, with the limits in `ctx`) where the catalogue knows the rule; else as written. */
+ * `type`, with the limits or the figures quoted in `ctx`) where the catalogue knows the rule;
+ * else as written. A `what` in `ctx` names a quantity (`mass`): said by `val.what.<what>`. */
 function fieldMessage(e) {
-  return (e.type && translated(`val.${e.type}`, e.ctx || {})) || cleanMessage(e.message);
+  const ctx = { ...(e.ctx || {}) };
+  if (ctx.what !== undefined && state.msg[`val.what.${ctx.what}`]) ctx.what = t(`val.what.${ctx.what}`);
+  return (e.type && translated(`val.${e.type}`, ctx)) || cleanMessage(e.message);
 }
 
 /** Outside English, the line that goes before `messages` when one of them is in English (a
