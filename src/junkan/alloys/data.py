@@ -215,7 +215,7 @@ def _extra_vehicles(path: Path, known: set[str]) -> list[Vehicle]:
         vehicles = _VEHICLES.validate_python(doc["vehicles"])
     except ValidationError as exc:
         problems = [Problem(f"vehicles{p.path}" if p.path.startswith("[") else p.path,
-                            p.message) for p in problems_of(exc)]
+                            p.message, p.kind, p.limits) for p in problems_of(exc)]
         raise ModelError(problems, str(path)) from None
     seen = set(known)
     for i, v in enumerate(vehicles):
