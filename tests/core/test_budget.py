@@ -322,3 +322,17 @@ def test_module_level_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         bmod.shutdown()
     assert p.closed
+
+
+def test_a_retiring_task_gets_its_worker_replaced(pool: BudgetPool) -> None:
+    """A task that leaves a large heap behind (a ledger audit) asks for a fresh worker
+    after it; an ordinary task keeps its worker."""
+    assert pool.wait_ready(30)
+    kept = pool.run(sleep, 0)
+    assert kept in pool.stats()["pids"]
+    retired = pool.run(sleep, 0, budget=Budget(retire=True))
+    deadline = time.monotonic() + 10
+    while retired in pool.stats()["pids"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert retired not in pool.stats()["pids"]
+    assert pool.wait_ready(30) and len(pool.stats()["pids"]) == 2

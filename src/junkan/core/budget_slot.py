@@ -149,7 +149,8 @@ class _Slot:
                 self._execute(task)
             finally:
                 self.busy = False
-            if self.proc is not None and self.tasks >= pool.settings.max_tasks:
+            if self.proc is not None and (self.tasks >= pool.settings.max_tasks or
+                                          task.budget.retire):
                 self._reap()  # retire: closing the pipe ends the worker
         self.ready.clear()
         self._kill()

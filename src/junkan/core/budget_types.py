@@ -86,6 +86,9 @@ class Budget:
     subject: str = "request"
     settings: tuple[str, str, str] = ("JUNKAN_BUDGET_CPU_S", "JUNKAN_BUDGET_MEMORY_MB",
                                       "JUNKAN_BUDGET_WALL_S")
+    retire: bool = False
+    """Replace the worker after this task: a task that leaves a large heap mapped (a ledger
+    audit: +150–200 MiB that the next task's memory budget would otherwise count)."""
 
     def __post_init__(self) -> None:
         if not (self.cpu_s > 0 and self.memory_mb > 0 and self.wall_s > 0):
