@@ -85,3 +85,27 @@ def test_an_unknown_prefecture_says_its_rule() -> None:
         network.load(text=TINY.replace("Osaka: 500 t", "Atlantis: 500 t"))
     (p,) = [p for p in err.value.problems if p.kind == "unknown-prefecture"]
     assert p.limits == {"name": "'Atlantis'"} and p.message.startswith("unknown prefecture")
+
+
+def test_unit_refusals_unknown_fields_and_scenario_problems_keep_their_rule() -> None:
+    """Past gaps (Japanese walkthrough): a wrong or missing unit, a misspelled key and any
+    problem inside a scenario were shown in English."""
+    from tests.core.test_rule_codes import _says_its_rule
+
+    doc = copy.deepcopy(SMALL)
+    doc["products"]["widget"]["bom"][1]["mass"] = "5 km"
+    doc["products"]["widget"]["colour"] = "red"
+    with pytest.raises(ModelError) as err:
+        load_model(text=json.dumps(doc), source="bad.json")
+    kinds = {p.kind: p for p in err.value.problems}
+    assert kinds["unit-mismatch"].limits == {"what": "mass", "value": "'5 km'", "unit": "km",
+                                             "target": "kg"}
+    assert "title" in str(kinds["unknown-field"].limits)
+    for p in kinds.values():
+        _says_its_rule(p)
+    doc = copy.deepcopy(SMALL)
+    doc["scenarios"] = {"low": {"set": {"products.widget.eol.collection.rate": 3}}}
+    with pytest.raises(ModelError) as err:
+        load_model(text=json.dumps(doc), source="bad.json")
+    (p,) = err.value.problems
+    assert p.kind == "fraction-range" and p.limits == {"value": "3", "scenario": "low"}, p

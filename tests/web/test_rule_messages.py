@@ -57,3 +57,21 @@ def test_a_quantity_rule_names_the_quantity_in_japanese(  # type: ignore[no-unty
     sync_api.expect(errors).to_contain_text(
         "products.widget.bom[1].mass: 質量は負にできません（'-1 kg'）")
     assert "must not be negative" not in errors.inner_text()
+
+
+def test_choices_and_scenarios_in_japanese(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """pydantic's list of choices is joined the Japanese way (no English 'or'), and a
+    problem inside a scenario says which scenario, in Japanese."""
+    _sign_in(page, server)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    got = page.evaluate("""async () => {
+        const core = await import('/static/core.js');
+        const choices = "'JPY', 'USD' or 'EUR'";
+        return [core.fieldMessage({message: "Input should be " + choices,
+                                   type: 'literal_error', ctx: {expected: choices}}),
+                core.fieldMessage({message: "must be between 0 and 1, got 3 (in scenario)",
+                                   type: 'fraction-range',
+                                   ctx: {value: '3', scenario: 'low'}})]; }""")
+    assert got == ["次のいずれかにしてください：'JPY'、'USD'、'EUR'",
+                   "0〜1 の範囲にしてください（3）（シナリオ low）"], got

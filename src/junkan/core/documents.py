@@ -100,8 +100,7 @@ def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
 
 
 def text_within_size(text: str, lim: Limits) -> bool:
-    """Whether ``text``'s UTF-8 bytes are within the document size limit (encoded only
-    when its characters alone cannot tell)."""
+    """Whether ``text``'s UTF-8 bytes are within the document size limit (encoded if need be)."""
     return len(text) <= lim.document_bytes and (
         4 * len(text) <= lim.document_bytes or
         len(text.encode("utf-8", "surrogatepass")) <= lim.document_bytes)
@@ -394,8 +393,7 @@ def _short_key(key: int | str) -> int | str:
 
 
 def message(err: Any) -> str:
-    """A user-facing message for one pydantic error (``exc.errors()`` item), never longer than
-    :data:`MAX_MESSAGE` characters."""
+    """A user-facing message for one pydantic error (``exc.errors()`` item), ≤ MAX_MESSAGE."""
     msg = str(err.get("msg", "invalid"))
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if err.get("type") == "missing":
@@ -490,9 +488,11 @@ def problems_of(exc: ValidationError, scenario: str | None = None,
             problems.append(Problem("", f"… and more problems ({len(errors):,} errors in all); "
                                         "fix the ones above first"))
             break
-        # the rule stands for the message only when nothing was added to it
-        kind, limits = rule_of(err) if not known and scenario is None else ("", None)
+        # the rule of the message (an unknown field with the fields known there is its own);
+        kind, limits = ("unknown-field", dict[str, int | float | str](known=", ".join(
+            known))) if known else rule_of(err)  # a scenario's names it too (the page adds it)
         if scenario is not None:
-            msg += f" (in scenario '{scenario}')"
+            msg, limits = msg + f" (in scenario '{scenario}')", {**(limits or {}), "scenario":
+                                                                 scenario} if kind else None
         problems.append(Problem(path, msg, kind, limits))
     return problems

@@ -245,4 +245,5 @@ def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
     keep = (lambda _: True) if DOMAIN_RULE in kind else LIMIT_KEYS.__contains__
     ctx = {k: v for k, v in (err.get("ctx") or {}).items()
            if keep(k) and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-    return kind, {k: v[:200] if isinstance(v, str) else v for k, v in ctx.items()} or None
+    return kind, {k: v[: MAX_PARAM - 1] + "…" if isinstance(v, str) and len(v) > MAX_PARAM
+                  else v for k, v in ctx.items()} or None

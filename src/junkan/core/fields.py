@@ -35,6 +35,8 @@ def quantity_converter(unit: str, what: str, *, positive: bool = False,
         try:
             v = to_unit(value, unit, what=what)
         except UnitParseError as exc:
+            if exc.rule:
+                raise refusal(exc.rule, exc.template, **exc.params) from None
             raise ValueError(str(exc)) from None
         if positive and not v > 0:
             raise refusal("quantity-not-positive", "{what} must be greater than 0, got "

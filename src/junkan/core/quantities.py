@@ -287,8 +287,8 @@ def parse_quantity(value: Any, *, default_unit: str | None = None) -> pint.Quant
         if not math.isfinite(value):
             raise UnitParseError(f"{short(value)} is not a finite number")
         if default_unit is None:
-            raise UnitParseError(f"{short(value)} has no unit; write it with one, e.g. "
-                                 f"'{short(value)} kg'")
+            raise UnitParseError.coded("no-unit", "{value} has no unit; write it with one, "
+                                       "e.g. '{value} kg'", value=short(value))
         return Q_(float(value), code_unit(default_unit))
     if not isinstance(value, str) or not value.strip():
         raise UnitParseError(f"expected a quantity such as '5 kg', got {short(value)}")
@@ -307,8 +307,10 @@ def convert(q: pint.Quantity, unit: str, *, value: Any = None, what: str = "valu
     try:
         x = float(q.to(code_unit(unit)).magnitude)
     except pint.errors.DimensionalityError:
-        raise UnitParseError(f"{what} {short(shown)} has unit '{q.units:~}', which cannot be "
-                             f"converted to '{unit}'") from None
+        raise UnitParseError.coded(
+            "unit-mismatch", "{what} {value} has unit '{unit}', which cannot be converted to "
+            "'{target}'", what=what, value=short(shown), unit=f"{q.units:~}",
+            target=unit) from None
     except (pint.errors.PintError, ArithmeticError, ValueError, TypeError) as exc:
         raise UnitParseError(f"{what} {short(shown)} cannot be converted to '{unit}': "
                              f"{short(str(exc), 120)}") from None
@@ -340,6 +342,6 @@ def to_unit(value: Any, unit: str, *, what: str = "value") -> float:
             if factor is not None:
                 return check_magnitude(float(m.group(1)) * factor, value, unit, what)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise UnitParseError(f"{short(value)} has no unit; write it with one, e.g. "
-                             f"'{short(value)} {unit}'")
+        raise UnitParseError.coded("no-unit-for", "{value} has no unit; write it with one, "
+                                   "e.g. '{value} {unit}'", value=short(value), unit=unit)
     return convert(parse_quantity(value), unit, value=value, what=what)

@@ -30,4 +30,20 @@ CURRENCIES = ("JPY", "USD", "EUR")
 
 
 class UnitParseError(ValueError):
-    """A string could not be read as a quantity, or has the wrong dimension."""
+    """A string could not be read as a quantity, or has the wrong dimension. Where the
+    message is a domain rule's (:func:`coded`), ``rule``, ``template`` and ``params`` say
+    which, for a validator to refuse with it (:func:`junkan.core.errors.refusal`)."""
+
+    rule: str = ""
+    template: str = ""
+    params: dict[str, int | float | str] = {}  # noqa: RUF012 (read only: replaced, never changed)
+
+    @classmethod
+    def coded(cls, rule: str, template: str, /, **params: int | float | str
+              ) -> UnitParseError:
+        """The error whose message is ``template`` filled with ``params``, under ``rule``."""
+        from junkan.core.errors import fill_in
+
+        exc = cls(fill_in(template, params))
+        exc.rule, exc.template, exc.params = rule, template, params
+        return exc

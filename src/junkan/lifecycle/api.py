@@ -202,9 +202,11 @@ def _load_document(document: dict[str, Any] | LazyDocument, src: str,
                 suffix = "" if name == baseline.baseline_name else \
                     f" (set by scenarios.{name}.set)" if "(in scenario" in p.message else \
                     f" (in scenario '{name}', set by scenarios.{name}.set)"
-                # a scenario's suffix says more than the rule: its code is dropped with it
-                problems.append(Problem(p.path, p.message + suffix, *(
-                    (p.kind, p.limits) if not suffix else ("", None))))
+                # a scenario's problem keeps its rule and names the scenario (the page
+                # adds it to the rule's words in its language)
+                problems.append(Problem(p.path, p.message + suffix, p.kind, (
+                    {**(p.limits or {}), "scenario": name} if suffix and p.kind
+                    else p.limits)))
     if problems:
         raise ModelError(problems, src)
     return mf

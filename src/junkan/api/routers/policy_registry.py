@@ -52,7 +52,9 @@ KINDS = {
 def _refused(exc: ModelError) -> HTTPException:
     """A 422 naming the document sent (not "the model"), with its problems."""
     kind = KINDS.get(exc.source or "", exc.source or "request")
-    errors = [{"path": p.path, "message": _short(p.message)} for p in exc.problems[:MAX_ERRORS]]
+    errors = [{"path": p.path, "message": _short(p.message), **({"type": p.kind} if p.kind
+               else {}), **({"ctx": p.limits} if p.kind and p.limits else {})}
+              for p in exc.problems[:MAX_ERRORS]]
     return HTTPException(422, {"message": f"the {kind} is invalid", "errors": errors})
 
 

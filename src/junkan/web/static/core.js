@@ -159,7 +159,11 @@ const translated = (key, vars) => (state.lang !== "en" && state.msg[key] ? t(key
 function fieldMessage(e) {
   const ctx = { ...(e.ctx || {}) };
   if (ctx.what !== undefined && state.msg[`val.what.${ctx.what}`]) ctx.what = t(`val.what.${ctx.what}`);
-  return (e.type && translated(`val.${e.type}`, ctx)) || cleanMessage(e.message);
+  // pydantic's list of choices ends "… or 'EUR'": listed the catalogue's way
+  if (typeof ctx.expected === "string") ctx.expected = ctx.expected.replace(/,? or /g, ", ").split(", ").join(t("val.listSep"));
+  const said = e.type && translated(`val.${e.type}`, ctx);
+  if (!said) return cleanMessage(e.message);
+  return ctx.scenario === undefined ? said : said + t("val.inScenario", { scenario: ctx.scenario });
 }
 
 /** Outside English, the line that goes before `messages` when one of them is in English (a

@@ -142,7 +142,7 @@ function drawMatch(r) {
   const s = r.summary;
   $("#mk-result").hidden = false;
   $("#mk-summary").textContent = t("mk.summary", { matched: tonnes(s.matched_kg), offered: tonnes(s.offered_kg),
-    margin: fmt(s.margin_JPY), status: t(`mk.status.${s.status}`, {}, s.status) });
+    margin: fmt(s.margin_JPY), status: t(`mk.status.${String(s.status).replace(/ /g, "_")}`, {}, s.status) });
   const lots = [...new Set([...r.assignments.map((a) => a.lot), ...r.unmatched.map((u) => u.lot)])];
   const buyers = [...new Set(r.assignments.map((a) => `${a.buyer} (${a.condition})`))];
   const traces = buyers.map((b) => ({ type: "bar", orientation: "h", name: b, y: lots,

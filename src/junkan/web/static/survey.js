@@ -196,7 +196,7 @@ async function observation() {
   const num = (id, lo, hi, key, int) => {
     const raw = $(id).value.trim(); const v = Number(raw);
     if (raw === "" || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) {
-      errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
+      errs.push(t(int ? "an.range" : "ns.rangeNumber", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
     }
     return v;
   };
