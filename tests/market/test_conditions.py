@@ -162,3 +162,20 @@ def test_no_gap_is_printed_as_such_not_nan(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["market", "match", str(path), "--format", "json"])
     s = json.loads(r.stdout)["summary"]
     assert s["status"] == "no candidate routes" and s["gap"] is None
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    (lambda d: d["conditions"][0].update(capacity="0 t", min_lot="0 t"),
+     "conditions[0].capacity"),
+    (lambda d: d["lots"][0]["item"]["quantity"].update(mass="0 t"),
+     "lots[0].item.quantity.mass"),
+])
+def test_nothing_offered_or_taken_is_refused(change: Any, path: str) -> None:
+    """A past gap (Japanese walkthrough): a lot of 0 t and a buyer taking 0 t were accepted
+    and matched to nothing; both are refused, naming the field (pydantic's rule)."""
+    doc = copy.deepcopy(BASE)
+    change(doc)
+    with pytest.raises(ModelError) as err:
+        _load(doc)
+    assert any(p.path == path and p.kind == "greater_than" for p in err.value.problems), \
+        err.value.problems

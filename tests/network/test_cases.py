@@ -137,3 +137,12 @@ def test_listing_a_missing_case_file_names_it(tmp_path) -> None:  # type: ignore
 
     out = CliRunner().invoke(app, ["network", "cases", str(tmp_path / "nope.yaml"), "--list"])
     assert out.exit_code == 2 and "nope.yaml" in out.output
+
+
+def test_coordinates_off_the_globe_are_refused() -> None:
+    """A past gap (Japanese walkthrough): a destination at latitude 142 was accepted."""
+    text = TINY.replace("site: niihama,", "site: niihama, lat: 142, lon: 133,")
+    with pytest.raises(ModelError) as err:
+        network.load(text=text)
+    assert any(p.path.endswith(".lat") and p.kind == "less_than_equal"
+               for p in err.value.problems), err.value.problems

@@ -95,8 +95,8 @@ class TraceLink(Strict):
 
 
 class Quantity(Strict):
-    mass: Kg
-    """Mass of this lot (``"12 t"``; a bare number is kg)."""
+    mass: Annotated[Kg, Field(gt=0)]
+    """Mass of this lot (``"12 t"``; a bare number is kg; more than nothing)."""
     stock: Kg | None = None
     """Further stock of the same material the holder can supply."""
 

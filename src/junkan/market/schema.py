@@ -130,8 +130,8 @@ class Condition(Strict):
     location: Place
     min_lot: Kg = 0.0
     """Smallest delivery the buyer takes from one origin (a lot or a pooling point)."""
-    capacity: Kg
-    """Most the buyer takes in the window."""
+    capacity: Annotated[Kg, Field(gt=0)]
+    """Most the buyer takes in the window (more than nothing)."""
     delivery: Window | None = None
     handling: YenPerKg = 0.0
     granted_to: list[Name] = Field(default_factory=list, max_length=10_000)

@@ -19,6 +19,10 @@ from junkan.network.proxy import ProxyTable
 ModeName = Literal["truck", "ship", "rail"]
 """The modes the planner knows: trucks collect and may run trunk legs on road-connected land,
 ships run between port hubs and destination ports, rail between rail terminals."""
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+"""Degrees north (WGS 84)."""
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+"""Degrees east (WGS 84)."""
 Money = Annotated[float, BeforeValidator(quantity_converter("JPY", "amount"))]
 PerTonne = Annotated[float, BeforeValidator(quantity_converter("JPY/t", "cost per tonne"))]
 CarbonPrice = Annotated[float, BeforeValidator(quantity_converter("JPY/tCO2e", "carbon price"))]
@@ -120,8 +124,8 @@ class Hub(Strict):
     name: str
     port: str | None = None
     prefecture: str | int | None = None
-    lat: float | None = None
-    lon: float | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     site: str | None = None
     """A shipped candidate site (``junkan/data/network/sites.yaml``, e.g. ``naoshima``):
     its prefecture, coordinates and port come from the data file."""
@@ -136,8 +140,8 @@ class Destination(Strict):
     prefecture: str | int | None = None
     site: str | None = None
     """A shipped candidate site (see :class:`Hub`); gives prefecture, coordinates, port."""
-    lat: float | None = None
-    lon: float | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     port: str | None = None
     """Nearest shipped port: enables the ship mode from port hubs."""
     rail: bool = False
