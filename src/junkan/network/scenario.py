@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.core.base import Strict
-from junkan.core.errors import short
+from junkan.core.errors import listed, refusal, short
 from junkan.core.fields import Fraction, Mass, quantity_converter
 from junkan.core.transport import Mode
 from junkan.network.proxy import ProxyTable
@@ -54,8 +54,8 @@ class Supply(Strict):
 
             known = supply_templates()
             if self.template not in known:
-                raise ValueError(f"unknown supply template {short(self.template)}; known: "
-                                 f"{', '.join(known)}")
+                raise refusal("unknown-supply-template", "unknown supply template {name}; "
+                              "known: {known}", name=short(self.template), known=listed(known))
             if self.national_total is None and not self.by_prefecture:
                 t = known[self.template]
                 self.national_total = float(t["national_total_t"]) * 1000  # kg

@@ -275,7 +275,7 @@ def _number(value: Any, where: str, problems: list[Problem], upper: float) -> fl
                 where,
                 "cell-out-of-range",
                 "must be a finite number from 0 to {max}, got {value}",
-                max=f"{upper:g}",
+                max=f"{upper:,.0f}",
                 value=str(value)[:40],
             )
         )

@@ -2,7 +2,7 @@
 // offers, forms to post an offer (a graded aluminium lot) and to publish a condition to partners, and
 // the match of your offers against the conditions granted to you (long work with cancel): who buys
 // what, at which margin, as a chart and a table, and why a lot stayed unmatched.
-import { $, api, fmt, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem, t } from "./core.js";
+import { $, api, fmt, jsonBody, longTask, plot, problemOf, readNumber, richTable, show, showMessages, showProblem, t } from "./core.js";
 
 const ELEMENTS = ["Si", "Fe", "Cu", "Mg", "Zn"];
 const mk = { me: null, conditions: [], offers: [], last: null };
@@ -104,6 +104,20 @@ async function post(path, body, status, errors) {
 }
 
 const num = (id) => Number($(id).value);
+/** The fields' numbers read with their own limits (min/max of the input) and labels, or null
+ * after listing what is wrong in `errSel` (an empty mass was sent as " t" before). */
+function numbers(ids, errSel) {
+  const out = {}; const problems = [];
+  for (const id of ids) {
+    const input = $(id);
+    const label = document.querySelector(`label[for="${input.id}"]`)?.textContent || input.id;
+    const got = readNumber(input, label, { min: input.min === "" ? -Infinity : Number(input.min),
+      max: input.max === "" ? Infinity : Number(input.max) });
+    if (got.problem) problems.push(got.problem); else out[id] = got.value;
+  }
+  if (problems.length) { showMessages(errSel, problems); return null; }
+  return out;
+}
 
 $("#mk-offer-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -111,18 +125,22 @@ $("#mk-offer-form").addEventListener("submit", async (ev) => {
   const composition = Object.fromEntries(ELEMENTS.map((e) => [e, num(`#mk-o-${e}`)]));
   const bad = ELEMENTS.filter((e) => !(composition[e] >= 0 && composition[e] <= 100));
   if (bad.length) { showMessages("#mk-o-errors", bad.map((e) => t("mk.badElement", { el: e }))); return; }
+  const n = numbers(["#mk-o-mass"], "#mk-o-errors");
+  if (!n) return;
   const body = { id, seller: mk.me.organisation, location: { lat: num("#mk-o-lat"), lon: num("#mk-o-lon") },
     item: { id, kind: "recycled_material", material: { name: "aluminium", family: $("#mk-o-family").value }, composition,
-      quantity: { mass: `${$("#mk-o-mass").value} t` } } };
+      quantity: { mass: `${n["#mk-o-mass"]} t` } } };
   if (await post("/api/market/offers", body, "#mk-o-status", "#mk-o-errors")) { ev.target.reset(); await listOffers(); }
 });
 
 $("#mk-cond-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const granted = $("#mk-c-grant").value.split(",").map((s) => s.trim()).filter(Boolean);
+  const n = numbers(["#mk-c-price", "#mk-c-cap"], "#mk-c-errors");
+  if (!n) return;
   const body = { id: $("#mk-c-id").value.trim(), buyer: mk.me.organisation, criteria: $("#mk-c-criteria").value,
-    price: { base: `${$("#mk-c-price").value} JPY/kg` }, location: { lat: num("#mk-c-lat"), lon: num("#mk-c-lon") },
-    min_lot: `${$("#mk-c-min").value || 0} t`, capacity: `${$("#mk-c-cap").value} t`, granted_to: granted };
+    price: { base: `${n["#mk-c-price"]} JPY/kg` }, location: { lat: num("#mk-c-lat"), lon: num("#mk-c-lon") },
+    min_lot: `${$("#mk-c-min").value || 0} t`, capacity: `${n["#mk-c-cap"]} t`, granted_to: granted };
   if (await post("/api/market/conditions", body, "#mk-c-status", "#mk-c-errors")) { ev.target.reset(); await listConditions(); }
 });
 
