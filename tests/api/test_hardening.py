@@ -70,7 +70,9 @@ def test_service_messages_and_schema_refusals_can_be_translated(
                                                                   "application/yaml"},
                                      content=_yaml(doc)), 422)
     assert model["code"] == "invalid-model" and model["errors"][0]["message"].startswith("-2 has")
-    assert "type" not in model["errors"][0]  # a validator's own words: nothing to translate
+    # a domain rule with its code and figures (the page says it in Japanese)
+    assert model["errors"][0]["type"] == "no-unit-for"
+    assert model["errors"][0]["ctx"] == {"value": "-2", "unit": "year"}
     del doc["products"]["widget"]["lifetime"]["distribution"]
     missing = _problem(app_client.post("/api/models", headers={**a, "Content-Type":
                                                                     "application/yaml"},

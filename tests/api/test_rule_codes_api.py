@@ -13,8 +13,8 @@ from tests.conftest import SMALL
 
 def test_the_service_answers_with_the_rule(app_client: TestClient) -> None:
     """The 422 of a validation carries each domain rule as ``type`` and the figures its
-    message quotes as ``ctx``; a scenario's problem, whose message says more than the
-    rule, carries neither."""
+    message quotes as ``ctx``; a scenario's problem keeps its rule and names the scenario
+    in ``ctx`` (the page adds "in scenario …" in its language)."""
     login(app_client)
     doc = copy.deepcopy(SMALL)
     doc["processes"]["assembly"]["actor"] = "nobody"
@@ -27,4 +27,5 @@ def test_the_service_answers_with_the_rule(app_client: TestClient) -> None:
     assert actor["type"] == "unknown-actor"
     assert actor["ctx"] == {"name": "'nobody'", "known": "maker, recycler, supplier, waste"}
     scen = [e for e in errors if "scenario 'low'" in e["message"]]
-    assert scen and all("type" not in e and "ctx" not in e for e in scen), errors
+    assert scen and all(e["ctx"]["scenario"] == "low" for e in scen), errors
+    assert {e["type"] for e in scen} == {"shares-below-one"}, errors

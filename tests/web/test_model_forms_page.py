@@ -49,7 +49,7 @@ def test_create_edit_validate_save_run(page, server: str) -> None:
     expect(rate).to_have_value("0.4")
     rate.fill("2")
     expect(page.locator(f"{RATE} .mf-err")).to_have_text(
-        "0 から 1 の割合にしてください（入力：2）", timeout=CHECK
+        "0〜1 の範囲にしてください（2）", timeout=CHECK  # the share rule, fraction-range
     )
     rate.fill("0.45")
     expect(page.locator("#mf-status")).to_contain_text("有効：シナリオ 4 件", timeout=CHECK)
