@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -19,19 +20,25 @@ sync_api = require_browser()
 pytestmark = pytest.mark.slow
 
 
-def test_domain_rules_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
-                                  tmp_path: Path) -> None:
+def _upload_in_japanese(page, server: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+                        doc: dict[str, Any]):
+    """Sign in, switch to Japanese and upload ``doc`` on the Models page: its error list."""
     _sign_in(page, server)
     page.get_by_label("Language").select_option("ja")
     page.get_by_role("heading", name="モデル", exact=True).wait_for()
-    doc = copy.deepcopy(SMALL)
-    doc["processes"]["assembly"]["actor"] = "nobody"
-    doc["products"]["widget"]["eol"]["uncollected"] = {"landfill": 0.5}
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
     page.set_input_files("#upload-file", str(bad))
     page.click("#upload-form button[type=submit]")
-    errors = page.locator("#upload-errors")
+    return page.locator("#upload-errors")
+
+
+def test_domain_rules_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
+                                  tmp_path: Path) -> None:
+    doc = copy.deepcopy(SMALL)
+    doc["processes"]["assembly"]["actor"] = "nobody"
+    doc["products"]["widget"]["eol"]["uncollected"] = {"landfill": 0.5}
+    errors = _upload_in_japanese(page, server, tmp_path, doc)
     sync_api.expect(errors).to_contain_text(
         "processes.assembly.actor: 主体 'nobody' は定義されていません。"
         "定義済み：maker, recycler, supplier, waste")
@@ -44,16 +51,9 @@ def test_domain_rules_in_japanese(page, server: str,  # type: ignore[no-untyped-
 def test_a_quantity_rule_names_the_quantity_in_japanese(  # type: ignore[no-untyped-def]
         page, server: str, tmp_path: Path) -> None:
     """A schema rule of a quantity says which quantity in the page's language (``what``)."""
-    _sign_in(page, server)
-    page.get_by_label("Language").select_option("ja")
-    page.get_by_role("heading", name="モデル", exact=True).wait_for()
     doc = copy.deepcopy(SMALL)
     doc["products"]["widget"]["bom"][1]["mass"] = "-1 kg"
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    page.set_input_files("#upload-file", str(bad))
-    page.click("#upload-form button[type=submit]")
-    errors = page.locator("#upload-errors")
+    errors = _upload_in_japanese(page, server, tmp_path, doc)
     sync_api.expect(errors).to_contain_text(
         "products.widget.bom[1].mass: 質量は負にできません（'-1 kg'）")
     assert "must not be negative" not in errors.inner_text()
