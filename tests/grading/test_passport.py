@@ -138,7 +138,7 @@ def _items(draw: st.DrawFn) -> grading.Item:
             "attributes": draw(
                 st.dictionaries(_key, _text | st.lists(_text, max_size=3), max_size=3)
             ),
-            "quantity": {"mass": draw(st.floats(0, 1e9))},
+            "quantity": {"mass": draw(st.floats(0, 1e9, exclude_min=True))},
             "grades": draw(st.lists(st.dictionaries(_key, _json, max_size=4), max_size=3)),
         }
     )
