@@ -57,9 +57,7 @@ class Problem:
             object.__setattr__(self, "message", self.message[: MAX_TEXT - 1] + "…")
         if self.limits and any(type(v) is str and len(v) > MAX_PARAM
                                for v in self.limits.values()):
-            object.__setattr__(self, "limits", {
-                k: v[: MAX_PARAM - 1] + "…" if type(v) is str and len(v) > MAX_PARAM else v
-                for k, v in self.limits.items()})
+            object.__setattr__(self, "limits", {k: _capped(v) for k, v in self.limits.items()})
 
     def render(self, source: str | None = None) -> str:
         where = ":".join(p for p in (source, self.path) if p)
@@ -184,6 +182,13 @@ LIMIT_KEYS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length",
 CUSTOM = ("value_error", "assertion_error")
 """Error types whose message is a validator's own words (no rule to translate)."""
 
+def _capped(value: int | float | str) -> int | float | str:
+    """A rule's parameter as kept: a text cut to :data:`MAX_PARAM` characters (ellipsis)."""
+    if isinstance(value, str) and len(value) > MAX_PARAM:
+        return value[: MAX_PARAM - 1] + "…"
+    return value
+
+
 DOMAIN_RULE = "-"
 """What a domain rule's code has and pydantic's error types do not (``unknown-actor``):
 its parameters are the ones its message quotes, all kept (:func:`rule_of`)."""
@@ -245,5 +250,4 @@ def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
     keep = (lambda _: True) if DOMAIN_RULE in kind else LIMIT_KEYS.__contains__
     ctx = {k: v for k, v in (err.get("ctx") or {}).items()
            if keep(k) and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-    return kind, {k: v[: MAX_PARAM - 1] + "…" if isinstance(v, str) and len(v) > MAX_PARAM
-                  else v for k, v in ctx.items()} or None
+    return kind, {k: _capped(v) for k, v in ctx.items()} or None
