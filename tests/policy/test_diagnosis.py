@@ -165,6 +165,30 @@ def test_bad_survey_cells_are_named(
     assert any(p.path == where and what in p.message for p in err.problems), err.problems
 
 
+def test_a_survey_saved_as_shift_jis_reads_as_the_utf8_one(tmp_path: Path) -> None:
+    """Excel on Japanese Windows saves "CSV" in Shift_JIS (cp932): the same table, either way."""
+    text = policy.sample_path().read_text(encoding="utf-8")
+    (tmp_path / "sjis.csv").write_bytes(text.encode("cp932"))
+    (tmp_path / "bom.csv").write_bytes(text.encode("utf-8-sig"))
+    (tmp_path / "utf8.csv").write_text(text, encoding="utf-8")
+    want = policy.read_survey(tmp_path / "utf8.csv")
+    for name in ("sjis.csv", "bom.csv"):
+        got = policy.read_survey(tmp_path / name)
+        assert (got.streams, got.municipalities) == (want.streams, want.municipalities)
+    assert any("市" in m.name for m in want.municipalities)
+
+
+def test_a_csv_in_neither_encoding_is_refused_with_the_byte(tmp_path: Path) -> None:
+    p = tmp_path / "s.csv"
+    p.write_bytes("地方公共団体コード,".encode() + b"\x80\xff\xfe\n")
+    with pytest.raises(ModelError) as exc:
+        policy.read_survey(p)
+    (problem,) = exc.value.problems
+    assert problem.kind == "csv-encoding"
+    assert problem.message == (
+        "the file is neither UTF-8 nor Shift_JIS text (byte 28); save the CSV as UTF-8")
+
+
 def test_full_width_digits_and_xlsx_are_read(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     rows = [

@@ -95,6 +95,24 @@ def test_municipality_page(page: Any, server: str) -> None:
     _check(page, "ja", "municipality", errors)
 
 
+def test_municipality_page_reads_a_shift_jis_survey(page: Any, server: str, tmp_path: Path) -> None:
+    """A survey saved by Excel on Japanese Windows (Shift_JIS) lists its municipalities by their
+    Japanese names, as the UTF-8 one does; a file in neither encoding is refused by name."""
+    from junkan import policy
+
+    text = policy.sample_path().read_text(encoding="utf-8")
+    (tmp_path / "survey.csv").write_bytes(text.encode("cp932"))
+    (tmp_path / "binary.csv").write_bytes(b"\x80\xff\xfe\x00" * 10)
+    sign_in(page, server)
+    page.get_by_role("link", name="Municipality", exact=True).click()
+    expect(page.locator("#mu-code option")).to_have_count(8)
+    page.set_input_files("#mu-survey", str(tmp_path / "survey.csv"))
+    expect(page.locator("#mu-code option").first).to_contain_text("架空市")
+    expect(page.locator("#mu-errors")).to_be_empty()
+    page.set_input_files("#mu-survey", str(tmp_path / "binary.csv"))
+    expect(page.locator("#mu-errors")).to_contain_text("binary.csv is neither UTF-8 nor Shift_JIS")
+
+
 def test_reports_page(page: Any, server: str) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

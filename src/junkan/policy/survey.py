@@ -2,10 +2,11 @@
 
 One row per municipality, one header row of the survey's column names (the workbook's group
 and column headers joined by ``/``, e.g. ``資源化量/紙類``); tonnes per year, the cost in
-千円 per year. ``.csv`` (UTF-8, with or without BOM) or ``.xlsx`` (first sheet, same single
-header row; needs ``openpyxl``). Every problem names the file, the line and the column; the
-survey's own identities are checked (generation = household + business; the material
-columns sum to the total recovered), so a mistyped cell is caught.
+千円 per year. ``.csv`` (UTF-8, with or without BOM, or Shift_JIS as Excel saves it) or
+``.xlsx`` (first sheet, same single header row; needs ``openpyxl``). Every problem names the
+file, the line and the column; the survey's own identities are checked (generation =
+household + business; the material columns sum to the total recovered), so a mistyped cell
+is caught.
 """
 
 from __future__ import annotations
@@ -126,8 +127,8 @@ def read_survey(path: str | Path) -> Survey:
 
 
 def read_rows(path: str | Path) -> tuple[list[list[Any]], str]:
-    """The rows of a table at ``path`` (``.csv`` in UTF-8, or ``.xlsx``) and its name, the
-    file's size checked against the document limit first."""
+    """The rows of a table at ``path`` (``.csv`` in UTF-8 or Shift_JIS, :data:`ENCODINGS`;
+    or ``.xlsx``) and its name, the file's size checked against the document limit first."""
     p = Path(path)
     source = str(p)
     try:
@@ -150,22 +151,33 @@ def read_rows(path: str | Path) -> tuple[list[list[Any]], str]:
     if p.suffix.lower() == ".xlsx":
         rows = _xlsx_rows(p)
     else:
-        try:
-            text = p.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ModelError(
-                [
-                    coded(
-                        "",
-                        "csv-encoding",
-                        "the file is not UTF-8 text (byte {byte}); save the CSV as UTF-8",
-                        byte=exc.start,
-                    )
-                ],
-                source,
-            ) from None
+        text = _csv_text(p.read_bytes(), source)
         rows = list(csv.reader(io.StringIO(text)))
     return rows, source
+
+
+ENCODINGS = ("utf-8-sig", "cp932")
+"""How a CSV table is read, in order: UTF-8 (with or without a byte-order mark), then
+Shift_JIS as Excel writes it on Japanese Windows (``cp932``, the "CSV" choice of its save
+dialog). Japanese text in Shift_JIS is not valid UTF-8, so the first that reads the whole
+file is the file's encoding."""
+
+
+def _csv_text(raw: bytes, source: str) -> str:
+    """The text of a CSV file in one of :data:`ENCODINGS`; the refusal names the first byte
+    that is not UTF-8."""
+    try:
+        return raw.decode(ENCODINGS[0])
+    except UnicodeDecodeError as exc:
+        first = exc.start
+    for encoding in ENCODINGS[1:]:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ModelError(
+        [coded("", "csv-encoding", "the file is neither UTF-8 nor Shift_JIS text (byte {byte}); "
+               "save the CSV as UTF-8", byte=first)], source)
 
 
 def _xlsx_rows(p: Path) -> list[list[Any]]:

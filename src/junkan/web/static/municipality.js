@@ -26,6 +26,26 @@ function municipalities(csv) {
   return rows.map((r) => ({ code: r[c], name: n >= 0 ? r[n] : "", population: p >= 0 ? Number(r[p]) : NaN }));
 }
 
+/** A CSV file's text as the service reads it (policy/survey.py ENCODINGS): UTF-8, else Shift_JIS as
+ *  Excel saves a CSV on Japanese Windows; null if it is neither (the page says so: decoding it as
+ *  UTF-8 anyway would send replacement characters in place of every Japanese heading). */
+async function csvText(file) {
+  const bytes = await file.arrayBuffer();
+  for (const encoding of ["utf-8", "shift_jis"]) {
+    try { return new TextDecoder(encoding, { fatal: true }).decode(bytes); } catch { /* the next one */ }
+  }
+  return null;
+}
+
+/** The chosen file's text into mu[key], or a message when it cannot be read. */
+async function pickCsv(input, key) {
+  const [f] = input.files;
+  $("#mu-errors").replaceChildren();
+  mu[key] = f ? await csvText(f) : null;
+  if (f && mu[key] === null) showMessages("#mu-errors", [t("mu.badEncoding", { name: f.name })]);
+  return mu[key];
+}
+
 function fillCodes(list, keep) {
   $("#mu-code").replaceChildren(...list.map((m) => Object.assign(document.createElement("option"), { value: m.code,
     textContent: `${m.name} (${m.code}, ${t("mu.population", { n: fmt(m.population) })})`, selected: m.code === keep })));
@@ -44,14 +64,10 @@ async function showMunicipality() {
   if (mu.last) drawResult(mu.last);
 }
 
-$("#mu-industry").addEventListener("change", async () => {
-  const [f] = $("#mu-industry").files;
-  mu.industry = f ? await f.text() : null;
-});
+$("#mu-industry").addEventListener("change", () => pickCsv($("#mu-industry"), "industry"));
 
 $("#mu-survey").addEventListener("change", async () => {
-  const [f] = $("#mu-survey").files;
-  mu.survey = f ? await f.text() : null;
+  await pickCsv($("#mu-survey"), "survey");
   const list = mu.survey ? municipalities(mu.survey) : mu.sample;
   fillCodes(list || [], $("#mu-code").value);
   if (mu.survey && !list.length) showMessages("#mu-errors", [t("mu.badSurvey")]);
