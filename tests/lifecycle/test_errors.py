@@ -59,6 +59,12 @@ def _mutations() -> list[tuple[str, Any, str, str]]:
     def bad_path(d: dict) -> None:
         d["products"]["widget"]["eol"]["dismantling"]["extract"] = ["motor/rotor"]
 
+    def negative_constant_sales(d: dict) -> None:
+        d["products"]["widget"]["sales"] = -5
+
+    def unreadable_yearly_sales(d: dict) -> None:
+        d["products"]["widget"]["sales"] = {2030: "lots"}
+
     def bad_override(d: dict) -> None:
         d["scenarios"]["more_collection"]["set"] = {"products.widget.eol.colection.rate": 2}
 
@@ -81,6 +87,12 @@ def _mutations() -> list[tuple[str, Any, str, str]]:
         ("BOM cycle", cycle, "parts.magnet.bom[1].part", "cycle"),
         ("unknown BOM path", bad_path, "products.widget.eol.dismantling.extract[0]",
          "no part at BOM path"),
+        # past bug: one value for every year was reported at the first year's path
+        # (products.widget.sales.2025), which the document does not have
+        ("negative sales", negative_constant_sales, "products.widget.sales:",
+         "sales must not be negative"),
+        ("unreadable sales of a year", unreadable_yearly_sales, "products.widget.sales.2030:",
+         "cannot read 'lots' as units per year"),
         ("scenario override", bad_override, "products.widget.eol.colection",
          "set by scenarios.more_collection.set"),
     ]

@@ -237,9 +237,12 @@ class Checker:
 
     def sales_points(self, pname: str, prod: Product, first_year: int
                      ) -> tuple[list[int], list[float]]:
-        """A product's sales as (years, pieces per year), sorted by year."""
+        """A product's sales as (years, pieces per year), sorted by year. A problem with one
+        value for every year (``sales: 1200``) is reported at ``sales``, where it was written;
+        one of a year's value at ``sales.<year>``."""
         path = f"products.{pname}.sales"
-        if "constant" in prod.sales and len(prod.sales) == 1:
+        constant = "constant" in prod.sales and len(prod.sales) == 1
+        if constant:
             pts = {first_year: prod.sales["constant"]}
         else:
             pts = {}
@@ -261,13 +264,14 @@ class Checker:
                     convert(parse_quantity(v), "piece/year", value=v, what="sales")
                 check_magnitude(val, v, "piece/year", "sales")
             except UnitParseError:
-                self.add(f"{path}.{y}", rule("sales-unreadable", "cannot read {value} as "
-                                             "units per year (e.g. 1200 or '1200 piece/year')",
-                                             value=short(v)))
+                self.add(path if constant else f"{path}.{y}", rule(
+                    "sales-unreadable", "cannot read {value} as units per year (e.g. 1200 or "
+                    "'1200 piece/year')", value=short(v)))
                 continue
             if val < 0:
-                self.add(f"{path}.{y}", rule("sales-negative", "sales must not be negative, "
-                                             "got {value}", value=short(v)))
+                self.add(path if constant else f"{path}.{y}", rule(
+                    "sales-negative", "sales must not be negative, got {value}",
+                    value=short(v)))
             xs.append(y)
             ys.append(val)
         return xs, ys
