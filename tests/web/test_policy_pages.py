@@ -236,6 +236,13 @@ def test_solar_page(page: Any, server: str, operator: Any) -> None:
     page.click("#so-m-run")
     expect(page.locator("#so-m-errors")).to_contain_text("line 1")
     page.fill("#so-m-subst", "Pb, solder ribbon, 0.2")
+    # the service's refusal names the form's field and its limit as typed (%), not
+    # "glass_share: must be at most 1"
+    page.evaluate("document.getElementById('so-model-form').noValidate = true")
+    page.fill("#so-m-glass", "150")
+    page.click("#so-m-run")
+    expect(page.locator("#so-m-errors")).to_have_text("Glass share [%]: must be between 0 and 100 %, got 150 %")
+    page.fill("#so-m-glass", "75")
     page.click("#so-m-run")
     expect(page.locator("#so-m-status")).to_have_text("Model PV-A registered.", timeout=60_000)
     expect(page.locator("#so-models tbody tr")).to_have_count(1, timeout=60_000)

@@ -177,14 +177,46 @@ function problemLead(doc, messages) {
   return t(state.msg[byStatus] ? byStatus : "problem.lead");
 }
 
+/** The form field a refused `path` of a request body belongs to, from `fields` ({body key: input id, or
+ * [input id, scale]}): its label as the page shows it, and the factor from the body's value to the figure
+ * typed (100 for a share typed in %); null when the path is not a form field's. */
+function fieldOf(fields, path) {
+  const key = String(path).split(/[.[]/, 1)[0];
+  const spec = fields[key];
+  if (!spec) return null;
+  const [id, scale] = Array.isArray(spec) ? spec : [spec, 0];
+  const label = document.querySelector(`label[for="${id}"]`);
+  const rest = String(path).slice(key.length).replace(/^\./, "");
+  return label ? { label: label.textContent.trim() + (rest ? ` › ${rest}` : ""), scale } : null;
+}
+
+/** A field error's message with the limits its context quotes as typed in the form (× `scale`), in the
+ * page's language: a share sent as a fraction is refused "at most 1", which a field in % says as "at most
+ * 100". As written when the catalogue does not know the rule. */
+function scaledMessage(e, scale) {
+  const ctx = { ...(e.ctx || {}) };
+  const times = (x) => +(Number(x) * scale).toPrecision(12);
+  for (const k of ["gt", "ge", "lt", "le"]) if (typeof ctx[k] === "number") ctx[k] = times(ctx[k]);
+  // a domain rule on a share ("between 0 and 1, got 1.5") has its own words for a share typed in %
+  if (scale === 100 && state.msg[`val.${e.type}.percent`] && Number.isFinite(Number(ctx.value))) {
+    return t(`val.${e.type}.percent`, { ...ctx, value: times(ctx.value) });
+  }
+  return e.type && state.msg[`val.${e.type}`] ? t(`val.${e.type}`, ctx) : fieldMessage(e);
+}
+
 /** The messages of an error answer (RFC 9457 problem+json: detail, plus errors[] by field),
  * without validation prefixes such as "Value error, ". Outside English, the service's own
  * messages (its `code`) and the schema's refusals (:func:`fieldMessage`) are translated, and
- * a message kept in English comes under a translated lead (:func:`problemLead`). */
-function problemMessages(doc) {
+ * a message kept in English comes under a translated lead (:func:`problemLead`). With `fields`
+ * (:func:`fieldOf`), a refused form field is named by its label, its limits as typed. */
+function problemMessages(doc, fields = null) {
   let out;
   if (doc && Array.isArray(doc.errors) && doc.errors.length) {
-    out = doc.errors.map((e) => (e.path ? `${e.path}: ${fieldMessage(e)}` : fieldMessage(e)));
+    out = doc.errors.map((e) => {
+      const f = e.path && fields ? fieldOf(fields, e.path) : null;
+      if (f) return `${f.label}: ${f.scale ? scaledMessage(e, f.scale) : fieldMessage(e)}`;
+      return e.path ? `${e.path}: ${fieldMessage(e)}` : fieldMessage(e);
+    });
   } else {
     const detail = doc && (doc.detail || doc.message || doc.title);
     out = [(doc && doc.code && translated(`problem.${doc.code}`, { ...doc, ref: doc.ref ?? "" }))
@@ -202,8 +234,8 @@ async function problemOf(res) {
 }
 
 /** Show a problem as a list of readable messages in the list `sel`. */
-function showProblem(sel, doc) {
-  $(sel).replaceChildren(...problemMessages(doc).map((m) => { const li = document.createElement("li"); li.textContent = m; return li; }));
+function showProblem(sel, doc, fields = null) {
+  $(sel).replaceChildren(...problemMessages(doc, fields).map((m) => { const li = document.createElement("li"); li.textContent = m; return li; }));
 }
 
 /** A JSON request (POST unless `method` says otherwise). */

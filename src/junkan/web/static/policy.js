@@ -261,7 +261,8 @@ async function handOver(ev) {
   const to = $("#so-h-to").value.trim(), n = Number($("#so-h-count").value), name = chosen("#so-h-inst");
   const body = { to, role: $("#so-h-role").value, count: n, date: $("#so-h-date").value };
   const path = `${REG}/installations/${encodeURIComponent($("#so-h-inst").value)}/handovers`;
-  if (await write(path, body, "#so-h-errors", "#so-h-status", t("so.h.done", { count: fmt(n), name, to }))) {
+  const fields = { to: "so-h-to", role: "so-h-role", count: "so-h-count", date: "so-h-date" };
+  if (await write(path, body, "#so-h-errors", "#so-h-status", t("so.h.done", { count: fmt(n), name, to }), fields)) {
     $("#so-h-to").value = ""; $("#so-h-count").value = "";
   }
 }
@@ -290,7 +291,9 @@ async function reportTreatment(ev) {
   const body = { count: n, date: $("#so-t-date").value, method: $("#so-t-method").value.trim(), recovered_kg: got,
     disposed_kg: Number($("#so-t-disposed").value || 0) };
   const path = `${REG}/installations/${encodeURIComponent($("#so-t-inst").value)}/treatments`;
-  if (await write(path, body, "#so-t-errors", "#so-t-status", t("so.t.done", { count: fmt(n), name }))) {
+  const fields = { count: "so-t-count", date: "so-t-date", method: "so-t-method", recovered_kg: "so-t-recovered",
+    disposed_kg: "so-t-disposed" };
+  if (await write(path, body, "#so-t-errors", "#so-t-status", t("so.t.done", { count: fmt(n), name }), fields)) {
     for (const s of ["#so-t-count", "#so-t-method", "#so-t-recovered"]) $(s).value = "";
   }
 }
@@ -367,11 +370,12 @@ function substances(text) {
   return out;
 }
 
-/** POST `body` to `path`; true when stored, else the problem is shown in `errors`. */
-async function write(path, body, errors, statusSel, done) {
+/** POST `body` to `path`; true when stored, else the problem is shown in `errors`, a refused field of the
+ * body named by its label in the form (`fields`: body key → input id, or [input id, scale]: core's fieldOf). */
+async function write(path, body, errors, statusSel, done, fields = null) {
   $(errors).replaceChildren(); $(statusSel).textContent = "";
   const res = await api(path, jsonBody(body));
-  if (!res.ok) { showProblem(errors, await problemOf(res)); return false; }
+  if (!res.ok) { showProblem(errors, await problemOf(res), fields); return false; }
   $(statusSel).textContent = done;
   await readSolar();
   return true;
@@ -383,7 +387,9 @@ async function addModel(ev) {
   const name = $("#so-m-name").value.trim();
   const body = { name, technology: $("#so-m-tech").value, mass_kg: Number($("#so-m-mass").value),
     glass_share: Number($("#so-m-glass").value) / 100, substances: subst };
-  if (await write(`${REG}/models`, body, "#so-m-errors", "#so-m-status", t("so.m.done", { name }))) ev.target.reset();
+  const fields = { name: "so-m-name", technology: "so-m-tech", mass_kg: "so-m-mass", glass_share: ["so-m-glass", 100],
+    substances: "so-m-subst" };
+  if (await write(`${REG}/models`, body, "#so-m-errors", "#so-m-status", t("so.m.done", { name }), fields)) ev.target.reset();
 }
 
 async function addInstallation(ev) {
@@ -393,7 +399,9 @@ async function addInstallation(ev) {
   const body = { name, maker: v("#so-i-maker"), model: v("#so-i-model"), municipality: v("#so-i-code"),
     count: Number(v("#so-i-count")), commissioned: v("#so-i-start"), end_of_business: v("#so-i-eob") || null };
   if (v("#so-i-address")) body.address = v("#so-i-address");
-  if (await write(`${REG}/installations`, body, "#so-i-errors", "#so-i-status", t("so.i.done", { name }))) {
+  const fields = { name: "so-i-name", maker: "so-i-maker", model: "so-i-model", municipality: "so-i-code",
+    address: "so-i-address", count: "so-i-count", commissioned: "so-i-start", end_of_business: "so-i-eob" };
+  if (await write(`${REG}/installations`, body, "#so-i-errors", "#so-i-status", t("so.i.done", { name }), fields)) {
     ev.target.reset(); $("#so-i-maker").value = pl.me.organisation;
   }
 }
