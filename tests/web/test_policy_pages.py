@@ -111,6 +111,14 @@ def test_municipality_page_reads_a_shift_jis_survey(page: Any, server: str, tmp_
     expect(page.locator("#mu-errors")).to_be_empty()
     page.set_input_files("#mu-survey", str(tmp_path / "binary.csv"))
     expect(page.locator("#mu-errors")).to_contain_text("binary.csv is neither UTF-8 nor Shift_JIS")
+    # the service's problem in a line of the table, said in Japanese: "2 行目 › 総人口", not
+    # "line 2.総人口"
+    (tmp_path / "bad.csv").write_text(text.replace(",架空市あ,62000,", ",架空市あ,0,", 1), "utf-8")
+    page.set_input_files("#mu-survey", str(tmp_path / "bad.csv"))
+    page.select_option("#lang", "ja")
+    page.click("#mu-run")
+    expect(page.locator("#mu-errors")).to_contain_text("2 行目 › 総人口", timeout=60_000)
+    expect(page.locator("#mu-errors")).not_to_contain_text("line 2")
 
 
 def test_reports_page(page: Any, server: str) -> None:

@@ -75,7 +75,8 @@ async function api(path, opts = {}) {
 
 const PAGES = { login: ["signIn", ""], models: ["models", "#/models"], model: ["models", "#/models"],
   network: ["network.nav", "#/network"], foresight: ["fs.nav", "#/foresight"], alloys: ["al.nav", "#/alloys"],
-  trace: ["tr.nav", "#/trace"], market: ["mk.nav", "#/market"], sensing: ["sn.nav", "#/sensing"],
+  trace: ["tr.nav", "#/trace"], market: ["mk.nav", "#/market"], passports: ["pp.nav", "#/passports"],
+  sensing: ["sn.nav", "#/sensing"],
   analyses: ["an.nav", "#/analyses"], indicators: ["ic.nav", "#/indicators"], nature: ["nt.nav", "#/nature"],
   vision: ["vi.nav", "#/vision"], metering: ["me.nav", "#/metering"],
   municipality: ["mu.nav", "#/municipality"], reports: ["rp.nav", "#/reports"], solar: ["so.nav", "#/solar"] };
@@ -204,6 +205,18 @@ function scaledMessage(e, scale) {
   return e.type && state.msg[`val.${e.type}`] ? t(`val.${e.type}`, ctx) : fieldMessage(e);
 }
 
+/** A problem's place in an uploaded table as the page's language says it: "line 2.総人口" (a CSV's line
+ * and column), "line 3, column 7", "header.直接搬入量"; other paths (document paths) as written. */
+function pathText(path) {
+  if (state.lang === "en") return path;
+  const line = /^line (\d+)(?:, column (\d+))?(?:\.(.+))?$/s.exec(path);
+  const head = /^header(?:\.(.+))?$/s.exec(path);
+  if (!line && !head) return path;
+  const where = line ? t("path.line", { n: line[1] }) + (line[2] ? t("path.column", { n: line[2] }) : "") : t("path.header");
+  const rest = line ? line[3] : head[1];
+  return rest ? `${where} › ${rest}` : where;
+}
+
 /** The messages of an error answer (RFC 9457 problem+json: detail, plus errors[] by field),
  * without validation prefixes such as "Value error, ". Outside English, the service's own
  * messages (its `code`) and the schema's refusals (:func:`fieldMessage`) are translated, and
@@ -215,7 +228,7 @@ function problemMessages(doc, fields = null) {
     out = doc.errors.map((e) => {
       const f = e.path && fields ? fieldOf(fields, e.path) : null;
       if (f) return `${f.label}: ${f.scale ? scaledMessage(e, f.scale) : fieldMessage(e)}`;
-      return e.path ? `${e.path}: ${fieldMessage(e)}` : fieldMessage(e);
+      return e.path ? `${pathText(e.path)}: ${fieldMessage(e)}` : fieldMessage(e);
     });
   } else {
     const detail = doc && (doc.detail || doc.message || doc.title);
