@@ -16,7 +16,6 @@ and keys (``string_length`` characters, 65,536)."""
 from __future__ import annotations
 
 import json
-import math
 import re
 import types
 import typing
@@ -26,14 +25,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from junkan.core.errors import ModelError, Problem, format_path, rule_of, short
+from junkan.core.document_checks import Loader, Refused, check_data, check_nodes, too_deep
+from junkan.core.errors import ModelError, Problem, coded, format_path, rule_of, short
 from junkan.core.json_scan import json_text_within
 from junkan.core.limits import Limits, limits
 
 M = TypeVar("M", bound=BaseModel)
-
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's C loader when PyYAML was built with it (same safe semantics, ~10× faster)."""
 
 MAX_PROBLEMS = 100
 """At most this many problems are listed for one document (the rest are counted)."""
@@ -41,17 +38,7 @@ MAX_MESSAGE = 300
 """Longest message kept from a validator (longer ones are cut with an ellipsis)."""
 
 _JSON_START = re.compile(r"\s*\{")
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-
-
-class _Refused(Exception):
-    """A document breaks a limit; ``node`` is where (for the path), if known."""
-
-    def __init__(self, message: str, node: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.node = node
+_check_data = check_data  # the walk's name in the tests of its speed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,22 +52,28 @@ def read_document(path: str | Path) -> dict[str, Any]:
     try:
         size = p.stat().st_size
         if size > lim.document_bytes:
-            raise ModelError([Problem("", _too_big(size, lim))], str(p))
+            raise _refused(str(p), _too_big(size, lim))
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ModelError([Problem("", "file not found; check the path")], str(p)) from None
+        raise _refused(str(p), coded("", "file-not-found", "file not found; check the path")
+                       ) from None
     except UnicodeDecodeError as exc:
-        raise ModelError([Problem("", f"the file is not UTF-8 text (byte {exc.start})")],
-                         str(p)) from None
+        raise _refused(str(p), coded("", "not-utf8", "the file is not UTF-8 text (byte {byte})",
+                                     byte=exc.start)) from None
     except OSError as exc:
-        raise ModelError([Problem("", f"cannot read the file: {exc.strerror or exc}")],
-                         str(p)) from None
+        raise _refused(str(p), coded("", "file-unreadable", "cannot read the file: {reason}",
+                                     reason=str(exc.strerror or exc))) from None
     return parse_document(text, source=str(p), as_json=p.suffix.lower() == ".json")
 
 
-def _too_big(size: int, lim: Limits) -> str:
-    return (f"the document has {size:,} bytes, more than the {lim.describe('document_bytes')} "
-            "bytes; split it or raise the limit")
+def _refused(source: str, problem: Problem) -> ModelError:
+    return ModelError([problem], source)
+
+
+def _too_big(size: int, lim: Limits) -> Problem:
+    return coded("", "document-too-large", "the document has {size} bytes, more than the limit "
+                 "{limit} ({env}) bytes; split it or raise the limit", size=f"{size:,}",
+                 limit=f"{lim.document_bytes:,}", env=lim.env("document_bytes"))
 
 
 def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
@@ -88,14 +81,14 @@ def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
     """Parse YAML (a superset of JSON) text into a mapping, within :func:`limits`."""
     lim = limits()
     if not text_within_size(text, lim):
-        raise ModelError([Problem("", _too_big(len(text.encode("utf-8", "surrogatepass")),
-                                              lim))], source)
+        raise _refused(source, _too_big(len(text.encode("utf-8", "surrogatepass")), lim))
     # JSON is a subset of YAML; json.loads is much faster on large generated models
     as_json = as_json or _JSON_START.match(text) is not None
     doc = _parse_json(text, source, lim) if as_json else _parse_yaml(text, source, lim)
     if not isinstance(doc, dict):
-        raise ModelError([Problem("", "the document must be a mapping with keys such as name, "
-                                      "years, actors, materials, products")], source)
+        raise _refused(source, coded("", "document-not-mapping", "the document must be a "
+                                     "mapping with keys such as name, years, actors, "
+                                     "materials, products"))
     return doc
 
 
@@ -116,9 +109,9 @@ def data_refusal(doc: Any, lim: Limits) -> str | None:
     """Why parsed data breaks :func:`data_within`'s limits, or ``None`` (for data inside a
     request rather than a document, e.g. a run's overrides)."""
     try:
-        _check_data(doc, lim)
-    except _Refused as exc:
-        return str(exc)
+        check_data(doc, lim)
+    except Refused as exc:
+        return exc.message
     return None
 
 
@@ -126,215 +119,65 @@ def _parse_json(text: str, source: str, lim: Limits) -> Any:
     """JSON text as data within ``lim`` (the standard library's parser: why not orjson or
     msgspec's untyped decoder, see benchmarks/README.md). The limits are checked on the
     text first (:func:`~junkan.core.json_scan.json_text_within`); the walk over the data
-    (:func:`_check_data`) runs, and reports, only where that check is not certain."""
+    (:func:`~junkan.core.document_checks.check_data`) runs, and reports, only where that
+    check is not certain."""
     try:
-        doc = json.loads(text)  # NaN / Infinity become floats that _check_data refuses
+        doc = json.loads(text)  # NaN / Infinity become floats that check_data refuses
     except json.JSONDecodeError as exc:
-        raise ModelError([Problem("", f"line {exc.lineno}, column {exc.colno}: invalid JSON: "
-                                      f"{exc.msg}")], source) from None
+        raise _refused(source, coded("", "json-syntax", "line {line}, column {column}: invalid "
+                                     "JSON: {problem}", line=exc.lineno, column=exc.colno,
+                                     problem=exc.msg)) from None
     except RecursionError:
-        raise ModelError([Problem("", f"nested more deeply than the "
-                                      f"{lim.describe('nesting_depth')} levels")],
-                         source) from None
+        raise _refused(source, too_deep(lim).problem("")) from None
     except ValueError as exc:  # e.g. an integer with more than 4,300 digits
-        raise ModelError([Problem("", f"invalid JSON: {short(str(exc), 120)}")],
-                         source) from None
+        raise _refused(source, coded("", "json-invalid", "invalid JSON: {problem}",
+                                     problem=short(str(exc), 120))) from None
     try:
         if isinstance(doc, dict | list) and not json_text_within(text, lim):
-            _check_data(doc, lim)
-    except _Refused as exc:
-        raise ModelError([Problem(_data_path(doc, exc.node), exc.message)], source) from None
+            check_data(doc, lim)
+    except Refused as exc:
+        raise _refused(source, exc.problem(_data_path(doc, exc.node))) from None
     return doc
 
 
 def _parse_yaml(text: str, source: str, lim: Limits) -> Any:
-    loader = _Loader(text)
+    loader = Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
         try:
-            _check_nodes(node, lim)
+            check_nodes(node, lim)
             return loader.construct_document(node)
-        except _Refused as exc:
-            raise ModelError([Problem(_node_path(node, exc.node), exc.message)],
-                             source) from None
+        except Refused as exc:
+            raise _refused(source, exc.problem(_node_path(node, exc.node))) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = str(getattr(exc, "problem", None) or exc)
-        if "maximum nesting depth" in what:
-            what = f"nested more deeply than the {lim.describe('nesting_depth')} levels"
-        else:
-            what = "invalid YAML: " + (what if len(what) <= 200 else what[:199] + "…")
-        raise ModelError([Problem("", f"{where}{what}")], source) from None
+        raise _refused(source, _yaml_problem(exc, lim)) from None
     except RecursionError:  # the pure-Python composer, without libyaml
-        raise ModelError([Problem("", f"nested more deeply than the "
-                                      f"{lim.describe('nesting_depth')} levels")],
-                         source) from None
+        raise _refused(source, too_deep(lim).problem("")) from None
     except ValueError as exc:  # a constructor refusing a scalar
-        raise ModelError([Problem("", f"invalid YAML value: {short(str(exc), 120)}")],
-                         source) from None
+        raise _refused(source, coded("", "yaml-value", "invalid YAML value: {problem}",
+                                     problem=short(str(exc), 120))) from None
     finally:
         loader.dispose()
 
 
-# ---------------------------------------------------------------------------------------------
-# Checks on YAML's node graph (before anything is constructed) and on JSON data
-
-
-def _check_nodes(root: yaml.Node, lim: Limits) -> None:
-    """Check a YAML node graph before anything is built from it: alias uses, the size of the
-    document with every alias expanded (nodes and characters), nesting depth, string lengths.
-
-    In the graph an alias is the node of its anchor reached a second time. An anchor always
-    comes before its aliases in document order, so by the time an alias is met its node has
-    been walked and its expanded size is known: each distinct node is visited once."""
-    max_nodes, max_chars, max_depth = lim.yaml_nodes, lim.document_bytes, lim.nesting_depth
-    max_aliases, max_len = lim.yaml_aliases, lim.string_length
-    scalar, mapping = yaml.ScalarNode, yaml.MappingNode
-    if type(root) is scalar:
-        if len(root.value) > max_len:
-            raise _Refused(_too_long(len(root.value), lim), root)
-        return
-    nodes = chars = aliases = deepest = 0
-    done: dict[int, tuple[int, int, int]] = {}  # id(collection) -> (nodes, chars, height)
-    entered: set[int] = set()
-    stack: list[tuple[Any, ...]] = [(root, 1)]
-    while stack:
-        item = stack.pop()
-        node, depth = item[0], item[1]
-        nid = id(node)
-        if len(item) > 2:  # the end of a collection: remember its expanded size
-            _, _, n0, c0, deepest_before = item
-            done[nid] = (nodes - n0, chars - c0, deepest - depth + 1)
-            deepest = max(deepest, deepest_before)
-            continue
-        if nid in done:  # an alias of a mapping or list
-            n, c, h = done[nid]
-            aliases, nodes, chars = aliases + 1, nodes + n, chars + c
-            deepest = max(deepest, depth + h - 1)
-            if aliases > max_aliases:
-                raise _Refused(f"more than {max_aliases:,} alias uses (*x) "
-                               f"({lim.env('yaml_aliases')})", node)
-        elif nid in entered:
-            raise _Refused("an alias refers to a node that contains it (a recursive anchor)",
-                           node)
-        else:
-            entered.add(nid)
-            stack.append((node, depth, nodes, chars, deepest))
-            deepest = depth  # the deepest level inside this node, so far
-            nodes += 1
-            pending = []
-            if type(node) is mapping:
-                kids = [x for pair in node.value for x in pair]
-                if len(node.value) > 1:
-                    _check_unique_keys(node)
-            else:
-                kids = node.value
-            for kid in kids:
-                if type(kid) is scalar:  # inline: most nodes are scalars
-                    n = len(kid.value)
-                    if n > max_len:
-                        raise _Refused(_too_long(n, lim), kid)
-                    nodes, chars = nodes + 1, chars + n
-                else:
-                    pending.append(kid)
-            if pending:
-                stack.extend([(kid, depth + 1) for kid in reversed(pending)])
-        if deepest > max_depth:
-            raise _Refused(f"nested more deeply than the {lim.describe('nesting_depth')} levels",
-                           node)
-        if nodes > max_nodes or chars > max_chars:
-            what = f"{max_nodes:,} values" if nodes > max_nodes else f"{max_chars:,} characters"
-            env = lim.env("yaml_nodes" if nodes > max_nodes else "document_bytes")
-            raise _Refused(f"expands to more than {what} through anchors and aliases (&x, *x) "
-                           f"({env}); write the data out instead", node)
-
-
-def _check_unique_keys(node: yaml.MappingNode) -> None:
-    """Refuse a key written twice in one mapping (YAML would keep the last silently: a
-    supply, a threshold or a name typed twice must not lose the first)."""
-    seen: dict[tuple[str, str], yaml.Node] = {}
-    for key, _ in node.value:
-        if type(key) is not yaml.ScalarNode or key.tag == "tag:yaml.org,2002:merge":
-            continue
-        first = seen.setdefault((key.tag, key.value), key)
-        if first is not key:
-            raise _Refused(f"the key {short(key.value, 60)} is given twice in this mapping "
-                           f"(lines {first.start_mark.line + 1} and "
-                           f"{key.start_mark.line + 1}); YAML would keep only the last", key)
-
-
-def _too_long(n: int, lim: Limits) -> str:
-    return f"a value of {n:,} characters, more than the {lim.describe('string_length')}"
-
-
-class _Loader(_SafeLoader):
-    """The safe loader, refusing NaN, infinities and out-of-range numbers as it builds them."""
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        lim = limits()
-        if len(node.value.replace("_", "").lstrip("+-0")) > 20:
-            raise _Refused(f"{short(node.value, 30)}: integer beyond ±{lim.integer_magnitude:,} "
-                           f"({lim.env('integer_magnitude')})", node)
-        value: int = super().construct_yaml_int(node)
-        _check_number(value, node.value, lim, node)
-        return value
-
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
-        value: float = super().construct_yaml_float(node)
-        _check_number(value, node.value, limits(), node)
-        return value
-
-
-_Loader.add_constructor(_INT, _Loader.construct_yaml_int)
-_Loader.add_constructor(_FLOAT, _Loader.construct_yaml_float)
-
-
-def _check_number(x: float, written: Any, lim: Limits, where: Any) -> None:
-    if isinstance(x, float) and not math.isfinite(x):
-        raise _Refused(f"{short(written, 30)} is not a finite number; NaN and infinity are not "
-                       "accepted", where)
-    if abs(x) > lim.integer_magnitude:
-        raise _Refused(f"{short(written, 30)} is beyond ±{lim.integer_magnitude:,} "
-                       f"({lim.env('integer_magnitude')})", where)
-
-
-def _check_data(doc: Any, lim: Limits) -> None:
-    """Depth, numbers and string lengths of parsed JSON (no aliases: a tree). One tight loop
-    per container kind: this walk costs about a third of ``json.loads`` itself."""
-    max_len, max_depth, max_num = lim.string_length, lim.nesting_depth, lim.integer_magnitude
-    stack: list[tuple[Any, int]] = [(doc, 1)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, depth = pop()
-        if depth > max_depth:
-            raise _Refused(f"nested more deeply than the {lim.describe('nesting_depth')} "
-                           "levels", node)
-        if type(node) is dict:
-            for k, v in node.items():
-                if len(k) > max_len:
-                    raise _Refused(f"a key of {len(k):,} characters, more than the "
-                                   f"{lim.describe('string_length')}", node)
-                t = type(v)
-                if t is str:
-                    if len(v) > max_len:
-                        raise _Refused(_too_long(len(v), lim), v)
-                elif t is dict or t is list:
-                    push((v, depth + 1))
-                elif (t is float or t is int) and not -max_num <= v <= max_num:
-                    _check_number(v, v, lim, v)
-        else:
-            for v in node:
-                t = type(v)
-                if t is str:
-                    if len(v) > max_len:
-                        raise _Refused(_too_long(len(v), lim), v)
-                elif t is dict or t is list:
-                    push((v, depth + 1))
-                elif (t is float or t is int) and not -max_num <= v <= max_num:
-                    _check_number(v, v, lim, v)
+def _yaml_problem(exc: yaml.YAMLError, lim: Limits) -> Problem:
+    """A YAML syntax error as a problem: at its line and column where the parser says."""
+    mark = getattr(exc, "problem_mark", None)
+    what = str(getattr(exc, "problem", None) or exc)
+    if "maximum nesting depth" in what:
+        deep = too_deep(lim).params
+        if mark is None:
+            return too_deep(lim).problem("")
+        return coded("", "nesting-too-deep-at", "line {line}, column {column}: nested more "
+                     "deeply than the limit {limit} ({env}) levels", line=mark.line + 1,
+                     column=mark.column + 1, **deep)
+    what = what if len(what) <= 200 else what[:199] + "…"
+    if mark is None:
+        return coded("", "yaml-syntax", "invalid YAML: {problem}", problem=what)
+    return coded("", "yaml-syntax-at", "line {line}, column {column}: invalid YAML: {problem}",
+                 line=mark.line + 1, column=mark.column + 1, problem=what)
 
 
 def _node_path(root: Any, target: Any) -> str:
@@ -485,8 +328,8 @@ def problems_of(exc: ValidationError, scenario: str | None = None,
             continue
         seen.add((path, msg))
         if len(problems) == MAX_PROBLEMS:
-            problems.append(Problem("", f"… and more problems ({len(errors):,} errors in all); "
-                                        "fix the ones above first"))
+            problems.append(coded("", "more-problems", "… and more problems ({count} errors in "
+                                  "all); fix the ones above first", count=f"{len(errors):,}"))
             break
         # the rule of the message (an unknown field with the fields known there is its own);
         kind, limits = ("unknown-field", dict[str, int | float | str](known=", ".join(
