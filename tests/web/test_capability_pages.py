@@ -128,7 +128,9 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     # a bad setting is caught before anything is sent; the old result goes
     page.fill("#an-spec", "{decisions: [")
     _finish(page)
-    expect(page.locator("#an-errors")).to_contain_text("not valid JSON")
+    # where it stops being JSON, in the page's words (the browser's own message had no place)
+    expect(page.locator("#an-errors")).to_contain_text(
+        'not valid JSON: line 1, column 2: "d" is not expected there')
 
     # a model without an uncertainty section and no settings: the job fails, its reason shown
     _start(page, "compressor_magnet", "uncertainty")

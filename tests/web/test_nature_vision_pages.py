@@ -589,7 +589,8 @@ def test_nature_page_runs_your_own_assessment(
     expect(page.locator("#nt-size")).to_be_hidden()
     page.fill("#nt-doc", "{not json")
     page.click("#nt-run")
-    expect(page.locator("#nt-errors")).to_contain_text("Assessment: not a JSON object")
+    expect(page.locator("#nt-errors")).to_contain_text(
+        'Assessment: not a JSON object (line 1, column 2: "n" is not expected there)')
     # a server without a raster folder says so beside the form
     monkeypatch.delenv("JUNKAN_NATURE_ROOT", raising=False)
     page.fill("#nt-doc", json.dumps(doc))

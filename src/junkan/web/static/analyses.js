@@ -2,7 +2,7 @@
 // stored model, follow it (queued → running → done, elapsed seconds, cancel), and read it as charts:
 // a fan chart of percentiles per scenario, Sobol'/Morris bars per input, observed against fitted
 // figures, the Pareto front or the best loop with each actor's gain or loss.
-import { $, api, fmt, fmtTime, jobError, jsonBody, longTask, problemOf, richTable, runJob, show, showMessages, showProblem,
+import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemOf, richTable, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 
@@ -66,7 +66,7 @@ function requestBody() {
   let spec;
   const text = $("#an-spec").value.trim();
   if (text) {
-    try { spec = JSON.parse(text); } catch (e) { errs.push(t("an.badJson", { msg: e.message })); }
+    try { spec = JSON.parse(text); } catch { errs.push(t("an.badJson", { msg: jsonError(text) })); }
     if (spec !== undefined && (typeof spec !== "object" || Array.isArray(spec) || spec === null)) errs.push(t("an.specObject"));
   }
   const num = (id, lo, hi, key) => {

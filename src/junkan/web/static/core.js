@@ -239,6 +239,54 @@ function problemMessages(doc, fields = null) {
   return lead ? [lead, ...out] : out;
 }
 
+/** Where JSON `text` stops being JSON: the index of the first character JSON.parse refuses (text.length when
+ * the text ends too early). A small recursive-descent reader of RFC 8259, for messages only: the browser's
+ * own (English, and without a position for most mistakes) are not shown. */
+function jsonStop(text) {
+  let i = 0;
+  const ws = () => { while (" \t\n\r".includes(text[i]) && i < text.length) i++; };
+  const fail = () => { throw i; };
+  const lit = (w) => { if (text.startsWith(w, i)) i += w.length; else fail(); };
+  const str = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === "\\") { i++; if (text[i] === "u") { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 4; } else if (!'"\\/bfnrt'.includes(text[i]) || i >= text.length) fail(); } else if (text.charCodeAt(i) < 32) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const num = () => { const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i)); if (!m) fail(); i += m[0].length; };
+  const seq = (close, item) => {
+    i++; ws();
+    if (text[i] === close) { i++; return; }
+    for (;;) { item(); ws(); if (text[i] === ",") { i++; ws(); } else if (text[i] === close) { i++; return; } else fail(); }
+  };
+  const value = () => {
+    ws();
+    const c = text[i];
+    if (c === "{") seq("}", () => { if (text[i] !== '"') fail(); str(); ws(); if (text[i] !== ":") fail(); i++; value(); });
+    else if (c === "[") seq("]", value);
+    else if (c === '"') str();
+    else if (c === "t") lit("true"); else if (c === "f") lit("false"); else if (c === "n") lit("null");
+    else num();
+  };
+  // NaN: nested too deeply for this reader (the browser's parser said no all the same)
+  try { value(); ws(); return i < text.length ? i : -1; } catch (at) { return typeof at === "number" ? Math.min(at, text.length) : NaN; }
+}
+
+/** Why `text` is not JSON, in the page's language: the line and column where it stops being JSON and the
+ * character found there, or that it ends too early (an unclosed bracket or quote). */
+function jsonError(text) {
+  const at = jsonStop(text);
+  if (Number.isNaN(at) || at < 0) return t("err.json.invalid");
+  if (at >= text.length) return t("err.json.end");
+  const before = text.slice(0, at);
+  const line = before.split("\n").length;
+  const column = at - before.lastIndexOf("\n");
+  return t("err.json.at", { line, column, found: JSON.stringify(String.fromCodePoint(text.codePointAt(at))) });
+}
+
 /** The problem document of a failed response (a readable stand-in when it is not JSON). */
 async function problemOf(res) {
   try { return await res.clone().json(); } catch {
@@ -392,5 +440,5 @@ async function examples() {
 }
 
 export { $, state, loadLang, setText, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
-  whoami, cell, table, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
+  whoami, cell, table, jsonError, jsonStop, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
   showMessages, richTable, staticExample, pause, runJob, jobError, readNumber };

@@ -3,7 +3,7 @@
 // station timeline with the detected steps, energy per step and product model, the unit factors with
 // the sources of the numbers they use, their export as a lifecycle library template (and how a
 // scenario uses it); the product model identified from a photo with its evidence.
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 
 const me = { last: null, ref: null, exported: null, ident: null, photoUrl: null, url: null };
@@ -47,7 +47,7 @@ async function request() {
     return { path: "/api/metering/run", body: ex };
   }
   let circuits;
-  try { circuits = JSON.parse($("#me-circuits").value); } catch (e) { showMessages("#me-errors", [t("me.badJson", { msg: e.message })]); return null; }
+  try { circuits = JSON.parse($("#me-circuits").value); } catch { showMessages("#me-errors", [t("me.badJson", { msg: jsonError($("#me-circuits").value) })]); return null; }
   if (!circuits || typeof circuits !== "object" || Array.isArray(circuits)) { showMessages("#me-errors", [t("me.badJson", { msg: "{…}" })]); return null; }
   const [readings] = $("#me-readings").files; const [scans] = $("#me-scans").files;
   if (!readings) { showMessages("#me-errors", [t("me.noReadings")]); return null; }

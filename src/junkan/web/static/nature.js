@@ -3,7 +3,7 @@
 // /api/nature/jobs, polled, DELETE on cancel); indicators per sourcing area, the TNFD core metrics
 // C1.0 / C1.1 with their uncertainty, which indicators can monitor year-on-year change (Sen's slope
 // against the minimum detectable change), and the classification's accuracy, kappa and confusion matrix.
-import { $, fmt, fmtPct, jsonBody, longTask, plot, richTable, runJob, show, showMessages,
+import { $, fmt, fmtPct, jsonBody, jsonError, longTask, plot, richTable, runJob, show, showMessages,
   showProblem, t } from "./core.js";
 import { redrawSurvey, showSurvey } from "./survey.js";
 
@@ -34,7 +34,7 @@ function requestBody() {
   };
   if (source() === "own") {
     let doc = null;
-    try { doc = JSON.parse($("#nt-doc").value); } catch (e) { errs.push(t("nt.badDoc", { msg: e.message })); }
+    try { doc = JSON.parse($("#nt-doc").value); } catch { errs.push(t("nt.badDoc", { msg: jsonError($("#nt-doc").value) })); }
     if (!errs.length && (!doc || typeof doc !== "object" || Array.isArray(doc))) errs.push(t("nt.badDoc", { msg: "{…}" }));
     if (errs.length) { showMessages("#nt-errors", errs); return null; }
     return { assessment: doc };

@@ -4,7 +4,7 @@
 // its inline XBRL; the solar-panel registry kept by the service as the user's organisation sees it (its
 // roles, each with its fields), and registering panel models and installations in it, handing panels over
 // (owner) and reporting their treatment (certified recycler).
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, state, t } from "./core.js";
 
 const pl = { me: null, report: null, pack: null, solar: null, granted: {}, urls: {} };
@@ -17,7 +17,7 @@ function parsed(sel, errors) {
   try {
     const doc = JSON.parse($(sel).value);
     if (doc && typeof doc === "object" && !Array.isArray(doc)) return doc;
-  } catch (e) { showMessages(errors, [t("pl.badJson", { msg: e.message })]); return null; }
+  } catch { showMessages(errors, [t("pl.badJson", { msg: jsonError($(sel).value) })]); return null; }
   showMessages(errors, [t("pl.badJson", { msg: "{…}" })]);
   return null;
 }

@@ -1,7 +1,7 @@
 // Shredder monitor page: a shipped scenario (editable JSON) run through the monitor as a server-side job
 // (POST /api/sensing/jobs?kind=run, polled with its progress, DELETE on cancel); the signals over time with the alarms shaded and the true events marked, the alarms with the
 // action each advises and its evidence, and the true events with whether an alarm caught them.
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemMessages, problemOf, richTable, runJob, show, showMessages,
+import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemMessages, problemOf, richTable, runJob, show, showMessages,
   showProblem, staticExample, t } from "./core.js";
 
 const sn = { last: null, loaded: null, progress: null };
@@ -86,7 +86,7 @@ $("#sn-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("#sn-errors").replaceChildren();
   let scenario;
-  try { scenario = JSON.parse($("#sn-doc").value); } catch (e) { showMessages("#sn-errors", [t("sn.badJson", { msg: e.message })]); return; }
+  try { scenario = JSON.parse($("#sn-doc").value); } catch { showMessages("#sn-errors", [t("sn.badJson", { msg: jsonError($("#sn-doc").value) })]); return; }
   if (!scenario || typeof scenario !== "object" || Array.isArray(scenario)) { showMessages("#sn-errors", [t("sn.badJson", { msg: "{…}" })]); return; }
   $("#sn-result").hidden = true; sn.last = null;
   const bar = $("#sn-progress");
