@@ -8,7 +8,7 @@ import json
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -37,18 +37,6 @@ class ImportFormat(StrEnum):
     batterypass_aas = "batterypass-aas"
 
 
-SUFFIX = {
-    "aas": "aas.json",
-    "batterypass": "batterypass.json",
-    "batterypass-aas": "batterypass.aas.json",
-}
-WRITE = {"aas": "to_aas", "batterypass": "to_batterypass", "batterypass-aas": "to_batterypass_aas"}
-
-
-def _file_name(item_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in item_id)
-
-
 @app.command("export")
 def export_command(
     file: Annotated[Path, typer.Argument(help="Grading document (YAML/JSON): items and criteria.")],
@@ -72,35 +60,14 @@ def export_command(
     except ValueError:
         fail(f"--as-of: expected an ISO 8601 date such as 2026-12-01, got {as_of!r}")
     with reported(file):
-        graded = grading.run(grading.load(file), as_of=when).graded_items()
-        docs: list[tuple[str, dict[str, Any]]] = []
-        for r in graded:
-            item = grading.Item.model_validate(r)
-            docs.append((item.id, getattr(grading, WRITE[format.value])(item)))
-    names = [_file_name(i) for i, _ in docs]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        fail(f"{file}: items whose ids give the same file name: {dup[:5]}")
+        docs = grading.write_passports(grading.load(file), format.value, as_of=when)
     with atomic_dir(out) as folder:
-        for name, (_, doc) in zip(names, docs, strict=True):
-            (folder / f"{name}.{SUFFIX[format.value]}").write_text(
+        for name, doc in docs:
+            (folder / name).write_text(
                 json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8"
             )
     kind = {"aas": "AAS", "batterypass": "Battery Pass"}.get(format.value, "Battery Pass AAS")
     out_console.print(f"{len(docs)} {kind} documents in {out}", highlight=False)
-
-
-def _guess(data: bytes) -> ImportFormat:
-    """AAS when the document has shells or submodels; Battery Pass aspects in it when no
-    junkan grading submodel is."""
-    if b'"assetAdministrationShells"' not in data and b'"submodels"' not in data:
-        return ImportFormat.batterypass
-    if (
-        b"urn:samm:io.BatteryPass" in data
-        and b"w3id.org/junkan/grading/v1#GradingRecord" not in data
-    ):
-        return ImportFormat.batterypass_aas
-    return ImportFormat.aas
 
 
 @app.command("import")
@@ -123,19 +90,14 @@ def import_command(
     with reported(file, OSError, UnicodeDecodeError):
         if file.stat().st_size > MAX_FILE:
             fail(f"{file}: larger than {MAX_FILE:,} bytes")
-        data = file.read_bytes()
-        fmt = _guess(data) if format == ImportFormat.auto else format
-        if fmt == ImportFormat.aas:
-            item = grading.from_aas(data, submodel_id=submodel)
-        elif fmt == ImportFormat.batterypass_aas:
-            item = grading.from_batterypass_aas(data)
-        else:
-            item = grading.from_batterypass(data)
-            skipped = grading.batterypass_unmapped(data)
-            if skipped:
-                console.print(
-                    f"{file}: {len(skipped)} attribute(s) outside junkan's Battery Pass subset "
-                    f"ignored: {', '.join(skipped[:10])}{' …' if len(skipped) > 10 else ''}",
-                    highlight=False,
-                )
-    print_json(item.model_dump(mode="json", exclude_none=True))
+        read = grading.read_passport(
+            file.read_bytes(), format.value, submodel_id=submodel, source=str(file)
+        )
+    skipped = read.unmapped
+    if skipped:
+        console.print(
+            f"{file}: {len(skipped)} attribute(s) outside junkan's Battery Pass subset "
+            f"ignored: {', '.join(skipped[:10])}{' …' if len(skipped) > 10 else ''}",
+            highlight=False,
+        )
+    print_json(read.item.model_dump(mode="json", exclude_none=True))

@@ -11,6 +11,7 @@ inputs by each property's mixing rule.
     grading.to_aas(item); grading.from_aas(doc)   # AAS submodel (extra 'passport')
     grading.to_batterypass(item); grading.from_batterypass(doc)   # Battery Pass subset (EV)
     grading.to_batterypass_aas(item); grading.from_batterypass_aas(doc)   # the same as AAS
+    grading.write_passports(doc, "aas"); grading.read_passport(data)   # passport files
 """
 
 from typing import Any
@@ -50,6 +51,14 @@ from junkan.grading.engine import (
     evaluate,
     stored_values,
 )
+from junkan.grading.exchange import (
+    PASSPORT_FORMATS,
+    PassportRead,
+    passport_file_name,
+    passport_format,
+    read_passport,
+    write_passports,
+)
 from junkan.grading.result import GradeResult
 from junkan.grading.schema import (
     Attestation,
@@ -72,7 +81,9 @@ __all__ = [
     "GradingDocument",
     "GradingError",
     "Item",
+    "PASSPORT_FORMATS",
     "PassportError",
+    "PassportRead",
     "PropertySpec",
     "PropertyValue",
     "Rule",
@@ -95,7 +106,10 @@ __all__ = [
     "jsonld_context",
     "linear_terms",
     "load",
+    "passport_file_name",
+    "passport_format",
     "properties",
+    "read_passport",
     "resolve",
     "run",
     "shipped_sets",
@@ -104,6 +118,7 @@ __all__ = [
     "to_aas",
     "to_batterypass",
     "to_batterypass_aas",
+    "write_passports",
 ]
 
 _PASSPORT = ("to_aas", "from_aas", "PassportError")

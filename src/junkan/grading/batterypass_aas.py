@@ -100,6 +100,11 @@ def to_batterypass_aas(item: Item) -> dict[str, Any]:
     text = object_store_to_json(model.DictIdentifiableStore([shell, *subs]))
     read_aas_json_file(io.StringIO(text), failsafe=False)
     out: dict[str, Any] = json.loads(text)
+    # BaSyx keeps the shell's references in a set, listed in hash order: in aspect order
+    # instead, so one record gives the same file in every process (CLI and service alike)
+    order = {s.id: i for i, s in enumerate(subs)}
+    for sh in out.get("assetAdministrationShells", []):
+        sh.get("submodels", []).sort(key=lambda r: order.get(r["keys"][-1]["value"], 0))
     return out
 
 

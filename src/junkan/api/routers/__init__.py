@@ -17,6 +17,7 @@ from junkan.api.routers import (
     models,
     nature,
     network_jobs,
+    passports,
     policy,
     sensing,
     trace,
@@ -29,4 +30,5 @@ ROUTERS: list[APIRouter] = [auth.router, account.router, admin.router, models.ro
                             lifecycle_analysis.router, market.router,
                             catalogue.router, policy.router, nature.router,
                             metering.router, vision.router, network_jobs.router,
-                            foresight_jobs.router, model_forms.router]
+                            foresight_jobs.router, model_forms.router,
+                            passports.router]

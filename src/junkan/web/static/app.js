@@ -9,6 +9,7 @@ import { redrawAlloys, showAlloys } from "./alloys.js";
 import { redrawTrace, showTrace } from "./trace.js";
 import { openLot } from "./lots.js";
 import { redrawMarket, showMarket } from "./market.js";
+import { redrawPassports, showPassports } from "./passports.js";
 import { redrawSensing, showSensing } from "./sensing.js";
 import { redrawAnalyses, showAnalyses } from "./analyses.js";
 import { drawIndicators, showIndicators } from "./indicators.js";
@@ -42,7 +43,8 @@ $("#logout").addEventListener("click", async () => {
 // switching language keeps every page's state (results, edits, choices): the page shown is redrawn
 // now, another page when it is next shown
 const REDRAW = { model: redrawModel, network: redrawNetwork, foresight: redrawForesight, alloys: redrawAlloys,
-  trace: redrawTrace, models: showModels, market: redrawMarket, sensing: redrawSensing, analyses: redrawAnalyses,
+  trace: redrawTrace, models: showModels, market: redrawMarket, passports: redrawPassports, sensing: redrawSensing,
+  analyses: redrawAnalyses,
   indicators: drawIndicators, nature: redrawNature, vision: redrawVision, metering: redrawMetering,
   municipality: redrawMunicipality, reports: redrawReports, solar: redrawSolar };
 const drawnIn = {};
@@ -67,7 +69,8 @@ async function route() {
   const me = await whoami();
   if (!me) { state.next = hash; location.hash = "#/login"; return; }
   const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
-    "#/market": showMarket, "#/sensing": showSensing, "#/analyses": showAnalyses, "#/indicators": showIndicators,
+    "#/market": showMarket, "#/passports": showPassports, "#/sensing": showSensing, "#/analyses": showAnalyses,
+    "#/indicators": showIndicators,
     "#/nature": showNature, "#/vision": showVision, "#/metering": showMetering,
     "#/municipality": showMunicipality, "#/reports": showReports, "#/solar": showSolar }[hash];
   const m = hash.match(/^#\/models\/(\w+)$/);

@@ -1,0 +1,144 @@
+"""Passport files of graded records, as ``junkan passport export|import`` and the web page
+write and read them: the three formats, their file names, the format of a file found from
+its content, and reading one within the document limits.
+
+    grading.passport_format(data)                  # "aas", "batterypass" or "batterypass-aas"
+    grading.write_passports(doc, "batterypass")    # [(file name, document)] of graded items
+    grading.read_passport(data)                    # PassportRead: item, format, unmapped
+
+The AAS formats need the ``passport`` extra (BaSyx); the Battery Pass format is pure Python."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import import_module
+from typing import Any, Literal
+
+from junkan.core.documents import parse_document
+from junkan.core.errors import ModelError, Problem
+from junkan.grading.api import run
+from junkan.grading.batterypass import batterypass_unmapped
+from junkan.grading.catalogue import GradingError
+from junkan.grading.schema import GradingDocument, Item
+
+PassportFormat = Literal["aas", "batterypass", "batterypass-aas"]
+PASSPORT_FORMATS: tuple[str, ...] = ("aas", "batterypass", "batterypass-aas")
+"""The passport formats: the grading record as AAS V3.0, the Battery Pass attribute subset,
+and that subset as AAS submodels."""
+
+_SUFFIX = {
+    "aas": "aas.json",
+    "batterypass": "batterypass.json",
+    "batterypass-aas": "batterypass.aas.json",
+}
+_WRITE = {"aas": "to_aas", "batterypass": "to_batterypass", "batterypass-aas": "to_batterypass_aas"}
+_READ = {
+    "aas": "from_aas",
+    "batterypass": "from_batterypass",
+    "batterypass-aas": "from_batterypass_aas",
+}
+
+
+def _verb(name: str) -> Callable[..., Any]:
+    """A passport function of :mod:`junkan.grading` (the AAS ones load BaSyx on first use)."""
+    fn: Callable[..., Any] = getattr(import_module("junkan.grading"), name)
+    return fn
+
+
+def _format(fmt: str) -> str:
+    if fmt not in PASSPORT_FORMATS:
+        raise ValueError(f"unknown passport format {fmt!r}; one of {', '.join(PASSPORT_FORMATS)}")
+    return fmt
+
+
+def passport_format(data: str | bytes) -> str:
+    """The format of a passport file from its content: AAS when the document has shells or
+    submodels (``batterypass-aas`` when they hold Battery Pass aspects and no junkan grading
+    submodel), else a Battery Pass document (``batterypass``)."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if b'"assetAdministrationShells"' not in raw and b'"submodels"' not in raw:
+        return "batterypass"
+    if b"urn:samm:io.BatteryPass" in raw and b"w3id.org/junkan/grading/v1#GradingRecord" not in raw:
+        return "batterypass-aas"
+    return "aas"
+
+
+def passport_file_name(item_id: str, fmt: str) -> str:
+    """The file an item's passport is written to: its id with characters other than letters,
+    digits, ``-``, ``_`` and ``.`` as ``_``, then the format's suffix (``pack-7.aas.json``,
+    ``.batterypass.json``, ``.batterypass.aas.json``)."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in item_id)
+    return f"{stem}.{_SUFFIX[_format(fmt)]}"
+
+
+def write_passports(
+    model: GradingDocument, fmt: str, *, as_of: date | None = None, item: str | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Grade the document's items and write each graded record in ``fmt``: (file name,
+    document) per item, or for the item whose id is ``item`` only (unknown: an error naming
+    ``item``). Items whose ids give the same file name are refused."""
+    write = _verb(_WRITE[_format(fmt)])
+    if item is not None and all(it.id != item for it in model.items):
+        ids = ", ".join(repr(it.id) for it in model.items[:10])
+        raise GradingError([Problem("item", f"no item {item!r} in the document; its items: {ids}")])
+    graded = run(model, as_of=as_of).graded_items()
+    names = [passport_file_name(str(r["id"]), fmt) for r in graded]
+    if item is None:
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise GradingError(
+                [Problem("items", f"items whose ids give the same file name: {dup[:5]}")]
+            )
+    return [
+        (name, write(Item.model_validate(r)))
+        for name, r in zip(names, graded, strict=True)
+        if item is None or r["id"] == item
+    ]
+
+
+@dataclass(frozen=True)
+class PassportRead:
+    """A passport file read back: the grading record, the format it was read as and, for a
+    Battery Pass document, its attribute paths outside junkan's subset (ignored)."""
+
+    item: Item
+    format: str
+    unmapped: list[str] = field(default_factory=list)
+
+
+def read_passport(
+    data: str | bytes,
+    fmt: str = "auto",
+    *,
+    submodel_id: str | None = None,
+    source: str = "<passport>",
+) -> PassportRead:
+    """The grading record of a passport file (``fmt`` ``auto``: :func:`passport_format`).
+    A JSON object is first read within the document limits (size, nesting, numbers, string
+    lengths: :func:`junkan.core.limits.limits`); every refusal is a :class:`GradingError`
+    naming the field or attribute path."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise GradingError(
+                [Problem("", f"the document is not UTF-8 text (byte {exc.start})")], source
+            ) from None
+    else:
+        text = data
+    kind = passport_format(text) if fmt == "auto" else _format(fmt)
+    if text.lstrip().startswith("{"):  # else the reader names what it is not
+        try:  # the limits only: the readers keep their own checks on the text
+            parse_document(text, source=source, as_json=True)
+        except ModelError as exc:
+            raise GradingError(exc.problems, source) from None
+    read = _verb(_READ[kind])
+    try:
+        item = read(text, submodel_id=submodel_id) if kind == "aas" else read(text)
+    except GradingError as exc:
+        exc.source = exc.source or source
+        raise
+    unmapped = batterypass_unmapped(text) if kind == "batterypass" else []
+    return PassportRead(item, kind, unmapped)

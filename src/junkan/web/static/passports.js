@@ -1,0 +1,131 @@
+// Passports page: grade an uploaded grading document (the items' grades against each criteria set, the
+// classes of ranked families), download one item's passport (AAS, Battery Pass, Battery Pass as AAS: the
+// file `junkan passport export` writes), and read a passport file back into its grading record with the
+// attributes junkan's Battery Pass subset ignores. A refused document lists its problems per field, in
+// the user's language where the rule has a code (core.js fieldMessage).
+import { $, api, problemOf, richTable, setText, show, showProblem, t } from "./core.js";
+
+const pp = { doc: null, grades: null, record: null, problems: {} };
+
+async function showPassports() {
+  show("passports");
+  redrawPassports();
+}
+
+/** Everything shown again in the current language: results and problems alike. */
+function redrawPassports() {
+  if (pp.grades) drawGrades();
+  if (pp.record) drawRecord();
+  for (const [sel, doc] of Object.entries(pp.problems)) showProblem(sel, doc);
+}
+
+/** Show (and keep, for a language switch) the problem document of a refusal, or clear it. */
+function problem(sel, doc) {
+  if (doc) { pp.problems[sel] = doc; showProblem(sel, doc); } else { delete pp.problems[sel]; $(sel).replaceChildren(); }
+}
+
+/** A file as a multipart upload. */
+function upload(file) { const fd = new FormData(); fd.append("file", file); return { method: "POST", body: fd }; }
+
+// ---- grade ------------------------------------------------------------------------------------
+$("#pp-grade-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = $("#pp-doc").files[0];
+  if (!file) return;
+  problem("#pp-errors", null); problem("#pp-export-errors", null);
+  setText($("#pp-status"), () => t("pp.grading"));
+  $("#pp-grade").disabled = true;
+  try {
+    const asOf = $("#pp-asof").value;
+    const res = await api(`/api/passports/grade${asOf ? `?as_of=${encodeURIComponent(asOf)}` : ""}`, upload(file));
+    $("#pp-status").textContent = "";
+    if (!res.ok) {
+      pp.grades = null; pp.doc = null; $("#pp-result").hidden = true;
+      problem("#pp-errors", await problemOf(res));
+      return;
+    }
+    pp.grades = await res.json(); pp.doc = { file, asOf };
+    drawGrades();
+  } finally { $("#pp-grade").disabled = false; }
+});
+
+function drawGrades() {
+  const g = pp.grades;
+  $("#pp-result").hidden = false;
+  $("#pp-summary").textContent = t("pp.summary", { n: g.items.length, sets: g.criteria.length, date: g.as_of });
+  const rows = g.grades.map((r) => [r.item, `${r.criteria} (${r.version})`, r.met ? t("pp.yes") : t("pp.no"),
+    r.failed.length ? r.failed.join("; ") : "–"]);
+  richTable($("#pp-grades"), [t("pp.col.item"), t("pp.col.criteria"), t("pp.col.met"), t("pp.col.failed")], rows, [],
+    [0, 1, 3]);
+  $("#pp-classes").replaceChildren(...Object.entries(g.classes || {}).map(([family, cls]) => {
+    const li = document.createElement("li");
+    li.textContent = t("pp.classes", { family, list: g.items.map((it, i) => `${it.id} → ${cls[i]}`).join(t("val.listSep")) });
+    return li;
+  }));
+  const sel = $("#pp-item"); const was = sel.value;
+  sel.replaceChildren(...g.items.map((it) => Object.assign(document.createElement("option"), { value: it.id, textContent: it.id })));
+  if (g.items.some((it) => it.id === was)) sel.value = was;
+}
+
+// ---- export -----------------------------------------------------------------------------------
+$("#pp-export-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!pp.doc || !pp.grades) return;
+  const id = $("#pp-item").value; const format = $("#pp-format").value;
+  const item = pp.grades.items.find((it) => it.id === id);
+  if (!item) return;
+  const name = item.files[format];
+  problem("#pp-export-errors", null);
+  setText($("#pp-export-status"), () => t("pp.downloading", { name }));
+  const q = new URLSearchParams({ item: id, format });
+  if (pp.doc.asOf) q.set("as_of", pp.doc.asOf);
+  const res = await api(`/api/passports/export?${q}`, upload(pp.doc.file));
+  if (!res.ok) { $("#pp-export-status").textContent = ""; problem("#pp-export-errors", await problemOf(res)); return; }
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  setText($("#pp-export-status"), () => t("pp.downloaded", { name }));
+});
+
+// ---- import -----------------------------------------------------------------------------------
+$("#pp-import-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = $("#pp-file").files[0];
+  if (!file) return;
+  problem("#pp-import-errors", null);
+  setText($("#pp-import-status"), () => t("pp.reading"));
+  $("#pp-read").disabled = true;
+  try {
+    const format = $("#pp-import-format").value;
+    const res = await api(`/api/passports/import?format=${encodeURIComponent(format)}`, upload(file));
+    $("#pp-import-status").textContent = "";
+    if (!res.ok) {
+      pp.record = null; $("#pp-record").hidden = true;
+      problem("#pp-import-errors", await problemOf(res));
+      return;
+    }
+    pp.record = await res.json();
+    drawRecord();
+  } finally { $("#pp-read").disabled = false; }
+});
+
+function drawRecord() {
+  const { record: r, format, unmapped } = pp.record;
+  $("#pp-record").hidden = false;
+  $("#pp-record-summary").textContent = t("pp.record", { id: r.id, kind: t(`pp.kind.${r.kind}`, {}, r.kind),
+    material: [r.material.name, r.material.family].filter(Boolean).join(" / "), format: t(`pp.fmt.${format}`, {}, format) });
+  const props = Object.entries(r.properties || {}).map(([k, v]) => [k, String(v.value), v.method || "–"]);
+  richTable($("#pp-record-props"), [t("pp.col.property"), t("pp.col.value"), t("pp.col.method")], props, [], [0, 1, 2]);
+  $("#pp-record-props").hidden = !props.length;
+  const grades = (r.grades || []).filter((g) => g.criteria).map((g) => [`${g.criteria} (${g.version})`,
+    g.met ? t("pp.yes") : t("pp.no"), (g.failed || []).length ? g.failed.join("; ") : "–"]);
+  richTable($("#pp-record-grades"), [t("pp.col.criteria"), t("pp.col.met"), t("pp.col.failed")], grades, [], [0, 2]);
+  $("#pp-record-grades").hidden = !grades.length;
+  $("#pp-record-nogrades").hidden = grades.length > 0;
+  const items = unmapped.length ? unmapped : [t("pp.noUnmapped")];
+  $("#pp-unmapped").replaceChildren(...items.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
+  $("#pp-record-json").textContent = JSON.stringify(r, null, 2);
+}
+
+export { redrawPassports, showPassports };
