@@ -20,6 +20,8 @@ from junkan import grading, network, policy
 from junkan.alloys import load_alloy_library
 from junkan.core.documents import read_document
 from junkan.core.errors import ModelError, Problem
+from junkan.core.quantities import parse_unit
+from junkan.core.registry import UnitParseError
 from junkan.foresight import load_causal_model
 from junkan.grading.catalogue import bounds, property_value
 from junkan.lifecycle import load_model
@@ -41,7 +43,7 @@ def _catalogue(lang: str) -> dict[str, str]:
     return doc
 
 
-_CODE = re.compile(r'\b(?:rule|refusal|Refused|coded)\((?:[^()"]|"[^"]*"|\([^()]*\))*?'
+_CODE = re.compile(r'\b(?:rule|refusal|refused|Refused|coded)\((?:[^()"]|"[^"]*"|\([^()]*\))*?'
                    r'"([a-z]+(?:-[a-z]+)+)"')
 """A code: the first string literal of a rule's call that is a code (with a hyphen)."""
 
@@ -107,6 +109,10 @@ CASES = [
      {"total": "1.2"}),
     ("processes.steel_recycling.yields", {}, "recycling-without-yields", None),
     ("processes.assembly.co2e", "5 kgCO2e/(t*km)", "distance-needed", {"factor": "co2e"}),
+    ("products.widget.bom.1.mass", "2 blorbs", "unknown-unit",
+     {"name": "'blorbs'", "value": "'2 blorbs'"}),
+    ("products.widget.bom.1.mass", "kg", "quantity-unreadable",
+     {"value": "'kg'", "reason": "expected a number first, found 'kg' at position 1"}),
 ]
 
 
@@ -130,6 +136,20 @@ def _says_its_rule(p: Problem) -> None:
     template = _catalogue("en")[f"val.{p.kind}"]
     quoted = p.limits or {}
     assert re.sub(r"\{(\w+)\}", lambda m: str(quoted[m.group(1)]), template) == p.message
+
+
+def test_unit_rules() -> None:
+    """A unit string that cannot be read says its rule, as a quantity's does (CASES)."""
+    with pytest.raises(UnitParseError) as err:
+        parse_unit("kg/0")
+    p = err.value.problem("unit")
+    assert p.kind == "unit-unreadable"
+    assert p.limits == {"value": "'kg/0'", "reason": "division by zero"}
+    _says_its_rule(p)
+    with pytest.raises(UnitParseError) as err:
+        parse_unit("kg/blorb")
+    assert err.value.rule == "unknown-unit"
+    _says_its_rule(err.value.problem("unit"))
 
 
 def test_foresight_rules() -> None:

@@ -6,10 +6,27 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError, field_validator
 
-from junkan.core.errors import MAX_PARAM, ModelError, brief, coded, fill_in, listed
+from junkan.core.errors import (
+    MAX_PARAM,
+    CodedError,
+    ModelError,
+    Problem,
+    brief,
+    coded,
+    fill_in,
+    listed,
+    refusal,
+    rule_of,
+)
+from junkan.core.quantities import to_unit
+from junkan.core.registry import UnitParseError
 from junkan.lifecycle import load_model
 from tests.conftest import SMALL
 
@@ -109,3 +126,86 @@ def test_unit_refusals_unknown_fields_and_scenario_problems_keep_their_rule() ->
         load_model(text=json.dumps(doc), source="bad.json")
     (p,) = err.value.problems
     assert p.kind == "fraction-range" and p.limits == {"value": "3", "scenario": "low"}, p
+
+
+def _refused_by(refuse: Callable[[], Exception]) -> dict[str, Any]:
+    """The one error of a model whose validator raises ``refuse()``."""
+
+    class Doc(BaseModel):
+        x: int
+
+        @field_validator("x")
+        @classmethod
+        def _x(cls, v: int) -> int:
+            raise refuse()
+
+    with pytest.raises(ValidationError) as err:
+        Doc.model_validate({"x": 1})
+    (e,) = err.value.errors(include_url=False)
+    return dict(e)
+
+
+@pytest.mark.parametrize("params", [
+    {"name": "'{kind}'", "kind": "landfill"},
+    {"name": "'{{kind}}'", "kind": "landfill"},
+    {"name": "'{'", "kind": "{name}"},
+    {"name": "'{{}'", "kind": "{{}{"},
+], ids=["field", "doubled", "open", "escape-like"])
+def test_a_refusal_fills_a_parameter_once(params: dict[str, str]) -> None:
+    """pydantic fills a template's fields one after another: a name holding ``{kind}`` was
+    filled again (``process 'landfill' is a landfill sink``). The message is written once,
+    as :func:`coded` writes it, and the rule keeps exactly its parameters."""
+    e = _refused_by(lambda: refusal("process-is-sink", "process {name} is a {kind} sink",
+                                    **params))
+    assert e["msg"] == f"process {params['name']} is a {params['kind']} sink"
+    assert e["msg"] == coded("", "process-is-sink", "process {name} is a {kind} sink",
+                             **params).message
+    assert rule_of(e) == ("process-is-sink", params)
+
+
+def test_a_refusal_without_braces_is_as_pydantic_wrote_it() -> None:
+    e = _refused_by(lambda: refusal("fraction-range", "must be between 0 and 1, got {value}",
+                                    value="3"))
+    assert e["msg"] == "must be between 0 and 1, got 3" and e["ctx"] == {"value": "3"}
+
+
+def test_a_quantity_holding_braces_is_quoted_as_written() -> None:
+    """Through the loader: the unreadable quantity ``{reason} kg`` is quoted as written."""
+    doc = copy.deepcopy(SMALL)
+    doc["products"]["widget"]["bom"][1]["mass"] = "{reason} kg"
+    with pytest.raises(ModelError) as err:
+        load_model(text=json.dumps(doc), source="bad.json")
+    (p,) = err.value.problems
+    assert p.kind == "quantity-unreadable" and p.path == "products.widget.bom[1].mass"
+    assert p.message == ("cannot read '{reason} kg' as a quantity such as '5 kg': unexpected "
+                         "character '{' at position 1")
+    assert p.limits == {"value": "'{reason} kg'", "reason": "unexpected character '{' at "
+                                                           "position 1"}
+
+
+def test_coded_errors_are_one_kind_of_error() -> None:
+    """An unknown prefecture (a ``KeyError``) and an unreadable unit (a ``ValueError``)
+    say their rule the same way, survive pickling (they cross process boundaries) and stay
+    what their callers catch."""
+    from junkan.network.geo import UnknownPrefecture, prefecture_code
+
+    with pytest.raises(KeyError) as err:
+        prefecture_code("Atlantis")
+    exc = err.value
+    assert isinstance(exc, UnknownPrefecture) and isinstance(exc, CodedError)
+    assert exc.args[0].startswith("unknown prefecture 'Atlantis'; use a code 1–47")
+    assert exc.problem("p") == Problem("p", exc.args[0])
+    assert exc.problem("p").kind == "unknown-prefecture"
+    assert _refused_by(exc.refusal)["type"] == "unknown-prefecture"
+    with pytest.raises(ValueError) as verr:
+        to_unit("5 km", "kg", what="mass")
+    unit = verr.value
+    assert isinstance(unit, UnitParseError) and unit.rule == "unit-mismatch"
+    assert _refused_by(unit.refusal)["msg"] == str(unit)
+    for e in (exc, unit):
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and back.args == e.args
+        assert back.problem("p").limits == e.problem("p").limits
+    plain = UnitParseError("too long")
+    assert plain.rule == "" and plain.problem("p") == Problem("p", "too long")
+    assert plain.problem("p").kind == "" and _refused_by(plain.refusal)["type"] == "value_error"

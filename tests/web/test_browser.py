@@ -111,9 +111,11 @@ def test_errors_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
     page.get_by_label("Language").select_option("ja")
     page.get_by_role("heading", name="モデル", exact=True).wait_for()
     doc = dict(SMALL)
-    # a unit nobody knows: a domain rule still said in English (no code yet)
+    # a unit nobody knows: said by its rule's code in a quantity, still in English (no code
+    # yet) in a headline's display unit
     doc["products"] = {"widget": {**SMALL["products"]["widget"],
                                   "lifetime": {"mean": "2 blorbs"}}}
+    doc["headline"] = {"co2": {"metric": "co2e", "unit": "blorbs"}}
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
     page.set_input_files("#upload-file", str(bad))
@@ -123,7 +125,10 @@ def test_errors_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
         "入力に誤りがあります。サービスの説明（英語）：")
     sync_api.expect(page.locator("#upload-errors")).to_contain_text(
         "products.widget.lifetime.distribution: 必須の項目です")
-    sync_api.expect(page.locator("#upload-errors")).to_contain_text("unknown unit 'blorbs'")
+    sync_api.expect(page.locator("#upload-errors")).to_contain_text(
+        "products.widget.lifetime.mean: '2 blorbs' の単位 'blorbs' は不明です。")
+    sync_api.expect(page.locator("#upload-errors")).to_contain_text(
+        "headline.co2.unit: unknown unit 'blorbs' in 'blorbs'")
     got = page.evaluate("""async () => {
         const core = await import('/static/core.js');
         const r = await fetch('/api/nothing-here');

@@ -54,7 +54,8 @@ def test_the_reader_agrees_with_json_parse(page: Any, server: str) -> None:
         for (let n = 0; n < 20000; n++) {
           const s = base[n % 2].split("");
           for (let j = 0; j <= n % 3; j++) {
-            const p = Math.floor(rnd() * (s.length + 1)), op = rnd(), c = alphabet[Math.floor(rnd() * alphabet.length)];
+            const p = Math.floor(rnd() * (s.length + 1)), op = rnd();
+            const c = alphabet[Math.floor(rnd() * alphabet.length)];
             if (op < 0.33) s.splice(p, 1); else if (op < 0.66) s.splice(p, 0, c); else s[p] = c;
           }
           const text = s.join("");

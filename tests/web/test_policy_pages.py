@@ -249,7 +249,8 @@ def test_solar_page(page: Any, server: str, operator: Any) -> None:
     page.evaluate("document.getElementById('so-model-form').noValidate = true")
     page.fill("#so-m-glass", "150")
     page.click("#so-m-run")
-    expect(page.locator("#so-m-errors")).to_have_text("Glass share [%]: must be between 0 and 100 %, got 150 %")
+    expect(page.locator("#so-m-errors")).to_have_text(
+        "Glass share [%]: must be between 0 and 100 %, got 150 %")
     page.fill("#so-m-glass", "75")
     page.click("#so-m-run")
     expect(page.locator("#so-m-status")).to_have_text("Model PV-A registered.", timeout=60_000)

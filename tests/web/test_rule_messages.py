@@ -59,6 +59,18 @@ def test_a_quantity_rule_names_the_quantity_in_japanese(  # type: ignore[no-unty
     assert "must not be negative" not in errors.inner_text()
 
 
+def test_an_unknown_unit_in_japanese(page, server: str,  # type: ignore[no-untyped-def]
+                                    tmp_path: Path) -> None:
+    """A past gap: a unit junkan does not know and a quantity it cannot read were said in
+    English (they had no rule's code)."""
+    doc = copy.deepcopy(SMALL)
+    doc["products"]["widget"]["bom"][1]["mass"] = "2 blorbs"
+    errors = _upload_in_japanese(page, server, tmp_path, doc)
+    sync_api.expect(errors).to_contain_text(
+        "products.widget.bom[1].mass: '2 blorbs' の単位 'blorbs' は不明です。")
+    assert "unknown unit" not in errors.inner_text()
+
+
 def test_choices_and_scenarios_in_japanese(page, server: str) -> None:  # type: ignore[no-untyped-def]
     """pydantic's list of choices is joined the Japanese way (no English 'or'), and a
     problem inside a scenario says which scenario, in Japanese."""

@@ -37,15 +37,16 @@ from junkan.alloys.chance import (
     unit_stats,
 )
 from junkan.alloys.data import Buyer, Library, load_alloy_library
-from junkan.alloys.predict import TRACKED, FeedLine, FeedPlan, routing_for
+from junkan.alloys.predict import TRACKED, FeedLine, FeedPlan, Refused, routing_for
 from junkan.alloys.sorter import Sorter
 from junkan.alloys.units import Blocks, PlanModel, build_model, product_weights, shredding_cost
 from junkan.core.encoding import jsonable
-from junkan.core.errors import short
+from junkan.core.errors import coded, listed, short
 
 
-class PlanError(ValueError):
-    """The planning problem is malformed (names what), or no plan meets the window."""
+class PlanError(Refused):
+    """The planning problem is malformed (names what: its coded ``problems``), or no plan
+    meets the window."""
 
     def __init__(self, message: str, detail: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -322,27 +323,33 @@ def _checked(lib: Library, stock: dict[str, float], buyer: Buyer | str, probabil
     """The buyer; PlanError naming what is wrong."""
     if isinstance(buyer, str):
         if buyer not in lib.buyers:
-            raise PlanError(f"unknown buyer {short(buyer)}; known: {sorted(lib.buyers)}")
+            raise PlanError.of(coded("", "unknown-buyer", "unknown buyer {name}; known: "
+                                     "{known}", name=short(buyer),
+                                     known=str(sorted(lib.buyers))))
         buyer = lib.buyers[buyer]
     if not 0.5 <= probability < 1:
-        raise PlanError("probability must be in [0.5, 1)")
+        raise PlanError.of(coded("", "probability-range", "probability must be in [0.5, 1)"))
     bad = [v for v in stock if v not in lib.vehicles]
     if bad:
-        raise PlanError(f"stock: unknown vehicle(s) {short(bad)}; known: "
-                        f"{short(sorted(lib.vehicles), 200)}")
+        raise PlanError.of(coded("stock", "unknown-vehicles", "unknown vehicle(s) {names}; "
+                                 "known: {known}", names=short(bad),
+                                 known=listed(sorted(lib.vehicles))))
     neg = {v: c for v, c in stock.items() if c < 0}
     if neg:
-        raise PlanError(f"stock: negative counts {short(neg)}")
+        raise PlanError.of(coded("stock", "counts-negative", "negative counts {counts}",
+                                 counts=short(neg)))
     unknown = [c for c in removable or [] if c not in lib.dismantling]
     if unknown:
-        raise PlanError(f"removable: no dismantling option for {short(unknown)}; options: "
-                        f"{sorted(lib.dismantling)}")
+        raise PlanError.of(coded("removable", "no-dismantling-option", "no dismantling option "
+                                 "for {names}; options: {options}", names=short(unknown),
+                                 options=str(sorted(lib.dismantling))))
     not_legal = [c for c in relax_legal if c not in lib.legal_removals()]
     if not_legal:
-        raise PlanError(f"relax_legal: {short(not_legal)} is not a legally required removal; "
-                        f"those are {lib.legal_removals()}")
+        raise PlanError.of(coded("relax_legal", "not-legal-removal", "{names} is not a legally "
+                                 "required removal; those are {legal}", names=short(not_legal),
+                                 legal=str(lib.legal_removals())))
     if not any(c > 0 for c in stock.values()):
-        raise PlanError("stock: no vehicles on hand")
+        raise PlanError.of(coded("stock", "no-vehicles-on-hand", "no vehicles on hand"))
     return buyer
 
 
@@ -365,8 +372,8 @@ def plan_feed(stock: dict[str, float], buyer: Buyer | str, *, probability: float
     buyer_ = _checked(lib, stock, buyer, probability, removable, relax)
     try:
         product_weights(sorter, product)
-    except ValueError as exc:
-        raise PlanError(str(exc)) from None
+    except Refused as exc:
+        raise PlanError.of(*exc.problems) from None
     task = Task(lib, stock, buyer_, probability, capacity_vehicles, min_product_kg, n, seed,
                 compositions, tuple(relax))
     setting = Setting(grain_mm, sorter, product,

@@ -13,7 +13,7 @@ O(samples × part keys × elements) whatever the number of feed lines, and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,7 +30,7 @@ from junkan.alloys.routing import (
     route,
 )
 from junkan.alloys.shredder import Shredder
-from junkan.core.errors import short
+from junkan.core.errors import Problem, coded, listed, refusal, short
 
 TRACKED = (*ELEMENTS, "Al")
 FRACTIONS = ("fe", "al", "heavy_nf", "cu", "residue")
@@ -63,12 +63,27 @@ class FeedPlan(BaseModel):
     @classmethod
     def _some(cls, v: list[FeedLine]) -> list[FeedLine]:
         if sum(line.count for line in v) <= 0:
-            raise ValueError("the feed has no vehicles: give at least one positive count")
+            raise refusal("feed-empty", "the feed has no vehicles: give at least one positive "
+                          "count")
         return v
 
 
-class FeedError(ValueError):
-    """A feed plan that refers to unknown vehicles or components (names the line)."""
+class Refused(ValueError):
+    """An alloy request refused by domain rules: its message lists its coded problems
+    (``problems``), which the service sends with their codes and figures for the page."""
+
+    problems: tuple[Problem, ...] = ()
+
+    @classmethod
+    def of(cls, *problems: Problem) -> Self:
+        exc = cls("; ".join(p.render() for p in problems))
+        exc.problems = problems
+        return exc
+
+
+class FeedError(Refused):
+    """A feed plan that refers to unknown vehicles or components (names the line), or a
+    request that names an unknown buyer or sorter."""
 
 
 @dataclass
@@ -88,22 +103,25 @@ class Feed:
 
 
 def _check_feed(plan: FeedPlan, idx: LibraryIndex) -> None:
-    errors = []
+    errors: list[Problem] = []
     for i, line in enumerate(plan.vehicles):
         if line.vehicle not in idx.vehicle_index:
-            errors.append(f"vehicles[{i}].vehicle: unknown vehicle {short(line.vehicle)}; "
-                          f"known: {short(sorted(idx.vehicle_index), 200)}")
+            errors.append(coded(f"vehicles[{i}].vehicle", "unknown-vehicle", "unknown vehicle "
+                                "{name}; known: {known}", name=short(line.vehicle),
+                                known=listed(sorted(idx.vehicle_index))))
         for comp in line.remove:
             if comp not in idx.component_index:
-                errors.append(f"vehicles[{i}].remove: unknown component {short(comp)}")
+                errors.append(coded(f"vehicles[{i}].remove", "removal-unknown",
+                                    "unknown component {name}", name=short(comp)))
         if len(errors) >= 10:
             break
     for comp in plan.remove:
         if comp not in idx.component_index:
-            errors.append(f"remove: unknown component {short(comp)}; known: "
-                          f"{list(idx.components)}")
+            errors.append(coded("remove", "unknown-component", "unknown component {name}; "
+                                "known: {known}", name=short(comp),
+                                known=listed(idx.components)))
     if errors:
-        raise FeedError("; ".join(errors))
+        raise FeedError.of(*errors)
 
 
 def build_feed(plan: FeedPlan, lib: Library) -> Feed:

@@ -10,10 +10,10 @@ from pydantic import Field
 
 from junkan.alloys.data import Buyer, Library
 from junkan.alloys.feedback import Estimates
-from junkan.alloys.predict import FeedPlan
+from junkan.alloys.predict import FeedError, FeedPlan
 from junkan.alloys.sorter import Sorter, shipped_sorters
 from junkan.core.base import Strict
-from junkan.core.errors import short
+from junkan.core.errors import coded, short
 
 
 class PredictRequest(FeedPlan):
@@ -78,14 +78,16 @@ def resolve_sorter(spec: str | Sorter | None) -> Sorter | None:
         return spec
     sorters = shipped_sorters()
     if spec not in sorters:
-        raise ValueError(f"unknown sorter {short(spec)}; shipped: {sorted(sorters)} (or give a "
-                         "matrix)")
+        raise FeedError.of(coded("", "unknown-sorter", "unknown sorter {name}; shipped: {known} "
+                                 "(or give a matrix)", name=short(spec),
+                                 known=str(sorted(sorters))))
     return sorters[spec]
 
 
 def resolve_buyer(lib: Library, name: str) -> Buyer:
     if name not in lib.buyers:
-        raise ValueError(f"unknown buyer {short(name)}; known: {sorted(lib.buyers)}")
+        raise FeedError.of(coded("", "unknown-buyer", "unknown buyer {name}; known: {known}",
+                                 name=short(name), known=str(sorted(lib.buyers))))
     return lib.buyers[name]
 
 

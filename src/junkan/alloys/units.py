@@ -22,8 +22,9 @@ from scipy.sparse import coo_matrix, csr_matrix
 
 from junkan.alloys.data import Buyer, Library
 from junkan.alloys.index import FAMILIES
-from junkan.alloys.predict import TRACKED
+from junkan.alloys.predict import TRACKED, Refused
 from junkan.alloys.routing import AL_OUTPUTS, CLASS_OUT, OUT, OUTPUTS, Routing, caps
+from junkan.core.errors import coded, short
 
 
 @dataclass
@@ -118,20 +119,23 @@ class PlanModel:
 
 def product_weights(sorter: Any, product: str) -> np.ndarray:
     """(O,) share of each output that ends in the product: the whole Al fraction, or one
-    sorter bin (mean confusion matrix). ValueError naming the product otherwise."""
+    sorter bin (mean confusion matrix). :class:`~junkan.alloys.predict.Refused` (a
+    ValueError) naming the product otherwise."""
     w = np.zeros(len(OUTPUTS))
     idx = [OUT[o] for o in AL_OUTPUTS]
     if sorter is None:
         if product != "al":
-            raise ValueError(f"product {product!r} needs a sorter; without one the product is "
-                             "'al' (the whole aluminium fraction)")
+            raise Refused.of(coded("", "product-needs-sorter", "product {name} needs a sorter; "
+                                   "without one the product is 'al' (the whole aluminium "
+                                   "fraction)", name=short(product)))
         w[idx] = 1.0
         return w
     bins = ("wrought", "cast", "copper", "other")
     if product not in bins:
-        raise ValueError(f"product must be one of {bins} with a sorter (got {product!r}): "
-                         "the sorter's bin the buyer takes, e.g. 'product: cast' in the "
-                         "request")
+        raise Refused.of(coded("", "product-not-a-bin", "product must be one of {bins} with a "
+                               "sorter (got {name}): the sorter's bin the buyer takes, e.g. "
+                               "'product: cast' in the request", bins=str(bins),
+                               name=short(product)))
     w[idx] = sorter.array()[:, bins.index(product)]
     return w
 

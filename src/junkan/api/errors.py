@@ -8,7 +8,9 @@ service's own carries a ``code`` (``invalid-request``, ``not-found``, ``sign-in`
 carries the rule's pydantic error ``type`` and the limits it broke (``ctx``: ``gt``, ``le``,
 ``max_length``, …; :func:`junkan.core.errors.rule_of`). A domain rule with a code (the
 lifecycle model's: ``unknown-actor``, ``shares-below-one``, …) carries it the same way, with
-the names and figures its message quotes; other domain messages stay as written (English).
+the names and figures its message quotes — also when a refusal that is not a model's (a
+metering file, a record that exists already) carries its coded problems (``problems``), or a
+route lists them (:func:`field_errors`); other domain messages stay as written (English).
 
 Nothing echoes the submitted values back: a refused password, a 351 MB alias expansion or a
 NaN never reaches a response body, and internal exception text stays in the server log."""
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -28,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.core.budget import PoolClosed
 from junkan.core.encoding import jsonable
-from junkan.core.errors import JunkanError, ModelError, rule_of
+from junkan.core.errors import JunkanError, ModelError, Problem, rule_of
 from junkan.trace import KeyStoreError
 
 log = logging.getLogger("junkan.api")
@@ -77,6 +80,13 @@ def _field_error(path: str, message: str, kind: str = "",
             **({"ctx": limits} if limits else {})}
 
 
+def field_errors(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    """The ``errors`` of an answer listing ``problems`` (at most :data:`MAX_ERRORS`), each
+    with its rule's code and figures when it has them (a route's structured refusal)."""
+    return [_field_error(p.path, p.message, p.kind, p.limits)
+            for _, p in zip(range(MAX_ERRORS), problems, strict=False)]
+
+
 def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
@@ -123,8 +133,11 @@ def install(app: FastAPI) -> None:
         status = int(getattr(exc, "http_status", None) or getattr(exc, "status_code", None)
                      or 400)
         headers = getattr(exc, "http_headers", None) or getattr(exc, "headers", None)
-        extra = {k: v for k in ("code", "limit", "setting")
-                 if (v := getattr(exc, "problem_" + k, None)) is not None}
+        extra: dict[str, Any] = {k: v for k in ("code", "limit", "setting")
+                                 if (v := getattr(exc, "problem_" + k, None)) is not None}
+        listed = [p for p in getattr(exc, "problems", None) or () if isinstance(p, Problem)]
+        if listed:  # coded problems: the page says each in its language
+            extra["errors"] = field_errors(listed)
         return problem(status, _short(str(exc)), headers=headers, **extra)
 
     @app.exception_handler(KeyStoreError)

@@ -8,9 +8,10 @@ maps it to a 4xx response with the same text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Self
 
 from pydantic_core import PydanticCustomError
 
@@ -220,23 +221,40 @@ def listed(names: Iterable[object], most: int = 12) -> str:
     return ", ".join(brief(n) for n in names[:most]) + (" …" if len(names) > most else "")
 
 
+def _code(code: str) -> str:
+    """``code``, checked to be a domain rule's (with a hyphen, :data:`DOMAIN_RULE`)."""
+    if DOMAIN_RULE not in code:
+        raise ValueError(f"a domain rule's code has a hyphen: {code!r}")
+    return code
+
+
 def coded(path: str, code: str, template: str, /, **params: int | float | str) -> Problem:
     """A :class:`Problem` under a domain rule's ``code`` (with a hyphen,
     :data:`DOMAIN_RULE`): its message is ``template`` filled in with ``params``
     (:func:`fill_in`), which it keeps as its ``limits`` so that a user interface may say it
     in its own language (``val.<code>`` in the web page's catalogues)."""
-    if DOMAIN_RULE not in code:
-        raise ValueError(f"a domain rule's code has a hyphen: {code!r}")
-    return Problem(path, fill_in(template, params), code, params or None)
+    return Problem(path, fill_in(template, params), _code(code), params or None)
+
+
+_BRACE = "{"
+"""The one entry of a refusal's context that is not a parameter: pydantic replaces a
+``{name}`` in the message by the entry ``name``, so a filled-in message whose text holds
+``{name}`` has its braces written ``{{}`` and this entry turns them back (:func:`refusal`)."""
 
 
 def refusal(kind: str, template: str, /, **params: int | float | str) -> PydanticCustomError:
     """A validator's refusal under a domain rule's code (with a hyphen, :data:`DOMAIN_RULE`):
     ``template`` names its ``params`` as ``{name}``; a user interface may show the message in
-    its own language from the code and the parameters (:func:`rule_of`)."""
-    if DOMAIN_RULE not in kind:
-        raise ValueError(f"a domain rule's code has a hyphen: {kind!r}")
-    return PydanticCustomError(kind, template, params)
+    its own language from the code and the parameters (:func:`rule_of`).
+
+    The message is filled in here, once (:func:`fill_in`), as :func:`coded` does: pydantic
+    would fill the fields one after another and read a parameter's text that holds
+    ``{other}`` as a field. Its context keeps the parameters."""
+    text = fill_in(template, params)
+    ctx: dict[str, int | float | str] = dict(params)
+    if any(f"{{{name}}}" in text for name in params):  # pydantic would fill these again
+        text, ctx[_BRACE] = text.replace("{", "{{}"), "{"  # the last entry pydantic fills
+    return PydanticCustomError(_code(kind), text, ctx or None)
 
 
 def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
@@ -249,5 +267,45 @@ def rule_of(err: Any) -> tuple[str, dict[str, int | float | str] | None]:
         return "", None
     keep = (lambda _: True) if DOMAIN_RULE in kind else LIMIT_KEYS.__contains__
     ctx = {k: v for k, v in (err.get("ctx") or {}).items()
-           if keep(k) and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+           if keep(k) and k != _BRACE
+           and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
     return kind, {k: _capped(v) for k, v in ctx.items()} or None
+
+
+class CodedError(Exception):
+    """An error whose message may be a domain rule's, mixed into the exception type its
+    callers catch (``class UnitParseError(CodedError, ValueError)``).
+
+    Made by :meth:`coded`, its message (``args[0]``) is ``template`` filled in with
+    ``params`` (:func:`fill_in`) and ``rule`` names the rule (a code with a hyphen); made
+    with a message alone, as its exception type is, it has no rule (``rule == ""``). Either
+    way :meth:`problem` and :meth:`refusal` say it, with its rule where it has one."""
+
+    rule: str = ""
+    template: str = ""
+    params: Mapping[str, int | float | str] = MappingProxyType({})
+
+    @classmethod
+    def coded(cls, rule: str, template: str, /, **params: int | float | str) -> Self:
+        """The error of rule ``rule`` whose message is ``template`` filled with ``params``."""
+        exc = cls(fill_in(template, params))
+        exc.rule, exc.template, exc.params = _code(rule), template, params
+        return exc
+
+    @property
+    def message(self) -> str:
+        """What the error says (its first argument: a ``KeyError``'s ``str`` quotes it)."""
+        return str(self.args[0]) if self.args else ""
+
+    def problem(self, path: str) -> Problem:
+        """The problem at document ``path``, with its rule's code and parameters (:func:`coded`)."""
+        if not self.rule:
+            return Problem(path, self.message)
+        return coded(path, self.rule, self.template, **self.params)
+
+    def refusal(self) -> ValueError:
+        """What a pydantic validator raises for it: a refusal under its rule (:func:`refusal`),
+        or a ``ValueError`` with its message."""
+        if not self.rule:
+            return ValueError(self.message)
+        return refusal(self.rule, self.template, **self.params)

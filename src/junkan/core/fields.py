@@ -35,9 +35,7 @@ def quantity_converter(unit: str, what: str, *, positive: bool = False,
         try:
             v = to_unit(value, unit, what=what)
         except UnitParseError as exc:
-            if exc.rule:
-                raise refusal(exc.rule, exc.template, **exc.params) from None
-            raise ValueError(str(exc)) from None
+            raise exc.refusal() from None
         if positive and not v > 0:
             raise refusal("quantity-not-positive", "{what} must be greater than 0, got "
                           "{value}", what=what, value=short(value))
@@ -159,11 +157,11 @@ def _lei(value: Any) -> Any:
     whole, read with letters as 10-35, equal 1 modulo 97 (ISO 7064 MOD 97-10)."""
     if not isinstance(value, str) or len(value) != 20 or not value.isascii() \
             or not value.isalnum() or value != value.upper() or not value[18:].isdigit():
-        raise ValueError(f"an LEI is 20 characters, 18 letters or digits then two check digits; "
-                         f"got {short(value)}")
+        raise refusal("lei-format", "an LEI is 20 characters, 18 letters or digits then two "
+                      "check digits; got {value}", value=short(value))
     if not 2 <= int(value[18:]) <= 98 or int("".join(str(int(c, 36)) for c in value)) % 97 != 1:
-        raise ValueError(f"LEI {value}: the check digits do not match (ISO 17442, MOD 97-10); "
-                         "copy it again from the GLEIF record")
+        raise refusal("lei-check-digits", "LEI {value}: the check digits do not match (ISO "
+                      "17442, MOD 97-10); copy it again from the GLEIF record", value=value)
     return value
 
 
@@ -172,16 +170,18 @@ def _corporate_number(value: Any) -> Any:
     sum over the 12 others (counted from the last, odd places × 1, even places × 2) modulo 9
     (National Tax Agency, 法人番号の指定等に関する省令 第2条)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f"write the corporate number as quoted text ('{value}'): a number "
-                         "loses leading zeros")
+        raise refusal("corporate-number-as-text", "write the corporate number as quoted text "
+                      "('{value}'): a number loses leading zeros", value=short(value))
     if not isinstance(value, str) or len(value) != 13 or not value.isascii() \
             or not value.isdigit():
-        raise ValueError(f"a corporate number (法人番号) is 13 digits; got {short(value)}")
+        raise refusal("corporate-number-format", "a corporate number (法人番号) is 13 digits; "
+                      "got {value}", value=short(value))
     base = value[1:][::-1]
     check = 9 - sum(int(d) * (1 if n % 2 == 0 else 2) for n, d in enumerate(base)) % 9
     if int(value[0]) != check:
-        raise ValueError(f"corporate number {value}: the check digit does not match (it would "
-                         f"be {check}); copy it again from the 法人番号公表サイト")
+        raise refusal("corporate-number-check-digit", "corporate number {value}: the check "
+                      "digit does not match (it would be {check}); copy it again from the "
+                      "法人番号公表サイト", value=value, check=check)
     return value
 
 

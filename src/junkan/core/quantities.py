@@ -71,7 +71,12 @@ _NUMBER_UNIT = re.compile(
 
 
 class _Syntax(Exception):
-    """A problem in a unit string (becomes a UnitParseError quoting the whole string)."""
+    """A problem in a unit string (becomes a UnitParseError quoting the whole string);
+    ``unknown`` is the name of a unit pint does not know, if that is the problem."""
+
+    def __init__(self, message: str, unknown: str | None = None) -> None:
+        super().__init__(message)
+        self.unknown = unknown
 
 
 @lru_cache(maxsize=1024)
@@ -82,7 +87,7 @@ def _named_unit(name: str) -> UnitsContainer:
     try:
         return ureg.Unit(name)._units
     except Exception:
-        raise _Syntax(f"unknown unit '{name[:40]}'; {_HINT}") from None
+        raise _Syntax(f"unknown unit '{name[:40]}'", unknown=name) from None
 
 
 class _Parser:
@@ -218,7 +223,6 @@ def _check_length(text: str) -> None:
 @lru_cache(maxsize=4096)
 def _parse(text: str, quantity: bool) -> tuple[float, pint.Unit, bool]:
     """(number, unit, whether a unit was named) of a quantity or unit string."""
-    what = "a quantity such as '5 kg'" if quantity else "a unit such as 'kg' or 'JPY/(t*km)'"
     try:
         parser = _Parser(text)
         if not parser.tokens:
@@ -226,10 +230,17 @@ def _parse(text: str, quantity: bool) -> tuple[float, pint.Unit, bool]:
         f, u, named = parser.quantity() if quantity else parser.unit(0)
         parser.end()
     except _Syntax as exc:
-        msg = str(exc)
-        if msg.startswith("unknown unit"):
-            raise UnitParseError(f"{msg.split(';')[0]} in {short(text)}; {_HINT}") from None
-        raise UnitParseError(f"cannot read {short(text)} as {what}: {msg}") from None
+        if exc.unknown is not None:
+            raise UnitParseError.coded("unknown-unit", "unknown unit {name} in {value}; "
+                                       + _HINT, name=f"'{exc.unknown[:40]}'",
+                                       value=short(text)) from None
+        if quantity:
+            raise UnitParseError.coded("quantity-unreadable", "cannot read {value} as a "
+                                       "quantity such as '5 kg': {reason}", value=short(text),
+                                       reason=str(exc)) from None
+        raise UnitParseError.coded("unit-unreadable", "cannot read {value} as a unit such as "
+                                   "'kg' or 'JPY/(t*km)': {reason}", value=short(text),
+                                   reason=str(exc)) from None
     if not math.isfinite(f):
         raise UnitParseError(f"{short(text)} is not a finite number; write a value such as "
                              "'5 kg'")

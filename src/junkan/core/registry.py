@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import pint
 
+from junkan.core.errors import CodedError
+
 ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 ureg.define("kgCO2e = [co2e] = kg_CO2e = kgCO2eq")
 ureg.define("gCO2e = 1e-3 kgCO2e")
@@ -29,21 +31,7 @@ Q_ = ureg.Quantity
 CURRENCIES = ("JPY", "USD", "EUR")
 
 
-class UnitParseError(ValueError):
-    """A string could not be read as a quantity, or has the wrong dimension. Where the
-    message is a domain rule's (:func:`coded`), ``rule``, ``template`` and ``params`` say
-    which, for a validator to refuse with it (:func:`junkan.core.errors.refusal`)."""
-
-    rule: str = ""
-    template: str = ""
-    params: dict[str, int | float | str] = {}  # noqa: RUF012 (read only: replaced, never changed)
-
-    @classmethod
-    def coded(cls, rule: str, template: str, /, **params: int | float | str
-              ) -> UnitParseError:
-        """The error whose message is ``template`` filled with ``params``, under ``rule``."""
-        from junkan.core.errors import fill_in
-
-        exc = cls(fill_in(template, params))
-        exc.rule, exc.template, exc.params = rule, template, params
-        return exc
+class UnitParseError(CodedError, ValueError):
+    """A string could not be read as a quantity, or has the wrong dimension. Made by
+    :meth:`~junkan.core.errors.CodedError.coded`, its message is a domain rule's, which a
+    validator refuses with (:meth:`~junkan.core.errors.CodedError.refusal`)."""

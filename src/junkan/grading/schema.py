@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from junkan.core.base import Strict
+from junkan.core.errors import refusal
 from junkan.core.fields import Fraction, IsoDate, quantity_converter
 from junkan.core.unique import unique_ids
 
@@ -166,7 +167,8 @@ class Item(Strict):
             )
         total = sum(self.composition.values())
         if total > 100 + 1e-6:
-            raise ValueError(f"composition: adds up to {total:.3g} wt %, above 100")
+            raise refusal("composition-above-100", "composition: adds up to {total} wt %, "
+                          "above 100", total=f"{total:.3g}")
         return self
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from junkan.core.base import Strict
-from junkan.core.errors import short
+from junkan.core.errors import refusal, short
 from junkan.core.fields import IsoDate, quantity_converter
 from junkan.core.transport import Mode
 from junkan.core.unique import unique_ids
@@ -113,9 +113,10 @@ class Price(Strict):
     @classmethod
     def _paid(cls, v: float) -> float:
         if v < 0:
-            raise ValueError(
-                f"a negative base price ({v:g} JPY/kg): the base is what the buyer pays per "
-                "kg; write a penalty as a premium with a negative per_unit"
+            raise refusal(
+                "base-price-negative", "a negative base price ({value} JPY/kg): the base is "
+                "what the buyer pays per kg; write a penalty as a premium with a negative "
+                "per_unit", value=f"{v:g}"
             )
         return v
 
@@ -139,9 +140,10 @@ class Condition(Strict):
     @model_validator(mode="after")
     def _lots(self) -> Condition:
         if self.min_lot > self.capacity:
-            raise ValueError(
-                f"min_lot: unreachable minimum lot — {self.min_lot:,.0f} kg is "
-                f"above the capacity {self.capacity:,.0f} kg"
+            raise refusal(
+                "min-lot-above-capacity", "min_lot: unreachable minimum lot — {min_lot} kg is "
+                "above the capacity {capacity} kg", min_lot=f"{self.min_lot:,.0f}",
+                capacity=f"{self.capacity:,.0f}"
             )
         return self
 

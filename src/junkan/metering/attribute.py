@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from junkan.metering.config import MeteringError, Plant
+from junkan.core.errors import brief, listed, short
+from junkan.metering.config import MeteringError, Plant, refused
 from junkan.metering.ingest import parse_times
 from junkan.metering.segment import Segment, Segmentation
 
@@ -45,24 +46,26 @@ def read_scans(path: str | Path, plant: Plant) -> pd.DataFrame:
 def scans_from_frame(df: pd.DataFrame, plant: Plant, source: str = "<scans>") -> pd.DataFrame:
     """Validate a table of scan events; returns it with float ``start``/``end`` seconds."""
     if missing := [c for c in SCAN_COLUMNS if c not in df.columns]:
-        raise MeteringError(f"{source}: missing column(s): {', '.join(missing)}")
+        raise refused(source, "columns-missing", "missing column(s): {columns}",
+                      columns=", ".join(missing))
     if len(df) > MAX_SCANS:
-        raise MeteringError(f"{source}: {len(df)} scan events; at most {MAX_SCANS}")
+        raise refused(source, "scans-too-many", "{count} scan events; at most {most}",
+                      count=len(df), most=MAX_SCANS)
     df = df.reset_index(drop=True).copy()
     start, end = parse_times(df["start"].astype(str)), parse_times(df["end"].astype(str))
     for i in range(len(df)):
         where = f"{source}: line {i + 2}"
         if not str(df.at[i, "unit_id"]) or not str(df.at[i, "model"]):
-            raise MeteringError(f"{where}: unit_id and model must not be empty")
+            raise refused(where, "unit-or-model-empty", "unit_id and model must not be empty")
         if df.at[i, "step"] not in plant.steps:
-            raise MeteringError(
-                f"{where}: step: {df.at[i, 'step']!r} is on no circuit of "
-                f"{plant.source} (known: {', '.join(sorted(plant.steps))})"
-            )
+            raise refused(f"{where}: step", "step-on-no-circuit",
+                          "{step} is on no circuit of {file} (known: {known})",
+                          step=short(df.at[i, "step"]), file=brief(plant.source, 120),
+                          known=listed(sorted(plant.steps)))
         if not (np.isfinite(start[i]) and np.isfinite(end[i])):
-            raise MeteringError(f"{where}: start/end: not ISO 8601 or seconds")
+            raise refused(f"{where}: start/end", "time-unreadable", "not ISO 8601 or seconds")
         if end[i] < start[i]:
-            raise MeteringError(f"{where}: end is before start")
+            raise refused(where, "scan-end-before-start", "end is before start")
     df["start"], df["end"] = start, end
     df["circuit"] = [plant.steps[s] for s in df["step"]]
     return df
@@ -149,7 +152,8 @@ def attribute(
 ) -> Attribution:
     """Attribute every on-segment of ``segs`` (see the module docstring)."""
     if not (0 <= tolerance_s <= 3600):
-        raise MeteringError(f"tolerance_s: expected 0–3600 s, got {tolerance_s!r}")
+        raise refused("tolerance_s", "tolerance-range", "expected 0–3600 s, got {value}",
+                      value=short(tolerance_s))
     ev = (
         scans
         if scans is not None

@@ -12,16 +12,29 @@ from typing import Any
 
 import yaml
 
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, Problem, coded, short
 
 MAX_VOLTAGE_V = 100_000.0
 """Largest voltage accepted anywhere (high-voltage customers receive 6.6 kV)."""
 
 
 class MeteringError(JunkanError):
-    """Bad metering input: names the file, the field and, where there is one, the line."""
+    """Bad metering input: names the file, the field and, where there is one, the line.
+    One made by :func:`refused` carries its rule (``problems``: one coded problem), which the
+    service lists with its code and figures so the page can say it in its language."""
 
     http_status = 422
+    problems: tuple[Problem, ...] = ()
+
+
+def refused(where: str, code: str, template: str, /, **params: int | float | str
+            ) -> MeteringError:
+    """A :class:`MeteringError` under a domain rule's ``code`` (:func:`coded`): ``where``
+    (the file, field or line the message starts with), then ``template`` filled in."""
+    problem = coded(where, code, template, **params)
+    exc = MeteringError(problem.render())
+    exc.problems = (problem,)
+    return exc
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,8 @@ def electrical(path: str | Path | None = None) -> Electrical:
         for k in keys:
             node = node.get(k) if isinstance(node, dict) else None
         if not isinstance(node, dict) or "source" not in node:
-            raise MeteringError(f"{name}: {'.'.join(keys)}: missing, or without a source")
+            raise refused(f"{name}: {'.'.join(keys)}", "reference-without-source",
+                          "missing, or without a source")
         return Reference(_positive(node.get(value_key), name, ".".join(keys)), str(node["source"]))
 
     return Electrical(
@@ -77,10 +91,11 @@ def _positive(x: object, file: str, where: str, upper: float = math.inf) -> floa
         or x <= 0
         or x > upper
     ):
-        raise MeteringError(
-            f"{file}: {where}: expected a positive finite number"
-            f"{'' if upper == math.inf else f' up to {upper:g}'}, got {x!r}"
-        )
+        if upper == math.inf:
+            raise refused(f"{file}: {where}", "positive-number-expected",
+                          "expected a positive finite number, got {value}", value=short(x))
+        raise refused(f"{file}: {where}", "positive-number-up-to", "expected a positive finite "
+                      "number up to {most}, got {value}", most=f"{upper:g}", value=short(x))
     return float(x)
 
 
@@ -117,7 +132,8 @@ class Plant:
         for c in self.circuits.values():
             for s in c.steps:
                 if s in self.steps and self.steps[s] != c.id:
-                    raise MeteringError(f"{self.source}: step {s!r} is on two circuits")
+                    raise refused(self.source, "step-on-two-circuits",
+                                  "step {step} is on two circuits", step=short(s))
                 self.steps[s] = c.id
 
 
@@ -150,24 +166,27 @@ def plant_from_dict(doc: object, name: str = "<circuits>") -> Plant:
         or not isinstance(doc.get("circuits"), dict)
         or not doc["circuits"]
     ):
-        raise MeteringError(f"{name}: circuits: expected a mapping of circuit id to settings")
+        raise refused(f"{name}: circuits", "circuits-mapping-needed",
+                      "expected a mapping of circuit id to settings")
     out: dict[str, Circuit] = {}
     for cid, spec in doc["circuits"].items():
         where = f"circuits.{cid}"
         spec = spec or {}
         if not isinstance(spec, dict):
-            raise MeteringError(f"{name}: {where}: expected a mapping")
+            raise refused(f"{name}: {where}", "circuit-mapping-needed", "expected a mapping")
         if unknown := set(spec) - _CIRCUIT_KEYS:
-            raise MeteringError(
-                f"{name}: {where}: unknown field(s) {sorted(unknown)}; "
-                f"known: {sorted(_CIRCUIT_KEYS)}"
-            )
+            raise refused(f"{name}: {where}", "circuit-unknown-fields",
+                          "unknown field(s) {names}; known: {known}",
+                          names=short(sorted(map(str, unknown))),
+                          known=str(sorted(_CIRCUIT_KEYS)))
         phases = spec.get("phases", 3)
         if phases not in (1, 3):
-            raise MeteringError(f"{name}: {where}.phases: expected 1 or 3, got {phases!r}")
+            raise refused(f"{name}: {where}.phases", "phases-one-or-three",
+                          "expected 1 or 3, got {value}", value=short(phases))
         steps = spec.get("steps", [])
         if not isinstance(steps, list) or not all(isinstance(s, str) and s for s in steps):
-            raise MeteringError(f"{name}: {where}.steps: expected a list of step names")
+            raise refused(f"{name}: {where}.steps", "step-names-expected",
+                          "expected a list of step names")
 
         def opt(
             key: str, upper: float = math.inf, w: str = where, sp: dict[str, Any] = spec
@@ -184,7 +203,8 @@ def plant_from_dict(doc: object, name: str = "<circuits>") -> Plant:
                 or not math.isfinite(v)
                 or abs(v) > lim
             ):
-                raise MeteringError(f"{name}: {where}.{key}: expected a number within ±{lim:g}")
+                raise refused(f"{name}: {where}.{key}", "number-within",
+                              "expected a number within ±{most}", most=f"{lim:g}")
         out[str(cid)] = Circuit(
             id=str(cid),
             phases=int(phases),

@@ -27,7 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from junkan.metering.config import MAX_VOLTAGE_V, Electrical, MeteringError, Plant, electrical
+from junkan.metering.config import (
+    MAX_VOLTAGE_V,
+    Electrical,
+    MeteringError,
+    Plant,
+    electrical,
+    refused,
+)
 
 MAX_CURRENT_A = 100_000.0
 MAX_ROWS = 50_000_000
@@ -131,11 +138,13 @@ def from_frame(
     if "current_a" not in df.columns and not has_phases:
         missing.append("current_a (or current_l1_a, current_l2_a, current_l3_a)")
     if missing:
-        raise MeteringError(f"{source}: missing column(s): {', '.join(missing)}")
+        raise refused(source, "columns-missing", "missing column(s): {columns}",
+                      columns=", ".join(missing))
     if len(df) > MAX_ROWS:
-        raise MeteringError(f"{source}: {len(df)} rows; at most {MAX_ROWS} per file")
+        raise refused(source, "readings-too-many", "{count} rows; at most {most} per file",
+                      count=len(df), most=MAX_ROWS)
     if len(df) == 0:
-        raise MeteringError(f"{source}: no readings")
+        raise refused(source, "no-readings", "no readings")
     df = df.reset_index(drop=True)
     line = np.arange(len(df)) + 2  # header is line 1
     reason = np.full(len(df), "", dtype=object)
@@ -161,9 +170,8 @@ def from_frame(
     ok = reason == ""
     quarantine = df.loc[~ok].assign(line=line[~ok], reason=reason[~ok])
     if not ok.any():
-        raise MeteringError(
-            f"{source}: every row was quarantined; first: line {int(line[0])}: {reason[0]}"
-        )
+        raise refused(source, "every-row-quarantined", "every row was quarantined; first: "
+                      "line {line}: {reason}", line=int(line[0]), reason=str(reason[0]))
     series = {}
     for cid, c in plant.circuits.items():
         idx = np.flatnonzero(ok & (circ == cid))
@@ -171,7 +179,7 @@ def from_frame(
             continue
         series[cid] = _series(c, ref, t_raw[idx], cur[idx], volt[idx], pf[idx], df.iloc[idx])
     if not series:
-        raise MeteringError(f"{source}: no circuit has two or more valid readings")
+        raise refused(source, "readings-too-few", "no circuit has two or more valid readings")
     return Import(series, quarantine, source, sha256, len(df))
 
 

@@ -12,7 +12,7 @@ from importlib import resources
 import numpy as np
 import yaml
 
-from junkan.core.errors import Problem, coded, fill_in, short
+from junkan.core.errors import CodedError, short
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
@@ -96,17 +96,10 @@ def supply_templates() -> dict[str, dict]:
     return dict(_load("network_supply_templates.yaml")["templates"])
 
 
-class UnknownPrefecture(KeyError):
+class UnknownPrefecture(CodedError, KeyError):
     """A prefecture :func:`prefecture_code` cannot find: ``args[0]`` is the message;
-    :meth:`problem` the same as a coded problem (``prefecture-code``, ``unknown-prefecture``)."""
-
-    def __init__(self, rule: str, template: str, /, **params: int | float | str) -> None:
-        super().__init__(fill_in(template, params))
-        self.rule, self.template, self.params = rule, template, params
-
-    def problem(self, path: str) -> Problem:
-        """The refusal at document ``path``, with its rule's code and figures."""
-        return coded(path, self.rule, self.template, **self.params)
+    :meth:`~junkan.core.errors.CodedError.problem` the same as a coded problem
+    (``prefecture-code``, ``unknown-prefecture``)."""
 
 
 def prefecture_code(name: str | int) -> int:
@@ -116,15 +109,15 @@ def prefecture_code(name: str | int) -> int:
         code = int(name)
         if 1 <= code <= 47:
             return code
-        raise UnknownPrefecture("prefecture-code", "prefecture code {code} is not in 1–47",
-                                code=code)
+        raise UnknownPrefecture.coded("prefecture-code", "prefecture code {code} is not in "
+                                      "1–47", code=code)
     key = str(name).strip()
     for p in prefectures():
         if key.lower() == p.name.lower() or key in (p.ja, p.ja.rstrip("都道府県")):
             return p.prefecture
-    raise UnknownPrefecture("unknown-prefecture", "unknown prefecture {name}; use a code 1–47, "
-                            "an English name such as 'Aichi' or a Japanese name such as '愛知県'",
-                            name=short(name))
+    raise UnknownPrefecture.coded("unknown-prefecture", "unknown prefecture {name}; use a code "
+                                  "1–47, an English name such as 'Aichi' or a Japanese name "
+                                  "such as '愛知県'", name=short(name))
 
 
 def great_circle_km(lat1: np.ndarray | float, lon1: np.ndarray | float,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from junkan.core.documents import parse_document, read_document
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, coded, listed
 from junkan.policy.disclosure import DisclosurePack, Pack, build_pack, load_pack
 from junkan.policy.procurement import (
     Check,
@@ -42,7 +42,8 @@ def load(path: str | Path | None = None, *, text: str | None = None) -> Model:
     source = str(path) if path is not None else "<text>"
     doc = read_document(path) if path is not None else parse_document(text or "", source=source)
     if not isinstance(doc, dict):
-        raise ModelError([Problem("", "expected a mapping with a 'kind'")], source)
+        raise ModelError([coded("", "kind-mapping-needed", "expected a mapping with a 'kind'")],
+                         source)
     kind = doc.get("kind")
     if kind == "diagnosis":
         base = Path(path).parent if path is not None else None
@@ -57,7 +58,8 @@ def load(path: str | Path | None = None, *, text: str | None = None) -> Model:
         return load_history(doc, source)
     if kind == "disclosure_pack":
         return load_pack(doc, source, Path(path).parent if path is not None else None)
-    raise ModelError([Problem("kind", f"must be one of {', '.join(KINDS)}")], source)
+    raise ModelError([coded("kind", "unknown-kind", "must be one of {known}",
+                            known=listed(KINDS))], source)
 
 
 @overload

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import read_document, validate_with
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, refusal
 from junkan.core.fields import CorporateNumber, IsoDate, Lei
 from junkan.policy.data import data_document
 
@@ -35,8 +35,9 @@ class Company(Strict):
     @model_validator(mode="after")
     def _one_id(self) -> Company:
         if (self.lei is None) == (self.corporate_number is None):
-            raise ValueError(
-                "give the company's lei (20 characters) or corporate_number (13 digits)"
+            raise refusal(
+                "lei-or-corporate-number",
+                "give the company's lei (20 characters) or corporate_number (13 digits)",
             )
         return self
 
@@ -49,6 +50,10 @@ class Company(Strict):
         return SCHEMES["corporate_number"], self.corporate_number
 
 
+PERIOD_DAYS = 550
+"""Longest reporting period of a disclosure pack (about a year, with some slack)."""
+
+
 class Period(Strict):
     start: IsoDate
     end: IsoDate
@@ -56,9 +61,10 @@ class Period(Strict):
     @model_validator(mode="after")
     def _order(self) -> Period:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
-        if (self.end - self.start).days > 550:
-            raise ValueError("a reporting period is at most about a year (550 days)")
+            raise refusal("period-end-not-after-start", "end must be after start")
+        if (self.end - self.start).days > PERIOD_DAYS:
+            raise refusal("period-too-long", "a reporting period is at most about a year "
+                          "({days} days)", days=PERIOD_DAYS)
         return self
 
 

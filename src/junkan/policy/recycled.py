@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import validate_with
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.fields import Fraction, Mass
 from junkan.policy.custody import physical_entries, read_made
 
@@ -73,7 +73,8 @@ def quarters(period: str) -> list[str]:
     (Japanese fiscal year, 2028Q2–2029Q1), ``2028`` (calendar year) or ``2028Q2``."""
     m = PERIOD.match(period)
     if m is None:
-        raise ModelError([Problem("period", f"{period!r}: write FY2028, 2028 or 2028Q2")])
+        raise ModelError([coded("period", "period-format", "{value}: write FY2028, 2028 or "
+                                "2028Q2", value=short(period))])
     if m.group(1):
         y = int(m.group(1))
         return [f"{y}Q2", f"{y}Q3", f"{y}Q4", f"{y + 1}Q1"]

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from junkan.core.base import Strict
 from junkan.core.documents import validate_with
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded
 from junkan.core.fields import Fraction, IsoDate
 from junkan.policy.solar import (
     Count,
@@ -178,7 +178,8 @@ def check_end_of_business(reg: Registry, installation: str, new: date | None) ->
         load_registry(doc, "end_of_business")
     except ModelError as exc:
         raise ModelError(
-            [Problem("end_of_business", p.message) for p in exc.problems], "end_of_business"
+            [Problem("end_of_business", p.message, p.kind, p.limits) for p in exc.problems],
+            "end_of_business",
         ) from None
 
 
@@ -187,7 +188,8 @@ def _not_future(day: date, source: str) -> None:
     anywhere: UTC+14 at most)."""
     if day > (datetime.now(UTC) + timedelta(hours=14)).date():
         raise ModelError(
-            [Problem("date", f"{day.isoformat()} is after today: record it once it happened")],
+            [coded("date", "date-after-today", "{date} is after today: record it once it "
+                   "happened", date=day.isoformat())],
             source,
         )
 

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import read_document, validate_with
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, brief, coded
 from junkan.core.fields import Fraction, Year
 from junkan.policy.data import data_document
 from junkan.policy.industry import Industry, read_industry
@@ -228,8 +228,9 @@ def load_diagnosis(doc: dict[str, object], source: str, base: Path | None) -> Di
     if req.industry is not None:
         industry = read_industry((base or Path.cwd()) / req.industry)
         if req.municipality in known and req.municipality not in industry:
-            problems.append(Problem("industry", f"the table {req.industry} has no row for "
-                                                f"code {req.municipality}"))
+            problems.append(coded("industry", "industry-no-row", "the table {table} has no row "
+                                  "for code {code}", table=brief(req.industry, 200),
+                                  code=req.municipality))
     if problems:
         raise ModelError(problems, source)
     bounds = tuple(req.peers.size_class_bounds or default_bounds())

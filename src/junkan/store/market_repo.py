@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, Problem, coded, short
 from junkan.market import Condition, Lot, granted, seen_by, to_odrl
 from junkan.store.db import Database
 from junkan.store.market_tables import MarketCondition, MarketOffer
@@ -24,7 +24,18 @@ class MarketLimit(JunkanError):
 
 
 class MarketConflict(JunkanError):
+    """A record of that name exists: carries the rule (``problems``, coded) for the page."""
+
     http_status = 409
+    problems: tuple[Problem, ...] = ()
+
+    @classmethod
+    def exists(cls, name: str) -> MarketConflict:
+        problem = coded("", "record-exists", "{name} exists; delete it first",
+                        name=short(name))
+        exc = cls(problem.message)
+        exc.problems = (problem,)
+        return exc
 
 
 def _visible(rec: MarketCondition, org_id: str, org_name: str) -> bool:
@@ -61,7 +72,7 @@ class MarketRepo:
             if (n or 0) >= MAX_PER_ORG:
                 raise MarketLimit(f"at most {MAX_PER_ORG} records per organisation")
             if s.scalar(select(table.id).where(table.org_id == org_id, table.name == name)):
-                raise MarketConflict(f"{name!r} exists; delete it first")
+                raise MarketConflict.exists(name)
             rec = table(org_id=org_id, name=name, doc=doc)
             s.add(rec)
             s.flush()

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from junkan import policy
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, Problem, coded, short
 from junkan.store.db import Database
 from junkan.store.policy_tables import (
     SolarHandover,
@@ -43,7 +43,19 @@ MAX_VIEW = 10_000
 """Most installations one read returns (``offset`` pages through the rest)."""
 
 
-class SolarNotFound(JunkanError):
+class _Coded(JunkanError):
+    """A refusal with its rule (``problems``: one coded problem) for the page to translate."""
+
+    problems: tuple[Problem, ...] = ()
+
+    @classmethod
+    def refused(cls, code: str, template: str, /, **params: str) -> Self:
+        exc = cls((problem := coded("", code, template, **params)).message)
+        exc.problems = (problem,)
+        return exc
+
+
+class SolarNotFound(_Coded):
     """Missing, or not the caller's to see or change: the same answer."""
 
     http_status = 404
@@ -55,7 +67,7 @@ class SolarForbidden(JunkanError):
     http_status = 403
 
 
-class SolarConflict(JunkanError):
+class SolarConflict(_Coded):
     http_status = 409
 
 
@@ -81,7 +93,8 @@ class SolarRepo:
     def _org_id(s: Session, name: str) -> str:
         oid = s.scalar(select(Organisation.id).where(Organisation.name == name))
         if oid is None:
-            raise SolarNotFound(f"organisation {name!r} not found")
+            raise SolarNotFound.refused("organisation-not-found", "organisation {name} not "
+                                        "found", name=short(name))
         return str(oid)
 
     @staticmethod
@@ -155,7 +168,8 @@ class SolarRepo:
                     SolarModel.maker_org_id == org_id, SolarModel.name == m.name
                 )
             ):
-                raise SolarConflict(f"you registered a model {m.name!r} already")
+                raise SolarConflict.refused("model-registered-already", "you registered a "
+                                            "model {name} already", name=short(m.name))
             rid = new_id()
             doc = policy.check_solar_model(names[org_id], m, rid)
             s.add(SolarModel(id=rid, maker_org_id=org_id, name=m.name, doc=doc))
@@ -195,7 +209,8 @@ class SolarRepo:
                     SolarInstallation.owner_org_id == org_id, SolarInstallation.name == inst.name
                 )
             ):
-                raise SolarConflict(f"you registered an installation {inst.name!r} already")
+                raise SolarConflict.refused("installation-registered-already", "you registered "
+                                            "an installation {name} already", name=short(inst.name))
             maker = s.scalar(select(Organisation.id).where(Organisation.name == inst.maker))
             model = (
                 None
@@ -207,7 +222,9 @@ class SolarRepo:
                 )
             )
             if model is None:
-                raise SolarNotFound(f"panel model {inst.model!r} of {inst.maker!r} not found")
+                raise SolarNotFound.refused("panel-model-not-found", "panel model {model} of "
+                                            "{maker} not found", model=short(inst.model),
+                                            maker=short(inst.maker))
             names = self._names(s, [org_id, model.maker_org_id])
             rid = new_id()
             reg = policy.solar_registry_of(today(), {}, [_model_doc(model, names)], [])
@@ -459,7 +476,8 @@ class SolarRepo:
             oid = self._org_id(s, org_name)
             key = s.get(TraceKey, oid)
             if key is None:
-                raise SolarNotFound(f"organisation {org_name!r} not found")
+                raise SolarNotFound.refused("organisation-not-found", "organisation {name} "
+                                            "not found", name=short(org_name))
             return str(key.public_key)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from junkan.alloys import GradeRequest, PlanError, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, read_upload
+from junkan.api.errors import field_errors
 from junkan.api.routers.network_jobs import Method as PeriodMethod
 from junkan.api.routers.network_jobs import Window as PeriodWindow
 from junkan.api.routers.network_jobs import period_options
@@ -161,10 +162,18 @@ async def _alloy_call(kind: str, req: Any) -> dict[str, Any]:
     try:
         doc: dict[str, Any] = await offload(alloys_job, kind, req)
     except PlanError as exc:
-        raise HTTPException(422, {"message": str(exc), **exc.detail}) from None
+        raise HTTPException(422, {"message": str(exc), **exc.detail,
+                                  **_coded(exc)}) from None
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, {"message": str(exc), **_coded(exc)}) from None
     return doc
+
+
+def _coded(exc: ValueError) -> dict[str, Any]:
+    """A refusal's coded problems as the answer's ``errors`` (the page says each in its
+    language); nothing for a refusal in words only."""
+    problems = getattr(exc, "problems", ())
+    return {"errors": field_errors(problems)} if problems else {}
 
 
 @router.post("/api/alloys/predict", tags=["alloys"])

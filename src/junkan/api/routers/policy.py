@@ -34,7 +34,7 @@ from junkan.api.routers.policy_common import answer, mapping, render, require_ki
 from junkan.api.routers.policy_registry import router as registry_router
 from junkan.api.routers.trace import trace_call
 from junkan.api.work import offload
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded
 
 router = APIRouter(tags=["policy"])
 
@@ -117,7 +117,8 @@ def report_job(
 
     plan = policy.load(text=text)
     if not isinstance(plan, policy.Plan):
-        raise ModelError([Problem("kind", "this route takes kind: recycled_content_plan")], "plan")
+        raise ModelError([coded("kind", "route-takes-kind", "this route takes kind: {kind}",
+                                kind="recycled_content_plan")], "plan")
     if plan.maker != me:
         raise ModelError([Problem("maker", f"must be your organisation ({me!r})")], "plan")
     rep = policy.run(plan, statement=statement, period=period, lots=made)
@@ -139,7 +140,8 @@ def _check(text: str) -> Any:
 
     chk = policy.load(text=text)
     if not isinstance(chk, policy.Check):
-        raise ModelError([Problem("kind", "this route takes kind: procurement_check")], "check")
+        raise ModelError([coded("kind", "route-takes-kind", "this route takes kind: {kind}",
+                                kind="procurement_check")], "check")
     policy.procurement_item(chk, source="check")  # an unknown item: 422 before any lot is read
     return chk
 

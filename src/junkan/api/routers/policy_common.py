@@ -12,21 +12,23 @@ from typing import Any
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from junkan.core.documents import parse_document
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, coded
 
 
 def mapping(text: str, source: str) -> dict[str, Any]:
     """The document ``text`` parsed (YAML or JSON); anything but a mapping is an error."""
     doc = parse_document(text, source=source)
     if not isinstance(doc, dict):
-        raise ModelError([Problem("", "expected a mapping with a 'kind'")], source)
+        raise ModelError([coded("", "kind-mapping-needed", "expected a mapping with a 'kind'")],
+                         source)
     return doc
 
 
 def require_kind(doc: dict[str, Any], kind: str, source: str) -> None:
     """Refuse a document whose ``kind`` is not the route's."""
     if doc.get("kind") != kind:
-        raise ModelError([Problem("kind", f"this route takes kind: {kind}")], source)
+        raise ModelError([coded("kind", "route-takes-kind", "this route takes kind: {kind}",
+                                kind=kind)], source)
 
 
 def render(res: Any, fmt: str, lang: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:

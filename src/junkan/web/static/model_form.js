@@ -378,8 +378,8 @@ const MESSAGES = [
   [/cannot read (.+?) as a quantity/, "mf.err.quantity"],
   [/has unit '(.+?)', which cannot be converted to '(.+?)'/, "mf.err.unit"],
   [/has unit '(.+?)', which is not a factor per piece/, "mf.err.factor"],
+  // in Japanese too: a process's unit factor is refused without its rule's code (lifecycle/processes.py)
   [/^unknown (\w+) '(.+?)'/, "mf.err.unknown"],
-  [/shares sum to (\S+), (below|above) 1/, "mf.err.sum"],
   [/^String should have at least 1 character/, "mf.err.required"],
   [/^Field required/, "mf.err.required"],
   [/must be greater than 0/, "mf.err.positive"],
