@@ -10,11 +10,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from typing_extensions import TypeIs
 
 from junkan.core.errors import short
 from junkan.core.quantities import code_unit, convert, parse_quantity
 from junkan.core.registry import UnitParseError
-from junkan.lifecycle.checks import Problems, rule, unknown
+from junkan.lifecycle.checks import Problems, Rule, rule, unknown
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, ProcessTable
 from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.schema import LifecycleModel
@@ -27,7 +28,7 @@ def _parse_factor(value: object, numerator: str, path: str, currency: str,
                   problems: Problems) -> tuple[float, str] | None:
     ok_type = isinstance(value, str | int | float) and not isinstance(value, bool)
     parsed = _factor_value(value, numerator, currency) if ok_type else None
-    if isinstance(parsed, tuple):
+    if _read(parsed):
         return parsed
     problems.add(path, parsed or rule("factor-unreadable", "expected a factor such as "
                                       "'1.2 kgCO2e/piece', got {value}", value=short(value)))
@@ -35,13 +36,15 @@ def _parse_factor(value: object, numerator: str, path: str, currency: str,
 
 
 @lru_cache(maxsize=8192)
-def _factor_value(value: str | float, numerator: str, currency: str) -> tuple[float, str] | str:
-    """(magnitude, basis) of a unit-factor string, or the error message (cached: large models
-    repeat the same strings thousands of times)."""
+def _factor_value(value: str | float, numerator: str, currency: str
+                  ) -> tuple[float, str] | str | Rule:
+    """(magnitude, basis) of a unit-factor string, or what is wrong with it: a domain rule
+    (:class:`~junkan.lifecycle.checks.Rule`) or a message (cached: large models repeat the
+    same strings thousands of times)."""
     try:
         q = parse_quantity(value)
     except UnitParseError as exc:
-        return str(exc)
+        return _said(exc)
     for basis in BASES:
         target = f"{numerator}/({_DEN[basis]})"
         if q.dimensionality != _dimensionality(target):
@@ -49,15 +52,27 @@ def _factor_value(value: str | float, numerator: str, currency: str) -> tuple[fl
         try:
             return convert(q, target, value=value, what="factor"), basis
         except UnitParseError as exc:
-            return str(exc)
+            return _said(exc)
     hint = {"kgCO2e": "'1.2 kgCO2e/piece', '0.5 kgCO2e/kg' or '208 gCO2e/(t*km)'",
             "MJ": "'8.8 kWh/piece' or '3 MJ/kg'"}.get(numerator, f"'1200 {currency}/piece'")
     other = [c for c in ("JPY", "USD", "EUR") if c != currency and c in str(q.units)]
     if other:
-        return (f"{short(value)} is in {other[0]} but the model currency is {currency}; "
-                f"convert it or set 'currency: {other[0]}'")
-    return (f"{short(value)} has unit '{q.units:~}', which is not a factor per piece, kg or t*km; "
-            f"write e.g. {hint}")
+        return rule("factor-currency", "{value} is in {other} but the model currency is "
+                    "{currency}; convert it or set 'currency: {other}'", value=short(value),
+                    other=other[0], currency=currency)
+    return rule("factor-basis", "{value} has unit '{unit}', which is not a factor per piece, kg "
+                "or t*km; write e.g. {hint}", value=short(value), unit=f"{q.units:~}",
+                hint=hint)
+
+
+def _read(parsed: object) -> TypeIs[tuple[float, str]]:
+    """Whether :func:`_factor_value` read its value (a :class:`Rule` is a tuple too)."""
+    return isinstance(parsed, tuple) and not isinstance(parsed, Rule)
+
+
+def _said(exc: UnitParseError) -> str | Rule:
+    """A unit error as the checks say it: under its rule where it has one."""
+    return rule(exc.rule, exc.template, **exc.params) if exc.rule else str(exc)
 
 
 @lru_cache(maxsize=64)
@@ -115,7 +130,7 @@ class _TableBuilder:
         for a price read before (a large model repeats a few prices many times) that is per
         piece or per kg."""
         parsed = _factor_value(price, self.cur, self.cur) if type(price) is str else None
-        if not isinstance(parsed, tuple) or parsed[1] not in ("piece", "piece_year", "kg"):
+        if not _read(parsed) or parsed[1] not in ("piece", "piece_year", "kg"):
             self.add(f"purchase:{part}", buyer, "manufacturing", "activity", {"cost": price},
                      None, f"parts.{part}.price")
             return
@@ -136,7 +151,7 @@ class _TableBuilder:
         for price in dict.fromkeys(prices):
             parsed = (0.0, "piece") if price is None else \
                 _factor_value(price, self.cur, self.cur) if type(price) is str else None
-            if not isinstance(parsed, tuple) or parsed[1] not in ("piece", "piece_year", "kg"):
+            if not _read(parsed) or parsed[1] not in ("piece", "piece_year", "kg"):
                 return False
             read[price] = parsed
         n = len(parts)
