@@ -196,7 +196,9 @@ def test_patched_random_models_equal_a_whole_compilation(
 ) -> None:
     raw, overrides = case
     base = compile_model(validate(raw, "m.yaml"))
+    before = copy.deepcopy(base)
     fast, model = patch_of(base, overrides, raw)
+    assert_compiled_equal(base, before)  # the base model is shared: patching leaves it be
     whole = compile_model(model)
     if overrides and model != base.model:
         assert fast is not None  # every override here is of one product's own entries
@@ -239,3 +241,66 @@ def test_compile_scenario_patches_a_loaded_document() -> None:
             text, "B", {"products.room_ac.eol.collection.rate": 2}, source="m.yaml"
         )
     assert str(exc.value) == str(whole.value)
+
+
+TWO = """
+junkan: 1
+name: two_products
+currency: JPY
+years: {start: 2020, end: 2030}
+actors: {maker: {role: product_maker}, recycler: {role: material_regenerator},
+         dump: {role: waste_handler}}
+materials:
+  steel: {virgin: {co2e: 2 kgCO2e/kg, source: a}, recycled: {co2e: 0.5 kgCO2e/kg, source: a}}
+  copper: {virgin: {co2e: 4 kgCO2e/kg, source: a}, recycled: {co2e: 1 kgCO2e/kg, source: a}}
+parts:
+  motor: {bom: [{material: copper, mass: 1 kg}]}
+products:
+  kettle:
+    sales: 1000
+    lifetime: {distribution: fixed, mean: 2 year}
+    bom: [{part: motor, quantity: 1}, {material: steel, mass: 2 kg}]
+    maintenance:
+      - {part: motor, replacement_rate: 0.2, collection: {rate: 0.9},
+         residual: {steel_recycling: 1}, uncollected: {landfill: 1}}
+    eol:
+      collection: {rate: 0.5}
+      dismantling: {extract: [motor], residual: {steel_recycling: 1}}
+      uncollected: {landfill: 1}
+  fan:
+    sales: 500
+    lifetime: {distribution: fixed, mean: 3 year}
+    bom: [{material: steel, mass: 8 kg}]
+    eol:
+      collection: {rate: 0.3}
+      dismantling: {residual: {steel_recycling: 1}}
+      uncollected: {landfill: 1}
+processes:
+  steel_recycling: {kind: recycling, actor: recycler, stage: recycling,
+                    yields: {steel: 0.9, copper: 0.8}, residue: {landfill: 1}, source: a}
+  cheap_recycling: {kind: recycling, actor: recycler, stage: recycling,
+                    yields: {steel: 0.6, copper: 0.0}, residue: {landfill: 1}, source: a}
+  landfill: {kind: landfill, actor: dump, stage: disposal, co2e: 0.01 kgCO2e/kg, source: a}
+scenarios:
+  fan_dump: {set: {products.fan.eol.dismantling.residual: {landfill: 1}}}
+"""
+
+
+@pytest.mark.parametrize("override", [
+    {"products.fan.eol.dismantling.residual": {"landfill": 1}},
+    {"products.fan.eol.collection.rate": 0.0},
+    {"products.fan.eol.uncollected": {"cheap_recycling": 1}},
+], ids=["other sink", "nothing collected", "uncollected recycled"])
+def test_an_override_leaves_the_shared_model_as_it_was(override: dict[str, Any]) -> None:
+    """Past bug: a patched product that reorders the stage edges reordered the base model's
+    maintenance operator in place (the maintenance of another product, not patched): the
+    baseline then crashed (operands could not be broadcast), broke its mass balance, or gave
+    other figures, in every later run of the loaded (cached, shared) model."""
+    lifecycle.cache.clear()
+    mf = lifecycle.load(text=TWO, source="two.yaml")
+    first = lifecycle.run(mf).totals()
+    lifecycle.run(mf, overrides=override)
+    again = lifecycle.run(mf)
+    assert again.totals() == first
+    assert lifecycle.run(mf, "fan_dump").totals() == lifecycle.run(
+        lifecycle.load(text=TWO, source="other.yaml"), "fan_dump").totals()

@@ -190,8 +190,11 @@ def _replace_operators(c: Compiled, columns: list[tuple[str, int, Any]]) -> None
             c.route_maint = ops
     if same:
         return
-    for ops in (c.route_eol, c.route_maint):
-        ops["edge"] = sparse.csr_matrix(_pad_rows(ops["edge"], n_all)[order])
+    # new mappings: an operator no patched column changed is still the base model's own
+    # (the compiled model is shared: cached, and patched again for every scenario)
+    c.route_eol, c.route_maint = (
+        {**ops, "edge": sparse.csr_matrix(_pad_rows(ops["edge"], n_all)[order])}
+        for ops in (c.route_eol, c.route_maint))
     renumber = {old: new for new, old in enumerate(order)}
     c.edges = [c.edges[e] for e in order]
     c.edge_index = {key: i for i, key in enumerate(c.edges)}
