@@ -64,3 +64,24 @@ def test_the_reader_agrees_with_json_parse(page: Any, server: str) -> None:
         }
         return out; }""")
     assert disagree == []
+
+
+def test_a_text_not_in_its_form_says_the_form(page: Any, server: str) -> None:
+    """A refused pattern says the expected form in words where the catalogue knows it (a
+    municipality code: 5 digits), else the pattern itself — in English too (pydantic's own
+    message quotes a regular expression)."""
+    sign_in(page, server)
+    script = """async (errors) => {
+        const core = await import('/static/core.js');
+        return errors.map((e) => core.fieldMessage(e)); }"""
+    errors = [{"type": "string_pattern_mismatch", "ctx": {"pattern": "^\\d{5}$"},
+               "message": "String should match pattern '^\\d{5}$'"},
+              {"type": "string_pattern_mismatch", "ctx": {"pattern": "^x+$"},
+               "message": "String should match pattern '^x+$'"}]
+    assert page.evaluate(script, errors) == [
+        "not in the expected form: 5 digits, such as 13101 (a municipality code)",
+        "not in the expected form: ^x+$"]
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    assert page.evaluate(script, errors)[0] == (
+        "形式が正しくありません：13101 のような 5 桁の数字（市区町村コード）")

@@ -176,7 +176,8 @@ def _bounded(value: object, budget: int, depth: int) -> tuple[str, bool]:
     return (text, False) if len(text) <= budget else (text[:budget] + "…", True)
 
 
-LIMIT_KEYS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "expected")
+LIMIT_KEYS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "expected",
+              "pattern")
 """Context entries of a pydantic error that state the schema's limit (never the input)."""
 
 

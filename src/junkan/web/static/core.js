@@ -160,6 +160,12 @@ const translated = (key, vars) => (state.lang !== "en" && state.msg[key] ? t(key
 function fieldMessage(e) {
   const ctx = { ...(e.ctx || {}) };
   if (ctx.what !== undefined && state.msg[`val.what.${ctx.what}`]) ctx.what = t(`val.what.${ctx.what}`);
+  // a text not in its form: the form in words where the catalogue knows it (else the pattern), in every language
+  if (e.type === "string_pattern_mismatch" && typeof ctx.pattern === "string") {
+    const form = state.msg[`val.pattern.${ctx.pattern}`] ? t(`val.pattern.${ctx.pattern}`) : ctx.pattern;
+    const said = t("val.string_pattern_mismatch", { ...ctx, pattern: form });
+    return ctx.scenario === undefined ? said : said + t("val.inScenario", { scenario: ctx.scenario });
+  }
   // pydantic's list of choices ends "… or 'EUR'": listed the catalogue's way
   if (typeof ctx.expected === "string") ctx.expected = ctx.expected.replace(/,? or /g, ", ").split(", ").join(t("val.listSep"));
   const said = e.type && translated(`val.${e.type}`, ctx);
