@@ -43,6 +43,17 @@ def test_create_edit_validate_save_run(page, server: str) -> None:
     rate.fill("0.4")
     expect(page.locator("#mf-status")).to_contain_text("Valid: 4 scenarios", timeout=CHECK)
     expect(page.locator(f"{RATE} .mf-err")).to_have_text("", timeout=CHECK)
+    # a quantity's number that is not one: refused as typed ("abc"), not as "abc kg", which
+    # the user never wrote (the unit is picked beside it)
+    qty = page.locator("#mf-root .mf-field.mf-qty").first
+    typed = qty.locator("input")
+    was = typed.input_value()
+    typed.fill("abc")
+    expect(qty.locator(".mf-err")).to_contain_text("the value is not a number", timeout=CHECK)
+    expect(qty.locator(".mf-err")).not_to_contain_text("abc ")
+    typed.fill(was)
+    expect(qty.locator(".mf-err")).to_have_text("", timeout=CHECK)
+    expect(page.locator("#mf-status")).to_contain_text("Valid: 4 scenarios", timeout=CHECK)
     # in Japanese: labels and the error translated, the edit kept
     page.select_option("#lang", "ja")
     expect(page.locator(f"{RATE} label")).to_have_text("回収率（0〜1 の割合）")

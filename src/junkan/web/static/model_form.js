@@ -88,7 +88,13 @@ function quantityIn(p, label, kind) {
   options(unit, units, m[2] || units[0]);
   unit.id = uid([...p, "unit"]);
   unit.setAttribute("aria-label", t("mf.unitOf", { what: label }));
-  const write = () => { const n = num.value.trim(); set(p, n === "" ? undefined : `${n} ${unit.value}`); edited(); };
+  // the number is read here, as a number field's is: "abc" is refused as not a number (the loader would quote
+  // "abc kg", a text the user never typed)
+  const write = () => {
+    const n = num.value.trim(), r = n === "" ? {} : readNumber(n, label);
+    if (r.problem) F.local.set(fmtPath(p), r.problem); else F.local.delete(fmtPath(p));
+    set(p, n === "" ? undefined : `${n} ${unit.value}`); edited();
+  };
   num.addEventListener("input", write); unit.addEventListener("change", write);
   const div = field(p, label, num, [unit]); div.classList.add("mf-qty");
   return div;
