@@ -43,7 +43,7 @@ def _catalogue(lang: str) -> dict[str, str]:
     return doc
 
 
-_CODE = re.compile(r'\b(?:rule|refusal|refused|Refused|coded)\((?:[^()"]|"[^"]*"|\([^()]*\))*?'
+_CODE = re.compile(r'\b(?:rule|refusal|refused|Refused\.at|coded)\((?:[^()"]|"[^"]*"|\([^()]*\))*?'
                    r'"([a-z]+(?:-[a-z]+)+)"')
 """A code: the first string literal of a rule's call that is a code (with a hyphen)."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from junkan.core.errors import Problem, coded, fill_in, short
+from junkan.core.errors import CodedError, short
 from junkan.core.limits import Limits, limits
 
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -23,19 +23,19 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 
 
-class Refused(Exception):
-    """A document breaks a limit under rule ``code``: ``template`` filled with ``params``
-    is the message; ``node`` is where (for the path), if known."""
+class Refused(CodedError):
+    """A document breaks a limit: a domain rule's refusal (:class:`~junkan.core.errors
+    .CodedError`, made by :meth:`at`) with ``node``, where it is (for the path), if known."""
 
-    def __init__(self, node: Any, code: str, template: str, /,
-                 **params: int | float | str) -> None:
-        self.message = fill_in(template, params)
-        super().__init__(self.message)
-        self.node, self.code, self.template, self.params = node, code, template, params
+    node: Any = None
 
-    def problem(self, path: str) -> Problem:
-        """The refusal at document ``path``, with its rule's code and figures."""
-        return coded(path, self.code, self.template, **self.params)
+    @classmethod
+    def at(cls, node: Any, code: str, template: str, /,
+           **params: int | float | str) -> Refused:
+        """The refusal of rule ``code`` at ``node``: ``template`` filled with ``params``."""
+        exc = cls.coded(code, template, **params)
+        exc.node = node
+        return exc
 
 
 def _limit(lim: Limits, field: str) -> dict[str, str]:
@@ -46,12 +46,12 @@ def _limit(lim: Limits, field: str) -> dict[str, str]:
 
 def too_deep(lim: Limits, node: Any = None) -> Refused:
     """Nesting beyond the limit."""
-    return Refused(node, "nesting-too-deep", "nested more deeply than the limit {limit} ({env}) "
+    return Refused.at(node, "nesting-too-deep", "nested more deeply than the limit {limit} ({env}) "
                    "levels", **_limit(lim, "nesting_depth"))
 
 
 def _too_long(n: int, lim: Limits, node: Any) -> Refused:
-    return Refused(node, "value-too-long", "a value of {length} characters, more than the limit "
+    return Refused.at(node, "value-too-long", "a value of {length} characters, more than the limit "
                    "{limit} ({env})", length=f"{n:,}", **_limit(lim, "string_length"))
 
 
@@ -87,10 +87,10 @@ def check_nodes(root: yaml.Node, lim: Limits) -> None:
             aliases, nodes, chars = aliases + 1, nodes + n, chars + c
             deepest = max(deepest, depth + h - 1)
             if aliases > max_aliases:
-                raise Refused(node, "yaml-aliases", "more than {limit} alias uses (*x) ({env})",
+                raise Refused.at(node, "yaml-aliases", "more than {limit} alias uses (*x) ({env})",
                               **_limit(lim, "yaml_aliases"))
         elif nid in entered:
-            raise Refused(node, "yaml-recursive-alias", "an alias refers to a node that "
+            raise Refused.at(node, "yaml-recursive-alias", "an alias refers to a node that "
                           "contains it (a recursive anchor)")
         else:
             entered.add(nid)
@@ -123,10 +123,10 @@ def check_nodes(root: yaml.Node, lim: Limits) -> None:
 def _expands(values: bool, lim: Limits, node: Any) -> Refused:
     """Anchors and aliases expanding beyond the values (nodes) or characters allowed."""
     if values:
-        return Refused(node, "yaml-expands-values", "expands to more than {limit} values "
+        return Refused.at(node, "yaml-expands-values", "expands to more than {limit} values "
                        "through anchors and aliases (&x, *x) ({env}); write the data out "
                        "instead", **_limit(lim, "yaml_nodes"))
-    return Refused(node, "yaml-expands-characters", "expands to more than {limit} characters "
+    return Refused.at(node, "yaml-expands-characters", "expands to more than {limit} characters "
                    "through anchors and aliases (&x, *x) ({env}); write the data out instead",
                    **_limit(lim, "document_bytes"))
 
@@ -140,7 +140,7 @@ def check_unique_keys(node: yaml.MappingNode) -> None:
             continue
         first = seen.setdefault((key.tag, key.value), key)
         if first is not key:
-            raise Refused(key, "duplicate-key", "the key {key} is given twice in this mapping "
+            raise Refused.at(key, "duplicate-key", "the key {key} is given twice in this mapping "
                           "(lines {first} and {second}); YAML would keep only the last",
                           key=short(key.value, 60), first=first.start_mark.line + 1,
                           second=key.start_mark.line + 1)
@@ -152,7 +152,7 @@ class Loader(SafeLoader):
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         lim = limits()
         if len(node.value.replace("_", "").lstrip("+-0")) > 20:
-            raise Refused(node, "integer-too-large", "{value}: integer beyond ±{limit} ({env})",
+            raise Refused.at(node, "integer-too-large", "{value}: integer beyond ±{limit} ({env})",
                           value=short(node.value, 30), **_limit(lim, "integer_magnitude"))
         value: int = super().construct_yaml_int(node)
         check_number(value, node.value, lim, node)
@@ -171,10 +171,10 @@ Loader.add_constructor(_FLOAT, Loader.construct_yaml_float)
 def check_number(x: float, written: Any, lim: Limits, where: Any) -> None:
     """Refuse NaN, infinities and numbers beyond ±``integer_magnitude``."""
     if isinstance(x, float) and not math.isfinite(x):
-        raise Refused(where, "number-not-finite", "{value} is not a finite number; NaN and "
+        raise Refused.at(where, "number-not-finite", "{value} is not a finite number; NaN and "
                       "infinity are not accepted", value=short(written, 30))
     if abs(x) > lim.integer_magnitude:
-        raise Refused(where, "number-too-large", "{value} is beyond ±{limit} ({env})",
+        raise Refused.at(where, "number-too-large", "{value} is beyond ±{limit} ({env})",
                       value=short(written, 30), **_limit(lim, "integer_magnitude"))
 
 
@@ -191,7 +191,7 @@ def check_data(doc: Any, lim: Limits) -> None:
         if type(node) is dict:
             for k, v in node.items():
                 if len(k) > max_len:
-                    raise Refused(node, "key-too-long", "a key of {length} characters, more "
+                    raise Refused.at(node, "key-too-long", "a key of {length} characters, more "
                                   "than the limit {limit} ({env})", length=f"{len(k):,}",
                                   **_limit(lim, "string_length"))
                 t = type(v)
