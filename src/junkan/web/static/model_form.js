@@ -21,15 +21,12 @@ function set(p, v) {
   }
   if (v === undefined) delete o[p[p.length - 1]]; else o[p[p.length - 1]] = v;
 }
-const edited = () => { scheduleCheck(); };
-const restructured = () => { render(); scheduleCheck(); };
+const edited = () => { scheduleCheck(); }, restructured = () => { render(); scheduleCheck(); };
 
 function uid(p) {
   const base = `mf-${fmtPath(p).replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  let id = base, i = 2;
-  while (F.ids.has(id)) id = `${base}-${i++}`;
-  F.ids.add(id);
-  return id;
+  let id = base, i = 2; while (F.ids.has(id)) id = `${base}-${i++}`;
+  F.ids.add(id); return id;
 }
 
 // ---- controls: each labelled, with its error slot next to it ------------------------------
@@ -49,6 +46,9 @@ function textIn(p, label, { optional = true } = {}) {
   return field(p, label, inp);
 }
 
+/** A problem the page finds in field `p` itself (shown before the loader's), or none. */
+const local = (p, problem) => (problem ? F.local.set(fmtPath(p), problem) : F.local.delete(fmtPath(p)));
+
 function numberIn(p, label, { integer = false } = {}) {
   const v = get(p);
   const inp = Object.assign(document.createElement("input"), { type: "text", inputMode: "decimal",
@@ -56,8 +56,7 @@ function numberIn(p, label, { integer = false } = {}) {
   const read = () => {  // not finite (1e400), not whole where it must be: refused here, kept as typed; text with a unit: the loader's
     const s = inp.value.trim(), bare = NUM.test(s) && !NUM.exec(s)[2];
     const r = s === "" ? { value: undefined } : integer || bare ? readNumber(s, label, { integer }) : { value: s };
-    if (r.problem) F.local.set(fmtPath(p), r.problem); else F.local.delete(fmtPath(p));
-    return r.problem ? s : r.value;
+    local(p, r.problem); return r.problem ? s : r.value;
   };
   read(); inp.addEventListener("input", () => { set(p, read()); edited(); });
   return field(p, label, inp);
@@ -88,16 +87,12 @@ function quantityIn(p, label, kind) {
   options(unit, units, m[2] || units[0]);
   unit.id = uid([...p, "unit"]);
   unit.setAttribute("aria-label", t("mf.unitOf", { what: label }));
-  // the number is read here, as a number field's is: "abc" is refused as not a number (the loader would quote
-  // "abc kg", a text the user never typed)
-  const write = () => {
-    const n = num.value.trim(), r = n === "" ? {} : readNumber(n, label);
-    if (r.problem) F.local.set(fmtPath(p), r.problem); else F.local.delete(fmtPath(p));
+  const write = () => {  // the number read here, as a number field's: "abc" refused as typed, not as "abc kg"
+    const n = num.value.trim(); local(p, n === "" ? null : readNumber(n, label).problem);
     set(p, n === "" ? undefined : `${n} ${unit.value}`); edited();
   };
   num.addEventListener("input", write); unit.addEventListener("change", write);
-  const div = field(p, label, num, [unit]); div.classList.add("mf-qty");
-  return div;
+  const div = field(p, label, num, [unit]); div.classList.add("mf-qty"); return div;
 }
 
 /** Several names from a list (processes run per item, BOM paths extracted…). */
@@ -384,7 +379,6 @@ const MESSAGES = [
   [/cannot read (.+?) as a quantity/, "mf.err.quantity"],
   [/has unit '(.+?)', which cannot be converted to '(.+?)'/, "mf.err.unit"],
   [/has unit '(.+?)', which is not a factor per piece/, "mf.err.factor"],
-  // in Japanese too: a process's unit factor is refused without its rule's code (lifecycle/processes.py)
   [/^unknown (\w+) '(.+?)'/, "mf.err.unknown"],
   [/^String should have at least 1 character/, "mf.err.required"],
   [/^Field required/, "mf.err.required"],
