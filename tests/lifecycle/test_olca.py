@@ -30,6 +30,7 @@ def _sample(path: Path, *, impact: bool = False) -> Path:
     jpy = o.Currency(name="JPY", code="JPY")
     co2 = o.new_elementary_flow("Carbon dioxide, fossil", mass)
     ch4 = o.new_elementary_flow("Methane, fossil", mass)
+    co2.category = ch4.category = "Elementary flows/Emission to air/unspecified"
     steel = o.new_product("steel, hot rolled", mass)
     power = o.new_product("electricity, medium voltage", mass)
     freight = o.new_product("transport, freight lorry", mass)

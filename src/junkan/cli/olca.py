@@ -90,5 +90,6 @@ def export_cmd(
     with reported(model, OSError):
         mf = lifecycle.load(model)
         result = lifecycle.run(mf, scenario)
+    with reported(out, OSError):  # a failure to write names --out and leaves no temporary
         path = olca.export_inventory(result, out, name=f"{mf.name}-{result.scenario}", years=window)
     print(f"wrote {path}")

@@ -2,11 +2,14 @@
 
 * :func:`import_template` reads the processes, flows and exchanges of an openLCA JSON-LD zip
   and turns each process into *unit factors* per unit of its quantitative reference (per
-  piece, kg or t·km): CO2e from its emissions to air — characterised by a climate-change
-  impact category in the zip when there is one, else by IPCC AR6 GWP100 for CO2, CH4 and
-  N2O — energy from its energy inputs, cost from its inputs' costs and revenue from its
-  reference output's. The result is a library template (``src/junkan/data/library/``
-  format: ``actors``, ``processes``, ``materials``, ``sources``), every value with its source.
+  piece, kg or t·km): CO2e from the elementary flows a climate-change impact category of
+  the zip characterises (in the factors' units), else from CO2, CH4 and N2O emitted to air
+  (the flow's category path) by IPCC AR6 GWP100; energy from its energy inputs, cost from
+  its inputs' costs and revenue from its outputs', each in one currency. Avoided products
+  count negative, amounts given by formula are evaluated as arithmetic, and what cannot be
+  read is left out with a note (user guide, chapter 11). The result is a library template
+  (``src/junkan/data/library/`` format: ``actors``, ``processes``, ``materials``,
+  ``sources``), every value with its source.
 * :func:`export_inventory` writes a scenario's inventory per process (activity, CO2e,
   energy, cost, revenue over the horizon or a window) as a JSON-LD zip openLCA imports: one
   unit process per junkan process, with the reference units, flow properties and unit
@@ -19,43 +22,30 @@ keeps CO2e as one number, not per gas; map it to a flow of your method if you ne
 from __future__ import annotations
 
 import datetime as dt
-import json
+import math
 import re
+import secrets
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import JunkanError, short
+from junkan.lifecycle.olca_read import (
+    MAX_ENTRIES,
+    MAX_MEMBER,
+    MAX_TOTAL,
+    REF,
+    Context,
+    Entities,
+    exchange_amount,
+    parameters,
+    read_zip,
+)
 
-MAX_ENTRIES = 50_000
-MAX_MEMBER = 16 * 2**20
-MAX_TOTAL = 256 * 2**20
+__all__ = [
+    "MAX_ENTRIES", "MAX_MEMBER", "MAX_TOTAL", "REF", "export_inventory", "import_template", "uid"
+]
 
-# openLCA reference data (ids as in olca-schema's units table)
-REF = {
-    "kg": (
-        "20aadc24-a391-41cf-b340-3e4529f44bde",
-        "Units of mass",
-        "93a60a57-a4c8-11da-a746-0800200c9a66",
-        "Mass",
-        "93a60a56-a3c8-11da-a746-0800200b9a66",
-    ),
-    "Item(s)": (
-        "6dabe201-aaac-4509-92f0-d00c26cb72ab",
-        "Units of items",
-        "5beb6eed-33a9-47b8-9ede-1dfe8f679159",
-        "Number of items",
-        "01846770-4cfe-4a25-8ad9-919d8d378345",
-    ),
-    "MJ": (
-        "52765a6c-3896-43c2-b2f4-c679acf13efe",
-        "Units of energy",
-        "93a60a57-a3c8-11da-a746-0800200c9a66",
-        "Energy",
-        "f6811440-ee37-11de-8a39-0800200c9a66",
-    ),
-}
 MASS = {"kg": 1.0, "g": 1e-3, "mg": 1e-6, "t": 1e3, "Mg": 1e3, "kt": 1e6, "lb": 0.45359237}
 PIECE = {"Item(s)", "item", "items", "p", "pcs", "piece", "unit"}
 TRANSPORT = {"t*km": 1.0, "kg*km": 1e-3, "tkm": 1.0}
@@ -98,44 +88,20 @@ def _slug(name: str, taken: set[str]) -> str:
     return out
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+def _mass_of_co2e(ref_unit: str | None) -> float:
+    """kg per unit of an impact category's reference unit (kg, g or t CO2 eq)."""
+    m = re.match(r"\s*(kg|g|t)\s*CO2", ref_unit or "", re.I)
+    if not m:
+        raise JunkanError(
+            f"impact category reference unit {short(ref_unit)} is not kg (or g, t) CO2 eq; "
+            "choose the climate-change category with --impact"
+        )
+    return MASS[m.group(1).lower()]
 
 
-def _read_zip(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every JSON entity of the zip by folder and id, within size limits."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise JunkanError(f"{path}: not a readable zip file ({exc})") from None
-    with zf:
-        infos = [i for i in zf.infolist() if i.filename.endswith(".json")]
-        if len(infos) > MAX_ENTRIES:
-            raise JunkanError(f"{path}: {len(infos):,} entries, more than {MAX_ENTRIES:,}")
-        total = sum(i.file_size for i in infos)
-        big = [i.filename for i in infos if i.file_size > MAX_MEMBER]
-        if big or total > MAX_TOTAL:
-            raise JunkanError(
-                f"{path}: too large to import ({short(big[:1] or total)}; at most "
-                f"{MAX_MEMBER // 2**20} MiB an entity, {MAX_TOTAL // 2**20} MiB "
-                "in all)"
-            )
-        out: dict[str, dict[str, dict[str, Any]]] = {}
-        for info in infos:
-            folder, _, name = info.filename.rpartition("/")
-            try:
-                doc = json.loads(zf.read(info), parse_constant=_no_constant)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise JunkanError(f"{path}:{info.filename}: not JSON ({exc})") from None
-            if isinstance(doc, dict):
-                out.setdefault(folder, {})[name[:-5]] = doc
-    return out
-
-
-def _climate(
-    entities: dict[str, dict[str, dict[str, Any]]], impact: str | None
-) -> tuple[dict[str, float], str]:
-    """Characterisation factors (flow id → kg CO2e per reference unit) and their source."""
+def _climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], str]:
+    """Characterisation factors (flow id → (kg CO2e per unit, the unit or None for the
+    flow's reference unit)) and their source."""
     o = _olca()
     cats = [o.ImpactCategory.from_dict(d) for d in entities.get("lcia_categories", {}).values()]
     want = [
@@ -149,15 +115,16 @@ def _climate(
             f"impact category {short(impact)} is not in the zip; it has: "
             f"{', '.join(c.name or c.id or '' for c in cats) or 'none'}"
         )
-    if want:
-        cat = want[0]
-        factors = {
-            f.flow.id: float(f.value or 0)
-            for f in cat.impact_factors or []
-            if f.flow is not None and f.flow.id
-        }
-        return factors, f"impact category '{cat.name}' ({cat.ref_unit}) of the zip"
-    return {}, GWP_SOURCE
+    if not want:
+        return {}, GWP_SOURCE
+    cat = want[0]
+    scale = _mass_of_co2e(cat.ref_unit)
+    factors = {
+        f.flow.id: (float(f.value or 0) * scale, f.unit.name if f.unit else None)
+        for f in cat.impact_factors or []
+        if f.flow is not None and f.flow.id
+    }
+    return factors, f"impact category '{cat.name}' ({cat.ref_unit}) of the zip"
 
 
 def _gwp(name: str) -> float | None:
@@ -179,64 +146,135 @@ def _basis(unit: str) -> tuple[str, float] | None:
     return None
 
 
-def _process_factors(
-    proc: Any, flows: dict[str, dict[str, Any]], cf: dict[str, float], notes: list[str]
-) -> dict[str, Any] | None:
+def _reference(
+    proc: Any, ctx: Context, params: dict[str, Any]
+) -> tuple[Any, float, str] | None:
+    """The reference exchange, its amount in the junkan basis and the basis; ``None`` with
+    a note when the process cannot be imported."""
     ref = next((e for e in proc.exchanges or [] if e.is_quantitative_reference), None)
-    if ref is None or not ref.amount:
-        notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
+    qty = exchange_amount(proc, ref, "reference", params, []) if ref is not None else None
+    if ref is None or not qty:
+        ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
         return None
-    if float(ref.amount) < 0:
-        notes.append(f"{proc.name}: negative reference amount {ref.amount}; skipped")
+    if qty < 0:
+        ctx.notes.append(f"{proc.name}: negative reference amount {qty:g}; skipped")
         return None
-    unit = ref.unit.name if ref.unit else "kg"
+    unit = ctx.unit(ref)
     basis = _basis(unit or "")
     if basis is None:
-        notes.append(f"{proc.name}: reference unit {unit!r} is not a mass, item or t*km; skipped")
+        ctx.notes.append(f"{proc.name}: reference unit {unit!r} is not a mass, item or t*km "
+                         "(an energy reference such as MJ is not a junkan basis); skipped")
         return None
-    per, to_basis = basis[0], basis[1]
-    amount = float(ref.amount) * to_basis
-    co2e = energy = cost = revenue = 0.0
-    for e in proc.exchanges or []:
-        if e is ref:
-            revenue += float(e.cost_value or 0) if not e.is_input else 0.0
-            cost += float(e.cost_value or 0) if e.is_input else 0.0
+    return ref, qty * basis[1], basis[0]
+
+
+def _co2e(proc: Any, e: Any, ctx: Context, qty: float, u: str | None) -> float:
+    """kg CO2e of one exchange: with the zip's factor of its flow (input or output, as
+    openLCA does), else by GWP100 when it is an emission to air; 0 with a note when left
+    out."""
+    kind, cat, ref_unit, name = ctx.flow(e)
+    fid = e.flow.id if e.flow else ""
+    if ctx.cf:
+        value, f_unit = ctx.cf.get(fid, (0.0, None))
+        per = f_unit or ref_unit
+    elif kind is None and not e.is_input and _gwp(name):
+        ctx.notes.append(f"{proc.name}: flow {name!r} ({fid}): neither the zip nor the "
+                         "exchange's reference to it gives its type or category; left out")
+        return 0.0
+    elif kind != "ELEMENTARY_FLOW" or e.is_input or not _gwp(name):
+        return 0.0
+    elif not cat:
+        ctx.notes.append(f"{proc.name}: flow {name!r} has no category, so no compartment; "
+                         "left out")
+        return 0.0
+    elif not re.search(r"(^|/)\s*(emissions? to )?air\b", cat, re.I):
+        return 0.0  # CO2 to water or soil is no emission to air
+    else:
+        value, per = _gwp(name) or 0.0, "kg"
+    if not value:
+        return 0.0
+    for what, unit in (("emission", u), ("characterisation factor per unit", per)):
+        if (unit or "") not in MASS:
+            ctx.notes.append(f"{proc.name}: {what} of {name!r} in {unit!r}, not a mass; "
+                             "left out")
+            return 0.0
+    return qty * MASS[u or ""] / MASS[per or ""] * value
+
+
+def _code(e: Any, ctx: Context) -> str | None:
+    if e.currency is None:
+        return None
+    doc = ctx.entities.get("currencies", {}).get(e.currency.id or "", {})
+    return str(doc.get("code") or e.currency.name or "").upper() or None
+
+
+def _money(proc: Any, parts: dict[str, list[tuple[float, str | None]]], notes: list[str],
+           amount: float, per: str) -> dict[str, str]:
+    """Cost and revenue per unit of reference, each in the one currency its exchanges
+    use; left out with a note when they mix currencies (no sourced rate to convert)."""
+    out = {}
+    for key, rows in parts.items():
+        total = sum(v for v, _ in rows)
+        codes = {c for v, c in rows if v}
+        if not total:
             continue
-        flow = flows.get(e.flow.id if e.flow else "", {})
-        name = (e.flow.name if e.flow else None) or flow.get("name", "")
-        u = e.unit.name if e.unit else ""
-        qty = float(e.amount or 0)
-        if e.is_input:
-            cost += float(e.cost_value or 0)
+        if None in codes:
+            notes.append(f"{proc.name}: {key} without a currency code; left out")
+        elif len(codes) > 1:
+            notes.append(f"{proc.name}: {key} in {' and '.join(sorted(map(str, codes)))}; no "
+                         "sourced exchange rate to add them, so the "
+                         f"{key} is left out")
+        elif (cur := next(iter(codes))) not in ("JPY", "USD", "EUR"):
+            notes.append(f"{proc.name}: {key} in {cur}, not JPY, USD or EUR; left out")
         else:
-            revenue += float(e.cost_value or 0)
-        if flow.get("flowType") == "ELEMENTARY_FLOW" and not e.is_input:
-            f = cf.get(e.flow.id) if cf and e.flow else (None if cf else _gwp(name))
-            if f is not None and f != 0.0 and (u or "kg") not in MASS:
-                notes.append(f"{proc.name}: emission of {name!r} in {u!r}, not a mass; left out")
-            elif f is not None and f != 0.0:
-                co2e += qty * MASS[u or "kg"] * f
-        elif e.is_input and u in ENERGY:
-            energy += qty * ENERGY[u]
+            out[key] = f"{total / amount:.10g} {cur}/{per}"
+    if len({v.split()[1].split("/")[0] for v in out.values()}) > 1:
+        notes.append(f"{proc.name}: cost and revenue are in different currencies; a model has "
+                     "one, so convert one of them with a sourced rate")
+    return out
+
+
+def _process_factors(
+    proc: Any, ctx: Context
+) -> tuple[dict[str, Any], str, Any, float] | None:
+    """The unit factors of a process, its basis, its reference exchange and amount."""
+    params = {**ctx.globals, **parameters(proc.parameters or [])}
+    found = _reference(proc, ctx, params)
+    if found is None:
+        return None
+    ref, amount, per = found
+    co2e = energy = 0.0
+    parts: dict[str, list[tuple[float, str | None]]] = {"cost": [], "revenue": []}
+    for e in proc.exchanges or []:
+        # an avoided product (input side) or waste (output side) counts negative, as in
+        # openLCA's matrices: its energy and cost are credited
+        sign = -1.0 if e.is_avoided_product and e is not ref else 1.0
+        if e.cost_value:
+            money = (float(e.cost_value) * sign, _code(e, ctx))
+            parts["cost" if e.is_input else "revenue"].append(money)
+        if e is ref:
+            continue
+        name = ctx.flow(e)[3]
+        qty = exchange_amount(proc, e, name, params, ctx.notes)
+        if qty is None:
+            continue
+        u = ctx.unit(e)
+        if sign < 0:
+            ctx.notes.append(f"{proc.name}: avoided {name!r} ({qty:g} {u}) credited "
+                             "(energy and cost count negative); the burden of making it "
+                             "elsewhere is not, as the factors hold own exchanges only")
+        co2e += _co2e(proc, e, ctx, qty * sign, u)
+        if e.is_input and u in ENERGY:
+            energy += qty * ENERGY[u] * sign
     out: dict[str, Any] = {}
     for key, total, unit_ in (("co2e", co2e, "kgCO2e"), ("energy", energy, "MJ")):
         if total:
             out[key] = f"{total / amount:.10g} {unit_}/{per}"
-    cur = _currency(proc)
-    for key, total in (("cost", cost), ("revenue", revenue)):
-        if total and cur:
-            out[key] = f"{total / amount:.10g} {cur}/{per}"
-        elif total:
-            notes.append(f"{proc.name}: {key} without a currency code; left out")
-    return out
-
-
-def _currency(proc: Any) -> str | None:
-    for e in proc.exchanges or []:
-        if e.currency is not None:
-            code = (e.currency.name or "").upper()
-            return code if code in ("JPY", "USD", "EUR") else None
-    return None
+    out.update(_money(proc, parts, ctx.notes, amount, per))
+    bad = [k for k, v in out.items() if not math.isfinite(float(v.split()[0]))]
+    if bad:
+        raise ValueError(f"{bad[0]} per reference unit is not a finite number")
+    return out, per, ref, amount
 
 
 def import_template(
@@ -250,14 +288,22 @@ def import_template(
     """A library template from an openLCA JSON-LD zip, and notes on what was left out.
 
     Each process becomes ``processes.<slug>`` run by ``actor`` at ``stage`` (edit them to
-    fit your model); with ``materials=True`` a process whose reference is a product in mass
-    becomes ``materials.<slug>`` (its factors are the virgin supply per kg)."""
+    fit your model); with ``materials=True`` a process whose reference is a product output
+    in mass becomes ``materials.<slug>``: its factors are the virgin supply per kg, the
+    cost being the product's price (the reference output's cost value, what the buyer
+    pays), not the maker's input costs."""
     o = _olca()
     p = Path(path)
-    entities = _read_zip(p)
-    cf, cf_source = _climate(entities, impact)
-    flows = entities.get("flows", {})
+    entities, members = read_zip(p)
     notes: list[str] = []
+    try:
+        cf, cf_source = _climate(entities, impact)
+        ctx = Context(entities, cf, notes)
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        raise JunkanError(
+            f"{p}: an impact category or global parameter is not olca-schema "
+            f"({type(exc).__name__}: {short(str(exc))})"
+        ) from None
     taken: set[str] = set()
     procs: dict[str, Any] = {}
     mats: dict[str, Any] = {}
@@ -267,48 +313,41 @@ def import_template(
     for entry, doc in docs:
         try:
             proc = o.Process.from_dict(doc)
-            factors = _process_factors(proc, flows, cf, notes)
-        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            found = _process_factors(proc, ctx)
+        except (AttributeError, TypeError, ValueError, KeyError, OverflowError) as exc:
             raise JunkanError(
-                f"{p}:processes/{entry}.json: not an olca-schema process ({type(exc).__name__}: "
-                f"{short(str(exc))}); export it again from openLCA or remove it from the zip"
+                f"{p}:{members['processes/' + entry]}: not an olca-schema process "
+                f"({type(exc).__name__}: {short(str(exc))}); export it again from openLCA or "
+                "remove it from the zip"
             ) from None
-        if factors is None:
+        if found is None:
             continue
+        factors, per, ref, amount = found
         key = _slug(proc.name or proc.id or "", taken)
-        pname = (proc.name or "")[:120]
         src = (
-            f"openLCA JSON-LD {p.name}: process '{pname}' ({proc.id}, "
+            f"openLCA JSON-LD {p.name}: process '{(proc.name or '')[:120]}' ({proc.id}, "
             f"version {proc.version}); CO2e by {cf_source}; imported {today}"
         )
         sources[key] = src
-        ref = next(e for e in proc.exchanges or [] if e.is_quantitative_reference)
-        is_mass = _basis(ref.unit.name if ref.unit else "kg") == ("kg", 1.0) or (
-            ref.unit is not None and ref.unit.name in MASS
-        )
-        if materials and is_mass and not ref.is_input:
-            supply = {k: v for k, v in factors.items() if k != "revenue"}
+        if materials and per == "kg" and not ref.is_input:
+            supply = {k: v for k, v in factors.items() if k in ("co2e", "energy")}
+            price = _money(proc, {"price": [(float(ref.cost_value or 0), _code(ref, ctx))]},
+                           notes, amount, per)
+            if price:
+                supply["cost"] = price["price"]
+            else:
+                notes.append(f"{proc.name}: its product has no price (reference cost value); "
+                             "virgin cost left out")
             mats[key] = {"title": proc.name, "virgin": {**supply, "source": src}}
         else:
-            procs[key] = {
-                "title": proc.name,
-                "actor": actor,
-                "stage": stage,
-                **factors,
-                "source": src,
-            }
+            procs[key] = {"title": proc.name, "actor": actor, "stage": stage, **factors,
+                          "source": src}
     if not procs and not mats:
         raise JunkanError(
             f"{p}: no process could be imported" + (f" ({'; '.join(notes[:3])})" if notes else "")
         )
-    template: dict[str, Any] = {
-        "actors": {
-            actor: {
-                "role": "material_maker" if mats and not procs else "part_maker",
-                "title": actor,
-            }
-        }
-    }
+    role = "material_maker" if mats and not procs else "part_maker"
+    template: dict[str, Any] = {"actors": {actor: {"role": role, "title": actor}}}
     if procs:
         template["processes"] = procs
     if mats:
@@ -417,11 +456,17 @@ def export_inventory(
     if not n:
         raise JunkanError("the scenario has no process activity to export")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    with zipio.ZipWriter(tmp) as w:
-        for entity in entities:
-            w.write(entity)
-    tmp.replace(target)
+    if target.is_dir():
+        raise JunkanError(f"{target}: is a folder; give the path of the .zip to write")
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipio.ZipWriter(tmp) as w:
+            for entity in entities:
+                w.write(entity)
+        tmp.replace(target)
+    except OSError as exc:
+        raise JunkanError(f"{target}: cannot write the zip ({exc.strerror or exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return target

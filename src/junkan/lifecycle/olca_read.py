@@ -1,0 +1,246 @@
+"""Reading openLCA JSON-LD zips for :mod:`junkan.lifecycle.olca`: the entities by folder and
+id within size limits (a damaged or hostile zip is an error naming its member), the flows an
+exchange refers to, the reference units of flows, and openLCA parameter formulas evaluated
+as arithmetic (parsed, never run as code)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import operator
+import re
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+from junkan.core.errors import JunkanError, short
+
+MAX_ENTRIES = 50_000
+MAX_MEMBER = 16 * 2**20
+MAX_TOTAL = 256 * 2**20
+
+# openLCA reference data (ids as in olca-schema's units table)
+REF = {
+    "kg": (
+        "20aadc24-a391-41cf-b340-3e4529f44bde",
+        "Units of mass",
+        "93a60a57-a4c8-11da-a746-0800200c9a66",
+        "Mass",
+        "93a60a56-a3c8-11da-a746-0800200b9a66",
+    ),
+    "Item(s)": (
+        "6dabe201-aaac-4509-92f0-d00c26cb72ab",
+        "Units of items",
+        "5beb6eed-33a9-47b8-9ede-1dfe8f679159",
+        "Number of items",
+        "01846770-4cfe-4a25-8ad9-919d8d378345",
+    ),
+    "MJ": (
+        "52765a6c-3896-43c2-b2f4-c679acf13efe",
+        "Units of energy",
+        "93a60a57-a3c8-11da-a746-0800200c9a66",
+        "Energy",
+        "f6811440-ee37-11de-8a39-0800200c9a66",
+    ),
+}
+_REF_UNIT = {ids[4]: unit for unit, ids in REF.items()}
+"""The reference unit of openLCA's reference flow properties, for zips without them."""
+
+
+def _olca() -> Any:
+    import olca_schema
+
+    return olca_schema
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{short(text)} is not a finite number")
+    return value
+
+
+def _small_int(text: str) -> int:
+    if len(text) > 309:
+        raise ValueError(f"{short(text)} is not a finite number")
+    return int(text)
+
+
+Entities = dict[str, dict[str, dict[str, Any]]]
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
+    """One JSON member of the zip, read within its size limit and parsed finite."""
+    try:
+        with zf.open(info) as fh:
+            raw = fh.read(MAX_MEMBER + 1)
+    except (OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
+            zlib.error) as exc:
+        raise JunkanError(f"{where}: cannot be read ({exc}); the zip is damaged") from None
+    if len(raw) > MAX_MEMBER:
+        raise JunkanError(f"{where}: more than {MAX_MEMBER // 2**20} MiB unpacked")
+    try:
+        return json.loads(raw, parse_constant=_no_constant, parse_float=_finite,
+                          parse_int=_small_int)
+    except RecursionError:
+        raise JunkanError(f"{where}: not JSON an import reads (nested too deeply)") from None
+    except ValueError as exc:  # UnicodeDecodeError is one
+        raise JunkanError(f"{where}: not JSON ({exc})") from None
+
+
+def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
+    """Every JSON entity of the zip by folder and ``@id``, within size limits, and the
+    member of each ``folder/id``; two entities of a folder with the same id are refused."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise JunkanError(f"{path}: not a readable zip file ({exc})") from None
+    with zf:
+        infos = [i for i in zf.infolist() if i.filename.endswith(".json")]
+        if len(infos) > MAX_ENTRIES:
+            raise JunkanError(f"{path}: {len(infos):,} entries, more than {MAX_ENTRIES:,}")
+        total = sum(i.file_size for i in infos)
+        big = [i.filename for i in infos if i.file_size > MAX_MEMBER]
+        if big or total > MAX_TOTAL:
+            raise JunkanError(
+                f"{path}: too large to import ({short(big[:1] or total)}; at most "
+                f"{MAX_MEMBER // 2**20} MiB an entity, {MAX_TOTAL // 2**20} MiB "
+                "in all)"
+            )
+        out: Entities = {}
+        members: dict[str, str] = {}
+        for info in infos:
+            folder, _, name = info.filename.rpartition("/")
+            doc = _member(zf, info, f"{path}:{info.filename}")
+            if not isinstance(doc, dict):
+                continue
+            key = str(doc.get("@id") or name[:-5])
+            if f"{folder}/{key}" in members:
+                raise JunkanError(
+                    f"{path}:{info.filename}: @id {short(key)} is also the id of "
+                    f"{members[folder + '/' + key]}; openLCA keeps one entity per id, so "
+                    "remove or re-export one of them"
+                )
+            members[f"{folder}/{key}"] = info.filename
+            out.setdefault(folder, {})[key] = doc
+    return out, members
+
+
+def _get(doc: Any, key: str) -> Any:
+    return doc.get(key) if isinstance(doc, dict) else None
+
+
+def _ref_unit(doc: dict[str, Any], entities: Entities) -> str | None:
+    """The reference unit of a flow's reference flow property, through the zip."""
+    for fpf in _get(doc, "flowProperties") or []:
+        if _get(fpf, "isRefFlowProperty"):
+            prop_id = str(_get(_get(fpf, "flowProperty"), "@id"))
+            prop = entities.get("flow_properties", {}).get(prop_id)
+            group_id = str(_get(_get(prop, "unitGroup"), "@id"))
+            group = entities.get("unit_groups", {}).get(group_id)
+            for unit in _get(group, "units") or []:
+                if _get(unit, "isRefUnit") and _get(unit, "name"):
+                    return str(unit["name"])
+            return _REF_UNIT.get(prop_id)
+    return None
+
+
+class Context:
+    """What the exchanges of a process are read with: the zip's entities, the
+    characterisation factors, the global parameters and the notes."""
+
+    def __init__(self, entities: Entities, cf: dict[str, Any], notes: list[str]) -> None:
+        self.entities, self.cf, self.notes = entities, cf, notes
+        self.flows = entities.get("flows", {})
+        self.globals = parameters(entities.get("parameters", {}).values())
+
+    def flow(self, e: Any) -> tuple[str | None, str, str | None, str]:
+        """Type, category path, reference unit and name of an exchange's flow: from the
+        zip's flow, else from the exchange's own reference to it."""
+        ref, doc = e.flow, self.flows.get(e.flow.id if e.flow else "", {})
+        kind = doc.get("flowType") or (ref and ref.flow_type and ref.flow_type.value)
+        cat = str(doc.get("category") or (ref and ref.category) or "")
+        if not kind and re.match(r"\s*(elementary flows|emissions?)\b", cat, re.I):
+            kind = "ELEMENTARY_FLOW"
+        unit = (ref and ref.ref_unit) or _ref_unit(doc, self.entities)
+        return kind, cat, unit, str((ref and ref.name) or doc.get("name") or "")
+
+    def unit(self, e: Any) -> str | None:
+        return (e.unit.name if e.unit else None) or self.flow(e)[2]
+
+
+def parameters(docs: Any) -> dict[str, Any]:
+    """Parameter name (lower case) → value, or formula for a dependent parameter."""
+    out: dict[str, Any] = {}
+    for p in docs:
+        p = p if not isinstance(p, dict) else _olca().Parameter.from_dict(p)
+        if p.name and isinstance(p.name, str):
+            dependent = p.is_input_parameter is False and p.formula
+            out[p.name.lower()] = p.formula if dependent else p.value
+    return out
+
+
+_OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                         ast.Div: operator.truediv, ast.Pow: operator.pow}
+
+
+def formula(
+    text: str, params: dict[str, Any], depth: int = 0, memo: dict[str, float] | None = None
+) -> float:
+    """The value of an openLCA formula of numbers, parameters, + - * / ^ and brackets —
+    parsed, never run as code; ``ValueError`` when it is anything else (a function call,
+    an unknown parameter, a cycle) or not finite."""
+    if depth > 20 or len(text) > 1000:
+        raise ValueError("too long or too deeply dependent")
+    memo = {} if memo is None else memo
+
+    def name(key: str) -> float:
+        value = params.get(key)
+        if value is None:
+            raise ValueError(f"unknown parameter {key!r}")
+        if key not in memo:  # each dependent parameter is evaluated once
+            memo[key] = (formula(value, params, depth + 1, memo) if isinstance(value, str)
+                         else float(value))
+        return memo[key]
+
+    def ev(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return float(node.value)  # type: ignore[arg-type]
+        if isinstance(node, ast.Name):
+            return name(node.id.lower())
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return float(_OPS[type(node.op)](ev(node.left), ev(node.right)))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
+        raise ValueError(f"{ast.dump(node)[:40]} is not arithmetic junkan evaluates")
+
+    try:
+        value = ev(ast.parse(text.replace("^", "**"), mode="eval").body)
+    except (SyntaxError, OverflowError, ZeroDivisionError, RecursionError, TypeError) as exc:
+        raise ValueError(f"{type(exc).__name__}: {exc}") from None
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+def exchange_amount(
+    proc: Any, e: Any, name: str, params: dict[str, Any], notes: list[str]
+) -> float | None:
+    """An exchange's amount: as given, else its formula's value; ``None`` with a note."""
+    if e.amount is not None:
+        return float(e.amount)
+    if not e.amount_formula:
+        notes.append(f"{proc.name}: exchange {name!r} has no amount; left out")
+        return None
+    try:
+        return formula(str(e.amount_formula), params)
+    except ValueError as exc:
+        notes.append(f"{proc.name}: exchange {name!r} has only the formula "
+                     f"{short(e.amount_formula)}, which cannot be evaluated ({exc}); left out")
+        return None
