@@ -99,5 +99,129 @@ def test_an_error_keeps_its_brackets_and_an_os_error_says_why(
         pass
     assert stop.value.exit_code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error {blocker / 'out'}: cannot create the folder: ") and \
+    assert err.startswith(f"error --out {blocker / 'out'}: cannot create the folder: ") and \
         err.rstrip().rsplit(": ", 1)[1] in ("File exists", "Not a directory")
+
+
+TOY = """junkan: 1
+name: toy
+currency: JPY
+years: {start: 2020, end: 2024}
+actors:
+  maker: {role: product_maker}
+  recycler: {role: material_regenerator}
+  dump: {role: waste_handler}
+materials:
+  steel:
+    virgin: {co2e: 2.0 kgCO2e/kg, cost: 100 JPY/kg, source: "assumption"}
+    recycled: {co2e: 0.5 kgCO2e/kg, cost: 80 JPY/kg, source: "assumption"}
+    buyer: maker
+products:
+  kettle:
+    sales: 1000
+    lifetime: {distribution: fixed, mean: 2 year}
+    bom: [{material: steel, mass: 2 kg}]
+    eol:
+      collection: {rate: 0.5, processes: [pickup]}
+      dismantling: {residual: {steel_recycling: 1}}
+      uncollected: {landfill: 1}
+processes:
+  pickup: {actor: recycler, stage: collection, co2e: 1 kgCO2e/piece, cost: 100 JPY/piece,
+           source: "assumption"}
+  steel_recycling: {kind: recycling, actor: recycler, stage: recycling, yields: {steel: 0.9},
+                    residue: {landfill: 1}, closed_loop: true, co2e: 0.2 kgCO2e/kg,
+                    cost: 20 JPY/kg, source: "assumption"}
+  landfill: {kind: landfill, actor: dump, stage: disposal, co2e: 0.01 kgCO2e/kg,
+             cost: 10 JPY/kg, source: "assumption"}
+scenarios:
+  more:
+    set: {products.kettle.eol.collection.rate: 0.8}
+"""
+UNCERTAIN = """parameters:
+  - {parameter: processes.pickup.co2e, distribution: uniform, min: 0.5, max: 1.5,
+     source: test}
+  - {parameter: materials.steel.virgin.co2e, distribution: uniform, min: 1.5, max: 2.5,
+     source: test}
+"""
+CALIBRATE = """parameters:
+  - {parameter: processes.pickup.co2e, distribution: uniform, min: 0.5, max: 3.0,
+     calibrate: true, source: test}
+observations:
+  - {scenario: baseline, total: co2e_t, value: 20.0, rel_sigma: 0.01, source: synthetic}
+"""
+OPT = """decisions:
+  - {name: coll, parameter: products.kettle.eol.collection.rate, values: [0.5, 0.9]}
+"""
+COMMANDS = {
+    "simulate": [],
+    "uncertainty": ["--runs", "4", "--spec", "u.yaml"],
+    "sensitivity": ["--method", "morris", "--n", "4", "--spec", "u.yaml"],
+    "calibrate": ["--spec", "c.yaml"],
+    "optimise": ["--spec", "o.yaml"],
+}
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name, text in (("m.yaml", TOY), ("u.yaml", UNCERTAIN), ("c.yaml", CALIBRATE),
+                       ("o.yaml", OPT)):
+        (tmp_path / name).write_text(text, "utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_out_naming_an_existing_file_is_refused_and_the_file_kept(toy: Path,
+                                                                   command: str) -> None:
+    """Past bug: ``--out res`` with ``res`` a file exited 0, replaced the file by the results
+    folder and hid it as ``.res.old``; the next run was a traceback (``NotADirectoryError``)
+    that left a hidden ``.res.XXXX`` folder each time."""
+    (toy / "res").write_text("my notes", "utf-8")
+    before = sorted(p.name for p in toy.iterdir())
+    for _ in range(2):
+        res = CliRunner().invoke(app, [command, "m.yaml", *COMMANDS[command], "--out", "res"])
+        assert res.exit_code == 2, res.output
+        assert res.exception is None or isinstance(res.exception, SystemExit)
+        assert "--out res: res is a file; give a folder" in res.output
+        assert (toy / "res").read_text("utf-8") == "my notes"
+        assert sorted(p.name for p in toy.iterdir()) == before  # no hidden folder left
+    res = CliRunner().invoke(app, [command, "m.yaml", *COMMANDS[command], "--out", "dir"])
+    assert res.exit_code == 0, res.output  # a folder is still written, and replaced
+    res = CliRunner().invoke(app, [command, "m.yaml", *COMMANDS[command], "--out", "dir"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in toy.iterdir()) == sorted([*before, "dir"])
+
+
+def test_a_failed_move_keeps_the_old_folder_and_leaves_no_temporary_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    real = Path.rename
+
+    def rename(self: Path, dest: Path) -> Path:
+        if Path(dest) == target and self.name.startswith(".out.") and \
+                not self.name.startswith(".out.old."):
+            raise PermissionError(13, "Permission denied")
+        return real(self, dest)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(typer.Exit) as stop, atomic_dir(target) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert stop.value.exit_code == 2
+    assert capsys.readouterr().err == (f"error --out {target}: cannot move the results into "
+                                       "place: Permission denied\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert [p.name for p in target.iterdir()] == ["old.txt"]
+
+
+def test_a_file_appearing_while_the_results_are_made_is_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out"
+    with pytest.raises(typer.Exit), atomic_dir(target, "--report out") as tmp:
+        (tmp / "new.txt").write_text("new")
+        target.write_text("someone else's file")
+    assert capsys.readouterr().err.startswith(f"error --report out: {target} is a file")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert target.read_text() == "someone else's file"

@@ -126,27 +126,59 @@ def _umask() -> int:
 def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     """Write into a temporary sibling folder; replace ``target`` only on success. The folder
     ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
-    owner-only ones. A folder that cannot be made is a :func:`fail` naming it (as ``what``,
-    e.g. the option that gave it, if given)."""
+    owner-only ones. An existing folder is replaced; an existing file (or anything else that
+    is not a folder) never is. A folder that cannot be made, a target that is a file, or a
+    move that fails is a :func:`fail` naming it (as ``what``, default ``--out TARGET``);
+    no temporary folder is left behind on any failure, and the old folder stays as it was."""
+    name = what or f"--out {target}"
+    _refuse_non_folder(target, name)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     except OSError as exc:
-        fail(f"{what or target}: cannot create the folder: {_reason(exc)}")
+        fail(f"{name}: cannot create the folder: {_reason(exc)}")
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
+        _refuse_non_folder(target, name)  # it may have appeared while the results were made
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if target.exists():
-        backup = target.with_name(f".{target.name}.old")
-        shutil.rmtree(backup, ignore_errors=True)
-        target.rename(backup)
+    try:
+        _replace(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        fail(f"{name}: cannot move the results into place: {_reason(exc)}")
+
+
+def _refuse_non_folder(target: Path, name: str) -> None:
+    """:func:`fail` when ``target`` exists and is not a folder (a file is never replaced)."""
+    if (target.exists() or target.is_symlink()) and not target.is_dir():
+        kind = "a file" if target.is_file() else "not a folder"
+        fail(f"{name}: {target} is {kind}; give a folder (an existing file is never "
+             "replaced by a results folder)")
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    """Move ``tmp`` to ``target``; an existing ``target`` folder is moved aside into a
+    unique hidden folder first and removed after, or moved back if the move fails."""
+    if not (target.exists() or target.is_symlink()):
         tmp.rename(target)
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    old = aside / "old"
+    try:
+        target.rename(old)
+    except OSError:
+        aside.rmdir()
+        raise
+    try:
         tmp.rename(target)
+    except OSError:
+        old.rename(target)  # if even this fails, the old folder stays in ``aside``, not deleted
+        aside.rmdir()
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def print_json(doc: Any, *, ensure_ascii: bool = False) -> None:

@@ -70,8 +70,10 @@ def measure(
 
 
 def _rap(result: Result) -> dict[str, float]:
-    """RAP's numerator (revenue − purchases) and denominator (circulation cost) per actor and
-    for the network, from ``junkan.indicators``' per-actor reading of the run."""
+    """RAP's numerator (value added: revenue − purchases) and denominator (circulation cost)
+    per actor, from ``junkan.indicators``' per-actor reading of the run (whole horizon), and
+    for the network their sums over the actors (value added is additive over companies):
+    RAP's formula applied to all the actors together, the ratio of the sums."""
     from junkan.indicators import scenario_indicators
 
     totals = result.totals()
@@ -121,6 +123,20 @@ def value(term: Term, figures: dict[str, float]) -> float:
         return num
     d = evaluate(den, figures)
     return num / d if d else float("nan")
+
+
+def yearly(term: Term, figures: dict[str, float]) -> list[tuple[int | None, float]]:
+    """A term's value in one run as (year, value): one per year of the window for activity
+    (a per-year figure), else one with year ``None`` (NaN for 0/0)."""
+    nums, den = forms(term, figures)
+    d = None if den is None else evaluate(den, figures)
+    out: list[tuple[int | None, float]] = []
+    for f in nums:
+        (key,) = f
+        year = int(key.rsplit("@", 1)[1]) if term.metric == "activity" else None
+        n = evaluate(f, figures)
+        out.append((year, n if d is None else n / d if d else float("nan")))
+    return out
 
 
 def vector(form: Linear, names: list[str]) -> np.ndarray:

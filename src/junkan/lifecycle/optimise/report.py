@@ -44,6 +44,8 @@ def optimum_page(opt: Optimum, path: Path) -> Path:
         ),
         caption=f"{o['figure']} ({o['unit']})",
     )
+    if o.get("definition"):
+        page.paragraph(f"{o['figure']}: {o['definition']}.")
     if doc["constraints"]:
         page.heading("Constraints").table(pd.DataFrame(doc["constraints"]))
     cur = m.baseline.currency

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from junkan.lifecycle.optimise.features import value
-from junkan.lifecycle.optimise.spec import UNITS, Objective, OptimiseSpec
+from junkan.lifecycle.optimise.features import value, yearly
+from junkan.lifecycle.optimise.spec import UNITS, Constraint, Objective, OptimiseSpec
 
 if TYPE_CHECKING:
     from junkan import lifecycle
@@ -76,15 +76,27 @@ class Point:
 
 def constraints_doc(spec: OptimiseSpec, point: Point) -> list[dict[str, Any]]:
     """The spec's constraints at ``point``: each bound, the point's value and whether it is
-    met (within a relative 1e-9, the solver's own tolerance)."""
+    met (within a relative 1e-9, the solver's own tolerance). A per-year figure (activity)
+    must hold in every year of the window: ``value`` and ``year`` are those of the binding
+    year — the one furthest below ``min`` or above ``max``, or, when all are met, the one
+    closest to a bound; ``year`` is ``None`` for a figure over the whole window."""
     out = []
     for c in spec.constraints:
-        v = value(c, point.raw)
-        tol = 1e-9 * max(1.0, abs(v))
-        met = (c.min is None or v >= c.min - tol) and (c.max is None or v <= c.max + tol)
+        values = yearly(c, point.raw) or [(None, 0.0)]
+        year, v = min(values, key=lambda yv: _slack(c, yv[1]))
+        met = all(_slack(c, x) >= -1e-9 * max(1.0, abs(x)) for _, x in values)
         out.append({"figure": c.label(), "min": c.min, "max": c.max, "value": _num(v),
-                    "met": bool(met)})
+                    "year": year, "met": bool(met)})
     return out
+
+
+def _slack(c: Constraint, v: float) -> float:
+    """How far ``v`` lies inside ``c``'s bounds (negative: outside; −inf for NaN)."""
+    if not np.isfinite(v):
+        return -np.inf
+    lo = v - c.min if c.min is not None else np.inf
+    hi = c.max - v if c.max is not None else np.inf
+    return float(min(lo, hi))
 
 
 def _objective_doc(
@@ -94,6 +106,7 @@ def _objective_doc(
         "figure": o.label(),
         "sense": "max" if o.maximise else "min",
         "unit": UNITS.get(o.metric, currency),
+        "definition": o.definition(),
         "value": _num(value(o, pt.raw)),
         "reference": _num(value(o, ref.raw)),
         "as_modelled": _num(value(o, base.raw)),
@@ -170,6 +183,7 @@ class ParetoFront:
                     "figure": o.label(),
                     "sense": "max" if o.maximise else "min",
                     "unit": UNITS.get(o.metric, cur),
+                    "definition": o.definition(),
                 }
                 for o in (o1, o2)
             ],

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from junkan import lifecycle
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.optimise.features import forms, value, vector
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point
@@ -34,9 +34,14 @@ class _Problem:
         self, model: lifecycle.ModelFile, spec: OptimiseSpec, extra: Sequence[Objective] = ()
     ) -> None:
         self.model, self.spec = model, spec
-        terms: list[Term] = [spec.objective, *spec.constraints, *extra]
-        if spec.pareto:
-            terms += list(spec.pareto.objectives)
+        located: list[tuple[str, Term]] = [
+            ("objective", spec.objective),
+            *((f"constraints[{i}]", c) for i, c in enumerate(spec.constraints)),
+            *(("objective", o) for o in extra),
+            *((f"pareto.objectives[{j}]", o) for j, o in
+              enumerate(spec.pareto.objectives if spec.pareto else ())),
+        ]
+        terms = [t for _, t in located]
         activity = {(t.process, t.basis) for t in terms if t.metric == "activity"}
         rap = any(t.metric == "rap" for t in terms)
         _check_years(model, spec)
@@ -44,7 +49,7 @@ class _Problem:
         self.expanded = expand(model, spec)
         self.as_modelled = self.sim([])
         keys = set(self.as_modelled)
-        self._check_terms(terms, keys)
+        self._check_terms(located, keys)
         relevant: set[str] = set()
         for t in terms:
             nums, den = forms(t, keys)
@@ -54,15 +59,31 @@ class _Problem:
         self.sur: Surrogate | None = None
         self.prog: Program | None = None
 
-    def _check_terms(self, terms: list[Term], keys: set[str]) -> None:
-        for t in terms:
-            for who, what in ((t.actor, "actor"), (t.material, "material")):
-                if who is not None and not any(k.endswith(f"@{who}") for k in keys):
-                    raise JunkanError(f"{t.label()}: unknown {what} {who!r} in the model")
-            if t.metric == "activity" and not any(
-                k.startswith(f"activity@{t.process}@") for k in keys
+    def _check_terms(self, terms: list[tuple[str, Term]], keys: set[str]) -> None:
+        """ModelError naming the spec's field of every actor, material or process the model
+        does not have."""
+        problems = []
+        for path, t in terms:
+            for who, what, field, prefix in (
+                (t.actor, "actor", "actor", "margin@"),
+                (t.material, "material", "material", "virgin_input@"),
+                (t.process if t.metric == "activity" else None, "process", "process",
+                 "activity@"),
             ):
-                raise JunkanError(f"{t.label()}: unknown process {t.process!r} in the model")
+                if who is None:
+                    continue
+                if any(k.startswith(f"{prefix}{who}@") or k == f"{prefix}{who}" for k in keys):
+                    continue
+                known = sorted({k[len(prefix):].split("@")[0] for k in keys
+                                if k.startswith(prefix)} if what != "process"
+                               else self.model.baseline.processes)
+                more = ", …" if len(known) > 20 else ""
+                problems.append(Problem(
+                    f"{path}.{field}",
+                    f"unknown {what} {short(who)} in the model {short(self.model.name)}"
+                    + (f"; known: {', '.join(known[:20])}{more}" if known else "")))
+        if problems:
+            raise ModelError(problems, self.spec.origin)
 
     def program(self) -> Program:
         if self.prog is None:
@@ -242,9 +263,14 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
 
 
 def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec) -> ParetoFront:
-    """The Pareto front of ``spec.pareto.objectives`` (ε-constraint: the first objective
-    optimised with the second bounded at ``points`` levels between its best and its value at
-    the first's optimum; ties broken towards the second), each point simulated."""
+    """The Pareto front of ``spec.pareto.objectives`` by the ε-constraint method, ties broken
+    lexicographically (among the optima of the first objective, the best for the second), each
+    point simulated. When every choice is discrete (no continuous range) the front is finite
+    and complete: walking from the first objective's optimum, each step requires the second to
+    improve on the last point, until it cannot (at most ``max_points`` points; beyond, the
+    ``points`` levels below are added and the method says the front is incomplete). With a
+    continuous range the front is a continuum, sampled with the second objective bounded at
+    ``points`` levels between its best and its value at the first's optimum."""
     if spec.pareto is None:
         raise JunkanError("give pareto: {objectives: [co2e, cost]} in the spec (or --pareto)")
     o1, o2 = spec.pareto.objectives
@@ -256,28 +282,91 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec) -> ParetoFront:
     if z1 is None or z2 is None:
         raise JunkanError("no combination of the options satisfies the constraints")
     z1 = _tiebreak(prog, g1, g2, z1, rows)
-    a, b = g2.of(prog.figures(z2)), g2.of(prog.figures(z1))
+    z2 = _tiebreak(prog, g2, g1, z2, rows)
+    finite = bool(np.all(prog.integrality == 1))
+    zs, complete = _walk(prog, g1, g2, z1, z2, rows, spec.pareto.max_points) if finite else (
+        [], False)
+    if not complete:
+        zs += _grid(prog, g1, g2, z1, z2, rows, spec.pareto.points)
     seen: dict[str, Point] = {}
-    for eps in np.linspace(a, b, spec.pareto.points):
-        slack = 1e-9 * max(abs(eps), 1.0)
-        row = Row(g2, -np.inf, eps + slack) if not o2.maximise else Row(g2, eps - slack)
-        z = prog.solve(g1, [*rows, row])
-        if z is None:
-            continue
-        z = _tiebreak(prog, g1, g2, z, [*rows, row])
+    for z in zs:
         choices = prog.decode(z)
         key = "|".join(json_key(c) for c in choices)
         if key not in seen:
             seen[key] = p.point(choices, prog.figures(z))
     points = _nondominated(list(seen.values()), o1, o2)
-    deviation = _verify(p, z1)
-    return ParetoFront(
-        model,
-        spec,
-        points,
-        _as_modelled(p),
-        _method(p, deviation, g1.den is not None or g2.den is not None),
-    )
+    method = _method(p, _verify(p, z1), g1.den is not None or g2.den is not None)
+    method["front"] = _front_doc(finite, complete, len(points), spec)
+    method["text"] += "; Pareto front: " + method["front"]["text"]
+    return ParetoFront(model, spec, points, _as_modelled(p), method)
+
+
+def _bound(goal: Goal, eps: float) -> Row:
+    """``goal`` at ``eps`` or better."""
+    return Row(goal, eps) if goal.maximise else Row(goal, -np.inf, eps)
+
+
+def _grid(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, rows: list[Row],
+          points: int) -> list[np.ndarray]:
+    """Optima of ``g1`` with ``g2`` bounded at ``points`` levels between its values at the
+    two extremes (both included)."""
+    a, b = g2.of(prog.figures(z2)), g2.of(prog.figures(z1))
+    out = [z1, z2]
+    for eps in np.linspace(a, b, points):
+        slack = 1e-9 * max(abs(eps), 1.0) * (-1 if g2.maximise else 1)
+        z = prog.solve(g1, [*rows, _bound(g2, eps + slack)])
+        if z is not None:
+            out.append(_tiebreak(prog, g1, g2, z, [*rows, _bound(g2, eps + slack)]))
+    return out
+
+
+def _walk(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, rows: list[Row],
+          limit: int) -> tuple[list[np.ndarray], bool]:
+    """Every point of a finite front, from ``z1`` (best for ``g1``) to ``z2`` (best for
+    ``g2``): each step is the lexicographic optimum (``g1``, then ``g2``) with ``g2`` better
+    than at the last point by ``step`` — 1e-6 of the larger of the front's span and the
+    magnitude of ``g2``, well above the solver's tolerance. Whether it ended (not at
+    ``limit``)."""
+    sign = -1.0 if g2.maximise else 1.0  # sign · g2 is minimised
+    last, end = sign * g2.of(prog.figures(z1)), sign * g2.of(prog.figures(z2))
+    step = 1e-6 * max(abs(last - end), abs(last), abs(end), 1e-300)
+    out = [z1]
+    while last > end + step / 2:
+        if len(out) >= limit:
+            return out, False
+        row = _bound(g2, sign * (last - step))
+        z = prog.solve(g1, [*rows, row])
+        if z is None:
+            break
+        z = _tiebreak(prog, g1, g2, z, [*rows, row])
+        reached = sign * g2.of(prog.figures(z))
+        out.append(z)
+        last = min(reached, last - step)  # never stalls, even at the solver's tolerance
+    return out, True
+
+
+def _front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec) -> dict[str, Any]:
+    assert spec.pareto is not None
+    if complete:
+        text = (
+            f"complete — every non-dominated combination ({n} points; ε-constraint stepped "
+            "from the first objective's optimum with lexicographic tie-breaking, until the "
+            "second cannot improve; values of the second within 1e-6 of the front's span or "
+            "magnitude count as equal)"
+        )
+    elif finite:
+        text = (
+            f"incomplete — more than max_points ({spec.pareto.max_points}) points; the first "
+            f"of them and {spec.pareto.points} ε levels across the front are given ({n} "
+            "points); raise pareto.max_points for all"
+        )
+    else:
+        text = (
+            f"sampled — the second objective bounded at {spec.pareto.points} levels between "
+            f"its extremes ({n} points); a continuous range makes the front a continuum, so "
+            "points between them may exist"
+        )
+    return {"complete": complete, "points": n, "text": text}
 
 
 def _tiebreak(prog: Program, g1: Goal, g2: Goal, z: np.ndarray, rows: list[Row]) -> np.ndarray:
@@ -290,7 +379,9 @@ def _tiebreak(prog: Program, g1: Goal, g2: Goal, z: np.ndarray, rows: list[Row])
 
 
 def _nondominated(points: list[Point], o1: Objective, o2: Objective) -> list[Point]:
-    """The simulated points no other point beats on both objectives, by the first."""
+    """The simulated points no other point beats on both objectives, by the first. Values
+    within 1e-6 of the larger of the front's span and magnitude count as equal (the solver's
+    tolerance moves a continuous range by less): of equal points the first is kept."""
 
     def vals(pt: Point) -> tuple[float, float]:
         return (
@@ -298,9 +389,19 @@ def _nondominated(points: list[Point], o1: Objective, o2: Objective) -> list[Poi
             (-1 if o2.maximise else 1) * value(o2, pt.raw),
         )
 
-    out = []
-    for pt in points:
-        v = vals(pt)
-        if not any(vals(q)[0] <= v[0] and vals(q)[1] <= v[1] and vals(q) != v for q in points):
-            out.append(pt)
-    return sorted(out, key=vals)
+    ordered = sorted(points, key=vals)
+    v = [vals(pt) for pt in ordered]
+    tol = [
+        1e-6 * max(max(x) - min(x), max(abs(y) for y in x)) if x else 0.0
+        for x in ([a for a, _ in v if np.isfinite(a)], [b for _, b in v if np.isfinite(b)])
+    ]
+
+    def beaten(i: int) -> bool:
+        (a, b) = v[i]
+        return any(
+            j != i and c <= a + tol[0] and d <= b + tol[1]
+            and (j < i or c < a - tol[0] or d < b - tol[1])
+            for j, (c, d) in enumerate(v)
+        )
+
+    return [pt for i, pt in enumerate(ordered) if not beaten(i)]

@@ -39,10 +39,29 @@ UNITS = {
     "rap": "ratio",
 }
 """Units of the metrics (money is in the model's currency; activity per basis)."""
+DEFINITIONS = {
+    "rap": (
+        "RAP's formula (value added ÷ circulation cost) applied to all the model's actors "
+        "together, whole horizon: Σ value added ÷ Σ circulation cost over the actors, each as "
+        "junkan indicators reads it per actor (actor.NAME.rap: value added = revenue − "
+        "purchases of material supply and parts; circulation cost = cost of the actor's "
+        "collection, transport, reuse, remanufacturing, dismantling and recycling processes; "
+        "no capex, a simulation has none) — the ratio of the sums, not a sum or mean of the "
+        "actors' ratios"
+    ),
+    "rap:actor": (
+        "the actor's RAP as junkan indicators reads it (actor.NAME.rap), whole horizon: "
+        "(revenue − purchases of material supply and parts) ÷ cost of its circulation-stage "
+        "processes"
+    ),
+    "recycled_share": "recycled ÷ (recycled + virgin) input over the window, in t",
+}
+"""What the ratio metrics are, in words (the figure documents say it beside the value)."""
 
 MAX_DECISIONS = 40
 MAX_OPTIONS = 64
 MAX_POINTS = 51
+MAX_FRONT = 2000
 _NAME = r"^[A-Za-z0-9_.:-]{1,64}$"
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -121,6 +140,12 @@ class Term(Strict):
         who = self.actor or self.material or self.process
         return f"{self.metric}:{who}" if who else self.metric
 
+    def definition(self) -> str | None:
+        """What a ratio figure is, in words (``None`` for a plain sum)."""
+        if self.metric == "rap" and self.actor:
+            return DEFINITIONS["rap:actor"]
+        return DEFINITIONS.get(self.metric)
+
 
 def _term(value: Any) -> Any:
     """``"co2e"`` or ``"rap:recycler"`` as a term document."""
@@ -177,6 +202,10 @@ class Constraint(Term):
 class Pareto(Strict):
     objectives: tuple[Objective, Objective]
     points: int = Field(default=9, ge=2, le=MAX_POINTS)
+    """ε levels where the front is sampled: with a continuous range (the front is then a
+    continuum), or beyond ``max_points``."""
+    max_points: int = Field(default=200, ge=2, le=MAX_FRONT)
+    """Most points of a finite front (every choice discrete) found exactly, one by one."""
 
     @model_validator(mode="after")
     def _two(self) -> Pareto:

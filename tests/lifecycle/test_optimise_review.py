@@ -1,0 +1,267 @@
+"""Review 17 of the optimiser: per-year constraints are checked in every year, the Pareto
+front of discrete choices is complete, RAP says what it is, unknown names in a spec name the
+spec's field. Every figure below is checked by hand on a small model:
+
+* kettle: 1000 sold a year, fixed life 2 years → 1000 × collection rate picked up a year from
+  2022; fan: 500 a year, fixed life 3 years, collection 0.3 → 150 picked up a year from 2023.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from junkan import lifecycle
+from junkan.cli.main import app
+from junkan.core.errors import ModelError
+from junkan.lifecycle import optimise as opt
+from junkan.lifecycle.optimise.features import value
+
+TOY = """junkan: 1
+name: toy
+currency: JPY
+years: {start: 2020, end: 2029}
+actors:
+  maker: {role: product_maker}
+  recycler: {role: material_regenerator}
+  dump: {role: waste_handler}
+materials:
+  steel:
+    virgin: {co2e: 2.0 kgCO2e/kg, cost: 100 JPY/kg, source: "assumption"}
+    recycled: {co2e: 0.5 kgCO2e/kg, cost: 80 JPY/kg, source: "assumption"}
+    buyer: maker
+  copper:
+    virgin: {co2e: 4.0 kgCO2e/kg, cost: 900 JPY/kg, source: "assumption"}
+    recycled: {co2e: 1.0 kgCO2e/kg, cost: 700 JPY/kg, source: "assumption"}
+    buyer: maker
+parts:
+  motor:
+    bom: [{material: copper, mass: 1 kg}]
+products:
+  kettle:
+    sales: 1000
+    lifetime: {distribution: fixed, mean: 2 year}
+    bom:
+      - {part: motor, quantity: 1}
+      - {material: steel, mass: 2 kg}
+    eol:
+      collection: {rate: 0.5, processes: [pickup]}
+      dismantling: {residual: {steel_recycling: 1}}
+      uncollected: {landfill: 1}
+  fan:
+    sales: 500
+    lifetime: {distribution: fixed, mean: 3 year}
+    bom:
+      - {material: steel, mass: 4 kg}
+    eol:
+      collection: {rate: 0.3, processes: [pickup]}
+      dismantling: {residual: {steel_recycling: 1}}
+      uncollected: {landfill: 1}
+processes:
+  pickup: {actor: recycler, stage: collection, co2e: 1 kgCO2e/piece, cost: 100 JPY/piece,
+           source: "assumption"}
+  steel_recycling: {kind: recycling, actor: recycler, stage: recycling,
+                    yields: {steel: 0.9, copper: 0.8}, residue: {landfill: 1},
+                    closed_loop: true, co2e: 0.2 kgCO2e/kg, cost: 20 JPY/kg,
+                    revenue: 30 JPY/kg, source: "assumption"}
+  cheap_recycling: {kind: recycling, actor: recycler, stage: recycling,
+                    yields: {steel: 0.6, copper: 0.0}, residue: {landfill: 1},
+                    closed_loop: true, co2e: 0.05 kgCO2e/kg, cost: 5 JPY/kg,
+                    source: "assumption"}
+  landfill: {kind: landfill, actor: dump, stage: disposal, co2e: 0.01 kgCO2e/kg,
+             cost: 10 JPY/kg, source: "assumption"}
+scenarios:
+  more:
+    set: {products.kettle.eol.collection.rate: 0.8}
+"""
+KETTLE = {"name": "kettle_coll", "parameter": "products.kettle.eol.collection.rate"}
+ROUTES = [
+    {"name": "kettle_route", "options": {"good": {}, "cheap": {"set": {
+        "products.kettle.eol.dismantling.residual": {"cheap_recycling": 1}}}}},
+    {"name": "fan_route", "options": {"good": {}, "cheap": {"set": {
+        "products.fan.eol.dismantling.residual": {"cheap_recycling": 1}}}, "dump": {"set": {
+            "products.fan.eol.dismantling.residual": {"landfill": 1}}}}},
+]
+FRONT: dict[str, Any] = {
+    "objective": "co2e",
+    "years": [2022, 2029],
+    "decisions": [
+        {**KETTLE, "values": [0.3, 0.5, 0.9]},
+        {"name": "fan_coll", "parameter": "products.fan.eol.collection.rate",
+         "range": [0.2, 0.8], "steps": 4},
+        *ROUTES,
+    ],
+    "pareto": {"objectives": ["co2e", "margin:recycler"], "points": 15},
+}
+
+
+@pytest.fixture(scope="module")
+def model() -> lifecycle.ModelFile:
+    return lifecycle.load(text=TOY, source="toy.yaml")
+
+
+def test_a_per_year_minimum_is_checked_in_every_year(model: lifecycle.ModelFile) -> None:
+    """Past bug: the model as given (500 picked up in 2022, 650 from 2023) was reported as
+    meeting 'at least 600 a year' with the value 650 — the largest year, not the binding one."""
+    spec = opt.load_spec(doc={
+        "years": [2022, 2028],
+        "decisions": [{**KETTLE, "values": [0.5, 0.9]}],
+        "constraints": [{"metric": "activity", "process": "pickup", "basis": "piece",
+                         "min": 600}],
+    })
+    doc = opt.optimise(model, spec).to_json()
+    (given,) = doc["as_modelled_constraints"]
+    assert (given["value"], given["year"], given["met"]) == (pytest.approx(500), 2022, False)
+    (best,) = doc["constraints"]  # rate 0.9: 900 in 2022, 1050 from 2023
+    assert (best["value"], best["year"], best["met"]) == (pytest.approx(900), 2022, True)
+    assert doc["choices"][0]["value"] == 0.9
+    # a maximum binds in the largest year; a whole-window figure has no year
+    spec = opt.load_spec(doc={**spec.model_dump(exclude_none=True), "constraints": [
+        {"metric": "activity", "process": "pickup", "basis": "piece", "max": 1000},
+        {"metric": "cost", "max": 1e12}]})
+    cap, cost = opt.optimise(model, spec).to_json()["as_modelled_constraints"]
+    assert (cap["value"], cap["year"], cap["met"]) == (pytest.approx(650), 2023, True)
+    assert cost["year"] is None and cost["met"] is True
+
+
+def _brute_front(model: lifecycle.ModelFile, spec: opt.OptimiseSpec) -> set[tuple[float, float]]:
+    assert spec.pareto is not None
+    o1, o2 = spec.pareto.objectives
+    _, points = opt.enumerate_options(model, spec)
+    vals = {(round(value(o1, p.raw), 6), round(value(o2, p.raw), 3)) for p in points
+            if p.feasible}
+    return {(a, b) for a, b in vals if not any(c <= a and d >= b and (c, d) != (a, b)
+                                               for c, d in vals)}
+
+
+def test_the_front_of_discrete_choices_is_complete(model: lifecycle.ModelFile) -> None:
+    """Past bug: 15 ε levels between the extremes (steps of 33,000 JPY of the recycler's
+    margin) stepped over the point (82.8208 t, −322,000 JPY) — kettle 0.5, fan 0.2 — between
+    −336,000 and −294,000: the front had 11 of the 12 points enumeration finds."""
+    spec = opt.load_spec(doc=FRONT)
+    front = opt.pareto(model, spec)
+    got = {(round(value(spec.pareto.objectives[0], p.raw), 6),
+            round(p.raw["margin@recycler"], 3)) for p in front.points}
+    want = _brute_front(model, spec)
+    assert len(want) == 12 and got == want
+    assert (82.8208, -322000.0) in got
+    assert front.method["front"]["complete"] is True
+    assert "complete" in front.method["text"]
+    # with a small max_points the front says it is incomplete and still spans both ends
+    small = opt.load_spec(doc={**FRONT, "pareto": {**FRONT["pareto"], "max_points": 3}})
+    part = opt.pareto(model, small)
+    assert part.method["front"]["complete"] is False
+    assert "raise pareto.max_points" in part.method["front"]["text"]
+    margins = [p.raw["margin@recycler"] for p in part.points]
+    assert min(margins) == pytest.approx(-672000) and max(margins) == pytest.approx(-210000)
+
+
+def test_a_front_with_a_continuous_range_says_it_is_sampled(model: lifecycle.ModelFile) -> None:
+    """A linear range alone stays continuous: the front is a continuum, sampled at `points`
+    levels, and the result says so instead of claiming completeness."""
+    doc = {**FRONT, "decisions": [{**KETTLE, "range": [0.3, 0.9]}],
+           "pareto": {"objectives": ["co2e", "margin:recycler"], "points": 4}}
+    front = opt.pareto(model, opt.load_spec(doc=doc))
+    assert front.method["front"]["complete"] is False
+    assert front.method["front"]["text"].startswith("sampled")
+    assert not front.method["interactions"] and not front.method["nonlinear_ranges"]
+    rates = sorted(p.choices[0]["value"] for p in front.points)
+    assert rates == pytest.approx([0.3, 0.5, 0.7, 0.9])  # linear: the levels are equidistant
+
+
+def test_rap_is_the_indicator_formula_over_all_actors(model: lifecycle.ModelFile) -> None:
+    """`rap` is Σ value added ÷ Σ circulation cost over the actors as `junkan indicators`
+    reads them (actor.NAME.rap); `rap:ACTOR` is that actor's own figure. The documents now
+    say so beside the value (the guide implied the model-level indicator, which is null for a
+    simulation). By hand: the recycler collects 500 kettles (2022–2029) and 150 fans
+    (2023–2029) a year at 100 JPY and recycles their 3 kg and 4 kg at 20 JPY/kg, sold at
+    30 JPY/kg."""
+    from junkan.indicators import scenario_indicators
+
+    result = lifecycle.run(model, None)
+    totals = result.totals()
+    by_actor = scenario_indicators(result, totals, totals)["indicators_by_actor"]
+    inputs = {a: next(i["inputs"] for i in items if i["key"] == f"actor.{a}.rap")
+              for a, items in by_actor.items()}
+    kg = 8 * 500 * 3 + 7 * 150 * 4  # a kettle: 2 kg steel and a motor of 1 kg copper
+    assert inputs["recycler"]["circulation_cost"] == pytest.approx(8 * 500 * 100 + 7 * 150 * 100
+                                                                   + 20 * kg)
+    assert inputs["recycler"]["revenue"] == pytest.approx(30 * kg)
+    network = sum(i["revenue"] - i["purchases"] for i in inputs.values()) / sum(
+        i["circulation_cost"] for i in inputs.values())
+    for objective, want in (("rap", network), ("rap:recycler", 30 * kg / (
+            8 * 500 * 100 + 7 * 150 * 100 + 20 * kg))):
+        spec = opt.load_spec(doc={"objective": objective,
+                                  "decisions": [{**KETTLE, "values": [0.5, 0.9]}]})
+        doc = opt.optimise(model, spec).to_json()["objective"]
+        assert doc["as_modelled"] == pytest.approx(want)
+        assert "actor.NAME.rap" in doc["definition"]
+    network_doc = opt.load_spec(doc={"objective": "rap"}).objective.definition()
+    assert "ratio of the sums" in str(network_doc)
+
+
+def test_unknown_names_in_a_spec_name_its_file_and_field(tmp_path: Path,
+                                                         model: lifecycle.ModelFile) -> None:
+    """Past bug: 'rap:nobody: unknown actor 'nobody' in the model' named neither the spec
+    file nor the field."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({
+        "objective": "rap:nobody",
+        "decisions": [{**KETTLE, "values": [0.5, 0.9]}],
+        "constraints": [{"metric": "cost", "max": 1e12},
+                        {"metric": "recycled_share", "material": "gold", "min": 0.1},
+                        {"metric": "activity", "process": "shredding", "max": 5}],
+        "pareto": {"objectives": ["co2e", "margin:ghost"]},
+    }), "utf-8")
+    with pytest.raises(ModelError) as err:
+        opt.optimise(model, opt.load_spec(path))
+    assert str(err.value).splitlines() == [
+        f"{path}:objective.actor: unknown actor 'nobody' in the model 'toy'; known: dump, "
+        "maker, recycler",
+        f"{path}:constraints[1].material: unknown material 'gold' in the model 'toy'; known: "
+        "copper, steel",
+        f"{path}:constraints[2].process: unknown process 'shredding' in the model 'toy'; "
+        "known: cheap_recycling, landfill, pickup, steel_recycling",
+        f"{path}:pareto.objectives[1].actor: unknown actor 'ghost' in the model 'toy'; known: "
+        "dump, maker, recycler",
+    ]
+    (tmp_path / "m.yaml").write_text(TOY, "utf-8")
+    res = CliRunner().invoke(app, ["optimise", str(tmp_path / "m.yaml"), "--spec", str(path),
+                                   "--format", "json"])
+    assert res.exit_code == 2, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)  # no traceback
+    assert f"error {path}:objective.actor: unknown actor 'nobody'" in res.output
+    assert f"error {path}:pareto.objectives[1].actor: unknown actor 'ghost'" in res.output
+    with pytest.raises(json.JSONDecodeError):  # no result document on stdout
+        json.loads(res.output)
+
+
+@pytest.mark.parametrize(("pair", "size"), [(["co2e", "cost"], 6),
+                                            (["recycled_share:steel", "cost"], 7)])
+def test_the_front_is_complete_with_a_ratio_objective_too(pair: list[str], size: int) -> None:
+    """On the kettle model of test_optimise (72 combinations) the 5-level ε grid found 5 of
+    the 6 points of co2e × cost and 4 of the 7 of recycled share of steel × cost."""
+    from tests.lifecycle.test_optimise import DECISIONS, MODEL
+
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    spec = opt.load_spec(doc={"decisions": DECISIONS, "pareto": {"objectives": pair,
+                                                                 "points": 5}})
+    assert spec.pareto is not None
+    o1, o2 = spec.pareto.objectives
+    s1, s2 = (-1 if o.maximise else 1 for o in (o1, o2))
+    _, points = opt.enumerate_options(kettle, spec)
+    vals = {(round(s1 * value(o1, p.raw), 7), round(s2 * value(o2, p.raw), 4)) for p in points
+            if p.feasible}
+    want = {(a, b) for a, b in vals
+            if not any(c <= a and d <= b and (c, d) != (a, b) for c, d in vals)}
+    front = opt.pareto(kettle, spec)
+    got = {(round(s1 * value(o1, p.raw), 7), round(s2 * value(o2, p.raw), 4))
+           for p in front.points}
+    assert len(want) == size and got == want
+    assert front.method["front"] == {"complete": True, "points": size,
+                                     "text": front.method["front"]["text"]}
