@@ -131,7 +131,7 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     move that fails is a :func:`fail` naming it (as ``what``, default ``--out TARGET``);
     no temporary folder is left behind on any failure, and the old folder stays as it was."""
     name = what or f"--out {target}"
-    _refuse_non_folder(target, name)
+    refuse_non_folder(target, name)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -140,7 +140,7 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
-        _refuse_non_folder(target, name)  # it may have appeared while the results were made
+        refuse_non_folder(target, name)  # it may have appeared while the results were made
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -151,7 +151,7 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
         fail(f"{name}: cannot move the results into place: {_reason(exc)}")
 
 
-def _refuse_non_folder(target: Path, name: str) -> None:
+def refuse_non_folder(target: Path, name: str) -> None:
     """:func:`fail` when ``target`` exists and is not a folder (a file is never replaced)."""
     if (target.exists() or target.is_symlink()) and not target.is_dir():
         kind = "a file" if target.is_file() else "not a folder"

@@ -11,7 +11,15 @@ from typing import Annotated, Any
 import typer
 
 from junkan import lifecycle
-from junkan.cli.common import Format, atomic_dir, fail, print_json, print_table, reported
+from junkan.cli.common import (
+    Format,
+    atomic_dir,
+    fail,
+    print_json,
+    print_table,
+    refuse_non_folder,
+    reported,
+)
 from junkan.core.documents import read_document, validate_with
 from junkan.lifecycle import uncertainty
 
@@ -47,9 +55,12 @@ def _inputs(
 
 
 def check_out(out: Path | None) -> None:
-    """Stop before the analysis when ``--out``'s folder cannot hold the results."""
+    """Stop before the analysis when ``--out`` cannot hold the results: its parent folder
+    is missing, or it is a file."""
     if out is not None and not out.resolve().parent.is_dir():
         fail(f"--out {out}: the folder {out.resolve().parent} does not exist; create it first")
+    if out is not None:
+        refuse_non_folder(out, f"--out {out}")
 
 
 def _write(out: Path, doc: dict[str, Any], result: Any, extra: dict[str, Any]) -> None:
