@@ -291,6 +291,15 @@ def test_unmapped_attributes_are_listed() -> None:
     assert grading.batterypass_unmapped(_doc()) == []
 
 
+def test_a_list_mixing_objects_and_values_is_listed_not_a_crash() -> None:
+    """Past bug: an attribute outside the subset holding a list of objects and plain values
+    ({"a": [1, {"b": 2}]}) crashed the import (AttributeError; a 500 on the page)."""
+    doc = _doc()
+    doc["Extra"] = {"a": [1, {"b": 2}, "x"]}
+    assert grading.batterypass_unmapped(doc) == ["Extra.a[0]", "Extra.a[1].b", "Extra.a[2]"]
+    grading.from_batterypass(doc)
+
+
 SAMM_UNITS = {
     "unit:kilogram": "kg",
     "unit:ampereHour": "A*h",

@@ -462,7 +462,8 @@ def _leaves(node: Any, path: str, depth: int = 0) -> list[str]:
     if isinstance(node, list) and any(isinstance(x, Mapping) for x in node):
         out = []
         for i, x in enumerate(node):
-            tag = next((f"[{k}={v}]" for k, v in x.items() if k == "recycledMaterial"), f"[{i}]")
+            tag = next((f"[{k}={v}]" for k, v in x.items() if k == "recycledMaterial"),
+                       f"[{i}]") if isinstance(x, Mapping) else f"[{i}]"  # plain values too
             out += _leaves(x, path + tag, depth + 1) if isinstance(x, Mapping) else [path + tag]
         return out
     return [path]
