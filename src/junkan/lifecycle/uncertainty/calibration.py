@@ -22,6 +22,7 @@ from junkan.core.encoding import jsonable
 from junkan.core.errors import ModelError, Problem
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
+from junkan.lifecycle.uncertainty.family import compile_run
 from junkan.lifecycle.uncertainty.spec import Observation, UncertaintySection
 from junkan.lifecycle.uncertainty.study import Study, locate, resolve
 
@@ -148,6 +149,7 @@ def calibrate(
     _check(model, st, ev, obs, idx)
     lo = np.array([bounds(st, i)[0] for i in idx])
     hi = np.array([bounds(st, i)[1] for i in idx])
+    _check_bounds(st, ev, idx, lo, hi)
     full = st.nominal()
     start = np.clip(full[idx], lo, hi)
     y = np.array([o.value for o in obs])
@@ -225,6 +227,45 @@ def _check(
                 else ("headline" if o.headline is not None else "total")
             )
             problems.append(Problem(f"{prefix}observations[{j}].{field}", why))
+    if problems:
+        raise ModelError(problems, source)
+
+
+def _check_bounds(st: Study, ev: Evaluator, idx: list[int], lo: np.ndarray, hi: np.ndarray) -> None:
+    """ModelError naming every calibrated parameter whose fitting bounds leave its field's
+    limits in some scenario (each bound compiled with the other parameters at their nominal
+    values), before any fitting; bounds that pass are recorded as checked."""
+    source, prefix = locate(st.model, st.section)
+    problems: list[Problem] = []
+    nominal = st.nominal()
+    for i, low, high in zip(idx, lo, hi, strict=True):
+        p = st.parameters[i]
+        why = None
+        for s in st.scenarios:
+            if i not in st.active(s):
+                continue
+            for x in (low, high):
+                th = nominal.copy()
+                th[i] = x
+                try:
+                    compile_run(st, s, th)
+                except ModelError as exc:
+                    why = why or f"{exc.problems[0].path}: {exc.problems[0].message}"
+        if why is None:
+            ev.domain.accept(i, float(low), float(high))
+            continue
+        where, what = (
+            ("range", "its range")
+            if p.range is not None
+            else ("distribution", f"its {p.distribution} distribution's bounds")
+        )
+        problems.append(
+            Problem(
+                f"{prefix}parameters[{i}].{where}",
+                f"the fit would try {p.parameter} from {low:.6g} to {high:.6g} ({what}), "
+                f"which its field refuses ({why}); give a 'range' inside the field's limits",
+            )
+        )
     if problems:
         raise ModelError(problems, source)
 

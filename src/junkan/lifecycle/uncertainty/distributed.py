@@ -22,7 +22,9 @@ def evaluate_dask(study: Study, theta: np.ndarray, client: Any = None) -> Output
     from dask.distributed import get_client  # the 'distributed' extra
 
     client = client or get_client()
-    evaluator = Evaluator(study).prepare(theta)
+    evaluator = Evaluator(study)
+    evaluator.check(theta)  # every draw, here, before any chunk is shipped
+    evaluator.prepare(theta)
     # the engine check of each scenario's first run happens here, once, as locally
     Evaluator.evaluate(evaluator, theta[:1])
     remote = client.scatter(evaluator, broadcast=True)

@@ -30,6 +30,8 @@ PEDIGREE_VARIANCE: tuple[tuple[float, ...], ...] = (
 )
 """σ² on the log scale per pedigree indicator and score 1–5 (Weidema et al. 2013, t. 10.5)."""
 BASIC_GSD = 1.05
+SUPPORT = (0.001, 0.999)
+"""Quantiles bounding the designs of sensitivity analysis (:meth:`Marginal.support`)."""
 
 
 def pedigree_sigma2(scores: tuple[int, ...], gsd: float | None = None) -> float:
@@ -73,8 +75,14 @@ class Marginal:
 
     def support(self) -> tuple[float, float]:
         """The 0.1 % and 99.9 % quantiles (the bounds of a design for bounded methods)."""
-        q = self.ppf(np.array([0.001, 0.999]))
+        q = self.ppf(np.array(SUPPORT))
         return float(q[0]), float(q[1])
+
+    def design(self, u: np.ndarray) -> np.ndarray:
+        """Values of a design's unit coordinates ``u`` ∈ [0, 1]: 0 and 1 are the
+        :meth:`support`'s bounds, the quantiles between spread evenly."""
+        lo, hi = SUPPORT
+        return self.ppf(lo + (hi - lo) * np.asarray(u, dtype=float))
 
 
 def marginal(p: UncertainParameter) -> Marginal:

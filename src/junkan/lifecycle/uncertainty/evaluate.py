@@ -29,6 +29,7 @@ from junkan.lifecycle.engine import (
 )
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.uncertainty.batch import CompiledBatch, stack
+from junkan.lifecycle.uncertainty.domain import Domain
 from junkan.lifecycle.uncertainty.family import (
     Surrogate,
     batch_of,
@@ -36,7 +37,7 @@ from junkan.lifecycle.uncertainty.family import (
     compile_runs,
     surrogate,
 )
-from junkan.lifecycle.uncertainty.study import Study, locate
+from junkan.lifecycle.uncertainty.study import Study, covers, locate
 
 CHUNK = 250
 """Most runs simulated together (arrays grow with years × items × runs)."""
@@ -127,6 +128,8 @@ class Evaluator:
         self.verify = verify
         self.progress = progress
         """Told ``(runs done, runs)`` of an :meth:`evaluate` call after each chunk."""
+        self.domain = Domain(study)
+        """Checks every draw against its field's limits before it is evaluated."""
         self.surrogates: dict[str, Surrogate | None] = {}
         self.engine_only: set[str] = set()
         self.verified: set[str] = set()
@@ -216,12 +219,21 @@ class Evaluator:
             for n in _RAW_ARRAYS
         )
 
+    def check(self, theta: np.ndarray) -> None:
+        """ModelError naming the field and the parameter if a row of ``theta`` holds a value
+        its field refuses (:class:`~.domain.Domain`); :meth:`evaluate` checks its own."""
+        try:
+            self.domain.check(np.atleast_2d(np.asarray(theta, dtype=float)))
+        except ModelError as exc:
+            raise _drawn(exc, self.study) from None
+
     def evaluate(self, theta: np.ndarray) -> Outputs:
         """Figures of every scenario for each row of ``theta``, in chunks of runs."""
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         if not np.isfinite(theta).all():
             raise JunkanError("parameter draws must be finite numbers")
         try:
+            self.domain.check(theta)  # the multilinear form itself validates nothing
             size = chunk_size(self.study)
             parts = []
             for i in range(0, len(theta), size):
@@ -275,15 +287,18 @@ def _drawn(exc: ModelError, st: Study) -> ModelError:
     """``exc`` with a hint on each problem at an uncertain parameter's path: the value is a
     draw of its distribution, which has to stay within the field's limits."""
     source, prefix = locate(st.model, st.section)
-    where = {p.parameter: i for i, p in enumerate(st.parameters)}
     problems = []
     for q in exc.problems:
-        i = where.get(q.path)
-        if i is not None:
+        # the parameter at the problem's path, else those under it (a rule across fields)
+        at = [i for i, p in enumerate(st.parameters) if p.parameter == q.path] or [
+            i for i, p in enumerate(st.parameters) if covers(q.path, p.parameter)
+        ]
+        if at:
+            which = " and ".join(f"{source}:{prefix}parameters[{i}]" for i in at)
             q = dataclasses.replace(
                 q,
-                message=f"{q.message}; the value is a draw of {source}:{prefix}parameters[{i}]: "
-                "bound its distribution with 'range' (low, high) inside the field's limits",
+                message=f"{q.message}; the value is a draw of {which}: bound its "
+                "distribution with 'range' (low, high) inside the field's limits",
                 kind="",
                 limits=None,
             )

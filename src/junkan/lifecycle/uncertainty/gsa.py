@@ -2,9 +2,12 @@
 screening, both from SALib (the ``sensitivity`` extra), plus a one-at-a-time tornado
 (each parameter at its 5th and 95th percentile, the others at their medians).
 
-Designs are drawn in the unit cube and mapped through each parameter's inverse CDF, so the
-indices are those of the declared distributions. Sobol' indices assume independent
-inputs: group correlations are not applied here (they are in :func:`~.propagate`).
+Designs are drawn in the unit cube and mapped through each parameter's inverse CDF between
+its 0.1 % and 99.9 % quantiles (:meth:`~.distributions.Marginal.support`: a design's 0 and 1,
+Morris's outer levels among them, are these quantiles, not the distribution's far tails), so
+the indices are those of the declared distributions within that support. Sobol' indices
+assume independent inputs: group correlations are not applied here (they are in
+:func:`~.propagate`).
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ def analyse(
 
 
 def _values(marginals: list[Marginal], u: np.ndarray) -> np.ndarray:
-    return np.column_stack([m.ppf(u[:, i]) for i, m in enumerate(marginals)])
+    return np.column_stack([m.design(u[:, i]) for i, m in enumerate(marginals)])
 
 
 def _tornado(

@@ -66,15 +66,17 @@ def _scenario_sets(raw: dict[str, Any], name: str) -> set[str]:
     """Every path a scenario (with the ones it extends) sets."""
     scen = raw.get("scenarios") or {}
     out: set[str] = set()
+    seen: set[str] = set()  # scenario names apart from paths: a scenario may be 'processes'
     cur: str | None = name
-    while cur is not None and cur in scen and cur not in out:
+    while cur is not None and cur in scen and cur not in seen:
         out |= {str(k) for k in ((scen[cur] or {}).get("set") or {})}
-        out.add(cur)
+        seen.add(cur)
         cur = (scen[cur] or {}).get("extends")
     return out
 
 
-def _covers(key: str, path: str) -> bool:
+def covers(key: str, path: str) -> bool:
+    """Whether document path ``key`` is ``path`` or a parent of it."""
     return path == key or path.startswith(key + ".") or path.startswith(key + "[")
 
 
@@ -119,10 +121,13 @@ class Study:
     def active(self, scenario: str) -> list[int]:
         return [i for i, b in enumerate(self.bindings[scenario]) if b.active]
 
-    def document(self, scenario: str, theta: np.ndarray) -> dict[str, Any]:
-        """The scenario's document with draw ``theta`` (one value per parameter) set."""
+    def document(
+        self, scenario: str, theta: np.ndarray, columns: list[int] | None = None
+    ) -> dict[str, Any]:
+        """The scenario's document with draw ``theta`` (one value per parameter) set (only
+        the parameters ``columns``, if given: they must be active in the scenario)."""
         doc = dict(self.docs[scenario])  # shares what the draw leaves alone
-        for i in self.active(scenario):
+        for i in self.active(scenario) if columns is None else columns:
             p, b = self.parameters[i], self.bindings[scenario][i]
             x = b.nominal * theta[i] if p.relative else theta[i]
             set_path(doc, p.parameter, join_number(float(x), b.unit), fresh=True)
@@ -161,7 +166,7 @@ def _bind(
                     Problem(f"{prefix}parameters[{i}].parameter", f"{short(p.parameter)}: {exc}")
                 )
                 x, unit = float("nan"), ""
-            own = any(_covers(k, p.parameter) for k in sets)
+            own = any(covers(k, p.parameter) for k in sets)
             row.append(Binding(x, unit, p.relative or not own))
         bindings[name] = row
     for i, names in missing.items():
