@@ -86,6 +86,16 @@ class Limits(BaseSettings):
     would otherwise cost as much as a million lots. Links are counted before they are read;
     about 0.1 ms each."""
 
+    olca_entries: int = Field(default=50_000, ge=1)
+    """Most JSON entities in an openLCA JSON-LD zip ``junkan olca import`` reads (50,000): a
+    whole database export (ecoinvent has some 20,000 processes and as many product flows)
+    needs it raised, with the two sizes below."""
+    olca_member_bytes: int = Field(default=16 * 2**20, ge=1)
+    """Largest entity of such a zip, unpacked (16 MiB); read and parsed whole."""
+    olca_total_bytes: int = Field(default=256 * 2**20, ge=1)
+    """Most bytes of all its entities, unpacked (256 MiB): the import holds them all, about
+    3× their size in memory as parsed JSON."""
+
     @staticmethod
     def env(field: str) -> str:
         """The environment variable that sets ``field``."""

@@ -31,9 +31,6 @@ from typing import Any
 
 from junkan.core.errors import JunkanError, short
 from junkan.lifecycle.olca_read import (
-    MAX_ENTRIES,
-    MAX_MEMBER,
-    MAX_TOTAL,
     REF,
     Context,
     Entities,
@@ -42,9 +39,7 @@ from junkan.lifecycle.olca_read import (
     read_zip,
 )
 
-__all__ = [
-    "MAX_ENTRIES", "MAX_MEMBER", "MAX_TOTAL", "REF", "export_inventory", "import_template", "uid"
-]
+__all__ = ["REF", "export_inventory", "import_template", "uid"]
 
 MASS = {"kg": 1.0, "g": 1e-3, "mg": 1e-6, "t": 1e3, "Mg": 1e3, "kt": 1e6, "lb": 0.45359237}
 PIECE = {"Item(s)", "item", "items", "p", "pcs", "piece", "unit"}

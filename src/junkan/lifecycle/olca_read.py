@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import JunkanError, short
-
-MAX_ENTRIES = 50_000
-MAX_MEMBER = 16 * 2**20
-MAX_TOTAL = 256 * 2**20
+from junkan.core.limits import limits
 
 # openLCA reference data (ids as in olca-schema's units table)
 REF = {
@@ -77,14 +74,16 @@ Entities = dict[str, dict[str, dict[str, Any]]]
 
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
     """One JSON member of the zip, read within its size limit and parsed finite."""
+    most = limits().olca_member_bytes
     try:
         with zf.open(info) as fh:
-            raw = fh.read(MAX_MEMBER + 1)
+            raw = fh.read(most + 1)
     except (OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
             zlib.error) as exc:
         raise JunkanError(f"{where}: cannot be read ({exc}); the zip is damaged") from None
-    if len(raw) > MAX_MEMBER:
-        raise JunkanError(f"{where}: more than {MAX_MEMBER // 2**20} MiB unpacked")
+    if len(raw) > most:
+        raise JunkanError(f"{where}: more than {most:,} bytes unpacked, the "
+                          f"{limits().describe('olca_member_bytes')}")
     try:
         return json.loads(raw, parse_constant=_no_constant, parse_float=_finite,
                           parse_int=_small_int)
@@ -102,17 +101,18 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
     except (OSError, zipfile.BadZipFile) as exc:
         raise JunkanError(f"{path}: not a readable zip file ({exc})") from None
     with zf:
+        lim = limits()
         infos = [i for i in zf.infolist() if i.filename.endswith(".json")]
-        if len(infos) > MAX_ENTRIES:
-            raise JunkanError(f"{path}: {len(infos):,} entries, more than {MAX_ENTRIES:,}")
+        if len(infos) > lim.olca_entries:
+            raise JunkanError(f"{path}: {len(infos):,} entries, more than the "
+                              f"{lim.describe('olca_entries')}")
         total = sum(i.file_size for i in infos)
-        big = [i.filename for i in infos if i.file_size > MAX_MEMBER]
-        if big or total > MAX_TOTAL:
+        big = [i.filename for i in infos if i.file_size > lim.olca_member_bytes]
+        if big or total > lim.olca_total_bytes:
             raise JunkanError(
-                f"{path}: too large to import ({short(big[:1] or total)}; at most "
-                f"{MAX_MEMBER // 2**20} MiB an entity, {MAX_TOTAL // 2**20} MiB "
-                "in all)"
-            )
+                f"{path}: too large to import ({short(big[:1] or total)}; at most the "
+                f"{lim.describe('olca_member_bytes')} bytes an entity and the "
+                f"{lim.describe('olca_total_bytes')} bytes in all)")
         out: Entities = {}
         members: dict[str, str] = {}
         for info in infos:
