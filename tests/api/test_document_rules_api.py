@@ -20,3 +20,17 @@ def test_the_service_answers_a_syntax_error_with_its_rule(app_client: TestClient
         (error,) = r.json()["errors"]
         assert error["type"] == code, error
         assert {k: error["ctx"][k] for k in ctx} == ctx
+
+
+def test_an_impossible_day_answers_with_its_rule(app_client: TestClient) -> None:
+    """A query's day in the right shape but not on the calendar (2026-13-45) is refused with
+    the parameter's path and the rule (it was a bare message the page could not translate)."""
+    login(app_client)
+    r = app_client.get("/api/trace/lots", params={"made_from": "2026-13-45"})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["detail"] == "made_from: '2026-13-45' is no calendar day (YYYY-MM-DD)"
+    assert body["code"] == "invalid-request"
+    (error,) = body["errors"]
+    assert (error["path"], error["type"], error["ctx"]) == (
+        "made_from", "day-impossible", {"value": "'2026-13-45'"})

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from pydantic import AfterValidator, Field
 
+from junkan.api.errors import field_errors
 from junkan.core.documents import data_refusal
+from junkan.core.errors import coded, short
 from junkan.core.limits import limits
 from junkan.store.db import Database, Settings
 from junkan.store.tables import Organisation, User
@@ -53,7 +55,11 @@ def iso_day(name: str, text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(422, f"{name}: {text!r} is no calendar day (YYYY-MM-DD)") from None
+        problem = coded(name, "day-impossible", "{value} is no calendar day (YYYY-MM-DD)",
+                        value=short(text))
+        raise HTTPException(422, {"message": f"{name}: {problem.message}",
+                                  "code": "invalid-request",
+                                  "errors": field_errors([problem])}) from None
 """Missing and not-yours read the same, so nobody learns that another organisation's record
 exists."""
 
