@@ -87,8 +87,8 @@ def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
     doc = _parse_json(text, source, lim) if as_json else _parse_yaml(text, source, lim)
     if not isinstance(doc, dict):
         raise _refused(source, coded("", "document-not-mapping", "the document must be a "
-                                     "mapping with keys such as name, years, actors, "
-                                     "materials, products"))
+                                     "mapping of keys to values (key: value), not a list, "
+                                     "a text or a number"))
     return doc
 
 
