@@ -263,3 +263,66 @@ def test_anonymous_callers_get_401(app: Any, client: TestClient) -> None:
         res = send(anonymous, path, yaml.safe_dump(document()))
         assert res.status_code == 401, (path, res.text)
         assert res.headers["content-type"].startswith("application/problem+json")
+
+
+def test_ids_giving_one_file_name_are_refused_as_the_cli_refuses_them(
+    client: TestClient,
+) -> None:
+    """``pack/7`` and ``pack_7``: the CLI refused the document, the grade answer offered the
+    same file name for both."""
+    doc = document()
+    doc["items"][0]["id"], doc["items"][1]["id"] = "pack/7", "pack_7"
+    text = yaml.safe_dump(doc)
+    for path in ("/api/passports/grade", "/api/passports/export?item=pack/7&format=aas"):
+        errors = refused(send(client, path, text))
+        assert [(e["path"], e["type"]) for e in errors] == [("items", "passport-name-clash")]
+        assert "pack_7.aas.json" in errors[0]["message"], errors
+
+
+def test_the_grade_answer_codes_each_failure(client: TestClient) -> None:
+    res = send(client, f"/api/passports/grade?as_of={AS_OF}", yaml.safe_dump(document()))
+    worn = next(g for g in res.json()["grades"] if g["item"] == "pack-8")
+    assert worn["failed"] == ["state_of_certified_energy = 70 % outside [80 %, −]"]
+    assert worn["reasons"] == [
+        {
+            "code": "grade-outside-range",
+            "params": {
+                "property": "state_of_certified_energy",
+                "value": "70 %",
+                "min": "80 %",
+                "max": "−",
+            },
+        }
+    ]
+
+
+def test_an_aas_import_lists_what_it_ignored(client: TestClient) -> None:
+    pytest.importorskip("basyx")
+    extra = {"modelType": "Property", "idShort": "VendorExtra", "valueType": "xs:string"}
+    for fmt, sub, path in (
+        ("aas", "JunkanGrading", "JunkanGrading.VendorExtra"),
+        ("batterypass-aas", "GeneralProductInformation", "GeneralProductInformation.VendorExtra"),
+    ):
+        doc = _exported(client, fmt)
+        next(s for s in doc["submodels"] if s["idShort"] == sub)["submodelElements"].append(extra)
+        out = send(client, "/api/passports/import", json.dumps(doc)).json()
+        assert (out["format"], out["unmapped"], out["unmapped_total"]) == (fmt, [path], 1), out
+
+
+def test_the_ignored_list_is_capped_and_counted(client: TestClient) -> None:
+    """100,000 ignored paths made a 1.1 MB answer: the first 200 are listed, all counted."""
+    doc = _exported(client, "batterypass")
+    doc["Vendor"] = {f"x{i:04d}": i for i in range(500)}
+    out = send(client, "/api/passports/import", json.dumps(doc)).json()
+    assert len(out["unmapped"]) == 200 and out["unmapped_total"] == 500
+    assert out["unmapped"][0] == "Vendor.x0000"
+    more = send(client, "/api/passports/import?unmapped_shown=1000", json.dumps(doc)).json()
+    assert len(more["unmapped"]) == 500
+    res = send(client, "/api/passports/import?unmapped_shown=-1", json.dumps(doc))
+    assert refused(res)[0]["path"] == "unmapped_shown"
+
+
+def test_a_submodel_is_refused_for_formats_without_one(client: TestClient) -> None:
+    doc = json.dumps(_exported(client, "batterypass"))
+    errors = refused(send(client, "/api/passports/import?submodel=urn:x", doc))
+    assert [(e["path"], e["type"]) for e in errors] == [("submodel", "submodel-not-read")]

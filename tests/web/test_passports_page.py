@@ -89,3 +89,76 @@ def _violations(page: Any) -> list[str]:
         for v in res.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def test_why_not_in_japanese_what_was_ignored_and_a_chosen_submodel(
+    page: Any, server: str, tmp_path: Path
+) -> None:
+    """The review's points: the "why not" column stayed English on the Japanese page, an
+    AAS file's ignored elements were shown as "none" and an unbounded list, an AAS file
+    with several grading records could not be read from the page, a keyboard user lost the
+    focus, a new grade kept the old download's status, and refused inputs were not marked."""
+    pytest.importorskip("basyx")
+    from junkan import grading
+
+    _sign_in(page, server)
+    page.goto(f"{server}/#/passports")
+    doc = tmp_path / "packs.yaml"
+    doc.write_text(yaml.safe_dump(document()), "utf-8")
+    page.set_input_files("#pp-doc", str(doc))
+    page.fill("#pp-asof", AS_OF)
+    page.focus("#pp-grade")
+    page.keyboard.press("Enter")
+    expect(page.locator("#pp-summary")).to_contain_text("2 item(s)")
+    expect(page.locator("#pp-grade")).to_be_focused()
+    with page.expect_download():
+        page.get_by_role("button", name="Download", exact=True).click()
+    expect(page.locator("#pp-export-status")).to_contain_text("Downloaded")
+    page.get_by_role("button", name="Grade", exact=True).click()
+    expect(page.locator("#pp-export-status")).to_have_text("")
+
+    page.select_option("#lang", "ja")
+    why = page.locator("#pp-grades tbody tr", has_text="pack-8").locator("td").nth(3)
+    expect(why).to_have_text("state_of_certified_energy = 70 % が範囲 [80 %, −] の外です")
+
+    # an AAS file with two grading records: refused until one is named, then read
+    model = grading.load(text=yaml.safe_dump(document()))
+    [(_, aas)] = grading.write_passports(model, "aas", item="pack-8")
+    [sm] = [s for s in aas["submodels"] if s["idShort"] == "JunkanGrading"]
+    other = json.loads(json.dumps(sm)) | {"id": sm["id"] + "-copy"}
+    other["submodelElements"].append(
+        {"modelType": "Property", "idShort": "VendorExtra", "valueType": "xs:string"}
+    )
+    aas["submodels"].append(other)
+    two = tmp_path / "two.aas.json"
+    two.write_text(json.dumps(aas), "utf-8")
+    page.set_input_files("#pp-file", str(two))
+    page.get_by_role("button", name="読み込む", exact=True).click()
+    expect(page.locator("#pp-import-errors")).to_contain_text("submodels")
+    expect(page.locator("#pp-file")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#pp-file")).to_have_attribute("aria-describedby", "pp-import-errors")
+    page.fill("#pp-submodel", other["id"])
+    page.focus("#pp-read")
+    page.keyboard.press("Enter")
+    expect(page.locator("#pp-unmapped")).to_have_text("JunkanGrading.VendorExtra")
+    expect(page.locator("#pp-read")).to_be_focused()
+    expect(page.locator("#pp-file")).not_to_have_attribute("aria-invalid", "true")
+
+    # a submodel for a Battery Pass file is refused, the field marked
+    [(_, bp)] = grading.write_passports(model, "batterypass", item="pack-8")
+    bp["Vendor"] = {f"x{i:03d}": i for i in range(250)}
+    many = tmp_path / "many.batterypass.json"
+    many.write_text(json.dumps(bp), "utf-8")
+    page.set_input_files("#pp-file", str(many))
+    page.get_by_role("button", name="読み込む", exact=True).click()
+    expect(page.locator("#pp-submodel")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#pp-import-errors li")).to_have_text(
+        "submodel: batterypass のファイルには選べる格付けサブモデルがありません。"
+        "submodel は形式 aas のときだけ指定してください"
+    )
+    page.fill("#pp-submodel", "")
+    page.get_by_role("button", name="読み込む", exact=True).click()
+    expect(page.locator("#pp-unmapped li")).to_have_count(200)
+    expect(page.locator("#pp-unmapped-more")).to_have_text("…ほか 50 件（全部で 250 件）")
+    expect(page.locator("#pp-submodel")).not_to_have_attribute("aria-invalid", "true")
+    assert _violations(page) == []

@@ -86,6 +86,28 @@ def _read_block(kids: dict[str, Any], name: str, path: str) -> dict[str, Any] | 
     }
 
 
+_ELEMENTS = frozenset(
+    ("ItemId", "Kind", "Material", "Trace", "Process", "Collection", "Properties")
+    + ("Composition", "Attributes", "Restricted", "RestrictedMax", "Quantity", "Environment")
+    + ("Social", "Certificates", "Grades")
+)
+"""The grading submodel's elements junkan reads; others are ignored (:func:`read_aas`)."""
+_PROPERTY_ELEMENTS = frozenset(("Value", "Unit", "Method", "Uncertainty", "UncertaintyUnit"))
+
+
+def _ignored(kids: dict[str, Any], path: str) -> list[str]:
+    """Element paths of the grading submodel that no field of the record is read from."""
+    out = [f"{path}.{k}" for k in kids if k not in _ELEMENTS]
+    props = kids.get("Properties")
+    if isinstance(props, model.SubmodelElementCollection):
+        for el in props.value:
+            if isinstance(el, model.SubmodelElementCollection):
+                p = f"{path}.Properties.{el.id_short}"
+                extra = [e.id_short for e in el.value if e.id_short not in _PROPERTY_ELEMENTS]
+                out += [f"{p}.{k}" for k in extra]
+    return sorted(out)
+
+
 def _read_item(sm: model.Submodel, path: str) -> dict[str, Any]:
     kids = _children(sm, path)
     for need in ("ItemId", "Kind", "Material", "Quantity"):
@@ -171,6 +193,16 @@ def _environment_of(doc: Mapping[str, Any] | str | bytes) -> model.DictIdentifia
 def from_aas(doc: Mapping[str, Any] | str | bytes, *, submodel_id: str | None = None) -> Item:
     """The grading record of an AAS environment (as :func:`to_aas` writes it; a dict or JSON
     text). With several junkan grading submodels, name one by ``submodel_id``."""
+    return read_aas(doc, submodel_id=submodel_id)[0]
+
+
+def read_aas(
+    doc: Mapping[str, Any] | str | bytes, *, submodel_id: str | None = None
+) -> tuple[Item, list[str]]:
+    """:func:`from_aas`'s record, and what it ignored: the paths of the grading submodel's
+    other elements (``JunkanGrading.VendorExtra``), then the ids of the submodels that are
+    no junkan grading record (``submodel urn:…``), each part sorted. Other grading records
+    (``submodel_id`` chose one) are not listed."""
     store = _environment_of(doc)
     subs = [
         o
@@ -192,6 +224,12 @@ def from_aas(doc: Mapping[str, Any] | str | bytes, *, submodel_id: str | None = 
     sm = subs[0]
     path = str(sm.id_short or sm.id)
     data = _read_item(sm, path)
+    ignored = _ignored(_children(sm, path), path) + sorted(
+        f"submodel {o.id}"
+        for o in store
+        if isinstance(o, model.Submodel)
+        and (o.semantic_id is None or o.semantic_id.key[0].value != SUBMODEL_SEMANTIC_ID)
+    )
     try:
         item = Item.model_validate(data)
     except ValidationError as exc:
@@ -209,4 +247,4 @@ def from_aas(doc: Mapping[str, Any] | str | bytes, *, submodel_id: str | None = 
                 for pr in exc.problems
             ]
         ) from None
-    return item
+    return item, ignored

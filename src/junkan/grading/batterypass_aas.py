@@ -26,6 +26,7 @@ from junkan.grading.batterypass import (
     META,
     BatteryPassError,
     attribute_set,
+    batterypass_unmapped,
     from_batterypass,
     to_batterypass,
 )
@@ -127,6 +128,13 @@ def from_batterypass_aas(doc: Mapping[str, Any] | str | bytes) -> Item:
     """The grading record of an AAS environment holding Battery Pass aspect submodels
     (found by their semanticIds); errors name the attribute path as for
     :func:`from_batterypass`."""
+    return read_batterypass_aas(doc)[0]
+
+
+def read_batterypass_aas(doc: Mapping[str, Any] | str | bytes) -> tuple[Item, list[str]]:
+    """:func:`from_batterypass_aas`'s record, and the attribute paths of its aspect
+    submodels outside junkan's subset (ignored; as :func:`batterypass_unmapped` names them,
+    ``GeneralProductInformation.VendorExtra``), then the other submodels' ids (sorted)."""
     text = doc if isinstance(doc, str | bytes) else json.dumps(doc)
     if isinstance(text, bytes):
         text = text.decode("utf-8")
@@ -142,11 +150,13 @@ def from_batterypass_aas(doc: Mapping[str, Any] | str | bytes) -> Item:
         ) from None
     by_urn = {urn: aspect for aspect, urn in attribute_set()["aspects"].items()}
     plain: dict[str, Any] = {}
+    others: list[str] = []
     for sm in store:
-        if not isinstance(sm, model.Submodel) or sm.semantic_id is None:
+        if not isinstance(sm, model.Submodel):
             continue
-        aspect = by_urn.get(sm.semantic_id.key[0].value)
+        aspect = by_urn.get(sm.semantic_id.key[0].value) if sm.semantic_id else None
         if aspect is None:
+            others.append(f"submodel {sm.id}")
             continue
         if aspect in plain:
             raise BatteryPassError([Problem(aspect, "two submodels of this aspect; give one")])
@@ -161,4 +171,4 @@ def from_batterypass_aas(doc: Mapping[str, Any] | str | bytes) -> Item:
             ]
         )
     plain[META] = {"from": "aas"}
-    return from_batterypass(plain)
+    return from_batterypass(plain), batterypass_unmapped(plain) + sorted(others)

@@ -10,6 +10,7 @@ The AAS formats need the ``passport`` extra (BaSyx); the Battery Pass format is 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,7 @@ from importlib import import_module
 from typing import Any, Literal
 
 from junkan.core.documents import parse_document
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded
 from junkan.grading.api import run
 from junkan.grading.batterypass import batterypass_unmapped
 from junkan.grading.catalogue import GradingError
@@ -34,11 +35,8 @@ _SUFFIX = {
     "batterypass-aas": "batterypass.aas.json",
 }
 _WRITE = {"aas": "to_aas", "batterypass": "to_batterypass", "batterypass-aas": "to_batterypass_aas"}
-_READ = {
-    "aas": "from_aas",
-    "batterypass": "from_batterypass",
-    "batterypass-aas": "from_batterypass_aas",
-}
+_READ = {"aas": "aas_read", "batterypass-aas": "batterypass_aas"}
+"""The module of junkan.grading that reads an AAS format (with BaSyx: loaded on first use)."""
 
 
 def _verb(name: str) -> Callable[..., Any]:
@@ -73,35 +71,53 @@ def passport_file_name(item_id: str, fmt: str) -> str:
     return f"{stem}.{_SUFFIX[_format(fmt)]}"
 
 
+def passport_file_names(ids: list[str], fmt: str) -> list[str]:
+    """The file each item's passport is written to (:func:`passport_file_name`), in the
+    order of ``ids``; ids giving the same file name (``pack/7`` and ``pack_7``) are refused
+    (:class:`GradingError` under code ``passport-name-clash``), by the CLI and the service
+    alike."""
+    names = [passport_file_name(i, fmt) for i in ids]
+    dup = sorted(n for n, k in Counter(names).items() if k > 1)
+    if dup:
+        raise GradingError(
+            [
+                coded(
+                    "items",
+                    "passport-name-clash",
+                    "items whose ids give the same file name: {names}",
+                    names=str(dup[:5]),
+                )
+            ]
+        )
+    return names
+
+
 def write_passports(
     model: GradingDocument, fmt: str, *, as_of: date | None = None, item: str | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
     """Grade the document's items and write each graded record in ``fmt``: (file name,
     document) per item, or for the item whose id is ``item`` only (unknown: an error naming
-    ``item``). Items whose ids give the same file name are refused."""
+    ``item``), graded alone (an item's verdicts and classes read its own values only).
+    A document whose ids give the same file name is refused (:func:`passport_file_names`)."""
     write = _verb(_WRITE[_format(fmt)])
-    if item is not None and all(it.id != item for it in model.items):
-        ids = ", ".join(repr(it.id) for it in model.items[:10])
-        raise GradingError([Problem("item", f"no item {item!r} in the document; its items: {ids}")])
-    graded = run(model, as_of=as_of).graded_items()
-    names = [passport_file_name(str(r["id"]), fmt) for r in graded]
-    if item is None:
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
+    passport_file_names([it.id for it in model.items], fmt)
+    if item is not None:
+        if all(it.id != item for it in model.items):
+            ids = ", ".join(repr(it.id) for it in model.items[:10])
             raise GradingError(
-                [Problem("items", f"items whose ids give the same file name: {dup[:5]}")]
+                [Problem("item", f"no item {item!r} in the document; its items: {ids}")]
             )
-    return [
-        (name, write(Item.model_validate(r)))
-        for name, r in zip(names, graded, strict=True)
-        if item is None or r["id"] == item
-    ]
+        model = model.model_copy(update={"items": [it for it in model.items if it.id == item]})
+    graded = run(model, as_of=as_of).graded_items()
+    return [(passport_file_name(str(r["id"]), fmt), write(Item.model_validate(r))) for r in graded]
 
 
 @dataclass(frozen=True)
 class PassportRead:
-    """A passport file read back: the grading record, the format it was read as and, for a
-    Battery Pass document, its attribute paths outside junkan's subset (ignored)."""
+    """A passport file read back: the grading record, the format it was read as and what the
+    record was not read from (ignored): a Battery Pass document's attribute paths outside
+    junkan's subset (also in aspect submodels, then other submodels' ids), an AAS grading
+    submodel's other elements (``JunkanGrading.VendorExtra``)."""
 
     item: Item
     format: str
@@ -134,11 +150,34 @@ def read_passport(
             parse_document(text, source=source, as_json=True)
         except ModelError as exc:
             raise GradingError(exc.problems, source) from None
-    read = _verb(_READ[kind])
+    if submodel_id is not None and kind != "aas":
+        raise GradingError(
+            [
+                coded(
+                    "submodel",
+                    "submodel-not-read",
+                    "a {format} file has no grading submodels to choose from: "
+                    "give submodel only for format aas",
+                    format=kind,
+                )
+            ],
+            source,
+        )
     try:
-        item = read(text, submodel_id=submodel_id) if kind == "aas" else read(text)
+        item, unmapped = _read(kind, text, submodel_id)
     except GradingError as exc:
         exc.source = exc.source or source
         raise
-    unmapped = batterypass_unmapped(text) if kind == "batterypass" else []
     return PassportRead(item, kind, unmapped)
+
+
+def _read(kind: str, text: str, submodel_id: str | None) -> tuple[Item, list[str]]:
+    if kind == "batterypass":
+        return _verb("from_batterypass")(text), batterypass_unmapped(text)
+    _verb("from_aas")  # the passport extra, or the error naming it
+    module = import_module(f"junkan.grading.{_READ[kind]}")
+    if kind == "aas":
+        found: tuple[Item, list[str]] = module.read_aas(text, submodel_id=submodel_id)
+    else:
+        found = module.read_batterypass_aas(text)
+    return found

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from junkan.core.errors import Problem, coded
 from junkan.grading.catalogue import properties
 from junkan.grading.engine import Compiled, Table, Verdicts, rule_order
 from junkan.grading.schema import CriteriaSet, Family, Item
@@ -25,12 +26,21 @@ def _show(feature: str, v: float) -> str:
     return f"{v:.4g} mg/kg"
 
 
-def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float]) -> str:
+def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float]) -> Problem:
+    """Why ``item`` failed the set's rule: its message (in English, as the CLI and the
+    service say it) under a code with its parameters, so the page says it in its language
+    (``val.<code>``)."""
     rule = cs.rules[rule_index]
     if rule.type == "certificate":
-        return f"no valid {rule.kind} attestation"
+        return coded("", "grade-no-attestation", "no valid {kind} attestation", kind=str(rule.kind))
     if rule.type == "enum":
-        return f"{rule.attribute} not in {sorted(rule.allowed or [])}"
+        return coded(
+            "",
+            "grade-not-allowed",
+            "{attribute} not in {allowed}",
+            attribute=str(rule.attribute),
+            allowed=str(sorted(rule.allowed or [])),
+        )
     name = rule.property or ""
     feature = (
         f"restricted_max.{name[11:]}"
@@ -39,10 +49,15 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float]) 
     )
     v = x.get(feature, math.nan)
     if math.isnan(v):
-        return f"{name}: not measured"
-    return (
-        f"{name} = {_show(feature, v)} outside [{rule.min if rule.min is not None else '−'}, "
-        f"{rule.max if rule.max is not None else '−'}]"
+        return coded("", "grade-not-measured", "{property}: not measured", property=name)
+    return coded(
+        "",
+        "grade-outside-range",
+        "{property} = {value} outside [{min}, {max}]",
+        property=name,
+        value=_show(feature, v),
+        min=str(rule.min if rule.min is not None else "−"),
+        max=str(rule.max if rule.max is not None else "−"),
     )
 
 
@@ -61,7 +76,9 @@ class GradeResult:
     def met(self) -> np.ndarray:
         return self.verdicts.met
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self, *, codes: bool = False) -> list[dict[str, Any]]:
+        """A row per (item, set): met, and the rules failed (``failed``: what they say;
+        with ``codes``, also ``reasons``: each one's code and parameters)."""
         out = []
         feats = self.compiled.features
         for s, cs in enumerate(self.compiled.sets):
@@ -69,17 +86,18 @@ class GradeResult:
             ok = self.verdicts.rule_ok[s]
             for i, item in enumerate(self.items):
                 x = {f: float(self.table.x[i, j]) for j, f in enumerate(feats)}
-                failed = [_failure(cs.cs, order[k], item, x) for k in np.flatnonzero(~ok[i])]
-                out.append(
-                    {
-                        "item": item.id,
-                        "criteria": cs.cs.id,
-                        "version": cs.cs.version,
-                        "status": cs.cs.status,
-                        "met": bool(self.met[i, s]),
-                        "failed": failed,
-                    }
-                )
+                why = [_failure(cs.cs, order[k], item, x) for k in np.flatnonzero(~ok[i])]
+                row = {
+                    "item": item.id,
+                    "criteria": cs.cs.id,
+                    "version": cs.cs.version,
+                    "status": cs.cs.status,
+                    "met": bool(self.met[i, s]),
+                    "failed": [p.message for p in why],
+                }
+                if codes:
+                    row["reasons"] = [{"code": p.kind, "params": p.limits or {}} for p in why]
+                out.append(row)
         return out
 
     def evidence(self, i: int) -> dict[str, Any]:
@@ -111,6 +129,16 @@ class GradeResult:
             )
         return out
 
+    def passport_files(self) -> list[dict[str, str]]:
+        """Each item's passport file name per format (:data:`PASSPORT_FORMATS`), as
+        :func:`write_passports` names them: a document whose ids give the same file name is
+        refused, as the CLI refuses it."""
+        from junkan.grading.exchange import PASSPORT_FORMATS, passport_file_names
+
+        ids = [it.id for it in self.items]
+        names = {f: passport_file_names(ids, f) for f in PASSPORT_FORMATS}
+        return [{f: names[f][i] for f in PASSPORT_FORMATS} for i in range(len(ids))]
+
     def to_frame(self) -> Any:
         import pandas as pd
 
@@ -118,7 +146,8 @@ class GradeResult:
         frame["failed"] = frame["failed"].map("; ".join)
         return frame
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, codes: bool = False) -> dict[str, Any]:
+        """The result as JSON (with ``codes``, each failure's code too: :meth:`rows`)."""
         return {
             "as_of": self.as_of.isoformat(),
             "criteria": [
@@ -131,7 +160,7 @@ class GradeResult:
                 }
                 for c in self.compiled.sets
             ],
-            "grades": self.rows(),
+            "grades": self.rows(codes=codes),
             "classes": self.classes,
         }
 

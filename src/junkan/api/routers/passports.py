@@ -32,23 +32,38 @@ AsOf = Annotated[
     ),
 ]
 ItemId = Annotated[str, Query(min_length=1, max_length=200)]
-Submodel = Annotated[str | None, Query(min_length=1, max_length=2000)]
+Submodel = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=2000,
+        description="With several junkan grading submodels in an AAS file, the one to read "
+        "(its id); format aas only.",
+    ),
+]
+UNMAPPED_SHOWN = 200
+"""How many ignored paths an import answer lists by default (all are counted)."""
+UnmappedShown = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=1_000_000,
+        description="How many ignored attribute paths to list (the answer counts them all).",
+    ),
+]
 
 
 # ---- worker side ---------------------------------------------------------------------------
 def grade_job(text: str, as_of: date | None) -> dict[str, Any]:
-    """The grades of a grading document, and per item the passport file names."""
+    """The grades of a grading document (each failure with its code), and per item the
+    passport file names (ids giving the same name refused, as the CLI refuses them)."""
     result = grading.run(grading.load(text=text), as_of=as_of)
+    files = result.passport_files()
     items = [
-        {
-            "id": it.id,
-            "kind": it.kind,
-            "material": it.material.name,
-            "files": {f: grading.passport_file_name(it.id, f) for f in grading.PASSPORT_FORMATS},
-        }
-        for it in result.items
+        {"id": it.id, "kind": it.kind, "material": it.material.name, "files": names}
+        for it, names in zip(result.items, files, strict=True)
     ]
-    return {**result.to_json(), "items": items}
+    return {**result.to_json(codes=True), "items": items}
 
 
 def export_job(text: str, fmt: str, item: str, as_of: date | None) -> tuple[str, str]:
@@ -57,12 +72,14 @@ def export_job(text: str, fmt: str, item: str, as_of: date | None) -> tuple[str,
     return name, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def import_job(text: str, fmt: str, submodel: str | None) -> dict[str, Any]:
-    """The grading record of a passport file, its format and its unmapped attributes."""
+def import_job(text: str, fmt: str, submodel: str | None, shown: int) -> dict[str, Any]:
+    """The grading record of a passport file, its format and what it ignored (the first
+    ``shown`` paths, and how many there are)."""
     read = grading.read_passport(text, fmt, submodel_id=submodel, source="upload")
     return {
         "format": read.format,
-        "unmapped": read.unmapped,
+        "unmapped": read.unmapped[:shown],
+        "unmapped_total": len(read.unmapped),
         "record": read.item.model_dump(mode="json", exclude_none=True),
     }
 
@@ -107,14 +124,20 @@ async def passports_export(
 
 @router.post("/api/passports/import", openapi_extra=UPLOAD_BODY)
 async def passports_import(
-    request: Request, user: CurrentUser, format: ImportFormat = "auto", submodel: Submodel = None
+    request: Request,
+    user: CurrentUser,
+    format: ImportFormat = "auto",
+    submodel: Submodel = None,
+    unmapped_shown: UnmappedShown = UNMAPPED_SHOWN,
 ) -> dict[str, Any]:
     """Read a passport file (JSON: an AAS environment, a Battery Pass document or one as AAS;
     ``auto`` tells them apart as ``junkan passport import`` does): its grading record, the
-    format read and, for a Battery Pass document, the attributes outside junkan's subset
-    (ignored). A document that is not a readable passport answers 422 naming each field."""
+    format read and what the record was not read from (ignored): ``unmapped``, the first
+    ``unmapped_shown`` paths, and ``unmapped_total``. A document that is not a readable
+    passport, or ``submodel`` for a format other than ``aas``, answers 422 naming each
+    field."""
     text, _ = await read_upload(request)
-    out: dict[str, Any] = await offload(import_job, text, format, submodel)
+    out: dict[str, Any] = await offload(import_job, text, format, submodel, unmapped_shown)
     return out
 
 

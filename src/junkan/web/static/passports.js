@@ -3,7 +3,7 @@
 // file `junkan passport export` writes), and read a passport file back into its grading record with the
 // attributes junkan's Battery Pass subset ignores. A refused document lists its problems per field, in
 // the user's language where the rule has a code (core.js fieldMessage).
-import { $, api, problemOf, richTable, setText, show, showProblem, t } from "./core.js";
+import { $, api, fieldMessage, problemOf, richTable, setText, show, showProblem, t } from "./core.js";
 
 const pp = { doc: null, grades: null, record: null, problems: {} };
 
@@ -19,9 +19,29 @@ function redrawPassports() {
   for (const [sel, doc] of Object.entries(pp.problems)) showProblem(sel, doc);
 }
 
-/** Show (and keep, for a language switch) the problem document of a refusal, or clear it. */
+/** The input a refusal shown in `sel` is about: the file (the import's submodel field when its problem names it). */
+function inputOf(sel, doc) {
+  if (sel === "#pp-errors") return "#pp-doc";
+  if (sel === "#pp-export-errors") return "#pp-item";
+  const submodel = (doc?.errors || []).some((e) => /^submodel/.test(String(e.path ?? "")));
+  return submodel && $("#pp-submodel").value.trim() ? "#pp-submodel" : "#pp-file";
+}
+
+/** Show (and keep, for a language switch) the problem document of a refusal, or clear it; the input it is
+ * about is marked aria-invalid and described by the problem list, as on the other pages. */
 function problem(sel, doc) {
   if (doc) { pp.problems[sel] = doc; showProblem(sel, doc); } else { delete pp.problems[sel]; $(sel).replaceChildren(); }
+  const inputs = sel === "#pp-import-errors" ? ["#pp-file", "#pp-submodel"] : [inputOf(sel, doc)];
+  for (const inp of inputs) { $(inp).removeAttribute("aria-invalid"); $(inp).removeAttribute("aria-describedby"); }
+  if (doc) { const inp = $(inputOf(sel, doc)); inp.setAttribute("aria-invalid", "true"); inp.setAttribute("aria-describedby", sel.slice(1)); }
+}
+
+/** After a request, the button is enabled again and, when it had the focus (lost while it was disabled,
+ * unless the user has moved on meanwhile), gets it back. */
+function release(button, hadFocus) {
+  button.disabled = false;
+  const now = document.activeElement;
+  if (hadFocus && (!now || now === document.body || now === button)) button.focus();
 }
 
 /** A file as a multipart upload. */
@@ -33,8 +53,10 @@ $("#pp-grade-form").addEventListener("submit", async (ev) => {
   const file = $("#pp-doc").files[0];
   if (!file) return;
   problem("#pp-errors", null); problem("#pp-export-errors", null);
+  $("#pp-export-status").textContent = "";
   setText($("#pp-status"), () => t("pp.grading"));
-  $("#pp-grade").disabled = true;
+  const button = $("#pp-grade"); const hadFocus = document.activeElement === button;
+  button.disabled = true;
   try {
     const asOf = $("#pp-asof").value;
     const res = await api(`/api/passports/grade${asOf ? `?as_of=${encodeURIComponent(asOf)}` : ""}`, upload(file));
@@ -46,7 +68,7 @@ $("#pp-grade-form").addEventListener("submit", async (ev) => {
     }
     pp.grades = await res.json(); pp.doc = { file, asOf };
     drawGrades();
-  } finally { $("#pp-grade").disabled = false; }
+  } finally { release(button, hadFocus); }
 });
 
 function drawGrades() {
@@ -54,7 +76,7 @@ function drawGrades() {
   $("#pp-result").hidden = false;
   $("#pp-summary").textContent = t("pp.summary", { n: g.items.length, sets: g.criteria.length, date: g.as_of });
   const rows = g.grades.map((r) => [r.item, `${r.criteria} (${r.version})`, r.met ? t("pp.yes") : t("pp.no"),
-    r.failed.length ? r.failed.join("; ") : "–"]);
+    r.failed.length ? whyNot(r).join("; ") : "–"]);
   richTable($("#pp-grades"), [t("pp.col.item"), t("pp.col.criteria"), t("pp.col.met"), t("pp.col.failed")], rows, [],
     [0, 1, 3]);
   $("#pp-classes").replaceChildren(...Object.entries(g.classes || {}).map(([family, cls]) => {
@@ -65,6 +87,15 @@ function drawGrades() {
   const sel = $("#pp-item"); const was = sel.value;
   sel.replaceChildren(...g.items.map((it) => Object.assign(document.createElement("option"), { value: it.id, textContent: it.id })));
   if (g.items.some((it) => it.id === was)) sel.value = was;
+}
+
+/** The failed rules of a row in the page's language: each by its code and parameters where the catalogue
+ * has it, else as the service says it. */
+function whyNot(row) {
+  return row.failed.map((text, k) => {
+    const why = (row.reasons || [])[k];
+    return why ? fieldMessage({ type: why.code, ctx: why.params, message: text }) : text;
+  });
 }
 
 // ---- export -----------------------------------------------------------------------------------
@@ -95,10 +126,13 @@ $("#pp-import-form").addEventListener("submit", async (ev) => {
   if (!file) return;
   problem("#pp-import-errors", null);
   setText($("#pp-import-status"), () => t("pp.reading"));
-  $("#pp-read").disabled = true;
+  const button = $("#pp-read"); const hadFocus = document.activeElement === button;
+  button.disabled = true;
   try {
-    const format = $("#pp-import-format").value;
-    const res = await api(`/api/passports/import?format=${encodeURIComponent(format)}`, upload(file));
+    const q = new URLSearchParams({ format: $("#pp-import-format").value });
+    const submodel = $("#pp-submodel").value.trim();
+    if (submodel) q.set("submodel", submodel);
+    const res = await api(`/api/passports/import?${q}`, upload(file));
     $("#pp-import-status").textContent = "";
     if (!res.ok) {
       pp.record = null; $("#pp-record").hidden = true;
@@ -107,11 +141,12 @@ $("#pp-import-form").addEventListener("submit", async (ev) => {
     }
     pp.record = await res.json();
     drawRecord();
-  } finally { $("#pp-read").disabled = false; }
+  } finally { release(button, hadFocus); }
 });
 
 function drawRecord() {
   const { record: r, format, unmapped } = pp.record;
+  const total = pp.record.unmapped_total ?? unmapped.length;
   $("#pp-record").hidden = false;
   $("#pp-record-summary").textContent = t("pp.record", { id: r.id, kind: t(`pp.kind.${r.kind}`, {}, r.kind),
     material: [r.material.name, r.material.family].filter(Boolean).join(" / "), format: t(`pp.fmt.${format}`, {}, format) });
@@ -123,8 +158,10 @@ function drawRecord() {
   richTable($("#pp-record-grades"), [t("pp.col.criteria"), t("pp.col.met"), t("pp.col.failed")], grades, [], [0, 2]);
   $("#pp-record-grades").hidden = !grades.length;
   $("#pp-record-nogrades").hidden = grades.length > 0;
-  const items = unmapped.length ? unmapped : [t("pp.noUnmapped")];
+  const items = total ? unmapped : [t("pp.noUnmapped")];
   $("#pp-unmapped").replaceChildren(...items.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
+  $("#pp-unmapped-more").hidden = total <= unmapped.length;
+  $("#pp-unmapped-more").textContent = total > unmapped.length ? t("pp.unmappedMore", { more: total - unmapped.length, total }) : "";
   $("#pp-record-json").textContent = JSON.stringify(r, null, 2);
 }
 
