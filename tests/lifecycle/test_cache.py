@@ -101,3 +101,38 @@ def test_least_recently_used_entries_go_first(monkeypatch: pytest.MonkeyPatch) -
     cache.clear()
     lifecycle.load(text=TEXT, source="a.yaml")
     assert cache.stats()["entries"] == 0
+
+
+def test_overrides_in_another_order_are_another_key() -> None:
+    """Past bug: the key sorted the overrides, which are applied in order — a section then a
+    field inside it is not the field then the section — so the second order got the first's
+    results (through the service too: compare and runs)."""
+    eol = yaml.safe_load(TEXT)["products"]["room_ac"]["eol"]
+    eol = {**eol, "collection": {**eol["collection"], "rate": 0.2}}
+    first = {"products.room_ac.eol": eol, RATE: 0.9}  # the rate ends at 0.9
+    then = {RATE: 0.9, "products.room_ac.eol": eol}  # … at 0.2
+    alone = lifecycle.run(lifecycle.load(text=TEXT, source="m.yaml"), overrides=then).totals()
+    cache.clear()
+    mf = lifecycle.load(text=TEXT, source="m.yaml")
+    a = lifecycle.run(mf, overrides=first).totals()
+    assert lifecycle.run(mf, overrides=then).totals() == alone != a
+
+
+def test_an_edited_library_template_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past bug: the key left out the templates a model `uses`, so a template imported or
+    edited in a running service kept its old factors until the cache was emptied."""
+    import shutil
+    from importlib import resources
+
+    import junkan.data
+
+    shutil.copytree(resources.files("junkan.data") / "library", tmp_path / "library")
+    monkeypatch.setattr(junkan.data, "resources", type(
+        "Here", (), {"files": staticmethod(lambda _package: tmp_path)}))
+    before = lifecycle.run(lifecycle.load(text=TEXT, source="m.yaml")).totals()
+    template = tmp_path / "library" / "disposal_generic.yaml"
+    template.write_text(template.read_text("utf-8").replace("0.02 kgCO2e/kg", "5 kgCO2e/kg"),
+                        "utf-8")
+    after = lifecycle.run(lifecycle.load(text=TEXT, source="m.yaml")).totals()
+    assert after["co2e_t"] > before["co2e_t"]

@@ -3,6 +3,7 @@ assumption. Templates in ``library/`` are imported by models with ``uses: [name]
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from typing import Any
 
@@ -15,6 +16,17 @@ def library_names() -> list[str]:
     """Names of the templates a model can import with ``uses:``."""
     root = resources.files("junkan.data") / "library"
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def library_fingerprint() -> str:
+    """A digest of every library template's name and bytes: what a model that ``uses`` them
+    reads, for a cache key (a template imported or edited in a running service is read
+    again). A few kilobytes: well under a millisecond."""
+    h = hashlib.sha256()
+    root = resources.files("junkan.data") / "library"
+    for name in library_names():
+        h.update(name.encode("utf-8") + b"\0" + (root / f"{name}.yaml").read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def load_library(name: str) -> dict[str, Any]:

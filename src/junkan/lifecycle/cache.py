@@ -4,9 +4,10 @@ Loading a large model (reading, validating, compiling every scenario) costs far 
 simulating it, and the same document is often loaded again — by a CLI command after
 ``validate``, an API worker serving one model to many requests, a form that re-runs a
 scenario with the same edited parameters. The key is a SHA-256 over everything the result
-depends on: this cache's format and junkan's version, the limits in force, the name the
-messages use (``source``), how the text is parsed, the document's bytes and, for compiled
-scenarios, the scenario and its overrides. Only successful loads are kept, so a document
+depends on: this cache's format and junkan's version, the limits in force, the library
+templates a document may ``use``, the name the messages use (``source``), how the text is
+parsed, the document's bytes and, for compiled scenarios, the scenario and its overrides (in
+their order). Only successful loads are kept, so a document
 with problems is checked — and its problems reported — every time.
 
 Entries are shared: treat a cached :class:`~junkan.lifecycle.api.ModelFile`'s ``raw``,
@@ -28,6 +29,7 @@ from typing import Any
 
 import junkan
 from junkan.core.limits import limits
+from junkan.data import library_fingerprint
 
 FORMAT = 1
 MAX_ENTRIES = 8
@@ -48,6 +50,7 @@ def digest(data: bytes, *, source: str, mode: str) -> str:
     for part in (
         f"junkan lifecycle cache {FORMAT} {junkan.__version__}",
         limits().model_dump_json(),
+        library_fingerprint(),  # the templates a document `uses` are part of it
         source,
         mode,
     ):
@@ -59,9 +62,13 @@ def digest(data: bytes, *, source: str, mode: str) -> str:
 
 def derived(key: str, *parts: Any) -> str | None:
     """Key of something computed from the document ``key`` and ``parts`` (JSON values), or
-    ``None`` if a part is not plain JSON (then nothing is cached)."""
+    ``None`` if a part is not plain JSON (then nothing is cached). A mapping part keeps the
+    order of its entries (overrides are applied in order: ``products.x.eol`` then
+    ``products.x.eol.collection.rate`` is not the other way round); mappings inside it are
+    keyed whatever their order."""
+    ordered = [list(p.items()) if isinstance(p, dict) else p for p in parts]
     try:
-        extra = json.dumps(parts, sort_keys=True, allow_nan=False, separators=(",", ":"))
+        extra = json.dumps(ordered, sort_keys=True, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):
         return None
     return hashlib.sha256(f"{key}\0{extra}".encode()).hexdigest()
