@@ -102,6 +102,25 @@ def test_a_draw_past_the_limit_after_the_first_two_is_refused(toy: lifecycle.Mod
     assert bounded.theta[:, 0].max() <= 1.0
 
 
+def test_a_parameter_outside_the_entries_is_checked_as_a_whole(
+        toy: lifecycle.ModelFile) -> None:
+    """Past bug: a parameter of a section that is not made of entries (years.end) was taken for
+    the entry 'end' of a section 'years': an IndexError (exit 1; 'internal error' as a job)."""
+    section = _section({"parameter": "years.end", "distribution": "uniform", "min": 2030,
+                        "max": 2032})
+    with pytest.raises(ModelError, match=r"years\.end: Input should be a valid integer"):
+        U.propagate(toy, runs=5, seed=1, section=section)
+
+
+def test_sensitivity_without_outputs_is_refused_before_any_run(
+        toy: lifecycle.ModelFile) -> None:
+    """A model without headline figures, no outputs named: all the design's runs were made
+    for an empty result (12,288 evaluations as a job)."""
+    assert not toy.baseline.headline
+    with pytest.raises(ValueError, match="no headline figures to analyse"):
+        U.sensitivity(toy, "sobol", n=64, section=_section(_rate(range=[0.0, 1.0])))
+
+
 def test_negative_sales_are_refused_as_when_compiled(toy: lifecycle.ModelFile) -> None:
     """A check made while compiling (sales not negative) saw only the first two draws."""
     section = _section(

@@ -213,5 +213,8 @@ def sensitivity(
         raise ValueError(f"unknown method {method!r}; use {' or '.join(METHODS)}")
     if outputs:
         _check_outputs(ev, outputs)
+    elif not model.baseline.headline:  # nothing to analyse: say so before any run
+        raise ValueError("the model has no headline figures to analyse: name the outputs "
+                         "(e.g. --output baseline:totals.co2e_t) or add a 'headline' section")
     fn = model_function(ev, idx, nominal, outputs)
     return analyse([st.names[i] for i in idx], marg, fn, method=method, n=n, seed=seed, nominal=med)
