@@ -36,3 +36,16 @@ def test_a_process_factor_is_refused_under_its_rule(factor: str, value: str, cod
     assert (p.path, p.kind) == (f"processes.assembly.{factor}", code)
     assert p.limits is not None and {k: p.limits[k] for k in params} == params
     _says_its_rule(p)
+
+
+def test_sales_beyond_the_magnitude_limit_say_the_limit() -> None:
+    """Past bug: sales of 5e15 (a valid number) were refused as "cannot read 5e+15 as units
+    per year"; the refusal now names the limit and its variable, under its rule."""
+    doc = copy.deepcopy(SMALL)
+    doc["products"]["widget"]["sales"] = 5e15  # within the document limit (2**53)
+    with pytest.raises(ModelError) as err:
+        load_model(text=json.dumps(doc), source="bad.json")
+    (p,) = err.value.problems
+    assert (p.path, p.kind) == ("products.widget.sales", "quantity-too-large")
+    assert "JUNKAN_LIMIT_QUANTITY_MAGNITUDE" in p.message
+    _says_its_rule(p)

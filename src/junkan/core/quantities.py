@@ -273,12 +273,14 @@ def code_unit(text: str) -> pint.Unit:
 def check_magnitude(x: float, value: Any, unit: str, what: str = "value") -> float:
     """``x`` (``value`` converted to ``unit``) if finite and within the magnitude limit."""
     if not math.isfinite(x):
-        raise UnitParseError(f"{what} {short(value)} is not a finite number")
+        raise UnitParseError.coded("quantity-not-finite", "{what} {value} is not a finite "
+                                   "number", what=what, value=short(value))
     lim = limits()
     if abs(x) > lim.quantity_magnitude:
-        raise UnitParseError(f"{what} {short(value)} is {x:.4g} {unit}, beyond ±"
-                             f"{lim.quantity_magnitude:g} {unit} "
-                             f"({lim.env('quantity_magnitude')}); check the value and unit")
+        raise UnitParseError.coded(
+            "quantity-too-large", "{what} {value} is {x} {unit}, beyond ±{limit} {unit} "
+            "({env}); check the value and unit", what=what, value=short(value), x=f"{x:.4g}",
+            unit=unit, limit=f"{lim.quantity_magnitude:g}", env=lim.env("quantity_magnitude"))
     return x
 
 

@@ -263,8 +263,10 @@ class Checker:
                 val = float(v) if isinstance(v, int | float) else \
                     convert(parse_quantity(v), "piece/year", value=v, what="sales")
                 check_magnitude(val, v, "piece/year", "sales")
-            except UnitParseError:
+            except UnitParseError as exc:  # a limit's own rule, else unreadable
                 self.add(path if constant else f"{path}.{y}", rule(
+                    exc.rule, exc.template, **exc.params) if exc.rule in (
+                    "quantity-too-large", "quantity-not-finite") else rule(
                     "sales-unreadable", "cannot read {value} as units per year (e.g. 1200 or "
                     "'1200 piece/year')", value=short(v)))
                 continue
