@@ -21,28 +21,12 @@ from junkan.api import create_app
 from junkan.cli.passport import app as passport_cli
 from junkan.store.db import Settings
 from tests.api.conftest import login
+from tests.grading.test_passport_cli import PACK as CLI_PACK
+from tests.grading.test_passport_cli import SECOND_LIFE
 
-PACK: dict[str, Any] = {
-    "id": "pack 7/A",
-    "kind": "used_product",
-    "material": {"name": "battery", "family": "LFP"},
-    "properties": {
-        "rated_capacity": {"value": "280 A*h"},
-        "state_of_certified_energy": {"value": "91 %"},
-        "recycled_lithium_post": {"value": "6 %"},
-    },
-    "attributes": {"battery_category": "ev", "battery_status": "Reused"},
-    "quantity": {"mass": "390 kg"},
-}
-WINDOW = {
-    "id": "second-life-test",
-    "version": "1",
-    "title": "test window",
-    "status": "assumption",
-    "assumption_reason": "a test window, not a published one",
-    "source": "test",
-    "rules": [{"type": "range", "property": "state_of_certified_energy", "min": "80 %"}],
-}
+# the CLI tests' battery pack and second-life window: the service must answer as the CLI does
+PACK: dict[str, Any] = CLI_PACK
+WINDOW: dict[str, Any] = SECOND_LIFE
 AS_OF = "2026-11-30"
 
 

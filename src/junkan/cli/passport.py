@@ -85,8 +85,9 @@ def import_command(
         str | None, typer.Option(help="AAS: the submodel id, when the document holds several.")
     ] = None,
 ) -> None:
-    """Read the grading record of a passport document; print it as JSON. A Battery Pass
-    document's attributes outside junkan's subset are listed on stderr."""
+    """Read the grading record of a passport document; print it as JSON. What the record was
+    not read from (a Battery Pass document's attributes outside junkan's subset, an AAS
+    file's other elements and submodels) is listed on stderr."""
     with reported(file, OSError, UnicodeDecodeError):
         if file.stat().st_size > MAX_FILE:
             fail(f"{file}: larger than {MAX_FILE:,} bytes")
@@ -96,8 +97,8 @@ def import_command(
     skipped = read.unmapped
     if skipped:
         console.print(
-            f"{file}: {len(skipped)} attribute(s) outside junkan's Battery Pass subset "
-            f"ignored: {', '.join(skipped[:10])}{' …' if len(skipped) > 10 else ''}",
+            f"{file}: {len(skipped)} element(s) not read into the record (outside junkan's "
+            f"subset) ignored: {', '.join(skipped[:10])}{' …' if len(skipped) > 10 else ''}",
             highlight=False,
         )
     print_json(read.item.model_dump(mode="json", exclude_none=True))
