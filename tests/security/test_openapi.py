@@ -26,11 +26,15 @@ HERE = Path(__file__).parent
 EXAMPLES = int(os.environ.get("JUNKAN_ST_EXAMPLES", "10"))
 """Examples per operation and phase; CI keeps it small, a deeper local run raises it."""
 SELF_REVOKING = r"^/api/(admin/|tokens|account/|clients/)"
-MAX_RESPONSE_S = 15
+MAX_RESPONSE_S = 30
 """Every answer within the service's wall budget (``JUNKAN_BUDGET_WALL_S`` = 10 s in
-conftest.py) and 5 s to answer: a request that hits the budget is refused (422) just after
-10 s, which schemathesis's default limit (10 s, ``--checks all``) counted as a failure on a
-loaded machine; a request that hangs past its budget still fails."""
+conftest.py) plus what the budget does not count — the wait for a worker of the background
+pool and, for the first jobs, its start (a new process importing pandas, scipy and the
+capability): a request that hits the budget is refused (422) just after 10 s, which
+schemathesis's default limit (10 s, ``--checks all``) counted as a failure on a loaded
+machine, and ``POST /api/metering/demo`` (1.2-2.4 s of CPU alone) answered 200 after 20.6 s
+in the fresh-clone CI of 2026-12-03, with the browser suites on the other core. A request that
+hangs past its budget still fails."""
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,8 @@ async function loadVersions(m) {
       textContent: `v${v.version}.${v.format}` });
     a.setAttribute("download", "");
     const td = document.createElement("td"); td.append(a);
-    tr.append(cell("td", `v${v.version}`), cell("td", fmtTime(v.created_at)), cell("td", v.comment || ""), td);
+    const comment = cell("td", v.comment || ""); comment.className = "data";  // the user's words, as written
+    tr.append(cell("td", `v${v.version}`), cell("td", fmtTime(v.created_at)), comment, td);
     tbody.append(tr);
   }
   $("#versions-table").replaceChildren(thead, tbody);
