@@ -154,21 +154,21 @@ function table(el, heads, rows) {
 const cleanMessage = (m) => String(m ?? "").replace(/^(Value|Assertion|Type) error,\s*/i, "");
 const translated = (key, vars) => (state.lang !== "en" && state.msg[key] ? t(key, vars) : null);
 
-/** A refused field's message: outside English, translated by the schema rule it broke (its
- * `type`, with the limits or the figures quoted in `ctx`) where the catalogue knows the rule;
- * else as written. A `what` in `ctx` names a quantity (`mass`): said by `val.what.<what>`. */
-function fieldMessage(e) {
+/** A refused field's message: outside English (or in every language: `everyLanguage`), translated by the
+ * schema rule it broke (its `type`, with the limits or the figures quoted in `ctx`) where the catalogue knows
+ * the rule; else as written. A `what` in `ctx` names a quantity (`mass`): said by `val.what.<what>`. */
+function fieldMessage(e, everyLanguage = false) {
   const ctx = { ...(e.ctx || {}) };
   if (ctx.what !== undefined && state.msg[`val.what.${ctx.what}`]) ctx.what = t(`val.what.${ctx.what}`);
   // a text not in its form: the form in words where the catalogue knows it (else the pattern), in every language
   if (e.type === "string_pattern_mismatch" && typeof ctx.pattern === "string") {
-    const form = state.msg[`val.pattern.${ctx.pattern}`] ? t(`val.pattern.${ctx.pattern}`) : ctx.pattern;
-    const said = t("val.string_pattern_mismatch", { ...ctx, pattern: form });
-    return ctx.scenario === undefined ? said : said + t("val.inScenario", { scenario: ctx.scenario });
+    if (state.msg[`val.pattern.${ctx.pattern}`]) ctx.pattern = t(`val.pattern.${ctx.pattern}`);
+    everyLanguage = true;
   }
   // pydantic's list of choices ends "… or 'EUR'": listed the catalogue's way
   if (typeof ctx.expected === "string") ctx.expected = ctx.expected.replace(/,? or /g, ", ").split(", ").join(t("val.listSep"));
-  const said = e.type && translated(`val.${e.type}`, ctx);
+  const key = `val.${e.type}`;
+  const said = e.type && (everyLanguage ? (state.msg[key] ? t(key, ctx) : null) : translated(key, ctx));
   if (!said) return cleanMessage(e.message);
   return ctx.scenario === undefined ? said : said + t("val.inScenario", { scenario: ctx.scenario });
 }
@@ -208,7 +208,7 @@ function scaledMessage(e, scale) {
   if (scale === 100 && state.msg[`val.${e.type}.percent`] && Number.isFinite(Number(ctx.value))) {
     return t(`val.${e.type}.percent`, { ...ctx, value: times(ctx.value) });
   }
-  return e.type && state.msg[`val.${e.type}`] ? t(`val.${e.type}`, ctx) : fieldMessage(e);
+  return fieldMessage({ ...e, ctx }, true);  // the service's English quotes the unscaled limits
 }
 
 /** A problem's place in an uploaded table as the page's language says it: "line 2.総人口" (a CSV's line
