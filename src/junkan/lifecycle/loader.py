@@ -25,9 +25,9 @@ from junkan.lifecycle.schema import (
 
 # parse_document, read_document and validate_with are re-exported for callers of the old
 # names; new code imports them from junkan.core.documents.
-__all__ = ["apply_library", "key_in", "parse_document", "read_document", "scenario_document",
-           "scenario_names", "scenario_paths", "set_path", "validate", "validate_changed",
-           "validate_with", "with_parts"]
+__all__ = ["ENTRY_SECTIONS", "apply_library", "key_in", "parse_document", "read_document",
+           "scenario_document", "scenario_names", "scenario_paths", "set_path", "validate",
+           "validate_changed", "validate_with", "with_parts"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -223,7 +223,8 @@ class _Entries(BaseModel):
     products: dict[str, Product] = Field(default_factory=dict)
 
 
-_SECTIONS = tuple(_Entries.model_fields)
+ENTRY_SECTIONS = tuple(_Entries.model_fields)
+"""The sections made of named entries (``products.<name>``), validated entry by entry."""
 
 
 def validate_changed(base: LifecycleModel, doc: dict[str, Any], paths: list[str],
@@ -238,7 +239,7 @@ def validate_changed(base: LifecycleModel, doc: dict[str, Any], paths: list[str]
             tokens = _tokens(path)
         except ValueError:
             return validate(doc, source, scenario)
-        if len(tokens) < 2 or tokens[0] not in _SECTIONS or not isinstance(tokens[1], str) \
+        if len(tokens) < 2 or tokens[0] not in ENTRY_SECTIONS or not isinstance(tokens[1], str) \
                 or tokens[1] not in getattr(base, str(tokens[0])) \
                 or not isinstance(doc.get(str(tokens[0])), dict) \
                 or tokens[1] not in doc[str(tokens[0])]:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from junkan.core.errors import ModelError
-from junkan.lifecycle.loader import key_in, validate_changed
+from junkan.lifecycle.loader import ENTRY_SECTIONS, key_in, validate_changed
 from junkan.lifecycle.uncertainty.family import compile_run
 from junkan.lifecycle.uncertainty.study import Study, join_number
 
@@ -54,16 +54,12 @@ def _put(node: Any, tokens: list[str | int], value: Any) -> None:
     node[key_in(node, last) if isinstance(last, str) else last] = value
 
 
-_ENTRIES = frozenset({"actors", "modes", "processes", "materials", "parts", "products"})
-"""The sections made of named entries (validated entry by entry)."""
-
-
 def entry_of(path: str) -> tuple[str, str] | None:
     """The section and entry a path reaches inside (``products.kettle.eol.collection.rate``
     → ``("products", "kettle")``), ``None`` if it is not a field inside an entry of a named
     section (``years.end``, a whole entry: then the whole document is validated)."""
     m = _HEAD.match(path)
-    if m is None or m.group(1) not in _ENTRIES or len(_tokens(path)) < 3:
+    if m is None or m.group(1) not in ENTRY_SECTIONS or len(_tokens(path)) < 3:
         return None
     return m.group(1), m.group(2)
 
