@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from junkan.core.errors import ModelError, Problem, brief, fill_in, listed, short
+from junkan.core.errors import CodedError, ModelError, Problem, brief, fill_in, listed, short
 from junkan.core.fields import YEAR_MAX, YEAR_MIN
 from junkan.core.limits import limits
 from junkan.core.quantities import check_magnitude, convert, parse_quantity
@@ -81,6 +81,12 @@ def rule(code: str, template: str, /, **params: int | float | str) -> Rule:
     """A :class:`Rule` whose message is ``template`` with its ``{name}`` fields filled in
     (:func:`~junkan.core.errors.fill_in`)."""
     return Rule(fill_in(template, params), code, params)
+
+
+def said(exc: CodedError) -> str | Rule:
+    """A coded error (a unit's, a limit's) as the checks say it: under its rule where it has
+    one, else its message."""
+    return rule(exc.rule, exc.template, **exc.params) if exc.rule else exc.message
 
 
 def sink_shares(model: LifecycleModel, mix: dict[str, float] | None, d_index: dict[str, int],
@@ -264,8 +270,7 @@ class Checker:
                     convert(parse_quantity(v), "piece/year", value=v, what="sales")
                 check_magnitude(val, v, "piece/year", "sales")
             except UnitParseError as exc:  # a limit's own rule, else unreadable
-                self.add(path if constant else f"{path}.{y}", rule(
-                    exc.rule, exc.template, **exc.params) if exc.rule in (
+                self.add(path if constant else f"{path}.{y}", said(exc) if exc.rule in (
                     "quantity-too-large", "quantity-not-finite") else rule(
                     "sales-unreadable", "cannot read {value} as units per year (e.g. 1200 or "
                     "'1200 piece/year')", value=short(v)))

@@ -15,7 +15,7 @@ from typing_extensions import TypeIs
 from junkan.core.errors import short
 from junkan.core.quantities import code_unit, convert, parse_quantity
 from junkan.core.registry import UnitParseError
-from junkan.lifecycle.checks import Problems, Rule, rule, unknown
+from junkan.lifecycle.checks import Problems, Rule, rule, said, unknown
 from junkan.lifecycle.compiled import BASES, FACTOR_KEYS, ProcessTable
 from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.schema import LifecycleModel
@@ -44,7 +44,7 @@ def _factor_value(value: str | float, numerator: str, currency: str
     try:
         q = parse_quantity(value)
     except UnitParseError as exc:
-        return _said(exc)
+        return said(exc)
     for basis in BASES:
         target = f"{numerator}/({_DEN[basis]})"
         if q.dimensionality != _dimensionality(target):
@@ -52,7 +52,7 @@ def _factor_value(value: str | float, numerator: str, currency: str
         try:
             return convert(q, target, value=value, what="factor"), basis
         except UnitParseError as exc:
-            return _said(exc)
+            return said(exc)
     hint = {"kgCO2e": "'1.2 kgCO2e/piece', '0.5 kgCO2e/kg' or '208 gCO2e/(t*km)'",
             "MJ": "'8.8 kWh/piece' or '3 MJ/kg'"}.get(numerator, f"'1200 {currency}/piece'")
     other = [c for c in ("JPY", "USD", "EUR") if c != currency and c in str(q.units)]
@@ -68,11 +68,6 @@ def _factor_value(value: str | float, numerator: str, currency: str
 def _read(parsed: object) -> TypeIs[tuple[float, str]]:
     """Whether :func:`_factor_value` read its value (a :class:`Rule` is a tuple too)."""
     return isinstance(parsed, tuple) and not isinstance(parsed, Rule)
-
-
-def _said(exc: UnitParseError) -> str | Rule:
-    """A unit error as the checks say it: under its rule where it has one."""
-    return rule(exc.rule, exc.template, **exc.params) if exc.rule else str(exc)
 
 
 @lru_cache(maxsize=64)
