@@ -8,7 +8,8 @@ CORE_VENV ?= /tmp/junkan-core-venv
 .PHONY: setup run reports test lint bench check-core conformance clean
 
 # What each target installs into .venv (pip extras of pyproject.toml): `make run` the core plus
-# [service]; `make test`, `lint` and `bench` [dev,bench] (dev includes [all]: every extra).
+# [service,passport] (the Passports page writes and reads AAS files through BaSyx); `make test`,
+# `lint` and `bench` [dev,bench] (dev includes [all]: every extra).
 # Installs byte-compile (pip's default). With PYTHONDONTWRITEBYTECODE set, as on this machine,
 # `--no-compile` made every process (xdist workers, servers, budget workers) compile what it
 # imports from source again: pytest took 1,531-1,540 s instead of 1,264-1,292 s (2026-12-02).
@@ -17,7 +18,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[service]"
+	$(BIN)/python -m pip install -q -e ".[service,passport]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
