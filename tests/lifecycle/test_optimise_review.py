@@ -265,3 +265,24 @@ def test_the_front_is_complete_with_a_ratio_objective_too(pair: list[str], size:
     assert len(want) == size and got == want
     assert front.method["front"] == {"complete": True, "points": size,
                                      "text": front.method["front"]["text"]}
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["--objective", "bogus"], "error --objective 'bogus': must be one of 'co2e'"),
+    (["--objective", "rap:nobody"], "error --objective 'rap:nobody': unknown actor 'nobody'"),
+    (["--pareto", "co2e,margin:ghost"],
+     "error --pareto 'co2e,margin:ghost' (objective 2): unknown actor 'ghost'"),
+    (["--pareto", "co2e"], "error --pareto 'co2e': give two objectives separated by a comma"),
+])
+def test_a_bad_option_beside_a_spec_is_named_as_the_option(
+        tmp_path: Path, options: list[str], said: str) -> None:
+    """Past bug: a bad --objective or --pareto given with --spec was reported as a problem
+    of the spec file ('spec.yaml:objective.metric: …'), which has no such value."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({"decisions": [{**KETTLE, "values": [0.5, 0.9]}]}), "utf-8")
+    (tmp_path / "m.yaml").write_text(TOY, "utf-8")
+    res = CliRunner().invoke(app, ["optimise", str(tmp_path / "m.yaml"), "--spec", str(path),
+                                   *options])
+    assert res.exit_code == 2, res.output
+    assert said in " ".join(res.output.split()), res.output
+    assert str(path) not in res.output

@@ -12,7 +12,7 @@ import typer
 from junkan import lifecycle
 from junkan.cli.common import Format, atomic_dir, fail, print_json, print_table, reported
 from junkan.cli.uncertainty import check_out
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.lifecycle import optimise as opt
 
 app = typer.Typer()
@@ -51,9 +51,35 @@ def _spec(
     if objective:
         doc["objective"] = objective
     if pareto:
-        doc["pareto"] = {"objectives": [p.strip() for p in pareto.split(",")], "points": points}
-    with reported(spec):
+        names = [p.strip() for p in pareto.split(",")]
+        if len(names) != 2 or not all(names):
+            fail(f"--pareto {pareto!r}: give two objectives separated by a comma, "
+                 "e.g. co2e,cost")
+        doc["pareto"] = {"objectives": names, "points": points}
+    try:
         return opt.load_spec(doc=doc, source=str(spec or "--objective/--pareto"))
+    except ModelError as exc:  # a problem of an option is the option's, not the file's
+        fail("\n".join(_said(p, exc.source, objective, pareto, points)
+                       for p in exc.problems))
+    except JunkanError as exc:
+        fail(exc)
+
+
+def _said(problem: Problem, source: str | None, objective: str | None,
+          pareto: str | None, points: int) -> str:
+    """A spec problem, named by the command-line option that set the value if one did:
+    ``--objective 'x': …``, ``--pareto 'a,b' (objective 2): …``; else by the spec."""
+    path = problem.path
+    if objective and (path == "objective" or path.startswith("objective.")):
+        return f"--objective {objective!r}: {problem.message}"
+    if pareto and path == "pareto.points":
+        return f"--points {points}: {problem.message}"
+    if pareto and (path == "pareto" or path.startswith("pareto.")):
+        head, _, rest = path.partition("[")
+        which = f" (objective {int(rest.split(']')[0]) + 1})" if \
+            head == "pareto.objectives" and rest[:1].isdigit() else ""
+        return f"--pareto {pareto!r}{which}: {problem.message}"
+    return problem.render(source)
 
 
 @app.command("optimise")
@@ -99,6 +125,9 @@ def optimise_cmd(
         result: opt.Optimum | opt.ParetoFront = (
             opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)
         )
+    except ModelError as exc:  # e.g. an unknown actor in --objective rap:nobody
+        fail("\n".join(_said(p, exc.source, objective, pareto, points)
+                       for p in exc.problems))
     except JunkanError as exc:
         fail(exc)
     doc = result.to_json()
