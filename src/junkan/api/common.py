@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from pydantic import AfterValidator, Field
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.api.errors import field_errors
 from junkan.core.documents import data_refusal
@@ -98,19 +100,37 @@ def org_name(db: Database, user: User) -> str:
         return str(org.name)
 
 
+async def read_form(request: Request) -> FormData:
+    """The request's form (multipart or URL-encoded). A body the parser cannot read — no
+    boundary, broken framing, too many fields or a part too large — is refused with 400 and
+    the code ``multipart-unreadable`` (Starlette's own refusal has no code)."""
+    try:
+        return await request.form()
+    except StarletteHTTPException as exc:
+        if exc.status_code != 400:
+            raise
+        raise HTTPException(400, {"message": "the upload could not be read as form data: "
+                                  f"{exc.detail}", "code": "multipart-unreadable"}) from None
+
+
+async def upload_file(request: Request) -> tuple[bytes, str, str] | None:
+    """The bytes, file name and content type of a multipart upload's ``file`` field;
+    ``None`` if the body is not multipart. Refused with 400 (``no-file-field``) when the
+    form has no file field."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return None
+    up = (await read_form(request)).get("file")
+    if up is None or isinstance(up, str):
+        raise HTTPException(400, {"message": "multipart upload needs a 'file' field",
+                                  "code": "no-file-field"})
+    return await up.read(), up.filename or "", (up.content_type or "").lower()
+
+
 async def read_upload(request: Request) -> tuple[str, str]:
     """Document text and format from a raw body (YAML/JSON) or a multipart ``file`` field."""
     ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        up = form.get("file")
-        if up is None or isinstance(up, str):
-            raise HTTPException(400, {"message": "multipart upload needs a 'file' field",
-                                      "code": "no-file-field"})
-        data = await up.read()
-        name = up.filename or ""
-    else:
-        data, name = await request.body(), ""
+    upload = await upload_file(request)
+    data, name = (upload[0], upload[1]) if upload is not None else (await request.body(), "")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

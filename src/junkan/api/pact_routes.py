@@ -12,6 +12,7 @@ from importlib import resources
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.api.auth import basic_credentials
 from junkan.api.pact_events import Callbacks, check_event
@@ -79,7 +80,11 @@ def _host(request: Request) -> PactHost:
 
 async def token(request: Request) -> JSONResponse:
     host = _host(request)
-    form = dict((await request.form()).items())
+    try:
+        form = dict((await request.form()).items())
+    except StarletteHTTPException:  # an unreadable form: OAuth's words (RFC 6749 §5.2)
+        return JSONResponse(status_code=400, content={
+            "error": "invalid_request", "error_description": "the body is not a readable form"})
     if form.get("grant_type") != "client_credentials":
         return JSONResponse(status_code=400, content={"error": "unsupported_grant_type"})
     creds = basic_credentials(request)

@@ -22,7 +22,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.api.auth import AdminUser, CurrentUser
-from junkan.api.common import NOT_FOUND, iso
+from junkan.api.common import NOT_FOUND, iso, upload_file
 from junkan.store.nature_checklists import SURVEY, ChecklistRepo
 
 if TYPE_CHECKING:  # junkan.nature needs the 'nature' extra
@@ -277,13 +277,9 @@ async def _upload(request: Request) -> tuple[bytes, str, str]:
     if length.isdigit() and int(length) > MAX_BYTES + 64 * 1024:  # multipart framing aside
         raise _too_large(int(length))
     ctype = request.headers.get("content-type", "").lower()
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        up = form.get("file")
-        if up is None or isinstance(up, str):
-            raise HTTPException(422, "file: a multipart upload needs a 'file' field")
-        data, name = await up.read(), up.filename or ""
-        ctype = (up.content_type or "").lower()
+    upload = await upload_file(request)
+    if upload is not None:
+        data, name, ctype = upload
     else:
         data, name = await request.body(), ""
     if len(data) > MAX_BYTES:
