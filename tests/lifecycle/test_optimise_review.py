@@ -286,3 +286,24 @@ def test_a_bad_option_beside_a_spec_is_named_as_the_option(
     assert res.exit_code == 2, res.output
     assert said in " ".join(res.output.split()), res.output
     assert str(path) not in res.output
+
+
+def test_no_decisions_says_where_they_were_to_come_from(tmp_path: Path) -> None:
+    """Past bug: a spec without 'decisions' was told 'the model's scenarios set nothing to
+    choose between', though the model's scenarios give decisions and the spec was what
+    lacked them."""
+    (tmp_path / "m.yaml").write_text(TOY, "utf-8")
+    spec = tmp_path / "nodec.yaml"
+    spec.write_text("objective: co2e\npareto: {objectives: [co2e, margin]}\n", "utf-8")
+    res = CliRunner().invoke(app, ["optimise", str(tmp_path / "m.yaml"), "--spec", str(spec)])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert f"error {spec}:decisions: no decisions: list the choices to optimise" in said
+    assert "scenarios set nothing" not in said
+    bare = yaml.safe_load(TOY)
+    del bare["scenarios"]
+    (tmp_path / "bare.yaml").write_text(yaml.safe_dump(bare), "utf-8")
+    res = CliRunner().invoke(app, ["optimise", str(tmp_path / "bare.yaml")])
+    assert res.exit_code == 2, res.output
+    assert "error decisions: no decisions: the model's scenarios set nothing to choose " \
+        "between" in " ".join(res.output.split())

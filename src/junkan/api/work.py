@@ -166,7 +166,6 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
     """In a worker: load the model and run the analysis; its JSON document."""
     from junkan import lifecycle
     from junkan.core.documents import validate_with
-    from junkan.core.errors import JunkanError
 
     mf = lifecycle.load(text=text, source=source)
     spec = args.get("spec")
@@ -174,11 +173,7 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
         from junkan.lifecycle import optimise as opt
 
         s = opt.load_spec(doc=spec, source="spec") if spec else opt.auto_spec(mf.raw, source)
-        if not s.decisions:
-            raise JunkanError(
-                "no decisions: send a spec with 'decisions' (the model's "
-                "scenarios set nothing to choose between)"
-            )
+        opt.require_decisions(s, "spec" if spec else None)
         result: Any = opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)
         return dict(jsonable(result.to_json()))
     from junkan.lifecycle import uncertainty

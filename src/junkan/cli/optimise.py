@@ -116,11 +116,8 @@ def optimise_cmd(
     with reported(model, OSError):
         mf = lifecycle.load(model)
     s = _spec(mf, spec, objective, pareto, points)
-    if not s.decisions:
-        fail(
-            "no decisions: give --spec with 'decisions' (the model's scenarios set nothing "
-            "to choose between)"
-        )
+    with reported(spec):
+        opt.require_decisions(s, None if spec is None else str(spec))
     try:
         result: opt.Optimum | opt.ParetoFront = (
             opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)

@@ -5,6 +5,7 @@ parameters come from the model's ``uncertainty`` section or from ``--spec FILE``
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from junkan import lifecycle
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    console,
     fail,
     print_json,
     print_table,
@@ -55,12 +57,21 @@ def _inputs(
 
 
 def check_out(out: Path | None) -> None:
-    """Stop before the analysis when ``--out`` cannot hold the results: its parent folder
-    is missing, or it is a file."""
-    if out is not None and not out.resolve().parent.is_dir():
-        fail(f"--out {out}: the folder {out.resolve().parent} does not exist; create it first")
-    if out is not None:
-        refuse_non_folder(out, f"--out {out}")
+    """Stop before the analysis when ``--out`` cannot hold the results: it is a file, a
+    file stands where one of its folders would be, or the nearest existing folder is not
+    writable. Missing folders are made when the results are written
+    (:func:`~junkan.cli.common.atomic_dir`), as ``simulate --out`` makes them."""
+    if out is None:
+        return
+    refuse_non_folder(out, f"--out {out}")
+    base = out.resolve().parent
+    while not (base.exists() or base.is_symlink()):
+        base = base.parent
+    if not base.is_dir():
+        fail(f"--out {out}: {base} is a file, so no folder can be made under it; give a "
+             "folder path")
+    if not os.access(base, os.W_OK | os.X_OK):
+        fail(f"--out {out}: cannot write in {base} (permission denied)")
 
 
 def _write(out: Path, doc: dict[str, Any], result: Any, extra: dict[str, Any]) -> None:
@@ -166,6 +177,15 @@ def sensitivity_cmd(
     )
 
 
+def _bounds(p: dict[str, Any]) -> str:
+    """A fitted parameter's range, marked where the fit ended at one of its ends."""
+    lo, hi = p["bounds"]
+    if not p["at_bound"]:
+        return f"{_fmt(lo)} … {_fmt(hi)}"
+    at_lower = abs(p["fitted"] - lo) <= abs(p["fitted"] - hi)
+    return f"[{_fmt(lo)}] … {_fmt(hi)}" if at_lower else f"{_fmt(lo)} … [{_fmt(hi)}]"
+
+
 @app.command("calibrate")
 def calibrate_cmd(
     model: ModelArg, spec: SpecOpt = None, out: OutOpt = None, fmt: FormatOpt = Format.table
@@ -183,17 +203,22 @@ def calibrate_cmd(
         return
     print_table(
         f"{mf.name}: fitted (calibrated, {doc['message']})",
-        ["parameter", "start", "fitted", "95 % range"],
+        ["parameter", "start", "fitted", "95 % range", "bounds"],
         [
             (
                 p["parameter"],
                 _fmt(p["start"]),
                 _fmt(p["fitted"]),
                 f"{_fmt(p['ci95'][0])} … {_fmt(p['ci95'][1])}",
+                _bounds(p),
             )
             for p in doc["parameters"]
         ],
     )
+    if stuck := sum(p["at_bound"] for p in doc["parameters"]):
+        console.print(f"{stuck} of {len(doc['parameters'])} parameters ended at a bound of "
+                      "their range: the model's structure or the ranges cannot reproduce "
+                      "some observations (see the user guide, calibration)")
     print_table(
         "observed vs fitted",
         ["scenario", "figure", "observed", "fitted", "error"],

@@ -194,3 +194,23 @@ def test_each_analysis_tells_its_progress(magnet: lifecycle.ModelFile) -> None:
     assert told["cal"][0] == (1, 5)
     assert [d for d, _ in told["cal"]] == sorted(d for d, _ in told["cal"])
     assert all(o == 5 and d <= 5 for d, o in told["cal"])
+
+
+def test_the_relative_error_has_the_sign_of_the_residual() -> None:
+    """Past bug: an observation of −79 fitted at −220 showed '+178 %' (divided by the signed
+    observation), which reads as a fit above what was observed."""
+    from types import SimpleNamespace
+
+    from junkan.lifecycle.uncertainty.calibration import Calibration
+
+    obs = [U.Observation.model_validate({"headline": h, "scenario": "B", "value": v,
+                                         "source": "test"})
+           for h, v in (("co2", -79.0), ("cost", 50.0))]
+    one = np.array([1.0])
+    cal = Calibration(study=SimpleNamespace(model=SimpleNamespace(name="m")),
+                      names=["p"], fitted=one, start=one, lower=one * 0, upper=one * 2,
+                      ci95=np.array([[0.5, 1.5]]), observations=obs,
+                      predicted=np.array([-220.0, 40.0]), predicted_start=np.array([-79.0, 50.0]),
+                      cost=0.0, success=True, message="", evaluations=1)
+    got = [o["relative_error"] for o in cal.to_json()["observations"]]
+    assert got == pytest.approx([-141 / 79, -10 / 50])

@@ -35,6 +35,7 @@ from junkan.lifecycle.optimise.spec import (
     Option,
     Pareto,
     auto_spec,
+    require_decisions,
 )
 
 
@@ -62,4 +63,5 @@ __all__ = [
     "load_spec",
     "optimise",
     "pareto",
+    "require_decisions",
 ]

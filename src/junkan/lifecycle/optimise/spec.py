@@ -323,3 +323,18 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
             decisions.append({"name": label, "options": options})
     spec = OptimiseSpec.model_validate({"objective": objective, "decisions": decisions})
     return spec.located(f"{source} (decisions from its scenarios)")
+
+
+def require_decisions(spec: OptimiseSpec, spec_source: str | None) -> None:
+    """Refuse a spec with nothing to choose between, saying where the decisions were to come
+    from: the spec named ``spec_source`` (which has no ``decisions``), or, with ``None``,
+    the model's scenarios (which set nothing that differs)."""
+    if spec.decisions:
+        return
+    if spec_source is None:
+        raise ModelError([Problem("decisions", "no decisions: the model's scenarios set "
+                                  "nothing to choose between; give a spec with 'decisions'")])
+    raise ModelError([Problem("decisions", "no decisions: list the choices to optimise "
+                              "under 'decisions' (user guide, chapter 10), or leave the "
+                              "spec out to take them from the model's scenarios")],
+                     spec_source)

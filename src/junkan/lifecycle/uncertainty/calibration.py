@@ -71,7 +71,8 @@ class Calibration:
     def to_json(self) -> dict[str, Any]:
         obs = []
         for o, y, y0 in zip(self.observations, self.predicted, self.predicted_start, strict=True):
-            rel = (y - o.value) / o.value if o.value else float("nan")
+            # signed as the residual: + where the fit lies above what was observed
+            rel = (y - o.value) / abs(o.value) if o.value else float("nan")
             obs.append(
                 {
                     "figure": o.figure,
