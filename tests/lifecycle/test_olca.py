@@ -85,8 +85,9 @@ def test_import_with_the_zips_impact_category_and_as_materials(tmp_path: Path) -
     steel = template["materials"]["steel_production"]["virgin"]
     assert _amount(steel["co2e"]) == pytest.approx((3.6 + 0.004 * 25) / 2)
     assert "Climate change" in steel["source"]
-    with pytest.raises(JunkanError, match="not in the zip"):
+    with pytest.raises(JunkanError, match="not in the zip") as err:
         olca.import_template(tmp_path / "s.zip", impact="nope")
+    assert str(err.value).startswith(f"{tmp_path / 's.zip'}: ")  # which zip (past: none)
 
 
 def test_template_is_usable_in_a_model(tmp_path: Path) -> None:
@@ -124,6 +125,9 @@ def test_bad_zips(tmp_path: Path) -> None:
     (tmp_path / "x.zip").write_bytes(b"not a zip")
     with pytest.raises(JunkanError, match="not a readable zip"):
         olca.import_template(tmp_path / "x.zip")
+    # past wording: a missing file was 'not a readable zip file ([Errno 2] No such file…)'
+    with pytest.raises(JunkanError, match=r"none\.zip: cannot read the file \(No such file"):
+        olca.import_template(tmp_path / "none.zip")
     with zipfile.ZipFile(tmp_path / "e.zip", "w") as z:
         z.writestr("processes/a.json", "{broken")
     with pytest.raises(JunkanError, match="not JSON"):

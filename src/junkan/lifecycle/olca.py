@@ -58,7 +58,8 @@ GWP100 = (  # IPCC AR6 WG1 (2021), ch. 7, table 7.15; GWP100
 )
 GWP_SOURCE = (
     "IPCC AR6 WG1 (2021) ch. 7 table 7.15, GWP100: CO2 1, CH4 fossil 29.8, "
-    "CH4 non-fossil 27.0, N2O 273"
+    "CH4 non-fossil 27.0, N2O 273; a flow named 'CO2e…' (an aggregate such as junkan's own "
+    "export writes) counts 1 per kg"
 )
 
 
@@ -294,6 +295,8 @@ def import_template(
     try:
         cf, cf_source = _climate(entities, impact)
         ctx = Context(entities, cf, notes)
+    except JunkanError as exc:  # an --impact the zip lacks: say which zip
+        raise JunkanError(f"{p}: {exc}") from None
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
         raise JunkanError(
             f"{p}: an impact category or global parameter is not olca-schema "

@@ -98,7 +98,9 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
     member of each ``folder/id``; two entities of a folder with the same id are refused."""
     try:
         zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except OSError as exc:  # missing, unreadable, a folder: the system's words
+        raise JunkanError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    except zipfile.BadZipFile as exc:
         raise JunkanError(f"{path}: not a readable zip file ({exc})") from None
     with zf:
         lim = limits()

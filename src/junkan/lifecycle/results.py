@@ -203,23 +203,7 @@ class Result:
     def units(self) -> dict[str, Any]:
         """The unit of every figure of :meth:`totals`, :meth:`by_actor`, :meth:`by_stage` and
         :meth:`indicator_series` (series are per year); shares are ``fraction``."""
-        cur = self.currency
-        totals = {"co2e_t": "tCO2e", "energy_GJ": "GJ", f"cost_{cur}": cur,
-                  f"revenue_{cur}": cur, f"margin_{cur}": cur}
-        for key in ("virgin_input_t", "recycled_input_t", "reused_input_t", "outflow_t",
-                    "energy_recovery_t", "final_disposal_t", "export_t"):
-            totals[key] = "t"
-        for key in ("recycled_share", "circular_inflow_share", "reuse_rate", "recycling_rate"):
-            totals[key] = "fraction"
-        series = {k: (u if u == "fraction" else f"{u}/year") for k, u in totals.items()
-                  if not k.startswith(("margin_", "energy_recovery", "export"))}
-        series["in_use_piece"] = "piece"
-        by_actor = {"co2e_t": "tCO2e", "cost": cur, "revenue": cur, "margin": cur}
-        return {"totals": totals, "change_vs_baseline": totals,
-                "by_actor": by_actor, "by_actor_change_vs_baseline": by_actor,
-                "co2e_t_by_stage": "tCO2e", "indicators": series,
-                "recycled_share_by_material": "fraction",
-                "mass_balance_max_relative_error": "fraction"}
+        return figure_units(self.currency)
 
     def by_actor(self) -> dict[str, dict[str, float]]:
         tbl = self.raw.compiled.processes
@@ -374,3 +358,23 @@ def _long(years: np.ndarray, labels: dict[str, list[str]],
     cols.update({k: np.tile(v, len(years)) for k, v in labels.items()})
     cols.update({k: np.asarray(v).ravel() for k, v in values.items()})
     return pd.DataFrame(cols)
+
+
+def figure_units(cur: str) -> dict[str, Any]:
+    """:meth:`Result.units` of a model whose currency is ``cur``."""
+    totals = {"co2e_t": "tCO2e", "energy_GJ": "GJ", f"cost_{cur}": cur,
+              f"revenue_{cur}": cur, f"margin_{cur}": cur}
+    for key in ("virgin_input_t", "recycled_input_t", "reused_input_t", "outflow_t",
+                "energy_recovery_t", "final_disposal_t", "export_t"):
+        totals[key] = "t"
+    for key in ("recycled_share", "circular_inflow_share", "reuse_rate", "recycling_rate"):
+        totals[key] = "fraction"
+    series = {k: (u if u == "fraction" else f"{u}/year") for k, u in totals.items()
+              if not k.startswith(("margin_", "energy_recovery", "export"))}
+    series["in_use_piece"] = "piece"
+    by_actor = {"co2e_t": "tCO2e", "cost": cur, "revenue": cur, "margin": cur}
+    return {"totals": totals, "change_vs_baseline": totals,
+            "by_actor": by_actor, "by_actor_change_vs_baseline": by_actor,
+            "co2e_t_by_stage": "tCO2e", "indicators": series,
+            "recycled_share_by_material": "fraction",
+            "mass_balance_max_relative_error": "fraction"}

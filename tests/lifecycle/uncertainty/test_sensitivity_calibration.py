@@ -132,6 +132,8 @@ def test_sensitivity_of_a_model_names_the_drivers(magnet: lifecycle.ModelFile) -
     # the extraction cost cannot move a mass share
     assert share["top_drivers"][-1] == "processes.magnet_extraction.cost"
     assert abs(share["ST"][2]) < 0.05
+    assert share["unit"] == "fraction" and doc["outputs"]["B:totals.cost_JPY"]["unit"] == "JPY"
+    assert doc["parameter_units"]["processes.magnet_extraction.cost"] == "JPY/piece"
 
 
 @pytest.mark.slow
@@ -207,7 +209,9 @@ def test_the_relative_error_has_the_sign_of_the_residual() -> None:
                                          "source": "test"})
            for h, v in (("co2", -79.0), ("cost", 50.0))]
     one = np.array([1.0])
-    cal = Calibration(study=SimpleNamespace(model=SimpleNamespace(name="m")),
+    study = SimpleNamespace(model=SimpleNamespace(name="m"), names=["p"],
+                            figure_unit=lambda figure: "tCO2e", parameter_unit=lambda i: "")
+    cal = Calibration(study=study,  # type: ignore[arg-type]
                       names=["p"], fitted=one, start=one, lower=one * 0, upper=one * 2,
                       ci95=np.array([[0.5, 1.5]]), observations=obs,
                       predicted=np.array([-220.0, 40.0]), predicted_start=np.array([-79.0, 50.0]),

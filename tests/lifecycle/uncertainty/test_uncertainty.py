@@ -302,3 +302,20 @@ def test_dask_localcluster_gives_the_same_numbers(magnet: lifecycle.ModelFile) -
         remote = U.propagate(magnet, 300, seed=11, section=section, backend="dask", client=client)
     assert np.array_equal(local.theta, remote.theta)
     _assert_same(local.outputs, remote.outputs)
+
+
+def test_every_figure_and_parameter_says_its_unit(magnet: lifecycle.ModelFile) -> None:
+    """Past gap: the results of uncertainty, sensitivity and calibration gave numbers without
+    units (a new user read 'materials.rare_earth.virgin.co2e 24.8 / 38.93 / 63.07')."""
+    section = _section(yaml.safe_load(MAGNET_SPEC.read_text(encoding="utf-8")))
+    doc = U.propagate(magnet, 4, seed=1, section=section).to_json()
+    units = {p["parameter"]: p["unit"] for p in doc["parameters"]}
+    assert units["materials.rare_earth.virgin.co2e"] == "kgCO2e/kg"
+    assert units["products.room_ac.eol.collection.rate"] == ""  # a plain share
+    assert doc["units"]["headline"]["co2_reduction_t"] == "tCO2e/year"  # as compare says
+    assert doc["units"]["headline"]["recycled_rare_earth_share"] == "fraction"
+    assert doc["units"]["totals"]["co2e_t"] == "tCO2e"
+    assert doc["units"]["by_actor"]["margin"] == "JPY"
+    cal = U.calibrate(magnet, section=section, max_evaluations=2).to_json()
+    assert {o["figure"]: o["unit"] for o in cal["observations"]}["co2_reduction_t"] == "tCO2e/year"
+    assert all(p["unit"] == units[p["parameter"]] for p in cal["parameters"])

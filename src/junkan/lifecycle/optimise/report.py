@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from junkan.core.report import Page
 from junkan.lifecycle.optimise.features import value
+from junkan.lifecycle.optimise.spec import UNITS, Objective
 
 if TYPE_CHECKING:
     from junkan.lifecycle.optimise.result import Optimum, ParetoFront
@@ -78,8 +79,14 @@ def pareto_chart(front: ParetoFront) -> go.Figure:
             marker={"symbol": "x", "size": 12},
         )
     )
-    fig.update_layout(xaxis_title=o1.label(), yaxis_title=o2.label(), height=420)
+    cur = front.model.baseline.currency
+    fig.update_layout(xaxis_title=_titled(o1, cur), yaxis_title=_titled(o2, cur), height=420)
     return fig
+
+
+def _titled(o: Objective, currency: str) -> str:
+    """An objective's axis title: its figure and unit, e.g. ``co2e [t CO2e]``."""
+    return f"{o.label()} [{UNITS.get(o.metric, currency)}]"
 
 
 def pareto_page(front: ParetoFront, path: Path) -> Path:

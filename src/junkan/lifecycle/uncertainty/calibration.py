@@ -83,6 +83,7 @@ class Calibration:
                     "residual": y - o.value,
                     "relative_error": rel,
                     "within_15_percent": bool(abs(rel) <= TOLERANCE),
+                    "unit": self.study.figure_unit(o.figure),
                     "source": o.source,
                 }
             )
@@ -94,6 +95,7 @@ class Calibration:
                 "bounds": [lo, hi],
                 "ci95": list(ci),
                 "at_bound": bool(np.isclose(v, lo) or np.isclose(v, hi)),
+                "unit": self.study.parameter_unit(self.study.names.index(n)),
                 "source": f"calibrated: {METHOD}; to {len(self.observations)} observed "
                 "figures (see observations)",
             }

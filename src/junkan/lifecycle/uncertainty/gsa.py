@@ -43,6 +43,8 @@ class Sensitivity:
     tornado: dict[str, dict[str, list[float]]]  # output -> low / high / nominal
     evaluations: int
     skipped: dict[str, str] = field(default_factory=dict)  # output -> why it has no indices
+    units: dict[str, str] = field(default_factory=dict)  # output -> its unit, where known
+    parameter_units: dict[str, str] = field(default_factory=dict)  # parameter -> its unit
 
     def ranking(self, output: str) -> list[str]:
         """Parameters by importance for ``output`` (total order, or μ*)."""
@@ -57,9 +59,11 @@ class Sensitivity:
                 "parameters": self.names,
                 "evaluations": self.evaluations,
                 "outputs": {
-                    o: {**d, "top_drivers": self.ranking(o)[:5], "tornado": self.tornado.get(o)}
+                    o: {**d, "top_drivers": self.ranking(o)[:5], "tornado": self.tornado.get(o),
+                        "unit": self.units.get(o)}
                     for o, d in self.indices.items()
                 },
+                "parameter_units": self.parameter_units,
                 "skipped": self.skipped,
             }
         )
@@ -217,4 +221,7 @@ def sensitivity(
         raise ValueError("the model has no headline figures to analyse: name the outputs "
                          "(e.g. --output baseline:totals.co2e_t) or add a 'headline' section")
     fn = model_function(ev, idx, nominal, outputs)
-    return analyse([st.names[i] for i in idx], marg, fn, method=method, n=n, seed=seed, nominal=med)
+    sa = analyse([st.names[i] for i in idx], marg, fn, method=method, n=n, seed=seed, nominal=med)
+    sa.units = {o: st.figure_unit(o.split(":", 1)[1]) for o in (*sa.indices, *sa.skipped)}
+    sa.parameter_units = {st.names[i]: st.parameter_unit(i) for i in idx}
+    return sa

@@ -101,6 +101,7 @@ class Ensemble:
                         "distribution": p.distribution,
                         "source": p.source,
                         "group": p.group,
+                        "unit": self.study.parameter_unit(i),
                         **percentiles(self.theta[:, i]),
                     }
                     for i, p in enumerate(self.study.parameters)
@@ -117,10 +118,21 @@ class Ensemble:
                     }
                     for s in self.study.scenarios
                 ],
+                "units": self.units(),
                 "comparisons": self.comparisons(),
                 "lower_is_better": [k for k in next(iter(o.totals.values())) if lower_is_better(k)],
             }
         )
+
+    def units(self) -> dict[str, dict[str, str]]:
+        """The unit of every headline figure, total and per-actor figure (by key), as
+        ``junkan compare`` reports them (``fraction`` for shares, ``ratio`` for indices)."""
+        o, st = self.outputs, self.study
+        head = {k: st.figure_unit(k) for d in o.headline.values() for k in d}
+        totals = {k: st.figure_unit(f"totals.{k}") for d in o.totals.values() for k in d}
+        actor = {k: st.figure_unit(f"actors.a.{k}") for d in o.actors.values()
+                 for figures in d.values() for k in figures}
+        return {"headline": head, "totals": totals, "by_actor": actor}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per scenario, section (headline, totals, actor name) and figure with its

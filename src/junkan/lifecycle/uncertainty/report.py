@@ -47,8 +47,14 @@ def fan_chart(ens: Ensemble, figure: str) -> go.Figure:
             marker={"color": "black", "symbol": "line-ew-open", "size": 30},
         )
     )
-    fig.update_layout(title=figure, barmode="overlay", height=360)
+    fig.update_layout(title=figure, barmode="overlay", height=360, xaxis_title="scenario",
+                      yaxis_title=_with_unit(figure, ens.study.figure_unit(figure)))
     return fig
+
+
+def _with_unit(what: str, unit: str | None) -> str:
+    """An axis title: what is plotted and its unit (shares as fractions of 1)."""
+    return f"{what} [{unit}]" if unit else what
 
 
 def ensemble_report(ens: Ensemble, path: Path) -> Path:
@@ -70,7 +76,8 @@ def ensemble_report(ens: Ensemble, path: Path) -> Path:
     page.table(
         pd.DataFrame(
             [
-                {k: p[k] for k in ("parameter", "distribution", "p5", "p50", "p95", "source")}
+                {k: p[k] for k in ("parameter", "unit", "distribution", "p5", "p50", "p95",
+                                   "source")}
                 for p in ens.to_json()["parameters"]
             ]
         )
@@ -79,22 +86,27 @@ def ensemble_report(ens: Ensemble, path: Path) -> Path:
 
 
 def tornado_chart(sa: Sensitivity, output: str) -> go.Figure:
+    """Each parameter at its 5th and 95th percentile, the others at their medians: the
+    change of ``output`` from its value with every parameter at the median."""
     t = sa.tornado[output]
     nominal = t["nominal"][0]
     order = sorted(range(len(sa.names)), key=lambda i: abs(t["high"][i] - t["low"][i]))
     fig = go.Figure()
-    for key, color in (("low", "#1f77b4"), ("high", "#d62728")):
+    for key, color, label in (("low", "#1f77b4", "parameter at its 5th percentile"),
+                              ("high", "#d62728", "parameter at its 95th percentile")):
         fig.add_trace(
             go.Bar(
                 y=[sa.names[i] for i in order],
                 x=[t[key][i] - nominal for i in order],
                 base=nominal,
                 orientation="h",
-                name=f"parameter at its {key} (p5/p95)",
+                name=label,
                 marker_color=color,
             )
         )
-    fig.update_layout(title=f"Tornado — {output}", barmode="overlay", height=120 + 28 * len(order))
+    fig.update_layout(title=f"Tornado — {output}", barmode="overlay",
+                      height=120 + 28 * len(order),
+                      xaxis_title=_with_unit(output, sa.units.get(output)))
     return fig
 
 
@@ -121,6 +133,9 @@ def sobol_chart(sa: Sensitivity, output: str) -> go.Figure:
         title=f"{'Sobol' if sa.method == 'sobol' else 'Morris'} — {output}",
         barmode="group",
         height=380,
+        xaxis_title="parameter",
+        yaxis_title="share of the variance" if sa.method == "sobol"
+        else _with_unit("elementary effect", sa.units.get(output)),
     )
     return fig
 
@@ -142,7 +157,8 @@ def calibration_report(cal: Calibration, path: Path) -> Path:
         f"Calibration — {doc['model']}", source=cal.study.model.source, subtitle=doc["method"]
     )
     obs = pd.DataFrame(doc["observations"])
-    labels = [f"{s}: {f}" for s, f in zip(obs.scenario, obs.figure, strict=True)]
+    labels = [_with_unit(f"{s}: {f}", u)
+              for s, f, u in zip(obs.scenario, obs.figure, obs.unit, strict=True)]
     fig = go.Figure(
         [
             go.Bar(x=labels, y=obs.observed, name="observed"),
@@ -150,10 +166,12 @@ def calibration_report(cal: Calibration, path: Path) -> Path:
             go.Bar(x=labels, y=obs.fitted, name="fitted"),
         ]
     )
-    fig.update_layout(title="Observed vs fitted", barmode="group", height=400)
+    fig.update_layout(title="Observed vs fitted", barmode="group", height=400,
+                      yaxis_title="value, in each figure's unit")
     page.figure(fig)
     page.table(
-        obs[["scenario", "figure", "observed", "start", "fitted", "relative_error", "source"]]
+        obs[["scenario", "figure", "unit", "observed", "start", "fitted", "relative_error",
+             "source"]]
     )
     page.heading("Fitted parameters (calibrated, not sourced)")
     page.table(
@@ -161,6 +179,7 @@ def calibration_report(cal: Calibration, path: Path) -> Path:
             [
                 {
                     "parameter": p["parameter"],
+                    "unit": p["unit"],
                     "start": p["start"],
                     "fitted": p["fitted"],
                     "95 % low": p["ci95"][0],

@@ -17,7 +17,9 @@ import numpy as np
 
 from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.api import ModelFile
+from junkan.lifecycle.comparison import headline_unit
 from junkan.lifecycle.loader import key_in, scenario_document, set_path
+from junkan.lifecycle.results import figure_units
 from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
 from junkan.lifecycle.uncertainty.spec import Group, UncertainParameter, UncertaintySection
 
@@ -117,6 +119,23 @@ class Study:
         return np.array(
             [1.0 if p.relative else b.nominal for p, b in zip(self.parameters, base, strict=True)]
         )
+
+    def parameter_unit(self, i: int) -> str:
+        """The unit of parameter ``i``'s draws: ``factor`` for a relative one, else the unit
+        written in the baseline (``""`` for a plain number such as a share)."""
+        if self.parameters[i].relative:
+            return "factor"
+        return self.bindings[self.model.baseline.baseline_name][i].unit
+
+    def figure_unit(self, figure: str) -> str:
+        """The unit of an output figure — a headline key, ``totals.<key>`` or
+        ``actors.<actor>.<key>`` — as ``junkan compare`` reports it (``""`` if unknown)."""
+        cur = self.model.baseline.currency
+        if figure.startswith(("totals.", "actors.")):
+            section = "totals" if figure.startswith("totals.") else "by_actor"
+            return str(figure_units(cur)[section].get(figure.rsplit(".", 1)[1], ""))
+        h = self.model.baseline.headline.get(figure)
+        return headline_unit(h, cur) if h is not None else ""
 
     def active(self, scenario: str) -> list[int]:
         return [i for i, b in enumerate(self.bindings[scenario]) if b.active]
