@@ -26,8 +26,14 @@ def test_years_outside_the_horizon_or_reversed_are_refused() -> None:
     """Both used to optimise an empty window: every figure 0, a meaningless 'optimum'."""
     model = lifecycle.load(text=MODEL, source="kettle.yaml")
     spec = opt.OptimiseSpec.model_validate({"decisions": [DECISION], "years": [1990, 2000]})
-    with pytest.raises(JunkanError, match=r"outside the model's horizon 2020–2028"):
+    with pytest.raises(JunkanError, match=r"not within the model's horizon 2020–2028"):
         opt.optimise(model, spec)
+    # past bug: a window reaching past the horizon was optimised over the years it shares
+    # with it, silently; one around it said 'no combination satisfies the constraints'
+    for years in ([2024, 2100], [1900, 2100]):
+        spec = opt.OptimiseSpec.model_validate({"decisions": [DECISION], "years": years})
+        with pytest.raises(JunkanError, match=rf"years \[{years[0]}, {years[1]}\]: not within"):
+            opt.optimise(model, spec)
     with pytest.raises(ValidationError, match="first year must not come after the last"):
         opt.OptimiseSpec.model_validate({"decisions": [DECISION], "years": [2028, 2020]})
 

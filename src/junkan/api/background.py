@@ -110,7 +110,8 @@ def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]]
     try:
         job = store.create_analysis(user, kind, max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
     except TooManyAnalyses as exc:
-        raise HTTPException(429, str(exc), headers={"Retry-After": "10"}) from None
+        raise HTTPException(429, {"message": str(exc), "code": "too-many-analyses",
+                                  "limit": MAX_ACTIVE}, headers={"Retry-After": "10"}) from None
     task = asyncio.create_task(_execute(store, job.id, f"{kind} job", fn, args))
     _TASKS[job.id] = task
     task.add_done_callback(lambda _: _TASKS.pop(job.id, None))

@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from junkan.core.budget import PoolClosed
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, ModelError, Problem, rule_of
+from junkan.core.extras import install_hint, missing_extra
 from junkan.trace import KeyStoreError
 
 log = logging.getLogger("junkan.api")
@@ -153,6 +154,13 @@ def install(app: FastAPI) -> None:
     async def _closed(_: Request, exc: PoolClosed) -> JSONResponse:
         return problem(503, "the service is shutting down; try again shortly",
                        headers={"Retry-After": "5"}, code="shutting-down")
+
+    @app.exception_handler(ModuleNotFoundError)
+    async def _extra(request: Request, exc: ModuleNotFoundError) -> JSONResponse:
+        if (missing := missing_extra(exc)) is None:
+            return await _internal(request, exc)
+        return problem(501, f"this {install_hint(*missing)}", code="extra-missing",
+                       extra=missing[0])
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

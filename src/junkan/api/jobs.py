@@ -29,6 +29,7 @@ from junkan.core.budget import (
     throttled,
 )
 from junkan.core.errors import JunkanError
+from junkan.core.extras import install_hint, missing_extra
 from junkan.store.repo import Store
 
 log = logging.getLogger("junkan.jobs")
@@ -80,7 +81,12 @@ def simulate_run(content: str, scenario: str, overrides: dict[str, Any] | None,
 
 
 def internal_error(what: str, exc: BaseException) -> str:
-    """Log ``exc`` with a fresh reference; the message for the user quotes only that."""
+    """Log ``exc`` with a fresh reference; the message for the user quotes only that. An
+    optional dependency group that is not installed is no bug: the message names the extra
+    and how to install it (:func:`~junkan.core.extras.missing_extra`)."""
+    if (missing := missing_extra(exc)) is not None:
+        log.warning("%s: %s", what, install_hint(*missing))
+        return f"this {install_hint(*missing)}"
     ref = secrets.token_hex(6)
     log.error("%s failed (reference %s)", what, ref, exc_info=exc)
     return f"internal error (reference {ref}); the server log has the details"

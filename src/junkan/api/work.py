@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from junkan.core import budget
 from junkan.core.budget import report_progress, throttled
 from junkan.core.encoding import jsonable
+from junkan.core.errors import JunkanError
 from junkan.store.cards import read_card, write_card
 from junkan.store.repo import Store
 from junkan.store.tables import ModelVersion
@@ -162,6 +163,13 @@ def alloys_job(kind: str, request: Any) -> dict[str, Any]:
     return dict(jsonable(verb[kind](request).to_json()))
 
 
+def _at_most(count: int, most: int | None, what: str) -> None:
+    """JunkanError when ``count`` is above the service's cap ``most`` (none: no cap)."""
+    if most is not None and count > most:
+        raise JunkanError(f"{count} {what}; the service takes at most {most} (use the CLI "
+                          "for more)")
+
+
 def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dict[str, Any]:
     """In a worker: load the model and run the analysis; its JSON document."""
     from junkan import lifecycle
@@ -174,12 +182,19 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
 
         s = opt.load_spec(doc=spec, source="spec") if spec else opt.auto_spec(mf.raw, source)
         opt.require_decisions(s, "spec" if spec else None)
+        _at_most(len(s.decisions), args.get("max_decisions"),
+                 "decisions" + ("" if spec else " (from the model's scenarios)"))
         result: Any = opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)
         return dict(jsonable(result.to_json()))
     from junkan.lifecycle import uncertainty
 
     section = (validate_with(uncertainty.UncertaintySection, spec, "spec").located("spec")
                if spec else None)
+    if section is None:  # the model's own section: the same cap as a spec's
+        own = mf.raw.get("uncertainty")
+        params = own.get("parameters") if isinstance(own, dict) else None
+        _at_most(len(params) if isinstance(params, list) else 0, args.get("max_parameters"),
+                 "uncertain parameters (in the model's 'uncertainty' section)")
     stage = "evaluations" if kind == "calibrate" else "runs"  # a fit's 'of' is its most
     told = throttled(lambda done, of: report_progress({"stage": stage, "done": done, "of": of}))
     if kind == "uncertainty":

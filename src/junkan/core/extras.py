@@ -65,6 +65,11 @@ class MissingExtra(ModuleNotFoundError):
         super().__init__(f"this {install_hint(extra, module)}", name=module)
         self.extra = extra
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled by its two fields: it crosses from a worker process (junkan.core.budget)
+        # to the service, which says it as the missing extra, not as an internal error
+        return (type(self), (self.extra, self.name))
+
 
 def missing_extra(exc: BaseException | None) -> tuple[str, str] | None:
     """``(extra, module)`` when ``exc`` — or an exception it was raised from — is a

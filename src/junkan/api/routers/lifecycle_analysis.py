@@ -22,6 +22,7 @@ from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, within_data_limits
 from junkan.api.work import analysis_job
+from junkan.core.extras import require
 
 router = APIRouter()
 
@@ -32,7 +33,33 @@ MAX_RUNS = 10_000
 MAX_PARAMETERS = 50
 MAX_DECISIONS = 20
 
-Spec = Annotated[dict[str, Any], Field(max_length=20), AfterValidator(within_data_limits)]
+KIND_EXTRAS = {"sensitivity": "sensitivity"}
+"""The optional dependency group each kind needs beyond the service (SALib's designs)."""
+MAX_SPEC_VALUES = 50_000
+"""Most values (numbers, strings, lists and mappings) a spec may hold: 50 parameters or
+20 decisions with their options take a few thousand."""
+
+
+def _few_values(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` if it holds at most :data:`MAX_SPEC_VALUES` values; counted with an early
+    stop, before the walk over every value (:func:`within_data_limits`), so that a spec of
+    millions of values is refused in milliseconds instead of holding the event loop."""
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_SPEC_VALUES:
+            raise ValueError(f"the spec holds more than {MAX_SPEC_VALUES:,} values; a spec "
+                             "names parameters, observations and decisions, not data")
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return value
+
+
+Spec = Annotated[dict[str, Any], Field(max_length=20), AfterValidator(_few_values),
+                 AfterValidator(within_data_limits)]
 
 
 class AnalysisIn(BaseModel):
@@ -93,6 +120,8 @@ async def start_analysis(
     """Start an uncertainty, sensitivity, calibration or optimisation job on a model you may
     read; poll ``GET /api/lifecycle/analyses/{id}``."""
     _limits(kind, body.spec)
+    if kind in KIND_EXTRAS:  # 501 naming the extra now, not a failed job later
+        require(KIND_EXTRAS[kind])
     if body.model_id is not None:
         rec = s.get_model(user.org_id, body.model_id)
         mv = s.get_version(user.org_id, body.model_id, body.version)
@@ -105,6 +134,8 @@ async def start_analysis(
         assert body.model is not None
         text, source = body.model, "model"
     args = {
+        "max_parameters": MAX_PARAMETERS,
+        "max_decisions": MAX_DECISIONS,
         "spec": body.spec,
         "runs": body.runs,
         "seed": body.seed,

@@ -127,15 +127,15 @@ class _Problem:
 
 
 def _check_years(model: lifecycle.ModelFile, spec: OptimiseSpec) -> None:
-    """JunkanError when the spec's ``years`` window lies outside the model's horizon (every
-    figure would be 0)."""
+    """JunkanError when the spec's ``years`` window is not within the model's horizon: its
+    figures would leave out the years the model does not simulate (or all be 0)."""
     if spec.years is None:
         return
     first, last = model.baseline.years.start, model.baseline.years.end
-    if spec.years[1] < first or spec.years[0] > last:
+    if spec.years[0] < first or spec.years[1] > last:
         raise JunkanError(
-            f"years [{spec.years[0]}, {spec.years[1]}]: outside the model's horizon "
-            f"{first}–{last} (every figure would be 0); give years within it"
+            f"years [{spec.years[0]}, {spec.years[1]}]: not within the model's horizon "
+            f"{first}–{last}; give years within it"
         )
 
 

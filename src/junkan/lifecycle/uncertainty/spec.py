@@ -125,9 +125,9 @@ class UncertainParameter(Strict):
         if not any(
             set(o) <= given <= set(o) | (extra if "median" in o else set()) for o in options
         ):
-            need = " or ".join(", ".join(o) for o in options)
+            need = " or ".join(", ".join(o) for o in options if o)
             raise ValueError(
-                f"a {self.distribution} distribution takes {need}; "
+                f"a {self.distribution} distribution takes {need or 'no parameters'}; "
                 f"given: {', '.join(sorted(given)) or 'nothing'}"
             )
         lo, hi = self.min, self.max

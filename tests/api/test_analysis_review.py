@@ -1,0 +1,93 @@
+"""Lifecycle analysis jobs under a hostile review (stop 49): a missing extra, caps that the
+model's own section bypassed, a spec of millions of values, the 429's code."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import time
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from junkan.api.background import MAX_ACTIVE
+from junkan.api.jobs import internal_error
+from junkan.api.routers.lifecycle_analysis import MAX_PARAMETERS, MAX_SPEC_VALUES
+from junkan.core.extras import MissingExtra, missing_extra
+from tests.api.conftest import demo_tokens
+from tests.api.test_lifecycle_analysis import BASE, MODEL, _problem, _wait
+
+
+def test_a_sensitivity_without_its_extra_is_refused_naming_it(
+        app_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past bug: the job was accepted and failed as 'internal error (reference …)'."""
+    monkeypatch.setitem(sys.modules, "SALib", None)  # as if not installed
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind=sensitivity", json={"model": MODEL}, headers=demo)
+    doc = _problem(res, 501)
+    assert doc["code"] == "extra-missing" and doc["extra"] == "sensitivity"
+    assert "pip install 'junkan[sensitivity]'" in doc["detail"]
+
+
+def test_a_missing_extra_in_a_worker_is_named_not_an_internal_error() -> None:
+    """In a worker the import fails late; what reaches the job is the extra, not a
+    reference to the server log. MissingExtra crosses the process boundary intact (it did
+    not unpickle, so it became a WorkerError)."""
+    exc = ModuleNotFoundError("No module named 'SALib'", name="SALib")
+    said = internal_error("sensitivity job", pickle.loads(pickle.dumps(exc)))
+    assert said == ("this needs the 'sensitivity' extra (module 'SALib' is not installed): "
+                    "pip install 'junkan[sensitivity]'")
+    back = pickle.loads(pickle.dumps(MissingExtra("metering", "ruptures")))
+    assert isinstance(back, MissingExtra) and missing_extra(back) == ("metering", "ruptures")
+    assert internal_error("run", RuntimeError("boom")).startswith("internal error (reference ")
+
+
+def test_the_models_own_section_keeps_the_parameter_cap(app_client: TestClient) -> None:
+    """Past bug: 66 parameters in a spec were refused, the same in the model's own
+    'uncertainty' section ran."""
+    doc = yaml.safe_load(MODEL)
+    many = range(MAX_PARAMETERS + 1)
+    doc["processes"].update({f"extra{i}": {"actor": "maker", "stage": "manufacturing",
+                                           "co2e": "1 kgCO2e/piece", "source": "test"}
+                             for i in many})
+    doc["uncertainty"] = {"parameters": [
+        {"parameter": f"processes.extra{i}.co2e", "distribution": "uniform", "min": 0.5,
+         "max": 1.5, "source": "test"} for i in many]}
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
+                          json={"model": yaml.safe_dump(doc), "runs": 2})
+    assert res.status_code == 202, res.text
+    done = _wait(app_client, res.json()["id"], demo)
+    assert done["status"] == "failed"
+    assert done["error"] == (f"{MAX_PARAMETERS + 1} uncertain parameters (in the model's "
+                             f"'uncertainty' section); the service takes at most "
+                             f"{MAX_PARAMETERS} (use the CLI for more)")
+
+
+def test_a_spec_of_millions_of_values_is_refused_at_once(app_client: TestClient) -> None:
+    """Past bug: a 14 MiB spec was walked value by value on the event loop (1.5 s)."""
+    demo, _ = demo_tokens(app_client)
+    spec: dict[str, Any] = {"junk": [{"a": i, "b": "x"} for i in range(200_000)]}
+    t0 = time.perf_counter()
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL, "spec": spec},
+                          headers=demo)
+    doc = _problem(res, 422)
+    assert f"more than {MAX_SPEC_VALUES:,} values" in str(doc["errors"])
+    assert time.perf_counter() - t0 < 30  # a hang fails; the figure is in benchmarks
+
+
+def test_too_many_analyses_carry_a_code(app_client: TestClient) -> None:
+    store = app_client.app.state.store  # type: ignore[attr-defined]
+    from junkan.api.background import MAX_KEPT
+    from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+
+    user = store.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
+    for _ in range(MAX_ACTIVE):
+        store.create_analysis(user, "optimise", max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL}, headers=demo)
+    doc = _problem(res, 429)
+    assert doc["code"] == "too-many-analyses" and doc["limit"] == MAX_ACTIVE
+    assert res.headers["Retry-After"] == "10"
