@@ -91,3 +91,15 @@ def test_too_many_analyses_carry_a_code(app_client: TestClient) -> None:
     doc = _problem(res, 429)
     assert doc["code"] == "too-many-analyses" and doc["limit"] == MAX_ACTIVE
     assert res.headers["Retry-After"] == "10"
+
+
+@pytest.mark.parametrize("body", [{"runs": True}, {"runs": "10"}, {"seed": "1"},
+                                  {"n": 8.0}, {"version": "1"}])
+def test_counts_are_whole_numbers_not_coerced(app_client: TestClient,
+                                              body: dict[str, Any]) -> None:
+    """Past bug: '\"runs\": true' ran one run and '\"runs\": \"10\"' ten."""
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL, **body},
+                          headers=demo)
+    doc = _problem(res, 422)
+    assert doc["code"] == "invalid-request"

@@ -69,15 +69,15 @@ class AnalysisIn(BaseModel):
     model_config = {"extra": "forbid"}
 
     model_id: str | None = Field(default=None, max_length=64)
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
     model: str | None = Field(default=None, max_length=MAX_MODEL_CHARS)
     spec: Spec | None = None
     """The uncertainty section (uncertainty, sensitivity, calibrate) or the optimisation
     document (optimise); default: the model's own section / decisions from its scenarios."""
-    runs: int = Field(default=1000, ge=1, le=MAX_RUNS)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    runs: int = Field(default=1000, ge=1, le=MAX_RUNS, strict=True)  # not true, not "10"
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, strict=True)
     method: Literal["sobol", "morris"] = "sobol"
-    n: int = Field(default=256, ge=4, le=4096)
+    n: int = Field(default=256, ge=4, le=4096, strict=True)
     outputs: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=50)
 
     @model_validator(mode="after")
