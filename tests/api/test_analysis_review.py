@@ -17,7 +17,7 @@ from junkan.api.jobs import internal_error
 from junkan.api.routers.lifecycle_analysis import MAX_PARAMETERS, MAX_SPEC_VALUES
 from junkan.core.extras import MissingExtra, missing_extra
 from tests.api.conftest import demo_tokens
-from tests.api.test_lifecycle_analysis import BASE, MODEL, _problem, _wait
+from tests.api.test_lifecycle_analysis import BASE, MODEL, UNCERTAINTY, _problem, _wait
 
 
 def test_a_sensitivity_without_its_extra_is_refused_naming_it(
@@ -103,3 +103,24 @@ def test_counts_are_whole_numbers_not_coerced(app_client: TestClient,
                           headers=demo)
     doc = _problem(res, 422)
     assert doc["code"] == "invalid-request"
+
+
+def test_analyses_leave_a_worker_for_runs(app_client: TestClient) -> None:
+    """Past bug: two users' long analyses held both run workers; every organisation's
+    simulation runs waited behind them. With two workers, one analysis runs at a time and
+    the next stays queued until it ends."""
+    demo, partner = demo_tokens(app_client)
+    slow = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
+                           json={"model": MODEL, "spec": UNCERTAINTY, "runs": 10_000}).json()
+    deadline = time.monotonic() + 60
+    while app_client.get(f"{BASE}/{slow['id']}", headers=demo).json()["status"] == "queued":
+        assert time.monotonic() < deadline, "the first analysis never started"
+        time.sleep(0.05)
+    quick = app_client.post(f"{BASE}?kind=uncertainty", headers=partner,
+                            json={"model": MODEL, "spec": UNCERTAINTY, "runs": 2}).json()
+    time.sleep(0.5)
+    if app_client.get(f"{BASE}/{slow['id']}", headers=demo).json()["status"] == "running":
+        assert app_client.get(f"{BASE}/{quick['id']}", headers=partner).json()["status"] \
+            == "queued"
+    app_client.delete(f"{BASE}/{slow['id']}", headers=demo)
+    assert _wait(app_client, quick["id"], partner)["status"] == "succeeded"
