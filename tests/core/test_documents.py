@@ -268,3 +268,13 @@ def test_a_key_written_twice_in_one_yaml_mapping_is_refused_with_both_lines() ->
     doc = parse_document("base: &b {x: 1}\nm:\n  <<: *b\n  1: int\n  '1': str\n",
                          source="d.yaml")
     assert doc["m"] == {"x": 1, 1: "int", "1": "str"}
+
+
+def test_a_json_key_given_twice_is_refused_at_its_object() -> None:
+    """Past bug: JSON kept the last of a repeated key silently, YAML refused it."""
+    with pytest.raises(ModelError) as err:
+        parse_document('{"x": {"b": [{"c": 1, "c": 2}]}}', source="d.json", as_json=True)
+    assert str(err.value) == ("d.json:x.b[0]: the key 'c' is given twice in this object; "
+                              "JSON readers keep only the last")
+    assert parse_document('{"c": 1, "d": {"c": 2}}', source="d.json", as_json=True) == \
+        {"c": 1, "d": {"c": 2}}

@@ -304,3 +304,23 @@ def test_the_codes_own_units_are_not_held_to_the_quantity_length() -> None:
     with override_limits(quantity_length=12):
         mf = lifecycle.load(text=json.dumps(TINY), source="tiny.json")
         assert lifecycle.run(mf).raw.in_use[0, 0] > 0
+
+
+@pytest.mark.parametrize(("old", "new", "where"), [
+    ('"name": "atm_reuse"', '"name": "atm_reuse", "name": "other"', "dup.json: "),
+    ('"bom": [', '"title": "a", "title": "b", "bom": [', "dup.json:parts."),
+])
+def test_a_key_given_twice_is_refused_as_yaml_refuses_it(old: str, new: str,
+                                                         where: str) -> None:
+    """Past bug (two reviews): a JSON model with a key given twice was read, the last
+    winning — by msgspec on the fast path and by json.loads on the ordinary one — while the
+    same document in YAML was refused."""
+    doc = yaml.safe_load((EXAMPLES / "atm_reuse.yaml").read_text(encoding="utf-8"))
+    text = json.dumps(doc).replace(old, new, 1)
+    assert new in text
+    assert decode(text) is None  # the fast reader hands it to the ordinary one
+    with pytest.raises(ModelError) as err:
+        lifecycle.load(text=text, source="dup.json")
+    said = str(err.value)
+    assert said.startswith(where) and "is given twice in this object" in said
+    assert err.value.problems[0].kind == "json-duplicate-key"
