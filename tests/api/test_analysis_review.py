@@ -124,3 +124,23 @@ def test_analyses_leave_a_worker_for_runs(app_client: TestClient) -> None:
             == "queued"
     app_client.delete(f"{BASE}/{slow['id']}", headers=demo)
     assert _wait(app_client, quick["id"], partner)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(("kind", "spec", "path"), [
+    ("uncertainty", {"parameters": [{"parameter": "products.kettle.eol.collection.rate",
+                                     "distribution": "uniform", "min": 0.7, "max": 0.3,
+                                     "source": "s"}]}, "spec.parameters[0]"),
+    ("optimise", {"decisions": [{"name": "d", "parameter": "p", "values": [1, 2]}],
+                  "pareto": {"objectives": ["co2e", "cost"], "points": 10**6}},
+     "spec.pareto.points"),
+    ("calibrate", {"parameters": [], "typo": 1}, "spec.typo"),
+])
+def test_a_spec_its_schema_refuses_is_422_naming_the_field(
+        app_client: TestClient, kind: str, spec: dict[str, Any], path: str) -> None:
+    """Past bug: accepted with 202, then the job failed with one English string."""
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind={kind}", json={"model": MODEL, "spec": spec},
+                          headers=demo)
+    doc = _problem(res, 422)
+    assert doc["code"] == "invalid-request"
+    assert path in [e["path"] for e in doc["errors"]], doc["errors"]

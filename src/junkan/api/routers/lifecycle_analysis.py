@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, within_data_limits
+from junkan.api.errors import field_errors
 from junkan.api.work import analysis_job
+from junkan.core.documents import validate_with
+from junkan.core.errors import ModelError, Problem
 from junkan.core.extras import require
 
 router = APIRouter()
@@ -112,6 +115,25 @@ def _limits(kind: str, spec: dict[str, Any] | None) -> None:
         )
 
 
+def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
+    """422 (``invalid-request``) naming each refused field of the spec as ``spec.<path>``
+    with its rule, before a job is accepted: the spec's own schema (its fit to the model is
+    checked by the job). Past: every such refusal was a job failed with one English string."""
+    if spec is None:
+        return
+    from junkan.lifecycle import optimise, uncertainty
+
+    schema: type[BaseModel] = (optimise.OptimiseSpec if kind == "optimise"
+                               else uncertainty.UncertaintySection)
+    try:
+        validate_with(schema, spec, "spec")
+    except ModelError as exc:
+        problems = [Problem(f"spec.{p.path}" if p.path else "spec", p.message, p.kind,
+                            p.limits) for p in exc.problems]
+        raise HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
+                                  "errors": field_errors(problems)}) from None
+
+
 @router.post("/api/lifecycle/analyses", tags=["lifecycle"], status_code=202)
 async def start_analysis(
     kind: Annotated[Kind, Query()], body: AnalysisIn, request: Request, user: CurrentUser,
@@ -120,6 +142,7 @@ async def start_analysis(
     """Start an uncertainty, sensitivity, calibration or optimisation job on a model you may
     read; poll ``GET /api/lifecycle/analyses/{id}``."""
     _limits(kind, body.spec)
+    _spec_checked(kind, body.spec)
     if kind in KIND_EXTRAS:  # 501 naming the extra now, not a failed job later
         require(KIND_EXTRAS[kind])
     if body.model_id is not None:
