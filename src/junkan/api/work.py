@@ -184,7 +184,10 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
         opt.require_decisions(s, "spec" if spec else None)
         _at_most(len(s.decisions), args.get("max_decisions"),
                  "decisions" + ("" if spec else " (from the model's scenarios)"))
-        result: Any = opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)
+        said = throttled(lambda done, of: report_progress(
+            {"stage": "simulations", "done": done, "of": of}))
+        result: Any = (opt.pareto(mf, s, progress=said) if s.pareto
+                       else opt.optimise(mf, s, progress=said))
         return dict(jsonable(result.to_json()))
     from junkan.lifecycle import uncertainty
 

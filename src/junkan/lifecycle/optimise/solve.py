@@ -6,7 +6,7 @@ the effects do not add up)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,8 @@ class _Problem:
     """A spec bound to a model: simulator, additive model and program."""
 
     def __init__(
-        self, model: lifecycle.ModelFile, spec: OptimiseSpec, extra: Sequence[Objective] = ()
+        self, model: lifecycle.ModelFile, spec: OptimiseSpec, extra: Sequence[Objective] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.model, self.spec = model, spec
         located: list[tuple[str, Term]] = [
@@ -45,7 +46,7 @@ class _Problem:
         activity = {(t.process, t.basis) for t in terms if t.metric == "activity"}
         rap = any(t.metric == "rap" for t in terms)
         _check_years(model, spec)
-        self.sim = Simulator(model, spec, activity, rap)  # type: ignore[arg-type]
+        self.sim = Simulator(model, spec, activity, rap, progress)  # type: ignore[arg-type]
         self.expanded = expand(model, spec)
         self.as_modelled = self.sim([])
         keys = set(self.as_modelled)
@@ -196,10 +197,12 @@ def _enumerate(p: _Problem, objective: Objective) -> tuple[Point, list[Point]]:
     return best, points
 
 
-def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec) -> Optimum:
+def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
+             progress: Callable[[int, int], None] | None = None) -> Optimum:
     """The best combination of the decisions' options for ``spec.objective`` under
-    ``spec.constraints`` (see the package docs for the method)."""
-    p = _Problem(model, spec)
+    ``spec.constraints`` (see the package docs for the method). ``progress`` is told
+    (simulations so far, the most there may be) after each new simulation."""
+    p = _Problem(model, spec, progress=progress)
     prog = p.program()
     goal = p.goal(spec.objective, spec.objective.maximise)
     z = prog.solve(goal, p.rows(spec.constraints))
@@ -262,7 +265,8 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
     }
 
 
-def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec) -> ParetoFront:
+def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
+           progress: Callable[[int, int], None] | None = None) -> ParetoFront:
     """The Pareto front of ``spec.pareto.objectives`` by the ε-constraint method, ties broken
     lexicographically (among the optima of the first objective, the best for the second), each
     point simulated. When every choice is discrete (no continuous range) the front is finite
@@ -274,7 +278,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec) -> ParetoFront:
     if spec.pareto is None:
         raise JunkanError("give pareto: {objectives: [co2e, cost]} in the spec (or --pareto)")
     o1, o2 = spec.pareto.objectives
-    p = _Problem(model, spec)
+    p = _Problem(model, spec, progress=progress)
     prog = p.program()
     rows = p.rows(spec.constraints)
     g1, g2 = p.goal(o1, o1.maximise), p.goal(o2, o2.maximise)

@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,8 +84,10 @@ class Simulator:
         spec: OptimiseSpec,
         activity: set[tuple[str, str]],
         rap: bool,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.model, self.spec = model, spec
+        self.progress = progress  # told (simulations so far, the most there may be)
         self.scenario = spec.scenario or model.baseline.baseline_name
         if self.scenario not in model.scenarios:
             raise ModelError(
@@ -135,6 +137,8 @@ class Simulator:
                     _SHARED.pop(next(iter(_SHARED)))
                 _SHARED[self._prefix, key] = shared
             self.cache[key] = shared
+            if self.progress is not None:
+                self.progress(len(self.cache), MAX_SIMULATIONS)
         return self.cache[key]
 
 
