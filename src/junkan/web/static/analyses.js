@@ -2,7 +2,7 @@
 // stored model, follow it (queued → running → done, elapsed seconds, cancel), and read it as charts:
 // a fan chart of percentiles per scenario, Sobol'/Morris bars per input, observed against fitted
 // figures, the Pareto front or the best loop with each actor's gain or loss.
-import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemOf, richTable, runJob, show, showMessages, showProblem,
+import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemLead, problemOf, richTable, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 
@@ -69,16 +69,22 @@ function requestBody() {
     try { spec = JSON.parse(text); } catch { errs.push(t("an.badJson", { msg: jsonError(text) })); }
     if (spec !== undefined && (typeof spec !== "object" || Array.isArray(spec) || spec === null)) errs.push(t("an.specObject"));
   }
+  // the page's own check (the form is novalidate: no browser bubble in its language); the first wrong
+  // field gets the focus
+  let wrong = null;
   const num = (id, lo, hi, key) => {
-    const v = Number($(id).value);
-    if (!Number.isInteger(v) || v < lo || v > hi) errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
+    const el = $(id), text = el.value.trim();
+    const v = text === "" || el.validity.badInput ? NaN : Number(text);
+    const bad = !Number.isInteger(v) || v < lo || v > hi;
+    if (bad) { errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) })); wrong = wrong || el; }
+    if (bad) el.setAttribute("aria-invalid", "true"); else el.removeAttribute("aria-invalid");
     return v;
   };
   const body = { model_id: m && m.id, version: m && m.latest_version, seed: num("#an-seed", 0, 4294967295, "an.seed") };
   if (kind() === "uncertainty") body.runs = num("#an-runs", 1, 10000, "an.runs");
   if (kind() === "sensitivity") { body.n = num("#an-n", 4, 4096, "an.n"); body.method = $("#an-method").value; }
   if (spec) body.spec = spec;
-  if (errs.length) { showMessages("#an-errors", errs); return null; }
+  if (errs.length) { showMessages("#an-errors", errs); if (wrong) wrong.focus(); return null; }
   return body;
 }
 
@@ -126,13 +132,25 @@ async function listJobs() {
     }));
 }
 
-/** A job's status in words: a cancelled one as cancelled; another failure with the service's message,
- * a model named by its name rather than its internal id ("model <id> v2" as the service writes it). */
+/** A job's status in words: a cancelled one as cancelled; a failed one short ("failed"), the service's
+ * message under it, folded (its whole text also the tooltip), a model named by its name rather than its
+ * internal id ("model <id> v2" as the service writes it), under the lead the error box gives a message in
+ * English on a page in another language. */
 function jobStatus(j) {
   const error = jobError(j);
+  const status = t(`an.phase.${j.status}`, {}, j.status);
   if (error === t("job.cancelled")) return t("an.phase.cancelled");
+  if (!j.error) return status;
   const named = an.models.reduce((text, m) => text.split(m.id).join(m.name), error);
-  return t(`an.phase.${j.status}`, {}, j.status) + (j.error ? `: ${named}` : "");
+  const lead = problemLead({}, [named]) && t("an.failedLead");
+  const box = Object.assign(document.createElement("details"), { className: "an-why", title: lead ? `${lead}\n${named}` : named });
+  const summary = Object.assign(document.createElement("summary"), { textContent: status });
+  const why = Object.assign(document.createElement("p"), { textContent: named });
+  if (lead) why.setAttribute("lang", "en");
+  const said = lead ? [Object.assign(document.createElement("p"), { textContent: lead }), why] : [why];
+  for (const p of said) p.style.cssText = "max-width:40ch;white-space:pre-wrap;overflow-wrap:anywhere;margin:.3em 0;";
+  box.append(summary, ...said);
+  return box;
 }
 
 async function reopen(id) {

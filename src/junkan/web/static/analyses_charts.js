@@ -2,10 +2,51 @@
 // uncertainty study (p5–p95, p25–p75 and the median per scenario), Sobol' (S1, ST with confidence)
 // or Morris (μ*, σ) bars per input, a calibration's observed and fitted figures, and the best loop
 // or the Pareto front of an optimisation with each actor's gain or loss.
-import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot, richTable, t } from "./core.js";
+import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, richTable, state, t } from "./core.js";
 
-/** A figure's name in words: the result cards' names where they exist ("Life-cycle CO2e (t)"). */
-const figName = (key) => t(`card.${key}`, {}, t(`an.fig.${key}`, {}, key));
+/** A figure's name in words: the result cards' names where they exist ("Life-cycle CO2e (t)"); an
+ * optimisation's `metric:qualifier` ("recycled_share:rare_earth", "margin:recycler") in words with the
+ * material, actor or process as written; a sensitivity output's section ("totals.co2e_t") dropped. */
+function figName(key) {
+  const [metric, ...rest] = String(key).replace(/^(totals|headline)\./, "").split(":");
+  const who = rest.join(":");
+  if (who) return t(`an.figOf.${metric}`, { who }, `${figName(metric)}: ${who}`);
+  return t(`card.${metric}`, {}, t(`an.fig.${metric}`, {}, metric));
+}
+
+/** A unit as the result writes it ("tCO2e/year", "JPY/kg", "fraction", "ratio", "factor") in the page's
+ * language: the words translated, the symbols as written; "" for none. */
+function unitText(u) {
+  if (!u) return "";
+  if (["fraction", "ratio", "factor"].includes(u)) return t(`an.unit.${u}`);
+  return u.replace(/\/year$/, `/${t("an.unit.year")}`);
+}
+
+/** A figure's unit as shown: % for a share or rate (drawn in %), else the result's own unit (`given`)
+ * where it has one, else its key's end (co2e_t → t, cost_JPY → JPY); "" when unknown. */
+function unitOf(key, given) {
+  const k = String(key).split(":").pop().replace(/^(totals|headline)\./, "");
+  if (isShare(k) || given === "fraction") return "%";
+  if (typeof given === "string" && given) return unitText(given);
+  const m = k.match(/_(t|kg|JPY|EUR|USD|GJ|MJ|kWh)(_per_year)?$/);
+  return m ? (m[2] ? `${m[1]}/${t("an.unit.year")}` : m[1]) : "";
+}
+
+/** An axis title: the figure's name and its unit in brackets (not twice where the name says it). */
+const axisName = (name, unit) => (unit && !/[)）]$/.test(name) ? `${name} [${unit}]` : name);
+
+/** A signed share: "+178.5 %", "−12.0 %" (+: above the reference). */
+const fmtSigned = (v) => (typeof v === "number" && Number.isFinite(v) && Math.abs(v) > 1e-12
+  ? `${v > 0 ? "+" : "\u2212"}${fmtPct(Math.abs(v))}` : fmtPct(v));
+
+/** A chart in the page's language: large numbers on its axes as plain grouped digits outside English
+ * (Plotly's k/M/B are English abbreviations), Plotly's k/M/B in English; the margins grow to fit them. */
+function plot(id, traces, layout = {}) {
+  const num = { automargin: true, ...(state.lang === "en" ? { exponentformat: "B" } : { exponentformat: "none", separatethousands: true }) };
+  const l = { ...layout };
+  for (const k of ["xaxis", "yaxis"]) l[k] = { ...num, ...(layout[k] || {}) };
+  return corePlot(id, traces, l);
+}
 
 /** A chart title broken into lines that fit the chart `id`'s width (a narrow screen clips one long
  * line at both ends): breaks after spaces and colons, before an opening bracket. */
@@ -48,27 +89,34 @@ function options(keys, chosen) {
   return sel.value;
 }
 
+/** The keys of section `sec` over all scenarios, in the order they first appear (a figure the baseline
+ * lacks is still offered). */
+const unionKeys = (scenarios, sec) => [...new Set(scenarios.flatMap((s) => Object.keys(s[sec] || {})))];
+
 function drawUncertainty(r, chosen) {
-  const first = r.scenarios[0];
-  const keys = [...Object.keys(first.totals).map((k) => [`totals:${k}`, figName(k)]),
-    ...Object.keys(first.headline).map((k) => [`headline:${k}`, figName(k)])];
+  const keys = [...unionKeys(r.scenarios, "totals").map((k) => [`totals:${k}`, figName(k)]),
+    ...unionKeys(r.scenarios, "headline").map((k) => [`headline:${k}`, figName(k)])];
   const [sec, key] = options(keys, chosen).split(":");
   const names = r.scenarios.map((s) => s.name);
-  const p = (q) => r.scenarios.map((s) => s[sec][key][q]);
+  const p = (q) => r.scenarios.map((s) => ((s[sec] || {})[key] ? s[sec][key][q] : null));
   const share = isShare(key);
-  const y = (v) => v.map((x) => (share ? 100 * x : x));
-  const unit = share ? "%" : (key.match(/_(t|JPY|kg)$/) || [, ""])[1];
-  const band = (lo, hi, name, color) => ({ type: "bar", x: names, base: y(p(lo)), y: y(p(hi)).map((h, i) => h - y(p(lo))[i]),
+  const y = (v) => v.map((x) => (x === null || x === undefined ? null : share ? 100 * x : x));
+  const unit = unitOf(key, ((r.units || {})[sec] || {})[key]);
+  const range = (lo, hi, i) => (p(lo)[i] === null ? t("an.notInScenario") : `${fmtKey(key, p(lo)[i])} – ${fmtKey(key, p(hi)[i])}`);
+  const band = (lo, hi, name, color) => ({ type: "bar", x: names, base: y(p(lo)),
+    y: y(p(hi)).map((h, i) => (h === null ? null : h - y(p(lo))[i])),
     name, marker: { color }, width: lo === "p5" ? 0.5 : 0.3, hoverinfo: "text",
-    text: names.map((n, i) => `${n}: ${fmtKey(key, p(lo)[i])} – ${fmtKey(key, p(hi)[i])}`), textposition: "none" });
+    text: names.map((n, i) => `${n}: ${range(lo, hi, i)}`), textposition: "none" });
   plot("an-chart", [band("p5", "p95", t("an.p5p95"), "#aed6f1"), band("p25", "p75", t("an.p25p75"), "#3498db"),
     { type: "scatter", mode: "markers", x: names, y: y(p("p50")), name: t("an.median"), marker: { color: "#1b2631", size: 12, symbol: "line-ew-open", line: { width: 3 } },
-      hoverinfo: "text", text: names.map((n, i) => `${n}: ${t("an.median")} ${fmtKey(key, p("p50")[i])}`) }],
+      hoverinfo: "text", text: names.map((n, i) => `${n}: ${t("an.median")} ${p("p50")[i] === null ? "–" : fmtKey(key, p("p50")[i])}`) }],
   { title: fitTitle(t("an.fanTitle", { figure: figName(key), runs: fmt(r.runs) }), "an-chart"), barmode: "overlay", height: 420,
-    xaxis: { title: t("an.axisScenario") }, yaxis: { title: unit && !/[)）]$/.test(figName(key)) ? `${figName(key)} [${unit}]` : (share ? `${figName(key)} [%]` : figName(key)) },
+    xaxis: { title: t("an.axisScenario") }, yaxis: { title: axisName(figName(key), unit) },
     legend: { orientation: "h", y: -0.2, yanchor: "top" } });
-  richTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", t("an.col.source")],
-    r.parameters.map((q) => [q.parameter, q.distribution, fmt(q.p5), fmt(q.p50), fmt(q.p95), q.source || "–"]), [2, 3, 4], [0, 1, 5]);
+  const units = r.parameters.some((q) => q.unit);
+  richTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
+    r.parameters.map((q) => [q.parameter, q.distribution, fmt(q.p5), fmt(q.p50), fmt(q.p95), ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
+  [2, 3, 4], units ? [0, 1, 5, 6] : [0, 1, 5]);
   return t("an.aboutUncertainty", { runs: fmt(r.runs), seed: r.seed, n: r.parameters.length });
 }
 
@@ -82,25 +130,73 @@ function shortName(path, all) {
   return path;
 }
 
+/** The chart beside the indices (the tornado), made on first use after the first chart; hidden
+ * when `show` is false. */
+function secondChart(show) {
+  let el = $("#an-chart2");
+  if (!el && !show) return null;
+  if (!el) {
+    el = Object.assign(document.createElement("div"), { id: "an-chart2", className: "chart" });
+    el.setAttribute("role", "figure");
+    $("#an-chart").after(el);
+  }
+  el.hidden = !show;
+  if (!show && window.Plotly) Plotly.purge(el);
+  return el;
+}
+
+/** The tornado of output `o`: the output with each input at its 5th and at its 95th percentile (the
+ * others at their nominal values), widest swing on top, as the CLI's report draws it. */
+function drawTornado(r, o, label) {
+  const tor = r.outputs[o].tornado;
+  if (!secondChart(Boolean(tor && tor.low && tor.high))) return;
+  const fig = o.split(":").slice(o.includes(":") ? 1 : 0).join(":");  // scenario:figure
+  const share = isShare(fig) || r.outputs[o].unit === "fraction", scale = (v) => (share ? 100 * v : v);
+  const said = (v) => (share ? fmtPct(v) : fmt(v));
+  const mid = (tor.nominal || [0])[0], nominal = scale(mid);  // the output with every input nominal
+  const swing = (i) => Math.abs(tor.high[i] - tor.low[i]);
+  const order = r.parameters.map((_, i) => i).sort((i, j) => swing(i) - swing(j));
+  const narrow = ($("#an-chart2").clientWidth || 800) < 640;
+  const names = order.map((i) => (narrow ? shortName(r.parameters[i], r.parameters) : r.parameters[i]));
+  const bar = (k, color) => ({ type: "bar", orientation: "h", y: names, base: nominal, x: order.map((i) => scale(tor[k][i]) - nominal),
+    name: t(`an.tornado.${k}`), marker: { color }, hoverinfo: "text", textposition: "none",
+    text: order.map((i) => `${r.parameters[i]}: ${t(`an.tornado.${k}`)} → ${said(tor[k][i])}`) });
+  plot("an-chart2", [bar("low", "#1f77b4"), bar("high", "#d62728")],
+    { title: fitTitle(t("an.tornadoTitle", { output: label, nominal: said(mid) }), "an-chart2"), barmode: "overlay",
+      height: 200 + 32 * names.length, margin: { l: 20 },
+      xaxis: { title: axisName(figName(fig), unitOf(fig, r.outputs[o].unit)) }, yaxis: { title: t("an.axisInput"), automargin: true },
+      shapes: [{ type: "line", x0: nominal, x1: nominal, yref: "paper", y0: 0, y1: 1, line: { color: "#1b2631", width: 1 } }],
+      legend: { orientation: "h", y: -0.15, yanchor: "top" } });
+  $("#an-chart2").setAttribute("aria-label", t("an.tornadoLabel", { output: label }));
+}
+
 function drawSensitivity(r, chosen) {
   const outs = Object.keys(r.outputs);
   const label = (o) => { const [s, k] = o.split(":"); return k ? `${s}: ${figName(k)}` : figName(o); };
   const o = options(outs.map((x) => [x, label(x)]), chosen);
   const d = r.outputs[o], sobol = r.method === "sobol";
   const [a, b] = sobol ? ["S1", "ST"] : ["mu_star", "sigma"];
-  const order = r.parameters.map((_, i) => i).sort((i, j) => (d[b][i] ?? 0) - (d[b][j] ?? 0));
+  // ranked as the CLI ranks them: by the total index (Sobol') or μ* (Morris); the largest on top
+  const rank = sobol ? "ST" : "mu_star";
+  const order = r.parameters.map((_, i) => i).sort((i, j) => (d[rank][i] ?? 0) - (d[rank][j] ?? 0));
+  // Morris' effects are in the output's unit (a share's in percentage points); Sobol's are shares of variance
+  const share = !sobol && (isShare(o) || d.unit === "fraction");
+  const v = (x) => (typeof x === "number" && share ? 100 * x : x);
+  const unit = share ? t("an.unit.pp") : unitOf(o, d.unit) || "–";
   // a narrow chart keeps the end of each path ("…co2e"): the whole one is in the hover and the table
   const narrow = ($("#an-chart").clientWidth || 800) < 640;
   const names = order.map((i) => (narrow ? shortName(r.parameters[i], r.parameters) : r.parameters[i]));
-  const bar = (k, conf, color) => ({ type: "bar", orientation: "h", y: names, x: order.map((i) => d[k][i]),
-    name: t(`an.idx.${k}`), marker: { color }, error_x: conf && d[conf] ? { type: "data", array: order.map((i) => d[conf][i]), visible: true } : undefined,
-    hoverinfo: "text", text: order.map((i) => `${r.parameters[i]}: ${fmt(d[k][i])}`), textposition: "none" });
+  const bar = (k, conf, color) => ({ type: "bar", orientation: "h", y: names, x: order.map((i) => v(d[k][i])),
+    name: t(`an.idx.${k}`), marker: { color }, error_x: conf && d[conf] ? { type: "data", array: order.map((i) => v(d[conf][i])), visible: true } : undefined,
+    hoverinfo: "text", text: order.map((i) => `${r.parameters[i]}: ${fmt(v(d[k][i]))}`), textposition: "none" });
   plot("an-chart", [bar(a, sobol ? "S1_conf" : "mu_star_conf", "#5dade2"), bar(b, sobol ? "ST_conf" : null, "#1a5276")],
     { title: fitTitle(t(sobol ? "an.sobolTitle" : "an.morrisTitle", { output: label(o) }), "an-chart"), barmode: "group", height: 200 + 40 * names.length,
-      xaxis: { title: t(sobol ? "an.axisSobol" : "an.axisMorris") }, yaxis: { title: t("an.axisInput"), automargin: true },
+      xaxis: { title: sobol ? t("an.axisSobol") : t("an.axisMorrisUnit", { unit }) }, yaxis: { title: t("an.axisInput"), automargin: true },
       margin: { l: 20 }, legend: { orientation: "h", y: -0.15, yanchor: "top" } });
-  richTable($("#an-table"), [t("an.col.parameter"), t(`an.idx.${a}`), t(`an.idx.${b}`)],
-    [...order].reverse().map((i) => [r.parameters[i], fmt(d[a][i]), fmt(d[b][i])]), [1, 2], [0]);
+  const head = (k) => (sobol ? t(`an.idx.${k}`) : `${t(`an.idx.${k}`)} [${unit}]`);
+  richTable($("#an-table"), [t("an.col.parameter"), head(a), head(b)],
+    [...order].reverse().map((i) => [r.parameters[i], fmt(v(d[a][i])), fmt(v(d[b][i]))]), [1, 2], [0]);
+  drawTornado(r, o, label(o));
   return t("an.aboutSensitivity", { method: sobol ? "Sobol'" : "Morris", n: fmt(r.evaluations) });
 }
 
@@ -108,7 +204,7 @@ const choiceText = (choices) => choices.map((c) => `${c.decision} = ${c.option}`
 
 function drawPareto(r) {
   const [o1, o2] = r.objectives;
-  const ax = (o) => `${figName(o.figure)} [${o.unit}]`;
+  const ax = (o) => axisName(figName(o.figure), unitText(o.unit));
   // the model as given need not meet the constraints: say so beside its ✕
   const unmet = (r.as_modelled_constraints || []).filter((c) => !c.met).map((c) => figName(c.figure));
   const asGiven = unmet.length ? t("an.asModelledUnmet", { which: unmet.join(", ") }) : t("an.asModelled");
@@ -163,15 +259,23 @@ function drawCalibration(r) {
     xaxis: { title: t("an.axisCal"), ticksuffix: " %", rangemode: "tozero" }, legend: { orientation: "h", y: -0.25, yanchor: "top" } });
   const yes = (v) => t(v ? "an.yes" : "an.no");
   richTable($("#an-table"), [t("an.col.scenario"), t("an.col.figure"), t("an.cal.observed"), t("an.cal.start"), t("an.cal.fitted"),
-    t("an.col.relError"), t("an.col.within"), t("an.col.source")],
+    t("an.col.deviation"), t("an.col.within"), t("an.col.source")],
   obs.map((o) => [o.scenario, figName(o.figure), fmtKey(o.figure, o.observed), fmtKey(o.figure, o.start), fmtKey(o.figure, o.fitted),
-    fmtPct(o.relative_error), yes(o.within_15_percent), o.source || "–"]), [2, 3, 4, 5], [0, 7]);
+    fmtSigned(o.relative_error), yes(o.within_15_percent), o.source || "–"]), [2, 3, 4, 5], [0, 7]);
+  const units = r.parameters.some((q) => q.unit);
   extraTable("an.cal.paramsTitle", [t("an.col.parameter"), t("an.cal.start"), t("an.cal.fitted"), t("an.col.bounds"), t("an.col.ci95"),
-    t("an.col.atBound")], r.parameters.map((q) => [q.parameter, fmt(q.start), fmt(q.fitted), `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`,
-    `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, yes(q.at_bound)]), [1, 2, 3, 4], [0]);
+    ...(units ? [t("an.col.unit")] : []), t("an.col.atBound")], r.parameters.map((q) => [q.parameter, fmt(q.start), fmt(q.fitted),
+    `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`, `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, ...(units ? [unitText(q.unit) || "–"] : []), yes(q.at_bound)]),
+  [1, 2, 3, 4], units ? [0, 5] : [0]);
   const ok = obs.filter((o) => o.within_15_percent).length;
-  return [t("an.aboutCalibration", { n: obs.length, ok, evaluations: fmt(r.evaluations) }), r.method];
+  const about = t("an.aboutCalibration", { n: obs.length, ok, evaluations: fmt(r.evaluations) });
+  // the method in the page's language; the service's own words in its tooltip (an unknown method as written)
+  const known = CAL_METHODS.find(([re]) => re.test(String(r.method || "")));
+  return known ? { msg: about, said: t(known[1]), title: r.method } : [about, r.method];
 }
+
+/** The calibration methods the service names (calibration.py's METHOD), by the start of its words. */
+const CAL_METHODS = [[/^bounded least squares/i, "an.cal.method.lsq"]];
 
 /** Draw a finished job (kind, result) in the current language; `chosen` keeps the figure shown. */
 function drawAnalysis(job, chosen) {
@@ -181,14 +285,17 @@ function drawAnalysis(job, chosen) {
   $("#an-result-title").textContent = t(`an.kindName.${job.kind}`, {}, job.kind);
   let about;
   extraTable("", [], null);
+  secondChart(false);
   if (job.kind === "uncertainty") about = drawUncertainty(r, chosen);
   else if (job.kind === "sensitivity") about = drawSensitivity(r, chosen);
   else if (job.kind === "calibrate") about = drawCalibration(r);
   else if (r.points) about = drawPareto(r);
   else about = drawBest(r);
-  // [message, data]: the data part (decision and option names as written) is marked as such
-  const [msg, data] = Array.isArray(about) ? about : [about, ""];
+  // [message, data]: the data part (decision and option names as written) is marked as such; or
+  // {msg, said, title}: a message part said in the page's language, the service's words as its tooltip
+  const [msg, data] = Array.isArray(about) ? about : [about.msg ?? about, ""];
   const span = Object.assign(document.createElement("span"), { className: "data", textContent: data });
+  if (about.said) Object.assign(span, { className: "", textContent: about.said, title: about.title });
   $("#an-about").replaceChildren(msg, span, ` · ${t("an.finished", { at: fmtTime(job.finished_at) })}`);
 }
 
