@@ -1,10 +1,6 @@
 """Domain types shared by every junkan capability: units and quantities, documents, limits,
 errors and field types."""
 
-from junkan.core.pint_import import import_pint
-
-import_pint()  # before any module here imports pint: without Dask (see pint_import)
-
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.core.fields import (
