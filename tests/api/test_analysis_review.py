@@ -31,10 +31,12 @@ def test_a_sensitivity_without_its_extra_is_refused_naming_it(
     assert "pip install 'junkan[sensitivity]'" in doc["detail"]
 
 
-def test_a_missing_extra_in_a_worker_is_named_not_an_internal_error() -> None:
+def test_a_missing_extra_in_a_worker_is_named_not_an_internal_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """In a worker the import fails late; what reaches the job is the extra, not a
     reference to the server log. MissingExtra crosses the process boundary intact (it did
     not unpickle, so it became a WorkerError)."""
+    monkeypatch.setitem(sys.modules, "SALib", None)  # as on a server without it
     exc = ModuleNotFoundError("No module named 'SALib'", name="SALib")
     said = internal_error("sensitivity job", pickle.loads(pickle.dumps(exc)))
     assert said == ("this needs the 'sensitivity' extra (module 'SALib' is not installed): "
@@ -144,3 +146,33 @@ def test_a_spec_its_schema_refuses_is_422_naming_the_field(
     doc = _problem(res, 422)
     assert doc["code"] == "invalid-request"
     assert path in [e["path"] for e in doc["errors"]], doc["errors"]
+
+
+def test_jobs_beyond_the_queue_are_refused_at_once(app_client: TestClient,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """With places for jobs limited, jobs wait for one without end; beyond the pool's queue
+    (JUNKAN_BUDGET_QUEUE) a new one is refused with 503 budget-queue, as the pool refuses a
+    task."""
+    from junkan.api import background
+    from junkan.core.budget import BudgetSettings
+
+    monkeypatch.setattr(background, "_WAITING", [BudgetSettings().queue])
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL}, headers=demo)
+    doc = _problem(res, 503)
+    assert doc["code"] == "budget-queue" and res.headers["Retry-After"] == "30"
+
+
+def test_a_job_accepted_while_the_service_stops_ends_interrupted(
+        app_client: TestClient) -> None:
+    """Review: a job waiting for a place when the service stopped was marked running and
+    sent to a request pool made anew during the shutdown."""
+    from junkan.api import background
+    from junkan.store.analyses_repo import INTERRUPTED
+
+    demo, _ = demo_tokens(app_client)
+    background.use_pool(None)  # what the service's shutdown does first
+    res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
+                          json={"model": MODEL, "spec": UNCERTAINTY, "runs": 2})
+    done = _wait(app_client, res.json()["id"], demo)
+    assert done["status"] == "failed" and done["error"] == INTERRUPTED

@@ -278,3 +278,8 @@ def test_a_json_key_given_twice_is_refused_at_its_object() -> None:
                               "JSON readers keep only the last")
     assert parse_document('{"c": 1, "d": {"c": 2}}', source="d.json", as_json=True) == \
         {"c": 1, "d": {"c": 2}}
+    # the object holding a repeat was itself dropped by the repeat of its key: that one
+    # is named (review: the path was the root's, which has no such key)
+    with pytest.raises(ModelError, match=r"^d\.json:p: the key 'a' is given twice"):
+        parse_document('{"p": {"a": {"b": 1, "b": 2}, "a": 3}}', source="d.json",
+                       as_json=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from junkan.cli.main import app
@@ -67,3 +68,16 @@ def test_atm_economic_effect_grows(atm: dict) -> None:
 def test_atm_current_reuses_about_one_percent_by_weight(atm: dict) -> None:
     assert atm["current"]["reused_share_of_input"] == pytest.approx(0.01, abs=0.005)
     assert atm["improvement_1"]["reused_share_of_input"] == pytest.approx(0.10, abs=0.05)
+
+
+def test_a_change_index_with_a_unit_is_not_converted() -> None:
+    """Past bug (review): 'compare: change_index' with 'unit: t' divided the index by 1,000
+    as if it were a mass (0.0005 for 0.5), while its unit was reported as 'ratio'."""
+    doc = yaml.safe_load((EXAMPLES / "atm_reuse.yaml").read_text(encoding="utf-8"))
+    plain = {"metric": "co2e", "compare": "change_index", "relative_to": "current",
+             "years": [2030, 2040]}
+    doc["headline"] = {"plain": plain, "with_unit": {**plain, "unit": "t"}}
+    res = compare(load_model(text=yaml.safe_dump(doc), source="atm.yaml"))
+    for s in res["scenarios"]:
+        h = s["headline"]
+        assert h["with_unit"] == pytest.approx(h["plain"]) or (h["plain"] != h["plain"])

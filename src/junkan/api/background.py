@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
 from junkan.api.jobs import internal_error
 from junkan.core import budget
-from junkan.core.budget import BudgetExceeded, BudgetPool, BudgetSettings, PoolClosed
+from junkan.core.budget import BudgetExceeded, BudgetPool, BudgetSettings, PoolBusy, PoolClosed
 from junkan.core.errors import JunkanError
 from junkan.store.analyses_repo import INTERRUPTED
 from junkan.store.repo import Store, TooManyAnalyses
@@ -48,9 +49,12 @@ _POOL: BudgetPool | None = None
 def use_pool(pool: BudgetPool | None) -> None:
     """Run background jobs in ``pool``. The service gives them the run workers' pool: in
     the request pool, one user's two long jobs held both workers and another user's
-    request waited for them (a validation: 167 s instead of 0.01 s)."""
-    global _POOL
-    _POOL = pool
+    request waited for them (a validation: 167 s instead of 0.01 s). Giving a pool (again)
+    opens the jobs' places anew (:func:`_slot`); ``None`` closes them: jobs still waiting
+    for one end as interrupted (the service is stopping)."""
+    global _POOL, _CLOSED
+    _POOL, _CLOSED = pool, pool is None
+    _SLOTS.clear()
 
 
 def _pool() -> BudgetPool:
@@ -58,18 +62,22 @@ def _pool() -> BudgetPool:
     return pool if pool is not None and not pool.closed else budget.default_pool()
 
 
-_SLOTS: dict[int, asyncio.Semaphore] = {}
-"""Per event loop: the jobs that may hold a worker at once (:func:`_slot`)."""
+_CLOSED = False
+"""Whether the service stopped giving jobs workers (:func:`use_pool` with ``None``)."""
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+"""Per event loop: the places of the jobs that may hold a worker at once (:func:`_slot`)."""
+_WAITING = [0]
+"""Jobs accepted and waiting for a place."""
 
 
 def _slot() -> asyncio.Semaphore:
-    """A place among the jobs allowed to run at once: one fewer than the workers (at least
-    one), so that a worker stays free for simulation runs. Without it, two users' long
-    analyses held both run workers and every organisation's runs waited behind them (a
+    """A place among the jobs allowed to hold a worker at once: one fewer than the workers
+    (at least one), so that a worker stays free for simulation runs. Without it, two users'
+    long analyses held both run workers and every organisation's runs waited behind them (a
     0.15 s run took 16 s, review 2026-12-03). A job waiting here is still ``queued``."""
-    loop = id(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
     if loop not in _SLOTS:
-        _SLOTS.clear()  # a new event loop (a restarted app): the old one's places are gone
         _SLOTS[loop] = asyncio.Semaphore(max(1, int(_pool().stats()["workers"]) - 1))
     return _SLOTS[loop]
 
@@ -97,10 +105,22 @@ async def _execute(store: Store, job_id: str, what: str, fn: Callable[..., dict[
         _PROGRESS[job_id] = value
 
     try:
-        async with _slot():
+        if _CLOSED:  # the service is stopping: no pool is made for a job accepted now
+            raise PoolClosed
+        _WAITING[0] += 1
+        try:
+            place = _slot()
+            await place.acquire()
+        finally:
+            _WAITING[0] -= 1
+        try:
+            if _CLOSED:  # the service stopped while this job waited for a place
+                raise PoolClosed
             store.analysis_started(job_id)
             doc = await _pool().run_async(fn, *args, budget=BudgetSettings().run_budget(),
                                           on_progress=progress)
+        finally:
+            place.release()
         store.finish_analysis(job_id, doc)
     except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
         store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc))
@@ -124,6 +144,12 @@ def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]]
     """Accept a job of ``kind`` for ``user`` (429 with Retry-After when the user has
     :data:`MAX_ACTIVE` unfinished) and run ``fn(*args)`` in the background; the job's
     document (status ``queued``)."""
+    waiting, most = _WAITING[0], BudgetSettings().queue
+    if waiting >= max(most, 1):  # as the pool refuses a task beyond its queue
+        exc = PoolBusy(waiting, 30)
+        raise HTTPException(503, {"message": str(exc), "code": exc.problem_code,
+                                  "limit": most, "setting": exc.setting},
+                            headers={"Retry-After": "30"})
     try:
         job = store.create_analysis(user, kind, max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
     except TooManyAnalyses as exc:

@@ -121,8 +121,9 @@ async def upload_file(request: Request) -> tuple[bytes, str, str] | None:
         return None
     up = (await read_form(request)).get("file")
     if up is None or isinstance(up, str):
-        raise HTTPException(400, {"message": "multipart upload needs a 'file' field",
-                                  "code": "no-file-field"})
+        raise HTTPException(400, {"message": "multipart upload needs a 'file' field (none "
+                                  "was read: the form has none, or its body ended before "
+                                  "the field was complete)", "code": "no-file-field"})
     return await up.read(), up.filename or "", (up.content_type or "").lower()
 
 

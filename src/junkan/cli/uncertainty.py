@@ -64,11 +64,12 @@ def check_out(out: Path | None) -> None:
     if out is None:
         return
     refuse_non_folder(out, f"--out {out}")
-    base = out.resolve().parent
-    while not (base.exists() or base.is_symlink()):
+    base = out.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
+    while not (base.exists() or base.is_symlink()) and base != base.parent:
         base = base.parent
     if not base.is_dir():
-        fail(f"--out {out}: {base} is a file, so no folder can be made under it; give a "
+        kind = "a file" if base.is_file() else "not a folder"
+        fail(f"--out {out}: {base} is {kind}, so no folder can be made under it; give a "
              "folder path")
     if not os.access(base, os.W_OK | os.X_OK):
         fail(f"--out {out}: cannot write in {base} (permission denied)")
@@ -177,6 +178,14 @@ def sensitivity_cmd(
     )
 
 
+def _attainable(o: dict[str, Any]) -> str:
+    """The least … the most a figure takes over the ranges, ✗ when the observation is out."""
+    if "attainable" not in o:
+        return "—"
+    lo, hi = o["attainable"]
+    return f"{_fmt(lo)} … {_fmt(hi)}" + ("" if o["reachable"] else " ✗")
+
+
 def _bounds(p: dict[str, Any]) -> str:
     """A fitted parameter's range, marked where the fit ended at one of its ends."""
     lo, hi = p["bounds"]
@@ -221,16 +230,21 @@ def calibrate_cmd(
                       "some observations (see the user guide, calibration)")
     print_table(
         "observed vs fitted",
-        ["scenario", "figure", "observed", "fitted", "error"],
+        ["scenario", "figure", "observed", "fitted", "error", "attainable"],
         [
             (
                 o["scenario"],
-                o["figure"],
+                o["figure"] + ("" if o.get("fitted_to", True) else " (not fitted)"),
                 _fmt(o["observed"]),
                 _fmt(o["fitted"]),
                 f"{o['relative_error']:+.0%}" if o["relative_error"] is not None else "—",
+                _attainable(o),
             )
             for o in doc["observations"]
         ],
         right=("observed", "fitted", "error"),
     )
+    if out_of_reach := [o for o in doc["observations"] if o.get("reachable") is False]:
+        console.print(f"{len(out_of_reach)} of {len(doc['observations'])} observed figures lie "
+                      "outside what the model gives anywhere in the parameters' ranges "
+                      "(marked ✗): no fit can reproduce them; see the user guide, calibration")

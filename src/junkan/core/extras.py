@@ -77,12 +77,23 @@ def missing_extra(exc: BaseException | None) -> tuple[str, str] | None:
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        if isinstance(exc, MissingExtra) and exc.name:  # said by code that checked
+            return exc.extra, exc.name
         if isinstance(exc, ModuleNotFoundError) and exc.name:
             top = exc.name.split(".")[0]
-            if top in MODULE_EXTRA:
+            if top in MODULE_EXTRA and _absent(top):
                 return MODULE_EXTRA[top], top
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def _absent(module: str) -> bool:
+    """Whether ``module`` cannot be imported here: a missing *submodule* of an installed
+    package, or a bug inside one, is not a missing extra."""
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
 
 
 def require(extra: str) -> None:

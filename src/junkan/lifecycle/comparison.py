@@ -76,7 +76,7 @@ def headline_value(h: Headline, results: dict[str, Result], scenario: str,
             value = ref - value
         else:
             value = value / ref if ref else float("nan")
-    if h.unit and h.compare != "index":
+    if h.unit and h.compare not in ("index", "change_index"):  # an index has no unit
         value = convert_display(value, h.metric, h.unit, results[scenario].currency)
     return value
 

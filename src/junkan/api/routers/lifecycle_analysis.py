@@ -118,8 +118,9 @@ def _limits(kind: str, spec: dict[str, Any] | None) -> None:
 def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
     """422 (``invalid-request``) naming each refused field of the spec as ``spec.<path>``
     with its rule, before a job is accepted: the spec's own schema (its fit to the model is
-    checked by the job). Past: every such refusal was a job failed with one English string."""
-    if spec is None:
+    checked by the job). Past: every such refusal was a job failed with one English string.
+    An empty spec is no spec, as the job reads it (the model's own section)."""
+    if not spec:
         return
     from junkan.lifecycle import optimise, uncertainty
 
