@@ -218,7 +218,8 @@ def calibrate_cmd(
                 p["parameter"],
                 _fmt(p["start"]),
                 _fmt(p["fitted"]),
-                f"{_fmt(p['ci95'][0])} … {_fmt(p['ci95'][1])}",
+                f"{_fmt(p['ci95'][0])} … {_fmt(p['ci95'][1])}" if p.get("informed", True)
+                else "not informed (kept)",
                 _bounds(p),
             )
             for p in doc["parameters"]

@@ -218,3 +218,31 @@ def test_the_relative_error_has_the_sign_of_the_residual() -> None:
                       cost=0.0, success=True, message="", evaluations=1)
     got = [o["relative_error"] for o in cal.to_json()["observations"]]
     assert got == pytest.approx([-141 / 79, -10 / 50])
+
+
+@pytest.mark.slow
+def test_an_observation_out_of_reach_is_shown_and_can_be_left_unfitted(
+        magnet: lifecycle.ModelFile) -> None:
+    """Issue 17, item 4: a figure that no values within the ranges give is shown as out of
+    reach (its attainable range beside it); marked 'fit: false' it is reported, not fitted,
+    and does not pull the fit away from the parameters the other figures recover."""
+    truth = np.array([0.55, 0.032, 840.0])
+    st = U.resolve(magnet, _section())
+    out = Evaluator(st).evaluate(truth[None, :])
+    pairs = [("A", "recycled_rare_earth_share"), ("B", "recycled_rare_earth_share"),
+             ("B", "co2_reduction_t")]
+    obs = [{"headline": f, "scenario": s, "value": float(out.figure(s, f)[0]),
+            "source": "synthetic"} for s, f in pairs]
+    far = {"headline": "recycled_rare_earth_share", "scenario": "A", "source": "synthetic",
+           "value": 10 * obs[0]["value"], "fit": False}
+    cal = U.calibrate(magnet, section=_section([*obs, far]))
+    np.testing.assert_allclose(cal.fitted, truth[:2], rtol=1e-3)
+    doc = cal.to_json()["observations"]
+    assert [o["fitted_to"] for o in doc] == [True, True, True, False]
+    assert [o["reachable"] for o in doc] == [True, True, True, False]
+    for o in doc:
+        lo, hi = o["attainable"]
+        assert lo <= o["fitted"] <= hi and lo <= o["start"] <= hi
+    assert doc[3]["observed"] > doc[3]["attainable"][1]
+    with pytest.raises(ModelError, match="no observed figures to fit"):
+        U.calibrate(magnet, section=_section([far]))

@@ -32,6 +32,12 @@ METHOD = (
 )
 TOLERANCE = 0.15
 """A fitted figure within ±15 % of the observation counts as reproduced."""
+REACH_POINTS = 256
+"""Random points (besides the corners) at which the calibrated parameters span their ranges
+to find the values each observed figure can take (:func:`attainable`)."""
+MAX_CORNERS = 256
+"""Every corner of the ranges is evaluated too while there are at most this many (8
+calibrated parameters): a figure that rises or falls with each parameter is extreme there."""
 
 
 def bounds(st: Study, i: int) -> tuple[float, float]:
@@ -63,6 +69,11 @@ class Calibration:
     success: bool
     message: str
     evaluations: int
+    attainable: np.ndarray | None = None
+    """(observations, 2): the least and the most each observed figure takes with the
+    calibrated parameters anywhere in their ranges (:func:`attainable`)."""
+    informed: np.ndarray | None = None
+    """Per calibrated parameter: whether it moves a fitted figure (else kept at its start)."""
 
     def overrides(self) -> dict[str, float]:
         """Document path → fitted value (a factor for relative parameters)."""
@@ -70,7 +81,8 @@ class Calibration:
 
     def to_json(self) -> dict[str, Any]:
         obs = []
-        for o, y, y0 in zip(self.observations, self.predicted, self.predicted_start, strict=True):
+        for j, (o, y, y0) in enumerate(zip(self.observations, self.predicted,
+                                           self.predicted_start, strict=True)):
             # signed as the residual: + where the fit lies above what was observed
             rel = (y - o.value) / abs(o.value) if o.value else float("nan")
             obs.append(
@@ -83,6 +95,8 @@ class Calibration:
                     "residual": y - o.value,
                     "relative_error": rel,
                     "within_15_percent": bool(abs(rel) <= TOLERANCE),
+                    "fitted_to": o.fit,
+                    **_reach(o.value, None if self.attainable is None else self.attainable[j]),
                     "unit": self.study.figure_unit(o.figure),
                     "source": o.source,
                 }
@@ -94,13 +108,17 @@ class Calibration:
                 "start": s,
                 "bounds": [lo, hi],
                 "ci95": list(ci),
-                "at_bound": bool(np.isclose(v, lo) or np.isclose(v, hi)),
+                "at_bound": bool(moved and (np.isclose(v, lo) or np.isclose(v, hi))),
+                "informed": bool(moved),
                 "unit": self.study.parameter_unit(self.study.names.index(n)),
-                "source": f"calibrated: {METHOD}; to {len(self.observations)} observed "
-                "figures (see observations)",
+                "source": f"calibrated: {METHOD}; to {sum(o.fit for o in self.observations)} "
+                "observed figures (see observations)" if moved else "not calibrated: no "
+                "fitted figure depends on it; kept at its value in the model",
             }
-            for n, v, s, lo, hi, ci in zip(
-                self.names, self.fitted, self.start, self.lower, self.upper, self.ci95, strict=True
+            for n, v, s, lo, hi, ci, moved in zip(
+                self.names, self.fitted, self.start, self.lower, self.upper, self.ci95,
+                self.informed if self.informed is not None else [True] * len(self.names),
+                strict=True,
             )
         ]
         return jsonable(
@@ -127,9 +145,96 @@ class Calibration:
         return calibration_report(self, Path(path))
 
 
+def _reach(observed: float, span: np.ndarray | None) -> dict[str, Any]:
+    """An observation's attainable range and whether it lies within it (give or take the
+    tolerance, :data:`TOLERANCE` × |observed|)."""
+    if span is None:
+        return {}
+    lo, hi = float(span[0]), float(span[1])
+    slack = TOLERANCE * abs(observed)
+    return {"attainable": [lo, hi], "reachable": bool(lo - slack <= observed <= hi + slack)}
+
+
+def attainable(ev: Evaluator, obs: list[Observation], rows: Callable[[np.ndarray], np.ndarray],
+               k: int, seed: int = 0) -> np.ndarray:
+    """The least and the most (observations, 2) each observed figure takes over the
+    calibrated parameters' ranges — every corner (up to :data:`MAX_CORNERS`) and
+    :data:`REACH_POINTS` random points, in the unit cube ``rows`` maps — the other
+    parameters at their nominal values, as in the fit. An observation outside this range
+    cannot be reproduced by any values within the ranges: the model's structure, or the
+    ranges, differ from what produced it."""
+    rng = np.random.default_rng(seed)
+    points = [rng.random((REACH_POINTS, k))]
+    if 2**k <= MAX_CORNERS:
+        points.append(((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(float))
+    pred = _predict(ev, obs, rows(np.vstack(points)))
+    return np.column_stack([np.nanmin(pred, axis=0), np.nanmax(pred, axis=0)])
+
+
 def _predict(ev: Evaluator, obs: list[Observation], rows: np.ndarray) -> np.ndarray:
     out = ev.evaluate(rows)
     return np.column_stack([out.figure(o.scenario, o.figure) for o in obs])
+
+
+class _Fit:
+    """The least-squares problem of a calibration in the unit cube of the calibrated
+    parameters' ranges: residuals of the fitted observations, each divided by its error."""
+
+    def __init__(self, ev: Evaluator, full: np.ndarray, idx: list[int], lo: np.ndarray,
+                 hi: np.ndarray, fitted: list[Observation], most: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.ev, self.full, self.idx, self.lo, self.span = ev, full, idx, lo, hi - lo
+        self.fitted, self.most, self.progress = fitted, most, progress
+        self.y = np.array([o.value for o in fitted])
+        self.w = 1.0 / np.array([o.error for o in fitted])
+        self.x0 = (np.clip(full[idx], lo, hi) - lo) / self.span
+        self.calls = self.nfev = 0
+
+    def rows(self, xs: np.ndarray) -> np.ndarray:
+        """Parameter rows (every parameter) for points ``xs`` of the unit cube."""
+        r = np.repeat(self.full[None, :], len(xs), axis=0)
+        r[:, self.idx] = self.lo + xs * self.span
+        return r
+
+    def _at(self, free: np.ndarray, x: np.ndarray) -> np.ndarray:
+        out = self.x0.copy()
+        out[free] = x
+        return out
+
+    def fun(self, free: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """Weighted residuals as a function of the ``free`` coordinates (the others at
+        their start)."""
+
+        def f(x: np.ndarray) -> np.ndarray:
+            self.calls += 1
+            self.nfev += 1
+            out = (_predict(self.ev, self.fitted, self.rows(self._at(free, x)[None, :]))[0]
+                   - self.y) * self.w
+            if self.progress is not None:
+                self.progress(min(self.nfev, self.most), self.most)
+            return np.asarray(out)
+
+        return f
+
+    def jac(self, free: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """Forward-difference Jacobian of :meth:`fun`, all points in one evaluation."""
+
+        def j(x: np.ndarray) -> np.ndarray:
+            h = np.where(x < 0.5, 1e-6, -1e-6)
+            pts = np.vstack([x, x + np.diag(h)])
+            self.calls += len(pts)
+            full = np.array([self._at(free, p) for p in pts])
+            pred = _predict(self.ev, self.fitted, self.rows(full))
+            return np.asarray(((pred[1:] - pred[0]) * self.w).T / h[None, :])
+
+        return j
+
+    def informed(self) -> np.ndarray:
+        """Which calibrated parameters move a fitted figure at the start (a column of the
+        Jacobian not all zero); the others are kept at their start: no fitted figure says
+        anything about them (they moved arbitrarily in the fit before, 2026-12-03)."""
+        every = np.ones(len(self.x0), dtype=bool)
+        return np.asarray(np.any(self.jac(every)(self.x0) != 0.0, axis=0))
 
 
 def calibrate(
@@ -141,8 +246,10 @@ def calibrate(
     progress: Callable[[int, int], None] | None = None,
 ) -> Calibration:
     """Fit the ``calibrate: true`` parameters to the observations (the section's own, or
-    ``observations``). ``progress`` is told ``(evaluations, max_evaluations)`` after each
-    evaluation of the fit's objective (the fit may end well before the most)."""
+    ``observations``; those with ``fit: false`` are only reported). ``progress`` is told
+    ``(evaluations, max_evaluations)`` after each evaluation of the fit's objective (the
+    fit may end well before the most). A parameter that moves no fitted figure is kept at
+    its value in the model (``informed: false``)."""
     from scipy.optimize import least_squares
 
     st = resolve(model, section)
@@ -153,61 +260,29 @@ def calibrate(
     lo = np.array([bounds(st, i)[0] for i in idx])
     hi = np.array([bounds(st, i)[1] for i in idx])
     _check_bounds(st, ev, idx, lo, hi)
-    full = st.nominal()
-    start = np.clip(full[idx], lo, hi)
-    y = np.array([o.value for o in obs])
-    w = 1.0 / np.array([o.error for o in obs])
-    span = hi - lo
-    calls = [0]
-
-    def rows(xs: np.ndarray) -> np.ndarray:
-        r = np.repeat(full[None, :], len(xs), axis=0)
-        r[:, idx] = lo + xs * span
-        return r
-
-    nfev = [0]
-
-    def fun(x: np.ndarray) -> np.ndarray:
-        calls[0] += 1
-        out = (_predict(ev, obs, rows(x[None, :]))[0] - y) * w
-        nfev[0] += 1
-        if progress is not None:
-            progress(min(nfev[0], max_evaluations), max_evaluations)
-        return out
-
-    def jac(x: np.ndarray) -> np.ndarray:
-        h = np.where(x < 0.5, 1e-6, -1e-6)
-        pts = np.vstack([x, x + np.diag(h)])
-        calls[0] += len(pts)
-        pred = _predict(ev, obs, rows(pts))
-        return np.asarray(((pred[1:] - pred[0]) * w).T / h[None, :])
-
-    x0 = (start - lo) / span
-    _check_start(st, obs, _predict(ev, obs, rows(x0[None, :]))[0])
-    fit = least_squares(
-        fun, x0, jac=jac, bounds=(0.0, 1.0), method="trf", max_nfev=max_evaluations, x_scale="jac"
-    )
-    theta = lo + fit.x * span
-    j = fit.jac / span[None, :]
-    cov = np.linalg.pinv(j.T @ j)
-    half = 1.96 * np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    f = _Fit(ev, st.nominal(), idx, lo, hi, [o for o in obs if o.fit], max_evaluations,
+             progress)
+    _check_start(st, obs, _predict(ev, obs, f.rows(f.x0[None, :]))[0])
+    free = f.informed()
+    x, jac = f.x0.copy(), np.zeros((len(f.fitted), len(idx)))
+    fit = None
+    if free.any():
+        fit = least_squares(f.fun(free), f.x0[free], jac=f.jac(free), bounds=(0.0, 1.0),
+                            method="trf", max_nfev=max_evaluations, x_scale="jac")
+        x[free], jac[:, free] = fit.x, fit.jac
+    theta = lo + x * f.span
+    j = jac / f.span[None, :]
+    half = 1.96 * np.sqrt(np.clip(np.diag(np.linalg.pinv(j.T @ j)), 0.0, None))
     ci = np.column_stack([np.maximum(theta - half, lo), np.minimum(theta + half, hi)])
-    both = _predict(ev, obs, rows(np.vstack([fit.x, x0])))
+    ci[~free] = np.column_stack([lo, hi])[~free]  # any value in the range fits as well
+    both = _predict(ev, obs, f.rows(np.vstack([x, f.x0])))
     return Calibration(
-        st,
-        [st.names[i] for i in idx],
-        theta,
-        start,
-        lo,
-        hi,
-        ci,
-        list(obs),
-        both[0],
-        both[1],
-        float(fit.cost),
-        bool(fit.success),
-        str(fit.message),
-        calls[0],
+        st, [st.names[i] for i in idx], theta, lo + f.x0 * f.span, lo, hi, ci, list(obs),
+        both[0], both[1],
+        0.5 * float(np.sum(f.fun(free)(x[free]) ** 2)) if fit is None else float(fit.cost),
+        True if fit is None else bool(fit.success),
+        "no calibrated parameter moves a fitted figure" if fit is None else str(fit.message),
+        f.calls, attainable(ev, obs, f.rows, len(idx)), free,
     )
 
 
@@ -219,8 +294,9 @@ def _check(
     problems: list[Problem] = []
     if not idx:
         problems.append(Problem(f"{prefix}parameters", "no parameter has 'calibrate: true'"))
-    if not obs:
-        problems.append(Problem(f"{prefix}observations", "no observed figures to fit"))
+    if not any(o.fit for o in obs):
+        problems.append(Problem(f"{prefix}observations", "no observed figures to fit (each "
+                                "is 'fit: false', or there are none)"))
     found = figure_problems(ev, [(o.scenario, o.figure) for o in obs]) if obs else []
     for j, (o, why) in enumerate(zip(obs, found, strict=True)):
         if why is not None:

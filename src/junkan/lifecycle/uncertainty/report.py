@@ -170,8 +170,9 @@ def calibration_report(cal: Calibration, path: Path) -> Path:
                       yaxis_title="value, in each figure's unit")
     page.figure(fig)
     page.table(
-        obs[["scenario", "figure", "unit", "observed", "start", "fitted", "relative_error",
-             "source"]]
+        obs[[c for c in ("scenario", "figure", "unit", "observed", "start", "fitted",
+                         "relative_error", "attainable", "reachable", "source")
+             if c in obs]]
     )
     page.heading("Fitted parameters (calibrated, not sourced)")
     page.table(

@@ -182,6 +182,10 @@ class Observation(Strict):
     """Relative standard error when ``sigma`` is not given (default 10 %)."""
     source: str = Field(min_length=1, max_length=2000)
     """Where the observed figure comes from."""
+    fit: bool = True
+    """``false``: not fitted, only reported against the fitted model with the range the model
+    can give (e.g. a figure shown to lie outside that range, or defined otherwise than the
+    model's: fitting it would pull the others away)."""
 
     @model_validator(mode="after")
     def _one(self) -> Observation:
