@@ -258,14 +258,19 @@ function drawCalibration(r) {
     yaxis: { title: narrow ? "" : t("an.axisObservation"), automargin: true, type: "category", autorange: "reversed" },
     xaxis: { title: t("an.axisCal"), ticksuffix: " %", rangemode: "tozero" }, legend: { orientation: "h", y: -0.25, yanchor: "top" } });
   const yes = (v) => t(v ? "an.yes" : "an.no");
+  // what the model can give for each figure anywhere in the ranges; ✗ where the observation is out of it
+  const reach = (o) => (o.attainable ? `${fmtKey(o.figure, o.attainable[0])} – ${fmtKey(o.figure, o.attainable[1])}`
+    + (o.reachable === false ? " ✗" : "") : "–");
   richTable($("#an-table"), [t("an.col.scenario"), t("an.col.figure"), t("an.cal.observed"), t("an.cal.start"), t("an.cal.fitted"),
-    t("an.col.deviation"), t("an.col.within"), t("an.col.source")],
+    t("an.col.deviation"), t("an.col.within"), t("an.col.attainable"), t("an.col.source")],
   obs.map((o) => [o.scenario, figName(o.figure), fmtKey(o.figure, o.observed), fmtKey(o.figure, o.start), fmtKey(o.figure, o.fitted),
-    fmtSigned(o.relative_error), yes(o.within_15_percent), o.source || "–"]), [2, 3, 4, 5], [0, 7]);
+    fmtSigned(o.relative_error), o.fitted_to === false ? t("an.cal.notFitted") : yes(o.within_15_percent), reach(o),
+    o.source || "–"]), [2, 3, 4, 5, 7], [0, 8]);
   const units = r.parameters.some((q) => q.unit);
   extraTable("an.cal.paramsTitle", [t("an.col.parameter"), t("an.cal.start"), t("an.cal.fitted"), t("an.col.bounds"), t("an.col.ci95"),
     ...(units ? [t("an.col.unit")] : []), t("an.col.atBound")], r.parameters.map((q) => [q.parameter, fmt(q.start), fmt(q.fitted),
-    `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`, `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, ...(units ? [unitText(q.unit) || "–"] : []), yes(q.at_bound)]),
+    `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`, `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, ...(units ? [unitText(q.unit) || "–"] : []),
+    q.informed === false ? t("an.cal.notInformed") : yes(q.at_bound)]),
   [1, 2, 3, 4], units ? [0, 5] : [0]);
   const ok = obs.filter((o) => o.within_15_percent).length;
   const about = t("an.aboutCalibration", { n: obs.length, ok, evaluations: fmt(r.evaluations) });
