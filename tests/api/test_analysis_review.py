@@ -176,3 +176,35 @@ def test_a_job_accepted_while_the_service_stops_ends_interrupted(
                           json={"model": MODEL, "spec": UNCERTAINTY, "runs": 2})
     done = _wait(app_client, res.json()["id"], demo)
     assert done["status"] == "failed" and done["error"] == INTERRUPTED
+
+
+def test_the_ledger_audit_takes_a_place_among_the_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: the audit (up to 30 minutes) went to the run pool without a place, so one
+    analysis and one audit held both workers and simulation runs waited."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from junkan.api import background
+    from junkan.api import trace_audit_job as audit_job
+
+    reached: list[str] = []
+
+    class Pool:
+        async def run_async(self, fn: Any, *args: Any, **kw: Any) -> str:
+            reached.append(fn.__name__)
+            return "audited"
+
+    async def scene() -> None:
+        only = asyncio.Semaphore(1)
+        monkeypatch.setattr(background, "_CLOSED", False)
+        monkeypatch.setattr(background, "_slot", lambda: only)
+        monkeypatch.setattr(background, "_pool", lambda: Pool())
+        await only.acquire()  # a job holds the only place
+        done = audit_job._start(SimpleNamespace(db=SimpleNamespace(url="sqlite://")))
+        await asyncio.sleep(0.05)
+        assert reached == [] and not done.done()
+        only.release()
+        assert await asyncio.wrap_future(done) == "audited"
+        assert reached == ["trace_audit_job"]
+
+    asyncio.run(scene())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
@@ -97,6 +97,28 @@ def job_doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, An
     return out
 
 
+@contextlib.asynccontextmanager
+async def place() -> AsyncIterator[None]:
+    """Hold a place among the jobs that may hold a worker at once (:func:`_slot`) — a
+    background job, or other long work in the run pool such as the ledger audit — waiting
+    for one as long as needed. Raises :class:`PoolClosed` when the service is stopping (then
+    no pool is made for the work)."""
+    if _CLOSED:
+        raise PoolClosed
+    _WAITING[0] += 1
+    try:
+        sem = _slot()
+        await sem.acquire()
+    finally:
+        _WAITING[0] -= 1
+    try:
+        if _CLOSED:  # the service stopped while this work waited for a place
+            raise PoolClosed
+        yield
+    finally:
+        sem.release()
+
+
 async def _execute(store: Store, job_id: str, what: str, fn: Callable[..., dict[str, Any]],
                    args: tuple[Any, ...]) -> None:
     """Run ``fn(*args)`` in a budgeted worker; its outcome goes to the store."""
@@ -105,22 +127,10 @@ async def _execute(store: Store, job_id: str, what: str, fn: Callable[..., dict[
         _PROGRESS[job_id] = value
 
     try:
-        if _CLOSED:  # the service is stopping: no pool is made for a job accepted now
-            raise PoolClosed
-        _WAITING[0] += 1
-        try:
-            place = _slot()
-            await place.acquire()
-        finally:
-            _WAITING[0] -= 1
-        try:
-            if _CLOSED:  # the service stopped while this job waited for a place
-                raise PoolClosed
+        async with place():
             store.analysis_started(job_id)
             doc = await _pool().run_async(fn, *args, budget=BudgetSettings().run_budget(),
                                           on_progress=progress)
-        finally:
-            place.release()
         store.finish_analysis(job_id, doc)
     except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
         store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc))

@@ -72,8 +72,32 @@ def trace_audit_job(database_url: str, key_settings: dict[str, str]) -> Audit:
 
 # ---- service side --------------------------------------------------------------------------
 def _start(trace: TraceRepo) -> Future[Audit]:
-    return background._pool().submit(trace_audit_job, trace.db.url, master_key_settings(),
-                                     budget=AuditBudget().budget())
+    """The audit, begun in the run pool once it holds a place there
+    (:func:`~junkan.api.background.place`): without one, an audit of up to 30 minutes beside
+    one analysis held both run workers and simulation runs waited (review 2026-12-03)."""
+    done: Future[Audit] = Future()
+
+    async def run() -> None:
+        try:
+            async with background.place():
+                audit = await background._pool().run_async(
+                    trace_audit_job, trace.db.url, master_key_settings(),
+                    budget=AuditBudget().budget())
+        except BaseException as exc:  # the callers see it, as from the pool's future
+            done.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        else:
+            done.set_result(audit)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+    return done
+
+
+_RUNNING: set[asyncio.Task[None]] = set()
+"""Audits under way (the reference keeps each task alive until it ends)."""
 
 
 async def recent_audit(trace: TraceRepo) -> Audit:
