@@ -104,3 +104,17 @@ def test_an_empty_market_field_is_named_not_sent(page, server: str) -> None:  # 
                   ".dispatchEvent(new Event('submit', {cancelable: true}))")
     sync_api.expect(page.locator("#mk-o-errors")).to_contain_text("Mass (t)")
     assert not [u for u in sent if u.endswith("/api/market/offers")]
+
+
+def test_a_job_needing_a_missing_extra_is_said_in_japanese(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """A past gap: a background job whose worker lacked an optional package group failed as
+    'internal error'; now it names the extra, and the page says that in its language."""
+    _sign_in(page, server)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    got = page.evaluate("""async () => {
+        const core = await import('/static/core.js');
+        return core.jobError({status: 'failed', error: "this needs the 'sensitivity' extra "
+            + "(module 'SALib' is not installed): pip install 'junkan[sensitivity]'"}); }""")
+    assert got == ("この処理にはオプションのパッケージ群「sensitivity」が必要ですが、サーバーに"
+                   "入っていません。管理者に依頼してください。")

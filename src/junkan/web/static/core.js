@@ -343,11 +343,12 @@ async function longTask({ status, start, cancel, bar, what }, work) {
 /** The service's words for a job that ended (background.py): stopped by its starter, interrupted by
  * a restart, or an internal error with its log reference, all translated; any other error as written. */
 const JOB_ERRORS = [[/^cancelled by the user who started it$/, "job.cancelled"],
-  [/^interrupted: the server stopped/, "job.interrupted"], [/^internal error \(reference (\w+)\)/, "job.internal"]];
+  [/^interrupted: the server stopped/, "job.interrupted"], [/^internal error \(reference (\w+)\)/, "job.internal"],
+  [/^this needs the '([\w-]+)' extra/, "job.extraMissing"]];
 function jobError(job) {
   if (job.status === "cancelled") return t("job.cancelled");
   const text = String(job.error ?? "");
-  for (const [re, key] of JOB_ERRORS) { const m = text.match(re); if (m) return t(key, { ref: m[1] || "" }); }
+  for (const [re, key] of JOB_ERRORS) { const m = text.match(re); if (m) return t(key, { ref: m[1] || "", extra: m[1] || "" }); }
   return text;
 }
 
