@@ -112,7 +112,8 @@ CASES = [
     ("products.widget.bom.1.mass", "2 blorbs", "unknown-unit",
      {"name": "'blorbs'", "value": "'2 blorbs'"}),
     ("products.widget.bom.1.mass", "kg", "quantity-unreadable",
-     {"value": "'kg'", "reason": "expected a number first, found 'kg' at position 1"}),
+     {"value": "'kg'", "reason": "expected a number first, found 'kg' at position 1",
+      "reason_code": "number-first", "found": "kg", "position": 1}),
 ]
 
 
@@ -144,7 +145,8 @@ def test_unit_rules() -> None:
         parse_unit("kg/0")
     p = err.value.problem("unit")
     assert p.kind == "unit-unreadable"
-    assert p.limits == {"value": "'kg/0'", "reason": "division by zero"}
+    assert p.limits == {"value": "'kg/0'", "reason": "division by zero",
+                        "reason_code": "division-by-zero"}
     _says_its_rule(p)
     with pytest.raises(UnitParseError) as err:
         parse_unit("kg/blorb")

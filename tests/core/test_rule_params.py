@@ -180,7 +180,8 @@ def test_a_quantity_holding_braces_is_quoted_as_written() -> None:
     assert p.message == ("cannot read '{reason} kg' as a quantity such as '5 kg': unexpected "
                          "character '{' at position 1")
     assert p.limits == {"value": "'{reason} kg'", "reason": "unexpected character '{' at "
-                                                           "position 1"}
+                                                           "position 1",
+                        "reason_code": "unexpected-character", "found": "{", "position": 1}
 
 
 def test_coded_errors_are_one_kind_of_error() -> None:

@@ -118,3 +118,18 @@ def test_a_job_needing_a_missing_extra_is_said_in_japanese(page, server: str) ->
             + "(module 'SALib' is not installed): pip install 'junkan[sensitivity]'"}); }""")
     assert got == ("この処理にはオプションのパッケージ群「sensitivity」が必要ですが、サーバーに"
                    "入っていません。管理者に依頼してください。")
+
+
+def test_why_a_quantity_cannot_be_read_is_said_in_japanese(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """A past gap: the reason inside 'cannot read … as a quantity' stayed English on the
+    Japanese page ('unexpected character '#' at position 6')."""
+    _sign_in(page, server)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("heading", name="モデル", exact=True).wait_for()
+    got = page.evaluate("""async () => {
+        const core = await import('/static/core.js');
+        return core.fieldMessage({type: 'quantity-unreadable',
+            message: "cannot read '5 kg #' as a quantity such as '5 kg': unexpected character",
+            ctx: {value: "'5 kg #'", reason: "unexpected character '#' at position 6",
+                  reason_code: 'unexpected-character', found: '#', position: 6}}); }""")
+    assert got == "'5 kg #' を数量（例：'5 kg'）として読めません：6 文字目の文字 '#' を読めません"

@@ -72,18 +72,22 @@ _NUMBER_UNIT = re.compile(
 
 class _Syntax(Exception):
     """A problem in a unit string (becomes a UnitParseError quoting the whole string);
-    ``unknown`` is the name of a unit pint does not know, if that is the problem."""
+    ``unknown`` is the name of a unit pint does not know, if that is the problem; ``reason``
+    codes the problem (``val.reason.<reason>`` in the web page's catalogues) with the
+    figures it quotes (``params``), so that a page says it in its own language."""
 
-    def __init__(self, message: str, unknown: str | None = None) -> None:
+    def __init__(self, message: str, unknown: str | None = None, reason: str = "",
+                 params: dict[str, int | str] | None = None) -> None:
         super().__init__(message)
-        self.unknown = unknown
+        self.unknown, self.reason, self.params = unknown, reason, params or {}
 
 
 @lru_cache(maxsize=1024)
 def _named_unit(name: str) -> UnitsContainer:
     """The unit called ``name`` (a bare name: pint's parser has nothing to evaluate)."""
     if name.lower() in _NOT_FINITE:
-        raise _Syntax(f"'{name}' is not a number; write a finite value such as '5 kg'")
+        raise _Syntax(f"'{name}' is not a number; write a finite value such as '5 kg'",
+                      reason="not-finite")
     try:
         return ureg.Unit(name)._units
     except Exception:
@@ -100,7 +104,9 @@ class _Parser:
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if m is None:
-                raise _Syntax(f"unexpected character {text[pos]!r} at position {pos + 1}")
+                raise _Syntax(f"unexpected character {text[pos]!r} at position {pos + 1}",
+                              reason="unexpected-character",
+                              params={"found": text[pos], "position": pos + 1})
             if m.lastgroup != "ws":
                 self.tokens.append((str(m.lastgroup), m.group(), pos))
             pos = m.end()
@@ -111,7 +117,7 @@ class _Parser:
 
     def take(self, what: str) -> tuple[str, str]:
         if self.i >= len(self.tokens):
-            raise _Syntax(f"expected {what} at the end")
+            raise _Syntax(f"expected {what} at the end", reason="ends-early")
         kind, value, pos = self.tokens[self.i]
         self.i += 1
         return kind, value
@@ -122,15 +128,24 @@ class _Parser:
         kind, value, pos = self.tokens[self.i]
         return f"'{value[:20]}' at position {pos + 1}"
 
+    def at(self, reason: str) -> tuple[str, dict[str, int | str]]:
+        """``reason`` and what was found where :meth:`where` says: ``reason-at-end`` at the
+        end, else the token (``found``) and its ``position``."""
+        if self.i >= len(self.tokens):
+            return f"{reason}-at-end", {}
+        kind, value, pos = self.tokens[self.i]
+        return reason, {"found": value[:20], "position": pos + 1}
+
     def quantity(self) -> tuple[float, UnitsContainer, bool]:
         sign = 1.0
         if self.peek() == "sign":
             sign = -1.0 if self.take("a sign")[1] == "-" else 1.0
         if self.peek() == "name" and self.tokens[self.i][1].lower() in _NOT_FINITE:
             raise _Syntax("NaN and infinity are not accepted; write a finite value such as "
-                          "'5 kg'")
+                          "'5 kg'", reason="not-finite")
         if self.peek() != "num":
-            raise _Syntax(f"expected a number first, found {self.where()}")
+            raise _Syntax(f"expected a number first, found {self.where()}",
+                          None, *self.at("number-first"))
         f, u, named = self.unit(0)
         return sign * f, u, named
 
@@ -147,7 +162,7 @@ class _Parser:
             f2, u2, named2 = self.factor(depth)
             if op == "/":
                 if f2 == 0:
-                    raise _Syntax("division by zero")
+                    raise _Syntax("division by zero", reason="division-by-zero")
                 f, u = f / f2, u / u2
             else:
                 f, u = f * f2, u * u2
@@ -160,10 +175,10 @@ class _Parser:
             try:
                 f, u = f**n, u**n
             except (OverflowError, ZeroDivisionError):
-                raise _Syntax("the number is out of range") from None
+                raise _Syntax("the number is out of range", reason="out-of-range") from None
             if self.peek() in ("pow", "sup"):
                 raise _Syntax("chained powers such as 9**9**9 are not accepted; write one "
-                              "power per unit, e.g. m^2")
+                              "power per unit, e.g. m^2", reason="chained-powers")
         return f, u, named
 
     def exponent(self) -> int:
@@ -177,20 +192,22 @@ class _Parser:
             sign = 1
             if self.peek() == "sign":
                 sign = -1 if self.take("a sign")[1] == "-" else 1
-            where = self.where()
+            where, at = self.where(), self.at("exponent-whole")
             kind, value = self.take("an exponent")
             if kind != "num" or not value.isdigit():
-                raise _Syntax(f"an exponent is a whole number such as 2 or -1, found {where}")
+                raise _Syntax(f"an exponent is a whole number such as 2 or -1, found {where}",
+                              None, *at)
             n = sign * int(value[:6])
             if parens and self.take("')'")[0] != "close":
-                raise _Syntax("missing ')' after the exponent")
+                raise _Syntax("missing ')' after the exponent", reason="exponent-close")
         if abs(n) > MAX_EXPONENT:
             raise _Syntax(f"exponent {n} is out of range; powers go from -{MAX_EXPONENT} to "
-                          f"{MAX_EXPONENT}")
+                          f"{MAX_EXPONENT}", reason="exponent-range",
+                          params={"n": n, "most": MAX_EXPONENT})
         return n
 
     def atom(self, depth: int) -> tuple[float, UnitsContainer, bool]:
-        where = self.where()
+        where, at = self.where(), self.at("expected-term")
         kind, value = self.take("a number or unit")
         if kind == "num":
             return float(value), _ONE, False
@@ -200,17 +217,18 @@ class _Parser:
             return 1.0, _named_unit("percent"), True
         if kind == "open":
             if depth >= MAX_PARENTHESES:
-                raise _Syntax(f"parentheses nest deeper than {MAX_PARENTHESES}")
+                raise _Syntax(f"parentheses nest deeper than {MAX_PARENTHESES}",
+                              reason="too-nested", params={"most": MAX_PARENTHESES})
             result = self.unit(depth + 1)
             if self.peek() != "close":
-                raise _Syntax(f"expected ')' {self.where()}")
+                raise _Syntax(f"expected ')' {self.where()}", None, *self.at("expected-close"))
             self.take("')'")
             return result
-        raise _Syntax(f"expected a number or unit, found {where}")
+        raise _Syntax(f"expected a number or unit, found {where}", None, *at)
 
     def end(self) -> None:
         if self.i < len(self.tokens):
-            raise _Syntax(f"unexpected {self.where()}")
+            raise _Syntax(f"unexpected {self.where()}", None, *self.at("unexpected"))
 
 
 def _check_length(text: str) -> None:
@@ -226,7 +244,7 @@ def _parse(text: str, quantity: bool) -> tuple[float, pint.Unit, bool]:
     try:
         parser = _Parser(text)
         if not parser.tokens:
-            raise _Syntax("it is empty")
+            raise _Syntax("it is empty", reason="empty")
         f, u, named = parser.quantity() if quantity else parser.unit(0)
         parser.end()
     except _Syntax as exc:
@@ -234,13 +252,14 @@ def _parse(text: str, quantity: bool) -> tuple[float, pint.Unit, bool]:
             raise UnitParseError.coded("unknown-unit", "unknown unit {name} in {value}; "
                                        + _HINT, name=f"'{exc.unknown[:40]}'",
                                        value=short(text)) from None
+        said = {"reason_code": exc.reason, **exc.params} if exc.reason else {}
         if quantity:
             raise UnitParseError.coded("quantity-unreadable", "cannot read {value} as a "
                                        "quantity such as '5 kg': {reason}", value=short(text),
-                                       reason=str(exc)) from None
+                                       reason=str(exc), **said) from None
         raise UnitParseError.coded("unit-unreadable", "cannot read {value} as a unit such as "
                                    "'kg' or 'JPY/(t*km)': {reason}", value=short(text),
-                                   reason=str(exc)) from None
+                                   reason=str(exc), **said) from None
     if not math.isfinite(f):
         raise UnitParseError(f"{short(text)} is not a finite number; write a value such as "
                              "'5 kg'")

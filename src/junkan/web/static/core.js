@@ -160,6 +160,8 @@ const translated = (key, vars) => (state.lang !== "en" && state.msg[key] ? t(key
 function fieldMessage(e, everyLanguage = false) {
   const ctx = { ...(e.ctx || {}) };
   if (ctx.what !== undefined && state.msg[`val.what.${ctx.what}`]) ctx.what = t(`val.what.${ctx.what}`);
+  // a reason inside the rule (why a quantity or unit cannot be read), coded: said in the page's language
+  if (ctx.reason_code && state.msg[`val.reason.${ctx.reason_code}`]) ctx.reason = t(`val.reason.${ctx.reason_code}`, ctx);
   // a text not in its form: the form in words where the catalogue knows it (else the pattern), in every language
   if (e.type === "string_pattern_mismatch" && typeof ctx.pattern === "string") {
     if (state.msg[`val.pattern.${ctx.pattern}`]) ctx.pattern = t(`val.pattern.${ctx.pattern}`);
