@@ -246,3 +246,33 @@ def test_an_observation_out_of_reach_is_shown_and_can_be_left_unfitted(
     assert doc[3]["observed"] > doc[3]["attainable"][1]
     with pytest.raises(ModelError, match="no observed figures to fit"):
         U.calibrate(magnet, section=_section([far]))
+
+
+@pytest.mark.slow
+def test_a_parameter_that_matters_away_from_the_start_is_fitted() -> None:
+    """Review: a cost that moves no figure while the collection rate starts at 0 was frozen
+    as 'uninformed', and the rate stalled on its bound (B's share −64 %); both are fitted
+    from a start just inside the ranges."""
+    import yaml
+
+    doc = yaml.safe_load((EXAMPLES / "compressor_magnet.yaml").read_text(encoding="utf-8"))
+    doc["products"]["room_ac"]["eol"]["collection"]["rate"] = 0.0
+    model = lifecycle.load(text=yaml.safe_dump(doc), source="zero_rate.yaml")
+    params = [{"parameter": "products.room_ac.eol.collection.rate", "distribution": "uniform",
+               "min": 0.0, "max": 0.6, "source": "test", "calibrate": True},
+              {"parameter": "processes.eol_compressor_collection.cost",
+               "distribution": "uniform", "min": 1000, "max": 3000, "source": "test",
+               "calibrate": True}]
+    figures = [("B", "recycled_rare_earth_share"), ("B", "magnet_cost_index")]
+    probe = U.UncertaintySection.model_validate({"parameters": params, "observations": [
+        {"headline": f, "scenario": s, "value": 1.0, "source": "x"} for s, f in figures]})
+    st = U.resolve(model, probe)
+    row = st.nominal().copy()
+    row[:2] = [0.4, 2800.0]
+    out = Evaluator(st).evaluate(row[None, :])
+    section = U.UncertaintySection.model_validate({"parameters": params, "observations": [
+        {"headline": f, "scenario": s, "value": float(out.figure(s, f)[0]), "source": "x"}
+        for s, f in figures]})
+    cal = U.calibrate(model, section=section)
+    np.testing.assert_allclose(cal.fitted, [0.4, 2800.0], rtol=1e-6)
+    assert all(p["informed"] for p in cal.to_json()["parameters"])

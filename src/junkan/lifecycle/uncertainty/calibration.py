@@ -96,7 +96,7 @@ class Calibration:
                     "relative_error": rel,
                     "within_15_percent": bool(abs(rel) <= TOLERANCE),
                     "fitted_to": o.fit,
-                    **_reach(o.value, None if self.attainable is None else self.attainable[j]),
+                    **_reach(o, None if self.attainable is None else self.attainable[j]),
                     "unit": self.study.figure_unit(o.figure),
                     "source": o.source,
                 }
@@ -145,30 +145,35 @@ class Calibration:
         return calibration_report(self, Path(path))
 
 
-def _reach(observed: float, span: np.ndarray | None) -> dict[str, Any]:
+def _reach(o: Observation, span: np.ndarray | None) -> dict[str, Any]:
     """An observation's attainable range and whether it lies within it (give or take the
-    tolerance, :data:`TOLERANCE` × |observed|)."""
+    tolerance, :data:`TOLERANCE` × |observed|; for an observed 0, its ``sigma``)."""
     if span is None:
         return {}
     lo, hi = float(span[0]), float(span[1])
-    slack = TOLERANCE * abs(observed)
+    observed = o.value
+    slack = TOLERANCE * abs(observed) if observed else o.error
     return {"attainable": [lo, hi], "reachable": bool(lo - slack <= observed <= hi + slack)}
 
 
 def attainable(ev: Evaluator, obs: list[Observation], rows: Callable[[np.ndarray], np.ndarray],
-               k: int, seed: int = 0) -> np.ndarray:
+               k: int, seed: int = 0, known: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """The least and the most (observations, 2) each observed figure takes over the
     calibrated parameters' ranges — every corner (up to :data:`MAX_CORNERS`) and
-    :data:`REACH_POINTS` random points, in the unit cube ``rows`` maps — the other
-    parameters at their nominal values, as in the fit. An observation outside this range
-    cannot be reproduced by any values within the ranges: the model's structure, or the
-    ranges, differ from what produced it."""
+    :data:`REACH_POINTS` random points, in the unit cube ``rows`` maps, with the figures
+    ``known`` at other points (the start and the fit) — the other parameters at their
+    nominal values, as in the fit; and the number of points evaluated. It is a sample: the
+    true span is at least as wide. An observation outside it, beyond the tolerance, is one
+    no sampled values reproduce."""
     rng = np.random.default_rng(seed)
     points = [rng.random((REACH_POINTS, k))]
     if 2**k <= MAX_CORNERS:
         points.append(((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(float))
-    pred = _predict(ev, obs, rows(np.vstack(points)))
-    return np.column_stack([np.nanmin(pred, axis=0), np.nanmax(pred, axis=0)])
+    pts = np.vstack(points)
+    pred = _predict(ev, obs, rows(pts))
+    if known is not None:
+        pred = np.vstack([pred, known])
+    return np.column_stack([np.nanmin(pred, axis=0), np.nanmax(pred, axis=0)]), len(pts)
 
 
 def _predict(ev: Evaluator, obs: list[Observation], rows: np.ndarray) -> np.ndarray:
@@ -229,12 +234,23 @@ class _Fit:
 
         return j
 
-    def informed(self) -> np.ndarray:
-        """Which calibrated parameters move a fitted figure at the start (a column of the
-        Jacobian not all zero); the others are kept at their start: no fitted figure says
-        anything about them (they moved arbitrarily in the fit before, 2026-12-03)."""
-        every = np.ones(len(self.x0), dtype=bool)
-        return np.asarray(np.any(self.jac(every)(self.x0) != 0.0, axis=0))
+    def kept(self, x: np.ndarray, jac_end: np.ndarray) -> np.ndarray:
+        """Which calibrated parameters no fitted figure depends on — a Jacobian column all
+        zero at the start and at the solution ``x``, and the fitted figures the same with
+        them back at their start — set back to their start in ``x``. A parameter of that
+        kind drifted arbitrarily in the fit (2026-12-03); one that matters elsewhere (a
+        cost behind a share that is 0 at the start) stays fitted."""
+        every = np.ones(len(x), dtype=bool)
+        flat = np.all(self.jac(every)(self.x0) == 0.0, axis=0) & np.all(jac_end == 0.0, axis=0)
+        if flat.any():
+            back = x.copy()
+            back[flat] = self.x0[flat]
+            pair = _predict(self.ev, self.fitted, self.rows(np.vstack([x, back])))
+            self.calls += 2
+            if not np.array_equal(pair[0], pair[1], equal_nan=True):
+                return np.zeros(len(x), dtype=bool)
+            x[flat] = self.x0[flat]
+        return np.asarray(flat)
 
 
 def calibrate(
@@ -263,26 +279,29 @@ def calibrate(
     f = _Fit(ev, st.nominal(), idx, lo, hi, [o for o in obs if o.fit], max_evaluations,
              progress)
     _check_start(st, obs, _predict(ev, obs, f.rows(f.x0[None, :]))[0])
-    free = f.informed()
-    x, jac = f.x0.copy(), np.zeros((len(f.fitted), len(idx)))
-    fit = None
-    if free.any():
-        fit = least_squares(f.fun(free), f.x0[free], jac=f.jac(free), bounds=(0.0, 1.0),
-                            method="trf", max_nfev=max_evaluations, x_scale="jac")
-        x[free], jac[:, free] = fit.x, fit.jac
+    every = np.ones(len(idx), dtype=bool)
+    # the search starts just inside the ranges: a start on a bound (a share at 0) stalls it
+    fit = least_squares(f.fun(every), np.clip(f.x0, 1e-3, 1 - 1e-3), jac=f.jac(every),
+                        bounds=(0.0, 1.0), method="trf", max_nfev=max_evaluations,
+                        x_scale="jac")
+    x = fit.x.copy()
+    kept = f.kept(x, fit.jac)
+    if kept.all():
+        source, prefix = locate(model, st.section)
+        raise ModelError([Problem(f"{prefix}parameters", "no calibrated parameter changes a "
+                                  "fitted figure: calibrate parameters the observed figures "
+                                  "depend on")], source)
     theta = lo + x * f.span
-    j = jac / f.span[None, :]
+    j = np.where(kept[None, :], 0.0, fit.jac) / f.span[None, :]
     half = 1.96 * np.sqrt(np.clip(np.diag(np.linalg.pinv(j.T @ j)), 0.0, None))
     ci = np.column_stack([np.maximum(theta - half, lo), np.minimum(theta + half, hi)])
-    ci[~free] = np.column_stack([lo, hi])[~free]  # any value in the range fits as well
+    ci[kept] = np.column_stack([lo, hi])[kept]  # any value in the range fits as well
     both = _predict(ev, obs, f.rows(np.vstack([x, f.x0])))
+    reach, sampled = attainable(ev, obs, f.rows, len(idx), known=both)
     return Calibration(
         st, [st.names[i] for i in idx], theta, lo + f.x0 * f.span, lo, hi, ci, list(obs),
-        both[0], both[1],
-        0.5 * float(np.sum(f.fun(free)(x[free]) ** 2)) if fit is None else float(fit.cost),
-        True if fit is None else bool(fit.success),
-        "no calibrated parameter moves a fitted figure" if fit is None else str(fit.message),
-        f.calls, attainable(ev, obs, f.rows, len(idx)), free,
+        both[0], both[1], float(fit.cost), bool(fit.success), str(fit.message),
+        f.calls + 3 + sampled, reach, ~kept,
     )
 
 
@@ -359,7 +378,7 @@ def _check_start(st: Study, obs: list[Observation], predicted: np.ndarray) -> No
             "at the parameters' nominal values; observe a figure the model computes there",
         )
         for j, (o, y) in enumerate(zip(obs, predicted, strict=True))
-        if not np.isfinite(y)
+        if o.fit and not np.isfinite(y)
     ]
     if bad:
         raise ModelError(bad, source)

@@ -272,8 +272,9 @@ function drawCalibration(r) {
     `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`, `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, ...(units ? [unitText(q.unit) || "–"] : []),
     q.informed === false ? t("an.cal.notInformed") : yes(q.at_bound)]),
   [1, 2, 3, 4], units ? [0, 5] : [0]);
-  const ok = obs.filter((o) => o.within_15_percent).length;
-  const about = t("an.aboutCalibration", { n: obs.length, ok, evaluations: fmt(r.evaluations) });
+  const fitted = obs.filter((o) => o.fitted_to !== false);  // those marked 'fit: false' are only shown
+  const ok = fitted.filter((o) => o.within_15_percent).length;
+  const about = t("an.aboutCalibration", { n: fitted.length, ok, evaluations: fmt(r.evaluations) });
   // the method in the page's language; the service's own words in its tooltip (an unknown method as written)
   const known = CAL_METHODS.find(([re]) => re.test(String(r.method || "")));
   return known ? { msg: about, said: t(known[1]), title: r.method } : [about, r.method];
