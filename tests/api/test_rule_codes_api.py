@@ -53,7 +53,9 @@ def test_an_unreadable_quantity_answers_with_its_rule(app_client: TestClient) ->
     unreadable = by_path["products.widget.bom[2].mass"]
     assert unreadable["type"] == "quantity-unreadable"
     assert unreadable["ctx"] == {"value": "'{reason} kg'",
-                                 "reason": "unexpected character '{' at position 1"}
+                                 "reason": "unexpected character '{' at position 1",
+                                 "reason_code": "unexpected-character", "found": "{",
+                                 "position": 1}
     assert unreadable["message"].startswith("cannot read '{reason} kg' as a quantity")
 
 
