@@ -201,38 +201,22 @@ class _Fit:
         r[:, self.idx] = self.lo + xs * self.span
         return r
 
-    def _at(self, free: np.ndarray, x: np.ndarray) -> np.ndarray:
-        out = self.x0.copy()
-        out[free] = x
-        return out
+    def fun(self, x: np.ndarray) -> np.ndarray:
+        """Weighted residuals of the fitted observations at point ``x``."""
+        self.calls += 1
+        self.nfev += 1
+        out = (_predict(self.ev, self.fitted, self.rows(x[None, :]))[0] - self.y) * self.w
+        if self.progress is not None:
+            self.progress(min(self.nfev, self.most), self.most)
+        return np.asarray(out)
 
-    def fun(self, free: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """Weighted residuals as a function of the ``free`` coordinates (the others at
-        their start)."""
-
-        def f(x: np.ndarray) -> np.ndarray:
-            self.calls += 1
-            self.nfev += 1
-            out = (_predict(self.ev, self.fitted, self.rows(self._at(free, x)[None, :]))[0]
-                   - self.y) * self.w
-            if self.progress is not None:
-                self.progress(min(self.nfev, self.most), self.most)
-            return np.asarray(out)
-
-        return f
-
-    def jac(self, free: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    def jac(self, x: np.ndarray) -> np.ndarray:
         """Forward-difference Jacobian of :meth:`fun`, all points in one evaluation."""
-
-        def j(x: np.ndarray) -> np.ndarray:
-            h = np.where(x < 0.5, 1e-6, -1e-6)
-            pts = np.vstack([x, x + np.diag(h)])
-            self.calls += len(pts)
-            full = np.array([self._at(free, p) for p in pts])
-            pred = _predict(self.ev, self.fitted, self.rows(full))
-            return np.asarray(((pred[1:] - pred[0]) * self.w).T / h[None, :])
-
-        return j
+        h = np.where(x < 0.5, 1e-6, -1e-6)
+        pts = np.vstack([x, x + np.diag(h)])
+        self.calls += len(pts)
+        pred = _predict(self.ev, self.fitted, self.rows(pts))
+        return np.asarray(((pred[1:] - pred[0]) * self.w).T / h[None, :])
 
     def kept(self, x: np.ndarray, jac_end: np.ndarray) -> np.ndarray:
         """Which calibrated parameters no fitted figure depends on — a Jacobian column all
@@ -240,8 +224,7 @@ class _Fit:
         them back at their start — set back to their start in ``x``. A parameter of that
         kind drifted arbitrarily in the fit (2026-12-03); one that matters elsewhere (a
         cost behind a share that is 0 at the start) stays fitted."""
-        every = np.ones(len(x), dtype=bool)
-        flat = np.all(self.jac(every)(self.x0) == 0.0, axis=0) & np.all(jac_end == 0.0, axis=0)
+        flat = np.all(self.jac(self.x0) == 0.0, axis=0) & np.all(jac_end == 0.0, axis=0)
         if flat.any():
             back = x.copy()
             back[flat] = self.x0[flat]
@@ -279,9 +262,8 @@ def calibrate(
     f = _Fit(ev, st.nominal(), idx, lo, hi, [o for o in obs if o.fit], max_evaluations,
              progress)
     _check_start(st, obs, _predict(ev, obs, f.rows(f.x0[None, :]))[0])
-    every = np.ones(len(idx), dtype=bool)
     # the search starts just inside the ranges: a start on a bound (a share at 0) stalls it
-    fit = least_squares(f.fun(every), np.clip(f.x0, 1e-3, 1 - 1e-3), jac=f.jac(every),
+    fit = least_squares(f.fun, np.clip(f.x0, 1e-3, 1 - 1e-3), jac=f.jac,
                         bounds=(0.0, 1.0), method="trf", max_nfev=max_evaluations,
                         x_scale="jac")
     x = fit.x.copy()
@@ -301,7 +283,7 @@ def calibrate(
     return Calibration(
         st, [st.names[i] for i in idx], theta, lo + f.x0 * f.span, lo, hi, ci, list(obs),
         both[0], both[1], float(fit.cost), bool(fit.success), str(fit.message),
-        f.calls + 3 + sampled, reach, ~kept,
+        f.calls + 3 + sampled, reach, ~kept,  # 3: the start's check and the two predictions
     )
 
 
