@@ -146,28 +146,16 @@ def _parse_json(text: str, source: str, lim: Limits) -> Any:
     return doc
 
 
-class _Twice(Exception):
-    """A key given twice in one JSON object (:func:`json_key_twice`)."""
-
-
-def _refusing_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _Twice
-    return obj
-
-
 def json_key_twice(text: str) -> bool:
     """Whether JSON ``text`` gives a key twice in one object (``False`` for text that is not
     JSON: its reader reports that). For readers that keep the last silently (msgspec):
     the document is then read by :func:`parse_document`, which names the key and where."""
+    twice: list[tuple[dict[str, Any], str]] = []
     try:
-        json.loads(text, object_pairs_hook=_refusing_duplicates)
-    except _Twice:
-        return True
+        json.loads(text, object_pairs_hook=_noting_duplicates(twice))
     except (ValueError, RecursionError):
         return False
-    return False
+    return bool(twice)
 
 
 def _first_kept(doc: Any, twice: list[tuple[dict[str, Any], str]]) -> tuple[str, str]:
