@@ -123,10 +123,9 @@ class _Parser:
         return kind, value
 
     def where(self) -> str:
-        if self.i >= len(self.tokens):
-            return "at the end"
-        kind, value, pos = self.tokens[self.i]
-        return f"'{value[:20]}' at position {pos + 1}"
+        """Where the parser stands, in words (:meth:`at`'s figures)."""
+        _, found = self.at("")
+        return f"'{found['found']}' at position {found['position']}" if found else "at the end"
 
     def at(self, reason: str) -> tuple[str, dict[str, int | str]]:
         """``reason`` and what was found where :meth:`where` says: ``reason-at-end`` at the
