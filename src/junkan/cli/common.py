@@ -159,6 +159,25 @@ def refuse_non_folder(target: Path, name: str) -> None:
              "replaced by a results folder)")
 
 
+def check_out(out: Path | None) -> None:
+    """Stop before the analysis when ``--out`` cannot hold the results: it is a file, a
+    file stands where one of its folders would be, or the nearest existing folder is not
+    writable. Missing folders are made when the results are written
+    (:func:`atomic_dir`), as ``simulate --out`` makes them."""
+    if out is None:
+        return
+    refuse_non_folder(out, f"--out {out}")
+    base = out.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
+    while not (base.exists() or base.is_symlink()) and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        kind = "a file" if base.is_file() else "not a folder"
+        fail(f"--out {out}: {base} is {kind}, so no folder can be made under it; give a "
+             "folder path")
+    if not os.access(base, os.W_OK | os.X_OK):
+        fail(f"--out {out}: cannot write in {base} (permission denied)")
+
+
 def _replace(tmp: Path, target: Path) -> None:
     """Move ``tmp`` to ``target``; an existing ``target`` folder is moved aside into a
     unique hidden folder first and removed after, or moved back if the move fails."""

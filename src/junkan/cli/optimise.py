@@ -10,8 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from junkan import lifecycle
-from junkan.cli.common import Format, atomic_dir, fail, print_json, print_table, reported
-from junkan.cli.uncertainty import check_out
+from junkan.cli.common import (
+    Format,
+    atomic_dir,
+    check_out,
+    fail,
+    print_json,
+    print_table,
+    reported,
+)
 from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.lifecycle import optimise as opt
 

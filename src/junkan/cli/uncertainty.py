@@ -5,7 +5,6 @@ parameters come from the model's ``uncertainty`` section or from ``--spec FILE``
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,11 +14,11 @@ from junkan import lifecycle
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    check_out,
     console,
     fail,
     print_json,
     print_table,
-    refuse_non_folder,
     reported,
 )
 from junkan.core.documents import read_document, validate_with
@@ -54,25 +53,6 @@ def _inputs(
     with reported(spec, OSError):
         section = validate_with(uncertainty.UncertaintySection, read_document(spec), str(spec))
     return model, section.located(str(spec))
-
-
-def check_out(out: Path | None) -> None:
-    """Stop before the analysis when ``--out`` cannot hold the results: it is a file, a
-    file stands where one of its folders would be, or the nearest existing folder is not
-    writable. Missing folders are made when the results are written
-    (:func:`~junkan.cli.common.atomic_dir`), as ``simulate --out`` makes them."""
-    if out is None:
-        return
-    refuse_non_folder(out, f"--out {out}")
-    base = out.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
-    while not (base.exists() or base.is_symlink()) and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        kind = "a file" if base.is_file() else "not a folder"
-        fail(f"--out {out}: {base} is {kind}, so no folder can be made under it; give a "
-             "folder path")
-    if not os.access(base, os.W_OK | os.X_OK):
-        fail(f"--out {out}: cannot write in {base} (permission denied)")
 
 
 def _write(out: Path, doc: dict[str, Any], result: Any, extra: dict[str, Any]) -> None:
