@@ -199,10 +199,12 @@ def test_grant_error_beside_the_form_and_no_stale_granted(page, server: str) -> 
     page.get_by_label("Purpose", exact=True).fill("audit")
     page.get_by_label("Expires", exact=True).fill("2099-12-31")
     page.get_by_role("button", name="Grant", exact=True).click()
-    expect(page.locator("#tr-grant-status")).to_have_text("Granted.")
+    # each grant is a request the server answers after a database write: on a loaded
+    # machine (the full suite on 2 cores) this took more than the default 15 s once
+    expect(page.locator("#tr-grant-status")).to_have_text("Granted.", timeout=45_000)
     page.get_by_label("Grantee").fill("Nobody Ltd")
     page.get_by_role("button", name="Grant", exact=True).click()
-    expect(page.locator("#tr-grant-errors li")).to_have_count(1)
+    expect(page.locator("#tr-grant-errors li")).to_have_count(1, timeout=45_000)
     expect(page.locator("#tr-grant-status")).to_have_text("")
 
 
