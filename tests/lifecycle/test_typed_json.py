@@ -36,11 +36,10 @@ def _text(doc: dict[str, Any]) -> str:
     return json.dumps(doc) + PAD
 
 
-@pytest.mark.parametrize(("record", "model"), [
-    (typed_json._Part, Part), (typed_json._Line, BomItem),
-    (typed_json._Recovery, PartRecovery), (typed_json._Option, PartReuseOption),
-    (typed_json._Document, LifecycleModel)])
-def test_the_records_spell_the_schema(record: Any, model: Any) -> None:
+@pytest.mark.parametrize(("index", "model"), [
+    (0, Part), (1, BomItem), (2, PartRecovery), (3, PartReuseOption), (4, LifecycleModel)])
+def test_the_records_spell_the_schema(index: int, model: Any) -> None:
+    record = typed_json._records(100, 1e6)[index]
     assert set(record.__struct_fields__) == set(model.model_fields)
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 import threading
+from functools import lru_cache
 from itertools import accumulate, chain
 from operator import attrgetter
 from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
-from msgspec import UNSET, Meta, Struct, field
+from msgspec import UNSET, Meta, field
 
 from junkan.core.documents import data_within, json_key_twice, text_within_size
 from junkan.core.limits import Limits, limits
@@ -39,53 +40,49 @@ __all__ = ["Decoded", "LazyDocument", "decode"]
 
 _Share = Annotated[float, Meta(ge=0.0, le=1.0)]
 _Quantity = Annotated[float, Meta(gt=0.0, le=1e6)]
+_INTO = Literal["new_products", "spares", "both"]
 
 
-class _Option(Struct, forbid_unknown_fields=True, gc=False):
-    """:class:`~junkan.lifecycle.schema.PartReuseOption`."""
-
-    share: _Share = 0.0
-    pass_rate: _Share = 1.0
-    processes: list[str] = []
-    into: Literal["new_products", "spares", "both"] = "new_products"
-
-
-class _Recovery(Struct, forbid_unknown_fields=True, gc=False):
-    """:class:`~junkan.lifecycle.schema.PartRecovery`."""
-
-    reuse: _Option | None = None
-    remanufacture: _Option | None = None
-    residual: dict[str, _Share] | None = None
-
-
-class _Line(Struct, forbid_unknown_fields=True, gc=False):
-    """:class:`~junkan.lifecycle.schema.BomItem` (the mass as written: a number or text)."""
-
-    part: str | None = None
-    quantity: _Quantity = 1.0
-    material: str | None = None
-    mass: str | int | float | None = None
-
-
-class _Part(Struct, forbid_unknown_fields=True, gc=False):
-    """:class:`~junkan.lifecycle.schema.Part` (the price as written)."""
-
-    bom: Annotated[list[_Line], Meta(min_length=1)]
-    title: str | None = None
-    maker: str | None = None
-    make: list[str] = []
-    price: str | int | float | None = None
-    buyer: str | None = None
-    recovery: _Recovery = field(default_factory=_Recovery)
+def _records(longest: int, largest: float) -> tuple[Any, ...]:
+    """The record types — part, BOM line, recovery, route (each spelling a schema type:
+    :class:`~junkan.lifecycle.schema.Part`, :class:`~junkan.lifecycle.schema.BomItem`,
+    :class:`~junkan.lifecycle.schema.PartRecovery`,
+    :class:`~junkan.lifecycle.schema.PartReuseOption`) and the whole document — with every
+    string (part names, titles, makers, processes, sinks…) at most ``longest`` characters
+    and every price given as a number within ±``largest``: msgspec checks the limits
+    while it decodes, in C, which a walk over the columns did after it (0.017 s on the
+    benchmark under load, 2026-12-03). The mass of a line is taken as written (a number or
+    text): :func:`~junkan.lifecycle.part_table._masses` reads and checks it."""
+    text = Annotated[str, Meta(max_length=longest)]
+    price = Annotated[float, Meta(ge=-largest, le=largest)]
+    kw: dict[str, Any] = {"forbid_unknown_fields": True, "gc": False}
+    option = msgspec.defstruct("_Option", [
+        ("share", _Share, 0.0), ("pass_rate", _Share, 1.0), ("processes", list[text], []),
+        ("into", _INTO, "new_products")], **kw)
+    recovery = msgspec.defstruct("_Recovery", [
+        ("reuse", option | None, None), ("remanufacture", option | None, None),
+        ("residual", dict[text, _Share] | None, None)], **kw)
+    line = msgspec.defstruct("_Line", [
+        ("part", text | None, None), ("quantity", _Quantity, 1.0),
+        ("material", text | None, None), ("mass", str | int | float | None, None)], **kw)
+    part = msgspec.defstruct("_Part", [
+        ("bom", Annotated[list[line], Meta(min_length=1)]),  # type: ignore[valid-type]
+        ("title", text | None, None), ("maker", text | None, None), ("make", list[text], []),
+        ("price", text | int | price | None, None), ("buyer", text | None, None),
+        ("recovery", recovery, field(default_factory=recovery))], **kw)
+    document = msgspec.defstruct("_Document", [
+        (name, dict[text, part] if name == "parts" else Any, UNSET)  # type: ignore[valid-type]
+        for name in LifecycleModel.model_fields], forbid_unknown_fields=True)
+    return part, line, recovery, option, document
 
 
-_Document = msgspec.defstruct(
-    "_Document",
-    [(name, dict[str, _Part] if name == "parts" else Any, UNSET)
-     for name in LifecycleModel.model_fields],
-    forbid_unknown_fields=True)
-"""A whole document: the parts as records, every other section as plain data (what
-``json.loads`` gives). Keys outside the schema are refused."""
+@lru_cache(maxsize=4)
+def _decoder(longest: int, largest: float) -> msgspec.json.Decoder[Any]:
+    """A decoder of whole documents within the given limits (:func:`_records`): the
+    document's parts as records, every other section as plain data (what ``json.loads``
+    gives); keys outside the schema are refused."""
+    return msgspec.json.Decoder(_records(longest, largest)[-1])
+
 
 KEYS_TWICE_CHECKED_UP_TO = 2 * 2**20
 """Characters up to which a document is read a second time, by the standard parser, for a
@@ -94,7 +91,6 @@ ordinary JSON reader refuse it). Above, the second read would add ~40 % to a loa
 the 9.5 MB benchmark model); such documents are written by programs, which do not repeat
 keys, and are read as msgspec reads them: the last of a repeated key wins."""
 
-_DECODER = msgspec.json.Decoder(_Document)
 _FIELDS = tuple(LifecycleModel.model_fields)
 
 
@@ -111,16 +107,16 @@ def decode(text: str) -> Decoded | None:
     """The document in JSON ``text`` with its parts as a table, or ``None`` if the records
     do not take it (then read it the ordinary way, which reports its problems). Only
     documents with parts, and certainly within the document limits, are read here: the
-    size of the text, then the walk over the other sections
-    (:func:`~junkan.core.documents.data_within`) and the parts' columns
-    (:func:`_parts_within`)."""
+    size of the text and the limits' bearing on the records (:func:`_records_within`),
+    the parts' strings and prices as they are decoded (:func:`_records`), then the walk
+    over the other sections (:func:`~junkan.core.documents.data_within`)."""
     lim = limits()
-    if not text_within_size(text, lim):
+    if not (text_within_size(text, lim) and _records_within(lim)):
         return None
     if len(text) <= KEYS_TWICE_CHECKED_UP_TO and json_key_twice(text):
         return None  # the ordinary reader names the key given twice
     try:
-        doc: Any = _DECODER.decode(text)
+        doc: Any = _decoder(lim.string_length, lim.integer_magnitude).decode(text)
     except (msgspec.MsgspecError, RecursionError, UnicodeError):
         return None  # a lone surrogate, which msgspec cannot encode to read: see json.loads
     parts = doc.parts
@@ -130,10 +126,10 @@ def decode(text: str) -> Decoded | None:
             is not UNSET}
     del doc
     try:
-        table, shared = _table(parts)
+        table = _table(parts)
     except _Slow:
         return None
-    if not (_parts_within(table, shared, lim) and data_within(head, lim)):
+    if not data_within(head, lim):
         return None
     return Decoded(head, table)
 
@@ -143,38 +139,29 @@ _DEPTH = 6
 ``recovery`` (4), a route (5) and the route's ``processes`` (6)."""
 
 
-_KEYS = max(len(name) for record in (_Part, _Line, _Recovery, _Option)
+_KEYS = max(len(name) for record in _records(1, 1.0)[:4]
             for name in record.__struct_fields__)
 """The longest key the records take (``remanufacture``): keys count as strings."""
 
 
-def _parts_within(table: PartTable, shared: dict[Any, Any], lim: Limits) -> bool:
-    """Whether the parts keep the limits the walk over JSON data checks. The records fix
-    their nesting (:data:`_DEPTH`) and their numbers (shares, quantities up to a million,
-    masses read from text up to ``quantity_length`` characters); what is left are the
-    lengths of their strings and the prices given as numbers."""
-    if lim.nesting_depth < _DEPTH or lim.integer_magnitude < 1e6 or \
-            lim.quantity_length > lim.string_length or lim.string_length < _KEYS:
-        return False
-    price = table.price
-    numbers = [abs(p) for p in price if type(p) is float]
-    texts = [p for p in price if type(p) is str]
-    names = [k for key in shared for k in (
-        (item[0] for item in key[1:]) if key and key[0] is dict else key)]
-    longest = max(max(map(len, filter(None, col)), default=0) for col in (
-        table.names, table.title, table.maker, table.buyer, texts, table.line_part,
-        table.line_material, names))
-    return longest <= lim.string_length and max(numbers, default=0.0) <= lim.integer_magnitude
+def _records_within(lim: Limits) -> bool:
+    """Whether the limits leave the records' shape alone, so that what the records take
+    keeps every limit the walk over JSON data checks: their nesting (:data:`_DEPTH`), their
+    keys, their numbers (shares, quantities up to a million) and masses read from text up
+    to ``quantity_length`` characters; the strings and prices are checked while decoding
+    (:func:`_records`)."""
+    return lim.nesting_depth >= _DEPTH and lim.integer_magnitude >= 1e6 and \
+        lim.quantity_length <= lim.string_length and lim.string_length >= _KEYS
 
 
 _RECORD = attrgetter("title", "maker", "buyer", "price", "make", "recovery", "bom")
 """A record's fields, in the order :func:`_table` unpacks them."""
 
 
-def _table(parts: dict[str, _Part]) -> tuple[PartTable, dict[Any, Any]]:
+def _table(parts: dict[str, Any]) -> PartTable:
     """The parts' columns, as :func:`~junkan.lifecycle.part_table.read_parts` makes them
-    (equal lists and mixes one object), and those lists and mixes by key; raises
-    :class:`_Slow` where that reader would hand the part to pydantic."""
+    (equal lists and mixes one object); raises :class:`_Slow` where that reader would hand
+    the part to pydantic."""
     table = PartTable()
     table.names = names = list(parts)
     table.index = dict(zip(names, range(len(names)), strict=True))
@@ -204,7 +191,7 @@ def _table(parts: dict[str, _Part]) -> tuple[PartTable, dict[Any, Any]]:
     table.line_part, table.line_material = part, material
     table.line_qty = list(map(attrgetter("quantity"), lines))
     table.line_mass = _masses(mass)
-    return table, shared
+    return table
 
 
 class LazyDocument:
