@@ -91,6 +91,7 @@ def test_metering_csv_and_scan_rules() -> None:
     stray = pd.DataFrame({"time": ["1", "2"], "circuit": ["zz", "zz"], "current_a": ["1", "1"]})
     p = _metering(lambda: metering.from_frame(stray, plant, source="r.csv"))
     assert p.kind == "every-row-quarantined" and p.limits is not None and p.limits["line"] == 2
+    assert p.limits["reason_code"] == "reading-circuit-unknown"  # said in the page's language
     scans = pd.DataFrame({"unit_id": ["u1"], "model": ["m"], "step": ["weld"], "start": ["5"],
                           "end": ["9"]})
     p = _metering(lambda: metering.scans_from_frame(scans, plant, "s.csv"))

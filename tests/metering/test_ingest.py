@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from junkan import metering
 from junkan.metering import MeteringError
+from junkan.metering.ingest import REASON_CODES, REASON_FIGURES
 
 PLANT = metering.plant_from_dict(
     {
@@ -126,6 +129,14 @@ def test_bad_rows_are_quarantined_with_line_and_reason() -> None:
     assert "duplicate" in q[10] and "above" in q[11]
     assert len(imp.series["a"].t) == 2  # nothing silently dropped: 2 kept + 8 quarantined
     assert imp.summary()["quarantined"] == 8
+    # every reason given is coded, and the web page's catalogues say each in its language
+    assert set(q.values()) <= set(REASON_CODES)
+    static = Path(metering.__file__).parents[1] / "web" / "static" / "i18n"
+    for lang in ("en", "ja"):
+        catalogue = json.loads((static / f"{lang}.json").read_text(encoding="utf-8"))
+        for code in REASON_CODES.values():
+            said = catalogue[f"val.reason.{code}"]
+            assert set(re.findall(r"{(\w+)}", said)) <= set(REASON_FIGURES), (lang, code)
 
 
 def test_errors_name_file_and_field(tmp_path: Path) -> None:

@@ -44,6 +44,30 @@ SPIKE_INTERVALS = 1000.0
 the next, is an implausible forward jump (a corrupt time stamp) and is quarantined."""
 SPIKE_PASSES = 10
 
+TIME_UNREADABLE = "time: not ISO 8601 or seconds"
+CIRCUIT_UNKNOWN = "circuit: unknown (not in the circuits file)"
+CURRENT_MISSING = "current: missing or not a number"
+CURRENT_NEGATIVE = "current: negative"
+CURRENT_HIGH = f"current: above {MAX_CURRENT_A:g} A"
+VOLTAGE_OUTSIDE = f"voltage_v: outside (0, {MAX_VOLTAGE_V:g}] V"
+POWER_FACTOR_OUTSIDE = "power_factor: outside [0, 1]"
+JUMP_FORWARD = (f"time: implausible jump forward (over {SPIKE_INTERVALS:g} sampling intervals "
+                "ahead, and later than a following reading)")
+BACKWARDS = "time: clock jump backwards (earlier than a previous reading)"
+DUPLICATE_TIME = "time: duplicate reading time"
+REASON_CODES = {
+    TIME_UNREADABLE: "reading-time-unreadable", CIRCUIT_UNKNOWN: "reading-circuit-unknown",
+    CURRENT_MISSING: "reading-current-missing", CURRENT_NEGATIVE: "reading-current-negative",
+    CURRENT_HIGH: "reading-current-high", VOLTAGE_OUTSIDE: "reading-voltage-outside",
+    POWER_FACTOR_OUTSIDE: "reading-power-factor-outside",
+    JUMP_FORWARD: "reading-time-jump-forward", BACKWARDS: "reading-time-backwards",
+    DUPLICATE_TIME: "reading-time-duplicate"}
+"""Why a reading is quarantined (as ``quarantine.csv`` says it), coded: an error that quotes
+a reason carries its code (``reason_code``), so the web page says it in its language."""
+REASON_FIGURES = {"max_current": f"{MAX_CURRENT_A:g}", "max_voltage": f"{MAX_VOLTAGE_V:g}",
+                  "intervals": f"{SPIKE_INTERVALS:g}"}
+"""The limits the reasons quote, for the page's wording of them."""
+
 
 @dataclass
 class Series:
@@ -154,24 +178,26 @@ def from_frame(
         reason[sel] = why
 
     t_raw = parse_times(df["time"].astype(str))
-    flag(~np.isfinite(t_raw), "time: not ISO 8601 or seconds")
+    flag(~np.isfinite(t_raw), TIME_UNREADABLE)
     circ = df["circuit"].astype(str).to_numpy()
-    flag(~np.isin(circ, list(plant.circuits)), "circuit: unknown (not in the circuits file)")
+    flag(~np.isin(circ, list(plant.circuits)), CIRCUIT_UNKNOWN)
     cur = _current(df, has_phases)
-    flag(~np.isfinite(cur), "current: missing or not a number")
-    flag(cur < 0, "current: negative")
-    flag(cur > MAX_CURRENT_A, f"current: above {MAX_CURRENT_A:g} A")
+    flag(~np.isfinite(cur), CURRENT_MISSING)
+    flag(cur < 0, CURRENT_NEGATIVE)
+    flag(cur > MAX_CURRENT_A, CURRENT_HIGH)
     volt = _opt_col(df, "voltage_v")
-    flag((volt <= 0) | (volt > MAX_VOLTAGE_V), f"voltage_v: outside (0, {MAX_VOLTAGE_V:g}] V")
+    flag((volt <= 0) | (volt > MAX_VOLTAGE_V), VOLTAGE_OUTSIDE)
     pf = _opt_col(df, "power_factor")
-    flag((pf < 0) | (pf > 1), "power_factor: outside [0, 1]")
+    flag((pf < 0) | (pf > 1), POWER_FACTOR_OUTSIDE)
     for cid in plant.circuits:
         _flag_clock(np.flatnonzero((circ == cid) & (reason == "")), t_raw, reason)
     ok = reason == ""
     quarantine = df.loc[~ok].assign(line=line[~ok], reason=reason[~ok])
     if not ok.any():
+        first = str(reason[0])
         raise refused(source, "every-row-quarantined", "every row was quarantined; first: "
-                      "line {line}: {reason}", line=int(line[0]), reason=str(reason[0]))
+                      "line {line}: {reason}", line=int(line[0]), reason=first,
+                      reason_code=REASON_CODES[first], **REASON_FIGURES)
     series = {}
     for cid, c in plant.circuits.items():
         idx = np.flatnonzero(ok & (circ == cid))
@@ -230,10 +256,7 @@ def _flag_spikes(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> np.ndarr
         spike = up & later
         if not spike.any():
             break
-        reason[idx[spike]] = (
-            f"time: implausible jump forward (over {SPIKE_INTERVALS:g} sampling intervals "
-            "ahead, and later than a following reading)"
-        )
+        reason[idx[spike]] = JUMP_FORWARD
         idx = idx[~spike]
     return idx
 
@@ -246,8 +269,8 @@ def _flag_clock(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> None:
     idx = _flag_spikes(idx, t, reason)
     tt = t[idx]
     prev_max = np.maximum.accumulate(np.concatenate([[-np.inf], tt[:-1]]))
-    reason[idx[tt < prev_max]] = "time: clock jump backwards (earlier than a previous reading)"
-    reason[idx[(tt == prev_max)]] = "time: duplicate reading time"
+    reason[idx[tt < prev_max]] = BACKWARDS
+    reason[idx[(tt == prev_max)]] = DUPLICATE_TIME
 
 
 def _series(
