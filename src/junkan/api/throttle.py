@@ -26,22 +26,22 @@ import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from junkan.core.settings import EnvSettings
 from junkan.store.repo import Lockout, Store
 
 T = TypeVar("T")
 
 
-class AccountSettings(BaseSettings):
+class AccountSettings(EnvSettings):
     """Sign-in limits (environment ``JUNKAN_<NAME>``)."""
 
-    model_config = SettingsConfigDict(env_prefix="JUNKAN_")
+    env_prefix: ClassVar[str] = "JUNKAN_"
 
     login_account_failures: int = Field(5, ge=1)
     """Failed sign-ins of one account (or API client) before it is locked."""

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Future
+from typing import ClassVar
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from junkan.api import background
 from junkan.core.budget import Budget
+from junkan.core.settings import EnvSettings
 from junkan.store.db import Database
 from junkan.store.trace_audit import master_key_settings
 from junkan.store.trace_repo import TraceRepo
@@ -31,7 +32,7 @@ from junkan.store.trace_verify import Audit
 ENV_PREFIX = "JUNKAN_BUDGET_AUDIT_"
 
 
-class AuditBudget(BaseSettings):
+class AuditBudget(EnvSettings):
     """The budget of one ledger audit for the verify route, from ``JUNKAN_BUDGET_AUDIT_*``
     environment variables. Measured on the benchmark ledger (benchmarks/
     trace_verify_bench.py, 229,000 events): 18 s of CPU and 650 MiB of address space in the
@@ -39,7 +40,7 @@ class AuditBudget(BaseSettings):
     larger ledger reaches: raise it with the ledger). ``junkan trace verify`` audits
     without them."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+    env_prefix: ClassVar[str] = ENV_PREFIX
 
     cpu_s: float = Field(default=600, gt=0, le=86_400)
     """CPU seconds one audit may use (65–80 s per million events)."""

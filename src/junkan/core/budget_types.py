@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from junkan.core.errors import JunkanError
+from junkan.core.settings import EnvSettings
 
 try:  # POSIX only; elsewhere only the wall-clock limit applies
     import resource
@@ -31,10 +31,10 @@ WARM_MODULES: tuple[str, ...] = (
 
 
 # ---- settings ---------------------------------------------------------------------------------
-class BudgetSettings(BaseSettings):
+class BudgetSettings(EnvSettings):
     """Worker pool and budgets, from ``JUNKAN_BUDGET_*`` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="JUNKAN_BUDGET_")
+    env_prefix: ClassVar[str] = "JUNKAN_BUDGET_"
 
     workers: int = Field(default=2, ge=1, le=64)
     """Worker processes for request work (validation, compare, solves, analysis)."""

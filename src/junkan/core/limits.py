@@ -14,18 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ConfigDict, Field
+
+from junkan.core.settings import EnvSettings
 
 ENV_PREFIX = "JUNKAN_LIMIT_"
 
 
-class Limits(BaseSettings):
+class Limits(EnvSettings):
     """Limits on input documents and on the models built from them (defaults in brackets)."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    env_prefix: ClassVar[str] = ENV_PREFIX
 
     document_bytes: int = Field(default=16 * 2**20, ge=1)
     """Largest document read (16 MiB, UTF-8 bytes): the 1,000-product benchmark model is 9.5 MB

@@ -31,13 +31,13 @@ import socket
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from junkan.core.errors import JunkanError
+from junkan.core.settings import EnvSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,10 @@ MAX_RESPONSE_BYTES = 64 * 1024
 """At most this much of an answer is read (a token answer is a few hundred bytes)."""
 
 
-class OutboundSettings(BaseSettings):
+class OutboundSettings(EnvSettings):
     """``JUNKAN_OUTBOUND_*`` settings (defaults are the production ones)."""
 
-    model_config = SettingsConfigDict(env_prefix="JUNKAN_OUTBOUND_")
+    env_prefix: ClassVar[str] = "JUNKAN_OUTBOUND_"
 
     allow_private: bool = False
     """Allow loopback, private, link-local … destinations (tests, closed networks only)."""

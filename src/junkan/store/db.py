@@ -7,23 +7,24 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from junkan.core.settings import EnvSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 
 
-class Settings(BaseSettings):
+class Settings(EnvSettings):
     """Configuration from ``JUNKAN_*`` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="JUNKAN_")
+    env_prefix: ClassVar[str] = "JUNKAN_"
 
     database_url: str = "sqlite:///var/junkan.db"
     """SQLAlchemy URL; e.g. ``postgresql+psycopg://user:pw@127.0.0.1/junkan``."""
