@@ -3,7 +3,8 @@
 
 The app is assembled here from one router per capability (:mod:`junkan.api.routers`); every
 error answers in one shape (:mod:`junkan.api.errors`), every response carries the security
-headers, and bodies above ``max_body_bytes`` are refused before they are read."""
+headers, bodies above ``max_body_bytes`` are refused before they are read, and JSON bodies
+that give a key twice in one object are refused (:mod:`junkan.api.request_json`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from junkan.api import background, errors
+from junkan.api import background, errors, request_json
 from junkan.api.jobs import WARM, JobRunner, warm_up
 from junkan.api.routers import ROUTERS
 from junkan.core import budget
@@ -141,8 +142,10 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
     app.state.store = store
     app.state.trace = trace
     app.state.settings = settings
+    app.router.route_class = request_json.StrictJSONRoute  # the app's own routes below
     errors.install(app)
-    for router in ROUTERS:
+    for router in ROUTERS:  # JSON bodies that repeat a key are refused (422)
+        request_json.refuse_repeated_keys(router)
         app.include_router(router)
     _health(app, db)
     _security_headers(app, settings)

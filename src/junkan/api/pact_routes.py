@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from importlib import resources
 
@@ -17,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from junkan.api.auth import basic_credentials
 from junkan.api.pact_events import Callbacks, check_event
 from junkan.api.pact_snapshot import Footprints, base_url, error, list_page
+from junkan.core.documents import loads_with_repeat
 from junkan.store.db import Settings
 from junkan.store.repo import Store
 from junkan.store.tables import User
@@ -135,10 +135,12 @@ async def events(request: Request) -> Response:
     user = host.user_of(request)
     if user is None:
         return host.invalid_token(request)
-    try:
-        event = json.loads(await request.body())
-    except ValueError:
+    try:  # a key given twice is refused, as in every JSON body of the service
+        event, repeat = loads_with_repeat(await request.body())
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
         return error(400, "BadRequest", "body is not JSON")
+    if repeat is not None:
+        return error(400, "BadRequest", f"at {repeat.path or 'the top level'}: {repeat.message}")
     bad = check_event(event)
     if bad is not None:
         return bad

@@ -1,0 +1,142 @@
+"""JSON request bodies that give a key twice in one object are refused, as documents are
+(:func:`junkan.core.documents.parse_document`): ``{"runs": 10, "runs": 100000}`` is not
+taken as 100,000.
+
+FastAPI reads a route's JSON body with ``Request.json()`` (``json.loads``, which keeps the
+last of a repeated key), and it does so before it solves the route's dependencies. A
+:class:`StrictJSONRoute` hands its handler a :class:`StrictJSONRequest`, whose ``json()``
+reads the body once and notes the first repeat; the repeat is refused once the dependencies
+are solved, just before the endpoint runs, so a caller who is not signed in still gets 401
+(or 403, 404) as before. The answer: 422 ``json-duplicate-key``, naming the key and the path
+of its object (``""``: the body itself), also where the body's schema refuses it as well. A
+body that is no JSON at all keeps FastAPI's answers (422 ``json_invalid``, 400
+``body-unreadable``). An endpoint that calls ``request.json()`` itself is refused at once."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.types import Receive, Scope
+
+from junkan.api.errors import field_errors
+from junkan.core.documents import loads_with_repeat
+from junkan.core.errors import Problem
+
+CODE = "json-duplicate-key"
+_UNREAD = object()
+_CHECKED = "__junkan_repeat_checked__"
+_CURRENT: ContextVar[StrictJSONRequest | None] = ContextVar("junkan_json_request",
+                                                            default=None)
+"""The request whose endpoint is about to run (sync endpoints run in a thread with a copy
+of the context, so they see it too)."""
+
+
+def refusal(problem: Problem) -> HTTPException:
+    """422 ``json-duplicate-key`` for ``problem`` (a repeat :func:`loads_with_repeat` found),
+    its field error at the path of the object that repeats the key."""
+    key = (problem.limits or {}).get("key", "")
+    where = f"at {problem.path}" if problem.path else "at the top level"
+    return HTTPException(422, {
+        "message": f"the request body gives the key {key} twice in one object ({where}); JSON "
+                   "readers keep only the last, so the body is refused: give each key once",
+        "code": CODE, "errors": field_errors([problem])})
+
+
+class StrictJSONRequest(Request):
+    """A request whose :meth:`json` refuses a key given twice in one object; while the
+    route's dependencies are solved a repeat is only noted, for :meth:`endpoint_reached`."""
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        super().__init__(scope, receive)
+        self.repeat: Problem | None = None
+        self._read: Any = _UNREAD
+        self._deferred = True
+
+    async def json(self) -> Any:
+        if self._read is _UNREAD:  # read once: FastAPI's body and the endpoint's call share it
+            self._read, self.repeat = loads_with_repeat(await self.body())
+        if self.repeat is not None and not self._deferred:
+            raise refusal(self.repeat)
+        return self._read
+
+    def endpoint_reached(self) -> None:
+        """The dependencies are solved: refuse a repeat noted so far, and any from now on."""
+        self._deferred = False
+        if self.repeat is not None:
+            raise refusal(self.repeat)
+
+
+def _reached() -> None:
+    if (request := _CURRENT.get()) is not None:
+        request.endpoint_reached()
+
+
+def checked(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint``, first refusing a repeat its request noted. The wrapper keeps the
+    endpoint's signature, name and documentation (FastAPI reads them through
+    ``__wrapped__``), and is a coroutine function exactly when ``endpoint`` is one."""
+    if getattr(endpoint, _CHECKED, False):
+        return endpoint
+    if inspect.iscoroutinefunction(endpoint):
+        @functools.wraps(endpoint)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            _reached()
+            return await endpoint(*args, **kwargs)
+
+        wrapper: Callable[..., Any] = run_async
+    else:
+        @functools.wraps(endpoint)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            _reached()
+            return endpoint(*args, **kwargs)
+
+        wrapper = run
+    setattr(wrapper, _CHECKED, True)
+    return wrapper
+
+
+class StrictJSONRoute(APIRoute):
+    """An API route that reads its JSON body with :class:`StrictJSONRequest` and whose
+    endpoint refuses a repeat noted while the dependencies were solved."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, checked(endpoint), **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            own = StrictJSONRequest(request.scope, request.receive)
+            token = _CURRENT.set(own)
+            try:
+                return await handler(own)
+            except RequestValidationError:  # the schema refused the body as well: the
+                if own.repeat is None:  # repeat is said first (the last value was checked)
+                    raise
+                raise refusal(own.repeat) from None
+            finally:
+                _CURRENT.reset(token)
+
+        return strict
+
+
+def refuse_repeated_keys(router: APIRouter) -> None:
+    """Make ``router``'s API routes, those of the routers it includes and those added to it
+    later :class:`StrictJSONRoute`\\ s. The routers are built when their modules are
+    imported; an app serves an included route through ``get_route_handler`` and
+    ``endpoint``, which are what change here. Running it again changes nothing."""
+    router.route_class = StrictJSONRoute
+    for route in router.routes:
+        if type(route) is APIRoute:
+            route.__class__ = StrictJSONRoute
+            route.endpoint = checked(route.endpoint)
+        included = getattr(route, "original_router", None)  # a router included whole
+        if isinstance(included, APIRouter):
+            refuse_repeated_keys(included)
