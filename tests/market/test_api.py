@@ -70,6 +70,14 @@ def test_sovereignty_and_match(client: TestClient) -> None:
     buyer = _token(client, DEMO_EMAIL, DEMO_PASSWORD)
     seller = _token(client, PARTNER_EMAIL, PARTNER_PASSWORD)
     doc = _example()
+    # nothing to match yet: each case under its own code, so the page says it in its language
+    empty = client.post("/api/market/match", headers=seller)
+    assert (empty.status_code, empty.json()["code"]) == (422, "market-no-offers")
+    early = {**doc["lots"][3], "seller": PARTNER}
+    assert client.post("/api/market/offers", json=early, headers=seller).status_code == 201
+    none_granted = client.post("/api/market/match", headers=seller)
+    assert (none_granted.status_code, none_granted.json()["code"]) == (422,
+                                                                       "market-no-conditions")
     granted = {**doc["conditions"][1], "buyer": DEMO, "granted_to": [PARTNER], "min_lot": "1 t"}
     private = {**doc["conditions"][0], "buyer": DEMO, "granted_to": ["someone-else"]}
     ids = []

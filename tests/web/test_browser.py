@@ -388,6 +388,18 @@ def test_japanese_mode_translates_results_and_keeps_state(page, server: str) -> 
     names = page.evaluate("document.getElementById('series').data.map(d => d.name)")
     assert names[0] == "ライフサイクルCO2e（t-CO2e/年）"
     assert page.evaluate("document.getElementById('series').layout.xaxis.title.text") == "年"
+    # figures written out in Japanese: no 20k or 2e+5 on an axis or in the flow chart, and
+    # the charts' own button in Japanese
+    page.locator("#series .ytick").first.wait_for()
+    ticks = page.evaluate("[...document.querySelectorAll('#series .ytick text')]"
+                          ".map((t) => t.textContent)")
+    assert ticks and not any(re.search(r"\d[kMGB]$|e[+-]", x) for x in ticks), ticks
+    flow = page.evaluate("(() => { const d = document.getElementById('sankey').data[0];"
+                         " return [d.valueformat, d.node.hovertemplate]; })()")
+    assert flow[0] == ",.4~r" and "%{value:,.4~r} t" in flow[1]
+    page.locator("#series").hover()
+    assert page.locator("#series .modebar-btn").first.get_attribute("data-title") == \
+        "PNG 画像として保存"
     sync_api.expect(page.locator("#indicators-table thead")).to_contain_text("枠組み")
     sync_api.expect(page.locator("#compare-header")).to_contain_text("全シナリオ共通の変更")
     assert "Noto Sans CJK JP" in page.evaluate("getComputedStyle(document.body).fontFamily")

@@ -226,7 +226,7 @@ def test_market_page(page: Any, server: str) -> None:
     expect(cond.first.get_by_role("button")).to_have_count(0)  # not ours: no withdraw
     # matching before any offer: the service's reason, shown beside the button
     page.click("#mk-match")
-    expect(page.locator("#mk-errors")).to_contain_text("post offers first")
+    expect(page.locator("#mk-errors")).to_contain_text("no offers to match")
     # one lot below the condition's minimum and no pooling point: the condition is listed as
     # one no assignment can serve, with its minimum and what the eligible lots make up
     _offer(page, "al-0", "1", "0.35")

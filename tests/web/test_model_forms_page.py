@@ -29,6 +29,11 @@ def test_create_edit_validate_save_run(page, server: str) -> None:
     expect(rate).to_have_value("0")
     expect(page.locator("#mf-status")).to_contain_text("Model atm_form created", timeout=CHECK)
     expect(page.locator("#versions-table tbody tr")).to_have_count(1)
+    # every id once on the page: the model's own title field was given the heading's id, so
+    # its label named the heading and the field had none
+    assert page.evaluate("() => { const ids = [...document.querySelectorAll('[id]')].map((e) => "
+                         "e.id); return ids.filter((x, i) => ids.indexOf(x) !== i); }") == []
+    expect(page.get_by_label("Title", exact=True).first).to_be_editable()
     mass = page.locator("#mf-root [data-mass='products:atm']")
     # the first check starts the service's worker processes: allow for it
     expect(mass).to_have_text(

@@ -118,8 +118,13 @@ async def market_match(request: Request, user: CurrentUser, store: StoreDep) -> 
     repo = _repo(request)
     lots = [lot for _, lot in await run_in_threadpool(repo.offers, user.org_id, MAX_PER_ORG)]
     conds = [c for _, c in await run_in_threadpool(repo.conditions, user.org_id, MAX_PER_ORG)]
-    if not lots or not conds:
-        raise HTTPException(422, "post offers first, and have conditions granted to you")
+    if not lots:
+        raise HTTPException(422, {"message": "you have no offers to match: post one first",
+                                  "code": "market-no-offers"})
+    if not conds:
+        raise HTTPException(422, {"message": "no buyer has granted your organisation a "
+                                  "condition yet: there is nothing to match your offers with",
+                                  "code": "market-no-conditions"})
     seller = await run_in_threadpool(org_name, store.db, user)
     doc = Market(lots=lots, conditions=conds).model_dump(mode="json")
     out: dict[str, Any] = await offload(_match_job, doc, seller)

@@ -59,7 +59,36 @@ function plot(id, traces, layout = {}) {
     if (/^[xy]axis\d*$/.test(k) && l[k] && l[k].title) l[k] = { ...l[k], title: titled(l[k].title) };
   }
   l.margin = { l: 60, r: 20, t: 50, b: 50, ...(layout.margin || {}) };
-  return Plotly.react(id, traces, l, PLOT_CONFIG);
+  if (state.lang !== "en") plainAxes(l, traces);
+  return Plotly.react(id, traces, l, { ...PLOT_CONFIG, locale: plotLocale() });
+}
+
+/** Cartesian traces (those drawn on x and y axes). */
+const CARTESIAN = new Set([undefined, "scatter", "scattergl", "bar", "histogram", "box", "heatmap"]);
+
+/** Outside English, axis figures written out with the language's separators (20,000, not 20k
+ * nor 2e+4) on every axis the layout names, and on the default two of a cartesian chart. */
+function plainAxes(l, traces) {
+  const names = Object.keys(l).filter((k) => /^[xy]axis\d*$/.test(k));
+  if (traces.some((tr) => CARTESIAN.has(tr.type))) names.push("xaxis", "yaxis");
+  for (const k of new Set(names)) {
+    l[k] = { exponentformat: "none", separatethousands: true, ...(l[k] || {}) };
+  }
+}
+
+/** The charts' own words (the mode bar's button, the flow chart's hover) in the page's
+ * language: registered with plotly.js once per language, from the catalogue. */
+const plotLocales = new Set(["en"]);
+function plotLocale() {
+  const lang = state.lang;
+  if (!plotLocales.has(lang) && window.Plotly && Plotly.register) {
+    Plotly.register({ moduleType: "locale", name: lang, dictionary: {
+      "Download plot as a PNG": t("plot.png"), "Download plot": t("plot.download"),
+      "incoming flow count:": t("plot.incoming"), "outgoing flow count:": t("plot.outgoing"),
+      "source:": t("plot.source"), "target:": t("plot.target") } });
+    plotLocales.add(lang);
+  }
+  return lang;
 }
 
 async function api(path, opts = {}) {

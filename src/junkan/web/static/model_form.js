@@ -24,7 +24,7 @@ function set(p, v) {
 const edited = () => { scheduleCheck(); }, restructured = () => { render(); scheduleCheck(); };
 
 function uid(p) {
-  const base = `mf-${fmtPath(p).replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const base = `mff-${fmtPath(p).replace(/[^A-Za-z0-9_-]/g, "_")}`;
   let id = base, i = 2; while (F.ids.has(id)) id = `${base}-${i++}`;
   F.ids.add(id); return id;
 }

@@ -89,17 +89,19 @@ function renderResult() {
   $("#results").hidden = false;
   // the per-year series of the run (its indicators table: one row per year)
   plot("series", SERIES.map(([k, unit]) => ({ x: table.map((row) => row.year), y: table.map((row) => row[k]),
-    name: t(`series.${k}`), mode: "lines+markers", hovertemplate: `%{x}: %{y:,.4~g} ${unit}<extra>%{fullData.name}</extra>` })),
+    name: t(`series.${k}`), mode: "lines+markers", hovertemplate: `%{x}: %{y:,.4~r} ${unit}<extra>%{fullData.name}</extra>` })),
   { title: t("chart.series"), height: 400, legend: { orientation: "h", y: -0.28, yanchor: "top" }, margin: { b: 100 },
     xaxis: { title: t("axis.year"), tickformat: "d" }, yaxis: { title: t("axis.tPerYear"), rangemode: "tozero" } });
   const n = r.sankey.nodes, l = r.sankey.links;
   const kindOf = (x) => (/^Virgin/.test(x.label) ? "input" : /^Held/.test(x.label) ? "stock"
     : nodeKind({ kind: "stage", label: x.label }));
-  plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~g", valuesuffix: " t",
+  // figures written out (263,600 t, not 2.636e+5 t): "r" rounds to significant digits without an exponent
+  plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~r", valuesuffix: " t",
     node: { label: n.map((x) => stageLabel(x.label)), x: n.map((x) => x.x), y: n.map((x) => x.y), pad: 14,
-            color: n.map((x) => KIND_COLOUR[kindOf(x)]) },
+            color: n.map((x) => KIND_COLOUR[kindOf(x)]), hovertemplate: "%{label}<br>%{value:,.4~r} t<extra></extra>" },
     link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value),
-            color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`) } }],
+            color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`),
+            hovertemplate: "%{source.label} → %{target.label}<br>%{value:,.4~r} t<extra></extra>" } }],
   { title: t("chart.sankey"), height: 500, margin: { l: 10, r: 10, t: 50, b: 10 } });
   legend($("#sankey-legend"), [["input", t("kind.input")], ["stage", t("kind.stage")], ["market", t("kind.market")],
     ["end", t("kind.end")], ["stock", t("kind.stock")]]);

@@ -44,7 +44,7 @@ function drawChart(r) {
     hoverinfo: "text", text: ev.map((e) => `${evtName(e.type)} ${fmt(e.onset_s)} s`) });
   plot("sn-chart", traces, { title: t("sn.chartTitle", { name: r.scenario, line: r.line }), height: 440, shapes,
     xaxis: { title: t("sn.axisTime") }, yaxis: { title: t("sn.axisSignal") },
-    yaxis2: { title: t("sn.axisGas"), overlaying: "y", side: "right", showgrid: false, rangemode: "tozero" }, margin: { r: 70 }, legend: { orientation: "h", y: -0.2, yanchor: "top" } });
+    yaxis2: { title: t("sn.axisGas"), overlaying: "y", side: "right", showgrid: false, rangemode: "tozero", tickmode: "auto", nticks: 6 }, margin: { r: 70 }, legend: { orientation: "h", y: -0.2, yanchor: "top" } });
 }
 
 function drawRun(r) {
@@ -152,7 +152,7 @@ function drawLiveChart(L) {
     marker: { symbol: "triangle-down", size: 12, color: "#c0392b" }, hoverinfo: "x+name" });
   plot(L.chart.id, traces, { title: t("sl.chartTitle", { line: L.info.line }), height: 360,
     xaxis: { title: t("sn.axisTime") }, yaxis: { title: t("sn.axisSignal"), rangemode: "tozero" },
-    yaxis2: { title: t("sn.axisGas"), overlaying: "y", side: "right", showgrid: false, rangemode: "tozero" },
+    yaxis2: { title: t("sn.axisGas"), overlaying: "y", side: "right", showgrid: false, rangemode: "tozero", tickmode: "auto", nticks: 6 },
     margin: { r: 70 }, legend: { orientation: "h", y: -0.25, yanchor: "top" } });
 }
 

@@ -124,9 +124,9 @@ function drawLot({ g, lot }) {
     // two panels side by side, each with its own scale (one overlaid axis hid one bar behind the other)
     const lots = inputs.map((i) => i.lot);
     plot("tr-breakdown", [
-      { type: "bar", name: t("tr.legendCfp"), x: lots, y: cfpPart, hovertemplate: "%{x}: %{y:,.4~g} kg CO2e<extra></extra>" },
+      { type: "bar", name: t("tr.legendCfp"), x: lots, y: cfpPart, hovertemplate: "%{x}: %{y:,.4~r} kg CO2e<extra></extra>" },
       { type: "bar", name: t("tr.legendRecycled"), x: lots, y: recPart, xaxis: "x2", yaxis: "y2",
-        hovertemplate: "%{x}: %{y:,.4~g} kg<extra></extra>" }],
+        hovertemplate: "%{x}: %{y:,.4~r} kg<extra></extra>" }],
     { title: t("chart.breakdown"), height: 360, legend: { orientation: "h", y: -0.25 },
       xaxis: { domain: [0, 0.44], title: t("tr.inputLot") }, yaxis: { title: t("axis.kgCo2e"), rangemode: "tozero" },
       xaxis2: { domain: [0.56, 1], anchor: "y2", title: t("tr.inputLot") },
