@@ -6,8 +6,9 @@ sum of the standard deviations (a norm), so this implies μ + κ·sd ≤ 0 (the 
 Gaustad et al. 2010 use the SOCP form). μ and σ per unit come from the Monte Carlo samples:
 σ² = vᵀΣv with Σ the inputs' covariance (units of capped vehicles: from their samples
 directly). The window must hold jointly, so κ lies between Φ⁻¹(α) and the Bonferroni value
-Φ⁻¹(1 − (1−α)/L); each plan is checked on the samples (all limits met in ≥ α of them) and κ
-is bisected in that bracket to keep the best margin that passes."""
+Φ⁻¹(1 − (1−α)/L); each plan — the whole-unit plan (:mod:`junkan.alloys.wholeplan`), not the
+LP's — is checked on the samples (all limits met in ≥ α of them) and κ is bisected in that
+bracket to keep the best margin that passes."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from scipy.sparse import csr_matrix
 # (~0.6 s of every CLI start)
 from scipy.special import ndtri
 
-from junkan.alloys.lpcore import BlockLP, LPSolution, solve
+from junkan.alloys.lpcore import BlockLP, LPSolution
 from junkan.alloys.units import PlanModel
+from junkan.alloys.wholeplan import WholeSolution, solve_whole, with_globals_whole
 
 
 @dataclass
@@ -121,33 +123,38 @@ class KappaResult:
     best: tuple[np.ndarray, float, float, np.ndarray] | None  # z, κ, margin, P per limit
     kappa: float  # last κ tried
     solves: int
+    whole: WholeSolution | None = None  # the best plan's solve: method, LP bound, gap
 
 
 def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.ndarray,
                  probability: float) -> KappaResult:
-    """Bisect κ for the best margin whose plan meets the window in ≥ ``probability`` of the
-    samples. An LP infeasible at κ is infeasible at every larger κ (σ ≥ 0): stop there."""
+    """Bisect κ for the best margin whose whole-unit plan meets the window in ≥
+    ``probability`` of the samples. A problem infeasible at κ is infeasible at every larger κ
+    (σ ≥ 0, z ≥ 0: the rows only tighten): stop there."""
     n_l = st.mu.shape[1]
     k_lo = float(ndtri(probability))
     k_hi = float(ndtri(1 - (1 - probability) / max(n_l, 1)))
     solves = 0
     best: tuple[np.ndarray, float, float, np.ndarray] | None = None
+    whole: WholeSolution | None = None
     kappa, lo_fail, hi_ok = k_lo, None, None
     warm: LPSolution | None = None
     for _ in range(8):
-        sol = solve(chance_lp(m, st, kappa, extra_a, extra_b), warm)
+        sol = solve_whole(chance_lp(m, st, kappa, extra_a, extra_b), warm)
         solves += 1
-        if sol.status != "optimal":
+        if sol.relaxation.status == "optimal":
+            warm = sol.relaxation
+        if sol.status == "infeasible":
             if hi_ok is None:
                 break  # infeasible here, so at every larger κ as well
             lo_fail = kappa
         else:
-            warm = sol
             met = m.met(sol.z)
             if met.all(axis=1).mean() >= probability:
                 hi_ok = kappa
                 if best is None or sol.objective > best[2]:
                     best = (sol.z, kappa, sol.objective, met.mean(axis=0))
+                    whole = sol
             else:
                 lo_fail = kappa
         if hi_ok is None:
@@ -156,14 +163,16 @@ def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.n
             if lo_fail is None or hi_ok - lo_fail < 0.05:
                 break
             kappa = (lo_fail + hi_ok) / 2
-    return KappaResult(best, max(kappa, k_hi), solves)
+    return KappaResult(best, max(kappa, k_hi), solves, whole)
 
 
 def nearest_window(m: PlanModel, st: UnitStats, kappa: float, extra_a: np.ndarray,
                    extra_b: np.ndarray, m0: float) -> dict[str, float] | None:
     """Smallest relaxation s_e ≥ 0 (wt %) of each limit that makes the LP at κ feasible,
     minimising Σ s_e / U_e: the row Σ z(μ+κσ) − s_e·M/100 ≤ 0 is bilinear, so M is fixed at
-    the floor ``m0`` every plan ships. None when even that cannot be (capacity, minimum)."""
+    the floor ``m0`` every plan ships. Plans in whole units (MILP) up to
+    ``lpcore.DIRECT_UNITS`` units, the LP relaxation above. None when even that cannot be
+    (capacity, minimum)."""
     lp = chance_lp(m, st, kappa, extra_a, extra_b)
     els = m.els
     n_l = len(els)
@@ -172,10 +181,10 @@ def nearest_window(m: PlanModel, st: UnitStats, kappa: float, extra_a: np.ndarra
     gc = -np.array([1 / max(m.limits[e], 1e-9) for e in els])
     lp = BlockLP(c=np.zeros_like(m.value), a=lp.a, b=lp.b, unit_block=lp.unit_block,
                  ub=lp.ub, gc=gc, ga=ga, gub=np.full(n_l, np.inf))
-    sol = solve(lp)
-    if sol.status != "optimal":
+    status, x = with_globals_whole(lp)
+    if status != "optimal":
         return None
-    return {e: float(s) for e, s in zip(els, sol.x, strict=True)}
+    return {e: float(s) for e, s in zip(els, x, strict=True)}
 
 
 def chance_bounds(probability: float, n_limits: int) -> tuple[float, float]:

@@ -7,7 +7,10 @@ Components the law requires removed (``dismantling.yaml``: traction-battery cell
 always removed, at their labour cost, unless the request relaxes the rule (``relax_legal``).
 Every contribution to the product is linear in (x, y) (:mod:`junkan.alloys.units`); the
 chance constraint is made linear and safe and its κ searched (:mod:`junkan.alloys.chance`);
-the LP is solved exactly at any size (:mod:`junkan.alloys.lpcore`).
+the LP is solved exactly at any size (:mod:`junkan.alloys.lpcore`), and the plan is made of
+whole units — a MILP up to ``lpcore.DIRECT_UNITS`` units, the LP plan rounded and repaired
+above — with its gap to the LP bound (:mod:`junkan.alloys.wholeplan`). Stock counts must be
+whole vehicles (a fractional count is refused, naming it).
 
 **Objective**: product value at the buyer's 'met' price + the rest of the Al fraction at
 the 'not met' price − the sorter's running cost + other fractions' value + value of removed
@@ -114,7 +117,9 @@ def blocks_for(task: Task, setting: Setting) -> Blocks:
     bought = [(v, c) for v, c in setting.purchasable if c > 0]
     veh = np.array([idx.vehicle_index[v] for v in names] +
                    [idx.vehicle_index[v] for v, _ in bought], dtype=np.int64)
-    stock = np.array([task.stock[v] for v in names] + [c for _, c in bought], dtype=float)
+    # whole vehicles: a fractional purchasable count (levers.yaml) is rounded down
+    stock = np.floor(np.array([task.stock[v] for v in names] + [c for _, c in bought],
+                              dtype=float) + 1e-9)
     price = 0.0
     if bought and task.lib.levers is not None:
         price = task.lib.levers.purchase_JPY_per_kg_curb.value
@@ -163,8 +168,8 @@ class PlanResult:
     ``to_json()`` is the document the CLI and the API return."""
 
     status: str
-    counts: dict[str, float]
-    removals: dict[str, dict[str, float]]
+    counts: dict[str, int]
+    removals: dict[str, dict[str, int]]
     margin_JPY: float
     product_kg: float
     probability: dict[str, float]
@@ -195,7 +200,10 @@ class PlanResult:
         rows = [{"vehicle": v, "shredded": c,
                  **{f"remove:{k}": n for k, n in self.removals.get(v, {}).items()}}
                 for v, c in self.counts.items()]
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        counts = [c for c in frame.columns if c != "vehicle"]
+        frame[counts] = frame[counts].fillna(0).astype(int)  # whole vehicles, not 31.0
+        return frame
 
     def report(self, out: str | Path) -> Path:
         """Write ``plan.json`` and ``plan.csv`` (the table) into ``out``; returns the JSON
@@ -204,20 +212,20 @@ class PlanResult:
 
     def feed_plan(self) -> FeedPlan:
         """The plan as a feed for :func:`~junkan.alloys.predict.predict` (to check it on
-        fresh samples): per vehicle type, groups by which parts were removed (the removal
-        counts nested: the vehicles that lose the rarer removal lose the commoner ones too;
-        every route is linear, so any split with these counts predicts the same), the
-        legally required removals for all, and the grain size."""
+        fresh samples): per vehicle type, groups of whole vehicles by which parts were
+        removed (the removal counts nested: the vehicles that lose the rarer removal lose the
+        commoner ones too; every route is linear, so any split with these counts predicts the
+        same), the legally required removals for all, and the grain size."""
         bought = self.detail.get("bought", {})
         lines = []
         for vid in dict.fromkeys([*self.counts, *bought]):
-            count = self.counts.get(vid, 0.0) + bought.get(vid, 0.0)
+            count = round(self.counts.get(vid, 0) + bought.get(vid, 0))
             removed = self.removals.get(vid, {})
-            cuts = sorted({0.0, *(round(n, 9) for n in removed.values()), round(count, 9)})
+            cuts = sorted({0, *(round(n) for n in removed.values()), count})
             for lo, hi in zip(cuts, cuts[1:], strict=False):
-                if hi - lo > 1e-9:
+                if hi > lo:
                     lines.append(FeedLine(vehicle=vid, count=hi - lo, remove=[
-                        p for p, n in removed.items() if n >= hi - 1e-6]))
+                        p for p, n in removed.items() if round(n) >= hi]))
         return FeedPlan(vehicles=lines, remove=list(self.detail.get("legal_removals", {})),
                         grain_mm=self.detail.get("grain_mm", 65.0))
 
@@ -243,23 +251,23 @@ def summarise(task: Task, oc: Outcome) -> dict[str, Any]:
     idx = lib.index()
     b = m.blocks
     nb = b.vehicle.size
-    counts: dict[str, float] = {}
-    bought: dict[str, float] = {}
-    for j in range(nb):
+    counts: dict[str, int] = {}
+    bought: dict[str, int] = {}
+    for j in range(nb):  # whole units (wholeplan): the counts are integers
         vid = idx.vehicles[b.vehicle[j]]
         target = bought if b.bought[j] else counts
-        target[vid] = target.get(vid, 0.0) + float(z[j])
-    removals: dict[str, dict[str, float]] = {}
+        target[vid] = target.get(vid, 0) + round(float(z[j]))
+    removals: dict[str, dict[str, int]] = {}
     parts = np.arange(nb, m.n_units)
-    removed = z[m.unit_block[parts]] - z[parts]
-    done = parts[removed > 1e-6]
-    gone = removed[removed > 1e-6]
+    removed = np.round(z[m.unit_block[parts]] - z[parts])
+    done = parts[removed > 0]
+    gone = removed[removed > 0]
     labour = float(gone @ idx.labour[m.part_comp[done]])
     for u, k in zip(done.tolist(), gone.tolist(), strict=True):
         vid = idx.vehicles[b.vehicle[m.unit_block[u]]]
         comp = idx.components[m.part_comp[u]]
         per = removals.setdefault(vid, {})
-        per[comp] = per.get(comp, 0.0) + k
+        per[comp] = per.get(comp, 0) + round(k)
     legal = _legal_removals(task, oc, z)
     shredded = float(z[:nb].sum())
     al_kg = float(m.al_mass @ z)
@@ -285,8 +293,8 @@ def _legal_removals(task: Task, oc: Outcome, z: np.ndarray) -> dict[str, dict[st
         ci = idx.component_index[c]
         has = np.zeros(len(idx.vehicles), dtype=bool)
         has[veh_of[idx.comp == ci]] = True
-        n_veh = float(z[:b.vehicle.size] @ has[b.vehicle])
-        if n_veh > 1e-9:
+        n_veh = round(float(z[:b.vehicle.size] @ has[b.vehicle]))
+        if n_veh > 0:
             rule = lib.dismantling[c].legal
             assert rule is not None
             out[c] = {"vehicles": n_veh, "labour_JPY": n_veh * float(idx.labour[ci]),
@@ -315,7 +323,8 @@ def _result(task: Task, oc: Outcome, t0: float) -> PlanResult:
                 "throughput_t_per_h": rt.throughput_t_per_h, "units": m.n_units,
                 "samples": task.n, "bought": sm["bought"], "legal_removals": sm["legal"],
                 "relaxed_legal": list(task.relax_legal), "costs": sm["costs"],
-                "al_fraction_kg": sm["al_fraction_kg"]})
+                "al_fraction_kg": sm["al_fraction_kg"],
+                "whole_units": oc.kappa.whole.gap() if oc.kappa.whole else None})
 
 
 def _checked(lib: Library, stock: dict[str, float], buyer: Buyer | str, probability: float,
@@ -338,6 +347,11 @@ def _checked(lib: Library, stock: dict[str, float], buyer: Buyer | str, probabil
     if neg:
         raise PlanError.of(coded("stock", "counts-negative", "negative counts {counts}",
                                  counts=short(neg)))
+    part = {v: c for v, c in stock.items() if not float(c).is_integer()}
+    if part:
+        raise PlanError.of(coded("stock", "counts-not-whole", "counts must be whole vehicles "
+                                 "(a plan shreds and dismantles whole vehicles); got {counts}",
+                                 counts=short(part)))
     unknown = [c for c in removable or [] if c not in lib.dismantling]
     if unknown:
         raise PlanError.of(coded("removable", "no-dismantling-option", "no dismantling option "

@@ -109,21 +109,29 @@ def alloy_plan(
     format: FormatOption = Format.table,
     sorter: SorterOption = None,
 ) -> None:
-    """Choose the feed mix and parts to remove: best margin with the buyer's window met at
-    the chosen probability (HiGHS)."""
+    """Choose the feed mix and parts to remove, in whole vehicles: best margin with the
+    buyer's window met at the chosen probability (HiGHS), and its gap to the LP bound."""
     doc = answer(file, "plan", alloys.plan, format=format, sorter=sorter)
     if format == Format.json:
         print_json(doc)
         return
-    rows = [(v, f"{c:.1f}", ", ".join(f"{p} ×{n:.1f}" for p, n in
-                                       doc["removals"].get(v, {}).items()))
-            for v, c in doc["vehicles"].items() if c > 1e-6]
+    # whole vehicles and whole removals (the plan is in whole units)
+    rows = [(v, f"{c:,d}", ", ".join(f"{p} ×{n:,d}" for p, n in
+                                      doc["removals"].get(v, {}).items()))
+            for v, c in doc["vehicles"].items() if c > 0]
     print_table(f"Plan for {doc['buyer']}: margin {doc['margin_JPY']:,.0f} JPY, product "
                 f"{doc['product_kg']:,.0f} kg, P(met) {doc['probability_met']:.3f}",
                 ("vehicle", "shred", "remove first"), rows)
     for comp, r in doc.get("legal_removals", {}).items():
-        out_console.print(f"{comp} removed from {r['vehicles']:.1f} vehicles as the law "
+        out_console.print(f"{comp} removed from {r['vehicles']:,d} vehicles as the law "
                           f"requires ({r['law']})", highlight=False)
+    whole = doc.get("whole_units")
+    if whole:
+        how = ("MILP (HiGHS branch and bound)" if whole["method"] == "milp"
+               else "LP plan rounded down, repaired and greedily completed")
+        out_console.print(f"whole vehicles by {how}: {whole['gap_JPY']:,.0f} JPY "
+                          f"({whole['gap_pct']:.2f} %) below the LP bound "
+                          f"{whole['lp_bound_JPY']:,.0f} JPY", highlight=False)
 
 
 @app.command("grade")

@@ -136,19 +136,29 @@ $("#al-plan").addEventListener("click", async () => {
   renderPlan(doc);
 });
 
+/** A count of whole vehicles (plans are in whole units): "31", never "31.0". */
+const whole = (n) => fmt(Math.round(n));
+
+/** The whole-unit plan against the LP bound: method, gap in JPY and in % of the bound. */
+function wholeGap(w) {
+  if (!w) return "";
+  return ` ${t("al.wholeGap", { method: t(w.method === "milp" ? "al.wholeMilp" : "al.wholeRounding"),
+    gap: fmt(Math.round(w.gap_JPY)), pct: fmtPct(w.gap_pct / 100), bound: fmt(w.lp_bound_JPY) })}`;
+}
+
 function renderPlan(doc) {
   $("#al-plan-summary").textContent = t("al.planned", { margin: fmt(doc.margin_JPY), kg: fmt(doc.product_kg),
-    p: fmtPct(doc.probability_met) });
+    p: fmtPct(doc.probability_met) }) + wholeGap(doc.whole_units);
   const thead = document.createElement("thead");
   const hr = document.createElement("tr");
   hr.append(cell("th", t("al.vehicle")), cell("th", t("al.shred")), cell("th", t("al.removeFirst")));
   thead.append(hr);
   const tbody = document.createElement("tbody");
   for (const [v, n] of Object.entries(doc.vehicles)) {
-    if (n < 1e-6) continue;
-    const rm = Object.entries(doc.removals[v] || {}).map(([p, k]) => t("al.removeFrom", { part: comp(p), n: fmt(k) })).join(", ");
+    if (n < 1) continue;
+    const rm = Object.entries(doc.removals[v] || {}).map(([p, k]) => t("al.removeFrom", { part: comp(p), n: whole(k) })).join(", ");
     const tr = document.createElement("tr");
-    tr.append(cell("td", vehicleById(v) ? vehicleName(vehicleById(v)) : v), cell("td", fmt(n)), cell("td", rm));
+    tr.append(cell("td", vehicleById(v) ? vehicleName(vehicleById(v)) : v), cell("td", whole(n)), cell("td", rm));
     tbody.append(tr);
   }
   $("#al-plan-table").replaceChildren(thead, tbody);
