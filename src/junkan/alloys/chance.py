@@ -129,15 +129,22 @@ class KappaResult:
 def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.ndarray,
                  probability: float) -> KappaResult:
     """Bisect κ for the best margin whose whole-unit plan meets the window in ≥
-    ``probability`` of the samples. A problem infeasible at κ is infeasible at every larger κ
-    (σ ≥ 0, z ≥ 0: the rows only tighten): stop there."""
+    ``probability`` of the samples. A larger κ only tightens the rows (σ ≥ 0, z ≥ 0): the
+    margin falls, and a problem infeasible at κ is infeasible at every larger κ. So the
+    search starts at Φ⁻¹(probability), tries the Bonferroni κ next, then grows κ while the
+    plans found miss the probability; once a κ meets it, or is infeasible, it bisects
+    between that κ and the largest one whose plan missed, to within 0.05. (It stopped at
+    the first infeasible κ, so a window met between Φ⁻¹(probability) and an infeasible
+    Bonferroni κ was answered infeasible.)"""
     n_l = st.mu.shape[1]
     k_lo = float(ndtri(probability))
     k_hi = float(ndtri(1 - (1 - probability) / max(n_l, 1)))
     solves = 0
     best: tuple[np.ndarray, float, float, np.ndarray] | None = None
     whole: WholeSolution | None = None
-    kappa, lo_fail, hi_ok = k_lo, None, None
+    kappa = k_lo
+    missed: float | None = None  # the largest κ whose plan missed the probability
+    upper: float | None = None  # the smallest κ met, or infeasible
     warm: LPSolution | None = None
     for _ in range(8):
         sol = solve_whole(chance_lp(m, st, kappa, extra_a, extra_b), warm)
@@ -145,24 +152,22 @@ def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.n
         if sol.relaxation.status == "optimal":
             warm = sol.relaxation
         if sol.status == "infeasible":
-            if hi_ok is None:
-                break  # infeasible here, so at every larger κ as well
-            lo_fail = kappa
+            upper = kappa if upper is None else min(upper, kappa)
         else:
             met = m.met(sol.z)
             if met.all(axis=1).mean() >= probability:
-                hi_ok = kappa
+                upper = kappa if upper is None else min(upper, kappa)
                 if best is None or sol.objective > best[2]:
                     best = (sol.z, kappa, sol.objective, met.mean(axis=0))
                     whole = sol
             else:
-                lo_fail = kappa
-        if hi_ok is None:
+                missed = kappa if missed is None else max(missed, kappa)
+        if upper is None:
             kappa = k_hi if kappa < k_hi else kappa * 1.3 + 0.3
+        elif missed is None or upper - missed < 0.05:
+            break  # met (or infeasible) at the smallest κ tried, or bracketed closely
         else:
-            if lo_fail is None or hi_ok - lo_fail < 0.05:
-                break
-            kappa = (lo_fail + hi_ok) / 2
+            kappa = (missed + upper) / 2
     return KappaResult(best, max(kappa, k_hi), solves, whole)
 
 
