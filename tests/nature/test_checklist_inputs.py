@@ -125,3 +125,14 @@ def test_an_observation_file_names_the_item_and_each_wrong_field(tmp_path: Path)
     assert all(line.startswith(f"{p}: [0]: ") for line in lines)
     assert any("count:" in x for x in lines) and any("lat:" in x for x in lines)
     assert any("colour: unknown field" in x for x in lines)
+
+
+@pytest.mark.parametrize(("fmt", "text"), [
+    ("json", '{"source": "survey A", "source": "survey B", "species": []}'),
+    ("yaml", "source: survey A\nsource: survey B\nspecies: []\n")])
+def test_a_key_given_twice_is_refused(fmt: str, text: str) -> None:
+    """A reader keeps the last of a repeated key: the checklist is refused, naming it."""
+    with pytest.raises(NatureInputError, match=rf"^site\.{fmt}: not valid {fmt.upper()} .*"
+                       "'source' is given twice"):
+        parse_checklist(text, fmt=fmt, path=f"site.{fmt}")
+

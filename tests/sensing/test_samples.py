@@ -56,6 +56,14 @@ def test_nan_and_non_json_are_refused() -> None:
         parse_message(_msg(t=1e300))
 
 
+def test_a_key_given_twice_is_refused() -> None:
+    """JSON readers keep the last of a repeated key: the reading is refused, not guessed."""
+    with pytest.raises(SampleError, match="the key 'seq' is given twice"):
+        parse_message(b'{"line": "L1", "seq": 0, "seq": 7, "t": 0, "values": {}}')
+    with pytest.raises(SampleError, match="the key 'rpm' is given twice"):
+        parse_message(b'{"line": "L1", "seq": 0, "t": 0, "values": {"rpm": [1], "rpm": [2]}}')
+
+
 def _b(seq: int) -> Batch:
     return Batch("L1", seq, seq * 0.1, {"rpm": np.zeros(10), "current": np.zeros(10)})
 

@@ -76,15 +76,23 @@ def _too_big(size: int, lim: Limits) -> Problem:
                  limit=f"{lim.document_bytes:,}", env=lim.env("document_bytes"))
 
 
-def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
-                   ) -> dict[str, Any]:
-    """Parse YAML (a superset of JSON) text into a mapping, within :func:`limits`."""
+def parse_data(text: str, *, source: str = "<data>", as_json: bool = False) -> Any:
+    """Parse YAML (a superset of JSON) text into data — a mapping, a list or a value — within
+    :func:`limits`, refusing what :func:`parse_document` refuses (a key given twice, NaN,
+    anchors that expand too far…) with a :class:`~junkan.core.errors.ModelError` naming
+    ``source`` and the place."""
     lim = limits()
     if not text_within_size(text, lim):
         raise _refused(source, _too_big(len(text.encode("utf-8", "surrogatepass")), lim))
     # JSON is a subset of YAML; json.loads is much faster on large generated models
     as_json = as_json or _JSON_START.match(text) is not None
-    doc = _parse_json(text, source, lim) if as_json else _parse_yaml(text, source, lim)
+    return _parse_json(text, source, lim) if as_json else _parse_yaml(text, source, lim)
+
+
+def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
+                   ) -> dict[str, Any]:
+    """Parse YAML (a superset of JSON) text into a mapping, within :func:`limits`."""
+    doc = parse_data(text, source=source, as_json=as_json)
     if not isinstance(doc, dict):
         raise _refused(source, coded("", "document-not-mapping", "the document must be a "
                                      "mapping of keys to values (key: value), not a list, "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Collection, Iterator
@@ -19,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from junkan.core.documents import parse_data
+from junkan.core.errors import ModelError
 from junkan.nature.geo import NatureInputError
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -228,13 +227,15 @@ def parse_checklist(data: bytes | str, *, fmt: str, path: str, source: str | Non
     if fmt == "csv":
         rows, own = _rows_csv(text, path), None
     elif fmt in ("json", "yaml"):
-        try:
-            doc = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as exc:
-            raise NatureInputError(f"{path}: not valid {fmt.upper()} ({exc})") from None
-        except RecursionError:
-            raise NatureInputError(f"{path}: not a checklist: nested too deeply (a list of "
-                                   "species is two levels deep)") from None
+        try:  # a key given twice, NaN, expanding anchors are refused as in every document
+            doc = parse_data(text, source=path, as_json=fmt == "json")
+        except ModelError as exc:
+            problem = exc.problems[0]
+            if problem.kind.startswith("nesting-too-deep"):
+                raise NatureInputError(f"{path}: not a checklist: nested too deeply (a list "
+                                       "of species is two levels deep)") from None
+            raise NatureInputError(f"{path}: not valid {fmt.upper()} ("
+                                   f"{problem.render()})") from None
         rows, own = _rows_json(doc, path)
     else:
         raise NatureInputError(f"{path}: a checklist is .csv, .json or .yaml, not {fmt!r}")

@@ -78,12 +78,23 @@ class Batch:
         ).encode()
 
 
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once (JSON readers keep only the last of a
+    repeated key: a reading sent as ``{"seq": 1, "seq": 2}`` is refused, not guessed)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise SampleError(f"the key {key!r} is given twice in one object")
+    return obj
+
+
 def parse_message(payload: bytes | str, *, received: float = 0.0) -> Batch:
     """One message → a :class:`Batch`, or :class:`SampleError` naming what is wrong."""
     if len(payload) > MAX_MESSAGE_BYTES:
         raise SampleError(f"message of {len(payload)} bytes; at most {MAX_MESSAGE_BYTES}")
     try:
-        doc = json.loads(payload, parse_constant=_no_constant)
+        doc = json.loads(payload, parse_constant=_no_constant, object_pairs_hook=_once)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SampleError(f"not JSON: {exc}") from None
     if not isinstance(doc, dict):
