@@ -231,9 +231,15 @@ function drawTree(doc) {
     text: [...Array(k).keys()].map((g) => `${GROUPS[g]} ${fmtPct(doc.group_shares[g])}`),
     textposition: "middle right", marker: { size: 12, color: "#1b4f72" }, showlegend: false, hoverinfo: "text" });
   const lo = Math.min(doc.years[0], ...Object.values(x)) - 4;
+  // years only where a merge has one (and the horizon's ends): an undated merge is placed left of its
+  // children, not at a year; with no dated merge the tree has no year axis at all
+  const dated = [...new Set(doc.scenario_tree.filter((mg) => mg.branch_year).map((mg) => mg.branch_year))];
+  const ticks = [...new Set([doc.years[0], ...dated, doc.years[doc.years.length - 1]])].sort((a, b) => a - b);
+  const xaxis = dated.length
+    ? { range: [lo, end + 6], title: t("axis.branchYear"), tickmode: "array", tickvals: ticks, ticktext: ticks.map(String) }
+    : { range: [lo, end + 6], visible: false };
   plot("fs-tree", traces, { title: t("chart.tree"), height: 60 * k + 140, annotations: notes, yaxis: { visible: false },
-    xaxis: { range: [lo, end + 6], title: t("axis.branchYear"), tickformat: "d" }, plot_bgcolor: "white",
-    margin: { l: 10, r: 10 } });
+    xaxis, plot_bgcolor: "white", margin: { l: 10, r: 10 } });
   $("#fs-tree-note").textContent = undated ? t("fs.undated", { n: undated, all: doc.scenario_tree.length }) : "";
 }
 
