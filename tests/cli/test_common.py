@@ -36,11 +36,31 @@ def test_output_folder_has_the_umask_permissions(tmp_path: Path, umask: None,
     with atomic_dir(target) as tmp:
         (tmp / "a.txt").write_text("a")
     assert _mode(target) == 0o777 & ~mask  # as mkdir would make it, not mkdtemp's 0700
-    with atomic_dir(target) as tmp:  # replacing an existing folder
+    with atomic_dir(target) as tmp:  # replacing a folder it wrote before
+        (tmp / "a.txt").write_text("a2")
         (tmp / "b.txt").write_text("b")
     assert _mode(target) == 0o777 & ~mask
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
-    assert [p.name for p in target.iterdir()] == ["b.txt"]
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_a_folder_holding_other_files_is_never_replaced(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """``--out keepme`` deleted the user's keepme/notes.txt (and following the guides in
+    order, one command's --out out/ deleted another's out/diagnosis)."""
+    target = tmp_path / "keepme"
+    (target / "earlier").mkdir(parents=True)
+    (target / "notes.txt").write_text("my notes")
+    (target / "earlier" / "result.json").write_text("{}")
+    with pytest.raises(typer.Exit) as stop, atomic_dir(target) as tmp:
+        (tmp / "report.html").write_text("new")
+    assert stop.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert "holds files this command does not write" in err and "notes.txt" in err
+    assert (target / "notes.txt").read_text() == "my notes"
+    assert (target / "earlier" / "result.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["keepme"]  # no temporary folder left
 
 
 def test_a_command_output_folder_is_readable_by_others(tmp_path: Path, umask: None) -> None:
@@ -209,7 +229,7 @@ def test_a_failed_move_keeps_the_old_folder_and_leaves_no_temporary_one(
 
     monkeypatch.setattr(Path, "rename", rename)
     with pytest.raises(typer.Exit) as stop, atomic_dir(target) as tmp:
-        (tmp / "new.txt").write_text("new")
+        (tmp / "old.txt").write_text("new")  # the same files: the folder would be replaced
     assert stop.value.exit_code == 2
     assert capsys.readouterr().err == (f"error --out {target}: cannot move the results into "
                                        "place: Permission denied\n")

@@ -126,10 +126,12 @@ def _umask() -> int:
 def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     """Write into a temporary sibling folder; replace ``target`` only on success. The folder
     ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
-    owner-only ones. An existing folder is replaced; an existing file (or anything else that
-    is not a folder) never is. A folder that cannot be made, a target that is a file, or a
-    move that fails is a :func:`fail` naming it (as ``what``, default ``--out TARGET``);
-    no temporary folder is left behind on any failure, and the old folder stays as it was."""
+    owner-only ones. An existing folder is replaced only if the results hold every file it
+    holds (:func:`would_lose`: a folder this command wrote before), never one with other
+    files in it; an existing file (or anything else that is not a folder) never is. A
+    folder that cannot be made, a target that is a file or holds other files, or a move
+    that fails is a :func:`fail` naming it (as ``what``, default ``--out TARGET``); no
+    temporary folder is left behind on any failure, and the old folder stays as it was."""
     name = what or f"--out {target}"
     refuse_non_folder(target, name)
     try:
@@ -144,11 +146,36 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    lost = would_lose(tmp, target)
+    if lost:
+        shutil.rmtree(tmp, ignore_errors=True)
+        fail(f"{name}: {target} holds files this command does not write ("
+             + ", ".join(lost[:3]) + (", …" if len(lost) > 3 else "") + "); replacing the "
+             "folder would delete them: give a new or empty folder, or move them away")
     try:
         _replace(tmp, target)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         fail(f"{name}: cannot move the results into place: {_reason(exc)}")
+
+
+def would_lose(new: Path, target: Path, most: int = 4) -> list[str]:
+    """Files (paths relative to ``target``, at most ``most``) of an existing ``target``
+    folder that the results in ``new`` do not hold: replacing the folder would delete them.
+    A folder junkan wrote before holds only files the same command writes again, so it is
+    replaced; one that also holds a user's notes or another command's results is not."""
+    if not target.is_dir():
+        return []
+    lost: list[str] = []
+    for root, dirs, files in os.walk(target):  # links are not followed
+        rel = Path(root).relative_to(target)
+        dirs.sort()
+        for f in sorted(files):
+            if not (new / rel / f).is_file():
+                lost.append(str(rel / f))
+                if len(lost) >= most:
+                    return lost
+    return lost
 
 
 def refuse_non_folder(target: Path, name: str) -> None:

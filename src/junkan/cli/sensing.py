@@ -135,13 +135,19 @@ def generate_cmd(
     """Write the scenario's generated recording (signals and true state)."""
     from junkan import sensing
 
+    if out.suffix not in (".csv", ".parquet"):
+        fail(f"--out {out}: give a .csv or .parquet file")
+    if out.is_dir():
+        fail(f"--out {out}: is a folder; give a .csv or .parquet file")
     df = sensing.generate(_load(scenario)).to_frame()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)  # as --report and --out folders are
+    except OSError as exc:
+        fail(f"--out {out}: cannot make its folder: {exc.strerror or exc}")
     if out.suffix == ".csv":
         df.to_csv(out, index=False)
-    elif out.suffix == ".parquet":
-        df.to_parquet(out, index=False)
     else:
-        fail(f"--out {out}: give a .csv or .parquet file")
+        df.to_parquet(out, index=False)
     console.print(f"wrote {len(df)} frames to {out}")
 
 

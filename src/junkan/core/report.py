@@ -19,6 +19,7 @@ a page opened without it says so instead of showing empty charts.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -209,7 +210,10 @@ class Page:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``:
-    readers see the old file or the new one, never half of one."""
+    readers see the old file or the new one, never half of one. A folder at ``path`` is
+    an ``IsADirectoryError`` naming ``path`` (a folder is never replaced by a file)."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
