@@ -197,6 +197,15 @@ def test_a_graded_record_is_classified_with_the_mlit_family() -> None:
             "sinks[0].accepts: 'soil-clas-1' is offered by no source",
         ),
         ({"haul": {"cost": "1 JPY/kg", "source": "x"}}, "haul.cost"),
+        # wrong inputs that gave wrong plans silently (a review, 2026-12-03)
+        ({"disposal": [{"id": "D", "location": at(-10), "gate_fee": "-2500 JPY/m**3"}]},
+         "disposal[0].gate_fee: Input should be greater than or equal to 0"),
+        ({"sources": [{"id": "S", "location": at(0), "grade": "soil-clas-1",
+                       "volumes": [100, 0]}]},
+         "sources[0].grade: 'soil-clas-1' is not a soil-mlit class; did you mean "
+         "'soil-class-1'?"),
+        ({"haul": {"cost": "1 JPY/(m**3*km)", "source": "x", "density": "1.8 kg/m**3",
+                   "emission_factor": "100 g/(t*km)"}}, "haul.density"),
         ({"haul": {"source": "x"}}, "haul.cost"),
         (
             {"disposal": [{"id": "K", "location": at(-10), "gate_fee": "50 JPY/m**3"}]},

@@ -141,3 +141,13 @@ def test_outputs_and_portfolio(result, tmp_path: Path) -> None:  # type: ignore[
 def test_same_numbers_twice(sample: Path, result) -> None:  # type: ignore[no-untyped-def]
     again = nature.run(nature.load(sample), scheduler="synchronous")
     assert json.dumps(again.to_json()["areas"]) == json.dumps(result.to_json()["areas"])
+
+
+def test_a_class_name_the_classifier_lacks_is_refused(sample: Path) -> None:
+    """A misspelt natural class set C1.1 to 0 km² for every area, silently."""
+    a = nature.load(sample)
+    a.spec.natural_classes = ["forrest"]
+    with pytest.raises(nature.NatureInputError, match=r"natural_classes: \['forrest'\] not "
+                       "among the classifier's training classes .*forest"):
+        nature.run(a, scheduler="synchronous")
+

@@ -54,7 +54,12 @@ def _number_or(unit: str, convert: Any) -> Any:
 
 
 Volume = Annotated[float, BeforeValidator(_number_or("m**3", _m3)), Field(le=MAX_VOLUME)]
-YenPerM3 = Annotated[float, BeforeValidator(_number_or("JPY/m**3", _yen_m3))]
+YenPerM3 = Annotated[float, BeforeValidator(_number_or("JPY/m**3", _yen_m3)), Field(ge=0)]
+"""A cost per m³ (gate fee, handling, storage, purchased soil): never negative — a site
+that pays for soil is a sink, not a disposal site with a negative fee."""
+DENSITY_RANGE = (0.5, 3.0)
+"""Soil bulk density, t/m³, a plausibility bound against unit slips (``1.8 kg/m**3`` for
+1.8 t/m³ gave a thousandth of the CO2e): assumption — soils and fills lie near 1.2–2.2."""
 Grade = Annotated[str, Field(min_length=1, max_length=80)]
 
 
@@ -123,7 +128,8 @@ class Haul(Strict):
     cost: Annotated[float, BeforeValidator(_number_or("JPY/(m**3*km)", _yen_m3_km))]
     detour_factor: float = Field(default=1.0, ge=1.0, le=5.0)
     max_km: float | None = Field(default=None, gt=0, le=5_000)
-    density: Annotated[float, BeforeValidator(_number_or("t/m**3", _t_m3))] | None = None
+    density: Annotated[float, BeforeValidator(_number_or("t/m**3", _t_m3)),
+                       Field(ge=DENSITY_RANGE[0], le=DENSITY_RANGE[1])] | None = None
     co2e: Annotated[float, BeforeValidator(_number_or("g/(t*km)", _g_tkm))] | None = None
     source: str = Field(min_length=1, max_length=500)
     """Where the numbers come from, or ``assumption: …``."""
@@ -201,8 +207,15 @@ def _offered(m: SoilMarket) -> None:
     names, but spelled almost like one that is (``soil-clas-1``), is a misspelling: refused,
     naming the grade meant, so the soil is not reported as having no taker. A grade unlike
     any offered (a sink that would also take by-product B) is allowed."""
-    known = {s.grade for s in m.sources if s.grade is not None}
-    known |= {cs.id for cs in resolve([SOIL_FAMILY])}
+    classes = {cs.id for cs in resolve([SOIL_FAMILY])}
+    for i, src in enumerate(m.sources):  # a source's typo counted as known, and its soil
+        g = src.grade  # went to landfill as having no taker
+        near = [] if g is None or g in classes else difflib.get_close_matches(g, classes, 1,
+                                                                              0.8)
+        if near:
+            raise ValueError(f"sources[{i}].grade: {g!r} is not a {SOIL_FAMILY} class; did "
+                             f"you mean {near[0]!r}?")
+    known = {s.grade for s in m.sources if s.grade is not None} | classes
     sites: list[tuple[str, Sequence[Sink | Stockyard]]] = [
         ("stockyards", m.stockyards),
         ("sinks", m.sinks),

@@ -89,8 +89,14 @@ def _land_change(
 ) -> dict[str, Any]:
     """C1.1 (natural → converted between first and last scene) and error-adjusted areas."""
     names = clf.classes
-    nat = [names.index(c) + 1 for c in a.spec.natural_classes if c in names]
-    conv = [names.index(c) + 1 for c in a.spec.converted_classes if c in names]
+    for field in ("natural_classes", "converted_classes"):  # a typo must not count as 0 km²
+        missing = [c for c in getattr(a.spec, field) if c not in names]
+        if missing:
+            raise NatureInputError(
+                f"{a.source}: {field}: {missing} not among the classifier's training "
+                f"classes ({', '.join(names)}); name its classes")
+    nat = [names.index(c) + 1 for c in a.spec.natural_classes]
+    conv = [names.index(c) + 1 for c in a.spec.converted_classes]
     out: dict[str, Any] = {}
     mapped = [np.array([r["classes_km2"][c] for c in names]) for r in (rows[0], rows[-1])]
     units = clf.clusters()  # the held-out polygons (clusters of pixels)
