@@ -49,6 +49,20 @@ def test_declared_values_pass_and_cite_their_documents() -> None:
     assert res.to_json()["criteria_source"].startswith("https://")
 
 
+@pytest.mark.parametrize(("declared", "words"), [
+    ({"recycled_plastic_share": 72}, "product.declared.recycled_plastic_share: 72"),
+    ({"recycled_plastic_share": -0.5}, "is not a share"),
+    ({"recycled_plastics_share": 0.72},
+     "product.declared.recycled_plastics_share: no criterion of this item reads "
+     "'recycled_plastics_share'; did you mean 'recycled_plastic_share'?")])
+def test_a_share_written_as_a_percentage_or_a_misspelt_key_is_refused(
+        declared: dict[str, Any], words: str) -> None:
+    """72 (for 72 %) passed '>= 0.7'; a misspelt key was only 'unknown … neither declared
+    nor derivable' for the property it meant."""
+    with pytest.raises(ModelError, match=words.replace("(", r"\(").replace("?", r"\?")):
+        policy.run(check({**declared, "refillable": True}))
+
+
 def test_the_lots_decide_and_a_wrong_declaration_is_flagged() -> None:
     lots = [
         {"lot": "L1", "mass_kg": 100.0, "recycled": {"total": 0.8}},

@@ -4,13 +4,14 @@ every verdict (the declaration, or the lots with their mass and recycled share).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
@@ -63,6 +64,8 @@ class Check(Strict):
     kind: Literal["procurement_check"]
     item: Key
     product: Product
+    _source: str = PrivateAttr(default="procurement check")
+    """The file the check was read from (for the errors found against the criteria)."""
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +85,9 @@ def read_criteria(path: str | Path) -> Criteria:
 def load_check(doc: dict[str, Any], source: str) -> Check:
     """A checked procurement check (its ``item`` is looked up in the criteria set it is run
     against: :func:`check_procurement`)."""
-    return validate_with(Check, doc, source)
+    check = validate_with(Check, doc, source)
+    check._source = source
+    return check
 
 
 def criteria_item(check: Check, criteria: Criteria | None = None,
@@ -93,7 +98,31 @@ def criteria_item(check: Check, criteria: Criteria | None = None,
     if check.item not in criteria.items:
         known = ", ".join(sorted(criteria.items))
         raise ModelError([Problem("item", f"unknown item; known: {known}")], source)
-    return criteria.items[check.item]
+    item = criteria.items[check.item]
+    problems = _declared_problems(item, check.product)
+    if problems:
+        raise ModelError(problems, source)
+    return item
+
+
+def _declared_problems(item: Item, p: Product) -> list[Problem]:
+    """What is wrong with ``p``'s declarations for ``item``: a share (a criterion on a
+    ``*_share`` property compared with a fraction) outside [0, 1] — ``72`` for 72 % passed
+    ``>= 0.7`` — and a key spelt almost like a property the criteria read, which was only
+    reported as that property being unknown."""
+    out: list[Problem] = []
+    read = {c.property for c in item.criteria}
+    shares = {c.property for c in item.criteria if c.property.endswith("_share")
+              and not isinstance(c.value, bool) and 0 <= c.value <= 1}
+    for key, v in p.declared.items():
+        where = f"product.declared.{key}"
+        if key in shares and (isinstance(v, bool) or not 0 <= v <= 1):
+            out.append(Problem(where, f"{v!r} is not a share: give a fraction between 0 and 1 "
+                               "(72 % is 0.72)"))
+        elif key not in read and (near := difflib.get_close_matches(key, read, 1, 0.8)):
+            out.append(Problem(where, f"no criterion of this item reads {key!r}; did you "
+                               f"mean {near[0]!r}?"))
+    return out
 
 
 def _holds(actual: Any, op: str, value: Any) -> bool:
@@ -178,7 +207,7 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
     as :meth:`junkan.store.trace_repo.TraceRepo.show` returns them; where a criterion has a
     ``lot_property`` and lots are given, the lots decide and the declaration is compared."""
     criteria = criteria or default_criteria()
-    item = criteria_item(check, criteria)
+    item = criteria_item(check, criteria, check._source)
     p = check.product
     lots = lots or []
     out = []
