@@ -166,6 +166,19 @@ def test_contradictory_criteria_name_the_rule(rules: list, text: str) -> None:
     assert "mine.rules[" in str(exc.value) and text in str(exc.value)
 
 
+def test_an_own_criterion_on_a_key_no_item_states_and_no_element_is_refused() -> None:
+    """'composition.Fee' (max 0.5) was 'met' by a PP item: every item read 0 wt %."""
+    mine = grading.CriteriaSet(id="mine", version="1", title="t", status="assumption",
+                               assumption_reason="test", source="test",
+                               rules=[{"type": "range", "property": "composition.Fee",
+                                       "max": 0.5}])
+    with pytest.raises(grading.GradingError, match="'Fee' is no chemical element"):
+        grading.grade([pp("a", 10)], [mine])
+    ok = mine.model_copy(update={"rules": [mine.rules[0].model_copy(
+        update={"property": "composition.Fe"})]})
+    assert grading.grade([pp("a", 10)], [ok]).verdicts is not None  # Fe: an element
+
+
 def test_assumption_needs_reason_and_unknown_set() -> None:
     with pytest.raises(ValueError, match="assumption_reason"):
         grading.CriteriaSet(

@@ -215,6 +215,19 @@ def test_optimal_on_small_instances_by_enumeration(seed: int) -> None:
     assert all(d["met"] for d in res.deliveries())
 
 
+def test_a_premium_on_an_element_no_lot_states_and_no_element_is_refused() -> None:
+    """'composition.Fee' read 0 for every lot and paid each a bonus (a reviewer's margin
+    14,209,054 JPY against 13,997,476); an element none of the lots states (Pb) stays a
+    valid premium (each lot has none of it)."""
+    doc = random_instance(0)
+    doc["conditions"][0]["price"]["premiums"][0]["property"] = "composition.Fee"
+    with pytest.raises(grading.GradingError, match=r"premiums\[0\]\.property.*'Fee' is no "
+                       "chemical element and no lot states it"):
+        market.run(market.load(text=json.dumps(doc)))
+    doc["conditions"][0]["price"]["premiums"][0]["property"] = "composition.Pb"
+    assert market.run(market.load(text=json.dumps(doc))).solution.status == "optimal"
+
+
 @pytest.mark.parametrize(("seed", "side"), [(7, "above"), (11, "below")])
 def test_one_sided_premium_is_optimal_by_enumeration(seed: int, side: str) -> None:
     """A one-sided premium (penalty above the reference, nothing below it; or the mirror)

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.elements import unstated
 from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.grading.catalogue import GradingError, families, shipped_sets
-from junkan.grading.engine import build_table, compile_sets, evaluate, stored_values
+from junkan.grading.engine import Compiled, build_table, compile_sets, evaluate, stored_values
 from junkan.grading.result import GradeResult, classify
 from junkan.grading.schema import CriteriaSet, GradingDocument, Item
 
@@ -71,6 +72,7 @@ def grade(
     """Evaluate every item against every criteria set (vectorised)."""
     sets = resolve(criteria)
     compiled = compile_sets(sets)
+    _known_elements(compiled, [c for c in criteria if isinstance(c, CriteriaSet)], items)
     when = as_of or date.today()
     table = build_table(compiled, items, when)
     verdicts = evaluate(compiled, table)
@@ -80,6 +82,26 @@ def grade(
         if fam in fams:
             result.classes[fam] = classify(fam, fams[fam], compiled, verdicts, list(items))
     return result
+
+
+def _known_elements(compiled: Compiled, own: Sequence[CriteriaSet],
+                    items: Sequence[Item]) -> None:
+    """A criterion of one's own on ``composition.<X>`` where X is no chemical element and no
+    item states it is most likely a typo (``composition.Fee``): every item would read 0 and
+    a maximum would be met by all. Refused, naming the set (the shipped sets are left alone:
+    a polymer they read may simply be absent from these items)."""
+    stated = {k for it in items for k in it.composition}
+    mine = {id(c) for c in own}
+    for cs in compiled.sets:
+        if id(cs.cs) not in mine:
+            continue
+        for b in cs.bounds:
+            el = b.feature.removeprefix("composition.")
+            if b.feature.startswith("composition.") and unstated(el, stated):
+                raise GradingError([Problem(
+                    f"criteria {cs.cs.id}", f"{b.feature!r}: {el!r} is no chemical "
+                    "element and no item states it in its composition, so every item "
+                    "would read 0 wt %; stated: " + (", ".join(sorted(stated)) or "none"))])
 
 
 def run(model: GradingDocument, *, as_of: date | None = None) -> GradeResult:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from junkan.core.elements import unstated
 from junkan.core.errors import Problem
 from junkan.grading import (
     Compiled,
@@ -88,6 +89,7 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
     specs = properties()
     out = np.empty((len(market.lots), len(market.conditions)))
     has_comp = [bool(lot.item.composition) for lot in market.lots]
+    stated = {k for lot in market.lots for k in lot.item.composition}
     for b, c in enumerate(market.conditions):
         out[:, b] = c.price.base
         for k, pr in enumerate(c.price.premiums):
@@ -108,6 +110,12 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
                         )
                     ]
                 )
+            if name.startswith("composition.") and unstated(name[12:], stated):
+                raise GradingError([Problem(
+                    f"conditions[{b}].price.premiums[{k}].property",
+                    f"{name!r}: {name[12:]!r} is no chemical element and no lot states it "
+                    "in its composition, so every lot would be priced as having none; "
+                    "stated: " + (", ".join(sorted(stated)) or "none"))])
             absent = 0.0 if name.startswith("composition.") else math.nan
             q = np.array(
                 [v.get(name, absent if has_comp[i] else math.nan) for i, v in enumerate(values)]

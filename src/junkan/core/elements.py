@@ -1,0 +1,25 @@
+"""The chemical elements' symbols, for reading composition keys (``composition.Fe``).
+
+Source: IUPAC Periodic Table of the Elements (version 2022-05-04), elements 1-118."""
+
+from __future__ import annotations
+
+SYMBOLS = frozenset((
+    "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S",
+    "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga",
+    "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y", "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd",
+    "Ag", "Cd", "In", "Sn", "Sb", "Te", "I", "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd", "Pm",
+    "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W", "Re", "Os",
+    "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th", "Pa",
+    "U", "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg",
+    "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"))
+"""The 118 element symbols."""
+
+__all__ = ["SYMBOLS", "unstated"]
+
+
+def unstated(key: str, stated: set[str]) -> bool:
+    """Whether composition key ``key`` is neither an element symbol nor stated in any of the
+    compositions at hand (``stated``): most likely a typo (``Fee``), which would read as
+    absent (0 wt %) in every item."""
+    return key not in SYMBOLS and key not in stated
