@@ -40,7 +40,8 @@ def _gate_failures(arcs: Arcs, b: int, i: int, market: Market) -> list[str]:
 def explain(
     market: Market, arcs: Arcs, sol: Solution, delivered_b: np.ndarray
 ) -> dict[int, dict[str, Any]]:
-    """Reason codes and messages for every lot that is (almost) entirely unmatched."""
+    """Reason codes and messages for every lot that is (almost) entirely unmatched, and for
+    the remainder of every lot matched in part (its ``kg`` left)."""
     n = len(market.lots)
     used = np.zeros(n)
     np.add.at(used, arcs.lot, sol.share)
@@ -87,7 +88,30 @@ def explain(
             }
             continue
         out[int(i)] = _economic(market, arcs, sol, i, passing, has_arc[i], cap_full)
+    for i in (int(k) for k in np.flatnonzero((used >= TOL) & (used < 1 - 1e-6))):
+        out[i] = _remainder(market, arcs, sol, i, float(used[i]), cap_full)
     return out
+
+
+def _remainder(market: Market, arcs: Arcs, sol: Solution, i: int, used: float,
+               cap_full: np.ndarray) -> dict[str, Any]:
+    """Why part of lot ``i`` (the share ``1 - used``) is left: the conditions it went to
+    are full, or taking more would lower the total margin (a buyer's window, a minimum lot
+    or capacity shared with other lots)."""
+    lot = market.lots[i]
+    took = sorted({int(b) for b, s in zip(arcs.cond[arcs.lot == i], sol.share[arcs.lot == i],
+                                          strict=True) if s > TOL})
+    names = ", ".join(market.conditions[b].id for b in took)
+    figures: dict[str, Any] = {"kg": (1 - used) * lot.mass, "of_kg": lot.mass,
+                               "conditions": names}
+    if took and all(cap_full[b] for b in took):
+        return {"code": "remainder_capacity", "kg": figures["kg"], "figures": figures,
+                "message": f"{figures['kg']:,.0f} kg of its {lot.mass:,.0f} kg left: the "
+                           f"conditions it went to ({names}) are full"}
+    return {"code": "remainder", "kg": figures["kg"], "figures": figures,
+            "message": f"{figures['kg']:,.0f} kg of its {lot.mass:,.0f} kg left: more of it "
+                       f"at {names} would lower the total margin (a buyer's window, capacity "
+                       "or minimum lot shared with other lots)"}
 
 
 def _economic(

@@ -119,7 +119,7 @@ class MatchResult:
             {
                 "lot": self.market.lots[i].id,
                 "seller": self.market.lots[i].seller,
-                "kg": self.market.lots[i].mass,
+                "kg": self.market.lots[i].mass,  # a remainder's own kg replaces it
                 **r,
             }
             for i, r in self.unmatched.items()
