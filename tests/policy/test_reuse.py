@@ -5,6 +5,7 @@ to another product."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,29 @@ def test_bad_input(history: policy.History) -> None:
         policy.sign_record(history, rec(at="2027-01-01T00:00:00Z"), "AAAA")
     with pytest.raises(ValueError, match="earlier"):
         policy.sign_record(history, rec(at="2020-01-01T00:00:00Z"), REPAIRER[0])
+
+
+@pytest.mark.parametrize(("record", "words"), [
+    ({"type": "grading", "at": "2026-04-01T00:00:00Z", "grade": {"scale": "reuse-abc",
+                                                                 "value": "Z"}},
+     "grade: grade 'Z' is not on scale reuse-abc"),
+    ({"type": "grading", "at": "2026-04-01T00:00:00Z", "grade": {"scale": "reuse-abcd",
+                                                                 "value": "A"}},
+     "grade: unknown scale 'reuse-abcd'"),
+    ({"type": "grading", "at": "2026-04-01T00:00:00Z"}, "a grading record needs a grade"),
+    ({"at": "2099-01-01T00:00:00Z"}, "at: 2099-01-01T00:00:00+00:00 is in the future")])
+def test_a_record_unfit_to_sign_is_refused_before_signing(history: policy.History,
+                                                          record: dict[str, object],
+                                                          words: str) -> None:
+    """A reviewer had records signed (and verifying) with grade Z, scale reuse-abcd or a
+    2099 date; the history's reader refused the first two only after signing."""
+    with pytest.raises(ModelError, match=re.escape(words)):
+        policy.sign_record(history, rec(**record), REPAIRER[0])
+
+
+def test_a_test_whose_min_is_above_its_max_is_refused() -> None:
+    with pytest.raises(ValueError, match="min 1 is above max 0.5: no value passes"):
+        rec(tests=[{"name": "t", "value": 0.7, "min": 1.0, "max": 0.5}])
 
 
 def test_grading_scale_of_the_grading_model() -> None:

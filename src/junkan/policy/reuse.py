@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import os
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -56,6 +57,12 @@ class Test(Strict):
     unit: Annotated[str, Field(max_length=20)] = ""
     min: Finite | None = None
     max: Finite | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Test:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}: no value passes")
+        return self
 
     @property
     def passed(self) -> bool:
@@ -117,6 +124,26 @@ def _grade_problem(g: Grade) -> str | None:
     return None
 
 
+FUTURE = timedelta(days=1)
+"""How far ahead of the clock a record's ``at`` may be when it is signed (time zones and
+clocks a day apart); a record dated later is refused."""
+
+
+def record_problems(rec: Record, now: datetime | None = None) -> list[Problem]:
+    """What makes ``rec`` unfit to sign: a grade on no known scale or not on its scale, a
+    grading record without a grade, a date in the future (a record is signed once the work
+    is done). The history's reader refuses the first two too, but only after signing."""
+    out = []
+    if rec.grade is not None and (msg := _grade_problem(rec.grade)) is not None:
+        out.append(Problem("grade", msg))
+    if rec.type == "grading" and rec.grade is None:
+        out.append(Problem("grade", "a grading record needs a grade"))
+    if rec.at > (now or datetime.now(UTC)) + FUTURE:
+        out.append(Problem("at", f"{rec.at.isoformat()} is in the future: a record is signed "
+                           "once the work is done"))
+    return out
+
+
 def load_history(doc: dict[str, Any], source: str) -> History:
     """Validate a history: records in time order, grades on a known scale."""
     h = validate_with(History, doc, source)
@@ -173,6 +200,8 @@ def sign(history: History, record: Record, private_key: str) -> History:
     if len(seed) != 32:
         raise ValueError("an Ed25519 private key has 32 bytes")
     public, secret = crypto_sign_seed_keypair(seed)
+    if problems := record_problems(record):
+        raise ModelError(problems, "record")
     if history.records and record.at < history.records[-1].at:
         raise ValueError("the record is earlier than the last record of the history")
     serial = history.product.serial
