@@ -35,3 +35,12 @@ def test_render_then_train_writes_a_versioned_model(tmp_path: Path) -> None:
     assert len(info["training_data_sha256"]) == 64
     # the hash names the data the model learnt from: the set as read back from disk
     assert info["training_data_sha256"] == load_dataset(data).digest
+
+
+def test_a_render_option_out_of_range_is_named_as_typed(tmp_path: Path) -> None:
+    """'--grain-mm -5' printed pydantic's 'validation error for RenderSpec / grain_mm …'."""
+    res = CliRunner().invoke(app, ["render", str(tmp_path / "r"), "--images", "1",
+                                   "--grain-mm", "-5"])
+    assert res.exit_code == 2
+    assert "--grain-mm: Input should be greater than or equal to 10" in res.output
+    assert "RenderSpec" not in res.output and "pydantic" not in res.output

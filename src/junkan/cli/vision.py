@@ -61,6 +61,8 @@ def vision_render(
 ) -> None:
     """Render a synthetic belt as a COCO data set with ground truth (masks, materials,
     masses, compositions from the alloy library)."""
+    from pydantic import ValidationError
+
     from junkan.vision import RenderSpec, render, write_coco
 
     _threads()
@@ -75,6 +77,9 @@ def vision_render(
             )
             for i in range(images)
         ]
+    except ValidationError as exc:  # the options, named as typed (not RenderSpec's fields)
+        fail("\n".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}"
+                        for e in exc.errors()))
     except ValueError as exc:
         fail(str(exc))
     path = write_coco(frames, out)
