@@ -200,6 +200,13 @@ def test_network_planner_page(page, server: str, tmp_path: Path) -> None:  # typ
     page.get_by_role("button", name="Solve", exact=True).click()
     sync_api.expect(page.locator("#network-errors")).to_contain_text("Atlantis")
     assert page.locator("#network-result").is_hidden()  # no stale plan beside the error
+    # a carbon price beyond what the service takes is said with the field's label, before
+    # any job ('carbon_price: ≤ 1000000' came back from the service)
+    page.get_by_label("Carbon price (JPY per tCO2e)").fill("99999999999999")
+    page.get_by_role("button", name="Solve", exact=True).click()
+    errors = page.locator("#network-errors")
+    sync_api.expect(errors).to_contain_text("Carbon price (JPY per tCO2e)")
+    assert "carbon_price" not in errors.inner_text()
 
 
 def test_foresight_page_levers_rerun_live(page, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 // The collection-network planner: solve a scenario (a file or the shipped example) as a server-side
 // job, showing the best plan found so far, with cancel; the plan's hubs, and a map with collection legs, trunk legs by mode and a legend.
-import { $, api, cell, fmt, fmtPct, longTask, plot, runJob, show, showProblem, state, t } from "./core.js";
+import { $, api, cell, fmt, fmtPct, longTask, plot, readNumber, runJob, show, showProblem, state, t } from "./core.js";
 
 let outlines = null;
 const netState = { last: null, source: null, warm: null };  // warm: the last plan's hubs for the same text
@@ -16,8 +16,14 @@ function showNetwork() {
  * at once (it no longer matches the inputs). */
 async function solve(text, json, source) {
   $("#network-errors").replaceChildren();
+  // the carbon price as typed, within what the service takes (0 … 1,000,000 JPY/tCO2e), said
+  // with the field's label beside the form rather than as the service's carbon_price
+  const label = document.querySelector('label[for="carbon-price"]').textContent.trim();
+  const read = $("#carbon-price").value.trim() === "" ? { value: 0 }
+    : readNumber($("#carbon-price"), label, { min: 0, max: 1e6 });
+  if (read.problem) { showProblem("#network-errors", { detail: read.problem }); return; }
   $("#network-result").hidden = true; netState.last = null;
-  const price = Number($("#carbon-price").value || 0);
+  const price = read.value;
   const res = await longTask({ status: $("#network-status"), start: $("#network-solve"), cancel: $("#network-cancel"),
     bar: $("#network-progress"), what: () => t("network.solving") }, async (signal) => {
     $("#network-example").disabled = true;

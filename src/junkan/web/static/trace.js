@@ -51,7 +51,9 @@ $("#tr-grant").addEventListener("submit", async (ev) => {
       fields, purpose: $("#tr-purpose").value.trim(), expires_at: `${$("#tr-expires").value}T23:59:59Z` }) });
   if (!res.ok) {
     const doc = await res.json();
-    $("#tr-grant-errors").replaceChildren(...problemMessages(doc).map((m) => cell("li", m)));
+    // a refused field is named by its label in the form (Expires), not as the service's expires_at
+    const fields = { grantee: "tr-grantee", lots: "tr-lots", purpose: "tr-purpose", expires_at: "tr-expires" };
+    $("#tr-grant-errors").replaceChildren(...problemMessages(doc, fields).map((m) => cell("li", m)));
     return;
   }
   $("#tr-grant-status").textContent = t("tr.granted");
