@@ -411,6 +411,11 @@ def test_japanese_mode_translates_results_and_keeps_state(page, server: str) -> 
     assert page.locator("#series .modebar-btn").first.get_attribute("data-title") == \
         "PNG 画像として保存"
     sync_api.expect(page.locator("#indicators-table thead")).to_contain_text("枠組み")
+    # formulas, reasons and money in Japanese (they were the service's English)
+    table = page.locator("#indicators-table")
+    sync_api.expect(table).to_contain_text("Σ mREUI(X) / Σ mTI(X)（質量で集計、附属書 G.2）")
+    assert "aggregated by mass" not in table.inner_text()
+    assert "value_added not given" not in table.inner_text()
     sync_api.expect(page.locator("#compare-header")).to_contain_text("全シナリオ共通の変更")
     assert "Noto Sans CJK JP" in page.evaluate("getComputedStyle(document.body).fontFamily")
     if os.environ.get("CI") == "true" or Path("/usr/share/fonts/opentype/noto").exists():

@@ -39,3 +39,29 @@ def test_scripts_are_small_modules() -> None:
         text = script.read_text("utf-8")
         assert len(text.splitlines()) <= 500, script.name
         assert "http://" not in text and "https://" not in text, script.name  # no CDN
+
+
+def test_the_indicators_words_are_catalogued_as_the_service_says_them() -> None:
+    """The page says an indicator's formula (by key) and why it cannot be computed (by the
+    service's English words, mapped to a code in core.js) in Japanese: every reason core.js
+    maps is one the indicators give, word for word, and the examples' formulas with words
+    in them have a Japanese wording."""
+    from junkan import indicators, lifecycle
+
+    en = _catalogue("en")
+    core = (STATIC / "core.js").read_text("utf-8")
+    mapped = json.loads(re.search(r"const IND_REASONS = Object.freeze\((\{.*?\})\);", core).group(1))
+    assert {f"indreason.{c}" for c in mapped.values()} <= set(en)
+    assert all(en[f"indreason.{c}"] == text for text, c in mapped.items())
+    found: dict[str, tuple[str, str | None]] = {}
+    for name in ("compressor_magnet", "atm_reuse"):
+        res = lifecycle.run(lifecycle.load(STATIC.parents[1] / "data" / "examples" / f"{name}.yaml"))
+        for inds in indicators.run(res).indicators.values():
+            for ind in inds:
+                found[ind.key] = (ind.formula, ind.reason)
+    reasons = {r for _, r in found.values() if r}
+    assert reasons and reasons <= set(mapped), sorted(reasons - set(mapped))
+    worded = {k for k, (f, _) in found.items() if re.search(r"[a-z]{4}", f or "")}
+    missing = {k for k in worded if f"indformula.{k}" not in en
+               and f"indformula.{'.'.join(k.split('.')[:2])}" not in en}
+    assert not missing, sorted(missing)

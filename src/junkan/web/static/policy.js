@@ -4,7 +4,7 @@
 // its inline XBRL; the solar-panel registry kept by the service as the user's organisation sees it (its
 // roles, each with its fields), and registering panel models and installations in it, handing panels over
 // (owner) and reporting their treatment (certified recycler).
-import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+import { $, api, fmt, fmtPct, formulaText, jsonBody, jsonError, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, state, t } from "./core.js";
 
 const pl = { me: null, report: null, pack: null, solar: null, granted: {}, urls: {} };
@@ -139,7 +139,7 @@ function drawPack(p) {
     const h = Object.assign(document.createElement("h4"), { id: `dp-h-${key}`, textContent: t(title) });
     const tb = document.createElement("table"); tb.setAttribute("aria-labelledby", h.id);
     richTable(tb, [t("dp.col.indicator"), t("dp.col.value"), t("dp.col.formula"), t("dp.col.source")],
-      rows.map((i) => [t(`indname.${i.key}`, {}, i.key), value(i), i.formula, i.source]), [1], [2, 3]);
+      rows.map((i) => [t(`indname.${i.key}`, {}, i.key), value(i), formulaText(i), i.source]), [1], [2, 3]);
     box.append(h, tb);
   }
 }

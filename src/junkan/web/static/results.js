@@ -1,5 +1,5 @@
 // A run's results (cards, series, Sankey, indicators, downloads), the comparison, and the value network.
-import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, indicatorValue, plot, state, t } from "./core.js";
+import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, formulaText, indicatorValue, plot, state, t } from "./core.js";
 
 // ---- the value network: the baseline's mass flows as widths, colours by kind with a legend -----
 const KIND_COLOUR = { material: "#8d6e63", part: "#42a5f5", product: "#0b6e4f", stage: "#7e57c2", end: "#c0392b",
@@ -134,7 +134,7 @@ function renderIndicators(ind) {
     for (const i of list) {
       const tr = document.createElement("tr");
       const status = t(`ind.status.${i.status || "summary"}`);
-      for (const [text, cls] of [[t(`fw.${fw}`, {}, fw), ""], [`${indicatorName(i.key)} (${i.key})`, ""], [indicatorValue(i), "num"], [i.formula, "data"], [status, ""]]) {
+      for (const [text, cls] of [[t(`fw.${fw}`, {}, fw), ""], [`${indicatorName(i.key)} (${i.key})`, ""], [indicatorValue(i), "num"], [formulaText(i), "data"], [status, ""]]) {
         const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.append(td);
       }
       if (i.notes && i.notes.length) tr.title = i.notes.join("\n");
