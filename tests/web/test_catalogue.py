@@ -50,12 +50,15 @@ def test_the_indicators_words_are_catalogued_as_the_service_says_them() -> None:
 
     en = _catalogue("en")
     core = (STATIC / "core.js").read_text("utf-8")
-    mapped = json.loads(re.search(r"const IND_REASONS = Object.freeze\((\{.*?\})\);", core).group(1))
+    found_map = re.search(r"const IND_REASONS = Object.freeze\((\{.*?\})\);", core)
+    assert found_map is not None
+    mapped = json.loads(found_map.group(1))
     assert {f"indreason.{c}" for c in mapped.values()} <= set(en)
     assert all(en[f"indreason.{c}"] == text for text, c in mapped.items())
     found: dict[str, tuple[str, str | None]] = {}
     for name in ("compressor_magnet", "atm_reuse"):
-        res = lifecycle.run(lifecycle.load(STATIC.parents[1] / "data" / "examples" / f"{name}.yaml"))
+        path = STATIC.parents[1] / "data" / "examples" / f"{name}.yaml"
+        res = lifecycle.run(lifecycle.load(path))
         for inds in indicators.run(res).indicators.values():
             for ind in inds:
                 found[ind.key] = (ind.formula, ind.reason)
