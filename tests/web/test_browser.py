@@ -154,6 +154,15 @@ def test_texts_made_of_messages_follow_a_language_switch(  # type: ignore[no-unt
     page.get_by_label("言語").select_option("en")
     page.get_by_role("heading", name="Value network").wait_for()
     sync_api.expect(summary).to_have_text("written later")
+    # a status that is one whole message ('Done.' after a run) follows the switch too (a
+    # reviewer saw 完了しました。 left on the English page)
+    _run(page)
+    status = page.locator("#run-status")
+    done = status.inner_text()
+    page.get_by_label("Language").select_option("ja")
+    sync_api.expect(status).to_have_text("完了しました。")
+    page.get_by_label("言語").select_option("en")
+    sync_api.expect(status).to_have_text(done)
 
 
 def test_switch_language(page, server: str) -> None:  # type: ignore[no-untyped-def]

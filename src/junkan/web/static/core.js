@@ -5,7 +5,13 @@ const $ = (sel) => document.querySelector(sel);
 
 async function loadLang(lang) {
   const res = await fetch(`/static/i18n/${lang}.json`);
+  const before = new Map(Object.entries(state.msg || {}).map(([k, v]) => [v, k]));  // text → key
   state.msg = await res.json();
+  // a status or message that is one whole message of the old language (完了しました。) follows too
+  document.querySelectorAll("[role=status], [aria-live], [aria-live] > li").forEach((el) => {
+    const key = !liveTexts.has(el) && el.children.length === 0 && before.get(el.textContent);
+    if (key && state.msg[key] && !/\{\w+\}/.test(state.msg[key])) el.textContent = state.msg[key];
+  });
   state.lang = lang;
   localStorage.setItem("junkan.lang", lang);
   document.documentElement.lang = lang;
