@@ -338,12 +338,11 @@ def reuse_sign(
     """Append RECORD to the history, chained and signed with the key; print the history."""
     from junkan.core.documents import read_document, validate_with
     from junkan.core.errors import ModelError
-    from junkan.policy.reuse import record_problems
 
     with reported(file):
         h = load_kind(file, policy.History, "reuse_history")
         rec = validate_with(policy.Record, read_document(record), str(record))
-        if problems := record_problems(rec):
+        if problems := policy.record_problems(rec):
             raise ModelError(problems, str(record))
         try:
             key = key_file.read_text(encoding="utf-8").strip()
