@@ -364,6 +364,19 @@ def test_trace_routes_and_isolation(app_client: TestClient) -> None:
         "purpose": "due diligence", "expires_at": "2099-01-01T00:00:00Z"}, headers=a)
     assert g.status_code == 200, g.text
     assert app_client.get("/api/trace/lots/S1", headers=b).json()["composition"] == {"Si": 7}
+    # refusals as the field's error under their codes (the page said them in English under
+    # a Japanese lead, and named no field)
+    for change, path, code in (
+            ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at", "grant-expired"),
+            ({"lots": ["S1", "NO-SUCH-LOT"]}, "lots", "grant-lots-not-made"),
+            ({"purpose": " "}, "purpose", "grant-purpose")):
+        r = app_client.post("/api/trace/agreements", json={
+            "grantee": "Partner Recycling", "lots": ["S1"], "fields": ["cfp"],
+            "purpose": "audit", "expires_at": "2099-01-01T00:00:00Z", **change}, headers=a)
+        assert r.status_code == 422, r.text
+        (err,) = r.json()["errors"]
+        assert (err["path"], err["type"]) == (path, code), r.text
+    assert r.json()["detail"] == "purpose is required (what the data may be used for)"
     assert app_client.delete(f"/api/trace/agreements/{g.json()['id']}",
                              headers=b).status_code == 404  # only the grantor revokes
     app_client.delete(f"/api/trace/agreements/{g.json()['id']}", headers=a)

@@ -19,6 +19,7 @@ from junkan.store.trace_base import (
     TraceBase,
     TraceError,
     TraceNotFound,
+    TraceRefusal,
     lot_view,
     not_found,
     split_ref,
@@ -416,13 +417,16 @@ class AccessMixin(TraceBase):
             g = self._org(s, grantor)
             e = self._org(s, grantee)
             if g.id == e.id:
-                raise TraceError("an agreement needs two different organisations")
+                raise TraceRefusal.at("grantee", "grant-same-organisation",
+                                      "an agreement needs two different organisations")
             if expires_at.tzinfo is None:
-                raise TraceError("expires_at needs a time zone")
+                raise TraceRefusal.at("expires_at", "grant-expiry-zone",
+                                      "expires_at needs a time zone")
             if expires_at <= datetime.now(UTC):
-                raise TraceError("expires_at is in the past")
+                raise TraceRefusal.at("expires_at", "grant-expired", "expires_at is in the past")
             if not purpose.strip():
-                raise TraceError("purpose is required (what the data may be used for)")
+                raise TraceRefusal.at("purpose", "grant-purpose",
+                                      "purpose is required (what the data may be used for)")
             self._check_grant(s, g, lots, fields)
             ag = TraceAgreement(grantor_org=g.id, grantee_org=e.id, lots=lots, fields=fields,
                                 purpose=purpose, expires_at=expires_at)
@@ -454,15 +458,19 @@ class AccessMixin(TraceBase):
     def _check_grant(s: Session, org: Organisation, lots: list[str], fields: list[str]) -> None:
         bad = sorted(set(fields) - set(GRANTABLE))
         if bad or not fields:
-            raise TraceError(f"fields: {bad or 'none given'}; choose from {list(GRANTABLE)}")
+            raise TraceRefusal.at("fields", "grant-fields", "fields: {fields}; choose from {known}",
+                                  fields=str(bad or "none given"), known=", ".join(GRANTABLE))
         if not lots:
-            raise TraceError("lots: give lot ids or '*' for every lot you made")
+            raise TraceRefusal.at("lots", "grant-lots",
+                                  "lots: give lot ids or '*' for every lot you made")
         if "*" not in lots:
             mine = set(s.scalars(select(TraceLot.lot).where(TraceLot.creator_org == org.id,
                                                             TraceLot.lot.in_(lots))))
             missing = sorted(set(lots) - mine)
             if missing:
-                raise TraceError(f"lots not made by {org.name!r}: {missing}")
+                raise TraceRefusal.at("lots", "grant-lots-not-made",
+                                      "lots not made by {org}: {lots}", org=repr(org.name),
+                                      lots=", ".join(missing))
 
     def notifications(self, org_name: str) -> list[dict[str, Any]]:
         with self.db.session() as s:

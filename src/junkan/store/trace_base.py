@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from junkan.core.errors import JunkanError, short
+from junkan.core.errors import CodedError, JunkanError, short
 from junkan.core.outbound import OutboundPolicy
 from junkan.store import trace_outbox
 from junkan.store.db import Database
@@ -77,6 +77,22 @@ def signature_chain(chain: bytes, signature: Any) -> bytes:
 
 class TraceError(JunkanError):
     """A rejected event: names the event (index in the batch), the lot and the rule."""
+
+
+class TraceRefusal(TraceError, CodedError):
+    """A refusal of a request's ``field`` under a domain rule's code, so that a client may
+    say it in its own language, beside the field: the service answers 422 with the field
+    error (the code and the figures the message quotes)."""
+
+    field: str = ""
+
+    @classmethod
+    def at(cls, field: str, rule: str, template: str, /,
+           **params: int | float | str) -> TraceRefusal:
+        """The refusal of ``field`` (``expires_at``) under ``rule``."""
+        exc = cls.coded(rule, template, **params)
+        exc.field = field
+        return exc
 
 
 class TraceNotFound(TraceError):

@@ -13,11 +13,13 @@ from pydantic_core import PydanticCustomError
 
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name
+from junkan.api.errors import field_errors
 from junkan.api.trace_audit_job import recent_audit
 from junkan.core.encoding import jsonable
 from junkan.core.fields import IsoDateTime
 from junkan.core.limits import limits
 from junkan.store.tables import User
+from junkan.store.trace_base import TraceRefusal
 from junkan.store.trace_repo import TraceError, TraceNotFound
 from junkan.trace import Batch
 
@@ -95,6 +97,10 @@ def trace_call(fn: Any, *args: Any, **kw: Any) -> Any:
     except TraceNotFound:
         raise NOT_FOUND from None
     except TraceError as exc:
+        if isinstance(exc, TraceRefusal):  # the field's error, under its rule's code
+            raise HTTPException(422, {"message": str(exc), "code": "invalid-request",
+                                      "errors": field_errors([exc.problem(exc.field)])}
+                                ) from None
         raise HTTPException(422, str(exc)) from None
 
 
