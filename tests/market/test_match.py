@@ -369,3 +369,10 @@ def test_bad_input_names_the_field(edit: Any, field: str, text: str) -> None:
         market.run(m)
     msg = str(exc.value).replace("[", ".").replace("]", "")
     assert field.replace("[", ".").replace("]", "") in msg and text in str(exc.value)
+
+
+def test_an_empty_market_is_refused_naming_what_is_missing() -> None:
+    """'market match' on {} printed an empty table and exit 0."""
+    with pytest.raises(grading.GradingError, match="lots: no lots to match") as err:
+        market.run(market.load(text="{}"))
+    assert "conditions: no conditions to match" in str(err.value)

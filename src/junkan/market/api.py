@@ -155,7 +155,14 @@ def setting(market: Market) -> Setting:
 
 def run(market: Market) -> MatchResult:
     """Match lots to the conditions granted to their sellers, pooling small lots at
-    consolidation points, maximising the total margin (MILP, HiGHS)."""
+    consolidation points, maximising the total margin (MILP, HiGHS). A market without lots
+    or without conditions has nothing to match: refused, naming which (an empty document
+    printed an empty table and exit 0)."""
+    empty = [Problem(what, f"no {what} to match: give at least one")
+             for what, rows in (("lots", market.lots), ("conditions", market.conditions))
+             if not rows]
+    if empty:
+        raise GradingError(empty)
     t0 = time.perf_counter()
     st = setting(market)
     arcs = build_arcs(market, st, market.as_of or date.today())
