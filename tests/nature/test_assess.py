@@ -151,3 +151,12 @@ def test_a_class_name_the_classifier_lacks_is_refused(sample: Path) -> None:
                        "among the classifier's training classes .*forest"):
         nature.run(a, scheduler="synchronous")
 
+
+def test_two_scenes_on_one_date_are_refused(sample: Path) -> None:
+    """Two scenes with the same date were accepted without comment."""
+    a = nature.load(sample)
+    doc = a.spec.model_dump(mode="json")
+    doc["scenes"][1]["date"] = doc["scenes"][0]["date"]
+    with pytest.raises(ValueError, match=r"scenes\[1\]\.date: .* is the date of scenes\[0\]"):
+        type(a.spec).model_validate(doc)
+

@@ -316,6 +316,12 @@ class AssessmentSpec(Strict):
 
     @model_validator(mode="after")
     def _reference(self) -> AssessmentSpec:
+        first: dict[dt.date, int] = {}
+        for i, sc in enumerate(self.scenes):  # the series' changes are per date
+            j = first.setdefault(sc.date, i)
+            if j != i:
+                raise ValueError(f"scenes[{i}].date: {sc.date} is the date of scenes[{j}] "
+                                 "too; give one scene per date (a series compares dates)")
         if self.flood_reference >= len(self.scenes):
             raise ValueError(
                 f"flood_reference: {self.flood_reference} but there are {len(self.scenes)} "
