@@ -4,6 +4,8 @@ Source: IUPAC Periodic Table of the Elements (version 2022-05-04), elements 1-11
 
 from __future__ import annotations
 
+from junkan.core.errors import Problem
+
 SYMBOLS = frozenset((
     "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S",
     "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga",
@@ -15,11 +17,17 @@ SYMBOLS = frozenset((
     "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"))
 """The 118 element symbols."""
 
-__all__ = ["SYMBOLS", "unstated"]
+__all__ = ["SYMBOLS", "unstated_key"]
 
 
-def unstated(key: str, stated: set[str]) -> bool:
-    """Whether composition key ``key`` is neither an element symbol nor stated in any of the
-    compositions at hand (``stated``): most likely a typo (``Fee``), which would read as
-    absent (0 wt %) in every item."""
-    return key not in SYMBOLS and key not in stated
+def unstated_key(path: str, feature: str, stated: set[str], whose: str) -> Problem | None:
+    """The problem at ``path`` when ``feature`` (``composition.Fee``) reads a composition key
+    that is neither an element symbol nor stated in any of the compositions at hand
+    (``stated``, of the ``whose``: lots, items): most likely a typo, which would read as
+    absent (0 wt %) in every one of them; ``None`` for any other feature."""
+    key = feature.removeprefix("composition.")
+    if key == feature or key in SYMBOLS or key in stated:
+        return None
+    return Problem(path, f"{feature!r}: {key!r} is no chemical element and no {whose[:-1]} "
+                   f"states it in its composition, so every {whose[:-1]} would read 0 wt %; "
+                   "stated: " + (", ".join(sorted(stated)) or "none"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.documents import parse_document, read_document, validate_with
-from junkan.core.elements import unstated
+from junkan.core.elements import unstated_key
 from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.grading.catalogue import GradingError, families, shipped_sets
 from junkan.grading.engine import Compiled, build_table, compile_sets, evaluate, stored_values
@@ -96,12 +96,9 @@ def _known_elements(compiled: Compiled, own: Sequence[CriteriaSet],
         if id(cs.cs) not in mine:
             continue
         for b in cs.bounds:
-            el = b.feature.removeprefix("composition.")
-            if b.feature.startswith("composition.") and unstated(el, stated):
-                raise GradingError([Problem(
-                    f"criteria {cs.cs.id}", f"{b.feature!r}: {el!r} is no chemical "
-                    "element and no item states it in its composition, so every item "
-                    "would read 0 wt %; stated: " + (", ".join(sorted(stated)) or "none"))])
+            typo = unstated_key(f"criteria {cs.cs.id}", b.feature, stated, "items")
+            if typo is not None:
+                raise GradingError([typo])
 
 
 def run(model: GradingDocument, *, as_of: date | None = None) -> GradeResult:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.elements import unstated
+from junkan.core.elements import unstated_key
 from junkan.core.errors import Problem
 from junkan.grading import (
     Compiled,
@@ -110,12 +110,10 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
                         )
                     ]
                 )
-            if name.startswith("composition.") and unstated(name[12:], stated):
-                raise GradingError([Problem(
-                    f"conditions[{b}].price.premiums[{k}].property",
-                    f"{name!r}: {name[12:]!r} is no chemical element and no lot states it "
-                    "in its composition, so every lot would be priced as having none; "
-                    "stated: " + (", ".join(sorted(stated)) or "none"))])
+            typo = unstated_key(f"conditions[{b}].price.premiums[{k}].property", name, stated,
+                                "lots")
+            if typo is not None:
+                raise GradingError([typo])
             absent = 0.0 if name.startswith("composition.") else math.nan
             q = np.array(
                 [v.get(name, absent if has_comp[i] else math.nan) for i, v in enumerate(values)]
