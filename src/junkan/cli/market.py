@@ -4,12 +4,14 @@ the verbs of :mod:`junkan.market`."""
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from junkan.cli.common import Format, out_console, print_json, print_table, reported
+from junkan.cli.common import Format, fail, out_console, print_json, print_table, reported
+from junkan.core.errors import brief, listed
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -71,6 +73,17 @@ def offer(
     )
 
 
+def known_partner(file: Path, partner: str, known: list[str]) -> None:
+    """Refuse a ``--partner`` that ``file`` does not name (a misspelt one showed an empty
+    table with exit code 0), naming the nearest name and the organisations known there."""
+    if partner in known:
+        return
+    near = difflib.get_close_matches(partner, known, 1, 0.6)
+    fail(f"--partner {brief(partner)}: no organisation of that name in {file}"
+         + (f" (did you mean {near[0]!r}?)" if near else "")
+         + (f"; known: {listed(known)}" if known else "; it names no organisation"))
+
+
 @app.command("condition")
 def condition(
     file: FileArg,
@@ -87,6 +100,8 @@ def condition(
     market = _market()
     with reported(file):
         m = market.load(file)
+        if partner is not None:
+            known_partner(file, partner, market.organisations(m))
         conds = (
             m.conditions if partner is None else market.visible_conditions(m.conditions, partner)
         )
@@ -112,6 +127,9 @@ def condition(
             for c in conds
         ],
     )
+    if partner is not None and not conds:
+        out_console.print(f"no condition is granted to {partner}", highlight=False,
+                          markup=False)
 
 
 @app.command("match")

@@ -197,6 +197,16 @@ def visible_conditions(conditions: list[Condition], org: str) -> list[Condition]
     ]
 
 
+def organisations(market: Market) -> list[str]:
+    """Every organisation ``market`` names — buyers, the partners its conditions are granted
+    to, sellers and pool owners — sorted (what a partner's name is checked against)."""
+    names = {c.buyer for c in market.conditions}
+    names.update(g for c in market.conditions for g in c.granted_to)
+    names.update(lot.seller for lot in market.lots)
+    names.update(p.owner for p in market.pools if p.owner is not None)
+    return sorted(names)
+
+
 def offer(market: Market, seller: str) -> GradeResult:
     """Grade ``seller``'s lots against the conditions granted to it (each condition's
     criteria), so a seller sees what its lots meet without seeing other conditions."""

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from junkan.core.base import Strict
-from junkan.core.errors import refusal, short
+from junkan.core.errors import brief, refusal, short
 from junkan.core.fields import IsoDate, quantity_converter
 from junkan.core.transport import Mode
 from junkan.core.unique import unique_ids
@@ -75,6 +75,18 @@ class Lot(Strict):
     @property
     def mass(self) -> float:
         return self.item.quantity.mass
+
+    @model_validator(mode="after")
+    def _declared(self) -> Lot:
+        """A composition whose every entry is 0 wt % states nothing measured (a template
+        sent unfilled): graded, it passed every upper limit and was matched as the cleanest
+        lot, so it is refused here, at the boundary, naming the lot."""
+        comp = self.item.composition
+        if comp and not any(comp.values()):
+            raise refusal("composition-all-zero", "lot {lot}: every entry of item.composition "
+                          "is 0 wt %; give the lot's measured composition, or leave out "
+                          "composition if it is not known", lot=brief(self.id))
+        return self
 
 
 class Premium(Strict):

@@ -11,15 +11,39 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, brief, refusal
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,60}$")]
-Value = bool | Annotated[float, Field(ge=-1e12, le=1e12)]
+MAX_VALUE = 1e12
+"""The largest magnitude of a declared or required number."""
+
+
+def _value(v: Any, handler: ValidatorFunctionWrapHandler) -> bool | float:
+    """A declared or required value, true/false or a number; any other is refused in plain
+    words, as one problem of the field (not one per member of the type union, named by
+    pydantic's type names)."""
+    try:
+        out: bool | float = handler(v)
+    except ValidationError:
+        raise refusal("declared-value-invalid", "must be true or false, or a number from "
+                      "{low} to {high}; got {got}",
+                      low="-10¹²", high="10¹²", got=brief(repr(v))) from None
+    return out
+
+
+Value = Annotated[bool | Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)],
+                  WrapValidator(_value)]
 TOLERANCE = 0.005
 """A declared share may differ from the lots' by half a point before it is flagged."""
 
