@@ -4,14 +4,13 @@ the verbs of :mod:`junkan.market`."""
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from junkan.cli.common import Format, fail, out_console, print_json, print_table, reported
-from junkan.core.errors import brief, listed
+from junkan.core.errors import brief, listed, nearest
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -78,9 +77,9 @@ def known_partner(file: Path, partner: str, known: list[str]) -> None:
     table with exit code 0), naming the nearest name and the organisations known there."""
     if partner in known:
         return
-    near = difflib.get_close_matches(partner, known, 1, 0.6)
+    near = nearest(partner, known, 0.6)
     fail(f"--partner {brief(partner)}: no organisation of that name in {file}"
-         + (f" (did you mean {near[0]!r}?)" if near else "")
+         + (f" (did you mean {near!r}?)" if near else "")
          + (f"; known: {listed(known)}" if known else "; it names no organisation"))
 
 

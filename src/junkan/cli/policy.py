@@ -5,7 +5,7 @@ procurement checks, solar-panel sharing, reuse histories and disclosure packs �
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -20,9 +20,7 @@ from junkan.cli.common import (
     print_table,
     reported,
 )
-
-if TYPE_CHECKING:  # the store is imported when a command runs, not for ``junkan --help``
-    from junkan.store.trace_repo import TraceRepo
+from junkan.cli.stores import open_ledger
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -66,61 +64,6 @@ def cell(x: Any) -> str:
 
 
 D = TypeVar("D")
-SQLITE_MAGIC = b"SQLite format 3\x00"
-"""The first 16 bytes of every SQLite database file."""
-
-
-def ledger(database: str | None) -> TraceRepo:
-    """The trace ledger of the store at ``database`` (default: the configured one), to read
-    from. A store that is missing, unreadable or not junkan's is one error line naming it and
-    what is wrong — never an empty database made (or junkan's tables added to another
-    program's file) only to answer "organisation not found"."""
-    from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    from junkan.store.db import Database, Settings  # the store: the 'service' extra
-    from junkan.store.trace_repo import TraceRepo
-
-    url = database or Settings().database_url
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        hint = f"sqlite:///{Path(url).resolve()}" if Path(url).is_file() else \
-            "sqlite:///path/to/junkan.db"
-        fail(f"--database {url}: not a store URL; give {hint} (a SQLite file) or "
-             "postgresql+psycopg://user@host/name")
-    shown = parsed.render_as_string(hide_password=True)
-    where = f"--database {shown}" if database else \
-        f"the store {shown} (no --database: JUNKAN_DATABASE_URL or the default)"
-    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if path and path != ":memory:":
-        file = Path(path)
-        if not file.exists():
-            fail(f"{where}: {file} does not exist, so there is no junkan database to read "
-                 "(`junkan trace import … --database` makes one)")
-        if file.is_dir():
-            fail(f"{where}: {file} is a folder, not a database file")
-        try:
-            with file.open("rb") as f:
-                head = f.read(len(SQLITE_MAGIC))
-        except OSError as exc:
-            fail(f"{where}: cannot open {file}: {exc.strerror or exc}")
-        if head != SQLITE_MAGIC:
-            what = "an empty file" if not head else "not a SQLite file"
-            fail(f"{where}: {file} is not a junkan database ({what})")
-    try:
-        db = Database(url)
-        tables = set(inspect(db.engine).get_table_names())
-        if not {"alembic_version", "organisations"} <= tables:
-            fail(f"{where}: not a junkan database (it holds no junkan tables)")
-        db.migrate()
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"{where}: cannot open the database: {reason}")
-    return TraceRepo(db)
-
-
 def load_kind(file: Path, cls: type[D], kind: str) -> D:
     """The policy document at ``file``, which must be of ``kind``."""
     doc = policy.load(file)
@@ -231,7 +174,7 @@ def report(
         fail("--format must be table, json or csv")
     with reported(plan_file):
         plan = load_kind(plan_file, policy.Plan, "recycled_content_plan")
-        repo = ledger(database)
+        repo = open_ledger(database)
         try:
             statement = repo.statement(plan.maker)
         except TraceNotFound as exc:  # said which ledger was read, and what it needs
@@ -295,7 +238,7 @@ def procure(
         if database is not None and chk.product.lots:
             from junkan.store.trace_base import TraceNotFound  # the store: 'service' extra
 
-            repo = ledger(database)
+            repo = open_ledger(database)
             try:
                 lots = [repo.show(chk.product.maker, lot) for lot in chk.product.lots]
             except TraceNotFound as exc:  # said which ledger was read
@@ -367,10 +310,9 @@ def solar_role(
 ) -> None:
     """Operator: grant or withdraw an organisation's role in the stored solar-panel registry
     (自治体・認定リサイクル業者); prints its roles."""
-    from junkan.cli.trace import trace_repo  # the store: the 'service' extra
-    from junkan.store.policy_repo import SolarNotFound, SolarRepo
+    from junkan.store.policy_repo import SolarNotFound, SolarRepo  # the 'service' extra
 
-    repo = SolarRepo(trace_repo(database).db)
+    repo = SolarRepo(open_ledger(database).db)
     try:
         if municipality is not None:
             repo.grant_role(org, "municipality", municipality)

@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from junkan.cli.common import Format, console, fail, out_console, print_json, reported
+from junkan.cli.stores import open_ledger
 
 # not yet a public name of junkan.trace: reading an event batch (JSON, YAML or CSV)
 from junkan.trace import read_batch
@@ -27,18 +28,10 @@ DatabaseOption = Annotated[str | None, typer.Option(help="Store URL.")]
 FormatOption = Annotated[Format, typer.Option("--format")]
 
 
-def trace_repo(database: str | None) -> TraceRepo:
-    """The trace repository of the store at ``database`` (default: the configured one),
-    migrated; a SQLite file's folder is made if missing."""
-    from junkan.store.db import Database, Settings  # the optional 'service' extra
-    from junkan.store.trace_repo import TraceRepo
-
-    url = database or Settings().database_url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(url)
-    db.migrate()
-    return TraceRepo(db)
+def trace_repo(database: str | None, *, existing: bool = True) -> TraceRepo:
+    """The trace ledger at ``database`` (:func:`junkan.cli.stores.open_ledger`): one that
+    must exist already unless ``existing`` is false (``import`` and ``org`` make it)."""
+    return open_ledger(database, existing=existing)
 
 
 def register(repo: TraceRepo, names: list[str]) -> None:
@@ -76,7 +69,7 @@ def trace_import(
     re-declarations recompute every downstream lot and notify its owners."""
     with reported():
         batch = read_batch(file)
-        repo = trace_repo(database)
+        repo = trace_repo(database, existing=not create_org)
         if create_org:
             register(repo, [org])
         res = repo.ingest(org, batch.events, source=str(file), period=period)
@@ -95,7 +88,7 @@ def trace_org(
     database: DatabaseOption = None,
 ) -> None:
     """Register organisations in the store (existing ones are left as they are)."""
-    register(trace_repo(database), names)
+    register(trace_repo(database, existing=False), names)
     console.print(f"registered {', '.join(names)}")
 
 

@@ -7,6 +7,7 @@ maps it to a 4xx response with the same text.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -220,6 +221,13 @@ def listed(names: Iterable[object], most: int = 12) -> str:
     """``a, b, c …``: at most ``most`` names, each :func:`brief` (for "known: …")."""
     names = list(names)
     return ", ".join(brief(n) for n in names[:most]) + (" …" if len(names) > most else "")
+
+
+def nearest(name: str, known: Iterable[str], cutoff: float = 0.8) -> str | None:
+    """The name in ``known`` spelled most like ``name`` (difflib's ratio at least
+    ``cutoff``), for a "did you mean …?"; ``None`` if none is that close."""
+    near = difflib.get_close_matches(name, list(known), 1, cutoff)
+    return near[0] if near else None
 
 
 def _code(code: str) -> str:

@@ -10,7 +10,6 @@ with the ``soil-mlit`` family (:func:`junkan.grading.grade`).
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.core.base import Strict
-from junkan.core.errors import short
+from junkan.core.errors import nearest, short
 from junkan.core.fields import quantity_converter
 from junkan.core.unique import repeated
 from junkan.grading import Item, resolve
@@ -210,11 +209,10 @@ def _offered(m: SoilMarket) -> None:
     classes = {cs.id for cs in resolve([SOIL_FAMILY])}
     for i, src in enumerate(m.sources):  # a source's typo counted as known, and its soil
         g = src.grade  # went to landfill as having no taker
-        near = [] if g is None or g in classes else difflib.get_close_matches(g, classes, 1,
-                                                                              0.8)
+        near = None if g is None or g in classes else nearest(g, classes)
         if near:
             raise ValueError(f"sources[{i}].grade: {g!r} is not a {SOIL_FAMILY} class; did "
-                             f"you mean {near[0]!r}?")
+                             f"you mean {near!r}?")
     known = {s.grade for s in m.sources if s.grade is not None} | classes
     sites: list[tuple[str, Sequence[Sink | Stockyard]]] = [
         ("stockyards", m.stockyards),
@@ -223,9 +221,9 @@ def _offered(m: SoilMarket) -> None:
     for kind, rows in sites:
         for i, r in enumerate(rows):
             for g in r.accepts or []:
-                near = [] if g in known else difflib.get_close_matches(g, known, 1, 0.8)
+                near = None if g in known else nearest(g, known)
                 if near:
                     raise ValueError(
                         f"{kind}[{i}].accepts: {g!r} is offered by no source and is not a "
-                        f"{SOIL_FAMILY} class ({r.id}) — did you mean {near[0]!r}?"
+                        f"{SOIL_FAMILY} class ({r.id}) — did you mean {near!r}?"
                     )

@@ -4,7 +4,6 @@ every verdict (the declaration, or the lots with their mass and recycled share).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -21,7 +20,7 @@ from pydantic import (
 
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
-from junkan.core.errors import ModelError, Problem, brief, refusal
+from junkan.core.errors import ModelError, Problem, brief, nearest, refusal
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,60}$")]
@@ -143,9 +142,9 @@ def _declared_problems(item: Item, p: Product) -> list[Problem]:
         if key in shares and (isinstance(v, bool) or not 0 <= v <= 1):
             out.append(Problem(where, f"{v!r} is not a share: give a fraction between 0 and 1 "
                                "(72 % is 0.72)"))
-        elif key not in read and (near := difflib.get_close_matches(key, read, 1, 0.8)):
+        elif key not in read and (near := nearest(key, read)):
             out.append(Problem(where, f"no criterion of this item reads {key!r}; did you "
-                               f"mean {near[0]!r}?"))
+                               f"mean {near!r}?"))
     return out
 
 
