@@ -100,29 +100,11 @@ def evaluate_cmd(
         print_json(ev.to_json())
         return
     cols = ["system", "F1", "precision", "recall", "FA / 8 h", "NAB", "NAB low-FN", "VUS-PR"]
-    print_table(
-        "detectors on held-out scenarios",
-        cols,
-        [
-            [
-                n,
-                *(
-                    _num(s[k])
-                    for k in (
-                        "f1",
-                        "precision",
-                        "recall",
-                        "false_alarms_per_8h",
-                        "nab_standard",
-                        "nab_reward_low_fn",
-                        "vus_pr",
-                    )
-                ),
-            ]
-            for n, s in ev.systems.items()
-        ],
-        right=cols[1:],
-    )
+    # a score that is 0/0 (no alarms, no events) reads "n/a", never as a perfect 1
+    rows = ev.summary_rows(_num, short=True)
+    print_table("detectors on held-out scenarios", cols, rows, right=cols[1:])
+    if any("n/a" in r for r in rows):
+        console.print(sensing.NOT_DEFINED_NOTE)
 
 
 @app.command("generate")

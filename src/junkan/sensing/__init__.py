@@ -21,7 +21,7 @@ from junkan.sensing.live import precision as label_precision
 from junkan.sensing.modelcache import ModelCache
 from junkan.sensing.modelcache import cache_dir as model_cache_dir
 from junkan.sensing.monitor import Alarm, Models, Monitor, monitor_recording
-from junkan.sensing.results import Evaluation, MonitorRun
+from junkan.sensing.results import NOT_DEFINED_NOTE, Evaluation, MonitorRun
 from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
 from junkan.sensing.scenario import Scenario, reference
 from junkan.sensing.sources import LineSource, SourceRefused
@@ -52,6 +52,7 @@ __all__ = [
     "Monitor",
     "monitor_recording",
     "MonitorRun",
+    "NOT_DEFINED_NOTE",
     "OpcuaIngest",
     "parse_message",
     "RawStore",

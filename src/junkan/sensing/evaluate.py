@@ -113,8 +113,10 @@ def _finish(a: dict[str, Any]) -> dict[str, Any]:
     n_ev = sum(e["n"] for e in a["events"].values())
     hits = sum(e["hit"] for e in a["events"].values())
     tp_alarms = a["alarms"] - a["fp"]
-    precision = tp_alarms / a["alarms"] if a["alarms"] else 1.0
-    recall = hits / n_ev if n_ev else float("nan")
+    # 0/0 is not a score: no alarms leaves precision undefined (not 1, "never wrong"), no
+    # events leaves recall undefined, and no normal running leaves the false-alarm rate so
+    precision = tp_alarms / a["alarms"] if a["alarms"] else None
+    recall = hits / n_ev if n_ev else None
     per_type = {}
     for kind, e in sorted(a["events"].items()):
         r = e["hit"] / e["n"]
@@ -131,7 +133,7 @@ def _finish(a: dict[str, Any]) -> dict[str, Any]:
         "alarms": a["alarms"],
         "false_alarms": a["fp"],
         "alarms_in_sensor_faults": a["fault_alarms"],
-        "false_alarms_per_8h": 8 * a["fp"] / a["normal_h"] if a["normal_h"] else 0.0,
+        "false_alarms_per_8h": 8 * a["fp"] / a["normal_h"] if a["normal_h"] else None,
         "normal_hours": a["normal_h"],
         "precision": precision,
         "recall": recall,
@@ -143,5 +145,11 @@ def _finish(a: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _f1(p: float, r: float) -> float:
+def _f1(p: float | None, r: float | None) -> float | None:
+    """F1 of precision and recall. Undefined (None) without events (no recall); with events
+    but no alarms (no precision) it is 0: every event was missed (recall is then 0)."""
+    if r is None:
+        return None
+    if p is None:
+        return 0.0
     return 2 * p * r / (p + r) if p + r > 0 else 0.0

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,31 @@ class MonitorRun:
         return page.write(path)
 
 
+SUMMARY_KEYS = (
+    "f1",
+    "precision",
+    "recall",
+    "false_alarms_per_8h",
+    "nab_standard",
+    "nab_reward_low_fn",
+    "vus_pr",
+)
+"""The scores of a system's summary row, in order."""
+
+NOT_DEFINED = {
+    "precision": "n/a — no alarms",
+    "recall": "n/a — no events",
+    "f1": "n/a — no events",
+    "false_alarms_per_8h": "n/a — no normal running",
+}
+"""What a table shows for a score that is 0/0 (``None`` in JSON), and why."""
+
+NOT_DEFINED_NOTE = (
+    "n/a: not defined (0/0) — precision without alarms, recall and F1 without events, "
+    "false alarms / 8 h without normal running"
+)
+
+
 @dataclass
 class Evaluation:
     scenarios: list[str]
@@ -127,6 +153,25 @@ class Evaluation:
             }
         )
 
+    def summary_rows(
+        self, fmt: Callable[[Any], str] | None = None, *, short: bool = False
+    ) -> list[list[Any]]:
+        """One row per system: name, F1, precision, recall, false alarms per 8 h, NAB
+        (standard, low-FN), VUS-PR, each number through ``fmt`` (kept as is without one). A
+        score that is not defined (0/0) is its reason (:data:`NOT_DEFINED`), never a
+        number; ``short``: just "n/a" (a narrow table, with :data:`NOT_DEFINED_NOTE`)."""
+        rows = []
+        for name, s in self.systems.items():
+            row: list[Any] = [name]
+            for key in SUMMARY_KEYS:
+                v = s[key]
+                if v is None and key in NOT_DEFINED:
+                    row.append("n/a" if short else NOT_DEFINED[key])
+                else:
+                    row.append(fmt(v) if fmt is not None else v)
+            rows.append(row)
+        return rows
+
     def report(self, path: str | Path) -> Path:
         page = Page(
             "Shredder monitor — evaluation",
@@ -137,29 +182,9 @@ class Evaluation:
             "onset; 'after sensor lag' from when the sensor could first show it."
         )
         page.table(
-            [
-                [
-                    n,
-                    s["f1"],
-                    s["precision"],
-                    s["recall"],
-                    s["false_alarms_per_8h"],
-                    s["nab_standard"],
-                    s["nab_reward_low_fn"],
-                    s["vus_pr"],
-                ]
-                for n, s in self.systems.items()
-            ],
-            columns=[
-                "system",
-                "F1",
-                "precision",
-                "recall",
-                "false alarms / 8 h",
-                "NAB standard",
-                "NAB low-FN",
-                "VUS-PR",
-            ],
+            self.summary_rows(),
+            columns=["system", "F1", "precision", "recall", "false alarms / 8 h",
+                     "NAB standard", "NAB low-FN", "VUS-PR"],
         )
         page.heading("Per event type").table(self.to_frame())
         return page.write(path)
