@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from junkan.alloys.sorter import Sorter, shipped_sorters
 from junkan.alloys.units import shredding_cost
+from junkan.core.errors import Problem, coded
 
 if TYPE_CHECKING:
     from junkan.alloys.plan import Setting, Task
@@ -136,3 +137,36 @@ def search_levers(task: Task, base: Setting, purchasable: dict[str, float] | Non
     return {"searched": len(combos), "feasible": len(found), "space": space,
             "cheapest": found[0] if found else None, "alternatives": found[1:5],
             "summary": summary}
+
+
+def lever_problems(found: dict[str, Any]) -> list[Problem]:
+    """The lever search's answer (:func:`search_levers`) as coded problems: the cheapest
+    combination's cost and margin, then each lever it pulls; or that none meets the window."""
+    best = found["cheapest"]
+    if best is None:
+        return [coded("", "levers-none", "no combination of levers in the data meets the "
+                      "window ({searched} combinations of grain size, sorter, removals and "
+                      "buying in searched)", searched=found["searched"])]
+    out = [coded("", "levers-cheapest", "cheapest levers that meet it (lever cost {cost} JPY, "
+                 "margin {margin} JPY, P(met) {p}; {feasible} of {searched} combinations "
+                 "work):", cost=f"{best['lever_cost']['total_JPY']:,.0f}",
+                 margin=f"{best['margin_JPY']:,.0f}", p=f"{best['probability_met']:.3f}",
+                 feasible=found["feasible"], searched=found["searched"])]
+    return out + [_lever_problem(k, v) for k, v in best["levers"].items()]
+
+
+def _lever_problem(lever: str, value: Any) -> Problem:
+    """One lever of a combination (:func:`changed`), coded; a sorter also by its id
+    (``sorter_id``, for the page's own name of it)."""
+    if lever == "grain_mm":
+        return coded("", "lever-grain", "grain {grain} mm", grain=f"{value:g}")
+    if lever == "sorter" and value["sorter"] is None:
+        return coded("", "lever-no-sorter", "no sorter")
+    if lever == "sorter":
+        ids = [k for k, s in shipped_sorters().items() if s.name == value["sorter"]]
+        return coded("", "lever-sorter", "sort with {sorter} and ship the {bin} bin",
+                     sorter=value["sorter"], bin=value["product"],
+                     sorter_id=ids[0] if ids else "")
+    if lever == "removals":
+        return coded("", "lever-all-removals", "allow every removal")
+    return coded("", "lever-buy-in", "buy in vehicles")

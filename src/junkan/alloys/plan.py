@@ -395,7 +395,7 @@ def plan_feed(stock: dict[str, float], buyer: Buyer | str, *, probability: float
                       tuple(removable) if removable is not None else None)
     oc = solve_setting(task, setting)
     if oc.kappa.best is None:
-        raise PlanError(*infeasible(task, oc, purchasable, levers))
+        raise infeasible(task, oc, purchasable, levers)
     return _result(task, oc, t0)
 
 
@@ -404,31 +404,37 @@ plan = plan_feed
 
 
 def infeasible(task: Task, oc: Outcome, purchasable: dict[str, float] | None,
-               levers: bool) -> tuple[str, dict[str, Any]]:
-    """The message and detail of an infeasible plan: binding limits, nearest window and the
-    lever search."""
-    from junkan.alloys.levers import search_levers
+               levers: bool) -> PlanError:
+    """The refusal of an infeasible plan: binding limits, nearest window and the lever
+    search, as its message, its ``detail`` and its coded ``problems`` (rule code and figures,
+    so that a page says them in its own language)."""
+    from junkan.alloys.levers import lever_problems, search_levers
 
     slack = _nearest_met(task, oc)
-    p = task.probability
     # (no "status" here: the API sends these as problem+json members, where it is the HTTP one)
     detail: dict[str, Any] = {"binding": [], "nearest_window": {}}
     if slack is None:
-        msg = ("no feed from this stock meets the window (the capacity or minimum product "
-               "constraint leaves nothing to plan)")
+        problems = [coded("", "plan-nothing-to-plan", "no feed from this stock meets the "
+                          "window (the capacity or minimum product constraint leaves nothing "
+                          "to plan)")]
     else:
-        lim = oc.model.limits
         binding = [e for e, s in slack.items() if s > 1e-6]
-        nearest = _window(lim, slack)
+        nearest = _window(oc.model.limits, slack)
         detail.update(binding=binding, nearest_window=nearest)
-        msg = (f"no blend of the stock meets the window with probability {p:g}: binding "
-               f"limit(s) {binding}; nearest feasible window: "
-               + ", ".join(f"{e} ≤ {nearest[e]:g} %" for e in binding))
+        problems = [coded("", "plan-window-unmet", "no blend of the stock meets the window "
+                          "with probability {probability}: binding limit(s) {binding}; nearest "
+                          "feasible window: {window}", probability=f"{task.probability:g}",
+                          binding=", ".join(binding),
+                          window=", ".join(f"{e} ≤ {nearest[e]:g} %" for e in binding))]
+    msg = problems[0].message
     if levers:
         found = search_levers(task, oc.setting, purchasable)
         detail["levers"] = found
         msg += "; " + found["summary"]
-    return msg, detail
+        problems += lever_problems(found)
+    exc = PlanError(msg, detail)
+    exc.problems = tuple(problems)
+    return exc
 
 
 def _window(limits: dict[str, float], slack: dict[str, float]) -> dict[str, float]:

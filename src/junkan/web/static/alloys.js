@@ -1,5 +1,7 @@
 // ELV aluminium: predict the recovered fractions' quality, plan feed and removals against a buyer.
 import { $, api, cell, fmt, fmtPct, plot, problemMessages, show, t } from "./core.js";
+import { checkFields } from "./formcheck.js";
+import { setYenText, yen, yenExact } from "./yen.js";
 
 const al = { lib: null, last: null, plan: null };
 const EL_SHOWN = ["Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Li"];
@@ -76,9 +78,24 @@ function alInputs() {
     sorter: $("#al-sorter").value || null, buyer: $("#al-buyer").value };
 }
 
+/** An infeasible plan's answer in the page's words: its lists of elements joined the language's way, a
+ * lever's sorter and bin by the page's names of them, the cheapest levers' cost and margin as yen amounts. */
+function leverWords(e) {
+  const ctx = e.ctx || {};
+  if (e.type === "lever-sorter") {
+    return { ...e, ctx: { ...ctx, sorter: t(`al.sorter.${ctx.sorter_id}`, {}, ctx.sorter), bin: t(`al.fr.${ctx.bin}`, {}, ctx.bin) } };
+  }
+  const listed = (s) => String(s).split(", ").join(t("val.listSep"));  // Fe、Zn in Japanese
+  if (e.type === "plan-window-unmet") return { ...e, ctx: { ...ctx, binding: listed(ctx.binding), window: listed(ctx.window) } };
+  const amount = (s) => Number(String(s).replace(/,/g, ""));
+  if (e.type === "levers-cheapest") return { ...e, ctx: { ...ctx, cost: yen(amount(ctx.cost)), margin: yen(amount(ctx.margin)) } };
+  return e;
+}
+
 function alError(doc) {
   $("#al-status").textContent = "";
-  $("#al-errors").replaceChildren(...problemMessages(doc).map((m) => cell("li", m)));
+  const said = doc && Array.isArray(doc.errors) ? { ...doc, errors: doc.errors.map(leverWords) } : doc;
+  $("#al-errors").replaceChildren(...problemMessages(said).map((m) => cell("li", m)));
 }
 
 $("#al-grain").addEventListener("input", () => { $("#al-grain-out").value = `${$("#al-grain").value} mm`; });
@@ -123,6 +140,7 @@ function renderPredict({ doc, buyer }) {
 
 $("#al-plan").addEventListener("click", async () => {
   $("#al-errors").replaceChildren();
+  if (!checkFields($("#al-form"))) return;  // the plan button does not submit the form: checked here
   $("#al-status").textContent = t("al.planning");
   const req = alInputs();
   const stock = Object.fromEntries(req.vehicles.map((v) => [v.vehicle, v.count]));
@@ -141,14 +159,18 @@ const whole = (n) => fmt(Math.round(n));
 
 /** The whole-unit plan against the LP bound: method, gap in JPY and in % of the bound. */
 function wholeGap(w) {
-  if (!w) return "";
-  return ` ${t("al.wholeGap", { method: t(w.method === "milp" ? "al.wholeMilp" : "al.wholeRounding"),
-    gap: fmt(Math.round(w.gap_JPY)), pct: fmtPct(w.gap_pct / 100), bound: fmt(w.lp_bound_JPY) })}`;
+  if (!w) return ["", ""];
+  const vars = { method: t(w.method === "milp" ? "al.wholeMilp" : "al.wholeRounding"), pct: fmtPct(w.gap_pct / 100) };
+  const say = (money) => ` ${t("al.wholeGapYen", { ...vars, gap: money(Math.round(w.gap_JPY)), bound: money(w.lp_bound_JPY) })}`;
+  return [say(yen), say(yenExact)];
 }
 
 function renderPlan(doc) {
-  $("#al-plan-summary").textContent = t("al.planned", { margin: fmt(doc.margin_JPY), kg: fmt(doc.product_kg),
-    p: fmtPct(doc.probability_met) }) + wholeGap(doc.whole_units);
+  const el = $("#al-plan-summary"), [gap, gapExact] = wholeGap(doc.whole_units);
+  setYenText(el, "al.plannedYen", { kg: fmt(doc.product_kg), p: fmtPct(doc.probability_met) }, { margin: doc.margin_JPY });
+  const full = (el.title || el.textContent) + gapExact;
+  el.textContent += gap;
+  if (full !== el.textContent) el.title = full; else el.removeAttribute("title");
   const thead = document.createElement("thead");
   const hr = document.createElement("tr");
   hr.append(cell("th", t("al.vehicle")), cell("th", t("al.shred")), cell("th", t("al.removeFirst")));

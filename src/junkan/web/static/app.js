@@ -18,6 +18,9 @@ import { redrawVision, showVision } from "./vision.js";
 import { redrawMetering, showMetering } from "./metering.js";
 import { redrawMunicipality, showMunicipality } from "./municipality.js";
 import { redrawReports, redrawSolar, showReports, showSolar } from "./policy.js";
+import { installFormChecks } from "./formcheck.js";
+
+installFormChecks();  // forms marked data-check: the page says what is wrong, in its language, beside the field
 
 // ---- sign in ----------------------------------------------------------------------------
 $("#login-form").addEventListener("submit", async (ev) => {

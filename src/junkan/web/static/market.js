@@ -3,6 +3,7 @@
 // the match of your offers against the conditions granted to you (long work with cancel): who buys
 // what, at which margin, as a chart and a table, and why a lot stayed unmatched.
 import { $, api, fmt, jsonBody, longTask, plot, problemOf, readNumber, richTable, show, showMessages, showProblem, t } from "./core.js";
+import { setYenText, yenCell } from "./yen.js";
 
 const ELEMENTS = ["Si", "Fe", "Cu", "Mg", "Zn"];
 const mk = { me: null, conditions: [], offers: [], last: null };
@@ -159,8 +160,8 @@ $("#mk-match").addEventListener("click", async () => {
 function drawMatch(r) {
   const s = r.summary;
   $("#mk-result").hidden = false;
-  $("#mk-summary").textContent = t("mk.summary", { matched: tonnes(s.matched_kg), offered: tonnes(s.offered_kg),
-    margin: fmt(s.margin_JPY), status: t(`mk.status.${String(s.status).replace(/ /g, "_")}`, {}, s.status) });
+  setYenText($("#mk-summary"), "mk.summaryYen", { matched: tonnes(s.matched_kg), offered: tonnes(s.offered_kg),
+    status: t(`mk.status.${String(s.status).replace(/ /g, "_")}`, {}, s.status) }, { margin: s.margin_JPY });
   const lots = [...new Set([...r.assignments.map((a) => a.lot), ...r.unmatched.map((u) => u.lot)])];
   const buyers = [...new Set(r.assignments.map((a) => `${a.buyer} (${a.condition})`))];
   const traces = buyers.map((b) => ({ type: "bar", orientation: "h", name: b, y: lots,
@@ -175,7 +176,7 @@ function drawMatch(r) {
   richTable($("#mk-assignments"), [t("mk.col.lot"), t("mk.col.buyer"), t("mk.col.via"), t("mk.col.mass"), t("mk.col.price"),
     t("mk.col.transport"), t("mk.col.margin"), t("mk.col.co2e")],
   r.assignments.map((a) => [a.lot, `${a.buyer} (${a.condition})`, a.via || t("mk.direct"), tonnes(a.kg), fmt(a.price_JPY_per_kg),
-    fmt(a.transport_JPY_per_kg), fmt(a.margin_JPY), fmt(a.co2e_kg)]), [3, 4, 5, 6, 7], [0, 1]);
+    fmt(a.transport_JPY_per_kg), yenCell(a.margin_JPY), fmt(a.co2e_kg)]), [3, 4, 5, 6, 7], [0, 1]);
   $("#mk-unmatched").replaceChildren(...(r.unmatched.length ? r.unmatched : [null]).map((u) => {
     const li = document.createElement("li");
     li.textContent = u ? `${u.lot} (${tonnes(u.kg)} t): ${t(`mk.why.${u.code}`, {}, u.message)}` : t("mk.allMatched");

@@ -5,6 +5,7 @@
 // scenario uses it); the product model identified from a photo with its evidence.
 import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
+import { yenCell } from "./yen.js";
 
 const me = { last: null, ref: null, exported: null, ident: null, photoUrl: null, url: null };
 const STEP_COLOURS = ["#1f618d", "#b9770e", "#7d3c98", "#117a65", "#a93226", "#2e4053", "#d35400", "#5d6d7e"];
@@ -160,7 +161,7 @@ function drawFactors(r) {
     t("me.col.operating"), t("me.col.shared"), t("me.col.co2e"), t("me.col.jpy")],
   r.factors.map((f) => [f.model, stepName(f.step), fmt(f.units), `${wh(f.kwh_mean)} ± ${wh(f.kwh_sd)}`,
     `${wh(f.kwh_p05)} – ${wh(f.kwh_p95)}`, `${fmt(f.operating_s_mean)} ± ${fmt(f.operating_s_sd)}`, fmt(f.shared_units),
-    fmt(1000 * f.kg_co2e), fmt(f.jpy)]), [2, 3, 4, 5, 6, 7, 8], [0]);
+    fmt(1000 * f.kg_co2e), yenCell(f.jpy)]), [2, 3, 4, 5, 6, 7, 8], [0]);
 }
 
 /** The grid factor, tariff and assumed voltage / power factor, each with its source as written. */
@@ -205,7 +206,7 @@ function drawExport(doc) {
     m.ids.push(id); m.kwh += f.kwh_mean; m.co2e += f.kg_co2e; m.jpy += f.jpy;
   }
   richTable($("#me-per-unit"), [t("me.col.model"), t("me.col.steps"), t("me.col.kwhUnit"), t("me.col.co2eUnit"), t("me.col.jpyUnit")],
-    Object.entries(byModel).map(([m, v]) => [m, fmt(v.ids.length), fmt(v.kwh), fmt(v.co2e), fmt(v.jpy)]), [1, 2, 3, 4], [0]);
+    Object.entries(byModel).map(([m, v]) => [m, fmt(v.ids.length), fmt(v.kwh), fmt(v.co2e), yenCell(v.jpy)]), [1, 2, 3, 4], [0]);
   $("#me-snippet").textContent = Object.entries(byModel).map(([m, v]) => `products:\n  ${slug(m)}:          # ${m}\n    eol:\n      dismantling:\n`
     + `        processes: [${v.ids.join(", ")}]`).join("\n\n");
   const a = $("#me-download");

@@ -1,6 +1,7 @@
 // The collection-network planner: solve a scenario (a file or the shipped example) as a server-side
 // job, showing the best plan found so far, with cancel; the plan's hubs, and a map with collection legs, trunk legs by mode and a legend.
 import { $, api, cell, fmt, fmtPct, longTask, plot, readNumber, runJob, show, showProblem, state, t } from "./core.js";
+import { setYenText } from "./yen.js";
 
 let outlines = null;
 const netState = { last: null, source: null, warm: null };  // warm: the last plan's hubs for the same text
@@ -28,7 +29,7 @@ async function solve(text, json, source) {
     bar: $("#network-progress"), what: () => t("network.solving") }, async (signal) => {
     $("#network-example").disabled = true;
     try { return await solveJob(text, json, price, source, signal); } finally {
-      $("#network-example").disabled = false; $("#network-best").textContent = "";
+      $("#network-example").disabled = false; $("#network-best").textContent = ""; $("#network-best").removeAttribute("title");
     }
   });
   await drawing;
@@ -54,8 +55,8 @@ async function solveJob(text, json, price, source, signal) {
   const warm = netState.warm && netState.warm.text === text ? `&start=${netState.warm.key.join(",")}` : "";
   const out = await runJob(`/api/network/jobs?carbon_price=${price}${warm}`, init, signal, { onProgress: (p) => {
     if (p && typeof p === "object" && p.objective != null) {
-      $("#network-best").textContent = t("network.best", { cost: fmt(p.cost_JPY), co2: fmt(p.co2e_t),
-        hubs: p.hubs_opened.length, gap: fmtPct(p.mip_gap), s: Math.round(p.elapsed_s) });
+      setYenText($("#network-best"), "network.bestYen", { co2: fmt(p.co2e_t), hubs: p.hubs_opened.length,
+        gap: fmtPct(p.mip_gap), s: Math.round(p.elapsed_s) }, { cost: p.cost_JPY });
       const key = `${p.objective} ${p.elapsed_s}`;  // each poll repeats the last progress: draw each plan once
       if (p.plan && !signal.aborted && key !== drawn) {
         drawn = key;
@@ -138,8 +139,8 @@ function legTraces(segs, leg, width, dash) {
 }
 
 async function drawPlan({ plan, price, source }) {
-  $("#network-summary").textContent = t("network.summary", { cost: fmt(plan.cost_JPY),
-    co2: fmt(plan.co2_t), hubs: plan.open_hubs.length, gap: fmtPct(plan.mip_gap) });
+  setYenText($("#network-summary"), "network.summaryYen", { co2: fmt(plan.co2_t), hubs: plan.open_hubs.length,
+    gap: fmtPct(plan.mip_gap) }, { cost: plan.cost_JPY });
   $("#network-about").textContent = t("network.about", { source, price: fmt(price) });
   hubTable(plan);
   $("#network-result").hidden = false;

@@ -206,6 +206,8 @@ function buildSolar() {
   $("#so-result").after(details("so-add-model", "so.addModel", mf), details("so-add-inst", "so.addInst", inf),
     details("so-hand", "so.handover", hf), details("so-treat", "so.treat", tf));
   $("#so-hand").hidden = true; $("#so-treat").hidden = true;
+  // checked by the page (formcheck.js), in its language beside each field: no browser bubble
+  for (const f of [mf, inf, hf, tf]) { f.noValidate = true; f.dataset.check = ""; }
   mf.addEventListener("submit", addModel);
   inf.addEventListener("submit", addInstallation);
   hf.addEventListener("submit", handOver);

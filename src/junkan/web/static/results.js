@@ -1,5 +1,6 @@
 // A run's results (cards, series, Sankey, indicators, downloads), the comparison, and the value network.
 import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, formulaText, indicatorValue, plot, state, t } from "./core.js";
+import { yen, yenExact } from "./yen.js";
 
 // ---- the value network: the baseline's mass flows as widths, colours by kind with a legend -----
 const KIND_COLOUR = { material: "#8d6e63", part: "#42a5f5", product: "#0b6e4f", stage: "#7e57c2", end: "#c0392b",
@@ -134,8 +135,10 @@ function renderIndicators(ind) {
     for (const i of list) {
       const tr = document.createElement("tr");
       const status = t(`ind.status.${i.status || "summary"}`);
-      for (const [text, cls] of [[t(`fw.${fw}`, {}, fw), ""], [`${indicatorName(i.key)} (${i.key})`, ""], [indicatorValue(i), "num"], [formulaText(i), "data"], [status, ""]]) {
+      const money = i.unit === "JPY" && typeof i.value === "number";  // yen: 6,277万円 in Japanese, exact in the title
+      for (const [text, cls] of [[t(`fw.${fw}`, {}, fw), ""], [`${indicatorName(i.key)} (${i.key})`, ""], [money ? yen(i.value) : indicatorValue(i), "num"], [formulaText(i), "data"], [status, ""]]) {
         const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.append(td);
+        if (money && cls === "num" && yenExact(i.value) !== text) td.title = yenExact(i.value);
       }
       if (i.notes && i.notes.length) tr.title = i.notes.join("\n");
       rows.push(tr);

@@ -212,7 +212,7 @@ const numberField = (id, key, min, max, value, step = "1") => [el("label", { for
 function buildExtras() {
   const render = el("section", { id: "vi-sample-box", "aria-labelledby": "vi-sample-title" },
     el("h3", { id: "vi-sample-title", i18n: "vi.sample.title" }), el("p", { i18n: "vi.sample.about" }),
-    el("form", { id: "vi-sample-form" }, ...numberField("vi-sample-seed", "vi.sample.seed", 0, SEED_MAX, 1),
+    el("form", { id: "vi-sample-form", novalidate: true }, ...numberField("vi-sample-seed", "vi.sample.seed", 0, SEED_MAX, 1),
       ...numberField("vi-sample-pieces", "vi.sample.pieces", 0, 200, 50),
       ...numberField("vi-sample-grain", "vi.sample.grain", 10, 300, 65, "any"),
       el("button", { id: "vi-sample-run", type: "submit", i18n: "vi.sample.run" }),
@@ -223,7 +223,7 @@ function buildExtras() {
       el("table", { id: "vi-sample-truth", "aria-labelledby": "vi-sample-title" })));
   const evaluate = el("section", { id: "vi-eval-box", "aria-labelledby": "vi-eval-title" },
     el("h3", { id: "vi-eval-title", i18n: "vi.eval.title" }), el("p", { i18n: "vi.eval.about" }),
-    el("form", { id: "vi-eval-form" }, ...numberField("vi-eval-frames", "vi.eval.frames", 1, MAX_EVAL_FRAMES, 6),
+    el("form", { id: "vi-eval-form", novalidate: true }, ...numberField("vi-eval-frames", "vi.eval.frames", 1, MAX_EVAL_FRAMES, 6),
       ...numberField("vi-eval-seed", "vi.eval.seed", 0, SEED_MAX, 900000),
       el("button", { id: "vi-eval-run", type: "submit", i18n: "vi.eval.run" }),
       el("button", { id: "vi-eval-cancel", type: "button", class: "danger", hidden: true, i18n: "job.cancel" }),

@@ -1,0 +1,122 @@
+// Forms checked by the page, not by the browser. A form marked `novalidate data-check` keeps its HTML
+// constraints (required, min, max, step, pattern, type) as the description of what it takes, but the browser
+// shows no bubble of its own (in the browser's language): on submit, each field that breaks one is said here,
+// in the page's language, beside the field (marked aria-invalid and described by the message), and the form's
+// own submit handler does not run. Numbers are read as the other pages read them (core.js readNumber).
+import { fmt, readNumber, setText, t } from "./core.js";
+
+/** A field's name as the page shows it: its label's text (a label for it, or one around it), else its
+ * aria-label, name or id. */
+function labelOf(el) {
+  const label = (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) || el.closest("label");
+  return (label && label.textContent.trim()) || el.getAttribute("aria-label") || el.name || el.id;
+}
+
+/** An attribute's number, or `fallback` when absent or not a number. */
+function numAttr(el, name, fallback) {
+  const v = el.getAttribute(name);
+  return v === null || v.trim() === "" || !Number.isFinite(Number(v)) ? fallback : Number(v);
+}
+
+/** What is wrong with a number field (its label, range and whole-number step), or null. */
+function numberProblem(el, label) {
+  if (el.value.trim() === "" && !el.validity.badInput && !el.required) return null;
+  const step = el.getAttribute("step");
+  const min = numAttr(el, "min", -Infinity), max = numAttr(el, "max", Infinity);
+  const whole = step !== null && step !== "any" && Number.isInteger(Number(step)) && Number(step) > 0
+    && (!Number.isFinite(min) || Number.isInteger(min));
+  return readNumber(el, label, { integer: whole, min, max }).problem || null;
+}
+
+/** The pattern attribute as JavaScript matches it (the whole value, as HTML does). */
+function patternOf(el) {
+  try { return new RegExp(`^(?:${el.getAttribute("pattern")})$`, "v"); } catch {
+    try { return new RegExp(`^(?:${el.getAttribute("pattern")})$`, "u"); } catch { return null; }
+  }
+}
+
+/** What is wrong with field `el` in the page's language, naming its label; null when nothing is (or when
+ * the field is off: disabled, or in a hidden part of the page). */
+function fieldProblem(el) {
+  if (el.disabled || el.closest("[hidden], fieldset:disabled") || el.type === "hidden") return null;
+  if (el.type === "checkbox" || el.type === "radio" || el.type === "submit" || el.type === "button") return null;
+  const label = labelOf(el);
+  if (el.type === "number") return numberProblem(el, label);
+  if (el.type === "file") return el.required && !el.files.length ? t("form.file", { label }) : null;
+  const value = String(el.value ?? "");
+  if (el.validity.badInput) return t("form.invalid", { label });
+  if (value.trim() === "") return el.required ? t("form.required", { label }) : null;
+  if (el.type === "range") {
+    const v = Number(value), min = numAttr(el, "min", 0), max = numAttr(el, "max", 100);
+    return v < min || v > max ? t("num.range", { label, value, lo: fmt(min), hi: fmt(max) }) : null;
+  }
+  if (el.type === "email" && !/^[^@\s]+@[^@\s]+$/.test(value)) return t("form.email", { label });
+  if (/^(date|datetime-local|month|time|week)$/.test(el.type)) {
+    const lo = el.getAttribute("min"), hi = el.getAttribute("max");
+    if ((lo && value < lo) || (hi && value > hi)) return t("form.dateRange", { label, lo: lo || "", hi: hi || "" });
+  }
+  if (el.hasAttribute("pattern") && patternOf(el) && !patternOf(el).test(value)) return t("form.pattern", { label });
+  const most = numAttr(el, "maxlength", Infinity);
+  if ([...value].length > most) return t("form.tooLong", { label, n: fmt(most) });
+  return null;
+}
+
+/** Say `problem` beside field `el` (or take back what was said when it is null). */
+function mark(el, problem) {
+  const id = `${el.id || el.name}-problem`;
+  let note = document.getElementById(id);
+  const described = (el.getAttribute("aria-describedby") || "").split(/\s+/).filter((d) => d && d !== id);
+  if (!problem) {
+    if (note) note.remove();
+    el.removeAttribute("aria-invalid");
+    if (described.length) el.setAttribute("aria-describedby", described.join(" ")); else el.removeAttribute("aria-describedby");
+    return;
+  }
+  if (!note) {
+    note = Object.assign(document.createElement("span"), { id, className: "field-problem error" });
+    el.after(note);
+  }
+  setText(note, () => fieldProblem(el) || problem);  // said again in the new language after a switch
+  el.setAttribute("aria-invalid", "true");
+  el.setAttribute("aria-describedby", [...described, id].join(" "));
+}
+
+/** Check every field of `form` (also those a page added); true when all are fine. The first field found
+ * wrong gets the focus. */
+function checkFields(form) {
+  let first = null;
+  for (const el of form.querySelectorAll("input, select, textarea")) {
+    const problem = fieldProblem(el);
+    mark(el, problem);
+    if (problem && !first) first = el;
+  }
+  if (first) first.focus();
+  return !first;
+}
+
+/** Check forms marked `data-check` on submit, before their own handlers: a form with a field wrong is not
+ * submitted. A field said wrong is checked again as it is edited (its message goes once it is right). */
+function installFormChecks(root = document) {
+  root.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-check")) return;
+    if (!checkFields(form)) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+  }, true);
+  const recheck = (ev) => {
+    const el = ev.target;
+    if (el instanceof Element && el.getAttribute("aria-invalid") === "true" && el.form && el.form.hasAttribute("data-check")) {
+      mark(el, fieldProblem(el));
+    }
+  };
+  root.addEventListener("input", recheck, true);
+  root.addEventListener("change", recheck, true);
+  // after a language switch, once the pages have redrawn their labels (a task later), each message again
+  new MutationObserver(() => setTimeout(() => {
+    for (const note of document.querySelectorAll(".field-problem")) {
+      const el = document.querySelector(`[aria-describedby~="${CSS.escape(note.id)}"]`);
+      if (el) mark(el, fieldProblem(el));
+    }
+  }, 0)).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+}
+
+export { checkFields, fieldProblem, installFormChecks };

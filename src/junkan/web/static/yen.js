@@ -1,0 +1,59 @@
+// Yen amounts as the page's language writes them. In Japanese, a large amount is read in 万 (10⁴), 億 (10⁸)
+// and 兆 (10¹²): "6,277万円", "1.2億円", not "62,769,510 円"; the exact figure stays on hand as the element's
+// title (tooltip). In English, amounts keep the thousands separators ("62,769,510 JPY"). Chart axes are not
+// written here (they keep the separators, core.js plot).
+import { fmt, state, t } from "./core.js";
+
+/** Japanese units of large amounts, largest first. */
+const UNITS = [[1e12, "兆"], [1e8, "億"], [1e4, "万"]];
+/** From this amount on a Japanese page writes yen in units (below: every digit, "52,000"). */
+const UNITS_FROM = 1e5;
+
+/** The figure of a yen amount without its currency: in Japanese from 100,000 on in 万/億/兆 with at most four
+ * significant digits ("52.19万", "6,277万", "1.2億"), else as `fmt` writes numbers. */
+function yenFigure(v) {
+  if (typeof v !== "number" || !Number.isFinite(v)) return fmt(v);
+  if (state.lang !== "ja" || Math.abs(v) < UNITS_FROM) return fmt(v);
+  const [size, unit] = UNITS.find(([s]) => Math.abs(v) >= s);
+  const n = v / size;
+  const opts = Math.abs(n) >= 1000 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 4 };
+  return `${n.toLocaleString("ja", opts)}${unit}`;
+}
+
+/** A yen amount with its currency, as a summary says it: "6,277万円" (Japanese), "62,769,510 JPY" (English). */
+function yen(v) {
+  if (typeof v !== "number" || !Number.isFinite(v)) return fmt(v);
+  return state.lang === "ja" ? `${yenFigure(v)}円` : `${fmt(v)} JPY`;
+}
+
+/** The exact amount with its currency (every digit), for a title: "62,769,510円" (in English as `yen` says it). */
+function yenExact(v) {
+  if (typeof v !== "number" || !Number.isFinite(v) || state.lang !== "ja") return yen(v);
+  const digits = v.toLocaleString(state.lang, { maximumFractionDigits: Math.abs(v) >= 1e4 ? 0 : 2 });
+  return `${digits}円`;
+}
+
+/** A table cell's content for a yen amount in a column whose heading names the currency: the figure
+ * (`yenFigure`) in a span whose title is the exact amount when the figure is rounded; text otherwise. */
+function yenCell(v) {
+  const shown = yenFigure(v);
+  if (typeof v !== "number" || !Number.isFinite(v) || shown === fmt(v)) return shown;
+  const span = document.createElement("span");
+  span.textContent = shown;
+  span.title = yenExact(v);
+  return span;
+}
+
+/** Write the message `key` into `el` with the yen amounts `amounts` ({placeholder: number}) said by `yen`
+ * and the other `vars` as given; when an amount is rounded, the element's title says the message with the
+ * exact amounts (removed otherwise). */
+function setYenText(el, key, vars, amounts) {
+  const shown = Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, yen(v)]));
+  const exact = Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, yenExact(v)]));
+  el.textContent = t(key, { ...vars, ...shown });
+  const full = t(key, { ...vars, ...exact });
+  if (full !== el.textContent) el.title = full; else el.removeAttribute("title");
+  return el.textContent;
+}
+
+export { yen, yenCell, yenExact, yenFigure, setYenText };
