@@ -82,12 +82,28 @@ class _Syntax(Exception):
         self.unknown, self.reason, self.params = unknown, reason, params or {}
 
 
+AMBIGUOUS: dict[str, tuple[str, str, str]] = {
+    "ton": ("short-ton", "the US short ton (907.185 kg)", "t"),
+    "tons": ("short-ton", "the US short ton (907.185 kg)", "t"),
+    "kt": ("knot", "the knot (a speed)", "1000 t"),
+}
+"""Unit names that the unit tables (pint's, after NIST SP 811) read otherwise than a reader
+of material flows would: ``ton`` is the short ton, not the tonne, and ``kt`` the knot, not a
+kilotonne (600 ton was read as 544.31 t). Refused, with what they mean and what to write;
+``short_ton``, ``long_ton``, ``tonne`` and ``t`` say what they mean."""
+
+
 @lru_cache(maxsize=1024)
 def _named_unit(name: str) -> UnitsContainer:
     """The unit called ``name`` (a bare name: pint's parser has nothing to evaluate)."""
     if name.lower() in _NOT_FINITE:
         raise _Syntax(f"'{name}' is not a number; write a finite value such as '5 kg'",
                       reason="not-finite")
+    if name in AMBIGUOUS:
+        reason, meaning, write = AMBIGUOUS[name]
+        raise _Syntax(f"'{name}' is {meaning} in unit tables; write '{write}' if that is "
+                      "not what you mean", reason=f"ambiguous-{reason}",
+                      params={"name": name, "write": write})
     try:
         return ureg.Unit(name)._units
     except Exception:
