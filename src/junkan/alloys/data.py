@@ -231,7 +231,7 @@ def check_library(lib: Library, source: str = "vehicles.yaml") -> None:
     """Every vehicle's components, alloys and maker exist (and the library indexes).
     :class:`ModelError` naming the vehicle, the field and what is known otherwise."""
     problems = [coded(f"vehicles.{v.id}.maker", "unknown-maker", "unknown maker {name}; known: "
-                      "{known}", name=short(v.maker), known=str(sorted(lib.makers)))
+                      "{known}", name=short(v.maker), known=listed(sorted(lib.makers)))
                 for v in lib.vehicles.values() if v.maker is not None
                 and v.maker not in lib.makers][:20]
     try:
@@ -242,7 +242,8 @@ def check_library(lib: Library, source: str = "vehicles.yaml") -> None:
                 if part["alloy"] not in lib.alloys:
                     problems.append(coded(f"vehicles.{v.id}.aluminium.{comp}.alloy",
                                           "unknown-alloy", "unknown alloy {name}; known: {known}",
-                                          name=short(part["alloy"]), known=str(sorted(lib.alloys))))
+                                          name=short(part["alloy"]),
+                                          known=listed(sorted(lib.alloys))))
                 if comp not in lib.components:
                     problems.append(coded(f"vehicles.{v.id}.aluminium.{comp}",
                                           "unknown-component", "unknown component {name}; "

@@ -335,34 +335,34 @@ def _checked(lib: Library, stock: dict[str, float], buyer: Buyer | str, probabil
         if buyer not in lib.buyers:
             raise PlanError.of(coded("", "unknown-buyer", "unknown buyer {name}; known: "
                                      "{known}", name=short(buyer),
-                                     known=str(sorted(lib.buyers))))
+                                     known=listed(sorted(lib.buyers))))
         buyer = lib.buyers[buyer]
     if not 0.5 <= probability < 1:
         raise PlanError.of(coded("", "probability-range", "probability must be in [0.5, 1)"))
     bad = [v for v in stock if v not in lib.vehicles]
     if bad:
         raise PlanError.of(coded("stock", "unknown-vehicles", "unknown vehicle(s) {names}; "
-                                 "known: {known}", names=short(bad),
+                                 "known: {known}", names=listed(bad),
                                  known=listed(sorted(lib.vehicles))))
     neg = {v: c for v, c in stock.items() if c < 0}
     if neg:
         raise PlanError.of(coded("stock", "counts-negative", "negative counts {counts}",
-                                 counts=short(neg)))
+                                 counts=listed(f"{v}: {c:g}" for v, c in neg.items())))
     part = {v: c for v, c in stock.items() if not float(c).is_integer()}
     if part:
         raise PlanError.of(coded("stock", "counts-not-whole", "counts must be whole vehicles "
                                  "(a plan shreds and dismantles whole vehicles); got {counts}",
-                                 counts=short(part)))
+                                 counts=listed(f"{v}: {c:g}" for v, c in part.items())))
     unknown = [c for c in removable or [] if c not in lib.dismantling]
     if unknown:
         raise PlanError.of(coded("removable", "no-dismantling-option", "no dismantling option "
-                                 "for {names}; options: {options}", names=short(unknown),
-                                 options=str(sorted(lib.dismantling))))
+                                 "for {names}; options: {options}", names=listed(unknown),
+                                 options=listed(sorted(lib.dismantling))))
     not_legal = [c for c in relax_legal if c not in lib.legal_removals()]
     if not_legal:
         raise PlanError.of(coded("relax_legal", "not-legal-removal", "{names} is not a legally "
-                                 "required removal; those are {legal}", names=short(not_legal),
-                                 legal=str(lib.legal_removals())))
+                                 "required removal; those are {legal}", names=listed(not_legal),
+                                 legal=listed(lib.legal_removals())))
     if not any(c > 0 for c in stock.values()):
         raise PlanError.of(coded("stock", "no-vehicles-on-hand", "no vehicles on hand"))
     return buyer

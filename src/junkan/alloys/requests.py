@@ -13,7 +13,7 @@ from junkan.alloys.feedback import Estimates
 from junkan.alloys.predict import FeedError, FeedPlan
 from junkan.alloys.sorter import Sorter, shipped_sorters
 from junkan.core.base import Strict
-from junkan.core.errors import coded, short
+from junkan.core.errors import coded, listed, short
 
 
 class PredictRequest(FeedPlan):
@@ -80,14 +80,14 @@ def resolve_sorter(spec: str | Sorter | None) -> Sorter | None:
     if spec not in sorters:
         raise FeedError.of(coded("", "unknown-sorter", "unknown sorter {name}; shipped: {known} "
                                  "(or give a matrix)", name=short(spec),
-                                 known=str(sorted(sorters))))
+                                 known=listed(sorted(sorters))))
     return sorters[spec]
 
 
 def resolve_buyer(lib: Library, name: str) -> Buyer:
     if name not in lib.buyers:
         raise FeedError.of(coded("", "unknown-buyer", "unknown buyer {name}; known: {known}",
-                                 name=short(name), known=str(sorted(lib.buyers))))
+                                 name=short(name), known=listed(sorted(lib.buyers))))
     return lib.buyers[name]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from junkan.core.errors import JunkanError, Problem, coded, short
+from junkan.core.errors import JunkanError, Problem, coded, listed, short
 
 MAX_VOLTAGE_V = 100_000.0
 """Largest voltage accepted anywhere (high-voltage customers receive 6.6 kV)."""
@@ -178,7 +178,7 @@ def plant_from_dict(doc: object, name: str = "<circuits>") -> Plant:
             raise refused(f"{name}: {where}", "circuit-unknown-fields",
                           "unknown field(s) {names}; known: {known}",
                           names=short(sorted(map(str, unknown))),
-                          known=str(sorted(_CIRCUIT_KEYS)))
+                          known=listed(sorted(_CIRCUIT_KEYS)))
         phases = spec.get("phases", 3)
         if phases not in (1, 3):
             raise refused(f"{name}: {where}.phases", "phases-one-or-three",
