@@ -227,15 +227,21 @@ def _noting_duplicates(twice: list[tuple[dict[str, Any], str]]
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = dict(pairs)
         if len(obj) != len(pairs) and len(twice) < 100:
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    twice.append((obj, key))
-                    break
-                seen.add(key)
+            twice.append((obj, typing.cast(str, repeated_key(pairs))))
         return obj
 
     return hook
+
+
+def repeated_key(pairs: list[tuple[str, Any]]) -> str | None:
+    """The first key that an object's ``pairs`` (what a ``json.loads`` object hook is given)
+    give a second time; ``None`` if each is given once."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
 
 
 def _parse_yaml(text: str, source: str, lim: Limits) -> Any:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from junkan.core.documents import repeated_key
 from junkan.core.errors import JunkanError
 from junkan.sensing.generator import CHANNELS, DT
 
@@ -83,9 +84,7 @@ def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     repeated key: a reading sent as ``{"seq": 1, "seq": 2}`` is refused, not guessed)."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise SampleError(f"the key {key!r} is given twice in one object")
+        raise SampleError(f"the key {repeated_key(pairs)!r} is given twice in one object")
     return obj
 
 
