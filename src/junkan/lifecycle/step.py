@@ -135,13 +135,14 @@ def allocate(
     use_s = np.minimum(pools[..., 1, :], dem_s)
     pools[..., 0, :] -= use_p
     pools[..., 1, :] -= use_s
-    rem_p, rem_s = dem_p - use_p, dem_s - use_s
-    rem = rem_p + rem_s
-    take = np.minimum(pools[..., 2, :], rem)
-    pools[..., 2, :] -= take
-    share = np.divide(take, rem, out=np.zeros_like(rem), where=rem > 0)
-    use_p = use_p + share * rem_p
-    use_s = use_s + share * rem_s
+    if pools[..., 2, :].any():  # most models send nothing to ``both``: nothing to share
+        rem_p, rem_s = dem_p - use_p, dem_s - use_s
+        rem = rem_p + rem_s
+        take = np.minimum(pools[..., 2, :], rem)
+        pools[..., 2, :] -= take
+        share = np.divide(take, rem, out=np.zeros_like(rem), where=rem > 0)
+        use_p = use_p + share * rem_p
+        use_s = use_s + share * rem_s
     return (
         np.divide(use_p, dem_p, out=np.zeros_like(use_p), where=dem_p > 0),
         np.divide(use_s, dem_s, out=np.zeros_like(use_s), where=dem_s > 0),
@@ -278,8 +279,9 @@ class Stepper:
             surplus_sec,
         )
         # pools for next year
-        self.pool_prod = blocks["prod"].copy()
-        self.pool_part = blocks["part"].copy()
+        # (fresh arrays of this year's routing, held by nothing else: no copy)
+        self.pool_prod = blocks["prod"]
+        self.pool_part = blocks["part"]
         self.pool_sec = sec_closed
         n_q, c = len(self.c.parts), self.c
         in_re = self.s_re[..., :n].sum(axis=-1)
@@ -382,9 +384,18 @@ class Stepper:
             repl_demand[..., c.repl_inst] = failed
         pools = self.pool_part.reshape(*lead, 3, n_q).copy()
         for level, top, up, prod, types, qty in self.level_ix:
-            dem_p = np.where(top, take(new, prod), take(made_p, up)) * qty
-            dem_s = np.where(top, 0.0, take(made_s, up)) * qty + take(repl_demand, level)
-            put(embedded, level, np.where(top, 0.0, take(reused, up) + take(embedded, up)) * qty)
+            if top.all():  # depth 0: every instance sits in its product
+                dem_p = take(new, prod) * qty
+                dem_s = take(repl_demand, level)  # embedded: none (zeros already)
+            elif not top.any():  # deeper: every instance sits in a part
+                dem_p = take(made_p, up) * qty
+                dem_s = take(made_s, up) * qty + take(repl_demand, level)
+                put(embedded, level, (take(reused, up) + take(embedded, up)) * qty)
+            else:
+                dem_p = np.where(top, take(new, prod), take(made_p, up)) * qty
+                dem_s = np.where(top, 0.0, take(made_s, up)) * qty + take(repl_demand, level)
+                put(embedded, level,
+                    np.where(top, 0.0, take(reused, up) + take(embedded, up)) * qty)
             phi_p, phi_s = allocate(pools, bincount(types, dem_p, n_q), bincount(types, dem_s, n_q))
             rp, rs = take(phi_p, types) * dem_p, take(phi_s, types) * dem_s
             put(reused, level, rp + rs)
