@@ -38,7 +38,7 @@ def compute(file: Path, frameworks: list[str], years: str | None
     """The indicators of the flow model in ``file`` (by its name), or of every scenario of
     the lifecycle model in it (by scenario, with trade-offs against the baseline)."""
     doc = read_document(file)
-    if "inflows" in doc or "outflows" in doc:
+    if indicators.is_flow_document(doc):  # the decision POST /api/indicators makes
         flows = indicators.load(doc=doc, source=str(file))
         return {flows.name: indicators.run(flows, frameworks)}
     model = lifecycle.load(file)

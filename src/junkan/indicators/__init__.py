@@ -19,12 +19,12 @@ The verbs::
 from junkan.indicators.api import IndicatorResult, load, run
 from junkan.indicators.compute import FRAMEWORKS, from_lifecycle, scenario_indicators
 from junkan.indicators.compute import compute as compute  # earlier form of run
-from junkan.indicators.inputs import FlowModel
+from junkan.indicators.inputs import FlowModel, is_flow_document
 from junkan.indicators.inputs import load_flow_model as load_flow_model  # earlier name of load
 from junkan.indicators.mci import material_circularity as material_circularity
 from junkan.indicators.report import indicators_page
 from junkan.indicators.values import STATUS_TEXT, Indicator, IndicatorInputError
 
 __all__ = ["FlowModel", "FRAMEWORKS", "from_lifecycle", "Indicator", "IndicatorInputError",
-           "IndicatorResult", "indicators_page", "load", "run", "scenario_indicators",
-           "STATUS_TEXT"]
+           "IndicatorResult", "indicators_page", "is_flow_document", "load", "run",
+           "scenario_indicators", "STATUS_TEXT"]

@@ -9,7 +9,14 @@ from typing import Any, TypedDict
 from junkan.core.errors import short
 from junkan.indicators.cti import circular_transition_indicators
 from junkan.indicators.esrs_e5 import esrs_e5
-from junkan.indicators.inputs import Finance, FlowModel, Inflow, Outflow, ProductUse
+from junkan.indicators.inputs import (
+    Finance,
+    FlowModel,
+    Inflow,
+    Outflow,
+    ProductUse,
+    feedstock_efficiency,
+)
 from junkan.indicators.iso59020 import iso59020_core
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
@@ -23,14 +30,55 @@ MCI_NOTES = ("the equations of the 2015 methodology were not read; they agree wi
 ACTOR_NOTES = ("junkan's own per-actor reading of a simulation, not a framework's definition",)
 
 
+def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] | None
+                          ) -> tuple[float, tuple[str, ...]]:
+    """A product's E_F and the note saying where it came from (none when it states it)."""
+    if p.recycling_efficiency_feedstock is not None:
+        return p.recycling_efficiency_feedstock, ()
+    if p.recycled_feedstock == 0:
+        return 1.0, ()  # W_F = 0 whatever E_F
+    if from_inflows is not None:
+        ef, names = from_inflows
+        return ef, (f"E_F = {ef:.6g}: not given for the product; taken from the inflows' "
+                    f"recycling_efficiency ({', '.join(names)}; recycled-mass-weighted "
+                    "harmonic mean, inflows with a recycled share that do not state it as 1.0)",)
+    return 1.0, ("E_F (efficiency of the recycling that made the recycled feedstock) not "
+                 "given, for the product or the inflows: taken as 1.0 (no losses, W_F = 0)",)
+
+
+def _company(fm: FlowModel, values: list[float]) -> list[Indicator]:
+    """The revenue-weighted company MCI: not computed while a product's revenue is missing."""
+    revenues = [p.revenue for p in fm.products]
+    if not values or (len(values) == 1 and not revenues[0]):
+        return []  # one product without revenue: its own MCI says it all
+    missing = [i for i, r in enumerate(revenues) if r is None]
+    comp: float | None = None
+    reason: str | None
+    if len(missing) == len(revenues):
+        reason = ("revenue not given (products[].revenue, the normalising factor R_i of "
+                  "every product)")
+    elif missing:
+        reason = (f"revenue not given for {', '.join(f'products[{i}].revenue' for i in missing)}"
+                  "; the company MCI weights every product by its revenue")
+    else:
+        comp = company_circularity(values, [r or 0.0 for r in revenues])
+        reason = None if comp is not None else "total revenue is zero"
+    return [Indicator("mci.company", comp, "fraction", "Σ MCI_i R_i / Σ R_i (R = revenue)",
+                      MCI_SOURCE, {"products": len(values)}, reason=reason, notes=MCI_NOTES)]
+
+
 def mci(fm: FlowModel) -> list[Indicator]:
-    """Product MCI for each product, and the revenue-weighted company MCI."""
+    """Product MCI for each product, and the revenue-weighted company MCI (not computed while
+    a product's revenue is missing). A product's E_F is its ``recycling_efficiency_feedstock``,
+    else the inflows' ``recycling_efficiency`` (:func:`feedstock_efficiency`), else 1.0."""
     out = []
-    values, weights = [], []
+    values = []
+    from_inflows = feedstock_efficiency(fm.inflows)
     for p in fm.products:
         x_l = p.lifetime / p.industry_lifetime if p.lifetime and p.industry_lifetime else 1.0
         x_u = (p.use_intensity / p.industry_use_intensity
                if p.use_intensity and p.industry_use_intensity else 1.0)
+        ef, ef_notes = _feedstock_efficiency(p, from_inflows)
         r = material_circularity(
             p.mass, recycled_feedstock=p.recycled_feedstock,
             reused_feedstock=p.reused_feedstock,
@@ -39,22 +87,16 @@ def mci(fm: FlowModel) -> list[Indicator]:
             collected_for_reuse=p.collected_for_reuse, composted=p.composted,
             energy_recovered=p.energy_recovered,
             recycling_efficiency_eol=p.recycling_efficiency_eol,
-            recycling_efficiency_feedstock=p.recycling_efficiency_feedstock,
+            recycling_efficiency_feedstock=ef,
             lifetime_ratio=x_l, use_intensity_ratio=x_u)
         out.append(Indicator(f"mci.product.{p.name}", r.mci, "fraction",
                              "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)",
                              MCI_SOURCE, {"M_kg": r.mass, "V_kg": r.v, "W0_kg": r.w0,
                                           "WC_kg": r.wc, "WF_kg": r.wf, "W_kg": r.w,
-                                          "LFI": r.lfi, "X": r.x}, notes=MCI_NOTES))
+                                          "E_F": ef, "LFI": r.lfi, "X": r.x},
+                             notes=MCI_NOTES + ef_notes))
         values.append(r.mci)
-        weights.append(p.revenue)
-    if len(values) > 1 or (values and weights[0] > 0):
-        comp = company_circularity(values, weights)
-        out.append(Indicator("mci.company", comp, "fraction", "Σ MCI_i R_i / Σ R_i (R = revenue)",
-                             MCI_SOURCE, {"products": len(values)},
-                             reason=None if comp is not None else "total revenue is zero",
-                             notes=MCI_NOTES))
-    return out
+    return out + _company(fm, values)
 
 
 FRAMEWORKS: dict[str, Callable[[FlowModel], list[Indicator]]] = {
@@ -77,6 +119,20 @@ _ROUTE = {"energy_recovery": "energy_recovery", "incineration": "incineration",
           "landfill": "landfill", "export": "export", "recycling": "recycling"}
 
 
+def lifecycle_efficiencies(recycled_in: float, recycled_out: float
+                           ) -> tuple[float, float | None]:
+    """E_C and E_F of a simulated system's products from its recycling processes' input and
+    output (kg). E_C = output ÷ input (1.0 without recycling, where C_R = 0 makes it
+    irrelevant). E_F is **assumed** to be the same efficiency — the simulation does not model
+    the recycling that made the recycled feedstock; without recycling, or when it produced
+    nothing (0.0, which the MCI cannot take as E_F), it is left unstated (``None``): the MCI
+    then takes 1.0 and says so in its notes."""
+    if recycled_in <= 0:
+        return 1.0, None
+    eff = recycled_out / recycled_in
+    return eff, eff if eff > 0 else None
+
+
 def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> FlowModel:
     """The flow model of a simulated product system over ``years`` (default: all years).
 
@@ -85,7 +141,11 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     for reuse or remanufacture), each recycling process (actual recovery = its output ÷ input),
     energy recovery, landfill, export (kind ``by-product``: its treatment is unknown, so it stays
     out of the ESRS waste table). Products for MCI take the system's feedstock shares and
-    end-of-life shares."""
+    end-of-life shares; their E_C is the system's end-of-life recycling efficiency (the
+    recycling processes' output ÷ input) and, **an assumption**, so is their E_F (the
+    efficiency of the recycling that made the recycled feedstock, which the simulation does not
+    model). With no recycling, or recycling that produced nothing, E_F is not stated and the
+    MCI takes 1.0 and says so in its notes (a real 0.0 is not turned into 1.0 silently)."""
     raw, c = result.raw, result.raw.compiled
     mask = slice(None)
     if years is not None:
@@ -139,13 +199,13 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
         fu = reused / total_in
         cr = recycled_in / total_out
         cu = reuse_kg / total_out
-        eff = recycled_out / recycled_in if recycled_in > 0 else 1.0
+        e_c, e_f = lifecycle_efficiencies(recycled_in, recycled_out)
         for pi, p in enumerate(c.products):
             products.append(ProductUse(
                 name=p, mass=f"{c.product_mass[pi]} kg", recycled_feedstock=fr,
                 reused_feedstock=fu, collected_for_recycling=min(cr, 1.0),
                 collected_for_reuse=min(cu, 1.0 - min(cr, 1.0)),
-                recycling_efficiency_eol=eff, recycling_efficiency_feedstock=eff or 1.0,
+                recycling_efficiency_eol=e_c, recycling_efficiency_feedstock=e_f,
                 revenue=revenue / len(c.products)))
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
                      inflows=inflows, outflows=outflows, products=products,

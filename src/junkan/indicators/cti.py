@@ -46,28 +46,39 @@ def close_the_loop(fm: FlowModel) -> list[Indicator]:
     circ_out = recovered(fm, CTI_RECOVERY)
     linear = linear_inflow(fm)
     crit = sum(linear_mass(i) for i in fm.inflows if i.critical)
-    return [
-        ratio("cti.circular_inflow", circ_in, m_in, source=SOURCE, status="text",
-              formula="Σ m_i (reused_i + recycled_i + renewable_i) / Σ m_i",
-              inputs={"circular_inflow_t": circ_in / 1000, "inflow_t": m_in / 1000},
-              what="total inflow mass"),
-        ratio("cti.circular_outflow", circ_out, m_out, source=SOURCE, status="text",
-              formula="Σ m_j RP_j AR_j over recovery routes (reuse, refurbish, remanufacture, "
-                      "recycling, composting, digestion) / Σ m_j",
-              inputs={"circular_outflow_t": circ_out / 1000, "outflow_t": m_out / 1000},
-              what="total outflow mass", notes=_outflow_notes(fm)),
-        ratio("cti.circularity", circ_in + circ_out, m_in + m_out, source=SOURCE,
-              status="text", formula="(M_in %CI + M_out %CO) / (M_in + M_out)",
-              inputs={"inflow_t": m_in / 1000, "outflow_t": m_out / 1000},
-              what="inflow + outflow mass"),
-        ratio("cti.critical_material", crit, linear, source=f"{CALC}, % critical inflow",
-              formula="critical mass in the linear inflow / linear-inflow mass",
-              inputs={"critical_linear_t": crit / 1000, "linear_inflow_t": linear / 1000},
-              what="linear inflow", scale=m_in,
-              notes=("CTI defines % critical inflow as the share of critical materials in the "
-                     "linear inflow (from v1.0 on, as summarised); the v4.0 text was not read",
-                     NOT_READ)),
-    ]
+    ci = ratio("cti.circular_inflow", circ_in, m_in, source=SOURCE, status="text",
+               formula="Σ m_i (reused_i + recycled_i + renewable_i) / Σ m_i",
+               inputs={"circular_inflow_t": circ_in / 1000, "inflow_t": m_in / 1000},
+               what="total inflow mass")
+    co = ratio("cti.circular_outflow", circ_out, m_out, source=SOURCE, status="text",
+               formula="Σ m_j RP_j AR_j over recovery routes (reuse, refurbish, remanufacture, "
+                       "recycling, composting, digestion) / Σ m_j",
+               inputs={"circular_outflow_t": circ_out / 1000, "outflow_t": m_out / 1000},
+               what="total outflow mass", notes=_outflow_notes(fm))
+    return [ci, co, _circularity(ci, co, circ_in + circ_out, m_in, m_out), ratio(
+        "cti.critical_material", crit, linear, source=f"{CALC}, % critical inflow",
+        formula="critical mass in the linear inflow / linear-inflow mass",
+        inputs={"critical_linear_t": crit / 1000, "linear_inflow_t": linear / 1000},
+        what="linear inflow", scale=m_in,
+        notes=("CTI defines % critical inflow as the share of critical materials in the "
+               "linear inflow (from v1.0 on, as summarised); the v4.0 text was not read",
+               NOT_READ))]
+
+
+def _circularity(ci: Indicator, co: Indicator, circular: float, m_in: float,
+                 m_out: float) -> Indicator:
+    """% circularity, the mass-weighted average of % circular inflow and % circular outflow
+    (``circular`` = circular inflow + circular outflow mass): null with the reason when either
+    side is not defined (no inflow or no outflow mass)."""
+    formula = "(M_in %CI + M_out %CO) / (M_in + M_out)"
+    inputs = {"inflow_t": m_in / 1000, "outflow_t": m_out / 1000}
+    missing = [f"{i.key} is not defined ({i.reason})" for i in (ci, co) if i.value is None]
+    if missing:
+        return Indicator("cti.circularity", None, "fraction", formula, SOURCE, inputs,
+                         reason="the average of circular inflow and outflow needs both: "
+                                + "; ".join(missing), status="text")
+    return Indicator("cti.circularity", circular / (m_in + m_out), "fraction", formula, SOURCE,
+                     inputs, status="text")
 
 
 def optimize_the_loop(fm: FlowModel) -> list[Indicator]:

@@ -12,6 +12,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.errors import ModelError, Problem
 from junkan.core.fields import Duration, Fraction, Mass, quantity_converter
 
 Energy = Annotated[float, BeforeValidator(quantity_converter("MWh", "energy"))]
@@ -44,8 +45,11 @@ class Inflow(Strict):
     """Share that is reused (components, products)."""
     recycled: Fraction = 0.0
     """Share that is recycled (secondary) material."""
-    recycling_efficiency: Fraction = 1.0
-    """Efficiency of the process that made the recycled share (MCI E_F)."""
+    recycling_efficiency: Fraction | None = None
+    """Efficiency of the recycling process that made the recycled share (the MCI's E_F: the
+    recycled kg out per kg of scrap in). A product that does not state its own
+    ``recycling_efficiency_feedstock`` takes its E_F from the inflows
+    (:func:`feedstock_efficiency`); only with a recycled share above 0."""
     renewable: Fraction = 0.0
     """Share that is virgin renewable material from sustained production."""
     critical: bool = False
@@ -58,6 +62,14 @@ class Inflow(Strict):
         if self.reused + self.recycled + self.renewable > 1 + 1e-12:
             raise ValueError(f"reused + recycled + renewable = "
                              f"{self.reused + self.recycled + self.renewable:.6g}, above 1")
+        if self.recycling_efficiency is not None:
+            if self.recycled == 0:
+                raise ValueError("recycling_efficiency is the efficiency of the process that "
+                                 "made the recycled share (MCI E_F), but recycled is 0; give "
+                                 "recycled or drop recycling_efficiency")
+            if self.recycling_efficiency == 0:
+                raise ValueError("recycling_efficiency must be above 0 when there is a "
+                                 "recycled share (MCI W_F = M (1 − E_F) F_R / E_F)")
         return self
 
 
@@ -90,14 +102,18 @@ class ProductUse(Strict):
     composted: Fraction = 0.0
     energy_recovered: Fraction = 0.0
     recycling_efficiency_eol: Fraction = 1.0
-    recycling_efficiency_feedstock: Fraction = 1.0
+    recycling_efficiency_feedstock: Fraction | None = None
+    """E_F: efficiency of the recycling process that made the recycled feedstock. Not given:
+    taken from the inflows' ``recycling_efficiency`` (:func:`feedstock_efficiency`), else
+    1.0 (no losses), which the product's MCI notes say."""
     lifetime: Duration | None = None
     industry_lifetime: Duration | None = None
     industry_lifetime_source: str | None = None
     use_intensity: float | None = Field(default=None, gt=0)
     industry_use_intensity: float | None = Field(default=None, gt=0)
     industry_use_intensity_source: str | None = None
-    revenue: float = Field(default=0.0, ge=0)
+    revenue: float | None = Field(default=None, ge=0)
+    """The company MCI's weight R_i; with two or more products every product needs it."""
 
     @model_validator(mode="after")
     def _sources(self) -> ProductUse:
@@ -237,6 +253,53 @@ class FlowModel(Strict):
     water: WaterUse | None = None
     finance: Finance | None = None
 
+    @model_validator(mode="after")
+    def _unique_products(self) -> FlowModel:
+        seen: dict[str, int] = {}
+        for i, p in enumerate(self.products):
+            if p.name in seen:
+                raise ValueError(f"products[{seen[p.name]}] and products[{i}] are both named "
+                                 f"{p.name!r}; each product needs its own name (its MCI is "
+                                 f"mci.product.<name>)")
+            seen[p.name] = i
+        return self
+
+
+def feedstock_efficiency(inflows: list[Inflow]) -> tuple[float, list[str]] | None:
+    """The E_F of the recycled feedstock from the inflows that state ``recycling_efficiency``:
+    the harmonic mean weighted by recycled mass, Σ m_i r_i / Σ (m_i r_i / E_i), so that
+    M (1 − E_F) F_R / E_F equals the sum of each inflow's losses W_F. Inflows with a recycled
+    share that do not state it count as 1.0. ``None`` when no inflow states it; otherwise the
+    value and the names of the inflows that stated it."""
+    stated = [i for i in inflows if i.recycling_efficiency is not None and i.recycled > 0]
+    if not stated:
+        return None
+    recycled = [(i.mass * i.recycled, i.recycling_efficiency or 1.0) for i in inflows
+                if i.recycled > 0]
+    total = sum(m for m, _ in recycled)
+    return total / sum(m / e for m, e in recycled), [i.name for i in stated]
+
+
+FLOW_SECTIONS = ("inflows", "outflows", "energy", "water", "finance")
+"""Top-level sections only a flow model has."""
+LIFECYCLE_SECTIONS = ("junkan", "years", "actors", "materials", "parts", "processes", "modes",
+                      "scenarios", "headline", "uncertainty", "uses", "baseline_name")
+"""Top-level sections only a lifecycle model has (its ``products`` is a mapping, a flow
+model's a list)."""
+
+
+def is_flow_document(doc: Any) -> bool:
+    """Whether a parsed document is a flow model (the one decision of ``junkan indicators``
+    and ``POST /api/indicators``): it has a flow section (inflows, outflows, energy, water,
+    finance) or a list of products, or none of a lifecycle model's sections (years, actors,
+    materials … or ``products`` as a mapping)."""
+    if not isinstance(doc, dict):
+        return True  # validation names what is wrong
+    if any(k in doc for k in FLOW_SECTIONS) or isinstance(doc.get("products"), list):
+        return True
+    return not (any(k in doc for k in LIFECYCLE_SECTIONS)
+                or isinstance(doc.get("products"), dict))
+
 
 def load_flow_model(path: str | Path | None = None, *, text: str | None = None,
                     doc: dict[str, Any] | None = None, source: str = "<flows>") -> FlowModel:
@@ -249,4 +312,11 @@ def load_flow_model(path: str | Path | None = None, *, text: str | None = None,
         if text is None:
             raise ValueError("give a path, text or doc")
         doc = parse_document(text, source=source)
+    if not is_flow_document(doc):
+        keys = [k for k in (*LIFECYCLE_SECTIONS, "products") if k in doc]
+        raise ModelError([Problem("", f"not a flow model: it has {', '.join(keys)} (sections "
+                                      "of a lifecycle model) and none of inflows, outflows, a "
+                                      "list of products, energy, water, finance; a lifecycle "
+                                      "model's indicators come from `junkan indicators FILE` "
+                                      "or a lifecycle run")], source)
     return validate_with(FlowModel, doc, source)
