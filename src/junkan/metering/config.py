@@ -177,7 +177,7 @@ def plant_from_dict(doc: object, name: str = "<circuits>") -> Plant:
         if unknown := set(spec) - _CIRCUIT_KEYS:
             raise refused(f"{name}: {where}", "circuit-unknown-fields",
                           "unknown field(s) {names}; known: {known}",
-                          names=short(sorted(map(str, unknown))),
+                          names=listed(sorted(map(str, unknown))),
                           known=listed(sorted(_CIRCUIT_KEYS)))
         phases = spec.get("phases", 3)
         if phases not in (1, 3):
