@@ -128,7 +128,7 @@ def test_alloy_plan_and_feed_rules() -> None:
         "counts": "makerA_kei_2008_icev: -1"}
     assert "no-dismantling-option" in _alloys(plan(removable=["roof"]))
     assert _alloys(plan(relax_legal=["wheels"]))["not-legal-removal"].limits == {
-        "names": "['wheels']", "legal": "['battery_cells']"}
+        "names": "wheels", "legal": "battery_cells"}
     assert "no-vehicles-on-hand" in _alloys(plan(stock={"makerA_kei_2008_icev": 0}))
     assert "product-needs-sorter" in _alloys(plan(product="cast"))
     assert "product-not-a-bin" in _alloys(plan(product="gold", sorter="libs"))
