@@ -41,29 +41,48 @@ def test_scripts_are_small_modules() -> None:
         assert "http://" not in text and "https://" not in text, script.name  # no CDN
 
 
+EMPTY_SIDES = """
+name: empty-sides
+currency: JPY
+inflows: [{name: ore, mass: 10 t}]
+products:
+  - {name: a, mass: 1 kg, recycled_feedstock: 0.5, collected_for_recycling: 0.5,
+     lifetime: 5 year, industry_lifetime: 5 year, industry_lifetime_source: test, revenue: 0}
+  - {name: b, mass: 1 kg, recycled_feedstock: 0.2, collected_for_recycling: 0.1,
+     lifetime: 5 year, industry_lifetime: 5 year, industry_lifetime_source: test, revenue: 0}
+"""
+"""A flow model with no outflow and no revenue: reasons the examples do not give."""
+
+
 def test_the_indicators_words_are_catalogued_as_the_service_says_them() -> None:
     """The page says an indicator's formula (by key) and why it cannot be computed (by the
-    service's English words, mapped to a code in core.js) in Japanese: every reason core.js
-    maps is one the indicators give, word for word, and the examples' formulas with words
+    reason's code, ``indreason.<code>``) in Japanese: every reason the examples' indicators
+    and a flow model with empty sides give has a code whose English wording, filled with its
+    parameters, is the service's reason word for word, and the examples' formulas with words
     in them have a Japanese wording."""
     from junkan import indicators, lifecycle
+    from junkan.core.errors import fill_in
 
-    en = _catalogue("en")
-    core = (STATIC / "core.js").read_text("utf-8")
-    found_map = re.search(r"const IND_REASONS = Object.freeze\((\{.*?\})\);", core)
-    assert found_map is not None
-    mapped = json.loads(found_map.group(1))
-    assert {f"indreason.{c}" for c in mapped.values()} <= set(en)
-    assert all(en[f"indreason.{c}"] == text for text, c in mapped.items())
+    en, ja = _catalogue("en"), _catalogue("ja")
     found: dict[str, tuple[str, str | None]] = {}
-    for name in ("compressor_magnet", "atm_reuse"):
-        path = STATIC.parents[1] / "data" / "examples" / f"{name}.yaml"
-        res = lifecycle.run(lifecycle.load(path))
-        for inds in indicators.run(res).indicators.values():
+    coded: list[tuple[str, str | None, dict[str, str]]] = []
+    runs = [indicators.run(lifecycle.run(lifecycle.load(
+        STATIC.parents[1] / "data" / "examples" / f"{name}.yaml")))
+        for name in ("compressor_magnet", "atm_reuse")]
+    runs.append(indicators.run(indicators.load(text=EMPTY_SIDES, source="empty.yaml")))
+    for n, res in enumerate(runs):
+        for inds in res.indicators.values():
             for ind in inds:
-                found[ind.key] = (ind.formula, ind.reason)
-    reasons = {r for _, r in found.values() if r}
-    assert reasons and reasons <= set(mapped), sorted(reasons - set(mapped))
+                if n < 2:  # the examples' formulas
+                    found.setdefault(ind.key, (ind.formula, ind.reason))
+                if ind.reason:
+                    coded.append((ind.reason, ind.reason_code, dict(ind.reason_params)))
+    assert coded
+    for reason, code, params in coded:
+        assert code is not None, reason
+        assert f"indreason.{code}" in en and f"indreason.{code}" in ja, code
+        if code != "circularity-needs-both":  # it also quotes the sides' own reasons
+            assert fill_in(en[f"indreason.{code}"], params) == reason
     worded = {k for k, (f, _) in found.items() if re.search(r"[a-z]{4}", f or "")}
     missing = {k for k in worded if f"indformula.{k}" not in en
                and f"indformula.{'.'.join(k.split('.')[:2])}" not in en}

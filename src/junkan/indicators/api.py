@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pandas as pd
 
@@ -33,6 +33,11 @@ class IndicatorJson(TypedDict):
     notes: list[str]
     """What could not be read or what junkan assumed."""
     inputs: dict[str, Any]
+    reason_code: NotRequired[str]
+    """The reason as a code (``indreason.<code>`` in the web page's catalogues), where it has
+    one."""
+    reason_params: NotRequired[dict[str, str]]
+    """What that reason quotes (field names, indicator keys)."""
 
 
 FRAME_COLUMNS = ("framework", "key", "value", "unit", "formula", "source", "reason", "status",

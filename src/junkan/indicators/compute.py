@@ -54,17 +54,24 @@ def _company(fm: FlowModel, values: list[float]) -> list[Indicator]:
     missing = [i for i, r in enumerate(revenues) if r is None]
     comp: float | None = None
     reason: str | None
+    code: str | None = None
+    params: dict[str, str] = {}
     if len(missing) == len(revenues):
         reason = ("revenue not given (products[].revenue, the normalising factor R_i of "
                   "every product)")
+        code = "revenue-not-given"
     elif missing:
-        reason = (f"revenue not given for {', '.join(f'products[{i}].revenue' for i in missing)}"
-                  "; the company MCI weights every product by its revenue")
+        fields = ", ".join(f"products[{i}].revenue" for i in missing)
+        reason = (f"revenue not given for {fields}; the company MCI weights every product by "
+                  "its revenue")
+        code, params = "revenue-missing", {"fields": fields}
     else:
         comp = company_circularity(values, [r or 0.0 for r in revenues])
         reason = None if comp is not None else "total revenue is zero"
+        code = None if comp is not None else "revenue-zero"
     return [Indicator("mci.company", comp, "fraction", "Σ MCI_i R_i / Σ R_i (R = revenue)",
-                      MCI_SOURCE, {"products": len(values)}, reason=reason, notes=MCI_NOTES)]
+                      MCI_SOURCE, {"products": len(values)}, reason=reason, notes=MCI_NOTES,
+                      reason_code=code, reason_params=params)]
 
 
 def mci(fm: FlowModel) -> list[Indicator]:
@@ -255,7 +262,7 @@ def actor_indicators(result: Result) -> dict[str, list[Indicator]]:
             {"revenue": float(revenue), "purchases": float(purchases),
              "circulation_cost": float(circ)},
             reason=None if circ > 0 else "no circulation cost", status="inferred",
-            notes=ACTOR_NOTES))
+            notes=ACTOR_NOTES, reason_code=None if circ > 0 else "circulation-cost-zero"))
         out[actor] = items
     return out
 

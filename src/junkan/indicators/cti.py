@@ -76,7 +76,9 @@ def _circularity(ci: Indicator, co: Indicator, circular: float, m_in: float,
     if missing:
         return Indicator("cti.circularity", None, "fraction", formula, SOURCE, inputs,
                          reason="the average of circular inflow and outflow needs both: "
-                                + "; ".join(missing), status="text")
+                                + "; ".join(missing), status="text",
+                         reason_code="circularity-needs-both", reason_params={
+                             "missing": ", ".join(i.key for i in (ci, co) if i.value is None)})
     return Indicator("cti.circularity", circular / (m_in + m_out), "fraction", formula, SOURCE,
                      inputs, status="text")
 
@@ -131,9 +133,10 @@ def water(fm: FlowModel) -> list[Indicator]:
     ]
 
 
-def value_the_loop(fm: FlowModel, circularity: float | None,
-                   circularity_reason: str | None) -> list[Indicator]:
-    """% renewable energy, circular material productivity and CTI revenue."""
+def value_the_loop(fm: FlowModel, circ: Indicator) -> list[Indicator]:
+    """% renewable energy, circular material productivity and CTI revenue (``circ``: the
+    company's % circularity, whose reason a CTI revenue without it takes)."""
+    circularity = circ.value
     out = []
     if fm.energy is not None:
         e = fm.energy
@@ -156,7 +159,9 @@ def value_the_loop(fm: FlowModel, circularity: float | None,
         out.append(Indicator("cti.revenue", None if circularity is None else rev * circularity,
                              cur, "revenue × % circularity (company level)",
                              f"{CALC}, CTI revenue (from v2.0)", {"revenue": rev},
-                             reason=None if circularity is not None else circularity_reason,
+                             reason=None if circularity is not None else circ.reason,
+                             reason_code=None if circularity is not None else circ.reason_code,
+                             reason_params={} if circularity is not None else circ.reason_params,
                              status="inferred",
                              notes=("how CTI revenue weights revenue by circularity was not "
                                     "read; this reading (revenue × % circularity) is junkan's",
@@ -169,4 +174,4 @@ def circular_transition_indicators(fm: FlowModel) -> list[Indicator]:
     closed = close_the_loop(fm)
     circ = closed[2]
     return (closed + optimize_the_loop(fm) + water(fm)
-            + value_the_loop(fm, circ.value, circ.reason))
+            + value_the_loop(fm, circ))

@@ -117,7 +117,8 @@ def water(fm: FlowModel) -> list[Indicator]:
         quality = Indicator(quality.key, None, "fraction", quality.formula, quality.source,
                             quality.inputs, status="text", notes=quality.notes,
                             reason="water discharged at quality exceeds water withdrawn; "
-                                   "A.5.3 is a share of the water withdrawn")
+                                   "A.5.3 is a share of the water withdrawn",
+                            reason_code="water-quality-exceeds")
     return [
         ratio("iso59020.water_circular_sources", w.withdrawn_circular, w.withdrawn,
               source=src("A.5.2", "A.9"), status="text",
@@ -158,7 +159,8 @@ def economic(fm: FlowModel) -> list[Indicator]:
     if b is None:
         out.append(Indicator(key, None, "ratio", formula, src("A.6.3", "A.13"), {},
                              reason="needs finance.base_period (revenue and total_inflow of "
-                                    "an earlier period)", status="inferred", notes=notes))
+                                    "an earlier period)", status="inferred", notes=notes,
+                             reason_code="base-period"))
     else:
         out.append(ratio(key, f.revenue / b.revenue, m_in / b.total_inflow, unit="ratio",
                          source=src("A.6.3", "A.13"), status="inferred", formula=formula,

@@ -38,10 +38,12 @@ def rap(fm: FlowModel) -> list[Indicator]:
     formula = "value added / (variable circulation cost + Σ capex / legal life / actual-life index)"
     if f.value_added is None:
         return [Indicator("rap", None, "ratio", formula, SOURCE, inputs,
-                          reason="value_added not given", notes=NOTES)]
+                          reason="value_added not given", notes=NOTES,
+                          reason_code="value-added")]
     if cost == 0:
         return [Indicator("rap", None, "ratio", formula, SOURCE, inputs,
-                          reason="no circulation cost (denominator is zero)", notes=NOTES)]
+                          reason="no circulation cost (denominator is zero)", notes=NOTES,
+                          reason_code="circulation-cost-zero")]
     return [Indicator("rap", f.value_added / cost, "ratio", formula, SOURCE, inputs,
                       notes=NOTES)]
 

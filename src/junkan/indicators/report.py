@@ -105,6 +105,8 @@ def indicators_html(sections: list[Section], title: str,
 def as_json(results: dict[str, list[Indicator]]) -> dict[str, Any]:
     return {fw: [{"key": i.key, "value": i.value, "unit": i.unit, "formula": i.formula,
                   "source": i.source, "reason": i.reason, "status": i.status,
+                  **({"reason_code": i.reason_code, "reason_params": dict(i.reason_params)}
+                     if i.reason_code else {}),
                   "notes": list(i.notes), "inputs": {k: v for k, v in i.inputs.items()}}
                  for i in inds]
             for fw, inds in results.items()}

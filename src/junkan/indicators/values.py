@@ -52,6 +52,9 @@ class Indicator:
     source: where the formula comes from (document, version, clause).
     inputs: the numbers that went in.
     reason: why ``value`` is ``None`` (e.g. a zero denominator).
+    reason_code: that reason as a code (``indreason.<code>`` in the web page's catalogues),
+        with the figures or names it quotes in ``reason_params``; ``None`` where the reason
+        has no code (then a page shows ``reason`` as written).
     status: how far the definition was checked (:data:`Status`).
     notes: what could not be read or what junkan assumed — shown with the value.
     """
@@ -65,6 +68,8 @@ class Indicator:
     reason: str | None = None
     status: Status = "summary"
     notes: tuple[str, ...] = ()
+    reason_code: str | None = None
+    reason_params: dict[str, str] = field(default_factory=dict)
 
     def display(self) -> str:
         if self.value is None:
@@ -77,6 +82,16 @@ class Indicator:
         return number if self.unit == "ratio" else f"{number} {self.unit}"
 
 
+ZERO_CODES = {
+    "total inflow mass": "inflow-mass-zero", "total outflow mass": "outflow-mass-zero",
+    "linear inflow": "linear-inflow-zero", "circular outflow": "circular-outflow-zero",
+    "energy consumed": "energy-zero", "net energy consumed (taken in − exported)":
+    "net-energy-zero", "total inflow": "inflow-zero", "total waste": "waste-zero",
+    "water discharged": "water-discharged-zero", "water withdrawn": "water-withdrawn-zero",
+    "biological inflow": "biological-zero", "denominator": "denominator-zero"}
+"""The code of each ``what`` of :func:`ratio` whose zero leaves a ratio undefined."""
+
+
 def ratio(key: str, num: float, den: float, *, formula: str, source: str,
           inputs: dict[str, Any], what: str = "denominator", unit: str = "fraction",
           status: Status = "summary", notes: tuple[str, ...] = (),
@@ -86,7 +101,8 @@ def ratio(key: str, num: float, den: float, *, formula: str, source: str,
     zero = den == 0 if scale is None else snap(den, scale) == 0
     if zero:
         return Indicator(key, None, unit, formula, source, inputs,
-                         reason=f"{what} is zero", status=status, notes=notes)
+                         reason=f"{what} is zero", status=status, notes=notes,
+                         reason_code=ZERO_CODES.get(what))
     return Indicator(key, num / den, unit, formula, source, inputs, status=status,
                      notes=notes)
 

@@ -157,14 +157,12 @@ const fmtKey = (key, v) => (isShare(key) ? fmtPct(v) : fmt(v));
 /** An indicator's value with its unit: a share as %, water recirculation as cycles, a ratio bare,
  * anything else with its unit (t, JPY/t …); null as "n/a (reason)". */
 function indicatorValue(i) {
-  if (i.value === null) return `${t("ind.na")} (${translated(`indreason.${IND_REASONS[i.reason]}`) ?? i.reason})`;
+  if (i.value === null) return `${t("ind.na")} (${(i.reason_code && translated(`indreason.${i.reason_code}`, i.reason_params)) ?? i.reason})`;
   if (i.unit === "fraction") return fmtPct(i.value);
   if (i.unit === "cycles") return t("ind.cycles", { n: i.value.toLocaleString(state.lang, { maximumFractionDigits: 2 }) });
   if (i.unit === "ratio") return fmt(i.value);
   return `${fmt(i.value)} ${translated(`ind.unit.${i.unit}`) ?? i.unit}`;
 }
-/** Why an indicator cannot be computed, by the service's English words → the catalogue's code. */
-const IND_REASONS = Object.freeze({"needs finance.base_period (revenue and total_inflow of an earlier period)": "base-period", "value_added not given": "value-added", "biological inflow is zero": "biological-zero", "total revenue is zero": "revenue-zero", "no circulation cost (denominator is zero)": "circulation-cost-zero"});
 /** An indicator's formula in the page's language where the catalogue has it (by key; one per
  * family of keys such as mci.product.*), else as the service writes it. */
 const formulaText = (i) => translated(`indformula.${i.key}`)
