@@ -113,6 +113,8 @@ def test_supply_templates() -> None:
     doc = copy.deepcopy(SMALL)
     doc["commodities"]["hulk"]["supply"] = {"template": "solar_panels_mid_2030s"}
     doc["destinations"][0]["capacity"]["hulk"] = "600000 t"
+    # Hokkaido's population share (17,555 t) reaches only R Hokkaido (no port hub there)
+    doc["destinations"][2]["capacity"]["hulk"] = "20000 t"
     doc["hubs"]["tiers"].append({"capacity": "600000 t", "fixed_cost": "2e8 JPY"})
     net = _net(doc)
     assert net.collected[:, 0].sum() == pytest.approx(0.9 * 500_000)

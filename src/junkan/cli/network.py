@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -140,11 +141,18 @@ def load(file: Path) -> network.Network:
         fail(exc)
 
 
+def _finite_capacity(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value}: give a finite capacity ≥ 0")
+    return value
+
+
 @app.command("cflp")
 def network_cflp(
     file: Annotated[Path, typer.Argument(help="OR-Library capacitated location file.")],
-    capacity: Annotated[float | None, typer.Option(help="Set every site's capacity (the "
-                                                        "OR-Library variants).")] = None,
+    capacity: Annotated[float | None, typer.Option(
+        help="Set every site's capacity (the OR-Library variants).",
+        callback=_finite_capacity)] = None,
     format: FormatOption = Format.table,
 ) -> None:
     """Solve a capacitated facility location instance to optimality (split demand, strong

@@ -97,6 +97,14 @@ class Limits(EnvSettings):
     olca_total_bytes: int = Field(default=256 * 2**20, ge=1)
     """Most bytes of all its entities, unpacked (256 MiB): the import holds them all, about
     3× their size in memory as parsed JSON."""
+    network_flows: int = Field(default=200_000, ge=1)
+    """Most zone → hub flows in one network scenario: 47 zones × candidate hubs (shipped ports,
+    prefectural offices and ``hubs.extra``) × commodities (200,000: about 4,200 hubs for one
+    commodity; the shipped examples need at most 3,337 = 47 × 71 × 1, the benchmark's large
+    scenario 33,840 = 47 × 60 × 12). Each flow is a MILP column with its linking row: 20,000
+    extra hubs for one commodity (940,000 flows) built a model of 734 MB before solving, and
+    1,600 extra hubs (75,200 flows) took 34 s to solve (both measured 2026-12-03). Counted
+    before any hub is placed; refused naming ``hubs.extra``."""
 
     @staticmethod
     def env(field: str) -> str:

@@ -51,6 +51,8 @@ def solve_cflp(inst: CFLPInstance, *, capacity: float | None = None, mip_rel_gap
                time_limit: float | None = None) -> CFLPSolution:
     """Solve ``inst`` (optionally with every site's capacity set to ``capacity``)."""
     m, n = inst.cost.shape
+    if capacity is not None and not (np.isfinite(capacity) and capacity >= 0):
+        raise JunkanError(f"capacity {capacity}: give a finite capacity ≥ 0")
     cap = np.full(m, float(capacity)) if capacity is not None else inst.capacity
     if cap.sum() < inst.demand.sum():
         raise JunkanError(f"infeasible: total capacity {cap.sum():g} is below total demand "

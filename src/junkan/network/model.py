@@ -13,6 +13,7 @@ import numpy as np
 
 from junkan.core.errors import ModelError, Problem, coded, listed, short
 from junkan.core.transport import ModeField
+from junkan.network.checks import check_reach, check_size, duplicate_names, far_from_prefecture
 from junkan.network.geo import (
     Place,
     UnknownPrefecture,
@@ -126,10 +127,17 @@ def _place_for(name: str, prefecture: str | int | None, lat: float | None, lon: 
     except UnknownPrefecture as exc:
         problems.append(exc.problem(f"{path}.prefecture"))
         return None
+    if (lat is None) != (lon is None):
+        problems.append(coded(f"{path}.{'lon' if lon is None else 'lat'}", "lat-lon-pair",
+                              "give both lat and lon, or neither (the prefectural office)"))
+        return None
     office = prefectures()[code - 1]
-    return Place(key=f"hub:{name}", name=name, ja=office.ja, prefecture=code,
-                 lat=lat if lat is not None else office.lat,
-                 lon=lon if lon is not None else office.lon, port=False)
+    place = Place(key=f"hub:{name}", name=name, ja=office.ja, prefecture=code,
+                  lat=lat if lat is not None else office.lat,
+                  lon=lon if lon is not None else office.lon, port=False)
+    if lat is not None:
+        far_from_prefecture(place, path, problems)
+    return place
 
 
 def _collected(sc: NetworkScenario, zones: list[Place], problems: list[Problem]) -> np.ndarray:
@@ -155,11 +163,21 @@ def _collected(sc: NetworkScenario, zones: list[Place], problems: list[Problem])
             if weight.sum() > 0:
                 collected[:, p] = (c.collection_rate * s.national_total / 1000 * share
                                    * weight / weight.sum())
+        seen: dict[int, str] = {}
         for key, mass in s.by_prefecture.items():
+            field = f"commodities.{cname}.supply.by_prefecture.{key}"
             try:
-                collected[prefecture_code(key) - 1, p] = c.collection_rate * mass / 1000
+                code = prefecture_code(key)
             except UnknownPrefecture as exc:
-                problems.append(exc.problem(f"commodities.{cname}.supply.by_prefecture.{key}"))
+                problems.append(exc.problem(field))
+                continue
+            if code in seen:
+                problems.append(coded(field, "prefecture-twice", "{name} is the same "
+                                      "prefecture as {other}; give it once",
+                                      name=short(key), other=short(seen[code])))
+                continue
+            seen[code] = key
+            collected[code - 1, p] = c.collection_rate * mass / 1000
     return collected
 
 
@@ -179,6 +197,7 @@ def _hubs(sc: NetworkScenario, zones: list[Place],
                               ja=z.ja, prefecture=z.prefecture, lat=z.lat, lon=z.lon,
                               port=False))
             tiers.append(default)
+    shipped = list(hubs)
     for n, h in enumerate(sc.hubs.extra):
         place = _place_for(h.name, h.prefecture, h.lat, h.lon, h.port, f"hubs.extra[{n}]",
                            problems, site=h.site)
@@ -186,6 +205,7 @@ def _hubs(sc: NetworkScenario, zones: list[Place],
             hubs.append(place)
             tiers.append([(t.capacity / 1000, t.fixed_cost) for t in h.tiers] if h.tiers
                          else default)
+    duplicate_names(sc, shipped, problems)
     if not hubs:
         problems.append(coded("hubs", "no-hubs", "no candidate hubs: set ports or "
                               "prefectural_capitals to true, or list extra hubs"))
@@ -306,8 +326,9 @@ def _trunk_arrays(sc: NetworkScenario, legs: dict[str, Leg], hubs: list[Place],
                 cost_hd[ok, j, m] = (sea * mode.cost + mode.handling + last * truck.cost)[ok]
                 co2_hd[ok, j, m] = (sea * mode.co2e + last * truck.co2e)[ok]
         elif name == "rail":
-            hub_rail = np.array([any(h.name == x.name and x.rail for x in sc.hubs.extra)
-                                 for h in hubs])
+            # the extra hubs come last, in order (build refuses a scenario with a problem)
+            hub_rail = np.array([False] * (len(hubs) - len(sc.hubs.extra)) +
+                                [x.rail for x in sc.hubs.extra], dtype=bool)
             for j, d in enumerate(sc.destinations):
                 if d.rail:
                     ok = hub_rail
@@ -319,6 +340,7 @@ def _trunk_arrays(sc: NetworkScenario, legs: dict[str, Leg], hubs: list[Place],
 
 def build(sc: NetworkScenario, source: str = "<scenario>") -> Network:
     """Resolve places, supply, distances and unit costs; report every problem at once."""
+    check_size(sc, source)
     problems: list[Problem] = []
     zones = prefectures()
     comms = list(sc.commodities)
@@ -348,6 +370,8 @@ def build(sc: NetworkScenario, source: str = "<scenario>") -> Network:
                                 "road-connected land; ship needs a port hub and a destination "
                                 "port) — add a port hub there or a destination",
                                 zones=", ".join(stuck))], source)  # prefectures: at most 47
+    check_reach(sc, zones, dests, collected, dcap, tiers, zone_hub_ok, cost_hd, list(legs),
+                source)
     return Network(scenario=sc, zones=zones, hubs=hubs, hub_tiers=tiers, dests=dests,
                    dest_port=dports, commodities=comms, modes=list(legs), collected=collected,
                    dest_cap=dcap, d_zone_hub=d_zh, d_hub_dest=d_hd, cost_hub_dest=cost_hd,

@@ -28,23 +28,52 @@ class CFLPInstance:
     cost: np.ndarray  # (m, n)
 
 
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """Every whitespace-separated token with its 1-based line number."""
+    return [(t, no) for no, line in enumerate(text.splitlines(), 1) for t in line.split()]
+
+
+def _checked(p: Path, vals: list[float], lines: list[int], m: int) -> None:
+    """Refuse a non-finite or negative capacity, fixed cost, demand or cost, naming the site
+    or customer (1-based, as OR-Library numbers them), the line and the value."""
+    fields = ("capacity", "fixed cost")
+    arr = np.asarray(vals[2:])
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.isfinite(arr) & (arr >= 0)))
+    if bad.size:
+        pos = int(bad[0]) + 2
+        v = vals[pos]
+        if pos < 2 + 2 * m:
+            what = f"site {(pos - 2) // 2 + 1} {fields[(pos - 2) % 2]}"
+        else:
+            j, k = divmod(pos - 2 - 2 * m, 1 + m)
+            what = f"customer {j + 1} " + ("demand" if k == 0 else f"cost from site {k}")
+        kind = "not a finite number" if not np.isfinite(v) else "negative"
+        raise JunkanError(f"{p}: line {lines[pos]}: {what} is {kind} ({v:g}); give a finite "
+                          "value ≥ 0")
+
+
 def read_orlib(path: str | Path) -> CFLPInstance:
     p = Path(path)
     try:
-        tokens = p.read_text(encoding="utf-8").split()
+        tokens = _tokens(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise JunkanError(f"{p}: cannot read the file ({exc.strerror})") from None
     try:
-        vals = [float(t) for t in tokens]
+        vals = [float(t) for t, _ in tokens]
     except ValueError as exc:
         raise JunkanError(f"{p}: not an OR-Library capacitated location file: {exc}") from None
     if len(vals) < 2:
         raise JunkanError(f"{p}: empty file; expected 'm n' on the first line")
+    if not all(np.isfinite(v) and v == int(v) for v in vals[:2]):
+        raise JunkanError(f"{p}: line {tokens[0][1]}: expected whole numbers 'm n' (sites, "
+                          f"customers), found {tokens[0][0]} {tokens[1][0]}")
     m, n = int(vals[0]), int(vals[1])
     need = 2 + 2 * m + n * (1 + m)
     if m <= 0 or n <= 0 or len(vals) != need:
         raise JunkanError(f"{p}: expected {need} numbers for m={m} sites and n={n} customers, "
                           f"found {len(vals)}")
+    _checked(p, vals, [no for _, no in tokens], m)
     sites = np.array(vals[2:2 + 2 * m]).reshape(m, 2)
     cust = np.array(vals[2 + 2 * m:]).reshape(n, 1 + m)
     return CFLPInstance(name=p.stem, capacity=sites[:, 0], fixed_cost=sites[:, 1],

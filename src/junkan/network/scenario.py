@@ -129,7 +129,9 @@ class Hub(Strict):
     site: str | None = None
     """A shipped candidate site (``junkan/data/network/sites.yaml``, e.g. ``naoshima``):
     its prefecture, coordinates and port come from the data file."""
-    tiers: list[Tier] | None = None
+    tiers: list[Tier] | None = Field(default=None, min_length=1)
+    """Capacity tiers of this hub; left out, the default ``hubs.tiers`` (an empty list is
+    refused: a hub without tiers could never open)."""
     rail: bool = False
 
 
