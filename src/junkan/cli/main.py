@@ -34,11 +34,15 @@ COMMANDS: dict[str, Lazy] = {
     "serve": Lazy("junkan.cli.serve", "Start the API and web UI (OpenAPI at /docs)."),
     "uncertainty": Lazy(_UNC, "Percentiles (5/25/50/75/95) of every headline figure, total and "
                               "actor figure per scenario, and P(scenario B beats A) on paired "
-                              "draws."),
-    "sensitivity": Lazy(_UNC, "Sobol' indices or Morris screening of the headline figures; top "
-                              "drivers."),
+                              "draws (ties count as half; P(equal) beside it)."),
+    "sensitivity": Lazy(_UNC, "Sobol' indices or Morris screening of the headline figures; the "
+                              "top drivers (those above their noise) with their indices, the n "
+                              "used, and notes (rounding of n, unstable indices, correlations "
+                              "left out)."),
     "calibrate": Lazy(_UNC, "Fit the 'calibrate: true' parameters to the observed figures "
-                            "(bounded least squares); fitted values, residuals and 95 % ranges."),
+                            "(bounded least squares); fitted values, residuals and 95 % ranges "
+                            "(a parameter the observations do not identify is marked so, its "
+                            "range its bounds)."),
     "optimise": Lazy("junkan.cli.optimise",
                      "Choose, per product and part, among the loop options the model allows, to "
                      "minimise CO2e, cost or virgin input or maximise RAP under constraints; "

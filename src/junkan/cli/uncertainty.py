@@ -87,7 +87,8 @@ def uncertainty_cmd(
     ] = "local",
 ) -> None:
     """Percentiles (5/25/50/75/95) of every headline figure, total and actor figure per
-    scenario, and P(scenario B beats A) on paired draws."""
+    scenario, and P(scenario B beats A) on paired draws (ties count as half; P(equal)
+    beside it)."""
     mf, section = _inputs(model, spec, out)
     client = None
     if backend == "dask":
@@ -119,15 +120,24 @@ def uncertainty_cmd(
         rows,
         right=("p5", "p50", "p95"),
     )
-    rows = [(c["a"], c["b"], _fmt(c["p_b_beats_a"].get("co2e_t"))) for c in doc["comparisons"]]
-    print_table("P(B has less life-cycle CO2e than A)", ["A", "B", "P"], rows, right=("P",))
+    rows = [(c["a"], c["b"], _fmt(c["p_b_beats_a"].get("co2e_t")),
+             _fmt(c["p_equal"].get("co2e_t"))) for c in doc["comparisons"]]
+    print_table("P(B has less life-cycle CO2e than A; ties count ½)",
+                ["A", "B", "P", "P(equal)"], rows, right=("P", "P(equal)"))
 
 
 @app.command("sensitivity")
 def sensitivity_cmd(
     model: ModelArg,
     method: Annotated[str, typer.Option(help="sobol (Saltelli sampling) or morris")] = "sobol",
-    n: Annotated[int, typer.Option("--n", min=4, max=65_536, help="Base sample size.")] = 256,
+    n: Annotated[
+        int,
+        typer.Option(
+            "--n", min=4, max=65_536,
+            help="Base sample size (Sobol': rounded up to a power of 2, (k + 2) × n "
+            "evaluations; Morris: trajectories, (k + 1) × n).",
+        ),
+    ] = 256,
     seed: SeedOpt = 0,
     spec: SpecOpt = None,
     out: OutOpt = None,
@@ -141,7 +151,9 @@ def sensitivity_cmd(
     ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Sobol' indices or Morris screening of the headline figures; top drivers."""
+    """Sobol' indices or Morris screening of the headline figures; the top drivers (those
+    above their noise) with their indices, the n used, and notes (rounding of n, unstable
+    indices, correlations left out)."""
     mf, section = _inputs(model, spec, out)
     with reported(model, ValueError, KeyError):
         sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None, section=section)
@@ -151,11 +163,31 @@ def sensitivity_cmd(
     if fmt == Format.json:
         print_json(doc)
         return
-    rows = [(o, ", ".join(d["top_drivers"][:3])) for o, d in doc["outputs"].items()]
-    rows += [(o, f"— ({why})") for o, why in doc["skipped"].items()]
+    cols = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
+    rows = []
+    for o, d in doc["outputs"].items():
+        top = d["top_drivers"] or [None]
+        for p in top:
+            i = doc["parameters"].index(p) if p is not None else None
+            rows.append((o if p == top[0] else "", p or "— (no index above its noise)",
+                         *(_index(d, c, i) for c in cols)))
+    rows += [(o, f"— ({why})", "", "") for o, why in doc["skipped"].items()]
     print_table(
-        f"{mf.name}: {method}, {sa.evaluations:,} evaluations", ["output", "top drivers"], rows
+        f"{mf.name}: {method}, n {sa.n:,}, {sa.evaluations:,} evaluations",
+        ["output", "top drivers", *("μ*" if c == "mu_star" else c for c in cols)], rows,
+        right=("S1", "ST", "μ*", "sigma"),
     )
+    console.print(f"drivers: {doc['driver_rule']}; index: {doc['index_unit']}")
+    for note in doc["notes"]:
+        console.print(f"note: {note}")
+
+
+def _index(d: dict[str, Any], key: str, i: int | None) -> str:
+    """A parameter's index with its 95 % interval (± half-width), where SALib gives one."""
+    if i is None:
+        return ""
+    conf = d.get(f"{key}_conf")
+    return _fmt(d[key][i]) + (f" ± {_fmt(conf[i])}" if conf is not None else "")
 
 
 def _attainable(o: dict[str, Any]) -> str:
@@ -175,12 +207,22 @@ def _bounds(p: dict[str, Any]) -> str:
     return f"[{_fmt(lo)}] … {_fmt(hi)}" if at_lower else f"{_fmt(lo)} … [{_fmt(hi)}]"
 
 
+def _range(p: dict[str, Any]) -> str:
+    """A fitted parameter's 95 % range, or why it has none narrower than its bounds."""
+    if not p.get("informed", True):
+        return "not informed (kept)"
+    if not p.get("identified", True):
+        return "not identified"  # its range is its bounds (see the warning below the table)
+    return f"{_fmt(p['ci95'][0])} … {_fmt(p['ci95'][1])}"
+
+
 @app.command("calibrate")
 def calibrate_cmd(
     model: ModelArg, spec: SpecOpt = None, out: OutOpt = None, fmt: FormatOpt = Format.table
 ) -> None:
     """Fit the 'calibrate: true' parameters to the observed figures (bounded least
-    squares); fitted values, residuals and 95 % ranges."""
+    squares); fitted values, residuals and 95 % ranges (a parameter the observations do
+    not identify is marked so, its range its bounds)."""
     mf, section = _inputs(model, spec, out)
     with reported(model, ValueError, KeyError):
         cal = uncertainty.calibrate(mf, section=section)
@@ -198,13 +240,14 @@ def calibrate_cmd(
                 p["parameter"],
                 _fmt(p["start"]),
                 _fmt(p["fitted"]),
-                f"{_fmt(p['ci95'][0])} … {_fmt(p['ci95'][1])}" if p.get("informed", True)
-                else "not informed (kept)",
+                _range(p),
                 _bounds(p),
             )
             for p in doc["parameters"]
         ],
     )
+    for warning in doc.get("warnings", []):
+        console.print(f"warning: {warning}")
     if stuck := sum(p["at_bound"] for p in doc["parameters"]):
         console.print(f"{stuck} of {len(doc['parameters'])} parameters ended at a bound of "
                       "their range: the model's structure or the ranges cannot reproduce "

@@ -31,13 +31,20 @@ from typing import Any
 
 from junkan.core.errors import JunkanError, short
 from junkan.lifecycle.olca_read import (
+    JUNKAN_KINDS,
     REF,
+    TREATMENT,
     Context,
     Entities,
+    currency_code,
     exchange_amount,
+    is_virgin_supply,
+    money,
     parameters,
     read_zip,
+    virgin_supply,
 )
+from junkan.lifecycle.schema import SINK_KINDS
 
 __all__ = ["REF", "export_inventory", "import_template", "uid"]
 
@@ -147,7 +154,13 @@ def _reference(
 ) -> tuple[Any, float, str] | None:
     """The reference exchange, its amount in the junkan basis and the basis; ``None`` with
     a note when the process cannot be imported."""
-    ref = next((e for e in proc.exchanges or [] if e.is_quantitative_reference), None)
+    refs = [e for e in proc.exchanges or [] if e.is_quantitative_reference]
+    if len(refs) > 1:
+        names = ", ".join(repr(ctx.flow(e)[3] or f"#{e.internal_id}")[:80] for e in refs)
+        raise JunkanError(
+            f"process {short(proc.name or proc.id)} has {len(refs)} quantitative reference "
+            f"exchanges ({names}); openLCA allows one, so mark only one of them")
+    ref = refs[0] if refs else None
     qty = exchange_amount(proc, ref, "reference", params, []) if ref is not None else None
     if ref is None or not qty:
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
@@ -197,39 +210,6 @@ def _co2e(proc: Any, e: Any, ctx: Context, qty: float, u: str | None) -> float:
     return qty * MASS[u or ""] / MASS[per or ""] * value
 
 
-def _code(e: Any, ctx: Context) -> str | None:
-    if e.currency is None:
-        return None
-    doc = ctx.entities.get("currencies", {}).get(e.currency.id or "", {})
-    return str(doc.get("code") or e.currency.name or "").upper() or None
-
-
-def _money(proc: Any, parts: dict[str, list[tuple[float, str | None]]], notes: list[str],
-           amount: float, per: str) -> dict[str, str]:
-    """Cost and revenue per unit of reference, each in the one currency its exchanges
-    use; left out with a note when they mix currencies (no sourced rate to convert)."""
-    out = {}
-    for key, rows in parts.items():
-        total = sum(v for v, _ in rows)
-        codes = {c for v, c in rows if v}
-        if not total:
-            continue
-        if None in codes:
-            notes.append(f"{proc.name}: {key} without a currency code; left out")
-        elif len(codes) > 1:
-            notes.append(f"{proc.name}: {key} in {' and '.join(sorted(map(str, codes)))}; no "
-                         "sourced exchange rate to add them, so the "
-                         f"{key} is left out")
-        elif (cur := next(iter(codes))) not in ("JPY", "USD", "EUR"):
-            notes.append(f"{proc.name}: {key} in {cur}, not JPY, USD or EUR; left out")
-        else:
-            out[key] = f"{total / amount:.10g} {cur}/{per}"
-    if len({v.split()[1].split("/")[0] for v in out.values()}) > 1:
-        notes.append(f"{proc.name}: cost and revenue are in different currencies; a model has "
-                     "one, so convert one of them with a sourced rate")
-    return out
-
-
 def _process_factors(
     proc: Any, ctx: Context
 ) -> tuple[dict[str, Any], str, Any, float] | None:
@@ -246,8 +226,8 @@ def _process_factors(
         # openLCA's matrices: its energy and cost are credited
         sign = -1.0 if e.is_avoided_product and e is not ref else 1.0
         if e.cost_value:
-            money = (float(e.cost_value) * sign, _code(e, ctx))
-            parts["cost" if e.is_input else "revenue"].append(money)
+            paid = (float(e.cost_value) * sign, currency_code(e, ctx))
+            parts["cost" if e.is_input else "revenue"].append(paid)
         if e is ref:
             continue
         name = ctx.flow(e)[3]
@@ -266,7 +246,7 @@ def _process_factors(
     for key, total, unit_ in (("co2e", co2e, "kgCO2e"), ("energy", energy, "MJ")):
         if total:
             out[key] = f"{total / amount:.10g} {unit_}/{per}"
-    out.update(_money(proc, parts, ctx.notes, amount, per))
+    out.update(money(proc, parts, ctx.notes, amount, per))
     bad = [k for k, v in out.items() if not math.isfinite(float(v.split()[0]))]
     if bad:
         raise ValueError(f"{bad[0]} per reference unit is not a finite number")
@@ -309,9 +289,16 @@ def import_template(
     today = dt.date.today().isoformat()
     docs = sorted(entities.get("processes", {}).items(), key=lambda d: str(d[1].get("name")))
     for entry, doc in docs:
+        kind = doc.get("@type")
+        if kind not in (None, "Process"):
+            raise JunkanError(
+                f"{p}:{members['processes/' + entry]}: @type {short(kind)} in the processes "
+                "folder, not a Process; move it to its own folder or remove it from the zip")
         try:
             proc = o.Process.from_dict(doc)
             found = _process_factors(proc, ctx)
+        except JunkanError as exc:
+            raise JunkanError(f"{p}:{members['processes/' + entry]}: {exc}") from None
         except (AttributeError, TypeError, ValueError, KeyError, OverflowError) as exc:
             raise JunkanError(
                 f"{p}:{members['processes/' + entry]}: not an olca-schema process "
@@ -327,15 +314,8 @@ def import_template(
             f"version {proc.version}); CO2e by {cf_source}; imported {today}"
         )
         sources[key] = src
-        if materials and per == "kg" and not ref.is_input:
-            supply = {k: v for k, v in factors.items() if k in ("co2e", "energy")}
-            price = _money(proc, {"price": [(float(ref.cost_value or 0), _code(ref, ctx))]},
-                           notes, amount, per)
-            if price:
-                supply["cost"] = price["price"]
-            else:
-                notes.append(f"{proc.name}: its product has no price (reference cost value); "
-                             "virgin cost left out")
+        if materials and is_virgin_supply(proc, ref, per, ctx):
+            supply = virgin_supply(proc, ref, factors, amount, ctx)
             mats[key] = {"title": proc.name, "virgin": {**supply, "source": src}}
         else:
             procs[key] = {"title": proc.name, "actor": actor, "stage": stage, **factors,
@@ -402,7 +382,9 @@ def _export_process(
         f"'{row['actor']}' at stage '{row['stage']}' ({label}); reference: the "
         f"activity over the period, {amount:.10g} {unit}"
     )
-    proc.category = f"junkan/{label}"
+    kind = next((v for k, v in JUNKAN_KINDS.items() if row["process"].startswith(k)),
+                TREATMENT if row.get("kind") in SINK_KINDS else None)
+    proc.category = f"junkan/{label}" + (f"/{kind}" if kind else "")
     ref = o.new_output(proc, product, amount, refs[unit][0])
     ref.is_quantitative_reference = True
     if row["revenue"]:
@@ -443,6 +425,8 @@ def export_inventory(
     ]
     totals = frame.groupby(["process", "actor", "stage"], as_index=False)[cols].sum()
     totals = totals.rename(columns={f"cost_{cur}": "cost", f"revenue_{cur}": "revenue"})
+    table = result.raw.compiled.processes
+    totals["kind"] = totals["process"].map(dict(zip(table.names, table.kind, strict=True)))
     label = re.sub(r"[^A-Za-z0-9_.-]+", "_", name or result.scenario)[:80]
     entities, refs = _reference_entities(o, cur)
     n = 0

@@ -1,7 +1,8 @@
 """Reading openLCA JSON-LD zips for :mod:`junkan.lifecycle.olca`: the entities by folder and
 id within size limits (a damaged or hostile zip is an error naming its member), the flows an
-exchange refers to, the reference units of flows, and openLCA parameter formulas evaluated
-as arithmetic (parsed, never run as code)."""
+exchange refers to, the reference units of flows, openLCA parameter formulas evaluated
+as arithmetic (parsed, never run as code), cost and revenue per currency, and which process
+``--materials`` reads as a virgin material supply."""
 
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
         big = [i.filename for i in infos if i.file_size > lim.olca_member_bytes]
         if big or total > lim.olca_total_bytes:
             raise JunkanError(
-                f"{path}: too large to import ({short(big[:1] or total)}; at most the "
+                f"{path}: too large to import ({short(big[0]) if big else f'{total:,} bytes'};"
+                " at most the "
                 f"{lim.describe('olca_member_bytes')} bytes an entity and the "
                 f"{lim.describe('olca_total_bytes')} bytes in all)")
         out: Entities = {}
@@ -121,7 +123,10 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
             folder, _, name = info.filename.rpartition("/")
             doc = _member(zf, info, f"{path}:{info.filename}")
             if not isinstance(doc, dict):
-                continue
+                raise JunkanError(
+                    f"{path}:{info.filename}: a JSON {type(doc).__name__}, not an "
+                    "olca-schema entity (a JSON object); export it again from openLCA or "
+                    "remove it from the zip")
             key = str(doc.get("@id") or name[:-5])
             if f"{folder}/{key}" in members:
                 raise JunkanError(
@@ -246,3 +251,82 @@ def exchange_amount(
         notes.append(f"{proc.name}: exchange {name!r} has only the formula "
                      f"{short(e.amount_formula)}, which cannot be evaluated ({exc}); left out")
         return None
+
+
+def currency_code(e: Any, ctx: Context) -> str | None:
+    if e.currency is None:
+        return None
+    doc = ctx.entities.get("currencies", {}).get(e.currency.id or "", {})
+    return str(doc.get("code") or e.currency.name or "").upper() or None
+
+
+def money(proc: Any, parts: dict[str, list[tuple[float, str | None]]], notes: list[str],
+           amount: float, per: str) -> dict[str, str]:
+    """Cost and revenue per unit of reference, each in the one currency its exchanges
+    use; left out with a note when they mix currencies (no sourced rate to convert)."""
+    out = {}
+    for key, rows in parts.items():
+        total = sum(v for v, _ in rows)
+        codes = {c for v, c in rows if v}
+        if not total:
+            continue
+        if None in codes:
+            notes.append(f"{proc.name}: {key} without a currency code; left out")
+        elif len(codes) > 1:
+            notes.append(f"{proc.name}: {key} in {' and '.join(sorted(map(str, codes)))}; no "
+                         "sourced exchange rate to add them, so the "
+                         f"{key} is left out")
+        elif (cur := next(iter(codes))) not in ("JPY", "USD", "EUR"):
+            notes.append(f"{proc.name}: {key} in {cur}, not JPY, USD or EUR; left out")
+        else:
+            out[key] = f"{total / amount:.10g} {cur}/{per}"
+    if len({v.split()[1].split("/")[0] for v in out.values()}) > 1:
+        notes.append(f"{proc.name}: cost and revenue are in different currencies; a model has "
+                     "one, so convert one of them with a sourced rate")
+    return out
+
+
+JUNKAN_KINDS = {"virgin:": "virgin material supply", "recycled:": "recycled material supply",
+                "purchase:": "part purchase"}
+"""The category tail junkan's export gives its implicit processes (by name prefix)."""
+TREATMENT = "end-of-life treatment"
+"""The category tail of an exported sink (recycling, energy recovery, landfill, export)."""
+
+
+def is_virgin_supply(proc: Any, ref: Any, per: str, ctx: Context) -> bool:
+    """Whether a process is a virgin material supply for ``--materials``: its reference is
+    a product output (no waste flow) in mass and, in a junkan export, it is a ``virgin:``
+    supply; a note says why another process stays a process."""
+    kind = ctx.flow(ref)[0]
+    cat = str(proc.category or "")
+    why = None
+    if per != "kg" or ref.is_input:
+        return False  # a product per piece or t*km, or a treatment: a process, as documented
+    if kind == "WASTE_FLOW":
+        why = "its reference is a waste flow (a treatment)"
+    elif cat.startswith("junkan/") and not cat.endswith("/" + JUNKAN_KINDS["virgin:"]):
+        tail = cat.rsplit("/", 1)[-1]
+        why = f"junkan's export marks it {tail!r}, not a virgin material supply"
+        if tail not in (*JUNKAN_KINDS.values(), TREATMENT):
+            why = "junkan's export marks it as a process, not a virgin material supply"
+    if why:
+        ctx.notes.append(f"{proc.name}: {why}; imported as a process, not a material")
+    return why is None
+
+
+def virgin_supply(proc: Any, ref: Any, factors: dict[str, Any], amount: float, ctx: Context
+            ) -> dict[str, Any]:
+    """The virgin supply of a material: the maker's CO2e and energy per kg, and as cost
+    the product's price (the reference output's cost value) or, for a junkan export's
+    virgin supply, the purchase cost the export wrote as its cost."""
+    supply = {k: v for k, v in factors.items() if k in ("co2e", "energy")}
+    price = money(proc, {"price": [(float(ref.cost_value or 0), currency_code(ref, ctx))]},
+                   ctx.notes, amount, "kg")
+    if price:
+        supply["cost"] = price["price"]
+    elif str(proc.category or "").startswith("junkan/") and "cost" in factors:
+        supply["cost"] = factors["cost"]  # junkan writes what the buyer pays as its cost
+    else:
+        ctx.notes.append(f"{proc.name}: its product has no price (reference cost value); "
+                         "virgin cost left out")
+    return supply

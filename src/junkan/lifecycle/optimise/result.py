@@ -44,7 +44,8 @@ class Point:
         predicted: np.ndarray | None,
     ) -> Point:
         rows = [
-            {"decision": e.decision.name, "option": c.label, "value": c.value, "set": c.overrides}
+            {"decision": e.decision.name, "option": c.label, "value": c.value, "set": c.overrides,
+             **({"unit": c.unit} if c.unit else {})}
             for e, c in zip(p.expanded, choices, strict=False)
         ]
         pred = None

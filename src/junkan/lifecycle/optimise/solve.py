@@ -16,7 +16,7 @@ from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.optimise.features import forms, value, vector
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point
-from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec, Term
+from junkan.lifecycle.optimise.spec import UNITS, Constraint, Objective, OptimiseSpec, Term
 from junkan.lifecycle.optimise.surrogate import (
     Choice,
     Expanded,
@@ -134,10 +134,62 @@ def _check_years(model: lifecycle.ModelFile, spec: OptimiseSpec) -> None:
         return
     first, last = model.baseline.years.start, model.baseline.years.end
     if spec.years[0] < first or spec.years[1] > last:
-        raise JunkanError(
-            f"years [{spec.years[0]}, {spec.years[1]}]: not within the model's horizon "
-            f"{first}–{last}; give years within it"
-        )
+        raise ModelError([Problem(
+            "years", f"[{spec.years[0]}, {spec.years[1]}] is not within the model's horizon "
+            f"{first}–{last} ({short(model.name)}); give years within it")],
+            spec.origin)
+
+
+def _reach(p: _Problem, c: Constraint, maximise: bool, points: list[Point] | None) -> float:
+    """The highest (``maximise``) or lowest value constraint ``c``'s figure reaches over
+    the options (the simulated ``points``, else the additive model), ignoring the other
+    constraints; NaN when it cannot be found."""
+    pick = max if maximise else min
+    if points is not None:
+        vals = []
+        for pt in points:
+            nums, den = forms(c, pt.raw)
+            each = [_ratio(n, den, pt.raw) for n in nums]  # every row of c must reach it
+            vals.append((min if maximise else max)(each) if each else float("nan"))
+        vals = [v for v in vals if np.isfinite(v)]
+        return pick(vals) if vals else float("nan")
+    prog = p.program()
+    best: list[float] = []
+    for row in p.rows([c]):
+        goal = Goal(row.goal.num, row.goal.den, maximise)
+        try:
+            z = prog.solve(goal, [])
+        except JunkanError:
+            z = None
+        best.append(goal.of(prog.figures(z)) if z is not None else float("nan"))
+    return (min if maximise else max)(best) if best else float("nan")
+
+
+def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
+    """Why no combination satisfies the constraints: each constraint that cannot be met
+    even alone, with the best value its figure reaches; else that they conflict."""
+    cur = p.model.baseline.currency
+    problems = []
+    for i, c in enumerate(p.spec.constraints):
+        unit = UNITS.get(c.metric, cur)
+        for bound, maximise, word in ((c.min, True, "at most"), (c.max, False, "at least")):
+            if bound is None:
+                continue
+            best = _reach(p, c, maximise, points)
+            tol = 1e-9 * max(abs(best), 1.0)
+            if np.isfinite(best) and (best < bound - tol if maximise else best > bound + tol):
+                side = "min" if maximise else "max"
+                problems.append(Problem(
+                    f"constraints[{i}].{side}",
+                    f"{c.label()} {'≥' if maximise else '≤'} {bound:g} {unit} cannot be met: "
+                    f"the options reach {word} {best:.6g} {unit}"))
+    if not problems:
+        labels = ", ".join(f"constraints[{i}] ({c.label()})"
+                           for i, c in enumerate(p.spec.constraints))
+        problems.append(Problem("constraints", f"each constraint can be met alone but no "
+                                f"combination of the options meets them all: {labels}; "
+                                "relax one of them"))
+    return ModelError(problems, p.spec.origin)
 
 
 def _ratio(num: dict[str, float], den: dict[str, float] | None, figures: dict[str, float]) -> float:
@@ -191,7 +243,7 @@ def _enumerate(p: _Problem, objective: Objective) -> tuple[Point, list[Point]]:
     points = [p.point(list(c)) for c in itertools.product(*levels)]
     ok = [pt for pt in points if pt.feasible]
     if not ok:
-        raise JunkanError("no combination of the options satisfies the constraints")
+        raise _infeasible(p, points)
     sign = -1 if objective.maximise else 1
     best = min(ok, key=lambda pt: sign * value(objective, pt.raw))
     return best, points
@@ -207,11 +259,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     goal = p.goal(spec.objective, spec.objective.maximise)
     z = prog.solve(goal, p.rows(spec.constraints))
     if z is None:
-        raise JunkanError(
-            "no combination of the options satisfies the constraints; relax "
-            "them (the reference and each option's figures are in "
-            "`junkan optimise --format json` without constraints)"
-        )
+        raise _infeasible(p)
     deviation = _verify(p, z)
     best = p.point(prog.decode(z), prog.figures(z))
     method = _method(p, deviation, goal.den is not None)
@@ -284,7 +332,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     g1, g2 = p.goal(o1, o1.maximise), p.goal(o2, o2.maximise)
     z1, z2 = prog.solve(g1, rows), prog.solve(g2, rows)
     if z1 is None or z2 is None:
-        raise JunkanError("no combination of the options satisfies the constraints")
+        raise _infeasible(p)
     z1 = _tiebreak(prog, g1, g2, z1, rows)
     z2 = _tiebreak(prog, g2, g1, z2, rows)
     finite = bool(np.all(prog.integrality == 1))

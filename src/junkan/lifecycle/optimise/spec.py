@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from junkan.core import UnitParseError, parse_quantity, to_unit
 from junkan.core.base import Strict
 from junkan.core.errors import ModelError, Problem, short
 
@@ -87,8 +88,10 @@ class Decision(Strict):
     """A document path, e.g. ``products.ac.eol.collection.rate``."""
     values: list[Any] | None = Field(default=None, min_length=1, max_length=MAX_OPTIONS)
     """Discrete values of ``parameter``."""
-    range: tuple[float, float] | None = None
-    """Bounds of a continuous ``parameter`` (the first is the reference)."""
+    range: tuple[float | str, float | str] | None = None
+    """Bounds of a continuous ``parameter`` (the first is the reference): numbers, in the
+    unit the model writes the field in, or both quantities with a unit (``["0.5 kg",
+    "2 kg"]``), converted to the field's unit."""
     steps: int = Field(default=5, ge=2, le=21)
     """Levels of a ``range`` where it has to be discretised (interactions, non-linearity)."""
 
@@ -98,11 +101,47 @@ class Decision(Strict):
             raise ValueError("give 'options', or 'parameter' with 'values' or 'range'")
         if self.parameter is not None and (self.values is None) == (self.range is None):
             raise ValueError("a 'parameter' decision needs exactly one of 'values' or 'range'")
-        if self.range is not None and not self.range[0] < self.range[1]:
+        if self.range is not None and not _ascending(self.range):
             raise ValueError(
                 f"range {list(self.range)}: the lower bound must be below the upper one"
             )
         return self
+
+    def range_in(self, unit: str) -> tuple[float, float]:
+        """The bounds as numbers in ``unit`` (the field's unit, ``""`` for a bare number);
+        ValueError saying why they cannot be."""
+        assert self.range is not None
+        bare = [isinstance(b, int | float) for b in self.range]
+        if all(bare):
+            return float(self.range[0]), float(self.range[1])
+        if any(bare):
+            raise ValueError("give both bounds with a unit (e.g. ['0.5 kg', '2 kg']) or both "
+                             "as numbers in the field's unit")
+        if not unit:
+            raise ValueError(f"the model writes this field as a bare number (or leaves it "
+                             f"out), not with a unit; give the bounds as numbers, not "
+                             f"{list(self.range)}")
+        try:
+            lo, hi = (to_unit(b, unit, what="bound") for b in self.range)
+        except UnitParseError as exc:
+            raise ValueError(f"{exc} (the unit the model writes this field in)") from None
+        return lo, hi
+
+
+def _ascending(bounds: tuple[float | str, float | str]) -> bool:
+    """Whether the lower bound is below the upper one (quantities compared in one unit);
+    ValueError when a bound is no quantity or they differ in dimension."""
+    lo, hi = bounds
+    if isinstance(lo, str) or isinstance(hi, str):
+        try:
+            q_lo, q_hi = parse_quantity(lo), parse_quantity(hi)
+            return bool(q_lo < q_hi.to(q_lo.units))
+        except UnitParseError as exc:
+            raise ValueError(f"range {list(bounds)}: {exc}") from None
+        except Exception as exc:  # pint: the two bounds differ in dimension
+            raise ValueError(f"range {list(bounds)}: the bounds are not in comparable units "
+                             f"({short(str(exc), 120)})") from None
+    return lo < hi
 
 
 class Term(Strict):

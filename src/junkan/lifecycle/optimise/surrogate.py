@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +30,18 @@ import numpy as np
 
 from junkan import lifecycle
 from junkan.core.errors import ModelError, Problem, short
+from junkan.lifecycle.loader import key_in, scenario_document
 from junkan.lifecycle.optimise.features import measure
-from junkan.lifecycle.optimise.spec import Decision, OptimiseSpec, overlaps, scenario_set
+from junkan.lifecycle.optimise.spec import (
+    Decision,
+    OptimiseSpec,
+    overlaps,
+    scenario_set,
+    tokens,
+)
 
+_QUANTITY = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*(\S.*?)\s*$")
+"""A quantity's number and unit (``"1.2 kg"`` → ``kg``)."""
 MAX_SIMULATIONS = 20_000
 MAX_SHARED = 2048
 _SHARED: dict[tuple[str, str], dict[str, float]] = {}
@@ -44,6 +54,8 @@ class Choice:
     overrides: dict[str, Any]
     value: Any = None
     decision: str = ""
+    unit: str = ""
+    """The unit of a range's ``value`` (the field's unit; ``""`` for a bare number)."""
 
 
 @dataclass
@@ -53,6 +65,8 @@ class Expanded:
     decision: Decision
     choices: list[Choice]
     bounds: tuple[float, float] | None = None
+    unit: str = ""
+    """The field's unit, in which ``bounds`` are and each level is written."""
 
     def levels(self) -> list[Choice]:
         """Choices where the decision has to be enumerated (a range: ``steps`` levels)."""
@@ -62,7 +76,10 @@ class Expanded:
 
     def at(self, x: float) -> Choice:
         assert self.decision.parameter is not None
-        return Choice(f"{x:.6g}", {self.decision.parameter: x}, x, self.decision.name)
+        written = f"{x:.10g} {self.unit}" if self.unit else x
+        label = f"{x:.6g} {self.unit}".strip()
+        return Choice(label, {self.decision.parameter: written}, x, self.decision.name,
+                      self.unit)
 
 
 @dataclass
@@ -161,6 +178,36 @@ def _chosen(exc: ModelError, choices: Sequence[Choice]) -> ModelError:
     return ModelError(problems, exc.source)
 
 
+def field_unit(model: lifecycle.ModelFile, spec: OptimiseSpec, k: int) -> str:
+    """The unit the model writes decision ``k``'s parameter in (``""`` for a bare number
+    or a field the model leaves out); ModelError naming the spec's ``decisions[k].parameter``
+    when its path leads to nothing in the model (an unknown product, process, material or
+    list item)."""
+    path = spec.decisions[k].parameter
+    assert path is not None
+    scenario = spec.scenario or model.baseline.baseline_name
+    node: Any = scenario_document(model.raw, scenario, model.source) if (
+        scenario in model.scenarios) else model.raw
+    for depth, key in enumerate(tokens(path)):
+        if isinstance(key, int):
+            found = isinstance(node, list) and key < len(node)
+        else:
+            found = isinstance(node, dict) and key_in(node, key) in node
+            key = key_in(node, key) if found else key
+        if not found:
+            if depth >= 2 and not isinstance(key, int):
+                return ""  # an optional field the model leaves out: set as written
+            raise ModelError([Problem(f"decisions[{k}].parameter",
+                                      f"{short(path)} does not exist in the model "
+                                      f"({short(model.source)}); check it against the model "
+                                      "file")], spec.origin)
+        node = node[key]
+    if isinstance(node, str):
+        m = _QUANTITY.match(node)
+        return m.group(1) if m else ""
+    return ""
+
+
 def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
     """Each decision's choices as overrides; paths of different decisions must not overlap."""
     out = []
@@ -184,11 +231,18 @@ def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
                 choices.append(Choice(name, ov, decision=d.name))
             out.append(Expanded(d, choices))
         elif d.range is not None:
-            e = Expanded(d, [], (float(d.range[0]), float(d.range[1])))
-            e.choices = [e.at(e.bounds[0]), e.at(e.bounds[1])]  # type: ignore[index]
+            unit = field_unit(model, spec, k)
+            try:
+                bounds = d.range_in(unit)
+            except ValueError as exc:
+                raise ModelError([Problem(f"decisions[{k}].range", str(exc))],
+                                 spec.origin) from None
+            e = Expanded(d, [], bounds, unit)
+            e.choices = [e.at(bounds[0]), e.at(bounds[1])]
             out.append(e)
         else:
             assert d.parameter is not None and d.values is not None
+            field_unit(model, spec, k)  # the path exists
             out.append(
                 Expanded(d, [Choice(short(v, 40), {d.parameter: v}, v, d.name) for v in d.values])
             )

@@ -5,8 +5,10 @@ weighted by each observation's standard error.
 Reported: the fitted values, each observation's fitted value and residual, and a linearised
 posterior — with a flat prior inside the bounds and Gaussian observation errors, the
 covariance (JᵀJ)⁻¹ of the weighted Jacobian at the optimum gives 95 % ranges (clipped to the
-bounds). The Jacobian is computed by forward differences, all k + 1 points in one batched
-evaluation.
+bounds). Where J is rank-deficient (:func:`ranges`) the observations do not identify every
+parameter: one with a component in J's null space is reported as not identified, with its
+bounds as its range, and :meth:`Calibration.warnings` says so. The Jacobian is computed by
+forward differences, all k + 1 points in one batched evaluation.
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ TOLERANCE = 0.15
 REACH_POINTS = 256
 """Random points (besides the corners) at which the calibrated parameters span their ranges
 to find the values each observed figure can take (:func:`attainable`)."""
+RANK_RTOL = 1e-5
+"""Singular values of the weighted Jacobian (in the unit cube of the ranges) at or below
+this fraction of the largest count as zero: its forward differences (a step of 1e-6 of each
+range) are good to about 1e-6 of a figure's change across a range, so values within ten
+times that carry no information."""
+NULL_TOL = 1e-6
+"""A parameter whose unit vector has a component above this in the Jacobian's null space
+is not identified by the observations (:func:`ranges`)."""
 MAX_CORNERS = 256
 """Every corner of the ranges is evaluated too while there are at most this many (8
 calibrated parameters): a figure that rises or falls with each parameter is extreme there."""
@@ -74,6 +84,31 @@ class Calibration:
     calibrated parameters anywhere in their ranges (:func:`attainable`)."""
     informed: np.ndarray | None = None
     """Per calibrated parameter: whether it moves a fitted figure (else kept at its start)."""
+    identified: np.ndarray | None = None
+    """Per calibrated parameter: whether the fitted figures pin it down (:func:`ranges`);
+    one that is not could take other values, with others, that fit as well: its 95 % range
+    is its bounds."""
+    rank: int | None = None
+    """The rank of the weighted Jacobian at the fit (:data:`RANK_RTOL`)."""
+
+    def warnings(self) -> list[str]:
+        """What limits the fit's ranges: more informed parameters than fitted observations,
+        and parameters the observations do not identify."""
+        informed = self.informed if self.informed is not None else np.ones(len(self.names), bool)
+        ident = self.identified if self.identified is not None else np.ones(len(self.names), bool)
+        fitted = sum(o.fit for o in self.observations)
+        out = []
+        if int(informed.sum()) > fitted:
+            out.append(f"{int(informed.sum())} calibrated parameters move the fitted figures "
+                       f"but only {fitted} observed figures are fitted: the observations "
+                       "cannot pin down every parameter")
+        if names := [n for n, i, ok in zip(self.names, informed, ident, strict=True)
+                     if i and not ok]:
+            out.append(f"not identified by the observations: {', '.join(names)} — other "
+                       "values (moving together) fit as well; their 95 % range is their "
+                       "bounds. Add observations that depend on them separately, or fix "
+                       "some of them")
+        return out
 
     def overrides(self) -> dict[str, float]:
         """Document path → fitted value (a factor for relative parameters)."""
@@ -110,14 +145,14 @@ class Calibration:
                 "ci95": list(ci),
                 "at_bound": bool(moved and (np.isclose(v, lo) or np.isclose(v, hi))),
                 "informed": bool(moved),
+                "identified": bool(moved and ok),
                 "unit": self.study.parameter_unit(self.study.names.index(n)),
-                "source": f"calibrated: {METHOD}; to {sum(o.fit for o in self.observations)} "
-                "observed figures (see observations)" if moved else "not calibrated: no "
-                "fitted figure depends on it; kept at its value in the model",
+                "source": _source(moved, ok, sum(o.fit for o in self.observations)),
             }
-            for n, v, s, lo, hi, ci, moved in zip(
+            for n, v, s, lo, hi, ci, moved, ok in zip(
                 self.names, self.fitted, self.start, self.lower, self.upper, self.ci95,
                 self.informed if self.informed is not None else [True] * len(self.names),
+                self.identified if self.identified is not None else [True] * len(self.names),
                 strict=True,
             )
         ]
@@ -129,6 +164,9 @@ class Calibration:
                 "message": self.message,
                 "cost": self.cost,
                 "evaluations": self.evaluations,
+                "rank": self.rank,
+                "rank_tolerance": RANK_RTOL,
+                "warnings": self.warnings(),
                 "parameters": params,
                 "observations": obs,
             }
@@ -143,6 +181,17 @@ class Calibration:
         from junkan.lifecycle.uncertainty.report import calibration_report
 
         return calibration_report(self, Path(path))
+
+
+def _source(informed: bool, identified: bool, fitted: int) -> str:
+    """A calibrated parameter's source text."""
+    if not informed:
+        return "not calibrated: no fitted figure depends on it; kept at its value in the model"
+    text = f"calibrated: {METHOD}; to {fitted} observed figures (see observations)"
+    if not identified:
+        text += ("; not identified by them: other values fit as well, so the value is one "
+                 "of many and its range is its bounds")
+    return text
 
 
 def _reach(o: Observation, span: np.ndarray | None) -> dict[str, Any]:
@@ -274,9 +323,7 @@ def calibrate(
                                   "fitted figure: calibrate parameters the observed figures "
                                   "depend on")], source)
     theta = lo + x * f.span
-    j = np.where(kept[None, :], 0.0, fit.jac) / f.span[None, :]
-    half = 1.96 * np.sqrt(np.clip(np.diag(np.linalg.pinv(j.T @ j)), 0.0, None))
-    ci = np.column_stack([np.maximum(theta - half, lo), np.minimum(theta + half, hi)])
+    ci, identified, rank = ranges(np.where(kept[None, :], 0.0, fit.jac), theta, lo, hi)
     ci[kept] = np.column_stack([lo, hi])[kept]  # any value in the range fits as well
     both = _predict(ev, obs, f.rows(np.vstack([x, f.x0])))
     reach, sampled = attainable(ev, obs, f.rows, len(idx), known=both)
@@ -284,7 +331,31 @@ def calibrate(
         st, [st.names[i] for i in idx], theta, lo + f.x0 * f.span, lo, hi, ci, list(obs),
         both[0], both[1], float(fit.cost), bool(fit.success), str(fit.message),
         f.calls + 3 + sampled, reach, ~kept,  # 3: the start's check and the two predictions
+        identified | kept, rank,
     )
+
+
+def ranges(jac: np.ndarray, theta: np.ndarray, lo: np.ndarray,
+           hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Linearised 95 % ranges (k, 2) of fitted values ``theta`` from the weighted Jacobian
+    ``jac`` (observations × k) in the unit cube of the ranges ``lo`` … ``hi``; which
+    parameters the observations identify; and the rank of ``jac``.
+
+    The rank counts the singular values above :data:`RANK_RTOL` × the largest. A parameter
+    whose unit vector has a component above :data:`NULL_TOL` in the null space of ``jac``
+    can move (with others) without changing any fitted figure: it is not identified, and
+    its range is its bounds. The others get 1.96 × the square root of their variance in
+    (JᵀJ)⁺ restricted to the identified directions."""
+    k = jac.shape[1]
+    _, s, vt = np.linalg.svd(jac, full_matrices=True)
+    rank = int(np.sum(s > RANK_RTOL * s[0])) if s.size and s[0] > 0 else 0
+    null = vt[rank:]  # (k - rank) × k: the directions no fitted figure sees
+    identified = np.linalg.norm(null, axis=0) <= NULL_TOL if len(null) else np.ones(k, bool)
+    cov = (vt[:rank].T / s[:rank] ** 2) @ vt[:rank]  # unit-cube covariance
+    half = 1.96 * np.sqrt(np.clip(np.diag(cov), 0.0, None)) * (hi - lo)
+    ci = np.column_stack([np.maximum(theta - half, lo), np.minimum(theta + half, hi)])
+    ci[~identified] = np.column_stack([lo, hi])[~identified]
+    return ci, identified, rank
 
 
 def _check(

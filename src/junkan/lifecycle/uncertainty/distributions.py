@@ -85,6 +85,21 @@ class Marginal:
         return self.ppf(lo + (hi - lo) * np.asarray(u, dtype=float))
 
 
+def _check_finite(name: str, kind: str, dist: Any, lo: float, hi: float) -> None:
+    """ValueError if the distribution's draws can be infinite or undefined: its quantiles at
+    the extreme uniform draws :meth:`Marginal.ppf` takes (1e-12 and 1 − 1e-12, clipped to the
+    range) must be finite numbers. Checked without floating-point warnings."""
+    with np.errstate(all="ignore"):
+        q = np.clip(dist.ppf([1e-12, 1 - 1e-12]), lo, hi)
+    if not np.isfinite(q).all():
+        raise ValueError(
+            f"{name}: the {kind} distribution's draws are not all finite numbers (its extreme "
+            f"quantiles are {q[0]:.4g} … {q[1]:.4g}): its parameters are too large for "
+            "floating point; give values whose draws stay well below 1e308 (a 'range' "
+            "bounds them too)"
+        )
+
+
 def marginal(p: UncertainParameter) -> Marginal:
     """The marginal distribution a parameter declares."""
     from scipy import stats
@@ -121,6 +136,8 @@ def marginal(p: UncertainParameter) -> Marginal:
         a0 = 0.0 if p.min is None else float(p.min)
         b0 = 1.0 if p.max is None else float(p.max)
         dist = stats.beta(p.alpha, p.beta, loc=a0, scale=b0 - a0)
+    if dist is not None:
+        _check_finite(p.parameter, kind, dist, lo, hi)
     if dist is not None and p.range is not None:
         mass = float(dist.cdf(hi) - dist.cdf(lo))
         if not mass > 1e-9:

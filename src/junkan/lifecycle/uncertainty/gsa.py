@@ -7,7 +7,9 @@ its 0.1 % and 99.9 % quantiles (:meth:`~.distributions.Marginal.support`: a desi
 Morris's outer levels among them, are these quantiles, not the distribution's far tails), so
 the indices are those of the declared distributions within that support. Sobol' indices
 assume independent inputs: group correlations are not applied here (they are in
-:func:`~.propagate`).
+:func:`~.propagate`), and the result says so (:attr:`Sensitivity.correlated_groups`,
+:meth:`Sensitivity.notes`). Drivers are the parameters whose index stands above its noise
+(:data:`DRIVER_RULE`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,18 @@ Function = Callable[[np.ndarray], dict[str, np.ndarray]]
 """Maps parameter values (runs × k) to named outputs (each an array over runs)."""
 METHODS = ("sobol", "morris")
 MAX_N = 65_536
+NOISE_FLOOR = 1e-6
+"""A driver's index must exceed this fraction of the output's largest index (besides its
+confidence interval): below it, an index is rounding in the model's arithmetic."""
+UNSTABLE = 0.1
+"""Indices count as unstable when an index's 95 % confidence interval is wider than ± this
+(Sobol': a share of the variance; Morris: a fraction of the largest μ*), or a Sobol' index
+lies outside 0 … 1 by more than its interval (assumption: junkan's threshold, not a
+published one)."""
+DRIVER_RULE = (
+    "a driver's index (Sobol' ST, Morris μ*) is above its 95 % confidence interval's "
+    "half-width (the interval excludes 0) and above 1e-6 of the largest index of the output"
+)
 
 
 @dataclass
@@ -45,12 +59,59 @@ class Sensitivity:
     skipped: dict[str, str] = field(default_factory=dict)  # output -> why it has no indices
     units: dict[str, str] = field(default_factory=dict)  # output -> its unit, where known
     parameter_units: dict[str, str] = field(default_factory=dict)  # parameter -> its unit
+    n: int = 0  # the base sample size used (Sobol': the requested one rounded up to 2^m)
+    n_requested: int = 0
+    correlated_groups: list[dict[str, Any]] = field(default_factory=list)
+    """Groups of correlated parameters, analysed as if independent."""
+
+    @property
+    def key(self) -> str:
+        """The index parameters are ranked by: total order (Sobol') or μ* (Morris)."""
+        return "ST" if self.method == "sobol" else "mu_star"
 
     def ranking(self, output: str) -> list[str]:
         """Parameters by importance for ``output`` (total order, or μ*)."""
-        key = "ST" if self.method == "sobol" else "mu_star"
-        score = np.nan_to_num(np.asarray(self.indices[output][key]), nan=-1.0)
-        return [self.names[i] for i in np.argsort(-score)]
+        score = np.nan_to_num(np.asarray(self.indices[output][self.key]), nan=-1.0)
+        return [self.names[i] for i in np.argsort(-score, kind="stable")]
+
+    def drivers(self, output: str) -> list[str]:
+        """:meth:`ranking` without the parameters whose index is zero or within its noise
+        (:data:`DRIVER_RULE`)."""
+        d = self.indices[output]
+        score = np.nan_to_num(np.asarray(d[self.key], dtype=float), nan=0.0)
+        conf = np.nan_to_num(np.asarray(d[f"{self.key}_conf"], dtype=float), nan=np.inf)
+        floor = NOISE_FLOOR * max(float(score.max(initial=0.0)), 0.0)
+        keep = {self.names[i] for i in range(len(score)) if score[i] > max(conf[i], floor)}
+        return [p for p in self.ranking(output) if p in keep]
+
+    def notes(self) -> list[str]:
+        """What the indices leave out or how far they can be trusted."""
+        out = []
+        if self.method == "sobol" and self.n != self.n_requested:
+            out.append(f"n {self.n_requested:,} was rounded up to {self.n:,} (Saltelli "
+                       f"sampling takes a power of 2): {self.evaluations:,} evaluations")
+        for g in self.correlated_groups:
+            out.append(f"group {g['group']} (correlation {g['correlation']:g}: "
+                       f"{', '.join(g['parameters'])}) was analysed as independent: Sobol' "
+                       "and Morris assume independent inputs, so its correlation is not "
+                       "applied here (it is in Monte Carlo)")
+        if unstable := [o for o in self.indices if self._unstable(o)]:
+            of = " of the largest μ*" if self.method == "morris" else ""
+            out.append(f"the indices of {', '.join(unstable)} are unstable (a 95 % "
+                       f"interval wider than ±{UNSTABLE:g}{of}, or a Sobol' index outside "
+                       "0 … 1): raise --n")
+        return out
+
+    def _unstable(self, output: str) -> bool:
+        d = self.indices[output]
+        if self.method == "morris":
+            mu, conf = np.asarray(d["mu_star"]), np.asarray(d["mu_star_conf"])
+            return bool(np.nanmax(conf, initial=0.0) > UNSTABLE * np.nanmax(mu, initial=0.0))
+        for key in ("S1", "ST"):
+            x, c = np.asarray(d[key]), np.asarray(d[f"{key}_conf"])
+            if np.nanmax(c, initial=0.0) > UNSTABLE or np.any((x + c < 0) | (x - c > 1)):
+                return True
+        return False
 
     def to_json(self) -> dict[str, Any]:
         return jsonable(
@@ -58,11 +119,18 @@ class Sensitivity:
                 "method": self.method,
                 "parameters": self.names,
                 "evaluations": self.evaluations,
+                "n": self.n,
+                "n_requested": self.n_requested,
                 "outputs": {
-                    o: {**d, "top_drivers": self.ranking(o)[:5], "tornado": self.tornado.get(o),
+                    o: {**d, "top_drivers": self.drivers(o)[:5], "tornado": self.tornado.get(o),
                         "unit": self.units.get(o)}
                     for o, d in self.indices.items()
                 },
+                "driver_rule": DRIVER_RULE,
+                "index_unit": "share of the output's variance" if self.method == "sobol"
+                else "the output's unit, per the parameter's 0.1 … 99.9 % quantile span",
+                "correlated_groups": self.correlated_groups,
+                "notes": self.notes(),
                 "parameter_units": self.parameter_units,
                 "skipped": self.skipped,
             }
@@ -106,6 +174,7 @@ def analyse(
         raise ValueError(f"n must be 4 … {MAX_N:,}")
     k = len(names)
     problem = {"num_vars": k, "names": names, "bounds": [[0.0, 1.0]] * k}
+    n2 = n
     if method == "sobol":
         n2 = 1 << max(2, int(np.ceil(np.log2(n))))  # Saltelli needs a power of 2
         u = sobol_sample.sample(problem, n2, calc_second_order=False, seed=seed)
@@ -132,7 +201,7 @@ def analyse(
             keys = ("mu", "mu_star", "sigma", "mu_star_conf")
         indices[name] = {kk: [float(v) for v in si[kk]] for kk in keys}
     tornado = _tornado(marginals, fn, nominal, list(indices)) if nominal is not None else {}
-    return Sensitivity(method, names, indices, tornado, len(theta), skipped)
+    return Sensitivity(method, names, indices, tornado, len(theta), skipped, n=n2, n_requested=n)
 
 
 def _values(marginals: list[Marginal], u: np.ndarray) -> np.ndarray:
@@ -224,4 +293,10 @@ def sensitivity(
     sa = analyse([st.names[i] for i in idx], marg, fn, method=method, n=n, seed=seed, nominal=med)
     sa.units = {o: st.figure_unit(o.split(":", 1)[1]) for o in (*sa.indices, *sa.skipped)}
     sa.parameter_units = {st.names[i]: st.parameter_unit(i) for i in idx}
+    sa.correlated_groups = [
+        {"group": g, "correlation": grp.correlation, "parameters": members}
+        for g, grp in st.section.groups.items()
+        if grp.correlation > 0
+        and len(members := [st.names[i] for i in idx if st.parameters[i].group == g]) > 1
+    ]
     return sa

@@ -48,6 +48,24 @@ def percentiles(x: np.ndarray) -> dict[str, Any]:
     }
 
 
+TIE_RTOL = 1e-9
+"""Two paired figures within this fraction of the larger (or both 0) count as equal: they
+differ by rounding in the model's arithmetic, not by the scenarios."""
+TIES = "ties count as half: P = P(B better) + ½ P(equal); p_equal gives P(equal)"
+
+
+def compare(xa: np.ndarray, xb: np.ndarray, lower: bool) -> tuple[float, float]:
+    """(P(``xb`` better than ``xa``) with ties counted as half, P(equal)) over the paired
+    draws where both are numbers (NaN if none); better is lower if ``lower``."""
+    ok = np.isfinite(xa) & np.isfinite(xb)
+    if not ok.any():
+        return float("nan"), float("nan")
+    xa, xb = xa[ok], xb[ok]
+    equal = np.abs(xb - xa) <= TIE_RTOL * np.maximum(np.abs(xa), np.abs(xb))
+    better = ((xb < xa) if lower else (xb > xa)) & ~equal
+    return float(better.mean() + 0.5 * equal.mean()), float(equal.mean())
+
+
 @dataclass
 class Ensemble:
     """The result of :func:`propagate`."""
@@ -58,29 +76,34 @@ class Ensemble:
     seed: int | None
 
     def beats(self, a: str, b: str, total: str) -> float:
-        """P(scenario ``b`` is better than ``a`` on a total), from paired draws."""
+        """P(scenario ``b`` is better than ``a`` on a total), from paired draws; a draw in
+        which both are equal (:func:`compare`) counts as half, so identical figures give
+        0.5 both ways (:meth:`ties` gives the share of such draws)."""
         xa, xb = self.outputs.totals[a][total], self.outputs.totals[b][total]
-        ok = np.isfinite(xa) & np.isfinite(xb)
-        if not ok.any():
-            return float("nan")
-        better = xb[ok] < xa[ok] if lower_is_better(total) else xb[ok] > xa[ok]
-        return float(better.mean())
+        return compare(xa, xb, lower_is_better(total))[0]
+
+    def ties(self, a: str, b: str, total: str) -> float:
+        """P(scenario ``a`` and ``b`` are equal on a total), from paired draws."""
+        xa, xb = self.outputs.totals[a][total], self.outputs.totals[b][total]
+        return compare(xa, xb, lower_is_better(total))[1]
 
     def comparisons(self) -> list[dict[str, Any]]:
         scen = self.study.scenarios
         out = []
+        o = self.outputs
         for a, b in combinations(scen, 2):
-            tot = self.outputs.totals[a]
+            tot = {k: compare(v, o.totals[b][k], lower_is_better(k))
+                   for k, v in o.totals[a].items()}
+            head = {k: compare(v, o.headline[b][k], False) for k, v in o.headline[a].items()
+                    if k in o.headline[b]}
             out.append(
                 {
                     "a": a,
                     "b": b,
-                    "p_b_beats_a": {k: self.beats(a, b, k) for k in tot},
-                    "p_b_greater_headline": {
-                        k: float(np.mean(self.outputs.headline[b][k] > v))
-                        for k, v in self.outputs.headline[a].items()
-                        if k in self.outputs.headline[b]
-                    },
+                    "p_b_beats_a": {k: p for k, (p, _) in tot.items()},
+                    "p_equal": {k: t for k, (_, t) in tot.items()},
+                    "p_b_greater_headline": {k: p for k, (p, _) in head.items()},
+                    "p_equal_headline": {k: t for k, (_, t) in head.items()},
                 }
             )
         return out
@@ -120,6 +143,7 @@ class Ensemble:
                 ],
                 "units": self.units(),
                 "comparisons": self.comparisons(),
+                "comparison_ties": TIES,
                 "lower_is_better": [k for k in next(iter(o.totals.values())) if lower_is_better(k)],
             }
         )

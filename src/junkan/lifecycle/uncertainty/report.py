@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from junkan.core.report import Page
+from junkan.lifecycle.uncertainty.gsa import DRIVER_RULE
 
 if TYPE_CHECKING:
     from junkan.lifecycle.uncertainty.calibration import Calibration
@@ -69,9 +70,11 @@ def ensemble_report(ens: Ensemble, path: Path) -> Path:
     page.table(frame[frame.section == "headline"])
     for key in m.baseline.headline:
         page.figure(fan_chart(ens, key))
-    page.heading("Probability that scenario B beats A (paired draws)")
-    rows = [(c["a"], c["b"], k, v) for c in ens.comparisons() for k, v in c["p_b_beats_a"].items()]
-    page.table(pd.DataFrame(rows, columns=["A", "B", "total", "P(B better)"]))
+    page.heading("Probability that scenario B beats A (paired draws; ties count ½)")
+    rows = [(c["a"], c["b"], k, v, c["p_equal"][k]) for c in ens.comparisons()
+            for k, v in c["p_b_beats_a"].items()]
+    page.table(pd.DataFrame(rows, columns=["A", "B", "total", "P(B better) + ½ P(equal)",
+                                           "P(equal)"]))
     page.heading("Parameters")
     page.table(
         pd.DataFrame(
@@ -141,10 +144,14 @@ def sobol_chart(sa: Sensitivity, output: str) -> go.Figure:
 
 
 def sensitivity_report(sa: Sensitivity, path: Path) -> Path:
-    page = Page("Sensitivity", subtitle=f"{sa.method}, {sa.evaluations:,} model evaluations")
+    page = Page("Sensitivity",
+                subtitle=f"{sa.method}, n {sa.n:,}, {sa.evaluations:,} model evaluations")
+    if notes := sa.notes():
+        page.bullets(notes)
     for out in sa.indices:
         page.heading(out)
-        page.bullets([f"top drivers: {', '.join(sa.ranking(out)[:5])}"])
+        page.bullets([f"top drivers: {', '.join(sa.drivers(out)[:5]) or 'none above noise'}"
+                      f" ({DRIVER_RULE})"])
         page.figure(sobol_chart(sa, out))
         if out in sa.tornado:
             page.figure(tornado_chart(sa, out))
@@ -186,9 +193,12 @@ def calibration_report(cal: Calibration, path: Path) -> Path:
                     "95 % low": p["ci95"][0],
                     "95 % high": p["ci95"][1],
                     "at bound": p["at_bound"],
+                    "identified": p["identified"],
                 }
                 for p in doc["parameters"]
             ]
         )
     )
+    if doc["warnings"]:
+        page.bullets(doc["warnings"])
     return page.write(_target(path, "calibration.html"))

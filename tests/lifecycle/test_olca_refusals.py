@@ -1,0 +1,99 @@
+"""An openLCA zip the import cannot read faithfully is refused, naming the entry (a JSON
+entity that is not an object, a second quantitative reference, a non-process in the
+processes folder), and ``--materials`` on junkan's own export gives back only the virgin
+supplies, with the model's virgin CO2e and cost."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from junkan import lifecycle
+from junkan.core.errors import JunkanError
+from tests.lifecycle.test_optimise import MODEL
+
+o = pytest.importorskip("olca_schema")
+
+from junkan.lifecycle import olca  # noqa: E402
+
+KG = {"@type": "Unit", "@id": olca.REF["kg"][0], "name": "kg"}
+MASS = {"@type": "FlowProperty", "@id": olca.REF["kg"][4], "name": "Mass"}
+
+
+def _flow(fid: str, name: str) -> dict:
+    return {"@type": "Flow", "@id": fid, "name": name, "flowType": "PRODUCT_FLOW",
+            "flowProperties": [{"isRefFlowProperty": True, "flowProperty": MASS}]}
+
+
+def _process(pid: str, name: str, refs: int = 1) -> dict:
+    exchanges = [
+        {"@type": "Exchange", "internalId": i + 1, "isInput": False, "amount": 1.0,
+         "unit": KG, "isQuantitativeReference": i < refs,
+         "flow": {"@type": "Flow", "@id": f"f-{i}", "name": f"product {i}"}}
+        for i in range(2)
+    ]
+    return {"@type": "Process", "@id": pid, "name": name, "exchanges": exchanges}
+
+
+def _zip(path: Path, members: dict[str, object]) -> Path:
+    members = {"flows/f-0.json": _flow("f-0", "product 0"),
+               "flows/f-1.json": _flow("f-1", "product 1"), **members}
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, doc in members.items():
+            zf.writestr(name, json.dumps(doc))
+    return path
+
+
+def _num(text: str) -> float:
+    return float(text.split()[0])
+
+
+def test_the_sample_zip_imports(tmp_path: Path) -> None:
+    template, _ = olca.import_template(_zip(tmp_path / "ok.zip",
+                                            {"processes/p1.json": _process("p1", "good")}))
+    assert list(template["processes"]) == ["good"]
+
+
+def test_an_entry_that_is_no_json_object_stops_the_import(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "list.zip", {"processes/p1.json": _process("p1", "good"),
+                                        "processes/p2.json": [1, 2, 3]})
+    with pytest.raises(JunkanError) as err:
+        olca.import_template(path)
+    assert "processes/p2.json" in str(err.value) and "list" in str(err.value)
+
+
+def test_two_quantitative_references_are_refused_naming_both(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "two.zip", {"processes/p1.json": _process("p1", "smelter", refs=2)})
+    with pytest.raises(JunkanError) as err:
+        olca.import_template(path)
+    text = str(err.value)
+    assert "processes/p1.json" in text and "'smelter'" in text
+    assert "'product 0'" in text and "'product 1'" in text
+
+
+def test_a_flow_in_the_processes_folder_is_refused(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "type.zip", {"processes/p1.json": _process("p1", "good"),
+                                        "processes/f9.json": _flow("f9", "stray")})
+    with pytest.raises(JunkanError) as err:
+        olca.import_template(path)
+    assert "processes/f9.json" in str(err.value) and "'Flow'" in str(err.value)
+
+
+def test_materials_from_junkans_export_are_the_virgin_supplies(tmp_path: Path) -> None:
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    path = olca.export_inventory(lifecycle.run(model), tmp_path / "inv.zip", name="k")
+    template, notes = olca.import_template(path, materials=True)
+    doc = yaml.safe_load(MODEL)["materials"]
+    assert set(template["materials"]) == {"virgin_steel_k", "virgin_plastic_k"}
+    for name, spec in doc.items():
+        virgin = template["materials"][f"virgin_{name}_k"]["virgin"]
+        for key in ("co2e", "cost"):
+            assert _num(virgin[key]) == pytest.approx(_num(spec["virgin"][key]))
+    # the treatments and the recycled supply stay processes, each with a note
+    for name in ("landfill_k", "steel_recycling_k", "recycled_steel_k"):
+        assert name in template["processes"]
+        assert any(n.startswith(template["processes"][name]["title"]) for n in notes)
