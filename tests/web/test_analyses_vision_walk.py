@@ -93,6 +93,17 @@ def test_analyses_calibration_actors_japanese_and_narrow(page: Any, server: str)
     expect(page.locator("#an-extra-table tbody tr")).to_have_count(len(ref["parameters"]))
     ok = sum(o["within_15_percent"] for o in ref["observations"] if o["fitted_to"])
     expect(page.locator("#an-about")).to_contain_text(f"{ok} within ±15 %")
+    # the example has more parameters than observations: those the fit cannot see are said so,
+    # not given the narrow range a pseudo-inverse made up for them
+    unseen = [q["parameter"] for q in ref["parameters"] if q["identified"] is False]
+    assert unseen
+    rows = page.locator("#an-extra-table tbody tr")
+    for i, q in enumerate(ref["parameters"]):
+        cell = rows.nth(i).locator("td").nth(4)
+        if q["identified"] is False:
+            expect(cell).to_have_text("not identified: its range is its bounds")
+    expect(page.locator("#an-about")).to_contain_text(
+        f"{len(unseen)} of {len(ref['parameters'])} parameters are not identified")
 
     # the Pareto front with each actor's gain or loss on every point
     job = _analysis(page, "compressor_magnet", "optimise")

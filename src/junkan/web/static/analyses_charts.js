@@ -269,12 +269,15 @@ function drawCalibration(r) {
   const units = r.parameters.some((q) => q.unit);
   extraTable("an.cal.paramsTitle", [t("an.col.parameter"), t("an.cal.start"), t("an.cal.fitted"), t("an.col.bounds"), t("an.col.ci95"),
     ...(units ? [t("an.col.unit")] : []), t("an.col.atBound")], r.parameters.map((q) => [q.parameter, fmt(q.start), fmt(q.fitted),
-    `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`, `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, ...(units ? [unitText(q.unit) || "–"] : []),
+    `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`, q.identified === false ? t("an.cal.notIdentified")
+      : `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, ...(units ? [unitText(q.unit) || "–"] : []),
     q.informed === false ? t("an.cal.notInformed") : yes(q.at_bound)]),
   [1, 2, 3, 4], units ? [0, 5] : [0]);
   const fitted = obs.filter((o) => o.fitted_to !== false);  // those marked 'fit: false' are only shown
   const ok = fitted.filter((o) => o.within_15_percent).length;
-  const about = t("an.aboutCalibration", { n: fitted.length, ok, evaluations: fmt(r.evaluations) });
+  const unseen = r.parameters.filter((q) => q.identified === false);  // its range is its bounds
+  const about = t("an.aboutCalibration", { n: fitted.length, ok, evaluations: fmt(r.evaluations) })
+    + (unseen.length ? ` ${t("an.cal.unseen", { n: unseen.length, of: r.parameters.length })}` : "");
   // the method in the page's language; the service's own words in its tooltip (an unknown method as written)
   const known = CAL_METHODS.find(([re]) => re.test(String(r.method || "")));
   return known ? { msg: about, said: t(known[1]), title: r.method } : [about, r.method];
