@@ -125,13 +125,13 @@ def test_a_body_that_is_no_json_keeps_its_answer(app_client: TestClient) -> None
 
 
 def test_the_routes_of_a_router_an_endpoint_reading_json_itself_and_sync_endpoints() -> None:
-    """Without the service: routes added before and after, an included router, an endpoint
-    that calls ``request.json()`` itself, a sync endpoint (run in a thread), and the
+    """Without the service: routers made by ``strict_router``, an included router, an
+    endpoint that calls ``request.json()`` itself, a sync endpoint (run in a thread), and the
     endpoint's signature kept (the OpenAPI body is the model's)."""
     from junkan.api import errors
-    from junkan.api.request_json import refuse_repeated_keys
+    from junkan.api.request_json import loose_routes, strict_router
 
-    router, inner = APIRouter(), APIRouter()
+    router, inner = strict_router(), strict_router()
     seen: list[Any] = []
 
     @router.post("/sync")
@@ -145,7 +145,6 @@ def test_the_routes_of_a_router_an_endpoint_reading_json_itself_and_sync_endpoin
         return {"n": body.n}
 
     router.include_router(inner)
-    refuse_repeated_keys(router)
 
     @router.post("/raw")
     async def raw(request: Request) -> dict[str, Any]:
@@ -161,12 +160,28 @@ def test_the_routes_of_a_router_an_endpoint_reading_json_itself_and_sync_endpoin
             _refused(_post(c, path, '{"n": 1, "n": 2}'), "", "n")
             _refused(_post(c, path, '{"a": [{"n": 1, "n": 2}]}'), "a[0]", "n")
             assert _post(c, path, '{"n": 3}').json() == {"n": 3}
-        refuse_repeated_keys(router)  # again: nothing changes
         assert _post(c, "/sync", '{"n": 4}').json() == {"n": 4}
         body = app.openapi()["paths"]["/sync"]["post"]["requestBody"]
         assert body["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Body"}
     assert seen == [3, 3, {"n": 3}, 4]
+    assert loose_routes(router) == []
+    plain = APIRouter()
+
+    @plain.post("/plain")
+    def plain_route(body: Body) -> dict[str, int]:
+        return {"n": body.n}
+
+    assert loose_routes(plain) == ["POST /plain"]
+
+
+def test_every_router_of_the_service_is_strict() -> None:
+    """The service refuses to start with a route whose JSON body would keep the last of a
+    repeated key: every router in ``ROUTERS`` is made by ``strict_router``."""
+    from junkan.api.request_json import loose_routes
+    from junkan.api.routers import ROUTERS
+
+    assert ROUTERS and all(loose_routes(r) == [] for r in ROUTERS)
 
 
 def test_pact_events_refuse_a_repeated_key(tmp_path: Path) -> None:

@@ -145,7 +145,8 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
     app.router.route_class = request_json.StrictJSONRoute  # the app's own routes below
     errors.install(app)
     for router in ROUTERS:  # JSON bodies that repeat a key are refused (422)
-        request_json.refuse_repeated_keys(router)
+        if loose := request_json.loose_routes(router):
+            raise TypeError(f"routes not made by request_json.strict_router: {loose[:5]}")
         app.include_router(router)
     _health(app, db)
     _security_headers(app, settings)

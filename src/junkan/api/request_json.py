@@ -127,16 +127,15 @@ class StrictJSONRoute(APIRoute):
         return strict
 
 
-def refuse_repeated_keys(router: APIRouter) -> None:
-    """Make ``router``'s API routes, those of the routers it includes and those added to it
-    later :class:`StrictJSONRoute`\\ s. The routers are built when their modules are
-    imported; an app serves an included route through ``get_route_handler`` and
-    ``endpoint``, which are what change here. Running it again changes nothing."""
-    router.route_class = StrictJSONRoute
-    for route in router.routes:
-        if type(route) is APIRoute:
-            route.__class__ = StrictJSONRoute
-            route.endpoint = checked(route.endpoint)
-        included = getattr(route, "original_router", None)  # a router included whole
-        if isinstance(included, APIRouter):
-            refuse_repeated_keys(included)
+def strict_router(**kwargs: Any) -> APIRouter:
+    """An :class:`~fastapi.APIRouter` (``kwargs`` as it takes them) whose API routes are
+    :class:`StrictJSONRoute`\\ s: every router of the service is made by it."""
+    return APIRouter(route_class=StrictJSONRoute, **kwargs)
+
+
+def loose_routes(router: APIRouter) -> list[str]:
+    """The API routes of ``router`` (those of the routers it includes among them) that are
+    not :class:`StrictJSONRoute`\\ s, as ``METHOD path``: a router not made by
+    :func:`strict_router` (the app refuses to start with one)."""
+    return [f"{','.join(sorted(r.methods or ()))} {r.path}" for r in router.routes
+            if isinstance(r, APIRoute) and not isinstance(r, StrictJSONRoute)]

@@ -9,17 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import HTTPException, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from junkan.api.auth import CurrentUser, StoreDep, presented_token
 from junkan.api.common import NOT_FOUND
 from junkan.api.passwords import MAX_LENGTH, PasswordRejected, check_password
+from junkan.api.request_json import strict_router
 from junkan.api.throttle import AccountsDep
 from junkan.store.tables import ApiClient, User
 
-router = APIRouter(tags=["account"])
+router = strict_router(tags=["account"])
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 

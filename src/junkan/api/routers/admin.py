@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import HTTPException, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -25,13 +25,14 @@ from junkan.api.passwords import (
     check_password,
     generate_password,
 )
+from junkan.api.request_json import strict_router
 from junkan.api.routers.account import ClientOut, client_out, password_problem, utc
 from junkan.api.throttle import AccountsDep
 from junkan.store.repo import AccountError
 from junkan.store.tables import User
 from junkan.store.trace_repo import TraceError
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = strict_router(prefix="/api/admin", tags=["admin"])
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 Role = Literal["member", "admin"]

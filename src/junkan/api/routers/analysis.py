@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from junkan.alloys import GradeRequest, PlanError, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, read_upload
 from junkan.api.errors import field_errors
+from junkan.api.request_json import strict_router
 from junkan.api.routers.network_jobs import Method as PeriodMethod
 from junkan.api.routers.network_jobs import Window as PeriodWindow
 from junkan.api.routers.network_jobs import period_options
@@ -26,7 +27,7 @@ from junkan.api.work import (
 )
 from junkan.indicators import IndicatorInputError
 
-router = APIRouter()
+router = strict_router()
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]

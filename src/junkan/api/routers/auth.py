@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Form, HTTPException, Request, Response
+from fastapi import Body, Form, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -23,10 +23,11 @@ from junkan.api.auth import (
     session_user,
 )
 from junkan.api.common import SettingsDep
+from junkan.api.request_json import strict_router
 from junkan.api.throttle import AccountsDep
 from junkan.store.tables import Organisation, User
 
-router = APIRouter(tags=["auth"])
+router = strict_router(tags=["auth"])
 
 THROTTLED: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many failed sign-ins (see Retry-After)"},

@@ -11,11 +11,11 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from fastapi import APIRouter
 
 from junkan.api.auth import CurrentUser
+from junkan.api.request_json import strict_router
 
-router = APIRouter(tags=["indicators"])
+router = strict_router(tags=["indicators"])
 
 RELATIONS = ("IN", "OUT", "none", "unknown")
 

@@ -7,13 +7,14 @@ import functools
 from typing import Annotated
 
 import yaml
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND
+from junkan.api.request_json import strict_router
 from junkan.api.routers.models import DOCUMENT
 
-router = APIRouter()
+router = strict_router()
 
 EXAMPLES = {
     "atm_reuse": "lifecycle",

@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import HTTPException
 from pydantic import Field
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
+from junkan.api.request_json import strict_router
 from junkan.api.routers.analysis import ForesightAnalyseIn
 from junkan.api.work import foresight_analyse_job
 
-router = APIRouter()
+router = strict_router()
 
 KINDS = ("foresight.analyse",)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
@@ -22,12 +22,13 @@ from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, within_data_limits
 from junkan.api.errors import field_errors
+from junkan.api.request_json import strict_router
 from junkan.api.work import analysis_job
 from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.extras import require
 
-router = APIRouter()
+router = strict_router()
 
 Kind = Literal["uncertainty", "sensitivity", "calibrate", "optimise"]
 KINDS: tuple[str, ...] = get_args(Kind)

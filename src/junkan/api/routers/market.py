@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, org_name
+from junkan.api.request_json import strict_router
 from junkan.api.work import offload
 from junkan.market import Condition, Lot, Market, check, offer, to_odrl
 from junkan.market import run as run_market
 from junkan.store.market_repo import MAX_PER_ORG, MarketRepo
 
-router = APIRouter(tags=["market"])
+router = strict_router(tags=["market"])
 
 Id = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]{1,32}$")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PER_ORG)]

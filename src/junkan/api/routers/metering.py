@@ -12,15 +12,16 @@ import binascii
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel, Field
 
 from junkan.api.auth import CurrentUser
 from junkan.api.common import within_data_limits
+from junkan.api.request_json import strict_router
 from junkan.api.work import offload
 
-router = APIRouter(tags=["metering"])
+router = strict_router(tags=["metering"])
 
 MAX_CSV_CHARS = 12_000_000
 """Largest readings CSV one request may carry (≈ 250,000 readings)."""

@@ -16,11 +16,12 @@ import math
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, within_data_limits
+from junkan.api.request_json import strict_router
 from junkan.api.routers.examples import EXAMPLES, example_text
 from junkan.api.routers.models import (
     ModelOut,
@@ -32,7 +33,7 @@ from junkan.core.documents import parse_document
 from junkan.core.encoding import jsonable
 from junkan.store.cards import write_card
 
-router = APIRouter()
+router = strict_router()
 
 MAX_DEPTH = 32
 """A form document nested deeper than this is refused (a model is at most ~10 levels deep)."""

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 
 import pandas as pd
 import yaml
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
+from fastapi import Body, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, JobsDep, Overrides, iso, read_upload
+from junkan.api.request_json import strict_router
 from junkan.api.work import (
     card_job,
     model_card,
@@ -27,7 +28,7 @@ from junkan.api.work import (
 from junkan.store.cards import write_card
 from junkan.store.tables import ModelRecord, Run
 
-router = APIRouter()
+router = strict_router()
 
 
 class ModelOut(BaseModel):

@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, model_validator
@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, model_validator
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
+from junkan.api.request_json import strict_router
 from junkan.api.routers import nature_checklist
 from junkan.core import budget
 from junkan.core.budget import BudgetSettings
@@ -37,7 +38,7 @@ from junkan.store import nature_survey as survey_store
 from junkan.store.nature_photos import PhotoRepo
 from junkan.store.nature_survey import SurveyRepo
 
-router = APIRouter()
+router = strict_router()
 router.include_router(nature_checklist.router)  # the survey's species checklists
 
 Kind = Literal["assess", "classify"]

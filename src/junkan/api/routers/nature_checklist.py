@@ -18,17 +18,18 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.api.auth import AdminUser, CurrentUser
 from junkan.api.common import NOT_FOUND, iso, upload_file
+from junkan.api.request_json import strict_router
 from junkan.store.nature_checklists import SURVEY, ChecklistRepo
 
 if TYPE_CHECKING:  # junkan.nature needs the 'nature' extra
     from junkan.nature import Checklist, Checklists
 
-router = APIRouter()
+router = strict_router()
 
 BASE = "/api/nature/survey/checklist"
 MAX_BYTES = 2 * 1024 * 1024

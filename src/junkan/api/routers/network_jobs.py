@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import UPLOAD_BODY, read_upload
+from junkan.api.request_json import strict_router
 from junkan.api.work import network_check_job, network_job, network_periods_job, offload
 
-router = APIRouter()
+router = strict_router()
 
 KINDS = ("network.solve", "network.periods")
 Gap = Annotated[float | None, Query(ge=1e-6, le=0.2, allow_inf_nan=False)]

@@ -13,14 +13,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from junkan import grading
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, UPLOAD_BODY, iso_day, read_upload
+from junkan.api.request_json import strict_router
 from junkan.api.work import offload
 
-router = APIRouter(tags=["passports"])
+router = strict_router(tags=["passports"])
 
 Format = Literal["aas", "batterypass", "batterypass-aas"]
 ImportFormat = Literal["auto", "aas", "batterypass", "batterypass-aas"]

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastPath
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
@@ -30,13 +30,14 @@ from junkan.api.common import (
     org_name,
     read_upload,
 )
+from junkan.api.request_json import strict_router
 from junkan.api.routers.policy_common import answer, mapping, render, require_kind, solar_job
 from junkan.api.routers.policy_registry import router as registry_router
 from junkan.api.routers.trace import trace_call
 from junkan.api.work import offload
 from junkan.core.errors import ModelError, Problem, coded
 
-router = APIRouter(tags=["policy"])
+router = strict_router(tags=["policy"])
 
 MAX_DOC_CHARS = 2_000_000
 MAX_SURVEY_CHARS = 5_000_000

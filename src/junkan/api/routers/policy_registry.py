@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
@@ -23,12 +23,13 @@ from junkan import policy
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, JSON_OR_HTML, NOT_FOUND, TraceDep, iso_day
 from junkan.api.errors import MAX_ERRORS, _short
+from junkan.api.request_json import strict_router
 from junkan.api.routers.policy_common import answer, mapping, require_kind, solar_job
 from junkan.api.work import offload
 from junkan.core.errors import ModelError, Problem
 from junkan.store.policy_repo import MAX_VIEW, SolarNotFound, SolarRepo
 
-router = APIRouter(tags=["policy"])
+router = strict_router(tags=["policy"])
 BASE = "/api/policy/solar/registry"
 MAX_HISTORY_CHARS = 2_000_000
 RecordId = Annotated[str, FastPath(pattern=r"^[0-9a-f]{32}$")]

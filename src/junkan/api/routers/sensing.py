@@ -25,13 +25,14 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, BaseModel, Field
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import within_data_limits
+from junkan.api.request_json import strict_router
 from junkan.api.work import offload
 from junkan.core.budget import report_progress
 
@@ -60,7 +61,7 @@ def _restore(hub: Any) -> None:
         log.exception("could not restore the kept live sensing lines")
 
 
-router = APIRouter(lifespan=_lifespan)
+router = strict_router(lifespan=_lifespan)
 
 MAX_RUN_S = 1200.0
 """Longest scenario one run request may generate (20 min at 100 Hz)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, field_validator
@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from junkan.api.auth import CurrentUser
 from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name
 from junkan.api.errors import field_errors
+from junkan.api.request_json import strict_router
 from junkan.api.trace_audit_job import recent_audit
 from junkan.core.encoding import jsonable
 from junkan.core.fields import IsoDateTime
@@ -23,7 +24,7 @@ from junkan.store.trace_base import TraceRefusal
 from junkan.store.trace_repo import TraceError, TraceNotFound
 from junkan.trace import Batch
 
-router = APIRouter(tags=["trace"])
+router = strict_router(tags=["trace"])
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 LotIds = Annotated[list[Name], Field(max_length=10_000)]

@@ -24,16 +24,17 @@ import binascii
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import HTTPException
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import within_data_limits
+from junkan.api.request_json import strict_router
 from junkan.api.work import offload
 from junkan.core.budget import report_progress
 
-router = APIRouter()
+router = strict_router()
 
 KIND = "vision-predict"
 EVAL_KIND = "vision-evaluate"
