@@ -3,6 +3,7 @@
 // or Morris (μ*, σ) bars per input, a calibration's observed and fitted figures, and the best loop
 // or the Pareto front of an optimisation with each actor's gain or loss.
 import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, richTable, state, t } from "./core.js";
+import { comparisonTable, sensitivityNotes, showNotes, uncertaintyNotes, withConf } from "./analyses_notes.js";
 
 /** A figure's name in words: the result cards' names where they exist ("Life-cycle CO2e (t)"); an
  * optimisation's `metric:qualifier` ("recycled_share:rare_earth", "margin:recycler") in words with the
@@ -117,6 +118,10 @@ function drawUncertainty(r, chosen) {
   richTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
     r.parameters.map((q) => [q.parameter, q.distribution, fmt(q.p5), fmt(q.p50), fmt(q.p95), ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
   [2, 3, 4], units ? [0, 1, 5, 6] : [0, 1, 5]);
+  // the scenarios compared on the figure shown: P(B beats A), ties counted as half, and P(equal)
+  const cmp = comparisonTable(r, sec, key);
+  extraTable("an.cmpTitle", cmp ? cmp.heads : [], cmp ? cmp.rows : null, [2, 3], [0, 1]);
+  uncertaintyNotes(r);
   return t("an.aboutUncertainty", { runs: fmt(r.runs), seed: r.seed, n: r.parameters.length });
 }
 
@@ -194,8 +199,11 @@ function drawSensitivity(r, chosen) {
       xaxis: { title: sobol ? t("an.axisSobol") : t("an.axisMorrisUnit", { unit }) }, yaxis: { title: t("an.axisInput"), automargin: true },
       margin: { l: 20 }, legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   const head = (k) => (sobol ? t(`an.idx.${k}`) : `${t(`an.idx.${k}`)} [${unit}]`);
+  // each index ± its 95 % confidence half-width (Morris' σ has none)
+  const cell = (k, i) => withConf(v(d[k][i]), d[`${k}_conf`] ? v(d[`${k}_conf`][i]) : undefined);
   richTable($("#an-table"), [t("an.col.parameter"), head(a), head(b)],
-    [...order].reverse().map((i) => [r.parameters[i], fmt(v(d[a][i])), fmt(v(d[b][i]))]), [1, 2], [0]);
+    [...order].reverse().map((i) => [r.parameters[i], cell(a, i), cell(b, i)]), [1, 2], [0]);
+  sensitivityNotes(r, label);
   drawTornado(r, o, label(o));
   return t("an.aboutSensitivity", { method: sobol ? "Sobol'" : "Morris", n: fmt(r.evaluations) });
 }
@@ -295,6 +303,7 @@ function drawAnalysis(job, chosen) {
   let about;
   extraTable("", [], null);
   secondChart(false);
+  showNotes([]);
   if (job.kind === "uncertainty") about = drawUncertainty(r, chosen);
   else if (job.kind === "sensitivity") about = drawSensitivity(r, chosen);
   else if (job.kind === "calibrate") about = drawCalibration(r);

@@ -1,0 +1,90 @@
+// Lifecycle analyses page, part 3: what a result says about itself, in the page's language — a
+// sensitivity's base sample size (and that it was rounded up), the correlated groups analysed as
+// independent and a warning when the indices are unstable; an uncertainty study's comparisons of
+// scenarios (P(B beats A) with ties counted as half, and P(equal)). Each kind of note has its own
+// message, chosen from the result's fields (the service's own English notes are the tooltip).
+import { $, fmt, fmtPct, t } from "./core.js";
+
+/** As gsa.py's UNSTABLE (an assumption of junkan's, not a published threshold): indices are unstable
+ * when an index's 95 % interval is wider than ± this (Sobol': a share of the variance; Morris: a
+ * fraction of the largest μ*), or a Sobol' index lies outside 0 … 1 by more than its interval. */
+const UNSTABLE = 0.1;
+
+const nums = (a) => (a || []).filter((x) => typeof x === "number" && Number.isFinite(x));
+const maxOf = (a) => Math.max(0, ...nums(a));
+
+/** Whether the indices of output `d` (one entry of a sensitivity's `outputs`) are unstable, by the
+ * service's rule (gsa.Sensitivity._unstable). */
+function unstable(d, method) {
+  if (method === "morris") return maxOf(d.mu_star_conf) > UNSTABLE * maxOf(d.mu_star);
+  return ["S1", "ST"].some((k) => {
+    const x = d[k] || [], c = d[`${k}_conf`] || [];
+    return maxOf(c) > UNSTABLE || x.some((v, i) => typeof v === "number" && typeof c[i] === "number"
+      && (v + c[i] < 0 || v - c[i] > 1));
+  });
+}
+
+/** The notes box under the line about the result: one line a note, `warn` lines marked as warnings;
+ * hidden when there are none. `said` (the service's notes, in English) is its tooltip. */
+function showNotes(lines, said = []) {
+  let box = $("#an-notes");
+  if (!box) {
+    box = Object.assign(document.createElement("ul"), { id: "an-notes", className: "an-notes" });
+    $("#an-about").after(box);
+  }
+  box.hidden = !lines.length;
+  box.title = said.join("\n");
+  box.replaceChildren(...lines.map(({ kind, text, warn }) => {
+    const li = Object.assign(document.createElement("li"), { textContent: text });
+    li.dataset.note = kind;
+    if (warn) { li.setAttribute("role", "alert"); li.style.fontWeight = "bold"; }
+    return li;
+  }));
+}
+
+/** A sensitivity's notes: the base sample size used (rounded up from the one asked for, where it
+ * was), each correlated group analysed as independent, and the outputs whose indices are unstable
+ * (`label` names an output in words). */
+function sensitivityNotes(r, label) {
+  const lines = [];
+  if (typeof r.n === "number" && r.n > 0) {
+    const rounded = typeof r.n_requested === "number" && r.n_requested !== r.n;
+    lines.push({ kind: rounded ? "n-rounded" : "n", text: t(rounded ? "an.note.nRounded" : "an.note.n",
+      { n: fmt(r.n), requested: fmt(r.n_requested), evaluations: fmt(r.evaluations) }) });
+  }
+  for (const g of r.correlated_groups || []) {
+    lines.push({ kind: "correlated", text: t("an.note.correlated", { group: g.group, correlation: fmt(g.correlation),
+      parameters: (g.parameters || []).join(", ") }) });
+  }
+  const shaky = Object.keys(r.outputs || {}).filter((o) => unstable(r.outputs[o], r.method));
+  if (shaky.length) {
+    lines.push({ kind: "unstable", warn: true, text: t(r.method === "morris" ? "an.note.unstableMorris" : "an.note.unstable",
+      { outputs: shaky.map(label).join("; "), limit: fmt(UNSTABLE) }) });
+  }
+  showNotes(lines, r.notes || []);
+}
+
+/** An index with its 95 % confidence half-width ("0.297 ± 0.391"); the value alone without one. */
+const withConf = (v, c) => (typeof c === "number" && Number.isFinite(c) ? `${fmt(v)} ± ${fmt(c)}` : fmt(v));
+
+/** An uncertainty study's comparisons of figure `key` of section `sec` ("totals", "headline"): one
+ * row a pair of scenarios with P(B beats A) (a headline figure: P(B greater than A)), ties counted as
+ * half, and P(equal); the heads, rows and the note on ties. Null when the result has none. */
+function comparisonTable(r, sec, key) {
+  const head = sec === "headline";
+  const [pk, ek] = head ? ["p_b_greater_headline", "p_equal_headline"] : ["p_b_beats_a", "p_equal"];
+  const rows = (r.comparisons || []).filter((c) => c[pk] && key in c[pk])
+    .map((c) => [c.a, c.b, fmtPct(c[pk][key]), fmtPct((c[ek] || {})[key])]);
+  if (!rows.length) return null;
+  const lower = (r.lower_is_better || []).includes(key);
+  const p = head ? t("an.col.pGreater") : t(lower ? "an.col.pBeatsLess" : "an.col.pBeatsMore");
+  return { heads: [t("an.col.scenarioA"), t("an.col.scenarioB"), p, t("an.col.pEqual")], rows };
+}
+
+/** The note on ties of an uncertainty study that compares scenarios. */
+function uncertaintyNotes(r) {
+  const lines = (r.comparisons || []).length ? [{ kind: "ties", text: t("an.note.ties") }] : [];
+  showNotes(lines, r.comparison_ties ? [r.comparison_ties] : []);
+}
+
+export { comparisonTable, sensitivityNotes, showNotes, uncertaintyNotes, withConf };
