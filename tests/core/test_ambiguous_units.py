@@ -12,6 +12,10 @@ from junkan.core.quantities import UnitParseError, parse_quantity, to_unit
     ("600 ton", "'ton' is the US short ton (907.185 kg)"),
     ("600 tons", "'tons' is the US short ton (907.185 kg)"),
     ("5 kt/year", "'kt' is the knot (a speed)"),
+    ("2 kts", "'kts' is the knot (a speed)"),
+    ("1 kton", "write '1000 t'"),  # prefixed and plural forms too (review of the first fix)
+    ("1 kilotons", "the US short ton"),
+    ("1 Mton", "write 'Mt'"),
 ])
 def test_ambiguous_names_are_refused_saying_what_they_are(text: str, said: str) -> None:
     with pytest.raises(UnitParseError) as err:
@@ -26,3 +30,4 @@ def test_the_names_that_say_what_they_mean_still_read() -> None:
     assert to_unit("600 tonne", "kg") == 600_000
     assert to_unit("2 short_ton", "kg") == pytest.approx(1814.36948)
     assert to_unit("3 Mt", "t") == 3e6
+    assert to_unit("1 knot", "km/hour") == pytest.approx(1.852)

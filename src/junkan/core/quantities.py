@@ -83,14 +83,33 @@ class _Syntax(Exception):
 
 
 AMBIGUOUS: dict[str, tuple[str, str, str]] = {
-    "ton": ("short-ton", "the US short ton (907.185 kg)", "t"),
-    "tons": ("short-ton", "the US short ton (907.185 kg)", "t"),
-    "kt": ("knot", "the knot (a speed)", "1000 t"),
+    "ton": ("short-ton", "the US short ton (907.185 kg)", "short_ton"),
+    "knot": ("knot", "the knot (a speed)", "knot"),
 }
-"""Unit names that the unit tables (pint's, after NIST SP 811) read otherwise than a reader
-of material flows would: ``ton`` is the short ton, not the tonne, and ``kt`` the knot, not a
-kilotonne (600 ton was read as 544.31 t). Refused, with what they mean and what to write;
-``short_ton``, ``long_ton``, ``tonne`` and ``t`` say what they mean."""
+"""Units that the unit tables (pint's, after NIST SP 811) reach from names a reader of
+material flows means otherwise: ``ton``, ``tons``, ``kton``, ``Mton`` … are the (prefixed)
+short ton, not the tonne, and ``kt`` the knot, not a kilotonne (600 ton was read as
+544.31 t). A name that reaches one of them without spelling it (``short_ton``, ``knot``) is
+refused, with what it means and what to write; ``tonne``, ``t``, ``kt`` … as tonnes are
+``t``, ``1000 t``, ``Mt``."""
+
+_TONNES = {"": "t", "kilo": "1000 t", "mega": "Mt", "giga": "Gt"}
+"""What to write for a prefixed ton meant as tonnes."""
+
+
+def _ambiguous(name: str) -> None:
+    """Refuse ``name`` if it reaches a unit of :data:`AMBIGUOUS` without spelling it."""
+    try:
+        readings = ureg.parse_unit_name(name)
+    except Exception:
+        return
+    for prefix, unit, _ in readings:
+        if unit in AMBIGUOUS and AMBIGUOUS[unit][2] not in name:
+            reason, meaning, _spelt = AMBIGUOUS[unit]
+            write = _TONNES.get(prefix, "t") if unit == "ton" else "1000 t"
+            raise _Syntax(f"'{name}' is {meaning} in unit tables; write '{write}' if that is "
+                          "not what you mean", reason=f"ambiguous-{reason}",
+                          params={"name": name, "write": write})
 
 
 @lru_cache(maxsize=1024)
@@ -99,11 +118,7 @@ def _named_unit(name: str) -> UnitsContainer:
     if name.lower() in _NOT_FINITE:
         raise _Syntax(f"'{name}' is not a number; write a finite value such as '5 kg'",
                       reason="not-finite")
-    if name in AMBIGUOUS:
-        reason, meaning, write = AMBIGUOUS[name]
-        raise _Syntax(f"'{name}' is {meaning} in unit tables; write '{write}' if that is "
-                      "not what you mean", reason=f"ambiguous-{reason}",
-                      params={"name": name, "write": write})
+    _ambiguous(name)
     try:
         return ureg.Unit(name)._units
     except Exception:
