@@ -370,8 +370,9 @@ def build(sc: NetworkScenario, source: str = "<scenario>") -> Network:
                                 "road-connected land; ship needs a port hub and a destination "
                                 "port) — add a port hub there or a destination",
                                 zones=", ".join(stuck))], source)  # prefectures: at most 47
-    check_reach(sc, zones, dests, collected, dcap, tiers, zone_hub_ok, cost_hd, list(legs),
-                source)
+    if sc.periods is None:  # a plan over periods replaces these supplies and capacities
+        check_reach(sc, zones, dests, collected, dcap, tiers, zone_hub_ok, cost_hd,
+                    list(legs), source)
     return Network(scenario=sc, zones=zones, hubs=hubs, hub_tiers=tiers, dests=dests,
                    dest_port=dports, commodities=comms, modes=list(legs), collected=collected,
                    dest_cap=dcap, d_zone_hub=d_zh, d_hub_dest=d_hd, cost_hub_dest=cost_hd,
