@@ -97,3 +97,26 @@ def test_materials_from_junkans_export_are_the_virgin_supplies(tmp_path: Path) -
     for name in ("landfill_k", "steel_recycling_k", "recycled_steel_k"):
         assert name in template["processes"]
         assert any(n.startswith(template["processes"][name]["title"]) for n in notes)
+
+
+def test_an_export_written_before_the_kinds_keeps_its_virgin_supplies(tmp_path: Path) -> None:
+    """Exports written before the process kinds were put in the category (2026-12-03) have
+    ``junkan/<label>`` for every process: their ``virgin:`` supplies are still materials,
+    the rest processes (a review found 0 materials from such a zip)."""
+    import json
+    import zipfile
+
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    new = olca.export_inventory(lifecycle.run(model), tmp_path / "new.zip", name="k")
+    old = tmp_path / "old.zip"
+    with zipfile.ZipFile(new) as src, zipfile.ZipFile(old, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("processes/"):
+                doc = json.loads(data)
+                doc["category"] = "/".join(str(doc.get("category", "")).split("/")[:2])
+                data = json.dumps(doc).encode()
+            dst.writestr(info.filename, data)
+    template, _ = olca.import_template(old, materials=True)
+    assert set(template["materials"]) == {"virgin_steel_k", "virgin_plastic_k"}
+    assert "landfill_k" in template["processes"]

@@ -308,7 +308,11 @@ def is_virgin_supply(proc: Any, ref: Any, per: str, ctx: Context) -> bool:
         tail = cat.rsplit("/", 1)[-1]
         why = f"junkan's export marks it {tail!r}, not a virgin material supply"
         if tail not in (*JUNKAN_KINDS.values(), TREATMENT):
-            why = "junkan's export marks it as a process, not a virgin material supply"
+            # no kind in the category: an ordinary process, or any process of an export
+            # written before the kinds were (2026-12-03), which named virgin supplies
+            # 'virgin:<material> (<label>)'
+            why = None if str(proc.name or "").startswith("virgin:") else \
+                "junkan's export marks it as a process, not a virgin material supply"
     if why:
         ctx.notes.append(f"{proc.name}: {why}; imported as a process, not a material")
     return why is None
