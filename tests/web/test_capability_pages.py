@@ -227,6 +227,18 @@ def test_market_page(page: Any, server: str) -> None:
     # matching before any offer: the service's reason, shown beside the button
     page.click("#mk-match")
     expect(page.locator("#mk-errors")).to_contain_text("no offers to match")
+    # an offer without a location is refused by the page, not posted at (0, 0) (the form is
+    # novalidate: the browser no longer stops it, and an empty field read as 0)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and
+            r.url.endswith("/api/market/offers") else None)
+    for field, v in (("id", "no-place"), ("Si", "7.5"), ("mass", "3"), ("lat", ""),
+                     ("lon", "200")):
+        page.fill(f"#mk-o-{field}", v)
+    page.click("#mk-offer-form button[type=submit]")
+    expect(page.locator("#mk-o-errors li")).to_have_count(2)
+    assert posts == []
+    page.locator("#mk-offer-form").evaluate("f => f.reset()")
     # one lot below the condition's minimum and no pooling point: the condition is listed as
     # one no assignment can serve, with its minimum and what the eligible lots make up
     _offer(page, "al-0", "1", "0.35")

@@ -126,9 +126,9 @@ $("#mk-offer-form").addEventListener("submit", async (ev) => {
   const composition = Object.fromEntries(ELEMENTS.map((e) => [e, num(`#mk-o-${e}`)]));
   const bad = ELEMENTS.filter((e) => !(composition[e] >= 0 && composition[e] <= 100));
   if (bad.length) { showMessages("#mk-o-errors", bad.map((e) => t("mk.badElement", { el: e }))); return; }
-  const n = numbers(["#mk-o-mass"], "#mk-o-errors");
+  const n = numbers(["#mk-o-mass", "#mk-o-lat", "#mk-o-lon"], "#mk-o-errors");
   if (!n) return;
-  const body = { id, seller: mk.me.organisation, location: { lat: num("#mk-o-lat"), lon: num("#mk-o-lon") },
+  const body = { id, seller: mk.me.organisation, location: { lat: n["#mk-o-lat"], lon: n["#mk-o-lon"] },
     item: { id, kind: "recycled_material", material: { name: "aluminium", family: $("#mk-o-family").value }, composition,
       quantity: { mass: `${n["#mk-o-mass"]} t` } } };
   if (await post("/api/market/offers", body, "#mk-o-status", "#mk-o-errors")) { ev.target.reset(); await listOffers(); }
@@ -137,10 +137,10 @@ $("#mk-offer-form").addEventListener("submit", async (ev) => {
 $("#mk-cond-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const granted = $("#mk-c-grant").value.split(",").map((s) => s.trim()).filter(Boolean);
-  const n = numbers(["#mk-c-price", "#mk-c-cap"], "#mk-c-errors");
+  const n = numbers(["#mk-c-price", "#mk-c-cap", "#mk-c-lat", "#mk-c-lon"], "#mk-c-errors");
   if (!n) return;
   const body = { id: $("#mk-c-id").value.trim(), buyer: mk.me.organisation, criteria: $("#mk-c-criteria").value,
-    price: { base: `${n["#mk-c-price"]} JPY/kg` }, location: { lat: num("#mk-c-lat"), lon: num("#mk-c-lon") },
+    price: { base: `${n["#mk-c-price"]} JPY/kg` }, location: { lat: n["#mk-c-lat"], lon: n["#mk-c-lon"] },
     min_lot: `${$("#mk-c-min").value || 0} t`, capacity: `${n["#mk-c-cap"]} t`, granted_to: granted };
   if (await post("/api/market/conditions", body, "#mk-c-status", "#mk-c-errors")) { ev.target.reset(); await listConditions(); }
 });
