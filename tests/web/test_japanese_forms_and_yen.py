@@ -86,9 +86,11 @@ def test_yen_amounts_in_japanese_units(page: Any, server: str) -> None:
     _alloys_in_japanese(page, server)
     said = """async () => { const y = await import('/static/yen.js');
         return [y.yen(62769510), y.yen(1.2e8), y.yen(521920), y.yen(52000),
-                y.yenExact(62769510), y.yenFigure(-3.5e12)]; }"""
+                y.yenExact(62769510), y.yenFigure(-3.5e12), y.yen(99999999),
+                y.yen(999950000000), y.yen(-99995000)]; }"""
+    # amounts that round up to 10,000 of a unit are said in the next (not "10,000万円")
     assert page.evaluate(said) == ["6,277万円", "1.2億円", "52.19万円", "52,000円",
-                                   "62,769,510円", "-3.5兆"]
+                                   "62,769,510円", "-3.5兆", "1億円", "1兆円", "-1億円"]
     page.select_option("#al-buyer", "adc12_feed")
     page.click("#al-plan")
     summary = page.locator("#al-plan-summary")

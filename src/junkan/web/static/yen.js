@@ -14,7 +14,10 @@ const UNITS_FROM = 1e5;
 function yenFigure(v) {
   if (typeof v !== "number" || !Number.isFinite(v)) return fmt(v);
   if (state.lang !== "ja" || Math.abs(v) < UNITS_FROM) return fmt(v);
-  const [size, unit] = UNITS.find(([s]) => Math.abs(v) >= s);
+  let i = UNITS.findIndex(([s]) => Math.abs(v) >= s);
+  // 99,999,999 is 10,000万 rounded: the next unit says it ("1億")
+  if (i > 0 && Math.round(Math.abs(v) / UNITS[i][0]) >= 1e4) i -= 1;
+  const [size, unit] = UNITS[i];
   const n = v / size;
   const opts = Math.abs(n) >= 1000 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 4 };
   return `${n.toLocaleString("ja", opts)}${unit}`;
