@@ -50,7 +50,7 @@ def _spec(**doc: object) -> opt.OptimiseSpec:
     return opt.load_spec(doc={"objective": "co2e", **doc}, source="s.yaml")
 
 
-@pytest.mark.parametrize("bounds", [["500 g", "2 kg"], [0.5, 2]])
+@pytest.mark.parametrize("bounds", [["500 g", "2 kg"], [0.5, 2], ["0.5", "2"]])
 def test_a_range_on_a_mass_is_read_in_the_fields_unit(bounds: list[object]) -> None:
     # virgin input >= 7.5 t needs 1.5 kg a box; the least CO2e is there (15 t)
     spec = _spec(decisions=[{"name": "mass", "parameter": MASS, "range": bounds}],

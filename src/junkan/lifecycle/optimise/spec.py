@@ -10,6 +10,7 @@ document, :func:`auto_spec` derives the decisions from the model's scenarios.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Literal
 
@@ -111,8 +112,8 @@ class Decision(Strict):
         """The bounds as numbers in ``unit`` (the field's unit, ``""`` for a bare number);
         ValueError saying why they cannot be."""
         assert self.range is not None
-        bare = [isinstance(b, int | float) for b in self.range]
-        if all(bare):
+        bare = [isinstance(b, int | float) or _number_text(b) for b in self.range]
+        if all(bare):  # numbers, or numbers written as text ("0.5"), as they were taken
             return float(self.range[0]), float(self.range[1])
         if any(bare):
             raise ValueError("give both bounds with a unit (e.g. ['0.5 kg', '2 kg']) or both "
@@ -377,3 +378,13 @@ def require_decisions(spec: OptimiseSpec, spec_source: str | None) -> None:
                               "under 'decisions' (user guide, chapter 10), or leave the "
                               "spec out to take them from the model's scenarios")],
                      spec_source)
+
+
+def _number_text(b: object) -> bool:
+    """Whether ``b`` is a finite number written as text (``"0.5"``), with no unit."""
+    if not isinstance(b, str):
+        return False
+    try:
+        return math.isfinite(float(b))
+    except ValueError:
+        return False
