@@ -15,6 +15,9 @@ from junkan.alloys import PredictRequest, Sorter
 from junkan.vision import GROUPS
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "alloys" / "plan.yaml"
+CASTING = EXAMPLE.with_name("plan_levers.yaml")
+"""A request the measured sorter's cast bin can serve (plan.yaml's ADC12 window cannot be met
+by the cast bin even with a perfect sorter: docs/vision.md)."""
 
 
 def evaluation(accuracy: float, pieces: int = 400) -> dict[str, Any]:
@@ -73,9 +76,10 @@ def test_alloy_plan_takes_the_evaluation_file(tmp_path: Path) -> None:
     ev = tmp_path / "eval.json"
     ev.write_text(json.dumps(evaluation(0.95)))
     req = tmp_path / "plan.yaml"
-    req.write_text(EXAMPLE.read_text() + "product: cast\nsamples: 200\nlevers: false\n")
+    req.write_text(CASTING.read_text() + "product: cast\nlevers: false\n")
     res = CliRunner().invoke(app, ["plan", str(req), "--sorter", str(ev), "--format", "json"])
-    assert res.exit_code in (0, 2), res.output
+    assert res.exit_code == 0, res.output  # it plans (exit 2, infeasible, was let pass)
+    assert json.loads(res.stdout)["probability_met"] >= 0.9
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"sorter": None}))
     res = CliRunner().invoke(app, ["plan", str(req), "--sorter", str(bad)])
