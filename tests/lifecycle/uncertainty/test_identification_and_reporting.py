@@ -175,8 +175,11 @@ def test_sobol_says_the_n_it_used_and_warns_when_it_is_too_small() -> None:
     assert (doc["n"], doc["n_requested"], doc["evaluations"]) == (8, 5, 8 * 5)
     assert any("rounded up to 8" in note for note in doc["notes"])
     assert any("unstable" in note and "raise --n" in note for note in doc["notes"])
+    # the outputs it names, as a field the page says in its own language (no rule copied there)
+    assert doc["unstable"] and set(doc["unstable"]) <= set(doc["outputs"])
+    assert doc["unstable_limit"] == 0.1
     big = U.analyse(["x0", "x1", "x2"], _params(3), _linear, method="sobol", n=1024, seed=1)
-    assert big.to_json()["notes"] == []
+    assert big.to_json()["notes"] == [] and big.to_json()["unstable"] == []
 
 
 def test_sensitivity_says_it_leaves_out_a_groups_correlation(

@@ -130,6 +130,8 @@ class Sensitivity:
                 "index_unit": "share of the output's variance" if self.method == "sobol"
                 else "the output's unit, per the parameter's 0.1 … 99.9 % quantile span",
                 "correlated_groups": self.correlated_groups,
+                "unstable": [o for o in self.indices if self._unstable(o)],
+                "unstable_limit": UNSTABLE,
                 "notes": self.notes(),
                 "parameter_units": self.parameter_units,
                 "skipped": self.skipped,

@@ -5,25 +5,6 @@
 // message, chosen from the result's fields (the service's own English notes are the tooltip).
 import { $, fmt, fmtPct, t } from "./core.js";
 
-/** As gsa.py's UNSTABLE (an assumption of junkan's, not a published threshold): indices are unstable
- * when an index's 95 % interval is wider than ± this (Sobol': a share of the variance; Morris: a
- * fraction of the largest μ*), or a Sobol' index lies outside 0 … 1 by more than its interval. */
-const UNSTABLE = 0.1;
-
-const nums = (a) => (a || []).filter((x) => typeof x === "number" && Number.isFinite(x));
-const maxOf = (a) => Math.max(0, ...nums(a));
-
-/** Whether the indices of output `d` (one entry of a sensitivity's `outputs`) are unstable, by the
- * service's rule (gsa.Sensitivity._unstable). */
-function unstable(d, method) {
-  if (method === "morris") return maxOf(d.mu_star_conf) > UNSTABLE * maxOf(d.mu_star);
-  return ["S1", "ST"].some((k) => {
-    const x = d[k] || [], c = d[`${k}_conf`] || [];
-    return maxOf(c) > UNSTABLE || x.some((v, i) => typeof v === "number" && typeof c[i] === "number"
-      && (v + c[i] < 0 || v - c[i] > 1));
-  });
-}
-
 /** The notes box under the line about the result: one line a note, `warn` lines marked as warnings;
  * hidden when there are none. `said` (the service's notes, in English) is its tooltip. */
 function showNotes(lines, said = []) {
@@ -56,10 +37,10 @@ function sensitivityNotes(r, label) {
     lines.push({ kind: "correlated", text: t("an.note.correlated", { group: g.group, correlation: fmt(g.correlation),
       parameters: (g.parameters || []).join(", ") }) });
   }
-  const shaky = Object.keys(r.outputs || {}).filter((o) => unstable(r.outputs[o], r.method));
+  const shaky = r.unstable || [];  // the service's rule and limit (gsa.py UNSTABLE, an assumption)
   if (shaky.length) {
     lines.push({ kind: "unstable", warn: true, text: t(r.method === "morris" ? "an.note.unstableMorris" : "an.note.unstable",
-      { outputs: shaky.map(label).join("; "), limit: fmt(UNSTABLE) }) });
+      { outputs: shaky.map(label).join("; "), limit: fmt(r.unstable_limit) }) });
   }
   showNotes(lines, r.notes || []);
 }
