@@ -234,10 +234,12 @@ def print_json(doc: Any, *, ensure_ascii: bool = False) -> None:
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 right: Collection[str] = ()) -> None:
-    """A table on stdout; the ``right`` columns right-aligned, cells as ``str``."""
+    """A table on stdout; the ``right`` columns right-aligned, cells as ``str``. A cell too
+    wide for a narrow terminal is folded onto more lines, never cut (a parameter path cut to
+    ``products.ro…`` named nothing)."""
     table = Table(title=title)
     for c in columns:
-        table.add_column(c, justify="right" if c in right else "left")
+        table.add_column(c, justify="right" if c in right else "left", overflow="fold")
     for r in rows:
         table.add_row(*[str(x) for x in r])
     out_console.print(table)

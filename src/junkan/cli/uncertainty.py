@@ -109,14 +109,15 @@ def uncertainty_cmd(
     if fmt == Format.json:
         print_json(doc)
         return
+    unit = doc.get("units", {}).get("headline", {})
     rows = [
-        (s["name"], k, *(_fmt(v[f"p{q}"]) for q in (5, 50, 95)))
+        (s["name"], k, *(_fmt(v[f"p{q}"]) for q in (5, 50, 95)), unit.get(k) or "–")
         for s in doc["scenarios"]
         for k, v in s["headline"].items()
     ]
     print_table(
         f"{mf.name}: {runs:,} runs (seed {seed})",
-        ["scenario", "headline", "p5", "p50", "p95"],
+        ["scenario", "headline", "p5", "p50", "p95", "unit"],
         rows,
         right=("p5", "p50", "p95"),
     )
@@ -234,7 +235,7 @@ def calibrate_cmd(
         return
     print_table(
         f"{mf.name}: fitted (calibrated, {doc['message']})",
-        ["parameter", "start", "fitted", "95 % range", "bounds"],
+        ["parameter", "start", "fitted", "95 % range", "bounds", "unit"],
         [
             (
                 p["parameter"],
@@ -242,6 +243,7 @@ def calibrate_cmd(
                 _fmt(p["fitted"]),
                 _range(p),
                 _bounds(p),
+                p.get("unit") or "–",
             )
             for p in doc["parameters"]
         ],
