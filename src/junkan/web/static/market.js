@@ -2,7 +2,8 @@
 // offers, forms to post an offer (a graded aluminium lot) and to publish a condition to partners, and
 // the match of your offers against the conditions granted to you (long work with cancel): who buys
 // what, at which margin, as a chart and a table, and why a lot stayed unmatched.
-import { $, api, fmt, jsonBody, longTask, plot, problemOf, readNumber, richTable, show, showMessages, showProblem, t } from "./core.js";
+import { $, api, fmt, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem, t } from "./core.js";
+import { fieldProblem } from "./formcheck.js";
 import { setYenText, yenCell } from "./yen.js";
 
 const ELEMENTS = ["Si", "Fe", "Cu", "Mg", "Zn"];
@@ -105,16 +106,14 @@ async function post(path, body, status, errors) {
 }
 
 const num = (id) => Number($(id).value);
-/** The fields' numbers read with their own limits (min/max of the input) and labels, or null
- * after listing what is wrong in `errSel` (an empty mass was sent as " t" before). */
+/** The fields' numbers read with their own limits (min/max of the input) and labels, as the
+ * page's form checks read them (formcheck.js), or null after listing what is wrong in `errSel`
+ * (an empty mass was sent as " t" before). */
 function numbers(ids, errSel) {
   const out = {}; const problems = [];
   for (const id of ids) {
-    const input = $(id);
-    const label = document.querySelector(`label[for="${input.id}"]`)?.textContent || input.id;
-    const got = readNumber(input, label, { min: input.min === "" ? -Infinity : Number(input.min),
-      max: input.max === "" ? Infinity : Number(input.max) });
-    if (got.problem) problems.push(got.problem); else out[id] = got.value;
+    const problem = fieldProblem($(id));
+    if (problem) problems.push(problem); else out[id] = Number($(id).value.trim());
   }
   if (problems.length) { showMessages(errSel, problems); return null; }
   return out;
