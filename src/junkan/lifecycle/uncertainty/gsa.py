@@ -95,12 +95,17 @@ class Sensitivity:
                        f"{', '.join(g['parameters'])}) was analysed as independent: Sobol' "
                        "and Morris assume independent inputs, so its correlation is not "
                        "applied here (it is in Monte Carlo)")
-        if unstable := [o for o in self.indices if self._unstable(o)]:
+        if unstable := self.unstable():
             of = " of the largest μ*" if self.method == "morris" else ""
             out.append(f"the indices of {', '.join(unstable)} are unstable (a 95 % "
                        f"interval wider than ±{UNSTABLE:g}{of}, or a Sobol' index outside "
                        "0 … 1): raise --n")
         return out
+
+    def unstable(self) -> list[str]:
+        """The outputs whose indices are unstable (:data:`UNSTABLE`): the note of
+        :meth:`notes` and the ``unstable`` field of :meth:`to_json`."""
+        return [o for o in self.indices if self._unstable(o)]
 
     def _unstable(self, output: str) -> bool:
         d = self.indices[output]
@@ -130,7 +135,7 @@ class Sensitivity:
                 "index_unit": "share of the output's variance" if self.method == "sobol"
                 else "the output's unit, per the parameter's 0.1 … 99.9 % quantile span",
                 "correlated_groups": self.correlated_groups,
-                "unstable": [o for o in self.indices if self._unstable(o)],
+                "unstable": self.unstable(),
                 "unstable_limit": UNSTABLE,
                 "notes": self.notes(),
                 "parameter_units": self.parameter_units,
