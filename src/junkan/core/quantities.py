@@ -391,6 +391,14 @@ def _factor(unit: str, target: str) -> float | None:
         return None
 
 
+def written_unit(text: str) -> str | None:
+    """The unit of ``text`` written ``"<number> <unit>"`` as written (``"kg"`` of ``"1.2
+    kg"``; ``""`` for a bare number such as ``"0.5"``), or ``None`` when ``text`` does not
+    start with a number. The unit is not read: :func:`parse_quantity` reads it."""
+    m = _NUMBER_UNIT.match(text)
+    return m.group(2) if m else None
+
+
 def to_unit(value: Any, unit: str, *, what: str = "value") -> float:
     """Read ``value`` and convert it to ``unit`` (from code), returning the magnitude.
 

@@ -19,6 +19,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from junkan.core import UnitParseError, parse_quantity, to_unit
 from junkan.core.base import Strict
 from junkan.core.errors import ModelError, Problem, short
+from junkan.core.quantities import written_unit
 
 Metric = Literal[
     "co2e",
@@ -382,9 +383,4 @@ def require_decisions(spec: OptimiseSpec, spec_source: str | None) -> None:
 
 def _number_text(b: object) -> bool:
     """Whether ``b`` is a finite number written as text (``"0.5"``), with no unit."""
-    if not isinstance(b, str):
-        return False
-    try:
-        return math.isfinite(float(b))
-    except ValueError:
-        return False
+    return isinstance(b, str) and written_unit(b) == "" and math.isfinite(float(b))

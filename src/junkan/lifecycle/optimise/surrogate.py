@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 
 from junkan import lifecycle
 from junkan.core.errors import ModelError, Problem, short
+from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import key_in, scenario_document
 from junkan.lifecycle.optimise.features import measure
 from junkan.lifecycle.optimise.spec import (
@@ -40,8 +40,6 @@ from junkan.lifecycle.optimise.spec import (
     tokens,
 )
 
-_QUANTITY = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*(\S.*?)\s*$")
-"""A quantity's number and unit (``"1.2 kg"`` → ``kg``)."""
 MAX_SIMULATIONS = 20_000
 MAX_SHARED = 2048
 _SHARED: dict[tuple[str, str], dict[str, float]] = {}
@@ -202,10 +200,7 @@ def field_unit(model: lifecycle.ModelFile, spec: OptimiseSpec, k: int) -> str:
                                       f"({short(model.source)}); check it against the model "
                                       "file")], spec.origin)
         node = node[key]
-    if isinstance(node, str):
-        m = _QUANTITY.match(node)
-        return m.group(1) if m else ""
-    return ""
+    return (written_unit(node) or "") if isinstance(node, str) else ""
 
 
 def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
