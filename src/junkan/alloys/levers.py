@@ -75,15 +75,8 @@ def changed(base: Setting, st: Setting) -> dict[str, Any]:
 
 
 def _phrase(lever: str, value: Any) -> str:
-    if lever == "grain_mm":
-        return f"grain {value:g} mm"
-    if lever == "sorter":
-        if value["sorter"] is None:
-            return "no sorter"
-        return f"sort with {value['sorter']} and ship the {value['product']} bin"
-    if lever == "removals":
-        return "allow every removal"
-    return "buy in vehicles"
+    """One lever of a combination in words (the message of :func:`_lever_problem`)."""
+    return _lever_problem(lever, value).message
 
 
 def lever_cost(task: Task, base: Setting, sm: dict[str, Any]) -> dict[str, float]:
