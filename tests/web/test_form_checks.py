@@ -120,7 +120,7 @@ def test_scenario_count_uses_the_fields_limits(page: Any, server: str) -> None:
 
 def test_japanese_cancelled_job_solar_other_and_navigation(page: Any, server: str) -> None:
     sign_in(page, server)
-    model_id = _model_id(page, "atm_reuse")
+    model_id = _model_id(page, "compressor_magnet")
     status = page.evaluate(
         """async (id) => {
           const h = { "Content-Type": "application/json", "X-Junkan-CSRF": "1" };
