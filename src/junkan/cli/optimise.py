@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from junkan import lifecycle
 from junkan.cli.common import (
@@ -140,29 +141,47 @@ def optimise_cmd(
     if fmt == Format.json:
         print_json(doc)
         return
+    _tables(mf.name, doc, result)
+
+
+def _head(name: str, unit: str | None) -> str:
+    """A column heading naming its unit, ``CO2e change [t]`` (``[–]`` when the result gives
+    none), escaped so that rich prints the brackets rather than reading them as markup."""
+    return escape(f"{name} [{unit or '–'}]")
+
+
+def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFront) -> None:
+    """The terminal tables of ``doc`` (the result's JSON); each figure names the unit the
+    result gives it."""
     if isinstance(result, opt.ParetoFront):
         labels = [o["figure"] for o in doc["objectives"]]
+        heads = [_head(o["figure"], o.get("unit")) for o in doc["objectives"]]
         print_table(
-            f"{mf.name}: Pareto front ({doc['method']['name']})",
-            ["point", *labels, "choices"],
+            escape(f"{name}: Pareto front ({doc['method']['name']})"),
+            ["point", *heads, "choices"],
             [
-                (str(i), _fmt(p[labels[0]]), _fmt(p[labels[1]]), result.points[i].label())
+                (str(i), _fmt(p[labels[0]]), _fmt(p[labels[1]]),
+                 escape(result.points[i].label()))
                 for i, p in enumerate(doc["points"])
             ],
-            right=tuple(labels),
+            right=tuple(heads),
         )
         return
     o = doc["objective"]
     print_table(
-        f"{mf.name}: {o['sense']} {o['figure']} ({o['unit']}) — "
-        f"{_fmt(o['value'])} (model as given {_fmt(o['as_modelled'])})",
+        escape(f"{name}: {o['sense']} {o['figure']} [{o['unit']}] — "
+               f"{_fmt(o['value'])} (model as given {_fmt(o['as_modelled'])})"),
         ["decision", "option"],
-        [(c["decision"], c["option"]) for c in doc["choices"]],
+        [(escape(c["decision"]), escape(str(c["option"]))) for c in doc["choices"]],
     )
+    units = doc["units"]["actors"]
+    heads = [_head("CO2e change", units.get("co2e_change_t")),
+             _head("margin change", units.get("margin_change"))]
     print_table(
         "each actor against the model as given",
-        ["actor", "CO2e change t", "margin change"],
-        [(a["actor"], _fmt(a["co2e_change_t"]), _fmt(a["margin_change"])) for a in doc["actors"]],
-        right=("CO2e change t", "margin change"),
+        ["actor", *heads],
+        [(escape(a["actor"]), _fmt(a["co2e_change_t"]), _fmt(a["margin_change"]))
+         for a in doc["actors"]],
+        right=tuple(heads),
     )
     print(f"method: {doc['method']['text']}")

@@ -144,7 +144,8 @@ class Optimum:
                 "virgin_input": "t",
                 "recycled_input": "t",
                 "money": cur,
-                "actors": {"co2e_t": "t", "margin": cur},
+                "actors": {"co2e_t": "t", "co2e_change_t": "t", "margin": cur,
+                           "margin_change": cur},
             },
             "method": self.method,
         }
