@@ -26,6 +26,8 @@ COMMANDS: dict[str, Lazy] = {
     "compare": Lazy(_LIFE, "Simulate every scenario and show them side by side."),
     "report": Lazy(_LIFE, "Write the HTML report (Sankey per scenario, indicator charts) of a "
                           "model."),
+    "examples": Lazy("junkan.cli.examples", "Shipped example files: list them, or copy them "
+                     "into a folder where the guides' commands run.", group=True),
     "schema": Lazy(_LIFE, "Print (or write) the JSON Schema of the model format."),
     "library": Lazy(_LIFE, "List the library templates a model can import with ``uses:``."),
     "indicators": Lazy("junkan.cli.indicators",
