@@ -140,6 +140,8 @@ class DisclosurePack:
                 "formula": i.formula,
                 "source": i.source,
                 "reason": i.reason,
+                **({"reason_code": i.reason_code, "reason_params": dict(i.reason_params)}
+                   if i.reason_code else {}),
                 "notes": list(i.notes),
             }
             for i in self.indicators.indicators.get(framework, [])

@@ -157,7 +157,7 @@ const fmtKey = (key, v) => (isShare(key) ? fmtPct(v) : fmt(v));
 /** An indicator's value with its unit: a share as %, water recirculation as cycles, a ratio bare,
  * anything else with its unit (t, JPY/t …); null as "n/a (reason)". */
 function indicatorValue(i) {
-  if (i.value === null) return `${t("ind.na")} (${(i.reason_code && translated(`indreason.${i.reason_code}`, i.reason_params)) ?? i.reason})`;
+  if (i.value === null) return `${t("ind.na")} (${(i.reason_code && translated(`indreason.${i.reason_code}`, i.reason_params)) ?? i.reason ?? "–"})`;
   if (i.unit === "fraction") return fmtPct(i.value);
   if (i.unit === "cycles") return t("ind.cycles", { n: i.value.toLocaleString(state.lang, { maximumFractionDigits: 2 }) });
   if (i.unit === "ratio") return fmt(i.value);

@@ -4,8 +4,8 @@
 // its inline XBRL; the solar-panel registry kept by the service as the user's organisation sees it (its
 // roles, each with its fields), and registering panel models and installations in it, handing panels over
 // (owner) and reporting their treatment (certified recycler).
-import { $, api, fmt, fmtPct, formulaText, jsonBody, jsonError, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
-  staticExample, state, t } from "./core.js";
+import { $, api, fmt, fmtPct, formulaText, indicatorValue, jsonBody, jsonError, longTask, plot, problemOf, richTable, show,
+  showMessages, showProblem, staticExample, state, t } from "./core.js";
 
 const pl = { me: null, report: null, pack: null, solar: null, granted: {}, urls: {} };
 const PERIOD = /^(FY\d{4}|\d{4}|\d{4}Q[1-4])$/;
@@ -128,8 +128,6 @@ $("#dp-form").addEventListener("submit", async (ev) => {
   drawPack(pl.pack);
 });
 
-const value = (i) => (i.value == null ? `${t("ind.na")} (${i.reason ?? "–"})` : i.unit === "fraction" ? fmtPct(i.value) : `${fmt(i.value)} ${i.unit || ""}`.trim());
-
 function drawPack(p) {
   $("#dp-result").hidden = false;
   $("#dp-summary").textContent = t("dp.summary", { company: p.company.name, start: p.period.start, end: p.period.end });
@@ -139,7 +137,7 @@ function drawPack(p) {
     const h = Object.assign(document.createElement("h4"), { id: `dp-h-${key}`, textContent: t(title) });
     const tb = document.createElement("table"); tb.setAttribute("aria-labelledby", h.id);
     richTable(tb, [t("dp.col.indicator"), t("dp.col.value"), t("dp.col.formula"), t("dp.col.source")],
-      rows.map((i) => [t(`indname.${i.key}`, {}, i.key), value(i), formulaText(i), i.source]), [1], [2, 3]);
+      rows.map((i) => [t(`indname.${i.key}`, {}, i.key), indicatorValue(i), formulaText(i), i.source]), [1], [2, 3]);
     box.append(h, tb);
   }
 }
