@@ -318,5 +318,5 @@ def test_optimise_tells_its_progress(model: lifecycle.ModelFile) -> None:
         {**KETTLE, "values": [0.5, 0.9]}, *ROUTES]})
     opt.optimise(model, spec, progress=lambda done, of: told.append((done, of)))
     dones = [d for d, _ in told]
-    assert len(told) >= 3 and dones == sorted(set(dones)) and dones[0] == 1
-    assert {of for _, of in told} == {MAX_SIMULATIONS}
+    assert len(told) >= 3 and dones == sorted(dones) and dones[0] == 1
+    assert all(d <= of <= MAX_SIMULATIONS for d, of in told) and told[-1][0] == told[-1][1]

@@ -22,7 +22,7 @@ from typing import Any, NoReturn, Protocol
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from junkan.core.encoding import jsonable
@@ -97,8 +97,9 @@ def progress(label: str, enabled: bool, unit: str = "years"
     if not enabled:
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  f"{{task.total}} {escape(unit)}"), TimeElapsedColumn(), console=console,
+    # MofNCompleteColumn shows an unknown total as "?" (a TextColumn printed "0/None")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn(escape(unit)), TimeElapsedColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task(label, total=None)
 

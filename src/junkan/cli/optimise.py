@@ -16,8 +16,10 @@ from junkan.cli.common import (
     atomic_dir,
     check_out,
     fail,
+    interactive,
     print_json,
     print_table,
+    progress,
     reported,
 )
 from junkan.core.errors import JunkanError, ModelError, Problem
@@ -116,20 +118,25 @@ def optimise_cmd(
         typer.Option("--out", help="Folder for optimise.json, actors.csv and the HTML report."),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Choose, per product and part, among the loop options the model allows, to minimise
     CO2e, cost or virgin input or maximise RAP under constraints; --pareto for the front
-    between two objectives with each actor's gain or loss."""
+    between two objectives with each actor's gain or loss. A progress bar on stderr (in a
+    terminal, unless --quiet) counts the simulations run of the most there may be."""
     check_out(out)
     with reported(model, OSError):
         mf = lifecycle.load(model)
     s = _spec(mf, spec, objective, pareto, points)
     with reported(spec):
         opt.require_decisions(s, None if spec is None else str(spec))
+    label = (f"Pareto front {' vs '.join(o.label() for o in s.pareto.objectives)}"
+             if s.pareto else f"optimising {s.objective.label()}")
     try:
-        result: opt.Optimum | opt.ParetoFront = (
-            opt.pareto(mf, s) if s.pareto else opt.optimise(mf, s)
-        )
+        with progress(escape(label), not quiet and interactive(), unit="simulations") as cb:
+            result: opt.Optimum | opt.ParetoFront = (
+                opt.pareto(mf, s, progress=cb) if s.pareto else opt.optimise(mf, s, progress=cb)
+            )
     except ModelError as exc:  # e.g. an unknown actor in --objective rap:nobody
         fail("\n".join(_said(p, exc.source, objective, pareto, points)
                        for p in exc.problems))

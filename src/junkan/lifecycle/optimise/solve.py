@@ -6,6 +6,7 @@ the effects do not add up)."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from junkan.lifecycle.optimise.surrogate import (
     Surrogate,
     build,
     expand,
+    planned,
 )
 
 
@@ -32,8 +34,12 @@ class _Problem:
 
     def __init__(
         self, model: lifecycle.ModelFile, spec: OptimiseSpec, extra: Sequence[Objective] = (),
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[int, int], None] | None = None, after: int = 0,
+        enumeration: bool = False,
     ) -> None:
+        """``after``: the most simulations the verb runs once the additive model is built,
+        besides the check of :func:`_verify` and (``enumeration``) every combination (for
+        the total ``progress`` is told)."""
         self.model, self.spec = model, spec
         located: list[tuple[str, Term]] = [
             ("objective", spec.objective),
@@ -48,6 +54,11 @@ class _Problem:
         _check_years(model, spec)
         self.sim = Simulator(model, spec, activity, rap, progress)  # type: ignore[arg-type]
         self.expanded = expand(model, spec)
+        size = math.prod(len(lv) for lv in _levels(self.expanded))
+        self.enumerable = size if size <= spec.max_enumerate else 0
+        """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
+        self.after = after + 1 + spec.verify + (self.enumerable if enumeration else 0)
+        self.sim.expect(1 + planned(self.expanded) + self.after)
         self.as_modelled = self.sim([])
         keys = set(self.as_modelled)
         self._check_terms(located, keys)
@@ -88,7 +99,7 @@ class _Problem:
 
     def program(self) -> Program:
         if self.prog is None:
-            self.sur = build(self.sim, self.expanded, self.relevant)
+            self.sur = build(self.sim, self.expanded, self.relevant, self.after)
             self.prog = Program.of(self.sur)
         return self.prog
 
@@ -253,29 +264,31 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
              progress: Callable[[int, int], None] | None = None) -> Optimum:
     """The best combination of the decisions' options for ``spec.objective`` under
     ``spec.constraints`` (see the package docs for the method). ``progress`` is told
-    (simulations so far, the most there may be) after each new simulation."""
-    p = _Problem(model, spec, progress=progress)
+    (simulations so far, the most there may be) after each new simulation, and (simulations
+    run, the same) when done; the most there may be tightens as the stages become known."""
+    p = _Problem(model, spec, progress=progress, after=1, enumeration=True)
     prog = p.program()
     goal = p.goal(spec.objective, spec.objective.maximise)
     z = prog.solve(goal, p.rows(spec.constraints))
     if z is None:
         raise _infeasible(p)
     deviation = _verify(p, z)
+    p.sim.expect(1 + (p.enumerable if deviation > spec.tolerance else 0))
     best = p.point(prog.decode(z), prog.figures(z))
     method = _method(p, deviation, goal.den is not None)
-    if deviation > spec.tolerance:
-        levels = _levels(p.expanded)
-        if int(np.prod([len(lv) for lv in levels])) <= spec.max_enumerate:
-            best, _ = _enumerate(p, spec.objective)
-            method["name"] = "enumeration"
-            method["text"] = (
-                "every combination simulated (the effects of the options "
-                f"are not additive: deviation {deviation:.2g}); exact over "
-                "the ranges' levels"
-            )
-    return Optimum(
+    if deviation > spec.tolerance and p.enumerable:
+        best, _ = _enumerate(p, spec.objective)
+        method["name"] = "enumeration"
+        method["text"] = (
+            "every combination simulated (the effects of the options "
+            f"are not additive: deviation {deviation:.2g}); exact over "
+            "the ranges' levels"
+        )
+    result = Optimum(
         model, spec, best, p.point([e.choices[0] for e in p.expanded]), _as_modelled(p), method
     )
+    p.sim.finish()
+    return result
 
 
 def _as_modelled(p: _Problem) -> Point:
@@ -322,11 +335,13 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     improve on the last point, until it cannot (at most ``max_points`` points; beyond, the
     ``points`` levels below are added and the method says the front is incomplete). With a
     continuous range the front is a continuum, sampled with the second objective bounded at
-    ``points`` levels between its best and its value at the first's optimum."""
+    ``points`` levels between its best and its value at the first's optimum. ``progress``
+    is told as by :func:`optimise`."""
     if spec.pareto is None:
         raise JunkanError("give pareto: {objectives: [co2e, cost]} in the spec (or --pareto)")
     o1, o2 = spec.pareto.objectives
-    p = _Problem(model, spec, progress=progress)
+    p = _Problem(model, spec, progress=progress,
+                 after=spec.pareto.max_points + spec.pareto.points + 2)
     prog = p.program()
     rows = p.rows(spec.constraints)
     g1, g2 = p.goal(o1, o1.maximise), p.goal(o2, o2.maximise)
@@ -340,6 +355,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         [], False)
     if not complete:
         zs += _grid(prog, g1, g2, z1, z2, rows, spec.pareto.points)
+    p.sim.expect(len(zs) + 1 + spec.verify)
     seen: dict[str, Point] = {}
     for z in zs:
         choices = prog.decode(z)
@@ -350,6 +366,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     method = _method(p, _verify(p, z1), g1.den is not None or g2.den is not None)
     method["front"] = _front_doc(finite, complete, len(points), spec)
     method["text"] += "; Pareto front: " + method["front"]["text"]
+    p.sim.finish()
     return ParetoFront(model, spec, points, _as_modelled(p), method)
 
 

@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,8 @@ class Simulator:
     ) -> None:
         self.model, self.spec = model, spec
         self.progress = progress  # told (simulations so far, the most there may be)
+        self.most = MAX_SIMULATIONS  # tightened by :meth:`expect` as the stages become known
+        self._told = (0, 0)
         self.scenario = spec.scenario or model.baseline.baseline_name
         if self.scenario not in model.scenarios:
             raise ModelError(
@@ -152,9 +155,22 @@ class Simulator:
                     _SHARED.pop(next(iter(_SHARED)))
                 _SHARED[self._prefix, key] = shared
             self.cache[key] = shared
-            if self.progress is not None:
-                self.progress(len(self.cache), MAX_SIMULATIONS)
+            self._tell(len(self.cache), max(len(self.cache), self.most))
         return self.cache[key]
+
+    def expect(self, more: int) -> None:
+        """At most ``more`` simulations are still to come: the total told with each one is
+        the most there may be, so it only ever tightens."""
+        self.most = min(self.most, len(self.cache) + more)
+
+    def finish(self) -> None:
+        """The work is done: tell the simulations run as the total (the bar ends full)."""
+        self._tell(len(self.cache), len(self.cache))
+
+    def _tell(self, done: int, most: int) -> None:
+        if self.progress is not None and (done, most) != self._told:
+            self._told = (done, most)
+            self.progress(done, most)
 
 
 def _chosen(exc: ModelError, choices: Sequence[Choice]) -> ModelError:
@@ -280,8 +296,22 @@ class Surrogate:
         return np.abs(runs).max(axis=0) * self.relevant
 
 
-def build(sim: Simulator, expanded: list[Expanded], relevant: set[str]) -> Surrogate:
-    """Measure reference, single and pairwise effects; merge interacting decisions."""
+def planned(expanded: list[Expanded]) -> int:
+    """The most simulations :func:`build` may run: the reference, each option alone, each
+    range's midpoint, each pair of options, and the joint options of the blocks (at most
+    all decisions in one block, or each alone)."""
+    sizes = [len(e.choices) - 1 for e in expanded]
+    pairs = sum(a * b for a, b in itertools.combinations(sizes, 2))
+    levels = [len(e.levels()) for e in expanded]
+    ranges = sum(e.bounds is not None for e in expanded)
+    return 1 + sum(sizes) + ranges + pairs + math.prod(levels) + sum(levels)
+
+
+def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],
+          after: int = 0) -> Surrogate:
+    """Measure reference, single and pairwise effects; merge interacting decisions.
+    ``after``: the most simulations the caller may run once the model is built (for the
+    total that progress is told)."""
     tol = sim.spec.tolerance
     ref = [e.choices[0] for e in expanded]
     fig0 = sim(ref)
@@ -338,6 +368,9 @@ def build(sim: Simulator, expanded: list[Expanded], relevant: set[str]) -> Surro
     linear_ranges = {i for i, e in enumerate(expanded) if e.bounds is not None} - {
         i for i, e in enumerate(expanded) for n in nonlinear if n["decision"] == e.decision.name
     }
+    sim.expect(after + sum(1 if len(g) == 1 and g[0] in linear_ranges
+                           else math.prod(len(expanded[i].levels()) for i in g)
+                           for g in groups.values()))
     blocks = [_block(sim, expanded, ref, g, linear_ranges, f0, arr) for g in groups.values()]
     checks = {
         "nonlinear_ranges": nonlinear,
