@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from junkan.api.app import BodyLimit
 from junkan.api.pact_events import Callbacks
 from junkan.api.pact_partners import (
     AUTH_FIELDS,
@@ -45,6 +47,38 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await run_in_threadpool(worker.stop)
+
+
+class PactBodyLimit:
+    """The service's :class:`~junkan.api.app.BodyLimit` (``JUNKAN_MAX_BODY_BYTES``, refused
+    before the body is read) answering in PACT's error shape: 413 ``BadRequest``."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reached = refused = False
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            nonlocal reached
+            reached = True
+            await self.app(scope, receive, send)
+
+        async def answer(message: Message) -> None:
+            nonlocal refused
+            if reached:
+                await send(message)
+            else:  # BodyLimit's own refusal, sent before the app ran
+                refused = True
+
+        await BodyLimit(app, self.limit)(scope, receive, answer)
+        if refused:
+            await error(413, "BadRequest", f"the request body is larger than {self.limit} "
+                                           "bytes (JUNKAN_MAX_BODY_BYTES)")(scope, receive,
+                                                                            send)
 
 
 def _partners(partners: dict[str, dict[str, str]] | dict[Origin, Partner] | None
@@ -92,6 +126,7 @@ def create_pact_app(settings: Settings | None = None, *, callback_retries: int =
         return Response(notice, media_type="text/markdown; charset=utf-8")
 
     add_routes(app)
+    app.add_middleware(PactBodyLimit, limit=settings.max_body_bytes)
     return app
 
 

@@ -81,11 +81,16 @@ def _host(request: Request) -> PactHost:
 async def token(request: Request) -> JSONResponse:
     host = _host(request)
     try:
-        form = dict((await request.form()).items())
+        form = await request.form()
     except StarletteHTTPException:  # an unreadable form: OAuth's words (RFC 6749 §5.2)
         return JSONResponse(status_code=400, content={
             "error": "invalid_request", "error_description": "the body is not a readable form"})
-    if form.get("grant_type") != "client_credentials":
+    grant = form.getlist("grant_type")
+    if len(grant) != 1:  # missing or repeated: invalid_request (RFC 6749 §5.2)
+        return JSONResponse(status_code=400, content={
+            "error": "invalid_request",
+            "error_description": "give grant_type=client_credentials once"})
+    if grant[0] != "client_credentials":
         return JSONResponse(status_code=400, content={"error": "unsupported_grant_type"})
     creds = basic_credentials(request)
     user = host.store.client_user(*creds) if creds else None
@@ -105,15 +110,9 @@ async def list_footprints(request: Request) -> Response:
     if user is None:
         return host.invalid_token(request)
     snap = await host.footprints.snapshot(user, base_url(request))
-    key = str(request.url)  # the Link names the host the client used
-    page = snap.pages.get(key)
-    if page is None:
-        built = list_page(snap.pfs, request)
-        if isinstance(built, JSONResponse):
-            return built
-        if len(snap.pages) < 4096:
-            snap.pages[key] = built
-        page = built
+    page = list_page(snap.pfs, request, snap.pages)  # cached by the parsed query
+    if isinstance(page, JSONResponse):
+        return page
     body, link = page
     return Response(body, media_type="application/json",
                     headers={"Link": link} if link else None)
@@ -124,7 +123,8 @@ async def get_footprint(fid: str, request: Request) -> Response:
     user = host.user_of(request)
     if user is None:
         return host.invalid_token(request)
-    body = (await host.footprints.snapshot(user, base_url(request))).items.get(fid)
+    # ids are UUIDs, written in lower case, compared without case (RFC 9562 §4)
+    body = (await host.footprints.snapshot(user, base_url(request))).items.get(fid.lower())
     if body is None:
         return error(404, "NotFound", f"Footprint with ID '{fid}' does not exist")
     return Response(body, media_type="application/json")
@@ -159,8 +159,24 @@ def extension_schema() -> Response:
                     headers={"Cache-Control": "public, max-age=86400"})
 
 
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths (404) and wrong methods (405) in the PACT error shape, not FastAPI's."""
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    if status == 404:
+        return error(404, "NotFound", "no such resource on this PACT host")
+    answer = error(status, "BadRequest" if status < 500 else "InternalError",
+                   f"{request.method} is not allowed here" if status == 405 else
+                   str(exc.detail)[:200])
+    for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
+        answer.headers[name] = value
+    return answer
+
+
 def add_routes(app: FastAPI) -> None:
-    """Register the PACT routes (their state: ``app.state.pact``)."""
+    """Register the PACT routes (their state: ``app.state.pact``) and the PACT error shape
+    for the paths and methods they do not serve."""
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.get(pact.EXTENSION_PATH)(extension_schema)
     app.post("/auth/token")(token)
     app.get("/3/footprints")(list_footprints)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select, text
 from starlette.concurrency import run_in_threadpool
 
+from junkan.core.limits import limits
 from junkan.store import trace_pact
 from junkan.store.db import Database
 from junkan.store.tables import Organisation, User
@@ -29,11 +31,41 @@ log = logging.getLogger("junkan.api.pact")
 FILTERS = ("productId", "companyId", "geography", "classification", "validOn", "validAfter",
            "validBefore", "status")
 MAX_SNAPSHOTS = 256
-"""Snapshots kept at once (organisation × host URL); beyond, the cache starts again."""
+"""Snapshots kept at once (organisation × host URL); beyond, the least recently used goes."""
+HOSTS_PER_ORG = 4
+"""Host URLs an organisation's snapshots are kept for at once (an assumption: a host is
+reached by a few names — DNS name, address, ``localhost``); a fifth evicts the organisation's
+least recently used. ``JUNKAN_PACT_PUBLIC_URL`` makes it one snapshot per organisation."""
+MAX_PAGES = 4096
+"""List answers cached per snapshot at most (also bounded by :attr:`Pages.budget`)."""
+PAGE_CACHE_FACTOR = 2
+"""Cached list answers of a snapshot hold at most this many times the bytes of its encoded
+footprints (an assumption: every page of the whole list in two page sizes)."""
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"code": code, "message": message})
+
+
+PageKey = tuple[tuple[tuple[str, tuple[str, ...]], ...], int, int]
+"""(filters with their values, limit, offset): what a list answer depends on."""
+
+
+class Pages(dict[PageKey, tuple[bytes, bool]]):
+    """A snapshot's list answers (body, whether a next page exists) by :data:`PageKey`, at most
+    :data:`MAX_PAGES` of them and ``budget`` bytes of bodies (past either, pages are built
+    for each request and not kept)."""
+
+    def __init__(self, budget: int = 0) -> None:
+        super().__init__()
+        self.budget = budget
+        self.size = 0
+
+    def keep(self, key: PageKey, page: tuple[bytes, bool]) -> None:
+        if len(self) < MAX_PAGES and self.size + len(page[0]) <= self.budget \
+                and key not in self:
+            self[key] = page
+            self.size += len(page[0])
 
 
 class Snapshot(NamedTuple):
@@ -44,8 +76,9 @@ class Snapshot(NamedTuple):
     """Every published version of every visible lot, newest first per lot."""
     items: dict[str, bytes]
     """``{"data": pf}`` encoded, by footprint id."""
-    pages: dict[str, tuple[bytes, str | None]]
-    """List answers (body, Link header) by request URL."""
+    pages: Pages
+    """List answers by the parsed query (the Link is made per request: it names the host
+    the client used)."""
     withheld: dict[str, str] = {}
     """productId → why the lot is not published (e.g. unknown fossil carbon content)."""
     valid_until: datetime | None = None
@@ -57,14 +90,17 @@ def _json(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
 
 
-def list_page(pfs: list[dict[str, Any]],
-              request: Request) -> tuple[bytes, str | None] | JSONResponse:
+def list_page(pfs: list[dict[str, Any]], request: Request, pages: Pages | None = None
+              ) -> tuple[bytes, str | None] | JSONResponse:
     """One page of ``GET /3/footprints``: the filtered footprints from ``offset``, at most
-    ``limit``, and the ``Link`` to the next page; or the 400 answer for a bad query."""
+    ``limit`` (at most the ``pact_page_size`` limit: a larger ``limit`` is served in pages of
+    that size), and the ``Link`` to the next page; or the 400 answer for a bad query.
+    ``pages``: answers kept between requests, keyed by the parsed query alone (query
+    parameters the host does not know are ignored, as before, and do not make a new page)."""
     q: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        if key in FILTERS:
-            q.setdefault(key, []).append(value)
+    for name, value in request.query_params.multi_items():
+        if name in FILTERS:
+            q.setdefault(name, []).append(value)
     try:
         limit = int(request.query_params.get("limit", "100"))
         offset = int(request.query_params.get("offset", "0"))
@@ -72,16 +108,24 @@ def list_page(pfs: list[dict[str, Any]],
         return error(400, "BadRequest", "limit and offset must be integers")
     if limit < 1 or offset < 0:
         return error(400, "BadRequest", "limit must be ≥ 1 and offset ≥ 0")
-    try:
-        found = [pf for pf in pfs if pact.matches(pf, q)]
-    except ValueError as exc:
-        return error(400, "BadRequest", f"bad filter value: {exc}")
+    limit = min(limit, limits().pact_page_size)
+    key: PageKey = (tuple(sorted((k, tuple(v)) for k, v in q.items())), limit, offset)
+    page = pages.get(key) if pages is not None else None
+    if page is None:
+        try:
+            found = [pf for pf in pfs if pact.matches(pf, q)]
+        except ValueError as exc:
+            return error(400, "BadRequest", f"bad filter value: {exc}")
+        page = (_json({"data": found[offset:offset + limit]}), offset + limit < len(found))
+        if pages is not None:
+            pages.keep(key, page)
+    body, more = page
     link = None
-    if offset + limit < len(found):
+    if more:  # the Link names the host this client used, the page itself is shared
         base = str(request.url.remove_query_params(["offset", "limit"]))
         sep = "&" if "?" in base else "?"
         link = f'<{base}{sep}offset={offset + limit}&limit={limit}>; rel="next"'
-    return _json({"data": found[offset:offset + limit]}), link
+    return body, link
 
 
 def base_url(request: Request) -> str:
@@ -109,6 +153,7 @@ class Footprints:
         self.snapshots: dict[tuple[str, str], Snapshot] = {}
         self.agreements_ttl_s = agreements_ttl_s
         self._agreements: dict[str, tuple[float, tuple[int, int]]] = {}
+        self._lock = threading.Lock()  # builds run in worker threads
 
     def state(self, org_id: str) -> tuple[int, ...]:
         """The ledger's newest event id (every call: one indexed lookup) and the
@@ -154,25 +199,43 @@ class Footprints:
                 .order_by(TraceLot.seq)).all()
             seen, contents, withheld = _contents(org, lots, names, grants, now)
         versions = trace_pact.record(self.db, contents) if contents else {}
-        pfs = _published(seen, versions, base + pact.EXTENSION_PATH)
+        pfs = _published(seen, versions, base + pact.EXTENSION_PATH,
+                         _digests(self.db, list(versions)), withheld)
         expiries = [g.expires_at if g.expires_at.tzinfo else g.expires_at.replace(tzinfo=UTC)
                     for g in grants]
-        snap = Snapshot(version, pfs, {pf["id"]: _json({"data": pf}) for pf in pfs}, {},
-                        withheld, min(expiries) if expiries else None)
-        if len(self.snapshots) >= MAX_SNAPSHOTS:
-            self.snapshots.clear()
-        self.snapshots[(org, base)] = snap
+        items = {pf["id"]: _json({"data": pf}) for pf in pfs}
+        pages = Pages(PAGE_CACHE_FACTOR * sum(len(b) for b in items.values()))
+        snap = Snapshot(version, pfs, items, pages, withheld,
+                        min(expiries) if expiries else None)
+        self._keep((org, base), snap)
         return snap
+
+    def _keep(self, key: tuple[str, str], snap: Snapshot) -> None:
+        """Keep ``snap`` as the newest used; evict the organisation's least recently used
+        beyond :data:`HOSTS_PER_ORG` host URLs, and anyone's beyond :data:`MAX_SNAPSHOTS`."""
+        snapshots = self.snapshots
+        with self._lock:
+            snapshots.pop(key, None)
+            mine = [k for k in snapshots if k[0] == key[0]]
+            for old in mine[:max(0, len(mine) - HOSTS_PER_ORG + 1)]:
+                del snapshots[old]
+            while len(snapshots) >= MAX_SNAPSHOTS:
+                del snapshots[next(iter(snapshots))]
+            snapshots[key] = snap
 
     def cached(self, user: User, base: str = "") -> tuple[Snapshot | None, tuple[int, ...]]:
         """The organisation's snapshot if nothing it depends on moved since it was built
         (else None), and the current state."""
         now = self.state(user.org_id)
-        snap = self.snapshots.get((user.org_id, self._base(base)))
+        key = (user.org_id, self._base(base))
+        snap = self.snapshots.get(key)
         if snap is None or snap.version != now:
             return None, now
         if snap.valid_until is not None and datetime.now(UTC) >= snap.valid_until:
             return None, now
+        with self._lock:  # now the most recently used
+            if self.snapshots.pop(key, None) is not None:
+                self.snapshots[key] = snap
         return snap, now
 
     def current(self, user: User, base: str = "") -> Snapshot:
@@ -214,16 +277,48 @@ def _contents(org: str, lots: Any, names: dict[str, str], grants: list[Grant], n
     return seen, contents, withheld
 
 
+def _digests(db: Database, seqs: list[int]) -> dict[str, str]:
+    """The digest stored with each published version of these lots, by footprint id."""
+    t = trace_pact.versions_table.c
+    out: dict[str, str] = {}
+    with db.engine.connect() as conn:
+        for i in range(0, len(seqs), 500):
+            out.update((str(r[0]), str(r[1])) for r in conn.execute(
+                select(t.id, t.digest).where(t.seq.in_(seqs[i:i + 500]))))
+    return out
+
+
+def _intact(v: trace_pact.Version, digest: str | None) -> bool:
+    """Whether a stored version is what was published: its text is exactly what
+    :func:`junkan.store.trace_pact.encode` (which made the stored digest) makes of it, with
+    that digest."""
+    try:
+        text, again = trace_pact.encode(json.loads(v.content))
+    except (ValueError, TypeError, RecursionError):  # not JSON, or NaN/infinity in it
+        return False
+    return text == v.content and again == digest
+
+
 def _published(seen: list[tuple[Any, frozenset[str]]],
-               versions: dict[int, list[trace_pact.Version]], schema_url: str
-               ) -> list[dict[str, Any]]:
+               versions: dict[int, list[trace_pact.Version]], schema_url: str,
+               digests: dict[str, str], withheld: dict[str, str]) -> list[dict[str, Any]]:
     """Every version of each lot as served: the newest Active, the earlier Deprecated (with
-    the values they had), each listing the ids before it, newest first."""
+    the values they had), each listing the ids before it, newest first. A version whose
+    stored content does not match its digest is never served (logged; if it is the newest,
+    the lot is ``withheld``)."""
     out: list[dict[str, Any]] = []
     for lot, fields in seen:
         rows = versions.get(lot.seq, [])
         for i in range(len(rows) - 1, -1, -1):
             v = rows[i]
+            if not _intact(v, digests.get(v.id)):
+                log.error("PACT: footprint %s (lot seq %s, version %s) does not match the "
+                          "digest stored with it: not served (run junkan trace verify)",
+                          v.id, lot.seq, v.version)
+                if i == len(rows) - 1:
+                    withheld[pact.product_id(pact.lot_key(lot.creator_org, lot.lot))] = (
+                        "its stored footprint failed the integrity check")
+                continue
             out.append(pact.finish(json.loads(v.content), pf_id=v.id, created=v.created_at,
                                    status="Active" if i == len(rows) - 1 else "Deprecated",
                                    preceding=[r.id for r in reversed(rows[:i])],

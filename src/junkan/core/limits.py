@@ -87,6 +87,12 @@ class Limits(EnvSettings):
     own (20,000): every lot given lists all its links, so a few lots with 10,000 outputs each
     would otherwise cost as much as a million lots. Links are counted before they are read;
     about 0.1 ms each."""
+    pact_page_size: int = Field(default=1_000, ge=1)
+    """Most footprints in one ``GET /3/footprints`` answer of the PACT host (1,000, an
+    assumption): a larger ``limit`` is served in pages of this size, each with the ``Link``
+    to the next. A served footprint is 1.5–1.7 KB (the conformance seed's, measured
+    2026-12-03), so a page stays near 1.6 MB; before, ``limit`` had no maximum and every
+    page was cached."""
 
     olca_entries: int = Field(default=50_000, ge=1)
     """Most JSON entities in an openLCA JSON-LD zip ``junkan olca import`` reads (50,000): a

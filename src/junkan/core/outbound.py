@@ -154,6 +154,31 @@ def _as_origins(allowed: Iterable[Origin | str]) -> set[Origin]:
     return {a if isinstance(a, Origin) else parse_origin(a) for a in allowed}
 
 
+_SPECIAL = tuple((ipaddress.ip_network(net), why) for net, why in (
+    # IANA IPv4 and IPv6 Special-Purpose Address Registries: blocks that hold no ordinary
+    # public host, named here because ipaddress's answer depends on the Python version
+    # (3.11 lets 192.0.0.8 and 3fff::/20 through)
+    # RFC 6890 (192.0.0.8 dummy RFC 7600, .9 PCP anycast RFC 7723, .10 TURN anycast RFC 8155,
+    # .170/31 NAT64 discovery RFC 8880)
+    ("192.0.0.0/24", "is in the IETF protocol assignments block (RFC 6890)"),
+    ("192.31.196.0/24", "is the AS112 reverse-DNS sink (RFC 7535)"),
+    ("192.52.193.0/24", "is the AMT relay anycast block (RFC 7450)"),
+    ("192.88.99.0/24", "is the deprecated 6to4 relay anycast block (RFC 7526)"),
+    ("192.175.48.0/24", "is the AS112 direct-delegation sink (RFC 7534)"),
+    ("100.64.0.0/10", "is shared address space (CGNAT, RFC 6598)"),
+    ("100::/64", "is the discard-only prefix (RFC 6666)"),
+    ("100:0:0:1::/64", "is the dummy IPv6 prefix (RFC 9780)"),
+    # RFC 2928 (PCP/TURN/DNS-SD anycast RFC 7723/8155/9665, benchmarking RFC 5180, AMT
+    # RFC 7450, AS112 RFC 7535, ORCHIDv2 RFC 7343, drone remote ID RFC 9374)
+    ("2001::/23", "is in the IETF protocol assignments block (RFC 2928)"),
+    ("2001:db8::/32", "is a documentation address (RFC 3849)"),
+    ("3fff::/20", "is a documentation address (RFC 9637)"),
+    ("2620:4f:8000::/48", "is the AS112 direct-delegation sink (RFC 7534)"),
+    ("5f00::/16", "is an SRv6 SID block (RFC 9602)"),
+))
+"""Special-purpose blocks refused explicitly, with the RFC that assigns each."""
+
+
 def forbidden(ip: IPAddress) -> str | None:
     """Why ``ip`` is not a public unicast address (None when it is)."""
     if isinstance(ip, ipaddress.IPv6Address):
@@ -163,6 +188,9 @@ def forbidden(ip: IPAddress) -> str | None:
             return f"embeds {embedded}, which {why}" if why else None
         if ip.is_site_local:
             return "is a site-local address"
+    for net, why in _SPECIAL:
+        if ip in net:
+            return why
     for test, why in (("is_unspecified", "is the unspecified address"),
                       ("is_loopback", "is a loopback address"),
                       ("is_link_local", "is a link-local address"),

@@ -28,6 +28,7 @@ from junkan.api.passwords import (
 from junkan.api.request_json import strict_router
 from junkan.api.routers.account import ClientOut, client_out, password_problem, utc
 from junkan.api.throttle import AccountsDep
+from junkan.core.outbound import DeliveryFailed, OutboundRefused, parse_origin
 from junkan.store.repo import AccountError
 from junkan.store.tables import User
 from junkan.store.trace_repo import TraceError
@@ -222,7 +223,15 @@ def webhook_origins(admin: AdminUser, s: StoreDep, trace: TraceDep) -> dict[str,
 def allow_webhook_origin(body: OriginIn, admin: AdminUser, s: StoreDep,
                          trace: TraceDep) -> dict[str, str]:
     """Let your organisation's webhook reach ``origin``. Loopback, link-local and private
-    addresses are refused (422), as is plain HTTP in production."""
+    addresses are refused (422), as is plain HTTP in production: the host is checked as the
+    sender checks it (what it resolves to, so ``https://2130706433`` is loopback); a name
+    that does not resolve yet is accepted and checked again at every delivery."""
+    try:
+        trace.policy().addresses(parse_origin(body.origin, "origin"))
+    except OutboundRefused as exc:
+        raise HTTPException(422, str(exc)) from None
+    except DeliveryFailed:
+        pass
     try:
         return {"origin": trace.allow_webhook_origin(_org(s, admin), body.origin)}
     except TraceError as exc:
