@@ -5,6 +5,7 @@ extra: the store is a database)."""
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from junkan.cli.common import Format, console, fail, out_console, print_json, reported
 from junkan.cli.stores import open_ledger
+from junkan.core.errors import brief
 
 # not yet a public name of junkan.trace: reading an event batch (JSON, YAML or CSV)
 from junkan.trace import read_batch
@@ -133,7 +135,14 @@ def trace_show(
         print_json(doc)
         return
     for line in lot_lines(doc):
-        out_console.print(line, highlight=False, markup=False, soft_wrap=True)
+        out_console.print(_shown(line), highlight=False, markup=False, soft_wrap=True)
+
+
+def _shown(line: str) -> str:
+    """A line as the terminal prints it: with its control characters escaped (a lot signed
+    before they were refused, 2026-12-03, may hold another organisation's escape
+    sequences), else as written."""
+    return brief(line, sys.maxsize)
 
 
 def _pct(x: float) -> str:
@@ -201,12 +210,12 @@ def trace_genealogy(
         print_json(doc)
         return
     for node in doc["nodes"]:
-        out_console.print(f"lot {node['lot']} ({node['mass_kg']:g} kg, made by "
-                          f"{node['creator']}, held by {node['owner']}; you: "
-                          f"{node['access']})", highlight=False, markup=False)
+        out_console.print(_shown(f"lot {node['lot']} ({node['mass_kg']:g} kg, made by "
+                                 f"{node['creator']}, held by {node['owner']}; you: "
+                                 f"{node['access']})"), highlight=False, markup=False)
     for e in doc["edges"]:
-        out_console.print(f"{e['from']} -> {e['to']}: {e['mass_kg']:g} kg", highlight=False,
-                          markup=False)
+        out_console.print(_shown(f"{e['from']} -> {e['to']}: {e['mass_kg']:g} kg"),
+                          highlight=False, markup=False)
     if doc.get("truncated"):  # the answer is capped (JUNKAN_LIMIT_TRACE_GENEALOGY_*)
         console.print(f"showing the nearest {len(doc['nodes']):,} lots; at least "
                       f"{doc.get('omitted', 0):,} more linked lots left out (limit "
@@ -228,8 +237,8 @@ def trace_notifications(
         print_json(notes)
         return
     for n in notes:
-        out_console.print(f"#{n['id']} {n['created_at']} {n['message']}", highlight=False,
-                          markup=False, soft_wrap=True)
+        out_console.print(_shown(f"#{n['id']} {n['created_at']} {n['message']}"),
+                          highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("verify")

@@ -7,9 +7,10 @@ Numbers are strict (:mod:`junkan.trace.numbers`); how a footprint was made is
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.fields import IsoDate
@@ -32,9 +33,42 @@ from junkan.trace.pcf import DEFAULT_STANDARDS, Country, PcfFacts, Standard
 __all__ = ["DEFAULT_STANDARDS", "MAX_CFP_KG", "MAX_CFP_PER_KG", "MAX_ENERGY_KWH", "MAX_MASS_KG",
            "MAX_SAFE_INT", "MIN_MASS_KG", "Batch", "Cfp", "Claim", "ClosePeriod", "Combine",
            "Country", "Create", "Event", "InputRef", "PcfFacts", "Period", "Process", "Receive",
-           "Recycled", "Redeclare", "Ship", "Split", "Standard"]
+           "Recycled", "Redeclare", "SIGNED", "Ship", "Split", "Standard"]
 
-Text = Annotated[str, Field(max_length=200)]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters and DEL (Unicode category Cc)."""
+_CONTROL_IN_PROSE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""The same, less tab and line feed."""
+SIGNED = "signed"
+"""Validation context key: ``context={SIGNED: True}`` reads an event already signed into a
+log (its replay), which may hold control characters from before they were refused; new
+events never do."""
+
+
+def _refuse(found: re.Match[str] | None, what: str, info: ValidationInfo | None) -> None:
+    if found is not None and not (info is not None and isinstance(info.context, dict)
+                                  and info.context.get(SIGNED)):
+        raise ValueError(f"contains the control character U+{ord(found[0]):04X} at character "
+                         f"{found.start() + 1}: {what}")
+
+
+def _one_line(text: str, info: ValidationInfo | None) -> str:
+    """``text`` if it holds no control character (a NUL, an escape sequence, a line break)."""
+    _refuse(_CONTROL.search(text), "names and ids are one line of printable text", info)
+    return text
+
+
+def _prose(text: str, info: ValidationInfo | None) -> str:
+    """``text`` if it holds no control character but tab and line feed."""
+    _refuse(_CONTROL_IN_PROSE.search(text), "free text may hold line feeds and tabs, no "
+                                            "other control character", info)
+    return text
+
+
+Text = Annotated[str, Field(max_length=200), AfterValidator(_one_line)]
+"""A name or id: one line of text, no control characters (they would reach terminals
+showing the lot to other organisations, and PostgreSQL stores no NUL)."""
+Prose = Annotated[str, AfterValidator(_prose)]
 Period = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$")]
 """A mass-balance period: a calendar quarter such as ``2026Q1`` (ISCC: at most three
 months). Events that book into an account take it from their ``period``, else from the
@@ -93,7 +127,8 @@ LotId = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9
 organisations may both have a lot "L1"."""
 
 LotRef = Annotated[str, Field(min_length=1, max_length=330,
-                              pattern=r"^(?:[^/\x00-\x1f]{1,200}/)?[A-Za-z0-9_.:\-]{1,120}$")]
+                              pattern=r"^(?:[^/]{1,200}/)?[A-Za-z0-9_.:\-]{1,120}$"),
+                  AfterValidator(_one_line)]
 """A reference to a lot as the referring organisation sees it: its id (an own lot first,
 else the one lot with that id in its custody or shipped to it), or ``organisation/id`` when
 the id alone is ambiguous."""
@@ -104,7 +139,30 @@ class InputRef(Strict):
     mass_kg: Mass
 
 
-Element = Annotated[str, Field(min_length=1, max_length=60)]
+Element = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_one_line)]
+
+
+def _printable_facts(facts: PcfFacts, info: ValidationInfo) -> PcfFacts:
+    """``facts`` if its texts hold no control character (tab and line feed in
+    ``verification.comments`` only)."""
+    for path, text in _texts(facts, ""):
+        try:
+            (_prose if path == "verification.comments" else _one_line)(text, info)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    return facts
+
+
+def _texts(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every string within ``value`` (a model, list or string) and its path."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, BaseModel):
+        return [t for name in type(value).model_fields
+                for t in _texts(getattr(value, name), f"{path}.{name}".lstrip("."))]
+    if isinstance(value, list):
+        return [t for i, v in enumerate(value) for t in _texts(v, f"{path}[{i}]")]
+    return []
 
 
 def _per_kg(what: str, value: float, mass: float) -> None:
@@ -125,7 +183,7 @@ class Create(Strict):
     """wt % per element or material (confidential unless an agreement grants it)."""
     claims: list[Claim] = Field(default_factory=list, max_length=100)
     site: Text = "default"
-    pcf: PcfFacts | None = None
+    pcf: Annotated[PcfFacts, AfterValidator(_printable_facts)] | None = None
     """How the footprint was made (country, fossil carbon content, standards)."""
     period: Period | None = None
     """Mass-balance period the declared recycled content is credited in."""
@@ -202,7 +260,7 @@ class Split(Strict):
 class Ship(Strict):
     type: Literal["ship"]
     lot: LotRef
-    to: Annotated[str, Field(min_length=1, max_length=200)]
+    to: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
     """Receiving organisation's name."""
     period: Period | None = None
     """Mass-balance period the credit leaving with the lot is debited in."""
@@ -224,7 +282,7 @@ class Redeclare(Strict):
     cfp: Cfp | None = None
     recycled: Recycled | None = None
     claims: list[Claim] | None = Field(default=None, max_length=100)
-    reason: Annotated[str, Field(max_length=2000)] = ""
+    reason: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class ClosePeriod(Strict):

@@ -6,7 +6,8 @@ whatever the file holds (binary junk, NUL bytes, 10 MB lines, numbers like ``inf
 CSV columns: ``type, lot, material, mass_kg, cfp_total, cfp_biogenic, pre_consumer,
 post_consumer, site, to, inputs, process_cfp_kgco2e, custody``; ``inputs`` lists
 ``lot:kg`` pairs separated by ``;`` (``A:10;org-B/E:30``). Numbers are plain decimals
-(``12``, ``-0.5``, ``1.5e3``); ``inf``, ``nan`` and the like are refused."""
+(``12``, ``-0.5``, ``1.5e3``); ``inf``, ``nan`` and the like are refused; ``cfp_biogenic``
+goes with ``cfp_total``. A JSON object giving a key twice is refused, as the API refuses it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from junkan.core.documents import loads_with_repeat
 from junkan.core.errors import ModelError, Problem
 from junkan.trace.events import MAX_SAFE_INT, Batch
 
@@ -81,7 +83,9 @@ def parse_document(text: str, source: str, as_json: bool,
     """A JSON or YAML document that must be a mapping with a list ``key``."""
     try:
         if as_json or text.lstrip().startswith(("{", "[")):
-            doc = json.loads(text)
+            doc, repeat = loads_with_repeat(text)
+            if repeat is not None:  # as the API refuses it (json.loads keeps the last)
+                raise ModelError([repeat], source)
         else:
             from junkan.core.documents import parse_document as parse_yaml
 
@@ -165,6 +169,10 @@ def _csv_event(r: dict[str, str]) -> dict[str, Any]:
         ev["material"] = r["material"]
     if "mass_kg" in r:
         ev["mass_kg"] = _number(r["mass_kg"], "mass_kg")
+    if "cfp_biogenic" in r and "cfp_total" not in r:
+        raise ValueError("column cfp_biogenic: given without cfp_total; a footprint is "
+                         "stated by its total (fossil + biogenic = total), so give cfp_total "
+                         "too, in a redeclare as well")
     if "cfp_total" in r:
         ev["cfp"] = {"total": _number(r["cfp_total"], "cfp_total"),
                      "biogenic": _number(r.get("cfp_biogenic", "0"), "cfp_biogenic")}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import TypeAdapter, ValidationError
 
 from junkan.trace import balance, rules
-from junkan.trace.events import Event
+from junkan.trace.events import SIGNED, Event
 from junkan.trace.propagate import QUANTITIES, combine
 
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
@@ -232,7 +232,8 @@ class Replay:
             if record["at"] != self._at_text:
                 self._at = datetime.fromisoformat(record["at"])
                 self._at_text = record["at"]
-            ev = _EVENT.validate_python(record["event"])
+            # signed before control characters were refused: read as signed
+            ev = _EVENT.validate_python(record["event"], context={SIGNED: True})
             view = self._view
             view.org_id, view.org_name = org_id, org_name
             view.refs = record.get("refs") or {}
