@@ -12,13 +12,17 @@ one circuit's readings (JSON, UTF-8, at most 256 KB and 1000 readings)::
 with :class:`junkan.sensing.Reorder` (the shredder monitor's ordering: duplicates dropped,
 gaps waited for, then declared missing); a malformed message or a batch declared missing is
 *quarantined* with its reason (never silently dropped), and the readings of accepted batches are
-validated row by row by :func:`~junkan.metering.ingest.from_frame` like a CSV's. The MQTT side
+validated row by row by :func:`~junkan.metering.ingest.from_frame` like a CSV's. The JSON is
+read as input documents are (:func:`junkan.core.documents.parse_data`, within the document
+limits): a message nested too deeply, with NaN or Infinity, or with a key given twice is
+refused with its reason and quarantined; a message never stops the subscriber. The MQTT side
 needs paho-mqtt (the ``sensing`` extra).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import threading
@@ -30,6 +34,8 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
+from junkan.core.documents import parse_data
+from junkan.core.errors import ModelError
 from junkan.core.extras import MissingExtra
 from junkan.metering.config import Electrical, MeteringError, Plant
 from junkan.metering.ingest import PHASE_COLS, Import, from_frame, parse_times
@@ -37,6 +43,7 @@ from junkan.metering.ingest import PHASE_COLS, Import, from_frame, parse_times
 if TYPE_CHECKING:  # junkan.sensing (its ordering) is imported when first used
     from junkan.sensing import Batch, Reorder
 
+log = logging.getLogger("junkan.metering.live")
 PREFIX = "junkan/metering"
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_READINGS = 1000
@@ -50,10 +57,7 @@ def parse_message(payload: bytes | str) -> Batch:
     ``t`` and the reading columns), or :class:`MeteringError` naming the field."""
     if len(payload) > MAX_MESSAGE_BYTES:
         raise MeteringError(f"message of {len(payload)} bytes; at most {MAX_MESSAGE_BYTES}")
-    try:
-        doc = json.loads(payload, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MeteringError(f"not JSON: {str(exc)[:100]}") from None
+    doc = _json(payload)
     if not isinstance(doc, dict):
         raise MeteringError("the message must be a JSON object")
     if unknown := set(doc) - {"station", "circuit", "seq", "t", *COLUMNS}:
@@ -75,8 +79,29 @@ def parse_message(payload: bytes | str) -> Batch:
     return Batch(f"{doc['station']}/{doc['circuit']}", seq, float(t[0]), values, time.monotonic())
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
+NOT_JSON = frozenset({"json-syntax", "json-invalid", "number-not-finite"})
+"""The reader's refusals of text that is not JSON (NaN and Infinity are not JSON numbers)."""
+
+
+def _json(payload: bytes | str) -> Any:
+    """A message's JSON text as data, read by :func:`junkan.core.documents.parse_data`; its
+    refusals (``not JSON: …``, too deep, a key twice, a value too long) as
+    :class:`MeteringError`."""
+    if isinstance(payload, bytes):
+        code = json.detect_encoding(payload)  # as json.loads decodes bytes
+        try:
+            payload = payload.decode(code, "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise MeteringError(f"not JSON: not {code.upper()} text (byte {exc.start})") from None
+    try:
+        return parse_data(payload, source="", as_json=True)
+    except ModelError as exc:
+        p = exc.problems[0] if exc.problems else None
+        if p is None:
+            raise MeteringError("not JSON") from None
+        path = p.path if len(p.path) <= 60 else p.path[:59] + "…"
+        why = f"{'not JSON: ' if p.kind in NOT_JSON else ''}{path}{': ' if path else ''}{p.message}"
+        raise MeteringError(why) from None
 
 
 def _numbers(doc: dict[str, Any], key: str, n: int | None, allow_null: bool = True) -> np.ndarray:
@@ -237,6 +262,7 @@ def _client(client_id: str) -> Any:
         clean_session=True,
     )
     c.reconnect_delay_set(min_delay=1, max_delay=2)
+    c.suppress_exceptions = True  # a callback's error is logged; the network thread goes on
     return c
 
 
@@ -262,7 +288,15 @@ class Subscriber:
         self.connected.set()
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
-        self.feed.push(msg.payload, source=f"mqtt {msg.topic[:80]}")
+        """paho's callback: whatever goes wrong with one message quarantines it (an exception
+        raised here would end the client's network thread, and with it the subscription)."""
+        source = f"mqtt {str(msg.topic)[:80]}"
+        try:
+            self.feed.push(msg.payload, source=source)
+        except Exception as exc:  # noqa: BLE001 - one message never stops the subscriber
+            log.exception("metering message on %s failed", source)
+            why = f"message failed: {type(exc).__name__} (logged)"
+            self.feed.recorder.reject(source, why, msg.payload)
 
     def close(self) -> None:
         self.client.loop_stop()

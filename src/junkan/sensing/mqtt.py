@@ -10,8 +10,10 @@ one is logged with its reason and dropped — the line's monitor goes on), puts 
 order, asks for a backfill when it sees a gap or reconnects, keeps the raw stream and runs the
 line's monitor — the transport-independent :class:`~junkan.sensing.ingest.LineIngest`, which
 the OPC UA ingest shares. Both sides are an :class:`Endpoint`: one paho client, its
-connection state and callbacks, written once. Duplicates from re-sending are dropped by
-``seq``, so a broker restart or a network cut loses and duplicates nothing."""
+connection state and callbacks, written once; a message whose handling raises anything is
+logged and quarantined, never passed back to paho (which would end the client's network
+thread, and the line's ingest with it). Duplicates from re-sending are dropped by ``seq``, so
+a broker restart or a network cut loses and duplicates nothing."""
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ def _client(client_id: str, protocol: str = "3.1.1") -> Any:
         )
     c.reconnect_delay_set(min_delay=1, max_delay=2)
     c.max_queued_messages_set(0)
+    c.suppress_exceptions = True  # a callback's error is logged; the network thread goes on
     return c
 
 
@@ -62,7 +65,8 @@ def broker_address(url: str) -> tuple[str, int]:
 class Endpoint:
     """One paho client with its callbacks: on every (re)connect it subscribes to
     ``topic`` (QoS 1) and calls :meth:`up`; on a disconnect, :meth:`down`; each message goes
-    to :meth:`message`. The network loop runs in paho's thread and reconnects by itself."""
+    to :meth:`message` (what it raises is logged and handed to :meth:`quarantine`). The
+    network loop runs in paho's thread and reconnects by itself."""
 
     topic = ""
 
@@ -86,7 +90,7 @@ class Endpoint:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_connect_fail = lambda client, userdata: self.failed("unreachable")
-        self.client.on_message = lambda client, userdata, msg: self.message(msg)
+        self.client.on_message = self._on_message
         host, port = broker_address(url)
         self.client.connect_async(address or host, port, keepalive=5)
         self.client.loop_start()
@@ -107,6 +111,22 @@ class Endpoint:
         if was:
             self.failed("connection lost")
             self.down()
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        """paho's callback: an exception raised here would end paho's network thread, so
+        whatever :meth:`message` raises is logged and the message quarantined."""
+        try:
+            self.message(msg)
+        except Exception as exc:  # noqa: BLE001 - one message never stops the line
+            where = f"mqtt {str(getattr(msg, 'topic', ''))[:80]}"
+            log.exception("message on %s failed", where)
+            try:
+                self.quarantine(where, f"message failed: {type(exc).__name__} (logged)")
+            except Exception:  # noqa: BLE001
+                log.exception("quarantining the message on %s failed", where)
+
+    def quarantine(self, where: str, reason: str) -> None:
+        """A message that could not be handled (logged already)."""
 
     def failed(self, why: str) -> None:
         """The broker could not be reached or dropped the connection (paho retries)."""
@@ -152,7 +172,7 @@ class Gateway(Endpoint):
         try:
             req = json.loads(msg.payload)
             start = int(req["from"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             log.warning("line %s: malformed backfill request dropped", self.line)
             return
         self._resend(start)
@@ -222,6 +242,9 @@ class Ingest(Endpoint):
             return
         self.lines.accept(b)
 
+    def quarantine(self, where: str, reason: str) -> None:
+        self.lines.reject(where, reason)
+
     def close(self) -> None:
         super().close()
         self.lines.close()
@@ -278,6 +301,9 @@ class LineFeed(Endpoint):
             self.lines.reject(where, str(exc))
             return
         self.lines.accept(b)
+
+    def quarantine(self, where: str, reason: str) -> None:
+        self.lines.reject(where, reason)
 
     def close(self) -> None:
         super().close()

@@ -16,7 +16,8 @@ has sent that ``seq``; a batch still incomplete when a batch 10 numbers newer is
 passed on with what it has (the sample format's checks then decide). OPC UA has no backfill
 here: a gap is declared missing by the reorder buffer after its wait. The client reconnects
 every second while the server is away, and a value it has seen before is dropped as a
-duplicate by ``seq``."""
+duplicate by ``seq``. A notification whose handling raises anything is logged and
+quarantined; the subscription goes on."""
 
 from __future__ import annotations
 
@@ -208,9 +209,16 @@ class _Handler:
         self.asm, self.where, self.lines = asm, where, lines
 
     def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
-        line, ch = self.where[node.nodeid]
-        if val == [] or val is None:
-            return  # the variable's initial empty value
-        reason = self.asm.add(line, ch, val)
+        """asyncua's callback: whatever goes wrong with one notification is logged and the
+        notification quarantined (the batch it belonged to then lacks that channel)."""
+        line, ch = self.where.get(getattr(node, "nodeid", None), ("?", "?"))
+        where = f"opc.tcp {line}/{ch}"
+        try:
+            if val is None or (isinstance(val, list) and not val):
+                return  # the variable's initial empty value
+            reason = self.asm.add(line, ch, val)
+        except Exception as exc:  # noqa: BLE001 - one notification never stops the line
+            log.exception("notification on %s failed", where)
+            reason = f"notification failed: {type(exc).__name__} (logged)"
         if reason is not None:
-            self.lines.reject(f"opc.tcp {line}/{ch}", reason)
+            self.lines.reject(where, reason)

@@ -8,7 +8,11 @@ A message carries one batch of 100 Hz frames of one line (JSON, UTF-8)::
 
 ``seq`` numbers the batches of a line from 0 without gaps; ``t`` is the time of the first
 frame (seconds, UNIX epoch or from the start of a recording); ``null`` is a missing value.
-:func:`parse_message` refuses anything else with a :class:`SampleError` naming the field.
+:func:`parse_message` refuses anything else with a :class:`SampleError` naming the field. The
+JSON is read as input documents are (:func:`junkan.core.documents.parse_data`, within
+:func:`~junkan.core.limits.limits`): text nested deeper than ``nesting_depth`` levels, NaN or
+±Infinity, a key given twice in one object are refused with their reason, never raised as
+anything but a :class:`SampleError`.
 :class:`Reorder` releases batches in ``seq`` order: duplicates are dropped, a batch that
 arrives early waits for the ones before it, a gap not filled within ``max_wait`` batches
 (and ``max_wait_s`` seconds) is declared missing (its frames are released as missing values,
@@ -27,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.documents import repeated_key
-from junkan.core.errors import JunkanError
+from junkan.core.documents import parse_data
+from junkan.core.errors import JunkanError, ModelError
 from junkan.sensing.generator import CHANNELS, DT
 
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -79,23 +83,42 @@ class Batch:
         ).encode()
 
 
-def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are each given once (JSON readers keep only the last of a
-    repeated key: a reading sent as ``{"seq": 1, "seq": 2}`` is refused, not guessed)."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise SampleError(f"the key {repeated_key(pairs)!r} is given twice in one object")
-    return obj
+NOT_JSON = frozenset({"json-syntax", "json-invalid", "number-not-finite"})
+"""The reader's refusals of text that is not JSON (NaN and Infinity are not JSON numbers);
+its other refusals (too deep, a key twice, a value too long or too large) say what they are."""
+
+
+def message_json(payload: bytes | str) -> Any:
+    """A message's JSON text as data, read by :func:`junkan.core.documents.parse_data` (the
+    document limits: nesting, NaN/Infinity, keys given twice, value sizes); every refusal is a
+    :class:`SampleError` with the reader's reason (``not JSON: …`` for text that is not JSON).
+    Bytes are decoded as ``json.loads`` decodes them (UTF-8, or UTF-16/32 by their BOM)."""
+    if isinstance(payload, bytes):
+        code = json.detect_encoding(payload)
+        try:
+            payload = payload.decode(code, "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise SampleError(f"not JSON: not {code.upper()} text (byte {exc.start})") from None
+    try:
+        return parse_data(payload, source="", as_json=True)
+    except ModelError as exc:
+        raise SampleError(refusal(exc)) from None
+
+
+def refusal(exc: ModelError) -> str:
+    """The reason of the reader's first problem (its path cut to 60 characters)."""
+    if not exc.problems:
+        return "not JSON"
+    p = exc.problems[0]
+    path = p.path if len(p.path) <= 60 else p.path[:59] + "…"
+    return f"{'not JSON: ' if p.kind in NOT_JSON else ''}{path}{': ' if path else ''}{p.message}"
 
 
 def parse_message(payload: bytes | str, *, received: float = 0.0) -> Batch:
     """One message → a :class:`Batch`, or :class:`SampleError` naming what is wrong."""
     if len(payload) > MAX_MESSAGE_BYTES:
         raise SampleError(f"message of {len(payload)} bytes; at most {MAX_MESSAGE_BYTES}")
-    try:
-        doc = json.loads(payload, parse_constant=_no_constant, object_pairs_hook=_once)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SampleError(f"not JSON: {exc}") from None
+    doc = message_json(payload)
     if not isinstance(doc, dict):
         raise SampleError("the message must be a JSON object")
     unknown = set(doc) - {"line", "seq", "t", "dt", "units", "values"}
@@ -120,10 +143,6 @@ def parse_message(payload: bytes | str, *, received: float = 0.0) -> Batch:
         raise SampleError("units: give an object channel → unit")
     values = _values(doc.get("values"), units)
     return Batch(line, seq, float(t), values, received)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
 
 
 def _values(raw: Any, units: dict[str, Any]) -> dict[str, np.ndarray]:
