@@ -1,6 +1,6 @@
 // ELV aluminium: predict the recovered fractions' quality, plan feed and removals against a buyer.
 import { $, api, cell, fmt, fmtPct, plot, problemMessages, show, t } from "./core.js";
-import { checkFields } from "./formcheck.js";
+import { checkFields, markRefused } from "./formcheck.js";
 import { setYenText, yen, yenExact } from "./yen.js";
 
 const al = { lib: null, last: null, plan: null };
@@ -92,10 +92,15 @@ function leverWords(e) {
   return e;
 }
 
+/** A refused request's problems listed below the form, and each refused field's beside it (a vehicle's count
+ * by its line of the feed or its id in the stock, the grain size, the probability). */
 function alError(doc) {
   $("#al-status").textContent = "";
   const said = doc && Array.isArray(doc.errors) ? { ...doc, errors: doc.errors.map(leverWords) } : doc;
   $("#al-errors").replaceChildren(...problemMessages(said).map((m) => cell("li", m)));
+  const fields = { grain_mm: "al-grain", probability: "al-prob" };
+  al.lib.vehicles.forEach((v, i) => { fields[`vehicles[${i}]`] = fields[`stock.${v.id}`] = `al-count-${i}`; });
+  markRefused(said, fields);
 }
 
 $("#al-grain").addEventListener("input", () => { $("#al-grain-out").value = `${$("#al-grain").value} mm`; });

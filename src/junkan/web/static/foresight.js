@@ -2,6 +2,7 @@
 // as long work with cancel.
 import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, readNumber, runJob, setText, show, showMessages,
   showProblem, t } from "./core.js";
+import { markField } from "./formcheck.js";
 
 const fs = { models: [], timer: null, seq: 0, last: null };
 const FAN_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
@@ -71,13 +72,13 @@ function leverValues() {
 function fsSchedule() { clearTimeout(fs.timer); fs.timer = setTimeout(fsRun, 150); }
 
 /** The number of scenarios asked for, within the field's own limits (its min and max), or null after
- * saying what is wrong beside the field (the value is never changed silently). */
+ * saying what is wrong beside the field and in the list (the value is never changed silently). */
 function scenarioCount() {
   const inp = $("#fs-n");
-  const { value, problem } = readNumber(inp, $("label[for=fs-n]").textContent,
-    { integer: true, min: Number(inp.min), max: Number(inp.max) });
-  if (problem) { inp.setAttribute("aria-invalid", "true"); showMessages("#fs-errors", [problem]); return null; }
-  inp.removeAttribute("aria-invalid");
+  const read = () => readNumber(inp, $("label[for=fs-n]").textContent, { integer: true, min: Number(inp.min), max: Number(inp.max) });
+  const { value, problem } = read();
+  markField(inp, problem ? () => read().problem || null : null);  // asked again as it is edited
+  if (problem) { showMessages("#fs-errors", [problem]); return null; }
   return value;
 }
 

@@ -3,7 +3,10 @@
 // shows no bubble of its own (in the browser's language): on submit, each field that breaks one is said here,
 // in the page's language, beside the field (marked aria-invalid and described by the message), and the form's
 // own submit handler does not run. Numbers are read as the other pages read them (core.js readNumber).
-import { fmt, readNumber, setText, t } from "./core.js";
+// Pages that check a form themselves say their problems the same way, beside the field: markProblems (a
+// form's fields by their HTML constraints), markField (a page's own check of one field) and markRefused (the
+// fields a service's answer refused); each message goes once its field is right.
+import { fieldMessage, fmt, problemMessages, readNumber, setText, t } from "./core.js";
 
 /** A field's name as the page shows it: its label's text (a label for it, or one around it), else its
  * aria-label, name or id. */
@@ -61,12 +64,21 @@ function fieldProblem(el) {
   return null;
 }
 
+/** Pages' own checks of a field (formcheck's are its HTML constraints): field → its problem now, in the
+ * page's language, or null. Kept while the field is said wrong, so a language switch or an edit asks again. */
+const pageChecks = new WeakMap();
+
+/** Field `el`'s problem now: the page's own check's (the more particular words), else its HTML constraints';
+ * null when neither has one. */
+const problemNow = (el) => pageChecks.get(el)?.() || fieldProblem(el) || null;
+
 /** Say `problem` beside field `el` (or take back what was said when it is null). */
 function mark(el, problem) {
   const id = `${el.id || el.name}-problem`;
   let note = document.getElementById(id);
   const described = (el.getAttribute("aria-describedby") || "").split(/\s+/).filter((d) => d && d !== id);
   if (!problem) {
+    pageChecks.delete(el);
     if (note) note.remove();
     el.removeAttribute("aria-invalid");
     if (described.length) el.setAttribute("aria-describedby", described.join(" ")); else el.removeAttribute("aria-describedby");
@@ -76,22 +88,58 @@ function mark(el, problem) {
     note = Object.assign(document.createElement("span"), { id, className: "field-problem error" });
     el.after(note);
   }
-  setText(note, () => fieldProblem(el) || problem);  // said again in the new language after a switch
+  setText(note, () => problemNow(el) || problem);  // said again in the new language after a switch
   el.setAttribute("aria-invalid", "true");
   el.setAttribute("aria-describedby", [...described, id].join(" "));
+}
+
+/** Say beside field `el` what a page's own check finds wrong with it, as formcheck says its own: `check`
+ * gives the field's problem now in the page's language (or null), and is asked again as the field is edited
+ * and after a language switch, the message going once it gives none; null takes back what was said. */
+function markField(el, check) {
+  if (check) pageChecks.set(el, check); else pageChecks.delete(el);
+  mark(el, problemNow(el));
+}
+
+/** Check `fields` by their HTML constraints, saying each problem beside its field (the first field wrong
+ * gets the focus); the problems' messages, in the fields' order (none when all are fine). */
+function markProblems(fields) {
+  let first = null;
+  const problems = [];
+  for (const el of fields) {
+    pageChecks.delete(el);
+    const problem = fieldProblem(el);
+    mark(el, problem);
+    if (problem) { problems.push(problem); first ||= el; }
+  }
+  if (first) first.focus();
+  return problems;
 }
 
 /** Check every field of `form` (also those a page added); true when all are fine. The first field found
  * wrong gets the focus. */
 function checkFields(form) {
-  let first = null;
-  for (const el of form.querySelectorAll("input, select, textarea")) {
-    const problem = fieldProblem(el);
-    mark(el, problem);
-    if (problem && !first) first = el;
+  return !markProblems(form.querySelectorAll("input, select, textarea")).length;
+}
+
+/** Say the refusals of a service's answer `doc` (problem+json, errors by path) beside the form's fields they
+ * belong to, each named by the field's label; each said until its field is edited. `fields`: body key → input
+ * id, or [input id, scale], as core.js problemMessages takes them; a key may also be a longer path
+ * ("location.lon"), the longest one the refused path starts with chosen. */
+function markRefused(doc, fields) {
+  for (const e of (doc && Array.isArray(doc.errors) ? doc.errors : [])) {
+    const path = String(e.path ?? "");
+    const key = Object.keys(fields).filter((k) => path === k || path.startsWith(`${k}.`) || path.startsWith(`${k}[`))
+      .sort((a, b) => b.length - a.length)[0];
+    const spec = key && fields[key];
+    const el = spec && document.getElementById(Array.isArray(spec) ? spec[0] : spec);
+    if (!el) continue;
+    const value = el.value, rest = path.slice(key.length).replace(/^\./, "");
+    // a top-level key: said as the list says it (limits scaled as typed); a longer one: label, rest and message
+    const say = key.includes(".") ? () => t("form.refused", { label: `${labelOf(el)}${rest ? ` › ${rest}` : ""}`, message: fieldMessage(e) })
+      : () => problemMessages({ errors: [e] }, fields).at(-1);
+    markField(el, () => (el.value === value ? say() : null));
   }
-  if (first) first.focus();
-  return !first;
 }
 
 /** Check forms marked `data-check` on submit, before their own handlers: a form with a field wrong is not
@@ -104,8 +152,9 @@ function installFormChecks(root = document) {
   }, true);
   const recheck = (ev) => {
     const el = ev.target;
-    if (el instanceof Element && el.getAttribute("aria-invalid") === "true" && el.form && el.form.hasAttribute("data-check")) {
-      mark(el, fieldProblem(el));
+    // a field said wrong here (by its form's check or a page's own): asked again, its message gone once right
+    if (el instanceof Element && el.getAttribute("aria-invalid") === "true" && document.getElementById(`${el.id || el.name}-problem`)) {
+      mark(el, problemNow(el));
     }
   };
   root.addEventListener("input", recheck, true);
@@ -114,9 +163,9 @@ function installFormChecks(root = document) {
   new MutationObserver(() => setTimeout(() => {
     for (const note of document.querySelectorAll(".field-problem")) {
       const el = document.querySelector(`[aria-describedby~="${CSS.escape(note.id)}"]`);
-      if (el) mark(el, fieldProblem(el));
+      if (el) mark(el, problemNow(el));
     }
   }, 0)).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
 }
 
-export { checkFields, fieldProblem, installFormChecks };
+export { checkFields, fieldProblem, installFormChecks, markField, markProblems, markRefused };

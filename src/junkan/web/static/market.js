@@ -3,7 +3,7 @@
 // the match of your offers against the conditions granted to you (long work with cancel): who buys
 // what, at which margin, as a chart and a table, and why a lot stayed unmatched.
 import { $, api, fmt, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem, t } from "./core.js";
-import { fieldProblem } from "./formcheck.js";
+import { markProblems, markRefused } from "./formcheck.js";
 import { setYenText, yenCell } from "./yen.js";
 
 const ELEMENTS = ["Si", "Fe", "Cu", "Mg", "Zn"];
@@ -96,52 +96,49 @@ async function withdrawOffer(o) {
   await listOffers();
 }
 
-/** Post a form's document; its errors (problem+json, by field) beside the form. */
-async function post(path, body, status, errors) {
+/** Post a form's document; its errors (problem+json, by field) listed below the form and each refused
+ * field's beside it (`fields`: body key → input id). */
+async function post(path, body, status, errors, fields) {
   $(errors).replaceChildren(); $(status).textContent = "";
   const res = await api(path, jsonBody(body));
-  if (!res.ok) { showProblem(errors, await problemOf(res)); return false; }
+  if (!res.ok) { const doc = await problemOf(res); showProblem(errors, doc); markRefused(doc, fields); return false; }
   $(status).textContent = t("mk.saved");
   return true;
 }
 
-const num = (id) => Number($(id).value);
-/** The fields' numbers read with their own limits (min/max of the input) and labels, as the
- * page's form checks read them (formcheck.js), or null after listing what is wrong in `errSel`
- * (an empty mass was sent as " t" before). */
-function numbers(ids, errSel) {
-  const out = {}; const problems = [];
-  for (const id of ids) {
-    const problem = fieldProblem($(id));
-    if (problem) problems.push(problem); else out[id] = Number($(id).value.trim());
-  }
-  if (problems.length) { showMessages(errSel, problems); return null; }
-  return out;
+const num = (id) => Number($(id).value.trim());
+/** Check `form`'s fields by their own limits (required, min/max of the input) and labels, as the page's
+ * form checks read them (formcheck.js): each problem beside its field and all in the list `errSel`; true
+ * when all are fine (an empty mass was sent as " t" before). */
+function fieldsFine(form, errSel) {
+  const problems = markProblems(form.querySelectorAll("input, select"));
+  if (problems.length) showMessages(errSel, problems);
+  return !problems.length;
 }
 
 $("#mk-offer-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  if (!fieldsFine(ev.target, "#mk-o-errors")) return;  // the composition's wt % too (0–100)
   const id = $("#mk-o-id").value.trim();
   const composition = Object.fromEntries(ELEMENTS.map((e) => [e, num(`#mk-o-${e}`)]));
-  const bad = ELEMENTS.filter((e) => !(composition[e] >= 0 && composition[e] <= 100));
-  if (bad.length) { showMessages("#mk-o-errors", bad.map((e) => t("mk.badElement", { el: e }))); return; }
-  const n = numbers(["#mk-o-mass", "#mk-o-lat", "#mk-o-lon"], "#mk-o-errors");
-  if (!n) return;
-  const body = { id, seller: mk.me.organisation, location: { lat: n["#mk-o-lat"], lon: n["#mk-o-lon"] },
+  const body = { id, seller: mk.me.organisation, location: { lat: num("#mk-o-lat"), lon: num("#mk-o-lon") },
     item: { id, kind: "recycled_material", material: { name: "aluminium", family: $("#mk-o-family").value }, composition,
-      quantity: { mass: `${n["#mk-o-mass"]} t` } } };
-  if (await post("/api/market/offers", body, "#mk-o-status", "#mk-o-errors")) { ev.target.reset(); await listOffers(); }
+      quantity: { mass: `${num("#mk-o-mass")} t` } } };
+  const fields = { id: "mk-o-id", "item.id": "mk-o-id", "item.material": "mk-o-family", "item.quantity": "mk-o-mass",
+    "location.lat": "mk-o-lat", "location.lon": "mk-o-lon", ...Object.fromEntries(ELEMENTS.map((e) => [`item.composition.${e}`, `mk-o-${e}`])) };
+  if (await post("/api/market/offers", body, "#mk-o-status", "#mk-o-errors", fields)) { ev.target.reset(); await listOffers(); }
 });
 
 $("#mk-cond-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  if (!fieldsFine(ev.target, "#mk-c-errors")) return;
   const granted = $("#mk-c-grant").value.split(",").map((s) => s.trim()).filter(Boolean);
-  const n = numbers(["#mk-c-price", "#mk-c-cap", "#mk-c-lat", "#mk-c-lon"], "#mk-c-errors");
-  if (!n) return;
   const body = { id: $("#mk-c-id").value.trim(), buyer: mk.me.organisation, criteria: $("#mk-c-criteria").value,
-    price: { base: `${n["#mk-c-price"]} JPY/kg` }, location: { lat: n["#mk-c-lat"], lon: n["#mk-c-lon"] },
-    min_lot: `${$("#mk-c-min").value || 0} t`, capacity: `${n["#mk-c-cap"]} t`, granted_to: granted };
-  if (await post("/api/market/conditions", body, "#mk-c-status", "#mk-c-errors")) { ev.target.reset(); await listConditions(); }
+    price: { base: `${num("#mk-c-price")} JPY/kg` }, location: { lat: num("#mk-c-lat"), lon: num("#mk-c-lon") },
+    min_lot: `${num("#mk-c-min")} t`, capacity: `${num("#mk-c-cap")} t`, granted_to: granted };
+  const fields = { id: "mk-c-id", criteria: "mk-c-criteria", price: "mk-c-price", min_lot: "mk-c-min",
+    capacity: "mk-c-cap", "location.lat": "mk-c-lat", "location.lon": "mk-c-lon", granted_to: "mk-c-grant" };
+  if (await post("/api/market/conditions", body, "#mk-c-status", "#mk-c-errors", fields)) { ev.target.reset(); await listConditions(); }
 });
 
 $("#mk-match").addEventListener("click", async () => {

@@ -6,21 +6,32 @@
 // (owner) and reporting their treatment (certified recycler).
 import { $, api, fmt, fmtPct, formulaText, indicatorValue, jsonBody, jsonError, longTask, plot, problemOf, richTable, show,
   showMessages, showProblem, staticExample, state, t } from "./core.js";
+import { markField, markRefused } from "./formcheck.js";
 
 const pl = { me: null, report: null, pack: null, solar: null, granted: {}, urls: {} };
 const PERIOD = /^(FY\d{4}|\d{4}|\d{4}Q[1-4])$/;
 
 const send = (text, signal) => ({ method: "POST", signal, headers: { "Content-Type": "application/json" }, body: text });
 
-/** A JSON document typed in a text area, or null after showing why it is not one. */
-function parsed(sel, errors) {
+/** Why text area `sel` holds no JSON document, in the page's language; null when it holds one. */
+function notJson(sel) {
   try {
     const doc = JSON.parse($(sel).value);
-    if (doc && typeof doc === "object" && !Array.isArray(doc)) return doc;
-  } catch { showMessages(errors, [t("pl.badJson", { msg: jsonError($(sel).value) })]); return null; }
-  showMessages(errors, [t("pl.badJson", { msg: "{…}" })]);
-  return null;
+    return doc && typeof doc === "object" && !Array.isArray(doc) ? null : t("pl.badJson", { msg: "{…}" });
+  } catch { return t("pl.badJson", { msg: jsonError($(sel).value) }); }
 }
+
+/** Say `problem` (from `check()`, asked again as the field is edited) beside field `sel` and in the list
+ * `errors`; true when there is none. */
+function fine(sel, errors, check) {
+  const problem = check();
+  markField($(sel), problem ? check : null);
+  if (problem) showMessages(errors, [problem]);
+  return !problem;
+}
+
+/** A JSON document typed in a text area, or null after showing why it is not one. */
+const parsed = (sel, errors) => (fine(sel, errors, () => notJson(sel)) ? JSON.parse($(sel).value) : null);
 
 /** Put `text` behind the download link `sel` (revoking the link's previous file). */
 function link(sel, text, type) {
@@ -45,7 +56,7 @@ $("#rp-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("#rp-errors").replaceChildren();
   const period = $("#rp-period").value.trim();
-  if (!PERIOD.test(period)) { showMessages("#rp-errors", [t("rp.badPeriod")]); return; }
+  if (!fine("#rp-period", "#rp-errors", () => (PERIOD.test($("#rp-period").value.trim()) ? null : t("rp.badPeriod")))) return;
   const plan = parsed("#rp-plan", "#rp-errors"); if (!plan) return;
   $("#rp-result").hidden = true; pl.report = null;
   const q = `/api/policy/reports?period=${encodeURIComponent(period)}&lang=${state.lang}`;
@@ -267,26 +278,30 @@ async function handOver(ev) {
   }
 }
 
-/** "glass, 1500" per line → recovered mass by material (kg); null after showing the first bad line. */
+/** "glass, 1500" per line → recovered mass by material (kg), or the first bad line's number. */
 function recovered(text) {
   const out = {};
   for (const [n, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;
     const [m, kgText, extra] = line.split(",").map((x) => x.trim());
     const v = Number(kgText);
-    if (extra !== undefined || !m || m.length > 40 || kgText === "" || !(v >= 0) || !Number.isFinite(v)) {
-      showMessages("#so-t-errors", [t("so.t.badLine", { line: n + 1 })]);
-      return null;
-    }
+    if (extra !== undefined || !m || m.length > 40 || kgText === "" || !(v >= 0) || !Number.isFinite(v)) return { line: n + 1 };
     out[m] = (out[m] ?? 0) + v;
   }
-  return out;
+  return { out };
+}
+
+/** Text area `sel` read by `read` (→ {out} or the first bad {line}); null after saying the line's problem
+ * (message `key`) beside the area and in the list `errors`. */
+function lines(sel, errors, key, read) {
+  const bad = () => { const { line } = read($(sel).value); return line ? t(key, { line }) : null; };
+  return fine(sel, errors, bad) ? read($(sel).value).out : null;
 }
 
 async function reportTreatment(ev) {
   ev.preventDefault();
   $("#so-t-errors").replaceChildren();
-  const got = recovered($("#so-t-recovered").value); if (!got) return;
+  const got = lines("#so-t-recovered", "#so-t-errors", "so.t.badLine", recovered); if (!got) return;
   const n = Number($("#so-t-count").value), name = chosen("#so-t-inst");
   const body = { count: n, date: $("#so-t-date").value, method: $("#so-t-method").value.trim(), recovered_kg: got,
     disposed_kg: Number($("#so-t-disposed").value || 0) };
@@ -354,28 +369,26 @@ async function readSolar() {
 $("#so-form").addEventListener("submit", (ev) => { ev.preventDefault(); readSolar(); });
 $("#so-as").addEventListener("change", () => { if (pl.solar) { pl.solar.role = $("#so-as").value; drawSolar(pl.solar); } });
 
-/** "Pb, solder ribbon, 0.2" per line → substances; null after showing the first bad line. */
+/** "Pb, solder ribbon, 0.2" per line → substances, or the first bad line's number. */
 function substances(text) {
   const out = [];
   for (const [n, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;
     const [s, part, pct, extra] = line.split(",").map((x) => x.trim());
     const v = Number(pct);
-    if (extra !== undefined || !SUBSTANCES.includes(s) || !part || pct === "" || !(v >= 0 && v <= 100)) {
-      showMessages("#so-m-errors", [t("so.m.badLine", { line: n + 1 })]);
-      return null;
-    }
+    if (extra !== undefined || !SUBSTANCES.includes(s) || !part || pct === "" || !(v >= 0 && v <= 100)) return { line: n + 1 };
     out.push({ substance: s, part, content_wt_pct: v });
   }
-  return out;
+  return { out };
 }
 
 /** POST `body` to `path`; true when stored, else the problem is shown in `errors`, a refused field of the
- * body named by its label in the form (`fields`: body key → input id, or [input id, scale]: core's fieldOf). */
+ * body named by its label in the form and said beside it too (`fields`: body key → input id, or [input id,
+ * scale]: core's fieldOf). */
 async function write(path, body, errors, statusSel, done, fields = null) {
   $(errors).replaceChildren(); $(statusSel).textContent = "";
   const res = await api(path, jsonBody(body));
-  if (!res.ok) { showProblem(errors, await problemOf(res), fields); return false; }
+  if (!res.ok) { const doc = await problemOf(res); showProblem(errors, doc, fields); markRefused(doc, fields || {}); return false; }
   $(statusSel).textContent = done;
   await readSolar();
   return true;
@@ -383,7 +396,7 @@ async function write(path, body, errors, statusSel, done, fields = null) {
 
 async function addModel(ev) {
   ev.preventDefault();
-  const subst = substances($("#so-m-subst").value); if (!subst) return;
+  const subst = lines("#so-m-subst", "#so-m-errors", "so.m.badLine", substances); if (!subst) return;
   const name = $("#so-m-name").value.trim();
   const body = { name, technology: $("#so-m-tech").value, mass_kg: Number($("#so-m-mass").value),
     glass_share: Number($("#so-m-glass").value) / 100, substances: subst };
