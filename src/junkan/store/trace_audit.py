@@ -31,8 +31,26 @@ from junkan.store.trace_state import SavedState, StateError
 from junkan.store.trace_tables import TraceCheckpoint, TraceEvent, TraceKey
 from junkan.store.trace_verify import Audit, run_audit
 from junkan.trace import merkle
-from junkan.trace.keystore import ENV_FILE, ENV_SECRET, KeyRing, KeyStoreError, load_keyring
+from junkan.trace.keystore import (
+    ENV_FILE,
+    ENV_SECRET,
+    KeyRing,
+    KeyStoreError,
+    key_file_path,
+    load_keyring,
+)
 from junkan.trace.signing import sign, verify
+
+
+def keys_not_checked(database_url: str | None, env: dict[str, str] | None,
+                     exc: KeyStoreError) -> str:
+    """What an audit says when it could not read the master key (so did not check the
+    signing keys against it): the key file that is missing, else why the key was refused."""
+    path = key_file_path(database_url, env)
+    if path is not None and not path.exists():
+        return (f"signing keys not checked: master key file {path} missing (set {ENV_SECRET} "
+                f"or {ENV_FILE} to check them)")
+    return f"signing keys not checked: {exc}"
 
 
 def master_key_settings() -> dict[str, str]:
@@ -148,9 +166,10 @@ class AuditMixin(TraceBase):
               processes: int | None = None, key_env: dict[str, str] | None = None) -> Audit:
         """The whole ledger replayed from the signed logs and compared with the store
         (:mod:`junkan.store.trace_verify`); the signing keys are checked against the
-        master key when it is configured. ``since``: a state file an earlier clean audit
-        saved (or the state itself): only the events after it are replayed, on top of it,
-        once each log is shown to extend it (:class:`StateError` if the file is not one).
+        master key when it is configured (else :attr:`Audit.notices` says they were not).
+        ``since``: a state file an earlier clean audit saved (or the state itself): only the
+        events after it are replayed, on top of it, once each log is shown to extend it
+        (:class:`StateError` if the file is not one).
         ``save``: after a clean audit, write the state a later ``since`` starts from
         (:attr:`Audit.state` tells whether it was written). ``every_signature``: verify
         each event's Ed25519 signature even where a signed checkpoint's chain covers it.
@@ -161,11 +180,12 @@ class AuditMixin(TraceBase):
         (:func:`master_key_settings` of another process; default: this process's)."""
         with collector_paused():  # a million objects, none of them garbage
             state = SavedState.load(Path(since)) if isinstance(since, str | Path) else since
+        notice = None
         try:
             keys: KeyRing | None = self.keys if self._keys is not None else load_keyring(
                 self.db.url, env=key_env, create=False)
-        except KeyStoreError:
-            keys = None
+        except KeyStoreError as exc:
+            keys, notice = None, keys_not_checked(self.db.url, key_env, exc)
         with collector_paused(), self.db.session() as s:  # millions of objects, no garbage
             conn = s.connection(execution_options={"isolation_level": "REPEATABLE READ"}
                                 if self.db.dialect == "postgresql" else None)
@@ -178,6 +198,8 @@ class AuditMixin(TraceBase):
                                      "of its organisations is here)")
             audit = run_audit(s, keys, since=state, save=save is not None,
                               every_signature=every_signature, processes=processes)
+        if notice is not None:
+            audit.notices.append(notice)
         if save is not None and audit.state is not None:
             with collector_paused():
                 audit.state.save(Path(save))
@@ -233,10 +255,13 @@ class AuditMixin(TraceBase):
 
     def verify(self, org_name: str, audit: Audit | None = None) -> VerifyResult:
         """The problems of an :meth:`audit` that concern ``org_name`` (its log, the lots it
-        made or holds, its mass-balance accounts) or no organisation in particular."""
+        made or holds, its mass-balance accounts) or no organisation in particular. ``ok``
+        when there are none; the audit's notices (a check it could not make, such as the
+        signing keys' without the master key) follow them in ``problems`` and leave ``ok``
+        as it is."""
         with self.db.session() as s:
             org = self._org(s, org_name)
         audit = audit if audit is not None else self.audit()
         problems = [p.text for p in audit.problems if not p.orgs or org.id in p.orgs]
-        return VerifyResult(org_name, not problems, audit.events.get(org.id, 0), problems,
-                            audit.checkpoints.get(org.id))
+        return VerifyResult(org_name, not problems, audit.events.get(org.id, 0),
+                            problems + audit.notices, audit.checkpoints.get(org.id))

@@ -1,12 +1,13 @@
 """The store compared with a replayed ledger (:mod:`junkan.trace.replay`), field by field:
-lots and their derived values, genealogy links, mass-balance entries, closed periods, and the
-signing keys against the master key.
+lots and their derived values, genealogy links, mass-balance entries, closed periods, the
+published PACT footprints against their digests, and the signing keys against the master key.
 
 Rows are read through the database driver, without per-row objects, and compared in bulk:
 each stored row as a tuple against the replayed one, JSON columns as the text the store
-writes (parsed only when the text differs), times through a cache (a batch shares one);
-only a row that differs is compared field by field (:func:`same`, floats to 1e-9 relative)
-to name what differs."""
+writes (parsed only when the text differs: then strictly — a repeated key is an edit — and
+in canonical form, so ``false`` is not ``0``), times through a cache (a batch shares
+one); only a row that differs is compared field by field (:func:`same`; floats exactly, but
+those in :data:`ROUNDED` to 1e-9 relative) to name what differs."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from junkan.store.trace_logcheck import compact_json
+from junkan.store.trace_pact import content_digest
 from junkan.store.trace_tables import TraceKey
+from junkan.trace.canonical import canonical
 from junkan.trace.keystore import KeyRing
 from junkan.trace.replay import Ledger, ReplayLot
 from junkan.trace.rules import LOT_FIELDS
@@ -37,13 +40,36 @@ ENTRY_COLUMNS = ("org_id", "site", "characteristic", "period", "kind", "mass_kg"
                  "lot_seq", "basis_kg", "share", "uncovered", "claim_id", "created_at")
 FLOATS = frozenset({"mass_kg", "consumed_kg", "own_cfp", "cfp_total", "cfp_fossil",
                     "cfp_biogenic", "rec_pre", "rec_post", "basis_kg", "share"})
+ROUNDED = frozenset({"cfp_total", "cfp_fossil", "cfp_biogenic", "rec_pre", "rec_post"})
+"""The float columns of a lot compared to 1e-9 relative: its derived values, which the store
+computes by a triangular solve over the lot graph and the replay lot by lot
+(:func:`junkan.trace.propagate.combine`), summing in different orders. The other floats of
+a lot or a genealogy link (``mass_kg``, ``consumed_kg``, ``own_cfp``) are copied from the
+events or added up in event order by the same rules (:mod:`junkan.trace.rules`) on both
+sides: compared exactly."""
+ENTRY_ROUNDED = {"claim": frozenset(), "credit": frozenset({"mass_kg", "share"}),
+                 "outflow": frozenset({"mass_kg", "share"})}
+"""The float columns of a mass-balance entry compared to 1e-9 relative, by kind. A claim
+books the event's shares of the event's input mass (exact); a credit or an outflow books a
+lot mass (exact) at the lot's derived share (rounded: see :data:`ROUNDED`); any other kind
+(adjustments, carries) is computed from derived shares and sums of entries (all rounded:
+:data:`ENTRY_ROUNDED_OTHER`)."""
+ENTRY_ROUNDED_OTHER = frozenset({"mass_kg", "basis_kg", "share"})
+JSON_COLUMNS = frozenset({"declared", "own"})
 assert (*LOT_COLUMNS, *VALUE_COLUMNS) == LOT_FIELDS
-_LOTS = ("SELECT l.seq, " + ", ".join([f"l.{c}" for c in LOT_COLUMNS]
+_LOTS = ("SELECT l.seq, " + ", ".join([f"CAST(l.{c} AS TEXT)" if c in JSON_COLUMNS
+                                        else f"l.{c}" for c in LOT_COLUMNS]
                                        + [f"v.{c}" for c in VALUE_COLUMNS])
          + " FROM trace_lots AS l LEFT JOIN trace_values AS v ON v.seq = l.seq ORDER BY l.seq")
+"""The JSON columns as their stored text (PostgreSQL's driver would parse them, and a
+repeated key with them)."""
 _ENTRIES = f"SELECT id, {', '.join(ENTRY_COLUMNS)} FROM trace_balance_entries ORDER BY id"
+_PACT = ("SELECT id, seq, version, digest, content FROM trace_pact_versions "
+         "ORDER BY seq, version")
 _json_text = compact_json(sort_keys=False, ensure_ascii=True, allow_nan=True)
 """JSON as the store writes it on SQLite (:mod:`junkan.store.trace_rows`)."""
+_json_text_pg = json.JSONEncoder(allow_nan=True).encode
+"""JSON as SQLAlchemy writes it on PostgreSQL (``json.dumps``: ", " and ": ")."""
 _lot_fields = attrgetter(*LOT_FIELDS)
 _entry_fields = attrgetter("org", "site", "characteristic", "period", "kind", "mass_kg")
 
@@ -87,34 +113,75 @@ class Times(dict[Any, Any]):
         return value
 
 
-def same(column: str, stored: Any, replayed: Any) -> bool:
-    """Stored and replayed values agree (floats to 1e-9 relative: the store's triangular
-    solve and the replay's lot-by-lot sums round differently)."""
+class RepeatedKey(ValueError):
+    """Stored JSON names a key twice in one object (a parser keeps one of them)."""
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKey(f"repeats the key {key!r}")
+            seen.add(key)
+    return out
+
+
+def strict_json(text: str) -> Any:
+    """Stored JSON text parsed; ValueError if it is not JSON, :class:`RepeatedKey` if an
+    object repeats a key."""
+    return json.loads(text, object_pairs_hook=_no_repeats)
+
+
+def same_json(stored: Any, replayed: Any) -> bool:
+    """A JSON column's stored value (its text, parsed strictly) has the replayed one's RFC
+    8785 canonical form: ``false`` is not ``0``, nor ``true`` ``1`` (Python's ``==`` says they
+    are); numbers compare by value, ``0`` and ``0.0`` alike, as the signed records — in that
+    form — cannot tell them apart either."""
+    try:
+        if isinstance(stored, str):
+            stored = strict_json(stored)
+        return canonical(stored) == canonical(replayed)
+    except Exception:  # noqa: BLE001 - not JSON, a repeated key, NaN: not the replayed value
+        return False
+
+
+def same(column: str, stored: Any, replayed: Any, rounded: bool | None = None) -> bool:
+    """Stored and replayed values agree. Floats exactly, unless ``rounded`` (default: the
+    column is in :data:`ROUNDED`): then to 1e-9 relative, for values the store and the
+    replay sum in different orders."""
     if column in FLOATS:
         if stored is None or replayed is None:
             return stored is replayed
         if isinstance(stored, bool) or not isinstance(stored, int | float):
             return False
         a, b = float(stored), float(replayed)
-        return math.isfinite(a) and abs(a - b) <= 1e-9 * max(1.0, abs(b))
+        if not math.isfinite(a):
+            return False
+        if rounded if rounded is not None else column in ROUNDED:
+            return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+        return a == b
     if column.endswith("_at"):
         return bool(_time(stored) == _time(replayed))
-    if column in ("declared", "own"):
-        if isinstance(stored, str):
-            try:
-                stored = json.loads(stored)
-            except ValueError:
-                return False
-        return bool(stored == replayed)
+    if column in JSON_COLUMNS:
+        return same_json(stored, replayed)
     if column in ("received", "uncovered"):
         return stored in (0, 1, True, False) and bool(stored) == bool(replayed)
     return bool(stored == replayed)
 
 
-def _json_same(stored: Any, replayed: Any) -> bool:
-    """The fast test of a JSON column: the text the store writes (SQLite), or the parsed
-    value (PostgreSQL's driver parses JSON)."""
-    return bool(stored == (_json_text(replayed) if isinstance(stored, str) else replayed))
+def _json_problem(text: Any) -> str | None:
+    """Why a JSON column's stored text cannot be read as the store wrote it, if it cannot."""
+    if not isinstance(text, str):
+        return None
+    try:
+        strict_json(text)
+    except RepeatedKey as exc:
+        return f"stored JSON {exc}"
+    except ValueError:
+        return "stored text is not JSON"
+    return None
 
 
 def _lot_problems(audit: Any, row: tuple[Any, ...], lot: ReplayLot, label: str,
@@ -126,7 +193,10 @@ def _lot_problems(audit: Any, row: tuple[Any, ...], lot: ReplayLot, label: str,
         if row[i] is None and col in VALUE_COLUMNS:
             continue
         mine = getattr(lot, col)
-        if not same(col, row[i], mine):
+        why = _json_problem(row[i]) if col in JSON_COLUMNS else None
+        if why is not None:
+            audit.add((*orgs, lot.owner_org), f"{label}: {col} {why}: {row[i]!r}")
+        elif not same(col, row[i], mine):
             audit.add((*orgs, lot.owner_org), f"{label}: {col} stored {row[i]!r}, replayed "
                       f"from the signed log {mine!r}")
 
@@ -140,6 +210,7 @@ def compare_lots(s: Session, audit: Any, ledger: Ledger, names: dict[str, str]
     by_key = ledger.by_key
     times = Times()
     last = -1
+    json_text = _json_text if s.connection().dialect.name == "sqlite" else _json_text_pg
     for row in driver_rows(s, _LOTS):
         lot = by_key.get((row[2], row[1]))
         if lot is not None and seq_of[lot.index] == -1:
@@ -149,7 +220,7 @@ def compare_lots(s: Session, audit: Any, ledger: Ledger, names: dict[str, str]
             if (row[1:11] == mine[:10] and row[13:15] == mine[12:14]
                     and row[16:21] == mine[15:20] and times[row[15]] == mine[14]
                     and times[row[21]] == mine[20] and lot.index > last
-                    and _json_same(row[11], mine[10]) and _json_same(row[12], mine[11])):
+                    and row[11] == json_text(mine[10]) and row[12] == json_text(mine[11])):
                 last = lot.index
                 continue
         label = f"lot {names.get(row[2], row[2])}/{row[1]}"
@@ -246,8 +317,9 @@ def _entry_problems(audit: Any, row: tuple[Any, ...], e: Any,
             "lot": e.lot.lot if e.lot is not None else "", "basis_kg": e.basis_kg,
             "share": e.share, "uncovered": e.uncovered, "claim_id": None,
             "created_at": e.at}
+    rounded = ENTRY_ROUNDED.get(e.kind, ENTRY_ROUNDED_OTHER)
     for col, value in mine.items():
-        if not same(col, got[col], value):
+        if not same(col, got[col], value, col in rounded):
             audit.add([got["org_id"], e.org], f"{label}: {col} stored {got[col]!r}, "
                       f"replayed from the signed log {value!r}")
     if by_seq.get(got["lot_seq"]) is not e.lot and not (got["lot_seq"] is None
@@ -256,11 +328,29 @@ def _entry_problems(audit: Any, row: tuple[Any, ...], e: Any,
                   "the lot the signed log booked it from")
 
 
+def compare_pact(s: Session, audit: Any, by_seq: dict[int, ReplayLot],
+                 names: dict[str, str]) -> None:
+    """Each published PACT footprint version: its content still hashes to the digest stored
+    when it was published (:func:`junkan.store.trace_pact.content_digest`, as the host
+    computes it), and it is a footprint of a lot the signed log made. The content is not in
+    the signed log: an edit of the content that also rewrites the digest is not found."""
+    for fid, seq, version, digest, content in driver_rows(s, _PACT):
+        lot = by_seq.get(seq)
+        orgs = () if lot is None else (lot.creator_org, lot.owner_org)
+        label = f"PACT footprint {fid} (lot {_name(lot, names)}, version {version})"
+        if lot is None:
+            audit.add(orgs, f"{label}: published for lot seq {seq}, which no event created")
+        if not isinstance(content, str) or content_digest(content) != digest:
+            audit.add(orgs, f"{label}: content does not match the digest stored when it was "
+                      "published (edited after publication)")
+
+
 def compare(s: Session, audit: Any, ledger: Ledger, names: dict[str, str]) -> None:
     """Every stored field of the ledger against ``ledger``."""
     by_seq, seq_of = compare_lots(s, audit, ledger, names)
     compare_links(s, audit, ledger, by_seq, seq_of, names)
     compare_book(s, audit, ledger, by_seq, seq_of)
+    compare_pact(s, audit, by_seq, names)
 
 
 def check_keys(s: Session, audit: Any, keys: KeyRing | None) -> None:

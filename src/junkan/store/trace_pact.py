@@ -56,10 +56,16 @@ class Version:
     created_at: datetime
 
 
+def content_digest(text: str) -> str:
+    """The digest stored with a footprint's content text: SHA-256 of its UTF-8 bytes, in hex.
+    What the audit recomputes from each stored version (``junkan trace verify``)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def encode(content: dict[str, Any]) -> tuple[str, str]:
     """(text, digest) of a footprint's content: compact JSON with sorted keys, SHA-256."""
     text = json.dumps(content, separators=(",", ":"), sort_keys=True, allow_nan=False)
-    return text, hashlib.sha256(text.encode()).hexdigest()
+    return text, content_digest(text)
 
 
 def _aware(at: datetime) -> datetime:

@@ -70,6 +70,9 @@ class Audit:
     """Event signatures checked through the signature chain of a signed checkpoint."""
     state: SavedState | None = None
     """What :meth:`junkan.store.trace_state.SavedState.save` writes (asked for, and clean)."""
+    notices: list[str] = field(default_factory=list)
+    """Checks the audit could not make (e.g. ``signing keys not checked: …`` without the
+    master key): said beside the result, not problems found."""
 
     def add(self, orgs: Any, text: str) -> None:
         self.problems.append(Problem(frozenset(o for o in orgs if o), text))
@@ -300,11 +303,26 @@ def _events(s: Session, audit: Audit, logs: dict[str, _Log], run: Replay,
         ends = _reach(audit, log, at)
         if held is not None:
             before, rec, before_at, before_ends = held
-            run.apply(before.org_id, before.name, rec, before_ends or before is not log or
-                      before_at != at)
+            boundary = before is not log or before_at != at
+            if boundary and not before_ends:
+                _unsigned_end(audit, before, log, seq)
+            run.apply(before.org_id, before.name, rec, before_ends or boundary)
         held = (log, record, at, ends)
     if held is not None:
         run.apply(held[0].org_id, held[0].name, held[1], True)
+
+
+def _unsigned_end(audit: Audit, before: _Log, log: _Log, seq: Any) -> None:
+    """A batch ended without a signed checkpoint at its end: ingest signs one after every
+    batch, and batches do not interleave (the write lock), so where the next event is
+    another log's or was signed at another time, ``before``'s log must have reached one. A
+    checkpoint other than a log's last can be deleted without breaking the later ones (each
+    signs its own size and root, not the checkpoint before): this is how it is found."""
+    size = before.n - 1 if before is log else before.n
+    why = "was signed at another time" if before is log else \
+        f"is {log.name}'s event {seq}"
+    audit.add([before.org_id], f"{before.name}: no signed checkpoint at size {size}, where a "
+              f"batch ended (the next event {why}): checkpoint deleted?")
 
 
 def _saved(audit: Audit, log: _Log, row: tuple[Any, ...]) -> None:
