@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from junkan.api.auth import basic_credentials
 from junkan.api.pact_events import Callbacks, check_event
 from junkan.api.pact_snapshot import Footprints, base_url, error, list_page
-from junkan.core.documents import loads_with_repeat
+from junkan.api.request_json import read_json
 from junkan.store.db import Settings
 from junkan.store.repo import Store
 from junkan.store.tables import User
@@ -136,7 +136,7 @@ async def events(request: Request) -> Response:
     if user is None:
         return host.invalid_token(request)
     try:  # a key given twice is refused, as in every JSON body of the service
-        event, repeat = loads_with_repeat(await request.body())
+        event, repeat = await read_json(await request.body())  # large: off the loop
     except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
         return error(400, "BadRequest", "body is not JSON")
     if repeat is not None:
