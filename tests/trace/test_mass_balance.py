@@ -97,18 +97,22 @@ def test_a_redeclaration_revalues_the_credit_and_flags_claims(repo: TraceRepo) -
 
 def test_periods_are_explicit_and_closed_periods_locked(repo: TraceRepo) -> None:
     receive_scrap(repo)
-    # booked in May, but into Q1 as the site chose: the Q1 credit covers it
-    repo.ingest("org-B", ev(mb("M", {"V": 10_000}, 10_000, 1.0)), at=MAY, period="2026Q1")
+    # booked in February, but into Q2 as the site chose: the Q1 credit does not cover it
     with pytest.raises(TraceError, match=r"0 kg credit of account \(plant, post_consumer, "
                                          r"2026Q2\)"):
-        repo.ingest("org-B", ev(mb("M2", {"V": 10_000}, 10_000, 1.0)), at=MAY)
+        repo.ingest("org-B", ev(mb("M2", {"V": 10_000}, 10_000, 1.0)), at=FEB,
+                    period="2026Q2")
+    # booked in May into Q1: that period has ended (review #3)
+    with pytest.raises(TraceError, match=r"events\[0\] \(process M\): period: 2026Q1 ended"):
+        repo.ingest("org-B", ev(mb("M", {"V": 10_000}, 10_000, 1.0)), at=MAY, period="2026Q1")
+    repo.ingest("org-B", ev(mb("M", {"V": 10_000}, 10_000, 1.0)), at=FEB)  # Q1, its time
     repo.ingest("org-B", ev({"type": "close_period", "site": "plant", "period": "2026Q1"}),
                 at=MAY)
     q1 = account(repo, "org-B")
     assert q1.closed and q1.balance_kg == pytest.approx(0) and q1.totals["carry_out"] == 20_000
     assert account(repo, "org-B", "2026Q2").totals == {"carry_in": 20_000}
     with pytest.raises(TraceError, match="period 2026Q1 of site 'plant' is closed"):
-        repo.ingest("org-B", ev(mb("M3", {"V": 1_000}, 1_000, 1.0)), at=MAY, period="2026Q1")
+        repo.ingest("org-B", ev(mb("M3", {"V": 1_000}, 1_000, 1.0)), at=FEB, period="2026Q1")
     repo.ingest("org-B", ev(mb("M4", {"V": 20_000}, 20_000, 1.0)), at=MAY)  # the carry
     assert account(repo, "org-B", "2026Q2").balance_kg == pytest.approx(0)
     with pytest.raises(TraceError, match="2026Q5|quarter"):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 
 from junkan.cli.common import Format, console, fail, out_console, print_json, reported
 from junkan.cli.stores import open_ledger
@@ -275,9 +276,10 @@ def trace_verify(
             console.print(f"{mark} {r.org}: {r.events} events")
             for p in r.problems:
                 if p not in unowned:
-                    console.print(f"   {p}", highlight=False)
+                    # never folded: a path in it must stay whole to be copied
+                    console.print(f"   {p}", highlight=False, markup=False, soft_wrap=True)
         for p in unowned:
-            console.print(f"[red]FAILED[/red] {p}", highlight=False)
+            console.print(f"[red]FAILED[/red] {escape(p)}", highlight=False, soft_wrap=True)
         if since is not None:
             console.print(f"{audit.replayed} events after the saved state replayed",
                           highlight=False)

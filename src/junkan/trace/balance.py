@@ -12,12 +12,14 @@ organisation × site × characteristic × balancing period.
   (``outflow``): otherwise the same recycled kilogram would be claimed twice. A split keeps
   the credit with its outputs (the same material, identity preserved).
 * **Re-declaration adjusts.** When a supplier revises a lot (or a lot upstream of it), every
-  entry booked from it is re-valued at the new share in the period it was booked in; claims
-  no longer covered are flagged (``uncovered``), newest first.
-* **Periods are explicit** (``2026Q1``); a closed period takes no new bookings of its own
-  organisation and carries its positive balance to the next period. Corrections caused by a
-  supplier's re-declaration are still booked in the period they concern, and flagged when
-  that period is closed.
+  entry booked from it is re-valued at the new share in the period it was booked in, if that
+  period is open; claims no longer covered are flagged (``uncovered``), oldest covered first.
+* **Periods are explicit** (``2026Q1``) and never end before the event's time (the batch's:
+  events carry none of their own); a closed period takes no new bookings of its own
+  organisation and carries its positive balance to the next period. A closed period's
+  balance never changes again: a correction of it is booked in the first open period after
+  it (where its carry went), whose claims are re-checked; a deficit that is not explained by
+  claims flagged there is carried on when that period closes, never forgiven.
 
 The functions here are the rules; the store (or a replay) hands in the :class:`Book`."""
 
@@ -25,13 +27,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 CHARACTERISTICS = (("pre_consumer", "rec_pre"), ("post_consumer", "rec_post"))
 """(characteristic, lot attribute holding its share)."""
 SIGN = {"credit": 1, "carry_in": 1, "adjust": 1, "claim": -1, "outflow": -1, "carry_out": -1}
-"""How an entry's (non-negative, except ``adjust``) mass moves its account's balance."""
+"""How an entry's mass moves its account's balance (masses are non-negative, except an
+``adjust`` and the carry of a deficit, :func:`close`)."""
 EPS = 1e-9
 PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -56,6 +59,26 @@ def next_period(period: str) -> str:
     assert m is not None
     year, q = int(m.group(1)), int(m.group(2))
     return f"{year + q // 4}Q{q % 4 + 1}"
+
+
+def period_end(period: str) -> datetime:
+    """The instant ``period`` ends (UTC): the start of the next quarter."""
+    m = PERIOD.match(next_period(period))
+    assert m is not None
+    return datetime(int(m.group(1)), 3 * int(m.group(2)) - 2, 1, tzinfo=UTC)
+
+
+def check_not_ended(period: str, at: datetime) -> None:
+    """A booking made at ``at`` may not go into a period that ended before it (quarters of
+    UTC): credit received today cannot cover an earlier quarter's claims, nor a claim made
+    today draw on an earlier quarter's credit. (Later periods are allowed.)"""
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    end = period_end(period)
+    if at >= end:
+        raise MassBalanceError(
+            f"period: {period} ended at {end.isoformat()}, before the event's time "
+            f"{at.astimezone(UTC).isoformat()} (an event's time is its batch's, when it was "
+            f"ingested); book it into {period_of(at.astimezone(UTC))} or a later period")
 
 
 @dataclass(eq=False)
@@ -161,22 +184,37 @@ def claim(book: Book, org: str, site: str, shares: dict[str, float], inputs_kg: 
 
 def adjust(book: Book, lot: Any, at: datetime) -> list[Entry]:
     """Re-value every entry booked from ``lot`` at its current shares (after a
-    re-declaration upstream), in the period each concerns; then re-check the claims of the
-    accounts that moved. Returns the claims whose ``uncovered`` flag changed."""
+    re-declaration upstream), in the period each concerns or the first open one after it;
+    then re-check the claims of the accounts that moved. Returns the claims whose
+    ``uncovered`` flag changed."""
     return recheck_all(book, revalue(book, lot, at))
+
+
+def first_open(book: Book, org: str, site: str, period: str) -> str:
+    """``period`` if it is open at ``site``, else the first open period after it: where its
+    balance went (a close carries it into the next period, open then; if that one was closed
+    since, its close carried it on)."""
+    while book.closed(org, site, period):
+        period = next_period(period)
+    return period
 
 
 def revalue(book: Book, lot: Any, at: datetime) -> set[tuple[str, str, str, str]]:
     """The adjustments of :func:`adjust` without the re-check; returns the accounts that
-    moved (re-check them once with :func:`recheck_all` after re-valuing many lots)."""
+    moved (re-check them once with :func:`recheck_all` after re-valuing many lots).
+
+    A closed period's balance is final: what ``lot`` booked there is re-valued together with
+    what it booked in the first open period after it (:func:`first_open`), and the
+    difference is booked in that open period — the one its carry reached."""
     groups: dict[tuple[str, str, str, str], tuple[float, float]] = {}
     for e in book.entries_from(lot):
         if e.kind not in ("credit", "outflow", "adjust"):
             continue
-        basis, booked = groups.get(e.account(), (0.0, 0.0))
+        key = (e.org, e.site, e.characteristic, first_open(book, e.org, e.site, e.period))
+        basis, booked = groups.get(key, (0.0, 0.0))
         if e.kind != "adjust":
             basis += SIGN[e.kind] * float(e.basis_kg or 0.0)
-        groups[e.account()] = (basis, booked + e.signed)
+        groups[key] = (basis, booked + e.signed)
     moved: set[tuple[str, str, str, str]] = set()
     attrs = dict(CHARACTERISTICS)
     for key, (basis, booked) in groups.items():
@@ -220,13 +258,19 @@ def recheck(book: Book, org: str, site: str, char: str, period: str) -> list[Ent
 
 def close(book: Book, org: str, site: str, period: str, at: datetime) -> None:
     """Close ``period`` at ``site``: no more bookings of its own; a positive balance of each
-    characteristic is carried to the next period (which must be open)."""
+    characteristic is carried to the next period (which must be open). So is a deficit a
+    supplier's correction left (the balance below zero beyond the claims flagged uncovered,
+    which stay flagged here): the next period must make it up before it covers a claim."""
     _open(book, org, site, period)
     nxt = next_period(period)
     _open(book, org, site, nxt)
     for char, _ in CHARACTERISTICS:
         left = book.balance(org, site, char, period)
-        if left > EPS:
+        if left < -EPS:
+            left += sum(e.mass_kg for e in book.entries(org, site, char, period)
+                        if e.kind == "claim" and e.uncovered)
+            left = min(left, 0.0)
+        if abs(left) > EPS:
             book.add(Entry(org, site, char, period, "carry_out", left, at))
             book.add(Entry(org, site, char, nxt, "carry_in", left, at))
     book.close(org, site, period, at)

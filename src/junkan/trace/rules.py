@@ -75,10 +75,17 @@ class View(Protocol):
         """``lot`` was re-declared: its downstream cone must be recomputed."""
 
 
-def apply(view: View, ev: Event, at: datetime) -> int:
-    """Apply one event; returns how many lots it created. Raises :class:`RuleError`."""
-    period = balance.check_period(getattr(ev, "period", None) or balance.period_of(at))
+def apply(view: View, ev: Event, at: datetime, *, signed: bool = False) -> int:
+    """Apply one event; returns how many lots it created. Raises :class:`RuleError`.
+
+    ``signed``: the event is replayed from a signed log, so the refusals of what may be
+    *written* (a period that has ended, a re-declaration of nothing: 2026-12-03) are not
+    applied again — a log signed before them replays as it was signed."""
+    named = getattr(ev, "period", None)  # else the quarter of ``at``, which has not ended
+    period = balance.check_period(named or balance.period_of(at))
     try:
+        if named is not None and not signed and not isinstance(ev, ClosePeriod):
+            balance.check_not_ended(period, at)  # close_period closes ended periods
         if isinstance(ev, Create):
             return _create(view, ev, at, period)
         if isinstance(ev, Combine):
@@ -90,7 +97,7 @@ def apply(view: View, ev: Event, at: datetime) -> int:
         elif isinstance(ev, Receive):
             _receive(view, ev, at, period)
         elif isinstance(ev, Redeclare):
-            _redeclare(view, ev, at)
+            _redeclare(view, ev, at, signed)
         elif isinstance(ev, ClosePeriod):
             balance.close(view.book, view.org_id, ev.site, ev.period, at)
         return 0
@@ -219,7 +226,10 @@ def _receive(view: View, ev: Receive, at: datetime, period: str) -> None:
     balance.credit(view.book, view.org_id, lot, lot.mass_kg - lot.consumed_kg, period, at)
 
 
-def _redeclare(view: View, ev: Redeclare, at: datetime) -> None:
+def _redeclare(view: View, ev: Redeclare, at: datetime, signed: bool = False) -> None:
+    if ev.cfp is None and ev.recycled is None and ev.claims is None and not signed:
+        raise RuleError(f"redeclare of lot {ev.lot!r} changes nothing: give cfp, recycled or "
+                        "claims (a reason alone re-declares nothing)")
     lot = view.lot(ev.lot)
     if lot is None or lot.creator_org != view.org_id or lot.custody != "declared":
         raise RuleError(f"only the organisation that declared lot {ev.lot!r} can re-declare "
