@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.core.budget import PoolClosed
 from junkan.core.encoding import jsonable
-from junkan.core.errors import JunkanError, ModelError, Problem, rule_of
+from junkan.core.errors import MAX_PATH, MAX_TEXT, JunkanError, ModelError, Problem, rule_of
 from junkan.core.extras import install_hint, missing_extra
 from junkan.trace import KeyStoreError
 
@@ -76,9 +76,11 @@ def _phrase(status: int) -> str:
 def _field_error(path: str, message: str, kind: str = "",
                  limits: dict[str, Any] | None = None) -> dict[str, Any]:
     """One refused field of an answer: where, the message, and the schema rule it broke
-    (``type``, with its limits as ``ctx``) when the message says no more than that rule."""
-    return {"path": path, "message": _short(message), **({"type": kind} if kind else {}),
-            **({"ctx": limits} if limits else {})}
+    (``type``, with its limits as ``ctx``) when the message says no more than that rule.
+    The path is cut at :data:`~junkan.core.errors.MAX_PATH` characters, as a model
+    problem's is: a refused key is part of it, and it may be a megabyte long."""
+    return {"path": _short(path, MAX_PATH), "message": _short(message),
+            **({"type": kind} if kind else {}), **({"ctx": limits} if limits else {})}
 
 
 def field_errors(problems: Iterable[Problem]) -> list[dict[str, Any]]:
@@ -112,7 +114,9 @@ def install(app: FastAPI) -> None:
                 "integers up to JUNKAN_LIMIT_INTEGER_MAGNITUDE)", "body-unreadable")
         if str(detail) == _phrase(exc.status_code) and "code" not in extra:
             extra["code"] = f"http-{exc.status_code}"
-        return problem(exc.status_code, str(detail), headers=headers or None, **extra)
+        # a route's message may quote what was sent (a key, a column): never in full
+        return problem(exc.status_code, _short(str(detail), MAX_TEXT), headers=headers or None,
+                       **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

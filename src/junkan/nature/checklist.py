@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.documents import parse_data
-from junkan.core.errors import ModelError
+from junkan.core.errors import ModelError, short
 from junkan.nature.geo import NatureInputError
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -108,7 +108,7 @@ def _text(v: Any, where: str, what: str) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str):
-        raise NatureInputError(f"{where}: {what} must be text, not {v!r}")
+        raise NatureInputError(f"{where}: {what} must be text, not {short(v)}")
     s = " ".join(v.split())
     if CONTROL.search(s):
         raise NatureInputError(f"{where}: {what} has control characters")
@@ -142,9 +142,9 @@ def _fields(names: list[str], where: str) -> dict[str, str]:
         f = ALIAS.get(str(n).strip().lower().replace(" ", "_"))
         if f is None:
             allowed = ", ".join(c[0] for c in COLUMNS.values())
-            raise NatureInputError(f"{where}: unknown column {n!r}; use {allowed}")
+            raise NatureInputError(f"{where}: unknown column {short(n)}; use {allowed}")
         if f in out.values():
-            raise NatureInputError(f"{where}: two columns for {COLUMNS[f][0]} ({n!r})")
+            raise NatureInputError(f"{where}: two columns for {COLUMNS[f][0]} ({short(n)})")
         out[n] = f
     return out
 
@@ -193,7 +193,8 @@ def _rows_json(doc: Any, path: str) -> tuple[list[tuple[str, dict[str, Any]]], s
     if isinstance(doc, dict):
         extra = sorted(set(doc) - {"source", "species"})
         if extra:
-            raise NatureInputError(f"{path}: unknown key(s) {extra}; use 'source' and 'species'")
+            raise NatureInputError(f"{path}: unknown key(s) {short(extra)}; use 'source' and "
+                                   "'species'")
         source = _text(doc.get("source"), path, "source")
         doc = doc.get("species")
     if not isinstance(doc, list):

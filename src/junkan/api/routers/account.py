@@ -18,6 +18,7 @@ from junkan.api.common import NOT_FOUND
 from junkan.api.passwords import MAX_LENGTH, PasswordRejected, check_password
 from junkan.api.request_json import strict_router
 from junkan.api.throttle import AccountsDep
+from junkan.core.base import Strict
 from junkan.store.tables import ApiClient, User
 
 router = strict_router(tags=["account"])
@@ -25,7 +26,7 @@ router = strict_router(tags=["account"])
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Strict):
     current_password: str = Field(max_length=MAX_LENGTH)
     new_password: str = Field(max_length=MAX_LENGTH)
 

@@ -28,6 +28,7 @@ from junkan.api.passwords import (
 from junkan.api.request_json import strict_router
 from junkan.api.routers.account import ClientOut, client_out, password_problem, utc
 from junkan.api.throttle import AccountsDep
+from junkan.core.base import Strict
 from junkan.core.outbound import DeliveryFailed, OutboundRefused, parse_origin
 from junkan.store.repo import AccountError
 from junkan.store.tables import User
@@ -49,7 +50,7 @@ class UserOut(BaseModel):
     disabled_at: datetime | None
 
 
-class UserIn(BaseModel):
+class UserIn(Strict):
     email: str = Field(min_length=3, max_length=320)
     name: str = Field(default="", max_length=200)
     """Display name (default: the part of the address before the ``@``)."""
@@ -64,13 +65,13 @@ class UserCreated(UserOut):
     """The generated password (only when none was given); shown once."""
 
 
-class UserPatch(BaseModel):
+class UserPatch(Strict):
     role: Role | None = None
     disabled: bool | None = None
     """True: every token stops working at once and sign-ins fail; false: enabled again."""
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(Strict):
     password: str | None = Field(default=None, max_length=MAX_LENGTH)
     """The new password; omitted: one is generated and answered once."""
 
@@ -204,7 +205,7 @@ def revoke_client(client_id: Id, admin: AdminUser, s: StoreDep) -> Response:
     return Response(status_code=204)
 
 
-class OriginIn(BaseModel):
+class OriginIn(Strict):
     origin: str = Field(min_length=8, max_length=300)
     """``https://host[:port]``: the scheme, host and port a webhook URL must match exactly."""
 

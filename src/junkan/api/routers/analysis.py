@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from junkan.alloys import GradeRequest, PlanError, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import CurrentUser
@@ -25,6 +25,7 @@ from junkan.api.work import (
     network_periods_job,
     offload,
 )
+from junkan.core.base import Strict
 from junkan.indicators import IndicatorInputError
 
 router = strict_router()
@@ -35,14 +36,14 @@ LeverShares = Annotated[dict[Annotated[str, Field(max_length=100)], Share],
                         Field(max_length=100)]
 
 
-class ForesightRunIn(BaseModel):
+class ForesightRunIn(Strict):
     levers: LeverShares = Field(default_factory=dict)
     """Lever id → share of scenarios with the lever on (0–1); unlisted levers are sampled."""
     n: int = Field(default=2000, ge=10, le=20_000)
     seed: Seed = 0
 
 
-class ForesightAnalyseIn(BaseModel):
+class ForesightAnalyseIn(Strict):
     n: int = Field(default=5000, ge=100, le=20_000)
     k: Annotated[int, Field(ge=2, le=20)] | Literal["auto"] = 9
     seed: Seed = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Form, HTTPException, Request, Response
+from fastapi import Form, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from junkan.api.auth import (
 from junkan.api.common import SettingsDep
 from junkan.api.request_json import strict_router
 from junkan.api.throttle import AccountsDep
+from junkan.core.base import Strict
 from junkan.store.tables import Organisation, User
 
 router = strict_router(tags=["auth"])
@@ -39,7 +40,7 @@ OAUTH_ERROR = {"application/json": {"schema": {
 ``error``)."""
 
 
-class Login(BaseModel):
+class Login(Strict):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024)
 
@@ -127,10 +128,17 @@ def _me(user: User, s: StoreDep) -> dict[str, Any]:
             "organisation": org.name if org else None, "role": user.role}
 
 
+class ClientIn(Strict):
+    name: str = Field(default="api", min_length=1, max_length=200)
+    """The client's name in ``GET /api/clients`` (no body at all: ``api``)."""
+
+
 @router.post("/api/clients", status_code=201, responses={503: THROTTLED[503]})
 async def new_client(user: CurrentUser, s: StoreDep, accounts: AccountsDep,
-                     name: Annotated[str, Body(embed=True, min_length=1, max_length=200)]
-                     = "api") -> dict[str, str]:
-    """Create OAuth2 client credentials acting as you (the secret is shown once)."""
-    cid, secret = await accounts.hashing(s.create_client, user.id, name)
+                     body: ClientIn | None = None) -> dict[str, str]:
+    """Create OAuth2 client credentials acting as you (the secret is shown once). The
+    body is ``{"name": ...}`` or none; anything else (another field, a body that is not a
+    JSON object) is refused (422)."""
+    cid, secret = await accounts.hashing(s.create_client, user.id,
+                                         body.name if body else "api")
     return {"client_id": cid, "client_secret": secret}

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import HTTPException
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from junkan.api.auth import CurrentUser
 from junkan.api.common import within_data_limits
 from junkan.api.request_json import strict_router
 from junkan.api.work import offload
+from junkan.core.base import Strict
 
 router = strict_router(tags=["metering"])
 
@@ -35,7 +36,7 @@ MAX_EVENTS = 5_000
 Doc = Annotated[dict[str, Any], Field(max_length=1000), AfterValidator(within_data_limits)]
 
 
-class RunIn(BaseModel):
+class RunIn(Strict):
     circuits: Doc
     """The circuits document (``{"circuits": {id: {phases, steps, …}}}``)."""
     readings_csv: str = Field(min_length=1, max_length=MAX_CSV_CHARS)
@@ -45,12 +46,12 @@ class RunIn(BaseModel):
     tolerance_s: float = Field(default=15.0, ge=0, le=3600)
 
 
-class DemoIn(BaseModel):
+class DemoIn(Strict):
     units: int = Field(default=24, ge=2, le=MAX_UNITS, strict=True)
     seed: int = Field(default=0, ge=0, le=2**31, strict=True)
 
 
-class IdentifyIn(BaseModel):
+class IdentifyIn(Strict):
     image_b64: str = Field(min_length=4, max_length=MAX_IMAGE_B64)
     """The photo (PNG, JPEG, …), base64."""
     catalogue: Annotated[dict[str, Any], Field(max_length=10),
@@ -59,7 +60,7 @@ class IdentifyIn(BaseModel):
     use_text: bool = True
 
 
-class ExportIn(BaseModel):
+class ExportIn(Strict):
     factors: list[Annotated[dict[str, Any], Field(max_length=40),
                             AfterValidator(within_data_limits)]] = Field(
         min_length=1, max_length=MAX_FACTORS

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import yaml
-from fastapi import Body, HTTPException, Path, Query, Request, Response
+from fastapi import HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
@@ -25,6 +25,7 @@ from junkan.api.work import (
     validate_run,
     validate_upload,
 )
+from junkan.core.base import Strict
 from junkan.store.cards import write_card
 from junkan.store.tables import ModelRecord, Run
 
@@ -46,7 +47,7 @@ RUNS_PER_USER = 4
 minutes). A run takes one of the run workers (JUNKAN_RUN_WORKERS) while it runs."""
 
 
-class RunIn(BaseModel):
+class RunIn(Strict):
     scenario: str | None = Field(default=None, max_length=200)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     overrides: Overrides = Field(default_factory=dict)
@@ -156,14 +157,18 @@ def delete_model(model_id: str, user: CurrentUser, s: StoreDep) -> Response:
     return Response(status_code=204)
 
 
+class ShareIn(Strict):
+    organisation: str = Field(max_length=200)
+    """The organisation's name."""
+
+
 @router.post("/api/models/{model_id}/shares", tags=["models"], status_code=201)
-def share(model_id: str, user: CurrentUser, s: StoreDep,
-          organisation: Annotated[str, Body(embed=True, max_length=200)]) -> dict[str, str]:
+def share(model_id: str, body: ShareIn, user: CurrentUser, s: StoreDep) -> dict[str, str]:
     """Share a model (read and run) with another organisation, by its name. An unknown
     organisation reads like an unknown model (404), so names cannot be enumerated."""
-    if not s.share_model(user, model_id, organisation):
+    if not s.share_model(user, model_id, body.organisation):
         raise NOT_FOUND
-    return {"status": "shared", "organisation": organisation}
+    return {"status": "shared", "organisation": body.organisation}
 
 
 @router.get("/api/models/{model_id}/compare", tags=["models"])
@@ -176,7 +181,7 @@ async def compare(model_id: str, user: CurrentUser, s: StoreDep,
     return await model_compare(mv.content, model_id)
 
 
-class CompareIn(BaseModel):
+class CompareIn(Strict):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     overrides: Overrides = Field(default_factory=dict)
     """Document path → value, applied on top of every scenario."""
@@ -278,7 +283,7 @@ def _finite(v: Any) -> Any:
     return v
 
 
-class ScenarioIn(BaseModel):
+class ScenarioIn(Strict):
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
     description: str = Field(default="", max_length=500)
     extends: str | None = Field(default=None, max_length=200)

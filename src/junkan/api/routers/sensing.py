@@ -34,6 +34,7 @@ from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import within_data_limits
 from junkan.api.request_json import strict_router
 from junkan.api.work import offload
+from junkan.core.base import Strict
 from junkan.core.budget import report_progress
 
 log = logging.getLogger("junkan.api.sensing")
@@ -76,13 +77,13 @@ MAX_MESSAGE_BYTES = 256 * 1024
 Doc = Annotated[dict[str, Any], Field(max_length=20), AfterValidator(within_data_limits)]
 
 
-class RunIn(BaseModel):
+class RunIn(Strict):
     scenario: Doc
     every: int = Field(default=10, ge=1, le=100)
     """Keep every n-th decision step (10 Hz) of the series in the answer."""
 
 
-class EvaluateIn(BaseModel):
+class EvaluateIn(Strict):
     scenarios: list[Doc] = Field(min_length=1, max_length=5)
 
 
@@ -253,13 +254,13 @@ HEARTBEAT_S = 10.0
 _streams: dict[str, int] = {}
 
 
-class ReplayIn(BaseModel):
+class ReplayIn(Strict):
     scenario: Doc
     speed: float = Field(default=1.0, ge=0.1, le=50)
     """Times real time (the line's decision steps come at 10 × speed per second)."""
 
 
-class LabelIn(BaseModel):
+class LabelIn(Strict):
     label: Literal["confirmed", "false_alarm"]
     state: Literal["overload", "jam", "normal"] | None = None
     note: str = Field(default="", max_length=500)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from junkan.api.auth import CurrentUser
@@ -16,6 +16,7 @@ from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name
 from junkan.api.errors import field_errors
 from junkan.api.request_json import strict_router
 from junkan.api.trace_audit_job import recent_audit
+from junkan.core.base import Strict
 from junkan.core.encoding import jsonable
 from junkan.core.fields import IsoDateTime
 from junkan.core.limits import limits
@@ -31,7 +32,7 @@ LotIds = Annotated[list[Name], Field(max_length=10_000)]
 FieldNames = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=64)]
 
 
-class OfferIn(BaseModel):
+class OfferIn(Strict):
     name: Name
     description: str = Field(default="", max_length=5000)
     lots: LotIds
@@ -39,11 +40,11 @@ class OfferIn(BaseModel):
     policy: dict[str, Any] = Field(default_factory=dict, max_length=50)
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(Strict):
     url: str | None = Field(max_length=2000)
 
 
-class AgreementIn(BaseModel):
+class AgreementIn(Strict):
     grantee: Name
     lots: LotIds
     fields: FieldNames
