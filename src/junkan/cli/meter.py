@@ -4,6 +4,7 @@ segment operating cycles and attribute them to steps and units, compute unit fac
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,7 +37,23 @@ ScansOpt = Annotated[
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced).")]
 FormatOpt = Annotated[Format, typer.Option("--format")]
 GridOpt = Annotated[float, typer.Option("--grid", help="Segmentation grid in seconds.")]
-PenaltyOpt = Annotated[float, typer.Option("--penalty", help="Change-point penalty × σ²·ln n.")]
+MAX_PENALTY = 1000.0  # metering.MAX_PENALTY, without importing pandas at start-up
+
+
+def _penalty(value: float) -> float:
+    """Refuse a penalty the change-point search cannot use (≤ 0, NaN, ∞, above the bound)
+    before any file is read (it ended in ruptures' AssertionError, a traceback)."""
+    if not (math.isfinite(value) and 0 < value <= MAX_PENALTY):
+        raise typer.BadParameter(f"expected a number above 0 and at most {MAX_PENALTY:g} "
+                                 f"(a factor of σ²·ln n; default 4), got {value:g}")
+    return value
+
+
+PenaltyOpt = Annotated[
+    float,
+    typer.Option("--penalty", callback=_penalty,
+                 help="Change-point penalty × σ²·ln n (above 0, at most 1000)."),
+]
 TolOpt = Annotated[float, typer.Option("--tolerance", help="Scan-window tolerance in seconds.")]
 
 
@@ -149,6 +166,11 @@ def factors(
     _factor_table(result.factors)
 
 
+def _sd_cell(sd: float, units: int) -> str:
+    """The sd, or why there is none (one unit: n/a, not 0)."""
+    return f"{sd:.2g}" if math.isfinite(sd) else f"n/a ({units} unit{'s' * (units != 1)})"
+
+
 def _factor_table(f: pd.DataFrame) -> None:
     print_table(
         "Unit factors",
@@ -159,7 +181,7 @@ def _factor_table(f: pd.DataFrame) -> None:
                 r["step"],
                 r["units"],
                 f"{r['kwh_mean']:.4g}",
-                f"{r['kwh_sd']:.2g}",
+                _sd_cell(r["kwh_sd"], r["units"]),
                 f"{r['kg_co2e']:.3g}",
                 f"{r['jpy']:.3g}",
             ]
@@ -412,7 +434,7 @@ def link(
     from junkan import metering
 
     try:
-        doc = yaml.safe_load(model.read_text("utf-8"))
+        doc = metering.read_yaml(model)  # a key given twice is refused, not overwritten
         f = metering.read_factors(factors_csv)
         set_id = hashlib.sha256(factors_csv.read_bytes()).hexdigest()[:16]
         linked = metering.link(doc, f, spread=spread, set_id=set_id, source=str(model))

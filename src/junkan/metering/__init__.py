@@ -39,6 +39,7 @@ from junkan.metering.config import (
     electrical,
     load_plant,
     plant_from_dict,
+    read_yaml,
 )
 from junkan.metering.enrol import Identification, calibrate, demo_catalogue, enrol, identify
 from junkan.metering.factors import library_template, step_totals, unit_factors
@@ -65,6 +66,7 @@ from junkan.metering.segment import Segment, Segmentation, segment
 from junkan.metering.stream import Stream
 
 __all__ = [
+    "read_yaml",
     "factors_frame",
     "Identification",
     "calibrate",

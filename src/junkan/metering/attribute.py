@@ -1,10 +1,14 @@
 """Attribute on-segments to process steps and units with the station's scan events.
 
 A scan event is ``unit_id, model, step, start, end`` (CSV; times ISO 8601 or seconds, on the
-station clock). Each on-segment of a circuit is matched to the events of that circuit's steps
-whose window, widened by ``tolerance_s`` (operators scan late or early), overlaps it:
+station clock), one per unit and step (a repeated row would count as a second unit). Each
+on-segment of a circuit is matched to the events of that circuit's steps whose window, widened
+by ``tolerance_s`` (operators scan late or early), overlaps it:
 
-- one event: the segment's load energy goes to it;
+- one event: the segment's load energy goes to it (of several events of one step, the one
+  overlapping most — unless several units' exact windows each overlap the segment by more than
+  ``tolerance_s``: the machine ran on from one unit to the next without falling idle, and the
+  step's energy is shared among those units by overlap time, ``shared``);
 - several: the subset of candidate events whose steps' *load signatures* (duration-weighted
   median load level of the step, learnt from segments that a single event's exact window
   mostly covers) best
@@ -53,10 +57,17 @@ def scans_from_frame(df: pd.DataFrame, plant: Plant, source: str = "<scans>") ->
                       count=len(df), most=MAX_SCANS)
     df = df.reset_index(drop=True).copy()
     start, end = parse_times(df["start"].astype(str)), parse_times(df["end"].astype(str))
+    seen: dict[tuple[str, str], int] = {}
     for i in range(len(df)):
         where = f"{source}: line {i + 2}"
         if not str(df.at[i, "unit_id"]) or not str(df.at[i, "model"]):
             raise refused(where, "unit-or-model-empty", "unit_id and model must not be empty")
+        key = (str(df.at[i, "unit_id"]), str(df.at[i, "step"]))
+        if (first := seen.setdefault(key, i)) != i:
+            raise MeteringError(  # it would count as a second unit and halve the factor
+                f"{source}: lines {first + 2} and {i + 2}: unit {short(key[0])} is scanned "
+                f"twice at step {short(key[1])}; give one row per unit and step (one scan "
+                "window from the start to the end of the unit's work at that step)")
         if df.at[i, "step"] not in plant.steps:
             raise refused(f"{where}: step", "step-on-no-circuit",
                           "{step} is on no circuit of {file} (known: {known})",
@@ -82,18 +93,30 @@ class Attribution:
     signatures_w: dict[str, float]
 
 
-def _candidates(seg: Segment, ev: pd.DataFrame, tol: float) -> list[int]:
-    """Events whose widened window overlaps the segment; of several events of one step (one
-    machine works on one unit at a time) only the one overlapping most is kept."""
+def _candidates(seg: Segment, ev: pd.DataFrame, tol: float
+                ) -> tuple[list[int], dict[int, dict[int, float]]]:
+    """Events whose widened window overlaps the segment, one per step (the one overlapping
+    most; a machine works on one unit at a time), and, per such event, how the step's share is
+    divided among that step's units: when the exact windows of several units of one step each
+    overlap the segment by more than ``tol`` (more than late or early scanning explains: the
+    machine ran on from one unit to the next without falling idle), by their overlap time;
+    otherwise all to the one overlapping most."""
     s, e = ev["start"].to_numpy(float), ev["end"].to_numpy(float)
     widened = np.minimum(seg.end, e + tol) - np.maximum(seg.start, s - tol)
     exact = np.minimum(seg.end, e) - np.maximum(seg.start, s)
-    best: dict[str, tuple[float, int]] = {}
+    per_step: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for j in np.flatnonzero(widened > 0):
-        step, key = str(ev["step"].iat[j]), (float(exact[j]), int(ev.index[j]))
-        if step not in best or key[0] > best[step][0]:
-            best[step] = key
-    return [i for _, i in sorted(best.values(), reverse=True)]
+        per_step[str(ev["step"].iat[j])].append((float(exact[j]), int(ev.index[j])))
+    best: list[tuple[float, int]] = []
+    units: dict[int, dict[int, float]] = {}
+    for found in per_step.values():
+        top = max(found, key=lambda k: k[0])  # ties: the first row
+        best.append(top)
+        within = [(x, i) for x, i in found if x > tol]
+        total = sum(x for x, _ in within)
+        units[top[1]] = ({i: x / total for x, i in within} if len(within) > 1
+                         else {top[1]: 1.0})
+    return [i for _, i in sorted(best, reverse=True)], units
 
 
 def _signatures(segs: list[tuple[Segment, list[int], float]], ev: pd.DataFrame) -> dict[str, float]:
@@ -161,16 +184,21 @@ def attribute(
     )
     ev = ev.reset_index(drop=True)
     found: list[tuple[Segment, list[int], float]] = []
+    units: list[dict[int, dict[int, float]]] = []
     for cid, sg in segs.items():
         mine = ev[ev["circuit"] == cid]
-        found += [(s, _candidates(s, mine, tolerance_s), sg.idle_w) for s in sg.segments if s.on]
+        for s in sg.segments:
+            if s.on:
+                cand, by_unit = _candidates(s, mine, tolerance_s)
+                found.append((s, cand, sg.idle_w))
+                units.append(by_unit)
     sig = _signatures(found, ev)
     energy = np.zeros(len(ev))
     active = np.zeros(len(ev))
     shared = np.zeros(len(ev), bool)
     inferred: list[dict[str, object]] = []
     residual: defaultdict[str, float] = defaultdict(float)
-    for seg, cand, idle in found:
+    for (seg, cand, idle), by_unit in zip(found, units, strict=True):
         if not cand:
             steps = plant.circuits[seg.circuit].steps
             if len(steps) == 1:
@@ -187,10 +215,11 @@ def attribute(
                 residual[seg.circuit] += seg.energy_wh
             continue
         shares = _split(seg, idle, cand, ev, sig)
-        for i, f in shares.items():
-            energy[i] += f * seg.energy_wh
-            active[i] += seg.end - seg.start
-            shared[i] |= len(shares) > 1
+        for rep, f in shares.items():  # per step, then per unit of that step
+            for i, w in by_unit[rep].items():
+                energy[i] += f * w * seg.energy_wh
+                active[i] += w * (seg.end - seg.start)
+                shared[i] |= len(shares) > 1 or len(by_unit[rep]) > 1
     out = ev.assign(wh=energy, operating_s=active, shared=shared)
     return Attribution(
         out,

@@ -5,14 +5,13 @@ tariff), each with its source."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from junkan.core.errors import JunkanError, Problem, coded, listed, short
+from junkan.core.documents import parse_data
+from junkan.core.errors import JunkanError, ModelError, Problem, coded, listed, short
 
 MAX_VOLTAGE_V = 100_000.0
 """Largest voltage accepted anywhere (high-voltage customers receive 6.6 kV)."""
@@ -35,6 +34,31 @@ def refused(where: str, code: str, template: str, /, **params: int | float | str
     exc = MeteringError(problem.render())
     exc.problems = (problem,)
     return exc
+
+
+def read_yaml(path: str | Path, error: type[MeteringError] = MeteringError) -> Any:
+    """A metering input file (circuits, meters, catalogue, reference numbers) read as the
+    project reads its documents (:func:`junkan.core.documents.parse_data`): a key given twice
+    (``c1`` defined twice, the last silently winning), NaN, over-sized or over-nested
+    documents are refused. Errors are ``error`` naming the file, the field and the line."""
+    name = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{name}: cannot read: {exc}") from None
+    return parse_yaml(text, name, error)
+
+
+def parse_yaml(text: str, name: str, error: type[MeteringError] = MeteringError) -> Any:
+    """:func:`read_yaml` of text already read (``name`` is its file)."""
+    try:
+        return parse_data(text, source=name)
+    except ModelError as exc:  # each problem where "file: field", as refused() says it
+        problems = tuple(replace(p, path=f"{name}: {p.path}" if p.path else name)
+                         for p in exc.problems)
+        err = error("\n".join(p.render() for p in problems) or f"{name}: cannot read")
+        err.problems = problems
+        raise err from None
 
 
 @dataclass(frozen=True)
@@ -61,9 +85,10 @@ def electrical(path: str | Path | None = None) -> Electrical:
     if path is None:
         text = (resources.files("junkan.data") / "metering" / "electrical.yaml").read_text("utf-8")
         name = "junkan/data/metering/electrical.yaml"
+        doc = parse_yaml(text, name) or {}
     else:
-        text, name = Path(path).read_text("utf-8"), str(path)
-    doc = yaml.safe_load(text) or {}
+        name = str(path)
+        doc = read_yaml(path) or {}
 
     def ref(*keys: str, value_key: str = "value") -> Reference:
         node: Any = doc
@@ -151,12 +176,7 @@ _CIRCUIT_KEYS = {
 
 def load_plant(path: str | Path) -> Plant:
     """Read a circuits file (YAML): ``circuits: {id: {phases, steps, voltage_v?, ...}}``."""
-    name = str(path)
-    try:
-        doc = yaml.safe_load(Path(path).read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise MeteringError(f"{name}: cannot read: {exc}") from exc
-    return plant_from_dict(doc, name)
+    return plant_from_dict(read_yaml(path), str(path))
 
 
 def plant_from_dict(doc: object, name: str = "<circuits>") -> Plant:

@@ -42,9 +42,19 @@ LABOUR = ("labour_s_mean", "labour_s_sd", "labour_s_p05", "labour_s_p50", "labou
 per unit from the station's scan events (scan start to scan end of that unit × step)."""
 
 
+NO_SD = "one unit: a standard deviation needs two or more units"
+"""``sd_note`` of a factor from one unit, whose ``*_sd`` columns are empty (NaN; ``null`` in
+JSON) — not 0, which would claim a measured absence of spread."""
+
+
+def _sd(x: np.ndarray) -> float:
+    return float(x.std(ddof=1)) if len(x) > 1 else float("nan")
+
+
 def unit_factors(att: Attribution, ref: Electrical | None = None) -> pd.DataFrame:
     """One row per (model, step): units, kWh per unit (mean, sd, p05/p50/p95), machine operating
-    time, operator (labour) time from the scan windows, CO2e and cost per unit."""
+    time, operator (labour) time from the scan windows, CO2e and cost per unit. With one unit
+    the standard deviations are NaN and ``sd_note`` says why (:data:`NO_SD`)."""
     ref = ref or electrical()
     ev = att.events
     if ev.empty:
@@ -66,20 +76,21 @@ def unit_factors(att: Attribution, ref: Electrical | None = None) -> pd.DataFram
                 "step": step,
                 "units": len(g),
                 "kwh_mean": float(kwh.mean()),
-                "kwh_sd": float(kwh.std(ddof=1)) if len(g) > 1 else 0.0,
+                "kwh_sd": _sd(kwh),
                 "kwh_p05": float(q[0]),
                 "kwh_p50": float(q[1]),
                 "kwh_p95": float(q[2]),
                 "operating_s_mean": float(dur.mean()),
-                "operating_s_sd": float(dur.std(ddof=1)) if len(g) > 1 else 0.0,
+                "operating_s_sd": _sd(dur),
                 "labour_s_mean": float(lab.mean()),
-                "labour_s_sd": float(lab.std(ddof=1)) if len(g) > 1 else 0.0,
+                "labour_s_sd": _sd(lab),
                 "labour_s_p05": float(ql[0]),
                 "labour_s_p50": float(ql[1]),
                 "labour_s_p95": float(ql[2]),
                 "shared_units": int(g["shared"].sum()),
                 "kg_co2e": float(kwh.mean()) * ref.grid_kg_per_kwh.value,
                 "jpy": float(kwh.mean()) * ref.tariff_jpy_per_kwh.value,
+                "sd_note": NO_SD if len(g) < 2 else None,
             }
         )
     return pd.DataFrame(rows)
@@ -141,7 +152,10 @@ def library_template(
                 "(electricity only; labour and consumables not included)"
             ),
         }
-        dists[name] = {k: r[k] for k in (*DISTRIBUTION, *LABOUR) if k in r and r[k] == r[k]}
+        dists[name] = {k: r[k] for k in (*DISTRIBUTION, *LABOUR) if k in r and r[k] is not None
+                      and r[k] == r[k]}  # no sd from one unit: absent, not NaN or null
+        if isinstance(r.get("sd_note"), str) and r["sd_note"]:
+            dists[name]["sd_note"] = r["sd_note"]  # why the sds are absent
     return {
         "actors": {actor: {"role": "dismantler", "title": "Dismantling plant (metered)"}},
         "processes": processes,

@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from junkan.core.extras import MissingExtra
-from junkan.metering.config import MeteringError
+from junkan.metering.config import MeteringError, read_yaml
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -93,10 +92,7 @@ def load_catalogue(path: str | Path | None = None, *, doc: object = None) -> Cat
     """Read a catalogue (file or parsed document); errors name the file and field."""
     name = str(path) if path is not None else "<catalogue>"
     if path is not None:
-        try:
-            doc = yaml.safe_load(Path(path).read_text("utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise IdentifyError(f"{name}: cannot read: {exc}") from exc
+        doc = read_yaml(path, IdentifyError)
     items = doc.get("models") if isinstance(doc, dict) else None
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_MODELS:
         raise IdentifyError(f"{name}: models: expected a list of 1 to {MAX_MODELS} models")

@@ -28,10 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from junkan.core.extras import MissingExtra
-from junkan.metering.config import MeteringError
+from junkan.metering.config import MeteringError, read_yaml
 from junkan.metering.live import ID, Recorder
 
 FIELDS = ("current_a", "current_l1_a", "current_l2_a", "current_l3_a", "voltage_v", "power_factor")
@@ -68,10 +66,7 @@ def load_meters(path: str | Path | None = None, *, doc: object = None) -> list[M
     """Read a meters file (or an already parsed document); errors name the file and field."""
     name = str(path) if path is not None else "<meters>"
     if path is not None:
-        try:
-            doc = yaml.safe_load(Path(path).read_text("utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise MeteringError(f"{name}: cannot read: {exc}") from exc
+        doc = read_yaml(path)
     items = doc.get("meters") if isinstance(doc, dict) else None
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_METERS:
         raise MeteringError(f"{name}: meters: expected a list of 1 to {MAX_METERS} meters")

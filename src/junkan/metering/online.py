@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from junkan.metering.config import MeteringError
-from junkan.metering.segment import Segment, Segmentation
+from junkan.metering.segment import Segment, Segmentation, check_penalty
 
 _NEVER = np.iinfo(np.int64).max
 _HIST = np.logspace(-4, 8, 481)  # |Δx| histogram edges, W (for the running median)
@@ -98,7 +98,7 @@ class OnlineSegmenter:
             raise MeteringError("horizon_s: 60 s–1e8 s; warmup_s: 0–86400 s")
         if not (2 * lag < max_buffer <= 1_000_000) or lag < 10:
             raise MeteringError("max_buffer must exceed 2·lag; lag ≥ 10 grid points")
-        self.circuit, self.grid_s, self.penalty = circuit, grid_s, penalty
+        self.circuit, self.grid_s, self.penalty = circuit, grid_s, check_penalty(penalty)
         self.max_gap_s, self.fixed_idle, self.threshold = max_gap_s, idle_w, on_threshold_w
         self.log_n = math.log(horizon_s / grid_s)
         self.warm = max(int(warmup_s / grid_s), 2 * min_size)

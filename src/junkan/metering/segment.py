@@ -11,6 +11,7 @@ percentile of the segments' mean levels.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,8 @@ from junkan.metering.config import MeteringError
 from junkan.metering.ingest import Series
 
 MAX_GRID_POINTS = 5_000_000
+MAX_PENALTY = 1000.0
+"""Largest change-point penalty factor accepted (the service's bound on ``penalty``)."""
 
 
 @dataclass(frozen=True)
@@ -75,15 +78,28 @@ def _grid(s: Series, grid_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return t0, x, covered
 
 
+def check_penalty(penalty: float) -> float:
+    """``penalty`` if it is a finite number in (0, :data:`MAX_PENALTY`]; otherwise a
+    :class:`MeteringError` (ruptures would stop on an assertion, the online segmenter would
+    cut at every point)."""
+    if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not (
+            math.isfinite(penalty) and 0 < penalty <= MAX_PENALTY):
+        raise MeteringError(f"penalty: expected a number above 0 and at most {MAX_PENALTY:g} "
+                            f"(a factor of σ²·ln n; default 4), got {penalty!r}")
+    return float(penalty)
+
+
 def detect(x: np.ndarray, noise: float, penalty: float = 4.0, min_size: int = 3) -> list[int]:
     """Change points (end indices, the last is ``len(x)``) of the mean of ``x``."""
     try:
         import ruptures as rpt
     except ModuleNotFoundError as exc:
         raise MissingExtra("metering", "ruptures") from exc
+    check_penalty(penalty)
     if len(x) < 2 * min_size:
         return [len(x)]
-    pen = penalty * max(noise, 1e-9) ** 2 * np.log(len(x))
+    # a tiny penalty must not underflow to 0, which ruptures refuses with an assertion
+    pen = max(penalty * max(noise, 1e-9) ** 2 * np.log(len(x)), np.finfo(float).tiny)
     algo = rpt.KernelCPD(kernel="linear", min_size=min_size, jump=1).fit(x.reshape(-1, 1))
     return [int(b) for b in algo.predict(pen=pen)]
 
@@ -114,6 +130,7 @@ def segment(
     """Segment one circuit's series into on/off pieces and cycles."""
     if not (0.01 <= grid_s <= 600):
         raise MeteringError(f"grid_s: expected 0.01–600 s, got {grid_s!r}")
+    check_penalty(penalty)
     t0, x, covered = _grid(s, grid_s)
     noise = float(np.median(np.abs(np.diff(x))) / 0.6745 / np.sqrt(2)) if len(x) > 1 else 0.0
     bkps = detect(x, noise, penalty)
