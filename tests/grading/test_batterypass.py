@@ -337,10 +337,30 @@ def _in_range(a: bp.Attribute) -> st.SearchStrategy[float]:
     return st.floats(lo, a.hi or 1e6).filter(lambda x: x > lo or not a.lo_open)
 
 
+def _consistent(v: dict[str, float]) -> dict[str, float]:
+    """Values of one battery (junkan.grading.batterypass_rules): the voltages in order, the
+    pre- and post-consumer shares of a metal within 100 %, the remaining energy within the
+    rated energy."""
+    low, high = v.get("minimum_voltage"), v.get("maximum_voltage")
+    if low is not None and high is not None and low > high:
+        v["minimum_voltage"], v["maximum_voltage"] = high, low
+    if "nominal_voltage" in v:
+        nominal = max(v["nominal_voltage"], v.get("minimum_voltage", 0.0))
+        v["nominal_voltage"] = min(nominal, v.get("maximum_voltage", math.inf))
+    for metal in ("cobalt", "nickel", "lithium", "lead"):
+        pre, post = f"recycled_{metal}_pre", f"recycled_{metal}_post"
+        if pre in v and post in v:
+            v[post] = min(v[post], 100 - v[pre])
+    if "remaining_energy" in v and "rated_energy" in v:
+        v["remaining_energy"] = min(v["remaining_energy"], v["rated_energy"])
+    return v
+
+
 @st.composite
 def _batteries(draw: st.DrawFn) -> grading.Item:
     names = draw(st.lists(st.sampled_from(sorted(_props)), max_size=len(_props), unique=True))
-    props = {n: {"value": f"{draw(_in_range(_props[n]))!r} {_props[n].pint}"} for n in names}
+    values = _consistent({n: draw(_in_range(_props[n])) for n in names})
+    props = {n: {"value": f"{x!r} {_props[n].pint}"} for n, x in values.items()}
     attrs = {"battery_category": "ev"}
     if draw(st.booleans()):
         attrs["battery_status"] = draw(

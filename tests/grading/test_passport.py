@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from junkan import grading
+from junkan.core.elements import SYMBOLS
 
 passport = pytest.importorskip("junkan.grading.passport")
 from basyx.aas.adapter.json import read_aas_json_file_into  # noqa: E402
@@ -71,7 +72,8 @@ def test_trace_link_becomes_the_asset_and_round_trips() -> None:
             "process": {"route": "reuse", "steps": [], "operator": "A"},
             "collection": {"source": "dismantler", "place": "Kitakyushu", "date": "2026-04-01"},
             "properties": {"density": {"value": "2.7 g/cm**3", "uncertainty": "0.01 g/cm**3"}},
-            "composition": {"Si": 6.8, "Fe.total": 0.45, "Fe_total": 0.1},
+            # keys that are no idShort (a polymer composition: an elemental one names symbols)
+            "composition": {"PE.hd": 0.45, "PE_hd": 0.1},
             "restricted": {"pb": 12.5},
             "restricted_max": {"pb": "40 mg/kg"},
             "attributes": {"separation": ["float_sink", "eddy"], "media": "dry"},
@@ -108,6 +110,8 @@ _number = st.one_of(
     st.decimals(min_value="0.0001", max_value=1000, places=4, allow_nan=False).map(str),
     st.floats(1e-3, 1e5).map(lambda f: f"{f:.3e}"),
 )
+_share = st.decimals(min_value="0.0001", max_value=100, places=4, allow_nan=False).map(str)
+_lower = {s.lower() for s in SYMBOLS}
 _key = st.from_regex(r"[A-Za-z][A-Za-z0-9_.\-]{0,10}", fullmatch=True)
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20)
 _json = st.recursive(
@@ -123,9 +127,14 @@ def _items(draw: st.DrawFn) -> grading.Item:
     props = {}
     for n in names:
         unit = _props[n].unit
-        value = f"{draw(_number)} {unit}"
+        number = _share if unit == "%" else _number  # a share is at most 100 % (review A1)
+        value = f"{draw(number)} {unit}"
         props[n] = {"value": value, "method": draw(st.none() | _text)}
-    comp = draw(st.dictionaries(_key, st.floats(0, 10), max_size=5))
+    comp = draw(  # elemental (symbols only) or not (no symbol in any case: review A2)
+        st.dictionaries(st.sampled_from(sorted(SYMBOLS)), st.floats(0, 10), max_size=5)
+        | st.dictionaries(_key.filter(lambda k: k.lower() not in _lower), st.floats(0, 10),
+                          max_size=5)
+    )
     subs = draw(st.lists(st.sampled_from(sorted(grading.substances())), max_size=3, unique=True))
     return grading.Item.model_validate(
         {

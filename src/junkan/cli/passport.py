@@ -60,7 +60,12 @@ def export_command(
     except ValueError:
         fail(f"--as-of: expected an ISO 8601 date such as 2026-12-01, got {as_of!r}")
     with reported(file):
-        docs = grading.write_passports(grading.load(file), format.value, as_of=when)
+        model = grading.load(file)
+        try:
+            docs = grading.write_passports(model, format.value, as_of=when)
+        except grading.GradingError as exc:  # its items, named in the document given
+            exc.source = exc.source or str(file)
+            raise
     with atomic_dir(out) as folder:
         for name, doc in docs:
             (folder / name).write_text(

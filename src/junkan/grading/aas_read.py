@@ -16,6 +16,8 @@ from basyx.aas.model import datatypes
 from pydantic import ValidationError
 
 from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import short as _short
+from junkan.core.quantities import UnitParseError, to_unit
 from junkan.grading.aas_base import (
     FIELDS,
     IDS,
@@ -108,6 +110,65 @@ def _ignored(kids: dict[str, Any], path: str) -> list[str]:
     return sorted(out)
 
 
+def _kg_per(unit: Any, path: str, what: str) -> float:
+    """How many kg one ``unit`` (the text of the element at ``path``) is; a unit that is no
+    mass is refused: the record holds masses in kg and carbon footprints per kg."""
+    if not isinstance(unit, str) or not unit.strip():
+        raise _fail(path, f"expected a unit of mass as text, got {_short(unit)}")
+    try:
+        return to_unit(f"1 {unit.strip()}", "kg")
+    except UnitParseError:
+        raise _fail(
+            path, f"{_short(unit)} is no unit of mass (kg, g, t …); {what}, so it cannot be read"
+        ) from None
+
+
+def _number_at(v: Any, path: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+        raise _fail(path, f"expected a number, got {_short(v)}")
+    return float(v)
+
+
+def _quantity_in_kg(quantity: dict[str, Any], path: str) -> dict[str, Any]:
+    """The Quantity block with Mass and Stock in kg: converted from ``MassUnit`` (kg when
+    absent, as junkan writes it)."""
+    unit = quantity.pop("MassUnit", None)
+    if unit is None:
+        return quantity
+    factor = _kg_per(unit, f"{path}.MassUnit", "the record holds the lot mass in kg")
+    for name in ("mass", "stock"):
+        if quantity.get(name) is not None:
+            where = f"{path}.{IDS[name]}"
+            quantity[name] = _number_at(quantity[name], where) * factor
+    return quantity
+
+
+def _cfp_per_kg(env: dict[str, Any], path: str) -> dict[str, Any]:
+    """The Environment block with the carbon footprint per kg: IDTA 02023's PcfCO2eq is
+    kg CO2e per ``QuantityOfMeasureForCalculation`` × ``ReferenceImpactUnitForCalculation``
+    (data/grading/idta-02023.yaml); a reference that is no mass (piece, l, kWh …) is refused."""
+    unit = env.pop("ReferenceImpactUnitForCalculation", None)
+    amount = env.pop("QuantityOfMeasureForCalculation", None)
+    pcf = env.get("cfp_kgco2e_per_kg")
+    if isinstance(pcf, Decimal):  # xs:decimal (IDTA 02023)
+        env["cfp_kgco2e_per_kg"] = pcf = float(pcf)
+    if unit is None and amount is None:
+        return env
+    what = "the record holds the carbon footprint per kg of material"
+    kg = 1.0 if unit is None else _kg_per(unit, f"{path}.ReferenceImpactUnitForCalculation", what)
+    n = 1.0
+    if amount is not None:
+        n = _number_at(amount, f"{path}.QuantityOfMeasureForCalculation")
+        if not n > 0 or n == float("inf"):
+            raise _fail(
+                f"{path}.QuantityOfMeasureForCalculation",
+                f"the reference quantity must be a finite number above 0, got {_short(amount)}",
+            )
+    if isinstance(pcf, int | float) and not isinstance(pcf, bool):
+        env["cfp_kgco2e_per_kg"] = pcf / (n * kg)
+    return env
+
+
 def _read_item(sm: model.Submodel, path: str) -> dict[str, Any]:
     kids = _children(sm, path)
     for need in ("ItemId", "Kind", "Material", "Quantity"):
@@ -152,15 +213,10 @@ def _read_item(sm: model.Submodel, path: str) -> dict[str, Any]:
                 for e in kids[name].value
             }
     quantity = _read_block(kids, "Quantity", path) or {}
-    quantity.pop("MassUnit", None)
-    out["quantity"] = quantity
+    out["quantity"] = _quantity_in_kg(quantity, f"{path}.Quantity")
     env = _read_block(kids, "Environment", path)
     if env is not None:
-        env.pop("ReferenceImpactUnitForCalculation", None)
-        env.pop("QuantityOfMeasureForCalculation", None)
-        if isinstance(env.get("cfp_kgco2e_per_kg"), Decimal):  # xs:decimal (IDTA 02023)
-            env["cfp_kgco2e_per_kg"] = float(env["cfp_kgco2e_per_kg"])
-        out["environment"] = env
+        out["environment"] = _cfp_per_kg(env, f"{path}.Environment")
     for name in ("Social", "Certificates", "Grades"):
         if name in kids:
             data = _read_json(kids[name], f"{path}.{name}")

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from junkan.core.errors import Problem, coded, short
 from junkan.core.quantities import UnitParseError, to_unit
+from junkan.grading.batterypass_rules import contradictions, note
 from junkan.grading.catalogue import GradingError, properties, property_value
 from junkan.grading.schema import Item
 
@@ -236,6 +237,7 @@ def to_batterypass(item: Item) -> dict[str, Any]:
         }
     }
     problems: list[Problem] = []
+    found: dict[str, tuple[float, str]] = {}
     stamp = _stamp(item)
     for a in attributes():
         try:
@@ -253,11 +255,17 @@ def to_batterypass(item: Item) -> dict[str, Any]:
             problems.append(why)
             continue
         _put(doc, a.path, v)
+        note(found, a.junkan, v, _field(a))
         if a.dated and stamp is not None:
             _put(doc, a.parent + ".lastUpdate", stamp)
+    problems += contradictions(found, _soce_max())
     if problems:
         raise BatteryPassError(problems)
     return doc
+
+
+def _soce_max() -> float:
+    return next(a.hi or math.inf for a in attributes() if a.junkan.endswith("certified_energy"))
 
 
 # ---- import --------------------------------------------------------------------------
@@ -369,6 +377,7 @@ def _record(a: Attribute, v: Any, rec: dict[str, Any]) -> None:
 def _read_attributes(data: Mapping[str, Any], rec: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     stamps: dict[str, str] = {}
+    found: dict[str, tuple[float, str]] = {}
     for a in attributes():
         try:
             v = _get(data, a.path)
@@ -396,10 +405,11 @@ def _read_attributes(data: Mapping[str, Any], rec: dict[str, Any]) -> list[Probl
                             )
                         )
                     stamps[a.parent + ".lastUpdate"] = t
-        except _Shape as exc:
-            problems.append(exc.problem)
+        except _Shape as exc:  # a list entry given twice is one problem of all its attributes
+            problems += [] if exc.problem in problems else [exc.problem]
             continue
         _record(a, v, rec)
+        note(found, a.junkan, v, a.path)
     if len({_datetime(t) for t in stamps.values()}) > 1:
         first, *_ = stamps
         problems.extend(
@@ -418,7 +428,7 @@ def _read_attributes(data: Mapping[str, Any], rec: dict[str, Any]) -> list[Probl
     elif stamps:
         key = attribute_set()["last_update"].split(".", 1)[1]
         rec["attributes"][key] = next(iter(stamps.values()))
-    return problems
+    return problems + contradictions(found, _soce_max())
 
 
 def from_batterypass(doc: Mapping[str, Any] | str | bytes) -> Item:
@@ -426,6 +436,9 @@ def from_batterypass(doc: Mapping[str, Any] | str | bytes) -> Item:
     or any document holding the subset's attributes): a ``used_product`` whose material is
     ``battery``. Attributes outside the subset are ignored (:func:`batterypass_unmapped`)."""
     data = _parse(doc)
+    if not set(aspects := attribute_set()["aspects"]) & set(data):
+        none = "not a Battery Pass document: it has none of the aspects {aspects}"
+        raise BatteryPassError([coded("", "pass-no-aspect", none, aspects=", ".join(aspects))])
     rec: dict[str, Any] = {
         "kind": "used_product",
         "material": {"name": "battery", "use": "traction"},

@@ -150,11 +150,18 @@ def _shared(its: Sequence[Item], group: str) -> list[Attestation]:
     return out
 
 
-def linear_terms(cs: CompiledSet, table: Table) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def linear_terms(
+    cs: CompiledSet, table: Table, *, tolerant: bool = False
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """For one compiled set and the items of ``table`` as candidate inputs: ``gate`` (n,)
     — the input may enter a blend held to this set at all — and ``a`` (n, K) such that a
     blend with masses x of gated inputs meets the set iff x @ a ≤ 0 (per column).
-    ``labels`` names each column (``mfr<=``, ``composition.Fe<=``)."""
+    ``labels`` names each column (``mfr<=``, ``composition.Fe<=``).
+
+    The gates compare each input with its limits as grading does, within the relative
+    tolerance of a limit (:attr:`Bound.lo_ok`); the rows hold the true limits (the market's
+    MILP), or with ``tolerant`` the limits widened by that tolerance, as grading reads a
+    mixed record (:func:`derive_grades`)."""
     n = table.x.shape[0]
     gate = np.ones(n, dtype=bool)
     cols: list[np.ndarray] = []
@@ -164,9 +171,10 @@ def linear_terms(cs: CompiledSet, table: Table) -> tuple[np.ndarray, np.ndarray,
         gate &= ~np.isnan(q)
         qq = np.where(np.isnan(q), 1.0, q)
         if b.rule == "min":  # worst case: each input within the window
-            gate &= (qq >= b.lo) & (qq <= b.hi)
+            gate &= (qq >= b.lo_ok) & (qq <= b.hi_ok)
             continue
-        g, fl, fh = _transform(b.rule, qq, b.lo, b.hi)
+        lo, hi = (b.lo_ok, b.hi_ok) if tolerant else (b.lo, b.hi)
+        g, fl, fh = _transform(b.rule, qq, lo, hi)
         if b.hi < math.inf:
             cols.append(g - fh if b.rule != "inverse" else fh - g)
             labels.append(f"{b.feature}<=")
@@ -202,7 +210,7 @@ def derive_grades(compiled: Compiled, table: Table, masses: Sequence[float]) -> 
     used = x > 0
     out = np.empty(len(compiled.sets), dtype=bool)
     for s, cs in enumerate(compiled.sets):
-        gate, a, _ = linear_terms(cs, table)
+        gate, a, _ = linear_terms(cs, table, tolerant=True)
         lhs = x @ np.where(used[:, None], a, 0.0) if a.shape[1] else np.zeros(0)
         scale = np.abs(a[used]).T @ x[used] if a.shape[1] else np.zeros(0)
         out[s] = bool(gate[used].all() and np.all(lhs <= 1e-12 * (1.0 + scale)))

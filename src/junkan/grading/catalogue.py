@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 
 from junkan.core.errors import ModelError, Problem, coded, listed, short
-from junkan.core.quantities import to_unit
+from junkan.core.quantities import convert, parse_quantity, to_unit, written_unit
 from junkan.core.registry import UnitParseError
 from junkan.grading.schema import CriteriaSet, Family, Rule
 
@@ -77,8 +77,71 @@ def substances() -> frozenset[str]:
     return frozenset(_data("properties.yaml")["substances"])
 
 
+TOLERANCE = 1e-9
+"""Relative tolerance of a limit: a value within 1e-9 of a limit (relative to the limit)
+meets it, so that a value written in another unit (930 kg/m**3 against 0.93 g/cm³; 0.035 %
+against 350 mg/kg) is not failed by the rounding of its conversion."""
+
+
+def _unit_problem(where: str, exc: UnitParseError, stored: str | None = None) -> GradingError:
+    """The error of a value that could not be read in its unit: a wrong dimension is a
+    ``unit mismatch``; anything else (beyond the magnitude limit, unreadable) says so."""
+    if exc.rule == "unit-mismatch":
+        tail = f" (stored in {stored})" if stored else ""
+        return GradingError([Problem(where, f"unit mismatch: {exc}{tail}")])
+    return GradingError([exc.problem(where)])
+
+
+def _read(value: str, unit: str, what: str, where: str, stored: str | None = None
+          ) -> tuple[float, bool]:
+    """``value`` (text) in ``unit``, and whether it names a unit. Text naming none (``"75"``,
+    ``"1.8"``) gives the number it spells, to be read as that bare number is (review A1: a
+    unitless ``"75"`` was read as a fraction, 7500 %)."""
+    try:
+        if written_unit(value):  # "<number> <unit>": the fast path
+            return to_unit(value, unit, what=what), True
+        q = parse_quantity(value)
+        if q.unitless:
+            return float(q.to("dimensionless").magnitude), False
+        return convert(q, unit, value=value, what=what), True
+    except UnitParseError as exc:
+        raise _unit_problem(where, exc, stored) from None
+
+
+@lru_cache(maxsize=1)
+def share_limits() -> dict[str, tuple[float, str]]:
+    """The upper bound of each property stored in percent, with its reason: a mass share
+    (shown in wt %) is at most 100 wt %; a Battery Pass percentage has the bound the Battery
+    Pass subset gives it (``batterypass.yaml``: published, or an assumption said there). A
+    property in % with neither (water content: water / dry solids) has none."""
+    out = {k: (100.0, "") for k, p in properties().items() if p.display == "wt %"}
+    bp = _data("batterypass.yaml")
+    for a in bp.get("attributes", []):
+        name = str(a.get("junkan", "")).removeprefix("properties.")
+        spec = properties().get(name)
+        if spec is not None and spec.unit == "%" and a.get("max") is not None:
+            why = (bp.get("bounds") or {}).get(a.get("bounds"), "the Battery Pass subset's")
+            out[name] = (float(a["max"]), str(why))
+    return out
+
+
+def _within_share(name: str, v: float, where: str) -> None:
+    limit = share_limits().get(name)
+    if limit is None or v <= limit[0]:
+        return
+    if not limit[1]:
+        raise GradingError([coded(where, "mass-share-above-100", "{name} = {value} wt % is "
+                                  "out of range: must be <= 100 wt % (a mass share is at "
+                                  "most all of the mass)", name=name, value=f"{v:.6g}")])
+    raise GradingError([coded(where, "percent-above-bound", "{name} = {value} % is out of "
+                              "range: must be <= {limit} % ({why})", name=name,
+                              value=f"{v:.6g}", limit=f"{limit[0]:g}", why=limit[1])])
+
+
 def property_value(name: str, value: Any, where: str) -> float:
-    """A property value in its stored unit; ``where`` names the field in errors."""
+    """A property value in its stored unit; ``where`` names the field in errors. A number
+    (``75``, or the text ``"75"``) is in the stored unit when that is percent (``ash``,
+    ``state_of_certified_energy``) and refused for every other unit (write the unit)."""
     spec = properties().get(name)
     if spec is None:
         raise GradingError(
@@ -103,28 +166,23 @@ def property_value(name: str, value: Any, where: str) -> float:
                 )
             ]
         )
-    if isinstance(value, int | float):
-        if spec.unit != "%":
-            raise GradingError(
-                [
-                    coded(
-                        where,
-                        "unit-needed",
-                        "write the unit, e.g. '{value} {unit}' ({name} is stored in {unit})",
-                        value=value,
-                        unit=spec.display,
-                        name=name,
-                    )
-                ]
-            )
-        v = float(value)
-    else:
-        try:
-            v = to_unit(value, spec.unit, what=name) * spec.scale
-        except UnitParseError as exc:
-            raise GradingError(
-                [Problem(where, f"unit mismatch: {exc} (stored in {spec.display})")]
-            ) from None
+    v, named = (_read(value, spec.unit, name, where, spec.display) if isinstance(value, str)
+                else (float(value), False))
+    if not named and spec.unit != "%":
+        raise GradingError(
+            [
+                coded(
+                    where,
+                    "unit-needed",
+                    "write the unit, e.g. '{value} {unit}' ({name} is stored in {unit})",
+                    value=value.strip() if isinstance(value, str) else value,
+                    unit=spec.display,
+                    name=name,
+                )
+            ]
+        )
+    if named:
+        v *= spec.scale
     if not math.isfinite(v) or v < 0:
         raise GradingError(
             [
@@ -136,6 +194,7 @@ def property_value(name: str, value: Any, where: str) -> float:
                 )
             ]
         )
+    _within_share(name, v, where)
     if spec.rule in ("log", "inverse") and v <= 0:
         raise GradingError(
             [
@@ -164,13 +223,9 @@ def concentration(value: Any, where: str) -> float:
                 )
             ]
         )
-    if isinstance(value, int | float):
-        v = float(value)
-    else:
-        try:
-            v = to_unit(value, "mg/kg", what="concentration")
-        except UnitParseError as exc:
-            raise GradingError([Problem(where, f"unit mismatch: {exc}")]) from None
+    # a number, or text naming no unit ("40"), is in mg/kg
+    v = float(value) if isinstance(value, int | float) else _read(value, "mg/kg",
+                                                                  "concentration", where)[0]
     if not math.isfinite(v) or not 0 <= v <= 1e6:
         raise GradingError(
             [
@@ -191,6 +246,16 @@ class Bound:
     hi: float
     rule: MixRule
     index: int
+
+    @property
+    def lo_ok(self) -> float:
+        """The least value that meets the bound: ``lo`` less its tolerance (:data:`TOLERANCE`)."""
+        return self.lo - TOLERANCE * abs(self.lo) if math.isfinite(self.lo) else self.lo
+
+    @property
+    def hi_ok(self) -> float:
+        """The greatest value that meets the bound: ``hi`` plus its tolerance."""
+        return self.hi + TOLERANCE * abs(self.hi) if math.isfinite(self.hi) else self.hi
 
 
 def feature_of(rule: Rule, where: str) -> tuple[str, MixRule]:
@@ -233,12 +298,13 @@ def feature_of(rule: Rule, where: str) -> tuple[str, MixRule]:
 def _bound_value(rule: Rule, side: str, feature: str, where: str) -> float:
     v = getattr(rule, side)
     if feature.startswith("composition."):
-        if isinstance(v, str):
-            try:
-                return to_unit(v, "%", what="wt %")
-            except UnitParseError as exc:
-                raise GradingError([Problem(where, f"unit mismatch: {exc}")]) from None
-        return float(v)
+        # a number, or text naming no unit ("0.5"), is in wt %
+        read = _read(v, "%", "wt %", where)[0] if isinstance(v, str) else float(v)
+        if not 0 <= read <= 100:
+            raise GradingError([coded(where, "composition-bound-range", "{feature}: a bound on "
+                                      "a composition is between 0 and 100 wt %, got {value}",
+                                      feature=feature, value=f"{read:.6g}")])
+        return read
     if feature.startswith("restricted"):
         return concentration(v, where)
     return property_value(feature, v, where)

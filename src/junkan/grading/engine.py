@@ -10,7 +10,8 @@ from datetime import date
 
 import numpy as np
 
-from junkan.core.errors import Problem
+from junkan.core.elements import SYMBOLS
+from junkan.core.errors import Problem, coded
 from junkan.grading.catalogue import (
     Bound,
     GradingError,
@@ -24,6 +25,9 @@ from junkan.grading.schema import CriteriaSet, Item
 
 @dataclass
 class CompiledSet:
+    """A set's bounds as arrays: ``lo`` / ``hi`` are the least and greatest values that meet
+    each bound, its limit widened by the relative tolerance (:attr:`Bound.lo_ok`)."""
+
     cs: CriteriaSet
     bounds: list[Bound]
     cols: np.ndarray
@@ -56,8 +60,8 @@ def compile_sets(sets: Sequence[CriteriaSet]) -> Compiled:
                 cs,
                 bs,
                 cols,
-                np.array([b.lo for b in bs]),
-                np.array([b.hi for b in bs]),
+                np.array([b.lo_ok for b in bs]),
+                np.array([b.hi_ok for b in bs]),
                 enums,
                 certs,
             )
@@ -71,6 +75,7 @@ def stored_values(item: Item, where: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, pv in item.properties.items():
         out[name] = property_value(name, pv.value, f"{where}.properties.{name}.value")
+    _element_keys(item.composition, f"{where}.composition")
     for el, v in item.composition.items():
         out[f"composition.{el}"] = float(v)
     known = substances()
@@ -91,6 +96,35 @@ def stored_values(item: Item, where: str) -> dict[str, float]:
         if s.startswith("restricted.") and "restricted_max." + s[11:] not in out:
             out["restricted_max." + s[11:]] = v
     return out
+
+
+_BY_CASE = {s.lower(): s for s in SYMBOLS}
+"""Element symbols by their lower-case spelling (``fe`` → ``Fe``)."""
+
+
+def _element_keys(composition: dict[str, float], where: str) -> None:
+    """A composition that states any chemical element (by its symbol) is elemental: each of
+    its keys must be a symbol. A misspelt one (``fe``, ``Iron``) would be graded by no rule,
+    and the element it means read as absent, 0 wt % — a dirty lot would pass (review A2).
+    The words are the criteria side's (:func:`junkan.core.elements.unstated_key`). A case
+    slip (``fe``, ``si``) is refused in any composition; a composition of polymers (``PP``,
+    ``PE``: all capitals) names no element and is left as it is."""
+    elements = sorted(k for k in composition if k in SYMBOLS)
+    for key in composition:
+        if key in SYMBOLS:
+            continue
+        symbol = _BY_CASE.get(key.lower())
+        if symbol is not None and key != key.upper():
+            raise GradingError([coded(f"{where}.{key}", "composition-symbol-case",
+                                      "'{key}' is no chemical element: write its symbol "
+                                      "'{symbol}' (symbols are case-sensitive)",
+                                      key=key, symbol=symbol)])
+        if elements:
+            raise GradingError([coded(
+                f"{where}.{key}", "composition-not-element", "'{key}' is no chemical element, "
+                "and this composition states elements ({elements}), so '{key}' would be "
+                "graded by no rule and the element it means read as 0 wt %: write each "
+                "element by its symbol (Fe for iron)", key=key, elements=", ".join(elements))])
 
 
 def categorical(item: Item, attr: str) -> frozenset[str]:

@@ -18,7 +18,7 @@ from importlib import import_module
 from typing import Any, Literal
 
 from junkan.core.documents import parse_document
-from junkan.core.errors import ModelError, Problem, coded
+from junkan.core.errors import ModelError, Problem, brief, coded
 from junkan.grading.api import run
 from junkan.grading.batterypass import batterypass_unmapped
 from junkan.grading.catalogue import GradingError
@@ -92,24 +92,69 @@ def passport_file_names(ids: list[str], fmt: str) -> list[str]:
     return names
 
 
+def _name_clashes(ids: list[str], fmt: str) -> list[Problem]:
+    """The items whose ids give one file name, each clash naming them by index and id
+    (path ``items``, as :func:`passport_file_names` has it)."""
+    by_name: dict[str, list[int]] = {}
+    for i, it in enumerate(ids):
+        by_name.setdefault(passport_file_name(it, fmt), []).append(i)
+    return [
+        coded(
+            "items",
+            "passport-name-clash",
+            "items whose ids give the same file name: {names}",
+            names=" and ".join(f"items[{j}] {brief(ids[j])!r}" for j in js) + f" ({name})",
+        )
+        for name, js in by_name.items()
+        if len(js) > 1
+    ][:5]
+
+
+def _at_item(exc: GradingError, index: int, item_id: str) -> GradingError:
+    """``exc`` of one record's writer (paths ``item.…``) with its paths naming the item of
+    the document by index and id (``items[2] (pack-9).quantity.mass``)."""
+    at = f"items[{index}] ({brief(item_id)})"
+    moved = [
+        Problem(
+            at + p.path[4:] if p.path == "item" or p.path.startswith("item.") else f"{at}.{p.path}",
+            p.message,
+            p.kind,
+            p.limits,
+        )
+        for p in exc.problems
+    ]
+    return type(exc)(moved, exc.source)
+
+
 def write_passports(
     model: GradingDocument, fmt: str, *, as_of: date | None = None, item: str | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
     """Grade the document's items and write each graded record in ``fmt``: (file name,
     document) per item, or for the item whose id is ``item`` only (unknown: an error naming
     ``item``), graded alone (an item's verdicts and classes read its own values only).
-    A document whose ids give the same file name is refused (:func:`passport_file_names`)."""
+    A document whose ids give the same file name is refused, naming the items by index and
+    id; a record the format cannot hold too, its paths naming the item (``items[2] (pack-9).
+    quantity.mass``)."""
     write = _verb(_WRITE[_format(fmt)])
-    passport_file_names([it.id for it in model.items], fmt)
+    ids = [it.id for it in model.items]
+    clashes = _name_clashes(ids, fmt)
+    if clashes:
+        raise GradingError(clashes)
     if item is not None:
         if all(it.id != item for it in model.items):
-            ids = ", ".join(repr(it.id) for it in model.items[:10])
+            some = ", ".join(repr(it.id) for it in model.items[:10])
             raise GradingError(
-                [Problem("item", f"no item {item!r} in the document; its items: {ids}")]
+                [Problem("item", f"no item {item!r} in the document; its items: {some}")]
             )
         model = model.model_copy(update={"items": [it for it in model.items if it.id == item]})
     graded = run(model, as_of=as_of).graded_items()
-    return [(passport_file_name(str(r["id"]), fmt), write(Item.model_validate(r))) for r in graded]
+    out = []
+    for r in graded:
+        try:
+            out.append((passport_file_name(str(r["id"]), fmt), write(Item.model_validate(r))))
+        except GradingError as exc:
+            raise _at_item(exc, ids.index(str(r["id"])), str(r["id"])) from None
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,7 +194,7 @@ def read_passport(
         try:  # the limits only: the readers keep their own checks on the text
             parse_document(text, source=source, as_json=True)
         except ModelError as exc:
-            raise GradingError(exc.problems, source) from None
+            raise GradingError([_number_limit(p) for p in exc.problems], source) from None
     if submodel_id is not None and kind != "aas":
         raise GradingError(
             [
@@ -166,9 +211,41 @@ def read_passport(
     try:
         item, unmapped = _read(kind, text, submodel_id)
     except GradingError as exc:
+        if fmt == "auto" and [p.kind for p in exc.problems] == ["pass-no-aspect"]:
+            raise GradingError([_neither(exc.problems[0])], source) from None
         exc.source = exc.source or source
         raise
     return PassportRead(item, kind, unmapped)
+
+
+def _neither(p: Problem) -> Problem:
+    """A document read as a Battery Pass (no shells or submodels) that holds no aspect."""
+    aspects = str((p.limits or {}).get("aspects", ""))
+    return coded(
+        "",
+        "passport-unknown-kind",
+        "neither an AAS V3.0 environment (no assetAdministrationShells or submodels) nor a "
+        "Battery Pass document (none of the aspects {aspects})",
+        aspects=aspects,
+    )
+
+
+def _number_limit(p: Problem) -> Problem:
+    """The document limit on numbers said for a decimal number (``1e300``) as the magnitude
+    limit of any number: the limit is named for integers (``JUNKAN_LIMIT_INTEGER_MAGNITUDE``)
+    but bounds every number a document holds (:class:`junkan.core.limits.Limits`)."""
+    value = str((p.limits or {}).get("value", ""))
+    if p.kind != "number-too-large" or not any(c in value for c in ".eE"):
+        return p
+    return coded(
+        p.path,
+        "passport-number-too-large",
+        "{value} is beyond ±{limit}, the largest magnitude of any number in a document "
+        "({env} bounds decimal numbers too)",
+        value=value,
+        limit=str((p.limits or {}).get("limit", "")),
+        env=str((p.limits or {}).get("env", "")),
+    )
 
 
 def _read(kind: str, text: str, submodel_id: str | None) -> tuple[Item, list[str]]:

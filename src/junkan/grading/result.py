@@ -12,23 +12,36 @@ from typing import Any
 import numpy as np
 
 from junkan.core.errors import Problem, coded
-from junkan.grading.catalogue import properties
+from junkan.grading.catalogue import Bound, properties
 from junkan.grading.engine import Compiled, Table, Verdicts, rule_order
 from junkan.grading.schema import CriteriaSet, Family, Item
 
 
-def _show(feature: str, v: float) -> str:
+def _unit(feature: str) -> str:
     spec = properties().get(feature)
     if spec is not None:
-        return f"{v:.4g} {spec.display}"
-    if feature.startswith("composition."):
-        return f"{v:.4g} wt %"
-    return f"{v:.4g} mg/kg"
+        return spec.display
+    return "wt %" if feature.startswith("composition.") else "mg/kg"
 
 
-def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float]) -> Problem:
-    """Why ``item`` failed the set's rule: its message (in English, as the CLI and the
-    service say it) under a code with its parameters, so the page says it in its language
+def _show(feature: str, v: float, bound: Bound | None = None) -> str:
+    """``v`` with its unit, in 4 significant digits — or more, as many as it takes for the
+    number shown to fall outside ``bound`` when ``v`` does (25.0001 against a maximum of 25
+    is shown ``25.0001``, never ``25``)."""
+    text = f"{v:.4g}"
+    if bound is not None and not bound.lo_ok <= v <= bound.hi_ok:
+        for digits in range(5, 18):
+            if not bound.lo <= float(text) <= bound.hi:
+                break
+            text = f"{v:.{digits}g}"
+    return f"{text} {_unit(feature)}"
+
+
+def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
+             bound: Bound | None = None) -> Problem:
+    """Why ``item`` failed the set's rule (whose window, merged with the set's other rules on
+    the same feature, is ``bound``): its message (in English, as the CLI and the service say
+    it) under a code with its parameters, so the page says it in its language
     (``val.<code>``)."""
     rule = cs.rules[rule_index]
     if rule.type == "certificate":
@@ -55,10 +68,18 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float]) 
         "grade-outside-range",
         "{property} = {value} outside [{min}, {max}]",
         property=name,
-        value=_show(feature, v),
-        min=str(rule.min if rule.min is not None else "−"),
-        max=str(rule.max if rule.max is not None else "−"),
+        value=_show(feature, v, bound),
+        min=_limit(rule.min, bound.lo if bound else -math.inf, feature),
+        max=_limit(rule.max, bound.hi if bound else math.inf, feature),
     )
+
+
+def _limit(written: float | str | None, merged: float, feature: str) -> str:
+    """A window's limit as the rule wrote it; one another rule on the same feature set (the
+    two are merged into one window) in the stored unit; ``−`` for none."""
+    if written is not None:
+        return str(written)
+    return "−" if math.isinf(merged) else f"{merged:g} {_unit(feature)}"
 
 
 @dataclass
@@ -84,9 +105,11 @@ class GradeResult:
         for s, cs in enumerate(self.compiled.sets):
             order = rule_order(cs)
             ok = self.verdicts.rule_ok[s]
+            windows = {b.index: b for b in cs.bounds}
             for i, item in enumerate(self.items):
                 x = {f: float(self.table.x[i, j]) for j, f in enumerate(feats)}
-                why = [_failure(cs.cs, order[k], item, x) for k in np.flatnonzero(~ok[i])]
+                why = [_failure(cs.cs, order[k], item, x, windows.get(order[k]))
+                       for k in np.flatnonzero(~ok[i])]
                 row = {
                     "item": item.id,
                     "criteria": cs.cs.id,

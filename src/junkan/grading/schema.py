@@ -12,18 +12,31 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
 from junkan.core.base import Strict
 from junkan.core.errors import refusal
 from junkan.core.fields import Fraction, IsoDate, quantity_converter
+from junkan.core.quantities import written_unit
 from junkan.core.unique import unique_ids
 
 _to_kg = quantity_converter("kg", "mass")
 
 
 def _kg(value: Any) -> float:
-    """A mass: a number is kg (so a dumped record loads again), a string has its unit."""
+    """A mass: a number is kg (so a dumped record loads again), a string has its unit — or
+    names none (``"1e30"``, which YAML reads as text) and is the number it spells, in kg."""
+    if isinstance(value, str) and written_unit(value) == "":
+        return _to_kg(f"{value.strip()} kg")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _to_kg(f"{float(value)!r} kg")
     return _to_kg(value)
@@ -224,12 +237,31 @@ class Family(Strict):
     fallback: Name
 
 
+def _criteria_entry(value: Any, handler: ValidatorFunctionWrapHandler) -> str | CriteriaSet:
+    """A criteria entry: a shipped set's id (text) or a set (a mapping) — validated as the one
+    its form says, so a set with a wrong field is told about that field only, not also that
+    it is no valid string (``criteria[0].constrained-str: …``)."""
+    if isinstance(value, CriteriaSet):
+        return value
+    if isinstance(value, dict):
+        return CriteriaSet.model_validate(value)
+    if isinstance(value, str):
+        return _SET_ID.validate_python(value)
+    raise refusal("criteria-entry", "a criteria entry is the id of a shipped set (e.g. "
+                  "'rpp-injection') or a set: a mapping with id, version, title, status, "
+                  "source and rules")
+
+
+_SET_ID: TypeAdapter[str] = TypeAdapter(Key)
+CriteriaEntry = Annotated[Key | CriteriaSet, WrapValidator(_criteria_entry)]
+
+
 class GradingDocument(Strict):
     """``junkan grade`` input: items and the criteria to evaluate (ids of shipped sets, or
     sets given inline)."""
 
     items: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
-    criteria: list[Key | CriteriaSet] = Field(min_length=1, max_length=1000)
+    criteria: list[CriteriaEntry] = Field(min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _unique_items(self) -> GradingDocument:
