@@ -53,7 +53,9 @@ def offer(
     """Grade a seller's lots against the conditions granted to it (and only those)."""
     market = _market()
     with reported(file):
-        result = market.offer(market.load(file), seller)
+        m = market.load(file)
+        known_seller(file, seller, sorted({lot.seller for lot in m.lots}))
+        result = market.offer(m, seller)
     if format == Format.json:
         print_json(result.to_json())
         return
@@ -70,6 +72,17 @@ def offer(
         "taken in a blend (see `junkan market match`).",
         highlight=False,
     )
+
+
+def known_seller(file: Path, seller: str, sellers: list[str]) -> None:
+    """Refuse a ``--seller`` with no lots in ``file`` (the message named neither the file
+    nor the seller meant), naming the nearest seller and the sellers there."""
+    if seller in sellers:
+        return
+    near = nearest(seller, sellers, 0.6)
+    fail(f"--seller {brief(seller)}: no lots of that seller in {file}"
+         + (f" (did you mean {near!r}?)" if near else "")
+         + (f"; sellers: {listed(sellers)}" if sellers else "; it has no lots"))
 
 
 def known_partner(file: Path, partner: str, known: list[str]) -> None:

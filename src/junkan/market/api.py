@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from junkan.core.documents import parse_document, read_document, validate_with
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, brief, coded, listed, nearest
 from junkan.core.transport import Mode
 from junkan.grading import (
     GradeResult,
@@ -62,6 +62,8 @@ def load(path: str | Path | None = None, *, text: str | None = None) -> Market:
 def check(market: Market) -> None:
     """Checks that need the catalogue: lots' values and units, conditions' criteria and
     price premiums, and minimum lots no set of offers could reach."""
+    if market.transport is not None:
+        _detour_at_least_one(market.transport)
     values = [stored_values(lot.item, f"lots[{i}].item") for i, lot in enumerate(market.lots)]
     sets = []
     for b, c in enumerate(market.conditions):
@@ -130,9 +132,21 @@ def _unreachable(market: Market, priced: np.ndarray) -> list[Problem]:
     return out
 
 
+def _detour_at_least_one(mode: Mode) -> None:
+    """Refuse a detour factor below 1: a road is never shorter than the straight line, and
+    one below 1 shortened every route and raised the margin (a reviewer's 0.5)."""
+    f = mode.detour_factor
+    if f is not None and f < 1:
+        raise GradingError([coded(
+            "transport.detour_factor", "detour-below-one",
+            "detour factor {value}: the road distance divided by the straight-line distance "
+            "is at least 1 (a road is never shorter than the straight line)", value=f"{f:g}")])
+
+
 def setting(market: Market) -> Setting:
     d = defaults()
     mode = market.transport or Mode.model_validate(d["transport"])
+    _detour_at_least_one(mode)
     sv = market.solver or Solver.model_validate(d["solver"])
     try:
         cost = mode.quantity("cost", "JPY/(kg*km)", "transport cost")
@@ -212,7 +226,12 @@ def offer(market: Market, seller: str) -> GradeResult:
     criteria), so a seller sees what its lots meet without seeing other conditions."""
     mine = [lot.item for lot in market.lots if lot.seller == seller]
     if not mine:
-        raise GradingError([Problem("lots", f"no lots of seller {seller!r}")])
+        sellers = sorted({lot.seller for lot in market.lots})
+        near = nearest(seller, sellers, 0.6)
+        raise GradingError([Problem(
+            "lots", f"no lots of seller {brief(seller)}"
+            + (f" (did you mean {near!r}?)" if near else "")
+            + (f"; sellers: {listed(sellers)}" if sellers else ""))])
     crit = []
     seen: set[str] = set()
     for c in visible_conditions(market.conditions, seller):

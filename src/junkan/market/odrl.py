@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from junkan.grading import CriteriaSet, properties, resolve, shipped_sets
 from junkan.market.schema import Condition
 
 CX_CONTEXT = [
@@ -146,10 +147,16 @@ def to_odrl(c: Condition) -> dict[str, Any]:
 
 
 def acceptance(c: Condition, uid: str) -> dict[str, Any]:
-    """The material window, price and lot terms as an ODRL Offer in junkan's profile."""
-    crit = c.criteria if isinstance(c.criteria, str) else c.criteria.id
+    """The material window, price and lot terms as an ODRL Offer in junkan's profile: every
+    rule of the criteria set (shipped sets too, resolved from the catalogue, with the set's
+    id and version), the minimum lot, capacity and delivery dates as constraints of the
+    ``jkm:deliver`` permission; the price formula — base price and each premium or discount
+    as the matching applies it (:func:`price_terms`) — as constraints of its ``compensate``
+    duty."""
+    cs = _criteria_set(c)
     terms: list[dict[str, Any]] = [
-        {"leftOperand": "jkm:criteriaSet", "operator": "eq", "rightOperand": crit},
+        {"leftOperand": "jkm:criteriaSet", "operator": "eq", "rightOperand": cs.id},
+        {"leftOperand": "jkm:criteriaVersion", "operator": "eq", "rightOperand": cs.version},
         {"leftOperand": "jkm:minimumLotKg", "operator": "gteq", "rightOperand": f"{c.min_lot:g}"},
         {"leftOperand": "jkm:capacityKg", "operator": "lteq", "rightOperand": f"{c.capacity:g}"},
     ]
@@ -166,19 +173,7 @@ def acceptance(c: Condition, uid: str) -> dict[str, Any]:
                 "rightOperand": c.delivery.end.isoformat(),
             },
         ]
-    if not isinstance(c.criteria, str):
-        for r in c.criteria.rules:
-            if r.type == "range":
-                for side, op in (("min", "gteq"), ("max", "lteq")):
-                    v = getattr(r, side)
-                    if v is not None:
-                        terms.append(
-                            {
-                                "leftOperand": f"jkm:{r.property}",
-                                "operator": op,
-                                "rightOperand": str(v),
-                            }
-                        )
+    terms += rule_terms(cs)
     return {
         "@context": [JK_CONTEXT, {"@vocab": "http://www.w3.org/ns/odrl/2/"}],
         "@type": "Offer",
@@ -190,21 +185,110 @@ def acceptance(c: Condition, uid: str) -> dict[str, Any]:
                 "target": f"urn:junkan:market:lot-of:{c.buyer}",
                 "action": "jkm:deliver",
                 "constraint": [{"and": terms}],
-                "duty": [
-                    {
-                        "action": "compensate",
-                        "constraint": [
-                            {
-                                "leftOperand": "payAmount",
-                                "operator": "eq",
-                                "rightOperand": f"{c.price.base:g} JPY/kg",
-                            }
-                        ],
-                    }
-                ],
+                "duty": [{"action": "compensate", "constraint": [{"and": price_terms(c)}]}],
             }
         ],
     }
+
+
+def _criteria_set(c: Condition) -> CriteriaSet:
+    """The condition's criteria set: inline, or the shipped set it names."""
+    if isinstance(c.criteria, CriteriaSet):
+        return c.criteria
+    found = shipped_sets().get(c.criteria)
+    return found if found is not None else resolve([c.criteria])[0]
+
+
+def _unit(prop: str) -> str:
+    """The unit a bare number of ``prop`` is read in (composition wt %, restricted
+    substances mg/kg, a property its catalogue unit)."""
+    if prop.startswith("composition."):
+        return "wt %"
+    if prop.startswith("restricted"):
+        return "mg/kg"
+    spec = properties().get(prop)
+    return spec.display if spec is not None else ""
+
+
+def _quantity(prop: str, v: float | str) -> str:
+    """``v`` with its unit: text that names one as written, a number with :func:`_unit`."""
+    try:
+        x = float(v)
+    except ValueError:
+        return str(v)
+    return f"{x:g} {_unit(prop)}".rstrip()
+
+
+def rule_terms(cs: CriteriaSet) -> list[dict[str, Any]]:
+    """Every rule of ``cs`` as constraints: a range as ``jkm:<property>`` ``gteq``/``lteq``
+    with its unit (a restricted substance also says its ``jkm:basis``: ``max``, each lot;
+    ``mean``, the delivered blend), an enumeration as ``jkm:<attribute> isAnyOf``, a
+    certificate as ``jkm:certificates hasPart <kind>``."""
+    out: list[dict[str, Any]] = []
+    for r in cs.rules:
+        if r.type == "range" and r.property is not None:
+            for side, op in (("min", "gteq"), ("max", "lteq")):
+                v = getattr(r, side)
+                if v is None:
+                    continue
+                term: dict[str, Any] = {
+                    "leftOperand": f"jkm:{r.property}",
+                    "operator": op,
+                    "rightOperand": _quantity(r.property, v),
+                }
+                if r.property.startswith("restricted"):
+                    term["jkm:basis"] = r.basis
+                out.append(term)
+        elif r.type == "enum" and r.attribute is not None:
+            out.append(
+                {
+                    "leftOperand": f"jkm:{r.attribute}",
+                    "operator": "isAnyOf",
+                    "rightOperand": list(r.allowed or []),
+                }
+            )
+        elif r.type == "certificate" and r.kind is not None:
+            out.append(
+                {"leftOperand": "jkm:certificates", "operator": "hasPart", "rightOperand": r.kind}
+            )
+    return out
+
+
+def price_terms(c: Condition) -> list[dict[str, Any]]:
+    """The price formula as the matching applies it: ``jkm:basePrice`` and one
+    ``jkm:premium`` per premium or discount (property, JPY/kg per unit of it, reference,
+    side), settled on each lot's own graded value; ``jkm:priceFormula`` spells the whole
+    formula out."""
+    out: list[dict[str, Any]] = [
+        {
+            "leftOperand": "jkm:basePrice",
+            "operator": "eq",
+            "rightOperand": f"{c.price.base:g} JPY/kg",
+        }
+    ]
+    formula = f"{c.price.base:g} JPY/kg"
+    for pr in c.price.premiums:
+        unit = _unit(pr.property)
+        out.append(
+            {
+                "leftOperand": "jkm:premium",
+                "operator": "eq",
+                "rightOperand": {
+                    "jkm:property": pr.property,
+                    "jkm:perUnit": f"{pr.per_unit:g} JPY/kg per {unit}".rstrip(),
+                    "jkm:reference": f"{pr.reference:g} {unit}".rstrip(),
+                    "jkm:side": pr.side,
+                    "jkm:settledOn": "lot",
+                },
+            }
+        )
+        d = {"both": "({p} − {r})", "above": "max(0, {p} − {r})", "below": "min(0, {p} − {r})"}
+        sign = "−" if pr.per_unit < 0 else "+"
+        formula += f" {sign} {abs(pr.per_unit):g} JPY/kg per {unit} × " + d[pr.side].format(
+            p=pr.property, r=f"{pr.reference:g} {unit}".rstrip()
+        )
+    out.append({"leftOperand": "jkm:priceFormula", "operator": "eq", "rightOperand": formula})
+    return out
 
 
 def _is_cx(policy: dict[str, Any]) -> bool:
