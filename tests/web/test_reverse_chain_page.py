@@ -97,6 +97,9 @@ def test_reverse_chain_page(page: Any, server: str) -> None:
     expect(page.locator("#me-factors tbody tr")).to_have_count(3)
     expect(page.locator("#me-factors")).to_contain_text("rotor removal")
     expect(page.locator("#me-factors tbody tr").last.locator("td").nth(3)).to_contain_text("20.01")
+    # one unit per step: no standard deviation, said so (it read "± 0")
+    expect(page.locator("#me-factors tbody tr").last.locator("td").nth(3)).to_contain_text(
+        "± n/a (one unit)")
     expect(page.locator("#me-export")).to_be_hidden()
     # identification: the QR nameplate, then the outline alone
     page.click("#me-identify")

@@ -157,10 +157,12 @@ function drawSteps(r) {
 
 function drawFactors(r) {
   const wh = (v) => fmt(1000 * v);
+  // one unit gives no standard deviation (the service sends null with sd_note)
+  const sd = (v, f) => (v == null ? t("me.sdNa") : f(v));
   richTable($("#me-factors"), [t("me.col.model"), t("me.col.step"), t("me.col.units"), t("me.col.wh"), t("me.col.range"),
     t("me.col.operating"), t("me.col.shared"), t("me.col.co2e"), t("me.col.jpy")],
-  r.factors.map((f) => [f.model, stepName(f.step), fmt(f.units), `${wh(f.kwh_mean)} ± ${wh(f.kwh_sd)}`,
-    `${wh(f.kwh_p05)} – ${wh(f.kwh_p95)}`, `${fmt(f.operating_s_mean)} ± ${fmt(f.operating_s_sd)}`, fmt(f.shared_units),
+  r.factors.map((f) => [f.model, stepName(f.step), fmt(f.units), `${wh(f.kwh_mean)} ± ${sd(f.kwh_sd, wh)}`,
+    `${wh(f.kwh_p05)} – ${wh(f.kwh_p95)}`, `${fmt(f.operating_s_mean)} ± ${sd(f.operating_s_sd, fmt)}`, fmt(f.shared_units),
     fmt(1000 * f.kg_co2e), yenCell(f.jpy)]), [2, 3, 4, 5, 6, 7, 8], [0]);
 }
 
