@@ -189,3 +189,22 @@ def test_a_log_signed_before_the_refusals_replays_as_signed(
         repo.ingest("org-A", ev({"type": "redeclare", "lot": "R"}), at=NOV)
     assert post(repo, "org-B", "2020Q1").totals == {"credit": 100}
     verified(repo)
+
+
+def test_the_first_and_last_quarters_are_answered_not_crashed(repo: TraceRepo) -> None:
+    """Past bug (schemathesis, 2026-12-03): ``?period=0000Q1`` was a 500 (the end of a
+    quarter of year 0 is no ``datetime``); 9999Q4 likewise had no next quarter."""
+    from junkan.trace.balance import next_period, period_end
+
+    assert period_end("2026Q1") == datetime(2026, 4, 1, tzinfo=UTC)
+    assert period_end("2026Q4") == datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_period("0999Q4") == "1000Q1"
+    repo.ingest("org-A", ev(create("R", 100, 50, 1.0), ship("R", "org-B")), at=NOV)
+    receive = {"type": "receive", "lot": "R", "site": "plant"}
+    with pytest.raises(TraceError, match="period: 0000Q1 ended"):
+        repo.ingest("org-B", ev(receive), at=NOV, period="0000Q1")
+    repo.ingest("org-B", ev(receive), at=NOV, period="9999Q4")  # not ended: accepted
+    assert post(repo, "org-B", "9999Q4").totals == {"credit": 100}
+    with pytest.raises(TraceError, match="9999Q4 is the last one"):
+        repo.ingest("org-B", ev({"type": "close_period", "site": "plant",
+                                 "period": "9999Q4"}), at=NOV)

@@ -54,18 +54,31 @@ def check_period(period: str) -> str:
     return period
 
 
-def next_period(period: str) -> str:
+def _quarter(period: str) -> tuple[int, int]:
     m = PERIOD.match(check_period(period))
-    assert m is not None
-    year, q = int(m.group(1)), int(m.group(2))
-    return f"{year + q // 4}Q{q % 4 + 1}"
+    if m is None:  # check_period refused it already
+        raise MassBalanceError(f"period {period!r}: write a calendar quarter like 2026Q1")
+    return int(m.group(1)), int(m.group(2))
+
+
+def next_period(period: str) -> str:
+    year, q = _quarter(period)
+    if (year, q) == (9999, 4):
+        raise MassBalanceError("period 9999Q4 is the last one; nothing can be carried beyond it")
+    return f"{year + q // 4:04d}Q{q % 4 + 1}"
 
 
 def period_end(period: str) -> datetime:
-    """The instant ``period`` ends (UTC): the start of the next quarter."""
-    m = PERIOD.match(next_period(period))
-    assert m is not None
-    return datetime(int(m.group(1)), 3 * int(m.group(2)) - 2, 1, tzinfo=UTC)
+    """The instant ``period`` ends (UTC): the start of the next quarter; for the quarters of
+    year 0, which no calendar of ``datetime`` holds, its earliest instant (they have ended),
+    and for 9999Q4 its latest."""
+    year, q = _quarter(period)
+    if year < 1:
+        return datetime.min.replace(tzinfo=UTC)
+    if q == 4:
+        return datetime.max.replace(tzinfo=UTC) if year == 9999 else \
+            datetime(year + 1, 1, 1, tzinfo=UTC)
+    return datetime(year, 3 * q + 1, 1, tzinfo=UTC)
 
 
 def check_not_ended(period: str, at: datetime) -> None:
