@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 PUBLIC = {
     ("POST", "/api/session"),      # signing in
-    ("DELETE", "/api/session"),    # signing out clears a cookie, whoever asks
+    ("DELETE", "/api/session"),    # signing out (a live session needs the CSRF header)
     ("GET", "/api/session"),       # whether signed in (200 either way, no data without a session)
     ("POST", "/oauth/token"),      # client credentials are the authentication
     ("GET", "/api/health"),        # liveness for load balancers

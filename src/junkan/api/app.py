@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from junkan.api import background, errors, request_json
@@ -43,6 +44,47 @@ CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'")
 """Content Security Policy: nothing is loaded from another origin (the UI works offline).
 Inline script is allowed for the Swagger/ReDoc pages and plotly's generated styles."""
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(path: str, production: bool) -> dict[str, str]:
+    """The security headers of an answer to a request for ``path`` (an answer that sets one
+    of them itself keeps its own): the one list both :class:`SecurityHeaders` and the
+    handler of unexpected errors (500, :func:`junkan.api.errors.install`) apply."""
+    headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+               "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+               "Cross-Origin-Opener-Policy": "same-origin"}
+    if path.startswith(("/api/", "/oauth/")):
+        headers["Cache-Control"] = "no-store"
+    if production:
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
+class SecurityHeaders:
+    """Add :func:`security_headers` to every HTTP answer. It is the outermost of the app's
+    middleware, so an answer another middleware gives (:class:`BodyLimit`'s 413) has them
+    too; a 500 is sent by Starlette from outside every middleware, so its handler adds them
+    itself."""
+
+    def __init__(self, app: ASGIApp, production: bool) -> None:
+        self.app, self.production = app, production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(scope["path"], self.production)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodyLimit:
@@ -143,17 +185,17 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
     app.state.trace = trace
     app.state.settings = settings
     app.router.route_class = request_json.StrictJSONRoute  # the app's own routes below
-    errors.install(app)
+    errors.install(app, headers=lambda path: security_headers(path, settings.production))
     for router in ROUTERS:  # JSON bodies that repeat a key are refused (422)
         if loose := request_json.loose_routes(router):
             raise TypeError(f"routes not made by request_json.strict_router: {loose[:5]}")
         app.include_router(router)
     _health(app, db)
-    _security_headers(app, settings)
     _docs(app)
     _web(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, production=settings.production)  # outermost
     return app
 
 
@@ -173,26 +215,6 @@ def _health(app: FastAPI, db: Database) -> None:
         if problem:
             return errors.problem(503, problem, database=db.dialect)
         return JSONResponse({"status": "ok", "database": db.dialect})
-
-
-def _security_headers(app: FastAPI, settings: Settings) -> None:
-    hsts = "max-age=31536000; includeSubDomains"
-
-    @app.middleware("http")
-    async def headers(request: Request,
-                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.url.path.startswith(("/api/", "/oauth/")):
-            h.setdefault("Cache-Control", "no-store")
-        if settings.production:
-            h.setdefault("Strict-Transport-Security", hsts)
-        return response
 
 
 def _docs(app: FastAPI) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -94,8 +94,11 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
 
-def install(app: FastAPI) -> None:
-    """Route every error through :func:`problem`."""
+def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = None) -> None:
+    """Route every error through :func:`problem`. ``headers`` gives the security headers of
+    an answer for a path: Starlette sends the 500 of an unexpected error from outside every
+    middleware (the one that adds them to all other answers included), so its handler adds
+    them itself."""
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -168,11 +171,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        ref = uuid.uuid4().hex[:12]
-        log.error("internal error %s on %s %s", ref, request.method, request.url.path,
-                  exc_info=exc)
-        return problem(500, f"internal error (reference {ref}); the details are in the "
-                            "server log", code="internal", ref=ref)
+        return _internal_answer(request, exc, headers(request.url.path) if headers else None)
+
+
+def _internal_answer(request: Request, exc: Exception,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
+    """The 500 of an unexpected error: the error goes to the server log under a reference,
+    the answer names only the reference."""
+    ref = uuid.uuid4().hex[:12]
+    log.error("internal error %s on %s %s", ref, request.method, request.url.path,
+              exc_info=exc)
+    return problem(500, f"internal error (reference {ref}); the details are in the server "
+                        "log", code="internal", ref=ref, headers=headers)
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:

@@ -20,6 +20,7 @@ from junkan.api.auth import (
     CurrentUser,
     StoreDep,
     basic_credentials,
+    current_user,
     session_user,
 )
 from junkan.api.common import SettingsDep
@@ -99,8 +100,14 @@ async def login(body: Login, request: Request, s: StoreDep, settings: SettingsDe
 
 @router.delete("/api/session")
 def logout(request: Request, s: StoreDep, response: Response) -> dict[str, str]:
+    """Sign out: the session is revoked and its cookie cleared (200 also when not signed
+    in). A valid session cookie needs the ``X-Junkan-CSRF`` header, as every state-changing
+    session request does (403 ``csrf`` without): a page of another site cannot sign its
+    visitors out."""
     tok = request.cookies.get(SESSION_COOKIE)
     if tok:
+        if session_user(request, s) is not None:
+            current_user(request, s)  # the CSRF check of every other session request
         s.revoke_token(tok)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"status": "signed out"}
