@@ -363,7 +363,10 @@ def _ledger_call(fn: Any, *args: Any) -> Any:
 def webhook_allow(org: Annotated[str, typer.Argument(help="Organisation name.")],
                   origin: Annotated[str, typer.Argument(help="https://host[:port]")],
                   database_url: DatabaseUrl = None) -> None:
-    """Let an organisation's webhook reach ORIGIN (private addresses are refused)."""
+    """Let an organisation's webhook reach ORIGIN. Refused, as by the admin API, when the
+    host is or resolves to a loopback, private or other non-public address (numeric
+    spellings like https://2130706433 included); a name that does not resolve yet is
+    accepted and checked again at every delivery."""
     got = _ledger_call(_trace(database_url).allow_webhook_origin, org, origin)
     out.print(f"{org}: webhooks may reach {got}", highlight=False)
 

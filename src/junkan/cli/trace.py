@@ -286,6 +286,11 @@ def trace_verify(
         console.print(f"signatures: {audit.signatures_chained} checked through signed "
                       f"checkpoint chains, {audit.signatures_verified} verified one by one",
                       highlight=False)
+        if audit.footprints:
+            console.print(f"PACT footprints: {audit.footprints} published version(s) checked "
+                          "against the digest stored with each only (published content is "
+                          "not in the signed log: an edit of both content and digest is not "
+                          "found)", highlight=False, soft_wrap=True)
     if save_state is not None:
         console.print(f"state saved to {save_state}" if audit.state is not None else
                       "[red]state not saved[/red]: the audit found problems", highlight=False,

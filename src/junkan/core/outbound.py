@@ -27,6 +27,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 from collections.abc import Callable, Iterable
@@ -143,6 +144,32 @@ def parse_origin(text: str, what: str = "origin") -> Origin:
         raise OutboundRefused(f"{what}: give an origin only (scheme://host[:port]), without "
                               f"a path: {str(origin)!r}")
     return origin
+
+
+_NUMERIC_LABEL = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")
+
+
+def numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a host written in numbers stands for, in the forms ``inet_aton``
+    resolvers and browsers (WHATWG URL Standard, IPv4 parser) accept: one to four labels,
+    each decimal, octal (leading ``0``) or hexadecimal (``0x``), the last filling the
+    remaining bytes — ``2130706433``, ``0x7f.1``, ``127.1`` and ``0177.0.0.1`` are all
+    127.0.0.1. None for a name (or numbers that are no address)."""
+    labels = host.split(".")
+    if not 1 <= len(labels) <= 4 or not all(_NUMERIC_LABEL.fullmatch(x) for x in labels):
+        return None
+    try:
+        values = [int(x[2:] or "0", 16) if x[:2].lower() == "0x"
+                  else int(x, 8) if len(x) > 1 and x[0] == "0" else int(x) for x in labels]
+    except ValueError:  # 08, 09: not octal
+        return None
+    *head, last = values
+    if any(v > 255 for v in head) or last >= 256 ** (5 - len(values)):
+        return None
+    number = last
+    for i, v in enumerate(head):
+        number += v << (8 * (3 - i))
+    return ipaddress.IPv4Address(number)
 
 
 def url_origin(url: str, what: str = "url") -> Origin:
@@ -262,6 +289,10 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
             raise
 
 
+_PUBLIC_ONLY = ("outbound requests go to public addresses only "
+                "(JUNKAN_OUTBOUND_ALLOW_PRIVATE=1 lifts this for tests)")
+
+
 class OutboundPolicy:
     """The checks and the one way of making an outbound request (see the module text)."""
 
@@ -290,15 +321,34 @@ class OutboundPolicy:
         if origin.scheme == "http" and not self.allow_http:
             raise OutboundRefused(f"{what}: {origin} uses http; outbound requests need https "
                                   "(JUNKAN_OUTBOUND_ALLOW_HTTP=1 allows http in development)")
+        ip: IPAddress | None
         try:
             ip = ipaddress.ip_address(origin.host)
         except ValueError:
+            ip = numeric_ipv4(origin.host)
+        if ip is None:
             return origin
         why = forbidden(ip)
         if why and not self.allow_private:
-            raise OutboundRefused(f"{what}: {origin.host} {why}; outbound requests go to public "
-                                  "addresses only (JUNKAN_OUTBOUND_ALLOW_PRIVATE=1 lifts this "
-                                  "for tests)")
+            named = origin.host if str(ip) == origin.host else f"{origin.host} ({ip})"
+            raise OutboundRefused(f"{what}: {named} {why}; {_PUBLIC_ONLY}")
+        return origin
+
+    def check_registration(self, text: str, what: str = "origin") -> Origin:
+        """An origin an administrator registers (a webhook origin), checked as the sender
+        will check it: parsed (:func:`parse_origin`), :meth:`check_origin`, then its host
+        resolved and every address it stands for checked (:meth:`addresses`). A name that
+        does not resolve yet is accepted (it is checked again at every delivery). The one
+        check of ``junkan admin webhook allow``, the admin API and
+        ``TraceRepo.allow_webhook_origin``; raises :class:`OutboundRefused` with a message
+        for the administrator."""
+        origin = self.check_origin(parse_origin(text, what), what)
+        try:
+            self.addresses(origin)
+        except OutboundRefused as exc:
+            raise OutboundRefused(f"{what}: {exc}; {_PUBLIC_ONLY}") from None
+        except DeliveryFailed:
+            pass  # does not resolve (yet): every delivery resolves and checks it again
         return origin
 
     def check_url(self, url: str, allowed: Iterable[Origin | str], what: str = "url") -> Origin:

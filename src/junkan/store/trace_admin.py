@@ -95,9 +95,12 @@ class AdminMixin(TraceBase):
     # ---- webhooks -------------------------------------------------------------------------
     def allow_webhook_origin(self, org_name: str, origin: str) -> str:
         """Administrators: let ``org_name``'s webhook reach ``origin``
-        (``https://host[:port]``, matched exactly). Returns the origin as stored."""
+        (``https://host[:port]``, matched exactly). Returns the origin as stored. The origin
+        is checked as the sender will check it (:meth:`OutboundPolicy.check_registration`:
+        what its host resolves to must be public, so ``https://2130706433`` — loopback — is
+        refused), whether ``junkan admin`` or the admin API registers it."""
         try:
-            got = self.policy().check_origin(parse_origin(origin, "origin"), "origin")
+            got = self.policy().check_registration(origin, "origin")
         except OutboundRefused as exc:
             raise TraceError(str(exc)) from None
         with self.db.session() as s:

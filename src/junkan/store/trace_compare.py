@@ -333,8 +333,11 @@ def compare_pact(s: Session, audit: Any, by_seq: dict[int, ReplayLot],
     """Each published PACT footprint version: its content still hashes to the digest stored
     when it was published (:func:`junkan.store.trace_pact.content_digest`, as the host
     computes it), and it is a footprint of a lot the signed log made. The content is not in
-    the signed log: an edit of the content that also rewrites the digest is not found."""
+    the signed log: an edit of the content that also rewrites the digest is not found, so
+    ``audit.footprints`` counts the versions checked this way (``junkan trace verify`` says
+    so)."""
     for fid, seq, version, digest, content in driver_rows(s, _PACT):
+        audit.footprints += 1
         lot = by_seq.get(seq)
         orgs = () if lot is None else (lot.creator_org, lot.owner_org)
         label = f"PACT footprint {fid} (lot {_name(lot, names)}, version {version})"

@@ -68,6 +68,10 @@ class Audit:
     """Event signatures verified one at a time (Ed25519)."""
     signatures_chained: int = 0
     """Event signatures checked through the signature chain of a signed checkpoint."""
+    footprints: int = 0
+    """Published PACT footprint versions checked, each against the digest stored with it
+    only: the signed log does not hold published footprints, so an edit of both the
+    content and its digest is not found (:func:`junkan.store.trace_compare.compare_pact`)."""
     state: SavedState | None = None
     """What :meth:`junkan.store.trace_state.SavedState.save` writes (asked for, and clean)."""
     notices: list[str] = field(default_factory=list)
