@@ -200,7 +200,9 @@ def test_import_refusals_name_the_attribute_and_the_rule(client: TestClient) -> 
     errors = refused(send(client, "/api/passports/import", json.dumps(doc)))
     hit = next(e for e in errors if e["path"] == "GeneralProductInformation.batteryMass")
     assert hit["type"] == "out-of-range" and hit["ctx"]["value"] == "-5", errors
-    errors = refused(send(client, "/api/passports/import", "[1]"))
+    errors = refused(send(client, "/api/passports/import", "[1]"))  # auto: neither kind
+    assert [(e["path"], e["type"]) for e in errors] == [("", "passport-unknown-kind")], errors
+    errors = refused(send(client, "/api/passports/import?format=batterypass", "[1]"))
     assert errors == [
         {
             "path": "",

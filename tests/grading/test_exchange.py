@@ -169,7 +169,8 @@ def test_clashing_file_names_are_one_coded_rule() -> None:
         exchange.passport_file_names(["pack/7", "pack_7", "x"], "aas")
     [p] = exc.value.problems
     assert (p.path, p.kind) == ("items", "passport-name-clash")
-    assert p.message == "items whose ids give the same file name: ['pack_7.aas.json']"
+    assert p.message == ("items whose ids give the same file name: items[0] 'pack/7' and "
+                         "items[1] 'pack_7' (pack_7.aas.json)")
     assert exchange.passport_file_names(["a", "b"], "batterypass") == [
         "a.batterypass.json",
         "b.batterypass.json",

@@ -49,7 +49,7 @@ def test_each_failure_has_a_code_its_english_text_unchanged() -> None:
         "grade-not-measured": "mfr: not measured",
         "grade-not-allowed": "material.name not in ['PP']",
         "grade-no-attestation": "no valid due_diligence attestation",
-        "grade-outside-range": "ash = 70 wt % outside [−, 3 %]",
+        "grade-outside-range": "ash = 70 wt % outside [−, 3 wt %]",
     }
     en = json.loads((CATALOGUES / "en.json").read_text("utf-8"))
     ja = json.loads((CATALOGUES / "ja.json").read_text("utf-8"))

@@ -66,7 +66,7 @@ def test_failure_says_why() -> None:
     res = grading.grade([pp("a", 30.0)], ["rpp-injection"], as_of=DAY)
     (row,) = res.rows()
     assert not row["met"] and row["failed"] == [
-        "mfr = 30 g/10 min outside [8 g/(10 min), 25 g/(10 min)]"
+        "mfr = 30 g/10 min outside [8 g/10 min, 25 g/10 min]"
     ]
 
 

@@ -194,7 +194,7 @@ def test_a_huge_decimal_is_refused_as_a_number_not_an_integer() -> None:
         grading.read_passport(json.dumps(doc))
     [p] = exc.value.problems
     assert (p.path, p.kind) == (f"{TECH}.ratedCapacity", "passport-number-too-large")
-    assert "largest magnitude of any number" in p.message
+    assert p.message.startswith("1e+300: number beyond ±9,007,199,254,740,992 (")
     doc["PerformanceAndDurability"]["batteryTechicalProperties"]["ratedCapacity"] = 10**20
     with pytest.raises(grading.GradingError) as exc:
         grading.read_passport(json.dumps(doc))

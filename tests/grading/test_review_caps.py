@@ -184,8 +184,8 @@ def test_a_value_just_past_a_limit_fails_and_is_shown_past_it() -> None:
     [row] = _rows(_doc("[rpp-injection]", items))
     assert row["met"] is False
     assert row["failed"] == [
-        "mfr = 25.0001 g/10 min outside [8 g/(10 min), 25 g/(10 min)]",
-        "density = 0.9300001 g/cm³ outside [0.89 g/cm**3, 0.93 g/cm**3]",
+        "mfr = 25.0001 g/10 min outside [8 g/10 min, 25 g/10 min]",
+        "density = 0.9300001 g/cm³ outside [0.89 g/cm³, 0.93 g/cm³]",
     ]
 
 

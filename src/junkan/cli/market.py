@@ -77,23 +77,28 @@ def offer(
 def known_seller(file: Path, seller: str, sellers: list[str]) -> None:
     """Refuse a ``--seller`` with no lots in ``file`` (the message named neither the file
     nor the seller meant), naming the nearest seller and the sellers there."""
-    if seller in sellers:
-        return
-    near = nearest(seller, sellers, 0.6)
-    fail(f"--seller {brief(seller)}: no lots of that seller in {file}"
-         + (f" (did you mean {near!r}?)" if near else "")
-         + (f"; sellers: {listed(sellers)}" if sellers else "; it has no lots"))
+    _known_name("--seller", "no lots of that seller", file, seller, sellers,
+                "sellers", "it has no lots")
 
 
 def known_partner(file: Path, partner: str, known: list[str]) -> None:
     """Refuse a ``--partner`` that ``file`` does not name (a misspelt one showed an empty
     table with exit code 0), naming the nearest name and the organisations known there."""
-    if partner in known:
+    _known_name("--partner", "no organisation of that name", file, partner, known,
+                "known", "it names no organisation")
+
+
+def _known_name(option: str, missing: str, file: Path, name: str, known: list[str],
+                listing: str, none: str) -> None:
+    """Refuse an ``option`` whose ``name`` is not among the ``known`` names of ``file``:
+    ``missing`` says so, with the nearest name (did you mean …?) and the ``listing`` of the
+    known ones (``none`` when there are none)."""
+    if name in known:
         return
-    near = nearest(partner, known, 0.6)
-    fail(f"--partner {brief(partner)}: no organisation of that name in {file}"
+    near = nearest(name, known, 0.6)
+    fail(f"{option} {brief(name)}: {missing} in {file}"
          + (f" (did you mean {near!r}?)" if near else "")
-         + (f"; known: {listed(known)}" if known else "; it names no organisation"))
+         + (f"; {listing}: {listed(known)}" if known else f"; {none}"))
 
 
 @app.command("condition")

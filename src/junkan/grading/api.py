@@ -10,9 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.documents import MAX_PROBLEMS, parse_document, read_document, validate_with
 from junkan.core.elements import unstated_key
-from junkan.core.errors import JunkanError, ModelError, Problem
+from junkan.core.errors import JunkanError, ModelError, Problem, coded
 from junkan.grading.catalogue import GradingError, families, shipped_sets
 from junkan.grading.engine import Compiled, build_table, compile_sets, evaluate, stored_values
 from junkan.grading.result import GradeResult, classify
@@ -21,48 +21,93 @@ from junkan.grading.schema import CriteriaSet, GradingDocument, Item
 
 def load(path: str | Path | None = None, *, text: str | None = None) -> GradingDocument:
     """Read a grading document (items and criteria); errors name the file, path and field —
-    unknown properties and unit mismatches included."""
+    unknown properties and unit mismatches included. Once the document has its shape, the
+    items' values and the criteria are checked together, every item and every set, and all
+    their problems come in one error (at most :data:`MAX_PROBLEMS`, then a count)."""
     if (path is None) == (text is None):
         raise ValueError("give a path or text")
     source = str(path) if path is not None else "<text>"
-    doc = read_document(path) if path is not None else parse_document(text or "", source=source)
-    model = validate_with(GradingDocument, doc, source)
     try:
-        for i, item in enumerate(model.items):
+        doc = (read_document(path) if path is not None
+               else parse_document(text or "", source=source))
+    except ModelError as exc:
+        raise type(exc)([number_limit(p) for p in exc.problems], exc.source) from None
+    model = validate_with(GradingDocument, doc, source)
+    problems: list[Problem] = []
+    for i, item in enumerate(model.items):
+        try:
             stored_values(item, f"items[{i}]")
+        except ModelError as exc:
+            problems.extend(exc.problems)
+    try:  # the criteria do not depend on the items' values: checked whatever these gave
         resolve(model.criteria)
     except ModelError as exc:
-        raise GradingError(exc.problems, source) from None
+        problems.extend(exc.problems)
+    if problems:
+        raise GradingError(capped(problems), source)
     return model
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """``problems``, the first :data:`MAX_PROBLEMS` of them and then their count, as a
+    document's schema problems are listed (:func:`junkan.core.documents.problems_of`)."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    return [*problems[:MAX_PROBLEMS], coded("", "more-problems", "… and more problems ({count} "
+                                            "errors in all); fix the ones above first",
+                                            count=f"{len(problems):,}")]
+
+
+def number_limit(p: Problem) -> Problem:
+    """The document limit on numbers said for a decimal number (``1e300``) as a number
+    beyond the limit, as core says it of an integer (``'…': integer beyond ±…``): the limit
+    is named for integers (``JUNKAN_LIMIT_INTEGER_MAGNITUDE``) but bounds every number a
+    document holds (:class:`junkan.core.limits.Limits`)."""
+    value = str((p.limits or {}).get("value", ""))
+    if p.kind != "number-too-large" or not any(c in value for c in ".eE"):
+        return p
+    return coded(
+        p.path,
+        "passport-number-too-large",
+        "{value}: number beyond ±{limit} ({env}, which bounds decimal numbers too)",
+        value=value,
+        limit=str((p.limits or {}).get("limit", "")),
+        env=str((p.limits or {}).get("env", "")),
+    )
 
 
 def resolve(criteria: Sequence[str | CriteriaSet]) -> list[CriteriaSet]:
     """Criteria sets from ids of shipped sets (``isri-twitch``; a family id such as
-    ``soil-mlit`` brings all its ranks) or inline sets; each is checked."""
+    ``soil-mlit`` brings all its ranks) or inline sets; each is checked, and the problems of
+    every entry come in one :class:`GradingError`."""
     shipped = shipped_sets()
     fams = families()
     out: list[CriteriaSet] = []
+    problems: list[Problem] = []
     for i, c in enumerate(criteria):
         if isinstance(c, CriteriaSet):
-            compile_sets([c])  # the checks, naming the set
+            try:
+                compile_sets([c])  # the checks, naming the set
+            except ModelError as exc:
+                problems.extend(exc.problems)
             out.append(c)
         elif c in fams:
             out.extend(s for s in shipped.values() if s.family == c)
         elif c in shipped:
             out.append(shipped[c])
         else:
-            raise GradingError(
-                [
-                    Problem(
-                        f"criteria[{i}]",
-                        f"unknown criteria set {c!r}; shipped: {', '.join(sorted(shipped))}",
-                    )
-                ]
+            problems.append(
+                Problem(
+                    f"criteria[{i}]",
+                    f"unknown criteria set {c!r}; shipped: {', '.join(sorted(shipped))}",
+                )
             )
     ids = [c.id for c in out]
     dup = sorted({x for x in ids if ids.count(x) > 1})
     if dup:
-        raise GradingError([Problem("criteria", f"criteria set(s) named twice: {dup}")])
+        problems.append(Problem("criteria", f"criteria set(s) named twice: {dup}"))
+    if problems:
+        raise GradingError(capped(problems))
     return out
 
 
@@ -92,13 +137,15 @@ def _known_elements(compiled: Compiled, own: Sequence[CriteriaSet],
     a polymer they read may simply be absent from these items)."""
     stated = {k for it in items for k in it.composition}
     mine = {id(c) for c in own}
-    for cs in compiled.sets:
-        if id(cs.cs) not in mine:
-            continue
-        for b in cs.bounds:
-            typo = unstated_key(f"criteria {cs.cs.id}", b.feature, stated, "items")
-            if typo is not None:
-                raise GradingError([typo])
+    typos = [
+        typo
+        for cs in compiled.sets
+        if id(cs.cs) in mine
+        for b in cs.bounds
+        if (typo := unstated_key(f"criteria {cs.cs.id}", b.feature, stated, "items")) is not None
+    ]
+    if typos:
+        raise GradingError(capped(typos))
 
 
 def run(model: GradingDocument, *, as_of: date | None = None) -> GradeResult:

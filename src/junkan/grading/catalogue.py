@@ -313,40 +313,50 @@ def _bound_value(rule: Rule, side: str, feature: str, where: str) -> float:
 def bounds(cs: CriteriaSet) -> tuple[list[Bound], list[tuple[str, frozenset[str]]], list[str]]:
     """A set's range bounds, enum tests and required certificates, checked: unknown names,
     units, min > max, two windows on one feature that do not overlap, and an upper bound on a
-    worst-case (``min``-rule) property — which no blend could be graded by."""
+    worst-case (``min``-rule) property — which no blend could be graded by. Every rule is
+    checked: the problems of all come in one :class:`GradingError`."""
     ranges: dict[str, Bound] = {}
     enums: list[tuple[str, frozenset[str]]] = []
     certs: list[str] = []
+    problems: list[Problem] = []
     for i, rule in enumerate(cs.rules):
         where = f"{cs.id}.rules[{i}]"
-        if rule.type == "range":
-            ranges_add(ranges, rule, i, where)
-        elif rule.type == "enum":
-            attr = rule.attribute or ""
-            if not (attr in ENUM_ATTRIBUTES or attr.startswith("attributes.")):
-                raise GradingError(
-                    [
-                        coded(
-                            where + ".attribute",
-                            "unknown-attribute",
-                            "unknown attribute {name}; use {known} or attributes.<key>",
-                            name=short(attr),
-                            known=", ".join(ENUM_ATTRIBUTES),
-                        )
-                    ]
-                )
-            if not rule.allowed:
-                raise GradingError(
-                    [coded(where + ".allowed", "allowed-needed", "list the allowed values")]
-                )
-            enums.append((attr, frozenset(rule.allowed)))
-        else:
-            if not rule.kind:
-                raise GradingError(
-                    [coded(where + ".kind", "certificate-kind-needed", "name the certificate kind")]
-                )
-            certs.append(rule.kind)
+        try:
+            if rule.type == "range":
+                ranges_add(ranges, rule, i, where)
+            elif rule.type == "enum":
+                enums.append(_enum_test(rule, where))
+            else:
+                if not rule.kind:
+                    raise GradingError([coded(where + ".kind", "certificate-kind-needed",
+                                              "name the certificate kind")])
+                certs.append(rule.kind)
+        except GradingError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise GradingError(problems)
     return list(ranges.values()), enums, certs
+
+
+def _enum_test(rule: Rule, where: str) -> tuple[str, frozenset[str]]:
+    attr = rule.attribute or ""
+    if not (attr in ENUM_ATTRIBUTES or attr.startswith("attributes.")):
+        raise GradingError(
+            [
+                coded(
+                    where + ".attribute",
+                    "unknown-attribute",
+                    "unknown attribute {name}; use {known} or attributes.<key>",
+                    name=short(attr),
+                    known=", ".join(ENUM_ATTRIBUTES),
+                )
+            ]
+        )
+    if not rule.allowed:
+        raise GradingError(
+            [coded(where + ".allowed", "allowed-needed", "list the allowed values")]
+        )
+    return attr, frozenset(rule.allowed)
 
 
 def ranges_add(ranges: dict[str, Bound], rule: Rule, i: int, where: str) -> None:

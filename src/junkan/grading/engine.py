@@ -4,9 +4,10 @@ with numpy — a missing value fails the rule that needs it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -71,27 +72,32 @@ def compile_sets(sets: Sequence[CriteriaSet]) -> Compiled:
 
 def stored_values(item: Item, where: str) -> dict[str, float]:
     """Every numeric fact of an item in stored units, keyed as features are; unknown
-    properties and substances and unit mismatches are errors naming the field."""
+    properties and substances and unit mismatches are errors naming the field — every one
+    of the item's, in one :class:`GradingError`, so a user fixes them in one go."""
     out: dict[str, float] = {}
+    problems: list[Problem] = []
+
+    def read(key: str, fn: Callable[..., float], *args: Any) -> None:
+        try:
+            out[key] = fn(*args)
+        except GradingError as exc:
+            problems.extend(exc.problems)
+
     for name, pv in item.properties.items():
-        out[name] = property_value(name, pv.value, f"{where}.properties.{name}.value")
-    _element_keys(item.composition, f"{where}.composition")
+        read(name, property_value, name, pv.value, f"{where}.properties.{name}.value")
+    problems.extend(_element_keys(item.composition, f"{where}.composition"))
     for el, v in item.composition.items():
         out[f"composition.{el}"] = float(v)
     known = substances()
     for group in ("restricted", "restricted_max"):
         for s, v in getattr(item, group).items():
             if s not in known:
-                raise GradingError(
-                    [
-                        Problem(
-                            f"{where}.{group}.{s}",
-                            f"unknown restricted "
-                            f"substance {s!r}; known: {', '.join(sorted(known))}",
-                        )
-                    ]
-                )
-            out[f"{group}.{s}"] = concentration(v, f"{where}.{group}.{s}")
+                problems.append(Problem(f"{where}.{group}.{s}", f"unknown restricted substance "
+                                        f"{s!r}; known: {', '.join(sorted(known))}"))
+                continue
+            read(f"{group}.{s}", concentration, v, f"{where}.{group}.{s}")
+    if problems:
+        raise GradingError(problems)
     for s, v in list(out.items()):
         if s.startswith("restricted.") and "restricted_max." + s[11:] not in out:
             out["restricted_max." + s[11:]] = v
@@ -102,29 +108,33 @@ _BY_CASE = {s.lower(): s for s in SYMBOLS}
 """Element symbols by their lower-case spelling (``fe`` → ``Fe``)."""
 
 
-def _element_keys(composition: dict[str, float], where: str) -> None:
+def _element_keys(composition: dict[str, float], where: str) -> list[Problem]:
     """A composition that states any chemical element (by its symbol) is elemental: each of
     its keys must be a symbol. A misspelt one (``fe``, ``Iron``) would be graded by no rule,
     and the element it means read as absent, 0 wt % — a dirty lot would pass (review A2).
     The words are the criteria side's (:func:`junkan.core.elements.unstated_key`). A case
     slip (``fe``, ``si``) is refused in any composition; a composition of polymers (``PP``,
-    ``PE``: all capitals) names no element and is left as it is."""
+    ``PE``: all capitals) names no element and is left as it is. Returns the problems, one
+    per key."""
     elements = sorted(k for k in composition if k in SYMBOLS)
+    problems: list[Problem] = []
     for key in composition:
         if key in SYMBOLS:
             continue
         symbol = _BY_CASE.get(key.lower())
         if symbol is not None and key != key.upper():
-            raise GradingError([coded(f"{where}.{key}", "composition-symbol-case",
-                                      "'{key}' is no chemical element: write its symbol "
-                                      "'{symbol}' (symbols are case-sensitive)",
-                                      key=key, symbol=symbol)])
+            problems.append(coded(f"{where}.{key}", "composition-symbol-case",
+                                  "'{key}' is no chemical element: write its symbol "
+                                  "'{symbol}' (symbols are case-sensitive)",
+                                  key=key, symbol=symbol))
+            continue
         if elements:
-            raise GradingError([coded(
+            problems.append(coded(
                 f"{where}.{key}", "composition-not-element", "'{key}' is no chemical element, "
                 "and this composition states elements ({elements}), so '{key}' would be "
                 "graded by no rule and the element it means read as 0 wt %: write each "
-                "element by its symbol (Fe for iron)", key=key, elements=", ".join(elements))])
+                "element by its symbol (Fe for iron)", key=key, elements=", ".join(elements)))
+    return problems
 
 
 def categorical(item: Item, attr: str) -> frozenset[str]:

@@ -10,7 +10,6 @@ The AAS formats need the ``passport`` extra (BaSyx); the Battery Pass format is 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,8 +18,8 @@ from typing import Any, Literal
 
 from junkan.core.documents import parse_document
 from junkan.core.errors import ModelError, Problem, brief, coded
-from junkan.grading.api import run
-from junkan.grading.batterypass import batterypass_unmapped
+from junkan.grading.api import number_limit, run
+from junkan.grading.batterypass import attribute_set, batterypass_unmapped
 from junkan.grading.catalogue import GradingError
 from junkan.grading.schema import GradingDocument, Item
 
@@ -74,22 +73,12 @@ def passport_file_name(item_id: str, fmt: str) -> str:
 def passport_file_names(ids: list[str], fmt: str) -> list[str]:
     """The file each item's passport is written to (:func:`passport_file_name`), in the
     order of ``ids``; ids giving the same file name (``pack/7`` and ``pack_7``) are refused
-    (:class:`GradingError` under code ``passport-name-clash``), by the CLI and the service
-    alike."""
-    names = [passport_file_name(i, fmt) for i in ids]
-    dup = sorted(n for n, k in Counter(names).items() if k > 1)
-    if dup:
-        raise GradingError(
-            [
-                coded(
-                    "items",
-                    "passport-name-clash",
-                    "items whose ids give the same file name: {names}",
-                    names=str(dup[:5]),
-                )
-            ]
-        )
-    return names
+    (:class:`GradingError` under code ``passport-name-clash``, naming the items by index and
+    id and the file name), by the CLI and the service alike."""
+    clashes = _name_clashes(ids, fmt)
+    if clashes:
+        raise GradingError(clashes)
+    return [passport_file_name(i, fmt) for i in ids]
 
 
 def _name_clashes(ids: list[str], fmt: str) -> list[Problem]:
@@ -194,7 +183,7 @@ def read_passport(
         try:  # the limits only: the readers keep their own checks on the text
             parse_document(text, source=source, as_json=True)
         except ModelError as exc:
-            raise GradingError([_number_limit(p) for p in exc.problems], source) from None
+            raise GradingError([number_limit(p) for p in exc.problems], source) from None
     if submodel_id is not None and kind != "aas":
         raise GradingError(
             [
@@ -211,40 +200,24 @@ def read_passport(
     try:
         item, unmapped = _read(kind, text, submodel_id)
     except GradingError as exc:
-        if fmt == "auto" and [p.kind for p in exc.problems] == ["pass-no-aspect"]:
-            raise GradingError([_neither(exc.problems[0])], source) from None
+        if fmt == "auto" and [p.kind for p in exc.problems] in (["pass-no-aspect"],
+                                                                ["pass-not-object"]):
+            raise GradingError([_neither()], source) from None
         exc.source = exc.source or source
         raise
     return PassportRead(item, kind, unmapped)
 
 
-def _neither(p: Problem) -> Problem:
-    """A document read as a Battery Pass (no shells or submodels) that holds no aspect."""
-    aspects = str((p.limits or {}).get("aspects", ""))
+def _neither() -> Problem:
+    """A document read as a Battery Pass (no shells or submodels) that is no JSON object or
+    holds no aspect: what either kind of passport has at its top level."""
     return coded(
         "",
         "passport-unknown-kind",
-        "neither an AAS V3.0 environment (no assetAdministrationShells or submodels) nor a "
-        "Battery Pass document (none of the aspects {aspects})",
-        aspects=aspects,
-    )
-
-
-def _number_limit(p: Problem) -> Problem:
-    """The document limit on numbers said for a decimal number (``1e300``) as the magnitude
-    limit of any number: the limit is named for integers (``JUNKAN_LIMIT_INTEGER_MAGNITUDE``)
-    but bounds every number a document holds (:class:`junkan.core.limits.Limits`)."""
-    value = str((p.limits or {}).get("value", ""))
-    if p.kind != "number-too-large" or not any(c in value for c in ".eE"):
-        return p
-    return coded(
-        p.path,
-        "passport-number-too-large",
-        "{value} is beyond ±{limit}, the largest magnitude of any number in a document "
-        "({env} bounds decimal numbers too)",
-        value=value,
-        limit=str((p.limits or {}).get("limit", "")),
-        env=str((p.limits or {}).get("env", "")),
+        "neither an AAS V3.0 environment nor a Battery Pass document: an AAS environment is a "
+        "JSON object with 'assetAdministrationShells' or 'submodels' at its top level, a "
+        "Battery Pass document one with at least one of the aspects {aspects} there",
+        aspects=", ".join(attribute_set()["aspects"]),
     )
 
 

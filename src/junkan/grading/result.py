@@ -24,14 +24,23 @@ def _unit(feature: str) -> str:
     return "wt %" if feature.startswith("composition.") else "mg/kg"
 
 
+def _number(v: float) -> str:
+    """A limit as a number: up to 10 significant digits, so a conversion's round-off
+    (0.9299999999999999 for 930 kg/m³ in g/cm³) is not shown."""
+    return f"{v:.10g}"
+
+
 def _show(feature: str, v: float, bound: Bound | None = None) -> str:
     """``v`` with its unit, in 4 significant digits — or more, as many as it takes for the
-    number shown to fall outside ``bound`` when ``v`` does (25.0001 against a maximum of 25
-    is shown ``25.0001``, never ``25``)."""
+    number shown to fall outside ``bound`` as :func:`_limit` shows it when ``v`` does
+    (25.0001 against a maximum of 25 is shown ``25.0001``, never ``25``; 19.999 against a
+    minimum of 20 ``19.999``, never ``20``)."""
     text = f"{v:.4g}"
     if bound is not None and not bound.lo_ok <= v <= bound.hi_ok:
+        lo = float(_number(bound.lo)) if math.isfinite(bound.lo) else bound.lo
+        hi = float(_number(bound.hi)) if math.isfinite(bound.hi) else bound.hi
         for digits in range(5, 18):
-            if not bound.lo <= float(text) <= bound.hi:
+            if not lo <= float(text) <= hi:
                 break
             text = f"{v:.{digits}g}"
     return f"{text} {_unit(feature)}"
@@ -69,17 +78,16 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
         "{property} = {value} outside [{min}, {max}]",
         property=name,
         value=_show(feature, v, bound),
-        min=_limit(rule.min, bound.lo if bound else -math.inf, feature),
-        max=_limit(rule.max, bound.hi if bound else math.inf, feature),
+        min=_limit(bound.lo if bound else -math.inf, feature),
+        max=_limit(bound.hi if bound else math.inf, feature),
     )
 
 
-def _limit(written: float | str | None, merged: float, feature: str) -> str:
-    """A window's limit as the rule wrote it; one another rule on the same feature set (the
-    two are merged into one window) in the stored unit; ``−`` for none."""
-    if written is not None:
-        return str(written)
-    return "−" if math.isinf(merged) else f"{merged:g} {_unit(feature)}"
+def _limit(merged: float, feature: str) -> str:
+    """A window's limit in the unit and spelling the value beside it is shown in (the rule
+    may have written it in another: ``25 g/(10 min)``, ``0.035 %``), ``−`` for none; the
+    limit of the window the set's rules on the feature make together."""
+    return "−" if math.isinf(merged) else f"{_number(merged)} {_unit(feature)}"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from junkan.core.base import Strict
-from junkan.core.errors import refusal
+from junkan.core.errors import refusal, short
 from junkan.core.fields import Fraction, IsoDate, quantity_converter
 from junkan.core.quantities import written_unit
 from junkan.core.unique import unique_ids
@@ -55,9 +55,56 @@ Kg = Annotated[
     ),
 ]
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")]
-Text = Annotated[str, Field(max_length=2000)]
+def _given(value: Any) -> str:
+    """What a field was given, for its error: the value (cut short) and what it is."""
+    kind = {bool: "true/false", int: "a number", float: "a number", str: "text",
+            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return f"{short(value, 40)} ({kind})"
+
+
+def _text(value: Any) -> Any:
+    """Text, or an error saying what was given instead (pydantic's own named neither)."""
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"expected text, got {_given(value)}")
+
+
+def _number_or_text(what: str) -> BeforeValidator:
+    """A field that is a number or text (a quantity with its unit): anything else is told
+    so, once — not once per member of the union, nor under pydantic's names for them."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float | str):  # true/false is read (and refused) later
+            return value
+        raise ValueError(f"expected {what}, got {_given(value)}")
+
+    return BeforeValidator(check)
+
+
+def _attribute(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """An attribute: text of at most 200 characters or a list of texts, told as one problem
+    (pydantic told a wrong one twice, once under ``constrained-str``)."""
+    if isinstance(value, str) and len(value) > 200:
+        raise ValueError(f"an attribute's text has at most 200 characters, got {len(value):,}")
+    if isinstance(value, list):
+        bad = next((v for v in value if not isinstance(v, str)), None)
+        if bad is not None:
+            raise ValueError(f"expected a list of texts, but one entry is {_given(bad)}")
+    elif not isinstance(value, str):
+        raise ValueError(f"expected text or a list of texts, got {_given(value)}")
+    return handler(value)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), BeforeValidator(_text)]
+Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$"),
+                BeforeValidator(_text)]
+Text = Annotated[str, Field(max_length=2000), BeforeValidator(_text)]
+QUANTITY = "a number or a quantity with its unit, such as '14 g/(10 min)'"
+CONCENTRATION = "a number (mg/kg) or a concentration with its unit, such as '120 mg/kg'"
+Measured = Annotated[float | str, _number_or_text(QUANTITY)]
+Concentration = Annotated[float | str, _number_or_text(CONCENTRATION)]
+Attribute = Annotated[Annotated[str, Field(max_length=200)] | list[str],
+                      WrapValidator(_attribute)]
 LOT_REF = re.compile(r"^[^/\s]{1,200}/[^/\s]{1,200}$")
 
 MAX_ITEMS = 1_000_000
@@ -68,9 +115,9 @@ class PropertyValue(Strict):
     """A measured property: a quantity with its unit (``"14 g/(10 min)"``), the test method
     and, optionally, its standard uncertainty in the same unit."""
 
-    value: float | str
+    value: Measured
     method: Text | None = None
-    uncertainty: float | str | None = None
+    uncertainty: Measured | None = None
 
 
 class Material(Strict):
@@ -84,7 +131,9 @@ class Material(Strict):
 
 class Process(Strict):
     route: Literal["mechanical", "chemical", "reuse", "remanufacture", "none"] = "mechanical"
-    steps: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
+    steps: list[Annotated[str, Field(max_length=100), BeforeValidator(_text)]] = Field(
+        default_factory=list, max_length=50
+    )
     """Steps in order (``shredding``, ``sorting``, ``hand_picking``, ``washing``)."""
     operator: Name | None = None
 
@@ -150,11 +199,11 @@ class Item(Strict):
         default_factory=dict, max_length=100
     )
     """Composition in wt % (elements for metals, polymers for plastics)."""
-    restricted: dict[Key, float | str] = Field(default_factory=dict, max_length=100)
+    restricted: dict[Key, Concentration] = Field(default_factory=dict, max_length=100)
     """Restricted substances, e.g. ``pbde_sum: "120 mg/kg"``."""
-    restricted_max: dict[Key, float | str] = Field(default_factory=dict, max_length=100)
+    restricted_max: dict[Key, Concentration] = Field(default_factory=dict, max_length=100)
     """For blends: the worst input's concentration (set by :func:`junkan.grading.blend`)."""
-    attributes: dict[Key, Annotated[str, Field(max_length=200)] | list[str]] = Field(
+    attributes: dict[Key, Attribute] = Field(
         default_factory=dict, max_length=100
     )
     """Categorical facts criteria may test (``soil_type``, ``separation``, ``media``)."""
@@ -195,12 +244,12 @@ class Rule(Strict):
     default: each input must comply), ``mean`` on the mass-weighted mean."""
 
     type: Literal["range", "enum", "certificate"]
-    property: Annotated[str, Field(max_length=80)] | None = None
-    min: float | str | None = None
-    max: float | str | None = None
+    property: Annotated[str, Field(max_length=80), BeforeValidator(_text)] | None = None
+    min: Measured | None = None
+    max: Measured | None = None
     basis: Literal["max", "mean"] = "max"
-    attribute: Annotated[str, Field(max_length=80)] | None = None
-    allowed: list[Annotated[str, Field(max_length=200)]] | None = Field(
+    attribute: Annotated[str, Field(max_length=80), BeforeValidator(_text)] | None = None
+    allowed: list[Annotated[str, Field(max_length=200), BeforeValidator(_text)]] | None = Field(
         default=None, max_length=1000
     )
     kind: Key | None = None
@@ -210,7 +259,7 @@ class CriteriaSet(Strict):
     """A versioned, sourced set of rules (a grade)."""
 
     id: Key
-    version: Annotated[str, Field(min_length=1, max_length=40)]
+    version: Annotated[str, Field(min_length=1, max_length=40), BeforeValidator(_text)]
     title: Name
     status: Literal["sourced", "partial", "assumption"]
     source: Text
