@@ -57,10 +57,16 @@ def test_reference_check_and_limits(client: TestClient) -> None:
     good = {"line": "L1", "seq": 3, "t": 1.0, "values": {"rpm": [600], "current": [900]}}
     res = client.post("/api/sensing/messages/check", content=json.dumps(good))
     assert res.status_code == 200 and res.json()["frames"] == 1
-    bad = {**good, "values": {"rpm": [600], "current": [-1]}}
+    bad = {**good, "values": {"rpm": [600], "current": ["900"]}}
     res = client.post("/api/sensing/messages/check", content=json.dumps(bad))
     assert res.status_code == 422 and "values.current" in res.json()["detail"]
     assert res.headers["content-type"].startswith("application/problem+json")
+    # a reading out of range is read as missing, the message kept (the line ingests it so)
+    over = {**good, "values": {"rpm": [600], "current": [-1]}}
+    res = client.post("/api/sensing/messages/check", content=json.dumps(over))
+    assert res.status_code == 200 and res.json()["channels"] == ["rpm"]
+    masked = res.json()["masked"]  # and says what it read as missing
+    assert len(masked) == 1 and "values.current" in masked[0] and "-1" in masked[0]
     res = client.post("/api/sensing/messages/check", content=b"x" * (300 * 1024))
     assert res.status_code == 413
     res = client.post("/api/sensing/run", json={"scenario": {"duration_s": 5000}})

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -192,14 +193,15 @@ def test_an_opcua_notification_whose_handling_raises_is_quarantined() -> None:
     assert "give [seq, t, values…]" in lines.rejected[-1][1]
 
 
-def test_an_opcua_batch_that_is_not_json_is_quarantined() -> None:
-    """An infinite frame value becomes JSON ``Infinity`` in the assembled message: refused
-    by the sample format, quarantined (no exception)."""
+def test_an_infinite_opcua_frame_costs_only_itself() -> None:
+    """An infinite frame value became JSON ``Infinity`` in the assembled message, and the
+    whole batch was refused ("not JSON"); it is now read as missing, reported, and the rest
+    of the batch kept (``tests/sensing/test_opcua.py`` has the report)."""
     from junkan.sensing.opcua import Assembler
 
     out: list[Any] = []
     asm = Assembler({"P1": {"rpm", "current"}}, lambda p, w: out.append(p))
     asm.add("P1", "rpm", [0.0, 1.0, 600.0])
     asm.add("P1", "current", [0.0, 1.0, float("inf")])
-    with pytest.raises(SampleError, match="not JSON: values.current"):
-        parse_message(out[0])
+    b = parse_message(out[0])
+    assert b.values["rpm"][0] == 600.0 and np.isnan(b.values["current"][0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import socket
 import threading
 
@@ -92,6 +93,22 @@ def test_assembler_whole_batches_and_reasons() -> None:
         asm.add("P1", "current", [s, s / 10, 900.0])
     seqs = [json.loads(p)["seq"] for p in got]
     assert 1 in seqs and seqs.index(1) < seqs.index(11)
+
+
+def test_an_infinite_frame_is_read_as_missing_and_its_batch_kept() -> None:
+    """A PLC's ±Infinity went into the message as JSON ``Infinity`` and the whole batch was
+    refused ("not JSON"); now only that frame is missing, and it is reported."""
+    got: list[bytes] = []
+    notes: list[tuple[str, str, str]] = []
+    asm = Assembler({"P1": {"rpm", "current"}}, lambda p, w: got.append(p),
+                    lambda *n: notes.append(n))
+    assert asm.add("P1", "rpm", [4, 0.4, 600.0, math.inf, 601.0]) is None
+    assert asm.add("P1", "current", [4, 0.4, 900.0, 901.0, 902.0]) is None
+    b = sensing.parse_message(got[0])
+    assert b.values["current"].tolist() == [900.0, 901.0, 902.0] and not b.masked
+    assert b.values["rpm"][0] == 600.0 and math.isnan(b.values["rpm"][1])
+    assert notes == [("P1", "line P1 seq 4",
+                      "values.rpm[1]: inf is not a finite number; read as missing")]
 
 
 @pytest.mark.slow

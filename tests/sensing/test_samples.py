@@ -31,7 +31,7 @@ def test_a_good_message_fills_missing_channels() -> None:
     ("change", "word"),
     [
         ({"values": {"rpm": [1], "current": [1, 2]}}, "values.current"),
-        ({"values": {"rpm": [1], "current": [-5]}}, "outside"),
+        ({"values": {"rpm": [1], "current": ["-5"]}}, "values.current: only numbers"),
         ({"values": {"rpm": [1], "current": [1], "torque": [1]}}, "unknown channel"),
         ({"values": {"rpm": [1]}}, "missing channel"),
         ({"units": {"current": "mA"}}, "units.current"),
@@ -45,6 +45,28 @@ def test_a_good_message_fills_missing_channels() -> None:
 def test_malformed_messages_name_the_field(change: dict[str, object], word: str) -> None:
     with pytest.raises(SampleError, match=word):
         parse_message(_msg(**change))
+
+
+def test_a_reading_out_of_range_is_read_as_missing_and_named() -> None:
+    """Not the whole batch refused (as before): the reading is missing, the rest kept."""
+    b = parse_message(
+        _msg(values={"rpm": [600.0, 601.0, 99999], "current": [1000, -5, 1002],
+                     "lel": [None, 150.5, None]})
+    )
+    assert np.allclose(b.values["rpm"][:2], [600.0, 601.0]) and np.isnan(b.values["rpm"][2])
+    assert b.values["current"][0] == 1000 and np.isnan(b.values["current"][1])
+    assert np.isnan(b.values["lel"]).all()
+    assert b.masked == (
+        "values.rpm[2]: 99,999 is outside 0..10,000 rpm; read as missing",
+        "values.current[1]: -5 is outside 0..1,000,000 A; read as missing",
+        "values.lel[1]: 150.5 is outside 0..100 %LEL; read as missing",
+    )
+    many = parse_message(_msg(values={"rpm": [1] * 8, "current": [-1] * 8}))
+    assert many.masked == (
+        "values.current[0, 1, 2, 3, 4, …]: 8 values outside 0..1,000,000 A (the first -1); "
+        "read as missing",
+    )
+    assert parse_message(_msg()).masked == ()
 
 
 def test_nan_and_non_json_are_refused() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -36,6 +37,40 @@ def test_csv_errors_name_line_and_column(tmp_path: Path) -> None:
     params = LineParams.of(sensing.Scenario(duration_s=2))
     with pytest.raises(JunkanError, match="line 3, column 'current'"):
         sensing.read_csv(p, "L1", params)
+
+
+def test_csv_text_and_time_errors_name_line_and_column(tmp_path: Path) -> None:
+    """Text in a number column was read as a missing value, silently; a time going backwards
+    was refused without saying where."""
+    params = LineParams.of(sensing.Scenario(duration_s=2))
+    p = tmp_path / "r.csv"
+    p.write_text("t,rpm,current\n0,600,1000\n0.01,600,abc\n", encoding="utf-8")
+    with pytest.raises(JunkanError, match=f"{p}: line 3, column 'current': 'abc' is not a number"):
+        sensing.read_csv(p, "L1", params)
+    p.write_text("t,rpm,current\n0,600,1000\n0.01,600,1000\n0.005,600,1000\n", encoding="utf-8")
+    with pytest.raises(JunkanError, match=f"{p}: line 4, column 't': 0.005 does not come after"):
+        sensing.read_csv(p, "L1", params)
+
+
+def test_raw_store_errors_name_the_part_file(tmp_path: Path) -> None:
+    """A damaged part file failed with pyarrow's error (not a JunkanError); a value out of
+    range was reported against the store's folder with a CSV line number."""
+    params = LineParams.of(sensing.Scenario(duration_s=2))
+    rec = sensing.generate(sensing.Scenario(duration_s=2, seed=9))
+    store = sensing.RawStore(tmp_path, every=1)
+    for i in range(2):
+        s = slice(i * 10, i * 10 + 10)
+        store.add(sensing.Batch("L7", i, 1_764_547_200 + i * 0.1,
+                                {k: v[s] for k, v in rec.signals.items()}))
+    first, second = sorted((tmp_path / "line=L7").glob("day=*/part-*.parquet"))
+    df = pd.read_parquet(second)
+    df.loc[4, "current"] = -7.0
+    df.to_parquet(second, index=False)
+    with pytest.raises(JunkanError, match=f"{second}: row 5, column 'current': -7.0 is outside"):
+        sensing.read_raw(tmp_path, "L7", params)
+    first.write_bytes(b"not parquet")
+    with pytest.raises(JunkanError, match=f"{first}: cannot read the raw data"):
+        sensing.read_raw(tmp_path, "L7", params)
 
 
 def test_scenario_errors_name_the_field(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ verbs of :mod:`junkan.sensing`)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -181,14 +182,10 @@ def listen_cmd(
     ] = None,
 ) -> None:
     """Monitor every line publishing to the MQTT broker (or the ``--line`` s of an OPC UA
-    server) for ``seconds``; print alarms as they come (needs the 'sensing' extra)."""
+    server) for ``seconds``; print every action as it is taken — an alarm's onset, each
+    escalation or step down, and its clearing — with its time and evidence (needs the
+    'sensing' extra)."""
     from junkan import sensing
-
-    def shout(line: str, alarm: sensing.Alarm) -> None:
-        console.print(
-            f"{line}: alarm {alarm.id} {alarm.action} "
-            + "; ".join(f"{e['source']}:{e['signal']}" for e in alarm.evidence)
-        )
 
     if (broker is None) == (opcua is None):
         raise typer.BadParameter("give either --broker or --opcua")
@@ -198,18 +195,49 @@ def listen_cmd(
     store = sensing.RawStore(raw) if raw is not None else None
     ing: Any
     if broker is not None:
-        ing = sensing.Ingest(broker, sensing.train(), params, store=store, on_alarm=shout)
+        ing = sensing.Ingest(broker, sensing.train(), params, store=store, on_action=say_action)
     else:
-        ing = sensing.OpcuaIngest(opcua or "", sensing.train(), params, line or [], store=store)
-        ing.lines.on_alarm = shout
+        ing = sensing.OpcuaIngest(
+            opcua or "", sensing.train(), params, line or [], store=store, on_action=say_action
+        )
     time.sleep(seconds)
     ing.close()
     lines = ing.lines
     for name, mon in lines.monitors.items():
         st = lines.order[name].stats
+        still = [a.id for a in mon.alarms if a.end is None]
         console.print(
             f"{name}: {st.accepted} batches, {st.duplicates} duplicates, "
             f"{st.missing} missing, {st.late} late; {len(mon.alarms)} alarms"
+            + (f" (still open: {', '.join(map(str, still))})" if still else "")
         )
     if lines.malformed:
         console.print(f"{len(lines.malformed)} malformed messages, e.g. {lines.malformed[0]}")
+    if lines.masked:
+        console.print(
+            f"{lines.masked_count} readings out of range read as missing (the rest of their "
+            f"batches kept), e.g. {lines.masked[0]}"
+        )
+
+
+def when(t: float) -> str:
+    """A decision's time: the UTC clock time for a batch time in UNIX seconds (a live
+    gateway's), else seconds from the start of the recording."""
+    if t >= 1e9:
+        stamp = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return stamp[:-5] + " UTC"
+    return f"t={t:.1f} s"
+
+
+def say_action(line: str, change: dict[str, Any]) -> None:
+    """One line of ``listen``'s output for an action the monitor took."""
+    evidence = "; ".join(f"{e['source']}:{e['signal']}" for e in change["evidence"])
+    kind, action = change["change"], change["action"]
+    head = f"{line} {when(change['t'])} alarm {change['alarm']} {kind}: "
+    if kind == "onset":
+        text = action
+    elif kind == "clear":
+        text = f"{change['previous']} → none after {change['t'] - change['start']:.1f} s"
+    else:
+        text = f"{change['previous']} → {action}"
+    console.print(head + text + (f" ({evidence})" if evidence and kind != "clear" else ""))

@@ -3,8 +3,11 @@ replay) hands parsed :class:`~junkan.sensing.samples.Batch` es to one :class:`Li
 which puts each line in order (:class:`~junkan.sensing.samples.Reorder`), keeps the raw stream
 (:class:`~junkan.sensing.store.RawStore`), runs the line's
 :class:`~junkan.sensing.monitor.Monitor` and tells listeners (a live stream) about each
-decision step and alarm. A malformed message is counted with its reason and never stops a
-line."""
+decision step and alarm, and an ``on_action`` hook about every action the line's monitor
+takes (an alarm's onset, each escalation or step down, and its clearing). A malformed message
+is counted with its reason and never stops a line; a reading outside its channel's range is
+read as missing and reported (line, seq, field, frames, value) while the rest of its batch is
+kept."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-from junkan.sensing.monitor import Models, Monitor
+from junkan.sensing.fusion import ACTIONS, Decision
+from junkan.sensing.monitor import Alarm, Models, Monitor
 from junkan.sensing.samples import Batch, Reorder
 from junkan.sensing.store import RawStore
 
@@ -22,11 +26,19 @@ log = logging.getLogger("junkan.sensing.ingest")
 MAX_LINES = 200
 """Lines one ingest monitors at most; batches of further lines are rejected."""
 MAX_REJECTED = 1000
-"""Rejection reasons kept (the oldest are dropped)."""
+"""Rejection reasons (and readings read as missing) kept (the oldest are dropped)."""
+MASKED_LOG_S = 1.0
+"""Readings read as missing are logged at most once a second per line (all are counted,
+kept and told to listeners)."""
 
 Listener = Callable[[str, dict[str, Any]], None]
 """``(line, event)``; event ``{"kind": "step"|"alarm"|"quarantined", ...}`` (a quarantined
-message has line ``""``, its ``where`` and ``reason``); must not block."""
+message has line ``""``, its ``where`` and ``reason``; a reading read as missing is a
+``quarantined`` event of its line, ``where`` naming the line and seq); must not block."""
+ActionHook = Callable[[str, dict[str, Any]], None]
+"""``(line, change)`` for every action a line's monitor takes: ``change`` is
+``{"change": "onset"|"escalation"|"step down"|"clear", "alarm", "t", "action", "level",
+"previous", "evidence", "start"}`` (``t`` and ``start`` in the batches' time)."""
 
 
 class IngestOptions(TypedDict, total=False):
@@ -37,6 +49,7 @@ class IngestOptions(TypedDict, total=False):
     max_wait_s: float
     trace_max: int
     on_alarm: Callable[[str, Any], None] | None
+    on_action: ActionHook | None
 
 
 class LineIngest:
@@ -52,16 +65,23 @@ class LineIngest:
         max_wait_s: float = 5.0,
         trace_max: int = 6000,
         on_alarm: Callable[[str, Any], None] | None = None,
+        on_action: ActionHook | None = None,
         ask_backfill: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.models, self.params, self.store = models, params, store
         self.max_wait, self.max_wait_s, self.trace_max = max_wait, max_wait_s, trace_max
         self.on_alarm = on_alarm
+        self.on_action = on_action
         self.ask_backfill = ask_backfill
         self.monitors: dict[str, Monitor] = {}
         self.order: dict[str, Reorder] = {}
         self.processed_at: dict[tuple[str, int], float] = {}
         self.malformed: list[str] = []
+        self.masked: list[str] = []
+        """Readings read as missing (out of range), ``line L1 seq 42: values.lel[3]: …``
+        (the last :data:`MAX_REJECTED`; ``masked_count`` counts them all)."""
+        self.masked_count = 0
+        self._masked_log: dict[str, tuple[float, int]] = {}
         self.listeners: list[Listener] = []
         self.lock = threading.Lock()
 
@@ -98,13 +118,15 @@ class LineIngest:
                 self.models, self.params, b.line, trace_max=self.trace_max
             )
         mon = self.monitors[b.line]
+        if b.masked and b.seq >= ro.next and b.seq not in ro.pending:  # not a duplicate
+            self._report_masked(b)
         for item in ro.push(b):
             if isinstance(item, int):
                 continue  # declared missing: the monitor holds its last values
             if self.store is not None:
                 self.store.add(item)
             n_alarms = len(mon.alarms)
-            mon.process(item.t, item.values)
+            dec = mon.process(item.t, item.values)
             self.processed_at[(item.line, item.seq)] = time.monotonic()
             self._tell(item.line, {"kind": "step", "seq": item.seq, **_last_step(mon)})
             if len(mon.alarms) > n_alarms:
@@ -112,6 +134,40 @@ class LineIngest:
                 self._tell(item.line, {"kind": "alarm", **alarm.as_dict()})
                 if self.on_alarm is not None:
                     self.on_alarm(item.line, alarm)
+            if dec is not None and self.on_action is not None and _ours(mon, dec):
+                self._hook(self.on_action, item.line, action_change(mon.alarms[-1], dec))
+
+    def _report_masked(self, b: Batch) -> None:
+        for note in b.masked:
+            self._masked(b.line, f"line {b.line} seq {b.seq}", note)
+
+    def report_masked(self, line: str, where: str, note: str) -> None:
+        """Count, log and tell listeners about a reading read as missing (the rest of its
+        batch kept): ``where`` names the line and batch, ``note`` the field, frames and
+        value."""
+        with self.lock:
+            self._masked(line, where, note)
+
+    def _masked(self, line: str, where: str, note: str) -> None:
+        self.masked.append(f"{where}: {note}")
+        del self.masked[:-MAX_REJECTED]
+        self.masked_count += 1
+        now = time.monotonic()
+        last, quiet = self._masked_log.get(line, (-MASKED_LOG_S, 0))
+        if now - last >= MASKED_LOG_S:  # a sensor stuck out of range must not flood the log
+            more = f" ({quiet} more on this line in the last second)" if quiet else ""
+            log.warning("%s: %s; the rest of the batch kept%s", where, note, more)
+            self._masked_log[line] = (now, 0)
+        else:
+            self._masked_log[line] = (last, quiet + 1)
+        self._tell(line, {"kind": "quarantined", "where": where[:120], "reason": note[:300]})
+
+    @staticmethod
+    def _hook(fn: ActionHook, line: str, change: dict[str, Any]) -> None:
+        try:
+            fn(line, change)
+        except Exception:  # a hook's failure never stops the line
+            log.exception("sensing action hook failed")
 
     def _gap_asker(self, line: str) -> Callable[[int, int], None] | None:
         ask = self.ask_backfill
@@ -133,6 +189,33 @@ class LineIngest:
     def close(self) -> None:
         if self.store is not None:
             self.store.flush()
+
+
+def _ours(mon: Monitor, dec: Decision) -> bool:
+    """The decision is the last one of the line's last alarm (every decision is)."""
+    return bool(mon.alarms and mon.alarms[-1].decisions[-1:] == [dec.as_dict()])
+
+
+def action_change(alarm: Alarm, dec: Decision) -> dict[str, Any]:
+    """What a decision did to its alarm (the last of the line's alarms): its ``onset``, an
+    ``escalation`` or ``step down`` of the action, or its ``clear`` (back to ``none``)."""
+    prev = ACTIONS.index(alarm.decisions[-2]["action"]) if len(alarm.decisions) > 1 else 0
+    if len(alarm.decisions) <= 1:
+        change = "onset"
+    elif dec.level == 0:
+        change = "clear"
+    else:
+        change = "escalation" if dec.level > prev else "step down"
+    return {
+        "change": change,
+        "alarm": alarm.id,
+        "t": dec.t,
+        "action": dec.action,
+        "level": dec.level,
+        "previous": ACTIONS[prev],
+        "evidence": [e.as_dict() for e in dec.evidence],
+        "start": alarm.start,
+    }
 
 
 def _last_step(mon: Monitor) -> dict[str, Any]:

@@ -7,7 +7,8 @@ Address space (namespace ``urn:junkan:sensing``): one object per line under ``Ob
 (browse name = the line id), one ``Double[]`` variable per channel under it, named as the
 channels of the sample format (``rpm``, ``current``, ``lel``, …). Each write of a channel
 holds one batch: ``[seq, t, v₁ … vₙ]`` — the batch number, its start time (s) and its 100 Hz
-frames, NaN where a frame has no value. A PLC's ring-buffer block or an edge gateway writes
+frames, NaN where a frame has no value (±Infinity, which no sensor reads, is read as missing
+and reported, the rest of the batch kept). A PLC's ring-buffer block or an edge gateway writes
 them every 100 ms (:func:`add_line` and :func:`write_batch` do it for a replay or a test).
 
 The client subscribes to every channel of the configured lines (queue 100 per item, so a
@@ -72,10 +73,17 @@ async def write_batch(nodes: dict[str, Any], batch: Batch) -> None:
 
 
 class Assembler:
-    """Channel notifications ``(line, channel, [seq, t, v…])`` → whole batches."""
+    """Channel notifications ``(line, channel, [seq, t, v…])`` → whole batches. A frame of
+    ±Infinity (not a reading, and no JSON number) is read as missing, its batch kept, and
+    told to ``masked(line, where, note)``."""
 
-    def __init__(self, channels: dict[str, set[str]], emit: Callable[[bytes, str], None]):
-        self.channels, self.emit = channels, emit
+    def __init__(
+        self,
+        channels: dict[str, set[str]],
+        emit: Callable[[bytes, str], None],
+        masked: Callable[[str, str, str], None] | None = None,
+    ):
+        self.channels, self.emit, self.masked = channels, emit, masked
         self.pending: dict[str, dict[int, dict[str, Any]]] = {ln: {} for ln in channels}
 
     def add(self, line: str, channel: str, value: Any) -> str | None:
@@ -84,11 +92,20 @@ class Assembler:
             return f"{line}/{channel}: give [seq, t, values…], got {type(value).__name__}"
         try:
             seq, t = float(value[0]), float(value[1])
-            frames = [None if math.isnan(v) else float(v) for v in value[2:]]
+            raw = [float(v) for v in value[2:]]
         except (TypeError, ValueError):
             return f"{line}/{channel}: values must be numbers"
         if not (math.isfinite(seq) and seq >= 0 and seq == int(seq) and math.isfinite(t)):
             return f"{line}/{channel}: seq must be a whole number ≥ 0 and t finite"
+        frames = [v if math.isfinite(v) else None for v in raw]
+        inf = [i for i, v in enumerate(raw) if math.isinf(v)]
+        if inf:
+            at = ", ".join(map(str, inf[:5])) + (", …" if len(inf) > 5 else "")
+            note = f"values.{channel}[{at}]: {raw[inf[0]]} is not a finite number; read as missing"
+            if self.masked is not None:
+                self.masked(line, f"line {line} seq {int(seq)}", note)
+            else:
+                log.warning("line %s seq %d: %s", line, int(seq), note)
         pend = self.pending[line]
         entry = pend.setdefault(int(seq), {"t": t, "values": {}})
         entry["values"][channel] = frames
@@ -173,7 +190,7 @@ class OpcuaIngest:
             offered: dict[str, set[str]] = {ln: set() for ln in self.names}
             for line, ch in where.values():
                 offered[line].add(ch)
-            asm = Assembler(offered, self._emit)
+            asm = Assembler(offered, self._emit, self.lines.report_masked)
             handler = _Handler(asm, where, self.lines)
             sub = await client.create_subscription(self.publish_ms, handler)
             await sub.subscribe_data_change([client.get_node(n) for n in where], queuesize=100)

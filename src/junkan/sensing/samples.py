@@ -8,7 +8,12 @@ A message carries one batch of 100 Hz frames of one line (JSON, UTF-8)::
 
 ``seq`` numbers the batches of a line from 0 without gaps; ``t`` is the time of the first
 frame (seconds, UNIX epoch or from the start of a recording); ``null`` is a missing value.
-:func:`parse_message` refuses anything else with a :class:`SampleError` naming the field. The
+A number outside its channel's physical range (:data:`RANGES`) is read as missing and
+described in :attr:`Batch.masked` (field, frames, value): one garbled or over-range reading
+costs only itself, never the batch's other frames and channels, which a refused message
+would lose for good once the broker has its acknowledgement (a gateway's backfill would
+send the same batch again). :func:`parse_message` refuses anything else — the message's
+structure, not a reading — with a :class:`SampleError` naming the field. The
 JSON is read as input documents are (:func:`junkan.core.documents.parse_data`, within
 :func:`~junkan.core.limits.limits`): text nested deeper than ``nesting_depth`` levels, NaN or
 ±Infinity, a key given twice in one object are refused with their reason, never raised as
@@ -50,7 +55,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "ac_crest": (0, 1e4),
     "hw_alarm": (0, 1),
 }
-"""Physically possible values per channel; outside is a malformed message."""
+"""Physically possible values per channel; a value outside is read as missing (and
+reported, :attr:`Batch.masked`)."""
 UNITS = {**CHANNELS, "hw_alarm": "1"}
 """Every channel a message may carry (``hw_alarm``: the hard-wired safety alarm, read only)."""
 REQUIRED = ("rpm", "current")
@@ -67,6 +73,9 @@ class Batch:
     t: float
     values: dict[str, np.ndarray]
     received: float = 0.0  # monotonic time the message arrived (for latency)
+    masked: tuple[str, ...] = ()
+    """Values outside their channel's physical range, read as missing (one text per
+    channel: field, frames, value, range); the rest of the batch is kept."""
 
     @property
     def frames(self) -> int:
@@ -141,11 +150,33 @@ def parse_message(payload: bytes | str, *, received: float = 0.0) -> Batch:
     units = doc.get("units") or {}
     if not isinstance(units, dict):
         raise SampleError("units: give an object channel → unit")
-    values = _values(doc.get("values"), units)
-    return Batch(line, seq, float(t), values, received)
+    masked: list[str] = []
+    values = _values(doc.get("values"), units, masked)
+    return Batch(line, seq, float(t), values, received, tuple(masked))
 
 
-def _values(raw: Any, units: dict[str, Any]) -> dict[str, np.ndarray]:
+def _mask_out_of_range(ch: str, arr: np.ndarray) -> str | None:
+    """Set the values of ``arr`` outside the channel's physical range to missing (NaN), in
+    place; the text names the field, the frames and the first value, or ``None``."""
+    lo, hi = RANGES[ch]
+    bad = np.flatnonzero(~np.isnan(arr) & (~np.isfinite(arr) | (arr < lo) | (arr > hi)))
+    if not len(bad):
+        return None
+    first = float(arr[bad[0]])
+    arr[bad] = np.nan
+    frames = ", ".join(str(i) for i in bad[:5]) + (", …" if len(bad) > 5 else "")
+    rng = f"{lo:,.10g}..{hi:,.10g} {UNITS[ch]}"
+    if len(bad) == 1:
+        return f"values.{ch}[{frames}]: {first:,.10g} is outside {rng}; read as missing"
+    return (
+        f"values.{ch}[{frames}]: {len(bad)} values outside {rng} (the first {first:,.10g}); "
+        "read as missing"
+    )
+
+
+def _values(raw: Any, units: dict[str, Any], masked: list[str]) -> dict[str, np.ndarray]:
+    """The channels' values; values out of range are set missing and described in
+    ``masked`` (a garbled reading must not cost the batch's good ones)."""
     if not isinstance(raw, dict) or not raw:
         raise SampleError("values: give an object channel → list of numbers")
     out: dict[str, np.ndarray] = {}
@@ -165,10 +196,9 @@ def _values(raw: Any, units: dict[str, Any]) -> dict[str, np.ndarray]:
         ):
             raise SampleError(f"values.{ch}: only numbers or null")
         arr = np.array([np.nan if x is None else x for x in xs], dtype=float)
-        lo, hi = RANGES[ch]
-        ok = arr[~np.isnan(arr)]
-        if not np.isfinite(ok).all() or ((ok < lo) | (ok > hi)).any():
-            raise SampleError(f"values.{ch}: outside {lo}..{hi} {UNITS[ch]}")
+        note = _mask_out_of_range(ch, arr)
+        if note:
+            masked.append(note)
         out[ch] = arr
     missing = [c for c in REQUIRED if c not in out]
     if missing:

@@ -57,15 +57,26 @@ class RawStore:
 
 
 def read_raw(root: str | Path, line: str, params: LineParams) -> Recording:
-    """Every kept frame of ``line`` under ``root``, in time order, as a recording (no truth)."""
+    """Every kept frame of ``line`` under ``root``, in time order, as a recording (no truth).
+    A part file that cannot be read, lacks a column or holds a value out of range is named
+    (with the row, counted from 1) in the error."""
     if not LINE_ID.match(line):
         raise JunkanError(f"line {line[:40]!r}: give letters, digits, '_' or '-'")
     files = sorted((Path(root) / f"line={line}").glob("day=*/part-*.parquet"))
     if not files:
         raise JunkanError(f"{root}: no raw data for line {line}")
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    df = df.drop_duplicates(["seq", "t"]).sort_values("t", kind="stable")
-    return _recording(df, line, params, str(root))
+    parts = []
+    for f in files:
+        try:
+            part = pd.read_parquet(f)
+        except Exception as exc:  # noqa: BLE001 - pyarrow's errors are not one class
+            raise JunkanError(f"{f}: cannot read the raw data ({str(exc)[:200]})") from None
+        _signals(part, str(f), "row", 1)  # checked per file, so an error names it
+        parts.append(part)
+    df = pd.concat(parts, ignore_index=True)
+    df = df.drop_duplicates(["seq", "t"]).sort_values("t", kind="stable", ignore_index=True)
+    folder = str(Path(root) / f"line={line}") + " (its frames in time order)"
+    return _recording(df, line, params, folder, "frame", 1)
 
 
 def read_csv(path: str | Path, line: str, params: LineParams) -> Recording:
@@ -74,12 +85,26 @@ def read_csv(path: str | Path, line: str, params: LineParams) -> Recording:
         df = pd.read_csv(path, nrows=MAX_REPLAY_ROWS + 1)
     except (OSError, ValueError) as exc:
         raise JunkanError(f"{path}: cannot read the CSV file: {exc}") from None
-    return _recording(df, line, params, str(path))
+    return _recording(df, line, params, str(path), "line", 2)
 
 
-def _recording(df: pd.DataFrame, line: str, params: LineParams, source: str) -> Recording:
-    if len(df) > MAX_REPLAY_ROWS:
-        raise JunkanError(f"{source}: more than {MAX_REPLAY_ROWS} rows (48 h at 100 Hz)")
+def _numbers(df: pd.DataFrame, col: str, source: str, row: str, first: int) -> np.ndarray:
+    """A column as floats (an empty cell is missing); text that is not a number is an error
+    naming the file, the row and the column, never read as missing."""
+    x = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isnan(x) & df[col].notna().to_numpy())
+    if len(bad):
+        raise JunkanError(
+            f"{source}: {row} {bad[0] + first}, column {col!r}: "
+            f"{str(df[col].iloc[bad[0]])[:40]!r} is not a number"
+        )
+    return x
+
+
+def _signals(df: pd.DataFrame, source: str, row: str, first: int) -> dict[str, np.ndarray]:
+    """The channels of a table (``row`` ``first`` is its first row's name: ``line 2`` of a
+    CSV file, ``row 1`` of a Parquet part), checked: the columns ``t``, ``rpm`` and
+    ``current`` present, every value a number within its channel's range."""
     for col in ("t", "rpm", "current"):
         if col not in df:
             raise JunkanError(f"{source}: column {col!r} is missing")
@@ -88,16 +113,33 @@ def _recording(df: pd.DataFrame, line: str, params: LineParams, source: str) -> 
         if ch not in df:
             signals[ch] = np.full(len(df), np.nan)
             continue
-        x = pd.to_numeric(df[ch], errors="coerce").to_numpy(dtype=float)
+        x = _numbers(df, ch, source, row, first)
         lo, hi = RANGES[ch]
         bad = np.flatnonzero(~np.isnan(x) & (~np.isfinite(x) | (x < lo) | (x > hi)))
         if len(bad):
             raise JunkanError(
-                f"{source}: line {bad[0] + 2}, column {ch!r}: {x[bad[0]]} is "
+                f"{source}: {row} {bad[0] + first}, column {ch!r}: {x[bad[0]]} is "
                 f"outside {lo}..{hi} {CHANNELS[ch]}"
             )
         signals[ch] = x
-    t = pd.to_numeric(df["t"], errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(t).all() or (np.diff(t) <= 0).any():
-        raise JunkanError(f"{source}: column 't' must be finite and increasing")
+    return signals
+
+
+def _recording(
+    df: pd.DataFrame, line: str, params: LineParams, source: str, row: str, first: int
+) -> Recording:
+    if len(df) > MAX_REPLAY_ROWS:
+        raise JunkanError(f"{source}: more than {MAX_REPLAY_ROWS} rows (48 h at 100 Hz)")
+    signals = _signals(df, source, row, first)
+    t = _numbers(df, "t", source, row, first)
+    bad = np.flatnonzero(~np.isfinite(t))
+    if len(bad):
+        raise JunkanError(f"{source}: {row} {bad[0] + first}, column 't': give a time in seconds")
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if len(back):
+        i = back[0] + 1
+        raise JunkanError(
+            f"{source}: {row} {i + first}, column 't': {t[i]:g} does not come after "
+            f"{t[i - 1]:g} (times must increase)"
+        )
     return Recording(line, t, signals, np.full(len(t), -1, dtype=np.int8), params=params)

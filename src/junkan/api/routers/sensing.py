@@ -224,8 +224,9 @@ def sensing_reference(user: CurrentUser) -> dict[str, Any]:
 
 @router.post("/api/sensing/messages/check", tags=["sensing"])
 async def sensing_check_message(request: Request, user: CurrentUser) -> dict[str, Any]:
-    """Check one sensor message (the MQTT payload, JSON): 200 with what it carries, or 422
-    with the reason it would be rejected."""
+    """Check one sensor message (the MQTT payload, JSON): 200 with what it carries — and, in
+    ``masked``, the readings that would be read as missing (out of range), each said with its
+    field, frames and value — or 422 with the reason the whole message would be rejected."""
     from junkan.sensing import SampleError, parse_message
 
     body = await request.body()
@@ -241,6 +242,7 @@ async def sensing_check_message(request: Request, user: CurrentUser) -> dict[str
         "t": b.t,
         "frames": b.frames,
         "channels": sorted(k for k, v in b.values.items() if not all(v != v)),
+        "masked": list(b.masked),
     }
 
 
