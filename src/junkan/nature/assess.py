@@ -88,9 +88,12 @@ def read_precipitation(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
                 try:
                     y, m = (int(v) for v in str(r["month"]).split("-"))
                     v = float(r["mm"]) if r["mm"] not in ("", None) else float("nan")
+                    if not 1 <= m <= 12:
+                        raise ValueError(m)
                 except ValueError:
                     raise NatureInputError(
-                        f"{path}: line {i}: month must be YYYY-MM and mm a number"
+                        f"{path}: line {i}: month {r['month']!r}, mm {r['mm']!r}: month must "
+                        "be YYYY-MM (MM 01 to 12) and mm a number"
                     ) from None
                 if v < 0 or v > 10_000 or v != v and r["mm"] not in ("", None):
                     raise NatureInputError(

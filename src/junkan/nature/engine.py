@@ -211,6 +211,12 @@ def spi_by_area(a: Assessment, areas: Layer) -> dict[str, dict[str, Any]]:
         )
     out = {}
     for key, (labels, mm) in series.items():
+        if len(mm) < a.spec.spi_scale:
+            raise NatureInputError(
+                f"{src}" + (f" (area {key!r})" if key else "") + f": {len(mm)} months, fewer "
+                f"than spi_scale ({a.spec.spi_scale}), so no SPI can be computed; give a "
+                "longer series or a smaller spi_scale"
+            )
         first_month = int(labels[0].split("-")[1])
         pad = np.concatenate([np.full(first_month - 1, np.nan), mm])
         vals = spi(pad, a.spec.spi_scale)[first_month - 1 :]

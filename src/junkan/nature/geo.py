@@ -18,6 +18,7 @@ from typing import Any
 
 from junkan.core.errors import JunkanError
 from junkan.core.limits import limits
+from junkan.nature.simple import MAX_PAIRS, Fault, fault
 
 MAX_FEATURES = 10_000
 """Most polygons one file may hold."""
@@ -82,18 +83,27 @@ def _crs_of(doc: dict[str, Any]) -> str:
 def _check_ring(ring: Any, where: str) -> None:
     if not isinstance(ring, list) or len(ring) < 4:
         raise NatureInputError(f"{where}: a ring needs at least 4 positions (closed)")
-    for p in ring:
-        if (
-            not isinstance(p, list | tuple)
-            or len(p) < 2
-            or not all(isinstance(v, int | float) and math.isfinite(v) for v in p[:2])
-        ):
-            raise NatureInputError(f"{where}: positions must be [x, y] finite numbers")
+    for k, p in enumerate(ring):
+        if not isinstance(p, list | tuple) or len(p) < 2 or not all(map(_finite, p[:2])):
+            shown = repr(p) if len(repr(p)) <= 60 else repr(p)[:57] + "..."
+            raise NatureInputError(
+                f"{where}: position {k} is {shown}; positions must be [x, y] finite numbers"
+            )
     if list(ring[0][:2]) != list(ring[-1][:2]):
         raise NatureInputError(f"{where}: ring is not closed (first and last positions differ)")
 
 
-def _check_geometry(geom: Any, where: str) -> int:
+def _finite(v: Any) -> bool:
+    """A finite number (not a boolean); an integer too large for a float is not."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _check_geometry(geom: Any, where: str, label: str = "") -> int:
     if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
         raise NatureInputError(f"{where}.geometry: must be a Polygon or MultiPolygon")
     coords = geom.get("coordinates")
@@ -107,7 +117,46 @@ def _check_geometry(geom: Any, where: str) -> int:
         for j, ring in enumerate(poly):
             _check_ring(ring, f"{where}.geometry ring {i}.{j}")
             n += len(ring)
+        found = fault(poly)
+        if found is not None:
+            raise NatureInputError(_fault_message(found, f"{where}{label}", i))
     return n
+
+
+_FAULTS = {
+    "cross": "crosses",
+    "overlap": "runs along (overlaps)",
+    "touch": "touches",
+    "spike": "folds back along (a spike over)",
+}
+
+
+def _fault_message(f: Fault, where: str, part: int) -> str:
+    """Say which rings and edges of polygon ``part`` meet, and where."""
+    def ring(r: int) -> str:
+        return f"ring {part}.{r} ({'exterior' if r == 0 else 'hole'})"
+
+    def edge(e: tuple[int, int]) -> str:
+        return f"edge {e[0]} (positions {e[0]}→{e[1]})"
+
+    at = f"near ({f.x:.8g}, {f.y:.8g})"
+    fix = ("a polygon's rings must be simple (OGC Simple Feature Access, 06-103r4), else "
+           "what is inside it, its area and its centroid are ill-defined. Fix the outline "
+           "(QGIS 'Fix geometries', ogr2ogr -makevalid), or split it into a MultiPolygon")
+    if f.kind == "degenerate":
+        return (f"{where}.geometry {ring(f.ring_a)}: fewer than 3 distinct positions, so it "
+                f"encloses no area; {fix}")
+    if f.kind == "intricate":
+        return (f"{where}.geometry polygon {part}: too intricate to check that its rings do "
+                f"not cross: {f.pairs:,} pairs of edges lie close together (at most "
+                f"{MAX_PAIRS:,}), as in a dense comb of long, almost parallel edges. Simplify "
+                "it (ogr2ogr -simplify, QGIS 'Simplify') or split it into smaller polygons")
+    if f.kind == "touches twice":
+        return (f"{where}.geometry {ring(f.ring_a)} and {ring(f.ring_b)} touch at two or more "
+                f"points ({edge(f.edge_a)} and {edge(f.edge_b)} meet {at}), which cuts the "
+                f"polygon's interior in pieces; {fix}")
+    return (f"{where}.geometry {ring(f.ring_a)} is not simple: its {edge(f.edge_a)} "
+            f"{_FAULTS[f.kind]} {edge(f.edge_b)} of {ring(f.ring_b)} {at}; {fix}")
 
 
 def parse_layer(
@@ -135,7 +184,7 @@ def parse_layer(
         where = f"{source}: features[{i}]"
         if not isinstance(f, dict):
             raise NatureInputError(f"{where}: not a Feature")
-        vertices += _check_geometry(f.get("geometry"), where)
+        vertices += _check_geometry(f.get("geometry"), where, _label(f, id_field))
         props = f.get("properties") or {}
         for key in required:
             if props.get(key) in (None, ""):
@@ -151,6 +200,16 @@ def parse_layer(
         said_by = "polygon_crs" if override else "file" if doc.get("crs") else ""
         _check_lonlat(polys, source, said_by=said_by)
     return Layer(source, crs, polys)
+
+
+def _label(f: dict[str, Any], id_field: str) -> str:
+    """" (id 'A', name 'Farm 3')" from the feature's id and name, if it has them."""
+    props = f.get("properties")
+    if not isinstance(props, dict):
+        props = {}
+    fid = props.get(id_field, f.get("id"))
+    said = [f"{k} {v!r}" for k, v in (("id", fid), ("name", props.get("name"))) if v is not None]
+    return f" ({', '.join(said)})" if said else ""
 
 
 def _check_lonlat(polys: list[Polygon], source: str, *, said_by: str) -> None:
@@ -213,6 +272,9 @@ def read_layer(
         )
     except (ValueError, UnicodeDecodeError) as exc:
         raise NatureInputError(f"{p}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise NatureInputError(f"{p}: not GeoJSON: nested too deeply (polygon coordinates "
+                               "are 3 levels deep, a MultiPolygon's 4)") from None
     return parse_layer(doc, str(p), required=required, id_field=id_field, crs=crs)
 
 
