@@ -145,7 +145,14 @@ def _walk(page: Any, server: str, lang: str, tmp: Path, errors: list[str]) -> No
     page.goto(f"{server}/#/trace")
     page.fill("#tr-lot", "DEMO-BLEND-1")
     page.click("#tr-form button")
-    page.locator("#tr-breakdown .main-svg").first.wait_for(timeout=30_000)
+    # the genealogy answered (its summary, or a problem said in the failure): on a loaded CI
+    # machine, right after the solves above, the answer can take a while
+    page.wait_for_function("() => document.getElementById('tr-summary').textContent"
+                           " || document.getElementById('tr-errors').textContent",
+                           timeout=120_000)
+    problem = page.locator("#tr-errors").inner_text()
+    assert not problem, f"DEMO-BLEND-1 refused in {lang}: {problem}"
+    page.locator("#tr-breakdown .main-svg").first.wait_for(timeout=60_000)
     _check(page, lang, "trace", errors)
     _walk_capabilities(page, server, lang, errors)
 
