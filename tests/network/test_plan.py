@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +161,19 @@ def test_worked_example_validates() -> None:
     # 2,726k vehicles × 0.7 t, split by population, all collected
     assert net.collected.sum() == pytest.approx(1_908_200, rel=1e-9)
     assert len(net.hubs) == 24 + 47  # 24 ports (incl. Naha) + 47 prefectural offices
+
+
+@pytest.mark.parametrize("price", ["nan", "inf", "-inf", "-5", "2e6"])
+def test_an_impossible_carbon_price_is_refused_before_solving(price: str) -> None:
+    """`network solve --carbon-price nan` gave a traceback (inf and negative prices solved);
+    the CLI and network.run refuse them with the range, as the API does."""
+    out = CliRunner().invoke(app, ["network", "solve", str(EXAMPLES / "network_elv_japan.yaml"),
+                                   "--carbon-price", price])
+    assert out.exit_code == 2
+    said = " ".join(re.sub(r"[│╭╮╰╯─]", " ", out.output).split())  # rich's error box
+    assert "give a finite price from 0 to 1,000,000 JPY/tCO2e" in said
+    from junkan import network
+
+    with pytest.raises(Exception, match="finite price from 0 to"):
+        network.run(network.load(EXAMPLES / "network_elv_japan.yaml"),
+                    carbon_price=float(price))

@@ -147,6 +147,13 @@ def _finite_capacity(value: float | None) -> float | None:
     return value
 
 
+def _carbon_price(value: float | None) -> float | None:
+    try:
+        return network.check_carbon_price(value)
+    except JunkanError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 @app.command("cflp")
 def network_cflp(
     file: Annotated[Path, typer.Argument(help="OR-Library capacitated location file.")],
@@ -176,8 +183,9 @@ def _stopped(plan: network.Plan) -> str:
 def network_solve(
     file: ScenarioArg,
     format: FormatOption = Format.table,
-    carbon_price: Annotated[float | None, typer.Option(help="JPY per tCO2e (overrides the "
-                                                            "file).")] = None,
+    carbon_price: Annotated[float | None, typer.Option(
+        help="JPY per tCO2e, 0 to 1,000,000 (overrides the file).",
+        callback=_carbon_price)] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for plan.json, maps and report.")]
     = None,
     gap: GapOption = None,

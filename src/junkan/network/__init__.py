@@ -7,7 +7,7 @@ to recyclers at least cost and CO2e (a multi-echelon MILP), and capacitated faci
     plan.to_json(); plan.to_frame(); plan.report("out/")
 """
 
-from junkan.network.api import load, progress_document, run
+from junkan.network.api import MAX_CARBON_PRICE, check_carbon_price, load, progress_document, run
 from junkan.network.cases import CaseComparison, case_files, cases
 from junkan.network.cflp import CFLPSolution, solve_cflp
 from junkan.network.geo import prefecture_polygons, prefectures, sites
@@ -41,5 +41,6 @@ __all__ = ["CaseComparison", "case_files", "cases", "CFLPInstance", "CFLPSolutio
            "ProxyTable", "read_demand_csv", "read_proxy_table", "read_supply_csv",
            "read_year_csv",
            "Question", "read_orlib", "run", "sensitivity", "sites", "solve_cflp",
+           "MAX_CARBON_PRICE", "check_carbon_price",
            "solve_periods", "study", "Study", "supply_from_lifecycle", "transport_footprint",
            "TransportFootprint", "TransportFootprints", "with_transport", "year_table_csv"]

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.errors import JunkanError
 from junkan.network.model import Network, build
 from junkan.network.periods_tables import resolve_table_files
 from junkan.network.plan import OnPlan, Plan, solve
@@ -34,6 +36,23 @@ def load(path: str | Path | None = None, *, text: str | None = None,
     return build(validate_with(NetworkScenario, doc, source), source)
 
 
+MAX_CARBON_PRICE = 1e6
+"""Largest carbon price (JPY per tCO2e) a solve accepts as an override (CLI
+``--carbon-price``, the API's ``carbon_price``). An assumption, not a sourced figure: a
+hundred times the 10,000 JPY/tCO2e of the shipped period scenarios
+(``examples/network_periods_*.yaml``), so only a typing mistake (or an infinity) is
+refused."""
+
+
+def check_carbon_price(value: float | None) -> float | None:
+    """``value`` if it is a finite carbon price from 0 to :data:`MAX_CARBON_PRICE` JPY per
+    tCO2e (or None); otherwise a :class:`JunkanError` saying what was given and expected."""
+    if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_CARBON_PRICE):
+        raise JunkanError(f"carbon price {value!r} JPY/tCO2e: give a finite price from 0 to "
+                          f"{MAX_CARBON_PRICE:,.0f} JPY/tCO2e")
+    return value
+
+
 def run(net: Network, *, carbon_price: float | None = None, co2_cap_t: float | None = None,
         minimise: str = "cost", time_limit: float | None = None,
         mip_rel_gap: float | None = None, start: tuple[int, ...] | None = None,
@@ -46,6 +65,7 @@ def run(net: Network, *, carbon_price: float | None = None, co2_cap_t: float | N
     answer — the first feasible plan as soon as there is one, then each improved plan
     (``plan.stopped == "improving"``; :func:`progress_document` makes a job's progress of
     it) — before the final, polished plan is returned."""
+    check_carbon_price(carbon_price)
     return solve(net, carbon_price=carbon_price, co2_cap_t=co2_cap_t, minimise=minimise,
                  time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=start,
                  progress=progress, on_plan=on_plan)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import HTTPException, Query, Request
 from pydantic import Field
 
+from junkan import network
 from junkan.alloys import GradeRequest, PlanError, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, read_upload
@@ -72,7 +73,8 @@ async def flow_indicators(
 @router.post("/api/network/solve", tags=["network"], openapi_extra=UPLOAD_BODY)
 async def network_solve(
         request: Request, user: CurrentUser,
-        carbon_price: Annotated[float | None, Query(ge=0, le=1e6, allow_inf_nan=False)] = None,
+        carbon_price: Annotated[float | None, Query(
+            ge=0, le=network.MAX_CARBON_PRICE, allow_inf_nan=False)] = None,
         gap: Annotated[float | None, Query(ge=1e-6, le=0.2, allow_inf_nan=False)] = None,
 ) -> dict[str, Any]:
     """Plan hubs and flows for a network scenario (YAML or JSON body); invalid input →

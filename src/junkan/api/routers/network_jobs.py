@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import HTTPException, Query, Request
 
+from junkan import network
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import UPLOAD_BODY, read_upload
@@ -47,7 +48,8 @@ def period_options(kind: str, method: str | None, window: int | None) -> None:
 async def start_network_job(
         request: Request, user: CurrentUser, s: StoreDep,
         kind: Annotated[Literal["solve", "periods"], Query()] = "solve",
-        carbon_price: Annotated[float | None, Query(ge=0, le=1e6, allow_inf_nan=False)] = None,
+        carbon_price: Annotated[float | None, Query(
+            ge=0, le=network.MAX_CARBON_PRICE, allow_inf_nan=False)] = None,
         gap: Gap = None,
         method: Method = None,
         window: Window = None,
