@@ -148,3 +148,14 @@ def test_a_simulation_without_recycling_output_does_not_claim_e_f_1() -> None:
     # (the MCI takes 1.0 and says so) — `eff or 1.0` stated 1.0 as if it were known
     assert lifecycle_efficiencies(10.0, 0.0) == (0.0, None)
     assert lifecycle_efficiencies(0.0, 0.0) == (1.0, None)
+
+
+def test_a_ratio_beyond_a_floats_range_is_null_with_its_reason() -> None:
+    """A tiny denominator made a ratio infinite, written as a bare null without a reason."""
+    from junkan.indicators.values import ratio
+
+    ind = ratio("k", 1e300, 1e-300, formula="a / b", source="s", inputs={})
+    assert ind.value is None
+    assert ind.reason_code == "ratio-overflow"
+    assert ind.reason == "1e+300 / 1e-300 is beyond the largest number"
+    assert ratio("k", 1.0, 4.0, formula="a / b", source="s", inputs={}).value == 0.25

@@ -3,6 +3,7 @@ its definition was checked — or null with the reason, never a silent 0."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -103,8 +104,13 @@ def ratio(key: str, num: float, den: float, *, formula: str, source: str,
         return Indicator(key, None, unit, formula, source, inputs,
                          reason=f"{what} is zero", status=status, notes=notes,
                          reason_code=ZERO_CODES.get(what))
-    return Indicator(key, num / den, unit, formula, source, inputs, status=status,
-                     notes=notes)
+    value = num / den
+    if not math.isfinite(value):  # a tiny denominator: the ratio is beyond a float's range
+        return Indicator(key, None, unit, formula, source, inputs,
+                         reason=f"{num:.6g} / {den:.6g} is beyond the largest number",
+                         status=status, notes=notes, reason_code="ratio-overflow",
+                         reason_params={"num": f"{num:.6g}", "den": f"{den:.6g}"})
+    return Indicator(key, value, unit, formula, source, inputs, status=status, notes=notes)
 
 
 class IndicatorInputError(ValueError):
