@@ -246,3 +246,24 @@ def test_a_file_appearing_while_the_results_are_made_is_kept(
     assert capsys.readouterr().err.startswith(f"error --report out: {target} is a file")
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert target.read_text() == "someone else's file"
+
+
+def test_escape_sequences_in_a_file_name_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """A file named with an escape sequence (clear screen) reached the terminal raw."""
+    bad = tmp_path / "a\x1b[2Jb.yaml"
+    bad.write_text("name: x\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["validate", str(bad)])
+    assert out.exit_code == 2
+    assert "\x1b" not in out.output
+    assert "a\\x1b[2Jb.yaml" in out.output
+
+
+def test_a_table_shows_its_titles_and_cells_as_text_not_markup(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A model title such as 'a [/x] b' was read as rich markup: a MarkupError traceback."""
+    from junkan.cli.common import print_table
+
+    print_table("a [/x] b\x1b[31m", ["c[bold]"], [["[red]v[/red]\x07"]])
+    out = capsys.readouterr().out
+    assert "a [/x] b\\x1b[31m" in out
+    assert "c[bold]" in out and "[red]v[/red]\\x07" in out

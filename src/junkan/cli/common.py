@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
@@ -45,11 +47,20 @@ class Format(StrEnum):
     json = "json"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters written as ``\\xNN``: a file name, title or value
+    holding an escape sequence is shown, never sent to the terminal (which would obey it)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def fail(error: JunkanError | str) -> NoReturn:
     """Print ``error`` as one ``error …`` line per problem on stderr; exit with code 2."""
     for line in str(error).splitlines():  # the message's own brackets are text, not markup
-        console.print(f"[red]error[/red] {escape(line)}", highlight=False, markup=True,
-                      soft_wrap=True)
+        console.print(f"[red]error[/red] {escape(visible(line))}", highlight=False,
+                      markup=True, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -237,10 +248,12 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
                 right: Collection[str] = ()) -> None:
     """A table on stdout; the ``right`` columns right-aligned, cells as ``str``. A cell too
     wide for a narrow terminal is folded onto more lines, never cut (a parameter path cut to
-    ``products.ro…`` named nothing)."""
-    table = Table(title=title)
+    ``products.ro…`` named nothing). Titles and cells are text, never markup, and their
+    control characters are shown (:func:`visible`)."""
+    table = Table(title=Text(visible(title)))
     for c in columns:
-        table.add_column(c, justify="right" if c in right else "left", overflow="fold")
+        table.add_column(Text(visible(c)), justify="right" if c in right else "left",
+                         overflow="fold")
     for r in rows:
-        table.add_row(*[str(x) for x in r])
+        table.add_row(*[Text(visible(str(x))) for x in r])
     out_console.print(table)

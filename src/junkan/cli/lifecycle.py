@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from junkan import lifecycle
 from junkan.cli.common import (
@@ -22,6 +23,7 @@ from junkan.cli.common import (
     print_table,
     progress,
     reported,
+    visible,
 )
 from junkan.core.errors import JunkanError
 from junkan.data import library_names
@@ -84,8 +86,9 @@ def validate(model: ModelArg) -> None:
     mf = load(model)
     c = mf.compiled[mf.baseline.baseline_name]
     out_console.print(
-        f"[green]ok[/green] {model}: model '{mf.name}', {len(mf.scenarios)} scenario(s) "
-        f"({', '.join(mf.scenarios)}), {len(c.products)} product(s), {len(c.parts)} part "
+        f"[green]ok[/green] {escape(visible(str(model)))}: model '{escape(visible(mf.name))}', "
+        f"{len(mf.scenarios)} scenario(s) ({escape(visible(', '.join(mf.scenarios)))}), "
+        f"{len(c.products)} product(s), {len(c.parts)} part "
         f"type(s), {len(c.inst_type)} part instance(s), {len(c.materials)} material(s), "
         f"{len(c.processes)} process(es), years {c.years[0]}–{c.years[-1]}", highlight=False)
 

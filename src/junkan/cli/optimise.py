@@ -153,8 +153,8 @@ def optimise_cmd(
 
 def _head(name: str, unit: str | None) -> str:
     """A column heading naming its unit, ``CO2e change [t]`` (``[–]`` when the result gives
-    none), escaped so that rich prints the brackets rather than reading them as markup."""
-    return escape(f"{name} [{unit or '–'}]")
+    none); print_table shows its brackets as text."""
+    return f"{name} [{unit or '–'}]"
 
 
 def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFront) -> None:
@@ -164,11 +164,11 @@ def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFron
         labels = [o["figure"] for o in doc["objectives"]]
         heads = [_head(o["figure"], o.get("unit")) for o in doc["objectives"]]
         print_table(
-            escape(f"{name}: Pareto front ({doc['method']['name']})"),
+            f"{name}: Pareto front ({doc['method']['name']})",
             ["point", *heads, "choices"],
             [
                 (str(i), _fmt(p[labels[0]]), _fmt(p[labels[1]]),
-                 escape(result.points[i].label()))
+                 result.points[i].label())
                 for i, p in enumerate(doc["points"])
             ],
             right=tuple(heads),
@@ -176,10 +176,10 @@ def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFron
         return
     o = doc["objective"]
     print_table(
-        escape(f"{name}: {o['sense']} {o['figure']} [{o['unit']}] — "
-               f"{_fmt(o['value'])} (model as given {_fmt(o['as_modelled'])})"),
+        f"{name}: {o['sense']} {o['figure']} [{o['unit']}] — "
+        f"{_fmt(o['value'])} (model as given {_fmt(o['as_modelled'])})",
         ["decision", "option"],
-        [(escape(c["decision"]), escape(str(c["option"]))) for c in doc["choices"]],
+        [(c["decision"], str(c["option"])) for c in doc["choices"]],
     )
     units = doc["units"]["actors"]
     heads = [_head("CO2e change", units.get("co2e_change_t")),
@@ -187,7 +187,7 @@ def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFron
     print_table(
         "each actor against the model as given",
         ["actor", *heads],
-        [(escape(a["actor"]), _fmt(a["co2e_change_t"]), _fmt(a["margin_change"]))
+        [(a["actor"], _fmt(a["co2e_change_t"]), _fmt(a["margin_change"]))
          for a in doc["actors"]],
         right=tuple(heads),
     )

@@ -14,7 +14,15 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from junkan.cli.common import Format, console, fail, out_console, print_json, reported
+from junkan.cli.common import (
+    Format,
+    console,
+    fail,
+    out_console,
+    print_json,
+    reported,
+    visible,
+)
 from junkan.cli.stores import open_ledger
 from junkan.core.errors import brief
 
@@ -273,7 +281,7 @@ def trace_verify(
     else:
         for r in results:
             mark = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
-            console.print(f"{mark} {r.org}: {r.events} events")
+            console.print(f"{mark} {escape(visible(r.org))}: {r.events} events", highlight=False)
             for p in r.problems:
                 if p not in unowned:
                     # never folded: a path in it must stay whole to be copied
@@ -331,7 +339,8 @@ def trace_statement(
         mark = " [closed]" if a.closed else ""
         short = f"; [red]{a.uncovered_claims} claims not covered[/red]" \
             if a.uncovered_claims else ""
-        out_console.print(f"{a.site} · {a.characteristic} · {a.period}{mark}: balance "
+        where = escape(visible(f"{a.site} · {a.characteristic} · {a.period}{mark}"))
+        out_console.print(f"{where}: balance "
                           f"{a.balance_kg:,.6g} kg ({totals}){short}", highlight=False)
 
 
