@@ -156,6 +156,8 @@ def _bad(tmp_path: Path, old: str, new: str) -> ModelError:
         ("99002", "9902", "line 3.地方公共団体コード", "5-digit"),
         (",400,200,100000", ",400,260,100000", "line 2.資源化量/…", "sum to 660"),
         ("2555,1095", "2555,1000", "line 2.生活系ごみ", "3,555"),
+        # an unquoted 10,000 shifts every cell after it: the row has one cell too many
+        ("10000,3000", "10,000,3000", "line 2", "is under no column of the header"),
     ],
 )
 def test_bad_survey_cells_are_named(

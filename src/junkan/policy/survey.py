@@ -244,6 +244,7 @@ def parse_rows(rows: list[list[Any]], source: str) -> Survey:
     out: list[Municipality] = []
     seen: dict[str, int] = {}
     for i, r in enumerate(data, start=2):
+        _stray_cells(r, header, f"line {i}", problems)
         cells = {h: (r[j] if j < len(r) else None) for j, h in enumerate(header) if h}
         m = _row(cells, streams, f"line {i}", problems)
         if m is None:
@@ -265,6 +266,20 @@ def parse_rows(rows: list[list[Any]], source: str) -> Survey:
     if not out:
         raise ModelError([coded("", "no-rows", "no municipality rows")], source)
     return Survey(source, streams, tuple(out))
+
+
+def _stray_cells(row: list[Any], header: list[str], where: str, problems: list[Problem]) -> None:
+    """A filled cell under no column name (beyond the header, or under an empty heading) is a
+    problem: the row's cells are shifted, most often by a number written ``1,234`` without
+    quotes, and every cell after it would be read under the wrong column."""
+    stray = [j for j, c in enumerate(row)
+             if str(c if c is not None else "").strip() and (j >= len(header) or not header[j])]
+    if stray:
+        problems.append(coded(
+            where, "cells-beyond-header",
+            "cell {cell} ({value}) is under no column of the header ({n} columns); a number "
+            "written with a comma (1,234) must be quoted or written without it",
+            cell=stray[0] + 1, value=repr(str(row[stray[0]])[:40]), n=len(header)))
 
 
 def _number(value: Any, where: str, problems: list[Problem], upper: float) -> float | None:
