@@ -5,6 +5,8 @@
 import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemLead, problemOf, richTable, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
+import { checked, markDocument } from "./fieldnotes.js";
+import { markRefused } from "./formcheck.js";
 
 const an = { models: [], job: null, phase: "queued", loading: null };
 
@@ -56,29 +58,40 @@ async function loadExample() {
   if ($("#an-model").value !== m.id || kind() !== k) return;  // another choice since: not these settings
   if (k !== "optimise" && k !== "calibrate") delete spec.observations;  // calibration data: not used by these analyses
   $("#an-spec").value = JSON.stringify(spec, null, 1);
+  checked($("#an-spec"), specProblem);  // what was said beside the settings went with them
 }
 
-/** The request body, or null after showing what is wrong with the form. */
+/** Why the settings text area holds no JSON object, in the page's language; null when it holds one (or nothing:
+ * the model's own section). */
+function specProblem() {
+  const text = $("#an-spec").value.trim();
+  if (!text) return null;
+  let spec;
+  try { spec = JSON.parse(text); } catch { return t("an.badJson", { msg: jsonError(text) }); }
+  return typeof spec !== "object" || Array.isArray(spec) || spec === null ? t("an.specObject") : null;
+}
+
+/** The request body, or null after showing what is wrong with the form: in the list and beside each field
+ * wrong (the form is novalidate: no browser bubble in its language); the first wrong field gets the focus. */
 function requestBody() {
   const errs = [];
-  const m = an.models.find((x) => x.id === $("#an-model").value);
-  if (!m) errs.push(t("an.needModel"));
-  let spec;
-  const text = $("#an-spec").value.trim();
-  if (text) {
-    try { spec = JSON.parse(text); } catch { errs.push(t("an.badJson", { msg: jsonError(text) })); }
-    if (spec !== undefined && (typeof spec !== "object" || Array.isArray(spec) || spec === null)) errs.push(t("an.specObject"));
-  }
-  // the page's own check (the form is novalidate: no browser bubble in its language); the first wrong
-  // field gets the focus
   let wrong = null;
+  const check = (el, problem) => {
+    const said = checked(el, problem);
+    if (said) { errs.push(said); wrong = wrong || el; }
+    return !said;
+  };
+  const m = an.models.find((x) => x.id === $("#an-model").value);
+  check($("#an-model"), () => (an.models.some((x) => x.id === $("#an-model").value) ? null : t("an.needModel")));
+  const spec = check($("#an-spec"), specProblem) && $("#an-spec").value.trim() ? JSON.parse($("#an-spec").value) : undefined;
   const num = (id, lo, hi, key) => {
-    const el = $(id), text = el.value.trim();
-    const v = text === "" || el.validity.badInput ? NaN : Number(text);
-    const bad = !Number.isInteger(v) || v < lo || v > hi;
-    if (bad) { errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) })); wrong = wrong || el; }
-    if (bad) el.setAttribute("aria-invalid", "true"); else el.removeAttribute("aria-invalid");
-    return v;
+    const el = $(id);
+    const value = () => (el.value.trim() === "" || el.validity.badInput ? NaN : Number(el.value.trim()));
+    check(el, () => {
+      const v = value();
+      return !Number.isInteger(v) || v < lo || v > hi ? t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }) : null;
+    });
+    return value();
   };
   const body = { model_id: m && m.id, version: m && m.latest_version, seed: num("#an-seed", 0, 4294967295, "an.seed") };
   if (kind() === "uncertainty") body.runs = num("#an-runs", 1, 10000, "an.runs");
@@ -87,6 +100,9 @@ function requestBody() {
   if (errs.length) { showMessages("#an-errors", errs); if (wrong) wrong.focus(); return null; }
   return body;
 }
+
+/** The form's fields by the body key the service names a refused one by. */
+const FIELDS = { model_id: "an-model", version: "an-model", runs: "an-runs", n: "an-n", seed: "an-seed", method: "an-method" };
 
 $("#an-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -112,7 +128,10 @@ $("#an-form").addEventListener("submit", async (ev) => {
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
   $("#an-status").textContent = "";
-  if (out.problem) { showProblem("#an-errors", out.problem); return; }
+  if (out.problem) {  // listed, and each refused field's beside it (the settings' all together)
+    showProblem("#an-errors", out.problem); markRefused(out.problem, FIELDS); markDocument(out.problem, $("#an-spec"), "spec");
+    return;
+  }
   an.job = { ...out.job, model: $("#an-model").selectedOptions[0].textContent };
   drawAnalysis(an.job);
   $("#an-result").scrollIntoView({ block: "start" });

@@ -1,5 +1,7 @@
 // One model: its value network, the scenario form, runs and comparisons, saving edits as a scenario.
-import { $, api, editsText, fmt, jsonBody, longTask, problemOf, setTitle, show, showMessages, showProblem, state, t } from "./core.js";
+import { $, api, editsText, fieldMessage, fmt, jsonBody, longTask, problemOf, setTitle, show, showMessages, showProblem, state, t } from "./core.js";
+import { checked } from "./fieldnotes.js";
+import { markField, markRefused } from "./formcheck.js";
 import { clearResults, drawNetwork, renderCompare, renderResult } from "./results.js";
 import { loadWorkspace, redrawWorkspace, resetWorkspace } from "./workspace.js";
 
@@ -45,7 +47,7 @@ async function showModel(id, select = null) {
     label.dataset.path = p.path;
     const input = Object.assign(document.createElement("input"), { id: `param-${i}`, type: "number", min: 0, max: 1, step: "any" });
     input.dataset.path = p.path;
-    input.addEventListener("input", () => { delete input.dataset.typedText; showEdits(); });
+    input.addEventListener("input", () => { delete input.dataset.typedText; checked(input, () => paramProblem(input)); showEdits(); });
     // a number field drops letters as they are typed ("NaN" leaves it empty): remembered, so that Run
     // says the value is not a number instead of running without the edit
     input.addEventListener("keydown", (ev) => { if (/^[^\d.,eE+-]$/.test(ev.key)) input.dataset.typedText = "1"; });
@@ -107,16 +109,35 @@ function overrides() {
   return out;
 }
 
-/** The parameters typed as something other than a number (a number field then holds "", which would
- * otherwise read as "no edit"): a message naming each, shown above the form; true if there was none. */
+/** A parameter's name in the page's words, with its document path. */
+const paramLabel = (inp) => `${paramWords(inp.dataset.path)} (${inp.dataset.path})`;
+
+/** What is wrong with a parameter's field: typed as something other than a number (a number field then holds
+ * "", which would otherwise read as "no edit"); null when nothing is. */
+function paramProblem(inp) {
+  const notNumber = inp.validity.badInput || (inp.value === "" && inp.dataset.typedText === "1");
+  return notNumber ? t("num.nan", { label: paramLabel(inp) }) : null;
+}
+
+/** The parameters typed as something other than a number: a message naming each, above the form and beside
+ * the parameter's field; true if there was none. */
 function paramsAreNumbers() {
-  const notNumber = (inp) => inp.validity.badInput || (inp.value === "" && inp.dataset.typedText === "1");
-  const bad = [...document.querySelectorAll("#params input")].filter(notNumber);
-  document.querySelectorAll("#params input").forEach((inp) => {
-    if (notNumber(inp)) inp.setAttribute("aria-invalid", "true"); else inp.removeAttribute("aria-invalid");
-  });
-  if (bad.length) showMessages("#run-errors", bad.map((inp) => t("num.nan", { label: `${paramWords(inp.dataset.path)} (${inp.dataset.path})` })));
+  const bad = [...document.querySelectorAll("#params input")].map((inp) => checked(inp, () => paramProblem(inp))).filter(Boolean);
+  if (bad.length) showMessages("#run-errors", bad);
   return !bad.length;
+}
+
+/** A refused run or comparison: its problems listed above the form, and those of a parameter's document
+ * path beside the parameter's field (until it is edited). */
+function refusedRun(doc) {
+  showProblem("#run-errors", doc);
+  const errors = doc && Array.isArray(doc.errors) ? doc.errors : [];
+  document.querySelectorAll("#params input").forEach((inp) => {
+    const own = errors.filter((e) => String(e.path ?? "") === inp.dataset.path);
+    const value = inp.value;
+    const said = () => own.map((e) => t("form.refused", { label: paramLabel(inp), message: fieldMessage(e) })).join(" ");
+    if (own.length) markField(inp, () => (inp.value === value ? said() : null));
+  });
 }
 
 /** The edits against the selected scenario, as "path: before → after", beside the form. */
@@ -156,7 +177,7 @@ $("#run-form").addEventListener("submit", async (ev) => {
       $("#run-status").textContent = t(run.status); $("#progress").value = run.progress;
     });
     if (!out) return;
-    if (out.problem) { clearResults(); $("#run-status").textContent = ""; showProblem("#run-errors", out.problem); return; }
+    if (out.problem) { clearResults(); $("#run-status").textContent = ""; refusedRun(out.problem); return; }
     const { run } = out;
     $("#progress").value = run.status === "succeeded" ? 1 : 0;
     if (run.status !== "succeeded") {
@@ -203,7 +224,7 @@ $("#compare").addEventListener("click", async () => {
   if (!res) return;
   if (!res.ok) {
     $("#run-status").textContent = ""; state.compare = null; $("#comparison").hidden = true;
-    showProblem("#run-errors", await problemOf(res)); return;
+    refusedRun(await problemOf(res)); return;
   }
   state.compare = { doc: await res.json(), overrides: ov, version: m.version };
   $("#run-status").textContent = t("succeeded");
@@ -223,7 +244,11 @@ $("#save-scenario").addEventListener("submit", async (ev) => {
   const name = $("#save-name").value.trim();
   const res = await api(`/api/models/${m.id}/scenarios`, jsonBody({ name, description: $("#save-description").value.trim(),
     extends: s.run.scenario, overrides: s.run.overrides, version: s.run.version }));
-  if (!res.ok) { showProblem("#save-errors", await problemOf(res)); return; }
+  if (!res.ok) {  // listed, and a refused name or description beside its field
+    const doc = await problemOf(res);
+    showProblem("#save-errors", doc); markRefused(doc, { name: "save-name", description: "save-description" });
+    return;
+  }
   const saved = await res.json();
   await showModel(m.id, name);
   $("#run-status").textContent = t("save.done", { name, version: saved.latest_version });

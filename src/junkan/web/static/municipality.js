@@ -4,6 +4,8 @@
 // peers' best-quartile recovery, the improvement proposals with their effects, and the council report.
 import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, state, t } from "./core.js";
+import { checked } from "./fieldnotes.js";
+import { markRefused } from "./formcheck.js";
 
 const mu = { last: null, survey: null, industry: null, sample: null, reportUrl: null };
 const METRICS = ["generation_g_per_person_day", "household_g_per_person_day", "recycling_rate",
@@ -37,12 +39,22 @@ async function csvText(file) {
   return null;
 }
 
-/** The chosen file's text into mu[key], or a message when it cannot be read. */
+/** What is wrong with the CSV file chosen in `input` (read into mu[key]) in the page's language: not UTF-8 nor
+ * Shift_JIS, or (the survey) no municipality in it; null when nothing is (or no file is chosen). */
+function csvProblem(input, key) {
+  const [f] = input.files;
+  if (!f) return null;
+  if (mu[key] === null) return t("mu.badEncoding", { name: f.name });
+  return key === "survey" && !municipalities(mu.survey).length ? t("mu.badSurvey") : null;
+}
+
+/** The chosen file's text into mu[key], or a message when it cannot be read, listed and beside the field. */
 async function pickCsv(input, key) {
   const [f] = input.files;
   $("#mu-errors").replaceChildren();
   mu[key] = f ? await csvText(f) : null;
-  if (f && mu[key] === null) showMessages("#mu-errors", [t("mu.badEncoding", { name: f.name })]);
+  const problem = checked(input, () => csvProblem(input, key));
+  if (problem) showMessages("#mu-errors", [problem]);
   return mu[key];
 }
 
@@ -70,19 +82,26 @@ $("#mu-survey").addEventListener("change", async () => {
   await pickCsv($("#mu-survey"), "survey");
   const list = mu.survey ? municipalities(mu.survey) : mu.sample;
   fillCodes(list || [], $("#mu-code").value);
-  if (mu.survey && !list.length) showMessages("#mu-errors", [t("mu.badSurvey")]);
 });
 
 /** The diagnosis request: the shipped example for the chosen municipality and quantile. */
 async function requestBody() {
   const q = Number($("#mu-quantile").value);
-  if (!(q >= 0.5 && q <= 0.95)) { showMessages("#mu-errors", [t("mu.badQuantile")]); return null; }
-  if (!$("#mu-code").value) { showMessages("#mu-errors", [t("mu.noCode")]); return null; }
+  const quantile = () => { const v = $("#mu-quantile").value.trim(); return v && Number(v) >= 0.5 && Number(v) <= 0.95 ? null : t("mu.badQuantile"); };
+  const problems = [checked($("#mu-quantile"), quantile), checked($("#mu-code"), () => ($("#mu-code").value ? null : t("mu.noCode")))];
+  if (problems.some(Boolean)) { showMessages("#mu-errors", problems.filter(Boolean)); return null; }
   const doc = { ...(await staticExample("policy_diagnosis")), municipality: $("#mu-code").value, quantile: q };
   const body = { document: JSON.stringify(doc) };
   if (mu.survey) body.survey_csv = mu.survey;
   if (mu.industry) body.industry_csv = mu.industry;
   return body;
+}
+
+/** A refused diagnosis: its problems listed, and each refused field's beside it (the municipality and the
+ * quantile of the document the form makes, the tables chosen). */
+function refused(doc) {
+  showProblem("#mu-errors", doc);
+  markRefused(doc, { municipality: "mu-code", quantile: "mu-quantile", survey_csv: "mu-survey", industry_csv: "mu-industry" });
 }
 
 $("#mu-form").addEventListener("submit", async (ev) => {
@@ -94,7 +113,7 @@ $("#mu-form").addEventListener("submit", async (ev) => {
     what: () => t("mu.running") }, (signal) => api(`/api/policy/diagnose?lang=${state.lang}`, jsonBody(body, "POST", signal)));
   if (!res) return;
   $("#mu-status").textContent = "";
-  if (!res.ok) { showProblem("#mu-errors", await problemOf(res)); return; }
+  if (!res.ok) { refused(await problemOf(res)); return; }
   mu.last = { body, result: await res.json() };
   if (mu.reportUrl) { URL.revokeObjectURL(mu.reportUrl); mu.reportUrl = null; }
   drawResult(mu.last);
@@ -106,7 +125,7 @@ $("#mu-report").addEventListener("click", async () => {
   $("#mu-errors").replaceChildren(); $("#mu-status").textContent = t("mu.reporting");
   const res = await api(`/api/policy/diagnose?lang=${state.lang}&format=html`, jsonBody(mu.last.body));
   $("#mu-status").textContent = "";
-  if (!res.ok) { showProblem("#mu-errors", await problemOf(res)); return; }
+  if (!res.ok) { refused(await problemOf(res)); return; }
   if (mu.reportUrl) URL.revokeObjectURL(mu.reportUrl);
   mu.reportUrl = URL.createObjectURL(new Blob([await res.text()], { type: "text/html" }));
   const a = $("#mu-report-link"); a.href = mu.reportUrl; a.hidden = false; a.focus();

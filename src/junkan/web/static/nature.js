@@ -5,6 +5,8 @@
 // against the minimum detectable change), and the classification's accuracy, kappa and confusion matrix.
 import { $, fmt, fmtPct, jsonBody, jsonError, longTask, plot, richTable, runJob, show, showMessages,
   showProblem, t } from "./core.js";
+import { checked, markDocument } from "./fieldnotes.js";
+import { markRefused } from "./formcheck.js";
 import { redrawSurvey, showSurvey } from "./survey.js";
 
 const nt = { last: null, phase: "queued" };
@@ -24,20 +26,30 @@ function natureJob(k, body, signal) {
   return runJob(`/api/nature/jobs?kind=${k}`, jsonBody(body, "POST"), signal, { onPoll: (job) => { nt.phase = job.status; } });
 }
 
-/** The request body, or null after showing what is wrong with the form. */
+/** Why the assessment text area holds no JSON object, in the page's language; null when it holds one. */
+function docProblem() {
+  let doc = null;
+  try { doc = JSON.parse($("#nt-doc").value); } catch { return t("nt.badDoc", { msg: jsonError($("#nt-doc").value) }); }
+  return !doc || typeof doc !== "object" || Array.isArray(doc) ? t("nt.badDoc", { msg: "{…}" }) : null;
+}
+
+/** The request body, or null after showing what is wrong with the form: in the list and beside each field
+ * wrong. */
 function requestBody() {
   const errs = [];
   const num = (id, lo, hi, key) => {
-    const raw = $(id).value.trim(); const v = Number(raw);
-    if (raw === "" || !Number.isInteger(v) || v < lo || v > hi) errs.push(t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
-    return v;
+    const problem = () => {
+      const raw = $(id).value.trim(); const v = Number(raw);
+      return raw === "" || !Number.isInteger(v) || v < lo || v > hi ? t("an.range", { what: t(key), lo: fmt(lo), hi: fmt(hi) }) : null;
+    };
+    const said = checked($(id), problem);
+    if (said) errs.push(said);
+    return Number($(id).value.trim());
   };
   if (source() === "own") {
-    let doc = null;
-    try { doc = JSON.parse($("#nt-doc").value); } catch { errs.push(t("nt.badDoc", { msg: jsonError($("#nt-doc").value) })); }
-    if (!errs.length && (!doc || typeof doc !== "object" || Array.isArray(doc))) errs.push(t("nt.badDoc", { msg: "{…}" }));
-    if (errs.length) { showMessages("#nt-errors", errs); return null; }
-    return { assessment: doc };
+    const problem = checked($("#nt-doc"), docProblem);
+    if (problem) { showMessages("#nt-errors", [problem]); return null; }
+    return { assessment: JSON.parse($("#nt-doc").value) };
   }
   const sample = { size: num("#nt-size", 60, 600, "nt.size"), seed: num("#nt-seed", 0, 4294967295, "nt.seed") };
   if (errs.length) { showMessages("#nt-errors", errs); return null; }
@@ -61,7 +73,12 @@ $("#nt-form").addEventListener("submit", async (ev) => {
     bar: $("#nt-progress"), what: () => t(`nt.phase.${nt.phase}`, {}, nt.phase) }, (signal) => natureJob(k, body, signal));
   if (!out) return;
   $("#nt-status").textContent = "";
-  if (out.problem) { showProblem("#nt-errors", out.problem); return; }
+  if (out.problem) {  // listed, and each refused field's beside it (the assessment's all together)
+    showProblem("#nt-errors", out.problem);
+    markRefused(out.problem, { "sample.size": "nt-size", "sample.seed": "nt-seed" });
+    markDocument(out.problem, $("#nt-doc"), "assessment");
+    return;
+  }
   nt.last = { kind: k, sample: body.sample, result: out.result, id: out.id };
   drawResult(nt.last);
   $("#nt-result").scrollIntoView({ block: "start" });

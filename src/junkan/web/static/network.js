@@ -1,6 +1,8 @@
 // The collection-network planner: solve a scenario (a file or the shipped example) as a server-side
 // job, showing the best plan found so far, with cancel; the plan's hubs, and a map with collection legs, trunk legs by mode and a legend.
 import { $, api, cell, fmt, fmtPct, longTask, plot, readNumber, runJob, show, showProblem, state, t } from "./core.js";
+import { checked } from "./fieldnotes.js";
+import { markRefused } from "./formcheck.js";
 import { setYenText } from "./yen.js";
 
 let outlines = null;
@@ -18,13 +20,13 @@ function showNetwork() {
 async function solve(text, json, source) {
   $("#network-errors").replaceChildren();
   // the carbon price as typed, within what the service takes (0 … 1,000,000 JPY/tCO2e), said
-  // with the field's label beside the form rather than as the service's carbon_price
-  const label = document.querySelector('label[for="carbon-price"]').textContent.trim();
-  const read = $("#carbon-price").value.trim() === "" ? { value: 0 }
-    : readNumber($("#carbon-price"), label, { min: 0, max: 1e6 });
-  if (read.problem) { showProblem("#network-errors", { detail: read.problem }); return; }
+  // with the field's label beside the field and in the list rather than as the service's carbon_price
+  const read = () => ($("#carbon-price").value.trim() === "" ? { value: 0 }
+    : readNumber($("#carbon-price"), document.querySelector('label[for="carbon-price"]').textContent.trim(), { min: 0, max: 1e6 }));
+  const problem = checked($("#carbon-price"), () => read().problem);
+  if (problem) { showProblem("#network-errors", { detail: problem }); return; }
   $("#network-result").hidden = true; netState.last = null;
-  const price = read.value;
+  const price = read().value;
   const res = await longTask({ status: $("#network-status"), start: $("#network-solve"), cancel: $("#network-cancel"),
     bar: $("#network-progress"), what: () => t("network.solving") }, async (signal) => {
     $("#network-example").disabled = true;
@@ -35,7 +37,10 @@ async function solve(text, json, source) {
   await drawing;
   if (!res || res.problem) {  // cancelled or failed: no provisional plan stays
     $("#network-result").hidden = true; netState.last = null;
-    if (res) { $("#network-status").textContent = ""; showProblem("#network-errors", res.problem); }
+    if (res) {  // listed, and a refused carbon price beside its field too
+      $("#network-status").textContent = ""; showProblem("#network-errors", res.problem);
+      markRefused(res.problem, { carbon_price: "carbon-price" });
+    }
     return;
   }
   $("#network-status").textContent = "";
@@ -72,7 +77,8 @@ async function solveJob(text, json, price, source, signal) {
 $("#network-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const file = $("#network-file").files[0];
-  if (!file) { showProblem("#network-errors", { detail: t("network.needFile") }); return; }
+  const problem = checked($("#network-file"), () => ($("#network-file").files.length ? null : t("network.needFile")));
+  if (problem) { showProblem("#network-errors", { detail: problem }); return; }
   await solve(await file.text(), file.name.endsWith(".json"), file.name);
 });
 

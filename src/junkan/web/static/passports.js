@@ -4,6 +4,8 @@
 // attributes junkan's Battery Pass subset ignores. A refused document lists its problems per field, in
 // the user's language where the rule has a code (core.js fieldMessage).
 import { $, api, fieldMessage, problemOf, richTable, setText, show, showProblem, t } from "./core.js";
+import { checked } from "./fieldnotes.js";
+import { markRefused } from "./formcheck.js";
 
 const pp = { doc: null, grades: null, record: null, problems: {} };
 
@@ -27,13 +29,20 @@ function inputOf(sel, doc) {
   return submodel && $("#pp-submodel").value.trim() ? "#pp-submodel" : "#pp-file";
 }
 
+/** The fields of each form by the query parameter a refusal names them by. */
+const FIELDS = { "#pp-errors": { as_of: "pp-asof" }, "#pp-export-errors": { item: "pp-item", format: "pp-format", as_of: "pp-asof" },
+  "#pp-import-errors": { submodel: "pp-submodel", format: "pp-import-format" } };
+
 /** Show (and keep, for a language switch) the problem document of a refusal, or clear it; the input it is
- * about is marked aria-invalid and described by the problem list, as on the other pages. */
+ * about is marked aria-invalid and described by the problem list, as on the other pages, and a refused
+ * field (a query parameter the form sets) is said beside that field too, until it is edited. */
 function problem(sel, doc) {
   if (doc) { pp.problems[sel] = doc; showProblem(sel, doc); } else { delete pp.problems[sel]; $(sel).replaceChildren(); }
+  for (const id of Object.values(FIELDS[sel])) checked($(`#${id}`), () => null);  // what an earlier refusal said beside it
   const inputs = sel === "#pp-import-errors" ? ["#pp-file", "#pp-submodel"] : [inputOf(sel, doc)];
   for (const inp of inputs) { $(inp).removeAttribute("aria-invalid"); $(inp).removeAttribute("aria-describedby"); }
   if (doc) { const inp = $(inputOf(sel, doc)); inp.setAttribute("aria-invalid", "true"); inp.setAttribute("aria-describedby", sel.slice(1)); }
+  if (doc) markRefused(doc, FIELDS[sel]);
 }
 
 /** After a request, the button is enabled again and, when it had the focus (lost while it was disabled,

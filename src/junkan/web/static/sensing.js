@@ -3,6 +3,8 @@
 // action each advises and its evidence, and the true events with whether an alarm caught them.
 import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemMessages, problemOf, richTable, runJob, show, showMessages,
   showProblem, staticExample, t } from "./core.js";
+import { checked, markDocument } from "./fieldnotes.js";
+import { markRefused } from "./formcheck.js";
 
 const sn = { last: null, loaded: null, progress: null };
 const SIGNALS = [["current", "#1f618d"], ["droop", "#7d3c98"], ["lel", "#b9770e"]];
@@ -19,7 +21,9 @@ async function loadExample() {
   const name = $("#sn-example").value;
   sn.loaded = name;
   const doc = await staticExample(name);
-  if (sn.loaded === name) $("#sn-doc").value = JSON.stringify(doc, null, 1);  // not one chosen meanwhile
+  if (sn.loaded !== name) return;  // another one chosen meanwhile
+  $("#sn-doc").value = JSON.stringify(doc, null, 1);
+  checked($("#sn-doc"), scenarioProblem);  // what was said beside the scenario went with it
 }
 
 const action = (a) => t(`sn.action.${a}`, {}, a);
@@ -81,20 +85,27 @@ async function runScenarioJob(body, bar, signal) {
   } });
 }
 
+/** Why the scenario text area holds no JSON object, in the page's language; null when it holds one. */
+function scenarioProblem() {
+  let doc;
+  try { doc = JSON.parse($("#sn-doc").value); } catch { return t("sn.badJson", { msg: jsonError($("#sn-doc").value) }); }
+  return !doc || typeof doc !== "object" || Array.isArray(doc) ? t("sn.badJson", { msg: "{…}" }) : null;
+}
+
 $("#sn-example").addEventListener("change", loadExample);
 $("#sn-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("#sn-errors").replaceChildren();
-  let scenario;
-  try { scenario = JSON.parse($("#sn-doc").value); } catch { showMessages("#sn-errors", [t("sn.badJson", { msg: jsonError($("#sn-doc").value) })]); return; }
-  if (!scenario || typeof scenario !== "object" || Array.isArray(scenario)) { showMessages("#sn-errors", [t("sn.badJson", { msg: "{…}" })]); return; }
+  const problem = checked($("#sn-doc"), scenarioProblem);  // listed and beside the scenario
+  if (problem) { showMessages("#sn-errors", [problem]); return; }
+  const scenario = JSON.parse($("#sn-doc").value);
   $("#sn-result").hidden = true; sn.last = null;
   const bar = $("#sn-progress");
   const out = await longTask({ status: $("#sn-status"), start: $("#sn-run"), cancel: $("#sn-cancel"), bar,
     what: phaseText }, (signal) => runScenarioJob({ scenario, every: 10 }, bar, signal));
   if (!out) return;
   $("#sn-status").textContent = "";
-  if (out.problem) { showProblem("#sn-errors", out.problem); return; }
+  if (out.problem) { showProblem("#sn-errors", out.problem); markDocument(out.problem, $("#sn-doc")); return; }
   sn.last = out.result;
   drawRun(sn.last);
 });
@@ -314,7 +325,11 @@ $("#sl-form").addEventListener("submit", async (ev) => {
   try {
     const scenario = await staticExample($("#sl-example").value);
     const res = await api("/api/sensing/live", jsonBody({ scenario, speed: Number($("#sl-speed").value) }));
-    if (!res.ok) { $("#sl-status").textContent = ""; showProblem("#sl-errors", await problemOf(res)); return; }
+    if (!res.ok) {
+      const doc = await problemOf(res);
+      $("#sl-status").textContent = ""; showProblem("#sl-errors", doc); markRefused(doc, { speed: "sl-speed" });
+      return;
+    }
     const info = await res.json();
     const old = live.get(info.line);
     if (old) { closeStream(old); old.box.remove(); live.delete(info.line); }  // a new run of a stopped line

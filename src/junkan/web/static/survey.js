@@ -7,6 +7,7 @@
 // version or answers with a conflict. A service worker (/survey-sw.js) keeps the page's own files so it opens offline.
 // A photo over the service's limit is made smaller (a JPEG with the photo's EXIF block) on the device before it is kept.
 import { $, api, fmt, jsonBody, problemOf, richTable, showMessages, showProblem, t } from "./core.js";
+import { checked } from "./fieldnotes.js";
 import { checklistEditor } from "./survey-checklist.js";
 
 const SURVEY_DB = "junkan-survey"; const QUEUE = "queue"; const BATCH = 500;
@@ -193,20 +194,19 @@ $("#ns-photo").addEventListener("change", async () => {
 /** The observation of the form, or null after showing what is wrong. */
 async function observation() {
   const errs = [];
-  const num = (id, lo, hi, key, int) => {
+  // each field's problem listed and said beside it (fieldnotes.js), until it is right
+  const say = (id, check) => { const p = checked($(id), check); if (p) errs.push(p); return $(id).value.trim(); };
+  const num = (id, lo, hi, key, int) => Number(say(id, () => {
     const raw = $(id).value.trim(); const v = Number(raw);
-    if (raw === "" || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) {
-      errs.push(t(int ? "an.range" : "ns.rangeNumber", { what: t(key), lo: fmt(lo), hi: fmt(hi) }));
-    }
-    return v;
-  };
-  const text = (id, key) => { const v = $(id).value.trim(); if (!v) errs.push(t("ns.required", { what: t(key) })); return v; };
-  const species = text("#ns-species", "ns.species");
-  const o = { id: sv.editing ? sv.editing.id : newId(), species, count: num("#ns-count", 1, 1000000, "ns.count", true),
-    lat: num("#ns-lat", -90, 90, "ns.lat"), lon: num("#ns-lon", -180, 180, "ns.lon"),
-    time: text("#ns-time", "ns.time"), observer: text("#ns-observer", "ns.observer") };
-  const list = checklistFor($("#ns-area").value.trim());
-  if (list && species && !list.some((x) => x.name === species)) errs.push(t("ns.notOnChecklist", { species }));
+    return raw === "" || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))
+      ? t(int ? "an.range" : "ns.rangeNumber", { what: t(key), lo: fmt(lo), hi: fmt(hi) }) : null;
+  }));
+  const text = (id, key, more = () => null) => say(id, () => ($(id).value.trim() ? more() : t("ns.required", { what: t(key) })));
+  const listed = () => { const list = checklistFor($("#ns-area").value.trim()), species = $("#ns-species").value.trim();
+    return list && !list.some((x) => x.name === species) ? t("ns.notOnChecklist", { species }) : null; };
+  const o = { id: sv.editing ? sv.editing.id : newId(), species: text("#ns-species", "ns.species", listed),
+    count: num("#ns-count", 1, 1000000, "ns.count", true), lat: num("#ns-lat", -90, 90, "ns.lat"),
+    lon: num("#ns-lon", -180, 180, "ns.lon"), time: text("#ns-time", "ns.time"), observer: text("#ns-observer", "ns.observer") };
   const file = $("#ns-photo").files[0];
   const type = file && await photoType(file);
   let photo = null;  // the Blob to keep and send: the file's bytes, or their smaller copy when over the limit

@@ -8,6 +8,8 @@
 import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, runJob, show, showMessages, showProblem,
   t } from "./core.js";
 import { fitTitle } from "./analyses_charts.js";
+import { checked } from "./fieldnotes.js";
+import { markRefused } from "./formcheck.js";
 
 const vi = { last: null, phase: "queued", sample: null, evaluation: null };
 const MAX_IMAGES = 8;
@@ -41,19 +43,48 @@ function imageSize(url) {
   });
 }
 
-/** The request (body, images to draw), or null after showing what is wrong with the form. */
+/** What is wrong with the model file chosen (none, too large), in the page's language; null when nothing is. */
+function modelProblem() {
+  const model = $("#vi-model").files[0];
+  if (!model) return t("vi.needModel");
+  return model.size > MAX_MODEL_CHARS ? t("vi.modelTooBig", { name: model.name, max: fmt(MAX_MODEL_CHARS) }) : null;
+}
+
+/** What is wrong with the images chosen (none and no sample, too many, each one too large), in the page's language. */
+function imageProblems() {
+  const files = [...$("#vi-images").files];
+  const out = [];
+  if (!files.length && !vi.sample) out.push(t("vi.needImages"));
+  if (files.length > MAX_IMAGES) out.push(t("vi.tooManyImages", { n: files.length, max: MAX_IMAGES }));
+  files.filter((f) => f.size > MAX_IMAGE_BYTES).forEach((f) => out.push(t("vi.imageTooBig", { name: f.name, max: fmt(MAX_IMAGE_BYTES) })));
+  return out;
+}
+
+/** Check field `id` with `problem` (core's words for what is wrong now, or null), beside the field: its
+ * problem added to `errs`. */
+function check(id, problem, errs) {
+  const said = checked($(id), problem);
+  if (said) errs.push(said);
+  return !said;
+}
+
+/** The check of field `id`: a number above `lo` and at most `hi`, else the message `key`. */
+const within = (id, lo, hi, key) => () => {
+  const v = Number($(id).value);
+  return $(id).value.trim() && v > lo && v <= hi ? null : t(key);
+};
+
+/** The request (body, images to draw), or null after showing what is wrong with the form: in the list and
+ * beside each field wrong. */
 async function request() {
   const errs = [];
   const model = $("#vi-model").files[0];
   const files = [...$("#vi-images").files];
-  if (!model) errs.push(t("vi.needModel"));
-  else if (model.size > MAX_MODEL_CHARS) errs.push(t("vi.modelTooBig", { name: model.name, max: fmt(MAX_MODEL_CHARS) }));
-  if (!files.length && !vi.sample) errs.push(t("vi.needImages"));
-  if (files.length > MAX_IMAGES) errs.push(t("vi.tooManyImages", { n: files.length, max: MAX_IMAGES }));
-  files.filter((f) => f.size > MAX_IMAGE_BYTES).forEach((f) => errs.push(t("vi.imageTooBig", { name: f.name, max: fmt(MAX_IMAGE_BYTES) })));
+  check("#vi-model", modelProblem, errs);
+  if (checked($("#vi-images"), () => imageProblems().join(" ") || null)) errs.push(...imageProblems());
   const scale = Number($("#vi-scale").value); const interval = Number($("#vi-interval").value);
-  if (!($("#vi-scale").value.trim() && scale > 0.01 && scale <= 10)) errs.push(t("vi.badScale"));
-  if (!($("#vi-interval").value.trim() && interval > 0 && interval <= 1e7)) errs.push(t("vi.badInterval"));
+  check("#vi-scale", within("#vi-scale", 0.01, 10, "vi.badScale"), errs);
+  check("#vi-interval", within("#vi-interval", 0, 1e7, "vi.badInterval"), errs);
   if (errs.length) { showMessages("#vi-errors", errs); return null; }
   if (!files.length) {  // the rendered sample frame, at its own scale
     const sm = vi.sample;
@@ -90,7 +121,13 @@ $("#vi-form").addEventListener("submit", async (ev) => {
     bar: $("#vi-progress"), what: () => t(`nt.phase.${vi.phase}`, {}, vi.phase) }, (signal) => predictJob(req.body, signal));
   if (!out) { $("#vi-status").textContent = t("vi.stopped"); return; }
   $("#vi-status").textContent = "";
-  if (out.problem) { showProblem("#vi-errors", out.problem); return; }
+  if (out.problem) {  // listed, and each refused field's beside it
+    showProblem("#vi-errors", out.problem);
+    const fields = { model: "vi-model", interval_s: "vi-interval", images: "vi-images" };
+    req.body.images.forEach((_, i) => { fields[`images[${i}].mm_per_px`] = "vi-scale"; });
+    markRefused(out.problem, fields);
+    return;
+  }
   vi.last = { result: out.result, shown: req.shown, model: req.model };
   drawResult(vi.last);
   $("#vi-result").scrollIntoView({ block: "start" });
@@ -241,11 +278,13 @@ function buildExtras() {
   $("#vi-classes").after(el("p", { id: "vi-classes-note", class: "note", i18n: "vi.classesNote" }));
 }
 
-/** An integer field's value, or null after adding a message to `errs`. */
+/** An integer field's value, or null after adding a message to `errs` and saying it beside the field. */
 function intField(id, lo, hi, key, errs) {
-  const raw = $(id).value.trim(); const v = Number(raw);
-  if (!raw || !Number.isInteger(v) || v < lo || v > hi) { errs.push(t(key, { min: fmt(lo), max: fmt(hi) })); return null; }
-  return v;
+  const wrong = () => {
+    const raw = $(id).value.trim(); const v = Number(raw);
+    return !raw || !Number.isInteger(v) || v < lo || v > hi ? t(key, { min: fmt(lo), max: fmt(hi) }) : null;
+  };
+  return check(id, wrong, errs) ? Number($(id).value.trim()) : null;
 }
 
 async function renderSample(ev) {
@@ -255,16 +294,23 @@ async function renderSample(ev) {
   const seed = intField("#vi-sample-seed", 0, SEED_MAX, "vi.sample.badSeed", errs);
   const pieces = intField("#vi-sample-pieces", 0, 200, "vi.sample.badPieces", errs);
   const grain = Number($("#vi-sample-grain").value);
-  if (!($("#vi-sample-grain").value.trim() && grain >= 10 && grain <= 300)) errs.push(t("vi.sample.badGrain"));
+  check("#vi-sample-grain", () => ($("#vi-sample-grain").value.trim() && Number($("#vi-sample-grain").value) >= 10
+    && Number($("#vi-sample-grain").value) <= 300 ? null : t("vi.sample.badGrain")), errs);
   if (errs.length) { showMessages("#vi-sample-errors", errs); return; }
   $("#vi-sample-run").disabled = true; $("#vi-sample-status").textContent = t("vi.sample.rendering");
   try {
     const res = await api("/api/vision/render", jsonBody({ seed, pieces, grain_mm: grain }, "POST"));
-    if (!res.ok) { showProblem("#vi-sample-errors", await problemOf(res)); return; }
+    if (!res.ok) {
+      const doc = await problemOf(res);
+      showProblem("#vi-sample-errors", doc);
+      markRefused(doc, { seed: "vi-sample-seed", pieces: "vi-sample-pieces", grain_mm: "vi-sample-grain" });
+      return;
+    }
     const doc = await res.json();
     vi.sample = { name: `sample-${doc.seed}.png`, data: doc.image_png_base64, url: `data:image/png;base64,${doc.image_png_base64}`,
       size: { w: doc.width, h: doc.height }, mm_per_px: doc.mm_per_px, truth: doc.truth };
     $("#vi-images").required = false;  // the sample is the image when none is chosen
+    checked($("#vi-images"), () => imageProblems().join(" ") || null);  // "choose an image" no longer holds
     drawSample(vi.sample);
   } finally { $("#vi-sample-run").disabled = false; $("#vi-sample-status").textContent = ""; }
 }
@@ -291,8 +337,7 @@ async function startEvaluate(ev) {
   $("#vi-eval-errors").replaceChildren();
   const errs = [];
   const model = $("#vi-model").files[0];
-  if (!model) errs.push(t("vi.needModel"));
-  else if (model.size > MAX_MODEL_CHARS) errs.push(t("vi.modelTooBig", { name: model.name, max: fmt(MAX_MODEL_CHARS) }));
+  check("#vi-model", modelProblem, errs);
   const frames = intField("#vi-eval-frames", 1, MAX_EVAL_FRAMES, "vi.eval.badFrames", errs);
   const seed = intField("#vi-eval-seed", 0, SEED_MAX, "vi.sample.badSeed", errs);
   if (errs.length) { showMessages("#vi-eval-errors", errs); return; }
@@ -305,7 +350,11 @@ async function startEvaluate(ev) {
     body, signal, (job) => { if (typeof job.progress === "number") { done = job.progress; bar.value = done; } }));
   if (!out) return;  // cancelled: the job was stopped on the server
   $("#vi-eval-status").textContent = "";
-  if (out.problem) { showProblem("#vi-eval-errors", out.problem); return; }
+  if (out.problem) {
+    showProblem("#vi-eval-errors", out.problem);
+    markRefused(out.problem, { model: "vi-model", "sample.frames": "vi-eval-frames", "sample.seed": "vi-eval-seed" });
+    return;
+  }
   vi.evaluation = out.result;
   drawEvaluation(out.result);
 }
