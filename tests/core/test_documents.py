@@ -15,6 +15,7 @@ from junkan.core.base import Strict
 from junkan.core.documents import (
     MAX_MESSAGE,
     MAX_PROBLEMS,
+    parse_data,
     parse_document,
     read_document,
     validate_with,
@@ -283,3 +284,11 @@ def test_a_json_key_given_twice_is_refused_at_its_object() -> None:
     with pytest.raises(ModelError, match=r"^d\.json:p: the key 'a' is given twice"):
         parse_document('{"p": {"a": {"b": 1, "b": 2}, "a": 3}}', source="d.json",
                        as_json=True)
+
+
+def test_yaml_on_off_yes_no_are_words_and_only_true_false_are_booleans() -> None:
+    """YAML 1.1 read `mode: on` as True (then refused as not one of sampled, on, off) and a
+    country code NO as False; documents follow YAML 1.2's booleans."""
+    doc = parse_data("mode: on\ncountry: NO\nflags: [yes, n, Off]\na: true\nb: False\n")
+    assert doc == {"mode": "on", "country": "NO", "flags": ["yes", "n", "Off"],
+                   "a": True, "b": False}

@@ -9,6 +9,7 @@ it into a :class:`~junkan.core.errors.Problem` at the document path of the offen
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import yaml
@@ -166,6 +167,18 @@ class Loader(SafeLoader):
 
 Loader.add_constructor(_INT, Loader.construct_yaml_int)
 Loader.add_constructor(_FLOAT, Loader.construct_yaml_float)
+
+_BOOL = "tag:yaml.org,2002:bool"
+# YAML 1.2's booleans only: true and false. PyYAML follows YAML 1.1, where on, off, yes, no, y
+# and n are booleans too, so `mode: on` became True (refused as "not one of sampled, on, off")
+# and a country code NO became False. Written plainly, they are now the strings they look like
+# (a boolean field still reads "yes" or "on" as true: pydantic does).
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
+}
+Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def check_number(x: float, written: Any, lim: Limits, where: Any) -> None:
