@@ -194,15 +194,37 @@ def test_rap_is_the_indicator_formula_over_all_actors(model: lifecycle.ModelFile
     assert inputs["recycler"]["revenue"] == pytest.approx(30 * kg)
     network = sum(i["revenue"] - i["purchases"] for i in inputs.values()) / sum(
         i["circulation_cost"] for i in inputs.values())
-    for objective, want in (("rap", network), ("rap:recycler", 30 * kg / (
-            8 * 500 * 100 + 7 * 150 * 100 + 20 * kg))):
-        spec = opt.load_spec(doc={"objective": objective,
-                                  "decisions": [{**KETTLE, "values": [0.5, 0.9]}]})
-        doc = opt.optimise(model, spec).to_json()["objective"]
-        assert doc["as_modelled"] == pytest.approx(want)
-        assert "actor.NAME.rap" in doc["definition"]
+    spec = opt.load_spec(doc={"objective": "rap:recycler",
+                              "decisions": [{**KETTLE, "values": [0.5, 0.9]}]})
+    doc = opt.optimise(model, spec).to_json()["objective"]
+    assert doc["as_modelled"] == pytest.approx(30 * kg / (8 * 500 * 100 + 7 * 150 * 100
+                                                          + 20 * kg))
+    assert "actor.NAME.rap" in doc["definition"]
+    # the network adds no value here (the maker buys and sells nothing): its RAP is the
+    # formula all the same, though optimising it is refused (see the next test)
+    spec = opt.load_spec(doc={"objective": "rap", "decisions": [{**KETTLE, "values": [0.5]}]})
+    _, (given,) = opt.enumerate_options(model, spec)
+    assert value(spec.objective, given.raw) == pytest.approx(network) and network < 0
+    assert "actor.NAME.rap" in str(spec.objective.definition())
     network_doc = opt.load_spec(doc={"objective": "rap"}).objective.definition()
     assert "ratio of the sums" in str(network_doc)
+
+
+def test_rap_is_not_optimised_where_value_added_is_negative(model: lifecycle.ModelFile) -> None:
+    """RAP = value added ÷ circulation cost (docs/indicators.md). The toy network adds no
+    value (−1.1e7 JPY), so its RAP is negative and rises towards 0 as more is spent on
+    collection: maximising it picked the dearest collection rate, 0.9, as the 'best'."""
+    doc: dict[str, Any] = {"objective": "rap", "decisions": [{**KETTLE, "values": [0.5, 0.9]}]}
+    with pytest.raises(ModelError, match=r"objective: rap: the value added of the model's "
+                       r"actors together .* is -1\.\d+e\+07 JPY, below 0, at the choice "
+                       r"'kettle_coll=0\.9' of scenario 'baseline' of the model 'toy'; RAP = "
+                       r"value added ÷ circulation cost"):
+        opt.optimise(model, opt.load_spec(doc=doc))
+    doc["pareto"] = {"objectives": ["co2e", "rap"]}
+    with pytest.raises(ModelError, match=r"pareto\.objectives\[1\]: rap: the value added"):
+        opt.pareto(model, opt.load_spec(doc=doc))
+    doc["pareto"] = {"objectives": ["co2e", "rap:recycler"]}  # the recycler adds value
+    assert opt.pareto(model, opt.load_spec(doc=doc)).to_json()["points"]
 
 
 def test_unknown_names_in_a_spec_name_its_file_and_field(tmp_path: Path,
@@ -320,3 +342,20 @@ def test_optimise_tells_its_progress(model: lifecycle.ModelFile) -> None:
     dones = [d for d, _ in told]
     assert len(told) >= 3 and dones == sorted(dones) and dones[0] == 1
     assert all(d <= of <= MAX_SIMULATIONS for d, of in told) and told[-1][0] == told[-1][1]
+
+
+def test_an_activity_constraint_is_stated_per_year_in_its_basis_not_in_money(
+        model: lifecycle.ModelFile) -> None:
+    """An activity (pieces or kg handled a year) used to be said in the model's currency:
+    'activity:pickup ≥ 5000 JPY cannot be met'."""
+    doc: dict[str, Any] = {"years": [2022, 2028], "decisions": [{**KETTLE, "values": [0.5, 0.9]}],
+                           "constraints": [{"metric": "activity", "process": "pickup",
+                                            "basis": "piece", "min": 600}]}
+    out = opt.optimise(model, opt.load_spec(doc=doc)).to_json()
+    assert [c["unit"] for c in out["constraints"]] == ["piece/year"]
+    doc["constraints"] = [{"metric": "activity", "process": "pickup", "min": 1e9},
+                          {"metric": "cost", "max": 1e15}]
+    with pytest.raises(ModelError) as err:
+        opt.optimise(model, opt.load_spec(doc=doc))
+    said = str(err.value)
+    assert "activity:pickup ≥ 1e+09 kg/year cannot be met" in said and "JPY" not in said

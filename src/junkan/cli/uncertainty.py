@@ -110,17 +110,24 @@ def uncertainty_cmd(
         print_json(doc)
         return
     unit = doc.get("units", {}).get("headline", {})
+    # the runs in which a figure is a number, as a column when some figure lacks any
+    defined = any(u["section"] == "headline" for u in doc.get("undefined", []))
     rows = [
-        (s["name"], k, *(_fmt(v[f"p{q}"]) for q in (5, 50, 95)), unit.get(k) or "–")
+        (s["name"], k, *(_fmt(v[f"p{q}"]) for q in (5, 50, 95)), unit.get(k) or "–",
+         *([f"{v['n_defined']:,}"] if defined else []))
         for s in doc["scenarios"]
         for k, v in s["headline"].items()
     ]
     print_table(
         f"{mf.name}: {runs:,} runs (seed {seed})",
-        ["scenario", "headline", "p5", "p50", "p95", "unit"],
+        ["scenario", "headline", "p5", "p50", "p95", "unit", *(["defined"] if defined else [])],
         rows,
-        right=("p5", "p50", "p95"),
+        right=("p5", "p50", "p95", "defined"),
     )
+    for u in doc.get("undefined", []):
+        console.print(f"note: {u['scenario']} · {u['section']} · {u['figure']} is defined in "
+                      f"{u['n_defined']:,} of {u['runs']:,} runs; its percentiles are over "
+                      "those", highlight=False, markup=False, soft_wrap=True)
     rows = [(c["a"], c["b"], _fmt(c["p_b_beats_a"].get("co2e_t")),
              _fmt(c["p_equal"].get("co2e_t"))) for c in doc["comparisons"]]
     print_table("P(B has less life-cycle CO2e than A; ties count ½)",

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import JunkanError, short
+from junkan.core.quantities import to_unit
 from junkan.lifecycle.olca_read import (
     JUNKAN_KINDS,
     REF,
@@ -52,6 +53,19 @@ MASS = {"kg": 1.0, "g": 1e-3, "mg": 1e-6, "t": 1e3, "Mg": 1e3, "kt": 1e6, "lb": 
 PIECE = {"Item(s)", "item", "items", "p", "pcs", "piece", "unit"}
 TRANSPORT = {"t*km": 1.0, "kg*km": 1e-3, "tkm": 1.0}
 ENERGY = {"MJ": 1.0, "kJ": 1e-3, "GJ": 1e3, "kWh": 3.6, "Wh": 3.6e-3, "MWh": 3600.0}
+
+
+def _per(unit: str | None, table: dict[str, float], target: str) -> float | None:
+    """How many ``target`` one ``unit`` is: from ``table`` (openLCA's names), else by
+    junkan's unit registry (``oz``, ``kcal``, ``TJ``); ``None`` when it is not one."""
+    if unit is None or unit in table:
+        return None if unit is None else table[unit]
+    try:
+        return to_unit(f"1 {unit}", target)
+    except (ValueError, ArithmeticError):  # UnitParseError is a ValueError
+        return None
+
+
 GWP100 = (  # IPCC AR6 WG1 (2021), ch. 7, table 7.15; GWP100
     ("carbon dioxide, biogenic", 0.0),
     ("carbon dioxide, non-fossil", 0.0),
@@ -186,6 +200,9 @@ def _co2e(proc: Any, e: Any, ctx: Context, qty: float, u: str | None) -> float:
     if ctx.cf:
         value, f_unit = ctx.cf.get(fid, (0.0, None))
         per = f_unit or ref_unit
+        if fid not in ctx.cf and kind == "ELEMENTARY_FLOW" and not e.is_input and _gwp(name):
+            ctx.notes.append(f"{proc.name}: flow {name!r} ({fid}): the impact category has "
+                             "no factor for it, so it counts 0, as in openLCA; left out")
     elif kind is None and not e.is_input and _gwp(name):
         ctx.notes.append(f"{proc.name}: flow {name!r} ({fid}): neither the zip nor the "
                          "exchange's reference to it gives its type or category; left out")
@@ -202,12 +219,26 @@ def _co2e(proc: Any, e: Any, ctx: Context, qty: float, u: str | None) -> float:
         value, per = _gwp(name) or 0.0, "kg"
     if not value:
         return 0.0
+    kg: list[float] = []
     for what, unit in (("emission", u), ("characterisation factor per unit", per)):
-        if (unit or "") not in MASS:
+        factor = _per(unit, MASS, "kg")
+        if factor is None:
             ctx.notes.append(f"{proc.name}: {what} of {name!r} in {unit!r}, not a mass; "
                              "left out")
             return 0.0
-    return qty * MASS[u or ""] / MASS[per or ""] * value
+        kg.append(factor)
+    return qty * kg[0] / kg[1] * value
+
+
+def _energy(proc: Any, e: Any, qty: float, u: str | None, ctx: Context) -> float:
+    """MJ of an input in an energy unit (0 for another input), with a note when its unit
+    is not one junkan reads though its flow is measured in energy."""
+    mj = _per(u, ENERGY, "MJ")
+    _, _, ref_unit, name = ctx.flow(e)
+    if mj is None and u is not None and _per(ref_unit, ENERGY, "MJ") is not None:
+        ctx.notes.append(f"{proc.name}: energy input {name!r} in {u!r}, not an energy unit "
+                         "junkan converts (MJ, kWh, kcal …); left out")
+    return qty * mj if mj is not None else 0.0
 
 
 def _process_factors(
@@ -231,6 +262,10 @@ def _process_factors(
         if e is ref:
             continue
         name = ctx.flow(e)[3]
+        if e.flow is None or not (e.flow.id or name):
+            ctx.notes.append(f"{proc.name}: exchange #{e.internal_id} names no flow, so its "
+                             "amount is left out (a cost value it has counts)")
+            continue
         qty = exchange_amount(proc, e, name, params, ctx.notes)
         if qty is None:
             continue
@@ -240,8 +275,8 @@ def _process_factors(
                              "(energy and cost count negative); the burden of making it "
                              "elsewhere is not, as the factors hold own exchanges only")
         co2e += _co2e(proc, e, ctx, qty * sign, u)
-        if e.is_input and u in ENERGY:
-            energy += qty * ENERGY[u] * sign
+        if e.is_input:
+            energy += _energy(proc, e, qty, u, ctx) * sign
     out: dict[str, Any] = {}
     for key, total, unit_ in (("co2e", co2e, "kgCO2e"), ("energy", energy, "MJ")):
         if total:

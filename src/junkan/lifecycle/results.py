@@ -159,8 +159,8 @@ class Result:
         if sel.years is not None:
             lo, hi = sel.years
             mask = (self.years >= lo) & (self.years <= hi)
-            if not mask.any():
-                raise JunkanError(f"years {lo}–{hi} are outside the model horizon "
+            if lo > hi or lo < self.years[0] or hi > self.years[-1]:  # never clipped
+                raise JunkanError(f"years {lo}–{hi} are not within the model horizon "
                                   f"{self.years[0]}–{self.years[-1]}")
         agg = np.mean if sel.aggregate == "mean" else np.sum
         value = float(agg(num[mask]))

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
@@ -28,7 +29,7 @@ from pydantic import (
 from junkan.core.errors import refusal
 from junkan.core.fields import YEAR_MAX, YEAR_MIN, Year
 from junkan.core.limits import limits
-from junkan.lifecycle.schema_headline import Headline, Scenario, Selection
+from junkan.lifecycle.schema_headline import Headline, Scenario, Selection, checked_section
 from junkan.lifecycle.schema_lifetime import Lifetime
 from junkan.lifecycle.schema_types import (
     AnnualRate,
@@ -487,3 +488,8 @@ class LifecycleModel(Strict):
                           "load — split the model or raise the limit", count=f"{len(v):,}",
                           limit=f"{lim.scenarios:,}", setting=lim.env("scenarios"))
         return v
+
+    @field_validator("headline", "scenarios")
+    @classmethod
+    def _against_earlier(cls, v: Any, info: ValidationInfo) -> Any:
+        return checked_section(info.field_name, v, info.data)

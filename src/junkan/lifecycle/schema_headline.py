@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from junkan.core.errors import refusal, short
 from junkan.core.fields import Year
 from junkan.core.quantities import parse_unit
 from junkan.core.registry import UnitParseError
 from junkan.lifecycle.schema_types import Strict
 
-__all__ = ["Headline", "Scenario", "Selection"]
+__all__ = ["Headline", "Scenario", "Selection", "checked_section"]
 
 
 class Selection(Strict):
@@ -96,3 +97,39 @@ class Scenario(Strict):
     """Apply another scenario's overrides first."""
     set: dict[str, Any] = Field(default_factory=dict)
     """Document path → new value, e.g. ``products.ac.eol.collection.rate: 0.6``."""
+
+
+def checked_section(field: str | None, value: Any, data: dict[str, Any]) -> Any:
+    """``value`` of section ``field`` of a model, checked against the fields validated before
+    it (``data``): a scenario may not bear the baseline's name (the baseline is the document
+    without overrides, implicit — a scenario of that name would be silently never run), and
+    every headline figure's ``years`` (and its ``per``'s) lie within the simulated horizon
+    (a window partly outside would be clipped to the years simulated, one wholly outside
+    would have no value)."""
+    if field == "scenarios" and isinstance(value, dict):
+        base = str(data.get("baseline_name") or "baseline")
+        if base in value:
+            raise refusal("scenario-is-baseline", "scenario {name} has the baseline's name "
+                          "(baseline_name): the baseline is the document without overrides "
+                          "and is always run; rename the scenario, or set baseline_name to "
+                          "another name", name=short(base))
+    years = data.get("years")
+    if field == "headline" and isinstance(value, dict) and years is not None:
+        for key, figure in value.items():
+            sel: Selection | None = figure
+            where = f"headline.{key}.years"
+            while sel is not None:
+                _within(where, sel.years, years.start, years.end)
+                sel, where = sel.per, where.removesuffix("years") + "per.years"
+    return value
+
+
+def _within(where: str, window: tuple[int, int] | None, start: int, end: int) -> None:
+    if window is None:
+        return
+    lo, hi = window
+    if lo > hi or lo < start or hi > end:
+        raise refusal("headline-years-outside", "{field}: [{first}, {last}] is not a window "
+                      "within the simulated horizon {start}–{end}; give years from {start} "
+                      "to {end}, first ≤ last (or extend 'years')", field=short(where),
+                      first=lo, last=hi, start=start, end=end)

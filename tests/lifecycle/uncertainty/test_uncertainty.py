@@ -18,6 +18,7 @@ from junkan.cli.main import app
 from junkan.core.errors import ModelError
 from junkan.lifecycle import uncertainty as U
 from junkan.lifecycle.uncertainty.evaluate import Evaluator
+from junkan.lifecycle.uncertainty.montecarlo import percentiles
 from junkan.lifecycle.uncertainty.sampling import draw
 from tests.conftest import EXAMPLES
 
@@ -319,3 +320,43 @@ def test_every_figure_and_parameter_says_its_unit(magnet: lifecycle.ModelFile) -
     cal = U.calibrate(magnet, section=section, max_evaluations=2).to_json()
     assert {o["figure"]: o["unit"] for o in cal["observations"]}["co2_reduction_t"] == "tCO2e/year"
     assert all(p["unit"] == units[p["parameter"]] for p in cal["parameters"])
+
+
+def test_percentiles_say_how_many_runs_gave_a_number(magnet: lifecycle.ModelFile) -> None:
+    """Runs whose figure is not a number (a ratio 0/0) used to be dropped from the
+    percentiles without a word: the result now says how many runs each figure stands on."""
+    assert percentiles(np.array([1.0, np.nan, 3.0]))["n_defined"] == 2
+    assert percentiles(np.array([np.nan]))["n_defined"] == 0
+    section = _section(yaml.safe_load(MAGNET_SPEC.read_text(encoding="utf-8")))
+    ens = U.propagate(magnet, 6, seed=1, section=section)
+    whole = ens.to_json()
+    assert whole["undefined"] == []
+    assert all(v["n_defined"] == 6 for s in whole["scenarios"] for v in s["totals"].values())
+    ens.outputs.headline["B"]["co2_reduction_t"][[1, 4]] = np.nan  # two runs undefined
+    doc = ens.to_json()
+    figure = next(s for s in doc["scenarios"] if s["name"] == "B")["headline"]["co2_reduction_t"]
+    assert figure["n_defined"] == 4 and figure["p50"] is not None
+    assert doc["undefined"] == [{"scenario": "B", "section": "headline",
+                                 "figure": "co2_reduction_t", "n_defined": 4, "runs": 6}]
+    frame = ens.to_frame()
+    row = frame[(frame.scenario == "B") & (frame.figure == "co2_reduction_t")]
+    assert list(row.n_defined) == [4]
+
+
+def test_the_terminal_table_says_how_many_runs_a_figure_stands_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal showed p5/p50/p95 of a figure undefined in some runs as if over all."""
+    real = U.propagate
+
+    def two_undefined(*args: object, **kw: object) -> U.Ensemble:
+        ens = real(*args, **kw)  # type: ignore[arg-type]
+        ens.outputs.headline["B"]["co2_reduction_t"][[1, 4]] = np.nan
+        return ens
+
+    monkeypatch.setattr(U, "propagate", two_undefined)
+    out = CliRunner().invoke(app, ["uncertainty", str(EXAMPLES / "compressor_magnet.yaml"),
+                                   "--spec", str(MAGNET_SPEC), "--runs", "6", "--seed", "1"])
+    assert out.exit_code == 0, out.output
+    said = " ".join(out.output.split())
+    assert "defined" in said
+    assert "B · headline · co2_reduction_t is defined in 4 of 6 runs" in said

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle import Result
 from junkan.lifecycle.optimise.spec import Term
 
@@ -89,6 +90,30 @@ def _rap(result: Result) -> dict[str, float]:
                 out["rap_num"] += num
                 out["rap_den"] += den
     return out
+
+
+def refuse_negative_rap(term: Term, path: str, figures: dict[str, float], where: str,
+                        currency: str, origin: str) -> None:
+    """ModelError at ``path`` when ``term`` is a RAP whose value added is negative at the
+    point ``where`` names (its model, scenario and choices). RAP = value added ÷ circulation
+    cost (docs/indicators.md, "RAP (Hitachi–AIST Circular Economy Lab)") measures the value
+    a network adds per yen of circulation cost; with value added below 0 the ratio is
+    negative and grows towards 0 as the circulation cost grows, so optimising it would
+    reward spending more on circulation — it has no meaning there."""
+    if term.metric != "rap":
+        return
+    sfx = f"@{term.actor}" if term.actor else ""
+    added = figures.get(f"rap_num{sfx}", 0.0)
+    if not added < 0:
+        return
+    who = f"actor {short(term.actor)}" if term.actor else "the model's actors together"
+    raise ModelError([Problem(path, (
+        f"{term.label()}: the value added of {who} (revenue − purchases of material supply "
+        f"and parts, whole horizon) is {added:,.6g} {currency}, below 0, at {where}; RAP = "
+        "value added ÷ circulation cost (docs/indicators.md, RAP) is a return on circulation "
+        "cost only while value added is positive — below 0 a larger circulation cost would "
+        "raise it. Optimise margin or cost instead, or constrain the options to those that "
+        "add value"))], origin)
 
 
 def forms(term: Term, keys: Iterable[str]) -> tuple[list[Linear], Linear | None]:

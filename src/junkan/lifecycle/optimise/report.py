@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from junkan.core.report import Page
 from junkan.lifecycle.optimise.features import value
-from junkan.lifecycle.optimise.spec import UNITS, Objective
+from junkan.lifecycle.optimise.spec import Objective
 
 if TYPE_CHECKING:
     from junkan.lifecycle.optimise.result import Optimum, ParetoFront
@@ -86,7 +86,7 @@ def pareto_chart(front: ParetoFront) -> go.Figure:
 
 def _titled(o: Objective, currency: str) -> str:
     """An objective's axis title: its figure and unit, e.g. ``co2e [t CO2e]``."""
-    return f"{o.label()} [{UNITS.get(o.metric, currency)}]"
+    return f"{o.label()} [{o.unit(currency)}]"
 
 
 def pareto_page(front: ParetoFront, path: Path) -> Path:

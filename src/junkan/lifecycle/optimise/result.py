@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from junkan.lifecycle.optimise.features import value, yearly
-from junkan.lifecycle.optimise.spec import UNITS, Constraint, Objective, OptimiseSpec
+from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec
 
 if TYPE_CHECKING:
     from junkan import lifecycle
@@ -75,19 +75,20 @@ class Point:
         return ", ".join(f"{c['decision']}={c['option']}" for c in self.choices)
 
 
-def constraints_doc(spec: OptimiseSpec, point: Point) -> list[dict[str, Any]]:
+def constraints_doc(spec: OptimiseSpec, point: Point, currency: str) -> list[dict[str, Any]]:
     """The spec's constraints at ``point``: each bound, the point's value and whether it is
     met (within a relative 1e-9, the solver's own tolerance). A per-year figure (activity)
     must hold in every year of the window: ``value`` and ``year`` are those of the binding
     year — the one furthest below ``min`` or above ``max``, or, when all are met, the one
-    closest to a bound; ``year`` is ``None`` for a figure over the whole window."""
+    closest to a bound; ``year`` is ``None`` for a figure over the whole window. ``unit`` is
+    the figure's (an activity's is ``kg/year`` or ``piece/year``, money the ``currency``)."""
     out = []
     for c in spec.constraints:
         values = yearly(c, point.raw) or [(None, 0.0)]
         year, v = min(values, key=lambda yv: _slack(c, yv[1]))
         met = all(_slack(c, x) >= -1e-9 * max(1.0, abs(x)) for _, x in values)
         out.append({"figure": c.label(), "min": c.min, "max": c.max, "value": _num(v),
-                    "year": year, "met": bool(met)})
+                    "unit": c.unit(currency), "year": year, "met": bool(met)})
     return out
 
 
@@ -106,7 +107,7 @@ def _objective_doc(
     return {
         "figure": o.label(),
         "sense": "max" if o.maximise else "min",
-        "unit": UNITS.get(o.metric, currency),
+        "unit": o.unit(currency),
         "definition": o.definition(),
         "value": _num(value(o, pt.raw)),
         "reference": _num(value(o, ref.raw)),
@@ -134,8 +135,8 @@ class Optimum:
                 self.spec.objective, self.best, self.reference, self.as_modelled, cur
             ),
             "choices": self.best.choices,
-            "constraints": constraints_doc(self.spec, self.best),
-            "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled),
+            "constraints": constraints_doc(self.spec, self.best, cur),
+            "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled, cur),
             "network": self.best.network(),
             "as_modelled": self.as_modelled.network(),
             "actors": self.best.actors(self.as_modelled),
@@ -184,13 +185,13 @@ class ParetoFront:
                 {
                     "figure": o.label(),
                     "sense": "max" if o.maximise else "min",
-                    "unit": UNITS.get(o.metric, cur),
+                    "unit": o.unit(cur),
                     "definition": o.definition(),
                 }
                 for o in (o1, o2)
             ],
             "as_modelled": {o.label(): _num(value(o, self.as_modelled.raw)) for o in (o1, o2)},
-            "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled),
+            "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled, cur),
             "points": [
                 {
                     o1.label(): _num(value(o1, p.raw)),

@@ -14,10 +14,10 @@ import numpy as np
 
 from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
-from junkan.lifecycle.optimise.features import forms, value, vector
+from junkan.lifecycle.optimise.features import forms, refuse_negative_rap, value, vector
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point
-from junkan.lifecycle.optimise.spec import UNITS, Constraint, Objective, OptimiseSpec, Term
+from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec, Term
 from junkan.lifecycle.optimise.surrogate import (
     Choice,
     Expanded,
@@ -182,7 +182,7 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
     cur = p.model.baseline.currency
     problems = []
     for i, c in enumerate(p.spec.constraints):
-        unit = UNITS.get(c.metric, cur)
+        unit = c.unit(cur)
         for bound, maximise, word in ((c.min, True, "at most"), (c.max, False, "at least")):
             if bound is None:
                 continue
@@ -284,11 +284,21 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
             f"are not additive: deviation {deviation:.2g}); exact over "
             "the ranges' levels"
         )
+    _refuse_negative_rap(p, spec.objective, "objective", [best])
     result = Optimum(
         model, spec, best, p.point([e.choices[0] for e in p.expanded]), _as_modelled(p), method
     )
     p.sim.finish()
     return result
+
+
+def _refuse_negative_rap(p: _Problem, o: Objective, path: str, points: list[Point]) -> None:
+    """:func:`refuse_negative_rap` at each point, naming its choices, scenario and model."""
+    scen = p.spec.scenario or p.model.baseline.baseline_name
+    for pt in points:
+        where = (f"the choice {short(pt.label() or 'as modelled', 200)} of scenario "
+                 f"{short(scen)} of the model {short(p.model.name)}")
+        refuse_negative_rap(o, path, pt.raw, where, p.model.baseline.currency, p.spec.origin)
 
 
 def _as_modelled(p: _Problem) -> Point:
@@ -363,6 +373,8 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         if key not in seen:
             seen[key] = p.point(choices, prog.figures(z))
     points = _nondominated(list(seen.values()), o1, o2)
+    for j, o in enumerate((o1, o2)):
+        _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
     method = _method(p, _verify(p, z1), g1.den is not None or g2.den is not None)
     method["front"] = _front_doc(finite, complete, len(points), spec)
     method["text"] += "; Pareto front: " + method["front"]["text"]

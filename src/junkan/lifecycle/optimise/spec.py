@@ -181,6 +181,13 @@ class Term(Strict):
         who = self.actor or self.material or self.process
         return f"{self.metric}:{who}" if who else self.metric
 
+    def unit(self, currency: str) -> str:
+        """The figure's unit: an activity is a mass or a count handled per year (its
+        ``basis``), money is in the model's ``currency``."""
+        if self.metric == "activity":
+            return f"{self.basis}/year"
+        return UNITS.get(self.metric, currency)
+
     def definition(self) -> str | None:
         """What a ratio figure is, in words (``None`` for a plain sum)."""
         if self.metric == "rap" and self.actor:

@@ -201,7 +201,8 @@ def analyse(
             skipped[name] = "the same in every run: no parameter moves it"
             continue
         if method == "sobol":
-            si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+            si = sobol_analyze.analyze(problem, y, calc_second_order=False,
+                                       seed=bootstrap_seed(seed))
             keys = ("S1", "S1_conf", "ST", "ST_conf")
         else:
             si = morris_analyze.analyze(problem, u, y, num_levels=4, seed=seed)
@@ -209,6 +210,14 @@ def analyse(
         indices[name] = {kk: [float(v) for v in si[kk]] for kk in keys}
     tornado = _tornado(marginals, fn, nominal, list(indices)) if nominal is not None else {}
     return Sensitivity(method, names, indices, tornado, len(theta), skipped, n=n2, n_requested=n)
+
+
+def bootstrap_seed(seed: int | None) -> int | None:
+    """The seed of the bootstrap behind Sobol' confidence intervals: ``seed + 1``
+    (``None``: unseeded). SALib seeds that bootstrap only with a truthy seed, so seed 0
+    — the default — would resample differently on every call and move the intervals and
+    the drivers; the design itself is drawn with ``seed``."""
+    return None if seed is None else seed + 1
 
 
 def _values(marginals: list[Marginal], u: np.ndarray) -> np.ndarray:

@@ -39,12 +39,15 @@ def lower_is_better(total: str) -> bool:
 
 
 def percentiles(x: np.ndarray) -> dict[str, Any]:
+    """The percentiles and mean over the runs whose figure is a number, and ``n_defined``,
+    how many runs that is: a run whose figure is not defined (a ratio 0/0, NaN) is not
+    counted, and ``n_defined`` below the runs says so (all ``None`` when no run is)."""
     x = x[np.isfinite(x)]
     if not len(x):
-        return {f"p{q}": None for q in PERCENTILES} | {"mean": None}
+        return {f"p{q}": None for q in PERCENTILES} | {"mean": None, "n_defined": 0}
     values = np.percentile(x, PERCENTILES)
     return {f"p{q}": float(v) for q, v in zip(PERCENTILES, values, strict=True)} | {
-        "mean": float(x.mean())
+        "mean": float(x.mean()), "n_defined": len(x)
     }
 
 
@@ -142,11 +145,35 @@ class Ensemble:
                     for s in self.study.scenarios
                 ],
                 "units": self.units(),
+                "undefined": self.undefined(),
                 "comparisons": self.comparisons(),
                 "comparison_ties": TIES,
                 "lower_is_better": [k for k in next(iter(o.totals.values())) if lower_is_better(k)],
             }
         )
+
+    def undefined(self) -> list[dict[str, Any]]:
+        """Every figure some runs leave undefined (not a number, e.g. a share of 0 t): its
+        scenario, section (headline, totals or ``actor:NAME``), name and ``n_defined`` of
+        the ``runs`` — its percentiles are over those runs only."""
+        runs, out = len(self.theta), []
+        for s, sec, k, v in self._figures():
+            n = int(np.isfinite(v).sum())
+            if n < runs:
+                out.append({"scenario": s, "section": sec, "figure": k, "n_defined": n,
+                            "runs": runs})
+        return out
+
+    def _figures(self) -> list[tuple[str, str, str, np.ndarray]]:
+        """(scenario, section, figure, values over the runs) of every figure."""
+        o = self.outputs
+        out = []
+        for s in self.study.scenarios:
+            for sec, d in (("headline", o.headline[s]), ("totals", o.totals[s])):
+                out += [(s, sec, k, v) for k, v in d.items()]
+            for a, d in o.actors[s].items():
+                out += [(s, f"actor:{a}", k, v) for k, v in d.items()]
+        return out
 
     def units(self) -> dict[str, dict[str, str]]:
         """The unit of every headline figure, total and per-actor figure (by key), as
@@ -160,21 +187,9 @@ class Ensemble:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per scenario, section (headline, totals, actor name) and figure with its
-        percentiles and mean."""
-        rows = []
-        o = self.outputs
-        for s in self.study.scenarios:
-            for sec, d in (("headline", o.headline[s]), ("totals", o.totals[s])):
-                rows += [
-                    {"scenario": s, "section": sec, "figure": k, **percentiles(v)}
-                    for k, v in d.items()
-                ]
-            for a, d in o.actors[s].items():
-                rows += [
-                    {"scenario": s, "section": f"actor:{a}", "figure": k, **percentiles(v)}
-                    for k, v in d.items()
-                ]
-        return pd.DataFrame(rows)
+        percentiles, mean and ``n_defined`` (the runs in which it is a number)."""
+        return pd.DataFrame([{"scenario": s, "section": sec, "figure": k, **percentiles(v)}
+                             for s, sec, k, v in self._figures()])
 
     def runs_frame(self) -> pd.DataFrame:
         """Every run: its parameter values and headline figures (wide)."""
