@@ -124,7 +124,9 @@ def test_sorter_routes_classes_and_rejects_bad_matrices() -> None:
 
 def test_grade_names_the_limiting_element_and_price() -> None:
     buyer = LIB.buyers["casting_premium"]
-    ok = grade({"Fe": 0.45, "Mg": 0.30, "Zn": 0.34, "Si": 9}, buyer)
+    # every element the buyer limits is measured (an unmeasured one is never read as 0)
+    ok = grade({"Fe": 0.45, "Mg": 0.30, "Zn": 0.34, "Si": 9, "Li": 0.001, "Pb": 0.02,
+                "Sn": 0.02}, buyer)
     assert ok["met"] and ok["price_JPY_per_kg"] == 350 and ok["limiting_element"] == "Zn"
     bad = grade({"Fe": 0.6, "Mg": 0.30, "Zn": 0.2}, buyer)
     assert not bad["met"] and bad["limiting_element"] == "Fe"

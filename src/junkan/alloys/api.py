@@ -141,9 +141,28 @@ def update(request: UpdateRequest, lib: Library | None = None) -> UpdateResult:
                                 "posterior": float(est.mean[e][k]),
                                 "posterior_sd": float(est.sd(e)[k])})
     limits = resolve_buyer(lib, request.buyer).max if request.buyer else {}
-    measured = sorted({e for lot in request.lots for e in lot.composition})
-    charts = {}
-    if len(request.lots) >= 2:
-        charts = {e: control_chart([lot.composition.get(e, 0.0) for lot in request.lots],
-                                   limits.get(e)) for e in measured}
-    return UpdateResult(estimates=est, changed=changed, control_charts=charts)
+    charts, warnings = lot_charts(request, limits)
+    return UpdateResult(estimates=est, changed=changed, control_charts=charts,
+                        warnings=warnings)
+
+
+def lot_charts(request: UpdateRequest, limits: dict[str, float]
+               ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """A control chart per measured element over the lots that measured it (``lots``: their
+    IDs; a lot that did not is left out, never charted as 0 wt %), and warnings naming the
+    lots left out and the elements measured in fewer than 2 lots (no chart)."""
+    charts: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
+    for e in sorted({e for lot in request.lots for e in lot.composition}):
+        lots = [lot for lot in request.lots if e in lot.composition]
+        if len(lots) < 2:
+            warnings.append(f"{e}: measured in lot {lots[0].lot} only; a control chart needs "
+                            "at least 2 lots")
+            continue
+        charts[e] = {**control_chart([lot.composition[e] for lot in lots], limits.get(e)),
+                     "lots": [lot.lot for lot in lots]}
+        if len(lots) < len(request.lots):
+            left = [lot.lot for lot in request.lots if e not in lot.composition]
+            warnings.append(f"{e}: not measured in lot(s) {', '.join(left)}; charted over "
+                            f"the {len(lots)} lots that measured it")
+    return charts, warnings

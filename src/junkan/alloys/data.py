@@ -15,12 +15,19 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
 import numpy as np
 import yaml
-from pydantic import Field, PrivateAttr, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import TypedDict
 
 from junkan.core.base import Strict
 from junkan.core.documents import problems_of, read_document
-from junkan.core.errors import ModelError, Problem, coded, listed, short
+from junkan.core.errors import ModelError, Problem, coded, listed, refusal, short
 
 if TYPE_CHECKING:
     from junkan.alloys.index import LibraryIndex
@@ -114,6 +121,17 @@ class Buyer(Strict):
     price_met_JPY_per_kg: float
     price_not_met_JPY_per_kg: float
     source: str
+
+    @field_validator("max", "min")
+    @classmethod
+    def _tracked(cls, limits: dict[str, float]) -> dict[str, float]:
+        """Limits only on the elements a prediction tracks and a lot gives (an element no
+        sample carries would otherwise never be checked)."""
+        bad = [e for e in limits if e not in (*ELEMENTS, "Al")]
+        if bad:
+            raise refusal("buyer-unknown-elements", "limits on unknown element(s) {names}; "
+                          "use {known}", names=listed(bad), known=listed((*ELEMENTS, "Al")))
+        return limits
 
 
 class Price(Strict):

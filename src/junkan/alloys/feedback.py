@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from junkan.alloys.data import ELEMENTS, Library, load_alloy_library
+from junkan.alloys.grade import check_composition
 from junkan.alloys.predict import (
     AL_OUTPUTS,
     OUTPUTS,
@@ -121,11 +122,8 @@ def update_estimates(est: Estimates, feed_plan: FeedPlan, measured: dict[str, fl
     lib = lib or load_alloy_library()
     if method not in METHOD_SD and not sd:
         raise ValueError(f"unknown method {short(method)}; use {sorted(METHOD_SD)} or give sd")
-    bad = [e for e in measured if e not in ELEMENTS]
-    if bad:
-        raise ValueError(f"unknown element(s) {bad}; use {list(ELEMENTS)}")
-    if sum(measured.values()) > 100 or any(v < 0 for v in measured.values()):
-        raise ValueError("measured composition must be ≥ 0 wt % and add up to at most 100 %")
+    # empty, unknown elements (Al is the balance, not estimated), NaN, negative, above 100 %
+    check_composition(measured, allowed=ELEMENTS)
     h, b = lot_model(feed_plan, est, lib)
     mean = dict(est.mean)
     cov = dict(est.cov)
@@ -189,7 +187,7 @@ def chart_figure(charts: dict[str, dict[str, Any]]) -> Any:
     fig = make_subplots(rows=len(charts), cols=1, shared_xaxes=True,
                         subplot_titles=[f"{e} (wt %)" for e in charts])
     for r, (e, ch) in enumerate(charts.items(), start=1):
-        lots = list(range(1, len(ch["values"]) + 1))
+        lots = ch.get("lots") or list(range(1, len(ch["values"]) + 1))  # IDs of the lots
         colours = ["#c0392b" if f else "#1b4f72" for f in ch["flags"]]
         fig.add_trace(go.Scatter(x=lots, y=ch["values"], mode="lines+markers", name=e,
                                  marker={"color": colours}, showlegend=False), row=r, col=1)

@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from junkan.alloys.data import Buyer, Library
+from junkan.alloys.data import ELEMENTS, Buyer, Library
 from junkan.alloys.feedback import Estimates
+from junkan.alloys.grade import refuse_composition
 from junkan.alloys.predict import FeedError, FeedPlan
 from junkan.alloys.sorter import Sorter, shipped_sorters
 from junkan.core.base import Strict
-from junkan.core.errors import coded, listed, short
+from junkan.core.errors import coded, listed, refusal, short
 
 
 class PredictRequest(FeedPlan):
@@ -52,16 +53,36 @@ class PlanRequest(Strict):
 
 
 class GradeRequest(Strict):
+    # NaN and infinities reach the composition's own check, which names the element
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=True)
+
     composition: dict[str, float]
-    """wt % per element."""
+    """wt % per element (Al may be given); an element the buyer limits that is not given is
+    not measured (never read as 0)."""
     buyer: str | None = None
     """A shipped buyer; all buyers when omitted."""
 
+    @field_validator("composition")
+    @classmethod
+    def _composition(cls, comp: dict[str, float]) -> dict[str, float]:
+        refuse_composition(comp)
+        return comp
+
 
 class Lot(Strict):
+    # NaN and infinities reach the lot's own check, which names the lot and the element
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=True)
+
     lot: str
     method: str = "spark_oes"
     composition: dict[str, float]
+    """wt % per measured element (not Al, the balance); at least one; adding up to at most
+    100 wt % (``grade.TOTAL_TOLERANCE_WT_PCT`` allowed for rounding)."""
+
+    @model_validator(mode="after")
+    def _composition(self) -> Lot:
+        refuse_composition(self.composition, ELEMENTS, lot=self.lot)
+        return self
 
 
 class UpdateRequest(Strict):
@@ -70,6 +91,19 @@ class UpdateRequest(Strict):
     buyer: str | None = None
     estimates: dict[str, Any] | None = None
     """Previous estimates document (from an earlier update); the prior when omitted."""
+
+    @field_validator("lots")
+    @classmethod
+    def _unique(cls, lots: list[Lot]) -> list[Lot]:
+        """Each lot once: a lot given twice would be folded into the estimates twice."""
+        first: dict[str, int] = {}
+        for i, lot in enumerate(lots):
+            if lot.lot in first:
+                raise refusal("lot-repeated", "lot {lot} is given twice: lots[{first}] and "
+                              "lots[{second}]", lot=short(lot.lot), first=first[lot.lot],
+                              second=i)
+            first[lot.lot] = i
+        return lots
 
 
 def resolve_sorter(spec: str | Sorter | None) -> Sorter | None:

@@ -5,7 +5,7 @@ of ``plan``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +104,15 @@ class UpdateResult:
     changed: list[dict[str, Any]]
     """Part keys and elements whose mean moved: prior, posterior, posterior sd (wt %)."""
     control_charts: dict[str, dict[str, Any]]
-    """Per measured element (with ≥ 2 lots): centre, limits, values and per-lot flags."""
+    """Per element measured in ≥ 2 lots: centre, limits, values, per-lot flags and the IDs
+    of the lots charted (those that measured it)."""
+    warnings: list[str] = field(default_factory=list)
+    """Lots left out of an element's chart (not measured there), elements without a chart."""
 
     def document(self) -> dict[str, Any]:
         return {"lots": self.estimates.lots, "changed": self.changed,
-                "control_charts": self.control_charts, "estimates": self.estimates.document()}
+                "control_charts": self.control_charts, "warnings": self.warnings,
+                "estimates": self.estimates.document()}
 
     def to_json(self) -> dict[str, Any]:
         return dict(jsonable(self.document()))

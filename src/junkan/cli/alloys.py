@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 import typer
+from rich.text import Text
 
 from junkan import alloys
 
@@ -100,6 +101,13 @@ def alloy_predict(
         out_console.print(f"{g['buyer']}: P(met) {g['probability_met']:.2f}, expected "
                           f"{g['expected_price_JPY_per_kg']:.0f} JPY/kg, most limiting "
                           f"{g['most_limiting']}", highlight=False)
+    print_warnings(doc.get("warnings", []))
+
+
+def print_warnings(warnings: list[str]) -> None:
+    """Every warning of an answer after its table, word for word as in its JSON."""
+    for w in warnings:
+        out_console.print(Text.assemble(("warning: ", "bold yellow"), w))
 
 
 @app.command("plan")
@@ -144,10 +152,21 @@ def alloy_grade(
     if format == Format.json:
         print_json(doc)
         return
-    rows = [(g["buyer"], "yes" if g["met"] else "no", g["limiting_element"],
-             f"{g['elements'][g['limiting_element']].get('margin', 0):+.3f}",
-             f"{g['price_JPY_per_kg']:.0f}") for g in doc["grades"].values()]
-    print_table("Grade", ("buyer", "met", "limiting", "margin (wt %)", "JPY/kg"), rows)
+    rows = [(g["buyer"], {True: "yes", False: "no", None: "unknown"}[g["met"]],
+             ", ".join(g["unmeasured"]) or "—", g["limiting_element"] or "—",
+             limiting_margin(g),
+             "—" if g["price_JPY_per_kg"] is None else f"{g['price_JPY_per_kg']:.0f}")
+            for g in doc["grades"].values()]
+    print_table("Grade", ("buyer", "met", "not measured", "limiting", "margin (wt %)",
+                          "JPY/kg"), rows)
+    print_warnings([w for g in doc["grades"].values() for w in g["warnings"]])
+
+
+def limiting_margin(g: dict[str, Any]) -> str:
+    """The limiting element's margin (to its maximum, else to its minimum), or — for none."""
+    row = g["elements"].get(g["limiting_element"] or "", {})
+    margin = row.get("margin", row.get("margin_low"))
+    return "—" if margin is None else f"{margin:+.3f}"
 
 
 def write_chart(charts: dict[str, Any], out: Path, source: Path) -> None:
@@ -184,9 +203,10 @@ def alloy_update(
     print_table(f"Estimates after {doc['lots']} lots",
                 ("part", "element", "prior", "posterior", "sd"), rows)
     for e, ch in doc["control_charts"].items():
-        flagged = [i + 1 for i, f in enumerate(ch["flags"]) if f]
+        flagged = [lot for lot, f in zip(ch["lots"], ch["flags"], strict=True) if f]
         out_console.print(f"{e}: centre {ch['centre']:.3f}, UCL {ch['ucl']:.3f}, flagged lots "
-                          f"{flagged or 'none'}", highlight=False)
+                          f"{', '.join(flagged) or 'none'}", highlight=False)
+    print_warnings(doc["warnings"])
 
 
 @app.command("experiments")
