@@ -253,6 +253,16 @@ def test_alloy_page_predicts_and_plans(page, server: str) -> None:  # type: igno
                                                                  timeout=30_000)
     assert page.locator("#al-fractions tbody tr").count() == 5
     page.locator("#al-chart .main-svg").first.wait_for()
+    assert page.locator("#al-warnings li").count() == 0  # battery cells removed (the default)
+    # battery cells left in the electrified vehicles: said with the law (the page said nothing)
+    battery = page.get_by_label("Traction-battery cells (Al foil and cans; lithium)")
+    battery.uncheck()
+    page.get_by_role("button", name="Predict").click()
+    sync_api.expect(page.locator("#al-warnings")).to_contain_text(
+        "Traction-battery cells (Al foil and cans; lithium) left in 20 vehicle(s): dismantlers "
+        "must recover", timeout=30_000)
+    sync_api.expect(page.locator("#al-warnings")).to_contain_text("Act No. 87 of 2002")
+    battery.check()
     page.get_by_role("button", name="Plan feed and removals").click()
     sync_api.expect(page.locator("#al-plan-summary")).to_contain_text("margin",
                                                                       timeout=30_000)

@@ -100,6 +100,9 @@ class Feed:
     used: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Vu,)
     remaining: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (Vu, F)
     warnings: list[str] = field(default_factory=list)
+    left_in: list[dict[str, Any]] = field(default_factory=list)
+    """Each component the law requires removed but left in: ``component``, ``vehicles``,
+    ``requirement``, ``law`` (a warning of ``warnings`` each, as data for a page to word)."""
 
 
 def _check_feed(plan: FeedPlan, idx: LibraryIndex) -> None:
@@ -165,6 +168,8 @@ def build_feed(plan: FeedPlan, lib: Library) -> Feed:
         assert opt.legal is not None
         feed.warnings.append(f"{idx.components[c]} left in {n_veh:g} vehicle(s): "
                              f"{opt.legal.requirement} ({opt.legal.law})")
+        feed.left_in.append({"component": idx.components[c], "vehicles": n_veh,
+                             "requirement": opt.legal.requirement, "law": opt.legal.law})
     return feed
 
 
@@ -281,6 +286,7 @@ class Prediction:
             "class_mass_kg": {c: _stats(cls[:, k]) for k, c in enumerate(AL_CLASSES)}}
         out["removed_al_kg"] = self.feed.removed
         out["warnings"] = list(self.feed.warnings)
+        out["left_in"] = list(self.feed.left_in)
         return out
 
 

@@ -124,6 +124,10 @@ function renderPredict({ doc, buyer }) {
     wrought: fmtPct(af.wrought_share.mean), rec: fmtPct(af.al_recovery.mean),
     tph: fmt(doc.throughput_t_per_h), buyer: t(`al.buyer.${buyer}`, {}, g.buyer), p: fmtPct(g.probability_met),
     price: fmt(g.expected_price_JPY_per_kg), lim: g.most_limiting });
+  // a part the law requires removed before shredding but left in (battery cells): said with the law
+  $("#al-warnings").replaceChildren(...(doc.left_in || []).map((w) => cell("li", t("al.leftIn", {
+    component: comp(w.component), n: fmt(w.vehicles), law: t(`al.law.${w.component}`, {}, w.law),
+    requirement: t(`al.legal.${w.component}`, {}, w.requirement) }))));
   const thead = document.createElement("thead");
   const hr = document.createElement("tr");
   for (const h of [t("al.fraction"), t("al.mass"), ...EL_SHOWN.map((e) => `${e} (wt %)`)]) hr.append(cell("th", h));
