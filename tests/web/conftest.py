@@ -97,6 +97,16 @@ def sign_in(
     page.get_by_role("heading", name="Models", exact=True).wait_for()
 
 
+def choose_lang(page: Any, lang: str) -> None:
+    """Choose the page's language and wait until its catalogue is in use (the html element's
+    lang): an action taken at once could be answered first, in the old language, on a loaded
+    CI machine."""
+    from playwright.sync_api import expect
+
+    page.select_option("#lang", lang)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
 def sign_in_here(page: Any, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
     """Fill in and send the sign-in form the open page shows (a page asked for signed out
     shows it in its place); waits for nothing after."""

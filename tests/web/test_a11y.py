@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
-from tests.web.conftest import ARTIFACTS, CHROMIUM, FLAGS, require_browser
+from tests.web.conftest import ARTIFACTS, CHROMIUM, FLAGS, choose_lang, require_browser
 
 sync_api = require_browser()
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -176,7 +176,7 @@ def _browser(tmp_path: Path, lang: str) -> Any:
 
 def _in(page: Any, lang: str) -> None:
     """Switch the shown page to ``lang`` with the header's language menu (results redrawn)."""
-    page.select_option("#lang", lang)
+    choose_lang(page, lang)
     page.wait_for_function("(l) => document.documentElement.lang === l", arg=lang)
 
 
@@ -240,7 +240,7 @@ def test_shredder_monitor_in_japanese(server: str, tmp_path: Path) -> None:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{server}/#/login")
         page.locator("#email").wait_for()
-        page.select_option("#lang", "ja")
+        choose_lang(page, "ja")
         page.fill("#email", DEMO_EMAIL)
         page.fill("#password", DEMO_PASSWORD)
         page.click("#login-form button[type=submit]")

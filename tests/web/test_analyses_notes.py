@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser
+from tests.web.conftest import choose_lang, require_browser
 from tests.web.test_analyses_review import _open
 from tests.web.test_analyses_vision_walk import _analysis
 from tests.web.test_nature_vision_pages import _job
@@ -68,7 +68,7 @@ def test_sensitivity_n_groups_and_unstable_in_both_languages(page: Any, server: 
     cells = page.locator("#an-table tbody tr").first.locator("td").all_inner_texts()
     assert " ± " in cells[1] and " ± " in cells[2], cells
 
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(_note(page, "n-rounded")).to_have_text(
         f"基本サンプル数 n = 8（指定の 5 から切り上げ。Saltelli サンプリングは 2 のべき乗が必要）："
         f"モデル評価 {ref['evaluations']:,} 回。")
@@ -77,7 +77,7 @@ def test_sensitivity_n_groups_and_unstable_in_both_languages(page: Any, server: 
     expect(warn).to_contain_text("の指標は不安定です")
     expect(warn).to_contain_text("基本サンプル数（n）を増やしてください")
     assert "unstable" not in page.locator("#an-notes").inner_text()
-    page.select_option("#lang", "en")
+    choose_lang(page, "en")
 
     # Morris takes n as asked: the n used, no word of rounding
     page.select_option("#an-method", "morris")
@@ -123,7 +123,7 @@ def test_uncertainty_p_equal_and_ties_in_both_languages(page: Any, server: str) 
     expect(table.locator("tbody tr")).to_have_count(
         sum(head in c["p_equal_headline"] for c in cmp))
 
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(table.locator("thead th").nth(3)).to_have_text("P(同値)")
     expect(table.locator("thead th").nth(2)).to_have_text("P(B が A より大きい)")
     expect(_note(page, "ties")).to_contain_text("同値は半分として数えます")

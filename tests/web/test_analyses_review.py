@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 from tests.web.test_analyses_vision_walk import _analysis
 from tests.web.test_capability_pages import chart
 from tests.web.test_nature_vision_pages import _job
@@ -109,7 +109,7 @@ def test_sensitivity_tornado_morris_order_and_units(page: Any, server: str) -> N
         "(w) => document.getElementById('an-chart').layout.xaxis.title.text === w", arg=want)
 
     # Japanese: the tornado's legend says low and high in Japanese
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     page.wait_for_function(
         "() => document.getElementById('an-chart2').data[0].name.includes('パーセンタイル')")
     names = page.evaluate(CHART_NAMES, "an-chart2")
@@ -141,13 +141,13 @@ def test_uncertainty_figures_of_every_scenario_and_pareto_names(page: Any, serve
             units["processes.central_haul.distance"]
     # large numbers on the axes: plain grouped digits in Japanese, no English M or B
     page.select_option("#an-figure", "totals:co2e_t")
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     page.wait_for_function(
         "() => document.getElementById('an-chart').layout.yaxis.exponentformat === 'none'")
     ticks = page.locator("#an-chart .ytick text").evaluate_all(
         "(ts) => ts.map((t) => t.textContent)")
     assert ticks and not [t for t in ticks if re.search(r"[kMGB]$", t)], ticks
-    page.select_option("#lang", "en")
+    choose_lang(page, "en")
 
     # the Pareto front of the shipped settings: a material's figure in words, the material as data
     job = _analysis(page, "compressor_magnet", "optimise")
@@ -157,7 +157,7 @@ def test_uncertainty_figures_of_every_scenario_and_pareto_names(page: Any, serve
     unmet = [c["figure"] for c in ref["as_modelled_constraints"] if not c["met"]]
     if "recycled_share:rare_earth" in unmet:
         assert any("Recycled share of rare_earth" in n for n in names), names
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     page.wait_for_function("() => document.documentElement.lang === 'ja'")
     names = page.evaluate(CHART_NAMES, "an-chart")
     assert not [n for n in names if "recycled_share:" in n], names
@@ -170,7 +170,7 @@ def test_calibration_signed_deviation_and_method_in_japanese(page: Any, server: 
     import json
 
     errors = _open(page, server)
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     _choose(page, "compressor_magnet", "calibrate")
     job = _start(page, json.dumps(SMALL_CALIBRATION))
     ref = _job(page, server, f"/api/lifecycle/analyses/{job}")
@@ -196,7 +196,7 @@ def test_failed_analysis_and_page_own_range_check_in_japanese(page: Any, server:
     import json
 
     errors = _open(page, server)
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     # runs 0, base samples 3: the page's own message (not the browser's English bubble), the
     # field focused; runs then set back to a quick 3 for the job below
     for kind, field, bad, said, then in (

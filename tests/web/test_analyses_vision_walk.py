@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 from tests.web.test_capability_pages import chart
 from tests.web.test_nature_vision_pages import _job
 from tests.web.test_screens import _check
@@ -131,7 +131,7 @@ def test_analyses_calibration_actors_japanese_and_narrow(page: Any, server: str)
     expect(page.locator("#an-result-title")).to_have_text("Calibration")
 
     # Japanese: every message translated; the fan chart's unit written once
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator("#an-title")).to_have_text(
         "ライフサイクル分析：不確実性・感度・校正・最適ループ"
     )
@@ -219,7 +219,7 @@ def test_vision_tables_matrix_empty_belt_and_narrow(
     assert auto is True
 
     # an empty belt says so, in Japanese
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     page.fill("#vi-sample-pieces", "0")
     page.click("#vi-sample-run")
     expect(page.locator("#vi-sample")).to_be_visible()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD, PARTNER_EMAIL, PARTNER_PASSWORD
-from tests.web.conftest import require_browser
+from tests.web.conftest import choose_lang, require_browser
 
 sync_api = require_browser()
 expect = sync_api.expect
@@ -36,7 +36,7 @@ def chart(page: Any, el: str) -> dict[str, Any]:
 def sign_in_as(page: Any, server: str, email: str, password: str, lang: str = "en") -> None:
     page.goto(f"{server}/#/login")
     page.locator("#email").wait_for()
-    page.select_option("#lang", lang)
+    choose_lang(page, lang)
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#login-form button[type=submit]")
@@ -79,7 +79,7 @@ def test_indicator_catalogue_page(page: Any, server: str) -> None:
     )
     # Japanese: names, levels, the graph
     page.fill("#ic-q", "")
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(rows.first.locator("td").nth(1)).to_have_text("CE市場規模")
     expect(rows.first.locator("td").nth(3)).to_have_text("ビジョン（代表）")
     assert "影響を与える指標" in chart(page, "ic-graph")["title"]
@@ -264,11 +264,11 @@ def test_market_page(page: Any, server: str) -> None:
     matched = next(t for t in g["traces"] if t["name"] == "Partner Recycling (cast-premium)")
     assert dict(zip(matched["y"], matched["x"], strict=True)) == {"al-1": 4, "al-2": 0}
     expect(page.locator("#mk-summary")).to_contain_text("4 t of 7 t matched")
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator("#mk-summary")).to_contain_text("出品 7 t のうち 4 t がマッチ")
     assert "ロット" in chart(page, "mk-chart")["title"]
     # withdrawing an offer removes it from the list and from the service
-    page.select_option("#lang", "en")
+    choose_lang(page, "en")
     page.get_by_role("button", name="Withdraw offer al-2").click()
     expect(page.locator("#mk-offers tbody tr")).to_have_count(1)
     expect(page.locator("#mk-offers tbody tr").first).to_contain_text("al-1")

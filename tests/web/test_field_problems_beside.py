@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ machine."""
 
 
 def _language(page: Any, lang: str) -> None:
-    page.select_option("#lang", lang)
+    choose_lang(page, lang)
     page.wait_for_function(f"() => document.documentElement.lang === '{lang}'")
 
 

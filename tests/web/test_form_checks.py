@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in, sign_in_here
+from tests.web.conftest import choose_lang, require_browser, sign_in, sign_in_here
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def _model_id(page: Any, name: str) -> str:
 
 
 def _japanese(page: Any) -> None:
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     page.wait_for_function("() => document.documentElement.lang === 'ja'")
 
 
@@ -140,6 +140,6 @@ def test_japanese_cancelled_job_solar_other_and_navigation(page: Any, server: st
     page.get_by_role("link", name="太陽光パネル").click()
     expect(page.locator("#nav-main a[aria-current='page']")).to_have_text("太陽光パネル")
     expect(page.locator("#so-m-tech option[value='other']")).to_have_text("その他")
-    page.select_option("#lang", "en")
+    choose_lang(page, "en")
     expect(page.locator("#so-m-tech option[value='other']")).to_have_text("other")
     expect(page.locator("#nav-main")).to_have_attribute("aria-label", "main")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -76,7 +76,7 @@ def test_forms_are_checked_by_the_page_in_its_language(page: Any, server: str) -
     page.click("#al-form button[type=submit]")
     expect(page.locator("#al-count-0-problem")).to_contain_text("整数")
     assert sent == []
-    page.select_option("#lang", "en")  # said again in the new language
+    choose_lang(page, "en")  # said again in the new language
     expect(page.locator("#al-count-0-problem")).to_contain_text(  # the label in English too
         "kei hatchback 2008 ICEV (38 kg Al): 1.5 is not a whole number; enter one without "
         "decimals.")
@@ -98,7 +98,7 @@ def test_yen_amounts_in_japanese_units(page: Any, server: str) -> None:
     assert re.search(r"利益 -?[\d,.]+[万億]円", summary.inner_text()), summary.inner_text()
     title = summary.get_attribute("title") or ""
     assert re.search(r"利益 -?\d{1,3}(,\d{3})+円", title), title
-    page.select_option("#lang", "en")
+    choose_lang(page, "en")
     expect(summary).to_contain_text("Plan: margin")
     assert re.search(r"margin -?\d{1,3}(,\d{3})+ JPY", summary.inner_text())
     assert page.evaluate(said)[:2] == ["62,769,510 JPY", "120,000,000 JPY"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import post_events, require_browser
+from tests.web.conftest import choose_lang, post_events, require_browser
 from tests.web.conftest import sign_in as _sign_in
 
 sync_api = require_browser()
@@ -141,7 +141,7 @@ def test_search_page_and_open_a_lot(page: Any, server: str) -> None:
     )
 
     # Japanese: the list keeps its page and speaks Japanese
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator("#lots-range")).to_have_text(f"{EXTRA + 3} 件中 11–{EXTRA + 3} 件")
     expect(page.locator("#lots-table thead")).to_contain_text("保有者")
     expect(page.locator("#lots-table tbody")).to_contain_text("申告値")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -60,7 +60,7 @@ def test_create_edit_validate_save_run(page, server: str) -> None:
     expect(qty.locator(".mf-err")).to_have_text("", timeout=CHECK)
     expect(page.locator("#mf-status")).to_contain_text("Valid: 4 scenarios", timeout=CHECK)
     # in Japanese: labels and the error translated, the edit kept
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator(f"{RATE} label")).to_have_text("回収率（0〜1 の割合）")
     expect(rate).to_have_value("0.4")
     rate.fill("2")

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests.nature.test_photo import _image
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 from tests.web.test_capability_pages import chart
 from tests.web.test_screens import _check
 
@@ -146,7 +146,7 @@ def test_nature_page(page: Any, server: str) -> None:
     acc = ref["classifier"]["accuracy"] * 100
     expect(page.locator("#nt-cls-summary")).to_contain_text(f"{acc:.3g} %")
     # Japanese: labels, chart titles and tables redrawn, no English message left
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator("#nt-title")).to_have_text("自然: 衛星画像による調達地域の評価 (TNFD LEAP)")
     expect(page.get_by_role("link", name="自然", exact=True)).to_have_attribute(
         "aria-current", "page"
@@ -158,7 +158,7 @@ def test_nature_page(page: Any, server: str) -> None:
     assert chart(page, "nt-confusion")["x"] == "予測クラス"
     _check(page, "ja", "nature", errors)
     # classification only
-    page.select_option("#lang", "en")
+    choose_lang(page, "en")
     page.check("input[name='nt-kind'][value='classify']")
     page.click("#nt-run")
     expect(page.locator("#nt-result-title")).to_have_text(
@@ -521,7 +521,7 @@ def test_vision_page(page: Any, server: str, belt: tuple[Path, list[Path]]) -> N
     assert page.evaluate(SHAPES, "vi-belt") == len(im1["pieces"])
     _vision_render_and_evaluate(page, server)
     # Japanese
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator("#vi-title")).to_have_text("画像認識: シュレッダー搬送ベルト上の破片")
     expect(page.locator("#vi-eval-title")).to_have_text("未学習の生成画像でモデルを評価")
     expect(page.locator("label[for='vi-scale']")).to_have_text("縮尺 (1 画素あたり mm)")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.api.test_passports import AS_OF, document
-from tests.web.conftest import require_browser
+from tests.web.conftest import choose_lang, require_browser
 from tests.web.conftest import sign_in as _sign_in
 
 sync_api = require_browser()
@@ -61,7 +61,7 @@ def test_grades_download_and_a_japanese_problem(page: Any, server: str, tmp_path
 
     assert _violations(page) == []
 
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator("#pp-record-summary")).to_contain_text("中古品")
     expect(page.locator("#pp-export-status")).to_have_text(
         "pack-8.batterypass.json をダウンロードしました。"
@@ -117,7 +117,7 @@ def test_why_not_in_japanese_what_was_ignored_and_a_chosen_submodel(
     page.get_by_role("button", name="Grade", exact=True).click()
     expect(page.locator("#pp-export-status")).to_have_text("")
 
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     why = page.locator("#pp-grades tbody tr", has_text="pack-8").locator("td").nth(3)
     expect(why).to_have_text("state_of_certified_energy = 70 % が範囲 [80 %, −] の外です")
 

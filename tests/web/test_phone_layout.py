@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import ARTIFACTS, require_browser, sign_in
+from tests.web.conftest import ARTIFACTS, choose_lang, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -72,7 +72,7 @@ def test_no_page_is_wider_than_a_phone(page: Any, server: str) -> None:
     too_wide = []
     for lang in ("en", "ja"):
         page.goto(f"{server}/#/models")
-        page.select_option("#lang", lang)
+        choose_lang(page, lang)
         page.wait_for_function("(l) => document.documentElement.lang === l", arg=lang)
         for name, ready in PAGES.items():
             inflight.clear()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 
 sync_api = require_browser()
 expect = sync_api.expect
@@ -44,7 +44,7 @@ def test_disclosure_pack_says_why_not_computable_in_japanese(page: Any, server: 
         f"{en['ind.na']} ({en['indreason.biological-zero']})", timeout=180_000
     )
     # the table drawn again in Japanese
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     row = (
         page.locator("#dp-tables table")
         .first.locator("tbody tr")

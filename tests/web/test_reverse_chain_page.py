@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import choose_lang, require_browser, sign_in
 from tests.web.test_capability_pages import chart
 from tests.web.test_screens import _check
 
@@ -134,7 +134,7 @@ def test_reverse_chain_page(page: Any, server: str) -> None:
     page.check("input[name='me-source'][value='demo']")
     page.click("#me-run")
     page.locator("#me-timeline .main-svg").first.wait_for(timeout=180_000)
-    page.select_option("#lang", "ja")
+    choose_lang(page, "ja")
     expect(page.locator("#me-title")).to_have_text("静脈工程: 解体工程の電力計測と原単位")
     expect(page.get_by_role("link", name="静脈工程", exact=True)).to_have_attribute(
         "aria-current", "page"

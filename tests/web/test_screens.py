@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
-from tests.web.conftest import ARTIFACTS, CHROMIUM, FLAGS, require_browser
+from tests.web.conftest import ARTIFACTS, CHROMIUM, FLAGS, choose_lang, require_browser
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -95,7 +95,7 @@ def _walk(page: Any, server: str, lang: str, tmp: Path, errors: list[str]) -> No
 
     page.goto(f"{server}/#/login")
     page.locator("#email").wait_for()
-    page.select_option("#lang", lang)
+    choose_lang(page, lang)
     page.wait_for_function("(l) => document.documentElement.lang === l", arg=lang)
     _check(page, lang, "login", errors)
     page.fill("#email", DEMO_EMAIL)
