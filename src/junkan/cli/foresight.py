@@ -56,6 +56,18 @@ def groups(k: str) -> int | str:
     return int(k)
 
 
+def scenarios(model: foresight.Compiled, n: int, least: int,
+              store_states: bool | str | None) -> int:
+    """``--n``: from ``least`` to ``foresight.MAX_SCENARIOS`` scenarios whose arrays fit the
+    memory bound when run here (``store_states`` as the run keeps them; ``None`` on the Dask
+    backend), or exit 2 saying which bound and why."""
+    try:
+        foresight.check_scenarios(model, n, least=least, store_states=store_states)
+    except ValueError as exc:
+        fail(f"--{exc}")
+    return n
+
+
 def dask_client(scheduler: str | None) -> Any:
     """A client of the Dask scheduler at ``scheduler``; ``None`` (a local cluster) without."""
     if not scheduler:
@@ -68,7 +80,8 @@ def dask_client(scheduler: str | None) -> Any:
 @app.command("run")
 def foresight_run(
     file: ModelArg,
-    n: Annotated[int, typer.Option(min=10, help="Scenarios.")] = 20_000,
+    n: Annotated[int, typer.Option(help=f"Scenarios ({foresight.MIN_RUN_SCENARIOS} or "
+                                        f"more).")] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed (with the chunk size, reproduces every run).")]
     = 0,
     method: Annotated[str, typer.Option(help="Sampling: lhs or sobol.")] = "lhs",
@@ -82,6 +95,8 @@ def foresight_run(
 ) -> None:
     """Run the ensemble; write sampled inputs and KPI paths (one column per KPI) as Parquet."""
     model = load(file)
+    scenarios(model, n, foresight.MIN_RUN_SCENARIOS,
+              None if backend == Backend.dask else False)
     if method not in ("lhs", "sobol"):
         fail(f"--method: unknown sampling method {method!r}; use lhs or sobol")
     with progress("scenarios", interactive(), unit="scenarios") as cb:
@@ -103,7 +118,8 @@ def foresight_run(
 @app.command("analyse")
 def foresight_analyse(
     file: ModelArg,
-    n: Annotated[int, typer.Option(min=10)] = 20_000,
+    n: Annotated[int, typer.Option(help=f"Scenarios ({foresight.MIN_ANALYSE_SCENARIOS} or "
+                                        f"more).")] = 20_000,
     seed: Annotated[int, typer.Option()] = 0,
     k: Annotated[str, typer.Option(help="Groups: a number from 2 to 20, or 'auto' "
                                         "(best silhouette, 2–12).")] = "9",
@@ -112,6 +128,7 @@ def foresight_analyse(
     """Run and analyse: groups, branching years with drivers, input drivers, ratings."""
     model = load(file)
     kk = groups(k)
+    scenarios(model, n, foresight.MIN_ANALYSE_SCENARIOS, "float16")
     # factor paths in half precision: half the memory, ample for the branch analysis
     analysis = foresight.analyse(foresight.run(model, n, seed=seed, store_states="float16"),
                                  kk, seed=seed, transitions_every=3)
@@ -128,7 +145,11 @@ def foresight_analyse(
                  for g in range(analysis.k)])
     for node in reversed(doc["scenario_tree"]):
         sides = " | ".join("".join(names[g] for g in side) for side in _sides(doc, node))
-        if node["branch_year"] is None:
+        if node["branch_year"] is None and node["smaller_side"] < node["min_side"]:
+            out_console.print(f"no split: {sides} (the smaller side has "
+                              f"{node['smaller_side']} scenarios, fewer than the "
+                              f"{node['min_side']} a split needs)", highlight=False)
+        elif node["branch_year"] is None:
             out_console.print(f"no split: {sides} (slices of one continuum)", highlight=False)
         else:
             out_console.print(f"branch {node['branch_year']}: {sides} (driver "
@@ -145,7 +166,8 @@ def _sides(doc: dict[str, Any], node: dict[str, Any]) -> list[list[int]]:
 @app.command("report")
 def foresight_report(
     file: ModelArg,
-    n: Annotated[int, typer.Option(min=10)] = 20_000,
+    n: Annotated[int, typer.Option(help=f"Scenarios ({foresight.MIN_ANALYSE_SCENARIOS} or "
+                                        f"more).")] = 20_000,
     seed: Annotated[int, typer.Option()] = 0,
     k: Annotated[str, typer.Option(help="Groups: a number from 2 to 20, or 'auto' "
                                         "(best silhouette, 2–12).")] = "9",
@@ -156,6 +178,7 @@ def foresight_report(
     years, driver table, ratings (and analysis.json)."""
     model = load(file)
     kk = groups(k)
+    scenarios(model, n, foresight.MIN_ANALYSE_SCENARIOS, "float16")
     with progress("scenarios", interactive(), unit="scenarios") as cb:
         ensemble = foresight.run(model, n, seed=seed, store_states="float16", progress=cb)
     analysis = foresight.analyse(ensemble, kk, seed=seed, transitions_every=1)

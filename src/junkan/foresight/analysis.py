@@ -9,7 +9,8 @@ Technological Forecasting and Social Change 77 (2010) 34–49.
 * **Branches and the tree** (:mod:`~junkan.foresight.branching`): for every pair of groups and
   every node of the tree (Ward's agglomeration of the groups, so the root is the split that
   separates the KPI paths most), whether the two sides really parted, the year they did and
-  the factor or lever that drove it.
+  the factor or lever that drove it; a split whose smaller side has fewer than
+  max(5, 5 % of n) scenarios is not reported (:func:`~junkan.foresight.limits.min_side`).
 * **Transitions**: year-t clusters → P(final group), how decided the future is by year t.
 * **Inputs → groups** (:mod:`~junkan.foresight.discovery`): extra-trees scores, PRIM boxes.
 * **Ratings**: per KPI family, each group's median final-year score (KPIs oriented by their
@@ -43,6 +44,7 @@ from junkan.foresight.grouping import (  # noqa: F401
     group,
     transitions,
 )
+from junkan.foresight.limits import MIN_ANALYSE_SCENARIOS, why_least
 
 
 @dataclass
@@ -168,8 +170,9 @@ def check_k(k: int | str) -> int | str:
 
 def check_ensemble(ens: Ensemble) -> None:
     """Refuse an ensemble that cannot be grouped, naming the rule."""
-    if ens.n < 3:
-        raise ValueError(f"an analysis needs at least 3 scenarios (got {ens.n})")
+    if ens.n < MIN_ANALYSE_SCENARIOS:
+        raise ValueError(f"n: an analysis needs at least {MIN_ANALYSE_SCENARIOS} scenarios "
+                         f"(got {ens.n}): {why_least(MIN_ANALYSE_SCENARIOS)}")
     if not np.isfinite(ens.kpis).all():
         raise ValueError("the ensemble's KPI paths contain NaN or infinite values; a model "
                          "loaded with foresight.load cannot produce them: check how this "

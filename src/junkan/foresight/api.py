@@ -43,6 +43,8 @@ def analyse(ensemble: Ensemble, k: int | str = 9, *, seed: int = 0,
     """Group the scenarios (``k`` groups, or ``"auto"``: 2–12 by silhouette), build the
     scenario tree (the real splits, each with the year the sides part and the factor or
     lever that drives it), how decided the future is year by year, the inputs that lead to
-    each group and the groups' ratings per KPI family."""
+    each group and the groups' ratings per KPI family. The ensemble needs at least
+    ``MIN_ANALYSE_SCENARIOS`` (100) scenarios, and a split is reported only when its smaller
+    side has at least max(5, 5 % of them) (:func:`junkan.foresight.limits.min_side`)."""
     return analysis.analyse(ensemble, k, seed=seed, lower_is_better=lower_is_better,
                             transitions_every=transitions_every)

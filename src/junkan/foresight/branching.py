@@ -14,9 +14,13 @@ streamed by re-running the ensemble's chunks):
   unimodal cloud in two explains at most 64 % (normal) to 75 % (uniform); two worlds that
   really parted explain more.
 
-A split is **real** when some factor's separation stays ≥ ``R2_THRESHOLD`` (0.8) for
-``MIN_RUN`` years running (or to the last year); otherwise it has no branch year (k-means
-cut a continuum). The **diverging factor** is the first factor to part that way; the
+A split is **real** when its smaller side holds at least
+:func:`~junkan.foresight.limits.min_side` scenarios — max(5, ⌈5 % of n⌉) of the n analysed —
+and some factor's separation stays ≥ ``R2_THRESHOLD`` (0.8) for ``MIN_RUN`` years running
+(or to the last year); otherwise it has no branch year (k-means cut a continuum, or split
+off a handful of scenarios: a side of one scenario has no spread, so any difference of its
+mean looks like a perfect separation). Every split reports its ``smaller_side`` and the
+``min_side`` it was held to. The **diverging factor** is the first factor to part that way; the
 **driver** is, among it and its ancestors in the causal graph (levers included), the one
 whose effect size first stays ≥ ``D_THRESHOLD`` (1.5) for ``MIN_RUN`` years (ties: a lever
 before a factor, then the larger d), and the **branch year** is that year. The effect size
@@ -33,6 +37,7 @@ import numpy as np
 
 from junkan.foresight.engine import Ensemble, chunk_seed, run_chunk
 from junkan.foresight.grouping import _limit_threads
+from junkan.foresight.limits import min_side
 
 D_THRESHOLD = 1.5
 R2_THRESHOLD = 0.8
@@ -172,17 +177,30 @@ def _ancestors(parents: list[list[int]], start: int) -> list[int]:
     return sorted(seen)
 
 
+def sides_large_enough(stats: GroupStats, a: Sequence[int], b: Sequence[int]
+                       ) -> tuple[bool, int, int]:
+    """Whether the smaller of the sides a and b holds at least :func:`min_side` of all the
+    scenarios grouped; that side's count and the minimum."""
+    smaller = int(min(stats.counts[list(a)].sum(), stats.counts[list(b)].sum()))
+    least = min_side(int(stats.counts.sum()))
+    return smaller >= least, smaller, least
+
+
 def split(stats: GroupStats, a: Sequence[int], b: Sequence[int]) -> dict[str, Any]:
     """Branch year, driver (factor or lever), diverging factor, effect size and separation
-    of the sides a and b (lists of groups); branch_year None when the split is not real."""
+    of the sides a and b (lists of groups), the count of the smaller side and the least it
+    may have (:func:`min_side`); branch_year None when the split is not real: no factor
+    parts persistently, or the smaller side has fewer scenarios than that least."""
     d, r2 = measures(stats, a, b)
     factors = ~stats.is_lever
+    enough, smaller, least = sides_large_enough(stats, a, b)
+    sizes = {"smaller_side": smaller, "min_side": least}
     r2_year = first_persistent(r2 >= R2_THRESHOLD)
-    cand = np.nonzero((r2_year >= 0) & factors)[0]
+    cand = np.nonzero((r2_year >= 0) & factors)[0] if enough else np.zeros(0, np.int64)
     if cand.size == 0:
         return {"branch_year": None, "driver": None, "driver_kind": None,
                 "diverging_factor": None, "effect_size": None,
-                "separation": float(r2[:, factors].max()) if factors.any() else 0.0}
+                "separation": float(r2[:, factors].max()) if factors.any() else 0.0, **sizes}
     f_star = int(min(cand, key=lambda f: (r2_year[f], -r2[r2_year[f], f])))
     d_year = first_persistent(d >= D_THRESHOLD)
     # d ≥ 1.5 holds wherever R² ≥ 0.8 does, so f_star itself always has a d-year
@@ -194,7 +212,7 @@ def split(stats: GroupStats, a: Sequence[int], b: Sequence[int]) -> dict[str, An
     return {"branch_year": int(stats.years[t_b]), "driver": stats.names[driver],
             "driver_kind": "lever" if stats.is_lever[driver] else "factor",
             "diverging_factor": stats.names[f_star], "effect_size": float(d[t_b, moved]),
-            "separation": float(r2[:, f_star].max())}
+            "separation": float(r2[:, f_star].max()), **sizes}
 
 
 def branches(stats: GroupStats, k: int, tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -217,8 +235,11 @@ def branches(stats: GroupStats, k: int, tree: list[dict[str, Any]]) -> list[dict
 
 
 def is_real(stats: GroupStats, a: Sequence[int], b: Sequence[int]) -> bool:
-    """Whether some factor's separation between the sides a and b holds (R² ≥ 0.8 for
-    MIN_RUN years running or to the last year)."""
+    """Whether the smaller of the sides a and b has at least :func:`min_side` scenarios and
+    some factor's separation between them holds (R² ≥ 0.8 for MIN_RUN years running or to
+    the last year)."""
+    if not sides_large_enough(stats, a, b)[0]:
+        return False
     _, r2 = measures(stats, a, b)
     return bool((first_persistent(r2[:, ~stats.is_lever] >= R2_THRESHOLD) >= 0).any())
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.foresight.engine import CHUNK, Ensemble, chunk_seed, run_chunk
+from junkan.foresight.engine import CHUNK, Ensemble, check_run, chunk_seed, run_chunk
 from junkan.foresight.model import Compiled
 
 PER_TASK = 16
@@ -159,8 +159,7 @@ def run_distributed(c: Compiled, n: int, out: str | Path, *, client: Any = None,
     write the output folder ``out``."""
     from distributed import Client, as_completed
 
-    if n < 1:
-        raise ValueError("n must be at least 1 scenario")
+    check_run(c, n, chunk, method, lever_override)
     out = Path(out)
     tmp = _fresh(out)
     own = client is None

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from junkan.core.errors import short
+from junkan.foresight.limits import MAX_ENSEMBLE_BYTES, MAX_SCENARIOS, why_least
 from junkan.foresight.model import Compiled
 
 EPS = 1e-4
@@ -266,8 +267,10 @@ def step_scenarios(c: Compiled, p: np.ndarray, rng: np.random.Generator, *,
 def check_run(c: Compiled, n: int, chunk: int, method: str,
               lever_override: dict[str, float] | None) -> None:
     """A ``ValueError`` naming the option and the rule for a run that cannot be made."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n: give a whole number of scenarios ≥ 1 (got {short(n)})")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) \
+            or not 1 <= n <= MAX_SCENARIOS:
+        raise ValueError(f"n: give a whole number of scenarios from 1 to {MAX_SCENARIOS:,} "
+                         f"(got {short(n)})")
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
         raise ValueError(f"chunk: give a whole number of scenarios ≥ 1 (got {short(chunk)})")
     if method not in ("lhs", "sobol"):
@@ -282,6 +285,49 @@ def check_run(c: Compiled, n: int, chunk: int, method: str,
                              f"a number from 0 to 1 (got {short(share)})")
 
 
+def ensemble_bytes(c: Compiled, n: int, store_states: bool | str) -> int:
+    """Bytes of the arrays a run of ``n`` scenarios keeps in this process: inputs (float32),
+    KPI paths (float32), levers (uint8) and, unless ``store_states`` is False, every
+    factor's path (float32, or float16 for ``"float16"``)."""
+    t_n = len(c.years)
+    per = 4 * len(c.input_names) + 4 * t_n * len(c.kpis) + len(c.model.levers)
+    if store_states is not False:
+        per += t_n * len(c.ids) * (2 if store_states == "float16" else 4)
+    return int(n) * per
+
+
+def check_size(c: Compiled, n: int, store_states: bool | str) -> None:
+    """A ``ValueError`` when a run of ``n`` scenarios would keep more than
+    ``MAX_ENSEMBLE_BYTES`` in this process (checked before anything is allocated)."""
+    size = ensemble_bytes(c, n, store_states)
+    if size > MAX_ENSEMBLE_BYTES:
+        most = MAX_ENSEMBLE_BYTES // max(ensemble_bytes(c, 1, store_states), 1)
+        raise ValueError(f"n: {n:,} scenarios of this model would keep {size / 2**30:,.1f} GiB "
+                         f"in memory, more than the limit {MAX_ENSEMBLE_BYTES / 2**30:g} GiB; "
+                         f"give at most {most:,} scenarios"
+                         + (" here, or run more on the Dask backend (junkan foresight run "
+                            "--backend dask)" if store_states is False else ""))
+
+
+
+def check_scenarios(c: Compiled, n: int, *, least: int = 1,
+                    store_states: bool | str | None = False) -> None:
+    """A ``ValueError`` (its message starts ``n:``) unless ``n`` is a whole number of
+    scenarios from ``least`` to ``MAX_SCENARIOS`` whose arrays fit ``MAX_ENSEMBLE_BYTES``
+    when run in this process with ``store_states`` (``None``: not in this process, e.g. on
+    the Dask backend, which keeps one chunk per worker)."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise ValueError(f"n: give a whole number of scenarios (got {short(n)})")
+    if n < least:
+        raise ValueError(f"n: give at least {least:,} scenarios (got {n:,}): "
+                         f"{why_least(least)}")
+    if n > MAX_SCENARIOS:
+        raise ValueError(f"n: give at most {MAX_SCENARIOS:,} scenarios (got {n:,}); a larger "
+                         f"ensemble is not needed to find and rate the futures of a model")
+    if store_states is not None:
+        check_size(c, n, store_states)
+
+
 def run_ensemble(c: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CHUNK,
                  method: str = "lhs", store_states: bool | str = True,
                  lever_override: dict[str, float] | None = None,
@@ -294,6 +340,7 @@ def run_ensemble(c: Compiled, n: int = 20_000, *, seed: int = 0, chunk: int = CH
     if store_states is not False and store_states not in STATE_TYPES:
         raise ValueError(f"store_states: give True, False, 'float32' or 'float16' "
                          f"(got {short(store_states)})")
+    check_size(c, n, store_states)
     k, t_n = len(c.ids), len(c.years)
     inputs = np.empty((n, len(c.input_names)), dtype=np.float32)
     lever_on = np.empty((n, len(c.model.levers)), dtype=np.uint8)

@@ -15,10 +15,8 @@ import numpy as np
 
 from junkan.foresight.analysis import analyse, document, family_scores, fan, group_median_paths
 from junkan.foresight.engine import run_ensemble
+from junkan.foresight.limits import MAX_LIVE, MIN_ANALYSE_SCENARIOS, MIN_RUN_SCENARIOS
 from junkan.foresight.model import Compiled, load_causal_model
-
-MAX_LIVE = 20_000
-"""Largest ensemble the service runs inside one request."""
 
 
 def shipped_models() -> dict[str, Path]:
@@ -59,8 +57,8 @@ def lever_run(c: Compiled, levers: dict[str, float], n: int = 2000,
     bad = {k: v for k, v in levers.items() if not 0 <= v <= 1}
     if bad:
         raise ValueError(f"lever shares must be between 0 and 1: {bad}")
-    if not 10 <= n <= MAX_LIVE:
-        raise ValueError(f"n must be between 10 and {MAX_LIVE}")
+    if not MIN_RUN_SCENARIOS <= n <= MAX_LIVE:
+        raise ValueError(f"n must be between {MIN_RUN_SCENARIOS} and {MAX_LIVE}")
     t0 = time.perf_counter()
     ens = run_ensemble(c, n, seed=seed, store_states=False, lever_override=levers)
     fams = {f: fan(v) for f, v in family_scores(ens).items()}
@@ -79,8 +77,8 @@ def analysis_document(c: Compiled, n: int = 5000, k: int | str = 9, seed: int = 
     """Run and analyse; the JSON document of groups, tree, branches, drivers, ratings and a
     median path per group and family. ``progress(stage, done, of)`` hears of each chunk of
     scenarios run (stage ``"ensemble"``) and of the start of the grouping (``"analyse"``)."""
-    if not 100 <= n <= MAX_LIVE:
-        raise ValueError(f"n must be between 100 and {MAX_LIVE}")
+    if not MIN_ANALYSE_SCENARIOS <= n <= MAX_LIVE:
+        raise ValueError(f"n must be between {MIN_ANALYSE_SCENARIOS} and {MAX_LIVE}")
     ens = run_ensemble(c, n, seed=seed, store_states="float16", lever_override=levers,
                        progress=None if progress is None else
                        (lambda done, of: progress("ensemble", done, of)))

@@ -245,6 +245,10 @@ def check_model(m: CausalModel, source: str = "<model>") -> tuple[dict[str, int]
                                   "{name}", name=short(f.id)))
         index[f.id] = i
     problems += _reference_problems(m, index)
+    if not any(f.role == "kpi" for f in m.factors):
+        problems.append(coded("factors", "no-kpi", "no factor has role: kpi; give at least "
+                              "one KPI (role: kpi, with a family): the scenarios are grouped, "
+                              "rated and drawn by their KPI paths"))
     if problems:
         raise ModelError(problems, source)
     incoming: list[list[int]] = [[] for _ in m.factors]
@@ -377,21 +381,54 @@ def _cell(column: str, text: str) -> Any:
     return text
 
 
-def read_csv_table(path: Path, columns: set[str], section: str) -> list[dict[str, Any]]:
-    """Rows of a factors or links CSV (header row; empty cells use the defaults)."""
-    import csv
-
+def _csv_text(path: Path, section: str) -> str:
+    """The CSV file's text (UTF-8, with or without a byte-order mark), or a
+    :class:`ModelError` naming the file, the first byte that is not UTF-8 and its line."""
     if not path.is_file():
         raise ModelError([Problem(section, f"CSV file '{path}' not found; give a path "
                                   "relative to the model file")], str(path))
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        unknown = set(reader.fieldnames or []) - columns
-        if unknown:
-            raise ModelError([Problem("line 1", f"unknown column(s) {sorted(unknown)}; "
-                                      f"allowed: {sorted(columns)}")], str(path))
-        return [{k: _cell(k, v.strip()) for k, v in row.items() if v is not None and v.strip()}
-                for row in reader]
+    data = path.read_bytes()
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = bom + exc.start
+        line = data.count(b"\n", 0, at) + 1
+        raise ModelError([coded(f"line {line}", "csv-not-utf8",
+                                "the file is not UTF-8 text: the byte {value} at offset "
+                                "{byte} cannot be read; save it as UTF-8", byte=at,
+                                value=f"0x{data[at]:02x}")], str(path)) from None
+
+
+def read_csv_table(path: Path, columns: set[str], section: str) -> list[dict[str, Any]]:
+    """Rows of a factors or links CSV (header row; empty cells use the defaults). A file that
+    is not UTF-8, an unknown column or a row with more cells than the header is refused
+    naming the file and the line."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(_csv_text(path, section), newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    unknown = set(header) - columns
+    if unknown:
+        raise ModelError([Problem("line 1", f"unknown column(s) {sorted(unknown)}; "
+                                  f"allowed: {sorted(columns)}")], str(path))
+    rows, problems = [], []
+    for cells in reader:
+        line = reader.line_num
+        stray = [j for j in range(len(header), len(cells)) if cells[j].strip()]
+        if stray:
+            problems.append(coded(
+                f"line {line}", "cells-beyond-header",
+                "cell {cell} ({value}) is under no column of the header ({n} columns); a "
+                "number written with a comma (1,234) must be quoted or written without it",
+                cell=stray[0] + 1, value=repr(cells[stray[0]][:40]), n=len(header)))
+        if any(c.strip() for c in cells):
+            rows.append({k: _cell(k, v.strip()) for k, v in zip(header, cells, strict=False)
+                         if k and v.strip()})
+    if problems:
+        raise ModelError(problems, str(path))
+    return rows
 
 
 def _expand_csv(doc: dict[str, Any], base: Path) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import HTTPException, Query, Request
 from pydantic import Field
 
-from junkan import network
+from junkan import foresight, network
 from junkan.alloys import GradeRequest, PlanError, PlanRequest, PredictRequest, UpdateRequest
 from junkan.api.auth import CurrentUser
 from junkan.api.common import NOT_FOUND, UPLOAD_BODY, read_upload
@@ -40,12 +40,12 @@ LeverShares = Annotated[dict[Annotated[str, Field(max_length=100)], Share],
 class ForesightRunIn(Strict):
     levers: LeverShares = Field(default_factory=dict)
     """Lever id → share of scenarios with the lever on (0–1); unlisted levers are sampled."""
-    n: int = Field(default=2000, ge=10, le=20_000)
+    n: int = Field(default=2000, ge=foresight.MIN_RUN_SCENARIOS, le=foresight.MAX_LIVE)
     seed: Seed = 0
 
 
 class ForesightAnalyseIn(Strict):
-    n: int = Field(default=5000, ge=100, le=20_000)
+    n: int = Field(default=5000, ge=foresight.MIN_ANALYSE_SCENARIOS, le=foresight.MAX_LIVE)
     k: Annotated[int, Field(ge=2, le=20)] | Literal["auto"] = 9
     seed: Seed = 0
     levers: LeverShares = Field(default_factory=dict)
