@@ -209,3 +209,16 @@ def test_a_real_driver_is_found_at_the_fewest_scenarios(k: int) -> None:
     root = res.tree[-1]
     assert root["branch_year"] == 2030 and root["driver"] == "push"
     assert root["smaller_side"] >= root["min_side"] == 5
+
+
+def test_groups_alike_in_a_family_are_all_rated_middle_not_thirds_of_noise() -> None:
+    """Ratings ranked any groups into thirds: groups drawn at random (alike in every family)
+    got ◎ and △ from noise. Real groups of a model with drivers still get all three."""
+    from junkan.foresight.analysis import ratings
+
+    ens = foresight.run(foresight.load(VALIDATION), 400, seed=0)
+    random_groups = np.random.default_rng(1).integers(0, 6, ens.n)
+    marks, _ = ratings(ens, random_groups, 6)
+    assert {m for g in marks for m in g.values()} == {"○"}
+    res = foresight.analyse(ens, 6, seed=0)
+    assert {m for g in res.ratings for m in g.values()} == {"◎", "○", "△"}

@@ -14,7 +14,8 @@ Technological Forecasting and Social Change 77 (2010) 34–49.
 * **Transitions**: year-t clusters → P(final group), how decided the future is by year t.
 * **Inputs → groups** (:mod:`~junkan.foresight.discovery`): extra-trees scores, PRIM boxes.
 * **Ratings**: per KPI family, each group's median final-year score (KPIs oriented by their
-  ``better`` direction) ranked into thirds: ◎ top, ○ middle, △ bottom.
+  ``better`` direction) ranked into thirds: ◎ top, ○ middle, △ bottom — all ○ where the
+  groups' scores do not differ (Kruskal–Wallis p ≥ 0.05).
 """
 
 from __future__ import annotations
@@ -142,7 +143,10 @@ def ratings(ens: Ensemble, labels: np.ndarray, k: int,
                                                             list[dict[str, float]]]:
     """◎/○/△ per group and KPI family, and the family score behind it: the group's median
     over scenarios of the mean final-year KPI value, each KPI oriented so that higher is
-    better (a ``better: lower`` KPI counts as 1 − x; a family in ``lower_is_better`` flips)."""
+    better (a ``better: lower`` KPI counts as 1 − x; a family in ``lower_is_better`` flips).
+    The groups are ranked into thirds only where their scores differ: where a Kruskal–Wallis
+    test finds no difference between the groups (p ≥ :data:`RATING_ALPHA`), every group is ○
+    (thirds of equal groups marked noise as ◎ and △)."""
     medians = [{} for _ in range(k)]  # type: list[dict[str, float]]
     marks = [{} for _ in range(k)]  # type: list[dict[str, str]]
     for fam, path in family_scores(ens).items():
@@ -151,11 +155,32 @@ def ratings(ens: Ensemble, labels: np.ndarray, k: int,
             score = 1.0 - score
         vals = np.array([float(np.median(score[labels == g])) if (labels == g).any()
                          else np.nan for g in range(k)])
+        differ = groups_differ([score[labels == g] for g in range(k)])
         order = np.argsort(-vals)
         for rank, g in enumerate(order):
             medians[g][fam] = float(vals[g])
-            marks[g][fam] = "◎" if rank < k / 3 else "○" if rank < 2 * k / 3 else "△"
+            marks[g][fam] = ("○" if not differ else "◎" if rank < k / 3
+                             else "○" if rank < 2 * k / 3 else "△")
     return marks, medians
+
+
+RATING_ALPHA = 0.05
+"""Significance level below which the groups' scores of a KPI family are taken to differ
+(Kruskal–Wallis H test, scipy.stats.kruskal); the conventional 5 %, an assumption."""
+
+
+def groups_differ(samples: list[np.ndarray]) -> bool:
+    """Whether the score samples of the groups (two or more non-empty) differ: Kruskal–Wallis
+    p < :data:`RATING_ALPHA`; all values equal is no difference."""
+    from scipy import stats
+
+    filled = [x for x in samples if x.size]
+    if len(filled) < 2:
+        return False
+    try:
+        return bool(stats.kruskal(*filled).pvalue < RATING_ALPHA)
+    except ValueError:  # every value the same
+        return False
 
 
 def check_k(k: int | str) -> int | str:

@@ -137,7 +137,8 @@ def report_page(ens: Ensemble, res: Analysis,
         f"{ens.n:,} scenarios ({c.years[0]}–{c.years[-1]}, {len(c.ids)} factors, seed "
         f"{ens.seed}, chunk {ens.chunk}) grouped into {res.k} groups (PCA + k-means on "
         "KPI paths). Ratings: ◎ top third, ○ middle, △ bottom third of the "
-        "groups' median final-year family score (0–1, higher is better).")
+        "groups' median final-year family score (0–1, higher is better); every group ○ "
+        "in a family whose scores do not differ between groups (Kruskal–Wallis p ≥ 0.05).")
     page.heading("Groups and ratings").table(
         [[group_name(g), f"{100 * res.shares[g]:.1f} %",
           *[f"{res.ratings[g].get(f, '')} {res.medians[g].get(f, float('nan')):.2f}"
