@@ -222,3 +222,11 @@ def test_groups_alike_in_a_family_are_all_rated_middle_not_thirds_of_noise() -> 
     assert {m for g in marks for m in g.values()} == {"○"}
     res = foresight.analyse(ens, 6, seed=0)
     assert {m for g in res.ratings for m in g.values()} == {"◎", "○", "△"}
+
+
+def test_groups_past_l_have_letters_as_on_the_page() -> None:
+    """Groups 12 to 19 were named '12' … '19' in the report and CLI, so a tree node of groups
+    1, 12 and 13 read 'B1213'; the page already said M … T."""
+    from junkan.foresight.report import group_name
+
+    assert [group_name(g) for g in (0, 11, 12, 19)] == ["A", "L", "M", "T"]

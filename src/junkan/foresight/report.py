@@ -20,11 +20,14 @@ from junkan.foresight.engine import Ensemble
 
 COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
            "#666666", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
-GROUP_NAMES = "ABCDEFGHIJKL"
+GROUP_NAMES = "ABCDEFGHIJKLMNOPQRST"
+"""A letter per group, as the web page names them: an analysis has at most 20 groups."""
 
 
 def group_name(g: int) -> str:
-    return GROUP_NAMES[g] if g < len(GROUP_NAMES) else str(g)
+    """Group ``g``'s letter (groups past T, which an analysis never has, by number in
+    brackets, so a node's joined names stay readable)."""
+    return GROUP_NAMES[g] if g < len(GROUP_NAMES) else f"[{g}]"
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
