@@ -177,3 +177,18 @@ def test_an_impossible_carbon_price_is_refused_before_solving(price: str) -> Non
     with pytest.raises(Exception, match="finite price from 0 to"):
         network.run(network.load(EXAMPLES / "network_elv_japan.yaml"),
                     carbon_price=float(price))
+
+
+def test_a_cap_no_plan_meets_says_the_least_co2e_any_plan_emits() -> None:
+    """'the CO2 cap binds: raise co2_cap_t' said neither by how much nor whether the cap was
+    the reason; the refusal now gives the least CO2e a plan emits, and a cap just above it
+    is met."""
+    network_ = _net()
+    least = solve(network_, minimise="co2").co2_t
+    with pytest.raises(Exception, match=r"no plan emits at most co2_cap_t = 1 t CO2e/yr; the "
+                                        r"least any plan emits is ([\d,.]+) t/yr") as exc:
+        solve(network_, co2_cap_t=1.0)
+    said = float(re.search(r"emits is ([\d,.]+) t/yr", str(exc.value)).group(1)  # type: ignore[union-attr]
+                 .replace(",", ""))
+    assert said == pytest.approx(least, rel=1e-3)
+    assert solve(network_, co2_cap_t=least * 1.01).co2_t <= least * 1.01

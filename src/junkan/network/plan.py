@@ -209,7 +209,8 @@ def solve(net: Network, *, carbon_price: float | None = None, co2_cap_t: float |
                              incumbent=_streamer(net, form, gap, label, on_plan))
         except JunkanError as exc:
             if cap_t is not None:
-                raise JunkanError(f"{exc} (the CO2 cap binds: raise co2_cap_t)") from None
+                raise JunkanError(_cap_refusal(net, exc, cap_t, gap,
+                                               time_limit or sc.time_limit_s)) from None
             raise
         res = polish(net, form, res)
     plan = plan_from(net, form, res, requested_gap=gap, label=label)
@@ -217,6 +218,22 @@ def solve(net: Network, *, carbon_price: float | None = None, co2_cap_t: float |
     plan.work = {"nodes": res.nodes, "lp_iterations": res.lp_iterations,
                  "cpu_seconds": res.cpu_seconds}
     return plan
+
+
+def _cap_refusal(net: Network, exc: JunkanError, cap_t: float, gap: float,
+                 time_limit: float) -> str:
+    """Why no plan meets a CO2e cap: the least CO2e any plan emits (solved without the cap,
+    minimising CO2e), or that no plan exists even without the cap."""
+    form = formulate(net, carbon_price=0.0, co2_cap_t=None, minimise="co2")
+    try:
+        res = solve_milp(form.problem, gap=gap, time_limit=time_limit)
+    except JunkanError:
+        return f"{exc}, even without the CO2e cap of {cap_t:,.6g} t/yr"
+    least = plan_from(net, form, res, requested_gap=gap).co2_t
+    proven = (f" (to the relative MIP gap {gap:g})" if res.optimal
+              else f" (the least found in {time_limit:g} s, not proven least)")
+    return (f"{exc}: no plan emits at most co2_cap_t = {cap_t:,.6g} t CO2e/yr; the least "
+            f"any plan emits is {least:,.6g} t/yr{proven}: raise co2_cap_t to at least that")
 
 
 def _streamer(net: Network, form: Formulation, gap: float, label: str,
