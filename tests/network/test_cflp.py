@@ -48,3 +48,17 @@ def test_capacity_too_small_names_the_binding_constraint(tmp_path: Path) -> None
     bad.write_text("2 3\n10 5\n", encoding="utf-8")
     res = CliRunner().invoke(app, ["network", "cflp", str(bad)])
     assert res.exit_code == 2 and "expected" in res.output
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"2 3\n10 5\n10 7\nabc\n", "line 4: 'abc' is not a number"),
+    (b"2 3\n\xff\xfe 10 5\n", "line 2: byte 0xff is not a digit, sign, point or space"),
+])
+def test_a_file_that_is_not_numbers_is_refused_naming_the_line(
+        tmp_path: Path, content: bytes, said: str) -> None:
+    """A word gave Python's 'could not convert string to float' without its line, and a byte
+    that is not UTF-8 a UnicodeDecodeError traceback."""
+    p = tmp_path / "cap.txt"
+    p.write_bytes(content)
+    with pytest.raises(JunkanError, match=said):
+        read_orlib(p)

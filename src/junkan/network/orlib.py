@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from junkan.core.errors import JunkanError
+from junkan.core.limits import limits
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,27 @@ def _checked(p: Path, vals: list[float], lines: list[int], m: int) -> None:
 
 def read_orlib(path: str | Path) -> CFLPInstance:
     p = Path(path)
+    limit = limits().document_bytes
     try:
-        tokens = _tokens(p.read_text(encoding="utf-8"))
+        if p.stat().st_size > limit:
+            raise JunkanError(f"{p}: {p.stat().st_size:,} bytes, more than the {limit:,} a "
+                              "document may have (JUNKAN_LIMIT_DOCUMENT_BYTES)")
+        raw = p.read_bytes()
     except OSError as exc:
         raise JunkanError(f"{p}: cannot read the file ({exc.strerror})") from None
     try:
-        vals = [float(t) for t, _ in tokens]
-    except ValueError as exc:
-        raise JunkanError(f"{p}: not an OR-Library capacitated location file: {exc}") from None
+        tokens = _tokens(raw.decode("ascii"))
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise JunkanError(f"{p}: line {line}: byte 0x{raw[exc.start]:02x} is not a digit, sign, "
+                          "point or space: an OR-Library file is plain ASCII numbers") from None
+    vals = []
+    for t, no in tokens:
+        try:
+            vals.append(float(t))
+        except ValueError:
+            raise JunkanError(f"{p}: line {no}: {t[:40]!r} is not a number; an OR-Library "
+                              "capacitated location file holds numbers only") from None
     if len(vals) < 2:
         raise JunkanError(f"{p}: empty file; expected 'm n' on the first line")
     if not all(np.isfinite(v) and v == int(v) for v in vals[:2]):
