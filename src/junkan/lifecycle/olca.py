@@ -22,7 +22,6 @@ keeps CO2e as one number, not per gas; map it to a flow of your method if you ne
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import secrets
 import uuid
@@ -30,10 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import JunkanError, short
-from junkan.core.quantities import to_unit
 from junkan.lifecycle.olca_read import (
+    ENERGY,
     JUNKAN_KINDS,
+    MASS,
+    PIECE,
     REF,
+    TRANSPORT,
     TREATMENT,
     Context,
     Entities,
@@ -43,28 +45,13 @@ from junkan.lifecycle.olca_read import (
     money,
     parameters,
     read_zip,
+    unit_factor,
     virgin_supply,
+    within,
 )
 from junkan.lifecycle.schema import SINK_KINDS
 
 __all__ = ["REF", "export_inventory", "import_template", "uid"]
-
-MASS = {"kg": 1.0, "g": 1e-3, "mg": 1e-6, "t": 1e3, "Mg": 1e3, "kt": 1e6, "lb": 0.45359237}
-PIECE = {"Item(s)", "item", "items", "p", "pcs", "piece", "unit"}
-TRANSPORT = {"t*km": 1.0, "kg*km": 1e-3, "tkm": 1.0}
-ENERGY = {"MJ": 1.0, "kJ": 1e-3, "GJ": 1e3, "kWh": 3.6, "Wh": 3.6e-3, "MWh": 3600.0}
-
-
-def _per(unit: str | None, table: dict[str, float], target: str) -> float | None:
-    """How many ``target`` one ``unit`` is: from ``table`` (openLCA's names), else by
-    junkan's unit registry (``oz``, ``kcal``, ``TJ``); ``None`` when it is not one."""
-    if unit is None or unit in table:
-        return None if unit is None else table[unit]
-    try:
-        return to_unit(f"1 {unit}", target)
-    except (ValueError, ArithmeticError):  # UnitParseError is a ValueError
-        return None
-
 
 GWP100 = (  # IPCC AR6 WG1 (2021), ch. 7, table 7.15; GWP100
     ("carbon dioxide, biogenic", 0.0),
@@ -137,7 +124,10 @@ def _climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], st
     cat = want[0]
     scale = _mass_of_co2e(cat.ref_unit)
     factors = {
-        f.flow.id: (float(f.value or 0) * scale, f.unit.name if f.unit else None)
+        f.flow.id: (within(float(f.value or 0) * scale, f"impact category {short(cat.name)}: "
+                           f"the factor of flow {short(f.flow.name or f.flow.id)} "
+                           f"({f.flow.id}), {float(f.value or 0):g} {cat.ref_unit},"),
+                    f.unit.name if f.unit else None)
         for f in cat.impact_factors or []
         if f.flow is not None and f.flow.id
     }
@@ -175,15 +165,16 @@ def _reference(
             f"process {short(proc.name or proc.id)} has {len(refs)} quantitative reference "
             f"exchanges ({names}); openLCA allows one, so mark only one of them")
     ref = refs[0] if refs else None
-    qty = exchange_amount(proc, ref, "reference", params, []) if ref is not None else None
+    unit = ctx.unit(ref) if ref is not None else None
+    basis = _basis(unit or "")
+    qty = (exchange_amount(proc, ref, "reference", params, [], unit, basis[1] if basis else 1)
+           if ref is not None else None)
     if ref is None or not qty:
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
         return None
     if qty < 0:
         ctx.notes.append(f"{proc.name}: negative reference amount {qty:g}; skipped")
         return None
-    unit = ctx.unit(ref)
-    basis = _basis(unit or "")
     if basis is None:
         ctx.notes.append(f"{proc.name}: reference unit {unit!r} is not a mass, item or t*km "
                          "(an energy reference such as MJ is not a junkan basis); skipped")
@@ -221,7 +212,7 @@ def _co2e(proc: Any, e: Any, ctx: Context, qty: float, u: str | None) -> float:
         return 0.0
     kg: list[float] = []
     for what, unit in (("emission", u), ("characterisation factor per unit", per)):
-        factor = _per(unit, MASS, "kg")
+        factor = unit_factor(unit, MASS, "kg")
         if factor is None:
             ctx.notes.append(f"{proc.name}: {what} of {name!r} in {unit!r}, not a mass; "
                              "left out")
@@ -233,9 +224,9 @@ def _co2e(proc: Any, e: Any, ctx: Context, qty: float, u: str | None) -> float:
 def _energy(proc: Any, e: Any, qty: float, u: str | None, ctx: Context) -> float:
     """MJ of an input in an energy unit (0 for another input), with a note when its unit
     is not one junkan reads though its flow is measured in energy."""
-    mj = _per(u, ENERGY, "MJ")
+    mj = unit_factor(u, ENERGY, "MJ")
     _, _, ref_unit, name = ctx.flow(e)
-    if mj is None and u is not None and _per(ref_unit, ENERGY, "MJ") is not None:
+    if mj is None and u is not None and unit_factor(ref_unit, ENERGY, "MJ") is not None:
         ctx.notes.append(f"{proc.name}: energy input {name!r} in {u!r}, not an energy unit "
                          "junkan converts (MJ, kWh, kcal …); left out")
     return qty * mj if mj is not None else 0.0
@@ -257,7 +248,9 @@ def _process_factors(
         # openLCA's matrices: its energy and cost are credited
         sign = -1.0 if e.is_avoided_product and e is not ref else 1.0
         if e.cost_value:
-            paid = (float(e.cost_value) * sign, currency_code(e, ctx))
+            cost = within(float(e.cost_value), f"process {short(proc.name or proc.id)}: cost "
+                          f"value of exchange {short(ctx.flow(e)[3] or e.internal_id)}")
+            paid = (cost * sign, currency_code(e, ctx))
             parts["cost" if e.is_input else "revenue"].append(paid)
         if e is ref:
             continue
@@ -266,10 +259,11 @@ def _process_factors(
             ctx.notes.append(f"{proc.name}: exchange #{e.internal_id} names no flow, so its "
                              "amount is left out (a cost value it has counts)")
             continue
-        qty = exchange_amount(proc, e, name, params, ctx.notes)
+        u = ctx.unit(e)  # the amount's limit is in kg or MJ when it is a mass or energy
+        qty = exchange_amount(proc, e, name, params, ctx.notes, u,
+                              unit_factor(u, MASS, "kg") or unit_factor(u, ENERGY, "MJ") or 1.0)
         if qty is None:
             continue
-        u = ctx.unit(e)
         if sign < 0:
             ctx.notes.append(f"{proc.name}: avoided {name!r} ({qty:g} {u}) credited "
                              "(energy and cost count negative); the burden of making it "
@@ -279,12 +273,11 @@ def _process_factors(
             energy += _energy(proc, e, qty, u, ctx) * sign
     out: dict[str, Any] = {}
     for key, total, unit_ in (("co2e", co2e, "kgCO2e"), ("energy", energy, "MJ")):
-        if total:
-            out[key] = f"{total / amount:.10g} {unit_}/{per}"
+        if total:  # a sum or a tiny reference amount may overflow what each exchange kept
+            value = within(total / amount, f"process {short(proc.name or proc.id)}: {key} "
+                           f"per {per} of its reference ({total:g} {unit_} for {amount:g})")
+            out[key] = f"{value:.10g} {unit_}/{per}"
     out.update(money(proc, parts, ctx.notes, amount, per))
-    bad = [k for k, v in out.items() if not math.isfinite(float(v.split()[0]))]
-    if bad:
-        raise ValueError(f"{bad[0]} per reference unit is not a finite number")
     return out, per, ref, amount
 
 

@@ -7,6 +7,7 @@ as arithmetic (parsed, never run as code), cost and revenue per currency, and wh
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 import operator
@@ -16,8 +17,10 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from junkan.core.documents import loads_with_repeat, repeated_key
 from junkan.core.errors import JunkanError, short
 from junkan.core.limits import limits
+from junkan.core.quantities import to_unit
 
 # openLCA reference data (ids as in olca-schema's units table)
 REF = {
@@ -45,6 +48,30 @@ REF = {
 }
 _REF_UNIT = {ids[4]: unit for unit, ids in REF.items()}
 """The reference unit of openLCA's reference flow properties, for zips without them."""
+
+
+MASS = {"kg": 1.0, "g": 1e-3, "mg": 1e-6, "t": 1e3, "Mg": 1e3, "kt": 1e6, "lb": 0.45359237}
+PIECE = {"Item(s)", "item", "items", "p", "pcs", "piece", "unit"}
+TRANSPORT = {"t*km": 1.0, "kg*km": 1e-3, "tkm": 1.0}
+ENERGY = {"MJ": 1.0, "kJ": 1e-3, "GJ": 1e3, "kWh": 3.6, "Wh": 3.6e-3, "MWh": 3600.0}
+
+
+def unit_factor(unit: str | None, table: dict[str, float], target: str) -> float | None:
+    """How many ``target`` one ``unit`` is: from ``table`` (openLCA's names), else by
+    junkan's unit registry (``oz``, ``kcal``, ``TJ``); ``None`` when it is not one."""
+    if unit is None or unit in table:
+        return None if unit is None else table[unit]
+    return _registry_factor(unit, target)
+
+
+@functools.lru_cache(maxsize=1024)
+def _registry_factor(unit: str, target: str) -> float | None:
+    """:func:`unit_factor` by the unit registry, once per unit: every exchange's amount is
+    checked in kg or MJ (:func:`exchange_amount`), and a zip has few distinct units."""
+    try:
+        return to_unit(f"1 {unit}", target)
+    except (ValueError, ArithmeticError):  # UnitParseError is a ValueError
+        return None
 
 
 def _olca() -> Any:
@@ -85,13 +112,34 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
     if len(raw) > most:
         raise JunkanError(f"{where}: more than {most:,} bytes unpacked, the "
                           f"{limits().describe('olca_member_bytes')}")
+    repeats: list[str] = []
     try:
-        return json.loads(raw, parse_constant=_no_constant, parse_float=_finite,
-                          parse_int=_small_int)
+        doc = json.loads(raw, parse_constant=_no_constant, parse_float=_finite,
+                         parse_int=_small_int, object_pairs_hook=_noting_repeats(repeats))
     except RecursionError:
         raise JunkanError(f"{where}: not JSON an import reads (nested too deeply)") from None
     except ValueError as exc:  # UnicodeDecodeError is one
         raise JunkanError(f"{where}: not JSON ({exc})") from None
+    if repeats:  # read again only to name where: the path and the key
+        _, problem = loads_with_repeat(raw)
+        said = (f"{problem.path + ': ' if problem.path else ''}{problem.message}"
+                if problem is not None else f"the key {short(repeats[0])} is given twice")
+        raise JunkanError(f"{where}: {said}, so the import refuses it (json-duplicate-key); "
+                          "keep the one you mean and export it again")
+    return doc
+
+
+def _noting_repeats(repeats: list[str]) -> Any:
+    """A ``json.loads`` object hook building each object as ``json.loads`` does and noting
+    in ``repeats`` each key an object gives twice (core's :func:`repeated_key`)."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            repeats.append(str(repeated_key(pairs)))
+        return obj
+
+    return hook
 
 
 def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
@@ -229,28 +277,60 @@ def formula(
 
     try:
         value = ev(ast.parse(text.replace("^", "**"), mode="eval").body)
-    except (SyntaxError, OverflowError, ZeroDivisionError, RecursionError, TypeError) as exc:
+    except OverflowError as exc:
+        raise Overflowed(f"{type(exc).__name__}: {exc}") from None
+    except (SyntaxError, ZeroDivisionError, RecursionError, TypeError) as exc:
         raise ValueError(f"{type(exc).__name__}: {exc}") from None
     if not math.isfinite(value):
-        raise ValueError("not a finite number")
+        raise Overflowed("not a finite number")
     return value
 
 
-def exchange_amount(
-    proc: Any, e: Any, name: str, params: dict[str, Any], notes: list[str]
-) -> float | None:
-    """An exchange's amount: as given, else its formula's value; ``None`` with a note."""
+class Overflowed(ValueError):
+    """A formula whose value is beyond a float (``1e200 * 1e200``): an absurd amount, which
+    the import refuses (:func:`within`), not an expression it cannot read."""
+
+
+def within(value: float, where: str) -> float:
+    """``value`` when it is finite and its magnitude within junkan's quantity limit; else a
+    :class:`JunkanError` saying ``where`` (the process, the flow and what the value is)."""
+    lim = limits()
+    if not math.isfinite(value) or abs(value) > lim.quantity_magnitude:
+        raise JunkanError(
+            f"{where} is {value:g}, beyond the magnitude junkan accepts (at most "
+            f"{lim.quantity_magnitude:g}, {lim.env('quantity_magnitude')}): a value this "
+            "large is a typing or unit mistake and overflows once multiplied; correct it in "
+            "openLCA and export again")
+    return value
+
+
+def exchange_amount(proc: Any, e: Any, name: str, params: dict[str, Any], notes: list[str],
+                    unit: str | None = None, per: float = 1.0) -> float | None:
+    """An exchange's amount: as given, else its formula's value; ``None`` with a note.
+    An amount whose magnitude in the unit junkan keeps (``per`` of it to one ``unit``:
+    kg for a mass, MJ for an energy) is beyond its quantity limit is refused
+    (:func:`within`)."""
     if e.amount is not None:
-        return float(e.amount)
-    if not e.amount_formula:
+        value, how = float(e.amount), ""
+    elif not e.amount_formula:
         notes.append(f"{proc.name}: exchange {name!r} has no amount; left out")
         return None
-    try:
-        return formula(str(e.amount_formula), params)
-    except ValueError as exc:
-        notes.append(f"{proc.name}: exchange {name!r} has only the formula "
-                     f"{short(e.amount_formula)}, which cannot be evaluated ({exc}); left out")
-        return None
+    else:
+        how = f" (the formula {short(e.amount_formula)})"
+        try:
+            value = formula(str(e.amount_formula), params)
+        except Overflowed:
+            value = math.inf  # refused below, as an absurd amount
+        except ValueError as exc:
+            notes.append(f"{proc.name}: exchange {name!r} has only the formula "
+                         f"{short(e.amount_formula)}, which cannot be evaluated ({exc}); "
+                         "left out")
+            return None
+    amount = (f"the amount {value:g} {unit[:30]}{how}, converted," if per != 1 and unit
+              else f"the amount{' in ' + unit[:30] if unit else ''}{how}")
+    within(value * per, f"process {short(proc.name or proc.id)}: exchange {short(name)}: "
+           f"{amount}")
+    return value
 
 
 def currency_code(e: Any, ctx: Context) -> str | None:
@@ -279,7 +359,9 @@ def money(proc: Any, parts: dict[str, list[tuple[float, str | None]]], notes: li
         elif (cur := next(iter(codes))) not in ("JPY", "USD", "EUR"):
             notes.append(f"{proc.name}: {key} in {cur}, not JPY, USD or EUR; left out")
         else:
-            out[key] = f"{total / amount:.10g} {cur}/{per}"
+            value = within(total / amount, f"process {short(proc.name or proc.id)}: {key} per "
+                           f"{per} of its reference ({total:g} {cur} for {amount:g} {per})")
+            out[key] = f"{value:.10g} {cur}/{per}"
     if len({v.split()[1].split("/")[0] for v in out.values()}) > 1:
         notes.append(f"{proc.name}: cost and revenue are in different currencies; a model has "
                      "one, so convert one of them with a sourced rate")

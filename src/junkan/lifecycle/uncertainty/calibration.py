@@ -25,7 +25,12 @@ from junkan.core.errors import ModelError, Problem
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.family import compile_run
-from junkan.lifecycle.uncertainty.spec import Observation, UncertaintySection
+from junkan.lifecycle.uncertainty.spec import (
+    Observation,
+    UncertaintySection,
+    repeat_message,
+    repeated_observations,
+)
 from junkan.lifecycle.uncertainty.study import Study, locate, resolve
 
 METHOD = (
@@ -378,6 +383,8 @@ def _check(
                 else ("headline" if o.headline is not None else "total")
             )
             problems.append(Problem(f"{prefix}observations[{j}].{field}", why))
+    for j, k in repeated_observations(obs):  # observations given apart from the section's
+        problems.append(Problem(f"{prefix}observations[{k}]", repeat_message(obs[j], j, k)))
     if problems:
         raise ModelError(problems, source)
 

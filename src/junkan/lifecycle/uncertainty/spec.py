@@ -30,13 +30,14 @@ This module imports only the kernel and pydantic, so the root schema can refer t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from junkan.core.base import Strict as BaseStrict
 
-__all__ = ["Group", "Observation", "UncertainParameter", "UncertaintySection"]
+__all__ = ["Group", "Observation", "UncertainParameter", "UncertaintySection",
+           "repeat_message", "repeated_observations"]
 
 Distribution = Literal["normal", "lognormal", "triangular", "uniform", "beta", "fixed"]
 MAX_PARAMETERS = 200
@@ -84,9 +85,10 @@ class UncertainParameter(Strict):
     """Standard deviation (normal; lognormal with ``mean``)."""
     median: Finite | None = Field(default=None, gt=0)
     """Median (lognormal with ``gsd`` and/or ``pedigree``)."""
-    gsd: Finite | None = Field(default=None, ge=1)
-    """Geometric standard deviation (lognormal): exp(σ of ln x); the 95 % interval is
-    median ÷ gsd² … median × gsd²."""
+    gsd: Finite | None = Field(default=None, gt=1)
+    """Geometric standard deviation (lognormal), above 1: exp(σ of ln x); the 95 % interval
+    is median ÷ gsd² … median × gsd². A gsd of 1 is no spread at all: give the value in the
+    model, or ``distribution: fixed``, instead."""
     pedigree: tuple[int, int, int, int, int] | None = None
     """ecoinvent pedigree scores (reliability, completeness, temporal, geographical,
     technological; 1 best … 5 worst), added to ``gsd`` (the basic uncertainty, default 1.05)
@@ -114,6 +116,17 @@ class UncertainParameter(Strict):
     (``groups.<name>.correlation``, default 1 — fully dependent)."""
     calibrate: bool = False
     """Fit this parameter to ``observations`` (``junkan calibrate``)."""
+
+    @field_validator("gsd", mode="before")
+    @classmethod
+    def _spread(cls, value: Any) -> Any:
+        """A gsd of 1 or below is refused saying why, before the bound's bare message."""
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 1:
+            raise ValueError(
+                f"gsd must be above 1, got {value:g}: a gsd of 1 means no uncertainty (and "
+                "below 1 is no geometric standard deviation); for a known value leave the "
+                "parameter out or use 'distribution: fixed'")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> UncertainParameter:
@@ -150,6 +163,11 @@ class UncertainParameter(Strict):
         if self.distribution == "normal" and self.std == 0:
             raise ValueError(
                 "a normal distribution needs std above 0 (for a constant, leave the "
+                "parameter out or use 'distribution: fixed')"
+            )
+        if self.distribution == "lognormal" and self.std == 0:
+            raise ValueError(
+                "a lognormal distribution needs std above 0 (for a constant, leave the "
                 "parameter out or use 'distribution: fixed')"
             )
         return self
@@ -191,6 +209,11 @@ class Observation(Strict):
     def _one(self) -> Observation:
         if (self.headline is None) == (self.total is None):
             raise ValueError("an observation names exactly one of 'headline' or 'total'")
+        if self.sigma is not None and "rel_sigma" in self.model_fields_set:
+            raise ValueError(
+                f"an observation gives its error once: 'sigma' ({self.sigma:g}, in the "
+                f"figure's unit) or 'rel_sigma' ({self.rel_sigma:g}, a share of the value), "
+                "not both; remove one")
         if self.value == 0 and self.sigma is None:
             raise ValueError(
                 "an observed value of 0 has no relative error: give 'sigma', its "
@@ -238,4 +261,39 @@ class UncertaintySection(Strict):
             if p.parameter in seen:
                 raise ValueError(f"parameter {p.parameter} is listed twice")
             seen.add(p.parameter)
+        unknown = sorted({p.group for p in self.parameters if p.group is not None}
+                         - set(self.groups))
+        if unknown:
+            known = ", ".join(sorted(self.groups)) or "none"
+            raise ValueError(
+                f"parameters name the group {', '.join(unknown)}, which 'groups' does not "
+                f"declare (declared: {known}); declare it under 'groups' with its "
+                "correlation and source, or correct the name")
+        if twice := repeated_observations(self.observations):
+            j, k = twice[0]
+            raise ValueError(repeat_message(self.observations[j], j, k))
         return self
+
+
+def repeated_observations(observations: list[Observation]) -> list[tuple[int, int]]:
+    """(first, repeat) indices of fitted observations of the same figure in the same scenario:
+    each would count in the fit with its own weight, so one figure given twice would weigh
+    double."""
+    first: dict[tuple[str, str], int] = {}
+    out = []
+    for k, o in enumerate(observations):
+        if not o.fit:
+            continue
+        key = (o.figure, o.scenario)
+        if key in first:
+            out.append((first[key], k))
+        else:
+            first[key] = k
+    return out
+
+
+def repeat_message(o: Observation, j: int, k: int) -> str:
+    """What is said of observations ``j`` and ``k`` observing the same figure (``o``'s)."""
+    return (f"observations[{j}] and observations[{k}] both observe {o.figure} in scenario "
+            f"{o.scenario}: fitting both would weigh that figure double; keep one (with a "
+            "sigma that covers both sources) or mark the other 'fit: false'")

@@ -1,0 +1,92 @@
+"""Rules of the ``uncertainty`` section a user relies on (review: one test per bug): an
+observation counts once in a fit, gives its error once, a correlation group is declared
+before parameters name it, and a lognormal has some spread."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from junkan import lifecycle
+from junkan.core.errors import ModelError
+from junkan.lifecycle import uncertainty as U
+from tests.lifecycle.test_optimise import MODEL
+
+RATE = "products.kettle.eol.collection.rate"
+CAL = {"parameter": RATE, "source": "t", "distribution": "uniform", "min": 0.3, "max": 0.6,
+       "calibrate": True}
+
+
+def _obs(**kw: object) -> dict[str, object]:
+    return {"total": "co2e_t", "scenario": "baseline", "value": 800.0, "source": "t", **kw}
+
+
+def _section(**kw: object) -> U.UncertaintySection:
+    return U.UncertaintySection.model_validate({"parameters": [CAL], **kw})
+
+
+def test_the_same_observation_twice_is_refused_naming_both() -> None:
+    """It used to be fitted twice, weighing that figure double."""
+    with pytest.raises(ValidationError) as err:
+        _section(observations=[_obs(), _obs(headline="x", total=None), _obs(value=810)])
+    said = str(err.value)
+    assert "observations[0] and observations[2]" in said and "totals.co2e_t" in said
+    assert "baseline" in said and "double" in said
+
+
+def test_an_observation_repeated_but_not_fitted_is_kept() -> None:
+    section = _section(observations=[_obs(), _obs(value=810, fit=False),
+                                     _obs(scenario="other")])
+    assert len(section.observations) == 3
+
+
+def test_observations_given_to_calibrate_are_checked_for_repeats() -> None:
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    obs = [U.Observation.model_validate(_obs()), U.Observation.model_validate(_obs())]
+    with pytest.raises(ModelError, match=r"observations\[1\]: observations\[0\] and "
+                                         r"observations\[1\] both observe"):
+        U.calibrate(kettle, section=_section(), observations=obs)
+
+
+def test_an_observation_with_sigma_and_rel_sigma_is_refused() -> None:
+    """It used to take ``sigma`` and drop ``rel_sigma`` silently."""
+    with pytest.raises(ValidationError, match=r"'sigma' \(5, .*'rel_sigma' \(0\.2, .*not "
+                                              r"both"):
+        _section(observations=[_obs(sigma=5, rel_sigma=0.2)])
+    assert _section(observations=[_obs(sigma=5)]).observations[0].error == 5
+    assert _section(observations=[_obs(rel_sigma=0.2)]).observations[0].error == 160
+
+
+def test_an_undeclared_group_is_refused_with_the_declared_ones() -> None:
+    """It used to pass validation and fail as a KeyError when drawing."""
+    grouped = {**CAL, "calibrate": False, "group": "gird"}
+    with pytest.raises(ValidationError, match=r"group gird, which 'groups' does not declare "
+                                              r"\(declared: grid\)"):
+        U.UncertaintySection.model_validate(
+            {"parameters": [grouped], "groups": {"grid": {"correlation": 0.5}}})
+    with pytest.raises(ValidationError, match=r"\(declared: none\)"):
+        U.UncertaintySection.model_validate({"parameters": [grouped]})
+    ok = U.UncertaintySection.model_validate(
+        {"parameters": [grouped], "groups": {"gird": {"correlation": 0.5}}})
+    assert ok.parameters[0].group == "gird"
+
+
+@pytest.mark.parametrize("gsd", [1, 1.0, 0.5])
+def test_a_lognormal_gsd_of_one_or_below_is_refused(gsd: float) -> None:
+    """gsd 1 (no spread) and below 1 used to be accepted."""
+    param = {"parameter": RATE, "source": "t", "distribution": "lognormal", "median": 0.4,
+             "gsd": gsd}
+    with pytest.raises(ValidationError, match=r"gsd must be above 1.*means no uncertainty"
+                                              r".*distribution: fixed"):
+        U.UncertaintySection.model_validate({"parameters": [param]})
+    with pytest.raises(ValidationError, match="gsd must be above 1"):
+        U.UncertaintySection.model_validate(
+            {"parameters": [{**param, "pedigree": [1, 1, 1, 1, 1]}]})
+    U.UncertaintySection.model_validate({"parameters": [{**param, "gsd": 1.01}]})
+
+
+def test_a_lognormal_with_std_zero_is_refused() -> None:
+    param = {"parameter": RATE, "source": "t", "distribution": "lognormal", "mean": 0.4,
+             "std": 0}
+    with pytest.raises(ValidationError, match="lognormal distribution needs std above 0"):
+        U.UncertaintySection.model_validate({"parameters": [param]})
