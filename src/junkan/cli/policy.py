@@ -268,7 +268,8 @@ def solar(
     org: Annotated[str, typer.Option(help="View as this organisation (its roles decide).")],
     supply_year: Annotated[
         int | None,
-        typer.Option(help="Print the network planner's supply section for this year instead."),
+        typer.Option(help="Print the network planner's supply section for this year instead.",
+                     min=2000, max=2100),
     ] = None,
     format: FormatOption = Format.table,
     out: OutOption = None,
@@ -278,8 +279,9 @@ def solar(
     with reported(file):
         reg = load_kind(file, policy.Registry, "solar_registry")
         view = policy.run(reg, org=org)
-    if supply_year is not None:
-        print_json(policy.network_supply(reg, supply_year))
+        supply = None if supply_year is None else _supply(reg, supply_year, file)
+    if supply is not None:
+        print_json(supply)
         return
     if out is not None:
         write_outputs(out, "solar", view)
@@ -292,6 +294,16 @@ def solar(
         keys,
         [tuple(cell(d.get(k, "—")) for k in keys) for d in view.installations],
     )
+
+
+def _supply(reg: policy.Registry, year: int, file: Path) -> dict[str, Any]:
+    """The network planner's supply section; a refusal names the registry's file."""
+    from junkan.core.errors import ModelError
+
+    try:
+        return policy.network_supply(reg, year)
+    except ModelError as exc:
+        raise ModelError(exc.problems, str(file)) from None
 
 
 @app.command("solar-role")
@@ -340,13 +352,17 @@ def reuse_sign(
 ) -> None:
     """Append RECORD to the history, chained and signed with the key; print the history."""
     from junkan.core.documents import read_document, validate_with
-    from junkan.core.errors import ModelError
+    from junkan.core.errors import ModelError, coded
 
     with reported(file):
         h = load_kind(file, policy.History, "reuse_history")
         rec = validate_with(policy.Record, read_document(record), str(record))
         if problems := policy.record_problems(rec):
             raise ModelError(problems, str(record))
+        if h.records and rec.at < h.records[-1].at:  # the record's fault, not the key's
+            raise ModelError([coded("at", "record-before-last", "{at} is earlier than the "
+                                    "history's last record ({last})", at=rec.at.isoformat(),
+                                    last=h.records[-1].at.isoformat())], str(record))
         try:
             key = key_file.read_text(encoding="utf-8").strip()
             signed = policy.sign_record(h, rec, key)

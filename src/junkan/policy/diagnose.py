@@ -12,7 +12,9 @@ Definitions (MOE survey, see ``docs/policy.md``):
 * rank = 1 + the number of peers strictly better (ties share a rank), the municipality itself
   being one of its peers;
 * potential of a stream = max(0, q − own) × 総人口 ÷ 1000 t/yr, where q is the peers'
-  ``quantile`` (default 0.75, linear interpolation) of the recovered kg/person/yr;
+  ``quantile`` (default 0.75, linear interpolation) of the recovered kg/person/yr; the
+  streams' potentials together are at most what the municipality disposes of without
+  recovery (scaled down in proportion otherwise, with a note);
 * a measure's effects are computed by the lifecycle engine on a model of the measure
   (:mod:`junkan.policy.measure_model`): the potential of its stream goes down the disposal
   route in the baseline and, for the captured share, to separate collection and recovery in
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -133,6 +135,23 @@ def potentials(
         own = me.streams[s] * 1000 / me.population
         out.append(StreamPotential(s, own, best, max(0.0, best - own) * me.population / 1000))
     return out
+
+
+def disposed_t(me: Municipality) -> float:
+    """What the municipality disposes of without recovery: ごみの総処理量 − 直接資源化量 −
+    中間処理後再生利用量 (R's denominator less its numerator) — all a measure can divert."""
+    return max(0.0, me.treated_t - me.t["直接資源化量"] - me.t["中間処理後再生利用量"])
+
+
+def capped(me: Municipality, pot: list[StreamPotential]) -> tuple[list[StreamPotential], bool]:
+    """``pot`` scaled down in proportion when the streams' potentials add up to more than
+    :func:`disposed_t` (peers' rates above what a small-waste municipality throws away would
+    divert tonnes it does not have, and push the potential R past 100 %); True if scaled."""
+    total, room = sum(p.potential_t for p in pot), disposed_t(me)
+    if total <= room:
+        return pot, False
+    k = room / total
+    return [replace(p, potential_t=p.potential_t * k) for p in pot], True
 
 
 def effects(

@@ -190,20 +190,33 @@ class DisclosurePack:
         return disclosure_page(self, lang).write(path)
 
 
+def _found(ind: Any, key: str) -> Any:
+    """The indicator ``key`` of ``ind``, or None when the flow model gave none (E5-5's
+    indicators are not computed for a model without waste outflows)."""
+    try:
+        return ind[key]
+    except KeyError:
+        return None
+
+
+def _waste_table(ind: Any) -> dict[str, Any]:
+    total = _found(ind, "esrs_e5.5.waste_total")
+    return dict((total.inputs.get("table") if total is not None else None) or {})
+
+
 def _facts(ind: Any) -> tuple[list[dict[str, Any]], list[str]]:
     facts: list[dict[str, Any]] = []
     notes = []
-    table = ind["esrs_e5.5.waste_total"].inputs.get("table")
+    table = _waste_table(ind)
     for spec in xbrl_map()["facts"]:
         key = spec["key"]
-        if key == "esrs_e5.4.secondary_t":
-            value = ind["esrs_e5.4.secondary_share"].inputs.get("secondary_t")
-        else:
-            value = ind[key].value
+        share = key == "esrs_e5.4.secondary_t"
+        found = _found(ind, "esrs_e5.4.secondary_share" if share else key)
+        value = None if found is None else (
+            found.inputs.get("secondary_t") if share else found.value)
         if value is None:
-            notes.append(
-                f"{spec['dr']} {spec['label']}: not computable ({ind[key].reason}); left untagged"
-            )
+            why = "the flow model has no waste outflows" if found is None else found.reason
+            notes.append(f"{spec['dr']} {spec['label']}: not computable ({why}); left untagged")
             continue
         facts.append(
             {
@@ -299,7 +312,7 @@ def build_pack(pack: Pack) -> DisclosurePack:
 
     ind = indicators.run(pack.flows, list(FRAMEWORKS))
     facts, notes = _facts(ind)
-    table = dict(ind["esrs_e5.5.waste_total"].inputs.get("table") or {})
+    table = _waste_table(ind)
     summary = [i.key for fw in FRAMEWORKS for i in ind.indicators.get(fw, []) if i.status != "text"]
     if summary:
         notes.append(

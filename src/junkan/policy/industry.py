@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import ModelError, Problem, coded
-from junkan.policy.survey import CODE_COLUMN, _number, read_code, read_rows
+from junkan.policy.survey import (
+    CODE_COLUMN,
+    MAX_ROWS,
+    _number,
+    read_code,
+    read_rows,
+    repeated_columns,
+    stray_cells,
+)
 
 TOTAL = "従業者数"
 SECTORS = ("第1次産業", "第2次産業", "第3次産業")
@@ -43,16 +51,17 @@ class Industry:
         return None if self.by_sector is None else self.by_sector[2] / self.employed
 
 
-def read_industry(path: str | Path) -> dict[str, Industry]:
+def read_industry(path: str | Path, name: str | None = None) -> dict[str, Industry]:
     """The industry table at ``path`` by municipality code; every problem is named by line
-    and column."""
-    rows, source = read_rows(path)
+    and column, in the file ``name`` (default: the path)."""
+    rows, source = read_rows(path, name)
     if not rows:
         raise ModelError([coded("", "table-empty", "the table is empty; expected a header row")],
                          source)
     header = [str(c or "").strip() for c in rows[0]]
-    problems = [coded(f"header.{n}", "column-missing", "column is missing")
-                for n in (CODE_COLUMN, TOTAL) if n not in header]
+    problems = repeated_columns(header)
+    problems += [coded(f"header.{n}", "column-missing", "column is missing")
+                 for n in (CODE_COLUMN, TOTAL) if n not in header]
     given = [s for s in SECTORS if s in header]
     if given and len(given) < len(SECTORS):
         problems.append(coded("header", "sectors-partial", "give all of {sectors} or none "
@@ -62,11 +71,15 @@ def read_industry(path: str | Path) -> dict[str, Industry]:
                  for h in header if h and h not in (CODE_COLUMN, TOTAL, *SECTORS)]
     if problems:
         raise ModelError(problems, source)
+    if sum(1 for r in rows[1:] if any(str(c or "").strip() for c in r)) > MAX_ROWS:
+        raise ModelError([coded("", "too-many-rows", "more than {limit} rows",
+                                limit=f"{MAX_ROWS:,}")], source)
     out: dict[str, Industry] = {}
     lines: dict[str, int] = {}
     for i, r in enumerate(rows[1:], start=2):
         if not any(str(c or "").strip() for c in r):
             continue
+        stray_cells(r, header, f"line {i}", problems)
         cells = {h: (r[j] if j < len(r) else None) for j, h in enumerate(header) if h}
         row = _row(cells, bool(given), f"line {i}", problems)
         if row is None:

@@ -329,10 +329,17 @@ MAX_MEMBER_BYTES = 100_000_000
 
 
 def _read(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> ET.Element:
+    """A member of the package parsed; one too large, not XML or damaged is a
+    :class:`ModelError` naming it (the caller adds the package's file)."""
     if info.file_size > MAX_MEMBER_BYTES:
-        raise ValueError(f"{info.filename}: over {MAX_MEMBER_BYTES:,} bytes")
-    with z.open(info) as fh:
-        return ET.parse(fh).getroot()
+        raise ModelError([Problem("taxonomy", f"{info.filename}: over {MAX_MEMBER_BYTES:,} "
+                                  "bytes")])
+    try:
+        with z.open(info) as fh:
+            return ET.parse(fh).getroot()
+    except (ET.ParseError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ModelError([Problem("taxonomy", f"{info.filename}: cannot be read as XML "
+                                  f"({exc})")]) from None
 
 
 def _labels(z: zipfile.ZipFile) -> dict[str, str]:
@@ -390,6 +397,15 @@ def resolve_taxonomy(path: str | Path) -> tuple[dict[str, str], str]:
     if p.stat().st_size > MAX_PACKAGE_BYTES:
         raise ModelError([Problem("taxonomy", f"over {MAX_PACKAGE_BYTES:,} bytes")], src)
     cfg = xbrl_map()
+    try:
+        return _resolve(p, cfg)
+    except ModelError as exc:
+        raise ModelError(exc.problems, src) from None
+
+
+def _resolve(p: Path, cfg: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """:func:`resolve_taxonomy` on a package whose size was checked."""
+    src = str(p)
     with zipfile.ZipFile(p) as z:
         cor = [
             i for i in z.infolist() if i.filename.endswith("/" + cfg["taxonomy"]["concepts_file"])

@@ -16,6 +16,7 @@ from pydantic import (
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    model_validator,
 )
 
 from junkan.core.base import Strict
@@ -78,7 +79,20 @@ class Product(Strict):
     evidence: dict[Key, Name] = Field(default_factory=dict, max_length=200)
     """A citation (document, certificate) per declared property."""
     lots: list[Name] = Field(default_factory=list, max_length=1000)
-    """The trace lots of the product's material (as the maker refers to them)."""
+    """The trace lots of the product's material (as the maker refers to them), each once."""
+
+    @model_validator(mode="after")
+    def _lots_once(self) -> Product:
+        """A lot named twice would weigh twice in the lots' recycled share (enough to turn
+        a fail into a pass)."""
+        first: dict[str, int] = {}
+        for i, lot in enumerate(self.lots):
+            if lot in first:
+                raise refusal("product-lot-repeated", "lot {lot} is named twice: lots[{first}] "
+                              "and lots[{second}]; each lot counts once by its mass",
+                              lot=brief(lot, 60), first=first[lot], second=i)
+            first[lot] = i
+        return self
 
 
 class Check(Strict):
@@ -157,7 +171,9 @@ def _holds(actual: Any, op: str, value: Any) -> bool:
 
 
 def _from_lots(c: Criterion, lots: list[dict[str, Any]]) -> tuple[float | None, list[Any]]:
-    """The mass-weighted figure of ``c.lot_property`` over ``lots`` and the evidence rows."""
+    """The mass-weighted figure of ``c.lot_property`` over ``lots`` and the evidence rows;
+    None unless every lot's share is visible (a share of some of the lots is not the
+    product's: the hidden lots could hold any share)."""
     assert c.lot_property is not None
     key = c.lot_property.split(".")[1]
     rows, mass, acc = [], 0.0, 0.0
@@ -177,7 +193,8 @@ def _from_lots(c: Criterion, lots: list[dict[str, Any]]) -> tuple[float | None, 
         mass += m
         acc += m * float(share)
         rows.append({"lot": lot.get("lot"), "mass_kg": m, key: float(share)})
-    return (acc / mass if mass > 0 else None), rows
+    hidden = sum(1 for r in rows if r.get("note"))
+    return (acc / mass if mass > 0 and not hidden else None), rows
 
 
 @dataclass
@@ -232,6 +249,9 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
     criteria = criteria or default_criteria()
     item = criteria_item(check, criteria, check._source)
     p = check.product
+    unread = (f"the product's {len(p.lots)} lots were not read (no trace ledger given; "
+              "the CLI's --database)")
+    unread = unread if lots is None and p.lots else ""
     lots = lots or []
     out = []
     for c in item.criteria:
@@ -247,9 +267,15 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
         }
         value: Any = declared
         basis = "declared"
+        if c.lot_property is not None and unread:
+            v["note"] = f"{unread}; the declaration decides"
         if c.lot_property is not None and lots:
             derived, rows = _from_lots(c, lots)
             v["evidence"] = rows
+            hidden = sum(1 for r in rows if r.get("note"))
+            if hidden:
+                v["note"] = (f"the recycled share of {hidden} of {len(rows)} lots is not "
+                             "visible to the checker; the lots cannot decide")
             if derived is not None:
                 value, basis = derived, f"trace lots ({len(rows)})"
                 if (
@@ -261,7 +287,7 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
                         f"declared {declared:g} but the lots give {derived:.4g}; the lots decide"
                     )
         if basis == "declared" and c.property in p.evidence:
-            v["evidence"] = [{"document": p.evidence[c.property]}]
+            v["evidence"] = [{"document": p.evidence[c.property]}, *v["evidence"]]
         if value is None:
             verdict = "unknown"
             v["note"] = v["note"] or f"{c.property} is neither declared nor derivable from lots"

@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import validate_with
-from junkan.core.errors import ModelError, Problem, coded, short
+from junkan.core.errors import ModelError, Problem, coded, refusal, short
 from junkan.core.fields import Fraction, Mass
 from junkan.policy.custody import physical_entries, read_made
 
@@ -110,6 +110,30 @@ class Product(Strict):
     """Patterns (``*``, ``?``) of the ledger's lot ids that are this product's output."""
     characteristics: list[Char] = Field(default_factory=lambda: list(CHARS), min_length=1)
     targets: list[Target] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _targets_apply(self) -> Product:
+        """A characteristic listed twice doubled its rows in the filing; a second target for
+        the same period and characteristic, or one on a characteristic the product does not
+        report, was never checked, without a word."""
+        if len(set(self.characteristics)) != len(self.characteristics):
+            raise refusal("characteristic-repeated", "characteristics {given} name one twice",
+                          given=", ".join(self.characteristics))
+        seen: dict[tuple[str, str], int] = {}
+        for i, t in enumerate(self.targets):
+            if t.characteristic not in (*self.characteristics, "total"):
+                raise refusal("target-characteristic-unreported", "targets[{i}]: "
+                              "{characteristic} is not among the product's characteristics "
+                              "({known}); its target would never be checked", i=i,
+                              characteristic=t.characteristic,
+                              known=", ".join((*self.characteristics, "total")))
+            key = (t.period, t.characteristic)
+            if key in seen:
+                raise refusal("target-repeated", "targets[{first}] and targets[{second}] are "
+                              "both for {period} {characteristic}; give one", first=seen[key],
+                              second=i, period=t.period, characteristic=t.characteristic)
+            seen[key] = i
+        return self
 
 
 class Plan(Strict):
@@ -195,9 +219,9 @@ class PeriodicReport:
             w.writerow(
                 [
                     self.period,
-                    self.org,
-                    p["category"],
-                    p["product"],
+                    _text(self.org),
+                    _text(p["category"]),
+                    _text(p["product"]),
                     p["characteristic"],
                     _n(p["recycled_kg"]),
                     _n(p["basis_kg"]),
@@ -217,6 +241,17 @@ class PeriodicReport:
         from junkan.policy.report import periodic_page
 
         return periodic_page(self, lang).write(path)
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+"""How a cell a spreadsheet would run as a formula starts (OWASP "CSV Injection")."""
+
+
+def _text(v: str) -> str:
+    """A text cell of the filing: one a spreadsheet would run as a formula (a category
+    ``=HYPERLINK(…)``, an id ``-1+1``) gets a leading apostrophe and shows as written, as
+    the service's other CSV tables do."""
+    return "'" + v if v.startswith(FORMULA) else v
 
 
 def _n(x: float | None) -> str:
@@ -335,34 +370,32 @@ def periodic_report(
                     ]
                 )
             used.add(i)
+        reported = [c for c in evidence if c["characteristic"] in p.characteristics]
         for ch in (*p.characteristics, "total"):
-            rep.products.append(
-                _row(
-                    p,
-                    ch,
-                    [
-                        c
-                        for c in evidence
-                        if ch == "total"
-                        and c["characteristic"] in p.characteristics
-                        or c["characteristic"] == ch
-                    ],
-                    period,
-                )
-            )
+            mine_ch = reported if ch == "total" else [c for c in reported
+                                                      if c["characteristic"] == ch]
+            rep.products.append(_row(p, ch, mine_ch, period, _basis(reported)))
     rep.unassigned_claims = [c for i, c in enumerate(claims) if i not in used]
     return rep
 
 
-def _row(p: Product, ch: str, claims: list[dict[str, Any]], period: str) -> dict[str, Any]:
-    """One row: ``claims`` are the evidence entries (mass-balance claims and lots made under
-    a physical model) of the product and characteristic in the period."""
-    kg = sum(float(c["mass_kg"]) for c in claims)
+def _basis(entries: list[dict[str, Any]]) -> float:
+    """The basis (kg) of ``entries``: each lot's once (one entry per lot and characteristic,
+    on the same basis)."""
     per_lot: dict[tuple[str, str], float] = {}
-    for c in claims:  # one entry per lot and characteristic, on the same basis
+    for c in entries:
         key = (c["lot"], c["period"])
         per_lot[key] = max(per_lot.get(key, 0.0), float(c["basis_kg"] or 0.0))
-    basis = sum(per_lot.values())
+    return sum(per_lot.values())
+
+
+def _row(p: Product, ch: str, claims: list[dict[str, Any]], period: str,
+         basis: float) -> dict[str, Any]:
+    """One row: ``claims`` are the evidence entries (mass-balance claims and lots made under
+    a physical model) of the product and characteristic in the period; ``basis`` is that of
+    all the product's lots of the period — a characteristic's share is of the whole product,
+    not of the lots that happen to carry it."""
+    kg = sum(float(c["mass_kg"]) for c in claims)
     share = kg / basis if basis > 0 else None
     uncovered = sum(bool(c["uncovered"]) for c in claims)
     target = next((t for t in p.targets if t.period == period and t.characteristic == ch), None)

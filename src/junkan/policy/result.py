@@ -11,6 +11,8 @@ from junkan.policy.diagnose import (
     INDUSTRY_RANKED,
     RANKED,
     StreamPotential,
+    capped,
+    disposed_t,
     effects,
     fiscal_days,
     industry_metrics,
@@ -26,18 +28,20 @@ from junkan.policy.schema import Diagnosis
 METHOD = (
     "Per-capita figures and the recycling rate R follow the MOE survey's definitions; "
     "peers are the municipalities of the same population size class (or the listed "
-    "codes), the municipality included; rank 1 is best, ties share a rank; the "
-    "potential of a stream is the gap to the peers' best-quartile per-capita recovery "
-    "times the population; each measure's effects are computed by the lifecycle engine "
-    "(junkan.lifecycle) on the measure's model, named with each proposal: the potential "
-    "goes down the stream's disposal route in the baseline and, for the captured share, "
-    "to separate collection and recovery in the measure's scenario; the effects are the "
-    "differences of the two runs (CO2e, landfill, cost less revenue). The models' factors "
-    "are those of data/policy (CO2e, cost, revenue) and the municipality's own residue "
-    "ratio (landfill), so each effect equals diverted tonnes × the factors listed with it. "
-    "Transport is not a separate leg (the measures' cost per tonne includes collection); "
-    "jobs are not estimated (no sourced factor). Factors marked 'assumption' in "
-    "data/policy must be replaced by local figures before a decision."
+    "codes), the municipality included; rank 1 is best, ties share a rank; the potential "
+    "of a stream is the gap to the peers' best-quartile per-capita recovery times the "
+    "population (the streams together at most the waste disposed of without recovery, "
+    "scaled down in proportion otherwise); each measure's effects are computed by the "
+    "lifecycle engine (junkan.lifecycle) on the measure's model, named with each "
+    "proposal: the potential goes down the stream's disposal route in the baseline and, "
+    "for the captured share, to separate collection and recovery in the measure's "
+    "scenario; the effects are the differences of the two runs (CO2e, landfill, cost less"
+    " revenue). The models' factors are those of data/policy (CO2e, cost, revenue) and "
+    "the municipality's own residue ratio (landfill), so each effect equals diverted "
+    "tonnes × the factors listed with it. Transport is not a separate leg (the measures' "
+    "cost per tonne includes collection); jobs are not estimated (no sourced factor). "
+    "Factors marked 'assumption' in data/policy must be replaced by local figures before "
+    "a decision."
 )
 
 
@@ -170,8 +174,14 @@ def run_diagnosis(d: Diagnosis) -> DiagnosisResult:
     for key, better in (*RANKED, *(INDUSTRY_RANKED if d.industry is not None else ())):
         values = {r["code"]: r[key] for r in rows}
         ranks[key] = rank(values, me.code, better) if key in rows[0] else None
-    pot = potentials(me, group, d.survey.streams, d.request.quantile)
+    pot, scaled = capped(me, potentials(me, group, d.survey.streams, d.request.quantile))
     notes = _notes(d, len(group), me.cost_kjpy is None)
+    if scaled:
+        t = f"{disposed_t(me):,.1f}"
+        notes.append({"ja": f"品目別のポテンシャルの合計が資源化されずに処理される量（{t} t）を"
+                            "超えるため、その量に比例して縮小した。",
+                      "en": f"the streams' potentials added up to more than the waste disposed "
+                            f"of without recovery ({t} t): scaled down in proportion to it"})
     if d.industry is not None:
         notes += _industry_notes([r for r in rows if r["employed"] is None])
     proposals, models = effects(d, me, pot)

@@ -171,13 +171,35 @@ FIRST_FISCAL_YEAR = 1998
 survey, 一般廃棄物処理実態調査, not a sourced first year); the latest is the current year."""
 
 
-def load_diagnosis(doc: dict[str, object], source: str, base: Path | None) -> Diagnosis:
-    """Validate a diagnosis document and read what it names (paths relative to ``base``)."""
+def _peer_code_problems(codes: list[str], me: str, known: set[str]) -> list[Problem]:
+    """Peer codes not in the survey, given twice (counted once: the list was not what the
+    user meant), or none but the municipality itself (ranks "1 of 1", no potential)."""
+    out = [Problem(f"peers.codes[{i}]", f"code {c} is not in the survey")
+           for i, c in enumerate(codes) if c not in known]
+    first: dict[str, int] = {}
+    for i, c in enumerate(codes):
+        if c in first:
+            out.append(coded(f"peers.codes[{i}]", "peer-code-repeated", "code {code} is "
+                             "already peers.codes[{first}]", code=c, first=first[c]))
+        first.setdefault(c, i)
+    if not set(codes) - {me}:
+        out.append(coded("peers.codes", "no-peers", "no municipality but {code} itself to "
+                         "compare with; list its peers' codes", code=me))
+    return out
+
+
+def load_diagnosis(
+    doc: dict[str, object], source: str, base: Path | None, names: dict[str, str] | None = None
+) -> Diagnosis:
+    """Validate a diagnosis document and read what it names (paths relative to ``base``);
+    ``names`` gives the ``survey`` or ``industry`` table the name its errors use (an upload's
+    field rather than the temporary file the service wrote it to)."""
     req = validate_with(Request, doc, source)
+    names = names or {}
     if req.survey == "sample":
         survey = read_survey(sample_path())
     else:
-        survey = read_survey((base or Path.cwd()) / req.survey)
+        survey = read_survey((base or Path.cwd()) / req.survey, names.get("survey"))
     if req.measures is None:
         catalogue = default_catalogue()
     else:
@@ -219,14 +241,10 @@ def load_diagnosis(doc: dict[str, object], source: str, base: Path | None) -> Di
             )
         )
     if req.peers.codes is not None:
-        problems += [
-            Problem(f"peers.codes[{i}]", f"code {c} is not in the survey")
-            for i, c in enumerate(req.peers.codes)
-            if c not in known
-        ]
+        problems += _peer_code_problems(req.peers.codes, req.municipality, known)
     industry = None
     if req.industry is not None:
-        industry = read_industry((base or Path.cwd()) / req.industry)
+        industry = read_industry((base or Path.cwd()) / req.industry, names.get("industry"))
         if req.municipality in known and req.municipality not in industry:
             problems.append(coded("industry", "industry-no-row", "the table {table} has no row "
                                   "for code {code}", table=brief(req.industry, 200),

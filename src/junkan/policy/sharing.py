@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from junkan.policy.reuse import History, scales, verify
+from junkan.policy.reuse import GENESIS, History, record_hash, scales, verify
 from junkan.policy.solar import Registry, eol_volumes, models_of, reference, view
 
 STATUSES = ("overdue", "approaching", "operating", "collected", "treated")
@@ -158,10 +158,22 @@ class ReuseResult:
             "unverified_authors": self.unverified_authors,
             "grade": self.grade,
             "records": self.records(),
+            "head": self.head,
             "method": "Ed25519 over RFC 8785 canonical JSON of each record (signature "
             "excluded, product serial included); each record holds the SHA-256 of the one "
-            "before (prev).",
+            "before (prev). Records cut from the end leave a shorter chain that still "
+            "verifies: compare head (the SHA-256 of the last record) with the one the last "
+            "record's author holds.",
         }
+
+    @property
+    def head(self) -> str:
+        """The SHA-256 of the last record (the ``prev`` the next record will carry; 64 zeros
+        for no record). A history cut after any record still verifies — the chain proves
+        what is there, not that nothing came after — so a buyer compares the head with the
+        one the author of the last record gave (a receipt, the service)."""
+        rs = self.history.records
+        return record_hash(self.history.product.serial, rs[-1]) if rs else GENESIS
 
     def report(self, path: str | Path, *, lang: str = "ja") -> Path:
         from junkan.policy.pages import reuse_page

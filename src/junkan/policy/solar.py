@@ -478,8 +478,19 @@ def network_supply(reg: Registry, year: int, ids: set[str] | None = None) -> dic
     names = _prefecture_names()
     by: dict[str, float] = defaultdict(float)
     for r in eol_volumes(reg, ids=ids):
-        if r["year"] == year:
-            by[names[int(r["municipality"][:2])]] += r["mass_t"]
+        if r["year"] != year:
+            continue
+        pref = names.get(int(r["municipality"][:2]))
+        if pref is None:  # placed nowhere: refused rather than dropped from the supply
+            i = next(i for i, x in enumerate(reg.installations)
+                     if x.municipality == r["municipality"])
+            raise ModelError([coded(
+                f"installations[{i}].municipality", "supply-no-prefecture",
+                "municipality {code} is in no prefecture (its first two digits, {pref}, are "
+                "not 01–47): its {mass} t of panels reaching end of business in {year} "
+                "cannot be placed in the supply by prefecture", code=r["municipality"],
+                pref=r["municipality"][:2], mass=f"{r['mass_t']:.6g}", year=year)])
+        by[pref] += r["mass_t"]
     return {
         "by_prefecture": {k: f"{v:.6g} t" for k, v in sorted(by.items())},
         "source": f"solar-panel registry as of {reg.as_of.isoformat()}: installations "

@@ -42,6 +42,9 @@ COST = "処理及び維持管理費"
 STREAM_PREFIX = "資源化量/"
 MAX_ROWS = 5000
 """More rows than Japan's ~1,741 municipalities (plus wards and unions) is refused."""
+MAX_NAME = 100
+"""Longest prefecture or municipality name (the longest real ones have about a dozen
+characters); a longer cell is most often a misplaced column or pasted text."""
 MAX_POPULATION = 50_000_000
 MAX_TONNES = 1e8
 TOLERANCE_T = 1.0
@@ -120,17 +123,19 @@ def sample_path() -> Path:
     return Path(str(resources.files("junkan.data") / "policy" / "survey_sample.csv"))
 
 
-def read_survey(path: str | Path) -> Survey:
-    """Read a survey table from ``path`` (``.csv`` or ``.xlsx``)."""
-    rows, source = read_rows(path)
+def read_survey(path: str | Path, name: str | None = None) -> Survey:
+    """Read a survey table from ``path`` (``.csv`` or ``.xlsx``); ``name`` is what errors
+    call it (default: the path), e.g. the upload's field when the file is a temporary copy."""
+    rows, source = read_rows(path, name)
     return parse_rows(rows, source)
 
 
-def read_rows(path: str | Path) -> tuple[list[list[Any]], str]:
+def read_rows(path: str | Path, name: str | None = None) -> tuple[list[list[Any]], str]:
     """The rows of a table at ``path`` (``.csv`` in UTF-8 or Shift_JIS, :data:`ENCODINGS`;
-    or ``.xlsx``) and its name, the file's size checked against the document limit first."""
+    or ``.xlsx``) and its name (``name``, default the path), the file's size checked
+    against the document limit first."""
     p = Path(path)
-    source = str(p)
+    source = name or str(p)
     try:
         size = p.stat().st_size
     except OSError:
@@ -149,7 +154,7 @@ def read_rows(path: str | Path) -> tuple[list[list[Any]], str]:
             source,
         )
     if p.suffix.lower() == ".xlsx":
-        rows = _xlsx_rows(p)
+        rows = _xlsx_rows(p, source)
     else:
         text = _csv_text(p.read_bytes(), source)
         rows = list(csv.reader(io.StringIO(text)))
@@ -180,7 +185,7 @@ def _csv_text(raw: bytes, source: str) -> str:
                "save the CSV as UTF-8", byte=first)], source)
 
 
-def _xlsx_rows(p: Path) -> list[list[Any]]:
+def _xlsx_rows(p: Path, source: str) -> list[list[Any]]:
     try:
         import openpyxl
     except ModuleNotFoundError:
@@ -192,18 +197,19 @@ def _xlsx_rows(p: Path) -> list[list[Any]]:
                     "or export the sheet as UTF-8 CSV",
                 )
             ],
-            str(p),
+            source,
         ) from None
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ModelError([Problem("", f"cannot read the workbook: {exc}")], str(p)) from None
-    rows = [
-        list(r)
-        for _, r in zip(
-            range(MAX_ROWS + 2), wb.worksheets[0].iter_rows(values_only=True), strict=False
-        )
-    ]
+        raise ModelError([Problem("", f"cannot read the workbook: {exc}")], source) from None
+    rows: list[list[Any]] = []
+    filled = 0
+    for r in wb.worksheets[0].iter_rows(values_only=True):
+        rows.append(list(r))
+        filled += any(str(c if c is not None else "").strip() for c in r)
+        if filled > MAX_ROWS + 1:  # the header and more rows than allowed: refused later
+            break
     wb.close()
     return rows
 
@@ -215,7 +221,7 @@ def parse_rows(rows: list[list[Any]], source: str) -> Survey:
             [coded("", "table-empty", "the table is empty; expected a header row")], source
         )
     header = [str(c or "").strip() for c in rows[0]]
-    problems: list[Problem] = []
+    problems = repeated_columns(header)
     for name in (*BASE, *TONNES):
         if name not in header:
             problems.append(coded(f"header.{name}", "column-missing", "column is missing"))
@@ -244,7 +250,7 @@ def parse_rows(rows: list[list[Any]], source: str) -> Survey:
     out: list[Municipality] = []
     seen: dict[str, int] = {}
     for i, r in enumerate(data, start=2):
-        _stray_cells(r, header, f"line {i}", problems)
+        stray_cells(r, header, f"line {i}", problems)
         cells = {h: (r[j] if j < len(r) else None) for j, h in enumerate(header) if h}
         m = _row(cells, streams, f"line {i}", problems)
         if m is None:
@@ -268,7 +274,21 @@ def parse_rows(rows: list[list[Any]], source: str) -> Survey:
     return Survey(source, streams, tuple(out))
 
 
-def _stray_cells(row: list[Any], header: list[str], where: str, problems: list[Problem]) -> None:
+def repeated_columns(header: list[str]) -> list[Problem]:
+    """A column name given twice: only one of the two columns could be read, so the other's
+    figures would be lost without a word."""
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for j, h in enumerate(header, start=1):
+        if h and h in first:
+            problems.append(coded(f"header.{h}", "column-repeated", "column {name} is given "
+                                  "twice (cells {first} and {second}); keep one",
+                                  name=repr(h[:60]), first=first[h], second=j))
+        first.setdefault(h, j)
+    return problems
+
+
+def stray_cells(row: list[Any], header: list[str], where: str, problems: list[Problem]) -> None:
     """A filled cell under no column name (beyond the header, or under an empty heading) is a
     problem: the row's cells are shifted, most often by a number written ``1,234`` without
     quotes, and every cell after it would be read under the wrong column."""
@@ -313,6 +333,8 @@ def _number(value: Any, where: str, problems: list[Problem], upper: float) -> fl
 def read_code(cell: Any, at: str, problems: list[Problem]) -> str:
     """A municipality's 5-digit code (全国地方公共団体コード without its check digit);
     full-width digits are read as ASCII. A bad code is added to ``problems`` at ``at``."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and cell == int(cell):
+        cell = f"{int(cell):05d}"  # a workbook's number cell: 01101 was stored as 1101
     code = str(cell or "").translate(FULLWIDTH).strip()
     if not CODE.match(code):
         problems.append(
@@ -341,6 +363,10 @@ def _row(
         k: _number(cells[STREAM_PREFIX + k], f"{at}.{STREAM_PREFIX}{k}", problems, MAX_TONNES)
         for k in streams
     }
+    for k in ("都道府県名", "市区町村名"):
+        if len(text := str(cells[k] or "").strip()) > MAX_NAME:
+            problems.append(coded(f"{at}.{k}", "name-too-long", "a name of {n} characters, "
+                                  "more than the {limit} allowed", n=len(text), limit=MAX_NAME))
     cost = None
     if COST in cells and str(cells[COST] or "").strip():
         cost = _number(cells[COST], f"{at}.{COST}", problems, 1e12)

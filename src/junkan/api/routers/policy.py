@@ -101,7 +101,8 @@ def diagnose_job(
                 [Problem("industry", "in the service: send the table as industry_csv")],
                 "diagnosis",
             )
-        res = policy.run(policy.load_diagnosis(doc, "diagnosis", FsPath(tmp)))
+        names = {"survey": "survey_csv", "industry": "industry_csv"}  # not the temporary path
+        res = policy.run(policy.load_diagnosis(doc, "diagnosis", FsPath(tmp), names))
     return render(res, fmt, lang)
 
 
@@ -116,6 +117,7 @@ def report_job(
 ) -> dict[str, Any]:
     from junkan import policy
 
+    require_kind(mapping(text, "plan"), "recycled_content_plan", "plan")
     plan = policy.load(text=text)
     if not isinstance(plan, policy.Plan):
         raise ModelError([coded("kind", "route-takes-kind", "this route takes kind: {kind}",
@@ -139,6 +141,7 @@ def procurement_job(
 def _check(text: str) -> Any:
     from junkan import policy
 
+    require_kind(mapping(text, "check"), "procurement_check", "check")
     chk = policy.load(text=text)
     if not isinstance(chk, policy.Check):
         raise ModelError([coded("kind", "route-takes-kind", "this route takes kind: {kind}",

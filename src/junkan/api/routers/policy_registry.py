@@ -26,7 +26,7 @@ from junkan.api.errors import MAX_ERRORS, _short
 from junkan.api.request_json import strict_router
 from junkan.api.routers.policy_common import answer, mapping, require_kind, solar_job
 from junkan.api.work import offload
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded
 from junkan.store.policy_repo import MAX_VIEW, SolarNotFound, SolarRepo
 
 router = strict_router(tags=["policy"])
@@ -244,7 +244,9 @@ def sign_job(text: str, record: dict[str, Any], me: str) -> dict[str, Any]:
             "record",
         )
     if h.records and rec.at < h.records[-1].at:
-        raise ModelError([Problem("at", "is earlier than the history's last record")], "record")
+        raise ModelError([coded("at", "record-before-last", "{at} is earlier than the "
+                                "history's last record ({last})", at=rec.at.isoformat(),
+                                last=h.records[-1].at.isoformat())], "record")
     last = h.model_copy(update={"records": h.records[-1:]})
     return {
         "history": h.model_dump(mode="json", exclude_none=True),

@@ -1,0 +1,61 @@
+"""Disclosure packs at their edges: a flow model without waste outflows leaves the E5-5 facts
+untagged with the reason (not a KeyError traceback, or a 500 from the service) and the inline
+XBRL still passes its structure check; a damaged taxonomy package names its member."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from junkan import policy
+from tests.api.conftest import (  # noqa: F401 (fixtures)
+    app_client,
+    database_url,
+    demo_tokens,
+)
+
+PACK = (Path(__file__).parent / "fixtures" / "pack.yaml").read_text(encoding="utf-8")
+NO_WASTE = PACK.replace("flows: flows_tiny.yaml", "flows: {name: x, currency: JPY, inflows: "
+                        "[{name: steel, mass: 5 t, recycled: 0.5}], outflows: []}")
+
+
+def test_a_pack_without_waste_outflows_leaves_e5_5_untagged_with_the_reason() -> None:
+    pack = policy.load(text=NO_WASTE)
+    assert isinstance(pack, policy.Pack)
+    res = policy.run(pack)
+    keys = {f["key"] for f in res.facts}
+    assert "esrs_e5.4.secondary_share" in keys
+    assert not any(k.startswith("esrs_e5.5.") for k in keys)
+    assert any("not computable (the flow model has no waste outflows); left untagged" in n
+               for n in res.notes), res.notes
+    assert res.waste_table == {}
+    assert policy.check_ixbrl(res.ixbrl(), res.facts) == []
+
+
+def test_service_pack_without_waste_outflows_is_answered(
+    app_client: TestClient,  # noqa: F811
+) -> None:
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post("/api/policy/disclosure", headers=demo, content=NO_WASTE.encode())
+    assert res.status_code == 200, res.text
+    assert res.json()["esrs_e5_5_waste"] == {}
+
+
+def test_a_taxonomy_package_with_a_damaged_member_is_named_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    import zipfile
+
+    import pytest
+
+    from junkan.core.errors import ModelError
+
+    with zipfile.ZipFile(tmp_path / "t.zip", "w") as z:
+        z.writestr("pkg/common/esrs_cor.xsd", "<not-xml")
+    with pytest.raises(ModelError) as exc:
+        policy.resolve_taxonomy(tmp_path / "t.zip")
+    assert exc.value.source == str(tmp_path / "t.zip")
+    (p,) = exc.value.problems
+    assert p.path == "taxonomy"
+    assert p.message.startswith("pkg/common/esrs_cor.xsd: cannot be read as XML")

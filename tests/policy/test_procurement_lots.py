@@ -1,0 +1,67 @@
+"""The lots behind a procurement verdict: each counts once, and a share of only some of the
+product's lots never decides for the whole product."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from junkan import policy
+from junkan.core.errors import ModelError
+
+
+def check(lots: list[str], declared: float | None = None) -> policy.Check:
+    doc: dict[str, Any] = {"kind": "procurement_check", "item": "stamp_pad", "product": {
+        "name": "SP-1", "maker": "org-maker", "declared": {"refillable": True},
+        "evidence": {"refillable": "catalogue p. 12"}, "lots": lots}}
+    if declared is not None:
+        doc["product"]["declared"]["recycled_plastic_share"] = declared
+    chk = policy.load(text=json.dumps(doc))
+    assert isinstance(chk, policy.Check)
+    return chk
+
+
+def test_a_lot_named_twice_is_refused_so_it_cannot_weigh_twice() -> None:
+    """L2 (0.9) twice beside L1 (0.5) of the same mass would read (0.5 + 0.9 + 0.9) / 3 =
+    0.77 ≥ 0.70: a fail turned into a pass."""
+    with pytest.raises(ModelError) as exc:
+        check(["L1", "L2", "L2"])
+    (problem,) = exc.value.problems
+    assert problem.path == "product"
+    assert problem.kind == "product-lot-repeated"
+    assert "lot L2 is named twice: lots[1] and lots[2]" in problem.message
+
+
+def test_lots_whose_share_is_partly_hidden_do_not_decide() -> None:
+    """The visible lot alone (0.9) passed ≥ 0.70 for a product whose other, hidden lot could
+    hold anything."""
+    lots = [{"lot": "L1", "mass_kg": 100.0, "recycled": {"total": 0.9}},
+            {"lot": "L2", "mass_kg": 900.0, "recycled": None}]
+    res = policy.run(check(["L1", "L2"]), lots=lots)
+    v = {x["criterion"]: x for x in res.verdicts}["recycled_plastic"]
+    assert (v["verdict"], v["basis"], v["value"]) == ("unknown", "declared", None)
+    assert "the recycled share of 1 of 2 lots is not visible" in v["note"]
+    assert [e["lot"] for e in v["evidence"]] == ["L1", "L2"]  # the lots stay the evidence
+    declared = policy.run(check(["L1", "L2"], declared=0.5), lots=lots)
+    v = {x["criterion"]: x for x in declared.verdicts}["recycled_plastic"]
+    assert (v["verdict"], v["basis"], v["value"]) == ("fail", "declared", 0.5)
+    everything = [lots[0], {"lot": "L2", "mass_kg": 900.0, "recycled": {"total": 0.7}}]
+    v = {x["criterion"]: x for x in policy.run(check(["L1", "L2"]), lots=everything).verdicts}
+    assert v["recycled_plastic"]["value"] == pytest.approx((90 + 630) / 1000)
+    assert v["recycled_plastic"]["verdict"] == "pass"
+
+
+def test_lots_named_but_not_read_are_said_not_silently_ignored() -> None:
+    """Without the ledger (the CLI without --database) the product's lots were skipped without
+    a word and the declaration passed as if no lot had been named."""
+    res = policy.run(check(["L1", "L2"], declared=0.72))
+    v = {x["criterion"]: x for x in res.verdicts}
+    assert (v["recycled_plastic"]["verdict"], v["recycled_plastic"]["basis"]) == (
+        "pass", "declared")
+    assert v["recycled_plastic"]["note"].startswith(
+        "the product's 2 lots were not read (no trace ledger given")
+    assert v["refillable"]["note"] == ""  # not a criterion the lots decide
+    assert policy.run(check([], declared=0.72)).verdicts[0]["note"] == (
+        "declared without cited evidence")
