@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from junkan.cli.common import Format, fail, out_console, print_json, print_table, reported
-from junkan.core.errors import brief, listed, nearest
+from junkan.core.errors import ModelError, brief, listed, nearest
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -35,7 +35,13 @@ def _solved(file: Path, solve: Any, report: Path | None, title: str, format: For
     """``solve()`` with input errors reported; the HTML report written when asked; the JSON
     printed (and None returned) for ``--format json``, else the result to print as a table."""
     with reported(file):
-        result = solve()
+        try:
+            result = solve()
+        except ModelError as exc:  # raised solving, after the document loaded: name the file
+            if exc.source is None:
+                exc.source = str(file)
+                exc.args = (str(exc),)
+            raise
     if report is not None:
         result.report(report, title=title)
     if format == Format.json:
@@ -190,12 +196,12 @@ def match(
     for u in result.unmatched_rows():
         out_console.print(
             f"unmatched {u['lot']} ({u['kg'] / 1000:,.1f} t): {u['code']} — {u['message']}",
-            highlight=False,
+            highlight=False, markup=False,
         )
     for c in result.unserved:
         out_console.print(
             f"condition {c['condition']} ({c['field']}): {c['code']} — {c['message']}",
-            highlight=False,
+            highlight=False, markup=False,
         )
 
 
@@ -227,4 +233,5 @@ def soil(
     )
     for u in result.unmatched():
         out_console.print(f"not matched {u['source']} {u['period']} ({u['m3']:,.0f} m³): "
-                          f"{u['code']} — {u['message']}", highlight=False)
+                          f"{u['code']} — {u['message']}", highlight=False,
+                          markup=False)

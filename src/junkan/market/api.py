@@ -64,6 +64,7 @@ def check(market: Market) -> None:
     price premiums, and minimum lots no set of offers could reach."""
     if market.transport is not None:
         _detour_at_least_one(market.transport)
+        _transport_quantities(market.transport)
     values = [stored_values(lot.item, f"lots[{i}].item") for i, lot in enumerate(market.lots)]
     sets = []
     for b, c in enumerate(market.conditions):
@@ -132,6 +133,12 @@ def _unreachable(market: Market, priced: np.ndarray) -> list[Problem]:
     return out
 
 
+MAX_DETOUR = 5.0
+"""Largest detour factor, as for soil hauls (``Haul.detour_factor``): road networks run
+about 1.2–1.4 times the straight line, mountain roads 2–3 (an assumption); beyond 5, a
+typing error."""
+
+
 def _detour_at_least_one(mode: Mode) -> None:
     """Refuse a detour factor below 1: a road is never shorter than the straight line, and
     one below 1 shortened every route and raised the margin (a reviewer's 0.5)."""
@@ -141,6 +148,28 @@ def _detour_at_least_one(mode: Mode) -> None:
             "transport.detour_factor", "detour-below-one",
             "detour factor {value}: the road distance divided by the straight-line distance "
             "is at least 1 (a road is never shorter than the straight line)", value=f"{f:g}")])
+    if f is not None and f > MAX_DETOUR:
+        raise GradingError([coded(
+            "transport.detour_factor", "detour-above-limit",
+            "detour factor {value}: the road distance divided by the straight-line distance "
+            "is at most {limit} (a 1e300 left every lot without a route, as if each were "
+            "beyond reach)", value=f"{f:g}", limit=f"{MAX_DETOUR:g}")])
+
+
+def _transport_quantities(mode: Mode) -> tuple[float, float | None]:
+    """The mode's cost (JPY/(kg·km), required) and CO2e (kg/(kg·km)); an unreadable or
+    negative one is refused naming its field (checked on load too: a negative cost loaded,
+    and only the match refused it, under ``transport`` and without the file)."""
+    out: list[float | None] = []
+    for field, unit, what in (("cost", "JPY/(kg*km)", "transport cost"),
+                              ("co2e", "kgCO2e/(kg*km)", "transport co2e")):
+        try:
+            out.append(mode.quantity(field, unit, what))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise GradingError([Problem(f"transport.{field}", str(exc))]) from None
+    if out[0] is None:
+        raise GradingError([Problem("transport.cost", "give a cost such as '30 JPY/(t*km)'")])
+    return out[0], out[1]
 
 
 def setting(market: Market) -> Setting:
@@ -148,13 +177,7 @@ def setting(market: Market) -> Setting:
     mode = market.transport or Mode.model_validate(d["transport"])
     _detour_at_least_one(mode)
     sv = market.solver or Solver.model_validate(d["solver"])
-    try:
-        cost = mode.quantity("cost", "JPY/(kg*km)", "transport cost")
-        co2 = mode.quantity("co2e", "kgCO2e/(kg*km)", "transport co2e")
-    except ValueError as exc:
-        raise GradingError([Problem("transport", str(exc))]) from None
-    if cost is None:
-        raise GradingError([Problem("transport.cost", "give a cost such as '30 JPY/(t*km)'")])
+    cost, co2 = _transport_quantities(mode)
     return Setting(
         cost,
         co2 or 0.0,
@@ -180,6 +203,7 @@ def run(market: Market) -> MatchResult:
     t0 = time.perf_counter()
     st = setting(market)
     arcs = build_arcs(market, st, market.as_of or date.today())
+    _not_too_many(market, st, len(arcs.lot))
     sol = solve(market, arcs, st)
     res = MatchResult(market, arcs, sol, st)
     delivered = res.delivered()
@@ -191,6 +215,24 @@ def run(market: Market) -> MatchResult:
 
 
 match = run
+
+MAX_ROUTES = 1_000_000
+"""Candidate routes of one match, counted once they are priced and before the MILP is
+built: 8 million (2,000 lots, 20 conditions, 200 pooling points and
+``max_pools_per_lot: 200``, a 580 KB document) took 115 s and 7.1 GB with a 30 s time
+limit, and ended at a 96 % gap; 960,000 (``max_pools_per_lot: 23``) took 14 s and 0.95 GB
+to a 0.05 % gap, the benchmark's 316,000 about 20 s (benchmarks/results/market.json;
+docs/security.md)."""
+
+
+def _not_too_many(market: Market, st: Setting, n: int) -> None:
+    if n > MAX_ROUTES:
+        raise GradingError([Problem("", (
+            f"{n:,} candidate routes ({len(market.lots):,} lots, {len(market.conditions):,} "
+            f"conditions, {len(market.pools):,} pooling points, up to {st.max_pools} per lot) "
+            f"are more than the {MAX_ROUTES:,} one match may solve; lower "
+            "solver.max_pools_per_lot or solver.max_buyers_per_lot, or split the document "
+            "by region"))])
 
 
 def seen_by(c: Condition, org: str) -> Condition:

@@ -26,6 +26,7 @@ from junkan.market.arcs import Arcs
 from junkan.market.milp import Solution
 from junkan.market.reach import one_delivery, only, priceable, reach
 from junkan.market.schema import Market
+from junkan.market.verify import KG_TOL, carries
 
 TOL = 1e-6
 
@@ -54,7 +55,9 @@ def explain(
     out: dict[int, dict[str, Any]] = {}
     has_arc = np.zeros(n, dtype=bool)
     has_arc[arcs.lot] = True
-    for i in (int(k) for k in np.flatnonzero(used < TOL)):
+    mass = np.array([lot.mass for lot in market.lots])
+    none = (used < TOL) & (used * mass <= KG_TOL)  # a few kg of a huge lot are matched
+    for i in (int(k) for k in np.flatnonzero(none)):
         lot = market.lots[i]
         granted = np.flatnonzero(arcs.granted[i])
         if len(granted) == 0:
@@ -88,7 +91,7 @@ def explain(
             }
             continue
         out[int(i)] = _economic(market, arcs, sol, i, passing, has_arc[i], cap_full)
-    for i in (int(k) for k in np.flatnonzero((used >= TOL) & (used < 1 - 1e-6))):
+    for i in (int(k) for k in np.flatnonzero(~none & (used < 1 - 1e-6))):
         out[i] = _remainder(market, arcs, sol, i, float(used[i]), cap_full)
     return out
 
@@ -99,8 +102,9 @@ def _remainder(market: Market, arcs: Arcs, sol: Solution, i: int, used: float,
     are full, or taking more would lower the total margin (a buyer's window, a minimum lot
     or capacity shared with other lots)."""
     lot = market.lots[i]
-    took = sorted({int(b) for b, s in zip(arcs.cond[arcs.lot == i], sol.share[arcs.lot == i],
-                                          strict=True) if s > TOL})
+    mine = arcs.lot == i
+    on = carries(sol.share[: len(arcs.lot)][mine], lot.mass)
+    took = sorted({int(b) for b in arcs.cond[mine][on]})
     names = ", ".join(market.conditions[b].id for b in took)
     figures: dict[str, Any] = {"kg": (1 - used) * lot.mass, "of_kg": lot.mass,
                                "conditions": names}

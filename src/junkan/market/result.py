@@ -13,6 +13,7 @@ from junkan.grading import blend, grade
 from junkan.market.arcs import Arcs, Setting
 from junkan.market.milp import Solution
 from junkan.market.schema import Market
+from junkan.market.verify import carries
 
 TOL = 1e-7
 
@@ -37,7 +38,8 @@ class MatchResult:
     def assignments(self) -> list[dict[str, Any]]:
         a, s = self.arcs, self.solution
         out = []
-        for k in np.flatnonzero(s.share > TOL):
+        margin = a.margin  # computed once: a property over every route
+        for k in np.flatnonzero(self._carries()):
             lot = self.market.lots[a.lot[k]]
             c = self.market.conditions[a.cond[k]]
             kg = float(lot.mass * s.share[k])
@@ -52,12 +54,18 @@ class MatchResult:
                     "price_JPY_per_kg": float(a.price[k]),
                     "transport_JPY_per_kg": float(a.transport[k]),
                     "handling_JPY_per_kg": float(a.handling[k]),
-                    "margin_JPY": float(kg * a.margin[k]),
+                    "margin_JPY": float(kg * margin[k]),
                     "km": float(a.km[k]),
                     "co2e_kg": float(kg * a.km[k] * self.setting.co2e_kg_per_kg_km),
                 }
             )
         return out
+
+    def _carries(self) -> np.ndarray:
+        """Routes that carry something (:func:`junkan.market.verify.carries`)."""
+        mass = np.array([lot.mass for lot in self.market.lots])
+        n = len(self.arcs.lot)
+        return carries(self.solution.share[:n], mass[self.arcs.lot])
 
     def delivered(self) -> np.ndarray:
         kg = np.zeros(len(self.market.conditions))
@@ -70,8 +78,11 @@ class MatchResult:
         the linear rows the solver used)."""
         a, s = self.arcs, self.solution
         out = []
+        on = np.flatnonzero(self._carries())  # grouped by condition once, not once per one
+        counts = np.bincount(a.cond[on], minlength=len(self.market.conditions))
+        by_cond = np.split(on[np.argsort(a.cond[on], kind="stable")], np.cumsum(counts))
         for b, c in enumerate(self.market.conditions):
-            pick = np.flatnonzero((a.cond == b) & (s.share > TOL))
+            pick = by_cond[b]
             if len(pick) == 0:
                 continue
             kg: dict[int, float] = {}
@@ -101,9 +112,14 @@ class MatchResult:
         a, s = self.arcs, self.solution
         mass = np.array([lot.mass for lot in self.market.lots])
         out = []
+        via = np.flatnonzero(a.pool >= 0)  # kg per (pool, condition), summed once
+        per: dict[tuple[int, int], float] = {}
+        flow = s.share[via] * mass[a.lot[via]]
+        for p, b, kg in zip(a.pool[via].tolist(), a.cond[via].tolist(), flow.tolist(),
+                            strict=True):
+            per[p, b] = per.get((p, b), 0.0) + kg
         for p, b in s.pairs:
-            sel = (a.pool == p) & (a.cond == b)
-            kg = float((s.share[sel] * mass[a.lot[sel]]).sum())
+            kg = per.get((int(p), int(b)), 0.0)
             if kg > TOL:
                 out.append(
                     {

@@ -20,6 +20,11 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 MAX_LOTS = 100_000
 MAX_CONDITIONS = 5_000
 MAX_POOLS = 2_000
+MAX_LOT_KG = 1e8
+"""A lot's mass, kg (100,000 t, a large bulk carrier's cargo: assumption). Beyond it, a
+typing error: a 1e14 kg lot made the solver's shares of it (about 1e-10 for a 40 t
+delivery) fall below the tolerance read as nothing, and a match reported "optimal" with a
+margin of 43 million JPY and no lot delivered (docs/security.md)."""
 
 _kg = quantity_converter("kg", "mass")
 _yen_kg = quantity_converter("JPY/kg", "price", nonneg=False)
@@ -40,8 +45,19 @@ def _price(value: Any) -> float:
     return v
 
 
+def _cost(value: Any) -> float:
+    v = _price(value)
+    if v < 0:
+        raise refusal("handling-negative", "a negative handling cost ({value} JPY/kg): handling "
+                      "is a cost per kg handled, and a negative one added to every margin "
+                      "through it; give 0 or more", value=f"{v:g}")
+    return v
+
+
 Kg = Annotated[float, BeforeValidator(_mass)]
 YenPerKg = Annotated[float, BeforeValidator(_price)]
+CostPerKg = Annotated[float, BeforeValidator(_cost)]
+"""A handling cost, JPY/kg: never negative."""
 
 
 class Place(Strict):
@@ -81,6 +97,11 @@ class Lot(Strict):
         """A composition whose every entry is 0 wt % states nothing measured (a template
         sent unfilled): graded, it passed every upper limit and was matched as the cleanest
         lot, so it is refused here, at the boundary, naming the lot."""
+        if self.mass > MAX_LOT_KG:
+            raise refusal("lot-mass-above-limit", "lot {lot}: item.quantity.mass {mass} kg is "
+                          "above {limit} kg (100,000 t), more than any one lot; check the "
+                          "value and unit, or split it into lots", lot=brief(self.id),
+                          mass=f"{self.mass:,.0f}", limit=f"{MAX_LOT_KG:,.0f}")
         comp = self.item.composition
         if comp and not any(comp.values()):
             raise refusal("composition-all-zero", "lot {lot}: every entry of item.composition "
@@ -146,7 +167,7 @@ class Condition(Strict):
     capacity: Annotated[Kg, Field(gt=0)]
     """Most the buyer takes in the window (more than nothing)."""
     delivery: Window | None = None
-    handling: YenPerKg = 0.0
+    handling: CostPerKg = 0.0
     granted_to: list[Name] = Field(default_factory=list, max_length=10_000)
 
     @model_validator(mode="after")
@@ -167,7 +188,7 @@ class Pool(Strict):
     owner: Name | None = None
     location: Place
     capacity: Kg
-    handling: YenPerKg = 0.0
+    handling: CostPerKg = 0.0
     fixed_cost: float = Field(default=0.0, ge=0, le=1e12)
     """Cost (JPY) of one shipment from this point to one buyer."""
 

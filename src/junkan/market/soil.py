@@ -47,9 +47,31 @@ def grades_of(m: SoilMarket) -> list[str]:
     todo = [i for i, s in enumerate(m.sources) if s.item is not None]
     if todo:
         res = grade([m.sources[i].item for i in todo], [SOIL_FAMILY])  # type: ignore[misc]
+        _measured(m, todo, res)
         for i, cls in zip(todo, res.classes[SOIL_FAMILY], strict=True):
             out[i] = cls
     return [g or "" for g in out]
+
+
+def _measured(m: SoilMarket, todo: list[int], res: Any) -> None:
+    """Refuse a record that fell to the family's fallback class (``mud``) only because it
+    lacks a property the classes read: a record without its cone index was classed mud and
+    all its soil sent to disposal as having no taker, without a word."""
+    from junkan.grading import resolve
+
+    classes = {cs.id for cs in resolve([SOIL_FAMILY])}
+    feats = res.compiled.features
+    problems = []
+    for row, (i, cls) in enumerate(zip(todo, res.classes[SOIL_FAMILY], strict=True)):
+        missing = [f for j, f in enumerate(feats) if np.isnan(res.table.x[row, j])]
+        if cls not in classes and missing:
+            problems.append(Problem(f"sources[{i}].item.properties", (
+                f"source {m.sources[i].id!r}: its record gives no {', '.join(missing)}, "
+                f"which the {SOIL_FAMILY} classes read; without it no class is met and it "
+                f"would be classed {cls!r} (the fallback) and sent to disposal; give the "
+                "measured value, or the source's grade")))
+    if problems:
+        raise ModelError(problems)
 
 
 @dataclass
@@ -78,54 +100,110 @@ class _Lp:
         self.n_rows += 1
 
 
+MAX_SOIL_VARIABLES = 1_000_000
+"""Variables of one surplus-soil programme (routes per period, stocks, slacks), counted
+before any is built: a 277 KB document (150 sources, 150 sinks, 100 periods, 2.3 million
+routes) took 46 s and 2.8 GB; one million build and solve in about 20 s and 1.3 GB
+(docs/security.md)."""
+
+
+@dataclass
+class _Reach:
+    """Road km and reachability (within ``haul.max_km``) between each kind of site, computed
+    once: ``sk`` source → sink, ``sy`` → stockyard, ``sd`` → disposal, ``yk``, ``yd``."""
+
+    km: dict[str, np.ndarray]
+    ok: dict[str, np.ndarray]
+
+
 def _km(m: SoilMarket, a: list[Place], b: list[Place]) -> np.ndarray:
     if not a or not b:
         return np.zeros((len(a), len(b)))
     return great_circle_km(a, b) * m.haul.detour_factor
 
 
-def _reach(m: SoilMarket, km: np.ndarray) -> np.ndarray:
-    return km <= m.haul.max_km if m.haul.max_km is not None else np.ones(km.shape, bool)
-
-
-def _arcs(m: SoilMarket, grades: list[str], lp: _Lp) -> None:
-    """Every route variable; inventories and slacks come after."""
+def _reaches(m: SoilMarket) -> _Reach:
     src = [s.location for s in m.sources]
-    sk = _km(m, src, [k.location for k in m.sinks])
-    sy = _km(m, src, [y.location for y in m.stockyards])
-    sd = _km(m, src, [d.location for d in m.disposal])
-    yk = _km(m, [y.location for y in m.stockyards], [k.location for k in m.sinks])
-    yd = _km(m, [y.location for y in m.stockyards], [d.location for d in m.disposal])
+    yards = [y.location for y in m.stockyards]
+    sinks = [k.location for k in m.sinks]
+    disp = [d.location for d in m.disposal]
+    km = {"sk": _km(m, src, sinks), "sy": _km(m, src, yards), "sd": _km(m, src, disp),
+          "yk": _km(m, yards, sinks), "yd": _km(m, yards, disp)}
+    lim = m.haul.max_km
+    return _Reach(km, {k: (v <= lim) if lim is not None else np.ones(v.shape, bool)
+                       for k, v in km.items()})
+
+
+def _masks(m: SoilMarket, grades: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sources × periods) surplus, (sinks × periods) demand, (sources × sinks) accepted."""
+    T = len(m.periods)
+    vol = np.array([[v > 0 for v in s.volumes] for s in m.sources], bool).reshape(-1, T)
+    dem = np.array([[d > 0 for d in k.demand] for k in m.sinks], bool).reshape(-1, T)
+    acc = np.array([[g in k.accepts for k in m.sinks] for g in grades], bool)
+    return vol, dem, acc.reshape(len(m.sources), len(m.sinks))
+
+
+def count_variables(m: SoilMarket, grades: list[str], r: _Reach) -> int:
+    """The variables :func:`build` would make, counted without making them."""
+    T = len(m.periods)
+    vol, dem, acc = _masks(m, grades)
+    yg = _yard_grades(m, grades)
+    n = int(((acc & r.ok["sk"]) * (vol.astype(np.int64) @ dem.T.astype(np.int64))).sum())
+    in_yard = np.array([[g in gs for gs in yg] for g in grades], bool).reshape(vol.shape[0], -1)
+    n += int(((in_yard & r.ok["sy"]) * vol[:, : T - 1].sum(1)[:, None]).sum())
+    n += int((r.ok["sd"].sum(1) * vol.sum(1)).sum())
+    wanted = dem.sum(1)
+    for j, gs in enumerate(yg):
+        for g in gs:
+            takes = np.array([g in k.accepts for k in m.sinks], bool)
+            n += int((wanted * (takes & r.ok["yk"][j])).sum())
+        n += len(gs) * T * (int(r.ok["yd"][j].sum()) + 1)
+    return n + int(vol.sum())
+
+
+def _too_large(m: SoilMarket, n: int) -> None:
+    if n > MAX_SOIL_VARIABLES:
+        raise ModelError([Problem("", (
+            f"the programme would have {n:,} variables ({len(m.sources)} sources, "
+            f"{len(m.sinks)} sinks, {len(m.stockyards)} stockyards, {len(m.disposal)} disposal "
+            f"sites over {len(m.periods)} periods), more than the {MAX_SOIL_VARIABLES:,} "
+            "allowed; split the document by area or by period, or set haul.max_km to "
+            "leave out routes no truck would drive"))])
+
+
+def _arcs(m: SoilMarket, grades: list[str], lp: _Lp, r: _Reach) -> None:
+    """Every route variable; inventories and slacks come after."""
     c = m.haul.cost
+    vol, dem, acc = _masks(m, grades)
     yard_grades = _yard_grades(m, grades)
+    in_yard = [[g in gs for gs in yard_grades] for g in grades]
+    ok_sk = acc & r.ok["sk"]
+    km = r.km
     for t in range(len(m.periods)):
-        for i, s in enumerate(m.sources):
-            if s.volumes[t] <= 0:
-                continue
+        for i in np.flatnonzero(vol[:, t]).tolist():
             g = grades[i]
-            for k, sink in enumerate(m.sinks):
-                if g in sink.accepts and sink.demand[t] > 0 and _reach(m, sk)[i, k]:
-                    lp.add_var(Arc("direct", i, k, g, t, sk[i, k]), c * sk[i, k] - sink.virgin_cost)
-            for j, y in enumerate(m.stockyards):
-                if g in yard_grades[j] and t < len(m.periods) - 1 and _reach(m, sy)[i, j]:
-                    lp.add_var(Arc("to_stockyard", i, j, g, t, sy[i, j]), c * sy[i, j] + y.handling)
-            for p, d in enumerate(m.disposal):
-                if _reach(m, sd)[i, p]:
-                    lp.add_var(Arc("dispose", i, p, g, t, sd[i, p]), c * sd[i, p] + d.gate_fee)
+            for k in np.flatnonzero(ok_sk[i] & dem[:, t]).tolist():
+                cost = c * km["sk"][i, k] - m.sinks[k].virgin_cost
+                lp.add_var(Arc("direct", i, k, g, t, km["sk"][i, k]), cost)
+            if t < len(m.periods) - 1:
+                for j in np.flatnonzero(r.ok["sy"][i]).tolist():
+                    if in_yard[i][j]:
+                        y = m.stockyards[j]
+                        lp.add_var(Arc("to_stockyard", i, j, g, t, km["sy"][i, j]),
+                                   c * km["sy"][i, j] + y.handling)
+            for p in np.flatnonzero(r.ok["sd"][i]).tolist():
+                lp.add_var(Arc("dispose", i, p, g, t, km["sd"][i, p]),
+                           c * km["sd"][i, p] + m.disposal[p].gate_fee)
         for j in range(len(m.stockyards)):
             for g in yard_grades[j]:
-                for k, sink in enumerate(m.sinks):
-                    if g in sink.accepts and sink.demand[t] > 0 and _reach(m, yk)[j, k]:
-                        lp.add_var(
-                            Arc("from_stockyard", j, k, g, t, yk[j, k]),
-                            c * yk[j, k] - sink.virgin_cost,
-                        )
-                for p, d in enumerate(m.disposal):
-                    if _reach(m, yd)[j, p]:
-                        lp.add_var(
-                            Arc("stockyard_dispose", j, p, g, t, yd[j, p]),
-                            c * yd[j, p] + d.gate_fee,
-                        )
+                for k in np.flatnonzero(r.ok["yk"][j] & dem[:, t]).tolist():
+                    sink = m.sinks[k]
+                    if g in sink.accepts:
+                        lp.add_var(Arc("from_stockyard", j, k, g, t, km["yk"][j, k]),
+                                   c * km["yk"][j, k] - sink.virgin_cost)
+                for p in np.flatnonzero(r.ok["yd"][j]).tolist():
+                    lp.add_var(Arc("stockyard_dispose", j, p, g, t, km["yd"][j, p]),
+                               c * km["yd"][j, p] + m.disposal[p].gate_fee)
 
 
 def _yard_grades(m: SoilMarket, grades: list[str]) -> list[list[str]]:
@@ -137,7 +215,9 @@ def build(m: SoilMarket, grades: list[str]) -> _Lp:
     """The linear program: route variables, then stock per stockyard, grade and period,
     then one slack per source and period."""
     lp = _Lp([], [], [], [], [], [], [])
-    _arcs(m, grades, lp)
+    r = _reaches(m)
+    _too_large(m, count_variables(m, grades, r))
+    _arcs(m, grades, lp, r)
     n_routes = len(lp.arcs)
     big = 1e3 * (max((abs(v) for v in lp.cost), default=0.0) + 1.0)
     T = len(m.periods)

@@ -149,8 +149,11 @@ class SoilMarket(Strict):
     @model_validator(mode="after")
     def _shapes(self) -> SoilMarket:
         n = len(self.periods)
-        if len(set(self.periods)) != n:
-            raise ValueError("periods: a period is listed twice")
+        twice_p = repeated(self.periods)
+        if twice_p:
+            shown = "; ".join(f"{short(p)} at periods[{', '.join(map(str, pos[:4]))}]"
+                              for p, pos in list(twice_p.items())[:5])
+            raise ValueError(f"periods: a period is listed twice: {shown}; give each once")
         ids: list[str] = []
         where: list[str] = []
         sites: tuple[tuple[str, list[Any], str], ...] = (

@@ -22,13 +22,30 @@ if TYPE_CHECKING:
     from junkan.market.milp import Solution
 
 TOL = 1e-7
-"""Shares at or below this carry nothing (as in :mod:`junkan.market.result`)."""
+"""Shares at or below this carry nothing (as in :mod:`junkan.market.result`) — unless
+they carry more than :data:`KG_TOL`."""
+KG_TOL = 1e-3
+"""kg (1 g) above which a route carries something whatever its share: a 5 kg delivery from a
+100,000 t lot is a share of 5·10⁻⁸, below :data:`TOL`, and was counted in the margin but
+left out of the assignments, the delivered blends and the matched mass."""
+
+
+def carries(share: np.ndarray, kg: np.ndarray | float) -> np.ndarray:
+    """Which routes carry something: a ``share`` above :data:`TOL`, or ``kg`` (the lot's
+    mass on each route) times it above :data:`KG_TOL`."""
+    share = np.asarray(share)
+    return np.asarray((share > TOL) | (share * kg > KG_TOL))
+
+
+def _lot_kg(market: Market, arcs: Arcs) -> np.ndarray:
+    return np.array([lot.mass for lot in market.lots])[arcs.lot]
 
 
 def delivered_kg(market: Market, arcs: Arcs, share: np.ndarray, b: int) -> dict[int, float]:
     """kg of each lot (by index) the assignment ``share`` delivers to condition ``b``."""
     kg: dict[int, float] = {}
-    for k in np.flatnonzero((arcs.cond == b) & (share > TOL)):
+    n = len(arcs.cond)
+    for k in np.flatnonzero((arcs.cond == b) & carries(share[:n], _lot_kg(market, arcs))):
         i = int(arcs.lot[k])
         kg[i] = kg.get(i, 0.0) + float(market.lots[i].mass * share[k])
     return kg
@@ -45,7 +62,8 @@ def graded(market: Market, arcs: Arcs, b: int, kg: dict[int, float]) -> dict[str
 def refused(market: Market, arcs: Arcs, share: np.ndarray) -> list[int]:
     """Indices of the conditions whose delivered blend grading does not call met."""
     out = []
-    for b in np.unique(arcs.cond[share[: len(arcs.cond)] > TOL]):
+    n = len(arcs.cond)
+    for b in np.unique(arcs.cond[carries(share[:n], _lot_kg(market, arcs))]):
         kg = delivered_kg(market, arcs, share, int(b))
         if not graded(market, arcs, int(b), kg)["met"]:
             out.append(int(b))

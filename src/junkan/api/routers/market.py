@@ -14,7 +14,8 @@ from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, org_name
 from junkan.api.request_json import strict_router
 from junkan.api.work import offload
-from junkan.market import Condition, Lot, Market, check, offer, to_odrl
+from junkan.core.budget import default_pool
+from junkan.market import Condition, Lot, Market, check, defaults, offer, to_odrl
 from junkan.market import run as run_market
 from junkan.store.market_repo import MAX_PER_ORG, MarketRepo
 
@@ -22,6 +23,11 @@ router = strict_router(tags=["market"])
 
 Id = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]{1,32}$")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PER_ORG)]
+SOLVE_SHARE = 0.4
+"""Share of a request's CPU budget the match's solver may take (its time limit): the default
+30 s ran past the 20 s budget (1,000 offers × 1,000 conditions), and the request was refused
+with 422 instead of answering the best assignment found in time, as the CLI does. HiGHS may
+use both cores, and grading, explanations and the answer need the rest (an assumption)."""
 
 
 def _repo(request: Request) -> MarketRepo:
@@ -128,5 +134,9 @@ async def market_match(request: Request, user: CurrentUser, store: StoreDep) -> 
                                   "code": "market-no-conditions"})
     seller = await run_in_threadpool(org_name, store.db, user)
     doc = Market(lots=lots, conditions=conds).model_dump(mode="json")
+    solver = defaults()["solver"]
+    cpu = default_pool().default_budget.cpu_s
+    doc["solver"] = {**solver, "time_limit_s": max(1.0, min(float(solver["time_limit_s"]),
+                                                            SOLVE_SHARE * cpu))}
     out: dict[str, Any] = await offload(_match_job, doc, seller)
     return out
