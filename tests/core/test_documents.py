@@ -292,3 +292,24 @@ def test_yaml_on_off_yes_no_are_words_and_only_true_false_are_booleans() -> None
     doc = parse_data("mode: on\ncountry: NO\nflags: [yes, n, Off]\na: true\nb: False\n")
     assert doc == {"mode": "on", "country": "NO", "flags": ["yes", "n", "Off"],
                    "a": True, "b": False}
+
+
+def test_yaml_numbers_are_read_as_yaml_1_2_and_checked_as_json_numbers_are() -> None:
+    """YAML 1.1 read 1e300 and 2.5e3 as strings (past the number limit JSON enforces), a
+    municipality code 01101 as octal 577 and 1:30 as 90."""
+    doc = parse_data("a: 2.5e3\nb: 01101\nc: 0o17\nd: 1:30\ne: 1_000\nf: .5\n")
+    assert doc == {"a": 2500.0, "b": 1101, "c": 15, "d": "1:30", "e": 1000, "f": 0.5}
+    with pytest.raises(ModelError, match=r"x: '1e300' is beyond ±9,007,199,254,740,992"):
+        parse_data("x: 1e300\n")
+
+
+def test_strings_written_as_yaml_are_read_back_as_the_same_strings() -> None:
+    """A string that a YAML reader could take for a number or a boolean is quoted."""
+    import yaml
+
+    from junkan.core.documents import dump_yaml
+
+    doc = {"a": "1e3", "b": "on", "c": "01101", "d": "1:30", "e": "NO", "f": "日本", "g": 2.5}
+    text = dump_yaml(doc)
+    assert parse_data(text) == doc and yaml.safe_load(text) == doc
+    assert "日本" in text

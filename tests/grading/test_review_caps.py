@@ -202,11 +202,15 @@ def test_a_blend_on_a_limit_is_derived_as_graded() -> None:
 
 # part C: the grade messages
 def test_a_huge_bare_mass_names_the_magnitude_limit() -> None:
-    """YAML reads 1e30 as text: it was 'has unit '', which cannot be converted to 'kg''."""
+    """YAML 1.1 read 1e30 as text: it was 'has unit '', which cannot be converted to 'kg''.
+    Read as the number it is (YAML 1.2), it is refused by the document's number limit."""
     msg = _error(_doc("[rpp-injection]", """
   - {id: a, kind: recycled_material, material: {name: PP}, quantity: {mass: 1e30}}"""))
-    assert "items[0].quantity.mass: " in msg and "beyond ±1e+15 kg" in msg
+    assert "items[0].quantity.mass: '1e30': number beyond ±9,007,199,254,740,992" in msg
     assert "cannot be converted" not in msg
+    msg = _error(_doc("[rpp-injection]", """
+  - {id: a, kind: recycled_material, material: {name: PP}, quantity: {mass: 5e15}}"""))
+    assert "items[0].quantity.mass: " in msg and "beyond ±1e+15 kg" in msg
 
 
 def test_a_magnitude_error_is_not_called_a_unit_mismatch() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from junkan.cli.common import Format, atomic_dir, console, fail, print_json, print_table
+from junkan.core.documents import dump_yaml
 from junkan.core.errors import JunkanError
 
 if TYPE_CHECKING:  # pandas/ruptures are imported by the commands, not at start-up
@@ -200,8 +201,6 @@ def export(
     """Export unit factors as a lifecycle library template (processes per model × step)."""
     import hashlib
 
-    import yaml
-
     from junkan import metering
 
     try:
@@ -217,7 +216,7 @@ def export(
     except JunkanError as exc:
         fail(exc)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), "utf-8")
+    out.write_text(dump_yaml(doc), "utf-8")
     console.print(f"{len(doc['processes'])} process(es) → {out}")
 
 
@@ -229,7 +228,6 @@ def generate(
 ) -> None:
     """Write a generated compressor-dismantling day (seed 003's 1.0/6.5/2.8/8.8 kWh/day):
     readings.csv, scans.csv, circuits.yaml and truth.csv."""
-    import yaml
 
     from junkan import metering
 
@@ -238,7 +236,7 @@ def generate(
         day.readings.to_csv(tmp / "readings.csv", index=False)
         day.scans.to_csv(tmp / "scans.csv", index=False)
         day.truth.to_csv(tmp / "truth.csv", index=False)
-        (tmp / "circuits.yaml").write_text(yaml.safe_dump(day.circuits, sort_keys=False), "utf-8")
+        (tmp / "circuits.yaml").write_text(dump_yaml(day.circuits), "utf-8")
     print_table(
         "Ground truth",
         ["step", "kWh/day"],
@@ -375,7 +373,6 @@ def enrol(
     code: Annotated[list[str] | None, typer.Option(help="Barcode / QR payload(s).")] = None,
 ) -> None:
     """Add photos of a known model to a catalogue (created if missing) and recalibrate."""
-    import yaml
 
     from junkan import metering
 
@@ -385,7 +382,7 @@ def enrol(
         cat = metering.enrol(cat, [(entry, p.read_bytes()) for p in photos])
     except (JunkanError, OSError) as exc:
         fail(exc if isinstance(exc, JunkanError) else f"{exc}")
-    catalogue.write_text(yaml.safe_dump(cat.to_doc(), sort_keys=False, allow_unicode=True), "utf-8")
+    catalogue.write_text(dump_yaml(cat.to_doc()), "utf-8")
     console.print(
         f"{model}: {len(photos)} photo(s) enrolled; {len(cat.models)} model(s), "
         f"temperature {cat.temperature:.4g} → {catalogue}"
@@ -441,6 +438,6 @@ def link(
     except (JunkanError, OSError, yaml.YAMLError) as exc:
         fail(exc if isinstance(exc, JunkanError) else f"{model}: {exc}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(linked, sort_keys=False, allow_unicode=True), "utf-8")
+    out.write_text(dump_yaml(linked), "utf-8")
     n = len((linked.get("uncertainty") or {}).get("parameters") or [])
     console.print(f"linked → {out} ({n} uncertain parameter(s) in its uncertainty section)")

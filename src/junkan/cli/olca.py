@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated, get_args
 
 import typer
-import yaml
 
 from junkan import lifecycle
 from junkan.cli.common import fail, reported, year_window
+from junkan.core.documents import dump_yaml
 from junkan.core.extras import require
 from junkan.core.report import write_atomic
 
@@ -59,7 +59,7 @@ def import_cmd(
         f"# Library template imported from {zip_path.name} by `junkan olca import`.\n"
         "# Every factor names its openLCA process and the CO2e method in `source`.\n"
     )
-    text = head + yaml.safe_dump(template, sort_keys=False, allow_unicode=True, width=100)
+    text = head + dump_yaml(template, width=100)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     if out is None:

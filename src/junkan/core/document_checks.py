@@ -155,7 +155,7 @@ class Loader(SafeLoader):
         if len(node.value.replace("_", "").lstrip("+-0")) > 20:
             raise Refused.at(node, "integer-too-large", "{value}: integer beyond ±{limit} ({env})",
                           value=short(node.value, 30), **_limit(lim, "integer_magnitude"))
-        value: int = super().construct_yaml_int(node)
+        value = _yaml12_int(str(self.construct_scalar(node)))
         check_number(value, node.value, lim, node)
         return value
 
@@ -169,16 +169,62 @@ Loader.add_constructor(_INT, Loader.construct_yaml_int)
 Loader.add_constructor(_FLOAT, Loader.construct_yaml_float)
 
 _BOOL = "tag:yaml.org,2002:bool"
-# YAML 1.2's booleans only: true and false. PyYAML follows YAML 1.1, where on, off, yes, no, y
-# and n are booleans too, so `mode: on` became True (refused as "not one of sampled, on, off")
-# and a country code NO became False. Written plainly, they are now the strings they look like
-# (a boolean field still reads "yes" or "on" as true: pydantic does).
+# Plain scalars are typed as YAML 1.2's core schema types them, not as YAML 1.1 (PyYAML):
+# - booleans are true and false only: on, off, yes, no, y and n were booleans too, so
+#   `mode: on` became True (refused as "not one of sampled, on, off") and a country code NO
+#   became False; they are now the words they look like (a boolean field still reads "yes"
+#   or "on" as true: pydantic does);
+# - a number with an exponent and no point or sign (1e300, 2.5e3) is a number: YAML 1.1 read
+#   it as a string, which slipped past the number limits below (JSON refused 1e300);
+# - a leading zero is decimal (01101, a municipality code, is 1101, not octal 577), 0o and 0x
+#   give octal and hexadecimal, and 1:30 is a string (YAML 1.1: 90). Digit groups with '_'
+#   are kept, as YAML 1.1 had them.
+_YAML12 = {
+    _BOOL: (r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    _INT: (r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$", "-+0123456789"),
+    _FLOAT: (r"^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?"
+             r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+}
 Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _YAML12]
     for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
 }
-Loader.add_implicit_resolver(
-    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+for _tag, (_pattern, _first) in _YAML12.items():
+    Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+class Dumper(yaml.SafeDumper):
+    """The safe dumper, quoting every string that YAML 1.1 *or* :class:`Loader` (YAML 1.2)
+    would read as something else: a string "1e3", "on" or "01101" written by junkan is read
+    back as that string by junkan and by any other YAML reader."""
+
+
+Dumper.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+for _tag, (_pattern, _first) in _YAML12.items():
+    Dumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+def dump_yaml(doc: Any, **options: Any) -> str:
+    """``doc`` as YAML text (``yaml.safe_dump``'s options; Unicode kept, keys in their order
+    unless told), every string that a reader could take for a number or a boolean quoted."""
+    options = {"sort_keys": False, "allow_unicode": True, **options}
+    return str(yaml.dump(doc, Dumper=Dumper, **options))
+
+
+def _yaml12_int(text: str) -> int:
+    """An integer as YAML 1.2's core schema reads it (0o octal, 0x hexadecimal, else decimal,
+    leading zeros included), with '_' digit groups."""
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    if digits.startswith("0o"):
+        return sign * int(digits[2:], 8)
+    if digits.startswith("0x"):
+        return sign * int(digits[2:], 16)
+    return sign * int(digits, 10)
 
 
 def check_number(x: float, written: Any, lim: Limits, where: Any) -> None:

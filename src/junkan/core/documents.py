@@ -25,7 +25,14 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from junkan.core.document_checks import Loader, Refused, check_data, check_nodes, too_deep
+from junkan.core.document_checks import (  # noqa: F401  dump_yaml re-exported
+    Loader,
+    Refused,
+    check_data,
+    check_nodes,
+    dump_yaml,
+    too_deep,
+)
 from junkan.core.errors import ModelError, Problem, coded, format_path, rule_of, short
 from junkan.core.json_scan import json_text_within
 from junkan.core.limits import Limits, limits

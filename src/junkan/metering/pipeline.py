@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from junkan.core.documents import dump_yaml
 from junkan.metering.attribute import Attribution, attribute, scans_from_frame
 from junkan.metering.config import Electrical, MeteringError, Plant, electrical
 from junkan.metering.factors import DISTRIBUTION, library_template, step_totals, unit_factors
@@ -116,7 +116,7 @@ def write(result: Result, out: Path, ref: Electrical | None = None) -> dict[str,
             result.factors, {"source": imp.source, "sha256": imp.sha256}, ref or electrical()
         )
         files["library"].write_text(
-            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), "utf-8"
+            dump_yaml(doc), "utf-8"
         )
     return files
 

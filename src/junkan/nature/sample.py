@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from junkan.core.documents import dump_yaml
+
 CRS = "EPSG:32648"
 ORIGIN = (806_000.0, 1_406_000.0)
 """Upper-left corner (UTM 48N, near Buon Ma Thuot, Dak Lak)."""
@@ -307,5 +309,5 @@ def write_sample(
         },
     }
     path = out / "assessment.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(dump_yaml(doc), encoding="utf-8")
     return path

@@ -37,8 +37,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from junkan.core.documents import dump_yaml
 from junkan.policy.schema import Diagnosis, Measure
 from junkan.policy.survey import Municipality
 
@@ -284,7 +283,7 @@ def build(d: Diagnosis, me: Municipality, measure: Measure, tonnes: float) -> Me
             "measures": f"{catalogue} ({d.catalogue.status}, {d.catalogue.date})",
         },
     }
-    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    text = dump_yaml(doc, width=100)
     return MeasureModel(name, measure.id, doc, text)
 
 

@@ -15,7 +15,6 @@ import json
 import math
 from typing import Annotated, Any
 
-import yaml
 from fastapi import HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -29,7 +28,7 @@ from junkan.api.routers.models import (
     model_out,
 )
 from junkan.api.work import card_job, offload, validate_upload
-from junkan.core.documents import parse_document
+from junkan.core.documents import dump_yaml, parse_document
 from junkan.core.encoding import jsonable
 from junkan.store.cards import write_card
 
@@ -155,7 +154,7 @@ def document_text(doc: dict[str, Any], fmt: str, previous: str = "") -> str:
     document are not kept (the form has no place for them)."""
     if fmt == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    body = dump_yaml(doc, width=100)
     return header_comments(previous) + str(body)
 
 

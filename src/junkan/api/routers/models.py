@@ -26,6 +26,7 @@ from junkan.api.work import (
     validate_upload,
 )
 from junkan.core.base import Strict
+from junkan.core.documents import dump_yaml
 from junkan.store.cards import write_card
 from junkan.store.tables import ModelRecord, Run
 
@@ -322,7 +323,7 @@ def scenario_text(text: str, fmt: str, doc: dict[str, Any], name: str,
             same = False
         if same:
             return out
-    return str(yaml.safe_dump(new, sort_keys=False, allow_unicode=True))
+    return str(dump_yaml(new))
 
 
 def add_scenario_job(text: str, fmt: str, body: dict[str, Any],
