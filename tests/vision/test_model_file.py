@@ -57,3 +57,32 @@ def test_the_saved_model_loads_and_gives_the_same_probabilities(
     again = load(path)
     x = np.random.default_rng(0).normal(size=(5, len(FEATURES)))
     np.testing.assert_allclose(again.proba(x), small_model.proba(x))
+
+
+def _cal(**change: Any) -> Any:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["calibration"] = {**doc["calibration"], **change}  # not the shared model's
+
+    return edit
+
+
+@pytest.mark.parametrize("edit,message", [
+    (_cal(mean=[float("nan")] * 4), "calibration.mean [nan, nan, nan, nan] must be 4 mass "
+     "factors above 0"),
+    (_cal(mean=[1e300] * 4), "calibration.mean [1e+300, 1e+300, 1e+300, 1e+300] must be"),
+    (_cal(mean=[1.0]), "calibration.mean [1.0] must be 4 mass factors"),
+    (_cal(cov=[[-1.0 if i == j else 0.0 for j in range(4)] for i in range(4)]),
+     "calibration.cov [[-1.0, 0.0, 0.0, 0.0]"),
+    (_cal(cov=[[0.1, 0.5, 0, 0], [0, 0.1, 0, 0], [0, 0, 0.1, 0], [0, 0, 0, 0.1]]),
+     "must be a symmetric, positive semi-definite 4 × 4 matrix"),
+    (lambda d: d.update(calibration={"x": 1}), "calibration.groups None must be ['wrought'"),
+])
+def test_a_model_with_a_broken_mass_calibration_is_refused_naming_the_field(
+        small_model: VisionModel, tmp_path: Path, edit: Any, message: str) -> None:
+    """A NaN factor gave NaN masses, a negative variance bands that are not 5–95 %, a
+    calibration without 'mean' a KeyError when predicting."""
+    path = _edited(small_model, tmp_path, edit)
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")
+                       .replace("+", r"\+")) as err:
+        load(path)
+    assert str(path) in str(err.value)

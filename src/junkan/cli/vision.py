@@ -57,7 +57,7 @@ def vision_render(
     ] = None,
     touching: Annotated[float, typer.Option(min=0, max=1)] = 0.25,
     dirt: Annotated[float, typer.Option(min=0, max=1)] = 0.15,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Render a synthetic belt as a COCO data set with ground truth (masks, materials,
     masses, compositions from the alloy library)."""
@@ -105,7 +105,7 @@ def vision_train(
     ] = "boosted",
     trees: Annotated[int, typer.Option(min=10, max=2000, help="Trees (boosted).")] = 120,
     epochs: Annotated[int, typer.Option(min=1, max=500, help="Passes (cnn).")] = 30,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
     format: FormatOption = Format.table,
 ) -> None:
     """Train the classifier (gradient boosting or a small CNN → ONNX), calibrate its
@@ -198,7 +198,12 @@ def vision_predict(
     try:
         m = vision.load(model)
         if len(images) == 1 and (images[0].suffix == ".json" or images[0].is_dir()):
+            if mm_per_px is not None:  # it would be ignored: the data set has its own scales
+                fail(f"--mm-per-px {mm_per_px:g}: for plain images only; {images[0]} gives "
+                     "each image's scale (junkan.mm_per_px, or metadata.yaml)")
             items = vision.load_dataset(images[0]).items
+            if not items:
+                fail(f"{images[0]}: the data set lists no images to analyse")
         else:
             if mm_per_px is None:
                 fail("give --mm-per-px for plain images")

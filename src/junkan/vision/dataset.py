@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from junkan.core.base import Strict
-from junkan.core.documents import validate_with
+from junkan.core.documents import read_document, validate_with
 from junkan.core.errors import ModelError
 from junkan.core.unique import unique_problem
 from junkan.vision.materials import group_from_composition, group_of
@@ -31,6 +32,13 @@ from junkan.vision.render import Frame
 MAX_FILE_BYTES = 64 * 2**20
 MAX_PIXELS = 40_000_000
 MIN_SIDE = 64
+MAX_POLYGON_POINTS = 20_000
+"""Outline points per annotation (assumption: an outline traced pixel by pixel around a piece
+as large as a 4096 × 4096 frame has < 16,384 points). pycocotools rasterises a polygon in time
+and memory proportional to its points and edge lengths."""
+EDGE_PX = 1.0
+"""How far (px) a polygon point may lie outside the image (assumption: annotation tools round
+to the pixel's outer edge)."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
@@ -173,10 +181,36 @@ def from_frames(frames: list[Frame], source: str = "render") -> Dataset:
     return Dataset(items, source, h.hexdigest())
 
 
+def _analysis(ann: dict[str, Any], where: str) -> dict[str, float] | None:
+    """The annotation's ``libs`` or ``xrf`` analysis: element → finite wt % ≥ 0 (None when it
+    has neither), or ImageError naming the field and the value."""
+    for key in ("libs", "xrf"):
+        comp = ann.get(key)
+        if comp is None or comp == {}:
+            continue
+        ok = isinstance(comp, dict) and all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v) and v >= 0 for k, v in comp.items()
+        )
+        if not ok:
+            raise ImageError(
+                f"{where}: annotation {ann['id']}: {key} {comp!r}: an analysis maps element "
+                "symbols to finite wt % ≥ 0, e.g. {\"Al\": 88.5, \"Si\": 9.6}"
+            )
+        return {str(k): float(v) for k, v in comp.items()}
+    return None
+
+
 def _piece(ann: dict[str, Any], cats: dict[int, str], where: str) -> dict[str, Any]:
     piece = {k: v for k, v in ann.items() if k not in ("segmentation", "bbox", "area")}
-    name = cats.get(ann.get("category_id", -1))
-    comp = ann.get("libs") or ann.get("xrf")
+    cat = ann.get("category_id", -1)
+    if not _is_id(cat):
+        raise ImageError(
+            f"{where}: annotation {ann['id']}: category_id {cat!r}: a category's id "
+            "(number or text)"
+        )
+    name = cats.get(cat)
+    comp = _analysis(ann, where)
     if name is None and comp is None:
         raise ImageError(
             f"{where}: annotation {ann.get('id')}: unknown category_id "
@@ -189,6 +223,11 @@ def _piece(ann: dict[str, Any], cats: dict[int, str], where: str) -> dict[str, A
     piece["material"] = name if name is not None else group
     piece["group"] = group
     return piece
+
+
+def _is_id(x: Any) -> bool:
+    """A COCO id: a whole number or a text (not true/false, not a list or mapping)."""
+    return isinstance(x, (int, str)) and not isinstance(x, bool)
 
 
 def _coco_doc(p: Path, raw: bytes) -> dict[str, Any]:
@@ -206,9 +245,7 @@ def _coco_doc(p: Path, raw: bytes) -> dict[str, Any]:
             f"{p}: not a COCO annotation file (needs 'images' and 'annotations' lists)"
         )
     for key in ("images", "annotations", "categories"):
-        if not all(
-            isinstance(x, dict) and isinstance(x.get("id"), (int, str)) for x in doc.get(key, [])
-        ):
+        if not all(isinstance(x, dict) and _is_id(x.get("id")) for x in doc.get(key, [])):
             raise ImageError(f"{p}: every entry of '{key}' needs an 'id' (number or text)")
         twice = unique_problem((str(x["id"]) for x in doc.get(key, [])), key)
         if twice is not None:
@@ -229,7 +266,7 @@ def _coco_doc(p: Path, raw: bytes) -> dict[str, Any]:
                 "data folder, without '..'"
             )
     for ann in doc.get("annotations", []):
-        if ann.get("image_id") not in img_ids:
+        if not _is_id(ann.get("image_id")) or ann["image_id"] not in img_ids:
             raise ImageError(
                 f"{p}: annotation {ann['id']}: image_id {ann.get('image_id')!r} is not in 'images'"
             )
@@ -241,18 +278,24 @@ def _mask(ann: dict[str, Any], h: int, w: int, where: str) -> np.ndarray:
     from pycocotools import mask as mask_utils
 
     seg = ann.get("segmentation")
+    if ann.get("iscrowd") not in (None, 0, False):
+        raise ImageError(
+            f"{where}: annotation {ann['id']}: iscrowd {ann['iscrowd']!r}: a crowd region holds "
+            "several pieces and would be counted as one; annotate each piece (iscrowd 0)"
+        )
     if seg is None:
         raise ImageError(f"{where}: annotation {ann['id']}: no 'segmentation' (the piece's mask)")
     try:
         if isinstance(seg, list):
-            polys = [list(map(float, q)) for q in seg]
-            if not polys or any(len(q) < 6 or len(q) % 2 for q in polys):
-                raise ValueError("polygons need 3 or more x, y pairs")
-            rle = mask_utils.merge(mask_utils.frPyObjects(polys, h, w))
-        elif isinstance(seg, dict) and isinstance(seg.get("counts"), list):
-            rle = mask_utils.frPyObjects(seg, h, w)
+            rle = mask_utils.merge(mask_utils.frPyObjects(_polygons(seg, h, w), h, w))
+        elif isinstance(seg, dict):
+            if seg.get("size") != [h, w]:
+                raise ValueError(f"RLE size {seg.get('size')!r}, the image's is [{h}, {w}]")
+            if not isinstance(seg.get("counts"), (list, str)):
+                raise ValueError("an RLE mask needs 'counts' (a list of run lengths or a string)")
+            rle = mask_utils.frPyObjects(seg, h, w) if isinstance(seg["counts"], list) else seg
         else:
-            rle = seg
+            raise ValueError(f"{type(seg).__name__}: give polygons or an RLE mapping")
         m = mask_utils.decode(rle).astype(bool)
     except Exception as exc:  # noqa: BLE001 - pycocotools raises bare Exception
         raise ImageError(
@@ -264,6 +307,31 @@ def _mask(ann: dict[str, Any], h: int, w: int, where: str) -> np.ndarray:
             f"the image {w}×{h}"
         )
     return m
+
+
+def _polygons(seg: list[Any], h: int, w: int) -> list[list[float]]:
+    """COCO polygons as lists of floats, or ValueError: each needs ≥ 3 x, y pairs of finite
+    numbers on the image (within :data:`EDGE_PX`), at most :data:`MAX_POLYGON_POINTS` in all
+    (pycocotools' rasteriser would otherwise allocate memory in proportion to the coordinates:
+    a NaN or 1e30 coordinate exhausted the machine's memory)."""
+    if not seg or not all(isinstance(q, list) for q in seg):
+        raise ValueError("polygons are lists of x, y numbers: [[x1, y1, x2, y2, x3, y3, …], …]")
+    n = sum(len(q) for q in seg) // 2
+    if n > MAX_POLYGON_POINTS:
+        raise ValueError(f"{n:,} polygon points; at most {MAX_POLYGON_POINTS:,} per annotation")
+    polys = []
+    for q in seg:
+        if len(q) < 6 or len(q) % 2:
+            raise ValueError("polygons need 3 or more x, y pairs")
+        for j, v in enumerate(q):
+            side, name = (w, "x") if j % 2 == 0 else (h, "y")
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            if not ok or not -EDGE_PX <= v <= side + EDGE_PX:
+                raise ValueError(
+                    f"polygon {name} {v!r} is not a number within the image (0 to {side} px)"
+                )
+        polys.append([float(v) for v in q])
+    return polys
 
 
 def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset:
@@ -285,21 +353,25 @@ def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset
     root = Path(images_dir) if images_dir else p.parent
     h = hashlib.sha256(raw)
     items = []
-    for info in sorted(doc["images"], key=lambda x: x["id"]):
+    for info in sorted(doc["images"], key=lambda x: (isinstance(x["id"], str), x["id"])):
         where = f"{p}: image {info.get('file_name')!r}"
         meta = _meta(info.get("junkan") or {}, where)
         file = root / str(info["file_name"])
-        try:
-            size = (int(info["width"]), int(info["height"]))
-        except (KeyError, TypeError, ValueError):
-            raise ImageError(f"{where}: needs integer 'width' and 'height'") from None
+        wh = (info.get("width"), info.get("height"))
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in wh):
+            raise ImageError(
+                f"{where}: width {wh[0]!r}, height {wh[1]!r}: give the image's size in whole px"
+            )
+        size = (int(wh[0]), int(wh[1]))
         img = read_image(file, size)
         h.update(img.tobytes())
         truth = np.zeros(img.shape[:2], np.int32)
         pieces = []
         for ann in by_image.get(info["id"], []):
             mass = ann.get("mass_g")
-            if mass is not None and not (isinstance(mass, (int, float)) and 0 <= mass < 1e9):
+            if mass is not None and not (
+                isinstance(mass, (int, float)) and not isinstance(mass, bool) and 0 <= mass < 1e9
+            ):
                 raise ImageError(f"{where}: annotation {ann['id']}: mass_g {mass!r} is not >= 0")
             m = _mask(ann, size[1], size[0], where)
             pieces.append(_piece(ann, cats, where))
@@ -311,32 +383,64 @@ def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset
 def load_folders(root: str | Path) -> Dataset:
     """``root/<class>/<image>``: each image shows one piece of the folder's class (a
     material or a group). Metadata for all images: ``root/metadata.yaml`` (or ``.json``),
-    with optional per-file entries under ``files:``."""
-    import yaml
-
+    with optional per-file entries under ``files:`` (each naming an image of a class folder).
+    Files other than images (and hidden ones, ``.name``) are refused, naming them: an image in
+    an unsupported format, or outside the class folders, would otherwise be left out
+    unnoticed."""
     r = Path(root)
     meta_file = next((r / n for n in ("metadata.yaml", "metadata.json") if (r / n).exists()), None)
     if meta_file is None:
         raise ImageError(f"{r}: no metadata.yaml (needs at least mm_per_px)")
-    doc = yaml.safe_load(meta_file.read_text("utf-8")) or {}
-    per_file = doc.pop("files", {}) or {}
+    doc, per_file = _folder_meta(meta_file)
     h = hashlib.sha256(meta_file.read_bytes())
     items = []
-    for folder in sorted(d for d in r.iterdir() if d.is_dir()):
+    for entry in sorted(d for d in r.iterdir() if not d.name.startswith(".")):
+        if entry.is_file() and entry != meta_file:
+            raise ImageError(
+                f"{entry}: a file beside the class folders; put each image in the folder of "
+                f"its class ({r}/<class>/), and the metadata in {meta_file.name}"
+            )
+        if not entry.is_dir():
+            continue
         try:
-            group_of(folder.name)
+            group_of(entry.name)
         except ValueError as exc:
-            raise ImageError(f"{folder}: {exc}") from None
-        for f in sorted(folder.iterdir()):
-            if f.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            rel = f"{folder.name}/{f.name}"
-            meta = _meta({**doc, **(per_file.get(rel) or {})}, str(f))
+            raise ImageError(f"{entry}: {exc}") from None
+        for f in sorted(x for x in entry.iterdir() if not x.name.startswith(".")):
+            if not f.is_file() or f.suffix.lower() not in IMAGE_SUFFIXES:
+                raise ImageError(
+                    f"{f}: not an image file of a supported format ({', '.join(IMAGE_SUFFIXES)})"
+                )
+            rel = f"{entry.name}/{f.name}"
+            meta = _meta({**doc, **per_file.pop(rel, {})}, str(f))
             h.update(f.read_bytes())
-            items.append(Item(str(f), meta, label=folder.name))
+            items.append(Item(str(f), meta, label=entry.name))
+    if per_file:
+        raise ImageError(
+            f"{meta_file}: files: {', '.join(sorted(per_file))}: no such image in the class "
+            "folders (give paths as <class>/<file name>)"
+        )
     if not items:
         raise ImageError(f"{r}: no images in class folders ({', '.join(IMAGE_SUFFIXES)})")
     return Dataset(items, str(r), h.hexdigest())
+
+
+def _folder_meta(meta_file: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The metadata file's shared fields and its ``files:`` entries (path → mapping), or
+    ImageError naming the file, the field and the value."""
+    try:
+        doc = read_document(meta_file)
+    except ModelError as exc:
+        raise ImageError(str(exc)) from None
+    per_file = doc.pop("files", None) or {}
+    if not isinstance(per_file, dict) or not all(
+        isinstance(k, str) and isinstance(v, dict) for k, v in per_file.items()
+    ):
+        raise ImageError(
+            f"{meta_file}: files: {per_file!r}: map each image (<class>/<file name>) to its "
+            "metadata, e.g. {cast/a.png: {mm_per_px: 0.8}}"
+        )
+    return doc, per_file
 
 
 def load_dataset(path: str | Path) -> Dataset:

@@ -47,14 +47,16 @@ def _rows(
     true and predicted counts and masses; ``progress`` hears the share of images done."""
     gm = model.group_matrix()
     results, rows, per_image = [], [], []
-    t = 0.0
+    t = 0.0  # the belt's time as `predict` reckons it (junkan.vision.run)
+    t0 = next((it.meta.time.timestamp() for it in data.items if it.meta.time), None)
     for k, item in enumerate(data.items):
         if progress is not None:
             progress(k / max(len(data.items), 1))
         img = item.image()
-        secs = item.meta.time.timestamp() if item.meta.time else t
+        tm = item.meta.time
+        secs = tm.timestamp() - t0 if (tm is not None and t0 is not None) else t
         res = analyse(model, img, item.meta, item.path, secs)
-        t += frame_seconds(item.meta, img.shape[0])
+        t = secs + frame_seconds(item.meta, img.shape[0])
         results.append(res)
         if item.truth is None:
             continue
@@ -209,13 +211,13 @@ def _interval_errors(
 ) -> list[dict[str, Any]]:
     k = np.array(model.calibration["mean"])
     ivs = intervals(model, results, interval_s)
+    # the interval of each image as :func:`intervals` reckons it (comparing the seconds with
+    # start_s and end_s left out an image whose time rounds across a bound, e.g. 452.1 s / 3.3)
+    keys = [int(r.seconds // interval_s) for r in results]
     out = []
     for iv in ivs:
-        idx = [
-            i
-            for i, r in enumerate(results)
-            if iv["start_s"] <= r.seconds < iv["end_s"] and i < len(per_image)
-        ]
+        key = round(iv["start_s"] / interval_s)
+        idx = [i for i, kk in enumerate(keys) if kk == key and i < len(per_image)]
         if not idx:
             continue
         true_n = np.sum([per_image[i]["true"] for i in idx], axis=0)

@@ -27,6 +27,10 @@ MAX_TEMPERATURE = 100.0
 """Largest calibration temperature read (fitted ones are near 1; beyond this every
 probability is flat)."""
 
+MAX_MASS_FACTOR = 100.0
+"""Largest mass scale factor read in ``calibration`` (assumption: the thickness priors are off
+by tens of per cent, not by a hundredfold; fitted factors are near 1)."""
+
 
 def check_loaded(model: VisionModel, where: str) -> None:
     """ValueError naming ``where`` and the field when ``model`` cannot be the model it says."""
@@ -53,6 +57,37 @@ def check_loaded(model: VisionModel, where: str) -> None:
             raise ValueError(f"{where}: {exc}") from None
     if model.group_count_onnx is not None:
         _check_group_counts(model, where)
+    check_calibration(model.calibration, where)
+
+
+def check_calibration(cal: Any, where: str) -> None:
+    """ValueError naming the field unless ``cal`` is a mass calibration: ``groups`` the sorter
+    groups, ``mean`` one factor per group in (0, :data:`MAX_MASS_FACTOR`], ``cov`` a finite,
+    symmetric, positive semi-definite matrix of their size (a NaN or a negative variance gave
+    NaN masses or bands that are not 5–95 %)."""
+    n = len(GROUPS)
+    if not isinstance(cal, dict) or cal.get("groups") != list(GROUPS):
+        got = cal.get("groups") if isinstance(cal, dict) else cal
+        raise ValueError(f"{where}: calibration.groups {got!r} must be {list(GROUPS)}")
+    try:
+        mean = np.array(cal.get("mean"), dtype=float)
+        cov = np.array(cal.get("cov"), dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: calibration.mean and calibration.cov must be numbers") from None
+    if mean.shape != (n,) or not all(np.isfinite(mean)) or not all(
+        (mean > 0) & (mean <= MAX_MASS_FACTOR)
+    ):
+        raise ValueError(f"{where}: calibration.mean {cal.get('mean')!r} must be {n} mass "
+                         f"factors above 0 and at most {MAX_MASS_FACTOR:g}")
+    ok = cov.shape == (n, n) and bool(np.isfinite(cov).all())
+    if ok:
+        ok = bool(np.allclose(cov, cov.T, atol=1e-12)) and bool(
+            np.linalg.eigvalsh(cov).min() >= -1e-9 * max(1.0, float(np.abs(cov).max()))
+        ) and bool(np.diag(cov).max() <= MAX_MASS_FACTOR**2)
+    if not ok:
+        raise ValueError(f"{where}: calibration.cov {cal.get('cov')!r} must be a symmetric, "
+                         f"positive semi-definite {n} × {n} matrix of finite variances "
+                         f"(at most {MAX_MASS_FACTOR:g}² each)")
 
 
 def _check_group_counts(model: VisionModel, where: str) -> None:

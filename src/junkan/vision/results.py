@@ -83,7 +83,10 @@ def run(
     model: VisionModel, items: list[Item], interval_s: float = 600.0, seed: int = 0
 ) -> PredictResult:
     """Analyse every image (in order; an image without a time is placed one frame length
-    after the previous one) and summarise the belt intervals."""
+    after the previous one) and summarise the belt intervals. ValueError for no images (an
+    empty COCO set, or none sent): an empty answer would read as an empty belt."""
+    if not items:
+        raise ValueError("no images to analyse (the data set lists none)")
     results: list[ImageResult] = []
     t = 0.0
     t0 = next((it.meta.time.timestamp() for it in items if it.meta.time), None)

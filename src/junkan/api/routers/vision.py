@@ -160,24 +160,55 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-def _items(images: list[tuple[str, bytes, float]]) -> list[Any]:
+def _service_image(name: str, data: bytes) -> Any:
+    """The decoded image, or ValueError naming it: beyond the service's :data:`MAX_PIXELS`
+    (refused from the header, before decoding) or what :func:`junkan.vision.decode` refuses."""
     from junkan import vision
 
-    def too_big(name: str, w: int, h: int) -> ValueError:
+    def too_big(w: int, h: int) -> ValueError:
         return ValueError(
             f"{name}: {w}×{h} px; the service takes at most {MAX_PIXELS:,} px per image"
         )
 
-    items = []
-    for name, data, mmpp in images:
-        size = _header_size(data)  # refused from the header, before decoding
-        if size is not None and size[0] * size[1] > MAX_PIXELS:
-            raise too_big(name, *size)
-        img = vision.decode(data, name)
-        if img.shape[0] * img.shape[1] > MAX_PIXELS:
-            raise too_big(name, img.shape[1], img.shape[0])
-        items.append(vision.Item(name, vision.ImageMeta(mm_per_px=mmpp), pixels=img))
-    return items
+    size = _header_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        raise too_big(*size)
+    img = vision.decode(data, name)
+    if img.shape[0] * img.shape[1] > MAX_PIXELS:
+        raise too_big(img.shape[1], img.shape[0])
+    return img
+
+
+def _items(images: list[tuple[str, bytes, float]]) -> list[Any]:
+    from junkan import vision
+
+    return [
+        vision.Item(name, vision.ImageMeta(mm_per_px=mmpp), pixels=_service_image(name, data))
+        for name, data, mmpp in images
+    ]
+
+
+def _with_scales(coco: dict[str, Any], images: list[tuple[str, bytes, float]]) -> dict[str, Any]:
+    """``coco`` with each image's ``junkan.mm_per_px`` taken from the sent image when the
+    annotations leave it out; ValueError when both give it and they differ (one would be
+    silently ignored)."""
+    sent = {name: mmpp for name, _, mmpp in images}
+    doc = {**coco, "images": []}
+    for i, info in enumerate(coco.get("images") or []):
+        meta = info.get("junkan") if isinstance(info, dict) else None
+        if isinstance(meta, dict) or meta is None:
+            meta = dict(meta or {})
+            given, mmpp = meta.get("mm_per_px"), sent.get(info.get("file_name"))
+            if given is None:
+                meta["mm_per_px"] = mmpp
+            elif given != mmpp:
+                raise ValueError(
+                    f"coco.images[{i}].junkan.mm_per_px {given!r}, but the image sent as "
+                    f"{info.get('file_name')!r} has mm_per_px {mmpp!r}; give one scale"
+                )
+            info = {**info, "junkan": meta}
+        doc["images"].append(info)
+    return doc
 
 
 def predict_job(
@@ -235,16 +266,22 @@ def evaluate_job(
         )
     assert coco is not None
     names = {name for name, _, _ in images}
+    if len(names) < len(images):  # one file would overwrite the other
+        twice = sorted({n for n, _, _ in images if sum(m == n for m, _, _ in images) > 1})
+        raise ValueError(f"images: the name {twice[0]!r} is given more than once; name each "
+                         "image as its coco file_name, once")
     for i, info in enumerate(coco.get("images") or []):
         file = info.get("file_name") if isinstance(info, dict) else None
         if file not in names:
             raise ValueError(f"coco.images[{i}].file_name {file!r}: not among the sent images")
+    coco = _with_scales(coco, images)
     with tempfile.TemporaryDirectory(prefix="junkan-vision-") as tmp:
         root = Path(tmp)
         for i, (name, raw, _) in enumerate(images):
             parts = Path(name).parts
             if not parts or Path(name).is_absolute() or ".." in parts or "\\" in name:
                 raise ValueError(f"images[{i}].name {name!r}: a relative path without '..'")
+            _service_image(name, raw)  # the service's pixel limit, not the CLI's
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(raw)
         (root / "annotations.json").write_text(json.dumps(coco), "utf-8")
