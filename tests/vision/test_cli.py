@@ -44,3 +44,22 @@ def test_a_render_option_out_of_range_is_named_as_typed(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "--grain-mm: Input should be greater than or equal to 10" in res.output
     assert "RenderSpec" not in res.output and "pydantic" not in res.output
+
+
+def test_a_render_never_leaves_old_frames_beside_new_annotations(tmp_path: Path) -> None:
+    """Rendering 1 image into a folder of 2 left frame_00001.png of the old set beside the new
+    annotations.json; the frames were also all held in memory (about 4 MB each) before any was
+    written. Frames are now written as drawn into a folder that replaces OUT whole, and a
+    folder holding files the new set would not is kept as it was."""
+    runner = CliRunner()
+    data = tmp_path / "set"
+    args = ["--pieces", "5", "--seed", "1"]
+    assert runner.invoke(app, ["render", str(data), "--images", "2", *args]).exit_code == 0
+    before = sorted(p.name for p in (data / "images").iterdir())
+    res = runner.invoke(app, ["render", str(data), "--images", "1", *args])
+    assert res.exit_code == 2
+    assert sorted(p.name for p in (data / "images").iterdir()) == before
+    assert len(load_dataset(data / "annotations.json").items) == 2
+    again = runner.invoke(app, ["render", str(data), "--images", "2", *args])
+    assert again.exit_code == 0, again.output
+    assert len(load_dataset(data / "annotations.json").items) == 2

@@ -5,6 +5,7 @@ writes and :func:`junkan.vision.load_coco` reads back)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,10 +110,11 @@ def _rle(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
-def write_coco(frames: list[Frame], out: str | Path) -> Path:
+def write_coco(frames: Iterable[Frame], out: str | Path) -> Path:
     """``out/images/frame_NNNNN.png`` and ``out/annotations.json`` (COCO instances, visible
     masks as RLE, per piece material, mass, alloy, composition as ``libs``, and the
-    render's attributes; per image the ``junkan`` metadata)."""
+    render's attributes; per image the ``junkan`` metadata). Frames may come one at a time
+    (a generator): each is written as it comes, none is kept."""
     root = Path(out)
     (root / "images").mkdir(parents=True, exist_ok=True)
     names = list(priors().materials)
