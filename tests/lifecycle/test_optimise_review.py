@@ -227,6 +227,19 @@ def test_rap_is_not_optimised_where_value_added_is_negative(model: lifecycle.Mod
     assert opt.pareto(model, opt.load_spec(doc=doc)).to_json()["points"]
 
 
+def test_a_rap_bound_is_not_met_by_a_network_that_adds_no_value(
+        model: lifecycle.ModelFile) -> None:
+    """A constraint rap ≥ −100 was 'met' by the toy network's negative RAP (value added
+    −1.1e7 JPY), which rises towards 0 as more is spent on collection."""
+    doc: dict[str, Any] = {"objective": "co2e", "decisions": [{**KETTLE, "values": [0.5, 0.9]}],
+                           "constraints": [{"metric": "rap", "min": -100}]}
+    with pytest.raises(ModelError, match=r"constraints\[0\]: rap.*: the value added of the "
+                       r"model's actors together .* below 0"):
+        opt.optimise(model, opt.load_spec(doc=doc))
+    doc["constraints"] = [{"metric": "rap", "actor": "recycler", "min": -1}]
+    assert opt.optimise(model, opt.load_spec(doc=doc)).to_json()["objective"]
+
+
 def test_unknown_names_in_a_spec_name_its_file_and_field(tmp_path: Path,
                                                          model: lifecycle.ModelFile) -> None:
     """Past bug: 'rap:nobody: unknown actor 'nobody' in the model' named neither the spec

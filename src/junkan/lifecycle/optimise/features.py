@@ -112,8 +112,8 @@ def refuse_negative_rap(term: Term, path: str, figures: dict[str, float], where:
         f"and parts, whole horizon) is {added:,.6g} {currency}, below 0, at {where}; RAP = "
         "value added ÷ circulation cost (docs/indicators.md, RAP) is a return on circulation "
         "cost only while value added is positive — below 0 a larger circulation cost would "
-        "raise it. Optimise margin or cost instead, or constrain the options to those that "
-        "add value"))], origin)
+        "raise it. Use margin or cost instead, or constrain the options to those that add "
+        "value"))], origin)
 
 
 def forms(term: Term, keys: Iterable[str]) -> tuple[list[Linear], Linear | None]:

@@ -285,6 +285,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
             "the ranges' levels"
         )
     _refuse_negative_rap(p, spec.objective, "objective", [best])
+    _refuse_negative_rap_bounds(p, [best])
     result = Optimum(
         model, spec, best, p.point([e.choices[0] for e in p.expanded]), _as_modelled(p), method
     )
@@ -292,7 +293,14 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     return result
 
 
-def _refuse_negative_rap(p: _Problem, o: Objective, path: str, points: list[Point]) -> None:
+def _refuse_negative_rap_bounds(p: _Problem, points: list[Point]) -> None:
+    """A RAP constraint is met only where RAP means something: refused at a point whose
+    value added is negative (a negative ratio met ``rap ≥ -1`` by spending more)."""
+    for i, c in enumerate(p.spec.constraints):
+        _refuse_negative_rap(p, c, f"constraints[{i}]", points)
+
+
+def _refuse_negative_rap(p: _Problem, o: Term, path: str, points: list[Point]) -> None:
     """:func:`refuse_negative_rap` at each point, naming its choices, scenario and model."""
     scen = p.spec.scenario or p.model.baseline.baseline_name
     for pt in points:
@@ -375,6 +383,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     points = _nondominated(list(seen.values()), o1, o2)
     for j, o in enumerate((o1, o2)):
         _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
+    _refuse_negative_rap_bounds(p, points)
     method = _method(p, _verify(p, z1), g1.den is not None or g2.den is not None)
     method["front"] = _front_doc(finite, complete, len(points), spec)
     method["text"] += "; Pareto front: " + method["front"]["text"]
