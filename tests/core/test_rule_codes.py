@@ -239,7 +239,8 @@ def test_survey_rules(tmp_path: Path) -> None:
                    .replace(",450,450,180000", ",450,500,180000", 1), "utf-8")
     kinds = _refused(lambda: policy.read_survey(bad))
     assert kinds["cell-not-number"].limits == {"value": "'abc'"}
-    assert kinds["code-format"].limits == {"value": "'9902'"}
+    # a code whose leading zero a spreadsheet dropped says how to write it
+    assert kinds["code-leading-zero"].limits == {"value": "'9902'", "fixed": "'09902'"}
     assert kinds["recovered-mismatch"].limits == {"sum": "950", "recovered": "900"}
     bad.write_text(text.replace("直接搬入量,", "直接搬入,", 1), "utf-8")
     assert {"column-missing", "unknown-column"} <= set(_refused(lambda: policy.read_survey(bad)))

@@ -336,7 +336,18 @@ def read_code(cell: Any, at: str, problems: list[Problem]) -> str:
     if isinstance(cell, int | float) and not isinstance(cell, bool) and cell == int(cell):
         cell = f"{int(cell):05d}"  # a workbook's number cell: 01101 was stored as 1101
     code = str(cell or "").translate(FULLWIDTH).strip()
-    if not CODE.match(code):
+    if CODE.match(f"0{code}"):  # 1101: a spreadsheet read 01101 as a number
+        problems.append(
+            coded(
+                f"{at}.{CODE_COLUMN}",
+                "code-leading-zero",
+                "expected a 5-digit code, got {value}: a spreadsheet that reads a code as a "
+                "number drops its leading zero; write it as {fixed}, as text",
+                value=repr(code[:20]),
+                fixed=repr(f"0{code}"),
+            )
+        )
+    elif not CODE.match(code):
         problems.append(
             coded(
                 f"{at}.{CODE_COLUMN}",
