@@ -169,3 +169,16 @@ def test_settings_file_is_checked(tmp_path: Path) -> None:
     f.write_text("brokers:\n  - endpoint: mqtts://broker.plant:8883\n    ca_file: /nonexistent\n")
     with pytest.raises(AuthError, match=r"brokers\[0\]\.ca_file /nonexistent"):
         broker_auth(ep, str(f))
+
+
+def test_a_password_written_like_a_word_yaml_1_1_took_for_a_boolean_stays_text(
+        tmp_path: Path) -> None:
+    """The file was read as YAML 1.1: a password written on, yes or n became a boolean and
+    was refused as not text; it is the text it looks like (as every junkan document)."""
+    from junkan.sensing.brokerauth import _read
+
+    f = tmp_path / "auth.yaml"
+    f.write_text("brokers:\n- {endpoint: 'mqtt://127.0.0.1:1883', username: plant, "
+                 "password: yes}\n", "utf-8")
+    f.chmod(0o600)
+    assert _read(f).brokers[0].password == "yes"

@@ -43,12 +43,16 @@ def load_partners(path: str | None) -> dict[Origin, Partner]:
     import os
     from pathlib import Path
 
-    import yaml
+    from junkan.core.documents import parse_data
+    from junkan.core.errors import JunkanError
 
     path = path or os.environ.get("JUNKAN_PACT_PARTNERS")
     if not path:
         return {}
-    doc = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    try:  # YAML 1.2 types, as every junkan document: a secret written 0123 stays that text
+        doc = parse_data(Path(path).read_text("utf-8"), source=str(path)) or {}
+    except JunkanError as exc:
+        raise ValueError(str(exc)) from None
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: map each partner origin to its credentials")
     return partners_from(doc, path)

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from junkan.core.documents import parse_data
+from junkan.core.errors import JunkanError
 from junkan.sensing.sources import Endpoint, SourceRefused, endpoint
 
 ENV = "JUNKAN_SENSING_AUTH"
@@ -109,11 +110,13 @@ def _private(path: Path, what: str) -> None:
 def _read(path: Path) -> _File:
     try:
         _private(path, ENV)
-        doc = yaml.safe_load(path.read_text("utf-8"))
+        # read as junkan reads every document (YAML 1.2 types: a password written 0123 or
+        # on stays that text, not octal 83 or true)
+        doc = parse_data(path.read_text("utf-8"), source=str(path))
     except OSError as exc:
         raise AuthError(f"{ENV} {path}: cannot read it ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise AuthError(f"{ENV} {path}: not YAML ({str(exc)[:200]})") from None
+    except JunkanError as exc:
+        raise AuthError(f"{ENV} {str(exc)[:300]}") from None
     try:
         return _File.model_validate(doc if doc is not None else {})
     except ValidationError as exc:
