@@ -131,8 +131,10 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
     async def _model(_: Request, exc: ModelError) -> JSONResponse:
         errors = [_field_error(p.path, p.message, p.kind, p.limits)
                   for p in exc.problems[:MAX_ERRORS]]
-        return problem(422, "the model is invalid", errors=errors,
-                       message="the model is invalid", code="invalid-model")
+        # every document a route reads refuses this way (a model, a survey table, a passport,
+        # a spec...): the answer says document; its code stays invalid-model for clients
+        return problem(422, "the document is invalid", errors=errors,
+                       message="the document is invalid", code="invalid-model")
 
     @app.exception_handler(JunkanError)
     async def _junkan(_: Request, exc: JunkanError) -> JSONResponse:
