@@ -154,7 +154,7 @@ def _records_within(lim: Limits) -> bool:
         lim.quantity_length <= lim.string_length and lim.string_length >= _KEYS
 
 
-_RECORD = attrgetter("title", "maker", "buyer", "price", "make", "recovery", "bom")
+_RECORD_FIELDS = ("title", "maker", "buyer", "price", "make", "recovery", "bom")
 """A record's fields, in the order :func:`_table` unpacks them."""
 
 
@@ -165,8 +165,9 @@ def _table(parts: dict[str, Any]) -> PartTable:
     table = PartTable()
     table.names = names = list(parts)
     table.index = dict(zip(names, range(len(names)), strict=True))
-    title, maker, buyer, price, make, recovery, boms = map(list, zip(
-        *map(_RECORD, parts.values()), strict=True))
+    records = list(parts.values())  # one pass per field: half the time of a zip of rows
+    title, maker, buyer, price, make, recovery, boms = (
+        list(map(attrgetter(f), records)) for f in _RECORD_FIELDS)
     if not _types(price, _PRICE):
         raise _Slow  # an integer price: pydantic says what it wants
     table.title, table.maker, table.buyer, table.price = title, maker, buyer, price
