@@ -30,10 +30,12 @@ su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='junkan'\"" | 
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='junkan_test'\"" | grep -q 1 \
   || su postgres -c "createdb -O junkan junkan_test" >&2
 echo "export JUNKAN_TEST_POSTGRES_URL=postgresql+psycopg://junkan:junkan@127.0.0.1:5432/junkan_test"
-# mosquitto on loopback only, anonymous, no persistence (the tests kill and restart their own)
+# mosquitto on loopback only, anonymous, no persistence (the tests kill and restart their own);
+# a subscriber's queue of 100,000 messages, not mosquitto's 1,000: a test's burst outran
+# the default once and its tail was dropped by the broker
 if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
   mkdir -p /run/junkan
-  printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n' > /run/junkan/mosquitto.conf
+  printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n' > /run/junkan/mosquitto.conf
   /usr/sbin/mosquitto -d -c /run/junkan/mosquitto.conf >&2
   for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.2; done
 fi

@@ -71,7 +71,8 @@ def own_broker(mqtt_url: str, tmp_path: Path) -> Iterator[tuple[str, list[subpro
     """A private mosquitto (the shared one is never killed), restartable by the test."""
     port = _free_port()
     conf = tmp_path / "m.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 100000\n")
     procs = [subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.DEVNULL)]
     time.sleep(0.5)
     procs.append(procs[0])  # procs[-1] is the running one
