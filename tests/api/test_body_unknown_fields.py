@@ -204,3 +204,24 @@ def test_a_route_message_is_cut() -> None:
 
     detail = TestClient(app).get("/echo").json()["detail"]
     assert detail.startswith("unknown key KKK") and len(detail) < 1_100
+
+
+def test_a_refused_document_is_named_without_the_service_s_folders() -> None:
+    """A refusal names the document it refused (``document``), as read: a document read from
+    a file of the service is named by the file's name alone, never its folders."""
+    from junkan.core.errors import ModelError, Problem
+
+    app = FastAPI()
+    install(app)
+
+    @app.get("/bad/{how}")
+    def bad(how: str) -> None:
+        source = {"file": "/srv/junkan/private/models/x.yaml", "win": "C:\\data\\y.csv",
+                  "none": None}[how]
+        raise ModelError([Problem("a", "wrong")], source)
+
+    client = TestClient(app)
+    assert client.get("/bad/file").json()["document"] == "x.yaml"
+    assert client.get("/bad/win").json()["document"] == "y.csv"
+    assert "document" not in client.get("/bad/none").json()
+    assert "/srv" not in client.get("/bad/file").text

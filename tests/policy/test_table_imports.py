@@ -105,6 +105,7 @@ def test_service_errors_in_an_uploaded_table_never_name_a_server_path(
                           json={"document": doc, "survey_csv": bad})
     assert res.status_code == 422 and res.headers["content-type"].startswith(PROBLEM)
     assert [e["path"] for e in res.json()["errors"]] == ["line 2.計画収集量"]
+    assert res.json()["document"] == "survey_csv"  # which of the request's documents
     res = app_client.post("/api/policy/diagnose", headers=demo, json={
         "document": doc.replace("99001", "99009"), "survey_csv": SURVEY})
     assert res.status_code == 422
@@ -112,6 +113,25 @@ def test_service_errors_in_an_uploaded_table_never_name_a_server_path(
     assert e["path"] == "municipality"
     assert e["message"] == "code '99009' is not in the survey survey_csv (5 municipalities)"
     assert "/tmp" not in res.text
+
+
+def test_a_refusal_says_which_of_the_request_s_tables_it_is_in(
+    app_client: TestClient,  # noqa: F811
+) -> None:
+    """A diagnosis request carries up to three documents (the diagnosis, the survey table and
+    the industry table); a refusal at ``line 2`` or ``header.…`` did not say which table the
+    line was in. The answer names the document it refused."""
+    demo, _ = demo_tokens(app_client)
+    doc = (HERE / "diagnosis_tiny.yaml").read_text().replace("measures: measures_tiny.yaml\n", "")
+    res = app_client.post("/api/policy/diagnose", headers=demo, json={
+        "document": doc, "survey_csv": SURVEY, "industry_csv": "code,x\n1,2\n"})
+    assert res.status_code == 422
+    body = res.json()
+    assert body["document"] == "industry_csv"
+    assert "header.地方公共団体コード" in [e["path"] for e in body["errors"]]
+    res = app_client.post("/api/policy/diagnose", headers=demo,
+                          json={"document": doc + "quantile: 7\n", "survey_csv": SURVEY})
+    assert res.status_code == 422 and res.json()["document"] == "diagnosis", res.text[:300]
 
 
 @pytest.mark.parametrize(("route", "kind"), [

@@ -58,6 +58,15 @@ def problem(status: int, detail: str, *, headers: dict[str, str] | None = None,
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
 
 
+def _document_name(source: str | None) -> str | None:
+    """The name a refused document was read as (``survey_csv``, ``diagnosis``, a file's name),
+    without any folder: a route reading a file of the service must not say where it is."""
+    if not source:
+        return None
+    name = re.split(r"[\\/]", source)[-1]
+    return _short(name, MAX_PATH) if name else None
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     out = ""
@@ -129,12 +138,7 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
 
     @app.exception_handler(ModelError)
     async def _model(_: Request, exc: ModelError) -> JSONResponse:
-        errors = [_field_error(p.path, p.message, p.kind, p.limits)
-                  for p in exc.problems[:MAX_ERRORS]]
-        # every document a route reads refuses this way (a model, a survey table, a passport,
-        # a spec...): the answer says document; its code stays invalid-model for clients
-        return problem(422, "the document is invalid", errors=errors,
-                       message="the document is invalid", code="invalid-model")
+        return _model_answer(exc)
 
     @app.exception_handler(JunkanError)
     async def _junkan(_: Request, exc: JunkanError) -> JSONResponse:
@@ -174,6 +178,18 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         return _internal_answer(request, exc, headers(request.url.path) if headers else None)
+
+
+def _model_answer(exc: ModelError) -> JSONResponse:
+    """The 422 of a refused document: every document a route reads refuses this way (a model,
+    a survey table, a passport, a spec...), each problem by its path, and the document named
+    as it was read (``document``: a body field such as ``survey_csv``, a name) where a route
+    reads several; its code stays ``invalid-model`` for clients."""
+    errors = [_field_error(p.path, p.message, p.kind, p.limits)
+              for p in exc.problems[:MAX_ERRORS]]
+    named: dict[str, Any] = {"document": n} if (n := _document_name(exc.source)) else {}
+    return problem(422, "the document is invalid", errors=errors,
+                   message="the document is invalid", code="invalid-model", **named)
 
 
 def _internal_answer(request: Request, exc: Exception,

@@ -253,15 +253,18 @@ function scaledMessage(e, scale) {
 }
 
 /** A problem's place in an uploaded table as the page's language says it: "line 2.総人口" (a CSV's line
- * and column), "line 3, column 7", "header.直接搬入量"; other paths (document paths) as written. */
-function pathText(path) {
-  if (state.lang === "en") return path;
+ * and column), "line 3, column 7", "header.直接搬入量", led by the table's name where the answer says which
+ * of a request's documents was refused (`document`: "survey_csv" → "survey table › line 2 › 総人口"); other
+ * paths (document paths) as written. */
+function pathText(path, docName = null) {
   const line = /^line (\d+)(?:, column (\d+))?(?:\.(.+))?$/s.exec(path);
   const head = /^header(?:\.(.+))?$/s.exec(path);
   if (!line && !head) return path;
+  const table = docName && state.msg[`path.doc.${docName}`] ? `${t(`path.doc.${docName}`)} › ` : "";
+  if (state.lang === "en") return table + path;
   const where = line ? t("path.line", { n: line[1] }) + (line[2] ? t("path.column", { n: line[2] }) : "") : t("path.header");
   const rest = line ? line[3] : head[1];
-  return rest ? `${where} › ${rest}` : where;
+  return table + (rest ? `${where} › ${rest}` : where);
 }
 
 /** The messages of an error answer (RFC 9457 problem+json: detail, plus errors[] by field),
@@ -275,7 +278,7 @@ function problemMessages(doc, fields = null) {
     out = doc.errors.map((e) => {
       const f = e.path && fields ? fieldOf(fields, e.path) : null;
       if (f) return `${f.label}: ${f.scale ? scaledMessage(e, f.scale) : fieldMessage(e)}`;
-      return e.path ? `${pathText(e.path)}: ${fieldMessage(e)}` : fieldMessage(e);
+      return e.path ? `${pathText(e.path, doc.document)}: ${fieldMessage(e)}` : fieldMessage(e);
     });
   } else {
     const detail = doc && (doc.detail || doc.message || doc.title);

@@ -101,7 +101,10 @@ async function requestBody() {
  * quantile of the document the form makes, the tables chosen). */
 function refused(doc) {
   showProblem("#mu-errors", doc);
-  markRefused(doc, { municipality: "mu-code", quantile: "mu-quantile", survey_csv: "mu-survey", industry_csv: "mu-industry" });
+  // a problem inside a table (its line or header) is the table's: marked beside the table's field
+  const table = ["survey_csv", "industry_csv"].includes(doc?.document) ? doc.document : null;
+  const errors = (doc?.errors || []).map((e) => (table && /^(line |header)/.test(String(e.path ?? "")) ? { ...e, path: `${table}.${e.path}` } : e));
+  markRefused({ ...doc, errors }, { municipality: "mu-code", quantile: "mu-quantile", survey_csv: "mu-survey", industry_csv: "mu-industry" });
 }
 
 $("#mu-form").addEventListener("submit", async (ev) => {
