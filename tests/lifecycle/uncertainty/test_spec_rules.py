@@ -90,3 +90,45 @@ def test_a_lognormal_with_std_zero_is_refused() -> None:
              "std": 0}
     with pytest.raises(ValidationError, match="lognormal distribution needs std above 0"):
         U.UncertaintySection.model_validate({"parameters": [param]})
+
+
+_P = {"parameter": RATE, "source": "t"}
+
+
+@pytest.mark.parametrize(("section", "rule", "ctx"), [
+    ({"parameters": [{**_P, "distribution": "lognormal", "median": 0.4, "gsd": 0.5}]},
+     "unc-gsd-not-above-1", {"value": "0.5"}),
+    ({"parameters": [{**_P, "distribution": "triangular", "min": 0.3, "max": 0.5}]},
+     "unc-distribution-takes", {"distribution": "triangular", "given": "max, min"}),
+    ({"parameters": [{**_P, "distribution": "uniform", "min": 0.5, "max": 0.3}]},
+     "unc-min-not-below-max", {"min": 0.5, "max": 0.3}),
+    ({"parameters": [{**_P, "distribution": "triangular", "min": 0.3, "mode": 0.9,
+                      "max": 0.5}]}, "unc-mode-outside", {"mode": 0.9}),
+    ({"parameters": [{**_P, "distribution": "normal", "mean": 0.4, "std": 0}]},
+     "unc-std-zero", {"distribution": "normal"}),
+    ({"parameters": [{**_P, "distribution": "normal", "mean": 0.4, "std": 0.1,
+                      "calibrate": True}]}, "unc-calibrate-needs-range", {}),
+    ({"parameters": [CAL, CAL]}, "unc-parameter-twice", {"parameter": RATE}),
+    ({"parameters": [{**CAL, "group": "gird"}]}, "unc-group-undeclared",
+     {"names": "gird", "known": "none"}),
+    ({"parameters": [CAL], "observations": [_obs(), _obs(value=810)]},
+     "unc-observation-repeated", {"first": 0, "repeat": 1, "scenario": "baseline"}),
+    ({"parameters": [CAL], "observations": [_obs(value=0.0)]},
+     "unc-observation-zero-needs-sigma", {}),
+    ({"parameters": [CAL], "observations": [_obs(sigma=1.0, rel_sigma=0.2)]},
+     "unc-observation-error-twice", {"sigma": "1", "rel_sigma": "0.2"}),
+])
+def test_the_section_s_refusals_are_coded_for_the_page_s_language(
+        section: dict[str, object], rule: str, ctx: dict[str, object]) -> None:
+    """The section's refusals were a validator's own English words ("Value error, …"): the
+    web page showed them in English on its Japanese side. Each is a coded rule now, with the
+    figures it quotes, which the page's catalogues (``val.<rule>``) say in both languages."""
+    from junkan.core.errors import rule_of
+
+    with pytest.raises(ValidationError) as err:
+        U.UncertaintySection.model_validate(section)
+    (e,) = err.value.errors()
+    kind, limits = rule_of(e)
+    assert kind == rule, (kind, e["msg"])
+    assert not e["msg"].startswith("Value error")
+    assert ctx.items() <= (limits or {}).items(), limits

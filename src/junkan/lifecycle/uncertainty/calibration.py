@@ -21,14 +21,16 @@ from typing import Any
 import numpy as np
 
 from junkan.core.encoding import jsonable
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.family import compile_run
 from junkan.lifecycle.uncertainty.spec import (
+    REPEAT_TEMPLATE,
+    REPEATED,
     Observation,
     UncertaintySection,
-    repeat_message,
+    repeat_params,
     repeated_observations,
 )
 from junkan.lifecycle.uncertainty.study import Study, locate, resolve
@@ -324,9 +326,9 @@ def calibrate(
     kept = f.kept(x, fit.jac)
     if kept.all():
         source, prefix = locate(model, st.section)
-        raise ModelError([Problem(f"{prefix}parameters", "no calibrated parameter changes a "
-                                  "fitted figure: calibrate parameters the observed figures "
-                                  "depend on")], source)
+        raise ModelError([coded(f"{prefix}parameters", "unc-calibrated-change-nothing",
+                                "no calibrated parameter changes a fitted figure: calibrate "
+                                "parameters the observed figures depend on")], source)
     theta = lo + x * f.span
     ci, identified, rank = ranges(np.where(kept[None, :], 0.0, fit.jac), theta, lo, hi)
     ci[kept] = np.column_stack([lo, hi])[kept]  # any value in the range fits as well
@@ -370,10 +372,11 @@ def _check(
     source, prefix = locate(model, st.section)
     problems: list[Problem] = []
     if not idx:
-        problems.append(Problem(f"{prefix}parameters", "no parameter has 'calibrate: true'"))
+        problems.append(coded(f"{prefix}parameters", "unc-nothing-calibrated",
+                              "no parameter has 'calibrate: true'"))
     if not any(o.fit for o in obs):
-        problems.append(Problem(f"{prefix}observations", "no observed figures to fit (each "
-                                "is 'fit: false', or there are none)"))
+        problems.append(coded(f"{prefix}observations", "unc-nothing-observed", "no observed "
+                              "figures to fit (each is 'fit: false', or there are none)"))
     found = figure_problems(ev, [(o.scenario, o.figure) for o in obs]) if obs else []
     for j, (o, why) in enumerate(zip(obs, found, strict=True)):
         if why is not None:
@@ -384,7 +387,8 @@ def _check(
             )
             problems.append(Problem(f"{prefix}observations[{j}].{field}", why))
     for j, k in repeated_observations(obs):  # observations given apart from the section's
-        problems.append(Problem(f"{prefix}observations[{k}]", repeat_message(obs[j], j, k)))
+        problems.append(coded(f"{prefix}observations[{k}]", REPEATED, REPEAT_TEMPLATE,
+                              **repeat_params(obs[j], j, k)))
     if problems:
         raise ModelError(problems, source)
 
@@ -432,10 +436,11 @@ def _check_start(st: Study, obs: list[Observation], predicted: np.ndarray) -> No
     """ModelError naming the observations whose figure is undefined at the start."""
     source, prefix = locate(st.model, st.section)
     bad = [
-        Problem(
-            f"{prefix}observations[{j}]",
-            f"the model's {o.figure} of scenario '{o.scenario}' is undefined (not a number) "
-            "at the parameters' nominal values; observe a figure the model computes there",
+        coded(
+            f"{prefix}observations[{j}]", "unc-observed-figure-undefined",
+            "the model's {figure} of scenario '{scenario}' is undefined (not a number) at the "
+            "parameters' nominal values; observe a figure the model computes there",
+            figure=o.figure, scenario=o.scenario,
         )
         for j, (o, y) in enumerate(zip(obs, predicted, strict=True))
         if o.fit and not np.isfinite(y)

@@ -35,9 +35,10 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from junkan.core.base import Strict as BaseStrict
+from junkan.core.errors import refusal
 
 __all__ = ["Group", "Observation", "UncertainParameter", "UncertaintySection",
-           "repeat_message", "repeated_observations"]
+           "REPEATED", "REPEAT_TEMPLATE", "repeat_params", "repeated_observations"]
 
 Distribution = Literal["normal", "lognormal", "triangular", "uniform", "beta", "fixed"]
 MAX_PARAMETERS = 200
@@ -122,10 +123,11 @@ class UncertainParameter(Strict):
     def _spread(cls, value: Any) -> Any:
         """A gsd of 1 or below is refused saying why, before the bound's bare message."""
         if isinstance(value, int | float) and not isinstance(value, bool) and value <= 1:
-            raise ValueError(
-                f"gsd must be above 1, got {value:g}: a gsd of 1 means no uncertainty (and "
-                "below 1 is no geometric standard deviation); for a known value leave the "
-                "parameter out or use 'distribution: fixed'")
+            raise refusal(
+                "unc-gsd-not-above-1", "gsd must be above 1, got {value}: a gsd of 1 means no "
+                "uncertainty (and below 1 is no geometric standard deviation); for a known "
+                "value leave the parameter out or use 'distribution: fixed'",
+                value=f"{value:g}")
         return value
 
     @model_validator(mode="after")
@@ -139,37 +141,34 @@ class UncertainParameter(Strict):
             set(o) <= given <= set(o) | (extra if "median" in o else set()) for o in options
         ):
             need = " or ".join(", ".join(o) for o in options if o)
-            raise ValueError(
-                f"a {self.distribution} distribution takes {need or 'no parameters'}; "
-                f"given: {', '.join(sorted(given)) or 'nothing'}"
-            )
+            raise refusal(
+                "unc-distribution-takes", "a {distribution} distribution takes {need}; given: "
+                "{given}", distribution=self.distribution, need=need or "no parameters",
+                given=", ".join(sorted(given)) or "nothing")
         lo, hi = self.min, self.max
         if lo is not None and hi is not None and not lo < hi:
-            raise ValueError(f"min ({lo}) must be below max ({hi})")
+            raise refusal("unc-min-not-below-max", "min ({min}) must be below max ({max})",
+                          min=lo, max=hi)
         if (
             self.mode is not None
             and lo is not None
             and hi is not None
             and not lo <= self.mode <= hi
         ):
-            raise ValueError(f"mode ({self.mode}) must lie within min … max")
+            raise refusal("unc-mode-outside", "mode ({mode}) must lie within min … max",
+                          mode=self.mode)
         if self.range is not None and not self.range[0] < self.range[1]:
-            raise ValueError("range: the low bound (first) must be below the high bound (second)")
+            raise refusal("unc-range-order", "range: the low bound (first) must be below the "
+                          "high bound (second)")
         unbounded = self.distribution in ("normal", "lognormal", "fixed")
         if self.calibrate and self.range is None and unbounded:
-            raise ValueError(
-                "a calibrated parameter needs a plausible 'range' (its low and high bound)"
-            )
-        if self.distribution == "normal" and self.std == 0:
-            raise ValueError(
-                "a normal distribution needs std above 0 (for a constant, leave the "
-                "parameter out or use 'distribution: fixed')"
-            )
-        if self.distribution == "lognormal" and self.std == 0:
-            raise ValueError(
-                "a lognormal distribution needs std above 0 (for a constant, leave the "
-                "parameter out or use 'distribution: fixed')"
-            )
+            raise refusal("unc-calibrate-needs-range", "a calibrated parameter needs a "
+                          "plausible 'range' (its low and high bound)")
+        if self.distribution in ("normal", "lognormal") and self.std == 0:
+            raise refusal(
+                "unc-std-zero", "a {distribution} distribution needs std above 0 (for a "
+                "constant, leave the parameter out or use 'distribution: fixed')",
+                distribution=self.distribution)
         return self
 
 
@@ -208,17 +207,18 @@ class Observation(Strict):
     @model_validator(mode="after")
     def _one(self) -> Observation:
         if (self.headline is None) == (self.total is None):
-            raise ValueError("an observation names exactly one of 'headline' or 'total'")
+            raise refusal("unc-observation-one-figure",
+                          "an observation names exactly one of 'headline' or 'total'")
         if self.sigma is not None and "rel_sigma" in self.model_fields_set:
-            raise ValueError(
-                f"an observation gives its error once: 'sigma' ({self.sigma:g}, in the "
-                f"figure's unit) or 'rel_sigma' ({self.rel_sigma:g}, a share of the value), "
-                "not both; remove one")
+            raise refusal(
+                "unc-observation-error-twice", "an observation gives its error once: 'sigma' "
+                "({sigma}, in the figure's unit) or 'rel_sigma' ({rel_sigma}, a share of the "
+                "value), not both; remove one", sigma=f"{self.sigma:g}",
+                rel_sigma=f"{self.rel_sigma:g}")
         if self.value == 0 and self.sigma is None:
-            raise ValueError(
-                "an observed value of 0 has no relative error: give 'sigma', its "
-                "standard error in the figure's unit"
-            )
+            raise refusal("unc-observation-zero-needs-sigma", "an observed value of 0 has no "
+                          "relative error: give 'sigma', its standard error in the figure's "
+                          "unit")
         return self
 
     @property
@@ -259,19 +259,20 @@ class UncertaintySection(Strict):
         seen: set[str] = set()
         for p in self.parameters:
             if p.parameter in seen:
-                raise ValueError(f"parameter {p.parameter} is listed twice")
+                raise refusal("unc-parameter-twice", "parameter {parameter} is listed twice",
+                              parameter=p.parameter)
             seen.add(p.parameter)
         unknown = sorted({p.group for p in self.parameters if p.group is not None}
                          - set(self.groups))
         if unknown:
-            known = ", ".join(sorted(self.groups)) or "none"
-            raise ValueError(
-                f"parameters name the group {', '.join(unknown)}, which 'groups' does not "
-                f"declare (declared: {known}); declare it under 'groups' with its "
-                "correlation and source, or correct the name")
+            raise refusal(
+                "unc-group-undeclared", "parameters name the group {names}, which 'groups' "
+                "does not declare (declared: {known}); declare it under 'groups' with its "
+                "correlation and source, or correct the name", names=", ".join(unknown),
+                known=", ".join(sorted(self.groups)) or "none")
         if twice := repeated_observations(self.observations):
             j, k = twice[0]
-            raise ValueError(repeat_message(self.observations[j], j, k))
+            raise refusal(REPEATED, REPEAT_TEMPLATE, **repeat_params(self.observations[j], j, k))
         return self
 
 
@@ -292,8 +293,16 @@ def repeated_observations(observations: list[Observation]) -> list[tuple[int, in
     return out
 
 
-def repeat_message(o: Observation, j: int, k: int) -> str:
-    """What is said of observations ``j`` and ``k`` observing the same figure (``o``'s)."""
-    return (f"observations[{j}] and observations[{k}] both observe {o.figure} in scenario "
-            f"{o.scenario}: fitting both would weigh that figure double; keep one (with a "
-            "sigma that covers both sources) or mark the other 'fit: false'")
+REPEATED = "unc-observation-repeated"
+"""The rule of two fitted observations of one figure in one scenario."""
+REPEAT_TEMPLATE = (
+    "observations[{first}] and observations[{repeat}] both observe {figure} in scenario "
+    "{scenario}: fitting both would weigh that figure double; keep one (with a sigma that "
+    "covers both sources) or mark the other 'fit: false'")
+"""What is said of them (:func:`repeat_params` fills it in)."""
+
+
+def repeat_params(o: Observation, j: int, k: int) -> dict[str, int | float | str]:
+    """The parameters of :data:`REPEAT_TEMPLATE` for observations ``j`` and ``k`` observing
+    the same figure (``o``'s)."""
+    return {"first": j, "repeat": k, "figure": o.figure, "scenario": o.scenario}
