@@ -1,8 +1,10 @@
 """The chance constraint of a plan, made linear and safe, and the search for its κ.
 
-For limit e the product's excess g_e = E_e − U_e·M/100 is Σ_u z_u g_ue. P(g_e ≤ 0) ≥ α
-is replaced by Σ_u z_u (μ_ue + κ σ_ue) ≤ 0: the standard deviation of a sum is at most the
-sum of the standard deviations (a norm), so this implies μ + κ·sd ≤ 0 (the Gaussian reading;
+For a maximum U_e the product's excess g_e = E_e − U_e·M/100 is Σ_u z_u g_ue; for a minimum
+L_e (the buyer's ``min``) it is g_e = L_e·M/100 − E_e, the same row mirrored, so that
+mean − κ·sd of the content stays at or above the minimum. P(g_e ≤ 0) ≥ α is replaced by
+Σ_u z_u (μ_ue + κ σ_ue) ≤ 0: the standard deviation of a sum is at most the sum of the
+standard deviations (a norm), so this implies μ + κ·sd ≤ 0 (the Gaussian reading;
 Gaustad et al. 2010 use the SOCP form). μ and σ per unit come from the Monte Carlo samples:
 σ² = vᵀΣv with Σ the inputs' covariance (units of capped vehicles: from their samples
 directly). The window must hold jointly, so κ lies between Φ⁻¹(α) and the Bonferroni value
@@ -13,6 +15,7 @@ bracket to keep the best margin that passes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -24,6 +27,7 @@ from scipy.special import ndtri
 from junkan.alloys.lpcore import BlockLP, LPSolution
 from junkan.alloys.units import PlanModel
 from junkan.alloys.wholeplan import WholeSolution, solve_whole, with_globals_whole
+from junkan.core.errors import Problem, coded
 
 
 @dataclass
@@ -172,27 +176,73 @@ def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.n
 
 
 def nearest_window(m: PlanModel, st: UnitStats, kappa: float, extra_a: np.ndarray,
-                   extra_b: np.ndarray, m0: float) -> dict[str, float] | None:
+                   extra_b: np.ndarray, m0: float
+                   ) -> tuple[dict[str, float], dict[str, float]] | None:
     """Smallest relaxation s_e ≥ 0 (wt %) of each limit that makes the LP at κ feasible,
     minimising Σ s_e / U_e: the row Σ z(μ+κσ) − s_e·M/100 ≤ 0 is bilinear, so M is fixed at
-    the floor ``m0`` every plan ships. Plans in whole units (MILP) up to
-    ``lpcore.DIRECT_UNITS`` units, the LP relaxation above. None when even that cannot be
-    (capacity, minimum)."""
+    the floor ``m0`` every plan ships. A maximum is raised by s_e, a minimum lowered by it
+    (its row is mirrored, so the slack enters the same way). Plans in whole units (MILP) up
+    to ``lpcore.DIRECT_UNITS`` units, the LP relaxation above. The slacks of the maxima and
+    of the minima; None when even that cannot be (capacity, minimum product)."""
     lp = chance_lp(m, st, kappa, extra_a, extra_b)
-    els = m.els
-    n_l = len(els)
+    rows = m.rows
+    n_l = len(rows)
     ga = np.zeros((lp.b.size, n_l))
     ga[:n_l, :n_l] = -np.eye(n_l) * m0 / 100
-    gc = -np.array([1 / max(m.limits[e], 1e-9) for e in els])
+    gc = -np.array([1 / max(u, 1e-9) for _, _, u in rows])
     lp = BlockLP(c=np.zeros_like(m.value), a=lp.a, b=lp.b, unit_block=lp.unit_block,
                  ub=lp.ub, gc=gc, ga=ga, gub=np.full(n_l, np.inf))
     status, x = with_globals_whole(lp)
     if status != "optimal":
         return None
-    return {e: float(s) for e, s in zip(els, x, strict=True)}
+    return ({e: float(s) for (e, low, _), s in zip(rows, x, strict=True) if not low},
+            {e: float(s) for (e, low, _), s in zip(rows, x, strict=True) if low})
 
 
 def chance_bounds(probability: float, n_limits: int) -> tuple[float, float]:
     """(Φ⁻¹(α), Bonferroni κ)."""
     return (float(ndtri(probability)),
             float(ndtri(1 - (1 - probability) / max(n_limits, 1))))
+
+
+def unmet_problem(probability: float, m: PlanModel,
+                  slack: tuple[dict[str, float], dict[str, float]], detail: dict[str, Any]
+                  ) -> Problem:
+    """The coded problem of an unmet window; its binding limits and nearest window go into
+    ``detail`` (``binding``/``nearest_window`` for maxima, ``binding_min``/
+    ``nearest_window_min`` for minima). When a minimum binds, every binding limit is said
+    with its side and value (``Si ≥ 9 %``), under its own rule."""
+    up, low = slack
+    binding = [e for e, s in up.items() if s > 1e-6]
+    nearest = loosen(m.limits, up)
+    detail.update(binding=binding, nearest_window=nearest)
+    ctx = {"probability": f"{probability:g}", "binding": ", ".join(binding),
+           "window": ", ".join(f"{e} ≤ {nearest[e]:g} %" for e in binding)}
+    binding_min = [e for e, s in low.items() if s > 1e-6]
+    if m.lower:
+        detail.update(binding_min=binding_min,
+                      nearest_window_min=loosen(m.lower, low, lower=True))
+    if not binding_min:
+        return coded("", "plan-window-unmet", "no blend of the stock meets the window with "
+                     "probability {probability}: binding limit(s) {binding}; nearest feasible "
+                     "window: {window}", **ctx)
+    near_min = detail["nearest_window_min"]
+    limits = ([f"{e} ≤ {m.limits[e]:g} %" for e in binding]
+              + [f"{e} ≥ {m.lower[e]:g} %" for e in binding_min])
+    window = [ctx["window"]] if binding else []
+    window += [f"{e} ≥ {near_min[e]:g} %" for e in binding_min]
+    return coded("", "plan-window-unmet-min", "no blend of the stock meets the window with "
+                 "probability {probability}: binding limit(s) {binding}; nearest feasible "
+                 "window: {window}", probability=ctx["probability"], binding=", ".join(limits),
+                 window=", ".join(window))
+
+
+def loosen(limits: dict[str, float], slack: dict[str, float], lower: bool = False
+           ) -> dict[str, float]:
+    """The limits loosened by ``slack`` (wt %), a binding one by 0.001 more (so that the
+    rounded window is met, not just reached): maxima raised, minima (``lower``) lowered, never
+    below 0 wt % (a minimum of 0 is no minimum)."""
+    if lower:
+        return {e: round(max(limits[e] - s - (1e-3 if s > 1e-6 else 0), 0.0), 4)
+                for e, s in slack.items()}
+    return {e: round(limits[e] + s + (1e-3 if s > 1e-6 else 0), 4) for e, s in slack.items()}

@@ -18,7 +18,11 @@ parts − removal labour − shredding cost (per vehicle, ∝ 1/throughput at th
 residue cost − purchases. The plan ships at least 1 % of what the stock could give (or
 ``min_product_kg``); its status is "unprofitable" when the best margin is negative.
 
-**Infeasible window**: the nearest window the stock can meet (slack per limit), and the
+**Minima**: a buyer's ``min`` limits enter as the mirrored chance rows (the content's mean −
+κ·sd at or above the minimum) and count in P(met), per element as P(min ≤ c ≤ max).
+
+**Infeasible window**: the nearest window the stock can meet (slack per limit: a maximum
+raised, a minimum lowered, never below 0), and the
 cheapest combination of levers — removals, sorter, grain size, vehicles bought in — that
 meets the window (:mod:`junkan.alloys.levers`), or the statement that none in the data does.
 """
@@ -36,9 +40,11 @@ from junkan.alloys.chance import (
     KappaResult,
     UnitStats,
     chance_bounds,
+    loosen,
     nearest_window,
     search_kappa,
     unit_stats,
+    unmet_problem,
 )
 from junkan.alloys.data import Buyer, Library, load_alloy_library
 from junkan.alloys.predict import TRACKED, FeedLine, FeedPlan, Refused, routing_for
@@ -305,10 +311,11 @@ def _legal_removals(task: Task, oc: Outcome, z: np.ndarray) -> dict[str, dict[st
 
 def _result(task: Task, oc: Outcome, t0: float) -> PlanResult:
     assert oc.kappa.best is not None
-    z, kappa, margin, p_el = oc.kappa.best
+    z, kappa, margin, _ = oc.kappa.best
     m = oc.model
     mass, el = m.product(z)
     met = m.met(z)
+    within = m.met_per_element(z)  # min ≤ content ≤ max per element
     comp_mean = {e: float(np.mean(el[:, j] / np.maximum(mass, 1e-12) * 100))
                  for j, e in enumerate(TRACKED)}
     sm = summarise(task, oc)
@@ -316,7 +323,7 @@ def _result(task: Task, oc: Outcome, t0: float) -> PlanResult:
     return PlanResult(
         status="optimal" if margin >= 0 else "unprofitable", counts=sm["counts"],
         removals=sm["removals"], margin_JPY=margin, product_kg=float(mass.mean()),
-        probability={e: float(p) for e, p in zip(m.els, p_el, strict=True)},
+        probability={e: float(ok.mean()) for e, ok in within.items()},
         probability_all=float(met.all(axis=1).mean()), kappa=kappa, solves=oc.kappa.solves,
         seconds=time.perf_counter() - t0, composition_mean=comp_mean,
         detail={"buyer": task.buyer.name, "grain_mm": oc.setting.grain_mm,
@@ -413,19 +420,14 @@ def infeasible(task: Task, oc: Outcome, purchasable: dict[str, float] | None,
     slack = _nearest_met(task, oc)
     # (no "status" here: the API sends these as problem+json members, where it is the HTTP one)
     detail: dict[str, Any] = {"binding": [], "nearest_window": {}}
+    if oc.model.lower:
+        detail.update(binding_min=[], nearest_window_min={})
     if slack is None:
         problems = [coded("", "plan-nothing-to-plan", "no feed from this stock meets the "
                           "window (the capacity or minimum product constraint leaves nothing "
                           "to plan)")]
     else:
-        binding = [e for e, s in slack.items() if s > 1e-6]
-        nearest = _window(oc.model.limits, slack)
-        detail.update(binding=binding, nearest_window=nearest)
-        problems = [coded("", "plan-window-unmet", "no blend of the stock meets the window "
-                          "with probability {probability}: binding limit(s) {binding}; nearest "
-                          "feasible window: {window}", probability=f"{task.probability:g}",
-                          binding=", ".join(binding),
-                          window=", ".join(f"{e} ≤ {nearest[e]:g} %" for e in binding))]
+        problems = [unmet_problem(task.probability, oc.model, slack, detail)]
     msg = problems[0].message
     if levers:
         found = search_levers(task, oc.setting, purchasable)
@@ -437,27 +439,24 @@ def infeasible(task: Task, oc: Outcome, purchasable: dict[str, float] | None,
     return exc
 
 
-def _window(limits: dict[str, float], slack: dict[str, float]) -> dict[str, float]:
-    """The limits loosened by ``slack`` (wt %), a binding one by 0.001 more (so that the
-    rounded window is met, not just reached)."""
-    return {e: round(limits[e] + s + (1e-3 if s > 1e-6 else 0), 4) for e, s in slack.items()}
-
-
-def _nearest_met(task: Task, oc: Outcome) -> dict[str, float] | None:
-    """The slack per limit of the nearest window a plan meets on the samples. The window
-    is the least loosening that makes the linearised rows feasible at a κ: at Φ⁻¹(α) it is
-    the nearest, but its plan may miss the probability on the samples; at the Bonferroni κ
-    it is wider and met. So it is found at Φ⁻¹(α), then halfway, and kept at the first κ
-    whose window the κ search then plans (the Bonferroni κ's is kept untried). Only the
-    Bonferroni κ's window was given before: Fe ≤ 0.8995 % where 0.82 % was planned."""
+def _nearest_met(task: Task, oc: Outcome
+                 ) -> tuple[dict[str, float], dict[str, float]] | None:
+    """The slack per maximum and per minimum of the nearest window a plan meets on the
+    samples. The window is the least loosening that makes the linearised rows feasible at a
+    κ: at Φ⁻¹(α) it is the nearest, but its plan may miss the probability on the samples; at
+    the Bonferroni κ it is wider and met. So it is found at Φ⁻¹(α), then halfway, and kept
+    at the first κ whose window the κ search then plans (the Bonferroni κ's is kept
+    untried). Only the Bonferroni κ's window was given before: Fe ≤ 0.8995 % where 0.82 %
+    was planned."""
     k_lo, k_hi = chance_bounds(task.probability, len(oc.model.els))
     slack = None
     for kappa in (k_lo, (k_lo + k_hi) / 2, max(oc.kappa.kappa, k_hi)):
         slack = nearest_window(oc.model, oc.stats, kappa, oc.extra_a, oc.extra_b, oc.floor_kg)
         if slack is None or kappa >= k_hi:
             return slack
-        loosened = {**task.buyer.max, **_window(oc.model.limits, slack)}
-        trial = replace(task, buyer=task.buyer.model_copy(update={"max": loosened}))
+        loosened = {"max": {**task.buyer.max, **loosen(oc.model.limits, slack[0])},
+                    "min": {**task.buyer.min, **loosen(oc.model.lower, slack[1], lower=True)}}
+        trial = replace(task, buyer=task.buyer.model_copy(update=loosened))
         if solve_setting(trial, oc.setting).kappa.best is not None:
             return slack
     return slack

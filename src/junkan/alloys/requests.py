@@ -30,7 +30,8 @@ class PlanRequest(Strict):
     stock: dict[str, float]
     """Vehicle id → count on hand."""
     buyer: str | Buyer
-    """A shipped buyer's name, or a window given inline (name, max, prices, source)."""
+    """A shipped buyer's name, or a window given inline (name, max, min, prices, source;
+    minima are planned as the maxima are)."""
     probability: float = Field(default=0.9, ge=0.5, lt=1)
     grain_mm: float = Field(default=65.0, gt=5, le=300)
     capacity_vehicles: float | None = Field(default=None, gt=0)

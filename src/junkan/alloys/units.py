@@ -5,8 +5,9 @@ has a base unit (the vehicle shredded with everything not removable) and one uni
 removable component it has (the vehicles shredded with that component still in). A unit
 contributes to the product linearly, through *inputs*: kg of each part key, lithium per key,
 the four other materials, and the aluminium per family that attached material rides on.
-``g`` (n, I, L) is each input's excess over the buyer's limits per kg, E_e − U_e·M/100, so a
-plan's excess per sample is f·g with f = Vᵀz.
+``g`` (n, I, L) is each input's excess over the buyer's limits per kg: E_e − U_e·M/100 over a
+maximum U_e, and L_e·M/100 − E_e under a minimum L_e (the buyer's ``min``), so a plan's excess
+per sample is f·g with f = Vᵀz and every limit, either side, reads excess ≤ 0.
 
 Vehicles whose own steel or residue can run short (:mod:`junkan.alloys.routing`, the cap) get
 their attached material per sample, scaled by λ: those units are handled by :class:`Capped`.
@@ -14,7 +15,7 @@ their attached material per sample, scaled by λ: those units are handled by :cl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,14 +64,23 @@ class PlanModel:
     p_el: np.ndarray  # (n, I, E+1) product element kg per kg input
     att_mass: np.ndarray  # (2, n, F) product kg per kg family Al: steel, non-metal part
     att_el: np.ndarray  # (2, n, F, E+1)
-    limits: dict[str, float]
+    limits: dict[str, float]  # the buyer's maxima (wt %)
     value: np.ndarray  # (U,) JPY per vehicle-unit
     al_mass: np.ndarray  # (U,) mean kg of aluminium fraction per vehicle-unit
     routing: Routing
+    lower: dict[str, float] = field(default_factory=dict)  # the buyer's minima > 0 (wt %)
+
+    @property
+    def rows(self) -> list[tuple[str, bool, float]]:
+        """The limit rows in order: (element, is a minimum, wt %) — the maxima, then the
+        minima."""
+        return ([(e, False, u) for e, u in self.limits.items()]
+                + [(e, True, x) for e, x in self.lower.items()])
 
     @property
     def els(self) -> list[str]:
-        return list(self.limits)
+        """The element of every limit row (an element with a minimum and a maximum twice)."""
+        return [e for e, _, _ in self.rows]
 
     @property
     def n_units(self) -> int:
@@ -78,13 +88,13 @@ class PlanModel:
 
     def excess(self) -> np.ndarray:
         """g (n, I, L) per kg input."""
-        return np.stack([self.p_el[:, :, TRACKED.index(e)] - u / 100 * self.p_mass
-                         for e, u in self.limits.items()], axis=2)
+        return np.stack([_side(self.p_el[:, :, TRACKED.index(e)] - u / 100 * self.p_mass, low)
+                         for e, low, u in self.rows], axis=2)
 
     def att_excess(self) -> np.ndarray:
         """(2, n, F, L) excess per kg family aluminium of the steel and non-metal parts."""
-        return np.stack([self.att_el[..., TRACKED.index(e)] - u / 100 * self.att_mass
-                         for e, u in self.limits.items()], axis=-1)
+        return np.stack([_side(self.att_el[..., TRACKED.index(e)] - u / 100 * self.att_mass,
+                               low) for e, low, u in self.rows], axis=-1)
 
     def capped_totals(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n, F) λ-weighted family aluminium of the capped units in plan z."""
@@ -111,10 +121,25 @@ class PlanModel:
         return mass, el
 
     def met(self, z: np.ndarray) -> np.ndarray:
-        """(n, L) limit met per sample."""
+        """(n, L) limit row met per sample (a maximum: content ≤ it; a minimum: ≥ it)."""
         mass, el = self.product(z)
-        return np.stack([el[:, TRACKED.index(e)] <= u / 100 * mass + 1e-9 * (1 + mass)
-                         for e, u in self.limits.items()], axis=1)
+        tol = 1e-9 * (1 + mass)
+        return np.stack([el[:, TRACKED.index(e)] >= u / 100 * mass - tol if low
+                         else el[:, TRACKED.index(e)] <= u / 100 * mass + tol
+                         for e, low, u in self.rows], axis=1)
+
+    def met_per_element(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """(n,) per limited element: its content within the window (min ≤ c ≤ max) per
+        sample."""
+        met = self.met(z)
+        els = self.els
+        return {e: np.asarray(met[:, [j for j, x in enumerate(els) if x == e]].all(axis=1))
+                for e in dict.fromkeys(els)}
+
+
+def _side(excess: np.ndarray, low: bool) -> np.ndarray:
+    """Content − limit over a maximum; limit − content under a minimum."""
+    return -excess if low else excess
 
 
 def product_weights(sorter: Any, product: str) -> np.ndarray:
@@ -304,4 +329,6 @@ def build_model(lib: Library, blocks: Blocks, rt: Routing, comp: np.ndarray, w: 
                      capped=Capped(cap_fam, pos, cp.steel, cp.nm), p_mass=p_mass, p_el=p_el,
                      att_mass=att_mass, att_el=att_el,
                      limits={e: x for e, x in buyer.max.items() if e in TRACKED},
-                     value=value, al_mass=al_mass, routing=rt)
+                     value=value, al_mass=al_mass, routing=rt,
+                     # a minimum of 0 wt % always holds: no row
+                     lower={e: x for e, x in buyer.min.items() if e in TRACKED and x > 0})

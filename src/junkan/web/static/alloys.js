@@ -86,7 +86,7 @@ function leverWords(e) {
     return { ...e, ctx: { ...ctx, sorter: t(`al.sorter.${ctx.sorter_id}`, {}, ctx.sorter), bin: t(`al.fr.${ctx.bin}`, {}, ctx.bin) } };
   }
   const listed = (s) => String(s).split(", ").join(t("val.listSep"));  // Fe、Zn in Japanese
-  if (e.type === "plan-window-unmet") return { ...e, ctx: { ...ctx, binding: listed(ctx.binding), window: listed(ctx.window) } };
+  if (e.type === "plan-window-unmet" || e.type === "plan-window-unmet-min") return { ...e, ctx: { ...ctx, binding: listed(ctx.binding), window: listed(ctx.window) } };
   const amount = (s) => Number(String(s).replace(/,/g, ""));
   if (e.type === "levers-cheapest") return { ...e, ctx: { ...ctx, cost: yen(amount(ctx.cost)), margin: yen(amount(ctx.margin)) } };
   return e;
