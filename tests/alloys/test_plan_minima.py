@@ -104,3 +104,24 @@ def test_cli_json_of_an_unmet_minimum_names_it(tmp_path: Path) -> None:
     doc = json.loads(res.stdout)
     assert doc["binding_min"] == ["Si"] and doc["nearest_window_min"]["Si"] < 12.0
     assert "Si ≥ 12 %" in doc["message"]
+
+
+@pytest.mark.parametrize(("update", "rule", "names"), [
+    ({"min": {"Si": 11.0}, "max": {**ADC12.max, "Si": 10.5}}, "buyer-min-above-max", "Si"),
+    ({"max": {**ADC12.max, "Fe": 150.0}}, "buyer-limit-outside-0-100", "Fe"),
+    ({"min": {"Si": -1.0}}, "buyer-limit-outside-0-100", "Si"),
+])
+def test_a_window_no_content_can_meet_is_refused_naming_the_element(
+        update: dict[str, object], rule: str, names: str) -> None:
+    """A minimum above its maximum was planned as an infeasible window (the stock blamed and
+    both limits loosened); a limit outside 0–100 wt % was taken as written."""
+    from pydantic import ValidationError
+
+    from junkan.alloys.data import Buyer
+    from junkan.core.errors import rule_of
+
+    with pytest.raises(ValidationError) as err:
+        Buyer.model_validate({**ADC12.model_dump(), **update})
+    (e,) = err.value.errors()
+    kind, ctx = rule_of(e)
+    assert kind == rule and ctx is not None and names in str(ctx["names"]), (kind, e["msg"])

@@ -131,7 +131,24 @@ class Buyer(Strict):
         if bad:
             raise refusal("buyer-unknown-elements", "limits on unknown element(s) {names}; "
                           "use {known}", names=listed(bad), known=listed((*ELEMENTS, "Al")))
+        out = [e for e, x in limits.items() if not 0.0 <= x <= 100.0]
+        if out:
+            raise refusal("buyer-limit-outside-0-100", "a limit is a content in wt %, from 0 "
+                          "to 100: {names} outside", names=listed(out))
         return limits
+
+    @model_validator(mode="after")
+    def _window(self) -> Buyer:
+        """A minimum above its maximum leaves no content that could meet both (the planner
+        answered such a window as infeasible and loosened both, as if the stock were at
+        fault)."""
+        crossed = [e for e, low in self.min.items() if e in self.max and low > self.max[e]]
+        if crossed:
+            raise refusal("buyer-min-above-max", "min above max for {names}: no content meets "
+                          "both; {pairs}", names=listed(crossed),
+                          pairs=", ".join(f"{e} min {self.min[e]:g} > max {self.max[e]:g} %"
+                                          for e in crossed))
+        return self
 
 
 class Price(Strict):
