@@ -32,6 +32,12 @@ class Limits(EnvSettings):
     document_bytes: int = Field(default=16 * 2**20, ge=1)
     """Largest document read (16 MiB, UTF-8 bytes): the 1,000-product benchmark model is 9.5 MB
     of JSON; larger inputs cost seconds of parsing and hundreds of MB before any check runs."""
+    annotation_bytes: int = Field(default=512 * 2**20, ge=1)
+    """Largest image-annotation file read (COCO JSON, 512 MiB): ``junkan vision render``
+    makes sets of up to 10,000 frames, about 31 KB of annotations each for 50 pieces
+    (310 MB); public sets are of that order (COCO 2017's training instances: 448 MB). Read by
+    the command line's training and evaluation on the user's own files; the service's
+    uploads stay under the request body limit."""
     yaml_aliases: int = Field(default=10_000, ge=0)
     """Most uses of YAML aliases (``*name``) to mappings and lists in one document (10,000):
     ordinary models use a few to share a list; a "billion laughs" document needs many nested

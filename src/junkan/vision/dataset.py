@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from pydantic import Field
 from junkan.core.base import Strict
 from junkan.core.documents import read_document, validate_with
 from junkan.core.errors import ModelError
+from junkan.core.limits import limits
 from junkan.core.unique import unique_problem
 from junkan.vision.materials import group_from_composition, group_of
 from junkan.vision.render import Frame
@@ -74,6 +76,27 @@ class Item:
 
     def image(self) -> np.ndarray:
         return self.pixels if self.pixels is not None else read_image(self.path)
+
+
+class CocoItem(Item):
+    """An image of a COCO file, held compactly: its pixels read from ``path`` when used,
+    its truth zlib-compressed, unpacked each time it is read (a 1280 × 1024 render of 50
+    pieces: 46 KB, 8 ms to pack, 4 ms to unpack). Held as arrays, such a frame took 9.2 MB
+    (3.9 MB of pixels, 5.2 MB of int32 truth): 9 GB for 1,000 frames before one was used."""
+
+    _packed: tuple[bytes, tuple[int, ...], str] | None = None
+
+    @property
+    def truth(self) -> np.ndarray | None:
+        if self._packed is None:
+            return None
+        raw, shape, dtype = self._packed
+        return np.frombuffer(zlib.decompress(raw), dtype).reshape(shape).copy()
+
+    @truth.setter
+    def truth(self, value: np.ndarray | None) -> None:
+        self._packed = None if value is None else (
+            zlib.compress(np.ascontiguousarray(value).tobytes(), 1), value.shape, value.dtype.str)
 
 
 @dataclass
@@ -334,6 +357,26 @@ def _polygons(seg: list[Any], h: int, w: int) -> list[list[float]]:
     return polys
 
 
+def _coco_bytes(p: Path) -> bytes:
+    """The annotation file's bytes, or ImageError naming it: one larger than the annotation
+    limit (``annotation_bytes``, 512 MiB, :mod:`junkan.core.limits`) is refused from its size
+    before it is read; a file that grows meanwhile (or a device) is read no further than the
+    size it had (``read(limit)`` would set aside the whole limit for any file)."""
+    lim = limits()
+    try:
+        size = p.stat().st_size
+        if size <= lim.annotation_bytes:
+            with p.open("rb") as f:
+                return f.read(size + 1)
+    except OSError as exc:
+        raise ImageError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    raise ImageError(
+        f"{p}: {size:,} bytes, more than the limit of {lim.annotation_bytes:,} bytes an "
+        f"annotation file may have; split the data set or raise the limit "
+        f"({lim.env('annotation_bytes')})"
+    )
+
+
 def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset:
     """A COCO instance-annotation file (``images``, ``annotations``, ``categories``). Category
     names are materials (``wrought_al`` …) or groups (``wrought``, ``cast``, ``copper``,
@@ -342,9 +385,10 @@ def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset
     image's ``junkan`` member (``mm_per_px`` required, ``line``, ``time``,
     ``belt_speed_m_s``, ``camera``, ``lighting``). Refused, naming the ids: duplicate image
     or annotation ids, annotations on unlisted images, missing or malformed segmentations,
-    negative ``mass_g``, file names outside the data folder."""
+    negative ``mass_g``, file names outside the data folder; and a file larger than the
+    annotation limit (:func:`_coco_bytes`)."""
     p = Path(path)
-    raw = p.read_bytes()
+    raw = _coco_bytes(p)
     doc = _coco_doc(p, raw)
     cats = {c["id"]: c.get("name") for c in doc.get("categories", [])}
     by_image: dict[Any, list[dict[str, Any]]] = {}
@@ -352,7 +396,7 @@ def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset
         by_image.setdefault(ann["image_id"], []).append(ann)
     root = Path(images_dir) if images_dir else p.parent
     h = hashlib.sha256(raw)
-    items = []
+    items: list[Item] = []
     for info in sorted(doc["images"], key=lambda x: (isinstance(x["id"], str), x["id"])):
         where = f"{p}: image {info.get('file_name')!r}"
         meta = _meta(info.get("junkan") or {}, where)
@@ -376,7 +420,7 @@ def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset
             m = _mask(ann, size[1], size[0], where)
             pieces.append(_piece(ann, cats, where))
             truth[m] = len(pieces)
-        items.append(Item(str(file), meta, truth, pieces, pixels=img))
+        items.append(CocoItem(str(file), meta, truth, pieces))  # pixels read again when used
     return Dataset(items, str(p), h.hexdigest())
 
 
