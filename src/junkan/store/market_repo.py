@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, cast, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from junkan.core.errors import JunkanError, Problem, coded, short
 from junkan.market import Condition, Lot, granted, seen_by, to_odrl
@@ -42,6 +43,17 @@ def _visible(rec: MarketCondition, org_id: str, org_name: str) -> bool:
     if rec.org_id == org_id:
         return True
     return granted(to_odrl(Condition.model_validate(rec.doc))["access"], org_name)
+
+
+def _granted_sql(name: str, dialect: str) -> ColumnElement[bool]:
+    """:func:`_visible`'s grant in SQL: the stored condition's ``granted_to`` lists ``name``
+    (its ODRL access policy, :func:`junkan.market.to_odrl`, permits access to exactly the
+    BusinessPartnerNumbers of ``granted_to``; :func:`junkan.market.granted` holds when
+    ``name`` is one of them). PostgreSQL: JSONB containment; SQLite: ``json_each``."""
+    if dialect == "postgresql":
+        return cast(MarketCondition.doc["granted_to"], JSONB).contains([name])
+    grants = func.json_each(MarketCondition.doc, "$.granted_to").table_valued("value")
+    return select(grants.c.value).where(grants.c.value == name).exists()
 
 
 def _as_seen(rec: MarketCondition, org_id: str, org_name: str) -> Condition:
@@ -79,13 +91,17 @@ class MarketRepo:
             return str(rec.id)
 
     def conditions(self, org_id: str, limit: int = 1000) -> list[tuple[str, Condition]]:
-        """Conditions the organisation may see: its own and those granted to it."""
+        """The first ``limit`` conditions the organisation may see (:func:`_visible`: its own
+        and those granted to it), oldest first, each as it sees it. Only those are read: the
+        rule and the limit are applied in SQL (every organisation's conditions were read and
+        validated to keep the few visible)."""
         name = self._name(org_id)
         with self.db.session() as s:
-            recs = list(s.scalars(select(MarketCondition).order_by(MarketCondition.created_at)))
-        return [(r.id, _as_seen(r, org_id, name)) for r in recs if _visible(r, org_id, name)][
-            :limit
-        ]
+            seen = or_(MarketCondition.org_id == org_id,
+                       _granted_sql(name, s.get_bind().dialect.name))
+            recs = list(s.scalars(select(MarketCondition).where(seen).order_by(
+                MarketCondition.created_at, MarketCondition.id).limit(limit)))
+        return [(r.id, _as_seen(r, org_id, name)) for r in recs]
 
     def condition(self, org_id: str, cid: str) -> Condition | None:
         with self.db.session() as s:
