@@ -26,7 +26,7 @@ from junkan.core.errors import ModelError, Problem
 from junkan.market.arcs import great_circle_km
 from junkan.market.schema import Place
 from junkan.market.soil_result import Arc, SoilResult
-from junkan.market.soil_schema import SOIL_FAMILY, SoilMarket
+from junkan.market.soil_schema import SOIL_FAMILY, SoilMarket, SoilSolver
 
 
 def load_soil(path: str | Path | None = None, *, text: str | None = None) -> SoilMarket:
@@ -293,8 +293,30 @@ def _stock_rows(
                 lp.row(entries, -np.inf, y.capacity)
 
 
+def _some_surplus(m: SoilMarket) -> None:
+    """Refuse a document whose sources have no volume in any period: there is nothing to
+    match (it printed an empty table and exit 0, without a word)."""
+    if not any(v > 0 for s in m.sources for v in s.volumes):
+        raise ModelError([Problem("sources", (
+            f"the volumes of every source are 0 m³ in all {len(m.periods)} periods: there "
+            "is no surplus soil to match; give each source's volumes per period (m³), at "
+            "least one above 0"))])
+
+
+def _stopped(limit: float) -> ModelError:
+    return ModelError([Problem("solver.time_limit_s", (
+        f"the solver stopped at its time limit of {limit:g} s before it found the "
+        "least-cost plan, so there is no plan (and no gap) to report: a linear program "
+        "stopped early holds none (HiGHS's dual simplex reaches a feasible plan only at the "
+        "optimum); raise solver.time_limit_s (at most 3,600 s), set haul.max_km to leave "
+        "out routes no truck would drive, or split the document by area or by period"))])
+
+
 def run_soil(m: SoilMarket) -> SoilResult:
-    """Match the document's sources with sinks, stockyards and disposal over its periods."""
+    """Match the document's sources with sinks, stockyards and disposal over its periods,
+    within ``solver.time_limit_s`` (:data:`~junkan.market.soil_schema.TIME_LIMIT_S`)."""
+    _some_surplus(m)
+    limit = (m.solver or SoilSolver()).time_limit_s
     grades = grades_of(m)
     lp = build(m, grades)
     n = len(lp.arcs)
@@ -310,7 +332,10 @@ def run_soil(m: SoilMarket) -> SoilResult:
         b_eq=lo[eq] if eq.any() else None,
         bounds=(0, None),
         method="highs",
+        options={"time_limit": limit},
     )
+    if res.status == 1:  # scipy's "iteration or time limit"; no iteration limit is set
+        raise _stopped(limit)
     if res.status != 0 or res.x is None:
         raise ModelError([Problem("", f"the matching could not be solved: {res.message}")])
     x = np.where(res.x > 1e-9, res.x, 0.0)

@@ -30,6 +30,10 @@ MAX_PERIODS = 240
 MAX_SITES = 5_000
 MAX_VOLUME = 1e9
 """m³ per site and period (a large dam moves ~1e7 m³ in all): beyond it, a typing error."""
+TIME_LIMIT_S = 60.0
+"""Seconds HiGHS may take on one surplus-soil programme unless ``solver.time_limit_s`` says
+otherwise: three times the 20 s the largest programme allowed (1,000,000 variables) took to
+build and solve (docs/security.md); as the market match's, at most 3,600."""
 
 _m3 = quantity_converter("m**3", "volume")
 _yen_m3 = quantity_converter("JPY/m**3", "cost per volume", nonneg=False)
@@ -134,6 +138,13 @@ class Haul(Strict):
     """Where the numbers come from, or ``assumption: …``."""
 
 
+class SoilSolver(Strict):
+    """How long the solver may take: a programme not solved within ``time_limit_s`` is
+    refused, saying so (a linear program stopped early holds no plan to report)."""
+
+    time_limit_s: float = Field(default=TIME_LIMIT_S, gt=0, le=3600)
+
+
 class SoilMarket(Strict):
     """A surplus-soil matching problem over ``periods`` (labels such as ``2027-04``)."""
 
@@ -145,6 +156,7 @@ class SoilMarket(Strict):
     stockyards: list[Stockyard] = Field(default_factory=list, max_length=MAX_SITES)
     disposal: list[Disposal] = Field(default_factory=list, max_length=MAX_SITES)
     haul: Haul
+    solver: SoilSolver | None = None
 
     @model_validator(mode="after")
     def _shapes(self) -> SoilMarket:
