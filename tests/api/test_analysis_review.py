@@ -186,6 +186,7 @@ def test_the_ledger_audit_takes_a_place_among_the_jobs(monkeypatch: pytest.Monke
 
     from junkan.api import background
     from junkan.api import trace_audit_job as audit_job
+    from junkan.api.fair_places import FairPlaces
 
     reached: list[str] = []
 
@@ -195,15 +196,15 @@ def test_the_ledger_audit_takes_a_place_among_the_jobs(monkeypatch: pytest.Monke
             return "audited"
 
     async def scene() -> None:
-        only = asyncio.Semaphore(1)
+        only = FairPlaces(1)
         monkeypatch.setattr(background, "_CLOSED", False)
         monkeypatch.setattr(background, "_slot", lambda: only)
         monkeypatch.setattr(background, "_pool", lambda: Pool())
-        await only.acquire()  # a job holds the only place
+        await only.acquire("org-a")  # a job holds the only place
         done = audit_job._start(SimpleNamespace(db=SimpleNamespace(url="sqlite://")))
         await asyncio.sleep(0.05)
         assert reached == [] and not done.done()
-        only.release()
+        only.release("org-a")
         assert await asyncio.wrap_future(done) == "audited"
         assert reached == ["trace_audit_job"]
 

@@ -20,6 +20,7 @@ from fastapi import APIRouter, HTTPException, Path
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
+from junkan.api.fair_places import FairPlaces
 from junkan.api.jobs import internal_error
 from junkan.core import budget
 from junkan.core.budget import BudgetExceeded, BudgetPool, BudgetSettings, PoolBusy, PoolClosed
@@ -64,21 +65,23 @@ def _pool() -> BudgetPool:
 
 _CLOSED = False
 """Whether the service stopped giving jobs workers (:func:`use_pool` with ``None``)."""
-_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairPlaces] = (
     weakref.WeakKeyDictionary())
 """Per event loop: the places of the jobs that may hold a worker at once (:func:`_slot`)."""
 _WAITING = [0]
 """Jobs accepted and waiting for a place."""
 
 
-def _slot() -> asyncio.Semaphore:
-    """A place among the jobs allowed to hold a worker at once: one fewer than the workers
-    (at least one), so that a worker stays free for simulation runs. Without it, two users'
-    long analyses held both run workers and every organisation's runs waited behind them (a
-    0.15 s run took 16 s, review 2026-12-03). A job waiting here is still ``queued``."""
+def _slot() -> FairPlaces:
+    """The places among the jobs allowed to hold a worker at once: one fewer than the
+    workers (at least one), so that a worker stays free for simulation runs. Without it, two
+    users' long analyses held both run workers and every organisation's runs waited behind
+    them (a 0.15 s run took 16 s, review 2026-12-03). A freed place goes to the waiting
+    organisation holding the fewest (:class:`~junkan.api.fair_places.FairPlaces`), not to
+    the oldest job. A job waiting here is still ``queued``."""
     loop = asyncio.get_running_loop()
     if loop not in _SLOTS:
-        _SLOTS[loop] = asyncio.Semaphore(max(1, int(_pool().stats()["workers"]) - 1))
+        _SLOTS[loop] = FairPlaces(max(1, int(_pool().stats()["workers"]) - 1))
     return _SLOTS[loop]
 
 
@@ -98,17 +101,18 @@ def job_doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, An
 
 
 @contextlib.asynccontextmanager
-async def place() -> AsyncIterator[None]:
-    """Hold a place among the jobs that may hold a worker at once (:func:`_slot`) — a
-    background job, or other long work in the run pool such as the ledger audit — waiting
-    for one as long as needed. Raises :class:`PoolClosed` when the service is stopping (then
-    no pool is made for the work)."""
+async def place(org: str) -> AsyncIterator[None]:
+    """Hold a place among the jobs that may hold a worker at once (:func:`_slot`) for work
+    of organisation ``org`` — a background job, or other long work in the run pool such as
+    the ledger audit — waiting for one as long as needed (places go to organisations in
+    turn). Raises :class:`PoolClosed` when the service is stopping (then no pool is made for
+    the work)."""
     if _CLOSED:
         raise PoolClosed
     _WAITING[0] += 1
     try:
-        sem = _slot()
-        await sem.acquire()
+        places = _slot()
+        await places.acquire(org)
     finally:
         _WAITING[0] -= 1
     try:
@@ -116,18 +120,19 @@ async def place() -> AsyncIterator[None]:
             raise PoolClosed
         yield
     finally:
-        sem.release()
+        places.release(org)
 
 
-async def _execute(store: Store, job_id: str, what: str, fn: Callable[..., dict[str, Any]],
-                   args: tuple[Any, ...]) -> None:
-    """Run ``fn(*args)`` in a budgeted worker; its outcome goes to the store."""
+async def _execute(store: Store, job_id: str, org: str, what: str,
+                   fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]) -> None:
+    """Run ``fn(*args)`` in a budgeted worker, in organisation ``org``'s turn; its outcome
+    goes to the store."""
 
     def progress(value: Any) -> None:
         _PROGRESS[job_id] = value
 
     try:
-        async with place():
+        async with place(org):
             store.analysis_started(job_id)
             doc = await _pool().run_async(fn, *args, budget=BudgetSettings().run_budget(),
                                           on_progress=progress)
@@ -165,7 +170,8 @@ def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]]
     except TooManyAnalyses as exc:
         raise HTTPException(429, {"message": str(exc), "code": "too-many-analyses",
                                   "limit": MAX_ACTIVE}, headers={"Retry-After": "10"}) from None
-    task = asyncio.create_task(_execute(store, job.id, f"{kind} job", fn, args))
+    task = asyncio.create_task(_execute(store, job.id, str(user.org_id), f"{kind} job", fn,
+                                        args))
     _TASKS[job.id] = task
     task.add_done_callback(lambda _: _TASKS.pop(job.id, None))
     return job_doc(job)

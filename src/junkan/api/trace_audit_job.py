@@ -72,6 +72,11 @@ def trace_audit_job(database_url: str, key_settings: dict[str, str]) -> Audit:
 
 
 # ---- service side --------------------------------------------------------------------------
+AUDIT_TURN = "(ledger audit)"
+"""The audit's turn among the organisations' jobs for a place (it is the service's own
+work, not one organisation's: :func:`~junkan.api.background.place`)."""
+
+
 def _start(trace: TraceRepo) -> Future[Audit]:
     """The audit, begun in the run pool once it holds a place there
     (:func:`~junkan.api.background.place`): without one, an audit of up to 30 minutes beside
@@ -80,7 +85,7 @@ def _start(trace: TraceRepo) -> Future[Audit]:
 
     async def run() -> None:
         try:
-            async with background.place():
+            async with background.place(AUDIT_TURN):
                 audit = await background._pool().run_async(
                     trace_audit_job, trace.db.url, master_key_settings(),
                     budget=AuditBudget().budget())
