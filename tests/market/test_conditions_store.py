@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 
 from junkan.market import Condition
 from junkan.store.db import Database
-from junkan.store.market_repo import MarketRepo, _as_seen, _visible
+from junkan.store.market_repo import MarketRepo, _as_seen
 from junkan.store.market_tables import MarketCondition
 from junkan.store.repo import Store
 from tests.api.conftest import store_url
@@ -43,7 +43,8 @@ def _before(repo: MarketRepo, org_id: str, limit: int) -> list[tuple[str, Condit
     name = repo._name(org_id)
     with repo.db.session() as s:
         recs = list(s.scalars(select(MarketCondition).order_by(MarketCondition.created_at)))
-    return [(r.id, _as_seen(r, org_id, name)) for r in recs if _visible(r, org_id, name)][:limit]
+    seen = ((r.id, _as_seen(r, org_id, name)) for r in recs)
+    return [(rid, c) for rid, c in seen if c is not None][:limit]
 
 
 def _stored(db: Database) -> tuple[MarketRepo, dict[str, str]]:
@@ -104,3 +105,25 @@ def test_only_the_conditions_listed_are_read(db: Database) -> None:
         event.remove(MarketCondition, "load", note)
     assert [c.id for _, c in got] == ["own-1", "beta-granted", "own-2"]
     assert loaded == ["own-1", "beta-granted", "own-2"]
+
+
+def test_a_grant_with_a_nul_never_shows_nor_breaks_the_list(db: Database) -> None:
+    """Review 2026-12-04: a condition granted to ``CALLER + "\\x00x"`` (accepted then) made
+    every organisation's list a 500 on PostgreSQL (JSONB refuses the NUL) and was listed to
+    ``CALLER`` on SQLite (the name compared cut at the NUL) while reading it by id said 404.
+    Such a name is refused now; one stored before is left out for everyone, the rest listed."""
+    from junkan.core.errors import rule_of
+
+    repo, orgs = _stored(db)
+    legacy = _cond("nul-grant", "gamma", [CALLER])
+    legacy["granted_to"] = [CALLER + "\x00x"]  # as stored before names were checked
+    with db.session() as s:
+        s.add(MarketCondition(org_id=orgs["gamma"], name="nul-grant", doc=legacy,
+                              created_at=T0 + timedelta(days=1)))
+    mine = [c.id for _, c in repo.conditions(orgs[CALLER])]
+    assert mine == ["own-1", "beta-granted", "own-2", "gamma-granted", "own-3"]
+    assert "nul-grant" not in [c.id for _, c in repo.conditions(orgs["gamma"])]  # unreadable
+    assert repo.conditions(orgs["beta"], 5)  # the others' lists still answer
+    with pytest.raises(ValueError) as err:
+        _cond("new", "gamma", [CALLER + "\x00x"])
+    assert rule_of(err.value.errors()[0])[0] == "name-control-character"  # type: ignore[attr-defined]

@@ -5,10 +5,13 @@ access policy name only the caller, never the other partners)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, cast, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 
 from junkan.core.errors import JunkanError, Problem, coded, short
 from junkan.market import Condition, Lot, granted, seen_by, to_odrl
@@ -18,6 +21,8 @@ from junkan.store.tables import Organisation
 
 MAX_PER_ORG = 1000
 """Most conditions, and most offers, one organisation may hold."""
+
+log = logging.getLogger("junkan.store.market")
 
 
 class MarketLimit(JunkanError):
@@ -39,10 +44,20 @@ class MarketConflict(JunkanError):
         return exc
 
 
-def _visible(rec: MarketCondition, org_id: str, org_name: str) -> bool:
-    if rec.org_id == org_id:
-        return True
-    return granted(to_odrl(Condition.model_validate(rec.doc))["access"], org_name)
+def _readable(rec: MarketCondition | MarketOffer) -> Any:
+    """The stored document as its model (a condition or a lot), or ``None`` when it no longer
+    passes the schema (stored before a rule was added, e.g. a name with a NUL): left out,
+    logged, never a 500 for whoever lists the market."""
+    model = Condition if isinstance(rec, MarketCondition) else Lot
+    try:
+        return model.model_validate(rec.doc)
+    except ValidationError:
+        log.warning("stored market record %s no longer passes the schema; left out", rec.id)
+        return None
+
+
+def _visible(rec: MarketCondition, cond: Condition, org_id: str, org_name: str) -> bool:
+    return rec.org_id == org_id or granted(to_odrl(cond)["access"], org_name)
 
 
 def _granted_sql(name: str, dialect: str) -> ColumnElement[bool]:
@@ -56,10 +71,14 @@ def _granted_sql(name: str, dialect: str) -> ColumnElement[bool]:
     return select(grants.c.value).where(grants.c.value == name).exists()
 
 
-def _as_seen(rec: MarketCondition, org_id: str, org_name: str) -> Condition:
-    """The stored condition in full for its owner; for a partner, cut down to what it may
-    see (:func:`junkan.market.seen_by`: ``granted_to`` names only the partner itself)."""
-    cond = Condition.model_validate(rec.doc)
+def _as_seen(rec: MarketCondition, org_id: str, org_name: str) -> Condition | None:
+    """The stored condition in full for its owner; for a partner it is granted to, cut down
+    to what it may see (:func:`junkan.market.seen_by`: ``granted_to`` names only the partner
+    itself); ``None`` for anyone else, and for a record that no longer reads
+    (:func:`_readable`)."""
+    cond = _readable(rec)
+    if cond is None or not _visible(rec, cond, org_id, org_name):
+        return None
     return cond if rec.org_id == org_id else seen_by(cond, org_name)
 
 
@@ -96,20 +115,27 @@ class MarketRepo:
         rule and the limit are applied in SQL (every organisation's conditions were read and
         validated to keep the few visible)."""
         name = self._name(org_id)
-        with self.db.session() as s:
-            seen = or_(MarketCondition.org_id == org_id,
-                       _granted_sql(name, s.get_bind().dialect.name))
-            recs = list(s.scalars(select(MarketCondition).where(seen).order_by(
-                MarketCondition.created_at, MarketCondition.id).limit(limit)))
-        return [(r.id, _as_seen(r, org_id, name)) for r in recs]
+        order = (MarketCondition.created_at, MarketCondition.id)
+        try:
+            with self.db.session() as s:
+                seen = or_(MarketCondition.org_id == org_id,
+                           _granted_sql(name, s.get_bind().dialect.name))
+                recs = list(s.scalars(select(MarketCondition).where(seen).order_by(*order)
+                                      .limit(limit)))
+        except DBAPIError:  # a stored grant the database's JSON cannot read (a NUL stored
+            # before names refused control characters): the rule read in Python, as before
+            log.warning("market conditions: a stored grant is unreadable in SQL; filtering "
+                        "every organisation's conditions in Python")
+            with self.db.session() as s:
+                recs = list(s.scalars(select(MarketCondition).order_by(*order)))
+        # the rule again on what SQL found: SQLite compares a name cut at a NUL
+        seen_as = ((r.id, _as_seen(r, org_id, name)) for r in recs)
+        return [(rid, cond) for rid, cond in seen_as if cond is not None][:limit]
 
     def condition(self, org_id: str, cid: str) -> Condition | None:
         with self.db.session() as s:
             rec = s.get(MarketCondition, cid)
-        name = self._name(org_id)
-        if rec is None or not _visible(rec, org_id, name):
-            return None
-        return _as_seen(rec, org_id, name)
+        return None if rec is None else _as_seen(rec, org_id, self._name(org_id))
 
     def delete_condition(self, org_id: str, cid: str) -> bool:
         with self.db.session() as s:
@@ -139,4 +165,5 @@ class MarketRepo:
                     .limit(limit)
                 )
             )
-        return [(r.id, Lot.model_validate(r.doc)) for r in recs]
+        lots = ((r.id, _readable(r)) for r in recs)
+        return [(rid, lot) for rid, lot in lots if lot is not None]
