@@ -194,3 +194,30 @@ def test_a_workbook_code_whose_leading_zero_was_dropped_is_read_whole(tmp_path: 
         wb.active.append(r)
     wb.save(tmp_path / "s.xlsx")
     assert policy.read_survey(tmp_path / "s.xlsx").municipalities[0].code == "01101"
+
+
+def test_a_survey_with_cr_line_ends_reads_and_an_unreadable_line_is_named(
+    app_client: TestClient, tmp_path: Path,  # noqa: F811
+) -> None:
+    """Review 2026-12-04: a table saved with CR alone ending its lines (Excel's "CSV
+    (Macintosh)") and one with a cell over the csv module's 128 KiB were 500s of
+    ``POST /api/policy/diagnose``. The first reads as the same table; the second is refused
+    naming the table and the line."""
+    (tmp_path / "cr.csv").write_text(SURVEY.replace("\r\n", "\n").replace("\n", "\r"),
+                                     encoding="utf-8", newline="")
+    (tmp_path / "lf.csv").write_text(SURVEY, encoding="utf-8")
+    cr, lf = policy.read_survey(tmp_path / "cr.csv"), policy.read_survey(tmp_path / "lf.csv")
+    assert [m.code for m in cr.municipalities] == [m.code for m in lf.municipalities]
+    demo, _ = demo_tokens(app_client)
+    doc = (HERE / "diagnosis_tiny.yaml").read_text().replace("measures: measures_tiny.yaml\n", "")
+    lines = SURVEY.splitlines()
+    huge = "\n".join([*lines[:3], lines[3] + "," + "x" * 200_000, *lines[4:]]) + "\n"
+    res = app_client.post("/api/policy/diagnose", headers=demo,
+                          json={"document": doc, "survey_csv": huge})
+    assert res.status_code == 422, res.text[:300]
+    body = res.json()
+    assert body["document"] == "survey_csv"
+    assert [(e["path"], e["type"]) for e in body["errors"]] == [("line 4", "csv-unreadable")]
+    res = app_client.post("/api/policy/diagnose", headers=demo, json={
+        "document": doc, "survey_csv": SURVEY.replace("\r\n", "\n").replace("\n", "\r")})
+    assert res.status_code == 200, res.text[:300]

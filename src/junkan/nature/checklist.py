@@ -164,7 +164,7 @@ def csv_rows(reader: Any, path: str) -> Iterator[Any]:
 
 
 def _rows_csv(text: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # CR alone ends a line too
     header = next(csv_rows(reader, path), None)
     if not header:
         raise NatureInputError(f"{path}: empty; the first line names the columns "

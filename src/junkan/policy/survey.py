@@ -156,9 +156,20 @@ def read_rows(path: str | Path, name: str | None = None) -> tuple[list[list[Any]
     if p.suffix.lower() == ".xlsx":
         rows = _xlsx_rows(p, source)
     else:
-        text = _csv_text(p.read_bytes(), source)
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = _csv_rows(_csv_text(p.read_bytes(), source), source)
     return rows, source
+
+
+def _csv_rows(text: str, source: str) -> list[list[str]]:
+    """The rows of CSV ``text``, its lines ended by CR LF, LF or CR alone (Excel's
+    "CSV (Macintosh)"); a line the csv module refuses (a cell over its 128 KiB, a stray
+    quote) is refused naming it: both were 500s of the service."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise ModelError([coded(f"line {reader.line_num}", "csv-unreadable", "not readable "
+                                "as CSV: {reason}", reason=str(exc))], source) from None
 
 
 ENCODINGS = ("utf-8-sig", "cp932")
