@@ -125,3 +125,29 @@ def test_a_window_no_content_can_meet_is_refused_naming_the_element(
     (e,) = err.value.errors()
     kind, ctx = rule_of(e)
     assert kind == rule and ctx is not None and names in str(ctx["names"]), (kind, e["msg"])
+
+
+@pytest.mark.parametrize(("update", "rule"), [
+    ({"max": {}, "min": {}}, "buyer-no-limit"),
+    ({"max": {}, "min": {"Si": 0.0}}, "buyer-no-limit"),
+    ({"price_met_JPY_per_kg": 1e308}, "less_than_equal"),
+    ({"price_not_met_JPY_per_kg": -2e6}, "greater_than_equal"),
+])
+def test_a_buyer_without_a_limit_or_with_an_absurd_price_is_refused(
+        update: dict[str, object], rule: str) -> None:
+    """Review 2026-12-04: a buyer without limits reached the planner as numpy's "need at
+    least one array to stack", a price of 1e308 as linprog's "c must not contain inf"."""
+    from pydantic import ValidationError
+
+    from junkan.alloys.data import Buyer
+    from junkan.core.errors import rule_of
+
+    with pytest.raises(ValidationError) as err:
+        Buyer.model_validate({**ADC12.model_dump(), **update})
+    assert [rule_of(e)[0] or e["type"] for e in err.value.errors()] == [rule]
+
+
+def test_a_maximum_of_zero_is_a_limit() -> None:
+    from junkan.alloys.data import Buyer
+
+    Buyer.model_validate({**ADC12.model_dump(), "max": {"Pb": 0.0}, "min": {}})

@@ -114,12 +114,18 @@ class DismantlingOption(Strict):
     """Set when the law requires this removal: plans always remove it unless relaxed."""
 
 
+MAX_PRICE_JPY_PER_KG = 1e6
+"""Largest price a buyer may state, JPY/kg, either way (assumption: a typing-error guard,
+about a thousand times secondary aluminium's price; 1e308 reached the solver as infinity)."""
+
+
 class Buyer(Strict):
     name: str
     max: dict[str, float]
     min: dict[str, float] = Field(default_factory=dict)
-    price_met_JPY_per_kg: float
-    price_not_met_JPY_per_kg: float
+    price_met_JPY_per_kg: float = Field(ge=-MAX_PRICE_JPY_PER_KG, le=MAX_PRICE_JPY_PER_KG)
+    price_not_met_JPY_per_kg: float = Field(ge=-MAX_PRICE_JPY_PER_KG,
+                                            le=MAX_PRICE_JPY_PER_KG)
     source: str
 
     @field_validator("max", "min")
@@ -142,6 +148,9 @@ class Buyer(Strict):
         """A minimum above its maximum leaves no content that could meet both (the planner
         answered such a window as infeasible and loosened both, as if the stock were at
         fault)."""
+        if not self.max and not any(self.min.values()):  # a minimum of 0 always holds
+            raise refusal("buyer-no-limit", "the buyer states no maximum and no minimum above "
+                          "0 wt %: a window without a limit is met by any feed; give one")
         crossed = [e for e, low in self.min.items() if e in self.max and low > self.max[e]]
         if crossed:
             raise refusal("buyer-min-above-max", "min above max for {names}: no content meets "
