@@ -26,8 +26,8 @@ from pydantic import Field
 from junkan.core.base import Strict
 from junkan.core.documents import read_document, validate_with
 from junkan.core.errors import ModelError
-from junkan.core.limits import limits
 from junkan.core.unique import unique_problem
+from junkan.vision.files import annotation_bytes, file_size
 from junkan.vision.materials import group_from_composition, group_of
 from junkan.vision.render import Frame
 
@@ -110,10 +110,7 @@ class Dataset:
 def read_image(path: str | Path, expect: tuple[int, int] | None = None) -> np.ndarray:
     """A colour image (H×W×3 uint8 BGR), or ImageError naming the file and the problem."""
     p = Path(path)
-    try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise ImageError(f"{p}: cannot read ({exc.strerror})") from None
+    size = file_size(p, ImageError)  # a regular file: a FIFO would block the read forever
     if size > MAX_FILE_BYTES:
         raise ImageError(f"{p}: {size:,} bytes; images are limited to {MAX_FILE_BYTES:,}")
     return decode(p.read_bytes(), str(p), expect)
@@ -258,7 +255,7 @@ def _coco_doc(p: Path, raw: bytes) -> dict[str, Any]:
     every annotation on a listed image, file names inside the data folder."""
     try:
         doc = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond Python's stack
         raise ImageError(f"{p}: not a COCO annotation file ({exc})") from None
     ok = isinstance(doc, dict) and all(
         isinstance(doc.get(k, []), list) for k in ("images", "annotations", "categories")
@@ -357,26 +354,6 @@ def _polygons(seg: list[Any], h: int, w: int) -> list[list[float]]:
     return polys
 
 
-def _coco_bytes(p: Path) -> bytes:
-    """The annotation file's bytes, or ImageError naming it: one larger than the annotation
-    limit (``annotation_bytes``, 512 MiB, :mod:`junkan.core.limits`) is refused from its size
-    before it is read; a file that grows meanwhile (or a device) is read no further than the
-    size it had (``read(limit)`` would set aside the whole limit for any file)."""
-    lim = limits()
-    try:
-        size = p.stat().st_size
-        if size <= lim.annotation_bytes:
-            with p.open("rb") as f:
-                return f.read(size + 1)
-    except OSError as exc:
-        raise ImageError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    raise ImageError(
-        f"{p}: {size:,} bytes, more than the limit of {lim.annotation_bytes:,} bytes an "
-        f"annotation file may have; split the data set or raise the limit "
-        f"({lim.env('annotation_bytes')})"
-    )
-
-
 def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset:
     """A COCO instance-annotation file (``images``, ``annotations``, ``categories``). Category
     names are materials (``wrought_al`` …) or groups (``wrought``, ``cast``, ``copper``,
@@ -386,9 +363,9 @@ def load_coco(path: str | Path, images_dir: str | Path | None = None) -> Dataset
     ``belt_speed_m_s``, ``camera``, ``lighting``). Refused, naming the ids: duplicate image
     or annotation ids, annotations on unlisted images, missing or malformed segmentations,
     negative ``mass_g``, file names outside the data folder; and a file larger than the
-    annotation limit (:func:`_coco_bytes`)."""
+    annotation limit (:func:`~junkan.vision.files.annotation_bytes`), or not a regular file."""
     p = Path(path)
-    raw = _coco_bytes(p)
+    raw = annotation_bytes(p, ImageError)
     doc = _coco_doc(p, raw)
     cats = {c["id"]: c.get("name") for c in doc.get("categories", [])}
     by_image: dict[Any, list[dict[str, Any]]] = {}
