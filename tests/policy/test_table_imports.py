@@ -221,3 +221,19 @@ def test_a_survey_with_cr_line_ends_reads_and_an_unreadable_line_is_named(
     res = app_client.post("/api/policy/diagnose", headers=demo, json={
         "document": doc, "survey_csv": SURVEY.replace("\r\n", "\n").replace("\n", "\r")})
     assert res.status_code == 200, res.text[:300]
+
+
+def test_an_industry_table_without_the_municipality_is_named_as_sent(
+    app_client: TestClient,  # noqa: F811
+) -> None:
+    """Review 2026-12-04: the refusal named the table by the temporary file the service wrote
+    it to (``industry.csv``), not the ``industry_csv`` the caller sent."""
+    demo, _ = demo_tokens(app_client)
+    doc = (HERE / "diagnosis_tiny.yaml").read_text().replace("measures: measures_tiny.yaml\n", "")
+    table = "地方公共団体コード,従業者数\n99002,1000\n"
+    res = app_client.post("/api/policy/diagnose", headers=demo,
+                          json={"document": doc, "survey_csv": SURVEY, "industry_csv": table})
+    assert res.status_code == 422, res.text[:300]
+    (e,) = res.json()["errors"]
+    assert e["type"] == "industry-no-row" and e["message"] == (
+        "the table industry_csv has no row for code 99001"), e

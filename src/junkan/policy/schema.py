@@ -247,7 +247,8 @@ def load_diagnosis(
         industry = read_industry((base or Path.cwd()) / req.industry, names.get("industry"))
         if req.municipality in known and req.municipality not in industry:
             problems.append(coded("industry", "industry-no-row", "the table {table} has no row "
-                                  "for code {code}", table=brief(req.industry, 200),
+                                  "for code {code}",  # named as sent, not the service's file
+                                  table=brief(names.get("industry") or req.industry, 200),
                                   code=req.municipality))
     if problems:
         raise ModelError(problems, source)
