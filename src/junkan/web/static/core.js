@@ -56,9 +56,14 @@ const PLOT_CONFIG = Object.freeze({ displaylogo: false, responsive: true, showLi
 const titled = (v) => (typeof v === "string" ? { text: v } : v);
 
 /** Draw a chart with the shared configuration. Titles given as strings (chart and axes) become
- * `{text}` objects, as the bundled plotly.js needs; the page's font (with CJK) is used. */
+ * `{text}` objects, as the bundled plotly.js needs; the page's font (with CJK) is used. A chart
+ * drawn `height` px tall keeps that height when the window is resized: its box is made that tall
+ * (a responsive chart takes its box's size on a resize, and boxes are only 320 px: every taller
+ * chart was squashed, its titles cut and axis titles run into legends). */
 function plot(id, traces, layout = {}) {
   if (!window.Plotly) return undefined;
+  const box = typeof id === "string" ? document.getElementById(id) : id;
+  if (box) box.style.height = typeof layout.height === "number" ? `${layout.height}px` : "";
   const l = { ...layout, font: { family: getComputedStyle(document.body).fontFamily, ...(layout.font || {}) } };
   if (l.title) l.title = titled(l.title);
   for (const k of Object.keys(l)) {

@@ -166,9 +166,10 @@ function drawMatch(r) {
   traces.push({ type: "bar", orientation: "h", name: t("mk.unmatchedName"), y: lots, marker: { color: "#bdc3c7" },
     x: lots.map((l) => r.unmatched.filter((u) => u.lot === l).reduce((v, u) => v + u.kg / 1000, 0)),
     hovertemplate: `${t("mk.unmatchedName")}: %{x:.3s} t<extra></extra>` });
-  plot("mk-chart", traces, { title: t("mk.chartTitle"), barmode: "stack", height: 180 + 36 * lots.length,
+  // the legend above the bars (below, a chart of few lots put it on the axis title)
+  plot("mk-chart", traces, { title: t("mk.chartTitle"), barmode: "stack", height: 220 + 36 * lots.length,
     xaxis: { title: t("mk.axisMass") }, yaxis: { title: t("mk.axisLot"), automargin: true },
-    legend: { orientation: "h", y: -0.25, yanchor: "top" } });
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }, margin: { t: 90 } });
   richTable($("#mk-assignments"), [t("mk.col.lot"), t("mk.col.buyer"), t("mk.col.via"), t("mk.col.mass"), t("mk.col.price"),
     t("mk.col.transport"), t("mk.col.margin"), t("mk.col.co2e")],
   r.assignments.map((a) => [a.lot, `${a.buyer} (${a.condition})`, a.via || t("mk.direct"), tonnes(a.kg), fmt(a.price_JPY_per_kg),

@@ -181,8 +181,11 @@ function drawPotential(r) {
       hovertemplate: `${t("mu.own")}: %{y:.3~r} kg<extra>%{x}</extra>` },
     { type: "bar", name: t("mu.best", { q: fmtPct(r.quantile) }), x: s, y: r.potential.map((p) => p.best_quartile_kg_per_person_year),
       marker: { color: "#117a65" }, hovertemplate: `${t("mu.best", { q: fmtPct(r.quantile) })}: %{y:.3~r} kg<extra>%{x}</extra>` }],
-  { title: t("mu.chart.potentialTitle", { t: fmt(r.potential_total_t) }), barmode: "group", height: 360,
-    xaxis: { title: t("mu.axis.stream"), type: "category" }, yaxis: { title: t("mu.axis.kgPerson"), rangemode: "tozero" } });
+  // the legend above the bars: beside them it took 40 % of an 800 px page and the streams' names,
+  // turned, ran into each other and the axis title
+  { title: t("mu.chart.potentialTitle", { t: fmt(r.potential_total_t) }), barmode: "group", height: 380,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }, margin: { t: 90 },
+    xaxis: { title: t("mu.axis.stream"), type: "category", automargin: true }, yaxis: { title: t("mu.axis.kgPerson"), rangemode: "tozero" } });
   richTable($("#mu-potential"), [t("mu.col.stream"), t("mu.col.own"), t("mu.col.best"), t("mu.col.potential")],
     r.potential.map((p) => [streamName(p.stream), fmt(p.own_kg_per_person_year), fmt(p.best_quartile_kg_per_person_year), fmt(p.potential_t)]),
     [1, 2, 3]);
