@@ -601,3 +601,17 @@ def test_nature_page_runs_your_own_assessment(
     expect(page.locator("#nt-areas tbody tr")).to_have_count(3, timeout=180_000)
     expect(page.locator("#nt-summary")).to_contain_text("3 sourcing areas, 6 scenes.")
     expect(page.locator("#nt-errors")).to_be_empty()
+
+
+def test_the_shipped_sample_is_named_in_the_page_s_language(page: Any, server: str) -> None:
+    """Review 2026-12-04 (Japanese, 800 px): the sample's result was headed by its English
+    name, written by the sample generator; a document's own name stays as written."""
+    sign_in(page, server)
+    choose_lang(page, "ja")
+    page.goto(f"{server}/#/nature")
+    page.fill("#nt-size", "60")
+    page.click("#nt-run")
+    summary = page.locator("#nt-summary")
+    expect(summary).to_contain_text("サンプル：コーヒーとゴムの調達地域（生成データ）",
+                                    timeout=180_000)
+    expect(summary).not_to_contain_text("coffee and rubber")

@@ -96,7 +96,8 @@ function drawResult(last) {
   $("#nt-assess").hidden = !assess;
   const c = assess ? r.classifier : r;
   if (assess) {
-    const name = Object.assign(document.createElement("span"), { className: "data", textContent: r.name });
+    // the shipped sample's name said in the page's language; a document's own name as written
+    const name = Object.assign(document.createElement("span"), { className: "data", textContent: sample ? t("nt.sampleName") : r.name });
     $("#nt-summary").replaceChildren(name, `: ${sample ? t("nt.summary", { areas: r.areas.length, scenes: r.scenes.length,
       size: sample.size, seed: sample.seed }) : t("nt.summaryOwn", { areas: r.areas.length, scenes: r.scenes.length })}`);
     areaTable(r);
