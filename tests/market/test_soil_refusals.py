@@ -80,7 +80,7 @@ def test_the_solve_is_given_the_default_or_the_documents_time_limit(
     assert solve(doc()).summary()["matched_m3"] == 100.0
     assert solve(doc(solver={"time_limit_s": 7})).summary()["matched_m3"] == 100.0
     assert seen == [TIME_LIMIT_S, 7.0]
-    for bad in (0, 5000):
+    for bad in (0, 5000, True, "60"):  # a boolean read as 1 s (review 2026-12-04)
         with pytest.raises(ValueError, match="time_limit_s"):
             market.SoilMarket.model_validate(doc(solver={"time_limit_s": bad}))
 

@@ -142,7 +142,7 @@ class SoilSolver(Strict):
     """How long the solver may take: a programme not solved within ``time_limit_s`` is
     refused, saying so (a linear program stopped early holds no plan to report)."""
 
-    time_limit_s: float = Field(default=TIME_LIMIT_S, gt=0, le=3600)
+    time_limit_s: float = Field(default=TIME_LIMIT_S, gt=0, le=3600, strict=True)  # not `true`
 
 
 class SoilMarket(Strict):
