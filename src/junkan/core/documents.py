@@ -34,6 +34,7 @@ from junkan.core.document_checks import (  # noqa: F401  dump_yaml re-exported
     too_deep,
 )
 from junkan.core.errors import ModelError, Problem, coded, format_path, rule_of, short
+from junkan.core.files import regular_file_size
 from junkan.core.json_scan import json_text_within
 from junkan.core.limits import Limits, limits
 
@@ -57,7 +58,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     lim = limits()
     try:
-        size = p.stat().st_size
+        size = regular_file_size(p)
         if size > lim.document_bytes:
             raise _refused(str(p), _too_big(size, lim))
         text = p.read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import ModelError, Problem, coded, short
+from junkan.core.files import regular_file_size
 from junkan.core.limits import limits
 
 BASE = ("都道府県名", "地方公共団体コード", "市区町村名", "総人口")
@@ -137,9 +138,12 @@ def read_rows(path: str | Path, name: str | None = None) -> tuple[list[list[Any]
     p = Path(path)
     source = name or str(p)
     try:
-        size = p.stat().st_size
-    except OSError:
+        size = regular_file_size(p)  # a pipe would block the read forever
+    except FileNotFoundError:
         raise ModelError([Problem("", "file not found; check the path")], source) from None
+    except OSError as exc:
+        raise ModelError([Problem("", f"cannot read the file: {exc.strerror or exc}")],
+                         source) from None
     if size > limits().document_bytes:
         raise ModelError(
             [

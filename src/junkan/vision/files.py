@@ -3,22 +3,20 @@ read (a FIFO blocked the reader forever; a device never ends)."""
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
+from junkan.core.files import regular_file_size
 from junkan.core.limits import limits
 
 
 def file_size(p: Path, error: type[Exception]) -> int:
-    """The size of the regular file ``p`` in bytes; ``error`` naming it when it cannot be
-    read or is not a regular file (a pipe, a device, a folder)."""
+    """The size of the regular file ``p`` in bytes
+    (:func:`~junkan.core.files.regular_file_size`); ``error`` naming it when it cannot be
+    read or is not a regular file."""
     try:
-        st = p.stat()
+        return regular_file_size(p)
     except OSError as exc:
         raise error(f"{p}: cannot read ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise error(f"{p}: not a regular file (a pipe, a device or a folder); give a file")
-    return st.st_size
 
 
 def annotation_bytes(p: Path, error: type[Exception]) -> bytes:
