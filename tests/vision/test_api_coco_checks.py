@@ -5,25 +5,15 @@ service's), and the sent image's ``mm_per_px`` is used, not silently ignored."""
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
+from tests.vision.test_dataset_inputs import _png_header
 
 from junkan.api.routers import vision as api_vision
 from junkan.vision import VisionModel
-
-
-def _png_header(w: int, h: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
 
 
 def _coco(junkan: dict[str, Any]) -> dict[str, Any]:
