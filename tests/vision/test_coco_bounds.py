@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from tests.core.test_regular_files import _raised
 from typer.testing import CliRunner
 
 from junkan.cli.vision import app
@@ -101,27 +102,6 @@ def test_a_loaded_set_holds_its_frames_compactly(tmp_path: Path) -> None:
         assert len(cols) >= 14 and cols.min() >= 30 and cols.max() <= 45
 
 
-def _within(fn: object, seconds: float = 20) -> BaseException | None:
-    """What ``fn()`` raised, run in a thread given ``seconds`` (a hang fails the test
-    instead of holding the suite)."""
-    import threading
-
-    out: list[BaseException | None] = []
-
-    def call() -> None:
-        try:
-            fn()  # type: ignore[operator]
-            out.append(None)
-        except BaseException as exc:  # noqa: BLE001 — handed to the test
-            out.append(exc)
-
-    t = threading.Thread(target=call, daemon=True)
-    t.start()
-    t.join(seconds)
-    assert out, "still reading after the time given: it hangs"
-    return out[0]
-
-
 def test_a_pipe_or_a_deep_nest_is_refused_not_a_hang_or_a_traceback(tmp_path: Path) -> None:
     """Review 2026-12-04: a FIFO as the annotation file or as an image blocked the reader
     forever; a file nested 200,000 deep raised RecursionError (a traceback in the CLI)."""
@@ -130,16 +110,16 @@ def test_a_pipe_or_a_deep_nest_is_refused_not_a_hang_or_a_traceback(tmp_path: Pa
     pipe = tmp_path / "pipe" / "annotations.json"
     pipe.parent.mkdir()
     os.mkfifo(pipe)
-    err = _within(lambda: load_coco(pipe))
+    err = _raised(lambda: load_coco(pipe))
     assert isinstance(err, ImageError) and "not a regular file" in str(err)
     images = _coco(tmp_path / "set", frames=1)
     frame = images.parent / "images" / "f0000.png"
     frame.unlink()
     os.mkfifo(frame)
-    err = _within(lambda: load_coco(images).items[0].image())
+    err = _raised(lambda: load_coco(images).items[0].image())
     assert isinstance(err, ImageError) and str(frame) in str(err), err
     deep = tmp_path / "deep" / "annotations.json"
     deep.parent.mkdir()
     deep.write_text("[" * 200_000 + "]" * 200_000)
-    err = _within(lambda: load_coco(deep))
+    err = _raised(lambda: load_coco(deep))
     assert isinstance(err, ImageError) and "not a COCO annotation file" in str(err), err
