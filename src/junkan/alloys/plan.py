@@ -315,7 +315,7 @@ def _result(task: Task, oc: Outcome, t0: float) -> PlanResult:
     m = oc.model
     mass, el = m.product(z)
     met = m.met(z)
-    within = m.met_per_element(z)  # min ≤ content ≤ max per element
+    within = m.met_per_element(met)  # min ≤ content ≤ max per element
     comp_mean = {e: float(np.mean(el[:, j] / np.maximum(mass, 1e-12) * 100))
                  for j, e in enumerate(TRACKED)}
     sm = summarise(task, oc)

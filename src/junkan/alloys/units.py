@@ -128,10 +128,9 @@ class PlanModel:
                          else el[:, TRACKED.index(e)] <= u / 100 * mass + tol
                          for e, low, u in self.rows], axis=1)
 
-    def met_per_element(self, z: np.ndarray) -> dict[str, np.ndarray]:
+    def met_per_element(self, met: np.ndarray) -> dict[str, np.ndarray]:
         """(n,) per limited element: its content within the window (min ≤ c ≤ max) per
-        sample."""
-        met = self.met(z)
+        sample, from the rows met (:meth:`met`, (n, L))."""
         els = self.els
         return {e: np.asarray(met[:, [j for j, x in enumerate(els) if x == e]].all(axis=1))
                 for e in dict.fromkeys(els)}
