@@ -261,9 +261,14 @@ function scaledMessage(e, scale) {
  * and column), "line 3, column 7", "header.直接搬入量", led by the table's name where the answer says which
  * of a request's documents was refused (`document`: "survey_csv" → "survey table › line 2 › 総人口"); other
  * paths (document paths) as written. */
+const TABLE_LINE = /^line (\d+)(?:, column (\d+))?(?:\.(.+))?$/s;
+const TABLE_HEAD = /^header(?:\.(.+))?$/s;
+/** Whether a problem's `path` is a place in an uploaded table (its line or header row). */
+const inTable = (path) => TABLE_LINE.test(String(path ?? "")) || TABLE_HEAD.test(String(path ?? ""));
+
 function pathText(path, docName = null) {
-  const line = /^line (\d+)(?:, column (\d+))?(?:\.(.+))?$/s.exec(path);
-  const head = /^header(?:\.(.+))?$/s.exec(path);
+  const line = TABLE_LINE.exec(path);
+  const head = TABLE_HEAD.exec(path);
   if (!line && !head) return path;
   const table = docName && state.msg[`path.doc.${docName}`] ? `${t(`path.doc.${docName}`)} › ` : "";
   if (state.lang === "en") return table + path;
@@ -497,4 +502,4 @@ async function examples() {
 
 export { $, state, loadLang, setText, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
   formulaText, whoami, cell, table, jsonError, jsonStop, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
-  showMessages, richTable, staticExample, pause, runJob, jobError, readNumber };
+  showMessages, richTable, staticExample, pause, runJob, jobError, readNumber, inTable };

@@ -2,7 +2,7 @@
 // user's survey table) as long work with cancel — per-capita figures with the rank among peers of
 // similar size, the peers compared on a chosen figure, the potential of each material stream at the
 // peers' best-quartile recovery, the improvement proposals with their effects, and the council report.
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
+import { $, api, fmt, fmtPct, inTable, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem,
   staticExample, state, t } from "./core.js";
 import { checked } from "./fieldnotes.js";
 import { markRefused } from "./formcheck.js";
@@ -103,7 +103,7 @@ function refused(doc) {
   showProblem("#mu-errors", doc);
   // a problem inside a table (its line or header) is the table's: marked beside the table's field
   const table = ["survey_csv", "industry_csv"].includes(doc?.document) ? doc.document : null;
-  const errors = (doc?.errors || []).map((e) => (table && /^(line |header)/.test(String(e.path ?? "")) ? { ...e, path: `${table}.${e.path}` } : e));
+  const errors = (doc?.errors || []).map((e) => (table && inTable(e.path) ? { ...e, path: `${table}.${e.path}` } : e));
   markRefused({ ...doc, errors }, { municipality: "mu-code", quantile: "mu-quantile", survey_csv: "mu-survey", industry_csv: "mu-industry" });
 }
 
