@@ -55,11 +55,10 @@ const PLOT_CONFIG = Object.freeze({ displaylogo: false, responsive: true, showLi
   showSendToCloud: false, showEditInChartStudio: false, modeBarButtons: [["toImage"]] });
 const titled = (v) => (typeof v === "string" ? { text: v } : v);
 
-/** Draw a chart with the shared configuration. Titles given as strings (chart and axes) become
- * `{text}` objects, as the bundled plotly.js needs; the page's font (with CJK) is used. A chart
- * drawn `height` px tall keeps that height when the window is resized: its box is made that tall
- * (a responsive chart takes its box's size on a resize, and boxes are only 320 px: every taller
- * chart was squashed, its titles cut and axis titles run into legends). */
+/** Draw a chart with the shared configuration. Titles given as strings (chart and axes) become `{text}`
+ * objects, as the bundled plotly.js needs; the page's font (with CJK) is used. A chart drawn `height` px tall
+ * keeps that height through a window resize: its box is made that tall (a responsive chart takes its box's
+ * size on a resize, boxes are 320 px: taller charts were squashed, titles cut, axis titles on legends). */
 function plot(id, traces, layout = {}) {
   if (!window.Plotly) return undefined;
   const box = typeof id === "string" ? document.getElementById(id) : id;
@@ -257,18 +256,14 @@ function scaledMessage(e, scale) {
   return fieldMessage({ ...e, ctx }, true);  // the service's English quotes the unscaled limits
 }
 
-/** A problem's place in an uploaded table as the page's language says it: "line 2.総人口" (a CSV's line
- * and column), "line 3, column 7", "header.直接搬入量", led by the table's name where the answer says which
- * of a request's documents was refused (`document`: "survey_csv" → "survey table › line 2 › 総人口"); other
- * paths (document paths) as written. */
-const TABLE_LINE = /^line (\d+)(?:, column (\d+))?(?:\.(.+))?$/s;
-const TABLE_HEAD = /^header(?:\.(.+))?$/s;
-/** Whether a problem's `path` is a place in an uploaded table (its line or header row). */
-const inTable = (path) => TABLE_LINE.test(String(path ?? "")) || TABLE_HEAD.test(String(path ?? ""));
+// places in an uploaded table: a line (and column) with its cell's header ("line 2.総人口"), the header row
+const [TABLE_LINE, TABLE_HEAD] = [/^line (\d+)(?:, column (\d+))?(?:\.(.+))?$/s, /^header(?:\.(.+))?$/s];
+const inTable = (path) => [TABLE_LINE, TABLE_HEAD].some((re) => re.test(String(path ?? "")));
 
+/** A table place in the page's language ("line 3, column 7", "header.直接搬入量"), led by the table's name where
+ * the answer names the refused document (`document`: "survey_csv" → "survey table › 2 行目 › 総人口"); other paths as written. */
 function pathText(path, docName = null) {
-  const line = TABLE_LINE.exec(path);
-  const head = TABLE_HEAD.exec(path);
+  const line = TABLE_LINE.exec(path), head = TABLE_HEAD.exec(path);
   if (!line && !head) return path;
   const table = docName && state.msg[`path.doc.${docName}`] ? `${t(`path.doc.${docName}`)} › ` : "";
   if (state.lang === "en") return table + path;
