@@ -33,8 +33,9 @@ def auth(server: str) -> dict[str, str]:
     return bearer(server)
 
 
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh seeded service (its URL while it runs)."""
+def serve(tmp_path_factory: pytest.TempPathFactory, hashing: str = STANDARD) -> Iterator[str]:
+    """A fresh seeded service (its URL while it runs), hashing passwords with ``hashing``
+    (:mod:`junkan.store.passwords`; the standard cost unless told)."""
     db = tmp_path_factory.mktemp("abuse") / "abuse.db"
     port = _free_port()
     # the suites flood the service from one address; the per-address sign-in lock (tested in
@@ -45,7 +46,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # found those jobs using about a fifth of its CPU at 5 s; refused at 2 s, they still
     # check the budget's answer (422, problem+json) without running on.
     env = {**os.environ, "JUNKAN_BUDGET_CPU_S": "2", "JUNKAN_BUDGET_WALL_S": "10",
-           "JUNKAN_LOGIN_ADDRESS_FAILURES": "1000000", ENV: STANDARD,
+           "JUNKAN_LOGIN_ADDRESS_FAILURES": "1000000", ENV: hashing,
            "JUNKAN_BUDGET_START": "eager"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "junkan.cli.main", "serve", "--seed", "--port", str(port),

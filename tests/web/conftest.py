@@ -72,21 +72,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per test module (each test gets a fresh context of its own, see
+    :func:`page`): launching Chromium with a new profile took ~1.3 s a test on a quiet
+    2-core machine, a new context 0.3 s (2026-12-04)."""
     from playwright import sync_api
 
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1440, "height": 900})
-        pg = ctx.new_page()
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
-            yield pg
+            yield browser
         finally:
-            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-            ctx.close()
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A page in a new browser context: no cookies, storage or cache of an earlier test."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = ctx.new_page()
+    try:
+        yield pg
+    finally:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        ctx.close()
 
 
 def sign_in(
