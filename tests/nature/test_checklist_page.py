@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import page, require_browser, server, sign_in  # noqa: F401
+from tests.web.conftest import browser, page, require_browser, server, sign_in  # noqa: F401
 
 expect = require_browser().expect
 pytestmark = pytest.mark.slow
