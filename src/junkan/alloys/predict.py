@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from junkan.alloys.data import ELEMENTS, Library, load_alloy_library
 from junkan.alloys.index import FAMILIES, LibraryIndex
@@ -30,6 +30,7 @@ from junkan.alloys.routing import (
     route,
 )
 from junkan.alloys.shredder import Shredder
+from junkan.core.base import Strict
 from junkan.core.errors import Problem, coded, listed, refusal, short
 
 TRACKED = (*ELEMENTS, "Al")
@@ -42,7 +43,7 @@ __all__ = ["AL_CLASSES", "AL_OUTPUTS", "FRACTIONS", "OUTPUTS", "TRACKED", "Feed"
            "FeedLine", "FeedPlan", "Prediction", "build_feed", "draw", "predict"]
 
 
-class FeedLine(BaseModel):
+class FeedLine(Strict):
     model_config = ConfigDict(extra="forbid")
     vehicle: str
     count: float = Field(ge=0)
@@ -50,7 +51,7 @@ class FeedLine(BaseModel):
     """Components removed from these vehicles before shredding."""
 
 
-class FeedPlan(BaseModel):
+class FeedPlan(Strict):
     """What goes into the shredder: vehicles by count, parts removed, grain size."""
 
     model_config = ConfigDict(extra="forbid")

@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from junkan.alloys.predict import AL_CLASSES, TRACKED, Prediction, _stats
+from junkan.core.base import Strict
 
 
-class Sorter(BaseModel):
+class Sorter(Strict):
     """Confusion matrix (rows true class, columns predicted; each row sums to 1)."""
 
     model_config = ConfigDict(extra="forbid")

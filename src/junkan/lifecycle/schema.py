@@ -20,12 +20,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
 )
 
+from junkan.core.base import boolean_number
 from junkan.core.errors import refusal
 from junkan.core.fields import YEAR_MAX, YEAR_MIN, Year
 from junkan.core.limits import limits
@@ -70,8 +72,7 @@ class Actor(Strict):
     """A company or body in the value network."""
 
     role: Role
-    """What the actor does (the actor types of the Hitachi–AIST Circular Economy Lab's value
-    network)."""
+    """What the actor does (the Hitachi–AIST Circular Economy Lab's value network's types)."""
     title: str | None = None
     """Display name."""
 
@@ -105,8 +106,7 @@ class Process(Strict):
     items), ``per kg`` (mass handled) or ``per t*km`` (transport: kg handled × ``distance``);
     factors of one process may mix bases (a collection leg per t*km plus a handling cost per
     piece), each is charged on its own. Use-phase processes are charged per piece-year in use
-    (``per piece`` and ``per piece/year`` mean the same there).
-    """
+    (``per piece`` and ``per piece/year`` mean the same there)."""
 
     actor: str
     """Who runs it; CO2e, cost and revenue are booked to this actor."""
@@ -216,8 +216,12 @@ class BomItem(Strict):
     mass: Mass | None = None
     """Mass of the material per piece of the parent, with a unit (``"0.25 kg"``)."""
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> BomItem:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_kind(cls, data: Any, handler: ModelWrapValidatorHandler[BomItem]) -> BomItem:
+        if type(data) is dict and type(data.get("quantity")) is bool:  # not 1 piece: see Plain
+            raise boolean_number(cls, ("quantity",), data["quantity"])
+        self = handler(data)
         if (self.part is None) == (self.material is None):
             raise refusal("bom-line-kind", "a BOM line names exactly one of 'part' or "
                           "'material'")

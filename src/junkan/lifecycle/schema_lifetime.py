@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ModelWrapValidatorHandler, model_validator
 
+from junkan.core.base import boolean_number
 from junkan.core.errors import refusal
 from junkan.lifecycle.schema_types import Duration, Strict
 
@@ -56,8 +57,14 @@ class Lifetime(Strict):
     shape: float | None = Field(default=None, gt=0, le=1e3)
     """Weibull shape (dimensionless, above 0)."""
 
-    @model_validator(mode="after")
-    def _params(self) -> Lifetime:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _params(cls, data: Any, handler: ModelWrapValidatorHandler[Lifetime]) -> Lifetime:
+        # a boolean shape (read as 1) is refused here, in the call each lifetime makes anyway
+        # (see junkan.core.base.Plain)
+        if type(data) is dict and type(data.get("shape")) is bool:
+            raise boolean_number(cls, ("shape",), data["shape"])
+        self = handler(data)
         need = {
             "fixed": ("mean",),
             "normal": ("mean", "std"),

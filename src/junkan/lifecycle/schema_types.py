@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
-from junkan.core.base import Strict as BaseStrict
+from junkan.core.base import Plain
 from junkan.core.fields import AnnualRate as _AnnualRate
 from junkan.core.fields import Distance as _Distance
 from junkan.core.fields import Duration as _Duration
@@ -37,9 +37,11 @@ __all__ = [
 ]
 
 
-class Strict(BaseStrict):
+class Strict(Plain):
     """Base: unknown keys are errors (they are usually typos); fields also by their name. The
-    docstring under each field is its description in the JSON Schema."""
+    docstring under each field is its description in the JSON Schema. A model holds
+    thousands of these objects: a plain number field refuses a boolean itself
+    (``Field(strict=True)``; see :class:`~junkan.core.base.Plain`)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, Field, PlainSerializer, StrictBool, model_validator
 
-from junkan.core.base import Strict
+from junkan.core.base import Plain as Strict  # audits validate millions: see Plain
 from junkan.core.fields import IsoDateTime
 from junkan.trace.numbers import MAX_CFP_KG, CarbonKg, Percent, Quantity
 from junkan.trace.pcf_data import add_years, carbon_content, default, stamp, utc

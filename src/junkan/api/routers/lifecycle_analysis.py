@@ -24,6 +24,7 @@ from junkan.api.common import NOT_FOUND, within_data_limits
 from junkan.api.errors import field_errors
 from junkan.api.request_json import strict_router
 from junkan.api.work import analysis_job
+from junkan.core.base import Strict
 from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.extras import require
@@ -66,7 +67,7 @@ Spec = Annotated[dict[str, Any], Field(max_length=20), AfterValidator(_few_value
                  AfterValidator(within_data_limits)]
 
 
-class AnalysisIn(BaseModel):
+class AnalysisIn(Strict):
     """A model (stored: ``model_id`` and ``version``; or inline: ``model``, YAML or JSON
     text) and the analysis' settings."""
 

@@ -16,7 +16,7 @@ import math
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, within_data_limits
@@ -28,6 +28,7 @@ from junkan.api.routers.models import (
     model_out,
 )
 from junkan.api.work import card_job, offload, validate_upload
+from junkan.core.base import Strict
 from junkan.core.documents import dump_yaml, parse_document
 from junkan.core.encoding import jsonable
 from junkan.store.cards import write_card
@@ -162,7 +163,7 @@ def stored_document(text: str, source: str) -> dict[str, Any]:
     return parse_document(text, source=source)
 
 
-class FormIn(BaseModel):
+class FormIn(Strict):
     """A form document to check or save."""
 
     model_config = ConfigDict(extra="forbid")

@@ -33,6 +33,7 @@ from junkan.api.common import NOT_FOUND
 from junkan.api.request_json import strict_router
 from junkan.api.routers import nature_checklist
 from junkan.core import budget
+from junkan.core.base import Strict
 from junkan.core.budget import BudgetSettings
 from junkan.store import nature_survey as survey_store
 from junkan.store.nature_photos import PhotoRepo
@@ -49,7 +50,7 @@ MAX_PIXELS = 200_000_000
 """Most pixels (rows × columns × scenes) one service job may read; use the CLI for more."""
 
 
-class SampleIn(BaseModel):
+class SampleIn(Strict):
     model_config = {"extra": "forbid"}
     size: int = Field(default=120, ge=60, le=600)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
@@ -178,7 +179,7 @@ def _survey(request: Request) -> SurveyRepo:
     return SurveyRepo(request.app.state.store.db)
 
 
-class SyncItem(BaseModel):
+class SyncItem(Strict):
     model_config = {"extra": "forbid"}
     observation: Annotated[dict[str, Any], Field(max_length=20)]
     """An observation (junkan.nature.Observation: id, species, count, lat, lon, time with

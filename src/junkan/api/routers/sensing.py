@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
@@ -175,7 +175,7 @@ JOB = "sensing."
 KINDS = (JOB + "run", JOB + "evaluate")
 
 
-class JobIn(BaseModel):
+class JobIn(Strict):
     """``scenario`` (and ``every``) for a run; ``scenarios`` for an evaluation."""
 
     model_config = {"extra": "forbid"}

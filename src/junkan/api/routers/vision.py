@@ -25,13 +25,14 @@ import io
 from typing import Annotated, Any
 
 from fastapi import HTTPException
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import within_data_limits
 from junkan.api.request_json import strict_router
 from junkan.api.work import offload
+from junkan.core.base import Strict
 from junkan.core.budget import report_progress
 
 router = strict_router()
@@ -48,7 +49,7 @@ MAX_PIXELS = 4096 * 4096
 MAX_COCO_ITEMS = 20_000
 
 
-class ImageIn(BaseModel):
+class ImageIn(Strict):
     model_config = {"extra": "forbid"}
     name: str = Field(default="image", max_length=200)
     data: str = Field(max_length=(MAX_IMAGE_BYTES * 4) // 3 + 8)
@@ -56,7 +57,7 @@ class ImageIn(BaseModel):
     mm_per_px: float = Field(gt=0.01, le=10, allow_inf_nan=False, strict=True)
 
 
-class SampleIn(BaseModel):
+class SampleIn(Strict):
     """A synthetic belt frame (``junkan.vision.RenderSpec``) and its seed."""
 
     model_config = {"extra": "forbid"}
@@ -75,7 +76,7 @@ class EvalSampleIn(SampleIn):
     """First seed of the frames; keep it away from the training seeds (held-out)."""
 
 
-class PredictIn(BaseModel):
+class PredictIn(Strict):
     model_config = {"extra": "forbid"}
     model: str = Field(max_length=MAX_MODEL_CHARS)
     """The model document written by ``junkan vision train``."""
@@ -90,7 +91,7 @@ class PredictIn(BaseModel):
         return self
 
 
-class EvaluateIn(BaseModel):
+class EvaluateIn(Strict):
     model_config = {"extra": "forbid"}
     model: str = Field(max_length=MAX_MODEL_CHARS)
     sample: EvalSampleIn | None = None
