@@ -213,3 +213,19 @@ def test_disclosure_json_and_inline_xbrl(app_client: TestClient, tokens: Any) ->
         "/api/policy/disclosure", content=json.dumps(by_path, default=str).encode(), headers=demo
     )
     assert res.status_code == 422 and res.headers["content-type"].startswith(PROBLEM)
+
+
+def test_a_survey_stream_without_factors_names_the_uploaded_table(
+    app_client: TestClient, tokens: Any
+) -> None:
+    """The problem is the survey table's (its column), not the diagnosis document's."""
+    demo, _ = tokens
+    tiny = (FIX / "diagnosis_tiny.yaml").read_text().replace("measures: measures_tiny.yaml\n", "")
+    survey = (FIX / "survey_tiny.csv").read_text().replace("資源化量/紙類", "資源化量/陶器類")
+    res = app_client.post("/api/policy/diagnose", headers=demo,
+                          json={"document": tiny, "survey_csv": survey})
+    assert res.status_code == 422 and res.headers["content-type"].startswith(PROBLEM)
+    body = res.json()
+    assert body["document"] == "survey_csv"
+    assert [(e["path"], e["type"]) for e in body["errors"]] == [
+        ("資源化量/陶器類", "policy-stream-no-factors")], body

@@ -319,3 +319,29 @@ def test_industry_table_errors_name_the_line_and_column(
 ) -> None:
     with pytest.raises(ModelError, match=message):
         policy.load(_with_industry(tmp_path, table))
+
+
+def test_a_stream_without_factors_is_blamed_on_the_file_that_holds_it(tmp_path: Path) -> None:
+    """A survey column or a measure whose stream has no factors names the survey table (its
+    column) or the measures' file, not the diagnosis document (which named neither)."""
+    for name in ("diagnosis_tiny.yaml", "measures_tiny.yaml"):
+        shutil.copy(HERE / name, tmp_path / name)
+    survey = (HERE / "survey_tiny.csv").read_text(encoding="utf-8")
+    (tmp_path / "survey_tiny.csv").write_text(survey.replace("資源化量/紙類", "資源化量/陶器類"),
+                                              encoding="utf-8")
+    with pytest.raises(ModelError) as got:
+        policy.load(tmp_path / "diagnosis_tiny.yaml")
+    assert got.value.source.endswith("survey_tiny.csv")
+    (problem,) = got.value.problems
+    assert (problem.path, problem.kind) == ("資源化量/陶器類", "policy-stream-no-factors")
+    assert "stream 陶器類 has no factors" in problem.message
+    (tmp_path / "survey_tiny.csv").write_text(survey, encoding="utf-8")
+    measures = (HERE / "measures_tiny.yaml").read_text(encoding="utf-8")
+    first = next(s for s in default_factors().streams if f"stream: {s}" in measures)
+    (tmp_path / "measures_tiny.yaml").write_text(
+        measures.replace(f"stream: {first}", "stream: 陶器類", 1), encoding="utf-8")
+    with pytest.raises(ModelError) as got:
+        policy.load(tmp_path / "diagnosis_tiny.yaml")
+    assert got.value.source.endswith("measures_tiny.yaml")
+    assert [p.kind for p in got.value.problems] == ["policy-stream-no-factors"]
+    assert got.value.problems[0].path.endswith(".stream")

@@ -171,6 +171,24 @@ FIRST_FISCAL_YEAR = 1998
 survey, 一般廃棄物処理実態調査, not a sourced first year); the latest is the current year."""
 
 
+def _streams_have_factors(catalogue: Catalogue, survey: Survey, known: list[str],
+                          measures: str) -> None:
+    """Refuse a measure or a survey stream without factors (``data/policy/factors.yaml``),
+    naming the file that holds it: the measures' catalogue or the survey table (its
+    column ``資源化量/<stream>``), not the diagnosis document."""
+    for problems, source in (
+        ([coded(f"measures[{i}].stream", "policy-stream-no-factors", "stream {stream} has no "
+                "factors in data/policy/factors.yaml (known: {known})", stream=m.stream,
+                known=", ".join(known))
+          for i, m in enumerate(catalogue.measures) if m.stream not in known], measures),
+        ([coded(f"資源化量/{s}", "policy-stream-no-factors", "stream {stream} has no factors "
+                "in data/policy/factors.yaml (known: {known})", stream=s,
+                known=", ".join(known))
+          for s in survey.streams if s not in known], survey.source)):
+        if problems:
+            raise ModelError(problems, source)
+
+
 def _peer_code_problems(codes: list[str], me: str, known: set[str]) -> list[Problem]:
     """Peer codes not in the survey, given twice (counted once: the list was not what the
     user meant), or none but the municipality itself (ranks "1 of 1", no potential)."""
@@ -206,23 +224,9 @@ def load_diagnosis(
         path = (base or Path.cwd()) / req.measures
         catalogue = validate_with(Catalogue, read_document(path), str(path))
     factors = default_factors()
-    problems = [
-        Problem(
-            f"measures[{i}].stream",
-            f"stream {m.stream!r} has no factors in "
-            f"data/policy/factors.yaml (known: {', '.join(factors.streams)})",
-        )
-        for i, m in enumerate(catalogue.measures)
-        if m.stream not in factors.streams
-    ]
-    problems += [
-        Problem(
-            f"survey.資源化量/{s}",
-            "this material stream has no factors in data/policy/factors.yaml",
-        )
-        for s in survey.streams
-        if s not in factors.streams
-    ]
+    _streams_have_factors(catalogue, survey, list(factors.streams),
+                          str(path) if req.measures is not None else "measures")
+    problems: list[Problem] = []
     known = {m.code for m in survey.municipalities}
     if req.municipality not in known:  # the document's field, not the survey's column
         problems.append(
