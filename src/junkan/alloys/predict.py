@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 import numpy as np
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from junkan.alloys.data import ELEMENTS, Library, load_alloy_library
 from junkan.alloys.index import FAMILIES, LibraryIndex
@@ -44,7 +44,6 @@ __all__ = ["AL_CLASSES", "AL_OUTPUTS", "FRACTIONS", "OUTPUTS", "TRACKED", "Feed"
 
 
 class FeedLine(Strict):
-    model_config = ConfigDict(extra="forbid")
     vehicle: str
     count: float = Field(ge=0)
     remove: list[str] = Field(default_factory=list)
@@ -54,7 +53,6 @@ class FeedLine(Strict):
 class FeedPlan(Strict):
     """What goes into the shredder: vehicles by count, parts removed, grain size."""
 
-    model_config = ConfigDict(extra="forbid")
     vehicles: list[FeedLine] = Field(min_length=1)
     remove: list[str] = Field(default_factory=list)
     """Components removed from every vehicle (in addition to per-line removals)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from junkan.alloys.predict import AL_CLASSES, TRACKED, Prediction, _stats
 from junkan.core.base import Strict
@@ -23,7 +23,6 @@ from junkan.core.base import Strict
 class Sorter(Strict):
     """Confusion matrix (rows true class, columns predicted; each row sums to 1)."""
 
-    model_config = ConfigDict(extra="forbid")
     name: str
     source: str = "user"
     pieces_tested: int = Field(default=400, ge=10)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
-from junkan.core.errors import refusal
+from junkan.core.errors import format_path, refusal
 
 _Fields = tuple[tuple[str, str], ...]
 _NUMBERS: dict[type, _Fields] = {}
@@ -73,9 +73,7 @@ def boolean_number(cls: type, loc: tuple[str | int, ...], value: bool) -> Valida
     :class:`Plain` schema's model validator)."""
     return ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
         type=refusal("number-not-boolean", "{field} must be a number, not a boolean "
-                     "({value})", field=".".join(map(str, loc)) if len(loc) == 1 or
-                     isinstance(loc[1], str) else f"{loc[0]}[{loc[1]}]",
-                     value=str(value).lower()),
+                     "({value})", field=format_path(loc), value=str(value).lower()),
         loc=loc, input=value)])
 
 

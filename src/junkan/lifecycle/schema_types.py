@@ -40,8 +40,8 @@ __all__ = [
 class Strict(Plain):
     """Base: unknown keys are errors (they are usually typos); fields also by their name. The
     docstring under each field is its description in the JSON Schema. A model holds
-    thousands of these objects: a plain number field refuses a boolean itself
-    (``Field(strict=True)``; see :class:`~junkan.core.base.Plain`)."""
+    thousands of these objects: a plain number field refuses a boolean itself, in its
+    type's validator or in its object's (see :class:`~junkan.core.base.Plain`)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 

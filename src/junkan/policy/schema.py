@@ -176,15 +176,16 @@ def _streams_have_factors(catalogue: Catalogue, survey: Survey, known: list[str]
     """Refuse a measure or a survey stream without factors (``data/policy/factors.yaml``),
     naming the file that holds it: the measures' catalogue or the survey table (its
     column ``資源化量/<stream>``), not the diagnosis document."""
+    def missing(path: str, stream: str) -> Problem:
+        return coded(path, "policy-stream-no-factors", "stream {stream} has no factors in "
+                     "data/policy/factors.yaml (known: {known})", stream=stream,
+                     known=", ".join(known))
+
     for problems, source in (
-        ([coded(f"measures[{i}].stream", "policy-stream-no-factors", "stream {stream} has no "
-                "factors in data/policy/factors.yaml (known: {known})", stream=m.stream,
-                known=", ".join(known))
+        ([missing(f"measures[{i}].stream", m.stream)
           for i, m in enumerate(catalogue.measures) if m.stream not in known], measures),
-        ([coded(f"資源化量/{s}", "policy-stream-no-factors", "stream {stream} has no factors "
-                "in data/policy/factors.yaml (known: {known})", stream=s,
-                known=", ".join(known))
-          for s in survey.streams if s not in known], survey.source)):
+        ([missing(f"資源化量/{s}", s) for s in survey.streams if s not in known],
+         survey.source)):
         if problems:
             raise ModelError(problems, source)
 

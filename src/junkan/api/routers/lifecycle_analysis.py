@@ -71,7 +71,6 @@ class AnalysisIn(Strict):
     """A model (stored: ``model_id`` and ``version``; or inline: ``model``, YAML or JSON
     text) and the analysis' settings."""
 
-    model_config = {"extra": "forbid"}
 
     model_id: str | None = Field(default=None, max_length=64)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)

@@ -16,7 +16,7 @@ import math
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Path
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, within_data_limits
@@ -166,7 +166,6 @@ def stored_document(text: str, source: str) -> dict[str, Any]:
 class FormIn(Strict):
     """A form document to check or save."""
 
-    model_config = ConfigDict(extra="forbid")
 
     document: dict[Annotated[str, Field(max_length=100)], Any] = Field(max_length=40)
     """The model document (JSON types), as ``GET /api/models/{id}/form`` returned it."""

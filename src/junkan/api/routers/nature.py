@@ -51,7 +51,6 @@ MAX_PIXELS = 200_000_000
 
 
 class SampleIn(Strict):
-    model_config = {"extra": "forbid"}
     size: int = Field(default=120, ge=60, le=600)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
 
@@ -180,7 +179,6 @@ def _survey(request: Request) -> SurveyRepo:
 
 
 class SyncItem(Strict):
-    model_config = {"extra": "forbid"}
     observation: Annotated[dict[str, Any], Field(max_length=20)]
     """An observation (junkan.nature.Observation: id, species, count, lat, lon, time with
     its UTC offset, observer; optional vernacular, accuracy_m, photo, area, remarks)."""

@@ -178,7 +178,6 @@ KINDS = (JOB + "run", JOB + "evaluate")
 class JobIn(Strict):
     """``scenario`` (and ``every``) for a run; ``scenarios`` for an evaluation."""
 
-    model_config = {"extra": "forbid"}
     scenario: Doc | None = None
     every: int = Field(default=10, ge=1, le=100)
     scenarios: list[Doc] | None = Field(default=None, min_length=1, max_length=5)

@@ -50,7 +50,6 @@ MAX_COCO_ITEMS = 20_000
 
 
 class ImageIn(Strict):
-    model_config = {"extra": "forbid"}
     name: str = Field(default="image", max_length=200)
     data: str = Field(max_length=(MAX_IMAGE_BYTES * 4) // 3 + 8)
     """The image file (PNG, JPEG, BMP, TIFF), base64."""
@@ -60,7 +59,6 @@ class ImageIn(Strict):
 class SampleIn(Strict):
     """A synthetic belt frame (``junkan.vision.RenderSpec``) and its seed."""
 
-    model_config = {"extra": "forbid"}
     width: int = Field(default=1280, ge=64, le=2048, strict=True)
     height: int = Field(default=1024, ge=64, le=2048, strict=True)
     pieces: int = Field(default=50, ge=0, le=200, strict=True)
@@ -77,7 +75,6 @@ class EvalSampleIn(SampleIn):
 
 
 class PredictIn(Strict):
-    model_config = {"extra": "forbid"}
     model: str = Field(max_length=MAX_MODEL_CHARS)
     """The model document written by ``junkan vision train``."""
     images: list[ImageIn] | None = Field(default=None, min_length=1, max_length=MAX_IMAGES)
@@ -92,7 +89,6 @@ class PredictIn(Strict):
 
 
 class EvaluateIn(Strict):
-    model_config = {"extra": "forbid"}
     model: str = Field(max_length=MAX_MODEL_CHARS)
     sample: EvalSampleIn | None = None
     coco: Annotated[dict[str, Any], Field(max_length=10),
