@@ -435,6 +435,11 @@ def test_japanese_mode_translates_results_and_keeps_state(page, server: str) -> 
     sync_api.expect(table).to_contain_text("Σ mREUI(X) / Σ mTI(X)（質量で集計、附属書 G.2）")
     assert "aggregated by mass" not in table.inner_text()
     assert "value_added not given" not in table.inner_text()
+    # the notes (a row's tooltip) too: an indicator read from ISO 59020's transcript says so
+    notes = page.evaluate("[...document.querySelectorAll('#indicators-table tbody tr')]"
+                          ".map((r) => r.title).filter(Boolean)")
+    assert any("ISO 59020:2024 の表 3 と附属書 A の公開された転記で読みました" in n for n in notes)
+    assert not any("was not read" in n or "read in a public transcript" in n for n in notes)
     sync_api.expect(page.locator("#compare-header")).to_contain_text("全シナリオ共通の変更")
     assert "Noto Sans CJK JP" in page.evaluate("getComputedStyle(document.body).fontFamily")
     if os.environ.get("CI") == "true" or Path("/usr/share/fonts/opentype/noto").exists():

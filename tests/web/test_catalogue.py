@@ -87,3 +87,63 @@ def test_the_indicators_words_are_catalogued_as_the_service_says_them() -> None:
     missing = {k for k in worded if f"indformula.{k}" not in en
                and f"indformula.{'.'.join(k.split('.')[:2])}" not in en}
     assert not missing, sorted(missing)
+
+
+FULL = """
+name: acme-2025
+currency: JPY
+inflows:
+  - {name: steel, mass: 600 t, recycled: 0.5, recycling_efficiency: 0.9}
+  - {name: natural rubber, mass: 400 t, renewable: 0.25, critical: true, biological: true}
+outflows:
+  - {name: scrap, mass: 500 t, route: recycling, recovery_potential: 0.8, actual_recovery: 0.5}
+  - {name: fuel, mass: 100 t, route: energy_recovery, recovery_potential: 1,
+     actual_recovery: 1}
+  - {name: residue, mass: 300 t, route: landfill, hazardous: false}
+products:
+  - {name: tyre, mass: 9 kg, recycled_feedstock: 0.1, collected_for_recycling: 0.6,
+     recycling_efficiency_eol: 0.8, lifetime: 5 year, industry_lifetime: 4 year,
+     industry_lifetime_source: test, revenue: 1.0e9}
+energy: {total: 400 MWh, renewable: 100 MWh, exported: 50 MWh, exported_renewable: 50 MWh}
+water: {withdrawn: 100 m**3, withdrawn_circular: 20 m**3, recirculated: 25 m**3,
+        discharged: 80 m**3, discharged_at_quality: 60 m**3}
+finance: {revenue: 1.2e9, value_added: 3.0e8, variable_circulation_cost: 1.0e8,
+          capex: [{name: line, amount: 4.0e8, legal_service_life: 8 year, actual_life_index: 1}]}
+"""
+"""A flow model with every section: the notes of every framework (E_F from the inflows, an
+outflow on a route CTI does not count as circular, no base period)."""
+
+
+def test_the_indicators_notes_are_catalogued_as_the_service_says_them() -> None:
+    """The page's tooltip of an indicator says its notes in Japanese (by the note's code,
+    ``indnote.<code>``): every note of the examples' indicators and of a flow model with
+    every section has a code whose English wording, filled with the figures it quotes, is
+    the service's note word for word; the service's JSON carries the codes in the notes'
+    order; and every coded wording is in both catalogues."""
+    from junkan import indicators, lifecycle
+    from junkan.core.errors import fill_in
+    from junkan.indicators.notes import TEMPLATES, Note
+
+    en, ja = _catalogue("en"), _catalogue("ja")
+    assert {k for k in en if k.startswith("indnote.")} == {f"indnote.{c}" for c in TEMPLATES}
+    assert all(en[f"indnote.{c}"] == text for c, text in TEMPLATES.items())
+    assert all(ja[f"indnote.{c}"] != en[f"indnote.{c}"] for c in TEMPLATES)
+    runs = [indicators.run(lifecycle.run(lifecycle.load(
+        STATIC.parents[1] / "data" / "examples" / f"{name}.yaml")))
+        for name in ("compressor_magnet", "atm_reuse")]
+    runs.append(indicators.run(indicators.load(text=FULL, source="full.yaml")))
+    seen: set[str] = set()
+    for res in runs:
+        for rows in res.to_json().values():
+            for row in rows:
+                codes = row.get("note_codes") or [None] * len(row["notes"])
+                assert len(codes) == len(row["notes"]), row["key"]
+                for text, coded in zip(row["notes"], codes, strict=True):
+                    assert coded is not None, text
+                    assert fill_in(en[f"indnote.{coded['code']}"], coded["params"]) == text
+                    seen.add(coded["code"])
+        for inds in res.indicators.values():
+            assert all(isinstance(n, Note) and n.code for i in inds for n in i.notes)
+    # what this model says: E_F taken from the inflows, the route outside CTI, every framework
+    assert {"ef-from-inflows", "cti-not-circular", "iso-intensity-inferred", "rap-lab-report",
+            "cti-water-circulation", "iso-energy-exported", "mci-not-read"} <= seen

@@ -38,6 +38,10 @@ class IndicatorJson(TypedDict):
     one."""
     reason_params: NotRequired[dict[str, str]]
     """What that reason quotes (field names, indicator keys)."""
+    note_codes: NotRequired[list[dict[str, Any] | None]]
+    """Each note's code (``indnote.<code>`` in the web page's catalogues) and the figures it
+    quotes, ``{"code": …, "params": {…}}``, in the order of ``notes`` (``null`` for a note
+    without one); absent when no note has a code."""
 
 
 FRAME_COLUMNS = ("framework", "key", "value", "unit", "formula", "source", "reason", "status",

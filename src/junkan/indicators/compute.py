@@ -20,14 +20,14 @@ from junkan.indicators.inputs import (
 from junkan.indicators.iso59020 import iso59020_core
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
+from junkan.indicators.notes import note
 from junkan.indicators.rap import SOURCE as RAP_SOURCE
 from junkan.indicators.rap import rap
 from junkan.indicators.values import Indicator, IndicatorInputError
 from junkan.lifecycle import Result, stages
 
-MCI_NOTES = ("the equations of the 2015 methodology were not read; they agree with "
-             "independent implementations that cite it (checked against a summary)",)
-ACTOR_NOTES = ("junkan's own per-actor reading of a simulation, not a framework's definition",)
+MCI_NOTES = (note("mci-not-read"),)
+ACTOR_NOTES = (note("actor-reading"),)
 
 
 def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] | None
@@ -39,11 +39,8 @@ def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] |
         return 1.0, ()  # W_F = 0 whatever E_F
     if from_inflows is not None:
         ef, names = from_inflows
-        return ef, (f"E_F = {ef:.6g}: not given for the product; taken from the inflows' "
-                    f"recycling_efficiency ({', '.join(names)}; recycled-mass-weighted "
-                    "harmonic mean, inflows with a recycled share that do not state it as 1.0)",)
-    return 1.0, ("E_F (efficiency of the recycling that made the recycled feedstock) not "
-                 "given, for the product or the inflows: taken as 1.0 (no losses, W_F = 0)",)
+        return ef, (note("ef-from-inflows", ef=f"{ef:.6g}", inflows=", ".join(names)),)
+    return 1.0, (note("ef-assumed-one"),)
 
 
 def _company(fm: FlowModel, values: list[float]) -> list[Indicator]:

@@ -20,13 +20,13 @@ from junkan.indicators.flows import (
     unrecognised_recovery,
 )
 from junkan.indicators.inputs import FlowModel
+from junkan.indicators.notes import note
 from junkan.indicators.values import Indicator, ratio
 
 VERSION = "WBCSD, Circular Transition Indicators v4.0 (May 2023)"
 SOURCE = f"{VERSION}; definitions: ctitool.com 'Circular economy according to CTI'"
 CALC = f"{VERSION}, part 2 §4 'Calculate' (pp. 43–74)"
-NOT_READ = ("CTI v4.0 §4 'Calculate' (pp. 43–74) was not read; the formula follows the CTI "
-            "definitions as summarised — check it before disclosing")
+NOT_READ = note("cti-not-read")
 
 
 def _outflow_notes(fm: FlowModel) -> tuple[str, ...]:
@@ -34,8 +34,7 @@ def _outflow_notes(fm: FlowModel) -> tuple[str, ...]:
     if not other:
         return ()
     listed = ", ".join(f"{r} {t:.6g} t" for r, t in sorted(other.items()))
-    return (f"not counted as circular (not a CTI recovery type: energy recovery, disposal, "
-            f"other recovery or export with unknown treatment): {listed}",)
+    return (note("cti-not-circular", routes=listed),)
 
 
 def close_the_loop(fm: FlowModel) -> list[Indicator]:
@@ -60,9 +59,7 @@ def close_the_loop(fm: FlowModel) -> list[Indicator]:
         formula="critical mass in the linear inflow / linear-inflow mass",
         inputs={"critical_linear_t": crit / 1000, "linear_inflow_t": linear / 1000},
         what="linear inflow", scale=m_in,
-        notes=("CTI defines % critical inflow as the share of critical materials in the "
-               "linear inflow (from v1.0 on, as summarised); the v4.0 text was not read",
-               NOT_READ))]
+        notes=(note("cti-critical-inflow"), NOT_READ))]
 
 
 def _circularity(ci: Indicator, co: Indicator, circular: float, m_in: float,
@@ -127,9 +124,7 @@ def water(fm: FlowModel) -> list[Indicator]:
                       "recirculated on site",
               inputs={"withdrawn_m3": w.withdrawn, "recirculated_m3": w.recirculated,
                       "total_use_m3": used}, what="water withdrawn",
-              notes=("onsite water circulation is the number of times each withdrawn m³ is "
-                     "used (≥ 1), as in ISO 59020:2024 formula (A.11); WBCSD's metric page "
-                     "as summarised", NOT_READ)),
+              notes=(note("cti-water-circulation"), NOT_READ)),
     ]
 
 
@@ -163,9 +158,7 @@ def value_the_loop(fm: FlowModel, circ: Indicator) -> list[Indicator]:
                              reason_code=None if circularity is not None else circ.reason_code,
                              reason_params={} if circularity is not None else circ.reason_params,
                              status="inferred",
-                             notes=("how CTI revenue weights revenue by circularity was not "
-                                    "read; this reading (revenue × % circularity) is junkan's",
-                                    NOT_READ)))
+                             notes=(note("cti-revenue-reading"), NOT_READ)))
     return out
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from junkan.indicators.inputs import DISPOSED, DIVERTED, FlowModel
+from junkan.indicators.notes import note
 from junkan.indicators.values import Indicator, IndicatorInputError, ratio
 
 REGULATION = "ESRS E5 (Commission Delegated Regulation (EU) 2023/2772, Annex I)"
@@ -145,8 +146,7 @@ def waste_indicators(fm: FlowModel) -> list[Indicator]:
                              source=WASTE, inputs={}, what="total waste", status="text"))
         elif key.endswith(("hazardous_waste", "radioactive_waste")):
             out.append(Indicator(key, value, "t", formula, f"{REGULATION}, E5-5 §39", {},
-                                 notes=("paragraph number as summarised; not checked in the "
-                                        "Regulation's text",)))
+                                 notes=(note("esrs-paragraph"),)))
         else:
             out.append(Indicator(key, value, "t", formula, WASTE,
                                  {"table": t} if key == "esrs_e5.5.waste_total" else {},

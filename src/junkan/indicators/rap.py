@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from junkan.indicators.inputs import Finance, FlowModel
+from junkan.indicators.notes import note
 from junkan.indicators.values import Indicator
 
 SOURCE = "Hitachi–AIST Circular Economy Lab report (seed 003), standardisation proposal (a)–(c)"
-NOTES = ("read in the lab report as given to the project (seed 003); no public text of the "
-         "RAP definition was found",)
+NOTES = (note("rap-lab-report"),)
 
 
 def circulation_cost(finance: Finance) -> float:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from junkan.core.report import Markup, Page
 from junkan.indicators.flows import CTI_RECOVERY, linear_mass, recovered_mass
 from junkan.indicators.inputs import FlowModel
+from junkan.indicators.notes import Note
 from junkan.indicators.values import STATUS_TEXT, Indicator
 
 
@@ -107,6 +108,15 @@ def as_json(results: dict[str, list[Indicator]]) -> dict[str, Any]:
                   "source": i.source, "reason": i.reason, "status": i.status,
                   **({"reason_code": i.reason_code, "reason_params": dict(i.reason_params)}
                      if i.reason_code else {}),
-                  "notes": list(i.notes), "inputs": {k: v for k, v in i.inputs.items()}}
+                  "notes": list(i.notes), **_note_codes(i.notes),
+                  "inputs": {k: v for k, v in i.inputs.items()}}
                  for i in inds]
             for fw, inds in results.items()}
+
+
+def _note_codes(notes: tuple[str, ...]) -> dict[str, Any]:
+    """``note_codes``: each note's code and the figures it quotes (``indnote.<code>`` in the
+    web page's catalogues; ``null`` for a note without a code), where a note has one."""
+    codes = [{"code": n.code, "params": dict(n.params)} if isinstance(n, Note) and n.code
+             else None for n in notes]
+    return {"note_codes": codes} if any(codes) else {}

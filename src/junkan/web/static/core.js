@@ -496,5 +496,5 @@ async function examples() {
 }
 
 export { $, state, loadLang, setText, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
-  formulaText, whoami, cell, table, jsonError, jsonStop, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
+  formulaText, translated, whoami, cell, table, jsonError, jsonStop, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
   showMessages, richTable, staticExample, pause, runJob, jobError, readNumber, inTable };

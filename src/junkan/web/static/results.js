@@ -1,5 +1,5 @@
 // A run's results (cards, series, Sankey, indicators, downloads), the comparison, and the value network.
-import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, formulaText, indicatorValue, plot, state, t } from "./core.js";
+import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, formulaText, indicatorValue, plot, state, t, translated } from "./core.js";
 import { yen, yenExact } from "./yen.js";
 
 // ---- the value network: the baseline's mass flows as widths, colours by kind with a legend -----
@@ -140,7 +140,7 @@ function renderIndicators(ind) {
         const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.append(td);
         if (money && cls === "num" && yenExact(i.value) !== text) td.title = yenExact(i.value);
       }
-      if (i.notes && i.notes.length) tr.title = i.notes.join("\n");
+      if (i.notes && i.notes.length) tr.title = indicatorNotes(i).join("\n");
       rows.push(tr);
     }
   }
@@ -186,3 +186,10 @@ function renderCompare() {
 }
 
 export { drawNetwork, renderResult, renderCompare, clearResults };
+
+/** An indicator's notes in the page's language where the catalogue has them (by the note's code,
+ * `indnote.<code>`, with the figures it quotes), else as the service writes them. */
+const indicatorNotes = (i) => (i.notes || []).map((n, k) => {
+  const c = (i.note_codes || [])[k];
+  return (c && translated(`indnote.${c.code}`, c.params)) ?? n;
+});
