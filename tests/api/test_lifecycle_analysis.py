@@ -194,3 +194,29 @@ def test_only_the_newest_analyses_are_kept(app_client: TestClient) -> None:
     kept = [a.id for a in store.list_analyses(user.id)]
     assert kept == ids[:1:-1]  # the three newest, newest first
     assert store.get_analysis(user.id, ids[0]) is None
+
+
+def test_a_refused_job_keeps_its_coded_problems(app_client: TestClient) -> None:
+    """A job whose model the worker refuses keeps the refusal's coded problems beside its
+    text, as a refused request answers them (each path with its rule and figures), so the
+    page says them in its reader's language — on the poll and in the list."""
+    demo, _ = demo_tokens(app_client)
+    unknown = MODEL.replace("assembly: {actor: maker,", "assembly: {actor: makr,")
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": unknown, "runs": 5,
+                                                             "spec": UNCERTAINTY}, headers=demo)
+    assert res.status_code == 202, res.text
+    done = _wait(app_client, res.json()["id"], demo)
+    assert done["status"] == "failed", done
+    errors = done["problems"]["errors"]
+    assert errors[0]["path"] == "processes.assembly.actor", errors
+    assert errors[0]["type"] == "unknown-actor" and errors[0]["ctx"]["name"] == "'makr'", errors
+    assert errors[0]["message"] in done["error"]
+    listed = app_client.get(BASE, headers=demo).json()
+    assert listed[0]["problems"] == done["problems"]
+    # a refusal said in words only has none
+    bad = {"decisions": [{"name": "x", "parameter": "products.kettle.nothing", "values": [1]}]}
+    res = app_client.post(f"{BASE}?kind=optimise", json={"model": MODEL, "spec": bad},
+                          headers=demo)
+    done = _wait(app_client, res.json()["id"], demo)
+    assert done["status"] == "failed" and ("problems" not in done
+                                           or done["problems"]["errors"]), done

@@ -20,6 +20,7 @@ from fastapi import APIRouter, HTTPException, Path
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
+from junkan.api.errors import coded_refusal
 from junkan.api.fair_places import FairPlaces
 from junkan.api.jobs import internal_error
 from junkan.core import budget
@@ -86,13 +87,14 @@ def _slot() -> FairPlaces:
 
 
 def job_doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What a poll answers: id, kind, status, times, error; the result once succeeded; the
+    """What a poll answers: id, kind, status, times, error (and a refusal's coded
+    ``problems``, :func:`~junkan.api.errors.coded_refusal`); the result once succeeded; the
     last progress while queued or running."""
     out: dict[str, Any] = {
         "id": job.id, "kind": job.kind, "status": job.status,
         "created_at": aware(job.created_at).isoformat(),
         "finished_at": aware(job.finished_at).isoformat() if job.finished_at else None,
-        "error": job.error}
+        "error": job.error, **({"problems": job.problems} if job.problems else {})}
     if job.status in ("queued", "running"):
         out["progress"] = _PROGRESS.get(job.id)
     if result is not None or job.status == "succeeded":
@@ -138,7 +140,7 @@ async def _execute(store: Store, job_id: str, org: str, what: str,
                                           on_progress=progress)
         store.finish_analysis(job_id, doc)
     except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
-        store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc))
+        store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc), coded_refusal(exc))
     except PoolClosed:
         with contextlib.suppress(Exception):  # the store may be gone: the next start fails it
             store.fail_analysis(job_id, INTERRUPTED)

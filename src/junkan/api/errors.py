@@ -147,12 +147,7 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
         status = int(getattr(exc, "http_status", None) or getattr(exc, "status_code", None)
                      or 400)
         headers = getattr(exc, "http_headers", None) or getattr(exc, "headers", None)
-        extra: dict[str, Any] = {k: v for k in ("code", "limit", "setting")
-                                 if (v := getattr(exc, "problem_" + k, None)) is not None}
-        listed = [p for p in getattr(exc, "problems", None) or () if isinstance(p, Problem)]
-        if listed:  # coded problems: the page says each in its language
-            extra["errors"] = field_errors(listed)
-        return problem(status, _short(str(exc)), headers=headers, **extra)
+        return problem(status, _short(str(exc)), headers=headers, **_coded(exc))
 
     @app.exception_handler(KeyStoreError)
     async def _keys(request: Request, exc: KeyStoreError) -> JSONResponse:
@@ -178,6 +173,31 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         return _internal_answer(request, exc, headers(request.url.path) if headers else None)
+
+
+def _coded(exc: BaseException) -> dict[str, Any]:
+    """The coded members of a domain refusal other than a document's: its ``code`` with the
+    ``limit`` and ``setting`` it names, and its coded ``problems`` as ``errors`` (the page
+    says each in its language)."""
+    extra: dict[str, Any] = {k: v for k in ("code", "limit", "setting")
+                             if (v := getattr(exc, "problem_" + k, None)) is not None}
+    listed = [p for p in getattr(exc, "problems", None) or () if isinstance(p, Problem)]
+    if listed:
+        extra["errors"] = field_errors(listed)
+    return extra
+
+
+def coded_refusal(exc: BaseException) -> dict[str, Any] | None:
+    """What a refusal would answer beside its text, for work that fails after its request
+    was answered (a background analysis stores it with its message): a refused
+    document's ``errors`` and ``document``, or a refusal's ``code``, ``limit``, ``setting``
+    and ``errors``; ``None`` for one said in text only."""
+    if isinstance(exc, ModelError):
+        named = {"document": n} if (n := _document_name(exc.source)) else {}
+        out = {"errors": field_errors(exc.problems), **named} if exc.problems else {}
+    else:
+        out = _coded(exc)
+    return jsonable(out) if out else None
 
 
 def _model_answer(exc: ModelError) -> JSONResponse:

@@ -59,10 +59,13 @@ class AnalysesRepo(RepoBase):
             s.execute(update(Analysis).where(Analysis.id == analysis_id).values(
                 status="succeeded", finished_at=now()))
 
-    def fail_analysis(self, analysis_id: str, message: str) -> None:
+    def fail_analysis(self, analysis_id: str, message: str,
+                      problems: dict[str, Any] | None = None) -> None:
+        """Mark the analysis failed with ``message`` and, for a refusal, its coded
+        ``problems``."""
         with self.db.session() as s:
             s.execute(update(Analysis).where(Analysis.id == analysis_id).values(
-                status="failed", error=message, finished_at=now()))
+                status="failed", error=message, problems=problems, finished_at=now()))
 
     def get_analysis(self, user_id: str, analysis_id: str
                      ) -> tuple[Analysis, dict[str, Any] | None] | None:

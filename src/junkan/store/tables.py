@@ -193,6 +193,9 @@ class Analysis(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    problems: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """A refusal's coded problems, ``{"errors": [...], "document": ...}`` (see
+    :func:`junkan.api.errors.coded_refusal`); ``None`` when ``error`` is all there is."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from junkan import lifecycle
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import key_in, scenario_document
 from junkan.lifecycle.optimise.features import measure
@@ -211,10 +211,10 @@ def field_unit(model: lifecycle.ModelFile, spec: OptimiseSpec, k: int) -> str:
         if not found:
             if depth >= 2 and not isinstance(key, int):
                 return ""  # an optional field the model leaves out: set as written
-            raise ModelError([Problem(f"decisions[{k}].parameter",
-                                      f"{short(path)} does not exist in the model "
-                                      f"({short(model.source)}); check it against the model "
-                                      "file")], spec.origin)
+            raise ModelError([coded(f"decisions[{k}].parameter", "parameter-not-in-named-model",
+                                    "{parameter} does not exist in the model ({model}); check "
+                                    "it against the model file", parameter=short(path),
+                                    model=short(model.source))], spec.origin)
         node = node[key]
     return (written_unit(node) or "") if isinstance(node, str) else ""
 

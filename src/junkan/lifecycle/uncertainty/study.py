@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.comparison import headline_unit
 from junkan.lifecycle.loader import key_in, scenario_document, set_path
@@ -189,16 +189,15 @@ def _bind(
             row.append(Binding(x, unit, p.relative or not own))
         bindings[name] = row
     for i, names in missing.items():
-        where = (
-            "the model; check it against the model file"
-            if len(names) == len(model.scenarios)
-            else "scenario " + ", ".join(f"'{n}'" for n in names) + " of the model"
-        )
+        at = f"{prefix}parameters[{i}].parameter"
+        parameter = short(section.parameters[i].parameter)
         problems.append(
-            Problem(
-                f"{prefix}parameters[{i}].parameter",
-                f"{short(section.parameters[i].parameter)} does not exist in {where}",
-            )
+            coded(at, "parameter-not-in-model", "{parameter} does not exist in the model; check "
+                  "it against the model file", parameter=parameter)
+            if len(names) == len(model.scenarios)
+            else coded(at, "parameter-not-in-scenarios", "{parameter} does not exist in "
+                       "scenario {scenarios} of the model", parameter=parameter,
+                       scenarios=", ".join(f"'{n}'" for n in names))
         )
     return bindings, docs
 

@@ -183,7 +183,6 @@ async function whoami() {
 }
 
 function cell(tag, text) { const c = document.createElement(tag); c.textContent = text; return c; }
-
 function table(el, heads, rows) {
   const thead = document.createElement("thead");
   const hr = document.createElement("tr");
@@ -389,13 +388,14 @@ async function longTask({ status, start, cancel, bar, what }, work) {
   }
 }
 
-/** The service's words for a job that ended (background.py): stopped by its starter, interrupted by
- * a restart, or an internal error with its log reference, all translated; any other error as written. */
+/** The service's words for a job that ended (background.py): stopped by its starter, interrupted by a restart,
+ * an internal error with its log reference, a refusal's coded problems, all translated; else as written. */
 const JOB_ERRORS = [[/^cancelled by the user who started it$/, "job.cancelled"],
   [/^interrupted: the server stopped/, "job.interrupted"], [/^internal error \(reference (\w+)\)/, "job.internal"],
   [/^this needs the '([\w-]+)' extra/, "job.extraMissing"]];
 function jobError(job) {
   if (job.status === "cancelled") return t("job.cancelled");
+  const pr = job.problems; if (pr && pr.errors) return pr.errors.map((e) => [pr.document, e.path && pathText(e.path, pr.document), fieldMessage(e)].filter(Boolean).join(": ")).join("\n");
   const text = String(job.error ?? "");
   for (const [re, key] of JOB_ERRORS) { const m = text.match(re); if (m) return t(key, { ref: m[1] || "", extra: m[1] || "" }); }
   return text;
@@ -455,7 +455,7 @@ async function runJob(start, init, signal, { poll, onPoll = () => {}, onProgress
     if (e.name === "AbortError") api(url, { method: "DELETE" }).catch(() => {});
     throw e;
   }
-  if (job.status !== "succeeded") return { problem: { detail: jobError(job) || t("job.failed") } };
+  if (job.status !== "succeeded") return { problem: job.problems ? { ...job.problems, detail: job.error } : { detail: jobError(job) || t("job.failed") } };
   return { id: job.id, result: job.result, job };
 }
 

@@ -1,0 +1,67 @@
+"""Migration 0018: a failed analysis keeps its refusal's coded problems (``analyses.problems``,
+nullable JSON); analyses stored before it keep their text and have none."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, MetaData, String, Table, inspect, text
+
+from junkan.store.db import MIGRATIONS, Database
+from junkan.store.tables import Analysis
+from tests.api.conftest import empty_database_url  # noqa: F401
+
+
+def _to(db: Database, revision: str, up: bool = True) -> set[str]:
+    """The columns of ``analyses`` once the store is at ``revision``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.upgrade if up else command.downgrade)(cfg, revision)
+    return {c["name"] for c in inspect(db.engine).get_columns("analyses")}
+
+
+def _diff(db: Database) -> list[Any]:
+    meta = MetaData()
+    for target in ("organisations", "users"):  # the foreign keys' targets
+        Table(target, meta, Column("id", String(32), primary_key=True))
+    cast(Table, Analysis.__table__).to_metadata(meta)
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                 meta)
+    return [d for d in diffs if "analyses" in repr(d) and "analysis_results" not in repr(d)]
+
+
+def test_0018_up_and_down_keeps_earlier_analyses(empty_database_url: str) -> None:  # noqa: F811
+    db = Database(empty_database_url)
+    try:
+        assert "problems" not in _to(db, "0017")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO organisations (id, name, created_at) VALUES "
+                              "('o1', 'org-1', '2026-01-01 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO users (id, org_id, email, display_name, password_hash, role, "
+                "created_at) VALUES ('u1', 'o1', 'a@b.c', 'A', '!', 'admin', "
+                "'2026-01-01 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO analyses (id, org_id, user_id, kind, status, error, created_at) "
+                "VALUES ('a1', 'o1', 'u1', 'uncertainty', 'failed', 'spec: no such path', "
+                "'2026-01-01 00:00:00')"))
+        assert "problems" in _to(db, "0018")
+        assert _diff(db) == []  # the column the store declares
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT error, problems FROM analyses")).one()
+        assert tuple(row) == ("spec: no such path", None)
+        assert "problems" not in _to(db, "0017", up=False)
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT error FROM analyses")).scalar_one() == \
+                "spec: no such path"
+        assert "problems" in _to(db, "head")
+    finally:
+        db.engine.dispose()
