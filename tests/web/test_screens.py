@@ -43,7 +43,8 @@ CHART_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot')]
 SANKEY_DATA = """() => [...document.querySelectorAll('.js-plotly-plot')]
   .flatMap((el) => (el.data || []).filter((d) => d.type === 'sankey')
   .flatMap((d) => d.node.label.filter((_, i) =>
-    ['#8d6e63', '#42a5f5', '#0b6e4f'].includes(d.node.color[i]))))"""
+    ['#8d6e63', '#42a5f5', '#0b6e4f'].includes(d.node.color[i]))
+  .flatMap((l) => [l.replaceAll('<br>', ' '), ...l.split('<br>')])))"""
 
 
 def english_fragments() -> list[str]:

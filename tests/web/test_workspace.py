@@ -106,7 +106,8 @@ def test_value_network_widths_are_the_baselines_masses(page, server: str) -> Non
     expect(legend).to_contain_text("mass flows of scenario baseline", timeout=60_000)
     expect(legend).to_contain_text("bill of materials")
     links = plotted(page, "network", """d[0].link.source.map((s, i) =>
-      [d[0].node.label[s], d[0].node.label[d[0].link.target[i]], d[0].link.value[i]])""")
+      [d[0].node.label[s], d[0].node.label[d[0].link.target[i]], d[0].link.value[i]]
+      .map((x) => (typeof x === "string" ? x.replaceAll("<br>", " ") : x)))""")
     run_id = page.evaluate("""async () => (await (await fetch('/api/runs')).json())
       .find((r) => r.scenario === 'baseline' && r.status === 'succeeded').id""")
     flows = page.evaluate(

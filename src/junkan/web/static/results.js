@@ -52,16 +52,20 @@ function drawNetwork(graph) {
   const used = new Set(edges.flatMap((e) => [e.source, e.target]));
   const nodes = graph.nodes.filter((n) => used.has(n.id));
   const ids = nodes.map((n) => n.id);
+  const names = nodes.map((n) => (n.kind === "stage" ? stageLabel(n.label) : n.label));
+  const named = Object.fromEntries(ids.map((id, i) => [id, names[i]]));
+  const wrapped = wrapLabels("network", names, nodes.map((n) => n.x), 14, 11);
   plot("network", [{
     type: "sankey", arrangement: "fixed",
-    node: { label: nodes.map((n) => (n.kind === "stage" ? stageLabel(n.label) : n.label)),
+    node: { label: wrapped.labels,
             color: nodes.map((n) => KIND_COLOUR[nodeKind(n)]), pad: 14,
             x: nodes.map((n) => n.x), y: nodes.map((n) => n.y), thickness: 14,
-            customdata: nodes.map((n) => t(`kind.${nodeKind(n)}`)), hovertemplate: "%{label} (%{customdata})<extra></extra>" },
+            customdata: nodes.map((n, i) => `${names[i]} (${t(`kind.${nodeKind(n)}`)})`), hovertemplate: "%{customdata}<extra></extra>" },
     link: { source: edges.map((e) => ids.indexOf(e.source)), target: edges.map((e) => ids.indexOf(e.target)),
-            value, customdata: hover, hovertemplate: "%{source.label} → %{target.label}: %{customdata}<extra></extra>",
+            value, customdata: edges.map((e, i) => `${named[e.source]} → ${named[e.target]}: ${hover[i]}`),
+            hovertemplate: "%{customdata}<extra></extra>",
             color: edges.map((e) => (e.kind === "flow" && mass(e) > 0 ? "rgba(126,87,194,.35)" : "rgba(120,120,120,.25)")) },
-  }], { title: t("chart.network"), height: 520, font: { size: 11 }, margin: { l: 10, r: 10, t: 50, b: 10 } });
+  }], { title: t("chart.network"), height: 520, font: { size: 11 }, margin: { l: 10, r: wrapped.right, t: 50, b: 10 } });
   legend($("#network-legend"), [["material", t("kind.material")], ["part", t("kind.part")], ["product", t("kind.product")],
     ["stage", t("kind.stage")], ["market", t("kind.market")], ["end", t("kind.end")],
     ["rgba(126,87,194,.5)", flows ? t("net.flowLegend", { scenario: flows.scenario, from: flows.years[0], to: flows.years[1] }) : t("net.noFlows")],
@@ -97,13 +101,14 @@ function renderResult() {
   const kindOf = (x) => (/^Virgin/.test(x.label) ? "input" : /^Held/.test(x.label) ? "stock"
     : nodeKind({ kind: "stage", label: x.label }));
   // figures written out (263,600 t, not 2.636e+5 t): "r" rounds to significant digits without an exponent
+  const names = n.map((x) => stageLabel(x.label)), wrapped = wrapLabels("sankey", names, n.map((x) => x.x), 20, 12);
   plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~r", valuesuffix: " t",
-    node: { label: n.map((x) => stageLabel(x.label)), x: n.map((x) => x.x), y: n.map((x) => x.y), pad: 14,
-            color: n.map((x) => KIND_COLOUR[kindOf(x)]), hovertemplate: "%{label}<br>%{value:,.4~r} t<extra></extra>" },
+    node: { label: wrapped.labels, x: n.map((x) => x.x), y: n.map((x) => x.y), pad: 14,
+            color: n.map((x) => KIND_COLOUR[kindOf(x)]), customdata: names, hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" },
     link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value),
-            color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`),
-            hovertemplate: "%{source.label} → %{target.label}<br>%{value:,.4~r} t<extra></extra>" } }],
-  { title: t("chart.sankey"), height: 500, margin: { l: 10, r: 10, t: 50, b: 10 } });
+            color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`), customdata: l.map((x) => `${names[x.source]} → ${names[x.target]}`),
+            hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" } }],
+  { title: t("chart.sankey"), height: 500, margin: { l: 10, r: wrapped.right, t: 50, b: 10 } });
   legend($("#sankey-legend"), [["input", t("kind.input")], ["stage", t("kind.stage")], ["market", t("kind.market")],
     ["end", t("kind.end")], ["stock", t("kind.stock")]]);
   renderIndicators(ind);
@@ -193,3 +198,40 @@ const indicatorNotes = (i) => (i.notes || []).map((n, k) => {
   const c = (i.note_codes || [])[k];
   return (c && translated(`indnote.${c.code}`, c.params)) ?? n;
 });
+
+const ruler = document.createElement("canvas").getContext("2d");
+/** A sankey's node labels wrapped to the room beside their column (to the next column; the last column's, to
+ * the one before: plotly writes them on the left), at least 90 px — node `xs` from 0 to 1, bars `bar` px thick,
+ * labels in `size` px, the chart `id` as wide as it is now — and the right margin that keeps a name the room
+ * cannot break inside the chart (`right`, px): at 800 px a long name ran over the next column or out of the
+ * chart. Lines break between words, after hyphens and anywhere in Japanese. */
+function wrapLabels(id, labels, xs, bar, size) {
+  const cols = [...new Set(xs)].sort((a, b) => a - b);
+  const width = ((document.getElementById(id) || {}).clientWidth || 800) - 20;  // margins 10 + 10
+  const last = cols[cols.length - 1];
+  const beside = (x) => { const k = cols.indexOf(x); return x === last ? x - (cols[k - 1] ?? 0) : cols[k + 1] - x; };
+  ruler.font = `${size}px ${getComputedStyle(document.body).fontFamily}`;
+  const measure = (s) => ruler.measureText(s).width;
+  let over = 0;
+  const out = labels.map((s, i) => {
+    const text = wrapText(String(s), Math.max(90, width * (beside(xs[i]) || 1) - bar - 12), measure);
+    const widest = Math.max(...text.split("<br>").map(measure));
+    if (xs[i] !== last) over = Math.max(over, xs[i] * width + bar + 8 + widest - width);
+    return text;
+  });
+  return { labels: out, right: 10 + Math.ceil(over) };
+}
+
+const PIECES = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+/g;
+/** `text` in lines at most `room` px wide as `measure` says (a piece wider than a line keeps its own line),
+ * joined by <br> as plotly writes a line break. */
+function wrapText(text, room, measure) {
+  const lines = [];
+  let line = "";
+  text.split(/\s+/).filter(Boolean).forEach((word) => word.split(/(?<=-)/).flatMap((w) => w.match(PIECES) || []).forEach((piece, k) => {
+    const joined = line ? line + (k === 0 ? " " : "") + piece : piece;
+    if (line && measure(joined) > room) { lines.push(line); line = piece; } else line = joined;
+  }));
+  if (line) lines.push(line);
+  return lines.join("<br>");
+}

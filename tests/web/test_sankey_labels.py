@@ -1,0 +1,45 @@
+"""The model page's two flow charts at 800 px (a review found names cut at the chart's right
+edge and running over the next column): every node's name stays inside the chart, long names
+wrapped to the room between columns (between words; anywhere in Japanese), and the hover says
+the whole name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import choose_lang, require_browser
+from tests.web.test_browser import _open_model, _run
+
+sync_api = require_browser()
+
+LABELS = """(id) => {
+  const svg = document.querySelector(`#${id} .main-svg`).getBoundingClientRect();
+  return [...document.querySelectorAll(`#${id} .node-label`)].map((el) => {
+    const r = el.getBoundingClientRect();
+    return [el.textContent, r.left - svg.left, svg.right - r.right,
+            el.querySelectorAll('tspan.line').length]; }); }"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_flow_charts_keep_names_inside_at_800_px(page: Any, server: str, lang: str) -> None:
+    page.set_viewport_size({"width": 800, "height": 1000})
+    _open_model(page, server, "compressor_magnet")
+    _run(page)
+    if lang == "ja":
+        choose_lang(page, "ja")
+    page.locator("#sankey .node-label").first.wait_for()
+    for chart in ("network", "sankey"):
+        page.wait_for_function(f"() => document.querySelectorAll('#{chart} .node-label').length"
+                               " > 5")
+        labels = page.evaluate(LABELS, chart)
+        outside = [(text, round(left), round(right)) for text, left, right, _ in labels
+                   if left < -1 or right < -1]
+        assert not outside, (chart, lang, outside)
+        assert any(lines > 1 for *_, lines in labels), (chart, lang, labels)  # some wrapped
+    # the hover names the whole stage, on one line
+    names = page.evaluate("document.getElementById('sankey').data[0].node.customdata")
+    assert all("<br>" not in n for n in names)
+    whole = "使用済み回収" if lang == "ja" else "End-of-life collection"
+    assert any(whole in n for n in names), names
