@@ -43,3 +43,33 @@ def test_flow_charts_keep_names_inside_at_800_px(page: Any, server: str, lang: s
     assert all("<br>" not in n for n in names)
     whole = "使用済み回収" if lang == "ja" else "End-of-life collection"
     assert any(whole in n for n in names), names
+
+
+TEXTS = """(id) => {
+  const svg = document.querySelector(`#${id} .main-svg`).getBoundingClientRect();
+  return [...document.querySelectorAll(`#${id} .textpoint text, #${id} .annotation-text`)]
+    .map((el) => { const r = el.getBoundingClientRect();
+      return [el.textContent, r.left - svg.left, svg.right - r.right]; }); }"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_indicator_relations_keep_names_inside_at_800_px(page: Any, server: str,
+                                                          lang: str) -> None:
+    """The catalogue's relation chart: the drivers' and affected indicators' names (and the
+    representative's) stay inside the chart at 800 px; the hover says the whole name."""
+    from tests.web.conftest import sign_in
+
+    page.set_viewport_size({"width": 800, "height": 1000})
+    sign_in(page, server)
+    if lang == "ja":
+        choose_lang(page, "ja")
+    page.goto(f"{server}/#/indicators")
+    page.wait_for_function("() => document.querySelectorAll('#ic-graph .textpoint').length > 5")
+    texts = page.evaluate(TEXTS, "ic-graph")
+    assert len(texts) > 10
+    outside = [(text, round(left), round(right)) for text, left, right in texts
+               if left < -1 or right < -1]
+    assert not outside, (lang, outside)
+    hover = page.evaluate("document.getElementById('ic-graph').data"
+                          ".flatMap((d) => d.hovertext || [])")
+    assert len(hover) > 10 and all("<br>" not in h for h in hover)

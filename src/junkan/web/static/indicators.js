@@ -1,6 +1,7 @@
 // Indicator catalogue page: the 45 base indicators (names in both languages, level), a chart of the
 // IN/OUT relations of a chosen representative indicator (#1–#5), and the whole relation grid as a table.
 import { $, api, plot, problemOf, richTable, show, showProblem, state, t } from "./core.js";
+import { measurer, wrapText } from "./wrap.js";
 
 const ic = { doc: null };
 const REL_COLOUR = { IN: "#1f618d", OUT: "#b9770e", none: "#d5d8dc", unknown: "#f5f5f5" };
@@ -29,22 +30,28 @@ function drawGraph(rep) {
   const ins = side("IN"), outs = side("OUT");
   const ypos = (list, i) => (list.length <= 1 ? 0.5 : 1 - i / (list.length - 1));
   const label = (e) => `#${e.number} ${nameOf(e)}`;
+  // each side's names wrapped to its room (0.36 of the plot, margins 60 + 20): at 800 px they ran out of the chart
+  const width = ($("#ic-graph").clientWidth || 800) - 80, room = 0.36 * width - 14, measure = measurer(11);
+  const sideLabel = (e) => wrapText(label(e), room, measure);
+  const lines = (list) => list.reduce((n, e) => n + sideLabel(e).split("<br>").length, 0);
   const traces = [];
   const edges = (list, x, kind) => list.forEach((e, i) => traces.push({ x: [x, 0.5], y: [ypos(list, i), 0.5], mode: "lines",
     line: { color: REL_COLOUR[kind], width: 1.5 }, hoverinfo: "skip", showlegend: false }));
   edges(ins, 0.36, "IN"); edges(outs, 0.64, "OUT");
   const nodes = (list, x, kind, pos) => ({ x: list.map(() => x), y: list.map((e, i) => ypos(list, i)), mode: "markers+text",
-    name: t(`ic.rel.${kind}`), text: list.map(label), textposition: pos, hoverinfo: "text",
+    name: t(`ic.rel.${kind}`), text: list.map(sideLabel), hovertext: list.map(label), textposition: pos, hoverinfo: "text",
     marker: { size: 10, color: REL_COLOUR[kind] }, textfont: { size: 11 } });
   traces.push(nodes(ins, 0.36, "IN", "middle left"), nodes(outs, 0.64, "OUT", "middle right"));
   traces.push({ x: [0.5], y: [0.5], mode: "markers", name: t("ic.representative"), text: [label(byNo[rep])],
     marker: { size: 18, color: "#922b21", symbol: "diamond" }, hoverinfo: "text" });
-  const rows = Math.max(ins.length, outs.length, 4);
+  const rows = Math.max(ins.length, outs.length, 4), tall = Math.max(lines(ins), lines(outs));
   plot("ic-graph", traces, { title: t("ic.graphTitle", { rep: label(byNo[rep]), nin: ins.length, nout: outs.length }),
-    height: Math.min(1100, 160 + rows * 26),
+    height: Math.min(1400, 160 + Math.max(rows * 26, tall * 16 + rows * 10)),
     xaxis: { title: t("ic.axisSides"), range: [0, 1], showticklabels: false, showgrid: false, zeroline: false },
     yaxis: { title: t("ic.axisList"), showticklabels: false, showgrid: false, zeroline: false, range: [-0.05, 1.08] },
-    annotations: [{ x: 0.5, y: 0.5, text: label(byNo[rep]), showarrow: false, yshift: 24, bgcolor: "rgba(255,255,255,0.9)", font: { size: 13 } }],
+    // the representative's name above it, within the strip between the two sides' names
+    annotations: [{ x: 0.5, y: 0.5, text: wrapText(label(byNo[rep]), 0.28 * width - 16, measurer(13)), showarrow: false,
+      yanchor: "bottom", yshift: 12, bgcolor: "rgba(255,255,255,0.9)", font: { size: 13 } }],
     legend: { orientation: "h", y: -0.12, yanchor: "top" }, plot_bgcolor: "white" });
 }
 

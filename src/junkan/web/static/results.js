@@ -1,5 +1,6 @@
 // A run's results (cards, series, Sankey, indicators, downloads), the comparison, and the value network.
 import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, formulaText, indicatorValue, plot, state, t, translated } from "./core.js";
+import { measurer, wrapText } from "./wrap.js";
 import { yen, yenExact } from "./yen.js";
 
 // ---- the value network: the baseline's mass flows as widths, colours by kind with a legend -----
@@ -199,7 +200,6 @@ const indicatorNotes = (i) => (i.notes || []).map((n, k) => {
   return (c && translated(`indnote.${c.code}`, c.params)) ?? n;
 });
 
-const ruler = document.createElement("canvas").getContext("2d");
 /** A sankey's node labels wrapped to the room beside their column (to the next column; the last column's, to
  * the one before: plotly writes them on the left), at least 90 px — node `xs` from 0 to 1, bars `bar` px thick,
  * labels in `size` px, the chart `id` as wide as it is now — and the right margin that keeps a name the room
@@ -210,8 +210,7 @@ function wrapLabels(id, labels, xs, bar, size) {
   const width = ((document.getElementById(id) || {}).clientWidth || 800) - 20;  // margins 10 + 10
   const last = cols[cols.length - 1];
   const beside = (x) => { const k = cols.indexOf(x); return x === last ? x - (cols[k - 1] ?? 0) : cols[k + 1] - x; };
-  ruler.font = `${size}px ${getComputedStyle(document.body).fontFamily}`;
-  const measure = (s) => ruler.measureText(s).width;
+  const measure = measurer(size);
   let over = 0;
   const out = labels.map((s, i) => {
     const text = wrapText(String(s), Math.max(90, width * (beside(xs[i]) || 1) - bar - 12), measure);
@@ -220,18 +219,4 @@ function wrapLabels(id, labels, xs, bar, size) {
     return text;
   });
   return { labels: out, right: 10 + Math.ceil(over) };
-}
-
-const PIECES = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+/g;
-/** `text` in lines at most `room` px wide as `measure` says (a piece wider than a line keeps its own line),
- * joined by <br> as plotly writes a line break. */
-function wrapText(text, room, measure) {
-  const lines = [];
-  let line = "";
-  text.split(/\s+/).filter(Boolean).forEach((word) => word.split(/(?<=-)/).flatMap((w) => w.match(PIECES) || []).forEach((piece, k) => {
-    const joined = line ? line + (k === 0 ? " " : "") + piece : piece;
-    if (line && measure(joined) > room) { lines.push(line); line = piece; } else line = joined;
-  }));
-  if (line) lines.push(line);
-  return lines.join("<br>");
 }
