@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from junkan.api.app import BodyLimit
@@ -52,3 +53,38 @@ def test_a_body_in_pieces_over_the_limit_is_refused_before_the_application() -> 
 def test_a_body_at_the_limit_is_taken() -> None:
     got, _ = _send_in_pieces(1200, [b"x" * 300] * 4)
     assert got == [b"x" * 1200]
+
+
+def test_sign_in_bodies_are_small(tmp_path: Path) -> None:
+    """The public sign-in routes take at most 16 KiB (an e-mail and a password with every
+    character escaped fit in 4 KiB): a larger body is refused unread, by its length or while
+    it arrives in pieces, whatever the service's own body limit; a real sign-in still works."""
+    from fastapi.testclient import TestClient
+
+    from junkan.api import create_app
+    from junkan.api.app import SIGN_IN_BODY_BYTES
+    from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+    from junkan.store.db import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'j.db'}"), seed=True)
+    with TestClient(app) as client:
+        big = json.dumps({"email": DEMO_EMAIL, "password": "x" * SIGN_IN_BODY_BYTES})
+        for path, kind in (("/api/session", "application/json"),
+                           ("/oauth/token", "application/x-www-form-urlencoded")):
+            res = client.post(path, content=big, headers={"content-type": kind})
+            assert res.status_code == 413, (path, res.text)
+            assert res.json()["code"] == "body-too-large"
+            assert res.json()["limit"] == SIGN_IN_BODY_BYTES
+        # in pieces (no Content-Length)
+        pieces = iter([big[:9000].encode(), big[9000:].encode()])
+        res = client.post("/api/session", content=pieces,
+                          headers={"content-type": "application/json"})
+        assert res.status_code == 413 and res.json()["limit"] == SIGN_IN_BODY_BYTES
+        # the longest sign-in the schema takes, every character escaped, is well within
+        escaped = json.dumps({"email": "\u00e9" * 320, "password": "\u00e9" * 1024})
+        assert len(escaped.encode()) < SIGN_IN_BODY_BYTES // 2
+        ok = client.post("/api/session", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+        assert ok.status_code == 200, ok.text
+    # elsewhere the service's own limit holds: a 20 KiB body reaches the application
+    got, sent = _send_in_pieces(10**6, [b"x" * 20_000])
+    assert got == [b"x" * 20_000] and not sent
