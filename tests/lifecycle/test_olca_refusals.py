@@ -120,3 +120,34 @@ def test_an_export_written_before_the_kinds_keeps_its_virgin_supplies(tmp_path: 
     template, _ = olca.import_template(old, materials=True)
     assert set(template["materials"]) == {"virgin_steel_k", "virgin_plastic_k"}
     assert "landfill_k" in template["processes"]
+
+
+@pytest.mark.parametrize(("at", "value", "said"), [
+    ("amount", True, "exchanges[0].amount is true, not a number"),
+    ("amount", "12", 'exchanges[0].amount is "12", not a number'),
+    ("costValue", False, "exchanges[0].costValue is false, not a number"),
+    ("isInput", "false", 'exchanges[0].isInput is "false", not true or false'),
+    ("isQuantitativeReference", 1, "exchanges[0].isQuantitativeReference is 1, not true or "
+                                   "false"),
+])
+def test_a_number_or_flag_of_another_json_type_is_refused(tmp_path: Path, at: str,
+                                                           value: object, said: str) -> None:
+    """olca-schema's classes keep any JSON value: ``"amount": true`` was imported as 1 (a
+    CO2e of 337,500,000 kg a piece for a process of 15), ``"isInput": "false"`` as an
+    input. The import refuses such an entity, naming the exchange and the field."""
+    proc = _process("p1", "assembly")
+    proc["exchanges"][0][at] = value
+    path = _zip(tmp_path / "typed.zip", {"processes/p1.json": proc})
+    with pytest.raises(JunkanError) as err:
+        olca.import_template(path)
+    assert "processes/p1.json" in str(err.value) and said in str(err.value), str(err.value)
+
+
+def test_a_parameter_value_of_another_json_type_is_refused(tmp_path: Path) -> None:
+    param = {"@type": "Parameter", "@id": "g1", "name": "share", "value": "0.5",
+             "isInputParameter": True}
+    path = _zip(tmp_path / "param.zip", {"processes/p1.json": _process("p1", "good"),
+                                         "parameters/g1.json": param})
+    with pytest.raises(JunkanError) as err:
+        olca.import_template(path)
+    assert "parameters/g1.json: value is \"0.5\", not a number" in str(err.value)

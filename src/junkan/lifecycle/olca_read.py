@@ -99,6 +99,48 @@ def _small_int(text: str) -> int:
 
 Entities = dict[str, dict[str, dict[str, Any]]]
 
+_NUMBERS = frozenset({"amount", "costValue", "value", "conversionFactor"})
+_FLAGS = frozenset({"isInput", "isAvoidedProduct", "isQuantitativeReference",
+                    "isInputParameter", "isRefFlowProperty"})
+_ITEMS = ("exchanges", "parameters", "impactFactors", "flowProperties")
+"""The numbers and flags an import reads, and the lists of an entity that hold them."""
+
+
+def typed(doc: dict[str, Any], where: str) -> None:
+    """Refuse an entity whose numbers (``amount``, ``costValue``, a parameter's or factor's
+    ``value``) or flags (``isInput``, ``isAvoidedProduct``…) are of another JSON type, in
+    the entity or an item of its exchanges, parameters, impact factors or flow properties:
+    olca-schema's classes keep any JSON value as given, so ``"amount": true`` was read as
+    1, ``"amount": "12"`` as 12 and ``"isInput": "false"`` as an input, without a word."""
+    items = [("", doc)]
+    for name in _ITEMS:
+        listed = doc.get(name)
+        if listed is None:
+            continue
+        if not isinstance(listed, list):
+            raise JunkanError(f"{where}: {name} is a JSON {type(listed).__name__}, not a list")
+        items += [(f"{name}[{i}].", item) for i, item in enumerate(listed)]
+    for at, item in items:
+        if not isinstance(item, dict):
+            raise JunkanError(f"{where}: {at[:-1]} is a JSON {type(item).__name__}, not an "
+                              "object")
+        for key in _NUMBERS & item.keys():
+            value = item[key]
+            if value is not None and (type(value) is bool or not isinstance(value, int | float)):
+                raise JunkanError(f"{where}: {at}{key} is {_json(value)}, not a number; "
+                                  "export it again from openLCA or correct it")
+        for key in _FLAGS & item.keys():
+            value = item[key]
+            if value is not None and type(value) is not bool:
+                raise JunkanError(f"{where}: {at}{key} is {_json(value)}, not true or false; "
+                                  "export it again from openLCA or correct it")
+
+
+def _json(value: Any) -> str:
+    """A value as JSON writes it, cut to 30 characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 30 else text[:29] + "…"
+
 
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
     """One JSON member of the zip, read within its size limit and parsed finite."""
@@ -175,6 +217,7 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
                     f"{path}:{info.filename}: a JSON {type(doc).__name__}, not an "
                     "olca-schema entity (a JSON object); export it again from openLCA or "
                     "remove it from the zip")
+            typed(doc, f"{path}:{info.filename}")
             key = str(doc.get("@id") or name[:-5])
             if f"{folder}/{key}" in members:
                 raise JunkanError(
