@@ -266,3 +266,20 @@ def test_a_large_model_is_simulated_in_smaller_chunks(
     parts = E.Evaluator(st).evaluate(theta)
     assert calls == [3, 3, 1]
     np.testing.assert_allclose(parts.totals["more"]["co2e_t"], whole.totals["more"]["co2e_t"])
+
+
+def test_one_field_under_two_spellings_is_listed_twice() -> None:
+    """``maintenance[0]`` and ``maintenance[00]`` are one field: both were drawn and the
+    second silently won (the first showed as a parameter that does nothing, in sensitivity
+    too). Positions are written as the document reads them, so the repeat is refused."""
+    first = "products.kettle.maintenance[0].replacement_rate"
+    with pytest.raises(ValueError, match=r"parameter products\.kettle\.maintenance\[0\]"
+                                         r"\.replacement_rate is listed twice"):
+        U.UncertaintySection.model_validate({"parameters": [
+            _param(parameter=first, distribution="uniform", min=0.01, max=0.011),
+            _param(parameter=first.replace("[0]", "[00]"), distribution="uniform", min=0.03,
+                   max=0.031)]})
+    one = U.UncertaintySection.model_validate({"parameters": [
+        _param(parameter="products.kettle.bom[007].quantity", distribution="uniform", min=1,
+               max=2)]})
+    assert one.parameters[0].parameter == "products.kettle.bom[7].quantity"

@@ -30,6 +30,7 @@ This module imports only the kernel and pydantic, so the root schema can refer t
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -62,6 +63,10 @@ class Strict(BaseStrict):
     description."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+_LEADING_ZEROS = re.compile(r"\[0+(?=\d)")
+"""Leading zeros of a list position in a document path (``[007]``)."""
 
 
 class UncertainParameter(Strict):
@@ -117,6 +122,14 @@ class UncertainParameter(Strict):
     (``groups.<name>.correlation``, default 1 — fully dependent)."""
     calibrate: bool = False
     """Fit this parameter to ``observations`` (``junkan calibrate``)."""
+
+    @field_validator("parameter")
+    @classmethod
+    def _one_spelling(cls, path: str) -> str:
+        """The path with its list positions written as the document reads them
+        (``maintenance[00]`` is ``maintenance[0]``): one field has one spelling, so the same
+        field given twice is found, and a scenario setting it is recognised."""
+        return _LEADING_ZEROS.sub("[", path)
 
     @field_validator("gsd", mode="before")
     @classmethod
