@@ -283,3 +283,18 @@ def test_one_field_under_two_spellings_is_listed_twice() -> None:
         _param(parameter="products.kettle.bom[007].quantity", distribution="uniform", min=1,
                max=2)]})
     assert one.parameters[0].parameter == "products.kettle.bom[7].quantity"
+
+
+@pytest.mark.parametrize(("error", "said"), [({"sigma": 1e-200}, "a standard error of 1e-200"),
+                                             ({"rel_sigma": 1e-300}, "a standard error of 4e-301")])
+def test_an_observation_error_too_small_to_weigh_is_refused(error: dict[str, float],
+                                                             said: str) -> None:
+    """``sigma: 1e-200`` overflowed the fit ('array must not contain infs or NaNs', blamed on
+    the model); such an error is refused on the observation, saying why."""
+    from junkan.lifecycle.uncertainty.spec import Observation
+
+    seen = {"headline": "recycled_rare_earth_share", "scenario": "B", "value": 0.4,
+            "source": "t"}
+    with pytest.raises(ValueError, match=said + r" for the observed 0\.4 is no measurement's"):
+        Observation.model_validate({**seen, **error})
+    assert Observation.model_validate({**seen, "sigma": 1e-9}).error == 1e-9

@@ -194,6 +194,12 @@ class Group(Strict):
     """The shared source."""
 
 
+SMALLEST_ERROR = 1e-12
+"""The smallest standard error an observation may give, as a share of its value (of 1 for a
+value below 1): a fit weighs each residual by 1 / error, and ``sigma: 1e-200`` overflowed
+the fit's arithmetic (an assumption: no measurement is known to a trillionth)."""
+
+
 class Observation(Strict):
     """An observed figure to calibrate against: a headline figure of the model for one
     scenario (or a whole-horizon total, ``total: co2e_t``)."""
@@ -232,6 +238,12 @@ class Observation(Strict):
             raise refusal("unc-observation-zero-needs-sigma", "an observed value of 0 has no "
                           "relative error: give 'sigma', its standard error in the figure's "
                           "unit")
+        if self.error < SMALLEST_ERROR * max(1.0, abs(self.value)):
+            raise refusal("unc-observation-error-tiny", "a standard error of {error} for the "
+                          "observed {value} is no measurement's (at least {least}): the fit "
+                          "divides by it, and its weights would overflow; give the figure's "
+                          "real error", error=f"{self.error:g}", value=f"{self.value:g}",
+                          least=f"{SMALLEST_ERROR * max(1.0, abs(self.value)):g}")
         return self
 
     @property
