@@ -116,3 +116,25 @@ def test_cli_refuses_reversed_years_an_empty_actor_and_an_unwritable_out(
     res = runner.invoke(app, ["olca", "import", sample, "--out", str(missing)])
     assert res.exit_code == 2, res.output
     assert "cannot write the template (No such file or directory)" in res.output
+
+
+def test_export_years_beyond_the_horizon_are_refused(tmp_path: Path) -> None:
+    """``--years 1990:2030`` on a 2020–2028 model summed 2020–2028 and called it 'the
+    period': a window reaching beyond the horizon is refused naming the horizon, as
+    optimise's years are; a window inside it is exported."""
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+    from tests.lifecycle.test_optimise import MODEL
+
+    runner = CliRunner()
+    (tmp_path / "m.yaml").write_text(MODEL, encoding="utf-8")
+    for window in ("1990:2025", "2022:2030", "2030:2031"):
+        res = runner.invoke(app, ["olca", "export", str(tmp_path / "m.yaml"), "--out",
+                                  str(tmp_path / f"{window[:4]}.zip"), "--years", window])
+        assert res.exit_code != 0, (window, res.output)
+        assert "not within the model horizon 2020–2028" in res.output, res.output
+        assert not (tmp_path / f"{window[:4]}.zip").exists()
+    res = runner.invoke(app, ["olca", "export", str(tmp_path / "m.yaml"), "--out",
+                              str(tmp_path / "ok.zip"), "--years", "2021:2028"])
+    assert res.exit_code == 0 and (tmp_path / "ok.zip").exists(), res.output

@@ -432,17 +432,20 @@ def export_inventory(
 ) -> Path:
     """Write a scenario's inventory per process (a :class:`junkan.lifecycle.Result`) as an
     olca-schema JSON-LD zip at ``path``; ``name`` labels the processes (default: the
-    scenario's name), ``years`` limits the period (default: all)."""
+    scenario's name), ``years`` limits the period (default: all) and must lie within the
+    model's horizon: a window reaching beyond it would be summed over fewer years than it
+    names."""
     o = _olca()
     from olca_schema import zipio
 
     cur = result.currency
     frame = result.to_frame("processes")
     if years is not None:
+        first, last = int(result.years[0]), int(result.years[-1])
+        if not first <= years[0] <= years[1] <= last:
+            raise JunkanError(f"years {years[0]}–{years[1]} are not within the model horizon "
+                              f"{first}–{last}; give a window inside it")
         frame = frame[(frame.year >= years[0]) & (frame.year <= years[1])]
-        if frame.empty:
-            raise JunkanError(f"years {years[0]}–{years[1]} are outside the model horizon "
-                              f"{result.years[0]}–{result.years[-1]}")
     cols = [
         "activity_piece",
         "activity_kg",
