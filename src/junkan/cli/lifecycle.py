@@ -27,7 +27,7 @@ from junkan.cli.common import (
 )
 from junkan.core.errors import JunkanError
 from junkan.data import library_names
-from junkan.lifecycle import LifecycleModel, ModelFile, Result
+from junkan.lifecycle import LifecycleModel, ModelFile, Result, uncertainty
 
 app = typer.Typer()
 
@@ -82,15 +82,20 @@ def headline_table(doc: Mapping[str, Any]) -> None:
 
 @app.command()
 def validate(model: ModelArg) -> None:
-    """Check a model and every scenario; print a summary or the problems (exit 2)."""
+    """Check a model and every scenario (and its uncertainty section against them); print a
+    summary or the problems (exit 2)."""
     mf = load(model)
+    with reported():
+        study = uncertainty.check(mf)
     c = mf.compiled[mf.baseline.baseline_name]
     out_console.print(
         f"[green]ok[/green] {escape(visible(str(model)))}: model '{escape(visible(mf.name))}', "
         f"{len(mf.scenarios)} scenario(s) ({escape(visible(', '.join(mf.scenarios)))}), "
         f"{len(c.products)} product(s), {len(c.parts)} part "
         f"type(s), {len(c.inst_type)} part instance(s), {len(c.materials)} material(s), "
-        f"{len(c.processes)} process(es), years {c.years[0]}–{c.years[-1]}", highlight=False)
+        f"{len(c.processes)} process(es), years {c.years[0]}–{c.years[-1]}"
+        + ("" if study is None else f", {len(study.parameters)} uncertain parameter(s), "
+           f"{len(study.section.observations)} observation(s)"), highlight=False)
 
 
 @app.command("simulate")

@@ -298,3 +298,33 @@ def test_an_observation_error_too_small_to_weigh_is_refused(error: dict[str, flo
     with pytest.raises(ValueError, match=said + r" for the observed 0\.4 is no measurement's"):
         Observation.model_validate({**seen, **error})
     assert Observation.model_validate({**seen, "sigma": 1e-9}).error == 1e-9
+
+
+def test_validate_checks_the_inline_uncertainty_section_against_the_model(
+        tmp_path: Path) -> None:
+    """``junkan validate`` said 'ok' for a model whose own uncertainty section drew a field
+    the model does not have, a field that is no number, or fitted a figure of a scenario
+    the model does not have (``junkan uncertainty`` refused them later). It now checks them
+    as the analyses do, naming each, and counts the section in its summary."""
+    doc = yaml.safe_load(MODEL)
+    doc["uncertainty"] = {
+        "parameters": [_param(distribution="uniform", min=0.3, max=0.7),
+                       _param(parameter="products.nope.x", distribution="uniform", min=0,
+                              max=1),
+                       _param(parameter="products.kettle.make", distribution="uniform", min=0,
+                              max=1)],
+        "observations": [_obs(scenario="Q")]}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert "uncertainty.parameters[1].parameter: 'products.nope.x' does not exist" in said
+    assert "uncertainty.parameters[2].parameter" in said
+    assert "uncertainty.observations[0].scenario: unknown scenario 'Q'" in said
+    doc["uncertainty"]["parameters"] = doc["uncertainty"]["parameters"][:1]
+    doc["uncertainty"]["observations"] = [_obs()]
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 0, res.output
+    assert "1 uncertain parameter(s), 1 observation(s)" in " ".join(res.output.split())

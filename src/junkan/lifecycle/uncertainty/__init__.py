@@ -26,6 +26,7 @@ _NAMES = {
     "Group": "spec",
     "Study": "study",
     "resolve": "study",
+    "check": "study",
     "draw": "sampling",
     "Evaluator": "evaluate",
     "Outputs": "evaluate",

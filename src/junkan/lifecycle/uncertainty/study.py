@@ -235,3 +235,28 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Stud
         uniq = list({(q.path, q.message): q for q in problems}.values())  # once per scenario
         raise ModelError(uniq, source)
     return Study(model, section, marginals, bindings, docs)
+
+
+def check(model: ModelFile) -> Study | None:
+    """The model's own ``uncertainty`` section resolved against it, as ``junkan validate``
+    checks it without simulating: every parameter a numeric field of every scenario it
+    applies to (:func:`resolve`) and every observation's scenario one of the model's;
+    ``None`` when the model has no such section. ModelError names every problem. Whether an
+    observed figure is one the model computes is known once it runs (``junkan calibrate``)."""
+    if not model.raw.get("uncertainty"):
+        return None
+    problems: list[Problem] = []
+    study = None
+    try:
+        study = resolve(model)
+    except ModelError as exc:
+        problems += exc.problems
+    section = study.section if study is not None else \
+        UncertaintySection.model_validate(model.raw["uncertainty"])
+    problems += [coded(f"uncertainty.observations[{j}].scenario", "unc-observation-scenario",
+                       "unknown scenario {name}; the model has: {known}", name=short(o.scenario),
+                       known=", ".join(model.scenarios))
+                 for j, o in enumerate(section.observations) if o.scenario not in model.scenarios]
+    if problems:
+        raise ModelError(problems, model.source)
+    return study
