@@ -82,8 +82,8 @@ def headline_table(doc: Mapping[str, Any]) -> None:
 
 @app.command()
 def validate(model: ModelArg) -> None:
-    """Check a model and every scenario (and its uncertainty section against them); print a
-    summary or the problems (exit 2)."""
+    """Check a model, every scenario and its uncertainty section; print a summary or the
+    problems (exit 2)."""
     mf = load(model)
     with reported():
         study = uncertainty.check(mf)

@@ -20,8 +20,8 @@ _LIFE = "junkan.cli.lifecycle"
 _UNC = "junkan.cli.uncertainty"
 
 COMMANDS: dict[str, Lazy] = {
-    "validate": Lazy(_LIFE, "Check a model and every scenario; print a summary or the problems "
-                            "(exit 2)."),
+    "validate": Lazy(_LIFE, "Check a model, every scenario and its uncertainty section; print "
+                            "a summary or the problems (exit 2)."),
     "simulate": Lazy(_LIFE, "Simulate one scenario; print its totals, write tables with --out."),
     "compare": Lazy(_LIFE, "Simulate every scenario and show them side by side."),
     "report": Lazy(_LIFE, "Write the HTML report (Sankey per scenario, indicator charts) of a "

@@ -4,6 +4,7 @@ refused before any heavy work, naming the file and the field, and saying what to
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -328,3 +329,17 @@ def test_validate_checks_the_inline_uncertainty_section_against_the_model(
     res = CliRunner().invoke(app, ["validate", str(bad)])
     assert res.exit_code == 0, res.output
     assert "1 uncertain parameter(s), 1 observation(s)" in " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("path", ["years.start", "junkan", "scenarios.B.set.x", "headline[0]"])
+def test_a_field_describing_the_model_is_no_uncertain_parameter(path: str) -> None:
+    """Drawing ``years.start`` or ``junkan`` failed after the draw, as 'must be one of 1'
+    with advice to bound the distribution; such a path is refused up front, saying why."""
+    with pytest.raises(ValueError, match=rf"{re.escape(path)} is not an uncertain quantity"):
+        U.UncertaintySection.model_validate({"parameters": [
+            _param(parameter=path, distribution="uniform", min=1, max=2)]})
+
+
+def test_sensitivity_names_its_method_option() -> None:
+    res = CliRunner().invoke(app, ["sensitivity", "no-such-model.yaml", "--method", "foo"])
+    assert res.exit_code == 2 and "--method" in res.output and "sobol or morris" in res.output

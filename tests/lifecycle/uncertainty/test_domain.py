@@ -105,11 +105,12 @@ def test_a_draw_past_the_limit_after_the_first_two_is_refused(toy: lifecycle.Mod
 def test_a_parameter_outside_the_entries_is_checked_as_a_whole(
         toy: lifecycle.ModelFile) -> None:
     """Past bug: a parameter of a section that is not made of entries (years.end) was taken for
-    the entry 'end' of a section 'years': an IndexError (exit 1; 'internal error' as a job)."""
-    section = _section({"parameter": "years.end", "distribution": "uniform", "min": 2030,
-                        "max": 2032})
-    with pytest.raises(ModelError, match=r"years\.end: Input should be a valid integer"):
-        U.propagate(toy, runs=5, seed=1, section=section)
+    the entry 'end' of a section 'years': an IndexError (exit 1; 'internal error' as a job).
+    Then it was refused after the draw ('Input should be a valid integer'); now the spec
+    refuses it: the horizon is no uncertain quantity."""
+    with pytest.raises(ValueError, match=r"years\.end is not an uncertain quantity"):
+        _section({"parameter": "years.end", "distribution": "uniform", "min": 2030,
+                  "max": 2032})
 
 
 def test_sensitivity_without_outputs_is_refused_before_any_run(

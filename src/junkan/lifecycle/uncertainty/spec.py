@@ -65,6 +65,11 @@ class Strict(BaseStrict):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
+NOT_QUANTITIES = frozenset({"junkan", "name", "title", "description", "currency", "years",
+                            "uses", "baseline_name", "headline", "scenarios", "sources",
+                            "uncertainty"})
+"""Sections of a model document that describe the model (its format, horizon, scenarios,
+figures and sources), not quantities of its loops: no parameter is drawn in them."""
 _LEADING_ZEROS = re.compile(r"\[0+(?=\d)")
 """Leading zeros of a list position in a document path (``[007]``)."""
 
@@ -128,7 +133,16 @@ class UncertainParameter(Strict):
     def _one_spelling(cls, path: str) -> str:
         """The path with its list positions written as the document reads them
         (``maintenance[00]`` is ``maintenance[0]``): one field has one spelling, so the same
-        field given twice is found, and a scenario setting it is recognised."""
+        field given twice is found, and a scenario setting it is recognised. A path into a
+        section that describes the model rather than its loops (:data:`NOT_QUANTITIES`) is
+        refused: drawing ``years.start`` or ``junkan`` failed later as an out-of-range draw."""
+        section = re.split(r"[.\[]", path, maxsplit=1)[0]
+        if section in NOT_QUANTITIES:
+            raise refusal("unc-parameter-not-quantity", "{parameter} is not an uncertain "
+                          "quantity: the section '{section}' describes the model itself; "
+                          "draw a share, rate, yield, mass, unit factor, price or lifetime "
+                          "of its actors, modes, processes, materials, parts or products",
+                          parameter=path[:300], section=section)
         return _LEADING_ZEROS.sub("[", path)
 
     @field_validator("gsd", mode="before")
