@@ -220,3 +220,24 @@ def test_a_refused_job_keeps_its_coded_problems(app_client: TestClient) -> None:
     done = _wait(app_client, res.json()["id"], demo)
     assert done["status"] == "failed" and ("problems" not in done
                                            or done["problems"]["errors"]), done
+
+
+def test_an_upload_checks_its_own_uncertainty_section(app_client: TestClient) -> None:
+    """A model whose own uncertainty section draws a field it does not have is refused at
+    upload (422, the parameter named), as ``junkan validate`` refuses it; a valid section is
+    taken."""
+    import yaml
+
+    demo, _ = demo_tokens(app_client)
+    doc = yaml.safe_load(MODEL)
+    doc["uncertainty"] = {"parameters": [{**UNCERTAINTY["parameters"][0],
+                                          "parameter": "products.kettle.nope"}]}
+    res = app_client.post("/api/models", content=yaml.safe_dump(doc),
+                          headers={**demo, "content-type": "application/yaml"})
+    body = _problem(res, 422)
+    assert body["errors"][0]["path"] == "uncertainty.parameters[0].parameter", body
+    assert body["errors"][0]["type"] == "parameter-not-in-model", body
+    doc["uncertainty"] = UNCERTAINTY
+    res = app_client.post("/api/models", content=yaml.safe_dump(doc),
+                          headers={**demo, "content-type": "application/yaml"})
+    assert res.status_code == 201, res.text

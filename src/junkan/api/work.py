@@ -29,11 +29,16 @@ async def offload(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 # ---- worker side ---------------------------------------------------------------------------
-def card_job(text: str, source: str) -> dict[str, Any]:
-    """Validate every scenario of a model and summarise it for reading."""
+def card_job(text: str, source: str, upload: bool = False) -> dict[str, Any]:
+    """Validate every scenario of a model and summarise it for reading; an ``upload`` also
+    has its own uncertainty section checked against the model, as ``junkan validate`` does
+    (a stored version's card is made as it was accepted)."""
     from junkan import lifecycle
+    from junkan.lifecycle import uncertainty
 
     mf = lifecycle.load(text=text, source=source)
+    if upload:
+        uncertainty.check(mf)
     return dict(jsonable({
         "name": mf.name, "title": mf.baseline.title, "scenarios": mf.scenarios,
         "headline": list(mf.baseline.headline), "parameters": mf.parameters(),
@@ -61,7 +66,7 @@ def run_check_job(text: str, scenario: str | None, overrides: dict[str, Any] | N
 # ---- service side --------------------------------------------------------------------------
 async def validate_upload(text: str) -> dict[str, Any]:
     """The card of an uploaded model (raises ModelError with every problem)."""
-    card: dict[str, Any] = await offload(card_job, text, "upload")
+    card: dict[str, Any] = await offload(card_job, text, "upload", True)
     return card
 
 
