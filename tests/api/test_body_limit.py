@@ -56,9 +56,10 @@ def test_a_body_at_the_limit_is_taken() -> None:
 
 
 def test_sign_in_bodies_are_small(tmp_path: Path) -> None:
-    """The public sign-in routes take at most 16 KiB (an e-mail and a password with every
-    character escaped fit in 4 KiB): a larger body is refused unread, by its length or while
-    it arrives in pieces, whatever the service's own body limit; a real sign-in still works."""
+    """The public sign-in routes take at most 32 KiB (the longest e-mail and password the
+    schema takes, every character escaped as a surrogate pair, are about 16.2 KB): a larger
+    body is refused unread, by its length or while it arrives in pieces, whatever the
+    service's own body limit; a real sign-in still works."""
     from fastapi.testclient import TestClient
 
     from junkan.api import create_app
@@ -76,15 +77,15 @@ def test_sign_in_bodies_are_small(tmp_path: Path) -> None:
             assert res.json()["code"] == "body-too-large"
             assert res.json()["limit"] == SIGN_IN_BODY_BYTES
         # in pieces (no Content-Length)
-        pieces = iter([big[:9000].encode(), big[9000:].encode()])
+        pieces = iter([big[:20000].encode(), big[20000:].encode()])
         res = client.post("/api/session", content=pieces,
                           headers={"content-type": "application/json"})
         assert res.status_code == 413 and res.json()["limit"] == SIGN_IN_BODY_BYTES
         # the longest sign-in the schema takes, every character escaped, is well within
-        escaped = json.dumps({"email": "\u00e9" * 320, "password": "\u00e9" * 1024})
-        assert len(escaped.encode()) < SIGN_IN_BODY_BYTES // 2
+        escaped = json.dumps({"email": "\U0001f600" * 320, "password": "\U0001f600" * 1024})
+        assert 16_000 < len(escaped.encode()) < SIGN_IN_BODY_BYTES * 0.6
         ok = client.post("/api/session", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
         assert ok.status_code == 200, ok.text
-    # elsewhere the service's own limit holds: a 20 KiB body reaches the application
-    got, sent = _send_in_pieces(10**6, [b"x" * 20_000])
-    assert got == [b"x" * 20_000] and not sent
+    # elsewhere the service's own limit holds: a 40 KB body reaches the application
+    got, sent = _send_in_pieces(10**6, [b"x" * 40_000])
+    assert got == [b"x" * 40_000] and not sent

@@ -213,13 +213,24 @@ def test_a_refused_job_keeps_its_coded_problems(app_client: TestClient) -> None:
     assert errors[0]["message"] in done["error"]
     listed = app_client.get(BASE, headers=demo).json()
     assert listed[0]["problems"] == done["problems"]
-    # a refusal said in words only has none
-    bad = {"decisions": [{"name": "x", "parameter": "products.kettle.nothing", "values": [1]}]}
-    res = app_client.post(f"{BASE}?kind=optimise", json={"model": MODEL, "spec": bad},
-                          headers=demo)
+    # a refusal said in words only (the model has no headline figures to analyse) has none
+    res = app_client.post(f"{BASE}?kind=sensitivity", json={"model": MODEL, "n": 4,
+                                                             "spec": UNCERTAINTY}, headers=demo)
+    assert res.status_code == 202, res.text
     done = _wait(app_client, res.json()["id"], demo)
-    assert done["status"] == "failed" and ("problems" not in done
-                                           or done["problems"]["errors"]), done
+    assert done["status"] == "failed" and "no headline figures" in done["error"], done
+    assert "problems" not in done, done
+
+
+def test_a_job_over_its_budget_keeps_the_budgets_code() -> None:
+    """A budget refusal keeps its code, limit and setting (the page says it as
+    ``problem.budget-cpu``), as a request over its budget answers them."""
+    from junkan.api.errors import coded_refusal
+    from junkan.core.budget_types import BudgetExceeded
+
+    said = coded_refusal(BudgetExceeded("cpu", 30, setting="JUNKAN_BUDGET_RUN_CPU_S"))
+    assert said == {"code": "budget-cpu", "limit": 30, "setting": "JUNKAN_BUDGET_RUN_CPU_S"}
+    assert coded_refusal(ValueError("no headline figures")) is None
 
 
 def test_an_upload_checks_its_own_uncertainty_section(app_client: TestClient) -> None:

@@ -52,16 +52,21 @@ def test_0018_up_and_down_keeps_earlier_analyses(empty_database_url: str) -> Non
             conn.execute(text(
                 "INSERT INTO analyses (id, org_id, user_id, kind, status, error, created_at) "
                 "VALUES ('a1', 'o1', 'u1', 'uncertainty', 'failed', 'spec: no such path', "
+                "'2026-01-01 00:00:00'), ('a2', 'o1', 'u1', 'uncertainty', 'succeeded', NULL, "
                 "'2026-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO analysis_results (analysis_id, document) VALUES "
+                              "('a2', '{\"runs\": 5}')"))
         assert "problems" in _to(db, "0018")
         assert _diff(db) == []  # the column the store declares
         with db.engine.connect() as conn:
-            row = conn.execute(text("SELECT error, problems FROM analyses")).one()
+            row = conn.execute(text("SELECT error, problems FROM analyses WHERE id = 'a1'")).one()
         assert tuple(row) == ("spec: no such path", None)
         assert "problems" not in _to(db, "0017", up=False)
-        with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT error FROM analyses")).scalar_one() == \
-                "spec: no such path"
+        with db.engine.connect() as conn:  # a batch copy of analyses cascaded to the results
+            assert conn.execute(text("SELECT error FROM analyses WHERE id = 'a1'")) \
+                .scalar_one() == "spec: no such path"
+            assert conn.execute(text("SELECT analysis_id FROM analysis_results")).all() == \
+                [("a2",)]
         assert "problems" in _to(db, "head")
     finally:
         db.engine.dispose()

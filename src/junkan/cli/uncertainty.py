@@ -162,8 +162,11 @@ def sensitivity_cmd(
     """Sobol' indices or Morris screening of the headline figures; the top drivers (those
     above their noise) with their indices, the n used, and notes (rounding of n, unstable
     indices, correlations left out)."""
-    if method not in ("sobol", "morris"):  # the option's, before the model is read
-        raise typer.BadParameter(f"{method!r}; use sobol or morris", param_hint="--method")
+    from junkan.lifecycle.uncertainty.gsa import METHODS
+
+    if method not in METHODS:  # the option's, before the model is read
+        raise typer.BadParameter(f"{method!r}; use {' or '.join(METHODS)}",
+                                 param_hint="--method")
     mf, section = _inputs(model, spec, out)
     with reported(model, ValueError, KeyError):
         sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None, section=section)

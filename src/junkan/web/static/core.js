@@ -126,7 +126,6 @@ function show(view) {
   setTitle();
   $("#main").focus();
 }
-
 /** The window title names the page; the main navigation marks the current one. */
 function setTitle() {
   const view = state.view; if (!view) return;
@@ -396,6 +395,7 @@ const JOB_ERRORS = [[/^cancelled by the user who started it$/, "job.cancelled"],
 function jobError(job) {
   if (job.status === "cancelled") return t("job.cancelled");
   const pr = job.problems; if (pr && pr.errors) return pr.errors.map((e) => [pr.document, e.path && pathText(e.path, pr.document), fieldMessage(e)].filter(Boolean).join(": ")).join("\n");
+  if (pr && pr.code) return problemMessages({ ...pr, detail: job.error }).join("\n");  // a budget's, say
   const text = String(job.error ?? "");
   for (const [re, key] of JOB_ERRORS) { const m = text.match(re); if (m) return t(key, { ref: m[1] || "", extra: m[1] || "" }); }
   return text;

@@ -20,5 +20,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("analyses") as batch:
-        batch.drop_column("problems")
+    # a plain ALTER TABLE (SQLite >= 3.35), not a batch copy: dropping the copied table would
+    # cascade to analysis_results (foreign keys are on) and delete every analysis's result
+    op.drop_column("analyses", "problems")
