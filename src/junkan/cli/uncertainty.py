@@ -162,10 +162,9 @@ def sensitivity_cmd(
     """Sobol' indices or Morris screening of the headline figures; the top drivers (those
     above their noise) with their indices, the n used, and notes (rounding of n, unstable
     indices, correlations left out)."""
-    from junkan.lifecycle.uncertainty.gsa import METHODS
-
-    if method not in METHODS:  # the option's, before the model is read
-        raise typer.BadParameter(f"{method!r}; use {' or '.join(METHODS)}",
+    methods = uncertainty.METHODS
+    if method not in methods:  # the option's, before the model is read
+        raise typer.BadParameter(f"{method!r}; use {' or '.join(methods)}",
                                  param_hint="--method")
     mf, section = _inputs(model, spec, out)
     with reported(model, ValueError, KeyError):

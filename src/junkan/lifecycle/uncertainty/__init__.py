@@ -33,6 +33,7 @@ _NAMES = {
     "propagate": "montecarlo",
     "Ensemble": "montecarlo",
     "sensitivity": "gsa",
+    "METHODS": "gsa",
     "Sensitivity": "gsa",
     "analyse": "gsa",
     "calibrate": "calibration",
