@@ -3,39 +3,18 @@ nullable JSON); analyses stored before it keep their text and have none."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from sqlalchemy import inspect, text
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String, Table, inspect, text
-
-from junkan.store.db import MIGRATIONS, Database
+from junkan.store.db import Database
 from junkan.store.tables import Analysis
 from tests.api.conftest import empty_database_url  # noqa: F401
+from tests.migrating import migrate, schema_diff
 
 
 def _to(db: Database, revision: str, up: bool = True) -> set[str]:
     """The columns of ``analyses`` once the store is at ``revision``."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", db.url)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.upgrade if up else command.downgrade)(cfg, revision)
+    migrate(db, revision, up)
     return {c["name"] for c in inspect(db.engine).get_columns("analyses")}
-
-
-def _diff(db: Database) -> list[Any]:
-    meta = MetaData()
-    for target in ("organisations", "users"):  # the foreign keys' targets
-        Table(target, meta, Column("id", String(32), primary_key=True))
-    cast(Table, Analysis.__table__).to_metadata(meta)
-    with db.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                 meta)
-    return [d for d in diffs if "analyses" in repr(d) and "analysis_results" not in repr(d)]
 
 
 def test_0018_up_and_down_keeps_earlier_analyses(empty_database_url: str) -> None:  # noqa: F811
@@ -57,7 +36,7 @@ def test_0018_up_and_down_keeps_earlier_analyses(empty_database_url: str) -> Non
             conn.execute(text("INSERT INTO analysis_results (analysis_id, document) VALUES "
                               "('a2', '{\"runs\": 5}')"))
         assert "problems" in _to(db, "0018")
-        assert _diff(db) == []  # the column the store declares
+        assert schema_diff(db, Analysis.__table__) == []  # the column the store declares
         with db.engine.connect() as conn:
             row = conn.execute(text("SELECT error, problems FROM analyses WHERE id = 'a1'")).one()
         assert tuple(row) == ("spec: no such path", None)

@@ -10,17 +10,12 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import Column, MetaData, String, Table, inspect, text
+from sqlalchemy import inspect, text
 
-from junkan.store.db import MIGRATIONS, Database
+from junkan.store.db import Database
 from tests.api.conftest import (  # noqa: F401
     app_client,
     bearer,
@@ -28,6 +23,7 @@ from tests.api.conftest import (  # noqa: F401
     demo_tokens,
     empty_database_url,
 )
+from tests.migrating import migrate, schema_diff
 from tests.nature.survey_helpers import BASE, observation, sync
 
 pytest.importorskip("rioxarray", reason="needs the 'nature' extra")
@@ -203,26 +199,8 @@ def test_sync_checks_species_and_exports_carry_names(app_client: TestClient) -> 
 
 
 def _to(db: Database, revision: str, up: bool = True) -> set[str]:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", db.url)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.upgrade if up else command.downgrade)(cfg, revision)
+    migrate(db, revision, up)
     return set(inspect(db.engine).get_table_names())
-
-
-def _diff(db: Database) -> list[Any]:
-    from junkan.store.nature_checklists import SurveyChecklist
-
-    meta = MetaData()
-    for target in ("organisations", "users"):  # the foreign keys' targets
-        Table(target, meta, Column("id", String(32), primary_key=True))
-    cast(Table, SurveyChecklist.__table__).to_metadata(meta)
-    with db.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                 meta)
-    return [d for d in diffs if "nature_checklists" in repr(d)]
 
 
 def test_0017_up_and_down(empty_database_url: str, tmp_path: Path) -> None:  # noqa: F811
@@ -230,7 +208,10 @@ def test_0017_up_and_down(empty_database_url: str, tmp_path: Path) -> None:  # n
     try:
         assert "nature_checklists" not in _to(db, "0016")
         assert "nature_checklists" in _to(db, "0017")
-        assert _diff(db) == []  # the migration creates the table the store declares
+        from junkan.store.nature_checklists import SurveyChecklist
+
+        # the migration creates the table the store declares
+        assert schema_diff(db, SurveyChecklist.__table__) == []
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO organisations (id, name, created_at) VALUES "
                               "('o1', 'org-1', '2026-01-01 00:00:00')"))

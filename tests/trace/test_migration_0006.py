@@ -9,17 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from pydantic import TypeAdapter
 from sqlalchemy import text
 
-from junkan.store.db import MIGRATIONS, Database
+from junkan.store.db import Database
 from junkan.store.trace_repo import TraceRepo
 from junkan.trace.events import Event
 from junkan.trace.keystore import key_id, load_keyring, public_of
 from junkan.trace.signing import new_key
 from tests.api.conftest import store_url
+from tests.migrating import migrate
 
 EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
@@ -32,17 +31,10 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     database.engine.dispose()
 
 
-def _to(db: Database, revision: str, up: bool = True) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", db.url)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.upgrade if up else command.downgrade)(cfg, revision)
 
 
 def test_0006_scopes_ids_encrypts_keys_and_downgrades(db: Database) -> None:
-    _to(db, "0005")
+    migrate(db, "0005")
     priv, pub = new_key()
     with db.engine.begin() as conn:  # what revision 0005 stored
         conn.execute(text("INSERT INTO organisations (id, name, created_at) VALUES "
@@ -70,7 +62,7 @@ def test_0006_scopes_ids_encrypts_keys_and_downgrades(db: Database) -> None:
                           "('o1', 'https://Hooks.Example.com/junkan')"))
         if db.dialect == "postgresql":  # explicit seq values: move the sequence past them
             conn.execute(text("SELECT setval(pg_get_serial_sequence('trace_lots', 'seq'), 2)"))
-    _to(db, "head")
+    migrate(db, "head")
     ring = load_keyring(db.url)
     with db.engine.connect() as conn:
         stored = conn.execute(text("SELECT private_key FROM trace_keys")).scalar_one()
@@ -93,7 +85,7 @@ def test_0006_scopes_ids_encrypts_keys_and_downgrades(db: Database) -> None:
         "genealogy link 1: not made by any event (added?)",
         "mass-balance entry 1: not booked by any event (added?)"]
 
-    _to(db, "0005", up=False)
+    migrate(db, "0005", up=False)
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT private_key FROM trace_keys")).scalar_one() == priv
         assert conn.execute(text("SELECT claim_id FROM trace_balance_entries")
@@ -102,8 +94,8 @@ def test_0006_scopes_ids_encrypts_keys_and_downgrades(db: Database) -> None:
         assert conn.execute(text("SELECT cfp_total FROM trace_values WHERE seq = 1")
                             ).scalar() == 12.5
 
-    _to(db, "head")  # and up again; now org-2 uses org-1's id, which 0005 cannot store
+    migrate(db, "head")  # and up again; now org-2 uses org-1's id, which 0005 cannot store
     TraceRepo(db).ingest("org-2", EVENTS.validate_python([
         {"type": "create", "lot": "X", "material": "al", "mass_kg": 1, "cfp": {"total": 1}}]))
     with pytest.raises(RuntimeError, match="more than one organisation"):
-        _to(db, "0005", up=False)
+        migrate(db, "0005", up=False)

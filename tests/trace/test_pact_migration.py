@@ -13,7 +13,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 from junkan.store import trace_pact
 from junkan.store.db import Database
 from junkan.store.repo import Store
-from tests.trace.test_migration_0006 import _to, db  # noqa: F401 (a fixture)
+from tests.migrating import migrate
+from tests.trace.test_migration_0006 import db  # noqa: F401 (a fixture)
 
 
 def _table_of(diff: Any) -> str:
@@ -41,18 +42,18 @@ def _table_diff(db: Database) -> list[Any]:  # noqa: F811
 
 
 def test_0008_creates_the_declared_table_and_downgrades(db: Database) -> None:  # noqa: F811
-    _to(db, "0007")
+    migrate(db, "0007")
     assert "trace_pact_versions" not in inspect(db.engine).get_table_names()
     store = Store(db)
     store.create_organisation("org-M")
-    _to(db, "0008")
+    migrate(db, "0008")
     assert _table_diff(db) == []
     uniques = inspect(db.engine).get_unique_constraints("trace_pact_versions")
     assert [u["column_names"] for u in uniques] == [["seq", "version"]]
     with db.engine.connect() as conn:
         lots = conn.execute(text("SELECT COUNT(*) FROM trace_lots")).scalar()
     assert lots == 0
-    _to(db, "0007", up=False)
+    migrate(db, "0007", up=False)
     names = inspect(db.engine).get_table_names()
     assert "trace_pact_versions" not in names and "trace_lots" in names
 
@@ -64,7 +65,7 @@ def test_versions_survive_an_upgrade_of_the_rest(db: Database) -> None:  # noqa:
 
     from junkan.trace.pact import footprint_id
 
-    _to(db, "0008")
+    migrate(db, "0008")
     with db.engine.begin() as conn:  # a lot as revision 0008 stores it
         conn.execute(text("INSERT INTO organisations (id, name, created_at) "
                           "VALUES ('o1', 'org-1', '2026-01-01 00:00:00')"))

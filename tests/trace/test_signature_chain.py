@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String, Table, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from junkan.store.db import Database
 from junkan.store.trace_base import checkpoint_body
 from junkan.store.trace_repo import TraceRepo
 from junkan.store.trace_tables import TraceCheckpoint, TraceKey
 from junkan.trace.signing import sign
+from tests.migrating import migrate, schema_diff
 from tests.trace.test_ledger import build_chain, create, ev
-from tests.trace.test_migration_0006 import _to, db  # noqa: F401 (a fixture)
+from tests.trace.test_migration_0006 import db  # noqa: F401 (a fixture)
 
 JAN = datetime(2026, 1, 10, tzinfo=UTC)
 
@@ -110,17 +109,11 @@ def test_checkpoints_from_before_the_chain_leave_each_signature_to_be_verified(
 
 
 def test_0010_adds_the_chain_columns_as_declared_and_downgrades(db: Database) -> None:  # noqa: F811
-    _to(db, "0009")
+    migrate(db, "0009")
     cols = {c["name"] for c in inspect(db.engine).get_columns("trace_checkpoints")}
     assert not {"sig_from", "signatures"} & cols
-    _to(db, "0010")
-    meta = MetaData()
-    Table("organisations", meta, Column("id", String(36), primary_key=True))  # FK target
-    TraceCheckpoint.__table__.to_metadata(meta)
-    with db.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                 meta)
-    assert [d for d in diffs if "trace_checkpoints" in repr(d)] == []
-    _to(db, "0009", up=False)
+    migrate(db, "0010")
+    assert schema_diff(db, TraceCheckpoint.__table__, ("organisations",), 36) == []
+    migrate(db, "0009", up=False)
     cols = {c["name"] for c in inspect(db.engine).get_columns("trace_checkpoints")}
     assert not {"sig_from", "signatures"} & cols and "frontier" in cols
