@@ -193,11 +193,17 @@ def coded_refusal(exc: BaseException) -> dict[str, Any] | None:
     document's ``errors`` and ``document``, or a refusal's ``code``, ``limit``, ``setting``
     and ``errors``; ``None`` for one said in text only."""
     if isinstance(exc, ModelError):
-        named = {"document": n} if (n := _document_name(exc.source)) else {}
-        out = {"errors": field_errors(exc.problems), **named} if exc.problems else {}
+        out = _refused_document(exc) if exc.problems else {}
     else:
         out = _coded(exc)
     return jsonable(out) if out else None
+
+
+def _refused_document(exc: ModelError) -> dict[str, Any]:
+    """A refused document's ``errors`` (each problem by its path) and, where it has a name,
+    the ``document`` as it was read."""
+    named: dict[str, Any] = {"document": n} if (n := _document_name(exc.source)) else {}
+    return {"errors": field_errors(exc.problems), **named}
 
 
 def _model_answer(exc: ModelError) -> JSONResponse:
@@ -205,11 +211,8 @@ def _model_answer(exc: ModelError) -> JSONResponse:
     a survey table, a passport, a spec...), each problem by its path, and the document named
     as it was read (``document``: a body field such as ``survey_csv``, a name) where a route
     reads several; its code stays ``invalid-model`` for clients."""
-    errors = [_field_error(p.path, p.message, p.kind, p.limits)
-              for p in exc.problems[:MAX_ERRORS]]
-    named: dict[str, Any] = {"document": n} if (n := _document_name(exc.source)) else {}
-    return problem(422, "the document is invalid", errors=errors,
-                   message="the document is invalid", code="invalid-model", **named)
+    return problem(422, "the document is invalid", message="the document is invalid",
+                   code="invalid-model", **_refused_document(exc))
 
 
 def _internal_answer(request: Request, exc: Exception,
