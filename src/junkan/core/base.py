@@ -56,13 +56,14 @@ class Strict(Plain):
             if value is True or value is False:
                 raise boolean_number(cls, (key,), value)
             if how == "items" and type(value) in (list, tuple):
-                for i, item in enumerate(value):
-                    if item is True or item is False:
-                        raise boolean_number(cls, (key, i), item)
+                members: Any = enumerate(value)
             elif how == "values" and type(value) is dict:
-                for k, item in value.items():
-                    if item is True or item is False:
-                        raise boolean_number(cls, (key, k), item)
+                members = value.items()
+            else:
+                continue
+            for at, item in members:
+                if item is True or item is False:
+                    raise boolean_number(cls, (key, at), item)
         return data
 
 
