@@ -37,7 +37,7 @@ from junkan.lifecycle.uncertainty.family import (
     compile_runs,
     surrogate,
 )
-from junkan.lifecycle.uncertainty.study import Study, covers, locate
+from junkan.lifecycle.uncertainty.study import Study, covers, locate, unknown_scenario
 
 CHUNK = 250
 """Most runs simulated together (arrays grow with years × items × runs)."""
@@ -321,7 +321,7 @@ def _known(names: Any) -> str:
 
 def _figure_problem(out: Outputs, scenarios: list[str], s: str, name: str) -> str | None:
     if s not in scenarios:
-        return f"unknown scenario {short(s)}; the model has: {_known(scenarios)}"
+        return unknown_scenario("", s, scenarios).message
     if name.startswith("totals."):
         if name[7:] not in out.totals[s]:
             return f"unknown total {short(name[7:])}; totals are: {_known(out.totals[s])}"

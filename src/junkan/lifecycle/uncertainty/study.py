@@ -253,10 +253,17 @@ def check(model: ModelFile) -> Study | None:
         problems += exc.problems
     section = study.section if study is not None else \
         UncertaintySection.model_validate(model.raw["uncertainty"])
-    problems += [coded(f"uncertainty.observations[{j}].scenario", "unc-observation-scenario",
-                       "unknown scenario {name}; the model has: {known}", name=short(o.scenario),
-                       known=", ".join(model.scenarios))
+    _, prefix = locate(model, section)
+    problems += [unknown_scenario(f"{prefix}observations[{j}].scenario", o.scenario,
+                                  model.scenarios)
                  for j, o in enumerate(section.observations) if o.scenario not in model.scenarios]
     if problems:
         raise ModelError(problems, model.source)
     return study
+
+
+def unknown_scenario(path: str, name: str, scenarios: list[str]) -> Problem:
+    """The refusal of scenario ``name`` (an observation's, an output's), which the model,
+    with ``scenarios``, does not have (rule ``unc-unknown-scenario``)."""
+    return coded(path, "unc-unknown-scenario", "unknown scenario {name}; the model has: "
+                 "{known}", name=short(name), known=", ".join(sorted(scenarios)) or "none")
