@@ -343,3 +343,53 @@ def test_a_field_describing_the_model_is_no_uncertain_parameter(path: str) -> No
 def test_sensitivity_names_its_method_option() -> None:
     res = CliRunner().invoke(app, ["sensitivity", "no-such-model.yaml", "--method", "foo"])
     assert res.exit_code == 2 and "--method" in res.output and "sobol or morris" in res.output
+
+
+@pytest.mark.parametrize(("seen", "said"), [
+    ({"total": "co2e"},
+     "observations[0].total: unknown total 'co2e'; totals are: circular_inflow_share, co2e_t,"),
+    ({"total": None, "headline": "co2e_reduction"},
+     "observations[0].headline: unknown figure 'co2e_reduction'; give a headline figure"),
+    ({"total": None, "headline": "actors.nobody.co2e_t"},
+     "observations[0].headline: 'actors.nobody.co2e_t': write actors.<actor>.<key> with an "
+     "actor of the model:"),
+    ({"total": None, "headline": "actors.maker.co2"},
+     "observations[0].headline: unknown actor figure 'co2'; there are: co2e_t, cost, margin, "
+     "revenue")])
+def test_validate_names_an_observed_figure_the_model_does_not_compute(
+        tmp_path: Path, seen: dict[str, object], said: str) -> None:
+    """``junkan validate`` said 'ok' for an inline observation of a figure no scenario
+    computes (a misspelt total, headline or actor figure): only ``junkan calibrate`` refused
+    it, after evaluating the model. It is named now, without a run, in calibration's words."""
+    doc = yaml.safe_load(MODEL)
+    doc["uncertainty"] = {"parameters": [_param(distribution="uniform", min=0.3, max=0.7)],
+                          "observations": [{k: v for k, v in _obs(**seen).items()
+                                            if v is not None}]}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 2, res.output
+    assert f"uncertainty.{said}" in " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("example", ["compressor_magnet.yaml", "atm_reuse.yaml"])
+def test_the_figures_known_without_a_run_are_those_a_run_computes(example: str) -> None:
+    """:func:`figure_names` (what ``validate`` checks observations against) lists, per
+    scenario, exactly the headline figures, totals and actor figures an evaluation fills."""
+    from junkan.lifecycle.uncertainty.figures import figure_names
+
+    model = lifecycle.load(EXAMPLES / example)
+    section = model.raw.get("uncertainty") or {"parameters": [
+        _param(parameter=f"products.{next(iter(model.baseline.products))}.eol.collection.rate",
+               distribution="uniform", min=0.1, max=0.2)]}
+    study = U.resolve(model, U.UncertaintySection.model_validate(section))
+    ev = U.Evaluator(study)
+    out = ev.evaluate(study.nominal()[None, :])
+    names = figure_names(model)
+    for s in model.scenarios:
+        assert set(names.headline[s]) == set(out.headline[s]), s
+        assert set(names.totals[s]) == set(out.totals[s]), s
+        assert {a: set(k) for a, k in names.actors[s].items()} == \
+            {a: set(k) for a, k in out.actors[s].items()}, s
+    assert any(set(names.headline[s]) != set(names.headline[model.scenarios[0]])
+               for s in model.scenarios) or example == "atm_reuse.yaml"

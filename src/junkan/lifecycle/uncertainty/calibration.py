@@ -33,7 +33,7 @@ from junkan.lifecycle.uncertainty.spec import (
     repeat_params,
     repeated_observations,
 )
-from junkan.lifecycle.uncertainty.study import Study, locate, resolve, unknown_scenario
+from junkan.lifecycle.uncertainty.study import Study, locate, resolve
 
 METHOD = (
     "bounded least squares (scipy.optimize.least_squares, trf), weighted by each "
@@ -377,14 +377,10 @@ def _check(
     if not any(o.fit for o in obs):
         problems.append(coded(f"{prefix}observations", "unc-nothing-observed", "no observed "
                               "figures to fit (each is 'fit: false', or there are none)"))
-    found = figure_problems(ev, [(o.scenario, o.figure) for o in obs]) if obs else []
-    for j, (o, why) in enumerate(zip(obs, found, strict=True)):
-        if o.scenario not in st.scenarios:
-            problems.append(unknown_scenario(f"{prefix}observations[{j}].scenario", o.scenario,
-                                             st.scenarios))
-        elif why is not None:
-            field = "headline" if o.headline is not None else "total"
-            problems.append(Problem(f"{prefix}observations[{j}].{field}", why))
+    wanted = [(o.scenario, o.figure, f"{prefix}observations[{j}]." + (
+        "scenario" if o.scenario not in st.scenarios else
+        "headline" if o.headline is not None else "total")) for j, o in enumerate(obs)]
+    problems += [p for p in (figure_problems(ev, wanted) if obs else []) if p is not None]
     for j, k in repeated_observations(obs):  # observations given apart from the section's
         problems.append(coded(f"{prefix}observations[{k}]", REPEATED, REPEAT_TEMPLATE,
                               **repeat_params(obs[j], j, k)))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.errors import JunkanError, ModelError, short
+from junkan.core.errors import JunkanError, ModelError, Problem
 from junkan.lifecycle.comparison import headline_value
 from junkan.lifecycle.engine import (
     BALANCE_TOLERANCE,
@@ -37,7 +37,8 @@ from junkan.lifecycle.uncertainty.family import (
     compile_runs,
     surrogate,
 )
-from junkan.lifecycle.uncertainty.study import Study, covers, locate, unknown_scenario
+from junkan.lifecycle.uncertainty.figures import figure_problem
+from junkan.lifecycle.uncertainty.study import Study, covers, locate
 
 CHUNK = 250
 """Most runs simulated together (arrays grow with years × items × runs)."""
@@ -306,47 +307,14 @@ def _drawn(exc: ModelError, st: Study) -> ModelError:
     return ModelError(problems, exc.source)
 
 
-def figure_problems(ev: Evaluator, wanted: list[tuple[str, str]]) -> list[str | None]:
-    """For each ``(scenario, figure)`` (a headline key, ``totals.<key>`` or
-    ``actors.<actor>.<key>``): ``None`` if the model computes it, else what is wrong and
-    what there is instead. Evaluates the nominal draw once (its compiled forms are kept)."""
+def figure_problems(ev: Evaluator, wanted: list[tuple[str, str, str]]) -> list[Problem | None]:
+    """For each ``(scenario, figure, path)`` (a headline key, ``totals.<key>`` or
+    ``actors.<actor>.<key>``): ``None`` if the model computes it, else the problem at
+    ``path`` (:func:`~.figures.figure_problem`). Evaluates the nominal draw once (its
+    compiled forms are kept)."""
     st = ev.study
     out = ev.evaluate(st.nominal()[None, :])
-    return [_figure_problem(out, st.scenarios, s, f) for s, f in wanted]
-
-
-def _known(names: Any) -> str:
-    return ", ".join(sorted(names)) or "none"
-
-
-def _figure_problem(out: Outputs, scenarios: list[str], s: str, name: str) -> str | None:
-    if s not in scenarios:
-        return unknown_scenario("", s, scenarios).message
-    if name.startswith("totals."):
-        if name[7:] not in out.totals[s]:
-            return f"unknown total {short(name[7:])}; totals are: {_known(out.totals[s])}"
-        return None
-    if name.startswith("actors."):
-        actor, _, key = name[7:].rpartition(".")
-        if actor not in out.actors[s]:
-            return (
-                f"{short(name)}: write actors.<actor>.<key> with an actor of the "
-                f"model: {_known(out.actors[s])}"
-            )
-        if key not in out.actors[s][actor]:
-            return f"unknown actor figure {short(key)}; there are: {_known(out.actors[s][actor])}"
-        return None
-    if name in out.headline[s]:
-        return None
-    if any(name in d for d in out.headline.values()):
-        return (
-            f"headline figure {short(name)} is not computed for scenario {short(s)} (see "
-            "its 'scenarios' in the model's headline section)"
-        )
-    return (
-        f"unknown figure {short(name)}; give a headline figure ({_known(out.headline[s])}), "
-        "totals.<key> or actors.<actor>.<key>"
-    )
+    return [figure_problem(out, st.scenarios, s, f, path) for s, f, path in wanted]
 
 
 def _check_balance(raw: RawResult) -> None:

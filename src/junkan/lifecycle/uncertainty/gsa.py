@@ -262,14 +262,14 @@ def _check_outputs(ev: Evaluator, outputs: list[str]) -> None:
     """JunkanError naming every output that is not ``scenario:figure`` of the model, before
     any of the design's evaluations."""
     pairs = [tuple(o.split(":", 1)) if ":" in o else None for o in outputs]
-    found = figure_problems(ev, [p for p in pairs if p is not None])  # type: ignore[misc]
+    found = figure_problems(ev, [(*p, "") for p in pairs if p is not None])  # type: ignore[misc]
     lines = []
     for o, pair in zip(outputs, pairs, strict=True):
-        why = (
-            found.pop(0)
-            if pair is not None
-            else ("give scenario:figure, e.g. B:co2_reduction_t or B:totals.co2e_t")
-        )
+        if pair is None:
+            why: str | None = "give scenario:figure, e.g. B:co2_reduction_t or B:totals.co2e_t"
+        else:
+            problem = found.pop(0)
+            why = None if problem is None else problem.message
         if why is not None:
             lines.append(f"output {short(o)}: {why}")
     if lines:

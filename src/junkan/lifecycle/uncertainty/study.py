@@ -21,6 +21,7 @@ from junkan.lifecycle.comparison import headline_unit
 from junkan.lifecycle.loader import key_in, scenario_document, set_path
 from junkan.lifecycle.results import figure_units
 from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
+from junkan.lifecycle.uncertainty.figures import figure_names, figure_problem
 from junkan.lifecycle.uncertainty.spec import Group, UncertainParameter, UncertaintySection
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
@@ -240,9 +241,10 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Stud
 def check(model: ModelFile) -> Study | None:
     """The model's own ``uncertainty`` section resolved against it, as ``junkan validate``
     checks it without simulating: every parameter a numeric field of every scenario it
-    applies to (:func:`resolve`) and every observation's scenario one of the model's;
-    ``None`` when the model has no such section. ModelError names every problem. Whether an
-    observed figure is one the model computes is known once it runs (``junkan calibrate``)."""
+    applies to (:func:`resolve`) and every observation a figure its scenario computes
+    (:func:`~.figures.figure_problem`, as calibration checks them); ``None`` when the model
+    has no such section. ModelError names every problem. Whether the figure is defined (a
+    number) at the parameters' nominal values is known once it runs (``junkan calibrate``)."""
     if not model.raw.get("uncertainty"):
         return None
     problems: list[Problem] = []
@@ -254,16 +256,15 @@ def check(model: ModelFile) -> Study | None:
     section = study.section if study is not None else \
         UncertaintySection.model_validate(model.raw["uncertainty"])
     _, prefix = locate(model, section)
-    problems += [unknown_scenario(f"{prefix}observations[{j}].scenario", o.scenario,
-                                  model.scenarios)
-                 for j, o in enumerate(section.observations) if o.scenario not in model.scenarios]
+    names = figure_names(model)
+    for j, o in enumerate(section.observations):
+        field = "scenario" if o.scenario not in model.scenarios else \
+            "headline" if o.headline is not None else "total"
+        found = figure_problem(names, model.scenarios, o.scenario, o.figure,
+                               f"{prefix}observations[{j}].{field}")
+        if found is not None:
+            problems.append(found)
     if problems:
         raise ModelError(problems, model.source)
     return study
 
-
-def unknown_scenario(path: str, name: str, scenarios: list[str]) -> Problem:
-    """The refusal of scenario ``name`` (an observation's, an output's), which the model,
-    with ``scenarios``, does not have (rule ``unc-unknown-scenario``)."""
-    return coded(path, "unc-unknown-scenario", "unknown scenario {name}; the model has: "
-                 "{known}", name=short(name), known=", ".join(sorted(scenarios)) or "none")
