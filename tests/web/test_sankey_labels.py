@@ -1,7 +1,8 @@
 """The model page's two flow charts at 800 px (a review found names cut at the chart's right
-edge and running over the next column): every node's name stays inside the chart, long names
-wrapped to the room between columns (between words; anywhere in Japanese), and the hover says
-the whole name."""
+edge and running over the next column; then the value network's three right-hand columns'
+names over each other): every node's name stays inside the chart and clear of every other
+name and bar, long names wrapped and the columns placed to make room (between words; anywhere
+in Japanese), also after the window is resized, and the hover says the whole name."""
 
 from __future__ import annotations
 
@@ -22,6 +23,42 @@ LABELS = """(id) => {
             el.querySelectorAll('tspan.line').length]; }); }"""
 
 
+BOXES = """(id) => [...document.querySelectorAll(`#${id} .node-label, #${id} .node-rect`)]
+  .map((el) => { const r = el.getBoundingClientRect();
+    return [el.textContent || 'a bar', r.left, r.top, r.right, r.bottom]; })"""
+
+
+def _overlaps(boxes: list[list[Any]]) -> list[tuple[str, str]]:
+    """Pairs of a name and another name or a bar whose boxes overlap (by more than 1 px)."""
+    out = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a[0] != "a bar" and a[1] < b[3] - 1 and b[1] < a[3] - 1 and a[2] < b[4] - 1 \
+                    and b[2] < a[4] - 1:
+                out.append((a[0], b[0]))
+    return out
+
+
+def _names_clear(page: Any, lang: str, width: int) -> None:
+    """Every name of both charts inside and clear, once plotly has moved the nodes there (it
+    animates a new layout: read again for up to 5 s)."""
+    for chart in ("network", "sankey"):
+        page.wait_for_function(f"() => document.querySelectorAll('#{chart} .node-label').length"
+                               " > 5")
+        for _ in range(20):
+            labels = page.evaluate(LABELS, chart)
+            outside = [(text, round(left), round(right)) for text, left, right, _ in labels
+                       if left < -1 or right < -1]
+            overlaps = _overlaps(page.evaluate(BOXES, chart))
+            if not outside and not overlaps:
+                break
+            page.wait_for_timeout(250)
+        assert not outside, (chart, lang, width, outside)
+        assert not overlaps, (chart, lang, width, overlaps)
+        if width == 800:
+            assert any(lines > 1 for *_, lines in labels), (chart, lang, labels)  # wrapped
+
+
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_flow_charts_keep_names_inside_at_800_px(page: Any, server: str, lang: str) -> None:
     page.set_viewport_size({"width": 800, "height": 1000})
@@ -30,14 +67,14 @@ def test_flow_charts_keep_names_inside_at_800_px(page: Any, server: str, lang: s
     if lang == "ja":
         choose_lang(page, "ja")
     page.locator("#sankey .node-label").first.wait_for()
-    for chart in ("network", "sankey"):
-        page.wait_for_function(f"() => document.querySelectorAll('#{chart} .node-label').length"
-                               " > 5")
-        labels = page.evaluate(LABELS, chart)
-        outside = [(text, round(left), round(right)) for text, left, right, _ in labels
-                   if left < -1 or right < -1]
-        assert not outside, (chart, lang, outside)
-        assert any(lines > 1 for *_, lines in labels), (chart, lang, labels)  # some wrapped
+    _names_clear(page, lang, 800)
+    # a wider window: the names are wrapped and the columns placed again for it
+    before = page.evaluate("document.getElementById('network').data[0].node.x")
+    page.set_viewport_size({"width": 1300, "height": 1000})
+    page.wait_for_function("(x) => document.getElementById('network').data[0].node.x"
+                           ".some((v, i) => v !== x[i])", arg=before)
+    _names_clear(page, lang, 1300)
+    page.set_viewport_size({"width": 800, "height": 1000})
     # the hover names the whole stage, on one line
     names = page.evaluate("document.getElementById('sankey').data[0].node.customdata")
     assert all("<br>" not in n for n in names)

@@ -1,6 +1,6 @@
 // A run's results (cards, series, Sankey, indicators, downloads), the comparison, and the value network.
 import { $, editsText, fmt, fmtKey, fmtPct, fmtTime, formulaText, indicatorValue, plot, state, t, translated } from "./core.js";
-import { measurer, wrapText } from "./wrap.js";
+import { placeColumns } from "./wrap.js";
 import { yen, yenExact } from "./yen.js";
 
 // ---- the value network: the baseline's mass flows as widths, colours by kind with a legend -----
@@ -40,7 +40,10 @@ function legend(el, kinds) {
   }));
 }
 
+let lastGraph = null;  // the value network drawn last, drawn again when the chart's width changes
+
 function drawNetwork(graph) {
+  lastGraph = graph;
   const flows = state.flows;
   const byId = Object.fromEntries(graph.nodes.map((n) => [n.id, n]));
   const mass = (e) => (flows ? flows.total[`${flowName(e.source, byId[e.source])}→${flowName(e.target, byId[e.target])}`] || 0 : 0);
@@ -55,18 +58,18 @@ function drawNetwork(graph) {
   const ids = nodes.map((n) => n.id);
   const names = nodes.map((n) => (n.kind === "stage" ? stageLabel(n.label) : n.label));
   const named = Object.fromEntries(ids.map((id, i) => [id, names[i]]));
-  const wrapped = wrapLabels("network", names, nodes.map((n) => n.x), 14, 11);
+  const wrapped = wrapLabels("network", names, nodes.map((n) => n.x), 14, 11, 520);
   plot("network", [{
     type: "sankey", arrangement: "fixed",
     node: { label: wrapped.labels,
             color: nodes.map((n) => KIND_COLOUR[nodeKind(n)]), pad: 14,
-            x: nodes.map((n) => n.x), y: nodes.map((n) => n.y), thickness: 14,
+            x: wrapped.xs, y: nodes.map((n) => n.y), thickness: 14,
             customdata: nodes.map((n, i) => `${names[i]} (${t(`kind.${nodeKind(n)}`)})`), hovertemplate: "%{customdata}<extra></extra>" },
     link: { source: edges.map((e) => ids.indexOf(e.source)), target: edges.map((e) => ids.indexOf(e.target)),
             value, customdata: edges.map((e, i) => `${named[e.source]} → ${named[e.target]}: ${hover[i]}`),
             hovertemplate: "%{customdata}<extra></extra>",
             color: edges.map((e) => (e.kind === "flow" && mass(e) > 0 ? "rgba(126,87,194,.35)" : "rgba(120,120,120,.25)")) },
-  }], { title: t("chart.network"), height: 520, font: { size: 11 }, margin: { l: 10, r: wrapped.right, t: 50, b: 10 } });
+  }], { title: t("chart.network"), height: 520, font: { size: 11 }, margin: { l: 10, r: 10, t: 50, b: 10 } });
   legend($("#network-legend"), [["material", t("kind.material")], ["part", t("kind.part")], ["product", t("kind.product")],
     ["stage", t("kind.stage")], ["market", t("kind.market")], ["end", t("kind.end")],
     ["rgba(126,87,194,.5)", flows ? t("net.flowLegend", { scenario: flows.scenario, from: flows.years[0], to: flows.years[1] }) : t("net.noFlows")],
@@ -98,20 +101,7 @@ function renderResult() {
     name: t(`series.${k}`), mode: "lines+markers", hovertemplate: `%{x}: %{y:,.4~r} ${unit}<extra>%{fullData.name}</extra>` })),
   { title: t("chart.series"), height: 400, legend: { orientation: "h", y: -0.28, yanchor: "top" }, margin: { b: 100 },
     xaxis: { title: t("axis.year"), tickformat: "d" }, yaxis: { title: t("axis.tPerYear"), rangemode: "tozero" } });
-  const n = r.sankey.nodes, l = r.sankey.links;
-  const kindOf = (x) => (/^Virgin/.test(x.label) ? "input" : /^Held/.test(x.label) ? "stock"
-    : nodeKind({ kind: "stage", label: x.label }));
-  // figures written out (263,600 t, not 2.636e+5 t): "r" rounds to significant digits without an exponent
-  const names = n.map((x) => stageLabel(x.label)), wrapped = wrapLabels("sankey", names, n.map((x) => x.x), 20, 12);
-  plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~r", valuesuffix: " t",
-    node: { label: wrapped.labels, x: n.map((x) => x.x), y: n.map((x) => x.y), pad: 14,
-            color: n.map((x) => KIND_COLOUR[kindOf(x)]), customdata: names, hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" },
-    link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value),
-            color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`), customdata: l.map((x) => `${names[x.source]} → ${names[x.target]}`),
-            hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" } }],
-  { title: t("chart.sankey"), height: 500, margin: { l: 10, r: wrapped.right, t: 50, b: 10 } });
-  legend($("#sankey-legend"), [["input", t("kind.input")], ["stage", t("kind.stage")], ["market", t("kind.market")],
-    ["end", t("kind.end")], ["stock", t("kind.stock")]]);
+  drawSankey(r);
   renderIndicators(ind);
   const tables = ["indicators", "materials", "processes", "flows", "products", "parts", "actors"];
   $("#downloads").replaceChildren(...tables.map((name) => {
@@ -123,6 +113,34 @@ function renderResult() {
     return li;
   }));
 }
+
+/** The run's mass flows over the whole horizon, names wrapped and columns placed for the chart's width. */
+function drawSankey(r) {
+  const n = r.sankey.nodes, l = r.sankey.links;
+  const kindOf = (x) => (/^Virgin/.test(x.label) ? "input" : /^Held/.test(x.label) ? "stock"
+    : nodeKind({ kind: "stage", label: x.label }));
+  // figures written out (263,600 t, not 2.636e+5 t): "r" rounds to significant digits without an exponent
+  const names = n.map((x) => stageLabel(x.label)), wrapped = wrapLabels("sankey", names, n.map((x) => x.x), 20, 12, 500);
+  plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~r", valuesuffix: " t",
+    node: { label: wrapped.labels, x: wrapped.xs, y: n.map((x) => x.y), pad: 14, thickness: 20,
+            color: n.map((x) => KIND_COLOUR[kindOf(x)]), customdata: names, hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" },
+    link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value),
+            color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`), customdata: l.map((x) => `${names[x.source]} → ${names[x.target]}`),
+            hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" } }],
+  { title: t("chart.sankey"), height: 500, margin: { l: 10, r: 10, t: 50, b: 10 } });
+  legend($("#sankey-legend"), [["input", t("kind.input")], ["stage", t("kind.stage")], ["market", t("kind.market")],
+    ["end", t("kind.end")], ["stock", t("kind.stock")]]);
+}
+
+// a flow chart's names are wrapped and its columns placed for its width: placed again when the width changes
+let resized = 0;
+window.addEventListener("resize", () => {
+  clearTimeout(resized);
+  resized = setTimeout(() => {
+    if (lastGraph && $("#network").clientWidth) drawNetwork(lastGraph);
+    if (state.result && $("#sankey").clientWidth) drawSankey(state.result.r);
+  }, 200);
+});
 
 /** An indicator's name in the current language ("MCI of product atm"); its key when unknown. */
 function indicatorName(key) {
@@ -200,23 +218,10 @@ const indicatorNotes = (i) => (i.notes || []).map((n, k) => {
   return (c && translated(`indnote.${c.code}`, c.params)) ?? n;
 });
 
-/** A sankey's node labels wrapped to the room beside their column (to the next column; the last column's, to
- * the one before: plotly writes them on the left), at least 90 px — node `xs` from 0 to 1, bars `bar` px thick,
- * labels in `size` px, the chart `id` as wide as it is now — and the right margin that keeps a name the room
- * cannot break inside the chart (`right`, px): at 800 px a long name ran over the next column or out of the
- * chart. Lines break between words, after hyphens and anywhere in Japanese. */
-function wrapLabels(id, labels, xs, bar, size) {
-  const cols = [...new Set(xs)].sort((a, b) => a - b);
+/** A sankey's node labels wrapped and its columns placed so that every name fits beside its column
+ * (`placeColumns`) — node `xs` from 0 to 1, bars `bar` px thick, labels in `size` px, the chart `id` as
+ * wide as it is now: at 800 px names ran over the next column's, or out of the chart. */
+function wrapLabels(id, labels, xs, bar, size, height) {
   const width = ((document.getElementById(id) || {}).clientWidth || 800) - 20;  // margins 10 + 10
-  const last = cols[cols.length - 1];
-  const beside = (x) => { const k = cols.indexOf(x); return x === last ? x - (cols[k - 1] ?? 0) : cols[k + 1] - x; };
-  const measure = measurer(size);
-  let over = 0;
-  const out = labels.map((s, i) => {
-    const text = wrapText(String(s), Math.max(90, width * (beside(xs[i]) || 1) - bar - 12), measure);
-    const widest = Math.max(...text.split("<br>").map(measure));
-    if (xs[i] !== last) over = Math.max(over, xs[i] * width + bar + 8 + widest - width);
-    return text;
-  });
-  return { labels: out, right: 10 + Math.ceil(over) };
+  return placeColumns(labels, xs, width, bar, size, height - 60);  // margins 50 + 10
 }

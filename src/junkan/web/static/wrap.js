@@ -23,4 +23,47 @@ function wrapText(text, room, measure) {
   return lines.join("<br>");
 }
 
-export { measurer, wrapText };
+/** A flow chart's columns placed so that each column's names fit beside its bars, and the names wrapped:
+ * `labels` of the nodes at `xs` (fractions of the plot's `width` px, one distinct value per column), bars
+ * `bar` px thick, names at `size` px, the plot `height` px tall. Plotly writes a column's names on the right of
+ * its bars but the last column's on their left, so the last gap holds two columns' names. Each column's names
+ * start wrapped to a fifth of the width; while the gaps do not hold them, the column with the widest names is
+ * wrapped narrower (not below 48 px, nor to more lines than its nodes have height for). The room left over is
+ * shared as the layout's own gaps are; the order of the columns is kept (a chart too narrow for its names
+ * at their narrowest has every gap shrunk alike). Returns the wrapped labels and the nodes' new x. */
+function placeColumns(labels, xs, width, bar, size, height) {
+  const measure = measurer(size), pad = 8, lineHeight = 1.3 * size;
+  const cols = [...new Set(xs)].sort((a, b) => a - b), n = cols.length;
+  const col = xs.map((x) => cols.indexOf(x));
+  const members = cols.map((_, k) => col.flatMap((c, i) => (c === k ? [i] : [])));
+  const text = labels.map(String);
+  const widest = Array(n).fill(0), room = Array(n).fill(Math.max(48, Math.floor(width / 5)));
+  const lines = members.map((m) => Math.max(1, Math.floor(height / Math.max(m.length, 1) / lineHeight)));
+  const wrap = (k, r) => members[k].map((i) => wrapText(String(labels[i]), r, measure));
+  const fits = (k, wrapped) => wrapped.every((s) => s.split("<br>").length <= lines[k]);
+  const settle = (k, wrapped) => {
+    members[k].forEach((i, j) => { text[i] = wrapped[j]; });
+    widest[k] = Math.max(0, ...wrapped.flatMap((s) => s.split("<br>").map(measure)));
+  };
+  cols.forEach((_, k) => settle(k, wrap(k, room[k])));
+  if (n < 2) return { labels: text, xs };
+  const spans = cols.slice(1).map((x, k) => x - cols[k]);
+  const sum = spans.reduce((a, b) => a + b, 0) || 1;
+  const need = () => spans.map((_, k) => bar + pad + widest[k] + (k === n - 2 ? pad + widest[n - 1] : 0));
+  const shrinkable = new Set(cols.keys());
+  for (let total = need().reduce((a, b) => a + b, 0) + bar; total > width;
+    total = need().reduce((a, b) => a + b, 0) + bar) {
+    const k = [...shrinkable].sort((a, b) => widest[b] - widest[a])[0];
+    if (k === undefined) break;  // as narrow as the names go: the gaps are shrunk alike below
+    room[k] = Math.min(room[k], Math.floor(widest[k])) - 4;
+    const wrapped = wrap(k, room[k]);
+    if (room[k] < 48 || !fits(k, wrapped)) shrinkable.delete(k);
+    else settle(k, wrapped);
+  }
+  const at = [0], gaps = need(), total = gaps.reduce((a, b) => a + b, 0) + bar;
+  const squeeze = Math.min(1, (width - bar) / (total - bar));  // below 1: the names overlap a little
+  gaps.forEach((w, k) => at.push(at[k] + w * squeeze + Math.max(0, width - total) * spans[k] / sum));
+  return { labels: text, xs: col.map((k) => Math.max(0.001, Math.min(0.999, (at[k] + bar / 2) / width))) };
+}
+
+export { measurer, placeColumns, wrapText };
