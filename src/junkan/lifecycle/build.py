@@ -125,35 +125,56 @@ def _expand(bom: Bom, graph: PartGraph, lines: ProductLines, names: list[str],
     """Add every product's part instances to ``bom``, depth first: each of the product's
     part lines, in BOM order, then its sub-parts (each instance before its sub-parts, these
     in their BOM's order); one record per instance (product, type, parent, quantity per
-    parent and per product, path, level), and per product its paths."""
-    records: list[tuple[int, int, int, float, float, str, int]] = []
+    parent and per product, path, level), and per product its paths.
+
+    Level by level with numpy: an instance's place in that order is its parent's place plus
+    one plus the subtrees of its elder siblings (a part type's subtree is
+    ``1 + graph.below`` instances), so every instance of a level is placed at once; only the
+    paths (text) are joined one by one."""
+    tops = lines.tops(n_products)
+    size = (graph.below + 1.0).astype(np.int64)  # instances in a part type's subtree
+    top_size = size[lines.part]
+    ends = np.cumsum(top_size)
+    n_k = int(ends[-1]) if len(ends) else 0
+    first = np.concatenate([[0], ends])[tops]  # (P + 1,) each product's first instance
+    # below an instance of type q, its sub-part line j starts at 1 + the elder lines' subtrees
+    sub = size[graph.child]
+    sub_off = np.cumsum(sub) - sub + 1 - np.concatenate([[0], np.cumsum(sub)])[
+        graph.start[graph.owner]]
+    product, kind, parent, level = (np.zeros(n_k, dtype=np.int64) for _ in range(4))
+    qty_rel, qty = np.zeros(n_k), np.zeros(n_k)
+    paths: list[str] = [""] * n_k
+    at = ends - top_size  # level 0: the products' part lines
+    prod = np.repeat(np.arange(n_products, dtype=np.int64), np.diff(tops))
+    types, rel, per = lines.part, lines.qty, lines.qty
+    up = np.full(len(at), -1, dtype=np.int64)
+    depth = 0
+    while len(at):
+        product[at], kind[at], parent[at], level[at], qty_rel[at], qty[at] = \
+            prod, types, up, depth, rel, per
+        pos, tl, ul = at.tolist(), types.tolist(), up.tolist()
+        for k, q, u in zip(pos, tl, ul, strict=True):
+            paths[k] = f"{paths[u]}/{names[q]}" if u >= 0 else names[q]
+        counts = graph.start[types + 1] - graph.start[types]
+        if not counts.any():
+            break
+        owner = np.repeat(np.arange(len(at)), counts)
+        j = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + \
+            np.repeat(graph.start[types], counts)
+        at, up, prod = at[owner] + sub_off[j], at[owner], prod[owner]
+        types, rel, per = graph.child[j], graph.qty[j], per[owner] * graph.qty[j]
+        depth += 1
+    bom.inst_product, bom.inst_type = product.tolist(), kind.tolist()
+    bom.inst_parent, bom.inst_level = parent.tolist(), level.tolist()
+    bom.inst_qty_rel, bom.inst_qty = qty_rel.tolist(), qty.tolist()
+    bom.inst_path = paths
     children = bom.children
-    sub_start, sub_child, sub_qty = (graph.start.tolist(), graph.child.tolist(),
-                                     graph.qty.tolist())
-    tops, top_part, top_qty = lines.tops(n_products).tolist(), lines.part.tolist(), \
-        lines.qty.tolist()
-    for pi in range(n_products):
-        paths: dict[str, int] = {}
-        root = -(pi + 1)
-        # (part, quantity per parent, per product, parent instance, parent's path, level)
-        stack: list[tuple[int, float, float, int, str, int]] = [
-            (top_part[j], top_qty[j], top_qty[j], -1, "", 0)
-            for j in range(tops[pi + 1] - 1, tops[pi] - 1, -1)]
-        while stack:
-            q, qty_rel, qty, parent, prefix, level = stack.pop()
-            k = len(records)
-            path = f"{prefix}/{names[q]}" if prefix else names[q]
-            records.append((pi, q, parent, qty_rel, qty, path, level))
-            children[parent if parent >= 0 else root].append(k)
-            paths[path] = k
-            lo, hi = sub_start[q], sub_start[q + 1]
-            if lo < hi:
-                stack.extend((sub_child[j], sub_qty[j], qty * sub_qty[j], k, path, level + 1)
-                             for j in range(hi - 1, lo - 1, -1))
-        bom.path_index.append(paths)
-    if records:
-        (bom.inst_product, bom.inst_type, bom.inst_parent, bom.inst_qty_rel, bom.inst_qty,
-         bom.inst_path, bom.inst_level) = (list(col) for col in zip(*records, strict=True))
+    key = np.where(parent >= 0, parent, -(product + 1)).tolist()
+    for k, u in enumerate(key):
+        children[u].append(k)
+    bounds = first.tolist()
+    bom.path_index = [dict(zip(paths[a:b], range(a, b), strict=True))
+                      for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker,
