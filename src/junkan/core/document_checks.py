@@ -233,8 +233,8 @@ def check_number(x: float, written: Any, lim: Limits, where: Any) -> None:
         raise Refused.at(where, "number-not-finite", "{value} is not a finite number; NaN and "
                       "infinity are not accepted", value=short(written, 30))
     if abs(x) > lim.integer_magnitude:
-        raise Refused.at(where, "number-too-large", "{value} is beyond ±{limit}, the largest "
-                      "number a document may hold ({env}, which bounds decimal numbers too)",
+        raise Refused.at(where, "number-too-large", "{value}: number beyond ±{limit} ({env}, "
+                      "which bounds decimal numbers too)",
                       value=short(written, 30), **_limit(lim, "integer_magnitude"))
 
 

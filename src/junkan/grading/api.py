@@ -27,11 +27,8 @@ def load(path: str | Path | None = None, *, text: str | None = None) -> GradingD
     if (path is None) == (text is None):
         raise ValueError("give a path or text")
     source = str(path) if path is not None else "<text>"
-    try:
-        doc = (read_document(path) if path is not None
-               else parse_document(text or "", source=source))
-    except ModelError as exc:
-        raise type(exc)([number_limit(p) for p in exc.problems], exc.source) from None
+    doc = (read_document(path) if path is not None
+           else parse_document(text or "", source=source))
     model = validate_with(GradingDocument, doc, source)
     problems: list[Problem] = []
     for i, item in enumerate(model.items):
@@ -56,24 +53,6 @@ def capped(problems: list[Problem]) -> list[Problem]:
     return [*problems[:MAX_PROBLEMS], coded("", "more-problems", "… and more problems ({count} "
                                             "errors in all); fix the ones above first",
                                             count=f"{len(problems):,}")]
-
-
-def number_limit(p: Problem) -> Problem:
-    """The document limit on numbers said for a decimal number (``1e300``) as a number
-    beyond the limit, as core says it of an integer (``'…': integer beyond ±…``): the limit
-    is named for integers (``JUNKAN_LIMIT_INTEGER_MAGNITUDE``) but bounds every number a
-    document holds (:class:`junkan.core.limits.Limits`)."""
-    value = str((p.limits or {}).get("value", ""))
-    if p.kind != "number-too-large" or not any(c in value for c in ".eE"):
-        return p
-    return coded(
-        p.path,
-        "passport-number-too-large",
-        "{value}: number beyond ±{limit} ({env}, which bounds decimal numbers too)",
-        value=value,
-        limit=str((p.limits or {}).get("limit", "")),
-        env=str((p.limits or {}).get("env", "")),
-    )
 
 
 def resolve(criteria: Sequence[str | CriteriaSet]) -> list[CriteriaSet]:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from junkan.core.documents import parse_document
 from junkan.core.errors import ModelError, Problem, brief, coded
-from junkan.grading.api import number_limit, run
+from junkan.grading.api import run
 from junkan.grading.batterypass import attribute_set, batterypass_unmapped
 from junkan.grading.catalogue import GradingError
 from junkan.grading.schema import GradingDocument, Item
@@ -183,7 +183,7 @@ def read_passport(
         try:  # the limits only: the readers keep their own checks on the text
             parse_document(text, source=source, as_json=True)
         except ModelError as exc:
-            raise GradingError([number_limit(p) for p in exc.problems], source) from None
+            raise GradingError(exc.problems, source) from None
     if submodel_id is not None and kind != "aas":
         raise GradingError(
             [
