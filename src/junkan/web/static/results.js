@@ -41,6 +41,7 @@ function legend(el, kinds) {
 }
 
 let lastGraph = null;  // the value network drawn last, drawn again when the chart's width changes
+const laidOut = {};  // the box width each flow chart's names were wrapped and its columns placed for
 
 function drawNetwork(graph) {
   lastGraph = graph;
@@ -59,7 +60,7 @@ function drawNetwork(graph) {
   const names = nodes.map((n) => (n.kind === "stage" ? stageLabel(n.label) : n.label));
   const named = Object.fromEntries(ids.map((id, i) => [id, names[i]]));
   const wrapped = wrapLabels("network", names, nodes.map((n) => n.x), 14, 11, 520);
-  plot("network", [{
+  const drawn = plot("network", [{
     type: "sankey", arrangement: "fixed",
     node: { label: wrapped.labels,
             color: nodes.map((n) => KIND_COLOUR[nodeKind(n)]), pad: 14,
@@ -69,7 +70,9 @@ function drawNetwork(graph) {
             value, customdata: edges.map((e, i) => `${named[e.source]} → ${named[e.target]}: ${hover[i]}`),
             hovertemplate: "%{customdata}<extra></extra>",
             color: edges.map((e) => (e.kind === "flow" && mass(e) > 0 ? "rgba(126,87,194,.35)" : "rgba(120,120,120,.25)")) },
-  }], { title: t("chart.network"), height: 520, font: { size: 11 }, margin: { l: 10, r: 10, t: 50, b: 10 } });
+  }], { title: t("chart.network"), height: 520, width: wrapped.width, font: { size: 11 },
+    margin: { l: 10, r: 10, t: 50, b: 10 } });
+  if (drawn) drawn.then(() => scrollRoom("network", 520));
   legend($("#network-legend"), [["material", t("kind.material")], ["part", t("kind.part")], ["product", t("kind.product")],
     ["stage", t("kind.stage")], ["market", t("kind.market")], ["end", t("kind.end")],
     ["rgba(126,87,194,.5)", flows ? t("net.flowLegend", { scenario: flows.scenario, from: flows.years[0], to: flows.years[1] }) : t("net.noFlows")],
@@ -121,24 +124,33 @@ function drawSankey(r) {
     : nodeKind({ kind: "stage", label: x.label }));
   // figures written out (263,600 t, not 2.636e+5 t): "r" rounds to significant digits without an exponent
   const names = n.map((x) => stageLabel(x.label)), wrapped = wrapLabels("sankey", names, n.map((x) => x.x), 20, 12, 500);
-  plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~r", valuesuffix: " t",
+  const drawn = plot("sankey", [{ type: "sankey", arrangement: "fixed", valueformat: ",.4~r", valuesuffix: " t",
     node: { label: wrapped.labels, x: wrapped.xs, y: n.map((x) => x.y), pad: 14, thickness: 20,
             color: n.map((x) => KIND_COLOUR[kindOf(x)]), customdata: names, hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" },
     link: { source: l.map((x) => x.source), target: l.map((x) => x.target), value: l.map((x) => x.value),
             color: l.map((x) => `${KIND_COLOUR[kindOf(n[x.source])]}55`), customdata: l.map((x) => `${names[x.source]} → ${names[x.target]}`),
             hovertemplate: "%{customdata}<br>%{value:,.4~r} t<extra></extra>" } }],
-  { title: t("chart.sankey"), height: 500, margin: { l: 10, r: 10, t: 50, b: 10 } });
+  { title: t("chart.sankey"), height: 500, width: wrapped.width, margin: { l: 10, r: 10, t: 50, b: 10 } });
+  if (drawn) drawn.then(() => scrollRoom("sankey", 500));
   legend($("#sankey-legend"), [["input", t("kind.input")], ["stage", t("kind.stage")], ["market", t("kind.market")],
     ["end", t("kind.end")], ["stock", t("kind.stock")]]);
 }
 
+/** A chart's box `height` px tall plus its sideways scrollbar, if it has one (the chart keeps its height). */
+function scrollRoom(id, height) {
+  const box = $(`#${id}`);
+  box.style.height = `${height + box.offsetHeight - box.clientHeight}px`;
+}
+
 // a flow chart's names are wrapped and its columns placed for its width: placed again when the width changes
+// (not when only the height does: a large network takes seconds to draw)
 let resized = 0;
+const widthChanged = (id) => { const w = $(`#${id}`).clientWidth; return w > 0 && w !== laidOut[id]; };
 window.addEventListener("resize", () => {
   clearTimeout(resized);
   resized = setTimeout(() => {
-    if (lastGraph && $("#network").clientWidth) drawNetwork(lastGraph);
-    if (state.result && $("#sankey").clientWidth) drawSankey(state.result.r);
+    if (lastGraph && widthChanged("network")) drawNetwork(lastGraph);
+    if (state.result && widthChanged("sankey")) drawSankey(state.result.r);
   }, 200);
 });
 
@@ -222,6 +234,13 @@ const indicatorNotes = (i) => (i.notes || []).map((n, k) => {
  * (`placeColumns`) — node `xs` from 0 to 1, bars `bar` px thick, labels in `size` px, the chart `id` as
  * wide as it is now: at 800 px names ran over the next column's, or out of the chart. */
 function wrapLabels(id, labels, xs, bar, size, height) {
-  const width = ((document.getElementById(id) || {}).clientWidth || 800) - 20;  // margins 10 + 10
-  return placeColumns(labels, xs, width, bar, size, height - 60);  // margins 50 + 10
+  const box = document.getElementById(id);
+  const seen = (box && box.clientWidth) || 800;
+  laidOut[id] = seen;
+  const placed = placeColumns(labels, xs, seen - 20, bar, size, height - 60);  // margins 10 + 10, 50 + 10
+  // too narrow for the names even wrapped their narrowest: drawn wider, the box scrolls sideways (and takes
+  // the keyboard's focus to be scrolled by it)
+  const scrolls = placed.width > seen - 20;
+  if (box) { box.style.overflowX = scrolls ? "auto" : ""; if (scrolls) box.tabIndex = 0; else box.removeAttribute("tabindex"); }
+  return { ...placed, width: placed.width + 20 };  // the chart's own resizing would keep the old places
 }

@@ -34,8 +34,9 @@ function wrapText(text, room, measure) {
  * its bars but the last column's on their left, so the last gap holds two columns' names. Each column's names
  * start wrapped to a fifth of the width; while the gaps do not hold them, the column with the widest names is
  * wrapped a tenth narrower (not below 48 px, nor to more lines than its nodes have height for). The room left
- * over is shared as the layout's own gaps are; the order of the columns is kept (a chart too narrow for its
- * names at their narrowest has every gap shrunk alike). Returns the wrapped labels and the nodes' new x. */
+ * over is shared as the layout's own gaps are; the order of the columns is kept. Returns the wrapped labels,
+ * the nodes' new x and the plot's width: `width`, or wider when even the narrowest names do not fit in it
+ * (the chart is then drawn that wide, to be scrolled: squeezed, the names ran into the bars at 640 px). */
 function placeColumns(labels, xs, width, bar, size, height) {
   const measure = measurer(size), pad = 8, lineHeight = 1.3 * size;
   const cols = [...new Set(xs)].sort((a, b) => a - b), n = cols.length;
@@ -51,7 +52,7 @@ function placeColumns(labels, xs, width, bar, size, height) {
     widest[k] = Math.max(0, ...wrapped.flatMap((s) => s.split("<br>").map(measure)));
   };
   cols.forEach((_, k) => settle(k, wrap(k, room[k])));
-  if (n < 2) return { labels: text, xs };
+  if (n < 2) return { labels: text, xs, width };
   const spans = cols.slice(1).map((x, k) => x - cols[k]);
   const sum = spans.reduce((a, b) => a + b, 0) || 1;
   const need = () => spans.map((_, k) => bar + pad + widest[k] + (k === n - 2 ? pad + widest[n - 1] : 0));
@@ -59,16 +60,17 @@ function placeColumns(labels, xs, width, bar, size, height) {
   for (let total = need().reduce((a, b) => a + b, 0) + bar; total > width;
     total = need().reduce((a, b) => a + b, 0) + bar) {
     const k = [...shrinkable].sort((a, b) => widest[b] - widest[a])[0];
-    if (k === undefined) break;  // as narrow as the names go: the gaps are shrunk alike below
+    if (k === undefined) break;  // as narrow as the names go: the chart is drawn wider
     room[k] = Math.floor(Math.min(room[k], widest[k]) * 0.9);
     const wrapped = wrap(k, room[k]);
     if (room[k] < 48 || !fits(k, wrapped)) shrinkable.delete(k);
     else settle(k, wrapped);
   }
   const at = [0], gaps = need(), total = gaps.reduce((a, b) => a + b, 0) + bar;
-  const squeeze = Math.min(1, (width - bar) / (total - bar));  // below 1: the names overlap a little
-  gaps.forEach((w, k) => at.push(at[k] + w * squeeze + Math.max(0, width - total) * spans[k] / sum));
-  return { labels: text, xs: col.map((k) => Math.max(0.001, Math.min(0.999, (at[k] + bar / 2) / width))) };
+  const wide = Math.max(width, Math.ceil(total));
+  gaps.forEach((w, k) => at.push(at[k] + w + (wide - total) * spans[k] / sum));
+  return { labels: text, xs: col.map((k) => Math.max(0.001, Math.min(0.999, (at[k] + bar / 2) / wide))),
+    width: wide };
 }
 
 export { measurer, placeColumns, wrapText };
