@@ -95,11 +95,14 @@ window.addEventListener("hashchange", route);
 let tablesPending = false;
 function focusableTables() {
   tablesPending = false;
-  for (const tb of document.querySelectorAll("main table")) {
-    const scrolls = tb.scrollWidth > tb.clientWidth + 1;
-    if (scrolls && !tb.hasAttribute("tabindex")) { tb.tabIndex = 0; tb.dataset.scrollFocus = "1"; }
-    else if (!scrolls && tb.dataset.scrollFocus) { tb.removeAttribute("tabindex"); delete tb.dataset.scrollFocus; }
-  }
+  // every table measured before any is changed: a change between two measurements laid the page out again
+  // each time (a 400-part model's form took 10 s of layouts)
+  const tables = [...document.querySelectorAll("main table")];
+  const scrolls = tables.map((tb) => tb.scrollWidth > tb.clientWidth + 1);
+  tables.forEach((tb, i) => {
+    if (scrolls[i] && !tb.hasAttribute("tabindex")) { tb.tabIndex = 0; tb.dataset.scrollFocus = "1"; }
+    else if (!scrolls[i] && tb.dataset.scrollFocus) { tb.removeAttribute("tabindex"); delete tb.dataset.scrollFocus; }
+  });
 }
 const laterTables = () => { if (!tablesPending) { tablesPending = true; requestAnimationFrame(focusableTables); } };
 new MutationObserver(laterTables).observe(document.querySelector("main"), { childList: true, subtree: true });

@@ -70,9 +70,18 @@ const PARAM_WORDS = [
   [/^parts\.(\w+)\.recovery\.(\w+)\.share$/, "param.recoveryShare", "part"],
 ];
 
+/** The value network's node names by id, made once per graph (a map per parameter made a 2,000-part
+ * model's page take minutes: thousands of parameters × thousands of nodes). */
+const namesOf = new WeakMap();
+function nodeNames(graph) {
+  if (!graph) return {};
+  if (!namesOf.has(graph)) namesOf.set(graph, Object.fromEntries((graph.nodes || []).map((n) => [n.id, n.label])));
+  return namesOf.get(graph);
+}
+
 /** "End-of-life collection rate: Automated teller machine (0–1)" above the document path. */
 function paramWords(path) {
-  const nodes = Object.fromEntries(((state.model && state.model.graph.nodes) || []).map((n) => [n.id, n.label]));
+  const nodes = nodeNames(state.model && state.model.graph);
   for (const [re, key, kind] of PARAM_WORDS) {
     const m = path.match(re);
     if (m) return t(key, { item: nodes[`${kind}:${m[1]}`] || m[1], route: m[2] || "" });

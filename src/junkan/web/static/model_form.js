@@ -68,11 +68,11 @@ function options(sel, values, current, { optional = false, label = (x) => x } = 
   sel.replaceChildren(...(optional ? [new Option("—", "")] : []), ...all.map((x) => new Option(label(x), x)));
   sel.value = current ?? "";
 }
-
+const LAZY = 60;  // a longer list is filled when its field is first used: every BOM line listing every part froze the page
 function selectIn(p, label, values, { optional = false, labelOf, onChange = edited } = {}) {
-  const sel = document.createElement("select");
-  if (!labelOf) sel.className = "data";  // the model's own names, not messages
-  options(sel, values, get(p), { optional, label: labelOf });
+  const sel = document.createElement("select"), fill = () => { if (sel.dataset.lazy) { delete sel.dataset.lazy; options(sel, values, get(p), { optional, label: labelOf }); } };
+  sel.dataset.lazy = "1"; if (!labelOf) sel.className = "data";  // data: the model's own names, not messages
+  if (values.length > LAZY) { options(sel, [], get(p), { optional, label: labelOf }); for (const ev of ["focus", "mousedown"]) sel.addEventListener(ev, fill); } else fill();
   sel.addEventListener("change", () => { set(p, sel.value === "" ? undefined : sel.value); onChange(); });
   return field(p, label, sel);
 }
