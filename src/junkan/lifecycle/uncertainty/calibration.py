@@ -25,6 +25,7 @@ from junkan.core.errors import ModelError, Problem, coded
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.family import compile_run
+from junkan.lifecycle.uncertainty.figures import observation_path
 from junkan.lifecycle.uncertainty.spec import (
     REPEAT_TEMPLATE,
     REPEATED,
@@ -377,9 +378,8 @@ def _check(
     if not any(o.fit for o in obs):
         problems.append(coded(f"{prefix}observations", "unc-nothing-observed", "no observed "
                               "figures to fit (each is 'fit: false', or there are none)"))
-    wanted = [(o.scenario, o.figure, f"{prefix}observations[{j}]." + (
-        "scenario" if o.scenario not in st.scenarios else
-        "headline" if o.headline is not None else "total")) for j, o in enumerate(obs)]
+    wanted = [(o.scenario, o.figure, observation_path(prefix, j, o, st.scenarios))
+              for j, o in enumerate(obs)]
     problems += [p for p in (figure_problems(ev, wanted) if obs else []) if p is not None]
     for j, k in repeated_observations(obs):  # observations given apart from the section's
         problems.append(coded(f"{prefix}observations[{k}]", REPEATED, REPEAT_TEMPLATE,

@@ -17,8 +17,10 @@ from typing import NamedTuple, Protocol
 from junkan.core.errors import Problem, coded, short
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.results import figure_units
+from junkan.lifecycle.uncertainty.spec import Observation
 
-__all__ = ["FigureNames", "Figures", "figure_names", "figure_problem", "unknown_scenario"]
+__all__ = ["FigureNames", "Figures", "figure_names", "figure_problem", "observation_path",
+           "unknown_scenario"]
 
 
 class Figures(Protocol):
@@ -53,8 +55,16 @@ def figure_names(model: ModelFile) -> FigureNames:
         head[s] = [k for k, h in model.baseline.headline.items()
                    if h.scenarios is None or s in h.scenarios]
         tots[s] = list(units["totals"])
-        acts[s] = {a: list(units["by_actor"]) for a in c.processes.actor}
+        acts[s] = dict.fromkeys(c.processes.actor, tuple(units["by_actor"]))
     return FigureNames(head, tots, acts)
+
+
+def observation_path(prefix: str, j: int, o: Observation, scenarios: list[str]) -> str:
+    """Where a problem with observation ``j`` (``o``) of the section at ``prefix`` is: its
+    scenario if the model has no such scenario, else the field naming its figure."""
+    field = "scenario" if o.scenario not in scenarios else \
+        "headline" if o.headline is not None else "total"
+    return f"{prefix}observations[{j}].{field}"
 
 
 def _known(names: Collection[str]) -> str:

@@ -21,7 +21,7 @@ from junkan.lifecycle.comparison import headline_unit
 from junkan.lifecycle.loader import key_in, scenario_document, set_path
 from junkan.lifecycle.results import figure_units
 from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
-from junkan.lifecycle.uncertainty.figures import figure_names, figure_problem
+from junkan.lifecycle.uncertainty.figures import figure_names, figure_problem, observation_path
 from junkan.lifecycle.uncertainty.spec import Group, UncertainParameter, UncertaintySection
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
@@ -256,14 +256,12 @@ def check(model: ModelFile) -> Study | None:
     section = study.section if study is not None else \
         UncertaintySection.model_validate(model.raw["uncertainty"])
     _, prefix = locate(model, section)
-    names = figure_names(model)
-    for j, o in enumerate(section.observations):
-        field = "scenario" if o.scenario not in model.scenarios else \
-            "headline" if o.headline is not None else "total"
-        found = figure_problem(names, model.scenarios, o.scenario, o.figure,
-                               f"{prefix}observations[{j}].{field}")
-        if found is not None:
-            problems.append(found)
+    if section.observations:
+        names = figure_names(model)
+        found = (figure_problem(names, model.scenarios, o.scenario, o.figure,
+                                observation_path(prefix, j, o, model.scenarios))
+                 for j, o in enumerate(section.observations))
+        problems += [p for p in found if p is not None]
     if problems:
         raise ModelError(problems, model.source)
     return study

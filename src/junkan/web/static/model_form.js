@@ -70,8 +70,8 @@ function options(sel, values, current, { optional = false, label = (x) => x } = 
 }
 const LAZY = 60;  // a longer list is filled when its field is first used: every BOM line listing every part froze the page
 function selectIn(p, label, values, { optional = false, labelOf, onChange = edited } = {}) {
-  const sel = document.createElement("select"), fill = () => { if (sel.dataset.lazy) { delete sel.dataset.lazy; options(sel, values, get(p), { optional, label: labelOf }); } };
-  sel.dataset.lazy = "1"; if (!labelOf) sel.className = "data";  // data: the model's own names, not messages
+  let lazy = true; const sel = document.createElement("select"), fill = () => { if (lazy) { lazy = false; options(sel, values, get(p), { optional, label: labelOf }); } };
+  if (!labelOf) sel.className = "data";  // the model's own names, not messages
   if (values.length > LAZY) { options(sel, [], get(p), { optional, label: labelOf }); for (const ev of ["focus", "mousedown"]) sel.addEventListener(ev, fill); } else fill();
   sel.addEventListener("change", () => { set(p, sel.value === "" ? undefined : sel.value); onChange(); });
   return field(p, label, sel);

@@ -56,9 +56,9 @@ function placeColumns(labels, xs, width, bar, size, height) {
   const spans = cols.slice(1).map((x, k) => x - cols[k]);
   const sum = spans.reduce((a, b) => a + b, 0) || 1;
   const need = () => spans.map((_, k) => bar + pad + widest[k] + (k === n - 2 ? pad + widest[n - 1] : 0));
+  const needed = () => need().reduce((a, b) => a + b, 0) + bar;  // the plot's width the names need
   const shrinkable = new Set(cols.keys());
-  for (let total = need().reduce((a, b) => a + b, 0) + bar; total > width;
-    total = need().reduce((a, b) => a + b, 0) + bar) {
+  while (needed() > width) {
     const k = [...shrinkable].sort((a, b) => widest[b] - widest[a])[0];
     if (k === undefined) break;  // as narrow as the names go: the chart is drawn wider
     room[k] = Math.floor(Math.min(room[k], widest[k]) * 0.9);
@@ -66,7 +66,7 @@ function placeColumns(labels, xs, width, bar, size, height) {
     if (room[k] < 48 || !fits(k, wrapped)) shrinkable.delete(k);
     else settle(k, wrapped);
   }
-  const at = [0], gaps = need(), total = gaps.reduce((a, b) => a + b, 0) + bar;
+  const at = [0], gaps = need(), total = needed();
   const wide = Math.max(width, Math.ceil(total));
   gaps.forEach((w, k) => at.push(at[k] + w + (wide - total) * spans[k] / sum));
   return { labels: text, xs: col.map((k) => Math.max(0.001, Math.min(0.999, (at[k] + bar / 2) / wide))),
