@@ -22,6 +22,7 @@ import numpy as np
 from junkan.lifecycle.build import Bom
 from junkan.lifecycle.checks import SinkShares
 from junkan.lifecycle.compiled import INTO, Compiled
+from junkan.lifecycle.ragged import ragged
 
 _I = np.int64
 Left = tuple[np.ndarray, list[tuple[int, float]], float]
@@ -31,18 +32,6 @@ RawBlocks = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int, int]]
 """Per block: rows, columns and values of the entries, number of rows and of columns."""
 MIX_CHUNK = 2**20
 """Kilogram values computed at once when the material mixes are built (bounds memory)."""
-
-
-def ragged(offsets: np.ndarray, lengths: np.ndarray, ids: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """For each event with list ``ids[i]`` (list ``j`` holds ``lengths[j]`` items from
-    ``offsets[j]`` of a flat array): the event of every item, events in order and each list's
-    items in order, and the item's position in the flat array."""
-    counts = lengths[ids]
-    event = np.repeat(np.arange(len(ids), dtype=_I), counts)
-    starts = np.cumsum(counts) - counts  # first item of each event in the output
-    within = np.arange(int(counts.sum()), dtype=_I) - starts[event]
-    return event, offsets[ids][event] + within
 
 
 def expand_act(cols: np.ndarray, lists: np.ndarray, pieces: np.ndarray, kg: np.ndarray,
@@ -152,6 +141,13 @@ def residuals(fulls: list[np.ndarray] | np.ndarray, descs: list[list[tuple[int, 
     return out, out.sum(axis=1)
 
 
+def stacked(rows: list[np.ndarray]) -> np.ndarray:
+    """``np.stack(rows)`` of equally long 1-D rows (at least one), by one concatenation:
+    ``np.stack`` makes a view of every row first (the benchmark's 14,000 mix rows: 1.4
+    against 4.6 ms, 2026-12-05)."""
+    return np.concatenate(rows).reshape(len(rows), len(rows[0]))
+
+
 def mat_entries(pairs: list[np.ndarray], mix_rows: list[np.ndarray], n_sinks: int,
                 chunk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, columns and values of the ``mat`` block: for each (kg row, sink, column, scale)
@@ -165,7 +161,7 @@ def mat_entries(pairs: list[np.ndarray], mix_rows: list[np.ndarray], n_sinks: in
     for lo in range(0, len(rows), step):
         sl = slice(lo, lo + step)
         first = int(rows[lo])  # rows ascend: the chunk's kg rows, stacked
-        kg = np.stack(mix_rows[first:int(rows[sl][-1]) + 1])
+        kg = stacked(mix_rows[first:int(rows[sl][-1]) + 1])
         mass = scales[sl, None] * kg[rows[sl] - first]
         pair, mat = np.nonzero(mass)  # pair by pair, materials ascending
         out_r.append(mat * n_sinks + sinks[sl][pair])
@@ -304,7 +300,7 @@ class Route:
             m_kind, m_scale, m_total = (_arr(a) for a in self.mixes)
             if self._unsummed:
                 rows = self._unsummed
-                m_total[rows] = np.stack([self.mix_rows[m] for m in rows]).sum(axis=1)
+                m_total[rows] = stacked([self.mix_rows[m] for m in rows]).sum(axis=1)
             self._resolve_left(m_total)
             items = self._kind_items
             lengths = np.array([len(p) for p, _, _ in items], dtype=np.int64)
