@@ -41,3 +41,67 @@ def test_a_long_part_list_is_filled_when_first_used(page: Any, server: str) -> N
     assert field.evaluate("(s) => [s.options.length, s.value]") == [80, "p0_q0"]
     field.select_option("p3_q7")
     assert field.evaluate("(s) => s.value") == "p3_q7"
+
+
+def _open_model(page: Any, server: str, doc: dict[str, Any]) -> None:
+    sign_in(page, server)
+    model_id = page.evaluate(UPLOAD, json.dumps(doc))
+    page.goto(f"{server}/#/models/{model_id}")
+
+
+def test_a_crowded_column_of_the_value_network_is_drawn_as_one_node(page: Any,
+                                                                     server: str) -> None:
+    from lifecycle_bench import generate_model
+
+    # 5 products: 75 parts made of materials only (BOM level 0, more than 60: one node),
+    # 25 parts with a sub-part (level 1: drawn one by one) and 5 products
+    _open_model(page, server, generate_model(n_products=5, n_parts=20, n_materials=3,
+                                             n_years=5))
+    note = page.locator("#network-note")
+    sync_api.expect(note).to_be_visible(timeout=60_000)
+    sync_api.expect(note).to_contain_text("75 parts")
+    labels = page.evaluate("() => document.getElementById('network').data[0].node.label")
+    flat = [str(x).replace("<br>", "") for x in labels]
+    assert "75 parts" in flat
+    assert "p0_q0" in flat and "p4" in flat  # a level-1 part and a product, one by one
+    assert not any(x.startswith("p0_q5") for x in flat)  # a level-0 part: in the merged node
+    assert len(flat) < 60
+
+
+def test_a_model_with_few_parts_draws_every_part(page: Any, server: str) -> None:
+    from lifecycle_bench import generate_model
+
+    # 2 products: 30 parts at BOM level 0, 10 at level 1
+    _open_model(page, server, generate_model(n_products=2, n_parts=20, n_materials=3,
+                                             n_years=5))
+    page.wait_for_function("() => (document.getElementById('network').data || []).length",
+                           timeout=60_000)
+    labels = page.evaluate("() => document.getElementById('network').data[0].node.label")
+    assert {"p0_q0", "p1_q5", "p1_q19"} <= {str(x).replace("<br>", "") for x in labels}
+    assert page.locator("#network-note").is_hidden()
+
+
+def test_a_part_is_drawn_when_opened_or_when_a_problem_is_in_it(page: Any,
+                                                                 server: str) -> None:
+    from lifecycle_bench import generate_model
+
+    _open_model(page, server, generate_model(n_products=2, n_parts=20, n_materials=3,
+                                             n_years=5))
+    entry = page.locator("#mf-root fieldset[data-path='parts'] > details[data-path='parts.p1_q3']")
+    entry.wait_for(state="attached", timeout=60_000)
+    share = entry.locator(".mf-field[data-path='parts.p1_q3.recovery.reuse.share']")
+    assert share.count() == 0  # closed: its fields are not drawn yet
+    page.evaluate("() => { document.getElementById('workspace').open = true; }")
+    entry.locator(":scope > summary").click()
+    sync_api.expect(share).to_be_visible()
+    # a problem typed in a part's BOM inside the first product's tree opens the part's own
+    # entry under Parts, drawn, with the problem beside the same field
+    tree = page.locator("#mf-root details[data-path='products.p0'] "
+                        "details[data-path='parts.p0_q5']")
+    tree.locator(":scope > summary").click()
+    mass = "[data-path='parts.p0_q5.bom[0].mass']"
+    tree.locator(f"{mass} input").fill("abc")
+    own = page.locator("#mf-root fieldset[data-path='parts'] > "
+                       "details[data-path='parts.p0_q5']")
+    sync_api.expect(own).to_have_attribute("open", "", timeout=30_000)
+    sync_api.expect(own.locator(f"{mass} > .mf-err")).to_contain_text("not a number")

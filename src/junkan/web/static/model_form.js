@@ -4,30 +4,12 @@
 // server's lifecycle loader (debounced); each error is shown next to its field, found by the document path
 // the loader names. Saved as a new version of the model; YAML/JSON editing stays below.
 import { $, api, cell, fieldMessage, fmt, jsonBody, problemOf, readNumber, setText, showProblem, state, t } from "./core.js";
+import { F, fmtPath, get, set, uid, within } from "./form_doc.js";
+import "./form_new.js";
 
-// local: path → the form's own refusal of a number field's text (before the loader sees it)
-const F = { doc: null, choices: null, model: null, timer: null, seq: 0, ids: new Set(), errors: [], openNext: null, masses: null, note: null, local: new Map() };
 const NUM = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$/;
 
-// ---- paths: arrays of keys (names may hold dots), shown as the loader writes them ----------
-const fmtPath = (p) => p.reduce((s, k) => (typeof k === "number" ? `${s}[${k}]` : s ? `${s}.${k}` : String(k)), "");
-function get(p) { return p.reduce((o, k) => (o == null ? undefined : o[k]), F.doc); }
-function set(p, v) {
-  if (v === undefined && get(p) === undefined) return;  // nothing to clear: no empty parents made
-  let o = F.doc;
-  for (let i = 0; i < p.length - 1; i++) {
-    if (o[p[i]] == null || typeof o[p[i]] !== "object") o[p[i]] = typeof p[i + 1] === "number" ? [] : {};
-    o = o[p[i]];
-  }
-  if (v === undefined) delete o[p[p.length - 1]]; else o[p[p.length - 1]] = v;
-}
 const edited = () => { scheduleCheck(); }, restructured = () => { render(); scheduleCheck(); };
-
-function uid(p) {
-  const base = `mff-${fmtPath(p).replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  let id = base, i = 2; while (F.ids.has(id)) id = `${base}-${i++}`;
-  F.ids.add(id); return id;
-}
 
 // ---- controls: each labelled, with its error slot next to it ------------------------------
 function field(p, label, control, extra = []) {
@@ -157,6 +139,28 @@ function group(p, legend, { open = null } = {}) {
   return el;
 }
 
+/** Draw a closed group's fields when it is first opened, or when a problem is to be shown in it (drawn); an
+ * open one's at once. Drawn up front, a large model's form held every part's fields: 134,000 elements for 30
+ * products, 14 s to lay the page out. */
+const LATER = new WeakMap();
+function lazily(d, draw) {
+  if (d.open) { draw(); return; }
+  LATER.set(d, draw); d.classList.add("mf-later");
+  d.addEventListener("toggle", () => { if (d.open && drawn(d)) { showErrors(); showMasses(); } });
+}
+/** Draw group `d` if its fields wait (lazily); whether it did. */
+function drawn(d) {
+  const draw = LATER.get(d); if (!draw) return false;
+  LATER.delete(d); d.classList.remove("mf-later"); draw(); return true;
+}
+/** Open the groups at `paths` (document paths), drawing their fields: `ok(path)` says which to open. */
+function openAll(root, ok) {
+  for (let again = true; again;) {  // drawing a group may bring groups inside it
+    again = false;
+    for (const x of root.querySelectorAll("details.mf-later")) if (ok(x.dataset.path) && drawn(x)) { x.open = true; again = true; }
+  }
+}
+
 // ---- sections ------------------------------------------------------------------------------
 const names = (section) => Object.keys((F.doc && F.doc[section]) || {});
 function libNames(section) {
@@ -199,10 +203,12 @@ function entries(section, title, draw, fresh) {
   Object.keys(F.doc[section] || {}).forEach((name, i) => {
     const d = group([section, name], name, { open: i === 0 && section === "products" });
     d.querySelector("summary").classList.add("data");
-    draw(d, [section, name]);
-    d.append(button(t("mf.removeEntry", { name }), null, () => {
-      const m = { ...F.doc[section] }; delete m[name]; F.doc[section] = m; restructured();
-    }, "danger"));
+    lazily(d, () => {
+      draw(d, [section, name]);
+      d.append(button(t("mf.removeEntry", { name }), null, () => {
+        const m = { ...F.doc[section] }; delete m[name]; F.doc[section] = m; restructured();
+      }, "danger"));
+    });
     box.append(d);
   });
   const name = Object.assign(document.createElement("input"), { id: uid([section, "new"]), maxLength: 100, pattern: "[A-Za-z0-9_.\\-]+" });
@@ -231,7 +237,7 @@ function bomEditor(el, p, seen) {
     fs.append(row);
     if (isPart && names("parts").includes(line.part) && !seen.has(line.part)) {
       const sub = group(["parts", line.part], t("mf.partBom", { part: line.part }), { open: false });
-      bomEditor(sub, ["parts", line.part], new Set([...seen, line.part]));
+      lazily(sub, () => bomEditor(sub, ["parts", line.part], new Set([...seen, line.part])));
       fs.append(sub);
     }
   });
@@ -342,7 +348,10 @@ function render() {
     entries("materials", t("mf.materials"), materialEditor, () => ({ virgin: { source: "" } })),
     entries("processes", t("mf.processes"), processEditor, () => ({ actor: names("actors")[0] || "", stage: "manufacturing", source: "" })),
     entries("actors", t("mf.actors"), actorEditor, () => ({ role: "product_maker" })));
-  if (open.size) root.querySelectorAll("details").forEach((x) => { if (open.has(x.dataset.path)) x.open = true; });
+  if (open.size) {
+    openAll(root, (path) => open.has(path));
+    root.querySelectorAll("details").forEach((x) => { if (open.has(x.dataset.path)) x.open = true; });
+  }
   if (focus && document.getElementById(focus)) document.getElementById(focus).focus();
   showErrors(); showMasses();
 }
@@ -399,6 +408,8 @@ function showErrors() {
   const root = $("#mf-root");
   root.querySelectorAll(".mf-err").forEach((e) => { e.textContent = ""; });
   root.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  const paths = [...F.local.keys(), ...F.errors.map((e) => e.path || "")];
+  if (paths.length) openAll(root, (group) => paths.some((path) => within(path, group)));
   const byPath = new Map();
   for (const el of root.querySelectorAll("[data-path]")) byPath.set(el.dataset.path, [...(byPath.get(el.dataset.path) || []), el]);
   const loose = [];
@@ -447,30 +458,6 @@ $("#mf-root").addEventListener("keydown", (ev) => {
   ev.preventDefault();
   const add = ev.target.parentElement.querySelector(":scope > button.mf-btn");
   if (add && ev.target.id.endsWith("_new")) add.click();
-});
-
-// ---- a new model from a template (models page) ---------------------------------------------
-$("#mf-new").addEventListener("toggle", async () => {
-  const sel = $("#mf-template");
-  if (!$("#mf-new").open || sel.options.length) return;
-  const rows = await (await api("/api/forms/templates")).json();
-  sel.replaceChildren(...rows.map((r) => new Option(t(`example.${r.name}`, {}, r.title), r.name)));
-});
-
-$("#mf-new-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("#mf-new-errors").replaceChildren(); $("#mf-new-status").textContent = t("ws.adding");
-  const tpl = await api(`/api/forms/templates/${encodeURIComponent($("#mf-template").value)}`);
-  if (!tpl.ok) { $("#mf-new-status").textContent = ""; showProblem("#mf-new-errors", await problemOf(tpl)); return; }
-  const doc = (await tpl.json()).document;
-  doc.name = $("#mf-new-name").value.trim();
-  if ($("#mf-new-title").value.trim()) doc.title = $("#mf-new-title").value.trim();
-  const res = await api("/api/forms", jsonBody({ document: doc, comment: t("mf.fromTemplate", { name: $("#mf-template").value }) }));
-  $("#mf-new-status").textContent = "";
-  if (!res.ok) { showProblem("#mf-new-errors", await problemOf(res)); return; }
-  const m = await res.json();
-  F.openNext = m.id;
-  location.hash = `#/models/${m.id}`;
 });
 
 function resetForm() {

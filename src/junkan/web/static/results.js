@@ -43,8 +43,41 @@ function legend(el, kinds) {
 let lastGraph = null;  // the value network drawn last, drawn again when the chart's width changes
 const laidOut = {};  // the box width each flow chart's names were wrapped and its columns placed for
 
-function drawNetwork(graph) {
-  lastGraph = graph;
+/** More parts or products than this in one column of the value network are drawn as one node: a column of
+ * 2,000 parts left each a fraction of a pixel, and plotly took seconds to draw them. */
+const MANY_NODES = 60;
+
+/** The value network with each crowded column of parts or products merged into one node (its links merged:
+ * one per source, target and kind), and how many of each kind were merged. */
+function merged(graph) {
+  const columns = new Map();
+  for (const n of graph.nodes) {
+    if (n.kind !== "part" && n.kind !== "product") continue;
+    const key = `${n.kind}@${n.x}`; if (!columns.has(key)) columns.set(key, []); columns.get(key).push(n);
+  }
+  const into = new Map(), counts = { part: 0, product: 0 }, added = [];
+  for (const [key, members] of columns) {
+    if (members.length <= MANY_NODES) continue;
+    const kind = members[0].kind;
+    const node = { id: `${kind}:*${key}`, kind, x: members[0].x, y: 0.5, label: t(`net.many.${kind}`, { n: fmt(members.length) }) };
+    members.forEach((m) => into.set(m.id, node)); counts[kind] += members.length; added.push(node);
+  }
+  if (!into.size) return { graph, counts };
+  const seen = new Set(), edges = [], id = (x) => (into.has(x) ? into.get(x).id : x);
+  for (const e of graph.edges) {
+    const source = id(e.source), target = id(e.target), key = `${source}\u0000${target}\u0000${e.kind}`;
+    if (source !== target && !seen.has(key)) { seen.add(key); edges.push({ ...e, source, target }); }
+  }
+  return { graph: { nodes: [...graph.nodes.filter((n) => !into.has(n.id)), ...added], edges }, counts };
+}
+
+function drawNetwork(full) {
+  lastGraph = full;
+  const { graph, counts } = merged(full);
+  const note = $("#network-note");
+  note.hidden = !(counts.part || counts.product);
+  const what = ["part", "product"].filter((k) => counts[k]).map((k) => t(`net.many.${k}`, { n: fmt(counts[k]) }));
+  note.textContent = note.hidden ? "" : t("net.merged", { what: new Intl.ListFormat(state.lang).format(what), max: MANY_NODES });
   const flows = state.flows;
   const byId = Object.fromEntries(graph.nodes.map((n) => [n.id, n]));
   const mass = (e) => (flows ? flows.total[`${flowName(e.source, byId[e.source])}→${flowName(e.target, byId[e.target])}`] || 0 : 0);
@@ -56,7 +89,7 @@ function drawNetwork(graph) {
   // only nodes with a link (plotly drops the others, and with them the fixed positions' order)
   const used = new Set(edges.flatMap((e) => [e.source, e.target]));
   const nodes = graph.nodes.filter((n) => used.has(n.id));
-  const ids = nodes.map((n) => n.id);
+  const ids = nodes.map((n) => n.id), at = new Map(ids.map((x, i) => [x, i]));
   const names = nodes.map((n) => (n.kind === "stage" ? stageLabel(n.label) : n.label));
   const named = Object.fromEntries(ids.map((id, i) => [id, names[i]]));
   const wrapped = wrapLabels("network", names, nodes.map((n) => n.x), 14, 11, 520);
@@ -66,7 +99,7 @@ function drawNetwork(graph) {
             color: nodes.map((n) => KIND_COLOUR[nodeKind(n)]), pad: 14,
             x: wrapped.xs, y: nodes.map((n) => n.y), thickness: 14,
             customdata: nodes.map((n, i) => `${names[i]} (${t(`kind.${nodeKind(n)}`)})`), hovertemplate: "%{customdata}<extra></extra>" },
-    link: { source: edges.map((e) => ids.indexOf(e.source)), target: edges.map((e) => ids.indexOf(e.target)),
+    link: { source: edges.map((e) => at.get(e.source)), target: edges.map((e) => at.get(e.target)),
             value, customdata: edges.map((e, i) => `${named[e.source]} → ${named[e.target]}: ${hover[i]}`),
             hovertemplate: "%{customdata}<extra></extra>",
             color: edges.map((e) => (e.kind === "flow" && mass(e) > 0 ? "rgba(126,87,194,.35)" : "rgba(120,120,120,.25)")) },
