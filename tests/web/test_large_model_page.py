@@ -105,3 +105,30 @@ def test_a_part_is_drawn_when_opened_or_when_a_problem_is_in_it(page: Any,
                        "details[data-path='parts.p0_q5']")
     sync_api.expect(own).to_have_attribute("open", "", timeout=30_000)
     sync_api.expect(own.locator(f"{mass} > .mf-err")).to_contain_text("not a number")
+
+
+def test_a_long_parameter_list_is_grouped_and_its_edits_run(page: Any, server: str) -> None:
+    from lifecycle_bench import generate_model
+
+    # 5 products x 5 parameters and 100 parts x 4: 425 parameters, more than 120
+    _open_model(page, server, generate_model(n_products=5, n_parts=20, n_materials=3,
+                                             n_years=5))
+    parts = page.locator("#params details[data-group='parts']")
+    sync_api.expect(parts.locator(":scope > summary")).to_have_text("Parts (100)",
+                                                                    timeout=60_000)
+    sync_api.expect(page.locator("#params details[data-group='products'] > summary")
+                    ).to_have_text("Products (5)")
+    assert page.locator("#params input").count() == 0  # no field made before it is opened
+    parts.locator(":scope > summary").click()
+    part = parts.locator("details[data-group='parts.p1_q3']")
+    sync_api.expect(part.locator(":scope > summary")).to_have_text("p1_q3 (4)")
+    part.locator(":scope > summary").click()
+    share = page.get_by_label("parts.p1_q3.recovery.reuse.share")
+    sync_api.expect(share).to_be_visible()
+    assert page.locator("#params input").count() == 4  # this part's only
+    share.fill("0.25")
+    sync_api.expect(page.locator("#edits")).to_contain_text("parts.p1_q3.recovery.reuse.share")
+    page.get_by_role("button", name="Run").click()
+    sync_api.expect(page.locator("#run-status")).to_have_text("Done.", timeout=60_000)
+    sync_api.expect(page.locator("#result-header")).to_contain_text(
+        "edits: parts.p1_q3.recovery.reuse.share = 0.25")

@@ -2,6 +2,7 @@
 import { $, api, editsText, fieldMessage, fmt, jsonBody, longTask, problemOf, setTitle, show, showMessages, showProblem, state, t } from "./core.js";
 import { checked } from "./fieldnotes.js";
 import { markField, markRefused } from "./formcheck.js";
+import { labelParams, listParams, openParam, paramWords, scenarioValues } from "./params.js";
 import { clearResults, drawNetwork, renderCompare, renderResult } from "./results.js";
 import { loadWorkspace, redrawWorkspace, resetWorkspace } from "./workspace.js";
 
@@ -25,7 +26,7 @@ async function showModel(id, select = null) {
   clearModel();
   state.model = null;
   $("#model-title").textContent = ""; $("#model-network").hidden = true;
-  $("#scenario").replaceChildren(); $("#params").querySelectorAll(".param").forEach((n) => n.remove());
+  $("#scenario").replaceChildren(); $("#params").querySelectorAll(".param, .param-group").forEach((n) => n.remove());
   const res = await api(`/api/models/${id}`);
   if (!res.ok) {
     $("#run-form").hidden = true; $("#workspace").hidden = true;
@@ -40,72 +41,19 @@ async function showModel(id, select = null) {
   setTitle();
   $("#scenario").replaceChildren(...m.scenarios.map((s) => new Option(s, s)));
   if (select && m.scenarios.includes(select)) $("#scenario").value = select;
-  const box = $("#params");
-  m.parameters.forEach((p, i) => {
-    const div = document.createElement("div"); div.className = "param";
-    const label = document.createElement("label"); label.htmlFor = `param-${i}`;
-    label.dataset.path = p.path;
-    const input = Object.assign(document.createElement("input"), { id: `param-${i}`, type: "number", min: 0, max: 1, step: "any" });
-    input.dataset.path = p.path;
-    input.addEventListener("input", () => { delete input.dataset.typedText; checked(input, () => paramProblem(input)); showEdits(); });
-    // a number field drops letters as they are typed ("NaN" leaves it empty): remembered, so that Run
-    // says the value is not a number instead of running without the edit
-    input.addEventListener("keydown", (ev) => { if (/^[^\d.,eE+-]$/.test(ev.key)) input.dataset.typedText = "1"; });
-    div.append(label, input); box.append(div);
-  });
-  labelParams();
+  listParams($("#params"), m, (input) => { checked(input, () => paramProblem(input)); showEdits(); });
   fillParams();
   drawNetwork(m.graph);
   loadWorkspace(m);
   baselineFlows(m);
 }
 
-// ---- parameters: labelled in words, the selected scenario's values, edits as a diff ----------
-const PARAM_WORDS = [
-  [/^products\.(\w+)\.maintenance\[\d+\]\.replacement_rate$/, "param.replacementRate", "product"],
-  [/^products\.(\w+)\.maintenance\[\d+\]\.collection\.rate$/, "param.maintenanceCollection", "product"],
-  [/^products\.(\w+)\.eol\.collection\.rate$/, "param.eolCollection", "product"],
-  [/^parts\.(\w+)\.recovery\.reuse\.share$/, "param.reuseShare", "part"],
-  [/^parts\.(\w+)\.recovery\.reuse\.pass_rate$/, "param.reusePass", "part"],
-  [/^parts\.(\w+)\.recovery\.(\w+)\.share$/, "param.recoveryShare", "part"],
-];
-
-/** The value network's node names by id, made once per graph (a map per parameter made a 2,000-part
- * model's page take minutes: thousands of parameters × thousands of nodes). */
-const namesOf = new WeakMap();
-function nodeNames(graph) {
-  if (!graph) return {};
-  if (!namesOf.has(graph)) namesOf.set(graph, Object.fromEntries((graph.nodes || []).map((n) => [n.id, n.label])));
-  return namesOf.get(graph);
-}
-
-/** "End-of-life collection rate: Automated teller machine (0–1)" above the document path. */
-function paramWords(path) {
-  const nodes = nodeNames(state.model && state.model.graph);
-  for (const [re, key, kind] of PARAM_WORDS) {
-    const m = path.match(re);
-    if (m) return t(key, { item: nodes[`${kind}:${m[1]}`] || m[1], route: m[2] || "" });
-  }
-  return path;
-}
-
-function labelParams() {
-  document.querySelectorAll("#params label").forEach((label) => {
-    const code = document.createElement("code"); code.textContent = label.dataset.path;
-    const words = document.createElement("span"); words.textContent = `${paramWords(label.dataset.path)} ${t("param.range")}`;
-    label.replaceChildren(words, document.createElement("br"), code);
-  });
-}
-
+// ---- parameters: the selected scenario's values, edits as a diff (params.js lists them) -------
 /** The form shows the selected scenario's values; an edit is any value that differs from them. */
 function fillParams() {
   const m = state.model; if (!m) return;
   const values = (m.scenario_parameters && m.scenario_parameters[$("#scenario").value]) || m.parameters;
-  const byPath = Object.fromEntries(values.map((p) => [p.path, p.value]));
-  document.querySelectorAll("#params input").forEach((inp) => {
-    const v = byPath[inp.dataset.path];
-    inp.value = v; inp.dataset.original = v; delete inp.dataset.typedText;
-  });
+  scenarioValues(Object.fromEntries(values.map((p) => [p.path, p.value])));
   showEdits();
 }
 $("#scenario").addEventListener("change", fillParams);
@@ -141,6 +89,7 @@ function paramsAreNumbers() {
 function refusedRun(doc) {
   showProblem("#run-errors", doc);
   const errors = doc && Array.isArray(doc.errors) ? doc.errors : [];
+  errors.forEach((e) => openParam(String(e.path ?? "")));  // a refused parameter's field, made if it waits
   document.querySelectorAll("#params input").forEach((inp) => {
     const own = errors.filter((e) => String(e.path ?? "") === inp.dataset.path);
     const value = inp.value;
