@@ -85,3 +85,15 @@ def test_library_templates_are_listed_and_importable(tmp_path: Path, small: dict
     model = write_model(tmp_path, small)
     res = runner.invoke(app, ["validate", str(model)])
     assert res.exit_code == 0, res.output
+
+
+def test_simulate_prints_an_undefined_ratio_as_n_a(tmp_path: Path, small: dict) -> None:
+    """A model without sales has no input and no outflow: its shares and rates are 0/0,
+    printed 'nan' until 2026-12-05 (compare printed 'n/a', the JSON null)."""
+    doc = json.loads(json.dumps(small))
+    for product in doc["products"].values():
+        product["sales"] = 0
+    res = runner.invoke(app, ["simulate", str(write_model(tmp_path, doc)), "--quiet"])
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.output.splitlines() if "recycled_share" in line)
+    assert "n/a" in row and "nan" not in res.output.lower()

@@ -133,7 +133,8 @@ def test_export_years_beyond_the_horizon_are_refused(tmp_path: Path) -> None:
         res = runner.invoke(app, ["olca", "export", str(tmp_path / "m.yaml"), "--out",
                                   str(tmp_path / f"{window[:4]}.zip"), "--years", window])
         assert res.exit_code != 0, (window, res.output)
-        assert "not within the model horizon 2020–2028" in res.output, res.output
+        assert f"--years '{window}': not within the horizon of" in res.output, res.output
+        assert "m.yaml, 2020–2028" in res.output, res.output
         assert not (tmp_path / f"{window[:4]}.zip").exists()
     res = runner.invoke(app, ["olca", "export", str(tmp_path / "m.yaml"), "--out",
                               str(tmp_path / "ok.zip"), "--years", "2021:2028"])

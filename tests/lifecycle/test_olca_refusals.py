@@ -151,3 +151,15 @@ def test_a_parameter_value_of_another_json_type_is_refused(tmp_path: Path) -> No
     with pytest.raises(JunkanError) as err:
         olca.import_template(path)
     assert "parameters/g1.json: value is \"0.5\", not a number" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["../processes/p2.json", "/processes/p2.json",
+                                  "processes\\p2.json", "C:/processes/p2.json"])
+def test_an_entry_named_outside_the_zips_folders_is_refused(tmp_path: Path, name: str) -> None:
+    """Such an entry was dropped without a word: a process moved to '../processes/' left
+    the import one process short (the zip is read in memory, so nothing was written)."""
+    path = _zip(tmp_path / "out.zip", {"processes/p1.json": _process("p1", "good"),
+                                       name: _process("p2", "moved")})
+    with pytest.raises(JunkanError, match="an entry named outside the zip's folders") as err:
+        olca.import_template(path)
+    assert name in str(err.value).replace("\\\\", "\\")

@@ -99,3 +99,43 @@ def test_optimum_equals_enumeration_on_the_magnet_example(objective: str) -> Non
     reference, _ = opt.enumerate_options(model, spec)
     got, want = value(spec.objective, best.best.raw), value(spec.objective, reference.raw)
     assert got == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize("decision", [
+    {"name": "horizon", "parameter": "years.end", "values": [2040, 2045]},
+    {"name": "horizon", "options": {"short": {"set": {"years.end": 2024}}, "long": {}}},
+    {"name": "money", "options": {"usd": {"set": {"currency": "USD"}}}},
+])
+def test_a_decision_on_what_describes_the_model_is_refused(decision: dict[str, object]) -> None:
+    """A decision on ``years.end`` compared different horizons and 'chose' the shorter one
+    (less CO2e summed): the horizon, currency and scenarios are no loop options."""
+    with pytest.raises(ValidationError, match=r"describes the model itself"):
+        opt.OptimiseSpec.model_validate({"decisions": [decision]})
+
+
+def test_decisions_from_scenarios_leave_out_a_scenarios_horizon() -> None:
+    """A scenario that also shortens the horizon gives a decision on its loop settings only."""
+    raw = yaml.safe_load(MODEL)
+    raw["scenarios"] = {"short": {"set": {"years.end": 2024,
+                                          "products.kettle.eol.collection.rate": 0.9}}}
+    spec = opt.auto_spec(raw, "kettle.yaml")
+    paths = [p for d in spec.decisions for o in (d.options or {}).values() for p in o.set]
+    assert paths == ["products.kettle.eol.collection.rate"]
+
+
+def test_a_spec_whose_tests_take_too_long_is_refused_before_any_run() -> None:
+    """12 decisions of 30 values each simulated 55,855 option pairs (some ten minutes) only
+    to be refused by max_enumerate; the tests are now counted first: here 1 + 3 × 2 options
+    alone + 3 pairs of decisions × 2 × 2 = 19, above max_tests."""
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    paths = ["products.kettle.eol.collection.rate", "parts.heater.recovery.reuse.share",
+             "parts.heater.recovery.reuse.pass_rate"]
+    decisions = [{"name": f"d{i}", "parameter": p, "values": [0.2, 0.5, 0.8]}
+                 for i, p in enumerate(paths)]
+    calls: list[object] = []
+    spec = opt.OptimiseSpec.model_validate({"decisions": decisions, "max_tests": 18})
+    with pytest.raises(ModelError, match=r"would take 19 simulations.*max_tests \(18\)"):
+        opt.optimise(model, spec, progress=lambda *a: calls.append(a))
+    assert not calls  # nothing ran
+    spec = opt.OptimiseSpec.model_validate({"decisions": decisions, "max_tests": 19})
+    assert opt.optimise(model, spec).to_json()["choices"]

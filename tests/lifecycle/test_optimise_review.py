@@ -340,8 +340,8 @@ def test_no_decisions_says_where_they_were_to_come_from(tmp_path: Path) -> None:
     (tmp_path / "bare.yaml").write_text(yaml.safe_dump(bare), "utf-8")
     res = CliRunner().invoke(app, ["optimise", str(tmp_path / "bare.yaml")])
     assert res.exit_code == 2, res.output
-    assert "error decisions: no decisions: the model's scenarios set nothing to choose " \
-        "between" in " ".join(res.output.split())
+    assert f"error {tmp_path / 'bare.yaml'} (decisions from its scenarios): no decisions: the " \
+        "model's scenarios set nothing to choose between" in " ".join(res.output.split())
 
 
 def test_optimise_tells_its_progress(model: lifecycle.ModelFile) -> None:

@@ -121,8 +121,10 @@ def simulate_cmd(
                 write_tables(result, tmp)
                 (tmp / "summary.json").write_text(json.dumps(summary, indent=2,
                                                              ensure_ascii=False))
+    # a ratio of 0 to 0 (no products, no input) is not defined: "n/a", as compare prints it
     print_table(f"{mf.name} / {name}", ["figure", "value"],
-                [(k, f"{v:,.6g}") for k, v in result.totals().items()], right=["value"])
+                [(k, "n/a" if v != v else f"{v:,.6g}") for k, v in result.totals().items()],
+                right=["value"])
     if out is not None:
         console.print(f"wrote {out}/ (CSV, Parquet, summary.json)")
 

@@ -90,6 +90,14 @@ def export_cmd(
     with reported(model, OSError):
         mf = lifecycle.load(model)
         result = lifecycle.run(mf, scenario)
+    first, last = int(result.years[0]), int(result.years[-1])
+    if window is not None and not first <= window[0] <= window[1] <= last:
+        fail(f"--years {years!r}: not within the horizon of {model}, {first}–{last}; give a "
+             "window inside it")
     with reported(out, OSError):  # a failure to write names --out and leaves no temporary
-        path = olca.export_inventory(result, out, name=f"{mf.name}-{result.scenario}", years=window)
+        try:
+            path = olca.export_inventory(result, out, name=f"{mf.name}-{result.scenario}",
+                                         years=window)
+        except olca.NothingToExport as exc:  # the model and scenario said
+            fail(f"{model} (scenario '{result.scenario}'): {exc}")
     print(f"wrote {path}")

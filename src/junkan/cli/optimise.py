@@ -49,7 +49,7 @@ def _spec(
     spec: Path | None,
     objective: str | None,
     pareto: str | None,
-    points: int,
+    points: int | None,
 ) -> opt.OptimiseSpec:
     if spec is not None:
         with reported(spec, OSError):
@@ -58,16 +58,26 @@ def _spec(
         with reported(None):
             s = opt.auto_spec(mf.raw, mf.source)
     doc = s.model_dump(exclude_none=True)
-    if objective:
+    if objective and pareto:
+        fail(f"--objective {objective!r} and --pareto {pareto!r}: give one — --objective "
+             "optimises one figure, --pareto draws the front between two")
+    if objective:  # one figure asked for: a front the spec describes is not drawn
         doc["objective"] = objective
+        doc.pop("pareto", None)
     if pareto:
         names = [p.strip() for p in pareto.split(",")]
         if len(names) != 2 or not all(names):
             fail(f"--pareto {pareto!r}: give two objectives separated by a comma, "
                  "e.g. co2e,cost")
-        doc["pareto"] = {"objectives": names, "points": points}
+        doc["pareto"] = {"objectives": names, **({} if points is None else {"points": points})}
+    elif points is not None:
+        if "pareto" not in doc:
+            fail(f"--points {points}: there is no Pareto front to sample; give --pareto "
+                 "(e.g. co2e,cost) or a spec with a 'pareto' section")
+        doc["pareto"]["points"] = points
     try:
-        return opt.load_spec(doc=doc, source=str(spec or "--objective/--pareto"))
+        # problems of the options' values are named by the option (_said)
+        return opt.load_spec(doc=doc, source=str(spec) if spec is not None else s.origin)
     except ModelError as exc:  # a problem of an option is the option's, not the file's
         fail("\n".join(_said(p, exc.source, objective, pareto, points)
                        for p in exc.problems))
@@ -76,13 +86,13 @@ def _spec(
 
 
 def _said(problem: Problem, source: str | None, objective: str | None,
-          pareto: str | None, points: int) -> str:
+          pareto: str | None, points: int | None) -> str:
     """A spec problem, named by the command-line option that set the value if one did:
     ``--objective 'x': …``, ``--pareto 'a,b' (objective 2): …``; else by the spec."""
     path = problem.path
     if objective and (path == "objective" or path.startswith("objective.")):
         return f"--objective {objective!r}: {problem.message}"
-    if pareto and path == "pareto.points":
+    if points is not None and path == "pareto.points":
         return f"--points {points}: {problem.message}"
     if pareto and (path == "pareto" or path.startswith("pareto.")):
         head, _, rest = path.partition("[")
@@ -111,8 +121,10 @@ def optimise_cmd(
         str | None, typer.Option(help="Two objectives for a Pareto front, e.g. co2e,cost")
     ] = None,
     points: Annotated[
-        int, typer.Option(min=2, max=opt.spec.MAX_POINTS, help="Points of the Pareto front.")
-    ] = 9,
+        int | None,
+        typer.Option(min=2, max=opt.spec.MAX_POINTS,
+                     help="Points of the Pareto front (default: the spec's, else 9)."),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for optimise.json, actors.csv and the HTML report."),

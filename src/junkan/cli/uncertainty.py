@@ -89,6 +89,8 @@ def uncertainty_cmd(
     """Percentiles (5/25/50/75/95) of every headline figure, total and actor figure per
     scenario, and P(scenario B beats A) on paired draws (ties count as half; P(equal)
     beside it)."""
+    if backend not in ("local", "dask"):
+        fail(f"--backend {backend!r}: use local or dask")
     mf, section = _inputs(model, spec, out)
     client = None
     if backend == "dask":

@@ -53,8 +53,14 @@ class Problems:
             self.items.append(Problem(path, said))
 
     def raise_if_any(self) -> None:
-        if self.items:
-            raise ModelError(self.items)
+        """ModelError listing each problem once (a route mix checked where two items use it
+        was reported twice), in the order found."""
+        if not self.items:
+            return
+        once: dict[tuple[str, str], Problem] = {}
+        for p in self.items:
+            once.setdefault((p.path, p.message), p)
+        raise ModelError(list(once.values()))
 
 
 NAMED = ("process", "actor", "material", "part", "mode", "sink")

@@ -60,7 +60,10 @@ def apply_library(doc: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
-def _tokens(path: str) -> list[str | int]:
+def path_tokens(path: str) -> list[str | int]:
+    """The keys and list positions of a document path (``products.x.maintenance[0].rate`` →
+    ``products``, ``x``, ``maintenance``, 0, ``rate``); ValueError if it is not one (an empty
+    name, as in ``a..b`` or a trailing dot, or stray brackets)."""
     pos, out = 0, []
     for m in _TOKEN.finditer(path):
         if m.start() != pos and path[pos:m.start()] != ".":
@@ -77,7 +80,7 @@ def set_path(doc: dict[str, Any], path: str, value: Any, *, fresh: bool = False)
     missing mapping levels are created. With ``fresh``, every mapping and list on the way
     is replaced by a shallow copy first, so a shallow copy of a document can be changed
     without touching the document it shares everything else with."""
-    tokens = _tokens(path)
+    tokens = path_tokens(path)
     node: Any = doc
     for i, tok in enumerate(tokens[:-1]):
         nxt = tokens[i + 1]
@@ -236,7 +239,7 @@ def validate_changed(base: LifecycleModel, doc: dict[str, Any], paths: list[str]
     changed: dict[str, set[str]] = {}
     for path in paths:
         try:
-            tokens = _tokens(path)
+            tokens = path_tokens(path)
         except ValueError:
             return validate(doc, source, scenario)
         if len(tokens) < 2 or tokens[0] not in ENTRY_SECTIONS or not isinstance(tokens[1], str) \

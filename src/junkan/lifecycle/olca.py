@@ -51,7 +51,7 @@ from junkan.lifecycle.olca_read import (
 )
 from junkan.lifecycle.schema import SINK_KINDS
 
-__all__ = ["REF", "export_inventory", "import_template", "uid"]
+__all__ = ["REF", "NothingToExport", "export_inventory", "import_template", "uid"]
 
 GWP100 = (  # IPCC AR6 WG1 (2021), ch. 7, table 7.15; GWP100
     ("carbon dioxide, biogenic", 0.0),
@@ -69,6 +69,10 @@ GWP_SOURCE = (
     "CH4 non-fossil 27.0, N2O 273; a flow named 'CO2e…' (an aggregate such as junkan's own "
     "export writes) counts 1 per kg"
 )
+
+
+class NothingToExport(JunkanError):
+    """The scenario runs no process (no sales, say): an inventory would be empty."""
 
 
 def uid(name: str) -> str:
@@ -467,7 +471,7 @@ def export_inventory(
         entities += _export_process(o, row, refs, label, cur)
         n += 1
     if not n:
-        raise JunkanError("the scenario has no process activity to export")
+        raise NothingToExport("the scenario has no process activity to export")
     target = Path(path)
     if target.is_dir():
         raise JunkanError(f"{target}: is a folder; give the path of the .zip to write")

@@ -207,6 +207,12 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
                 " at most the "
                 f"{lim.describe('olca_member_bytes')} bytes an entity and the "
                 f"{lim.describe('olca_total_bytes')} bytes in all)")
+        unsafe = [i.filename for i in infos if _outside(i.filename)]
+        if unsafe:  # read in memory, nothing is written: such an entry was dropped unsaid
+            raise JunkanError(
+                f"{path}:{short(unsafe[0])}: an entry named outside the zip's folders "
+                "('..', a leading '/', '\\' or a drive); openLCA writes <folder>/<id>.json, "
+                "so export the zip again from openLCA")
         out: Entities = {}
         members: dict[str, str] = {}
         for info in infos:
@@ -228,6 +234,12 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
             members[f"{folder}/{key}"] = info.filename
             out.setdefault(folder, {})[key] = doc
     return out, members
+
+
+def _outside(name: str) -> bool:
+    """Whether a zip entry's name reaches outside the zip's own folders."""
+    return name.startswith("/") or "\\" in name or ".." in name.split("/") or \
+        (len(name) > 1 and name[1] == ":")
 
 
 def _get(doc: Any, key: str) -> Any:

@@ -4,15 +4,9 @@ the scenario uses, for a form that shows them."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _tokens(path: str) -> list[str | int]:
-    return [m.group(1) if m.group(1) is not None else int(m.group(2))
-            for m in _TOKEN.finditer(path)]
+from junkan.lifecycle.loader import path_tokens
 
 
 def scenario_parameters(doc: dict[str, Any], parameters: list[dict[str, Any]],
@@ -31,10 +25,10 @@ def scenario_parameters(doc: dict[str, Any], parameters: list[dict[str, Any]],
             cur = spec.get("extends")
         values = []
         for p in parameters:
-            value, want = p["value"], _tokens(p["path"])
+            value, want = p["value"], path_tokens(p["path"])
             for sets in reversed(chain):
                 for key, v in sets.items() if isinstance(sets, dict) else ():
-                    have = _tokens(str(key))
+                    have = path_tokens(str(key))
                     if want[:len(have)] != have:
                         continue
                     for tok in want[len(have):]:

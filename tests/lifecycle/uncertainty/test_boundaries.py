@@ -393,3 +393,42 @@ def test_the_figures_known_without_a_run_are_those_a_run_computes(example: str) 
             {a: set(k) for a, k in out.actors[s].items()}, s
     assert any(set(names.headline[s]) != set(names.headline[model.scenarios[0]])
                for s in model.scenarios) or example == "atm_reuse.yaml"
+
+
+@pytest.mark.parametrize("path", [f"{RATE}.", "products.kettle.eol..collection.rate",
+                                  "products.kettle.eol.collection[.rate"])
+def test_a_malformed_parameter_path_is_refused_as_such(kettle: lifecycle.ModelFile,
+                                                       path: str) -> None:
+    """A trailing dot or an empty name used to pass the existence check, then validating the
+    changed entry blamed the valid model for missing 'name', 'years', 'actors'…"""
+    section = U.UncertaintySection.model_validate(
+        {"parameters": [_param(parameter=path, distribution="uniform", min=0.4, max=0.6)]}
+    )
+    with pytest.raises(ModelError) as info:
+        U.resolve(kettle, section)
+    messages = [f"{p.path}: {p.message}" for p in info.value.problems]
+    assert len(messages) == 1 and "parameters[0].parameter" in messages[0]
+    assert "not a document path" in messages[0]
+
+
+@pytest.mark.parametrize(("spread", "bad"), [
+    ({"distribution": "uniform", "min": -0.5, "max": 0.6}, True),
+    ({"distribution": "triangular", "min": 0.2, "mode": 0.5, "max": 1.5}, True),
+    ({"distribution": "normal", "mean": 0.5, "std": 0.2}, True),  # ±7 sd drawn at most
+    ({"distribution": "normal", "mean": 0.5, "std": 0.2, "range": [0.1, 0.9]}, False),
+    ({"distribution": "uniform", "min": 0.3, "max": 0.7}, False),
+])
+def test_validate_refuses_a_distribution_drawing_what_its_field_refuses(
+        tmp_path: Path, spread: dict[str, object], bad: bool) -> None:
+    """``junkan validate`` said 'ok' for a uniform from -0.5 on a collection rate; every
+    analysis then refused its first draw below 0."""
+    doc = yaml.safe_load(MODEL)
+    doc["uncertainty"] = {"parameters": [_param(**spread)]}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(path)])
+    said = " ".join(res.output.split())
+    assert res.exit_code == (2 if bad else 0), said
+    if bad:
+        assert f"{RATE}: must be between 0 and 1" in said
+        assert "the value is a draw of" in said and "uncertainty.parameters[0]" in said

@@ -29,6 +29,8 @@ class Goal:
     num: np.ndarray
     den: np.ndarray | None = None
     maximise: bool = False
+    label: str = ""
+    """What the figure is, for messages (``RAP of maker``)."""
 
     def of(self, f: np.ndarray) -> float:
         n = float(self.num @ f)
@@ -132,8 +134,9 @@ class Program:
             d = float(goal.den @ f)
             if d <= 0:
                 raise JunkanError(
-                    "the ratio's denominator is not positive at a feasible "
-                    "choice; optimise its numerator instead"
+                    f"{goal.label or 'the ratio'}: its denominator is {d:g} at a feasible "
+                    "choice, so the ratio is not defined there; optimise its numerator "
+                    "instead, or bound it as a constraint"
                 )
             lam = float(goal.num @ f) / d
             c = sign * ((goal.num - lam * goal.den) @ self.D)

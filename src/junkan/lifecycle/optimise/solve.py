@@ -24,6 +24,7 @@ from junkan.lifecycle.optimise.surrogate import (
     Simulator,
     Surrogate,
     build,
+    check_tests,
     expand,
     planned,
 )
@@ -54,6 +55,7 @@ class _Problem:
         _check_years(model, spec)
         self.sim = Simulator(model, spec, activity, rap, progress)  # type: ignore[arg-type]
         self.expanded = expand(model, spec)
+        check_tests(self.expanded, spec.max_tests, spec.origin)
         size = math.prod(len(lv) for lv in _levels(self.expanded))
         self.enumerable = size if size <= spec.max_enumerate else 0
         """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
@@ -106,7 +108,8 @@ class _Problem:
     def goal(self, term: Term, maximise: bool = False) -> Goal:
         names = self.program().sur.names
         nums, den = forms(term, names)
-        return Goal(vector(nums[0], names), None if den is None else vector(den, names), maximise)
+        den_v = None if den is None else vector(den, names)
+        return Goal(vector(nums[0], names), den_v, maximise, term.label())
 
     def rows(self, constraints: Sequence[Constraint]) -> list[Row]:
         names = self.program().sur.names
@@ -115,10 +118,8 @@ class _Problem:
             nums, den = forms(c, names)
             lo = -np.inf if c.min is None else c.min
             hi = np.inf if c.max is None else c.max
-            for n in nums:
-                out.append(
-                    Row(Goal(vector(n, names), None if den is None else vector(den, names)), lo, hi)
-                )
+            den_v = None if den is None else vector(den, names)
+            out += [Row(Goal(vector(n, names), den_v, False, c.label()), lo, hi) for n in nums]
         return out
 
     def point(self, choices: list[Choice], predicted: np.ndarray | None = None) -> Point:
@@ -167,7 +168,7 @@ def _reach(p: _Problem, c: Constraint, maximise: bool, points: list[Point] | Non
     prog = p.program()
     best: list[float] = []
     for row in p.rows([c]):
-        goal = Goal(row.goal.num, row.goal.den, maximise)
+        goal = Goal(row.goal.num, row.goal.den, maximise, row.goal.label)
         try:
             z = prog.solve(goal, [])
         except JunkanError:

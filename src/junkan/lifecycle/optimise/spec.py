@@ -20,6 +20,7 @@ from junkan.core import UnitParseError, parse_quantity, to_unit
 from junkan.core.base import Strict
 from junkan.core.errors import ModelError, Problem, short
 from junkan.core.quantities import written_unit
+from junkan.lifecycle.uncertainty.spec import NOT_QUANTITIES
 
 Metric = Literal[
     "co2e",
@@ -96,6 +97,19 @@ class Decision(Strict):
     "2 kg"]``), converted to the field's unit."""
     steps: int = Field(default=5, ge=2, le=21)
     """Levels of a ``range`` where it has to be discretised (interactions, non-linearity)."""
+
+    @model_validator(mode="after")
+    def _loops_only(self) -> Decision:
+        """A decision changes the model's loops, not what describes the model: choosing
+        ``years.end`` compared different horizons and "chose" the shorter one."""
+        paths = [self.parameter] if self.parameter is not None else \
+            [p for o in (self.options or {}).values() for p in o.set]
+        for path in paths:
+            if (section := describing(path)) is not None:
+                raise ValueError(f"{short(path)}: the section '{section}' describes the model "
+                                 "itself (its horizon, currency, scenarios…), not a loop "
+                                 "option; decide shares, rates, routes, processes or yields")
+        return self
 
     @model_validator(mode="after")
     def _one_form(self) -> Decision:
@@ -278,6 +292,11 @@ class OptimiseSpec(Strict):
     """Relative deviation under which effects count as additive (linear in the choices)."""
     max_enumerate: int = Field(default=4096, ge=1, le=100_000)
     """Largest joint block (and exhaustive fallback) simulated option by option."""
+    max_tests: int = Field(default=10_000, ge=1, le=1_000_000)
+    """Most simulations the test of the options' effects may take (the reference, each
+    option alone, each range's midpoint and each pair of options of two decisions): a spec
+    needing more is refused before anything runs (12 decisions of 30 values each would
+    simulate 55,000 pairs, some ten minutes on a small model)."""
     verify: int = Field(default=4, ge=0, le=200)
     """Random combinations simulated to check the additive model."""
     _origin: str = PrivateAttr(default="optimisation spec")
@@ -307,6 +326,13 @@ class OptimiseSpec(Strict):
         if dup:
             raise ValueError(f"decision names must be unique: {', '.join(dup)}")
         return v
+
+
+def describing(path: str) -> str | None:
+    """The section of ``path`` if it describes the model itself (:data:`NOT_QUANTITIES`:
+    its horizon, currency, scenarios…) rather than its loops, else ``None``."""
+    section = re.split(r"[.\[]", path, maxsplit=1)[0]
+    return section if section in NOT_QUANTITIES else None
 
 
 def tokens(path: str) -> list[str | int]:
@@ -352,7 +378,8 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
     distinct settings of those paths."""
     sets = {n: scenario_set(raw, n, source) for n in (raw.get("scenarios") or {})}
     groups: list[list[str]] = []
-    for path in dict.fromkeys(p for s in sets.values() for p in s):
+    # what describes the model (a scenario's horizon) is no loop option
+    for path in dict.fromkeys(p for s in sets.values() for p in s if describing(p) is None):
         hit = [g for g in groups if any(overlaps(path, q) for q in g)]
         merged = [path] + [q for g in hit for q in g]
         groups = [g for g in groups if g not in hit] + [merged]
@@ -379,9 +406,10 @@ def require_decisions(spec: OptimiseSpec, spec_source: str | None) -> None:
     the model's scenarios (which set nothing that differs)."""
     if spec.decisions:
         return
-    if spec_source is None:
-        raise ModelError([Problem("decisions", "no decisions: the model's scenarios set "
-                                  "nothing to choose between; give a spec with 'decisions'")])
+    if spec_source is None:  # the spec's origin names the model its scenarios are of
+        raise ModelError([Problem("", "no decisions: the model's scenarios set nothing to "
+                                  "choose between; give a spec with 'decisions'")],
+                         spec.origin)
     raise ModelError([Problem("decisions", "no decisions: list the choices to optimise "
                               "under 'decisions' (user guide, chapter 10), or leave the "
                               "spec out to take them from the model's scenarios")],

@@ -296,15 +296,31 @@ class Surrogate:
         return np.abs(runs).max(axis=0) * self.relevant
 
 
-def planned(expanded: list[Expanded]) -> int:
-    """The most simulations :func:`build` may run: the reference, each option alone, each
-    range's midpoint, each pair of options, and the joint options of the blocks (at most
-    all decisions in one block, or each alone)."""
+def tests(expanded: list[Expanded]) -> int:
+    """The simulations :func:`build` runs to test the options' effects: the reference, each
+    option alone, each range's midpoint and each pair of options of two decisions."""
     sizes = [len(e.choices) - 1 for e in expanded]
     pairs = sum(a * b for a, b in itertools.combinations(sizes, 2))
+    return 1 + sum(sizes) + sum(e.bounds is not None for e in expanded) + pairs
+
+
+def planned(expanded: list[Expanded]) -> int:
+    """The most simulations :func:`build` may run: :func:`tests`, and the joint options of
+    the blocks (at most all decisions in one block, or each alone)."""
     levels = [len(e.levels()) for e in expanded]
-    ranges = sum(e.bounds is not None for e in expanded)
-    return 1 + sum(sizes) + ranges + pairs + math.prod(levels) + sum(levels)
+    return tests(expanded) + math.prod(levels) + sum(levels)
+
+
+def check_tests(expanded: list[Expanded], limit: int, origin: str) -> None:
+    """ModelError, before anything runs, if testing the options' effects would take more
+    than ``limit`` simulations (``max_tests``)."""
+    n = tests(expanded)
+    if n > limit:
+        raise ModelError([Problem("decisions", f"testing the options' effects would take {n:,} "
+                                  f"simulations (each option alone and each pair of options of "
+                                  f"two decisions), more than max_tests ({limit:,}): give "
+                                  f"fewer decisions or values (or fewer steps of a range), or "
+                                  f"raise max_tests")], origin)
 
 
 def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],

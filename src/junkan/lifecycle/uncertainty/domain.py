@@ -28,18 +28,11 @@ from typing import Any
 import numpy as np
 
 from junkan.core.errors import ModelError
-from junkan.lifecycle.loader import ENTRY_SECTIONS, key_in, validate_changed
+from junkan.lifecycle.loader import ENTRY_SECTIONS, key_in, path_tokens, validate_changed
 from junkan.lifecycle.uncertainty.family import compile_run
 from junkan.lifecycle.uncertainty.study import Study, join_number
 
 _HEAD = re.compile(r"^([^.\[\]]+)\.([^.\[\]]+)(?:[.\[]|$)")
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _tokens(path: str) -> list[str | int]:
-    return [
-        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _TOKEN.finditer(path)
-    ]
 
 
 def _put(node: Any, tokens: list[str | int], value: Any) -> None:
@@ -59,7 +52,10 @@ def entry_of(path: str) -> tuple[str, str] | None:
     → ``("products", "kettle")``), ``None`` if it is not a field inside an entry of a named
     section (``years.end``, a whole entry: then the whole document is validated)."""
     m = _HEAD.match(path)
-    if m is None or m.group(1) not in ENTRY_SECTIONS or len(_tokens(path)) < 3:
+    try:
+        if m is None or m.group(1) not in ENTRY_SECTIONS or len(path_tokens(path)) < 3:
+            return None
+    except ValueError:  # not a path (the study reports it)
         return None
     return m.group(1), m.group(2)
 
@@ -123,7 +119,7 @@ class Domain:
                 validate_changed(m.baseline, st.document(s, theta[r], cols), paths, m.source, s)
             return
         sec, key = entry
-        tokens = [_tokens(p)[2:] for p in paths]
+        tokens = [path_tokens(p)[2:] for p in paths]
         binds = [st.bindings[s][i] for i in cols]
         rel = [st.parameters[i].relative for i in cols]
         content = st.docs[s][sec][key]

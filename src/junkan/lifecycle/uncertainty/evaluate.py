@@ -284,6 +284,23 @@ class Evaluator:
         return Outputs(head, tots, acts, methods)
 
 
+def check_draws(st: Study) -> None:
+    """ModelError, as an analysis gives it, if a distribution can draw a value its field
+    refuses: each parameter at the most extreme values the sampler draws (its quantiles
+    1e-12 and 1 − 1e-12, :meth:`~.distributions.Marginal.ppf`), its fields validated and
+    its scenarios compiled there (:class:`~.domain.Domain`). What ``junkan validate`` checks
+    of a model's own section without simulating: a uniform from -0.5 on a rate passed it,
+    then every analysis refused it."""
+    ends = np.array([st.nominal()] * 2)
+    for i, m in enumerate(st.marginals):
+        if not m.fixed:
+            ends[:, i] = m.ppf(np.array([0.0, 1.0]))  # clipped to the quantiles drawn
+    try:
+        Domain(st).check(ends)
+    except ModelError as exc:
+        raise _drawn(exc, st) from None
+
+
 def _drawn(exc: ModelError, st: Study) -> ModelError:
     """``exc`` with a hint on each problem at an uncertain parameter's path: the value is a
     draw of its distribution, which has to stay within the field's limits."""

@@ -16,6 +16,7 @@ every run (:func:`compile_runs`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from junkan.core.errors import ModelError
 from junkan.lifecycle.compile import Compiled, compile_model
 from junkan.lifecycle.gc_pause import paused_gc
 from junkan.lifecycle.loader import scenario_paths, validate_changed
@@ -52,7 +54,13 @@ def compile_run(study: Study, scenario: str, theta: np.ndarray) -> Compiled:
         study.parameters[i].parameter for i in study.active(scenario)
     ]
     with paused_gc():
-        return compile_model(validate_changed(m.baseline, doc, paths, m.source, scenario))
+        model = validate_changed(m.baseline, doc, paths, m.source, scenario)
+        try:
+            return compile_model(model)
+        except ModelError as exc:  # compilation knows no file: the model's, and the scenario
+            raise ModelError([dataclasses.replace(p, message=f"{p.message} (in scenario "
+                                                  f"'{scenario}')") for p in exc.problems],
+                             exc.source or m.source) from None
 
 
 def _close(a: Flat, b: Flat) -> bool:

@@ -69,7 +69,8 @@ NOT_QUANTITIES = frozenset({"junkan", "name", "title", "description", "currency"
                             "uses", "baseline_name", "headline", "scenarios", "sources",
                             "uncertainty"})
 """Sections of a model document that describe the model (its format, horizon, scenarios,
-figures and sources), not quantities of its loops: no parameter is drawn in them."""
+figures and sources), not quantities of its loops: no parameter is drawn or decided in
+them."""
 _LEADING_ZEROS = re.compile(r"\[0+(?=\d)")
 """Leading zeros of a list position in a document path (``[007]``)."""
 

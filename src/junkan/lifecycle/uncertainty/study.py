@@ -18,22 +18,25 @@ import numpy as np
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.comparison import headline_unit
-from junkan.lifecycle.loader import key_in, scenario_document, set_path
+from junkan.lifecycle.loader import key_in, path_tokens, scenario_document, set_path
 from junkan.lifecycle.results import figure_units
 from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
 from junkan.lifecycle.uncertainty.figures import figure_names, figure_problem, observation_path
 from junkan.lifecycle.uncertainty.spec import Group, UncertainParameter, UncertaintySection
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def get_path(doc: Any, path: str) -> Any:
     """The value at a document path (``products.x.maintenance[0].collection.rate``);
-    KeyError if it does not exist."""
+    KeyError if it does not exist, ValueError if it is not a path."""
+    try:
+        tokens = path_tokens(path)
+    except ValueError:
+        raise ValueError("not a document path; write e.g. products.kettle.eol.collection.rate "
+                         "(names joined by dots, list items as [0])") from None
     node = doc
-    for m in _TOKEN.finditer(path):
-        key: str | int = m.group(1) if m.group(1) is not None else int(m.group(2))
+    for key in tokens:
         if isinstance(key, int):
             if not isinstance(node, list) or key >= len(node):
                 raise KeyError(path)
@@ -242,15 +245,19 @@ def check(model: ModelFile) -> Study | None:
     """The model's own ``uncertainty`` section resolved against it, as ``junkan validate``
     checks it without simulating: every parameter a numeric field of every scenario it
     applies to (:func:`resolve`) and every observation a figure its scenario computes
-    (:func:`~.figures.figure_problem`, as calibration checks them); ``None`` when the model
+    (:func:`~.figures.figure_problem`, as calibration checks them), and no distribution
+    drawing a value its field refuses (:func:`~.evaluate.check_draws`); ``None`` when the model
     has no such section. ModelError names every problem. Whether the figure is defined (a
     number) at the parameters' nominal values is known once it runs (``junkan calibrate``)."""
     if not model.raw.get("uncertainty"):
         return None
+    from junkan.lifecycle.uncertainty.evaluate import check_draws  # (it imports this module)
+
     problems: list[Problem] = []
     study = None
     try:
         study = resolve(model)
+        check_draws(study)
     except ModelError as exc:
         problems += exc.problems
     section = study.section if study is not None else \

@@ -1,0 +1,46 @@
+"""``junkan optimise``'s options against a spec with a ``pareto`` section (review of issue 17):
+``--objective`` and ``--points`` were ignored there, silently."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from junkan import lifecycle
+from junkan.cli.main import app
+from junkan.cli.optimise import _spec
+
+EXAMPLES = Path(str(files("junkan") / "data" / "examples"))
+FRONT = [str(EXAMPLES / "compressor_magnet.yaml"), "--spec",
+         str(EXAMPLES / "optimise" / "compressor_magnet.yaml")]
+
+
+def _invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, ["optimise", *FRONT, *args, "--quiet", "--format", "json"])
+
+
+def test_objective_asks_for_one_figure_instead_of_the_specs_front() -> None:
+    res = _invoke("--objective", "cost")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["objective"]["figure"] == "cost" and "points" not in doc
+
+
+def test_objective_and_pareto_together_are_refused_by_name() -> None:
+    res = _invoke("--objective", "cost", "--pareto", "co2e,cost")
+    assert res.exit_code != 0
+    assert "--objective 'cost' and --pareto 'co2e,cost': give one" in res.output
+
+
+def test_points_sets_the_specs_front_and_needs_one() -> None:
+    model = lifecycle.load(FRONT[0])
+    spec = Path(FRONT[2])
+    assert _spec(model, spec, None, None, None).pareto.points == 7  # the spec's
+    assert _spec(model, spec, None, None, 3).pareto.points == 3
+    res = CliRunner().invoke(app, ["optimise", FRONT[0], "--points", "3", "--quiet"])
+    assert res.exit_code != 0
+    assert "--points 3: there is no Pareto front to sample" in res.output
