@@ -163,3 +163,15 @@ def test_an_entry_named_outside_the_zips_folders_is_refused(tmp_path: Path, name
     with pytest.raises(JunkanError, match="an entry named outside the zip's folders") as err:
         olca.import_template(path)
     assert name in str(err.value).replace("\\\\", "\\")
+
+
+def test_entries_outside_openlcas_folders_are_noted(tmp_path: Path) -> None:
+    """A zip of a folder holding the export ('export/processes/…') was imported one process
+    short without a word: such entries are named in the notes."""
+    path = _zip(tmp_path / "nested.zip", {"processes/p1.json": _process("p1", "good"),
+                                          "export/processes/p2.json": _process("p2", "nested"),
+                                          "p3.json": _process("p3", "loose")})
+    template, notes = olca.import_template(path)
+    assert list(template["processes"]) == ["good"]
+    assert any("'/'" in n and "'export/processes/'" in n and "were not read" in n
+               for n in notes), notes

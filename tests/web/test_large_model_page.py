@@ -118,14 +118,21 @@ def test_a_long_parameter_list_is_grouped_and_its_edits_run(page: Any, server: s
                                                                     timeout=60_000)
     sync_api.expect(page.locator("#params details[data-group='products'] > summary")
                     ).to_have_text("Products (5)")
-    assert page.locator("#params input").count() == 0  # no field made before it is opened
-    parts.locator(":scope > summary").click()
+    assert page.locator("#params .param input").count() == 0  # no field before it is opened
+    search = page.get_by_label("Find a product or part (name or title)")
+    search.fill("P1_Q1")  # any case: p1_q1 and p1_q10 … p1_q19
+    sync_api.expect(page.locator("#params .param-search [role=status]")).to_have_text(
+        "11 of 105 shown")
+    sync_api.expect(parts.locator("details[data-group='parts.p1_q12']")).to_be_visible()
+    sync_api.expect(parts.locator("details[data-group='parts.p1_q3']")).to_be_hidden()
+    search.fill("")
+    sync_api.expect(parts.locator("details[data-group='parts.p1_q3']")).to_be_attached()
     part = parts.locator("details[data-group='parts.p1_q3']")
     sync_api.expect(part.locator(":scope > summary")).to_have_text("p1_q3 (4)")
     part.locator(":scope > summary").click()
     share = page.get_by_label("parts.p1_q3.recovery.reuse.share")
     sync_api.expect(share).to_be_visible()
-    assert page.locator("#params input").count() == 4  # this part's only
+    assert page.locator("#params .param input").count() == 4  # this part's only
     share.fill("0.25")
     sync_api.expect(page.locator("#edits")).to_contain_text("parts.p1_q3.recovery.reuse.share")
     page.get_by_role("button", name="Run").click()

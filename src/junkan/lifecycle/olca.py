@@ -303,7 +303,12 @@ def import_template(
     o = _olca()
     p = Path(path)
     entities, members = read_zip(p)
-    notes: list[str] = []
+    # openLCA writes each kind of entity in its own folder at the zip's top (processes/ …)
+    nested = sorted({f for f in entities if "/" in f or not f})
+    notes: list[str] = [f"entries in {', '.join(repr(f + '/') for f in nested[:3])}"
+                        f"{' …' if len(nested) > 3 else ''} were not read: openLCA writes "
+                        "each kind of entity in its own folder at the zip's top (processes/, "
+                        "flows/ …)"] if nested else []
     try:
         cf, cf_source = _climate(entities, impact)
         ctx = Context(entities, cf, notes)

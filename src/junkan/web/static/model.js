@@ -26,7 +26,7 @@ async function showModel(id, select = null) {
   clearModel();
   state.model = null;
   $("#model-title").textContent = ""; $("#model-network").hidden = true;
-  $("#scenario").replaceChildren(); $("#params").querySelectorAll(".param, .param-group").forEach((n) => n.remove());
+  $("#scenario").replaceChildren(); $("#params").querySelectorAll(".param, .param-group, .param-search").forEach((n) => n.remove());
   const res = await api(`/api/models/${id}`);
   if (!res.ok) {
     $("#run-form").hidden = true; $("#workspace").hidden = true;
@@ -60,7 +60,7 @@ $("#scenario").addEventListener("change", fillParams);
 
 function overrides() {
   const out = {};
-  document.querySelectorAll("#params input").forEach((inp) => {
+  document.querySelectorAll("#params .param input").forEach((inp) => {
     if (inp.value !== "" && Number(inp.value) !== Number(inp.dataset.original)) out[inp.dataset.path] = Number(inp.value);
   });
   return out;
@@ -79,7 +79,7 @@ function paramProblem(inp) {
 /** The parameters typed as something other than a number: a message naming each, above the form and beside
  * the parameter's field; true if there was none. */
 function paramsAreNumbers() {
-  const bad = [...document.querySelectorAll("#params input")].map((inp) => checked(inp, () => paramProblem(inp))).filter(Boolean);
+  const bad = [...document.querySelectorAll("#params .param input")].map((inp) => checked(inp, () => paramProblem(inp))).filter(Boolean);
   if (bad.length) showMessages("#run-errors", bad);
   return !bad.length;
 }
@@ -90,7 +90,7 @@ function refusedRun(doc) {
   showProblem("#run-errors", doc);
   const errors = doc && Array.isArray(doc.errors) ? doc.errors : [];
   errors.forEach((e) => openParam(String(e.path ?? "")));  // a refused parameter's field, made if it waits
-  document.querySelectorAll("#params input").forEach((inp) => {
+  document.querySelectorAll("#params .param input").forEach((inp) => {
     const own = errors.filter((e) => String(e.path ?? "") === inp.dataset.path);
     const value = inp.value;
     const said = () => own.map((e) => t("form.refused", { label: paramLabel(inp), message: fieldMessage(e) })).join(" ");
@@ -101,7 +101,7 @@ function refusedRun(doc) {
 /** The edits against the selected scenario, as "path: before → after", beside the form. */
 function showEdits() {
   const changed = [];
-  document.querySelectorAll("#params input").forEach((inp) => {
+  document.querySelectorAll("#params .param input").forEach((inp) => {
     const edited = inp.value !== "" && Number(inp.value) !== Number(inp.dataset.original);
     inp.closest(".param").classList.toggle("edited", edited);
     if (edited) changed.push(`${inp.dataset.path}: ${fmt(Number(inp.dataset.original))} → ${fmt(Number(inp.value))}`);

@@ -43,8 +43,10 @@ function labelParam(label) {
 
 /** The labels and group titles in the current language. */
 function labelParams() {
-  document.querySelectorAll("#params label").forEach(labelParam);
+  document.querySelectorAll("#params .param label").forEach(labelParam);
   document.querySelectorAll("#params summary[data-title]").forEach(title);
+  const search = document.querySelector("#params .param-search");
+  if (search) { search.querySelector("label").textContent = t("params.search"); found(search.parentElement); }
 }
 
 const P = { values: {}, made: 0, onInput: () => {} };  // the selected scenario's values by path; fields made
@@ -70,8 +72,9 @@ function makeParam(p) {
 function title(summary) {
   const { title: kind, key, count } = summary.dataset;
   const nodes = nodeNames(state.model && state.model.graph);
-  summary.textContent = kind === "section" ? t(`params.${key}`, { n: fmt(Number(count)) })
-    : `${nodes[`${key.split(".")[0] === "products" ? "product" : "part"}:${key.slice(key.indexOf(".") + 1)}`] || key} (${count})`;
+  const name = nodes[`${key.split(".")[0] === "products" ? "product" : "part"}:${key.slice(key.indexOf(".") + 1)}`] || key;
+  summary.dataset.name = name;
+  summary.textContent = kind === "section" ? t(`params.${key}`, { n: fmt(Number(count)) }) : `${name} (${count})`;
 }
 
 function group(key, kind, count, make) {
@@ -102,7 +105,7 @@ function entityOf(path, names) {
  * list, groups per section and per product or part whose fields are made when opened. */
 function listParams(box, m, onInput) {
   P.values = {}; P.made = 0; P.onInput = onInput;
-  box.querySelectorAll(".param, .param-group").forEach((n) => n.remove());
+  box.querySelectorAll(".param, .param-group, .param-search").forEach((n) => n.remove());
   if (m.parameters.length <= GROUPED_ABOVE) { box.append(...m.parameters.map(makeParam)); return; }
   const names = new Set((m.graph.nodes || []).flatMap((n) => (n.kind === "product" ? [`products.${n.id.slice(8)}`]
     : n.kind === "part" ? [`parts.${n.id.slice(5)}`] : [])));
@@ -112,15 +115,44 @@ function listParams(box, m, onInput) {
     if (!sections.has(sec)) sections.set(sec, new Map());
     const ents = sections.get(sec); if (!ents.has(key)) ents.set(key, []); ents.get(key).push(p);
   }
+  box.append(searchBox(box));
   for (const [sec, ents] of sections) {
     box.append(group(sec, "section", ents.size, () => [...ents].map(([key, ps]) => group(key, "entity", ps.length, () => ps.map(makeParam)))));
   }
 }
 
+/** A search box over the groups: the products and parts whose name or title holds the text stay shown (their
+ * section opened), the others are hidden, and a line says how many match. */
+function searchBox(box) {
+  const wrap = Object.assign(document.createElement("div"), { className: "param-search" });
+  const input = Object.assign(document.createElement("input"), { type: "search", id: "param-search", maxLength: 200 });
+  const label = Object.assign(document.createElement("label"), { htmlFor: input.id, textContent: t("params.search") });
+  const said = Object.assign(document.createElement("span"), { className: "note", role: "status" });
+  input.addEventListener("input", () => found(box));
+  wrap.append(label, input, said);
+  return wrap;
+}
+
+function found(box) {
+  const q = box.querySelector("#param-search").value.trim().toLowerCase();
+  let shown = 0, all = 0;
+  for (const sec of box.querySelectorAll(":scope > .param-group")) {
+    if (q) drawn(sec);  // its groups, to be searched
+    let here = 0;
+    for (const d of sec.querySelectorAll(":scope > .param-group")) {
+      const hit = !q || d.dataset.group.toLowerCase().includes(q) || d.querySelector("summary").dataset.name.toLowerCase().includes(q);
+      d.hidden = !hit; all += 1; here += hit;
+    }
+    shown += here;
+    if (q) sec.open = here > 0;
+  }
+  box.querySelector(".param-search .note").textContent = q ? t("params.found", { n: fmt(shown), of: fmt(all) }) : "";
+}
+
 /** The selected scenario's `values` (path → value) in the fields there are, and in those made later. */
 function scenarioValues(values) {
   P.values = values;
-  document.querySelectorAll("#params input").forEach((inp) => {
+  document.querySelectorAll("#params .param input").forEach((inp) => {
     const v = values[inp.dataset.path];
     inp.value = v; inp.dataset.original = v; delete inp.dataset.typedText;
   });
@@ -136,7 +168,7 @@ function openParam(path) {
     const key = d.dataset.group;
     if (path.startsWith(`${key}.`) || path.startsWith(`${key}[`)) { drawn(d); d.open = true; }
   }
-  return [...document.querySelectorAll("#params input")].find((inp) => inp.dataset.path === path) || null;
+  return [...document.querySelectorAll("#params .param input")].find((inp) => inp.dataset.path === path) || null;
 }
 
 export { labelParams, listParams, openParam, paramWords, scenarioValues };
