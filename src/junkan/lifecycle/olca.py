@@ -285,6 +285,15 @@ def _process_factors(
     return out, per, ref, amount
 
 
+def _unread_folders(entities: dict[str, Any]) -> list[str]:
+    """A note naming the nested folders the import does not read: openLCA writes each kind
+    of entity in its own folder at the zip's top (``processes/`` …; ``olca-schema.json``)."""
+    nested = sorted(f for f in entities if "/" in f)
+    return [] if not nested else [f"entries in {', '.join(repr(f + '/') for f in nested[:3])}"
+            f"{' …' if len(nested) > 3 else ''} were not read: openLCA writes each kind of "
+            "entity in its own folder at the zip's top (processes/, flows/ …)"]
+
+
 def import_template(
     path: str | Path,
     *,
@@ -303,12 +312,7 @@ def import_template(
     o = _olca()
     p = Path(path)
     entities, members = read_zip(p)
-    # openLCA writes each kind of entity in its own folder at the zip's top (processes/ …)
-    nested = sorted({f for f in entities if "/" in f or not f})
-    notes: list[str] = [f"entries in {', '.join(repr(f + '/') for f in nested[:3])}"
-                        f"{' …' if len(nested) > 3 else ''} were not read: openLCA writes "
-                        "each kind of entity in its own folder at the zip's top (processes/, "
-                        "flows/ …)"] if nested else []
+    notes = _unread_folders(entities)
     try:
         cf, cf_source = _climate(entities, impact)
         ctx = Context(entities, cf, notes)
