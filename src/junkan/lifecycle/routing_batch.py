@@ -22,7 +22,7 @@ import numpy as np
 from junkan.lifecycle.build import Bom
 from junkan.lifecycle.checks import SinkShares
 from junkan.lifecycle.compiled import INTO, Compiled
-from junkan.lifecycle.ragged import ragged
+from junkan.lifecycle.ragged import numbered, ragged
 
 _I = np.int64
 Left = tuple[np.ndarray, list[tuple[int, float]], float]
@@ -329,11 +329,9 @@ class Route:
         them and compilation stops before anything runs)."""
         index = self.c.processes.index
         known = [[index[n] for n in procs if n in index] for procs, _ in self._lists.values()]
-        lengths = np.array([len(x) for x in known], dtype=np.int64)
-        flat = np.array([i for x in known for i in x], dtype=np.int64)
+        offsets, lengths, flat = numbered(known)
         cols, lists, pieces, kg = (_arr(a) for a in self.acts)
-        return expand_act(cols, lists, pieces, kg, flat, np.cumsum(lengths) - lengths,
-                          lengths, len(self.c.processes))
+        return expand_act(cols, lists, pieces, kg, flat, offsets, lengths, len(self.c.processes))
 
     def build(self, n_cols: int) -> RawBlocks:
         """The entries of every block (rows, columns, values, rows, columns); the edge

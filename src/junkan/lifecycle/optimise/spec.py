@@ -20,7 +20,7 @@ from junkan.core import UnitParseError, parse_quantity, to_unit
 from junkan.core.base import Strict
 from junkan.core.errors import ModelError, Problem, short
 from junkan.core.quantities import written_unit
-from junkan.lifecycle.uncertainty.spec import NOT_QUANTITIES
+from junkan.lifecycle.uncertainty.spec import describing
 
 Metric = Literal[
     "co2e",
@@ -326,13 +326,6 @@ class OptimiseSpec(Strict):
         if dup:
             raise ValueError(f"decision names must be unique: {', '.join(dup)}")
         return v
-
-
-def describing(path: str) -> str | None:
-    """The section of ``path`` if it describes the model itself (:data:`NOT_QUANTITIES`:
-    its horizon, currency, scenarios…) rather than its loops, else ``None``."""
-    section = re.split(r"[.\[]", path, maxsplit=1)[0]
-    return section if section in NOT_QUANTITIES else None
 
 
 def tokens(path: str) -> list[str | int]:

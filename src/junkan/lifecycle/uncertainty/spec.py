@@ -71,6 +71,15 @@ NOT_QUANTITIES = frozenset({"junkan", "name", "title", "description", "currency"
 """Sections of a model document that describe the model (its format, horizon, scenarios,
 figures and sources), not quantities of its loops: no parameter is drawn or decided in
 them."""
+
+
+def describing(path: str) -> str | None:
+    """The section of ``path`` if it describes the model itself (:data:`NOT_QUANTITIES`:
+    its horizon, currency, scenarios…) rather than its loops, else ``None``."""
+    section = re.split(r"[.\[]", path, maxsplit=1)[0]
+    return section if section in NOT_QUANTITIES else None
+
+
 _LEADING_ZEROS = re.compile(r"\[0+(?=\d)")
 """Leading zeros of a list position in a document path (``[007]``)."""
 
@@ -137,8 +146,7 @@ class UncertainParameter(Strict):
         field given twice is found, and a scenario setting it is recognised. A path into a
         section that describes the model rather than its loops (:data:`NOT_QUANTITIES`) is
         refused: drawing ``years.start`` or ``junkan`` failed later as an out-of-range draw."""
-        section = re.split(r"[.\[]", path, maxsplit=1)[0]
-        if section in NOT_QUANTITIES:
+        if (section := describing(path)) is not None:
             raise refusal("unc-parameter-not-quantity", "{parameter} is not an uncertain "
                           "quantity: the section '{section}' describes the model itself; "
                           "draw a share, rate, yield, mass, unit factor, price or lifetime "

@@ -2,7 +2,7 @@
 import { $, api, editsText, fieldMessage, fmt, jsonBody, longTask, problemOf, setTitle, show, showMessages, showProblem, state, t } from "./core.js";
 import { checked } from "./fieldnotes.js";
 import { markField, markRefused } from "./formcheck.js";
-import { labelParams, listParams, openParam, paramWords, scenarioValues } from "./params.js";
+import { clearParams, labelParams, listParams, openParam, paramWords, scenarioValues } from "./params.js";
 import { clearResults, drawNetwork, renderCompare, renderResult } from "./results.js";
 import { loadWorkspace, redrawWorkspace, resetWorkspace } from "./workspace.js";
 
@@ -26,7 +26,7 @@ async function showModel(id, select = null) {
   clearModel();
   state.model = null;
   $("#model-title").textContent = ""; $("#model-network").hidden = true;
-  $("#scenario").replaceChildren(); $("#params").querySelectorAll(".param, .param-group, .param-search").forEach((n) => n.remove());
+  $("#scenario").replaceChildren(); clearParams($("#params"));
   const res = await api(`/api/models/${id}`);
   if (!res.ok) {
     $("#run-form").hidden = true; $("#workspace").hidden = true;

@@ -2,6 +2,7 @@
 // scenario's values. A long list is shown in groups — products and parts, then each product or part — whose
 // fields are made when a group is first opened (model.js reads and marks the fields there are).
 import { fmt, state, t } from "./core.js";
+import { within } from "./form_doc.js";
 
 /** Parameters above this many are grouped: 8,500 fields of a 100-product model took seconds to lay out,
  * and a list that long cannot be read anyway. */
@@ -105,7 +106,7 @@ function entityOf(path, names) {
  * list, groups per section and per product or part whose fields are made when opened. */
 function listParams(box, m, onInput) {
   P.values = {}; P.made = 0; P.onInput = onInput;
-  box.querySelectorAll(".param, .param-group, .param-search").forEach((n) => n.remove());
+  clearParams(box);
   if (m.parameters.length <= GROUPED_ABOVE) { box.append(...m.parameters.map(makeParam)); return; }
   const names = new Set((m.graph.nodes || []).flatMap((n) => (n.kind === "product" ? [`products.${n.id.slice(8)}`]
     : n.kind === "part" ? [`parts.${n.id.slice(5)}`] : [])));
@@ -158,17 +159,17 @@ function scenarioValues(values) {
   });
 }
 
-/** Open the groups holding the parameter at `path`, making its field; the field, or null. */
+/** Open the groups holding the parameter at `path`, making its field. */
 function openParam(path) {
-  for (const d of document.querySelectorAll("#params .param-group")) {
-    const key = d.dataset.group;
-    if (path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`)) { drawn(d); d.open = true; }
+  for (let again = true; again;) {  // opening a section makes the groups inside it
+    again = false;
+    for (const d of document.querySelectorAll("#params .param-group")) {
+      if (within(path, d.dataset.group) && (LATER.has(d) || !d.open)) { drawn(d); d.open = true; again = true; }
+    }
   }
-  for (const d of document.querySelectorAll("#params .param-group")) {  // the inner groups, made just now
-    const key = d.dataset.group;
-    if (path.startsWith(`${key}.`) || path.startsWith(`${key}[`)) { drawn(d); d.open = true; }
-  }
-  return [...document.querySelectorAll("#params .param input")].find((inp) => inp.dataset.path === path) || null;
 }
 
-export { labelParams, listParams, openParam, paramWords, scenarioValues };
+/** Take the parameter list out of `box` (fields, groups, search box). */
+function clearParams(box) { box.querySelectorAll(".param, .param-group, .param-search").forEach((n) => n.remove()); }
+
+export { clearParams, labelParams, listParams, openParam, paramWords, scenarioValues };
