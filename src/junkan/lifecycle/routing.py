@@ -20,14 +20,17 @@ from junkan.lifecycle.compiled import INTO, Compiled
 from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.routing_batch import MIX_CHUNK as MIX_CHUNK  # re-exported
 from junkan.lifecycle.routing_batch import RawBlocks as RawBlocks
+from junkan.lifecycle.routing_batch import Route as BatchRoute
 from junkan.lifecycle.routing_batch import Route as Route
 from junkan.lifecycle.routing_batch import residuals
+from junkan.lifecycle.routing_eol import eol_columns
 from junkan.lifecycle.routing_maint import (
     Kernels,
     add_kernels,
     part_lifetime_ok,
     replaced_instance,
 )
+from junkan.lifecycle.routing_repl import maint_columns
 from junkan.lifecycle.schema import Extraction, Maintenance
 from junkan.lifecycle.stages import (
     DISMANTLING,
@@ -99,15 +102,18 @@ class Router:
                 path: str) -> dict[int, list[str]]:
         """Instances of the extracted BOM paths (relative to ``prefix``) → their processes."""
         out: dict[int, list[str]] = {}
+        known = self.check.activities.issuperset  # the path is written for a problem only
         for i, ex in enumerate(items):
             full = f"{prefix}/{ex.path}" if prefix else ex.path
-            if full not in paths:
+            k = paths.get(full)
+            if k is None:
                 self.check.add(f"{path}[{i}]", f"no part at BOM path {short(ex.path)}"
                                + (f" under {short(prefix)}" if prefix else "") +
                                f"; known paths: {', '.join(sorted(paths)[:10])}")
                 continue
-            self.check.procs(ex.processes, f"{path}[{i}].processes")
-            out[paths[full]] = ex.processes
+            if not known(ex.processes):
+                self.check.procs(ex.processes, f"{path}[{i}].processes")
+            out[k] = ex.processes
         return out
 
     def nearest(self, k_root: int, chosen: dict[int, list[str]]) -> list[tuple[int, float]]:
@@ -143,6 +149,13 @@ class Router:
         if self._whole is None:
             self._whole = self._whole_parts()
         return self._whole[0][q], self._whole[1][q]
+
+    def whole_parts(self, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_residual` of each part type of ``types`` with nothing extracted: kg by
+        material (a row per type) and their totals, as :meth:`_whole_parts` gives them."""
+        bom = self.bom
+        return residuals(bom.q_full[types], [[]] * len(types), bom.part_mass[types].tolist(),
+                         bom.q_full, self._types)
 
     def _whole_parts(self) -> tuple[np.ndarray, list[float]]:
         """:meth:`_residual` of every part type with nothing extracted, at once."""
@@ -203,7 +216,12 @@ class Router:
         return f"parts.{self.c.parts[q]}.recovery.residual" if own else ctx_path
 
     def end_of_life(self) -> Route:
-        """One column per product: where one retired product goes."""
+        """One column per product: where one retired product goes (laid out with array
+        operations where :func:`~junkan.lifecycle.routing_eol.eol_columns` can, else
+        product by product)."""
+        eol = Route(self.c)
+        if isinstance(eol, BatchRoute) and eol_columns(self, eol):
+            return eol
         eol = Route(self.c)
         for pi, pname in enumerate(self.c.products):
             self.product_eol(eol, pi, pname)
@@ -255,7 +273,12 @@ class Router:
 
     def maintenance(self) -> tuple[Route, list[int], Kernels]:
         """One column per replaceable part instance: where one replaced part goes; also the
-        instances and their replacement kernels (:func:`replacement_kernels`)."""
+        instances and their replacement kernels (:func:`replacement_kernels`). Laid out with
+        array operations where :func:`~junkan.lifecycle.routing_repl.maint_columns` can,
+        else entry by entry."""
+        maint = Route(self.c)
+        if isinstance(maint, BatchRoute) and (done := maint_columns(self, maint)) is not None:
+            return maint, *done
         maint = Route(self.c)
         repl: list[int] = []
         kernels: Kernels = ([], [], [])

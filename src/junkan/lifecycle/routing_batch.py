@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -170,6 +172,22 @@ def mat_entries(pairs: list[np.ndarray], mix_rows: list[np.ndarray], n_sinks: in
     return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_v)
 
 
+@dataclass
+class Mixes:
+    """Material mix events for :meth:`Route.extend`, in order: each mix's kind
+    (:meth:`Route.kind`), scale and total kg (0 where summed later), its kg row by material,
+    whether its total is the row's sum (then 0 in ``totals``), and which are what is left of
+    an item (mix number, :data:`Left`, only if some is left) with the BOMs they refer to."""
+
+    kinds: np.ndarray
+    scales: np.ndarray
+    totals: np.ndarray
+    rows: list[np.ndarray]
+    unsummed: np.ndarray
+    left: list[tuple[int, Left, bool]]
+    bom: Bom | None
+
+
 class Route:
     """Collects a linear routing operator column by column: each call records one event;
     :meth:`build` expands them all at once into the entries, in the order, that appending
@@ -221,15 +239,40 @@ class Route:
         p.append(pieces)
         k.append(kg)
 
-    def edge(self, col: int, src: str, dst: str, kg: float) -> None:
-        """``kg`` kilograms along the stage edge ``src`` → ``dst`` (registered if new)."""
+    def list_number(self, procs: list[str]) -> int:
+        """The number :meth:`act` records for the process list ``procs`` (-1: an empty list,
+        which runs nothing)."""
+        if not procs:
+            return -1
+        hit = self._lists.get(id(procs))
+        if hit is None or hit[0] is not procs:
+            hit = self._lists[id(procs)] = (procs, len(self._lists))
+        return hit[1]
+
+    def pair(self, src: str, dst: str) -> int:
+        """The number :meth:`edge` records for the stage edge ``src`` → ``dst``."""
         pair = self._pairs.get((src, dst))
         if pair is None:
             pair = self._pairs[(src, dst)] = len(self._pairs)
+        return pair
+
+    def edge(self, col: int, src: str, dst: str, kg: float) -> None:
+        """``kg`` kilograms along the stage edge ``src`` → ``dst`` (registered if new)."""
         cols, keys, kgs = self.edges
         cols.append(col)
-        keys.append(pair)
+        keys.append(self.pair(src, dst))
         kgs.append(kg)
+
+    def kind(self, src: str, mix: SinkShares) -> int:
+        """The number :meth:`mix` records for the sink shares ``mix`` (not empty) from
+        ``src``; their stage edges are registered."""
+        hit = self._kinds.get((src, id(mix)))
+        if hit is None or hit[0] is not mix:
+            hit = self._kinds[(src, id(mix))] = (mix, len(self._kind_items))
+            nodes = self.sink_nodes
+            pairs = [self.pair(src, nodes[d]) for d, _ in mix]
+            self._kind_items.append((pairs, [d for d, _ in mix], [s for _, s in mix]))
+        return hit[1]
 
     def mix(self, col: int, src: str, mix: SinkShares, materials: np.ndarray,
             scale: float, total: float | None = None) -> None:
@@ -241,19 +284,11 @@ class Route:
         if total is None:  # summed with the others at build (each row as numpy sums it)
             self._unsummed.append(len(self.mix_rows))
             total = 0.0
-        hit = self._kinds.get((src, id(mix)))
-        if hit is None or hit[0] is not mix:
-            hit = self._kinds[(src, id(mix))] = (mix, len(self._kind_items))
-            nodes = self.sink_nodes
-            pairs = []
-            for d, _ in mix:
-                key = (src, nodes[d])
-                pairs.append(self._pairs.setdefault(key, len(self._pairs)))
-            self._kind_items.append((pairs, [d for d, _ in mix], [s for _, s in mix]))
+        kind = self.kind(src, mix)
         kinds, scales, totals = self.mixes
         m = len(self.mix_rows)
         self.mix_rows.append(materials)
-        kinds.append(hit[1])
+        kinds.append(kind)
         scales.append(scale)
         totals.append(total)
         cols, keys, kgs = self.edges
@@ -270,6 +305,31 @@ class Route:
             self._bom = bom
             self._left.append((len(self.mix_rows), left, if_any))
             self.mix(col, src, mix, left[0], scale, 0.0)
+
+    def extend(self, acts: tuple[np.ndarray, ...], edges: tuple[np.ndarray, ...],
+               mixes: Mixes, puts: dict[str, tuple[np.ndarray, ...]]) -> None:
+        """Record many events at once, as the calls they stand for would in their order:
+        ``acts`` (columns, :meth:`list_number`, pieces, kg), ``edges`` (columns, key, kg:
+        a key ``>= 0`` is a :meth:`pair`, ``-1 - j`` the ``j``-th mix of ``mixes``) and
+        ``puts`` (rows, columns, non-zero values of the ``prod`` and ``part`` blocks)."""
+        m0 = len(self.mix_rows)
+        for out, new in zip(self.acts, acts, strict=True):
+            _append(out, new)
+        cols, keys, kg = edges
+        for out, new in zip(self.edges, (cols, np.where(keys < 0, keys - m0, keys), kg),
+                            strict=True):
+            _append(out, new)
+        for out, new in zip(self.mixes, (mixes.kinds, mixes.scales, mixes.totals),
+                            strict=True):
+            _append(out, new)
+        self.mix_rows.extend(mixes.rows)
+        self._unsummed.extend((m0 + np.flatnonzero(mixes.unsummed)).tolist())
+        for j, left, if_any in mixes.left:
+            self._left.append((m0 + j, left, if_any))
+            self._bom = mixes.bom
+        for block, entries in puts.items():
+            for out, new in zip(self.data[block], entries, strict=True):
+                _append(out, new)
 
     def _resolve_left(self, totals: np.ndarray) -> None:
         """Fill in the kg and ``totals`` (per mix) of :meth:`mix_residual`; drop those with
@@ -358,6 +418,12 @@ class Route:
         self.acts = self.mixes = ()  # type: ignore[assignment]
         self.edges = ()  # type: ignore[assignment]
         self.mix_rows, self._left, self._built = [], [], None
+
+
+def _append(out: Any, new: np.ndarray) -> None:
+    """Append numpy values to an unboxed array of the same kind."""
+    out.frombytes(np.ascontiguousarray(new, dtype=np.int64 if out.typecode == "q" else float)
+                  .tobytes())
 
 
 def _arr(a: array[int] | array[float]) -> np.ndarray:
