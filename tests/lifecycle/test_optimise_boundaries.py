@@ -113,6 +113,20 @@ def test_a_decision_on_what_describes_the_model_is_refused(decision: dict[str, o
         opt.OptimiseSpec.model_validate({"decisions": [decision]})
 
 
+@pytest.mark.parametrize("decision", [
+    {"name": "rate", "parameter": "products.kettle..rate", "values": [0.2, 0.4]},
+    {"name": "rate", "parameter": "products.kettle.eol.collection.rate.", "values": [0.2]},
+    {"name": "rate", "options": {"a": {"set": {"products.kettle.eol[0": 0.5}}}},
+])
+def test_a_decision_on_what_is_not_a_document_path_is_refused(
+        decision: dict[str, object]) -> None:
+    """``products.kettle..rate`` was read leniently as ``products.kettle.rate`` when the
+    decisions were grouped and their units looked up; it is refused as the loader refuses
+    it, naming the path."""
+    with pytest.raises(ValidationError, match=r"is not a document path"):
+        opt.OptimiseSpec.model_validate({"decisions": [decision]})
+
+
 def test_decisions_from_scenarios_leave_out_a_scenarios_horizon() -> None:
     """A scenario that also shortens the horizon gives a decision on its loop settings only."""
     raw = yaml.safe_load(MODEL)

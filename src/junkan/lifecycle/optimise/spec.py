@@ -20,6 +20,7 @@ from junkan.core import UnitParseError, parse_quantity, to_unit
 from junkan.core.base import Strict
 from junkan.core.errors import ModelError, Problem, short
 from junkan.core.quantities import written_unit
+from junkan.lifecycle.loader import path_tokens
 from junkan.lifecycle.uncertainty.spec import describing
 
 Metric = Literal[
@@ -67,7 +68,6 @@ MAX_OPTIONS = 64
 MAX_POINTS = 51
 MAX_FRONT = 2000
 _NAME = r"^[A-Za-z0-9_.:-]{1,64}$"
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 class Option(Strict):
@@ -105,6 +105,12 @@ class Decision(Strict):
         paths = [self.parameter] if self.parameter is not None else \
             [p for o in (self.options or {}).values() for p in o.set]
         for path in paths:
+            try:
+                path_tokens(path)
+            except ValueError:
+                raise ValueError(f"{short(path)} is not a document path; write e.g. "
+                                 "products.kettle.eol.collection.rate (names joined by dots, "
+                                 "list items as [0])") from None
             if (section := describing(path)) is not None:
                 raise ValueError(f"{short(path)}: the section '{section}' describes the model "
                                  "itself (its horizon, currency, scenarios…), not a loop "
@@ -328,16 +334,10 @@ class OptimiseSpec(Strict):
         return v
 
 
-def tokens(path: str) -> list[str | int]:
-    """A document path as keys and indices (``a.b[0].c`` → ``['a', 'b', 0, 'c']``)."""
-    return [
-        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _TOKEN.finditer(path)
-    ]
-
-
 def overlaps(a: str, b: str) -> bool:
-    """Whether one path is the other or inside it."""
-    ta, tb = tokens(a), tokens(b)
+    """Whether one path is the other or inside it (both document paths: the spec's are
+    checked when it is read, the scenarios' when the model is)."""
+    ta, tb = path_tokens(a), path_tokens(b)
     n = min(len(ta), len(tb))
     return ta[:n] == tb[:n]
 

@@ -31,14 +31,13 @@ import numpy as np
 from junkan import lifecycle
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.quantities import written_unit
-from junkan.lifecycle.loader import key_in, scenario_document
+from junkan.lifecycle.loader import key_in, path_tokens, scenario_document
 from junkan.lifecycle.optimise.features import measure
 from junkan.lifecycle.optimise.spec import (
     Decision,
     OptimiseSpec,
     overlaps,
     scenario_set,
-    tokens,
 )
 
 MAX_SIMULATIONS = 20_000
@@ -202,7 +201,7 @@ def field_unit(model: lifecycle.ModelFile, spec: OptimiseSpec, k: int) -> str:
     scenario = spec.scenario or model.baseline.baseline_name
     node: Any = scenario_document(model.raw, scenario, model.source) if (
         scenario in model.scenarios) else model.raw
-    for depth, key in enumerate(tokens(path)):
+    for depth, key in enumerate(path_tokens(path)):
         if isinstance(key, int):
             found = isinstance(node, list) and key < len(node)
         else:
