@@ -21,20 +21,15 @@ import argparse
 import json
 import platform
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-import uvicorn
-
-from junkan.api import create_app
+from junkan.api.local import local_service
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.store.db import Settings
 
@@ -52,25 +47,6 @@ UPLOAD = """async (text) => { const fd = new FormData();
   if (!r.ok) throw new Error(await r.text());
   return (await r.json()).id; }"""
 LAID_OUT = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
-
-
-def serve(db: Path) -> tuple[str, uvicorn.Server, threading.Thread]:
-    """The service on a free loopback port, started in a thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    app = create_app(Settings(database_url=f"sqlite:///{db}"), seed=True)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return url, srv, thread
 
 
 def signed_in(browser: Any, url: str) -> Any:
@@ -118,8 +94,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     sizes: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        url, srv, thread = serve(Path(tmp) / "bench.db")
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw, local_service(
+            Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"), seed=True) as url:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
             for n in args.products:
@@ -138,8 +114,6 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
         finally:
             browser.close()
-            srv.should_exit = True
-            thread.join(timeout=10)
     out = {
         "benchmark": "a large model's page in Chromium",
         "command": "python " + " ".join(["benchmarks/web_large_model_bench.py", *sys.argv[1:]]),

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
-from junkan.api import create_app
+from junkan.api.local import local_service
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.store.db import Settings
 from tests.conftest import ROOT
@@ -42,34 +37,16 @@ def require_browser() -> Any:
     return sync_api
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("db") / "junkan.db"
-    app = create_app(Settings(database_url=f"sqlite:///{db}"), seed=True)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    url = f"http://127.0.0.1:{port}"
     # the pages' first requests must not wait for the workers to start (the suite's default
     # is lazy, tests/conftest.py): the service starts them as deployed, at once
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUNKAN_BUDGET_START", "eager")
-        thread.start()
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-    yield url
-    srv.should_exit = True
-    thread.join(timeout=10)
+        with local_service(Settings(database_url=f"sqlite:///{db}"), seed=True) as url:
+            mp.undo()
+            yield url
 
 
 @pytest.fixture(scope="module")
