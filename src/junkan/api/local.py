@@ -3,11 +3,13 @@ benchmarks and notebooks that want a real server without a second process.
 
 Example::
 
+    from urllib.request import urlopen
+
     from junkan.api.local import local_service
     from junkan.store.db import Settings
 
     with local_service(Settings(database_url="sqlite:///demo.db"), seed=True) as url:
-        print(httpx.get(f"{url}/api/health").json())
+        print(urlopen(f"{url}/api/health").read().decode())
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.error import URLError
+from urllib.request import urlopen
 
-import httpx
 import uvicorn
 
 from junkan.store.db import Settings
@@ -63,9 +66,10 @@ def _wait_healthy(url: str, thread: threading.Thread, ready_s: float) -> None:
         if not thread.is_alive():
             raise RuntimeError(f"the service at {url} stopped while starting (see its log)")
         try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
+            with urlopen(f"{url}/api/health", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except (URLError, OSError):
             pass
         time.sleep(0.1)
     raise RuntimeError(f"the service at {url} did not answer /api/health within {ready_s:g} s")
