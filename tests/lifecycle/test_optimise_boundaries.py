@@ -127,6 +127,20 @@ def test_a_decision_on_what_is_not_a_document_path_is_refused(
         opt.OptimiseSpec.model_validate({"decisions": [decision]})
 
 
+@pytest.mark.parametrize("sink", ["landfil", "landfill.", "land[fill"])
+def test_an_options_problem_at_a_path_that_is_no_document_path_names_the_option(
+        sink: str) -> None:
+    """A sink named ``landfill.`` in an option's mix is reported at
+    ``products.kettle.eol.uncollected.landfill.``, which is no document path: the problem
+    is still the model's, named with the option that set it (it was a ValueError)."""
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    spec = opt.OptimiseSpec.model_validate({"decisions": [{"name": "mix", "options": {
+        "a": {"set": {"products.kettle.eol.collection.rate": 0.5}},
+        "b": {"set": {"products.kettle.eol.uncollected": {sink: 1}}}}}]})
+    with pytest.raises(ModelError, match=r"set by option 'b' of decision 'mix'"):
+        opt.optimise(model, spec)
+
+
 def test_decisions_from_scenarios_leave_out_a_scenarios_horizon() -> None:
     """A scenario that also shortens the horizon gives a decision on its loop settings only."""
     raw = yaml.safe_load(MODEL)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from junkan import lifecycle
-from junkan.core.errors import ModelError, Problem, coded, short
+from junkan.core.errors import ModelError, Problem, coded, format_path, short
 from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import key_in, path_tokens, scenario_document
 from junkan.lifecycle.optimise.features import measure
@@ -177,8 +177,8 @@ def _chosen(exc: ModelError, choices: Sequence[Choice]) -> ModelError:
     the optimisation spec that set it."""
     problems = []
     for q in exc.problems:
-        by = [c for c in choices if any(overlaps(q.path, k) for k in c.overrides)]
-        if by and q.path:
+        by = [c for c in choices if any(_related(q.path, k) for k in c.overrides)]
+        if by:
             c = by[0]
             q = dataclasses.replace(
                 q,
@@ -189,6 +189,17 @@ def _chosen(exc: ModelError, choices: Sequence[Choice]) -> ModelError:
             )
         problems.append(q)
     return ModelError(problems, exc.source)
+
+
+def _related(problem: str, override: str) -> bool:
+    """Whether a problem's path is an override's document path, inside it or above it. The
+    problem's path is compared as text: it need not be a document path (a sink named
+    ``landfill.`` in an option's mix gives ``….uncollected.landfill.``)."""
+    if not problem:
+        return False
+    path = format_path(path_tokens(override))  # as the loader writes paths ([07] → [7])
+    return any(a == b or a.startswith((b + ".", b + "[")) for a, b in
+               ((problem, path), (path, problem)))
 
 
 def field_unit(model: lifecycle.ModelFile, spec: OptimiseSpec, k: int) -> str:
