@@ -379,7 +379,7 @@ def _ratios(j: dict[str, Any], fl: dict[str, Any]) -> dict[str, float]:
         "speed_flodym_over_junkan_simulate": fl["compute_s"] / j["simulate_s"],
         "speed_flodym_over_junkan_total": fl["compute_s"] / j["total_s"],
         "speed_flodym_over_junkan_total_cpu": fl["compute_cpu_s"] / j["total_cpu_s"],
-        # flodym's repeats are bimodal on this machine (~0.95 s or ~1.9 s, whether its
+        # flodym's repeats are bimodal on this machine (~0.9 s or ~2 s, whether its
         # ~1.2 GiB of arrays find their pages ready or not): against its fastest repeat
         "speed_flodym_fastest_over_junkan_total": fl["compute_fastest_s"] / j["total_s"],
         "speed_flodym_over_junkan_total_warm": fl["compute_s"] / j["total_warm_s"],

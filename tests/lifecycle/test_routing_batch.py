@@ -121,6 +121,7 @@ def _assert_bitwise(fast: Compiled, slow: Compiled) -> None:
     assert fast.edges == slow.edges
     assert fast.edge_use == slow.edge_use
     for which in ("route_eol", "route_maint"):
+        assert list(getattr(fast, which)) == list(getattr(slow, which)), which
         for block, op in getattr(fast, which).items():
             ref = getattr(slow, which)[block]
             assert_same(op, ref, f"{which}.{block}")

@@ -152,7 +152,9 @@ class Router:
 
     def whole_parts(self, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_residual` of each part type of ``types`` with nothing extracted: kg by
-        material (a row per type) and their totals, as :meth:`_whole_parts` gives them."""
+        material (a row per type) and their totals, as :meth:`_whole_parts` gives them —
+        bit for bit, as :func:`residuals` computes row by row (a row's sum along the last
+        axis of a C-ordered array is the same whichever rows are with it)."""
         bom = self.bom
         return residuals(bom.q_full[types], [[]] * len(types), bom.part_mass[types].tolist(),
                          bom.q_full, self._types)
@@ -220,6 +222,7 @@ class Router:
         operations where :func:`~junkan.lifecycle.routing_eol.eol_columns` can, else
         product by product)."""
         eol = Route(self.c)
+        # the layout gives its events to the event route (tests put a per-call one here)
         if isinstance(eol, BatchRoute) and eol_columns(self, eol):
             return eol
         eol = Route(self.c)

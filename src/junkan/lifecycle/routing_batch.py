@@ -230,12 +230,9 @@ class Route:
         """Run each process of ``procs`` on ``pieces`` pieces and ``kg`` kilograms."""
         if not procs:
             return
-        hit = self._lists.get(id(procs))
-        if hit is None or hit[0] is not procs:
-            hit = self._lists[id(procs)] = (procs, len(self._lists))
         cols, lists, p, k = self.acts
         cols.append(col)
-        lists.append(hit[1])
+        lists.append(self.list_number(procs))
         p.append(pieces)
         k.append(kg)
 
@@ -324,9 +321,9 @@ class Route:
             _append(out, new)
         self.mix_rows.extend(mixes.rows)
         self._unsummed.extend((m0 + np.flatnonzero(mixes.unsummed)).tolist())
-        for j, left, if_any in mixes.left:
-            self._left.append((m0 + j, left, if_any))
+        if mixes.left:
             self._bom = mixes.bom
+        self._left.extend((m0 + j, left, if_any) for j, left, if_any in mixes.left)
         for block, entries in puts.items():
             for out, new in zip(self.data[block], entries, strict=True):
                 _append(out, new)

@@ -1,26 +1,24 @@
 """The end-of-life operator laid out with array operations (issue 17, "fast end to end"): every
 product's column at once, with the very events :meth:`~junkan.lifecycle.routing.Router
 .product_eol` records product by product, in the same order, so the operator is the same bit
-for bit (``tests/lifecycle/test_routing_batch.py``).
+for bit (``tests/lifecycle/test_routing_columns.py``).
 
 A product's column: the uncollected share into the uncollected mix; the collected share
 through collection, product reuse and dismantling; then the extracted parts
 (:mod:`~junkan.lifecycle.routing_nodes`); last, what is left of the product into the
 dismantling residual.
 
-Only columns that record no problem are laid out here, and only where each extracted part
-and each collected product has a residual mix (the usual case): otherwise
-:func:`eol_columns` records nothing and the walk builds the operator and reports the
-problems in its order."""
+All or nothing: a model is laid out here only if no column has a problem and every
+extracted part and collected product has a residual mix (the usual case); otherwise
+:func:`eol_columns` says so, the problems its checks found are dropped, the caller drops the
+route, and the walk builds the operator and reports the problems in its order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from junkan.lifecycle.checks import SinkShares
 from junkan.lifecycle.routing_batch import Route
 from junkan.lifecycle.routing_nodes import MixList, Nodes, Stream, mix_kinds, options
 from junkan.lifecycle.stages import DISMANTLING, EOL_COLLECTION, REFURBISHMENT, USE
@@ -31,26 +29,26 @@ if TYPE_CHECKING:
 _I = np.int64
 
 
-@dataclass
-class _Columns:
+class _Columns(NamedTuple):
     """What the products' end of life say, product by product, and the extracted parts."""
 
-    rate: list[float] = field(default_factory=list)
-    uncollected: list[int] = field(default_factory=list)  # mix kind, -1: none
-    collect: list[int] = field(default_factory=list)  # process list numbers, -1: none
-    dismantle: list[int] = field(default_factory=list)
-    reuse: list[int] = field(default_factory=list)
-    reuse_share: list[float] = field(default_factory=list)  # 0: no product reuse
-    reuse_pass: list[float] = field(default_factory=list)
-    residual: list[int] = field(default_factory=list)  # mix kind of what is left, -1: none
-    context: list[dict[str, float] | None] = field(default_factory=list)
-    node_inst: list[int] = field(default_factory=list)
-    node_list: list[int] = field(default_factory=list)
+    rate: list[float]
+    uncollected: list[int]  # mix kind, -1: none
+    collect: list[int]  # process list numbers, -1: none
+    dismantle: list[int]
+    reuse: list[int]
+    reuse_share: list[float]  # 0: no product reuse
+    reuse_pass: list[float]
+    residual: list[int]  # mix kind of what is left, -1: none
+    context: list[dict[str, float] | None]  # the residual mix, for parts without their own
+    node_inst: list[int]
+    node_list: list[int]
 
 
 def eol_columns(router: Router, route: Route) -> bool:
     """Record every product's end-of-life column in the empty ``route``, as the walk would;
-    ``False`` where the walk must do it (nothing is kept then: no problem, no event)."""
+    ``False`` where the walk must do it (its checks' problems dropped; ``route`` holds
+    registered lists and mixes but no event, and is to be dropped)."""
     problems = router.check.problems.items
     before = len(problems)
     cols = _columns(router, route)
@@ -70,7 +68,8 @@ def _columns(router: Router, route: Route) -> _Columns | None:
     number, kind = route.list_number, route.kind
     rows: list[tuple[float, int, int, int, int, float, float, int, dict[str, float] | None]]
     rows = []
-    out = _Columns()
+    node_inst: list[int] = []
+    node_list: list[int] = []
     for pi, pname in enumerate(router.c.products):
         base = f"products.{pname}.eol"
         e = products[pname].eol
@@ -98,17 +97,10 @@ def _columns(router: Router, route: Route) -> _Columns | None:
         rows.append((rate, kind(USE, uncol) if uncol else -1, number(collect.processes),
                      number(dismantle.processes), *again, left, residual or None))
         if chosen:
-            out.node_inst.extend(chosen)
-            out.node_list.extend(map(number, chosen.values()))
-    if rows:
-        (out.rate, out.uncollected, out.collect, out.dismantle, out.reuse, out.reuse_share,
-         out.reuse_pass, out.residual, out.context) = map(list, zip(*rows, strict=True))
-    return out
-
-
-def _kind(route: Route, src: str, mix: SinkShares) -> int:
-    """:meth:`Route.kind` of ``mix`` (-1: no sinks)."""
-    return route.kind(src, mix) if mix else -1
+            node_inst.extend(chosen)
+            node_list.extend(map(number, chosen.values()))
+    columns = [list(x) for x in zip(*rows, strict=True)] if rows else [[] for _ in range(9)]
+    return _Columns(*columns, node_inst, node_list)  # type: ignore[call-arg]
 
 
 def _node_kinds(router: Router, route: Route, cols: _Columns) -> np.ndarray | None:
@@ -153,7 +145,7 @@ def _record(router: Router, route: Route, cols: _Columns, kinds: np.ndarray) -> 
     uncol = np.array(cols.uncollected, dtype=_I)
     has = uncol >= 0
     rows = [bom.p_full[pi] for pi in np.flatnonzero(has).tolist()]
-    edges.add(has, col, 0, mixes.add(has, uncol, 1 - rate, rows, None), 0.0)
+    edges.add(has, col, 0, mixes.add(has, uncol, 1 - rate, rows), 0.0)
     edges.add(collected, col, 1, route.pair(USE, EOL_COLLECTION), rate * mass)
     edges.add(collected & shared, col, 2, route.pair(EOL_COLLECTION, REFURBISHMENT),
               passed * mass)
@@ -164,8 +156,8 @@ def _record(router: Router, route: Route, cols: _Columns, kinds: np.ndarray) -> 
     has = res >= 0
     lefts = [(bom.p_full[pi], nodes.below.get(-1 - pi, []), float(mass[pi]))
              for pi in np.flatnonzero(has).tolist()]
-    edges.add(has, col, nodes.last(len(c.inst_type)), mixes.add(has, res, dis, lefts, False),
-              0.0)
+    edges.add(has, col, nodes.last_key(len(c.inst_type)),
+              mixes.add_left(has, res, dis, lefts, False), 0.0)
     keep = shared & (passed != 0.0)
     p_cols, p_rows, p_vals = parts.sorted()
     e_cols, e_keys, e_kg = edges.sorted()

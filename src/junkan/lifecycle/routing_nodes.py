@@ -9,7 +9,16 @@ its part's reuse and remanufacture, then the extracted parts below it, then what
 it into its residual mix. It visits a column's nodes depth first, a part's sub-parts last to
 first (:meth:`~junkan.lifecycle.routing.Router.nearest`): each event here carries its
 column and its place in that walk (:func:`places`), and a :class:`Stream` of events is
-sorted by both."""
+sorted by both.
+
+Sort keys. A column's events are ordered by one integer: a node at place ``p`` (with ``s``
+instances in its subtree and ``d`` extracted parts above it in its column) records its own
+events at ``(p + 1) × 2 × slots + i`` (``i`` < 3: its own process list, then its first and
+second route) and what is left of it at ``((p + s) × 2 + 1) × slots + slots − 1 − d``: after
+the own events of every node of its subtree (places ``p`` to ``p + s − 1``), a deeper node's
+before a shallower one's at the same end, and before the next place. A column's own first
+events take keys ``0`` to ``SLOTS − 1`` (below any node's), its last one
+:meth:`Nodes.last_key`. ``slots`` is at least :data:`SLOTS` and ``d + 2`` for every node."""
 
 from __future__ import annotations
 
@@ -30,7 +39,12 @@ if TYPE_CHECKING:
 
 _I = np.int64
 SLOTS = 4
-"""Events at one place of a stream before the nodes (a column's own: up to 4 stage edges)."""
+"""Keys a column's own first events may take (up to 4 stage edges, 3 process runs), and
+the least number of keys per place (a node's own events take 3)."""
+ROW, SHARE, PASS, LIST = range(4)
+"""Fields of a route in :func:`options`: row in the ``part`` block, share, pass rate and
+process list number (-1 where there is no such route or list; the numbers are exact in a
+float array)."""
 
 
 def mix_kinds(router: Router, route: Route, mixes: list[dict[str, float] | None],
@@ -57,7 +71,7 @@ def options(router: Router, route: Route, types: list[int]) -> np.ndarray:
     remanufacture, in the walk's order; -1 / 0 where none."""
     n_q, number = len(router.c.parts), route.list_number
     out = np.zeros((len(types), 2, 4))
-    out[:, :, 0] = out[:, :, 3] = -1
+    out[:, :, ROW] = out[:, :, LIST] = -1
     q = np.array(types, dtype=_I)
     ways = []
     for column in (router.parts.reuse, router.parts.remanufacture):
@@ -65,35 +79,35 @@ def options(router: Router, route: Route, types: list[int]) -> np.ndarray:
         there = np.array([o is not None for o in opts], dtype=bool)
         got = [o for o in opts if o is not None]
         way = np.zeros((len(types), 4))
-        way[:, 0] = way[:, 3] = -1
+        way[:, ROW] = way[:, LIST] = -1
         if got:
-            way[there, 0] = np.array([INTO.index(o.into) for o in got]) * n_q + q[there]
-            way[there, 1] = list(map(attrgetter("share"), got))
-            way[there, 2] = list(map(attrgetter("pass_rate"), got))
+            way[there, ROW] = np.array([INTO.index(o.into) for o in got]) * n_q + q[there]
+            way[there, SHARE] = list(map(attrgetter("share"), got))
+            way[there, PASS] = list(map(attrgetter("pass_rate"), got))
             lists = list(map(attrgetter("processes"), got))
             distinct = {id(x): x for x in lists}  # equal lists are mostly one object
             numbers = {key: number(x) for key, x in distinct.items()}
-            way[there, 3] = list(map(numbers.__getitem__, map(id, lists)))
+            way[there, LIST] = list(map(numbers.__getitem__, map(id, lists)))
         ways.append(way)
-    has = [w[:, 1] > 0 for w in ways]
+    has = [w[:, SHARE] > 0 for w in ways]
     out[:, 0] = np.where(has[0][:, None], ways[0], np.where(has[1][:, None], ways[1],
                                                             out[:, 0]))
     out[:, 1] = np.where((has[0] & has[1])[:, None], ways[1], out[:, 1])
     return out
 
 
-def places(c_inst_parent: np.ndarray, levels: list[np.ndarray], inst_product: np.ndarray,
-            n_products: int) -> tuple[np.ndarray, np.ndarray]:
+def places(inst_parent: np.ndarray, levels: list[np.ndarray], inst_product: np.ndarray,
+           n_products: int) -> tuple[np.ndarray, np.ndarray]:
     """Each instance's place in its product's walk (depth first, sub-parts last to first:
     the order :meth:`~junkan.lifecycle.routing.Router.nearest` finds them) and the number of
     instances in its subtree. Instances are numbered depth first, sub-parts first to last
     (:func:`~junkan.lifecycle.build.flatten_bom`), so an instance's place is its parent's
     plus one plus the subtrees of its younger siblings: what lies between the end of its
     own subtree and the end of its parent's."""
-    n_k = len(c_inst_parent)
+    n_k = len(inst_parent)
     size = np.ones(n_k, dtype=_I)
     for idx in reversed(levels[1:]):
-        np.add.at(size, c_inst_parent[idx], size[idx])
+        np.add.at(size, inst_parent[idx], size[idx])
     counts = np.bincount(inst_product, minlength=n_products)
     first = np.cumsum(counts) - counts
     pre = np.arange(n_k, dtype=_I) - first[inst_product]  # depth first, first to last
@@ -102,7 +116,7 @@ def places(c_inst_parent: np.ndarray, levels: list[np.ndarray], inst_product: np
         if depth == 0:  # under the product: a root at -1 holding all its instances
             place[idx] = counts[inst_product[idx]] - pre[idx] - size[idx]
         else:
-            p = c_inst_parent[idx]
+            p = inst_parent[idx]
             place[idx] = place[p] + 1 + pre[p] + size[p] - pre[idx] - size[idx]
     return place, size
 
@@ -187,9 +201,9 @@ class Nodes:
             above = up[sel]
             x = np.where(above < 0, top[sel] * per[sel] if scaled else top[sel],
                          out.rest[number[np.maximum(above, 0)]] * per[sel])
-            cand = x[:, None] * options[sel, :, 1]
-            put = cand * options[sel, :, 2]
-            have = options[sel, :, 0] >= 0
+            cand = x[:, None] * options[sel, :, SHARE]
+            put = cand * options[sel, :, PASS]
+            have = options[sel, :, ROW] >= 0
             passed = (0.0 + np.where(have[:, 0], put[:, 0], 0.0)) + \
                 np.where(have[:, 1], put[:, 1], 0.0)
             out.x[sel], out.cand[sel], out.put[sel], out.passed[sel] = x, cand, put, passed
@@ -207,8 +221,9 @@ class Nodes:
         """Events at one place of a stream (sorted as a number: place × 2 × slots)."""
         return max(SLOTS, int(self.depth.max(initial=0)) + 2)
 
-    def last(self, n_k: int) -> int:
-        """A place after every node of a column: a column's own last events."""
+    def last_key(self, n_k: int) -> int:
+        """The sort key of a column's own last event, after every node's (``n_k``: the
+        model's instances)."""
         return (n_k + 2) * 2 * self.slots
 
     def record(self, router: Router, route: Route, streams: tuple[Stream, Stream, Stream],
@@ -224,11 +239,11 @@ class Nodes:
         opts = self.options
         acts.add(lists >= 0, self.col, pre, lists, self.x, self.x * self.mass)
         for j in range(2):
-            number = opts[:, j, 3].astype(_I)
+            number, row = opts[:, j, LIST].astype(_I), opts[:, j, ROW].astype(_I)
             acts.add(number >= 0, self.col, pre + 1 + j, number, self.cand[:, j],
                      self.cand[:, j] * self.mass)
-            parts.add((opts[:, j, 0] >= 0) & (self.put[:, j] != 0.0), self.col, pre + j,
-                      opts[:, j, 0].astype(_I), self.put[:, j])
+            parts.add((row >= 0) & (self.put[:, j] != 0.0), self.col, pre + j, row,
+                      self.put[:, j])
         edges.add(np.ones(len(self.col), dtype=bool), self.col, pre,
                   route.pair(DISMANTLING, REPROCESSING), self.passed * self.mass)
         self.mixes(router, mixes, edges, kind, post)
@@ -244,7 +259,8 @@ class Nodes:
         lefts: list[Left] = [(bom.q_full[q], self.below[k], float(bom.part_mass[q])) for k, q
                              in zip(self.inst[left].tolist(), types[left].tolist(),
                                     strict=True)]
-        edges.add(left, self.col, post, mixes.add(left, kind, self.rest, lefts, True), 0.0)
+        edges.add(left, self.col, post, mixes.add_left(left, kind, self.rest, lefts, True),
+                  0.0)
         whole = ~has_below & (self.rest > 0)
         kg, total = router.whole_parts(types[whole])
         rest = np.zeros(len(types), dtype=bool)
@@ -252,7 +268,7 @@ class Nodes:
         totals = np.zeros(len(types))
         totals[whole] = total
         edges.add(rest, self.col, post, mixes.add(rest, kind, self.rest, list(kg[total > 0]),
-                                                  None, totals), 0.0)
+                                                  totals), 0.0)
 
 
 class MixList:
@@ -270,27 +286,37 @@ class MixList:
         self.order: np.ndarray | None = None
 
     def add(self, where: np.ndarray, kinds: np.ndarray, scales: np.ndarray,
-            rows: list[np.ndarray] | list[Left], if_any: bool | None,
-            totals: np.ndarray | None = None) -> np.ndarray:
-        """Mixes at ``where``: ``rows`` are kg rows (``if_any`` None) or what is left of
-        items (``if_any``: whether a mix is dropped when nothing is left); ``totals`` their
-        kg, or ``None`` for the rows' sums (0 for what is left: known at build). Returns
-        the events' keys, ``-1 - number``, over ``where``."""
-        n0, n = len(self.rows), int(where.sum())
+            rows: list[np.ndarray], totals: np.ndarray | None = None) -> np.ndarray:
+        """Mixes at ``where`` (a mask over ``kinds`` and ``scales``) of the kg ``rows`` (one
+        per mix), their ``totals`` kg over ``where`` or, if ``None``, the rows' sums (taken
+        at build). Returns the events' keys, ``-1 - number``, over ``where``."""
+        n = int(where.sum())
+        self.totals.append(np.zeros(n) if totals is None else np.asarray(totals)[where])
+        self.unsummed.append(np.full(n, totals is None))
+        self.rows.extend(rows)
+        self.left.extend([None] * n)
+        self.if_any.extend([False] * n)
+        return self._keys(where, kinds, scales, n)
+
+    def add_left(self, where: np.ndarray, kinds: np.ndarray, scales: np.ndarray,
+                 lefts: list[Left], if_any: bool) -> np.ndarray:
+        """Mixes at ``where`` of what is left of items (:data:`Left`, one per mix: computed
+        with all others at build), dropped where nothing is left if ``if_any``. Returns the
+        events' keys, ``-1 - number``, over ``where``."""
+        n = int(where.sum())
+        self.totals.append(np.zeros(n))
+        self.unsummed.append(np.zeros(n, dtype=bool))
+        self.rows.extend(left[0] for left in lefts)
+        self.left.extend(lefts)
+        self.if_any.extend([if_any] * n)
+        return self._keys(where, kinds, scales, n)
+
+    def _keys(self, where: np.ndarray, kinds: np.ndarray, scales: np.ndarray, n: int
+              ) -> np.ndarray:
+        """Note the kinds and scales of the ``n`` mixes just added; their keys."""
         self.kinds.append(np.asarray(kinds)[where])
         self.scales.append(np.asarray(scales)[where])
-        lefts = if_any is not None
-        unsummed = totals is None and not lefts
-        self.totals.append(np.zeros(n) if totals is None else np.asarray(totals)[where])
-        self.unsummed.append(np.full(n, unsummed))
-        if lefts:
-            given = cast(list[Left], rows)
-            self.rows.extend(r[0] for r in given)
-            self.left.extend(given)
-        else:
-            self.rows.extend(cast(list[np.ndarray], rows))
-            self.left.extend([None] * n)
-        self.if_any.extend([bool(if_any)] * n)
+        n0 = len(self.rows) - n
         keys = np.zeros(len(where), dtype=_I)
         keys[where] = -1 - np.arange(n0, n0 + n, dtype=_I)
         return keys

@@ -1,16 +1,16 @@
 """The maintenance operator laid out with array operations (issue 17, "fast end to end"): the
 column of every replaceable part instance at once, with the very events
 :meth:`~junkan.lifecycle.routing.Router.product_maintenance` records entry by entry, in the
-same order, so the operator is the same bit for bit (``tests/lifecycle/test_routing_batch.py``).
+same order, so the operator is the same bit for bit (``tests/lifecycle/test_routing_columns.py``).
 
 A replaced part's column: the replacement's processes; the uncollected share into the
 uncollected mix; the collected share through collection to dismantling; then the replaced
 part itself and the parts extracted from it (:mod:`~junkan.lifecycle.routing_nodes`).
 
-Only columns that record no problem are laid out here, and only where every extracted part
-has a residual mix and no replaced part sits inside another (the usual case): otherwise
-:func:`maint_columns` records nothing and the walk builds the operator and reports the
-problems in its order."""
+All or nothing: a model is laid out here only if no column has a problem, every extracted
+part has a residual mix and no replaced part sits inside another (the usual case); otherwise
+:func:`maint_columns` says so, the problems its checks found are dropped, the caller drops
+the route, and the walk builds the operator and reports the problems in its order."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ class _Column(NamedTuple):
 def maint_columns(router: Router, route: Route) -> tuple[list[int], Kernels] | None:
     """Record the column of every replaceable instance in the empty ``route``, as the walk
     would, and return the instances and their replacement kernels; ``None`` where the walk
-    must do it (nothing is kept then: no problem, no event)."""
+    must do it (its checks' problems dropped; ``route`` holds registered lists and mixes but
+    no event, and is to be dropped)."""
     problems = router.check.problems.items
     before = len(problems)
     kernels: Kernels = ([], [], [])
@@ -141,7 +142,8 @@ def _record(router: Router, route: Route, cols: list[_Column],
     inst = np.array([x.inst for x in cols], dtype=_I)
     rate = np.array([x.rate for x in cols], dtype=float)
     mass = bom.part_mass[c.inst_type[inst]]
-    replace, collect, uncol = (np.array([x[j] for x in cols], dtype=_I) for j in (2, 3, 4))
+    replace, collect, uncol = (np.array([getattr(x, name) for x in cols], dtype=_I)
+                               for name in ("replace", "collect", "uncollected"))
     collected = rate > 0
     node_inst, node_col, lists = (np.array([n[j] for n in nodes], dtype=_I)
                                   for j in range(3))
@@ -154,7 +156,7 @@ def _record(router: Router, route: Route, cols: list[_Column],
     mixes = MixList(bom)
     has = uncol >= 0
     rows = [bom.q_full[q] for q in c.inst_type[inst[has]].tolist()]
-    edges.add(has, col, 0, mixes.add(has, uncol, 1 - rate, rows, None), 0.0)
+    edges.add(has, col, 0, mixes.add(has, uncol, 1 - rate, rows), 0.0)
     edges.add(collected, col, 1, route.pair(USE, MAINT_COLLECTION), rate * mass)
     edges.add(collected, col, 2, route.pair(MAINT_COLLECTION, DISMANTLING), rate * mass)
     found.record(router, route, (acts, parts, edges), mixes, lists, kinds)
