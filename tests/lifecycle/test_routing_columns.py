@@ -193,11 +193,19 @@ def test_a_problem_is_left_to_the_walk_and_reported_as_it_reports_it(
         compile_model(model)
 
 
-def test_a_replaced_part_inside_another_is_left_to_the_walk(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("inner_first", [True, False])
+def test_a_replaced_part_inside_another_is_refused_in_either_order(
+        inner_first: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nested replacements are not supported: said when the outer part's entry came first,
+    and (since 2026-12-05) when the inner part's did — the walk built both columns then."""
     doc = _benchmark(n_products=3, n_years=5, seed=1)
     for name, product in doc["products"].items():
         inner = dict(product["maintenance"][0], part=f"{name}_q0/{name}_q15", extract=[])
-        product["maintenance"].insert(0, inner)  # the inner part first: no problem said
-    took = _assert_walk_equal(validate(doc, "nested.json"), monkeypatch)
+        product["maintenance"].insert(0 if inner_first else 1, inner)
+    model = validate(doc, "nested.json")
+    took = _assert_walk_equal(model, monkeypatch)
     assert took == {"eol": [True], "maint": [False]}
+    with pytest.raises(ModelError) as got:
+        compile_model(model)
+    said = [p for p in got.value.problems if "nested replacements" in p.message]
+    assert [p.path for p in said] == [f"products.p{i}.maintenance[1].part" for i in range(3)]

@@ -83,4 +83,13 @@ def replaced_instance(bom: Bom, check: Checker, pi: int, pname: str, mt: Mainten
                       "replacements are not supported — model the outer part's "
                       "replacement only")
         anc = bom.inst_parent[anc]
+    for inner in sorted(replaceable):  # and the other way round: an entry listed before
+        up = bom.inst_parent[inner]
+        while up >= 0 and up != k:
+            up = bom.inst_parent[up]
+        if up == k:
+            check.add(f"{base}.part", f"{short(mt.part)} holds "
+                      f"{short(bom.inst_path[inner])}, which is itself replaced; nested "
+                      "replacements are not supported — model the outer part's "
+                      "replacement only")
     return k

@@ -99,7 +99,9 @@ def _columns(router: Router, route: Route, kernels: Kernels
 
 
 def _apart(router: Router, cols: list[_Column]) -> bool:
-    """Whether no replaced part sits inside another (then no two columns share a part)."""
+    """Whether no replaced part sits inside another (then no two columns share a part):
+    the checks refuse such a model (:func:`~junkan.lifecycle.routing_maint
+    .replaced_instance`), and the layout does not rely on them for it."""
     c = router.c
     replaced = np.zeros(len(c.inst_type), dtype=bool)
     replaced[[col.inst for col in cols]] = True
