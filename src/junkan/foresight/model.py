@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 from scipy import sparse
 
+from junkan.core import csv_text
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem, coded, short
@@ -408,13 +409,14 @@ def read_csv_table(path: Path, columns: set[str], section: str) -> list[dict[str
     import io
 
     reader = csv.reader(io.StringIO(_csv_text(path, section), newline=""))
-    header = [h.strip() for h in next(reader, [])]
+    lines = csv_text.rows(reader, str(path))  # a line the csv module refuses is named
+    header = [h.strip() for h in next(lines, [])]
     unknown = set(header) - columns
     if unknown:
         raise ModelError([Problem("line 1", f"unknown column(s) {sorted(unknown)}; "
                                   f"allowed: {sorted(columns)}")], str(path))
     rows, problems = [], []
-    for cells in reader:
+    for cells in lines:
         line = reader.line_num
         stray = [j for j in range(len(header), len(cells)) if cells[j].strip()]
         if stray:

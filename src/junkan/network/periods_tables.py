@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from junkan.core import csv_text
 from junkan.core.errors import ModelError, Problem, short
 from junkan.network.geo import prefecture_code, prefectures
 
@@ -70,7 +71,11 @@ def read_year_csv(path: str | Path, years: list[int], key: str = "area",
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        cells = [c.strip() for c in next(csv.reader([stripped]))]
+        try:
+            cells = [c.strip() for c in csv_text.line_cells(stripped)]
+        except csv.Error as exc:  # a cell over the csv module's 128 KiB
+            problems.append(csv_text.unreadable(n, exc))
+            break
         if not seen_header:
             if [c.lower() for c in cells] != header:
                 bad = next((f"column {i + 1} is {short(c)}, not '{h}'" for i, (c, h) in

@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from junkan.core import csv_text
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, validate_with
 from junkan.core.errors import ModelError, Problem, short
@@ -156,7 +157,11 @@ def parse_proxy_csv(text: str, *, source: str = "<proxy.csv>") -> ProxyTable:
             if sep and key in _META:
                 meta[key] = value.strip()
             continue
-        cells = [c.strip() for c in next(csv.reader([stripped]))]
+        try:
+            cells = [c.strip() for c in csv_text.line_cells(stripped)]
+        except csv.Error as exc:  # a cell over the csv module's 128 KiB
+            problems.append(csv_text.unreadable(n, exc))
+            break
         if not header_seen:
             if [c.lower() for c in cells[:2]] != ["prefecture", "value"] or len(cells) != 2:
                 problems.append(Problem(f"line {n}", "the header must be 'prefecture,value'"))

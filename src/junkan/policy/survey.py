@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from junkan.core import csv_text
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.files import regular_file_size
 from junkan.core.limits import limits
@@ -168,12 +169,7 @@ def _csv_rows(text: str, source: str) -> list[list[str]]:
     """The rows of CSV ``text``, its lines ended by CR LF, LF or CR alone (Excel's
     "CSV (Macintosh)"); a line the csv module refuses (a cell over its 128 KiB, a stray
     quote) is refused naming it: both were 500s of the service."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        return list(reader)
-    except csv.Error as exc:
-        raise ModelError([coded(f"line {reader.line_num}", "csv-unreadable", "not readable "
-                                "as CSV: {reason}", reason=str(exc))], source) from None
+    return list(csv_text.rows(csv.reader(io.StringIO(text, newline="")), source))
 
 
 ENCODINGS = ("utf-8-sig", "cp932")
