@@ -48,3 +48,10 @@ def test_a_policy_survey(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as got:
         read_rows(tmp_path / "s.csv")
     assert _said(got.value) == [("line 2", "csv-unreadable")]
+
+
+def test_a_network_period_table_named_by_an_empty_path_is_no_file(tmp_path: Path) -> None:
+    """``supply_by_year: ''`` named the scenario's folder, read as a file: IsADirectoryError
+    (a traceback, found by a hostile-input sweep, 2026-12-05)."""
+    with pytest.raises(ModelError, match=r"not a file \(periods.supply_by_year"):
+        read_year_csv(tmp_path, [2020])

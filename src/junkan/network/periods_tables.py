@@ -133,6 +133,10 @@ def read_demand_csv(path: str | Path, years: list[int],
 def _text(p: Path, key: str) -> str:
     field = "supply_by_year" if key == "area" else "demand_by_year"
     try:
+        if p.exists() and not p.is_file():
+            raise ModelError([Problem("", f"not a file (periods.{field} names a folder, or "
+                                      "is empty); give the CSV file's path, relative to "
+                                      "the scenario file")], str(p))
         if p.stat().st_size > MAX_TABLE_CSV_BYTES:
             raise ModelError([Problem("", f"more than {MAX_TABLE_CSV_BYTES:,} bytes")], str(p))
         return p.read_text(encoding="utf-8-sig")
