@@ -40,7 +40,7 @@ admin_app.add_typer(user_app, name="user")
 admin_app.add_typer(client_app, name="client")
 admin_app.add_typer(share_app, name="share")
 
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, emoji=False)
 
 
 class Role(StrEnum):

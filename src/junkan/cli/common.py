@@ -30,9 +30,9 @@ from rich.text import Text
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
 
-console = Console(stderr=True)
+console = Console(stderr=True, emoji=False)  # ":car:" in a path is text, not 🚗
 """Messages, progress and errors (stderr)."""
-out_console = Console()
+out_console = Console(emoji=False)
 """Tables and summaries (stdout)."""
 
 class ProgressCallback(Protocol):

@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from junkan.core.documents import dump_yaml
 from junkan.metering.attribute import Attribution, attribute, scans_from_frame
 from junkan.metering.config import Electrical, MeteringError, Plant, electrical
-from junkan.metering.factors import DISTRIBUTION, library_template, step_totals, unit_factors
+from junkan.metering.factors import (
+    DISTRIBUTION,
+    LABOUR,
+    library_template,
+    step_totals,
+    unit_factors,
+)
 from junkan.metering.ingest import Import, from_frame
 from junkan.metering.segment import Segmentation, segment
 
@@ -123,14 +130,43 @@ def write(result: Result, out: Path, ref: Electrical | None = None) -> dict[str,
 
 def read_factors(path: Path) -> pd.DataFrame:
     """Read a ``factors.csv`` written by :func:`write`."""
-    try:
-        df = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    try:  # only an empty cell is missing: a written "nan" is refused below, naming it
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise MeteringError(f"{path}: not a readable factors table: {exc}") from exc
     need = {*DISTRIBUTION, "kg_co2e", "jpy"}
     if missing := need - set(df.columns):
         raise MeteringError(f"{path}: missing column(s): {', '.join(sorted(missing))}")
+    _check_numbers(df, path)
     return df
+
+
+_NUMBERS = (*DISTRIBUTION[2:], *LABOUR, "kg_co2e", "jpy")
+"""The numeric columns of a factors table."""
+_MAY_BE_EMPTY = frozenset(c for c in _NUMBERS if c.endswith("_sd") or c in LABOUR)
+"""Columns :func:`write` leaves empty: the spread of one unit, labour in older tables."""
+
+
+def _check_numbers(df: pd.DataFrame, path: Path) -> None:
+    """Every number of a factors table finite and at least 0 (``units`` a whole number of
+    at least 1; the spreads and labour times may be empty): a NaN, an infinity or a word
+    went into the library template as ``nan kWh/piece``, or stopped with a traceback."""
+    for col in (c for c in _NUMBERS if c in df.columns):
+        value = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        empty = df[col].isna().to_numpy()
+        bad = (np.isnan(value) & ~empty) | ~np.isfinite(np.where(empty, 0.0, value)) | \
+            (np.where(empty, 0.0, value) < 0)
+        if col not in _MAY_BE_EMPTY:
+            bad |= empty
+        if col == "units":
+            whole = np.where(empty | ~np.isfinite(value), 1.0, value)
+            bad |= (whole % 1 != 0) | (whole < 1)
+        if bad.any():
+            at = int(np.flatnonzero(bad)[0])
+            said = "empty" if empty[at] else f"{str(df[col].iloc[at])[:40]!r}"
+            raise MeteringError(f"{path}: line {at + 2}: {col} is {said}: give a finite number "
+                                "of at least 0" + (" (a whole number of units, at least 1)"
+                                                   if col == "units" else ""))
 
 
 def factors_frame(rows: list[dict[str, Any]], source: str = "factors") -> pd.DataFrame:
