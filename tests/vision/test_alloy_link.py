@@ -86,11 +86,11 @@ def test_alloy_plan_takes_the_evaluation_file(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no confusion matrix" in res.output
     # a NaN share passed the checks (NaN < 0 and |sum - 1| > 1e-6 are both false) and went
     # into the Dirichlet draws; now it is refused in one line naming the row and the share
-    # (the schema refuses NaN since it is a junkan.core.base.Strict one, before the row check)
+    # (the file is read within the document limits, which refuse NaN before any schema)
     doc = evaluation(0.95)
     doc["sorter"]["matrix"]["cast"][0] = float("nan")
     bad.write_text(json.dumps(doc))
     res = CliRunner().invoke(app, ["plan", str(req), "--sorter", str(bad)])
     assert res.exit_code == 2
-    assert "matrix.cast.0: Input should be a finite number" in res.output, res.output
+    assert "sorter.matrix.cast[0]: nan is not a finite number" in res.output, res.output
     assert "pydantic" not in res.output

@@ -5,7 +5,6 @@ estimates with measured lots. Each verb returns a typed result with ``to_frame()
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -69,8 +68,8 @@ def load(path: str | Path | None = None, *, text: str | None = None,
     elif doc is None:
         raise ValueError("give a path, text or doc")
     doc = dict(doc)
-    if estimates is not None and Path(estimates).exists():
-        doc["estimates"] = json.loads(Path(estimates).read_text())
+    if estimates is not None and Path(estimates).exists():  # read within the limits
+        doc["estimates"] = read_document(estimates)
     return validate_with(REQUESTS[kind], doc, source or f"<{kind} request>")
 
 

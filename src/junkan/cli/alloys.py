@@ -25,6 +25,8 @@ from junkan.cli.common import (
     print_table,
     reported,
 )
+from junkan.core.documents import read_document
+from junkan.core.errors import JunkanError
 from junkan.core.report import Page
 
 app = typer.Typer(no_args_is_help=True, help="ELV aluminium: predict, plan, grade, update.")
@@ -44,9 +46,11 @@ SorterOption = Annotated[Path | None, typer.Option(
 
 def sorter_from(path: Path) -> alloys.Sorter:
     """The sorter in an evaluation file; exits 2 naming the file when it has none."""
-    try:
-        return alloys.Sorter.from_evaluation(json.loads(path.read_text("utf-8")), str(path))
-    except (OSError, ValueError) as exc:  # includes JSON and validation errors
+    try:  # read within the document limits (depth, size, encoding), named on a problem
+        return alloys.Sorter.from_evaluation(read_document(path), str(path))
+    except JunkanError as exc:
+        fail(exc)
+    except (OSError, ValueError) as exc:  # validation errors
         fail(f"{path}: {exc}")
 
 

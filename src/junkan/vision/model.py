@@ -220,11 +220,17 @@ def load_model(path: str | Path | None = None, *, text: str | None = None) -> Vi
             raise ValueError(f"{where}: no such model file")
         if p.stat().st_size > MAX_MODEL_BYTES:
             raise ValueError(f"{where}: larger than {MAX_MODEL_BYTES:,} bytes")
-        text = p.read_text("utf-8")
+        try:
+            text = p.read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{where}: not a junkan vision model (not UTF-8 text: byte "
+                             f"{exc.start})") from None
     try:
         doc = json.loads(text)
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
+    except RecursionError:
+        raise ValueError(f"{where}: not a junkan vision model (nested too deeply)") from None
     except ValueError as exc:
         raise ValueError(f"{where}: not a junkan vision model ({exc})") from None
     check_current(doc, where)
