@@ -167,3 +167,14 @@ def test_service_job_errors_hide_the_servers_paths(tmp_path: Any) -> None:
     with pytest.raises(NatureInputError) as err:
         service_job("assess", bad, str(tmp_path) + "/", None, max_pixels=10**8, root_name=ROOT)
     assert "$JUNKAN_NATURE_ROOT" in str(err.value) and str(tmp_path) not in str(err.value)
+
+
+def test_a_layer_whose_crs_pyproj_does_not_know_is_refused_naming_it() -> None:
+    """``crs: EPSG:999999`` raised pyproj's CRSError, a traceback (a hostile-input sweep,
+    2026-12-05)."""
+    from junkan.nature.rasters import Raster, check_layer
+
+    layer = Layer("areas.geojson", "EPSG:999999", [])
+    raster = Raster("r.tif", None, "EPSG:6677", None, None)
+    with pytest.raises(NatureInputError, match=r"areas.geojson: its crs 'EPSG:999999' is not"):
+        check_layer(layer, raster)

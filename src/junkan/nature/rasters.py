@@ -156,7 +156,15 @@ def check_same_grid(rasters: list[Raster]) -> None:
 
 def check_layer(layer: Layer, raster: Raster) -> None:
     """The layer's CRS is the raster's, and every polygon overlaps the raster."""
-    if not _same_crs(layer.crs, raster.crs):
+    from pyproj.exceptions import CRSError
+
+    try:
+        same = _same_crs(layer.crs, raster.crs)
+    except CRSError as exc:  # a CRS pyproj does not know (EPSG:999999)
+        raise NatureInputError(f"{layer.path}: its crs {layer.crs!r} is not one pyproj knows "
+                               f"({str(exc).splitlines()[0][:200]}); give an EPSG code such "
+                               "as EPSG:6677") from None
+    if not same:
         raise NatureInputError(
             f"{layer.path}: polygons are in {layer.crs} but {raster.path} is in {raster.crs}; "
             f"reproject the polygons (ogr2ogr -t_srs {raster.crs} …) or set "
