@@ -6,7 +6,7 @@ service."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from junkan.core.errors import ModelError, Problem, coded
@@ -18,19 +18,31 @@ def unreadable(line: int, exc: csv.Error) -> Problem:
                  reason=str(exc))
 
 
-def line_cells(text: str) -> list[str]:
-    """The cells of one line of CSV ``text``; ``csv.Error`` if the module refuses it."""
-    return next(csv.reader([text]), [])
+def line_cells(text: str, line: int, problems: list[Problem]) -> list[str] | None:
+    """The stripped cells of CSV ``text``, one line of a file (number ``line``); ``None``,
+    with the problem added to ``problems``, if the ``csv`` module refuses it."""
+    try:
+        return [c.strip() for c in next(csv.reader([text]), [])]
+    except csv.Error as exc:
+        problems.append(unreadable(line, exc))
+        return None
 
 
-def rows(reader: Any, source: str) -> Iterator[list[str]]:
-    """The rows of a ``csv.reader`` over ``source``'s text; a line it refuses raises
-    :class:`~junkan.core.errors.ModelError` naming the line."""
+def checked(reader: Any, refused: Callable[[int, csv.Error], Exception]) -> Iterator[Any]:
+    """The rows of a ``csv.reader`` or ``csv.DictReader``; a line it refuses raises
+    ``refused(line, error)``."""
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ModelError([unreadable(reader.line_num, exc)], source) from None
+            line = getattr(reader, "reader", reader).line_num  # a DictReader's lags
+            raise refused(line, exc) from None
         yield row
+
+
+def rows(reader: Any, source: str) -> Iterator[list[str]]:
+    """The rows of a ``csv.reader`` over ``source``'s text; a line it refuses raises
+    :class:`~junkan.core.errors.ModelError` naming the line."""
+    return checked(reader, lambda line, exc: ModelError([unreadable(line, exc)], source))

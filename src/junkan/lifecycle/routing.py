@@ -161,9 +161,7 @@ class Router:
 
     def _whole_parts(self) -> tuple[np.ndarray, list[float]]:
         """:meth:`_residual` of every part type with nothing extracted, at once."""
-        bom = self.bom
-        whole, totals = residuals(bom.q_full, [[]] * self.n_q, bom.part_mass.tolist(),
-                                  bom.q_full, self._types)
+        whole, totals = self.whole_parts(np.arange(self.n_q))
         return whole, totals.tolist()
 
     def cascade(self, route: Route, col: int, k: int, x: float, chosen: dict[int, list[str]],

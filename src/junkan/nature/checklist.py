@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from junkan.core import csv_text
 from junkan.core.documents import parse_data
 from junkan.core.errors import ModelError, short
 from junkan.nature.geo import NatureInputError
@@ -152,15 +153,8 @@ def _fields(names: list[str], where: str) -> dict[str, str]:
 def csv_rows(reader: Any, path: str) -> Iterator[Any]:
     """The rows of a CSV reader, a malformed line (e.g. a field over the csv module's
     limit) refused with the file and line named."""
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            line = getattr(reader, "reader", reader).line_num  # a DictReader's lags
-            raise NatureInputError(f"{path}: line {line}: not valid CSV ({exc})") from None
-        yield row
+    return csv_text.checked(reader, lambda line, exc: NatureInputError(
+        f"{path}: line {line}: not valid CSV ({exc})"))
 
 
 def _rows_csv(text: str, path: str) -> list[tuple[str, dict[str, Any]]]:

@@ -71,10 +71,8 @@ def read_year_csv(path: str | Path, years: list[int], key: str = "area",
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        try:
-            cells = [c.strip() for c in csv_text.line_cells(stripped)]
-        except csv.Error as exc:  # a cell over the csv module's 128 KiB
-            problems.append(csv_text.unreadable(n, exc))
+        cells = csv_text.line_cells(stripped, n, problems)
+        if cells is None:  # a cell over the csv module's 128 KiB
             break
         if not seen_header:
             if [c.lower() for c in cells] != header:

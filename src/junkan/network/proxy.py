@@ -24,7 +24,6 @@ CSV layout (``#`` lines are metadata; ``source`` and ``as_of`` are required)::
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import math
@@ -157,10 +156,8 @@ def parse_proxy_csv(text: str, *, source: str = "<proxy.csv>") -> ProxyTable:
             if sep and key in _META:
                 meta[key] = value.strip()
             continue
-        try:
-            cells = [c.strip() for c in csv_text.line_cells(stripped)]
-        except csv.Error as exc:  # a cell over the csv module's 128 KiB
-            problems.append(csv_text.unreadable(n, exc))
+        cells = csv_text.line_cells(stripped, n, problems)
+        if cells is None:  # a cell over the csv module's 128 KiB
             break
         if not header_seen:
             if [c.lower() for c in cells[:2]] != ["prefecture", "value"] or len(cells) != 2:
