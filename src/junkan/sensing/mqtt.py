@@ -64,7 +64,9 @@ def broker_address(url: str) -> tuple[str, int]:
 
 class Endpoint:
     """One paho client with its callbacks: on every (re)connect it subscribes to
-    ``topic`` (QoS 1) and calls :meth:`up`; on a disconnect, :meth:`down`; each message goes
+    ``topic`` (QoS 1) and, once the broker has granted the subscription (its SUBACK), counts as
+    connected and calls :meth:`up` — a message published before that would not reach it; on a
+    disconnect, :meth:`down`; each message goes
     to :meth:`message` (what it raises is logged and handed to :meth:`quarantine`). The
     network loop runs in paho's thread and reconnects by itself."""
 
@@ -91,6 +93,8 @@ class Endpoint:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_connect_fail = lambda client, userdata: self.failed("unreachable")
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self._subscribing: int | None = None
         host, port = broker_address(url)
         self.client.connect_async(address or host, port, keepalive=5)
         self.client.loop_start()
@@ -99,7 +103,15 @@ class Endpoint:
         if getattr(rc, "is_failure", False):
             self.failed(f"refused by the broker: {rc}")
             return
-        client.subscribe(self.topic, qos=1)
+        self._subscribing = client.subscribe(self.topic, qos=1)[1]
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, codes: Any, props: Any) -> None:
+        if mid != self._subscribing:
+            return
+        refused = [c for c in codes if getattr(c, "is_failure", False)]
+        if refused:
+            self.failed(f"subscription to {self.topic} refused by the broker: {refused[0]}")
+            return
         self.connects += 1
         self.status = "connected"
         self.connected.set()
