@@ -78,13 +78,12 @@ def fit_boosted(
 
     from junkan.vision.hist_onnx import hist_to_onnx
 
-    clf = _classifier(seed, trees)
-    clf.fit(x, y)
+    clf = _fit(_classifier(seed, trees), x, y)
     onx = hist_to_onnx(clf, opset=17, ml_opset=3).SerializeToString()
     groups = image if len(np.unique(image)) >= CALIBRATION_FOLDS else np.arange(len(y))
     oof = np.zeros((len(y), int(y.max()) + 1))
     for tr, te in GroupKFold(CALIBRATION_FOLDS).split(x, y, groups):
-        part = _classifier(seed, trees).fit(x[tr], y[tr])
+        part = _fit(_classifier(seed, trees), x[tr], y[tr])
         oof[np.ix_(te, part.classes_)] = part.predict_proba(x[te])
     return onx, clf.predict_proba(x), oof
 
@@ -100,6 +99,19 @@ def _classifier(seed: int, trees: int) -> Any:
         early_stopping=False,
         random_state=seed,
     )
+
+
+def _fit(clf: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    """``clf`` fitted on one OpenMP thread (the same trees as on several). scikit-learn 1.9
+    bins each feature as a joblib task on a thread pool whose results it polls every 10 ms;
+    with the boosting's few features that polling took more than the work. Training the test
+    suite's small model (16 renders, 30 trees) took 20.2-21.2 s with the default two threads
+    and 15.0 s with its fits on one; 96 renders 61.6 s and 49.0 s (2-core machine,
+    2026-12-05, the same probabilities to the bit)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="openmp"):
+        return clf.fit(x, y)
 
 
 def _counter(seed: int) -> Any:
@@ -130,7 +142,7 @@ def fold_predictor(
     k = count_inputs_by_image(rows.xc, rows.ci)
 
     def boosted(lab: np.ndarray, seg_h: np.ndarray) -> np.ndarray:
-        clf = _classifier(seed, trees).fit(rows.x[lab], yi[lab])
+        clf = _fit(_classifier(seed, trees), rows.x[lab], yi[lab])
         fitted.append(clf)
         p = np.zeros((int(seg_h.sum()), n_classes))
         p[:, clf.classes_] = clf.predict_proba(rows.xc[seg_h])
