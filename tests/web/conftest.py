@@ -1,5 +1,6 @@
 """Browser fixtures: Playwright driving Debian's Chromium (1440×900) against a real server on
-loopback, sign-in. Screenshots go to test-artifacts/."""
+loopback, sign-in. A test that fails leaves a screenshot of its page in test-artifacts/ (the
+walks over every page keep theirs, passing or not)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.store.db import Settings
 from tests.conftest import ROOT
 
+FAILED = pytest.StashKey[bool]()
+"""Whether the test's own body failed (its call report), for :func:`page`'s screenshot."""
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,16 +67,28 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A page in a new browser context: no cookies, storage or cache of an earlier test."""
+    """A page in a new browser context: no cookies, storage or cache of an earlier test.
+    Its screenshot is kept when the test failed (or never ran its body): a full-page
+    screenshot of every test cost Chromium about 0.5 s of CPU each, 9 % of two browser
+    suites' CPU (2026-12-05)."""
     ARTIFACTS.mkdir(exist_ok=True)
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     pg = ctx.new_page()
     try:
         yield pg
     finally:
-        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        if request.node.stash.get(FAILED, True):
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
         ctx.close()
 
 
