@@ -41,15 +41,17 @@ reports: $(VENV)/.installed-run
 	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html (+ indicators/)"
 
 ## Run every test plus the hygiene checks.
-## mypy runs beside pytest (one process, about 3 minutes from a fresh cache, while the suite
-## keeps both cores busy): its report is printed after pytest's, and either failing fails.
+## mypy runs beside pytest (one process, 77 s of CPU from a fresh cache), at the lowest
+## priority: it takes the cores only when the suite leaves them idle (11 % of the time in the
+## browser suites, 2026-12-05), instead of slowing the suite by its whole time. Its report is
+## printed after pytest's, and either failing fails.
 ## The package is installed editable and PYTHONDONTWRITEBYTECODE may be set (it is on this machine), so
 ## every process the tests start (servers, workers, CLI runs) would compile src/ from source:
 ## compileall writes the byte code once first (Python re-checks each file's mtime on import).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m compileall -q src
-	@$(BIN)/mypy > $(VENV)/mypy.log 2>&1 & mypy=$$!; \
+	@nice -n 19 $(BIN)/mypy > $(VENV)/mypy.log 2>&1 & mypy=$$!; \
 	rc=0; $(BIN)/pytest || rc=$$?; \
 	wait $$mypy && echo "mypy: $$(tail -1 $(VENV)/mypy.log)" || { cat $(VENV)/mypy.log; rc=1; }; \
 	exit $$rc
