@@ -20,7 +20,7 @@ from junkan import network
 from junkan.cli.main import app
 from junkan.core.errors import JunkanError, ModelError
 from junkan.core.limits import limits, override_limits
-from junkan.network import read_orlib, solve_cflp
+from junkan.network import CFLPInstance, read_orlib, solve_cflp
 from tests.conftest import EXAMPLES
 
 TRUCK = {"cost": "30 JPY/(t*km)", "co2e": "208 gCO2e/(t*km)", "detour_factor": 1.3,
@@ -242,3 +242,32 @@ def test_cflp_capacity_option_must_be_finite(tmp_path: Path) -> None:
         assert res.exit_code == 2 and "Invalid value for '--capacity'" in res.output, bad
     with pytest.raises(JunkanError, match="finite capacity"):
         solve_cflp(read_orlib(f), capacity=float("nan"))
+
+
+def test_a_cflp_instance_too_large_is_refused_from_its_first_line(tmp_path: Path) -> None:
+    """Before: a 2,000 × 2,000 instance was read and solved for over 90 s (2026-12-05)."""
+    f = tmp_path / "huge.txt"
+    f.write_text("2000 2000\n1 1\n", encoding="utf-8")  # the rest is never read
+    res = CliRunner().invoke(app, ["network", "cflp", str(f)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    msg = " ".join(res.output.split())
+    assert "line 1: 2,000 sites × 2,000 customers = 4,000,000 pairs" in msg
+    assert "JUNKAN_LIMIT_CFLP_PAIRS" in msg
+
+
+def test_a_cflp_solve_stops_at_its_time_limit() -> None:
+    """A solve the time limit stops gives its best plan and says so, or says it found none
+    within the limit; `network cflp` always has one (300 s unless told)."""
+    rng = np.random.default_rng(0)
+    m, n = 40, 300
+    inst = CFLPInstance("random", capacity=rng.uniform(500, 1500, m),
+                        fixed_cost=rng.uniform(5e3, 2e4, m), demand=rng.uniform(5, 50, n),
+                        cost=rng.uniform(10, 1000, (m, n)))
+    try:
+        sol = solve_cflp(inst, time_limit=1e-3)
+    except JunkanError as exc:
+        assert "no solution within the time limit of 0.001 s" in str(exc)
+    else:
+        assert "time limit" in sol.status.lower()
+    res = CliRunner().invoke(app, ["network", "cflp", "x.txt", "--time-limit", "0.5"])
+    assert res.exit_code == 2 and "--time-limit" in res.output

@@ -160,12 +160,17 @@ def network_cflp(
     capacity: Annotated[float | None, typer.Option(
         help="Set every site's capacity (the OR-Library variants).",
         callback=_finite_capacity)] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", min=1, max=3600,
+        help="Seconds the solve may take; it then gives its best plan with its gap.")
+    ] = network.CFLP_TIME_LIMIT_S,
     format: FormatOption = Format.table,
 ) -> None:
     """Solve a capacitated facility location instance to optimality (split demand, strong
     linking constraints) with HiGHS."""
     with reported():
-        sol = network.solve_cflp(network.read_orlib(file), capacity=capacity)
+        sol = network.solve_cflp(network.read_orlib(file), capacity=capacity,
+                                 time_limit=time_limit)
     if format == Format.json:
         print_json(sol.to_json(), ensure_ascii=True)
     else:

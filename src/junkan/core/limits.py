@@ -117,6 +117,12 @@ class Limits(EnvSettings):
     extra hubs for one commodity (940,000 flows) built a model of 734 MB before solving, and
     1,600 extra hubs (75,200 flows) took 34 s to solve (both measured 2026-12-03). Counted
     before any hub is placed; refused naming ``hubs.extra``."""
+    cflp_pairs: int = Field(default=200_000, ge=1)
+    """Most site × customer pairs in one capacitated location instance ``junkan network cflp``
+    solves (200,000, an assumption: twice the largest OR-Library instances, sets A-C of
+    Beasley 1988 with 100 sites × 1,000 customers). Each pair is a MILP column with its
+    strong-linking row; a 2,000 × 2,000 instance (4,000,000 pairs) still ran after 90 s
+    (2026-12-05). Counted from the file's first line, before its numbers are checked."""
 
     @staticmethod
     def env(field: str) -> str:

@@ -9,7 +9,7 @@ to recyclers at least cost and CO2e (a multi-echelon MILP), and capacitated faci
 
 from junkan.network.api import MAX_CARBON_PRICE, check_carbon_price, load, progress_document, run
 from junkan.network.cases import CaseComparison, case_files, cases
-from junkan.network.cflp import CFLPSolution, solve_cflp
+from junkan.network.cflp import CFLP_TIME_LIMIT_S, CFLPSolution, solve_cflp
 from junkan.network.geo import prefecture_polygons, prefectures, sites
 from junkan.network.lifecycle_link import (
     Outflow,
@@ -35,7 +35,8 @@ from junkan.network.proxy import ProxyTable, read_proxy_table
 from junkan.network.scenario import NetworkScenario
 from junkan.network.sweep import Question, Study, pareto, sensitivity, study
 
-__all__ = ["CaseComparison", "case_files", "cases", "CFLPInstance", "CFLPSolution", "load",
+__all__ = ["CaseComparison", "case_files", "cases", "CFLP_TIME_LIMIT_S", "CFLPInstance",
+           "CFLPSolution", "load",
            "Network", "NetworkScenario", "Outflow", "outflow_series", "pareto", "PeriodPlan",
            "Plan", "prefecture_polygons", "prefectures", "progress_document", "Proxy",
            "ProxyTable", "read_demand_csv", "read_proxy_table", "read_supply_csv",

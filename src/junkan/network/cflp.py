@@ -19,6 +19,12 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from junkan.core.errors import JunkanError
 from junkan.network.orlib import CFLPInstance
 
+CFLP_TIME_LIMIT_S = 300.0
+"""Seconds ``junkan network cflp`` lets a solve take unless told (an assumption): the
+OR-Library instances it was tested on solve in under a second (``tests/network/test_cflp.py``);
+an instance within :attr:`~junkan.core.limits.Limits.cflp_pairs` that takes longer stops
+with its best plan and its gap rather than holding the terminal."""
+
 
 @dataclass(frozen=True)
 class CFLPSolution:
@@ -83,7 +89,8 @@ def solve_cflp(inst: CFLPInstance, *, capacity: float | None = None, mip_rel_gap
     res = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(0, 1), options=opts)
     dt = time.perf_counter() - t0
     if res.x is None:
-        raise JunkanError(f"no solution: {res.message}")
+        limit = f" within the time limit of {time_limit:g} s" if res.status == 1 else ""
+        raise JunkanError(f"no solution{limit}: {res.message}")
     y = res.x[:m]
     x = res.x[m:].reshape(m, n)
     return CFLPSolution(objective=float(res.fun), open_sites=[i + 1 for i in range(m)
