@@ -95,6 +95,11 @@ def test_run_uploaded_day_and_bad_rows(client: TestClient) -> None:
         "/api/metering/run", json={**body, "circuits": {"circuits": {"a": {"phases": 2}}}}
     )
     assert res.status_code == 422 and "phases" in res.json()["detail"]
+    wide = "\n".join(line + ",x" if i else line for i, line in
+                     enumerate(body["scans_csv"].splitlines()))
+    res = client.post("/api/metering/run", json={**body, "scans_csv": wide})
+    assert res.status_code == 422
+    assert "scans_csv: line 2: 6 cells where the header has 5" in res.json()["detail"]
     exp = client.post("/api/metering/export", json={"factors": doc["factors"]})
     assert exp.status_code == 200 and len(exp.json()["processes"]) == len(doc["factors"])
     bad = client.post("/api/metering/export", json={"factors": [{"model": "x"}]})

@@ -10,6 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from junkan.cli.main import app
+from tests.conftest import ROOT
 
 pytest.importorskip("ruptures")
 runner = CliRunner()
@@ -112,3 +113,24 @@ def test_example_files_give_the_hand_computed_factors(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
     assert "power_factor" in summary["import"]["circuits"]["press_line"]["assumptions"]
     assert summary["import"]["circuits"]["cutter"]["assumptions"] == {}
+
+
+@pytest.mark.parametrize("which", ["readings", "scans"])
+def test_a_row_wider_than_its_header_is_named_by_its_line(tmp_path: Path, which: str) -> None:
+    """Before: when every scan row had one cell too many, pandas took the first column as the
+    index and the error blamed the shifted cell ("line 2: step: '50' is on no circuit")."""
+    ex = ROOT / "examples" / "metering"
+    files = {name: tmp_path / f"{name}.csv" for name in ("readings", "scans")}
+    for name, path in files.items():
+        lines = (ex / f"{name}.csv").read_text("utf-8").splitlines()
+        if name == which:
+            lines[1:] = [line + ",extra" for line in lines[1:]]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = runner.invoke(app, ["meter", "factors", str(files["readings"]), "-c",
+                            str(ex / "circuits.yaml"), "--scans", str(files["scans"]),
+                            "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2, r.output
+    header = (ex / f"{which}.csv").read_text("utf-8").splitlines()[0].count(",") + 1
+    assert f"{which}.csv: line 2: {header + 1} cells where the header has {header}" in \
+        " ".join(r.output.split())
+    assert not (tmp_path / "o").exists()

@@ -112,3 +112,38 @@ def test_segmentation_without_ruptures_names_the_extra(monkeypatch: pytest.Monke
     monkeypatch.setitem(__import__("sys").modules, "ruptures", None)
     with pytest.raises(MissingExtra, match=r"junkan\[metering\]"):
         metering.segment(imp.series["c"])
+
+
+def test_a_scan_outside_the_readings_is_refused_naming_its_line() -> None:
+    """Before: a scan window at -1 s or at 1e308 s was counted as a unit that used 0 kWh
+    (a window within the tolerance of the readings, 15 s unless told, is still matched)."""
+    plant = metering.plant_from_dict({"circuits": {"c": {"phases": 1, "steps": ["s"]},
+                                      "d": {"phases": 1, "steps": ["t"]}}})
+    x = square([(100, 50), (60, 650), (100, 50)])  # readings at 0 … 259 s
+    imp = metering.from_frame(series(x), plant)
+    ok = {"unit_id": "u1", "model": "m", "step": "s", "start": "95", "end": "165"}
+    for start, end in (("-100", "-50"), ("1e308", "1e308"), ("300", "400")):
+        scans = metering.scans_from_frame(
+            pd.DataFrame([ok, {**ok, "unit_id": "u2", "start": start, "end": end}]), plant,
+            "scans.csv")
+        with pytest.raises(metering.MeteringError) as exc:
+            metering.run(imp, plant, scans)
+        assert "scans.csv: line 3: start/end: the window" in str(exc.value), (start, end)
+        assert "outside the readings of circuit 'c' (0–259 s)" in str(exc.value)
+    near = metering.scans_from_frame(pd.DataFrame([ok, {**ok, "unit_id": "u2", "start": "262",
+                                                        "end": "270"}]), plant)
+    assert metering.run(imp, plant, near, tolerance_s=15).factors["units"].sum() == 2
+    other = metering.scans_from_frame(pd.DataFrame([{**ok, "step": "t"}]), plant, "scans.csv")
+    with pytest.raises(metering.MeteringError, match="line 2: start/end: circuit 'd' of this "
+                                                     "scan has no readings"):
+        metering.run(imp, plant, other)
+
+
+def test_a_scan_name_longer_than_200_characters_is_refused() -> None:
+    """Before: a 140,000-character model name was written into factors.csv and library.yaml."""
+    plant = metering.plant_from_dict({"circuits": {"c": {"phases": 1, "steps": ["s"]}}})
+    row = {"unit_id": "u1", "model": "m" * 201, "step": "s", "start": "0", "end": "1"}
+    with pytest.raises(metering.MeteringError, match="line 2: model: 201 characters; at most "
+                                                     "200"):
+        metering.scans_from_frame(pd.DataFrame([row]), plant)
+    assert len(metering.scans_from_frame(pd.DataFrame([{**row, "model": "m" * 200}]), plant)) == 1

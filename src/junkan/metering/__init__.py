@@ -41,6 +41,7 @@ from junkan.metering.config import (
     plant_from_dict,
     read_yaml,
 )
+from junkan.metering.csvfile import cells_of_text
 from junkan.metering.enrol import Identification, calibrate, demo_catalogue, enrol, identify
 from junkan.metering.factors import library_template, step_totals, unit_factors
 from junkan.metering.generator import SEED_KWH_PER_DAY, Day, compressor_day
@@ -92,6 +93,7 @@ __all__ = [
     "Attribution",
     "Circuit",
     "compressor_day",
+    "cells_of_text",
     "Day",
     "electrical",
     "Electrical",

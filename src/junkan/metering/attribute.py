@@ -31,20 +31,21 @@ import pandas as pd
 
 from junkan.core.errors import brief, listed, short
 from junkan.metering.config import MeteringError, Plant, refused
+from junkan.metering.csvfile import read_cells
 from junkan.metering.ingest import parse_times
 from junkan.metering.segment import Segment, Segmentation
 
 SCAN_COLUMNS = ("unit_id", "model", "step", "start", "end")
 MAX_SCANS = 1_000_000
+NAME_CHARS = 200
+"""Longest unit id, model or step name of a scan event (200 characters, an assumption: serial
+numbers and model codes are far shorter). A model name becomes a process name of the factors
+and of ``library.yaml``; before this limit a 140,000-character one was written into both."""
 
 
 def read_scans(path: str | Path, plant: Plant) -> pd.DataFrame:
     """Read scan events; every row must be valid (errors name the line and field)."""
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise MeteringError(f"{path}: not a readable CSV: {exc}") from exc
-    return scans_from_frame(df, plant, str(path))
+    return scans_from_frame(read_cells(path), plant, str(path))
 
 
 def scans_from_frame(df: pd.DataFrame, plant: Plant, source: str = "<scans>") -> pd.DataFrame:
@@ -62,6 +63,11 @@ def scans_from_frame(df: pd.DataFrame, plant: Plant, source: str = "<scans>") ->
         where = f"{source}: line {i + 2}"
         if not str(df.at[i, "unit_id"]) or not str(df.at[i, "model"]):
             raise refused(where, "unit-or-model-empty", "unit_id and model must not be empty")
+        for name in ("unit_id", "model", "step"):
+            if len(text := str(df.at[i, name])) > NAME_CHARS:
+                raise refused(f"{where}: {name}", "scan-name-too-long",
+                              "{length} characters; at most {most}", length=len(text),
+                              most=NAME_CHARS)
         key = (str(df.at[i, "unit_id"]), str(df.at[i, "step"]))
         if (first := seen.setdefault(key, i)) != i:
             raise MeteringError(  # it would count as a second unit and halve the factor
@@ -79,7 +85,29 @@ def scans_from_frame(df: pd.DataFrame, plant: Plant, source: str = "<scans>") ->
             raise refused(where, "scan-end-before-start", "end is before start")
     df["start"], df["end"] = start, end
     df["circuit"] = [plant.steps[s] for s in df["step"]]
+    df.attrs["source"] = source
     return df
+
+
+def check_within(scans: pd.DataFrame, spans: dict[str, tuple[float, float]], tol: float) -> None:
+    """Refuse a scan event whose window, widened by ``tol`` seconds, lies wholly outside its
+    circuit's readings (``spans``: circuit → first and last reading time, s): it would be
+    counted as a unit that used no energy and pull its model's factor down. Before, a window
+    at -1 s or 1e308 s gave 0 kWh without a word."""
+    source = scans.attrs.get("source", "<scans>")
+    for i, (circuit, a, b) in enumerate(zip(scans["circuit"], scans["start"], scans["end"],
+                                            strict=True)):
+        where = f"{source}: line {i + 2}: start/end"
+        if circuit not in spans:
+            raise refused(where, "scan-circuit-no-readings", "circuit {circuit} of this scan "
+                          "has no readings", circuit=short(circuit))
+        first, last = spans[circuit]
+        if b + tol < first or a - tol > last:
+            raise refused(where, "scan-outside-readings",
+                          "the window {start}–{end} s lies outside the readings of circuit "
+                          "{circuit} ({first}–{last} s); scan events and readings must "
+                          "share a clock and a period", start=f"{a:.6g}", end=f"{b:.6g}",
+                          circuit=short(circuit), first=f"{first:.6g}", last=f"{last:.6g}")
 
 
 @dataclass

@@ -35,6 +35,7 @@ from junkan.metering.config import (
     electrical,
     refused,
 )
+from junkan.metering.csvfile import read_cells
 
 MAX_CURRENT_A = 100_000.0
 MAX_ROWS = 50_000_000
@@ -140,10 +141,7 @@ def read_csv(path: str | Path, plant: Plant, ref: Electrical | None = None) -> I
         data = path.read_bytes()
     except OSError as exc:
         raise MeteringError(f"{path}: cannot read: {exc}") from exc
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise MeteringError(f"{path}: not a readable CSV: {exc}") from exc
+    df = read_cells(path)
     return from_frame(df, plant, ref, source=str(path), sha256=hashlib.sha256(data).hexdigest())
 
 

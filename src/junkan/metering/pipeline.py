@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from junkan.core.documents import dump_yaml
-from junkan.metering.attribute import Attribution, attribute, scans_from_frame
+from junkan.metering.attribute import Attribution, attribute, check_within, scans_from_frame
 from junkan.metering.config import Electrical, MeteringError, Plant, electrical
+from junkan.metering.csvfile import read_cells
 from junkan.metering.factors import (
     DISTRIBUTION,
     LABOUR,
@@ -67,6 +68,9 @@ def run(
     """Segment every circuit of ``imported``, attribute with ``scans`` (validated, or None)
     and compute the unit factors (empty when there are no scans)."""
     ref = ref or electrical()
+    if scans is not None:
+        check_within(scans, {c: (float(s.t[0]), float(s.t[-1])) for c, s in
+                             imported.series.items() if len(s.t)}, tolerance_s)
     segs = {
         cid: segment(s, grid_s=grid_s, penalty=penalty, idle_w=plant.circuits[cid].idle_w)
         for cid, s in imported.series.items()
@@ -130,10 +134,8 @@ def write(result: Result, out: Path, ref: Electrical | None = None) -> dict[str,
 
 def read_factors(path: Path) -> pd.DataFrame:
     """Read a ``factors.csv`` written by :func:`write`."""
-    try:  # only an empty cell is missing: a written "nan" is refused below, naming it
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise MeteringError(f"{path}: not a readable factors table: {exc}") from exc
+    # only an empty cell is missing: a written "nan" is refused below, naming it
+    df = read_cells(path, "factors table", dtype=None, na_values=[""])
     need = {*DISTRIBUTION, "kg_co2e", "jpy"}
     if missing := need - set(df.columns):
         raise MeteringError(f"{path}: missing column(s): {', '.join(sorted(missing))}")

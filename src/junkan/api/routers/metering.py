@@ -92,20 +92,10 @@ def _result_doc(res: Any, truth: Any = None) -> dict[str, Any]:
 
 
 def metering_run_job(body: dict[str, Any]) -> dict[str, Any]:
-    import io
-
-    import pandas as pd
-
     from junkan import metering
 
     plant = metering.plant_from_dict(body["circuits"], "circuits")
-
-    def table(text: str, name: str) -> pd.DataFrame:
-        try:
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise metering.MeteringError(f"{name}: not a readable CSV: {exc}") from None
-
+    table = metering.cells_of_text
     imp = metering.from_frame(
         table(body["readings_csv"], "readings_csv"), plant, source="readings_csv"
     )
