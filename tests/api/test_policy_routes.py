@@ -178,6 +178,12 @@ def test_reuse_verify(app_client: TestClient, tokens: Any) -> None:
         json={"history": text, "trusted": {"Demo Manufacturing": public}},
     )
     assert ok.status_code == 200 and ok.json()["valid"] is True
+    malformed = app_client.post("/api/policy/reuse/verify", headers=demo,
+                                json={"history": text, "trusted": {"Demo Manufacturing": "AAAA"}})
+    assert malformed.status_code == 422, malformed.text
+    doc = malformed.json()
+    assert doc["document"] == "trusted" and "Demo Manufacturing" in str(doc["errors"])
+    assert "Ed25519" in str(doc["errors"])
     untrusted = app_client.post("/api/policy/reuse/verify", headers=demo, json={"history": text})
     assert untrusted.status_code == 200 and untrusted.json()["valid"] is False
     assert untrusted.json()["intact"] is True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from junkan.cli.policy import app
@@ -78,6 +79,21 @@ def test_reuse_sign_and_verify(tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 2 and "32 bytes" in r.output
+    r = run(app, ["reuse-sign", str(FIX / "reuse_history.yaml"), "--record",
+                  str(tmp_path / "rec.yaml"), "--key", str(tmp_path / "missing")])
+    assert r.exit_code == 2 and "missing: cannot read the key file (No such file" in r.output
+    assert "Errno" not in r.output
+
+
+@pytest.mark.parametrize("key", ["not base64!!", "AAAA"])
+def test_a_malformed_trusted_key_is_named_not_a_forgery(tmp_path: Path, key: str) -> None:
+    """Before: a trusted key that is no Ed25519 public key made the history "DOES NOT
+    VERIFY", as if it had been forged."""
+    (tmp_path / "trust.yaml").write_text(f"repairer: '{key}'\n")
+    r = run(app, ["reuse", str(FIX / "reuse_history.yaml"), "--trusted",
+                  str(tmp_path / "trust.yaml")])
+    assert r.exit_code == 2 and "DOES NOT VERIFY" not in r.output
+    assert "trust.yaml:repairer: is not an Ed25519 public key" in " ".join(r.output.split())
 
 
 def test_disclose_writes_the_inline_xbrl(tmp_path: Path) -> None:

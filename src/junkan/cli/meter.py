@@ -159,7 +159,8 @@ def factors(
     """Unit factors per model × step (kWh, CO2e, JPY per unit) and library.yaml."""
     result = _run(readings, circuits, scans, grid, penalty, tolerance)
     if result.factors.empty:
-        fail("no scan event was attributed; no unit factors")
+        fail(f"{scans}: no scan event was attributed to a cycle of the readings; no unit "
+             "factors")
     _write(result, out)
     if fmt is Format.json:
         print_json(result.factors.to_dict("records"))

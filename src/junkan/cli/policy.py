@@ -365,8 +365,12 @@ def reuse_sign(
                                     last=h.records[-1].at.isoformat())], str(record))
         try:
             key = key_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{key_file}: cannot read the key file "
+                 f"({getattr(exc, 'strerror', None) or exc.__class__.__name__})")
+        try:
             signed = policy.sign_record(h, rec, key)
-        except (OSError, ValueError) as exc:
+        except ValueError as exc:
             fail(f"{key_file}: {exc}")
     print_json(signed.model_dump(mode="json", exclude_none=True))
 
@@ -384,6 +388,7 @@ def reuse(
     chain checked, each author's key against ``--trusted``. Exit code 1 if a record does not
     verify or an author has no trusted key."""
     from junkan.core.documents import read_document
+    from junkan.core.errors import ModelError
 
     with reported(file):
         h = load_kind(file, policy.History, "reuse_history")
@@ -393,6 +398,8 @@ def reuse(
             if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
                 fail(f"{trusted}: expected a mapping of organisation → public key")
             keys = {str(k): str(v) for k, v in doc.items()}
+            if problems := policy.trusted_problems(keys):
+                raise ModelError(problems, str(trusted))
         res = policy.run(h, trusted=keys)
     if out is not None:
         write_outputs(out, "reuse", res)

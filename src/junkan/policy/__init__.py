@@ -51,7 +51,7 @@ from junkan.policy.registry import check_treatment as check_solar_treatment
 from junkan.policy.registry import parse as parse_entry
 from junkan.policy.registry import registry_of as solar_registry_of
 from junkan.policy.result import DiagnosisResult, run_diagnosis
-from junkan.policy.reuse import History, Record, new_key, record_problems
+from junkan.policy.reuse import History, Record, new_key, record_problems, trusted_problems
 from junkan.policy.reuse import sign as sign_record
 from junkan.policy.schema import Catalogue, Diagnosis, Factors, Measure, Request, load_diagnosis
 from junkan.policy.sharing import ReuseResult, SolarView
@@ -90,6 +90,7 @@ __all__ = [
     "new_key",
     "resolve_taxonomy",
     "sign_record",
+    "trusted_problems",
     "record_problems",
     "Catalogue",
     "Check",

@@ -225,10 +225,29 @@ def _signature_ok(serial: str, rec: Record) -> bool:
         return False
 
 
+def trusted_problems(trusted: dict[str, str]) -> list[Problem]:
+    """Each organisation of ``trusted`` whose key is not an Ed25519 public key (base64url of
+    32 bytes). Before, such a key only made every record of its author "DOES NOT VERIFY",
+    as if the history had been forged."""
+    problems = []
+    for org, key in trusted.items():
+        try:
+            size = len(_unb64(key))
+        except (binascii.Error, ValueError):
+            size = -1
+        if size != 32:
+            problems.append(Problem(org, "is not an Ed25519 public key (base64url of 32 bytes, "
+                                         "as `junkan policy reuse-key` prints)"))
+    return problems
+
+
 def verify(history: History, trusted: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Per record: ``signed`` (the signature holds for its content and key), ``chained``
     (``prev`` is the previous record's hash), ``key`` (``trusted``: the author's known public
-    key matches — ``None`` when no key is known for it) and the ``problem`` in words."""
+    key matches — ``None`` when no key is known for it) and the ``problem`` in words.
+    :class:`ModelError` when a trusted key is malformed (:func:`trusted_problems`)."""
+    if trusted is not None and (bad := trusted_problems(trusted)):
+        raise ModelError(bad, "trusted")
     out = []
     prev = GENESIS
     serial = history.product.serial
