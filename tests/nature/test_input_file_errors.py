@@ -66,3 +66,38 @@ def test_huge_integer_or_boolean_coordinate_names_file_feature_and_position(
         read_layer(path, crs="EPSG:32648")
     assert str(err.value).startswith(f"{path}: features[0].geometry ring 0.0: position 1 is ")
     assert "finite numbers" in str(err.value)
+
+
+def test_precipitation_and_withdrawals_saved_by_excel_with_a_bom_are_read(tmp_path: Path) -> None:
+    """Before: Excel's UTF-8 byte-order mark made the first header '\\ufeffmonth' and the file
+    was refused for a missing column."""
+    from junkan.nature.water import read_withdrawals
+
+    rows = [f"{2019 + i // 12}-{i % 12 + 1:02d},50" for i in range(24)]
+    path = tmp_path / "p.csv"
+    path.write_text("month,mm\n" + "\n".join(rows) + "\n", encoding="utf-8-sig")
+    assert len(read_precipitation(path)[""][0]) == 24
+    water = tmp_path / "w.csv"
+    water.write_text("area,water_source,withdrawal_m3\nA,surface,5\n", encoding="utf-8-sig")
+    assert read_withdrawals(water, {"A"})[0]["withdrawal_m3"] == 5.0
+
+
+def test_an_unclosed_quote_does_not_echo_the_file(tmp_path: Path) -> None:
+    """Before: an unclosed quote made the rest of the file one cell, quoted whole in the
+    message."""
+    from junkan.nature.water import read_withdrawals
+
+    rest = "\n".join(f"{2019 + i // 12}-{i % 12 + 1:02d},50" for i in range(1, 2000))
+    path = tmp_path / "p.csv"
+    path.write_text(f'month,mm\n"2019-01,50\n{rest}\n', encoding="utf-8")
+    with pytest.raises(NatureInputError) as err:
+        read_precipitation(path)
+    assert str(err.value).startswith(f"{path}: line 2: month '2019-01,50\\n")
+    assert len(str(err.value)) < 400
+    water = tmp_path / "w.csv"
+    water.write_text('area,water_source,withdrawal_m3\n"A,surface,5\n' + "A,surface,5\n" * 2000,
+                     encoding="utf-8")
+    with pytest.raises(NatureInputError) as err:
+        read_withdrawals(water, {"A"})
+    assert str(err.value).startswith(f"{water}: line 2: area 'A,surface,5\\n")
+    assert len(str(err.value)) < 400

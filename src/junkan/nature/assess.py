@@ -4,11 +4,14 @@ model, and compute each sourcing area's indicators per scene in one Dask graph."
 from __future__ import annotations
 
 import csv
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from junkan.core.csv_text import checked
+from junkan.core.errors import short
 from junkan.nature import indices as ix
 from junkan.nature.blocks import Layout, reduce
 from junkan.nature.classify import Classifier, Features, train
@@ -73,18 +76,22 @@ def features(a: Assessment, scenes: list[Raster]) -> Features:
     )
 
 
+def _unreadable(path: Path, line: int, exc: csv.Error) -> NatureInputError:
+    return NatureInputError(f"{path}: line {line}: not readable as CSV ({exc})")
+
+
 def read_precipitation(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
     """Monthly precipitation CSV (``month`` as YYYY-MM, ``mm``), consecutive months; with an
     ``area`` column, one series per sourcing area (an empty ``area`` is the series of every
     area without its own). Keyed by area id, ``""`` for the shared series."""
     rows_by: dict[str, list[tuple[int, int, float, str]]] = {}
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
+        with path.open(encoding="utf-8-sig", newline="") as fh:  # Excel writes a BOM
             rows = csv.DictReader(fh)
             if rows.fieldnames is None or not {"month", "mm"} <= set(rows.fieldnames):
                 raise NatureInputError(f"{path}: needs columns 'month' (YYYY-MM) and 'mm' "
                                        "(and optionally 'area')")
-            for i, r in enumerate(rows, start=2):
+            for i, r in enumerate(checked(rows, partial(_unreadable, path)), start=2):
                 try:
                     y, m = (int(v) for v in str(r["month"]).split("-"))
                     v = float(r["mm"]) if r["mm"] not in ("", None) else float("nan")
@@ -92,12 +99,12 @@ def read_precipitation(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
                         raise ValueError(m)
                 except ValueError:
                     raise NatureInputError(
-                        f"{path}: line {i}: month {r['month']!r}, mm {r['mm']!r}: month must "
-                        "be YYYY-MM (MM 01 to 12) and mm a number"
+                        f"{path}: line {i}: month {short(r['month'])}, mm {short(r['mm'])}: "
+                        "month must be YYYY-MM (MM 01 to 12) and mm a number"
                     ) from None
                 if v < 0 or v > 10_000 or v != v and r["mm"] not in ("", None):
                     raise NatureInputError(
-                        f"{path}: line {i}: mm={r['mm']} is not a "
+                        f"{path}: line {i}: mm={short(r['mm'])} is not a "
                         "monthly precipitation (0–10,000 mm)"
                     )
                 group = rows_by.setdefault(str(r.get("area") or "").strip(), [])

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from junkan.core.csv_text import checked
+from junkan.core.errors import brief, listed, short
 from junkan.nature.geo import Layer, NatureInputError, Polygon, read_layer, reproject
 from junkan.nature.rasters import Raster, check_layer, mask, window
 from junkan.nature.schema import Assessment, reference
@@ -44,9 +46,10 @@ def _num(row: dict[str, Any], key: str, where: str, *, upper: float = MAX_M3) ->
     try:
         v = float(raw)
     except ValueError:
-        raise NatureInputError(f"{where}: {key}={raw!r} is not a number") from None
+        raise NatureInputError(f"{where}: {key}={short(raw)} is not a number") from None
     if not math.isfinite(v) or v < 0 or v > upper:
-        raise NatureInputError(f"{where}: {key}={raw} must be a finite number in [0, {upper:g}]")
+        raise NatureInputError(f"{where}: {key}={brief(raw)} must be a finite number in "
+                               f"[0, {upper:g}]")
     return v
 
 
@@ -55,7 +58,7 @@ def read_withdrawals(path: Path, area_ids: set[str]) -> list[dict[str, Any]]:
     sources = set(reference("water_stress")["c3_0"]["water_sources"])
     out: list[dict[str, Any]] = []
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
+        with path.open(encoding="utf-8-sig", newline="") as fh:  # Excel writes a BOM
             rows = csv.DictReader(fh)
             need = {"area", "water_source", "withdrawal_m3"}
             if rows.fieldnames is None or not need <= set(rows.fieldnames):
@@ -63,7 +66,9 @@ def read_withdrawals(path: Path, area_ids: set[str]) -> list[dict[str, Any]]:
                     f"{path}: needs columns {sorted(need)} (optional: discharge_m3, "
                     "consumption_m3, bws, reference)"
                 )
-            for i, r in enumerate(rows, start=2):
+            lines = checked(rows, lambda line, exc: NatureInputError(
+                f"{path}: line {line}: not readable as CSV ({exc})"))
+            for i, r in enumerate(lines, start=2):
                 out.append(_row(r, f"{path}: line {i}", area_ids, sources))
                 if len(out) > MAX_ROWS:
                     raise NatureInputError(f"{path}: more than {MAX_ROWS:,} rows")
@@ -80,11 +85,12 @@ def _row(r: dict[str, Any], where: str, area_ids: set[str], sources: set[str]) -
     area = (r.get("area") or "").strip()
     if area not in area_ids:
         raise NatureInputError(
-            f"{where}: area {area!r} is not a sourcing area (have {sorted(area_ids)})"
+            f"{where}: area {short(area)} is not a sourcing area (have {listed(sorted(area_ids))})"
         )
     src = (r.get("water_source") or "").strip().lower()
     if src not in sources:
-        raise NatureInputError(f"{where}: water_source {src!r}; use one of {sorted(sources)}")
+        raise NatureInputError(f"{where}: water_source {short(src)}; use one of "
+                               f"{sorted(sources)}")
     w = _num(r, "withdrawal_m3", where)
     if w is None:
         raise NatureInputError(f"{where}: withdrawal_m3 is required")
