@@ -255,6 +255,17 @@ def test_a_cflp_instance_too_large_is_refused_from_its_first_line(tmp_path: Path
     assert "JUNKAN_LIMIT_CFLP_PAIRS" in msg
 
 
+@pytest.mark.parametrize("first", ["0 0", "0 3", "2 -1"])
+def test_a_cflp_instance_without_sites_or_customers_says_so(tmp_path: Path, first: str) -> None:
+    """Before: "0 0" was refused as "expected 2 numbers ..., found 2"."""
+    f = tmp_path / "empty.txt"
+    f.write_text(first + "\n", encoding="utf-8")
+    m, n = first.split()
+    with pytest.raises(JunkanError, match=f"line 1: {m} sites and {n} customers; an instance "
+                                          "has at least one of each"):
+        read_orlib(f)
+
+
 def test_a_cflp_solve_stops_at_its_time_limit() -> None:
     """A solve the time limit stops gives its best plan and says so, or says it found none
     within the limit; `network cflp` always has one (300 s unless told)."""

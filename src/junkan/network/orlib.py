@@ -83,11 +83,14 @@ def read_orlib(path: str | Path) -> CFLPInstance:
         raise JunkanError(f"{p}: line {tokens[0][1]}: expected whole numbers 'm n' (sites, "
                           f"customers), found {tokens[0][0]} {tokens[1][0]}")
     m, n = int(vals[0]), int(vals[1])
-    if m > 0 and n > 0 and m * n > limits().cflp_pairs:
+    if m <= 0 or n <= 0:
+        raise JunkanError(f"{p}: line {tokens[0][1]}: {m} sites and {n} customers; an "
+                          "instance has at least one of each")
+    if m * n > limits().cflp_pairs:
         raise JunkanError(f"{p}: line {tokens[0][1]}: {m:,} sites × {n:,} customers = "
                           f"{m * n:,} pairs, more than the {limits().describe('cflp_pairs')}")
     need = 2 + 2 * m + n * (1 + m)
-    if m <= 0 or n <= 0 or len(vals) != need:
+    if len(vals) != need:
         raise JunkanError(f"{p}: expected {need} numbers for m={m} sites and n={n} customers, "
                           f"found {len(vals)}")
     _checked(p, vals, [no for _, no in tokens], m)
