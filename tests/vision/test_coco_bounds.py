@@ -123,3 +123,14 @@ def test_a_pipe_or_a_deep_nest_is_refused_not_a_hang_or_a_traceback(tmp_path: Pa
     deep.write_text("[" * 200_000 + "]" * 200_000)
     err = _raised(lambda: load_coco(deep))
     assert isinstance(err, ImageError) and "not a COCO annotation file" in str(err), err
+
+
+def test_an_annotation_file_not_in_utf8_says_so(tmp_path: Path) -> None:
+    """Before: json.loads took the bytes FF FE for a UTF-16 mark and answered "Expecting
+    value: line 1 column 1"."""
+    bad = tmp_path / "utf16" / "annotations.json"
+    bad.parent.mkdir()
+    bad.write_bytes('{"images": [], "annotations": []}'.encode("utf-16"))
+    err = _raised(lambda: load_coco(bad))
+    assert isinstance(err, ImageError)
+    assert str(err) == f"{bad}: not a COCO annotation file (not UTF-8 text: byte 0)"

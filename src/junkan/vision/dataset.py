@@ -253,8 +253,13 @@ def _is_id(x: Any) -> bool:
 def _coco_doc(p: Path, raw: bytes) -> dict[str, Any]:
     """The parsed COCO document with its lists checked: unique image and annotation ids,
     every annotation on a listed image, file names inside the data folder."""
+    try:  # JSON is UTF-8 (RFC 8259); json.loads(bytes) would take a UTF-16 mark and go on
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImageError(f"{p}: not a COCO annotation file (not UTF-8 text: byte "
+                         f"{exc.start})") from None
     try:
-        doc = json.loads(raw)
+        doc = json.loads(text)
     except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond Python's stack
         raise ImageError(f"{p}: not a COCO annotation file ({exc})") from None
     ok = isinstance(doc, dict) and all(
