@@ -15,7 +15,7 @@ from scipy import sparse
 
 from junkan.core.errors import short
 from junkan.lifecycle.build import Bom
-from junkan.lifecycle.checks import Checker
+from junkan.lifecycle.checks import Checker, SinkShares
 from junkan.lifecycle.compiled import INTO, Compiled
 from junkan.lifecycle.part_table import part_table
 from junkan.lifecycle.routing_batch import MIX_CHUNK as MIX_CHUNK  # re-exported
@@ -24,14 +24,9 @@ from junkan.lifecycle.routing_batch import Route as BatchRoute
 from junkan.lifecycle.routing_batch import Route as Route
 from junkan.lifecycle.routing_batch import residuals
 from junkan.lifecycle.routing_eol import eol_columns
-from junkan.lifecycle.routing_maint import (
-    Kernels,
-    add_kernels,
-    part_lifetime_ok,
-    replaced_instance,
-)
+from junkan.lifecycle.routing_maint import Kernels, add_kernels, checked_entries
 from junkan.lifecycle.routing_repl import maint_columns
-from junkan.lifecycle.schema import Extraction, Maintenance
+from junkan.lifecycle.schema import EndOfLife, Extraction, Maintenance
 from junkan.lifecycle.stages import (
     DISMANTLING,
     EOL_COLLECTION,
@@ -228,21 +223,31 @@ class Router:
             self.product_eol(eol, pi, pname)
         return eol
 
-    def product_eol(self, eol: Route, pi: int, pname: str) -> None:
-        """Column ``pi`` of the end-of-life operator: where one retired product goes."""
-        check, bom = self.check, self.bom
+    def eol_entry(self, pi: int, pname: str
+                  ) -> tuple[EndOfLife, str, SinkShares, dict[int, list[str]]]:
+        """Product ``pi``'s end of life with the checks its column starts with (processes,
+        the uncollected mix, the dismantling's extraction), in the order the walk and the
+        array layout (:mod:`junkan.lifecycle.routing_eol`) both make them: the entry, its
+        path, the uncollected mix and the instances extracted (each with its processes)."""
+        check = self.check
         base = f"products.{pname}.eol"
         e = self.model.products[pname].eol
-        mass = float(bom.product_mass[pi])
-        rate = e.collection.rate
         check.procs(e.collection.processes, f"{base}.collection.processes")
-        uncol = check.mix(e.uncollected, f"{base}.uncollected", rate < 1)
-        eol.mix(pi, USE, uncol, bom.p_full[pi], 1 - rate)
-        chosen = self.resolve(bom.path_index[pi], e.dismantling.extract, "",
+        uncol = check.mix(e.uncollected, f"{base}.uncollected", e.collection.rate < 1)
+        chosen = self.resolve(self.bom.path_index[pi], e.dismantling.extract, "",
                               f"{base}.dismantling.extract")
         check.procs(e.dismantling.processes, f"{base}.dismantling.processes")
         if e.reuse is not None:
             check.procs(e.reuse.processes, f"{base}.reuse.processes")
+        return e, base, uncol, chosen
+
+    def product_eol(self, eol: Route, pi: int, pname: str) -> None:
+        """Column ``pi`` of the end-of-life operator: where one retired product goes."""
+        check, bom = self.check, self.bom
+        e, base, uncol, chosen = self.eol_entry(pi, pname)
+        mass = float(bom.product_mass[pi])
+        rate = e.collection.rate
+        eol.mix(pi, USE, uncol, bom.p_full[pi], 1 - rate)
         if rate <= 0:
             check.mix(e.dismantling.residual, f"{base}.dismantling.residual", False)
             return
@@ -292,13 +297,8 @@ class Router:
         """The columns of product ``pi``'s replaceable instances, appended to ``maint``,
         ``repl`` and ``kernels`` (an instance belongs to one product, so the products'
         columns are independent of each other)."""
-        replaceable: set[int] = set()
-        for mi, mt in enumerate(self.model.products[pname].maintenance):
-            base = f"products.{pname}.maintenance[{mi}]"
-            k = replaced_instance(self.bom, self.check, pi, pname, mt, base, replaceable)
-            if k is None or not part_lifetime_ok(self.check, mt, base):
-                continue
-            replaceable.add(k)
+        entries = self.model.products[pname].maintenance
+        for k, mt, base in checked_entries(self.bom, self.check, pi, pname, entries):
             col = len(repl)
             repl.append(k)
             add_kernels(self.c, kernels, pi, pname, mt)

@@ -63,25 +63,15 @@ def eol_columns(router: Router, route: Route) -> bool:
 def _columns(router: Router, route: Route) -> _Columns | None:
     """Check each product's end of life as :meth:`Router.product_eol` does and note what it
     says; ``None`` if a collected product has no dismantling residual."""
-    check, bom, products = router.check, router.bom, router.model.products
-    procs, mix, resolve = check.procs, check.mix, router.resolve
-    number, kind = route.list_number, route.kind
+    mix, number, kind = router.check.mix, route.list_number, route.kind
     rows: list[tuple[float, int, int, int, int, float, float, int, dict[str, float] | None]]
     rows = []
     node_inst: list[int] = []
     node_list: list[int] = []
     for pi, pname in enumerate(router.c.products):
-        base = f"products.{pname}.eol"
-        e = products[pname].eol
+        e, base, uncol, chosen = router.eol_entry(pi, pname)
         collect, dismantle, reuse = e.collection, e.dismantling, e.reuse
         rate = collect.rate
-        procs(collect.processes, f"{base}.collection.processes")
-        uncol = mix(e.uncollected, f"{base}.uncollected", rate < 1)
-        chosen = resolve(bom.path_index[pi], dismantle.extract, "",
-                         f"{base}.dismantling.extract")
-        procs(dismantle.processes, f"{base}.dismantling.processes")
-        if reuse is not None:
-            procs(reuse.processes, f"{base}.reuse.processes")
         residual = dismantle.residual
         if rate <= 0:
             mix(residual, f"{base}.dismantling.residual", False)

@@ -5,6 +5,8 @@ kernels (:func:`~junkan.lifecycle.exposure.replacement_kernels`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from junkan.core.errors import short
@@ -93,3 +95,20 @@ def replaced_instance(bom: Bom, check: Checker, pi: int, pname: str, mt: Mainten
                       "replacements are not supported — model the outer part's "
                       "replacement only")
     return k
+
+
+def checked_entries(bom: Bom, check: Checker, pi: int, pname: str,
+                    entries: list[Maintenance]) -> Iterator[tuple[int, Maintenance, str]]:
+    """Product ``pi``'s maintenance ``entries`` that pass the checks of a replacement (the
+    part found once and not inside another replaced part, a part lifetime where one is
+    needed), each with the instance it replaces and its path: what the walk
+    (:meth:`~junkan.lifecycle.routing.Router.product_maintenance`) and the array layout
+    (:mod:`junkan.lifecycle.routing_repl`) both go through, in the same order."""
+    replaceable: set[int] = set()
+    for mi, mt in enumerate(entries):
+        base = f"products.{pname}.maintenance[{mi}]"
+        k = replaced_instance(bom, check, pi, pname, mt, base, replaceable)
+        if k is None or not part_lifetime_ok(check, mt, base):
+            continue
+        replaceable.add(k)
+        yield k, mt, base

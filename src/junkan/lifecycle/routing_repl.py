@@ -19,12 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from junkan.lifecycle.routing_batch import Route
-from junkan.lifecycle.routing_maint import (
-    Kernels,
-    add_kernels,
-    part_lifetime_ok,
-    replaced_instance,
-)
+from junkan.lifecycle.routing_maint import Kernels, add_kernels, checked_entries
 from junkan.lifecycle.routing_nodes import MixList, Nodes, Stream, mix_kinds, options
 from junkan.lifecycle.stages import DISMANTLING, MAINT_COLLECTION, USE
 
@@ -75,13 +70,8 @@ def _columns(router: Router, route: Route, kernels: Kernels
     cols: list[_Column] = []
     nodes: list[tuple[int, int, int]] = []
     for pi, pname in enumerate(c.products):
-        replaceable: set[int] = set()
-        for mi, mt in enumerate(c.model.products[pname].maintenance):
-            base = f"products.{pname}.maintenance[{mi}]"
-            k = replaced_instance(bom, check, pi, pname, mt, base, replaceable)
-            if k is None or not part_lifetime_ok(check, mt, base):
-                continue
-            replaceable.add(k)
+        entries = c.model.products[pname].maintenance
+        for k, mt, base in checked_entries(bom, check, pi, pname, entries):
             add_kernels(c, kernels, pi, pname, mt)
             check.procs(mt.processes, f"{base}.processes")
             check.procs(mt.collection.processes, f"{base}.collection.processes")
