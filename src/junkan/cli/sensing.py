@@ -146,10 +146,11 @@ def publish_cmd(
 
     sc = _load(scenario)
     gw = sensing.Gateway(broker, sc.line.id)
-    if not gw.connected.wait(10):  # it replayed an hour of frames to nobody, silently
+    if not gw.wait_connected(10):  # it replayed an hour of frames to nobody, silently
         gw.close()
-        fail(f"--broker {broker}: no connection within 10 s; is an MQTT broker listening "
-             "there (e.g. mosquitto)?")
+        why = "none within 10 s" if gw.status == "connecting" else gw.status
+        fail(f"--broker {broker}: no connection ({why}); is an MQTT broker listening there "
+             "(e.g. mosquitto)?")
     rec = sensing.generate(sc)
     n = len(rec.t) // 10
     console.print(f"publishing {n:,} batches of line {sc.line.id} to {broker} at {speed:g}× "

@@ -82,6 +82,7 @@ class Endpoint:
         auth: BrokerAuth | None = None,
     ) -> None:
         self.connected = threading.Event()
+        self._answered = threading.Event()  # connected, or an attempt failed
         self.status, self.connects = "connecting", 0
         self.client = _client(f"{client_id}-{id(self)}", protocol)
         if auth is not None:  # the administrator's settings (junkan.sensing.brokerauth)
@@ -115,7 +116,15 @@ class Endpoint:
         self.connects += 1
         self.status = "connected"
         self.connected.set()
+        self._answered.set()
         self.up()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the first connection (with its subscription);
+        False as soon as an attempt fails (:attr:`status` says why; paho goes on retrying),
+        rather than after the whole ``timeout``."""
+        self._answered.wait(timeout)
+        return self.connected.is_set()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         was = self.connected.is_set()
@@ -143,6 +152,7 @@ class Endpoint:
     def failed(self, why: str) -> None:
         """The broker could not be reached or dropped the connection (paho retries)."""
         self.status = why
+        self._answered.set()
 
     def up(self) -> None:
         """Connected (again)."""
