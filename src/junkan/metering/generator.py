@@ -115,13 +115,17 @@ def compressor_day(
         frames.append(_readings(rng, cid, spec, truth[truth["step"].isin(spec["steps"])], end))
     readings = pd.concat(frames, ignore_index=True)
     jitter = rng.normal(0, 3.0, (len(truth), 2))
+    scan_start = truth["start"].to_numpy() + jitter[:, 0]
+    # a scanner never records an end before the start: with hundreds of units a step lasts
+    # a few seconds, and the jitter alone turned windows around (refused by scans_from_frame)
+    scan_end = np.maximum(truth["end"].to_numpy() + jitter[:, 1], scan_start)
     scans = pd.DataFrame(
         {
             "unit_id": truth["unit_id"],
             "model": truth["model"],
             "step": truth["step"],
-            "start": _iso(truth["start"].to_numpy() + jitter[:, 0]),
-            "end": _iso(truth["end"].to_numpy() + jitter[:, 1]),
+            "start": _iso(scan_start),
+            "end": _iso(scan_end),
         }
     )
     return Day(readings, scans, {"circuits": CIRCUITS}, truth)
