@@ -95,8 +95,8 @@ def check_within(scans: pd.DataFrame, spans: dict[str, tuple[float, float]], tol
     counted as a unit that used no energy and pull its model's factor down. Before, a window
     at -1 s or 1e308 s gave 0 kWh without a word."""
     source = scans.attrs.get("source", "<scans>")
-    for i, (circuit, a, b) in enumerate(zip(scans["circuit"], scans["start"], scans["end"],
-                                            strict=True)):
+    for i, circuit, a, b in zip(scans.index, scans["circuit"], scans["start"], scans["end"],
+                                strict=True):  # the index is the row's (scans_from_frame)
         where = f"{source}: line {i + 2}: start/end"
         if circuit not in spans:
             raise refused(where, "scan-circuit-no-readings", "circuit {circuit} of this scan "

@@ -4,16 +4,15 @@ model, and compute each sourcing area's indicators per scene in one Dask graph."
 from __future__ import annotations
 
 import csv
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from junkan.core.csv_text import checked
 from junkan.core.errors import short
 from junkan.nature import indices as ix
 from junkan.nature.blocks import Layout, reduce
+from junkan.nature.checklist import csv_rows
 from junkan.nature.classify import Classifier, Features, train
 from junkan.nature.cloudy import OPTION_HINT
 from junkan.nature.geo import Layer, NatureInputError, read_layer, reproject
@@ -76,10 +75,6 @@ def features(a: Assessment, scenes: list[Raster]) -> Features:
     )
 
 
-def _unreadable(path: Path, line: int, exc: csv.Error) -> NatureInputError:
-    return NatureInputError(f"{path}: line {line}: not readable as CSV ({exc})")
-
-
 def read_precipitation(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
     """Monthly precipitation CSV (``month`` as YYYY-MM, ``mm``), consecutive months; with an
     ``area`` column, one series per sourcing area (an empty ``area`` is the series of every
@@ -91,7 +86,7 @@ def read_precipitation(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
             if rows.fieldnames is None or not {"month", "mm"} <= set(rows.fieldnames):
                 raise NatureInputError(f"{path}: needs columns 'month' (YYYY-MM) and 'mm' "
                                        "(and optionally 'area')")
-            for i, r in enumerate(checked(rows, partial(_unreadable, path)), start=2):
+            for i, r in enumerate(csv_rows(rows, str(path)), start=2):
                 try:
                     y, m = (int(v) for v in str(r["month"]).split("-"))
                     v = float(r["mm"]) if r["mm"] not in ("", None) else float("nan")

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.csv_text import checked
 from junkan.core.errors import brief, listed, short
+from junkan.nature.checklist import csv_rows
 from junkan.nature.geo import Layer, NatureInputError, Polygon, read_layer, reproject
 from junkan.nature.rasters import Raster, check_layer, mask, window
 from junkan.nature.schema import Assessment, reference
@@ -66,9 +66,7 @@ def read_withdrawals(path: Path, area_ids: set[str]) -> list[dict[str, Any]]:
                     f"{path}: needs columns {sorted(need)} (optional: discharge_m3, "
                     "consumption_m3, bws, reference)"
                 )
-            lines = checked(rows, lambda line, exc: NatureInputError(
-                f"{path}: line {line}: not readable as CSV ({exc})"))
-            for i, r in enumerate(lines, start=2):
+            for i, r in enumerate(csv_rows(rows, str(path)), start=2):
                 out.append(_row(r, f"{path}: line {i}", area_ids, sources))
                 if len(out) > MAX_ROWS:
                     raise NatureInputError(f"{path}: more than {MAX_ROWS:,} rows")
