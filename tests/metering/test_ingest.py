@@ -166,3 +166,25 @@ def test_reference_numbers_have_sources(tmp_path: Path) -> None:
     bad.write_text("voltage: {three_phase_v_ll: {value: 200}}\n")
     with pytest.raises(MeteringError, match="three_phase_v_ll: missing, or without a source"):
         metering.electrical(bad)
+
+
+def test_the_hash_is_of_the_readings_imported(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is read once: its hash and its readings come from the same bytes, even when
+    the file is rewritten while it is imported (the table was read a second time)."""
+    import hashlib
+
+    f = tmp_path / "r.csv"
+    first = b"time,circuit,current_a,voltage_v,power_factor\n0,a,10,100,1\n1,a,10,100,1\n"
+    f.write_bytes(first)
+    read_bytes = Path.read_bytes
+
+    def read_then_rewrite(self: Path) -> bytes:
+        data = read_bytes(self)
+        self.write_bytes(first.replace(b",10,", b",20,"))  # a writer after our read
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_then_rewrite)
+    imp = metering.read_csv(f, PLANT)
+    assert imp.sha256 == hashlib.sha256(first).hexdigest()
+    assert list(imp.series["a"].power_w) == [1000.0, 1000.0]  # 100 V × 10 A, as hashed

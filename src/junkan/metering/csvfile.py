@@ -24,6 +24,15 @@ def read_cells(path: str | Path, what: str = "CSV", **options: Any) -> pd.DataFr
                   path, str(path), what, options)
 
 
+def cells_of_bytes(data: bytes, name: str, what: str = "CSV") -> pd.DataFrame:
+    """:func:`read_cells` of a file's bytes ``data`` (UTF-8), already read by the caller to
+    hash them: the table and its hash come from one read, so a file changed in between
+    cannot give a hash of other data than was imported."""
+    return _cells(lambda: io.TextIOWrapper(io.BytesIO(data), encoding="utf-8",
+                                           errors="replace", newline=""),
+                  io.BytesIO(data), name, what, {"encoding": "utf-8"})
+
+
 def cells_of_text(text: str, name: str, what: str = "CSV") -> pd.DataFrame:
     """:func:`read_cells` of CSV ``text`` (the field ``name`` of a request)."""
     return _cells(lambda: io.StringIO(text, newline=""), io.StringIO(text), name, what, {})

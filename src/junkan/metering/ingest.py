@@ -35,7 +35,7 @@ from junkan.metering.config import (
     electrical,
     refused,
 )
-from junkan.metering.csvfile import read_cells
+from junkan.metering.csvfile import cells_of_bytes
 
 MAX_CURRENT_A = 100_000.0
 MAX_ROWS = 50_000_000
@@ -141,7 +141,7 @@ def read_csv(path: str | Path, plant: Plant, ref: Electrical | None = None) -> I
         data = path.read_bytes()
     except OSError as exc:
         raise MeteringError(f"{path}: cannot read: {exc}") from exc
-    df = read_cells(path)
+    df = cells_of_bytes(data, str(path))
     return from_frame(df, plant, ref, source=str(path), sha256=hashlib.sha256(data).hexdigest())
 
 
