@@ -13,7 +13,9 @@ Time: wall clock and CPU time of this process (``time.process_time``), median of
 ``--repeat`` untraced runs; the machine is shared, so CPU time is the steadier figure and
 the targets are judged on both. flodym's repeats are bimodal here (~0.9 s or ~2 s, whether
 its ~1.2 GiB of arrays find their pages ready), so its every repeat and its fastest are
-recorded too, with the ratio of its fastest to junkan's end to end.
+recorded too, with the ratio of its fastest to junkan's end to end. ``paired`` times the
+two in turns, so that both see the same minutes of a host whose speed drifts
+(:mod:`lifecycle_paired`): the ratio of each pair, their median, and each tool's fastest.
 
 Memory: peak of Python-tracked allocations (tracemalloc; numpy reports its buffers there)
 in one separate traced run — the same meter for both tools (tracing slows Python-heavy
@@ -346,7 +348,7 @@ def cold_processes(text: str, repeat: int) -> dict[str, Any]:
     return out
 
 
-def _flodym(mf: ModelFile, res: Any, repeat: int) -> dict[str, Any]:
+def _flodym(mf: ModelFile, res: Any, repeat: int, text: str) -> dict[str, Any]:
     """flodym's stock computation on junkan's inflows, timed the same way, and agreement."""
     c = res.raw.compiled
     lifetimes = [mf.baseline.products[p].lifetime for p in c.products]
@@ -354,9 +356,13 @@ def _flodym(mf: ModelFile, res: Any, repeat: int) -> dict[str, Any]:
     shape = np.array([lt.shape for lt in lifetimes], dtype=float)
     years = [int(y) for y in c.years]
     content = c.product_materials
-    (stock, outflow), t_fl, mem_fl = _measure(lambda: run_flodym(
-        res.raw.new_products, res.raw.reused_products, scale, shape, years, content),
-        repeat, "flodym")
+    from lifecycle_paired import paired  # beside this script, which is run as a file
+
+    def flodym() -> tuple[np.ndarray, np.ndarray]:
+        return run_flodym(res.raw.new_products, res.raw.reused_products, scale, shape, years,
+                          content)
+
+    (stock, outflow), t_fl, mem_fl = _measure(flodym, repeat, "flodym")
     j_stock = res.raw.in_use[:, :, None] * content[None]
     j_out = res.raw.retired[:, :, None] * content[None]
 
@@ -371,7 +377,8 @@ def _flodym(mf: ModelFile, res: Any, repeat: int) -> dict[str, Any]:
                        "compute_fastest_s": min(WALL["flodym"]),
                        "compute_each_s": WALL["flodym"]},
             "agreement": {"stock_max_relative_error": rel(j_stock, stock),
-                          "outflow_max_relative_error": rel(j_out, outflow)}}
+                          "outflow_max_relative_error": rel(j_out, outflow)},
+            "paired": paired(text, flodym, repeat)}
 
 
 def _ratios(j: dict[str, Any], fl: dict[str, Any]) -> dict[str, float]:
@@ -403,6 +410,8 @@ def _targets(report: dict[str, Any]) -> dict[str, bool]:
             "end_to_end_speed_ge_3x": r["speed_flodym_over_junkan_total"] >= 3,
             "end_to_end_speed_ge_3x_flodym_fastest":
                 r["speed_flodym_fastest_over_junkan_total"] >= 3,
+            "end_to_end_speed_ge_3x_paired_median": report["paired"]["ratio_median"] >= 3,
+            "end_to_end_speed_ge_3x_paired_fastest": report["paired"]["ratio_fastest"] >= 3,
             "end_to_end_cpu_speed_ge_3x": r["speed_flodym_over_junkan_total_cpu"] >= 3,
             "end_to_end_warm_speed_ge_3x": r["speed_flodym_over_junkan_total_warm"] >= 3,
             "simulate_memory_ge_10x": r["memory_flodym_over_junkan_simulate"] >= 10,
@@ -452,7 +461,7 @@ def main() -> None:
         "junkan": figures,
     }
     if not args.no_flodym:
-        report.update(_flodym(mf, res, args.repeat))
+        report.update(_flodym(mf, res, args.repeat, text))
         report["ratios"] = _ratios(report["junkan"], report["flodym"])
     # memory must grow linearly with the number of years (no years × cohorts arrays)
     scaling = []
