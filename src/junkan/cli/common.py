@@ -161,9 +161,7 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     lost = would_lose(tmp, target)
     if lost:
         shutil.rmtree(tmp, ignore_errors=True)
-        fail(f"{name}: {target} holds files this command does not write ("
-             + ", ".join(lost[:3]) + (", …" if len(lost) > 3 else "") + "); replacing the "
-             "folder would delete them: give a new or empty folder, or move them away")
+        _refuse_losing(name, target, lost)
     try:
         _replace(tmp, target)
     except OSError as exc:
@@ -171,11 +169,19 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
         fail(f"{name}: cannot move the results into place: {_reason(exc)}")
 
 
-def would_lose(new: Path, target: Path, most: int = 4) -> list[str]:
+def _refuse_losing(name: str, target: Path, lost: list[str]) -> None:
+    fail(f"{name}: {target} holds files this command does not write ("
+         + ", ".join(lost[:3]) + (", …" if len(lost) > 3 else "") + "); replacing the "
+         "folder would delete them: give a new or empty folder, or move them away")
+
+
+def would_lose(new: Path | Collection[str], target: Path, most: int = 4) -> list[str]:
     """Files (paths relative to ``target``, at most ``most``) of an existing ``target``
     folder that the results in ``new`` do not hold: replacing the folder would delete them.
     A folder junkan wrote before holds only files the same command writes again, so it is
-    replaced; one that also holds a user's notes or another command's results is not."""
+    replaced; one that also holds a user's notes or another command's results is not.
+    ``new`` may also be the names the command may write (paths relative to ``target``):
+    the files of ``target`` outside them are lost whatever the results hold."""
     if not target.is_dir():
         return []
     lost: list[str] = []
@@ -183,7 +189,8 @@ def would_lose(new: Path, target: Path, most: int = 4) -> list[str]:
         rel = Path(root).relative_to(target)
         dirs.sort()
         for f in sorted(files):
-            if not (new / rel / f).is_file():
+            if not ((new / rel / f).is_file() if isinstance(new, Path)
+                    else (rel / f).as_posix() in new):
                 lost.append(str(rel / f))
                 if len(lost) >= most:
                     return lost
@@ -198,14 +205,19 @@ def refuse_non_folder(target: Path, name: str) -> None:
              "replaced by a results folder)")
 
 
-def check_out(out: Path | None) -> None:
+def check_out(out: Path | None, writes: Collection[str] | None = None) -> None:
     """Stop before the analysis when ``--out`` cannot hold the results: it is a file, a
-    file stands where one of its folders would be, or the nearest existing folder is not
-    writable. Missing folders are made when the results are written
-    (:func:`atomic_dir`), as ``simulate --out`` makes them."""
+    file stands where one of its folders would be, the nearest existing folder is not
+    writable, or (given ``writes``, every name the command may write there) it is a folder
+    holding other files, which :func:`atomic_dir` would refuse to replace only after the
+    whole analysis (17 s of a 3,000-run study thrown away, 2026-12-05). Missing folders are
+    made when the results are written (:func:`atomic_dir`), as ``simulate --out`` makes
+    them."""
     if out is None:
         return
     refuse_non_folder(out, f"--out {out}")
+    if writes is not None and (lost := would_lose(writes, out)):
+        _refuse_losing(f"--out {out}", out, lost)
     base = out.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
     while not (base.exists() or base.is_symlink()) and base != base.parent:
         base = base.parent

@@ -136,7 +136,8 @@ def optimise_cmd(
     CO2e, cost or virgin input or maximise RAP under constraints; --pareto for the front
     between two objectives with each actor's gain or loss. A progress bar on stderr (in a
     terminal, unless --quiet) counts the simulations run of the most there may be."""
-    check_out(out)
+    check_out(out, ("optimise.json", "actors.csv", "optimise.html", "pareto.html",
+                    "plotly.min.js"))
     with reported(model, OSError):
         mf = lifecycle.load(model)
     s = _spec(mf, spec, objective, pareto, points)

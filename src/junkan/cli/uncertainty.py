@@ -42,10 +42,18 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="table or json.")]
 MAX_RUNS = 100_000
 
 
+WRITES = {
+    "uncertainty": ("summary.json", "percentiles.csv", "runs.csv", "uncertainty.html"),
+    "sensitivity": ("summary.json", "indices.csv", "sensitivity.html"),
+    "calibrate": ("summary.json", "observations.csv", "calibration.html"),
+}
+"""The files each command writes into ``--out`` (and ``plotly.min.js`` beside its page)."""
+
+
 def _inputs(
-    path: Path, spec: Path | None, out: Path | None = None
+    path: Path, spec: Path | None, out: Path | None = None, command: str = "uncertainty"
 ) -> tuple[lifecycle.ModelFile, Any]:
-    check_out(out)
+    check_out(out, (*WRITES[command], "plotly.min.js"))
     with reported(path, OSError):
         model = lifecycle.load(path)
     if spec is None:
@@ -91,7 +99,7 @@ def uncertainty_cmd(
     beside it)."""
     if backend not in ("local", "dask"):
         fail(f"--backend {backend!r}: use local or dask")
-    mf, section = _inputs(model, spec, out)
+    mf, section = _inputs(model, spec, out, "uncertainty")
     client = None
     if backend == "dask":
         from dask.distributed import Client, LocalCluster
@@ -168,7 +176,7 @@ def sensitivity_cmd(
     if method not in methods:  # the option's, before the model is read
         raise typer.BadParameter(f"{method!r}; use {' or '.join(methods)}",
                                  param_hint="--method")
-    mf, section = _inputs(model, spec, out)
+    mf, section = _inputs(model, spec, out, "sensitivity")
     with reported(model, ValueError, KeyError):
         sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None, section=section)
     doc = sa.to_json()
@@ -237,7 +245,7 @@ def calibrate_cmd(
     """Fit the 'calibrate: true' parameters to the observed figures (bounded least
     squares); fitted values, residuals and 95 % ranges (a parameter the observations do
     not identify is marked so, its range its bounds)."""
-    mf, section = _inputs(model, spec, out)
+    mf, section = _inputs(model, spec, out, "calibrate")
     with reported(model, ValueError, KeyError):
         cal = uncertainty.calibrate(mf, section=section)
     doc = cal.to_json()

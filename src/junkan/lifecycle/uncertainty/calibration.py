@@ -137,7 +137,8 @@ class Calibration:
                     "start": y0,
                     "residual": y - o.value,
                     "relative_error": rel,
-                    "within_15_percent": bool(abs(rel) <= TOLERANCE),
+                    "within_15_percent": bool(abs(rel) <= TOLERANCE) if o.value
+                    else bool(abs(y - o.value) <= o.error),  # an observed 0: its sigma
                     "fitted_to": o.fit,
                     **_reach(o, None if self.attainable is None else self.attainable[j]),
                     "unit": self.study.figure_unit(o.figure),

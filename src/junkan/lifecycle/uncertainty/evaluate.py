@@ -273,7 +273,9 @@ class Evaluator:
                         ] = v
         methods = {
             s: (
-                "engine"
+                "fixed (no drawn parameter acts here)"
+                if not st.active(s)
+                else "engine"
                 if s in self.engine_only
                 else "multilinear"
                 if self.surrogates.get(s) is not None

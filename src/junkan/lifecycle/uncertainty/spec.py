@@ -132,7 +132,7 @@ class UncertainParameter(Strict):
     """The draw multiplies each scenario's own value (instead of replacing it)."""
     source: str = Field(min_length=1, max_length=2000)
     """Where the distribution comes from (citation), or ``assumption: …``."""
-    group: str | None = Field(default=None, max_length=100)
+    group: str | None = Field(default=None, min_length=1, max_length=100)
     """Parameters naming the same group share a source: their draws are correlated
     (``groups.<name>.correlation``, default 1 — fully dependent)."""
     calibrate: bool = False

@@ -179,9 +179,13 @@ def _bind(
         sets = _scenario_sets(model.raw, name)
         row = []
         for i, p in enumerate(section.parameters):
+            own = any(covers(k, p.parameter) for k in sets)
             try:
                 x, unit = split_number(get_path(doc, p.parameter))
             except KeyError:
+                if own:  # the scenario's own decision leaves the field out: nothing to draw
+                    row.append(Binding(float("nan"), "", False))
+                    continue
                 missing.setdefault(i, []).append(name)
                 x, unit = float("nan"), ""
             except ValueError as exc:
@@ -189,7 +193,6 @@ def _bind(
                     Problem(f"{prefix}parameters[{i}].parameter", f"{short(p.parameter)}: {exc}")
                 )
                 x, unit = float("nan"), ""
-            own = any(covers(k, p.parameter) for k in sets)
             row.append(Binding(x, unit, p.relative or not own))
         bindings[name] = row
     for i, names in missing.items():
@@ -219,6 +222,7 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Stud
                         "the model declares no uncertain "
                         "parameters; add an 'uncertainty' section (see the user "
                         "guide, chapter 'Uncertainty')",
+                        "uncertainty-missing",
                     )
                 ],
                 model.source,
