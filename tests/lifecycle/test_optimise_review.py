@@ -298,8 +298,12 @@ def test_the_front_is_complete_with_a_ratio_objective_too(pair: list[str], size:
     got = {(round(s1 * value(o1, p.raw), 7), round(s2 * value(o2, p.raw), 4))
            for p in front.points}
     assert len(want) == size and got == want
+    # complete over the levels of the collection range, which enumeration took too
     assert front.method["front"] == {"complete": True, "points": size,
-                                     "text": front.method["front"]["text"]}
+                                     "text": front.method["front"]["text"],
+                                     "over_levels_of": ["collection"]}
+    assert "complete over the levels of the ranges collection only" in \
+        front.method["front"]["text"]
 
 
 @pytest.mark.parametrize(("options", "said"), [
@@ -372,3 +376,31 @@ def test_an_activity_constraint_is_stated_per_year_in_its_basis_not_in_money(
         opt.optimise(model, opt.load_spec(doc=doc))
     said = str(err.value)
     assert "activity:pickup ≥ 1e+09 kg/year cannot be met" in said and "JPY" not in said
+
+
+def test_max_tests_and_max_enumerate_are_at_most_what_one_run_may_simulate() -> None:
+    """``max_tests: 30000`` was accepted, and the run stopped after five minutes at its hidden
+    cap of 20,000 simulations: the spec's limits are that cap (review of 2026-12-05)."""
+    from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS
+
+    base = {"objective": "co2e", "decisions": [
+        {"name": "c", "parameter": "products.kettle.eol.collection.rate", "values": [0.5, 0.9]}]}
+    for key in ("max_tests", "max_enumerate"):
+        with pytest.raises(ModelError, match=rf"{key}[\s\S]*{MAX_SIMULATIONS}"):
+            opt.load_spec(doc={**base, key: MAX_SIMULATIONS + 1})
+        assert getattr(opt.load_spec(doc={**base, key: MAX_SIMULATIONS}), key) == MAX_SIMULATIONS
+
+
+def test_a_range_enumerated_with_another_decision_is_not_called_exact_between_levels() -> None:
+    """A linear range merged into a block with a decision it interacts with is searched at its
+    ``steps`` levels only; the method said "exact" without saying so (a point between two
+    levels beat the reported optimum, review of 2026-12-05)."""
+    examples = Path(__file__).parents[2] / "src/junkan/data/examples"
+    model = lifecycle.load(examples / "compressor_magnet.yaml")
+    doc = yaml.safe_load((examples / "optimise/compressor_magnet.yaml").read_text("utf-8"))
+    doc.pop("pareto", None)
+    doc["objective"] = "recycled_share:rare_earth"
+    best = opt.optimise(model, opt.load_spec(doc=doc)).to_json()["method"]
+    assert best["ranges_at_levels"] == [{"decision": "collection", "levels": 4}]
+    assert best["text"].startswith("exact over the options and the ranges' levels")
+    assert "collection (4 levels)" in best["text"]

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from junkan.lifecycle.optimise.surrogate import Choice
 
 NETWORK = ("co2e", "cost", "revenue", "margin", "virgin_input", "recycled_input")
+LOWER_IS_BETTER = ("co2e", "cost", "virgin_input")
+"""The figures of :data:`NETWORK` where less is better; for the rest more is (a chart of
+the best loop colours each change by it)."""
 
 
 def _num(x: float) -> float | None:
@@ -139,6 +142,7 @@ class Optimum:
             "as_modelled_constraints": constraints_doc(self.spec, self.as_modelled, cur),
             "network": self.best.network(),
             "as_modelled": self.as_modelled.network(),
+            "lower_is_better": list(LOWER_IS_BETTER),
             "actors": self.best.actors(self.as_modelled),
             "units": {
                 "co2e": "t",
@@ -221,3 +225,35 @@ class ParetoFront:
         from junkan.lifecycle.optimise.report import pareto_page
 
         return pareto_page(self, Path(path))
+
+
+def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
+              stepped: list[str] | None = None) -> dict[str, Any]:
+    """What a Pareto front is: complete (every non-dominated combination), incomplete
+    (beyond ``max_points``) or sampled (a continuous range); ``stepped``: ranges taken at
+    their levels, over which alone a complete front is complete (``over_levels_of``)."""
+    assert spec.pareto is not None
+    if complete:
+        text = (
+            f"complete — every non-dominated combination ({n} points; ε-constraint stepped "
+            "from the first objective's optimum with lexicographic tie-breaking, until the "
+            "second cannot improve; values of the second within 1e-6 of the front's span or "
+            "magnitude count as equal)"
+        )
+    elif finite:
+        text = (
+            f"incomplete — more than max_points ({spec.pareto.max_points}) points; the first "
+            f"of them and {spec.pareto.points} ε levels across the front are given ({n} "
+            "points); raise pareto.max_points for all"
+        )
+    else:
+        text = (
+            f"sampled — the second objective bounded at {spec.pareto.points} levels between "
+            f"its extremes ({n} points); a continuous range makes the front a continuum, so "
+            "points between them may exist"
+        )
+    if complete and stepped:
+        text += f"; complete over the levels of the ranges {', '.join(stepped)} only: " \
+            "combinations between those levels are not searched"
+    return {"complete": complete, "points": n, "text": text,
+            **({"over_levels_of": stepped} if stepped else {})}

@@ -16,7 +16,7 @@ from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.optimise.features import forms, refuse_negative_rap, value, vector
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
-from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point
+from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point, front_doc
 from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec, Term
 from junkan.lifecycle.optimise.surrogate import (
     Choice,
@@ -318,9 +318,10 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
     assert p.sur is not None
     checks = dict(p.sur.checks)
     exact = deviation <= p.spec.tolerance
+    levels = checks["nonlinear_ranges"] or checks.get("ranges_at_levels")
     text = (
-        "exact: mixed-integer linear program (HiGHS) over the simulated effects of the "
-        "options"
+        ("exact over the options and the ranges' levels" if levels else "exact")
+        + ": mixed-integer linear program (HiGHS) over the simulated effects of the options"
         + (", ratio by Dinkelbach's method" if ratio else "")
         + f"; additivity checked on {checks['pairs_tested']} pairs and "
         f"{p.spec.verify + 1} combinations (largest deviation {deviation:.2g}, tolerance "
@@ -334,6 +335,9 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
         text += "; non-linear ranges taken at their levels: " + ", ".join(
             n["decision"] for n in checks["nonlinear_ranges"]
         )
+    if checks.get("ranges_at_levels"):  # exact over those levels, not between them
+        text += "; ranges that interact with other decisions taken at their levels only: " + \
+            ", ".join(f"{r['decision']} ({r['levels']} levels)" for r in checks["ranges_at_levels"])
     if not exact:
         text += "; higher-order interactions remain: the optimum is not guaranteed"
     return {
@@ -386,7 +390,10 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
     _refuse_negative_rap_bounds(p, points)
     method = _method(p, _verify(p, z1), g1.den is not None or g2.den is not None)
-    method["front"] = _front_doc(finite, complete, len(points), spec)
+    checks = p.sur.checks if p.sur is not None else {}
+    stepped = [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
+               for r in checks.get(k, ())]
+    method["front"] = front_doc(finite, complete, len(points), spec, stepped)
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, _as_modelled(p), method)
@@ -436,28 +443,6 @@ def _walk(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, row
     return out, True
 
 
-def _front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec) -> dict[str, Any]:
-    assert spec.pareto is not None
-    if complete:
-        text = (
-            f"complete — every non-dominated combination ({n} points; ε-constraint stepped "
-            "from the first objective's optimum with lexicographic tie-breaking, until the "
-            "second cannot improve; values of the second within 1e-6 of the front's span or "
-            "magnitude count as equal)"
-        )
-    elif finite:
-        text = (
-            f"incomplete — more than max_points ({spec.pareto.max_points}) points; the first "
-            f"of them and {spec.pareto.points} ε levels across the front are given ({n} "
-            "points); raise pareto.max_points for all"
-        )
-    else:
-        text = (
-            f"sampled — the second objective bounded at {spec.pareto.points} levels between "
-            f"its extremes ({n} points); a continuous range makes the front a continuum, so "
-            "points between them may exist"
-        )
-    return {"complete": complete, "points": n, "text": text}
 
 
 def _tiebreak(prog: Program, g1: Goal, g2: Goal, z: np.ndarray, rows: list[Row]) -> np.ndarray:

@@ -63,6 +63,10 @@ DEFINITIONS = {
 }
 """What the ratio metrics are, in words (the figure documents say it beside the value)."""
 
+MAX_SIMULATIONS = 20_000
+"""Most simulations one optimisation runs (tests, joint blocks, enumeration, verification):
+``max_tests`` and ``max_enumerate`` are at most this (a run that reaches it stops, naming
+it)."""
 MAX_DECISIONS = 40
 MAX_OPTIONS = 64
 MAX_POINTS = 51
@@ -296,9 +300,9 @@ class OptimiseSpec(Strict):
     """Window of every figure (default: the whole horizon; RAP is always whole-horizon)."""
     tolerance: float = Field(default=1e-6, gt=0, le=0.1)
     """Relative deviation under which effects count as additive (linear in the choices)."""
-    max_enumerate: int = Field(default=4096, ge=1, le=100_000)
+    max_enumerate: int = Field(default=4096, ge=1, le=MAX_SIMULATIONS)
     """Largest joint block (and exhaustive fallback) simulated option by option."""
-    max_tests: int = Field(default=10_000, ge=1, le=1_000_000)
+    max_tests: int = Field(default=10_000, ge=1, le=MAX_SIMULATIONS)
     """Most simulations the test of the options' effects may take (the reference, each
     option alone, each range's midpoint and each pair of options of two decisions): a spec
     needing more is refused before anything runs (12 decisions of 30 values each would

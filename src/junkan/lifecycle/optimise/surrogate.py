@@ -34,13 +34,13 @@ from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import key_in, path_tokens, scenario_document
 from junkan.lifecycle.optimise.features import measure
 from junkan.lifecycle.optimise.spec import (
+    MAX_SIMULATIONS,
     Decision,
     OptimiseSpec,
     overlaps,
     scenario_set,
 )
 
-MAX_SIMULATIONS = 20_000
 MAX_SHARED = 2048
 _SHARED: dict[tuple[str, str], dict[str, float]] = {}
 """Figures of recent runs, by model content and overrides (a run is deterministic)."""
@@ -323,14 +323,17 @@ def planned(expanded: list[Expanded]) -> int:
 
 def check_tests(expanded: list[Expanded], limit: int, origin: str) -> None:
     """ModelError, before anything runs, if testing the options' effects would take more
-    than ``limit`` simulations (``max_tests``)."""
+    than ``limit`` simulations (``max_tests``, at most :data:`MAX_SIMULATIONS`: a spec with
+    24,321 tests and ``max_tests: 30000`` used to run for five minutes, then stop at that
+    cap, 2026-12-05)."""
     n = tests(expanded)
     if n > limit:
+        raise_it = "" if limit >= MAX_SIMULATIONS else ", or raise max_tests"
         raise ModelError([Problem("decisions", f"testing the options' effects would take {n:,} "
                                   f"simulations (each option alone and each pair of options of "
                                   f"two decisions), more than max_tests ({limit:,}): give "
-                                  f"fewer decisions or values (or fewer steps of a range), or "
-                                  f"raise max_tests")], origin)
+                                  f"fewer decisions or values (or fewer steps of a range)"
+                                  f"{raise_it}")], origin)
 
 
 def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],
@@ -400,6 +403,9 @@ def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],
     blocks = [_block(sim, expanded, ref, g, linear_ranges, f0, arr) for g in groups.values()]
     checks = {
         "nonlinear_ranges": nonlinear,
+        "ranges_at_levels": [  # linear ranges enumerated jointly with the decisions they meet
+            {"decision": expanded[i].decision.name, "levels": expanded[i].decision.steps}
+            for g in groups.values() if len(g) > 1 for i in g if i in linear_ranges],
         "interactions": _strongest(interacting),
         "pairs_tested": len(pairs),
         "ranges_tested": len(mids),
