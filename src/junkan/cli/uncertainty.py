@@ -140,6 +140,8 @@ def uncertainty_cmd(
                       "those", highlight=False, markup=False, soft_wrap=True)
     rows = [(c["a"], c["b"], _fmt(c["p_b_beats_a"].get("co2e_t")),
              _fmt(c["p_equal"].get("co2e_t"))) for c in doc["comparisons"]]
+    if not rows:  # one scenario: nothing to compare
+        return
     print_table("P(B has less life-cycle CO2e than A; ties count ½)",
                 ["A", "B", "P", "P(equal)"], rows, right=("P", "P(equal)"))
 

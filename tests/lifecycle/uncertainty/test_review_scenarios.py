@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -111,3 +112,37 @@ def test_out_written_before_is_replaced(tmp_path: Path) -> None:
     names = {p.name for p in out.iterdir()}
     assert {"summary.json", "runs.csv", "percentiles.csv"} <= names
     assert names <= {*WRITES["uncertainty"], "plotly.min.js"}  # what the early check allows
+
+
+def test_one_scenario_prints_no_empty_comparison(tmp_path: Path) -> None:
+    """A model with one scenario printed an empty "P(B has less … than A)" table."""
+    doc = yaml.safe_load(MODEL)
+    doc.pop("scenarios", None)
+    model = tmp_path / "one.yaml"
+    model.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(_section().model_dump(exclude_defaults=True)),
+                    encoding="utf-8")
+    res = CliRunner().invoke(app, ["uncertainty", str(model), "--spec", str(spec),
+                                   "--runs", "8"])
+    assert res.exit_code == 0, res.output
+    assert "P(B has less" not in res.output
+
+
+def test_a_figure_no_run_defines_draws_no_bands_and_no_warning() -> None:
+    """The HTML report's fan chart of a figure undefined in every run of a scenario took
+    an all-NaN percentile ("RuntimeWarning: All-NaN slice encountered")."""
+    import warnings
+
+    from junkan.lifecycle.uncertainty.report import fan_chart
+
+    doc = yaml.safe_load(_with_no_reuse())
+    doc["headline"] = {"co2": {"description": "co2", "metric": "co2e", "unit": "t"}}
+    mf = lifecycle.load(text=yaml.safe_dump(doc), source="kettle.yaml")
+    ens = U.propagate(mf, 8, 1, section=_section())
+    key = "co2"
+    ens.outputs.headline["no_reuse"][key] = ens.outputs.headline["no_reuse"][key] * np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = fan_chart(ens, key)
+    assert "no_reuse" not in list(fig.data[0].x) and "baseline" in list(fig.data[0].x)

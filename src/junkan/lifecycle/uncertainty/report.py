@@ -27,7 +27,10 @@ def _target(path: Path, name: str) -> Path:
 def fan_chart(ens: Ensemble, figure: str) -> go.Figure:
     """Percentile bands (5–95, 25–75) and the median of one figure across scenarios."""
     fig = go.Figure()
-    scen = [s for s in ens.study.scenarios if figure in ens.outputs.headline[s]]
+    # a scenario in which no run defines the figure (a share of 0 t) has no bands: left out,
+    # not an all-NaN percentile (a RuntimeWarning on the terminal)
+    scen = [s for s in ens.study.scenarios if figure in ens.outputs.headline[s]
+            and np.isfinite(ens.outputs.headline[s][figure]).any()]
     q = {s: np.nanpercentile(ens.outputs.headline[s][figure], [5, 25, 50, 75, 95]) for s in scen}
     for lo, hi, name, alpha in ((0, 4, "5–95 %", 0.2), (1, 3, "25–75 %", 0.4)):
         fig.add_trace(
@@ -70,11 +73,12 @@ def ensemble_report(ens: Ensemble, path: Path) -> Path:
     page.table(frame[frame.section == "headline"])
     for key in m.baseline.headline:
         page.figure(fan_chart(ens, key))
-    page.heading("Probability that scenario B beats A (paired draws; ties count ½)")
     rows = [(c["a"], c["b"], k, v, c["p_equal"][k]) for c in ens.comparisons()
             for k, v in c["p_b_beats_a"].items()]
-    page.table(pd.DataFrame(rows, columns=["A", "B", "total", "P(B better) + ½ P(equal)",
-                                           "P(equal)"]))
+    if rows:  # one scenario: nothing to compare
+        page.heading("Probability that scenario B beats A (paired draws; ties count ½)")
+        page.table(pd.DataFrame(rows, columns=["A", "B", "total", "P(B better) + ½ P(equal)",
+                                               "P(equal)"]))
     page.heading("Parameters")
     page.table(
         pd.DataFrame(
