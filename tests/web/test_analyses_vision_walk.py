@@ -102,8 +102,11 @@ def test_analyses_calibration_actors_japanese_and_narrow(page: Any, server: str)
         cell = rows.nth(i).locator("td").nth(4)
         if q["identified"] is False:
             expect(cell).to_have_text("not identified: its range is its bounds")
-    expect(page.locator("#an-about")).to_contain_text(
+    # a note of its own under the line about the result, not inside its "Method: …"
+    expect(page.locator("#an-notes li[data-note='unseen']")).to_contain_text(
         f"{len(unseen)} of {len(ref['parameters'])} parameters are not identified")
+    expect(page.locator("#an-about")).to_contain_text("Method: bounded least squares")
+    expect(page.locator("#an-about")).not_to_contain_text("not identified")
 
     # the Pareto front with each actor's gain or loss on every point
     job = _analysis(page, "compressor_magnet", "optimise")

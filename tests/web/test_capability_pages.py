@@ -123,7 +123,13 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     assert len(front["x"]) >= 2 and g["x"].startswith("CO2e [")
     assert sorted(front["x"]) == front["x"]  # a front: CO2e up, cost down
     assert front["y"] == sorted(front["y"], reverse=True)
-    expect(page.locator("#an-table tbody tr")).to_have_count(len(front["x"]))
+    # every point numbered as in the table, whose last row is the model as given (its ✕)
+    rows = page.locator("#an-table tbody tr")
+    expect(rows).to_have_count(len(front["x"]) + 1)
+    expect(rows.last.locator("td").first).to_have_text("✕")
+    assert page.evaluate("() => document.getElementById('an-chart').data[0].text")[:2] == \
+        ["#1", "#2"]
+    assert page.get_attribute("#an-chart", "aria-describedby") == "an-table"
 
     # a bad setting is caught before anything is sent; the old result goes
     page.fill("#an-spec", "{decisions: [")
@@ -138,6 +144,8 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     _finish(page)
     expect(page.locator("#an-errors")).to_contain_text("declares no uncertain parameters")
     expect(page.locator("#an-result")).to_be_hidden()
+    # said beside the settings too, which is where it is put right
+    expect(page.locator("#an-spec")).to_have_attribute("aria-invalid", "true")
 
     # uncertainty of the ATM model with the shipped ranges: a fan chart over its four scenarios
     _start(page, "atm_reuse", "uncertainty")
@@ -148,6 +156,12 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     expect(page.locator("#an-errors")).to_be_empty()
     g = chart(page, "an-chart")
     assert g["traces"][0]["x"] == ["reference", "current", "improvement_1", "improvement_2"]
+    # done is said, and the result's heading has the focus; the chart's numbers are a table
+    expect(page.locator("#an-status")).to_have_text("Finished: the result is below.")
+    expect(page.locator("#an-result-title")).to_be_focused()
+    expect(page.locator("#an-chart-values-table tbody tr")).to_have_count(4)
+    assert page.get_attribute("#an-chart", "aria-describedby") == "an-chart-values-table"
+    assert page.get_attribute("#an-chart", "aria-label") == g["title"]
     assert g["title"] == "Life-cycle CO2e (t): spread over 40 runs per scenario"
     page.select_option("#an-figure", "totals:final_disposal_t")
     assert chart(page, "an-chart")["title"].startswith("Final disposal (t)")
@@ -163,6 +177,7 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     g = chart(page, "an-chart")
     assert [t["name"] for t in g["traces"]] == ["First-order index S1", "Total index ST"]
     assert len(g["traces"][0]["y"]) == 7 and g["title"].startswith("Which inputs drive")
+    expect(page.locator("#an-chart2-values-table tbody tr")).to_have_count(7)  # the tornado's
 
     # every job is listed; an earlier one reopens
     jobs = page.locator("#an-jobs tbody tr")
@@ -170,6 +185,36 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     expect(jobs.nth(2)).to_contain_text("failed")  # newest first
     jobs.nth(3).get_by_role("button").click()
     expect(page.locator("#an-result-title")).to_have_text("Best loop")
+    expect(page.locator("input[name='an-kind'][value='optimise']")).to_be_checked()
+
+    # the best loop of the ATM model (its scenarios' decisions): each change coloured by
+    # whether it is better, by the figure's own sense (more margin is better, less CO2e)
+    _start(page, "atm_reuse", "optimise")
+    page.fill("#an-spec", "")
+    _finish(page)
+    traces = chart(page, "an-chart")["traces"]
+    job = page.request.get(f"{server}/api/lifecycle/analyses").json()[0]
+    r = page.request.get(f"{server}/api/lifecycle/analyses/{job['id']}").json()["result"]
+    drawn = {t["name"]: sorted(round(v, 6) for v in t["x"]) for t in traces}
+    want: dict[str, list[float]] = {}
+    for k, was in r["as_modelled"].items():
+        now = r["network"][k]
+        if was and now is not None and now != was:
+            better = (now < was) == (k in r["lower_is_better"])
+            want.setdefault("better" if better else "worse", []).append(
+                round(100 * (now - was) / abs(was), 6))
+    assert want.get("better") and want.get("worse")  # the ATM's best loop has both
+    assert {k: sorted(v) for k, v in want.items()} == {
+        k: v for k, v in drawn.items() if k != "no change"}
+
+    # a refused number, then another language: the message is said again in it
+    page.check("input[name='an-kind'][value='uncertainty']")
+    page.fill("#an-runs", "0")
+    page.click("#an-start")
+    expect(page.locator("#an-errors")).to_contain_text("a whole number from 1 to 10,000")
+    choose_lang(page, "ja")
+    expect(page.locator("#an-errors")).to_contain_text("1〜10,000 の整数")
+    choose_lang(page, "en")
     assert not errors
 
 

@@ -6,9 +6,10 @@ import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemL
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 import { checked, markDocument } from "./fieldnotes.js";
-import { markRefused } from "./formcheck.js";
+import { markField, markRefused } from "./formcheck.js";
 
-const an = { models: [], job: null, phase: "queued", loading: null };
+/** `shown`: says the errors listed under the form again (in another language after a switch); null when none. */
+const an = { models: [], job: null, phase: "queued", loading: null, shown: null };
 
 /** The calibration choice, beside the others (the page's form has uncertainty, sensitivity and optimise). */
 function addCalibrationKind() {
@@ -36,7 +37,10 @@ async function showAnalyses() {
 
 function kindChanged() {
   document.querySelectorAll(".an-opt").forEach((el) => { el.hidden = el.dataset.kind !== kind(); });
-  $("#an-spec-help").textContent = t(`an.specHelp.${kind()}`);
+  // the JSON in the help (its keys and sample) is code, written the same in every language
+  const json = /(\{.*\}|"\w+": \w+)/;
+  $("#an-spec-help").replaceChildren(...t(`an.specHelp.${kind()}`).split(json).filter(Boolean)
+    .map((part) => (json.test(part) ? Object.assign(document.createElement("code"), { textContent: part }) : part)));
 }
 
 /** The shipped settings for the chosen model and analysis (JSON copies of examples/…), if any.
@@ -53,7 +57,7 @@ async function loadExample() {
   const name = k === "optimise" ? `optimise_${m && m.name}` : `uncertainty_${m && m.name}`;
   const known = ["uncertainty_atm_reuse", "uncertainty_compressor_magnet", "optimise_compressor_magnet"];
   $("#an-errors").replaceChildren();
-  if (!m || !known.includes(name)) { showMessages("#an-errors", [t("an.noExample")]); return; }
+  if (!m || !known.includes(name)) { an.shown = () => showMessages("#an-errors", [t("an.noExample")]); an.shown(); return; }
   const spec = await staticExample(name);
   if ($("#an-model").value !== m.id || kind() !== k) return;  // another choice since: not these settings
   if (k !== "optimise" && k !== "calibrate") delete spec.observations;  // calibration data: not used by these analyses
@@ -72,8 +76,9 @@ function specProblem() {
 }
 
 /** The request body, or null after showing what is wrong with the form: in the list and beside each field
- * wrong (the form is novalidate: no browser bubble in its language); the first wrong field gets the focus. */
-function requestBody() {
+ * wrong (the form is novalidate: no browser bubble in its language); the first wrong field gets the focus
+ * (not when `quiet`: the same checks said again in another language). */
+function requestBody(quiet = false) {
   const errs = [];
   let wrong = null;
   const check = (el, problem) => {
@@ -97,8 +102,18 @@ function requestBody() {
   if (kind() === "uncertainty") body.runs = num("#an-runs", 1, 10000, "an.runs");
   if (kind() === "sensitivity") { body.n = num("#an-n", 4, 4096, "an.n"); body.method = $("#an-method").value; }
   if (spec) body.spec = spec;
-  if (errs.length) { showMessages("#an-errors", errs); if (wrong) wrong.focus(); return null; }
+  an.shown = null;
+  if (errs.length) { showMessages("#an-errors", errs); if (wrong && !quiet) wrong.focus(); an.shown = () => requestBody(true); return null; }
   return body;
+}
+
+/** Beside the settings, what was refused in them: a request's `spec.…` fields, every path of a job's refused
+ * `spec` document, and a model without an uncertainty section when no settings were given. */
+function markSpec(problem) {
+  const errors = (problem && problem.errors) || [];
+  const missing = errors.filter((e) => e.type === "uncertainty-missing").map((e) => ({ ...e, path: "spec" }));
+  if (missing.length) return markDocument({ ...problem, errors: missing }, $("#an-spec"), "spec");
+  return markDocument(problem, $("#an-spec"), problem && problem.document === "spec" ? null : "spec");
 }
 
 /** The form's fields by the body key the service names a refused one by. */
@@ -127,15 +142,24 @@ $("#an-form").addEventListener("submit", async (ev) => {
   });
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
-  $("#an-status").textContent = "";
+  $("#an-status").textContent = out.problem ? "" : t("an.done");
   if (out.problem) {  // listed, and each refused field's beside it (the settings' all together)
-    showProblem("#an-errors", out.problem); markRefused(out.problem, FIELDS); markDocument(out.problem, $("#an-spec"), "spec");
+    an.shown = () => showProblem("#an-errors", out.problem); an.shown();
+    markRefused(out.problem, FIELDS); markSpec(out.problem);
     return;
   }
   an.job = { ...out.job, model: $("#an-model").selectedOptions[0].textContent };
   drawAnalysis(an.job);
-  $("#an-result").scrollIntoView({ block: "start" });
+  focusResult();
 });
+
+/** The result's heading focused (a screen reader says where the result is) and scrolled to. */
+function focusResult() {
+  const title = $("#an-result-title");
+  title.tabIndex = -1;
+  title.focus({ preventScroll: true });
+  $("#an-result").scrollIntoView({ block: "start" });
+}
 
 /** The user's analyses, newest first; a finished one can be reopened. */
 async function listJobs() {
@@ -172,19 +196,27 @@ function jobStatus(j) {
   return box;
 }
 
+/** A finished analysis shown again; the form follows it (its kind chosen, the marks of an earlier start gone). */
 async function reopen(id) {
-  $("#an-errors").replaceChildren();
+  $("#an-errors").replaceChildren(); an.shown = null;
   const res = await api(`/api/lifecycle/analyses/${id}`);
-  if (!res.ok) { showProblem("#an-errors", await problemOf(res)); return; }
+  if (!res.ok) { const pr = await problemOf(res); an.shown = () => showProblem("#an-errors", pr); an.shown(); return; }
   an.job = await res.json();
+  for (const el of ["#an-model", "#an-runs", "#an-n", "#an-seed", "#an-spec"]) markField($(el), null);
+  const radio = document.querySelector(`input[name="an-kind"][value="${an.job.kind}"]`);
+  if (radio) { radio.checked = true; kindChanged(); }
   drawAnalysis(an.job);
-  $("#an-result").scrollIntoView({ block: "start" });
+  focusResult();
 }
 
 document.querySelectorAll('input[name="an-kind"]').forEach((r) => r.addEventListener("change", kindChanged));
 $("#an-example").addEventListener("click", useExample);
 $("#an-figure").addEventListener("change", () => an.job && drawAnalysis(an.job, $("#an-figure").value));
 
-function redrawAnalyses() { kindChanged(); listJobs(); if (an.job) drawAnalysis(an.job, $("#an-figure").value); }
+function redrawAnalyses() {
+  kindChanged(); listJobs();
+  if (an.shown) an.shown();  // the errors under the form in the new language
+  if (an.job) drawAnalysis(an.job, $("#an-figure").value);
+}
 
 export { showAnalyses, redrawAnalyses };

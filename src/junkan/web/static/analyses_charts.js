@@ -3,7 +3,7 @@
 // or Morris (μ*, σ) bars per input, a calibration's observed and fitted figures, and the best loop
 // or the Pareto front of an optimisation with each actor's gain or loss.
 import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, richTable, state, t } from "./core.js";
-import { comparisonTable, sensitivityNotes, showNotes, uncertaintyNotes, withConf } from "./analyses_notes.js";
+import { chartTable, comparisonTable, describe, sensitivityNotes, showNotes, uncertaintyNotes, withConf } from "./analyses_notes.js";
 
 /** A figure's name in words: the result cards' names where they exist ("Life-cycle CO2e (t)"); an
  * optimisation's `metric:qualifier` ("recycled_share:rare_earth", "margin:recycler") in words with the
@@ -36,9 +36,13 @@ function unitOf(key, given) {
 /** An axis title: the figure's name and its unit in brackets (not twice where the name says it). */
 const axisName = (name, unit) => (unit && !/[)）]$/.test(name) ? `${name} [${unit}]` : name);
 
-/** A signed share: "+178.5 %", "−12.0 %" (+: above the reference). */
-const fmtSigned = (v) => (typeof v === "number" && Number.isFinite(v) && Math.abs(v) > 1e-12
-  ? `${v > 0 ? "+" : "\u2212"}${fmtPct(Math.abs(v))}` : fmtPct(v));
+/** A signed share: "+178.5 %", "−12.0 %" (+: above the reference); "≈ 0 %" within ±0.05 % (a fit's
+ * −0.00000000151 % is its solver's rounding, not a deviation to read). */
+const fmtSigned = (v) => (typeof v !== "number" || !Number.isFinite(v) ? fmtPct(v) : Math.abs(v) < 5e-4 ? t("an.nearZero")
+  : `${v > 0 ? "+" : "\u2212"}${fmtPct(Math.abs(v))}`);
+
+/** A distribution's name in the page's language (the schema's fixed list; another as written). */
+const distName = (d) => t(`an.dist.${d}`, {}, d);
 
 /** A chart in the page's language: large numbers on its axes as plain grouped digits outside English
  * (Plotly's k/M/B are English abbreviations), Plotly's k/M/B in English; the margins grow to fit them. */
@@ -46,7 +50,14 @@ function plot(id, traces, layout = {}) {
   const num = { automargin: true, ...(state.lang === "en" ? { exponentformat: "B" } : { exponentformat: "none", separatethousands: true }) };
   const l = { ...layout };
   for (const k of ["xaxis", "yaxis"]) l[k] = { ...num, ...(layout[k] || {}) };
-  return corePlot(id, traces, l);
+  // a title broken into lines (fitTitle) needs the room above the plot for each of them
+  const title = String((layout.title && (layout.title.text ?? layout.title)) || "");
+  l.margin = { t: Math.max(50, 24 + 22 * title.split("<br>").length), ...(layout.margin || {}) };
+  const drawn = corePlot(id, traces, l);
+  // named by its own title (not "Chart of the analysis result" for every chart); kept on a change of language
+  const el = document.getElementById(id);
+  if (el && title) { el.removeAttribute("data-i18n-label"); el.setAttribute("aria-label", title.split("<br>").join(" ")); }
+  return drawn;
 }
 
 /** A chart title broken into lines that fit the chart `id`'s width (a narrow screen clips one long
@@ -114,14 +125,18 @@ function drawUncertainty(r, chosen) {
   { title: fitTitle(t("an.fanTitle", { figure: figName(key), runs: fmt(r.runs) }), "an-chart"), barmode: "overlay", height: 420,
     xaxis: { title: t("an.axisScenario") }, yaxis: { title: axisName(figName(key), unit) },
     legend: { orientation: "h", y: -0.2, yanchor: "top" } });
+  // what the fan chart draws, as a table (the parameters' table follows it)
+  const qs = ["p5", "p25", "p50", "p75", "p95"];
+  chartTable("an-chart", [t("an.col.scenario"), ...qs.map((q) => (unit && !share ? `${q} [${unit}]` : q))],
+    names.map((n, i) => [n, ...qs.map((q) => (p(q)[i] === null ? t("an.notInScenario") : fmtKey(key, p(q)[i])))]), [1, 2, 3, 4, 5], [0]);
   const units = r.parameters.some((q) => q.unit);
   richTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
-    r.parameters.map((q) => [q.parameter, q.distribution, fmt(q.p5), fmt(q.p50), fmt(q.p95), ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
+    r.parameters.map((q) => [q.parameter, distName(q.distribution), fmt(q.p5), fmt(q.p50), fmt(q.p95), ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
   [2, 3, 4], units ? [0, 1, 5, 6] : [0, 1, 5]);
   // the scenarios compared on the figure shown: P(B beats A), ties counted as half, and P(equal)
   const cmp = comparisonTable(r, sec, key);
   extraTable("an.cmpTitle", cmp ? cmp.heads : [], cmp ? cmp.rows : null, [2, 3], [0, 1]);
-  uncertaintyNotes(r);
+  uncertaintyNotes(r, figName);
   return t("an.aboutUncertainty", { runs: fmt(r.runs), seed: r.seed, n: r.parameters.length });
 }
 
@@ -143,7 +158,7 @@ function secondChart(show) {
   if (!el) {
     el = Object.assign(document.createElement("div"), { id: "an-chart2", className: "chart" });
     el.setAttribute("role", "figure");
-    $("#an-chart").after(el);
+    ($("#an-chart-values") || $("#an-chart")).after(el);
   }
   el.hidden = !show;
   if (!show && window.Plotly) Plotly.purge(el);
@@ -154,7 +169,7 @@ function secondChart(show) {
  * others at their nominal values), widest swing on top, as the CLI's report draws it. */
 function drawTornado(r, o, label) {
   const tor = r.outputs[o].tornado;
-  if (!secondChart(Boolean(tor && tor.low && tor.high))) return;
+  if (!secondChart(Boolean(tor && tor.low && tor.high))) { chartTable("an-chart2", null); return; }
   const fig = o.split(":").slice(o.includes(":") ? 1 : 0).join(":");  // scenario:figure
   const share = isShare(fig) || r.outputs[o].unit === "fraction", scale = (v) => (share ? 100 * v : v);
   const said = (v) => (share ? fmtPct(v) : fmt(v));
@@ -173,6 +188,8 @@ function drawTornado(r, o, label) {
       shapes: [{ type: "line", x0: nominal, x1: nominal, yref: "paper", y0: 0, y1: 1, line: { color: "#1b2631", width: 1 } }],
       legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   $("#an-chart2").setAttribute("aria-label", t("an.tornadoLabel", { output: label }));
+  chartTable("an-chart2", [t("an.col.parameter"), t("an.tornado.low"), t("an.tornado.high")],
+    [...order].reverse().map((i) => [r.parameters[i], said(tor.low[i]), said(tor.high[i])]), [1, 2], [0]);
 }
 
 function drawSensitivity(r, chosen) {
@@ -201,8 +218,13 @@ function drawSensitivity(r, chosen) {
   const head = (k) => (sobol ? t(`an.idx.${k}`) : `${t(`an.idx.${k}`)} [${unit}]`);
   // each index ± its 95 % confidence half-width (Morris' σ has none)
   const cell = (k, i) => withConf(v(d[k][i]), d[`${k}_conf`] ? v(d[`${k}_conf`][i]) : undefined);
+  // an estimated S1 above its ST (impossible for the exact indices) is sampling noise: flagged on its row
+  const above = (i) => sobol && typeof d.S1[i] === "number" && typeof d.ST[i] === "number" && d.S1[i] > d.ST[i] + 1e-9;
+  const flagged = (i) => (above(i) ? Object.assign(document.createElement("span"), { textContent: `${cell(a, i)} ⚠`, title: t("an.s1AboveSt") }) : cell(a, i));
   richTable($("#an-table"), [t("an.col.parameter"), head(a), head(b)],
-    [...order].reverse().map((i) => [r.parameters[i], cell(a, i), cell(b, i)]), [1, 2], [0]);
+    [...order].reverse().map((i) => [r.parameters[i], flagged(i), cell(b, i)]), [1, 2], [0]);
+  for (const sp of document.querySelectorAll("#an-table td span[title]")) sp.setAttribute("aria-label", `${sp.textContent} ${sp.title}`);
+  describe("an-chart", "an-table");
   sensitivityNotes(r, label);
   drawTornado(r, o, label(o));
   return t("an.aboutSensitivity", { method: sobol ? "Sobol'" : "Morris", n: fmt(r.evaluations) });
@@ -216,15 +238,20 @@ function drawPareto(r) {
   // the model as given need not meet the constraints: say so beside its ✕
   const unmet = (r.as_modelled_constraints || []).filter((c) => !c.met).map((c) => figName(c.figure));
   const asGiven = unmet.length ? t("an.asModelledUnmet", { which: unmet.join(", ") }) : t("an.asModelled");
-  plot("an-chart", [{ type: "scatter", mode: "lines+markers", x: r.points.map((p) => p[o1.figure]), y: r.points.map((p) => p[o2.figure]),
-    name: t("an.front"), marker: { size: 10, color: "#1f618d" }, hoverinfo: "text",
-    text: r.points.map((p) => `${choiceText(p.choices)}<br>${fmt(p[o1.figure])} ${o1.unit}, ${fmt(p[o2.figure])} ${o2.unit}`) },
+  const said = (p) => `${fmt(p[o1.figure])} ${unitText(o1.unit)}, ${fmt(p[o2.figure])} ${unitText(o2.unit)}`;
+  // each point numbered as in the tables under the chart
+  plot("an-chart", [{ type: "scatter", mode: "lines+markers+text", x: r.points.map((p) => p[o1.figure]), y: r.points.map((p) => p[o2.figure]),
+    name: t("an.front"), marker: { size: 10, color: "#1f618d" }, hoverinfo: "text", textposition: "top right",
+    text: r.points.map((_, i) => t("an.point", { n: i + 1 })),
+    hovertext: r.points.map((p, i) => `${t("an.point", { n: i + 1 })}: ${choiceText(p.choices)}<br>${said(p)}`) },
   { type: "scatter", mode: "markers", x: [r.as_modelled[o1.figure]], y: [r.as_modelled[o2.figure]], name: asGiven,
     marker: { size: 14, symbol: "x", color: "#c0392b" }, hoverinfo: "text", text: [asGiven] }],
   { title: fitTitle(t("an.paretoTitle", { a: figName(o1.figure), b: figName(o2.figure) }), "an-chart"), height: 460,
     xaxis: { title: ax(o1) }, yaxis: { title: ax(o2) }, legend: { orientation: "h", y: -0.18, yanchor: "top" } });
   richTable($("#an-table"), ["#", ax(o1), ax(o2), t("an.col.choices")],
-    r.points.map((p, i) => [String(i + 1), fmt(p[o1.figure]), fmt(p[o2.figure]), choiceText(p.choices)]), [0, 1, 2], [3]);
+    [...r.points.map((p, i) => [String(i + 1), fmt(p[o1.figure]), fmt(p[o2.figure]), choiceText(p.choices)]),
+      ["✕", fmt(r.as_modelled[o1.figure]), fmt(r.as_modelled[o2.figure]), asGiven]], [0, 1, 2], [3]);
+  describe("an-chart", "an-table");
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", ["#", t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${cur}]`],
     r.points.flatMap((p, i) => (p.actors || []).map((a) => [String(i + 1), a.actor, fmt(a.co2e_change_t), fmt(a.margin_change)])),
@@ -232,14 +259,33 @@ function drawPareto(r) {
   return t("an.aboutPareto", { n: r.points.length });
 }
 
+/** Whether a change `c` of figure `k` is better, worse or none ("better" | "worse" | "none"): less is better for
+ * the figures the service lists in `lower_is_better` (CO2e, cost, virgin input), more for the others. */
+function verdict(r, k, c) {
+  if (!c) return "none";
+  return (c < 0) === (r.lower_is_better || []).includes(k) ? "better" : "worse";
+}
+
 function drawBest(r) {
   const keys = Object.keys(r.network).filter((k) => typeof r.network[k] === "number" && typeof r.as_modelled[k] === "number");
-  const change = keys.map((k) => (r.as_modelled[k] ? (r.network[k] - r.as_modelled[k]) / Math.abs(r.as_modelled[k]) : 0));
-  plot("an-chart", [{ type: "bar", orientation: "h", y: keys.map(figName), x: change.map((c) => 100 * c), name: t("an.change"),
-    marker: { color: change.map((c) => (c < 0 ? "#1e8449" : "#b03a2e")) }, hoverinfo: "text",
-    text: keys.map((k, i) => `${figName(k)}: ${fmt(r.as_modelled[k])} → ${fmt(r.network[k])} (${fmtPct(change[i])})`), textposition: "none" }],
-  { title: fitTitle(t("an.bestTitle"), "an-chart"), height: 160 + 40 * keys.length, xaxis: { title: t("an.axisChange") },
-    yaxis: { title: t("an.axisFigure"), automargin: true }, showlegend: false, margin: { l: 20 } });
+  // a change from 0 has no share: said so, not drawn as 0 %
+  const change = keys.map((k) => (r.as_modelled[k] ? (r.network[k] - r.as_modelled[k]) / Math.abs(r.as_modelled[k])
+    : r.network[k] === r.as_modelled[k] ? 0 : null));
+  const pct = (i) => (change[i] === null ? t("an.fromZero") : fmtSigned(change[i]));
+  const colors = { better: "#1e8449", worse: "#b03a2e", none: "#7f8c8d" };
+  // one trace per verdict, so that the legend says what green and red mean
+  const traces = ["better", "worse", "none"].map((v) => {
+    const at = keys.map((k, i) => i).filter((i) => change[i] !== null && verdict(r, keys[i], change[i]) === v);
+    return { type: "bar", orientation: "h", y: at.map((i) => figName(keys[i])), x: at.map((i) => 100 * change[i]), name: t(`an.${v === "none" ? "noChange" : v}`),
+      marker: { color: colors[v] }, hoverinfo: "text", textposition: "none",
+      text: at.map((i) => `${figName(keys[i])}: ${fmt(r.as_modelled[keys[i]])} → ${fmt(r.network[keys[i]])} (${pct(i)})`) };
+  }).filter((tr) => tr.x.length);
+  plot("an-chart", traces, { title: fitTitle(t("an.bestTitle"), "an-chart"), height: 200 + 40 * keys.length, xaxis: { title: t("an.axisChange") },
+    yaxis: { title: t("an.axisFigure"), automargin: true, categoryorder: "array", categoryarray: keys.map(figName).reverse() },
+    barmode: "overlay", showlegend: true, legend: { orientation: "h", y: -0.2, yanchor: "top" }, margin: { l: 20 } });
+  chartTable("an-chart", [t("an.axisFigure"), t("an.col.asModelled"), t("an.col.best"), t("an.change")],
+    keys.map((k, i) => [figName(k), fmt(r.as_modelled[k]), fmt(r.network[k]),
+      change[i] === null || !change[i] ? pct(i) : `${pct(i)} (${t(`an.${verdict(r, k, change[i])}`)})`]), [1, 2, 3], [0]);
   richTable($("#an-table"), [t("an.col.decision"), t("an.col.option")], r.choices.map((c) => [c.decision, c.option]), [], [0, 1]);
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", [t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${cur}]`],
@@ -263,7 +309,8 @@ function drawCalibration(r) {
   plot("an-chart", [observed, point("start", t("an.cal.start"), { symbol: "circle-open", size: 11, color: "#7f8c8d", line: { width: 2 } }),
     point("fitted", t("an.cal.fitted"), { symbol: "circle", size: 11, color: "#2874a6" })],
   { title: fitTitle(t("an.calTitle", { n: obs.length }), "an-chart"), height: 200 + 36 * obs.length, margin: { l: 20 },
-    yaxis: { title: narrow ? "" : t("an.axisObservation"), automargin: true, type: "category", autorange: "reversed" },
+    // the axis title kept clear of the labels ("scenario: figure") by its standoff
+    yaxis: { title: narrow ? "" : { text: t("an.axisObservation"), standoff: 16 }, automargin: true, type: "category", autorange: "reversed" },
     xaxis: { title: t("an.axisCal"), ticksuffix: " %", rangemode: "tozero" }, legend: { orientation: "h", y: -0.25, yanchor: "top" } });
   const yes = (v) => t(v ? "an.yes" : "an.no");
   // what the model can give for each figure anywhere in the ranges; ✗ where the observation is out of it
@@ -284,8 +331,10 @@ function drawCalibration(r) {
   const fitted = obs.filter((o) => o.fitted_to !== false);  // those marked 'fit: false' are only shown
   const ok = fitted.filter((o) => o.within_15_percent).length;
   const unseen = r.parameters.filter((q) => q.identified === false);  // its range is its bounds
-  const about = t("an.aboutCalibration", { n: fitted.length, ok, evaluations: fmt(r.evaluations) })
-    + (unseen.length ? ` ${t("an.cal.unseen", { n: unseen.length, of: r.parameters.length })}` : "");
+  const about = t("an.aboutCalibration", { n: fitted.length, ok, evaluations: fmt(r.evaluations) });
+  // the parameters the observations do not identify: a note of its own, not inside "Method: …"
+  showNotes(unseen.length ? [{ kind: "unseen", text: t("an.cal.unseen", { n: unseen.length, of: r.parameters.length }) }] : []);
+  describe("an-chart", "an-table");
   // the method in the page's language; the service's own words in its tooltip (an unknown method as written)
   const known = CAL_METHODS.find(([re]) => re.test(String(r.method || "")));
   return known ? { msg: about, said: t(known[1]), title: r.method } : [about, r.method];
@@ -302,6 +351,7 @@ function drawAnalysis(job, chosen) {
   $("#an-result-title").textContent = t(`an.kindName.${job.kind}`, {}, job.kind);
   let about;
   extraTable("", [], null);
+  chartTable("an-chart", null); chartTable("an-chart2", null);
   secondChart(false);
   showNotes([]);
   if (job.kind === "uncertainty") about = drawUncertainty(r, chosen);

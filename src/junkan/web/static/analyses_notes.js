@@ -3,7 +3,7 @@
 // independent and a warning when the indices are unstable; an uncertainty study's comparisons of
 // scenarios (P(B beats A) with ties counted as half, and P(equal)). Each kind of note has its own
 // message, chosen from the result's fields (the service's own English notes are the tooltip).
-import { $, fmt, fmtPct, t } from "./core.js";
+import { $, fmt, fmtPct, richTable, t } from "./core.js";
 
 /** The notes box under the line about the result: one line a note, `warn` lines marked as warnings;
  * hidden when there are none. `said` (the service's notes, in English) is its tooltip. */
@@ -40,7 +40,7 @@ function sensitivityNotes(r, label) {
   const shaky = r.unstable || [];  // the service's rule and limit (gsa.py UNSTABLE, an assumption)
   if (shaky.length) {
     lines.push({ kind: "unstable", warn: true, text: t(r.method === "morris" ? "an.note.unstableMorris" : "an.note.unstable",
-      { outputs: shaky.map(label).join("; "), limit: fmt(r.unstable_limit) }) });
+      { outputs: shaky.map(label).join(t("an.outputSep")), limit: fmt(r.unstable_limit) }) });
   }
   showNotes(lines, r.notes || []);
 }
@@ -62,10 +62,44 @@ function comparisonTable(r, sec, key) {
   return { heads: [t("an.col.scenarioA"), t("an.col.scenarioB"), p, t("an.col.pEqual")], rows };
 }
 
-/** The note on ties of an uncertainty study that compares scenarios. */
-function uncertaintyNotes(r) {
+/** An uncertainty study's notes: on ties where it compares scenarios, and the figures some runs leave
+ * undefined (`undefined`: their percentiles are over the runs that define them); `name` says a figure. */
+function uncertaintyNotes(r, name = (k) => k) {
   const lines = (r.comparisons || []).length ? [{ kind: "ties", text: t("an.note.ties") }] : [];
+  const gaps = r.undefined || [];
+  if (gaps.length) {
+    const one = (u) => t("an.note.undefinedOne", { scenario: u.scenario, figure: `${String(u.section).startsWith("actor:")
+      ? `${u.section.slice(6)}: ` : ""}${name(u.figure)}`, defined: fmt(u.n_defined), runs: fmt(u.runs) });
+    lines.push({ kind: "undefined", warn: true, text: t("an.note.undefined", { n: fmt(gaps.length), list: gaps.map(one).join(t("val.listSep")) }) });
+  }
   showNotes(lines, r.comparison_ties ? [r.comparison_ties] : []);
 }
 
-export { comparisonTable, sensitivityNotes, showNotes, uncertaintyNotes, withConf };
+/** Chart `chartId` described by the element `tableId` (the table of the numbers it draws). */
+function describe(chartId, tableId) {
+  const chart = document.getElementById(chartId);
+  if (chart) chart.setAttribute("aria-describedby", tableId);
+}
+
+/** The numbers chart `chartId` draws, as a table right under it (folded: "Values in the chart"), which
+ * describes the chart to a screen reader; hidden, and the chart undescribed, when `rows` is null. */
+function chartTable(chartId, heads, rows = null, num = [], data = []) {
+  const chart = document.getElementById(chartId), id = `${chartId}-values`;
+  let box = document.getElementById(id);
+  if (rows === null || !chart) {
+    if (box) box.hidden = true;
+    if (chart) chart.removeAttribute("aria-describedby");
+    return;
+  }
+  if (!box) {
+    box = Object.assign(document.createElement("details"), { id, className: "chart-values" });
+    box.append(document.createElement("summary"), Object.assign(document.createElement("table"), { id: `${id}-table` }));
+    chart.after(box);
+  }
+  box.hidden = false;
+  box.firstChild.textContent = t("an.chartValues");
+  richTable(box.lastChild, heads, rows, num, data);
+  describe(chartId, `${id}-table`);
+}
+
+export { chartTable, comparisonTable, describe, sensitivityNotes, showNotes, uncertaintyNotes, withConf };

@@ -452,7 +452,7 @@ async function runJob(start, init, signal, { poll, onPoll = () => {}, onProgress
       if (job.progress != null) onProgress(job.progress);
     }
   } catch (e) {
-    if (e.name === "AbortError") api(url, { method: "DELETE" }).catch(() => {});
+    if (e.name === "AbortError") await api(url, { method: "DELETE" }).catch(() => {});  // listed as cancelled after
     throw e;
   }
   if (job.status !== "succeeded") return { problem: job.problems ? { ...job.problems, detail: job.error } : { detail: jobError(job) || t("job.failed") } };
