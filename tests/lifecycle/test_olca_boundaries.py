@@ -72,11 +72,12 @@ def test_non_finite_numbers_are_refused_by_entry(tmp_path: Path, constant: str) 
     ids=["amount-text", "exchanges-text", "unit-text"],
 )
 def test_malformed_processes_name_their_entry(tmp_path: Path, change: Any) -> None:
-    """These used to escape as ValueError / AttributeError tracebacks; the first two are
-    now refused by their field (:func:`junkan.lifecycle.olca_read.typed`)."""
+    """These used to escape as ValueError / AttributeError tracebacks; they are now refused
+    by their field (:func:`junkan.lifecycle.olca_read.typed`)."""
     with pytest.raises(JunkanError, match=r"m\.zip:processes/[0-9a-f-]+\.json: (not an olca|"
                                           r"exchanges\[\d+\]\.amount is \"abc\", not a number|"
-                                          r"exchanges is a JSON str, not a list)"):
+                                          r"exchanges is a JSON str, not a list|"
+                                          r"exchanges\[0\]\.unit is \"kg\", not a reference)"):
         olca.import_template(_mutated(tmp_path, change))
 
 

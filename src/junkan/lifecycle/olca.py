@@ -4,10 +4,13 @@
   and turns each process into *unit factors* per unit of its quantitative reference (per
   piece, kg or t·km): CO2e from the elementary flows a climate-change impact category of
   the zip characterises (in the factors' units), else from CO2, CH4 and N2O emitted to air
-  (the flow's category path) by IPCC AR6 GWP100; energy from its energy inputs, cost from
-  its inputs' costs and revenue from its outputs', each in one currency. Avoided products
-  count negative, amounts given by formula are evaluated as arithmetic, and what cannot be
-  read is left out with a note (user guide, chapter 11). The result is a library template
+  (the flow's category path) by IPCC AR6 GWP100; energy from its energy inputs, cost and
+  revenue from its exchanges' cost values as openLCA's life cycle costing counts them
+  (:mod:`.olca_costs`), each in one currency. Amounts are converted by the zip's own units
+  first (:mod:`.olca_units`), a process with co-products is allocated to its reference by
+  its default allocation method, avoided products count negative, amounts given by formula
+  are evaluated as arithmetic, and what cannot be read is left out with a note (user
+  guide, chapter 11). The result is a library template
   (``src/junkan/data/library/`` format: ``actors``, ``processes``, ``materials``,
   ``sources``), every value with its source.
 * :func:`export_inventory` writes a scenario's inventory per process (activity, CO2e,
@@ -29,46 +32,24 @@ from pathlib import Path
 from typing import Any
 
 from junkan.core.errors import JunkanError, short
-from junkan.lifecycle.olca_read import (
-    ENERGY,
+from junkan.lifecycle.olca_costs import (
     JUNKAN_KINDS,
-    MASS,
-    PIECE,
-    REF,
-    TRANSPORT,
     TREATMENT,
-    Context,
-    Entities,
+    allocation,
+    cost_side,
     currency_code,
-    exchange_amount,
     is_virgin_supply,
     money,
-    parameters,
-    read_zip,
-    unit_factor,
     virgin_supply,
-    within,
 )
+from junkan.lifecycle.olca_factors import GWP100, GWP_SOURCE, climate, co2e, energy
+from junkan.lifecycle.olca_formula import parameters
+from junkan.lifecycle.olca_read import Context, exchange_amount, read_zip, within
+from junkan.lifecycle.olca_units import ENERGY, MASS, PIECE, REF, TRANSPORT
 from junkan.lifecycle.schema import SINK_KINDS
 
-__all__ = ["REF", "NothingToExport", "export_inventory", "import_template", "uid"]
-
-GWP100 = (  # IPCC AR6 WG1 (2021), ch. 7, table 7.15; GWP100
-    ("carbon dioxide, biogenic", 0.0),
-    ("carbon dioxide, non-fossil", 0.0),
-    ("carbon dioxide", 1.0),
-    ("co2e", 1.0),
-    ("methane, non-fossil", 27.0),
-    ("methane, biogenic", 27.0),
-    ("methane", 29.8),
-    ("dinitrogen monoxide", 273.0),
-    ("nitrous oxide", 273.0),
-)
-GWP_SOURCE = (
-    "IPCC AR6 WG1 (2021) ch. 7 table 7.15, GWP100: CO2 1, CH4 fossil 29.8, "
-    "CH4 non-fossil 27.0, N2O 273; a flow named 'CO2e…' (an aggregate such as junkan's own "
-    "export writes) counts 1 per kg"
-)
+__all__ = ["GWP100", "GWP_SOURCE", "REF", "NothingToExport", "export_inventory",
+           "import_template", "uid"]
 
 
 class NothingToExport(JunkanError):
@@ -96,56 +77,6 @@ def _slug(name: str, taken: set[str]) -> str:
     return out
 
 
-def _mass_of_co2e(ref_unit: str | None) -> float:
-    """kg per unit of an impact category's reference unit (kg, g or t CO2 eq)."""
-    m = re.match(r"\s*(kg|g|t)\s*CO2", ref_unit or "", re.I)
-    if not m:
-        raise JunkanError(
-            f"impact category reference unit {short(ref_unit)} is not kg (or g, t) CO2 eq; "
-            "choose the climate-change category with --impact"
-        )
-    return MASS[m.group(1).lower()]
-
-
-def _climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], str]:
-    """Characterisation factors (flow id → (kg CO2e per unit, the unit or None for the
-    flow's reference unit)) and their source."""
-    o = _olca()
-    cats = [o.ImpactCategory.from_dict(d) for d in entities.get("lcia_categories", {}).values()]
-    want = [
-        c
-        for c in cats
-        if (impact and (c.name == impact or c.id == impact))
-        or (not impact and re.search(r"climate|gwp|global warming", c.name or "", re.I))
-    ]
-    if impact and not want:
-        raise JunkanError(
-            f"impact category {short(impact)} is not in the zip; it has: "
-            f"{', '.join(c.name or c.id or '' for c in cats) or 'none'}"
-        )
-    if not want:
-        return {}, GWP_SOURCE
-    cat = want[0]
-    scale = _mass_of_co2e(cat.ref_unit)
-    factors = {
-        f.flow.id: (within(float(f.value or 0) * scale, f"impact category {short(cat.name)}: "
-                           f"the factor of flow {short(f.flow.name or f.flow.id)} "
-                           f"({f.flow.id}), {float(f.value or 0):g} {cat.ref_unit},"),
-                    f.unit.name if f.unit else None)
-        for f in cat.impact_factors or []
-        if f.flow is not None and f.flow.id
-    }
-    return factors, f"impact category '{cat.name}' ({cat.ref_unit}) of the zip"
-
-
-def _gwp(name: str) -> float | None:
-    low = name.lower()
-    for key, value in GWP100:
-        if low.startswith(key):
-            return value
-    return None
-
-
 def _basis(unit: str) -> tuple[str, float] | None:
     """The junkan activity basis of a reference unit and the factor to it."""
     if unit in MASS:
@@ -170,8 +101,10 @@ def _reference(
             f"exchanges ({names}); openLCA allows one, so mark only one of them")
     ref = refs[0] if refs else None
     unit = ctx.unit(ref) if ref is not None else None
-    basis = _basis(unit or "")
-    qty = (exchange_amount(proc, ref, "reference", params, [], unit, basis[1] if basis else 1)
+    f, name = ctx.base(ref) if ref is not None else (1.0, None)  # the zip's units first
+    basis = _basis(name or "")
+    scale = f * basis[1] if basis else f
+    qty = (exchange_amount(proc, ref, "reference", params, [], unit, scale)
            if ref is not None else None)
     if ref is None or not qty:
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
@@ -183,57 +116,27 @@ def _reference(
         ctx.notes.append(f"{proc.name}: reference unit {unit!r} is not a mass, item or t*km "
                          "(an energy reference such as MJ is not a junkan basis); skipped")
         return None
-    return ref, qty * basis[1], basis[0]
+    return ref, qty * scale, basis[0]
 
 
-def _co2e(proc: Any, e: Any, ctx: Context, qty: float, u: str | None) -> float:
-    """kg CO2e of one exchange: with the zip's factor of its flow (input or output, as
-    openLCA does), else by GWP100 when it is an emission to air; 0 with a note when left
-    out."""
-    kind, cat, ref_unit, name = ctx.flow(e)
-    fid = e.flow.id if e.flow else ""
-    if ctx.cf:
-        value, f_unit = ctx.cf.get(fid, (0.0, None))
-        per = f_unit or ref_unit
-        if fid not in ctx.cf and kind == "ELEMENTARY_FLOW" and not e.is_input and _gwp(name):
-            ctx.notes.append(f"{proc.name}: flow {name!r} ({fid}): the impact category has "
-                             "no factor for it, so it counts 0, as in openLCA; left out")
-    elif kind is None and not e.is_input and _gwp(name):
-        ctx.notes.append(f"{proc.name}: flow {name!r} ({fid}): neither the zip nor the "
-                         "exchange's reference to it gives its type or category; left out")
-        return 0.0
-    elif kind != "ELEMENTARY_FLOW" or e.is_input or not _gwp(name):
-        return 0.0
-    elif not cat:
-        ctx.notes.append(f"{proc.name}: flow {name!r} has no category, so no compartment; "
-                         "left out")
-        return 0.0
-    elif not re.search(r"(^|/)\s*(emissions? to )?air\b", cat, re.I):
-        return 0.0  # CO2 to water or soil is no emission to air
-    else:
-        value, per = _gwp(name) or 0.0, "kg"
-    if not value:
-        return 0.0
-    kg: list[float] = []
-    for what, unit in (("emission", u), ("characterisation factor per unit", per)):
-        factor = unit_factor(unit, MASS, "kg")
-        if factor is None:
-            ctx.notes.append(f"{proc.name}: {what} of {name!r} in {unit!r}, not a mass; "
-                             "left out")
-            return 0.0
-        kg.append(factor)
-    return qty * kg[0] / kg[1] * value
-
-
-def _energy(proc: Any, e: Any, qty: float, u: str | None, ctx: Context) -> float:
-    """MJ of an input in an energy unit (0 for another input), with a note when its unit
-    is not one junkan reads though its flow is measured in energy."""
-    mj = unit_factor(u, ENERGY, "MJ")
-    _, _, ref_unit, name = ctx.flow(e)
-    if mj is None and u is not None and unit_factor(ref_unit, ENERGY, "MJ") is not None:
-        ctx.notes.append(f"{proc.name}: energy input {name!r} in {u!r}, not an energy unit "
-                         "junkan converts (MJ, kWh, kcal …); left out")
-    return qty * mj if mj is not None else 0.0
+def _cost(proc: Any, e: Any, ctx: Context, share: float,
+          parts: dict[str, list[tuple[float, str | None]]]) -> None:
+    """Add an exchange's cost value (times the share its process's reference bears) to
+    the cost or the revenue, as openLCA's life cycle costing counts it
+    (:func:`~junkan.lifecycle.olca_alloc.cost_side`): a product output or a waste input
+    earns revenue, any other exchange costs. An avoided product or waste counts negative."""
+    kind, _, _, name = ctx.flow(e)
+    side = cost_side(kind, bool(e.is_input))
+    if side is None:  # the flow's type is unknown: an input costs, an output is sold
+        side = "cost" if e.is_input else "revenue"
+        if not e.is_input:
+            ctx.notes.append(f"{proc.name}: the cost value of {name!r} counts as revenue, as "
+                             "a product output's; neither the zip nor the exchange gives the "
+                             "flow's type (a waste or elementary output's would be a cost)")
+    cost = within(float(e.cost_value), f"process {short(proc.name or proc.id)}: cost "
+                  f"value of exchange {short(name or e.internal_id)}")
+    sign = -1.0 if e.is_avoided_product and not e.is_quantitative_reference else 1.0
+    parts[side].append((cost * sign * share, currency_code(e, ctx)))
 
 
 def _process_factors(
@@ -245,38 +148,41 @@ def _process_factors(
     if found is None:
         return None
     ref, amount, per = found
-    co2e = energy = 0.0
+    alloc = allocation(proc, ref, ctx, params)
+    kg_co2e = mj = 0.0
     parts: dict[str, list[tuple[float, str | None]]] = {"cost": [], "revenue": []}
     for e in proc.exchanges or []:
-        # an avoided product (input side) or waste (output side) counts negative, as in
-        # openLCA's matrices: its energy and cost are credited
-        sign = -1.0 if e.is_avoided_product and e is not ref else 1.0
+        if alloc.leaves_out(e):  # a co-product: its own process's, by the allocation
+            continue
+        share = 1.0 if e is ref else alloc.factor(e, ctx.flow(e)[0])
         if e.cost_value:
-            cost = within(float(e.cost_value), f"process {short(proc.name or proc.id)}: cost "
-                          f"value of exchange {short(ctx.flow(e)[3] or e.internal_id)}")
-            paid = (cost * sign, currency_code(e, ctx))
-            parts["cost" if e.is_input else "revenue"].append(paid)
+            _cost(proc, e, ctx, share, parts)
         if e is ref:
             continue
+        # an avoided product (input side) or waste (output side) counts negative, as in
+        # openLCA's matrices: its energy and cost are credited
+        sign = -1.0 if e.is_avoided_product else 1.0
         name = ctx.flow(e)[3]
         if e.flow is None or not (e.flow.id or name):
-            ctx.notes.append(f"{proc.name}: exchange #{e.internal_id} names no flow, so its "
+            which = f"#{e.internal_id}" if e.internal_id is not None else \
+                f"{proc.exchanges.index(e) + 1} of {len(proc.exchanges)}"
+            ctx.notes.append(f"{proc.name}: exchange {which} names no flow, so its "
                              "amount is left out (a cost value it has counts)")
             continue
         u = ctx.unit(e)  # the amount's limit is in kg or MJ when it is a mass or energy
         qty = exchange_amount(proc, e, name, params, ctx.notes, u,
-                              unit_factor(u, MASS, "kg") or unit_factor(u, ENERGY, "MJ") or 1.0)
+                              ctx.to(e, MASS, "kg") or ctx.to(e, ENERGY, "MJ") or 1.0)
         if qty is None:
             continue
         if sign < 0:
             ctx.notes.append(f"{proc.name}: avoided {name!r} ({qty:g} {u}) credited "
                              "(energy and cost count negative); the burden of making it "
                              "elsewhere is not, as the factors hold own exchanges only")
-        co2e += _co2e(proc, e, ctx, qty * sign, u)
+        kg_co2e += co2e(proc, e, ctx, qty * sign * share)
         if e.is_input:
-            energy += _energy(proc, e, qty, u, ctx) * sign
+            mj += energy(proc, e, qty, ctx) * sign * share
     out: dict[str, Any] = {}
-    for key, total, unit_ in (("co2e", co2e, "kgCO2e"), ("energy", energy, "MJ")):
+    for key, total, unit_ in (("co2e", kg_co2e, "kgCO2e"), ("energy", mj, "MJ")):
         if total:  # a sum or a tiny reference amount may overflow what each exchange kept
             value = within(total / amount, f"process {short(proc.name or proc.id)}: {key} "
                            f"per {per} of its reference ({total:g} {unit_} for {amount:g})")
@@ -311,10 +217,11 @@ def import_template(
     pays), not the maker's input costs."""
     o = _olca()
     p = Path(path)
-    entities, members = read_zip(p)
-    notes = _unread_folders(entities)
+    notes: list[str] = []
+    entities, members = read_zip(p, notes)
+    notes += _unread_folders(entities)
     try:
-        cf, cf_source = _climate(entities, impact)
+        cf, cf_source = climate(entities, impact)
         ctx = Context(entities, cf, notes)
     except JunkanError as exc:  # an --impact the zip lacks: say which zip
         raise JunkanError(f"{p}: {exc}") from None
@@ -337,6 +244,7 @@ def import_template(
                 "folder, not a Process; move it to its own folder or remove it from the zip")
         try:
             proc = o.Process.from_dict(doc)
+            proc.category = ctx.category(doc.get("category"), f"process {proc.name!r}")
             found = _process_factors(proc, ctx)
         except JunkanError as exc:
             raise JunkanError(f"{p}:{members['processes/' + entry]}: {exc}") from None
@@ -350,10 +258,8 @@ def import_template(
             continue
         factors, per, ref, amount = found
         key = _slug(proc.name or proc.id or "", taken)
-        src = (
-            f"openLCA JSON-LD {p.name}: process '{(proc.name or '')[:120]}' ({proc.id}, "
-            f"version {proc.version}); CO2e by {cf_source}; imported {today}"
-        )
+        src = (f"openLCA JSON-LD {p.name}: process '{(proc.name or '')[:120]}' ({proc.id}, "
+               f"version {proc.version}); CO2e by {cf_source}; imported {today}")
         sources[key] = src
         if materials and is_virgin_supply(proc, ref, per, ctx):
             supply = virgin_supply(proc, ref, factors, amount, ctx)

@@ -1,16 +1,14 @@
 """Reading openLCA JSON-LD zips for :mod:`junkan.lifecycle.olca`: the entities by folder and
-id within size limits (a damaged or hostile zip is an error naming its member), the flows an
-exchange refers to, the reference units of flows, openLCA parameter formulas evaluated
-as arithmetic (parsed, never run as code), cost and revenue per currency, and which process
-``--materials`` reads as a virgin material supply."""
+id within size limits (a damaged or hostile zip is an error naming its member; what is not
+read is said in the notes), the flows an exchange refers to and their categories (a path,
+or an openLCA 1.x category reference), the units of their amounts (through the zip's own
+units, :mod:`.olca_units`), and exchange amounts within junkan's limits (formulas:
+:mod:`.olca_formula`)."""
 
 from __future__ import annotations
 
-import ast
-import functools
 import json
 import math
-import operator
 import re
 import zipfile
 import zlib
@@ -20,58 +18,13 @@ from typing import Any
 from junkan.core.documents import loads_with_repeat, repeated_key
 from junkan.core.errors import JunkanError, short
 from junkan.core.limits import limits
-from junkan.core.quantities import to_unit
-
-# openLCA reference data (ids as in olca-schema's units table)
-REF = {
-    "kg": (
-        "20aadc24-a391-41cf-b340-3e4529f44bde",
-        "Units of mass",
-        "93a60a57-a4c8-11da-a746-0800200c9a66",
-        "Mass",
-        "93a60a56-a3c8-11da-a746-0800200b9a66",
-    ),
-    "Item(s)": (
-        "6dabe201-aaac-4509-92f0-d00c26cb72ab",
-        "Units of items",
-        "5beb6eed-33a9-47b8-9ede-1dfe8f679159",
-        "Number of items",
-        "01846770-4cfe-4a25-8ad9-919d8d378345",
-    ),
-    "MJ": (
-        "52765a6c-3896-43c2-b2f4-c679acf13efe",
-        "Units of energy",
-        "93a60a57-a3c8-11da-a746-0800200c9a66",
-        "Energy",
-        "f6811440-ee37-11de-8a39-0800200c9a66",
-    ),
-}
-_REF_UNIT = {ids[4]: unit for unit, ids in REF.items()}
-"""The reference unit of openLCA's reference flow properties, for zips without them."""
-
-
-MASS = {"kg": 1.0, "g": 1e-3, "mg": 1e-6, "t": 1e3, "Mg": 1e3, "kt": 1e6, "lb": 0.45359237}
-PIECE = {"Item(s)", "item", "items", "p", "pcs", "piece", "unit"}
-TRANSPORT = {"t*km": 1.0, "kg*km": 1e-3, "tkm": 1.0}
-ENERGY = {"MJ": 1.0, "kJ": 1e-3, "GJ": 1e3, "kWh": 3.6, "Wh": 3.6e-3, "MWh": 3600.0}
-
-
-def unit_factor(unit: str | None, table: dict[str, float], target: str) -> float | None:
-    """How many ``target`` one ``unit`` is: from ``table`` (openLCA's names), else by
-    junkan's unit registry (``oz``, ``kcal``, ``TJ``); ``None`` when it is not one."""
-    if unit is None or unit in table:
-        return None if unit is None else table[unit]
-    return _registry_factor(unit, target)
-
-
-@functools.lru_cache(maxsize=1024)
-def _registry_factor(unit: str, target: str) -> float | None:
-    """:func:`unit_factor` by the unit registry, once per unit: every exchange's amount is
-    checked in kg or MJ (:func:`exchange_amount`), and a zip has few distinct units."""
-    try:
-        return to_unit(f"1 {unit}", target)
-    except (ValueError, ArithmeticError):  # UnitParseError is a ValueError
-        return None
+from junkan.lifecycle.olca_formula import Overflowed, formula, parameters
+from junkan.lifecycle.olca_units import (
+    REF_UNIT,
+    Base,
+    Units,
+    convert,
+)
 
 
 def _olca() -> Any:
@@ -102,8 +55,11 @@ Entities = dict[str, dict[str, dict[str, Any]]]
 _NUMBERS = frozenset({"amount", "costValue", "value", "conversionFactor"})
 _FLAGS = frozenset({"isInput", "isAvoidedProduct", "isQuantitativeReference",
                     "isInputParameter", "isRefFlowProperty"})
-_ITEMS = ("exchanges", "parameters", "impactFactors", "flowProperties")
+_ITEMS = ("exchanges", "parameters", "impactFactors", "flowProperties", "allocationFactors")
 """The numbers and flags an import reads, and the lists of an entity that hold them."""
+_TEXTS = ("@id", "name")
+_REFS = ("flow", "unit", "flowProperty", "currency", "product", "unitGroup", "exchange")
+"""The texts of an entity and the references of it and its items (a JSON object each)."""
 
 
 def typed(doc: dict[str, Any], where: str) -> None:
@@ -134,6 +90,29 @@ def typed(doc: dict[str, Any], where: str) -> None:
             if value is not None and type(value) is not bool:
                 raise JunkanError(f"{where}: {at}{key} is {_json(value)}, not true or false; "
                                   "export it again from openLCA or correct it")
+        _texts(item, at, where)
+
+
+def _texts(item: dict[str, Any], at: str, where: str) -> None:
+    """Refuse an ``@id``, ``name`` or ``category`` (of an entity or a reference in it) that
+    is not a JSON string — a category may be an object, a reference as openLCA 1.x writes
+    it — and a reference (``flow``, ``unit``…) that is not an object: such a value was read
+    as something else or stopped the import with a Python error."""
+    refs = [(f"{at}{key}.", item[key]) for key in _REFS if item.get(key) is not None]
+    for ref_at, ref in refs:
+        if not isinstance(ref, dict):
+            raise JunkanError(f"{where}: {ref_at[:-1]} is {_json(ref)}, not a reference (a "
+                              "JSON object); export it again from openLCA or correct it")
+    for in_at, obj in [(at, item), *refs]:
+        for key in _TEXTS:
+            value = obj.get(key)
+            if value is not None and not isinstance(value, str):
+                raise JunkanError(f"{where}: {in_at}{key} is {_json(value)}, not a string "
+                                  "(text); export it again from openLCA or correct it")
+        cat = obj.get("category")
+        if cat is not None and not isinstance(cat, str | dict):
+            raise JunkanError(f"{where}: {in_at}category is {_json(cat)}, not a category path "
+                              "(text); export it again from openLCA or correct it")
 
 
 def _json(value: Any) -> str:
@@ -184,9 +163,11 @@ def _noting_repeats(repeats: list[str]) -> Any:
     return hook
 
 
-def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
+def read_zip(path: Path, notes: list[str] | None = None) -> tuple[Entities, dict[str, str]]:
     """Every JSON entity of the zip by folder and ``@id``, within size limits, and the
-    member of each ``folder/id``; two entities of a folder with the same id are refused."""
+    member of each ``folder/id``; two entities of a folder with the same id are refused.
+    What is not read — an entry not named ``.json`` (``.JSON``, a zip inside the zip) or an
+    entity in the folder of another type — is said in ``notes``."""
     try:
         zf = zipfile.ZipFile(path)
     except OSError as exc:  # missing, unreadable, a folder: the system's words
@@ -233,7 +214,49 @@ def read_zip(path: Path) -> tuple[Entities, dict[str, str]]:
                 )
             members[f"{folder}/{key}"] = info.filename
             out.setdefault(folder, {})[key] = doc
+        if notes is not None:
+            notes += _unread(zf) + _misfiled(out, members)
     return out, members
+
+
+FOLDERS = {"flows": "Flow", "unit_groups": "UnitGroup", "flow_properties": "FlowProperty",
+           "lcia_categories": "ImpactCategory", "currencies": "Currency",
+           "parameters": "Parameter", "categories": "Category"}
+"""The folders an import reads besides ``processes/``, and the ``@type`` of their entities
+(olca-schema's zip layout: one folder per type)."""
+
+
+def _unread(zf: zipfile.ZipFile) -> list[str]:
+    """Notes on the entries not read: openLCA writes each entity as ``<folder>/<id>.json``;
+    a zip inside the zip is not opened, and ``.JSON`` (another case) is not openLCA's."""
+    names = [i.filename for i in zf.infolist()
+             if not i.is_dir() and not i.filename.endswith(".json")]
+    kinds = (
+        ([n for n in names if n.lower().endswith(".zip")],
+         "a zip inside the zip, not opened: unpack it and import each zip on its own"),
+        ([n for n in names if n.lower().endswith(".json")],
+         "not named '.json' (openLCA writes <folder>/<id>.json in lower case): rename them "
+         "or export again from openLCA"),
+        ([n for n in names if not n.lower().endswith((".zip", ".json"))],
+         "not JSON (openLCA's entities are <folder>/<id>.json)"),
+    )
+    return [f"{len(found)} entr{'y' if len(found) == 1 else 'ies'} not read "
+            f"({', '.join(short(n) for n in found[:3])}{' …' if len(found) > 3 else ''}): "
+            f"{why}" for found, why in kinds if found]
+
+
+def _misfiled(out: Entities, members: dict[str, str]) -> list[str]:
+    """Drop (with a note each) an entity whose ``@type`` is not its folder's — a process in
+    ``flows/`` is no flow; the processes folder refuses another type instead."""
+    said = []
+    for folder, want in FOLDERS.items():
+        for key, doc in list(out.get(folder, {}).items()):
+            kind = doc.get("@type")
+            if kind is not None and kind != want:
+                del out[folder][key]
+                said.append(f"{members[folder + '/' + key]}: @type {short(str(kind))} in "
+                            f"{folder}/, not a {want}; not read — move it to its own folder")
+    return said
 
 
 def _outside(name: str) -> bool:
@@ -257,93 +280,87 @@ def _ref_unit(doc: dict[str, Any], entities: Entities) -> str | None:
             for unit in _get(group, "units") or []:
                 if _get(unit, "isRefUnit") and _get(unit, "name"):
                     return str(unit["name"])
-            return _REF_UNIT.get(prop_id)
+            return REF_UNIT.get(prop_id)
     return None
 
 
+def category_path(ref: dict[str, Any], cats: dict[str, Any]) -> tuple[str | None, bool]:
+    """The path of a category given as a reference (openLCA 1.x): its ``categoryPath`` and
+    ``name``, else its chain of parents through ``categories/`` by ``@id``; and whether the
+    path is whole (``False``: the name alone, or nothing)."""
+    name, parents = ref.get("name"), ref.get("categoryPath")
+    if isinstance(name, str) and isinstance(parents, list) and \
+            all(isinstance(p, str) for p in parents):
+        return "/".join([*parents, name]), True
+    chain: list[str] = []
+    cur: Any = ref
+    while isinstance(cur, dict) and len(chain) < 50:
+        doc = cats.get(str(cur.get("@id")))
+        if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
+            break
+        chain.insert(0, doc["name"])
+        cur = doc.get("category")
+        if cur is None or isinstance(cur, str):  # the top, or a parent's path (olca-schema 2)
+            return "/".join(([cur] if cur else []) + chain), True
+    return (name if isinstance(name, str) else None), False
+
+
 class Context:
-    """What the exchanges of a process are read with: the zip's entities, the
+    """What the exchanges of a process are read with: the zip's entities and units, the
     characterisation factors, the global parameters and the notes."""
 
     def __init__(self, entities: Entities, cf: dict[str, Any], notes: list[str]) -> None:
         self.entities, self.cf, self.notes = entities, cf, notes
         self.flows = entities.get("flows", {})
         self.globals = parameters(entities.get("parameters", {}).values())
+        self.units = Units(entities)
+        self._said: set[str] = set()
+
+    def category(self, value: Any, what: str) -> str:
+        """A category path: a string as given (olca-schema 2); a reference (openLCA 1.x) by
+        :func:`category_path`, with a note naming ``what`` when its path cannot be read."""
+        if not isinstance(value, dict):
+            return str(value or "")
+        path, whole = category_path(value, self.entities.get("categories", {}))
+        if not whole and what not in self._said:
+            self._said.add(what)
+            self.notes.append(
+                f"{what}: its category is a reference without its path (no categoryPath, "
+                "and not in categories/), so " + (f"only its name {path!r} is read"
+                if path else "it is not read") + "; export the zip again from openLCA 2")
+        return path or ""
 
     def flow(self, e: Any) -> tuple[str | None, str, str | None, str]:
         """Type, category path, reference unit and name of an exchange's flow: from the
         zip's flow, else from the exchange's own reference to it."""
         ref, doc = e.flow, self.flows.get(e.flow.id if e.flow else "", {})
         kind = doc.get("flowType") or (ref and ref.flow_type and ref.flow_type.value)
-        cat = str(doc.get("category") or (ref and ref.category) or "")
+        name = str((ref and ref.name) or doc.get("name") or "")
+        cat = self.category(doc.get("category") or (ref and ref.category),
+                            f"flow {name!r} ({ref.id if ref else ''})")
         if not kind and re.match(r"\s*(elementary flows|emissions?)\b", cat, re.I):
             kind = "ELEMENTARY_FLOW"
         unit = (ref and ref.ref_unit) or _ref_unit(doc, self.entities)
-        return kind, cat, unit, str((ref and ref.name) or doc.get("name") or "")
+        return kind, cat, unit, name
 
     def unit(self, e: Any) -> str | None:
         return (e.unit.name if e.unit else None) or self.flow(e)[2]
 
+    def base(self, e: Any, unit: Any = False, prop: Any = None) -> Base:
+        """One unit of exchange ``e``'s amount (or of a factor of its flow per ``unit`` and
+        ``prop``): in the flow's reference unit through the zip's own units
+        (:class:`~junkan.lifecycle.olca_units.Units`), else as the unit is named — no unit
+        being the flow's reference unit."""
+        if unit is False:
+            unit, prop = e.unit, e.flow_property
+        found = self.units.base(self.flows.get(e.flow.id if e.flow else "", {}),
+                                unit.id if unit else None, unit.name if unit else None,
+                                prop.id if prop else None)
+        return found or (1.0, (unit.name if unit else None) or self.flow(e)[2])
 
-def parameters(docs: Any) -> dict[str, Any]:
-    """Parameter name (lower case) → value, or formula for a dependent parameter."""
-    out: dict[str, Any] = {}
-    for p in docs:
-        p = p if not isinstance(p, dict) else _olca().Parameter.from_dict(p)
-        if p.name and isinstance(p.name, str):
-            dependent = p.is_input_parameter is False and p.formula
-            out[p.name.lower()] = p.formula if dependent else p.value
-    return out
-
-
-_OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-                         ast.Div: operator.truediv, ast.Pow: operator.pow}
-
-
-def formula(
-    text: str, params: dict[str, Any], depth: int = 0, memo: dict[str, float] | None = None
-) -> float:
-    """The value of an openLCA formula of numbers, parameters, + - * / ^ and brackets —
-    parsed, never run as code; ``ValueError`` when it is anything else (a function call,
-    an unknown parameter, a cycle) or not finite."""
-    if depth > 20 or len(text) > 1000:
-        raise ValueError("too long or too deeply dependent")
-    memo = {} if memo is None else memo
-
-    def name(key: str) -> float:
-        value = params.get(key)
-        if value is None:
-            raise ValueError(f"unknown parameter {key!r}")
-        if key not in memo:  # each dependent parameter is evaluated once
-            memo[key] = (formula(value, params, depth + 1, memo) if isinstance(value, str)
-                         else float(value))
-        return memo[key]
-
-    def ev(node: ast.AST) -> float:
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            return float(node.value)  # type: ignore[arg-type]
-        if isinstance(node, ast.Name):
-            return name(node.id.lower())
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            return float(_OPS[type(node.op)](ev(node.left), ev(node.right)))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
-        raise ValueError(f"{ast.dump(node)[:40]} is not arithmetic junkan evaluates")
-
-    try:
-        value = ev(ast.parse(text.replace("^", "**"), mode="eval").body)
-    except OverflowError as exc:
-        raise Overflowed(f"{type(exc).__name__}: {exc}") from None
-    except (SyntaxError, ZeroDivisionError, RecursionError, TypeError) as exc:
-        raise ValueError(f"{type(exc).__name__}: {exc}") from None
-    if not math.isfinite(value):
-        raise Overflowed("not a finite number")
-    return value
-
-
-class Overflowed(ValueError):
-    """A formula whose value is beyond a float (``1e200 * 1e200``): an absurd amount, which
-    the import refuses (:func:`within`), not an expression it cannot read."""
+    def to(self, e: Any, table: dict[str, float], target: str) -> float | None:
+        """How many ``target`` one unit of ``e``'s amount is (:func:`convert`)."""
+        return convert(self.base(e), table, target)
 
 
 def within(value: float, where: str) -> float:
@@ -386,88 +403,3 @@ def exchange_amount(proc: Any, e: Any, name: str, params: dict[str, Any], notes:
     within(value * per, f"process {short(proc.name or proc.id)}: exchange {short(name)}: "
            f"{amount}")
     return value
-
-
-def currency_code(e: Any, ctx: Context) -> str | None:
-    if e.currency is None:
-        return None
-    doc = ctx.entities.get("currencies", {}).get(e.currency.id or "", {})
-    return str(doc.get("code") or e.currency.name or "").upper() or None
-
-
-def money(proc: Any, parts: dict[str, list[tuple[float, str | None]]], notes: list[str],
-           amount: float, per: str) -> dict[str, str]:
-    """Cost and revenue per unit of reference, each in the one currency its exchanges
-    use; left out with a note when they mix currencies (no sourced rate to convert)."""
-    out = {}
-    for key, rows in parts.items():
-        total = sum(v for v, _ in rows)
-        codes = {c for v, c in rows if v}
-        if not total:
-            continue
-        if None in codes:
-            notes.append(f"{proc.name}: {key} without a currency code; left out")
-        elif len(codes) > 1:
-            notes.append(f"{proc.name}: {key} in {' and '.join(sorted(map(str, codes)))}; no "
-                         "sourced exchange rate to add them, so the "
-                         f"{key} is left out")
-        elif (cur := next(iter(codes))) not in ("JPY", "USD", "EUR"):
-            notes.append(f"{proc.name}: {key} in {cur}, not JPY, USD or EUR; left out")
-        else:
-            value = within(total / amount, f"process {short(proc.name or proc.id)}: {key} per "
-                           f"{per} of its reference ({total:g} {cur} for {amount:g} {per})")
-            out[key] = f"{value:.10g} {cur}/{per}"
-    if len({v.split()[1].split("/")[0] for v in out.values()}) > 1:
-        notes.append(f"{proc.name}: cost and revenue are in different currencies; a model has "
-                     "one, so convert one of them with a sourced rate")
-    return out
-
-
-JUNKAN_KINDS = {"virgin:": "virgin material supply", "recycled:": "recycled material supply",
-                "purchase:": "part purchase"}
-"""The category tail junkan's export gives its implicit processes (by name prefix)."""
-TREATMENT = "end-of-life treatment"
-"""The category tail of an exported sink (recycling, energy recovery, landfill, export)."""
-
-
-def is_virgin_supply(proc: Any, ref: Any, per: str, ctx: Context) -> bool:
-    """Whether a process is a virgin material supply for ``--materials``: its reference is
-    a product output (no waste flow) in mass and, in a junkan export, it is a ``virgin:``
-    supply; a note says why another process stays a process."""
-    kind = ctx.flow(ref)[0]
-    cat = str(proc.category or "")
-    why = None
-    if per != "kg" or ref.is_input:
-        return False  # a product per piece or t*km, or a treatment: a process, as documented
-    if kind == "WASTE_FLOW":
-        why = "its reference is a waste flow (a treatment)"
-    elif cat.startswith("junkan/") and not cat.endswith("/" + JUNKAN_KINDS["virgin:"]):
-        tail = cat.rsplit("/", 1)[-1]
-        why = f"junkan's export marks it {tail!r}, not a virgin material supply"
-        if tail not in (*JUNKAN_KINDS.values(), TREATMENT):
-            # no kind in the category: an ordinary process, or any process of an export
-            # written before the kinds were (2026-12-03), which named virgin supplies
-            # 'virgin:<material> (<label>)'
-            why = None if str(proc.name or "").startswith("virgin:") else \
-                "junkan's export marks it as a process, not a virgin material supply"
-    if why:
-        ctx.notes.append(f"{proc.name}: {why}; imported as a process, not a material")
-    return why is None
-
-
-def virgin_supply(proc: Any, ref: Any, factors: dict[str, Any], amount: float, ctx: Context
-            ) -> dict[str, Any]:
-    """The virgin supply of a material: the maker's CO2e and energy per kg, and as cost
-    the product's price (the reference output's cost value) or, for a junkan export's
-    virgin supply, the purchase cost the export wrote as its cost."""
-    supply = {k: v for k, v in factors.items() if k in ("co2e", "energy")}
-    price = money(proc, {"price": [(float(ref.cost_value or 0), currency_code(ref, ctx))]},
-                   ctx.notes, amount, "kg")
-    if price:
-        supply["cost"] = price["price"]
-    elif str(proc.category or "").startswith("junkan/") and "cost" in factors:
-        supply["cost"] = factors["cost"]  # junkan writes what the buyer pays as its cost
-    else:
-        ctx.notes.append(f"{proc.name}: its product has no price (reference cost value); "
-                         "virgin cost left out")
-    return supply

@@ -1,0 +1,156 @@
+"""CO2e and energy of the exchanges of an openLCA process, for :mod:`junkan.lifecycle.olca`:
+with the zip's climate-change impact category, else IPCC AR6 GWP100 for CO2, CH4 and N2O
+emitted to air; amounts and factors in the zip's own units (:mod:`.olca_units`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from junkan.core.errors import JunkanError, short
+from junkan.lifecycle.olca_read import Context, Entities, within
+from junkan.lifecycle.olca_units import ENERGY, MASS, Base, convert
+
+GWP100 = (  # IPCC AR6 WG1 (2021), ch. 7, table 7.15; GWP100
+    ("carbon dioxide, biogenic", 0.0),
+    ("carbon dioxide, non-fossil", 0.0),
+    ("carbon dioxide", 1.0),
+    ("co2e", 1.0),
+    ("methane, non-fossil", 27.0),
+    ("methane, biogenic", 27.0),
+    ("methane", 29.8),
+    ("dinitrogen monoxide", 273.0),
+    ("nitrous oxide", 273.0),
+)
+GWP_SOURCE = (
+    "IPCC AR6 WG1 (2021) ch. 7 table 7.15, GWP100: CO2 1, CH4 fossil 29.8, "
+    "CH4 non-fossil 27.0, N2O 273; a flow named 'CO2e…' (an aggregate such as junkan's own "
+    "export writes) counts 1 per kg"
+)
+_NON_FOSSIL = {"carbon dioxide": 0.0, "methane": 27.0}
+_FORMULAS = {"co2": "carbon dioxide", "ch4": "methane", "n2o": "dinitrogen monoxide"}
+_HALOGENATED = re.compile(r"fluoro|chloro|bromo|iodo|\b(h?cfc|hfc|halon)\b")
+
+
+def _olca() -> Any:
+    import olca_schema
+
+    return olca_schema
+
+
+def gwp(name: str) -> float | None:
+    """GWP100 of a flow by its name: the names of :data:`GWP100`, or the gases' formulas as
+    some databases name them (``CO2``, ``CH4, fossil``, ``N2O``); a name that says biogenic
+    or non-fossil anywhere (``Carbon dioxide (biogenic)``) counts as such. A halogenated
+    methane (ecoinvent's ``Methane, dichlorodifluoro-, CFC-12``) is no methane: ``None``."""
+    low = " ".join(name.lower().split())
+    m = re.match(r"(co2|ch4|n2o)(?![a-z0-9])", low)
+    if m:
+        low = _FORMULAS[m.group(1)] + low[m.end():]
+    if _HALOGENATED.search(low):
+        return None
+    for key, value in GWP100:
+        if low.startswith(key):
+            if key in _NON_FOSSIL and re.search(r"biogenic|non-fossil", low):
+                return _NON_FOSSIL[key]
+            return value
+    return None
+
+
+def mass_of_co2e(ref_unit: str | None) -> float:
+    """kg per unit of an impact category's reference unit (kg, g or t CO2 eq)."""
+    m = re.match(r"\s*(kg|g|t)\s*CO2", ref_unit or "", re.I)
+    if not m:
+        raise JunkanError(
+            f"impact category reference unit {short(ref_unit)} is not kg (or g, t) CO2 eq; "
+            "choose the climate-change category with --impact"
+        )
+    return MASS[m.group(1).lower()]
+
+
+def climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], str]:
+    """Characterisation factors (flow id → (kg CO2e per unit, the factor's unit and flow
+    property references, ``None`` for the flow's reference unit)) and their source."""
+    o = _olca()
+    cats = [o.ImpactCategory.from_dict(d) for d in entities.get("lcia_categories", {}).values()]
+    want = [
+        c
+        for c in cats
+        if (impact and (c.name == impact or c.id == impact))
+        or (not impact and re.search(r"climate|gwp|global warming", c.name or "", re.I))
+    ]
+    if impact and not want:
+        raise JunkanError(
+            f"impact category {short(impact)} is not in the zip; it has: "
+            f"{', '.join(c.name or c.id or '' for c in cats) or 'none'}"
+        )
+    if not want:
+        return {}, GWP_SOURCE
+    cat = want[0]
+    scale = mass_of_co2e(cat.ref_unit)
+    factors = {
+        f.flow.id: (within(float(f.value or 0) * scale, f"impact category {short(cat.name)}: "
+                           f"the factor of flow {short(f.flow.name or f.flow.id)} "
+                           f"({f.flow.id}), {float(f.value or 0):g} {cat.ref_unit},"),
+                    f.unit, f.flow_property)
+        for f in cat.impact_factors or []
+        if f.flow is not None and f.flow.id
+    }
+    return factors, f"impact category '{cat.name}' ({cat.ref_unit}) of the zip"
+
+
+def co2e(proc: Any, e: Any, ctx: Context, qty: float) -> float:
+    """kg CO2e of one exchange of ``qty`` (in its unit): with the zip's factor of its flow
+    (input or output, as openLCA does), else by GWP100 when it is an emission to air; 0
+    with a note when left out. Amount and factor are compared in the flow's reference unit
+    when the zip's units give both, else each converted to kg."""
+    kind, cat, ref_unit, name = ctx.flow(e)
+    fid = e.flow.id if e.flow else ""
+    per: Base
+    if ctx.cf:
+        value, f_unit, f_prop = ctx.cf.get(fid, (0.0, None, None))
+        per, shown = ctx.base(e, f_unit, f_prop), (f_unit.name if f_unit else None) or ref_unit
+        if fid not in ctx.cf and kind == "ELEMENTARY_FLOW" and not e.is_input and gwp(name):
+            ctx.notes.append(f"{proc.name}: flow {name!r} ({fid}): the impact category has "
+                             "no factor for it, so it counts 0, as in openLCA; left out")
+    elif kind is None and not e.is_input and gwp(name):
+        ctx.notes.append(f"{proc.name}: flow {name!r} ({fid}): neither the zip nor the "
+                         "exchange's reference to it gives its type or category; left out")
+        return 0.0
+    elif kind != "ELEMENTARY_FLOW" or e.is_input or not gwp(name):
+        return 0.0
+    elif not cat:
+        ctx.notes.append(f"{proc.name}: flow {name!r} has no category, so no compartment; "
+                         "left out")
+        return 0.0
+    elif not re.search(r"(^|/)\s*(emissions? to )?air\b", cat, re.I):
+        return 0.0  # CO2 to water or soil is no emission to air
+    else:
+        value, per, shown = gwp(name) or 0.0, (1.0, "kg"), "kg"
+    if not value:
+        return 0.0
+    amount = ctx.base(e)
+    if amount[1] is not None and amount[1] == per[1]:
+        return qty * amount[0] / per[0] * value
+    kg: list[float] = []
+    for what, base, unit in (("emission", amount, ctx.unit(e)),
+                             ("characterisation factor per unit", per, shown)):
+        factor = convert(base, MASS, "kg")
+        if factor is None:
+            ctx.notes.append(f"{proc.name}: {what} of {name!r} in {unit!r}, not a mass; "
+                             "left out")
+            return 0.0
+        kg.append(factor)
+    return qty * kg[0] / kg[1] * value
+
+
+def energy(proc: Any, e: Any, qty: float, ctx: Context) -> float:
+    """MJ of an input in an energy unit (0 for another input), with a note when its unit
+    is not one junkan reads though its flow is measured in energy."""
+    mj = ctx.to(e, ENERGY, "MJ")
+    u, name = ctx.unit(e), ctx.flow(e)[3]
+    if mj is None and u is not None and \
+            convert(ctx.base(e, None, None), ENERGY, "MJ") is not None:
+        ctx.notes.append(f"{proc.name}: energy input {name!r} in {u!r}, not an energy unit "
+                         "junkan converts (MJ, kWh, kcal …); left out")
+    return qty * mj if mj is not None else 0.0
