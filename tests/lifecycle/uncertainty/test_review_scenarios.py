@@ -146,3 +146,23 @@ def test_a_figure_no_run_defines_draws_no_bands_and_no_warning() -> None:
         warnings.simplefilter("error")
         fig = fan_chart(ens, key)
     assert "no_reuse" not in list(fig.data[0].x) and "baseline" in list(fig.data[0].x)
+
+
+def test_validate_refuses_fitting_bounds_that_calibrate_refuses(tmp_path: Path) -> None:
+    """``junkan validate`` passed a calibrated rate with ``range: [0.2, 1.3]``, which
+    ``junkan calibrate`` then refused: it names the range as calibrate does."""
+    doc = yaml.safe_load(MODEL)
+    doc["uncertainty"] = {
+        "parameters": [{"parameter": "products.kettle.eol.collection.rate",
+                        "distribution": "normal", "mean": 0.5, "std": 0.05,
+                        "range": [0.2, 1.3], "source": "t", "calibrate": True}],
+        "observations": [{"total": "co2e_t", "scenario": "baseline", "value": 800.0,
+                          "source": "t"}]}
+    model = tmp_path / "k.yaml"
+    model.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(model)])
+    assert res.exit_code == 2, res.output
+    assert "uncertainty.parameters[0].range: the fit would try" in res.output
+    doc["uncertainty"]["parameters"][0]["range"] = [0.2, 0.9]
+    model.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert CliRunner().invoke(app, ["validate", str(model)]).exit_code == 0

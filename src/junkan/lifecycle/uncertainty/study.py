@@ -250,18 +250,21 @@ def check(model: ModelFile) -> Study | None:
     checks it without simulating: every parameter a numeric field of every scenario it
     applies to (:func:`resolve`) and every observation a figure its scenario computes
     (:func:`~.figures.figure_problem`, as calibration checks them), and no distribution
-    drawing a value its field refuses (:func:`~.evaluate.check_draws`); ``None`` when the model
+    drawing a value its field refuses (:func:`~.evaluate.check_draws`) nor a calibrated one
+    fitted outside it (:func:`~.calibration.check_fit_bounds`); ``None`` when the model
     has no such section. ModelError names every problem. Whether the figure is defined (a
     number) at the parameters' nominal values is known once it runs (``junkan calibrate``)."""
     if not model.raw.get("uncertainty"):
         return None
-    from junkan.lifecycle.uncertainty.evaluate import check_draws  # (it imports this module)
+    from junkan.lifecycle.uncertainty.calibration import check_fit_bounds  # (they import
+    from junkan.lifecycle.uncertainty.evaluate import check_draws  # this module)
 
     problems: list[Problem] = []
     study = None
     try:
         study = resolve(model)
         check_draws(study)
+        check_fit_bounds(study)
     except ModelError as exc:
         problems += exc.problems
     section = study.section if study is not None else \
