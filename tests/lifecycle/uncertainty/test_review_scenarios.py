@@ -166,3 +166,16 @@ def test_validate_refuses_fitting_bounds_that_calibrate_refuses(tmp_path: Path) 
     doc["uncertainty"]["parameters"][0]["range"] = [0.2, 0.9]
     model.write_text(yaml.safe_dump(doc), encoding="utf-8")
     assert CliRunner().invoke(app, ["validate", str(model)]).exit_code == 0
+
+
+def test_every_analysis_says_the_years_its_figures_cover() -> None:
+    """The results did not say which years their totals cover (the page could not either):
+    the model's horizon, or an optimisation's window."""
+    from junkan.lifecycle import optimise as opt
+
+    mf = lifecycle.load(text=_with_no_reuse(), source="kettle.yaml")
+    horizon = [mf.baseline.years.start, mf.baseline.years.end]
+    assert U.propagate(mf, 4, 0, section=_section()).to_json()["years"] == horizon
+    spec = opt.load_spec(doc={"objective": "co2e", "years": [2022, 2026], "decisions": [
+        {"name": "c", "parameter": "products.kettle.eol.collection.rate", "values": [0.5, 0.9]}]})
+    assert opt.optimise(mf, spec).to_json()["years"] == [2022, 2026]

@@ -25,6 +25,14 @@ LOWER_IS_BETTER = ("co2e", "cost", "virgin_input")
 the best loop colours each change by it)."""
 
 
+def window(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[int]:
+    """The years the figures cover: the spec's ``years``, else the model's whole horizon
+    (RAP is always whole-horizon)."""
+    if spec.years is not None:
+        return list(spec.years)
+    return [model.baseline.years.start, model.baseline.years.end]
+
+
 def _num(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
@@ -133,6 +141,7 @@ class Optimum:
         cur = self.model.baseline.currency
         return {
             "model": self.model.name,
+            "years": window(self.model, self.spec),
             "scenario": self.spec.scenario or self.model.baseline.baseline_name,
             "objective": _objective_doc(
                 self.spec.objective, self.best, self.reference, self.as_modelled, cur
@@ -185,6 +194,7 @@ class ParetoFront:
         cur = self.model.baseline.currency
         return {
             "model": self.model.name,
+            "years": window(self.model, self.spec),
             "objectives": [
                 {
                     "figure": o.label(),

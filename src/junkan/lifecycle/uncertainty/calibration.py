@@ -168,6 +168,8 @@ class Calibration:
         return jsonable(
             {
                 "model": self.study.model.name,
+                "years": [self.study.model.baseline.years.start,
+                          self.study.model.baseline.years.end],  # the figures' horizon
                 "method": METHOD,
                 "success": self.success,
                 "message": self.message,

@@ -63,6 +63,8 @@ class Sensitivity:
     n_requested: int = 0
     correlated_groups: list[dict[str, Any]] = field(default_factory=list)
     """Groups of correlated parameters, analysed as if independent."""
+    years: list[int] | None = None
+    """The simulated horizon (first and last year) the outputs' totals cover."""
 
     @property
     def key(self) -> str:
@@ -122,6 +124,7 @@ class Sensitivity:
         return jsonable(
             {
                 "method": self.method,
+                "years": self.years,
                 "parameters": self.names,
                 "evaluations": self.evaluations,
                 "n": self.n,
@@ -309,6 +312,7 @@ def sensitivity(
     sa = analyse([st.names[i] for i in idx], marg, fn, method=method, n=n, seed=seed, nominal=med)
     sa.units = {o: st.figure_unit(o.split(":", 1)[1]) for o in (*sa.indices, *sa.skipped)}
     sa.parameter_units = {st.names[i]: st.parameter_unit(i) for i in idx}
+    sa.years = [model.baseline.years.start, model.baseline.years.end]
     sa.correlated_groups = [
         {"group": g, "correlation": grp.correlation, "parameters": members}
         for g, grp in st.section.groups.items()

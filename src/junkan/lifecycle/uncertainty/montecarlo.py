@@ -117,6 +117,7 @@ class Ensemble:
         return jsonable(
             {
                 "model": m.name,
+                "years": [m.baseline.years.start, m.baseline.years.end],  # the totals' horizon
                 "runs": len(self.theta),
                 "seed": self.seed,
                 "percentiles": list(PERCENTILES),

@@ -364,7 +364,9 @@ function drawAnalysis(job, chosen) {
   const [msg, data] = Array.isArray(about) ? about : [about.msg ?? about, ""];
   const span = Object.assign(document.createElement("span"), { className: "data", textContent: data });
   if (about.said) Object.assign(span, { className: "", textContent: about.said, title: about.title });
-  $("#an-about").replaceChildren(msg, span, ` · ${t("an.finished", { at: fmtTime(job.finished_at) })}`);
+  // the years the figures cover (totals over the horizon, or an optimisation's window)
+  const years = Array.isArray(r.years) && r.years.length === 2 ? ` · ${t("an.years", { from: r.years[0], to: r.years[1] })}` : "";
+  $("#an-about").replaceChildren(msg, span, `${years} · ${t("an.finished", { at: fmtTime(job.finished_at) })}`);
 }
 
 export { drawAnalysis, fitTitle };
