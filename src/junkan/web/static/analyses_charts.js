@@ -50,20 +50,39 @@ function plot(id, traces, layout = {}) {
   const num = { automargin: true, ...(state.lang === "en" ? { exponentformat: "B" } : { exponentformat: "none", separatethousands: true }) };
   const l = { ...layout };
   for (const k of ["xaxis", "yaxis"]) l[k] = { ...num, ...(layout[k] || {}) };
+  // on a phone the x axis' title is centred on a plot narrower than the chart: broken to fit it
+  const box = document.getElementById(id);
+  const narrow = box && box.clientWidth < 640;
+  if (narrow && typeof l.xaxis.title === "string") l.xaxis.title = fitTitle(l.xaxis.title, id, 0.6);
+  // and its legend at the foot of the chart, below the axis title however many lines it has
+  if (narrow && l.legend && l.legend.y < 0) l.legend = { ...l.legend, yref: "container", y: 0, yanchor: "bottom" };
   // a title broken into lines (fitTitle) needs the room above the plot for each of them
   const title = String((layout.title && (layout.title.text ?? layout.title)) || "");
-  l.margin = { t: Math.max(50, 24 + 22 * title.split("<br>").length), ...(layout.margin || {}) };
+  l.margin = { t: Math.max(50, 24 + 26 * title.split("<br>").length), ...(layout.margin || {}) };
   const drawn = corePlot(id, traces, l);
+  // the x title once more to the width of the plot as drawn (its long tick labels took the rest)
+  const xt = layout.xaxis && layout.xaxis.title;
+  if (narrow && typeof xt === "string" && drawn && drawn.then) {
+    drawn.then(() => {
+      const w = box._fullLayout && box._fullLayout._size && box._fullLayout._size.w;
+      const fitted = w ? fitLines(xt, Math.max(w, 120)) : null;
+      if (fitted && fitted !== (box.layout.xaxis.title || {}).text) Plotly.relayout(box, { "xaxis.title.text": fitted });
+    });
+  }
   // named by its own title (not "Chart of the analysis result" for every chart); kept on a change of language
   const el = document.getElementById(id);
   if (el && title) { el.removeAttribute("data-i18n-label"); el.setAttribute("aria-label", title.split("<br>").join(" ")); }
   return drawn;
 }
 
-/** A chart title broken into lines that fit the chart `id`'s width (a narrow screen clips one long
- * line at both ends): breaks after spaces and colons, before an opening bracket. */
-function fitTitle(text, id) {
-  const width = (document.getElementById(id) || {}).clientWidth || 800;
+/** A chart title broken into lines that fit `share` of the chart `id`'s width (a narrow screen clips one
+ * long line at both ends): breaks after spaces and colons, before an opening bracket. */
+function fitTitle(text, id, share = 1) {
+  return fitLines(text, ((document.getElementById(id) || {}).clientWidth || 800) * share);
+}
+
+/** `text` broken into lines of about `width` pixels (see :func:`fitTitle`). */
+function fitLines(text, width) {
   const wide = (c) => (/[\u3000-\u9fff\uff00-\uffef]/.test(c) ? 2 : 1);  // CJK: about two Latin letters
   const max = Math.max(16, Math.floor(width / 9.5));
   const parts = text.split(/(?<=[\s:：、，])|(?=[(（])/);
