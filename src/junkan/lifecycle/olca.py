@@ -38,8 +38,10 @@ from junkan.lifecycle.olca_costs import (
     allocation,
     cost_side,
     currency_code,
+    is_product,
     is_virgin_supply,
     money,
+    twins,
     virgin_supply,
 )
 from junkan.lifecycle.olca_factors import GWP100, GWP_SOURCE, climate, co2e, energy
@@ -100,12 +102,31 @@ def _reference(
             f"process {short(proc.name or proc.id)} has {len(refs)} quantitative reference "
             f"exchanges ({names}); openLCA allows one, so mark only one of them")
     ref = refs[0] if refs else None
+    kind = ctx.flow(ref)[0] if ref is not None else None
+    if ref is not None and kind is not None and not is_product(kind, bool(ref.is_input)):
+        side = "input" if ref.is_input else "output"
+        ctx.notes.append(f"{proc.name}: its quantitative reference is {kind} {side}, not a "
+                         "product output or waste input, which openLCA requires of a "
+                         "provider (olca-core TechFlow.of, FlowDirectionCheck); skipped")
+        return None
     unit = ctx.unit(ref) if ref is not None else None
-    f, name = ctx.base(ref) if ref is not None else (1.0, None)  # the zip's units first
+    # the zip's units first: in the flow's reference property, else in the exchange's own
+    # (400 kg of an oil measured in m3 is a reference in kg)
+    options = ctx.bases(ref) if ref is not None else [(1.0, None)]
+    f, name = next((b for b in options if _basis(b[1] or "")), options[0])
     basis = _basis(name or "")
     scale = f * basis[1] if basis else f
     qty = (exchange_amount(proc, ref, "reference", params, [], unit, scale)
            if ref is not None else None)
+    if ref is not None and qty:  # a second exchange of the reference flow adds to it
+        for e in twins(proc, ref):
+            ef, ename = next((b for b in ctx.bases(e) if b[1] == name), (None, None))
+            more = exchange_amount(proc, e, "reference", params, [], ctx.unit(e), 1.0)
+            if ef is None or more is None:
+                ctx.notes.append(f"{proc.name}: another exchange of its reference flow is "
+                                 "not in the reference's unit; left out of the amount")
+                continue
+            qty += more * ef / f
     if ref is None or not qty:
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
         return None
@@ -135,8 +156,10 @@ def _cost(proc: Any, e: Any, ctx: Context, share: float,
                              "flow's type (a waste or elementary output's would be a cost)")
     cost = within(float(e.cost_value), f"process {short(proc.name or proc.id)}: cost "
                   f"value of exchange {short(name or e.internal_id)}")
-    sign = -1.0 if e.is_avoided_product and not e.is_quantitative_reference else 1.0
-    parts[side].append((cost * sign * share, currency_code(e, ctx)))
+    # an avoided flow's cost value keeps its side and sign: olca-core
+    # CalcExchange.costValue does not look at isAvoided (an avoided product, an input,
+    # is a cost)
+    parts[side].append((cost * share, currency_code(e, ctx)))
 
 
 def _process_factors(
@@ -149,18 +172,20 @@ def _process_factors(
         return None
     ref, amount, per = found
     alloc = allocation(proc, ref, ctx, params)
+    same_flow = {id(e) for e in twins(proc, ref)}
     kg_co2e = mj = 0.0
     parts: dict[str, list[tuple[float, str | None]]] = {"cost": [], "revenue": []}
     for e in proc.exchanges or []:
         if alloc.leaves_out(e):  # a co-product: its own process's, by the allocation
             continue
-        share = 1.0 if e is ref else alloc.factor(e, ctx.flow(e)[0])
+        same = e is ref or id(e) in same_flow
+        share = 1.0 if same else alloc.factor(e, ctx.flow(e)[0])
         if e.cost_value:
             _cost(proc, e, ctx, share, parts)
-        if e is ref:
+        if same:
             continue
         # an avoided product (input side) or waste (output side) counts negative, as in
-        # openLCA's matrices: its energy and cost are credited
+        # openLCA's matrices: its energy is credited (its cost value keeps its side)
         sign = -1.0 if e.is_avoided_product else 1.0
         name = ctx.flow(e)[3]
         if e.flow is None or not (e.flow.id or name):
@@ -176,8 +201,9 @@ def _process_factors(
             continue
         if sign < 0:
             ctx.notes.append(f"{proc.name}: avoided {name!r} ({qty:g} {u}) credited "
-                             "(energy and cost count negative); the burden of making it "
-                             "elsewhere is not, as the factors hold own exchanges only")
+                             "(its energy counts negative; a cost value keeps its side, as "
+                             "in openLCA); the burden of making it elsewhere is not, as the "
+                             "factors hold own exchanges only")
         kg_co2e += co2e(proc, e, ctx, qty * sign * share)
         if e.is_input:
             mj += energy(proc, e, qty, ctx) * sign * share

@@ -6,7 +6,7 @@ provides: olca-schema ``AllocationFactor.product`` is "the output product (or wa
 to which this allocation factor is related", ``yaml/AllocationFactor.yaml``). openLCA gives
 a product of a multi-output process the share ``value`` of the allocation factor of the
 process's allocation method, on the exchanges that can be allocated — product inputs, waste
-outputs and elementary flows, not avoided ones (olca-core ``CalcExchange.isAllocatable``);
+outputs and elementary flows, avoided ones too (olca-core ``CalcExchange.isAllocatable``);
 for causal allocation the factor is per product and exchange (``AllocationFactor.exchange``),
 and an exchange without one counts whole (olca-core ``AllocationIndex.get`` gives 1). The
 other products belong to their own column (process-product), so their exchanges are not in
@@ -49,11 +49,24 @@ def cost_side(kind: str | None, is_input: bool) -> str | None:
 
 
 def _allocatable(kind: str | None, is_input: bool, avoided: bool) -> bool:
-    """A product input, waste output or elementary flow, not avoided (olca-core)."""
-    if avoided:
-        return False
+    """A product input, waste output or elementary flow — an avoided product (stored as an
+    input) or waste (an output) too: olca-core ``CalcExchange.isAllocatable`` applies the
+    allocation factors to avoided flows since openLCA 2.4.1 (commit 67ce95e, "fix:
+    allocation factors not applied on avoided flows")."""
+    del avoided
     return kind == ELEMENTARY or (kind == PRODUCT and is_input) or \
         (kind == WASTE and not is_input)
+
+
+def twins(proc: Any, ref: Any) -> list[Any]:
+    """The other exchanges of the reference's own flow on its side (a second output of the
+    reference product): openLCA puts them on the diagonal with the reference (olca-core
+    ``InventoryBuilder.putExchangeValue``, ``provider.matches``), so they add to the
+    reference amount and are no co-product."""
+    fid = ref.flow.id if ref.flow else None
+    return [e for e in proc.exchanges or [] if e is not ref and fid and e.flow is not None
+            and e.flow.id == fid and bool(e.is_input) == bool(ref.is_input)
+            and not e.is_avoided_product]
 
 
 class Allocation:
@@ -80,8 +93,9 @@ class Allocation:
 def allocation(proc: Any, ref: Any, ctx: Context, params: dict[str, Any]) -> Allocation:
     """The allocation of a process to its reference product (module docstring); with a
     note when it has co-products, saying how they were treated."""
+    same = {id(e) for e in twins(proc, ref)}
     products = [e for e in proc.exchanges or [] if e is not ref and not e.is_avoided_product
-                and is_product(ctx.flow(e)[0], bool(e.is_input))]
+                and id(e) not in same and is_product(ctx.flow(e)[0], bool(e.is_input))]
     method = proc.default_allocation_method
     mname = getattr(method, "value", None)
     ref_id = ref.flow.id if ref.flow else None

@@ -358,9 +358,23 @@ class Context:
                                 prop.id if prop else None)
         return found or (1.0, (unit.name if unit else None) or self.flow(e)[2])
 
+    def bases(self, e: Any) -> list[Base]:
+        """One unit of ``e``'s amount in its flow's reference unit (:meth:`base`) and,
+        when that is another flow property, in the reference unit of its own property."""
+        found = self.units.bases(self.flows.get(e.flow.id if e.flow else "", {}),
+                                 e.unit.id if e.unit else None, e.unit.name if e.unit else None,
+                                 e.flow_property.id if e.flow_property else None)
+        return found or [self.base(e)]
+
     def to(self, e: Any, table: dict[str, float], target: str) -> float | None:
-        """How many ``target`` one unit of ``e``'s amount is (:func:`convert`)."""
-        return convert(self.base(e), table, target)
+        """How many ``target`` one unit of ``e``'s amount is (:func:`convert`): in its
+        flow's reference property, else in its own (an input of 360 MJ of a gas whose
+        reference is m3 is 360 MJ)."""
+        for base in self.bases(e):
+            found = convert(base, table, target)
+            if found is not None:
+                return found
+        return None
 
 
 def within(value: float, where: str) -> float:

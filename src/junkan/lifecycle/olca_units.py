@@ -111,10 +111,15 @@ class Units:
                 continue
             self.ref_name[gid] = ref["name"]
             names = self.by_name.setdefault(gid, {})
+            # openLCA converts by each unit's conversionFactor alone (ReferenceAmount), so a
+            # unit is that factor over the reference unit's (1 in a consistent group; a
+            # reference flagged with 1000 makes kg (factor 1) 0.001 of it, not 1)
+            ref_f = _factor(ref.get("conversionFactor")) or 1.0
             for u in units:
                 f = 1.0 if u is ref else _factor(u.get("conversionFactor"))
                 if f is None:
                     continue
+                f = f if u is ref else f / ref_f
                 for name in [u.get("name"), *(_get(u, "synonyms") or [])]:
                     if isinstance(name, str) and name:
                         names.setdefault(name, f)
@@ -127,11 +132,17 @@ class Units:
 
     def base(self, flow: Any, unit_id: str | None, unit_name: str | None,
              prop_id: str | None) -> Base | None:
+        found = self.bases(flow, unit_id, unit_name, prop_id)
+        return found[0] if found else None
+
+    def bases(self, flow: Any, unit_id: str | None, unit_name: str | None,
+              prop_id: str | None) -> list[Base]:
         """One unit of an amount in the flow's reference unit (and reference flow property
         when the flow gives the factors), through the zip: the unit by ``@id``, else by
         name in the group of its flow property (``prop_id``, else the flow's reference
         property); no unit at all is that group's reference unit. ``None`` when the zip does
-        not define the unit (then it is converted by its name)."""
+        not define the unit (then it is converted by its name). :meth:`bases` also gives
+        the amount in its own flow property (360 MJ of a gas measured in m3 is 360 MJ)."""
         factors, ref_prop = _property_factors(flow)
         prop = prop_id or ref_prop
         gid = self.group_of.get(prop or "")
@@ -142,14 +153,15 @@ class Units:
         elif gid is not None and unit_id is None and unit_name is None:
             f = 1.0
         else:
-            return None
+            return []
         if self.group_of.get(prop or "") != gid:  # the property the unit measures
             prop = next((p for p in factors if self.group_of.get(p) == gid), None)
         ref_gid = self.group_of.get(ref_prop or "")
+        own: Base = (f, self.ref_name[gid])
         if prop and ref_prop and prop != ref_prop and ref_gid and prop in factors \
                 and ref_prop in factors:
-            return f * factors[ref_prop] / factors[prop], self.ref_name[ref_gid]
-        return f, self.ref_name[gid]
+            return [(f * factors[ref_prop] / factors[prop], self.ref_name[ref_gid]), own]
+        return [own]
 
 
 def _property_factors(flow: Any) -> tuple[dict[str, float], str | None]:
