@@ -140,3 +140,37 @@ def test_a_reference_that_is_no_provider_flow_is_skipped(tmp_path: Path) -> None
     t, notes = _import(tmp_path, a, w, *procs)
     assert list(t["processes"]) == ["p"]
     assert sum("not a product output or waste input" in n for n in notes) == 2
+
+
+def test_a_cost_formula_is_evaluated_as_openlca_does(tmp_path: Path) -> None:
+    """A cost formula was ignored without a note; openLCA evaluates it (it replaces the
+    cost value). One that cannot be evaluated is noted."""
+    a, steel = _flow("A"), _flow("steel")
+    p = o.new_process("p")
+    p.parameters = [o.Parameter(name="price", value=120.0, is_input_parameter=True)]
+    _ex(p, a, 1.0, KG, ref=True)
+    _ex(p, steel, 2.0, KG, inp=True, cost_value=1.0, cost_formula="2 * price",
+        currency=o.as_ref(JPY))
+    t, _ = _import(tmp_path, a, steel, p)
+    assert _num(t, "cost") == pytest.approx(240.0)
+    p.exchanges[1].cost_formula = "2 * nope"
+    (tmp_path / "again").mkdir()
+    t, notes = _import(tmp_path / "again", a, steel, p)
+    assert _num(t, "cost") == pytest.approx(1.0)
+    assert any("cost formula '2 * nope'" in n and "cost value is used" in n for n in notes)
+
+
+def test_the_last_of_two_factors_for_the_reference_counts(tmp_path: Path) -> None:
+    """openLCA keeps the last factor given twice for one product and method (a map put);
+    the first was taken."""
+    a, b = _flow("A"), _flow("B")
+    p = o.new_process("p")
+    _ex(p, a, 1.0, KG, ref=True)
+    _ex(p, b, 1.0, KG)
+    _ex(p, CO2, 10.0, KG)
+    p.default_allocation_method = o.AllocationType.PHYSICAL_ALLOCATION
+    o.new_physical_allocation_factor(p, a, 0.5)
+    o.new_physical_allocation_factor(p, a, 0.2)
+    o.new_physical_allocation_factor(p, b, 0.8)
+    t, _ = _import(tmp_path, a, b, p)
+    assert _num(t, "co2e") == pytest.approx(2.0)

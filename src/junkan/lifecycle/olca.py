@@ -45,7 +45,7 @@ from junkan.lifecycle.olca_costs import (
     virgin_supply,
 )
 from junkan.lifecycle.olca_factors import GWP100, GWP_SOURCE, climate, co2e, energy
-from junkan.lifecycle.olca_formula import parameters
+from junkan.lifecycle.olca_formula import formula, parameters
 from junkan.lifecycle.olca_read import Context, exchange_amount, read_zip, within
 from junkan.lifecycle.olca_units import ENERGY, MASS, PIECE, REF, TRANSPORT
 from junkan.lifecycle.schema import SINK_KINDS
@@ -141,12 +141,24 @@ def _reference(
 
 
 def _cost(proc: Any, e: Any, ctx: Context, share: float,
-          parts: dict[str, list[tuple[float, str | None]]]) -> None:
+          parts: dict[str, list[tuple[float, str | None]]], params: dict[str, Any]) -> None:
     """Add an exchange's cost value (times the share its process's reference bears) to
     the cost or the revenue, as openLCA's life cycle costing counts it
-    (:func:`~junkan.lifecycle.olca_alloc.cost_side`): a product output or a waste input
-    earns revenue, any other exchange costs. An avoided product or waste counts negative."""
+    (:func:`~junkan.lifecycle.olca_costs.cost_side`): a product output or a waste input
+    earns revenue, any other exchange costs. A cost formula is evaluated first, as openLCA
+    does (its value replaces the cost value; one that cannot be is noted)."""
     kind, _, _, name = ctx.flow(e)
+    value = e.cost_value
+    if e.cost_formula:
+        try:
+            value = formula(str(e.cost_formula), params)
+        except ValueError as exc:
+            ctx.notes.append(f"{proc.name}: the cost formula {short(str(e.cost_formula))} "
+                             f"of {name!r} cannot be evaluated ({exc}); "
+                             + ("its cost value is used" if value is not None
+                                else "no cost is counted"))
+    if value is None:
+        return
     side = cost_side(kind, bool(e.is_input))
     if side is None:  # the flow's type is unknown: an input costs, an output is sold
         side = "cost" if e.is_input else "revenue"
@@ -154,7 +166,7 @@ def _cost(proc: Any, e: Any, ctx: Context, share: float,
             ctx.notes.append(f"{proc.name}: the cost value of {name!r} counts as revenue, as "
                              "a product output's; neither the zip nor the exchange gives the "
                              "flow's type (a waste or elementary output's would be a cost)")
-    cost = within(float(e.cost_value), f"process {short(proc.name or proc.id)}: cost "
+    cost = within(float(value), f"process {short(proc.name or proc.id)}: cost "
                   f"value of exchange {short(name or e.internal_id)}")
     # an avoided flow's cost value keeps its side and sign: olca-core
     # CalcExchange.costValue does not look at isAvoided (an avoided product, an input,
@@ -180,8 +192,8 @@ def _process_factors(
             continue
         same = e is ref or id(e) in same_flow
         share = 1.0 if same else alloc.factor(e, ctx.flow(e)[0])
-        if e.cost_value:
-            _cost(proc, e, ctx, share, parts)
+        if e.cost_value or e.cost_formula:
+            _cost(proc, e, ctx, share, parts, params)
         if same:
             continue
         # an avoided product (input side) or waste (output side) counts negative, as in

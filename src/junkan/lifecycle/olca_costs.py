@@ -108,14 +108,14 @@ def allocation(proc: Any, ref: Any, ctx: Context, params: dict[str, Any]) -> All
     values, why = _values(proc, rows, params)
     if rows and why is None:
         if products:
-            share = "per exchange" if mname == "CAUSAL_ALLOCATION" else f"{values[0][1]:g}"
+            share = "per exchange" if mname == "CAUSAL_ALLOCATION" else f"{values[-1][1]:g}"
             ctx.notes.append(f"{proc.name}: allocated by {mname} ({share} to its reference "
                              f"{ref_name}); the co-products {names} are left to their own "
                              "processes")
         if mname == "CAUSAL_ALLOCATION":
             return Allocation(causal={r.exchange.internal_id: v for r, v in values
                                       if r.exchange is not None}, others=products)
-        return Allocation(share=values[0][1], others=products)
+        return Allocation(share=values[-1][1], others=products)  # the last, as openLCA keeps
     if products:
         if why is None:
             why = (f"no allocation factor of its default method {mname} for its reference"
