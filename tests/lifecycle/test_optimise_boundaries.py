@@ -98,7 +98,12 @@ def test_optimum_equals_enumeration_on_the_magnet_example(objective: str) -> Non
     best = opt.optimise(model, spec)
     reference, _ = opt.enumerate_options(model, spec)
     got, want = value(spec.objective, best.best.raw), value(spec.objective, reference.raw)
-    assert got == pytest.approx(want, rel=1e-9)
+    # the range is continuous where it interacts (enumeration takes its levels): at least as
+    # good as every level, and equal where the optimum lies on one
+    sign = -1 if spec.objective.maximise else 1
+    assert sign * got <= sign * want + 1e-9 * abs(want)
+    if not best.method.get("ranges_continuous_in_blocks"):
+        assert got == pytest.approx(want, rel=1e-9)
 
 
 @pytest.mark.parametrize("decision", [

@@ -3,15 +3,17 @@
 
 Variables: one binary per joint option of each enumerated block (exactly one chosen per
 block) and one continuous share ``x ∈ [0, 1]`` per linear range (value = lower + x ·
-(upper − lower)). The figures are ``f(z) = f0 + D z``. A linear objective is minimised
-directly; a ratio (recycled share, RAP) by Dinkelbach's method — a sequence of MILPs
-``max N(z) − λ D(z)`` with ``λ`` the ratio of the last solution — which ends at the exact
-optimum of the linear-fractional program in finitely many steps. Ratio constraints
-``N / D ≥ r`` are linear: ``N − r D ≥ 0`` (the denominator is positive)."""
+(upper − lower)); a range continuous inside a block (:mod:`~.blocks`) has one share per
+joint option, ``x_k ≤ y_k`` (zero unless that option is chosen). The figures are
+``f(z) = f0 + D z``. A linear objective is minimised directly; a ratio (recycled share,
+RAP) by Dinkelbach's method — a sequence of MILPs ``max N(z) − λ D(z)`` with ``λ`` the
+ratio of the last solution — which ends at the exact optimum of the linear-fractional
+program in finitely many steps. Ratio constraints ``N / D ≥ r`` are linear:
+``N − r D ≥ 0`` (the denominator is positive)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -57,21 +59,28 @@ class Program:
     D: np.ndarray  # (figures, variables)
     integrality: np.ndarray
     blocks: list[tuple[int, int]]  # (first variable, count) of each enumerated block
+    links: list[tuple[int, int]] = field(default_factory=list)
+    """(share, binary) of each range continuous inside a block: share ≤ binary."""
 
     @classmethod
     def of(cls, sur: Surrogate) -> Program:
-        cols, integ, blocks = [], [], []
+        cols, integ, blocks, links = [], [], [], []
         for b in sur.blocks:
             if b.slope is not None:
                 cols.append(b.slope[:, None])
                 integ.append(np.zeros(1))
             else:
                 assert b.deltas is not None
-                blocks.append((sum(c.shape[1] for c in cols), len(b.combos)))
+                start, k = sum(c.shape[1] for c in cols), len(b.combos)
+                blocks.append((start, k))
                 cols.append(b.deltas.T)
-                integ.append(np.ones(len(b.combos)))
+                integ.append(np.ones(k))
+                if b.slopes is not None:
+                    cols.append(b.slopes.T)
+                    integ.append(np.zeros(k))
+                    links += [(start + k + j, start + j) for j in range(k)]
         D = np.hstack(cols) if cols else np.zeros((len(sur.f0), 0))
-        return cls(sur, D, np.concatenate(integ) if integ else np.zeros(0), blocks)
+        return cls(sur, D, np.concatenate(integ) if integ else np.zeros(0), blocks, links)
 
     def figures(self, z: np.ndarray) -> np.ndarray:
         return self.sur.f0 + self.D @ z
@@ -84,6 +93,11 @@ class Program:
             for r, (start, count) in enumerate(self.blocks):
                 A[r, start : start + count] = 1
             out.append(LinearConstraint(A, 1, 1))
+        if self.links:
+            L = np.zeros((len(self.links), n))
+            for r, (x, y) in enumerate(self.links):
+                L[r, x], L[r, y] = 1.0, -1.0
+            out.append(LinearConstraint(L, -np.inf, 0.0))
         for row in rows:
             g, f0 = row.goal, self.sur.f0
             parts = []
@@ -166,6 +180,13 @@ class Program:
                 for n, i in enumerate(b.members):
                     out[i] = b.combos[k][n]
                 pos += len(b.combos)
+                if b.slopes is not None:  # the range continuous with the option chosen
+                    assert b.ranged is not None
+                    e = sur.expanded[b.members[b.ranged]]
+                    assert e.bounds is not None
+                    lo, hi = e.bounds
+                    out[b.members[b.ranged]] = e.at(lo + float(z[pos + k]) * (hi - lo))
+                    pos += len(b.combos)
         assert all(c is not None for c in out)
         return [c for c in out if c is not None]
 
@@ -180,10 +201,20 @@ class Program:
                 z.append((float(choices[b.members[0]].value) - lo) / (hi - lo))
                 pos += 1
                 continue
-            want = [json_key(choices[i]) for i in b.members]
-            y = [1.0 if [json_key(c) for c in combo] == want else 0.0 for combo in b.combos]
+            # a range continuous in the block is matched by its share, not its level
+            want = [json_key(choices[i]) for n, i in enumerate(b.members) if n != b.ranged]
+            y = [1.0 if [json_key(c) for n, c in enumerate(combo) if n != b.ranged] == want
+                 else 0.0 for combo in b.combos]
             z.extend(y)
             pos += len(b.combos)
+            if b.slopes is not None:
+                assert b.ranged is not None
+                e = self.sur.expanded[b.members[b.ranged]]
+                assert e.bounds is not None
+                lo, hi = e.bounds
+                x = (float(choices[b.members[b.ranged]].value) - lo) / (hi - lo)
+                z.extend(x * v for v in y)
+                pos += len(b.combos)
         return np.array(z)
 
 

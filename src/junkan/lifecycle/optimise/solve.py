@@ -331,6 +331,9 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
         text += "; interacting decisions enumerated jointly: " + "; ".join(
             " × ".join(i["decisions"]) for i in checks["interactions"]
         )
+    if checks.get("ranges_continuous_in_blocks"):  # linear with each joint option
+        text += "; ranges kept continuous with each joint option of the decisions they " \
+            "interact with: " + ", ".join(checks["ranges_continuous_in_blocks"])
     if checks["nonlinear_ranges"]:
         text += "; non-linear ranges taken at their levels: " + ", ".join(
             n["decision"] for n in checks["nonlinear_ranges"]

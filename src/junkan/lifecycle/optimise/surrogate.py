@@ -23,7 +23,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,14 @@ from junkan import lifecycle
 from junkan.core.errors import ModelError, Problem, coded, format_path, short
 from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import key_in, path_tokens, scenario_document
+from junkan.lifecycle.optimise.blocks import (
+    Block,
+    at_levels,
+    block,
+    continuous_in_blocks,
+    deviation,
+    most_simulations,
+)
 from junkan.lifecycle.optimise.features import measure
 from junkan.lifecycle.optimise.spec import (
     MAX_SIMULATIONS,
@@ -78,16 +86,6 @@ class Expanded:
         label = f"{x:.6g} {self.unit}".strip()
         return Choice(label, {self.decision.parameter: written}, x, self.decision.name,
                       self.unit)
-
-
-@dataclass
-class Block:
-    """Decisions enumerated together (``members``), or one linear continuous range."""
-
-    members: list[int]
-    combos: list[tuple[Choice, ...]] = field(default_factory=list)
-    deltas: np.ndarray | None = None  # (len(combos), figures)
-    slope: np.ndarray | None = None  # continuous: effect of lower → upper bound
 
 
 class Simulator:
@@ -284,12 +282,6 @@ def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
     return out
 
 
-def _deviation(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(scale > 0, np.abs(a - b) / scale, 0.0)
-    return float(rel.max(initial=0.0))
-
-
 @dataclass
 class Surrogate:
     """The additive model: reference figures, blocks and what the checks found."""
@@ -371,7 +363,7 @@ def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],
     nonlinear, interacting = [], []
     for i, f in mids.items():
         hi = arr(singles[i, 1])
-        dev = _deviation(arr(f), (f0 + hi) / 2, scale)
+        dev = deviation(arr(f), (f0 + hi) / 2, scale)
         if dev > tol:
             nonlinear.append({"decision": expanded[i].decision.name, "deviation": dev})
     parent = list(range(len(expanded)))
@@ -382,7 +374,7 @@ def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],
         return x
 
     for (i, j, k, m), f in pairs.items():
-        dev = _deviation(arr(f), arr(singles[i, j]) + arr(singles[k, m]) - f0, scale)
+        dev = deviation(arr(f), arr(singles[i, j]) + arr(singles[k, m]) - f0, scale)
         if dev > tol:
             interacting.append(
                 {
@@ -397,15 +389,14 @@ def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],
     linear_ranges = {i for i, e in enumerate(expanded) if e.bounds is not None} - {
         i for i, e in enumerate(expanded) for n in nonlinear if n["decision"] == e.decision.name
     }
-    sim.expect(after + sum(1 if len(g) == 1 and g[0] in linear_ranges
-                           else math.prod(len(expanded[i].levels()) for i in g)
+    sim.expect(after + sum(most_simulations(expanded, g, linear_ranges)
                            for g in groups.values()))
-    blocks = [_block(sim, expanded, ref, g, linear_ranges, f0, arr) for g in groups.values()]
+    blocks = [block(sim, expanded, ref, g, linear_ranges, f0, arr, scale)
+              for g in groups.values()]
     checks = {
         "nonlinear_ranges": nonlinear,
-        "ranges_at_levels": [  # linear ranges enumerated jointly with the decisions they meet
-            {"decision": expanded[i].decision.name, "levels": expanded[i].decision.steps}
-            for g in groups.values() if len(g) > 1 for i in g if i in linear_ranges],
+        "ranges_at_levels": at_levels(blocks, expanded, linear_ranges),
+        "ranges_continuous_in_blocks": continuous_in_blocks(blocks, expanded),
         "interactions": _strongest(interacting),
         "pairs_tested": len(pairs),
         "ranges_tested": len(mids),
@@ -422,43 +413,3 @@ def _strongest(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(best.values())
 
 
-def _block(
-    sim: Simulator,
-    expanded: list[Expanded],
-    ref: list[Choice],
-    members: list[int],
-    linear_ranges: set[int],
-    f0: np.ndarray,
-    arr: Any,
-) -> Block:
-    if len(members) == 1 and members[0] in linear_ranges:
-        i = members[0]
-        hi = sim(ref[:i] + [expanded[i].choices[1]] + ref[i + 1 :])
-        return Block(members, slope=arr(hi) - f0)
-    levels = [expanded[i].levels() for i in members]
-    size = int(np.prod([len(lv) for lv in levels]))
-    if size > sim.spec.max_enumerate:
-        names = ", ".join(expanded[i].decision.name for i in members)
-        raise ModelError(
-            [
-                Problem(
-                    "decisions",
-                    f"decisions {names} interact; their {size:,} "
-                    f"joint options exceed max_enumerate "
-                    f"({sim.spec.max_enumerate:,}): fewer options or steps",
-                )
-            ],
-            sim.spec.origin,
-        )
-    combos = list(itertools.product(*levels))
-    # the reference combination first, so its effect is zero
-    combos.sort(
-        key=lambda c: not all(c[n].overrides == ref[i].overrides for n, i in enumerate(members))
-    )
-    deltas = []
-    for combo in combos:
-        choice = list(ref)
-        for n, i in enumerate(members):
-            choice[i] = combo[n]
-        deltas.append(arr(sim(choice)) - f0)
-    return Block(members, combos, np.array(deltas))
