@@ -420,3 +420,18 @@ def test_a_range_that_interacts_stays_continuous_with_each_option() -> None:
     grid, _ = opt.enumerate_options(model, fine)
     assert got >= value(spec.objective, grid.raw) - 1e-12
     assert got > 0.2883 + 1e-3  # the 4-level optimum it used to report
+
+
+def test_a_range_at_its_bound_is_the_bound_exactly(model: lifecycle.ModelFile) -> None:
+    """A choice at a range's upper bound came out as 0.8999999999999999 (lo + 1·(hi − lo))
+    labelled "0.9", and inside a block a binary at 1 − 1e-8 (HiGHS's integrality tolerance)
+    capped its share below the bound: the point stopped short of 0.9 (review of
+    2026-12-05)."""
+    for doc in ({**FRONT, "decisions": [{**KETTLE, "range": [0.3, 0.9]}], "pareto": None},
+                {**FRONT, "decisions": [{**KETTLE, "range": [0.3, 0.9]}, *ROUTES],
+                 "pareto": None}):
+        for objective, bound in (("co2e", 0.9), ("cost", 0.9), ("margin:recycler", 0.3)):
+            spec = opt.load_spec(doc={**doc, "objective": objective})
+            best = opt.optimise(model, spec).to_json()
+            rate = next(c for c in best["choices"] if c["decision"] == KETTLE["name"])
+            assert rate["value"] == bound, (objective, rate)  # not 0.9000000000000001

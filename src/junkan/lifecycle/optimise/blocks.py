@@ -129,8 +129,9 @@ def _within_enumeration(sim: Simulator, expanded: list[Expanded], members: list[
 
 def at_levels(blocks: list[Block], expanded: list[Expanded], linear: set[int]
               ) -> list[dict[str, Any]]:
-    """The linear ranges enumerated at their levels with the decisions they interact with
-    (their effect bent with one of those decisions' options)."""
+    """The linear ranges enumerated at their levels with the decisions they interact with:
+    their effect bent with one of those decisions' options, or the block holds another
+    range (their joint effect is bilinear)."""
     return [{"decision": expanded[i].decision.name, "levels": expanded[i].decision.steps}
             for b in blocks if len(b.members) > 1 and b.slopes is None
             for i in b.members if i in linear]

@@ -132,7 +132,19 @@ class Program:
         if res.x is None:
             raise JunkanError(f"the solver stopped: {res.message}")
         z = np.asarray(res.x, dtype=float)
-        z[self.integrality == 1] = np.round(z[self.integrality == 1])
+        ints = self.integrality == 1
+        z[ints] = np.round(z[ints])
+        if self.links and np.any(ints):
+            # polish: with the binaries fixed at their rounded values, the shares are an LP
+            # solved exactly (a binary at 1 - 1e-8 within HiGHS's integrality tolerance
+            # otherwise caps its share x <= y below the range's bound)
+            lo, hi = np.zeros(n), np.ones(n)
+            lo[ints] = hi[ints] = z[ints]
+            lp = milp(c / scale, constraints=self._linear(rows), integrality=np.zeros(n),
+                      bounds=Bounds(lo, hi), options={"presolve": True})
+            if lp.x is not None:
+                z = np.asarray(lp.x, dtype=float)
+                z[ints] = lo[ints]
         return np.clip(z, 0, 1)
 
     def solve(self, goal: Goal, rows: list[Row]) -> np.ndarray | None:
@@ -173,7 +185,7 @@ class Program:
                 e = sur.expanded[b.members[0]]
                 assert e.bounds is not None
                 lo, hi = e.bounds
-                out[b.members[0]] = e.at(lo + float(z[pos]) * (hi - lo))
+                out[b.members[0]] = e.at(_between(lo, hi, float(z[pos])))
                 pos += 1
             else:
                 k = int(np.argmax(z[pos : pos + len(b.combos)]))
@@ -185,7 +197,7 @@ class Program:
                     e = sur.expanded[b.members[b.ranged]]
                     assert e.bounds is not None
                     lo, hi = e.bounds
-                    out[b.members[b.ranged]] = e.at(lo + float(z[pos + k]) * (hi - lo))
+                    out[b.members[b.ranged]] = e.at(_between(lo, hi, float(z[pos + k])))
                     pos += len(b.combos)
         assert all(c is not None for c in out)
         return [c for c in out if c is not None]
@@ -216,6 +228,11 @@ class Program:
                 z.extend(x * v for v in y)
                 pos += len(b.combos)
         return np.array(z)
+
+
+def _between(lo: float, hi: float, x: float) -> float:
+    """``lo + x (hi − lo)``, exactly ``hi`` at ``x = 1`` (not 0.8999999999999999 for 0.9)."""
+    return lo * (1.0 - x) + hi * x
 
 
 def json_key(choice: Choice) -> str:

@@ -194,7 +194,7 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
                 problems.append(Problem(
                     f"constraints[{i}].{side}",
                     f"{c.label()} {'≥' if maximise else '≤'} {bound:g} {unit} cannot be met: "
-                    f"the options reach {word} {best:.6g} {unit}"))
+                    f"the options reach {word} {best:.6g} {unit}" + _at_levels(p)))
     if not problems:
         labels = ", ".join(f"constraints[{i}] ({c.label()})"
                            for i, c in enumerate(p.spec.constraints))
@@ -202,6 +202,15 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
                                 f"combination of the options meets them all: {labels}; "
                                 "relax one of them"))
     return ModelError(problems, p.spec.origin)
+
+
+def _at_levels(p: _Problem) -> str:
+    """What a limit reached holds for when ranges were taken at their levels only."""
+    checks = p.sur.checks if p.sur is not None else {}
+    names = [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
+             for r in checks.get(k, ())]
+    return (f" at the levels of the ranges {', '.join(names)} (points between them are not "
+            "searched: give more steps)") if names else ""
 
 
 def _ratio(num: dict[str, float], den: dict[str, float] | None, figures: dict[str, float]) -> float:
@@ -339,7 +348,8 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
             n["decision"] for n in checks["nonlinear_ranges"]
         )
     if checks.get("ranges_at_levels"):  # exact over those levels, not between them
-        text += "; ranges that interact with other decisions taken at their levels only: " + \
+        text += "; ranges taken at their levels only (their effect bends with an option of " \
+            "the decisions they interact with, or they interact with another range): " + \
             ", ".join(f"{r['decision']} ({r['levels']} levels)" for r in checks["ranges_at_levels"])
     if not exact:
         text += "; higher-order interactions remain: the optimum is not guaranteed"
