@@ -118,7 +118,10 @@ def test_reverse_chain_page(page: Any, server: str) -> None:
     expect(summary).to_contain_text("Model JK-W107", timeout=120_000)
     expect(summary).to_contain_text("by outline against the catalogue")
     expect(page.locator("#me-id-shapes tbody tr")).to_have_count(3)
-    assert page.evaluate("document.getElementById('me-id-img').naturalWidth") > 0
+    # the photo shown beside it (decoded after its summary is written: waited for, not read
+    # at once — 0 on a loaded CI machine, 2026-12-05)
+    page.wait_for_function("() => document.getElementById('me-id-img').naturalWidth > 0",
+                           timeout=30_000)
     # a file that is not a photo: the service's reason beside the form
     page.set_input_files(
         "#me-photo", files=[{"name": "x.png", "mimeType": "image/png", "buffer": b"not a photo"}]
