@@ -51,7 +51,7 @@ WRITES = {
 
 
 def _inputs(
-    path: Path, spec: Path | None, out: Path | None = None, command: str = "uncertainty"
+    path: Path, spec: Path | None, out: Path | None, command: str
 ) -> tuple[lifecycle.ModelFile, Any]:
     check_out(out, (*WRITES[command], "plotly.min.js"))
     with reported(path, OSError):

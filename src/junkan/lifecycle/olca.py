@@ -120,7 +120,7 @@ def _reference(
            if ref is not None else None)
     if ref is not None and qty:  # a second exchange of the reference flow adds to it
         for e in twins(proc, ref):
-            ef, ename = next((b for b in ctx.bases(e) if b[1] == name), (None, None))
+            ef = next((b[0] for b in ctx.bases(e) if b[1] == name), None)
             more = exchange_amount(proc, e, "reference", params, [], ctx.unit(e), 1.0)
             if ef is None or more is None:
                 ctx.notes.append(f"{proc.name}: another exchange of its reference flow is "
@@ -183,8 +183,8 @@ def _process_factors(
     if found is None:
         return None
     ref, amount, per = found
-    alloc = allocation(proc, ref, ctx, params)
     same_flow = {id(e) for e in twins(proc, ref)}
+    alloc = allocation(proc, ref, ctx, params, same_flow)
     kg_co2e = mj = 0.0
     parts: dict[str, list[tuple[float, str | None]]] = {"cost": [], "revenue": []}
     for e in proc.exchanges or []:

@@ -90,10 +90,11 @@ class Allocation:
         return 1.0 if self.share is None else self.share
 
 
-def allocation(proc: Any, ref: Any, ctx: Context, params: dict[str, Any]) -> Allocation:
+def allocation(proc: Any, ref: Any, ctx: Context, params: dict[str, Any],
+               same: set[int]) -> Allocation:
     """The allocation of a process to its reference product (module docstring); with a
-    note when it has co-products, saying how they were treated."""
-    same = {id(e) for e in twins(proc, ref)}
+    note when it has co-products, saying how they were treated. ``same``: the ids of the
+    other exchanges of the reference flow (:func:`twins`), which are no co-products."""
     products = [e for e in proc.exchanges or [] if e is not ref and not e.is_avoided_product
                 and id(e) not in same and is_product(ctx.flow(e)[0], bool(e.is_input))]
     method = proc.default_allocation_method

@@ -116,10 +116,10 @@ class Units:
             # reference flagged with 1000 makes kg (factor 1) 0.001 of it, not 1)
             ref_f = _factor(ref.get("conversionFactor")) or 1.0
             for u in units:
-                f = 1.0 if u is ref else _factor(u.get("conversionFactor"))
+                given = _factor(u.get("conversionFactor"))
+                f = 1.0 if u is ref else None if given is None else given / ref_f
                 if f is None:
                     continue
-                f = f if u is ref else f / ref_f
                 for name in [u.get("name"), *(_get(u, "synonyms") or [])]:
                     if isinstance(name, str) and name:
                         names.setdefault(name, f)
@@ -132,6 +132,7 @@ class Units:
 
     def base(self, flow: Any, unit_id: str | None, unit_name: str | None,
              prop_id: str | None) -> Base | None:
+        """The first of :meth:`bases` (the flow's reference unit), ``None`` when none."""
         found = self.bases(flow, unit_id, unit_name, prop_id)
         return found[0] if found else None
 
@@ -140,9 +141,9 @@ class Units:
         """One unit of an amount in the flow's reference unit (and reference flow property
         when the flow gives the factors), through the zip: the unit by ``@id``, else by
         name in the group of its flow property (``prop_id``, else the flow's reference
-        property); no unit at all is that group's reference unit. ``None`` when the zip does
-        not define the unit (then it is converted by its name). :meth:`bases` also gives
-        the amount in its own flow property (360 MJ of a gas measured in m3 is 360 MJ)."""
+        property); no unit at all is that group's reference unit. Empty when the zip does
+        not define the unit (then it is converted by its name). A second base gives the
+        amount in its own flow property (360 MJ of a gas measured in m3 is 360 MJ)."""
         factors, ref_prop = _property_factors(flow)
         prop = prop_id or ref_prop
         gid = self.group_of.get(prop or "")

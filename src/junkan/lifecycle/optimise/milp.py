@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from junkan.core.errors import JunkanError
-from junkan.lifecycle.optimise.surrogate import Choice, Surrogate
+from junkan.lifecycle.optimise.surrogate import Choice, Expanded, Surrogate
 
 MAX_DINKELBACH = 50
 
@@ -182,9 +182,7 @@ class Program:
         pos = 0
         for b in sur.blocks:
             if b.slope is not None:
-                e = sur.expanded[b.members[0]]
-                assert e.bounds is not None
-                lo, hi = e.bounds
+                e, lo, hi = self._range(b.members[0])
                 out[b.members[0]] = e.at(_between(lo, hi, float(z[pos])))
                 pos += 1
             else:
@@ -194,9 +192,7 @@ class Program:
                 pos += len(b.combos)
                 if b.slopes is not None:  # the range continuous with the option chosen
                     assert b.ranged is not None
-                    e = sur.expanded[b.members[b.ranged]]
-                    assert e.bounds is not None
-                    lo, hi = e.bounds
+                    e, lo, hi = self._range(b.members[b.ranged])
                     out[b.members[b.ranged]] = e.at(_between(lo, hi, float(z[pos + k])))
                     pos += len(b.combos)
         assert all(c is not None for c in out)
@@ -207,9 +203,7 @@ class Program:
         z, pos = [], 0
         for b in self.sur.blocks:
             if b.slope is not None:
-                e = self.sur.expanded[b.members[0]]
-                assert e.bounds is not None
-                lo, hi = e.bounds
+                _, lo, hi = self._range(b.members[0])
                 z.append((float(choices[b.members[0]].value) - lo) / (hi - lo))
                 pos += 1
                 continue
@@ -221,13 +215,17 @@ class Program:
             pos += len(b.combos)
             if b.slopes is not None:
                 assert b.ranged is not None
-                e = self.sur.expanded[b.members[b.ranged]]
-                assert e.bounds is not None
-                lo, hi = e.bounds
+                _, lo, hi = self._range(b.members[b.ranged])
                 x = (float(choices[b.members[b.ranged]].value) - lo) / (hi - lo)
                 z.extend(x * v for v in y)
                 pos += len(b.combos)
         return np.array(z)
+
+    def _range(self, i: int) -> tuple[Expanded, float, float]:
+        """Decision ``i``, a range, and its bounds."""
+        e = self.sur.expanded[i]
+        assert e.bounds is not None
+        return e, e.bounds[0], e.bounds[1]
 
 
 def _between(lo: float, hi: float, x: float) -> float:

@@ -204,11 +204,16 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
     return ModelError(problems, p.spec.origin)
 
 
+def _stepped(p: _Problem) -> list[str]:
+    """The ranges taken at their levels only (non-linear, or bent within their block)."""
+    checks = p.sur.checks if p.sur is not None else {}
+    return [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
+            for r in checks.get(k, ())]
+
+
 def _at_levels(p: _Problem) -> str:
     """What a limit reached holds for when ranges were taken at their levels only."""
-    checks = p.sur.checks if p.sur is not None else {}
-    names = [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
-             for r in checks.get(k, ())]
+    names = _stepped(p)
     return (f" at the levels of the ranges {', '.join(names)} (points between them are not "
             "searched: give more steps)") if names else ""
 
@@ -403,10 +408,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
     _refuse_negative_rap_bounds(p, points)
     method = _method(p, _verify(p, z1), g1.den is not None or g2.den is not None)
-    checks = p.sur.checks if p.sur is not None else {}
-    stepped = [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
-               for r in checks.get(k, ())]
-    method["front"] = front_doc(finite, complete, len(points), spec, stepped)
+    method["front"] = front_doc(finite, complete, len(points), spec, _stepped(p))
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, _as_modelled(p), method)
@@ -454,8 +456,6 @@ def _walk(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, row
         out.append(z)
         last = min(reached, last - step)  # never stalls, even at the solver's tolerance
     return out, True
-
-
 
 
 def _tiebreak(prog: Program, g1: Goal, g2: Goal, z: np.ndarray, rows: list[Row]) -> np.ndarray:

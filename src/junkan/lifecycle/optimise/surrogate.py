@@ -411,5 +411,3 @@ def _strongest(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if key not in best or it["deviation"] > best[key]["deviation"]:
             best[key] = it
     return list(best.values())
-
-

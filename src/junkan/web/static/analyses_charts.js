@@ -70,8 +70,7 @@ function plot(id, traces, layout = {}) {
     });
   }
   // named by its own title (not "Chart of the analysis result" for every chart); kept on a change of language
-  const el = document.getElementById(id);
-  if (el && title) { el.removeAttribute("data-i18n-label"); el.setAttribute("aria-label", title.split("<br>").join(" ")); }
+  if (box && title) { box.removeAttribute("data-i18n-label"); box.setAttribute("aria-label", title.split("<br>").join(" ")); }
   return drawn;
 }
 
@@ -239,10 +238,14 @@ function drawSensitivity(r, chosen) {
   const cell = (k, i) => withConf(v(d[k][i]), d[`${k}_conf`] ? v(d[`${k}_conf`][i]) : undefined);
   // an estimated S1 above its ST (impossible for the exact indices) is sampling noise: flagged on its row
   const above = (i) => sobol && typeof d.S1[i] === "number" && typeof d.ST[i] === "number" && d.S1[i] > d.ST[i] + 1e-9;
-  const flagged = (i) => (above(i) ? Object.assign(document.createElement("span"), { textContent: `${cell(a, i)} ⚠`, title: t("an.s1AboveSt") }) : cell(a, i));
+  const flagged = (i) => {
+    if (!above(i)) return cell(a, i);
+    const span = Object.assign(document.createElement("span"), { textContent: `${cell(a, i)} ⚠`, title: t("an.s1AboveSt") });
+    span.setAttribute("aria-label", `${span.textContent} ${span.title}`);
+    return span;
+  };
   richTable($("#an-table"), [t("an.col.parameter"), head(a), head(b)],
     [...order].reverse().map((i) => [r.parameters[i], flagged(i), cell(b, i)]), [1, 2], [0]);
-  for (const sp of document.querySelectorAll("#an-table td span[title]")) sp.setAttribute("aria-label", `${sp.textContent} ${sp.title}`);
   describe("an-chart", "an-table");
   sensitivityNotes(r, label);
   drawTornado(r, o, label(o));
@@ -294,7 +297,7 @@ function drawBest(r) {
   const colors = { better: "#1e8449", worse: "#b03a2e", none: "#7f8c8d" };
   // one trace per verdict, so that the legend says what green and red mean
   const traces = ["better", "worse", "none"].map((v) => {
-    const at = keys.map((k, i) => i).filter((i) => change[i] !== null && verdict(r, keys[i], change[i]) === v);
+    const at = keys.map((_, i) => i).filter((i) => change[i] !== null && verdict(r, keys[i], change[i]) === v);
     return { type: "bar", orientation: "h", y: at.map((i) => figName(keys[i])), x: at.map((i) => 100 * change[i]), name: t(`an.${v === "none" ? "noChange" : v}`),
       marker: { color: colors[v] }, hoverinfo: "text", textposition: "none",
       text: at.map((i) => `${figName(keys[i])}: ${fmt(r.as_modelled[keys[i]])} → ${fmt(r.network[keys[i]])} (${pct(i)})`) };
