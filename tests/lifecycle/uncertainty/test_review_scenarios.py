@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from junkan import lifecycle
 from junkan.cli.main import app
 from junkan.cli.uncertainty import WRITES
+from junkan.core.errors import ModelError
 from junkan.lifecycle import uncertainty as U
 from tests.lifecycle.test_optimise import MODEL
 
@@ -179,3 +180,51 @@ def test_every_analysis_says_the_years_its_figures_cover() -> None:
     spec = opt.load_spec(doc={"objective": "co2e", "years": [2022, 2026], "decisions": [
         {"name": "c", "parameter": "products.kettle.eol.collection.rate", "values": [0.5, 0.9]}]})
     assert opt.optimise(mf, spec).to_json()["years"] == [2022, 2026]
+
+
+REMAN = "parts.heater.recovery.remanufacture.share"
+
+
+def _with_reman() -> str:
+    """The kettle with a scenario that introduces the heater's remanufacture route."""
+    doc = yaml.safe_load(MODEL)
+    doc["scenarios"]["reman"] = {"set": {"parts.heater.recovery.remanufacture": {
+        "share": 0.3, "pass_rate": 0.9, "processes": ["reman"]}}}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _factor(relative: bool = True, path: str = REMAN) -> U.UncertaintySection:
+    return U.UncertaintySection.model_validate({"parameters": [
+        {"parameter": path, "distribution": "uniform", "min": 0.5, "max": 1.5, "source": "t",
+         "relative": relative}]})
+
+
+def test_a_relative_parameter_acts_where_a_scenario_introduces_its_entry() -> None:
+    """A factor on the share of a route only one scenario adds was refused ("does not exist
+    in scenario 'baseline'"): its nominal was taken from the baseline, which a factor does
+    not need. It now acts in that scenario and leaves the others to their own values."""
+    mf = lifecycle.load(text=_with_reman(), source="kettle.yaml")
+    doc = U.propagate(mf, 32, 5, section=_factor()).to_json()
+    by = {s["name"]: s for s in doc["scenarios"]}
+    assert doc["methods"]["baseline"] == "fixed (no drawn parameter acts here)"
+    alone = lifecycle.run(mf).totals()["co2e_t"]
+    assert by["baseline"]["totals"]["co2e_t"]["p95"] == pytest.approx(alone, rel=1e-9)
+    reman = by["reman"]["totals"]["co2e_t"]
+    assert reman["p95"] > reman["p5"]  # 0.15 … 0.45 of the heaters remanufactured
+
+
+def test_an_absolute_parameter_on_a_scenario_entry_is_still_refused() -> None:
+    """Without ``relative`` the scenario's own setting is its decision, and the scenarios
+    that lack the field are named."""
+    mf = lifecycle.load(text=_with_reman(), source="kettle.yaml")
+    with pytest.raises(ModelError) as err:
+        U.propagate(mf, 8, 1, section=_factor(relative=False))
+    text = str(err.value)
+    assert "does not exist in scenario 'baseline', 'more'" in text
+    assert "'reman'" not in text
+
+
+def test_a_relative_parameter_in_no_scenario_is_refused() -> None:
+    mf = lifecycle.load(text=_with_reman(), source="kettle.yaml")
+    with pytest.raises(ModelError, match="does not exist in the model"):
+        U.propagate(mf, 8, 1, section=_factor(path="parts.heater.recovery.remanufacture.shar"))

@@ -4,7 +4,10 @@ a draw.
 
 A parameter that a scenario sets itself (``scenarios.<name>.set`` names its path or a parent
 of it) is that scenario's decision, not an uncertainty: it keeps the scenario's value there,
-unless the parameter is ``relative`` (a factor on each scenario's own value).
+unless the parameter is ``relative`` (a factor on each scenario's own value). A relative
+parameter acts in the scenarios that have its field (one may introduce the entry: a
+``reuse`` route only a scenario adds) and not in the others; any other parameter must be
+in every scenario that does not set it itself.
 """
 
 from __future__ import annotations
@@ -172,7 +175,8 @@ def _bind(
     missing in some scenarios is one problem naming them (all: 'in the model')."""
     bindings: dict[str, list[Binding]] = {}
     docs: dict[str, dict[str, Any]] = {}
-    missing: dict[int, list[str]] = {}
+    missing: dict[int, list[str]] = {}  # scenarios that should have the field
+    absent: dict[int, list[str]] = {}  # scenarios without the field
     for name in model.scenarios:
         doc = scenario_document(model.raw, name, model.source)
         docs[name] = doc
@@ -183,7 +187,10 @@ def _bind(
             try:
                 x, unit = split_number(get_path(doc, p.parameter))
             except KeyError:
-                if own:  # the scenario's own decision leaves the field out: nothing to draw
+                # the scenario's own decision leaves the field out, or (for a factor on
+                # each scenario's own value) the scenario has no such field: nothing to draw
+                absent.setdefault(i, []).append(name)
+                if own or p.relative:
                     row.append(Binding(float("nan"), "", False))
                     continue
                 missing.setdefault(i, []).append(name)
@@ -195,6 +202,9 @@ def _bind(
                 x, unit = float("nan"), ""
             row.append(Binding(x, unit, p.relative or not own))
         bindings[name] = row
+    for i, names in absent.items():
+        if len(names) == len(model.scenarios):  # in no scenario at all
+            missing[i] = names
     for i, names in missing.items():
         at = f"{prefix}parameters[{i}].parameter"
         parameter = short(section.parameters[i].parameter)
