@@ -23,19 +23,30 @@ from junkan.cli.common import (
     reported,
 )
 from junkan.core.errors import JunkanError, ModelError, Problem
+from junkan.core.report import PLOTLY_JS
 from junkan.lifecycle import optimise as opt
 
 app = typer.Typer()
 
 
+SUMMARY, TABLE = "optimise.json", "actors.csv"
+WRITES = (SUMMARY, TABLE, opt.Optimum.PAGE, opt.ParetoFront.PAGE, PLOTLY_JS)
+"""Every file ``optimise --out`` may write: the early check (:func:`check_out`) and the
+writing (:func:`_write`) both go by it."""
+
+
 def _write(out: Path, doc: dict[str, Any], result: Any) -> None:
     try:
         with atomic_dir(out) as tmp:
-            (tmp / "optimise.json").write_text(
+            (tmp / SUMMARY).write_text(
                 json.dumps(doc, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
             )
-            result.to_frame().to_csv(tmp / "actors.csv", index=False)
+            result.to_frame().to_csv(tmp / TABLE, index=False)
             result.report(tmp)
+            written = {p.name for p in tmp.iterdir()}
+            if not written <= set(WRITES):  # the early check would miss them
+                raise JunkanError(f"internal error: optimise wrote {sorted(written)}, beyond "
+                                  f"{list(WRITES)}; please report this")
     except OSError as exc:
         fail(f"--out {out}: cannot write the results ({exc.strerror or exc}); check the folder")
 
@@ -136,8 +147,7 @@ def optimise_cmd(
     CO2e, cost or virgin input or maximise RAP under constraints; --pareto for the front
     between two objectives with each actor's gain or loss. A progress bar on stderr (in a
     terminal, unless --quiet) counts the simulations run of the most there may be."""
-    check_out(out, ("optimise.json", "actors.csv", "optimise.html", "pareto.html",
-                    "plotly.min.js"))
+    check_out(out, WRITES)
     with reported(model, OSError):
         mf = lifecycle.load(model)
     s = _spec(mf, spec, objective, pareto, points)

@@ -22,6 +22,8 @@ from junkan.cli.common import (
     reported,
 )
 from junkan.core.documents import read_document, validate_with
+from junkan.core.errors import JunkanError
+from junkan.core.report import PLOTLY_JS
 from junkan.lifecycle import uncertainty
 
 app = typer.Typer()
@@ -42,18 +44,23 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="table or json.")]
 MAX_RUNS = 100_000
 
 
-WRITES = {
-    "uncertainty": ("summary.json", "percentiles.csv", "runs.csv", "uncertainty.html"),
-    "sensitivity": ("summary.json", "indices.csv", "sensitivity.html"),
-    "calibrate": ("summary.json", "observations.csv", "calibration.html"),
+TABLES = {
+    "uncertainty": ("percentiles.csv", "runs.csv"),
+    "sensitivity": ("indices.csv",),
+    "calibrate": ("observations.csv",),
 }
-"""The files each command writes into ``--out`` (and ``plotly.min.js`` beside its page)."""
+"""The CSV tables each command writes into ``--out``, in the order :func:`_write` is given
+their frames."""
+WRITES = {command: ("summary.json", *tables, uncertainty.PAGES[command], PLOTLY_JS)
+          for command, tables in TABLES.items()}
+"""Every file each command writes into ``--out``: the early check (:func:`check_out`) and
+the writing (:func:`_write`) both go by it."""
 
 
 def _inputs(
     path: Path, spec: Path | None, out: Path | None, command: str
 ) -> tuple[lifecycle.ModelFile, Any]:
-    check_out(out, (*WRITES[command], "plotly.min.js"))
+    check_out(out, WRITES[command])
     with reported(path, OSError):
         model = lifecycle.load(path)
     if spec is None:
@@ -63,15 +70,21 @@ def _inputs(
     return model, section.located(str(spec))
 
 
-def _write(out: Path, doc: dict[str, Any], result: Any, extra: dict[str, Any]) -> None:
+def _write(out: Path, command: str, doc: dict[str, Any], result: Any, *frames: Any) -> None:
+    """The summary, the tables (:data:`TABLES`) and the report of ``command`` into ``out``,
+    all or nothing; exactly the files :data:`WRITES` names."""
     try:
         with atomic_dir(out) as tmp:
             (tmp / "summary.json").write_text(
                 json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"
             )
-            for name, frame in extra.items():
+            for name, frame in zip(TABLES[command], frames, strict=True):
                 frame.to_csv(tmp / name, index=False)
             result.report(tmp)
+            written = {p.name for p in tmp.iterdir()}
+            if not written <= set(WRITES[command]):  # the early check would miss them
+                raise JunkanError(f"internal error: {command} wrote {sorted(written)}, "
+                                  f"beyond {list(WRITES[command])}; please report this")
     except OSError as exc:
         fail(f"--out {out}: cannot write the results ({exc.strerror or exc}); check the folder")
 
@@ -115,7 +128,7 @@ def uncertainty_cmd(
             client.close()
     doc = ens.to_json()
     if out is not None:
-        _write(out, doc, ens, {"percentiles.csv": ens.to_frame(), "runs.csv": ens.runs_frame()})
+        _write(out, "uncertainty", doc, ens, ens.to_frame(), ens.runs_frame())
     if fmt == Format.json:
         print_json(doc)
         return
@@ -183,7 +196,7 @@ def sensitivity_cmd(
         sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None, section=section)
     doc = sa.to_json()
     if out is not None:
-        _write(out, doc, sa, {"indices.csv": sa.to_frame()})
+        _write(out, "sensitivity", doc, sa, sa.to_frame())
     if fmt == Format.json:
         print_json(doc)
         return
@@ -252,7 +265,7 @@ def calibrate_cmd(
         cal = uncertainty.calibrate(mf, section=section)
     doc = cal.to_json()
     if out is not None:
-        _write(out, doc, cal, {"observations.csv": cal.to_frame()})
+        _write(out, "calibrate", doc, cal, cal.to_frame())
     if fmt == Format.json:
         print_json(doc)
         return

@@ -53,7 +53,7 @@ def optimum_page(opt: Optimum, path: Path) -> Path:
     page.heading("Each actor's gain or loss against the model as given")
     page.table(opt.to_frame(), caption=f"CO2e in t, margin in {cur}")
     page.heading("Method").paragraph(doc["method"]["text"])
-    return page.write(_target(path, "optimise.html"))
+    return page.write(_target(path, opt.PAGE))
 
 
 def pareto_chart(front: ParetoFront) -> go.Figure:
@@ -115,4 +115,4 @@ def pareto_page(front: ParetoFront, path: Path) -> Path:
     page.heading("Each actor's gain or loss per point (against the model as given)")
     page.table(front.to_frame(), caption=f"CO2e in t, margin in {m.baseline.currency}")
     page.heading("Method").paragraph(front.method["text"])
-    return page.write(_target(path, "pareto.html"))
+    return page.write(_target(path, front.PAGE))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -130,6 +130,9 @@ def _objective_doc(
 class Optimum:
     """The best combination for the spec's objective, simulated."""
 
+    PAGE: ClassVar[str] = "optimise.html"
+    """The page :meth:`report` writes into a folder."""
+
     model: lifecycle.ModelFile
     spec: OptimiseSpec
     best: Point
@@ -177,6 +180,9 @@ class Optimum:
 @dataclass
 class ParetoFront:
     """Non-dominated combinations between two objectives, each simulated."""
+
+    PAGE: ClassVar[str] = "pareto.html"
+    """The page :meth:`report` writes into a folder."""
 
     model: lifecycle.ModelFile
     spec: OptimiseSpec

@@ -19,6 +19,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+PAGES = {"uncertainty": "uncertainty.html", "sensitivity": "sensitivity.html",
+         "calibrate": "calibration.html"}
+"""The page each analysis's ``report(folder)`` writes (``plotly.min.js`` beside it), by the
+command that runs it."""
+
 _NAMES = {
     "UncertaintySection": "spec",
     "UncertainParameter": "spec",

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from junkan.core.report import Page
+from junkan.lifecycle.uncertainty import PAGES
 from junkan.lifecycle.uncertainty.gsa import DRIVER_RULE
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def ensemble_report(ens: Ensemble, path: Path) -> Path:
             ]
         )
     )
-    return page.write(_target(path, "uncertainty.html"))
+    return page.write(_target(path, PAGES["uncertainty"]))
 
 
 def tornado_chart(sa: Sensitivity, output: str) -> go.Figure:
@@ -159,7 +160,7 @@ def sensitivity_report(sa: Sensitivity, path: Path) -> Path:
         page.figure(sobol_chart(sa, out))
         if out in sa.tornado:
             page.figure(tornado_chart(sa, out))
-    return page.write(_target(path, "sensitivity.html"))
+    return page.write(_target(path, PAGES["sensitivity"]))
 
 
 def calibration_report(cal: Calibration, path: Path) -> Path:
@@ -205,4 +206,4 @@ def calibration_report(cal: Calibration, path: Path) -> Path:
     )
     if doc["warnings"]:
         page.bullets(doc["warnings"])
-    return page.write(_target(path, "calibration.html"))
+    return page.write(_target(path, PAGES["calibrate"]))
