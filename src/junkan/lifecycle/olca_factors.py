@@ -68,25 +68,67 @@ def mass_of_co2e(ref_unit: str | None) -> float:
     return MASS[m.group(1).lower()]
 
 
+_CLIMATE = re.compile(r"climate|gwp|global warming", re.I)
+
+
+def _listed(cats: list[Any]) -> str:
+    """The categories by name and id, for a message."""
+    return ", ".join(f"{short(c.name or '', 50)} (id {short(c.id or '', 40)})" for c in cats)
+
+
+def climate_category(
+    cats: list[tuple[str, Any]], impact: str | None
+) -> tuple[Any | None, list[Any]]:
+    """The impact category for CO2e among the zip's ``(key, category)`` pairs (``key``: the
+    ``@id``, or the member's name without it), and the matching ones left out.
+
+    ``impact`` (``--impact``) picks the category of that id, else of that name — refused
+    when the zip lacks it or two categories have that name. Without it, the categories named
+    like climate change (``climate``, ``GWP``, ``global warming``): none, or the one; of
+    several, the one whose name begins every other's (EF 3.1's ``Climate change`` before
+    ``Climate change - Fossil``, ``- Biogenic`` and ``- Land use and LU change``: the total
+    of its sub-categories); else refused naming them all (IPCC 2013's ``GWP 100a`` and
+    ``GWP 20a`` are two indicators, neither a part of the other, and taking the first in
+    zip order would pick one silently)."""
+    if impact:
+        want = [c for key, c in cats if impact in (c.id, key)] or \
+            [c for _, c in cats if c.name == impact]
+        if not want:
+            raise JunkanError(
+                f"impact category {short(impact)} is not in the zip; it has: "
+                f"{', '.join(c.name or c.id or key for key, c in cats) or 'none'}"
+            )
+        if len(want) > 1:
+            raise JunkanError(
+                f"impact category {short(impact)} is the name of {len(want)} categories of "
+                f"the zip: {_listed(want)}; choose one by its id with --impact ID"
+            )
+        return want[0], []
+    want = [c for _, c in cats if _CLIMATE.search(c.name or "")]
+    if len(want) <= 1:
+        return (want[0] if want else None), []
+    names = [(c.name or "").strip().casefold() for c in want]
+    totals = [c for c, name in zip(want, names, strict=True)
+              if all(n.startswith(name) for n in names)]
+    if len(totals) == 1:
+        return totals[0], [c for c in want if c is not totals[0]]
+    raise JunkanError(
+        f"the zip has {len(want)} climate-change impact categories and not one of them alone "
+        f"is the total of the others: {_listed(want)}; choose one with --impact NAME (or its "
+        "id)"
+    )
+
+
 def climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], str]:
     """Characterisation factors (flow id → (kg CO2e per unit, the factor's unit and flow
-    property references, ``None`` for the flow's reference unit)) and their source."""
+    property references, ``None`` for the flow's reference unit)) and their source: the
+    impact category :func:`climate_category` picks, else ``({}, GWP_SOURCE)``."""
     o = _olca()
-    cats = [o.ImpactCategory.from_dict(d) for d in entities.get("lcia_categories", {}).values()]
-    want = [
-        c
-        for c in cats
-        if (impact and (c.name == impact or c.id == impact))
-        or (not impact and re.search(r"climate|gwp|global warming", c.name or "", re.I))
-    ]
-    if impact and not want:
-        raise JunkanError(
-            f"impact category {short(impact)} is not in the zip; it has: "
-            f"{', '.join(c.name or c.id or '' for c in cats) or 'none'}"
-        )
-    if not want:
+    cats = [(str(key), o.ImpactCategory.from_dict(d))
+            for key, d in entities.get("lcia_categories", {}).items()]
+    cat, left_out = climate_category(cats, impact)
+    if cat is None:
         return {}, GWP_SOURCE
-    cat = want[0]
     scale = mass_of_co2e(cat.ref_unit)
     factors = {
         f.flow.id: (within(float(f.value or 0) * scale, f"impact category {short(cat.name)}: "
@@ -96,7 +138,12 @@ def climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], str
         for f in cat.impact_factors or []
         if f.flow is not None and f.flow.id
     }
-    return factors, f"impact category '{cat.name}' ({cat.ref_unit}) of the zip"
+    source = f"impact category '{cat.name or cat.id}' ({cat.ref_unit}) of the zip"
+    if left_out:
+        source += (f" — the total of the zip's {len(left_out)} other climate-change "
+                   f"categor{'y, which is' if len(left_out) == 1 else 'ies, which are'} "
+                   "left out: " + ", ".join(short(c.name, 50) for c in left_out))
+    return factors, source
 
 
 def co2e(proc: Any, e: Any, ctx: Context, qty: float) -> float:

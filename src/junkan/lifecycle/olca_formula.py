@@ -2,7 +2,19 @@
 parameters, ``+ - * / ^`` and brackets is evaluated as arithmetic — parsed, never run as
 code. openLCA writes a power as ``^`` and a number in decimal (``1000``, ``2.5``, ``1e3``);
 the Python spellings ``**``, ``1_000`` or ``0x10`` are not openLCA formulas, so they are
-refused (a note, where the import reads a formula) rather than evaluated as Python would."""
+refused (a note, where the import reads a formula) rather than evaluated as Python would.
+
+The formula is parsed with openLCA's own grammar, not Python's, because the two group
+powers differently. Source: GreenDelta/olca-formula,
+``src/main/java/org/openlca/expressions/FormulaParser.jj`` (package
+``org.openlca.expressions``, the JavaCC grammar olca-core's ``FormulaInterpreter`` uses —
+olca-modules' ``olca-core/pom.xml`` depends on ``org.openlca:olca-formula``; the file is the
+one olca-modules held until commit af821ac). Its rules ``power() := unary() (<POW> unary())*``
+and ``unary() := (<MINUS> | <PLUS>) element() | element()`` make ``^`` left-associative —
+``2^3^2`` is ``(2^3)^2 = 64`` (Python: 512) — and let a sign bind tighter than ``^``:
+``-2^2`` is ``(-2)^2 = 4`` (Python: -4), ``2^-1`` is 0.5, and one sign only (``--2`` is not
+an openLCA formula; ``-(-2)`` is). ``*`` ``/`` and ``+`` ``-`` are left-associative there
+as in Python."""
 
 from __future__ import annotations
 
@@ -12,6 +24,7 @@ import math
 import operator
 import re
 import tokenize
+from collections.abc import Callable
 from typing import Any
 
 
@@ -37,12 +50,15 @@ _OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult:
 _DECIMAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-def _openlca_syntax(text: str) -> str:
-    """``text`` with openLCA's ``^`` as Python's power, after refusing Python-only syntax:
-    ``**`` and numbers that are not decimal (``1_000``, ``0x10``, ``1j``)."""
+_SKIP = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    """The tokens of ``text`` (line breaks and indents skipped, as openLCA skips white space),
+    after refusing Python-only syntax: ``**`` and numbers that are not decimal (``1_000``,
+    ``0x10``, ``1j``)."""
     if "**" in text:
         raise ValueError("'**' is Python's power, not openLCA's; openLCA writes x^2")
-    text = text.replace("^", "**")
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError) as exc:
@@ -51,7 +67,75 @@ def _openlca_syntax(text: str) -> str:
         if tok.type == tokenize.NUMBER and not _DECIMAL.fullmatch(tok.string):
             raise ValueError(f"{tok.string[:20]} is a Python number, not one openLCA writes "
                              "(decimal digits, without '_')")
-    return text
+    return [tok for tok in tokens if tok.type not in _SKIP]
+
+
+_SUMS: dict[str, type[ast.operator]] = {"+": ast.Add, "-": ast.Sub}
+_TERMS: dict[str, type[ast.operator]] = {"*": ast.Mult, "/": ast.Div}
+_POWERS: dict[str, type[ast.operator]] = {"^": ast.Pow}
+
+
+def _parse(tokens: list[tokenize.TokenInfo]) -> ast.expr:
+    """A tree of ``tokens`` grouped by openLCA's grammar (``FormulaParser.jj``, see the
+    module docstring), restricted to ``+ - * / ^``, brackets, numbers and names: every
+    binary operator left-associative, ``^`` above ``* /`` above ``+ -``, and one optional
+    sign bound to the number, name or bracket after it (tighter than ``^``). The tree is
+    only walked by :func:`formula`, never compiled."""
+    pos = 0
+
+    def op() -> str:
+        here = tokens[pos] if pos < len(tokens) else None
+        return here.string if here is not None and here.type == tokenize.OP else ""
+
+    def binary(operand: Callable[[], ast.expr], ops: dict[str, type[ast.operator]]
+               ) -> ast.expr:  # openLCA's `operand() (op operand())*`, grouped to the left
+        nonlocal pos
+        node = operand()
+        while (sym := op()) in ops:
+            pos += 1
+            node = ast.BinOp(left=node, op=ops[sym](), right=operand())
+        return node
+
+    def unary() -> ast.expr:
+        nonlocal pos
+        sign = op()
+        if sign in ("+", "-"):
+            pos += 1
+            return ast.UnaryOp(op=ast.USub(), operand=element()) if sign == "-" else element()
+        return element()
+
+    def element() -> ast.expr:
+        nonlocal pos
+        if pos >= len(tokens):
+            raise ValueError("the formula ends where a number, parameter or '(' is due")
+        tok, pos = tokens[pos], pos + 1
+        if tok.type == tokenize.NUMBER:
+            return ast.Constant(value=float(tok.string))
+        if tok.type == tokenize.NAME and op() != "(":
+            return ast.Name(id=tok.string)
+        if tok.type == tokenize.NAME:
+            raise ValueError(f"the function {tok.string[:20]}(...) is not arithmetic junkan "
+                             "evaluates")
+        if tok.type == tokenize.OP and tok.string == "(":
+            node = expr()
+            if op() != ")":
+                raise _unexpected(tokens[pos] if pos < len(tokens) else None, "')'")
+            pos += 1
+            return node
+        raise _unexpected(tok, "a number, parameter or '('")
+
+    def expr() -> ast.expr:
+        return binary(lambda: binary(lambda: binary(unary, _POWERS), _TERMS), _SUMS)
+
+    node = expr()
+    if pos < len(tokens):
+        raise _unexpected(tokens[pos], "an operator")
+    return node
+
+
+def _unexpected(tok: tokenize.TokenInfo | None, due: str) -> ValueError:
+    found = "the end" if tok is None else f"{tok.string[:20]!r} at column {tok.start[1] + 1}"
+    return ValueError(f"{found} is not arithmetic junkan evaluates ({due} is due there)")
 
 
 def formula(
@@ -85,7 +169,7 @@ def formula(
         raise ValueError(f"{ast.dump(node)[:40]} is not arithmetic junkan evaluates")
 
     try:
-        value = ev(ast.parse(_openlca_syntax(text), mode="eval").body)
+        value = ev(_parse(_tokens(text)))
     except OverflowError as exc:
         raise Overflowed(f"{type(exc).__name__}: {exc}") from None
     except (SyntaxError, ZeroDivisionError, RecursionError, TypeError) as exc:
