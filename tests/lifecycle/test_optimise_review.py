@@ -278,15 +278,14 @@ def test_unknown_names_in_a_spec_name_its_file_and_field(tmp_path: Path,
         json.loads(res.output)
 
 
-@pytest.mark.parametrize(("pair", "size"), [(["co2e", "cost"], 6),
-                                            (["recycled_share:steel", "cost"], 7)])
-def test_the_front_is_complete_with_a_ratio_objective_too(pair: list[str], size: int) -> None:
-    """On the kettle model of test_optimise (72 combinations) the 5-level ε grid found 5 of
-    the 6 points of co2e × cost and 4 of the 7 of recycled share of steel × cost."""
-    from tests.lifecycle.test_optimise import DECISIONS, MODEL
+def _kettle_front(pair: list[str], decisions: list[dict[str, Any]]) -> tuple[
+        Any, set[tuple[float, float]], set[tuple[float, float]]]:
+    """The kettle's front (``points: 5``), its points' values and the non-dominated values of
+    every combination of the decisions' levels, each simulated (signs: lower is better)."""
+    from tests.lifecycle.test_optimise import MODEL
 
     kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
-    spec = opt.load_spec(doc={"decisions": DECISIONS, "pareto": {"objectives": pair,
+    spec = opt.load_spec(doc={"decisions": decisions, "pareto": {"objectives": pair,
                                                                  "points": 5}})
     assert spec.pareto is not None
     o1, o2 = spec.pareto.objectives
@@ -299,13 +298,48 @@ def test_the_front_is_complete_with_a_ratio_objective_too(pair: list[str], size:
     front = opt.pareto(kettle, spec)
     got = {(round(s1 * value(o1, p.raw), 7), round(s2 * value(o2, p.raw), 4))
            for p in front.points}
+    return front, got, want
+
+
+@pytest.mark.parametrize(("pair", "size"), [(["co2e", "cost"], 6),
+                                            (["recycled_share:steel", "cost"], 7)])
+def test_the_front_is_complete_with_a_ratio_objective_too(pair: list[str], size: int) -> None:
+    """On the kettle model of test_optimise (72 combinations) the 5-level ε grid found 5 of
+    the 6 points of co2e × cost and 4 of the 7 of recycled share of steel × cost. (The
+    collection rate is given as three values here: as a range it is continuous with some
+    options, and the front a continuum.)"""
+    from tests.lifecycle.test_optimise import DECISIONS
+
+    discrete = [{k: v for k, v in d.items() if k not in ("range", "steps")}
+                | ({"values": [0.3, 0.6, 0.9]} if "range" in d else {}) for d in DECISIONS]
+    front, got, want = _kettle_front(pair, discrete)
     assert len(want) == size and got == want
-    # complete over the levels of the collection range, which enumeration took too
     assert front.method["front"] == {"complete": True, "points": size,
-                                     "text": front.method["front"]["text"],
-                                     "over_levels_of": ["collection"]}
-    assert "complete over the levels of the ranges collection only" in \
-        front.method["front"]["text"]
+                                     "text": front.method["front"]["text"]}
+
+
+@pytest.mark.parametrize("pair", [["co2e", "cost"], ["recycled_share:steel", "cost"]])
+def test_a_range_that_bends_with_some_options_stays_continuous_with_the_others(
+        pair: list[str]) -> None:
+    """The kettle's collection range bends with 12 of the 24 joint options of the decisions
+    it interacts with: the whole block was enumerated at the range's 3 levels. It is held at
+    its levels with those 12 only and continuous with the others: no combination of the
+    levels beats a point of the front (each simulated), the front's ends are the levels'
+    best, and the front is a sampled continuum, which says so."""
+    from tests.lifecycle.test_optimise import DECISIONS
+
+    front, got, want = _kettle_front(pair, DECISIONS)
+    assert front.method["ranges_at_levels"] == [
+        {"decision": "collection", "levels": 3, "with": 12, "of": 24}]
+    assert front.method["ranges_continuous_in_blocks"] == ["collection"]
+    assert "with 12 of its 24 joint options, continuous with the others" in front.method["text"]
+    assert front.method["front"]["complete"] is False
+    assert "sampled" in front.method["front"]["text"]
+    for a, b in got:
+        assert not any(c < a - 1e-9 * abs(a) and d < b - 1e-9 * abs(b) for c, d in want)
+    for k in (0, 1):  # each objective's best
+        assert min(v[k] for v in got) == min(v[k] for v in want)
+    assert got - want  # a point between the levels, which enumeration cannot find
 
 
 @pytest.mark.parametrize(("options", "said"), [

@@ -60,7 +60,8 @@ class Program:
     integrality: np.ndarray
     blocks: list[tuple[int, int]]  # (first variable, count) of each enumerated block
     links: list[tuple[int, int]] = field(default_factory=list)
-    """(share, binary) of each range continuous inside a block: share ≤ binary."""
+    """(share, binary) of each range continuous inside a block: share ≤ binary; binary -1:
+    share ≤ 0 (the combo holds the range at one of its levels)."""
 
     @classmethod
     def of(cls, sur: Surrogate) -> Program:
@@ -75,10 +76,11 @@ class Program:
                 blocks.append((start, k))
                 cols.append(b.deltas.T)
                 integ.append(np.ones(k))
-                if b.slopes is not None:
+                if b.slopes is not None:  # a combo at one of the range's levels: share 0
                     cols.append(b.slopes.T)
                     integ.append(np.zeros(k))
-                    links += [(start + k + j, start + j) for j in range(k)]
+                    links += [(start + k + j, -1 if b.stepped and b.stepped[j] else start + j)
+                              for j in range(k)]
         D = np.hstack(cols) if cols else np.zeros((len(sur.f0), 0))
         return cls(sur, D, np.concatenate(integ) if integ else np.zeros(0), blocks, links)
 
@@ -96,7 +98,9 @@ class Program:
         if self.links:
             L = np.zeros((len(self.links), n))
             for r, (x, y) in enumerate(self.links):
-                L[r, x], L[r, y] = 1.0, -1.0
+                L[r, x] = 1.0
+                if y >= 0:
+                    L[r, y] = -1.0
             out.append(LinearConstraint(L, -np.inf, 0.0))
         for row in rows:
             g, f0 = row.goal, self.sur.f0
@@ -192,8 +196,9 @@ class Program:
                 pos += len(b.combos)
                 if b.slopes is not None:  # the range continuous with the option chosen
                     assert b.ranged is not None
-                    e, lo, hi = self._range(b.members[b.ranged])
-                    out[b.members[b.ranged]] = e.at(_between(lo, hi, float(z[pos + k])))
+                    if not (b.stepped and b.stepped[k]):  # else: at the combo's level
+                        e, lo, hi = self._range(b.members[b.ranged])
+                        out[b.members[b.ranged]] = e.at(_between(lo, hi, float(z[pos + k])))
                     pos += len(b.combos)
         assert all(c is not None for c in out)
         return [c for c in out if c is not None]
@@ -207,17 +212,20 @@ class Program:
                 z.append((float(choices[b.members[0]].value) - lo) / (hi - lo))
                 pos += 1
                 continue
-            # a range continuous in the block is matched by its share, not its level
-            want = [json_key(choices[i]) for n, i in enumerate(b.members) if n != b.ranged]
-            y = [1.0 if [json_key(c) for n, c in enumerate(combo) if n != b.ranged] == want
-                 else 0.0 for combo in b.combos]
+            # a range continuous in the block is matched by its share, not its level (where
+            # it is held at its levels with an option, by its level)
+            stepped = b.stepped or [False] * len(b.combos)
+            want = [json_key(choices[i]) for i in b.members]
+            y = [1.0 if all(w == json_key(c) for n, (w, c) in enumerate(zip(
+                     want, combo, strict=True)) if n != b.ranged or stepped[k]) else 0.0
+                 for k, combo in enumerate(b.combos)]
             z.extend(y)
             pos += len(b.combos)
             if b.slopes is not None:
                 assert b.ranged is not None
                 _, lo, hi = self._range(b.members[b.ranged])
                 x = (float(choices[b.members[b.ranged]].value) - lo) / (hi - lo)
-                z.extend(x * v for v in y)
+                z.extend(0.0 if s else x * v for v, s in zip(y, stepped, strict=True))
                 pos += len(b.combos)
         return np.array(z)
 

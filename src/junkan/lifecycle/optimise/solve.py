@@ -355,7 +355,9 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
     if checks.get("ranges_at_levels"):  # exact over those levels, not between them
         text += "; ranges taken at their levels only (their effect bends with an option of " \
             "the decisions they interact with, or they interact with another range): " + \
-            ", ".join(f"{r['decision']} ({r['levels']} levels)" for r in checks["ranges_at_levels"])
+            ", ".join(f"{r['decision']} ({r['levels']} levels" + (
+                f" with {r['with']} of its {r['of']} joint options, continuous with the others)"
+                if "with" in r else ")") for r in checks["ranges_at_levels"])
     if not exact:
         text += "; higher-order interactions remain: the optimum is not guaranteed"
     return {
