@@ -469,3 +469,39 @@ def test_a_range_at_its_bound_is_the_bound_exactly(model: lifecycle.ModelFile) -
             best = opt.optimise(model, spec).to_json()
             rate = next(c for c in best["choices"] if c["decision"] == KETTLE["name"])
             assert rate["value"] == bound, (objective, rate)  # not 0.9000000000000001
+
+
+def test_a_range_held_at_a_level_is_refined_between_its_levels() -> None:
+    """Held at its levels with the options it bends with, the kettle's collection rate gave
+    831.95 t CO2e under a cost cap of 172.122 M JPY, its best level (0.9 or 0.6); a
+    golden-section search of the simulated objective between the neighbouring levels finds
+    a rate between them that meets the cap (simulated) with less CO2e than any combination
+    of the levels, and the method says it moved and that the search is local."""
+    from tests.lifecycle.test_optimise import DECISIONS, MODEL
+
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    cap = 172.122e6
+    spec = opt.load_spec(doc={"decisions": DECISIONS, "objective": "co2e",
+                              "constraints": [{"metric": "cost", "max": cap}]})
+    best = opt.optimise(kettle, spec)
+    _, points = opt.enumerate_options(kettle, spec)
+    levels_best = min(value(spec.objective, p.raw) for p in points if p.feasible)
+    got = value(spec.objective, best.best.raw)
+    assert best.best.feasible and best.best.raw["cost"] <= cap
+    assert got < levels_best - 1.0  # 827.02 against 831.95
+    (moved,) = best.method["refined"]
+    assert moved["decision"] == "collection"
+    rate = next(c for c in best.to_json()["choices"] if c["decision"] == "collection")
+    assert rate["value"] == moved["value"] and rate["value"] not in (0.3, 0.6, 0.9)
+    assert "golden-section search of the simulated objective" in best.method["text"]
+    assert "local" in best.method["text"]
+
+
+def test_an_optimum_on_a_linear_range_is_not_refined(model: lifecycle.ModelFile) -> None:
+    """Where no range is held at its levels there is nothing to refine: no simulation more,
+    no 'refined' in the method."""
+    spec = opt.load_spec(doc={**FRONT, "decisions": [{**KETTLE, "range": [0.3, 0.9]}],
+                              "pareto": None, "objective": "co2e"})
+    best = opt.optimise(model, spec)
+    assert "refined" not in best.method
+    assert best.method["ranges_at_levels"] == [] and best.method["nonlinear_ranges"] == []

@@ -16,6 +16,8 @@ additivity is checked numerically (pairs of decisions, ranges at their midpoint,
 combinations), interacting decisions are enumerated jointly, and the selection is solved as a
 mixed-integer linear program by HiGHS — exact where the effects add up; otherwise every
 combination is simulated when there are few enough, and the result says which method ran.
+A range an optimum holds at one of its levels (its effect bends) is then refined between
+its levels by a local search of the simulated objective (:mod:`~.refine`).
 Only the public verbs of :mod:`junkan.lifecycle` are used.
 """
 

@@ -14,7 +14,9 @@ import numpy as np
 
 from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
+from junkan.lifecycle.optimise import refine
 from junkan.lifecycle.optimise.features import forms, refuse_negative_rap, value, vector
+from junkan.lifecycle.optimise.method import describe, stepped
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point, front_doc
 from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec, Term
@@ -206,9 +208,7 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
 
 def _stepped(p: _Problem) -> list[str]:
     """The ranges taken at their levels only (non-linear, or bent within their block)."""
-    checks = p.sur.checks if p.sur is not None else {}
-    return [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
-            for r in checks.get(k, ())]
+    return stepped(p.sur.checks if p.sur is not None else {})
 
 
 def _at_levels(p: _Problem) -> str:
@@ -288,10 +288,20 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     if z is None:
         raise _infeasible(p)
     deviation = _verify(p, z)
-    p.sim.expect(1 + (p.enumerable if deviation > spec.tolerance else 0))
-    best = p.point(prog.decode(z), prog.figures(z))
+    enumerate_all = deviation > spec.tolerance and p.enumerable
+    names = set() if enumerate_all else set(_stepped(p))
+    p.sim.expect(1 + (p.enumerable if enumerate_all else refine.most_simulations(len(names))))
+    choices, moved = refine.refine(p.sim, p.expanded, prog.decode(z), names, spec.objective,
+                                   p.feasible)
+    best = p.point(choices, None if moved else prog.figures(z))
     method = _method(p, deviation, goal.den is not None)
-    if deviation > spec.tolerance and p.enumerable:
+    if moved:
+        method["refined"] = [m.to_json() for m in moved]
+        method["text"] += "; then " + ", ".join(
+            f"{m.decision} moved from its level {m.level:.6g} to {m.value:.6g}" for m in moved
+        ) + " by a golden-section search of the simulated objective between its levels " \
+            "(constraints checked by simulation; local: never worse than the levels' optimum)"
+    if enumerate_all:
         best, _ = _enumerate(p, spec.objective)
         method["name"] = "enumeration"
         method["text"] = (
@@ -330,43 +340,7 @@ def _as_modelled(p: _Problem) -> Point:
 
 def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
     assert p.sur is not None
-    checks = dict(p.sur.checks)
-    exact = deviation <= p.spec.tolerance
-    levels = checks["nonlinear_ranges"] or checks.get("ranges_at_levels")
-    text = (
-        ("exact over the options and the ranges' levels" if levels else "exact")
-        + ": mixed-integer linear program (HiGHS) over the simulated effects of the options"
-        + (", ratio by Dinkelbach's method" if ratio else "")
-        + f"; additivity checked on {checks['pairs_tested']} pairs and "
-        f"{p.spec.verify + 1} combinations (largest deviation {deviation:.2g}, tolerance "
-        f"{p.spec.tolerance:g})"
-    )
-    if checks["interactions"]:
-        text += "; interacting decisions enumerated jointly: " + "; ".join(
-            " × ".join(i["decisions"]) for i in checks["interactions"]
-        )
-    if checks.get("ranges_continuous_in_blocks"):  # linear with each joint option
-        text += "; ranges kept continuous with each joint option of the decisions they " \
-            "interact with: " + ", ".join(checks["ranges_continuous_in_blocks"])
-    if checks["nonlinear_ranges"]:
-        text += "; non-linear ranges taken at their levels: " + ", ".join(
-            n["decision"] for n in checks["nonlinear_ranges"]
-        )
-    if checks.get("ranges_at_levels"):  # exact over those levels, not between them
-        text += "; ranges taken at their levels only (their effect bends with an option of " \
-            "the decisions they interact with, or they interact with another range): " + \
-            ", ".join(f"{r['decision']} ({r['levels']} levels" + (
-                f" with {r['with']} of its {r['of']} joint options, continuous with the others)"
-                if "with" in r else ")") for r in checks["ranges_at_levels"])
-    if not exact:
-        text += "; higher-order interactions remain: the optimum is not guaranteed"
-    return {
-        "name": "milp" if exact else "milp (approximate)",
-        "text": text,
-        "deviation": deviation,
-        "simulations": len(p.sim.cache),
-        **checks,
-    }
+    return describe(p.sur.checks, p.spec, len(p.sim.cache), deviation, ratio)
 
 
 def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,

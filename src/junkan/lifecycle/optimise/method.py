@@ -1,0 +1,55 @@
+"""What an optimisation did, in words and figures: the ``method`` of its result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from junkan.lifecycle.optimise.spec import OptimiseSpec
+
+
+def stepped(checks: dict[str, Any]) -> list[str]:
+    """The ranges taken at their levels only (non-linear, or bent within their block)."""
+    return [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
+            for r in checks.get(k, ())]
+
+
+def describe(checks: dict[str, Any], spec: OptimiseSpec, simulations: int, deviation: float,
+             ratio: bool) -> dict[str, Any]:
+    """The method of an optimum: its name, its text and the checks behind it."""
+    checks = dict(checks)
+    exact = deviation <= spec.tolerance
+    levels = checks["nonlinear_ranges"] or checks.get("ranges_at_levels")
+    text = (
+        ("exact over the options and the ranges' levels" if levels else "exact")
+        + ": mixed-integer linear program (HiGHS) over the simulated effects of the options"
+        + (", ratio by Dinkelbach's method" if ratio else "")
+        + f"; additivity checked on {checks['pairs_tested']} pairs and "
+        f"{spec.verify + 1} combinations (largest deviation {deviation:.2g}, tolerance "
+        f"{spec.tolerance:g})"
+    )
+    if checks["interactions"]:
+        text += "; interacting decisions enumerated jointly: " + "; ".join(
+            " × ".join(i["decisions"]) for i in checks["interactions"]
+        )
+    if checks.get("ranges_continuous_in_blocks"):  # linear with each joint option
+        text += "; ranges kept continuous with each joint option of the decisions they " \
+            "interact with: " + ", ".join(checks["ranges_continuous_in_blocks"])
+    if checks["nonlinear_ranges"]:
+        text += "; non-linear ranges taken at their levels: " + ", ".join(
+            n["decision"] for n in checks["nonlinear_ranges"]
+        )
+    if checks.get("ranges_at_levels"):  # exact over those levels, not between them
+        text += "; ranges taken at their levels only (their effect bends with an option of " \
+            "the decisions they interact with, or they interact with another range): " + \
+            ", ".join(f"{r['decision']} ({r['levels']} levels" + (
+                f" with {r['with']} of its {r['of']} joint options, continuous with the others)"
+                if "with" in r else ")") for r in checks["ranges_at_levels"])
+    if not exact:
+        text += "; higher-order interactions remain: the optimum is not guaranteed"
+    return {
+        "name": "milp" if exact else "milp (approximate)",
+        "text": text,
+        "deviation": deviation,
+        "simulations": simulations,
+        **checks,
+    }

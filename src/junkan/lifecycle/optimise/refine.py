@@ -1,0 +1,107 @@
+"""A local search between the levels of the ranges an optimum holds at a level.
+
+A range whose effect is not linear (alone, or with the option of the decisions it interacts
+with that the optimum chose) enters the program at its ``steps`` levels only
+(:mod:`~junkan.lifecycle.optimise.blocks`), so the optimum is exact over those levels and
+not between them. Here each such range of the chosen combination is moved, the others held,
+between the levels on either side of its own by a golden-section search of the *simulated*
+objective; a value is taken only where every constraint holds in its simulation and the
+objective improves. The search is local (the objective between two levels need not have one
+minimum), so the result is never worse than the levels' optimum, and not guaranteed to be
+the best between them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from junkan.lifecycle.optimise.features import value
+from junkan.lifecycle.optimise.spec import Objective
+
+if TYPE_CHECKING:
+    from junkan.lifecycle.optimise.surrogate import Choice, Expanded, Simulator
+
+STEPS = 10
+"""Golden-section steps on each side of a level: the interval shrinks to 0.618¹⁰ ≈ 0.8 % of
+the distance between two levels."""
+_PHI = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+@dataclass
+class Moved:
+    """A range moved off its level: its decision, the level and the value taken."""
+
+    decision: str
+    level: float
+    value: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"decision": self.decision, "level": self.level, "value": self.value}
+
+
+def most_simulations(ranges: int) -> int:
+    """The most simulations :func:`refine` runs for ``ranges`` ranges."""
+    return ranges * 2 * (STEPS + 2)
+
+
+def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
+           names: set[str], objective: Objective,
+           feasible: Callable[[dict[str, float]], bool]) -> tuple[list[Choice], list[Moved]]:
+    """``choices`` with each range named in ``names`` (held at a level) moved to the best value
+    found between the neighbouring levels, one range after the other; and what moved."""
+    sign = -1.0 if objective.maximise else 1.0
+
+    def score(trial: list[Choice]) -> float:
+        figures = sim(trial)
+        v = sign * value(objective, figures)
+        return v if feasible(figures) and math.isfinite(v) else math.inf
+
+    best, moved = list(choices), []
+    best_v = score(best)
+    for i, e in enumerate(expanded):
+        if e.bounds is None or e.decision.name not in names or not math.isfinite(best_v):
+            continue
+        levels = [float(c.value) for c in e.levels()]
+        here = float(best[i].value)
+        j = min(range(len(levels)), key=lambda k: abs(levels[k] - here))
+        found_x, found_v = here, best_v
+        for a, b in ((levels[max(j - 1, 0)], here), (here, levels[min(j + 1, len(levels) - 1)])):
+            if b <= a:
+                continue
+            x, v = _golden(partial(_moved, score, best, i, e), a, b)
+            if v < found_v - 1e-12 * max(abs(found_v), 1.0):
+                found_x, found_v = x, v
+        if found_x != here:
+            best[i] = e.at(found_x)
+            best_v = found_v
+            moved.append(Moved(e.decision.name, here, found_x))
+    return best, moved
+
+
+def _moved(score: Callable[[list[Choice]], float], choices: list[Choice], i: int,
+           e: Expanded, x: float) -> float:
+    """The score of ``choices`` with range ``i`` at ``x``."""
+    return score(choices[:i] + [e.at(x)] + choices[i + 1:])
+
+
+def _golden(f: Callable[[float], float], a: float, b: float) -> tuple[float, float]:
+    """The best point evaluated by a golden-section search of ``f`` on ``[a, b]`` (inside
+    the interval: its ends are the levels, already known)."""
+    c, d = b - _PHI * (b - a), a + _PHI * (b - a)
+    fc, fd = f(c), f(d)
+    best = min((fc, c), (fd, d))
+    for _ in range(STEPS):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - _PHI * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + _PHI * (b - a)
+            fd = f(d)
+        best = min(best, (fc, c), (fd, d))
+    return best[1], best[0]
