@@ -173,6 +173,22 @@ async function listJobs() {
       b.addEventListener("click", () => reopen(j.id));
       return [fmtTime(j.created_at), t(`an.kindName.${j.kind}`, {}, j.kind), jobStatus(j), fmtTime(j.finished_at), b];
     }));
+  asCards($("#an-jobs"));
+}
+
+/** A table that a phone shows a card a row (app.css): each cell names its column (data-label, shown beside it);
+ * the roles say table, rows, headings and cells, which a row laid out as a block would lose; named by its heading. */
+function asCards(el) {
+  const heads = [...el.querySelectorAll("thead th")].map((th) => th.textContent);
+  const title = el.previousElementSibling;
+  if (title && /^H\d$/.test(title.tagName)) { title.id = title.id || `${el.id}-title`; el.setAttribute("aria-labelledby", title.id); }
+  el.setAttribute("role", "table");
+  el.querySelectorAll("thead, tbody").forEach((g) => g.setAttribute("role", "rowgroup"));
+  el.querySelectorAll("tr").forEach((tr) => tr.setAttribute("role", "row"));
+  el.querySelectorAll("th").forEach((th) => th.setAttribute("role", "columnheader"));
+  el.querySelectorAll("tbody tr").forEach((tr) => [...tr.cells].forEach((td, i) => {
+    td.setAttribute("role", "cell"); td.dataset.label = heads[i] ?? "";
+  }));
 }
 
 /** A job's status in words: a cancelled one as cancelled; a failed one short ("failed"), the service's

@@ -4,6 +4,8 @@
 // or the Pareto front of an optimisation with each actor's gain or loss.
 import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, richTable, state, t } from "./core.js";
 import { chartTable, comparisonTable, describe, sensitivityNotes, showNotes, uncertaintyNotes, withConf } from "./analyses_notes.js";
+import { isYenUnit, yenTitle } from "./chart_axes.js";
+import { yenFigure } from "./yen.js";
 
 /** A figure's name in words: the result cards' names where they exist ("Life-cycle CO2e (t)"); an
  * optimisation's `metric:qualifier` ("recycled_share:rare_earth", "margin:recycler") in words with the
@@ -16,11 +18,11 @@ function figName(key) {
 }
 
 /** A unit as the result writes it ("tCO2e/year", "JPY/kg", "fraction", "ratio", "factor") in the page's
- * language: the words translated, the symbols as written; "" for none. */
+ * language: the words and yen (円) translated, the symbols as written; "" for none. */
 function unitText(u) {
   if (!u) return "";
   if (["fraction", "ratio", "factor"].includes(u)) return t(`an.unit.${u}`);
-  return u.replace(/\/year$/, `/${t("an.unit.year")}`);
+  return u.replace(/^JPY(?=\/|$)/, t("an.unit.JPY")).replace(/\/year$/, `/${t("an.unit.year")}`);
 }
 
 /** A figure's unit as shown: % for a share or rate (drawn in %), else the result's own unit (`given`)
@@ -30,8 +32,13 @@ function unitOf(key, given) {
   if (isShare(k) || given === "fraction") return "%";
   if (typeof given === "string" && given) return unitText(given);
   const m = k.match(/_(t|kg|JPY|EUR|USD|GJ|MJ|kWh)(_per_year)?$/);
-  return m ? (m[2] ? `${m[1]}/${t("an.unit.year")}` : m[1]) : "";
+  return m ? unitText(m[2] ? `${m[1]}/year` : m[1]) : "";
 }
+
+/** A value in the unit `unit` (as shown: "JPY", "JPY/年") as a hover says it: on a Japanese page a yen amount
+ * in 万/億/兆 with its unit in 円 ("1.15兆円", "6,277万円/年"), as the chart's axis reads it; else as `plain` says it. */
+const inUnit = (v, unit, plain = fmt) => (state.lang === "ja" && isYenUnit(unit) && typeof v === "number" && Number.isFinite(v)
+  ? `${yenFigure(v)}${String(unit).trim().replace(/^JPY/, "円")}` : plain(v));
 
 /** An axis title: the figure's name and its unit in brackets (not twice where the name says it). */
 const axisName = (name, unit) => (unit && !/[)）]$/.test(name) ? `${name} [${unit}]` : name);
@@ -65,7 +72,7 @@ function plot(id, traces, layout = {}) {
   if (narrow && typeof xt === "string" && drawn && drawn.then) {
     drawn.then(() => {
       const w = box._fullLayout && box._fullLayout._size && box._fullLayout._size.w;
-      const fitted = w ? fitLines(xt, Math.max(w, 120)) : null;
+      const fitted = w ? fitLines(yenTitle(xt, state.lang), Math.max(w, 120)) : null;
       if (fitted && fitted !== (box.layout.xaxis.title || {}).text) Plotly.relayout(box, { "xaxis.title.text": fitted });
     });
   }
@@ -132,14 +139,15 @@ function drawUncertainty(r, chosen) {
   const share = isShare(key);
   const y = (v) => v.map((x) => (x === null || x === undefined ? null : share ? 100 * x : x));
   const unit = unitOf(key, ((r.units || {})[sec] || {})[key]);
-  const range = (lo, hi, i) => (p(lo)[i] === null ? t("an.notInScenario") : `${fmtKey(key, p(lo)[i])} – ${fmtKey(key, p(hi)[i])}`);
+  const said = (v) => inUnit(v, unit, (x) => fmtKey(key, x));  // the hover's figures, as the axis reads them
+  const range = (lo, hi, i) => (p(lo)[i] === null ? t("an.notInScenario") : `${said(p(lo)[i])} – ${said(p(hi)[i])}`);
   const band = (lo, hi, name, color) => ({ type: "bar", x: names, base: y(p(lo)),
     y: y(p(hi)).map((h, i) => (h === null ? null : h - y(p(lo))[i])),
     name, marker: { color }, width: lo === "p5" ? 0.5 : 0.3, hoverinfo: "text",
     text: names.map((n, i) => `${n}: ${range(lo, hi, i)}`), textposition: "none" });
   plot("an-chart", [band("p5", "p95", t("an.p5p95"), "#aed6f1"), band("p25", "p75", t("an.p25p75"), "#3498db"),
     { type: "scatter", mode: "markers", x: names, y: y(p("p50")), name: t("an.median"), marker: { color: "#1b2631", size: 12, symbol: "line-ew-open", line: { width: 3 } },
-      hoverinfo: "text", text: names.map((n, i) => `${n}: ${t("an.median")} ${p("p50")[i] === null ? "–" : fmtKey(key, p("p50")[i])}`) }],
+      hoverinfo: "text", text: names.map((n, i) => `${n}: ${t("an.median")} ${p("p50")[i] === null ? "–" : said(p("p50")[i])}`) }],
   { title: fitTitle(t("an.fanTitle", { figure: figName(key), runs: fmt(r.runs) }), "an-chart"), barmode: "overlay", height: 420,
     xaxis: { title: t("an.axisScenario") }, yaxis: { title: axisName(figName(key), unit) },
     legend: { orientation: "h", y: -0.2, yanchor: "top" } });
@@ -190,7 +198,7 @@ function drawTornado(r, o, label) {
   if (!secondChart(Boolean(tor && tor.low && tor.high))) { chartTable("an-chart2", null); return; }
   const fig = o.split(":").slice(o.includes(":") ? 1 : 0).join(":");  // scenario:figure
   const share = isShare(fig) || r.outputs[o].unit === "fraction", scale = (v) => (share ? 100 * v : v);
-  const said = (v) => (share ? fmtPct(v) : fmt(v));
+  const said = (v) => (share ? fmtPct(v) : inUnit(v, unitOf(fig, r.outputs[o].unit)));
   const mid = (tor.nominal || [0])[0], nominal = scale(mid);  // the output with every input nominal
   const swing = (i) => Math.abs(tor.high[i] - tor.low[i]);
   const order = r.parameters.map((_, i) => i).sort((i, j) => swing(i) - swing(j));
@@ -228,7 +236,7 @@ function drawSensitivity(r, chosen) {
   const names = order.map((i) => (narrow ? shortName(r.parameters[i], r.parameters) : r.parameters[i]));
   const bar = (k, conf, color) => ({ type: "bar", orientation: "h", y: names, x: order.map((i) => v(d[k][i])),
     name: t(`an.idx.${k}`), marker: { color }, error_x: conf && d[conf] ? { type: "data", array: order.map((i) => v(d[conf][i])), visible: true } : undefined,
-    hoverinfo: "text", text: order.map((i) => `${r.parameters[i]}: ${fmt(v(d[k][i]))}`), textposition: "none" });
+    hoverinfo: "text", text: order.map((i) => `${r.parameters[i]}: ${sobol ? fmt(d[k][i]) : inUnit(v(d[k][i]), unit)}`), textposition: "none" });
   plot("an-chart", [bar(a, sobol ? "S1_conf" : "mu_star_conf", "#5dade2"), bar(b, sobol ? "ST_conf" : null, "#1a5276")],
     { title: fitTitle(t(sobol ? "an.sobolTitle" : "an.morrisTitle", { output: label(o) }), "an-chart"), barmode: "group", height: 200 + 40 * names.length,
       xaxis: { title: sobol ? t("an.axisSobol") : t("an.axisMorrisUnit", { unit }) }, yaxis: { title: t("an.axisInput"), automargin: true },
@@ -260,7 +268,8 @@ function drawPareto(r) {
   // the model as given need not meet the constraints: say so beside its ✕
   const unmet = (r.as_modelled_constraints || []).filter((c) => !c.met).map((c) => figName(c.figure));
   const asGiven = unmet.length ? t("an.asModelledUnmet", { which: unmet.join(", ") }) : t("an.asModelled");
-  const said = (p) => `${fmt(p[o1.figure])} ${unitText(o1.unit)}, ${fmt(p[o2.figure])} ${unitText(o2.unit)}`;
+  const amount = (v, o) => inUnit(v, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`);
+  const said = (p) => `${amount(p[o1.figure], o1)}, ${amount(p[o2.figure], o2)}`;
   // each point numbered as in the tables under the chart
   plot("an-chart", [{ type: "scatter", mode: "lines+markers+text", x: r.points.map((p) => p[o1.figure]), y: r.points.map((p) => p[o2.figure]),
     name: t("an.front"), marker: { size: 10, color: "#1f618d" }, hoverinfo: "text", textposition: "top right",
@@ -275,7 +284,7 @@ function drawPareto(r) {
       ["✕", fmt(r.as_modelled[o1.figure]), fmt(r.as_modelled[o2.figure]), asGiven]], [0, 1, 2], [3]);
   describe("an-chart", "an-table");
   const cur = (r.units || {}).money || "";
-  extraTable("an.actorsTitle", ["#", t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${cur}]`],
+  extraTable("an.actorsTitle", ["#", t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
     r.points.flatMap((p, i) => (p.actors || []).map((a) => [String(i + 1), a.actor, fmt(a.co2e_change_t), fmt(a.margin_change)])),
     [0, 2, 3], [1]);
   return t("an.aboutPareto", { n: r.points.length });
@@ -300,7 +309,7 @@ function drawBest(r) {
     const at = keys.map((_, i) => i).filter((i) => change[i] !== null && verdict(r, keys[i], change[i]) === v);
     return { type: "bar", orientation: "h", y: at.map((i) => figName(keys[i])), x: at.map((i) => 100 * change[i]), name: t(`an.${v === "none" ? "noChange" : v}`),
       marker: { color: colors[v] }, hoverinfo: "text", textposition: "none",
-      text: at.map((i) => `${figName(keys[i])}: ${fmt(r.as_modelled[keys[i]])} → ${fmt(r.network[keys[i]])} (${pct(i)})`) };
+      text: at.map((i) => `${figName(keys[i])}: ${inUnit(r.as_modelled[keys[i]], unitOf(keys[i]))} → ${inUnit(r.network[keys[i]], unitOf(keys[i]))} (${pct(i)})`) };
   }).filter((tr) => tr.x.length);
   plot("an-chart", traces, { title: fitTitle(t("an.bestTitle"), "an-chart"), height: 200 + 40 * keys.length, xaxis: { title: t("an.axisChange") },
     yaxis: { title: t("an.axisFigure"), automargin: true, categoryorder: "array", categoryarray: keys.map(figName).reverse() },
@@ -310,7 +319,7 @@ function drawBest(r) {
       change[i] === null || !change[i] ? pct(i) : `${pct(i)} (${t(`an.${verdict(r, k, change[i])}`)})`]), [1, 2, 3], [0]);
   richTable($("#an-table"), [t("an.col.decision"), t("an.col.option")], r.choices.map((c) => [c.decision, c.option]), [], [0, 1]);
   const cur = (r.units || {}).money || "";
-  extraTable("an.actorsTitle", [t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${cur}]`],
+  extraTable("an.actorsTitle", [t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
     (r.actors || []).map((a) => [a.actor, fmt(a.co2e_change_t), fmt(a.margin_change)]), [1, 2], [0]);
   return [t("an.aboutBest", { choices: "" }), choiceText(r.choices)];
 }
@@ -321,11 +330,12 @@ function drawCalibration(r) {
   const obs = r.observations;
   const label = (o) => `${o.scenario}: ${figName(o.figure)}`;
   const rel = (o, k) => (o.observed ? 100 * o[k] / o.observed : null);
+  const said = (o, v) => inUnit(v, unitOf(o.figure), (x) => fmtKey(o.figure, x));
   const narrow = ($("#an-chart").clientWidth || 800) < 640;  // the scenario above the figure's name
   const ys = obs.map((o) => (narrow ? `${o.scenario}:<br>${figName(o.figure)}` : label(o)));
   const point = (k, name, marker) => ({ type: "scatter", mode: "markers", orientation: "h", y: ys,
     x: obs.map((o) => (k === "observed" ? 100 : rel(o, k))), name, marker, hoverinfo: "text",
-    text: obs.map((o) => `${label(o)}<br>${t("an.cal.observed")}: ${fmtKey(o.figure, o.observed)}<br>${name}: ${fmtKey(o.figure, o[k])}`) });
+    text: obs.map((o) => `${label(o)}<br>${t("an.cal.observed")}: ${said(o, o.observed)}<br>${name}: ${said(o, o[k])}`) });
   const observed = point("observed", t("an.cal.observedBand"), { symbol: "diamond", size: 12, color: "#1b2631" });
   observed.error_x = { type: "constant", value: 15, visible: true, color: "#7f8c8d", thickness: 2, width: 8 };
   plot("an-chart", [observed, point("start", t("an.cal.start"), { symbol: "circle-open", size: 11, color: "#7f8c8d", line: { width: 2 } }),

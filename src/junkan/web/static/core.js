@@ -1,5 +1,6 @@
 // junkan web UI, shared kernel: state, translations, the API, charts, numbers, messages, long work.
 // ES modules served from the package (no framework, no CDN).
+import { plainAxes, yenAxes, yenTicks } from "./chart_axes.js";
 const state = { lang: localStorage.getItem("junkan.lang") || "en", msg: {}, model: null };
 const $ = (sel) => document.querySelector(sel);
 
@@ -70,20 +71,8 @@ function plot(id, traces, layout = {}) {
   }
   l.margin = { l: 60, r: 20, t: 50, b: 50, ...(layout.margin || {}) };
   if (state.lang !== "en") plainAxes(l, traces);
-  return Plotly.react(id, traces, l, { ...PLOT_CONFIG, locale: plotLocale() });
-}
-
-/** Cartesian traces (those drawn on x and y axes). */
-const CARTESIAN = new Set([undefined, "scatter", "scattergl", "bar", "histogram", "box", "heatmap"]);
-
-/** Outside English, axis figures written out with the language's separators (20,000, not 20k
- * nor 2e+4) on every axis the layout names, and on the default two of a cartesian chart. */
-function plainAxes(l, traces) {
-  const names = Object.keys(l).filter((k) => /^[xy]axis\d*$/.test(k));
-  if (traces.some((tr) => CARTESIAN.has(tr.type))) names.push("xaxis", "yaxis");
-  for (const k of new Set(names)) {
-    l[k] = { exponentformat: "none", separatethousands: true, ...(l[k] || {}) };
-  }
+  const yenNames = yenAxes(l, state.lang);  // in Japanese: 万/億/兆 on the yen axes once drawn
+  return Plotly.react(id, traces, l, { ...PLOT_CONFIG, locale: plotLocale() }).then((gd) => yenTicks(gd, yenNames));
 }
 
 /** The charts' own words (the mode bar's button, the flow chart's hover) in the page's

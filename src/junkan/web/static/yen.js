@@ -1,7 +1,7 @@
 // Yen amounts as the page's language writes them. In Japanese, a large amount is read in 万 (10⁴), 億 (10⁸)
 // and 兆 (10¹²): "6,277万円", "1.2億円", not "62,769,510 円"; the exact figure stays on hand as the element's
 // title (tooltip). In English, amounts keep the thousands separators ("62,769,510 JPY"). Chart axes are not
-// written here (they keep the separators, core.js plot).
+// written here: chart_axes.js writes a yen axis' ticks the same way (core.js plot).
 import { fmt, state, t } from "./core.js";
 
 /** Japanese units of large amounts, largest first. */
