@@ -18,6 +18,7 @@ const MAX_PHOTO = 10 * 1024 * 1024;
 const SHRINK_SIDES = [4096, 2048, 1024];  // longest side (px) of the smaller copy, tried in turn until it fits
 const SHRINK_QUALITY = 0.85;  // JPEG quality of the smaller copy
 const sv = { db: null, syncing: null, checklist: null, editing: null, readyCheck: 0 };  // checklist: as GET answers it
+const RETRY_MS = 5000;  // a sync the network failed while the browser said it was online is tried again after this
 const READY_RETRIES = 5;  // checks 2 s apart while online before the page waits for the connection to return
 
 function openDb() {
@@ -324,6 +325,9 @@ async function doSync() {
   } catch (e) {
     if (e.message === "unauthorised") throw e;
     $("#ns-status").textContent = t("ns.offline");  // the network failed: everything unconfirmed stays queued
+    // and is tried again in 5 s: the browser said it was online, and may not say when the connection returns
+    // (navigator.onLine true in a page opened offline, no "online" event after: Chromium 150, 2026-12-05)
+    clearTimeout(sv.retry); sv.retry = setTimeout(syncSurvey, RETRY_MS);
   }
   if (sent) $("#ns-status").textContent = t("ns.sent", { n: sent });
   await drawQueue();
