@@ -505,3 +505,37 @@ def test_an_optimum_on_a_linear_range_is_not_refined(model: lifecycle.ModelFile)
     best = opt.optimise(model, spec)
     assert "refined" not in best.method
     assert best.method["ranges_at_levels"] == [] and best.method["nonlinear_ranges"] == []
+
+
+def test_refining_keeps_within_the_simulations_told() -> None:
+    """The refinement ran up to 24 simulations a range after the total had been told from
+    the reference's slack: the bar read (32, 32), then (33, 33) … (36, 36) (review of
+    2026-12-05). The larger of the enumeration and the search is reserved up front, so the
+    total only ever falls."""
+    from tests.lifecycle.test_optimise import DECISIONS, MODEL
+
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    spec = opt.load_spec(doc={
+        "objective": "margin:recycler",
+        "decisions": [DECISIONS[2], {"name": "collection",
+                                     "parameter": "products.kettle.eol.collection.rate",
+                                     "range": [0.2, 1.0], "steps": 5}],
+        "constraints": [{"metric": "margin", "actor": "maker", "min": 370761429.355}]})
+    told: list[tuple[int, int]] = []
+    best = opt.optimise(kettle, spec, progress=lambda done, most: told.append((done, most)))
+    (moved,) = best.method["refined"]
+    assert moved["level"] == 0.4  # a level as written (not 0.4000000000000001)
+    assert all(b[1] <= a[1] for a, b in zip(told, told[1:], strict=False))
+    assert all(done <= most for done, most in told)
+
+
+def test_a_ratio_of_nothing_meets_no_bound(model: lifecycle.ModelFile) -> None:
+    """A recycled share whose denominator is 0 is 0/0: it counted as meeting its bound in the
+    optimiser while the result's JSON said not met (value null)."""
+    from junkan.lifecycle.optimise.solve import _Problem
+
+    spec = opt.load_spec(doc={**FRONT, "pareto": None, "objective": "co2e", "constraints": [
+        {"metric": "recycled_share", "material": "steel", "min": 0.1}]})
+    p = _Problem(model, spec)
+    figures = {k: 0.0 for k in p.as_modelled}
+    assert not p.feasible(figures)

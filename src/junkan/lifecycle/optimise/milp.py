@@ -203,6 +203,20 @@ class Program:
         assert all(c is not None for c in out)
         return [c for c in out if c is not None]
 
+    def at_levels(self, z: np.ndarray) -> list[int]:
+        """The ranges the solution ``z`` holds at one of their levels: enumerated with their
+        block, or with the option chosen in a block where they bend with it."""
+        out, pos = [], 0
+        for b in self.sur.blocks:
+            if b.slope is not None:
+                pos += 1
+                continue
+            k = int(np.argmax(z[pos : pos + len(b.combos)]))
+            pos += len(b.combos) * (1 if b.slopes is None else 2)
+            out += [i for n, i in enumerate(b.members) if self.sur.expanded[i].bounds is not None
+                    and (b.slopes is None or (n == b.ranged and b.stepped and b.stepped[k]))]
+        return sorted(out)
+
     def encode(self, choices: list[Choice]) -> np.ndarray:
         """The variables of a combination of choices (ranges at enumerated levels)."""
         z, pos = [], 0

@@ -49,10 +49,13 @@ def most_simulations(ranges: int) -> int:
 
 
 def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
-           names: set[str], objective: Objective,
+           held: list[int], objective: Objective,
            feasible: Callable[[dict[str, float]], bool]) -> tuple[list[Choice], list[Moved]]:
-    """``choices`` with each range named in ``names`` (held at a level) moved to the best value
-    found between the neighbouring levels, one range after the other; and what moved."""
+    """``choices`` with each range ``held`` at a level moved to the best value found between
+    the neighbouring levels, one range after the other; and what moved. ``feasible``: whether
+    a simulation's figures meet the constraints (and the objective means something there)."""
+    if not held:
+        return choices, []
     sign = -1.0 if objective.maximise else 1.0
 
     def score(trial: list[Choice]) -> float:
@@ -62,8 +65,9 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
 
     best, moved = list(choices), []
     best_v = score(best)
-    for i, e in enumerate(expanded):
-        if e.bounds is None or e.decision.name not in names or not math.isfinite(best_v):
+    for i in held:
+        e = expanded[i]
+        if e.bounds is None or not math.isfinite(best_v):
             continue
         levels = [float(c.value) for c in e.levels()]
         here = float(best[i].value)
@@ -78,7 +82,7 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         if found_x != here:
             best[i] = e.at(found_x)
             best_v = found_v
-            moved.append(Moved(e.decision.name, here, found_x))
+            moved.append(Moved(e.decision.name, float(f"{here:.12g}"), found_x))
     return best, moved
 
 

@@ -38,11 +38,11 @@ class _Problem:
     def __init__(
         self, model: lifecycle.ModelFile, spec: OptimiseSpec, extra: Sequence[Objective] = (),
         progress: Callable[[int, int], None] | None = None, after: int = 0,
-        enumeration: bool = False,
+        enumeration: bool = False, refining: int = 0,
     ) -> None:
         """``after``: the most simulations the verb runs once the additive model is built,
-        besides the check of :func:`_verify` and (``enumeration``) every combination (for
-        the total ``progress`` is told)."""
+        besides the check of :func:`_verify` and either (``enumeration``) every combination
+        or the ``refining`` search (for the total ``progress`` is told)."""
         self.model, self.spec = model, spec
         located: list[tuple[str, Term]] = [
             ("objective", spec.objective),
@@ -61,7 +61,8 @@ class _Problem:
         size = math.prod(len(lv) for lv in _levels(self.expanded))
         self.enumerable = size if size <= spec.max_enumerate else 0
         """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
-        self.after = after + 1 + spec.verify + (self.enumerable if enumeration else 0)
+        self.after = after + 1 + spec.verify + max(self.enumerable if enumeration else 0,
+                                                   refining)
         self.sim.expect(1 + planned(self.expanded) + self.after)
         self.as_modelled = self.sim([])
         keys = set(self.as_modelled)
@@ -134,10 +135,21 @@ class _Problem:
             for n in nums:
                 v = _ratio(n, den, figures)
                 tol = 1e-9 * max(abs(v), 1.0)
-                if (c.min is not None and v < c.min - tol) or (
+                if not math.isfinite(v) or (c.min is not None and v < c.min - tol) or (
                     c.max is not None and v > c.max + tol
                 ):
-                    return False
+                    return False  # a ratio of 0/0 meets no bound (the result says so too)
+        return True
+
+    def meaningful(self, figures: dict[str, float]) -> bool:
+        """Whether the RAP objective and constraints mean something with ``figures``
+        (:func:`refuse_negative_rap` would not refuse them)."""
+        cur, origin = self.model.baseline.currency, self.spec.origin
+        try:
+            for term in (self.spec.objective, *self.spec.constraints):
+                refuse_negative_rap(term, "", figures, "", cur, origin)
+        except ModelError:
+            return False
         return True
 
 
@@ -213,7 +225,10 @@ def _stepped(p: _Problem) -> list[str]:
 
 def _at_levels(p: _Problem) -> str:
     """What a limit reached holds for when ranges were taken at their levels only."""
-    names = _stepped(p)
+    checks = p.sur.checks if p.sur is not None else {}
+    names = [r["decision"] + (f" (with the {r['with']} of its {r['of']} joint options it bends "
+                              "with)" if "with" in r else "")
+             for k in ("nonlinear_ranges", "ranges_at_levels") for r in checks.get(k, ())]
     return (f" at the levels of the ranges {', '.join(names)} (points between them are not "
             "searched: give more steps)") if names else ""
 
@@ -281,7 +296,9 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     ``spec.constraints`` (see the package docs for the method). ``progress`` is told
     (simulations so far, the most there may be) after each new simulation, and (simulations
     run, the same) when done; the most there may be tightens as the stages become known."""
-    p = _Problem(model, spec, progress=progress, after=1, enumeration=True)
+    ranges = sum(d.range is not None for d in spec.decisions)  # the most refine may move
+    p = _Problem(model, spec, progress=progress, after=1, enumeration=True,
+                 refining=refine.most_simulations(ranges))
     prog = p.program()
     goal = p.goal(spec.objective, spec.objective.maximise)
     z = prog.solve(goal, p.rows(spec.constraints))
@@ -289,10 +306,10 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         raise _infeasible(p)
     deviation = _verify(p, z)
     enumerate_all = deviation > spec.tolerance and p.enumerable
-    names = set() if enumerate_all else set(_stepped(p))
-    p.sim.expect(1 + (p.enumerable if enumerate_all else refine.most_simulations(len(names))))
-    choices, moved = refine.refine(p.sim, p.expanded, prog.decode(z), names, spec.objective,
-                                   p.feasible)
+    held = [] if enumerate_all else prog.at_levels(z)
+    p.sim.expect(1 + (p.enumerable if enumerate_all else refine.most_simulations(len(held))))
+    choices, moved = refine.refine(p.sim, p.expanded, prog.decode(z), held, spec.objective,
+                                   lambda f: p.feasible(f) and p.meaningful(f))
     best = p.point(choices, None if moved else prog.figures(z))
     method = _method(p, deviation, goal.den is not None)
     if moved:
