@@ -1,9 +1,11 @@
 // Lifecycle analyses page, part 2: a finished analysis as a chart and a table — the fan chart of an
 // uncertainty study (p5–p95, p25–p75 and the median per scenario), Sobol' (S1, ST with confidence)
 // or Morris (μ*, σ) bars per input, a calibration's observed and fitted figures, and the best loop
-// or the Pareto front of an optimisation with each actor's gain or loss.
+// or the Pareto front of an optimisation with each actor's gain or loss. A table's yen amounts (by the
+// unit of their column or row) are cells of analyses_notes.js (amountCell: 万/億/兆 on a Japanese page).
 import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, richTable, state, t } from "./core.js";
-import { chartTable, comparisonTable, describe, sensitivityNotes, showNotes, uncertaintyNotes, withConf } from "./analyses_notes.js";
+import { amountCell, chartTable, comparisonTable, describe, rangeCell, sensitivityNotes, showNotes, uncertaintyNotes, withConf }
+  from "./analyses_notes.js";
 import { isYenUnit, yenTitle } from "./chart_axes.js";
 import { yenFigure } from "./yen.js";
 
@@ -154,10 +156,12 @@ function drawUncertainty(r, chosen) {
   // what the fan chart draws, as a table (the parameters' table follows it)
   const qs = ["p5", "p25", "p50", "p75", "p95"];
   chartTable("an-chart", [t("an.col.scenario"), ...qs.map((q) => (unit && !share ? `${q} [${unit}]` : q))],
-    names.map((n, i) => [n, ...qs.map((q) => (p(q)[i] === null ? t("an.notInScenario") : fmtKey(key, p(q)[i])))]), [1, 2, 3, 4, 5], [0]);
+    names.map((n, i) => [n, ...qs.map((q) => (p(q)[i] === null ? t("an.notInScenario") : amountCell(p(q)[i], unit, (x) => fmtKey(key, x))))]),
+    [1, 2, 3, 4, 5], [0]);
   const units = r.parameters.some((q) => q.unit);
   richTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
-    r.parameters.map((q) => [q.parameter, distName(q.distribution), fmt(q.p5), fmt(q.p50), fmt(q.p95), ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
+    r.parameters.map((q) => [q.parameter, distName(q.distribution), ...[q.p5, q.p50, q.p95].map((x) => amountCell(x, unitText(q.unit))),
+      ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
   [2, 3, 4], units ? [0, 1, 5, 6] : [0, 1, 5]);
   // the scenarios compared on the figure shown: P(B beats A), ties counted as half, and P(equal)
   const cmp = comparisonTable(r, sec, key);
@@ -198,7 +202,8 @@ function drawTornado(r, o, label) {
   if (!secondChart(Boolean(tor && tor.low && tor.high))) { chartTable("an-chart2", null); return; }
   const fig = o.split(":").slice(o.includes(":") ? 1 : 0).join(":");  // scenario:figure
   const share = isShare(fig) || r.outputs[o].unit === "fraction", scale = (v) => (share ? 100 * v : v);
-  const said = (v) => (share ? fmtPct(v) : inUnit(v, unitOf(fig, r.outputs[o].unit)));
+  const unit = share ? "" : unitOf(fig, r.outputs[o].unit);
+  const said = (v) => (share ? fmtPct(v) : inUnit(v, unit));
   const mid = (tor.nominal || [0])[0], nominal = scale(mid);  // the output with every input nominal
   const swing = (i) => Math.abs(tor.high[i] - tor.low[i]);
   const order = r.parameters.map((_, i) => i).sort((i, j) => swing(i) - swing(j));
@@ -214,8 +219,11 @@ function drawTornado(r, o, label) {
       shapes: [{ type: "line", x0: nominal, x1: nominal, yref: "paper", y0: 0, y1: 1, line: { color: "#1b2631", width: 1 } }],
       legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   $("#an-chart2").setAttribute("aria-label", t("an.tornadoLabel", { output: label }));
-  chartTable("an-chart2", [t("an.col.parameter"), t("an.tornado.low"), t("an.tornado.high")],
-    [...order].reverse().map((i) => [r.parameters[i], said(tor.low[i]), said(tor.high[i])]), [1, 2], [0]);
+  // the unit in the heads (a yen amount's cell says none: "1.126兆")
+  const head = (k) => (unit ? `${t(`an.tornado.${k}`)} [${unit}]` : t(`an.tornado.${k}`));
+  const cell = (v) => (share ? fmtPct(v) : amountCell(v, unit));
+  chartTable("an-chart2", [t("an.col.parameter"), head("low"), head("high")],
+    [...order].reverse().map((i) => [r.parameters[i], cell(tor.low[i]), cell(tor.high[i])]), [1, 2], [0]);
 }
 
 function drawSensitivity(r, chosen) {
@@ -243,7 +251,7 @@ function drawSensitivity(r, chosen) {
       margin: { l: 20 }, legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   const head = (k) => (sobol ? t(`an.idx.${k}`) : `${t(`an.idx.${k}`)} [${unit}]`);
   // each index ± its 95 % confidence half-width (Morris' σ has none)
-  const cell = (k, i) => withConf(v(d[k][i]), d[`${k}_conf`] ? v(d[`${k}_conf`][i]) : undefined);
+  const cell = (k, i) => withConf(v(d[k][i]), d[`${k}_conf`] ? v(d[`${k}_conf`][i]) : undefined, sobol ? "" : unit);
   // an estimated S1 above its ST (impossible for the exact indices) is sampling noise: flagged on its row
   const above = (i) => sobol && typeof d.S1[i] === "number" && typeof d.ST[i] === "number" && d.S1[i] > d.ST[i] + 1e-9;
   const flagged = (i) => {
@@ -270,6 +278,7 @@ function drawPareto(r) {
   const asGiven = unmet.length ? t("an.asModelledUnmet", { which: unmet.join(", ") }) : t("an.asModelled");
   const amount = (v, o) => inUnit(v, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`);
   const said = (p) => `${amount(p[o1.figure], o1)}, ${amount(p[o2.figure], o2)}`;
+  const cellOf = (p, o) => amountCell(p[o.figure], unitText(o.unit));  // a yen objective in 万/億/兆
   // each point numbered as in the tables under the chart
   plot("an-chart", [{ type: "scatter", mode: "lines+markers+text", x: r.points.map((p) => p[o1.figure]), y: r.points.map((p) => p[o2.figure]),
     name: t("an.front"), marker: { size: 10, color: "#1f618d" }, hoverinfo: "text", textposition: "top right",
@@ -280,12 +289,13 @@ function drawPareto(r) {
   { title: fitTitle(t("an.paretoTitle", { a: figName(o1.figure), b: figName(o2.figure) }), "an-chart"), height: 460,
     xaxis: { title: ax(o1) }, yaxis: { title: ax(o2) }, legend: { orientation: "h", y: -0.18, yanchor: "top" } });
   richTable($("#an-table"), ["#", ax(o1), ax(o2), t("an.col.choices")],
-    [...r.points.map((p, i) => [String(i + 1), fmt(p[o1.figure]), fmt(p[o2.figure]), choiceText(p.choices)]),
-      ["✕", fmt(r.as_modelled[o1.figure]), fmt(r.as_modelled[o2.figure]), asGiven]], [0, 1, 2], [3]);
+    [...r.points.map((p, i) => [String(i + 1), cellOf(p, o1), cellOf(p, o2), choiceText(p.choices)]),
+      ["✕", cellOf(r.as_modelled, o1), cellOf(r.as_modelled, o2), asGiven]], [0, 1, 2], [3]);
   describe("an-chart", "an-table");
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", ["#", t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
-    r.points.flatMap((p, i) => (p.actors || []).map((a) => [String(i + 1), a.actor, fmt(a.co2e_change_t), fmt(a.margin_change)])),
+    r.points.flatMap((p, i) => (p.actors || []).map((a) => [String(i + 1), a.actor, fmt(a.co2e_change_t),
+      amountCell(a.margin_change, unitText(cur))])),
     [0, 2, 3], [1]);
   return t("an.aboutPareto", { n: r.points.length });
 }
@@ -297,6 +307,10 @@ function verdict(r, k, c) {
   return (c < 0) === (r.lower_is_better || []).includes(k) ? "better" : "worse";
 }
 
+/** A best loop's figure `k`'s unit as shown: the result's for it (co2e: t; cost, revenue and margin: its
+ * currency), else its money. */
+const bestUnit = (r, k) => unitText(typeof (r.units || {})[k] === "string" ? r.units[k] : (r.units || {}).money);
+
 function drawBest(r) {
   const keys = Object.keys(r.network).filter((k) => typeof r.network[k] === "number" && typeof r.as_modelled[k] === "number");
   // a change from 0 has no share: said so, not drawn as 0 %
@@ -304,23 +318,24 @@ function drawBest(r) {
     : r.network[k] === r.as_modelled[k] ? 0 : null));
   const pct = (i) => (change[i] === null ? t("an.fromZero") : fmtSigned(change[i]));
   const colors = { better: "#1e8449", worse: "#b03a2e", none: "#7f8c8d" };
+  const said = (k, at) => inUnit(at[k], bestUnit(r, k));  // a hover's figure in its unit (yen: 万/億/兆 in Japanese)
   // one trace per verdict, so that the legend says what green and red mean
   const traces = ["better", "worse", "none"].map((v) => {
     const at = keys.map((_, i) => i).filter((i) => change[i] !== null && verdict(r, keys[i], change[i]) === v);
     return { type: "bar", orientation: "h", y: at.map((i) => figName(keys[i])), x: at.map((i) => 100 * change[i]), name: t(`an.${v === "none" ? "noChange" : v}`),
       marker: { color: colors[v] }, hoverinfo: "text", textposition: "none",
-      text: at.map((i) => `${figName(keys[i])}: ${inUnit(r.as_modelled[keys[i]], unitOf(keys[i]))} → ${inUnit(r.network[keys[i]], unitOf(keys[i]))} (${pct(i)})`) };
+      text: at.map((i) => `${figName(keys[i])}: ${said(keys[i], r.as_modelled)} → ${said(keys[i], r.network)} (${pct(i)})`) };
   }).filter((tr) => tr.x.length);
   plot("an-chart", traces, { title: fitTitle(t("an.bestTitle"), "an-chart"), height: 200 + 40 * keys.length, xaxis: { title: t("an.axisChange") },
     yaxis: { title: t("an.axisFigure"), automargin: true, categoryorder: "array", categoryarray: keys.map(figName).reverse() },
     barmode: "overlay", showlegend: true, legend: { orientation: "h", y: -0.2, yanchor: "top" }, margin: { l: 20 } });
   chartTable("an-chart", [t("an.axisFigure"), t("an.col.asModelled"), t("an.col.best"), t("an.change")],
-    keys.map((k, i) => [figName(k), fmt(r.as_modelled[k]), fmt(r.network[k]),
+    keys.map((k, i) => [axisName(figName(k), bestUnit(r, k)), amountCell(r.as_modelled[k], bestUnit(r, k)), amountCell(r.network[k], bestUnit(r, k)),
       change[i] === null || !change[i] ? pct(i) : `${pct(i)} (${t(`an.${verdict(r, k, change[i])}`)})`]), [1, 2, 3], [0]);
   richTable($("#an-table"), [t("an.col.decision"), t("an.col.option")], r.choices.map((c) => [c.decision, c.option]), [], [0, 1]);
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", [t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
-    (r.actors || []).map((a) => [a.actor, fmt(a.co2e_change_t), fmt(a.margin_change)]), [1, 2], [0]);
+    (r.actors || []).map((a) => [a.actor, fmt(a.co2e_change_t), amountCell(a.margin_change, unitText(cur))]), [1, 2], [0]);
   return [t("an.aboutBest", { choices: "" }), choiceText(r.choices)];
 }
 
@@ -330,7 +345,8 @@ function drawCalibration(r) {
   const obs = r.observations;
   const label = (o) => `${o.scenario}: ${figName(o.figure)}`;
   const rel = (o, k) => (o.observed ? 100 * o[k] / o.observed : null);
-  const said = (o, v) => inUnit(v, unitOf(o.figure), (x) => fmtKey(o.figure, x));
+  const unit = (o) => unitOf(o.figure, o.unit), plain = (o) => (x) => fmtKey(o.figure, x);
+  const said = (o, v) => inUnit(v, unit(o), plain(o));
   const narrow = ($("#an-chart").clientWidth || 800) < 640;  // the scenario above the figure's name
   const ys = obs.map((o) => (narrow ? `${o.scenario}:<br>${figName(o.figure)}` : label(o)));
   const point = (k, name, marker) => ({ type: "scatter", mode: "markers", orientation: "h", y: ys,
@@ -346,18 +362,18 @@ function drawCalibration(r) {
     xaxis: { title: t("an.axisCal"), ticksuffix: " %", rangemode: "tozero" }, legend: { orientation: "h", y: -0.25, yanchor: "top" } });
   const yes = (v) => t(v ? "an.yes" : "an.no");
   // what the model can give for each figure anywhere in the ranges; ✗ where the observation is out of it
-  const reach = (o) => (o.attainable ? `${fmtKey(o.figure, o.attainable[0])} – ${fmtKey(o.figure, o.attainable[1])}`
-    + (o.reachable === false ? " ✗" : "") : "–");
+  const reach = (o) => (o.attainable ? rangeCell(o.attainable[0], o.attainable[1], unit(o), plain(o), o.reachable === false ? " ✗" : "") : "–");
+  const cell = (o, k) => amountCell(o[k], unit(o), plain(o));  // a yen figure in 万/億/兆
   richTable($("#an-table"), [t("an.col.scenario"), t("an.col.figure"), t("an.cal.observed"), t("an.cal.start"), t("an.cal.fitted"),
     t("an.col.deviation"), t("an.col.within"), t("an.col.attainable"), t("an.col.source")],
-  obs.map((o) => [o.scenario, figName(o.figure), fmtKey(o.figure, o.observed), fmtKey(o.figure, o.start), fmtKey(o.figure, o.fitted),
+  obs.map((o) => [o.scenario, figName(o.figure), cell(o, "observed"), cell(o, "start"), cell(o, "fitted"),
     fmtSigned(o.relative_error), o.fitted_to === false ? t("an.cal.notFitted") : yes(o.within_15_percent), reach(o),
     o.source || "–"]), [2, 3, 4, 5, 7], [0, 8]);
   const units = r.parameters.some((q) => q.unit);
   extraTable("an.cal.paramsTitle", [t("an.col.parameter"), t("an.cal.start"), t("an.cal.fitted"), t("an.col.bounds"), t("an.col.ci95"),
-    ...(units ? [t("an.col.unit")] : []), t("an.col.atBound")], r.parameters.map((q) => [q.parameter, fmt(q.start), fmt(q.fitted),
-    `${fmt(q.bounds[0])} – ${fmt(q.bounds[1])}`, q.identified === false ? t("an.cal.notIdentified")
-      : `${fmt(q.ci95[0])} – ${fmt(q.ci95[1])}`, ...(units ? [unitText(q.unit) || "–"] : []),
+    ...(units ? [t("an.col.unit")] : []), t("an.col.atBound")], r.parameters.map((q) => [q.parameter, amountCell(q.start, unitText(q.unit)),
+    amountCell(q.fitted, unitText(q.unit)), rangeCell(q.bounds[0], q.bounds[1], unitText(q.unit)), q.identified === false
+      ? t("an.cal.notIdentified") : rangeCell(q.ci95[0], q.ci95[1], unitText(q.unit)), ...(units ? [unitText(q.unit) || "–"] : []),
     q.informed === false ? t("an.cal.notInformed") : yes(q.at_bound)]),
   [1, 2, 3, 4], units ? [0, 5] : [0]);
   const fitted = obs.filter((o) => o.fitted_to !== false);  // those marked 'fit: false' are only shown

@@ -2,8 +2,12 @@
 // sensitivity's base sample size (and that it was rounded up), the correlated groups analysed as
 // independent and a warning when the indices are unstable; an uncertainty study's comparisons of
 // scenarios (P(B beats A) with ties counted as half, and P(equal)). Each kind of note has its own
-// message, chosen from the result's fields (the service's own English notes are the tooltip).
+// message, chosen from the result's fields (the service's own English notes are the tooltip). And
+// the tables' cells of a yen amount (decided by the unit of their column or row): on a Japanese
+// page in 万/億/兆 ("3,993億") with the exact amount as their title, the amount as their data-value.
 import { $, fmt, fmtPct, richTable, t } from "./core.js";
+import { isYenUnit } from "./chart_axes.js";
+import { yenCell, yenExact, yenFigure } from "./yen.js";
 
 /** The notes box under the line about the result: one line a note, `warn` lines marked as warnings;
  * hidden when there are none. `said` (the service's notes, in English) is its tooltip. */
@@ -45,8 +49,35 @@ function sensitivityNotes(r, label) {
   showNotes(lines, r.notes || []);
 }
 
-/** An index with its 95 % confidence half-width ("0.297 ± 0.391"); the value alone without one. */
-const withConf = (v, c) => (typeof c === "number" && Number.isFinite(c) ? `${fmt(v)} ± ${fmt(c)}` : fmt(v));
+const finite = (v) => typeof v === "number" && Number.isFinite(v);
+
+/** Yen amounts `vs` (numbers) joined by `sep` and followed by `after` as a table cell says them: on a
+ * Japanese page in 万/億/兆 ("3,993億 – 4,106億", "1,822億 ± 147.2億"), the exact amounts as the title
+ * where one is rounded (English: every digit, no title); the first amount as the data-value, by which
+ * the table can be ordered (its text "1.2兆" before "3,993億" would not order it). */
+function yenSpan(vs, sep = "", after = "") {
+  let span = vs.length === 1 && !after ? yenCell(vs[0]) : null;
+  if (!(span instanceof Node)) {
+    span = document.createElement("span");
+    span.textContent = vs.map(yenFigure).join(sep) + after;
+    if (vs.some((v) => yenFigure(v) !== fmt(v))) span.title = vs.map(yenExact).join(sep) + after;
+  }
+  span.dataset.value = String(vs[0]);
+  return span;
+}
+
+/** A table cell of figure `v` in unit `unit` as shown ("JPY", "円/kg", "t"): a yen amount as `yenSpan`
+ * says it, any other figure (or none) as `plain` writes it. */
+const amountCell = (v, unit, plain = fmt) => (isYenUnit(unit) && finite(v) ? yenSpan([v]) : plain(v));
+
+/** A range "lo – hi" of figures in unit `unit` (yen as `yenSpan` says them), `after` following it. */
+const rangeCell = (lo, hi, unit, plain = fmt, after = "") => (isYenUnit(unit) && finite(lo) && finite(hi)
+  ? yenSpan([lo, hi], " – ", after) : `${plain(lo)} – ${plain(hi)}${after}`);
+
+/** An index with its 95 % confidence half-width ("0.297 ± 0.391"); the value alone without one; in yen
+ * (`unit`) as `yenSpan` says them ("1,822億 ± 147.2億"). */
+const withConf = (v, c, unit = "") => (finite(c) ? isYenUnit(unit) && finite(v) ? yenSpan([v, c], " ± ")
+  : `${fmt(v)} ± ${fmt(c)}` : amountCell(v, unit));
 
 /** An uncertainty study's comparisons of figure `key` of section `sec` ("totals", "headline"): one
  * row a pair of scenarios with P(B beats A) (a headline figure: P(B greater than A)), ties counted as
@@ -102,4 +133,4 @@ function chartTable(chartId, heads, rows = null, num = [], data = []) {
   describe(chartId, `${id}-table`);
 }
 
-export { chartTable, comparisonTable, describe, sensitivityNotes, showNotes, uncertaintyNotes, withConf };
+export { amountCell, chartTable, comparisonTable, describe, rangeCell, sensitivityNotes, showNotes, uncertaintyNotes, withConf };
