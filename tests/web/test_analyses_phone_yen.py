@@ -29,7 +29,8 @@ TICKS = """([id, axis]) => [...document.querySelectorAll(`#${id} .${axis}tick te
 TITLE = """([id, axis]) => { const a = document.getElementById(id).layout[axis + 'axis'];
   return (a && a.title && a.title.text) || ''; }"""
 YEN_TICK = re.compile(r"^(0|\u2212?\d{1,3}(,\d{3})*(\.\d+)?[万億兆])$")
-"""A yen tick in Japanese: 0, or a figure of at most four digits in 万, 億 or 兆 ("5,000万", "1.15兆")."""
+"""A yen tick in Japanese: 0, or a figure of at most four digits in 万, 億 or 兆 ("5,000万",
+"1.15兆")."""
 DIGITS = re.compile(r"^[\u2212-]?\d{1,3}(,\d{3})+$")
 """A figure written out with thousands separators and nothing else ("62,769,510")."""
 
@@ -45,7 +46,8 @@ def _open(page: Any, server: str) -> list[str]:
 
 
 def _yen_ticks(page: Any, chart: str, axis: str) -> list[str]:
-    """The yen axis' tick labels once they are in 万/億/兆 (drawn after the chart); each such a label."""
+    """The yen axis' tick labels once they are in 万/億/兆 (drawn after the chart); each such a
+    label."""
     page.wait_for_function(
         """([id, axis]) => { const ts = [...document.querySelectorAll(`#${id} .${axis}tick text`)];
           return ts.length > 1 && ts.some((t) => /[万億兆]$/.test(t.textContent)); }""",
@@ -62,8 +64,10 @@ def _sensitivity_of_cost(page: Any) -> None:
     API, as the CLI can), ended, then opened from the list."""
     job = page.evaluate("""async () => {
       const h = { "Content-Type": "application/json", "X-Junkan-CSRF": "1" };
-      const m = (await (await fetch("/api/models")).json()).find((x) => x.name === "compressor_magnet");
-      const spec = await (await fetch("/static/examples/uncertainty_compressor_magnet.json")).json();
+      const m = (await (await fetch("/api/models")).json())
+        .find((x) => x.name === "compressor_magnet");
+      const spec = await (await fetch(
+        "/static/examples/uncertainty_compressor_magnet.json")).json();
       delete spec.observations;
       const job = await (await fetch("/api/lifecycle/analyses?kind=sensitivity", { method: "POST",
         headers: h, body: JSON.stringify({ model_id: m.id, version: m.latest_version, seed: 0, n: 4,
@@ -151,7 +155,8 @@ def test_yen_axes_in_man_oku_cho_in_japanese(page: Any, server: str) -> None:
     _yen_ticks(page, "an-chart", "y")
     # a figure not in yen keeps its digits; in English the cost keeps its separators and JPY
     page.select_option("#an-figure", "totals:co2e_t")
-    page.wait_for_function("() => /CO2e/.test(document.getElementById('an-chart').layout.yaxis.title.text)")
+    page.wait_for_function(
+        "() => /CO2e/.test(document.getElementById('an-chart').layout.yaxis.title.text)")
     page.wait_for_timeout(300)
     assert not [t for t in page.evaluate(TICKS, ["an-chart", "y"]) if re.search("[万億兆]", t)]
     page.select_option("#an-figure", "totals:cost_JPY")
