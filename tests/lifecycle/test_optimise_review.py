@@ -9,6 +9,7 @@ spec's field. Every figure below is checked by hand on a small model:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -539,3 +540,35 @@ def test_a_ratio_of_nothing_meets_no_bound(model: lifecycle.ModelFile) -> None:
     p = _Problem(model, spec)
     figures = {k: 0.0 for k in p.as_modelled}
     assert not p.feasible(figures)
+
+
+@pytest.mark.slow
+def test_a_ratio_the_options_leave_constant_capped_at_its_value() -> None:
+    """The regenerator's RAP is the same with every option of the magnet model (2.1701…);
+    capped at exactly that value, N − r·D cancelled to rounding noise, which the row's
+    scaling (by what was left) blew up to ±1: the program chose a margin of 2.83e9 where
+    enumeration finds 7.88e9 (review of 2026-12-05). Scaled by its terms before they cancel,
+    the row is noise again and the choice is enumeration's."""
+    from tests.conftest import EXAMPLES
+
+    magnet = lifecycle.load(EXAMPLES / "compressor_magnet.yaml")
+    extract = {"set": {"products.room_ac.eol.dismantling.extract": [
+        {"path": "compressor", "processes": ["eol_compressor_collection"]},
+        {"path": "compressor/magnet", "processes": ["magnet_extraction"]}]}}
+    mm = {"name": "mm", "options": {"scrap": {}, "recover": {"scenario": "A"}}}
+    doc: dict[str, Any] = {"objective": "margin:regenerator", "years": [2030, 2044],
+                           "decisions": [mm, {"name": "eol", "options": {
+                               "compressor": {}, "magnet": extract}}]}
+    loose = opt.load_spec(doc={**doc, "constraints": [
+        {"metric": "rap", "actor": "regenerator", "min": 0.0}]})
+    _, points = opt.enumerate_options(magnet, loose)
+    raps = {r for p in points if math.isfinite(r := value(loose.constraints[0], p.raw))}
+    constant = max(raps)
+    assert constant == pytest.approx(2.1701388888888884, rel=1e-12)
+    assert all(r == pytest.approx(constant, rel=1e-12) for r in raps)
+    spec = opt.load_spec(doc={**doc, "constraints": [
+        {"metric": "rap", "actor": "regenerator", "min": constant}]})
+    best = opt.optimise(magnet, spec)
+    reference, _ = opt.enumerate_options(magnet, spec)
+    assert value(spec.objective, best.best.raw) == pytest.approx(
+        value(spec.objective, reference.raw), rel=1e-9)

@@ -104,19 +104,19 @@ class Program:
             out.append(LinearConstraint(L, -np.inf, 0.0))
         for row in rows:
             g, f0 = row.goal, self.sur.f0
-            parts = []
+            parts: list[tuple[np.ndarray, float, float, tuple[np.ndarray, ...]]] = []
             if g.den is None:
-                parts.append((g.num, row.lo, row.hi))
+                parts.append((g.num, row.lo, row.hi, (g.num,)))
             else:  # N / D ≥ lo  ⇔  (N − lo·D) ≥ 0 ;  N / D ≤ hi  ⇔  (N − hi·D) ≤ 0
                 if np.isfinite(row.lo):
-                    parts.append((g.num - row.lo * g.den, 0.0, np.inf))
+                    parts.append((g.num - row.lo * g.den, 0.0, np.inf, (g.num, row.lo * g.den)))
                 if np.isfinite(row.hi):
-                    parts.append((g.num - row.hi * g.den, -np.inf, 0.0))
-            for vec, lo, hi in parts:
+                    parts.append((g.num - row.hi * g.den, -np.inf, 0.0, (g.num, row.hi * g.den)))
+            for vec, lo, hi, terms in parts:
                 a = vec @ self.D
                 base = float(vec @ f0)
-                s = max(float(np.abs(a).max(initial=0.0)), abs(base), 1e-300)
-                out.append(LinearConstraint(a[None, :] / s, (lo - base) / s, (hi - base) / s))
+                out.append(LinearConstraint(*_scaled(a, lo - base, hi - base, [
+                    (t @ self.D, float(t @ f0)) for t in terms])))
         return out
 
     def _milp(self, c: np.ndarray, rows: list[Row]) -> np.ndarray | None:
@@ -248,6 +248,18 @@ class Program:
         e = self.sur.expanded[i]
         assert e.bounds is not None
         return e, e.bounds[0], e.bounds[1]
+
+
+def _scaled(a: np.ndarray, lo: float, hi: float, terms: list[tuple[np.ndarray, float]]
+            ) -> tuple[np.ndarray, float, float]:
+    """The row ``lo ≤ a·z ≤ hi`` divided by the magnitude of its terms before they cancel
+    (for a ratio ``N − r·D``: of N and r·D each, at the reference and in each variable's
+    effect), so that what cancels to rounding noise stays noise: a RAP that the options leave
+    constant, capped at exactly its value, gave a row of noise scaled up to ±1, and the
+    program an arbitrary choice (review of 2026-12-05)."""
+    s = max([float(np.abs(a).max(initial=0.0))]
+            + [max(float(np.abs(d).max(initial=0.0)), abs(b)) for d, b in terms] + [1e-300])
+    return a[None, :] / s, lo / s, hi / s
 
 
 def _between(lo: float, hi: float, x: float) -> float:
