@@ -156,3 +156,12 @@ def test_a_category_without_a_name_is_chosen_by_its_id(tmp_path: Path) -> None:
     template, _ = olca.import_template(tmp_path / "id2.zip", impact="bare")
     assert _co2e(template) == pytest.approx(6.0)
     assert "impact category 'bare' (kg CO2 eq) of the zip" in _source(template)
+
+
+def test_a_total_is_a_whole_word_prefix() -> None:
+    """'GWP 20' is no total of 'GWP 200' (a plain prefix took it: review of 2026-12-05)."""
+    from junkan.lifecycle.olca_factors import _begins
+
+    assert _begins("climate change - fossil", "climate change")
+    assert _begins("climate change", "climate change")
+    assert not _begins("gwp 200", "gwp 20")

@@ -9,6 +9,8 @@ comment)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from junkan.lifecycle.olca_formula import formula
@@ -80,3 +82,34 @@ def test_a_second_sign_is_refused_as_openlca_refuses_it(text: str) -> None:
 def test_anything_else_is_still_refused(text: str) -> None:
     with pytest.raises(ValueError):
         formula(text, PARAMS)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [  # openLCA's tokens, not Python's (review of 2026-12-05: each was refused or misread)
+        ("2 +\n    3 +\n  4", 9.0),  # uneven indents were Python's "unindent does not match"
+        ("05", 5.0),  # leading zeros: Python refuses 05
+        ("007*2", 14.0),
+        ("4.", 4.0),  # openLCA's NumberTest
+        ("4.e1", 40.0),
+        (".4e2", 40.0),
+        ("$a + a$", 5.0),  # '$' in names (openLCA's ParameterNamesTest)
+    ],
+)
+def test_openlca_tokens(text: str, value: float) -> None:
+    assert formula(text, {"$a": 2.0, "a$": 3.0}) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("2)", "')' at column 2"),  # was Python's "EOF in multi-line statement"
+        ("1+(2", "')' is due there"),
+        ("2 \\\n+3", "at column 3"),  # a backslash is no white space in openLCA
+        ("(-8)^(1/3)", "has no real value"),  # was "float() argument … not 'complex'"
+        ("(" * 60 + "1" + ")" * 60, "nested more than 50 deep"),  # was a RecursionError
+    ],
+)
+def test_refusals_say_what_is_wrong(text: str, said: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(said)):
+        formula(text, {})

@@ -109,7 +109,7 @@ def climate_category(
         return (want[0] if want else None), []
     names = [(c.name or "").strip().casefold() for c in want]
     totals = [c for c, name in zip(want, names, strict=True)
-              if all(n.startswith(name) for n in names)]
+              if all(_begins(n, name) for n in names)]
     if len(totals) == 1:
         return totals[0], [c for c in want if c is not totals[0]]
     raise JunkanError(
@@ -117,6 +117,12 @@ def climate_category(
         f"is the total of the others: {_listed(want)}; choose one with --impact NAME (or its "
         "id)"
     )
+
+
+def _begins(name: str, total: str) -> bool:
+    """Whether ``name`` is ``total`` or begins with it as a whole word ("climate change -
+    fossil" begins with "climate change"; "gwp 200" does not begin with "gwp 20")."""
+    return name == total or (name.startswith(total) and not name[len(total)].isalnum())
 
 
 def climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], str]:

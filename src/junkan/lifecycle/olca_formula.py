@@ -19,7 +19,6 @@ as in Python."""
 from __future__ import annotations
 
 import ast
-import io
 import math
 import operator
 import re
@@ -47,32 +46,69 @@ def parameters(docs: Any) -> dict[str, Any]:
 
 _OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
                          ast.Div: operator.truediv, ast.Pow: operator.pow}
-_DECIMAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-_SKIP = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+_TOKEN = re.compile(
+    r"(?P<space>[ \t\r\n\f]+)"
+    r"|(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<name>(?:[^\W\d]|\$)[\w$]*)"
+    r"|(?P<op>[-+*/^()])"
+)
+_GLUED = re.compile(r"[\w.$]+")  # what follows a number directly: part of a bad number
+
+
+def _python(number: str) -> bool:
+    """Whether Python reads ``number`` as a number (``1_000``, ``0x10``, ``1j``)."""
+    for read in (lambda t: int(t, 0), float, complex):
+        try:
+            read(number)
+            return True
+        except ValueError:
+            pass
+    return False
 
 
 def _tokens(text: str) -> list[tokenize.TokenInfo]:
-    """The tokens of ``text`` (line breaks and indents skipped, as openLCA skips white space),
-    after refusing Python-only syntax: ``**`` and numbers that are not decimal (``1_000``,
-    ``0x10``, ``1j``)."""
+    """The tokens of ``text`` as openLCA's FormulaParser.jj reads them: white space
+    (blanks, tabs, line breaks) skipped, decimal numbers (``007``, ``4.``, ``.4``, ``4.e1``),
+    names of letters, digits, ``_`` and ``$``, and ``+ - * / ^ ( )``; any other character is
+    one ``ERRORTOKEN`` the parser refuses where it stands. Python-only syntax is refused
+    first: ``**`` and numbers that are not decimal (``1_000``, ``0x10``, ``1j``)."""
     if "**" in text:
         raise ValueError("'**' is Python's power, not openLCA's; openLCA writes x^2")
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError) as exc:
-        raise ValueError(f"SyntaxError: {exc}") from None
-    for tok in tokens:
-        if tok.type == tokenize.NUMBER and not _DECIMAL.fullmatch(tok.string):
-            raise ValueError(f"{tok.string[:20]} is a Python number, not one openLCA writes "
-                             "(decimal digits, without '_')")
-    return [tok for tok in tokens if tok.type not in _SKIP]
+    out: list[tokenize.TokenInfo] = []
+    pos = 0
+    while pos < len(text):
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1)
+        m = _TOKEN.match(text, pos)
+        if m is None:  # one character no openLCA token begins with
+            out.append(tokenize.TokenInfo(tokenize.ERRORTOKEN, text[pos], (line, col),
+                                          (line, col + 1), text))
+            pos += 1
+            continue
+        kind, string = m.lastgroup, m.group()
+        if kind == "number" and (glued := _GLUED.match(text, m.end())):
+            bad = string + glued.group()
+            what = "a Python number, not one" if _python(bad) else "not a number"
+            raise ValueError(f"{bad[:20]} is {what}"
+                             " openLCA writes (decimal digits, without '_')")
+        if kind != "space":
+            kinds = {"number": tokenize.NUMBER, "name": tokenize.NAME, "op": tokenize.OP}
+            out.append(tokenize.TokenInfo(kinds[str(kind)], string, (line, col),
+                                          (line, col + len(string)), text))
+        pos = m.end()
+    return out
 
 
 _SUMS: dict[str, type[ast.operator]] = {"+": ast.Add, "-": ast.Sub}
 _TERMS: dict[str, type[ast.operator]] = {"*": ast.Mult, "/": ast.Div}
 _POWERS: dict[str, type[ast.operator]] = {"^": ast.Pow}
+
+
+MAX_BRACKETS = 50
+"""Brackets nested deeper than this are refused (each level costs the parser ~8 Python frames;
+~125 reached Python's recursion limit)."""
 
 
 def _parse(tokens: list[tokenize.TokenInfo]) -> ast.expr:
@@ -81,7 +117,7 @@ def _parse(tokens: list[tokenize.TokenInfo]) -> ast.expr:
     binary operator left-associative, ``^`` above ``* /`` above ``+ -``, and one optional
     sign bound to the number, name or bracket after it (tighter than ``^``). The tree is
     only walked by :func:`formula`, never compiled."""
-    pos = 0
+    pos = depth = 0
 
     def op() -> str:
         here = tokens[pos] if pos < len(tokens) else None
@@ -117,7 +153,12 @@ def _parse(tokens: list[tokenize.TokenInfo]) -> ast.expr:
             raise ValueError(f"the function {tok.string[:20]}(...) is not arithmetic junkan "
                              "evaluates")
         if tok.type == tokenize.OP and tok.string == "(":
+            nonlocal depth
+            depth += 1
+            if depth > MAX_BRACKETS:
+                raise ValueError(f"brackets nested more than {MAX_BRACKETS} deep")
             node = expr()
+            depth -= 1
             if op() != ")":
                 raise _unexpected(tokens[pos] if pos < len(tokens) else None, "')'")
             pos += 1
@@ -163,7 +204,12 @@ def formula(
         if isinstance(node, ast.Name):
             return name(node.id.lower())
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            return float(_OPS[type(node.op)](ev(node.left), ev(node.right)))
+            left, right = ev(node.left), ev(node.right)
+            value = _OPS[type(node.op)](left, right)
+            if isinstance(value, complex):  # Python's (-8) ** (1/3); Java's Math.pow: NaN
+                raise ValueError(f"({left:g})^{right:g} has no real value (a negative number "
+                                 "to a fractional power)")
+            return float(value)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
         raise ValueError(f"{ast.dump(node)[:40]} is not arithmetic junkan evaluates")
