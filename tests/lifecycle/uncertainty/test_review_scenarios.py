@@ -228,3 +228,22 @@ def test_a_relative_parameter_in_no_scenario_is_refused() -> None:
     mf = lifecycle.load(text=_with_reman(), source="kettle.yaml")
     with pytest.raises(ModelError, match="does not exist in the model"):
         U.propagate(mf, 8, 1, section=_factor(path="parts.heater.recovery.remanufacture.shar"))
+
+
+def test_a_calibrated_factor_observed_only_where_it_is_absent_says_where_it_acts() -> None:
+    """A factor on the reman route, calibrated to a baseline figure, was refused as "no
+    calibrated parameter changes a fitted figure" without saying why (review of
+    2026-12-05): it acts only in 'reman', and the problem says so."""
+    mf = lifecycle.load(text=_with_reman(), source="kettle.yaml")
+    section = U.UncertaintySection.model_validate({
+        "parameters": [{"parameter": REMAN, "distribution": "fixed", "range": [0.5, 1.5],
+                        "source": "t", "relative": True, "calibrate": True}],
+        "observations": [{"total": "co2e_t", "scenario": "baseline", "value": 800.0,
+                          "source": "t"}]})
+    with pytest.raises(ModelError) as err:
+        U.calibrate(mf, section=section)
+    (first, second) = err.value.problems
+    assert first.kind == "unc-calibrated-change-nothing"
+    assert second.kind == "unc-calibrated-acts-elsewhere"
+    assert second.path == "uncertainty.parameters[0].parameter"
+    assert "acts only in scenario 'reman', where no figure is fitted" in second.message

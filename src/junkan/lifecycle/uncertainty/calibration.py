@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from junkan.core.encoding import jsonable
-from junkan.core.errors import ModelError, Problem, coded
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.family import compile_run
@@ -332,7 +332,8 @@ def calibrate(
         source, prefix = locate(model, st.section)
         raise ModelError([coded(f"{prefix}parameters", "unc-calibrated-change-nothing",
                                 "no calibrated parameter changes a fitted figure: calibrate "
-                                "parameters the observed figures depend on")], source)
+                                "parameters the observed figures depend on"),
+                          *_acting_elsewhere(st, obs, idx, prefix)], source)
     theta = lo + x * f.span
     ci, identified, rank = ranges(np.where(kept[None, :], 0.0, fit.jac), theta, lo, hi)
     ci[kept] = np.column_stack([lo, hi])[kept]  # any value in the range fits as well
@@ -367,6 +368,22 @@ def ranges(jac: np.ndarray, theta: np.ndarray, lo: np.ndarray,
     ci = np.column_stack([np.maximum(theta - half, lo), np.minimum(theta + half, hi)])
     ci[~identified] = np.column_stack([lo, hi])[~identified]
     return ci, identified, rank
+
+
+def _acting_elsewhere(st: Study, obs: list[Observation], idx: list[int], prefix: str
+                      ) -> list[Problem]:
+    """A problem for each calibrated parameter that acts only in scenarios where no figure is
+    fitted (a factor on a field only some scenarios have), naming where it acts."""
+    fitted = {o.scenario for o in obs if o.fit}
+    out = []
+    for i in idx:
+        acts = [s for s in st.scenarios if i in st.active(s)]
+        if acts and fitted.isdisjoint(acts):
+            out.append(coded(f"{prefix}parameters[{i}].parameter", "unc-calibrated-acts-elsewhere",
+                             "{parameter} acts only in scenario {scenarios}, where no figure "
+                             "is fitted", parameter=short(st.parameters[i].parameter),
+                             scenarios=", ".join(f"'{s}'" for s in acts)))
+    return out
 
 
 def _check(
