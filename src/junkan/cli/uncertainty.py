@@ -132,18 +132,21 @@ def uncertainty_cmd(
     if fmt == Format.json:
         print_json(doc)
         return
-    unit = doc.get("units", {}).get("headline", {})
+    # the headline figures, or the totals of a model that declares none
+    section = "headline" if any(s["headline"] for s in doc["scenarios"]) else "totals"
+    unit = doc.get("units", {}).get(section, {})
     # the runs in which a figure is a number, as a column when some figure lacks any
-    defined = any(u["section"] == "headline" for u in doc.get("undefined", []))
+    defined = any(u["section"] == section for u in doc.get("undefined", []))
     rows = [
         (s["name"], k, *(_fmt(v[f"p{q}"]) for q in (5, 50, 95)), unit.get(k) or "–",
          *([f"{v['n_defined']:,}"] if defined else []))
         for s in doc["scenarios"]
-        for k, v in s["headline"].items()
+        for k, v in s[section].items()
     ]
     print_table(
         f"{mf.name}: {runs:,} runs (seed {seed})",
-        ["scenario", "headline", "p5", "p50", "p95", "unit", *(["defined"] if defined else [])],
+        ["scenario", "headline" if section == "headline" else "total", "p5", "p50", "p95",
+         "unit", *(["defined"] if defined else [])],
         rows,
         right=("p5", "p50", "p95", "defined"),
     )

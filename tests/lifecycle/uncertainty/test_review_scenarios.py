@@ -247,3 +247,16 @@ def test_a_calibrated_factor_observed_only_where_it_is_absent_says_where_it_acts
     assert second.kind == "unc-calibrated-acts-elsewhere"
     assert second.path == "uncertainty.parameters[0].parameter"
     assert "acts only in scenario 'reman', where no figure is fitted" in second.message
+
+
+def test_the_table_of_a_model_without_headline_figures_shows_its_totals(tmp_path: Path) -> None:
+    """The kettle declares no headline figures: the table was empty (review of 2026-12-05)."""
+    (tmp_path / "kettle.yaml").write_text(MODEL, "utf-8")
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump({"parameters": [
+        {"parameter": REUSE, "distribution": "uniform", "min": 0.3, "max": 0.7,
+         "source": "t"}]}), "utf-8")
+    res = CliRunner().invoke(app, ["uncertainty", str(tmp_path / "kettle.yaml"), "--runs", "20",
+                                   "--spec", str(tmp_path / "spec.yaml")],
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "total" in res.output and "co2e_t" in res.output and "tCO2e" in res.output
