@@ -303,7 +303,7 @@ async function sendPhoto(e) {
 async function doSync() {
   if (!navigator.onLine) { $("#ns-status").textContent = t("ns.offline"); return; }
   const pending = (await queued()).filter((e) => e.state === "pending");
-  let sent = 0;
+  let sent = 0; clearTimeout(sv.retry);  // this sync is the retry
   try {
     for (let i = 0; i < pending.length; i += BATCH) {
       const part = pending.slice(i, i + BATCH);
@@ -327,9 +327,10 @@ async function doSync() {
     $("#ns-status").textContent = t("ns.offline");  // the network failed: everything unconfirmed stays queued
     // and is tried again in 5 s: the browser said it was online, and may not say when the connection returns
     // (navigator.onLine true in a page opened offline, no "online" event after: Chromium 150, 2026-12-05)
-    clearTimeout(sv.retry); sv.retry = setTimeout(syncSurvey, RETRY_MS);
+    clearTimeout(sv.retry); sv.retry = setTimeout(syncSurvey, RETRY_MS); sent = -1;
   }
-  if (sent) $("#ns-status").textContent = t("ns.sent", { n: sent });
+  if (sent > 0) $("#ns-status").textContent = t("ns.sent", { n: sent });
+  else if (!sent && $("#ns-status").textContent === t("ns.offline")) $("#ns-status").textContent = "";  // online again
   await drawQueue();
   await drawSynced();
 }
