@@ -267,3 +267,17 @@ def test_a_table_shows_its_titles_and_cells_as_text_not_markup(
     out = capsys.readouterr().out
     assert "a [/x] b\\x1b[31m" in out
     assert "c[bold]" in out and "[red]v[/red]\\x07" in out
+
+
+def test_a_results_folder_holding_a_file_beyond_its_names_is_not_put_in_place(
+        tmp_path: Path) -> None:
+    """``atomic_dir(..., writes=...)``: a command that writes a file its early --out check
+    did not name (check_out) fails as an internal error, and nothing is left behind."""
+    from junkan.core.errors import JunkanError
+
+    said = r"wrote \['stray.csv'\], beyond \['summary.json'\]"
+    with pytest.raises(JunkanError, match=said), \
+            atomic_dir(tmp_path / "out", writes=("summary.json",)) as tmp:
+        (tmp / "summary.json").write_text("{}", "utf-8")
+        (tmp / "stray.csv").write_text("", "utf-8")
+    assert list(tmp_path.iterdir()) == []

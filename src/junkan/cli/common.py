@@ -135,7 +135,8 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
+def atomic_dir(target: Path, what: str | None = None,
+               writes: Collection[str] | None = None) -> Iterator[Path]:
     """Write into a temporary sibling folder; replace ``target`` only on success. The folder
     ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
     owner-only ones. An existing folder is replaced only if the results hold every file it
@@ -143,7 +144,9 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     files in it; an existing file (or anything else that is not a folder) never is. A
     folder that cannot be made, a target that is a file or holds other files, or a move
     that fails is a :func:`fail` naming it (as ``what``, default ``--out TARGET``); no
-    temporary folder is left behind on any failure, and the old folder stays as it was."""
+    temporary folder is left behind on any failure, and the old folder stays as it was.
+    ``writes``: every name the command may write (what :func:`check_out` was given before
+    the work); a file beyond them is an internal error, as the early check would miss it."""
     name = what or f"--out {target}"
     refuse_non_folder(target, name)
     try:
@@ -154,6 +157,10 @@ def atomic_dir(target: Path, what: str | None = None) -> Iterator[Path]:
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
+        if writes is not None and (beyond := sorted({p.name for p in tmp.iterdir()}
+                                                    - set(writes))):
+            raise JunkanError(f"internal error: {name}: wrote {beyond}, beyond "
+                              f"{sorted(writes)}; please report this")
         refuse_non_folder(target, name)  # it may have appeared while the results were made
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
