@@ -43,6 +43,10 @@ class Block:
     with that joint option of the others), whose slope is zero; the others hold it at its
     lower bound."""
 
+    def held(self, k: int) -> bool:
+        """Whether combo ``k`` holds the range at one of its levels (:attr:`stepped`)."""
+        return bool(self.stepped) and self.stepped[k]
+
 
 def deviation(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> float:
     """The largest difference of ``a`` and ``b`` relative to each figure's ``scale``."""

@@ -7,10 +7,12 @@ from typing import Any
 from junkan.lifecycle.optimise.spec import OptimiseSpec
 
 
-def stepped(checks: dict[str, Any]) -> list[str]:
-    """The ranges taken at their levels only (non-linear, or bent within their block)."""
-    return [r["decision"] for k in ("nonlinear_ranges", "ranges_at_levels")
-            for r in checks.get(k, ())]
+def stepped(checks: dict[str, Any], said: bool = False) -> list[str]:
+    """The ranges taken at their levels only (non-linear, or bent within their block); ``said``:
+    each with the options it bends with, where it is continuous with the others."""
+    return [r["decision"] + (f" (with the {r['with']} of its {r['of']} joint options it bends "
+                             "with)" if said and "with" in r else "")
+            for k in ("nonlinear_ranges", "ranges_at_levels") for r in checks.get(k, ())]
 
 
 def describe(checks: dict[str, Any], spec: OptimiseSpec, simulations: int, deviation: float,

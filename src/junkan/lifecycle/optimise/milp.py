@@ -13,12 +13,14 @@ program in finitely many steps. Ratio constraints ``N / D ≥ r`` are linear:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from junkan.core.errors import JunkanError
+from junkan.lifecycle.optimise.blocks import Block
 from junkan.lifecycle.optimise.surrogate import Choice, Expanded, Surrogate
 
 MAX_DINKELBACH = 50
@@ -79,7 +81,7 @@ class Program:
                 if b.slopes is not None:  # a combo at one of the range's levels: share 0
                     cols.append(b.slopes.T)
                     integ.append(np.zeros(k))
-                    links += [(start + k + j, -1 if b.stepped and b.stepped[j] else start + j)
+                    links += [(start + k + j, -1 if b.held(j) else start + j)
                               for j in range(k)]
         D = np.hstack(cols) if cols else np.zeros((len(sur.f0), 0))
         return cls(sur, D, np.concatenate(integ) if integ else np.zeros(0), blocks, links)
@@ -179,68 +181,63 @@ class Program:
             z = z_new
         raise JunkanError(f"Dinkelbach's method did not converge in {MAX_DINKELBACH} steps")
 
+    def _picks(self, z: np.ndarray) -> Iterator[tuple[Block, int, int | None]]:
+        """Each block with the place of its first variable in ``z`` and the combination
+        chosen there (``None`` for a range alone: one share)."""
+        pos = 0
+        for b in self.sur.blocks:
+            if b.slope is not None:
+                yield b, pos, None
+                pos += 1
+                continue
+            yield b, pos, int(np.argmax(z[pos : pos + len(b.combos)]))
+            pos += len(b.combos) * (1 if b.slopes is None else 2)
+
     def decode(self, z: np.ndarray) -> list[Choice]:
         """The choice of every decision at ``z``."""
-        sur = self.sur
-        out: list[Choice | None] = [None] * len(sur.expanded)
-        pos = 0
-        for b in sur.blocks:
-            if b.slope is not None:
+        out: list[Choice | None] = [None] * len(self.sur.expanded)
+        for b, pos, k in self._picks(z):
+            if k is None:
                 e, lo, hi = self._range(b.members[0])
                 out[b.members[0]] = e.at(_between(lo, hi, float(z[pos])))
-                pos += 1
-            else:
-                k = int(np.argmax(z[pos : pos + len(b.combos)]))
-                for n, i in enumerate(b.members):
-                    out[i] = b.combos[k][n]
-                pos += len(b.combos)
-                if b.slopes is not None:  # the range continuous with the option chosen
-                    assert b.ranged is not None
-                    if not (b.stepped and b.stepped[k]):  # else: at the combo's level
-                        e, lo, hi = self._range(b.members[b.ranged])
-                        out[b.members[b.ranged]] = e.at(_between(lo, hi, float(z[pos + k])))
-                    pos += len(b.combos)
+                continue
+            for n, i in enumerate(b.members):
+                out[i] = b.combos[k][n]
+            if b.slopes is not None and not b.held(k):  # the range continuous with the option
+                assert b.ranged is not None
+                e, lo, hi = self._range(b.members[b.ranged])
+                share = float(z[pos + len(b.combos) + k])
+                out[b.members[b.ranged]] = e.at(_between(lo, hi, share))
         assert all(c is not None for c in out)
         return [c for c in out if c is not None]
 
     def at_levels(self, z: np.ndarray) -> list[int]:
         """The ranges the solution ``z`` holds at one of their levels: enumerated with their
         block, or with the option chosen in a block where they bend with it."""
-        out, pos = [], 0
-        for b in self.sur.blocks:
-            if b.slope is not None:
-                pos += 1
-                continue
-            k = int(np.argmax(z[pos : pos + len(b.combos)]))
-            pos += len(b.combos) * (1 if b.slopes is None else 2)
-            out += [i for n, i in enumerate(b.members) if self.sur.expanded[i].bounds is not None
-                    and (b.slopes is None or (n == b.ranged and b.stepped and b.stepped[k]))]
-        return sorted(out)
+        return sorted(i for b, _, k in self._picks(z) if k is not None
+                      for n, i in enumerate(b.members) if self.sur.expanded[i].bounds is not None
+                      and (b.slopes is None or (n == b.ranged and b.held(k))))
 
     def encode(self, choices: list[Choice]) -> np.ndarray:
         """The variables of a combination of choices (ranges at enumerated levels)."""
-        z, pos = [], 0
+        z: list[float] = []
         for b in self.sur.blocks:
             if b.slope is not None:
                 _, lo, hi = self._range(b.members[0])
                 z.append((float(choices[b.members[0]].value) - lo) / (hi - lo))
-                pos += 1
                 continue
             # a range continuous in the block is matched by its share, not its level (where
             # it is held at its levels with an option, by its level)
-            stepped = b.stepped or [False] * len(b.combos)
             want = [json_key(choices[i]) for i in b.members]
             y = [1.0 if all(w == json_key(c) for n, (w, c) in enumerate(zip(
-                     want, combo, strict=True)) if n != b.ranged or stepped[k]) else 0.0
+                     want, combo, strict=True)) if n != b.ranged or b.held(k)) else 0.0
                  for k, combo in enumerate(b.combos)]
             z.extend(y)
-            pos += len(b.combos)
             if b.slopes is not None:
                 assert b.ranged is not None
                 _, lo, hi = self._range(b.members[b.ranged])
                 x = (float(choices[b.members[b.ranged]].value) - lo) / (hi - lo)
-                z.extend(0.0 if s else x * v for v, s in zip(y, stepped, strict=True))
-                pos += len(b.combos)
+                z.extend(0.0 if b.held(k) else x * v for k, v in enumerate(y))
         return np.array(z)
 
     def _range(self, i: int) -> tuple[Expanded, float, float]:

@@ -218,17 +218,14 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
     return ModelError(problems, p.spec.origin)
 
 
-def _stepped(p: _Problem) -> list[str]:
-    """The ranges taken at their levels only (non-linear, or bent within their block)."""
-    return stepped(p.sur.checks if p.sur is not None else {})
+def _stepped(p: _Problem, said: bool = False) -> list[str]:
+    """The ranges taken at their levels only (:func:`~.method.stepped`)."""
+    return stepped(p.sur.checks if p.sur is not None else {}, said)
 
 
 def _at_levels(p: _Problem) -> str:
     """What a limit reached holds for when ranges were taken at their levels only."""
-    checks = p.sur.checks if p.sur is not None else {}
-    names = [r["decision"] + (f" (with the {r['with']} of its {r['of']} joint options it bends "
-                              "with)" if "with" in r else "")
-             for k in ("nonlinear_ranges", "ranges_at_levels") for r in checks.get(k, ())]
+    names = _stepped(p, said=True)
     return (f" at the levels of the ranges {', '.join(names)} (points between them are not "
             "searched: give more steps)") if names else ""
 
