@@ -36,8 +36,9 @@ function yenAxes(l, lang) {
   return names;
 }
 
-/** Japanese units of large amounts, largest first; from 100,000 on an axis is read in them (yen.js). */
+/** Japanese units of large amounts, largest first (yen.js reads yen in them too). */
 const UNITS = [[1e12, "兆"], [1e8, "億"], [1e4, "万"]];
+/** From this amount on a Japanese page writes yen in units (below: every digit, "52,000"). */
 const UNITS_FROM = 1e5;
 
 /** A tick at `v` of an axis with ticks `step` apart: in 万/億/兆 (when `big`) with the digits that tell
@@ -103,4 +104,4 @@ function relabel(gd, names) {
   return Object.keys(update).length ? window.Plotly.relayout(gd, update) : gd;
 }
 
-export { isYenUnit, plainAxes, yenAxes, yenTicks, yenTitle };
+export { isYenUnit, plainAxes, UNITS, UNITS_FROM, yenAxes, yenTicks, yenTitle };

@@ -2,12 +2,8 @@
 // and 兆 (10¹²): "6,277万円", "1.2億円", not "62,769,510 円"; the exact figure stays on hand as the element's
 // title (tooltip). In English, amounts keep the thousands separators ("62,769,510 JPY"). Chart axes are not
 // written here: chart_axes.js writes a yen axis' ticks the same way (core.js plot).
+import { UNITS, UNITS_FROM } from "./chart_axes.js";
 import { fmt, state, t } from "./core.js";
-
-/** Japanese units of large amounts, largest first. */
-const UNITS = [[1e12, "兆"], [1e8, "億"], [1e4, "万"]];
-/** From this amount on a Japanese page writes yen in units (below: every digit, "52,000"). */
-const UNITS_FROM = 1e5;
 
 /** The figure of a yen amount without its currency: in Japanese from 100,000 on in 万/億/兆 with at most four
  * significant digits ("52.19万", "6,277万", "1.2億"), else as `fmt` writes numbers. */
