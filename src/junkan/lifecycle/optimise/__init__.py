@@ -17,7 +17,8 @@ combinations), interacting decisions are enumerated jointly, and the selection i
 mixed-integer linear program by HiGHS — exact where the effects add up; otherwise every
 combination is simulated when there are few enough, and the result says which method ran.
 A range an optimum holds at one of its levels (its effect bends) is then refined between
-its levels by a local search of the simulated objective (:mod:`~.refine`).
+its levels by a local search of the simulated objective (:mod:`~.refine`), and so is each
+point of a Pareto front that holds one (:func:`~.solve.pareto`).
 Only the public verbs of :mod:`junkan.lifecycle` are used.
 """
 

@@ -247,10 +247,13 @@ class ParetoFront:
 
 
 def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
-              stepped: list[str] | None = None) -> dict[str, Any]:
+              stepped: list[str] | None = None,
+              refined: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """What a Pareto front is: complete (every non-dominated combination), incomplete
     (beyond ``max_points``) or sampled (a continuous range); ``stepped``: ranges taken at
-    their levels, over which alone a complete front is complete (``over_levels_of``)."""
+    their levels, over which alone a complete front is complete (``over_levels_of``);
+    ``refined``: the points then moved off those levels (``refined``, each with the
+    combination it came from and the ranges it moved)."""
     assert spec.pareto is not None
     if complete:
         text = (
@@ -274,5 +277,12 @@ def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
     if complete and stepped:
         text += f"; complete over the levels of the ranges {', '.join(stepped)} only: " \
             "combinations between those levels are not searched"
+    if refined:
+        text += f"; {len(refined)} point{'s' if len(refined) > 1 else ''} found between " \
+            "those levels: a point holding a range at a level, moved by a golden-section " \
+            "search of the first objective under the bound on the second it was found with " \
+            "(at the second's own optimum, of the second), simulated, constraints checked; " \
+            "local: the points it came from stay where no point found beats them"
     return {"complete": complete, "points": n, "text": text,
-            **({"over_levels_of": stepped} if stepped else {})}
+            **({"over_levels_of": stepped} if stepped else {}),
+            **({"refined": refined} if refined else {})}

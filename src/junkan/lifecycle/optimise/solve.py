@@ -16,6 +16,7 @@ from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.optimise import refine
 from junkan.lifecycle.optimise.features import forms, refuse_negative_rap, value, vector
+from junkan.lifecycle.optimise.front import Step, evenly, grid, nondominated, tiebreak, walk
 from junkan.lifecycle.optimise.method import describe, stepped
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point, front_doc
@@ -141,12 +142,13 @@ class _Problem:
                     return False  # a ratio of 0/0 meets no bound (the result says so too)
         return True
 
-    def meaningful(self, figures: dict[str, float]) -> bool:
-        """Whether the RAP objective and constraints mean something with ``figures``
-        (:func:`refuse_negative_rap` would not refuse them)."""
+    def meaningful(self, figures: dict[str, float], terms: Sequence[Term] | None = None
+                   ) -> bool:
+        """Whether the RAP ``terms`` (default: the objective and the constraints) mean
+        something with ``figures`` (:func:`refuse_negative_rap` would not refuse them)."""
         cur, origin = self.model.baseline.currency, self.spec.origin
         try:
-            for term in (self.spec.objective, *self.spec.constraints):
+            for term in terms or (self.spec.objective, *self.spec.constraints):
                 refuse_negative_rap(term, "", figures, "", cur, origin)
         except ModelError:
             return False
@@ -366,121 +368,80 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     improve on the last point, until it cannot (at most ``max_points`` points; beyond, the
     ``points`` levels below are added and the method says the front is incomplete). With a
     continuous range the front is a continuum, sampled with the second objective bounded at
-    ``points`` levels between its best and its value at the first's optimum. ``progress``
+    ``points`` levels between its best and its value at the first's optimum. Points holding
+    a range at a level are then refined between its levels (:func:`_refined`). ``progress``
     is told as by :func:`optimise`."""
     if spec.pareto is None:
         raise JunkanError("give pareto: {objectives: [co2e, cost]} in the spec (or --pareto)")
     o1, o2 = spec.pareto.objectives
+    ranges = sum(d.range is not None for d in spec.decisions)
+    budget = spec.pareto.points + 2  # the most front points the local search refines
     p = _Problem(model, spec, progress=progress,
-                 after=spec.pareto.max_points + spec.pareto.points + 2)
+                 after=spec.pareto.max_points + budget + budget * refine.most_simulations(ranges))
     prog = p.program()
     rows = p.rows(spec.constraints)
     g1, g2 = p.goal(o1, o1.maximise), p.goal(o2, o2.maximise)
     z1, z2 = prog.solve(g1, rows), prog.solve(g2, rows)
     if z1 is None or z2 is None:
         raise _infeasible(p)
-    z1 = _tiebreak(prog, g1, g2, z1, rows)
-    z2 = _tiebreak(prog, g2, g1, z2, rows)
+    z1 = tiebreak(prog, g1, g2, z1, rows)
+    z2 = tiebreak(prog, g2, g1, z2, rows)
     finite = bool(np.all(prog.integrality == 1))
-    zs, complete = _walk(prog, g1, g2, z1, z2, rows, spec.pareto.max_points) if finite else (
-        [], False)
-    if not complete:
-        zs += _grid(prog, g1, g2, z1, z2, rows, spec.pareto.points)
-    p.sim.expect(len(zs) + 1 + spec.verify)
+    steps, complete = walk(prog, g1, g2, z1, z2, rows, spec.pareto.max_points) if finite \
+        else ([], False)
+    steps = [*steps, (z2, None)] if complete else \
+        steps + grid(prog, g1, g2, z1, z2, rows, spec.pareto.points)
+    held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
+    p.sim.expect(len(steps) + 1 + spec.verify + min(len(steps), budget) *
+                 refine.most_simulations(held))
     seen: dict[str, Point] = {}
-    for z in zs:
+    for z, _ in steps:
         choices = prog.decode(z)
         key = "|".join(json_key(c) for c in choices)
         if key not in seen:
             seen[key] = p.point(choices, prog.figures(z))
-    points = _nondominated(list(seen.values()), o1, o2)
+    deviation = _verify(p, z1)
+    found, moved = _refined(p, prog, steps, budget)
+    points = nondominated([*seen.values(), *found], o1, o2)
     for j, o in enumerate((o1, o2)):
         _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
     _refuse_negative_rap_bounds(p, points)
-    method = _method(p, _verify(p, z1), g1.den is not None or g2.den is not None)
-    method["front"] = front_doc(finite, complete, len(points), spec, _stepped(p))
+    method = _method(p, deviation, g1.den is not None or g2.den is not None)
+    method["front"] = front_doc(finite, complete, len(points), spec, _stepped(p), moved)
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, _as_modelled(p), method)
 
 
-def _bound(goal: Goal, eps: float) -> Row:
-    """``goal`` at ``eps`` or better."""
-    return Row(goal, eps) if goal.maximise else Row(goal, -np.inf, eps)
+def _refined(p: _Problem, prog: Program, steps: list[Step], budget: int
+             ) -> tuple[list[Point], list[dict[str, Any]]]:
+    """The front's points that hold a range at a level (at most ``budget`` of them, evenly
+    along the front), each moved off its levels by the local search of :mod:`.refine`: the
+    first objective improved under the bound on the second it was solved with (the second's
+    own optimum: the second improved), every constraint met, simulated. The points found,
+    and which moved, from where and how."""
+    assert p.spec.pareto is not None
+    o1, o2 = p.spec.pareto.objectives
+    terms = (o1, o2, *p.spec.constraints)
+    sign = -1.0 if o2.maximise else 1.0
+    found, moved, done = [], [], set()
+    for i in evenly(len(steps), budget):
+        z, limit = steps[i]
+        choices, held = prog.decode(z), prog.at_levels(z)
+        key = ("|".join(json_key(c) for c in choices), limit)
+        if not held or key in done:
+            continue
+        done.add(key)
 
+        def ok(f: dict[str, float], limit: float | None = limit) -> bool:
+            return p.feasible(f) and p.meaningful(f, terms) and (
+                limit is None or sign * value(o2, f) <= limit)
 
-def _grid(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, rows: list[Row],
-          points: int) -> list[np.ndarray]:
-    """Optima of ``g1`` with ``g2`` bounded at ``points`` levels between its values at the
-    two extremes (both included)."""
-    a, b = g2.of(prog.figures(z2)), g2.of(prog.figures(z1))
-    out = [z1, z2]
-    for eps in np.linspace(a, b, points):
-        slack = 1e-9 * max(abs(eps), 1.0) * (-1 if g2.maximise else 1)
-        z = prog.solve(g1, [*rows, _bound(g2, eps + slack)])
-        if z is not None:
-            out.append(_tiebreak(prog, g1, g2, z, [*rows, _bound(g2, eps + slack)]))
-    return out
-
-
-def _walk(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, rows: list[Row],
-          limit: int) -> tuple[list[np.ndarray], bool]:
-    """Every point of a finite front, from ``z1`` (best for ``g1``) to ``z2`` (best for
-    ``g2``): each step is the lexicographic optimum (``g1``, then ``g2``) with ``g2`` better
-    than at the last point by ``step`` — 1e-6 of the larger of the front's span and the
-    magnitude of ``g2``, well above the solver's tolerance. Whether it ended (not at
-    ``limit``)."""
-    sign = -1.0 if g2.maximise else 1.0  # sign · g2 is minimised
-    last, end = sign * g2.of(prog.figures(z1)), sign * g2.of(prog.figures(z2))
-    step = 1e-6 * max(abs(last - end), abs(last), abs(end), 1e-300)
-    out = [z1]
-    while last > end + step / 2:
-        if len(out) >= limit:
-            return out, False
-        row = _bound(g2, sign * (last - step))
-        z = prog.solve(g1, [*rows, row])
-        if z is None:
-            break
-        z = _tiebreak(prog, g1, g2, z, [*rows, row])
-        reached = sign * g2.of(prog.figures(z))
-        out.append(z)
-        last = min(reached, last - step)  # never stalls, even at the solver's tolerance
-    return out, True
-
-
-def _tiebreak(prog: Program, g1: Goal, g2: Goal, z: np.ndarray, rows: list[Row]) -> np.ndarray:
-    """Among the optima of ``g1``, the best for ``g2`` (no weakly dominated points)."""
-    v = g1.of(prog.figures(z))
-    slack = 1e-9 * max(abs(v), 1.0)
-    keep = Row(g1, v - slack) if g1.maximise else Row(g1, -np.inf, v + slack)
-    z2 = prog.solve(g2, [*rows, keep])
-    return z if z2 is None else z2
-
-
-def _nondominated(points: list[Point], o1: Objective, o2: Objective) -> list[Point]:
-    """The simulated points no other point beats on both objectives, by the first. Values
-    within 1e-6 of the larger of the front's span and magnitude count as equal (the solver's
-    tolerance moves a continuous range by less): of equal points the first is kept."""
-
-    def vals(pt: Point) -> tuple[float, float]:
-        return (
-            (-1 if o1.maximise else 1) * value(o1, pt.raw),
-            (-1 if o2.maximise else 1) * value(o2, pt.raw),
-        )
-
-    ordered = sorted(points, key=vals)
-    v = [vals(pt) for pt in ordered]
-    tol = [
-        1e-6 * max(max(x) - min(x), max(abs(y) for y in x)) if x else 0.0
-        for x in ([a for a, _ in v if np.isfinite(a)], [b for _, b in v if np.isfinite(b)])
-    ]
-
-    def beaten(i: int) -> bool:
-        (a, b) = v[i]
-        return any(
-            j != i and c <= a + tol[0] and d <= b + tol[1]
-            and (j < i or c < a - tol[0] or d < b - tol[1])
-            for j, (c, d) in enumerate(v)
-        )
-
-    return [pt for i, pt in enumerate(ordered) if not beaten(i)]
+        o = o1 if limit is not None else o2
+        new, m = refine.refine(p.sim, p.expanded, choices, held, o, ok)
+        if m:
+            found.append(p.point(new))
+            moved.append({"from": ", ".join(f"{e.decision.name}={c.label}" for e, c in
+                                            zip(p.expanded, choices, strict=True)),
+                          "improving": o.label(), "moved": [x.to_json() for x in m]})
+    return found, moved

@@ -275,7 +275,8 @@ class Pareto(Strict):
     objectives: tuple[Objective, Objective]
     points: int = Field(default=9, ge=2, le=MAX_POINTS)
     """ε levels where the front is sampled: with a continuous range (the front is then a
-    continuum), or beyond ``max_points``."""
+    continuum), or beyond ``max_points``. Also, plus 2, the most points found with a range
+    held at a level that are then refined between its levels."""
     max_points: int = Field(default=200, ge=2, le=MAX_FRONT)
     """Most points of a finite front (every choice discrete) found exactly, one by one."""
 

@@ -1,0 +1,63 @@
+"""A Pareto front with a range held at its levels finds points between the levels."""
+
+from __future__ import annotations
+
+from junkan import lifecycle
+from junkan.lifecycle import optimise as opt
+from junkan.lifecycle.optimise.features import value
+from tests.lifecycle.test_optimise import DECISIONS, MODEL
+
+
+def _values(spec: opt.OptimiseSpec, points: list[opt.Point]) -> list[tuple[float, float]]:
+    assert spec.pareto is not None
+    return [tuple((-1 if o.maximise else 1) * value(o, p.raw)  # type: ignore[misc]
+                  for o in spec.pareto.objectives) for p in points]
+
+
+def test_a_front_holding_a_range_at_its_levels_is_refined_between_them() -> None:
+    """The kettle's collection rate bends with product reuse, so the program takes it at its
+    three levels (0.3, 0.6, 0.9) with that option: the 5-level ε grid then found only level
+    points, and the sampled front had nothing between them. Each point found at a level is
+    now moved by a golden-section search of the first objective under the ε bound it was
+    found with: the front gains points between the levels, no combination of the levels
+    beats any of its points, every point of the levels' own front is met or beaten by one of
+    them, the method names the moves, and the progress total never rises."""
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    spec = opt.load_spec(doc={"decisions": [DECISIONS[0], DECISIONS[-1]],
+                              "pareto": {"objectives": ["co2e", "cost"], "points": 5}})
+    told: list[tuple[int, int]] = []
+    front = opt.pareto(kettle, spec, progress=lambda done, most: told.append((done, most)))
+    assert front.method["ranges_at_levels"] == [
+        {"decision": "collection", "levels": 3, "with": 1, "of": 2}]
+    refined = front.method["front"]["refined"]
+    assert refined and all(m["improving"] == "co2e" for m in refined[:-1])
+    rates = [c["value"] for p in front.to_json()["points"] for c in p["choices"]
+             if c["decision"] == "collection"]
+    assert any(r not in (0.3, 0.6, 0.9) for r in rates)  # between the levels
+    assert "found between those levels" in front.method["front"]["text"]
+
+    _, every = opt.enumerate_options(kettle, spec)
+    levels = _values(spec, [p for p in every if p.feasible])
+    got = _values(spec, front.points)
+    tol = 1e-9
+    for a, b in got:  # no combination of the levels beats a point of the front
+        assert not any(c < a - tol * abs(a) and d < b - tol * abs(b) for c, d in levels)
+    best = [(a, b) for a, b in levels if not any(
+        c <= a and d <= b and (c, d) != (a, b) for c, d in levels)]
+    for a, b in best:  # the levels' front is met or beaten
+        assert any(c <= a + tol * abs(a) and d <= b + tol * abs(b) for c, d in got)
+    assert any(all(c < a - tol * abs(a) or d < b - tol * abs(b) for a, b in best)
+               for c, d in got)  # and some point of the front is not on it
+    assert all(b[1] <= a[1] for a, b in zip(told, told[1:], strict=False))
+    assert all(done <= most for done, most in told)
+
+
+def test_a_front_over_discrete_choices_only_is_not_refined() -> None:
+    """Without a range there is nothing between levels: the complete front is as before,
+    with no 'refined' in its method."""
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    spec = opt.load_spec(doc={"decisions": DECISIONS[:4],
+                              "pareto": {"objectives": ["co2e", "cost"], "points": 5}})
+    front = opt.pareto(kettle, spec)
+    assert front.method["front"]["complete"] is True
+    assert "refined" not in front.method["front"]
