@@ -31,10 +31,24 @@ CELLS = """(sel) => [...document.querySelectorAll(`${sel} tbody tr`)].map((r) =>
 (right-aligned) and the amount it holds (data-value)."""
 HEADS = "(sel) => [...document.querySelectorAll(`${sel} thead th`)].map((h) => h.textContent)"
 UNITS = {"万": 1e4, "億": 1e8, "兆": 1e12}
-YEN = re.compile(r"^(-?\d{1,3}(?:,\d{3})*(?:\.\d+)?)([万億兆])$")
-"""A yen amount in Japanese: four significant digits at most in 万, 億 or 兆 ("3,993億")."""
+YEN = re.compile(r"^(\u2212?\d{1,3}(?:,\d{3})*(?:\.\d+)?)([万億兆])$")
+"""A yen amount in Japanese: four significant digits at most in 万, 億 or 兆 ("3,993億"), a
+negative one after the charts' minus sign ("−54.22億")."""
 DIGITS = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?$")
 """A figure with every digit ("1,269,613", "0.4")."""
+YEN_DIGITS = re.compile(r"^\u2212?\d{1,3}(,\d{3})*(\.\d+)?$")
+"""A yen amount with every digit, negative after the charts' minus sign ("−1,269,613")."""
+
+
+def _minus(text: str) -> str:
+    """`text` with the charts' minus sign (U+2212) a yen amount is written with, for a
+    hyphen-minus."""
+    return text.replace("-", "\u2212")
+
+
+def _read(text: str) -> float:
+    """The figure a yen cell writes ("−1,269,613")."""
+    return float(text.replace(",", "").replace("\u2212", "-"))
 
 
 def _yen(cell: dict[str, Any], amount: float) -> None:
@@ -46,19 +60,19 @@ def _yen(cell: dict[str, Any], amount: float) -> None:
     if abs(amount) < 1e5:  # a small amount: every digit, as elsewhere on the page
         assert not cell["title"], (cell, amount)
     else:
-        assert cell["title"] == f"{amount:,.0f}円", (cell, amount)
+        assert cell["title"] == _minus(f"{amount:,.0f}円"), (cell, amount)
 
 
 def _figure(text: str, amount: float) -> None:
     """`text` says the yen `amount` as a Japanese page does: from 100,000 on in 万/億/兆 to four
     significant digits, a smaller amount with every digit."""
     if abs(amount) < 1e5:
-        assert DIGITS.match(text), (text, amount)
-        assert float(text.replace(",", "")) == pytest.approx(amount, rel=1e-3, abs=1e-9), text
+        assert YEN_DIGITS.match(text), (text, amount)
+        assert _read(text) == pytest.approx(amount, rel=1e-3, abs=1e-9), text
         return
     m = YEN.match(text)
     assert m, (text, amount)
-    read = float(m.group(1).replace(",", "")) * UNITS[m.group(2)]
+    read = _read(m.group(1)) * UNITS[m.group(2)]
     assert read == pytest.approx(amount, rel=6e-4), (text, amount)
 
 
@@ -72,10 +86,10 @@ def _en(text: str, amount: float) -> None:
     """`text` says `amount` as an English page does: every digit from 10,000 on ("399,313,407,145"),
     a smaller figure to four significant digits."""
     if abs(amount) >= 1e4:
-        assert text == f"{amount:,.0f}", (text, amount)
+        assert text == _minus(f"{amount:,.0f}"), (text, amount)
     else:
-        assert DIGITS.match(text), (text, amount)
-        assert float(text.replace(",", "")) == pytest.approx(amount, rel=1e-3, abs=1e-9), text
+        assert YEN_DIGITS.match(text), (text, amount)
+        assert _read(text) == pytest.approx(amount, rel=1e-3, abs=1e-9), text
 
 
 def _tonnes(cell: dict[str, Any]) -> None:
@@ -219,7 +233,7 @@ def test_morris_tornado_best_loop_and_calibration_tables(page: Any, server: str)
             _yen(cell, o[k])
         lo, hi = o["attainable"]
         assert re.fullmatch(r"[\d.,]+[万億兆] – [\d.,]+[万億兆]( ✗)?", row[7]["text"]), row[7]
-        assert row[7]["title"].startswith(f"{lo:,.0f}円 – {hi:,.0f}円"), row[7]
+        assert row[7]["title"].startswith(_minus(f"{lo:,.0f}円 – {hi:,.0f}円")), row[7]
     assert any(o["unit"] == "JPY" for o in obs)
     page.locator("#an-result").screenshot(path=str(ARTIFACTS / "ja-analyses-cal-yen-table.png"))
 

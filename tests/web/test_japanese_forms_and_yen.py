@@ -88,17 +88,18 @@ def test_yen_amounts_in_japanese_units(page: Any, server: str) -> None:
         return [y.yen(62769510), y.yen(1.2e8), y.yen(521920), y.yen(52000),
                 y.yenExact(62769510), y.yenFigure(-3.5e12), y.yen(99999999),
                 y.yen(999950000000), y.yen(-99995000)]; }"""
-    # amounts that round up to 10,000 of a unit are said in the next (not "10,000万円")
+    # amounts that round up to 10,000 of a unit are said in the next (not "10,000万円"); a
+    # negative one after the charts' minus sign (U+2212), not a hyphen
     assert page.evaluate(said) == ["6,277万円", "1.2億円", "52.19万円", "52,000円",
-                                   "62,769,510円", "-3.5兆", "1億円", "1兆円", "-1億円"]
+                                   "62,769,510円", "\u22123.5兆", "1億円", "1兆円", "\u22121億円"]
     page.select_option("#al-buyer", "adc12_feed")
     page.click("#al-plan")
     summary = page.locator("#al-plan-summary")
     expect(summary).to_contain_text("計画：利益", timeout=PLAN)
-    assert re.search(r"利益 -?[\d,.]+[万億]円", summary.inner_text()), summary.inner_text()
+    assert re.search(r"利益 \u2212?[\d,.]+[万億]円", summary.inner_text()), summary.inner_text()
     title = summary.get_attribute("title") or ""
-    assert re.search(r"利益 -?\d{1,3}(,\d{3})+円", title), title
+    assert re.search(r"利益 \u2212?\d{1,3}(,\d{3})+円", title), title
     choose_lang(page, "en")
     expect(summary).to_contain_text("Plan: margin")
-    assert re.search(r"margin -?\d{1,3}(,\d{3})+ JPY", summary.inner_text())
+    assert re.search(r"margin \u2212?\d{1,3}(,\d{3})+ JPY", summary.inner_text())
     assert page.evaluate(said)[:2] == ["62,769,510 JPY", "120,000,000 JPY"]

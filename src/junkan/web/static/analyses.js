@@ -2,11 +2,12 @@
 // stored model, follow it (queued → running → done, elapsed seconds, cancel), and read it as charts:
 // a fan chart of percentiles per scenario, Sobol'/Morris bars per input, observed against fitted
 // figures, the Pareto front or the best loop with each actor's gain or loss.
-import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemLead, problemOf, richTable, runJob, show, showMessages, showProblem,
+import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemLead, problemOf, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
 import { drawAnalysis } from "./analyses_charts.js";
 import { checked, markDocument } from "./fieldnotes.js";
 import { markField, markRefused } from "./formcheck.js";
+import { sortableTable, valued } from "./table_sort.js";
 
 /** `shown`: says the errors listed under the form again (in another language after a switch); null when none. */
 const an = { models: [], job: null, phase: "queued", loading: null, shown: null };
@@ -161,17 +162,18 @@ function focusResult() {
   $("#an-result").scrollIntoView({ block: "start" });
 }
 
-/** The user's analyses, newest first; a finished one can be reopened. */
+/** The user's analyses, newest first (sorted by a column's heading: the times as times); a finished one can be reopened. */
 async function listJobs() {
   const res = await api("/api/lifecycle/analyses");
   const jobs = res.ok ? await res.json() : [];
-  richTable($("#an-jobs"), [t("an.col.started"), t("an.col.kind"), t("an.col.status"), t("an.col.finished"), t("an.col.open")],
+  sortableTable($("#an-jobs"), [t("an.col.started"), t("an.col.kind"), t("an.col.status"), t("an.col.finished"), t("an.col.open")],
     jobs.map((j) => {
       const b = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: t("an.open") });
       b.setAttribute("aria-label", t("an.openLabel", { kind: t(`an.kindName.${j.kind}`, {}, j.kind), at: fmtTime(j.created_at) }));
       b.disabled = j.status !== "succeeded";
       b.addEventListener("click", () => reopen(j.id));
-      return [fmtTime(j.created_at), t(`an.kindName.${j.kind}`, {}, j.kind), jobStatus(j), fmtTime(j.finished_at), b];
+      const time = (iso) => valued(iso ? Date.parse(iso) : null, fmtTime(iso));
+      return [time(j.created_at), t(`an.kindName.${j.kind}`, {}, j.kind), jobStatus(j), time(j.finished_at), b];
     }));
   asCards($("#an-jobs"));
 }

@@ -2,11 +2,13 @@
 // uncertainty study (p5–p95, p25–p75 and the median per scenario), Sobol' (S1, ST with confidence)
 // or Morris (μ*, σ) bars per input, a calibration's observed and fitted figures, and the best loop
 // or the Pareto front of an optimisation with each actor's gain or loss. A table's yen amounts (by the
-// unit of their column or row) are cells of analyses_notes.js (amountCell: 万/億/兆 on a Japanese page).
-import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, richTable, state, t } from "./core.js";
+// unit of their column or row) are cells of analyses_notes.js (amountCell: 万/億/兆 on a Japanese page). A table of
+// more than one row is sorted by a click on a column's heading (table_sort.js), its figures by their values.
+import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, state, t } from "./core.js";
 import { amountCell, chartTable, comparisonTable, describe, rangeCell, sensitivityNotes, showNotes, uncertaintyNotes, withConf }
   from "./analyses_notes.js";
 import { isYenUnit, yenTitle } from "./chart_axes.js";
+import { sortableTable, valued } from "./table_sort.js";
 import { yenFigure } from "./yen.js";
 
 /** A figure's name in words: the result cards' names where they exist ("Life-cycle CO2e (t)"); an
@@ -117,7 +119,7 @@ function extraTable(titleKey, heads, rows, num, data) {
   box.hidden = rows === null;
   if (rows === null) return;
   $("#an-extra-title").textContent = t(titleKey);
-  richTable($("#an-extra-table"), heads, rows, num, data);
+  sortableTable($("#an-extra-table"), heads, rows, num, data);
 }
 
 function options(keys, chosen) {
@@ -159,7 +161,7 @@ function drawUncertainty(r, chosen) {
     names.map((n, i) => [n, ...qs.map((q) => (p(q)[i] === null ? t("an.notInScenario") : amountCell(p(q)[i], unit, (x) => fmtKey(key, x))))]),
     [1, 2, 3, 4, 5], [0]);
   const units = r.parameters.some((q) => q.unit);
-  richTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
+  sortableTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
     r.parameters.map((q) => [q.parameter, distName(q.distribution), ...[q.p5, q.p50, q.p95].map((x) => amountCell(x, unitText(q.unit))),
       ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
   [2, 3, 4], units ? [0, 1, 5, 6] : [0, 1, 5]);
@@ -221,7 +223,7 @@ function drawTornado(r, o, label) {
   $("#an-chart2").setAttribute("aria-label", t("an.tornadoLabel", { output: label }));
   // the unit in the heads (a yen amount's cell says none: "1.126兆")
   const head = (k) => (unit ? `${t(`an.tornado.${k}`)} [${unit}]` : t(`an.tornado.${k}`));
-  const cell = (v) => (share ? fmtPct(v) : amountCell(v, unit));
+  const cell = (v) => (share ? valued(v, fmtPct(v)) : amountCell(v, unit));
   chartTable("an-chart2", [t("an.col.parameter"), head("low"), head("high")],
     [...order].reverse().map((i) => [r.parameters[i], cell(tor.low[i]), cell(tor.high[i])]), [1, 2], [0]);
 }
@@ -258,9 +260,10 @@ function drawSensitivity(r, chosen) {
     if (!above(i)) return cell(a, i);
     const span = Object.assign(document.createElement("span"), { textContent: `${cell(a, i)} ⚠`, title: t("an.s1AboveSt") });
     span.setAttribute("aria-label", `${span.textContent} ${span.title}`);
+    span.dataset.value = String(d[a][i]);  // sorted by the index
     return span;
   };
-  richTable($("#an-table"), [t("an.col.parameter"), head(a), head(b)],
+  sortableTable($("#an-table"), [t("an.col.parameter"), head(a), head(b)],
     [...order].reverse().map((i) => [r.parameters[i], flagged(i), cell(b, i)]), [1, 2], [0]);
   describe("an-chart", "an-table");
   sensitivityNotes(r, label);
@@ -288,13 +291,13 @@ function drawPareto(r) {
     marker: { size: 14, symbol: "x", color: "#c0392b" }, hoverinfo: "text", text: [asGiven] }],
   { title: fitTitle(t("an.paretoTitle", { a: figName(o1.figure), b: figName(o2.figure) }), "an-chart"), height: 460,
     xaxis: { title: ax(o1) }, yaxis: { title: ax(o2) }, legend: { orientation: "h", y: -0.18, yanchor: "top" } });
-  richTable($("#an-table"), ["#", ax(o1), ax(o2), t("an.col.choices")],
-    [...r.points.map((p, i) => [String(i + 1), cellOf(p, o1), cellOf(p, o2), choiceText(p.choices)]),
+  sortableTable($("#an-table"), ["#", ax(o1), ax(o2), t("an.col.choices")],
+    [...r.points.map((p, i) => [valued(i + 1, String(i + 1)), cellOf(p, o1), cellOf(p, o2), choiceText(p.choices)]),
       ["✕", cellOf(r.as_modelled, o1), cellOf(r.as_modelled, o2), asGiven]], [0, 1, 2], [3]);
   describe("an-chart", "an-table");
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", ["#", t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
-    r.points.flatMap((p, i) => (p.actors || []).map((a) => [String(i + 1), a.actor, fmt(a.co2e_change_t),
+    r.points.flatMap((p, i) => (p.actors || []).map((a) => [valued(i + 1, String(i + 1)), a.actor, valued(a.co2e_change_t, fmt(a.co2e_change_t)),
       amountCell(a.margin_change, unitText(cur))])),
     [0, 2, 3], [1]);
   return t("an.aboutPareto", { n: r.points.length });
@@ -331,11 +334,12 @@ function drawBest(r) {
     barmode: "overlay", showlegend: true, legend: { orientation: "h", y: -0.2, yanchor: "top" }, margin: { l: 20 } });
   chartTable("an-chart", [t("an.axisFigure"), t("an.col.asModelled"), t("an.col.best"), t("an.change")],
     keys.map((k, i) => [axisName(figName(k), bestUnit(r, k)), amountCell(r.as_modelled[k], bestUnit(r, k)), amountCell(r.network[k], bestUnit(r, k)),
-      change[i] === null || !change[i] ? pct(i) : `${pct(i)} (${t(`an.${verdict(r, k, change[i])}`)})`]), [1, 2, 3], [0]);
-  richTable($("#an-table"), [t("an.col.decision"), t("an.col.option")], r.choices.map((c) => [c.decision, c.option]), [], [0, 1]);
+      valued(change[i], change[i] === null || !change[i] ? pct(i) : `${pct(i)} (${t(`an.${verdict(r, k, change[i])}`)})`)]), [1, 2, 3], [0]);
+  sortableTable($("#an-table"), [t("an.col.decision"), t("an.col.option")], r.choices.map((c) => [c.decision, c.option]), [], [0, 1]);
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", [t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
-    (r.actors || []).map((a) => [a.actor, fmt(a.co2e_change_t), amountCell(a.margin_change, unitText(cur))]), [1, 2], [0]);
+    (r.actors || []).map((a) => [a.actor, valued(a.co2e_change_t, fmt(a.co2e_change_t)), amountCell(a.margin_change, unitText(cur))]),
+    [1, 2], [0]);
   return [t("an.aboutBest", { choices: "" }), choiceText(r.choices)];
 }
 
@@ -364,10 +368,10 @@ function drawCalibration(r) {
   // what the model can give for each figure anywhere in the ranges; ✗ where the observation is out of it
   const reach = (o) => (o.attainable ? rangeCell(o.attainable[0], o.attainable[1], unit(o), plain(o), o.reachable === false ? " ✗" : "") : "–");
   const cell = (o, k) => amountCell(o[k], unit(o), plain(o));  // a yen figure in 万/億/兆
-  richTable($("#an-table"), [t("an.col.scenario"), t("an.col.figure"), t("an.cal.observed"), t("an.cal.start"), t("an.cal.fitted"),
+  sortableTable($("#an-table"), [t("an.col.scenario"), t("an.col.figure"), t("an.cal.observed"), t("an.cal.start"), t("an.cal.fitted"),
     t("an.col.deviation"), t("an.col.within"), t("an.col.attainable"), t("an.col.source")],
   obs.map((o) => [o.scenario, figName(o.figure), cell(o, "observed"), cell(o, "start"), cell(o, "fitted"),
-    fmtSigned(o.relative_error), o.fitted_to === false ? t("an.cal.notFitted") : yes(o.within_15_percent), reach(o),
+    valued(o.relative_error, fmtSigned(o.relative_error)), o.fitted_to === false ? t("an.cal.notFitted") : yes(o.within_15_percent), reach(o),
     o.source || "–"]), [2, 3, 4, 5, 7], [0, 8]);
   const units = r.parameters.some((q) => q.unit);
   extraTable("an.cal.paramsTitle", [t("an.col.parameter"), t("an.cal.start"), t("an.cal.fitted"), t("an.col.bounds"), t("an.col.ci95"),

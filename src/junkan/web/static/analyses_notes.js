@@ -4,10 +4,13 @@
 // scenarios (P(B beats A) with ties counted as half, and P(equal)). Each kind of note has its own
 // message, chosen from the result's fields (the service's own English notes are the tooltip). And
 // the tables' cells of a yen amount (decided by the unit of their column or row): on a Japanese
-// page in 万/億/兆 ("3,993億") with the exact amount as their title, the amount as their data-value.
-import { $, fmt, fmtPct, richTable, t } from "./core.js";
+// page in 万/億/兆 ("3,993億") with the exact amount as their title, the amount as their data-value; a negative
+// one after the charts' minus sign ("−3,993億"). Every figure of a table is its cell's data-value (table_sort.js
+// `valued`), by which a click on its column's heading sorts the rows.
+import { $, fmt, fmtPct, t } from "./core.js";
 import { isYenUnit } from "./chart_axes.js";
-import { yenCell, yenExact, yenFigure } from "./yen.js";
+import { sortableTable, valued } from "./table_sort.js";
+import { yenCell, yenExact, yenFigure, yenRounded } from "./yen.js";
 
 /** The notes box under the line about the result: one line a note, `warn` lines marked as warnings;
  * hidden when there are none. `said` (the service's notes, in English) is its tooltip. */
@@ -60,24 +63,24 @@ function yenSpan(vs, sep = "", after = "") {
   if (!(span instanceof Node)) {
     span = document.createElement("span");
     span.textContent = vs.map(yenFigure).join(sep) + after;
-    if (vs.some((v) => yenFigure(v) !== fmt(v))) span.title = vs.map(yenExact).join(sep) + after;
+    if (vs.some(yenRounded)) span.title = vs.map(yenExact).join(sep) + after;
   }
   span.dataset.value = String(vs[0]);
   return span;
 }
 
 /** A table cell of figure `v` in unit `unit` as shown ("JPY", "円/kg", "t"): a yen amount as `yenSpan`
- * says it, any other figure (or none) as `plain` writes it. */
-const amountCell = (v, unit, plain = fmt) => (isYenUnit(unit) && finite(v) ? yenSpan([v]) : plain(v));
+ * says it, any other figure (or none) as `plain` writes it; `v` its value. */
+const amountCell = (v, unit, plain = fmt) => (isYenUnit(unit) && finite(v) ? yenSpan([v]) : valued(v, plain(v)));
 
-/** A range "lo – hi" of figures in unit `unit` (yen as `yenSpan` says them), `after` following it. */
+/** A range "lo – hi" of figures in unit `unit` (yen as `yenSpan` says them), `after` following it; `lo` its value. */
 const rangeCell = (lo, hi, unit, plain = fmt, after = "") => (isYenUnit(unit) && finite(lo) && finite(hi)
-  ? yenSpan([lo, hi], " – ", after) : `${plain(lo)} – ${plain(hi)}${after}`);
+  ? yenSpan([lo, hi], " – ", after) : valued(lo, `${plain(lo)} – ${plain(hi)}${after}`));
 
 /** An index with its 95 % confidence half-width ("0.297 ± 0.391"); the value alone without one; in yen
- * (`unit`) as `yenSpan` says them ("1,822億 ± 147.2億"). */
+ * (`unit`) as `yenSpan` says them ("1,822億 ± 147.2億"); `v` its value. */
 const withConf = (v, c, unit = "") => (finite(c) ? isYenUnit(unit) && finite(v) ? yenSpan([v, c], " ± ")
-  : `${fmt(v)} ± ${fmt(c)}` : amountCell(v, unit));
+  : valued(v, `${fmt(v)} ± ${fmt(c)}`) : amountCell(v, unit));
 
 /** An uncertainty study's comparisons of figure `key` of section `sec` ("totals", "headline"): one
  * row a pair of scenarios with P(B beats A) (a headline figure: P(B greater than A)), ties counted as
@@ -86,7 +89,7 @@ function comparisonTable(r, sec, key) {
   const head = sec === "headline";
   const [pk, ek] = head ? ["p_b_greater_headline", "p_equal_headline"] : ["p_b_beats_a", "p_equal"];
   const rows = (r.comparisons || []).filter((c) => c[pk] && key in c[pk])
-    .map((c) => [c.a, c.b, fmtPct(c[pk][key]), fmtPct((c[ek] || {})[key])]);
+    .map((c) => [c.a, c.b, valued(c[pk][key], fmtPct(c[pk][key])), valued((c[ek] || {})[key], fmtPct((c[ek] || {})[key]))]);
   if (!rows.length) return null;
   const lower = (r.lower_is_better || []).includes(key);
   const p = head ? t("an.col.pGreater") : t(lower ? "an.col.pBeatsLess" : "an.col.pBeatsMore");
@@ -129,7 +132,7 @@ function chartTable(chartId, heads, rows = null, num = [], data = []) {
   }
   box.hidden = false;
   box.firstChild.textContent = t("an.chartValues");
-  richTable(box.lastChild, heads, rows, num, data);
+  sortableTable(box.lastChild, heads, rows, num, data);
   describe(chartId, `${id}-table`);
 }
 

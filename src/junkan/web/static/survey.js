@@ -9,6 +9,7 @@
 import { $, api, fmt, jsonBody, problemOf, richTable, showMessages, showProblem, t } from "./core.js";
 import { checked } from "./fieldnotes.js";
 import { checklistEditor } from "./survey-checklist.js";
+import { exifOf, photoType, withExif } from "./survey_photo.js";
 
 const SURVEY_DB = "junkan-survey"; const QUEUE = "queue"; const BATCH = 500;
 const LIST = 100;  // synced observations listed for editing (the newest)
@@ -17,7 +18,8 @@ const LIST = 100;  // synced observations listed for editing (the newest)
 const MAX_PHOTO = 10 * 1024 * 1024;
 const SHRINK_SIDES = [4096, 2048, 1024];  // longest side (px) of the smaller copy, tried in turn until it fits
 const SHRINK_QUALITY = 0.85;  // JPEG quality of the smaller copy
-const sv = { db: null, syncing: null, checklist: null, editing: null, readyCheck: 0 };  // checklist: as GET answers it
+// checklist: as GET answers it; shown: the page is open (its timers run only then)
+const sv = { db: null, syncing: null, checklist: null, editing: null, readyCheck: 0, shown: false };
 const RETRY_MS = 5000;  // a sync the network failed while the browser said it was online is tried again after this
 const READY_RETRIES = 5;  // checks 2 s apart while online before the page waits for the connection to return
 
@@ -62,73 +64,7 @@ function withOffset(local, offset) {
   return `${base}${sign}${hh}:${mm}`;
 }
 
-/** The image type from the file's first bytes (never from its name), as the service checks it: JPEG, PNG, WebP. */
-async function photoType(file) {
-  const b = new Uint8Array(await file.slice(0, 12).arrayBuffer());
-  const ascii = (i, n) => String.fromCharCode(...b.slice(i, i + n));
-  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
-  if (b[0] === 0x89 && ascii(1, 3) === "PNG") return "image/png";
-  if (ascii(0, 4) === "RIFF" && ascii(8, 4) === "WEBP") return "image/webp";
-  return null;
-}
-
 // ---- a photo over the service's limit is re-encoded on this device: JPEG, its longest side reduced step by step ----
-
-/** The EXIF block (TIFF bytes: GPS point, time taken, …) of a JPEG (APP1 "Exif"), PNG (eXIf) or WebP (EXIF) file, where
- * the service reads it too (junkan.nature.photo), or null. */
-function exifOf(buf) {
-  const b = new Uint8Array(buf); const v = new DataView(buf);
-  const is = (i, s) => i + s.length <= b.length && String.fromCharCode(...b.subarray(i, i + s.length)) === s;
-  const block = (i, end) => b.slice(is(i, "Exif\0\0") ? i + 6 : i, end);
-  let tiff = null;
-  try {
-    if (b[0] === 0xff && b[1] === 0xd8) {  // JPEG: segments (FF, marker, big-endian length) up to the first scan
-      let i = 2;
-      while (!tiff && b[i] === 0xff && b[i + 1] !== 0xda) {
-        const len = v.getUint16(i + 2);
-        if (len < 2) break;
-        if (b[i + 1] === 0xe1 && is(i + 4, "Exif\0\0")) tiff = block(i + 4, i + 2 + len);
-        i += 2 + len;
-      }
-    } else if (b[0] === 0x89 && is(1, "PNG")) {  // PNG: chunks (big-endian length, type, body, CRC) up to IEND
-      let i = 8;
-      while (!tiff && i + 8 <= b.length && !is(i + 4, "IEND")) {
-        const len = v.getUint32(i);
-        if (is(i + 4, "eXIf")) tiff = block(i + 8, i + 8 + len);
-        i += 12 + len;
-      }
-    } else if (is(0, "RIFF") && is(8, "WEBP")) {  // WebP: chunks (type, little-endian length, body, padding to even)
-      let i = 12;
-      while (!tiff && i + 8 <= b.length) {
-        const len = v.getUint32(i + 4, true);
-        if (is(i, "EXIF")) tiff = block(i + 8, i + 8 + len);
-        i += 8 + len + (len & 1);
-      }
-    }
-  } catch { return null; }  // cut short: no EXIF
-  return tiff && tiff.length >= 8 && (tiff[0] === 0x49 || tiff[0] === 0x4d) ? upright(tiff) : null;  // "II" or "MM"
-}
-
-/** The TIFF block with its Orientation (IFD0 tag 0x0112) set to 1: the canvas drew the photo upright already. */
-function upright(tiff) {
-  const v = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength); const le = tiff[0] === 0x49;
-  try {
-    const ifd = v.getUint32(4, le);
-    for (let k = 0, n = v.getUint16(ifd, le); k < n; k++) {
-      const p = ifd + 2 + 12 * k;
-      if (v.getUint16(p, le) === 0x0112 && v.getUint16(p + 2, le) === 3) v.setUint16(p + 8, 1, le);
-    }
-  } catch { /* a malformed block goes as it is: the service ignores what it cannot read */ }
-  return tiff;
-}
-
-/** The JPEG with the EXIF block as an APP1 segment right after its start (SOI), as a camera writes it. */
-function withExif(jpeg, tiff) {
-  if (!tiff || tiff.length + 8 > 0xffff) return new Blob([jpeg], { type: "image/jpeg" });  // no room in one segment
-  const len = tiff.length + 8;
-  const head = Uint8Array.of(0xff, 0xe1, len >> 8, len & 0xff, ...Array.from("Exif\0\0", (c) => c.charCodeAt(0)));
-  return new Blob([jpeg.subarray(0, 2), head, tiff, jpeg.subarray(2)], { type: "image/jpeg" });
-}
 
 /** A copy of the photo within the service's limit: JPEG (quality SHRINK_QUALITY), its longest side reduced step by step
  * (SHRINK_SIDES), its EXIF block (GPS point, time taken) carried over; {blob, width, height, exif}, or null when the
@@ -326,8 +262,9 @@ async function doSync() {
     if (e.message === "unauthorised") throw e;
     $("#ns-status").textContent = t("ns.offline");  // the network failed: everything unconfirmed stays queued
     // and is tried again in 5 s: the browser said it was online, and may not say when the connection returns
-    // (navigator.onLine true in a page opened offline, no "online" event after: Chromium 150, 2026-12-05)
-    clearTimeout(sv.retry); sv.retry = setTimeout(syncSurvey, RETRY_MS); sent = -1;
+    // (navigator.onLine true in a page opened offline, no "online" event after: Chromium 150, 2026-12-05); only
+    // while the page is open (leaving it stops the retries, opening it again syncs at once)
+    clearTimeout(sv.retry); sv.retry = sv.shown ? setTimeout(syncSurvey, RETRY_MS) : null; sent = -1;
   }
   if (sent > 0) $("#ns-status").textContent = t("ns.sent", { n: sent });
   else if (!sent && $("#ns-status").textContent === t("ns.offline")) $("#ns-status").textContent = "";  // online again
@@ -461,7 +398,8 @@ async function offlineReady(attempt = 0) {
   if (check !== sv.readyCheck) return;  // a later check answers
   note.dataset.ready = String(ready);
   writeOfflineReady();
-  if (!ready && navigator.onLine && attempt < READY_RETRIES) setTimeout(() => offlineReady(attempt + 1), 2000);
+  clearTimeout(sv.readyRetry);
+  if (!ready && navigator.onLine && attempt < READY_RETRIES && sv.shown) sv.readyRetry = setTimeout(() => offlineReady(attempt + 1), 2000);
 }
 
 function writeOfflineReady() {
@@ -476,6 +414,7 @@ function keepOffline() {
 }
 
 function showSurvey() {
+  sv.shown = true;
   keepOffline();
   if (!$("#ns-time").value) {
     const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
@@ -487,6 +426,12 @@ function showSurvey() {
 }
 
 $("#ns-sync").addEventListener("click", () => syncSurvey());
+/** Leaving the page (the app's other pages are other hashes): its retries stop. */
+function leaveSurvey() {
+  sv.shown = false;
+  clearTimeout(sv.retry); clearTimeout(sv.readyRetry); sv.retry = null; sv.readyRetry = null;
+}
+window.addEventListener("hashchange", () => { if (location.hash !== "#/nature") leaveSurvey(); });
 window.addEventListener("online", () => { syncSurvey(); if ($("#ns-offline-ready").dataset.ready !== "true") keepOffline(); });
 
 function redrawSurvey() {

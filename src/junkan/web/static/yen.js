@@ -1,34 +1,40 @@
 // Yen amounts as the page's language writes them. In Japanese, a large amount is read in 万 (10⁴), 億 (10⁸)
 // and 兆 (10¹²): "6,277万円", "1.2億円", not "62,769,510 円"; the exact figure stays on hand as the element's
 // title (tooltip). In English, amounts keep the thousands separators ("62,769,510 JPY"). Chart axes are not
-// written here: chart_axes.js writes a yen axis' ticks the same way (core.js plot).
-import { UNITS, UNITS_FROM } from "./chart_axes.js";
+// written here: chart_axes.js writes a yen axis' ticks the same way (core.js plot). A negative amount has the
+// charts' minus sign in every language ("−6,277万円", "−62,769,510 JPY"): chart_axes.js `signed`.
+import { signed, UNITS, UNITS_FROM } from "./chart_axes.js";
 import { fmt, state, t } from "./core.js";
 
 /** The figure of a yen amount without its currency: in Japanese from 100,000 on in 万/億/兆 with at most four
- * significant digits ("52.19万", "6,277万", "1.2億"), else as `fmt` writes numbers. */
+ * significant digits ("52.19万", "6,277万", "1.2億"), else as `fmt` writes numbers; negative after "−". */
 function yenFigure(v) {
   if (typeof v !== "number" || !Number.isFinite(v)) return fmt(v);
-  if (state.lang !== "ja" || Math.abs(v) < UNITS_FROM) return fmt(v);
-  let i = UNITS.findIndex(([s]) => Math.abs(v) >= s);
-  // 99,999,999 is 10,000万 rounded: the next unit says it ("1億")
-  if (i > 0 && Math.round(Math.abs(v) / UNITS[i][0]) >= 1e4) i -= 1;
-  const [size, unit] = UNITS[i];
-  const n = v / size;
-  const opts = Math.abs(n) >= 1000 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 4 };
-  return `${n.toLocaleString("ja", opts)}${unit}`;
+  return signed(v, (a) => {
+    if (state.lang !== "ja" || a < UNITS_FROM) return fmt(a);
+    let i = UNITS.findIndex(([s]) => a >= s);
+    // 99,999,999 is 10,000万 rounded: the next unit says it ("1億")
+    if (i > 0 && Math.round(a / UNITS[i][0]) >= 1e4) i -= 1;
+    const [size, unit] = UNITS[i];
+    const n = a / size;
+    const opts = n >= 1000 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 4 };
+    return `${n.toLocaleString("ja", opts)}${unit}`;
+  });
 }
+
+/** Whether `yenFigure` rounds the amount `v` (in 万/億/兆): not every digit, which a title then says. */
+const yenRounded = (v) => typeof v === "number" && Number.isFinite(v) && yenFigure(v) !== signed(v, fmt);
 
 /** A yen amount with its currency, as a summary says it: "6,277万円" (Japanese), "62,769,510 JPY" (English). */
 function yen(v) {
   if (typeof v !== "number" || !Number.isFinite(v)) return fmt(v);
-  return state.lang === "ja" ? `${yenFigure(v)}円` : `${fmt(v)} JPY`;
+  return state.lang === "ja" ? `${yenFigure(v)}円` : `${yenFigure(v)} JPY`;
 }
 
 /** The exact amount with its currency (every digit), for a title: "62,769,510円" (in English as `yen` says it). */
 function yenExact(v) {
   if (typeof v !== "number" || !Number.isFinite(v) || state.lang !== "ja") return yen(v);
-  const digits = v.toLocaleString(state.lang, { maximumFractionDigits: Math.abs(v) >= 1e4 ? 0 : 2 });
+  const digits = signed(v, (a) => a.toLocaleString(state.lang, { maximumFractionDigits: a >= 1e4 ? 0 : 2 }));
   return `${digits}円`;
 }
 
@@ -36,7 +42,7 @@ function yenExact(v) {
  * (`yenFigure`) in a span whose title is the exact amount when the figure is rounded; text otherwise. */
 function yenCell(v) {
   const shown = yenFigure(v);
-  if (typeof v !== "number" || !Number.isFinite(v) || shown === fmt(v)) return shown;
+  if (!yenRounded(v)) return shown;
   const span = document.createElement("span");
   span.textContent = shown;
   span.title = yenExact(v);
@@ -55,4 +61,4 @@ function setYenText(el, key, vars, amounts) {
   return el.textContent;
 }
 
-export { yen, yenCell, yenExact, yenFigure, setYenText };
+export { yen, yenCell, yenExact, yenFigure, yenRounded, setYenText };
