@@ -11,7 +11,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from junkan.lifecycle.bom_graph import COUNT_CAP, NARROW, part_graph
+from junkan.lifecycle.bom_graph import (
+    COUNT_CAP,
+    NARROW,
+    bom_lines,
+    codes,
+    line_codes,
+    part_graph,
+)
 from junkan.lifecycle.part_table import PartTable
 from junkan.lifecycle.schema import BomItem, Part
 
@@ -100,3 +107,20 @@ def test_a_long_chain_settles_node_by_node_with_the_same_results() -> None:
     assert graph.below[:n].tolist() == [float(n - 1 - q) for q in range(n)]
     assert graph.height[n:].tolist() == [n + 1] * (3 * NARROW)
     assert graph.below[n:].tolist() == [float(n)] * (3 * NARROW)  # per path, not per piece
+
+
+def test_lines_read_as_codes_name_what_is_unknown_and_what_is_listed_twice() -> None:
+    """A line's part and material become positions (-1: the other kind of line, -2: a name
+    not in the model), so one look at the codes says whether every line is right; a part
+    listed twice in one BOM is not (the checker's walk then reports it)."""
+    assert codes(["b", "zz", "a"], {"a": 0, "b": 1}).tolist() == [1, -2, 0]
+    part, material = line_codes(["q1", None, "q9", None], [None, "steel", None, "tin"],
+                                {"q0": 0, "q1": 1}, {"steel": 0})
+    assert part.tolist() == [1, -1, -2, -1] and material.tolist() == [-1, 0, -1, -2]
+    table = _table([[(1, 2.0)], []])
+    lines = bom_lines(table, {"steel": 0})
+    assert lines.part.tolist() == [-1, 1, -1] and lines.material.tolist() == [0, -1, 0]
+    assert lines.owner.tolist() == [0, 0, 1] and lines.qty.tolist() == [1.0, 2.0, 1.0]
+    assert lines.mass.tolist() == [1.0, 0.0, 1.0] and lines.known()
+    assert not bom_lines(table, {"iron": 0}).known()  # steel is not a material of the model
+    assert not bom_lines(_table([[(1, 1.0), (1, 1.0)], []]), {"steel": 0}).known()

@@ -12,13 +12,16 @@ for the messages when a line is wrong or the graph has a cycle."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 
 from junkan.lifecycle.part_table import PartTable
 from junkan.lifecycle.schema import LifecycleModel
 
-__all__ = ["COUNT_CAP", "NARROW", "PartGraph", "ProductLines", "part_graph", "product_lines"]
+__all__ = ["COUNT_CAP", "NARROW", "BomLines", "PartGraph", "ProductLines", "bom_lines",
+           "codes", "line_codes", "part_graph", "product_lines"]
 
 NARROW = 16
 """Below this many parts settled at once, the rest of the graph is settled node by node
@@ -28,6 +31,64 @@ COUNT_CAP = float(2**53)
 """Instance counts are kept as floats and capped here (exact below it; the size limit is far
 lower), so a deep BOM whose tree would have more instances than an int64 holds cannot
 overflow."""
+
+
+@dataclass(frozen=True)
+class BomLines:
+    """The parts' BOM lines (:class:`~junkan.lifecycle.part_table.PartTable` columns) as
+    codes, read once for the checks, the graph and the material content."""
+
+    owner: np.ndarray  # (G,) int64: the part whose BOM holds the line
+    part: np.ndarray  # (G,) int64: the part it names; -1 on a material line, -2 unknown
+    material: np.ndarray  # (G,) int64: the material it names; -1 on a part line, -2 unknown
+    qty: np.ndarray  # (G,) pieces per parent
+    mass: np.ndarray  # (G,) kg per parent on a material line, 0 elsewhere
+
+    def known(self) -> bool:
+        """Whether every line names a known part or material, each part at most once in a
+        BOM."""
+        if (self.part == -2).any() or (self.material == -2).any():
+            return False
+        sub = np.flatnonzero(self.part >= 0)
+        pairs = self.owner[sub] * (int(self.part.max(initial=0)) + 1) + self.part[sub]
+        return np.unique(pairs).size == sub.size
+
+
+def codes(names: list[str | None], index: dict[Any, int]) -> np.ndarray:
+    """(N,) int64: the position in ``index`` of each name, -2 for a name not in it — in one
+    C-level pass (``map`` of ``dict.get`` into a list: ``np.fromiter`` over the map takes
+    three times as long)."""
+    return np.array(list(map(index.get, names, repeat(-2))), dtype=np.int64)
+
+
+def line_codes(part: list[str | None], material: list[str | None], parts: dict[str, int],
+               materials: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The :func:`codes` of BOM lines that each name a part or a material (a schema rule):
+    the part and the material of each line, -1 where it names the other kind, -2 where
+    the name is unknown. (The few materials are looked up with ``None`` added; the many
+    parts are not copied to add it: a line naming a material names no part.)"""
+    m = codes(material, {**materials, None: -1})
+    q = codes(part, parts)
+    q[m != -1] = -1
+    return q, m
+
+
+def _masses(values: list[float | None], on: np.ndarray) -> np.ndarray:
+    """The values as floats, ``None`` as 0, and 0 where ``on`` is False."""
+    out = np.array(values, dtype=float)  # None reads as NaN
+    out[~on] = 0.0
+    return np.nan_to_num(out, copy=False, nan=0.0)
+
+
+def bom_lines(parts: PartTable, m_index: dict[str, int]) -> BomLines:
+    """The :class:`BomLines` of ``parts``, materials numbered by ``m_index``."""
+    part, material = line_codes(parts.line_part, parts.line_material, parts.index, m_index)
+    start = parts.bom_start
+    owner = np.repeat(np.arange(len(parts.names), dtype=np.int64), np.diff(start)) \
+        if len(start) > 1 else np.zeros(0, dtype=np.int64)
+    return BomLines(owner=owner, part=part, material=material,
+                    qty=np.asarray(parts.line_qty, dtype=float),
+                    mass=_masses(parts.line_mass, material >= 0))
 
 
 @dataclass(frozen=True)
@@ -42,6 +103,7 @@ class PartGraph:
     start: np.ndarray  # (Q + 1,) int64: part q's sub-part lines are start[q] … start[q + 1]
     height: np.ndarray  # (Q,) int64
     below: np.ndarray  # (Q,) float, capped at COUNT_CAP
+    bom: BomLines  # every line of the parts' BOMs, as read
 
     def order(self, names: list[str]) -> list[str]:
         """The part names parents first (by height, highest first; document order within a
@@ -49,7 +111,7 @@ class PartGraph:
         return [names[q] for q in np.argsort(-self.height, kind="stable").tolist()]
 
 
-def part_graph(parts: PartTable) -> PartGraph | None:
+def part_graph(parts: PartTable, codes: BomLines | None = None) -> PartGraph | None:
     """The :class:`PartGraph` of ``parts``, whose BOM lines name known parts only; ``None``
     if the graph has a cycle (then :func:`~junkan.lifecycle.checks.check_bom_graph` reports
     it).
@@ -57,18 +119,12 @@ def part_graph(parts: PartTable) -> PartGraph | None:
     Kahn's algorithm by levels: the parts whose sub-parts are all settled are settled
     together, and the lines naming them pass their height and count to their owners — each
     line is visited once, so the cost is linear in the lines plus a few numpy calls per
-    level."""
+    level. ``codes``: :func:`bom_lines` of ``parts``, if known."""
     n_q = len(parts.names)
-    line_part, index = parts.line_part, parts.index
-    sub = [g for g, p in enumerate(line_part) if p is not None]
+    codes = codes or bom_lines(parts, {})
     bom_start = np.asarray(parts.bom_start, dtype=np.int64)
-    g_sub = np.asarray(sub, dtype=np.int64)
-    owner = np.asarray(parts.line_owner(), dtype=np.int64)[g_sub] if sub \
-        else np.zeros(0, dtype=np.int64)
-    child = np.fromiter((index[line_part[g]] for g in sub), dtype=np.int64,  # type: ignore[index]
-                        count=len(sub))
-    line_qty = parts.line_qty
-    qty = np.fromiter((line_qty[g] for g in sub), dtype=float, count=len(sub))
+    g_sub = np.flatnonzero(codes.part >= 0)
+    owner, child, qty = codes.owner[g_sub], codes.part[g_sub], codes.qty[g_sub]
     height = np.ones(n_q, dtype=np.int64)
     below = np.zeros(n_q)
     remaining = np.bincount(owner, minlength=n_q)
@@ -98,7 +154,7 @@ def part_graph(parts: PartTable) -> PartGraph | None:
         return None  # a cycle: its parts never settle
     return PartGraph(owner=owner, child=child, qty=qty, line=g_sub - bom_start[owner],
                      start=np.searchsorted(owner, np.arange(n_q + 1)), height=height,
-                     below=below)
+                     below=below, bom=codes)
 
 
 def _settle_rest(frontier: np.ndarray, remaining: np.ndarray, height: np.ndarray,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -78,17 +77,13 @@ def flatten_bom(model: LifecycleModel, ix: Index, graph: PartGraph,
     """Material content of every part and product, and the instance tree of every product,
     from the model's BOM ``graph`` and product ``lines``
     (:func:`~junkan.lifecycle.checks.checked_bom`)."""
-    n_m = len(ix.materials)
-    q_direct = np.zeros((len(ix.parts), n_m))
-    m_index, parts = ix.m_index, part_table(model)
-    # part q is the q-th of model.parts (Index.of); material lines in document order
-    owner = parts.line_owner()
-    mat_lines = [g for g, m in enumerate(parts.line_material) if m is not None]
-    if mat_lines:  # one unbuffered sum in document order, as a loop of += would do
-        mats, masses = cast(list[str], parts.line_material), parts.line_mass
-        np.add.at(q_direct, (np.array([owner[g] for g in mat_lines], dtype=np.int64),
-                             np.array([m_index[mats[g]] for g in mat_lines], dtype=np.int64)),
-                  np.array([masses[g] or 0.0 for g in mat_lines], dtype=float))
+    q_direct = np.zeros((len(ix.parts), len(ix.materials)))
+    codes = graph.bom  # part q is the q-th of model.parts (Index.of)
+    if (codes.material == -2).any():
+        raise AssertionError("the BOM graph was read with other materials than the model's")
+    on = np.flatnonzero(codes.material >= 0)  # material lines, in document order
+    if on.size:  # one unbuffered sum in document order, as a loop of += would do
+        np.add.at(q_direct, (codes.owner[on], codes.material[on]), codes.mass[on])
     q_full = _full_content(q_direct, graph)
     bom = Bom(q_direct=q_direct, q_full=q_full, part_mass=q_full.sum(axis=1),
               p_direct=lines.direct.copy())

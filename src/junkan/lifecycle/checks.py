@@ -18,7 +18,13 @@ from junkan.core.fields import YEAR_MAX, YEAR_MIN
 from junkan.core.limits import limits
 from junkan.core.quantities import check_magnitude, convert, parse_quantity
 from junkan.core.registry import UnitParseError
-from junkan.lifecycle.bom_graph import PartGraph, ProductLines, part_graph, product_lines
+from junkan.lifecycle.bom_graph import (
+    PartGraph,
+    ProductLines,
+    bom_lines,
+    part_graph,
+    product_lines,
+)
 from junkan.lifecycle.part_table import PartTable, part_table
 from junkan.lifecycle.schema import LifecycleModel, Product
 
@@ -396,7 +402,7 @@ def _check_part_lines(parts: PartTable, materials: Mapping[str, object], problem
                       kids: SubParts | None) -> bool:
     """:func:`_check_bom_lines` of the parts' BOMs, read from their columns: all lines at
     once when every one is right (the common case), else line by line for the messages."""
-    if _part_lines_ok(parts, materials):
+    if bom_lines(parts, dict(zip(materials, range(len(materials)), strict=True))).known():
         if kids is not None:
             kids.update(sub_parts_of(parts))
         return True
@@ -417,21 +423,6 @@ def _check_part_lines(parts: PartTable, materials: Mapping[str, object], problem
     return ok
 
 
-def _part_lines_ok(parts: PartTable, materials: Mapping[str, object]) -> bool:
-    """Every part line names a known part, at most once per BOM, and every material line
-    a known material."""
-    line_part, index = parts.line_part, parts.index
-    used = {m for m in parts.line_material if m is not None}
-    if not all(m in materials for m in used):
-        return False
-    subs = [g for g, p in enumerate(line_part) if p is not None]
-    if not all(line_part[g] in index for g in subs):
-        return False
-    owner = parts.line_owner()
-    pairs = {(owner[g], line_part[g]) for g in subs}
-    return len(pairs) == len(subs)
-
-
 def checked_bom(model: LifecycleModel, m_index: dict[str, int], problems: Problems
                 ) -> tuple[PartGraph, ProductLines] | None:
     """The BOM graph of the parts and the products' lines
@@ -440,13 +431,14 @@ def checked_bom(model: LifecycleModel, m_index: dict[str, int], problems: Proble
     case); otherwise :func:`check_bom_graph` walks the BOMs and reports every problem with
     its path (a part listed twice in one BOM is reported, and the BOM still built)."""
     parts = part_table(model)
-    graph = part_graph(parts) if _part_lines_ok(parts, model.materials) else None
+    codes = bom_lines(parts, m_index)
+    graph = part_graph(parts, codes) if codes.known() else None
     lines = product_lines(model, parts, m_index) if graph is not None else None
     if graph is None or lines is None or lines.repeated:
         _, ok = check_bom_graph(model, problems)
         if not ok:
             return None
-        graph = graph or part_graph(parts)
+        graph = graph or part_graph(parts, codes)
         lines = lines or product_lines(model, parts, m_index)
         if graph is None or lines is None:  # the walk found no problem: cannot happen
             raise AssertionError("the BOM graph was checked but cannot be read")
