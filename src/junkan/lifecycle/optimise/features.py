@@ -92,6 +92,14 @@ def _rap(result: Result) -> dict[str, float]:
     return out
 
 
+def rap_meaningful(term: Term, figures: dict[str, float]) -> bool:
+    """Whether ``term`` means something with ``figures``: it is no RAP, or a RAP whose value
+    added is not below 0 (see :func:`refuse_negative_rap`)."""
+    if term.metric != "rap":
+        return True
+    return not figures.get(f"rap_num@{term.actor}" if term.actor else "rap_num", 0.0) < 0
+
+
 def refuse_negative_rap(term: Term, path: str, figures: dict[str, float], where: str,
                         currency: str, origin: str) -> None:
     """ModelError at ``path`` when ``term`` is a RAP whose value added is negative at the
@@ -100,12 +108,9 @@ def refuse_negative_rap(term: Term, path: str, figures: dict[str, float], where:
     a network adds per yen of circulation cost; with value added below 0 the ratio is
     negative and grows towards 0 as the circulation cost grows, so optimising it would
     reward spending more on circulation — it has no meaning there."""
-    if term.metric != "rap":
+    if rap_meaningful(term, figures):
         return
-    sfx = f"@{term.actor}" if term.actor else ""
-    added = figures.get(f"rap_num{sfx}", 0.0)
-    if not added < 0:
-        return
+    added = figures.get(f"rap_num@{term.actor}" if term.actor else "rap_num", 0.0)
     who = f"actor {short(term.actor)}" if term.actor else "the model's actors together"
     raise ModelError([Problem(path, (
         f"{term.label()}: the value added of {who} (revenue − purchases of material supply "

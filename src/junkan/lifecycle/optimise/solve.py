@@ -15,7 +15,13 @@ import numpy as np
 from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.optimise import refine
-from junkan.lifecycle.optimise.features import forms, refuse_negative_rap, value, vector
+from junkan.lifecycle.optimise.features import (
+    forms,
+    rap_meaningful,
+    refuse_negative_rap,
+    value,
+    vector,
+)
 from junkan.lifecycle.optimise.front import Step, evenly, grid, nondominated, tiebreak, walk
 from junkan.lifecycle.optimise.method import describe, stepped
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
@@ -146,13 +152,8 @@ class _Problem:
                    ) -> bool:
         """Whether the RAP ``terms`` (default: the objective and the constraints) mean
         something with ``figures`` (:func:`refuse_negative_rap` would not refuse them)."""
-        cur, origin = self.model.baseline.currency, self.spec.origin
-        try:
-            for term in terms or (self.spec.objective, *self.spec.constraints):
-                refuse_negative_rap(term, "", figures, "", cur, origin)
-        except ModelError:
-            return False
-        return True
+        return all(rap_meaningful(t, figures)
+                   for t in terms or (self.spec.objective, *self.spec.constraints))
 
 
 def _check_years(model: lifecycle.ModelFile, spec: OptimiseSpec) -> None:
