@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from junkan import lifecycle
 from junkan.lifecycle import optimise as opt
 from junkan.lifecycle.optimise.features import value
@@ -34,7 +36,9 @@ def test_a_front_holding_a_range_at_its_levels_is_refined_between_them() -> None
     rates = [c["value"] for p in front.to_json()["points"] for c in p["choices"]
              if c["decision"] == "collection"]
     assert any(r not in (0.3, 0.6, 0.9) for r in rates)  # between the levels
-    assert "found between those levels" in front.method["front"]["text"]
+    assert "found between the levels of the ranges held at them" in front.method["front"]["text"]
+    assert all(isinstance(m["on_front"], bool) for m in refined)
+    assert len({str(m["moved"]) for m in refined}) == len(refined)  # each move once
 
     _, every = opt.enumerate_options(kettle, spec)
     levels = _values(spec, [p for p in every if p.feasible])
@@ -61,3 +65,19 @@ def test_a_front_over_discrete_choices_only_is_not_refined() -> None:
     front = opt.pareto(kettle, spec)
     assert front.method["front"]["complete"] is True
     assert "refined" not in front.method["front"]
+
+
+def test_a_point_reached_from_several_bounds_is_found_once() -> None:
+    """Review of 2026-12-05: a level point returned under several ε bounds that do not bind
+    was searched once per bound and reached the same point each time, and the front's
+    method listed that one move eight times ("8 points found", the front having 2)."""
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    spec = opt.load_spec(doc={
+        "decisions": [DECISIONS[3], DECISIONS[1], DECISIONS[0], DECISIONS[2],
+                      {**DECISIONS[-1], "range": [0.14, 0.89], "steps": 5}],
+        "constraints": [{"metric": "co2e", "min": 929.146693460557}],
+        "pareto": {"objectives": ["cost", "rap:recycler"], "points": 9}})
+    front = opt.pareto(kettle, spec)
+    refined = front.method["front"]["refined"]
+    assert len(refined) == len({json.dumps(m["moved"]) for m in refined}) == 1
+    assert front.method["front"]["text"].count("1 point found between") == 1

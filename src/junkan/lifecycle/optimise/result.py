@@ -252,8 +252,9 @@ def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
     """What a Pareto front is: complete (every non-dominated combination), incomplete
     (beyond ``max_points``) or sampled (a continuous range); ``stepped``: ranges taken at
     their levels, over which alone a complete front is complete (``over_levels_of``);
-    ``refined``: the points then moved off those levels (``refined``, each with the
-    combination it came from and the ranges it moved)."""
+    ``refined``: the points then found between those levels (``refined``, each with the
+    combination it came from, the objective it improved, the ranges it moved and whether it
+    is on the front)."""
     assert spec.pareto is not None
     if complete:
         text = (
@@ -278,11 +279,13 @@ def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
         text += f"; complete over the levels of the ranges {', '.join(stepped)} only: " \
             "combinations between those levels are not searched"
     if refined:
-        text += f"; {len(refined)} point{'s' if len(refined) > 1 else ''} found between " \
-            "those levels: a point holding a range at a level, moved by a golden-section " \
-            "search of the first objective under the bound on the second it was found with " \
-            "(at the second's own optimum, of the second), simulated, constraints checked; " \
-            "local: the points it came from stay where no point found beats them"
+        kept = sum(bool(r.get("on_front")) for r in refined)
+        text += f"; {len(refined)} point{'s' if len(refined) > 1 else ''} found between the " \
+            f"levels of the ranges held at them ({kept} on the front): a point holding one " \
+            "at a level, moved by a golden-section search of the first objective under the " \
+            "bound on the second it was found with (at the second's own optimum, of the " \
+            "second), simulated, constraints checked; local: the points it came from stay " \
+            "where no point found beats them"
     return {"complete": complete, "points": n, "text": text,
             **({"over_levels_of": stepped} if stepped else {}),
             **({"refined": refined} if refined else {})}

@@ -404,6 +404,8 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     deviation = _verify(p, z1)
     found, moved = _refined(p, prog, steps, budget)
     points = nondominated([*seen.values(), *found], o1, o2)
+    for pt, m in zip(found, moved, strict=True):
+        m["on_front"] = any(pt is q for q in points)
     for j, o in enumerate((o1, o2)):
         _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
     _refuse_negative_rap_bounds(p, points)
@@ -425,7 +427,7 @@ def _refined(p: _Problem, prog: Program, steps: list[Step], budget: int
     o1, o2 = p.spec.pareto.objectives
     terms = (o1, o2, *p.spec.constraints)
     sign = -1.0 if o2.maximise else 1.0
-    found, moved, done = [], [], set()
+    found, moved, done, reached = [], [], set(), set()
     for i in evenly(len(steps), budget):
         z, limit = steps[i]
         choices, held = prog.decode(z), prog.at_levels(z)
@@ -433,6 +435,8 @@ def _refined(p: _Problem, prog: Program, steps: list[Step], budget: int
         if not held or key in done:
             continue
         done.add(key)
+        if limit is not None:  # the start meets its own bound as simulated, not only as solved
+            limit = max(limit, sign * value(o2, p.sim(choices)))
 
         def ok(f: dict[str, float], limit: float | None = limit) -> bool:
             return p.feasible(f) and p.meaningful(f, terms) and (
@@ -440,7 +444,9 @@ def _refined(p: _Problem, prog: Program, steps: list[Step], budget: int
 
         o = o1 if limit is not None else o2
         new, m = refine.refine(p.sim, p.expanded, choices, held, o, ok)
-        if m:
+        to = "|".join(json_key(c) for c in new)
+        if m and to not in reached:  # several bounds that do not bind reach the same point
+            reached.add(to)
             found.append(p.point(new))
             moved.append({"from": ", ".join(f"{e.decision.name}={c.label}" for e, c in
                                             zip(p.expanded, choices, strict=True)),
