@@ -81,3 +81,31 @@ def test_a_point_reached_from_several_bounds_is_found_once() -> None:
     refined = front.method["front"]["refined"]
     assert len(refined) == len({json.dumps(m["moved"]) for m in refined}) == 1
     assert front.method["front"]["text"].count("1 point found between") == 1
+
+
+def test_a_point_holding_no_range_is_searched_from_the_combinations_that_hold_one() -> None:
+    """Review of 2026-12-05 (D2): where the ε bound's optimum chose the option the range
+    stays continuous with (product reuse 0), nothing held a level there and nothing was
+    searched, while product reuse 0.2 with the collection rate between its levels beats it:
+    3 of the 5 points of virgin input × cost were beaten by a 21-level enumeration. The
+    combinations holding the range (best first) are now searched under such a point's bound,
+    each from its best level there: at most one point is beaten (a local search), and the
+    progress total never rises."""
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    coll = {**DECISIONS[-1], "range": [0.01, 0.67], "steps": 4}
+    doc = {"decisions": [DECISIONS[1], DECISIONS[0], coll],
+           "pareto": {"objectives": ["virgin_input", "cost"], "points": 5}}
+    spec = opt.load_spec(doc=doc)
+    told: list[tuple[int, int]] = []
+    front = opt.pareto(kettle, spec, progress=lambda done, most: told.append((done, most)))
+    fine = opt.load_spec(doc={**doc, "decisions": [DECISIONS[1], DECISIONS[0],
+                                                   {**coll, "steps": 21}]})
+    _, every = opt.enumerate_options(kettle, fine)
+    grid = _values(spec, [p for p in every if p.feasible])
+    got = _values(spec, front.points)
+    beaten = [(a, b) for a, b in got if any(
+        c < a - 1e-6 * abs(a) and d < b - 1e-6 * abs(b) for c, d in grid)]
+    assert len(beaten) <= 1, beaten
+    assert all(p.feasible for p in front.points)
+    assert all(b[1] <= a[1] for a, b in zip(told, told[1:], strict=False))
+    assert all(done <= most for done, most in told)

@@ -22,7 +22,8 @@ from junkan.lifecycle.optimise.features import (
     value,
     vector,
 )
-from junkan.lifecycle.optimise.front import Step, evenly, grid, nondominated, tiebreak, walk
+from junkan.lifecycle.optimise.front import grid, nondominated, tiebreak, walk
+from junkan.lifecycle.optimise.front_refine import refined_front, refining_budget
 from junkan.lifecycle.optimise.method import describe, stepped
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point, front_doc
@@ -370,7 +371,8 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     ``points`` levels below are added and the method says the front is incomplete). With a
     continuous range the front is a continuum, sampled with the second objective bounded at
     ``points`` levels between its best and its value at the first's optimum. Points holding
-    a range at a level are then refined between its levels (:func:`_refined`). ``progress``
+    a range at a level are then refined between its levels
+    (:func:`~.front_refine.refined_front`). ``progress``
     is told as by :func:`optimise`."""
     if spec.pareto is None:
         raise JunkanError("give pareto: {objectives: [co2e, cost]} in the spec (or --pareto)")
@@ -378,7 +380,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     ranges = sum(d.range is not None for d in spec.decisions)
     budget = spec.pareto.points + 2  # the most front points the local search refines
     p = _Problem(model, spec, progress=progress,
-                 after=spec.pareto.max_points + budget + budget * refine.most_simulations(ranges))
+                 after=spec.pareto.max_points + budget + budget * refining_budget(spec, ranges))
     prog = p.program()
     rows = p.rows(spec.constraints)
     g1, g2 = p.goal(o1, o1.maximise), p.goal(o2, o2.maximise)
@@ -394,7 +396,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         steps + grid(prog, g1, g2, z1, z2, rows, spec.pareto.points)
     held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
     p.sim.expect(len(steps) + 1 + spec.verify + min(len(steps), budget) *
-                 refine.most_simulations(held))
+                 refining_budget(spec, held))
     seen: dict[str, Point] = {}
     for z, _ in steps:
         choices = prog.decode(z)
@@ -402,7 +404,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         if key not in seen:
             seen[key] = p.point(choices, prog.figures(z))
     deviation = _verify(p, z1)
-    found, moved = _refined(p, prog, steps, budget)
+    found, moved = refined_front(p, prog, steps, budget)
     points = nondominated([*seen.values(), *found], o1, o2)
     for pt, m in zip(found, moved, strict=True):
         m["on_front"] = any(pt is q for q in points)
@@ -414,41 +416,3 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, _as_modelled(p), method)
-
-
-def _refined(p: _Problem, prog: Program, steps: list[Step], budget: int
-             ) -> tuple[list[Point], list[dict[str, Any]]]:
-    """The front's points that hold a range at a level (at most ``budget`` of them, evenly
-    along the front), each moved off its levels by the local search of :mod:`.refine`: the
-    first objective improved under the bound on the second it was solved with (the second's
-    own optimum: the second improved), every constraint met, simulated. The points found,
-    and which moved, from where and how."""
-    assert p.spec.pareto is not None
-    o1, o2 = p.spec.pareto.objectives
-    terms = (o1, o2, *p.spec.constraints)
-    sign = -1.0 if o2.maximise else 1.0
-    found, moved, done, reached = [], [], set(), set()
-    for i in evenly(len(steps), budget):
-        z, limit = steps[i]
-        choices, held = prog.decode(z), prog.at_levels(z)
-        key = ("|".join(json_key(c) for c in choices), limit)
-        if not held or key in done:
-            continue
-        done.add(key)
-        if limit is not None:  # the start meets its own bound as simulated, not only as solved
-            limit = max(limit, sign * value(o2, p.sim(choices)))
-
-        def ok(f: dict[str, float], limit: float | None = limit) -> bool:
-            return p.feasible(f) and p.meaningful(f, terms) and (
-                limit is None or sign * value(o2, f) <= limit)
-
-        o = o1 if limit is not None else o2
-        new, m = refine.refine(p.sim, p.expanded, choices, held, o, ok)
-        to = "|".join(json_key(c) for c in new)
-        if m and to not in reached:  # several bounds that do not bind reach the same point
-            reached.add(to)
-            found.append(p.point(new))
-            moved.append({"from": ", ".join(f"{e.decision.name}={c.label}" for e, c in
-                                            zip(p.expanded, choices, strict=True)),
-                          "improving": o.label(), "moved": [x.to_json() for x in m]})
-    return found, moved

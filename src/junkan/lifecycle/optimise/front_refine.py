@@ -1,0 +1,115 @@
+"""The local search of :mod:`.refine` on a Pareto front (:func:`~.solve.pareto`): points
+found at the levels of a range held at them are moved between the levels, each under the
+bound on the second objective it was found with."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from junkan.lifecycle.optimise import refine
+from junkan.lifecycle.optimise.features import value
+from junkan.lifecycle.optimise.front import Step, evenly
+from junkan.lifecycle.optimise.milp import Program, json_key
+from junkan.lifecycle.optimise.result import Point
+from junkan.lifecycle.optimise.spec import Objective, OptimiseSpec
+from junkan.lifecycle.optimise.surrogate import Choice
+
+if TYPE_CHECKING:
+    from junkan.lifecycle.optimise.solve import _Problem
+
+__all__ = ["ALTERNATIVES", "refined_front", "refining_budget"]
+
+
+ALTERNATIVES = 2
+"""At a front point that holds no range at a level (its option keeps the range continuous),
+the most combinations holding one (found at other points, best first) searched under its
+bound: the held option between its levels may beat the continuous one there."""
+
+
+def refining_budget(spec: OptimiseSpec, held: int) -> int:
+    """The most simulations :func:`_refined` runs at one point of a front whose points hold
+    at most ``held`` ranges at a level: its own search, or the levels and the search of each
+    of :data:`ALTERNATIVES` combinations."""
+    levels = sum(d.steps for d in spec.decisions if d.range is not None)
+    return max(refine.most_simulations(held),
+               ALTERNATIVES * (levels + refine.most_simulations(held)))
+
+
+def _key(choices: list[Choice]) -> str:
+    return "|".join(json_key(c) for c in choices)
+
+
+def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
+             ) -> tuple[list[Point], list[dict[str, Any]]]:
+    """The front's points that hold a range at a level (at most ``budget`` of them, evenly
+    along the front), each moved off its levels by the local search of :mod:`.refine`: the
+    first objective improved under the bound on the second it was solved with (the second's
+    own optimum: the second improved), every constraint met, simulated. At a point holding
+    none, the best :data:`ALTERNATIVES` combinations that hold one are searched under its
+    bound, each from its best level there. The points found, and which moved, from where
+    and how."""
+    assert p.spec.pareto is not None
+    o1, o2 = p.spec.pareto.objectives
+    terms = (o1, o2, *p.spec.constraints)
+    sign, sign1 = (-1.0 if o.maximise else 1.0 for o in (o2, o1))
+    found: list[Point] = []
+    moved: list[dict[str, Any]] = []
+    done: set[tuple[str, float | None]] = set()
+    reached: set[str] = set()
+    holding: dict[str, tuple[list[Choice], list[int]]] = {}
+    for z, _ in steps:
+        if held := prog.at_levels(z):
+            holding.setdefault(_key(prog.decode(z)), (prog.decode(z), held))
+    others = sorted(holding.values(), key=lambda ch: sign1 * value(o1, p.sim(ch[0])))
+    for i in evenly(len(steps), budget):
+        z, limit = steps[i]
+        own = prog.at_levels(z)
+        starts = [(prog.decode(z), own)] if own else \
+            others[:ALTERNATIVES] if limit is not None else []
+        for choices, held in starts:
+            if (_key(choices), limit) in done:
+                continue
+            done.add((_key(choices), limit))
+            bound = limit
+            if own and bound is not None:  # the start meets its own bound as simulated
+                bound = max(bound, sign * value(o2, p.sim(choices)))
+
+            def ok(f: dict[str, float], bound: float | None = bound) -> bool:
+                return p.feasible(f) and p.meaningful(f, terms) and (
+                    bound is None or sign * value(o2, f) <= bound)
+
+            o = o1 if bound is not None else o2
+            start = choices if own else _best_level(p, choices, held, o, ok)
+            if start is None:
+                continue
+            new, m = refine.refine(p.sim, p.expanded, start, held, o, ok)
+            to = _key(new)
+            if m and to not in reached:  # bounds that do not bind: one point
+                reached.add(to)
+                found.append(p.point(new))
+                moved.append({"from": ", ".join(f"{e.decision.name}={c.label}" for e, c in
+                                                zip(p.expanded, start, strict=True)),
+                              "improving": o.label(), "moved": [x.to_json() for x in m]})
+    return found, moved
+
+
+def _best_level(p: _Problem, choices: list[Choice], held: list[int], o: Objective,
+                ok: Callable[[dict[str, float]], bool]) -> list[Choice] | None:
+    """``choices`` with each range ``held`` at its best level for ``o`` where ``ok`` holds
+    (one range after the other, simulated); ``None`` where no level does."""
+    sign = -1.0 if o.maximise else 1.0
+    best: list[Choice] | None = None
+    for r in held:
+        scored = []
+        for lv in p.expanded[r].levels():
+            trial = [*(best or choices)[:r], lv, *(best or choices)[r + 1:]]
+            f = p.sim(trial)
+            v = sign * value(o, f)
+            if ok(f) and math.isfinite(v):
+                scored.append((v, trial))
+        if not scored:
+            return None
+        best = min(scored, key=lambda t: t[0])[1]
+    return best
