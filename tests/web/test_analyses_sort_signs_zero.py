@@ -161,6 +161,11 @@ def test_negative_yen_in_tables_has_the_charts_minus_sign(page: Any, server: str
             else:
                 assert MINUS not in cell["text"], cell
         assert negative, cells
+        co2 = _column(page, "#an-extra-table", 2)  # not an amount: core.js fmt, same sign
+        assert [c["value"] for c in co2] == pytest.approx([a["co2e_change_t"] for a in actors])
+        down = [c for c in co2 if c["value"] < 0]
+        assert down and all(c["text"].startswith(MINUS) and "-" not in c["text"]
+                            for c in down), down
     page.locator("#an-extra").screenshot(path=str(ARTIFACTS / "en-analyses-negative-yen.png"))
     assert not errors, errors
 

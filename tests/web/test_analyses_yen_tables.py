@@ -34,8 +34,8 @@ UNITS = {"万": 1e4, "億": 1e8, "兆": 1e12}
 YEN = re.compile(r"^(\u2212?\d{1,3}(?:,\d{3})*(?:\.\d+)?)([万億兆])$")
 """A yen amount in Japanese: four significant digits at most in 万, 億 or 兆 ("3,993億"), a
 negative one after the charts' minus sign ("−54.22億")."""
-DIGITS = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?$")
-"""A figure with every digit ("1,269,613", "0.4")."""
+DIGITS = re.compile(r"^\u2212?\d{1,3}(,\d{3})*(\.\d+)?$")
+"""A figure with every digit, negative after the charts' minus sign ("1,269,613", "−0.4")."""
 YEN_DIGITS = re.compile(r"^\u2212?\d{1,3}(,\d{3})*(\.\d+)?$")
 """A yen amount with every digit, negative after the charts' minus sign ("−1,269,613")."""
 

@@ -1,6 +1,6 @@
 // junkan web UI, shared kernel: state, translations, the API, charts, numbers, messages, long work.
 // ES modules served from the package (no framework, no CDN).
-import { plainAxes, yenAxes, yenTicks } from "./chart_axes.js";
+import { plainAxes, signed, yenAxes, yenTicks } from "./chart_axes.js";
 const state = { lang: localStorage.getItem("junkan.lang") || "en", msg: {}, model: null };
 const $ = (sel) => document.querySelector(sel);
 
@@ -127,20 +127,21 @@ function setTitle() {
 }
 
 // ---- numbers: one format everywhere (cards, tables, summaries, hover texts) -------------
-/** A number with thousands separators and four significant digits (no exponent). */
+/** A number with thousands separators and four significant digits (no exponent), negative with the charts' minus
+ * sign (U+2212, `signed`), as the amounts and axes are. */
 function fmt(v) {
   if (typeof v !== "number" || !Number.isFinite(v)) return v ?? "–";
   if (Math.abs(v) < 1e-9) return "0";
-  if (Math.abs(v) >= 1e4) return v.toLocaleString(state.lang, { maximumFractionDigits: 0 });
-  return v.toLocaleString(state.lang, { maximumSignificantDigits: 4 });
+  return signed(v, (a) => a.toLocaleString(state.lang, a >= 1e4 ? { maximumFractionDigits: 0 }
+    : { maximumSignificantDigits: 4 }));
 }
 /** A share (a fraction 0–1) as a percentage: "0.22 %", "12.3 %", "100 %". */
 function fmtPct(v) {
   if (typeof v !== "number" || !Number.isFinite(v)) return "–";
   const p = 100 * v;
   if (Math.abs(p) < 1e-9) return "0 %";
-  return `${p.toLocaleString(state.lang, Math.abs(p) >= 10 ? { maximumFractionDigits: 1 }
-    : { maximumSignificantDigits: 3 })} %`;
+  return `${signed(p, (a) => a.toLocaleString(state.lang, a >= 10 ? { maximumFractionDigits: 1 }
+    : { maximumSignificantDigits: 3 }))} %`;
 }
 /** A figure named `key`: shares and rates as %, anything else as a number. */
 const isShare = (key) => /(^|_)(share|rate)(_|$)/.test(key);
