@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from junkan.lifecycle.optimise import refine
 from junkan.lifecycle.optimise.features import value
 from junkan.lifecycle.optimise.front import Step, evenly
-from junkan.lifecycle.optimise.milp import Program, json_key
+from junkan.lifecycle.optimise.milp import Program, choices_key
 from junkan.lifecycle.optimise.result import Point
 from junkan.lifecycle.optimise.spec import Objective, OptimiseSpec
 from junkan.lifecycle.optimise.surrogate import Choice
@@ -29,7 +29,7 @@ bound: the held option between its levels may beat the continuous one there."""
 
 
 def refining_budget(spec: OptimiseSpec, held: int) -> int:
-    """The most simulations :func:`_refined` runs at one point of a front whose points hold
+    """The most simulations :func:`refined_front` runs at one point of a front whose points hold
     at most ``held`` ranges at a level: its own search, or the levels and the search of each
     of :data:`ALTERNATIVES` combinations."""
     levels = sum(d.steps for d in spec.decisions if d.range is not None)
@@ -37,12 +37,8 @@ def refining_budget(spec: OptimiseSpec, held: int) -> int:
                ALTERNATIVES * (levels + refine.most_simulations(held)))
 
 
-def _key(choices: list[Choice]) -> str:
-    return "|".join(json_key(c) for c in choices)
-
-
 def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
-             ) -> tuple[list[Point], list[dict[str, Any]]]:
+                  ) -> tuple[list[Point], list[dict[str, Any]]]:
     """The front's points that hold a range at a level (at most ``budget`` of them, evenly
     along the front), each moved off its levels by the local search of :mod:`.refine`: the
     first objective improved under the bound on the second it was solved with (the second's
@@ -61,7 +57,8 @@ def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
     holding: dict[str, tuple[list[Choice], list[int]]] = {}
     for z, _ in steps:
         if held := prog.at_levels(z):
-            holding.setdefault(_key(prog.decode(z)), (prog.decode(z), held))
+            choices = prog.decode(z)
+            holding.setdefault(choices_key(choices), (choices, held))
     others = sorted(holding.values(), key=lambda ch: sign1 * value(o1, p.sim(ch[0])))
     for i in evenly(len(steps), budget):
         z, limit = steps[i]
@@ -69,9 +66,9 @@ def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
         starts = [(prog.decode(z), own)] if own else \
             others[:ALTERNATIVES] if limit is not None else []
         for choices, held in starts:
-            if (_key(choices), limit) in done:
+            if (choices_key(choices), limit) in done:
                 continue
-            done.add((_key(choices), limit))
+            done.add((choices_key(choices), limit))
             bound = limit
             if own and bound is not None:  # the start meets its own bound as simulated
                 bound = max(bound, sign * value(o2, p.sim(choices)))
@@ -85,7 +82,7 @@ def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
             if start is None:
                 continue
             new, m = refine.refine(p.sim, p.expanded, start, held, o, ok)
-            to = _key(new)
+            to = choices_key(new)
             if m and to not in reached:  # bounds that do not bind: one point
                 reached.add(to)
                 found.append(p.point(new))

@@ -268,3 +268,8 @@ def json_key(choice: Choice) -> str:
     import json
 
     return json.dumps(choice.overrides, sort_keys=True, default=str)
+
+
+def choices_key(choices: list[Choice]) -> str:
+    """A combination of choices as one string (equal for the same overrides)."""
+    return "|".join(json_key(c) for c in choices)

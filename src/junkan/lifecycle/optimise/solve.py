@@ -25,7 +25,7 @@ from junkan.lifecycle.optimise.features import (
 from junkan.lifecycle.optimise.front import grid, nondominated, tiebreak, walk
 from junkan.lifecycle.optimise.front_refine import refined_front, refining_budget
 from junkan.lifecycle.optimise.method import describe, stepped
-from junkan.lifecycle.optimise.milp import Goal, Program, Row, json_key
+from junkan.lifecycle.optimise.milp import Goal, Program, Row, choices_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point, front_doc
 from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec, Term
 from junkan.lifecycle.optimise.surrogate import (
@@ -400,7 +400,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     seen: dict[str, Point] = {}
     for z, _ in steps:
         choices = prog.decode(z)
-        key = "|".join(json_key(c) for c in choices)
+        key = choices_key(choices)
         if key not in seen:
             seen[key] = p.point(choices, prog.figures(z))
     deviation = _verify(p, z1)
