@@ -110,6 +110,16 @@ def choose_lang(page: Any, lang: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
+def fill_observation(page: Any, species: str, count: str) -> None:
+    """Fill in the field survey's observation form (nature page) with ``species`` and
+    ``count`` at the sample survey's point (12.68 N, 108.05 E) by N. Surveyor; not saved."""
+    page.fill("#ns-species", species)
+    page.fill("#ns-count", count)
+    page.fill("#ns-lat", "12.68")
+    page.fill("#ns-lon", "108.05")
+    page.fill("#ns-observer", "N. Surveyor")
+
+
 def sign_in_here(page: Any, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
     """Fill in and send the sign-in form the open page shows (a page asked for signed out
     shows it in its place); waits for nothing after."""

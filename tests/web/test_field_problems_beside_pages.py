@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import choose_lang, require_browser, sign_in
+from tests.web.conftest import choose_lang, fill_observation, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -268,11 +268,7 @@ def test_survey_observation_says_its_problems_beside_the_fields(page: Any, serve
     sign_in(page, server)
     page.goto(f"{server}/#/nature")
     expect(page.locator("#ns-form")).to_be_visible(timeout=CHECK)
-    page.fill("#ns-species", "")
-    page.fill("#ns-count", "0")
-    page.fill("#ns-lat", "12.68")
-    page.fill("#ns-lon", "108.05")
-    page.fill("#ns-observer", "N. Surveyor")
+    fill_observation(page, "", "0")
     page.click("#ns-save")
     _said_beside(page, "ns-species", "Species (scientific name, from the checklist): required")
     _said_beside(page, "ns-count", "Individuals counted: a whole number from 1 to 1,000,000")

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests.nature.test_photo import _image
-from tests.web.conftest import choose_lang, require_browser, sign_in
+from tests.web.conftest import choose_lang, fill_observation, require_browser, sign_in
 from tests.web.test_capability_pages import chart
 from tests.web.test_screens import _check
 
@@ -186,11 +186,7 @@ def test_nature_survey_offline(page: Any, server: str) -> None:
     queue = page.locator("#ns-queue tbody tr")
 
     def record(species: str, count: int) -> None:
-        page.fill("#ns-species", species)
-        page.fill("#ns-count", str(count))
-        page.fill("#ns-lat", "12.68")
-        page.fill("#ns-lon", "108.05")
-        page.fill("#ns-observer", "N. Surveyor")
+        fill_observation(page, species, str(count))
         page.click("#ns-save")
         expect(page.locator("#ns-status")).to_contain_text("device")
 
@@ -268,11 +264,7 @@ def _offline_start_photo_and_edit(page: Any, server: str) -> None:
     # plotly.js and the rest come from the cache (slowly on a loaded machine)
     expect(page.locator("#ns-title")).to_be_visible(timeout=15_000)
     expect(page.locator("#ns-checklist option").first).to_be_attached()  # the cached checklist
-    page.fill("#ns-species", "Pycnonotus jocosus")
-    page.fill("#ns-count", "2")
-    page.fill("#ns-lat", "12.68")
-    page.fill("#ns-lon", "108.05")
-    page.fill("#ns-observer", "N. Surveyor")
+    fill_observation(page, "Pycnonotus jocosus", "2")
     # not an image, whatever its name says: refused before anything is queued
     page.set_input_files(
         "#ns-photo",
@@ -397,11 +389,7 @@ def test_nature_survey_large_photo(page: Any, server: str, tmp_path: Path) -> No
     expect(page.locator("#ns-checklist option").first).to_be_attached()
     queue = page.locator("#ns-queue tbody tr")
     note = page.locator("#ns-photo-note")
-    page.fill("#ns-species", "Pycnonotus jocosus")
-    page.fill("#ns-count", "3")
-    page.fill("#ns-lat", "12.68")
-    page.fill("#ns-lon", "108.05")
-    page.fill("#ns-observer", "N. Surveyor")
+    fill_observation(page, "Pycnonotus jocosus", "3")
     # too large and not decodable (a PNG signature, then nothing of an image): said beside
     # the photo field, and on saving; nothing queued
     broken = tmp_path / "broken.png"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import fill_observation, require_browser, sign_in
 
 sync_api = require_browser()
 expect = sync_api.expect
@@ -42,11 +42,7 @@ def test_a_failed_sync_is_not_retried_after_leaving_the_survey(page: Any, server
     page.route("**/api/nature/survey/sync", fail)
     page.goto(f"{server}/#/nature")
     expect(page.locator("#ns-checklist option").first).to_be_attached()
-    page.fill("#ns-species", "Copsychus saularis")
-    page.fill("#ns-count", "2")
-    page.fill("#ns-lat", "12.68")
-    page.fill("#ns-lon", "108.05")
-    page.fill("#ns-observer", "N. Surveyor")
+    fill_observation(page, "Copsychus saularis", "2")
     page.click("#ns-save")
     expect(page.locator("#ns-queue tbody tr")).to_have_count(1)
     expect(page.locator("#ns-status")).to_contain_text("Offline")
