@@ -121,16 +121,20 @@ def test_scenario_count_uses_the_fields_limits(page: Any, server: str) -> None:
 def test_japanese_cancelled_job_solar_other_and_navigation(page: Any, server: str) -> None:
     sign_in(page, server)
     model_id = _model_id(page, "compressor_magnet")
-    status = page.evaluate(
+    # every answer returned, so that a failure says which request went wrong (it failed
+    # once in a full web run and never alone)
+    answers = page.evaluate(
         """async (id) => {
           const h = { "Content-Type": "application/json", "X-Junkan-CSRF": "1" };
-          const job = await (await fetch("/api/lifecycle/analyses?kind=uncertainty", {
+          const started = await fetch("/api/lifecycle/analyses?kind=uncertainty", {
             method: "POST", headers: h,
-            body: JSON.stringify({ model_id: id, version: 1, runs: 10000 }) })).json();
+            body: JSON.stringify({ model_id: id, version: 1, runs: 10000 }) });
+          const job = await started.json();
           const done = await fetch(`/api/lifecycle/analyses/${job.id}`,
             { method: "DELETE", headers: h });
-          return (await done.json()).error; }""", model_id)
-    assert status.startswith("cancelled")
+          return [started.status, job, done.status, await done.json()]; }""", model_id)
+    assert answers[0] == 202 and answers[2] == 200, answers
+    assert str(answers[3].get("error")).startswith("cancelled"), answers
     _japanese(page)
     expect(page.locator("#nav-main")).to_have_attribute("aria-label", "メイン")
     expect(page.locator("#nav-account")).to_have_attribute("aria-label", "アカウント")
