@@ -146,9 +146,10 @@ def uncertainty_cmd(
         right=("p5", "p50", "p95", "defined"),
     )
     for u in doc.get("undefined", []):
+        over = "its percentiles are over those" if u["n_defined"] else "it has no percentiles"
         console.print(f"note: {u['scenario']} · {u['section']} · {u['figure']} is defined in "
-                      f"{u['n_defined']:,} of {u['runs']:,} runs; its percentiles are over "
-                      "those", highlight=False, markup=False, soft_wrap=True)
+                      f"{u['n_defined']:,} of {u['runs']:,} runs; {over}", highlight=False,
+                      markup=False, soft_wrap=True)
     rows = [(c["a"], c["b"], _fmt(c["p_b_beats_a"].get("co2e_t")),
              _fmt(c["p_equal"].get("co2e_t"))) for c in doc["comparisons"]]
     if not rows:  # one scenario: nothing to compare

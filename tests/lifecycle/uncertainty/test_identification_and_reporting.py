@@ -95,6 +95,22 @@ def test_the_ranges_leave_out_only_what_the_observations_do_not_see() -> None:
     assert rank == 3 and identified.all()
 
 
+def test_precise_and_rough_figures_apart_identify_both() -> None:
+    """Review 211 D3: p0 fitted to a cost known to ±0.2 yen (its weighted column 1.25e7
+    per span), p1 to its own figure known to ±0.05 t (100): the Jacobian is diagonal, so
+    both are identified — the rank was counted against the largest singular value over the
+    whole matrix, and p1 reported 'not identified' with its bounds as its range."""
+    jac = np.array([[1.25e7, 0.0], [0.0, 100.0]])
+    lo, hi = np.zeros(2), np.full(2, 2.9)
+    ci, identified, rank = ranges(jac, np.array([1.0, 1.3]), lo, hi)
+    assert rank == 2 and identified.all()
+    np.testing.assert_allclose(ci[1], [1.3 - 1.96 * 2.9 / 100, 1.3 + 1.96 * 2.9 / 100])
+    np.testing.assert_allclose(ci[0], [1.0 - 1.96 * 2.9 / 1.25e7, 1.0 + 1.96 * 2.9 / 1.25e7])
+    # a figure of their sum alone still leaves them unidentified, however precise
+    ci, identified, rank = ranges(np.array([[1.25e7, 100.0]]), np.array([1.0, 1.3]), lo, hi)
+    assert rank == 1 and not identified.any()
+
+
 def test_one_observation_of_a_product_identifies_neither_factor(
         model: lifecycle.ModelFile) -> None:
     """Review rv17 #1: 15 t = 5 · mass · co2e fixes only mass · co2e = 3; co2e can be

@@ -9,9 +9,10 @@ with xᵢ = (θᵢ − θ₀ᵢ) / (pᵢ − θ₀ᵢ),
 
 over the subsets S of parameters that interact (found from pair probes). :func:`surrogate`
 builds this, checks every parameter for linearity at a second point and the whole
-expansion against full compilations at sample draws, and returns ``None`` when any check
-fails (e.g. a lifetime, which enters through survival curves) — the caller then compiles
-every run (:func:`compile_runs`).
+expansion against full compilations at sample draws and at each parameter's extremes, and
+returns ``None`` when any check fails or a lifetime is drawn (it enters through survival
+curves: :func:`through_survival`) — the caller then compiles every run
+(:func:`compile_runs`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from scipy import sparse
 from junkan.core.errors import ModelError
 from junkan.lifecycle.compile import Compiled, compile_model
 from junkan.lifecycle.gc_pause import paused_gc
-from junkan.lifecycle.loader import scenario_paths, validate_changed
+from junkan.lifecycle.loader import path_tokens, scenario_paths, validate_changed
 from junkan.lifecycle.uncertainty.batch import (
     DENSE,
     CompiledBatch,
@@ -152,7 +153,8 @@ def surrogate(
     """The multilinear form, or ``None`` if a parameter is not multilinear, changes the
     model's structure, or the expansion misses a full compilation at a ``checks`` draw."""
     active = study.active(scenario)
-    if len(active) > MAX_PAIR_PARAMS:
+    if len(active) > MAX_PAIR_PARAMS or any(
+            through_survival(study.parameters[i].parameter) for i in active):
         return None
     sig = structure(base)
     flat0 = flatten(base)
@@ -190,10 +192,21 @@ def surrogate(
         return None
     sur = Surrogate(base, flat0, theta0, probe, terms)
     for th in checks:
-        full = compile_run(study, scenario, th)
+        try:
+            full = compile_run(study, scenario, th)
+        except ModelError:
+            continue  # a value its field refuses: no run is drawn there (draws are checked)
         if structure(full) != sig or not _close(sur.flat(th), flatten(full)):
             return None
     return sur
+
+
+def through_survival(path: str) -> bool:
+    """Whether a parameter at ``path`` is a lifetime (a product's, or a replaced part's):
+    it enters the compiled model through survival curves, never multilinearly — a fixed
+    lifetime is a step (a cohort retires within the horizon or not), flat between probes
+    that all fall on one side of it."""
+    return "lifetime" in path_tokens(path)[2:]  # a field, not an entry named so
 
 
 def _interactions(

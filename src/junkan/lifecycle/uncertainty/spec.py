@@ -98,8 +98,9 @@ class UncertainParameter(Strict):
     ``processes.ac_assembly.co2e``."""
     distribution: Distribution
     """``normal`` (mean, std), ``lognormal`` (median and gsd or pedigree, or mean and std),
-    ``triangular`` (min, mode, max), ``uniform`` (min, max), ``beta`` (alpha, beta, optional
-    min and max) or ``fixed`` (not drawn; calibration only, within ``range``)."""
+    ``triangular`` (min, mode, max), ``uniform`` (min, max), ``beta`` (alpha, beta, and min
+    and max together, or neither: on 0 … 1) or ``fixed`` (not drawn; calibration only,
+    within ``range``)."""
     mean: Finite | None = None
     """Mean (normal; lognormal with ``std``)."""
     std: Finite | None = Field(default=None, ge=0)

@@ -85,8 +85,43 @@ def _scenario_sets(raw: dict[str, Any], name: str) -> set[str]:
 
 
 def covers(key: str, path: str) -> bool:
-    """Whether document path ``key`` is ``path`` or a parent of it."""
+    """Whether document path ``key`` is ``path`` or a parent of it, as written."""
     return path == key or path.startswith(key + ".") or path.startswith(key + "[")
+
+
+def located(doc: Any, path: str) -> tuple[Any, ...] | None:
+    """The tokens of ``path`` as they address ``doc``: a list position as its number
+    (``maintenance[00]`` is ``maintenance[0]``), a key written in digits as the number a
+    mapping holds (``sales.02030`` is the year 2030 of ``sales: {2030: …}``, as
+    :func:`~junkan.lifecycle.loader.set_path` writes it); ``None`` for a path that does
+    not read as one."""
+    try:
+        tokens = path_tokens(path)
+    except ValueError:
+        return None
+    out: list[Any] = []
+    node = doc
+    for tok in tokens:
+        if isinstance(node, dict) and isinstance(tok, str):
+            tok = key_in(node, tok)
+        out.append(tok)
+        try:
+            node = node[tok]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
+def sets_field(doc: dict[str, Any], keys: set[str], path: str) -> bool:
+    """Whether one of the paths ``keys`` (a scenario's settings) is document path ``path``
+    or a parent of it in ``doc``, however either is spelt (:func:`located`)."""
+    field = located(doc, path)
+    for key in keys:
+        at = located(doc, key)
+        if covers(key, path) or (field is not None and at is not None
+                                 and field[:len(at)] == at):
+            return True
+    return False
 
 
 @dataclass
@@ -183,7 +218,7 @@ def _bind(
         sets = _scenario_sets(model.raw, name)
         row = []
         for i, p in enumerate(section.parameters):
-            own = any(covers(k, p.parameter) for k in sets)
+            own = sets_field(doc, sets, p.parameter)
             try:
                 x, unit = split_number(get_path(doc, p.parameter))
             except KeyError:
