@@ -135,3 +135,25 @@ def test_a_sales_year_spelt_with_a_leading_zero_is_the_scenarios_own() -> None:
     mf = lifecycle.load(text=yaml.safe_dump(doc), source="pump2.yaml")
     st = U.resolve(mf, _uniform("products.machine.sales.2024", 1000, 1400))
     assert [b.active for b in st.bindings["E"]] == [False]
+
+
+def test_a_fixed_lifetime_is_calibrated_from_a_start_where_it_changes_nothing() -> None:
+    """Observed CO2e of a 3.27-year lifetime, the model's 10 years: around 10 nothing
+    changes (no cohort retires within 2020–2024), so the local search stopped there and
+    the calibration was refused ("no calibrated parameter changes a fitted figure"); the
+    second start from the design finds the step that reproduces the figure."""
+    doc = yaml.safe_load(MODEL)
+    doc["products"]["machine"]["lifetime"]["mean"] = "3.27 year"
+    observed = lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="short.yaml"))
+    co2e = observed.totals()["co2e_t"]
+    mf = lifecycle.load(text=MODEL, source="pump.yaml")
+    section = U.UncertaintySection.model_validate({
+        "parameters": [{"parameter": "products.machine.lifetime.mean",
+                        "distribution": "uniform", "min": 3, "max": 30, "calibrate": True,
+                        "source": "test"}],
+        "observations": [{"total": "co2e_t", "scenario": "baseline", "value": co2e,
+                          "sigma": 0.5, "source": "the model at 3.27 years"}]})
+    assert co2e > lifecycle.run(mf).totals()["co2e_t"] + 1.0
+    cal = U.calibrate(mf, section=section)
+    assert cal.predicted[0] == pytest.approx(co2e, rel=1e-9)
+    assert 3.0 <= cal.fitted[0] < 4.5

@@ -26,6 +26,7 @@ from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.family import compile_run
 from junkan.lifecycle.uncertainty.figures import observation_path
+from junkan.lifecycle.uncertainty.restart import search
 from junkan.lifecycle.uncertainty.spec import (
     REPEAT_TEMPLATE,
     REPEATED,
@@ -38,7 +39,8 @@ from junkan.lifecycle.uncertainty.study import Study, locate, resolve
 
 METHOD = (
     "bounded least squares (scipy.optimize.least_squares, trf), weighted by each "
-    "observation's standard error"
+    "observation's standard error, from the model's values and again from the best of 32 "
+    "Sobol' design points over the ranges where one fits better"
 )
 TOLERANCE = 0.15
 """A fitted figure within ±15 % of the observation counts as reproduced."""
@@ -270,6 +272,12 @@ class _Fit:
             self.progress(min(self.nfev, self.most), self.most)
         return np.asarray(out)
 
+    def residuals(self, xs: np.ndarray) -> np.ndarray:
+        """Weighted residuals (points × fitted observations) at points ``xs``, evaluated
+        together."""
+        self.calls += len(xs)
+        return np.asarray((_predict(self.ev, self.fitted, self.rows(xs)) - self.y) * self.w)
+
     def jac(self, x: np.ndarray) -> np.ndarray:
         """Forward-difference Jacobian of :meth:`fun`, all points in one evaluation."""
         h = np.where(x < 0.5, 1e-6, -1e-6)
@@ -309,8 +317,6 @@ def calibrate(
     ``(evaluations, max_evaluations)`` after each evaluation of the fit's objective (the
     fit may end well before the most). A parameter that moves no fitted figure is kept at
     its value in the model (``informed: false``)."""
-    from scipy.optimize import least_squares
-
     st = resolve(model, section)
     obs = observations if observations is not None else st.section.observations
     idx = [i for i, p in enumerate(st.parameters) if p.calibrate]
@@ -322,10 +328,7 @@ def calibrate(
     f = _Fit(ev, st.nominal(), idx, lo, hi, [o for o in obs if o.fit], max_evaluations,
              progress)
     _check_start(st, obs, _predict(ev, obs, f.rows(f.x0[None, :]))[0])
-    # the search starts just inside the ranges: a start on a bound (a share at 0) stalls it
-    fit = least_squares(f.fun, np.clip(f.x0, 1e-3, 1 - 1e-3), jac=f.jac,
-                        bounds=(0.0, 1.0), method="trf", max_nfev=max_evaluations,
-                        x_scale="jac")
+    fit = search(f, max_evaluations)
     x = fit.x.copy()
     kept = f.kept(x, fit.jac)
     if kept.all():
