@@ -109,6 +109,11 @@ class Limits(EnvSettings):
     olca_total_bytes: int = Field(default=256 * 2**20, ge=1)
     """Most bytes of all its entities, unpacked (256 MiB): the import holds them all, about
     3× their size in memory as parsed JSON."""
+    olca_text_chars: int = Field(default=1_000, ge=1)
+    """Longest ``@id``, ``name`` or category path of an entity, or of a reference in one, in
+    such a zip (1,000 characters, an assumption: far above the names openLCA databases
+    use). A process's name is repeated in each note on its exchanges: a 100 KiB name over
+    5,000 exchanges without amounts made 512 MB of notes from a 15.6 KB zip."""
     network_flows: int = Field(default=200_000, ge=1)
     """Most zone → hub flows in one network scenario: 47 zones × candidate hubs (shipped ports,
     prefectural offices and ``hubs.extra``) × commodities (200,000: about 4,200 hubs for one

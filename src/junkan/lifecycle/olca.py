@@ -25,6 +25,8 @@ keeps CO2e as one number, not per gas; map it to a flow of your method if you ne
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
 import re
 import secrets
 import uuid
@@ -45,8 +47,8 @@ from junkan.lifecycle.olca_costs import (
     virgin_supply,
 )
 from junkan.lifecycle.olca_factors import GWP100, GWP_SOURCE, climate, co2e, energy
-from junkan.lifecycle.olca_formula import formula, parameters
-from junkan.lifecycle.olca_read import Context, exchange_amount, read_zip, within
+from junkan.lifecycle.olca_formula import Overflowed, formula, parameters
+from junkan.lifecycle.olca_read import Context, Notes, exchange_amount, read_zip, within
 from junkan.lifecycle.olca_units import ENERGY, MASS, PIECE, REF, TRANSPORT
 from junkan.lifecycle.schema import SINK_KINDS
 
@@ -70,12 +72,29 @@ def _olca() -> Any:
     return olca_schema
 
 
-def _slug(name: str, taken: set[str]) -> str:
+def export_label(given: str) -> str:
+    """The label an export gives its processes and category (``… (label)``,
+    ``junkan/label``) and from which their ids are made: the scenario's (or the given)
+    name with letters, digits, ``_ . -`` kept and runs of anything else as ``_``, at most
+    80 characters; a name that had to be changed carries 8 hex digits of its SHA-256, so
+    that ``改善`` and ``基準``, or ``a/b`` and ``a_b``, do not share ids (openLCA would
+    let the second import overwrite the first's processes: review 212)."""
+    label = re.sub(r"[^\w.-]+", "_", given)[:80]
+    if label == given:
+        return label
+    return f"{label[:71]}-{hashlib.sha256(given.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def _slug(name: str, taken: dict[str, int]) -> str:
+    """A key for a process named ``name``, not in ``taken`` (every key given so far, each
+    with the next number to try after it: 20,000 processes of one name took 43 s when the
+    numbers were tried from 2 each time)."""
     base = re.sub(r"[^A-Za-z0-9_]+", "_", name.strip()).strip("_").lower()[:60] or "process"
-    out, n = base, 2
+    out, n = base, taken.get(base, 2)
     while out in taken:
         out, n = f"{base}_{n}", n + 1
-    taken.add(out)
+    taken[base] = max(n, taken.get(base, 2))
+    taken.setdefault(out, 2)
     return out
 
 
@@ -152,6 +171,8 @@ def _cost(proc: Any, e: Any, ctx: Context, share: float,
     if e.cost_formula:
         try:
             value = formula(str(e.cost_formula), params)
+        except Overflowed:  # a value beyond floating point: refused below, as any too large
+            value = math.inf
         except ValueError as exc:
             ctx.notes.append(f"{proc.name}: the cost formula {short(str(e.cost_formula))} "
                              f"of {name!r} cannot be evaluated ({exc}); "
@@ -187,7 +208,8 @@ def _process_factors(
     alloc = allocation(proc, ref, ctx, params, same_flow)
     kg_co2e = mj = 0.0
     parts: dict[str, list[tuple[float, str | None]]] = {"cost": [], "revenue": []}
-    for e in proc.exchanges or []:
+    exchanges = proc.exchanges or []
+    for pos, e in enumerate(exchanges):
         if alloc.leaves_out(e):  # a co-product: its own process's, by the allocation
             continue
         same = e is ref or id(e) in same_flow
@@ -202,7 +224,7 @@ def _process_factors(
         name = ctx.flow(e)[3]
         if e.flow is None or not (e.flow.id or name):
             which = f"#{e.internal_id}" if e.internal_id is not None else \
-                f"{proc.exchanges.index(e) + 1} of {len(proc.exchanges)}"
+                f"{pos + 1} of {len(exchanges)}"
             ctx.notes.append(f"{proc.name}: exchange {which} names no flow, so its "
                              "amount is left out (a cost value it has counts)")
             continue
@@ -255,7 +277,7 @@ def import_template(
     pays), not the maker's input costs."""
     o = _olca()
     p = Path(path)
-    notes: list[str] = []
+    notes = Notes()
     entities, members = read_zip(p, notes)
     notes += _unread_folders(entities)
     try:
@@ -268,7 +290,7 @@ def import_template(
             f"{p}: an impact category or global parameter is not olca-schema "
             f"({type(exc).__name__}: {short(str(exc))})"
         ) from None
-    taken: set[str] = set()
+    taken: dict[str, int] = {}
     procs: dict[str, Any] = {}
     mats: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -316,7 +338,7 @@ def import_template(
     if mats:
         template["materials"] = mats
     template["sources"] = sources
-    return template, notes
+    return template, notes.closed()
 
 
 def _reference_entities(o: Any, currency: str) -> tuple[list[Any], dict[str, Any]]:
@@ -415,7 +437,7 @@ def export_inventory(
     totals = totals.rename(columns={f"cost_{cur}": "cost", f"revenue_{cur}": "revenue"})
     table = result.raw.compiled.processes
     totals["kind"] = totals["process"].map(dict(zip(table.names, table.kind, strict=True)))
-    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", name or result.scenario)[:80]
+    label = export_label(name or result.scenario)
     entities, refs = _reference_entities(o, cur)
     n = 0
     for row in totals.to_dict("records"):

@@ -24,10 +24,11 @@ takes — earns revenue (olca-core ``CalcExchange.costValue``: "product outputs 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from junkan.core.errors import short
-from junkan.lifecycle.olca_formula import formula
+from junkan.lifecycle.olca_formula import Overflowed, formula
 from junkan.lifecycle.olca_read import Context, within
 
 PRODUCT, WASTE, ELEMENTARY = "PRODUCT_FLOW", "WASTE_FLOW", "ELEMENTARY_FLOW"
@@ -139,6 +140,8 @@ def _values(proc: Any, rows: list[Any], params: dict[str, Any]
         if row.formula:
             try:
                 value = formula(str(row.formula), params)
+            except Overflowed:  # beyond floating point: refused as any value too large
+                value = math.inf
             except ValueError as exc:
                 if value is None:
                     return [], (f"its allocation factor formula {short(row.formula)} cannot "

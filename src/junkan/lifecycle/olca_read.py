@@ -12,12 +12,14 @@ import math
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from junkan.core.documents import loads_with_repeat, repeated_key
 from junkan.core.errors import JunkanError, short
 from junkan.core.limits import limits
+from junkan.core.zips import unbounded
 from junkan.lifecycle.olca_formula import Overflowed, formula, parameters
 from junkan.lifecycle.olca_units import (
     REF_UNIT,
@@ -103,16 +105,61 @@ def _texts(item: dict[str, Any], at: str, where: str) -> None:
         if not isinstance(ref, dict):
             raise JunkanError(f"{where}: {ref_at[:-1]} is {_json(ref)}, not a reference (a "
                               "JSON object); export it again from openLCA or correct it")
+    most = limits().olca_text_chars
     for in_at, obj in [(at, item), *refs]:
         for key in _TEXTS:
             value = obj.get(key)
             if value is not None and not isinstance(value, str):
                 raise JunkanError(f"{where}: {in_at}{key} is {_json(value)}, not a string "
                                   "(text); export it again from openLCA or correct it")
+            if value is not None and len(value) > most:
+                _too_long(where, f"{in_at}{key}", value)
         cat = obj.get("category")
         if cat is not None and not isinstance(cat, str | dict):
             raise JunkanError(f"{where}: {in_at}category is {_json(cat)}, not a category path "
                               "(text); export it again from openLCA or correct it")
+        if isinstance(cat, str) and len(cat) > most:
+            _too_long(where, f"{in_at}category", cat)
+
+
+def _too_long(where: str, at: str, value: str) -> None:
+    raise JunkanError(f"{where}: {at} has {len(value):,} characters, more than the "
+                      f"{limits().describe('olca_text_chars')}; shorten it in openLCA and "
+                      "export the zip again")
+
+
+MAX_NOTES = 1_000
+"""Notes an import lists; the rest are counted in one last note (:class:`Notes`)."""
+
+
+class Notes(list[str]):
+    """An import's notes on what it left out or read its own way: at most
+    :data:`MAX_NOTES` kept, the rest counted (a zip of 16,000 exchanges without amounts gave
+    a note each); :meth:`closed` lists them with that count."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+
+    def append(self, note: str) -> None:
+        if len(self) < MAX_NOTES:
+            super().append(note)
+        else:
+            self.dropped += 1
+
+    def extend(self, notes: Iterable[str]) -> None:
+        for note in notes:
+            self.append(note)
+
+    def __iadd__(self, notes: Iterable[str]) -> Notes:  # type: ignore[override, misc]
+        self.extend(notes)
+        return self
+
+    def closed(self) -> list[str]:
+        """The notes kept, then how many more there were (if any)."""
+        more = [f"… and {self.dropped:,} more notes, not listed (the first {MAX_NOTES:,} "
+                "are)"] if self.dropped else []
+        return [*self, *more]
 
 
 def _json(value: Any) -> str:
@@ -176,10 +223,17 @@ def read_zip(path: Path, notes: list[str] | None = None) -> tuple[Entities, dict
         raise JunkanError(f"{path}: not a readable zip file ({exc})") from None
     with zf:
         lim = limits()
-        infos = [i for i in zf.infolist() if i.filename.endswith(".json")]
-        if len(infos) > lim.olca_entries:
-            raise JunkanError(f"{path}: {len(infos):,} entries, more than the "
+        every = zf.infolist()
+        if len(every) > lim.olca_entries:  # entries not read are listed in the notes
+            raise JunkanError(f"{path}: {len(every):,} entries, more than the "
                               f"{lim.describe('olca_entries')}")
+        infos = [i for i in every if i.filename.endswith(".json")]
+        odd = unbounded(infos)
+        if odd is not None:
+            raise JunkanError(
+                f"{path}:{short(odd[0].filename)}: compressed with {odd[1]}, which unpacks "
+                "without a bound; openLCA writes deflate, so export the zip again from "
+                "openLCA (or zip the entries with deflate)")
         total = sum(i.file_size for i in infos)
         big = [i.filename for i in infos if i.file_size > lim.olca_member_bytes]
         if big or total > lim.olca_total_bytes:

@@ -18,6 +18,7 @@ import functools
 import math
 from typing import Any
 
+from junkan.core.errors import JunkanError, short
 from junkan.core.quantities import to_unit
 
 # openLCA reference data (ids as in olca-schema's units table)
@@ -103,6 +104,9 @@ class Units:
         self.by_name: dict[str, dict[str, float]] = {}
         self.ref_name: dict[str, str] = {}
         self.group_of: dict[str, str] = {}
+        self.unusable: dict[tuple[str, str], str] = {}
+        """(group id, unit name or ``@id``) → why a unit the zip defines cannot convert:
+        read by its name instead, 1 "bag" of CO2 was pint's cement bag (review 212)."""
         for gid, group in entities.get("unit_groups", {}).items():
             units = [u for u in _get(group, "units") or [] if isinstance(u, dict)]
             ref = next((u for u in units if u.get("isRefUnit")), None) or \
@@ -119,6 +123,7 @@ class Units:
                 given = _factor(u.get("conversionFactor"))
                 f = 1.0 if u is ref else None if given is None else given / ref_f
                 if f is None:
+                    self._unusable(gid, group, u)
                     continue
                 for name in [u.get("name"), *(_get(u, "synonyms") or [])]:
                     if isinstance(name, str) and name:
@@ -129,6 +134,18 @@ class Units:
             gid = _get(_get(prop, "unitGroup"), "@id")
             if gid in self.ref_name:
                 self.group_of[pid] = gid
+
+    def _unusable(self, gid: str, group: dict[str, Any], unit: dict[str, Any]) -> None:
+        why = (f"unit group {short(group.get('name') or gid)}: unit "
+               f"{short(unit.get('name'))} has conversionFactor "
+               f"{short(unit.get('conversionFactor'))}, not a positive number, so an amount "
+               "in it cannot be converted; correct the unit group in openLCA and export the "
+               "zip again")
+        for key in [unit.get("name"), *(_get(unit, "synonyms") or [])]:
+            if isinstance(key, str) and key:
+                self.unusable.setdefault((gid, key), why)
+        if isinstance(unit.get("@id"), str):  # an @id names the unit in any group
+            self.unusable.setdefault(("", unit["@id"]), why)
 
     def base(self, flow: Any, unit_id: str | None, unit_name: str | None,
              prop_id: str | None) -> Base | None:
@@ -147,6 +164,10 @@ class Units:
         factors, ref_prop = _property_factors(flow)
         prop = prop_id or ref_prop
         gid = self.group_of.get(prop or "")
+        why = self.unusable.get(("", unit_id or "")) or \
+            self.unusable.get((gid or "", unit_name or ""))
+        if why is not None and unit_id not in self.by_id:
+            raise JunkanError(why)
         if unit_id in self.by_id:
             f, gid = self.by_id[str(unit_id)]
         elif gid is not None and unit_name in self.by_name[gid]:

@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 from junkan.core.errors import ModelError, Problem
+from junkan.core.zips import unbounded
 from junkan.policy.disclosure import xbrl_map
 
 if TYPE_CHECKING:
@@ -334,6 +335,11 @@ def _read(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> ET.Element:
     if info.file_size > MAX_MEMBER_BYTES:
         raise ModelError([Problem("taxonomy", f"{info.filename}: over {MAX_MEMBER_BYTES:,} "
                                   "bytes")])
+    odd = unbounded([info])
+    if odd is not None:
+        raise ModelError([Problem("taxonomy", f"{info.filename}: compressed with {odd[1]}, "
+                                  "which unpacks without a bound; taxonomy packages are "
+                                  "zipped with deflate")])
     try:
         with z.open(info) as fh:
             return ET.parse(fh).getroot()
