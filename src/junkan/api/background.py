@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
+from pydantic import ValidationError
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
@@ -140,7 +141,7 @@ async def _execute(store: Store, job_id: str, org: str, what: str,
                                           on_progress=progress)
         store.finish_analysis(job_id, doc)
     except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
-        store.fail_analysis(job_id, str(exc.args[0] if exc.args else exc), coded_refusal(exc))
+        store.fail_analysis(job_id, _said(exc), coded_refusal(exc))
     except PoolClosed:
         with contextlib.suppress(Exception):  # the store may be gone: the next start fails it
             store.fail_analysis(job_id, INTERRUPTED)
@@ -154,6 +155,15 @@ async def _execute(store: Store, job_id: str, org: str, what: str,
     finally:
         _PROGRESS.pop(job_id, None)
         _STOPPED.discard(job_id)
+
+
+def _said(exc: Exception) -> str:
+    """What a refused job's error says: the exception's message (its first argument when
+    that is text: a KeyError's key unquoted), else its whole text — a pydantic error's
+    first argument is only the model's name ("OptimiseSpec", review 212)."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, str) and not isinstance(exc, ValidationError) \
+        else str(exc)
 
 
 def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]],

@@ -64,8 +64,8 @@ class _Problem:
         rap = any(t.metric == "rap" for t in terms)
         _check_years(model, spec)
         self.sim = Simulator(model, spec, activity, rap, progress)  # type: ignore[arg-type]
+        check_tests(spec)
         self.expanded = expand(model, spec)
-        check_tests(self.expanded, spec.max_tests, spec.origin)
         size = math.prod(len(lv) for lv in _levels(self.expanded))
         self.enumerable = size if size <= spec.max_enumerate else 0
         """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
@@ -329,11 +329,37 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         )
     _refuse_negative_rap(p, spec.objective, "objective", [best])
     _refuse_negative_rap_bounds(p, [best])
+    _refuse_unmet(p, best)
     result = Optimum(
         model, spec, best, p.point([e.choices[0] for e in p.expanded]), _as_modelled(p), method
     )
     p.sim.finish()
     return result
+
+
+def _refuse_unmet(p: _Problem, best: Point, violated: bool = True) -> None:
+    """ModelError at the constraint the best choice does not meet when simulated — above
+    all a share of 0/0 (a recycled share of a material the window never uses), which the
+    program took as met (0 ≤ 0) and the result as unmet: it was reported, exit 0, as the
+    optimum (review 212). With ``violated`` false, only a figure of 0/0 is refused (a
+    front point's constraints are reported with it)."""
+    for i, c in enumerate(p.spec.constraints):
+        nums, den = forms(c, best.raw)
+        for n in nums:
+            v = _ratio(n, den, best.raw)
+            tol = 1e-9 * max(abs(v), 1.0)
+            if math.isfinite(v) and not (violated and (
+                    (c.min is not None and v < c.min - tol) or
+                    (c.max is not None and v > c.max + tol))):
+                continue
+            why = ("its figure is 0/0 there (nothing in its denominator within the years), so "
+                   "a bound on it means nothing; remove the constraint or bound a figure "
+                   "the model has" if not math.isfinite(v) else
+                   f"simulated, it is {v:.6g}: the options' effects are not additive enough "
+                   "for the program; raise max_enumerate to simulate every combination")
+            raise ModelError([Problem(f"constraints[{i}]", f"{c.label()}: the best choice "
+                                      f"found, {short(best.label() or 'as modelled', 200)}, "
+                                      f"does not meet it — {why}")], p.spec.origin)
 
 
 def _refuse_negative_rap_bounds(p: _Problem, points: list[Point]) -> None:
@@ -411,6 +437,8 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     for j, o in enumerate((o1, o2)):
         _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
     _refuse_negative_rap_bounds(p, points)
+    for pt in points:
+        _refuse_unmet(p, pt, violated=False)
     method = _method(p, deviation, g1.den is not None or g2.den is not None)
     method["front"] = front_doc(finite, complete, len(points), spec, _stepped(p), moved)
     method["text"] += "; Pareto front: " + method["front"]["text"]

@@ -18,7 +18,8 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from junkan.core import UnitParseError, parse_quantity, to_unit
 from junkan.core.base import Strict
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.documents import validate_with
+from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import path_tokens
 from junkan.lifecycle.uncertainty.spec import describing
@@ -381,7 +382,8 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
         hit = [g for g in groups if any(overlaps(path, q) for q in g)]
         merged = [path] + [q for g in hit for q in g]
         groups = [g for g in groups if g not in hit] + [merged]
-    decisions = []
+    decisions: list[dict[str, Any]] = []
+    labels: set[str] = set()
     for group in groups:
         options: dict[str, dict[str, Any]] = {"baseline": {}}
         seen = {json.dumps({}, sort_keys=True)}
@@ -392,10 +394,30 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
                 seen.add(key)
                 options[name] = {"set": opt}
         if len(options) > 1:
-            label = re.sub(r"[^A-Za-z0-9_.:-]", "_", min(group, key=len))[:64]
-            decisions.append({"name": label, "options": options})
-    spec = OptimiseSpec.model_validate({"objective": objective, "decisions": decisions})
-    return spec.located(f"{source} (decisions from its scenarios)")
+            decisions.append({"name": _label(min(group, key=len), labels),
+                              "options": options})
+    where = f"{source} (decisions from its scenarios)"
+    if len(decisions) > MAX_DECISIONS:
+        raise ModelError([coded("scenarios", "opt-too-many-decisions", "the scenarios set "
+                                "{count} separate groups of fields, each a decision: more "
+                                "than the {limit} one optimisation takes; give a spec with "
+                                "the decisions to choose between",
+                                count=str(len(decisions)), limit=str(MAX_DECISIONS))], source)
+    spec = validate_with(OptimiseSpec, {"objective": objective, "decisions": decisions}, where)
+    return spec.located(where)
+
+
+def _label(path: str, taken: set[str]) -> str:
+    """A decision's name from a path it sets: the characters a name takes, the rest as
+    ``_``, at most 64, numbered ``-2``, ``-3`` … when another decision has it (two
+    products named in Japanese both read ``products.____.eol.collection.rate``)."""
+    base = re.sub(r"[^A-Za-z0-9_.:-]", "_", path)[:64]
+    label, n = base, 2
+    while label in taken:
+        label = f"{base[:64 - len(str(n)) - 1]}-{n}"
+        n += 1
+    taken.add(label)
+    return label
 
 
 def require_decisions(spec: OptimiseSpec, spec_source: str | None) -> None:
