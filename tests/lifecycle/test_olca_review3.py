@@ -132,3 +132,22 @@ def test_process_keys_of_one_name_are_numbered_in_one_step() -> None:
                                                                           taken)]
     assert keys == ["steel_hot_rolled", "steel_hot_rolled_2", "steel_hot_rolled_3",
                     "steel_hot_rolled_2_2"]
+
+
+def test_export_and_import_refuse_to_write_over_what_they_read(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+    from tests.conftest import EXAMPLES
+
+    model = tmp_path / "m.yaml"
+    text = (EXAMPLES / "atm_reuse.yaml").read_text(encoding="utf-8")
+    model.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(app, ["olca", "export", str(model), "--out", str(model)])
+    assert res.exit_code == 2 and "is the model being read" in res.output
+    assert model.read_text(encoding="utf-8") == text  # the model was replaced by a zip
+    z = _zip(tmp_path / "z.zip", {"processes/p.json": _process("x", [_co2()])})
+    before = z.read_bytes()
+    res = CliRunner().invoke(app, ["olca", "import", str(z), "--out", str(z)])
+    assert res.exit_code == 2 and "is the zip being read" in res.output
+    assert z.read_bytes() == before

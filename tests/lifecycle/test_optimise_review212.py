@@ -93,3 +93,10 @@ def test_decisions_setting_one_field_spelt_two_ways_are_refused() -> None:
             "products.kettle.bom[0]": {"part": "motor", "quantity": 3}}}}}]})
     with pytest.raises(ModelError, match="decisions '[ab]' and '[ab]' both set"):
         opt.optimise(mf, spec)
+
+
+def test_a_front_of_one_figure_and_its_opposite_is_refused() -> None:
+    """co2e minimised against co2e maximised: both objectives had one key in every point."""
+    with pytest.raises(ModelError, match=r"one figure \(co2e\), minimised and maximised"):
+        opt.load_spec(doc={**FRONT, "pareto": {"objectives": [
+            "co2e", {"metric": "co2e", "sense": "max"}]}})

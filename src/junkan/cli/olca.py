@@ -47,6 +47,8 @@ def import_cmd(
     require("olca")
     from junkan.lifecycle import olca
 
+    if out is not None:
+        _not_the_input(out, zip_path, "zip")
     if stage not in STAGES:
         fail(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
     if not actor.strip():
@@ -75,6 +77,17 @@ def import_cmd(
         )
 
 
+def _not_the_input(out: Path, given: Path, what: str) -> None:
+    """Exit 2 when ``--out`` is the file read (``olca export m.yaml --out m.yaml`` replaced
+    the model with a zip: review 212)."""
+    try:
+        same = out.exists() and given.exists() and out.samefile(given)
+    except OSError:
+        return  # unreadable: the read or the write says so
+    if same:
+        fail(f"--out {out}: is the {what} being read; give another path to write")
+
+
 @app.command("export")
 def export_cmd(
     model: Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")],
@@ -86,6 +99,7 @@ def export_cmd(
     require("olca")
     from junkan.lifecycle import olca
 
+    _not_the_input(out, model, "model")
     window = year_window(years)
     with reported(model, OSError):
         mf = lifecycle.load(model)

@@ -286,6 +286,9 @@ class Pareto(Strict):
         a, b = self.objectives
         if a.label() == b.label() and a.maximise == b.maximise:
             raise ValueError(f"the two objectives are the same ({a.label()}); name two figures")
+        if a.label() == b.label():  # every choice is on the front of a figure and its opposite
+            raise ValueError(f"the two objectives are one figure ({a.label()}), minimised and "
+                             "maximised: every choice would be on that front; name two figures")
         return self
 
 
