@@ -84,6 +84,28 @@ def _write(out: Path, command: str, doc: dict[str, Any], result: Any, *frames: A
         fail(f"--out {out}: cannot write the results ({exc.strerror or exc}); check the folder")
 
 
+def _write_model(cal: Any, model: Path, spec: Path | None, path: Path) -> None:
+    """The calibrated model (:mod:`~junkan.lifecycle.uncertainty.calibrated_model`) at
+    ``path``, checked to load before it is written, whole or not at all."""
+    from junkan.core.report import write_atomic
+
+    with reported(model, ValueError, KeyError):
+        written = uncertainty.calibrated_document(
+            cal, None if spec is None else read_document(spec))
+    command = f"junkan calibrate {model}" + (f" --spec {spec}" if spec else "") + \
+        f" --write-model {path}"
+    text = uncertainty.calibrated_text(cal, written, command)
+    with reported(path, ValueError):
+        lifecycle.load(text=text, source=str(path))  # what is written loads
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        fail(f"--write-model {path}: cannot write ({exc.strerror or exc}); check the path")
+    n = len(cal.names) if cal.informed is None else int(sum(cal.informed))
+    console.print(f"wrote {path}: the model with {n} calibrated values", highlight=False,
+                  markup=False)
+
+
 def _fmt(x: Any) -> str:
     return "—" if x is None else f"{x:,.4g}"
 
@@ -252,19 +274,30 @@ def _range(p: dict[str, Any]) -> str:
     return f"{_fmt(p['ci95'][0])} … {_fmt(p['ci95'][1])}"
 
 
+WriteModelOpt = Annotated[Path | None, typer.Option(
+    "--write-model", help="Also write the model with the fitted values set, each marked "
+    "calibrated (YAML).")]
+
+
 @app.command("calibrate")
 def calibrate_cmd(
-    model: ModelArg, spec: SpecOpt = None, out: OutOpt = None, fmt: FormatOpt = Format.table
+    model: ModelArg, spec: SpecOpt = None, out: OutOpt = None, fmt: FormatOpt = Format.table,
+    write_model: WriteModelOpt = None,
 ) -> None:
     """Fit the 'calibrate: true' parameters to the observed figures (bounded least
     squares); fitted values, residuals and 95 % ranges (a parameter the observations do
     not identify is marked so, its range its bounds)."""
+    if write_model is not None and write_model.exists() and model.exists() and \
+            write_model.resolve() == model.resolve():
+        fail(f"--write-model {write_model}: is the model being read; give another path")
     mf, section = _inputs(model, spec, out, "calibrate")
     with reported(model, ValueError, KeyError):
         cal = uncertainty.calibrate(mf, section=section)
     doc = cal.to_json()
     if out is not None:
         _write(out, "calibrate", doc, cal, cal.to_frame())
+    if write_model is not None:
+        _write_model(cal, model, spec, write_model)
     if fmt == Format.json:
         print_json(doc)
         return

@@ -9,6 +9,7 @@ A model declares uncertain parameters in its optional ``uncertainty`` section
     mc = uncertainty.propagate(model, runs=1000, seed=1)     # percentiles, P(B beats A)
     sa = uncertainty.sensitivity(model, method="sobol", n=512)
     fit = uncertainty.calibrate(model)                         # bounded least squares
+    doc = uncertainty.calibrated_document(fit)                 # the model, values fitted
 
 Each result has ``to_json()``, ``to_frame()`` and ``report(path)``. Names are loaded on
 first use, so the root schema can import :mod:`~.spec` without the rest.
@@ -43,6 +44,8 @@ _NAMES = {
     "analyse": "gsa",
     "calibrate": "calibration",
     "Calibration": "calibration",
+    "calibrated_document": "calibrated_model",
+    "calibrated_text": "calibrated_model",
 }
 
 __all__ = sorted(_NAMES)

@@ -1,0 +1,126 @@
+"""A calibrated model: the model file with its fitted values written in, each marked.
+
+``junkan calibrate MODEL --spec SPEC --write-model PATH`` writes the model's own document
+(its library templates referenced, not copied in) with every calibrated parameter that a
+fitted figure depends on set to its fitted value, in the unit the model writes it in. What
+was calibrated stays visible where the value's provenance is read:
+
+* the model's ``uncertainty`` section (the spec's, when one was given) goes with it, each
+  calibrated parameter's ``source`` saying ``calibrated <date>``, the method, the start,
+  the fitted value and its 95 % range (or that the observations do not identify it),
+  followed by the range's own source — a value that is calibrated, not sourced;
+* the ``source`` of the process or material entry the value belongs to says which field
+  was calibrated and where that is recorded;
+* a comment at the top names the command, the date and the values.
+
+Calibrating the written model again starts from the fitted values and finds them again.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from junkan.core.documents import dump_yaml, read_document
+from junkan.core.errors import ModelError, Problem, short
+from junkan.lifecycle.loader import key_in, path_tokens, set_path
+from junkan.lifecycle.uncertainty.calibration import METHOD, Calibration
+from junkan.lifecycle.uncertainty.study import join_number
+
+__all__ = ["calibrated_document", "calibrated_text"]
+
+
+def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
+                        today: str | None = None) -> dict[str, Any]:
+    """The model file of ``cal`` with the fitted values set and marked (module docs).
+    ``section``: the uncertainty section that was fitted, as written (default: the model's
+    own). ModelError naming a parameter whose field the model file does not hold (one a
+    library template defines: copy the entry into the model to calibrate it)."""
+    st = cal.study
+    mf = st.model
+    doc = read_document(mf.source)
+    sec = copy.deepcopy(section if section is not None else doc.get("uncertainty"))
+    if not isinstance(sec, dict) or not isinstance(sec.get("parameters"), list):
+        raise ModelError([Problem("uncertainty", "no uncertainty section to record the "
+                                  "calibration in: give the spec that was fitted")], mf.source)
+    date = today or dt.date.today().isoformat()
+    fitted_to = sum(o.fit for o in cal.observations)
+    base = st.bindings[mf.baseline.baseline_name]
+    informed = cal.informed if cal.informed is not None else [True] * len(cal.names)
+    identified = cal.identified if cal.identified is not None else [True] * len(cal.names)
+    for k, name in enumerate(cal.names):
+        i = st.names.index(name)
+        p, b, entry = st.parameters[i], base[i], sec["parameters"][i]
+        was = entry.get("source") or "no source given"
+        if not informed[k]:
+            entry["source"] = (f"not calibrated ({date}): no fitted figure depends on it; the "
+                               f"model's value kept. {was}")
+            continue
+        value = b.nominal * float(cal.fitted[k]) if p.relative else float(cal.fitted[k])
+        start = b.nominal * float(cal.start[k]) if p.relative else float(cal.start[k])
+        _require_field(doc, p.parameter, mf.source)
+        set_path(doc, p.parameter, join_number(value, b.unit))
+        unit = f" {b.unit}" if b.unit else ""
+        lo, hi = (float(x) * (b.nominal if p.relative else 1.0) for x in cal.ci95[k])
+        spread = (f"95 % range {lo:.6g} … {hi:.6g}{unit}" if identified[k] else
+                  "not identified by the observations: other values, moving with others, "
+                  "fit as well")
+        entry["source"] = (f"calibrated {date}: {METHOD}; to {fitted_to} observed figures "
+                           f"(observations below); start {start:.6g}{unit}, fitted "
+                           f"{value:.6g}{unit}; {spread}. Range: {was}")
+        _mark_entity(doc, p.parameter, f"{_field(p.parameter)} calibrated {date} (see "
+                     f"uncertainty.parameters[{i}])")
+    doc["uncertainty"] = sec
+    return doc
+
+
+def calibrated_text(cal: Calibration, doc: dict[str, Any], command: str) -> str:
+    """``doc`` (:func:`calibrated_document`) as YAML, under a comment naming the command
+    and every value it wrote."""
+    lines = [f"# Calibrated model written by `{command}`",
+             f"# from {Path(cal.study.model.source).name}: the values below are calibrated "
+             "(fitted to the observed figures",
+             "# under `uncertainty`), not sourced; every other value is the model's own.",
+             *(f"#   {n} = {float(v):.6g}" for n, v, ok in zip(
+                 cal.names, cal.fitted,
+                 cal.informed if cal.informed is not None else [True] * len(cal.names),
+                 strict=True) if ok)]
+    return "\n".join(lines) + "\n" + dump_yaml(doc, width=100)
+
+
+def _require_field(doc: dict[str, Any], path: str, source: str) -> None:
+    """ModelError when ``path`` leads to nothing in the model file itself."""
+    node: Any = doc
+    for tok in path_tokens(path):
+        if isinstance(tok, int):
+            ok = isinstance(node, list) and tok < len(node)
+        else:
+            ok = isinstance(node, dict) and key_in(node, tok) in node
+            tok = key_in(node, tok) if ok else tok
+        if not ok:
+            raise ModelError([Problem(
+                "uncertainty.parameters", f"{short(path)}: not in the model file itself (a "
+                "library template the model uses defines it?): copy its entry into the model "
+                "to write the calibrated value there")], source)
+        node = node[tok]
+
+
+def _field(path: str) -> str:
+    """The path below its entry (``co2e`` of ``processes.x.co2e``)."""
+    tokens = path_tokens(path)
+    return ".".join(str(t) for t in tokens[2:]) or path
+
+
+def _mark_entity(doc: dict[str, Any], path: str, note: str) -> None:
+    """Add ``note`` to the ``source`` of the nearest mapping on the way to ``path`` that
+    has one (a process, a material's ``virgin`` or ``recycled`` supply)."""
+    node: Any = doc
+    holder = None
+    for tok in path_tokens(path)[:-1]:
+        node = node[key_in(node, tok) if isinstance(tok, str) else tok]
+        if isinstance(node, dict) and isinstance(node.get("source"), str):
+            holder = node
+    if holder is not None and note not in holder["source"]:
+        holder["source"] = f"{holder['source']}; {note}"
