@@ -202,7 +202,8 @@ def test_pareto_points_are_nondominated(model):
     assert min(p.raw["cost"] for p in front.points) == pytest.approx(best_cost, rel=1e-9)
     doc = json.loads(json.dumps(front.to_json()))
     assert {a["actor"] for a in doc["points"][0]["actors"]} == {"maker", "recycler", "waste"}
-    assert set(front.to_frame().columns) >= {"point", "co2e", "cost", "actor", "margin_change"}
+    assert set(front.to_frame().columns) >= {"point", "point_co2e", "point_cost", "actor",
+                                             "margin_change"}
 
 
 def test_reports(model, tmp_path):

@@ -22,7 +22,8 @@ def describe(checks: dict[str, Any], spec: OptimiseSpec, simulations: int, devia
     exact = deviation <= spec.tolerance
     levels = checks["nonlinear_ranges"] or checks.get("ranges_at_levels")
     text = (
-        ("exact over the options and the ranges' levels" if levels else "exact")
+        (("exact over the options and the ranges' levels" if levels else "exact") if exact
+         else "approximate (the effects of the options do not add up)")
         + ": mixed-integer linear program (HiGHS) over the simulated effects of the options"
         + (", ratio by Dinkelbach's method" if ratio else "")
         + f"; additivity checked on {checks['pairs_tested']} pairs and "

@@ -110,6 +110,9 @@ class Program:
             if g.den is None:
                 parts.append((g.num, row.lo, row.hi, (g.num,)))
             else:  # N / D ≥ lo  ⇔  (N − lo·D) ≥ 0 ;  N / D ≤ hi  ⇔  (N − hi·D) ≤ 0
+                # only where the ratio is defined: D > 0 (0/0 meets no bound, as simulated;
+                # N − r·D ≥ 0 alone took 0 ≥ 0 as met)
+                parts += [(d.goal.num, d.lo, np.inf, (d.goal.num,)) for d in self.defined(g)]
                 if np.isfinite(row.lo):
                     parts.append((g.num - row.lo * g.den, 0.0, np.inf, (g.num, row.lo * g.den)))
                 if np.isfinite(row.hi):
@@ -153,14 +156,33 @@ class Program:
                 z[ints] = lo[ints]
         return np.clip(z, 0, 1)
 
+    def defined(self, goal: Goal) -> list[Row]:
+        """For a ratio goal, the row that keeps to choices where it is defined (denominator
+        above 1e-4 of its magnitude: well above HiGHS's mip_feasibility_tolerance, 1e-6);
+        none for a plain sum."""
+        if goal.den is None:
+            return []
+        size = max(abs(float(goal.den @ self.sur.f0)),
+                   float(np.abs(goal.den @ self.D).max(initial=0.0)))
+        return [Row(Goal(goal.den), 1e-4 * size)]
+
     def solve(self, goal: Goal, rows: list[Row]) -> np.ndarray | None:
         """The optimal variables (``None`` if the constraints cannot all hold)."""
         sign = -1.0 if goal.maximise else 1.0
         if goal.den is None:
             return self._milp(sign * (goal.num @ self.D), rows)
-        z = self._milp(np.zeros(self.D.shape[1]), rows)  # a feasible start
+        # a feasible start where the ratio is defined: the largest denominator; then only
+        # choices with a positive denominator (0/0 is no value: enumeration skips it too)
+        z = self._milp(-(goal.den @ self.D), rows)
         if z is None:
             return None
+        d_max = float(goal.den @ self.figures(z))
+        if d_max <= 0:
+            raise JunkanError(
+                f"{goal.label or 'the ratio'}: its denominator is {d_max:g} at every feasible "
+                "choice, so the ratio is defined at none; optimise its numerator instead"
+            )
+        rows = [*rows, *self.defined(goal)]
         for _ in range(MAX_DINKELBACH):
             f = self.figures(z)
             d = float(goal.den @ f)
@@ -173,7 +195,8 @@ class Program:
             lam = float(goal.num @ f) / d
             c = sign * ((goal.num - lam * goal.den) @ self.D)
             z_new = self._milp(c, rows)
-            assert z_new is not None
+            if z_new is None:  # z is feasible: the solver's tolerance at a bound, keep it
+                return z
             f_new = self.figures(z_new)
             gain = -sign * float((goal.num - lam * goal.den) @ f_new)
             if gain <= 1e-12 * max(abs(float(goal.num @ f_new)), 1.0):

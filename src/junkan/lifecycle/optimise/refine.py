@@ -45,7 +45,7 @@ class Moved:
 
 def most_simulations(ranges: int) -> int:
     """The most simulations :func:`refine` runs for ``ranges`` ranges."""
-    return ranges * 2 * (STEPS + 2)
+    return ranges * 2 * (2 * STEPS + 3)
 
 
 def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
@@ -73,10 +73,26 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         here = float(best[i].value)
         j = min(range(len(levels)), key=lambda k: abs(levels[k] - here))
         found_x, found_v = here, best_v
+        at = partial(_moved, score, best, i, e)
         for a, b in ((levels[max(j - 1, 0)], here), (here, levels[min(j + 1, len(levels) - 1)])):
             if b <= a:
                 continue
-            x, v = _golden(partial(_moved, score, best, i, e), a, b)
+            far = a if b == here else b  # the neighbouring level
+            if not math.isfinite(at(far)):
+                # a constraint holds at this level and not at the next: the best value on
+                # this side is usually at the constraint's boundary, where a golden-section
+                # search of a score that is infinite beyond it rarely looks; find it first
+                inside, outside = here, far
+                for _ in range(STEPS):
+                    mid = (inside + outside) / 2
+                    inside, outside = (mid, outside) if math.isfinite(at(mid)) else (inside, mid)
+                v = at(inside)
+                if v < found_v - 1e-12 * max(abs(found_v), 1.0):
+                    found_x, found_v = inside, v
+                a, b = sorted((inside, here))
+                if b <= a:
+                    continue
+            x, v = _golden(at, a, b)
             if v < found_v - 1e-12 * max(abs(found_v), 1.0):
                 found_x, found_v = x, v
         if found_x != here:

@@ -235,9 +235,11 @@ class ParetoFront:
         rows = []
         for i, p in enumerate(self.points):
             for a in p.actors(self.as_modelled):
-                rows.append(
-                    {"point": i, o1.label(): value(o1, p.raw), o2.label(): value(o2, p.raw), **a}
-                )
+                # the point's objectives under their own names: an actor's columns (co2e_t,
+                # margin, …) overwrote an objective of the same name (--pareto co2e,margin
+                # wrote each actor's margin in the front's margin column)
+                rows.append({"point": i, f"point_{o1.label()}": value(o1, p.raw),
+                             f"point_{o2.label()}": value(o2, p.raw), **a})
         return pd.DataFrame(rows)
 
     def report(self, path: str | Path) -> Path:
