@@ -4,6 +4,7 @@ every other refused field of the request; a job's error names the spec's own fie
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -66,3 +67,18 @@ def test_an_analysis_job_reports_its_runs(monkeypatch: pytest.MonkeyPatch) -> No
     work.analysis_job("uncertainty", MODEL, "model.yaml", {"spec": spec, "runs": 300, "seed": 1})
     assert told and told[-1] == {"stage": "runs", "done": 300, "of": 300}
     assert all(p["stage"] == "runs" and p["done"] <= 300 for p in told)
+
+
+def test_a_number_out_of_bounds_in_a_spec_is_named_by_its_path(app_client: TestClient) -> None:
+    """Review 212: a NaN deep in a spec was refused at ``spec`` with pydantic's 'Value error,
+    nan is not a finite number' — not where it is."""
+    demo, _ = demo_tokens(app_client)
+    spec = {"parameters": [{"parameter": "processes.pickup.co2e", "distribution": "uniform",
+                            "min": 1, "max": float("nan"), "source": "test"}]}
+    body = json.dumps({"model": MODEL, "spec": spec})  # NaN, as JavaScript's JSON never is
+    res = app_client.post(f"{BASE}?kind=uncertainty", content=body,
+                          headers={**demo, "Content-Type": "application/json"})
+    assert res.status_code == 422, res.text
+    [error] = res.json()["errors"]
+    assert error["path"] == "spec"
+    assert error["message"].startswith("parameters[0].max: nan is not a finite number"), error

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -41,7 +42,9 @@ def within_data_limits(value: Any) -> Any:
     nested hundreds of levels deep passed the schema and failed later (on its way to a
     worker process) with a 500."""
     if (why := data_refusal(value, limits())) is not None:
-        raise ValueError(why)
+        # the words alone (a ValueError's would start "Value error, "), the value's path
+        # inside the data first
+        raise PydanticCustomError("data-limit", "{reason}", {"reason": why})
     return value
 
 

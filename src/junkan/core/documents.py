@@ -123,11 +123,14 @@ def data_within(doc: Any, lim: Limits) -> bool:
 
 def data_refusal(doc: Any, lim: Limits) -> str | None:
     """Why parsed data breaks :func:`data_within`'s limits, or ``None`` (for data inside a
-    request rather than a document, e.g. a run's overrides)."""
+    request rather than a document, e.g. a run's overrides): the message, after the path of
+    the value that breaks it inside ``doc`` when it has one (``parameters[0].max: nan is
+    not a finite number…``)."""
     try:
         check_data(doc, lim)
     except Refused as exc:
-        return exc.message
+        path = _data_path(doc, exc.node) if exc.node is not None else ""
+        return f"{path}: {exc.message}" if path else exc.message
     return None
 
 
