@@ -8,6 +8,7 @@ scenarios with non-ASCII names exported with the same ids. Each test failed befo
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,24 @@ def test_export_and_import_refuse_to_write_over_what_they_read(tmp_path: Path) -
     res = CliRunner().invoke(app, ["olca", "import", str(z), "--out", str(z)])
     assert res.exit_code == 2 and "is the zip being read" in res.output
     assert z.read_bytes() == before
+
+
+def test_two_entries_of_one_name_and_a_category_cycle_say_so(tmp_path: Path) -> None:
+    z = tmp_path / "d.zip"
+    with zipfile.ZipFile(z, "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile's "Duplicate name": the point here
+        for name, doc in FLOWS.items():
+            zf.writestr(name, json.dumps(doc))
+        for title in ("x", "y"):
+            zf.writestr("processes/p.json", json.dumps(_process(title, [_co2()])))
+    with pytest.raises(JunkanError, match=r"processes/p\.json: the zip holds two entries of "
+                       "this name"):  # was: "processes/p.json is also the id of processes/p.json"
+        olca.import_template(z)
+    cats = {"categories/c1.json": {"@type": "Category", "@id": "c1", "name": "A",
+                                   "category": {"@id": "c2"}},
+            "categories/c2.json": {"@type": "Category", "@id": "c2", "name": "B",
+                                   "category": {"@id": "c1"}}}
+    proc = {**_process("x", [_co2()]), "category": {"@id": "c1", "name": "A"}}
+    _, notes = olca.import_template(_zip(tmp_path / "c.zip", {**cats, "processes/p.json": proc}))
+    assert any("its category's parents in categories/ lead back to it (a cycle)" in n
+               for n in notes), notes

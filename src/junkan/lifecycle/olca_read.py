@@ -260,6 +260,10 @@ def read_zip(path: Path, notes: list[str] | None = None) -> tuple[Entities, dict
                     "remove it from the zip")
             typed(doc, f"{path}:{info.filename}")
             key = str(doc.get("@id") or name[:-5])
+            if members.get(f"{folder}/{key}") == info.filename:
+                raise JunkanError(f"{path}:{info.filename}: the zip holds two entries of this "
+                                  "name; openLCA writes one per entity, so remove one or "
+                                  "export the zip again")
             if f"{folder}/{key}" in members:
                 raise JunkanError(
                     f"{path}:{info.filename}: @id {short(key)} is also the id of "
@@ -359,6 +363,20 @@ def category_path(ref: dict[str, Any], cats: dict[str, Any]) -> tuple[str | None
     return (name if isinstance(name, str) else None), False
 
 
+def _circular(ref: dict[str, Any], cats: dict[str, Any]) -> bool:
+    """Whether a category reference's chain of parents through ``categories/`` comes back
+    to a category it has passed (it was reported as "not in categories/")."""
+    seen: set[str] = set()
+    cur: Any = ref
+    while isinstance(cur, dict):
+        key = str(cur.get("@id"))
+        if key in seen:
+            return True
+        seen.add(key)
+        cur = cats.get(key, {}).get("category") if isinstance(cats.get(key), dict) else None
+    return False
+
+
 class Context:
     """What the exchanges of a process are read with: the zip's entities and units, the
     characterisation factors, the global parameters and the notes."""
@@ -378,10 +396,14 @@ class Context:
         path, whole = category_path(value, self.entities.get("categories", {}))
         if not whole and what not in self._said:
             self._said.add(what)
+            why = ("its category's parents in categories/ lead back to it (a cycle)"
+                   if _circular(value, self.entities.get("categories", {})) else
+                   "its category is a reference without its path (no categoryPath, and not "
+                   "in categories/)")
             self.notes.append(
-                f"{what}: its category is a reference without its path (no categoryPath, "
-                "and not in categories/), so " + (f"only its name {path!r} is read"
-                if path else "it is not read") + "; export the zip again from openLCA 2")
+                f"{what}: {why}, so " + (f"only its name {path!r} is read" if path else
+                                         "it is not read") + "; export the zip again from "
+                "openLCA 2")
         return path or ""
 
     def flow(self, e: Any) -> tuple[str | None, str, str | None, str]:
