@@ -153,27 +153,10 @@ class Evaluator:
             second[i] = cand[1] if len(cand) > 1 else 0.5 * (theta0[i] + cand[0])
         return theta0, probe, second
 
-    def _extremes(self, scenario: str, theta0: np.ndarray) -> np.ndarray:
-        """Rows of ``theta0`` with one active parameter at an end of where its draws or a
-        fit can go — its distribution's extreme quantiles (:meth:`Marginal.ppf`) and its
-        range: the multilinear form is checked there too, not only near the probes (a
-        step between them, such as cohorts that start to retire within the horizon at
-        short lifetimes, was taken for no effect: review 211)."""
-        rows = []
-        for i in self.study.active(scenario):
-            p, m = self.study.parameters[i], self.study.marginals[i]
-            ends = set() if m.fixed else {float(x) for x in m.ppf(np.array([0.0, 1.0]))}
-            ends |= set(map(float, p.range)) if p.range is not None else set()
-            for x in sorted(ends - {float(theta0[i])}):
-                row = theta0.copy()
-                row[i] = x
-                rows.append(row)
-        return np.array(rows).reshape(-1, len(theta0))
-
     def _batch(self, scenario: str, theta: np.ndarray) -> CompiledBatch | None:
         if scenario not in self.surrogates:
             theta0, probe, second = self._points(scenario)
-            checks = np.vstack([theta[: min(2, len(theta))], self._extremes(scenario, theta0)])
+            checks = theta[: min(2, len(theta))]
             self.surrogates[scenario] = (
                 surrogate(
                     self.study,

@@ -9,7 +9,8 @@ with xᵢ = (θᵢ − θ₀ᵢ) / (pᵢ − θ₀ᵢ),
 
 over the subsets S of parameters that interact (found from pair probes). :func:`surrogate`
 builds this, checks every parameter for linearity at a second point and the whole
-expansion against full compilations at sample draws and at each parameter's extremes, and
+expansion against full compilations at sample draws (and, for a parameter that changed
+nothing at the probes, at the ends of its distribution and range), and
 returns ``None`` when any check fails or a lifetime is drawn (it enters through survival
 curves: :func:`through_survival`) — the caller then compiles every run
 (:func:`compile_runs`).
@@ -191,7 +192,9 @@ def surrogate(
     if linked is None:
         return None
     sur = Surrogate(base, flat0, theta0, probe, terms)
-    for th in checks:
+    acting = {i for sub, _ in terms for i in sub}
+    flat = [i for i in active if i not in acting]
+    for th in [*checks, *ends(study, flat, theta0)]:
         try:
             full = compile_run(study, scenario, th)
         except ModelError:
@@ -199,6 +202,24 @@ def surrogate(
         if structure(full) != sig or not _close(sur.flat(th), flatten(full)):
             return None
     return sur
+
+
+def ends(study: Study, which: list[int], theta0: np.ndarray) -> list[np.ndarray]:
+    """Rows of ``theta0`` with one parameter of ``which`` at an end of where its draws or a
+    fit can go — its distribution's extreme quantiles (:meth:`Marginal.ppf`) and its range.
+    The form is checked there for the parameters that changed nothing at the probes: a
+    step beyond them (cohorts that start to retire within the horizon at short lifetimes)
+    was taken for no effect at all (review 211)."""
+    rows = []
+    for i in which:
+        p, m = study.parameters[i], study.marginals[i]
+        at = set() if m.fixed else {float(x) for x in m.ppf(np.array([0.0, 1.0]))}
+        at |= set(map(float, p.range)) if p.range is not None else set()
+        for x in sorted(at - {float(theta0[i])}):
+            row = theta0.copy()
+            row[i] = x
+            rows.append(row)
+    return rows
 
 
 def through_survival(path: str) -> bool:
