@@ -173,3 +173,22 @@ def test_two_entries_of_one_name_and_a_category_cycle_say_so(tmp_path: Path) -> 
     _, notes = olca.import_template(_zip(tmp_path / "c.zip", {**cats, "processes/p.json": proc}))
     assert any("its category's parents in categories/ lead back to it (a cycle)" in n
                for n in notes), notes
+
+
+def test_a_unit_usable_by_a_synonym_is_read_beside_an_unusable_one() -> None:
+    """Review 215: 'tonne', a synonym of t (1000) and of a broken old_t (0), was refused;
+    a broken unit with an empty @id made every unit named without an id refused."""
+    from junkan.lifecycle.olca_units import Units
+
+    units = [{"@id": "kg", "name": "kg", "conversionFactor": 1.0, "isRefUnit": True},
+             {"@id": "t", "name": "t", "conversionFactor": 1000.0, "synonyms": ["tonne"]},
+             {"@id": "bad", "name": "old_t", "conversionFactor": 0, "synonyms": ["tonne"]}]
+    entities: dict[str, Any] = {
+        "unit_groups": {"g": {"name": "Units of mass", "units": units}},
+        "flow_properties": {"p": {"unitGroup": {"@id": "g"}}}}
+    flow = {"flowProperties": [{"flowProperty": {"@id": "p"}, "isRefFlowProperty": True}]}
+    assert Units(entities).base(flow, None, "tonne", None) == (1000.0, "kg")
+    with pytest.raises(JunkanError, match="unit 'old_t' has conversionFactor 0"):
+        Units(entities).base(flow, None, "old_t", None)
+    units[2]["@id"] = ""
+    assert Units(entities).base(flow, None, "kg", None) == (1.0, "kg")

@@ -84,19 +84,40 @@ def _write(out: Path, command: str, doc: dict[str, Any], result: Any, *frames: A
         fail(f"--out {out}: cannot write the results ({exc.strerror or exc}); check the folder")
 
 
-def _write_model(cal: Any, model: Path, spec: Path | None, path: Path) -> None:
-    """The calibrated model (:mod:`~junkan.lifecycle.uncertainty.calibrated_model`) at
-    ``path``, checked to load before it is written, whole or not at all."""
-    from junkan.core.report import write_atomic
+def _check_write_model(path: Path, model: Path, spec: Path | None) -> None:
+    """Exit 2, before any work, for a ``--write-model`` path that is not YAML or is a file
+    the command reads (the model, or the spec: it was replaced by the model)."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        fail(f"--write-model {path}: the calibrated model is written as YAML; give a .yaml "
+             "or .yml path")
+    for what, given in (("model", model), ("spec", spec)):
+        try:
+            same = given is not None and path.exists() and given.exists() and \
+                path.samefile(given)
+        except OSError:
+            same = False
+        if same:
+            fail(f"--write-model {path}: is the {what} being read; give another path")
 
-    with reported(model, ValueError, KeyError):
+
+def _model_text(cal: Any, model: Path, spec: Path | None, path: Path) -> str:
+    """The calibrated model (:mod:`~junkan.lifecycle.uncertainty.calibrated_model`) as the
+    text to write at ``path``, checked to load as that file will."""
+    with reported(spec or model, ValueError, KeyError):
         written = uncertainty.calibrated_document(
             cal, None if spec is None else read_document(spec))
     command = f"junkan calibrate {model}" + (f" --spec {spec}" if spec else "") + \
         f" --write-model {path}"
-    text = uncertainty.calibrated_text(cal, written, command)
+    text = str(uncertainty.calibrated_text(cal, written, command))
     with reported(path, ValueError):
         lifecycle.load(text=text, source=str(path))  # what is written loads
+    return text
+
+
+def _write_model(cal: Any, path: Path, text: str) -> None:
+    """``text`` at ``path``, whole or not at all."""
+    from junkan.core.report import write_atomic
+
     try:
         write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
@@ -287,17 +308,18 @@ def calibrate_cmd(
     """Fit the 'calibrate: true' parameters to the observed figures (bounded least
     squares); fitted values, residuals and 95 % ranges (a parameter the observations do
     not identify is marked so, its range its bounds)."""
-    if write_model is not None and write_model.exists() and model.exists() and \
-            write_model.resolve() == model.resolve():
-        fail(f"--write-model {write_model}: is the model being read; give another path")
+    if write_model is not None:
+        _check_write_model(write_model, model, spec)
     mf, section = _inputs(model, spec, out, "calibrate")
     with reported(model, ValueError, KeyError):
         cal = uncertainty.calibrate(mf, section=section)
     doc = cal.to_json()
+    # the calibrated model is made and checked first: a failure leaves --out unwritten too
+    text = None if write_model is None else _model_text(cal, model, spec, write_model)
     if out is not None:
         _write(out, "calibrate", doc, cal, cal.to_frame())
-    if write_model is not None:
-        _write_model(cal, model, spec, write_model)
+    if write_model is not None and text is not None:
+        _write_model(cal, write_model, text)
     if fmt == Format.json:
         print_json(doc)
         return

@@ -144,7 +144,7 @@ class Units:
         for key in [unit.get("name"), *(_get(unit, "synonyms") or [])]:
             if isinstance(key, str) and key:
                 self.unusable.setdefault((gid, key), why)
-        if isinstance(unit.get("@id"), str):  # an @id names the unit in any group
+        if isinstance(unit.get("@id"), str) and unit["@id"]:  # an @id names it anywhere
             self.unusable.setdefault(("", unit["@id"]), why)
 
     def base(self, flow: Any, unit_id: str | None, unit_name: str | None,
@@ -164,9 +164,11 @@ class Units:
         factors, ref_prop = _property_factors(flow)
         prop = prop_id or ref_prop
         gid = self.group_of.get(prop or "")
-        why = self.unusable.get(("", unit_id or "")) or \
+        why = (self.unusable.get(("", unit_id)) if unit_id else None) or \
             self.unusable.get((gid or "", unit_name or ""))
-        if why is not None and unit_id not in self.by_id:
+        usable = unit_id in self.by_id or (
+            gid is not None and unit_name in self.by_name.get(gid, {}))  # a usable synonym
+        if why is not None and not usable:
             raise JunkanError(why)
         if unit_id in self.by_id:
             f, gid = self.by_id[str(unit_id)]

@@ -116,3 +116,54 @@ def test_write_model_sets_and_marks_the_fitted_values(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["calibrate", str(model), "--spec", str(spec),
                                    "--write-model", str(model)])
     assert res.exit_code == 2 and "is the model being read" in res.output
+
+
+SHORT = MODEL.replace("lifetime: {distribution: fixed, mean: 10 year}",
+                      "lifetime: {distribution: fixed, mean: 3 year}")
+
+
+def test_write_model_refuses_what_it_would_break(tmp_path: Path) -> None:
+    """Review 215: the spec could be written over, and a .json path got YAML that did not
+    load as JSON; the model is made and checked before --out is written."""
+    model = tmp_path / "pump.yaml"
+    model.write_text(SHORT, encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    text = yaml.safe_dump({"parameters": [{
+        "parameter": "processes.pickup.co2e", "distribution": "uniform", "min": 5, "max": 20,
+        "calibrate": True, "source": "assumption"}], "observations": [
+        {"total": "co2e_t", "scenario": "baseline", "value": 40.0, "source": "synthetic"}]})
+    spec.write_text(text, encoding="utf-8")
+    run = CliRunner().invoke
+    res = run(app, ["calibrate", str(model), "--spec", str(spec), "--write-model", str(spec)])
+    assert res.exit_code == 2 and "is the spec being read" in res.output
+    assert spec.read_text(encoding="utf-8") == text
+    res = run(app, ["calibrate", str(model), "--spec", str(spec), "--write-model",
+                    str(tmp_path / "m.json")])
+    assert res.exit_code == 2 and "give a .yaml or .yml path" in res.output
+    out = tmp_path / "out"
+    res = run(app, ["calibrate", str(model), "--spec", str(spec), "--out", str(out),
+                    "--write-model", str(tmp_path / "w.yaml")])
+    assert res.exit_code == 0, res.output
+    assert out.is_dir() and (tmp_path / "w.yaml").is_file()
+
+
+def test_a_relative_parameter_is_written_as_the_value_it_stands_for(tmp_path: Path) -> None:
+    model = tmp_path / "pump.yaml"
+    model.write_text(SHORT, encoding="utf-8")
+    target = lifecycle.run(lifecycle.load(text=SHORT.replace(
+        "co2e: 10 kgCO2e/piece", "co2e: 14 kgCO2e/piece"), source="t.yaml"))
+    spec = tmp_path / "rel.yaml"
+    spec.write_text(yaml.safe_dump({"parameters": [{
+        "parameter": "processes.pickup.co2e", "distribution": "uniform", "min": 0.5, "max": 2,
+        "relative": True, "calibrate": True, "source": "assumption"}], "observations": [
+        {"total": "co2e_t", "scenario": "baseline", "sigma": 0.01,
+         "value": float(target.totals()["co2e_t"]), "source": "synthetic"}]}),
+        encoding="utf-8")
+    out = tmp_path / "w.yaml"
+    res = CliRunner().invoke(app, ["calibrate", str(model), "--spec", str(spec),
+                                   "--write-model", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert "#   processes.pickup.co2e = 14\n" in text  # the value, not the factor 1.4
+    assert read_document(out)["processes"]["pickup"]["co2e"] == "14.0 kgCO2e/piece"
+    assert "factor 1.4" in read_document(out)["uncertainty"]["parameters"][0]["source"]

@@ -157,3 +157,26 @@ def test_a_fixed_lifetime_is_calibrated_from_a_start_where_it_changes_nothing() 
     cal = U.calibrate(mf, section=section)
     assert cal.predicted[0] == pytest.approx(co2e, rel=1e-9)
     assert 3.0 <= cal.fitted[0] < 4.5
+
+
+def test_the_second_start_keeps_within_the_evaluations_given() -> None:
+    """Review 215: the search from the design's best point had its own max_evaluations, so
+    a fit given 3 evaluated its misfit 4 times."""
+    doc = yaml.safe_load(MODEL)
+    doc["products"]["machine"]["lifetime"]["mean"] = "3.27 year"
+    doc["processes"]["pickup"]["co2e"] = "14 kgCO2e/piece"
+    co2e = lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="s.yaml")).totals()
+    section = U.UncertaintySection.model_validate({
+        "parameters": [{"parameter": "products.machine.lifetime.mean", "distribution":
+                        "uniform", "min": 3, "max": 30, "calibrate": True, "source": "t"},
+                       {"parameter": "processes.pickup.co2e", "distribution": "uniform",
+                        "min": 5, "max": 20, "calibrate": True, "source": "t"}],
+        "observations": [{"total": "co2e_t", "scenario": "baseline", "sigma": 0.5,
+                          "value": co2e["co2e_t"], "source": "synthetic"}]})
+    mf = lifecycle.load(text=MODEL, source="pump.yaml")
+    for most in (3, 6):
+        calls: list[tuple[int, int]] = []
+        U.calibrate(mf, section=section, max_evaluations=most, progress=lambda done, total,
+                    told=calls: told.append((done, total)))
+        assert len(calls) <= most and all(d <= t == most for d, t in calls)
+        assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:], strict=False))

@@ -58,7 +58,7 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
             entry["source"] = (f"not calibrated ({date}): no fitted figure depends on it; the "
                                f"model's value kept. {was}")
             continue
-        value = b.nominal * float(cal.fitted[k]) if p.relative else float(cal.fitted[k])
+        value = written_value(cal, k)
         start = b.nominal * float(cal.start[k]) if p.relative else float(cal.start[k])
         _require_field(doc, p.parameter, mf.source)
         set_path(doc, p.parameter, join_number(value, b.unit))
@@ -67,9 +67,11 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
         spread = (f"95 % range {lo:.6g} … {hi:.6g}{unit}" if identified[k] else
                   "not identified by the observations: other values, moving with others, "
                   "fit as well")
+        factor = (f" (factor {float(cal.fitted[k]):.6g}; a relative parameter's draws are "
+                  "factors on the value written here, the calibrated one)" if p.relative else "")
         entry["source"] = (f"calibrated {date}: {METHOD}; to {fitted_to} observed figures "
                            f"(observations below); start {start:.6g}{unit}, fitted "
-                           f"{value:.6g}{unit}; {spread}. Range: {was}")
+                           f"{value:.6g}{unit}{factor}; {spread}. Range: {was}")
         _mark_entity(doc, p.parameter, f"{_field(p.parameter)} calibrated {date} (see "
                      f"uncertainty.parameters[{i}])")
     doc["uncertainty"] = sec
@@ -83,11 +85,22 @@ def calibrated_text(cal: Calibration, doc: dict[str, Any], command: str) -> str:
              f"# from {Path(cal.study.model.source).name}: the values below are calibrated "
              "(fitted to the observed figures",
              "# under `uncertainty`), not sourced; every other value is the model's own.",
-             *(f"#   {n} = {float(v):.6g}" for n, v, ok in zip(
-                 cal.names, cal.fitted,
+             *(f"#   {n} = {written_value(cal, k):.6g}" for k, (n, ok) in enumerate(zip(
+                 cal.names,
                  cal.informed if cal.informed is not None else [True] * len(cal.names),
-                 strict=True) if ok)]
+                 strict=True)) if ok)]
     return "\n".join(lines) + "\n" + dump_yaml(doc, width=100)
+
+
+def written_value(cal: Calibration, k: int) -> float:
+    """Calibrated parameter ``k``'s value in the model's unit (a relative parameter's fitted
+    factor times the baseline's value), to 12 significant digits (``14``, not
+    ``13.999999999999996``)."""
+    st = cal.study
+    i = st.names.index(cal.names[k])
+    b = st.bindings[st.model.baseline.baseline_name][i]
+    x = float(cal.fitted[k]) * (b.nominal if st.parameters[i].relative else 1.0)
+    return float(f"{x:.12g}")
 
 
 def _require_field(doc: dict[str, Any], path: str, source: str) -> None:

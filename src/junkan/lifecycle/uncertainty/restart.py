@@ -38,12 +38,14 @@ class Misfit(Protocol):
 
 def search(problem: Misfit, most: int) -> Any:
     """The better of the search from the model's values and, when a design point fits
-    better than that, the search from the best design point (scipy's ``OptimizeResult``;
-    ``cost`` is half the sum of the squared weighted residuals)."""
+    better than that, the search from the best design point, within ``most`` evaluations
+    of the misfit in all (the design's aside; scipy's ``OptimizeResult``; ``cost`` is half
+    the sum of the squared weighted residuals)."""
     fit = _local(problem, problem.x0, most)
-    start = better_start(problem, float(fit.cost))
+    left = most - int(fit.nfev)  # the evaluations the first search left to the second
+    start = better_start(problem, float(fit.cost)) if left > 0 else None
     if start is not None:
-        again = _local(problem, start, most)
+        again = _local(problem, start, left)
         if again.cost < fit.cost:
             return again
     return fit
