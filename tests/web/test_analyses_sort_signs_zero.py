@@ -202,6 +202,7 @@ def test_a_yen_axis_of_zeros_ticks_whole_yen(page: Any, server: str) -> None:
     assert res.status == 201, res.text()
     spec = _example(page, "uncertainty_compressor_magnet")
     spec.pop("observations", None)
+    spec["parameters"] = spec["parameters"][:4]  # any will do: the figure is 0 yen in all
     page.reload()
     page.locator("#an-model option").first.wait_for(state="attached")
     label = next(t for t in page.locator("#an-model option").all_inner_texts()

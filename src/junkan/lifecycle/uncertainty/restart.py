@@ -9,7 +9,9 @@ weighted misfit is also evaluated at :data:`START_POINTS` points of a scrambled 
 design over the ranges (Owen 1998, through :mod:`scipy.stats.qmc`; seed 0, so the same
 fit every time); if one fits better than the first search's answer, the search runs again
 from the best of them and the better answer is kept. A problem the first search solves
-keeps its answer (no design point beats an optimum), so this changes nothing there.
+keeps its answer (no design point beats an optimum), so this changes nothing there; where
+its fit is within the observations' errors (a mean squared weighted residual of at most 1)
+the design is not even evaluated.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def search(problem: Misfit, most: int) -> Any:
     of the misfit in all (the design's aside; scipy's ``OptimizeResult``; ``cost`` is half
     the sum of the squared weighted residuals)."""
     fit = _local(problem, problem.x0, most)
+    if float(fit.cost) <= 0.5 * np.size(fit.fun):
+        return fit  # every figure within its error on average: nothing stalled to escape
     left = most - int(fit.nfev)  # the evaluations the first search left to the second
     start = better_start(problem, float(fit.cost)) if left > 0 else None
     if start is not None:
