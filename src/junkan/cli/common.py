@@ -212,6 +212,21 @@ def refuse_non_folder(target: Path, name: str) -> None:
              "replaced by a results folder)")
 
 
+def refuse_reading_path(flag: str, out: Path, **read: Path | None) -> None:
+    """:func:`fail` when the path a command writes (``flag`` ``out``) is one of the files it
+    reads (``what=path``): ``olca export m.yaml --out m.yaml`` replaced the model with a
+    zip, ``calibrate --write-model`` the spec with the model (reviews 212 and 215). A path
+    that cannot be looked at is left to the read or the write to report."""
+    for what, given in read.items():
+        try:
+            same = given is not None and out.exists() and given.exists() and \
+                out.samefile(given)
+        except OSError:
+            same = False
+        if same:
+            fail(f"{flag} {out}: is the {what} being read; give another path to write")
+
+
 def check_out(out: Path | None, writes: Collection[str] | None = None) -> None:
     """Stop before the analysis when ``--out`` cannot hold the results: it is a file, a
     file stands where one of its folders would be, the nearest existing folder is not

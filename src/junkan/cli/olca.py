@@ -11,7 +11,7 @@ from typing import Annotated, get_args
 import typer
 
 from junkan import lifecycle
-from junkan.cli.common import fail, reported, year_window
+from junkan.cli.common import fail, refuse_reading_path, reported, year_window
 from junkan.core.documents import dump_yaml
 from junkan.core.extras import require
 from junkan.core.report import write_atomic
@@ -48,7 +48,7 @@ def import_cmd(
     from junkan.lifecycle import olca
 
     if out is not None:
-        _not_the_input(out, zip_path, "zip")
+        refuse_reading_path("--out", out, zip=zip_path)
     if stage not in STAGES:
         fail(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
     if not actor.strip():
@@ -77,17 +77,6 @@ def import_cmd(
         )
 
 
-def _not_the_input(out: Path, given: Path, what: str) -> None:
-    """Exit 2 when ``--out`` is the file read (``olca export m.yaml --out m.yaml`` replaced
-    the model with a zip: review 212)."""
-    try:
-        same = out.exists() and given.exists() and out.samefile(given)
-    except OSError:
-        return  # unreadable: the read or the write says so
-    if same:
-        fail(f"--out {out}: is the {what} being read; give another path to write")
-
-
 @app.command("export")
 def export_cmd(
     model: Annotated[Path, typer.Argument(help="Model file (YAML or JSON).")],
@@ -99,7 +88,7 @@ def export_cmd(
     require("olca")
     from junkan.lifecycle import olca
 
-    _not_the_input(out, model, "model")
+    refuse_reading_path("--out", out, model=model)
     window = year_window(years)
     with reported(model, OSError):
         mf = lifecycle.load(model)

@@ -19,6 +19,7 @@ from junkan.cli.common import (
     fail,
     print_json,
     print_table,
+    refuse_reading_path,
     reported,
 )
 from junkan.core.documents import read_document, validate_with
@@ -90,14 +91,7 @@ def _check_write_model(path: Path, model: Path, spec: Path | None) -> None:
     if path.suffix.lower() not in (".yaml", ".yml"):
         fail(f"--write-model {path}: the calibrated model is written as YAML; give a .yaml "
              "or .yml path")
-    for what, given in (("model", model), ("spec", spec)):
-        try:
-            same = given is not None and path.exists() and given.exists() and \
-                path.samefile(given)
-        except OSError:
-            same = False
-        if same:
-            fail(f"--write-model {path}: is the {what} being read; give another path")
+    refuse_reading_path("--write-model", path, model=model, spec=spec)
 
 
 def _model_text(cal: Any, model: Path, spec: Path | None, path: Path) -> str:
