@@ -17,6 +17,7 @@ from junkan.cli.main import app
 from junkan.core.documents import read_document
 from junkan.lifecycle import uncertainty as U
 from junkan.lifecycle.loader import set_path
+from junkan.lifecycle.uncertainty.study import get_path
 from tests.conftest import EXAMPLES
 from tests.lifecycle.uncertainty.test_steps_and_spellings import MODEL
 
@@ -68,10 +69,7 @@ def test_a_calibrated_example_is_its_model_with_the_fitted_values(name: str) -> 
               if p["source"].startswith("calibrated ")]
     assert fitted
     for p in fitted:
-        node: Any = calibrated
-        for part in p["parameter"].replace("[", ".").replace("]", "").split("."):
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        set_path(model, p["parameter"], node)
+        set_path(model, p["parameter"], get_path(calibrated, p["parameter"]))
     spec = read_document(EXAMPLES / "uncertainty" / f"{name}.yaml")
     assert _without_sources(calibrated.pop("uncertainty")) == _without_sources(spec)
     assert _without_sources(calibrated) == _without_sources(model)

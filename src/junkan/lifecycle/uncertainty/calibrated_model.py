@@ -27,7 +27,7 @@ from junkan.core.documents import dump_yaml, read_document
 from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.loader import key_in, path_tokens, set_path
 from junkan.lifecycle.uncertainty.calibration import METHOD, Calibration
-from junkan.lifecycle.uncertainty.study import join_number
+from junkan.lifecycle.uncertainty.study import get_path, join_number
 
 __all__ = ["calibrated_document", "calibrated_text"]
 
@@ -105,19 +105,13 @@ def written_value(cal: Calibration, k: int) -> float:
 
 def _require_field(doc: dict[str, Any], path: str, source: str) -> None:
     """ModelError when ``path`` leads to nothing in the model file itself."""
-    node: Any = doc
-    for tok in path_tokens(path):
-        if isinstance(tok, int):
-            ok = isinstance(node, list) and tok < len(node)
-        else:
-            ok = isinstance(node, dict) and key_in(node, tok) in node
-            tok = key_in(node, tok) if ok else tok
-        if not ok:
-            raise ModelError([Problem(
-                "uncertainty.parameters", f"{short(path)}: not in the model file itself (a "
-                "library template the model uses defines it?): copy its entry into the model "
-                "to write the calibrated value there")], source)
-        node = node[tok]
+    try:
+        get_path(doc, path)
+    except KeyError:
+        raise ModelError([Problem(
+            "uncertainty.parameters", f"{short(path)}: not in the model file itself (a "
+            "library template the model uses defines it?): copy its entry into the model "
+            "to write the calibrated value there")], source) from None
 
 
 def _field(path: str) -> str:
