@@ -69,8 +69,9 @@ class _Problem:
         size = math.prod(len(lv) for lv in _levels(self.expanded))
         self.enumerable = size if size <= spec.max_enumerate else 0
         """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
-        neighbours = sum(len(lv) - 1 for lv in _levels(self.expanded))  # :func:`_verify`
-        self.after = after + 1 + spec.verify + neighbours + max(
+        self.neighbours = sum(len(lv) - 1 for lv in _levels(self.expanded))
+        """Combinations one choice away from a solution, which :func:`_verify` simulates."""
+        self.after = after + 1 + spec.verify + self.neighbours + max(
             self.enumerable if enumeration else 0, refining)
         self.sim.expect(1 + planned(self.expanded) + self.after)
         self.as_modelled = self.sim([])
@@ -139,16 +140,7 @@ class _Problem:
         return Point.of(self, choices, figures, predicted)
 
     def feasible(self, figures: dict[str, float]) -> bool:
-        for c in self.spec.constraints:
-            nums, den = forms(c, figures)
-            for n in nums:
-                v = _ratio(n, den, figures)
-                tol = 1e-9 * max(abs(v), 1.0)
-                if not math.isfinite(v) or (c.min is not None and v < c.min - tol) or (
-                    c.max is not None and v > c.max + tol
-                ):
-                    return False  # a ratio of 0/0 meets no bound (the result says so too)
-        return True
+        return _meets(self.spec.constraints, figures)
 
     def meaningful(self, figures: dict[str, float], terms: Sequence[Term] | None = None
                    ) -> bool:
@@ -179,8 +171,7 @@ def _reach(p: _Problem, c: Constraint, maximise: bool, points: list[Point] | Non
     if points is not None:
         vals = []
         for pt in points:
-            nums, den = forms(c, pt.raw)
-            each = [_ratio(n, den, pt.raw) for n in nums]  # every row of c must reach it
+            each = _values(c, pt.raw)  # every row of c must reach it
             vals.append((min if maximise else max)(each) if each else float("nan"))
         vals = [v for v in vals if np.isfinite(v)]
         return pick(vals) if vals else float("nan")
@@ -217,8 +208,7 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
     if not problems:  # a constraint with two bounds, or one per year, may still be unmet
         prog = p.program()
         for i, c in enumerate(p.spec.constraints):
-            alone = _Constrained(p, [c])
-            if (not any(alone.feasible(pt.raw) for pt in points) if points is not None else
+            if (not any(_meets([c], pt.raw) for pt in points) if points is not None else
                     prog.solve(Goal(np.zeros(len(prog.sur.names))), p.rows([c])) is None):
                 problems.append(Problem(f"constraints[{i}]", f"{c.label()} cannot be met even "
                                         "alone: no combination of the options keeps it within "
@@ -234,14 +224,23 @@ def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
     return ModelError(problems, p.spec.origin)
 
 
-class _Constrained:
-    """``p``'s feasibility test with only ``constraints``."""
+def _meets(constraints: Sequence[Constraint], figures: dict[str, float]) -> bool:
+    """Whether simulated ``figures`` meet every one of ``constraints`` (a ratio of 0/0
+    meets no bound: the result says so too)."""
+    return all(math.isfinite(v) and not _beyond(c, v)
+               for c in constraints for v in _values(c, figures))
 
-    def __init__(self, p: _Problem, constraints: list[Constraint]) -> None:
-        self.spec = p.spec.model_copy(update={"constraints": constraints})
 
-    def feasible(self, figures: dict[str, float]) -> bool:
-        return _Problem.feasible(self, figures)  # type: ignore[arg-type]
+def _values(c: Constraint, figures: dict[str, float]) -> list[float]:
+    """Constraint ``c``'s figure in ``figures`` (one per year for a per-year figure)."""
+    nums, den = forms(c, figures)
+    return [_ratio(n, den, figures) for n in nums]
+
+
+def _beyond(c: Constraint, v: float) -> bool:
+    """Whether a finite value lies outside ``c``'s bounds by more than rounding."""
+    tol = 1e-9 * max(abs(v), 1.0)
+    return (c.min is not None and v < c.min - tol) or (c.max is not None and v > c.max + tol)
 
 
 def _stepped(p: _Problem, said: bool = False) -> list[str]:
@@ -377,13 +376,8 @@ def _refuse_unmet(p: _Problem, best: Point, violated: bool = True) -> None:
     optimum (review 212). With ``violated`` false, only a figure of 0/0 is refused (a
     front point's constraints are reported with it)."""
     for i, c in enumerate(p.spec.constraints):
-        nums, den = forms(c, best.raw)
-        for n in nums:
-            v = _ratio(n, den, best.raw)
-            tol = 1e-9 * max(abs(v), 1.0)
-            if math.isfinite(v) and not (violated and (
-                    (c.min is not None and v < c.min - tol) or
-                    (c.max is not None and v > c.max + tol))):
+        for v in _values(c, best.raw):
+            if math.isfinite(v) and not (violated and _beyond(c, v)):
                 continue
             why = ("its figure is 0/0 there (nothing in its denominator within the years), so "
                    "a bound on it means nothing; remove the constraint or bound a figure "
@@ -455,8 +449,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     steps = [*steps, (z2, None)] if complete else \
         steps + grid(prog, g1, g2, z1, z2, rows, spec.pareto.points)
     held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
-    neighbours = sum(len(lv) - 1 for lv in _levels(p.expanded))  # of _verify
-    p.sim.expect(len(steps) + 1 + spec.verify + neighbours + p.enumerable +
+    p.sim.expect(len(steps) + 1 + spec.verify + p.neighbours + p.enumerable +
                  min(len(steps), budget) * refining_budget(spec, held))
     seen: dict[str, Point] = {}
     for z, _ in steps:
