@@ -225,9 +225,16 @@ def test_a_yen_axis_of_zeros_ticks_whole_yen(page: Any, server: str) -> None:
         assert "0" in ticks, ticks
         if lang == "ja":
             page.locator("#an-result").screenshot(path=str(ARTIFACTS / "ja-analyses-zero-yen.png"))
-    # zoomed out to billions: plotly.js' own ticks again ("1B", "2B" in English)
-    page.evaluate("""() => Plotly.relayout(document.getElementById('an-chart'),
-      { 'yaxis.range': [-2e9, 2e9] })""")
+    # the whole yen are a list of ticks, not plotly.js' linear ticks a yen apart: zoomed out to
+    # billions, those were drawn one by one before the page could undo them (20 s of a frozen
+    # page, 2026-12-05)
+    axis = page.evaluate("() => document.getElementById('an-chart')._fullLayout.yaxis.tickmode")
+    assert axis == "array", axis
+    # zoomed out to billions: plotly.js' own ticks again ("1B", "2B" in English), at once
+    took = page.evaluate("""async () => { const t0 = performance.now();
+      await Plotly.relayout(document.getElementById('an-chart'), { 'yaxis.range': [-2e9, 2e9] });
+      return performance.now() - t0; }""")
+    assert took < 5_000, f"the zoom froze the page for {took:.0f} ms"
     page.wait_for_function("() => [...document.querySelectorAll('#an-chart .ytick text')]"
                            ".some((t) => /^\\d+B$/.test(t.textContent))")
     assert not errors, errors

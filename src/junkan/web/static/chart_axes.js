@@ -69,6 +69,13 @@ function yenTick(v, step, big) {
  * over 5 to 10 ticks, one per 80 px across or 40 px up) below 1. */
 const underAYen = (span, px, vertical) => span / (Math.min(9, Math.max(4, px / (vertical ? 40 : 80))) + 1) < 1;
 
+/** Each whole yen within `range` (an axis under a yen or a few wide: a dozen at most). */
+function wholeYen([lo, hi]) {
+  const vals = [];
+  for (let v = Math.ceil(Math.min(lo, hi)); v <= Math.max(lo, hi) && vals.length < 50; v++) vals.push(v === 0 ? 0 : v);
+  return vals;
+}
+
 /** Ticks at round steps (1, 2 or 5 × 10ⁿ) over `range`, about as many as plotly.js would draw on `px` pixels
  * (on a plot narrowed by long labels, fewer: not turned aslant). */
 function roundTicks([lo, hi], px, vertical) {
@@ -112,15 +119,19 @@ function relabel(gd, names) {
     if (!ax || ax.type !== "linear" || !Array.isArray(ax.range) || !unit) continue;
     const range = ax.range.map(Number), px = ax._length || 300;
     if (underAYen(Math.abs(range[1] - range[0]), px, k[0] === "y")) {  // all zero, all equal, or zoomed in to a few yen
-      if (ax.tickmode !== "linear" || ax.dtick !== 1) Object.assign(update, { [`${k}.tickmode`]: "linear", [`${k}.tick0`]: 0,
-        [`${k}.dtick`]: 1, [`${k}.tickvals`]: null, [`${k}.ticktext`]: null });
+      // each whole yen in the range, as an array: not plotly.js' linear ticks a yen apart, which a zoom out to
+      // billions would draw first, one by one (the page froze for 20 s before this listener undid them)
+      const vals = wholeYen(range);
+      if (ax.tickmode !== "array" || String(ax.tickvals) !== String(vals)) Object.assign(update, {
+        [`${k}.tickmode`]: "array", [`${k}.tickvals`]: vals, [`${k}.ticktext`]: vals.map((v) => yenTick(v, 1, false)),
+        [`${k}.dtick`]: null, [`${k}.tick0`]: null });
       continue;
     }
     // 万/億/兆: on a Japanese page (円 in the title)
     const { step, vals } = unit[2].startsWith("円") ? roundTicks(range, px, k[0] === "y") : { vals: [] };
     const big = vals.some((v) => Math.abs(v) >= UNITS_FROM);
     if (!vals.length || !big) {  // zoomed in below 100,000 (or not in Japanese): plotly.js' own ticks again
-      if (ax.tickmode === "array" || (ax.tickmode === "linear" && ax.dtick === 1)) {  // ours: undone
+      if (ax.tickmode === "array") {  // ours: undone
         Object.assign(update, { [`${k}.tickmode`]: "auto", [`${k}.tickvals`]: null, [`${k}.ticktext`]: null,
           [`${k}.dtick`]: null, [`${k}.tick0`]: null });
       }
