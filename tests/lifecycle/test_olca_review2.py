@@ -160,6 +160,23 @@ def test_a_cost_formula_is_evaluated_as_openlca_does(tmp_path: Path) -> None:
     assert any("cost formula '2 * nope'" in n and "cost value is used" in n for n in notes)
 
 
+def test_a_reference_formula_that_cannot_be_evaluated_says_why(tmp_path: Path) -> None:
+    """A reference amount given only by a formula that cannot be evaluated skipped the
+    process as having "no quantitative reference with an amount", without the formula or
+    the reason (review 212)."""
+    a = _flow("A")
+    p = o.new_process("p")
+    _ex(p, a, 1.0, KG, ref=True, amount_formula="2 * nope").amount = None
+    q = o.new_process("q")
+    _ex(q, a, 1.0, KG, ref=True)
+    t, notes = _import(tmp_path, a, p, q)
+    assert list(t["processes"]) == ["q"]
+    said = [n for n in notes if n.startswith("p: ")]
+    assert any("'2 * nope'" in n and "cannot be evaluated" in n and "nope" in n.split(
+        "evaluated", 1)[1] for n in said), said
+    assert said[-1] == "p: no quantitative reference with an amount; skipped", said
+
+
 def test_the_last_of_two_factors_for_the_reference_counts(tmp_path: Path) -> None:
     """openLCA keeps the last factor given twice for one product and method (a map put);
     the first was taken."""

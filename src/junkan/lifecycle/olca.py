@@ -135,7 +135,8 @@ def _reference(
     f, name = next((b for b in options if _basis(b[1] or "")), options[0])
     basis = _basis(name or "")
     scale = f * basis[1] if basis else f
-    qty = (exchange_amount(proc, ref, "reference", params, [], unit, scale)
+    why: list[str] = []  # a formula that cannot be evaluated says why (noted if skipped)
+    qty = (exchange_amount(proc, ref, "reference", params, why, unit, scale)
            if ref is not None else None)
     if ref is not None and qty:  # a second exchange of the reference flow adds to it
         for e in twins(proc, ref):
@@ -147,6 +148,7 @@ def _reference(
                 continue
             qty += more * ef / f
     if ref is None or not qty:
+        ctx.notes.extend(why)
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
         return None
     if qty < 0:
