@@ -16,19 +16,23 @@ def stepped(checks: dict[str, Any], said: bool = False) -> list[str]:
 
 
 def describe(checks: dict[str, Any], spec: OptimiseSpec, simulations: int, deviation: float,
-             ratio: bool) -> dict[str, Any]:
-    """The method of an optimum: its name, its text and the checks behind it."""
+             ratio: bool, checked: int = 0) -> dict[str, Any]:
+    """The method of an optimum: its name, its text and the checks behind it. ``checked``:
+    the combinations simulated to compare with the additive model (the solution, those one
+    choice away and ``spec.verify`` drawn at random). Without every combination simulated,
+    "exact" holds as far as those show the effects to add up, and the text says so."""
     checks = dict(checks)
     exact = deviation <= spec.tolerance
     levels = checks["nonlinear_ranges"] or checks.get("ranges_at_levels")
     text = (
-        (("exact over the options and the ranges' levels" if levels else "exact") if exact
-         else "approximate (the effects of the options do not add up)")
+        ((("exact over the options and the ranges' levels" if levels else "exact")
+          + " where the options' effects add up, as they did at every combination checked")
+         if exact else "approximate (the effects of the options do not add up)")
         + ": mixed-integer linear program (HiGHS) over the simulated effects of the options"
         + (", ratio by Dinkelbach's method" if ratio else "")
-        + f"; additivity checked on {checks['pairs_tested']} pairs and "
-        f"{spec.verify + 1} combinations (largest deviation {deviation:.2g}, tolerance "
-        f"{spec.tolerance:g})"
+        + f"; additivity checked on {checks['pairs_tested']} pairs and {checked} "
+        f"combinations (the solution, those one choice away and {spec.verify} at random; "
+        f"largest deviation {deviation:.2g}, tolerance {spec.tolerance:g})"
     )
     if checks["interactions"]:
         text += "; interacting decisions enumerated jointly: " + "; ".join(

@@ -102,6 +102,38 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     return best, moved
 
 
+def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
+              objective: Objective, feasible: Callable[[dict[str, float]], bool]
+              ) -> tuple[list[Choice], list[str]]:
+    """``choices`` with each decision that is not a range set, one after the other, to its
+    option with the best simulated objective, the others as they are (the ranges where
+    :func:`refine` moved them); and what changed, as "decision: option". After a range
+    moved, an option that made no difference at its level (nothing collected at a
+    collection rate of 0, so no cleaner process matters) may (review 216)."""
+    sign = -1.0 if objective.maximise else 1.0
+
+    def score(trial: list[Choice]) -> float:
+        figures = sim(trial)
+        v = sign * value(objective, figures)
+        return v if feasible(figures) and math.isfinite(v) else math.inf
+
+    best, best_v = list(choices), score(choices)
+    changed: dict[str, str] = {}
+    for _ in range(len(expanded)):  # passes until none changes anything (an option may
+        again = False               # matter only once another's changed)
+        for i, e in enumerate(expanded):
+            if e.bounds is not None:
+                continue
+            for c in e.choices:
+                v = score([*best[:i], c, *best[i + 1:]])
+                if v < best_v - 1e-12 * max(abs(best_v), 1.0):
+                    best, best_v, again = [*best[:i], c, *best[i + 1:]], v, True
+                    changed[e.decision.name] = c.label
+        if not again:
+            break
+    return best, [f"{k}: {v}" for k, v in changed.items()]
+
+
 def _moved(score: Callable[[list[Choice]], float], choices: list[Choice], i: int,
            e: Expanded, x: float) -> float:
     """The score of ``choices`` with range ``i`` at ``x``."""

@@ -24,7 +24,7 @@ from junkan.lifecycle.optimise.features import (
 )
 from junkan.lifecycle.optimise.front import grid, nondominated, tiebreak, walk
 from junkan.lifecycle.optimise.front_refine import refined_front, refining_budget
-from junkan.lifecycle.optimise.method import describe, stepped
+from junkan.lifecycle.optimise.method import describe
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, choices_key, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point, front_doc
 from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec, Term
@@ -38,6 +38,16 @@ from junkan.lifecycle.optimise.surrogate import (
     expand,
     planned,
 )
+from junkan.lifecycle.optimise.unmet import (
+    infeasible,
+    meets,
+    refuse_unmet,
+    stepped_ranges,
+)
+
+FEW = 64
+"""Combinations simulated all, whatever the additive model says, when there are no more
+(or no more than the simulations it took)."""
 
 
 class _Problem:
@@ -66,13 +76,17 @@ class _Problem:
         self.sim = Simulator(model, spec, activity, rap, progress)  # type: ignore[arg-type]
         check_tests(spec)
         self.expanded = expand(model, spec)
-        size = math.prod(len(lv) for lv in _levels(self.expanded))
+        self.size = size = math.prod(len(lv) for lv in _levels(self.expanded))
+        """How many combinations of the options (ranges at their levels) there are."""
         self.enumerable = size if size <= spec.max_enumerate else 0
         """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
-        self.neighbours = sum(len(lv) - 1 for lv in _levels(self.expanded))
-        """Combinations one choice away from a solution, which :func:`_verify` simulates."""
-        self.after = after + 1 + spec.verify + self.neighbours + max(
-            self.enumerable if enumeration else 0, refining)
+        self.neighbours = sum(len(lv) for lv in _levels(self.expanded))
+        """The most combinations one choice away from a solution, which :func:`_verify`
+        simulates (every level of a range the solution holds between two)."""
+        self.checked = 0
+        """How many combinations :func:`_verify` compared with the additive model."""
+        self.after = after + 1 + spec.verify + self.neighbours + (
+            self.enumerable if enumeration else 0) + refining
         self.sim.expect(1 + planned(self.expanded) + self.after)
         self.as_modelled = self.sim([])
         keys = set(self.as_modelled)
@@ -140,7 +154,7 @@ class _Problem:
         return Point.of(self, choices, figures, predicted)
 
     def feasible(self, figures: dict[str, float]) -> bool:
-        return _meets(self.spec.constraints, figures)
+        return meets(self.spec.constraints, figures)
 
     def meaningful(self, figures: dict[str, float], terms: Sequence[Term] | None = None
                    ) -> bool:
@@ -163,113 +177,14 @@ def _check_years(model: lifecycle.ModelFile, spec: OptimiseSpec) -> None:
             spec.origin)
 
 
-def _reach(p: _Problem, c: Constraint, maximise: bool, points: list[Point] | None) -> float:
-    """The highest (``maximise``) or lowest value constraint ``c``'s figure reaches over
-    the options (the simulated ``points``, else the additive model), ignoring the other
-    constraints; NaN when it cannot be found."""
-    pick = max if maximise else min
-    if points is not None:
-        vals = []
-        for pt in points:
-            each = _values(c, pt.raw)  # every row of c must reach it
-            vals.append((min if maximise else max)(each) if each else float("nan"))
-        vals = [v for v in vals if np.isfinite(v)]
-        return pick(vals) if vals else float("nan")
-    prog = p.program()
-    best: list[float] = []
-    for row in p.rows([c]):
-        goal = Goal(row.goal.num, row.goal.den, maximise, row.goal.label)
-        try:
-            z = prog.solve(goal, [])
-        except JunkanError:
-            z = None
-        best.append(goal.of(prog.figures(z)) if z is not None else float("nan"))
-    return (min if maximise else max)(best) if best else float("nan")
-
-
-def _infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
-    """Why no combination satisfies the constraints: each constraint that cannot be met
-    even alone, with the best value its figure reaches; else that they conflict."""
-    cur = p.model.baseline.currency
-    problems = []
-    for i, c in enumerate(p.spec.constraints):
-        unit = c.unit(cur)
-        for bound, maximise, word in ((c.min, True, "at most"), (c.max, False, "at least")):
-            if bound is None:
-                continue
-            best = _reach(p, c, maximise, points)
-            tol = 1e-9 * max(abs(best), 1.0)
-            if np.isfinite(best) and (best < bound - tol if maximise else best > bound + tol):
-                side = "min" if maximise else "max"
-                problems.append(Problem(
-                    f"constraints[{i}].{side}",
-                    f"{c.label()} {'≥' if maximise else '≤'} {bound:g} {unit} cannot be met: "
-                    f"the options reach {word} {best:.6g} {unit}" + _at_levels(p)))
-    if not problems:  # a constraint with two bounds, or one per year, may still be unmet
-        prog = p.program()
-        for i, c in enumerate(p.spec.constraints):
-            if (not any(_meets([c], pt.raw) for pt in points) if points is not None else
-                    prog.solve(Goal(np.zeros(len(prog.sur.names))), p.rows([c])) is None):
-                problems.append(Problem(f"constraints[{i}]", f"{c.label()} cannot be met even "
-                                        "alone: no combination of the options keeps it within "
-                                        "its bounds" + (" in every year of the window"
-                                                        if c.metric == "activity" else "")
-                                        + _at_levels(p)))
-    if not problems:
-        labels = ", ".join(f"constraints[{i}] ({c.label()})"
-                           for i, c in enumerate(p.spec.constraints))
-        problems.append(Problem("constraints", f"each constraint can be met alone but no "
-                                f"combination of the options meets them all: {labels}; "
-                                "relax one of them"))
-    return ModelError(problems, p.spec.origin)
-
-
-def _meets(constraints: Sequence[Constraint], figures: dict[str, float]) -> bool:
-    """Whether simulated ``figures`` meet every one of ``constraints`` (a ratio of 0/0
-    meets no bound: the result says so too)."""
-    return all(math.isfinite(v) and not _beyond(c, v)
-               for c in constraints for v in _values(c, figures))
-
-
-def _values(c: Constraint, figures: dict[str, float]) -> list[float]:
-    """Constraint ``c``'s figure in ``figures`` (one per year for a per-year figure)."""
-    nums, den = forms(c, figures)
-    return [_ratio(n, den, figures) for n in nums]
-
-
-def _beyond(c: Constraint, v: float) -> bool:
-    """Whether a finite value lies outside ``c``'s bounds by more than rounding."""
-    tol = 1e-9 * max(abs(v), 1.0)
-    return (c.min is not None and v < c.min - tol) or (c.max is not None and v > c.max + tol)
-
-
-def _stepped(p: _Problem, said: bool = False) -> list[str]:
-    """The ranges taken at their levels only (:func:`~.method.stepped`)."""
-    return stepped(p.sur.checks if p.sur is not None else {}, said)
-
-
-def _at_levels(p: _Problem) -> str:
-    """What a limit reached holds for when ranges were taken at their levels only."""
-    names = _stepped(p, said=True)
-    return (f" at the levels of the ranges {', '.join(names)} (points between them are not "
-            "searched: give more steps)") if names else ""
-
-
-def _ratio(num: dict[str, float], den: dict[str, float] | None, figures: dict[str, float]) -> float:
-    n = sum(c * figures.get(k, 0.0) for k, c in num.items())
-    if den is None:
-        return n
-    d = sum(c * figures.get(k, 0.0) for k, c in den.items())
-    return n / d if d else float("nan")
-
-
 def _levels(expanded: list[Expanded]) -> list[list[Choice]]:
     return [e.levels() for e in expanded]
 
 
 def _verify(p: _Problem, z: np.ndarray) -> float:
-    """Largest relative deviation of the additive prediction from simulation, at ``z`` and
-    at ``verify`` random combinations."""
+    """Largest relative deviation of the additive prediction from simulation, at ``z``, at
+    ``verify`` random combinations and at every combination one choice away from ``z`` (how
+    many distinct ones: ``p.checked``)."""
     prog = p.program()
     sur = prog.sur
     rng = np.random.default_rng(0)
@@ -286,6 +201,7 @@ def _verify(p: _Problem, z: np.ndarray) -> float:
         for c in lv:
             if json_key(c) != json_key(here[i]):
                 points.append(prog.encode([*here[:i], c, *here[i + 1:]]))
+    p.checked = len({choices_key(prog.decode(zz)) for zz in points})
     dev = 0.0
     for zz in points:
         sim = p.sim(prog.decode(zz))
@@ -303,21 +219,55 @@ def enumerate_options(
     """Simulate every combination (ranges at their ``steps`` levels); the best feasible one
     and all of them."""
     p = _Problem(model, spec)
-    return _enumerate(p, objective or spec.objective)
+    best, points, _ = _enumerate(p, objective or spec.objective)
+    return best, points
 
 
-def _enumerate(p: _Problem, objective: Objective) -> tuple[Point, list[Point]]:
+def _enumerate(p: _Problem, objective: Objective) -> tuple[Point, list[Point], list[Choice]]:
+    """The best feasible combination where the objective has a value, every combination
+    simulated, and the best one's choices."""
     levels = _levels(p.expanded)
     size = int(np.prod([len(lv) for lv in levels]))
     if size > p.spec.max_enumerate:
         raise JunkanError(f"{size:,} combinations exceed max_enumerate ({p.spec.max_enumerate:,})")
-    points = [p.point(list(c)) for c in itertools.product(*levels)]
+    combos = [list(c) for c in itertools.product(*levels)]
+    points = [p.point(c) for c in combos]
     ok = [pt for pt in points if pt.feasible]
     if not ok:
-        raise _infeasible(p, points)
+        raise infeasible(p, points)
+    # a ratio of 0/0 (or a RAP that means nothing) is no value: not the best (its NaN key
+    # compared false with every other, so the first combination won; review 216)
+    valued = _valued(p, ok, (objective,)) or ok[:1]  # none: the verbs say why (_no_value)
     sign = -1 if objective.maximise else 1
-    best = min(ok, key=lambda pt: sign * value(objective, pt.raw))
-    return best, points
+    best = min(valued, key=lambda pt: sign * value(objective, pt.raw))
+    return best, points, next(c for c, pt in zip(combos, points, strict=True) if pt is best)
+
+
+def _valued(p: _Problem, points: list[Point], objectives: Sequence[Objective]) -> list[Point]:
+    """The ``points`` where every one of ``objectives`` has a finite value that means
+    something."""
+    return [pt for pt in points if p.meaningful(pt.raw, objectives)
+            and all(math.isfinite(value(o, pt.raw)) for o in objectives)]
+
+
+def _all_simulated(p: _Problem, deviation: float) -> str | None:
+    """Why every combination is simulated (``None``: it is not): the additive model found
+    none that meets the constraints (``deviation`` infinite), the effects do not add up, or
+    every decision is discrete and there are few enough combinations — no more than
+    :data:`FEW` or the simulations the additive model took — for the optimum to be exact,
+    not exact only as far as the combinations checked show (an interaction of three
+    decisions two choices away from the additive optimum is seen by none of them; review
+    216)."""
+    if not p.enumerable:
+        return None
+    if math.isinf(deviation):
+        return "the additive model found no combination that meets the constraints"
+    if deviation > p.spec.tolerance:
+        return f"the effects of the options are not additive: deviation {deviation:.2g}"
+    # (with a range, the program's optimum is continuous in it: not taken at its levels)
+    if all(e.bounds is None for e in p.expanded) and p.enumerable <= max(FEW, len(p.sim.cache)):
+        return f"{p.enumerable:,} combinations, few enough to simulate them all"
+    return None
 
 
 def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
@@ -333,60 +283,54 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     goal = p.goal(spec.objective, spec.objective.maximise)
     z = prog.solve(goal, p.rows(spec.constraints))
     if z is None and not p.enumerable:
-        raise _infeasible(p)
+        raise infeasible(p)
     # no combination feasible in the additive model: simulate them all before saying so
     # (an interaction it misses may make one feasible); _enumerate names what cannot be met
     deviation = _verify(p, z) if z is not None else math.inf
-    enumerate_all = deviation > spec.tolerance and p.enumerable
-    if z is None:
-        z = prog.encode([e.choices[0] for e in p.expanded])
-    held = [] if enumerate_all else prog.at_levels(z)
-    p.sim.expect(1 + (p.enumerable if enumerate_all else refine.most_simulations(len(held))))
-    choices, moved = refine.refine(p.sim, p.expanded, prog.decode(z), held, spec.objective,
-                                   lambda f: p.feasible(f) and p.meaningful(f))
-    best = p.point(choices, None if moved else prog.figures(z))
+    why = _all_simulated(p, deviation)
+    if why is not None:  # every combination; then the ranges between their levels
+        p.sim.expect(1 + p.enumerable + refine.most_simulations(ranges) + p.neighbours)
+        _, _, at = _enumerate(p, spec.objective)
+        held = [i for i, e in enumerate(p.expanded) if e.bounds is not None]
+    else:
+        assert z is not None
+        at, held = prog.decode(z), prog.at_levels(z)
+        p.sim.expect(1 + refine.most_simulations(len(held)) + p.neighbours)
+    ok = lambda f: p.feasible(f) and p.meaningful(f)  # noqa: E731
+    choices, moved = refine.refine(p.sim, p.expanded, at, held, spec.objective, ok)
+    changed: list[str] = []
+    if moved:  # the options again, with the ranges where they moved
+        choices, changed = refine.recombine(p.sim, p.expanded, choices, spec.objective, ok)
+    best = p.point(choices, None if moved or why is not None or z is None
+                   else prog.figures(z))
     method = _method(p, deviation, goal.den is not None)
+    if why is not None:
+        method["name"] = "enumeration"
+        method["text"] = f"every combination simulated ({why}); exact over the ranges' levels"
     if moved:
         method["refined"] = [m.to_json() for m in moved]
         method["text"] += "; then " + ", ".join(
             f"{m.decision} moved from its level {m.level:.6g} to {m.value:.6g}" for m in moved
         ) + " by a golden-section search of the simulated objective between its levels " \
             "(constraints checked by simulation; local: never worse than the levels' optimum)"
-    if enumerate_all:
-        best, _ = _enumerate(p, spec.objective)
-        method["name"] = "enumeration"
-        why = ("the additive model found no combination that meets the constraints"
-               if math.isinf(deviation) else
-               f"the effects of the options are not additive: deviation {deviation:.2g}")
-        method["text"] = f"every combination simulated ({why}); exact over the ranges' levels"
+        if changed:
+            method["recombined"] = changed
+            method["text"] += "; then, with the ranges there, " + ", ".join(changed) + \
+                " (each option tried by simulation, one decision after the other)"
     _refuse_negative_rap(p, spec.objective, "objective", [best])
     _refuse_negative_rap_bounds(p, [best])
-    _refuse_unmet(p, best)
+    refuse_unmet(p, best)
+    if not math.isfinite(value(spec.objective, best.raw)):
+        raise ModelError([Problem("objective", f"{spec.objective.label()} has no value (0/0) "
+                                  f"at the best choice found, {short(best.label(), 200)}"
+                                  + (", nor at any combination that meets the constraints"
+                                     if why is not None else "")
+                                  + "; optimise its numerator instead")], spec.origin)
     result = Optimum(
         model, spec, best, p.point([e.choices[0] for e in p.expanded]), _as_modelled(p), method
     )
     p.sim.finish()
     return result
-
-
-def _refuse_unmet(p: _Problem, best: Point, violated: bool = True) -> None:
-    """ModelError at the constraint the best choice does not meet when simulated — above
-    all a share of 0/0 (a recycled share of a material the window never uses), which the
-    program took as met (0 ≤ 0) and the result as unmet: it was reported, exit 0, as the
-    optimum (review 212). With ``violated`` false, only a figure of 0/0 is refused (a
-    front point's constraints are reported with it)."""
-    for i, c in enumerate(p.spec.constraints):
-        for v in _values(c, best.raw):
-            if math.isfinite(v) and not (violated and _beyond(c, v)):
-                continue
-            why = ("its figure is 0/0 there (nothing in its denominator within the years), so "
-                   "a bound on it means nothing; remove the constraint or bound a figure "
-                   "the model has" if not math.isfinite(v) else
-                   f"simulated, it is {v:.6g}: the options' effects are not additive enough "
-                   "for the program; raise max_enumerate to simulate every combination")
-            raise ModelError([Problem(f"constraints[{i}]", f"{c.label()}: the best choice "
-                                      f"found, {short(best.label() or 'as modelled', 200)}, "
-                                      f"does not meet it — {why}")], p.spec.origin)
 
 
 def _refuse_negative_rap_bounds(p: _Problem, points: list[Point]) -> None:
@@ -411,7 +355,7 @@ def _as_modelled(p: _Problem) -> Point:
 
 def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
     assert p.sur is not None
-    return describe(p.sur.checks, p.spec, len(p.sim.cache), deviation, ratio)
+    return describe(p.sur.checks, p.spec, len(p.sim.cache), deviation, ratio, p.checked)
 
 
 def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
@@ -425,8 +369,9 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     continuous range the front is a continuum, sampled with the second objective bounded at
     ``points`` levels between its best and its value at the first's optimum. Points holding
     a range at a level are then refined between its levels
-    (:func:`~.front_refine.refined_front`). ``progress``
-    is told as by :func:`optimise`."""
+    (:func:`~.front_refine.refined_front`). Every combination of the levels is simulated too
+    when :func:`_all_simulated` says so (the additive model finds no point, its effects do
+    not add up, or there are few combinations). ``progress`` is told as by :func:`optimise`."""
     if spec.pareto is None:
         raise JunkanError("give pareto: {objectives: [co2e, cost]} in the spec (or --pareto)")
     o1, o2 = spec.pareto.objectives
@@ -435,39 +380,16 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     p = _Problem(model, spec, progress=progress, enumeration=True,
                  after=spec.pareto.max_points + budget + budget * refining_budget(spec, ranges))
     prog = p.program()
-    g1, g2 = p.goal(o1, o1.maximise), p.goal(o2, o2.maximise)
-    # a front point has both figures: where a ratio objective is 0/0 there is no point
-    rows = [*p.rows(spec.constraints), *prog.defined(g1), *prog.defined(g2)]
-    z1, z2 = prog.solve(g1, rows), prog.solve(g2, rows)
-    if z1 is None or z2 is None:
-        raise _infeasible(p)
-    z1 = tiebreak(prog, g1, g2, z1, rows)
-    z2 = tiebreak(prog, g2, g1, z2, rows)
     finite = bool(np.all(prog.integrality == 1))
-    steps, complete = walk(prog, g1, g2, z1, z2, rows, spec.pareto.max_points) if finite \
-        else ([], False)
-    steps = [*steps, (z2, None)] if complete else \
-        steps + grid(prog, g1, g2, z1, z2, rows, spec.pareto.points)
-    held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
-    p.sim.expect(len(steps) + 1 + spec.verify + p.neighbours + p.enumerable +
-                 min(len(steps), budget) * refining_budget(spec, held))
-    seen: dict[str, Point] = {}
-    for z, _ in steps:
-        choices = prog.decode(z)
-        key = choices_key(choices)
-        if key not in seen:
-            seen[key] = p.point(choices, prog.figures(z))
-    deviation = _verify(p, z1)
-    enumerated = deviation > spec.tolerance and bool(p.enumerable)
-    found, moved = refined_front(p, prog, steps, budget)
-    # a point that breaks a constraint when simulated is no point of the front
-    ok = [pt for pt in [*seen.values(), *found] if pt.feasible]
-    if enumerated:  # not additive: every combination of the levels too
-        every = [p.point(list(c)) for c in itertools.product(*_levels(p.expanded))]
-        ok += [pt for pt in every if pt.feasible and p.meaningful(pt.raw, (o1, o2))]
+    steps, complete, seen, deviation = _front_steps(p, prog, budget)
+    why = _all_simulated(p, deviation)
+    found, moved = refined_front(p, prog, steps, budget) if steps else ([], [])
+    # a point that breaks a constraint when simulated, or where an objective has no value,
+    # is no point of the front
+    ok = [pt for pt in _valued(p, [*seen.values(), *found], (o1, o2)) if pt.feasible]
+    if why is not None:  # every combination of the levels too: the front is complete
+        ok += _every_valued(p, (o1, o2))
         complete = finite
-        if not ok:
-            raise _infeasible(p, every)
     points = nondominated(ok, o1, o2)
     for pt, m in zip(found, moved, strict=True):
         m["on_front"] = any(pt is q for q in points)
@@ -475,14 +397,66 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
     _refuse_negative_rap_bounds(p, points)
     for pt in points:
-        _refuse_unmet(p, pt, violated=False)
-    method = _method(p, deviation, g1.den is not None or g2.den is not None)
-    if enumerated:
+        refuse_unmet(p, pt, violated=False)
+    points = _valued(p, points, (o1, o2))
+    if not points:
+        raise ModelError([Problem("pareto.objectives", f"{o1.label()} and {o2.label()} have "
+                                  "no value together (0/0) at any combination found that "
+                                  "meets the constraints")], spec.origin)
+    ratio = any(p.goal(o).den is not None for o in (o1, o2))
+    method = _method(p, deviation, ratio)
+    if why is not None:
         method["name"] = "enumeration"
-        method["text"] = ("every combination simulated (the effects of the options are not "
-                          f"additive: deviation {deviation:.2g}); exact over the ranges' levels"
-                          + ("; points between them by the search below" if found else ""))
-    method["front"] = front_doc(finite, complete, len(points), spec, _stepped(p), moved)
+        method["text"] = (f"every combination simulated ({why}); exact over the ranges' "
+                          "levels" + ("; points between them by the search below" if found
+                                      else ""))
+    method["front"] = front_doc(finite, complete, len(points), spec, stepped_ranges(p), moved)
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, _as_modelled(p), method)
+
+
+def _front_steps(p: _Problem, prog: Program, budget: int
+                 ) -> tuple[list[Any], bool, dict[str, Point], float]:
+    """The ε-constraint steps of the front in the additive model, whether they are all of
+    it, their points simulated, and the additive model's largest deviation from simulation
+    (infinite, and no steps, when it finds no point: :func:`_every_valued` then looks)."""
+    assert p.spec.pareto is not None
+    o1, o2 = p.spec.pareto.objectives
+    g1, g2 = p.goal(o1, o1.maximise), p.goal(o2, o2.maximise)
+    # a front point has both figures: where a ratio objective is 0/0 there is no point
+    rows = [*p.rows(p.spec.constraints), *prog.defined(g1), *prog.defined(g2)]
+    z1, z2 = prog.solve(g1, rows), prog.solve(g2, rows)
+    if z1 is None or z2 is None:
+        if not p.enumerable:
+            raise infeasible(p)
+        p.sim.expect(1 + p.enumerable)
+        return [], False, {}, math.inf
+    z1 = tiebreak(prog, g1, g2, z1, rows)
+    z2 = tiebreak(prog, g2, g1, z2, rows)
+    finite = bool(np.all(prog.integrality == 1))
+    steps, complete = walk(prog, g1, g2, z1, z2, rows, p.spec.pareto.max_points) if finite \
+        else ([], False)
+    steps = [*steps, (z2, None)] if complete else \
+        steps + grid(prog, g1, g2, z1, z2, rows, p.spec.pareto.points)
+    held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
+    p.sim.expect(len(steps) + 1 + p.spec.verify + p.neighbours + p.enumerable +
+                 min(len(steps), budget) * refining_budget(p.spec, held))
+    seen: dict[str, Point] = {}
+    for z, _ in steps:
+        choices = prog.decode(z)
+        key = choices_key(choices)
+        if key not in seen:
+            seen[key] = p.point(choices, prog.figures(z))
+    return steps, complete, seen, _verify(p, z1)
+
+
+def _every_valued(p: _Problem, objectives: Sequence[Objective]) -> list[Point]:
+    """Every combination of the levels, simulated: those that meet the constraints and where
+    each of ``objectives`` has a value (if none has, all that meet them: :func:`pareto`
+    says why). ModelError when none meets them, naming what cannot be met."""
+    every = [p.point(list(c)) for c in itertools.product(*_levels(p.expanded))]
+    ok = [pt for pt in every if pt.feasible]
+    if not ok:
+        raise infeasible(p, every)
+    return _valued(p, ok, objectives) or ok  # none: pareto says why

@@ -1,0 +1,159 @@
+"""Constraints checked on simulated figures, and why a bound is not met: the one test of a
+figure against its bounds (every verb's), the best value a figure reaches over the options,
+and the messages that name what cannot be met."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from junkan.core.errors import JunkanError, ModelError, Problem, short
+from junkan.lifecycle.optimise.features import forms
+from junkan.lifecycle.optimise.method import stepped
+from junkan.lifecycle.optimise.milp import Goal
+from junkan.lifecycle.optimise.result import Point
+from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Constraint
+
+if TYPE_CHECKING:
+    from junkan.lifecycle.optimise.solve import _Problem
+
+__all__ = ["at_levels", "beyond", "constraint_values", "infeasible", "meets", "ratio_of",
+           "reach", "refuse_unmet", "stepped_ranges"]
+
+
+def meets(constraints: Sequence[Constraint], figures: dict[str, float]) -> bool:
+    """Whether simulated ``figures`` meet every one of ``constraints`` (a ratio of 0/0
+    meets no bound: the result says so too)."""
+    return all(math.isfinite(v) and not beyond(c, v)
+               for c in constraints for v in constraint_values(c, figures))
+
+
+def constraint_values(c: Constraint, figures: dict[str, float]) -> list[float]:
+    """Constraint ``c``'s figure in ``figures`` (one per year for a per-year figure)."""
+    nums, den = forms(c, figures)
+    return [ratio_of(n, den, figures) for n in nums]
+
+
+def beyond(c: Constraint, v: float) -> bool:
+    """Whether a finite value lies outside ``c``'s bounds by more than rounding."""
+    tol = 1e-9 * max(abs(v), 1.0)
+    return (c.min is not None and v < c.min - tol) or (c.max is not None and v > c.max + tol)
+
+
+def ratio_of(num: dict[str, float], den: dict[str, float] | None,
+             figures: dict[str, float]) -> float:
+    n = sum(c * figures.get(k, 0.0) for k, c in num.items())
+    if den is None:
+        return n
+    d = sum(c * figures.get(k, 0.0) for k, c in den.items())
+    return n / d if d else float("nan")
+
+
+def reach(p: _Problem, c: Constraint, maximise: bool, points: list[Point] | None) -> float:
+    """The highest (``maximise``) or lowest value constraint ``c``'s figure reaches over
+    the options (the simulated ``points``, else the additive model), ignoring the other
+    constraints; NaN when it cannot be found."""
+    pick = max if maximise else min
+    if points is not None:
+        vals = []
+        for pt in points:
+            each = constraint_values(c, pt.raw)  # every row of c must reach it
+            vals.append((min if maximise else max)(each) if each else float("nan"))
+        vals = [v for v in vals if np.isfinite(v)]
+        return pick(vals) if vals else float("nan")
+    prog = p.program()
+    best: list[float] = []
+    for row in p.rows([c]):
+        goal = Goal(row.goal.num, row.goal.den, maximise, row.goal.label)
+        try:
+            z = prog.solve(goal, [])
+        except JunkanError:
+            z = None
+        best.append(goal.of(prog.figures(z)) if z is not None else float("nan"))
+    return (min if maximise else max)(best) if best else float("nan")
+
+
+def infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
+    """Why no combination satisfies the constraints: each constraint that cannot be met
+    even alone, with the best value its figure reaches; else that they conflict."""
+    cur = p.model.baseline.currency
+    problems = []
+    for i, c in enumerate(p.spec.constraints):
+        unit = c.unit(cur)
+        for bound, maximise, word in ((c.min, True, "at most"), (c.max, False, "at least")):
+            if bound is None:
+                continue
+            best = reach(p, c, maximise, points)
+            tol = 1e-9 * max(abs(best), 1.0)
+            if np.isfinite(best) and (best < bound - tol if maximise else best > bound + tol):
+                side = "min" if maximise else "max"
+                problems.append(Problem(
+                    f"constraints[{i}].{side}",
+                    f"{c.label()} {'≥' if maximise else '≤'} {bound:g} {unit} cannot be met: "
+                    f"the options reach {word} {best:.6g} {unit}" + at_levels(p)
+                    + _additive(p, points)))
+    if not problems:  # a constraint with two bounds, or one per year, may still be unmet
+        prog = p.program()
+        for i, c in enumerate(p.spec.constraints):
+            if (not any(meets([c], pt.raw) for pt in points) if points is not None else
+                    prog.solve(Goal(np.zeros(len(prog.sur.names))), p.rows([c])) is None):
+                problems.append(Problem(f"constraints[{i}]", f"{c.label()} cannot be met even "
+                                        "alone: no combination of the options keeps it within "
+                                        "its bounds" + (" in every year of the window"
+                                                        if c.metric == "activity" else "")
+                                        + at_levels(p) + _additive(p, points)))
+    if not problems:
+        labels = ", ".join(f"constraints[{i}] ({c.label()})"
+                           for i, c in enumerate(p.spec.constraints))
+        problems.append(Problem("constraints", f"each constraint can be met alone but no "
+                                f"combination of the options meets them all: {labels}; "
+                                "relax one of them"))
+    return ModelError(problems, p.spec.origin)
+
+
+def refuse_unmet(p: _Problem, best: Point, violated: bool = True) -> None:
+    """ModelError at the constraint the best choice does not meet when simulated — above
+    all a share of 0/0 (a recycled share of a material the window never uses), which the
+    program took as met (0 ≤ 0) and the result as unmet: it was reported, exit 0, as the
+    optimum (review 212). With ``violated`` false, only a figure of 0/0 is refused (a
+    front point's constraints are reported with it)."""
+    for i, c in enumerate(p.spec.constraints):
+        for v in constraint_values(c, best.raw):
+            if math.isfinite(v) and not (violated and beyond(c, v)):
+                continue
+            why = ("its figure is 0/0 there (nothing in its denominator within the years), so "
+                   "a bound on it means nothing; remove the constraint or bound a figure "
+                   "the model has" if not math.isfinite(v) else
+                   f"simulated, it is {v:.6g}: the options' effects are not additive enough "
+                   "for the program; raise max_enumerate to simulate every combination")
+            raise ModelError([Problem(f"constraints[{i}]", f"{c.label()}: the best choice "
+                                      f"found, {short(best.label() or 'as modelled', 200)}, "
+                                      f"does not meet it — {why}")], p.spec.origin)
+
+
+def stepped_ranges(p: _Problem, said: bool = False) -> list[str]:
+    """The ranges taken at their levels only (:func:`~.method.stepped`)."""
+    return stepped(p.sur.checks if p.sur is not None else {}, said)
+
+
+def at_levels(p: _Problem) -> str:
+    """What a limit reached holds for when ranges were taken at their levels only."""
+    names = stepped_ranges(p, said=True)
+    return (f" at the levels of the ranges {', '.join(names)} (points between them are not "
+            "searched: give more steps)") if names else ""
+
+
+def _additive(p: _Problem, points: list[Point] | None) -> str:
+    """What a limit found in the additive model (no ``points`` simulated) holds for: an
+    interaction it misses may reach further (review 216: a bound one combination meets was
+    called unmeetable)."""
+    if points is not None:
+        return ""
+    more = (f"raise max_enumerate to {p.size:,} to simulate every combination"
+            if p.size <= MAX_SIMULATIONS else f"its {p.size:,} combinations are more than "
+            f"{MAX_SIMULATIONS:,} simulations: fewer options or steps would let them all be")
+    return (" in the additive model of the options' effects, which may miss an interaction "
+            f"that reaches further ({more})")
