@@ -379,19 +379,17 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
     is one decision, whose options are the baseline (no override) and each scenario's
     distinct settings of those paths."""
     sets = {n: scenario_set(raw, n, source) for n in (raw.get("scenarios") or {})}
-    groups: list[list[str]] = []
     # what describes the model (a scenario's horizon) is no loop option
-    for path in dict.fromkeys(p for s in sets.values() for p in s if describing(p) is None):
-        hit = [g for g in groups if any(overlaps(path, q) for q in g)]
-        merged = [path] + [q for g in hit for q in g]
-        groups = [g for g in groups if g not in hit] + [merged]
+    groups = _overlapping_groups(list(dict.fromkeys(
+        p for s in sets.values() for p in s if describing(p) is None)))
     decisions: list[dict[str, Any]] = []
     labels: set[str] = set()
     for group in groups:
         options: dict[str, dict[str, Any]] = {"baseline": {}}
         seen = {json.dumps({}, sort_keys=True)}
+        members = set(group)
         for name, s in sets.items():
-            opt = {p: s[p] for p in s if p in group}
+            opt = {p: s[p] for p in s if p in members}
             key = json.dumps(opt, sort_keys=True, default=str)
             if opt and key not in seen:
                 seen.add(key)
@@ -408,6 +406,38 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
                                 count=str(len(decisions)), limit=str(MAX_DECISIONS))], source)
     spec = validate_with(OptimiseSpec, {"objective": objective, "decisions": decisions}, where)
     return spec.located(where)
+
+
+def token_key(path: str) -> tuple[tuple[int, Any], ...]:
+    """A path's tokens as a sort key (numbers before names): sorted by it, the paths inside
+    a path follow it directly."""
+    return tuple((0, t) if isinstance(t, int) else (1, t) for t in path_tokens(path))
+
+
+def _overlapping_groups(paths: list[str]) -> list[list[str]]:
+    """``paths`` in groups of paths that overlap (:func:`overlaps`), directly or through
+    others; each group in the order the paths came, the groups in the order of their last
+    path. Sorted by their tokens, the paths a path is inside are those still open before it:
+    one pass, not every pair (2,000 paths took 8 s, review 216)."""
+    parent = list(range(len(paths)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = i = parent[parent[i]]
+        return i
+
+    keys = [token_key(p) for p in paths]
+    open_: list[int] = []  # each a prefix of the next
+    for i in sorted(range(len(paths)), key=keys.__getitem__):
+        while open_ and keys[i][:len(keys[open_[-1]])] != keys[open_[-1]]:
+            open_.pop()
+        if open_:
+            parent[root(i)] = root(open_[-1])
+        open_.append(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(paths)):
+        groups.setdefault(root(i), []).append(i)
+    return [[paths[i] for i in g] for g in sorted(groups.values(), key=lambda g: g[-1])]
 
 
 def _label(path: str, taken: set[str]) -> str:
