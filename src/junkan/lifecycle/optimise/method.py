@@ -29,7 +29,8 @@ def describe(checks: dict[str, Any], spec: OptimiseSpec, simulations: int, devia
           + " where the options' effects add up, as they did at every combination checked")
          if exact else "approximate (the effects of the options do not add up)")
         + ": mixed-integer linear program (HiGHS) over the simulated effects of the options"
-        + (", ratio by Dinkelbach's method" if ratio else "")
+        + (", ratio by Dinkelbach's method where its denominator is above 1e-5 of its "
+           "largest magnitude" if ratio else "")
         + f"; additivity checked on {checks['pairs_tested']} pairs and {checked} "
         f"combinations (the solution, those one choice away and {spec.verify} at random; "
         f"largest deviation {deviation:.2g}, tolerance {spec.tolerance:g})"

@@ -25,6 +25,11 @@ from junkan.lifecycle.optimise.surrogate import Choice, Expanded, Surrogate
 
 MAX_DINKELBACH = 50
 
+DEFINED = 1e-5
+"""A ratio is optimised where its denominator is above this share of its largest magnitude
+(at the reference or as an option's effect; review 216: at 1e-4, an option with a
+denominator of 2,494 JPY, RAP 10,000, was left out as undefined)."""
+
 
 @dataclass
 class Goal:
@@ -158,13 +163,15 @@ class Program:
 
     def defined(self, goal: Goal) -> list[Row]:
         """For a ratio goal, the row that keeps to choices where it is defined (denominator
-        above 1e-4 of its magnitude: well above HiGHS's mip_feasibility_tolerance, 1e-6);
-        none for a plain sum."""
+        above :data:`DEFINED` of its magnitude: the row is scaled to that magnitude
+        (:func:`_scaled`), so ten times HiGHS's mip_feasibility_tolerance, 1e-6, keeps the
+        denominator above 0 in a solution); none for a plain sum. A choice below it is
+        taken as undefined: the method says so."""
         if goal.den is None:
             return []
         size = max(abs(float(goal.den @ self.sur.f0)),
                    float(np.abs(goal.den @ self.D).max(initial=0.0)))
-        return [Row(Goal(goal.den), 1e-4 * size)]
+        return [Row(Goal(goal.den), DEFINED * size)]
 
     def solve(self, goal: Goal, rows: list[Row]) -> np.ndarray | None:
         """The optimal variables (``None`` if the constraints cannot all hold)."""
