@@ -16,12 +16,13 @@ def stepped(checks: dict[str, Any], said: bool = False) -> list[str]:
 
 
 def describe(checks: dict[str, Any], spec: OptimiseSpec, simulations: int, deviation: float,
-             ratio: bool, checked: int = 0) -> dict[str, Any]:
+             ratio: bool, checked: int = 0, two_away: bool = False) -> dict[str, Any]:
     """The method of an optimum: its name, its text and the checks behind it. ``checked``:
     the combinations simulated to compare with the additive model (the solution, those one
     choice away and ``spec.verify`` drawn at random). Without every combination simulated,
     "exact" holds as far as those show the effects to add up, and the text says so."""
     checks = dict(checks)
+    two = " or two" if two_away else ""
     exact = deviation <= spec.tolerance
     levels = checks["nonlinear_ranges"] or checks.get("ranges_at_levels")
     text = (
@@ -32,7 +33,7 @@ def describe(checks: dict[str, Any], spec: OptimiseSpec, simulations: int, devia
         + (", ratio by Dinkelbach's method where its denominator is above 1e-5 of its "
            "largest magnitude" if ratio else "")
         + f"; additivity checked on {checks['pairs_tested']} pairs and {checked} "
-        f"combinations (the solution, those one choice away and {spec.verify} at random; "
+        f"combinations (the solution, those one choice away{two} and {spec.verify} at random; "
         f"largest deviation {deviation:.2g}, tolerance {spec.tolerance:g})"
     )
     if checks["interactions"]:

@@ -102,14 +102,27 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     return best, moved
 
 
+def most_recombined(expanded: list[Expanded]) -> int:
+    """The most simulations :func:`recombine` runs (a pass per decision at most)."""
+    sizes = [len(e.choices) for e in expanded if e.bounds is None]
+    pairs = sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1:])
+    return len(expanded) * (sum(sizes) + (pairs if pairs <= PAIRS else 0))
+
+
+PAIRS = 256
+"""The most joint changes of two decisions :func:`recombine` tries in a pass."""
+
+
 def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
               objective: Objective, feasible: Callable[[dict[str, float]], bool]
               ) -> tuple[list[Choice], list[str]]:
-    """``choices`` with each decision that is not a range set, one after the other, to its
-    option with the best simulated objective, the others as they are (the ranges where
-    :func:`refine` moved them); and what changed, as "decision: option". After a range
-    moved, an option that made no difference at its level (nothing collected at a
-    collection rate of 0, so no cleaner process matters) may (review 216)."""
+    """``choices`` with the decisions that are not ranges set, by simulation, to the options
+    with the best objective, the ranges where they are: each decision alone, then two
+    together (at most :data:`PAIRS` pairs of options), pass after pass until none improves;
+    and what changed, as "decision: option". After a range moved, an option that made no
+    difference at its level (nothing collected at a collection rate of 0, so no cleaner
+    process matters) may (review 216); two options may matter only together (a cleaner
+    refurbishing with reuse on, review 217)."""
     sign = -1.0 if objective.maximise else 1.0
 
     def score(trial: list[Choice]) -> float:
@@ -117,21 +130,25 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         v = sign * value(objective, figures)
         return v if feasible(figures) and math.isfinite(v) else math.inf
 
+    free = [i for i, e in enumerate(expanded) if e.bounds is None]
+    moves = [[(i, c)] for i in free for c in expanded[i].choices]
+    pairs = [[(i, c), (j, d)] for n, i in enumerate(free) for j in free[n + 1:]
+             for c in expanded[i].choices for d in expanded[j].choices]
+    moves += pairs if len(pairs) <= PAIRS else []
     best, best_v = list(choices), score(choices)
-    changed: dict[str, str] = {}
     for _ in range(len(expanded)):  # passes until none changes anything (an option may
         again = False               # matter only once another's changed)
-        for i, e in enumerate(expanded):
-            if e.bounds is not None:
-                continue
-            for c in e.choices:
-                v = score([*best[:i], c, *best[i + 1:]])
-                if v < best_v - 1e-12 * max(abs(best_v), 1.0):
-                    best, best_v, again = [*best[:i], c, *best[i + 1:]], v, True
-                    changed[e.decision.name] = c.label
+        for move in moves:
+            trial = list(best)
+            for i, c in move:
+                trial[i] = c
+            v = score(trial)
+            if v < best_v - 1e-12 * max(abs(best_v), 1.0):
+                best, best_v, again = trial, v, True
         if not again:
             break
-    return best, [f"{k}: {v}" for k, v in changed.items()]
+    return best, [f"{e.decision.name}: {b.label}" for e, a, b in zip(
+        expanded, choices, best, strict=True) if e.bounds is None and a.label != b.label]
 
 
 def _moved(score: Callable[[list[Choice]], float], choices: list[Choice], i: int,

@@ -250,15 +250,20 @@ class ParetoFront:
 
 def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
               stepped: list[str] | None = None,
-              refined: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+              refined: list[dict[str, Any]] | None = None,
+              enumerated: bool = False) -> dict[str, Any]:
     """What a Pareto front is: complete (every non-dominated combination), incomplete
     (beyond ``max_points``) or sampled (a continuous range); ``stepped``: ranges taken at
     their levels, over which alone a complete front is complete (``over_levels_of``);
     ``refined``: the points then found between those levels (``refined``, each with the
     combination it came from, the objective it improved, the ranges it moved and whether it
-    is on the front)."""
+    is on the front); ``enumerated``: every combination simulated, the front those that no
+    other beats."""
     assert spec.pareto is not None
-    if complete:
+    if complete and enumerated:
+        text = (f"complete — every non-dominated combination ({n} points; every combination "
+                "simulated, those no other beats on both objectives)")
+    elif complete:
         text = (
             f"complete — every non-dominated combination ({n} points; ε-constraint stepped "
             "from the first objective's optimum with lexicographic tie-breaking, until the "

@@ -18,7 +18,6 @@ from junkan.lifecycle.optimise import refine
 from junkan.lifecycle.optimise.features import (
     forms,
     rap_meaningful,
-    refuse_negative_rap,
     value,
     vector,
 )
@@ -39,11 +38,20 @@ from junkan.lifecycle.optimise.surrogate import (
     planned,
 )
 from junkan.lifecycle.optimise.unmet import (
+    check_years,
     infeasible,
     meets,
+    refuse_negative_rap_at,
+    refuse_negative_rap_bounds,
     refuse_unmet,
     stepped_ranges,
 )
+
+TWO_AWAY = 512
+"""The most combinations two choices away from a solution :func:`_verify` simulates: an
+interaction of three decisions, one of them on at the solution, shows there (review 217: a
+refurbishing option that matters only with collection and reuse both on, two choices from
+the additive optimum, was missed at 72 combinations and more)."""
 
 FEW = 64
 """Combinations simulated all, whatever the additive model says, when there are no more
@@ -72,7 +80,7 @@ class _Problem:
         terms = [t for _, t in located]
         activity = {(t.process, t.basis) for t in terms if t.metric == "activity"}
         rap = any(t.metric == "rap" for t in terms)
-        _check_years(model, spec)
+        check_years(model, spec)
         self.sim = Simulator(model, spec, activity, rap, progress)  # type: ignore[arg-type]
         check_tests(spec)
         self.expanded = expand(model, spec)
@@ -80,9 +88,13 @@ class _Problem:
         """How many combinations of the options (ranges at their levels) there are."""
         self.enumerable = size if size <= spec.max_enumerate else 0
         """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
-        self.neighbours = sum(len(lv) for lv in _levels(self.expanded))
-        """The most combinations one choice away from a solution, which :func:`_verify`
-        simulates (every level of a range the solution holds between two)."""
+        sizes = [len(lv) for lv in _levels(self.expanded)]
+        two = sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1:])
+        self.two_away = two <= TWO_AWAY
+        """Whether :func:`_verify` simulates every combination two choices away too."""
+        self.neighbours = sum(sizes) + (two if self.two_away else 0)
+        """The most combinations one (and two) choices away from a solution, which
+        :func:`_verify` simulates (every level of a range the solution holds between two)."""
         self.checked = 0
         """How many combinations :func:`_verify` compared with the additive model."""
         self.after = after + 1 + spec.verify + self.neighbours + (
@@ -164,27 +176,15 @@ class _Problem:
                    for t in terms or (self.spec.objective, *self.spec.constraints))
 
 
-def _check_years(model: lifecycle.ModelFile, spec: OptimiseSpec) -> None:
-    """JunkanError when the spec's ``years`` window is not within the model's horizon: its
-    figures would leave out the years the model does not simulate (or all be 0)."""
-    if spec.years is None:
-        return
-    first, last = model.baseline.years.start, model.baseline.years.end
-    if spec.years[0] < first or spec.years[1] > last:
-        raise ModelError([Problem(
-            "years", f"[{spec.years[0]}, {spec.years[1]}] is not within the model's horizon "
-            f"{first}–{last} ({short(model.name)}); give years within it")],
-            spec.origin)
-
-
 def _levels(expanded: list[Expanded]) -> list[list[Choice]]:
     return [e.levels() for e in expanded]
 
 
 def _verify(p: _Problem, z: np.ndarray) -> float:
     """Largest relative deviation of the additive prediction from simulation, at ``z``, at
-    ``verify`` random combinations and at every combination one choice away from ``z`` (how
-    many distinct ones: ``p.checked``)."""
+    ``verify`` random combinations and at every combination one choice away from ``z``, and
+    two away where there are at most :data:`TWO_AWAY` (how many distinct ones:
+    ``p.checked``)."""
     prog = p.program()
     sur = prog.sur
     rng = np.random.default_rng(0)
@@ -197,10 +197,17 @@ def _verify(p: _Problem, z: np.ndarray) -> float:
     # decisions that no pair shows from the reference shows there (review: a cleaner
     # refurbishing option that matters only with collection and reuse both on)
     here = prog.decode(z)
-    for i, lv in enumerate(levels):
-        for c in lv:
-            if json_key(c) != json_key(here[i]):
-                points.append(prog.encode([*here[:i], c, *here[i + 1:]]))
+    away = [[(i, c) for c in lv if json_key(c) != json_key(here[i])]
+            for i, lv in enumerate(levels)]
+    for i, c in (x for a in away for x in a):
+        points.append(prog.encode([*here[:i], c, *here[i + 1:]]))
+    if p.two_away:  # and two away: an interaction of three shows there
+        for n, first in enumerate(away):
+            for i, c in first:
+                for j, d in (x for a in away[n + 1:] for x in a):
+                    two = list(here)
+                    two[i], two[j] = c, d
+                    points.append(prog.encode(two))
     p.checked = len({choices_key(prog.decode(zz)) for zz in points})
     dev = 0.0
     for zz in points:
@@ -237,7 +244,10 @@ def _enumerate(p: _Problem, objective: Objective) -> tuple[Point, list[Point], l
         raise infeasible(p, points)
     # a ratio of 0/0 (or a RAP that means nothing) is no value: not the best (its NaN key
     # compared false with every other, so the first combination won; review 216)
-    valued = _valued(p, ok, (objective,)) or ok[:1]  # none: the verbs say why (_no_value)
+    # none with a value: the best of those with a figure (a negative RAP: refused, naming
+    # its value added), else the first (0/0: optimise says so)
+    valued = (_valued(p, ok, (objective,))
+              or [pt for pt in ok if math.isfinite(value(objective, pt.raw))] or ok[:1])
     sign = -1 if objective.maximise else 1
     best = min(valued, key=lambda pt: sign * value(objective, pt.raw))
     return best, points, next(c for c, pt in zip(combos, points, strict=True) if pt is best)
@@ -270,6 +280,47 @@ def _all_simulated(p: _Problem, deviation: float) -> str | None:
     return None
 
 
+def _search(p: _Problem, objective: Objective, expect: bool = True
+            ) -> tuple[Point, float, str | None, list[refine.Moved], list[str]]:
+    """The best combination for ``objective`` under the constraints: the program's optimum
+    checked by simulation (every combination instead where :func:`_all_simulated` says so),
+    its ranges moved between their levels and the options tried again with them; with the
+    additive model's deviation, why every combination was simulated (``None``: not), the
+    ranges moved and the options changed. ``expect``: tell the progress the most
+    simulations still to come."""
+    prog = p.program()
+    goal = p.goal(objective, objective.maximise)
+    z = prog.solve(goal, p.rows(p.spec.constraints))
+    if z is None and not p.enumerable:
+        raise infeasible(p)
+    # no combination feasible in the additive model: simulate them all before saying so
+    # (an interaction it misses may make one feasible); _enumerate names what cannot be met
+    deviation = _verify(p, z) if z is not None else math.inf
+    why = _all_simulated(p, deviation)
+    ranges = [i for i, e in enumerate(p.expanded) if e.bounds is not None]
+    if why is not None:  # every combination; then the ranges between their levels
+        if expect:
+            p.sim.expect(1 + p.enumerable + refine.most_simulations(len(ranges))
+                         + refine.most_recombined(p.expanded))
+        _, _, at = _enumerate(p, objective)
+        held = ranges
+    else:
+        assert z is not None
+        at, held = prog.decode(z), prog.at_levels(z)
+        if expect:
+            p.sim.expect(1 + refine.most_simulations(len(held))
+                         + refine.most_recombined(p.expanded))
+    ok = lambda f: p.feasible(f) and p.meaningful(f, (objective, *p.spec.constraints))  # noqa: E731
+    choices, moved = refine.refine(p.sim, p.expanded, at, held, objective, ok)
+    # the options again by simulation, with the ranges where they are: after a range moved,
+    # or where a range continuous with one option is held at its levels with another (the
+    # program saw (0.25, std, no reuse), never (0.25, green, reuse); review 217)
+    choices, changed = refine.recombine(p.sim, p.expanded, choices, objective, ok)
+    best = p.point(choices, None if moved or changed or why is not None or z is None
+                   else prog.figures(z))
+    return best, deviation, why, moved, changed
+
+
 def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
              progress: Callable[[int, int], None] | None = None) -> Optimum:
     """The best combination of the decisions' options for ``spec.objective`` under
@@ -279,31 +330,9 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     ranges = sum(d.range is not None for d in spec.decisions)  # the most refine may move
     p = _Problem(model, spec, progress=progress, after=1, enumeration=True,
                  refining=refine.most_simulations(ranges))
-    prog = p.program()
-    goal = p.goal(spec.objective, spec.objective.maximise)
-    z = prog.solve(goal, p.rows(spec.constraints))
-    if z is None and not p.enumerable:
-        raise infeasible(p)
-    # no combination feasible in the additive model: simulate them all before saying so
-    # (an interaction it misses may make one feasible); _enumerate names what cannot be met
-    deviation = _verify(p, z) if z is not None else math.inf
-    why = _all_simulated(p, deviation)
-    if why is not None:  # every combination; then the ranges between their levels
-        p.sim.expect(1 + p.enumerable + refine.most_simulations(ranges) + p.neighbours)
-        _, _, at = _enumerate(p, spec.objective)
-        held = [i for i, e in enumerate(p.expanded) if e.bounds is not None]
-    else:
-        assert z is not None
-        at, held = prog.decode(z), prog.at_levels(z)
-        p.sim.expect(1 + refine.most_simulations(len(held)) + p.neighbours)
-    ok = lambda f: p.feasible(f) and p.meaningful(f)  # noqa: E731
-    choices, moved = refine.refine(p.sim, p.expanded, at, held, spec.objective, ok)
-    changed: list[str] = []
-    if moved:  # the options again, with the ranges where they moved
-        choices, changed = refine.recombine(p.sim, p.expanded, choices, spec.objective, ok)
-    best = p.point(choices, None if moved or why is not None or z is None
-                   else prog.figures(z))
-    method = _method(p, deviation, goal.den is not None)
+    best, deviation, why, moved, changed = _search(p, spec.objective)
+    ratio = p.goal(spec.objective).den is not None
+    method = _method(p, deviation, ratio)
     if why is not None:
         method["name"] = "enumeration"
         method["text"] = f"every combination simulated ({why}); exact over the ranges' levels"
@@ -313,12 +342,15 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
             f"{m.decision} moved from its level {m.level:.6g} to {m.value:.6g}" for m in moved
         ) + " by a golden-section search of the simulated objective between its levels " \
             "(constraints checked by simulation; local: never worse than the levels' optimum)"
-        if changed:
-            method["recombined"] = changed
-            method["text"] += "; then, with the ranges there, " + ", ".join(changed) + \
-                " (each option tried by simulation, one decision after the other)"
-    _refuse_negative_rap(p, spec.objective, "objective", [best])
-    _refuse_negative_rap_bounds(p, [best])
+    if changed:
+        method["recombined"] = changed
+        if why is None:  # the program's choice was not the best: said first
+            method["name"] = "milp, then search"
+        method["text"] += "; then, with the ranges there, " + ", ".join(changed) + \
+            " (each option, and each pair of options, tried by simulation: better than the " \
+            "choice before)"
+    refuse_negative_rap_at(p, spec.objective, "objective", [best])
+    refuse_negative_rap_bounds(p, [best])
     refuse_unmet(p, best)
     if not math.isfinite(value(spec.objective, best.raw)):
         raise ModelError([Problem("objective", f"{spec.objective.label()} has no value (0/0) "
@@ -333,29 +365,14 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     return result
 
 
-def _refuse_negative_rap_bounds(p: _Problem, points: list[Point]) -> None:
-    """A RAP constraint is met only where RAP means something: refused at a point whose
-    value added is negative (a negative ratio met ``rap ≥ -1`` by spending more)."""
-    for i, c in enumerate(p.spec.constraints):
-        _refuse_negative_rap(p, c, f"constraints[{i}]", points)
-
-
-def _refuse_negative_rap(p: _Problem, o: Term, path: str, points: list[Point]) -> None:
-    """:func:`refuse_negative_rap` at each point, naming its choices, scenario and model."""
-    scen = p.spec.scenario or p.model.baseline.baseline_name
-    for pt in points:
-        where = (f"the choice {short(pt.label() or 'as modelled', 200)} of scenario "
-                 f"{short(scen)} of the model {short(p.model.name)}")
-        refuse_negative_rap(o, path, pt.raw, where, p.model.baseline.currency, p.spec.origin)
-
-
 def _as_modelled(p: _Problem) -> Point:
     return Point.of(p, [], p.as_modelled, None)
 
 
 def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
     assert p.sur is not None
-    return describe(p.sur.checks, p.spec, len(p.sim.cache), deviation, ratio, p.checked)
+    return describe(p.sur.checks, p.spec, len(p.sim.cache), deviation, ratio, p.checked,
+                    p.two_away)
 
 
 def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
@@ -390,12 +407,15 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     if why is not None:  # every combination of the levels too: the front is complete
         ok += _every_valued(p, (o1, o2))
         complete = finite
+    for o in (o1, o2):  # each objective's own best, as optimise finds it (review 217: a
+        best = _search(p, o, expect=False)[0]  # front with a range, all beaten by it)
+        ok += [pt for pt in _valued(p, [best], (o1, o2)) if pt.feasible]
     points = nondominated(ok, o1, o2)
     for pt, m in zip(found, moved, strict=True):
         m["on_front"] = any(pt is q for q in points)
     for j, o in enumerate((o1, o2)):
-        _refuse_negative_rap(p, o, f"pareto.objectives[{j}]", points)
-    _refuse_negative_rap_bounds(p, points)
+        refuse_negative_rap_at(p, o, f"pareto.objectives[{j}]", points)
+    refuse_negative_rap_bounds(p, points)
     for pt in points:
         refuse_unmet(p, pt, violated=False)
     points = _valued(p, points, (o1, o2))
@@ -410,7 +430,8 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         method["text"] = (f"every combination simulated ({why}); exact over the ranges' "
                           "levels" + ("; points between them by the search below" if found
                                       else ""))
-    method["front"] = front_doc(finite, complete, len(points), spec, stepped_ranges(p), moved)
+    method["front"] = front_doc(finite, complete, len(points), spec, stepped_ranges(p), moved,
+                                why is not None)
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, _as_modelled(p), method)
@@ -430,7 +451,7 @@ def _front_steps(p: _Problem, prog: Program, budget: int
     if z1 is None or z2 is None:
         if not p.enumerable:
             raise infeasible(p)
-        p.sim.expect(1 + p.enumerable)
+        p.sim.expect(1 + p.enumerable + _searches(p))
         return [], False, {}, math.inf
     z1 = tiebreak(prog, g1, g2, z1, rows)
     z2 = tiebreak(prog, g2, g1, z2, rows)
@@ -441,7 +462,7 @@ def _front_steps(p: _Problem, prog: Program, budget: int
         steps + grid(prog, g1, g2, z1, z2, rows, p.spec.pareto.points)
     held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
     p.sim.expect(len(steps) + 1 + p.spec.verify + p.neighbours + p.enumerable +
-                 min(len(steps), budget) * refining_budget(p.spec, held))
+                 min(len(steps), budget) * refining_budget(p.spec, held) + _searches(p))
     seen: dict[str, Point] = {}
     for z, _ in steps:
         choices = prog.decode(z)
@@ -460,3 +481,11 @@ def _every_valued(p: _Problem, objectives: Sequence[Objective]) -> list[Point]:
     if not ok:
         raise infeasible(p, every)
     return _valued(p, ok, objectives) or ok  # none: pareto says why
+
+
+def _searches(p: _Problem) -> int:
+    """The most simulations the two searches of :func:`pareto` add (:func:`_search` for
+    each objective: the check, the ranges' search and the options tried again)."""
+    ranges = sum(e.bounds is not None for e in p.expanded)
+    return 2 * (1 + p.spec.verify + p.neighbours + refine.most_simulations(ranges)
+                + refine.most_recombined(p.expanded))

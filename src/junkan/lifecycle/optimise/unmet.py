@@ -1,6 +1,7 @@
 """Constraints checked on simulated figures, and why a bound is not met: the one test of a
 figure against its bounds (every verb's), the best value a figure reaches over the options,
-and the messages that name what cannot be met."""
+and the messages that name what cannot be met; with the other refusals of a result (a RAP
+that means nothing there, a ``years`` window outside the model's horizon)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
-from junkan.lifecycle.optimise.features import forms
+from junkan.lifecycle.optimise.features import forms, refuse_negative_rap
 from junkan.lifecycle.optimise.method import stepped
 from junkan.lifecycle.optimise.milp import Goal
 from junkan.lifecycle.optimise.result import Point
-from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Constraint
+from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Constraint, OptimiseSpec, Term
 
 if TYPE_CHECKING:
     from junkan.lifecycle.optimise.solve import _Problem
 
-__all__ = ["at_levels", "beyond", "constraint_values", "infeasible", "meets", "ratio_of",
-           "reach", "refuse_unmet", "stepped_ranges"]
+__all__ = ["at_levels", "beyond", "check_years", "constraint_values", "infeasible", "meets",
+           "ratio_of", "reach", "refuse_negative_rap_at", "refuse_negative_rap_bounds",
+           "refuse_unmet", "stepped_ranges"]
 
 
 def meets(constraints: Sequence[Constraint], figures: dict[str, float]) -> bool:
@@ -109,8 +112,8 @@ def infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
         labels = ", ".join(f"constraints[{i}] ({c.label()})"
                            for i, c in enumerate(p.spec.constraints))
         problems.append(Problem("constraints", f"each constraint can be met alone but no "
-                                f"combination of the options meets them all: {labels}; "
-                                "relax one of them"))
+                                f"combination of the options meets them all: {labels}"
+                                + at_levels(p) + _additive(p, points) + "; relax one of them"))
     return ModelError(problems, p.spec.origin)
 
 
@@ -157,3 +160,32 @@ def _additive(p: _Problem, points: list[Point] | None) -> str:
             f"{MAX_SIMULATIONS:,} simulations: fewer options or steps would let them all be")
     return (" in the additive model of the options' effects, which may miss an interaction "
             f"that reaches further ({more})")
+
+
+def check_years(model: lifecycle.ModelFile, spec: OptimiseSpec) -> None:
+    """JunkanError when the spec's ``years`` window is not within the model's horizon: its
+    figures would leave out the years the model does not simulate (or all be 0)."""
+    if spec.years is None:
+        return
+    first, last = model.baseline.years.start, model.baseline.years.end
+    if spec.years[0] < first or spec.years[1] > last:
+        raise ModelError([Problem(
+            "years", f"[{spec.years[0]}, {spec.years[1]}] is not within the model's horizon "
+            f"{first}–{last} ({short(model.name)}); give years within it")],
+            spec.origin)
+
+
+def refuse_negative_rap_at(p: _Problem, o: Term, path: str, points: list[Point]) -> None:
+    """:func:`refuse_negative_rap` at each point, naming its choices, scenario and model."""
+    scen = p.spec.scenario or p.model.baseline.baseline_name
+    for pt in points:
+        where = (f"the choice {short(pt.label() or 'as modelled', 200)} of scenario "
+                 f"{short(scen)} of the model {short(p.model.name)}")
+        refuse_negative_rap(o, path, pt.raw, where, p.model.baseline.currency, p.spec.origin)
+
+
+def refuse_negative_rap_bounds(p: _Problem, points: list[Point]) -> None:
+    """A RAP constraint is met only where RAP means something: refused at a point whose
+    value added is negative (a negative ratio met ``rap ≥ -1`` by spending more)."""
+    for i, c in enumerate(p.spec.constraints):
+        refuse_negative_rap_at(p, c, f"constraints[{i}]", points)
