@@ -104,7 +104,7 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
 
 def most_recombined(expanded: list[Expanded]) -> int:
     """The most simulations :func:`recombine` runs (a pass per decision at most)."""
-    sizes = [len(e.choices) for e in expanded if e.bounds is None]
+    sizes = [len(e.levels()) for e in expanded]
     pairs = sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1:])
     return len(expanded) * (sum(sizes) + (pairs if pairs <= PAIRS else 0))
 
@@ -116,8 +116,8 @@ PAIRS = 256
 def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
               objective: Objective, feasible: Callable[[dict[str, float]], bool]
               ) -> tuple[list[Choice], list[str]]:
-    """``choices`` with the decisions that are not ranges set, by simulation, to the options
-    with the best objective, the ranges where they are: each decision alone, then two
+    """``choices`` with the decisions set, by simulation, to the options with the best
+    objective (a range to one of its levels, or where it is): each decision alone, then two
     together (at most :data:`PAIRS` pairs of options), pass after pass until none improves;
     and what changed, as "decision: option". After a range moved, an option that made no
     difference at its level (nothing collected at a collection rate of 0, so no cleaner
@@ -130,10 +130,10 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         v = sign * value(objective, figures)
         return v if feasible(figures) and math.isfinite(v) else math.inf
 
-    free = [i for i, e in enumerate(expanded) if e.bounds is None]
-    moves = [[(i, c)] for i in free for c in expanded[i].choices]
-    pairs = [[(i, c), (j, d)] for n, i in enumerate(free) for j in free[n + 1:]
-             for c in expanded[i].choices for d in expanded[j].choices]
+    options = [e.levels() for e in expanded]  # a range: its levels (it may also stay)
+    moves = [[(i, c)] for i, lv in enumerate(options) for c in lv]
+    pairs = [[(i, c), (j, d)] for i in range(len(options)) for j in range(i + 1, len(options))
+             for c in options[i] for d in options[j]]
     moves += pairs if len(pairs) <= PAIRS else []
     best, best_v = list(choices), score(choices)
     for _ in range(len(expanded)):  # passes until none changes anything (an option may
@@ -148,7 +148,7 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         if not again:
             break
     return best, [f"{e.decision.name}: {b.label}" for e, a, b in zip(
-        expanded, choices, best, strict=True) if e.bounds is None and a.label != b.label]
+        expanded, choices, best, strict=True) if a.label != b.label]
 
 
 def _moved(score: Callable[[list[Choice]], float], choices: list[Choice], i: int,

@@ -316,6 +316,8 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
     # or where a range continuous with one option is held at its levels with another (the
     # program saw (0.25, std, no reuse), never (0.25, green, reuse); review 217)
     choices, changed = refine.recombine(p.sim, p.expanded, choices, objective, ok)
+    again = {c.split(": ", 1)[0] for c in changed}  # a range moved to a level again
+    moved = [m for m in moved if m.decision not in again]
     best = p.point(choices, None if moved or changed or why is not None or z is None
                    else prog.figures(z))
     return best, deviation, why, moved, changed
@@ -346,9 +348,9 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         method["recombined"] = changed
         if why is None:  # the program's choice was not the best: said first
             method["name"] = "milp, then search"
-        method["text"] += "; then, with the ranges there, " + ", ".join(changed) + \
-            " (each option, and each pair of options, tried by simulation: better than the " \
-            "choice before)"
+        method["text"] += "; then, tried again by simulation, " + ", ".join(changed) + \
+            " (each option and range level alone and in pairs, the others where they were: " \
+            "better than the choice before)"
     refuse_negative_rap_at(p, spec.objective, "objective", [best])
     refuse_negative_rap_bounds(p, [best])
     refuse_unmet(p, best)
