@@ -56,13 +56,7 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     a simulation's figures meet the constraints (and the objective means something there)."""
     if not held:
         return choices, []
-    sign = -1.0 if objective.maximise else 1.0
-
-    def score(trial: list[Choice]) -> float:
-        figures = sim(trial)
-        v = sign * value(objective, figures)
-        return v if feasible(figures) and math.isfinite(v) else math.inf
-
+    score = _scorer(sim, objective, feasible)
     best, moved = list(choices), []
     best_v = score(best)
     for i in held:
@@ -102,10 +96,15 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     return best, moved
 
 
+def pairs_of(sizes: list[int]) -> int:
+    """How many ways there are to change two of decisions with ``sizes`` options each."""
+    return sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1:])
+
+
 def most_recombined(expanded: list[Expanded]) -> int:
     """The most simulations :func:`recombine` runs (a pass per decision at most)."""
     sizes = [len(e.levels()) for e in expanded]
-    pairs = sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1:])
+    pairs = pairs_of(sizes)
     return len(expanded) * (sum(sizes) + (pairs if pairs <= PAIRS else 0))
 
 
@@ -123,13 +122,7 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     difference at its level (nothing collected at a collection rate of 0, so no cleaner
     process matters) may (review 216); two options may matter only together (a cleaner
     refurbishing with reuse on, review 217)."""
-    sign = -1.0 if objective.maximise else 1.0
-
-    def score(trial: list[Choice]) -> float:
-        figures = sim(trial)
-        v = sign * value(objective, figures)
-        return v if feasible(figures) and math.isfinite(v) else math.inf
-
+    score = _scorer(sim, objective, feasible)
     options = [e.levels() for e in expanded]  # a range: its levels (it may also stay)
     moves = [[(i, c)] for i, lv in enumerate(options) for c in lv]
     pairs = [[(i, c), (j, d)] for i in range(len(options)) for j in range(i + 1, len(options))
@@ -149,6 +142,20 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
             break
     return best, [f"{e.decision.name}: {b.label}" for e, a, b in zip(
         expanded, choices, best, strict=True) if a.label != b.label]
+
+
+def _scorer(sim: Simulator, objective: Objective,
+            feasible: Callable[[dict[str, float]], bool]) -> Callable[[list[Choice]], float]:
+    """The score of a combination, lower is better: the simulated objective (negated when
+    maximised), infinite where a constraint fails or the objective has no value."""
+    sign = -1.0 if objective.maximise else 1.0
+
+    def score(trial: list[Choice]) -> float:
+        figures = sim(trial)
+        v = sign * value(objective, figures)
+        return v if feasible(figures) and math.isfinite(v) else math.inf
+
+    return score
 
 
 def _moved(score: Callable[[list[Choice]], float], choices: list[Choice], i: int,

@@ -89,7 +89,7 @@ class _Problem:
         self.enumerable = size if size <= spec.max_enumerate else 0
         """How many combinations :func:`_enumerate` would simulate (0: too many to)."""
         sizes = [len(lv) for lv in _levels(self.expanded)]
-        two = sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1:])
+        two = refine.pairs_of(sizes)
         self.two_away = two <= TWO_AWAY
         """Whether :func:`_verify` simulates every combination two choices away too."""
         self.neighbours = sum(sizes) + (two if self.two_away else 0)
