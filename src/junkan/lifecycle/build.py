@@ -175,11 +175,12 @@ def _expand(bom: Bom, graph: PartGraph, lines: ProductLines, names: list[str],
 
 def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker,
                         lives: tuple[Lifetimes, Lifetimes] | None = None
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sales (P, T), first-year survival (P,) and the survival step ratios of new and reused
-    products (P, T); sales are interpolated linearly and held constant outside the given
-    years. ``lives``: :func:`product_lifetimes` of the model, if known. The same values as
-    :func:`product_sales_and_lifetimes` row by row, computed per lifetime family at once."""
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sales (P, T), first-year survival (P,) and survival step ratios (P, T) of new products,
+    survival at entry (P,) and step ratios (P, T) of reused ones; sales are interpolated
+    linearly and held constant outside the given years. ``lives``: :func:`product_lifetimes`
+    of the model, if known. The same values as :func:`product_sales_and_lifetimes` row by
+    row, computed per lifetime family at once."""
     years, n_p, n_years = ix.years, len(ix.products), len(ix.years)
     sales = np.zeros((n_p, n_years))
     first_year = int(years[0])
@@ -189,7 +190,7 @@ def sales_and_lifetimes(model: LifecycleModel, ix: Index, check: Checker,
             sales[pi] = np.interp(years, xs, ys)
     new, reused = lives or product_lifetimes(model)
     first, ratio_new = new.mid_year_ratios(n_years)
-    return sales, first, ratio_new, reused.end_of_year_ratios(n_years)
+    return sales, first, ratio_new, *reused.end_of_year_ratios(n_years)
 
 
 def product_lifetimes(model: LifecycleModel) -> tuple[Lifetimes, Lifetimes]:
@@ -199,13 +200,14 @@ def product_lifetimes(model: LifecycleModel) -> tuple[Lifetimes, Lifetimes]:
 
 
 def product_sales_and_lifetimes(model: LifecycleModel, years: np.ndarray, check: Checker,
-                                pname: str) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+                                pname: str
+                                ) -> tuple[np.ndarray, float, np.ndarray, float, np.ndarray]:
     """One product's row of :func:`sales_and_lifetimes`."""
     prod, n_years = model.products[pname], len(years)
     xs, ys = check.sales_points(pname, prod, int(years[0]))
     sales = np.interp(years, xs, ys) if xs else np.zeros(n_years)
     first, ratio_new = mid_year_ratios(prod.lifetime, n_years)
-    return sales, first, ratio_new, end_of_year_ratios(second_life(model, pname), n_years)
+    return sales, first, ratio_new, *end_of_year_ratios(second_life(model, pname), n_years)
 
 
 def second_life(model: LifecycleModel, pname: str) -> Lifetime:
@@ -236,10 +238,11 @@ def product_exposure(model: LifecycleModel, n_years: int, pname: str
 
 
 def product_rows(model: LifecycleModel, years: np.ndarray, check: Checker, pname: str
-                 ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float, np.ndarray,
-                            np.ndarray]:
-    """Sales, first-year survival, survival ratios (new, reused) and exposure (entry, new,
-    reused) of one product: its rows of the compiled arrays."""
+                 ) -> tuple[np.ndarray, float, np.ndarray, float, np.ndarray, float,
+                            np.ndarray, np.ndarray]:
+    """Sales, first-year survival and survival ratios of new products, survival at entry and
+    ratios of reused ones, and exposure (entry, new, reused) of one product: its rows of the
+    compiled arrays."""
     return (*product_sales_and_lifetimes(model, years, check, pname),
             *product_exposure(model, len(years), pname))
 
@@ -270,7 +273,7 @@ def assemble(model: LifecycleModel, ix: Index, table: ProcessTable, bom: Bom,
     :mod:`junkan.lifecycle.routing`)."""
     n_years, n_m, n_k = len(ix.years), len(ix.materials), len(bom.inst_type)
     lives = product_lifetimes(model)
-    sales, first, ratio_new, ratio_re = sales_and_lifetimes(model, ix, check, lives)
+    sales, first, ratio_new, first_re, ratio_re = sales_and_lifetimes(model, ix, check, lives)
     x_entry, x_new, x_reused = exposure_arrays(model, ix, lives)
     yields, closed, residue = recycling_arrays(model, ix)
     k_type = np.array(bom.inst_type, dtype=np.int64)
@@ -279,7 +282,8 @@ def assemble(model: LifecycleModel, ix: Index, table: ProcessTable, bom: Bom,
         model=model, years=ix.years, products=ix.products, parts=ix.parts,
         materials=ix.materials, sinks=ix.sinks, processes=table, sales=sales,
         product_mass=bom.product_mass, product_materials=bom.p_full, part_mass=bom.part_mass,
-        first_year_survival=first, ratio_new=ratio_new, ratio_reused=ratio_re,
+        first_year_survival=first, ratio_new=ratio_new, reused_entry_survival=first_re,
+        ratio_reused=ratio_re,
         exposure_entry=x_entry, exposure_new=x_new, exposure_reused=x_reused,
         inst_product=np.array(bom.inst_product, dtype=np.int64), inst_type=k_type,
         inst_parent=np.array(bom.inst_parent, dtype=np.int64),

@@ -65,13 +65,16 @@ def derived(key: str, *parts: Any) -> str | None:
     ``None`` if a part is not plain JSON (then nothing is cached). A mapping part keeps the
     order of its entries (overrides are applied in order: ``products.x.eol`` then
     ``products.x.eol.collection.rate`` is not the other way round); mappings inside it are
-    keyed whatever their order."""
+    keyed whatever their order. The limits in force now are part of it too: an override that
+    a tighter limit refuses must be refused, not found computed under the limits the document
+    was loaded with (review 220)."""
     ordered = [list(p.items()) if isinstance(p, dict) else p for p in parts]
     try:
         extra = json.dumps(ordered, sort_keys=True, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):
         return None
-    return hashlib.sha256(f"{key}\0{extra}".encode()).hexdigest()
+    now = limits().model_dump_json()
+    return hashlib.sha256(f"{key}\0{now}\0{extra}".encode()).hexdigest()
 
 
 def get(key: str | None) -> Any:

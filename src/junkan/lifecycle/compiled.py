@@ -60,6 +60,7 @@ class Compiled:
     # lifetimes
     first_year_survival: np.ndarray  # (P,)
     ratio_new: np.ndarray  # (P, T)
+    reused_entry_survival: np.ndarray  # (P,) S(0) of the second life (< 1: normal only)
     ratio_reused: np.ndarray  # (P, T)
     # exposure (piece-years in use) per product entering new, and per product at the start of
     # a year in the new and the reused stock by age index (:mod:`junkan.lifecycle.exposure`)

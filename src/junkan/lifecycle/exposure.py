@@ -92,6 +92,24 @@ def exposure_kernels(product: Lifetime, n_years: int, offset: float) -> tuple[fl
     return entry, per_start
 
 
+def _grid_events(product: Lifetime, dens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ages and expected replacements of a socket whose failures are ``dens`` per grid cell
+    (cell ``j`` holds ``((j − ½)h, (j + ½)h]``, ``h = 1/GRID``; cell 0 only ``(0, h/2]``),
+    spread evenly over each cell: every half cell weighted by the product's mean survival
+    over it (``∫ S / cell width``, in closed form). Year ends fall between half cells (entry
+    at age 0 or ½), so each half belongs to one year; a product's fixed retirement inside a
+    cell keeps the failures before it — survival at the grid age alone lost half a cell
+    (1/128 year) of replacements in the retirement year (review 220)."""
+    h = 1.0 / GRID
+    grid = np.arange(len(dens)) * h
+    lo = np.concatenate([np.maximum(grid - h / 2, 0.0), grid])
+    hi = np.concatenate([grid, grid + h / 2])
+    width = np.full(len(dens), h)
+    width[0] = h / 2
+    weights = np.tile(dens / width, 2) * survival_integral(product, lo, hi)
+    return np.concatenate([grid - h / 4, grid + h / 4]), weights
+
+
 def fixed_renewals(part_life: float, max_age: float) -> np.ndarray:
     """Socket ages at which a part with a fixed lifetime fails: L, 2L, … up to ``max_age``."""
     k = np.arange(1, int(np.floor(max_age / part_life + 1e-9)) + 1, dtype=float)
@@ -152,16 +170,7 @@ def replacement_kernels(
         ages = fixed_renewals(part.mean, max_age)
         weights = survival(product, ages)
     else:
-        dens = renewal_density(part, max_age)
-        ages = np.arange(len(dens)) / GRID
-        weights = survival(product, ages) * dens
-        ages[0] = 0.25 / GRID  # grid age 0 holds the failures in (0, h/2]
-        # a grid age on a year end stands for the cell around it: half to each year
-        edge = np.flatnonzero((np.arange(len(dens)) - round(offset * GRID)) % GRID == 0)
-        edge = edge[edge > 0]
-        weights[edge] *= 0.5
-        ages = np.concatenate([ages, ages[edge] + 0.5 / GRID])
-        weights = np.concatenate([weights, weights[edge]])
+        ages, weights = _grid_events(product, renewal_density(part, max_age))
     # year of each event: the bin (lo, hi] that holds its age; age ≤ offset is the entry year
     idx = np.ceil(np.round(ages - offset, SNAP)).astype(np.int64) - 1
     entry = float(weights[idx < 0].sum()) if offset > 0 else 0.0

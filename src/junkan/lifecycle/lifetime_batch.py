@@ -132,12 +132,15 @@ class Lifetimes:
             ratios[idx] = step_ratios(sf)
         return first, ratios
 
-    def end_of_year_ratios(self, n_years: int) -> np.ndarray:
-        """As :func:`~junkan.lifecycle.lifetimes.end_of_year_ratios` (G, T)."""
-        ratios = np.zeros((self.n, n_years))
+    def end_of_year_ratios(self, n_years: int) -> tuple[np.ndarray, np.ndarray]:
+        """As :func:`~junkan.lifecycle.lifetimes.end_of_year_ratios`: survival at entry (G,)
+        and step ratios (G, T)."""
+        first, ratios = np.ones(self.n), np.zeros((self.n, n_years))
         for idx, fam in self.families:
-            ratios[idx] = step_ratios(fam.survival(np.arange(n_years + 1, dtype=float)))
-        return ratios
+            sf = fam.survival(np.arange(n_years + 1, dtype=float))
+            first[idx] = sf[:, 0]
+            ratios[idx] = step_ratios(sf)
+        return first, ratios
 
     def exposure_kernels(self, n_years: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
         """As :func:`~junkan.lifecycle.exposure.exposure_kernels`: entry exposure (G,) and

@@ -58,7 +58,10 @@ def mid_year_ratios(lifetime: Lifetime, n_years: int) -> tuple[float, np.ndarray
     return float(sf[0]), step_ratios(sf)
 
 
-def end_of_year_ratios(lifetime: Lifetime, n_years: int) -> np.ndarray:
-    """Ratios ``S(a+1)/S(a)`` for items that enter at the end of a year (age 0 = just entered)."""
+def end_of_year_ratios(lifetime: Lifetime, n_years: int) -> tuple[float, np.ndarray]:
+    """Survival at entry ``S(0)`` and the ratios ``S(a+1)/S(a)`` for items that enter at the
+    end of a year (age 0 = just entered). ``S(0)`` is below 1 only for a normal lifetime: its
+    share below age 0 retires in the year it enters, as a new product's share below half a
+    year does (and as flodym's ``inflow_at='end'`` counts it; review 220)."""
     sf = survival(lifetime, np.arange(n_years + 1, dtype=float))
-    return step_ratios(sf)
+    return float(sf[0]), step_ratios(sf)

@@ -95,6 +95,11 @@ class Result:
                                   f"known: {', '.join(tbl.names)}")
             mask &= np.isin(tbl.names, sel.processes)
         if sel.actors is not None:
+            known = self.raw.compiled.model.actors
+            unknown = [a for a in sel.actors if a not in known]
+            if unknown:  # a misspelt actor would give 0 (review 220)
+                raise JunkanError(f"unknown actor {short(unknown[0])} in a headline selection; "
+                                  f"known: {', '.join(known)}")
             mask &= np.isin(tbl.actor, sel.actors)
         if sel.stages is not None:
             mask &= np.isin(tbl.stage, sel.stages)

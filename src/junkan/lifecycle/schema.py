@@ -41,6 +41,7 @@ from junkan.lifecycle.schema_types import (
     Fraction,
     Mass,
     Sales,
+    Stage,
     Strict,
     Years,
 )
@@ -48,7 +49,7 @@ from junkan.lifecycle.uncertainty.spec import UncertaintySection
 
 __all__ = ["YEAR_MAX", "YEAR_MIN", "AnnualRate", "Distance", "Duration", "Fraction",
            "Headline", "LifecycleModel", "Lifetime", "Mass", "SINK_KINDS", "Scenario",
-           "Selection", "Year", "Years"]
+           "Selection", "Stage", "Year", "Years"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,22 +78,6 @@ class Actor(Strict):
     """Display name."""
 
 
-Stage = Literal[
-    "material",
-    "manufacturing",
-    "distribution",
-    "use",
-    "maintenance",
-    "collection",
-    "transport",
-    "reuse",
-    "remanufacturing",
-    "dismantling",
-    "recycling",
-    "energy_recovery",
-    "disposal",
-    "export",
-]
 
 ProcessKind = Literal["activity", "recycling", "energy_recovery", "incineration", "landfill",
                       "export"]

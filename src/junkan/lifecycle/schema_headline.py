@@ -5,15 +5,28 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from junkan.core.errors import refusal, short
 from junkan.core.fields import Year
 from junkan.core.quantities import parse_unit
 from junkan.core.registry import UnitParseError
-from junkan.lifecycle.schema_types import Strict
+from junkan.lifecycle.schema_types import Stage, Strict
 
-__all__ = ["Headline", "Scenario", "Selection", "checked_section"]
+__all__ = ["FILTERED", "Headline", "Scenario", "Selection", "checked_section"]
+
+_BY_PROCESS = ("co2e", "energy", "cost", "revenue", "margin", "activity")
+FILTERED: dict[str, tuple[str, ...]] = {
+    "processes": _BY_PROCESS,
+    "actors": _BY_PROCESS,
+    "stages": _BY_PROCESS,
+    "material": ("virgin_input", "recycled_input", "recycled_share"),
+    "part": ("parts_made",),
+    "product": ("products_made", "stock"),
+}
+"""The metrics each filter of a :class:`Selection` applies to. Any other is refused: the
+figure would be the whole network's under a name that says otherwise (an outflow "of
+aluminium" that was every material's; review 220)."""
 
 
 class Selection(Strict):
@@ -41,13 +54,15 @@ class Selection(Strict):
     ]
     """What is computed (see the user guide, "Headline figures")."""
     processes: list[str] | None = None
-    """Only these processes (impact and activity metrics)."""
+    """Only these processes (impact and activity metrics: ``co2e``, ``energy``, ``cost``,
+    ``revenue``, ``margin``, ``activity``)."""
     actors: list[str] | None = None
-    """Only the processes of these actors."""
-    stages: list[str] | None = None
-    """Only the processes of these life-cycle stages."""
+    """Only the processes of these actors (impact and activity metrics)."""
+    stages: list[Stage] | None = None
+    """Only the processes of these life-cycle stages (impact and activity metrics)."""
     material: str | None = None
-    """Only this material (material input metrics)."""
+    """Only this material (material input metrics: ``virgin_input``, ``recycled_input``,
+    ``recycled_share``)."""
     part: str | None = None
     """Only this part (``parts_made``)."""
     product: str | None = None
@@ -58,6 +73,16 @@ class Selection(Strict):
     """Over the years: total, or annual mean."""
     per: Selection | None = None
     """Divide by another selection (e.g. cost per part made)."""
+
+    @model_validator(mode="after")
+    def _filters_apply(self) -> Selection:
+        for name, metrics in FILTERED.items():
+            if getattr(self, name) is not None and self.metric not in metrics:
+                raise refusal("headline-filter-not-applicable", "{filter} does not apply to "
+                              "{metric}: the figure would be the whole network's; it applies "
+                              "to {metrics} (leave it out, or choose one of those)",
+                              filter=name, metric=self.metric, metrics=", ".join(metrics))
+        return self
 
 
 class Headline(Selection):

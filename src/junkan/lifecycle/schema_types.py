@@ -9,7 +9,7 @@ needed is refused by both.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
@@ -32,6 +32,7 @@ __all__ = [
     "Fraction",
     "Mass",
     "Sales",
+    "Stage",
     "Strict",
     "Years",
 ]
@@ -173,3 +174,22 @@ Sales = Annotated[
 ]
 """Units put into use per year: a number (or ``"1200 piece/year"``) for every year, or
 ``{year: units}``; read into a ``{year: value}`` mapping (``{"constant": v}`` for one value)."""
+
+
+Stage = Literal[
+    "material",
+    "manufacturing",
+    "distribution",
+    "use",
+    "maintenance",
+    "collection",
+    "transport",
+    "reuse",
+    "remanufacturing",
+    "dismantling",
+    "recycling",
+    "energy_recovery",
+    "disposal",
+    "export",
+]
+"""Life-cycle stage of a process (CO2 by stage, headline selections)."""

@@ -33,6 +33,7 @@ ARRAYS = (
     "part_mass",
     "first_year_survival",
     "ratio_new",
+    "reused_entry_survival",
     "ratio_reused",
     "exposure_entry",
     "exposure_new",
@@ -359,15 +360,17 @@ class Stepper:
         self, t: int, retired: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Sales met from reused products, then new ones: (new, reused, surplus, retired
-        including new products that fail in their first half year)."""
+        including new products that fail in their first half year and reused ones whose
+        second life is below zero — a normal lifetime's share below age 0)."""
         demand = self.a["sales"][..., t]
         reused_used = np.minimum(self.pool_prod, demand)
         surplus_prod = self.pool_prod - reused_used
         new = demand - reused_used
         s0 = self.a["first_year_survival"]
         self.s_new[..., 0] = new * s0
-        self.s_re[..., 0] += reused_used
-        retired = retired + new * (1.0 - s0)
+        s0_re = self.a["reused_entry_survival"]
+        self.s_re[..., 0] += reused_used * s0_re
+        retired = retired + new * (1.0 - s0) + reused_used * (1.0 - s0_re)
         return new, reused_used, surplus_prod, retired
 
     def _parts(self, new: np.ndarray, failed: np.ndarray) -> dict[str, np.ndarray]:
