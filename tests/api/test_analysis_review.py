@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from junkan.api.background import MAX_ACTIVE
 from junkan.api.jobs import internal_error
 from junkan.api.routers.lifecycle_analysis import MAX_PARAMETERS, MAX_SPEC_VALUES
+from junkan.api.seed import DEMO_EMAIL
 from junkan.core.extras import MissingExtra, missing_extra
 from tests.api.conftest import demo_tokens
 from tests.api.test_lifecycle_analysis import BASE, MODEL, UNCERTAINTY, _problem, _wait
@@ -151,16 +152,24 @@ def test_a_spec_its_schema_refuses_is_422_naming_the_field(
 def test_jobs_beyond_the_queue_are_refused_at_once(app_client: TestClient,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """With places for jobs limited, jobs wait for one without end; beyond the pool's queue
-    (JUNKAN_BUDGET_QUEUE) a new one is refused with 503 budget-queue, as the pool refuses a
-    task."""
+    (JUNKAN_BUDGET_QUEUE) of jobs waiting from one organisation, its next one is refused
+    with 503 budget-queue, as the pool refuses a task — and another organisation's job is
+    still accepted (review 219: one organisation's users filled the queue for everyone)."""
+    from collections import Counter
+
     from junkan.api import background
     from junkan.core.budget import BudgetSettings
 
-    monkeypatch.setattr(background, "_WAITING", [BudgetSettings().queue])
-    demo, _ = demo_tokens(app_client)
+    demo, partner = demo_tokens(app_client)
+    org = app_client.app.state.store.user_by_email(DEMO_EMAIL).org_id  # type: ignore[attr-defined]
+    monkeypatch.setattr(background, "_WAITING", Counter({str(org): BudgetSettings().queue}))
     res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL}, headers=demo)
     doc = _problem(res, 503)
     assert doc["code"] == "budget-queue" and res.headers["Retry-After"] == "30"
+    res = app_client.post(f"{BASE}?kind=uncertainty", headers=partner,
+                          json={"model": MODEL, "spec": UNCERTAINTY, "runs": 2})
+    assert res.status_code == 202, res.text
+    assert _wait(app_client, res.json()["id"], partner)["status"] == "succeeded"
 
 
 def test_a_job_accepted_while_the_service_stops_ends_interrupted(

@@ -24,6 +24,7 @@ from junkan.core.budget import (
     PoolClosed,
     WorkerCrashed,
     WorkerError,
+    paced,
     report_progress,
 )
 from junkan.core.errors import JunkanError, ModelError, Problem
@@ -75,6 +76,15 @@ def with_progress(n: int) -> str:
     return "done"
 
 
+def paced_steps(steps: int, step_s: float) -> int:
+    """``steps`` steps of ``step_s`` CPU seconds each, told through :func:`paced`."""
+    told = paced(lambda done, of: report_progress((done, of)), "steps", period=0.05)
+    for i in range(steps):
+        burn_cpu_in_python(step_s)
+        told(i + 1, steps)
+    return steps
+
+
 @pytest.fixture(scope="module")
 def pool() -> Iterator[BudgetPool]:
     p = BudgetPool(SETTINGS, name="test-budget")
@@ -108,6 +118,30 @@ def test_cpu_budget_is_per_task_not_per_worker(pool: BudgetPool) -> None:
     assert [pool.run(burn_cpu_in_python, 0.7) for _ in range(3)] == [0.7] * 3
     with pytest.raises(BudgetExceeded, match="CPU-time budget of 1 s"):
         pool.run(burn_cpu_in_python)
+
+
+def test_a_task_whose_pace_cannot_end_in_its_budget_stops_early(pool: BudgetPool) -> None:
+    """Review 219: a sensitivity of 212,992 evaluations ran 300 s to its CPU budget, holding
+    a worker, when its first seconds showed that it needed 3,900. Paced progress forecasts:
+    8 s of work on a 4 s budget stops after a tenth of the budget's measuring, naming the
+    forecast; 2 s of work on the same budget ends; in-process (no worker) nothing is
+    forecast."""
+    budget = Budget(cpu_s=4, memory_mb=512, wall_s=30, subject="run",
+                    settings=("JUNKAN_BUDGET_RUN_CPU_S", "M", "W"))
+    seen: list[tuple[int, int]] = []
+    t0 = time.process_time(), time.monotonic()
+    with pytest.raises(BudgetExceeded) as info:
+        pool.run(paced_steps, 400, 0.02, budget=budget, on_progress=seen.append)
+    assert time.monotonic() - t0[1] < 3  # not the 4 s of the budget
+    assert info.value.limit == "cpu" and info.value.setting == "JUNKAN_BUDGET_RUN_CPU_S"
+    text = str(info.value)
+    assert text.startswith("the run cannot end within its CPU-time budget of 4 s "
+                           "(JUNKAN_BUDGET_RUN_CPU_S): ") and "of 400 steps took" in text, text
+    need = float(text.split("about ")[1].split(" s")[0].replace(",", ""))
+    assert 6 < need < 11, text  # 8 s of work
+    assert seen and seen[-1][0] < 400
+    assert pool.run(paced_steps, 100, 0.02, budget=budget) == 100
+    assert paced_steps(3, 0.0) == 3  # not in a worker: no budget, no forecast
 
 
 def test_memory_hog_gets_memory_error_and_the_parent_survives(pool: BudgetPool) -> None:

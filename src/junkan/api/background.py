@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -70,8 +71,8 @@ _CLOSED = False
 _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairPlaces] = (
     weakref.WeakKeyDictionary())
 """Per event loop: the places of the jobs that may hold a worker at once (:func:`_slot`)."""
-_WAITING = [0]
-"""Jobs accepted and waiting for a place."""
+_WAITING: Counter[str] = Counter()
+"""Jobs accepted and waiting for a place, per organisation."""
 
 
 def _slot() -> FairPlaces:
@@ -112,12 +113,14 @@ async def place(org: str) -> AsyncIterator[None]:
     the work)."""
     if _CLOSED:
         raise PoolClosed
-    _WAITING[0] += 1
+    _WAITING[org] += 1
     try:
         places = _slot()
         await places.acquire(org)
     finally:
-        _WAITING[0] -= 1
+        _WAITING[org] -= 1
+        if _WAITING[org] <= 0:
+            del _WAITING[org]
     try:
         if _CLOSED:  # the service stopped while this work waited for a place
             raise PoolClosed
@@ -169,9 +172,14 @@ def _said(exc: Exception) -> str:
 def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]],
           *args: Any) -> dict[str, Any]:
     """Accept a job of ``kind`` for ``user`` (429 with Retry-After when the user has
-    :data:`MAX_ACTIVE` unfinished) and run ``fn(*args)`` in the background; the job's
-    document (status ``queued``)."""
-    waiting, most = _WAITING[0], BudgetSettings().queue
+    :data:`MAX_ACTIVE` unfinished, 503 when the user's organisation already has as many
+    jobs waiting for a place as the pool's queue takes) and run ``fn(*args)`` in the
+    background; the job's document (status ``queued``). The queue is counted per
+    organisation: counted over all, one organisation's users filled it and every other
+    organisation's job was refused until theirs had run (review 219); places are handed out
+    in turn (:class:`~junkan.api.fair_places.FairPlaces`), so another organisation's job
+    accepted behind them runs next."""
+    waiting, most = _WAITING[str(user.org_id)], BudgetSettings().queue
     if waiting >= max(most, 1):  # as the pool refuses a task beyond its queue
         exc = PoolBusy(waiting, 30)
         raise HTTPException(503, {"message": str(exc), "code": exc.problem_code,

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.core import budget
-from junkan.core.budget import report_progress, throttled
+from junkan.core.budget import paced, report_progress, throttled
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
 from junkan.store.cards import read_card, write_card
@@ -204,7 +204,12 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
         _at_most(len(params) if isinstance(params, list) else 0, args.get("max_parameters"),
                  "uncertain parameters (in the model's 'uncertainty' section)")
     stage = "evaluations" if kind == "calibrate" else "runs"  # a fit's 'of' is its most
-    told = throttled(lambda done, of: report_progress({"stage": stage, "done": done, "of": of}))
+
+    def tell(done: int, of: int) -> None:
+        report_progress({"stage": stage, "done": done, "of": of})
+
+    # a fit's 'of' is its most evaluations, not its count: no forecast from it
+    told = throttled(tell) if kind == "calibrate" else paced(tell, stage)
     if kind == "uncertainty":
         result = uncertainty.propagate(mf, args["runs"], args["seed"], section=section,
                                        progress=told)

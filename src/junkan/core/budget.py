@@ -67,6 +67,7 @@ from junkan.core.budget_worker import (
     _preload_lock,
     _WorkerSpec,
     default_warm_up,
+    paced,
     report_progress,
     throttled,
 )
@@ -209,7 +210,8 @@ class BudgetPool:
                 budget: Budget | None, on_progress: Callable[[Any], None] | None) -> _Task:
         b = budget or self.default_budget
         try:
-            payload = pickle.dumps((fn, args, kwargs, b.cpu_s, b.memory_mb),
+            payload = pickle.dumps((fn, args, kwargs, b.cpu_s, b.memory_mb,
+                                    (b.settings[0], b.subject)),
                                    pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
             raise TypeError(f"the task cannot go to a worker process: {exc} (the function must "
@@ -325,7 +327,7 @@ async def run_async(fn: Callable[..., T], *args: Any, budget: Budget | None = No
 
 __all__ = ["Budget", "BudgetExceeded", "BudgetPool", "BudgetSettings", "PoolBusy", "PoolClosed",
            "WorkerCrashed", "WorkerError", "configure", "default_pool", "default_warm_up",
-           "report_progress", "run", "run_async", "shutdown", "throttled"]
+           "paced", "report_progress", "run", "run_async", "shutdown", "throttled"]
 
 if sys.platform == "win32":  # pragma: no cover
     log.warning("junkan.core.budget: no CPU or memory limits on Windows, only wall-clock")

@@ -25,7 +25,7 @@ try:  # POSIX only; elsewhere only the wall-clock limit applies
 except ImportError:  # pragma: no cover - Windows
     resource = None  # type: ignore[assignment]
 
-from junkan.core.budget_types import MiB, WorkerError
+from junkan.core.budget_types import BudgetExceeded, MiB, WorkerError
 
 log = logging.getLogger("junkan.budget")
 
@@ -51,7 +51,58 @@ def report_progress(value: Any) -> None:
         _conn.send_bytes(pickle.dumps(("progress", value), pickle.HIGHEST_PROTOCOL))
 
 
-def throttled(tell: Callable[[int, int], None], period: float = 0.2
+@dataclass(frozen=True)
+class _Task:
+    cpu_s: float
+    setting: str
+    subject: str
+    cpu_at_start: float
+
+
+_task: _Task | None = None  # in a worker, while a task runs: its CPU budget
+PACE_S = 2.0
+"""CPU seconds of work, after the first progress report, that :func:`paced` measures a
+task's pace over before it forecasts (a tenth of the budget if that is less)."""
+PACE_MARGIN = 1.25
+"""A task is stopped early when its forecast CPU time is above its budget times this."""
+
+
+def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
+          ) -> Callable[[int, int], None]:
+    """:func:`throttled`, and in a worker a forecast: once the task has worked
+    :data:`PACE_S` of CPU since its first report (a tenth of its budget if less), the CPU time of the ``of − done`` steps
+    left at the pace since then, added to what it used, above :data:`PACE_MARGIN` × its
+    budget stops it at once with :class:`BudgetExceeded` saying so — not minutes later at
+    the budget, holding a worker all along (212,992 sensitivity evaluations at 54 a second,
+    review 219). For tasks whose ``of`` is the number of steps (not an upper bound);
+    ``what`` names a step (``runs``, ``evaluations``)."""
+    first: list[tuple[int, float]] = []
+
+    def check(done: int, of: int) -> None:
+        task = _task
+        if task is None or not 0 < done < of:
+            return
+        used = _cpu_used() - task.cpu_at_start
+        if not first:
+            first.append((done, used))
+            return
+        done0, used0 = first[0]
+        if done <= done0 or used - used0 < min(PACE_S, 0.1 * task.cpu_s):
+            return
+        need = used + (of - done) * (used - used0) / (done - done0)
+        if need > PACE_MARGIN * task.cpu_s:
+            exc = BudgetExceeded("cpu", task.cpu_s, setting=task.setting, subject=task.subject)
+            exc.args = (f"the {task.subject} cannot end within its CPU-time budget of "
+                        f"{task.cpu_s:g} s ({task.setting}): {done:,} of {of:,} {what} took "
+                        f"{used:.1f} s of CPU, about {need:,.0f} s for all of them; ask for "
+                        f"fewer {what}, or raise the budget",)
+            raise exc
+
+    return throttled(tell, period, check)
+
+
+def throttled(tell: Callable[[int, int], None], period: float = 0.2,
+              check: Callable[[int, int], None] | None = None
               ) -> Callable[[int, int], None]:
     """``tell(done, of)``, passed on at most once per ``period`` seconds and always at the
     end (``done >= of``): a task's progress callback that does not write the pipe
@@ -62,6 +113,8 @@ def throttled(tell: Callable[[int, int], None], period: float = 0.2
         now = time.monotonic()
         if now - last[0] >= period or done >= of:
             last[0] = now
+            if check is not None:
+                check(done, of)
             tell(done, of)
 
     return call
@@ -164,9 +217,11 @@ def _pack_error(exc: BaseException) -> bytes:
 def _serve(data: bytes, baseline: int) -> tuple[bytes, bool]:
     """Run one task within its limits: (the reply, whether memory ran out)."""
     try:
-        fn, args, kwargs, cpu_s, memory_mb = pickle.loads(data)
+        fn, args, kwargs, cpu_s, memory_mb, (setting, subject) = pickle.loads(data)
     except Exception as exc:
         return _pack_error(WorkerError(f"the worker could not read the task: {exc!r}")), False
+    global _task
+    _task = _Task(cpu_s, setting, subject, _cpu_used()) if resource is not None else None
     if resource is not None:
         _set_soft(resource.RLIMIT_CPU, math.ceil(_cpu_used() + cpu_s) + 1)
         signal.setitimer(signal.ITIMER_PROF, cpu_s)
@@ -182,6 +237,7 @@ def _serve(data: bytes, baseline: int) -> tuple[bytes, bool]:
         _lift_limits()
         return _pack_error(exc), False
     finally:
+        _task = None
         _lift_limits()
 
 
