@@ -122,6 +122,10 @@ def test_a_body_that_is_no_json_keeps_its_answer(app_client: TestClient) -> None
     a, _ = demo_tokens(app_client)
     res = _post(app_client, "/api/trace/agreements", '{"grantee": ', a)
     assert res.status_code == 422 and res.json()["errors"][0]["type"] == "json_invalid"
+    # review 219: "JSON decode error" at the path "[1]" (the character's offset)
+    error = res.json()["errors"][0]
+    assert error["path"] == "" and error["message"].startswith("the body is not JSON: ")
+    assert error["message"].endswith("at character 12"), error
 
 
 def test_the_routes_of_a_router_an_endpoint_reading_json_itself_and_sync_endpoints() -> None:

@@ -54,15 +54,35 @@ def test_long_strings_in_an_analysis_spec_are_refused(app_client: TestClient) ->
 @pytest.mark.parametrize("body", [
     "[" * 5000 + "]" * 5000,  # deeper than Python's JSON parser goes
     '{"scenario": ' + "9" * 5000 + "}",  # more digits than Python reads into an int
+    b'{"scenario": "\xc3\x28"}',  # not UTF-8 (review 219: the answer said only "nested")
 ])
-def test_a_body_json_cannot_read_has_a_code(app_client: TestClient, body: str) -> None:
+def test_a_body_json_cannot_read_has_a_code(app_client: TestClient, body: str | bytes) -> None:
     a, _ = demo_tokens(app_client)
     mid = _model_id(app_client, a)
     res = app_client.post(f"/api/models/{mid}/runs", headers={
         **a, "Content-Type": "application/json"}, content=body)
     assert res.status_code == 400
     doc = res.json()
-    assert doc["code"] == "body-unreadable" and "nested too deeply" in doc["detail"]
+    assert doc["code"] == "body-unreadable" and "not UTF-8 text" in doc["detail"]
+    assert "nested too deeply" in doc["detail"]
+
+
+def test_an_encoded_body_is_refused_unread(app_client: TestClient) -> None:
+    """A gzip body was parsed as JSON bytes and refused as "nested too deeply" (review 219);
+    no route decompresses one (so no decompression bomb either)."""
+    import gzip
+
+    a, _ = demo_tokens(app_client)
+    mid = _model_id(app_client, a)
+    res = app_client.post(f"/api/models/{mid}/runs", content=gzip.compress(b'{"scenario": "B"}'),
+                          headers={**a, "Content-Type": "application/json",
+                                   "Content-Encoding": "gzip"})
+    assert res.status_code == 415
+    doc = res.json()
+    assert doc["code"] == "body-encoded" and "(gzip)" in doc["detail"]
+    res = app_client.post(f"/api/models/{mid}/runs", json={},
+                          headers={**a, "Content-Encoding": "identity"})
+    assert res.status_code == 202, res.text
 
 
 def test_a_budget_refusal_carries_its_code_limit_and_setting() -> None:

@@ -102,7 +102,9 @@ class BodyLimit:
     """Refuse request bodies larger than ``limit`` bytes (on :data:`SIGN_IN_PATHS`,
     :data:`SIGN_IN_BODY_BYTES`) with 413 before the application reads them: by
     ``Content-Length`` when announced (the server enforces the framing), else by reading the
-    chunked body up to the limit and handing it on whole."""
+    chunked body up to the limit and handing it on whole. A body with a ``Content-Encoding``
+    (gzip …) is refused with 415 ``body-encoded``: no route decompresses one, and JSON
+    parsing of its bytes said it was nested too deeply (review 219)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -119,7 +121,15 @@ class BodyLimit:
             said = "JUNKAN_MAX_BODY_BYTES"
         too_big = errors.problem(413, f"the request body is larger than {limit} bytes ({said})",
                                  code="body-too-large", limit=limit)
-        length = dict(scope.get("headers") or []).get(b"content-length")
+        heads = dict(scope.get("headers") or [])
+        coding = heads.get(b"content-encoding", b"identity").strip().lower()
+        if coding not in (b"", b"identity"):  # never decompressed: a bomb is not read either
+            await errors.problem(
+                415, f"the request body is encoded ({coding.decode('latin-1')[:40]}); send it "
+                "uncompressed: the service does not read a Content-Encoding",
+                code="body-encoded")(scope, receive, send)
+            return
+        length = heads.get(b"content-length")
         if length is not None:
             if not length.isdigit() or int(length) > limit:
                 await too_big(scope, receive, send)

@@ -39,8 +39,9 @@ log = logging.getLogger("junkan.api")
 
 PROBLEM = "application/problem+json"
 _UNREADABLE = "There was an error parsing the body"
-"""FastAPI's detail when the JSON parser raised something other than a decode error (Python's
-recursion limit on deep nesting, its limit on the digits of an integer)."""
+"""FastAPI's detail when the JSON parser raised something other than a decode error (bytes
+that are not UTF-8, Python's recursion limit on deep nesting, its limit on the digits of an
+integer: the handler cannot tell which; review 219)."""
 MAX_ERRORS = 50
 """At most this many field errors are listed in one answer."""
 
@@ -92,6 +93,19 @@ def _field_error(path: str, message: str, kind: str = "",
             **({"type": kind} if kind else {}), **({"ctx": limits} if limits else {})}
 
 
+def _request_error(e: dict[str, Any]) -> dict[str, Any]:
+    """One error of a refused request: a body that is not JSON says why and where (FastAPI
+    gave "JSON decode error" at the path "[1]", the character's offset; review 219); a
+    validator's message loses pydantic's "Value error, " prefix."""
+    loc, msg = e.get("loc", ()), str(e.get("msg", ""))
+    if e.get("type") == "json_invalid":
+        why = str((e.get("ctx") or {}).get("error") or "not JSON")
+        at = loc[-1] if loc and isinstance(loc[-1], int) else None
+        where = f" at character {at}" if at is not None else ""
+        return _field_error("", f"the body is not JSON: {why}{where}", "json_invalid")
+    return _field_error(_loc(loc), msg.removeprefix("Value error, "), *rule_of(e))
+
+
 def field_errors(problems: Iterable[Problem]) -> list[dict[str, Any]]:
     """The ``errors`` of an answer listing ``problems`` (at most :data:`MAX_ERRORS`), each
     with its rule's code and figures when it has them (a route's structured refusal)."""
@@ -121,9 +135,10 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
             headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
         if detail == _UNREADABLE:  # FastAPI's words when json.loads itself gave up
             detail, extra["code"] = (
-                "the request body could not be read as JSON: it is nested too deeply or holds "
-                "a number too long to read (the limits: JUNKAN_LIMIT_NESTING_DEPTH levels, "
-                "integers up to JUNKAN_LIMIT_INTEGER_MAGNITUDE)", "body-unreadable")
+                "the request body could not be read as JSON: it is not UTF-8 text, or it is "
+                "nested too deeply or holds a number too long to read (the limits: "
+                "JUNKAN_LIMIT_NESTING_DEPTH levels, integers up to "
+                "JUNKAN_LIMIT_INTEGER_MAGNITUDE)", "body-unreadable")
         if str(detail) == _phrase(exc.status_code) and "code" not in extra:
             extra["code"] = f"http-{exc.status_code}"
         # a route's message may quote what was sent (a key, a column): never in full
@@ -132,8 +147,7 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_field_error(_loc(e.get("loc", ())), str(e.get("msg", "")), *rule_of(e))
-                  for e in exc.errors()[:MAX_ERRORS]]
+        errors = [_request_error(e) for e in exc.errors()[:MAX_ERRORS]]
         return problem(422, "the request is invalid", errors=errors, code="invalid-request")
 
     @app.exception_handler(ModelError)

@@ -70,8 +70,9 @@ PACE_MARGIN = 1.25
 def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
           ) -> Callable[[int, int], None]:
     """:func:`throttled`, and in a worker a forecast: once the task has worked
-    :data:`PACE_S` of CPU since its first report (a tenth of its budget if less), the CPU time of the ``of − done`` steps
-    left at the pace since then, added to what it used, above :data:`PACE_MARGIN` × its
+    :data:`PACE_S` of CPU since its first report (a tenth of its budget if less), the CPU
+    time of the ``of − done`` steps left at the pace since then, added to what it used,
+    above :data:`PACE_MARGIN` × its
     budget stops it at once with :class:`BudgetExceeded` saying so — not minutes later at
     the budget, holding a worker all along (212,992 sensitivity evaluations at 54 a second,
     review 219). For tasks whose ``of`` is the number of steps (not an upper bound);

@@ -261,6 +261,29 @@ def test_pedigree_widens_a_lognormal() -> None:
     assert narrow.median() == pytest.approx(2.0)
 
 
+def test_the_default_basic_uncertainty_is_ecoinvents_smallest_variance() -> None:
+    """Without ``gsd`` the basic variance is 0.0006 (Weidema et al. 2013, table 10.4), the
+    v2 basic factor 1.05 read as the σg² it was: (ln 1.05 / 2)² — not 1.05 as the geometric
+    standard deviation, ln(1.05)² = 0.0024, four times as much (review 218)."""
+    from junkan.lifecycle.uncertainty.distributions import marginal, pedigree_sigma2
+
+    assert pedigree_sigma2((1, 1, 1, 1, 1)) == pytest.approx(0.0006)
+    assert pedigree_sigma2((1, 1, 1, 1, 1)) == pytest.approx((np.log(1.05) / 2) ** 2, rel=0.01)
+    m = marginal(U.UncertainParameter(parameter="x", distribution="lognormal", median=0.8,
+                                      pedigree=(4, 3, 2, 2, 3), source="s"))
+    s = np.sqrt(0.0006 + 0.008 + 0.0006 + 0.0002 + 0.000025 + 0.008)
+    assert float(m.dist.ppf(0.999)) == pytest.approx(0.8 * np.exp(3.090232 * s), rel=1e-6)
+
+
+@pytest.mark.parametrize("scores", [(0, 1, 1, 1, 1), (1, 1, 1, 1, 6), (9, 9, 9, 9, 9)])
+def test_a_pedigree_score_outside_1_to_5_is_refused_by_the_schema(scores: tuple[int, ...]
+                                                                   ) -> None:
+    """Review 219: refused only when the job ran, not when the service took the request."""
+    with pytest.raises(ValueError, match="pedigree"):
+        U.UncertainParameter(parameter="x", distribution="lognormal", median=2,
+                             pedigree=scores, source="s")
+
+
 @pytest.mark.slow
 def test_cli_uncertainty_json(tmp_path: Path) -> None:
     res = CliRunner().invoke(

@@ -8,8 +8,13 @@ variance plus one additive term per pedigree indicator,
 source: B. P. Weidema et al., *Overview and methodology. Data quality guideline for the
 ecoinvent database version 3*, ecoinvent report 1 (v3), St. Gallen, 2013, table 10.5
 (variances of the underlying normal distribution; read 2026-11-30). Without ``gsd`` the
-basic uncertainty is gsd 1.05 (assumption: the guideline's smallest basic factors are of
-this order; give ``gsd`` to set it).
+basic variance is 0.0006, the guideline's smallest default basic uncertainty (table 10.4:
+demand of thermal energy, electricity, semi-finished products, working material and waste
+treatment services; CO2 from combustion) — ecoinvent v2's basic factor 1.05, which was a
+σg² (the 95 % interval's factor): (ln 1.05 / 2)² = 0.0006 (Frischknecht et al.,
+*Overview and methodology*, ecoinvent report 1, v2.0, 2007, table 7.5). Using it for the
+unit factor is an assumption (give ``gsd`` to set it); until 2026-12-06 junkan read 1.05 as
+the geometric standard deviation itself, four times that variance (review 218).
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ PEDIGREE_VARIANCE: tuple[tuple[float, ...], ...] = (
     (0.0, 0.0006, 0.008, 0.04, 0.12),  # further technological correlation
 )
 """σ² on the log scale per pedigree indicator and score 1–5 (Weidema et al. 2013, t. 10.5)."""
-BASIC_GSD = 1.05
+BASIC_VARIANCE = 0.0006
+"""σ² on the log scale of a pedigree lognormal without ``gsd`` (see the module's docstring)."""
 SUPPORT = (0.001, 0.999)
 """Quantiles bounding the designs of sensitivity analysis (:meth:`Marginal.support`)."""
 
@@ -38,7 +44,7 @@ def pedigree_sigma2(scores: tuple[int, ...], gsd: float | None = None) -> float:
     """σ² of ln x: the basic variance (``gsd``) plus the pedigree indicators' variances."""
     if len(scores) != 5 or any(not 1 <= s <= 5 for s in scores):
         raise ValueError("pedigree: give five scores from 1 (best) to 5 (worst)")
-    basic = np.log(gsd if gsd is not None else BASIC_GSD) ** 2
+    basic = np.log(gsd) ** 2 if gsd is not None else BASIC_VARIANCE
     return float(basic + sum(PEDIGREE_VARIANCE[i][s - 1] for i, s in enumerate(scores)))
 
 
@@ -116,7 +122,7 @@ def marginal(p: UncertainParameter) -> Marginal:
             s2 = (
                 pedigree_sigma2(p.pedigree, p.gsd)
                 if p.pedigree is not None
-                else float(np.log(p.gsd or BASIC_GSD) ** 2)
+                else (float(np.log(p.gsd) ** 2) if p.gsd else BASIC_VARIANCE)
             )
             mu = float(np.log(p.median))
         else:

@@ -31,7 +31,7 @@ This module imports only the kernel and pydantic, so the root schema can refer t
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -56,6 +56,9 @@ _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 _PARAMS = ("mean", "std", "median", "gsd", "min", "mode", "max", "alpha", "beta")
 Finite = float
+
+Score = Annotated[int, Field(ge=1, le=5)]
+"""A pedigree score: 1 (best) … 5 (worst)."""
 
 
 class Strict(BaseStrict):
@@ -111,10 +114,11 @@ class UncertainParameter(Strict):
     """Geometric standard deviation (lognormal), above 1: exp(σ of ln x); the 95 % interval
     is median ÷ gsd² … median × gsd². A gsd of 1 is no spread at all: give the value in the
     model, or ``distribution: fixed``, instead."""
-    pedigree: tuple[int, int, int, int, int] | None = None
+    pedigree: tuple[Score, Score, Score, Score, Score] | None = None
     """ecoinvent pedigree scores (reliability, completeness, temporal, geographical,
-    technological; 1 best … 5 worst), added to ``gsd`` (the basic uncertainty, default 1.05)
-    as ecoinvent v3 does (:mod:`~junkan.lifecycle.uncertainty.distributions`)."""
+    technological; 1 best … 5 worst), added to ``gsd`` (the basic uncertainty; without it
+    the basic variance 0.0006 on the log scale, a gsd of 1.025) as ecoinvent v3 does
+    (:mod:`~junkan.lifecycle.uncertainty.distributions`)."""
     min: Finite | None = None
     """Lower bound (triangular, uniform, beta)."""
     mode: Finite | None = None
