@@ -131,3 +131,18 @@ def test_replacements_up_to_a_fixed_retirement_are_all_counted() -> None:
     replaced = res.to_frame("parts")["replaced_piece"].to_numpy()
     assert exposure[3] == pytest.approx(50)  # the retirement year: half a year in use
     assert np.allclose(replaced, exposure, rtol=1e-4, atol=1e-9)
+
+
+@pytest.mark.parametrize(("residual", "said"), [
+    ({"nowhere": 1}, "unknown sink process"), ({"lf": 0.5}, "shares sum to 0.5, below 1")])
+def test_a_part_residual_route_is_checked_though_no_scenario_extracts_the_part(
+        residual: dict[str, float], said: str) -> None:
+    """Refused only once a scenario extracted the part (as eol.uncollected always was)."""
+    doc = _doc({"distribution": "fixed", "mean": "1 year"})
+    doc["parts"] = {"mag": {"bom": [{"material": "st", "mass": "1 kg"}],
+                            "recovery": {"residual": residual}}}
+    doc["products"]["p"]["bom"].append({"part": "mag"})
+    with pytest.raises(ModelError) as err:
+        _load(doc)
+    assert [p.path for p in err.value.problems][0].startswith("parts.mag.recovery.residual")
+    assert said in str(err.value)

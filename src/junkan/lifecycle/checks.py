@@ -230,6 +230,16 @@ class Checker:
             self.procs(prod.make, f"products.{name}.make")
             self.procs(prod.use, f"products.{name}.use")
 
+    def part_residuals(self) -> None:
+        """Every part's own residual route (``parts.<name>.recovery.residual``), used or not:
+        an unknown sink or shares not summing to 1 were refused only once a scenario
+        extracted the part (review 220), as ``eol.uncollected`` always is. Equal mixes are
+        checked once (:meth:`mix`'s memo)."""
+        parts = part_table(self.model)
+        for name, residual in zip(parts.names, parts.residual, strict=True):
+            if residual:
+                self.mix(residual, f"parts.{name}.recovery.residual", False)
+
     def recycling(self, materials: dict[str, int]) -> None:
         """Recycling processes have yields of known materials and a residue mix; other sinks
         have neither."""

@@ -48,6 +48,7 @@ def compile_model(model: LifecycleModel) -> Compiled:
     check = Checker(model, table, ix.d_index, problems)
     check.makers()
     check.process_lists()
+    check.part_residuals()
     check.recycling(ix.m_index)
     if bom_graph is None:
         problems.raise_if_any()  # the BOM cannot be flattened; report what we have
