@@ -79,7 +79,8 @@ def test_a_bad_option_names_its_decision_and_option() -> None:
     model = lifecycle.load(text=MODEL, source="kettle.yaml")
     bad = {**DECISION, "name": "collect", "values": [0.3, 5]}
     spec = opt.OptimiseSpec.model_validate({"decisions": [bad]})
-    with pytest.raises(ModelError, match="option '5' of decision 'collect' in the optimisation"):
+    with pytest.raises(ModelError, match=r"option '5' of decision 'collect' \(optimisation "
+                       r"spec:decisions\[0\]\) in the optimisation spec: its options must lie"):
         opt.optimise(model, spec)
 
 

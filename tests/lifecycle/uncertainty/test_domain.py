@@ -97,7 +97,10 @@ def test_a_draw_past_the_limit_after_the_first_two_is_refused(toy: lifecycle.Mod
         U.propagate(toy, runs=1000, seed=1, section=section)
     msg = str(err.value)
     assert f"toy.yaml:{RATE}: must be between 0 and 1, got 1.1001" in msg  # the largest
-    assert "the value is a draw of toy.yaml:uncertainty.parameters[0]" in msg
+    assert "the value is a draw of toy.yaml:uncertainty.parameters[0]: bound its" in msg
+    with pytest.raises(ModelError, match=r"its 'range' \[0.0, 1.2\] goes beyond the field's "
+                       "limits: give one inside them"):  # review 218: it had a range
+        U.propagate(toy, runs=1000, seed=1, section=_section(_rate(range=[0.0, 1.2])))
     bounded = U.propagate(toy, runs=1000, seed=1, section=_section(_rate(range=[0.0, 1.0])))
     assert bounded.theta[:, 0].max() <= 1.0
 

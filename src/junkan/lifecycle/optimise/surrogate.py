@@ -146,7 +146,7 @@ class Simulator:
                 try:
                     result = lifecycle.run(self.model, self.scenario, overrides=overrides or None)
                 except ModelError as exc:
-                    raise _chosen(exc, choices) from None
+                    raise _chosen(exc, choices, self.spec) from None
                 shared = measure(result, self.spec.years, self.activity, self.rap)
                 if len(_SHARED) >= MAX_SHARED:
                     _SHARED.pop(next(iter(_SHARED)))
@@ -170,18 +170,22 @@ class Simulator:
             self.progress(done, most)
 
 
-def _chosen(exc: ModelError, choices: Sequence[Choice]) -> ModelError:
+def _chosen(exc: ModelError, choices: Sequence[Choice], spec: OptimiseSpec) -> ModelError:
     """``exc`` with, on each problem at a path an option sets, the decision and option of
-    the optimisation spec that set it."""
+    the optimisation spec that set it, and where the spec gives it (review 218: the spec's
+    file and the decision's place were not named)."""
     problems = []
     for q in exc.problems:
         by = [c for c in choices if any(_related(q.path, k) for k in c.overrides)]
         if by:
             c = by[0]
+            at = next((i for i, d in enumerate(spec.decisions) if d.name == c.decision), None)
+            where = f" ({spec.origin}:decisions[{at}])" if at is not None else ""
             q = dataclasses.replace(
                 q,
                 message=f"{q.message}; set by option {short(c.label)} of decision "
-                f"{short(c.decision)} in the optimisation spec",
+                f"{short(c.decision)}{where} in the optimisation spec: its options must lie "
+                "within the field's limits",
                 kind="",
                 limits=None,
             )

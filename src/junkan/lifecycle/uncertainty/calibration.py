@@ -110,7 +110,8 @@ class Calibration:
         out = []
         if int(informed.sum()) > fitted:
             out.append(f"{int(informed.sum())} calibrated parameters move the fitted figures "
-                       f"but only {fitted} observed figures are fitted: the observations "
+                       f"but only {fitted} observed figure{'s are' if fitted != 1 else ' is'} "
+                       "fitted: the observations "
                        "cannot pin down every parameter")
         if names := [n for n, i, ok in zip(self.names, informed, ident, strict=True)
                      if i and not ok]:
