@@ -44,6 +44,7 @@ _TASKS: dict[str, asyncio.Task[None]] = {}
 _STOPPED: set[str] = set()
 """Jobs their starter cancelled (a task cancelled otherwise is the server stopping)."""
 CANCELLED = "cancelled by the user who started it"
+USER_DELETED = "stopped: the user who started it was deleted"
 _PROGRESS: dict[str, Any] = {}
 """Job id → the last progress its worker reported (while it runs)."""
 _POOL: BudgetPool | None = None
@@ -214,6 +215,25 @@ async def cancel(store: Store, user: User, job_id: str, kinds: tuple[str, ...]
             found[0].status == "queued":  # accepted, its task not started (or lost)
         store.fail_analysis(job_id, CANCELLED)
     return read(store, user, job_id, kinds)
+
+
+async def stop_all(store: Store, user_id: str) -> int:
+    """Stop every unfinished job of a deleted user (its result would reach no one, and it
+    held a job place up to its budget; review 219), marking each failed with
+    :data:`USER_DELETED`; how many were stopped."""
+    stopped = 0
+    for job in store.list_analyses(user_id):
+        if job.status not in ("queued", "running"):
+            continue
+        task = _TASKS.get(job.id)
+        if task is not None and not task.done():
+            _STOPPED.add(job.id)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        store.fail_analysis(job.id, USER_DELETED)
+        stopped += 1
+    return stopped
 
 
 def read(store: Store, user: User, job_id: str, kinds: tuple[str, ...]

@@ -17,6 +17,7 @@ from fastapi import HTTPException, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from junkan.api import background
 from junkan.api.auth import AdminUser, StoreDep
 from junkan.api.common import NOT_FOUND, TraceDep, org_name
 from junkan.api.passwords import (
@@ -145,15 +146,17 @@ def update_user(user_id: Id, body: UserPatch, admin: AdminUser, s: StoreDep) -> 
 
 
 @router.delete("/users/{user_id}", status_code=204, responses=CONFLICT)
-def delete_user(user_id: Id, admin: AdminUser, s: StoreDep) -> Response:
-    """Delete a user: their tokens and API clients stop at once; their e-mail, name and
-    password are erased; models, runs and audit events they made stay."""
+async def delete_user(user_id: Id, admin: AdminUser, s: StoreDep) -> Response:
+    """Delete a user: their tokens and API clients stop at once, and their unfinished
+    analyses and other background jobs; their e-mail, name and password are erased; models,
+    runs and audit events they made stay."""
     try:
-        if not s.delete_user(user_id, org_id=admin.org_id, actor_id=admin.id,
-                             keep_admin=True):
+        if not await run_in_threadpool(s.delete_user, user_id, org_id=admin.org_id,
+                                       actor_id=admin.id, keep_admin=True):
             raise NOT_FOUND
     except AccountError as exc:
         raise _refused(exc) from None
+    await background.stop_all(s, user_id)
     return Response(status_code=204)
 
 

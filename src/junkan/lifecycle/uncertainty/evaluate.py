@@ -315,7 +315,7 @@ def _drawn(exc: ModelError, st: Study) -> ModelError:
         ]
         if at:
             which = " and ".join(f"{source}:{prefix}parameters[{i}]" for i in at)
-            ranged = [st.parameters[i].range for i in at if st.parameters[i].range is not None]
+            ranged = [r for i in at if (r := st.parameters[i].range) is not None]
             fix = (f"its 'range' {list(ranged[0])} goes beyond the field's limits: give one "
                    "inside them" if ranged else "bound its distribution with 'range' (low, "
                    "high) inside the field's limits")  # review 218: it had a range already
