@@ -26,7 +26,7 @@ from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.family import compile_run
 from junkan.lifecycle.uncertainty.figures import observation_path
-from junkan.lifecycle.uncertainty.restart import search
+from junkan.lifecycle.uncertainty.restart import START_POINTS, search
 from junkan.lifecycle.uncertainty.spec import (
     REPEAT_TEMPLATE,
     REPEATED,
@@ -57,14 +57,14 @@ NULL_TOL = 1e-6
 is not identified by the observations (:func:`ranges`)."""
 MAX_CORNERS = 256
 """Every corner of the ranges is evaluated too while there are at most this many (8
-calibrated parameters): a figure that rises or falls with each parameter is extreme there."""
+calibrated parameters): a figure monotone in each parameter is extreme there."""
 
 
 def bounds(st: Study, i: int) -> tuple[float, float]:
     p, m = st.parameters[i], st.marginals[i]
     if p.range is not None:
         return float(p.range[0]), float(p.range[1])
-    if p.distribution in ("triangular", "uniform") or (p.distribution == "beta"):
+    if p.distribution in ("triangular", "uniform", "beta"):
         lo = 0.0 if p.min is None else float(p.min)
         hi = 1.0 if p.max is None else float(p.max)
         return lo, hi
@@ -256,7 +256,13 @@ class _Fit:
         self.y = np.array([o.value for o in fitted])
         self.w = 1.0 / np.array([o.error for o in fitted])
         self.x0 = (np.clip(full[idx], lo, hi) - lo) / self.span
-        self.calls = self.nfev = 0
+        self.calls = self.nfev = self.bound = 0
+
+    def told(self, bound: int | None = None) -> None:
+        """Tell the progress all model evaluations so far (review 219), of at most ``bound``."""
+        self.bound = self.bound if bound is None else bound
+        if self.progress is not None:
+            self.progress(min(self.calls, self.bound), self.bound)
 
     def rows(self, xs: np.ndarray) -> np.ndarray:
         """Parameter rows (every parameter) for points ``xs`` of the unit cube."""
@@ -269,22 +275,24 @@ class _Fit:
         self.calls += 1
         self.nfev += 1
         out = (_predict(self.ev, self.fitted, self.rows(x[None, :]))[0] - self.y) * self.w
-        if self.progress is not None:
-            self.progress(min(self.nfev, self.most), self.most)
+        self.told()
         return np.asarray(out)
 
     def residuals(self, xs: np.ndarray) -> np.ndarray:
         """Weighted residuals (points × fitted observations) at points ``xs``, evaluated
         together."""
+        out = (_predict(self.ev, self.fitted, self.rows(xs)) - self.y) * self.w
         self.calls += len(xs)
-        return np.asarray((_predict(self.ev, self.fitted, self.rows(xs)) - self.y) * self.w)
+        self.told()
+        return np.asarray(out)
 
     def jac(self, x: np.ndarray) -> np.ndarray:
         """Forward-difference Jacobian of :meth:`fun`, all points in one evaluation."""
         h = np.where(x < 0.5, 1e-6, -1e-6)
         pts = np.vstack([x, x + np.diag(h)])
-        self.calls += len(pts)
         pred = _predict(self.ev, self.fitted, self.rows(pts))
+        self.calls += len(pts)
+        self.told()
         return np.asarray(((pred[1:] - pred[0]) * self.w).T / h[None, :])
 
     def kept(self, x: np.ndarray, jac_end: np.ndarray) -> np.ndarray:
@@ -315,9 +323,9 @@ def calibrate(
 ) -> Calibration:
     """Fit the ``calibrate: true`` parameters to the observations (the section's own, or
     ``observations``; those with ``fit: false`` are only reported). ``progress`` is told
-    ``(evaluations, max_evaluations)`` after each evaluation of the fit's objective (the
-    fit may end well before the most). A parameter that moves no fitted figure is kept at
-    its value in the model (``informed: false``)."""
+    ``(model evaluations, the most there may be)`` as they are made (the most tightens when
+    the fit ends). A parameter that moves no fitted figure is kept at its value in the model
+    (``informed: false``)."""
     st = resolve(model, section)
     obs = observations if observations is not None else st.section.observations
     idx = [i for i, p in enumerate(st.parameters) if p.calibrate]
@@ -329,7 +337,12 @@ def calibrate(
     f = _Fit(ev, st.nominal(), idx, lo, hi, [o for o in obs if o.fit], max_evaluations,
              progress)
     _check_start(st, obs, _predict(ev, obs, f.rows(f.x0[None, :]))[0])
+    k = len(idx)
+    after = k + 3 + 2 + REACH_POINTS + (2**k if 2**k <= MAX_CORNERS else 0)  # kept, both, reach
+    f.calls = 1  # the start's check
+    f.told(1 + max_evaluations * (k + 2) + START_POINTS + after)  # each with a Jacobian
     fit = search(f, max_evaluations)
+    f.told(f.calls + after)
     x = fit.x.copy()
     kept = f.kept(x, fit.jac)
     if kept.all():
@@ -343,10 +356,12 @@ def calibrate(
     ci[kept] = np.column_stack([lo, hi])[kept]  # any value in the range fits as well
     both = _predict(ev, obs, f.rows(np.vstack([x, f.x0])))
     reach, sampled = attainable(ev, obs, f.rows, len(idx), known=both)
+    f.calls += 2 + sampled
+    f.told(f.calls)
     return Calibration(
         st, [st.names[i] for i in idx], theta, lo + f.x0 * f.span, lo, hi, ci, list(obs),
         both[0], both[1], float(fit.cost), bool(fit.success), str(fit.message),
-        f.calls + 3 + sampled, reach, ~kept,  # 3: the start's check and the two predictions
+        f.calls, reach, ~kept,
         identified | kept, rank,
     )
 
