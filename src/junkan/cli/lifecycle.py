@@ -71,13 +71,17 @@ def headline_table(doc: Mapping[str, Any]) -> None:
     rows = [(label(k, units.get(k)),
              *[num(s["headline"][k], ".4g") if k in s["headline"] else "–" for s in scenarios])
             for k in keys]
-    rows += [(label(f"Δ {k} vs baseline", total_units.get(k)),
+    rows += [(label(f"Δ {k} vs {doc['baseline']}", total_units.get(k)),
               *[num(s["change_vs_baseline"][k], "+.4g") for s in scenarios])
              for k in ("co2e_t", "virgin_input_t", "recycled_share", "reuse_rate",
                        "final_disposal_t")]
     names = [s["name"] for s in scenarios]
     print_table(f"{doc.get('title') or doc['model']}", ["figure (unit)", *names], rows,
                 right=names)
+    for s in scenarios:
+        if s.get("note"):
+            console.print(f"note: {escape(visible(s['name']))} {escape(s['note'])}",
+                          highlight=False)
 
 
 @app.command()
@@ -168,7 +172,9 @@ def write_scenario_tables(results: dict[str, Result], baseline: str, folder: Pat
     for name, res in results.items():
         write_tables(res, folder / name)
         delta = res.tables()["indicators"].set_index("year") - base
-        delta.reset_index().to_csv(folder / name / "indicators_vs_baseline.csv", index=False)
+        delta = delta.reset_index()
+        delta.to_csv(folder / name / "indicators_vs_baseline.csv", index=False)
+        delta.to_parquet(folder / name / "indicators_vs_baseline.parquet", index=False)
 
 
 @app.command()

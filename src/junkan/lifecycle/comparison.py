@@ -28,6 +28,10 @@ class ScenarioComparison(TypedDict, total=False):
 
     name: str
     description: str | None
+    years: list[int]
+    """First and last year the scenario simulates (a scenario may set ``years``)."""
+    note: str
+    """Why its changes against the baseline are not given (another horizon), if so."""
     headline: dict[str, float]
     """Headline figures of the model (in their display units)."""
     totals: dict[str, float]
@@ -57,15 +61,33 @@ class ComparisonDocument(TypedDict):
     scenarios: list[ScenarioComparison]
 
 
+def horizon(result: Result) -> tuple[int, int]:
+    """First and last year a result simulates."""
+    return int(result.years[0]), int(result.years[-1])
+
+
+def _windowed(sel: Selection | None) -> bool:
+    """Whether a selection (and its ``per``) names its years: then it covers the same years
+    in every scenario that simulates them."""
+    return sel is None or (sel.years is not None and _windowed(sel.per))
+
+
 def headline_value(h: Headline, results: dict[str, Result], scenario: str,
                    baseline: str) -> float:
-    """Evaluate one headline figure for ``scenario``."""
+    """Evaluate one headline figure for ``scenario``. A comparison with a scenario of
+    another horizon is not defined (NaN) unless the figure names its years: totals over
+    2020–2022 against 2020–2026 looked like a saving (review 222)."""
     value = results[scenario].select(h)
     if h.compare != "value":
         ref_name = h.relative_to or baseline
         if ref_name not in results:
             raise JunkanError(f"headline refers to unknown scenario {short(ref_name)}; known: "
                               f"{', '.join(results)}")
+        used = (scenario, ref_name, baseline) if h.compare == "change_index" else \
+            (scenario, ref_name)
+        others = {horizon(results[n]) for n in used}
+        if len(others) > 1 and not _windowed(h):
+            return float("nan")
         ref = results[ref_name].select(h)
         if h.compare == "change":
             value = value - ref
@@ -139,6 +161,7 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
     """The JSON document ``junkan compare --format json`` prints."""
     base_tot = results[baseline].totals()
     base_actor = results[baseline].by_actor()
+    base_years = horizon(results[baseline])
     scen: list[ScenarioComparison] = []
     for name, res in results.items():
         tot = res.totals()
@@ -147,21 +170,30 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
             if h.scenarios is not None and name not in h.scenarios:
                 continue
             head[key] = headline_value(h, results, name, baseline)
+        years = horizon(res)
+        # totals over other years are not compared (NaN: null in JSON, n/a in tables)
+        ref = base_tot if years == base_years else dict.fromkeys(base_tot, float("nan"))
         scen.append({
             "name": name,
             "description": descriptions.get(name),
+            "years": list(years),
             "headline": head,
             "totals": tot,
-            "change_vs_baseline": {k: tot[k] - base_tot[k] for k in tot},
+            "change_vs_baseline": {k: tot[k] - ref[k] for k in tot},
             "by_actor": res.by_actor(),
             "by_actor_change_vs_baseline": {
-                a: {k: v - base_actor.get(a, {}).get(k, 0.0) for k, v in d.items()}
+                a: {k: v - (base_actor.get(a, {}).get(k, 0.0) if ref is base_tot
+                            else float("nan")) for k, v in d.items()}
                 for a, d in res.by_actor().items()},
             "co2e_t_by_stage": res.by_stage(),
             "mass_balance_max_relative_error": res.raw.balance_error,
         })
+        if years != base_years:
+            scen[-1]["note"] = (f"simulates {years[0]}–{years[1]}, the baseline "
+                                f"{base_years[0]}–{base_years[1]}: its totals are not compared "
+                                "with the baseline's, nor figures without their own years")
         if indicator_hook is not None:
-            scen[-1].update(indicator_hook(res, tot, base_tot))  # type: ignore[typeddict-item,unused-ignore]
+            scen[-1].update(indicator_hook(res, tot, ref))  # type: ignore[typeddict-item,unused-ignore]
     first = results[baseline]
     return {"model": model_name, "title": title, "baseline": baseline,
             "years": [int(first.years[0]), int(first.years[-1])],

@@ -78,19 +78,27 @@ def report_page(comparison: dict[str, Any], results: dict[str, Result],
     page = Page(comparison.get("title") or comparison["model"], source=source,
                 subtitle=Markup("Model <code>{}</code>, baseline <code>{}</code>, currency {}.")
                 .format(comparison["model"], comparison["baseline"], comparison["currency"]))
-    heads = sorted({k for s in scenarios for k in s["headline"]})
+    heads = list(dict.fromkeys(k for s in scenarios for k in s["headline"]))  # model's order
     units = comparison.get("headline_units") or {}
     total_units = (comparison.get("units") or {}).get("totals") or {}
     page.table([[s["name"], *(_shown(s["headline"].get(k, "")) for k in heads)]
                 for s in scenarios],
                columns=["scenario", *(f"{k} ({units[k]})" if k in units else k
                                       for k in heads)],
-               caption="Headline figures (n/a: a ratio of zero to zero)", row_header=0)
+               caption="Headline figures (n/a: a ratio of zero to zero, or a comparison "
+               "with a scenario of other years)", row_header=0)
     page.definitions(comparison.get("headline_descriptions") or {})
+    for s in scenarios:
+        if s.get("note"):
+            page.paragraph(f"Scenario {s['name']} {s['note']}.", warning=True)
+    spans = {tuple(s.get("years") or comparison["years"]) for s in scenarios}
+    over = (f"Totals over {comparison['years'][0]}–{comparison['years'][1]}" if len(spans) == 1
+            else "Totals over each scenario's own years: " + ", ".join(
+                f"{s['name']} {s['years'][0]}–{s['years'][1]}" for s in scenarios))
     page.table([[k, total_units.get(k, ""), *(_shown(s["totals"][k]) for s in scenarios)]
                 for k in scenarios[0]["totals"]],
                columns=["figure", "unit", *(s["name"] for s in scenarios)], row_header=0,
-               caption=f"Totals over {comparison['years'][0]}–{comparison['years'][1]}")
+               caption=over)
     figs = [series_figure(results, k, t) for k, t in SERIES[:3]]
     share = material_share_figure(results)
     figs += ([share] if share is not None else []) + [series_figure(results, k, t)

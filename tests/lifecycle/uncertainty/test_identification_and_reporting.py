@@ -156,7 +156,7 @@ def test_the_cli_says_a_parameter_is_not_identified(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())  # the notes wrap at the console's width
     assert text.count("not identified") >= 3  # two rows and the warning
-    assert "only 1 observed figures are fitted" in text
+    assert "only 1 observed figure is fitted" in text
 
 
 # --- sensitivity ---------------------------------------------------------------------------

@@ -4,6 +4,8 @@ overwritten by the draw."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import yaml
@@ -173,10 +175,18 @@ def test_the_second_start_keeps_within_the_evaluations_given() -> None:
                         "min": 5, "max": 20, "calibrate": True, "source": "t"}],
         "observations": [{"total": "co2e_t", "scenario": "baseline", "sigma": 0.5,
                           "value": co2e["co2e_t"], "source": "synthetic"}]})
+    from junkan.lifecycle.uncertainty import calibration
+
     mf = lifecycle.load(text=MODEL, source="pump.yaml")
+    misfit = calibration._Fit.fun
     for most in (3, 6):
-        calls: list[tuple[int, int]] = []
-        U.calibrate(mf, section=section, max_evaluations=most, progress=lambda done, total,
-                    told=calls: told.append((done, total)))
-        assert len(calls) <= most and all(d <= t == most for d, t in calls)
-        assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:], strict=False))
+        calls: list[int] = []
+
+        def counted(fit: Any, x: Any, told: list[int] = calls) -> Any:
+            told.append(1)
+            return misfit(fit, x)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(calibration._Fit, "fun", counted)
+            U.calibrate(mf, section=section, max_evaluations=most)
+        assert 0 < len(calls) <= most

@@ -1,0 +1,54 @@
+"""Review 222 (outputs): a scenario that simulates other years than the baseline is not
+compared with it as if it covered the same ones — its totals' changes, and figures compared
+without their own years, are not given (n/a), with a note; a figure that names its years is
+compared as before."""
+
+from __future__ import annotations
+
+import math
+
+from junkan.lifecycle import compare, load
+
+MODEL = """
+junkan: 1
+name: widget
+years: {start: 2020, end: 2026}
+actors: {maker: {role: product_maker}}
+materials:
+  steel: {virgin: {co2e: 2 kgCO2e/kg, source: test}}
+processes:
+  landfill: {kind: landfill, actor: maker, stage: disposal, co2e: 0.02 kgCO2e/kg, source: test}
+products:
+  widget:
+    sales: {2020: 100, 2021: 0}
+    lifetime: {distribution: fixed, mean: 3 year}
+    bom: [{material: steel, mass: 10 kg}]
+    eol: {uncollected: {landfill: 1}}
+scenarios:
+  short: {set: {years.end: 2022}}
+  heavier: {set: {"products.widget.bom[0].mass": 12 kg}}
+headline:
+  co2_saved_t: {metric: co2e, compare: reduction, unit: t}
+  co2_2020_saved_t: {metric: co2e, compare: reduction, unit: t, years: [2020, 2021]}
+  co2_t: {metric: co2e, unit: t}
+"""
+
+
+def test_a_scenario_of_other_years_is_not_compared_as_if_it_covered_the_same() -> None:
+    doc = compare(load(text=MODEL, source="widget.yaml")).to_json()
+    by = {s["name"]: s for s in doc["scenarios"]}
+    short, heavier = by["short"], by["heavier"]
+    assert short["years"] == [2020, 2022] and by["baseline"]["years"] == [2020, 2026]
+    # the end-of-life year (2023) the short scenario does not simulate looked like a saving
+    assert all(v is None for v in short["change_vs_baseline"].values())
+    assert all(v is None for a in short["by_actor_change_vs_baseline"].values()
+               for v in a.values())
+    assert short["headline"]["co2_saved_t"] is None
+    assert "simulates 2020–2022, the baseline 2020–2026" in short["note"]
+    # a figure over named years, and the scenario's own value, are given
+    assert math.isclose(short["headline"]["co2_2020_saved_t"], 0.0, abs_tol=1e-12)
+    assert short["headline"]["co2_t"] == 2.0  # 100 × 10 kg × 2 kgCO2e/kg; no landfill yet
+    # a scenario over the same years is compared as before
+    assert "note" not in heavier
+    assert math.isclose(heavier["change_vs_baseline"]["co2e_t"], 0.4 + 0.004, rel_tol=1e-9)
+    assert math.isclose(heavier["headline"]["co2_saved_t"], -0.404, rel_tol=1e-9)
