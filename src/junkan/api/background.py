@@ -226,12 +226,14 @@ async def stop_all(store: Store, user_id: str) -> int:
         if job.status not in ("queued", "running"):
             continue
         task = _TASKS.get(job.id)
-        if task is not None and not task.done():
+        cancelled = task is not None and not task.done()
+        if task is not None and cancelled:
             _STOPPED.add(job.id)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        store.fail_analysis(job.id, USER_DELETED)
+        # one that finished while another was being stopped keeps its result (review 221)
+        store.fail_analysis(job.id, USER_DELETED, unfinished_only=not cancelled)
         stopped += 1
     return stopped
 

@@ -75,19 +75,23 @@ def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
     above :data:`PACE_MARGIN` × its
     budget stops it at once with :class:`BudgetExceeded` saying so — not minutes later at
     the budget, holding a worker all along (212,992 sensitivity evaluations at 54 a second,
-    review 219). For tasks whose ``of`` is the number of steps (not an upper bound);
-    ``what`` names a step (``runs``, ``evaluations``)."""
-    first: list[tuple[int, float]] = []
+    review 219). For tasks whose ``of`` is the number of steps (not an upper bound); a task
+    that counts again (``of`` changes, ``done`` falls) is paced anew, and the forecast
+    counts only the steps of that count; ``what`` names a step (``runs``,
+    ``evaluations``)."""
+    first: list[tuple[int, float, int]] = []  # done, CPU used and of at the pace's start
 
     def check(done: int, of: int) -> None:
         task = _task
         if task is None or not 0 < done < of:
             return
         used = _cpu_used() - task.cpu_at_start
-        if not first:
-            first.append((done, used))
+        if not first or of != first[0][2] or done < first[0][0]:
+            # a new count (a second batch: a sensitivity's tornado after its design) starts
+            # a new pace: the first one's CPU is not the second's (review 221)
+            first[:] = [(done, used, of)]
             return
-        done0, used0 = first[0]
+        done0, used0, _ = first[0]
         if done <= done0 or used - used0 < min(PACE_S, 0.1 * task.cpu_s):
             return
         need = used + (of - done) * (used - used0) / (done - done0)

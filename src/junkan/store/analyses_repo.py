@@ -60,12 +60,17 @@ class AnalysesRepo(RepoBase):
                 status="succeeded", finished_at=now()))
 
     def fail_analysis(self, analysis_id: str, message: str,
-                      problems: dict[str, Any] | None = None) -> None:
+                      problems: dict[str, Any] | None = None, *,
+                      unfinished_only: bool = False) -> None:
         """Mark the analysis failed with ``message`` and, for a refusal, its coded
-        ``problems``."""
+        ``problems``; with ``unfinished_only``, only if it is still queued or running (one
+        that finished meanwhile keeps its result)."""
+        q = update(Analysis).where(Analysis.id == analysis_id)
+        if unfinished_only:
+            q = q.where(Analysis.status.in_(("queued", "running")))
         with self.db.session() as s:
-            s.execute(update(Analysis).where(Analysis.id == analysis_id).values(
-                status="failed", error=message, problems=problems, finished_at=now()))
+            s.execute(q.values(status="failed", error=message, problems=problems,
+                               finished_at=now()))
 
     def get_analysis(self, user_id: str, analysis_id: str
                      ) -> tuple[Analysis, dict[str, Any] | None] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -326,6 +327,34 @@ def test_dask_localcluster_gives_the_same_numbers(magnet: lifecycle.ModelFile) -
         remote = U.propagate(magnet, 300, seed=11, section=section, backend="dask", client=client)
     assert np.array_equal(local.theta, remote.theta)
     _assert_same(local.outputs, remote.outputs)
+
+
+def test_a_cluster_that_cannot_finish_is_an_error_that_says_so(
+        magnet: lifecycle.ModelFile) -> None:
+    """Review 222: every worker holding the scattered evaluator killed, every chunk was
+    cancelled and the CLI printed a 60-line traceback. The evaluator is now a task (run
+    again elsewhere when its worker dies) and a cluster that cannot finish says so."""
+    pytest.importorskip("dask.distributed")
+    from types import SimpleNamespace
+
+    from distributed import KilledWorker
+
+    from junkan.core.errors import JunkanError
+
+    class Dying:
+        """A client whose workers all die."""
+
+        def submit(self, fn: Any, *args: Any, **kw: Any) -> str:
+            return fn.__name__
+
+        def gather(self, futures: list[str]) -> None:
+            assert futures[0] == "_chunk"  # the evaluator went as a task's argument
+            raise KilledWorker("_chunk-1", SimpleNamespace(address="tcp://127.0.0.1:1"), 3)
+
+    section = _section(yaml.safe_load(MAGNET_SPEC.read_text(encoding="utf-8")))
+    with pytest.raises(JunkanError, match="the Dask cluster did not finish the 20 runs "
+                       r"\(KilledWorker: .*its workers were lost or killed"):
+        U.propagate(magnet, 20, seed=1, section=section, backend="dask", client=Dying())
 
 
 def test_every_figure_and_parameter_says_its_unit(magnet: lifecycle.ModelFile) -> None:

@@ -309,16 +309,19 @@ def _drawn(exc: ModelError, st: Study) -> ModelError:
     source, prefix = locate(st.model, st.section)
     problems = []
     for q in exc.problems:
-        # the parameter at the problem's path, else those under it (a rule across fields)
-        at = [i for i, p in enumerate(st.parameters) if p.parameter == q.path] or [
-            i for i, p in enumerate(st.parameters) if covers(q.path, p.parameter)
-        ]
+        # the parameter at the problem's path (a field's limit), else those under it (a rule
+        # across fields: a mix's shares no longer summing to 1)
+        own = [i for i, p in enumerate(st.parameters) if p.parameter == q.path]
+        at = own or [i for i, p in enumerate(st.parameters) if covers(q.path, p.parameter)]
         if at:
             which = " and ".join(f"{source}:{prefix}parameters[{i}]" for i in at)
-            ranged = [r for i in at if (r := st.parameters[i].range) is not None]
+            ranged = [r for i in own if (r := st.parameters[i].range) is not None]
             fix = (f"its 'range' {list(ranged[0])} goes beyond the field's limits: give one "
-                   "inside them" if ranged else "bound its distribution with 'range' (low, "
-                   "high) inside the field's limits")  # review 218: it had a range already
+                   "inside them" if ranged  # review 218: it had a range already
+                   else "bound its distribution with 'range' (low, high) inside the field's "
+                   "limits" if own
+                   else "every draw must keep this rule: draw the fields it relates so "
+                   "that they do")  # a range cannot (review 221)
             q = dataclasses.replace(
                 q,
                 message=f"{q.message}; the value is a draw of {which}: {fix}",
