@@ -21,8 +21,8 @@ from junkan import lifecycle
 from junkan.cli.main import app
 from junkan.core.errors import ModelError
 from junkan.lifecycle import uncertainty as U
-from junkan.lifecycle.uncertainty.calibration import ranges
 from junkan.lifecycle.uncertainty.distributions import marginal
+from junkan.lifecycle.uncertainty.identification import ranges
 from junkan.lifecycle.uncertainty.montecarlo import compare
 
 MODEL = """

@@ -158,6 +158,16 @@ def test_calibration_recovers_known_parameters(magnet: lifecycle.ModelFile) -> N
     assert all(o["within_15_percent"] for o in doc["observations"])
     assert all(p["ci95"][0] <= p["fitted"] <= p["ci95"][1] for p in doc["parameters"])
     assert doc["parameters"][0]["source"].startswith("calibrated: bounded least squares")
+    # review 222: the attainable range was a list written as text in observations.csv, and
+    # the chart drew shares (0.4) and tonnes (500) on one axis: now each as % of observed
+    frame = cal.to_frame()
+    assert "attainable" not in frame and (frame.attainable_low <= frame.fitted).all()
+    assert (frame.fitted <= frame.attainable_high).all()
+    from junkan.lifecycle.uncertainty.report import _observed_vs_fitted
+
+    fig = _observed_vs_fitted(frame)
+    assert list(fig.data[0].x) == [100] * len(frame)
+    np.testing.assert_allclose(fig.data[2].x, 100 * frame.fitted / frame.observed)
 
 
 def test_calibration_refuses_unknown_figures(magnet: lifecycle.ModelFile) -> None:

@@ -163,27 +163,44 @@ def sensitivity_report(sa: Sensitivity, path: Path) -> Path:
     return page.write(_target(path, PAGES["sensitivity"]))
 
 
+def _observed_vs_fitted(obs: pd.DataFrame) -> go.Figure:
+    """Each observed figure, and the model before and after the fit as a percentage of it,
+    with the ±15 % a fit counts as reproducing — figures in t, yen and fractions side by
+    side (one axis in each figure's unit hid four of six; review 222). A figure observed
+    as 0 has no percentage: its values are in the table."""
+    labels = [_with_unit(f"{s}: {f}", u)
+              for s, f, u in zip(obs.scenario, obs.figure, obs.unit, strict=True)]
+    observed = obs.observed.astype(float)
+    share = {k: [100 * v / o if o else None for v, o in zip(obs[k], observed, strict=True)]
+             for k in ("start", "fitted")}
+    hover = [f"observed {o:.4g}" for o in observed]
+    fig = go.Figure([
+        go.Scatter(x=[100 if o else None for o in observed], y=labels, mode="markers",
+                   name="observed (±15 %)", text=hover, marker={"symbol": "diamond", "size": 12},
+                   error_x={"type": "constant", "value": 15}),
+        go.Scatter(x=share["start"], y=labels, mode="markers", name="model before",
+                   text=[f"{h}, before {v:.4g}" for h, v in zip(hover, obs.start, strict=True)],
+                   marker={"symbol": "circle-open", "size": 11}),
+        go.Scatter(x=share["fitted"], y=labels, mode="markers", name="fitted",
+                   text=[f"{h}, fitted {v:.4g}" for h, v in zip(hover, obs.fitted, strict=True)],
+                   marker={"size": 10}),
+    ])
+    fig.update_layout(title="Observed vs fitted", height=120 + 40 * len(labels),
+                      xaxis_title="% of the observed value", yaxis={"autorange": "reversed"})
+    return fig
+
+
 def calibration_report(cal: Calibration, path: Path) -> Path:
     doc = cal.to_json()
     page = Page(
         f"Calibration — {doc['model']}", source=cal.study.model.source, subtitle=doc["method"]
     )
-    obs = pd.DataFrame(doc["observations"])
-    labels = [_with_unit(f"{s}: {f}", u)
-              for s, f, u in zip(obs.scenario, obs.figure, obs.unit, strict=True)]
-    fig = go.Figure(
-        [
-            go.Bar(x=labels, y=obs.observed, name="observed"),
-            go.Bar(x=labels, y=obs.start, name="model before"),
-            go.Bar(x=labels, y=obs.fitted, name="fitted"),
-        ]
-    )
-    fig.update_layout(title="Observed vs fitted", barmode="group", height=400,
-                      yaxis_title="value, in each figure's unit")
-    page.figure(fig)
+    obs = cal.to_frame()
+    page.figure(_observed_vs_fitted(obs))
     page.table(
         obs[[c for c in ("scenario", "figure", "unit", "observed", "start", "fitted",
-                         "relative_error", "attainable", "reachable", "source")
+                         "relative_error", "attainable_low", "attainable_high", "reachable",
+                         "source")
              if c in obs]]
     )
     page.heading("Fitted parameters (calibrated, not sourced)")
