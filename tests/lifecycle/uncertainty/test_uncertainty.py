@@ -329,6 +329,17 @@ def test_dask_localcluster_gives_the_same_numbers(magnet: lifecycle.ModelFile) -
     _assert_same(local.outputs, remote.outputs)
 
 
+def test_the_percentile_table_gives_each_figures_unit(magnet: lifecycle.ModelFile) -> None:
+    """Review 222: percentiles.csv had no units (an actor's cost in what currency?)."""
+    section = _section(yaml.safe_load(MAGNET_SPEC.read_text(encoding="utf-8")))
+    frame = U.propagate(magnet, 4, seed=1, section=section).to_frame().set_index(
+        ["scenario", "section", "figure"])
+    assert frame.loc[("B", "totals", "co2e_t"), "unit"] == "tCO2e"
+    assert frame.loc[("B", "headline", "co2_reduction_t"), "unit"] == "tCO2e/year"
+    actor = next(s for s in frame.index.get_level_values("section") if s.startswith("actor:"))
+    assert frame.loc[("B", actor, "cost"), "unit"] == "JPY"
+
+
 def test_a_cluster_that_cannot_finish_is_an_error_that_says_so(
         magnet: lifecycle.ModelFile) -> None:
     """Review 222: every worker holding the scattered evaluator killed, every chunk was

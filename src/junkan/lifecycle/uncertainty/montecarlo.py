@@ -188,9 +188,12 @@ class Ensemble:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per scenario, section (headline, totals, actor name) and figure with its
-        percentiles, mean and ``n_defined`` (the runs in which it is a number)."""
-        return pd.DataFrame([{"scenario": s, "section": sec, "figure": k, **percentiles(v)}
-                             for s, sec, k, v in self._figures()])
+        unit, percentiles, mean and ``n_defined`` (the runs in which it is a number)."""
+        units = self.units()
+        kind = {"headline": "headline", "totals": "totals"}
+        return pd.DataFrame([{"scenario": s, "section": sec, "figure": k,
+                              "unit": units[kind.get(sec, "by_actor")].get(k, ""),
+                              **percentiles(v)} for s, sec, k, v in self._figures()])
 
     def runs_frame(self) -> pd.DataFrame:
         """Every run: its parameter values and headline figures (wide)."""
