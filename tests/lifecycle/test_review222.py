@@ -6,8 +6,10 @@ compared as before."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from junkan.lifecycle import compare, load
+from tests.conftest import EXAMPLES
 
 MODEL = """
 junkan: 1
@@ -52,3 +54,23 @@ def test_a_scenario_of_other_years_is_not_compared_as_if_it_covered_the_same() -
     assert "note" not in heavier
     assert math.isclose(heavier["change_vs_baseline"]["co2e_t"], 0.4 + 0.004, rel_tol=1e-9)
     assert math.isclose(heavier["headline"]["co2_saved_t"], -0.404, rel_tol=1e-9)
+
+
+def test_the_text_tables_write_large_numbers_whole(tmp_path: Path) -> None:
+    """'-1.704e+04' in compare's Δ rows and '8.8761e+10' in simulate's totals; a short
+    scenario's changes read n/a, with the note after the table."""
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+
+    model = tmp_path / "widget.yaml"
+    model.write_text(MODEL, encoding="utf-8")
+    res = CliRunner().invoke(app, ["compare", str(EXAMPLES / "compressor_magnet.yaml")])
+    assert res.exit_code == 0, res.output
+    assert "e+" not in res.output and "Δ co2e_t vs baseline" in res.output
+    res = CliRunner().invoke(app, ["simulate", str(EXAMPLES / "compressor_magnet.yaml"),
+                                   "--quiet"])
+    assert res.exit_code == 0 and "e+" not in res.output and "3,748,015" in res.output
+    res = CliRunner().invoke(app, ["compare", str(model)])
+    assert res.exit_code == 0, res.output
+    assert "n/a" in res.output and "note: short simulates 2020–2022" in res.output

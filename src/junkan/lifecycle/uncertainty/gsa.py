@@ -65,6 +65,10 @@ class Sensitivity:
     """Groups of correlated parameters, analysed as if independent."""
     years: list[int] | None = None
     """The simulated horizon (first and last year) the outputs' totals cover."""
+    model: str = ""
+    """The model's title (or name), for the report."""
+    source: str | None = None
+    """The model's document, for the report."""
 
     @property
     def key(self) -> str:
@@ -313,6 +317,7 @@ def sensitivity(
     sa.units = {o: st.figure_unit(o.split(":", 1)[1]) for o in (*sa.indices, *sa.skipped)}
     sa.parameter_units = {st.names[i]: st.parameter_unit(i) for i in idx}
     sa.years = [model.baseline.years.start, model.baseline.years.end]
+    sa.model, sa.source = model.baseline.title or model.name, model.source
     sa.correlated_groups = [
         {"group": g, "correlation": grp.correlation, "parameters": members}
         for g, grp in st.section.groups.items()

@@ -149,7 +149,7 @@ def sobol_chart(sa: Sensitivity, output: str) -> go.Figure:
 
 
 def sensitivity_report(sa: Sensitivity, path: Path) -> Path:
-    page = Page("Sensitivity",
+    page = Page(f"Sensitivity — {sa.model}" if sa.model else "Sensitivity", source=sa.source,
                 subtitle=f"{sa.method}, n {sa.n:,}, {sa.evaluations:,} model evaluations")
     if notes := sa.notes():
         page.bullets(notes)
