@@ -358,7 +358,7 @@ def calibrate(
     f.calls += 2 + sampled
     f.told(f.calls)
     return Calibration(
-        st, [st.names[i] for i in idx], theta, lo + f.x0 * f.span, lo, hi, ci, list(obs),
+        st, [st.names[i] for i in idx], theta, np.clip(f.full[idx], lo, hi), lo, hi, ci, list(obs),
         both[0], both[1], float(fit.cost), bool(fit.success), str(fit.message),
         f.calls, reach, ~kept,
         identified | kept, rank,
