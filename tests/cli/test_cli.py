@@ -28,6 +28,8 @@ def test_simulate_writes_csv_parquet_and_summary(tmp_path: Path, small: dict) ->
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == "more_collection"
     assert summary["mass_balance_max_relative_error"] <= 1e-9
+    # the units of what it holds (it listed compare's change_vs_baseline too; review 222)
+    assert set(summary["units"]) == set(summary) - {"model", "scenario", "units"}
     cols = pd.read_csv(out / "processes.csv").columns
     assert {"co2e_kg", "energy_MJ", "cost_JPY", "revenue_JPY"} <= set(cols)
 

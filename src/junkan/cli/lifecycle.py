@@ -125,6 +125,8 @@ def simulate_cmd(
         if out is not None:
             run: dict[str, Any] = dict(result.to_json())
             summary = {"model": mf.name, **{k: run[k] for k in SUMMARY}}
+            # the units of the sections written, not of compare's too (review 222)
+            summary["units"] = {k: v for k, v in run["units"].items() if k in summary}
             with atomic_dir(out) as tmp:
                 write_tables(result, tmp)
                 (tmp / "summary.json").write_text(json.dumps(summary, indent=2,
