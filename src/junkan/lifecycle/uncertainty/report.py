@@ -73,7 +73,12 @@ def ensemble_report(ens: Ensemble, path: Path) -> Path:
     frame = ens.to_frame()
     page.table(frame[frame.section == "headline"])
     for key in m.baseline.headline:
-        page.figure(fan_chart(ens, key))
+        fig = fan_chart(ens, key)
+        if fig.data[0].x:
+            page.figure(fig)
+        else:  # empty axes said nothing (review 222)
+            page.paragraph(f"{key}: not defined in any run of any scenario (a ratio of zero "
+                           "to zero): no chart")
     rows = [(c["a"], c["b"], k, v, c["p_equal"][k]) for c in ens.comparisons()
             for k, v in c["p_b_beats_a"].items()]
     if rows:  # one scenario: nothing to compare
