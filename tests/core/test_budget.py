@@ -158,6 +158,25 @@ def test_a_task_whose_pace_cannot_end_in_its_budget_stops_early(pool: BudgetPool
     assert pool.run(paced_two_counts, 150, 40, 0.015, budget=budget) == "done"
 
 
+def test_a_second_count_of_the_same_size_is_paced_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 223: a second count with the same ``of`` whose first report came after the
+    first count's first ``done`` kept the first count's pace (20 s of work on a 24 s budget
+    was forecast at 32 s and killed)."""
+    from junkan.core import budget_worker as bw
+
+    cpu = [0.0]
+    monkeypatch.setattr(bw, "_cpu_used", lambda: cpu[0])
+    monkeypatch.setattr(bw, "_task", bw._Task(24.0, "JUNKAN_BUDGET_RUN_CPU_S", "run", 0.0))
+    told = bw.paced(lambda done, of: None, "runs", period=0.0)
+    for reports in (range(10, 101, 10), range(50, 101, 10)):
+        before = 0
+        for done in reports:
+            cpu[0] += (done - before) * 0.1
+            before = done
+            told(done, 100)
+    assert cpu[0] == pytest.approx(20.0)
+
+
 def test_memory_hog_gets_memory_error_and_the_parent_survives(pool: BudgetPool) -> None:
     with pytest.raises(BudgetExceeded) as info:
         pool.run(hog_memory)

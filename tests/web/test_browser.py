@@ -85,6 +85,21 @@ def test_change_collection_rate_changes_recycled_rare_earth_share(
     page.get_by_role("button", name="Compare scenarios").click()
     sync_api.expect(page.locator("#compare-table")).to_contain_text("recycled_rare_earth_share",
                                                                   timeout=60_000)
+    sync_api.expect(page.locator("#compare-table")).to_contain_text("Years simulated")
+    assert page.locator("#compare-notes").is_hidden()
+    # review 223: a scenario of other years showed its totals beside the baseline's, its
+    # undefined figures as "–"; now its years, n/a and a note (the service's document, as a
+    # model with `years` in a scenario gives it)
+    shown = page.evaluate("""async () => {
+      const core = await import("/static/core.js"), res = await import("/static/results.js");
+      const doc = structuredClone(core.state.compare.doc), s = doc.scenarios[1];
+      s.years = [2000, 2010]; s.note = "simulates 2000–2010"; s.headline.co2_reduction_t = null;
+      core.state.compare.doc = doc; res.renderCompare();
+      return [document.getElementById("compare-notes").textContent,
+              document.getElementById("compare-notes").hidden,
+              document.getElementById("compare-table").textContent]; }""")
+    assert shown[0].startswith("A simulates 2000–2010, the baseline 2000–2044") and not shown[1]
+    assert "n/a" in shown[2] and "2000–2010" in shown[2]
 
 
 def test_invalid_upload_shows_errors_inline(page, server: str,  # type: ignore[no-untyped-def]

@@ -65,8 +65,8 @@ def headline_table(doc: Mapping[str, Any]) -> None:
     def num(v: Any, spec: str) -> str:
         if v is None:  # a ratio 0/0, or a change against another horizon: not defined
             return "n/a"
-        if abs(v) >= 1e4:  # whole numbers with separators, not -1.704e+04 (review 222)
-            return f"{v:{'+' if spec.startswith('+') else ''},.0f}"
+        if abs(float(f"{v:.4g}")) >= 1e4:  # whole, with separators: not -1.704e+04 (review
+            return f"{v:{'+' if spec.startswith('+') else ''},.0f}"  # 222), nor 1e+04 (223)
         return f"{v:{spec}}"
 
     def label(name: str, unit: str | None) -> str:
@@ -133,7 +133,8 @@ def simulate_cmd(
                                                              ensure_ascii=False))
     # a ratio of 0 to 0 (no products, no input) is not defined: "n/a", as compare prints it
     print_table(f"{mf.name} / {name}", ["figure", "value"],
-                [(k, "n/a" if v != v else f"{v:,.0f}" if abs(v) >= 1e6 else f"{v:,.6g}")
+                [(k, "n/a" if v != v else f"{v:,.0f}" if abs(float(f"{v:.6g}")) >= 1e6
+                  else f"{v:,.6g}")
                  for k, v in result.totals().items()],
                 right=["value"])
     if out is not None:

@@ -193,6 +193,9 @@ def uncertainty_cmd(
         return
     print_table("P(B has less life-cycle CO2e than A; ties count ½)",
                 ["A", "B", "P", "P(equal)"], rows, right=("P", "P(equal)"))
+    for c in doc["comparisons"]:
+        if c.get("note"):  # scenarios of different horizons (review 223)
+            console.print(f"note: {c['note']}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("sensitivity")

@@ -80,15 +80,18 @@ def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
     counts only the steps of that count; ``what`` names a step (``runs``,
     ``evaluations``)."""
     first: list[tuple[int, float, int]] = []  # done, CPU used and of at the pace's start
+    last = [0]  # the done last told
 
     def check(done: int, of: int) -> None:
+        again = done < last[0]  # a count ended (done = of) or started again
+        last[0] = done
         task = _task
         if task is None or not 0 < done < of:
             return
         used = _cpu_used() - task.cpu_at_start
-        if not first or of != first[0][2] or done < first[0][0]:
+        if not first or of != first[0][2] or again:
             # a new count (a second batch: a sensitivity's tornado after its design) starts
-            # a new pace: the first one's CPU is not the second's (review 221)
+            # a new pace: the first one's CPU is not the second's (reviews 221, 223)
             first[:] = [(done, used, of)]
             return
         done0, used0, _ = first[0]

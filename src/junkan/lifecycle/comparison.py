@@ -66,10 +66,10 @@ def horizon(result: Result) -> tuple[int, int]:
     return int(result.years[0]), int(result.years[-1])
 
 
-def _windowed(sel: Selection | None) -> bool:
+def windowed(sel: Selection | None) -> bool:
     """Whether a selection (and its ``per``) names its years: then it covers the same years
     in every scenario that simulates them."""
-    return sel is None or (sel.years is not None and _windowed(sel.per))
+    return sel is None or (sel.years is not None and windowed(sel.per))
 
 
 def headline_value(h: Headline, results: dict[str, Result], scenario: str,
@@ -86,7 +86,7 @@ def headline_value(h: Headline, results: dict[str, Result], scenario: str,
         used = (scenario, ref_name, baseline) if h.compare == "change_index" else \
             (scenario, ref_name)
         others = {horizon(results[n]) for n in used}
-        if len(others) > 1 and not _windowed(h):
+        if len(others) > 1 and not windowed(h):
             return float("nan")
         ref = results[ref_name].select(h)
         if h.compare == "change":

@@ -15,6 +15,7 @@ import pandas as pd
 
 from junkan.core.encoding import jsonable
 from junkan.lifecycle.api import ModelFile
+from junkan.lifecycle.comparison import windowed
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs
 from junkan.lifecycle.uncertainty.sampling import draw
 from junkan.lifecycle.uncertainty.spec import UncertaintySection
@@ -90,15 +91,27 @@ class Ensemble:
         xa, xb = self.outputs.totals[a][total], self.outputs.totals[b][total]
         return compare(xa, xb, lower_is_better(total))[1]
 
+    def horizons(self) -> dict[str, list[int]]:
+        """First and last year each scenario simulates (a scenario may set ``years``)."""
+        c = self.study.model.compiled
+        return {s: [int(c[s].years[0]), int(c[s].years[-1])] for s in self.study.scenarios}
+
     def comparisons(self) -> list[dict[str, Any]]:
-        scen = self.study.scenarios
+        """P(B beats A) per total and headline figure for every pair of scenarios. Two
+        scenarios of different horizons are not compared in their totals, nor in headline
+        figures that do not name their years (``None``, with a ``note``): a scenario ending
+        before the end-of-life it would have was a certain CO2 saving (review 223)."""
+        scen, years = self.study.scenarios, self.horizons()
+        heads = self.study.model.baseline.headline
         out = []
         o = self.outputs
         for a, b in combinations(scen, 2):
-            tot = {k: compare(v, o.totals[b][k], lower_is_better(k))
+            same = years[a] == years[b]
+            tot = {k: compare(v, o.totals[b][k], lower_is_better(k)) if same else (None, None)
                    for k, v in o.totals[a].items()}
-            head = {k: compare(v, o.headline[b][k], False) for k, v in o.headline[a].items()
-                    if k in o.headline[b]}
+            head = {k: compare(v, o.headline[b][k], False)
+                    if same or (k in heads and windowed(heads[k])) else (None, None)
+                    for k, v in o.headline[a].items() if k in o.headline[b]}
             out.append(
                 {
                     "a": a,
@@ -107,6 +120,9 @@ class Ensemble:
                     "p_equal": {k: t for k, (_, t) in tot.items()},
                     "p_b_greater_headline": {k: p for k, (p, _) in head.items()},
                     "p_equal_headline": {k: t for k, (_, t) in head.items()},
+                    **({} if same else {"note": f"{a} simulates {years[a][0]}–{years[a][1]}, "
+                                        f"{b} {years[b][0]}–{years[b][1]}: their totals are "
+                                        "not compared, nor figures without their own years"}),
                 }
             )
         return out
@@ -117,7 +133,8 @@ class Ensemble:
         return jsonable(
             {
                 "model": m.name,
-                "years": [m.baseline.years.start, m.baseline.years.end],  # the totals' horizon
+                "years": [m.baseline.years.start, m.baseline.years.end],  # the baseline's
+                "scenario_years": self.horizons(),
                 "runs": len(self.theta),
                 "seed": self.seed,
                 "percentiles": list(PERCENTILES),

@@ -202,6 +202,10 @@ def calibration_report(cal: Calibration, path: Path) -> Path:
     )
     obs = cal.to_frame()
     page.figure(_observed_vs_fitted(obs))
+    if zero := [f"{s}: {f}" for s, f, o in zip(obs.scenario, obs.figure, obs.observed,
+                                              strict=True) if not o]:
+        page.paragraph(f"Observed as 0, so without a percentage in the chart (their values "
+                       f"are in the table): {', '.join(zero)}.")
     page.table(
         obs[[c for c in ("scenario", "figure", "unit", "observed", "start", "fitted",
                          "relative_error", "attainable_low", "attainable_high", "reachable",

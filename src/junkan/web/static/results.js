@@ -232,10 +232,15 @@ function renderCompare() {
   for (const h of [t("figure"), ...doc.scenarios.map((s) => s.name)]) {
     const th = document.createElement("th"); th.scope = "col"; th.textContent = h; head.append(th);
   }
-  const rows = [[t("compare.description"), doc.scenarios.map((s) => s.description || "–"), ""]];
+  // each scenario's years: one that sets `years` is not compared with the baseline as if it
+  // covered the same ones (n/a, review 223)
+  const span = (s) => (s.years ? `${s.years[0]}–${s.years[1]}` : `${doc.years[0]}–${doc.years[1]}`);
+  const rows = [[t("compare.description"), doc.scenarios.map((s) => s.description || "–"), ""],
+    [t("compare.years"), doc.scenarios.map(span), ""]];
   const keys = [...new Set(doc.scenarios.flatMap((s) => Object.keys(s.headline)))];
   const words = doc.headline_descriptions || {};
-  for (const k of keys) rows.push([words[k] || k, doc.scenarios.map((s) => fmtKey(k, s.headline[k])), k]);
+  const shown = (k, s) => (!(k in s.headline) ? "–" : s.headline[k] === null ? t("ind.na") : fmtKey(k, s.headline[k]));
+  for (const k of keys) rows.push([words[k] || k, doc.scenarios.map((s) => shown(k, s)), k]);
   for (const k of ["co2e_t", "virgin_input_t", "recycled_share", "reuse_rate", "final_disposal_t"])
     rows.push([t(`card.${k}`), doc.scenarios.map((s) => fmtKey(k, s.totals[k])), ""]);
   const body = rows.map(([label, vals, key]) => {
@@ -251,6 +256,11 @@ function renderCompare() {
   const thead = document.createElement("thead"); thead.append(head);
   const tbody = document.createElement("tbody"); tbody.append(...body);
   $("#compare-table").replaceChildren(thead, tbody);
+  const base = doc.scenarios.find((s) => s.name === doc.baseline);
+  const notes = doc.scenarios.filter((s) => s.note).map((s) => t("compare.horizonNote",
+    { name: s.name, years: span(s), base: base ? span(base) : `${doc.years[0]}–${doc.years[1]}` }));
+  $("#compare-notes").textContent = notes.join(" ");
+  $("#compare-notes").hidden = !notes.length;
   $("#comparison").hidden = false;
 }
 
