@@ -74,3 +74,17 @@ def test_the_text_tables_write_large_numbers_whole(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["compare", str(model)])
     assert res.exit_code == 0, res.output
     assert "n/a" in res.output and "note: short simulates 2020–2022" in res.output
+
+
+def test_results_without_the_baseline_are_refused_saying_so() -> None:
+    """Review 223: ``compare(model, results)`` without the baseline's run raised a bare
+    KeyError."""
+    import pytest
+
+    from junkan.core.errors import JunkanError
+    from junkan.lifecycle import run
+
+    model = load(text=MODEL, source="widget.yaml")
+    results = {"heavier": run(model, "heavier")}
+    with pytest.raises(JunkanError, match="no run of the baseline 'baseline'"):
+        compare(model, results)

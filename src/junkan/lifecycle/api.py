@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from junkan.core.errors import ModelError, Problem, short
+from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.core.limits import limits
 from junkan.lifecycle import cache, typed_json
 from junkan.lifecycle.comparison import Comparison, IndicatorHook, comparison_document
@@ -362,6 +362,11 @@ def compare(model: ModelFile, results: dict[str, Result] | None = None,
     (simulated here unless ``results`` are given). ``indicator_hook`` adds entries to each
     scenario (``junkan.indicators.scenario_indicators`` adds the circularity indicators)."""
     results = results or simulate_all(model)
+    if model.baseline.baseline_name not in results:  # a bare KeyError before (review 223)
+        raise JunkanError(f"the results hold no run of the baseline "
+                          f"{short(model.baseline.baseline_name)}, which every scenario is "
+                          f"compared with: run it too, or use Comparison.of(results, baseline=…) "
+                          f"to compare with another")
     descriptions = {n: (s.description if s else None)
                     for n, s in model.baseline.scenarios.items()}
     descriptions.setdefault(model.baseline.baseline_name, "baseline")
