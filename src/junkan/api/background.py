@@ -205,14 +205,8 @@ async def cancel(store: Store, user: User, job_id: str, kinds: tuple[str, ...]
     afterwards, or None as :func:`read` answers it."""
     if read(store, user, job_id, kinds) is None:
         return None
-    task = _TASKS.get(job_id)
-    if task is not None and not task.done():
-        _STOPPED.add(job_id)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    elif (found := store.get_analysis(user.id, job_id)) is not None and \
-            found[0].status == "queued":  # accepted, its task not started (or lost)
+    if not await _stop(job_id) and (found := store.get_analysis(user.id, job_id)) is not None \
+            and found[0].status == "queued":  # accepted, its task not started (or lost)
         store.fail_analysis(job_id, CANCELLED)
     return read(store, user, job_id, kinds)
 
@@ -225,17 +219,25 @@ async def stop_all(store: Store, user_id: str) -> int:
     for job in store.list_analyses(user_id):
         if job.status not in ("queued", "running"):
             continue
-        task = _TASKS.get(job.id)
-        cancelled = task is not None and not task.done()
-        if task is not None and cancelled:
-            _STOPPED.add(job.id)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        cancelled = await _stop(job.id)
         # one that finished while another was being stopped keeps its result (review 221)
         store.fail_analysis(job.id, USER_DELETED, unfinished_only=not cancelled)
         stopped += 1
     return stopped
+
+
+async def _stop(job_id: str) -> bool:
+    """Cancel the job's task if it is running or waiting for a place (its worker is
+    replaced; its own handler marks it :data:`CANCELLED`) and wait for it to end; whether
+    there was one to cancel."""
+    task = _TASKS.get(job_id)
+    if task is None or task.done():
+        return False
+    _STOPPED.add(job_id)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return True
 
 
 def read(store: Store, user: User, job_id: str, kinds: tuple[str, ...]

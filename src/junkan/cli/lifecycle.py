@@ -53,6 +53,15 @@ def write_tables(result: Result, folder: Path) -> None:
         df.to_parquet(folder / f"{name}.parquet", index=False)
 
 
+def number(v: float, spec: str, whole_from: float) -> str:
+    """``v`` written as ``spec`` (``.4g``, ``+.4g``, ``,.6g``) says, but whole with thousands
+    separators once it rounds to ``whole_from`` or more: -17,036, not -1.704e+04 (review 222),
+    nor 1e+04 for 9,999.7 (223)."""
+    if abs(float(f"{v:{spec.lstrip('+,')}}")) >= whole_from:
+        return f"{v:{'+' if spec.startswith('+') else ''},.0f}"
+    return f"{v:{spec}}"
+
+
 def headline_table(doc: Mapping[str, Any]) -> None:
     """Figures as rows, scenarios as columns (fits a narrow terminal)."""
     scenarios = doc["scenarios"]
@@ -63,11 +72,8 @@ def headline_table(doc: Mapping[str, Any]) -> None:
     total_units = (doc.get("units") or {}).get("totals") or {}
 
     def num(v: Any, spec: str) -> str:
-        if v is None:  # a ratio 0/0, or a change against another horizon: not defined
-            return "n/a"
-        if abs(float(f"{v:.4g}")) >= 1e4:  # whole, with separators: not -1.704e+04 (review
-            return f"{v:{'+' if spec.startswith('+') else ''},.0f}"  # 222), nor 1e+04 (223)
-        return f"{v:{spec}}"
+        # None: a ratio 0/0, or a change against another horizon: not defined
+        return "n/a" if v is None else number(v, spec, 1e4)
 
     def label(name: str, unit: str | None) -> str:
         return f"{name} ({unit})" if unit else name
@@ -133,8 +139,7 @@ def simulate_cmd(
                                                              ensure_ascii=False))
     # a ratio of 0 to 0 (no products, no input) is not defined: "n/a", as compare prints it
     print_table(f"{mf.name} / {name}", ["figure", "value"],
-                [(k, "n/a" if v != v else f"{v:,.0f}" if abs(float(f"{v:.6g}")) >= 1e6
-                  else f"{v:,.6g}")
+                [(k, "n/a" if v != v else number(v, ",.6g", 1e6))
                  for k, v in result.totals().items()],
                 right=["value"])
     if out is not None:

@@ -72,13 +72,12 @@ def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
     """:func:`throttled`, and in a worker a forecast: once the task has worked
     :data:`PACE_S` of CPU since its first report (a tenth of its budget if less), the CPU
     time of the ``of − done`` steps left at the pace since then, added to what it used,
-    above :data:`PACE_MARGIN` × its
-    budget stops it at once with :class:`BudgetExceeded` saying so — not minutes later at
-    the budget, holding a worker all along (212,992 sensitivity evaluations at 54 a second,
-    review 219). For tasks whose ``of`` is the number of steps (not an upper bound); a task
-    that counts again (``of`` changes, ``done`` falls) is paced anew, and the forecast
-    counts only the steps of that count; ``what`` names a step (``runs``,
-    ``evaluations``)."""
+    above :data:`PACE_MARGIN` × its budget stops it at once with :class:`BudgetExceeded`
+    saying so — not minutes later at the budget, holding a worker all along (212,992
+    sensitivity evaluations at 54 a second, review 219). For tasks whose ``of`` is the
+    number of steps (not an upper bound); a task that counts again (``of`` changes,
+    ``done`` falls) is paced anew, and the forecast counts only the steps of that count;
+    ``what`` names a step (``runs``, ``evaluations``)."""
     first: list[tuple[int, float, int]] = []  # done, CPU used and of at the pace's start
     last = [0]  # the done last told
 

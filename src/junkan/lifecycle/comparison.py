@@ -12,6 +12,7 @@ from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, short
 from junkan.core.quantities import parse_unit
 from junkan.core.registry import Q_
+from junkan.lifecycle.compiled import Compiled
 from junkan.lifecycle.results import Result
 from junkan.lifecycle.schema import Headline, Selection
 
@@ -61,9 +62,9 @@ class ComparisonDocument(TypedDict):
     scenarios: list[ScenarioComparison]
 
 
-def horizon(result: Result) -> tuple[int, int]:
-    """First and last year a result simulates."""
-    return int(result.years[0]), int(result.years[-1])
+def horizon(simulated: Result | Compiled) -> tuple[int, int]:
+    """First and last year a result (or a compiled scenario) simulates."""
+    return int(simulated.years[0]), int(simulated.years[-1])
 
 
 def windowed(sel: Selection | None) -> bool:
@@ -171,8 +172,8 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
                 continue
             head[key] = headline_value(h, results, name, baseline)
         years = horizon(res)
-        # totals over other years are not compared (NaN: null in JSON, n/a in tables)
-        ref = base_tot if years == base_years else dict.fromkeys(base_tot, float("nan"))
+        same = years == base_years  # totals over other years are not compared (NaN: null
+        ref = base_tot if same else dict.fromkeys(base_tot, float("nan"))  # in JSON, n/a)
         scen.append({
             "name": name,
             "description": descriptions.get(name),
@@ -182,13 +183,13 @@ def comparison_document(model_name: str, title: str | None, baseline: str,
             "change_vs_baseline": {k: tot[k] - ref[k] for k in tot},
             "by_actor": res.by_actor(),
             "by_actor_change_vs_baseline": {
-                a: {k: v - (base_actor.get(a, {}).get(k, 0.0) if ref is base_tot
-                            else float("nan")) for k, v in d.items()}
+                a: {k: v - (base_actor.get(a, {}).get(k, 0.0) if same else float("nan"))
+                    for k, v in d.items()}
                 for a, d in res.by_actor().items()},
             "co2e_t_by_stage": res.by_stage(),
             "mass_balance_max_relative_error": res.raw.balance_error,
         })
-        if years != base_years:
+        if not same:
             scen[-1]["note"] = (f"simulates {years[0]}–{years[1]}, the baseline "
                                 f"{base_years[0]}–{base_years[1]}: its totals are not compared "
                                 "with the baseline's, nor figures without their own years")

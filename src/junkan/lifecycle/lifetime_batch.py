@@ -122,25 +122,23 @@ class Lifetimes:
             for d, idx in groups.items()
         ]
 
-    def mid_year_ratios(self, n_years: int) -> tuple[np.ndarray, np.ndarray]:
-        """As :func:`~junkan.lifecycle.lifetimes.mid_year_ratios`: first-year survival (G,)
-        and step ratios (G, T)."""
-        first, ratios = np.zeros(self.n), np.zeros((self.n, n_years))
+    def entry_ratios(self, n_years: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
+        """As :func:`~junkan.lifecycle.lifetimes.entry_ratios`: survival in the year of entry
+        (G,) and step ratios (G, T)."""
+        first, ratios = np.ones(self.n), np.zeros((self.n, n_years))
         for idx, fam in self.families:
-            sf = fam.survival(np.arange(n_years + 1) + 0.5)
+            sf = fam.survival(np.arange(n_years + 1, dtype=float) + offset)
             first[idx] = sf[:, 0]
             ratios[idx] = step_ratios(sf)
         return first, ratios
 
+    def mid_year_ratios(self, n_years: int) -> tuple[np.ndarray, np.ndarray]:
+        """As :func:`~junkan.lifecycle.lifetimes.mid_year_ratios` (G,), (G, T)."""
+        return self.entry_ratios(n_years, 0.5)
+
     def end_of_year_ratios(self, n_years: int) -> tuple[np.ndarray, np.ndarray]:
-        """As :func:`~junkan.lifecycle.lifetimes.end_of_year_ratios`: survival at entry (G,)
-        and step ratios (G, T)."""
-        first, ratios = np.ones(self.n), np.zeros((self.n, n_years))
-        for idx, fam in self.families:
-            sf = fam.survival(np.arange(n_years + 1, dtype=float))
-            first[idx] = sf[:, 0]
-            ratios[idx] = step_ratios(sf)
-        return first, ratios
+        """As :func:`~junkan.lifecycle.lifetimes.end_of_year_ratios` (G,), (G, T)."""
+        return self.entry_ratios(n_years, 0.0)
 
     def exposure_kernels(self, n_years: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
         """As :func:`~junkan.lifecycle.exposure.exposure_kernels`: entry exposure (G,) and

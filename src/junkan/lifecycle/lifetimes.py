@@ -52,10 +52,17 @@ def step_ratios(sf: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
+def entry_ratios(lifetime: Lifetime, n_years: int, offset: float) -> tuple[float, np.ndarray]:
+    """Survival ``S(e)`` of the year items enter in, ``e`` = ``offset`` their age at its end,
+    and the ratios ``S(a+1+e)/S(a+e)`` for ages 0…n−1 (:func:`mid_year_ratios`,
+    :func:`end_of_year_ratios`)."""
+    sf = survival(lifetime, np.arange(n_years + 1, dtype=float) + offset)
+    return float(sf[0]), step_ratios(sf)
+
+
 def mid_year_ratios(lifetime: Lifetime, n_years: int) -> tuple[float, np.ndarray]:
     """First-year survival ``S(0.5)`` and the ratios ``S(a+1.5)/S(a+0.5)`` for ages 0…n−1."""
-    sf = survival(lifetime, np.arange(n_years + 1) + 0.5)
-    return float(sf[0]), step_ratios(sf)
+    return entry_ratios(lifetime, n_years, 0.5)
 
 
 def end_of_year_ratios(lifetime: Lifetime, n_years: int) -> tuple[float, np.ndarray]:
@@ -63,5 +70,4 @@ def end_of_year_ratios(lifetime: Lifetime, n_years: int) -> tuple[float, np.ndar
     end of a year (age 0 = just entered). ``S(0)`` is below 1 only for a normal lifetime: its
     share below age 0 retires in the year it enters, as a new product's share below half a
     year does (and as flodym's ``inflow_at='end'`` counts it; review 220)."""
-    sf = survival(lifetime, np.arange(n_years + 1, dtype=float))
-    return float(sf[0]), step_ratios(sf)
+    return entry_ratios(lifetime, n_years, 0.0)

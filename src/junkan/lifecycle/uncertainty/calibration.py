@@ -229,13 +229,18 @@ def attainable(ev: Evaluator, obs: list[Observation], rows: Callable[[np.ndarray
     no sampled values reproduce."""
     rng = np.random.default_rng(seed)
     points = [rng.random((REACH_POINTS, k))]
-    if 2**k <= MAX_CORNERS:
+    if reach_points(k) > REACH_POINTS:
         points.append(((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(float))
     pts = np.vstack(points)
     pred = _predict(ev, obs, rows(pts))
     if known is not None:
         pred = np.vstack([pred, known])
     return np.column_stack([np.nanmin(pred, axis=0), np.nanmax(pred, axis=0)]), len(pts)
+
+
+def reach_points(k: int) -> int:
+    """How many points :func:`attainable` evaluates for ``k`` calibrated parameters."""
+    return REACH_POINTS + (2**k if 2**k <= MAX_CORNERS else 0)
 
 
 def _predict(ev: Evaluator, obs: list[Observation], rows: np.ndarray) -> np.ndarray:
@@ -337,7 +342,7 @@ def calibrate(
              progress)
     _check_start(st, obs, _predict(ev, obs, f.rows(f.x0[None, :]))[0])
     k = len(idx)
-    after = k + 3 + 2 + REACH_POINTS + (2**k if 2**k <= MAX_CORNERS else 0)  # kept, both, reach
+    after = k + 3 + 2 + reach_points(k)  # kept, both, reach
     f.calls = 1  # the start's check
     f.told(1 + max_evaluations * (k + 2) + START_POINTS + after)  # each with a Jacobian
     fit = search(f, max_evaluations)

@@ -40,12 +40,17 @@ SUPPORT = (0.001, 0.999)
 """Quantiles bounding the designs of sensitivity analysis (:meth:`Marginal.support`)."""
 
 
+def basic_variance(gsd: float | None) -> float:
+    """σ² of ln x of the basic uncertainty: from ``gsd``, else :data:`BASIC_VARIANCE`."""
+    return float(np.log(gsd) ** 2) if gsd is not None else BASIC_VARIANCE
+
+
 def pedigree_sigma2(scores: tuple[int, ...], gsd: float | None = None) -> float:
     """σ² of ln x: the basic variance (``gsd``) plus the pedigree indicators' variances."""
     if len(scores) != 5 or any(not 1 <= s <= 5 for s in scores):
         raise ValueError("pedigree: give five scores from 1 (best) to 5 (worst)")
-    basic = np.log(gsd) ** 2 if gsd is not None else BASIC_VARIANCE
-    return float(basic + sum(PEDIGREE_VARIANCE[i][s - 1] for i, s in enumerate(scores)))
+    pedigree = sum(PEDIGREE_VARIANCE[i][s - 1] for i, s in enumerate(scores))
+    return float(basic_variance(gsd) + pedigree)
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def marginal(p: UncertainParameter) -> Marginal:
             s2 = (
                 pedigree_sigma2(p.pedigree, p.gsd)
                 if p.pedigree is not None
-                else (float(np.log(p.gsd) ** 2) if p.gsd else BASIC_VARIANCE)
+                else basic_variance(p.gsd)
             )
             mu = float(np.log(p.median))
         else:

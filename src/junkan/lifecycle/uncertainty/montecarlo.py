@@ -15,7 +15,7 @@ import pandas as pd
 
 from junkan.core.encoding import jsonable
 from junkan.lifecycle.api import ModelFile
-from junkan.lifecycle.comparison import windowed
+from junkan.lifecycle.comparison import horizon, windowed
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs
 from junkan.lifecycle.uncertainty.sampling import draw
 from junkan.lifecycle.uncertainty.spec import UncertaintySection
@@ -93,8 +93,7 @@ class Ensemble:
 
     def horizons(self) -> dict[str, list[int]]:
         """First and last year each scenario simulates (a scenario may set ``years``)."""
-        c = self.study.model.compiled
-        return {s: [int(c[s].years[0]), int(c[s].years[-1])] for s in self.study.scenarios}
+        return {s: list(horizon(self.study.model.compiled[s])) for s in self.study.scenarios}
 
     def comparisons(self) -> list[dict[str, Any]]:
         """P(B beats A) per total and headline figure for every pair of scenarios. Two
@@ -207,9 +206,9 @@ class Ensemble:
         """One row per scenario, section (headline, totals, actor name) and figure with its
         unit, percentiles, mean and ``n_defined`` (the runs in which it is a number)."""
         units = self.units()
-        kind = {"headline": "headline", "totals": "totals"}
         return pd.DataFrame([{"scenario": s, "section": sec, "figure": k,
-                              "unit": units[kind.get(sec, "by_actor")].get(k, ""),
+                              "unit": units["by_actor" if sec.startswith("actor:") else sec]
+                              .get(k, ""),
                               **percentiles(v)} for s, sec, k, v in self._figures()])
 
     def runs_frame(self) -> pd.DataFrame:
