@@ -237,3 +237,26 @@ def test_the_reader_reads_as_json_loads_and_names_the_repeat_kept() -> None:
             json.loads(bad)
         with pytest.raises(plain.type):
             loads_with_repeat(bad)
+
+
+def test_a_query_giving_a_parameter_twice_is_refused(app_client: TestClient) -> None:
+    """Past bug (review 223): ``?version=1&version=2`` was read as version 2. A parameter
+    given twice is 422 ``query-duplicate-key`` naming it, also when its last value is
+    refused as well; after 401 for who is not signed in; a list parameter may repeat."""
+    a, _ = demo_tokens(app_client)
+    mid = app_client.get("/api/models", headers=a).json()[0]["id"]
+    for query in ("version=1&version=2", "version=1&version=x", "q=a&q=b&version=1"):
+        path = f"/api/models/{mid}" if "version" in query.split("&")[0] else "/api/models"
+        res = app_client.get(f"{path}?{query}", headers=a)
+        assert res.status_code == 422, (query, res.text)
+        doc = res.json()
+        key = query.split("=")[0]
+        assert doc["code"] == "query-duplicate-key" and repr(key) in doc["detail"], doc
+        (err,) = doc["errors"]
+        assert (err["path"], err["type"], err["ctx"]) == (key, "query-duplicate-key",
+                                                         {"key": repr(key)})
+        assert app_client.get(f"{path}?{query}").status_code == 401
+    assert app_client.get(f"/api/models/{mid}?version=1", headers=a).status_code == 200
+    res = app_client.post("/api/indicators?framework=gri&framework=esrs", headers={
+        **a, "Content-Type": "application/yaml"}, content="name: x\n")
+    assert res.json().get("code") != "query-duplicate-key", res.text

@@ -8,7 +8,9 @@ last of a repeated key), and it does so before it solves the route's dependencie
 reads the body once and notes the first repeat; the repeat is refused once the dependencies
 are solved, just before the endpoint runs, so a caller who is not signed in still gets 401
 (or 403, 404) as before. The answer: 422 ``json-duplicate-key``, naming the key and the path
-of its object (``""``: the body itself), also where the body's schema refuses it as well. A
+of its object (``""``: the body itself), also where the body's schema refuses it as well.
+A query that gives a parameter twice (``?limit=1&limit=500``, of which FastAPI read the
+last) is refused the same way and at the same moment: 422 ``query-duplicate-key``. A
 body that is no JSON at all keeps FastAPI's answers (422 ``json_invalid``, 400
 ``body-unreadable``). An endpoint that calls ``request.json()`` itself is refused at once.
 
@@ -21,8 +23,11 @@ dependency), such a body is read only once the caller is known: who is not signe
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import inspect
+import types
+import typing
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
@@ -39,9 +44,10 @@ from starlette.types import Receive, Scope
 from junkan.api.auth import current_user, get_store
 from junkan.api.errors import field_errors
 from junkan.core.documents import loads_with_repeat
-from junkan.core.errors import Problem
+from junkan.core.errors import Problem, coded, short
 
 CODE = "json-duplicate-key"
+QUERY_CODE = "query-duplicate-key"
 _UNREAD = object()
 _CHECKED = "__junkan_repeat_checked__"
 _CURRENT: ContextVar[StrictJSONRequest | None] = ContextVar("junkan_json_request",
@@ -92,15 +98,34 @@ def refusal(problem: Problem) -> HTTPException:
         "code": CODE, "errors": field_errors([problem])})
 
 
+def query_refusal(scope: Scope, lists: frozenset[str] = frozenset()) -> HTTPException | None:
+    """422 ``query-duplicate-key`` when the query of ``scope`` gives a parameter twice (a
+    second value was read silently in place of the first; review 223), else ``None``.
+    ``lists``: the parameters the route takes as a list (``?framework=a&framework=b``)."""
+    seen: set[str] = set()
+    for key, _ in Request(scope).query_params.multi_items():
+        if key in seen and key not in lists:
+            problem = coded(key, QUERY_CODE, "the query gives the parameter {key} twice",
+                            key=short(key, 60))
+            return HTTPException(422, {
+                "message": f"the query gives the parameter {short(key, 60)} twice; give each "
+                           "parameter once", "code": QUERY_CODE,
+                "errors": field_errors([problem])})
+        seen.add(key)
+    return None
+
+
 class StrictJSONRequest(Request):
     """A request whose :meth:`json` refuses a key given twice in one object; while the
     route's dependencies are solved a repeat is only noted, for :meth:`endpoint_reached`."""
 
-    def __init__(self, scope: Scope, receive: Receive) -> None:
+    def __init__(self, scope: Scope, receive: Receive,
+                 lists: frozenset[str] = frozenset()) -> None:
         super().__init__(scope, receive)
         self.repeat: Problem | None = None
         self._read: Any = _UNREAD
         self._deferred = True
+        self.query_repeat = query_refusal(scope, lists)
 
     async def json(self) -> Any:
         if self._read is _UNREAD:  # read once: FastAPI's body and the endpoint's call share it
@@ -110,8 +135,11 @@ class StrictJSONRequest(Request):
         return self._read
 
     def endpoint_reached(self) -> None:
-        """The dependencies are solved: refuse a repeat noted so far, and any from now on."""
+        """The dependencies are solved: refuse a repeated query parameter or a body's key
+        noted so far, and any from now on."""
         self._deferred = False
+        if self.query_repeat is not None:
+            raise self.query_repeat
         if self.repeat is not None:
             raise refusal(self.repeat)
 
@@ -154,6 +182,8 @@ class StrictJSONRoute(APIRoute):
         self.signed_in_first = self.body_field is not None and _needs(self.dependant,
                                                                        current_user)
         """Whether a large body is read only once the caller is authenticated."""
+        self.list_queries = _list_queries(self.dependant)
+        """The query parameters this route takes as a list: they may be given again."""
 
     async def _authenticate_first(self, request: Request) -> None:
         """Authenticate the caller of a route that needs one before a body larger than
@@ -174,13 +204,15 @@ class StrictJSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            own = StrictJSONRequest(request.scope, request.receive)
+            own = StrictJSONRequest(request.scope, request.receive, self.list_queries)
             token = _CURRENT.set(own)
             try:
                 await self._authenticate_first(own)
                 return await handler(own)
-            except RequestValidationError:  # the schema refused the body as well: the
-                if own.repeat is None:  # repeat is said first (the last value was checked)
+            except RequestValidationError:  # the schema refused the body or the query as
+                if own.query_repeat is not None:  # well: the repeat is said first (the last
+                    raise own.query_repeat from None  # value was checked)
+                if own.repeat is None:
                     raise
                 raise refusal(own.repeat) from None
             finally:
@@ -192,6 +224,26 @@ class StrictJSONRoute(APIRoute):
 def _needs(dependant: Dependant, call: Callable[..., Any]) -> bool:
     """Whether ``dependant`` depends on ``call``, directly or through other dependencies."""
     return any(d.call is call or _needs(d, call) for d in dependant.dependencies)
+
+
+def _list_queries(dependant: Dependant) -> frozenset[str]:
+    """The names of the query parameters ``dependant`` (or a dependency of it) takes as a
+    list, set or tuple."""
+    names = {f.alias for f in dependant.query_params if _is_list(f.field_info.annotation)}
+    for dependency in dependant.dependencies:
+        names |= _list_queries(dependency)
+    return frozenset(names)
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, set, frozenset, tuple, collections.abc.Sequence):
+        return True
+    if origin is typing.Annotated:
+        return _is_list(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_is_list(a) for a in typing.get_args(annotation))
+    return False
 
 
 def strict_router(**kwargs: Any) -> APIRouter:

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Annotated, Any, Literal, NoReturn, Protocol
 
 import typer
 from rich.console import Console
@@ -45,6 +45,11 @@ class ProgressCallback(Protocol):
 class Format(StrEnum):
     table = "table"
     json = "json"
+
+
+LangOption = Annotated[Literal["en", "ja"], typer.Option(
+    "--lang", help="Language of the report: en or ja.")]
+"""The language a command writes its HTML report in."""
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

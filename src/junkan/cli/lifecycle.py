@@ -14,6 +14,7 @@ from rich.markup import escape
 from junkan import lifecycle
 from junkan.cli.common import (
     Format,
+    LangOption,
     atomic_dir,
     console,
     fail,
@@ -152,6 +153,7 @@ def compare_cmd(
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
     out: Annotated[Path | None, typer.Option(help="Folder for compare.json, report.html and "
                                                   "per-scenario tables.")] = None,
+    lang: LangOption = "en",
 ) -> None:
     """Simulate every scenario and show them side by side."""
     # imported here: the indicators bring pandas, ~0.4 s of CPU that simulate and validate
@@ -170,7 +172,7 @@ def compare_cmd(
             with atomic_dir(out) as tmp:
                 (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
                 write_scenario_tables(results, mf.baseline.baseline_name, tmp)
-                comparison.report(tmp)
+                comparison.report(tmp, lang)
     if format == Format.json:
         print_json(doc)
     else:
@@ -194,13 +196,14 @@ def write_scenario_tables(results: dict[str, Result], baseline: str, folder: Pat
 def report(
     model: ModelArg,
     out: Annotated[Path, typer.Option(help="Folder for report.html.")] = Path("out/report"),
+    lang: LangOption = "en",
 ) -> None:
     """Write the HTML report (Sankey per scenario, indicator charts) of a model."""
     mf = load(model)
     with reported():
         comparison = lifecycle.compare(mf)
         with atomic_dir(out) as tmp:
-            comparison.report(tmp)
+            comparison.report(tmp, lang)
     console.print(f"wrote {out}/report.html")
 
 

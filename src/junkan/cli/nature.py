@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from junkan.cli.common import Format, atomic_dir, console, print_json, print_table, reported
+from junkan.cli.common import (
+    Format,
+    LangOption,
+    atomic_dir,
+    console,
+    print_json,
+    print_table,
+    reported,
+)
 
 if TYPE_CHECKING:  # junkan.nature (rasterio, xarray, dask) is imported by the commands
     from junkan import nature
@@ -19,7 +27,6 @@ app = typer.Typer(no_args_is_help=True, help="Nature: TNFD LEAP assessment of so
 
 FileArg = Annotated[Path, typer.Argument(help="Assessment (YAML or JSON); see docs/nature.md.")]
 FormatOption = Annotated[Format, typer.Option("--format")]
-LangOption = Annotated[Literal["en", "ja"], typer.Option("--lang", help="Report language.")]
 EncoreDeps = Annotated[Path | None, typer.Option(
     "--encore-dependencies",
     help="Your ENCORE '06. Dependency mat ratings.csv' (overrides encore: dependencies:).")]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from junkan.core.catalogue import Language
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, short
 from junkan.core.quantities import parse_unit
@@ -259,16 +260,18 @@ class Comparison(dict[str, Any]):
 
         return pd.DataFrame(rows, columns=["scenario", "section", "figure", "value", "unit"])
 
-    def report(self, path: str | Path) -> Path:
+    def report(self, path: str | Path, lang: Language = "en") -> Path:
         """Write the HTML report (headline table, totals, indicator charts, a Sankey per
-        scenario) to ``path`` — a ``.html`` file, or a folder that gets ``report.html`` — with
-        ``plotly.min.js`` beside it; returns the file written."""
+        scenario) in ``lang`` (``en`` or ``ja``) to ``path`` — a ``.html`` file, or a folder
+        that gets ``report.html`` — with ``plotly.min.js`` beside it; returns the file
+        written."""
         from junkan.lifecycle.report import write_report
 
         target = Path(path)
         if target.suffix.lower() not in (".html", ".htm"):
             target = target / "report.html"
-        return write_report(target, self.to_json(), self.results)  # type: ignore[arg-type]
+        return write_report(target, self.to_json(), self.results,  # type: ignore[arg-type]
+                            lang=lang)
 
 
 def _computable(h: Headline, results: dict[str, Result], baseline: str) -> bool:
