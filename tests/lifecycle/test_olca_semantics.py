@@ -339,3 +339,27 @@ def test_export_failures_name_out_and_leave_no_temporary(tmp_path: Path, where: 
     assert res.exit_code == 2, res.output
     assert str(out) in res.output.replace("\n", "") and "m.yaml" not in res.output
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize(("zip_name", "reference_name", "kg"), [
+    ("Methane, biogenic", "Methane, fossil", (1500 + 2 * 27.0) / 1000),
+    ("Methane, fossil", "Methane, biogenic", BASE),
+])
+def test_an_emission_is_the_zip_s_flow_whatever_its_reference_says(
+        tmp_path: Path, zip_name: str, reference_name: str, kg: float) -> None:
+    """openLCA resolves a flow by its @id: the zip's flow named "Methane, biogenic" was
+    counted fossil (29.8) when the exchange's reference still said "Methane, fossil"
+    (review 225), and the reverse."""
+    def renamed(proc: Any, u: dict[str, Any]) -> None:
+        ex = next(e for e in proc.exchanges if e.flow.id == "f-ch4")
+        ex.flow = o.Ref(ref_type=o.RefType.Flow, id="f-ch4", name=reference_name,
+                        category=AIR, flow_type=o.FlowType.ELEMENTARY_FLOW)
+
+    u = _units()
+    proc, flows = _steel(u)
+    renamed(proc, u)
+    for f in flows:
+        if f.id == "f-ch4":
+            f.name = zip_name
+    template, _ = olca.import_template(_write(tmp_path / "m.zip", [*u["all"], *flows, proc]))
+    assert _factor(template) == pytest.approx(kg)

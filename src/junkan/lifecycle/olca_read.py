@@ -408,15 +408,17 @@ class Context:
 
     def flow(self, e: Any) -> tuple[str | None, str, str | None, str]:
         """Type, category path, reference unit and name of an exchange's flow: from the
-        zip's flow, else from the exchange's own reference to it."""
+        zip's flow, else from the exchange's own reference to it (as openLCA resolves a
+        flow by its ``@id``: a reference naming "Methane, fossil" for the zip's "Methane,
+        biogenic" counted it fossil; review 225)."""
         ref, doc = e.flow, self.flows.get(e.flow.id if e.flow else "", {})
         kind = doc.get("flowType") or (ref and ref.flow_type and ref.flow_type.value)
-        name = str((ref and ref.name) or doc.get("name") or "")
+        name = str(doc.get("name") or (ref and ref.name) or "")
         cat = self.category(doc.get("category") or (ref and ref.category),
                             f"flow {name!r} ({ref.id if ref else ''})")
         if not kind and re.match(r"\s*(elementary flows|emissions?)\b", cat, re.I):
             kind = "ELEMENTARY_FLOW"
-        unit = (ref and ref.ref_unit) or _ref_unit(doc, self.entities)
+        unit = _ref_unit(doc, self.entities) or (ref and ref.ref_unit)
         return kind, cat, unit, name
 
     def unit(self, e: Any) -> str | None:

@@ -56,7 +56,7 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     a simulation's figures meet the constraints (and the objective means something there)."""
     if not held:
         return choices, []
-    score = _scorer(sim, objective, feasible)
+    score = scorer(sim, objective, feasible)
     best, moved = list(choices), []
     best_v = score(best)
     for i in held:
@@ -122,7 +122,7 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     difference at its level (nothing collected at a collection rate of 0, so no cleaner
     process matters) may (review 216); two options may matter only together (a cleaner
     refurbishing with reuse on, review 217)."""
-    score = _scorer(sim, objective, feasible)
+    score = scorer(sim, objective, feasible)
     options = [e.levels() for e in expanded]  # a range: its levels (it may also stay)
     moves = [[(i, c)] for i, lv in enumerate(options) for c in lv]
     pairs = [[(i, c), (j, d)] for i in range(len(options)) for j in range(i + 1, len(options))
@@ -144,7 +144,7 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         expanded, choices, best, strict=True) if a.label != b.label]
 
 
-def _scorer(sim: Simulator, objective: Objective,
+def scorer(sim: Simulator, objective: Objective,
             feasible: Callable[[dict[str, float]], bool]) -> Callable[[list[Choice]], float]:
     """The score of a combination, lower is better: the simulated objective (negated when
     maximised), infinite where a constraint fails or the objective has no value."""

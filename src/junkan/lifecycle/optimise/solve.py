@@ -14,7 +14,7 @@ import numpy as np
 
 from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
-from junkan.lifecycle.optimise import refine
+from junkan.lifecycle.optimise import brackets, refine
 from junkan.lifecycle.optimise.features import (
     forms,
     rap_meaningful,
@@ -301,8 +301,9 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
     if why is not None:  # every combination; then the ranges between their levels
         if expect:
             p.sim.expect(1 + p.enumerable + refine.most_simulations(len(ranges))
+                         + brackets.most_simulations(len(ranges))
                          + refine.most_recombined(p.expanded))
-        _, _, at = _enumerate(p, objective)
+        _, every, at = _enumerate(p, objective)
         held = ranges
     else:
         assert z is not None
@@ -312,6 +313,9 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
                          + refine.most_recombined(p.expanded))
     ok = lambda f: p.feasible(f) and p.meaningful(f, (objective, *p.spec.constraints))  # noqa: E731
     choices, moved = refine.refine(p.sim, p.expanded, at, held, objective, ok)
+    if why is not None:  # another combination's ranges may do better between their levels
+        choices, moved = brackets.better_between(p.sim, p.expanded, every, objective, ok,
+                                                 (choices, moved))
     # the options again by simulation, with the ranges where they are: after a range moved,
     # or where a range continuous with one option is held at its levels with another (the
     # program saw (0.25, std, no reuse), never (0.25, green, reuse); review 217)
@@ -331,7 +335,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     run, the same) when done; the most there may be tightens as the stages become known."""
     ranges = sum(d.range is not None for d in spec.decisions)  # the most refine may move
     p = _Problem(model, spec, progress=progress, after=1, enumeration=True,
-                 refining=refine.most_simulations(ranges))
+                 refining=refine.most_simulations(ranges) + brackets.most_simulations(ranges))
     best, deviation, why, moved, changed = _search(p, spec.objective)
     ratio = p.goal(spec.objective).den is not None
     method = _method(p, deviation, ratio)
@@ -490,4 +494,4 @@ def _searches(p: _Problem) -> int:
     each objective: the check, the ranges' search and the options tried again)."""
     ranges = sum(e.bounds is not None for e in p.expanded)
     return 2 * (1 + p.spec.verify + p.neighbours + refine.most_simulations(ranges)
-                + refine.most_recombined(p.expanded))
+                + brackets.most_simulations(ranges) + refine.most_recombined(p.expanded))

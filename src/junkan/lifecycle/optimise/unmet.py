@@ -79,6 +79,19 @@ def reach(p: _Problem, c: Constraint, maximise: bool, points: list[Point] | None
     return (min if maximise else max)(best) if best else float("nan")
 
 
+def apart(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` written with the fewest significant digits (at least 6) that tell
+    them apart: a budget of 897,212,600 against 897,212,618 read "8.97213e+08" twice
+    (review 225)."""
+    whole = all(1e4 <= abs(v) < 1e15 for v in (a, b))  # as 897,212,600
+    for digits in range(0 if whole else 6, 18):
+        x, y = ((f"{a:,.{digits}f}", f"{b:,.{digits}f}") if whole
+                else (f"{a:.{digits}g}", f"{b:.{digits}g}"))
+        if x != y:
+            return x, y
+    return x, y
+
+
 def infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
     """Why no combination satisfies the constraints: each constraint that cannot be met
     even alone, with the best value its figure reaches; else that they conflict."""
@@ -93,10 +106,11 @@ def infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
             tol = 1e-9 * max(abs(best), 1.0)
             if np.isfinite(best) and (best < bound - tol if maximise else best > bound + tol):
                 side = "min" if maximise else "max"
+                said, got = apart(bound, best)
                 problems.append(Problem(
                     f"constraints[{i}].{side}",
-                    f"{c.label()} {'≥' if maximise else '≤'} {bound:g} {unit} cannot be met: "
-                    f"the options reach {word} {best:.6g} {unit}" + at_levels(p)
+                    f"{c.label()} {'≥' if maximise else '≤'} {said} {unit} cannot be met: "
+                    f"the options reach {word} {got} {unit}" + at_levels(p)
                     + _additive(p, points)))
     if not problems:  # a constraint with two bounds, or one per year, may still be unmet
         prog = p.program()
