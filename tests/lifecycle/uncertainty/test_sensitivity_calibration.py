@@ -225,7 +225,7 @@ def test_the_relative_error_has_the_sign_of_the_residual() -> None:
     one = np.array([1.0])
     years = SimpleNamespace(start=2020, end=2030)
     study = SimpleNamespace(model=SimpleNamespace(name="m", baseline=SimpleNamespace(years=years)),
-                            names=["p"],
+                            names=["p"], nominal=lambda: one,
                             figure_unit=lambda figure: "tCO2e", parameter_unit=lambda i: "")
     cal = Calibration(study=study,  # type: ignore[arg-type]
                       names=["p"], fitted=one, start=one, lower=one * 0, upper=one * 2,

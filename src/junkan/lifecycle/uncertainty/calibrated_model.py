@@ -13,7 +13,9 @@ was calibrated stays visible where the value's provenance is read:
   was calibrated and where that is recorded;
 * a comment at the top names the command, the date and the values.
 
-Calibrating the written model again starts from the fitted values and finds them again.
+A relative parameter's factor is written on each scenario's own value too (in the
+scenario's ``set``), as the fit applied it. Calibrating the written model again starts
+from the fitted values and finds them again.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from junkan.core.documents import dump_yaml, read_document
 from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.loader import key_in, path_tokens, set_path
 from junkan.lifecycle.uncertainty.calibration import METHOD, Calibration
-from junkan.lifecycle.uncertainty.study import get_path, join_number
+from junkan.lifecycle.uncertainty.study import covers, get_path, join_number, scenario_sets
 
 __all__ = ["calibrated_document", "calibrated_text"]
 
@@ -62,6 +64,8 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
         start = b.nominal * float(cal.start[k]) if p.relative else float(cal.start[k])
         _require_field(doc, p.parameter, mf.source)
         set_path(doc, p.parameter, join_number(value, b.unit))
+        if p.relative:
+            _scale_scenarios(doc, cal, i, float(cal.fitted[k]))
         unit = f" {b.unit}" if b.unit else ""
         lo, hi = (float(x) * (b.nominal if p.relative else 1.0) for x in cal.ci95[k])
         spread = (f"95 % range {lo:.6g} … {hi:.6g}{unit}" if identified[k] else
@@ -101,6 +105,24 @@ def written_value(cal: Calibration, k: int) -> float:
     b = st.bindings[st.model.baseline.baseline_name][i]
     x = float(cal.fitted[k]) * (b.nominal if st.parameters[i].relative else 1.0)
     return float(f"{x:.12g}")
+
+
+def _scale_scenarios(doc: dict[str, Any], cal: Calibration, i: int, factor: float) -> None:
+    """A relative parameter's fitted ``factor`` on each scenario's own value (one the
+    scenario sets itself, or through one it extends), as the fit applied it: written into
+    the scenario's ``set`` (only the baseline's value was written: a scenario setting 6
+    kgCO2e/piece kept 6 where the fit had 6 × 1.3; review 224)."""
+    st = cal.study
+    path = st.parameters[i].parameter
+    scenarios = doc.get("scenarios") or {}
+    for name, binds in st.bindings.items():
+        entry = scenarios.get(name)
+        if name == st.model.baseline.baseline_name or not isinstance(entry, dict) or not any(
+                covers(key, path) for key in scenario_sets(doc, name)):
+            continue
+        b = binds[i]
+        entry["set"] = {**(entry.get("set") or {}),
+                        path: join_number(float(f"{b.nominal * factor:.12g}"), b.unit)}
 
 
 def _require_field(doc: dict[str, Any], path: str, source: str) -> None:

@@ -112,6 +112,13 @@ class Calibration:
                        "values (moving together) fit as well; their 95 % range is their "
                        "bounds. Add observations that depend on them separately, or fix "
                        "some of them")
+        own = self.study.nominal()
+        for n, x0, lo, hi in zip(self.names, self.start, self.lower, self.upper, strict=True):
+            v = float(own[self.study.names.index(n)])
+            if not lo <= v <= hi:  # the start, and the figures 'at the start', are not the
+                out.append(f"{n}: the model's value {v:.6g} lies outside its range "  # model's
+                           f"[{lo:.6g}, {hi:.6g}]; the fit started from {float(x0):.6g}, and "
+                           "the figures at the start are the model's at that value")
         return out
 
     def overrides(self) -> dict[str, float]:

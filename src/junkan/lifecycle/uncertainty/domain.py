@@ -130,7 +130,10 @@ class Domain:
             node = copy.copy(content)
             for tok, b, r, x in zip(tokens, binds, rel, row, strict=True):
                 _put(node, tok, join_number(b.nominal * x if r else x, b.unit))
-            validate_changed(m.baseline, {sec: {key: node}}, paths[:1], m.source, s)
+            doc = {sec: {key: node}}
+            if key not in getattr(m.baseline, sec, {}):  # an entry only the scenario has:
+                doc = {**st.docs[s], sec: {**st.docs[s][sec], key: node}}  # validated whole
+            validate_changed(m.baseline, doc, paths[:1], m.source, s)
 
     def _compile(self, s: str, theta: np.ndarray) -> None:
         """Compile scenario ``s`` with each active parameter at its smallest (then largest)

@@ -322,6 +322,9 @@ def _drawn(exc: ModelError, st: Study) -> ModelError:
                    "limits" if own
                    else "every draw must keep this rule: draw the fields it relates so "
                    "that they do")  # a range cannot (review 221)
+            if any(st.parameter_unit(i) == "%" for i in own):  # review 224
+                fix += (" (the model writes this share in %, so its draws are in %: the "
+                        "limits 0 … 1 are 0 … 100 %)")
             q = dataclasses.replace(
                 q,
                 message=f"{q.message}; the value is a draw of {which}: {fix}",

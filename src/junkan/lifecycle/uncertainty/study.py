@@ -71,7 +71,7 @@ def join_number(x: float, unit: str) -> float | str:
     return float(x) if not unit else f"{float(x)!r} {unit}"
 
 
-def _scenario_sets(raw: dict[str, Any], name: str) -> set[str]:
+def scenario_sets(raw: dict[str, Any], name: str) -> set[str]:
     """Every path a scenario (with the ones it extends) sets."""
     scen = raw.get("scenarios") or {}
     out: set[str] = set()
@@ -215,7 +215,7 @@ def _bind(
     for name in model.scenarios:
         doc = scenario_document(model.raw, name, model.source)
         docs[name] = doc
-        sets = _scenario_sets(model.raw, name)
+        sets = scenario_sets(model.raw, name)
         row = []
         for i, p in enumerate(section.parameters):
             own = sets_field(doc, sets, p.parameter)
