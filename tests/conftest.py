@@ -221,10 +221,58 @@ LONGEST_FIRST = (
     "tests/nature/test_distributed.py",
     "tests/lifecycle/uncertainty/test_uncertainty.py",
     "tests/nature/test_api.py",
+    # then the other modules of 10 s or more, longest first (a full run, 2026-12-06)
+    "tests/web/test_analyses_vision_walk.py",
+    "tests/api/test_accounts.py",
+    "tests/api/test_trace_verify_worker.py",
+    "tests/web/test_workspace.py",
+    "tests/web/test_phone_layout.py",
+    "tests/web/test_field_problems_beside_pages.py",
+    "tests/web/test_analyses_yen_tables.py",
+    "tests/api/test_service.py",
+    "tests/web/test_analyses_review.py",
+    "tests/lifecycle/uncertainty/test_sensitivity_calibration.py",
+    "tests/web/test_analyses_phone_yen.py",
+    "tests/api/test_analysis_review.py",
+    "tests/web/test_analyses_notes.py",
+    "tests/api/test_lifecycle_analysis.py",
+    "tests/web/test_form_checks.py",
+    "tests/web/test_analyses_sort_signs_zero.py",
+    "tests/web/test_sankey_labels.py",
+    "tests/core/test_budget.py",
+    "tests/web/test_rule_messages.py",
+    "tests/web/test_large_model_page.py",
+    "tests/vision/test_cnn.py",
+    "tests/lifecycle/test_optimise_review214.py",
+    "tests/sensing/test_opcua.py",
+    "tests/security/test_abuse.py",
+    "tests/lifecycle/test_optimise.py",
+    "tests/api/test_hardening.py",
+    "tests/foresight/test_branching.py",
+    "tests/trace/test_hardening.py",
+    "tests/lifecycle/uncertainty/test_steps_and_spellings.py",
+    "tests/lifecycle/test_optimise_front_refine.py",
+    "tests/sensing/test_readings_and_actions.py",
+    "tests/web/test_field_problems_beside.py",
+    "tests/api/test_network_jobs.py",
+    "tests/lifecycle/test_optimise_review.py",
+    "tests/api/test_policy_routes.py",
+    "tests/trace/test_verify_since.py",
+    "tests/web/test_japanese_forms_and_yen.py",
+    "tests/api/test_request_data.py",
+    "tests/web/test_model_forms_page.py",
+    "tests/lifecycle/test_review225.py",
+    "tests/web/test_passports_page.py",
+    "tests/api/test_jobs.py",
+    "tests/policy/test_table_imports.py",
+    "tests/cli/test_admin.py",
+    "tests/vision/test_api.py",
+    "tests/cli/test_side_files_hostile.py",
 )
 """Modules that take one xdist worker a minute or more (``--durations`` of a full run),
-started first: with ``--dist loadfile`` a module runs whole on one worker, so a long one
-started last keeps the run going while the other worker idles (longest first balances).
+started first, then every other module of 10 s or more, longest first: with ``--dist
+loadfile`` a module runs whole on one worker, so a long one started last keeps the run
+going while the other worker idles (longest first balances; the run ends with short ones).
 ``--no-loadscope-reorder`` (pyproject's addopts) keeps this order: by default xdist puts the
 modules with the most tests first, which left the one-test schemathesis module (5 min) last."""
 
@@ -232,6 +280,9 @@ modules with the most tests first, which left the one-test schemathesis module (
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the outer loop ``slow``, so ``pytest -m "not slow"`` is the fast inner loop;
     put the longest modules first (:data:`LONGEST_FIRST`), the rest in collection order."""
+    missing = [m for m in LONGEST_FIRST if not (config.rootpath / m).exists()]
+    if missing:
+        raise pytest.UsageError(f"LONGEST_FIRST names modules that do not exist: {missing}")
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     root = config.rootpath
     for item in items:
