@@ -98,7 +98,8 @@ def test_a_constraint_no_option_meets_is_named_with_its_best_value(solver: objec
     with pytest.raises(ModelError) as err:
         solver(_model(), spec)  # type: ignore[operator]
     assert [p.path for p in err.value.problems] == ["constraints[0].max"]
-    assert "at least 750000 JPY" in str(err.value) and err.value.source == "s.yaml"
+    assert "≤ 100,000 JPY cannot be met: the options reach at least 750,000 JPY" in str(
+        err.value) and err.value.source == "s.yaml"
 
 
 def test_constraints_that_conflict_are_named_together() -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,13 @@ from junkan.core.documents import dump_yaml, read_document
 from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.loader import key_in, path_tokens, set_path
 from junkan.lifecycle.uncertainty.calibration import METHOD, Calibration
-from junkan.lifecycle.uncertainty.study import covers, get_path, join_number, scenario_sets
+from junkan.lifecycle.uncertainty.study import (
+    get_path,
+    join_number,
+    located,
+    scenario_sets,
+    sets_field,
+)
 
 __all__ = ["calibrated_document", "calibrated_text"]
 
@@ -52,32 +59,47 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
     base = st.bindings[mf.baseline.baseline_name]
     informed = cal.informed if cal.informed is not None else [True] * len(cal.names)
     identified = cal.identified if cal.identified is not None else [True] * len(cal.names)
+    own = st.nominal()
     for k, name in enumerate(cal.names):
         i = st.names.index(name)
         p, b, entry = st.parameters[i], base[i], sec["parameters"][i]
         was = entry.get("source") or "no source given"
-        if not informed[k]:
+        outside = not cal.lower[k] <= own[i] <= cal.upper[k]
+        if not informed[k] and not outside:
             entry["source"] = (f"not calibrated ({date}): no fitted figure depends on it; the "
                                f"model's value kept. {was}")
             continue
-        value = written_value(cal, k)
+        in_base = math.isfinite(b.nominal)  # else a relative factor on an entry only
+        value = written_value(cal, k)        # scenarios have
         start = b.nominal * float(cal.start[k]) if p.relative else float(cal.start[k])
-        _require_field(doc, p.parameter, mf.source)
-        set_path(doc, p.parameter, join_number(value, b.unit))
+        if in_base:
+            _require_field(doc, p.parameter, mf.source)
+            set_path(doc, p.parameter, join_number(value, b.unit))
         if p.relative:
             _scale_scenarios(doc, cal, i, float(cal.fitted[k]))
         unit = f" {b.unit}" if b.unit else ""
-        lo, hi = (float(x) * (b.nominal if p.relative else 1.0) for x in cal.ci95[k])
-        spread = (f"95 % range {lo:.6g} … {hi:.6g}{unit}" if identified[k] else
-                  "not identified by the observations: other values, moving with others, "
-                  "fit as well")
+        if not informed[k]:  # its start moved into the range: the reported figures are there
+            entry["source"] = (f"not calibrated ({date}): no fitted figure depends on it; the "
+                               f"model's value lies outside its range, so it is written at "
+                               f"{_shown(value, cal, k, unit)}, where the figures reported "
+                               f"were computed. {was}")
+            continue
+        lo, hi = (float(x) * (b.nominal if p.relative and in_base else 1.0)
+                  for x in cal.ci95[k])
+        spread = (f"95 % range {lo:.6g} … {hi:.6g}{unit if in_base else ''}" if identified[k]
+                  else "not identified by the observations: other values, moving with "
+                  "others, fit as well")
         factor = (f" (factor {float(cal.fitted[k]):.6g}; a relative parameter's draws are "
-                  "factors on the value written here, the calibrated one)" if p.relative else "")
+                  "factors on the value written here, the calibrated one)"
+                  if p.relative and in_base else "")
         entry["source"] = (f"calibrated {date}: {METHOD}; to {fitted_to} observed figures "
-                           f"(observations below); start {start:.6g}{unit}, fitted "
-                           f"{value:.6g}{unit}{factor}; {spread}. Range: {was}")
-        _mark_entity(doc, p.parameter, f"{_field(p.parameter)} calibrated {date} (see "
-                     f"uncertainty.parameters[{i}])")
+                           f"(observations below); start "
+                           f"{start if in_base else float(cal.start[k]):.6g}"
+                           f"{unit}, fitted {_shown(value, cal, k, unit)}{factor}; {spread}. "
+                           f"Range: {was}")
+        if in_base:
+            _mark_entity(doc, p.parameter, f"{_field(p.parameter)} calibrated {date} (see "
+                         f"uncertainty.parameters[{i}])")
     doc["uncertainty"] = sec
     return doc
 
@@ -89,7 +111,8 @@ def calibrated_text(cal: Calibration, doc: dict[str, Any], command: str) -> str:
              f"# from {Path(cal.study.model.source).name}: the values below are calibrated "
              "(fitted to the observed figures",
              "# under `uncertainty`), not sourced; every other value is the model's own.",
-             *(f"#   {n} = {written_value(cal, k):.6g}" for k, (n, ok) in enumerate(zip(
+             *(f"#   {n} = {_shown(written_value(cal, k), cal, k, '')}"
+               for k, (n, ok) in enumerate(zip(
                  cal.names,
                  cal.informed if cal.informed is not None else [True] * len(cal.names),
                  strict=True)) if ok)]
@@ -104,25 +127,39 @@ def written_value(cal: Calibration, k: int) -> float:
     i = st.names.index(cal.names[k])
     b = st.bindings[st.model.baseline.baseline_name][i]
     x = float(cal.fitted[k]) * (b.nominal if st.parameters[i].relative else 1.0)
-    return float(f"{x:.12g}")
+    return float(f"{x:.12g}")  # NaN: a factor on an entry only scenarios have
+
+
+def _shown(value: float, cal: Calibration, k: int, unit: str) -> str:
+    """A written value, or the factor written on each scenario's own value."""
+    if math.isfinite(value):
+        return f"{value:.6g}{unit}"
+    return (f"factor {float(cal.fitted[k]):.6g} on the value of each scenario that has the "
+            "entry (written in its set)")
 
 
 def _scale_scenarios(doc: dict[str, Any], cal: Calibration, i: int, factor: float) -> None:
     """A relative parameter's fitted ``factor`` on each scenario's own value (one the
-    scenario sets itself, or through one it extends), as the fit applied it: written into
-    the scenario's ``set`` (only the baseline's value was written: a scenario setting 6
-    kgCO2e/piece kept 6 where the fit had 6 × 1.3; review 224)."""
+    scenario sets itself, or through one it extends, however the path is spelt), as the fit
+    applied it: written into the scenario's ``set``, in place of a key naming the same
+    field (only the baseline's value was written: a scenario setting 6 kgCO2e/piece kept 6
+    where the fit had 6 × 1.3; review 224; ``bom[00]`` for ``bom[0]``, review 226)."""
     st = cal.study
     path = st.parameters[i].parameter
     scenarios = doc.get("scenarios") or {}
     for name, binds in st.bindings.items():
-        entry = scenarios.get(name)
-        if name == st.model.baseline.baseline_name or not isinstance(entry, dict) or not any(
-                covers(key, path) for key in scenario_sets(doc, name)):
+        entry, b = scenarios.get(name), binds[i]
+        if name == st.model.baseline.baseline_name or not isinstance(entry, dict) \
+                or not math.isfinite(b.nominal):
             continue
-        b = binds[i]
-        entry["set"] = {**(entry.get("set") or {}),
-                        path: join_number(float(f"{b.nominal * factor:.12g}"), b.unit)}
+        own = st.docs[name]  # the scenario's document as the fit read it
+        if not sets_field(own, scenario_sets(doc, name), path):
+            continue
+        sets = dict(entry.get("set") or {})
+        field = located(own, path)
+        same = next((k for k in sets if located(own, str(k)) == field), path)
+        sets[same] = join_number(float(f"{b.nominal * factor:.12g}"), b.unit)
+        entry["set"] = sets
 
 
 def _require_field(doc: dict[str, Any], path: str, source: str) -> None:
