@@ -116,10 +116,10 @@ class Calibration:
         for n, x0, lo, hi in zip(self.names, self.start, self.lower, self.upper, strict=True):
             i = self.study.names.index(n)
             v = float(own[i])
-            what = ("the factor 1 (the model's own value)" if self.study.parameters[i].relative
-                    else f"the model's value {v:.6g}")
             if not lo <= v <= hi:  # the start, and the figures 'at the start', are not the
-                out.append(f"{n}: {what} lies outside its range "  # model's
+                what = ("the factor 1 (the model's own value)"  # model's
+                        if self.study.parameters[i].relative else f"the model's value {v:.6g}")
+                out.append(f"{n}: {what} lies outside its range "
                            f"[{lo:.6g}, {hi:.6g}]; the fit started from {float(x0):.6g}, and "
                            "the figures at the start are the model's at that value")
         return out
