@@ -114,8 +114,13 @@ def key_in(node: dict[Any, Any], key: str) -> Any:
     """``key``, or the number it spells when the mapping has that number as a key and not
     the text: a year of ``sales: {2030: …}`` (YAML reads 2030 as a number) is the path
     ``….sales.2030``, which must replace that entry, not add a text key beside it."""
-    if key not in node and key.isdigit() and int(key) in node:
-        return int(key)
+    if key not in node and key.isdigit():
+        if int(key) in node:
+            return int(key)
+        # the same number written otherwise (JSON keys are text: ``"2020"`` for ``02020``;
+        # review 227: a scenario's sales.02020 was added beside a JSON model's "2020")
+        return next((k for k in node if isinstance(k, str) and k.isdigit()
+                     and int(k) == int(key)), key)
     return key
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
 from junkan.core.base import Plain
+from junkan.core.errors import refusal
 from junkan.core.fields import AnnualRate as _AnnualRate
 from junkan.core.fields import Distance as _Distance
 from junkan.core.fields import Duration as _Duration
@@ -148,6 +149,16 @@ class Years(_Years):
 def _sales(value: Any) -> Any:
     if isinstance(value, int | float | str) and not isinstance(value, bool):
         return {"constant": value}
+    if isinstance(value, dict):  # one year written twice (JSON's "2020" and "02020") was
+        seen: dict[int, Any] = {}  # read as the last of the two (review 227)
+        for key in value:
+            text = str(key).strip()
+            if text.isdigit():
+                if int(text) in seen:
+                    raise refusal("sales-year-twice", "year {year} is given twice ({first} and "
+                                  "{second}); give each year once", year=int(text),
+                                  first=repr(seen[int(text)]), second=repr(key))
+                seen[int(text)] = key
     return value
 
 

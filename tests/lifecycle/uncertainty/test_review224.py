@@ -74,6 +74,13 @@ def test_a_start_moved_into_its_range_is_said() -> None:
     ("review226_box_year.yaml", "review226_year_spec.yaml"),  # set: sales.02020 for 2020
     ("review224_box.yaml", "review226_uninformed_spec.yaml"),  # a start moved, not fitted
     ("review224_paint_in_one_scenario.yaml", "review226_paint_spec.yaml"),  # F's entry only
+    # review 227: a parent path after the exact one; one field spelt twice in one set; a JSON
+    # model's year keys; a factor range without 1; a scenario-only entry set twice
+    ("review227_parent_after_exact.yaml", "review227_three_parameters_spec.yaml"),
+    ("review227_two_spellings.yaml", "review227_two_spellings_spec.yaml"),
+    ("review227_json_years.json", "review227_json_years_spec.yaml"),
+    ("review224_box.yaml", "review227_range_without_one_spec.yaml"),
+    ("review227_scenario_entry_parent.yaml", "review227_scenario_entry_spec.yaml"),
 ])
 def test_the_written_model_gives_every_figure_the_fit_reports(tmp_path: Path, model: str,
                                                               spec: str) -> None:
@@ -92,3 +99,26 @@ def test_the_written_model_gives_every_figure_the_fit_reports(tmp_path: Path, mo
     by = {s["name"]: s["headline"] for s in doc["scenarios"]}
     for o in fit["observations"]:
         assert by[o["scenario"]][o["figure"]] == pytest.approx(o["fitted"], rel=1e-9), o
+    # calibrated again (its own section) it starts where the fit ended
+    again = runner.invoke(app, ["calibrate", str(out), "--format", "json"])
+    assert again.exit_code == 0, again.output
+    refit = json.loads(again.stdout[again.stdout.index("{"):])
+    for o, r in zip(fit["observations"], refit["observations"], strict=True):
+        assert r["start"] == pytest.approx(o["fitted"], rel=1e-6), (o, r)
+
+
+def test_a_year_given_twice_is_refused_and_a_scenario_year_replaces_the_json_one() -> None:
+    """A JSON model's sales {"2020": 100, "02020": 200} was read as the last of the two; a
+    scenario's sales.02020 was added beside the JSON "2020" (review 227)."""
+    import json
+
+    from junkan.core.errors import ModelError
+    from junkan.lifecycle.loader import key_in
+
+    assert key_in({"2020": 1}, "02020") == "2020" and key_in({2020: 1}, "02020") == 2020
+    assert key_in({"2021": 1}, "02020") == "02020"
+    doc = json.loads((CASES / "review227_json_years.json").read_text())
+    doc["products"]["box"]["sales"] = {"2020": 100, "02020": 200}
+    with pytest.raises(ModelError, match=r"sales: year 2020 is given twice \('2020' and "
+                                         r"'02020'\)"):
+        load(text=json.dumps(doc), source="twice.json")

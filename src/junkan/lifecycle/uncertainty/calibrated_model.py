@@ -77,6 +77,7 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
             set_path(doc, p.parameter, join_number(value, b.unit))
         if p.relative:
             _scale_scenarios(doc, cal, i, float(cal.fitted[k]))
+            _rescale(entry, float(cal.fitted[k]))
         unit = f" {b.unit}" if b.unit else ""
         if not informed[k]:  # its start moved into the range: the reported figures are there
             entry["source"] = (f"not calibrated ({date}): no fitted figure depends on it; the "
@@ -90,8 +91,9 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
                   else "not identified by the observations: other values, moving with "
                   "others, fit as well")
         factor = (f" (factor {float(cal.fitted[k]):.6g}; a relative parameter's draws are "
-                  "factors on the value written here, the calibrated one)"
-                  if p.relative and in_base else "")
+                  "factors on the value written here, the calibrated one, so its "
+                  "distribution is divided by the factor: it spans the same values)"
+                  if p.relative else "")
         entry["source"] = (f"calibrated {date}: {METHOD}; to {fitted_to} observed figures "
                            f"(observations below); start "
                            f"{start if in_base else float(cal.start[k]):.6g}"
@@ -138,11 +140,29 @@ def _shown(value: float, cal: Calibration, k: int, unit: str) -> str:
             "entry (written in its set)")
 
 
+_LOCATION = ("mean", "std", "median", "min", "mode", "max")
+"""A distribution's fields in the parameter's own scale (``gsd``, ``alpha``, ``beta`` and the
+pedigree scores are shapes)."""
+
+
+def _rescale(entry: dict[str, Any], factor: float) -> None:
+    """A relative parameter's distribution divided by ``factor``: its draws are factors on
+    the value written, which the factor multiplied, so it spans the same values (a range of
+    factors [1.2, 2] around 10 meant 15.6–26 around the fitted 13, excluding it; review
+    227)."""
+    for key in _LOCATION:
+        if isinstance(entry.get(key), int | float) and not isinstance(entry[key], bool):
+            entry[key] = float(f"{entry[key] / factor:.12g}")
+    if isinstance(entry.get("range"), list | tuple) and len(entry["range"]) == 2:
+        entry["range"] = [float(f"{x / factor:.12g}") for x in entry["range"]]
+
+
 def _scale_scenarios(doc: dict[str, Any], cal: Calibration, i: int, factor: float) -> None:
     """A relative parameter's fitted ``factor`` on each scenario's own value (one the
     scenario sets itself, or through one it extends, however the path is spelt), as the fit
-    applied it: written into the scenario's ``set``, in place of a key naming the same
-    field (only the baseline's value was written: a scenario setting 6 kgCO2e/piece kept 6
+    applied it: written last into the scenario's ``set`` (after any parent path; keys
+    naming the same field, however spelt, removed: review 227) (only the baseline's value was
+    written: a scenario setting 6 kgCO2e/piece kept 6
     where the fit had 6 × 1.3; review 224; ``bom[00]`` for ``bom[0]``, review 226)."""
     st = cal.study
     path = st.parameters[i].parameter
@@ -155,10 +175,10 @@ def _scale_scenarios(doc: dict[str, Any], cal: Calibration, i: int, factor: floa
         own = st.docs[name]  # the scenario's document as the fit read it
         if not sets_field(own, scenario_sets(doc, name), path):
             continue
-        sets = dict(entry.get("set") or {})
-        field = located(own, path)
-        same = next((k for k in sets if located(own, str(k)) == field), path)
-        sets[same] = join_number(float(f"{b.nominal * factor:.12g}"), b.unit)
+        field = located(own, path)  # keys naming the field go; the value is set last, after
+        sets = {k: v for k, v in (entry.get("set") or {}).items()  # any parent path (the
+                if located(own, str(k)) != field}                    # set applies in order)
+        sets[path] = join_number(float(f"{b.nominal * factor:.12g}"), b.unit)
         entry["set"] = sets
 
 
