@@ -108,8 +108,7 @@ def query_refusal(scope: Scope, lists: frozenset[str] = frozenset()) -> HTTPExce
             problem = coded(key, QUERY_CODE, "the query gives the parameter {key} twice",
                             key=short(key, 60))
             return HTTPException(422, {
-                "message": f"the query gives the parameter {short(key, 60)} twice; give each "
-                           "parameter once", "code": QUERY_CODE,
+                "message": f"{problem.message}; give each parameter once", "code": QUERY_CODE,
                 "errors": field_errors([problem])})
         seen.add(key)
     return None

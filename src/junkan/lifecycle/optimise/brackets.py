@@ -69,16 +69,16 @@ def _starts(expanded: list[Expanded], points: Sequence[Point], objective: Object
     levels = [e.levels() for e in expanded]
     combos = [list(c) for c in itertools.product(*levels)]
     at = {choices_key(c): k for k, c in enumerate(combos)}
+    keys = {i: [json_key(c) for c in levels[i]] for i in held}
     sign = -1.0 if objective.maximise else 1.0
     promise: dict[str, tuple[float, list[Choice]]] = {}
     for k, combo in enumerate(combos):
         if not points[k].feasible:
             continue
         for i in held:
-            keys = [json_key(c) for c in levels[i]]
-            j = keys.index(json_key(combo[i]))
+            j = keys[i].index(json_key(combo[i]))
             for n in (j - 1, j + 1):
-                if not 0 <= n < len(keys):
+                if not 0 <= n < len(keys[i]):
                     continue
                 other = points[at[choices_key([*combo[:i], levels[i][n], *combo[i + 1:]])]]
                 v = sign * value(objective, other.raw)

@@ -211,7 +211,6 @@ class Program:
                 z[ints] = lo[ints]
         return np.clip(z, 0, 1)
 
-
     def defined(self, goal: Goal) -> list[Row]:
         """For a ratio goal, the row that keeps to choices where it is defined (denominator
         above :data:`DEFINED` of its magnitude: the row is scaled to that magnitude

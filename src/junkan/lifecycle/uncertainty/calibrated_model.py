@@ -30,6 +30,7 @@ from junkan.core.documents import dump_yaml, read_document
 from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.loader import key_in, path_tokens, set_path
 from junkan.lifecycle.uncertainty.calibration import METHOD, Calibration
+from junkan.lifecycle.uncertainty.spec import SCALE_PARAMS
 from junkan.lifecycle.uncertainty.study import (
     get_path,
     join_number,
@@ -59,13 +60,12 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
     base = st.bindings[mf.baseline.baseline_name]
     informed = cal.informed if cal.informed is not None else [True] * len(cal.names)
     identified = cal.identified if cal.identified is not None else [True] * len(cal.names)
-    own = st.nominal()
+    outside = cal.outside()
     for k, name in enumerate(cal.names):
         i = st.names.index(name)
         p, b, entry = st.parameters[i], base[i], sec["parameters"][i]
         was = entry.get("source") or "no source given"
-        outside = not cal.lower[k] <= own[i] <= cal.upper[k]
-        if not informed[k] and not outside:
+        if not informed[k] and not outside[k]:
             entry["source"] = (f"not calibrated ({date}): no fitted figure depends on it; the "
                                f"model's value kept. {was}")
             continue
@@ -140,17 +140,12 @@ def _shown(value: float, cal: Calibration, k: int, unit: str) -> str:
             "entry (written in its set)")
 
 
-_LOCATION = ("mean", "std", "median", "min", "mode", "max")
-"""A distribution's fields in the parameter's own scale (``gsd``, ``alpha``, ``beta`` and the
-pedigree scores are shapes)."""
-
-
 def _rescale(entry: dict[str, Any], factor: float) -> None:
     """A relative parameter's distribution divided by ``factor``: its draws are factors on
     the value written, which the factor multiplied, so it spans the same values (a range of
     factors [1.2, 2] around 10 meant 15.6–26 around the fitted 13, excluding it; review
     227)."""
-    for key in _LOCATION:
+    for key in SCALE_PARAMS:
         if isinstance(entry.get(key), int | float) and not isinstance(entry[key], bool):
             entry[key] = float(f"{entry[key] / factor:.12g}")
     if isinstance(entry.get("range"), list | tuple) and len(entry["range"]) == 2:
@@ -160,10 +155,10 @@ def _rescale(entry: dict[str, Any], factor: float) -> None:
 def _scale_scenarios(doc: dict[str, Any], cal: Calibration, i: int, factor: float) -> None:
     """A relative parameter's fitted ``factor`` on each scenario's own value (one the
     scenario sets itself, or through one it extends, however the path is spelt), as the fit
-    applied it: written last into the scenario's ``set`` (after any parent path; keys
-    naming the same field, however spelt, removed: review 227) (only the baseline's value was
-    written: a scenario setting 6 kgCO2e/piece kept 6
-    where the fit had 6 × 1.3; review 224; ``bom[00]`` for ``bom[0]``, review 226)."""
+    applied it: written last into the scenario's ``set``, after any parent path, every key
+    naming the same field removed. (Only the baseline's value was written: a scenario
+    setting 6 kgCO2e/piece kept 6 where the fit had 6 × 1.3, review 224; ``bom[00]`` for
+    ``bom[0]`` was missed, review 226, and a parent path after the key undid it, 227.)"""
     st = cal.study
     path = st.parameters[i].parameter
     scenarios = doc.get("scenarios") or {}

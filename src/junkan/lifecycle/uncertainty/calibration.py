@@ -113,16 +113,22 @@ class Calibration:
                        "bounds. Add observations that depend on them separately, or fix "
                        "some of them")
         own = self.study.nominal()
-        for n, x0, lo, hi in zip(self.names, self.start, self.lower, self.upper, strict=True):
-            i = self.study.names.index(n)
-            v = float(own[i])
-            if not lo <= v <= hi:  # the start, and the figures 'at the start', are not the
-                what = ("the factor 1 (the model's own value)"  # model's
-                        if self.study.parameters[i].relative else f"the model's value {v:.6g}")
-                out.append(f"{n}: {what} lies outside its range "
-                           f"[{lo:.6g}, {hi:.6g}]; the fit started from {float(x0):.6g}, and "
-                           "the figures at the start are the model's at that value")
+        for k in np.flatnonzero(self.outside()):  # the start, and the figures 'at the
+            i = self.study.names.index(self.names[k])  # start', are not the model's
+            what = ("the factor 1 (the model's own value)" if self.study.parameters[i].relative
+                    else f"the model's value {float(own[i]):.6g}")
+            out.append(f"{self.names[k]}: {what} lies outside its range "
+                       f"[{self.lower[k]:.6g}, {self.upper[k]:.6g}]; the fit started from "
+                       f"{float(self.start[k]):.6g}, and the figures at the start are the "
+                       "model's at that value")
         return out
+
+    def outside(self) -> np.ndarray:
+        """Per calibrated parameter: whether the model's own value (a factor of 1 for a
+        relative one) lies outside its range, so that the fit started from the range's
+        nearest end."""
+        own = self.study.nominal()[[self.study.names.index(n) for n in self.names]]
+        return np.asarray((own < self.lower) | (own > self.upper), dtype=bool)
 
     def overrides(self) -> dict[str, float]:
         """Document path → fitted value (a factor for relative parameters)."""

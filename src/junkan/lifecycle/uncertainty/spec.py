@@ -55,6 +55,9 @@ _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "fixed": ((),),
 }
 _PARAMS = ("mean", "std", "median", "gsd", "min", "mode", "max", "alpha", "beta")
+SCALE_PARAMS = tuple(p for p in _PARAMS if p not in ("gsd", "alpha", "beta"))
+"""The distribution fields in the parameter's own scale (``gsd``, ``alpha``, ``beta`` and
+the pedigree scores are shapes): multiplying the parameter multiplies these."""
 Finite = float
 
 Score = Annotated[int, Field(ge=1, le=5)]
