@@ -34,6 +34,32 @@ def test_a_range_of_another_combination_is_searched_where_a_constraint_binds() -
     assert share["value"] >= 0.2 and share["met"], share
 
 
+@pytest.mark.parametrize(("share", "budget", "expected", "collection"), [
+    (0.2, 9.65e8, 1992.594, 0.3491),   # no combination meets both at the levels
+    (0.18, 9.58e8, 1984.415, 0.2860),
+    (0.3, 1.0e9, 2033.472, 0.6645),
+])
+def test_a_bracket_failing_two_constraints_at_its_ends_is_searched(
+        share: float, budget: float, expected: float, collection: float) -> None:
+    """A minimum copper share (short at a low phone collection rate) and a budget (over at a
+    high one): the collection levels 0.2 / 0.55 / 0.9 each fail one of them for every
+    combination, and optimise refused the problem ("each constraint can be met alone but no
+    combination … meets them all"). Checked against every combination simulated with 57
+    collection rates (0.0125 apart): 1992.708 t at 0.35, 1984.671 t at 0.2875, 2034.835 t at
+    0.675 — optimise finds the constraint's boundary between them (left open after review 225)."""
+    import yaml
+
+    model = lifecycle.load(CASES / "review225_fridge_phone.yaml")
+    doc = yaml.safe_load((CASES / "review225_min_copper_share.yaml").read_text())
+    doc["constraints"] = [{"metric": "recycled_share", "material": "copper", "min": share},
+                          {"metric": "cost", "max": budget}]
+    best = opt.optimise(model, opt.load_spec(doc=doc)).to_json()
+    assert best["objective"]["value"] == pytest.approx(expected, abs=0.05)
+    assert _options(best)[:4] == ["0.6", "reuse", "comp", "shred"]
+    assert float(_options(best)[4]) == pytest.approx(collection, abs=1e-3)
+    assert all(c["met"] for c in best["constraints"])
+
+
 @pytest.mark.parametrize(("constraint", "expected"), [
     ({"metric": "cost", "max": 304_982_000}, 1226.906805614781),  # 204 JPY below the best
     ({"metric": "virgin_input", "max": 194.2743601850759}, 1198.783779957668),  # (1 − 1e-8)

@@ -230,9 +230,11 @@ def enumerate_options(
     return best, points
 
 
-def _enumerate(p: _Problem, objective: Objective) -> tuple[Point, list[Point], list[Choice]]:
+def _enumerate(p: _Problem, objective: Objective, refuse: bool = True
+               ) -> tuple[Point, list[Point], list[Choice] | None]:
     """The best feasible combination where the objective has a value, every combination
-    simulated, and the best one's choices."""
+    simulated, and the best one's choices (``None`` when none is feasible and not to
+    ``refuse``: a range's brackets may hold one, :func:`_search`)."""
     levels = _levels(p.expanded)
     size = int(np.prod([len(lv) for lv in levels]))
     if size > p.spec.max_enumerate:
@@ -240,8 +242,10 @@ def _enumerate(p: _Problem, objective: Objective) -> tuple[Point, list[Point], l
     combos = [list(c) for c in itertools.product(*levels)]
     points = [p.point(c) for c in combos]
     ok = [pt for pt in points if pt.feasible]
-    if not ok:
+    if not ok and refuse:
         raise infeasible(p, points)
+    if not ok:
+        return points[0], points, None
     # a ratio of 0/0 (or a RAP that means nothing) is no value: not the best (its NaN key
     # compared false with every other, so the first combination won; review 216)
     # none with a value: the best of those with a figure (a negative RAP: refused, naming
@@ -303,7 +307,7 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
             p.sim.expect(1 + p.enumerable + refine.most_simulations(len(ranges))
                          + brackets.most_simulations(len(ranges))
                          + refine.most_recombined(p.expanded))
-        _, every, at = _enumerate(p, objective)
+        _, every, at = _enumerate(p, objective, refuse=False)
         held = ranges
     else:
         assert z is not None
@@ -312,10 +316,13 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
             p.sim.expect(1 + refine.most_simulations(len(held))
                          + refine.most_recombined(p.expanded))
     ok = lambda f: p.feasible(f) and p.meaningful(f, (objective, *p.spec.constraints))  # noqa: E731
-    choices, moved = refine.refine(p.sim, p.expanded, at, held, objective, ok)
+    found = None if at is None else refine.refine(p.sim, p.expanded, at, held, objective, ok)
     if why is not None:  # another combination's ranges may do better between their levels
-        choices, moved = brackets.better_between(p.sim, p.expanded, every, objective, ok,
-                                                 (choices, moved))
+        found = brackets.better_between(p.sim, p.expanded, every, objective, ok, found,
+                                        p.spec.constraints)
+    if found is None:  # none at the levels, nor between them
+        raise infeasible(p, every, between=True)
+    choices, moved = found
     # the options again by simulation, with the ranges where they are: after a range moved,
     # or where a range continuous with one option is held at its levels with another (the
     # program saw (0.25, std, no reuse), never (0.25, green, reuse); review 217)
@@ -364,15 +371,10 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
                                   + (", nor at any combination that meets the constraints"
                                      if why is not None else "")
                                   + "; optimise its numerator instead")], spec.origin)
-    result = Optimum(
-        model, spec, best, p.point([e.choices[0] for e in p.expanded]), _as_modelled(p), method
-    )
+    result = Optimum(model, spec, best, p.point([e.choices[0] for e in p.expanded]),
+                     Point.of(p, [], p.as_modelled, None), method)
     p.sim.finish()
     return result
-
-
-def _as_modelled(p: _Problem) -> Point:
-    return Point.of(p, [], p.as_modelled, None)
 
 
 def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
@@ -440,7 +442,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
                                 why is not None)
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
-    return ParetoFront(model, spec, points, _as_modelled(p), method)
+    return ParetoFront(model, spec, points, Point.of(p, [], p.as_modelled, None), method)
 
 
 def _front_steps(p: _Problem, prog: Program, budget: int
@@ -481,12 +483,10 @@ def _front_steps(p: _Problem, prog: Program, budget: int
 def _every_valued(p: _Problem, objectives: Sequence[Objective]) -> list[Point]:
     """Every combination of the levels, simulated: those that meet the constraints and where
     each of ``objectives`` has a value (if none has, all that meet them: :func:`pareto`
-    says why). ModelError when none meets them, naming what cannot be met."""
-    every = [p.point(list(c)) for c in itertools.product(*_levels(p.expanded))]
-    ok = [pt for pt in every if pt.feasible]
-    if not ok:
-        raise infeasible(p, every)
-    return _valued(p, ok, objectives) or ok  # none: pareto says why
+    says why; none meets them: each objective's :func:`_search` looks between the levels,
+    and names what cannot be met)."""
+    ok = [pt for c in itertools.product(*_levels(p.expanded)) if (pt := p.point(list(c))).feasible]
+    return _valued(p, ok, objectives) or ok
 
 
 def _searches(p: _Problem) -> int:

@@ -92,9 +92,11 @@ def apart(a: float, b: float) -> tuple[str, str]:
     return x, y
 
 
-def infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
+def infeasible(p: _Problem, points: list[Point] | None = None,
+               between: bool = False) -> ModelError:
     """Why no combination satisfies the constraints: each constraint that cannot be met
-    even alone, with the best value its figure reaches; else that they conflict."""
+    even alone, with the best value its figure reaches; else that they conflict.
+    ``between``: the ranges were searched between their levels too (:func:`at_levels`)."""
     cur = p.model.baseline.currency
     problems = []
     for i, c in enumerate(p.spec.constraints):
@@ -110,7 +112,7 @@ def infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
                 problems.append(Problem(
                     f"constraints[{i}].{side}",
                     f"{c.label()} {'≥' if maximise else '≤'} {said} {unit} cannot be met: "
-                    f"the options reach {word} {got} {unit}" + at_levels(p)
+                    f"the options reach {word} {got} {unit}" + at_levels(p, between)
                     + _additive(p, points)))
     if not problems:  # a constraint with two bounds, or one per year, may still be unmet
         prog = p.program()
@@ -121,13 +123,14 @@ def infeasible(p: _Problem, points: list[Point] | None = None) -> ModelError:
                                         "alone: no combination of the options keeps it within "
                                         "its bounds" + (" in every year of the window"
                                                         if c.metric == "activity" else "")
-                                        + at_levels(p) + _additive(p, points)))
+                                        + at_levels(p, between) + _additive(p, points)))
     if not problems:
         labels = ", ".join(f"constraints[{i}] ({c.label()})"
                            for i, c in enumerate(p.spec.constraints))
         problems.append(Problem("constraints", f"each constraint can be met alone but no "
                                 f"combination of the options meets them all: {labels}"
-                                + at_levels(p) + _additive(p, points) + "; relax one of them"))
+                                + at_levels(p, between) + _additive(p, points)
+                                + "; relax one of them"))
     return ModelError(problems, p.spec.origin)
 
 
@@ -156,11 +159,17 @@ def stepped_ranges(p: _Problem, said: bool = False) -> list[str]:
     return stepped(p.sur.checks if p.sur is not None else {}, said)
 
 
-def at_levels(p: _Problem) -> str:
-    """What a limit reached holds for when ranges were taken at their levels only."""
+def at_levels(p: _Problem, between: bool = False) -> str:
+    """What a limit reached holds for when ranges were taken at their levels only;
+    ``between``: and between them, as linear (every combination was simulated, and the
+    brackets that fail at both ends searched: :mod:`~.brackets`)."""
     names = stepped_ranges(p, said=True)
-    return (f" at the levels of the ranges {', '.join(names)} (points between them are not "
-            "searched: give more steps)") if names else ""
+    if not names:
+        return ""
+    return f" at the levels of the ranges {', '.join(names)} " + (
+        "(and between them, taking the figures as linear there: where they bend, more steps "
+        "may find one)" if between else "(points between them are not searched: give more "
+        "steps)")
 
 
 def _additive(p: _Problem, points: list[Point] | None) -> str:
