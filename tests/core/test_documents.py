@@ -314,3 +314,23 @@ def test_strings_written_as_yaml_are_read_back_as_the_same_strings() -> None:
     text = dump_yaml(doc)
     assert parse_data(text) == doc and yaml.safe_load(text) == doc
     assert "日本" in text
+
+
+def test_a_list_too_long_or_short_is_said_in_junkans_words() -> None:
+    """pydantic's "List should have at most 64 items after validation, not 71" reached CLI
+    users (an optimise spec's values); a mapping's count is not known to pydantic."""
+    from pydantic import BaseModel, Field
+
+    from junkan.core.documents import validate_with
+    from junkan.core.errors import ModelError
+
+    class Spec(BaseModel):
+        values: list[int] = Field(default=[1], min_length=1, max_length=3)
+        names: dict[str, int] = Field(default={}, max_length=1)
+
+    for doc, said in (({"values": [1, 2, 3, 4]}, "values: give at most 3 entries, not 4"),
+                      ({"values": []}, "values: give at least 1 entry, not 0"),
+                      ({"names": {"a": 1, "b": 2}}, "names: give at most 1 entry")):
+        with pytest.raises(ModelError) as exc:
+            validate_with(Spec, doc, "s.yaml")
+        assert str(exc.value) == f"s.yaml:{said}"

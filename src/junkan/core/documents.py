@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import json
 import re
-import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from junkan.core.document_checks import (  # noqa: F401  dump_yaml re-exported
     Loader,
@@ -33,17 +31,18 @@ from junkan.core.document_checks import (  # noqa: F401  dump_yaml re-exported
     dump_yaml,
     too_deep,
 )
-from junkan.core.errors import ModelError, Problem, coded, format_path, rule_of, short
+from junkan.core.errors import ModelError, Problem, coded, format_path, short
 from junkan.core.files import regular_file_size
 from junkan.core.json_scan import json_text_within
 from junkan.core.limits import Limits, limits
-
-M = TypeVar("M", bound=BaseModel)
-
-MAX_PROBLEMS = 100
-"""At most this many problems are listed for one document (the rest are counted)."""
-MAX_MESSAGE = 300
-"""Longest message kept from a validator (longer ones are cut with an ellipsis)."""
+from junkan.core.validation import (  # noqa: F401  re-exported: the old home of these names
+    MAX_MESSAGE,
+    MAX_PROBLEMS,
+    message,
+    problems_of,
+    short_key,
+    validate_with,
+)
 
 _JSON_START = re.compile(r"\s*\{")
 _check_data = check_data  # the walk's name in the tests of its speed
@@ -126,11 +125,19 @@ def data_refusal(doc: Any, lim: Limits) -> str | None:
     request rather than a document, e.g. a run's overrides): the message, after the path of
     the value that breaks it inside ``doc`` when it has one (``parameters[0].max: nan is
     not a finite number…``)."""
+    problem = data_problem(doc, lim)
+    if problem is None:
+        return None
+    return f"{problem.path}: {problem.message}" if problem.path else problem.message
+
+
+def data_problem(doc: Any, lim: Limits) -> Problem | None:
+    """:func:`data_refusal` as a problem with its rule (the path of the value inside
+    ``doc``), or ``None``."""
     try:
         check_data(doc, lim)
     except Refused as exc:
-        path = _data_path(doc, exc.node) if exc.node is not None else ""
-        return f"{path}: {exc.message}" if path else exc.message
+        return exc.problem(_data_path(doc, exc.node) if exc.node is not None else "")
     return None
 
 
@@ -242,7 +249,7 @@ def _kept_paths(doc: Any, wanted: set[int], first: int) -> dict[int, Any]:
         node, link = nodes.pop(), links.pop()
         for key, child in node.items() if isinstance(node, dict) else enumerate(node):
             if isinstance(child, dict | list):
-                here = (link, _short_key(key))
+                here = (link, short_key(key))
                 if id(child) in wanted:
                     found[id(child)] = here
                     if id(child) == first:  # the first noted is kept: it is the one named
@@ -373,120 +380,6 @@ def _find_path(root: Any, target: Any, items: Any) -> str:
         seen.add(id(node))
         for key, child in reversed(items(node)):
             if child is target:
-                return format_path(list(path) + [_short_key(key)])
-            stack.append((child, (*path, _short_key(key))))
+                return format_path(list(path) + [short_key(key)])
+            stack.append((child, (*path, short_key(key))))
     return ""
-
-
-def _short_key(key: int | str) -> int | str:
-    return key if isinstance(key, int) or len(key) <= 60 else key[:59] + "…"
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation
-
-
-def message(err: Any) -> str:
-    """A user-facing message for one pydantic error (``exc.errors()`` item), ≤ MAX_MESSAGE."""
-    msg = str(err.get("msg", "invalid"))
-    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if err.get("type") == "missing":
-        return "required field is missing; add it"
-    if err.get("type") == "extra_forbidden":
-        return "unknown field; check the spelling"
-    if err.get("type") == "literal_error":
-        msg = msg.replace("Input should be", "must be one of")
-    if err.get("type") == "finite_number":
-        msg = "must be a finite number (not NaN or infinity)"
-    return msg if len(msg) <= MAX_MESSAGE else msg[: MAX_MESSAGE - 1] + "…"
-
-
-def validate_with(cls: type[M], doc: dict[str, Any], source: str,
-                  scenario: str | None = None) -> M:
-    """Validate ``doc`` as ``cls``; every pydantic error becomes a problem with its path (at
-    most :data:`MAX_PROBLEMS`, then a count of the rest). An unknown field's problem names
-    the fields allowed where it stands."""
-    try:
-        return cls.model_validate(doc)
-    except ValidationError as exc:
-        raise ModelError(problems_of(exc, scenario, cls), source) from None
-
-
-def _known_fields(cls: type[BaseModel], loc: tuple[int | str, ...]) -> list[str] | None:
-    """The field names of the model at ``loc`` under ``cls`` (None where the path passes a
-    union of several models or leaves the models)."""
-    t: Any = cls
-    for part in loc:
-        t = _inner(t, part)
-        if t is None:
-            return None
-    t = _inner(t, None)
-    if isinstance(t, type) and issubclass(t, BaseModel):
-        return [f.alias or name for name, f in t.model_fields.items()]
-    return None
-
-
-def _inner(t: Any, part: int | str | None) -> Any:
-    """The type one step (``part``: a field, list index or mapping key; None: none) into
-    ``t``, through Optional and Annotated."""
-    while True:
-        origin, args = typing.get_origin(t), typing.get_args(t)
-        if origin is typing.Annotated:
-            t = args[0]
-        elif origin in (typing.Union, types.UnionType):
-            inner = [a for a in args if a is not type(None)]
-            if len(inner) != 1:
-                return None
-            t = inner[0]
-        else:
-            break
-    if part is None:
-        return t
-    if isinstance(t, type) and issubclass(t, BaseModel):
-        field = t.model_fields.get(str(part)) or next(
-            (f for f in t.model_fields.values() if f.alias == part), None)
-        return None if field is None else field.annotation
-    if origin is tuple and isinstance(part, int) and args and args[-1] is not Ellipsis:
-        return args[part] if 0 <= part < len(args) else None  # tuple[A, B]: each its own
-    if origin in (list, tuple, set, frozenset) and isinstance(part, int) and args:
-        return args[0]
-    if origin is dict and len(args) == 2:
-        return args[1]
-    return None
-
-
-def problems_of(exc: ValidationError, scenario: str | None = None,
-                model: type[BaseModel] | None = None) -> list[Problem]:
-    """The problems of a pydantic :class:`ValidationError`, each with its document path; with
-    the ``model`` validated, an unknown field's problem names the fields known there."""
-    problems: list[Problem] = []
-    seen = set()
-    errors = exc.errors(include_input=False, include_url=False, include_context=True)
-    for err in errors:
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and (
-            p.startswith("function-") or p in ("constant",)))]
-        # drop pydantic's union / validator tags
-        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in (
-            "str", "float", "int", "dict[str,float]")))]
-        path = format_path([_short_key(p) for p in loc])
-        msg = message(err)
-        known = (_known_fields(model, tuple(err["loc"][:-1]))
-                 if model is not None and err["type"] == "extra_forbidden" else None)
-        if known:
-            msg += f" (known here: {', '.join(known)})"
-            msg = msg if len(msg) <= MAX_MESSAGE else msg[: MAX_MESSAGE - 2] + "…)"
-        if (path, msg) in seen:
-            continue
-        seen.add((path, msg))
-        if len(problems) == MAX_PROBLEMS:
-            problems.append(coded("", "more-problems", "… and more problems ({count} errors in "
-                                  "all); fix the ones above first", count=f"{len(errors):,}"))
-            break
-        # the rule of the message (an unknown field with the fields known there is its own);
-        kind, limits = ("unknown-field", dict[str, int | float | str](known=", ".join(
-            known))) if known else rule_of(err)  # a scenario's names it too (the page adds it)
-        if scenario is not None:
-            msg, limits = msg + f" (in scenario '{scenario}')", {**(limits or {}), "scenario":
-                                                                 scenario} if kind else None
-        problems.append(Problem(path, msg, kind, limits))
-    return problems

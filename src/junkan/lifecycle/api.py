@@ -19,6 +19,7 @@ from junkan.lifecycle.gc_pause import paused_gc
 from junkan.lifecycle.graph import ValueNetwork, value_network
 from junkan.lifecycle.loader import (
     apply_library,
+    check_overrides,
     parse_document,
     read_document,
     scenario_document,
@@ -60,6 +61,9 @@ class ModelFile:
     compiled: dict[str, Compiled] = field(default_factory=dict)
     digest: str | None = None
     """Content key of the document (:mod:`~junkan.lifecycle.cache`), if loaded from one."""
+    limits: str = field(default_factory=lambda: limits().model_dump_json())
+    """The limits in force when it was loaded: overrides are patched into its compiled
+    scenarios only under the same (:func:`_patch_with`)."""
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -231,10 +235,17 @@ def _compile_with(raw: dict[str, Any], name: str, overrides: dict[str, Any] | No
                                                "document path such as "
                                                "products.x.eol.collection.rate")],
                                  source) from None
-    if baseline is None:
-        return compile_model(validate(doc, source, name))
-    paths = scenario_paths(raw, name, source) + [str(k) for k in overrides or {}]
-    return compile_model(validate_changed(baseline, doc, paths, source, name))
+    said = None if name == str(raw.get("baseline_name") or "baseline") else name
+    try:
+        if baseline is None:
+            return compile_model(validate(doc, source, said))
+        paths = scenario_paths(raw, name, source) + [str(k) for k in overrides or {}]
+        return compile_model(validate_changed(baseline, doc, paths, source, said))
+    except ModelError as exc:  # as a load names them: the file, and the scenario (review 229)
+        raise ModelError([p if said is None or "(in scenario" in p.message else Problem(
+            p.path, f"{p.message} (in scenario '{said}')", p.kind,
+            {**(p.limits or {}), "scenario": said} if p.kind else p.limits)
+            for p in exc.problems], exc.source or source) from None
 
 
 def compile_scenario(text: str, scenario: str | None = None,
@@ -249,6 +260,8 @@ def compile_scenario(text: str, scenario: str | None = None,
     document itself was loaded (:func:`load` with the same text and source) and is still
     cached, overrides of its products' entries are patched into the scenario's compiled form
     (:mod:`~junkan.lifecycle.patch`) instead of compiling the document again."""
+    if overrides:
+        check_overrides(overrides, source)
     data = text.encode("utf-8", "surrogatepass")
     doc_key = cache.digest(data, source=source, mode="text")
     key = cache.derived(doc_key, "compile", scenario, overrides or {})
@@ -300,6 +313,8 @@ def run(model: ModelFile, scenario: str | None = None, *,
     name = scenario or model.baseline.baseline_name
     if name not in model.compiled:
         raise _unknown_scenario(model, name)
+    if overrides:
+        check_overrides(overrides, model.source)
     compiled = _overridden(model, name, overrides) if overrides else model.compiled[name]
     return Result(simulate_compiled(compiled, name, progress))
 
@@ -307,6 +322,7 @@ def run(model: ModelFile, scenario: str | None = None, *,
 def _overridden(model: ModelFile, name: str, overrides: dict[str, Any]) -> Compiled:
     """Scenario ``name`` compiled with ``overrides``, from the cache when the same model,
     scenario and overrides were compiled before."""
+    size = cache.size_of(model.digest)  # kept only while the model itself is (and keeps it)
     key = None if model.digest is None else cache.derived(model.digest, "run", name,
                                                           overrides)
     hit = cache.get(key)
@@ -315,7 +331,6 @@ def _overridden(model: ModelFile, name: str, overrides: dict[str, Any]) -> Compi
     with paused_gc():
         compiled = _patch_with(model, name, overrides) or _compile_with(
             model.raw, name, overrides, model.source, model.baseline)
-    size = cache.size_of(model.digest)  # kept only while the model itself is
     if size is not None:
         cache.put(key, compiled, size)
     return compiled
@@ -324,7 +339,10 @@ def _overridden(model: ModelFile, name: str, overrides: dict[str, Any]) -> Compi
 def _patch_with(model: ModelFile, name: str, overrides: dict[str, Any]) -> Compiled | None:
     """Scenario ``name`` with ``overrides`` as a patch of its compiled form
     (:mod:`~junkan.lifecycle.patch`), or ``None`` when it must be compiled whole (also when
-    an override is not a document path: compiling reports it)."""
+    an override is not a document path: compiling reports it, and when the limits changed
+    since the model was loaded: compiling checks them, review 229)."""
+    if model.limits != limits().model_dump_json():
+        return None
     base = model.compiled[name]
     doc = dict(scenario_document(model.raw, name, model.source))
     try:

@@ -64,13 +64,13 @@ def derived(key: str, *parts: Any) -> str | None:
     """Key of something computed from the document ``key`` and ``parts`` (JSON values), or
     ``None`` if a part is not plain JSON (then nothing is cached). A mapping part keeps the
     order of its entries (overrides are applied in order: ``products.x.eol`` then
-    ``products.x.eol.collection.rate`` is not the other way round); mappings inside it are
-    keyed whatever their order. The limits in force now are part of it too: an override that
+    ``products.x.eol.collection.rate`` is not the other way round), and so do mappings inside
+    it (the order of ``actors`` decides who buys what no one is named to buy: review 229). The
+    limits in force now are part of it too: an override that
     a tighter limit refuses must be refused, not found computed under the limits the document
     was loaded with (review 220)."""
-    ordered = [list(p.items()) if isinstance(p, dict) else p for p in parts]
     try:
-        extra = json.dumps(ordered, sort_keys=True, allow_nan=False, separators=(",", ":"))
+        extra = json.dumps(parts, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):
         return None
     now = limits().model_dump_json()
@@ -103,9 +103,13 @@ def put(key: str | None, value: Any, size: int) -> None:
 
 
 def size_of(key: str | None) -> int | None:
-    """Document bytes of the entry under ``key``, if kept."""
+    """Document bytes of the entry under ``key``, if kept; it counts as used (what is
+    computed from a document is kept while the document is: runs with overrides keep it,
+    review 229 — it was dropped after 8 of them, and the 9th compiled the model whole)."""
     with _lock:
         hit = _entries.get(key) if key is not None else None
+        if hit is not None:
+            _entries.move_to_end(key)  # type: ignore[arg-type]
         return None if hit is None else hit[0]
 
 

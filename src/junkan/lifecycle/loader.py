@@ -4,13 +4,21 @@ and validate — every error names the file, the document path and what to do.""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from junkan.core.documents import parse_document, read_document, validate_with
+from junkan.core.documents import (
+    data_problem,
+    parse_document,
+    read_document,
+    too_deep,
+    validate_with,
+)
 from junkan.core.errors import ModelError, Problem, coded, format_path, listed, short
+from junkan.core.limits import Limits, limits
 from junkan.data import LIBRARY_SECTIONS, library_names, load_library
 from junkan.lifecycle.part_table import PartTable, read_parts
 from junkan.lifecycle.schema import (
@@ -25,9 +33,9 @@ from junkan.lifecycle.schema import (
 
 # parse_document, read_document and validate_with are re-exported for callers of the old
 # names; new code imports them from junkan.core.documents.
-__all__ = ["ENTRY_SECTIONS", "apply_library", "key_in", "parse_document", "read_document",
-           "scenario_document", "scenario_names", "scenario_paths", "set_path", "validate",
-           "validate_changed", "validate_with", "with_parts"]
+__all__ = ["ENTRY_SECTIONS", "apply_library", "check_overrides", "key_in", "parse_document",
+           "read_document", "scenario_document", "scenario_names", "scenario_paths", "set_path",
+           "validate", "validate_changed", "validate_with", "with_parts"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -150,8 +158,13 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
             raise ModelError([Problem(f"scenarios.{scen}.set", "give a mapping of document "
                                       "paths to values")], source)
         for key, value in overrides.items():
+            if _names_uses(key):
+                raise ModelError([Problem(f"scenarios.{scen}.set.{key}", USES_FIXED)], source)
             try:
                 set_path(out, key, copy.deepcopy(value), fresh=True)
+            except RecursionError:  # under a nesting limit raised past Python's (review 228)
+                raise ModelError([too_deep(limits()).problem(f"scenarios.{scen}.set.{key}")],
+                                 source) from None
             except ValueError:
                 raise ModelError([Problem(f"scenarios.{scen}.set.{key}", "not a document path; "
                                           "write e.g. products.compressor.eol.collection.rate")],
@@ -161,6 +174,47 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
                                           f"{short(exc.args[0])} does not exist in the baseline")],
                                  source) from None
     return out
+
+
+USES_FIXED = ("the templates a model uses are merged into it when it is read: a scenario "
+              "or an override cannot change them; list them in the model's own uses")
+
+
+def _names_uses(key: Any) -> bool:
+    """Whether document path ``key`` sets ``uses`` or something in it."""
+    return isinstance(key, str) and re.match(r"uses(?:$|[.\[])", key) is not None
+
+
+def check_overrides(overrides: dict[Any, Any], source: str) -> None:
+    """Refuse overrides (document path → value, applied on top of a scenario) that a
+    document with them would refuse before validation: a path that is not text, a change of
+    ``uses`` (:data:`USES_FIXED`), a value beyond the document limits in force (nesting,
+    string lengths, numbers, NaN; review 229: a 70,000-character title was taken)."""
+    lim = limits()
+    problems = []
+    for key, value in overrides.items():
+        if not isinstance(key, str):
+            problems.append(Problem(short(key, 80), "an override is named by its document "
+                                    "path, as text: e.g. products.x.eol.collection.rate"))
+        elif _names_uses(key):
+            problems.append(Problem(key, USES_FIXED))
+        elif (problem := _beyond_limits(key, value, lim)) is not None:
+            problems.append(problem)
+    if problems:
+        raise ModelError(problems, source)
+
+
+def _beyond_limits(key: str, value: Any, lim: Limits) -> Problem | None:
+    """The limit that override ``key``'s ``value`` breaks, if any, read as JSON data (a
+    Python caller's year keys are numbers; a value JSON cannot write is left to the
+    schema)."""
+    try:
+        data = json.loads(json.dumps({key: value}, default=str))
+    except RecursionError:
+        return too_deep(lim).problem(key)
+    except (TypeError, ValueError):
+        return None
+    return data_problem(data, lim)
 
 
 def _chain(scenarios: dict[str, Any], name: str, source: str) -> list[str]:

@@ -22,6 +22,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 from scipy import sparse
 
 from junkan.lifecycle.build import Bom, manufacturing_column, product_rows
@@ -45,7 +46,7 @@ def changed_products(base: LifecycleModel, model: LifecycleModel) -> list[str] |
     for name in type(model).model_fields:
         if name not in _FREE:
             old, new = getattr(base, name), getattr(model, name)
-            if old is not new and old != new:
+            if old is not new and (old != new or _keys(old) != _keys(new)):
                 return None
     out = []
     for pname, prod in model.products.items():
@@ -57,6 +58,19 @@ def changed_products(base: LifecycleModel, model: LifecycleModel) -> list[str] |
         if prod != old_prod:
             out.append(pname)
     return out
+
+
+def _keys(x: Any) -> Any:
+    """The order of the mappings' keys in ``x`` (equal sections may differ in it, and it
+    matters: the first product maker of ``actors`` buys what no one is named to buy; review
+    229). Models' fields in their order, columns of a part table as they compare."""
+    if isinstance(x, dict):
+        return [(k, _keys(v)) for k, v in x.items()]
+    if isinstance(x, BaseModel):
+        return [_keys(getattr(x, f)) for f in type(x).model_fields]
+    if isinstance(x, list | tuple):
+        return [_keys(v) for v in x]
+    return None
 
 
 def patched(base: Compiled, model: LifecycleModel) -> Compiled | None:

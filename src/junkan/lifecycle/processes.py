@@ -27,7 +27,10 @@ _DEN = {"piece": "piece", "kg": "kg", "kg_km": "kg*km", "piece_year": "piece*yea
 def _parse_factor(value: object, numerator: str, path: str, currency: str,
                   problems: Problems) -> tuple[float, str] | None:
     ok_type = isinstance(value, str | int | float) and not isinstance(value, bool)
-    parsed = _factor_value(value, numerator, currency) if ok_type else None
+    # a number is never a factor (it has no unit): read it uncached, so that its message
+    # says it as written (0.0 and -0.0, 1 and 1.0 are one key of the cache; review 228)
+    read = _factor_value if isinstance(value, str) else _factor_value.__wrapped__
+    parsed = read(value, numerator, currency) if ok_type else None
     if _read(parsed):
         return parsed
     problems.add(path, parsed or rule("factor-unreadable", "expected a factor such as "

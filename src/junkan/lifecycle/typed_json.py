@@ -20,6 +20,7 @@ examples, the benchmark and generated documents).
 from __future__ import annotations
 
 import json
+import math
 import threading
 from functools import lru_cache
 from itertools import accumulate, chain
@@ -29,7 +30,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 import msgspec
 from msgspec import UNSET, Meta, field
 
-from junkan.core.documents import data_within, json_key_twice, text_within_size
+from junkan.core.documents import data_within, json_key_twice, text_within_size, too_deep
+from junkan.core.errors import ModelError
 from junkan.core.limits import Limits, limits
 from junkan.lifecycle.gc_pause import paused_gc
 from junkan.lifecycle.loader import apply_library
@@ -54,7 +56,9 @@ def _records(longest: int, largest: float) -> tuple[Any, ...]:
     benchmark under load, 2026-12-03). The mass of a line is taken as written (a number or
     text): :func:`~junkan.lifecycle.part_table._masses` reads and checks it."""
     text = Annotated[str, Meta(max_length=longest)]
-    price = Annotated[float, Meta(ge=-largest, le=largest)]
+    bound = float(largest)  # msgspec compares with a double: the largest not above the limit
+    bound = math.nextafter(bound, 0.0) if bound > largest else bound  # (review 228: 2**53+3)
+    price = Annotated[float, Meta(ge=-bound, le=bound)]
     kw: dict[str, Any] = {"forbid_unknown_fields": True, "gc": False}
     option = msgspec.defstruct("_Option", [
         ("share", _Share, 0.0), ("pass_rate", _Share, 1.0), ("processes", list[text], []),
@@ -227,6 +231,11 @@ class LazyDocument:
                     assert self._text is not None
                     # the text was read and its limits checked when it was loaded:
                     # parsed as it was then, whatever the limits in force now
-                    doc = self._doc = apply_library(json.loads(self._text), self._source)
+                    try:
+                        doc = json.loads(self._text)
+                    except RecursionError:  # msgspec read a few levels deeper (review 228)
+                        raise ModelError([too_deep(limits()).problem("")],
+                                         self._source) from None
+                    doc = self._doc = apply_library(doc, self._source)
                     self._text = None
         return doc
