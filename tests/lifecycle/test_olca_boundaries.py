@@ -113,10 +113,11 @@ def test_cli_refuses_reversed_years_an_empty_actor_and_an_unwritable_out(
     sample = str(_sample(tmp_path / "s.zip"))
     res = runner.invoke(app, ["olca", "import", sample, "--actor", " "])
     assert res.exit_code == 2 and "--actor" in res.output
-    missing = tmp_path / "no" / "t.yaml"
-    res = runner.invoke(app, ["olca", "import", sample, "--out", str(missing)])
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    blocked = tmp_path / "a_file" / "t.yaml"  # (a missing folder is made: review 231)
+    res = runner.invoke(app, ["olca", "import", sample, "--out", str(blocked)])
     assert res.exit_code == 2, res.output
-    assert "cannot write the template (No such file or directory)" in res.output
+    assert "--out" in res.output and "no folder can be made under it" in res.output
 
 
 def test_export_years_beyond_the_horizon_are_refused(tmp_path: Path) -> None:

@@ -249,7 +249,9 @@ def test_constraints_in_conflict_at_every_level_are_met_between_them(
     assert best["objective"]["value"] == pytest.approx(2_030_061_198, rel=2e-5)
     assert float(_options(best)[0]) == pytest.approx(0.2504, abs=1e-3)
     assert _options(best)[2] == "0.6" and all(c["met"] for c in best["constraints"])
-    assert "collection moved from its level 0.3 to 0.25" in best["method"]["text"]
+    assert "collection set to 0.25" in best["method"]["text"]
+    assert "between its levels 0 and 0.3 (each fails a constraint there)" in \
+        best["method"]["text"]
 
 
 def test_constraints_in_conflict_between_the_levels_too_say_so(
@@ -260,8 +262,8 @@ def test_constraints_in_conflict_between_the_levels_too_say_so(
                               "constraints": [*_pickup_spec([])["constraints"],
                                               {"metric": "co2e", "max": 4150}]})
     with pytest.raises(ModelError, match=r"no combination of the options meets them all: "
-                       r".* at the levels of the ranges collection .*\(and between them, "
-                       r"taking the figures as linear there"):
+                       r".* at the levels of the ranges collection \(and between the levels "
+                       r"of one range at a time, the others at theirs"):
         opt.optimise(washer, spec)
 
 

@@ -170,7 +170,10 @@ def atomic_dir(target: Path, what: str | None = None,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    lost = would_lose(tmp, target)
+    # given every name the command may write, a file of its own from another run (the
+    # Pareto page beside a single optimum's) is its to replace, as check_out judged before
+    # the work (review 231: refused after the whole optimisation)
+    lost = would_lose(tmp if writes is None else writes, target)
     if lost:
         shutil.rmtree(tmp, ignore_errors=True)
         _refuse_losing(name, target, lost)
@@ -245,15 +248,45 @@ def check_out(out: Path | None, writes: Collection[str] | None = None) -> None:
     refuse_non_folder(out, f"--out {out}")
     if writes is not None and (lost := would_lose(writes, out)):
         _refuse_losing(f"--out {out}", out, lost)
-    base = out.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
+    _writable_under(out, f"--out {out}", "folder")
+
+
+def check_file_out(flag: str, path: Path) -> None:
+    """Stop before the work when the file ``path`` (given as ``flag``) cannot be written:
+    it is a folder, a file stands where one of its folders would be, or the nearest existing
+    folder is not writable (review 231: ``calibrate --write-model`` into a missing or
+    read-only folder failed after the fit). Missing folders are made when it is written
+    (:func:`write_file_out`)."""
+    if path.is_dir():
+        fail(f"{flag} {path}: is a folder; give the path of a file to write")
+    _writable_under(path, f"{flag} {path}", "file")
+
+
+def write_file_out(flag: str, path: Path, data: bytes) -> None:
+    """``data`` at ``path`` (given as ``flag``), whole or not at all, its missing folders
+    made; a failure is a :func:`fail` naming the flag."""
+    from junkan.core.report import write_atomic
+
+    try:
+        path.absolute().parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+    except OSError as exc:
+        fail(f"{flag} {path}: cannot write it ({_reason(exc)}); check the folder")
+
+
+def _writable_under(path: Path, name: str, kind: str) -> None:
+    """:func:`fail` unless the nearest existing folder of ``path`` (a ``kind`` to make,
+    its missing folders with it) can be written in."""
+    base = path.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
     while not (base.exists() or base.is_symlink()) and base != base.parent:
         base = base.parent
     if not base.is_dir():
-        kind = "a file" if base.is_file() else "not a folder"
-        fail(f"--out {out}: {base} is {kind}, so no folder can be made under it; give a "
-             "folder path")
+        what = "a file" if base.is_file() else "not a folder"
+        fail(f"{name}: {base} is {what}, so no folder can be made under it; give a {kind} "
+             "path")
     if not os.access(base, os.W_OK | os.X_OK):
-        fail(f"--out {out}: cannot write in {base} (permission denied)")
+        fail(f"{name}: cannot write in {base} (permission denied or a read-only file "
+             "system)")
 
 
 def _replace(tmp: Path, target: Path) -> None:

@@ -11,10 +11,16 @@ from typing import Annotated, get_args
 import typer
 
 from junkan import lifecycle
-from junkan.cli.common import fail, refuse_reading_path, reported, year_window
+from junkan.cli.common import (
+    check_file_out,
+    fail,
+    refuse_reading_path,
+    reported,
+    write_file_out,
+    year_window,
+)
 from junkan.core.documents import dump_yaml
 from junkan.core.extras import require
-from junkan.core.report import write_atomic
 
 app = typer.Typer(no_args_is_help=True, help="Exchange with openLCA (olca-schema JSON-LD).")
 
@@ -42,13 +48,18 @@ def import_cmd(
         bool, typer.Option(help="Processes with a product in kg as reference become materials.")
     ] = False,
 ) -> None:
-    """Processes, flows and exchanges of an openLCA zip as unit factors in a library
-    template (actors, processes, materials, sources)."""
+    """An openLCA zip's processes as unit factors in a library template.
+
+    Its actors, processes, materials and sources, from the zip's flows and exchanges."""
     require("olca")
     from junkan.lifecycle import olca
 
     if out is not None:
         refuse_reading_path("--out", out, zip=zip_path)
+        if out.suffix.lower() not in (".yaml", ".yml"):
+            fail(f"--out {out}: the template is written as YAML; give a .yaml or .yml path "
+                 "(an existing file of another kind is never replaced)")
+        check_file_out("--out", out)
     if stage not in STAGES:
         fail(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
     if not actor.strip():
@@ -67,10 +78,7 @@ def import_cmd(
     if out is None:
         print(text, end="")
     else:
-        try:
-            write_atomic(out, text.encode("utf-8"))
-        except OSError as exc:
-            fail(f"{out}: cannot write the template ({exc.strerror or exc}); check the folder")
+        write_file_out("--out", out, text.encode("utf-8"))
         print(
             f"wrote {out}: {len(template.get('processes', {}))} processes, "
             f"{len(template.get('materials', {}))} materials"
@@ -89,6 +97,10 @@ def export_cmd(
     from junkan.lifecycle import olca
 
     refuse_reading_path("--out", out, model=model)
+    if out.suffix.lower() != ".zip":
+        fail(f"--out {out}: the inventory is written as a JSON-LD zip; give a .zip path (an "
+             "existing file of another kind is never replaced)")
+    check_file_out("--out", out)
     window = year_window(years)
     with reported(model, OSError):
         mf = lifecycle.load(model)

@@ -121,7 +121,8 @@ def optimise_cmd(
     objective: Annotated[
         str | None,
         typer.Option(
-            help="co2e, cost, virgin_input, margin, rap or rap:ACTOR (overrides the spec's)"
+            help="co2e, cost, revenue, margin, virgin_input, recycled_input, "
+            "recycled_share[:MATERIAL], rap or rap:ACTOR (overrides the spec's)"
         ),
     ] = None,
     pareto: Annotated[

@@ -14,6 +14,7 @@ from junkan import lifecycle
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    check_file_out,
     check_out,
     console,
     fail,
@@ -21,6 +22,7 @@ from junkan.cli.common import (
     print_table,
     refuse_reading_path,
     reported,
+    write_file_out,
 )
 from junkan.core.documents import read_document, validate_with
 from junkan.core.report import PLOTLY_JS
@@ -92,6 +94,7 @@ def _check_write_model(path: Path, model: Path, spec: Path | None) -> None:
         fail(f"--write-model {path}: the calibrated model is written as YAML; give a .yaml "
              "or .yml path")
     refuse_reading_path("--write-model", path, model=model, spec=spec)
+    check_file_out("--write-model", path)
 
 
 def _model_text(cal: Any, model: Path, spec: Path | None, path: Path) -> str:
@@ -109,13 +112,8 @@ def _model_text(cal: Any, model: Path, spec: Path | None, path: Path) -> str:
 
 
 def _write_model(cal: Any, path: Path, text: str) -> None:
-    """``text`` at ``path``, whole or not at all."""
-    from junkan.core.report import write_atomic
-
-    try:
-        write_atomic(path, text.encode("utf-8"))
-    except OSError as exc:
-        fail(f"--write-model {path}: cannot write ({exc.strerror or exc}); check the path")
+    """``text`` at ``path``, whole or not at all (its missing folders made)."""
+    write_file_out("--write-model", path, text.encode("utf-8"))
     n = len(cal.names) if cal.informed is None else int(sum(cal.informed))
     console.print(f"wrote {path}: the model with {n} calibrated values", highlight=False,
                   markup=False)

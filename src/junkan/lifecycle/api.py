@@ -261,7 +261,7 @@ def compile_scenario(text: str, scenario: str | None = None,
     cached, overrides of its products' entries are patched into the scenario's compiled form
     (:mod:`~junkan.lifecycle.patch`) instead of compiling the document again."""
     if overrides:
-        check_overrides(overrides, source)
+        check_overrides(overrides, source, scenario)
     data = text.encode("utf-8", "surrogatepass")
     doc_key = cache.digest(data, source=source, mode="text")
     key = cache.derived(doc_key, "compile", scenario, overrides or {})
@@ -314,7 +314,8 @@ def run(model: ModelFile, scenario: str | None = None, *,
     if name not in model.compiled:
         raise _unknown_scenario(model, name)
     if overrides:
-        check_overrides(overrides, model.source)
+        check_overrides(overrides, model.source,
+                        None if name == model.baseline.baseline_name else name)
     compiled = _overridden(model, name, overrides) if overrides else model.compiled[name]
     return Result(simulate_compiled(compiled, name, progress))
 

@@ -159,7 +159,7 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
                                       "paths to values")], source)
         for key, value in overrides.items():
             if _names_uses(key):
-                raise ModelError([Problem(f"scenarios.{scen}.set.{key}", USES_FIXED)], source)
+                raise ModelError([_uses_fixed(f"scenarios.{scen}.set.{key}")], source)
             try:
                 set_path(out, key, copy.deepcopy(value), fresh=True)
             except RecursionError:  # under a nesting limit raised past Python's (review 228)
@@ -176,8 +176,10 @@ def scenario_document(doc: dict[str, Any], name: str, source: str) -> dict[str, 
     return out
 
 
-USES_FIXED = ("the templates a model uses are merged into it when it is read: a scenario "
-              "or an override cannot change them; list them in the model's own uses")
+def _uses_fixed(path: str) -> Problem:
+    return coded(path, "uses-fixed", "the templates a model uses are merged into it when it "
+                 "is read: a scenario or an override cannot change them; list them in the "
+                 "model's own uses")
 
 
 def _names_uses(key: Any) -> bool:
@@ -185,21 +187,28 @@ def _names_uses(key: Any) -> bool:
     return isinstance(key, str) and re.match(r"uses(?:$|[.\[])", key) is not None
 
 
-def check_overrides(overrides: dict[Any, Any], source: str) -> None:
-    """Refuse overrides (document path → value, applied on top of a scenario) that a
-    document with them would refuse before validation: a path that is not text, a change of
-    ``uses`` (:data:`USES_FIXED`), a value beyond the document limits in force (nesting,
-    string lengths, numbers, NaN; review 229: a 70,000-character title was taken)."""
+def check_overrides(overrides: dict[Any, Any], source: str,
+                    scenario: str | None = None) -> None:
+    """Refuse overrides (document path → value, applied on top of scenario ``scenario``,
+    ``None``: the baseline) that a document with them would refuse before validation: a
+    path that is not text, a change of ``uses``, a value beyond the document limits in force
+    (nesting, string lengths, numbers, NaN; review 229: a 70,000-character title was
+    taken)."""
     lim = limits()
     problems = []
     for key, value in overrides.items():
         if not isinstance(key, str):
-            problems.append(Problem(short(key, 80), "an override is named by its document "
-                                    "path, as text: e.g. products.x.eol.collection.rate"))
+            problems.append(coded(short(key, 80), "override-path-not-text", "an override is "
+                                  "named by its document path, as text: e.g. "
+                                  "products.x.eol.collection.rate"))
         elif _names_uses(key):
-            problems.append(Problem(key, USES_FIXED))
+            problems.append(_uses_fixed(key))
         elif (problem := _beyond_limits(key, value, lim)) is not None:
             problems.append(problem)
+    if problems and scenario is not None:  # as validation names it (review 230)
+        problems = [Problem(p.path, f"{p.message} (in scenario '{scenario}')", p.kind,
+                            {**(p.limits or {}), "scenario": scenario} if p.kind else p.limits)
+                    for p in problems]
     if problems:
         raise ModelError(problems, source)
 

@@ -262,6 +262,16 @@ def _unread_folders(entities: dict[str, Any]) -> list[str]:
             "entity in its own folder at the zip's top (processes/, flows/ …)"]
 
 
+ROLE_OF_STAGE = {"material": "material_maker", "manufacturing": "part_maker",
+                 "distribution": "wholesaler", "use": "user", "maintenance": "maintainer",
+                 "collection": "collector", "transport": "collector", "reuse": "dismantler",
+                 "remanufacturing": "part_maker", "dismantling": "dismantler",
+                 "recycling": "material_regenerator", "energy_recovery": "waste_handler",
+                 "disposal": "waste_handler", "export": "waste_handler"}
+"""The role of the actor who runs imported processes of a stage (review 231: a recycling
+stage's actor was a part maker); a template's reader may change it."""
+
+
 def import_template(
     path: str | Path,
     *,
@@ -333,7 +343,7 @@ def import_template(
         raise JunkanError(
             f"{p}: no process could be imported" + (f" ({'; '.join(notes[:3])})" if notes else "")
         )
-    role = "material_maker" if mats and not procs else "part_maker"
+    role = "material_maker" if mats and not procs else ROLE_OF_STAGE.get(stage, "part_maker")
     template: dict[str, Any] = {"actors": {actor: {"role": role, "title": actor}}}
     if procs:
         template["processes"] = procs

@@ -29,9 +29,8 @@ from typing import TYPE_CHECKING
 
 from junkan.lifecycle.optimise import refine
 from junkan.lifecycle.optimise.features import value
-from junkan.lifecycle.optimise.milp import choices_key, json_key
 from junkan.lifecycle.optimise.spec import Constraint, Objective
-from junkan.lifecycle.optimise.unmet import constraint_values
+from junkan.lifecycle.optimise.unmet import brackets_of, slack_interval
 
 if TYPE_CHECKING:
     from junkan.lifecycle.optimise.result import Point
@@ -67,13 +66,19 @@ def better_between(sim: Simulator, expanded: list[Expanded], points: Sequence[Po
         if not promise < _better_than(best_v):
             break  # no bracket left whose better end beats the best found
         choices, m = refine.refine(sim, expanded, start, held, objective, feasible)
-        if inside is not None:  # the start is no level: the range moved from the nearer
-            m = [inside, *(x for x in m if x.decision != inside.decision)]  # to its value
-            inside.value = next((float(c.value) for c, e in zip(choices, expanded, strict=True)
-                                 if e.decision.name == inside.decision), inside.value)
         v = score(choices)
-        if v < _better_than(best_v):
-            best, moved, best_v = choices, m, v
+        if not v < _better_than(best_v):
+            continue
+        if inside is not None:  # the start was no level: say between which it was set
+            i, lo, hi = inside
+            name, x = expanded[i].decision.name, float(choices[i].value)
+            m = [refine.Moved(name, lo if x - lo <= hi - x else hi, x, (lo, hi)),
+                 *(r for r in m if r.decision != name)]
+        if found is not None and m:  # the options the levels' best had not
+            m[0].others = [f"{e.decision.name}: {c.label}" for e, a, c in zip(
+                expanded, found[0], choices, strict=True)
+                if e.bounds is None and a.label != c.label]
+        best, moved, best_v = choices, m, v
     return None if best is None else (best, moved)
 
 
@@ -84,68 +89,33 @@ def _better_than(v: float) -> float:
 
 def _starts(expanded: list[Expanded], points: Sequence[Point], objective: Objective,
             held: list[int], constraints: Sequence[Constraint] = ()
-            ) -> list[tuple[float, list[Choice], refine.Moved | None]]:
+            ) -> list[tuple[float, list[Choice], tuple[int, float, float] | None]]:
     """Where to search from, best first, at most :data:`MOST_STARTS`: the feasible
     combinations whose neighbour at the next level of a range (the other decisions held)
     does not meet the constraints and has an objective, with that objective's score (lower
-    is better); and the points inside brackets that fail at both ends
-    (:func:`_inside`), with the score at the better end of their feasible part and the
-    range's move from the nearer level to there."""
-    levels = [e.levels() for e in expanded]
-    combos = [list(c) for c in itertools.product(*levels)]
-    at = {choices_key(c): k for k, c in enumerate(combos)}
-    keys = {i: [json_key(c) for c in levels[i]] for i in held}
+    is better); and the middles of the stretches inside brackets failing at both ends where
+    every constraint holds (:func:`~.unmet.slack_interval`), with the score there at the
+    better end (where one end's objective has no value, 0/0: the other's), and the range
+    and its two levels."""
     sign = -1.0 if objective.maximise else 1.0
-    promise: dict[str, tuple[float, list[Choice], refine.Moved | None]] = {}
-    for k, combo in enumerate(combos):
-        for i in held:
-            j = keys[i].index(json_key(combo[i]))
-            for n in (j - 1, j + 1):
-                if not 0 <= n < len(keys[i]):
-                    continue
-                other = points[at[choices_key([*combo[:i], levels[i][n], *combo[i + 1:]])]]
-                v = sign * value(objective, other.raw)
-                if other.feasible or not math.isfinite(v):
-                    continue
-                if points[k].feasible:
-                    key = choices_key(combo)
-                    if key not in promise or v < promise[key][0]:
-                        promise[key] = (v, combo, None)
-                elif n == j + 1 and constraints:  # each bracket once
-                    s = _inside(points[k].raw, other.raw, constraints, objective)
-                    if s is not None:
-                        lo, hi = float(levels[i][j].value), float(levels[i][n].value)
-                        x = lo + s[1] * (hi - lo)
-                        moved = refine.Moved(expanded[i].decision.name,
-                                             lo if s[1] <= 0.5 else hi, x)
-                        promise[f"{choices_key(combo)}|{i}"] = (
-                            s[0], [*combo[:i], expanded[i].at(x), *combo[i + 1:]], moved)
+    promise: dict[tuple[int, int], tuple[float, list[Choice], tuple[int, float, float] | None]]
+    promise = {}
+    combos = [list(c) for c in itertools.product(*(e.levels() for e in expanded))]
+    for k, i, _, n in brackets_of(expanded, points):
+        for at, to in ((k, n), (n, k)):  # either end may be the feasible one
+            v = sign * value(objective, points[to].raw)
+            if points[at].feasible and not points[to].feasible and math.isfinite(v) \
+                    and ((at, -1) not in promise or v < promise[at, -1][0]):
+                promise[at, -1] = (v, combos[at], None)
+        if points[k].feasible or points[n].feasible or not constraints:
+            continue
+        stretch = slack_interval(points[k].raw, points[n].raw, constraints)
+        va, vb = (sign * value(objective, points[x].raw) for x in (k, n))
+        if stretch is None or not (math.isfinite(va) or math.isfinite(vb)):
+            continue
+        va, vb = (va if math.isfinite(va) else vb), (vb if math.isfinite(vb) else va)
+        lo, hi = float(combos[k][i].value), float(combos[n][i].value)
+        x = lo + (stretch[0] + stretch[1]) / 2 * (hi - lo)
+        promise[k, i] = (min(va + (vb - va) * t for t in stretch),
+                         [*combos[k][:i], expanded[i].at(x), *combos[k][i + 1:]], (i, lo, hi))
     return sorted(promise.values(), key=lambda s: s[0])[:MOST_STARTS]
-
-
-def _inside(a: dict[str, float], b: dict[str, float], constraints: Sequence[Constraint],
-            objective: Objective) -> tuple[float, float] | None:
-    """For a bracket between figures ``a`` and ``b`` that both fail the constraints: taking
-    every figure as linear between them, the objective's score at the better end of the
-    part where all constraints hold, and the middle of that part (0 at ``a``, 1 at ``b``);
-    ``None`` where there is no such part (or a figure has no value)."""
-    lo, hi = 0.0, 1.0
-    for sa, sb in zip(_slacks(constraints, a), _slacks(constraints, b), strict=True):
-        if not (math.isfinite(sa) and math.isfinite(sb)) or (sa < 0 and sb < 0):
-            return None
-        if sa < 0 <= sb:
-            lo = max(lo, sa / (sa - sb))
-        elif sb < 0 <= sa:
-            hi = min(hi, sa / (sa - sb))
-    sign = -1.0 if objective.maximise else 1.0
-    va, vb = sign * value(objective, a), sign * value(objective, b)
-    if not (lo < hi and math.isfinite(va) and math.isfinite(vb)):
-        return None
-    return min(va + (vb - va) * lo, va + (vb - va) * hi), (lo + hi) / 2
-
-
-def _slacks(constraints: Sequence[Constraint], figures: dict[str, float]) -> list[float]:
-    """How far each bound of each constraint's figures is met (negative: failed by)."""
-    return [s for c in constraints for v in constraint_values(c, figures)
-            for s in ((v - c.min) if c.min is not None else None,
-                      (c.max - v) if c.max is not None else None) if s is not None]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +38,27 @@ class Moved:
     decision: str
     level: float
     value: float
+    between: tuple[float, float] | None = None
+    """The levels on either side, where the search started inside a bracket that fails a
+    constraint at each end (:mod:`~.brackets`): no level of it was the start."""
+    others: list[str] = field(default_factory=list)
+    """The options ("decision: option") that differ from the levels' optimum, where the
+    search started from another combination (:mod:`~.brackets`)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"decision": self.decision, "level": self.level, "value": self.value}
+        return {"decision": self.decision, "level": self.level, "value": self.value,
+                **({"between": list(self.between)} if self.between else {}),
+                **({"with": self.others} if self.others else {})}
+
+    def said(self) -> str:
+        """What moved, in the method's words."""
+        text = (f"{self.decision} moved from its level {self.level:.6g} to {self.value:.6g}"
+                if self.between is None else
+                f"{self.decision} set to {self.value:.6g} between its levels "
+                f"{self.between[0]:.6g} and {self.between[1]:.6g} (each fails a constraint "
+                "there)")
+        return text + (f" (with {', '.join(self.others)}: another combination than the "
+                       "levels' best)" if self.others else "")
 
 
 def most_simulations(ranges: int) -> int:

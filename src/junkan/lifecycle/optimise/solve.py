@@ -351,9 +351,8 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         method["text"] = f"every combination simulated ({why}); exact over the ranges' levels"
     if moved:
         method["refined"] = [m.to_json() for m in moved]
-        method["text"] += "; then " + ", ".join(
-            f"{m.decision} moved from its level {m.level:.6g} to {m.value:.6g}" for m in moved
-        ) + " by a golden-section search of the simulated objective between its levels " \
+        method["text"] += "; then " + ", ".join(m.said() for m in moved) \
+            + " by a golden-section search of the simulated objective between its levels " \
             "(constraints checked by simulation; local: never worse than the levels' optimum)"
     if changed:
         method["recombined"] = changed

@@ -6,8 +6,8 @@ that means nothing there, a ``years`` window outside the model's horizon)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,9 +22,10 @@ from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Constraint, Optimise
 if TYPE_CHECKING:
     from junkan.lifecycle.optimise.solve import _Problem
 
-__all__ = ["at_levels", "beyond", "check_years", "constraint_values", "infeasible", "meets",
-           "ratio_of", "reach", "refuse_negative_rap_at", "refuse_negative_rap_bounds",
-           "refuse_unmet", "stepped_ranges"]
+__all__ = ["at_levels", "beyond", "brackets_of", "check_years", "constraint_values",
+           "infeasible", "meets", "ratio_of", "reach", "refuse_negative_rap_at",
+           "refuse_negative_rap_bounds", "refuse_unmet", "slack_interval", "slacks",
+           "stepped_ranges"]
 
 
 def meets(constraints: Sequence[Constraint], figures: dict[str, float]) -> bool:
@@ -118,7 +119,10 @@ def infeasible(p: _Problem, points: list[Point] | None = None,
         prog = p.program()
         for i, c in enumerate(p.spec.constraints):
             if (not any(meets([c], pt.raw) for pt in points) if points is not None else
-                    prog.solve(Goal(np.zeros(len(prog.sur.names))), p.rows([c])) is None):
+                    prog.solve(Goal(np.zeros(len(prog.sur.names))), p.rows([c])) is None) \
+                    and not (between and points is not None and any(
+                        slack_interval(points[k].raw, points[n].raw, [c]) is not None
+                        for k, _, _, n in brackets_of(p.expanded, points))):
                 problems.append(Problem(f"constraints[{i}]", f"{c.label()} cannot be met even "
                                         "alone: no combination of the options keeps it within "
                                         "its bounds" + (" in every year of the window"
@@ -161,15 +165,54 @@ def stepped_ranges(p: _Problem, said: bool = False) -> list[str]:
 
 def at_levels(p: _Problem, between: bool = False) -> str:
     """What a limit reached holds for when ranges were taken at their levels only;
-    ``between``: and between them, as linear (every combination was simulated, and the
-    brackets that fail at both ends searched: :mod:`~.brackets`)."""
-    names = stepped_ranges(p, said=True)
+    ``between``: every combination was simulated and each range searched between its levels
+    (the others at theirs) where the constraints' figures, taken as linear, say one holds
+    (:mod:`~.brackets`)."""
+    names = ([e.decision.name for e in p.expanded if e.bounds is not None] if between
+             else stepped_ranges(p, said=True))
     if not names:
         return ""
     return f" at the levels of the ranges {', '.join(names)} " + (
-        "(and between them, taking the figures as linear there: where they bend, more steps "
-        "may find one)" if between else "(points between them are not searched: give more "
-        "steps)")
+        "(and between the levels of one range at a time, the others at theirs, the figures "
+        "taken as linear there: a point with two ranges between their levels, or where the "
+        "figures bend, is not seen — more steps may find one)" if between else
+        "(points between them are not searched: give more steps)")
+
+
+def slacks(constraints: Sequence[Constraint], figures: dict[str, float]) -> list[float]:
+    """How far each bound of each constraint's figures is met (negative: failed by)."""
+    return [s for c in constraints for v in constraint_values(c, figures)
+            for s in ((v - c.min) if c.min is not None else None,
+                      (c.max - v) if c.max is not None else None) if s is not None]
+
+
+def slack_interval(a: dict[str, float], b: dict[str, float],
+                   constraints: Sequence[Constraint]) -> tuple[float, float] | None:
+    """Where between figures ``a`` (0) and ``b`` (1) every constraint holds, each bound's
+    slack taken as linear between them; ``None`` where nowhere (or a figure has no value)."""
+    lo, hi = 0.0, 1.0
+    for sa, sb in zip(slacks(constraints, a), slacks(constraints, b), strict=True):
+        if not (math.isfinite(sa) and math.isfinite(sb)) or (sa < 0 and sb < 0):
+            return None
+        if sa < 0 <= sb:
+            lo = max(lo, sa / (sa - sb))
+        elif sb < 0 <= sa:
+            hi = min(hi, sa / (sa - sb))
+    return (lo, hi) if lo <= hi else None
+
+
+def brackets_of(expanded: Sequence[Any], points: Sequence[Point]
+                ) -> Iterator[tuple[int, int, int, int]]:
+    """Every bracket of a range with the other decisions at their levels: (the combination,
+    the range, its level, the combination at the range's next level), positions in
+    ``points`` (every combination at the levels, in ``itertools.product`` order)."""
+    sizes = [len(e.levels()) for e in expanded]
+    strides = [math.prod(sizes[i + 1:]) for i in range(len(sizes))]
+    for k in range(len(points)):
+        for i, e in enumerate(expanded):
+            j = k // strides[i] % sizes[i]
+            if e.bounds is not None and j + 1 < sizes[i]:
+                yield k, i, j, k + strides[i]
 
 
 def _additive(p: _Problem, points: list[Point] | None) -> str:

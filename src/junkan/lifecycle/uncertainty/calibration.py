@@ -410,7 +410,8 @@ def _check(
     problems: list[Problem] = []
     if not idx:
         problems.append(coded(f"{prefix}parameters", "unc-nothing-calibrated",
-                              "no parameter has 'calibrate: true'"))
+                              "no parameter has 'calibrate: true'; mark the ones to fit "
+                              "with it"))
     if not any(o.fit for o in obs):
         problems.append(coded(f"{prefix}observations", "unc-nothing-observed", "no observed "
                               "figures to fit (each is 'fit: false', or there are none)"))

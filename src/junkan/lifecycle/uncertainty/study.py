@@ -266,7 +266,8 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Stud
                         "uncertainty",
                         "the model declares no uncertain "
                         "parameters; add an 'uncertainty' section (see the user "
-                        "guide, chapter 'Uncertainty')",
+                        "guide, chapter 'Uncertainty'), or give the settings apart "
+                        "(--spec FILE on the command line)",
                         "uncertainty-missing",
                     )
                 ],
@@ -282,12 +283,27 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Stud
         except ValueError as exc:
             problems.append(Problem(f"{prefix}parameters[{i}]", str(exc)))
     bindings, docs = _bind(model, section, prefix, problems)
+    problems += _observation_problems(model, section, prefix)  # every analysis, as validate
     for g in {p.group for p in section.parameters if p.group} - set(section.groups):
         section.groups[g] = Group()  # a shared source without a stated correlation: 1
     if problems:
         uniq = list({(q.path, q.message): q for q in problems}.values())  # once per scenario
         raise ModelError(uniq, source)
     return Study(model, section, marginals, bindings, docs)
+
+
+def _observation_problems(model: ModelFile, section: UncertaintySection, prefix: str
+                          ) -> list[Problem]:
+    """Every observation that names no figure its scenario computes
+    (:func:`~.figures.figure_problem`): refused by every analysis, as by ``junkan validate``
+    (review 231: a typo ran uncertainty and sensitivity with exit 0)."""
+    if not section.observations:
+        return []
+    names = figure_names(model)
+    found = (figure_problem(names, model.scenarios, o.scenario, o.figure,
+                            observation_path(prefix, j, o, model.scenarios))
+             for j, o in enumerate(section.observations))
+    return [p for p in found if p is not None]
 
 
 def check(model: ModelFile) -> Study | None:
@@ -312,15 +328,6 @@ def check(model: ModelFile) -> Study | None:
         check_fit_bounds(study)
     except ModelError as exc:
         problems += exc.problems
-    section = study.section if study is not None else \
-        UncertaintySection.model_validate(model.raw["uncertainty"])
-    _, prefix = locate(model, section)
-    if section.observations:
-        names = figure_names(model)
-        found = (figure_problem(names, model.scenarios, o.scenario, o.figure,
-                                observation_path(prefix, j, o, model.scenarios))
-                 for j, o in enumerate(section.observations))
-        problems += [p for p in found if p is not None]
     if problems:
         raise ModelError(problems, model.source)
     return study

@@ -1,0 +1,107 @@
+"""Review 231 (the user guide's chapters 9–11 walked as a new user): output paths checked
+before the work, files of another kind never replaced, and observations checked by every
+analysis."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from junkan.cli.main import app
+
+EXAMPLES = Path(str(files("junkan") / "data" / "examples"))
+MODEL = EXAMPLES / "compressor_magnet.yaml"
+SPEC = EXAMPLES / "optimise" / "compressor_magnet.yaml"
+
+
+def test_optimise_replaces_its_own_earlier_results(tmp_path: Path) -> None:
+    """A Pareto run, then an optimum into the same --out: refused after the whole
+    optimisation ("holds files this command does not write (pareto.html, …)")."""
+    out = tmp_path / "opt"
+    res = CliRunner().invoke(app, ["optimise", str(MODEL), "--spec", str(SPEC), "--quiet",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "pareto.html").is_file()
+    res = CliRunner().invoke(app, ["optimise", str(MODEL), "--spec", str(SPEC), "--objective",
+                                   "co2e", "--quiet", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "optimise.html").is_file() and not (out / "pareto.html").exists()
+
+
+@pytest.mark.parametrize(("command", "name", "wants"), [
+    (["olca", "export", str(MODEL)], "notes.txt", ".zip"),
+    (["olca", "export", str(MODEL)], "model.yaml", ".zip"),
+    (["olca", "import", "PLACEHOLDER"], "model.json", ".yaml or .yml"),
+])
+def test_olca_never_replaces_a_file_of_another_kind(tmp_path: Path, command: list[str],
+                                                    name: str, wants: str) -> None:
+    """``olca export --out notes.txt`` turned the notes into a zip; ``olca import --out
+    model.json`` a model into a template."""
+    pytest.importorskip("olca_schema")
+    from tests.lifecycle.test_olca import _sample
+
+    target = tmp_path / name
+    target.write_text("mine", encoding="utf-8")
+    command = [str(_sample(tmp_path / "s.zip")) if c == "PLACEHOLDER" else c for c in command]
+    res = CliRunner().invoke(app, [*command, "--out", str(target)])
+    assert res.exit_code == 2 and wants in res.output, res.output
+    assert target.read_text(encoding="utf-8") == "mine"
+
+
+def test_olca_import_makes_the_missing_folders(tmp_path: Path) -> None:
+    """``olca import --out new/dir/t.yaml`` failed ("cannot write the template (No such
+    file or directory)") where export and every --out folder make them."""
+    pytest.importorskip("olca_schema")
+    from tests.lifecycle.test_olca import _sample
+
+    out = tmp_path / "new" / "dir" / "t.yaml"
+    res = CliRunner().invoke(app, ["olca", "import", str(_sample(tmp_path / "s.zip")),
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text(encoding="utf-8").startswith("# Library template imported")
+
+
+def test_calibrate_write_model_is_checked_before_the_fit(tmp_path: Path) -> None:
+    """--write-model under a file (or a read-only folder) failed after the fit (6–20 s)."""
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(app, ["calibrate", str(EXAMPLES / "atm_reuse.yaml"),
+                                   "--write-model", str(tmp_path / "a_file" / "m.yaml")])
+    assert res.exit_code == 2
+    assert "--write-model" in res.output and "no folder can be made under it" in res.output
+    (tmp_path / "dir.yaml").mkdir()
+    res = CliRunner().invoke(app, ["calibrate", str(EXAMPLES / "atm_reuse.yaml"),
+                                   "--write-model", str(tmp_path / "dir.yaml")])
+    assert res.exit_code == 2 and "is a folder" in res.output
+
+
+@pytest.mark.parametrize("command", ["uncertainty", "sensitivity"])
+def test_an_observation_of_no_figure_is_refused_by_every_analysis(tmp_path: Path,
+                                                                   command: str) -> None:
+    """``validate`` refused a mistyped observation in the model's uncertainty section;
+    ``uncertainty`` and ``sensitivity`` ran it with exit 0."""
+    import yaml
+
+    doc = yaml.safe_load((EXAMPLES / "calibrated" / "atm_reuse.yaml").read_text(
+        encoding="utf-8"))
+    doc["uncertainty"]["observations"][0]["headline"] = "co2_reduce_typo"
+    model = tmp_path / "m.yaml"
+    model.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    res = CliRunner().invoke(app, [command, str(model), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "co2_reduce_typo" in res.output
+
+
+def test_an_imported_actor_has_the_role_of_its_stage() -> None:
+    """``olca import --stage recycling`` made the actor a part maker."""
+    from typing import get_args
+
+    from junkan.lifecycle import olca
+    from junkan.lifecycle.schema import Role
+    from junkan.lifecycle.schema_types import Stage
+
+    assert set(olca.ROLE_OF_STAGE) == set(get_args(Stage))
+    assert set(olca.ROLE_OF_STAGE.values()) <= set(get_args(Role))
+    assert olca.ROLE_OF_STAGE["recycling"] == "material_regenerator"
