@@ -105,3 +105,56 @@ def test_an_imported_actor_has_the_role_of_its_stage() -> None:
     assert set(olca.ROLE_OF_STAGE) == set(get_args(Stage))
     assert set(olca.ROLE_OF_STAGE.values()) <= set(get_args(Role))
     assert olca.ROLE_OF_STAGE["recycling"] == "material_regenerator"
+
+
+def test_out_naming_the_current_folder_is_refused_before_the_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out .`` was refused after the work, naming the command's own temporary files;
+    ``--out ../here`` moved the folder the command ran in aside and left the results
+    hidden (review 232)."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for out in (".", "../here", str(tmp_path)):
+        res = CliRunner().invoke(app, ["optimise", str(MODEL), "--quiet", "--out", out])
+        assert res.exit_code == 2 and "is the current folder or holds it" in res.output, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]
+
+
+def test_a_link_or_an_empty_folder_inside_out_is_not_deleted(tmp_path: Path) -> None:
+    """A link to a folder and an empty folder inside an earlier --out were deleted without
+    a word when the results replaced it; an --out that is a link to a folder had the link
+    replaced, and the folder it named never got the results (review 232)."""
+    out = tmp_path / "o"
+    args = ["optimise", str(MODEL), "--quiet", "--out"]
+    assert CliRunner().invoke(app, [*args, str(out)]).exit_code == 0
+    (tmp_path / "mine").mkdir()
+    (out / "link").symlink_to(tmp_path / "mine")
+    res = CliRunner().invoke(app, [*args, str(out)])
+    assert res.exit_code == 2 and "link" in res.output
+    (out / "link").unlink()
+    (out / "empty").mkdir()
+    res = CliRunner().invoke(app, [*args, str(out)])
+    assert res.exit_code == 2 and "empty/" in res.output
+    (out / "empty").rmdir()
+    (tmp_path / "via").symlink_to(out)
+    assert CliRunner().invoke(app, [*args, str(tmp_path / "via")]).exit_code == 0
+    assert (tmp_path / "via").is_symlink() and (out / "optimise.html").is_file()
+
+
+def test_calibrate_write_model_inside_out_is_refused(tmp_path: Path) -> None:
+    """--out cal --write-model cal/m.yaml worked once; every later run was refused, the
+    folder holding a file calibrate does not write there (review 232)."""
+    res = CliRunner().invoke(app, ["calibrate", str(EXAMPLES / "atm_reuse.yaml"), "--out",
+                                   str(tmp_path / "cal"), "--write-model",
+                                   str(tmp_path / "cal" / "m.yaml")])
+    assert res.exit_code == 2 and "is inside --out" in res.output
+
+
+def test_olca_out_that_is_a_folder_is_said_to_be_one(tmp_path: Path) -> None:
+    """``olca export --out somefolder`` was told to give a .zip path (review 232)."""
+    pytest.importorskip("olca_schema")
+    (tmp_path / "somefolder").mkdir()
+    res = CliRunner().invoke(app, ["olca", "export", str(MODEL), "--out",
+                                   str(tmp_path / "somefolder")])
+    assert res.exit_code == 2 and "is a folder" in res.output

@@ -263,7 +263,7 @@ def test_constraints_in_conflict_between_the_levels_too_say_so(
                                               {"metric": "co2e", "max": 4150}]})
     with pytest.raises(ModelError, match=r"no combination of the options meets them all: "
                        r".* at the levels of the ranges collection \(and between the levels "
-                       r"of one range at a time, the others at theirs"):
+                       r"of one or two ranges at a time, the others at theirs"):
         opt.optimise(washer, spec)
 
 

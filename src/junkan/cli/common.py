@@ -154,6 +154,7 @@ def atomic_dir(target: Path, what: str | None = None,
     the work); a file beyond them is an internal error, as the early check would miss it."""
     name = what or f"--out {target}"
     refuse_non_folder(target, name)
+    given, target = target, out_folder(target, name)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -176,7 +177,7 @@ def atomic_dir(target: Path, what: str | None = None,
     lost = would_lose(tmp if writes is None else writes, target)
     if lost:
         shutil.rmtree(tmp, ignore_errors=True)
-        _refuse_losing(name, target, lost)
+        _refuse_losing(name, given, lost)
     try:
         _replace(tmp, target)
     except OSError as exc:
@@ -203,13 +204,38 @@ def would_lose(new: Path | Collection[str], target: Path, most: int = 4) -> list
     for root, dirs, files in os.walk(target):  # links are not followed
         rel = Path(root).relative_to(target)
         dirs.sort()
-        for f in sorted(files):
+        # a link (to a folder too: os.walk lists it with the folders) and an empty folder
+        # are the user's as much as a file is (review 232: both were deleted silently)
+        links = [d for d in dirs if (Path(root) / d).is_symlink()]
+        empty = [] if files or dirs or rel == Path(".") else [""]
+        for f in [*sorted(files), *links]:
             if not ((new / rel / f).is_file() if isinstance(new, Path)
-                    else (rel / f).as_posix() in new):
+                    else (rel / f).as_posix() in new) or f in links:
                 lost.append(str(rel / f))
-                if len(lost) >= most:
-                    return lost
+        for _ in empty:
+            if not ((new / rel).is_dir() if isinstance(new, Path)
+                    else any(n.startswith(f"{rel.as_posix()}/") for n in new)):
+                lost.append(f"{rel}/")
+        if len(lost) >= most:
+            return lost[:most]
     return lost
+
+
+def out_folder(target: Path, name: str) -> Path:
+    """The folder ``target`` (given as ``name``) that results replace: absolute, and the
+    folder a link to one points to (the link kept: review 232, the link was replaced by a
+    folder and the results never reached the folder it named); :func:`fail` when it is the
+    current folder or holds it (``--out .`` or ``--out ../here`` moved the folder the
+    command runs in aside, and the results were left hidden)."""
+    path = Path(os.path.abspath(target))
+    if path.is_symlink() and path.is_dir():
+        path = path.resolve()
+    here = Path.cwd().resolve()
+    real = path.resolve()
+    if real == here or real in here.parents:
+        fail(f"{name}: is the current folder or holds it, and a results folder is replaced "
+             "whole; give a new folder, e.g. --out results")
+    return path
 
 
 def refuse_non_folder(target: Path, name: str) -> None:
@@ -246,9 +272,10 @@ def check_out(out: Path | None, writes: Collection[str] | None = None) -> None:
     if out is None:
         return
     refuse_non_folder(out, f"--out {out}")
-    if writes is not None and (lost := would_lose(writes, out)):
+    real = out_folder(out, f"--out {out}")
+    if writes is not None and (lost := would_lose(writes, real)):
         _refuse_losing(f"--out {out}", out, lost)
-    _writable_under(out, f"--out {out}", "folder")
+    _writable_under(real, f"--out {out}", "folder")
 
 
 def check_file_out(flag: str, path: Path) -> None:

@@ -56,10 +56,10 @@ def import_cmd(
 
     if out is not None:
         refuse_reading_path("--out", out, zip=zip_path)
+        check_file_out("--out", out)  # a folder is said to be one before its suffix
         if out.suffix.lower() not in (".yaml", ".yml"):
             fail(f"--out {out}: the template is written as YAML; give a .yaml or .yml path "
                  "(an existing file of another kind is never replaced)")
-        check_file_out("--out", out)
     if stage not in STAGES:
         fail(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
     if not actor.strip():
@@ -97,10 +97,10 @@ def export_cmd(
     from junkan.lifecycle import olca
 
     refuse_reading_path("--out", out, model=model)
+    check_file_out("--out", out)  # a folder is said to be one before its suffix
     if out.suffix.lower() != ".zip":
         fail(f"--out {out}: the inventory is written as a JSON-LD zip; give a .zip path (an "
              "existing file of another kind is never replaced)")
-    check_file_out("--out", out)
     window = year_window(years)
     with reported(model, OSError):
         mf = lifecycle.load(model)

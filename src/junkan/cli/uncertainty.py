@@ -5,6 +5,7 @@ parameters come from the model's ``uncertainty`` section or from ``--spec FILE``
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -305,6 +306,12 @@ def calibrate_cmd(
     not identify is marked so, its range its bounds)."""
     if write_model is not None:
         _check_write_model(write_model, model, spec)
+        if out is not None and os.path.abspath(out) in (
+                os.path.abspath(write_model), *map(str, Path(os.path.abspath(
+                    write_model)).parents)):  # the results folder is replaced whole
+            fail(f"--write-model {write_model}: is inside --out {out}, which the next run "
+                 "replaces whole (and refuses, as it holds a file it does not write); give "
+                 "a path outside it")
     mf, section = _inputs(model, spec, out, "calibrate")
     with reported(model, ValueError, KeyError):
         cal = uncertainty.calibrate(mf, section=section)

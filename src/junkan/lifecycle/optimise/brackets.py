@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from junkan.lifecycle.optimise import refine
+from junkan.lifecycle.optimise import cells, refine
 from junkan.lifecycle.optimise.features import value
 from junkan.lifecycle.optimise.spec import Constraint, Objective
 from junkan.lifecycle.optimise.unmet import brackets_of, slack_interval
@@ -69,9 +69,8 @@ def better_between(sim: Simulator, expanded: list[Expanded], points: Sequence[Po
         v = score(choices)
         if not v < _better_than(best_v):
             continue
-        if inside is not None:  # the start was no level: say between which it was set
-            i, lo, hi = inside
-            name, x = expanded[i].decision.name, float(choices[i].value)
+        for i, lo, hi in reversed(inside):  # the start was no level: say between which
+            name, x = expanded[i].decision.name, float(choices[i].value)  # it was set
             m = [refine.Moved(name, lo if x - lo <= hi - x else hi, x, (lo, hi)),
                  *(r for r in m if r.decision != name)]
         if found is not None and m:  # the options the levels' best had not
@@ -89,24 +88,24 @@ def _better_than(v: float) -> float:
 
 def _starts(expanded: list[Expanded], points: Sequence[Point], objective: Objective,
             held: list[int], constraints: Sequence[Constraint] = ()
-            ) -> list[tuple[float, list[Choice], tuple[int, float, float] | None]]:
+            ) -> list[cells.Start]:
     """Where to search from, best first, at most :data:`MOST_STARTS`: the feasible
     combinations whose neighbour at the next level of a range (the other decisions held)
     does not meet the constraints and has an objective, with that objective's score (lower
     is better); and the middles of the stretches inside brackets failing at both ends where
     every constraint holds (:func:`~.unmet.slack_interval`), with the score there at the
     better end (where one end's objective has no value, 0/0: the other's), and the range
-    and its two levels."""
+    and its two levels; and the starts inside cells of two ranges
+    (:func:`~.cells.cell_starts`)."""
     sign = -1.0 if objective.maximise else 1.0
-    promise: dict[tuple[int, int], tuple[float, list[Choice], tuple[int, float, float] | None]]
-    promise = {}
+    promise: dict[tuple[int, int], cells.Start] = {}
     combos = [list(c) for c in itertools.product(*(e.levels() for e in expanded))]
     for k, i, _, n in brackets_of(expanded, points):
         for at, to in ((k, n), (n, k)):  # either end may be the feasible one
             v = sign * value(objective, points[to].raw)
             if points[at].feasible and not points[to].feasible and math.isfinite(v) \
                     and ((at, -1) not in promise or v < promise[at, -1][0]):
-                promise[at, -1] = (v, combos[at], None)
+                promise[at, -1] = (v, combos[at], ())
         if points[k].feasible or points[n].feasible or not constraints:
             continue
         stretch = slack_interval(points[k].raw, points[n].raw, constraints)
@@ -117,5 +116,7 @@ def _starts(expanded: list[Expanded], points: Sequence[Point], objective: Object
         lo, hi = float(combos[k][i].value), float(combos[n][i].value)
         x = lo + (stretch[0] + stretch[1]) / 2 * (hi - lo)
         promise[k, i] = (min(va + (vb - va) * t for t in stretch),
-                         [*combos[k][:i], expanded[i].at(x), *combos[k][i + 1:]], (i, lo, hi))
-    return sorted(promise.values(), key=lambda s: s[0])[:MOST_STARTS]
+                         [*combos[k][:i], expanded[i].at(x), *combos[k][i + 1:]],
+                         ((i, lo, hi),))
+    starts = [*promise.values(), *cells.cell_starts(expanded, points, objective, constraints)]
+    return sorted(starts, key=lambda s: s[0])[:MOST_STARTS]

@@ -46,7 +46,8 @@ class Moved:
     search started from another combination (:mod:`~.brackets`)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"decision": self.decision, "level": self.level, "value": self.value,
+        return {"decision": self.decision,  # set between two levels: it held neither
+                "level": None if self.between else self.level, "value": self.value,
                 **({"between": list(self.between)} if self.between else {}),
                 **({"with": self.others} if self.others else {})}
 

@@ -353,7 +353,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         method["refined"] = [m.to_json() for m in moved]
         method["text"] += "; then " + ", ".join(m.said() for m in moved) \
             + " by a golden-section search of the simulated objective between its levels " \
-            "(constraints checked by simulation; local: never worse than the levels' optimum)"
+            "(constraints checked by simulation; local: never worse than where it started)"
     if changed:
         method["recombined"] = changed
         if why is None:  # the program's choice was not the best: said first

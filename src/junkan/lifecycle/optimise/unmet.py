@@ -165,17 +165,17 @@ def stepped_ranges(p: _Problem, said: bool = False) -> list[str]:
 
 def at_levels(p: _Problem, between: bool = False) -> str:
     """What a limit reached holds for when ranges were taken at their levels only;
-    ``between``: every combination was simulated and each range searched between its levels
-    (the others at theirs) where the constraints' figures, taken as linear, say one holds
-    (:mod:`~.brackets`)."""
+    ``between``: every combination was simulated and each range, and each two, searched
+    between their levels (the others at theirs) where the constraints' figures, taken as
+    linear, say one holds (:mod:`~.brackets`, :mod:`~.cells`)."""
     names = ([e.decision.name for e in p.expanded if e.bounds is not None] if between
              else stepped_ranges(p, said=True))
     if not names:
         return ""
     return f" at the levels of the ranges {', '.join(names)} " + (
-        "(and between the levels of one range at a time, the others at theirs, the figures "
-        "taken as linear there: a point with two ranges between their levels, or where the "
-        "figures bend, is not seen — more steps may find one)" if between else
+        "(and between the levels of one or two ranges at a time, the others at theirs, the "
+        "figures taken as linear there: a point with three ranges between their levels, or "
+        "where the figures bend, may not be seen — more steps may find one)" if between else
         "(points between them are not searched: give more steps)")
 
 

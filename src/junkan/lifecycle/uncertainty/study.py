@@ -254,9 +254,11 @@ def _bind(
     return bindings, docs
 
 
-def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Study:
+def resolve(model: ModelFile, section: UncertaintySection | None = None,
+            observed: bool = True) -> Study:
     """Resolve ``section`` (default: the model's own ``uncertainty`` section) against the
-    model; ModelError naming every unknown or non-numeric path."""
+    model; ModelError naming every unknown or non-numeric path, and (``observed``) every
+    observation of no figure."""
     if section is None:
         raw_sec = model.raw.get("uncertainty")
         if not raw_sec:
@@ -283,7 +285,8 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None) -> Stud
         except ValueError as exc:
             problems.append(Problem(f"{prefix}parameters[{i}]", str(exc)))
     bindings, docs = _bind(model, section, prefix, problems)
-    problems += _observation_problems(model, section, prefix)  # every analysis, as validate
+    if observed:  # every analysis, as validate (which adds them after its own checks)
+        problems += _observation_problems(model, section, prefix)
     for g in {p.group for p in section.parameters if p.group} - set(section.groups):
         section.groups[g] = Group()  # a shared source without a stated correlation: 1
     if problems:
@@ -323,11 +326,14 @@ def check(model: ModelFile) -> Study | None:
     problems: list[Problem] = []
     study = None
     try:
-        study = resolve(model)
+        study = resolve(model, observed=False)
         check_draws(study)
         check_fit_bounds(study)
     except ModelError as exc:
         problems += exc.problems
+    section = study.section if study is not None else \
+        UncertaintySection.model_validate(model.raw["uncertainty"])
+    problems += _observation_problems(model, section, locate(model, section)[1])
     if problems:
         raise ModelError(problems, model.source)
     return study
