@@ -158,3 +158,54 @@ def test_olca_out_that_is_a_folder_is_said_to_be_one(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["olca", "export", str(MODEL), "--out",
                                    str(tmp_path / "somefolder")])
     assert res.exit_code == 2 and "is a folder" in res.output
+
+
+@pytest.mark.parametrize(("name", "said"), [("missing.zip", "file not found; check the path"),
+                                            ("folder", "is a folder; give the zip")])
+def test_olca_import_of_a_missing_zip_or_a_folder_says_what_to_do(tmp_path: Path, name: str,
+                                                                   said: str) -> None:
+    """"cannot read the file (No such file or directory)", "(Is a directory)" (review
+    231)."""
+    pytest.importorskip("olca_schema")
+    (tmp_path / "folder").mkdir()
+    res = CliRunner().invoke(app, ["olca", "import", str(tmp_path / name)])
+    assert res.exit_code == 2 and said in res.output
+
+
+def test_out_through_a_link_and_dotdot_goes_where_the_system_says(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out lnk/../res``, lnk a link to elsewhere/deep: the results went to ./res (the
+    path's '..' taken as text), while the system and ``mkdir -p`` put it in elsewhere/res
+    (review 233)."""
+    (tmp_path / "w").mkdir()
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "w" / "lnk").symlink_to(tmp_path / "elsewhere" / "deep")
+    monkeypatch.chdir(tmp_path / "w")
+    res = CliRunner().invoke(app, ["simulate", str(MODEL), "--out", "lnk/../res", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "elsewhere" / "res" / "summary.json").is_file()
+    assert not (tmp_path / "w" / "res").exists()
+
+
+def test_simulate_refuses_the_current_folder_before_simulating(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only optimise and the uncertainty commands checked --out first: simulate, compare,
+    report … refused --out . after the whole run (review 233)."""
+    import junkan.lifecycle as lc
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lc, "run", lambda *a, **k: pytest.fail("simulated before refusing"))
+    for command in ("simulate", "compare", "report"):
+        res = CliRunner().invoke(app, [command, str(MODEL), "--out", "."])
+        assert res.exit_code == 2 and "is the current folder" in res.output, command
+
+
+def test_calibrate_write_model_inside_out_through_a_link_is_refused(tmp_path: Path) -> None:
+    """--out callink (a link to cal) with --write-model cal/m.yaml passed the guard
+    (review 233)."""
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "callink").symlink_to(tmp_path / "cal")
+    res = CliRunner().invoke(app, ["calibrate", str(EXAMPLES / "atm_reuse.yaml"), "--out",
+                                   str(tmp_path / "callink"), "--write-model",
+                                   str(tmp_path / "cal" / "m.yaml")])
+    assert res.exit_code == 2 and "is inside --out" in res.output

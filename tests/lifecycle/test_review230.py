@@ -131,3 +131,26 @@ def test_validate_still_names_every_problem_of_the_uncertainty_section() -> None
         check(model)
     said = str(exc.value)
     assert "typo_fig" in said and "pass_rate" in said
+
+
+def test_every_start_is_searched_whatever_its_promise() -> None:
+    """Maximising the washer's margin within windows on cost, CO2e and a minimum recycled
+    share: a start inside a cell reached beyond a bracket start's promise, and the search
+    stopped before that start, which would have reached 1,531,923,446 JPY (1,531,804,855
+    found; review 233)."""
+    from tests.lifecycle.test_optimise_review216 import THREE
+
+    options = THREE["decisions"][1]["options"]
+    doc = {"objective": "margin", "years": [2020, 2035], "decisions": [
+        {"name": "collection", "parameter": "products.washer.eol.collection.rate",
+         "range": [0.0, 0.9], "steps": 4},
+        {"name": "refurb_tech", "options": {k: options[k] for k in ["std", "dearer", "green"]}},
+        {"name": "product_reuse", "parameter": "products.washer.eol.reuse.share",
+         "range": [0.0, 0.6], "steps": 4}],
+        "constraints": [{"metric": "cost", "min": 1976175402.9846551, "max": 1982449075.1331947},
+                        {"metric": "co2e", "min": 3566.7233903332512, "max": 3659.388146529423},
+                        {"metric": "recycled_share", "min": 0.44168472219932325}]}
+    washer = lifecycle.load(text=WASHER, source="washer.yaml")
+    best = opt.optimise(washer, opt.load_spec(doc=doc)).to_json()
+    assert best["objective"]["value"] >= 1_531_923_446 * (1 - 1e-9)
+    assert all(c["met"] for c in best["constraints"])

@@ -18,6 +18,7 @@ from junkan.alloys import chart_figure, shipped_sorters
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    check_out,
     console,
     fail,
     out_console,
@@ -192,6 +193,7 @@ def alloy_update(
     """Fold measured lots into the per-part composition estimates (Bayesian) and chart them.
     Re-plan with them: put the estimates file's content under ``estimates:`` in a plan
     request (``alloy plan``)."""
+    check_out(out)  # refused before the work, not after it (review 233)
     doc = answer(file, "update", alloys.update, estimates)
     if out is not None and doc["control_charts"]:
         write_chart(doc["control_charts"], out, file)
@@ -220,6 +222,7 @@ def alloy_experiments(
     format: FormatOption = Format.table,
 ) -> None:
     """Run seed 002's hypotheses I–V on the model and chart them."""
+    check_out(out)  # refused before the work, not after it (review 233)
     with atomic_dir(out) as tmp:
         res = alloys.run_hypotheses(tmp)
     if format == Format.json:

@@ -227,14 +227,14 @@ def out_folder(target: Path, name: str) -> Path:
     folder and the results never reached the folder it named); :func:`fail` when it is the
     current folder or holds it (``--out .`` or ``--out ../here`` moved the folder the
     command runs in aside, and the results were left hidden)."""
-    path = Path(os.path.abspath(target))
-    if path.is_symlink() and path.is_dir():
+    path = target.absolute()  # '..' left to the file system: after a link it is the
+    if path.is_symlink() and path.is_dir():  # link's target's parent (review 233)
         path = path.resolve()
     here = Path.cwd().resolve()
     real = path.resolve()
     if real == here or real in here.parents:
         fail(f"{name}: is the current folder or holds it, and a results folder is replaced "
-             "whole; give a new folder, e.g. --out results")
+             "whole; give a new folder inside it or elsewhere")
     return path
 
 

@@ -14,6 +14,7 @@ from junkan import foresight
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    check_out,
     console,
     fail,
     interactive,
@@ -176,6 +177,7 @@ def foresight_report(
 ) -> None:
     """Run, analyse and write the HTML report: fan chart per group, scenario tree with branch
     years, driver table, ratings (and analysis.json)."""
+    check_out(out)  # refused before the work, not after it (review 233)
     model = load(file)
     kk = groups(k)
     scenarios(model, n, foresight.MIN_ANALYSE_SCENARIOS, "float16")

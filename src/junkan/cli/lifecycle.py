@@ -16,6 +16,7 @@ from junkan.cli.common import (
     Format,
     LangOption,
     atomic_dir,
+    check_out,
     console,
     fail,
     interactive,
@@ -122,6 +123,7 @@ def simulate_cmd(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Simulate one scenario; print its totals, write tables with --out."""
+    check_out(out)  # refused before the work, not after it (review 233)
     mf = load(model)
     name = scenario or mf.baseline.baseline_name
     if name not in mf.compiled:
@@ -156,6 +158,7 @@ def compare_cmd(
     lang: LangOption = "en",
 ) -> None:
     """Simulate every scenario and show them side by side."""
+    check_out(out)  # refused before the work, not after it (review 233)
     # imported here: the indicators bring pandas, ~0.4 s of CPU that simulate and validate
     # need not pay at start (2026-12-02)
     from junkan.indicators import scenario_indicators
@@ -199,6 +202,7 @@ def report(
     lang: LangOption = "en",
 ) -> None:
     """Write the HTML report (Sankey per scenario, indicator charts) of a model."""
+    check_out(out)  # refused before the work, not after it (review 233)
     mf = load(model)
     with reported():
         comparison = lifecycle.compare(mf)

@@ -14,6 +14,7 @@ from junkan.cli.common import (
     Format,
     LangOption,
     atomic_dir,
+    check_out,
     console,
     print_json,
     print_table,
@@ -87,6 +88,7 @@ def assess(
 ) -> None:
     """Indicators of every sourcing area: TNFD C1.0/C1.1, protected overlap, indices,
     water, drought, trends, integrated impact, risk (weighed by your ENCORE export)."""
+    check_out(out)  # refused before the work, not after it (review 233)
     from junkan import nature
 
     a = with_encore(_load(file), encore_deps, encore_pres)
@@ -156,6 +158,7 @@ def report(
 ) -> None:
     """The LEAP report (Locate, Evaluate, Assess, Prepare) per company and portfolio; with
     your ENCORE export, its ratings in Evaluate and in the risk rating."""
+    check_out(out)  # refused before the work, not after it (review 233)
     from junkan import nature
 
     a = with_encore(_load(file), encore_deps, encore_pres)
@@ -177,6 +180,7 @@ def flood_map(
     """Flooding of one scene against the reference scene (flood_reference): the per-pixel
     map (GeoTIFF uint8: 0 nodata, 1 dry, 2 permanent water, 3 flooded, 4 receded) and the
     per-area table (km², with the range from the Otsu threshold's uncertainty)."""
+    check_out(out)  # refused before the work, not after it (review 233)
     from junkan import nature
 
     a = _load(file)

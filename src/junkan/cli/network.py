@@ -19,6 +19,7 @@ from junkan import network
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    check_out,
     console,
     fail,
     interactive,
@@ -198,6 +199,7 @@ def network_solve(
 ) -> None:
     """Choose hubs and flows at least cost (+ carbon price); stops at the gap (or time limit)
     and says which it reached."""
+    check_out(out)  # refused before the work, not after it (review 233)
     net = load(file)
     title = net.scenario.title or net.scenario.name
     with reported(), solve_progress(f"solving {file.name}") as listen:
@@ -273,6 +275,7 @@ def network_report(
     """Plan, maps (PNG, SVG, interactive HTML), Pareto front and sensitivity to carbon price
     and collection rate: solved in parallel worker processes, warm-started and cross-checked,
     with live progress."""
+    check_out(out)  # refused before the work, not after it (review 233)
     # the budget counts from the process's start: Python's start-up and imports included
     started = time.perf_counter() - process_age()
     net = load(file)
@@ -358,6 +361,7 @@ def network_cases(
     """The twelve case studies of seed 004 side by side: cost and CO2e per tonne, modal
     split and hubs opened (each case solved to the gap, in parallel worker processes).
     ``--list`` names them; open one with ``junkan network solve <its file>``."""
+    check_out(out)  # refused before the work, not after it (review 233)
     if list_only:
         from junkan.core.documents import read_document
 

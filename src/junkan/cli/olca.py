@@ -60,6 +60,10 @@ def import_cmd(
         if out.suffix.lower() not in (".yaml", ".yml"):
             fail(f"--out {out}: the template is written as YAML; give a .yaml or .yml path "
                  "(an existing file of another kind is never replaced)")
+    if not zip_path.exists():
+        fail(f"{zip_path}: file not found; check the path")
+    if zip_path.is_dir():
+        fail(f"{zip_path}: is a folder; give the zip openLCA exported (JSON-LD)")
     if stage not in STAGES:
         fail(f"--stage {stage!r}: use one of {', '.join(STAGES)}")
     if not actor.strip():

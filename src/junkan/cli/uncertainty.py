@@ -5,7 +5,6 @@ parameters come from the model's ``uncertainty`` section or from ``--spec FILE``
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -249,8 +248,8 @@ def sensitivity_cmd(
     rows += [(o, f"— ({why})", "", "") for o, why in doc["skipped"].items()]
     print_table(
         f"{mf.name}: {method}, n {sa.n:,}, {sa.evaluations:,} evaluations",
-        ["output", "top drivers", *("μ*" if c == "mu_star" else c for c in cols)], rows,
-        right=("S1", "ST", "μ*", "sigma"),
+        ["output", "top drivers", *({"mu_star": "μ*", "sigma": "σ"}.get(c, c) for c in cols)],
+        rows, right=("S1", "ST", "μ*", "σ"),
     )
     console.print(f"drivers: {doc['driver_rule']}; index: {doc['index_unit']}")
     for note in doc["notes"]:
@@ -306,9 +305,8 @@ def calibrate_cmd(
     not identify is marked so, its range its bounds)."""
     if write_model is not None:
         _check_write_model(write_model, model, spec)
-        if out is not None and os.path.abspath(out) in (
-                os.path.abspath(write_model), *map(str, Path(os.path.abspath(
-                    write_model)).parents)):  # the results folder is replaced whole
+        if out is not None and out.resolve() in (  # through links (review 233): the
+                write_model.resolve(), *write_model.resolve().parents):  # folder is replaced
             fail(f"--write-model {write_model}: is inside --out {out}, which the next run "
                  "replaces whole (and refuses, as it holds a file it does not write); give "
                  "a path outside it")

@@ -6,10 +6,9 @@ levels may belong to another combination: one that meets the constraints at one 
 range and not at the next, where the next is better (a higher collection rate reaching a
 minimum recycled share with a cheaper option: the best value is where the constraint
 binds, between the two; review 225). Such a bracket is searched from its feasible end,
-most promising first (the better its infeasible end), while that end beats the best found.
-Where a range's effect is linear between two levels (``ranges_continuous_in_blocks``) the
-objective there lies between its values at the levels, so a bracket whose ends are both no
-better than the best cannot hold a better point: skipping it loses nothing.
+most promising first (the better its infeasible end); every start kept (at most
+:data:`MOST_STARTS`) is searched, since the search from one moves every range and may reach
+better than its own bracket's ends.
 
 A bracket whose two ends both fail the constraints may still hold points that meet them all,
 when the ends fail different ones (a minimum recycled share short at the lower collection
@@ -62,9 +61,10 @@ def better_between(sim: Simulator, expanded: list[Expanded], points: Sequence[Po
     score = refine.scorer(sim, objective, feasible)
     best, moved = found if found is not None else (None, [])
     best_v = score(best) if best is not None else math.inf
-    for promise, start, inside in _starts(expanded, points, objective, held, constraints):
-        if not promise < _better_than(best_v):
-            break  # no bracket left whose better end beats the best found
+    # every start is tried (at most MOST_STARTS): its promise, the better end of its own
+    # bracket, does not bound what refine reaches moving every range (review 233: a start
+    # cut off because another had beaten its promise would have done better still)
+    for _, start, inside in _starts(expanded, points, objective, held, constraints):
         choices, m = refine.refine(sim, expanded, start, held, objective, feasible)
         v = score(choices)
         if not v < _better_than(best_v):

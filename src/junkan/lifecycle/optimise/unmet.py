@@ -174,8 +174,9 @@ def at_levels(p: _Problem, between: bool = False) -> str:
         return ""
     return f" at the levels of the ranges {', '.join(names)} " + (
         "(and between the levels of one or two ranges at a time, the others at theirs, the "
-        "figures taken as linear there: a point with three ranges between their levels, or "
-        "where the figures bend, may not be seen — more steps may find one)" if between else
+        "figures taken as linear there: a point with three ranges between their levels, one "
+        "in a window narrower than 1/64 of a cell of two (an equality), or where the figures "
+        "bend, may not be seen — more steps may find one)" if between else
         "(points between them are not searched: give more steps)")
 
 
