@@ -209,3 +209,13 @@ def test_calibrate_write_model_inside_out_through_a_link_is_refused(tmp_path: Pa
                                    str(tmp_path / "callink"), "--write-model",
                                    str(tmp_path / "cal" / "m.yaml")])
     assert res.exit_code == 2 and "is inside --out" in res.output
+
+
+def test_alloy_update_estimates_inside_out_is_refused(tmp_path: Path) -> None:
+    """--estimates o/est.json --out o worked once; the next run was refused, the folder
+    holding a file the chart does not write (review 234)."""
+    res = CliRunner().invoke(app, ["alloy", "update", str(EXAMPLES / "alloys" / "lots.yaml"),
+                                   "--estimates", str(tmp_path / "o" / "est.json"),
+                                   "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "is inside --out" in res.output
+    assert not (tmp_path / "o").exists()
