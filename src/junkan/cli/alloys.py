@@ -24,6 +24,7 @@ from junkan.cli.common import (
     out_console,
     print_json,
     print_table,
+    refuse_inside_out,
     reported,
 )
 from junkan.core.documents import read_document
@@ -194,11 +195,8 @@ def alloy_update(
     Re-plan with them: put the estimates file's content under ``estimates:`` in a plan
     request (``alloy plan``)."""
     check_out(out)  # refused before the work, not after it (review 233)
-    if out is not None and estimates is not None and out.resolve() in (
-            estimates.resolve(), *estimates.resolve().parents):
-        fail(f"--estimates {estimates}: is inside --out {out}, which the next run replaces "
-             "whole (and refuses, as it holds a file the chart does not write); give a path "
-             "outside it")
+    if estimates is not None:
+        refuse_inside_out("--estimates", estimates, out, "the chart")
     doc = answer(file, "update", alloys.update, estimates)
     if out is not None and doc["control_charts"]:
         write_chart(doc["control_charts"], out, file)

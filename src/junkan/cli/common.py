@@ -204,18 +204,15 @@ def would_lose(new: Path | Collection[str], target: Path, most: int = 4) -> list
     for root, dirs, files in os.walk(target):  # links are not followed
         rel = Path(root).relative_to(target)
         dirs.sort()
+        lost += [str(rel / f) for f in sorted(files) if not (
+            (new / rel / f).is_file() if isinstance(new, Path) else (rel / f).as_posix() in new)]
         # a link (to a folder too: os.walk lists it with the folders) and an empty folder
         # are the user's as much as a file is (review 232: both were deleted silently)
-        links = [d for d in dirs if (Path(root) / d).is_symlink()]
-        empty = [] if files or dirs or rel == Path(".") else [""]
-        for f in [*sorted(files), *links]:
-            if not ((new / rel / f).is_file() if isinstance(new, Path)
-                    else (rel / f).as_posix() in new) or f in links:
-                lost.append(str(rel / f))
-        for _ in empty:
-            if not ((new / rel).is_dir() if isinstance(new, Path)
-                    else any(n.startswith(f"{rel.as_posix()}/") for n in new)):
-                lost.append(f"{rel}/")
+        lost += [str(rel / d) for d in dirs if (Path(root) / d).is_symlink()]
+        if not (files or dirs or rel == Path(".") or (
+                (new / rel).is_dir() if isinstance(new, Path)
+                else any(n.startswith(f"{rel.as_posix()}/") for n in new))):
+            lost.append(f"{rel}/")
         if len(lost) >= most:
             return lost[:most]
     return lost
@@ -276,6 +273,16 @@ def check_out(out: Path | None, writes: Collection[str] | None = None) -> None:
     if writes is not None and (lost := would_lose(writes, real)):
         _refuse_losing(f"--out {out}", out, lost)
     _writable_under(real, f"--out {out}", "folder")
+
+
+def refuse_inside_out(flag: str, path: Path, out: Path | None, what: str) -> None:
+    """:func:`fail` when the file ``path`` (given as ``flag``) lies inside the results folder
+    ``out``, through links too: the next run replaces that folder whole, and refuses it, as
+    it holds a file ``what`` does not write (calibrate's --write-model, alloy update's
+    --estimates; reviews 232–234)."""
+    if out is not None and out.resolve() in (path.resolve(), *path.resolve().parents):
+        fail(f"{flag} {path}: is inside --out {out}, which the next run replaces whole (and "
+             f"refuses, as it holds a file {what} does not write); give a path outside it")
 
 
 def check_file_out(flag: str, path: Path) -> None:

@@ -20,6 +20,7 @@ from junkan.cli.common import (
     fail,
     print_json,
     print_table,
+    refuse_inside_out,
     refuse_reading_path,
     reported,
     write_file_out,
@@ -305,11 +306,7 @@ def calibrate_cmd(
     not identify is marked so, its range its bounds)."""
     if write_model is not None:
         _check_write_model(write_model, model, spec)
-        if out is not None and out.resolve() in (  # through links (review 233): the
-                write_model.resolve(), *write_model.resolve().parents):  # folder is replaced
-            fail(f"--write-model {write_model}: is inside --out {out}, which the next run "
-                 "replaces whole (and refuses, as it holds a file it does not write); give "
-                 "a path outside it")
+        refuse_inside_out("--write-model", write_model, out, "it")
     mf, section = _inputs(model, spec, out, "calibrate")
     with reported(model, ValueError, KeyError):
         cal = uncertainty.calibrate(mf, section=section)

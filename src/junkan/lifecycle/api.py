@@ -20,6 +20,7 @@ from junkan.lifecycle.graph import ValueNetwork, value_network
 from junkan.lifecycle.loader import (
     apply_library,
     check_overrides,
+    in_scenario,
     parse_document,
     read_document,
     scenario_document,
@@ -242,10 +243,7 @@ def _compile_with(raw: dict[str, Any], name: str, overrides: dict[str, Any] | No
         paths = scenario_paths(raw, name, source) + [str(k) for k in overrides or {}]
         return compile_model(validate_changed(baseline, doc, paths, source, said))
     except ModelError as exc:  # as a load names them: the file, and the scenario (review 229)
-        raise ModelError([p if said is None or "(in scenario" in p.message else Problem(
-            p.path, f"{p.message} (in scenario '{said}')", p.kind,
-            {**(p.limits or {}), "scenario": said} if p.kind else p.limits)
-            for p in exc.problems], exc.source or source) from None
+        raise ModelError(in_scenario(exc.problems, said), exc.source or source) from None
 
 
 def compile_scenario(text: str, scenario: str | None = None,

@@ -33,9 +33,10 @@ from junkan.lifecycle.schema import (
 
 # parse_document, read_document and validate_with are re-exported for callers of the old
 # names; new code imports them from junkan.core.documents.
-__all__ = ["ENTRY_SECTIONS", "apply_library", "check_overrides", "key_in", "parse_document",
-           "read_document", "scenario_document", "scenario_names", "scenario_paths", "set_path",
-           "validate", "validate_changed", "validate_with", "with_parts"]
+__all__ = ["ENTRY_SECTIONS", "apply_library", "check_overrides", "in_scenario", "key_in",
+           "parse_document", "read_document", "scenario_document", "scenario_names",
+           "scenario_paths", "set_path", "validate", "validate_changed", "validate_with",
+           "with_parts"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -205,12 +206,19 @@ def check_overrides(overrides: dict[Any, Any], source: str,
             problems.append(_uses_fixed(key))
         elif (problem := _beyond_limits(key, value, lim)) is not None:
             problems.append(problem)
-    if problems and scenario is not None:  # as validation names it (review 230)
-        problems = [Problem(p.path, f"{p.message} (in scenario '{scenario}')", p.kind,
-                            {**(p.limits or {}), "scenario": scenario} if p.kind else p.limits)
-                    for p in problems]
-    if problems:
-        raise ModelError(problems, source)
+    if problems:  # named in its scenario as validation names it (review 230)
+        raise ModelError(in_scenario(problems, scenario), source)
+
+
+def in_scenario(problems: list[Problem], scenario: str | None) -> list[Problem]:
+    """``problems`` of scenario ``scenario`` (``None``: the baseline, said as they are) as
+    validation says them: " (in scenario 'S')" after each message that does not say it yet,
+    and the scenario among a rule's parameters (the page adds it to the rule's words)."""
+    if scenario is None:
+        return problems
+    return [p if "(in scenario" in p.message else Problem(
+        p.path, f"{p.message} (in scenario '{scenario}')", p.kind,
+        {**(p.limits or {}), "scenario": scenario} if p.kind else p.limits) for p in problems]
 
 
 def _beyond_limits(key: str, value: Any, lim: Limits) -> Problem | None:
