@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from junkan.cli.common import atomic_dir, fail, reported
+from junkan.cli.common import RECORD, atomic_dir, fail, reported
 from junkan.cli.main import app
 from junkan.core.errors import JunkanError, ModelError, Problem
 
@@ -281,3 +281,33 @@ def test_a_results_folder_holding_a_file_beyond_its_names_is_not_put_in_place(
         (tmp / "summary.json").write_text("{}", "utf-8")
         (tmp / "stray.csv").write_text("", "utf-8")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_beside_an_earlier_run_is_refused_before_the_work(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """Review 234: a note put into an earlier --out of simulate (network solve and the like,
+    which cannot name their files before the work) was refused only after the whole run
+    (104.7 s of network solve thrown away). The folder lists the files it wrote; a file
+    beyond them stops the next run before it starts; the folder alone is replaced."""
+    from junkan import lifecycle
+
+    model = Path(__file__).parents[2] / "examples" / "compressor_magnet.yaml"
+    out = tmp_path / "sim"
+    res = CliRunner().invoke(app, ["simulate", str(model), "--quiet", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    listed = (out / RECORD).read_text("utf-8").splitlines()[1:]
+    assert "summary.json" in listed and RECORD not in listed
+    assert sorted(listed) == sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                                    if p.is_file() and p.name != RECORD)
+    res = CliRunner().invoke(app, ["simulate", str(model), "--quiet", "--out", str(out)])
+    assert res.exit_code == 0, res.output  # its own files are replaced
+    (out / "notes.txt").write_text("mine")
+    ran: list[str] = []
+    monkeypatch.setattr(lifecycle, "run", lambda *a, **k: ran.append("run"))
+    res = CliRunner().invoke(app, ["simulate", str(model), "--quiet", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert "holds files this command does not write (notes.txt)" in said, said
+    assert ran == []  # refused before simulating
+    assert (out / "notes.txt").read_text() == "mine"

@@ -219,3 +219,29 @@ def test_alloy_update_estimates_inside_out_is_refused(tmp_path: Path) -> None:
                                    "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "is inside --out" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_an_empty_zip_is_told_what_to_export(tmp_path: Path) -> None:
+    """Review 231: an empty zip was told 'no process could be imported', with no next step."""
+    import zipfile
+
+    zipfile.ZipFile(tmp_path / "e.zip", "w").close()
+    res = CliRunner().invoke(app, ["olca", "import", str(tmp_path / "e.zip"), "--out",
+                                   str(tmp_path / "t.yaml")])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert "holds no processes/ folder" in said and "export the processes" in said, said
+    assert not (tmp_path / "t.yaml").exists()
+
+
+def test_a_spec_wrapped_in_uncertainty_is_told_to_unwrap_it(tmp_path: Path) -> None:
+    """Review 231: the model's section pasted whole into --spec was told only 'parameters:
+    required field is missing' and 'uncertainty: unknown field'."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("uncertainty:\n  parameters: []\n", "utf-8")
+    res = CliRunner().invoke(app, ["uncertainty", str(MODEL), "--spec", str(spec), "--runs",
+                                   "10"])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert "remove the 'uncertainty:' line" in said, said
+    assert "unknown field" not in said, said

@@ -344,7 +344,11 @@ def test_a_range_that_bends_with_some_options_stays_continuous_with_the_others(
 
 
 @pytest.mark.parametrize(("options", "said"), [
-    (["--objective", "bogus"], "error --objective 'bogus': must be one of 'co2e'"),
+    (["--objective", "bogus"], "error --objective 'bogus': metric 'bogus': must be one of 'co2e'"),
+    # activity, a capacity, is a constraint: the list for an objective does not name it
+    (["--objective", "bogus"], "'recycled_share' or 'rap'"),
+    (["--objective", "activity:press"],
+     "error --objective 'activity:press': activity (a capacity) is a constraint, not an objective"),
     (["--objective", "rap:nobody"], "error --objective 'rap:nobody': unknown actor 'nobody'"),
     (["--pareto", "co2e,margin:ghost"],
      "error --pareto 'co2e,margin:ghost' (objective 2): unknown actor 'ghost'"),

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from junkan.cli.common import RECORD
 from junkan.cli.nature import app
 
 runner = CliRunner()
@@ -30,6 +31,7 @@ def test_assess_table_json_and_out(sample: Path, tmp_path: Path) -> None:
         "plotly.min.js",  # the report's charts draw with it, offline
         "result.json",
         "scenes.parquet",
+        RECORD,  # the files it wrote: a note put beside them stops the next run at once
     }
 
 

@@ -53,6 +53,42 @@ def test_opening_signed_out_logs_no_error(page, server: str) -> None:  # type: i
     assert not failed, failed
 
 
+def test_signing_out_while_a_page_loads_refuses_nothing(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Signing out while the models page still waits for its list: the list is answered while
+    signed in, and only then does the session end (CI once saw a 401 of /api/examples after
+    sign-out: the server had ended the session before it read the list's request)."""
+    held: list = []  # the list's request, held back in the browser
+    answers: list[int] = []  # the status the server gave the list
+
+    def answer_list() -> None:
+        route = held.pop()
+        res = route.fetch()
+        answers.append(res.status)
+        route.fulfill(response=res)
+
+    def end_session(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.method != "DELETE":
+            route.continue_()
+            return
+        ended = route.fetch()  # the server ends the session now
+        if held:
+            answer_list()  # a list still held reaches the server only after that
+        route.fulfill(response=ended)
+
+    page.route("**/api/examples", lambda route: held.append(route))
+    page.route("**/api/session", end_session)
+    _sign_in(page, server)
+    sync_api.expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.wait_for_timeout(200)
+    assert len(held) == 1  # the models page is waiting for the list
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_timeout(500)
+    if held:
+        answer_list()  # the sign-out waited for the list: it is answered signed in
+    sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert answers == [200], answers
+
+
 def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/#/login")
     sign_in_here(page, password="wrong")

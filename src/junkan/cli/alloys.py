@@ -177,7 +177,7 @@ def limiting_margin(g: dict[str, Any]) -> str:
 
 def write_chart(charts: dict[str, Any], out: Path, source: Path) -> None:
     """``control-chart.html`` (with plotly.min.js beside it) in the folder ``out``."""
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record=True) as tmp:
         Page(f"Control charts — {source.name}", source=source).figure(chart_figure(charts)).write(
             tmp / "control-chart.html")
 
@@ -226,7 +226,7 @@ def alloy_experiments(
 ) -> None:
     """Run seed 002's hypotheses I–V on the model and chart them."""
     check_out(out)  # refused before the work, not after it (review 233)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record=True) as tmp:
         res = alloys.run_hypotheses(tmp)
     if format == Format.json:
         print_json(res)

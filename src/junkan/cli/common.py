@@ -141,7 +141,7 @@ def _umask() -> int:
 
 @contextmanager
 def atomic_dir(target: Path, what: str | None = None,
-               writes: Collection[str] | None = None) -> Iterator[Path]:
+               writes: Collection[str] | None = None, record: bool = False) -> Iterator[Path]:
     """Write into a temporary sibling folder; replace ``target`` only on success. The folder
     ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
     owner-only ones. An existing folder is replaced only if the results hold every file it
@@ -151,7 +151,10 @@ def atomic_dir(target: Path, what: str | None = None,
     that fails is a :func:`fail` naming it (as ``what``, default ``--out TARGET``); no
     temporary folder is left behind on any failure, and the old folder stays as it was.
     ``writes``: every name the command may write (what :func:`check_out` was given before
-    the work); a file beyond them is an internal error, as the early check would miss it."""
+    the work); a file beyond them is an internal error, as the early check would miss it.
+    With ``record`` (a command that does its work after :func:`check_out` and cannot name its
+    files before it), the folder lists its files in :data:`RECORD` for the next run's early
+    check; not in a folder of files for others (passports) or to edit (examples)."""
     name = what or f"--out {target}"
     refuse_non_folder(target, name)
     given, target = target, out_folder(target, name)
@@ -167,6 +170,8 @@ def atomic_dir(target: Path, what: str | None = None,
                                                     - set(writes))):
             raise JunkanError(f"internal error: {name}: wrote {beyond}, beyond "
                               f"{sorted(writes)}; please report this")
+        if record:
+            _record(tmp)
         refuse_non_folder(target, name)  # it may have appeared while the results were made
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -183,6 +188,32 @@ def atomic_dir(target: Path, what: str | None = None,
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         fail(f"{name}: cannot move the results into place: {_reason(exc)}")
+
+
+RECORD = ".junkan-results"
+"""The file a results folder lists its files in (a command that cannot name its files
+before the work writes it): the next run into that folder refuses a file beyond them before
+the work, not after it (review 234: 104.7 s of ``network solve`` thrown away)."""
+_RECORD_HEAD = "# the files junkan wrote here; a run with --out here replaces them, and no other\n"
+
+
+def _record(folder: Path) -> None:
+    """List in ``folder``/:data:`RECORD` every file under it (paths relative to it)."""
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    (folder / RECORD).write_text(_RECORD_HEAD + "".join(f"{n}\n" for n in names), "utf-8")
+
+
+def recorded(folder: Path) -> set[str] | None:
+    """The files :data:`RECORD` of ``folder`` lists (itself included), or ``None`` when it
+    has none that junkan wrote (an older run, another tool, or one edited beyond reading)."""
+    try:
+        with (folder / RECORD).open(encoding="utf-8") as f:
+            text = f.read(1 << 20)
+    except (OSError, UnicodeError):
+        return None
+    if not text.startswith(_RECORD_HEAD):
+        return None
+    return {RECORD, *filter(None, text[len(_RECORD_HEAD):].split("\n"))}
 
 
 def _refuse_losing(name: str, target: Path, lost: list[str]) -> None:
@@ -263,13 +294,16 @@ def check_out(out: Path | None, writes: Collection[str] | None = None) -> None:
     file stands where one of its folders would be, the nearest existing folder is not
     writable, or (given ``writes``, every name the command may write there) it is a folder
     holding other files, which :func:`atomic_dir` would refuse to replace only after the
-    whole analysis (17 s of a 3,000-run study thrown away, 2026-12-05). Missing folders are
-    made when the results are written (:func:`atomic_dir`), as ``simulate --out`` makes
-    them."""
+    whole analysis (17 s of a 3,000-run study thrown away, 2026-12-05). Without ``writes``,
+    the files an earlier run listed (:data:`RECORD`) are the ones judged replaceable.
+    Missing folders are made when the results are written (:func:`atomic_dir`), as
+    ``simulate --out`` makes them."""
     if out is None:
         return
     refuse_non_folder(out, f"--out {out}")
     real = out_folder(out, f"--out {out}")
+    if writes is None:  # an earlier run's record: a file beyond it is the user's
+        writes = recorded(real) if real.is_dir() else None
     if writes is not None and (lost := would_lose(writes, real)):
         _refuse_losing(f"--out {out}", out, lost)
     _writable_under(real, f"--out {out}", "folder")

@@ -184,7 +184,7 @@ def foresight_report(
     with progress("scenarios", interactive(), unit="scenarios") as cb:
         ensemble = foresight.run(model, n, seed=seed, store_states="float16", progress=cb)
     analysis = foresight.analyse(ensemble, kk, seed=seed, transitions_every=1)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record=True) as tmp:
         analysis.report(tmp)
     console.print(f"wrote {out}/report.html and analysis.json")
 

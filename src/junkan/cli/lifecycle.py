@@ -136,7 +136,7 @@ def simulate_cmd(
             summary = {"model": mf.name, **{k: run[k] for k in SUMMARY}}
             # the units of the sections written, not of compare's too (review 222)
             summary["units"] = {k: v for k, v in run["units"].items() if k in summary}
-            with atomic_dir(out) as tmp:
+            with atomic_dir(out, record=True) as tmp:
                 write_tables(result, tmp)
                 (tmp / "summary.json").write_text(json.dumps(summary, indent=2,
                                                              ensure_ascii=False))
@@ -172,7 +172,7 @@ def compare_cmd(
         comparison = lifecycle.compare(mf, results, indicator_hook=scenario_indicators)
         doc = comparison.to_json()
         if out is not None:
-            with atomic_dir(out) as tmp:
+            with atomic_dir(out, record=True) as tmp:
                 (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
                 write_scenario_tables(results, mf.baseline.baseline_name, tmp)
                 comparison.report(tmp, lang)
@@ -206,7 +206,7 @@ def report(
     mf = load(model)
     with reported():
         comparison = lifecycle.compare(mf)
-        with atomic_dir(out) as tmp:
+        with atomic_dir(out, record=True) as tmp:
             comparison.report(tmp, lang)
     console.print(f"wrote {out}/report.html")
 

@@ -60,7 +60,7 @@ def with_encore(a: nature.Assessment, deps: Path | None, pres: Path | None
 
 
 def _write(res: nature.NatureResult, out: Path, lang: str, pdf: bool = False) -> None:
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record=True) as tmp:
         res.report(tmp / "report.html", lang=lang)
         if pdf:
             res.report(tmp / "report.pdf", lang=lang)
@@ -184,7 +184,7 @@ def flood_map(
     from junkan import nature
 
     a = _load(file)
-    with reported(file), atomic_dir(out) as tmp:
+    with reported(file), atomic_dir(out, record=True) as tmp:
         doc = nature.flood_areas(a, tmp, scene=scene)
     doc |= {"map": str(out / "flood.tif"), "table": str(out / "flood_areas.csv")}
     if fmt is Format.json:

@@ -215,7 +215,7 @@ def network_solve(
         listen({"index": 0, "task": "plan", "state": "done", "elapsed": plan.seconds,
                 "gap": plan.mip_gap})
         if out is not None:
-            with atomic_dir(out) as tmp:
+            with atomic_dir(out, record=True) as tmp:
                 plan.report(tmp, title)
     if format == Format.json:
         print_json(plan.to_json(flows=False))
@@ -288,7 +288,7 @@ def network_report(
                                collection_rates=[0.8, 0.9, 1.0], gap=gap,
                                time_limit=time_limit, workers=workers, listener=listen,
                                budget=solves, front=front.value)
-        with atomic_dir(out) as tmp:
+        with atomic_dir(out, record=True) as tmp:
             st.plan.report(tmp, net.scenario.title or net.scenario.name,
                            pareto_front=st.front, sensitivity_rows=st.rows)
     console.print(f"plan: {_stopped(st.plan)}; wrote {out}/report.html, map.png, map.svg, "
@@ -380,7 +380,7 @@ def network_cases(
             cmp = network.cases(files, gap=gap, time_limit=time_limit, workers=workers,
                                 listener=listen)
         if out is not None:
-            with atomic_dir(out) as tmp:
+            with atomic_dir(out, record=True) as tmp:
                 cmp.report(tmp)
     if format == Format.json:
         print_json(cmp.to_json())

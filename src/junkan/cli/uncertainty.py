@@ -69,7 +69,13 @@ def _inputs(
     if spec is None:
         return model, None
     with reported(spec, OSError):
-        section = validate_with(uncertainty.UncertaintySection, read_document(spec), str(spec))
+        doc = read_document(spec)
+        if isinstance(doc, dict) and isinstance(doc.get("uncertainty"), dict):
+            # review 231: the model's section pasted whole was told only 'unknown field'
+            fail(f"{spec}:uncertainty: a --spec file holds the section's fields (parameters, "
+                 "groups, observations) at its top level: remove the 'uncertainty:' line and "
+                 "un-indent what it holds")
+        section = validate_with(uncertainty.UncertaintySection, doc, str(spec))
     return model, section.located(str(spec))
 
 

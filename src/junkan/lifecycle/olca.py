@@ -272,6 +272,15 @@ ROLE_OF_STAGE = {"material": "material_maker", "manufacturing": "part_maker",
 stage's actor was a part maker); a template's reader may change it."""
 
 
+def _require_processes(p: Path, entities: dict[str, Any]) -> None:
+    """Refuse a zip without processes, saying what to export (review 231: an empty zip was
+    told only 'no process could be imported')."""
+    if not entities.get("processes"):
+        raise JunkanError(
+            f"{p}: holds no processes/ folder of olca-schema processes; in openLCA, export the "
+            "processes (with their flows) as JSON-LD and import that zip")
+
+
 def import_template(
     path: str | Path,
     *,
@@ -291,6 +300,7 @@ def import_template(
     p = Path(path)
     notes = Notes()
     entities, members = read_zip(p, notes)
+    _require_processes(p, entities)
     notes += _unread_folders(entities)
     try:
         cf, cf_source = climate(entities, impact)

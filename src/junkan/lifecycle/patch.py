@@ -234,9 +234,11 @@ def _pad_rows(m: sparse.csr_matrix, n_rows: int) -> sparse.csr_matrix:
 def _replace_columns(m: sparse.csr_matrix, start: int, cols: sparse.spmatrix) -> sparse.csr_matrix:
     """``m`` with columns ``start …`` replaced by ``cols`` (same number of rows)."""
     n = cols.shape[1]
-    csc = m.tocsc()
-    out = sparse.hstack(
-        [csc[:, :start], sparse.csc_matrix(cols), csc[:, start + n :]], format="csr"
-    )
+    old, new = m.tocoo(), sparse.coo_matrix(cols)
+    keep = (old.col < start) | (old.col >= start + n)  # entries are never summed: disjoint
+    out = sparse.csr_matrix((np.concatenate([old.data[keep], new.data]),
+                             (np.concatenate([old.row[keep], new.row]),
+                              np.concatenate([old.col[keep], new.col + start]))),
+                            shape=m.shape)
     out.sort_indices()
-    return sparse.csr_matrix(out)
+    return out

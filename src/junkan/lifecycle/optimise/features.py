@@ -8,7 +8,6 @@ once the figures are additive in the choices."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 
@@ -22,10 +21,8 @@ Linear = dict[str, float]
 ACTOR_KEYS = ("co2e", "cost", "revenue", "margin")
 
 
-def _window(frame: Any, years: tuple[int, int] | None) -> Any:
-    if years is None:
-        return frame
-    return frame[(frame.year >= years[0]) & (frame.year <= years[1])]
+BASIS_ROW = {"piece": 0, "kg": 1}
+"""The row of a run's activity array (T, 2, N) that holds each basis."""
 
 
 def measure(
@@ -33,38 +30,36 @@ def measure(
 ) -> dict[str, float]:
     """Figures of one run: network and per-actor CO2e (t), cost, revenue, margin; virgin and
     recycled input (t) in all and per material; activity of the named (process, basis) per
-    year; RAP numerator and denominator per actor (whole horizon, ``junkan.indicators``)."""
-    cur = result.currency
+    year; RAP numerator and denominator per actor (whole horizon, ``junkan.indicators``).
+    The sums of the run's actors and materials tables, read from its arrays (an optimisation
+    measures hundreds of runs: building the tables took ~40 % of each one's time)."""
+    raw, compiled = result.raw, result.raw.compiled
+    y = result.years
+    sel = slice(None) if years is None else (y >= years[0]) & (y <= years[1])
+    imp = result.impacts()[sel].sum(axis=0)  # (N, 4): CO2e kg, energy MJ, cost, revenue
     out: dict[str, float] = {}
-    actors = _window(result.to_frame("actors"), years)
-    by_actor = actors.groupby("actor")[
-        ["co2e_kg", f"cost_{cur}", f"revenue_{cur}", f"margin_{cur}"]
-    ].sum()
-    for actor, row in by_actor.iterrows():
-        vals = (
-            row["co2e_kg"] / 1000,
-            row[f"cost_{cur}"],
-            row[f"revenue_{cur}"],
-            row[f"margin_{cur}"],
-        )
-        for key, v in zip(ACTOR_KEYS, vals, strict=True):
-            out[f"{key}@{actor}"] = float(v)
+    names = compiled.processes.actor
+    for actor in sorted(set(names)):
+        rows = [i for i, a in enumerate(names) if a == actor]
+        co2e, cost, revenue = (float(imp[rows, k].sum()) for k in (0, 2, 3))
+        for key, v in zip(ACTOR_KEYS, (co2e / 1000, cost, revenue, revenue - cost), strict=True):
+            out[f"{key}@{actor}"] = v
     for key in ACTOR_KEYS:
-        out[key] = sum(out[f"{key}@{a}"] for a in by_actor.index)
-    mats = _window(result.to_frame("materials"), years)
-    by_mat = mats.groupby("material")[["virgin_kg", "recycled_kg"]].sum()
-    for mat, row in by_mat.iterrows():
-        out[f"virgin_input@{mat}"] = float(row["virgin_kg"]) / 1000
-        out[f"recycled_input@{mat}"] = float(row["recycled_kg"]) / 1000
-    out["virgin_input"] = float(by_mat["virgin_kg"].sum()) / 1000
-    out["recycled_input"] = float(by_mat["recycled_kg"].sum()) / 1000
-    wanted = set(activity)
-    if wanted:
-        procs = _window(result.to_frame("processes"), years)
-        for proc, basis in wanted:
-            rows = procs[procs.process == proc]
-            for year, v in zip(rows.year, rows[f"activity_{basis}"], strict=True):
-                out[f"activity@{proc}@{basis}@{int(year)}"] = float(v)
+        out[key] = sum(out[f"{key}@{a}"] for a in sorted(set(names)))
+    virgin, recycled = raw.virgin[sel].sum(axis=0), raw.recycled[sel].sum(axis=0)
+    order = sorted(range(len(compiled.materials)), key=lambda m: compiled.materials[m])
+    for m in order:
+        out[f"virgin_input@{compiled.materials[m]}"] = float(virgin[m]) / 1000
+        out[f"recycled_input@{compiled.materials[m]}"] = float(recycled[m]) / 1000
+    out["virgin_input"] = float(virgin.sum()) / 1000
+    out["recycled_input"] = float(recycled.sum()) / 1000
+    index = {n: i for i, n in enumerate(compiled.processes.names)}
+    for proc, basis in set(activity):
+        if proc not in index:
+            continue  # a process the run does not have: no figure, as its table had no row
+        for year, v in zip(y[sel], raw.activity[sel, BASIS_ROW[basis], index[proc]],
+                           strict=True):
+            out[f"activity@{proc}@{basis}@{int(year)}"] = float(v)
     if rap:
         out.update(_rap(result))
     return out

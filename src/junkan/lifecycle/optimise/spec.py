@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from junkan.core import UnitParseError, parse_quantity, to_unit
 from junkan.core.base import Strict
@@ -35,6 +36,15 @@ Metric = Literal[
     "activity",
     "rap",
 ]
+OBJECTIVES = tuple(m for m in get_args(Metric) if m != "activity")
+"""Metrics an objective may be (activity, a capacity, is a constraint only)."""
+ACTIVITY_IS_A_CONSTRAINT = "activity (a capacity) is a constraint, not an objective"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(repr(n) for n in names[:-1]) + f" or {names[-1]!r}"
+
+
 MAXIMISED = ("revenue", "margin", "recycled_input", "recycled_share", "rap")
 """Metrics an objective maximises unless it says ``sense: min``."""
 UNITS = {
@@ -244,13 +254,15 @@ class Objective(Term):
     @model_validator(mode="before")
     @classmethod
     def _short(cls, value: Any) -> Any:
-        return _term(value)
-
-    @model_validator(mode="after")
-    def _not_activity(self) -> Objective:
-        if self.metric == "activity":
-            raise ValueError("activity (a capacity) is a constraint, not an objective")
-        return self
+        doc = _term(value)
+        metric = doc.get("metric") if isinstance(doc, dict) else None
+        if metric == "activity":
+            raise ValueError(ACTIVITY_IS_A_CONSTRAINT)
+        if isinstance(metric, str) and metric not in OBJECTIVES:
+            # the list pydantic gives names 'activity', which no objective may be
+            raise PydanticCustomError("literal_error", "metric {metric}: must be one of {names}",
+                                      {"metric": repr(metric), "names": _names(OBJECTIVES)})
+        return doc
 
     @property
     def maximise(self) -> bool:

@@ -1,6 +1,6 @@
 // junkan web UI: a small single-page app over the JSON API (ES modules served from the package,
 // no framework, no CDN). This module signs in and out, switches language and routes to the pages.
-import { $, api, loadLang, setTitle, show, state, t, whoami } from "./core.js";
+import { $, api, inFlight, loadLang, pause, setTitle, show, state, t, whoami } from "./core.js";
 import { showModels } from "./models.js";
 import { redrawModel, showModel } from "./model.js";
 import { redrawNetwork, showNetwork } from "./network.js";
@@ -36,7 +36,11 @@ $("#login-form").addEventListener("submit", async (ev) => {
   $("#login-error").textContent = "";
   location.hash = afterSignIn();
 });
+/** Signing out: nothing new is sent, what was sent is answered (at most 3 s), then the session
+ * ends, so a page still loading is not refused half-way (a 401 in the console, CI 2026-12-06). */
 $("#logout").addEventListener("click", async () => {
+  state.signingOut = true;
+  await Promise.race([Promise.allSettled([...inFlight]), pause(3000)]);
   await api("/api/session", { method: "DELETE" });
   // a fresh page: no result, form or list of the signed-out user stays in memory for the next one
   location.hash = "#/login";

@@ -90,10 +90,15 @@ function plotLocale() {
   return lang;
 }
 
+const inFlight = new Set();  // API requests sent and not yet answered (signing out waits for them)
 async function api(path, opts = {}) {
+  const session = path.startsWith("/api/session");
+  if (state.signingOut && !session) return new Promise(() => {});  // nothing new: the page reloads
   const headers = Object.assign({ "X-Junkan-CSRF": "1" }, opts.headers || {});
-  const res = await fetch(path, Object.assign({ credentials: "same-origin" }, opts, { headers }));
-  if (res.status === 401 && !path.startsWith("/api/session")) {
+  const sent = fetch(path, Object.assign({ credentials: "same-origin" }, opts, { headers }));
+  inFlight.add(sent); sent.finally(() => inFlight.delete(sent)).catch(() => {});
+  const res = await sent;
+  if (res.status === 401 && !session) {
     if (location.hash !== "#/login") state.next = location.hash;  // back there once signed in again
     location.hash = "#/login";
     throw new Error("unauthorised");
@@ -487,4 +492,4 @@ async function examples() {
 
 export { $, state, loadLang, setText, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
   formulaText, translated, whoami, cell, table, jsonError, jsonStop, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
-  showMessages, richTable, staticExample, pause, runJob, jobError, readNumber, inTable };
+  showMessages, richTable, staticExample, pause, runJob, inFlight, jobError, readNumber, inTable };
