@@ -12,8 +12,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from junkan.cli.common import RECORD, atomic_dir, fail, reported
+from junkan.cli.common import atomic_dir, fail, reported
 from junkan.cli.main import app
+from junkan.cli.out_record import RECORD, read_record
 from junkan.core.errors import JunkanError, ModelError, Problem
 
 
@@ -296,10 +297,9 @@ def test_a_file_beside_an_earlier_run_is_refused_before_the_work(tmp_path: Path,
     out = tmp_path / "sim"
     res = CliRunner().invoke(app, ["simulate", str(model), "--quiet", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    listed = (out / RECORD).read_text("utf-8").splitlines()[1:]
-    assert "summary.json" in listed and RECORD not in listed
-    assert sorted(listed) == sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                                    if p.is_file() and p.name != RECORD)
+    record = read_record(out)
+    assert record is not None and record.command == "simulate"
+    assert record.files == {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     res = CliRunner().invoke(app, ["simulate", str(model), "--quiet", "--out", str(out)])
     assert res.exit_code == 0, res.output  # its own files are replaced
     (out / "notes.txt").write_text("mine")
@@ -311,3 +311,50 @@ def test_a_file_beside_an_earlier_run_is_refused_before_the_work(tmp_path: Path,
     assert "holds files this command does not write (notes.txt)" in said, said
     assert ran == []  # refused before simulating
     assert (out / "notes.txt").read_text() == "mine"
+
+
+MAGNET = Path(__file__).parents[2] / "examples" / "compressor_magnet.yaml"
+
+
+def test_another_command_s_results_are_refused_before_the_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 235: a folder of simulate's results passed the early check of another command,
+    which was refused only after its whole work (network solve into it: after 37 s)."""
+    from junkan import lifecycle
+
+    out = tmp_path / "d"
+    res = CliRunner().invoke(app, ["simulate", str(MAGNET), "--quiet", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    before = sorted(p.name for p in out.iterdir())
+    monkeypatch.setattr(lifecycle, "run", lambda *a, **k: pytest.fail("simulated"))
+    res = CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert "holds the results of 'junkan simulate'" in said, said
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_the_same_command_replaces_its_own_files_from_other_options(tmp_path: Path) -> None:
+    """Review 235: compare of one model, then of another with other scenarios, into the same
+    folder: the second was refused after the work for the first one's scenario folders,
+    which the same command wrote (nature report without --pdf after one with it: the same)."""
+    two = tmp_path / "two.yaml"
+    two.write_text(MAGNET.read_text("utf-8").replace("\n  A:", "\n  A_renamed:", 1)
+                   .replace("extends: A\n", "extends: A_renamed\n")
+                   .replace("scenarios: [A, B]", "scenarios: [A_renamed, B]"), "utf-8")
+    out = tmp_path / "cmp"
+    for model in (MAGNET, two):
+        res = CliRunner().invoke(app, ["compare", str(model), "--out", str(out)])
+        assert res.exit_code == 0, res.output
+    assert (out / "A_renamed").is_dir() and not (out / "A").exists()
+
+
+def test_a_record_that_is_no_regular_file_is_not_read(tmp_path: Path) -> None:
+    """Review 235: a FIFO named like the record blocked the command for ever."""
+    out = tmp_path / "r"
+    out.mkdir()
+    os.mkfifo(out / RECORD)
+    assert read_record(out) is None
+    (out / "other").mkdir()
+    (out / "other" / RECORD).write_text("# not junkan's\ncommand: simulate\n")
+    assert read_record(out / "other") is None  # not in its form: the user's file

@@ -245,3 +245,18 @@ def test_a_spec_wrapped_in_uncertainty_is_told_to_unwrap_it(tmp_path: Path) -> N
     said = " ".join(res.output.split())
     assert "remove the 'uncertainty:' line" in said, said
     assert "unknown field" not in said, said
+
+
+def test_a_model_given_as_spec_is_said_to_be_one(tmp_path: Path) -> None:
+    """Review 235: a model given as --spec was told to remove its 'uncertainty:' line and
+    un-indent it, which would have broken the model."""
+    res = CliRunner().invoke(app, ["uncertainty", str(MODEL), "--spec", str(MODEL), "--runs",
+                                   "10"])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert "is a model, not a --spec file" in said and "un-indent" not in said, said
+    spec = tmp_path / "s.yaml"  # a spec with a stray key beside its fields: the usual message
+    spec.write_text("parameters: []\nuncertainty: {}\n", "utf-8")
+    res = CliRunner().invoke(app, ["uncertainty", str(MODEL), "--spec", str(spec)])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "uncertainty: unknown field" in said, said

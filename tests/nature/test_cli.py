@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from junkan.cli.common import RECORD
 from junkan.cli.nature import app
+from junkan.cli.out_record import RECORD
 
 runner = CliRunner()
 

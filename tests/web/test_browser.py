@@ -89,6 +89,21 @@ def test_signing_out_while_a_page_loads_refuses_nothing(page, server: str) -> No
     assert answers == [200], answers
 
 
+def test_a_sign_out_without_connection_says_so_and_the_page_goes_on(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Review 235: a sign-out whose request failed left the page waiting for ever (every
+    later request held back as if signing out) and said nothing."""
+    _sign_in(page, server)
+    page.route("**/api/session", lambda route: route.abort() if route.request.method == "DELETE"
+               else route.continue_())
+    page.get_by_role("button", name="Sign out").click()
+    sync_api.expect(page.locator("#who")).to_contain_text("Could not sign out")
+    page.get_by_role("link", name="compressor_magnet", exact=True).click()  # still answered
+    sync_api.expect(page.locator("#network .main-svg").first).to_be_visible()
+    page.unroute("**/api/session")
+    page.get_by_role("button", name="Sign out").click()
+    sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
 def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/#/login")
     sign_in_here(page, password="wrong")

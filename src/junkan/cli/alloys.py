@@ -177,7 +177,7 @@ def limiting_margin(g: dict[str, Any]) -> str:
 
 def write_chart(charts: dict[str, Any], out: Path, source: Path) -> None:
     """``control-chart.html`` (with plotly.min.js beside it) in the folder ``out``."""
-    with atomic_dir(out, record=True) as tmp:
+    with atomic_dir(out, record="alloy update") as tmp:
         Page(f"Control charts — {source.name}", source=source).figure(chart_figure(charts)).write(
             tmp / "control-chart.html")
 
@@ -194,7 +194,7 @@ def alloy_update(
     """Fold measured lots into the per-part composition estimates (Bayesian) and chart them.
     Re-plan with them: put the estimates file's content under ``estimates:`` in a plan
     request (``alloy plan``)."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command="alloy update")  # refused before the work (reviews 233, 235)
     if estimates is not None:
         refuse_inside_out("--estimates", estimates, out, "the chart")
     doc = answer(file, "update", alloys.update, estimates)
@@ -225,8 +225,8 @@ def alloy_experiments(
     format: FormatOption = Format.table,
 ) -> None:
     """Run seed 002's hypotheses I–V on the model and chart them."""
-    check_out(out)  # refused before the work, not after it (review 233)
-    with atomic_dir(out, record=True) as tmp:
+    check_out(out, command="alloy experiments")  # refused before the work (reviews 233, 235)
+    with atomic_dir(out, record="alloy experiments") as tmp:
         res = alloys.run_hypotheses(tmp)
     if format == Format.json:
         print_json(res)

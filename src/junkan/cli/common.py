@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from junkan.cli.out_record import RECORD, read_record, write_record
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
 
@@ -141,7 +142,8 @@ def _umask() -> int:
 
 @contextmanager
 def atomic_dir(target: Path, what: str | None = None,
-               writes: Collection[str] | None = None, record: bool = False) -> Iterator[Path]:
+               writes: Collection[str] | None = None, record: str | None = None
+               ) -> Iterator[Path]:
     """Write into a temporary sibling folder; replace ``target`` only on success. The folder
     ends with the permissions a plain ``mkdir`` gives (the process umask), not ``mkdtemp``'s
     owner-only ones. An existing folder is replaced only if the results hold every file it
@@ -152,9 +154,11 @@ def atomic_dir(target: Path, what: str | None = None,
     temporary folder is left behind on any failure, and the old folder stays as it was.
     ``writes``: every name the command may write (what :func:`check_out` was given before
     the work); a file beyond them is an internal error, as the early check would miss it.
-    With ``record`` (a command that does its work after :func:`check_out` and cannot name its
-    files before it), the folder lists its files in :data:`RECORD` for the next run's early
-    check; not in a folder of files for others (passports) or to edit (examples)."""
+    ``record``: the command (as typed after ``junkan``) of a folder that lists what wrote it
+    (:mod:`~junkan.cli.out_record`) for the next run's early check (:func:`check_out`); that
+    command's files listed there are its to replace, even those this run does not write
+    (a report.pdf of an earlier ``--pdf``). Not for files for others (passports) or to edit
+    (examples)."""
     name = what or f"--out {target}"
     refuse_non_folder(target, name)
     given, target = target, out_folder(target, name)
@@ -170,8 +174,8 @@ def atomic_dir(target: Path, what: str | None = None,
                                                     - set(writes))):
             raise JunkanError(f"internal error: {name}: wrote {beyond}, beyond "
                               f"{sorted(writes)}; please report this")
-        if record:
-            _record(tmp)
+        if record is not None:
+            write_record(tmp, record)
         refuse_non_folder(target, name)  # it may have appeared while the results were made
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -179,7 +183,12 @@ def atomic_dir(target: Path, what: str | None = None,
     # given every name the command may write, a file of its own from another run (the
     # Pareto page beside a single optimum's) is its to replace, as check_out judged before
     # the work (review 231: refused after the whole optimisation)
-    lost = would_lose(tmp if writes is None else writes, target)
+    earlier = read_record(target) if record is not None and target.is_dir() else None
+    if earlier is not None and earlier.command == record:  # its own, from other options
+        lost = would_lose({*earlier.files, *(p.relative_to(tmp).as_posix()
+                                             for p in tmp.rglob("*") if p.is_file())}, target)
+    else:
+        lost = would_lose(tmp if writes is None else writes, target)
     if lost:
         shutil.rmtree(tmp, ignore_errors=True)
         _refuse_losing(name, given, lost)
@@ -188,32 +197,6 @@ def atomic_dir(target: Path, what: str | None = None,
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         fail(f"{name}: cannot move the results into place: {_reason(exc)}")
-
-
-RECORD = ".junkan-results"
-"""The file a results folder lists its files in (a command that cannot name its files
-before the work writes it): the next run into that folder refuses a file beyond them before
-the work, not after it (review 234: 104.7 s of ``network solve`` thrown away)."""
-_RECORD_HEAD = "# the files junkan wrote here; a run with --out here replaces them, and no other\n"
-
-
-def _record(folder: Path) -> None:
-    """List in ``folder``/:data:`RECORD` every file under it (paths relative to it)."""
-    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    (folder / RECORD).write_text(_RECORD_HEAD + "".join(f"{n}\n" for n in names), "utf-8")
-
-
-def recorded(folder: Path) -> set[str] | None:
-    """The files :data:`RECORD` of ``folder`` lists (itself included), or ``None`` when it
-    has none that junkan wrote (an older run, another tool, or one edited beyond reading)."""
-    try:
-        with (folder / RECORD).open(encoding="utf-8") as f:
-            text = f.read(1 << 20)
-    except (OSError, UnicodeError):
-        return None
-    if not text.startswith(_RECORD_HEAD):
-        return None
-    return {RECORD, *filter(None, text[len(_RECORD_HEAD):].split("\n"))}
 
 
 def _refuse_losing(name: str, target: Path, lost: list[str]) -> None:
@@ -289,21 +272,27 @@ def refuse_reading_path(flag: str, out: Path, **read: Path | None) -> None:
             fail(f"{flag} {out}: is the {what} being read; give another path to write")
 
 
-def check_out(out: Path | None, writes: Collection[str] | None = None) -> None:
+def check_out(out: Path | None, writes: Collection[str] | None = None,
+              command: str | None = None) -> None:
     """Stop before the analysis when ``--out`` cannot hold the results: it is a file, a
     file stands where one of its folders would be, the nearest existing folder is not
     writable, or (given ``writes``, every name the command may write there) it is a folder
     holding other files, which :func:`atomic_dir` would refuse to replace only after the
-    whole analysis (17 s of a 3,000-run study thrown away, 2026-12-05). Without ``writes``,
-    the files an earlier run listed (:data:`RECORD`) are the ones judged replaceable.
+    whole analysis (17 s of a 3,000-run study thrown away, 2026-12-05). ``command`` (of a
+    command writing with :func:`atomic_dir`'s ``record``): a folder recording another
+    command is refused, and one recording this command holds only the files it lists.
     Missing folders are made when the results are written (:func:`atomic_dir`), as
     ``simulate --out`` makes them."""
     if out is None:
         return
     refuse_non_folder(out, f"--out {out}")
     real = out_folder(out, f"--out {out}")
-    if writes is None:  # an earlier run's record: a file beyond it is the user's
-        writes = recorded(real) if real.is_dir() else None
+    earlier = read_record(real) if command is not None and real.is_dir() else None
+    if earlier is not None and earlier.command != command:
+        fail(f"--out {out}: holds the results of 'junkan {earlier.command}' (listed in its "
+             f"{RECORD}); replacing the folder would delete them: give a new or empty folder")
+    if earlier is not None:  # the same command's: a file beyond its record is the user's
+        writes = earlier.files
     if writes is not None and (lost := would_lose(writes, real)):
         _refuse_losing(f"--out {out}", out, lost)
     _writable_under(real, f"--out {out}", "folder")

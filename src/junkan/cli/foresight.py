@@ -177,14 +177,14 @@ def foresight_report(
 ) -> None:
     """Run, analyse and write the HTML report: fan chart per group, scenario tree with branch
     years, driver table, ratings (and analysis.json)."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command="foresight report")  # refused before the work (reviews 233, 235)
     model = load(file)
     kk = groups(k)
     scenarios(model, n, foresight.MIN_ANALYSE_SCENARIOS, "float16")
     with progress("scenarios", interactive(), unit="scenarios") as cb:
         ensemble = foresight.run(model, n, seed=seed, store_states="float16", progress=cb)
     analysis = foresight.analyse(ensemble, kk, seed=seed, transitions_every=1)
-    with atomic_dir(out, record=True) as tmp:
+    with atomic_dir(out, record="foresight report") as tmp:
         analysis.report(tmp)
     console.print(f"wrote {out}/report.html and analysis.json")
 

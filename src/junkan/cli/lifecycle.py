@@ -123,7 +123,7 @@ def simulate_cmd(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Simulate one scenario; print its totals, write tables with --out."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command="simulate")  # refused before the work (reviews 233, 235)
     mf = load(model)
     name = scenario or mf.baseline.baseline_name
     if name not in mf.compiled:
@@ -136,7 +136,7 @@ def simulate_cmd(
             summary = {"model": mf.name, **{k: run[k] for k in SUMMARY}}
             # the units of the sections written, not of compare's too (review 222)
             summary["units"] = {k: v for k, v in run["units"].items() if k in summary}
-            with atomic_dir(out, record=True) as tmp:
+            with atomic_dir(out, record="simulate") as tmp:
                 write_tables(result, tmp)
                 (tmp / "summary.json").write_text(json.dumps(summary, indent=2,
                                                              ensure_ascii=False))
@@ -158,7 +158,7 @@ def compare_cmd(
     lang: LangOption = "en",
 ) -> None:
     """Simulate every scenario and show them side by side."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command="compare")  # refused before the work (reviews 233, 235)
     # imported here: the indicators bring pandas, ~0.4 s of CPU that simulate and validate
     # need not pay at start (2026-12-02)
     from junkan.indicators import scenario_indicators
@@ -172,7 +172,7 @@ def compare_cmd(
         comparison = lifecycle.compare(mf, results, indicator_hook=scenario_indicators)
         doc = comparison.to_json()
         if out is not None:
-            with atomic_dir(out, record=True) as tmp:
+            with atomic_dir(out, record="compare") as tmp:
                 (tmp / "compare.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
                 write_scenario_tables(results, mf.baseline.baseline_name, tmp)
                 comparison.report(tmp, lang)
@@ -202,11 +202,11 @@ def report(
     lang: LangOption = "en",
 ) -> None:
     """Write the HTML report (Sankey per scenario, indicator charts) of a model."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command="report")  # refused before the work (reviews 233, 235)
     mf = load(model)
     with reported():
         comparison = lifecycle.compare(mf)
-        with atomic_dir(out, record=True) as tmp:
+        with atomic_dir(out, record="report") as tmp:
             comparison.report(tmp, lang)
     console.print(f"wrote {out}/report.html")
 

@@ -59,8 +59,13 @@ def with_encore(a: nature.Assessment, deps: Path | None, pres: Path | None
     return a.model_copy(update={"spec": a.spec.model_copy(update={"encore": spec})})
 
 
+ASSESSED = "nature assess/report"
+"""The command a results folder of ``assess`` or ``report`` records: both write the same
+files (:func:`_write`), so either replaces the other's."""
+
+
 def _write(res: nature.NatureResult, out: Path, lang: str, pdf: bool = False) -> None:
-    with atomic_dir(out, record=True) as tmp:
+    with atomic_dir(out, record=ASSESSED) as tmp:
         res.report(tmp / "report.html", lang=lang)
         if pdf:
             res.report(tmp / "report.pdf", lang=lang)
@@ -88,7 +93,7 @@ def assess(
 ) -> None:
     """Indicators of every sourcing area: TNFD C1.0/C1.1, protected overlap, indices,
     water, drought, trends, integrated impact, risk (weighed by your ENCORE export)."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command=ASSESSED)  # refused before the work (reviews 233, 235)
     from junkan import nature
 
     a = with_encore(_load(file), encore_deps, encore_pres)
@@ -158,7 +163,7 @@ def report(
 ) -> None:
     """The LEAP report (Locate, Evaluate, Assess, Prepare) per company and portfolio; with
     your ENCORE export, its ratings in Evaluate and in the risk rating."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command=ASSESSED)  # refused before the work (reviews 233, 235)
     from junkan import nature
 
     a = with_encore(_load(file), encore_deps, encore_pres)
@@ -180,11 +185,11 @@ def flood_map(
     """Flooding of one scene against the reference scene (flood_reference): the per-pixel
     map (GeoTIFF uint8: 0 nodata, 1 dry, 2 permanent water, 3 flooded, 4 receded) and the
     per-area table (km², with the range from the Otsu threshold's uncertainty)."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command="nature flood-map")  # refused before the work (reviews 233, 235)
     from junkan import nature
 
     a = _load(file)
-    with reported(file), atomic_dir(out, record=True) as tmp:
+    with reported(file), atomic_dir(out, record="nature flood-map") as tmp:
         doc = nature.flood_areas(a, tmp, scene=scene)
     doc |= {"map": str(out / "flood.tif"), "table": str(out / "flood_areas.csv")}
     if fmt is Format.json:

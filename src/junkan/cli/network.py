@@ -155,6 +155,11 @@ def _carbon_price(value: float | None) -> float | None:
         raise typer.BadParameter(str(exc)) from None
 
 
+PLAN = "network solve/report"
+"""The command a results folder of ``solve`` or ``report`` records: both write the same
+files, so either replaces the other's."""
+
+
 @app.command("cflp")
 def network_cflp(
     file: Annotated[Path, typer.Argument(help="OR-Library capacitated location file.")],
@@ -199,7 +204,7 @@ def network_solve(
 ) -> None:
     """Choose hubs and flows at least cost (+ carbon price); stops at the gap (or time limit)
     and says which it reached."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command=PLAN)  # refused before the work (reviews 233, 235)
     net = load(file)
     title = net.scenario.title or net.scenario.name
     with reported(), solve_progress(f"solving {file.name}") as listen:
@@ -215,7 +220,7 @@ def network_solve(
         listen({"index": 0, "task": "plan", "state": "done", "elapsed": plan.seconds,
                 "gap": plan.mip_gap})
         if out is not None:
-            with atomic_dir(out, record=True) as tmp:
+            with atomic_dir(out, record=PLAN) as tmp:
                 plan.report(tmp, title)
     if format == Format.json:
         print_json(plan.to_json(flows=False))
@@ -275,7 +280,7 @@ def network_report(
     """Plan, maps (PNG, SVG, interactive HTML), Pareto front and sensitivity to carbon price
     and collection rate: solved in parallel worker processes, warm-started and cross-checked,
     with live progress."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command=PLAN)  # refused before the work (reviews 233, 235)
     # the budget counts from the process's start: Python's start-up and imports included
     started = time.perf_counter() - process_age()
     net = load(file)
@@ -288,7 +293,7 @@ def network_report(
                                collection_rates=[0.8, 0.9, 1.0], gap=gap,
                                time_limit=time_limit, workers=workers, listener=listen,
                                budget=solves, front=front.value)
-        with atomic_dir(out, record=True) as tmp:
+        with atomic_dir(out, record=PLAN) as tmp:
             st.plan.report(tmp, net.scenario.title or net.scenario.name,
                            pareto_front=st.front, sensitivity_rows=st.rows)
     console.print(f"plan: {_stopped(st.plan)}; wrote {out}/report.html, map.png, map.svg, "
@@ -361,7 +366,7 @@ def network_cases(
     """The twelve case studies of seed 004 side by side: cost and CO2e per tonne, modal
     split and hubs opened (each case solved to the gap, in parallel worker processes).
     ``--list`` names them; open one with ``junkan network solve <its file>``."""
-    check_out(out)  # refused before the work, not after it (review 233)
+    check_out(out, command="network cases")  # refused before the work (reviews 233, 235)
     if list_only:
         from junkan.core.documents import read_document
 
@@ -380,7 +385,7 @@ def network_cases(
             cmp = network.cases(files, gap=gap, time_limit=time_limit, workers=workers,
                                 listener=listen)
         if out is not None:
-            with atomic_dir(out, record=True) as tmp:
+            with atomic_dir(out, record="network cases") as tmp:
                 cmp.report(tmp)
     if format == Format.json:
         print_json(cmp.to_json())

@@ -70,13 +70,29 @@ def _inputs(
         return model, None
     with reported(spec, OSError):
         doc = read_document(spec)
-        if isinstance(doc, dict) and isinstance(doc.get("uncertainty"), dict):
-            # review 231: the model's section pasted whole was told only 'unknown field'
-            fail(f"{spec}:uncertainty: a --spec file holds the section's fields (parameters, "
-                 "groups, observations) at its top level: remove the 'uncertainty:' line and "
-                 "un-indent what it holds")
+        _refuse_wrapped(spec, doc)
         section = validate_with(uncertainty.UncertaintySection, doc, str(spec))
     return model, section.located(str(spec))
+
+
+MODEL_KEYS = ("products", "actors", "materials", "processes")
+"""Sections of a model that an uncertainty spec never has."""
+
+
+def _refuse_wrapped(spec: Path, doc: Any) -> None:
+    """A model given as --spec, or the model's section pasted whole under 'uncertainty:',
+    said plainly (review 231: told only 'unknown field'; review 235: a model was told to
+    un-indent its section, which would have broken it)."""
+    if not isinstance(doc, dict):
+        return
+    if any(key in doc for key in MODEL_KEYS):
+        fail(f"{spec}: is a model, not a --spec file; a model's own 'uncertainty:' section is "
+             "used without --spec, and a --spec file holds only parameters, groups and "
+             "observations (examples/uncertainty/ has one)")
+    if set(doc) == {"uncertainty"} and isinstance(doc["uncertainty"], dict):
+        fail(f"{spec}:uncertainty: a --spec file holds the section's fields (parameters, "
+             "groups, observations) at its top level: remove the 'uncertainty:' line and "
+             "un-indent what it holds")
 
 
 def _write(out: Path, command: str, doc: dict[str, Any], result: Any, *frames: Any) -> None:

@@ -36,7 +36,8 @@ def measure(
     raw, compiled = result.raw, result.raw.compiled
     y = result.years
     sel = slice(None) if years is None else (y >= years[0]) & (y <= years[1])
-    imp = result.impacts()[sel].sum(axis=0)  # (N, 4): CO2e kg, energy MJ, cost, revenue
+    # (N, 4): CO2e kg, energy MJ, cost, revenue; NaN counted as 0, as the tables' sums did
+    imp = np.nansum(result.impacts()[sel], axis=0)
     out: dict[str, float] = {}
     names = compiled.processes.actor
     for actor in sorted(set(names)):
@@ -46,7 +47,7 @@ def measure(
             out[f"{key}@{actor}"] = v
     for key in ACTOR_KEYS:
         out[key] = sum(out[f"{key}@{a}"] for a in sorted(set(names)))
-    virgin, recycled = raw.virgin[sel].sum(axis=0), raw.recycled[sel].sum(axis=0)
+    virgin, recycled = np.nansum(raw.virgin[sel], axis=0), np.nansum(raw.recycled[sel], axis=0)
     order = sorted(range(len(compiled.materials)), key=lambda m: compiled.materials[m])
     for m in order:
         out[f"virgin_input@{compiled.materials[m]}"] = float(virgin[m]) / 1000

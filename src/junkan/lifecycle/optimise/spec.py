@@ -254,15 +254,18 @@ class Objective(Term):
     @model_validator(mode="before")
     @classmethod
     def _short(cls, value: Any) -> Any:
-        doc = _term(value)
-        metric = doc.get("metric") if isinstance(doc, dict) else None
+        return _term(value)
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _an_objective(cls, metric: Any) -> Any:
         if metric == "activity":
             raise ValueError(ACTIVITY_IS_A_CONSTRAINT)
-        if isinstance(metric, str) and metric not in OBJECTIVES:
+        if not isinstance(metric, str) or metric not in OBJECTIVES:
             # the list pydantic gives names 'activity', which no objective may be
             raise PydanticCustomError("literal_error", "metric {metric}: must be one of {names}",
                                       {"metric": repr(metric), "names": _names(OBJECTIVES)})
-        return doc
+        return metric
 
     @property
     def maximise(self) -> bool:

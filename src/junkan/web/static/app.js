@@ -41,7 +41,12 @@ $("#login-form").addEventListener("submit", async (ev) => {
 $("#logout").addEventListener("click", async () => {
   state.signingOut = true;
   await Promise.race([Promise.allSettled([...inFlight]), pause(3000)]);
-  await api("/api/session", { method: "DELETE" });
+  const ended = await api("/api/session", { method: "DELETE" }).then((r) => r.ok || r.status === 401, () => false);
+  if (!ended) {  // no connection: still signed in, and the page goes on working (review 235)
+    state.signingOut = false;
+    $("#who").textContent = t("signOutFailed");
+    return;
+  }
   // a fresh page: no result, form or list of the signed-out user stays in memory for the next one
   location.hash = "#/login";
   location.reload();
