@@ -33,12 +33,14 @@ setup: $(VENV)/.installed-test
 run: reports
 	$(BIN)/junkan serve --seed --database-url sqlite:///var/demo.db --host 127.0.0.1 --port 8000
 
+## Each command has a folder of its own: a results folder is replaced whole, and a second
+## `make run` refused the comparison's folder while it held the indicators' (2026-12-06).
 reports: $(VENV)/.installed-run
 	$(BIN)/junkan compare examples/compressor_magnet.yaml --out $(OUT)/compressor_magnet
 	$(BIN)/junkan compare examples/atm_reuse.yaml --out $(OUT)/atm_reuse
-	$(BIN)/junkan indicators examples/compressor_magnet.yaml --format html --out $(OUT)/compressor_magnet/indicators
-	$(BIN)/junkan indicators examples/atm_reuse.yaml --format html --out $(OUT)/atm_reuse/indicators
-	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html (+ indicators/)"
+	$(BIN)/junkan indicators examples/compressor_magnet.yaml --format html --out $(OUT)/indicators/compressor_magnet
+	$(BIN)/junkan indicators examples/atm_reuse.yaml --format html --out $(OUT)/indicators/atm_reuse
+	@echo "Reports: $(OUT)/compressor_magnet/report.html $(OUT)/atm_reuse/report.html, indicators in $(OUT)/indicators/"
 
 ## Run every test plus the hygiene checks.
 ## mypy runs beside pytest (one process, 77 s of CPU from a fresh cache), at the lowest
