@@ -299,7 +299,9 @@ def test_a_file_beside_an_earlier_run_is_refused_before_the_work(tmp_path: Path,
     assert res.exit_code == 0, res.output
     record = read_record(out)
     assert record is not None and record.command == "simulate"
-    assert record.files == {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert record.names() == {p.relative_to(out).as_posix() for p in out.rglob("*")
+                              if p.is_file()}
+    assert record.unchanged(out) == record.names()
     res = CliRunner().invoke(app, ["simulate", str(model), "--quiet", "--out", str(out)])
     assert res.exit_code == 0, res.output  # its own files are replaced
     (out / "notes.txt").write_text("mine")
@@ -330,7 +332,7 @@ def test_another_command_s_results_are_refused_before_the_work(
     res = CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(out)])
     assert res.exit_code == 2, res.output
     said = " ".join(res.output.split())
-    assert "holds the results of 'junkan simulate'" in said, said
+    assert "holds the results of junkan simulate" in said, said
     assert sorted(p.name for p in out.iterdir()) == before
 
 

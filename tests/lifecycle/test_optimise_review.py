@@ -344,7 +344,7 @@ def test_a_range_that_bends_with_some_options_stays_continuous_with_the_others(
 
 
 @pytest.mark.parametrize(("options", "said"), [
-    (["--objective", "bogus"], "error --objective 'bogus': metric 'bogus': must be one of 'co2e'"),
+    (["--objective", "bogus"], "error --objective 'bogus': must be one of 'co2e'"),
     # activity, a capacity, is a constraint: the list for an objective does not name it
     (["--objective", "bogus"], "'recycled_share' or 'rap'"),
     (["--objective", "activity:press"],

@@ -185,8 +185,8 @@ def atomic_dir(target: Path, what: str | None = None,
     # the work (review 231: refused after the whole optimisation)
     earlier = read_record(target) if record is not None and target.is_dir() else None
     if earlier is not None and earlier.command == record:  # its own, from other options
-        lost = would_lose({*earlier.files, *(p.relative_to(tmp).as_posix()
-                                             for p in tmp.rglob("*") if p.is_file())}, target)
+        lost = would_lose({*earlier.unchanged(target), *(
+            p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())}, target)
     else:
         lost = would_lose(tmp if writes is None else writes, target)
     if lost:
@@ -289,10 +289,10 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
     real = out_folder(out, f"--out {out}")
     earlier = read_record(real) if command is not None and real.is_dir() else None
     if earlier is not None and earlier.command != command:
-        fail(f"--out {out}: holds the results of 'junkan {earlier.command}' (listed in its "
+        fail(f"--out {out}: holds the results of junkan {earlier.command} (listed in its "
              f"{RECORD}); replacing the folder would delete them: give a new or empty folder")
     if earlier is not None:  # the same command's: a file beyond its record is the user's
-        writes = earlier.files
+        writes = earlier.names()
     if writes is not None and (lost := would_lose(writes, real)):
         _refuse_losing(f"--out {out}", out, lost)
     _writable_under(real, f"--out {out}", "folder")

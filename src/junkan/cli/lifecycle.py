@@ -184,15 +184,26 @@ def compare_cmd(
         console.print(f"wrote {out}/report.html, compare.json and tables per scenario")
 
 
+def scenario_folder(name: str) -> str:
+    """The folder of scenario ``name``'s tables: its name (Japanese too), percent-encoded
+    where it could not name a folder inside the results ('/', '\\', NUL and '%' itself; a
+    leading '.', so '..' is '%2E.'; '' is '%'): a scenario named '..' overwrote the user's
+    files beside the results folder (review 236). Distinct names keep distinct folders."""
+    folder = "".join(f"%{ord(c):02X}" if c in "%/\\\0" else c for c in name)
+    return "%" if not folder else "%2E" + folder[1:] if folder.startswith(".") else folder
+
+
 def write_scenario_tables(results: dict[str, Result], baseline: str, folder: Path) -> None:
-    """Per scenario a folder of tables, with its indicators minus the baseline's."""
+    """Per scenario a folder of tables (:func:`scenario_folder`), with its indicators minus
+    the baseline's."""
     base = results[baseline].tables()["indicators"].set_index("year")
     for name, res in results.items():
-        write_tables(res, folder / name)
+        into = folder / scenario_folder(name)
+        write_tables(res, into)
         delta = res.tables()["indicators"].set_index("year") - base
         delta = delta.reset_index()
-        delta.to_csv(folder / name / "indicators_vs_baseline.csv", index=False)
-        delta.to_parquet(folder / name / "indicators_vs_baseline.parquet", index=False)
+        delta.to_csv(into / "indicators_vs_baseline.csv", index=False)
+        delta.to_parquet(into / "indicators_vs_baseline.parquet", index=False)
 
 
 @app.command()

@@ -59,7 +59,7 @@ def with_encore(a: nature.Assessment, deps: Path | None, pres: Path | None
     return a.model_copy(update={"spec": a.spec.model_copy(update={"encore": spec})})
 
 
-ASSESSED = "nature assess/report"
+ASSESSED = "nature assess or report"
 """The command a results folder of ``assess`` or ``report`` records: both write the same
 files (:func:`_write`), so either replaces the other's."""
 

@@ -155,7 +155,7 @@ def _carbon_price(value: float | None) -> float | None:
         raise typer.BadParameter(str(exc)) from None
 
 
-PLAN = "network solve/report"
+PLAN = "network solve or report"
 """The command a results folder of ``solve`` or ``report`` records: both write the same
 files, so either replaces the other's."""
 
@@ -366,7 +366,8 @@ def network_cases(
     """The twelve case studies of seed 004 side by side: cost and CO2e per tonne, modal
     split and hubs opened (each case solved to the gap, in parallel worker processes).
     ``--list`` names them; open one with ``junkan network solve <its file>``."""
-    check_out(out, command="network cases")  # refused before the work (reviews 233, 235)
+    if not list_only:  # --list writes nothing
+        check_out(out, command="network cases")  # refused before the work (reviews 233, 235)
     if list_only:
         from junkan.core.documents import read_document
 

@@ -75,7 +75,7 @@ def _inputs(
     return model, section.located(str(spec))
 
 
-MODEL_KEYS = ("products", "actors", "materials", "processes")
+MODEL_KEYS = ("junkan", "products", "actors", "materials", "processes")
 """Sections of a model that an uncertainty spec never has."""
 
 
@@ -89,7 +89,7 @@ def _refuse_wrapped(spec: Path, doc: Any) -> None:
         fail(f"{spec}: is a model, not a --spec file; a model's own 'uncertainty:' section is "
              "used without --spec, and a --spec file holds only parameters, groups and "
              "observations (examples/uncertainty/ has one)")
-    if set(doc) == {"uncertainty"} and isinstance(doc["uncertainty"], dict):
+    if isinstance(doc.get("uncertainty"), dict) and "parameters" not in doc:
         fail(f"{spec}:uncertainty: a --spec file holds the section's fields (parameters, "
              "groups, observations) at its top level: remove the 'uncertainty:' line and "
              "un-indent what it holds")

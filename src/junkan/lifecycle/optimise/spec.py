@@ -263,8 +263,8 @@ class Objective(Term):
             raise ValueError(ACTIVITY_IS_A_CONSTRAINT)
         if not isinstance(metric, str) or metric not in OBJECTIVES:
             # the list pydantic gives names 'activity', which no objective may be
-            raise PydanticCustomError("literal_error", "metric {metric}: must be one of {names}",
-                                      {"metric": repr(metric), "names": _names(OBJECTIVES)})
+            raise PydanticCustomError("literal_error", "must be one of {names}",
+                                      {"names": _names(OBJECTIVES)})
         return metric
 
     @property

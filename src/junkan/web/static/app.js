@@ -1,6 +1,6 @@
 // junkan web UI: a small single-page app over the JSON API (ES modules served from the package,
 // no framework, no CDN). This module signs in and out, switches language and routes to the pages.
-import { $, api, inFlight, loadLang, pause, setTitle, show, state, t, whoami } from "./core.js";
+import { $, api, inFlight, loadLang, pause, resumeRequests, setTitle, show, state, t, whoami } from "./core.js";
 import { showModels } from "./models.js";
 import { redrawModel, showModel } from "./model.js";
 import { redrawNetwork, showNetwork } from "./network.js";
@@ -39,12 +39,14 @@ $("#login-form").addEventListener("submit", async (ev) => {
 /** Signing out: nothing new is sent, what was sent is answered (at most 3 s), then the session
  * ends, so a page still loading is not refused half-way (a 401 in the console, CI 2026-12-06). */
 $("#logout").addEventListener("click", async () => {
+  $("#signout-problem").hidden = true;
   state.signingOut = true;
   await Promise.race([Promise.allSettled([...inFlight]), pause(3000)]);
-  const ended = await api("/api/session", { method: "DELETE" }).then((r) => r.ok || r.status === 401, () => false);
-  if (!ended) {  // no connection: still signed in, and the page goes on working (review 235)
-    state.signingOut = false;
-    $("#who").textContent = t("signOutFailed");
+  const res = await api("/api/session", { method: "DELETE" }).catch(() => null);
+  if (!res || !(res.ok || res.status === 401)) {  // still signed in: the page goes on working
+    $("#signout-problem").textContent = res ? t("signOutRefused", { status: res.status }) : t("signOutFailed");
+    $("#signout-problem").hidden = false;
+    resumeRequests();  // what was asked meanwhile (a job's polls) is sent now (reviews 235, 236)
     return;
   }
   // a fresh page: no result, form or list of the signed-out user stays in memory for the next one

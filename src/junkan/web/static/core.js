@@ -90,10 +90,10 @@ function plotLocale() {
   return lang;
 }
 
-const inFlight = new Set();  // API requests sent and not yet answered (signing out waits for them)
+const inFlight = new Set(), held = [];  // requests sent, not answered; asked while signing out
 async function api(path, opts = {}) {
   const session = path.startsWith("/api/session");
-  if (state.signingOut && !session) return new Promise(() => {});  // nothing new: the page reloads
+  if (state.signingOut && !session) return new Promise((ok, no) => held.push(() => api(path, opts).then(ok, no)));
   const headers = Object.assign({ "X-Junkan-CSRF": "1" }, opts.headers || {});
   const sent = fetch(path, Object.assign({ credentials: "same-origin" }, opts, { headers }));
   inFlight.add(sent); sent.finally(() => inFlight.delete(sent)).catch(() => {});
@@ -454,6 +454,9 @@ async function runJob(start, init, signal, { poll, onPoll = () => {}, onProgress
   return { id: job.id, result: job.result, job };
 }
 
+/** A sign-out that failed: the requests asked meanwhile are sent after all (review 236). */
+function resumeRequests() { state.signingOut = false; held.splice(0).forEach((send) => send()); }
+
 /** A list of readable messages in the list `sel` (local checks, before anything is sent). */
 function showMessages(sel, messages) { showProblem(sel, { errors: messages.map((message) => ({ message })) }); }
 
@@ -492,4 +495,4 @@ async function examples() {
 
 export { $, state, loadLang, setText, t, plot, api, PAGES, show, setTitle, fmt, fmtPct, isShare, fmtKey, indicatorValue,
   formulaText, translated, whoami, cell, table, jsonError, jsonStop, problemMessages, fieldMessage, problemLead, problemOf, showProblem, jsonBody, editsText, fmtTime, longTask, examples,
-  showMessages, richTable, staticExample, pause, runJob, inFlight, jobError, readNumber, inTable };
+  showMessages, richTable, staticExample, pause, runJob, inFlight, resumeRequests, jobError, readNumber, inTable };

@@ -1,0 +1,94 @@
+"""Review 236: scenario names that are no folder name, and a results record that keeps
+what the user edited or added."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from junkan.cli.main import app
+from junkan.cli.out_record import RECORD, read_record
+
+MAGNET = Path(__file__).parents[2] / "examples" / "compressor_magnet.yaml"
+
+
+def _renamed(tmp_path: Path, name: str) -> Path:
+    """compressor_magnet with its scenario B renamed ``name``."""
+    doc = yaml.safe_load(MAGNET.read_text("utf-8"))
+    doc["scenarios"][name] = doc["scenarios"].pop("B")
+    for head in doc.get("headline", {}).values():
+        if "scenarios" in head:
+            head["scenarios"] = [name if s == "B" else s for s in head["scenarios"]]
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("name", "folder"), [
+    ("..", "%2E."), ("../esc", "%2E.%2Fesc"), ("a/b", "a%2Fb"), (".junkan-results",
+     "%2Ejunkan-results"), ("a\\b", "a%5Cb"), ("改善 2030", "改善 2030"), ("%2F", "%252F")])
+def test_a_scenario_s_folder_stays_inside_out(tmp_path: Path, name: str, folder: str) -> None:
+    """A scenario named '..' made compare --out overwrite the user's flows.csv beside the
+    results folder; '../esc' made a folder beside it. Its folder is its name, encoded where
+    it could not name a folder inside --out."""
+    (tmp_path / "flows.csv").write_text("MY DATA")
+    res = CliRunner().invoke(app, ["compare", str(_renamed(tmp_path, name)), "--out",
+                                   str(tmp_path / "res")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "flows.csv").read_text() == "MY DATA"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flows.csv", "m.yaml", "res"]
+    assert (tmp_path / "res" / folder / "flows.csv").is_file()
+    assert sorted(p.name for p in (tmp_path / "res").iterdir() if p.is_dir()) == sorted(
+        ["A", "baseline", folder])
+
+
+def test_an_edited_file_the_rerun_no_longer_writes_is_kept(tmp_path: Path) -> None:
+    """compare of a model, the user edits B/flows.csv, compare of a model without B into the
+    same folder: the edited table was deleted (the record said junkan wrote it)."""
+    out = tmp_path / "h1"
+    assert CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(out)]).exit_code == 0
+    (out / "B" / "flows.csv").write_text("MY HAND-EDITED TABLE")
+    other = _renamed(tmp_path, "C")
+    res = CliRunner().invoke(app, ["compare", str(other), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "B/flows.csv" in res.output
+    assert (out / "B" / "flows.csv").read_text() == "MY HAND-EDITED TABLE"
+
+
+def test_a_record_listing_a_user_file_does_not_delete_it(tmp_path: Path) -> None:
+    """A record naming notes.txt (edited by hand, or copied from another folder) let a rerun
+    delete the user's notes.txt."""
+    out = tmp_path / "r"
+    assert CliRunner().invoke(app, ["simulate", str(MAGNET), "--quiet", "--out",
+                                    str(out)]).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    with (out / RECORD).open("a", encoding="utf-8") as f:
+        f.write(json.dumps([4, 0, "notes.txt"]) + "\n")
+    res = CliRunner().invoke(app, ["simulate", str(MAGNET), "--quiet", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_file_name_with_a_newline_is_recorded(tmp_path: Path) -> None:
+    """A scenario named 'B\\nx': the first compare went through, every later one was refused
+    for its own files (the record could not list them)."""
+    out = tmp_path / "nl"
+    model = _renamed(tmp_path, "B\nx")
+    for _ in range(2):
+        res = CliRunner().invoke(app, ["compare", str(model), "--out", str(out)])
+        assert res.exit_code == 0, res.output
+    record = read_record(out)
+    assert record is not None and "B\nx/flows.csv" in record.names()
+
+
+def test_network_cases_list_ignores_out(tmp_path: Path) -> None:
+    """--list writes nothing: a folder of another command's results is no reason to refuse."""
+    out = tmp_path / "s"
+    assert CliRunner().invoke(app, ["simulate", str(MAGNET), "--quiet", "--out",
+                                    str(out)]).exit_code == 0
+    res = CliRunner().invoke(app, ["network", "cases", "--list", "--out", str(out)])
+    assert res.exit_code == 0, res.output
