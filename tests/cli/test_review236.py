@@ -1,9 +1,10 @@
-"""Review 236: scenario names that are no folder name, and a results record that keeps
-what the user edited or added."""
+"""Reviews 236 and 237: scenario names that are no folder name, and a results record that
+keeps what the user edited or added."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,60 @@ def test_network_cases_list_ignores_out(tmp_path: Path) -> None:
                                     str(out)]).exit_code == 0
     res = CliRunner().invoke(app, ["network", "cases", "--list", "--out", str(out)])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(("name", "folder"), [
+    ("report.html", "report%2Ehtml"), ("compare.json", "compare%2Ejson"),
+    ("plotly.min.js", "plotly%2Emin%2Ejs")])
+def test_a_scenario_named_like_a_file_of_compare_gets_its_own_folder(
+        tmp_path: Path, name: str, folder: str) -> None:
+    """Review 237: a scenario named report.html failed after the whole comparison ('is a
+    folder; give a file name', naming the temporary folder)."""
+    res = CliRunner().invoke(app, ["compare", str(_renamed(tmp_path, name)), "--out",
+                                   str(tmp_path / "res")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "res" / "report.html").is_file()
+    assert (tmp_path / "res" / folder / "flows.csv").is_file()
+
+
+def test_a_long_scenario_name_is_cut_with_a_hash(tmp_path: Path) -> None:
+    """Review 237: 90 kanji (270 bytes) or 300 letters: 'File name too long' after the work."""
+    names = ["改" * 90, "改" * 90 + "x"]
+    doc = yaml.safe_load(MAGNET.read_text("utf-8"))
+    doc["scenarios"][names[0]] = doc["scenarios"].pop("A")
+    doc["scenarios"][names[1]] = doc["scenarios"].pop("B")
+    doc["scenarios"][names[1]]["extends"] = names[0]
+    doc["headline"] = {}
+    model = tmp_path / "m.yaml"
+    model.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    res = CliRunner().invoke(app, ["compare", str(model), "--out", str(tmp_path / "res")])
+    assert res.exit_code == 0, res.output
+    folders = [p.name for p in (tmp_path / "res").iterdir() if p.is_dir()]
+    assert len(folders) == 3 and all(len(f.encode()) <= 200 for f in folders), folders
+
+
+def test_a_copied_results_folder_is_refused_before_the_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 237: a results folder copied with cp -r (new times) was refused only after the
+    work, and its files were said to be ones 'this command does not write'."""
+    from junkan import lifecycle
+
+    out = tmp_path / "res"
+    assert CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(out)]).exit_code == 0
+    shutil.copytree(out, tmp_path / "copy", copy_function=shutil.copyfile)  # times not kept
+    monkeypatch.setattr(lifecycle, "run", lambda *a, **k: pytest.fail("simulated"))
+    res = CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(tmp_path / "copy")])
+    assert res.exit_code == 2, res.output
+    assert "changed since junkan wrote them" in " ".join(res.output.split()), res.output
+
+
+def test_a_lone_surrogate_in_a_json_model_is_refused_on_load(tmp_path: Path) -> None:
+    """Review 237: a scenario named "a\\udc80b" in a JSON model passed validate and ended
+    compare --out in a traceback (UnicodeEncodeError writing compare.json)."""
+    doc = yaml.safe_load(MAGNET.read_text("utf-8"))
+    doc["title"] = "x\udc80"
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps(doc), "utf-8")  # ASCII: the surrogate as a \\u escape
+    res = CliRunner().invoke(app, ["validate", str(model)])
+    assert res.exit_code == 2, res.output
+    assert "m.json:title" in res.output and "lone surrogate" in res.output, res.output

@@ -291,8 +291,14 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
     if earlier is not None and earlier.command != command:
         fail(f"--out {out}: holds the results of junkan {earlier.command} (listed in its "
              f"{RECORD}); replacing the folder would delete them: give a new or empty folder")
-    if earlier is not None:  # the same command's: a file beyond its record is the user's
-        writes = earlier.names()
+    if earlier is not None:  # the same command's: a file beyond its record is the user's,
+        ours = earlier.unchanged(real)  # and so is one changed since (review 237)
+        if changed := sorted(set(would_lose(ours, real, most=1_000)) & set(earlier.files)):
+            fail(f"--out {out}: holds files changed since junkan wrote them ("
+                 + ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "") + "; edited, "
+                 "or copied without their times); replacing the folder would delete them: "
+                 "give a new or empty folder, or move them away")
+        writes = ours
     if writes is not None and (lost := would_lose(writes, real)):
         _refuse_losing(f"--out {out}", out, lost)
     _writable_under(real, f"--out {out}", "folder")

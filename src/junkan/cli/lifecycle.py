@@ -3,6 +3,7 @@ verbs of :mod:`junkan.lifecycle`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +29,7 @@ from junkan.cli.common import (
     visible,
 )
 from junkan.core.errors import JunkanError
+from junkan.core.report import PLOTLY_JS
 from junkan.data import library_names
 from junkan.lifecycle import LifecycleModel, ModelFile, Result, uncertainty
 
@@ -184,13 +186,29 @@ def compare_cmd(
         console.print(f"wrote {out}/report.html, compare.json and tables per scenario")
 
 
+COMPARE_FILES = ("report.html", "compare.json", PLOTLY_JS)
+"""The files ``compare --out`` writes beside the scenarios' folders."""
+MAX_FOLDER_BYTES = 200
+"""A longer scenario folder name is cut and ends in a hash of the whole name."""
+
+
 def scenario_folder(name: str) -> str:
     """The folder of scenario ``name``'s tables: its name (Japanese too), percent-encoded
     where it could not name a folder inside the results ('/', '\\', NUL and '%' itself; a
-    leading '.', so '..' is '%2E.'; '' is '%'): a scenario named '..' overwrote the user's
-    files beside the results folder (review 236). Distinct names keep distinct folders."""
+    leading '.', so '..' is '%2E.'; '' is '%'; the dots of a name that is one of
+    :data:`COMPARE_FILES`), cut to :data:`MAX_FOLDER_BYTES` with a hash of the name: a
+    scenario named '..' overwrote the user's files beside the results folder (review 236),
+    one named report.html or of 300 letters failed after the work (review 237). Distinct
+    names keep distinct folders."""
     folder = "".join(f"%{ord(c):02X}" if c in "%/\\\0" else c for c in name)
-    return "%" if not folder else "%2E" + folder[1:] if folder.startswith(".") else folder
+    folder = "%" if not folder else "%2E" + folder[1:] if folder.startswith(".") else folder
+    if folder in COMPARE_FILES:  # a scenario named report.html: not the report's file
+        folder = folder.replace(".", "%2E")
+    if len(folder.encode("utf-8")) > MAX_FOLDER_BYTES:  # file systems allow 255 bytes
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        head = folder.encode("utf-8")[:MAX_FOLDER_BYTES - 17].decode("utf-8", "ignore")
+        folder = f"{head}~{digest}"
+    return folder
 
 
 def write_scenario_tables(results: dict[str, Result], baseline: str, folder: Path) -> None:

@@ -238,6 +238,19 @@ def check_number(x: float, written: Any, lim: Limits, where: Any) -> None:
                       value=short(written, 30), **_limit(lim, "integer_magnitude"))
 
 
+def check_unicode(text: str, where: Any) -> None:
+    """Refuse text holding a lone surrogate (a JSON ``\\udc80`` escape without its pair):
+    no UTF-8 file or database can hold it, and writing it failed after the work (review 237:
+    a scenario so named ended ``compare --out`` in a traceback)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refused.at(where, "text-not-unicode", "{value} holds a lone surrogate (a "
+                         "\\uD800-\\uDFFF escape without its pair), which is no Unicode "
+                         "text", value=short(text.encode("utf-8", "backslashreplace")
+                                             .decode("ascii"), 40)) from None
+
+
 def check_data(doc: Any, lim: Limits) -> None:
     """Depth, numbers and string lengths of parsed JSON (no aliases: a tree). One tight loop
     per container kind: this walk costs about a third of ``json.loads`` itself."""
@@ -254,10 +267,14 @@ def check_data(doc: Any, lim: Limits) -> None:
                     raise Refused.at(node, "key-too-long", "a key of {length} characters, more "
                                   "than the limit {limit} ({env})", length=f"{len(k):,}",
                                   **_limit(lim, "string_length"))
+                if not k.isascii():
+                    check_unicode(k, node)
                 t = type(v)
                 if t is str:
                     if len(v) > max_len:
                         raise _too_long(len(v), lim, v)
+                    if not v.isascii():
+                        check_unicode(v, v)
                 elif t is dict or t is list:
                     push((v, depth + 1))
                 elif (t is float or t is int) and not -max_num <= v <= max_num:
@@ -268,6 +285,8 @@ def check_data(doc: Any, lim: Limits) -> None:
                 if t is str:
                     if len(v) > max_len:
                         raise _too_long(len(v), lim, v)
+                    if not v.isascii():
+                        check_unicode(v, v)
                 elif t is dict or t is list:
                     push((v, depth + 1))
                 elif (t is float or t is int) and not -max_num <= v <= max_num:

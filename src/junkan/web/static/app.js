@@ -44,8 +44,9 @@ $("#logout").addEventListener("click", async () => {
   await Promise.race([Promise.allSettled([...inFlight]), pause(3000)]);
   const res = await api("/api/session", { method: "DELETE" }).catch(() => null);
   if (!res || !(res.ok || res.status === 401)) {  // still signed in: the page goes on working
-    $("#signout-problem").textContent = res ? t("signOutRefused", { status: res.status }) : t("signOutFailed");
-    $("#signout-problem").hidden = false;
+    state.signOutProblem = res ? ["signOutRefused", { status: res.status }] : ["signOutFailed", {}];
+    $("#signout-problem").textContent = t(...state.signOutProblem);
+    $("#signout-problem").hidden = false;  // until the next page is shown
     resumeRequests();  // what was asked meanwhile (a job's polls) is sent now (reviews 235, 236)
     return;
   }
@@ -65,6 +66,7 @@ const drawnIn = {};
 $("#lang").addEventListener("change", async (ev) => {
   await loadLang(ev.target.value);
   setTitle();
+  if (state.signOutProblem) $("#signout-problem").textContent = t(...state.signOutProblem);
   if (REDRAW[state.view]) await REDRAW[state.view]();
   drawnIn[state.view] = state.lang;
 });
@@ -79,6 +81,7 @@ function afterSignIn() {
 
 async function route() {
   const hash = location.hash || "#/models";
+  $("#signout-problem").hidden = true;
   if (hash === "#/login") { await whoami(); show("login"); return; }
   const me = await whoami();
   if (!me) { state.next = hash; location.hash = "#/login"; return; }
