@@ -77,6 +77,11 @@ def test_search_diff_download_and_save_scenario(app_client: TestClient) -> None:
     _problem(nan, 422)
     _problem(app_client.post(f"/api/models/{atm['id']}/scenarios", headers=demo,
                              json={"name": "1 bad name"}), 422)
+    # review 238: a lone surrogate was refused as invalid YAML at a line the user never wrote
+    lone = app_client.post(f"/api/models/{atm['id']}/scenarios", headers={
+        **demo, "Content-Type": "application/json"},
+        content='{"name": "x4", "overrides": {"title": "x\\udc80"}}')
+    assert "lone surrogate" in str(_problem(lone, 422))
     _problem(app_client.get(f"/api/models/{atm['id']}/diff", params={"a": 1, "b": 9},
                             headers=demo), 404)
     # another organisation sees none of it, and cannot write it

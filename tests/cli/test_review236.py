@@ -1,4 +1,4 @@
-"""Reviews 236 and 237: scenario names that are no folder name, and a results record that
+"""Reviews 236–238: scenario names that are no folder name, and a results record that
 keeps what the user edited or added."""
 
 from __future__ import annotations
@@ -150,3 +150,40 @@ def test_a_lone_surrogate_in_a_json_model_is_refused_on_load(tmp_path: Path) -> 
     res = CliRunner().invoke(app, ["validate", str(model)])
     assert res.exit_code == 2, res.output
     assert "m.json:title" in res.output and "lone surrogate" in res.output, res.output
+
+
+def test_a_lone_surrogate_in_a_large_json_model_is_refused(tmp_path: Path) -> None:
+    """Review 238: the check ran only on documents under 64 KiB (a large one skipped the
+    walk over its data), so validate passed and compare --out ended in a traceback."""
+    doc = yaml.safe_load(MAGNET.read_text("utf-8"))
+    doc["scenarios"]["A\udc80"] = doc["scenarios"].pop("A")
+    doc["scenarios"]["B"]["extends"] = "A\udc80"
+    doc["headline"] = {}
+    doc["sources"] = {f"s{i}": "x" * 100 for i in range(800)}  # ~98 KB
+    model = tmp_path / "big.json"
+    model.write_text(json.dumps(doc), "utf-8")
+    assert model.stat().st_size > 65_536
+    res = CliRunner().invoke(app, ["validate", str(model)])
+    assert res.exit_code == 2, res.output
+    assert "lone surrogate" in res.output and "\\\\" not in res.output, res.output
+
+
+def test_a_name_like_a_cut_one_keeps_its_own_folder() -> None:
+    """Review 238: a name written like a long name's cut folder ('<head>~<hash>') took that
+    folder, and one scenario's tables overwrote the other's."""
+    from junkan.cli.lifecycle import scenario_folder
+
+    long = "L" * 250
+    assert scenario_folder(scenario_folder(long)) != scenario_folder(long)
+    assert scenario_folder("a~b") == "a%7Eb"
+
+
+def test_an_out_path_that_is_not_utf8_is_refused_before_the_work(tmp_path: Path) -> None:
+    """Review 238: compare --out $'o\\xffdir' ended in a traceback after the work."""
+    import os
+
+    out = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/o\xffdir"))
+    res = CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "is not UTF-8 text" in res.output, res.output
+    assert list(tmp_path.iterdir()) == []

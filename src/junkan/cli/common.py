@@ -249,6 +249,15 @@ def out_folder(target: Path, name: str) -> Path:
     return path
 
 
+def refuse_undecodable(path: Path, flag: str) -> None:
+    """:func:`fail` when ``path`` is not UTF-8 text (bytes the file system took as they
+    were): the tables' writer failed on it after the work, in a traceback (review 238)."""
+    try:
+        os.fsdecode(path).encode("utf-8")
+    except UnicodeEncodeError:
+        fail(f"{flag} {ascii(os.fsdecode(path))}: is not UTF-8 text; give a path that is")
+
+
 def refuse_non_folder(target: Path, name: str) -> None:
     """:func:`fail` when ``target`` exists and is not a folder (a file is never replaced)."""
     if (target.exists() or target.is_symlink()) and not target.is_dir():
@@ -285,6 +294,7 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
     ``simulate --out`` makes them."""
     if out is None:
         return
+    refuse_undecodable(out, "--out")
     refuse_non_folder(out, f"--out {out}")
     real = out_folder(out, f"--out {out}")
     earlier = read_record(real) if command is not None and real.is_dir() else None
@@ -297,7 +307,8 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
             fail(f"--out {out}: holds files changed since junkan wrote them ("
                  + ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "") + "; edited, "
                  "or copied without their times); replacing the folder would delete them: "
-                 "give a new or empty folder, or move them away")
+                 "give a new or empty folder, move them away, or delete the folder if "
+                 "nothing in it is yours")
         writes = ours
     if writes is not None and (lost := would_lose(writes, real)):
         _refuse_losing(f"--out {out}", out, lost)
@@ -320,6 +331,7 @@ def check_file_out(flag: str, path: Path) -> None:
     folder is not writable (review 231: ``calibrate --write-model`` into a missing or
     read-only folder failed after the fit). Missing folders are made when it is written
     (:func:`write_file_out`)."""
+    refuse_undecodable(path, flag)
     if path.is_dir():
         fail(f"{flag} {path}: is a folder; give the path of a file to write")
     _writable_under(path, f"{flag} {path}", "file")

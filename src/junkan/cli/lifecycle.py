@@ -194,13 +194,14 @@ MAX_FOLDER_BYTES = 200
 
 def scenario_folder(name: str) -> str:
     """The folder of scenario ``name``'s tables: its name (Japanese too), percent-encoded
-    where it could not name a folder inside the results ('/', '\\', NUL and '%' itself; a
-    leading '.', so '..' is '%2E.'; '' is '%'; the dots of a name that is one of
+    where it could not name a folder inside the results ('/', '\\', NUL, '%' itself and '~',
+    which marks a cut name's hash; a leading '.', so '..' is '%2E.'; '' is '%'; the dots of
+    a name that is one of
     :data:`COMPARE_FILES`), cut to :data:`MAX_FOLDER_BYTES` with a hash of the name: a
     scenario named '..' overwrote the user's files beside the results folder (review 236),
     one named report.html or of 300 letters failed after the work (review 237). Distinct
     names keep distinct folders."""
-    folder = "".join(f"%{ord(c):02X}" if c in "%/\\\0" else c for c in name)
+    folder = "".join(f"%{ord(c):02X}" if c in "%/\\\0~" else c for c in name)
     folder = "%" if not folder else "%2E" + folder[1:] if folder.startswith(".") else folder
     if folder in COMPARE_FILES:  # a scenario named report.html: not the report's file
         folder = folder.replace(".", "%2E")

@@ -247,8 +247,7 @@ def check_unicode(text: str, where: Any) -> None:
     except UnicodeEncodeError:
         raise Refused.at(where, "text-not-unicode", "{value} holds a lone surrogate (a "
                          "\\uD800-\\uDFFF escape without its pair), which is no Unicode "
-                         "text", value=short(text.encode("utf-8", "backslashreplace")
-                                             .decode("ascii"), 40)) from None
+                         "text", value=repr(text[:40])) from None
 
 
 def check_data(doc: Any, lim: Limits) -> None:

@@ -4,6 +4,7 @@ parsed data of a large document: :func:`json_text_within`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from junkan.core.limits import Limits
@@ -19,6 +20,10 @@ _ESCAPED_QUOTES_MAX = 10_000
 """Quotes after a backslash (``\\"``) :func:`json_text_within` resolves; beyond, it walks.
 (Kept from when they were resolved one by one, so that the same documents are read from
 their text now that they are resolved together.)"""
+
+
+SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+"""A surrogate in JSON text: written as an escape, or raw (UTF-8 with surrogatepass)."""
 
 
 def json_text_within(text: str, lim: Limits) -> bool:
@@ -42,6 +47,8 @@ def json_text_within(text: str, lim: Limits) -> bool:
     import numpy as np  # imported here: reading a small document does not need it
 
     data = text.encode("utf-8", "surrogatepass")
+    if SURROGATE.search(data):  # a \\uD800-\\uDFFF escape or a raw one: the walk judges
+        return False  # whether it is paired (review 238: lone ones passed in big documents)
     b = np.frombuffer(data, dtype=np.uint8)
     quotes = _quotes(np, b)
     if quotes is None or quotes.size % 2:

@@ -12,10 +12,18 @@ from typing import Annotated, Any
 import pandas as pd
 import yaml
 from fastapi import HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND, UPLOAD_BODY, JobsDep, Overrides, iso, read_upload
+from junkan.api.common import (
+    NOT_FOUND,
+    UPLOAD_BODY,
+    JobsDep,
+    Overrides,
+    iso,
+    read_upload,
+    within_data_limits,
+)
 from junkan.api.request_json import strict_router
 from junkan.api.work import (
     card_job,
@@ -289,7 +297,8 @@ class ScenarioIn(Strict):
     description: str = Field(default="", max_length=500)
     extends: str | None = Field(default=None, max_length=200)
     """The scenario the edits were made on (the baseline: none)."""
-    overrides: dict[Annotated[str, Field(max_length=300)], Any] = Field(
+    overrides: Annotated[dict[Annotated[str, Field(max_length=300)], Any],
+                         AfterValidator(within_data_limits)] = Field(  # review 238
         default_factory=dict, max_length=500)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
