@@ -29,22 +29,32 @@ def _renamed(tmp_path: Path, name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("name", "folder"), [
-    ("..", "%2E."), ("../esc", "%2E.%2Fesc"), ("a/b", "a%2Fb"), (".junkan-results",
-     "%2Ejunkan-results"), ("a\\b", "a%5Cb"), ("改善 2030", "改善 2030"), ("%2F", "%252F")])
-def test_a_scenario_s_folder_stays_inside_out(tmp_path: Path, name: str, folder: str) -> None:
+FOLDERS = {"..": "%2E.", "../esc": "%2E.%2Fesc", "a/b": "a%2Fb",
+           ".junkan-results": "%2Ejunkan-results", "a\\b": "a%5Cb", "改善 2030": "改善 2030",
+           "%2F": "%252F", "report.html": "report%2Ehtml", "compare.json": "compare%2Ejson",
+           "plotly.min.js": "plotly%2Emin%2Ejs"}
+"""Scenario names and the folders compare --out gives them."""
+
+
+def test_a_scenario_s_folder_stays_inside_out(tmp_path: Path) -> None:
     """A scenario named '..' made compare --out overwrite the user's flows.csv beside the
-    results folder; '../esc' made a folder beside it. Its folder is its name, encoded where
-    it could not name a folder inside --out."""
+    results folder; '../esc' made a folder beside it (review 236); one named report.html
+    failed after the whole comparison (review 237). Its folder is its name, encoded where it
+    could not name a folder of its own inside --out."""
+    doc = yaml.safe_load(MAGNET.read_text("utf-8"))
+    b = doc["scenarios"]["B"]
+    doc["scenarios"].update({name: b for name in FOLDERS})
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
     (tmp_path / "flows.csv").write_text("MY DATA")
-    res = CliRunner().invoke(app, ["compare", str(_renamed(tmp_path, name)), "--out",
-                                   str(tmp_path / "res")])
+    res = CliRunner().invoke(app, ["compare", str(path), "--out", str(tmp_path / "res")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "flows.csv").read_text() == "MY DATA"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["flows.csv", "m.yaml", "res"]
-    assert (tmp_path / "res" / folder / "flows.csv").is_file()
+    assert (tmp_path / "res" / "report.html").is_file()
     assert sorted(p.name for p in (tmp_path / "res").iterdir() if p.is_dir()) == sorted(
-        ["A", "baseline", folder])
+        ["A", "B", "baseline", *FOLDERS.values()])
+    assert all((tmp_path / "res" / f / "flows.csv").is_file() for f in FOLDERS.values())
 
 
 def test_an_edited_file_the_rerun_no_longer_writes_is_kept(tmp_path: Path) -> None:
@@ -93,20 +103,6 @@ def test_network_cases_list_ignores_out(tmp_path: Path) -> None:
                                     str(out)]).exit_code == 0
     res = CliRunner().invoke(app, ["network", "cases", "--list", "--out", str(out)])
     assert res.exit_code == 0, res.output
-
-
-@pytest.mark.parametrize(("name", "folder"), [
-    ("report.html", "report%2Ehtml"), ("compare.json", "compare%2Ejson"),
-    ("plotly.min.js", "plotly%2Emin%2Ejs")])
-def test_a_scenario_named_like_a_file_of_compare_gets_its_own_folder(
-        tmp_path: Path, name: str, folder: str) -> None:
-    """Review 237: a scenario named report.html failed after the whole comparison ('is a
-    folder; give a file name', naming the temporary folder)."""
-    res = CliRunner().invoke(app, ["compare", str(_renamed(tmp_path, name)), "--out",
-                                   str(tmp_path / "res")])
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "res" / "report.html").is_file()
-    assert (tmp_path / "res" / folder / "flows.csv").is_file()
 
 
 def test_a_long_scenario_name_is_cut_with_a_hash(tmp_path: Path) -> None:

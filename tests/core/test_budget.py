@@ -306,6 +306,10 @@ def test_progress_reaches_the_caller(pool: BudgetPool) -> None:
 
 
 def test_run_async_does_not_block_the_event_loop(pool: BudgetPool) -> None:
+    """The loop ticks while a task of 1.5 s runs: a blocked loop would miss at least that
+    long; a gap of up to ~0.5 s is a loaded 2-core machine's scheduling (CI 2026-12-06: 0.46 s
+    beside the browser suites, against a 0.2 s bound with a 0.5 s task)."""
+
     async def main() -> tuple[int, float]:
         gaps: list[float] = []
 
@@ -318,14 +322,14 @@ def test_run_async_does_not_block_the_event_loop(pool: BudgetPool) -> None:
                 last = now
 
         ticker = asyncio.create_task(tick())
-        pid = await pool.run_async(sleep, 0.5)
+        pid = await pool.run_async(sleep, 1.5)
         with pytest.raises(BudgetExceeded, match="CPU-time"):
             await pool.run_async(burn_cpu_in_c)
         ticker.cancel()
         return pid, max(gaps)
 
     pid, worst = asyncio.run(main())
-    assert pid > 0 and worst < 0.2
+    assert pid > 0 and worst < 1.0
 
 
 def test_a_cancelled_request_stops_its_task(pool: BudgetPool) -> None:

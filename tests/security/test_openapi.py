@@ -24,8 +24,10 @@ from tests.security.conftest import bearer, serve
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
-EXAMPLES = int(os.environ.get("JUNKAN_ST_EXAMPLES", "10"))
-"""Examples per operation and phase; CI keeps it small, a deeper local run raises it."""
+EXAMPLES = int(os.environ.get("JUNKAN_ST_EXAMPLES", "5"))
+"""Examples per operation in the fuzzing phase (the coverage phase's boundary cases do not
+depend on it); CI keeps it small (5 since 2026-12-06: the suite neared the 20-minute limit),
+a deeper local run raises it (JUNKAN_ST_EXAMPLES=100)."""
 SELF_REVOKING = r"^/api/(admin/|tokens|account/|clients/)"
 MAX_RESPONSE_S = 30
 """Every answer within the service's wall budget (``JUNKAN_BUDGET_WALL_S`` = 10 s in
