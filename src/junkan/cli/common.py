@@ -302,15 +302,19 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
         fail(f"--out {out}: holds the results of junkan {earlier.command} (listed in its "
              f"{RECORD}); replacing the folder would delete them: give a new or empty folder")
     if earlier is not None:  # the same command's: a file beyond its record is the user's,
-        ours = earlier.unchanged(real)  # and so is one changed since (review 237)
-        if changed := sorted(set(would_lose(ours, real, most=1_000)) & set(earlier.files)):
+        # and so is one changed since (review 237); one walk judges both
+        lost = would_lose(earlier.unchanged(real), real, most=1_000)
+        if changed := sorted(set(lost) & set(earlier.files)):
             fail(f"--out {out}: holds files changed since junkan wrote them ("
                  + ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "") + "; edited, "
                  "or copied without their times); replacing the folder would delete them: "
                  "give a new or empty folder, move them away, or delete the folder if "
                  "nothing in it is yours")
-        writes = ours
-    if writes is not None and (lost := would_lose(writes, real)):
+    elif writes is not None:
+        lost = would_lose(writes, real)
+    else:
+        lost = []
+    if lost:
         _refuse_losing(f"--out {out}", out, lost)
     _writable_under(real, f"--out {out}", "folder")
 

@@ -196,8 +196,8 @@ def scenario_folder(name: str) -> str:
     """The folder of scenario ``name``'s tables: its name (Japanese too), percent-encoded
     where it could not name a folder inside the results ('/', '\\', NUL, '%' itself and '~',
     which marks a cut name's hash; a leading '.', so '..' is '%2E.'; '' is '%'; the dots of
-    a name that is one of
-    :data:`COMPARE_FILES`), cut to :data:`MAX_FOLDER_BYTES` with a hash of the name: a
+    a name that is one of :data:`COMPARE_FILES`), cut to :data:`MAX_FOLDER_BYTES` with a
+    hash of the name: a
     scenario named '..' overwrote the user's files beside the results folder (review 236),
     one named report.html or of 300 letters failed after the work (review 237). Distinct
     names keep distinct folders."""

@@ -40,13 +40,14 @@ def measure(
     imp = np.nansum(result.impacts()[sel], axis=0)
     out: dict[str, float] = {}
     names = compiled.processes.actor
-    for actor in sorted(set(names)):
+    actors = sorted(set(names))
+    for actor in actors:
         rows = [i for i, a in enumerate(names) if a == actor]
         co2e, cost, revenue = (float(imp[rows, k].sum()) for k in (0, 2, 3))
         for key, v in zip(ACTOR_KEYS, (co2e / 1000, cost, revenue, revenue - cost), strict=True):
             out[f"{key}@{actor}"] = v
     for key in ACTOR_KEYS:
-        out[key] = sum(out[f"{key}@{a}"] for a in sorted(set(names)))
+        out[key] = sum(out[f"{key}@{a}"] for a in actors)
     virgin, recycled = np.nansum(raw.virgin[sel], axis=0), np.nansum(raw.recycled[sel], axis=0)
     order = sorted(range(len(compiled.materials)), key=lambda m: compiled.materials[m])
     for m in order:

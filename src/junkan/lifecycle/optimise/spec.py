@@ -38,7 +38,6 @@ Metric = Literal[
 ]
 OBJECTIVES = tuple(m for m in get_args(Metric) if m != "activity")
 """Metrics an objective may be (activity, a capacity, is a constraint only)."""
-ACTIVITY_IS_A_CONSTRAINT = "activity (a capacity) is a constraint, not an objective"
 
 
 def _names(names: tuple[str, ...]) -> str:
@@ -260,7 +259,7 @@ class Objective(Term):
     @classmethod
     def _an_objective(cls, metric: Any) -> Any:
         if metric == "activity":
-            raise ValueError(ACTIVITY_IS_A_CONSTRAINT)
+            raise ValueError("activity (a capacity) is a constraint, not an objective")
         if not isinstance(metric, str) or metric not in OBJECTIVES:
             # the list pydantic gives names 'activity', which no objective may be
             raise PydanticCustomError("literal_error", "must be one of {names}",
