@@ -226,7 +226,6 @@ LONGEST_FIRST = (
     "tests/api/test_accounts.py",
     "tests/api/test_trace_verify_worker.py",
     "tests/web/test_workspace.py",
-    "tests/web/test_phone_layout.py",
     "tests/web/test_field_problems_beside_pages.py",
     "tests/web/test_analyses_yen_tables.py",
     "tests/api/test_service.py",

@@ -3,6 +3,7 @@ process umask; errors are one line per problem and exit 2."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -360,3 +361,52 @@ def test_a_record_that_is_no_regular_file_is_not_read(tmp_path: Path) -> None:
     (out / "other").mkdir()
     (out / "other" / RECORD).write_text("# not junkan's\ncommand: simulate\n")
     assert read_record(out / "other") is None  # not in its form: the user's file
+
+
+def test_a_record_reads_rows_with_and_without_the_content_hash(tmp_path: Path) -> None:
+    """Rows of records written before the SHA-256 was kept (size, mtime, path) are still
+    read; a row whose hash is not one is not junkan's form."""
+    from junkan.cli.out_record import _HEAD
+
+    (tmp_path / "a.csv").write_text("x")
+    head = _HEAD + "command: simulate\n"
+    digest = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # of "x"
+    (tmp_path / RECORD).write_text(
+        head + json.dumps([1, 0, "old.csv"]) + "\n" + json.dumps([1, 0, digest, "a.csv"]) + "\n")
+    record = read_record(tmp_path)
+    assert record is not None
+    assert record.files == {"old.csv": (1, 0, None), "a.csv": (1, 0, digest)}
+    assert record.unchanged(tmp_path) == {RECORD, "a.csv"}  # the time differs, not the text
+    (tmp_path / RECORD).write_text(head + json.dumps([1, 0, "zz", "a.csv"]) + "\n")
+    assert read_record(tmp_path) is None
+
+
+def test_dot_dot_after_a_missing_folder_is_refused_before_anything_is_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out a_missing/../res`` made ``a_missing`` only to leave it empty; the same for a
+    file path; '..' after an existing folder is a path like any other."""
+    from junkan.cli.common import check_file_out, check_out
+
+    monkeypatch.chdir(tmp_path)
+    for check in (lambda p: check_out(p), lambda p: check_file_out("--write-model", p)):
+        with pytest.raises(typer.Exit):
+            check(Path("a_missing/../res"))
+        assert list(tmp_path.iterdir()) == []
+    (tmp_path / "here").mkdir()
+    check_out(Path("here/../res"))
+    check_file_out("--write-model", Path("here/../m.yaml"))
+
+
+def test_a_mount_point_as_out_is_refused_before_the_work(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A mount point (a read-only medium, a container's volume) given as --out failed only
+    after the work, when it could not be moved aside."""
+    from junkan.cli.common import check_out
+
+    out = tmp_path / "mnt"
+    out.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: Path(p) == out or real(p))
+    with pytest.raises(typer.Exit):
+        check_out(out)
+    check_out(out / "inside")

@@ -44,3 +44,12 @@ def test_points_sets_the_specs_front_and_needs_one() -> None:
     res = CliRunner().invoke(app, ["optimise", FRONT[0], "--points", "3", "--quiet"])
     assert res.exit_code != 0
     assert "--points 3: there is no Pareto front to sample" in res.output
+
+
+def test_an_empty_objective_or_front_is_refused_not_ignored() -> None:
+    """``--objective ''`` fell back to the spec's front silently (an empty string read as
+    not given); both empty options are the user's values, refused by name."""
+    res = _invoke("--objective", "")
+    assert res.exit_code == 2 and "--objective '': must be one of" in res.output, res.output
+    res = _invoke("--pareto", "")
+    assert res.exit_code == 2 and "--pareto '': give two objectives" in res.output, res.output

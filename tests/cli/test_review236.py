@@ -121,19 +121,27 @@ def test_a_long_scenario_name_is_cut_with_a_hash(tmp_path: Path) -> None:
     assert len(folders) == 3 and all(len(f.encode()) <= 200 for f in folders), folders
 
 
-def test_a_copied_results_folder_is_refused_before_the_work(
+def test_a_copied_results_folder_is_replaced_and_an_edited_one_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Review 237: a results folder copied with cp -r (new times) was refused only after the
-    work, and its files were said to be ones 'this command does not write'."""
+    work; then (2026-12-06) before it, as "changed", though nothing was: the record keeps
+    each file's SHA-256, so a copy is the command's to replace, and a file edited to the
+    same size is still refused before the work."""
     from junkan import lifecycle
 
     out = tmp_path / "res"
     assert CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(out)]).exit_code == 0
     shutil.copytree(out, tmp_path / "copy", copy_function=shutil.copyfile)  # times not kept
-    monkeypatch.setattr(lifecycle, "run", lambda *a, **k: pytest.fail("simulated"))
     res = CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(tmp_path / "copy")])
+    assert res.exit_code == 0, res.output
+    table = next(p for p in out.rglob("*.csv"))
+    text = table.read_bytes()
+    table.write_bytes(text[:-1] + (b"0" if text[-1:] != b"0" else b"1"))  # same size
+    monkeypatch.setattr(lifecycle, "run", lambda *a, **k: pytest.fail("simulated"))
+    res = CliRunner().invoke(app, ["compare", str(MAGNET), "--out", str(out)])
     assert res.exit_code == 2, res.output
-    assert "changed since junkan wrote them" in " ".join(res.output.split()), res.output
+    said = " ".join(res.output.split())
+    assert "changed since junkan wrote them" in said and table.name in said, res.output
 
 
 def test_a_lone_surrogate_in_a_json_model_is_refused_on_load(tmp_path: Path) -> None:

@@ -63,7 +63,11 @@ def english_fragments() -> list[str]:
 
 
 def _check(page: Any, lang: str, name: str, errors: list[str]) -> None:
-    page.wait_for_timeout(400)  # charts settle
+    # charts settle: two frames drawn after the last change, then a little for a chart's
+    # own transition (a fixed 400 ms a page cost the two walks 10 s of CI, 2026-12-06)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => "
+                  "requestAnimationFrame(done)))")
+    page.wait_for_timeout(100)
     page.screenshot(path=str(ARTIFACTS / f"screen-{lang}-{name}.png"), full_page=False)
     page.screenshot(path=str(ARTIFACTS / f"screen-{lang}-{name}-full.png"), full_page=True)
     assert not errors, (name, errors)

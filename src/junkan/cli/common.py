@@ -306,8 +306,8 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
         lost = would_lose(earlier.unchanged(real), real, most=1_000)
         if changed := sorted(set(lost) & set(earlier.files)):
             fail(f"--out {out}: holds files changed since junkan wrote them ("
-                 + ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "") + "; edited, "
-                 "or copied without their times); replacing the folder would delete them: "
+                 + ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "") + "; edited "
+                 "since, or deleted and made again); replacing the folder would delete them: "
                  "give a new or empty folder, move them away, or delete the folder if "
                  "nothing in it is yours")
     elif writes is not None:
@@ -316,6 +316,9 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
         lost = []
     if lost:
         _refuse_losing(f"--out {out}", out, lost)
+    if real.is_dir() and os.path.ismount(real):  # moving it aside fails after the work
+        fail(f"--out {out}: is a mount point, and a results folder is replaced whole (moved "
+             "aside, then removed); give a new folder inside it")
     _writable_under(real, f"--out {out}", "folder")
 
 
@@ -355,7 +358,14 @@ def write_file_out(flag: str, path: Path, data: bytes) -> None:
 
 def _writable_under(path: Path, name: str, kind: str) -> None:
     """:func:`fail` unless the nearest existing folder of ``path`` (a ``kind`` to make,
-    its missing folders with it) can be written in."""
+    its missing folders with it) can be written in, and no '..' follows a missing folder
+    (``a_missing/../y.zip`` made ``a_missing`` only to leave it empty)."""
+    walked = Path(path.absolute().anchor)
+    for part in path.absolute().parent.parts[1:]:
+        if part == ".." and not (walked.exists() or walked.is_symlink()):
+            fail(f"{name}: {walked} does not exist, so the '..' after it names no folder; "
+                 "give the path without it")
+        walked = walked / part
     base = path.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
     while not (base.exists() or base.is_symlink()) and base != base.parent:
         base = base.parent

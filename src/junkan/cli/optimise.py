@@ -65,13 +65,13 @@ def _spec(
         with reported(None):
             s = opt.auto_spec(mf.raw, mf.source)
     doc = s.model_dump(exclude_none=True)
-    if objective and pareto:
+    if objective is not None and pareto is not None:
         fail(f"--objective {objective!r} and --pareto {pareto!r}: give one — --objective "
              "optimises one figure, --pareto draws the front between two")
-    if objective:  # one figure asked for: a front the spec describes is not drawn
+    if objective is not None:  # one figure asked for: a front the spec describes is not drawn
         doc["objective"] = objective
         doc.pop("pareto", None)
-    if pareto:
+    if pareto is not None:
         names = [p.strip() for p in pareto.split(",")]
         if len(names) != 2 or not all(names):
             fail(f"--pareto {pareto!r}: give two objectives separated by a comma, "
@@ -97,7 +97,7 @@ def _said(problem: Problem, source: str | None, objective: str | None,
     """A spec problem, named by the command-line option that set the value if one did:
     ``--objective 'x': …``, ``--pareto 'a,b' (objective 2): …``; else by the spec."""
     path = problem.path
-    if objective and (path == "objective" or path.startswith("objective.")):
+    if objective is not None and (path == "objective" or path.startswith("objective.")):
         return f"--objective {objective!r}: {problem.message}"
     if points is not None and path == "pareto.points":
         return f"--points {points}: {problem.message}"

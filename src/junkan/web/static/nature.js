@@ -294,7 +294,7 @@ function drawClassifier(c) {
     zmin: 0, zmax: 1, colorscale: "Greens", reversescale: true, colorbar: { title: { text: t("nt.axis.share") } },
     customdata: c.confusion, hovertemplate: `${t("nt.axis.reference")}: %{y}<br>${t("nt.axis.predicted")}: %{x}<br>`
       + `${t("nt.hover.pixels")}: %{customdata}<extra></extra>` }],
-  { title: t("nt.chart.confusionTitle", { acc: fmtPct(c.accuracy), kappa: fmt(c.kappa) }), height: 440, width: 560,
+  { title: t("nt.chart.confusionTitle", { acc: fmtPct(c.accuracy), kappa: fmt(c.kappa) }), height: 440,
     xaxis: { title: t("nt.axis.predicted"), type: "category" },
     yaxis: { title: t("nt.axis.reference"), type: "category", autorange: "reversed" },
     annotations: c.confusion.flatMap((row, i) => row.map((v, j) => ({ x: names[j], y: names[i], text: String(v), showarrow: false,
