@@ -187,6 +187,8 @@ def atomic_dir(target: Path, what: str | None = None,
     if earlier is not None and earlier.command == record:  # its own, from other options
         lost = would_lose({*earlier.unchanged(target), *(
             p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())}, target)
+    elif record is not None and earlier is None:  # nothing in it is known to be its own
+        lost = would_lose((), target)
     else:
         lost = would_lose(tmp if writes is None else writes, target)
     if lost:
@@ -197,6 +199,18 @@ def atomic_dir(target: Path, what: str | None = None,
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         fail(f"{name}: cannot move the results into place: {_reason(exc)}")
+
+
+def _refuse_unrecorded(name: Path | str, folder: Path) -> None:
+    """:func:`fail` when ``folder`` holds anything but has no record junkan accepts (written
+    by an older junkan, copied without it, or edited): nothing in it is known to be the
+    command's to replace (review 239: such a folder was refused only after a 24 s solve, and
+    a file of the same name as a result was replaced)."""
+    if folder.is_dir() and read_record(folder) is None and would_lose((), folder, most=1):
+        fail(f"--out {name}: holds files but no record of junkan's results ({RECORD}: "
+             "missing, or not as junkan wrote it), so none of them is known to be this "
+             "command's to replace; give a new or empty folder, or delete this one if "
+             "nothing in it is yours")
 
 
 def _refuse_losing(name: str, target: Path, lost: list[str]) -> None:
@@ -215,21 +229,24 @@ def would_lose(new: Path | Collection[str], target: Path, most: int = 4) -> list
     if not target.is_dir():
         return []
     lost: list[str] = []
-    for root, dirs, files in os.walk(target):  # links are not followed
+    # a folder that cannot be listed is the user's (review 239: os.walk skipped it, and the
+    # replaced folder took it out of sight)
+    for root, dirs, files in os.walk(target, onerror=lambda e: lost.append(
+            f"{Path(e.filename or target).relative_to(target)}/ (cannot be read)")):
         rel = Path(root).relative_to(target)
         dirs.sort()
-        lost += [str(rel / f) for f in sorted(files) if not (
-            (new / rel / f).is_file() if isinstance(new, Path) else (rel / f).as_posix() in new)]
+        lost.extend(str(rel / f) for f in sorted(files) if not (
+            (new / rel / f).is_file() if isinstance(new, Path) else (rel / f).as_posix() in new))
         # a link (to a folder too: os.walk lists it with the folders) and an empty folder
         # are the user's as much as a file is (review 232: both were deleted silently)
-        lost += [str(rel / d) for d in dirs if (Path(root) / d).is_symlink()]
+        lost.extend(str(rel / d) for d in dirs if (Path(root) / d).is_symlink())
         if not (files or dirs or rel == Path(".") or (
                 (new / rel).is_dir() if isinstance(new, Path)
                 else any(n.startswith(f"{rel.as_posix()}/") for n in new))):
             lost.append(f"{rel}/")
         if len(lost) >= most:
             return lost[:most]
-    return lost
+    return lost[:most]
 
 
 def out_folder(target: Path, name: str) -> Path:
@@ -238,15 +255,36 @@ def out_folder(target: Path, name: str) -> Path:
     folder and the results never reached the folder it named); :func:`fail` when it is the
     current folder or holds it (``--out .`` or ``--out ../here`` moved the folder the
     command runs in aside, and the results were left hidden)."""
-    path = target.absolute()  # '..' left to the file system: after a link it is the
-    if path.is_symlink() and path.is_dir():  # link's target's parent (review 233)
+    refuse_dot_dot_after_missing(target, name)
+    path = target.absolute()
+    # the folder itself, not a path through it: 'r/../r' stopped resolving once 'r' was moved
+    # aside, and the folder was lost from sight (review 239); a final '..' names the folder
+    # it leads to. realpath follows a link before the '..' after it, as the file system does
+    # (review 233); a '..' after a missing folder is refused above.
+    path = path.resolve() if path.name in ("", ".", "..") else path.parent.resolve() / path.name
+    if path.is_symlink() and path.is_dir():  # the folder it points to, the link kept
         path = path.resolve()
+    if path.is_dir() and os.path.ismount(path):  # moving it aside fails after the work
+        fail(f"{name}: is a mount point, and a results folder is replaced whole (moved "
+             "aside, then removed); give a new folder inside it")
     here = Path.cwd().resolve()
     real = path.resolve()
     if real == here or real in here.parents:
         fail(f"{name}: is the current folder or holds it, and a results folder is replaced "
              "whole; give a new folder inside it or elsewhere")
     return path
+
+
+def refuse_dot_dot_after_missing(path: Path, name: str) -> None:
+    """:func:`fail` when a '..' in ``path`` (given as ``name``) follows a folder that does
+    not exist: making the missing folders made that one only to leave it empty
+    (``a_missing/../y.zip``)."""
+    walked = Path(path.absolute().anchor)
+    for part in path.absolute().parts[1:]:
+        if part == ".." and not (walked.exists() or walked.is_symlink()):
+            fail(f"{name}: {walked} does not exist, so the '..' after it names no folder; "
+                 "give the path without it")
+        walked = walked / part
 
 
 def refuse_undecodable(path: Path, flag: str) -> None:
@@ -289,8 +327,9 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
     holding other files, which :func:`atomic_dir` would refuse to replace only after the
     whole analysis (17 s of a 3,000-run study thrown away, 2026-12-05). ``command`` (of a
     command writing with :func:`atomic_dir`'s ``record``): a folder recording another
-    command is refused, and one recording this command holds only the files it lists.
-    Missing folders are made when the results are written (:func:`atomic_dir`), as
+    command is refused, one recording this command holds only the files it lists unchanged,
+    and one holding anything without a record junkan accepts is refused. Missing folders
+    are made when the results are written (:func:`atomic_dir`), as
     ``simulate --out`` makes them."""
     if out is None:
         return
@@ -305,20 +344,23 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
         # and so is one changed since (review 237); one walk judges both
         lost = would_lose(earlier.unchanged(real), real, most=1_000)
         if changed := sorted(set(lost) & set(earlier.files)):
+            # a record from before the hashes cannot tell a copy that lost the times
+            older = any(earlier.files[c][2] is None for c in changed)
             fail(f"--out {out}: holds files changed since junkan wrote them ("
                  + ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "") + "; edited "
-                 "since, or deleted and made again); replacing the folder would delete them: "
+                 "or replaced" + (", or copied without their times" if older else "")
+                 + "); replacing the folder would delete them: "
                  "give a new or empty folder, move them away, or delete the folder if "
                  "nothing in it is yours")
     elif writes is not None:
         lost = would_lose(writes, real)
+    elif command is not None:
+        _refuse_unrecorded(out, real)
+        lost = []
     else:
         lost = []
     if lost:
         _refuse_losing(f"--out {out}", out, lost)
-    if real.is_dir() and os.path.ismount(real):  # moving it aside fails after the work
-        fail(f"--out {out}: is a mount point, and a results folder is replaced whole (moved "
-             "aside, then removed); give a new folder inside it")
     _writable_under(real, f"--out {out}", "folder")
 
 
@@ -360,12 +402,7 @@ def _writable_under(path: Path, name: str, kind: str) -> None:
     """:func:`fail` unless the nearest existing folder of ``path`` (a ``kind`` to make,
     its missing folders with it) can be written in, and no '..' follows a missing folder
     (``a_missing/../y.zip`` made ``a_missing`` only to leave it empty)."""
-    walked = Path(path.absolute().anchor)
-    for part in path.absolute().parent.parts[1:]:
-        if part == ".." and not (walked.exists() or walked.is_symlink()):
-            fail(f"{name}: {walked} does not exist, so the '..' after it names no folder; "
-                 "give the path without it")
-        walked = walked / part
+    refuse_dot_dot_after_missing(path, name)
     base = path.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
     while not (base.exists() or base.is_symlink()) and base != base.parent:
         base = base.parent

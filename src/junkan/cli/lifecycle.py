@@ -17,6 +17,7 @@ from junkan.cli.common import (
     Format,
     LangOption,
     atomic_dir,
+    check_file_out,
     check_out,
     console,
     fail,
@@ -27,6 +28,7 @@ from junkan.cli.common import (
     progress,
     reported,
     visible,
+    write_file_out,
 )
 from junkan.core.errors import JunkanError
 from junkan.core.report import PLOTLY_JS
@@ -248,8 +250,8 @@ def schema(out: Annotated[Path | None, typer.Option(help="Write to this file.")]
     if out is None:
         print(text)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
+        check_file_out("--out", out)
+        write_file_out("--out", out, (text + "\n").encode("utf-8"))
 
 
 @app.command()

@@ -96,7 +96,7 @@ def read_record(folder: Path) -> Record | None:
     for row in filter(None, rows.split("\n")):
         try:
             size, mtime, *digest, name = json.loads(row)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):  # '[' nested 100,000 deep
             return None
         if not (isinstance(size, int) and isinstance(mtime, int) and isinstance(name, str)
                 and (digest == [] or (len(digest) == 1 and _HEX.fullmatch(str(digest[0]))))):

@@ -1,0 +1,131 @@
+"""Review 239: results folders named through '..', folders junkan cannot list or has no
+record of, a record nested too deep to read, and mount points."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from junkan import lifecycle
+from junkan.cli.main import app
+from junkan.cli.out_record import RECORD
+
+MAGNET = Path(__file__).parents[2] / "examples" / "compressor_magnet.yaml"
+
+
+def _simulate(out: str) -> object:
+    return CliRunner().invoke(app, ["simulate", str(MAGNET), "--quiet", "--out", out])
+
+
+def _no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refusal must come before the simulation."""
+    monkeypatch.setattr(lifecycle, "run", lambda *a, **k: pytest.fail("simulated"))
+
+
+def test_a_folder_named_through_itself_is_replaced_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--out p1/../p1` of an existing folder: once p1 was moved aside, the path no longer
+    led anywhere; the results stayed in a hidden folder and p1 was gone (high)."""
+    monkeypatch.chdir(tmp_path)
+    assert _simulate("p1").exit_code == 0  # type: ignore[attr-defined]
+    res = _simulate("p1/../p1")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert (tmp_path / "p1" / "summary.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p1"]  # nothing hidden left
+
+
+def test_a_final_dot_dot_names_the_folder_it_leads_to(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--out t1/missing/..` ran the work and was then refused, listing junkan's own
+    temporary files; `--out cmp/A/..` of compare's own folder is that folder."""
+    monkeypatch.chdir(tmp_path)
+    with monkeypatch.context() as mp:
+        _no_work(mp)
+        res = _simulate("t1/missing/..")
+        assert res.exit_code == 2 and "does not exist" in res.output, res.output  # type: ignore[attr-defined]
+    assert list(tmp_path.iterdir()) == []
+    run = CliRunner().invoke
+    assert run(app, ["compare", str(MAGNET), "--out", "cmp"]).exit_code == 0
+    res = run(app, ["compare", str(MAGNET), "--out", "cmp/A/.."])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
+
+
+def test_a_folder_that_cannot_be_listed_is_the_users(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subfolder junkan could not list (mode 000, another user's) was skipped by the walk
+    and moved out of sight with the replaced folder (root lists anything: the refusal of
+    the listing is simulated)."""
+    out = tmp_path / "r"
+    assert _simulate(str(out)).exit_code == 0  # type: ignore[attr-defined]
+    (out / "sub").mkdir()
+    (out / "sub" / "s").write_text("mine")
+    scandir = os.scandir
+
+    def refusing(path: object = ".") -> object:
+        if Path(os.fsdecode(path)).name == "sub":  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))  # type: ignore[arg-type]
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    _no_work(monkeypatch)
+    res = _simulate(str(out))
+    assert res.exit_code == 2 and "sub/ (cannot be read)" in res.output, res.output  # type: ignore[attr-defined]
+    assert (out / "sub" / "s").read_text() == "mine"
+
+
+@pytest.mark.parametrize("how", ["no record", "record lost", "record unreadable"])
+def test_a_folder_without_a_record_is_refused_before_the_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """A folder holding files but no record junkan accepts (an older junkan's, the user's,
+    files copied without the hidden record, a record nested too deep to read) was judged
+    only after the work (a 24 s solve thrown away), and a same-named file was replaced."""
+    out = tmp_path / "nn"
+    if how == "no record":
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    else:
+        assert _simulate(str(tmp_path / "q")).exit_code == 0  # type: ignore[attr-defined]
+        shutil.copytree(tmp_path / "q", out)
+        if how == "record lost":
+            (out / RECORD).unlink()
+        else:
+            with (out / RECORD).open("a", encoding="utf-8") as f:
+                f.write("[" * 100_000 + "]" * 100_000 + "\n")  # RecursionError: a traceback
+        (out / "summary.json").write_text("my edit")
+    _no_work(monkeypatch)
+    res = _simulate(str(out))
+    assert res.exit_code == 2, res.output  # type: ignore[attr-defined]
+    assert "no record of junkan's results" in " ".join(res.output.split())  # type: ignore[attr-defined]
+    assert "Traceback" not in res.output  # type: ignore[attr-defined]
+
+
+def test_dot_dot_after_a_missing_folder_in_any_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands writing without the early checks (indicators' pages, examples copy, schema)
+    still made the missing folder before a '..' and left it empty."""
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke
+    for args in (["indicators", str(MAGNET), "--format", "html", "--out", "m2/../y"],
+                 ["examples", "copy", "m3/../z"], ["schema", "--out", "m4/../s.json"]):
+        res = run(app, args)
+        assert res.exit_code == 2 and "does not exist" in res.output, (args, res.output)
+    assert list(tmp_path.iterdir()) == []
+    assert run(app, ["schema", "--out", "s.json"]).exit_code == 0
+    assert (tmp_path / "s.json").read_text("utf-8").startswith("{")
+
+
+def test_a_mount_point_is_refused_by_every_results_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """indicators --out a mount point failed after the work ("Device or resource busy")."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: Path(p) == mnt or real(p))
+    res = CliRunner().invoke(app, ["indicators", str(MAGNET), "--format", "html", "--out",
+                                   str(mnt)])
+    assert res.exit_code == 2 and "mount point" in res.output, res.output
