@@ -48,3 +48,29 @@ def test_sensing_generate_makes_the_files_folder(tmp_path: Path) -> None:
                   "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert out.is_file()
+
+
+def test_file_outputs_check_their_path_before_the_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 239: meter export/link and sensing generate made their folders with a plain
+    mkdir ('a_missing/../x' left a_missing behind) and wrote in place after the work."""
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    factors = tmp_path / "factors.csv"
+    factors.write_text("x\n")
+    scenario = str(EXAMPLES / "sensing" / "jam_and_gas.yaml")
+    for args in (["meter", "export", str(factors), "--out", "a1/../lib.yaml"],
+                 ["meter", "link", scenario, "--factors", str(factors), "--out",
+                  "a2/../m.yaml"],
+                 ["sensing", "generate", scenario, "--out", "a3/../rec.csv"]):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 2 and "does not exist" in res.output, (args, res.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["factors.csv"]
+    res = CliRunner().invoke(app, ["sensing", "generate", scenario, "--out", "r.parquet"])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    assert len(pd.read_parquet(tmp_path / "r.parquet")) > 0

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from junkan.cli.common import Format, atomic_dir, console, fail, print_json, print_table
+from junkan.cli.common import (
+    Format,
+    atomic_dir,
+    check_file_out,
+    console,
+    fail,
+    print_json,
+    print_table,
+    write_file_out,
+)
 from junkan.core.documents import dump_yaml
 from junkan.core.errors import JunkanError
 
@@ -204,6 +213,7 @@ def export(
 
     from junkan import metering
 
+    check_file_out("--out", out)
     try:
         f = metering.read_factors(factors_csv)
         doc = metering.library_template(
@@ -216,8 +226,7 @@ def export(
         )
     except JunkanError as exc:
         fail(exc)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dump_yaml(doc), "utf-8")
+    write_file_out("--out", out, dump_yaml(doc).encode("utf-8"))
     console.print(f"{len(doc['processes'])} process(es) → {out}")
 
 
@@ -431,6 +440,7 @@ def link(
 
     from junkan import metering
 
+    check_file_out("--out", out)
     try:
         doc = metering.read_yaml(model)  # a key given twice is refused, not overwritten
         f = metering.read_factors(factors_csv)
@@ -438,7 +448,6 @@ def link(
         linked = metering.link(doc, f, spread=spread, set_id=set_id, source=str(model))
     except (JunkanError, OSError, yaml.YAMLError) as exc:
         fail(exc if isinstance(exc, JunkanError) else f"{model}: {exc}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dump_yaml(linked), "utf-8")
+    write_file_out("--out", out, dump_yaml(linked).encode("utf-8"))
     n = len((linked.get("uncertainty") or {}).get("parameters") or [])
     console.print(f"linked → {out} ({n} uncertain parameter(s) in its uncertainty section)")

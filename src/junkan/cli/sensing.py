@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from junkan.cli.common import Format, atomic_dir, console, fail, print_json, print_table
+from junkan.cli.common import (
+    Format,
+    atomic_dir,
+    check_file_out,
+    console,
+    fail,
+    print_json,
+    print_table,
+    write_file_out,
+)
 from junkan.core.errors import JunkanError
 
 if TYPE_CHECKING:  # junkan.sensing (scipy.signal) is imported by the commands, not at start-up
@@ -120,17 +129,11 @@ def generate_cmd(
 
     if out.suffix not in (".csv", ".parquet"):
         fail(f"--out {out}: give a .csv or .parquet file")
-    if out.is_dir():
-        fail(f"--out {out}: is a folder; give a .csv or .parquet file")
+    check_file_out("--out", out)  # a folder, or one that cannot be made: before the work
     df = sensing.generate(_load(scenario)).to_frame()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)  # as --report and --out folders are
-    except OSError as exc:
-        fail(f"--out {out}: cannot make its folder: {exc.strerror or exc}")
-    if out.suffix == ".csv":
-        df.to_csv(out, index=False)
-    else:
-        df.to_parquet(out, index=False)
+    data = (df.to_csv(index=False).encode("utf-8") if out.suffix == ".csv"
+            else df.to_parquet(index=False))
+    write_file_out("--out", out, data)  # whole or not at all
     console.print(f"wrote {len(df)} frames to {out}")
 
 
