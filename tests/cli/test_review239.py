@@ -1,5 +1,6 @@
-"""Review 239: results folders named through '..', folders junkan cannot list or has no
-record of, a record nested too deep to read, and mount points."""
+"""Reviews 239 and 240: results folders named through '..' or a loop of links, folders
+junkan cannot list or has no record of, a record nested too deep to read, mount points,
+names near the file system's limit, and outputs written over their inputs."""
 
 from __future__ import annotations
 
@@ -129,3 +130,57 @@ def test_a_mount_point_is_refused_by_every_results_folder(
     res = CliRunner().invoke(app, ["indicators", str(MAGNET), "--format", "html", "--out",
                                    str(mnt)])
     assert res.exit_code == 2 and "mount point" in res.output, res.output
+
+
+def test_a_loop_of_links_is_said_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 240: `--out loopA/x` with loopA and loopB pointing at each other ended every
+    results-folder command in RuntimeError; `loopA/../x` was written to ./x."""
+    monkeypatch.chdir(tmp_path)
+    os.symlink("loopB", "loopA")
+    os.symlink("loopA", "loopB")
+    _no_work(monkeypatch)
+    for out in ("loopA/x", "loopA/../x"):
+        res = _simulate(out)
+        assert res.exit_code == 2, res.output  # type: ignore[attr-defined]
+        assert "Traceback" not in res.output and out in res.output  # type: ignore[attr-defined]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loopA", "loopB"]
+
+
+def test_a_name_near_the_limit_is_written_again(tmp_path: Path) -> None:
+    """Review 240: an 81-character Japanese folder name (243 bytes) was written once, then
+    every rerun failed after the work ("File name too long": the hidden siblings' names
+    add 10 and 14 bytes); 246-255 bytes never worked. The same for an output file."""
+    from junkan.core.report import write_atomic
+
+    name = "結果" * 41 + "版版"  # 252 bytes
+    assert len(name.encode()) == 252
+    for _ in range(2):
+        res = _simulate(str(tmp_path / name))
+        assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    for _ in range(2):
+        write_atomic(tmp_path / name / (name[:-1] + ".x"), b"x")
+
+
+def test_an_unrecorded_folder_names_what_it_holds(tmp_path: Path) -> None:
+    """Review 240: a folder holding only an empty subfolder was said to hold "files",
+    naming none."""
+    (tmp_path / "emp" / "sub").mkdir(parents=True)
+    res = _simulate(str(tmp_path / "emp"))
+    assert res.exit_code == 2 and "holds sub/ but no record" in " ".join(res.output.split())  # type: ignore[attr-defined]
+
+
+def test_meter_does_not_write_over_what_it_reads(tmp_path: Path) -> None:
+    """Review 240: meter export --out its own factors.csv replaced it with YAML; meter link
+    --out its model dropped the 'measured:' blocks for good."""
+    factors = tmp_path / "factors.csv"
+    factors.write_text("x\n")
+    model = tmp_path / "m.yaml"
+    model.write_text("processes:\n  p: {measured: {model: CMP-A, step: case_cutting}}\n")
+    run = CliRunner().invoke
+    res = run(app, ["meter", "export", str(factors), "--out", str(factors)])
+    assert res.exit_code == 2 and "is the factors file being read" in res.output, res.output
+    res = run(app, ["meter", "link", str(model), "--factors", str(factors), "--out", str(model)])
+    assert res.exit_code == 2 and "is the model being read" in res.output, res.output
+    assert factors.read_text() == "x\n" and "measured" in model.read_text()

@@ -30,6 +30,7 @@ from rich.text import Text
 from junkan.cli.out_record import RECORD, read_record, write_record
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
+from junkan.core.report import short_name
 
 console = Console(stderr=True, emoji=False)  # ":car:" in a path is text, not 🚗
 """Messages, progress and errors (stderr)."""
@@ -164,7 +165,7 @@ def atomic_dir(target: Path, what: str | None = None,
     given, target = target, out_folder(target, name)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{short_name(target.name)}.", dir=target.parent))
     except OSError as exc:
         fail(f"{name}: cannot create the folder: {_reason(exc)}")
     try:
@@ -206,8 +207,10 @@ def _refuse_unrecorded(name: Path | str, folder: Path) -> None:
     by an older junkan, copied without it, or edited): nothing in it is known to be the
     command's to replace (review 239: such a folder was refused only after a 24 s solve, and
     a file of the same name as a result was replaced)."""
-    if folder.is_dir() and read_record(folder) is None and would_lose((), folder, most=1):
-        fail(f"--out {name}: holds files but no record of junkan's results ({RECORD}: "
+    if folder.is_dir() and read_record(folder) is None and (
+            held := would_lose((), folder, most=4)):
+        fail(f"--out {name}: holds " + ", ".join(held[:3]) + (", …" if len(held) > 3 else "")
+             + f" but no record of junkan's results ({RECORD}: "
              "missing, or not as junkan wrote it), so none of them is known to be this "
              "command's to replace; give a new or empty folder, or delete this one if "
              "nothing in it is yours")
@@ -261,9 +264,13 @@ def out_folder(target: Path, name: str) -> Path:
     # aside, and the folder was lost from sight (review 239); a final '..' names the folder
     # it leads to. realpath follows a link before the '..' after it, as the file system does
     # (review 233); a '..' after a missing folder is refused above.
-    path = path.resolve() if path.name in ("", ".", "..") else path.parent.resolve() / path.name
-    if path.is_symlink() and path.is_dir():  # the folder it points to, the link kept
-        path = path.resolve()
+    try:
+        path = (path.resolve() if path.name in ("", ".", "..")
+                else path.parent.resolve() / path.name)
+        if path.is_symlink() and path.is_dir():  # the folder it points to, the link kept
+            path = path.resolve()
+    except (RuntimeError, OSError) as exc:  # a loop of links: RuntimeError in Python 3.11
+        fail(f"{name}: cannot be followed to a folder ({_reason(exc)}): a loop of links?")
     if path.is_dir() and os.path.ismount(path):  # moving it aside fails after the work
         fail(f"{name}: is a mount point, and a results folder is replaced whole (moved "
              "aside, then removed); give a new folder inside it")
@@ -281,7 +288,7 @@ def refuse_dot_dot_after_missing(path: Path, name: str) -> None:
     (``a_missing/../y.zip``)."""
     walked = Path(path.absolute().anchor)
     for part in path.absolute().parts[1:]:
-        if part == ".." and not (walked.exists() or walked.is_symlink()):
+        if part == ".." and not walked.exists():  # a dangling link or a loop names none
             fail(f"{name}: {walked} does not exist, so the '..' after it names no folder; "
                  "give the path without it")
         walked = walked / part
@@ -421,7 +428,7 @@ def _replace(tmp: Path, target: Path) -> None:
     if not (target.exists() or target.is_symlink()):
         tmp.rename(target)
         return
-    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    aside = Path(tempfile.mkdtemp(prefix=f".{short_name(target.name)}.old.", dir=target.parent))
     old = aside / "old"
     try:
         target.rename(old)

@@ -18,6 +18,7 @@ from junkan.cli.common import (
     fail,
     print_json,
     print_table,
+    refuse_reading_path,
     write_file_out,
 )
 from junkan.core.documents import dump_yaml
@@ -214,6 +215,7 @@ def export(
     from junkan import metering
 
     check_file_out("--out", out)
+    refuse_reading_path("--out", out, **{"factors file": factors_csv})
     try:
         f = metering.read_factors(factors_csv)
         doc = metering.library_template(
@@ -441,6 +443,8 @@ def link(
     from junkan import metering
 
     check_file_out("--out", out)
+    # the linked model keeps no 'measured:' to link again with new factors (review 240)
+    refuse_reading_path("--out", out, model=model, **{"factors file": factors_csv})
     try:
         doc = metering.read_yaml(model)  # a key given twice is refused, not overwritten
         f = metering.read_factors(factors_csv)

@@ -208,13 +208,33 @@ class Page:
         return path
 
 
+NAME_BYTES = 200
+"""The most bytes of a name kept in a temporary sibling's name: a name up to the file
+system's 255 bytes, with the dot, the random part and the suffix around it, overflowed the
+limit (review 240: an 81-character Japanese folder name could not be written again)."""
+
+
+def short_name(name: str) -> str:
+    """``name`` cut to :data:`NAME_BYTES` bytes (at a character's boundary), for a hidden
+    temporary sibling's name; a shorter name is returned as it is."""
+    raw = os.fsencode(name)
+    if len(raw) <= NAME_BYTES:
+        return name
+    for end in range(NAME_BYTES, NAME_BYTES - 4, -1):  # a UTF-8 character is 1-4 bytes
+        try:
+            return raw[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return os.fsdecode(raw[:NAME_BYTES])  # not UTF-8: the bytes as the file system has them
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``:
     readers see the old file or the new one, never half of one. A folder at ``path`` is
     an ``IsADirectoryError`` naming ``path`` (a folder is never replaced by a file)."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{short_name(path.name)}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
