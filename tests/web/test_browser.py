@@ -371,6 +371,32 @@ def test_lot_page_genealogy_and_catalogue(page, server: str) -> None:  # type: i
     sync_api.expect(page.locator("#tr-agreements tbody tr td").nth(5)).to_contain_text("✓")
 
 
+def test_a_name_with_brackets_still_revokes_its_organisations_grants(  # type: ignore[no-untyped-def]
+        page, server: str) -> None:
+    """The Lots page read the organisation back from the header's "name (organisation)":
+    a user named "Ops (night shift)" got no revoke button on the grants their organisation
+    made."""
+    _sign_in(page, server)
+    password = "night shift 2026 brackets"
+    made = page.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
+                             data={"email": "night@junkan.local", "name": "Ops (night shift)",
+                                   "role": "admin", "password": password})
+    assert made.status == 201, made.text()
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, server, "night@junkan.local", password)
+    sync_api.expect(page.locator("#who")).to_have_text("Ops (night shift) (Demo Manufacturing)")
+    page.get_by_role("link", name="Lots", exact=True).click()
+    page.get_by_label("Grantee").fill("Partner Recycling")
+    page.get_by_label("Lots (comma-separated, * for all you made)").fill("DEMO-SCRAP-1")
+    page.get_by_label("composition", exact=True).check()
+    page.get_by_label("Purpose", exact=True).fill("night audit")
+    page.get_by_label("Expires", exact=True).fill("2099-12-31")
+    page.get_by_role("button", name="Grant", exact=True).click()
+    page.get_by_role("button", name="Revoke Partner Recycling night audit").click()
+    row = page.locator("#tr-agreements tbody tr", has_text="night audit")
+    sync_api.expect(row.locator("td").nth(5)).to_contain_text("✓")
+
+
 # ---- issue 16: charts, scenario form, errors, language, numbers ------------------------------
 CHART_IDS = "['network', 'series', 'sankey']"
 

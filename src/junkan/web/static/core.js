@@ -169,7 +169,7 @@ const formulaText = (i) => translated(`indformula.${i.key}`)
 async function whoami() {
   // /api/session answers 200 signed in or not (no 401 in the console of a page opened signed out)
   const res = await fetch("/api/session", { credentials: "same-origin" });
-  const me = res.ok ? (await res.json()).user : null;
+  const me = state.me = res.ok ? (await res.json()).user : null;  // trace.js: its organisation
   if (!me) { $("#who").textContent = ""; $("#logout").hidden = true; return null; }
   $("#who").textContent = `${me.name} (${me.organisation})`;
   $("#logout").hidden = false;

@@ -1,5 +1,5 @@
 // Lots: a lot's footprint, recycled content and genealogy; notifications, the catalogue, agreements.
-import { $, api, cell, fmt, fmtPct, plot, problemMessages, problemOf, show, showProblem, t, table } from "./core.js";
+import { $, api, cell, fmt, fmtPct, plot, problemMessages, problemOf, show, showProblem, state, t, table } from "./core.js";
 import { showLots } from "./lots.js";
 
 const tr = { last: null };
@@ -23,7 +23,7 @@ async function showTrace() {
   table($("#tr-agreements"), [t("tr.grantor"), t("tr.grantee"), t("tr.fields"), t("tr.purpose"), t("tr.expires"), t("tr.revoked")],
     ags.agreements.map((a) => [a.grantor, a.grantee, a.fields.map((f) => t(`tr.field.${f}`, {}, f)).join(", "), a.purpose, a.expires_at.slice(0, 10), a.revoked ? "✓" : ""]));
   // a revoke button on the agreements this organisation granted
-  const me = ($("#who").textContent.match(/\((.*)\)/) || [])[1];
+  const me = state.me?.organisation;  // not read back from the header: a name may hold "("
   $("#tr-agreements").querySelectorAll("tbody tr").forEach((tr, i) => {
     const a = ags.agreements[i];
     if (a.revoked || a.grantor !== me) return;
