@@ -184,3 +184,26 @@ def test_meter_does_not_write_over_what_it_reads(tmp_path: Path) -> None:
     res = run(app, ["meter", "link", str(model), "--factors", str(factors), "--out", str(model)])
     assert res.exit_code == 2 and "is the model being read" in res.output, res.output
     assert factors.read_text() == "x\n" and "measured" in model.read_text()
+
+
+@pytest.mark.parametrize("name", ["summary.json", "runs.csv"])
+def test_uncertainty_keeps_a_users_file_named_like_a_result(tmp_path: Path, name: str) -> None:
+    """Review 241: uncertainty, sensitivity, calibrate and optimise judged a folder by the
+    names they write, so the user's own summary.json or runs.csv there was replaced without
+    a word; they now keep a record as simulate does."""
+    out = tmp_path / "u"
+    out.mkdir()
+    (out / name).write_text("my notes")
+    spec = MAGNET.parent / "uncertainty" / "compressor_magnet.yaml"
+    args = ["uncertainty", str(MAGNET), "--spec", str(spec), "--runs", "8", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and f"holds {name} but no record" in res.output, res.output
+    assert (out / name).read_text() == "my notes"
+    (out / name).unlink()
+    for _ in range(2):  # its own folder, twice
+        assert CliRunner().invoke(app, args).exit_code == 0
+    (out / "summary.json").write_text("edited")
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "changed since junkan wrote them" in res.output, res.output
+    res = CliRunner().invoke(app, ["optimise", str(MAGNET), "--out", str(out), "--quiet"])
+    assert res.exit_code == 2 and "junkan uncertainty" in res.output, res.output

@@ -359,11 +359,11 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
                  + "); replacing the folder would delete them: "
                  "give a new or empty folder, move them away, or delete the folder if "
                  "nothing in it is yours")
+    elif command is not None:  # a file named like a result is the user's without a record
+        _refuse_unrecorded(out, real)  # (review 241: uncertainty replaced their summary.json)
+        lost = []
     elif writes is not None:
         lost = would_lose(writes, real)
-    elif command is not None:
-        _refuse_unrecorded(out, real)
-        lost = []
     else:
         lost = []
     if lost:

@@ -37,7 +37,7 @@ writing (:func:`_write`) both go by it."""
 
 def _write(out: Path, doc: dict[str, Any], result: Any) -> None:
     try:
-        with atomic_dir(out, writes=WRITES) as tmp:
+        with atomic_dir(out, writes=WRITES, record="optimise") as tmp:
             (tmp / SUMMARY).write_text(
                 json.dumps(doc, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
             )
@@ -144,7 +144,7 @@ def optimise_cmd(
     CO2e, cost or virgin input or maximise RAP under constraints; --pareto for the front
     between two objectives with each actor's gain or loss. A progress bar on stderr (in a
     terminal, unless --quiet) counts the simulations run of the most there may be."""
-    check_out(out, WRITES)
+    check_out(out, WRITES, command="optimise")  # a user's actors.csv is theirs
     with reported(model, OSError):
         mf = lifecycle.load(model)
     s = _spec(mf, spec, objective, pareto, points)

@@ -18,8 +18,10 @@ from junkan.cli.common import (
     check_out,
     console,
     fail,
+    interactive,
     print_json,
     print_table,
+    progress,
     refuse_inside_out,
     refuse_reading_path,
     reported,
@@ -63,7 +65,7 @@ the writing (:func:`_write`) both go by it."""
 def _inputs(
     path: Path, spec: Path | None, out: Path | None, command: str
 ) -> tuple[lifecycle.ModelFile, Any]:
-    check_out(out, WRITES[command])
+    check_out(out, WRITES[command], command=command)  # a user's summary.json is theirs
     with reported(path, OSError):
         model = lifecycle.load(path)
     if spec is None:
@@ -99,7 +101,7 @@ def _write(out: Path, command: str, doc: dict[str, Any], result: Any, *frames: A
     """The summary, the tables (:data:`TABLES`) and the report of ``command`` into ``out``,
     all or nothing; exactly the files :data:`WRITES` names."""
     try:
-        with atomic_dir(out, writes=WRITES[command]) as tmp:
+        with atomic_dir(out, writes=WRITES[command], record=command) as tmp:
             (tmp / "summary.json").write_text(
                 json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"
             )
@@ -172,9 +174,11 @@ def uncertainty_cmd(
 
         client = Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True))
     try:
-        with reported(model, ValueError):
+        # a bar on a terminal: 100,000 runs print nothing for minutes (review 241)
+        with reported(model, ValueError), progress(
+                "Monte Carlo", backend == "local" and interactive(), unit="runs") as bar:
             ens = uncertainty.propagate(
-                mf, runs, seed, section=section, backend=backend, client=client
+                mf, runs, seed, section=section, backend=backend, client=client, progress=bar
             )
     finally:
         if client is not None:
@@ -252,8 +256,10 @@ def sensitivity_cmd(
         raise typer.BadParameter(f"{method!r}; use {' or '.join(methods)}",
                                  param_hint="--method")
     mf, section = _inputs(model, spec, out, "sensitivity")
-    with reported(model, ValueError, KeyError):
-        sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None, section=section)
+    with reported(model, ValueError, KeyError), progress(
+            method, interactive(), unit="model runs") as bar:
+        sa = uncertainty.sensitivity(mf, method, n, seed, outputs=output or None,
+                                     section=section, progress=bar)
     doc = sa.to_json()
     if out is not None:
         _write(out, "sensitivity", doc, sa, sa.to_frame())
@@ -330,8 +336,9 @@ def calibrate_cmd(
         _check_write_model(write_model, model, spec)
         refuse_inside_out("--write-model", write_model, out, "it")
     mf, section = _inputs(model, spec, out, "calibrate")
-    with reported(model, ValueError, KeyError):
-        cal = uncertainty.calibrate(mf, section=section)
+    with reported(model, ValueError, KeyError), progress(
+            "calibration", interactive(), unit="model runs") as bar:
+        cal = uncertainty.calibrate(mf, section=section, progress=bar)
     doc = cal.to_json()
     # the calibrated model is made and checked first: a failure leaves --out unwritten too
     text = None if write_model is None else _model_text(cal, model, spec, write_model)
