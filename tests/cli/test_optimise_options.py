@@ -53,3 +53,11 @@ def test_an_empty_objective_or_front_is_refused_not_ignored() -> None:
     assert res.exit_code == 2 and "--objective '': must be one of" in res.output, res.output
     res = _invoke("--pareto", "")
     assert res.exit_code == 2 and "--pareto '': give two objectives" in res.output, res.output
+
+
+def test_the_terminal_says_what_the_front_is() -> None:
+    """Review 241: the spec asks for 7 points, the terminal showed 2 and never said the
+    front was a sample (only optimise.json did)."""
+    res = CliRunner().invoke(app, ["optimise", *FRONT, "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "method: sampled" in res.output and "points between them may exist" in res.output

@@ -193,6 +193,9 @@ def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFron
             ],
             right=tuple(heads),
         )
+        # complete, incomplete or sampled: only the JSON said so (review 241)
+        if front := doc["method"].get("front"):
+            print(f"method: {front['text']}")
         return
     o = doc["objective"]
     print_table(

@@ -216,8 +216,9 @@ def uncertainty_cmd(
              _fmt(c["p_equal"].get("co2e_t"))) for c in doc["comparisons"]]
     if not rows:  # one scenario: nothing to compare
         return
-    print_table("P(B has less life-cycle CO2e than A; ties count ½)",
-                ["A", "B", "P", "P(equal)"], rows, right=("P", "P(equal)"))
+    # not "A" and "B": scenarios are often named so (review 241)
+    print_table("P(the alternative has less life-cycle CO2e than the reference; ties ½)",
+                ["reference", "alternative", "P", "P(equal)"], rows, right=("P", "P(equal)"))
     for c in doc["comparisons"]:
         if c.get("note"):  # scenarios of different horizons (review 223)
             console.print(f"note: {c['note']}", highlight=False, markup=False, soft_wrap=True)
@@ -350,7 +351,7 @@ def calibrate_cmd(
         print_json(doc)
         return
     print_table(
-        f"{mf.name}: fitted (calibrated, {doc['message']})",
+        f"{mf.name}: fitted (calibrated; the solver: {doc['message'].rstrip('.')})",
         ["parameter", "start", "fitted", "95 % range", "bounds", "unit"],
         [
             (

@@ -128,7 +128,7 @@ def test_one_scenario_prints_no_empty_comparison(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["uncertainty", str(model), "--spec", str(spec),
                                    "--runs", "8"])
     assert res.exit_code == 0, res.output
-    assert "P(B has less" not in res.output
+    assert "has less life-cycle CO2e" not in res.output
 
 
 def test_a_figure_no_run_defines_draws_no_bands_and_no_warning() -> None:
