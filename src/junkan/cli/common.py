@@ -202,24 +202,27 @@ def atomic_dir(target: Path, what: str | None = None,
         fail(f"{name}: cannot move the results into place: {_reason(exc)}")
 
 
+def _some(names: Sequence[str]) -> str:
+    """The first three of ``names``, and "…" when there are more."""
+    return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+
+
 def _refuse_unrecorded(name: Path | str, folder: Path) -> None:
-    """:func:`fail` when ``folder`` holds anything but has no record junkan accepts (written
-    by an older junkan, copied without it, or edited): nothing in it is known to be the
+    """:func:`fail` when ``folder``, which has no record junkan accepts (written by an older
+    junkan, copied without it, or edited), holds anything: nothing in it is known to be the
     command's to replace (review 239: such a folder was refused only after a 24 s solve, and
     a file of the same name as a result was replaced)."""
-    if folder.is_dir() and read_record(folder) is None and (
-            held := would_lose((), folder, most=4)):
-        fail(f"--out {name}: holds " + ", ".join(held[:3]) + (", …" if len(held) > 3 else "")
-             + f" but no record of junkan's results ({RECORD}: "
+    if held := would_lose((), folder, most=4):
+        fail(f"--out {name}: holds {_some(held)} but no record of junkan's results ({RECORD}: "
              "missing, or not as junkan wrote it), so none of them is known to be this "
              "command's to replace; give a new or empty folder, or delete this one if "
              "nothing in it is yours")
 
 
 def _refuse_losing(name: str, target: Path, lost: list[str]) -> None:
-    fail(f"{name}: {target} holds files this command does not write ("
-         + ", ".join(lost[:3]) + (", …" if len(lost) > 3 else "") + "); replacing the "
-         "folder would delete them: give a new or empty folder, or move them away")
+    fail(f"{name}: {target} holds files this command does not write ({_some(lost)}); "
+         "replacing the folder would delete them: give a new or empty folder, or move them "
+         "away")
 
 
 def would_lose(new: Path | Collection[str], target: Path, most: int = 4) -> list[str]:
@@ -353,13 +356,12 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
         if changed := sorted(set(lost) & set(earlier.files)):
             # a record from before the hashes cannot tell a copy that lost the times
             older = any(earlier.files[c][2] is None for c in changed)
-            fail(f"--out {out}: holds files changed since junkan wrote them ("
-                 + ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "") + "; edited "
-                 "or replaced" + (", or copied without their times" if older else "")
+            fail(f"--out {out}: holds files changed since junkan wrote them ({_some(changed)}; "
+                 "edited or replaced" + (", or copied without their times" if older else "")
                  + "); replacing the folder would delete them: "
                  "give a new or empty folder, move them away, or delete the folder if "
                  "nothing in it is yours")
-    elif command is not None:  # a file named like a result is the user's without a record
+    elif command is not None:  # no record: a file named like a result is the user's
         _refuse_unrecorded(out, real)  # (review 241: uncertainty replaced their summary.json)
         lost = []
     elif writes is not None:

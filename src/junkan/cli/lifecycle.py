@@ -31,7 +31,7 @@ from junkan.cli.common import (
     write_file_out,
 )
 from junkan.core.errors import JunkanError
-from junkan.core.report import PLOTLY_JS
+from junkan.core.report import PLOTLY_JS, short_name
 from junkan.data import library_names
 from junkan.lifecycle import LifecycleModel, ModelFile, Result, uncertainty
 
@@ -209,8 +209,7 @@ def scenario_folder(name: str) -> str:
         folder = folder.replace(".", "%2E")
     if len(folder.encode("utf-8")) > MAX_FOLDER_BYTES:  # file systems allow 255 bytes
         digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        head = folder.encode("utf-8")[:MAX_FOLDER_BYTES - 17].decode("utf-8", "ignore")
-        folder = f"{head}~{digest}"
+        folder = f"{short_name(folder, MAX_FOLDER_BYTES - 17)}~{digest}"
     return folder
 
 

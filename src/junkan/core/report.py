@@ -214,18 +214,18 @@ system's 255 bytes, with the dot, the random part and the suffix around it, over
 limit (review 240: an 81-character Japanese folder name could not be written again)."""
 
 
-def short_name(name: str) -> str:
-    """``name`` cut to :data:`NAME_BYTES` bytes (at a character's boundary), for a hidden
-    temporary sibling's name; a shorter name is returned as it is."""
+def short_name(name: str, most: int = NAME_BYTES) -> str:
+    """``name`` cut to ``most`` bytes (at a character's boundary), for a hidden temporary
+    sibling's name or a cut folder name; a shorter name is returned as it is."""
     raw = os.fsencode(name)
-    if len(raw) <= NAME_BYTES:
+    if len(raw) <= most:
         return name
-    for end in range(NAME_BYTES, NAME_BYTES - 4, -1):  # a UTF-8 character is 1-4 bytes
+    for end in range(most, most - 4, -1):  # a UTF-8 character is 1-4 bytes
         try:
             return raw[:end].decode("utf-8")
         except UnicodeDecodeError:
             continue
-    return os.fsdecode(raw[:NAME_BYTES])  # not UTF-8: the bytes as the file system has them
+    return os.fsdecode(raw[:most])  # not UTF-8: the bytes as the file system has them
 
 
 def write_atomic(path: Path, data: bytes) -> None:
