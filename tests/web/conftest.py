@@ -128,6 +128,17 @@ def sign_in_here(page: Any, email: str = DEMO_EMAIL, password: str = DEMO_PASSWO
     page.get_by_role("button", name="Sign in").click()
 
 
+def grant_scrap_composition(page: Any, purpose: str) -> None:
+    """On the Lots page, grant Partner Recycling the composition of DEMO-SCRAP-1 for
+    ``purpose`` until 2099 (the form filled in and sent; waits for nothing after)."""
+    page.get_by_label("Grantee").fill("Partner Recycling")
+    page.get_by_label("Lots (comma-separated, * for all you made)").fill("DEMO-SCRAP-1")
+    page.get_by_label("composition", exact=True).check()
+    page.get_by_label("Purpose", exact=True).fill(purpose)
+    page.get_by_label("Expires", exact=True).fill("2099-12-31")
+    page.get_by_role("button", name="Grant", exact=True).click()
+
+
 def post_events(page: Any, events: list[dict[str, Any]]) -> None:
     """Record trace ``events`` as the organisation signed in on ``page`` (its session
     cookie), through the API the page itself uses."""

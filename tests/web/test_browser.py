@@ -12,7 +12,7 @@ import yaml
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from tests.conftest import SMALL
-from tests.web.conftest import require_browser, sign_in_here
+from tests.web.conftest import grant_scrap_composition, require_browser, sign_in_here
 from tests.web.conftest import sign_in as _sign_in
 
 sync_api = require_browser()
@@ -360,12 +360,7 @@ def test_lot_page_genealogy_and_catalogue(page, server: str) -> None:  # type: i
     page.get_by_role("button", name="Show", exact=True).click()
     sync_api.expect(page.locator("#tr-errors")).to_contain_text("not found")
     # grant the partner the composition of the scrap lot, then revoke it
-    page.get_by_label("Grantee").fill("Partner Recycling")
-    page.get_by_label("Lots (comma-separated, * for all you made)").fill("DEMO-SCRAP-1")
-    page.get_by_label("composition", exact=True).check()
-    page.get_by_label("Purpose", exact=True).fill("due diligence")
-    page.get_by_label("Expires", exact=True).fill("2099-12-31")
-    page.get_by_role("button", name="Grant", exact=True).click()
+    grant_scrap_composition(page, "due diligence")
     sync_api.expect(page.locator("#tr-agreements")).to_contain_text("Partner Recycling")
     page.get_by_role("button", name="Revoke Partner Recycling due diligence").click()
     sync_api.expect(page.locator("#tr-agreements tbody tr td").nth(5)).to_contain_text("✓")
@@ -386,12 +381,7 @@ def test_a_name_with_brackets_still_revokes_its_organisations_grants(  # type: i
     _sign_in(page, server, "night@junkan.local", password)
     sync_api.expect(page.locator("#who")).to_have_text("Ops (night shift) (Demo Manufacturing)")
     page.get_by_role("link", name="Lots", exact=True).click()
-    page.get_by_label("Grantee").fill("Partner Recycling")
-    page.get_by_label("Lots (comma-separated, * for all you made)").fill("DEMO-SCRAP-1")
-    page.get_by_label("composition", exact=True).check()
-    page.get_by_label("Purpose", exact=True).fill("night audit")
-    page.get_by_label("Expires", exact=True).fill("2099-12-31")
-    page.get_by_role("button", name="Grant", exact=True).click()
+    grant_scrap_composition(page, "night audit")
     page.get_by_role("button", name="Revoke Partner Recycling night audit").click()
     row = page.locator("#tr-agreements tbody tr", has_text="night audit")
     sync_api.expect(row.locator("td").nth(5)).to_contain_text("✓")

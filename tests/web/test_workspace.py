@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.web.conftest import plotted, require_browser, sign_in
+from tests.web.conftest import grant_scrap_composition, plotted, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -199,12 +199,7 @@ def test_a_lot_link_opens_the_lot(page, server: str) -> None:  # type: ignore[no
 def test_grant_error_beside_the_form_and_no_stale_granted(page, server: str) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, server)
     page.get_by_role("link", name="Lots", exact=True).click()
-    page.get_by_label("Grantee").fill("Partner Recycling")
-    page.get_by_label("Lots (comma-separated, * for all you made)").fill("DEMO-SCRAP-1")
-    page.get_by_label("composition", exact=True).check()
-    page.get_by_label("Purpose", exact=True).fill("audit")
-    page.get_by_label("Expires", exact=True).fill("2099-12-31")
-    page.get_by_role("button", name="Grant", exact=True).click()
+    grant_scrap_composition(page, "audit")
     # each grant is a request the server answers after a database write: on a loaded
     # machine (the full suite on 2 cores) this took more than the default 15 s once
     expect(page.locator("#tr-grant-status")).to_have_text("Granted.", timeout=45_000)
