@@ -227,6 +227,26 @@ def test_a_worker_killed_from_outside_is_an_internal_error(pool: BudgetPool) -> 
     assert [pool.run(operator.add, 2, i) for i in range(4)] == [2, 3, 4, 5]
 
 
+def test_a_task_sent_to_a_worker_dead_before_reading_it_goes_to_a_fresh_one() -> None:
+    # CI failure of 2026-12-06: an idle worker killed with SIGKILL whose pipe the kernel had
+    # not closed yet took the task into the pipe's buffer; the task was failed as "stopped
+    # during the task" though it never ran. Here the worker is stopped (SIGSTOP), given the
+    # task, then killed: it never read it.
+    settings = BudgetSettings(workers=1, cpu_s=5, memory_mb=512, wall_s=20, queue=2)
+    with BudgetPool(settings, name="test-unread", warm=(), warm_up=None) as one:
+        assert one.wait_ready(30)
+        (pid,) = one.stats()["pids"]
+        os.kill(pid, signal.SIGSTOP)
+        fut = one.submit(sleep, 0)
+        deadline = time.monotonic() + 10
+        while not one.stats()["running"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # the task is in the stopped worker's pipe
+        os.kill(pid, signal.SIGKILL)
+        assert fut.result(20) not in (pid, None)  # a fresh worker ran it
+        assert one.stats().get("crashed", 0) == 0
+
+
 # ---- exceptions of the task --------------------------------------------------------------------
 def test_model_error_comes_back_with_its_problems(pool: BudgetPool) -> None:
     from junkan.lifecycle.api import load_model

@@ -155,24 +155,58 @@ class _Slot:
         self.ready.clear()
         self._kill()
 
+    def _send(self, task: _Task) -> bool:
+        """Give the task to this slot's worker; a broken pipe (the idle worker was killed
+        from outside) gets a fresh worker, once. False (and the task's future failed) when
+        no worker could take it."""
+        for attempt in (1, 2):
+            try:
+                if self.proc is None:
+                    self._start()
+                assert self.conn is not None
+                self.conn.send_bytes(task.payload)
+                return True
+            except OSError as exc:
+                self._kill()
+                if attempt == 2:
+                    task.future.set_exception(WorkerCrashed(f"no worker could take the task: "
+                                                            f"{exc}"))
+            except Exception as exc:
+                self._kill()
+                task.future.set_exception(WorkerCrashed(f"no worker could take the task: {exc}"))
+                break
+        return False
+
+    def _stopped(self, task: _Task) -> None:
+        """The worker's pipe closed during ``task``: say why (CPU budget, killed, exit code)."""
+        code = self._reap()
+        budget = task.budget
+        if resource is not None and code in (-signal.SIGPROF, -signal.SIGXCPU):
+            self.pool._count("cpu")
+            task.future.set_exception(budget.exceeded("cpu"))
+            return
+        self.pool._count("crashed")
+        how = (f"killed by {signal.Signals(-code).name}" if code and code < 0 and
+               -code in signal.valid_signals() else f"exit code {code}")
+        if code == -signal.SIGKILL:
+            how += ", usually the system's out-of-memory killer"
+        log.error("worker %s stopped during a task (%s)", self.thread.name, how)
+        task.future.set_exception(WorkerCrashed(
+            f"the worker process stopped during the task ({how})"))
+
     def _execute(self, task: _Task) -> None:
         pool, budget = self.pool, task.budget
         t0 = time.monotonic()
         deadline = t0 + budget.wall_s
         self.tasks += 1
-        try:
-            assert self.conn is not None
-            self.conn.send_bytes(task.payload)
-        except OSError:  # the idle worker died (killed from outside): a fresh one, once
-            self._kill()
-            try:
-                self._start()
-                assert self.conn is not None
-                self.conn.send_bytes(task.payload)
-            except Exception as exc:
-                task.future.set_exception(WorkerCrashed(f"no worker could take the task: {exc}"))
-                return
+        # The worker says "took" when it has read the task. A worker found dead before that
+        # (an idle worker killed from outside, its pipe not yet closed by the kernel) never
+        # ran the task: it goes to a fresh worker, once.
+        took = resent = False
+        if not self._send(task):
+            return
         conn = self.conn
+        assert conn is not None
         while True:
             if task.abandoned.is_set() or pool.closed:
                 self._kill()
@@ -191,24 +225,23 @@ class _Slot:
                     continue
                 kind, value = pickle.loads(conn.recv_bytes())
             except (EOFError, OSError):
-                code = self._reap()
-                if resource is not None and code in (-signal.SIGPROF, -signal.SIGXCPU):
-                    pool._count("cpu")
-                    task.future.set_exception(budget.exceeded("cpu"))
-                else:
-                    pool._count("crashed")
-                    how = (f"killed by {signal.Signals(-code).name}" if code and code < 0 and
-                           -code in signal.valid_signals() else f"exit code {code}")
-                    if code == -signal.SIGKILL:
-                        how += ", usually the system's out-of-memory killer"
-                    log.error("worker %s stopped during a task (%s)", self.thread.name, how)
-                    task.future.set_exception(WorkerCrashed(
-                        f"the worker process stopped during the task ({how})"))
-                return
+                if took or resent:
+                    self._stopped(task)
+                    return
+                self._kill()
+                resent = True
+                if not self._send(task):
+                    return
+                conn = self.conn
+                assert conn is not None
+                continue
             except Exception as exc:  # the answer does not unpickle here
                 task.future.set_exception(WorkerError(f"the task's answer could not be read: "
                                                       f"{exc!r}"))
                 return
+            if kind == "took":
+                took = True
+                continue
             if kind == "progress":
                 if task.on_progress is not None:
                     try:
@@ -226,5 +259,3 @@ class _Slot:
             task.future.set_exception(budget.exceeded("memory"))
         else:
             task.future.set_exception(value)
-
-

@@ -248,6 +248,9 @@ def _serve(data: bytes, baseline: int) -> tuple[bytes, bool]:
         _lift_limits()
 
 
+_TOOK = pickle.dumps(("took", None), pickle.HIGHEST_PROTOCOL)
+
+
 def _worker_main(conn: Connection, spec: _WorkerSpec) -> None:
     global _conn
     t0 = time.perf_counter()
@@ -263,6 +266,7 @@ def _worker_main(conn: Connection, spec: _WorkerSpec) -> None:
     while True:
         try:
             data = conn.recv_bytes()
+            conn.send_bytes(_TOOK)  # the parent knows the task reached a live worker
         except (EOFError, OSError):
             return  # the parent closed the pipe (shutdown, retirement) or died
         reply, out_of_memory = _serve(data, baseline)
