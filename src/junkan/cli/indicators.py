@@ -13,6 +13,7 @@ from rich.table import Table
 from junkan import indicators, lifecycle
 from junkan.cli.common import (
     atomic_dir,
+    check_out,
     console,
     out_console,
     print_json,
@@ -62,15 +63,17 @@ def indicators_cmd(
 ) -> None:
     """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a flow model, or of every
     scenario of a lifecycle model."""
+    target = out or Path("out") / "indicators"
+    if format == IndicatorFormat.html:
+        check_out(target, command="indicators")  # refused before the work
     with reported(file, IndicatorInputError, KeyError):
         results = compute(file, framework, years)
     if format == IndicatorFormat.json:
         print_json({name: {"indicators": r.to_json(), "tradeoff_warnings": r.warnings}
                     for name, r in results.items()})
     elif format == IndicatorFormat.html:
-        target = out or Path("out") / "indicators"
         sections = [(name, r.model, r.indicators, r.warnings) for name, r in results.items()]
-        with atomic_dir(target) as tmp:
+        with atomic_dir(target, record="indicators") as tmp:
             indicators_page(sections, f"Circularity indicators — {file.name}",
                             source=file).write(tmp / "indicators.html")
         console.print(f"wrote {target}/indicators.html")

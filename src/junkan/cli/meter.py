@@ -14,6 +14,7 @@ from junkan.cli.common import (
     Format,
     atomic_dir,
     check_file_out,
+    check_out,
     console,
     fail,
     print_json,
@@ -89,10 +90,10 @@ def _run(
         fail(exc)
 
 
-def _write(result: metering.Result, out: Path) -> None:
+def _write(result: metering.Result, out: Path, command: str) -> None:
     from junkan import metering
 
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record=command) as tmp:
         metering.write(result, tmp)
 
 
@@ -103,12 +104,13 @@ def import_(
     """Validate readings, correct clocks, compute power and energy; quarantine bad rows."""
     from junkan import metering
 
+    check_out(out, command="meter import")  # refused before the work
     try:
         plant = metering.load_plant(circuits)
         imported = metering.read_csv(readings, plant)
     except JunkanError as exc:
         fail(exc)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record="meter import") as tmp:
         metering.write_import(imported, tmp)
     doc = imported.summary()
     if fmt is Format.json:
@@ -139,8 +141,9 @@ def segment(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Detect operating cycles and attribute them to steps and units (scan events)."""
+    check_out(out, command="meter segment")  # refused before the work
     result = _run(readings, circuits, scans, grid, penalty, tolerance)
-    _write(result, out)
+    _write(result, out, "meter segment")
     if fmt is Format.json:
         print_json(result.summary())
         return
@@ -167,11 +170,12 @@ def factors(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Unit factors per model × step (kWh, CO2e, JPY per unit) and library.yaml."""
+    check_out(out, command="meter factors")  # refused before the work
     result = _run(readings, circuits, scans, grid, penalty, tolerance)
     if result.factors.empty:
         fail(f"{scans}: no scan event was attributed to a cycle of the readings; no unit "
              "factors")
-    _write(result, out)
+    _write(result, out, "meter factors")
     if fmt is Format.json:
         print_json(result.factors.to_dict("records"))
         return
@@ -243,8 +247,9 @@ def generate(
 
     from junkan import metering
 
+    check_out(out, command="meter generate")  # refused before the work
     day = metering.compressor_day(units, seed)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record="meter generate") as tmp:
         day.readings.to_csv(tmp / "readings.csv", index=False)
         day.scans.to_csv(tmp / "scans.csv", index=False)
         day.truth.to_csv(tmp / "truth.csv", index=False)
@@ -257,7 +262,8 @@ def generate(
     )
 
 
-def _write_live(rec: metering.Recorder, circuits: Path, out: Path, source: str) -> None:
+def _write_live(rec: metering.Recorder, circuits: Path, out: Path, source: str,
+                command: str) -> None:
     from junkan import metering
 
     try:
@@ -266,7 +272,7 @@ def _write_live(rec: metering.Recorder, circuits: Path, out: Path, source: str) 
         imported = rec.to_import(plant, source=source)
     except JunkanError as exc:
         fail(exc)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record=command) as tmp:
         raw.to_csv(tmp / "readings.csv", index=False)
         metering.write_import(imported, tmp)
     doc = imported.summary()
@@ -276,6 +282,8 @@ def _write_live(rec: metering.Recorder, circuits: Path, out: Path, source: str) 
     )
 
 
+CONNECT_WAIT_S = 5.0
+"""Seconds ``meter listen`` waits for the broker before it says it is not connected yet."""
 SecondsOpt = Annotated[float, typer.Option(min=0.1, max=7 * 86400, help="How long to record.")]
 
 
@@ -293,16 +301,24 @@ def listen(
 
     from junkan import metering
 
+    check_out(out, command="meter listen")  # refused before recording
     rec = metering.Recorder()
     try:
         sub = metering.Subscriber(broker, rec, station)
     except JunkanError as exc:
         fail(exc)
     try:
-        time.sleep(seconds)
+        end = time.monotonic() + seconds
+        if not sub.connected.wait(min(seconds, CONNECT_WAIT_S)):  # said at once, not at the end
+            console.print(f"[yellow]not connected to {broker} yet; still trying for the "
+                          f"{seconds:g} s of the recording[/]", highlight=False)
+        time.sleep(max(0.0, end - time.monotonic()))
     finally:
         sub.close()
-    _write_live(rec, circuits, out, f"mqtt {broker} station {station}")
+    if not sub.ever_connected:
+        fail(f"--broker {broker}: no connection in the {seconds:g} s of the recording; is "
+             "the broker running and reachable?")
+    _write_live(rec, circuits, out, f"mqtt {broker} station {station}", "meter listen")
 
 
 @app.command()
@@ -316,6 +332,7 @@ def poll(
     """Poll Modbus TCP power meters for a while, then import the readings like CSV."""
     from junkan import metering
 
+    check_out(out, command="meter poll")  # refused before polling
     rec = metering.Recorder()
     try:
         poller = metering.Poller(metering.load_meters(meters), rec)
@@ -325,7 +342,7 @@ def poll(
             poller.close()
     except JunkanError as exc:
         fail(exc)
-    _write_live(rec, circuits, out, f"modbus {meters}")
+    _write_live(rec, circuits, out, f"modbus {meters}", "meter poll")
 
 
 CatalogueOpt = Annotated[Path, typer.Option("--catalogue", help="Model catalogue (YAML).")]
@@ -412,8 +429,9 @@ def photos(
     their truth (truth.csv)."""
     from junkan import metering
 
+    check_out(out, command="meter photos")  # refused before the work
     rows = []
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record="meter photos") as tmp:
         for i, (model, label, png) in enumerate(metering.photo_set(per_model, seed, models=models)):
             name = f"{i:04d}_{model}_{label}.png"
             (tmp / name).write_bytes(png)

@@ -13,6 +13,7 @@ from junkan import policy
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    check_out,
     console,
     fail,
     out_console,
@@ -38,13 +39,15 @@ class Reportable(Protocol):
 
 
 def write_outputs(
-    out: Path, stem: str, res: Reportable, *, extra: dict[str, str] | None = None
+    out: Path, command: str, stem: str, res: Reportable, *,
+    extra: dict[str, str] | None = None
 ) -> None:
     """Write ``<stem>.json`` and the report in Japanese and English (``<stem>.ja.html``,
-    ``<stem>.en.html``), plus ``extra`` files (name → text), atomically into ``out``."""
+    ``<stem>.en.html``), plus ``extra`` files (name → text), atomically into ``out``, with
+    the record of ``command`` (as typed after ``junkan``)."""
     import json
 
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, record=command) as tmp:
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
         (tmp / f"{stem}.json").write_text(
@@ -90,11 +93,12 @@ def diagnose(
     among peers of similar size, potential by stream, proposals with effects computed by the
     lifecycle engine. ``--out`` writes diagnosis.json and the council report in Japanese
     (diagnosis.ja.html) and English; ``--models`` the proposals' lifecycle models."""
+    check_out(out, command="policy diagnose")  # refused before the work
     with reported(file):
         d = load_kind(file, policy.Diagnosis, "diagnosis")
         res = policy.run(d)
     if out is not None:
-        write_outputs(out, "diagnosis", res)
+        write_outputs(out, "policy diagnose", "diagnosis", res)
     if models is not None:
         if models.exists() and not models.is_dir():
             fail(f"--models {models}: a file is there, not a folder")
@@ -172,6 +176,7 @@ def report(
 
     if format not in ("table", "json", "csv"):
         fail("--format must be table, json or csv")
+    check_out(out, command="policy report")  # refused before the work
     with reported(plan_file):
         plan = load_kind(plan_file, policy.Plan, "recycled_content_plan")
         repo = open_ledger(database)
@@ -183,7 +188,7 @@ def report(
                  "recorded lots (junkan trace import … --org <maker>), or give --database")
         rep = policy.run(plan, statement=statement, period=period, lots=repo.made(plan.maker))
     if out is not None:
-        write_outputs(out, "report", rep, extra={"report.csv": rep.to_csv()})
+        write_outputs(out, "policy report", "report", rep, extra={"report.csv": rep.to_csv()})
     if format == "json":
         print_json(rep.to_json())
     elif format == "csv":
@@ -230,6 +235,7 @@ def procure(
     """Check a product against the green-procurement criteria of its designated item
     (グリーン購入法): pass / fail per criterion, citing the declaration or the lots.
     Exit code 1 if a criterion fails or cannot be decided."""
+    check_out(out, command="policy procure")  # refused before the work
     with reported(criteria or file):
         own = None if criteria is None else policy.read_procurement_criteria(criteria)
     with reported(file):
@@ -248,7 +254,7 @@ def procure(
                 fail(f"--database {where}: {exc} in its trace ledger")
         res = policy.run(chk, lots=lots, criteria=own)
     if out is not None:
-        write_outputs(out, "procurement", res)
+        write_outputs(out, "policy procure", "procurement", res)
     if format == Format.json:
         print_json(res.to_json())
     else:
@@ -276,6 +282,7 @@ def solar(
 ) -> None:
     """Solar-panel information sharing: the installations ORG may see by its roles (owner,
     municipality, dismantler, recycler, maker), their end-of-life status and volumes."""
+    check_out(out, command="policy solar")  # refused before the work
     with reported(file):
         reg = load_kind(file, policy.Registry, "solar_registry")
         view = policy.run(reg, org=org)
@@ -284,7 +291,7 @@ def solar(
         print_json(supply)
         return
     if out is not None:
-        write_outputs(out, "solar", view)
+        write_outputs(out, "policy solar", "solar", view)
     if format == Format.json:
         print_json(view.to_json())
         return
@@ -390,6 +397,7 @@ def reuse(
     from junkan.core.documents import read_document
     from junkan.core.errors import ModelError
 
+    check_out(out, command="policy reuse")  # refused before the work
     with reported(file):
         h = load_kind(file, policy.History, "reuse_history")
         keys = None
@@ -402,7 +410,7 @@ def reuse(
                 raise ModelError(problems, str(trusted))
         res = policy.run(h, trusted=keys)
     if out is not None:
-        write_outputs(out, "reuse", res)
+        write_outputs(out, "policy reuse", "reuse", res)
     if format == Format.json:
         print_json(res.to_json())
     else:
@@ -438,6 +446,7 @@ def disclose(
 ) -> None:
     """Assemble a disclosure pack: ESRS E5-4/E5-5 tables, CTI and ISO 59020 indicators with
     method notes; ``--out`` also writes esrs_e5.xhtml (inline XBRL, structure checked)."""
+    check_out(out, command="policy disclose")  # refused before the work
     with reported(file):
         pack = policy.run(load_kind(file, policy.Pack, "disclosure_pack"))
         concepts, namespace = (None, None)
@@ -448,7 +457,7 @@ def disclose(
     if problems:  # a bug, not bad input: the pack must always read back
         fail("inline XBRL failed its structure check: " + "; ".join(problems))
     if out is not None:
-        write_outputs(out, "disclosure", pack, extra={"esrs_e5.xhtml": xhtml})
+        write_outputs(out, "policy disclose", "disclosure", pack, extra={"esrs_e5.xhtml": xhtml})
     if format == Format.json:
         print_json(pack.to_json())
         return

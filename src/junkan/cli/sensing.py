@@ -15,6 +15,7 @@ from junkan.cli.common import (
     Format,
     atomic_dir,
     check_file_out,
+    check_out,
     console,
     fail,
     print_json,
@@ -54,9 +55,10 @@ def run_cmd(scenario: ScenarioArg, out: OutOption = None, fmt: FormatOption = Fo
     """Generate the scenario and run the monitor over it: alarms, actions and evidence."""
     from junkan import sensing
 
+    check_out(out, command="sensing run")  # refused before the work
     res = sensing.run(_load(scenario))
     if out is not None:
-        with atomic_dir(out) as tmp:
+        with atomic_dir(out, record="sensing run") as tmp:
             res.report(tmp / "report.html")
             res.to_frame().to_parquet(tmp / "trace.parquet", index=False)
             import json
@@ -95,13 +97,14 @@ def evaluate_cmd(
     false alarms per 8 h, NAB (standard, reward-low-FN), VUS-PR."""
     from junkan import sensing
 
+    check_out(out, command="sensing evaluate")  # refused before the work
     scs = [_load(f) for f in scenario]
     try:
         ev = sensing.evaluate(scs)
     except JunkanError as exc:
         fail(exc)
     if out is not None:
-        with atomic_dir(out) as tmp:
+        with atomic_dir(out, record="sensing evaluate") as tmp:
             ev.report(tmp / "report.html")
             import json
 

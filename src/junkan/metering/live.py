@@ -276,6 +276,9 @@ class Subscriber:
         self.feed = Feed(recorder)
         self.topic = f"{PREFIX}/{station}/readings"
         self.connected = threading.Event()
+        self.ever_connected = False
+        """Whether the broker was reached at least once (``connected`` is cleared when the
+        connection drops; paho reconnects on its own)."""
         self.client = _client(f"junkan-meter-{id(self)}")
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *a: self.connected.clear()
@@ -285,6 +288,7 @@ class Subscriber:
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         client.subscribe(self.topic, qos=1)
+        self.ever_connected = True
         self.connected.set()
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
