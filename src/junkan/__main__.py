@@ -6,10 +6,20 @@ a file should be): ``error <file>: <why>``, exit code 2, as for every bad input.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C: said, not silent (typer ends with exit code 130 and no word; review 241)."""
+    sys.stderr.write("\nstopped (Ctrl-C): results folders and files are replaced only once "
+                     "complete, so none is left half-written\n")
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)
     try:
         from junkan.cli.main import app
 

@@ -61,3 +61,14 @@ def test_the_terminal_says_what_the_front_is() -> None:
     res = CliRunner().invoke(app, ["optimise", *FRONT, "--quiet"])
     assert res.exit_code == 0, res.output
     assert "method: sampled" in res.output and "points between them may exist" in res.output
+
+
+def test_tables_write_large_figures_whole_with_separators() -> None:
+    """Review 241 (low): optimise's tables printed 1.27e+06 and uncertainty's 1.235e+04
+    where simulate and compare print 1,270,000 and 12,346."""
+    from junkan.cli import optimise, uncertainty
+
+    assert optimise._fmt(1_270_000.4) == "1,270,000"
+    assert optimise._fmt(-123_456.78) == "-123,457" and optimise._fmt(0.5) == "0.5"
+    assert uncertainty._fmt(12_345.6) == "12,346" and uncertainty._fmt(9_999.7) == "10,000"
+    assert uncertainty._fmt(0.123456) == "0.1235" and uncertainty._fmt(None) == "—"

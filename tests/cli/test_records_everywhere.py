@@ -91,3 +91,25 @@ def test_meter_listen_says_when_the_broker_cannot_be_reached(day: Path, tmp_path
     assert res.exit_code == 2 and "not connected to mqtt://127.0.0.1:9 yet" in said, said
     assert "no connection in the 1 s of the recording" in said
     assert not (tmp_path / "rec").exists()
+
+
+def test_ctrl_c_is_said_and_leaves_nothing(day: Path, tmp_path: Path) -> None:
+    """Review 241 (low): Ctrl-C ended a command with exit code 130 and no word."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "junkan", "meter", "listen", "-c", str(day / "circuits.yaml"),
+         "--broker", "mqtt://127.0.0.1:9", "--seconds", "120", "--out", str(tmp_path / "rec")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "COLUMNS": "200"})
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the warning: it is recording (and not connected)
+    assert "not connected to mqtt://127.0.0.1:9 yet" in first, first
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "stopped (Ctrl-C)" in rest and "Traceback" not in rest, rest
+    assert list(tmp_path.iterdir()) == []

@@ -464,3 +464,12 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for r in rows:
         table.add_row(*[Text(visible(str(x))) for x in r])
     out_console.print(table)
+
+
+def number(v: float, spec: str, whole_from: float) -> str:
+    """``v`` written as ``spec`` (``.4g``, ``+.4g``, ``,.6g``) says, but whole with thousands
+    separators once it rounds to ``whole_from`` or more: -17,036, not -1.704e+04 (review 222),
+    nor 1e+04 for 9,999.7 (223)."""
+    if abs(float(f"{v:{spec.lstrip('+,')}}")) >= whole_from:
+        return f"{v:{'+' if spec.startswith('+') else ''},.0f}"
+    return f"{v:{spec}}"

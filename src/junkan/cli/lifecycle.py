@@ -22,6 +22,7 @@ from junkan.cli.common import (
     console,
     fail,
     interactive,
+    number,
     out_console,
     print_json,
     print_table,
@@ -57,15 +58,6 @@ def write_tables(result: Result, folder: Path) -> None:
     for name, df in result.tables().items():
         df.to_csv(folder / f"{name}.csv", index=False)
         df.to_parquet(folder / f"{name}.parquet", index=False)
-
-
-def number(v: float, spec: str, whole_from: float) -> str:
-    """``v`` written as ``spec`` (``.4g``, ``+.4g``, ``,.6g``) says, but whole with thousands
-    separators once it rounds to ``whole_from`` or more: -17,036, not -1.704e+04 (review 222),
-    nor 1e+04 for 9,999.7 (223)."""
-    if abs(float(f"{v:{spec.lstrip('+,')}}")) >= whole_from:
-        return f"{v:{'+' if spec.startswith('+') else ''},.0f}"
-    return f"{v:{spec}}"
 
 
 def headline_table(doc: Mapping[str, Any]) -> None:

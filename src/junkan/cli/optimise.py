@@ -17,6 +17,7 @@ from junkan.cli.common import (
     check_out,
     fail,
     interactive,
+    number,
     print_json,
     print_table,
     progress,
@@ -48,7 +49,9 @@ def _write(out: Path, doc: dict[str, Any], result: Any) -> None:
 
 
 def _fmt(x: Any) -> str:
-    return "—" if x is None else f"{x:,.6g}" if isinstance(x, float) else str(x)
+    """A figure of the tables: 6 significant digits, whole numbers from a million on with
+    thousands separators (1,270,000, not 1.27e+06), as simulate's tables."""
+    return "—" if x is None else number(x, ",.6g", 1e6) if isinstance(x, float) else str(x)
 
 
 def _spec(

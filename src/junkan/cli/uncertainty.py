@@ -19,6 +19,7 @@ from junkan.cli.common import (
     console,
     fail,
     interactive,
+    number,
     print_json,
     print_table,
     progress,
@@ -145,7 +146,9 @@ def _write_model(cal: Any, path: Path, text: str) -> None:
 
 
 def _fmt(x: Any) -> str:
-    return "—" if x is None else f"{x:,.4g}"
+    """A figure of the tables: 4 significant digits, whole numbers from 10,000 on with
+    thousands separators (12,346, not 1.235e+04), as compare's tables."""
+    return "—" if x is None else number(x, ",.4g", 1e4)
 
 
 @app.command("uncertainty")
@@ -268,12 +271,13 @@ def sensitivity_cmd(
         print_json(doc)
         return
     cols = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
-    rows = []
+    rows = []  # Morris' μ* and σ are in the output's unit, given beside it
     for o, d in doc["outputs"].items():
         top = d["top_drivers"] or [None]
         for p in top:
             i = doc["parameters"].index(p) if p is not None else None
-            rows.append((o if p == top[0] else "", p or "— (no index above its noise)",
+            label = f"{o} ({d['unit']})" if method == "morris" and d.get("unit") else o
+            rows.append((label if p == top[0] else "", p or "— (no index above its noise)",
                          *(_index(d, c, i) for c in cols)))
     rows += [(o, f"— ({why})", "", "") for o, why in doc["skipped"].items()]
     print_table(

@@ -261,3 +261,25 @@ def test_the_table_of_a_model_without_headline_figures_shows_its_totals(tmp_path
                              env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "total" in res.output and "co2e_t" in res.output and "tCO2e" in res.output
+
+
+def test_a_bounded_distribution_beyond_a_share_names_its_min_and_max() -> None:
+    """Review 241 (low): a uniform from 0.1 to 1.5 on a share was told to 'bound its
+    distribution with range'; a uniform is bounded by its own min and max (range truncates
+    only normal and lognormal draws)."""
+    mf = lifecycle.load(text=MODEL, source="kettle.yaml")
+    sec = U.UncertaintySection.model_validate({"parameters": [
+        {"parameter": REUSE, "distribution": "uniform", "min": 0.1, "max": 1.5, "source": "t"}]})
+    with pytest.raises(ModelError) as info:
+        U.propagate(mf, 16, 3, section=sec)
+    assert "its 'min' … 'max' [0.1, 1.5] goes beyond the field's limits" in str(info.value)
+    assert "range" not in str(info.value)
+
+
+def test_morris_table_gives_each_outputs_unit() -> None:
+    """Review 241 (low): μ* and σ are in the output's unit, which the table did not say."""
+    model = Path(__file__).parents[3] / "examples" / "calibrated" / "compressor_magnet.yaml"
+    res = CliRunner().invoke(app, ["sensitivity", str(model), "--method", "morris", "--n", "4",
+                                   "--output", "A:co2_reduction_t"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "A:co2_reduction_t (tCO2e/year)" in res.output

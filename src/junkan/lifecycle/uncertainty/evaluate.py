@@ -316,8 +316,12 @@ def _drawn(exc: ModelError, st: Study) -> ModelError:
         if at:
             which = " and ".join(f"{source}:{prefix}parameters[{i}]" for i in at)
             ranged = [r for i in own if (r := st.parameters[i].range) is not None]
+            ends = [(p.min, p.max) for i in own if not (p := st.parameters[i]).relative
+                    and p.min is not None and p.max is not None]
             fix = (f"its 'range' {list(ranged[0])} goes beyond the field's limits: give one "
                    "inside them" if ranged  # review 218: it had a range already
+                   else f"its 'min' … 'max' {list(ends[0])} goes beyond the field's limits: "
+                   "give them inside" if ends  # a bounded distribution (review 241, low)
                    else "bound its distribution with 'range' (low, high) inside the field's "
                    "limits" if own
                    else "every draw must keep this rule: draw the fields it relates so "
