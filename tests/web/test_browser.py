@@ -107,6 +107,28 @@ def test_a_sign_out_without_connection_says_so_and_the_page_goes_on(page, server
     sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
 
+def test_a_sign_out_the_service_never_answers_says_so(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """A sign-out whose request hung (no answer, no error) left the button doing nothing,
+    for ever, without a word; now it is said after 10 s and the page goes on."""
+    page.clock.install()  # time flows; fast_forward jumps the 10 s
+    _sign_in(page, server)
+    hung: list[object] = []
+    page.route("**/api/session", lambda route: hung.append(route)
+               if route.request.method == "DELETE" else route.continue_())
+    button = page.get_by_role("button", name="Sign out")
+    button.click()
+    sync_api.expect(button).to_be_disabled()
+    for _ in range(50):
+        if hung:
+            break
+        page.wait_for_timeout(100)
+    assert len(hung) == 1
+    page.clock.fast_forward(11_000)
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("the service did not answer")
+    sync_api.expect(button).to_be_enabled()
+    sync_api.expect(page.locator("#who")).to_contain_text("Demo")  # still says who is in
+
+
 def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/#/login")
     sign_in_here(page, password="wrong")

@@ -38,11 +38,16 @@ $("#login-form").addEventListener("submit", async (ev) => {
 });
 /** Signing out: nothing new is sent, what was sent is answered (at most 3 s), then the session
  * ends, so a page still loading is not refused half-way (a 401 in the console, CI 2026-12-06). */
+const SIGN_OUT_WAIT_MS = 10000;  // a sign-out not answered by then is said to have failed
 $("#logout").addEventListener("click", async () => {
   $("#signout-problem").hidden = true;
+  $("#logout").disabled = true;  // one sign-out at a time
   state.signingOut = true;
   await Promise.race([Promise.allSettled([...inFlight]), pause(3000)]);
-  const res = await api("/api/session", { method: "DELETE" }).catch(() => null);
+  const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), SIGN_OUT_WAIT_MS);
+  const res = await api("/api/session", { method: "DELETE", signal: ctl.signal }).catch(() => null);
+  clearTimeout(timer);  // a request that hangs no longer leaves the button doing nothing
+  $("#logout").disabled = false;
   if (!res || !(res.ok || res.status === 401)) {  // still signed in: the page goes on working
     state.signOutProblem = res ? ["signOutRefused", { status: res.status }] : ["signOutFailed", {}];
     $("#signout-problem").textContent = t(...state.signOutProblem);
