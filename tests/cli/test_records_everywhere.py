@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[list[str], str]] = {
                     "report.html"),
     "policy diagnose": (["policy", "diagnose", str(EX / "policy" / "diagnosis.yaml")],
                         "diagnosis.json"),
+    "policy diagnose --models": (["policy", "diagnose", str(EX / "policy" / "diagnosis.yaml"),
+                                  "--format", "json", "--models", "{out}"], "{model}"),
+    "vision render": (["vision", "render", "{out}", "--images", "1", "--pieces", "3"],
+                      "annotations.json"),
     "policy disclose": (["policy", "disclose",
                          str(ROOT / "tests" / "policy" / "fixtures" / "pack.yaml")],
                         "disclosure.json"),
@@ -48,13 +52,29 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _args(command: str, day: Path, out: Path) -> list[str]:
     args, _ = COMMANDS[command]
-    return [a.replace("{day}", str(day)) for a in args] + ["--out", str(out)]
+    given = [a.replace("{day}", str(day)).replace("{out}", str(out)) for a in args]
+    return given if "{out}" in args else [*given, "--out", str(out)]
+
+
+def _name(command: str) -> str:
+    """A name the command writes (the first proposal's model for --models)."""
+    name = COMMANDS[command][1]
+    if name == "{model}":
+        from junkan import policy
+        from junkan.cli.policy import load_kind
+
+        res = policy.run(load_kind(EX / "policy" / "diagnosis.yaml", policy.Diagnosis,
+                                   "diagnosis"))
+        name = next(iter(res.to_json()["proposals"]))["model"] + ".yaml"
+    return name
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_users_file_named_like_a_result_is_kept(command: str, day: Path,
                                                    tmp_path: Path) -> None:
-    name = COMMANDS[command][1]
+    if command == "vision render":
+        pytest.importorskip("cv2")
+    name = _name(command)
     out = tmp_path / "mine"
     out.mkdir()
     (out / name).write_text("my own notes\n")
@@ -69,12 +89,14 @@ def test_a_users_file_named_like_a_result_is_kept(command: str, day: Path,
 @pytest.mark.parametrize("command", sorted(set(COMMANDS) - {"meter listen"}))
 def test_the_commands_own_folder_is_replaced_and_another_commands_refused(
         command: str, day: Path, tmp_path: Path) -> None:
+    if command == "vision render":
+        pytest.importorskip("cv2")
     out = tmp_path / "res"
     run = CliRunner().invoke
     for _ in range(2):
         res = run(app, _args(command, day, out))
         assert res.exit_code == 0, res.output
-    assert (out / COMMANDS[command][1]).is_file() and (out / RECORD).is_file()
+    assert (out / _name(command)).is_file() and (out / RECORD).is_file()
     other = "meter photos" if command != "meter photos" else "meter generate"
     res = run(app, _args(other, day, out))
     assert res.exit_code == 2 and f"holds the results of junkan {command}" in " ".join(

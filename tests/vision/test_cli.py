@@ -49,17 +49,23 @@ def test_a_render_option_out_of_range_is_named_as_typed(tmp_path: Path) -> None:
 def test_a_render_never_leaves_old_frames_beside_new_annotations(tmp_path: Path) -> None:
     """Rendering 1 image into a folder of 2 left frame_00001.png of the old set beside the new
     annotations.json; the frames were also all held in memory (about 4 MB each) before any was
-    written. Frames are now written as drawn into a folder that replaces OUT whole, and a
-    folder holding files the new set would not is kept as it was."""
+    written. Frames are now written as drawn into a folder that replaces OUT whole: the set
+    render wrote (its record lists it) is replaced by the new one, never mixed with it, and a
+    folder holding a file render did not write is kept as it was."""
     runner = CliRunner()
     data = tmp_path / "set"
     args = ["--pieces", "5", "--seed", "1"]
     assert runner.invoke(app, ["render", str(data), "--images", "2", *args]).exit_code == 0
-    before = sorted(p.name for p in (data / "images").iterdir())
     res = runner.invoke(app, ["render", str(data), "--images", "1", *args])
-    assert res.exit_code == 2
+    assert res.exit_code == 0, res.output
+    assert len(list((data / "images").iterdir())) == 1
+    assert len(load_dataset(data / "annotations.json").items) == 1
+    (data / "images" / "my_photo.png").write_bytes(b"mine")
+    before = sorted(p.name for p in (data / "images").iterdir())
+    kept = runner.invoke(app, ["render", str(data), "--images", "2", *args])
+    assert kept.exit_code == 2 and "my_photo.png" in kept.output, kept.output
     assert sorted(p.name for p in (data / "images").iterdir()) == before
-    assert len(load_dataset(data / "annotations.json").items) == 2
+    (data / "images" / "my_photo.png").unlink()
     again = runner.invoke(app, ["render", str(data), "--images", "2", *args])
     assert again.exit_code == 0, again.output
     assert len(load_dataset(data / "annotations.json").items) == 2

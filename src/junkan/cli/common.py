@@ -207,13 +207,13 @@ def _some(names: Sequence[str]) -> str:
     return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
 
 
-def _refuse_unrecorded(name: Path | str, folder: Path) -> None:
+def _refuse_unrecorded(name: str, folder: Path) -> None:
     """:func:`fail` when ``folder``, which has no record junkan accepts (written by an older
     junkan, copied without it, or edited), holds anything: nothing in it is known to be the
     command's to replace (review 239: such a folder was refused only after a 24 s solve, and
     a file of the same name as a result was replaced)."""
     if held := would_lose((), folder, most=4):
-        fail(f"--out {name}: holds {_some(held)} but no record of junkan's results ({RECORD}: "
+        fail(f"{name}: holds {_some(held)} but no record of junkan's results ({RECORD}: "
              "missing, or not as junkan wrote it), so none of them is known to be this "
              "command's to replace; give a new or empty folder, or delete this one if "
              "nothing in it is yours")
@@ -330,7 +330,7 @@ def refuse_reading_path(flag: str, out: Path, **read: Path | None) -> None:
 
 
 def check_out(out: Path | None, writes: Collection[str] | None = None,
-              command: str | None = None) -> None:
+              command: str | None = None, flag: str = "--out") -> None:
     """Stop before the analysis when ``--out`` cannot hold the results: it is a file, a
     file stands where one of its folders would be, the nearest existing folder is not
     writable, or (given ``writes``, every name the command may write there) it is a folder
@@ -340,15 +340,17 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
     command is refused, one recording this command holds only the files it lists unchanged,
     and one holding anything without a record junkan accepts is refused. Missing folders
     are made when the results are written (:func:`atomic_dir`), as
-    ``simulate --out`` makes them."""
+    ``simulate --out`` makes them. ``flag``: the option naming the folder (``--models``), or
+    ``""`` for an argument; messages start with it and the path."""
     if out is None:
         return
-    refuse_undecodable(out, "--out")
-    refuse_non_folder(out, f"--out {out}")
-    real = out_folder(out, f"--out {out}")
+    name = f"{flag} {out}".lstrip()
+    refuse_undecodable(out, flag or "OUT")
+    refuse_non_folder(out, name)
+    real = out_folder(out, name)
     earlier = read_record(real) if command is not None and real.is_dir() else None
     if earlier is not None and earlier.command != command:
-        fail(f"--out {out}: holds the results of junkan {earlier.command} (listed in its "
+        fail(f"{name}: holds the results of junkan {earlier.command} (listed in its "
              f"{RECORD}); replacing the folder would delete them: give a new or empty folder")
     if earlier is not None:  # the same command's: a file beyond its record is the user's,
         # and so is one changed since (review 237); one walk judges both
@@ -356,21 +358,21 @@ def check_out(out: Path | None, writes: Collection[str] | None = None,
         if changed := sorted(set(lost) & set(earlier.files)):
             # a record from before the hashes cannot tell a copy that lost the times
             older = any(earlier.files[c][2] is None for c in changed)
-            fail(f"--out {out}: holds files changed since junkan wrote them ({_some(changed)}; "
+            fail(f"{name}: holds files changed since junkan wrote them ({_some(changed)}; "
                  "edited or replaced" + (", or copied without their times" if older else "")
                  + "); replacing the folder would delete them: "
                  "give a new or empty folder, move them away, or delete the folder if "
                  "nothing in it is yours")
     elif command is not None:  # no record: a file named like a result is the user's
-        _refuse_unrecorded(out, real)  # (review 241: uncertainty replaced their summary.json)
+        _refuse_unrecorded(name, real)  # (review 241: uncertainty replaced their summary.json)
         lost = []
     elif writes is not None:
         lost = would_lose(writes, real)
     else:
         lost = []
     if lost:
-        _refuse_losing(f"--out {out}", out, lost)
-    _writable_under(real, f"--out {out}", "folder")
+        _refuse_losing(name, out, lost)
+    _writable_under(real, name, "folder")
 
 
 def refuse_inside_out(flag: str, path: Path, out: Path | None, what: str) -> None:

@@ -38,6 +38,10 @@ class Reportable(Protocol):
     def report(self, path: str | Path, *, lang: str = "ja") -> Path: ...
 
 
+MODELS = "policy diagnose --models"
+"""The record of a folder of ``policy diagnose --models``."""
+
+
 def write_outputs(
     out: Path, command: str, stem: str, res: Reportable, *,
     extra: dict[str, str] | None = None
@@ -94,6 +98,7 @@ def diagnose(
     lifecycle engine. ``--out`` writes diagnosis.json and the council report in Japanese
     (diagnosis.ja.html) and English; ``--models`` the proposals' lifecycle models."""
     check_out(out, command="policy diagnose")  # refused before the work
+    check_out(models, command=MODELS, flag="--models")
     with reported(file):
         d = load_kind(file, policy.Diagnosis, "diagnosis")
         res = policy.run(d)
@@ -103,7 +108,7 @@ def diagnose(
         if models.exists() and not models.is_dir():
             fail(f"--models {models}: a file is there, not a folder")
         try:
-            with atomic_dir(models, f"--models {models}") as tmp:
+            with atomic_dir(models, f"--models {models}", record=MODELS) as tmp:
                 written = res.write_models(tmp)
         except OSError as exc:
             fail(f"--models {models}: {exc.strerror or exc}")

@@ -13,6 +13,7 @@ import typer
 from junkan.cli.common import (
     Format,
     atomic_dir,
+    check_out,
     console,
     fail,
     interactive,
@@ -67,6 +68,7 @@ def vision_render(
     from junkan.vision import RenderSpec, render, write_coco
 
     _threads()
+    check_out(out, command="vision render", flag="")  # refused before the first frame
     try:  # every spec checked before the first frame is drawn
         specs = [RenderSpec(pieces=pieces, grain_mm=g, touching=touching, dirt=dirt)
                  for g in grain_mm or [65.0]]
@@ -76,7 +78,7 @@ def vision_render(
     # one frame at a time, written as drawn (a list of 10,000 frames of 1280 x 1024 held about
     # 40 GB), into a folder that replaces OUT only once every frame is written
     frames = (render(specs[i % len(specs)], seed=seed + i) for i in range(images))
-    with atomic_dir(out, str(out)) as tmp:
+    with atomic_dir(out, str(out), record="vision render") as tmp:
         try:
             write_coco(frames, tmp)
         except ValueError as exc:
