@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -245,6 +246,96 @@ def test_a_task_sent_to_a_worker_dead_before_reading_it_goes_to_a_fresh_one() ->
         os.kill(pid, signal.SIGKILL)
         assert fut.result(20) not in (pid, None)  # a fresh worker ran it
         assert one.stats().get("crashed", 0) == 0
+
+
+def _slow_warm_up() -> None:
+    time.sleep(1.5)
+
+
+def touch(path: str) -> str:
+    Path(path).write_text("ran")
+    return path
+
+
+def _stop_give_kill(pool: BudgetPool, submit: Any) -> Any:
+    """Stop the only idle worker, give it a task (``submit()``), kill it before it reads it:
+    the task goes to a fresh worker, which takes 1.5 s to start."""
+    assert pool.wait_ready(30)
+    (pid,) = pool.stats()["pids"]
+    os.kill(pid, signal.SIGSTOP)
+    fut = submit()
+    time.sleep(0.3)  # the task is in the stopped worker's pipe
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.3)  # a fresh worker is starting
+    return fut
+
+
+def _slow_pool(**kw: Any) -> BudgetPool:
+    settings = BudgetSettings(**{"workers": 1, "cpu_s": 5, "memory_mb": 512, "wall_s": 20,
+                                 "queue": 2, **kw})
+    return BudgetPool(settings, name="test-resend", warm=(), warm_up=_slow_warm_up)
+
+
+def test_a_task_cancelled_while_a_fresh_worker_starts_never_runs(tmp_path: Path) -> None:
+    """Review 242: the caller got CancelledError, yet the task was sent to the fresh worker
+    afterwards and ran."""
+    mark = tmp_path / "ran"
+    with _slow_pool() as one:
+        async def main() -> None:
+            task = asyncio.ensure_future(one.run_async(touch, str(mark)))
+            await asyncio.sleep(0)
+            _stop_give_kill(one, lambda: task)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(main())
+        time.sleep(2.5)  # the fresh worker is up
+        assert not mark.exists()
+
+
+def test_a_fresh_workers_start_does_not_count_against_the_tasks_time(tmp_path: Path) -> None:
+    """Review 242: a trivial task got 'exceeded its time limit of 1 s' after the fresh
+    worker's 1.5 s start — and had run, its result thrown away."""
+    with _slow_pool(wall_s=1.0, max_tasks=1) as one:
+        (first,) = one.stats()["pids"] if one.wait_ready(30) else [None]
+        fut = _stop_give_kill(one, lambda: one.submit(sleep, 0))
+        fresh = fut.result(20)
+        assert fresh != first and one.stats().get("wall", 0) == 0
+        # max_tasks 1: the fresh worker ran its one task and is replaced (it ran two)
+        assert one.run(sleep, 0) != fresh
+
+
+def test_a_shutdown_while_a_fresh_worker_starts_is_not_a_crash(tmp_path: Path) -> None:
+    """Review 242: PoolClosed was reported as WorkerCrashed (a 500, not 'shutting down')."""
+    one = _slow_pool()
+    fut = _stop_give_kill(one, lambda: one.submit(touch, str(tmp_path / "ran")))
+    one.shutdown()
+    with pytest.raises(PoolClosed):
+        fut.result(10)
+    assert not (tmp_path / "ran").exists()
+
+
+def _small_address_space() -> None:
+    import resource
+
+    from junkan.core.budget_worker import _address_space
+
+    room = _address_space() + 150 * 1024**2
+    resource.setrlimit(resource.RLIMIT_AS, (room, room))
+
+
+def test_a_task_too_large_for_the_worker_is_a_memory_error_sent_once() -> None:
+    """Review 242: a payload the worker could not read killed it, was sent to a second
+    worker, which died the same way: 'no worker could take the task: Broken pipe'."""
+    settings = BudgetSettings(workers=1, cpu_s=5, memory_mb=512, wall_s=20, queue=2)
+    with BudgetPool(settings, name="test-big", warm=(), warm_up=_small_address_space) as one:
+        assert one.wait_ready(30)
+        with pytest.raises(BudgetExceeded) as info:
+            one.run(len, b"x" * 300_000_000)
+        assert info.value.limit == "memory"
+        assert one.run(operator.add, 2, 2) == 4
+        assert one.stats()["started"] == 2  # the first, and its replacement: no third
 
 
 # ---- exceptions of the task --------------------------------------------------------------------

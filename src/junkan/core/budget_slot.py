@@ -155,31 +155,60 @@ class _Slot:
         self.ready.clear()
         self._kill()
 
-    def _send(self, task: _Task) -> bool:
+    def _send(self, task: _Task) -> float | None:
         """Give the task to this slot's worker; a broken pipe (the idle worker was killed
-        from outside) gets a fresh worker, once. False (and the task's future failed) when
-        no worker could take it."""
+        from outside) gets a fresh worker, once. The seconds spent starting workers (not the
+        task's: its wall clock starts again), or None (and the task's future settled) when no
+        worker could take it or the task was cancelled or the pool shut down meanwhile."""
+        starting = 0.0
         for attempt in (1, 2):
             try:
                 if self.proc is None:
+                    t0 = time.monotonic()
                     self._start()
+                    starting += time.monotonic() - t0
+                    self.tasks = 1  # this task is the fresh worker's first
+                if task.abandoned.is_set() or self.pool.closed:  # while a worker started
+                    _settle(task.future, PoolClosed("the task was cancelled") if
+                            task.abandoned.is_set() else
+                            PoolClosed("the worker pool was shut down"))
+                    return None
                 assert self.conn is not None
                 self.conn.send_bytes(task.payload)
-                return True
+                return starting
             except OSError as exc:
+                if self._said_memory():  # it could not hold the task: not sent again
+                    self._kill()
+                    self.pool._count("memory")
+                    _settle(task.future, task.budget.exceeded("memory"))
+                    return None
                 self._kill()
                 if attempt == 2:
-                    task.future.set_exception(WorkerCrashed(f"no worker could take the task: "
-                                                            f"{exc}"))
+                    _settle(task.future, WorkerCrashed(f"no worker could take the task: {exc}"))
+            except PoolClosed as exc:
+                _settle(task.future, exc)
+                break
             except Exception as exc:
                 self._kill()
-                task.future.set_exception(WorkerCrashed(f"no worker could take the task: {exc}"))
+                _settle(task.future, WorkerCrashed(f"no worker could take the task: {exc}"))
                 break
+        return None
+
+    def _said_memory(self) -> bool:
+        """After a broken pipe while sending a task: whether the worker said, before it
+        ended, that the task does not fit in its memory (a payload it could not read)."""
+        try:
+            while self.conn is not None and self.conn.poll(0.5):
+                kind, _ = pickle.loads(self.conn.recv_bytes())
+                if kind == "memory":
+                    return True
+        except Exception:  # noqa: BLE001 - ended without saying it
+            pass
         return False
 
-    def _stopped(self, task: _Task) -> None:
-        """The worker's pipe closed during ``task``: say why (CPU budget, killed, exit code)."""
-        code = self._reap()
+    def _stopped(self, task: _Task, code: int | None) -> None:
+        """The worker's pipe closed during ``task`` (it ended with ``code``, already reaped):
+        say why (CPU budget, killed, exit code)."""
         budget = task.budget
         if resource is not None and code in (-signal.SIGPROF, -signal.SIGXCPU):
             self.pool._count("cpu")
@@ -203,8 +232,9 @@ class _Slot:
         # (an idle worker killed from outside, its pipe not yet closed by the kernel) never
         # ran the task: it goes to a fresh worker, once.
         took = resent = False
-        if not self._send(task):
+        if (starting := self._send(task)) is None:
             return
+        deadline += starting
         conn = self.conn
         assert conn is not None
         while True:
@@ -225,13 +255,16 @@ class _Slot:
                     continue
                 kind, value = pickle.loads(conn.recv_bytes())
             except (EOFError, OSError):
-                if took or resent:
-                    self._stopped(task)
+                code = self._reap()
+                # before "took": killed from outside (a signal) before it read the task, which
+                # goes to a fresh worker once; a worker that exited on its own did read it
+                if took or resent or code is None or code >= 0:
+                    self._stopped(task, code)
                     return
-                self._kill()
                 resent = True
-                if not self._send(task):
+                if (starting := self._send(task)) is None:
                     return
+                deadline += starting
                 conn = self.conn
                 assert conn is not None
                 continue

@@ -269,6 +269,11 @@ def _worker_main(conn: Connection, spec: _WorkerSpec) -> None:
             conn.send_bytes(_TOOK)  # the parent knows the task reached a live worker
         except (EOFError, OSError):
             return  # the parent closed the pipe (shutdown, retirement) or died
+        except MemoryError:  # the task itself does not fit: said, not sent again
+            with contextlib.suppress(OSError):
+                conn.send_bytes(_TOOK)
+                conn.send_bytes(pickle.dumps(("memory", None)))
+            return
         reply, out_of_memory = _serve(data, baseline)
         try:
             conn.send_bytes(reply)
