@@ -135,3 +135,38 @@ def test_ctrl_c_is_said_and_leaves_nothing(day: Path, tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert "stopped (Ctrl-C)" in rest and "Traceback" not in rest, rest
     assert list(tmp_path.iterdir()) == []
+
+
+def test_review_242_smaller_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """meter segment and factors write the same files (factors into segment's folder was
+    refused as another command's); indicators --out without --format html was ignored;
+    policy diagnose --models inside --out wrote --out, then refused --models after it;
+    meter listen read its circuits file after the recording."""
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke
+    assert run(app, ["meter", "generate", "--units", "4", "--out", "day"]).exit_code == 0
+    cycle = ["day/readings.csv", "-c", "day/circuits.yaml", "--scans", "day/scans.csv",
+             "--out", "seg"]
+    assert run(app, ["meter", "segment", *cycle]).exit_code == 0
+    res = run(app, ["meter", "factors", *cycle])
+    assert res.exit_code == 0, res.output
+    res = run(app, ["indicators", str(EX / "compressor_magnet.yaml"), "--out", "ind"])
+    assert res.exit_code == 2 and "add --format html" in res.output
+    res = run(app, ["policy", "diagnose", str(EX / "policy" / "diagnosis.yaml"), "--out", "d",
+                    "--models", "d/models"])
+    assert res.exit_code == 2 and "give two separate folders" in " ".join(res.output.split())
+    assert not Path("d").exists() and not Path("ind").exists()
+    res = run(app, ["meter", "listen", "-c", "nosuch.yaml", "--seconds", "600", "--out", "r"])
+    assert res.exit_code == 2 and "nosuch.yaml" in res.output  # at once, not after 600 s
+    res = run(app, ["meter", "listen", "-c", "day/circuits.yaml", "--seconds", "600",
+                    "--out", "seg"])  # a recording is never written over another folder
+    assert res.exit_code == 2 and "holds the results of junkan meter segment" in " ".join(
+        res.output.split())
+    from junkan.cli.out_record import write_record
+
+    Path("rec").mkdir()
+    (Path("rec") / "readings.csv").write_text("t,circuit\n")
+    write_record(Path("rec"), "meter listen")  # an earlier recording: never replaced
+    res = run(app, ["meter", "listen", "-c", "day/circuits.yaml", "--seconds", "600",
+                    "--out", "rec"])
+    assert res.exit_code == 2 and "holds an earlier recording" in " ".join(res.output.split())

@@ -12,9 +12,12 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from junkan import metering
 from junkan.metering import MeteringError
@@ -220,3 +223,59 @@ def test_modbus_meter_polled_into_the_metering_path(
     assert s.power_w[5:] == pytest.approx([p_hi] * 5, rel=1e-6)
     assert (imp.quarantine["reason"].str.contains("read failed")).sum() == 10
     assert "voltage_v" not in s.assumptions and "power_factor" not in s.assumptions
+
+
+def test_a_broker_refusing_the_connection_is_not_taken_as_connected() -> None:
+    """Review 242: a broker answering 'not authorised' set ``connected``; meter listen then
+    recorded nothing and said 'no readings received'."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    sub = Subscriber("mqtt://127.0.0.1:9", Recorder(), "S1")
+    try:
+        sub._on_connect(sub.client, None, None, ReasonCode(PacketTypes.CONNACK,
+                                                           "Not authorized"), None)
+        assert sub.refused == "Not authorized"
+        assert not sub.ever_connected and not sub.connected.is_set()
+    finally:
+        sub.close()
+    with pytest.raises(MeteringError, match="without a login"):
+        Subscriber("mqtt://meter:secret@127.0.0.1:1883", Recorder(), "S1")
+
+
+@pytest.mark.slow
+def test_a_recording_whose_folder_is_taken_meanwhile_is_kept(mqtt_url: str,
+                                                             tmp_path: Path) -> None:
+    """Review 242: a file put into --out during the recording made the end refuse the
+    folder, and the readings, which cannot be recorded again, were thrown away."""
+    from typer.testing import CliRunner
+
+    from junkan.cli.meter import app
+
+    day = metering.compressor_day(n_units=2, seed=3)
+    (tmp_path / "circuits.yaml").write_text(yaml.safe_dump(day.circuits))
+    out = tmp_path / "live"
+    result: list[Any] = []
+    listen = threading.Thread(target=lambda: result.append(CliRunner().invoke(app, [
+        "listen", "-c", str(tmp_path / "circuits.yaml"), "--broker", mqtt_url, "--station",
+        "KEEP1", "--seconds", "6", "--out", str(out)])))
+    listen.start()
+    messages = to_messages(day.readings.head(1200), "KEEP1", batch=100)
+    pub = Publisher(mqtt_url, "KEEP1")  # a station no other test uses
+    try:  # a batch every 0.3 s over the recording (the CLI subscribes when it has started)
+        assert pub.connected.wait(10)
+        for m in messages:
+            time.sleep(0.3)
+            pub.publish(m)
+    finally:
+        pub.close()
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    listen.join(30)
+    res = result[0]
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "notes.txt" in said, said
+    n = int(said.split(" reading(s) recorded are kept in")[0].rsplit(" ", 1)[1])
+    (kept,) = tmp_path.glob("live-recording-*/readings.csv")  # beside --out
+    assert 0 < n == len(pd.read_csv(kept))
+    assert (out / "notes.txt").read_text() == "mine"

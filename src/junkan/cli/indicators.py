@@ -15,6 +15,7 @@ from junkan.cli.common import (
     atomic_dir,
     check_out,
     console,
+    fail,
     out_console,
     print_json,
     reported,
@@ -63,6 +64,9 @@ def indicators_cmd(
 ) -> None:
     """Circularity indicators (MCI, CTI, ISO 59020, ESRS E5, RAP) of a flow model, or of every
     scenario of a lifecycle model."""
+    if out is not None and format != IndicatorFormat.html:  # it was ignored (review 242)
+        fail(f"--out {out}: is where --format html writes indicators.html; add --format html "
+             "(the table and JSON go to the terminal)")
     target = out or Path("out") / "indicators"
     if format == IndicatorFormat.html:
         check_out(target, command="indicators")  # refused before the work

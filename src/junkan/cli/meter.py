@@ -5,10 +5,12 @@ segment operating cycles and attribute them to steps and units, compute unit fac
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from junkan.cli.common import (
     Format,
@@ -24,6 +26,7 @@ from junkan.cli.common import (
 )
 from junkan.core.documents import dump_yaml
 from junkan.core.errors import JunkanError
+from junkan.core.report import short_name
 
 if TYPE_CHECKING:  # pandas/ruptures are imported by the commands, not at start-up
     import pandas as pd
@@ -90,6 +93,10 @@ def _run(
         fail(exc)
 
 
+CYCLES = "meter segment or factors"
+"""The record of their folders: both write the same files (review 242)."""
+
+
 def _write(result: metering.Result, out: Path, command: str) -> None:
     from junkan import metering
 
@@ -141,9 +148,9 @@ def segment(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Detect operating cycles and attribute them to steps and units (scan events)."""
-    check_out(out, command="meter segment")  # refused before the work
+    check_out(out, command=CYCLES)  # refused before the work
     result = _run(readings, circuits, scans, grid, penalty, tolerance)
-    _write(result, out, "meter segment")
+    _write(result, out, CYCLES)
     if fmt is Format.json:
         print_json(result.summary())
         return
@@ -170,12 +177,12 @@ def factors(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Unit factors per model × step (kWh, CO2e, JPY per unit) and library.yaml."""
-    check_out(out, command="meter factors")  # refused before the work
+    check_out(out, command=CYCLES)  # refused before the work
     result = _run(readings, circuits, scans, grid, penalty, tolerance)
     if result.factors.empty:
         fail(f"{scans}: no scan event was attributed to a cycle of the readings; no unit "
              "factors")
-    _write(result, out, "meter factors")
+    _write(result, out, CYCLES)
     if fmt is Format.json:
         print_json(result.factors.to_dict("records"))
         return
@@ -262,19 +269,57 @@ def generate(
     )
 
 
-def _write_live(rec: metering.Recorder, circuits: Path, out: Path, source: str,
+def _before_recording(out: Path, circuits: Path, command: str) -> metering.Plant:
+    """Everything a recording's end needs, checked before it starts (review 242: a missing
+    circuits file was found after ten minutes of readings, which were lost): ``--out`` (a
+    new or empty folder: a recording is never replaced, it cannot be made again) and the
+    circuits file, read."""
+    from junkan import metering
+
+    check_out(out, command=command)
+    if out.is_dir() and any(out.iterdir()):
+        fail(f"--out {out}: holds an earlier recording or other files; a recording is never "
+             "replaced (it cannot be made again): give a new folder")
+    try:
+        return metering.load_plant(circuits)
+    except JunkanError as exc:
+        fail(exc)
+
+
+def _keep(raw: pd.DataFrame, out: Path) -> Path:
+    """The raw readings, written to a new folder beside ``out`` (or in the temporary folder)
+    when the results could not be written: a recording is never thrown away."""
+    for base in (out.parent, Path(tempfile.gettempdir())):
+        try:
+            kept = Path(tempfile.mkdtemp(prefix=f"{short_name(out.name)}-recording-", dir=base))
+            raw.to_csv(kept / "readings.csv", index=False)
+            return kept / "readings.csv"
+        except OSError:
+            continue
+    raise JunkanError("the recording could not be written anywhere")
+
+
+def _write_live(rec: metering.Recorder, plant: metering.Plant, out: Path, source: str,
                 command: str) -> None:
     from junkan import metering
 
+    raw = rec.frame()
     try:
-        plant = metering.load_plant(circuits)
-        raw = rec.frame()
         imported = rec.to_import(plant, source=source)
-    except JunkanError as exc:
-        fail(exc)
-    with atomic_dir(out, record=command) as tmp:
-        raw.to_csv(tmp / "readings.csv", index=False)
-        metering.write_import(imported, tmp)
+        with atomic_dir(out, record=command) as tmp:
+            raw.to_csv(tmp / "readings.csv", index=False)
+            metering.write_import(imported, tmp)
+    except (JunkanError, typer.Exit) as exc:
+        if len(raw):  # said after the reason, so it is the last line read
+            kept = _keep(raw, out)
+            if isinstance(exc, JunkanError):
+                console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+            console.print(f"the {len(raw)} reading(s) recorded are kept in {kept}",
+                          highlight=False)
+            raise typer.Exit(2) from None
+        if isinstance(exc, JunkanError):
+            fail(exc)
+        raise
     doc = imported.summary()
     console.print(
         f"{len(raw)} reading(s), {doc['quarantined']} quarantined → {out} "
@@ -301,7 +346,7 @@ def listen(
 
     from junkan import metering
 
-    check_out(out, command="meter listen")  # refused before recording
+    plant = _before_recording(out, circuits, "meter listen")
     rec = metering.Recorder()
     try:
         sub = metering.Subscriber(broker, rec, station)
@@ -310,15 +355,19 @@ def listen(
     try:
         end = time.monotonic() + seconds
         if not sub.connected.wait(min(seconds, CONNECT_WAIT_S)):  # said at once, not at the end
-            console.print(f"[yellow]not connected to {broker} yet; still trying for the "
-                          f"{seconds:g} s of the recording[/]", highlight=False)
+            why = f"{broker} refuses the connection ({sub.refused})" if sub.refused else \
+                f"not connected to {broker} yet"
+            console.print(f"[yellow]{escape(why)}; still trying for the {seconds:g} s of the "
+                          "recording[/]", highlight=False)
         time.sleep(max(0.0, end - time.monotonic()))
     finally:
         sub.close()
     if not sub.ever_connected:
-        fail(f"--broker {broker}: no connection in the {seconds:g} s of the recording; is "
-             "the broker running and reachable?")
-    _write_live(rec, circuits, out, f"mqtt {broker} station {station}", "meter listen")
+        fail(f"--broker {broker}: it refused the connection ({sub.refused}) throughout the "
+             f"{seconds:g} s of the recording" if sub.refused else
+             f"--broker {broker}: no connection in the {seconds:g} s of the recording; is the "
+             "broker running and reachable?")
+    _write_live(rec, plant, out, f"mqtt {broker} station {station}", "meter listen")
 
 
 @app.command()
@@ -332,7 +381,7 @@ def poll(
     """Poll Modbus TCP power meters for a while, then import the readings like CSV."""
     from junkan import metering
 
-    check_out(out, command="meter poll")  # refused before polling
+    plant = _before_recording(out, circuits, "meter poll")
     rec = metering.Recorder()
     try:
         poller = metering.Poller(metering.load_meters(meters), rec)
@@ -342,7 +391,7 @@ def poll(
             poller.close()
     except JunkanError as exc:
         fail(exc)
-    _write_live(rec, circuits, out, f"modbus {meters}", "meter poll")
+    _write_live(rec, plant, out, f"modbus {meters}", "meter poll")
 
 
 CatalogueOpt = Annotated[Path, typer.Option("--catalogue", help="Model catalogue (YAML).")]

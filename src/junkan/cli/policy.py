@@ -99,6 +99,11 @@ def diagnose(
     (diagnosis.ja.html) and English; ``--models`` the proposals' lifecycle models."""
     check_out(out, command="policy diagnose")  # refused before the work
     check_out(models, command=MODELS, flag="--models")
+    if out is not None and models is not None:  # one would replace the other's (review 242)
+        o, m = out.resolve(), models.resolve()
+        if o == m or o in m.parents or m in o.parents:
+            fail(f"--models {models}: is --out's folder, or in it or around it; give two "
+                 "separate folders")
     with reported(file):
         d = load_kind(file, policy.Diagnosis, "diagnosis")
         res = policy.run(d)

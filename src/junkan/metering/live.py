@@ -247,6 +247,10 @@ def broker(url: str) -> tuple[str, int]:
     u = urlparse(url)
     if u.scheme not in ("mqtt", "tcp") or not u.hostname:
         raise MeteringError(f"broker URL {url!r}: give mqtt://host:port")
+    if u.username is not None or u.password is not None:  # it was dropped without a word
+        raise MeteringError(f"broker URL {u.scheme}://…@{u.hostname}: the meter connects "
+                            "without a login; give mqtt://host:port of a broker (or a "
+                            "listener of it) that takes anonymous clients")
     return u.hostname, u.port or 1883
 
 
@@ -277,8 +281,10 @@ class Subscriber:
         self.topic = f"{PREFIX}/{station}/readings"
         self.connected = threading.Event()
         self.ever_connected = False
-        """Whether the broker was reached at least once (``connected`` is cleared when the
-        connection drops; paho reconnects on its own)."""
+        """Whether the broker took the connection at least once (``connected`` is cleared
+        when it drops; paho reconnects on its own)."""
+        self.refused: str | None = None
+        """The broker's reason for refusing the last connection (``Not authorized``)."""
         self.client = _client(f"junkan-meter-{id(self)}")
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *a: self.connected.clear()
@@ -287,6 +293,10 @@ class Subscriber:
         self.client.loop_start()
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        if getattr(rc, "is_failure", False):  # reached, but refused (review 242: taken as in)
+            self.refused = str(rc)
+            return
+        self.refused = None
         client.subscribe(self.topic, qos=1)
         self.ever_connected = True
         self.connected.set()
