@@ -5,7 +5,6 @@ segment operating cycles and attribute them to steps and units, compute unit fac
 from __future__ import annotations
 
 import math
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,9 +23,9 @@ from junkan.cli.common import (
     refuse_reading_path,
     write_file_out,
 )
+from junkan.cli.recording import before_recording, write_live
 from junkan.core.documents import dump_yaml
 from junkan.core.errors import JunkanError
-from junkan.core.report import short_name
 
 if TYPE_CHECKING:  # pandas/ruptures are imported by the commands, not at start-up
     import pandas as pd
@@ -269,64 +268,6 @@ def generate(
     )
 
 
-def _before_recording(out: Path, circuits: Path, command: str) -> metering.Plant:
-    """Everything a recording's end needs, checked before it starts (review 242: a missing
-    circuits file was found after ten minutes of readings, which were lost): ``--out`` (a
-    new or empty folder: a recording is never replaced, it cannot be made again) and the
-    circuits file, read."""
-    from junkan import metering
-
-    check_out(out, command=command)
-    if out.is_dir() and any(out.iterdir()):
-        fail(f"--out {out}: holds an earlier recording or other files; a recording is never "
-             "replaced (it cannot be made again): give a new folder")
-    try:
-        return metering.load_plant(circuits)
-    except JunkanError as exc:
-        fail(exc)
-
-
-def _keep(raw: pd.DataFrame, out: Path) -> Path:
-    """The raw readings, written to a new folder beside ``out`` (or in the temporary folder)
-    when the results could not be written: a recording is never thrown away."""
-    for base in (out.parent, Path(tempfile.gettempdir())):
-        try:
-            kept = Path(tempfile.mkdtemp(prefix=f"{short_name(out.name)}-recording-", dir=base))
-            raw.to_csv(kept / "readings.csv", index=False)
-            return kept / "readings.csv"
-        except OSError:
-            continue
-    raise JunkanError("the recording could not be written anywhere")
-
-
-def _write_live(rec: metering.Recorder, plant: metering.Plant, out: Path, source: str,
-                command: str) -> None:
-    from junkan import metering
-
-    raw = rec.frame()
-    try:
-        imported = rec.to_import(plant, source=source)
-        with atomic_dir(out, record=command) as tmp:
-            raw.to_csv(tmp / "readings.csv", index=False)
-            metering.write_import(imported, tmp)
-    except (JunkanError, typer.Exit) as exc:
-        if len(raw):  # said after the reason, so it is the last line read
-            kept = _keep(raw, out)
-            if isinstance(exc, JunkanError):
-                console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
-            console.print(f"the {len(raw)} reading(s) recorded are kept in {kept}",
-                          highlight=False)
-            raise typer.Exit(2) from None
-        if isinstance(exc, JunkanError):
-            fail(exc)
-        raise
-    doc = imported.summary()
-    console.print(
-        f"{len(raw)} reading(s), {doc['quarantined']} quarantined → {out} "
-        f"(readings.csv is the input of meter segment|factors)"
-    )
-
-
 CONNECT_WAIT_S = 5.0
 """Seconds ``meter listen`` waits for the broker before it says it is not connected yet."""
 SecondsOpt = Annotated[float, typer.Option(min=0.1, max=7 * 86400, help="How long to record.")]
@@ -346,7 +287,7 @@ def listen(
 
     from junkan import metering
 
-    plant = _before_recording(out, circuits, "meter listen")
+    plant = before_recording(out, circuits, "meter listen")
     rec = metering.Recorder()
     try:
         sub = metering.Subscriber(broker, rec, station)
@@ -367,7 +308,7 @@ def listen(
              f"{seconds:g} s of the recording" if sub.refused else
              f"--broker {broker}: no connection in the {seconds:g} s of the recording; is the "
              "broker running and reachable?")
-    _write_live(rec, plant, out, f"mqtt {broker} station {station}", "meter listen")
+    write_live(rec, plant, out, f"mqtt {broker} station {station}", "meter listen")
 
 
 @app.command()
@@ -381,7 +322,7 @@ def poll(
     """Poll Modbus TCP power meters for a while, then import the readings like CSV."""
     from junkan import metering
 
-    plant = _before_recording(out, circuits, "meter poll")
+    plant = before_recording(out, circuits, "meter poll")
     rec = metering.Recorder()
     try:
         poller = metering.Poller(metering.load_meters(meters), rec)
@@ -391,7 +332,7 @@ def poll(
             poller.close()
     except JunkanError as exc:
         fail(exc)
-    _write_live(rec, plant, out, f"modbus {meters}", "meter poll")
+    write_live(rec, plant, out, f"modbus {meters}", "meter poll")
 
 
 CatalogueOpt = Annotated[Path, typer.Option("--catalogue", help="Model catalogue (YAML).")]

@@ -79,6 +79,18 @@ def load_kind(file: Path, cls: type[D], kind: str) -> D:
     return doc
 
 
+def _check_diagnosis_outputs(out: Path | None, models: Path | None) -> None:
+    """``--out`` and ``--models`` as :func:`check_out` checks them, and apart: one in the
+    other would replace the other's (review 242)."""
+    check_out(out, command="policy diagnose")
+    check_out(models, command=MODELS, flag="--models")
+    if out is not None and models is not None:
+        o, m = out.resolve(), models.resolve()
+        if o == m or o in m.parents or m in o.parents:
+            fail(f"--models {models}: is --out's folder, or in it or around it; give two "
+                 "separate folders")
+
+
 @app.command("diagnose")
 def diagnose(
     file: Annotated[Path, typer.Argument(help="Diagnosis document (kind: diagnosis).")],
@@ -97,13 +109,7 @@ def diagnose(
     among peers of similar size, potential by stream, proposals with effects computed by the
     lifecycle engine. ``--out`` writes diagnosis.json and the council report in Japanese
     (diagnosis.ja.html) and English; ``--models`` the proposals' lifecycle models."""
-    check_out(out, command="policy diagnose")  # refused before the work
-    check_out(models, command=MODELS, flag="--models")
-    if out is not None and models is not None:  # one would replace the other's (review 242)
-        o, m = out.resolve(), models.resolve()
-        if o == m or o in m.parents or m in o.parents:
-            fail(f"--models {models}: is --out's folder, or in it or around it; give two "
-                 "separate folders")
+    _check_diagnosis_outputs(out, models)  # refused before the work
     with reported(file):
         d = load_kind(file, policy.Diagnosis, "diagnosis")
         res = policy.run(d)
