@@ -94,6 +94,10 @@ def test_sensitivity_tornado_morris_order_and_units(page: Any, server: str) -> N
     assert [t["name"] for t in tor["traces"]] == ["Input at its 5th percentile (p5)",
                                                    "Input at its 95th percentile (p95)"]
     assert tor["x"] == "Recycled rare-earth share [%]" and tor["y"] == "Input parameter"
+    # the tornado's centre is the medians' result (review 243: it said "nominal"), and headline
+    # figures have their own years: no horizon is given as theirs
+    assert "(the others at their medians: " in page.evaluate(CHART_NAMES, "an-chart2")[0]
+    assert " over " not in page.locator("#an-about").inner_text()
     t = d["tornado"]
     widest = max(range(len(ref["parameters"])), key=lambda i: abs(t["high"][i] - t["low"][i]))
     assert tor["traces"][1]["y"][-1] == ref["parameters"][widest]
@@ -157,12 +161,19 @@ def test_uncertainty_figures_of_every_scenario_and_pareto_names(page: Any, serve
     unmet = [c["figure"] for c in ref["as_modelled_constraints"] if not c["met"]]
     if "recycled_share:rare_earth" in unmet:
         assert any("Recycled share of rare_earth" in n for n in names), names
+    # what a front is (complete or sampled), and for the best loop, by what it is best and how
+    # it was found (review 243: neither was shown)
+    expect(page.locator("#an-notes li[data-note=method]")).to_contain_text("Method: ")
     choose_lang(page, "ja")
     page.wait_for_function("() => document.documentElement.lang === 'ja'")
     names = page.evaluate(CHART_NAMES, "an-chart")
     assert not [n for n in names if "recycled_share:" in n], names
     if "recycled_share:rare_earth" in unmet:
         assert any("rare_earth の再生材比率" in n for n in names), names
+    _choose(page, "atm_reuse", "optimise")
+    _start(page, "")
+    expect(page.locator("#an-notes li[data-note=objective]")).to_contain_text("を最小化：")
+    expect(page.locator("#an-notes li[data-note=method]")).to_contain_text("手法：")
     assert not errors, errors
 
 
@@ -212,7 +223,14 @@ def test_failed_analysis_and_page_own_range_check_in_japanese(page: Any, server:
 
     # a job the service fails: its status short, the service's explanation folded and labelled
     _choose(page, "compressor_magnet", "uncertainty")
-    _start(page, json.dumps(BAD_PARAMETER))
+    page.fill("#an-spec", json.dumps(BAD_PARAMETER))
+    page.focus("#an-start")
+    page.keyboard.press("Enter")  # started from the keyboard: focus on Cancel while it runs
+    expect(page.locator("#an-cancel")).to_be_focused()
+    expect(page.locator("#an-start")).to_be_enabled(timeout=240_000)
+    # refused: said in the status, the keyboard taken to the reasons (review 243)
+    expect(page.locator("#an-status")).to_have_text("実行されませんでした。理由は下にあります。")
+    expect(page.locator("#an-errors")).to_be_focused()
     row = page.locator("#an-jobs tbody tr").first
     status = row.locator("td").nth(2)
     expect(status.locator("summary")).to_have_text("失敗")

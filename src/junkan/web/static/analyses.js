@@ -127,7 +127,7 @@ $("#an-form").addEventListener("submit", async (ev) => {
   const body = requestBody(); if (!body) return;
   const k = kind();
   $("#an-result").hidden = true; an.job = null;  // the old result no longer matches the form
-  an.progress = null;
+  an.progress = null; an.phase = "queued";  // not the last job's "done" (review 243)
   const bar = $("#an-progress");
   const out = await longTask({ status: $("#an-status"), start: $("#an-start"), cancel: $("#an-cancel"),
     bar, what: () => (an.phase === "running" && an.progress
@@ -143,10 +143,11 @@ $("#an-form").addEventListener("submit", async (ev) => {
   });
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
-  $("#an-status").textContent = out.problem ? "" : t("an.done");
+  $("#an-status").textContent = out.problem ? t("an.refusedStatus") : t("an.done");
   if (out.problem) {  // listed, and each refused field's beside it (the settings' all together)
     an.shown = () => showProblem("#an-errors", out.problem); an.shown();
     markRefused(out.problem, FIELDS); markSpec(out.problem);
+    $("#an-errors").tabIndex = -1; $("#an-errors").focus();  // the keyboard where the reasons are
     return;
   }
   an.job = { ...out.job, model: $("#an-model").selectedOptions[0].textContent };

@@ -26,7 +26,8 @@ function figName(key) {
 function unitText(u) {
   if (!u) return "";
   if (["fraction", "ratio", "factor"].includes(u)) return t(`an.unit.${u}`);
-  return u.replace(/^JPY(?=\/|$)/, t("an.unit.JPY")).replace(/\/year$/, `/${t("an.unit.year")}`);
+  return u.replace(/^JPY(?=\/|$)/, t("an.unit.JPY")).replace(/\/year$/, `/${t("an.unit.year")}`)
+    .replace(/\/piece$/, `/${t("an.unit.piece")}`);  // 円/個, not 円/piece (review 243)
 }
 
 /** A figure's unit as shown: % for a share or rate (drawn in %), else the result's own unit (`given`)
@@ -198,7 +199,7 @@ function secondChart(show) {
 }
 
 /** The tornado of output `o`: the output with each input at its 5th and at its 95th percentile (the
- * others at their nominal values), widest swing on top, as the CLI's report draws it. */
+ * others at their medians, as gsa draws it), widest swing on top, as the CLI's report draws it. */
 function drawTornado(r, o, label) {
   const tor = r.outputs[o].tornado;
   if (!secondChart(Boolean(tor && tor.low && tor.high))) { chartTable("an-chart2", null); return; }
@@ -206,7 +207,7 @@ function drawTornado(r, o, label) {
   const share = isShare(fig) || r.outputs[o].unit === "fraction", scale = (v) => (share ? 100 * v : v);
   const unit = share ? "" : unitOf(fig, r.outputs[o].unit);
   const said = (v) => (share ? fmtPct(v) : inUnit(v, unit));
-  const mid = (tor.nominal || [0])[0], nominal = scale(mid);  // the output with every input nominal
+  const mid = (tor.nominal || [0])[0], nominal = scale(mid);  // the output with every input at its median
   const swing = (i) => Math.abs(tor.high[i] - tor.low[i]);
   const order = r.parameters.map((_, i) => i).sort((i, j) => swing(i) - swing(j));
   const narrow = ($("#an-chart2").clientWidth || 800) < 640;
@@ -295,6 +296,7 @@ function drawPareto(r) {
     [...r.points.map((p, i) => [valued(i + 1, String(i + 1)), cellOf(p, o1), cellOf(p, o2), choiceText(p.choices)]),
       ["✕", cellOf(r.as_modelled, o1), cellOf(r.as_modelled, o2), asGiven]], [0, 1, 2], [3]);
   describe("an-chart", "an-table");
+  if (r.method?.text) showNotes([{ kind: "method", text: t("an.methodIs", { text: r.method.text }) }]);  // complete, or sampled
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", ["#", t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
     r.points.flatMap((p, i) => (p.actors || []).map((a) => [valued(i + 1, String(i + 1)), a.actor, valued(a.co2e_change_t, fmt(a.co2e_change_t)),
@@ -340,6 +342,12 @@ function drawBest(r) {
   extraTable("an.actorsTitle", [t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
     (r.actors || []).map((a) => [a.actor, valued(a.co2e_change_t, fmt(a.co2e_change_t)), amountCell(a.margin_change, unitText(cur))]),
     [1, 2], [0]);
+  // best by what, and how it was found (review 243: neither was shown)
+  const o = r.objective;
+  const objective = o ? [{ kind: "objective", text: t("an.bestObjective", { sense: t(`an.sense.${o.sense}`), figure: figName(o.figure),
+    value: inUnit(o.value, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`),
+    asModelled: inUnit(o.as_modelled, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`) }) }] : [];
+  showNotes([...objective, ...(r.method?.text ? [{ kind: "method", text: t("an.methodIs", { text: r.method.text }) }] : [])]);
   return [t("an.aboutBest", { choices: "" }), choiceText(r.choices)];
 }
 
@@ -416,8 +424,14 @@ function drawAnalysis(job, chosen) {
   const [msg, data] = Array.isArray(about) ? about : [about.msg ?? about, ""];
   const span = Object.assign(document.createElement("span"), { className: "data", textContent: data });
   if (about.said) Object.assign(span, { className: "", textContent: about.said, title: about.title });
-  // the years the figures cover (totals over the horizon, or an optimisation's window)
-  const years = Array.isArray(r.years) && r.years.length === 2 ? ` · ${t("an.years", { from: r.years[0], to: r.years[1] })}` : "";
+  // the years the figures cover: an optimisation's window; else the horizon, which only the totals
+  // cover (a headline figure has its own years, in its title: review 243)
+  const total = (k) => /(^|:)(totals|actors)\./.test(k ?? "");
+  const key = job.kind === "uncertainty" ? "an.totalsYears"
+    : job.kind === "sensitivity" ? (Object.keys(r.outputs ?? {}).some(total) ? "an.totalsYears" : null)
+    : job.kind === "calibrate" ? ((r.observations ?? []).some((o) => total(o.figure)) ? "an.totalsYears" : null)
+    : "an.years";
+  const years = key && Array.isArray(r.years) && r.years.length === 2 ? ` · ${t(key, { from: r.years[0], to: r.years[1] })}` : "";
   $("#an-about").replaceChildren(msg, span, `${years} · ${t("an.finished", { at: fmtTime(job.finished_at) })}`);
 }
 

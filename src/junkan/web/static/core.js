@@ -371,13 +371,14 @@ async function longTask({ status, start, cancel, bar, what }, work) {
   tick();
   const timer = setInterval(tick, 1000);
   const stop = () => ctl.abort();
-  start.disabled = true; cancel.hidden = false; cancel.addEventListener("click", stop);
+  start.disabled = true; cancel.hidden = false; cancel.addEventListener("click", stop); if (document.activeElement === start) cancel.focus();
   if (bar) { bar.hidden = false; bar.removeAttribute("value"); }
   try { return await work(ctl.signal); } catch (e) {
     if (e.name === "AbortError") { status.textContent = t("job.cancelled"); return null; }
     throw e;
   } finally {
-    clearInterval(timer); start.disabled = false; cancel.hidden = true; cancel.removeEventListener("click", stop);
+    const back = document.activeElement === cancel;  // the keyboard's place kept: Cancel while running, then Start
+    clearInterval(timer); start.disabled = false; cancel.hidden = true; cancel.removeEventListener("click", stop); if (back) start.focus();
     if (bar) bar.hidden = true;
   }
 }
