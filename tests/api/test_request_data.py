@@ -152,3 +152,25 @@ def test_background_jobs_do_not_take_the_request_workers(app_client: TestClient)
 
     jobs_pool = app_client.app.state.jobs.pool  # type: ignore[attr-defined]
     assert background._pool() is jobs_pool and jobs_pool is not budget.default_pool()
+
+
+def test_a_body_of_too_many_values_is_refused_before_validation(app_client: TestClient) -> None:
+    """Review 244: 15 MiB of overrides holding 5 million empty objects was validated on the
+    event loop (6-33 s of /api/health); now the values are counted where the body is read
+    (JUNKAN_LIMIT_BODY_VALUES), and overrides hold at most 50,000."""
+    from junkan.core.limits import override_limits
+
+    a, _ = demo_tokens(app_client)
+    mid = _model_id(app_client, a)
+    many = {"overrides": {"x": [{}] * 20_000}}  # 60 KB: read in a thread
+    with override_limits(body_values=10_000):
+        res = app_client.post(f"/api/models/{mid}/compare", headers=a, json=many)
+        assert res.status_code == 413, res.text[:300]
+        assert res.json()["code"] == "body-too-many-values"
+        assert "JUNKAN_LIMIT_BODY_VALUES" in res.json()["detail"]
+        res = app_client.post("/api/models/doesnotexist/compare", headers=a, json=many)
+        assert res.status_code == 413  # before the model is looked up
+    res = app_client.post(f"/api/models/{mid}/compare", headers=a,
+                          json={"overrides": {"x": [{}] * 60_000}})
+    assert res.status_code == 422, res.text[:300]
+    assert "more than 50,000 values" in json.dumps(res.json())

@@ -282,9 +282,13 @@ def test_a_task_cancelled_while_a_fresh_worker_starts_never_runs(tmp_path: Path)
     mark = tmp_path / "ran"
     with _slow_pool() as one:
         async def main() -> None:
+            assert one.wait_ready(30)
+            (pid,) = one.stats()["pids"]
+            os.kill(pid, signal.SIGSTOP)  # before the task is given: it can never read it
             task = asyncio.ensure_future(one.run_async(touch, str(mark)))
-            await asyncio.sleep(0)
-            _stop_give_kill(one, lambda: task)
+            await asyncio.sleep(0.3)  # the task is in the stopped worker's pipe
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.3)  # a fresh worker is starting (1.5 s)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

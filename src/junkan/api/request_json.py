@@ -43,8 +43,10 @@ from starlette.types import Receive, Scope
 
 from junkan.api.auth import current_user, get_store
 from junkan.api.errors import field_errors
+from junkan.core.document_checks import more_values_than
 from junkan.core.documents import loads_with_repeat
 from junkan.core.errors import Problem, coded, short
+from junkan.core.limits import limits
 
 CODE = "json-duplicate-key"
 QUERY_CODE = "query-duplicate-key"
@@ -79,12 +81,26 @@ def _parsers() -> anyio.CapacityLimiter:
         return limiter
 
 
+def _read_large(body: bytes) -> tuple[Any, Problem | None]:
+    """:func:`loads_with_repeat`, and 413 when the body holds more values than
+    ``JUNKAN_LIMIT_BODY_VALUES``: the service validates a body on its event loop (about
+    1.7 µs a value), so such a body would hold every other request for seconds."""
+    data, repeat = loads_with_repeat(body)
+    most = limits().body_values
+    if more_values_than(data, most):
+        raise HTTPException(413, {
+            "message": f"the request body holds more than {most:,} values "
+                       "(JUNKAN_LIMIT_BODY_VALUES)", "code": "body-too-many-values"})
+    return data, repeat
+
+
 async def read_json(body: bytes) -> tuple[Any, Problem | None]:
     """:func:`~junkan.core.documents.loads_with_repeat` of ``body`` without holding up the
-    event loop: a body above :data:`INLINE_BYTES` is read in a thread."""
+    event loop: a body above :data:`INLINE_BYTES` is read in a thread, and its values
+    counted there (:func:`_read_large`; a smaller one cannot hold too many)."""
     if len(body) <= INLINE_BYTES:
         return loads_with_repeat(body)
-    return await anyio.to_thread.run_sync(loads_with_repeat, body, limiter=_parsers())
+    return await anyio.to_thread.run_sync(_read_large, body, limiter=_parsers())
 
 
 def refusal(problem: Problem) -> HTTPException:

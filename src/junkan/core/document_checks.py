@@ -290,3 +290,20 @@ def check_data(doc: Any, lim: Limits) -> None:
                     push((v, depth + 1))
                 elif (t is float or t is int) and not -max_num <= v <= max_num:
                     check_number(v, v, lim, v)
+
+
+def more_values_than(data: Any, most: int) -> bool:
+    """Whether ``data`` (parsed JSON or YAML) holds more than ``most`` values (numbers,
+    strings, lists and mappings), counted with an early stop: cheap before a walk that
+    checks every value."""
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > most:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False

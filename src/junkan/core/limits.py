@@ -109,6 +109,13 @@ class Limits(EnvSettings):
     olca_total_bytes: int = Field(default=256 * 2**20, ge=1)
     """Most bytes of all its entities, unpacked (256 MiB): the import holds them all, about
     3× their size in memory as parsed JSON."""
+    body_values: int = Field(default=250_000, ge=1)
+    """Most values (numbers, strings, lists and objects) in one JSON request body of the
+    service (250,000, an assumption: a form document may hold 200,000, overrides and
+    analysis settings 50,000; a model sent as text is one value). Counted while the body is
+    read in a thread, before the service validates it on its event loop, at 1–2.5 µs a
+    value (review 244: a 15 MiB body of 5 million empty objects held every other request
+    for 6–33 s; one of a million, 1.9 s)."""
     olca_text_chars: int = Field(default=1_000, ge=1)
     """Longest ``@id``, ``name`` or category path of an entity, or of a reference in one, in
     such a zip (1,000 characters, an assumption: far above the names openLCA databases

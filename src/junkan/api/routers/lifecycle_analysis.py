@@ -25,6 +25,7 @@ from junkan.api.errors import field_errors
 from junkan.api.request_json import strict_router
 from junkan.api.work import analysis_job
 from junkan.core.base import Strict
+from junkan.core.document_checks import more_values_than
 from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.extras import require
@@ -49,17 +50,9 @@ def _few_values(value: dict[str, Any]) -> dict[str, Any]:
     """``value`` if it holds at most :data:`MAX_SPEC_VALUES` values; counted with an early
     stop, before the walk over every value (:func:`within_data_limits`), so that a spec of
     millions of values is refused in milliseconds instead of holding the event loop."""
-    count, stack = 0, [value]
-    while stack:
-        node = stack.pop()
-        count += 1
-        if count > MAX_SPEC_VALUES:
-            raise ValueError(f"the spec holds more than {MAX_SPEC_VALUES:,} values; a spec "
-                             "names parameters, observations and decisions, not data")
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    if more_values_than(value, MAX_SPEC_VALUES):
+        raise ValueError(f"the spec holds more than {MAX_SPEC_VALUES:,} values; a spec "
+                         "names parameters, observations and decisions, not data")
     return value
 
 
