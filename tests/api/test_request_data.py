@@ -55,6 +55,8 @@ def test_long_strings_in_an_analysis_spec_are_refused(app_client: TestClient) ->
     "[" * 5000 + "]" * 5000,  # deeper than Python's JSON parser goes
     '{"scenario": ' + "9" * 5000 + "}",  # more digits than Python reads into an int
     b'{"scenario": "\xc3\x28"}',  # not UTF-8 (review 219: the answer said only "nested")
+    b"\xff\xfe",  # UTF-16's mark: read as UTF-16, it was 422 "not JSON" (review 244)
+    '{"scenario": "A"}'.encode("utf-16"),  # JSON in UTF-16: no request body of the service
 ])
 def test_a_body_json_cannot_read_has_a_code(app_client: TestClient, body: str | bytes) -> None:
     a, _ = demo_tokens(app_client)

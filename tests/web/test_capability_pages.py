@@ -158,7 +158,7 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     assert g["traces"][0]["x"] == ["reference", "current", "improvement_1", "improvement_2"]
     # done is said, and the result's heading has the focus; the chart's numbers are a table
     expect(page.locator("#an-status")).to_have_text("Finished: the result is below.")
-    expect(page.locator("#an-about")).to_contain_text(re.compile(r"figures over \d{4}–\d{4}"))
+    expect(page.locator("#an-about")).to_contain_text(re.compile(r"totals over \d{4}–\d{4}"))
     expect(page.locator("#an-result-title")).to_be_focused()
     expect(page.locator("#an-chart-values-table tbody tr")).to_have_count(4)
     assert page.get_attribute("#an-chart", "aria-describedby") == "an-chart-values-table"

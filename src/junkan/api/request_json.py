@@ -26,6 +26,7 @@ from __future__ import annotations
 import collections.abc
 import functools
 import inspect
+import json
 import types
 import typing
 from collections.abc import Callable, Coroutine
@@ -97,7 +98,11 @@ def _read_large(body: bytes) -> tuple[Any, Problem | None]:
 async def read_json(body: bytes) -> tuple[Any, Problem | None]:
     """:func:`~junkan.core.documents.loads_with_repeat` of ``body`` without holding up the
     event loop: a body above :data:`INLINE_BYTES` is read in a thread, and its values
-    counted there (:func:`_read_large`; a smaller one cannot hold too many)."""
+    counted there (:func:`_read_large`; a smaller one cannot hold too many). JSON in UTF-16
+    or UTF-32, which ``json.loads`` reads, is refused as not UTF-8 (RFC 8259 §8.1: JSON
+    exchanged between systems is UTF-8): FastAPI answers 400, said as ``body-unreadable``."""
+    if body and not json.detect_encoding(body).startswith("utf-8"):
+        raise ValueError("the request body is not UTF-8")
     if len(body) <= INLINE_BYTES:
         return loads_with_repeat(body)
     return await anyio.to_thread.run_sync(_read_large, body, limiter=_parsers())

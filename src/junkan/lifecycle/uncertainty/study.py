@@ -269,7 +269,8 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None,
                         "the model declares no uncertain "
                         "parameters; add an 'uncertainty' section (see the user "
                         "guide, chapter 'Uncertainty'), or give the settings apart "
-                        "(--spec FILE on the command line)",
+                        "(--spec FILE on the command line, 'spec' in a request to the "
+                        "service, the Settings box on the web page)",
                         "uncertainty-missing",
                     )
                 ],

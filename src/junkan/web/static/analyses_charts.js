@@ -296,7 +296,7 @@ function drawPareto(r) {
     [...r.points.map((p, i) => [valued(i + 1, String(i + 1)), cellOf(p, o1), cellOf(p, o2), choiceText(p.choices)]),
       ["✕", cellOf(r.as_modelled, o1), cellOf(r.as_modelled, o2), asGiven]], [0, 1, 2], [3]);
   describe("an-chart", "an-table");
-  if (r.method?.text) showNotes([{ kind: "method", text: t("an.methodIs", { text: r.method.text }) }]);  // complete, or sampled
+  showNotes(methodNote(r.method), r.method?.text ? [r.method.text] : []);  // complete, or sampled
   const cur = (r.units || {}).money || "";
   extraTable("an.actorsTitle", ["#", t("an.col.actor"), `${t("an.col.co2eChange")} [t]`, `${t("an.col.marginChange")} [${unitText(cur)}]`],
     r.points.flatMap((p, i) => (p.actors || []).map((a) => [valued(i + 1, String(i + 1)), a.actor, valued(a.co2e_change_t, fmt(a.co2e_change_t)),
@@ -315,6 +315,16 @@ function verdict(r, k, c) {
 /** A best loop's figure `k`'s unit as shown: the result's for it (co2e: t; cost, revenue and margin: its
  * currency), else its money. */
 const bestUnit = (r, k) => unitText(typeof (r.units || {})[k] === "string" ? r.units[k] : (r.units || {}).money);
+
+/** An optimisation's method as a note: the service's words in English; in Japanese what they say
+ * (exact or approximate; a front complete or sampled), the words kept as the notes' tooltip. */
+function methodNote(m) {
+  if (!m?.text) return [];
+  if (state.lang !== "ja") return [{ kind: "method", text: t("an.methodIs", { text: m.text }) }];
+  const key = "complete" in m ? (m.complete ? "an.front.complete" : "an.front.sampled")
+    : (m.name === "milp" ? "an.method.exact" : "an.method.approx");
+  return [{ kind: "method", text: t(key, { n: m.points }) }];
+}
 
 function drawBest(r) {
   const keys = Object.keys(r.network).filter((k) => typeof r.network[k] === "number" && typeof r.as_modelled[k] === "number");
@@ -347,7 +357,7 @@ function drawBest(r) {
   const objective = o ? [{ kind: "objective", text: t("an.bestObjective", { sense: t(`an.sense.${o.sense}`), figure: figName(o.figure),
     value: inUnit(o.value, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`),
     asModelled: inUnit(o.as_modelled, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`) }) }] : [];
-  showNotes([...objective, ...(r.method?.text ? [{ kind: "method", text: t("an.methodIs", { text: r.method.text }) }] : [])]);
+  showNotes([...objective, ...methodNote(r.method)], r.method?.text ? [r.method.text] : []);
   return [t("an.aboutBest", { choices: "" }), choiceText(r.choices)];
 }
 
