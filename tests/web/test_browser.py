@@ -399,7 +399,10 @@ def test_a_name_with_brackets_still_revokes_its_organisations_grants(  # type: i
                              data={"email": "night@junkan.local", "name": "Ops (night shift)",
                                    "role": "admin", "password": password})
     assert made.status == 201, made.text()
-    page.get_by_role("button", name="Sign out").click()
+    # signing out reloads the page: wait for that load, or the next sign-in races it (CI
+    # 2026-12-06: the reload came after the sign-in, and the Lots page's form never showed)
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Sign out").click()
     _sign_in(page, server, "night@junkan.local", password)
     sync_api.expect(page.locator("#who")).to_have_text("Ops (night shift) (Demo Manufacturing)")
     page.get_by_role("link", name="Lots", exact=True).click()
