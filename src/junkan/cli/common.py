@@ -63,11 +63,16 @@ def visible(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def fail(error: JunkanError | str) -> NoReturn:
-    """Print ``error`` as one ``error …`` line per problem on stderr; exit with code 2."""
+def say_error(error: JunkanError | str) -> None:
+    """Print ``error`` as one ``error …`` line per problem on stderr."""
     for line in str(error).splitlines():  # the message's own brackets are text, not markup
         console.print(f"[red]error[/red] {escape(visible(line))}", highlight=False,
                       markup=True, soft_wrap=True)
+
+
+def fail(error: JunkanError | str) -> NoReturn:
+    """:func:`say_error`, then exit with code 2."""
+    say_error(error)
     raise typer.Exit(2)
 
 

@@ -115,9 +115,7 @@ def diagnose(
         res = policy.run(d)
     if out is not None:
         write_outputs(out, "policy diagnose", "diagnosis", res)
-    if models is not None:
-        if models.exists() and not models.is_dir():
-            fail(f"--models {models}: a file is there, not a folder")
+    if models is not None:  # a file there was refused before the work (check_out)
         try:
             with atomic_dir(models, f"--models {models}", record=MODELS) as tmp:
                 written = res.write_models(tmp)

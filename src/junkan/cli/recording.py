@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
-from junkan.cli.common import atomic_dir, check_out, console, fail
+from junkan.cli.common import atomic_dir, check_out, console, fail, say_error
 from junkan.core.errors import JunkanError
 from junkan.core.report import short_name
 
@@ -65,7 +64,7 @@ def write_live(rec: metering.Recorder, plant: metering.Plant, out: Path, source:
         if len(raw):  # said after the reason, so it is the last line read
             kept = keep(raw, out)
             if isinstance(exc, JunkanError):
-                console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+                say_error(exc)
             console.print(f"the {len(raw)} reading(s) recorded are kept in {kept}",
                           highlight=False)
             raise typer.Exit(2) from None

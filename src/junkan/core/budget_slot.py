@@ -169,9 +169,7 @@ class _Slot:
                     starting += time.monotonic() - t0
                     self.tasks = 1  # this task is the fresh worker's first
                 if task.abandoned.is_set() or self.pool.closed:  # while a worker started
-                    _settle(task.future, PoolClosed("the task was cancelled") if
-                            task.abandoned.is_set() else
-                            PoolClosed("the worker pool was shut down"))
+                    _settle(task.future, self._ended(task))
                     return None
                 assert self.conn is not None
                 self.conn.send_bytes(task.payload)
@@ -193,6 +191,12 @@ class _Slot:
                 _settle(task.future, WorkerCrashed(f"no worker could take the task: {exc}"))
                 break
         return None
+
+    @staticmethod
+    def _ended(task: _Task) -> PoolClosed:
+        """Why ``task`` stops unfinished: cancelled by its caller, or the pool shut down."""
+        return PoolClosed("the task was cancelled" if task.abandoned.is_set() else
+                          "the worker pool was shut down")
 
     def _said_memory(self) -> bool:
         """After a broken pipe while sending a task: whether the worker said, before it
@@ -240,9 +244,7 @@ class _Slot:
         while True:
             if task.abandoned.is_set() or pool.closed:
                 self._kill()
-                task.future.set_exception(PoolClosed("the task was cancelled") if
-                                          task.abandoned.is_set() else
-                                          PoolClosed("the worker pool was shut down"))
+                task.future.set_exception(self._ended(task))
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:

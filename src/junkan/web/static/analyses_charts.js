@@ -274,13 +274,15 @@ function drawSensitivity(r, chosen) {
 
 const choiceText = (choices) => choices.map((c) => `${c.decision} = ${c.option}`).join("; ");
 
+/** An objective's value with its unit (yen: 万/億/兆 in Japanese); `o` names its unit. */
+const amount = (v, o) => inUnit(v, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`);
+
 function drawPareto(r) {
   const [o1, o2] = r.objectives;
   const ax = (o) => axisName(figName(o.figure), unitText(o.unit));
   // the model as given need not meet the constraints: say so beside its ✕
   const unmet = (r.as_modelled_constraints || []).filter((c) => !c.met).map((c) => figName(c.figure));
   const asGiven = unmet.length ? t("an.asModelledUnmet", { which: unmet.join(", ") }) : t("an.asModelled");
-  const amount = (v, o) => inUnit(v, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`);
   const said = (p) => `${amount(p[o1.figure], o1)}, ${amount(p[o2.figure], o2)}`;
   const cellOf = (p, o) => amountCell(p[o.figure], unitText(o.unit));  // a yen objective in 万/億/兆
   // each point numbered as in the tables under the chart
@@ -355,8 +357,7 @@ function drawBest(r) {
   // best by what, and how it was found (review 243: neither was shown)
   const o = r.objective;
   const objective = o ? [{ kind: "objective", text: t("an.bestObjective", { sense: t(`an.sense.${o.sense}`), figure: figName(o.figure),
-    value: inUnit(o.value, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`),
-    asModelled: inUnit(o.as_modelled, unitText(o.unit), (x) => `${fmt(x)} ${unitText(o.unit)}`) }) }] : [];
+    value: amount(o.value, o), asModelled: amount(o.as_modelled, o) }) }] : [];
   showNotes([...objective, ...methodNote(r.method)], r.method?.text ? [r.method.text] : []);
   return [t("an.aboutBest", { choices: "" }), choiceText(r.choices)];
 }
