@@ -210,11 +210,20 @@ def test_wall_clock_limit_kills_a_sleeping_task(pool: BudgetPool) -> None:
     assert pool.run(operator.add, 1, 1) == 2
 
 
-def test_a_worker_killed_from_outside_is_an_internal_error(pool: BudgetPool) -> None:
+def sleep_after_mark(path: str, seconds: float) -> int:
+    Path(path).write_text("started")
+    return sleep(seconds)
+
+
+def test_a_worker_killed_from_outside_is_an_internal_error(pool: BudgetPool,
+                                                           tmp_path: Path) -> None:
     assert pool.wait_ready(30)
-    fut = pool.submit(sleep, 10)
+    mark = tmp_path / "started"
+    fut = pool.submit(sleep_after_mark, str(mark), 10)
+    # killed once the task runs (killed before its worker read it, the task goes to a fresh
+    # worker: CI 2026-12-06, the slot was busy but the worker had not read the task yet)
     deadline = time.monotonic() + 10
-    while not pool.stats()["running"] and time.monotonic() < deadline:
+    while not mark.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(pool.stats()["running"][0], signal.SIGKILL)
     with pytest.raises(WorkerCrashed, match="SIGKILL"):
