@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.core import budget
-from junkan.core.budget import paced, report_progress, throttled
+from junkan.core.budget import paced, pacer, report_progress, throttled
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
 from junkan.store.cards import read_card, write_card
@@ -191,8 +191,11 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
                  "decisions" + ("" if spec else " (from the model's scenarios)"))
         said = throttled(lambda done, of: report_progress(
             {"stage": "simulations", "done": done, "of": of}))
-        result: Any = (opt.pareto(mf, s, progress=said) if s.pareto
-                       else opt.optimise(mf, s, progress=said))
+        # its progress counts the most simulations there may be, not their number: the
+        # forecast paces each loop of known length instead (review 244)
+        pace = pacer("combinations", "decisions, options or steps")
+        result: Any = (opt.pareto(mf, s, progress=said, pace=pace) if s.pareto
+                       else opt.optimise(mf, s, progress=said, pace=pace))
         return dict(jsonable(result.to_json()))
     from junkan.lifecycle import uncertainty
 

@@ -68,6 +68,7 @@ from junkan.core.budget_worker import (
     _WorkerSpec,
     default_warm_up,
     paced,
+    pacer,
     report_progress,
     throttled,
 )
@@ -327,7 +328,7 @@ async def run_async(fn: Callable[..., T], *args: Any, budget: Budget | None = No
 
 __all__ = ["Budget", "BudgetExceeded", "BudgetPool", "BudgetSettings", "PoolBusy", "PoolClosed",
            "WorkerCrashed", "WorkerError", "configure", "default_pool", "default_warm_up",
-           "paced", "report_progress", "run", "run_async", "shutdown", "throttled"]
+           "paced", "pacer", "report_progress", "run", "run_async", "shutdown", "throttled"]
 
 if sys.platform == "win32":  # pragma: no cover
     log.warning("junkan.core.budget: no CPU or memory limits on Windows, only wall-clock")

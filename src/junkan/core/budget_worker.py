@@ -69,7 +69,12 @@ PACE_MARGIN = 1.25
 
 def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
           ) -> Callable[[int, int], None]:
-    """:func:`throttled`, and in a worker a forecast: once the task has worked
+    """:func:`throttled`, with the forecast of :func:`pacer` (``what``) at each report."""
+    return throttled(tell, period, pacer(what))
+
+
+def pacer(what: str, fewer: str | None = None) -> Callable[[int, int], None]:
+    """``check(done, of)`` — in a worker, a forecast: once the task has worked
     :data:`PACE_S` of CPU since its first report (a tenth of its budget if less), the CPU
     time of the ``of − done`` steps left at the pace since then, added to what it used,
     above :data:`PACE_MARGIN` × its budget stops it at once with :class:`BudgetExceeded`
@@ -77,7 +82,8 @@ def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
     sensitivity evaluations at 54 a second, review 219). For tasks whose ``of`` is the
     number of steps (not an upper bound); a task that counts again (``of`` changes,
     ``done`` falls) is paced anew, and the forecast counts only the steps of that count;
-    ``what`` names a step (``runs``, ``evaluations``)."""
+    ``what`` names a step (``runs``, ``evaluations``), ``fewer`` what the caller may ask
+    fewer of (default: ``what``). Outside a worker it does nothing."""
     first: list[tuple[int, float, int]] = []  # done, CPU used and of at the pace's start
     last = [0]  # the done last told
 
@@ -102,10 +108,10 @@ def paced(tell: Callable[[int, int], None], what: str, period: float = 0.2
             exc.args = (f"the {task.subject} cannot end within its CPU-time budget of "
                         f"{task.cpu_s:g} s ({task.setting}): {done:,} of {of:,} {what} took "
                         f"{used:.1f} s of CPU, about {need:,.0f} s for all of them; ask for "
-                        f"fewer {what}, or raise the budget",)
+                        f"fewer {fewer or what}, or raise the budget",)
             raise exc
 
-    return throttled(tell, period, check)
+    return check
 
 
 def throttled(tell: Callable[[int, int], None], period: float = 0.2,

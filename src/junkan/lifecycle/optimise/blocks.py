@@ -84,7 +84,7 @@ def block(sim: Simulator, expanded: list[Expanded], ref: list[Choice], members: 
     levels = [expanded[i].levels() for i in members]
     _within_enumeration(sim, expanded, members, math.prod(len(lv) for lv in levels))
     combos = _reference_first(list(itertools.product(*levels)), members, ref)
-    deltas = [arr(sim(_with(ref, members, combo))) - f0 for combo in combos]
+    deltas = [arr(sim(_with(ref, members, combo))) - f0 for combo in sim.paced(combos)]
     return Block(members, combos, np.array(deltas))
 
 
@@ -101,7 +101,7 @@ def _semi(sim: Simulator, expanded: list[Expanded], ref: list[Choice], members: 
     levels = [[e.at(lo)] if n == n_r else expanded[i].levels() for n, i in enumerate(members)]
     _within_enumeration(sim, expanded, members, math.prod(len(lv) for lv in levels))
     rows: list[tuple[tuple[Choice, ...], np.ndarray, np.ndarray | None]] = []
-    for combo in itertools.product(*levels):
+    for combo in sim.paced(itertools.product(*levels)):
         base = _with(ref, members, combo)
         f_lo = arr(sim(base))
         f_hi = arr(sim(base[:r] + [e.at(hi)] + base[r + 1:]))

@@ -53,6 +53,7 @@ interaction of three decisions, one of them on at the solution, shows there (rev
 refurbishing option that matters only with collection and reuse both on, two choices from
 the additive optimum, was missed at 72 combinations and more)."""
 
+Told = Callable[[int, int], None]  # told (done, of): progress and pace
 FEW = 64
 """Combinations simulated all, whatever the additive model says, when there are no more
 (or no more than the simulations it took)."""
@@ -65,6 +66,7 @@ class _Problem:
         self, model: lifecycle.ModelFile, spec: OptimiseSpec, extra: Sequence[Objective] = (),
         progress: Callable[[int, int], None] | None = None, after: int = 0,
         enumeration: bool = False, refining: int = 0,
+        pace: Told | None = None,
     ) -> None:
         """``after``: the most simulations the verb runs once the additive model is built,
         besides the check of :func:`_verify` and either (``enumeration``) every combination
@@ -81,7 +83,7 @@ class _Problem:
         activity = {(t.process, t.basis) for t in terms if t.metric == "activity"}
         rap = any(t.metric == "rap" for t in terms)
         check_years(model, spec)
-        self.sim = Simulator(model, spec, activity, rap, progress)  # type: ignore[arg-type]
+        self.sim = Simulator(model, spec, activity, rap, progress, pace)  # type: ignore[arg-type]
         check_tests(spec)
         self.expanded = expand(model, spec)
         self.size = size = math.prod(len(lv) for lv in _levels(self.expanded))
@@ -240,7 +242,7 @@ def _enumerate(p: _Problem, objective: Objective, refuse: bool = True
     if size > p.spec.max_enumerate:
         raise JunkanError(f"{size:,} combinations exceed max_enumerate ({p.spec.max_enumerate:,})")
     combos = [list(c) for c in itertools.product(*levels)]
-    points = [p.point(c) for c in combos]
+    points = [p.point(c) for c in p.sim.paced(combos)]
     ok = [pt for pt in points if pt.feasible]
     if not ok and refuse:
         raise infeasible(p, points)
@@ -335,13 +337,14 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
 
 
 def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
-             progress: Callable[[int, int], None] | None = None) -> Optimum:
+             progress: Told | None = None, pace: Told | None = None) -> Optimum:
     """The best combination of the decisions' options for ``spec.objective`` under
     ``spec.constraints`` (see the package docs for the method). ``progress`` is told
     (simulations so far, the most there may be) after each new simulation, and (simulations
-    run, the same) when done; the most there may be tightens as the stages become known."""
+    run, the same) when done; the most there may be tightens as the stages become known;
+    ``pace`` (done, of) in each loop of known length (:meth:`.Simulator.paced`)."""
     ranges = sum(d.range is not None for d in spec.decisions)  # the most refine may move
-    p = _Problem(model, spec, progress=progress, after=1, enumeration=True,
+    p = _Problem(model, spec, progress=progress, after=1, enumeration=True, pace=pace,
                  refining=refine.most_simulations(ranges) + brackets.most_simulations(ranges))
     best, deviation, why, moved, changed = _search(p, spec.objective)
     ratio = p.goal(spec.objective).den is not None
@@ -383,7 +386,7 @@ def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
 
 
 def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
-           progress: Callable[[int, int], None] | None = None) -> ParetoFront:
+           progress: Told | None = None, pace: Told | None = None) -> ParetoFront:
     """The Pareto front of ``spec.pareto.objectives`` by the ε-constraint method, ties broken
     lexicographically (among the optima of the first objective, the best for the second), each
     point simulated. When every choice is discrete (no continuous range) the front is finite
@@ -395,13 +398,13 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     a range at a level are then refined between its levels
     (:func:`~.front_refine.refined_front`). Every combination of the levels is simulated too
     when :func:`_all_simulated` says so (the additive model finds no point, its effects do
-    not add up, or there are few combinations). ``progress`` is told as by :func:`optimise`."""
+    not add up, or there are few combinations). ``progress``, ``pace``: as in :func:`optimise`."""
     if spec.pareto is None:
         raise JunkanError("give pareto: {objectives: [co2e, cost]} in the spec (or --pareto)")
     o1, o2 = spec.pareto.objectives
     ranges = sum(d.range is not None for d in spec.decisions)
     budget = spec.pareto.points + 2  # the most front points the local search refines
-    p = _Problem(model, spec, progress=progress, enumeration=True,
+    p = _Problem(model, spec, progress=progress, enumeration=True, pace=pace,
                  after=spec.pareto.max_points + budget + budget * refining_budget(spec, ranges))
     prog = p.program()
     finite = bool(np.all(prog.integrality == 1))
@@ -484,7 +487,8 @@ def _every_valued(p: _Problem, objectives: Sequence[Objective]) -> list[Point]:
     each of ``objectives`` has a value (if none has, all that meet them: :func:`pareto`
     says why; none meets them: each objective's :func:`_search` looks between the levels,
     and names what cannot be met)."""
-    ok = [pt for c in itertools.product(*_levels(p.expanded)) if (pt := p.point(list(c))).feasible]
+    every = p.sim.paced(itertools.product(*_levels(p.expanded)))
+    ok = [pt for c in every if (pt := p.point(list(c))).feasible]
     return _valued(p, ok, objectives) or ok
 
 
