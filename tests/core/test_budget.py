@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from junkan.core import budget as bmod
+from junkan.core import budget_slot
 from junkan.core.budget import (
     Budget,
     BudgetExceeded,
@@ -255,6 +256,24 @@ def test_a_task_sent_to_a_worker_dead_before_reading_it_goes_to_a_fresh_one() ->
         os.kill(pid, signal.SIGKILL)
         assert fut.result(20) not in (pid, None)  # a fresh worker ran it
         assert one.stats().get("crashed", 0) == 0
+
+
+def test_a_worker_that_does_not_read_its_task_is_replaced(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Review 242: a task larger than the pipe holds, given to a worker stopped with SIGSTOP
+    (before it was given: it can never read it), blocked its slot for ever — the task never
+    ran nor failed. The worker is killed after SEND_S and a fresh one runs the task."""
+    monkeypatch.setattr(budget_slot, "SEND_S", 1.0)
+    settings = BudgetSettings(workers=1, cpu_s=5, memory_mb=512, wall_s=20, queue=2)
+    with BudgetPool(settings, name="test-unread-big", warm=(), warm_up=None) as one:
+        assert one.wait_ready(30)
+        (pid,) = one.stats()["pids"]
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        fut = one.submit(len, b"x" * 2**22)  # 4 MiB: more than a pipe holds
+        assert fut.result(20) == 2**22
+        assert 1.0 <= time.monotonic() - t0 < 10
+        assert pid not in one.stats()["pids"]
 
 
 def _slow_warm_up() -> None:

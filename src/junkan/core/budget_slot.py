@@ -9,7 +9,7 @@ import pickle
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from junkan.core.budget import BudgetPool
 
 log = logging.getLogger("junkan.budget")
+
+SEND_S = 10.0
+"""Seconds an idle worker has to read a task it is given; beyond, it is killed and the task
+goes to a fresh worker (a worker stopped with SIGSTOP never reads: a task larger than the
+pipe holds blocked its slot for ever; review 242). Reading takes milliseconds."""
 
 
 # ---- --------------------------------------------------------------------------
@@ -157,23 +162,24 @@ class _Slot:
 
     def _send(self, task: _Task) -> float | None:
         """Give the task to this slot's worker; a broken pipe (the idle worker was killed
-        from outside) gets a fresh worker, once. The seconds spent starting workers (not the
-        task's: its wall clock starts again), or None (and the task's future settled) when no
+        from outside, or did not read within :data:`SEND_S`) gets a fresh worker, once. The
+        seconds before the task was given (starting workers, a worker that did not read: not
+        the task's, its wall clock starts again), or None (and the task's future settled) when no
         worker could take it or the task was cancelled or the pool shut down meanwhile."""
-        starting = 0.0
+        began = time.monotonic()
         for attempt in (1, 2):
             try:
                 if self.proc is None:
-                    t0 = time.monotonic()
                     self._start()
-                    starting += time.monotonic() - t0
                     self.tasks = 1  # this task is the fresh worker's first
                 if task.abandoned.is_set() or self.pool.closed:  # while a worker started
                     _settle(task.future, self._ended(task))
                     return None
                 assert self.conn is not None
-                self.conn.send_bytes(task.payload)
-                return starting
+                sending = time.monotonic()
+                with self._killed_after(SEND_S):
+                    self.conn.send_bytes(task.payload)
+                return sending - began
             except OSError as exc:
                 if self._said_memory():  # it could not hold the task: not sent again
                     self._kill()
@@ -191,6 +197,25 @@ class _Slot:
                 _settle(task.future, WorkerCrashed(f"no worker could take the task: {exc}"))
                 break
         return None
+
+    @contextlib.contextmanager
+    def _killed_after(self, seconds: float) -> Iterator[None]:
+        """The worker killed (its pipe breaks) if the block takes more than ``seconds``."""
+        proc = self.proc
+
+        def kill() -> None:
+            log.warning("worker %s did not read its task within %g s (stopped?): replaced",
+                        self.thread.name, seconds)
+            with contextlib.suppress(Exception):
+                proc.kill()
+
+        timer = threading.Timer(seconds, kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
     @staticmethod
     def _ended(task: _Task) -> PoolClosed:
