@@ -149,7 +149,8 @@ def test_a_task_whose_pace_cannot_end_in_its_budget_stops_early(pool: BudgetPool
     assert info.value.limit == "cpu" and info.value.setting == "JUNKAN_BUDGET_RUN_CPU_S"
     text = str(info.value)
     assert text.startswith("the run cannot end within its CPU-time budget of 4 s "
-                           "(JUNKAN_BUDGET_RUN_CPU_S): ") and "of 400 steps took" in text, text
+                           "(JUNKAN_BUDGET_RUN_CPU_S): after ") and " of 400 steps done at " \
+        in text, text
     need = float(text.split("about ")[1].split(" s")[0].replace(",", ""))
     assert 6 < need < 11, text  # 8 s of work
     assert seen and seen[-1][0] < 400
@@ -177,6 +178,29 @@ def test_a_second_count_of_the_same_size_is_paced_anew(monkeypatch: pytest.Monke
             before = done
             told(done, 100)
     assert cpu[0] == pytest.approx(20.0)
+
+
+def test_a_loop_from_zero_after_one_of_the_same_length_is_paced_anew(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 246: an optimisation's loop of 512 joint options (2 s of CPU), then its
+    enumeration of the same 512 combinations (all cache hits), each told from done = 0: the
+    reset at 0 was skipped, the second loop was paced from the first one's start, and a job
+    of 3.4 s was forecast at 1,276 s and stopped on a 300 s budget."""
+    from junkan.core import budget_worker as bw
+
+    cpu = [0.0]
+    monkeypatch.setattr(bw, "_cpu_used", lambda: cpu[0])
+    monkeypatch.setattr(bw, "_task", bw._Task(300.0, "JUNKAN_BUDGET_RUN_CPU_S", "run", 0.0))
+    check = bw.pacer("combinations")
+    for step_s in (0.004, 0.0):  # simulated, then found in the cache
+        for done in range(512):
+            check(done, 512)
+            cpu[0] += step_s
+    # and a loop that does not end in time still stops, in either position
+    with pytest.raises(BudgetExceeded, match=r"after [\d.]+ s of CPU, \d+ of 512 combinations"):
+        for done in range(512):
+            check(done, 512)
+            cpu[0] += 1.0
 
 
 def test_memory_hog_gets_memory_error_and_the_parent_survives(pool: BudgetPool) -> None:
@@ -274,6 +298,23 @@ def test_a_worker_that_does_not_read_its_task_is_replaced(monkeypatch: pytest.Mo
         assert fut.result(20) == 2**22
         assert 1.0 <= time.monotonic() - t0 < 10
         assert pid not in one.stats()["pids"]
+
+
+def test_a_shutdown_stops_a_send_to_a_worker_that_does_not_read() -> None:
+    """Review 246: shut down while a task's send to a stopped worker blocked, the pool
+    returned after its join timeout with the task unsettled, settled only at SEND_S."""
+    settings = BudgetSettings(workers=1, cpu_s=5, memory_mb=512, wall_s=20, queue=2)
+    one = BudgetPool(settings, name="test-unread-shutdown", warm=(), warm_up=None)
+    assert one.wait_ready(30)
+    (pid,) = one.stats()["pids"]
+    os.kill(pid, signal.SIGSTOP)
+    fut = one.submit(len, b"x" * 2**22)  # 4 MiB: the send blocks
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    one.shutdown()
+    with pytest.raises(PoolClosed, match="shut down"):
+        fut.result(3)
+    assert time.monotonic() - t0 < 3  # not the 10 s of SEND_S
 
 
 def _slow_warm_up() -> None:

@@ -26,13 +26,19 @@ BUDGET = Budget(cpu_s=4, memory_mb=1024, wall_s=60, subject="optimisation",
                 settings=("JUNKAN_BUDGET_RUN_CPU_S", "M", "W"))
 
 
-def spec(levels: int) -> dict[str, Any]:
-    """Two interacting decisions (collection × reuse) of ``levels`` values each."""
+def spec(levels: int, decisions: int = 2) -> dict[str, Any]:
+    """Interacting decisions (collection, reuse, the heater's reuse) of ``levels`` values
+    each."""
+    def values(lo: float, hi: float) -> list[float]:
+        return [round(lo + (hi - lo) * i / (levels - 1), 4) for i in range(levels)]
+
     return {"objective": "co2e", "decisions": [
         {"name": "collection", "parameter": "products.kettle.eol.collection.rate",
-         "values": [round(0.3 + 0.6 * i / (levels - 1), 4) for i in range(levels)]},
+         "values": values(0.3, 0.9)},
         {"name": "reuse", "parameter": "products.kettle.eol.reuse.share",
-         "values": [round(0.2 * i / (levels - 1), 4) for i in range(levels)]}]}
+         "values": values(0.0, 0.2)},
+        {"name": "heater", "parameter": "parts.heater.recovery.reuse.share",
+         "values": values(0.0, 0.9)}][:decisions]}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +58,25 @@ def test_an_optimisation_that_cannot_end_in_its_budget_stops_early(pool: BudgetP
     text = str(info.value)
     assert text.startswith("the optimisation cannot end within its CPU-time budget of 4 s "
                            "(JUNKAN_BUDGET_RUN_CPU_S): "), text
-    assert re.search(r": \d+ of [\d,]+ combinations took [\d.]+ s of CPU, about [\d,]+ s ", text)
-    assert text.endswith("ask for fewer decisions, options or steps, or raise the budget"), text
+    assert re.search(r": after [\d.]+ s of CPU, \d+ of [\d,]+ combinations done at [\d.e-]+ s "
+                     r"each, about [\d,]+ s in all; ", text), text
+    assert text.endswith("ask for fewer decisions, options, steps or Pareto points, or raise "
+                         "the budget"), text
     # one that can end is not stopped
     done = pool.run(analysis_job, "optimise", MODEL, "model", {"spec": spec(8)}, budget=BUDGET)
+    assert done["method"]["name"] == "enumeration"
+
+
+def test_a_loop_of_cache_hits_after_one_of_the_same_length_is_not_stopped(
+        pool: BudgetPool) -> None:
+    """Review 246: three decisions of 8 values — a block of their 512 joint options (~2 s of
+    CPU), then the enumeration of the same 512 combinations (all found in the cache) — a job
+    of ~3.4 s of CPU, was stopped on a 300 s budget with a forecast of 1,276 s: the second
+    loop was paced from the first one's start (the pace's own regression test is
+    tests/core/test_budget.py::test_a_loop_from_zero_after_one_of_the_same_length_is_paced_anew;
+    here a loop of another length now comes between them)."""
+    budget = Budget(cpu_s=30, memory_mb=1024, wall_s=120, subject="optimisation",
+                    settings=("JUNKAN_BUDGET_RUN_CPU_S", "M", "W"))
+    done = pool.run(analysis_job, "optimise", MODEL, "model", {"spec": spec(8, 3)},
+                    budget=budget)
     assert done["method"]["name"] == "enumeration"

@@ -193,7 +193,7 @@ def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dic
             {"stage": "simulations", "done": done, "of": of}))
         # its progress counts the most simulations there may be, not their number: the
         # forecast paces each loop of known length instead (review 244)
-        pace = pacer("combinations", "decisions, options or steps")
+        pace = pacer("combinations", "decisions, options, steps or Pareto points")
         result: Any = (opt.pareto(mf, s, progress=said, pace=pace) if s.pareto
                        else opt.optimise(mf, s, progress=said, pace=pace))
         return dict(jsonable(result.to_json()))

@@ -67,6 +67,7 @@ class _Slot:
         self.info: dict[str, Any] = {}
         self.tasks = 0
         self.busy = False
+        self.late = False  # the worker was killed for not reading its task in time
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True,
                                        name=f"{pool.name}-{index}")
@@ -177,10 +178,14 @@ class _Slot:
                     return None
                 assert self.conn is not None
                 sending = time.monotonic()
-                with self._killed_after(SEND_S):
+                with self._watched(task, SEND_S):
                     self.conn.send_bytes(task.payload)
                 return sending - began
             except OSError as exc:
+                if task.abandoned.is_set() or self.pool.closed:  # its send was stopped
+                    self._kill()
+                    _settle(task.future, self._ended(task))
+                    return None
                 if self._said_memory():  # it could not hold the task: not sent again
                     self._kill()
                     self.pool._count("memory")
@@ -199,23 +204,30 @@ class _Slot:
         return None
 
     @contextlib.contextmanager
-    def _killed_after(self, seconds: float) -> Iterator[None]:
-        """The worker killed (its pipe breaks) if the block takes more than ``seconds``."""
-        proc = self.proc
+    def _watched(self, task: _Task, seconds: float) -> Iterator[None]:
+        """The worker killed (its pipe breaks, the send ends) if the block takes more than
+        ``seconds``, or the task is cancelled or the pool shut down meanwhile (review 246:
+        a shutdown waited for the deadline)."""
+        proc, done = self.proc, threading.Event()
+        self.late = False
+        end = time.monotonic() + seconds
 
-        def kill() -> None:
-            log.warning("worker %s did not read its task within %g s (stopped?): replaced",
-                        self.thread.name, seconds)
-            with contextlib.suppress(Exception):
-                proc.kill()
+        def watch() -> None:
+            while not done.wait(0.1):
+                if time.monotonic() > end or task.abandoned.is_set() or self.pool.closed:
+                    if time.monotonic() > end:
+                        self.late = True  # said if it read the task just before the kill
+                        log.warning("worker %s did not read its task within %g s "
+                                    "(stopped?): replaced", self.thread.name, seconds)
+                    with contextlib.suppress(Exception):
+                        proc.kill()
+                    return
 
-        timer = threading.Timer(seconds, kill)
-        timer.daemon = True
-        timer.start()
+        threading.Thread(target=watch, daemon=True, name=f"{self.thread.name}-send").start()
         try:
             yield
         finally:
-            timer.cancel()
+            done.set()
 
     @staticmethod
     def _ended(task: _Task) -> PoolClosed:
@@ -246,7 +258,9 @@ class _Slot:
         self.pool._count("crashed")
         how = (f"killed by {signal.Signals(-code).name}" if code and code < 0 and
                -code in signal.valid_signals() else f"exit code {code}")
-        if code == -signal.SIGKILL:
+        if code == -signal.SIGKILL and self.late:  # it read the task as it was killed
+            how += f" by the pool: it had not read its task within {SEND_S:g} s"
+        elif code == -signal.SIGKILL:
             how += ", usually the system's out-of-memory killer"
         log.error("worker %s stopped during a task (%s)", self.thread.name, how)
         task.future.set_exception(WorkerCrashed(

@@ -88,13 +88,17 @@ def pacer(what: str, fewer: str | None = None) -> Callable[[int, int], None]:
     last = [0]  # the done last told
 
     def check(done: int, of: int) -> None:
-        again = done < last[0]  # a count ended (done = of) or started again
+        # a count ended (done = of) or started again (done = 0): its pace is not the next
+        # one's, even one of the same length (review 246: the reset was skipped at done = 0,
+        # and a loop of cache hits was paced from the start of the one before)
+        if done < last[0]:
+            first.clear()
         last[0] = done
         task = _task
         if task is None or not 0 < done < of:
             return
         used = _cpu_used() - task.cpu_at_start
-        if not first or of != first[0][2] or again:
+        if not first or of != first[0][2]:
             # a new count (a second batch: a sensitivity's tornado after its design) starts
             # a new pace: the first one's CPU is not the second's (reviews 221, 223)
             first[:] = [(done, used, of)]
@@ -102,13 +106,15 @@ def pacer(what: str, fewer: str | None = None) -> Callable[[int, int], None]:
         done0, used0, _ = first[0]
         if done <= done0 or used - used0 < min(PACE_S, 0.1 * task.cpu_s):
             return
-        need = used + (of - done) * (used - used0) / (done - done0)
+        rate = (used - used0) / (done - done0)
+        need = used + (of - done) * rate
         if need > PACE_MARGIN * task.cpu_s:
             exc = BudgetExceeded("cpu", task.cpu_s, setting=task.setting, subject=task.subject)
             exc.args = (f"the {task.subject} cannot end within its CPU-time budget of "
-                        f"{task.cpu_s:g} s ({task.setting}): {done:,} of {of:,} {what} took "
-                        f"{used:.1f} s of CPU, about {need:,.0f} s for all of them; ask for "
-                        f"fewer {fewer or what}, or raise the budget",)
+                        f"{task.cpu_s:g} s ({task.setting}): after {used:.1f} s of CPU, "
+                        f"{done:,} of {of:,} {what} done at {rate:.2g} s each, about "
+                        f"{need:,.0f} s in all; ask for fewer {fewer or what}, or raise the "
+                        "budget",)
             raise exc
 
     return check

@@ -64,7 +64,7 @@ def better_between(sim: Simulator, expanded: list[Expanded], points: Sequence[Po
     # every start is tried (at most MOST_STARTS): its promise, the better end of its own
     # bracket, does not bound what refine reaches moving every range (review 233: a start
     # cut off because another had beaten its promise would have done better still)
-    for _, start, inside in _starts(expanded, points, objective, held, constraints):
+    for _, start, inside in sim.paced(_starts(expanded, points, objective, held, constraints)):
         choices, m = refine.refine(sim, expanded, start, held, objective, feasible)
         v = score(choices)
         if not v < _better_than(best_v):

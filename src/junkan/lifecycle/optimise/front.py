@@ -5,6 +5,8 @@ and which points of a long front the local search refines."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from junkan.lifecycle.optimise.features import value
@@ -28,13 +30,16 @@ marks the second objective's own optimum, which the search improves on that obje
 
 
 def grid(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, rows: list[Row],
-         points: int) -> list[Step]:
+         points: int, pace: Callable[[int, int], None] | None = None) -> list[Step]:
     """Optima of ``g1`` with ``g2`` bounded at ``points`` levels between its values at the
-    two extremes (both included), from ``z1`` to ``z2``."""
+    two extremes (both included), from ``z1`` to ``z2``; ``pace`` told (level, ``points``)
+    before each (two programs solved: with a large block, seconds each; review 246)."""
     a, b = g2.of(prog.figures(z2)), g2.of(prog.figures(z1))
     sign = -1.0 if g2.maximise else 1.0
     out: list[Step] = [(z1, np.inf)]
-    for eps in np.linspace(b, a, points):
+    for n, eps in enumerate(np.linspace(b, a, points)):
+        if pace is not None:
+            pace(n, points)
         eps += 1e-9 * max(abs(eps), 1.0) * sign
         z = prog.solve(g1, [*rows, bound(g2, eps)])
         if z is not None:

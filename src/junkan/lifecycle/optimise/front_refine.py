@@ -60,7 +60,7 @@ def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
             choices = prog.decode(z)
             holding.setdefault(choices_key(choices), (choices, held))
     others = sorted(holding.values(), key=lambda ch: sign1 * value(o1, p.sim(ch[0])))
-    for i in evenly(len(steps), budget):
+    for i in p.sim.paced(evenly(len(steps), budget)):
         z, limit = steps[i]
         own = prog.at_levels(z)
         starts = [(prog.decode(z), own)] if own else \

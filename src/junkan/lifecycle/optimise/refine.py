@@ -150,7 +150,7 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     best, best_v = list(choices), score(choices)
     for _ in range(len(expanded)):  # passes until none changes anything (an option may
         again = False               # matter only once another's changed)
-        for move in moves:
+        for move in sim.paced(moves):
             trial = list(best)
             for i, c in move:
                 trial[i] = c

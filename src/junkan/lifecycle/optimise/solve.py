@@ -212,7 +212,7 @@ def _verify(p: _Problem, z: np.ndarray) -> float:
                     points.append(prog.encode(two))
     p.checked = len({choices_key(prog.decode(zz)) for zz in points})
     dev = 0.0
-    for zz in points:
+    for zz in p.sim.paced(points):
         sim = p.sim(prog.decode(zz))
         actual = np.array([sim.get(n, 0.0) for n in sur.names])
         scale = sur.scale(p.sim)
@@ -260,8 +260,7 @@ def _enumerate(p: _Problem, objective: Objective, refuse: bool = True
 
 
 def _valued(p: _Problem, points: list[Point], objectives: Sequence[Objective]) -> list[Point]:
-    """The ``points`` where every one of ``objectives`` has a finite value that means
-    something."""
+    """The ``points`` where each of ``objectives`` has a finite value that means something."""
     return [pt for pt in points if p.meaningful(pt.raw, objectives)
             and all(math.isfinite(value(o, pt.raw)) for o in objectives)]
 
@@ -469,12 +468,12 @@ def _front_steps(p: _Problem, prog: Program, budget: int
     steps, complete = walk(prog, g1, g2, z1, z2, rows, p.spec.pareto.max_points) if finite \
         else ([], False)
     steps = [*steps, (z2, None)] if complete else \
-        steps + grid(prog, g1, g2, z1, z2, rows, p.spec.pareto.points)
+        steps + grid(prog, g1, g2, z1, z2, rows, p.spec.pareto.points, p.sim.pace)
     held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
     p.sim.expect(len(steps) + 1 + p.spec.verify + p.neighbours + p.enumerable +
                  min(len(steps), budget) * refining_budget(p.spec, held) + _searches(p))
     seen: dict[str, Point] = {}
-    for z, _ in steps:
+    for z, _ in p.sim.paced(steps):
         choices = prog.decode(z)
         key = choices_key(choices)
         if key not in seen:
