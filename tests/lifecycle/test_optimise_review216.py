@@ -287,7 +287,11 @@ def test_recombine_reports_only_what_changed() -> None:
                                                                        option("i", "B")])
     j = Expanded(opt.Decision(name="j", options={"X": {}, "Y": {}}), [option("j", "X"),
                                                                        option("j", "Y")])
-    best, changed = refine.recombine(sim, [i, j], [option("i", "A"), option("j", "X")],
+    class Sim:  # what recombine uses of a Simulator: a call and its paced loops
+        __call__ = staticmethod(sim)
+        paced = staticmethod(iter)
+
+    best, changed = refine.recombine(Sim(), [i, j], [option("i", "A"), option("j", "X")],
                                      Objective(metric="co2e"), lambda f: True)
     assert [c.label for c in best] == ["A", "Y"] and changed == ["j: Y"]
 
