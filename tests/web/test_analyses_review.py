@@ -153,14 +153,15 @@ def test_uncertainty_figures_of_every_scenario_and_pareto_names(page: Any, serve
     assert ticks and not [t for t in ticks if re.search(r"[kMGB]$", t)], ticks
     choose_lang(page, "en")
 
-    # the Pareto front of the shipped settings: a material's figure in words, the material as data
+    # the Pareto front of the shipped settings: a material's figure in words, the material by its
+    # title in the model (review 243: not its id, "rare_earth")
     job = _analysis(page, "compressor_magnet", "optimise")
     ref = _job(page, server, f"/api/lifecycle/analyses/{job}")
     names = page.evaluate(CHART_NAMES, "an-chart")
     assert not [n for n in names if "recycled_share:" in n], names
     unmet = [c["figure"] for c in ref["as_modelled_constraints"] if not c["met"]]
     if "recycled_share:rare_earth" in unmet:
-        assert any("Recycled share of rare_earth" in n for n in names), names
+        assert any("Recycled share of Rare earths in NdFeB (Nd, Pr, Dy)" in n for n in names), names
     # what a front is (complete or sampled), and for the best loop, by what it is best and how
     # it was found (review 243: neither was shown)
     expect(page.locator("#an-notes li[data-note=method]")).to_contain_text("Method: ")
@@ -169,7 +170,7 @@ def test_uncertainty_figures_of_every_scenario_and_pareto_names(page: Any, serve
     names = page.evaluate(CHART_NAMES, "an-chart")
     assert not [n for n in names if "recycled_share:" in n], names
     if "recycled_share:rare_earth" in unmet:
-        assert any("rare_earth の再生材比率" in n for n in names), names
+        assert any("Rare earths in NdFeB (Nd, Pr, Dy) の再生材比率" in n for n in names), names
     _choose(page, "atm_reuse", "optimise")
     _start(page, "")
     expect(page.locator("#an-notes li[data-note=objective]")).to_contain_text("を最小化：")

@@ -4,7 +4,7 @@
 // figures, the Pareto front or the best loop with each actor's gain or loss.
 import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemLead, problemOf, runJob, show, showMessages, showProblem,
   staticExample, t } from "./core.js";
-import { drawAnalysis } from "./analyses_charts.js";
+import { drawAnalysis, modelTitles } from "./analyses_charts.js";
 import { checked, markDocument } from "./fieldnotes.js";
 import { markField, markRefused } from "./formcheck.js";
 import { sortableTable, valued } from "./table_sort.js";
@@ -132,13 +132,15 @@ $("#an-form").addEventListener("submit", async (ev) => {
   const out = await longTask({ status: $("#an-status"), start: $("#an-start"), cancel: $("#an-cancel"),
     bar, what: () => (an.phase === "running" && an.progress
       ? t(`an.progress.${an.progress.stage}`, { done: fmt(an.progress.done), of: fmt(an.progress.of) })
-      : t(`an.phase.${an.phase}`, {}, an.phase)) }, async (signal) => {
+      : t(`an.phase.${an.phase}`, {}, an.phase)) }, async (signal, said) => {
     an.phase = "queued";
+    // the status says each poll's phase and progress as the bar shows it, not up to a second later (review 243)
     return runJob(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST"), signal,
-      { onStart: listJobs, onPoll: (job) => { an.phase = job.status; },
+      { onStart: listJobs, onPoll: (job) => { an.phase = job.status; said(); },
         onProgress: (p) => {  // model runs (or a fit's evaluations) done so far
           if (!p || !p.of) return;
           an.progress = p; bar.max = 1; bar.value = Math.min(1, p.done / p.of);
+          said();
         } });
   });
   await listJobs();
@@ -151,9 +153,29 @@ $("#an-form").addEventListener("submit", async (ev) => {
     return;
   }
   an.job = { ...out.job, model: $("#an-model").selectedOptions[0].textContent };
+  await loadTitles(an.job, body.version);
   drawAnalysis(an.job);
   focusResult();
 });
+
+/** The model's form documents by model id and version, as asked (`loadTitles`). */
+const forms = new Map();
+
+/** The titles of the actors, materials and processes of the model an optimisation ran on (its figures name them:
+ * "recycled_share:rare_earth"), from the model's form document at `version` (default: its latest); none when the
+ * job is of another kind or the model cannot be read (its figures then name them by id). */
+async function loadTitles(job, version) {
+  const m = job.kind === "optimise" && job.result && an.models.find((x) => x.name === job.result.model);
+  if (!m) { modelTitles(null); return; }
+  const key = `${m.id}@${version ?? m.latest_version}`;
+  if (!forms.has(key)) {
+    forms.set(key, api(`/api/models/${m.id}/form?version=${version ?? m.latest_version}`)
+      .then((res) => (res.ok ? res.json() : null)).then((f) => (f && f.document) || null, () => null));
+  }
+  const doc = await forms.get(key);
+  if (!doc) forms.delete(key);  // asked again next time
+  modelTitles(doc);
+}
 
 /** The result's heading focused (a screen reader says where the result is) and scrolled to. */
 function focusResult() {
@@ -224,6 +246,7 @@ async function reopen(id) {
   for (const el of ["#an-model", "#an-runs", "#an-n", "#an-seed", "#an-spec"]) markField($(el), null);
   const radio = document.querySelector(`input[name="an-kind"][value="${an.job.kind}"]`);
   if (radio) { radio.checked = true; kindChanged(); }
+  await loadTitles(an.job);
   drawAnalysis(an.job);
   focusResult();
 }

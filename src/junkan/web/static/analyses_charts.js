@@ -8,18 +8,37 @@ import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, state, t } 
 import { amountCell, chartTable, comparisonTable, describe, rangeCell, sensitivityNotes, showNotes, uncertaintyNotes, withConf }
   from "./analyses_notes.js";
 import { isYenUnit, yenTitle } from "./chart_axes.js";
+import { fitLegend, fitTitle, keepTitlesIn, titleText } from "./chart_fit.js";
 import { sortableTable, valued } from "./table_sort.js";
 import { yenFigure } from "./yen.js";
 
 /** A figure's name in words: the result cards' names where they exist ("Life-cycle CO2e (t)"); an
  * optimisation's `metric:qualifier` ("recycled_share:rare_earth", "margin:recycler") in words with the
- * material, actor or process as written; a sensitivity output's section ("totals.co2e_t") dropped. */
+ * material, actor or process by its title in the model (`whoName`); a sensitivity output's section ("totals.co2e_t") dropped. */
 function figName(key) {
   const [metric, ...rest] = String(key).replace(/^(totals|headline)\./, "").split(":");
   const who = rest.join(":");
-  if (who) return t(`an.figOf.${metric}`, { who }, `${figName(metric)}: ${who}`);
+  if (who) return t(`an.figOf.${metric}`, { who: whoName(metric, who) }, `${figName(metric)}: ${whoName(metric, who)}`);
   return t(`card.${metric}`, {}, t(`an.fig.${metric}`, {}, metric));
 }
+
+/** The titles the model of the result shown gives its actors, materials and processes, by id (`modelTitles`). */
+const titles = { actors: {}, materials: {}, processes: {} };
+/** The section of the model that names the qualifier of an optimisation's metric (an actor's otherwise). */
+const NAMED_IN = { virgin_input: "materials", recycled_input: "materials", recycled_share: "materials", activity: "processes" };
+
+/** The titles of the actors, materials and processes of model document `doc` (a form document), for the figures
+ * that name one; none when `doc` is null. */
+function modelTitles(doc) {
+  for (const k of Object.keys(titles)) {
+    titles[k] = Object.fromEntries(Object.entries((doc && doc[k]) || {})
+      .filter(([, v]) => v && typeof v.title === "string" && v.title.trim()).map(([id, v]) => [id, v.title.trim()]));
+  }
+}
+
+/** The material, actor or process `who` of figure `metric`: its title in the model, else its id with spaces for
+ * underscores ("rare earth": not a translation the page would have to invent; review 243 read "rare_earth"). */
+const whoName = (metric, who) => titles[NAMED_IN[metric] || "actors"][who] || who.replace(/_+/g, " ").trim() || who;
 
 /** A unit as the result writes it ("tCO2e/year", "JPY/kg", "fraction", "ratio", "factor") in the page's
  * language: the words and yen (円) translated, the symbols as written; "" for none. */
@@ -66,44 +85,18 @@ function plot(id, traces, layout = {}) {
   const box = document.getElementById(id);
   const narrow = box && box.clientWidth < 640;
   if (narrow && typeof l.xaxis.title === "string") l.xaxis.title = fitTitle(l.xaxis.title, id, 0.6);
-  // and its legend at the foot of the chart, below the axis title however many lines it has
+  // and its legend at the foot of the chart, below the axis title however many lines it has, as wide as the chart
   if (narrow && l.legend && l.legend.y < 0) l.legend = { ...l.legend, yref: "container", y: 0, yanchor: "bottom" };
+  if (narrow && l.legend) traces = fitLegend(l, traces, box.clientWidth);
   // a title broken into lines (fitTitle) needs the room above the plot for each of them
   const title = String((layout.title && (layout.title.text ?? layout.title)) || "");
   l.margin = { t: Math.max(50, 24 + 26 * title.split("<br>").length), ...(layout.margin || {}) };
   const drawn = corePlot(id, traces, l);
-  // the x title once more to the width of the plot as drawn (its long tick labels took the rest)
-  const xt = layout.xaxis && layout.xaxis.title;
-  if (narrow && typeof xt === "string" && drawn && drawn.then) {
-    drawn.then(() => {
-      const w = box._fullLayout && box._fullLayout._size && box._fullLayout._size.w;
-      const fitted = w ? fitLines(yenTitle(xt, state.lang), Math.max(w, 120)) : null;
-      if (fitted && fitted !== (box.layout.xaxis.title || {}).text) Plotly.relayout(box, { "xaxis.title.text": fitted });
-    });
-  }
+  // the axis titles once more to the room the plot as drawn leaves them (long tick labels took the rest)
+  const texts = Object.fromEntries(["xaxis", "yaxis"].map((k) => [k, yenTitle(titleText(layout[k] && layout[k].title), state.lang)]));
   // named by its own title (not "Chart of the analysis result" for every chart); kept on a change of language
   if (box && title) { box.removeAttribute("data-i18n-label"); box.setAttribute("aria-label", title.split("<br>").join(" ")); }
-  return drawn;
-}
-
-/** A chart title broken into lines that fit `share` of the chart `id`'s width (a narrow screen clips one
- * long line at both ends): breaks after spaces and colons, before an opening bracket. */
-function fitTitle(text, id, share = 1) {
-  return fitLines(text, ((document.getElementById(id) || {}).clientWidth || 800) * share);
-}
-
-/** `text` broken into lines of about `width` pixels (see :func:`fitTitle`). */
-function fitLines(text, width) {
-  const wide = (c) => (/[\u3000-\u9fff\uff00-\uffef]/.test(c) ? 2 : 1);  // CJK: about two Latin letters
-  const max = Math.max(16, Math.floor(width / 9.5));
-  const parts = text.split(/(?<=[\s:：、，])|(?=[(（])/);
-  const lines = [""];
-  for (const part of parts) {
-    const len = [...lines[lines.length - 1] + part].reduce((n, c) => n + wide(c), 0);
-    if (len > max && lines[lines.length - 1].trim()) lines.push(part.trimStart());
-    else lines[lines.length - 1] += part;
-  }
-  return lines.map((l) => l.trim()).join("<br>");
+  return drawn && drawn.then ? drawn.then((gd) => keepTitlesIn(gd, texts)) : drawn;
 }
 
 /** The second table under the chart (parameters of a calibration, actors of an optimisation), with
@@ -446,4 +439,4 @@ function drawAnalysis(job, chosen) {
   $("#an-about").replaceChildren(msg, span, `${years} · ${t("an.finished", { at: fmtTime(job.finished_at) })}`);
 }
 
-export { drawAnalysis, fitTitle };
+export { drawAnalysis, modelTitles };

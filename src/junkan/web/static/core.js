@@ -363,7 +363,7 @@ const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(state.lang, { dateS
 // ---- long work: progress, elapsed time and cancel ------------------------------------------
 /** Run `work(signal)` as long work the user can see and stop: the start button is disabled, the
  * progress bar shows activity, the status counts the seconds (`what()` names the work in the current
- * language), and the Cancel button aborts the request. Resolves to work's value, or null if cancelled. */
+ * language; `work`'s 2nd argument says it now), and Cancel aborts the request. Resolves to work's value, or null if cancelled. */
 async function longTask({ status, start, cancel, bar, what }, work) {
   const ctl = new AbortController();
   const t0 = performance.now();
@@ -373,7 +373,7 @@ async function longTask({ status, start, cancel, bar, what }, work) {
   const stop = () => ctl.abort();
   start.disabled = true; cancel.hidden = false; cancel.addEventListener("click", stop); if (document.activeElement === start) cancel.focus();
   if (bar) { bar.hidden = false; bar.removeAttribute("value"); }
-  try { return await work(ctl.signal); } catch (e) {
+  try { return await work(ctl.signal, tick); } catch (e) {
     if (e.name === "AbortError") { status.textContent = t("job.cancelled"); return null; }
     throw e;
   } finally {

@@ -7,7 +7,7 @@
 // sorter document for “junkan alloy plan --sorter”.
 import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, runJob, show, showMessages, showProblem,
   t } from "./core.js";
-import { fitTitle } from "./analyses_charts.js";
+import { fitTitle } from "./chart_fit.js";
 import { checked } from "./fieldnotes.js";
 import { markRefused } from "./formcheck.js";
 
