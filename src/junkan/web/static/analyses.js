@@ -10,7 +10,7 @@ import { markField, markRefused } from "./formcheck.js";
 import { sortableTable, valued } from "./table_sort.js";
 
 /** `shown`: says the errors listed under the form again (in another language after a switch); null when none. */
-const an = { models: [], job: null, phase: "queued", loading: null, shown: null };
+const an = { models: [], job: null, phase: "queued", loading: null, shown: null, seq: 0, width: 0 };
 
 /** The calibration choice, beside the others (the page's form has uncertainty, sensitivity and optimise). */
 function addCalibrationKind() {
@@ -33,7 +33,7 @@ async function showAnalyses() {
     value: m.id, textContent: `${m.title || m.name} (${m.name}, v${m.latest_version})`, selected: m.id === keep })));
   kindChanged();
   await listJobs();
-  if (an.job) drawAnalysis(an.job);
+  if (an.job) draw();
 }
 
 function kindChanged() {
@@ -135,14 +135,18 @@ $("#an-form").addEventListener("submit", async (ev) => {
       : t(`an.phase.${an.phase}`, {}, an.phase)) }, async (signal, said) => {
     an.phase = "queued";
     // the status says each poll's phase and progress as the bar shows it, not up to a second later (review 243)
-    return runJob(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST"), signal,
+    const done = await runJob(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST"), signal,
       { onStart: listJobs, onPoll: (job) => { an.phase = job.status; said(); },
         onProgress: (p) => {  // model runs (or a fit's evaluations) done so far
           if (!p || !p.of) return;
           an.progress = p; bar.max = 1; bar.value = Math.min(1, p.done / p.of);
           said();
         } });
+    // the names in its figures before "done" is said (review 247: "the result is below" over nothing)
+    if (done && done.job && !done.problem) done.titles = await titlesOf(done.job, body.version);
+    return done;
   });
+  const mine = ++an.seq;  // drawn unless another result is asked for meanwhile
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
   $("#an-status").textContent = out.problem ? t("an.refusedStatus") : t("an.done");
@@ -152,30 +156,51 @@ $("#an-form").addEventListener("submit", async (ev) => {
     $("#an-errors").tabIndex = -1; $("#an-errors").focus();  // the keyboard where the reasons are
     return;
   }
+  if (mine !== an.seq) return;
   an.job = { ...out.job, model: $("#an-model").selectedOptions[0].textContent };
-  await loadTitles(an.job, body.version);
-  drawAnalysis(an.job);
+  modelTitles(out.titles);
+  draw();
   focusResult();
 });
 
-/** The model's form documents by model id and version, as asked (`loadTitles`). */
+/** The model's form documents by model id and version, as asked (`titlesOf`). */
 const forms = new Map();
 
-/** The titles of the actors, materials and processes of the model an optimisation ran on (its figures name them:
- * "recycled_share:rare_earth"), from the model's form document at `version` (default: its latest); none when the
- * job is of another kind or the model cannot be read (its figures then name them by id). */
-async function loadTitles(job, version) {
+/** Seconds the names of a result's figures are waited for before it is drawn with ids. */
+const TITLES_WAIT_MS = 3000;
+
+/** The form document (its titles of actors, materials and processes) of the model an optimisation ran on (its
+ * figures name them: "recycled_share:rare_earth") at `version` (default: its latest); null when the job is of
+ * another kind, the model cannot be read or does not answer within TITLES_WAIT_MS (its figures then name them by
+ * id; the answer is kept for the next time). */
+async function titlesOf(job, version) {
   const m = job.kind === "optimise" && job.result && an.models.find((x) => x.name === job.result.model);
-  if (!m) { modelTitles(null); return; }
+  if (!m) return null;
   const key = `${m.id}@${version ?? m.latest_version}`;
   if (!forms.has(key)) {
     forms.set(key, api(`/api/models/${m.id}/form?version=${version ?? m.latest_version}`)
-      .then((res) => (res.ok ? res.json() : null)).then((f) => (f && f.document) || null, () => null));
+      .then((res) => (res.ok ? res.json() : null)).then((f) => (f && f.document) || null, () => null)
+      .then((doc) => { if (!doc) forms.delete(key); return doc; }));  // asked again next time
   }
-  const doc = await forms.get(key);
-  if (!doc) forms.delete(key);  // asked again next time
-  modelTitles(doc);
+  return Promise.race([forms.get(key), new Promise((ok) => { setTimeout(() => ok(null), TITLES_WAIT_MS); })]);
 }
+
+/** The result shown drawn again (the figure chosen kept), its chart's width noted (`redrawWhenResized`). */
+function draw() {
+  drawAnalysis(an.job, $("#an-figure").value);
+  an.width = $("#an-chart").clientWidth;
+}
+
+/** A result drawn again when its chart's width changed (a phone turned, a window resized): its titles, names and
+ * legend are fitted to the width when drawn (review 247: turned back to portrait, they kept the landscape's). */
+let resizing = 0;
+window.addEventListener("resize", () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => {
+    const w = $("#an-chart").clientWidth;
+    if (an.job && !$("#an-result").hidden && w && Math.abs(w - an.width) > 1) draw();
+  }, 250);
+});
 
 /** The result's heading focused (a screen reader says where the result is) and scrolled to. */
 function focusResult() {
@@ -239,26 +264,31 @@ function jobStatus(j) {
 
 /** A finished analysis shown again; the form follows it (its kind chosen, the marks of an earlier start gone). */
 async function reopen(id) {
+  const mine = ++an.seq;  // a later reopen (or a result come meanwhile) wins: this one then does nothing (review 247)
   $("#an-errors").replaceChildren(); an.shown = null;
   const res = await api(`/api/lifecycle/analyses/${id}`);
+  if (mine !== an.seq) return;
   if (!res.ok) { const pr = await problemOf(res); an.shown = () => showProblem("#an-errors", pr); an.shown(); return; }
-  an.job = await res.json();
+  const job = await res.json();
+  const titles = await titlesOf(job);
+  if (mine !== an.seq) return;
+  an.job = job;
   for (const el of ["#an-model", "#an-runs", "#an-n", "#an-seed", "#an-spec"]) markField($(el), null);
   const radio = document.querySelector(`input[name="an-kind"][value="${an.job.kind}"]`);
   if (radio) { radio.checked = true; kindChanged(); }
-  await loadTitles(an.job);
-  drawAnalysis(an.job);
+  modelTitles(titles);
+  draw();
   focusResult();
 }
 
 document.querySelectorAll('input[name="an-kind"]').forEach((r) => r.addEventListener("change", kindChanged));
 $("#an-example").addEventListener("click", useExample);
-$("#an-figure").addEventListener("change", () => an.job && drawAnalysis(an.job, $("#an-figure").value));
+$("#an-figure").addEventListener("change", () => an.job && draw());
 
 function redrawAnalyses() {
   kindChanged(); listJobs();
   if (an.shown) an.shown();  // the errors under the form in the new language
-  if (an.job) drawAnalysis(an.job, $("#an-figure").value);
+  if (an.job) draw();
 }
 
 export { showAnalyses, redrawAnalyses };

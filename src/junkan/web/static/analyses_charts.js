@@ -91,6 +91,11 @@ function plot(id, traces, layout = {}) {
   // a title broken into lines (fitTitle) needs the room above the plot for each of them
   const title = String((layout.title && (layout.title.text ?? layout.title)) || "");
   l.margin = { t: Math.max(50, 24 + 26 * title.split("<br>").length), ...(layout.margin || {}) };
+  // from the chart's top down, in that room (review 247: centred in it, four lines ran 11 px into the tornado's
+  // bars); plotly.js anchors the first line's baseline, a font size below the top it is given
+  const size = (layout.title && layout.title.font && layout.title.font.size) || 17;
+  if (title) l.title = { ...(typeof layout.title === "object" ? layout.title : {}), text: title,
+    yref: "container", y: 1, yanchor: "top", pad: { t: 10 + size } };
   const drawn = corePlot(id, traces, l);
   // the axis titles once more to the room the plot as drawn leaves them (long tick labels took the rest)
   const texts = Object.fromEntries(["xaxis", "yaxis"].map((k) => [k, yenTitle(titleText(layout[k] && layout[k].title), state.lang)]));
@@ -410,6 +415,9 @@ const CAL_METHODS = [[/^bounded least squares/i, "an.cal.method.lsq"]];
 /** Draw a finished job (kind, result) in the current language; `chosen` keeps the figure shown. */
 function drawAnalysis(job, chosen) {
   const r = job.result; if (!r) return;
+  // the figure picker is hidden while the result is drawn again: kept in focus if it was (review 247: a change
+  // made with the keyboard left the focus on the page)
+  const picking = document.activeElement === $("#an-figure");
   $("#an-result").hidden = false;
   $('label[for="an-figure"]').hidden = true; $("#an-figure").hidden = true;
   $("#an-result-title").textContent = t(`an.kindName.${job.kind}`, {}, job.kind);
@@ -437,6 +445,7 @@ function drawAnalysis(job, chosen) {
     : "an.years";
   const years = key && Array.isArray(r.years) && r.years.length === 2 ? ` · ${t(key, { from: r.years[0], to: r.years[1] })}` : "";
   $("#an-about").replaceChildren(msg, span, `${years} · ${t("an.finished", { at: fmtTime(job.finished_at) })}`);
+  if (picking && !$("#an-figure").hidden) $("#an-figure").focus();
 }
 
 export { drawAnalysis, modelTitles };

@@ -22,7 +22,9 @@ function fitLines(text, width) {
     if (len > max && lines[lines.length - 1].trim()) lines.push(part.trimStart());
     else lines[lines.length - 1] += part;
   }
-  return lines.map((l) => l.trim()).join("<br>");
+  // no line starting with "%" or a closing bracket ("95<br>% 区間付き）", review 247)
+  return lines.map((l) => l.trim()).join("<br>").replace(NO_START, "$1<br>").replace(NO_END, "<br>$1")
+    .replace(/<br>\s+/g, "<br>").replace(/(<br>)+$/, "");
 }
 
 /** What may not start a line (a closing bracket, a comma or stop, a long-vowel mark, a percent sign) and what

@@ -1,0 +1,104 @@
+"""The analyses page as review 247 found it in a real browser: a phone turned to landscape and
+back kept the landscape's layout (the chart's title one line from −107 to 467 px in a 19–341 px
+box, the inputs' names 77 px out); on a phone the tornado's title of four lines ran 11 px into
+its first bar; a line of a title started with "%" ("95<br>% 区間付き）"); a figure chosen with the
+keyboard left the focus on the page; a job opened while another's names were still asked for was
+drawn over by the first."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.web.test_analyses_phone_titles import PHONE, _inside, _open
+from tests.web.test_analyses_review import _choose
+from tests.web.test_analyses_vision_walk import _analysis
+
+pytestmark = pytest.mark.slow
+
+TITLE_CLEAR = """(id) => {
+  const g = document.getElementById(id);
+  const title = g.querySelector('.gtitle'), plot = g.querySelector('.nsewdrag');
+  if (!title || !plot) return null;
+  return plot.getBoundingClientRect().top - title.getBoundingClientRect().bottom;
+}"""
+"""Pixels between the bottom of chart `id`'s title and the top of its plot (negative: over it)."""
+
+TITLE_LINES = """(id) => [...document.querySelectorAll(`#${id} .gtitle tspan.line`)]
+  .map((el) => el.textContent)"""
+
+
+def _sobol(page: Any) -> None:
+    _choose(page, "compressor_magnet", "sensitivity")
+    page.select_option("#an-method", "sobol")
+    page.fill("#an-n", "4")
+    _analysis(page, "compressor_magnet", "sensitivity")
+    page.locator("#an-chart2 .main-svg").first.wait_for(timeout=60_000)
+
+
+def test_titles_clear_of_the_plot_and_fitted_again_when_the_phone_turns(
+        page: Any, server: str) -> None:
+    page.set_viewport_size(PHONE)
+    errors = _open(page, server, "ja")
+    _sobol(page)
+    count = page.locator("#an-figure option").count()
+    for index in range(count):  # every output's tornado: its title above its bars
+        page.select_option("#an-figure", index=index)
+        page.wait_for_timeout(200)
+        for chart in ("an-chart", "an-chart2"):
+            gap = page.evaluate(TITLE_CLEAR, chart)
+            assert gap is not None and gap >= 0, (index, chart, gap)
+            lines = page.evaluate(TITLE_LINES, chart)
+            assert not any(re.match(r"[%％)）、。]", line) for line in lines), lines
+    # turned to landscape and back: drawn again for the narrow chart
+    page.set_viewport_size({"width": 740, "height": 360})
+    page.wait_for_timeout(800)
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(800)
+    _inside(page, ["an-chart", "an-chart2"])
+    box = page.locator("#an-chart").bounding_box()
+    title = page.locator("#an-chart .gtitle").bounding_box()
+    assert box["x"] - 1 <= title["x"] and title["x"] + title["width"] <= box["x"] + box["width"] + 1
+    assert not errors, errors
+
+
+def test_a_figure_chosen_with_the_keyboard_keeps_the_focus(page: Any, server: str) -> None:
+    errors = _open(page, server, "en")
+    _sobol(page)
+    page.focus("#an-figure")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.activeElement.id") == "an-figure"
+    assert page.evaluate("document.getElementById('an-figure').selectedIndex") == 1
+    assert not errors, errors
+
+
+def test_a_job_opened_meanwhile_is_not_drawn_over(page: Any, server: str) -> None:
+    errors = _open(page, server, "en")
+    _analysis(page, "compressor_magnet", "optimise")
+    _sobol(page)
+    # the model's names held back: the optimisation opened, the sensitivity, then the names come
+    held: list[Any] = []
+    page.route(re.compile(r"/api/models/[^/]+/form(\?.*)?$"), lambda route: held.append(route))
+    page.reload()  # the page's own memory of the model's names gone
+    rows = page.locator("#an-jobs tbody tr")
+    rows.nth(1).wait_for()
+    kinds = [rows.nth(i).inner_text() for i in range(rows.count())]
+    opt = next(i for i, k in enumerate(kinds) if "Best loop" in k)
+    sens = next(i for i, k in enumerate(kinds) if "Sensitivity" in k)
+    rows.nth(opt).get_by_role("button").click()
+    rows.nth(sens).get_by_role("button").click()
+    page.locator("#an-figure").wait_for(state="visible")
+    page.select_option("#an-figure", index=3)
+    page.focus("#an-figure")
+    chosen = page.evaluate("document.getElementById('an-figure').value")
+    assert held, "the optimisation's names were not asked for"
+    for route in held:
+        route.continue_()
+    page.wait_for_timeout(1000)  # the optimisation's names have come
+    assert page.evaluate("document.getElementById('an-figure').value") == chosen
+    assert page.evaluate("document.activeElement.id") == "an-figure"
+    assert "ensitivity" in page.locator("#an-result-title").inner_text()
+    assert not errors, errors
