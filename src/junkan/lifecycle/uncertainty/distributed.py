@@ -22,7 +22,8 @@ def _held(evaluator: Evaluator) -> Evaluator:
     return evaluator
 
 
-def evaluate_dask(study: Study, theta: np.ndarray, client: Any = None) -> Outputs:
+def evaluate_dask(study: Study, theta: np.ndarray, client: Any = None,
+                  yearly: tuple[str, ...] = ()) -> Outputs:
     """Evaluate ``theta`` in chunks of :func:`~.evaluate.chunk_size` runs on ``client``
     (default: the current ``dask.distributed`` client).
 
@@ -35,7 +36,7 @@ def evaluate_dask(study: Study, theta: np.ndarray, client: Any = None) -> Output
     from distributed import KilledWorker
 
     client = client or get_client()
-    evaluator = Evaluator(study)
+    evaluator = Evaluator(study, yearly=yearly)
     evaluator.check(theta)  # every draw, here, before any chunk is shipped
     evaluator.prepare(theta)
     # the engine check of each scenario's first run happens here, once, as locally

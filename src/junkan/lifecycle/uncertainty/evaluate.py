@@ -45,6 +45,10 @@ CHUNK = 250
 CHUNK_BYTES = 512 * 2**20
 """Memory a chunk's simulation may take (estimated); a large model gets smaller chunks."""
 VERIFY_RTOL = 1e-7
+YEARLY = ("co2e_t", "virgin_input_t", "recycled_share")
+"""The network's figures kept per year and run by :func:`~.montecarlo.propagate` (its fan
+charts over the years): three, so that 100,000 runs of 50 years and 3 scenarios take 360 MB
+(every figure of :meth:`~junkan.lifecycle.results.Result.indicator_series`: 1.7 GB)."""
 _RAW_ARRAYS = [
     f.name
     for f in dataclasses.fields(RawResult)
@@ -54,12 +58,14 @@ _RAW_ARRAYS = [
 
 @dataclass
 class Outputs:
-    """Figures per scenario, each an array over runs."""
+    """Figures per scenario, each an array over runs; ``yearly``: the figures of
+    :data:`YEARLY` per scenario, each runs × the scenario's years (when asked for)."""
 
     headline: dict[str, dict[str, np.ndarray]]
     totals: dict[str, dict[str, np.ndarray]]
     actors: dict[str, dict[str, dict[str, np.ndarray]]]
     methods: dict[str, str] = field(default_factory=dict)
+    yearly: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -94,6 +100,7 @@ class Outputs:
             cat([p.totals for p in parts]),
             cat([p.actors for p in parts]),
             methods,
+            cat([p.yearly for p in parts]),
         )
 
 
@@ -124,8 +131,11 @@ class Evaluator:
     """Evaluates draws of a study; keeps each scenario's multilinear form between calls."""
 
     def __init__(self, study: Study, *, verify: bool = True,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None,
+                 yearly: tuple[str, ...] = ()) -> None:
         self.study = study
+        self.yearly = yearly
+        """The figures kept per year and run (:data:`YEARLY`; none: totals only)."""
         self.verify = verify
         self.progress = progress
         """Told ``(runs done, runs)`` of an :meth:`evaluate` call after each chunk."""
@@ -254,6 +264,7 @@ class Evaluator:
         head: dict[str, dict[str, np.ndarray]] = {s: {} for s in st.scenarios}
         tots: dict[str, dict[str, np.ndarray]] = {}
         acts: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+        per_year: dict[str, dict[str, np.ndarray]] = {}
         for r in range(n):
             results = {s: Result(raws[s][r]) for s in st.scenarios}
             for s, res in results.items():
@@ -266,6 +277,11 @@ class Evaluator:
                         )
                 for key, v in res.totals().items():
                     tots.setdefault(s, {}).setdefault(key, np.empty(n))[r] = v
+                if self.yearly:
+                    series = res.indicator_series()
+                    for key in self.yearly:
+                        per_year.setdefault(s, {}).setdefault(
+                            key, np.empty((n, len(series[key]))))[r] = series[key]
                 for actor, d in res.by_actor().items():
                     for key, v in d.items():
                         acts.setdefault(s, {}).setdefault(actor, {}).setdefault(key, np.empty(n))[
@@ -283,7 +299,7 @@ class Evaluator:
             )
             for s in st.scenarios
         }
-        return Outputs(head, tots, acts, methods)
+        return Outputs(head, tots, acts, methods, per_year)
 
 
 def check_draws(st: Study) -> None:

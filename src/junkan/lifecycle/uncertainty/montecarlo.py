@@ -4,6 +4,7 @@ figure of every scenario, and the probability that one scenario beats another on
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
@@ -16,7 +17,7 @@ import pandas as pd
 from junkan.core.encoding import jsonable
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.comparison import horizon, windowed
-from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs
+from junkan.lifecycle.uncertainty.evaluate import YEARLY, Evaluator, Outputs
 from junkan.lifecycle.uncertainty.sampling import draw
 from junkan.lifecycle.uncertainty.spec import UncertaintySection
 from junkan.lifecycle.uncertainty.study import Study, resolve
@@ -158,6 +159,7 @@ class Ensemble:
                             a: {k: percentiles(v) for k, v in d.items()}
                             for a, d in o.actors[s].items()
                         },
+                        "yearly": self.yearly(s),
                     }
                     for s in self.study.scenarios
                 ],
@@ -168,6 +170,20 @@ class Ensemble:
                 "lower_is_better": [k for k in next(iter(o.totals.values())) if lower_is_better(k)],
             }
         )
+
+    def yearly(self, scenario: str) -> dict[str, Any]:
+        """The figures of :data:`~.evaluate.YEARLY` in ``scenario`` per year: ``years`` and,
+        for each figure, each percentile of :data:`PERCENTILES` as a list over the years
+        (``None`` in a year where no run defines it, e.g. a share of 0 t) — its fan chart."""
+        first, last = self.horizons()[scenario]
+        out: dict[str, Any] = {"years": list(range(first, last + 1))}
+        for key, v in self.outputs.yearly.get(scenario, {}).items():
+            with warnings.catch_warnings():  # an all-NaN year: None, said by its value
+                warnings.simplefilter("ignore", RuntimeWarning)
+                q = np.nanpercentile(v, PERCENTILES, axis=0)
+            out[key] = {f"p{p}": [float(x) if np.isfinite(x) else None for x in row]
+                        for p, row in zip(PERCENTILES, q, strict=True)}
+        return out
 
     def undefined(self) -> list[dict[str, Any]]:
         """Every figure some runs leave undefined (not a number, e.g. a share of 0 t): its
@@ -245,9 +261,9 @@ def propagate(
     if backend == "dask":
         from junkan.lifecycle.uncertainty.distributed import evaluate_dask
 
-        outputs = evaluate_dask(st, theta, client)
+        outputs = evaluate_dask(st, theta, client, yearly=YEARLY)
     elif backend == "local":
-        outputs = Evaluator(st, verify=verify, progress=progress).evaluate(theta)
+        outputs = Evaluator(st, verify=verify, progress=progress, yearly=YEARLY).evaluate(theta)
     else:
         raise ValueError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     return Ensemble(st, theta, outputs, seed)

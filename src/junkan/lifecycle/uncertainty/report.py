@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from junkan.core.report import Page
 from junkan.lifecycle.uncertainty import PAGES
+from junkan.lifecycle.uncertainty.evaluate import YEARLY
 from junkan.lifecycle.uncertainty.gsa import DRIVER_RULE
 
 if TYPE_CHECKING:
@@ -57,6 +58,35 @@ def fan_chart(ens: Ensemble, figure: str) -> go.Figure:
     return fig
 
 
+COLOURS = ("31,119,180", "214,39,40", "44,160,44", "148,103,189", "255,127,14", "140,86,75")
+"""Each scenario's colour in a fan chart over the years (RGB), in turn."""
+
+
+def yearly_fan(ens: Ensemble, figure: str) -> go.Figure:
+    """The fan of one figure of :data:`~.evaluate.YEARLY` over the years: per scenario, the
+    runs' 5–95 % and 25–75 % bands and their median in each year (a year no run defines,
+    e.g. a share of 0 t, is a gap)."""
+    fig = go.Figure()
+    for n, s in enumerate(ens.study.scenarios):
+        fan = ens.yearly(s)
+        if figure not in fan:
+            continue
+        years, q, rgb = fan["years"], fan[figure], COLOURS[n % len(COLOURS)]
+        share = 100.0 if figure.endswith("share") else 1.0
+        y = {k: [None if v is None else share * v for v in q[k]] for k in q}
+        for lo, hi, alpha, band in (("p5", "p95", 0.15, "5–95 %"), ("p25", "p75", 0.3, "25–75 %")):
+            fig.add_trace(go.Scatter(x=years + years[::-1], y=y[hi] + y[lo][::-1], fill="toself",
+                                     fillcolor=f"rgba({rgb},{alpha})", line={"width": 0},
+                                     name=f"{s}: {band}", legendgroup=s, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=years, y=y["p50"], mode="lines", name=f"{s}: median",
+                                 legendgroup=s, line={"color": f"rgb({rgb})"}))
+    unit = "%" if figure.endswith("share") else \
+        f"{ens.study.figure_unit(f'totals.{figure}') or ''}/year".lstrip("/")
+    fig.update_layout(title=f"{figure} per year (fan of the runs)", height=380,
+                      xaxis_title="year", yaxis_title=_with_unit(figure, unit))
+    return fig
+
+
 def _with_unit(what: str, unit: str | None) -> str:
     """An axis title: what is plotted and its unit (shares as fractions of 1)."""
     return f"{what} [{unit}]" if unit else what
@@ -79,6 +109,9 @@ def ensemble_report(ens: Ensemble, path: Path) -> Path:
         else:  # empty axes said nothing (review 222)
             page.paragraph(f"{key}: not defined in any run of any scenario (a ratio of zero "
                            "to zero): no chart")
+    page.heading("Per year: fans of the runs (median, 25–75 % and 5–95 % in each year)")
+    for key in YEARLY:
+        page.figure(yearly_fan(ens, key))
     rows = [(c["a"], c["b"], k, v, c["p_equal"][k]) for c in ens.comparisons()
             for k, v in c["p_b_beats_a"].items()]
     if rows:  # one scenario: nothing to compare

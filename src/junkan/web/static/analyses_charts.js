@@ -134,9 +134,28 @@ function options(keys, chosen) {
 const unionKeys = (scenarios, sec) => [...new Set(scenarios.flatMap((s) => Object.keys(s[sec] || {})))];
 
 function drawUncertainty(r, chosen) {
+  const yearly = [...new Set(r.scenarios.flatMap((s) => Object.keys(s.yearly || {})))].filter((k) => k !== "years");
   const keys = [...unionKeys(r.scenarios, "totals").map((k) => [`totals:${k}`, figName(k)]),
-    ...unionKeys(r.scenarios, "headline").map((k) => [`headline:${k}`, figName(k)])];
+    ...unionKeys(r.scenarios, "headline").map((k) => [`headline:${k}`, figName(k)]),
+    ...yearly.map((k) => [`yearly:${k}`, t("an.perYear", { figure: figName(k) })])];
   const [sec, key] = options(keys, chosen).split(":");
+  if (sec === "yearly") drawFan(r, key); else drawBands(r, sec, key);
+  const units = r.parameters.some((q) => q.unit);
+  sortableTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
+    r.parameters.map((q) => [q.parameter, distName(q.distribution), ...[q.p5, q.p50, q.p95].map((x) => amountCell(x, unitText(q.unit))),
+      ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
+  [2, 3, 4], units ? [0, 1, 5, 6] : [0, 1, 5]);
+  // the scenarios compared on the figure shown (its total over the horizon): P(B beats A), ties counted as half,
+  // and P(equal); none for a figure per year
+  const cmp = sec === "yearly" ? null : comparisonTable(r, sec, key);
+  extraTable("an.cmpTitle", cmp ? cmp.heads : [], cmp ? cmp.rows : null, [2, 3], [0, 1]);
+  uncertaintyNotes(r, figName);
+  return t("an.aboutUncertainty", { runs: fmt(r.runs), seed: r.seed, n: r.parameters.length });
+}
+
+/** Each scenario's spread of figure `key` of section `sec` (totals, headline) as bars: 5–95 %, 25–75 % and the
+ * median of the runs, and the same as a table. */
+function drawBands(r, sec, key) {
   const names = r.scenarios.map((s) => s.name);
   const p = (q) => r.scenarios.map((s) => ((s[sec] || {})[key] ? s[sec][key][q] : null));
   const share = isShare(key);
@@ -159,16 +178,43 @@ function drawUncertainty(r, chosen) {
   chartTable("an-chart", [t("an.col.scenario"), ...qs.map((q) => (unit && !share ? `${q} [${unit}]` : q))],
     names.map((n, i) => [n, ...qs.map((q) => (p(q)[i] === null ? t("an.notInScenario") : amountCell(p(q)[i], unit, (x) => fmtKey(key, x))))]),
     [1, 2, 3, 4, 5], [0]);
-  const units = r.parameters.some((q) => q.unit);
-  sortableTable($("#an-table"), [t("an.col.parameter"), t("an.col.distribution"), "p5", "p50", "p95", ...(units ? [t("an.col.unit")] : []), t("an.col.source")],
-    r.parameters.map((q) => [q.parameter, distName(q.distribution), ...[q.p5, q.p50, q.p95].map((x) => amountCell(x, unitText(q.unit))),
-      ...(units ? [unitText(q.unit) || "–"] : []), q.source || "–"]),
-  [2, 3, 4], units ? [0, 1, 5, 6] : [0, 1, 5]);
-  // the scenarios compared on the figure shown: P(B beats A), ties counted as half, and P(equal)
-  const cmp = comparisonTable(r, sec, key);
-  extraTable("an.cmpTitle", cmp ? cmp.heads : [], cmp ? cmp.rows : null, [2, 3], [0, 1]);
-  uncertaintyNotes(r, figName);
-  return t("an.aboutUncertainty", { runs: fmt(r.runs), seed: r.seed, n: r.parameters.length });
+}
+
+/** Each scenario's colour in a fan over the years (RGB), in turn. */
+const FAN_RGB = ["31,119,180", "214,39,40", "44,160,44", "148,103,189", "255,127,14", "140,86,75"];
+
+/** The fan of figure `key` over the years (each scenario's `yearly`): its runs' 5–95 % and 25–75 % bands and
+ * their median in each year, per scenario (a year no run defines, a share of 0 t, a gap); and as a table. */
+function drawFan(r, key) {
+  const share = isShare(key), given = ((r.units || {}).totals || {})[key];
+  const unit = unitOf(key, share ? "fraction" : given && `${given}/year`);
+  const y = (v) => (v === null || v === undefined ? null : share ? 100 * v : v);
+  const said = (v) => (v === null || v === undefined ? "–" : inUnit(v, unit, (x) => fmtKey(key, x)));
+  const traces = [], rows = [];
+  r.scenarios.forEach((s, n) => {
+    const f = (s.yearly || {})[key];
+    if (!f) return;
+    const years = s.yearly.years, rgb = FAN_RGB[n % FAN_RGB.length], back = [...years].reverse();
+    for (const [lo, hi, alpha, band] of [["p5", "p95", 0.15, t("an.p5p95")], ["p25", "p75", 0.3, t("an.p25p75")]]) {
+      traces.push({ type: "scatter", x: [...years, ...back], y: [...f[hi].map(y), ...[...f[lo]].reverse().map(y)],
+        fill: "toself", fillcolor: `rgba(${rgb},${alpha})`, line: { width: 0 }, name: `${s.name}: ${band}`,
+        legendgroup: s.name, hoverinfo: "skip" });
+    }
+    traces.push({ type: "scatter", mode: "lines", x: years, y: f.p50.map(y), name: `${s.name}: ${t("an.median")}`,
+      legendgroup: s.name, line: { color: `rgb(${rgb})` }, hoverinfo: "text",
+      text: years.map((yr, i) => `${s.name} ${yr}: ${t("an.median")} ${said(f.p50[i])} (${t("an.p25p75")} ${said(f.p25[i])} – `
+        + `${said(f.p75[i])}; ${t("an.p5p95")} ${said(f.p5[i])} – ${said(f.p95[i])})`) });
+    years.forEach((yr, i) => rows.push([s.name, String(yr), ...["p5", "p25", "p50", "p75", "p95"]
+      .map((q) => (f[q][i] === null ? "–" : amountCell(f[q][i], unit, (x) => fmtKey(key, x))))]));
+  });
+  plot("an-chart", traces, { title: fitTitle(t("an.fanYearsTitle", { figure: figName(key), runs: fmt(r.runs) }), "an-chart"),
+    height: 420, xaxis: { title: t("an.axisYear"), tickformat: "d" },
+    // per year, not the name's "(t)" of the horizon's total
+    yaxis: { title: axisName(figName(key).replace(/\s*[(（][^()（）]*[)）]$/, ""), unit) },
+    legend: { orientation: "h", y: -0.2, yanchor: "top" } });
+  const qs = ["p5", "p25", "p50", "p75", "p95"];
+  chartTable("an-chart", [t("an.col.scenario"), t("an.col.year"), ...qs.map((q) => (unit && !share ? `${q} [${unit}]` : q))],
+    rows, [1, 2, 3, 4, 5, 6], [0]);
 }
 
 /** A parameter path's shortest end (two parts at least) that no other path of `all` ends with. */
