@@ -190,13 +190,21 @@ class Simulator:
 def _chosen(exc: ModelError, choices: Sequence[Choice], spec: OptimiseSpec) -> ModelError:
     """``exc`` with, on each problem at a path an option sets, the decision and option of
     the optimisation spec that set it, and where the spec gives it (review 218: the spec's
-    file and the decision's place were not named)."""
-    problems = []
+    file and the decision's place were not named). A field the model's schema does not know
+    is the spec's mistake: said in the spec, at the decision's parameter or option (review
+    248: 'collection.rte' blamed the model file and the option's value)."""
+    problems, misspelt = [], []
     for q in exc.problems:
         by = [c for c in choices if any(_related(q.path, k) for k in c.overrides)]
         if by:
             c = by[0]
             at = next((i for i, d in enumerate(spec.decisions) if d.name == c.decision), None)
+            if at is not None and q.kind in ("unknown-field", "extra_forbidden"):
+                d = spec.decisions[at]
+                field = "parameter" if d.parameter else f"options.{c.label}.set"
+                misspelt.append(Problem(f"decisions[{at}].{field}", f"{short(q.path)}: "
+                                        f"{q.message}, in the model {short(exc.source)}"))
+                continue
             where = f" ({spec.origin}:decisions[{at}])" if at is not None else ""
             q = dataclasses.replace(
                 q,
@@ -207,7 +215,7 @@ def _chosen(exc: ModelError, choices: Sequence[Choice], spec: OptimiseSpec) -> M
                 limits=None,
             )
         problems.append(q)
-    return ModelError(problems, exc.source)
+    return ModelError(misspelt, spec.origin) if misspelt else ModelError(problems, exc.source)
 
 
 def _related(problem: str, override: str) -> bool:

@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from junkan.core.encoding import jsonable
-from junkan.core.errors import JunkanError, short
+from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.uncertainty.distributions import Marginal
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, Outputs, figure_problems
 from junkan.lifecycle.uncertainty.spec import UncertaintySection
-from junkan.lifecycle.uncertainty.study import resolve
+from junkan.lifecycle.uncertainty.study import locate, resolve
 
 Function = Callable[[np.ndarray], dict[str, np.ndarray]]
 """Maps parameter values (runs × k) to named outputs (each an array over runs)."""
@@ -300,7 +300,10 @@ def sensitivity(
     st = resolve(model, section)
     idx = [i for i, m in enumerate(st.marginals) if not m.fixed]
     if not idx:
-        raise ValueError("no parameter has a distribution (all are 'fixed')")
+        # the spec's fault, in the spec's file (review 248: it named the model)
+        source, prefix = locate(model, st.section)
+        raise ModelError([Problem(f"{prefix}parameters", "no parameter has a distribution (all "
+                                  "are 'fixed'): a sensitivity needs one that varies")], source)
     nominal = st.nominal()
     marg = [st.marginals[i] for i in idx]
     med = np.array([m.median() for m in marg])
