@@ -175,3 +175,23 @@ def test_cli(tmp_path: Path) -> None:
     assert {p["stage"] for p in doc["processes"].values()} == {"recycling"}
     res = runner.invoke(app, ["olca", "import", str(tmp_path / "m.zip"), "--stage", "x"])
     assert res.exit_code == 2
+
+
+def test_export_keeps_each_factors_source_and_import_reads_it_back(tmp_path: Path) -> None:
+    """Review 248: the exported processes said only 'junkan inventory of process …', and
+    factors the model marks 'assumption' came back sourced only as the zip."""
+    doc = yaml.safe_load(MODEL)
+    doc["processes"]["pickup"]["source"] = "Pickup survey 2026, table 3"
+    model = lifecycle.load(text=yaml.safe_dump(doc), source="kettle.yaml")
+    path = olca.export_inventory(lifecycle.run(model), tmp_path / "inv.zip", name="k")
+    with zipio.ZipReader(path) as r:
+        procs = {p.name: p for p in (r.read_process(i) for i in r.ids_of(o.Process)) if p}
+    assert procs["pickup (k)"].description.endswith(
+        "; factors' source: Pickup survey 2026, table 3")
+    assert procs["assembly (k)"].description.endswith("; factors' source: assumption")
+    supply = next(p for n, p in procs.items() if n.startswith("virgin:"))
+    assert supply.description.endswith("; factors' source: assumption")  # a material's supply
+    template, _ = olca.import_template(path)
+    back = template["processes"]
+    assert back["pickup_k"]["source"].endswith("; source given there: Pickup survey 2026, table 3")
+    assert back["assembly_k"]["source"].endswith("; source given there: assumption")

@@ -46,7 +46,16 @@ from junkan.lifecycle.olca_costs import (
     twins,
     virgin_supply,
 )
-from junkan.lifecycle.olca_factors import GWP100, GWP_SOURCE, climate, co2e, energy
+from junkan.lifecycle.olca_factors import (
+    EXPORTED_SOURCE,
+    GWP100,
+    GWP_SOURCE,
+    climate,
+    co2e,
+    energy,
+    imported_source,
+    process_source,
+)
 from junkan.lifecycle.olca_formula import Overflowed, formula, parameters
 from junkan.lifecycle.olca_read import Context, Notes, exchange_amount, read_zip, within
 from junkan.lifecycle.olca_units import ENERGY, MASS, PIECE, REF, TRANSPORT
@@ -340,8 +349,7 @@ def import_template(
             continue
         factors, per, ref, amount = found
         key = _slug(proc.name or proc.id or "", taken)
-        src = (f"openLCA JSON-LD {p.name}: process '{(proc.name or '')[:120]}' ({proc.id}, "
-               f"version {proc.version}); CO2e by {cf_source}; imported {today}")
+        src = imported_source(p.name, proc, cf_source, today)
         sources[key] = src
         if materials and is_virgin_supply(proc, ref, per, ctx):
             supply = virgin_supply(proc, ref, factors, amount, ctx)
@@ -397,7 +405,7 @@ def _reference_entities(o: Any, currency: str) -> tuple[list[Any], dict[str, Any
 
 
 def _export_process(
-    o: Any, row: dict[str, Any], refs: dict[str, Any], label: str, cur: str
+    o: Any, row: dict[str, Any], refs: dict[str, Any], label: str, cur: str, model: Any
 ) -> list[Any]:
     per_piece = row["activity_piece"] > 0
     unit = "Item(s)" if per_piece else "kg"
@@ -411,6 +419,8 @@ def _export_process(
         f"'{row['actor']}' at stage '{row['stage']}' ({label}); reference: the "
         f"activity over the period, {amount:.10g} {unit}"
     )
+    if src := process_source(model, row["process"]):  # review 248: the sources were dropped
+        proc.description += f"; {EXPORTED_SOURCE}{src}"
     kind = next((v for k, v in JUNKAN_KINDS.items() if row["process"].startswith(k)),
                 TREATMENT if row.get("kind") in SINK_KINDS else None)
     proc.category = f"junkan/{label}" + (f"/{kind}" if kind else "")
@@ -465,7 +475,7 @@ def export_inventory(
     for row in totals.to_dict("records"):
         if row["activity_piece"] <= 0 and row["activity_kg"] <= 0:
             continue
-        entities += _export_process(o, row, refs, label, cur)
+        entities += _export_process(o, row, refs, label, cur, result.raw.compiled.model)
         n += 1
     if not n:
         raise NothingToExport("the scenario has no process activity to export")

@@ -207,3 +207,38 @@ def energy(proc: Any, e: Any, qty: float, ctx: Context) -> float:
         ctx.notes.append(f"{proc.name}: energy input {name!r} in {u!r}, not an energy unit "
                          "junkan converts (MJ, kWh, kcal …); left out")
     return qty * mj if mj is not None else 0.0
+
+
+EXPORTED_SOURCE = "factors' source: "
+"""Where an exported process's description says the source of its factors, last (read back
+on import by :func:`given_source`)."""
+
+
+def process_source(model: Any, name: str) -> str | None:
+    """The source a model gives process ``name``'s factors: the process's own, or for a
+    material's supply (``virgin:steel``, ``recycled:steel``) that supply's; ``None`` where
+    it gives none (a part's purchase: a price without a source field)."""
+    procs = getattr(model, "processes", None) or {}
+    if name in procs:
+        return getattr(procs[name], "source", None)
+    kind, _, material = name.partition(":")
+    m = (getattr(model, "materials", None) or {}).get(material)
+    supply = getattr(m, kind, None) if kind in ("virgin", "recycled") else None
+    return getattr(supply, "source", None)
+
+
+def given_source(description: str | None) -> str | None:
+    """The factors' source a junkan export wrote at the end of a process's description
+    (:data:`EXPORTED_SOURCE`), so that an import keeps it ('assumption: …' stays one)."""
+    if description and EXPORTED_SOURCE in description:
+        return description.rsplit(EXPORTED_SOURCE, 1)[1].strip() or None
+    return None
+
+
+def imported_source(zip_name: str, proc: Any, cf_source: str, today: str) -> str:
+    """An imported process's source: the zip, the process, the climate factors, the day; and
+    the source a junkan export wrote in its description (review 248: 'assumption' was lost)."""
+    src = (f"openLCA JSON-LD {zip_name}: process '{(proc.name or '')[:120]}' ({proc.id}, "
+           f"version {proc.version}); CO2e by {cf_source}; imported {today}")
+    given = given_source(proc.description)
+    return f"{src}; source given there: {given}" if given else src
