@@ -14,7 +14,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -402,6 +402,16 @@ def check_file_out(flag: str, path: Path) -> None:
     _writable_under(path, f"{flag} {path}", "file")
 
 
+def refuse_foreign_file(flag: str, path: Path, command: str, wrote: Callable[[Path], bool]
+                        ) -> None:
+    """:func:`fail` when a file is at ``path`` that ``junkan command`` did not write
+    (``wrote``): it is never replaced (review 248: ``olca import --out`` replaced a user's
+    model with a template)."""
+    if path.is_file() and not wrote(path):
+        fail(f"{flag} {path}: a file is there that `junkan {command}` did not write, and it is "
+             "never replaced: give another path, or delete the file if nothing in it is yours")
+
+
 def write_file_out(flag: str, path: Path, data: bytes) -> None:
     """``data`` at ``path`` (given as ``flag``), whole or not at all, its missing folders
     made; a failure is a :func:`fail` naming the flag."""
@@ -480,3 +490,4 @@ def number(v: float, spec: str, whole_from: float) -> str:
     if abs(float(f"{v:{spec.lstrip('+,')}}")) >= whole_from:
         return f"{v:{'+' if spec.startswith('+') else ''},.0f}"
     return f"{v:{spec}}"
+

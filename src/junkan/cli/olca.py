@@ -14,11 +14,13 @@ from junkan import lifecycle
 from junkan.cli.common import (
     check_file_out,
     fail,
+    refuse_foreign_file,
     refuse_reading_path,
     reported,
     write_file_out,
     year_window,
 )
+from junkan.cli.out_record import starts_with
 from junkan.core.documents import dump_yaml
 from junkan.core.extras import require
 
@@ -26,6 +28,21 @@ app = typer.Typer(no_args_is_help=True, help="Exchange with openLCA (olca-schema
 
 STAGES: tuple[str, ...] = get_args(lifecycle.Stage)
 """The lifecycle stages a process may belong to (the model schema's)."""
+TEMPLATE_HEAD = "# Library template imported from "
+"""How a template ``olca import`` writes begins (the one kind of file its --out replaces)."""
+
+
+def _exported(path: Path) -> bool:
+    """Whether the zip at ``path`` is one ``olca export`` wrote (its comment says so)."""
+    import zipfile
+
+    from junkan.lifecycle.olca import EXPORT_MARK
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.comment == EXPORT_MARK
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 @app.command("import")
@@ -60,6 +77,7 @@ def import_cmd(
         if out.suffix.lower() not in (".yaml", ".yml"):
             fail(f"--out {out}: the template is written as YAML; give a .yaml or .yml path "
                  "(an existing file of another kind is never replaced)")
+        refuse_foreign_file("--out", out, "olca import", starts_with(TEMPLATE_HEAD.encode()))
     if not zip_path.exists():
         fail(f"{zip_path}: file not found; check the path")
     if zip_path.is_dir():
@@ -73,7 +91,7 @@ def import_cmd(
             zip_path, actor=actor, stage=stage, impact=impact, materials=materials
         )
     head = (
-        f"# Library template imported from {zip_path.name} by `junkan olca import`.\n"
+        f"{TEMPLATE_HEAD}{zip_path.name} by `junkan olca import`.\n"
         "# Every factor names its openLCA process and the CO2e method in `source`.\n"
     )
     text = head + dump_yaml(template, width=100)
@@ -105,6 +123,7 @@ def export_cmd(
     if out.suffix.lower() != ".zip":
         fail(f"--out {out}: the inventory is written as a JSON-LD zip; give a .zip path (an "
              "existing file of another kind is never replaced)")
+    refuse_foreign_file("--out", out, "olca export", _exported)
     window = year_window(years)
     with reported(model, OSError):
         mf = lifecycle.load(model)

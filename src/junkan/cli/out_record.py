@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,3 +104,15 @@ def read_record(folder: Path) -> Record | None:
             return None
         files[name] = (size, mtime, digest[0] if digest else None)
     return Record(command[len(_COMMAND):], files)
+
+
+def starts_with(head: bytes) -> Callable[[Path], bool]:
+    """Whether a file begins with ``head`` (the first line a command writes): for
+    :func:`check_file_out`'s ``mine``; a file that cannot be read is not."""
+    def check(path: Path) -> bool:
+        try:
+            with path.open("rb") as f:
+                return f.read(len(head)) == head
+        except OSError:
+            return False
+    return check

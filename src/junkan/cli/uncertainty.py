@@ -23,11 +23,13 @@ from junkan.cli.common import (
     print_json,
     print_table,
     progress,
+    refuse_foreign_file,
     refuse_inside_out,
     refuse_reading_path,
     reported,
     write_file_out,
 )
+from junkan.cli.out_record import starts_with
 from junkan.core.documents import read_document, validate_with
 from junkan.core.report import PLOTLY_JS
 from junkan.lifecycle import uncertainty
@@ -121,6 +123,8 @@ def _check_write_model(path: Path, model: Path, spec: Path | None) -> None:
              "or .yml path")
     refuse_reading_path("--write-model", path, model=model, spec=spec)
     check_file_out("--write-model", path)
+    refuse_foreign_file("--write-model", path, "calibrate",
+                        starts_with(b"# Calibrated model written by `junkan calibrate"))
 
 
 def _model_text(cal: Any, model: Path, spec: Path | None, path: Path) -> str:

@@ -30,6 +30,7 @@ import math
 import re
 import secrets
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ from junkan.lifecycle.olca_read import Context, Notes, exchange_amount, read_zip
 from junkan.lifecycle.olca_units import ENERGY, MASS, PIECE, REF, TRANSPORT
 from junkan.lifecycle.schema import SINK_KINDS
 
+EXPORT_MARK = b"written by junkan olca export"  # the zip's comment
 __all__ = ["GWP100", "GWP_SOURCE", "REF", "NothingToExport", "export_inventory",
            "import_template", "uid"]
 
@@ -70,8 +72,7 @@ class NothingToExport(JunkanError):
 
 
 def uid(name: str) -> str:
-    """A stable UUID for an exported entity (the same name gives the same id in every
-    export, so a second import updates instead of duplicating)."""
+    """A stable UUID for an exported entity (the same name: the same id in every export)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"junkan:{name}"))
 
 
@@ -485,6 +486,8 @@ def export_inventory(
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(tmp, "w") as z:  # marked junkan's: `olca export` replaces its own only
+            z.comment = EXPORT_MARK
         with zipio.ZipWriter(tmp) as w:
             for entity in entities:
                 w.write(entity)

@@ -1,0 +1,61 @@
+"""Review 248: ``olca import --out``, ``olca export --out`` and ``calibrate --write-model``
+replaced any file of the right suffix — a user's own model by a template, a supplier's zip by
+an inventory. A file is now replaced only if the same command wrote it."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from junkan.cli.main import app
+from tests.conftest import EXAMPLES
+
+MODEL = EXAMPLES / "compressor_magnet.yaml"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(app, list(args))
+    return res.exit_code, res.output
+
+
+def test_olca_replaces_only_its_own_files(tmp_path: Path) -> None:
+    pytest.importorskip("olca_schema")
+    theirs = tmp_path / "supplier.zip"
+    with zipfile.ZipFile(theirs, "w") as z:
+        z.writestr("olca-schema.json", '{"version": 2}')
+    before = theirs.read_bytes()
+    code, out = _run("olca", "export", str(MODEL), "--scenario", "B", "--out", str(theirs))
+    assert code == 2 and "did not write, and it is never replaced" in out, out
+    assert theirs.read_bytes() == before
+    ours = tmp_path / "B.zip"
+    for _ in range(2):  # written, then replaced: it is junkan's
+        code, out = _run("olca", "export", str(MODEL), "--scenario", "B", "--out", str(ours))
+        assert code == 0, out
+    model = tmp_path / "mymodel.yaml"
+    model.write_text(MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+    code, out = _run("olca", "import", str(ours), "--out", str(model))
+    assert code == 2 and "`junkan olca import` did not write" in out, out
+    assert model.read_text(encoding="utf-8") == MODEL.read_text(encoding="utf-8")
+    template = tmp_path / "template.yaml"
+    for _ in range(2):
+        code, out = _run("olca", "import", str(ours), "--out", str(template))
+        assert code == 0, out
+
+
+def test_calibrate_write_model_replaces_only_a_calibrated_model(tmp_path: Path) -> None:
+    mine = tmp_path / "own.yaml"
+    mine.write_text("# my notes\njunkan: 1\n", encoding="utf-8")
+    code, out = _run("calibrate", str(MODEL), "--spec",
+                     str(EXAMPLES / "uncertainty" / "compressor_magnet.yaml"),
+                     "--write-model", str(mine))
+    assert code == 2 and "`junkan calibrate` did not write" in out, out
+    assert mine.read_text(encoding="utf-8") == "# my notes\njunkan: 1\n"
+    # a calibrated model (the shipped one, as calibrate wrote it) would be replaced: not refused
+    calibrated = tmp_path / "calibrated.yaml"
+    calibrated.write_bytes((EXAMPLES / "calibrated" / "compressor_magnet.yaml").read_bytes())
+    from junkan.cli.out_record import starts_with
+
+    assert starts_with(b"# Calibrated model written by `junkan calibrate")(calibrated)
