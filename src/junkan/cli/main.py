@@ -37,7 +37,8 @@ COMMANDS: dict[str, Lazy] = {
     "uncertainty": Lazy(_UNC, "Percentiles (5/25/50/75/95) of every headline figure, total and "
                               "actor figure per scenario, and P(scenario B beats A) on paired "
                               "draws (ties count as half; P(equal) beside it)."),
-    "sensitivity": Lazy(_UNC, "Sobol' indices or Morris screening of the headline figures; the "
+    "sensitivity": Lazy(_UNC, "Sobol' indices or Morris screening of the headline figures (or "
+                              "the totals and actor figures named by --output); the "
                               "top drivers (those above their noise) with their indices, the n "
                               "used, and notes (rounding of n, unstable indices, correlations "
                               "left out)."),
@@ -47,7 +48,8 @@ COMMANDS: dict[str, Lazy] = {
                             "range its bounds)."),
     "optimise": Lazy("junkan.cli.optimise",
                      "Choose, per product and part, among the loop options the model allows, to "
-                     "minimise CO2e, cost or virgin input or maximise RAP under constraints; "
+                     "minimise CO2e, cost or virgin input or maximise margin, revenue, "
+                     "recycled share or RAP under constraints; "
                      "--pareto for the front between two objectives with each actor's gain or "
                      "loss."),
     "network": Lazy("junkan.cli.network", "Resource-circulation network planning.", group=True),

@@ -36,11 +36,11 @@ def _exported(path: Path) -> bool:
     """Whether the zip at ``path`` is one ``olca export`` wrote (its comment says so)."""
     import zipfile
 
-    from junkan.lifecycle.olca import EXPORT_MARK
+    from junkan.lifecycle import olca
 
     try:
         with zipfile.ZipFile(path) as z:
-            return z.comment == EXPORT_MARK
+            return z.comment == olca.EXPORT_MARK
     except (OSError, zipfile.BadZipFile):
         return False
 

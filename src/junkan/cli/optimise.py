@@ -144,8 +144,9 @@ def optimise_cmd(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Choose, per product and part, among the loop options the model allows, to minimise
-    CO2e, cost or virgin input or maximise RAP under constraints; --pareto for the front
-    between two objectives with each actor's gain or loss. A progress bar on stderr (in a
+    CO2e, cost or virgin input or maximise margin, revenue, recycled share or RAP under
+    constraints; --pareto for the front between two objectives with each actor's gain or
+    loss. A progress bar on stderr (in a
     terminal, unless --quiet) counts the simulations run of the most there may be."""
     check_out(out, WRITES, command="optimise")  # a user's actors.csv is theirs
     with reported(model, OSError):

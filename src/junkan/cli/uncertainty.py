@@ -256,7 +256,8 @@ def sensitivity_cmd(
     ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Sobol' indices or Morris screening of the headline figures; the top drivers (those
+    """Sobol' indices or Morris screening of the headline figures (or the totals and actor
+    figures named by --output); the top drivers (those
     above their noise) with their indices, the n used, and notes (rounding of n, unstable
     indices, correlations left out)."""
     methods = uncertainty.METHODS
@@ -330,7 +331,7 @@ def _range(p: dict[str, Any]) -> str:
 
 WriteModelOpt = Annotated[Path | None, typer.Option(
     "--write-model", help="Also write the model with the fitted values set, each marked "
-    "calibrated (YAML).")]
+    "calibrated (a .yaml or .yml path; a file there is replaced only if calibrate wrote it).")]
 
 
 @app.command("calibrate")
