@@ -113,10 +113,11 @@ def _reason(exc: BaseException) -> object:
 
 
 @contextmanager
-def progress(label: str, enabled: bool, unit: str = "years"
+def progress(label: str, enabled: bool, unit: str = "years", total: int | None = None
              ) -> Iterator[ProgressCallback | None]:
-    """A progress bar on stderr (``None`` when not ``enabled``) counting ``unit``: call it
-    with (done, total), and a label for a new stage."""
+    """A progress bar on stderr (``None`` when not ``enabled``) counting ``unit`` (of
+    ``total``, where known from the start): call it with (done, total), and a label for a
+    new stage."""
     if not enabled:
         yield None
         return
@@ -124,7 +125,7 @@ def progress(label: str, enabled: bool, unit: str = "years"
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn(escape(unit)), TimeElapsedColumn(), console=console,
                   transient=True) as bar:
-        task = bar.add_task(label, total=None)
+        task = bar.add_task(label, total=total)
 
         def update(done: int, total: int, /, label: str | None = None) -> None:
             if label is None:

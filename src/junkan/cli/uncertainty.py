@@ -183,7 +183,8 @@ def uncertainty_cmd(
     try:
         # a bar on a terminal: 100,000 runs print nothing for minutes (review 241)
         with reported(model, ValueError), progress(
-                "Monte Carlo", backend == "local" and interactive(), unit="runs") as bar:
+                "Monte Carlo", backend == "local" and interactive(), unit="runs",
+                total=runs) as bar:  # not 0/? until a chunk of runs ends (review 248)
             ens = uncertainty.propagate(
                 mf, runs, seed, section=section, backend=backend, client=client, progress=bar
             )
