@@ -491,4 +491,3 @@ def number(v: float, spec: str, whole_from: float) -> str:
     if abs(float(f"{v:{spec.lstrip('+,')}}")) >= whole_from:
         return f"{v:{'+' if spec.startswith('+') else ''},.0f}"
     return f"{v:{spec}}"
-

@@ -146,8 +146,8 @@ def optimise_cmd(
     """Choose, per product and part, among the loop options the model allows, to minimise
     CO2e, cost or virgin input or maximise margin, revenue, recycled share or RAP under
     constraints; --pareto for the front between two objectives with each actor's gain or
-    loss. A progress bar on stderr (in a
-    terminal, unless --quiet) counts the simulations run of the most there may be."""
+    loss. A progress bar on stderr (in a terminal, unless --quiet) counts the simulations
+    run of the most there may be."""
     check_out(out, WRITES, command="optimise")  # a user's actors.csv is theirs
     with reported(model, OSError):
         mf = lifecycle.load(model)

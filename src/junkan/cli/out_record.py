@@ -108,7 +108,8 @@ def read_record(folder: Path) -> Record | None:
 
 def starts_with(head: bytes) -> Callable[[Path], bool]:
     """Whether a file begins with ``head`` (the first line a command writes): for
-    :func:`check_file_out`'s ``mine``; a file that cannot be read is not."""
+    :func:`~junkan.cli.common.refuse_foreign_file`'s ``wrote``; a file that cannot be read
+    is not."""
     def check(path: Path) -> bool:
         try:
             with path.open("rb") as f:

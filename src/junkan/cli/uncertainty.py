@@ -124,7 +124,7 @@ def _check_write_model(path: Path, model: Path, spec: Path | None) -> None:
     refuse_reading_path("--write-model", path, model=model, spec=spec)
     check_file_out("--write-model", path)
     refuse_foreign_file("--write-model", path, "calibrate",
-                        starts_with(b"# Calibrated model written by `junkan calibrate"))
+                        starts_with(f"{uncertainty.CALIBRATED_HEAD}junkan calibrate".encode()))
 
 
 def _model_text(cal: Any, model: Path, spec: Path | None, path: Path) -> str:
@@ -258,9 +258,9 @@ def sensitivity_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Sobol' indices or Morris screening of the headline figures (or the totals and actor
-    figures named by --output); the top drivers (those
-    above their noise) with their indices, the n used, and notes (rounding of n, unstable
-    indices, correlations left out)."""
+    figures named by --output); the top drivers (those above their noise) with their
+    indices, the n used, and notes (rounding of n, unstable indices, correlations left
+    out)."""
     methods = uncertainty.METHODS
     if method not in methods:  # the option's, before the model is read
         raise typer.BadParameter(f"{method!r}; use {' or '.join(methods)}",

@@ -214,8 +214,9 @@ class _Slot:
 
         def watch() -> None:
             while not done.wait(0.1):
-                if time.monotonic() > end or task.abandoned.is_set() or self.pool.closed:
-                    if time.monotonic() > end:
+                late = time.monotonic() > end
+                if late or task.abandoned.is_set() or self.pool.closed:
+                    if late:
                         self.late = True  # said if it read the task just before the kill
                         log.warning("worker %s did not read its task within %g s "
                                     "(stopped?): replaced", self.thread.name, seconds)

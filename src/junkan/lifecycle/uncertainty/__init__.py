@@ -46,6 +46,7 @@ _NAMES = {
     "Calibration": "calibration",
     "calibrated_document": "calibrated_model",
     "calibrated_text": "calibrated_model",
+    "CALIBRATED_HEAD": "calibrated_model",
 }
 
 __all__ = sorted(_NAMES)

@@ -106,10 +106,15 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
     return doc
 
 
+CALIBRATED_HEAD = "# Calibrated model written by `"
+"""How :func:`calibrated_text` begins, the command after it (what ``calibrate
+--write-model`` looks for before it replaces a file)."""
+
+
 def calibrated_text(cal: Calibration, doc: dict[str, Any], command: str) -> str:
     """``doc`` (:func:`calibrated_document`) as YAML, under a comment naming the command
     and every value it wrote."""
-    lines = [f"# Calibrated model written by `{command}`",
+    lines = [f"{CALIBRATED_HEAD}{command}`",
              f"# from {Path(cal.study.model.source).name}: the values below are calibrated "
              "(fitted to the observed figures",
              "# under `uncertainty`), not sourced; every other value is the model's own.",

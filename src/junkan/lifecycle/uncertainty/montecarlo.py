@@ -171,13 +171,16 @@ class Ensemble:
             }
         )
 
-    def yearly(self, scenario: str) -> dict[str, Any]:
-        """The figures of :data:`~.evaluate.YEARLY` in ``scenario`` per year: ``years`` and,
-        for each figure, each percentile of :data:`PERCENTILES` as a list over the years
-        (``None`` in a year where no run defines it, e.g. a share of 0 t) — its fan chart."""
+    def yearly(self, scenario: str, figures: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The figures of :data:`~.evaluate.YEARLY` (or those of them in ``figures``) in
+        ``scenario`` per year: ``years`` and, for each figure, each percentile of
+        :data:`PERCENTILES` as a list over the years (``None`` in a year where no run defines
+        it, e.g. a share of 0 t) — its fan chart."""
         first, last = self.horizons()[scenario]
         out: dict[str, Any] = {"years": list(range(first, last + 1))}
         for key, v in self.outputs.yearly.get(scenario, {}).items():
+            if figures is not None and key not in figures:
+                continue
             with warnings.catch_warnings():  # an all-NaN year: None, said by its value
                 warnings.simplefilter("ignore", RuntimeWarning)
                 q = np.nanpercentile(v, PERCENTILES, axis=0)

@@ -68,7 +68,7 @@ def yearly_fan(ens: Ensemble, figure: str) -> go.Figure:
     e.g. a share of 0 t, is a gap)."""
     fig = go.Figure()
     for n, s in enumerate(ens.study.scenarios):
-        fan = ens.yearly(s)
+        fan = ens.yearly(s, (figure,))  # this figure's percentiles only
         if figure not in fan:
             continue
         years, q, rgb = fan["years"], fan[figure], COLOURS[n % len(COLOURS)]

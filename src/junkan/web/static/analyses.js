@@ -166,7 +166,7 @@ $("#an-form").addEventListener("submit", async (ev) => {
 /** The model's form documents by model id and version, as asked (`titlesOf`). */
 const forms = new Map();
 
-/** Seconds the names of a result's figures are waited for before it is drawn with ids. */
+/** Milliseconds the names of a result's figures are waited for before it is drawn with ids. */
 const TITLES_WAIT_MS = 3000;
 
 /** The form document (its titles of actors, materials and processes) of the model an optimisation ran on (its
@@ -185,7 +185,7 @@ async function titlesOf(job, version) {
   return Promise.race([forms.get(key), new Promise((ok) => { setTimeout(() => ok(null), TITLES_WAIT_MS); })]);
 }
 
-/** The result shown drawn again (the figure chosen kept), its chart's width noted (`redrawWhenResized`). */
+/** The result shown drawn again (the figure chosen kept), its chart's width noted (for the resize below). */
 function draw() {
   drawAnalysis(an.job, $("#an-figure").value);
   an.width = $("#an-chart").clientWidth;
