@@ -12,6 +12,7 @@ import pytest
 
 from tests.web.test_analyses_phone_titles import _open
 from tests.web.test_analyses_vision_walk import _analysis
+from tests.web.test_nature_vision_pages import _job
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +24,7 @@ DRAWN = """() => { const g = document.getElementById('an-chart');
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_uncertainty_fans_over_the_years(page: Any, server: str, lang: str) -> None:
     errors = _open(page, server, lang)
-    _analysis(page, "compressor_magnet", "uncertainty", runs=20)
+    job = _analysis(page, "compressor_magnet", "uncertainty", runs=20)
     options = page.locator("#an-figure option")
     values = [options.nth(i).get_attribute("value") for i in range(options.count())]
     assert {"yearly:co2e_t", "yearly:virgin_input_t", "yearly:recycled_share"} <= set(values)
@@ -49,4 +50,11 @@ def test_uncertainty_fans_over_the_years(page: Any, server: str, lang: str) -> N
     # the unit per year on the value axis
     unit = page.locator("#an-chart .g-ytitle").text_content()
     assert unit.endswith("[tCO2e/yr]" if lang == "en" else "[tCO2e/年]"), unit
+    # the medians drawn are the service's, year by year, and the table's rows say them too
+    result = _job(page, server, f"/api/lifecycle/analyses/{job}")
+    drawn_y = page.evaluate("""() => Object.fromEntries(document.getElementById('an-chart').data
+      .filter((d) => !d.fill).map((d) => [d.name.split(':')[0], d.y]))""")
+    for scen in result["scenarios"]:
+        want = scen["yearly"]["co2e_t"]["p50"]
+        assert drawn_y[scen["name"]] == pytest.approx(want, rel=1e-12), scen["name"]
     assert not errors, errors
