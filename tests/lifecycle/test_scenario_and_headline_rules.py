@@ -87,3 +87,22 @@ def test_a_selection_partly_outside_the_run_is_refused_not_clipped() -> None:
     with pytest.raises(JunkanError, match="years 2025–2035 are not within the model horizon "
                        "2020–2028"):
         result.select(Selection(metric="co2e", years=(2025, 2035)))
+
+
+def test_every_headline_window_outside_the_horizon_is_reported_not_only_the_first() -> None:
+    """Review 248: a model with three bad windows named the first only, so the user fixed
+    them one run at a time."""
+    doc = _doc()
+    doc["headline"] = {"a": {"metric": "co2e", "years": [2010, 2015]},
+                       "ok": {"metric": "co2e", "years": [2021, 2022]},
+                       "b": {"metric": "co2e", "per": {"metric": "products_made",
+                                                       "years": [2027, 2022]}},
+                       "c": {"metric": "co2e", "years": [2025, 2035]}}
+    with pytest.raises(ModelError) as err:
+        _load(doc)
+    bad = [p.message for p in err.value.problems if "is not a window" in p.message]
+    assert len(bad) == 3, err.value
+    assert [m.split("'")[1] for m in bad] == ["headline.a.years", "headline.b.per.years",
+                                             "headline.c.years"]
+    assert all(p.path == "headline" and p.kind == "headline-years-outside"
+               for p in err.value.problems if "is not a window" in p.message)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from junkan.core.errors import refusal, short
 from junkan.core.fields import Year
@@ -140,21 +141,29 @@ def checked_section(field: str | None, value: Any, data: dict[str, Any]) -> Any:
                           "another name", name=short(base))
     years = data.get("years")
     if field == "headline" and isinstance(value, dict) and years is not None:
+        outside = []
         for key, figure in value.items():
             sel: Selection | None = figure
             where = f"headline.{key}.years"
             while sel is not None:
-                _within(where, sel.years, years.start, years.end)
+                if (bad := _outside(where, sel.years, years.start, years.end)) is not None:
+                    outside.append(InitErrorDetails(type=bad, loc=(), input=sel.years))
                 sel, where = sel.per, where.removesuffix("years") + "per.years"
+        if outside:  # every window outside, not only the first (review 248)
+            raise ValidationError.from_exception_data("headline", outside)
     return value
 
 
-def _within(where: str, window: tuple[int, int] | None, start: int, end: int) -> None:
+def _outside(where: str, window: tuple[int, int] | None, start: int,
+             end: int) -> PydanticCustomError | None:
+    """The refusal of a headline figure's ``window`` at ``where``, if it is not within the
+    horizon ``start``–``end`` (first ≤ last)."""
     if window is None:
-        return
+        return None
     lo, hi = window
     if lo > hi or lo < start or hi > end:
-        raise refusal("headline-years-outside", "{field}: [{first}, {last}] is not a window "
-                      "within the simulated horizon {start}–{end}; give years from {start} "
-                      "to {end}, first ≤ last (or extend 'years')", field=short(where),
-                      first=lo, last=hi, start=start, end=end)
+        return refusal("headline-years-outside", "{field}: [{first}, {last}] is not a window "
+                       "within the simulated horizon {start}–{end}; give years from {start} "
+                       "to {end}, first ≤ last (or extend 'years')", field=short(where),
+                       first=lo, last=hi, start=start, end=end)
+    return None
