@@ -59,3 +59,32 @@ def test_calibrate_write_model_replaces_only_a_calibrated_model(tmp_path: Path) 
     from junkan.cli.out_record import starts_with
 
     assert starts_with(b"# Calibrated model written by `junkan calibrate")(calibrated)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_out_no_file_can_be_made_in_is_refused_before_the_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 248: as root, ``os.access`` says /proc is writable, so ``olca import --out
+    /proc/x.yaml`` read the whole zip and ``olca export --out /proc/x.zip`` loaded and ran
+    the model before failing to write (export's message without ``--out``). The folder is
+    now tried with a file made and removed there, before anything else."""
+    pytest.importorskip("olca_schema")
+    from junkan import lifecycle
+    from junkan.lifecycle import olca
+
+    def never(*_a: object, **_k: object) -> None:
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr(olca, "import_template", never)
+    monkeypatch.setattr(lifecycle, "load", never)
+    zipped = tmp_path / "s.zip"
+    zipped.write_bytes(b"PK\x05\x06" + bytes(18))
+    for args in (["olca", "import", str(zipped), "--out", "/proc/x.yaml"],
+                 ["olca", "export", str(MODEL), "--out", "/proc/x.zip"]):
+        code, out = _run(*args)
+        assert code == 2, out
+        assert "--out /proc/x." in out and "cannot write in /proc" in out, out
+    listed = set(p.name for p in tmp_path.iterdir())
+    code, out = _run("olca", "import", str(zipped), "--out", str(tmp_path / "t.yaml"))
+    assert "cannot write" not in out
+    assert set(p.name for p in tmp_path.iterdir()) <= listed | {"t.yaml"}  # no probe left

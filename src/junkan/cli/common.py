@@ -437,9 +437,12 @@ def _writable_under(path: Path, name: str, kind: str) -> None:
         what = "a file" if base.is_file() else "not a folder"
         fail(f"{name}: {base} is {what}, so no folder can be made under it; give a {kind} "
              "path")
-    if not os.access(base, os.W_OK | os.X_OK):
-        fail(f"{name}: cannot write in {base} (permission denied or a read-only file "
-             "system)")
+    try:  # a file made and removed: os.access says yes to root even in /proc (review 248)
+        fd, probe = tempfile.mkstemp(prefix=".junkan-probe-", dir=base)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        fail(f"{name}: cannot write in {base} ({_reason(exc)})")
 
 
 def _replace(tmp: Path, target: Path) -> None:
