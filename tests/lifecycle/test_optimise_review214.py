@@ -319,4 +319,4 @@ def test_the_fronts_objectives_keep_their_own_columns(washer: lifecycle.ModelFil
     frame = front.to_frame()
     for i, p in enumerate(front.points):
         rows = frame[frame["point"] == i]
-        assert all(m == pytest.approx(p.raw["margin"]) for m in rows["point_margin"])
+        assert all(m == pytest.approx(p.raw["margin"]) for m in rows["point_margin_JPY"])

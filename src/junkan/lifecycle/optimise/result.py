@@ -86,6 +86,17 @@ class Point:
         return ", ".join(f"{c['decision']}={c['option']}" for c in self.choices)
 
 
+def money_columns(currency: str) -> dict[str, str]:
+    """An actor's money columns in a table, named with the ``currency`` (review 248:
+    ``actors.csv`` said ``margin`` in no currency)."""
+    return {"margin": f"margin_{currency}", "margin_change": f"margin_change_{currency}"}
+
+
+def _point_column(o: Objective, currency: str) -> str:
+    """A Pareto point's column of objective ``o``: ``point_cost_JPY`` for money."""
+    return f"point_{o.label()}" + (f"_{currency}" if o.unit(currency) == currency else "")
+
+
 def constraints_doc(spec: OptimiseSpec, point: Point, currency: str) -> list[dict[str, Any]]:
     """The spec's constraints at ``point``: each bound, the point's value and whether it is
     met (within a relative 1e-9, the solver's own tolerance). A per-year figure (activity)
@@ -171,8 +182,10 @@ class Optimum:
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """Each actor's figures and change against the model as given."""
-        return pd.DataFrame(self.best.actors(self.as_modelled))
+        """Each actor's figures and change against the model as given (money columns
+        named with the model's currency, as ``actors.csv`` gives them)."""
+        return pd.DataFrame(self.best.actors(self.as_modelled)).rename(
+            columns=money_columns(self.model.baseline.currency))
 
     def report(self, path: str | Path) -> Path:
         from junkan.lifecycle.optimise.report import optimum_page
@@ -230,17 +243,19 @@ class ParetoFront:
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per point and actor: both objectives and the actor's change."""
+        """One row per point and actor: both objectives and the actor's change (money
+        columns named with the model's currency: ``point_cost_JPY``, ``margin_JPY``)."""
         o1, o2 = self.objectives
+        cur = self.model.baseline.currency
         rows = []
         for i, p in enumerate(self.points):
             for a in p.actors(self.as_modelled):
                 # the point's objectives under their own names: an actor's columns (co2e_t,
                 # margin, …) overwrote an objective of the same name (--pareto co2e,margin
                 # wrote each actor's margin in the front's margin column)
-                rows.append({"point": i, f"point_{o1.label()}": value(o1, p.raw),
-                             f"point_{o2.label()}": value(o2, p.raw), **a})
-        return pd.DataFrame(rows)
+                rows.append({"point": i, **{_point_column(o, cur): value(o, p.raw)
+                                            for o in (o1, o2)}, **a})
+        return pd.DataFrame(rows).rename(columns=money_columns(cur))
 
     def report(self, path: str | Path) -> Path:
         from junkan.lifecycle.optimise.report import pareto_page
