@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -30,3 +31,29 @@ def test_the_bar_counts_the_runs_asked_for_from_the_start(monkeypatch: pytest.Mo
     counts = re.findall(r"(\d+)/(\S+) runs", err)
     assert counts, err
     assert all(total == "30" for _, total in counts), counts  # never "?"
+
+
+def test_a_study_compiled_per_run_is_told_every_few_runs_not_every_chunk() -> None:
+    """Review 248: a study whose scenario is compiled run by run (here a lifetime, not
+    multilinear) moved its bar only when its first chunk of 250 runs ended. Its chunks are
+    now of :data:`~.evaluate.PER_RUN_CHUNK` runs, with the same figures."""
+    from junkan import lifecycle
+    from junkan.lifecycle import uncertainty as U
+    from junkan.lifecycle.uncertainty.evaluate import PER_RUN_CHUNK, Evaluator
+    from junkan.lifecycle.uncertainty.sampling import draw
+
+    atm = lifecycle.load(EXAMPLES / "atm_reuse.yaml")
+    section = U.UncertaintySection.model_validate({"parameters": [{
+        "parameter": "products.atm.lifetime.mean", "distribution": "normal", "mean": 10,
+        "std": 1.5, "range": [6, 14], "source": "test"}]})
+    st = U.resolve(atm, section)
+    runs = PER_RUN_CHUNK + 3
+    theta = draw(st, runs, seed=2)
+    told: list[tuple[int, int]] = []
+    got = Evaluator(st, progress=lambda d, n: told.append((d, n))).evaluate(theta)
+    assert set(got.methods.values()) == {"compiled per run"}
+    assert told == [(PER_RUN_CHUNK, runs), (runs, runs)]
+    whole = Evaluator(st).evaluate(theta[:3])  # chunking changes no figure
+    for s, figures in whole.totals.items():
+        for key, v in figures.items():
+            assert np.allclose(got.totals[s][key][:3], v, rtol=1e-12, equal_nan=True)

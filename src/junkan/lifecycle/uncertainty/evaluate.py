@@ -42,6 +42,9 @@ from junkan.lifecycle.uncertainty.study import Study, covers, locate
 
 CHUNK = 250
 """Most runs simulated together (arrays grow with years × items × runs)."""
+PER_RUN_CHUNK = 25
+"""Runs per chunk where a scenario is compiled run by run (each run's compilation, not the
+batch, takes the time): the progress is told every 25 runs, not every 250."""
 CHUNK_BYTES = 512 * 2**20
 """Memory a chunk's simulation may take (estimated); a large model gets smaller chunks."""
 VERIFY_RTOL = 1e-7
@@ -246,6 +249,8 @@ class Evaluator:
         try:
             self.domain.check(theta)  # the multilinear form itself validates nothing
             size = chunk_size(self.study)
+            if self._per_run(theta):  # the bar moves every few runs (review 248)
+                size = min(size, PER_RUN_CHUNK)
             parts = []
             for i in range(0, len(theta), size):
                 parts.append(self._chunk(theta[i : i + size]))
@@ -254,6 +259,13 @@ class Evaluator:
         except ModelError as exc:
             raise _drawn(exc, self.study) from None
         return Outputs.concat(parts)
+
+    def _per_run(self, theta: np.ndarray) -> bool:
+        """Whether a scenario is compiled run by run (its multilinear form, built here
+        from the first draws if not yet, missing) or simulated so."""
+        self.prepare(theta[:2])
+        return bool(self.engine_only) or any(
+            self.surrogates.get(s) is None and self.study.active(s) for s in self.study.scenarios)
 
     def _chunk(self, theta: np.ndarray) -> Outputs:
         st = self.study
