@@ -71,6 +71,7 @@ def test_optimise_job_and_who_sees_it(app_client: TestClient) -> None:
     assert done["status"] == "succeeded", done["error"]
     assert done["result"]["objective"]["figure"] == "co2e"
     assert done["result"]["method"]["name"] in ("milp", "enumeration")
+    assert "stored_model" not in done["result"]  # a document sent inline
     # another organisation's user neither reads nor lists it
     _problem(app_client.get(f"{BASE}/{job['id']}", headers=partner), 404)
     assert app_client.get(BASE, headers=partner).json() == []
@@ -99,6 +100,9 @@ def test_stored_model_uncertainty_and_access(app_client: TestClient) -> None:
     done = _wait(app_client, res.json()["id"], demo)
     assert done["status"] == "succeeded", done["error"]
     assert done["result"]["scenarios"]
+    # the model and version it ran on: a result reopened after a new version is saved
+    # names its figures by this version's titles (review 247)
+    assert done["result"]["stored_model"] == {"id": model_id, "version": 1}
 
 
 def test_a_stored_models_job_names_the_model_not_its_id(app_client: TestClient) -> None:

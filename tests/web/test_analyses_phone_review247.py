@@ -3,7 +3,8 @@ back kept the landscape's layout (the chart's title one line from −107 to 467 
 box, the inputs' names 77 px out); on a phone the tornado's title of four lines ran 11 px into
 its first bar; a line of a title started with "%" ("95<br>% 区間付き）"); a figure chosen with the
 keyboard left the focus on the page; a job opened while another's names were still asked for was
-drawn over by the first."""
+drawn over by the first; a result reopened took its names from the model's latest version,
+not the one it ran on."""
 
 from __future__ import annotations
 
@@ -82,6 +83,15 @@ def test_a_job_opened_meanwhile_is_not_drawn_over(page: Any, server: str) -> Non
     # the model's names held back: the optimisation opened, the sensitivity, then the names come
     held: list[Any] = []
     page.route(re.compile(r"/api/models/[^/]+/form(\?.*)?$"), lambda route: held.append(route))
+
+    def ran_on_version_7(route: Any) -> None:  # as if versions were saved since it ran
+        job = route.fetch().json()
+        if job.get("kind") == "optimise":
+            assert job["result"]["stored_model"]["version"] == 1
+            job["result"]["stored_model"]["version"] = 7
+        route.fulfill(json=job)
+
+    page.route(re.compile(r"/api/lifecycle/analyses/[^/?]+$"), ran_on_version_7)
     page.reload()  # the page's own memory of the model's names gone
     rows = page.locator("#an-jobs tbody tr")
     rows.nth(1).wait_for()
@@ -95,6 +105,8 @@ def test_a_job_opened_meanwhile_is_not_drawn_over(page: Any, server: str) -> Non
     page.focus("#an-figure")
     chosen = page.evaluate("document.getElementById('an-figure').value")
     assert held, "the optimisation's names were not asked for"
+    # of the version it ran on, not the latest (review 247)
+    assert [r.request.url.rsplit("version=", 1)[1] for r in held] == ["7"]
     for route in held:
         route.continue_()
     page.wait_for_timeout(1000)  # the optimisation's names have come

@@ -176,7 +176,16 @@ def _at_most(count: int, most: int | None, what: str) -> None:
 
 
 def analysis_job(kind: str, text: str, source: str, args: dict[str, Any]) -> dict[str, Any]:
-    """In a worker: load the model and run the analysis; its JSON document."""
+    """In a worker: load the model and run the analysis; its JSON document, with the stored
+    model and version it ran on (``stored_model``: ``{id, version}``) when it is one — a
+    result reopened later names the figures by that version's titles, not the latest's."""
+    doc = _analysis(kind, text, source, args)
+    if args.get("stored_model"):
+        doc["stored_model"] = args["stored_model"]
+    return doc
+
+
+def _analysis(kind: str, text: str, source: str, args: dict[str, Any]) -> dict[str, Any]:
     from junkan import lifecycle
     from junkan.core.documents import validate_with
 

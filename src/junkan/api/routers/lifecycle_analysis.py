@@ -148,10 +148,12 @@ async def start_analysis(
         # the job's messages name the model as its users know it (its name, as the model's
         # card does), not by its id
         text, source = mv.content, f"model {rec.name} v{mv.version}"
+        stored = {"id": rec.id, "version": mv.version}
     else:
         assert body.model is not None
-        text, source = body.model, "model"
+        text, source, stored = body.model, "model", None
     args = {
+        "stored_model": stored,
         "max_parameters": MAX_PARAMETERS,
         "max_decisions": MAX_DECISIONS,
         "spec": body.spec,

@@ -170,12 +170,15 @@ const forms = new Map();
 const TITLES_WAIT_MS = 3000;
 
 /** The form document (its titles of actors, materials and processes) of the model an optimisation ran on (its
- * figures name them: "recycled_share:rare_earth") at `version` (default: its latest); null when the job is of
+ * figures name them: "recycled_share:rare_earth") at `version` (default: the one it ran on, else its latest); null when the job is of
  * another kind, the model cannot be read or does not answer within TITLES_WAIT_MS (its figures then name them by
  * id; the answer is kept for the next time). */
 async function titlesOf(job, version) {
-  const m = job.kind === "optimise" && job.result && an.models.find((x) => x.name === job.result.model);
+  const ran = (job.result && job.result.stored_model) || {};  // the stored model and version it ran on
+  const m = job.kind === "optimise" && job.result
+    && (an.models.find((x) => x.id === ran.id) || an.models.find((x) => x.name === job.result.model));
   if (!m) return null;
+  version = version ?? ran.version;
   const key = `${m.id}@${version ?? m.latest_version}`;
   if (!forms.has(key)) {
     forms.set(key, api(`/api/models/${m.id}/form?version=${version ?? m.latest_version}`)
