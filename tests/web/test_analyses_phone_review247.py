@@ -114,3 +114,20 @@ def test_a_job_opened_meanwhile_is_not_drawn_over(page: Any, server: str) -> Non
     assert page.evaluate("document.activeElement.id") == "an-figure"
     assert "ensitivity" in page.locator("#an-result-title").inner_text()
     assert not errors, errors
+
+
+def test_a_short_scenario_name_stays_with_its_figure_in_a_title(page: Any, server: str) -> None:
+    """A Sobol' title in Japanese on a phone began with "B:" alone on its first line (the
+    title was broken after every colon); a long name still breaks after its colon."""
+    page.goto(f"{server}/")
+    lines = page.evaluate("""async () => {
+      const { fitLines } = await import('/static/chart_fit.js');
+      return [fitLines("B:co2_reduction_t を左右する入力（Sobol' 指数、95 % 区間付き）", 322),
+              fitLines("Which inputs drive B:co2_reduction_t (Sobol' indices)", 200),
+              fitLines("improvement_2:recycled_share_of_rare_earths_in_magnets", 200)]
+        .map((s) => s.split("<br>"));
+    }""")
+    ja, en, long = lines
+    assert ja[0].startswith("B:co2_reduction_t"), ja
+    assert not any(line.endswith("B:") for line in en) and any("B:co2" in x for x in en), en
+    assert long[0] == "improvement_2:", long

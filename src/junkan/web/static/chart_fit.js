@@ -6,7 +6,8 @@
 import { measurer, wrapText } from "./wrap.js";
 
 /** A chart title broken into lines that fit `share` of the chart `id`'s width (a narrow screen clips one
- * long line at both ends): breaks after spaces and colons, before an opening bracket. */
+ * long line at both ends): breaks after spaces and after colons that end a word of four letters or more
+ * (never "B:" alone), before an opening bracket. */
 function fitTitle(text, id, share = 1) {
   return fitLines(text, ((document.getElementById(id) || {}).clientWidth || 800) * share);
 }
@@ -15,7 +16,8 @@ function fitTitle(text, id, share = 1) {
 function fitLines(text, width) {
   const wide = (c) => (/[\u3000-\u9fff\uff00-\uffef]/.test(c) ? 2 : 1);  // CJK: about two Latin letters
   const max = Math.max(16, Math.floor(width / 9.5));
-  const parts = text.split(/(?<=[\s:：、，])|(?=[(（])/);
+  // after a colon only past a word of 4+ letters: "B:" of "B:co2e_t" was left alone on a line (review 247)
+  const parts = text.split(/(?<=[\s、，])|(?<=[^\s:：]{4}[:：])|(?=[(（])/);
   const lines = [""];
   for (const part of parts) {
     const len = [...lines[lines.length - 1] + part].reduce((n, c) => n + wide(c), 0);
