@@ -109,6 +109,13 @@ class Limits(EnvSettings):
     olca_total_bytes: int = Field(default=256 * 2**20, ge=1)
     """Most bytes of all its entities, unpacked (256 MiB): the import holds them all, about
     3× their size in memory as parsed JSON."""
+    olca_values: int = Field(default=8_000_000, ge=1)
+    """Most JSON values (objects, arrays, numbers, strings) in all the entities of such a
+    zip, counted before each is parsed (8 million, an assumption): at the byte limits, a zip
+    of ``{},{},…`` is 24× its size in memory (15 such entities of 16 MiB, a 249 KB zip: 6 GB,
+    review 249); an empty object parsed takes ~90 bytes and is counted twice (its brace and
+    its comma), so the worst is ~4 million of them, ~0.4 GB, less than 256 MiB of ordinary
+    JSON takes (~3× its size)."""
     body_values: int = Field(default=250_000, ge=1)
     """Most values (numbers, strings, lists and objects) in one JSON request body of the
     service (250,000, an assumption: a form document may hold 200,000, overrides and

@@ -11,16 +11,15 @@ import json
 import math
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from junkan.core.documents import loads_with_repeat, repeated_key
 from junkan.core.errors import JunkanError, short
 from junkan.core.limits import limits
 from junkan.core.zips import unbounded
 from junkan.lifecycle.olca_formula import Overflowed, formula, parameters
+from junkan.lifecycle.olca_member import ValueBudget, member
 from junkan.lifecycle.olca_units import (
     REF_UNIT,
     Base,
@@ -33,23 +32,6 @@ def _olca() -> Any:
     import olca_schema
 
     return olca_schema
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{short(text)} is not a finite number")
-    return value
-
-
-def _small_int(text: str) -> int:
-    if len(text) > 309:
-        raise ValueError(f"{short(text)} is not a finite number")
-    return int(text)
 
 
 Entities = dict[str, dict[str, dict[str, Any]]]
@@ -168,48 +150,6 @@ def _json(value: Any) -> str:
     return text if len(text) <= 30 else text[:29] + "…"
 
 
-def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
-    """One JSON member of the zip, read within its size limit and parsed finite."""
-    most = limits().olca_member_bytes
-    try:
-        with zf.open(info) as fh:
-            raw = fh.read(most + 1)
-    except (OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
-            zlib.error) as exc:
-        raise JunkanError(f"{where}: cannot be read ({exc}); the zip is damaged") from None
-    if len(raw) > most:
-        raise JunkanError(f"{where}: more than {most:,} bytes unpacked, the "
-                          f"{limits().describe('olca_member_bytes')}")
-    repeats: list[str] = []
-    try:
-        doc = json.loads(raw, parse_constant=_no_constant, parse_float=_finite,
-                         parse_int=_small_int, object_pairs_hook=_noting_repeats(repeats))
-    except RecursionError:
-        raise JunkanError(f"{where}: not JSON an import reads (nested too deeply)") from None
-    except ValueError as exc:  # UnicodeDecodeError is one
-        raise JunkanError(f"{where}: not JSON ({exc})") from None
-    if repeats:  # read again only to name where: the path and the key
-        _, problem = loads_with_repeat(raw)
-        said = (f"{problem.path + ': ' if problem.path else ''}{problem.message}"
-                if problem is not None else f"the key {short(repeats[0])} is given twice")
-        raise JunkanError(f"{where}: {said}, so the import refuses it (json-duplicate-key); "
-                          "keep the one you mean and export it again")
-    return doc
-
-
-def _noting_repeats(repeats: list[str]) -> Any:
-    """A ``json.loads`` object hook building each object as ``json.loads`` does and noting
-    in ``repeats`` each key an object gives twice (core's :func:`repeated_key`)."""
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(pairs)
-        if len(obj) != len(pairs):
-            repeats.append(str(repeated_key(pairs)))
-        return obj
-
-    return hook
-
-
 def read_zip(path: Path, notes: list[str] | None = None) -> tuple[Entities, dict[str, str]]:
     """Every JSON entity of the zip by folder and ``@id``, within size limits, and the
     member of each ``folder/id``; two entities of a folder with the same id are refused.
@@ -250,9 +190,10 @@ def read_zip(path: Path, notes: list[str] | None = None) -> tuple[Entities, dict
                 "so export the zip again from openLCA")
         out: Entities = {}
         members: dict[str, str] = {}
+        budget = ValueBudget(lim.olca_values)
         for info in infos:
             folder, _, name = info.filename.rpartition("/")
-            doc = _member(zf, info, f"{path}:{info.filename}")
+            doc = member(zf, info, f"{path}:{info.filename}", budget)
             if not isinstance(doc, dict):
                 raise JunkanError(
                     f"{path}:{info.filename}: a JSON {type(doc).__name__}, not an "
@@ -381,7 +322,8 @@ class Context:
     """What the exchanges of a process are read with: the zip's entities and units, the
     characterisation factors, the global parameters and the notes."""
 
-    def __init__(self, entities: Entities, cf: dict[str, Any], notes: list[str]) -> None:
+    def __init__(self, entities: Entities, cf: dict[str, Any] | None, notes: list[str]
+                 ) -> None:
         self.entities, self.cf, self.notes = entities, cf, notes
         self.flows = entities.get("flows", {})
         self.globals = parameters(entities.get("parameters", {}).values())
