@@ -313,7 +313,7 @@ def import_template(
     _require_processes(p, entities)
     notes += _unread_folders(entities)
     try:
-        cf, cf_source = climate(entities, impact)
+        cf, cf_source = climate(entities, impact, notes)
         ctx = Context(entities, cf, notes)
     except JunkanError as exc:  # an --impact the zip lacks: say which zip
         raise JunkanError(f"{p}: {exc}") from None

@@ -4,10 +4,12 @@ emitted to air; amounts and factors in the zip's own units (:mod:`.olca_units`).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from junkan.core.errors import JunkanError, short
+from junkan.lifecycle.olca_formula import Overflowed, formula, parameters
 from junkan.lifecycle.olca_read import Context, Entities, within
 from junkan.lifecycle.olca_units import ENERGY, MASS, Base, convert
 
@@ -125,31 +127,63 @@ def _begins(name: str, total: str) -> bool:
     return name == total or (name.startswith(total) and not name[len(total)].isalnum())
 
 
-def climate(entities: Entities, impact: str | None) -> tuple[dict[str, Any], str]:
+def climate(entities: Entities, impact: str | None, notes: list[str]
+            ) -> tuple[dict[str, Any] | None, str]:
     """Characterisation factors (flow id → (kg CO2e per unit, the factor's unit and flow
     property references, ``None`` for the flow's reference unit)) and their source: the
-    impact category :func:`climate_category` picks, else ``({}, GWP_SOURCE)``."""
+    impact category :func:`climate_category` picks (its factors may be none: every flow then
+    counts 0, as in openLCA), else ``(None, GWP_SOURCE)``. A factor given by a formula is
+    evaluated with the category's and the zip's global parameters; one with neither a value
+    nor a formula it can read, or without a flow id, is left out with a note; two different
+    factors of one flow are refused (review 249: the last one won, without a word)."""
     o = _olca()
     cats = [(str(key), o.ImpactCategory.from_dict(d))
             for key, d in entities.get("lcia_categories", {}).items()]
     cat, left_out = climate_category(cats, impact)
     if cat is None:
-        return {}, GWP_SOURCE
-    scale = mass_of_co2e(cat.ref_unit)
-    factors = {
-        f.flow.id: (within(float(f.value or 0) * scale, f"impact category {short(cat.name)}: "
-                           f"the factor of flow {short(f.flow.name or f.flow.id)} "
-                           f"({f.flow.id}), {float(f.value or 0):g} {cat.ref_unit},"),
-                    f.unit, f.flow_property)
-        for f in cat.impact_factors or []
-        if f.flow is not None and f.flow.id
-    }
+        return None, GWP_SOURCE
+    scale, where = mass_of_co2e(cat.ref_unit), f"impact category {short(cat.name or cat.id)}"
+    params = {**parameters(entities.get("parameters", {}).values()),
+              **parameters(cat.parameters or [])}
+    factors: dict[str, Any] = {}
+    for f in cat.impact_factors or []:
+        if f.flow is None or not f.flow.id:
+            notes.append(f"{where}: a factor without a flow id; left out")
+            continue
+        flow = f"flow {short(f.flow.name or f.flow.id)} ({f.flow.id})"
+        value = _factor_value(f, params, f"{where}: the factor of {flow}", notes)
+        if value is None:
+            continue
+        kg = within(value * scale, f"{where}: the factor of {flow}, {value:g} {cat.ref_unit},")
+        if f.flow.id in factors and factors[f.flow.id][0] != kg:
+            raise JunkanError(f"{where} gives {flow} two factors, {factors[f.flow.id][0] / scale:g}"
+                              f" and {value:g} {cat.ref_unit}; openLCA keeps one per flow, so "
+                              "remove one and export the zip again")
+        factors[f.flow.id] = (kg, f.unit, f.flow_property)
     source = f"impact category '{cat.name or cat.id}' ({cat.ref_unit}) of the zip"
     if left_out:
         source += (f" — the total of the zip's {len(left_out)} other climate-change "
                    f"categor{'y, which is' if len(left_out) == 1 else 'ies, which are'} "
                    "left out: " + ", ".join(short(c.name, 50) for c in left_out))
     return factors, source
+
+
+def _factor_value(f: Any, params: dict[str, Any], where: str, notes: list[str]) -> float | None:
+    """An impact factor's value: its ``value``, else its ``formula`` evaluated (openLCA's
+    arithmetic, :func:`~.olca_formula.formula`); ``None``, noted, when it has neither."""
+    if f.value is not None:
+        return float(f.value)
+    if f.formula:
+        try:
+            return formula(str(f.formula), params)
+        except Overflowed:
+            return math.inf  # refused by the caller, as an absurd factor
+        except ValueError as exc:
+            notes.append(f"{where}: formula {short(str(f.formula), 60)} cannot be read "
+                         f"({short(str(exc), 80)}); left out, so the flow counts 0")
+            return None
+    notes.append(f"{where}: no value and no formula; left out, so the flow counts 0")
+    return None
 
 
 def co2e(proc: Any, e: Any, ctx: Context, qty: float) -> float:
@@ -160,7 +194,7 @@ def co2e(proc: Any, e: Any, ctx: Context, qty: float) -> float:
     kind, cat, ref_unit, name = ctx.flow(e)
     fid = e.flow.id if e.flow else ""
     per: Base
-    if ctx.cf:
+    if ctx.cf is not None:  # the zip's category chosen, even with no factor (review 249)
         value, f_unit, f_prop = ctx.cf.get(fid, (0.0, None, None))
         per, shown = ctx.base(e, f_unit, f_prop), (f_unit.name if f_unit else None) or ref_unit
         if fid not in ctx.cf and kind == "ELEMENTARY_FLOW" and not e.is_input and gwp(name):

@@ -1,0 +1,71 @@
+"""Review 249 (hostile and careless openLCA zips): a chosen climate category without usable
+factors fell back to GWP100 under the category's name; a factor given by a formula, or with
+no value, counted 0 without a word; two factors of one flow, the last won."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from junkan.core.errors import JunkanError
+
+o = pytest.importorskip("olca_schema")
+
+from junkan.lifecycle import olca  # noqa: E402
+from tests.lifecycle.test_olca_semantics import _factor, _zip  # noqa: E402
+
+CO2 = o.Ref(ref_type=o.RefType.Flow, id="f-co2")
+CH4 = o.Ref(ref_type=o.RefType.Flow, id="f-ch4")
+
+
+def _category(*factors: Any) -> Any:
+    cat = o.new_impact_category("Climate change")
+    cat.ref_unit = "kg CO2 eq"
+    cat.impact_factors = list(factors)
+    return cat
+
+
+def test_a_category_without_usable_factors_counts_0_under_its_name(tmp_path: Path) -> None:
+    """Its flows count 0, as openLCA counts them, with a note each — never GWP100 labelled
+    as the zip's category (it gave 1.56 kgCO2e/kg, "by impact category 'Climate change'")."""
+    for i, factors in enumerate(((), (o.ImpactFactor(flow=o.Ref(ref_type=o.RefType.Flow),
+                                                     value=5.0),))):
+        template, notes = olca.import_template(_zip(tmp_path, extra=[_category(*factors)],
+                                                    name=f"s{i}.zip"))
+        assert "co2e" not in template["processes"]["steel_making"], template
+        assert any("the impact category has no factor for it, so it counts 0" in n
+                   for n in notes), notes
+        assert bool(factors) == any("a factor without a flow id; left out" in n for n in notes)
+
+
+def test_a_factor_given_by_a_formula_is_evaluated_with_the_categorys_parameters(
+        tmp_path: Path) -> None:
+    cat = _category(o.ImpactFactor(flow=CO2, formula="1"),
+                    o.ImpactFactor(flow=CH4, formula="gwp_ch4 * 2"))
+    cat.parameters = [o.Parameter(name="GWP_CH4", value=15.0, is_input_parameter=True)]
+    template, _ = olca.import_template(_zip(tmp_path, extra=[cat]))
+    assert _factor(template) == pytest.approx((1500 + 2 * 30) / 1000)
+
+
+@pytest.mark.parametrize(("factor", "said"), [
+    ({}, "no value and no formula"),
+    ({"formula": "unknown_p * 2"}, "formula 'unknown_p * 2' cannot be read"),
+])
+def test_a_factor_without_a_value_it_can_read_is_left_out_with_a_note(
+        tmp_path: Path, factor: dict[str, Any], said: str) -> None:
+    cat = _category(o.ImpactFactor(flow=CO2, value=1.0), o.ImpactFactor(flow=CH4, **factor))
+    template, notes = olca.import_template(_zip(tmp_path, extra=[cat]))
+    assert _factor(template) == pytest.approx(1.5)  # the CO2 alone, the methane not invented
+    assert any("Methane, fossil" in n or "f-ch4" in n for n in notes if said in n), notes
+
+
+def test_two_factors_of_one_flow_are_refused(tmp_path: Path) -> None:
+    cat = _category(o.ImpactFactor(flow=CO2, value=1.0), o.ImpactFactor(flow=CO2, value=1000.0))
+    with pytest.raises(JunkanError, match=r"gives flow 'f-co2' \(f-co2\) two factors, 1 and "
+                       r"1000 kg CO2 eq"):
+        olca.import_template(_zip(tmp_path, extra=[cat]))
+    same = _category(o.ImpactFactor(flow=CO2, value=1.0), o.ImpactFactor(flow=CO2, value=1.0))
+    template, _ = olca.import_template(_zip(tmp_path, extra=[same], name="same.zip"))
+    assert _factor(template) == pytest.approx(1.5)
