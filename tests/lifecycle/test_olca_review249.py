@@ -69,3 +69,43 @@ def test_two_factors_of_one_flow_are_refused(tmp_path: Path) -> None:
     same = _category(o.ImpactFactor(flow=CO2, value=1.0), o.ImpactFactor(flow=CO2, value=1.0))
     template, _ = olca.import_template(_zip(tmp_path, extra=[same], name="same.zip"))
     assert _factor(template) == pytest.approx(1.5)
+
+
+def test_an_allocation_factor_above_1_is_no_share(tmp_path: Path) -> None:
+    """A physical allocation factor of 50 gave the reference 50 times the burdens, noted as
+    an ordinary allocation."""
+    from tests.lifecycle.test_olca_review import _joint, _num, _ref
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    factors = [{"@type": "AllocationFactor", "allocationType": "PHYSICAL_ALLOCATION",
+                "value": 50.0, "product": _ref("Flow", "f-a")}]
+    ents = _joint(defaultAllocationMethod="PHYSICAL_ALLOCATION", allocationFactors=factors)
+    template, notes = olca.import_template(_entities_zip(tmp_path / "a.zip", ents))
+    assert _num(template, "joint") == pytest.approx(10.0)  # all to the reference, said so
+    assert any("an allocation factor of 50.0, not a share (0 to 1)" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("where", ["flow", "reference"])
+def test_a_flow_type_openlca_does_not_write_is_refused(tmp_path: Path, where: str) -> None:
+    """An emission whose flow said "BOGUS" was dropped without a word."""
+    import json
+    import zipfile
+
+    path = _zip(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    name = "flows/f-co2.json" if where == "flow" else "processes/p-steel.json"
+    doc = json.loads(members[name])
+    if where == "flow":
+        doc["flowType"] = "BOGUS"
+    else:  # the exchange's reference to the CO2 flow
+        next(e for e in doc["exchanges"] if e["flow"]["@id"] == "f-co2")["flow"]["flowType"] \
+            = "BOGUS"
+    members[name] = json.dumps(doc).encode()
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        for n, data in members.items():
+            z.writestr(n, data)
+    with pytest.raises(JunkanError, match=r"flowType is \"BOGUS\", not one of ELEMENTARY_FLOW, "
+                       "PRODUCT_FLOW, WASTE_FLOW"):
+        olca.import_template(bad)

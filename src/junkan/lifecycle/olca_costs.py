@@ -146,8 +146,8 @@ def _values(proc: Any, rows: list[Any], params: dict[str, Any]
                 if value is None:
                     return [], (f"its allocation factor formula {short(row.formula)} cannot "
                                 f"be evaluated ({exc})")
-        if value is None or not 0 <= float(value) < float("inf"):
-            return [], f"an allocation factor of {value!r}, not a share"
+        if value is None or not 0 <= float(value) <= 1:  # 50 was taken as a share (rev. 249)
+            return [], f"an allocation factor of {value!r}, not a share (0 to 1)"
         out.append((row, float(value)))
     return out, None
 

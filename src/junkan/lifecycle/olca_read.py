@@ -44,6 +44,8 @@ _ITEMS = ("exchanges", "parameters", "impactFactors", "flowProperties", "allocat
 _TEXTS = ("@id", "name")
 _REFS = ("flow", "unit", "flowProperty", "currency", "product", "unitGroup", "exchange")
 """The texts of an entity and the references of it and its items (a JSON object each)."""
+_FLOW_TYPES = ("ELEMENTARY_FLOW", "PRODUCT_FLOW", "WASTE_FLOW")
+"""olca-schema's flow types, as openLCA writes them (a flow or a reference to one)."""
 
 
 def typed(doc: dict[str, Any], where: str) -> None:
@@ -89,6 +91,11 @@ def _texts(item: dict[str, Any], at: str, where: str) -> None:
                               "JSON object); export it again from openLCA or correct it")
     most = limits().olca_text_chars
     for in_at, obj in [(at, item), *refs]:
+        kind = obj.get("flowType")
+        if kind is not None and kind not in _FLOW_TYPES:  # review 249: an emission dropped
+            raise JunkanError(f"{where}: {in_at}flowType is {_json(kind)}, not one of "
+                              f"{', '.join(_FLOW_TYPES)}; export it again from openLCA or "
+                              "correct it")
         for key in _TEXTS:
             value = obj.get(key)
             if value is not None and not isinstance(value, str):
