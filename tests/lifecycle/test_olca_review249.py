@@ -109,3 +109,21 @@ def test_a_flow_type_openlca_does_not_write_is_refused(tmp_path: Path, where: st
     with pytest.raises(JunkanError, match=r"flowType is \"BOGUS\", not one of ELEMENTARY_FLOW, "
                        "PRODUCT_FLOW, WASTE_FLOW"):
         olca.import_template(bad)
+
+
+def test_a_process_with_factors_per_kg_comes_back_per_kg(tmp_path: Path) -> None:
+    """Its activity is counted in pieces too (modules of 7–60 kg): exported per piece, its
+    1.5 kgCO2e/kg came back as 36.349 kgCO2e/piece, an average over the modules' masses,
+    still under the model's source. Now the reference follows its own factors' basis."""
+    from junkan import lifecycle
+    from tests.conftest import EXAMPLES
+
+    mf = lifecycle.load(EXAMPLES / "atm_reuse.yaml")
+    path = olca.export_inventory(lifecycle.run(mf), tmp_path / "atm.zip")
+    template, _ = olca.import_template(path)
+    back = next(p for p in template["processes"].values()
+                if p["title"].startswith("module_assembly ("))
+    assert (back["co2e"], back["cost"], back["revenue"]) == (
+        "1.5 kgCO2e/kg", "4000 JPY/kg", "5000 JPY/kg"), back
+    assert back["source"].endswith("source given there: assumption: assembly and test of "
+                                   "electro-mechanical modules")

@@ -56,6 +56,7 @@ from junkan.lifecycle.olca_factors import (
     energy,
     imported_source,
     process_source,
+    reference_basis,
 )
 from junkan.lifecycle.olca_formula import Overflowed, formula, parameters
 from junkan.lifecycle.olca_read import Context, Notes, exchange_amount, read_zip, within
@@ -408,7 +409,8 @@ def _reference_entities(o: Any, currency: str) -> tuple[list[Any], dict[str, Any
 def _export_process(
     o: Any, row: dict[str, Any], refs: dict[str, Any], label: str, cur: str, model: Any
 ) -> list[Any]:
-    per_piece = row["activity_piece"] > 0
+    by_piece, said = row["basis"]  # the basis of its own factors (review 249)
+    per_piece = row["activity_piece"] > 0 and (by_piece is not False or row["activity_kg"] <= 0)
     unit = "Item(s)" if per_piece else "kg"
     amount = float(row["activity_piece"] if per_piece else row["activity_kg"])
     product = o.new_product(f"{row['process']} ({label})", refs[unit][1])
@@ -418,7 +420,7 @@ def _export_process(
     proc.description = (
         f"junkan inventory of process '{row['process']}' run by "
         f"'{row['actor']}' at stage '{row['stage']}' ({label}); reference: the "
-        f"activity over the period, {amount:.10g} {unit}"
+        f"activity over the period, {amount:.10g} {unit}{said}"
     )
     if src := process_source(model, row["process"]):  # review 248: the sources were dropped
         proc.description += f"; {EXPORTED_SOURCE}{src}"
@@ -458,18 +460,13 @@ def export_inventory(
             raise JunkanError(f"years {years[0]}–{years[1]} are not within the model horizon "
                               f"{first}–{last}; give a window inside it")
         frame = frame[(frame.year >= years[0]) & (frame.year <= years[1])]
-    cols = [
-        "activity_piece",
-        "activity_kg",
-        "co2e_kg",
-        "energy_MJ",
-        f"cost_{cur}",
-        f"revenue_{cur}",
-    ]
+    cols = ["activity_piece", "activity_kg", "co2e_kg", "energy_MJ", f"cost_{cur}",
+            f"revenue_{cur}"]
     totals = frame.groupby(["process", "actor", "stage"], as_index=False)[cols].sum()
     totals = totals.rename(columns={f"cost_{cur}": "cost", f"revenue_{cur}": "revenue"})
     table = result.raw.compiled.processes
     totals["kind"] = totals["process"].map(dict(zip(table.names, table.kind, strict=True)))
+    totals["basis"] = [reference_basis(table, p) for p in totals["process"]]
     label = export_label(name or result.scenario)
     entities, refs = _reference_entities(o, cur)
     n = 0

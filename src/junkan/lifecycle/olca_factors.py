@@ -261,6 +261,22 @@ def process_source(model: Any, name: str) -> str | None:
     return getattr(supply, "source", None)
 
 
+def reference_basis(table: Any, name: str) -> tuple[bool | None, str]:
+    """Whether process ``name`` of a compiled process table is exported per piece (``True``),
+    per kg (``False``: its factors are per kg or per t*km) or per whichever activity it has
+    (``None``: it has no factor), as its own factors are given — per-kg factors exported per
+    piece came back as an average over the masses handled (review 249) — and what the
+    description says when they mix both bases."""
+    i = table.index.get(name)
+    if i is None:
+        return None, ""
+    piece, kg = bool(table.factors[i, 0].any()), bool(table.factors[i, 1].any())
+    if piece and kg:
+        return True, ("; its factors are per piece and per kg, the reference in pieces: its "
+                      "per-kg factors come back averaged over the masses handled")
+    return (True if piece else False if kg else None), ""
+
+
 def given_source(description: str | None) -> str | None:
     """The factors' source a junkan export wrote at the end of a process's description
     (:data:`EXPORTED_SOURCE`), so that an import keeps it ('assumption: …' stays one)."""
