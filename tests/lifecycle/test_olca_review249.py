@@ -127,3 +127,79 @@ def test_a_process_with_factors_per_kg_comes_back_per_kg(tmp_path: Path) -> None
         "1.5 kgCO2e/kg", "4000 JPY/kg", "5000 JPY/kg"), back
     assert back["source"].endswith("source given there: assumption: assembly and test of "
                                    "electro-mechanical modules")
+
+
+def test_a_process_consuming_its_own_product_is_netted_as_openlca_does(tmp_path: Path) -> None:
+    """1 kg of steel out and 0.2 kg of it in from the process itself: openLCA puts both on
+    the diagonal (0.8 kg net); the input was ignored, without a word."""
+    from tests.lifecycle.test_olca_review import CO2, _ex, _flow, _mass, _num, _process, _ref
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    def steel(back: float) -> list[Any]:
+        return [*_mass(), _flow("f-s", "steel"), CO2, _process("making", [
+            _ex("f-s", 1.0, ref=True), _ex("f-co2", 2.0, iid=2),
+            _ex("f-s", back, inp=True, iid=3, defaultProvider=_ref("Process", "p-making"))])]
+
+    template, notes = olca.import_template(_entities_zip(tmp_path / "a.zip", steel(0.2)))
+    assert _num(template, "making") == pytest.approx(2.0 / 0.8)
+    assert any("making: consumes its own product (0.2)" in n for n in notes), notes
+    with pytest.raises(JunkanError, match=r"negative reference amount -2; skipped"):
+        olca.import_template(_entities_zip(tmp_path / "b.zip", steel(3.0)))
+
+
+def test_a_parameter_given_twice_in_two_cases_is_refused(tmp_path: Path) -> None:
+    from tests.lifecycle.test_olca_review import CO2, _ex, _flow, _mass, _process
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    params = [{"@type": "Parameter", "name": n, "value": v, "isInputParameter": True}
+              for n, v in (("x", 1.0), ("X", 100.0))]
+    ents = [*_mass(), _flow("f-s", "steel"), CO2, _process("making", [
+        _ex("f-s", 1.0, ref=True), _ex("f-co2", 2.0, iid=2, amountFormula="x * 2")],
+        parameters=params)]
+    with pytest.raises(JunkanError, match=r"processes/p-making\.json: parameter 'X' is given "
+                       r"twice, 1\.0 and 100\.0 \(openLCA's names ignore case\)"):
+        olca.import_template(_entities_zip(tmp_path / "p.zip", ents))
+
+
+def test_what_was_not_read_is_said_when_no_process_is_left(tmp_path: Path) -> None:
+    """Processes named ``.JSON``: told only "holds no processes/ folder"."""
+    import zipfile
+
+    path = tmp_path / "upper.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("processes/p1.JSON", "{}")
+    with pytest.raises(JunkanError, match=r"holds no processes/ folder .*\(1 entry not read "
+                       r"\('processes/p1\.JSON'\): not named '\.json'"):
+        olca.import_template(path)
+
+
+def test_a_process_without_id_or_version_is_sourced_by_its_member(tmp_path: Path) -> None:
+    import json
+
+    from tests.lifecycle.test_olca_review import CO2, _ex, _flow, _mass, _process
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    _, proc = _process("making", [_ex("f-s", 1.0, ref=True), _ex("f-co2", 2.0, iid=2)])
+    del proc["@id"]  # no id, no version: the member names it
+    path = _entities_zip(tmp_path / "n.zip", [*_mass(), _flow("f-s", "steel"), CO2],
+                         raw={"processes/p-none.json": json.dumps(proc).encode()})
+    template, _ = olca.import_template(path)
+    src = template["processes"]["making"]["source"]
+    assert "process 'making' (processes/p-none.json)" in src and "None" not in src, src
+
+
+def test_an_encrypted_entry_is_said_to_be_one(tmp_path: Path) -> None:
+    """It was "the zip is damaged (File <ZipInfo filename=… > is encrypted, password
+    required for extraction)"."""
+    import zipfile
+
+    path = tmp_path / "locked.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("processes/p1.json", b"{}")
+    data = bytearray(path.read_bytes())  # the flag a zip tool marks an encrypted entry with
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        data[data.index(sig) + at] |= 0x1
+    path.write_bytes(bytes(data))
+    with pytest.raises(JunkanError, match=r"locked\.zip:processes/p1\.json: is encrypted; "
+                       "openLCA writes no password"):
+        olca.import_template(path)

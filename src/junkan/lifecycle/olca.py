@@ -157,7 +157,10 @@ def _reference(
                 ctx.notes.append(f"{proc.name}: another exchange of its reference flow is "
                                  "not in the reference's unit; left out of the amount")
                 continue
-            qty += more * ef / f
+            own = bool(e.is_input) != bool(ref.is_input)  # its own product consumed
+            qty += (-1.0 if own else 1.0) * more * ef / f
+            ctx.notes.extend([f"{proc.name}: consumes its own product ({more:g}), taken from "
+                              "its reference amount as openLCA does"] if own else [])
     if ref is None or not qty:
         ctx.notes.extend(why)
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
@@ -283,13 +286,13 @@ ROLE_OF_STAGE = {"material": "material_maker", "manufacturing": "part_maker",
 stage's actor was a part maker); a template's reader may change it."""
 
 
-def _require_processes(p: Path, entities: dict[str, Any]) -> None:
-    """Refuse a zip without processes, saying what to export (review 231: an empty zip was
-    told only 'no process could be imported')."""
+def _require_processes(p: Path, entities: dict[str, Any], notes: list[str]) -> None:
+    """Refuse a zip without processes, saying what to export (review 231) and what was not
+    read (review 249: entries named .JSON were said in notes the refusal never showed)."""
     if not entities.get("processes"):
-        raise JunkanError(
-            f"{p}: holds no processes/ folder of olca-schema processes; in openLCA, export the "
-            "processes (with their flows) as JSON-LD and import that zip")
+        raise JunkanError(f"{p}: holds no processes/ folder of olca-schema processes"
+                          f"{' (' + '; '.join(notes[:3]) + ')' if notes else ''}; in openLCA, "
+                          "export the processes (with their flows) as JSON-LD and import that zip")
 
 
 def import_template(
@@ -311,7 +314,7 @@ def import_template(
     p = Path(path)
     notes = Notes()
     entities, members = read_zip(p, notes)
-    _require_processes(p, entities)
+    _require_processes(p, entities, notes)
     notes += _unread_folders(entities)
     try:
         cf, cf_source = climate(entities, impact, notes)
@@ -351,7 +354,7 @@ def import_template(
             continue
         factors, per, ref, amount = found
         key = _slug(proc.name or proc.id or "", taken)
-        src = imported_source(p.name, proc, cf_source, today)
+        src = imported_source(p.name, proc, cf_source, today, members["processes/" + entry])
         sources[key] = src
         if materials and is_virgin_supply(proc, ref, per, ctx):
             supply = virgin_supply(proc, ref, factors, amount, ctx)

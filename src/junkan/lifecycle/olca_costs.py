@@ -61,13 +61,16 @@ def _allocatable(kind: str | None, is_input: bool, avoided: bool) -> bool:
 
 def twins(proc: Any, ref: Any) -> list[Any]:
     """The other exchanges of the reference's own flow on its side (a second output of the
-    reference product): openLCA puts them on the diagonal with the reference (olca-core
-    ``InventoryBuilder.putExchangeValue``, ``provider.matches``), so they add to the
-    reference amount and are no co-product."""
+    reference product), and those on the other side that the process provides itself (its
+    own product consumed, ``defaultProvider`` the process): openLCA puts them on the
+    diagonal with the reference (olca-core ``InventoryBuilder.putExchangeValue``,
+    ``provider.matches``), so they add to (or, consumed, take from) the reference amount
+    and are no co-product (review 249: a consumption of its own product was ignored)."""
     fid = ref.flow.id if ref.flow else None
     return [e for e in proc.exchanges or [] if e is not ref and fid and e.flow is not None
-            and e.flow.id == fid and bool(e.is_input) == bool(ref.is_input)
-            and not e.is_avoided_product]
+            and e.flow.id == fid and not e.is_avoided_product
+            and (bool(e.is_input) == bool(ref.is_input) or (
+                e.default_provider is not None and e.default_provider.id == proc.id))]
 
 
 class Allocation:

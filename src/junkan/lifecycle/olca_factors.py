@@ -285,10 +285,13 @@ def given_source(description: str | None) -> str | None:
     return None
 
 
-def imported_source(zip_name: str, proc: Any, cf_source: str, today: str) -> str:
-    """An imported process's source: the zip, the process, the climate factors, the day; and
-    the source a junkan export wrote in its description (review 248: 'assumption' was lost)."""
-    src = (f"openLCA JSON-LD {zip_name}: process '{(proc.name or '')[:120]}' ({proc.id}, "
-           f"version {proc.version}); CO2e by {cf_source}; imported {today}")
+def imported_source(zip_name: str, proc: Any, cf_source: str, today: str, member: str) -> str:
+    """An imported process's source: the zip, the process (its ``member`` of the zip where it
+    has no id or version: review 249 read ``process '' (None, version None)``), the climate
+    factors, the day; and the source a junkan export wrote in its description (review 248:
+    'assumption' was lost)."""
+    ident = ", ".join(x for x in (proc.id, proc.version and f"version {proc.version}") if x)
+    src = (f"openLCA JSON-LD {zip_name}: process '{(proc.name or '')[:120]}' "
+           f"({ident or member}); CO2e by {cf_source}; imported {today}")
     given = given_source(proc.description)
     return f"{src}; source given there: {given}" if given else src

@@ -26,6 +26,8 @@ import tokenize
 from collections.abc import Callable
 from typing import Any
 
+from junkan.core.errors import JunkanError
+
 
 def _olca() -> Any:
     import olca_schema
@@ -34,13 +36,20 @@ def _olca() -> Any:
 
 
 def parameters(docs: Any) -> dict[str, Any]:
-    """Parameter name (lower case) → value, or formula for a dependent parameter."""
+    """Parameter name (lower case) → value, or formula for a dependent parameter; a
+    :class:`~junkan.core.errors.JunkanError` for two of one name with different values
+    (openLCA's names ignore case: ``x`` and ``X`` gave the last one's value, without a
+    word; review 249)."""
     out: dict[str, Any] = {}
     for p in docs:
         p = p if not isinstance(p, dict) else _olca().Parameter.from_dict(p)
         if p.name and isinstance(p.name, str):
             dependent = p.is_input_parameter is False and p.formula
-            out[p.name.lower()] = p.formula if dependent else p.value
+            value, key = (p.formula if dependent else p.value), p.name.lower()
+            if key in out and out[key] != value:
+                raise JunkanError(f"parameter {p.name!r} is given twice, {out[key]!r} and "
+                                  f"{value!r} (openLCA's names ignore case); keep one")
+            out[key] = value
     return out
 
 

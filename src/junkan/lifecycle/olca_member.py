@@ -63,6 +63,9 @@ def member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, budget: Value
     """One JSON member of the zip, read within its size limit and the zip's ``budget`` of
     values, and parsed finite."""
     most = limits().olca_member_bytes
+    if info.flag_bits & 0x1:  # was "the zip is damaged (File <ZipInfo …> is encrypted …)"
+        raise JunkanError(f"{where}: is encrypted; openLCA writes no password, so export the "
+                          "zip again from openLCA (or zip the entries without one)")
     try:
         with zf.open(info) as fh:
             raw = fh.read(most + 1)
