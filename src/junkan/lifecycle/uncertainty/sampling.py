@@ -13,14 +13,18 @@ MAX_RUNS = 1_000_000
 
 
 def uniforms(study: Study, runs: int, seed: int | None) -> np.ndarray:
-    """(runs, k) uniform quantiles, correlated within groups; reproducible from ``seed``."""
+    """(runs, k) uniform quantiles, correlated within groups; reproducible from ``seed``.
+    Each run's normals (its own per parameter, then the groups' common ones) are drawn as one
+    row, so that the first runs of a study are the same whatever the number of runs (review
+    250: the groups' common factors were drawn after every run's own, so ``--runs 251``
+    changed the grouped draws of the first 249)."""
     if not 1 <= runs <= MAX_RUNS:
         raise ValueError(f"runs must be 1 … {MAX_RUNS:,}, got {runs:,}")
     rng = np.random.default_rng(seed)
     params = study.parameters
-    z = rng.standard_normal((runs, len(params)))
     groups = sorted({p.group for p in params if p.group})
-    common = rng.standard_normal((runs, len(groups))) if groups else np.zeros((runs, 0))
+    block = rng.standard_normal((runs, len(params) + len(groups)))
+    z, common = block[:, : len(params)], block[:, len(params) :]
     for i, p in enumerate(params):
         if p.group:
             rho = study.section.groups[p.group].correlation
