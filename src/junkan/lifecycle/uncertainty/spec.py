@@ -115,7 +115,8 @@ class UncertainParameter(Strict):
     """Median (lognormal with ``gsd`` and/or ``pedigree``)."""
     gsd: Finite | None = Field(default=None, gt=1)
     """Geometric standard deviation (lognormal), above 1: exp(σ of ln x); the 95 % interval
-    is median ÷ gsd² … median × gsd². A gsd of 1 is no spread at all: give the value in the
+    is median ÷ gsd^1.96 … median × gsd^1.96 (÷ gsd² … × gsd², ecoinvent's "SD²", holds
+    95.4 %). A gsd of 1 is no spread at all: give the value in the
     model, or ``distribution: fixed``, instead."""
     pedigree: tuple[Score, Score, Score, Score, Score] | None = None
     """ecoinvent pedigree scores (reliability, completeness, temporal, geographical,
