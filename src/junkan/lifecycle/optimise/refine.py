@@ -6,9 +6,9 @@ with that the optimum chose) enters the program at its ``steps`` levels only
 not between them. Here each such range of the chosen combination is moved, the others held,
 between the levels on either side of its own by a golden-section search of the *simulated*
 objective; a value is taken only where every constraint holds in its simulation and the
-objective improves. The search is local (the objective between two levels need not have one
-minimum), so the result is never worse than the levels' optimum, and not guaranteed to be
-the best between them.
+objective improves — the best of the ranges' moves first, pass after pass. The search is
+local (the objective between two levels need not have one minimum), so the result is never
+worse than the levels' optimum, and not guaranteed to be the best between them.
 """
 
 from __future__ import annotations
@@ -63,56 +63,71 @@ class Moved:
 
 
 def most_simulations(ranges: int) -> int:
-    """The most simulations :func:`refine` runs for ``ranges`` ranges."""
-    return ranges * 2 * (2 * STEPS + 3)
+    """The most simulations :func:`refine` runs for ``ranges`` ranges (a pass per range at
+    most, each searching every range)."""
+    return ranges * ranges * 2 * (2 * STEPS + 3)
 
 
 def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
            held: list[int], objective: Objective,
            feasible: Callable[[dict[str, float]], bool]) -> tuple[list[Choice], list[Moved]]:
-    """``choices`` with each range ``held`` at a level moved to the best value found between
-    the neighbouring levels, one range after the other; and what moved. ``feasible``: whether
-    a simulation's figures meet the constraints (and the objective means something there)."""
+    """``choices`` with the ranges ``held`` at a level moved to the best values found between
+    the neighbouring levels; and what moved. Pass after pass, every range is searched alone
+    from where the others are and the best of those moves is taken, until none improves
+    (review 251: moving the ranges once each, in order, moved a collection rate to a
+    constraint's boundary first, from where a reuse share could not improve; moving the
+    share first gave a margin 9 % higher). ``feasible``: whether a simulation's figures meet
+    the constraints (and the objective means something there)."""
     if not held:
         return choices, []
     score = scorer(sim, objective, feasible)
     best, moved = list(choices), []
-    best_v = score(best)
-    for i in held:
-        e = expanded[i]
-        if e.bounds is None or not math.isfinite(best_v):
+    best_v, last = score(best), None
+    for _ in held:
+        if not math.isfinite(best_v):
+            break
+        found = [(*_along(score, expanded[i], best, i, best_v), i) for i in held
+                 if expanded[i].bounds is not None and i != last]  # the last moved is at its best
+        x, v, here, i = min(found, key=lambda t: t[1], default=(0.0, math.inf, 0.0, -1))
+        if not v < best_v - 1e-12 * max(abs(best_v), 1.0):
+            break
+        best[i], best_v, last = expanded[i].at(x), v, i
+        moved.append(Moved(expanded[i].decision.name, float(f"{here:.12g}"), x))
+    return best, moved
+
+
+def _along(score: Callable[[list[Choice]], float], e: Expanded, best: list[Choice], i: int,
+           best_v: float) -> tuple[float, float, float]:
+    """(value, score, start) of range ``i`` moved alone from ``best`` (of score ``best_v``)
+    between the levels on either side of where it is: the start itself if nothing there is
+    better."""
+    levels = [float(c.value) for c in e.levels()]
+    here = float(best[i].value)
+    j = min(range(len(levels)), key=lambda k: abs(levels[k] - here))
+    found_x, found_v = here, best_v
+    at = partial(_moved, score, best, i, e)
+    for a, b in ((levels[max(j - 1, 0)], here), (here, levels[min(j + 1, len(levels) - 1)])):
+        if b <= a:
             continue
-        levels = [float(c.value) for c in e.levels()]
-        here = float(best[i].value)
-        j = min(range(len(levels)), key=lambda k: abs(levels[k] - here))
-        found_x, found_v = here, best_v
-        at = partial(_moved, score, best, i, e)
-        for a, b in ((levels[max(j - 1, 0)], here), (here, levels[min(j + 1, len(levels) - 1)])):
+        far = a if b == here else b  # the neighbouring level
+        if not math.isfinite(at(far)):
+            # a constraint holds at this level and not at the next: the best value on this
+            # side is usually at the constraint's boundary, where a golden-section search of
+            # a score that is infinite beyond it rarely looks; find it first
+            inside, outside = here, far
+            for _ in range(STEPS):
+                mid = (inside + outside) / 2
+                inside, outside = (mid, outside) if math.isfinite(at(mid)) else (inside, mid)
+            v = at(inside)
+            if v < found_v - 1e-12 * max(abs(found_v), 1.0):
+                found_x, found_v = inside, v
+            a, b = sorted((inside, here))
             if b <= a:
                 continue
-            far = a if b == here else b  # the neighbouring level
-            if not math.isfinite(at(far)):
-                # a constraint holds at this level and not at the next: the best value on
-                # this side is usually at the constraint's boundary, where a golden-section
-                # search of a score that is infinite beyond it rarely looks; find it first
-                inside, outside = here, far
-                for _ in range(STEPS):
-                    mid = (inside + outside) / 2
-                    inside, outside = (mid, outside) if math.isfinite(at(mid)) else (inside, mid)
-                v = at(inside)
-                if v < found_v - 1e-12 * max(abs(found_v), 1.0):
-                    found_x, found_v = inside, v
-                a, b = sorted((inside, here))
-                if b <= a:
-                    continue
-            x, v = _golden(at, a, b)
-            if v < found_v - 1e-12 * max(abs(found_v), 1.0):
-                found_x, found_v = x, v
-        if found_x != here:
-            best[i] = e.at(found_x)
-            best_v = found_v
-            moved.append(Moved(e.decision.name, float(f"{here:.12g}"), found_x))
-    return best, moved
+        x, v = _golden(at, a, b)
+        if v < found_v - 1e-12 * max(abs(found_v), 1.0):
+            found_x, found_v = x, v
+    return found_x, found_v, here
 
 
 def pairs_of(sizes: list[int]) -> int:
