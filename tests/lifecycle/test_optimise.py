@@ -202,6 +202,7 @@ def test_pareto_points_are_nondominated(model):
     assert min(p.raw["cost"] for p in front.points) == pytest.approx(best_cost, rel=1e-9)
     doc = json.loads(json.dumps(front.to_json()))
     assert {a["actor"] for a in doc["points"][0]["actors"]} == {"maker", "recycler", "waste"}
+    assert doc["scenario"] == "baseline"  # as the optimum's document says it (review 251)
     # money in the model's currency (review 248: actors.csv's margin said none)
     assert set(front.to_frame().columns) >= {"point", "point_co2e", "point_cost_JPY", "actor",
                                              "margin_JPY", "margin_change_JPY", "co2e_t"}
@@ -214,6 +215,14 @@ def test_reports(model, tmp_path):
     assert "Pareto" in page.read_text(encoding="utf-8")
     page = opt.optimise(model, s).report(tmp_path)
     assert "gain or loss" in page.read_text(encoding="utf-8")
+    # a per-year constraint's binding year is a year, not an amount (review 251: "2,044")
+    s = spec(objective="co2e", constraints=[{"metric": "activity", "process": "pickup",
+                                             "basis": "piece", "max": 1e9}])
+    best = opt.optimise(model, s)
+    year = best.to_json()["constraints"][0]["year"]
+    assert 2020 <= year <= 2028
+    html = best.report(tmp_path / "y").read_text(encoding="utf-8")
+    assert f">{year}<" in html and f"{year:,}" not in html
 
 
 def test_auto_spec_from_scenarios(model):

@@ -65,3 +65,28 @@ def test_an_equality_on_a_figure_a_range_drives_is_met(gadget: lifecycle.ModelFi
                                        "parts.motor.recovery.reuse.share": 0.0})
     assert co2e == pytest.approx(1150, rel=1e-8)
     assert best.best.raw["margin"] == pytest.approx(margin, rel=1e-12)
+
+
+def test_two_options_the_model_refuses_together_are_named_together(
+        gadget: lifecycle.ModelFile) -> None:
+    """Motor reuse 0.6 and remanufacture 0.6 (1.2 together) blamed one option, as if it alone
+    were outside the field's limits."""
+    from junkan.core.errors import ModelError
+
+    spec = opt.load_spec(doc={"objective": "cost", "decisions": [
+        {"name": "mreuse", "parameter": "parts.motor.recovery.reuse.share", "values": [0, 0.6]},
+        {"name": "mreman", "parameter": "parts.motor.recovery.remanufacture.share",
+         "values": [0, 0.6]}]})
+    with pytest.raises(ModelError, match=r"set by option '0\.6' of decision 'mreuse' and option "
+                       r"'0\.6' of decision 'mreman' together .* make them one decision"):
+        opt.optimise(gadget, spec)
+
+
+def test_an_option_given_as_text_is_labelled_as_written(gadget: lifecycle.ModelFile) -> None:
+    """``'0.5 kJPY/piece'`` with Python's quotes in the JSON, the table and the page."""
+    spec = opt.load_spec(doc={"objective": "cost", "decisions": [
+        {"name": "pickup", "parameter": "processes.collect.cost",
+         "values": ["900 JPY/piece", "0.5 kJPY/piece"]}]})
+    best = opt.optimise(gadget, spec)
+    assert best.best.choices[0]["option"] in ("900 JPY/piece", "0.5 kJPY/piece")
+    assert best.best.choices[0]["option"] == "0.5 kJPY/piece"  # the cheaper pickup

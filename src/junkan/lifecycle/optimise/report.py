@@ -48,7 +48,9 @@ def optimum_page(opt: Optimum, path: Path) -> Path:
     if o.get("definition"):
         page.paragraph(f"{o['figure']}: {o['definition']}.")
     if doc["constraints"]:
-        page.heading("Constraints").table(pd.DataFrame(doc["constraints"]))
+        rows = pd.DataFrame(doc["constraints"])  # a year is no amount: 2044, not 2,044
+        rows["year"] = [("" if y is None else str(y)) for y in rows["year"]]
+        page.heading("Constraints").table(rows)
     cur = m.baseline.currency
     page.heading("Each actor's gain or loss against the model as given")
     page.table(opt.to_frame(), caption=f"CO2e in t, margin in {cur}")

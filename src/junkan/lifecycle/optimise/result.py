@@ -216,6 +216,7 @@ class ParetoFront:
         cur = self.model.baseline.currency
         return {
             "model": self.model.name,
+            "scenario": self.spec.scenario or self.model.baseline.baseline_name,  # review 251
             "years": window(self.model, self.spec),
             "objectives": [
                 {

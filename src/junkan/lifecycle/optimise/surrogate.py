@@ -196,6 +196,16 @@ def _chosen(exc: ModelError, choices: Sequence[Choice], spec: OptimiseSpec) -> M
     problems, misspelt = [], []
     for q in exc.problems:
         by = [c for c in choices if any(_related(q.path, k) for k in c.overrides)]
+        if len({c.decision for c in by}) > 1:  # review 251: one option was blamed
+            named = " and ".join(f"option {short(c.label)} of decision {short(c.decision)}"
+                                 for c in by)
+            problems.append(dataclasses.replace(
+                q, message=f"{q.message}; set by {named} together in the optimisation spec "
+                f"({spec.origin}): every combination of the decisions' options is tried, so "
+                "make them one decision whose options set both fields (options: {name: "
+                "{set: {…}}}) and leave out the combinations the model refuses",
+                kind="", limits=None))
+            continue
         if by:
             c = by[0]
             at = next((i for i, d in enumerate(spec.decisions) if d.name == c.decision), None)
@@ -216,6 +226,13 @@ def _chosen(exc: ModelError, choices: Sequence[Choice], spec: OptimiseSpec) -> M
             )
         problems.append(q)
     return ModelError(misspelt, spec.origin) if misspelt else ModelError(problems, exc.source)
+
+
+def _label(value: Any) -> str:
+    """An option's label for a value: a text as written (``0.5 kJPY/piece``, not
+    ``'0.5 kJPY/piece'`` with Python's quotes: review 251), anything else as ``short``
+    writes it; at most about 40 characters."""
+    return value if isinstance(value, str) and len(value) <= 40 else short(value, 40)
 
 
 def _related(problem: str, override: str) -> bool:
@@ -291,9 +308,8 @@ def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
         else:
             assert d.parameter is not None and d.values is not None
             field_unit(model, spec, k)  # the path exists
-            out.append(
-                Expanded(d, [Choice(short(v, 40), {d.parameter: v}, v, d.name) for v in d.values])
-            )
+            out.append(Expanded(d, [Choice(_label(v), {d.parameter: v}, v, d.name)
+                                    for v in d.values]))
     clash = _overlapping({(e.decision.name, p) for e in out for c in e.choices
                           for p in c.overrides})
     if clash is not None:
