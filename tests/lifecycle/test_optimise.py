@@ -217,12 +217,14 @@ def test_reports(model, tmp_path):
     assert "gain or loss" in page.read_text(encoding="utf-8")
     # a per-year constraint's binding year is a year, not an amount (review 251: "2,044")
     s = spec(objective="co2e", constraints=[{"metric": "activity", "process": "pickup",
-                                             "basis": "piece", "max": 1e9}])
+                                             "basis": "piece", "max": 1e9},
+                                            {"metric": "cost", "max": 1e15}])
     best = opt.optimise(model, s)
-    year = best.to_json()["constraints"][0]["year"]
-    assert 2020 <= year <= 2028
+    years = [c["year"] for c in best.to_json()["constraints"]]
+    assert 2020 <= years[0] <= 2028 and years[1] is None  # a figure over the whole window
     html = best.report(tmp_path / "y").read_text(encoding="utf-8")
-    assert f">{year}<" in html and f"{year:,}" not in html
+    assert f">{years[0]}<" in html and f"{years[0]:,}" not in html
+    assert f"{years[0]}.0" not in html and ">nan<" not in html  # nor 2028.0 beside a None
 
 
 def test_auto_spec_from_scenarios(model):

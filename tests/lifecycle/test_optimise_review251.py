@@ -90,3 +90,30 @@ def test_an_option_given_as_text_is_labelled_as_written(gadget: lifecycle.ModelF
     best = opt.optimise(gadget, spec)
     assert best.best.choices[0]["option"] in ("900 JPY/piece", "0.5 kJPY/piece")
     assert best.best.choices[0]["option"] == "0.5 kJPY/piece"  # the cheaper pickup
+
+
+def test_refine_moves_every_range_and_says_each_once() -> None:
+    """Review 252, on an analytic objective: two ranges coupled along a ridge (10 (a − b)²)
+    took every pass, so a third with a small gain of its own was never searched; and a range
+    moved twice was listed twice, the second time "from its level" at its first move's
+    value."""
+    from junkan.lifecycle.optimise import refine
+    from junkan.lifecycle.optimise.spec import Decision, Objective
+    from junkan.lifecycle.optimise.surrogate import Expanded
+
+    ranges = [Expanded(Decision(name=n, parameter=f"p.{n}.x", range=(0.0, 1.0), steps=3), [],
+                       (0.0, 1.0)) for n in "abc"]
+    runs = [0]
+
+    def sim(choices: list[Any]) -> dict[str, float]:
+        runs[0] += 1
+        a, b, c = (float(x.value) for x in choices)
+        return {"cost": 10 * (a - b) ** 2 + (a - 0.3) ** 2 + 0.01 * (c - 0.7) ** 2}
+
+    best, moved = refine.refine(sim, ranges, [e.at(0.5) for e in ranges], [0, 1, 2],
+                                Objective.model_validate("cost"), lambda f: True)
+    assert [m.decision for m in moved] == ["a", "b", "c"]
+    assert all(m.level == 0.5 for m in moved)  # each from its level, once
+    assert float(best[2].value) == pytest.approx(0.7, abs=1e-3)
+    assert [m.value for m in moved] == [float(x.value) for x in best]
+    assert runs[0] <= refine.most_simulations(3)

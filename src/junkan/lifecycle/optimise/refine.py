@@ -63,27 +63,37 @@ class Moved:
 
 
 def most_simulations(ranges: int) -> int:
-    """The most simulations :func:`refine` runs for ``ranges`` ranges (a pass per range at
-    most, each searching every range)."""
-    return ranges * ranges * 2 * (2 * STEPS + 3)
+    """The most simulations :func:`refine` runs for ``ranges`` ranges (:func:`passes`
+    passes, each searching every range, and a last one for the ranges never moved)."""
+    return (passes(ranges) + 1) * ranges * 2 * (2 * STEPS + 3)
+
+
+def passes(ranges: int) -> int:
+    """The most passes of :func:`refine` over ``ranges`` ranges: twice as many as ranges (a
+    range may need to move again once another has; more is rare and costs a full search of
+    every range each)."""
+    return 2 * ranges
 
 
 def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
            held: list[int], objective: Objective,
            feasible: Callable[[dict[str, float]], bool]) -> tuple[list[Choice], list[Moved]]:
     """``choices`` with the ranges ``held`` at a level moved to the best values found between
-    the neighbouring levels; and what moved. Pass after pass, every range is searched alone
-    from where the others are and the best of those moves is taken, until none improves
-    (review 251: moving the ranges once each, in order, moved a collection rate to a
-    constraint's boundary first, from where a reuse share could not improve; moving the
-    share first gave a margin 9 % higher). ``feasible``: whether a simulation's figures meet
-    the constraints (and the objective means something there)."""
+    the neighbouring levels; and what moved (each range once: its level and where it ended).
+    Pass after pass, every range is searched alone from where the others are and the best of
+    those moves is taken, until none improves or :func:`passes` have run (then each range not
+    moved yet is searched once) (review 251: moving the
+    ranges once each, in order, moved a collection rate to a constraint's boundary first, from
+    where a reuse share could not improve; moving the share first gave a margin 9 % higher).
+    ``feasible``: whether a simulation's figures meet the constraints (and the objective means
+    something there).
+    """
     if not held:
         return choices, []
     score = scorer(sim, objective, feasible)
-    best, moved = list(choices), []
+    best, moved = list(choices), {}
     best_v, last = score(best), None
-    for _ in held:
+    for _ in range(passes(len(held))):
         if not math.isfinite(best_v):
             break
         found = [(*_along(score, expanded[i], best, i, best_v), i) for i in held
@@ -92,8 +102,17 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         if not v < best_v - 1e-12 * max(abs(best_v), 1.0):
             break
         best[i], best_v, last = expanded[i].at(x), v, i
-        moved.append(Moved(expanded[i].decision.name, float(f"{here:.12g}"), x))
-    return best, moved
+        name = expanded[i].decision.name  # one entry a range: from its level to where it ends
+        moved.setdefault(name, Moved(name, float(f"{here:.12g}"), x)).value = x
+    for i in held:  # a range never moved while two others took every pass: its own chance
+        name = expanded[i].decision.name
+        if name in moved or expanded[i].bounds is None or not math.isfinite(best_v):
+            continue
+        x, v, here = _along(score, expanded[i], best, i, best_v)
+        if v < best_v - 1e-12 * max(abs(best_v), 1.0):
+            best[i], best_v = expanded[i].at(x), v
+            moved[name] = Moved(name, float(f"{here:.12g}"), x)
+    return best, list(moved.values())
 
 
 def _along(score: Callable[[list[Choice]], float], e: Expanded, best: list[Choice], i: int,

@@ -48,8 +48,9 @@ def optimum_page(opt: Optimum, path: Path) -> Path:
     if o.get("definition"):
         page.paragraph(f"{o['figure']}: {o['definition']}.")
     if doc["constraints"]:
-        rows = pd.DataFrame(doc["constraints"])  # a year is no amount: 2044, not 2,044
-        rows["year"] = [("" if y is None else str(y)) for y in rows["year"]]
+        rows = pd.DataFrame(doc["constraints"])  # a year is no amount: 2044, not 2,044 (nor
+        rows["year"] = [("" if c["year"] is None else str(c["year"]))  # 2044.0 beside a None)
+                        for c in doc["constraints"]]
         page.heading("Constraints").table(rows)
     cur = m.baseline.currency
     page.heading("Each actor's gain or loss against the model as given")
