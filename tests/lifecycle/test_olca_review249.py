@@ -203,3 +203,29 @@ def test_an_encrypted_entry_is_said_to_be_one(tmp_path: Path) -> None:
     with pytest.raises(JunkanError, match=r"locked\.zip:processes/p1\.json: is encrypted; "
                        "openLCA writes no password"):
         olca.import_template(path)
+
+
+def test_a_treatment_returning_its_own_waste_is_said_so(tmp_path: Path) -> None:
+    """Review 252: the note said "consumes its own product" of a waste treatment."""
+    from tests.lifecycle.test_olca_review import CO2, _ex, _flow, _mass, _num, _process, _ref
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    ents = [*_mass(), _flow("f-w", "scrap", "WASTE_FLOW"), CO2, _process("sorting", [
+        _ex("f-w", 1.0, ref=True, inp=True), _ex("f-co2", 2.0, iid=2),
+        _ex("f-w", 0.2, iid=3, defaultProvider=_ref("Process", "p-sorting"))])]
+    template, notes = olca.import_template(_entities_zip(tmp_path / "w.zip", ents))
+    assert _num(template, "sorting") == pytest.approx(2.0 / 0.8)
+    assert any("sorting: returns its own waste (0.2)" in n for n in notes), notes
+
+
+def test_an_allocation_factor_a_rounding_above_1_is_a_share(tmp_path: Path) -> None:
+    """Review 252: 1.0000000000000002 (0.33 + 0.56 + 0.11 in a formula) was no share."""
+    from tests.lifecycle.test_olca_review import _joint, _num, _ref
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    factors = [{"@type": "AllocationFactor", "allocationType": "PHYSICAL_ALLOCATION",
+                "formula": "0.33 + 0.56 + 0.11", "product": _ref("Flow", "f-a")}]
+    ents = _joint(defaultAllocationMethod="PHYSICAL_ALLOCATION", allocationFactors=factors)
+    template, notes = olca.import_template(_entities_zip(tmp_path / "a.zip", ents))
+    assert _num(template, "joint") == pytest.approx(10.0)
+    assert any("allocated by PHYSICAL_ALLOCATION (1 to its reference" in n for n in notes), notes

@@ -8,6 +8,7 @@ under a temporary name beside the target and moved into place only when complete
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -439,10 +440,11 @@ def _writable_under(path: Path, name: str, kind: str) -> None:
              "path")
     try:  # a file made and removed: os.access says yes to root even in /proc (review 248)
         fd, probe = tempfile.mkstemp(prefix=".junkan-probe-", dir=base)
-        os.close(fd)
-        os.unlink(probe)
     except OSError as exc:
         fail(f"{name}: cannot write in {base} ({_reason(exc)})")
+    os.close(fd)
+    with contextlib.suppress(OSError):  # an append-only folder: written in, kept (review 252)
+        os.unlink(probe)
 
 
 def _replace(tmp: Path, target: Path) -> None:

@@ -159,8 +159,9 @@ def _reference(
                 continue
             own = bool(e.is_input) != bool(ref.is_input)  # its own product consumed
             qty += (-1.0 if own else 1.0) * more * ef / f
-            ctx.notes.extend([f"{proc.name}: consumes its own product ({more:g}), taken from "
-                              "its reference amount as openLCA does"] if own else [])
+            said = "returns its own waste" if ref.is_input else "consumes its own product"
+            ctx.notes.extend([f"{proc.name}: {said} ({more:g}), taken from its reference "
+                              "amount as openLCA does"] if own else [])
     if ref is None or not qty:
         ctx.notes.extend(why)
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
@@ -322,10 +323,8 @@ def import_template(
     except JunkanError as exc:  # an --impact the zip lacks: say which zip
         raise JunkanError(f"{p}: {exc}") from None
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
-        raise JunkanError(
-            f"{p}: an impact category or global parameter is not olca-schema "
-            f"({type(exc).__name__}: {short(str(exc))})"
-        ) from None
+        raise JunkanError(f"{p}: an impact category or global parameter is not olca-schema "
+                          f"({type(exc).__name__}: {short(str(exc))})") from None
     taken: dict[str, int] = {}
     procs: dict[str, Any] = {}
     mats: dict[str, Any] = {}

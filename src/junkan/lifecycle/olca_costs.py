@@ -149,9 +149,9 @@ def _values(proc: Any, rows: list[Any], params: dict[str, Any]
                 if value is None:
                     return [], (f"its allocation factor formula {short(row.formula)} cannot "
                                 f"be evaluated ({exc})")
-        if value is None or not 0 <= float(value) <= 1:  # 50 was taken as a share (rev. 249)
-            return [], f"an allocation factor of {value!r}, not a share (0 to 1)"
-        out.append((row, float(value)))
+        if value is None or not 0 <= float(value) <= 1 + 1e-9:  # 50 was one (review 249); a
+            return [], f"an allocation factor of {value!r}, not a share (0 to 1)"  # sum's 1.0…2 is
+        out.append((row, min(float(value), 1.0)))
     return out, None
 
 

@@ -178,7 +178,7 @@ async function titlesOf(job, version) {
   const m = job.kind === "optimise" && job.result
     && (an.models.find((x) => x.id === ran.id) || an.models.find((x) => x.name === job.result.model));
   if (!m) return null;
-  version = version ?? ran.version;
+  version = version ?? (m.id === ran.id ? ran.version : undefined);  // not another model's version (review 252)
   const key = `${m.id}@${version ?? m.latest_version}`;
   if (!forms.has(key)) {
     forms.set(key, api(`/api/models/${m.id}/form?version=${version ?? m.latest_version}`)
