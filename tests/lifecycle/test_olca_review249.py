@@ -63,12 +63,19 @@ def test_a_factor_without_a_value_it_can_read_is_left_out_with_a_note(
 
 def test_two_factors_of_one_flow_are_refused(tmp_path: Path) -> None:
     cat = _category(o.ImpactFactor(flow=CO2, value=1.0), o.ImpactFactor(flow=CO2, value=1000.0))
-    with pytest.raises(JunkanError, match=r"gives flow 'f-co2' \(f-co2\) two factors, 1 and "
-                       r"1000 kg CO2 eq"):
+    with pytest.raises(JunkanError, match=r"gives flow 'f-co2' \(f-co2\) two factors without "
+                       r"a location, 1 and 1000 kg CO2 eq"):
         olca.import_template(_zip(tmp_path, extra=[cat]))
     same = _category(o.ImpactFactor(flow=CO2, value=1.0), o.ImpactFactor(flow=CO2, value=1.0))
     template, _ = olca.import_template(_zip(tmp_path, extra=[same], name="same.zip"))
     assert _factor(template) == pytest.approx(1.5)
+    # a regionalised method's factors (one per location) are left out, said once (review 252)
+    japan = o.Ref(ref_type=o.RefType.Location, id="loc-jp", name="Japan")
+    regional = _category(o.ImpactFactor(flow=CO2, value=1.0),
+                         o.ImpactFactor(flow=CO2, value=5.0, location=japan))
+    template, notes = olca.import_template(_zip(tmp_path, extra=[regional], name="reg.zip"))
+    assert _factor(template) == pytest.approx(1.5)
+    assert any("1 factor for a location (a regionalised method) left out" in n for n in notes)
 
 
 def test_an_allocation_factor_above_1_is_no_share(tmp_path: Path) -> None:

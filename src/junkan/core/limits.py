@@ -113,9 +113,10 @@ class Limits(EnvSettings):
     """Most JSON values (objects, arrays, numbers, strings) in all the entities of such a
     zip, counted before each is parsed (8 million, an assumption): at the byte limits, a zip
     of ``{},{},…`` is 24× its size in memory (15 such entities of 16 MiB, a 249 KB zip: 6 GB,
-    review 249); an empty object parsed takes ~90 bytes and is counted twice (its brace and
-    its comma), so the worst is ~4 million of them, ~0.4 GB, less than 256 MiB of ordinary
-    JSON takes (~3× its size)."""
+    review 249). Counted values of small objects (``{"k": 0.5}``) take up to ~108 bytes
+    parsed, so the worst within this limit is ~0.9 GB, about what 256 MiB of ordinary JSON
+    takes (~3× its size); ordinary exports hold one counted value per 25–33 bytes, so this
+    limit and the 256 MiB one are reached at about the same size (review 252, measured)."""
     body_values: int = Field(default=250_000, ge=1)
     """Most values (numbers, strings, lists and objects) in one JSON request body of the
     service (250,000, an assumption: a form document may hold 200,000, overrides and

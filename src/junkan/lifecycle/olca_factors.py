@@ -134,8 +134,10 @@ def climate(entities: Entities, impact: str | None, notes: list[str]
     impact category :func:`climate_category` picks (its factors may be none: every flow then
     counts 0, as in openLCA), else ``(None, GWP_SOURCE)``. A factor given by a formula is
     evaluated with the category's and the zip's global parameters; one with neither a value
-    nor a formula it can read, or without a flow id, is left out with a note; two different
-    factors of one flow are refused (review 249: the last one won, without a word)."""
+    nor a formula it can read, or without a flow id, is left out with a note, as are factors
+    for a location (review 252: a regionalised method gives a flow one per region); two
+    different factors of one flow without a location (value or units) are refused (review
+    249: the last one won, without a word)."""
     o = _olca()
     cats = [(str(key), o.ImpactCategory.from_dict(d))
             for key, d in entities.get("lcia_categories", {}).items()]
@@ -146,26 +148,41 @@ def climate(entities: Entities, impact: str | None, notes: list[str]
     params = {**parameters(entities.get("parameters", {}).values()),
               **parameters(cat.parameters or [])}
     factors: dict[str, Any] = {}
+    located = 0
     for f in cat.impact_factors or []:
         if f.flow is None or not f.flow.id:
             notes.append(f"{where}: a factor without a flow id; left out")
+            continue
+        if f.location is not None:  # a regionalised method's: junkan's processes have none
+            located += 1
             continue
         flow = f"flow {short(f.flow.name or f.flow.id)} ({f.flow.id})"
         value = _factor_value(f, params, f"{where}: the factor of {flow}", notes)
         if value is None:
             continue
         kg = within(value * scale, f"{where}: the factor of {flow}, {value:g} {cat.ref_unit},")
-        if f.flow.id in factors and factors[f.flow.id][0] != kg:
-            raise JunkanError(f"{where} gives {flow} two factors, {factors[f.flow.id][0] / scale:g}"
-                              f" and {value:g} {cat.ref_unit}; openLCA keeps one per flow, so "
+        per = (f.unit.id if f.unit else None, f.flow_property.id if f.flow_property else None)
+        if f.flow.id in factors and (factors[f.flow.id][0], _ids(factors[f.flow.id])) != (kg, per):
+            raise JunkanError(f"{where} gives {flow} two factors without a location, "
+                              f"{factors[f.flow.id][0] / scale:g} and {value:g} {cat.ref_unit} "
+                              "(or per other units); openLCA keeps one per flow and location, so "
                               "remove one and export the zip again")
         factors[f.flow.id] = (kg, f.unit, f.flow_property)
+    if located:
+        notes.append(f"{where}: {located:,} factor{'s' if located != 1 else ''} for a location "
+                     "(a regionalised method) left out; each flow counts by its factor without "
+                     "a location")
     source = f"impact category '{cat.name or cat.id}' ({cat.ref_unit}) of the zip"
     if left_out:
         source += (f" — the total of the zip's {len(left_out)} other climate-change "
                    f"categor{'y, which is' if len(left_out) == 1 else 'ies, which are'} "
                    "left out: " + ", ".join(short(c.name, 50) for c in left_out))
     return factors, source
+
+
+def _ids(factor: tuple[float, Any, Any]) -> tuple[str | None, str | None]:
+    """The unit and flow property ids a factor is given per (``None``: the flow's own)."""
+    return (factor[1].id if factor[1] else None, factor[2].id if factor[2] else None)
 
 
 def _factor_value(f: Any, params: dict[str, Any], where: str, notes: list[str]) -> float | None:
