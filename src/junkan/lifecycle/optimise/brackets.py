@@ -73,7 +73,7 @@ def better_between(sim: Simulator, expanded: list[Expanded], points: Sequence[Po
     for _, start, inside in sim.paced(_starts(expanded, points, objective, held, constraints)):
         for i, lo, hi in inside:
             start = _onto(sim, expanded[i], start, i, (lo, hi), constraints, feasible)
-        choices, m = refine.refine(sim, expanded, start, held, objective, feasible)
+        choices, m = refine.refine(sim, expanded, start, held, objective, feasible, both=False)
         v = score(choices)
         if not v < _better_than(best_v):
             continue

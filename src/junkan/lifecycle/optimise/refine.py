@@ -63,56 +63,80 @@ class Moved:
 
 
 def most_simulations(ranges: int) -> int:
-    """The most simulations :func:`refine` runs for ``ranges`` ranges (:func:`passes`
-    passes, each searching every range, and a last one for the ranges never moved)."""
-    return (passes(ranges) + 1) * ranges * 2 * (2 * STEPS + 3)
+    """The most simulations :func:`refine` runs for ``ranges`` ranges: two searches, each of
+    at most :func:`passes` passes over every range and two more (a first pass in order, a
+    last one for the ranges never moved)."""
+    return 2 * (passes(ranges) + 2) * ranges * 2 * (2 * STEPS + 3)
 
 
 def passes(ranges: int) -> int:
-    """The most passes of :func:`refine` over ``ranges`` ranges: twice as many as ranges (a
-    range may need to move again once another has; more is rare and costs a full search of
-    every range each)."""
+    """The most passes of best moves in a search of :func:`refine` over ``ranges`` ranges:
+    twice as many as ranges (a range may need to move again once another has; more is rare
+    and costs a full search of every range each)."""
     return 2 * ranges
 
 
 def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
            held: list[int], objective: Objective,
-           feasible: Callable[[dict[str, float]], bool]) -> tuple[list[Choice], list[Moved]]:
+           feasible: Callable[[dict[str, float]], bool], both: bool = True
+           ) -> tuple[list[Choice], list[Moved]]:
     """``choices`` with the ranges ``held`` at a level moved to the best values found between
     the neighbouring levels; and what moved (each range once: its level and where it ended).
-    Pass after pass, every range is searched alone from where the others are and the best of
-    those moves is taken, until none improves or :func:`passes` have run (then each range not
-    moved yet is searched once) (review 251: moving the
-    ranges once each, in order, moved a collection rate to a constraint's boundary first, from
-    where a reuse share could not improve; moving the share first gave a margin 9 % higher).
-    ``feasible``: whether a simulation's figures meet the constraints (and the objective means
-    something there).
-    """
+    ``feasible``: whether a simulation's figures meet the constraints (and the objective
+    means something there).
+
+    Two searches, the better kept: one moves each range in turn, as they come, the other
+    takes the best range's move first; each then goes on pass after pass, every range
+    searched alone from where the others are and the best move taken, until none improves or
+    :func:`passes` have run, and last searches each range not moved yet. Review 251: moving
+    the ranges once each, in order, moved a collection rate to a constraint's boundary
+    first, from where a reuse share could not improve (moving the share first: a margin 9 %
+    higher); on review 233's washer the order of the ranges reached a little further than
+    the best move first (1,531,923,446 against 1,531,834,225 JPY). ``both=False``: the
+    search in order only (where many starts are searched, :mod:`~.brackets`: half the
+    simulations)."""
     if not held:
         return choices, []
     score = scorer(sim, objective, feasible)
-    best, moved = list(choices), {}
-    best_v, last = score(best), None
-    for _ in range(passes(len(held))):
-        if not math.isfinite(best_v):
-            break
-        found = [(*_along(score, expanded[i], best, i, best_v), i) for i in held
-                 if expanded[i].bounds is not None and i != last]  # the last moved is at its best
-        x, v, here, i = min(found, key=lambda t: t[1], default=(0.0, math.inf, 0.0, -1))
+    start_v = score(choices)
+    tries = [_search(score, expanded, choices, held, start_v, in_order)
+             for in_order in ((True, False) if both else (True,))]
+    best, _, moved = min(tries, key=lambda t: t[1])
+    return best, list(moved.values())
+
+
+def _search(score: Callable[[list[Choice]], float], expanded: list[Expanded],
+            choices: list[Choice], held: list[int], best_v: float, in_order: bool
+            ) -> tuple[list[Choice], float, dict[str, Moved]]:
+    """One search of :func:`refine` from ``choices`` (of score ``best_v``): the choices it
+    ends at, their score and what moved, by decision."""
+    best, moved = list(choices), dict[str, Moved]()
+
+    def take(i: int, x: float, v: float, here: float) -> bool:
+        nonlocal best_v
         if not v < best_v - 1e-12 * max(abs(best_v), 1.0):
-            break
-        best[i], best_v, last = expanded[i].at(x), v, i
+            return False
+        best[i], best_v = expanded[i].at(x), v
         name = expanded[i].decision.name  # one entry a range: from its level to where it ends
         moved.setdefault(name, Moved(name, float(f"{here:.12g}"), x)).value = x
-    for i in held:  # a range never moved while two others took every pass: its own chance
-        name = expanded[i].decision.name
-        if name in moved or expanded[i].bounds is None or not math.isfinite(best_v):
-            continue
-        x, v, here = _along(score, expanded[i], best, i, best_v)
-        if v < best_v - 1e-12 * max(abs(best_v), 1.0):
-            best[i], best_v = expanded[i].at(x), v
-            moved[name] = Moved(name, float(f"{here:.12g}"), x)
-    return best, list(moved.values())
+        return True
+
+    searched = [i for i in held if expanded[i].bounds is not None]
+    for i in searched if in_order else []:  # a first pass, each range in turn
+        if math.isfinite(best_v):
+            take(i, *_along(score, expanded[i], best, i, best_v))
+    last = None
+    for _ in range(passes(len(held))):  # then the best move, pass after pass
+        found = [(*_along(score, expanded[i], best, i, best_v), i) for i in searched
+                 if i != last and math.isfinite(best_v)]  # the last moved is at its best
+        x, v, here, i = min(found, key=lambda t: t[1], default=(0.0, math.inf, 0.0, -1))
+        if i < 0 or not take(i, x, v, here):
+            break
+        last = i
+    for i in searched:  # a range never moved while two others took every pass: its chance
+        if expanded[i].decision.name not in moved and math.isfinite(best_v):
+            take(i, *_along(score, expanded[i], best, i, best_v))
+    return best, best_v, moved
 
 
 def _along(score: Callable[[list[Choice]], float], e: Expanded, best: list[Choice], i: int,
