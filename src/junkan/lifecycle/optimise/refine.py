@@ -92,24 +92,25 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     the ranges once each, in order, moved a collection rate to a constraint's boundary
     first, from where a reuse share could not improve (moving the share first: a margin 9 %
     higher); on review 233's washer the order of the ranges reached a little further than
-    the best move first (1,531,923,446 against 1,531,834,225 JPY). ``both=False``: the
-    search in order only (where many starts are searched, :mod:`~.brackets`: half the
-    simulations)."""
+    the best move first (1,531,923,446 against 1,531,834,225 JPY). ``both=False``: one
+    pass in order only, each range moved once, as before review 251 (where up to 16 starts
+    are searched, :mod:`~.brackets`)."""
     if not held:
         return choices, []
     score = scorer(sim, objective, feasible)
     start_v = score(choices)
-    tries = [_search(score, expanded, choices, held, start_v, in_order)
+    tries = [_search(score, expanded, choices, held, start_v, in_order, both)
              for in_order in ((True, False) if both else (True,))]
     best, _, moved = min(tries, key=lambda t: t[1])
     return best, list(moved.values())
 
 
 def _search(score: Callable[[list[Choice]], float], expanded: list[Expanded],
-            choices: list[Choice], held: list[int], best_v: float, in_order: bool
-            ) -> tuple[list[Choice], float, dict[str, Moved]]:
+            choices: list[Choice], held: list[int], best_v: float, in_order: bool,
+            again: bool = True) -> tuple[list[Choice], float, dict[str, Moved]]:
     """One search of :func:`refine` from ``choices`` (of score ``best_v``): the choices it
-    ends at, their score and what moved, by decision."""
+    ends at, their score and what moved, by decision (``again=False``: the first pass in
+    order only)."""
     best, moved = list(choices), dict[str, Moved]()
 
     def take(i: int, x: float, v: float, here: float) -> bool:
@@ -126,15 +127,15 @@ def _search(score: Callable[[list[Choice]], float], expanded: list[Expanded],
         if math.isfinite(best_v):
             take(i, *_along(score, expanded[i], best, i, best_v))
     last = None
-    for _ in range(passes(len(held))):  # then the best move, pass after pass
+    for _ in range(passes(len(held)) if again else 0):  # then the best move, pass after pass
         found = [(*_along(score, expanded[i], best, i, best_v), i) for i in searched
                  if i != last and math.isfinite(best_v)]  # the last moved is at its best
         x, v, here, i = min(found, key=lambda t: t[1], default=(0.0, math.inf, 0.0, -1))
         if i < 0 or not take(i, x, v, here):
             break
         last = i
-    for i in searched:  # a range never moved while two others took every pass: its chance
-        if expanded[i].decision.name not in moved and math.isfinite(best_v):
+    for i in searched if again else []:  # a range never moved while two others took
+        if expanded[i].decision.name not in moved and math.isfinite(best_v):  # every pass
             take(i, *_along(score, expanded[i], best, i, best_v))
     return best, best_v, moved
 
