@@ -177,10 +177,12 @@ class Evaluator:
     def _batch(self, scenario: str, theta: np.ndarray) -> CompiledBatch | None:
         if scenario not in self.surrogates:
             theta0, probe, second = self._points(scenario)
-            # the first rows asked for, and two draws of the distributions: a sensitivity or a
-            # calibration asks for the nominal point first, where the form is exact by
-            # construction, so that check alone proved nothing (review 250)
-            checks = np.vstack([theta[: min(2, len(theta))], draw(self.study, 2, seed=0)])
+            # the first rows asked for; where they are the nominal point (a sensitivity or a
+            # calibration asks for it first), where the form is exact by construction and
+            # that check proves nothing, two draws of the distributions (review 250)
+            checks = theta[: min(2, len(theta))]
+            if all(np.allclose(row, theta0) for row in checks):
+                checks = np.vstack([checks, draw(self.study, 2, seed=0)])
             self.surrogates[scenario] = (
                 surrogate(
                     self.study,
