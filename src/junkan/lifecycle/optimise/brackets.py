@@ -101,21 +101,21 @@ def _onto(sim: Simulator, e: Expanded, start: list[Choice], i: int,
     def figures(x: float) -> dict[str, float]:
         return sim([*start[:i], e.at(x), *start[i + 1:]])
 
-    x = float(start[i].value)
-    here = slacks(constraints, figures(x))
-    if not constraints or feasible(figures(x)) or not all(map(math.isfinite, here)):
+    at_start = figures(float(start[i].value))
+    here = slacks(constraints, at_start)
+    if not constraints or feasible(at_start) or not all(map(math.isfinite, here)):
         return start
     k = min(range(len(here)), key=lambda j: here[j])  # the bound failed most
     good = [y for y in bracket if (math.isfinite(v := slacks(constraints, figures(y))[k])
                                    and v >= 0)]
     if not good:
         return start
-    bad, ok = x, good[0]
+    bad, ok = float(start[i].value), good[0]
     for _ in range(ROOT_STEPS):
-        for y in (ok, (bad + ok) / 2):
+        mid = (bad + ok) / 2
+        for y in (ok, mid):
             if feasible(figures(y)):
                 return [*start[:i], e.at(y), *start[i + 1:]]
-        mid = (bad + ok) / 2
         bad, ok = (bad, mid) if slacks(constraints, figures(mid))[k] >= 0 else (mid, ok)
     return start
 

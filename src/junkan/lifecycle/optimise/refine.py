@@ -115,7 +115,7 @@ def _search(score: Callable[[list[Choice]], float], expanded: list[Expanded],
 
     def take(i: int, x: float, v: float, here: float) -> bool:
         nonlocal best_v
-        if not v < best_v - 1e-12 * max(abs(best_v), 1.0):
+        if not _improves(v, best_v):
             return False
         best[i], best_v = expanded[i].at(x), v
         name = expanded[i].decision.name  # one entry a range: from its level to where it ends
@@ -138,6 +138,12 @@ def _search(score: Callable[[list[Choice]], float], expanded: list[Expanded],
         if expanded[i].decision.name not in moved and math.isfinite(best_v):  # every pass
             take(i, *_along(score, expanded[i], best, i, best_v))
     return best, best_v, moved
+
+
+def _improves(v: float, than: float) -> bool:
+    """Whether score ``v`` is lower than ``than`` by more than rounding (never, from a
+    ``than`` that is not finite)."""
+    return v < than - 1e-12 * max(abs(than), 1.0)
 
 
 def _along(score: Callable[[list[Choice]], float], e: Expanded, best: list[Choice], i: int,
@@ -163,13 +169,13 @@ def _along(score: Callable[[list[Choice]], float], e: Expanded, best: list[Choic
                 mid = (inside + outside) / 2
                 inside, outside = (mid, outside) if math.isfinite(at(mid)) else (inside, mid)
             v = at(inside)
-            if v < found_v - 1e-12 * max(abs(found_v), 1.0):
+            if _improves(v, found_v):
                 found_x, found_v = inside, v
             a, b = sorted((inside, here))
             if b <= a:
                 continue
         x, v = _golden(at, a, b)
-        if v < found_v - 1e-12 * max(abs(found_v), 1.0):
+        if _improves(v, found_v):
             found_x, found_v = x, v
     return found_x, found_v, here
 
@@ -214,7 +220,7 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
             for i, c in move:
                 trial[i] = c
             v = score(trial)
-            if v < best_v - 1e-12 * max(abs(best_v), 1.0):
+            if _improves(v, best_v):
                 best, best_v, again = trial, v, True
         if not again:
             break
