@@ -104,6 +104,10 @@ def test_a_job_opened_meanwhile_is_not_drawn_over(page: Any, server: str) -> Non
     page.select_option("#an-figure", index=3)
     page.focus("#an-figure")
     chosen = page.evaluate("document.getElementById('an-figure').value")
+    for _ in range(150):  # the request may leave after the clicks on a loaded machine
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert held, "the optimisation's names were not asked for"
     # of the version it ran on, not the latest (review 247)
     assert [r.request.url.rsplit("version=", 1)[1] for r in held] == ["7"]

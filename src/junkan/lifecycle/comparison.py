@@ -8,13 +8,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+import numpy as np
+
 from junkan.core.catalogue import Language
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError, short
 from junkan.core.quantities import parse_unit
 from junkan.core.registry import Q_
 from junkan.lifecycle.compiled import Compiled
-from junkan.lifecycle.results import Result
+from junkan.lifecycle.results import Result, divide
 from junkan.lifecycle.schema import Headline, Selection
 
 if TYPE_CHECKING:
@@ -79,7 +81,14 @@ def headline_value(h: Headline, results: dict[str, Result], scenario: str,
     """Evaluate one headline figure for ``scenario``. A comparison with a scenario of
     another horizon is not defined (NaN) unless the figure names its years: totals over
     2020–2022 against 2020–2026 looked like a saving (review 222)."""
-    value = results[scenario].select(h)
+    return float(headline_values(h, results, scenario, baseline))
+
+
+def headline_values(h: Headline, results: dict[str, Result], scenario: str,
+                    baseline: str) -> np.ndarray:
+    """:func:`headline_value` of each run of results of many runs
+    (:meth:`Result.of_runs`; an array of the leading axes)."""
+    value = results[scenario].select_runs(h)
     if h.compare != "value":
         ref_name = h.relative_to or baseline
         if ref_name not in results:
@@ -89,20 +98,20 @@ def headline_value(h: Headline, results: dict[str, Result], scenario: str,
             (scenario, ref_name)
         others = {horizon(results[n]) for n in used}
         if len(others) > 1 and not windowed(h):
-            return float("nan")
-        ref = results[ref_name].select(h)
+            return np.full(value.shape, np.nan)
+        ref = results[ref_name].select_runs(h)
         if h.compare == "change":
             value = value - ref
         elif h.compare == "change_index":
-            base = results[baseline].select(h)
-            value = (value - base) / (ref - base) if ref != base else float("nan")
+            base = results[baseline].select_runs(h)
+            value = divide(value - base, np.where(ref != base, ref - base, 0.0))
         elif h.compare == "reduction":
             value = ref - value
         else:
-            value = value / ref if ref else float("nan")
+            value = divide(value, ref)
     if h.unit and h.compare not in ("index", "change_index"):  # an index has no unit
         value = convert_display(value, h.metric, h.unit, results[scenario].currency)
-    return value
+    return np.asarray(value)
 
 
 BASE_UNITS = {"co2e": "kgCO2e", "energy": "MJ", "virgin_input": "kg", "recycled_input": "kg",
@@ -145,13 +154,16 @@ def headline_unit(h: Headline, currency: str) -> str:
     return _selection_unit(h, currency, h.unit)
 
 
-def convert_display(value: float, metric: str, unit: str, currency: str) -> float:
+def convert_display(value: Any, metric: str, unit: str, currency: str) -> Any:
+    """``value`` (a number, or an array of them) of ``metric`` in its base unit
+    (:data:`BASE_UNITS`), in ``unit``."""
     base = BASE_UNITS.get(metric, currency if metric in ("cost", "revenue", "margin") else "")
     if not base:
         raise JunkanError(f"metric {short(metric)} is a ratio or index; remove 'unit: {unit}'")
     target = f"{unit}CO2e" if base == "kgCO2e" and unit in ("t", "kg", "g") else unit
     try:
-        return float(Q_(value, parse_unit(base)).to(parse_unit(target)).magnitude)
+        out = Q_(value, parse_unit(base)).to(parse_unit(target)).magnitude
+        return float(out) if np.ndim(out) == 0 else np.asarray(out, dtype=float)
     except Exception:
         raise JunkanError(f"cannot show {metric} ({base}) in {short(unit)}") from None
 

@@ -8,6 +8,7 @@ can be swapped in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from junkan.lifecycle.schema import Selection
 if TYPE_CHECKING:
     import pandas as pd  # imported where a table is built: pandas costs start-up time
 
+    from junkan.lifecycle.compiled import Compiled
     from junkan.lifecycle.summary import RunSummary
 
 IMPACTS = ("co2e", "energy", "cost", "revenue")
@@ -32,10 +34,23 @@ TABLES = ("indicators", "products", "parts", "materials", "processes", "actors",
 
 @dataclass
 class Result:
-    """One scenario's simulation result."""
+    """One scenario's simulation result — or many runs' (:meth:`of_runs`): then every array
+    of :attr:`raw` has a leading run axis, and the figure methods ending in ``_runs``
+    (:meth:`select_runs`, :meth:`totals_runs`, :meth:`by_actor_runs`) and
+    :meth:`indicator_series` give one value per run (the others need one run)."""
 
     raw: RawResult
     _impacts: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def of_runs(cls, raw: RawResult, compiled: Compiled) -> Result:
+        """The result of many runs simulated together (``raw``: ``T × runs × …``, as
+        :func:`~junkan.lifecycle.engine.simulate_compiled` gives them), figures per run;
+        ``compiled``: the runs' model, an array the runs change with a leading run axis."""
+        arrays = {f.name: np.moveaxis(getattr(raw, f.name), 1, 0)
+                  for f in dataclasses.fields(raw)
+                  if f.name not in ("compiled", "scenario", "balance_error")}
+        return cls(dataclasses.replace(raw, compiled=compiled, **arrays))
 
     @property
     def scenario(self) -> str:
@@ -55,7 +70,7 @@ class Result:
         (pieces × per-piece factors + kg × per-kg factors)."""
         if self._impacts is None:  # a result never changes: compute once
             f = self.raw.compiled.processes.factors  # (N, 2, 4)
-            imp = np.einsum("tbn,nbf->tnf", self.raw.activity, f)
+            imp = np.einsum("...tbn,...nbf->...tnf", self.raw.activity, f)
             imp.flags.writeable = False  # shared by every caller
             self._impacts = imp
         return self._impacts
@@ -63,26 +78,26 @@ class Result:
     def outflow_kg(self) -> np.ndarray:
         """Mass leaving use per year (retired products + replaced parts), kg."""
         c = self.raw.compiled
-        out = self.raw.retired @ c.product_mass
+        out = _times(self.raw.retired, c.product_mass)
         if len(c.repl_inst):
-            out = out + self.raw.replaced @ c.part_mass[c.inst_type[c.repl_inst]]
+            out = out + _times(self.raw.replaced, c.part_mass[..., c.inst_type[c.repl_inst]])
         return np.asarray(out)
 
     def reused_input_kg(self) -> np.ndarray:
         c = self.raw.compiled
-        return np.asarray(self.raw.parts_reused_direct @ c.part_mass +
-                          self.raw.reused_products @ c.product_mass)
+        return np.asarray(_times(self.raw.parts_reused_direct, c.part_mass) +
+                          _times(self.raw.reused_products, c.product_mass))
 
     def reuse_kg(self) -> np.ndarray:
         """Mass recovered for reuse or remanufacture per year (at recovery), kg."""
         c = self.raw.compiled
         idx = [i for i, (_, dst) in enumerate(c.edges) if dst in st.REUSE_NODES]
-        return np.asarray(self.raw.edges[:, idx].sum(axis=1))
+        return np.asarray(self.raw.edges[..., idx].sum(axis=-1))
 
     def sink_kind_kg(self, kind: str) -> np.ndarray:
         c = self.raw.compiled
         cols = [d for d, j in enumerate(c.sinks) if c.processes.kind[j] == kind]
-        return np.asarray(self.raw.sink_input[:, cols].sum(axis=1))
+        return np.asarray(self.raw.sink_input[..., cols].sum(axis=-1))
 
     # ---- selections -------------------------------------------------------------------------
     def _process_mask(self, sel: Selection) -> np.ndarray:
@@ -109,11 +124,11 @@ class Result:
                   what: str) -> np.ndarray:
         """Per-year sum of ``arr`` (T × items) over all items, or over the one named."""
         if name is None:
-            return np.asarray(arr.sum(axis=1))
+            return np.asarray(arr.sum(axis=-1))
         if name not in names:
             raise JunkanError(f"unknown {what} {short(name)} in a headline selection; known: "
                               f"{', '.join(names)}")
-        return np.asarray(arr[:, names.index(name)])
+        return np.asarray(arr[..., names.index(name)])
 
     def metric(self, sel: Selection) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-year numerator and (for ratios) denominator of a selection."""
@@ -122,11 +137,11 @@ class Result:
         if m in IMPACTS or m in ("margin", "activity"):
             mask = self._process_mask(sel)
             if m == "activity":
-                return r.activity[:, 0, mask].sum(axis=1), None
-            imp = self.impacts()[:, mask, :]
+                return r.activity[..., 0, :][..., mask].sum(axis=-1), None
+            imp = self.impacts()[..., mask, :]
             if m == "margin":
-                return imp[:, :, 3].sum(axis=1) - imp[:, :, 2].sum(axis=1), None
-            return imp[:, :, IMPACTS.index(m)].sum(axis=1), None
+                return imp[..., 3].sum(axis=-1) - imp[..., 2].sum(axis=-1), None
+            return imp[..., IMPACTS.index(m)].sum(axis=-1), None
         virgin = self._selected(r.virgin, c.materials, sel.material, "material")
         recycled = self._selected(r.recycled, c.materials, sel.material, "material")
         if m == "virgin_input":
@@ -139,14 +154,14 @@ class Result:
             return self.reused_input_kg(), None
         if m == "circular_inflow_share":
             reused = self.reused_input_kg()
-            rec, vir = r.recycled.sum(axis=1), r.virgin.sum(axis=1)
+            rec, vir = r.recycled.sum(axis=-1), r.virgin.sum(axis=-1)
             return rec + reused, rec + reused + vir
         if m == "outflow":
             return self.outflow_kg(), None
         if m == "reuse_rate":
             return self.reuse_kg(), self.outflow_kg()
         if m == "recycling_rate":
-            return r.secondary_output.sum(axis=1), self.outflow_kg()
+            return r.secondary_output.sum(axis=-1), self.outflow_kg()
         if m == "final_disposal":
             return self.sink_kind_kg("landfill"), None
         if m == "products_made":
@@ -159,6 +174,10 @@ class Result:
 
     def select(self, sel: Selection) -> float:
         """Aggregate a selection over its years (sum or annual mean); ratios after summing."""
+        return float(self.select_runs(sel))
+
+    def select_runs(self, sel: Selection) -> np.ndarray:
+        """:meth:`select` of each run (an array of the leading axes)."""
         num, den = self.metric(sel)
         mask = np.ones(len(self.years), dtype=bool)
         if sel.years is not None:
@@ -168,41 +187,43 @@ class Result:
                 raise JunkanError(f"years {lo}–{hi} are not within the model horizon "
                                   f"{self.years[0]}–{self.years[-1]}")
         agg = np.mean if sel.aggregate == "mean" else np.sum
-        value = float(agg(num[mask]))
+        value = np.asarray(agg(num[..., mask], axis=-1), dtype=float)
         if den is not None:  # a ratio: 0/0 is not defined (NaN; null in JSON)
-            d = float(agg(den[mask]))
-            value = value / d if d else float("nan")
+            value = divide(value, np.asarray(agg(den[..., mask], axis=-1), dtype=float))
         if sel.per is not None:
-            d = self.select(sel.per)
-            value = value / d if d else float("nan")
+            value = divide(value, self.select_runs(sel.per))
         return value
 
     # ---- summaries --------------------------------------------------------------------------
     def totals(self) -> dict[str, float]:
         """Whole-horizon figures of the network (masses in t, CO2e in t, energy in GJ)."""
+        return {k: float(v) for k, v in self.totals_runs().items()}
+
+    def totals_runs(self) -> dict[str, np.ndarray]:
+        """:meth:`totals` of each run (arrays of the leading axes)."""
         r = self.raw
-        imp = self.impacts().sum(axis=(0, 1))
-        vir, rec = r.virgin.sum(), r.recycled.sum()
-        reused = self.reused_input_kg().sum()
-        out = self.outflow_kg().sum()
+        imp = self.impacts().sum(axis=(-3, -2))
+        vir, rec = _whole(r.virgin), _whole(r.recycled)
+        reused = self.reused_input_kg().sum(axis=-1)
+        out = self.outflow_kg().sum(axis=-1)
         return {
-            "co2e_t": imp[0] / 1000,
-            "energy_GJ": imp[1] / 1000,
-            f"cost_{self.currency}": imp[2],
-            f"revenue_{self.currency}": imp[3],
-            f"margin_{self.currency}": imp[3] - imp[2],
+            "co2e_t": imp[..., 0] / 1000,
+            "energy_GJ": imp[..., 1] / 1000,
+            f"cost_{self.currency}": imp[..., 2],
+            f"revenue_{self.currency}": imp[..., 3],
+            f"margin_{self.currency}": imp[..., 3] - imp[..., 2],
             "virgin_input_t": vir / 1000,
             "recycled_input_t": rec / 1000,
             "reused_input_t": reused / 1000,
-            "recycled_share": _div(rec, rec + vir),
-            "circular_inflow_share": _div(rec + reused, rec + reused + vir),
+            "recycled_share": divide(rec, rec + vir),
+            "circular_inflow_share": divide(rec + reused, rec + reused + vir),
             "outflow_t": out / 1000,
-            "reuse_rate": _div(self.reuse_kg().sum(), out),
-            "recycling_rate": _div(r.secondary_output.sum(), out),
-            "energy_recovery_t": (self.sink_kind_kg("energy_recovery").sum()
-                                  + self.sink_kind_kg("incineration").sum()) / 1000,
-            "final_disposal_t": self.sink_kind_kg("landfill").sum() / 1000,
-            "export_t": self.sink_kind_kg("export").sum() / 1000,
+            "reuse_rate": divide(self.reuse_kg().sum(axis=-1), out),
+            "recycling_rate": divide(_whole(r.secondary_output), out),
+            "energy_recovery_t": (self.sink_kind_kg("energy_recovery").sum(axis=-1)
+                                  + self.sink_kind_kg("incineration").sum(axis=-1)) / 1000,
+            "final_disposal_t": self.sink_kind_kg("landfill").sum(axis=-1) / 1000,
+            "export_t": self.sink_kind_kg("export").sum(axis=-1) / 1000,
         }
 
     def units(self) -> dict[str, Any]:
@@ -211,15 +232,22 @@ class Result:
         return figure_units(self.currency)
 
     def by_actor(self) -> dict[str, dict[str, float]]:
+        """CO2e (t), cost, revenue and margin of each actor's processes over the horizon."""
+        return {a: {k: float(v) for k, v in d.items()} for a, d in self.by_actor_runs().items()}
+
+    def by_actor_runs(self) -> dict[str, dict[str, np.ndarray]]:
+        """:meth:`by_actor` of each run (arrays of the leading axes)."""
         tbl = self.raw.compiled.processes
-        imp = self.impacts().sum(axis=0)
-        out: dict[str, dict[str, float]] = {}
-        for i, a in enumerate(tbl.actor):
-            d = out.setdefault(a, {"co2e_t": 0.0, "cost": 0.0, "revenue": 0.0, "margin": 0.0})
-            d["co2e_t"] += imp[i, 0] / 1000
-            d["cost"] += imp[i, 2]
-            d["revenue"] += imp[i, 3]
-            d["margin"] += imp[i, 3] - imp[i, 2]
+        imp = self.impacts().sum(axis=-3)
+        zero = np.zeros(imp.shape[:-2])
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for i, a in enumerate(tbl.actor):  # process by process, as one run adds them
+            d = out.setdefault(a, {"co2e_t": zero, "cost": zero, "revenue": zero,
+                                   "margin": zero})
+            d["co2e_t"] = d["co2e_t"] + imp[..., i, 0] / 1000
+            d["cost"] = d["cost"] + imp[..., i, 2]
+            d["revenue"] = d["revenue"] + imp[..., i, 3]
+            d["margin"] = d["margin"] + (imp[..., i, 3] - imp[..., i, 2])
         return out
 
     def by_stage(self) -> dict[str, float]:
@@ -319,16 +347,16 @@ class Result:
     def indicator_series(self) -> dict[str, np.ndarray]:
         """Network indicators per year (column name carries the unit)."""
         r = self.raw
-        imp = self.impacts().sum(axis=1)
+        imp = self.impacts().sum(axis=-2)
         out = self.outflow_kg()
-        vir, rec = r.virgin.sum(axis=1), r.recycled.sum(axis=1)
+        vir, rec = r.virgin.sum(axis=-1), r.recycled.sum(axis=-1)
         reused = self.reused_input_kg()
 
         return {
-            "co2e_t": imp[:, 0] / 1000,
-            "energy_GJ": imp[:, 1] / 1000,
-            f"cost_{self.currency}": imp[:, 2],
-            f"revenue_{self.currency}": imp[:, 3],
+            "co2e_t": imp[..., 0] / 1000,
+            "energy_GJ": imp[..., 1] / 1000,
+            f"cost_{self.currency}": imp[..., 2],
+            f"revenue_{self.currency}": imp[..., 3],
             "virgin_input_t": vir / 1000,
             "recycled_input_t": rec / 1000,
             "reused_input_t": reused / 1000,
@@ -336,15 +364,30 @@ class Result:
             "circular_inflow_share": ratio(rec + reused, rec + reused + vir),
             "outflow_t": out / 1000,
             "reuse_rate": ratio(self.reuse_kg(), out),
-            "recycling_rate": ratio(r.secondary_output.sum(axis=1), out),
+            "recycling_rate": ratio(r.secondary_output.sum(axis=-1), out),
             "final_disposal_t": self.sink_kind_kg("landfill") / 1000,
-            "in_use_piece": r.in_use.sum(axis=1),
+            "in_use_piece": r.in_use.sum(axis=-1),
         }
 
 
-def _div(a: float, b: float) -> float:
-    """``a / b``; 0/0 is not defined (NaN, ``null`` in JSON), not 0."""
-    return float(a / b) if b else float("nan")
+def divide(a: Any, b: Any) -> np.ndarray:
+    """``a / b`` element-wise, NaN where ``b`` is 0: 0/0 is not defined (NaN, ``null`` in
+    JSON), not 0."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    return np.divide(a, b, out=np.full(a.shape, np.nan), where=b != 0)
+
+
+def _times(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Σ over the last axis of ``a`` (… × T × X) times ``v`` (X, or runs × X): a matrix
+    product for one run, one per run for many."""
+    if a.ndim == 2 and v.ndim == 1:
+        return np.asarray(a @ v)
+    return np.asarray(np.einsum("...tx,...x->...t", a, v))
+
+
+def _whole(a: np.ndarray) -> np.ndarray:
+    """Σ over years and items of ``a`` (… × T × X)."""
+    return np.asarray(a.sum(axis=(-2, -1)))
 
 
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:

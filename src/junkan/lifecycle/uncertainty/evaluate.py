@@ -4,8 +4,9 @@ draws at once — the function that uncertainty, sensitivity and calibration all
 Per scenario, each chunk of runs is compiled through the exact multilinear form of
 :mod:`~.family` (or run by run when a parameter is not multilinear), simulated by the
 engine itself with a run axis (:class:`~junkan.lifecycle.engine.Runs`: every run in one
-pass over the years) and summarised by the lifecycle results' own code, run by run, so
-every figure means exactly what ``junkan compare`` prints. The first run of every scenario
+pass over the years) and summarised by the lifecycle results' own code, every run at once
+(:meth:`~junkan.lifecycle.results.Result.of_runs`), so every figure means exactly what
+``junkan compare`` prints. The first run of every scenario
 is also compiled from its own document and simulated alone; if the two disagree (the
 multilinear form missed something) the scenario is simulated run by run (``methods`` says
 which path each scenario took)."""
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from junkan.core.errors import JunkanError, ModelError, Problem
-from junkan.lifecycle.comparison import headline_value
+from junkan.lifecycle.comparison import headline_values
 from junkan.lifecycle.engine import (
     BALANCE_TOLERANCE,
     RawResult,
@@ -213,25 +214,24 @@ class Evaluator:
                 self._batch(s, theta[:2])
         return self
 
-    def raw_runs(self, scenario: str, theta: np.ndarray) -> list[RawResult]:
-        """Each run's simulation of ``scenario`` (``theta``: runs × parameters)."""
+    def simulated(self, scenario: str, theta: np.ndarray) -> Simulated:
+        """Every run of ``scenario`` (``theta``: runs × parameters): simulated together,
+        or each alone where that is not possible (:attr:`engine_only`)."""
         st = self.study
         if scenario not in self.engine_only:
             b = self._batch(scenario, theta)
             if b is not None:
                 raw = simulate_compiled(b.base, scenario, runs=b.engine_runs(), check_balance=False)
-                runs = [raw.run(r, b.per_run(r)) for r in range(len(theta))]
                 if (
                     not self.verify
                     or scenario in self.verified
-                    or self._agrees(scenario, theta[0], runs[0])
+                    or self._agrees(scenario, theta[0], raw.run(0, b.per_run(0)))
                 ):
                     _check_balance(raw)  # every run at once
-                    for run in runs:
-                        run.balance_error = raw.balance_error
-                    return runs
+                    return Simulated(raw, b)
             self.engine_only.add(scenario)
-        return [simulate_compiled(compile_run(st, scenario, th), scenario) for th in theta]
+        return Simulated(None, None, [simulate_compiled(compile_run(st, scenario, th), scenario)
+                                      for th in theta])
 
     def _agrees(self, scenario: str, theta: np.ndarray, run: RawResult) -> bool:
         ref = simulate_compiled(compile_run(self.study, scenario, theta), scenario)
@@ -289,36 +289,19 @@ class Evaluator:
 
     def _chunk(self, theta: np.ndarray) -> Outputs:
         st = self.study
-        model = st.model.baseline
-        raws = {s: self.raw_runs(s, theta) for s in st.scenarios}
-        base = model.baseline_name
-        n = len(theta)
-        head: dict[str, dict[str, np.ndarray]] = {s: {} for s in st.scenarios}
-        tots: dict[str, dict[str, np.ndarray]] = {}
-        acts: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-        per_year: dict[str, dict[str, np.ndarray]] = {}
-        for r in range(n):
-            results = {s: Result(raws[s][r]) for s in st.scenarios}
-            for s, res in results.items():
-                if raws[s][r].balance_error == 0.0:
-                    _check_balance(raws[s][r])
-                for key, h in model.headline.items():
-                    if h.scenarios is None or s in h.scenarios:
-                        head[s].setdefault(key, np.empty(n))[r] = headline_value(
-                            h, results, s, base
-                        )
-                for key, v in res.totals().items():
-                    tots.setdefault(s, {}).setdefault(key, np.empty(n))[r] = v
-                if self.yearly:
-                    series = res.indicator_series()
-                    for key in self.yearly:
-                        per_year.setdefault(s, {}).setdefault(
-                            key, np.empty((n, len(series[key]))))[r] = series[key]
-                for actor, d in res.by_actor().items():
-                    for key, v in d.items():
-                        acts.setdefault(s, {}).setdefault(actor, {}).setdefault(key, np.empty(n))[
-                            r
-                        ] = v
+        sims = {s: self.simulated(s, theta) for s in st.scenarios}
+        if all(sim.raw is not None for sim in sims.values()):  # every figure of every run
+            head, tots, acts, per_year = _figures(
+                st, {s: sim.result() for s, sim in sims.items()}, self.yearly)
+        else:  # some scenario simulated run by run: its runs may differ in structure
+            each = []
+            for r in range(len(theta)):
+                for sim in sims.values():
+                    if sim.raw is None and sim.alone[r].balance_error == 0.0:
+                        _check_balance(sim.alone[r])
+                each.append(_figures(st, {s: Result(sim.run(r)) for s, sim in sims.items()},
+                                     self.yearly))
+            head, tots, acts, per_year = (_stacked([e[i] for e in each]) for i in range(4))
         methods = {
             s: (
                 "fixed (no drawn parameter acts here)"
@@ -332,6 +315,59 @@ class Evaluator:
             for s in st.scenarios
         }
         return Outputs(head, tots, acts, methods, per_year)
+
+
+@dataclass
+class Simulated:
+    """The runs of one scenario: simulated together (``raw``, with ``batch``, their compiled
+    form) or each alone (``alone``)."""
+
+    raw: RawResult | None
+    batch: CompiledBatch | None
+    alone: list[RawResult] = field(default_factory=list)
+
+    def result(self) -> Result:
+        """Every run's result at once (runs simulated together only)."""
+        assert self.raw is not None and self.batch is not None
+        return Result.of_runs(self.raw, self.batch.per_run())
+
+    def run(self, r: int) -> RawResult:
+        """Run ``r``'s own result."""
+        if self.raw is None or self.batch is None:
+            return self.alone[r]
+        return self.raw.run(r, self.batch.per_run(r))
+
+
+Figures = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def _figures(st: Study, results: dict[str, Result], yearly: tuple[str, ...]) -> Figures:
+    """Headline figures, totals, actor figures and the ``yearly`` series of every scenario
+    (``results``: each scenario's runs together, or one run), by the lifecycle results'
+    own code: each an array over the runs (or of one value)."""
+    model = st.model.baseline
+    base = model.baseline_name
+    head: dict[str, dict[str, np.ndarray]] = {s: {} for s in st.scenarios}
+    tots: dict[str, dict[str, np.ndarray]] = {}
+    acts: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    per_year: dict[str, dict[str, np.ndarray]] = {}
+    for s, res in results.items():
+        for key, h in model.headline.items():
+            if h.scenarios is None or s in h.scenarios:
+                head[s][key] = headline_values(h, results, s, base)
+        tots[s] = res.totals_runs()
+        if yearly:
+            series = res.indicator_series()
+            per_year[s] = {key: series[key] for key in yearly}
+        acts[s] = res.by_actor_runs()
+    return head, tots, acts, per_year
+
+
+def _stacked(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Nested dicts of one run's figures each, as one of arrays over the runs."""
+    first = parts[0]
+    return {k: _stacked([p[k] for p in parts]) if isinstance(first[k], dict)
+            else np.stack([np.asarray(p[k], dtype=float) for p in parts]) for k in first}
 
 
 def check_draws(st: Study) -> None:

@@ -36,6 +36,7 @@ from junkan.lifecycle.uncertainty.batch import (
     CompiledBatch,
     Op,
     flatten,
+    nonzero,
     stack,
     structure,
 )
@@ -136,7 +137,7 @@ class Surrogate:
             terms = [
                 (coef[n], m)
                 for (_, coef), m in zip(self.terms, mono, strict=True)
-                if coef[n].nnz and abs(coef[n]).max() > 0
+                if nonzero(coef[n])
             ]
             ops[n] = Op(a0, terms)
         return CompiledBatch(self.base, len(theta), dense, ops)
