@@ -57,3 +57,34 @@ def test_a_study_compiled_per_run_is_told_every_few_runs_not_every_chunk() -> No
     for s, figures in whole.totals.items():
         for key, v in figures.items():
             assert np.allclose(got.totals[s][key][:3], v, rtol=1e-12, equal_nan=True)
+
+
+def test_a_scenario_that_disagrees_with_its_own_run_is_paced_from_the_first_chunk(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 252 (low): a scenario whose multilinear form disagreed with its first run
+    alone was found so inside the first chunk, and the rest of that chunk (up to 250 runs)
+    was simulated one by one with no word to the bar. The check is now made before the
+    first chunk: the bar moves after :data:`~.evaluate.PER_RUN_CHUNK` runs."""
+    from junkan.lifecycle import uncertainty as U
+    from junkan.lifecycle.uncertainty import evaluate as E
+    from junkan.lifecycle.uncertainty.sampling import draw
+
+    from junkan import lifecycle
+
+    import yaml
+
+    model = lifecycle.load(EXAMPLES / "compressor_magnet.yaml")
+    spec = (EXAMPLES / "uncertainty" / "compressor_magnet.yaml").read_text("utf-8")
+    st = U.resolve(model, U.UncertaintySection.model_validate(yaml.safe_load(spec)))
+    runs = E.PER_RUN_CHUNK + 3
+    theta = draw(st, runs, seed=3)
+
+    def disagrees(self: E.Evaluator, scenario: str, th: np.ndarray, run: object) -> bool:
+        self.verified.add(scenario)
+        return False  # as if the multilinear form had missed something
+
+    monkeypatch.setattr(E.Evaluator, "_agrees", disagrees)
+    told: list[tuple[int, int]] = []
+    got = E.Evaluator(st, progress=lambda d, n: told.append((d, n))).evaluate(theta)
+    assert set(got.methods.values()) - {"fixed (no drawn parameter acts here)"} == {"engine"}
+    assert told == [(E.PER_RUN_CHUNK, runs), (runs, runs)]

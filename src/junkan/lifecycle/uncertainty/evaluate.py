@@ -282,8 +282,14 @@ class Evaluator:
 
     def _per_run(self, theta: np.ndarray) -> bool:
         """Whether a scenario is compiled run by run (its multilinear form, built here
-        from the first draws if not yet, missing) or simulated so."""
+        from the first draws if not yet, missing) or simulated so — checked here on the
+        first draw, so that a scenario found to disagree is paced from the first chunk on
+        (review 252: it was found in the first chunk, then simulated 250 runs alone)."""
         self.prepare(theta[:2])
+        if self.verify:
+            for s in self.study.scenarios:
+                if s not in self.verified and s not in self.engine_only:
+                    self.simulated(s, theta[:1])
         return bool(self.engine_only) or any(
             self.surrogates.get(s) is None and self.study.active(s) for s in self.study.scenarios)
 
