@@ -65,13 +65,12 @@ def test_a_scenario_that_disagrees_with_its_own_run_is_paced_from_the_first_chun
     alone was found so inside the first chunk, and the rest of that chunk (up to 250 runs)
     was simulated one by one with no word to the bar. The check is now made before the
     first chunk: the bar moves after :data:`~.evaluate.PER_RUN_CHUNK` runs."""
+    import yaml
+
+    from junkan import lifecycle
     from junkan.lifecycle import uncertainty as U
     from junkan.lifecycle.uncertainty import evaluate as E
     from junkan.lifecycle.uncertainty.sampling import draw
-
-    from junkan import lifecycle
-
-    import yaml
 
     model = lifecycle.load(EXAMPLES / "compressor_magnet.yaml")
     spec = (EXAMPLES / "uncertainty" / "compressor_magnet.yaml").read_text("utf-8")
