@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import choose_lang, require_browser, sign_in
+from tests.web.conftest import choose_lang, plotted, require_browser, sign_in
 from tests.web.test_analyses_review import _choose
 from tests.web.test_analyses_vision_walk import _analysis
 
@@ -54,6 +54,8 @@ def _open(page: Any, server: str, lang: str = "ja") -> list[str]:
 
 def _inside(page: Any, ids: list[str]) -> None:
     """Every axis title and legend of charts `ids` inside its chart (once fitted after drawing)."""
+    for id_ in ids:  # drawn (the page's first chart waits for plotly.js)
+        plotted(page, id_)
     with contextlib.suppress(sync_api.TimeoutError):  # said below, with the numbers
         page.wait_for_function(f"(ids) => ({OUTSIDE})(ids).length === 0", arg=ids, timeout=10_000)
     assert page.evaluate(OUTSIDE, ids) == []

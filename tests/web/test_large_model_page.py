@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import plotted, require_browser, sign_in
 
 sync_api = require_browser()
 pytestmark = pytest.mark.slow
@@ -60,7 +60,8 @@ def test_a_crowded_column_of_the_value_network_is_drawn_as_one_node(page: Any,
     note = page.locator("#network-note")
     sync_api.expect(note).to_be_visible(timeout=60_000)
     sync_api.expect(note).to_contain_text("75 parts")
-    labels = page.evaluate("() => document.getElementById('network').data[0].node.label")
+    # the chart, drawn once plotly.js has loaded (with the page's first chart)
+    labels = plotted(page, "network", "d[0].node.label")
     flat = [str(x).replace("<br>", "") for x in labels]
     assert "75 parts" in flat
     assert "p0_q0" in flat and "p4" in flat  # a level-1 part and a product, one by one

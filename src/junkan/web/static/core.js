@@ -1,6 +1,7 @@
 // junkan web UI, shared kernel: state, translations, the API, charts, numbers, messages, long work.
 // ES modules served from the package (no framework, no CDN).
 import { plainAxes, signed, yenAxes, yenTicks } from "./chart_axes.js";
+import { plotlyReady } from "./chart_lib.js";
 const state = { lang: localStorage.getItem("junkan.lang") || "en", msg: {}, model: null };
 const $ = (sel) => document.querySelector(sel);
 
@@ -61,9 +62,9 @@ const titled = (v) => (typeof v === "string" ? { text: v } : v);
  * keeps that height through a window resize: its box is made that tall (a responsive chart takes its box's
  * size on a resize, boxes are 320 px: taller charts were squashed, titles cut, axis titles on legends). */
 function plot(id, traces, layout = {}) {
-  if (!window.Plotly) return undefined;
   const box = typeof id === "string" ? document.getElementById(id) : id;
   if (box) box.style.height = typeof layout.height === "number" ? `${layout.height}px` : "";
+  if (!window.Plotly) return plotlyReady().then(() => plot(id, traces, layout), () => undefined);  // 1st chart
   const l = { ...layout, font: { family: getComputedStyle(document.body).fontFamily, ...(layout.font || {}) } };
   if (l.title) l.title = titled(l.title);
   for (const k of Object.keys(l)) {

@@ -150,7 +150,6 @@ async function drawPlan({ plan, price, source }) {
   $("#network-about").textContent = t("network.about", { source, price: fmt(price) });
   hubTable(plan);
   $("#network-result").hidden = false;
-  if (!window.Plotly) return;
   outlines = outlines || (await (await api("/api/network/prefectures")).json()).prefectures;
   const traces = outlines.map((p) => ({ x: p.outline.map((q) => q[0]), y: p.outline.map((q) => q[1]),
     mode: "lines", fill: "toself", fillcolor: "#f2f2f2", line: { color: "#999", width: 0.5 },
