@@ -115,7 +115,8 @@ def test_sensitivity_tornado_morris_order_and_units(page: Any, server: str) -> N
     # Japanese: the tornado's legend says low and high in Japanese
     choose_lang(page, "ja")
     page.wait_for_function(
-        "() => document.getElementById('an-chart2').data[0].name.includes('パーセンタイル')")
+        "() => (document.getElementById('an-chart2').data || [])[0]?.name"
+        ".includes('パーセンタイル')")
     names = page.evaluate(CHART_NAMES, "an-chart2")
     assert "入力を 5 パーセンタイル（p5）に" in names
     assert "入力を 95 パーセンタイル（p95）に" in names
@@ -133,7 +134,9 @@ def test_uncertainty_figures_of_every_scenario_and_pareto_names(page: Any, serve
     assert f"headline:{only_later[0]}" in values
     # drawn for the scenarios that have it, none for the one that does not
     page.select_option("#an-figure", f"headline:{only_later[0]}")
-    page.wait_for_function("() => document.getElementById('an-chart').data[2].y[0] === null")
+    # (the page's first chart comes once plotly.js has loaded: no data until then)
+    page.wait_for_function(
+        "() => (document.getElementById('an-chart').data || [])[2]?.y[0] === null")
     assert chart(page, "an-chart")["traces"][2]["y"][1] is not None
     # each parameter's unit where the result gives one
     units = {p["parameter"]: p.get("unit") for p in ref["parameters"]}

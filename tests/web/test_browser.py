@@ -12,7 +12,7 @@ import yaml
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from tests.conftest import SMALL
-from tests.web.conftest import grant_scrap_composition, require_browser, sign_in_here
+from tests.web.conftest import grant_scrap_composition, plotted, require_browser, sign_in_here
 from tests.web.conftest import sign_in as _sign_in
 
 sync_api = require_browser()
@@ -524,7 +524,7 @@ def test_japanese_mode_translates_results_and_keeps_state(page, server: str) -> 
     assert page.get_by_label("シナリオ", exact=True).input_value() == "improvement_1"
     sync_api.expect(page.get_by_label("products.atm.eol.collection.rate")).to_have_value("0.7")
     assert page.locator("#results").is_visible() and page.locator("#comparison").is_visible()
-    names = page.evaluate("document.getElementById('series').data.map(d => d.name)")
+    names = plotted(page, "series", "d.map(d => d.name)")
     assert names[0] == "ライフサイクルCO2e（t-CO2e/年）"
     assert page.evaluate("document.getElementById('series').layout.xaxis.title.text") == "年"
     # figures written out in Japanese: no 20k or 2e+5 on an axis or in the flow chart, and

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD, PARTNER_EMAIL, PARTNER_PASSWORD
-from tests.web.conftest import choose_lang, require_browser
+from tests.web.conftest import choose_lang, plotted, require_browser
 
 sync_api = require_browser()
 expect = sync_api.expect
@@ -127,6 +127,7 @@ def test_lifecycle_analyses_page(page: Any, server: str) -> None:
     rows = page.locator("#an-table tbody tr")
     expect(rows).to_have_count(len(front["x"]) + 1)
     expect(rows.last.locator("td").first).to_have_text("✕")
+    plotted(page, "an-chart")  # the page's first chart comes once plotly.js has loaded
     assert page.evaluate("() => document.getElementById('an-chart').data[0].text")[:2] == \
         ["#1", "#2"]
     assert page.get_attribute("#an-chart", "aria-describedby") == "an-table"

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.sensing.modeldir import use_shared_models
-from tests.web.conftest import require_browser, sign_in
+from tests.web.conftest import plotted, require_browser, sign_in
 
 sync_api = require_browser()
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -52,7 +52,7 @@ def test_live_line_alarm_acknowledge_false_alarm_stop(server: str, page: Any) ->
     expect(row).to_contain_text("acknowledged, false alarm")
 
     # the chart was extended with steps; the confidences are the attractor model's states
-    n = page.evaluate("document.querySelector('#sl-chart-L1').data[0].x.length")
+    n = plotted(page, "sl-chart-L1", "d[0].x.length")
     assert 0 < n <= 600
     expect(line.locator(".sl-conf")).to_contain_text("jam")
     expect(line.locator(".sl-conf")).to_contain_text("%")
