@@ -236,3 +236,25 @@ def test_an_allocation_factor_a_rounding_above_1_is_a_share(tmp_path: Path) -> N
     template, notes = olca.import_template(_entities_zip(tmp_path / "a.zip", ents))
     assert _num(template, "joint") == pytest.approx(10.0)
     assert any("allocated by PHYSICAL_ALLOCATION (1 to its reference" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("other_provider", [False, True])
+def test_own_product_without_default_provider_is_netted_when_the_zip_has_no_other(
+        tmp_path: Path, other_provider: bool) -> None:
+    """Review 252: 0.2 kg of its own steel in, with no ``defaultProvider``, was left out;
+    openLCA's auto-linking links it to the only provider of steel — this process — and nets
+    it (0.8 kg). With another steel maker in the zip, the link is not this process's: the
+    input is an upstream product, left out as any."""
+    from tests.lifecycle.test_olca_review import CO2, _ex, _flow, _mass, _num, _process
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    ents = [*_mass(), _flow("f-s", "steel"), CO2, _process("making", [
+        _ex("f-s", 1.0, ref=True), _ex("f-co2", 2.0, iid=2), _ex("f-s", 0.2, inp=True, iid=3)])]
+    if other_provider:
+        ents.append(_process("other", [_ex("f-s", 1.0, ref=True), _ex("f-co2", 1.0, iid=2)]))
+    template, notes = olca.import_template(_entities_zip(tmp_path / "a.zip", ents))
+    assert _num(template, "making") == pytest.approx(2.0 if other_provider else 2.0 / 0.8)
+    said = [n for n in notes if "consumes its own product" in n]
+    assert said == ([] if other_provider else [
+        "making: consumes its own product (0.2), taken from its reference amount as openLCA "
+        "does linking it to the zip's only provider"]), notes

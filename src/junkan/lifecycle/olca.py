@@ -150,7 +150,7 @@ def _reference(
     qty = (exchange_amount(proc, ref, "reference", params, why, unit, scale)
            if ref is not None else None)
     if ref is not None and qty:  # a second exchange of the reference flow adds to it
-        for e in twins(proc, ref):
+        for e in twins(proc, ref, ctx):
             ef = next((b[0] for b in ctx.bases(e) if b[1] == name), None)
             more = exchange_amount(proc, e, "reference", params, [], ctx.unit(e), 1.0)
             if ef is None or more is None:
@@ -160,8 +160,9 @@ def _reference(
             own = bool(e.is_input) != bool(ref.is_input)  # its own product consumed
             qty += (-1.0 if own else 1.0) * more * ef / f
             said = "returns its own waste" if ref.is_input else "consumes its own product"
+            how = "" if e.default_provider else " linking it to the zip's only provider"
             ctx.notes.extend([f"{proc.name}: {said} ({more:g}), taken from its reference "
-                              "amount as openLCA does"] if own else [])
+                              f"amount as openLCA does{how}"] if own else [])
     if ref is None or not qty:
         ctx.notes.extend(why)
         ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
@@ -221,7 +222,7 @@ def _process_factors(
     if found is None:
         return None
     ref, amount, per = found
-    same_flow = {id(e) for e in twins(proc, ref)}
+    same_flow = {id(e) for e in twins(proc, ref, ctx)}
     alloc = allocation(proc, ref, ctx, params, same_flow)
     kg_co2e = mj = 0.0
     parts: dict[str, list[tuple[float, str | None]]] = {"cost": [], "revenue": []}

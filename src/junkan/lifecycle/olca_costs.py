@@ -59,18 +59,21 @@ def _allocatable(kind: str | None, is_input: bool, avoided: bool) -> bool:
         (kind == WASTE and not is_input)
 
 
-def twins(proc: Any, ref: Any) -> list[Any]:
+def twins(proc: Any, ref: Any, ctx: Context) -> list[Any]:
     """The other exchanges of the reference's own flow on its side (a second output of the
     reference product), and those on the other side that the process provides itself (its
-    own product consumed, ``defaultProvider`` the process): openLCA puts them on the
-    diagonal with the reference (olca-core ``InventoryBuilder.putExchangeValue``,
-    ``provider.matches``), so they add to (or, consumed, take from) the reference amount
-    and are no co-product (review 249: a consumption of its own product was ignored)."""
+    own product consumed, ``defaultProvider`` the process — or no ``defaultProvider`` and
+    the process the zip's only provider of it, which openLCA's auto-linking then links:
+    :meth:`Context.sole_provider`, review 252): openLCA puts them on the diagonal with the
+    reference (olca-core ``InventoryBuilder.putExchangeValue``, ``provider.matches``), so
+    they add to (or, consumed, take from) the reference amount and are no co-product
+    (review 249: a consumption of its own product was ignored)."""
     fid = ref.flow.id if ref.flow else None
     return [e for e in proc.exchanges or [] if e is not ref and fid and e.flow is not None
             and e.flow.id == fid and not e.is_avoided_product
             and (bool(e.is_input) == bool(ref.is_input) or (
-                e.default_provider is not None and e.default_provider.id == proc.id))]
+                e.default_provider.id == proc.id if e.default_provider is not None
+                else ctx.sole_provider(fid) == proc.id))]
 
 
 class Allocation:
