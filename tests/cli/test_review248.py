@@ -88,3 +88,26 @@ def test_an_out_no_file_can_be_made_in_is_refused_before_the_work(
     code, out = _run("olca", "import", str(zipped), "--out", str(tmp_path / "t.yaml"))
     assert "cannot write" not in out
     assert set(p.name for p in tmp_path.iterdir()) <= listed | {"t.yaml"}  # no probe left
+
+
+def test_a_folder_that_keeps_the_probe_is_writable(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 252: in an append-only folder the probe file is made but cannot be removed;
+    the folder was called unwritable. Only a probe that cannot be made refuses it; the file
+    left behind is named."""
+    import typer
+
+    from junkan.cli import common
+
+    def refused(path: object) -> None:
+        raise PermissionError(1, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(common.os, "unlink", refused)
+    with common.console.capture() as said:
+        common.check_file_out("--out", tmp_path / "x.yaml")  # no exit: the folder took a file
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".junkan-probe-"), left
+    assert left[0] in said.get() and "could not be removed" in said.get(), said.get()
+    monkeypatch.setattr(common.tempfile, "mkstemp", lambda **_k: refused(tmp_path))
+    with pytest.raises(typer.Exit):
+        common.check_file_out("--out", tmp_path / "x.yaml")

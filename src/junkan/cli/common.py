@@ -8,7 +8,6 @@ under a temporary name beside the target and moved into place only when complete
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -427,9 +426,8 @@ def write_file_out(flag: str, path: Path, data: bytes) -> None:
 
 
 def _writable_under(path: Path, name: str, kind: str) -> None:
-    """:func:`fail` unless the nearest existing folder of ``path`` (a ``kind`` to make,
-    its missing folders with it) can be written in, and no '..' follows a missing folder
-    (``a_missing/../y.zip`` made ``a_missing`` only to leave it empty)."""
+    """:func:`fail` unless the nearest existing folder of ``path`` (a ``kind`` to make) can
+    be written in, and no '..' follows a missing folder (``a_missing/../y.zip``)."""
     refuse_dot_dot_after_missing(path, name)
     base = path.absolute().parent  # as written ('a/../b' passes through 'a'), as mkdir goes
     while not (base.exists() or base.is_symlink()) and base != base.parent:
@@ -443,8 +441,11 @@ def _writable_under(path: Path, name: str, kind: str) -> None:
     except OSError as exc:
         fail(f"{name}: cannot write in {base} ({_reason(exc)})")
     os.close(fd)
-    with contextlib.suppress(OSError):  # an append-only folder: written in, kept (review 252)
+    try:  # an append-only folder: written in, kept (review 252)
         os.unlink(probe)
+    except OSError as exc:
+        console.print(f"note {visible(name)}: the empty test file {visible(probe)} could not "
+                      f"be removed ({_reason(exc)}); delete it", markup=False, soft_wrap=True)
 
 
 def _replace(tmp: Path, target: Path) -> None:
@@ -490,9 +491,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def number(v: float, spec: str, whole_from: float) -> str:
-    """``v`` written as ``spec`` (``.4g``, ``+.4g``, ``,.6g``) says, but whole with thousands
-    separators once it rounds to ``whole_from`` or more: -17,036, not -1.704e+04 (review 222),
-    nor 1e+04 for 9,999.7 (223)."""
+    """``v`` as ``spec`` (``.4g``, ``+.4g``, ``,.6g``) says, but whole with separators once it
+    rounds to ``whole_from`` or more: -17,036, not -1.704e+04 (222), nor 1e+04 for 9,999.7."""
     if abs(float(f"{v:{spec.lstrip('+,')}}")) >= whole_from:
         return f"{v:{'+' if spec.startswith('+') else ''},.0f}"
     return f"{v:{spec}}"
