@@ -35,6 +35,19 @@ def test_a_multipart_upload_without_a_file_field_names_it(app_client: TestClient
     assert res.json()["code"] == "no-file-field"
 
 
+def test_a_multipart_upload_with_two_file_fields_is_refused(app_client: TestClient) -> None:
+    """Review 254: the last of two ``file`` fields was read, the first dropped silently (a
+    model made or refused by the order of the fields)."""
+    a, _ = demo_tokens(app_client)
+    model = (Path(__file__).parents[2] / "examples" / "compressor_magnet.yaml").read_bytes()
+    for files in ([("file", ("m.yaml", model)), ("file", ("o.yaml", b"x: 1"))],
+                  [("file", ("o.yaml", b"x: 1")), ("file", ("m.yaml", model))]):
+        res = app_client.post("/api/models", headers=a, files=files)
+        assert res.status_code == 400, res.text
+        assert res.json()["code"] == "file-field-repeated", res.text
+        assert "2 'file' fields" in res.json()["detail"]
+
+
 def test_the_pact_token_endpoint_answers_an_unreadable_form_the_oauth_way(
         tmp_path: Path) -> None:
     from junkan.api.pact import create_pact_app

@@ -45,6 +45,7 @@ _STOPPED: set[str] = set()
 """Jobs their starter cancelled (a task cancelled otherwise is the server stopping)."""
 CANCELLED = "cancelled by the user who started it"
 USER_DELETED = "stopped: the user who started it was deleted"
+USER_DISABLED = "stopped: the user who started it was disabled"
 _PROGRESS: dict[str, Any] = {}
 """Job id → the last progress its worker reported (while it runs)."""
 _POOL: BudgetPool | None = None
@@ -211,17 +212,17 @@ async def cancel(store: Store, user: User, job_id: str, kinds: tuple[str, ...]
     return read(store, user, job_id, kinds)
 
 
-async def stop_all(store: Store, user_id: str) -> int:
-    """Stop every unfinished job of a deleted user (its result would reach no one, and it
-    held a job place up to its budget; review 219), marking each failed with
-    :data:`USER_DELETED`; how many were stopped."""
+async def stop_all(store: Store, user_id: str, reason: str = USER_DELETED) -> int:
+    """Stop every unfinished job of a deleted or disabled user (its result would reach no
+    one, and it held a job place up to its budget; reviews 219, 254), marking each failed
+    with ``reason`` (:data:`USER_DELETED`, :data:`USER_DISABLED`); how many were stopped."""
     stopped = 0
     for job in store.list_analyses(user_id):
         if job.status not in ("queued", "running"):
             continue
         cancelled = await _stop(job.id)
         # one that finished while another was being stopped keeps its result (review 221)
-        store.fail_analysis(job.id, USER_DELETED, unfinished_only=not cancelled)
+        store.fail_analysis(job.id, reason, unfinished_only=not cancelled)
         stopped += 1
     return stopped
 

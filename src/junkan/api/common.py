@@ -138,10 +138,15 @@ async def read_form(request: Request) -> FormData:
 async def upload_file(request: Request) -> tuple[bytes, str, str] | None:
     """The bytes, file name and content type of a multipart upload's ``file`` field;
     ``None`` if the body is not multipart. Refused with 400 (``no-file-field``) when the
-    form has no file field."""
+    form has no file field, and (``file-field-repeated``) when it has several."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         return None
-    up = (await read_form(request)).get("file")
+    files = (await read_form(request)).getlist("file")
+    if len(files) > 1:  # review 254: the last one was taken, silently
+        raise HTTPException(400, {"message": f"multipart upload has {len(files)} 'file' "
+                                  "fields; send one document per request",
+                                  "code": "file-field-repeated"})
+    up = files[0] if files else None
     if up is None or isinstance(up, str):
         raise HTTPException(400, {"message": "multipart upload needs a 'file' field (none "
                                   "was read: the form has none, or its body ended before "

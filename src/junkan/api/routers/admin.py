@@ -133,15 +133,19 @@ def get_user(user_id: Id, admin: AdminUser, s: StoreDep) -> UserOut:
 
 
 @router.patch("/users/{user_id}", responses=CONFLICT)
-def update_user(user_id: Id, body: UserPatch, admin: AdminUser, s: StoreDep) -> UserOut:
-    """Change a user's role and/or disable or enable them."""
+async def update_user(user_id: Id, body: UserPatch, admin: AdminUser, s: StoreDep) -> UserOut:
+    """Change a user's role and/or disable or enable them. A disabled user's tokens stop at
+    once, and their unfinished analyses and other background jobs (review 254)."""
     try:
-        user = s.update_user(user_id, role=body.role, disabled=body.disabled,
-                             org_id=admin.org_id, actor_id=admin.id, keep_admin=True)
+        user = await run_in_threadpool(
+            s.update_user, user_id, role=body.role, disabled=body.disabled,
+            org_id=admin.org_id, actor_id=admin.id, keep_admin=True)
     except AccountError as exc:
         raise _refused(exc) from None
     if user is None:
         raise NOT_FOUND
+    if body.disabled:
+        await background.stop_all(s, user_id, background.USER_DISABLED)
     return user_out(user)
 
 

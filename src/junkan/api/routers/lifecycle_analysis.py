@@ -81,7 +81,33 @@ class AnalysisIn(Strict):
     def _one_model(self) -> AnalysisIn:
         if (self.model_id is None) == (self.model is None):
             raise ValueError("give 'model_id' (a stored model) or 'model' (the document)")
+        if self.version is not None and self.model_id is None:  # review 254: ignored
+            raise ValueError("'version' is a version of the stored model 'model_id'; a "
+                             "document sent as 'model' has none")
         return self
+
+
+APPLIES: dict[str, tuple[str, ...]] = {
+    "runs": ("uncertainty",), "seed": ("uncertainty", "sensitivity"),
+    "method": ("sensitivity",), "n": ("sensitivity",), "outputs": ("sensitivity",)}
+"""The kinds each setting applies to: given to another, it is refused, not ignored (review
+254: ``runs`` of a sensitivity, ``outputs`` of an uncertainty ran without them)."""
+
+
+def _settings_apply(kind: str, body: AnalysisIn) -> None:
+    """422 (``invalid-request``) naming each setting given that ``kind`` does not take, and
+    each output that is not ``scenario:figure`` (whether the model has it, the job says)."""
+    wrong = [f for f in sorted(body.model_fields_set & APPLIES.keys()) if kind not in APPLIES[f]]
+    errors: list[dict[str, Any]] = [
+        {"loc": ("body", f), "type": "value_error",
+         "msg": f"applies to kind {' and '.join(APPLIES[f])}, not {kind}; leave it out"}
+        for f in wrong]
+    errors += [{"loc": ("body", "outputs", i), "type": "value_error",
+                "msg": "give scenario:figure, e.g. B:co2_reduction_t or B:totals.co2e_t"}
+               for i, o in enumerate(body.outputs or []) if kind == "sensitivity"
+               and not all(part.strip() for part in o.partition(":")[::2])]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _limits(kind: str, spec: dict[str, Any] | None) -> None:
@@ -121,7 +147,9 @@ def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
     schema: type[BaseModel] = (optimise.OptimiseSpec if kind == "optimise"
                                else uncertainty.UncertaintySection)
     try:
-        validate_with(schema, spec, "spec")
+        valid = validate_with(schema, spec, "spec")
+        if isinstance(valid, optimise.OptimiseSpec):  # nothing to choose: no job (review 254)
+            optimise.require_decisions(valid, "spec")
     except ModelError as exc:
         problems = [Problem(f"spec.{p.path}" if p.path else "spec", p.message, p.kind,
                             p.limits) for p in exc.problems]
@@ -136,6 +164,7 @@ async def start_analysis(
 ) -> dict[str, Any]:
     """Start an uncertainty, sensitivity, calibration or optimisation job on a model you may
     read; poll ``GET /api/lifecycle/analyses/{id}``."""
+    _settings_apply(kind, body)
     _limits(kind, body.spec)
     _spec_checked(kind, body.spec)
     if kind in KIND_EXTRAS:  # 501 naming the extra now, not a failed job later

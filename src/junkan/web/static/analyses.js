@@ -37,7 +37,7 @@ async function showAnalyses() {
 }
 
 function kindChanged() {
-  document.querySelectorAll(".an-opt").forEach((el) => { el.hidden = el.dataset.kind !== kind(); });
+  document.querySelectorAll(".an-opt").forEach((el) => { el.hidden = !el.dataset.kind.split(" ").includes(kind()); });
   // the JSON in the help (its keys and sample) is code, written the same in every language
   const json = /(\{.*\}|"\w+": \w+)/;
   $("#an-spec-help").replaceChildren(...t(`an.specHelp.${kind()}`).split(json).filter(Boolean)
@@ -99,7 +99,8 @@ function requestBody(quiet = false) {
     });
     return value();
   };
-  const body = { model_id: m && m.id, version: m && m.latest_version, seed: num("#an-seed", 0, 4294967295, "an.seed") };
+  const body = { model_id: m && m.id, version: m && m.latest_version };  // only the settings its kind takes (review 254)
+  if (["uncertainty", "sensitivity"].includes(kind())) body.seed = num("#an-seed", 0, 4294967295, "an.seed");
   if (kind() === "uncertainty") body.runs = num("#an-runs", 1, 10000, "an.runs");
   if (kind() === "sensitivity") { body.n = num("#an-n", 4, 4096, "an.n"); body.method = $("#an-method").value; }
   if (spec) body.spec = spec;

@@ -388,7 +388,7 @@ async function longTask({ status, start, cancel, bar, what }, work) {
  * an internal error with its log reference, a refusal's coded problems, all translated; else as written. */
 const JOB_ERRORS = [[/^cancelled by the user who started it$/, "job.cancelled"],
   [/^interrupted: the server stopped/, "job.interrupted"], [/^internal error \(reference (\w+)\)/, "job.internal"],
-  [/^this needs the '([\w-]+)' extra/, "job.extraMissing"]];
+  [/^this needs the '([\w-]+)' extra/, "job.extraMissing"], [/^stopped: the user who started it was disabled$/, "job.userDisabled"]];
 function jobError(job) {
   if (job.status === "cancelled") return t("job.cancelled");
   const pr = job.problems; if (pr && pr.errors) return pr.errors.map((e) => [pr.document, e.path && pathText(e.path, pr.document), fieldMessage(e)].filter(Boolean).join(": ")).join("\n");
