@@ -36,6 +36,8 @@ TEXTS = [
     ("yaml-recursive-alias", "a: &a [*a]\n", None),
     ("yaml-expands-values", LAUGHS, None),
     ("document-not-mapping", "[1, 2]", None),
+    ("document-empty", "", None),  # review 253: it was "not a list, a text or a number"
+    ("document-empty", "# only a comment\n", None),
 ]
 
 

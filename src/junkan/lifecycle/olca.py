@@ -123,8 +123,7 @@ def _basis(unit: str) -> tuple[str, float] | None:
 def _reference(
     proc: Any, ctx: Context, params: dict[str, Any]
 ) -> tuple[Any, float, str] | None:
-    """The reference exchange, its amount in the junkan basis and the basis; ``None`` with
-    a note when the process cannot be imported."""
+    """The reference exchange, its amount in the junkan basis and the basis (else a note)."""
     refs = [e for e in proc.exchanges or [] if e.is_quantitative_reference]
     if len(refs) > 1:
         names = ", ".join(repr(ctx.flow(e)[3] or f"#{e.internal_id}")[:80] for e in refs)
@@ -163,12 +162,12 @@ def _reference(
             how = "" if e.default_provider else " linking it to the zip's only provider"
             ctx.notes.extend([f"{proc.name}: {said} ({more:g}), taken from its reference "
                               f"amount as openLCA does{how}"] if own else [])
-    if ref is None or not qty:
+    if ref is None or qty is None or qty <= 0:
         ctx.notes.extend(why)
-        ctx.notes.append(f"{proc.name}: no quantitative reference with an amount; skipped")
-        return None
-    if qty < 0:
-        ctx.notes.append(f"{proc.name}: negative reference amount {qty:g}; skipped")
+        said = ("no quantitative reference with an amount" if ref is None or qty is None else
+                f"negative reference amount {qty:g}" if qty else
+                "reference amount 0, no basis for factors per unit")  # review 253
+        ctx.notes.append(f"{proc.name}: {said}; skipped")
         return None
     if basis is None:
         ctx.notes.append(f"{proc.name}: reference unit {unit!r} is not a mass, item or t*km "

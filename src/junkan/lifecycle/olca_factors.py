@@ -59,14 +59,16 @@ def gwp(name: str) -> float | None:
     return None
 
 
-def mass_of_co2e(ref_unit: str | None) -> float:
-    """kg per unit of an impact category's reference unit (kg, g or t CO2 eq)."""
+def mass_of_co2e(ref_unit: str | None, where: str = "impact category",
+                others: bool = True) -> float:
+    """kg per unit of an impact category's reference unit (kg, g or t CO2 eq); else a
+    JunkanError naming the category (``where``) and, when the zip has ``others``, --impact."""
     m = re.match(r"\s*(kg|g|t)\s*CO2", ref_unit or "", re.I)
     if not m:
-        raise JunkanError(
-            f"impact category reference unit {short(ref_unit)} is not kg (or g, t) CO2 eq; "
-            "choose the climate-change category with --impact"
-        )
+        said = ("has no reference unit (refUnit)" if not ref_unit else
+                f"has the reference unit {short(ref_unit)}, not kg (or g, t) CO2 eq")
+        raise JunkanError(f"{where} {said}; give it 'kg CO2 eq' in openLCA and export again"
+                          + (", or choose another category with --impact" if others else ""))
     return MASS[m.group(1).lower()]
 
 
@@ -144,7 +146,9 @@ def climate(entities: Entities, impact: str | None, notes: list[str]
     cat, left_out = climate_category(cats, impact)
     if cat is None:
         return None, GWP_SOURCE
-    scale, where = mass_of_co2e(cat.ref_unit), f"impact category {short(cat.name or cat.id)}"
+    where = f"impact category {short(cat.name or cat.id)}"
+    said = f"{where} (@id {short(cat.id)})" if cat.id and cat.name else where
+    scale = mass_of_co2e(cat.ref_unit, said, len(cats) > 1)
     params = {**parameters(entities.get("parameters", {}).values()),
               **parameters(cat.parameters or [])}
     factors: dict[str, Any] = {}

@@ -189,11 +189,13 @@ def _unexpected(tok: tokenize.TokenInfo | None, due: str) -> ValueError:
 
 
 def formula(
-    text: str, params: dict[str, Any], depth: int = 0, memo: dict[str, float] | None = None
+    text: str, params: dict[str, Any], depth: int = 0, memo: dict[str, float] | None = None,
+    path: tuple[str, ...] = (),
 ) -> float:
     """The value of an openLCA formula of numbers, parameters, + - * / ^ and brackets —
     parsed, never run as code; ``ValueError`` when it is anything else (a function call,
-    an unknown parameter, a cycle, Python's ``**`` or ``1_000``) or not finite."""
+    an unknown parameter, a cycle, Python's ``**`` or ``1_000``) or not finite. ``path``:
+    the dependent parameters being evaluated, outermost first."""
     if depth > 20 or len(text) > 1000:
         raise ValueError("too long or too deeply dependent")
     memo = {} if memo is None else memo
@@ -202,9 +204,12 @@ def formula(
         value = params.get(key)
         if value is None:
             raise ValueError(f"unknown parameter {key!r}")
+        if key in path:  # review 253: a cycle was said to be "too deeply dependent"
+            cycle = " → ".join((*path[path.index(key):], key))
+            raise ValueError(f"parameters that depend on each other in a cycle ({cycle})")
         if key not in memo:  # each dependent parameter is evaluated once
-            memo[key] = (formula(value, params, depth + 1, memo) if isinstance(value, str)
-                         else float(value))
+            memo[key] = (formula(value, params, depth + 1, memo, (*path, key))
+                         if isinstance(value, str) else float(value))
         return memo[key]
 
     def ev(node: ast.AST) -> float:

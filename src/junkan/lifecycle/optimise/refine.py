@@ -242,6 +242,19 @@ def scorer(sim: Simulator, objective: Objective,
     return score
 
 
+def no_better_than_reference(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
+                             objective: Objective,
+                             feasible: Callable[[dict[str, float]], bool]) -> bool:
+    """Whether ``choices`` differ from the reference (each decision's first option) without
+    scoring better than it, the reference meeting the constraints: then nothing is gained by
+    changing the model (review 253: a flat objective changed three decisions)."""
+    score, ref = scorer(sim, objective, feasible), [e.choices[0] for e in expanded]
+    if [(c.label, c.value) for c in choices] == [(c.label, c.value) for c in ref]:
+        return False
+    mine, theirs = score(choices), score(ref)
+    return math.isfinite(theirs) and not _improves(mine, theirs)
+
+
 def _moved(score: Callable[[list[Choice]], float], choices: list[Choice], i: int,
            e: Expanded, x: float) -> float:
     """The score of ``choices`` with range ``i`` at ``x``."""

@@ -15,12 +15,7 @@ import numpy as np
 from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.optimise import brackets, refine
-from junkan.lifecycle.optimise.features import (
-    forms,
-    rap_meaningful,
-    value,
-    vector,
-)
+from junkan.lifecycle.optimise.features import forms, rap_meaningful, value, vector
 from junkan.lifecycle.optimise.front import grid, nondominated, tiebreak, walk
 from junkan.lifecycle.optimise.front_refine import refined_front, refining_budget
 from junkan.lifecycle.optimise.method import describe
@@ -330,6 +325,8 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
     choices, changed = refine.recombine(p.sim, p.expanded, choices, objective, ok)
     again = {c.split(": ", 1)[0] for c in changed}  # a range moved to a level again
     moved = [m for m in moved if m.decision not in again]
+    if refine.no_better_than_reference(p.sim, p.expanded, choices, objective, ok):
+        choices, moved, changed, z = [e.choices[0] for e in p.expanded], [], [], None
     best = p.point(choices, None if moved or changed or why is not None or z is None
                    else prog.figures(z))
     return best, deviation, why, moved, changed
@@ -356,6 +353,9 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         method["text"] += "; then " + ", ".join(m.said() for m in moved) \
             + " by a golden-section search of the simulated objective between its levels " \
             "(constraints checked by simulation; local: never worse than where it started)"
+    if [c["option"] for c in best.choices] == [e.choices[0].label for e in p.expanded]:
+        method["text"] += "; no combination does better than the first option of every " \
+            "decision, which is kept"
     if changed:
         method["recombined"] = changed
         if why is None:  # the program's choice was not the best: said first

@@ -112,6 +112,17 @@ class Decision(Strict):
     steps: int = Field(default=5, ge=2, le=21)
     """Levels of a ``range`` where it has to be discretised (interactions, non-linearity)."""
 
+    @field_validator("values")
+    @classmethod
+    def _distinct(cls, values: list[Any] | None) -> list[Any] | None:
+        """Each value once (review 253: [0.4, 0.4, 0.5] ran as three combinations)."""
+        keys = [repr(float(v)) if type(v) in (int, float) else json.dumps(v, sort_keys=True)
+                for v in values or []]
+        if (twice := next((i for i, k in enumerate(keys) if k in keys[:i]), None)) is not None:
+            raise ValueError(f"value {keys[twice]} is given twice (items {keys.index(keys[twice])}"
+                             f" and {twice}); list each value once")
+        return values
+
     @model_validator(mode="after")
     def _loops_only(self) -> Decision:
         """A decision changes the model's loops, not what describes the model: choosing
