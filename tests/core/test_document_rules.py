@@ -38,6 +38,7 @@ TEXTS = [
     ("document-not-mapping", "[1, 2]", None),
     ("document-empty", "", None),  # review 253: it was "not a list, a text or a number"
     ("document-empty", "# only a comment\n", None),
+    ("document-not-mapping", "null\n", None),  # a value, if none (review 255)
 ]
 
 

@@ -4,6 +4,7 @@ no value, counted 0 without a word; two factors of one flow, the last won."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,44 @@ def test_own_product_without_default_provider_is_netted_when_the_zip_has_no_othe
     assert said == ([] if other_provider else [
         "making: consumes its own product (0.2), taken from its reference amount as openLCA "
         "does linking it to the zip's only provider"]), notes
+
+
+@pytest.mark.parametrize("case", ["flow only in the exchange", "process without @id"])
+def test_own_product_of_the_only_provider_is_netted_however_the_zip_is_written(
+        tmp_path: Path, case: str) -> None:
+    """Review 255: the provider index read a flow's type from flows/ only (the import reads
+    it from the exchange's reference too), and keyed a process without @id as 'None' — the
+    input was left out without a word in both zips."""
+    from tests.lifecycle.test_olca_review import CO2, _ex, _flow, _mass, _num, _process
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    exchanges = [_ex("f-s", 1.0, ref=True), _ex("f-co2", 2.0, iid=2),
+                 _ex("f-s", 0.2, inp=True, iid=3)]
+    ents = [*_mass(), CO2, _process("making", exchanges)]
+    if case == "flow only in the exchange":
+        for e in exchanges[::2]:
+            e["flow"] = {**e["flow"], "name": "steel", "flowType": "PRODUCT_FLOW",
+                         "refUnit": "kg"}
+        path = _entities_zip(tmp_path / "a.zip", ents)
+    else:
+        proc = ents.pop()[1]
+        del proc["@id"]
+        path = _entities_zip(tmp_path / "a.zip", [*ents, _flow("f-s", "steel")],
+                             raw={"processes/making.json": json.dumps(proc).encode()})
+    template, notes = olca.import_template(path)
+    (name,) = template["processes"]
+    assert _num(template, name) == pytest.approx(2.0 / 0.8)
+    assert any("consumes its own product (0.2)" in n for n in notes), notes
+
+
+def test_a_reference_of_0_with_a_second_output_counts_the_second(tmp_path: Path) -> None:
+    """Review 255: 0 kg of steel as the reference and a second output of 1 kg of it were
+    skipped as 'reference amount 0'; the second output adds to the reference, as with any
+    other reference amount."""
+    from tests.lifecycle.test_olca_review import CO2, _ex, _flow, _mass, _num, _process
+    from tests.lifecycle.test_olca_review import _zip as _entities_zip
+
+    ents = [*_mass(), _flow("f-s", "steel"), CO2, _process("making", [
+        _ex("f-s", 0.0, ref=True), _ex("f-s", 1.0, iid=3), _ex("f-co2", 2.0, iid=2)])]
+    template, _ = olca.import_template(_entities_zip(tmp_path / "a.zip", ents))
+    assert _num(template, "making") == pytest.approx(2.0)

@@ -100,7 +100,8 @@ def parse_document(text: str, *, source: str = "<model>", as_json: bool = False
                    ) -> dict[str, Any]:
     """Parse YAML (a superset of JSON) text into a mapping, within :func:`limits`."""
     doc = parse_data(text, source=source, as_json=as_json)
-    if doc is None and not as_json:  # review 253: an empty file was "not a list, a text …"
+    if doc is None and all(not ln.strip() or ln.lstrip().startswith("#")  # review 253: it
+                           for ln in text.splitlines()):  # was "not a list, a text …"
         raise _refused(source, coded("", "document-empty", "the document is empty (or only "
                                      "comments): write its keys and values (key: value)"))
     if not isinstance(doc, dict):

@@ -148,7 +148,7 @@ def _reference(
     why: list[str] = []  # a formula that cannot be evaluated says why (noted if skipped)
     qty = (exchange_amount(proc, ref, "reference", params, why, unit, scale)
            if ref is not None else None)
-    if ref is not None and qty:  # a second exchange of the reference flow adds to it
+    if ref is not None and qty is not None:  # a second exchange of the reference flow adds
         for e in twins(proc, ref, ctx):
             ef = next((b[0] for b in ctx.bases(e) if b[1] == name), None)
             more = exchange_amount(proc, e, "reference", params, [], ctx.unit(e), 1.0)

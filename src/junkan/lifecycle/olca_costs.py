@@ -64,7 +64,7 @@ def twins(proc: Any, ref: Any, ctx: Context) -> list[Any]:
     reference product), and those on the other side that the process provides itself (its
     own product consumed, ``defaultProvider`` the process — or no ``defaultProvider`` and
     the process the zip's only provider of it, which openLCA's auto-linking then links:
-    :meth:`Context.sole_provider`, review 252): openLCA puts them on the diagonal with the
+    :meth:`Context.only_provider`, review 252): openLCA puts them on the diagonal with the
     reference (olca-core ``InventoryBuilder.putExchangeValue``, ``provider.matches``), so
     they add to (or, consumed, take from) the reference amount and are no co-product
     (review 249: a consumption of its own product was ignored)."""
@@ -73,7 +73,7 @@ def twins(proc: Any, ref: Any, ctx: Context) -> list[Any]:
             and e.flow.id == fid and not e.is_avoided_product
             and (bool(e.is_input) == bool(ref.is_input) or (
                 e.default_provider.id == proc.id if e.default_provider is not None
-                else ctx.sole_provider(fid) == proc.id))]
+                else ctx.only_provider(fid, proc)))]
 
 
 class Allocation:

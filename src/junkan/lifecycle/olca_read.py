@@ -338,23 +338,26 @@ class Context:
         self._said: set[str] = set()
         self._providers: dict[str, set[str]] | None = None
 
-    def sole_provider(self, flow_id: str) -> str | None:
-        """The ``@id`` of the zip's only process providing flow ``flow_id`` (a product
-        output or a waste input: olca-core ``TechFlow``), or ``None`` if none or several do:
-        the provider openLCA's auto-linking finds for an input without ``defaultProvider``
-        in a database made of this zip."""
+    def only_provider(self, flow_id: str, proc: Any) -> bool:
+        """Whether process ``proc`` is the zip's only process providing flow ``flow_id`` (a
+        product output or a waste input: olca-core ``TechFlow``; the flow's type from the
+        zip's flow, else from the exchange's reference to it, as :meth:`flow` reads it): the
+        provider openLCA's auto-linking finds for an input without ``defaultProvider`` in a
+        database made of this zip. A process without ``@id`` is known by its name."""
         if self._providers is None:
             self._providers = {}
             for doc in self.entities.get("processes", {}).values():
                 for e in doc.get("exchanges") or [] if isinstance(doc, dict) else []:
-                    fid = (e.get("flow") or {}).get("@id") if isinstance(e, dict) else None
-                    kind = self.flows.get(fid, {}).get("flowType") if fid else None
+                    ref = e.get("flow") if isinstance(e, dict) else None
+                    fid = ref.get("@id") if isinstance(ref, dict) else None
+                    kind = fid and (self.flows.get(fid, {}).get("flowType")
+                                    or ref.get("flowType"))  # type: ignore[union-attr]
                     if fid and not e.get("isAvoidedProduct") and (
                             kind == "PRODUCT_FLOW" and not e.get("isInput")
                             or kind == "WASTE_FLOW" and e.get("isInput")):
-                        self._providers.setdefault(fid, set()).add(str(doc.get("@id")))
-        found = self._providers.get(flow_id, set())
-        return next(iter(found)) if len(found) == 1 else None
+                        self._providers.setdefault(fid, set()).add(
+                            str(doc.get("@id") or f"name:{doc.get('name')}"))
+        return self._providers.get(flow_id, set()) == {str(proc.id or f"name:{proc.name}")}
 
     def category(self, value: Any, what: str) -> str:
         """A category path: a string as given (olca-schema 2); a reference (openLCA 1.x) by

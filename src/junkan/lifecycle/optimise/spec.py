@@ -23,6 +23,7 @@ from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import path_tokens
+from junkan.lifecycle.optimise.values import repeated
 from junkan.lifecycle.uncertainty.spec import describing
 
 Metric = Literal[
@@ -116,11 +117,9 @@ class Decision(Strict):
     @classmethod
     def _distinct(cls, values: list[Any] | None) -> list[Any] | None:
         """Each value once (review 253: [0.4, 0.4, 0.5] ran as three combinations)."""
-        keys = [repr(float(v)) if type(v) in (int, float) else json.dumps(v, sort_keys=True)
-                for v in values or []]
-        if (twice := next((i for i, k in enumerate(keys) if k in keys[:i]), None)) is not None:
-            raise ValueError(f"value {keys[twice]} is given twice (items {keys.index(keys[twice])}"
-                             f" and {twice}); list each value once")
+        if values and (twice := repeated(values)) is not None:
+            raise ValueError(f"items {twice[0]} and {twice[1]} ({short(str(values[twice[0]]))}, "
+                             f"{short(str(values[twice[1]]))}) are the same value; list each once")
         return values
 
     @model_validator(mode="after")
