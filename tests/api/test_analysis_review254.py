@@ -77,6 +77,21 @@ def test_an_optimisation_with_no_decisions_is_refused_before_the_job(
                           json={"model": MODEL, "spec": {**SPEC, "decisions": []}})
     fields = _fields(res)
     assert list(fields) == ["spec.decisions"] and "no decisions" in fields["spec.decisions"]
+    # coded, so the page says it in Japanese too (review 256: English only)
+    assert res.json()["errors"][0]["type"] == "optimise-no-decisions"
+
+
+def test_an_unknown_objective_names_the_objectives_for_every_language(
+        app_client: TestClient) -> None:
+    """Review 256: the page's Japanese 'must be one of' listed nothing: the rule's figures were
+    under another name than pydantic's own ('expected')."""
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind=optimise", headers=demo,
+                          json={"model": MODEL, "spec": {**SPEC, "objective": "nonsense"}})
+    (err,) = _problem(res, 422)["errors"]
+    assert err["path"] == "spec.objective.metric" and err["type"] == "literal_error"
+    assert err["ctx"]["expected"].startswith("'co2e', 'cost', ") and "'activity'" not in \
+        err["ctx"]["expected"]
 
 
 def test_a_disabled_users_jobs_are_stopped(app_client: TestClient) -> None:

@@ -412,6 +412,40 @@ def test_a_name_with_brackets_still_revokes_its_organisations_grants(  # type: i
     sync_api.expect(row.locator("td").nth(5)).to_contain_text("✓")
 
 
+def test_a_session_ended_elsewhere_leaves_nothing_for_the_next_user(  # type: ignore[no-untyped-def]
+        page, browser, server: str) -> None:
+    """Review 256 (high): an administrator revoked a member's sessions; the member's page went
+    to the sign-in form with their password still in it, and the demo user who signed in
+    there saw the member's analysis settings. Now the page says the session ended, the form
+    holds no password, and another user signing in gets a fresh page."""
+    admin = browser.new_context()
+    try:
+        _sign_in(admin.new_page(), server)
+        password = "leaver 2026 session"
+        made = admin.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
+                                  data={"email": "leaver@junkan.local", "name": "Leaver",
+                                        "role": "member", "password": password})
+        assert made.status == 201, made.text()
+        _sign_in(page, server, "leaver@junkan.local", password)
+        page.goto(f"{server}/#/analyses")
+        page.locator("#an-seed").fill("4242")
+        gone = admin.request.delete(f"{server}/api/admin/users/{made.json()['id']}/tokens",
+                                    headers={"X-Junkan-CSRF": "1"})
+        assert gone.ok, gone.text()
+    finally:
+        admin.close()
+    page.get_by_role("link", name="Models", exact=True).click()
+    sync_api.expect(page.locator("#login-error")).to_have_text(
+        "Your session has ended (signed out elsewhere, expired, or the account was disabled): "
+        "sign in again.")
+    with page.expect_event("load"):  # another user: a fresh page
+        sign_in_here(page, DEMO_EMAIL, DEMO_PASSWORD)
+    sync_api.expect(page.locator("#who")).to_contain_text("(Demo Manufacturing)")
+    assert page.locator("#password").input_value() == ""
+    page.goto(f"{server}/#/analyses")
+    sync_api.expect(page.locator("#an-seed")).to_have_value("0")
+
+
 # ---- issue 16: charts, scenario form, errors, language, numbers ------------------------------
 CHART_IDS = "['network', 'series', 'sankey']"
 

@@ -272,8 +272,8 @@ class Objective(Term):
             raise ValueError("activity (a capacity) is a constraint, not an objective")
         if not isinstance(metric, str) or metric not in OBJECTIVES:
             # the list pydantic gives names 'activity', which no objective may be
-            raise PydanticCustomError("literal_error", "must be one of {names}",
-                                      {"names": _names(OBJECTIVES)})
+            raise PydanticCustomError("literal_error", "must be one of {expected}",  # as
+                                      {"expected": _names(OBJECTIVES)})  # pydantic's (256)
         return metric
 
     @property
@@ -484,12 +484,12 @@ def require_decisions(spec: OptimiseSpec, spec_source: str | None) -> None:
     if spec.decisions:
         return
     if spec_source is None:  # the spec's origin names the model its scenarios are of
-        raise ModelError([Problem("", "no decisions: the model's scenarios set nothing to "
-                                  "choose between; give a spec with 'decisions'")],
-                         spec.origin)
-    raise ModelError([Problem("decisions", "no decisions: list the choices to optimise "
-                              "under 'decisions' (user guide, chapter 10), or leave the "
-                              "spec out to take them from the model's scenarios")],
+        raise ModelError([coded("", "optimise-no-scenario-decisions", "no decisions: the "
+                                "model's scenarios set nothing to choose between; give a "
+                                "spec with 'decisions'")], spec.origin)
+    raise ModelError([coded("decisions", "optimise-no-decisions", "no decisions: list the "
+                            "choices to optimise under 'decisions' (user guide, chapter 10), "
+                            "or leave the spec out to take them from the model's scenarios")],
                      spec_source)
 
 

@@ -159,6 +159,7 @@ $("#an-form").addEventListener("submit", async (ev) => {
   }
   if (mine !== an.seq) return;
   an.job = { ...out.job, model: $("#an-model").selectedOptions[0].textContent };
+  chooseKind(k);  // a result reopened while it ran may have chosen another (review 256)
   modelTitles(out.titles);
   draw();
   focusResult();
@@ -278,11 +279,15 @@ async function reopen(id) {
   if (mine !== an.seq) return;
   an.job = job;
   for (const el of ["#an-model", "#an-runs", "#an-n", "#an-seed", "#an-spec"]) markField($(el), null);
-  const radio = document.querySelector(`input[name="an-kind"][value="${an.job.kind}"]`);
-  if (radio) { radio.checked = true; kindChanged(); }
+  chooseKind(an.job.kind);
   modelTitles(titles);
   draw();
   focusResult();
+}
+
+function chooseKind(k) {
+  const radio = document.querySelector(`input[name="an-kind"][value="${k}"]`);
+  if (radio && !radio.checked) { radio.checked = true; kindChanged(); }
 }
 
 document.querySelectorAll('input[name="an-kind"]').forEach((r) => r.addEventListener("change", kindChanged));

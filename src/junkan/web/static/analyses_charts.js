@@ -367,9 +367,12 @@ const bestUnit = (r, k) => unitText(typeof (r.units || {})[k] === "string" ? r.u
 function methodNote(m) {
   if (!m?.text) return [];
   if (state.lang !== "ja") return [{ kind: "method", text: t("an.methodIs", { text: m.text }) }];
-  const key = "complete" in m ? (m.complete ? "an.front.complete" : "an.front.sampled")
-    : (m.name === "milp" ? "an.method.exact" : "an.method.approx");
-  return [{ kind: "method", text: t(key, { n: m.points }) }];
+  // the method and, for a Pareto front (its own entry), whether the front is complete (review 256:
+  // never said); the service's own account, in English, is the notes' tooltip
+  const key = { milp: "exact", enumeration: "enumeration", "milp, then search": "search" }[m.name] || "approx";
+  const notes = [{ kind: "method", text: t(`an.method.${key}`) }];
+  if (m.front && "complete" in m.front) notes.push({ kind: "method", text: t(m.front.complete ? "an.front.complete" : "an.front.sampled", { n: m.front.points }) });
+  return notes;
 }
 
 function drawBest(r) {

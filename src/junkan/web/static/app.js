@@ -34,8 +34,16 @@ $("#login-form").addEventListener("submit", async (ev) => {
     return;
   }
   $("#login-error").textContent = "";
-  location.hash = afterSignIn();
+  $("#password").value = "";  // not kept in the page for whoever signs in next
+  const me = await whoami(), next = afterSignIn();
+  // another user than the one whose session ended on this page (signed out elsewhere, expired,
+  // disabled): a fresh page, so nothing of the other's (a result, a form) stays (review 256);
+  // the same user finds the page as they left it
+  if (state.owner && me && me.id !== state.owner) { location.hash = next; location.reload(); return; }
+  location.hash = next;
 });
+// a session ended by the service (not this page's sign-out): no uncaught error from a poll
+window.addEventListener("unhandledrejection", (ev) => { if (ev.reason?.message === "unauthorised") ev.preventDefault(); });
 /** Signing out: nothing new is sent, what was sent is answered (at most 3 s), then the session
  * ends, so a page still loading is not refused half-way (a 401 in the console, CI 2026-12-06). */
 const SIGN_OUT_WAIT_MS = 10000;  // a sign-out not answered by then is said to have failed
@@ -87,9 +95,14 @@ function afterSignIn() {
 async function route() {
   const hash = location.hash || "#/models";
   $("#signout-problem").hidden = true;
-  if (hash === "#/login") { await whoami(); show("login"); return; }
+  if (hash === "#/login") {
+    // signed in before on this page, not signed out here: say why the sign-in is asked again
+    if (!(await whoami()) && state.owner) $("#login-error").textContent = t("sessionEnded");
+    show("login"); return;
+  }
   const me = await whoami();
   if (!me) { state.next = hash; location.hash = "#/login"; return; }
+  state.owner = state.owner || me.id;  // whose results and forms this page holds
   const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
     "#/market": showMarket, "#/passports": showPassports, "#/sensing": showSensing, "#/analyses": showAnalyses,
     "#/indicators": showIndicators,
