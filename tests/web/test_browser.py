@@ -446,6 +446,42 @@ def test_a_session_ended_elsewhere_leaves_nothing_for_the_next_user(  # type: ig
     sync_api.expect(page.locator("#an-seed")).to_have_value("0")
 
 
+def test_a_run_whose_session_ends_says_so(  # type: ignore[no-untyped-def]
+        page, browser, server: str) -> None:
+    """Review 256: a member disabled while their analysis ran kept 'Model runs: 1,750 of
+    10,000' on the page, as if it still ran, and the poll's 'unauthorised' reached the
+    console uncaught."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    admin = browser.new_context()
+    try:
+        _sign_in(admin.new_page(), server)
+        password = "paused 2026 session"
+        made = admin.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
+                                  data={"email": "paused@junkan.local", "name": "Paused",
+                                        "role": "member", "password": password})
+        assert made.status == 201, made.text()
+        _sign_in(page, server, "paused@junkan.local", password)
+        page.goto(f"{server}/#/analyses")
+        label = next(t for t in page.locator("#an-model option").all_inner_texts()
+                     if "(compressor_magnet," in t)
+        page.select_option("#an-model", label=label)
+        page.click("#an-example")
+        page.fill("#an-runs", "10000")
+        with page.expect_response(re.compile(r"/api/lifecycle/analyses/\w+$")):  # a poll
+            page.click("#an-start")
+        stopped = admin.request.patch(f"{server}/api/admin/users/{made.json()['id']}",
+                                      headers={"X-Junkan-CSRF": "1"}, data={"disabled": True})
+        assert stopped.ok, stopped.text()
+    finally:
+        admin.close()
+    sync_api.expect(page.locator("#an-status")).to_have_text(
+        "Signed out while the analysis ran: once signed in again, find it in the list below "
+        "(it went on unless the account was disabled).", timeout=30_000)
+    sync_api.expect(page.locator("#login-error")).to_contain_text("Your session has ended")
+    assert not errors, errors
+
+
 # ---- issue 16: charts, scenario form, errors, language, numbers ------------------------------
 CHART_IDS = "['network', 'series', 'sankey']"
 

@@ -146,7 +146,9 @@ $("#an-form").addEventListener("submit", async (ev) => {
     // the names in its figures before "done" is said (review 247: "the result is below" over nothing)
     if (done && done.job && !done.problem) done.titles = await titlesOf(done.job, body.version);
     return done;
-  });
+  }).catch((e) => { if (e.message === "unauthorised") return SIGNED_OUT; throw e; });
+  // the session ended while it ran: said, not left showing its last progress (review 256)
+  if (out === SIGNED_OUT) { $("#an-status").textContent = t("an.signedOut"); return; }
   const mine = ++an.seq;  // drawn unless another result is asked for meanwhile
   await listJobs();
   if (!out) { $("#an-status").textContent = t("an.stopped"); return; }
@@ -164,6 +166,8 @@ $("#an-form").addEventListener("submit", async (ev) => {
   draw();
   focusResult();
 });
+
+const SIGNED_OUT = Symbol("signed out");
 
 /** The model's form documents by model id and version, as asked (`titlesOf`). */
 const forms = new Map();
