@@ -117,3 +117,31 @@ def test_refine_moves_every_range_and_says_each_once() -> None:
     assert float(best[2].value) == pytest.approx(0.7, abs=1e-3)
     assert [m.value for m in moved] == [float(x.value) for x in best]
     assert runs[0] <= refine.most_simulations(3)
+
+
+def test_the_refusal_of_one_constraint_is_worded_for_one() -> None:
+    """Review 251: a single constraint was refused as "each constraint can be met alone but
+    no combination of the options meets them all" (c60e28c changed the words without a test;
+    no spec found reaches this refusal with one constraint, so the refusal is built here from
+    simulated points: each constraint is met by some point, no point meets both)."""
+    from types import SimpleNamespace
+
+    from junkan.lifecycle.optimise import unmet
+    from junkan.lifecycle.optimise.result import Point
+
+    points = [Point([], {"co2e": 50.0, "cost": 10.0}, False, None),
+              Point([], {"co2e": 150.0, "cost": 1.0}, False, None)]
+    said = []
+    for constraints in ([{"metric": "co2e", "max": 100}],
+                        [{"metric": "co2e", "max": 100}, {"metric": "cost", "max": 5}]):
+        spec = opt.load_spec(doc={"objective": "margin", "constraints": constraints,
+                                  "decisions": [{**COLL, "values": [0.1, 0.2]}]})
+        p = SimpleNamespace(model=SimpleNamespace(baseline=SimpleNamespace(currency="JPY")),
+                            spec=spec, sur=None, expanded=[], program=lambda: None)
+        said.append(str(unmet.infeasible(p, points)))
+    assert said == [
+        "<optimise>:constraints: no combination of the options meets constraints[0] (co2e); "
+        "relax it",
+        "<optimise>:constraints: each constraint can be met alone but no combination of the "
+        "options meets them all: constraints[0] (co2e), constraints[1] (cost); relax one of "
+        "them"]
