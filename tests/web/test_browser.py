@@ -12,7 +12,13 @@ import yaml
 
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from tests.conftest import SMALL
-from tests.web.conftest import grant_scrap_composition, plotted, require_browser, sign_in_here
+from tests.web.conftest import (
+    choose_lang,
+    grant_scrap_composition,
+    plotted,
+    require_browser,
+    sign_in_here,
+)
 from tests.web.conftest import sign_in as _sign_in
 
 sync_api = require_browser()
@@ -443,6 +449,39 @@ def test_a_session_ended_elsewhere_leaves_nothing_for_the_next_user(  # type: ig
     sync_api.expect(page.locator("#who")).to_contain_text("(Demo Manufacturing)")
     assert page.locator("#password").input_value() == ""
     page.goto(f"{server}/#/analyses")
+    sync_api.expect(page.locator("#an-seed")).to_have_value("0")
+
+
+def test_another_user_signed_in_in_another_tab_gets_a_fresh_page(  # type: ignore[no-untyped-def]
+        page, browser, server: str) -> None:
+    """Review 257: after a member's session ended, the demo user signed in in a second tab of
+    the same browser; the first tab, moved to the analyses, showed the member's settings
+    under the demo user's name. And the sign-in form's message stayed in the old language."""
+    admin = browser.new_context()
+    try:
+        _sign_in(admin.new_page(), server)
+        password = "second tab 2026 session"
+        made = admin.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
+                                  data={"email": "tabbed@junkan.local", "name": "Tabbed",
+                                        "role": "member", "password": password})
+        assert made.status == 201, made.text()
+        _sign_in(page, server, "tabbed@junkan.local", password)
+        page.goto(f"{server}/#/analyses")
+        page.locator("#an-seed").fill("4242")
+        gone = admin.request.delete(f"{server}/api/admin/users/{made.json()['id']}/tokens",
+                                    headers={"X-Junkan-CSRF": "1"})
+        assert gone.ok, gone.text()
+    finally:
+        admin.close()
+    page.get_by_role("link", name="Models", exact=True).click()
+    sync_api.expect(page.locator("#login-error")).to_contain_text("Your session has ended")
+    choose_lang(page, "ja")
+    sync_api.expect(page.locator("#login-error")).to_contain_text("セッションが終了しました")
+    choose_lang(page, "en")
+    _sign_in(page.context.new_page(), server)  # the demo user, in a second tab
+    with page.expect_event("load"):  # the first tab, moved on: a fresh page
+        page.goto(f"{server}/#/analyses")
+    sync_api.expect(page.locator("#who")).to_contain_text("(Demo Manufacturing)")
     sync_api.expect(page.locator("#an-seed")).to_have_value("0")
 
 

@@ -29,11 +29,10 @@ $("#login-form").addEventListener("submit", async (ev) => {
     body: JSON.stringify({ email: $("#email").value, password: $("#password").value }) });
   if (!res.ok) {
     const wait = res.headers.get("Retry-After");
-    $("#login-error").textContent = res.status === 429 ? t("loginLocked", { s: wait || "?" })
-      : res.status === 503 ? t("loginBusy") : t("wrongLogin");
+    sayLogin(...(res.status === 429 ? ["loginLocked", { s: wait || "?" }] : res.status === 503 ? ["loginBusy"] : ["wrongLogin"]));
     return;
   }
-  $("#login-error").textContent = "";
+  sayLogin(null);
   $("#password").value = "";  // not kept in the page for whoever signs in next
   const me = await whoami(), next = afterSignIn();
   // another user than the one whose session ended on this page (signed out elsewhere, expired,
@@ -42,6 +41,12 @@ $("#login-form").addEventListener("submit", async (ev) => {
   if (state.owner && me && me.id !== state.owner) { location.hash = next; location.reload(); return; }
   location.hash = next;
 });
+/** The sign-in form's message (a catalogue key and its figures; null: none), said again in the
+ * language chosen next (review 257: it stayed in the old one). */
+function sayLogin(key, vars = {}) {
+  state.loginSaid = key ? [key, vars] : null;
+  $("#login-error").textContent = key ? t(key, vars) : "";
+}
 // a session ended by the service (not this page's sign-out): no uncaught error from a poll
 window.addEventListener("unhandledrejection", (ev) => { if (ev.reason?.message === "unauthorised") ev.preventDefault(); });
 /** Signing out: nothing new is sent, what was sent is answered (at most 3 s), then the session
@@ -80,6 +85,7 @@ $("#lang").addEventListener("change", async (ev) => {
   await loadLang(ev.target.value);
   setTitle();
   if (state.signOutProblem) $("#signout-problem").textContent = t(...state.signOutProblem);
+  if (state.loginSaid) $("#login-error").textContent = t(...state.loginSaid);
   if (REDRAW[state.view]) await REDRAW[state.view]();
   drawnIn[state.view] = state.lang;
 });
@@ -97,12 +103,15 @@ async function route() {
   $("#signout-problem").hidden = true;
   if (hash === "#/login") {
     // signed in before on this page, not signed out here: say why the sign-in is asked again
-    if (!(await whoami()) && state.owner) $("#login-error").textContent = t("sessionEnded");
+    if (!(await whoami()) && state.owner) sayLogin("sessionEnded");
     show("login"); return;
   }
   const me = await whoami();
   if (!me) { state.next = hash; location.hash = "#/login"; return; }
-  state.owner = state.owner || me.id;  // whose results and forms this page holds
+  // whose results and forms this page holds: another user signed in meanwhile (in another tab,
+  // review 257) gets a fresh page, as one signing in here does
+  if (state.owner && state.owner !== me.id) { location.reload(); return; }
+  state.owner = me.id;
   const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
     "#/market": showMarket, "#/passports": showPassports, "#/sensing": showSensing, "#/analyses": showAnalyses,
     "#/indicators": showIndicators,
