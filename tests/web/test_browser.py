@@ -502,8 +502,9 @@ def test_a_run_whose_session_ends_says_so(  # type: ignore[no-untyped-def]
         assert made.status == 201, made.text()
         _sign_in(page, server, "paused@junkan.local", password)
         page.goto(f"{server}/#/analyses")
-        label = next(t for t in page.locator("#an-model option").all_inner_texts()
-                     if "(compressor_magnet," in t)
+        option = page.locator("#an-model option", has_text="(compressor_magnet,")
+        option.wait_for(state="attached")  # the models' list is asked for once the page shows
+        label = option.inner_text()
         page.select_option("#an-model", label=label)
         page.click("#an-example")
         page.fill("#an-runs", "10000")
