@@ -225,21 +225,28 @@ def test_the_ledger_audit_takes_a_place_among_the_jobs(monkeypatch: pytest.Monke
     asyncio.run(scene())
 
 
-def test_a_deleted_users_jobs_are_stopped(app_client: TestClient) -> None:
-    """Review 219: a deleted user's running job went on to its budget and stored a result
-    no one could reach."""
-    from junkan.api.background import USER_DELETED
+def member_running(app_client: TestClient, email: str) -> tuple[dict[str, str], str]:
+    """A member ``email`` made by the demo administrator, with a long uncertainty job
+    started: the administrator's headers and the member's id."""
     from tests.api.conftest import bearer
 
     admin, _ = demo_tokens(app_client)
     res = app_client.post("/api/admin/users", headers=admin,
-                          json={"email": "leaver@example.org", "role": "member"})
+                          json={"email": email, "role": "member"})
     assert res.status_code == 201, res.text
-    uid, password = res.json()["id"], res.json()["password"]
-    leaver = bearer(app_client, "leaver@example.org", password)
-    started = app_client.post(f"{BASE}?kind=uncertainty", headers=leaver,
+    uid, member = res.json()["id"], bearer(app_client, email, res.json()["password"])
+    started = app_client.post(f"{BASE}?kind=uncertainty", headers=member,
                               json={"model": MODEL, "spec": UNCERTAINTY, "runs": 10_000})
     assert started.status_code == 202, started.text
+    return admin, uid
+
+
+def test_a_deleted_users_jobs_are_stopped(app_client: TestClient) -> None:
+    """Review 219: a deleted user's running job went on to its budget and stored a result
+    no one could reach."""
+    from junkan.api.background import USER_DELETED
+
+    admin, uid = member_running(app_client, "leaver@example.org")
     t0 = time.monotonic()
     assert app_client.delete(f"/api/admin/users/{uid}", headers=admin).status_code == 204
     assert time.monotonic() - t0 < 10

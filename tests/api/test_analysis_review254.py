@@ -96,17 +96,9 @@ def test_an_unknown_objective_names_the_objectives_for_every_language(
 
 def test_a_disabled_users_jobs_are_stopped(app_client: TestClient) -> None:
     from junkan.api.background import USER_DISABLED
-    from tests.api.conftest import bearer
+    from tests.api.test_analysis_review import member_running
 
-    admin, _ = demo_tokens(app_client)
-    res = app_client.post("/api/admin/users", headers=admin,
-                          json={"email": "paused@example.org", "role": "member"})
-    assert res.status_code == 201, res.text
-    uid, password = res.json()["id"], res.json()["password"]
-    paused = bearer(app_client, "paused@example.org", password)
-    started = app_client.post(f"{BASE}?kind=uncertainty", headers=paused,
-                              json={"model": MODEL, "spec": UNCERTAINTY, "runs": 10_000})
-    assert started.status_code == 202, started.text
+    admin, uid = member_running(app_client, "paused@example.org")
     t0 = time.monotonic()
     res = app_client.patch(f"/api/admin/users/{uid}", headers=admin, json={"disabled": True})
     assert res.status_code == 200 and res.json()["disabled"], res.text

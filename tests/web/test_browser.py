@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -418,28 +419,40 @@ def test_a_name_with_brackets_still_revokes_its_organisations_grants(  # type: i
     sync_api.expect(row.locator("td").nth(5)).to_contain_text("✓")
 
 
+@contextmanager
+def _member(page, browser, server: str, name: str):  # type: ignore[no-untyped-def]
+    """A member ``name`` made by the demo administrator (in a context of its own) and signed
+    in on ``page``; yields the administrator's requests and the member's id (the context is
+    closed after the block)."""
+    admin = browser.new_context()
+    try:
+        _sign_in(admin.new_page(), server)
+        password = f"{name} 2026 session"
+        made = admin.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
+                                  data={"email": f"{name}@junkan.local", "name": name.title(),
+                                        "role": "member", "password": password})
+        assert made.status == 201, made.text()
+        _sign_in(page, server, f"{name}@junkan.local", password)
+        yield admin.request, made.json()["id"]
+    finally:
+        admin.close()
+
+
+def _revoke(admin, server: str, uid: str) -> None:  # type: ignore[no-untyped-def]
+    gone = admin.delete(f"{server}/api/admin/users/{uid}/tokens", headers={"X-Junkan-CSRF": "1"})
+    assert gone.ok, gone.text()
+
+
 def test_a_session_ended_elsewhere_leaves_nothing_for_the_next_user(  # type: ignore[no-untyped-def]
         page, browser, server: str) -> None:
     """Review 256 (high): an administrator revoked a member's sessions; the member's page went
     to the sign-in form with their password still in it, and the demo user who signed in
     there saw the member's analysis settings. Now the page says the session ended, the form
     holds no password, and another user signing in gets a fresh page."""
-    admin = browser.new_context()
-    try:
-        _sign_in(admin.new_page(), server)
-        password = "leaver 2026 session"
-        made = admin.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
-                                  data={"email": "leaver@junkan.local", "name": "Leaver",
-                                        "role": "member", "password": password})
-        assert made.status == 201, made.text()
-        _sign_in(page, server, "leaver@junkan.local", password)
+    with _member(page, browser, server, "leaver") as (admin, uid):
         page.goto(f"{server}/#/analyses")
         page.locator("#an-seed").fill("4242")
-        gone = admin.request.delete(f"{server}/api/admin/users/{made.json()['id']}/tokens",
-                                    headers={"X-Junkan-CSRF": "1"})
-        assert gone.ok, gone.text()
-    finally:
-        admin.close()
+        _revoke(admin, server, uid)
     page.get_by_role("link", name="Models", exact=True).click()
     sync_api.expect(page.locator("#login-error")).to_have_text(
         "Your session has ended (signed out elsewhere, expired, or the account was disabled): "
@@ -457,22 +470,10 @@ def test_another_user_signed_in_in_another_tab_gets_a_fresh_page(  # type: ignor
     """Review 257: after a member's session ended, the demo user signed in in a second tab of
     the same browser; the first tab, moved to the analyses, showed the member's settings
     under the demo user's name. And the sign-in form's message stayed in the old language."""
-    admin = browser.new_context()
-    try:
-        _sign_in(admin.new_page(), server)
-        password = "second tab 2026 session"
-        made = admin.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
-                                  data={"email": "tabbed@junkan.local", "name": "Tabbed",
-                                        "role": "member", "password": password})
-        assert made.status == 201, made.text()
-        _sign_in(page, server, "tabbed@junkan.local", password)
+    with _member(page, browser, server, "tabbed") as (admin, uid):
         page.goto(f"{server}/#/analyses")
         page.locator("#an-seed").fill("4242")
-        gone = admin.request.delete(f"{server}/api/admin/users/{made.json()['id']}/tokens",
-                                    headers={"X-Junkan-CSRF": "1"})
-        assert gone.ok, gone.text()
-    finally:
-        admin.close()
+        _revoke(admin, server, uid)
     page.get_by_role("link", name="Models", exact=True).click()
     sync_api.expect(page.locator("#login-error")).to_contain_text("Your session has ended")
     choose_lang(page, "ja")
@@ -492,29 +493,18 @@ def test_a_run_whose_session_ends_says_so(  # type: ignore[no-untyped-def]
     console uncaught."""
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    admin = browser.new_context()
-    try:
-        _sign_in(admin.new_page(), server)
-        password = "paused 2026 session"
-        made = admin.request.post(f"{server}/api/admin/users", headers={"X-Junkan-CSRF": "1"},
-                                  data={"email": "paused@junkan.local", "name": "Paused",
-                                        "role": "member", "password": password})
-        assert made.status == 201, made.text()
-        _sign_in(page, server, "paused@junkan.local", password)
+    with _member(page, browser, server, "paused") as (admin, uid):
         page.goto(f"{server}/#/analyses")
         option = page.locator("#an-model option", has_text="(compressor_magnet,")
         option.wait_for(state="attached")  # the models' list is asked for once the page shows
-        label = option.inner_text()
-        page.select_option("#an-model", label=label)
+        page.select_option("#an-model", label=option.inner_text())
         page.click("#an-example")
         page.fill("#an-runs", "10000")
         with page.expect_response(re.compile(r"/api/lifecycle/analyses/\w+$")):  # a poll
             page.click("#an-start")
-        stopped = admin.request.patch(f"{server}/api/admin/users/{made.json()['id']}",
-                                      headers={"X-Junkan-CSRF": "1"}, data={"disabled": True})
+        stopped = admin.patch(f"{server}/api/admin/users/{uid}",
+                              headers={"X-Junkan-CSRF": "1"}, data={"disabled": True})
         assert stopped.ok, stopped.text()
-    finally:
-        admin.close()
     sync_api.expect(page.locator("#an-status")).to_have_text(
         "Signed out while the analysis ran: once signed in again, find it in the list below "
         "(it went on unless the account was disabled).", timeout=30_000)

@@ -34,12 +34,7 @@ $("#login-form").addEventListener("submit", async (ev) => {
   }
   sayLogin(null);
   $("#password").value = "";  // not kept in the page for whoever signs in next
-  const me = await whoami(), next = afterSignIn();
-  // another user than the one whose session ended on this page (signed out elsewhere, expired,
-  // disabled): a fresh page, so nothing of the other's (a result, a form) stays (review 256);
-  // the same user finds the page as they left it
-  if (state.owner && me && me.id !== state.owner) { location.hash = next; location.reload(); return; }
-  location.hash = next;
+  location.hash = afterSignIn();  // route(): another user than the page's gets a fresh page (review 256)
 });
 /** The sign-in form's message (a catalogue key and its figures; null: none), said again in the
  * language chosen next (review 257: it stayed in the old one). */
@@ -108,8 +103,9 @@ async function route() {
   }
   const me = await whoami();
   if (!me) { state.next = hash; location.hash = "#/login"; return; }
-  // whose results and forms this page holds: another user signed in meanwhile (in another tab,
-  // review 257) gets a fresh page, as one signing in here does
+  // whose results and forms this page holds: another user signed in (here after a session ended
+  // elsewhere, review 256, or in another tab, review 257) gets a fresh page, so nothing of the
+  // other's (a result, a form) stays; the same user finds the page as they left it
   if (state.owner && state.owner !== me.id) { location.reload(); return; }
   state.owner = me.id;
   const page = { "#/network": showNetwork, "#/foresight": showForesight, "#/alloys": showAlloys, "#/trace": showTrace,
