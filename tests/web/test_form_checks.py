@@ -121,14 +121,19 @@ def test_scenario_count_uses_the_fields_limits(page: Any, server: str) -> None:
 def test_japanese_cancelled_job_solar_other_and_navigation(page: Any, server: str) -> None:
     sign_in(page, server)
     model_id = _model_id(page, "compressor_magnet")
-    # every answer returned, so that a failure says which request went wrong (it failed
-    # once in a full web run and never alone)
+    # with the example's settings (the model declares no uncertain parameters): without them
+    # the job failed at once, "failed" instead of "cancelled" when the worker took it before
+    # the cancel came (the fresh-clone CI of bbc75ca). Every answer returned, so that a
+    # failure says which request went wrong.
     answers = page.evaluate(
         """async (id) => {
           const h = { "Content-Type": "application/json", "X-Junkan-CSRF": "1" };
+          const spec = await (await fetch(
+            "/static/examples/uncertainty_compressor_magnet.json")).json();
+          delete spec.observations;
           const started = await fetch("/api/lifecycle/analyses?kind=uncertainty", {
             method: "POST", headers: h,
-            body: JSON.stringify({ model_id: id, version: 1, runs: 10000 }) });
+            body: JSON.stringify({ model_id: id, version: 1, runs: 10000, spec }) });
           const job = await started.json();
           const done = await fetch(`/api/lifecycle/analyses/${job.id}`,
             { method: "DELETE", headers: h });
