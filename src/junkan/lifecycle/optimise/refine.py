@@ -242,13 +242,13 @@ def scorer(sim: Simulator, objective: Objective,
     return score
 
 
-def no_better_than_reference(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
+def no_better_than_reference(sim: Simulator, ref: list[Choice], choices: list[Choice],
                              objective: Objective,
                              feasible: Callable[[dict[str, float]], bool]) -> bool:
-    """Whether ``choices`` differ from the reference (each decision's first option) without
-    scoring better than it, the reference meeting the constraints: then nothing is gained by
-    changing the model (review 253: a flat objective changed three decisions)."""
-    score, ref = scorer(sim, objective, feasible), [e.choices[0] for e in expanded]
+    """Whether ``choices`` differ from the reference ``ref`` (each decision's first option)
+    without scoring better than it, the reference meeting the constraints: then nothing is
+    gained by changing the model (review 253: a flat objective changed three decisions)."""
+    score = scorer(sim, objective, feasible)
     if [(c.label, c.value) for c in choices] == [(c.label, c.value) for c in ref]:
         return False
     mine, theirs = score(choices), score(ref)

@@ -14,7 +14,7 @@ import numpy as np
 
 from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
-from junkan.lifecycle.optimise import brackets, refine
+from junkan.lifecycle.optimise import brackets, refine, surrogate
 from junkan.lifecycle.optimise.features import forms, rap_meaningful, value, vector
 from junkan.lifecycle.optimise.front import grid, nondominated, tiebreak, walk
 from junkan.lifecycle.optimise.front_refine import refined_front, refining_budget
@@ -60,8 +60,7 @@ class _Problem:
     def __init__(
         self, model: lifecycle.ModelFile, spec: OptimiseSpec, extra: Sequence[Objective] = (),
         progress: Callable[[int, int], None] | None = None, after: int = 0,
-        enumeration: bool = False, refining: int = 0,
-        pace: Told | None = None,
+        enumeration: bool = False, refining: int = 0, pace: Told | None = None,
     ) -> None:
         """``after``: the most simulations the verb runs once the additive model is built,
         besides the check of :func:`_verify` and either (``enumeration``) every combination
@@ -81,6 +80,7 @@ class _Problem:
         self.sim = Simulator(model, spec, activity, rap, progress, pace)  # type: ignore[arg-type]
         check_tests(spec)
         self.expanded = expand(model, spec)
+        self.reference = surrogate.reference(self.expanded)  # kept when none does better
         self.size = size = math.prod(len(lv) for lv in _levels(self.expanded))
         """How many combinations of the options (ranges at their levels) there are."""
         self.enumerable = size if size <= spec.max_enumerate else 0
@@ -325,8 +325,8 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
     choices, changed = refine.recombine(p.sim, p.expanded, choices, objective, ok)
     again = {c.split(": ", 1)[0] for c in changed}  # a range moved to a level again
     moved = [m for m in moved if m.decision not in again]
-    if refine.no_better_than_reference(p.sim, p.expanded, choices, objective, ok):
-        choices, moved, changed, z = [e.choices[0] for e in p.expanded], [], [], None
+    if refine.no_better_than_reference(p.sim, p.reference, choices, objective, ok):
+        choices, moved, changed, z = p.reference, [], [], None
     best = p.point(choices, None if moved or changed or why is not None or z is None
                    else prog.figures(z))
     return best, deviation, why, moved, changed
@@ -353,7 +353,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         method["text"] += "; then " + ", ".join(m.said() for m in moved) \
             + " by a golden-section search of the simulated objective between its levels " \
             "(constraints checked by simulation; local: never worse than where it started)"
-    if [c["option"] for c in best.choices] == [e.choices[0].label for e in p.expanded]:
+    if [c["option"] for c in best.choices] == [c.label for c in p.reference]:
         method["text"] += "; no combination does better than the first option of every " \
             "decision, which is kept"
     if changed:
@@ -372,7 +372,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
                                   + (", nor at any combination that meets the constraints"
                                      if why is not None else "")
                                   + "; optimise its numerator instead")], spec.origin)
-    result = Optimum(model, spec, best, p.point([e.choices[0] for e in p.expanded]),
+    result = Optimum(model, spec, best, p.point(p.reference),
                      Point.of(p, [], p.as_modelled, None), method)
     p.sim.finish()
     return result

@@ -273,6 +273,11 @@ def field_unit(model: lifecycle.ModelFile, spec: OptimiseSpec, k: int) -> str:
     return (written_unit(node) or "") if isinstance(node, str) else ""
 
 
+def reference(expanded: list[Expanded]) -> list[Choice]:
+    """The reference combination: each decision's first option (a range's first level)."""
+    return [e.choices[0] for e in expanded]
+
+
 def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
     """Each decision's choices as overrides; paths of different decisions must not overlap."""
     out = []
@@ -401,7 +406,7 @@ def build(sim: Simulator, expanded: list[Expanded], relevant: set[str],
     ``after``: the most simulations the caller may run once the model is built (for the
     total that progress is told)."""
     tol = sim.spec.tolerance
-    ref = [e.choices[0] for e in expanded]
+    ref = reference(expanded)
     fig0 = sim(ref)
     singles: dict[tuple[int, int], dict[str, float]] = {}
     for i, e in enumerate(expanded):
