@@ -151,3 +151,30 @@ def test_progress_text_changes_with_the_bar(page: Any, server: str) -> None:
         r"Model runs", s) and f"Model runs: {round(float(v) * of)} of {of} " not in s]
     assert not late, late
     assert not errors, errors
+
+
+PLOT_SHARE = """(id) => { const g = document.getElementById(id);
+  return g._fullLayout._size.w / g.getBoundingClientRect().width; }"""
+"""The share of chart ``id``'s width its plot area has (the rest: the inputs' names, margins)."""
+
+
+def test_the_bars_keep_most_of_a_phone_chart(page: Any, server: str) -> None:
+    """Review 256: at 390 px the inputs' names took most of the sensitivity and tornado charts'
+    width. On a phone a long name is broken before its last part and the axis title (the
+    inputs, named in the table's head) is left out: the bars keep half the width or more."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    errors = _open(page, server, "en")
+    _choose(page, "compressor_magnet", "sensitivity")
+    page.select_option("#an-method", "morris")
+    page.fill("#an-n", "4")
+    _analysis(page, "compressor_magnet", "sensitivity")
+    page.locator("#an-chart2 .main-svg").first.wait_for(timeout=60_000)
+    for id_ in ("an-chart", "an-chart2"):
+        plotted(page, id_)
+        assert page.evaluate(PLOT_SHARE, id_) >= 0.5, id_
+        names = page.evaluate(f"document.getElementById('{id_}').data[0].y")
+        assert any("<br>" in n for n in names), names  # a long name broken, not cut
+    # the whole names in the hover
+    hover = page.evaluate("document.getElementById('an-chart').data[0].text")
+    assert any(t.startswith("products.room_ac.") for t in hover), hover
+    assert not errors, errors

@@ -8,7 +8,7 @@ import { $, fmt, fmtKey, fmtPct, fmtTime, isShare, plot as corePlot, state, t } 
 import { amountCell, chartTable, comparisonTable, describe, rangeCell, sensitivityNotes, showNotes, uncertaintyNotes, withConf }
   from "./analyses_notes.js";
 import { isYenUnit, yenTitle } from "./chart_axes.js";
-import { fitLegend, fitTitle, keepTitlesIn, titleText } from "./chart_fit.js";
+import { fitLegend, fitTitle, inputName, keepTitlesIn, rowHeight, titleText } from "./chart_fit.js";
 import { sortableTable, valued } from "./table_sort.js";
 import { yenFigure } from "./yen.js";
 
@@ -217,16 +217,6 @@ function drawFan(r, key) {
     rows, [1, 2, 3, 4, 5, 6], [0]);
 }
 
-/** A parameter path's shortest end (two parts at least) that no other path of `all` ends with. */
-function shortName(path, all) {
-  const parts = path.split(".");
-  for (let k = 2; k < parts.length; k++) {
-    const end = parts.slice(-k).join(".");
-    if (all.filter((q) => q === end || q.endsWith(`.${end}`)).length === 1) return `…${end}`;
-  }
-  return path;
-}
-
 /** The chart beside the indices (the tornado), made on first use after the first chart; hidden
  * when `show` is false. */
 function secondChart(show) {
@@ -255,14 +245,14 @@ function drawTornado(r, o, label) {
   const swing = (i) => Math.abs(tor.high[i] - tor.low[i]);
   const order = r.parameters.map((_, i) => i).sort((i, j) => swing(i) - swing(j));
   const narrow = ($("#an-chart2").clientWidth || 800) < 640;
-  const names = order.map((i) => (narrow ? shortName(r.parameters[i], r.parameters) : r.parameters[i]));
+  const names = order.map((i) => (narrow ? inputName(r.parameters[i], r.parameters) : r.parameters[i]));
   const bar = (k, color) => ({ type: "bar", orientation: "h", y: names, base: nominal, x: order.map((i) => scale(tor[k][i]) - nominal),
     name: t(`an.tornado.${k}`), marker: { color }, hoverinfo: "text", textposition: "none",
     text: order.map((i) => `${r.parameters[i]}: ${t(`an.tornado.${k}`)} → ${said(tor[k][i])}`) });
   plot("an-chart2", [bar("low", "#1f77b4"), bar("high", "#d62728")],
     { title: fitTitle(t("an.tornadoTitle", { output: label, nominal: said(mid) }), "an-chart2"), barmode: "overlay",
-      height: 200 + 32 * names.length, margin: { l: 20 },
-      xaxis: { title: axisName(figName(fig), unitOf(fig, r.outputs[o].unit)) }, yaxis: { title: t("an.axisInput"), automargin: true },
+      height: 200 + rowHeight(names, 32) * names.length, margin: { l: 20 },
+      xaxis: { title: axisName(figName(fig), unitOf(fig, r.outputs[o].unit)) }, yaxis: { title: narrow ? "" : t("an.axisInput"), automargin: true, tickfont: narrow ? { size: 11 } : {} },
       shapes: [{ type: "line", x0: nominal, x1: nominal, yref: "paper", y0: 0, y1: 1, line: { color: "#1b2631", width: 1 } }],
       legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   $("#an-chart2").setAttribute("aria-label", t("an.tornadoLabel", { output: label }));
@@ -286,15 +276,15 @@ function drawSensitivity(r, chosen) {
   const share = !sobol && (isShare(o) || d.unit === "fraction");
   const v = (x) => (typeof x === "number" && share ? 100 * x : x);
   const unit = share ? t("an.unit.pp") : unitOf(o, d.unit) || "–";
-  // a narrow chart keeps the end of each path ("…co2e"): the whole one is in the hover and the table
+  // a narrow chart keeps the end of each path ("…co2e") in lines, no axis title: the whole path is in the hover and the table
   const narrow = ($("#an-chart").clientWidth || 800) < 640;
-  const names = order.map((i) => (narrow ? shortName(r.parameters[i], r.parameters) : r.parameters[i]));
+  const names = order.map((i) => (narrow ? inputName(r.parameters[i], r.parameters) : r.parameters[i]));
   const bar = (k, conf, color) => ({ type: "bar", orientation: "h", y: names, x: order.map((i) => v(d[k][i])),
     name: t(`an.idx.${k}`), marker: { color }, error_x: conf && d[conf] ? { type: "data", array: order.map((i) => v(d[conf][i])), visible: true } : undefined,
     hoverinfo: "text", text: order.map((i) => `${r.parameters[i]}: ${sobol ? fmt(d[k][i]) : inUnit(v(d[k][i]), unit)}`), textposition: "none" });
   plot("an-chart", [bar(a, sobol ? "S1_conf" : "mu_star_conf", "#5dade2"), bar(b, sobol ? "ST_conf" : null, "#1a5276")],
-    { title: fitTitle(t(sobol ? "an.sobolTitle" : "an.morrisTitle", { output: label(o) }), "an-chart"), barmode: "group", height: 200 + 40 * names.length,
-      xaxis: { title: sobol ? t("an.axisSobol") : t("an.axisMorrisUnit", { unit }) }, yaxis: { title: t("an.axisInput"), automargin: true },
+    { title: fitTitle(t(sobol ? "an.sobolTitle" : "an.morrisTitle", { output: label(o) }), "an-chart"), barmode: "group", height: 200 + rowHeight(names, 40) * names.length,
+      xaxis: { title: sobol ? t("an.axisSobol") : t("an.axisMorrisUnit", { unit }) }, yaxis: { title: narrow ? "" : t("an.axisInput"), automargin: true, tickfont: narrow ? { size: 11 } : {} },
       margin: { l: 20 }, legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   const head = (k) => (sobol ? t(`an.idx.${k}`) : `${t(`an.idx.${k}`)} [${unit}]`);
   // each index ± its 95 % confidence half-width (Morris' σ has none)

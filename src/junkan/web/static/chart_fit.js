@@ -78,4 +78,24 @@ function fitLegend(l, traces, width) {
     ? { ...tr, name: wrapWords(tr.name, room, measure) } : tr));
 }
 
-export { fitLegend, fitLines, fitTitle, keepTitlesIn, titleText };
+/** For a narrow chart, the shortest end of the parameter path `path` (two parts at least) that no other path of
+ * `all` ends with, after "…", in lines of about 16 letters broken after its dots and underscores (review 256: at 390 px the whole
+ * names left the bars a quarter of the chart; the whole path is in the hover and the table). */
+function inputName(path, all) {
+  const parts = path.split(".");
+  let k = 2;
+  const end = () => parts.slice(-k).join(".");
+  while (k < parts.length && all.filter((q) => q === end() || q.endsWith(`.${end()}`)).length !== 1) k++;
+  const lines = [""];
+  for (const piece of (k < parts.length ? `…${end()}` : path).split(/(?<=[._])/)) {
+    if (lines[lines.length - 1] && (lines[lines.length - 1] + piece).length > 16) lines.push(piece);
+    else lines[lines.length - 1] += piece;
+  }
+  return lines.join("<br>");
+}
+
+/** The height in px of a bar chart's row for the category `names` (lines broken by "<br>"): `base`, or more for
+ * names of three lines (in 11 px letters, as a narrow chart draws them). */
+const rowHeight = (names, base) => Math.max(base, 14 * Math.max(1, ...names.map((n) => n.split("<br>").length)) + 4);
+
+export { fitLegend, fitLines, fitTitle, inputName, keepTitlesIn, rowHeight, titleText };
