@@ -48,6 +48,28 @@ def test_observations_given_to_calibrate_are_checked_for_repeats() -> None:
         U.calibrate(kettle, section=_section(), observations=obs)
 
 
+@pytest.mark.parametrize("other", ["products.kettle.sales.02020",
+                                   "products.kettle.sales.2020"])
+def test_one_field_written_two_ways_is_refused_naming_both(other: str) -> None:
+    """Review 258: ``sales.2020`` and ``sales.02020`` of ``sales: {2020: …}`` are one field,
+    which was drawn twice, the last draw used and the first reported as a non-driver."""
+    kettle = lifecycle.load(text=MODEL, source="kettle.yaml")
+    sales = {"source": "t", "distribution": "uniform", "min": 5000, "max": 6000}
+    section = U.UncertaintySection.model_validate({"parameters": [
+        {**sales, "parameter": "products.kettle.sales.2020"} if other.endswith("02020") else
+        {**sales, "parameter": "products.kettle.sales.02020"},
+        {**sales, "parameter": other, "min": 500, "max": 600}]})
+    with pytest.raises(ModelError) as err:
+        U.resolve(kettle, section)
+    (problem,) = err.value.problems
+    assert problem.path == "uncertainty.parameters[1].parameter"
+    assert problem.kind == "unc-parameter-same-field"
+    assert "parameters[0]" in problem.message and "written another way" in problem.message
+    # the two years are two fields
+    section.parameters[1].parameter = "products.kettle.sales.2028"
+    assert len(U.resolve(kettle, section).parameters) == 2
+
+
 def test_an_observation_with_sigma_and_rel_sigma_is_refused() -> None:
     """It used to take ``sigma`` and drop ``rel_sigma`` silently."""
     with pytest.raises(ValidationError, match=r"'sigma' \(5, .*'rel_sigma' \(0\.2, .*not "

@@ -134,7 +134,7 @@ class UncertainParameter(Strict):
     beta: Finite | None = Field(default=None, gt=0)
     """Second shape parameter (beta)."""
     range: tuple[Finite, Finite] | None = None
-    """Plausible range: normal and lognormal draws are truncated to it; calibration keeps
+    """Plausible range: every distribution's draws are truncated to it; calibration keeps
     the fitted value inside it (required with ``calibrate: true`` unless the distribution is
     bounded)."""
     relative: bool = False

@@ -203,6 +203,22 @@ def locate(model: ModelFile, section: UncertaintySection) -> tuple[str, str]:
     return model.source, "uncertainty."
 
 
+def _same_field(doc: dict[str, Any], section: UncertaintySection, prefix: str,
+                problems: list[Problem]) -> None:
+    """A problem for each parameter that is an earlier one's field written another way in
+    ``doc`` (``sales.02020`` and ``sales.2020`` of ``sales: {2020: …}``): the field was drawn
+    twice and the last draw used (review 258; the spec alone sees only list positions)."""
+    first: dict[tuple[Any, ...], int] = {}
+    for i, p in enumerate(section.parameters):
+        at = located(doc, p.parameter)
+        if at is not None and (j := first.setdefault(at, i)) != i:
+            problems.append(coded(
+                f"{prefix}parameters[{i}].parameter", "unc-parameter-same-field",
+                "{parameter} is the field of parameters[{first}] ({other}) written another "
+                "way; list it once", parameter=short(p.parameter), first=j,
+                other=short(section.parameters[j].parameter)))
+
+
 def _bind(
     model: ModelFile, section: UncertaintySection, prefix: str, problems: list[Problem]
 ) -> tuple[dict[str, list[Binding]], dict[str, dict[str, Any]]]:
@@ -216,6 +232,7 @@ def _bind(
         doc = scenario_document(model.raw, name, model.source)
         docs[name] = doc
         sets = scenario_sets(model.raw, name)
+        _same_field(doc, section, prefix, problems)
         row = []
         for i, p in enumerate(section.parameters):
             own = sets_field(doc, sets, p.parameter)
