@@ -173,3 +173,18 @@ def test_a_spec_whose_tests_take_too_long_is_refused_before_any_run() -> None:
     assert not calls  # nothing ran
     spec = opt.OptimiseSpec.model_validate({"decisions": decisions, "max_tests": 19})
     assert opt.optimise(model, spec).to_json()["choices"]
+
+
+def test_two_decisions_on_one_year_written_two_ways_are_refused() -> None:
+    """Review 258: ``sales.2020`` and ``sales.02020`` are one field of ``sales: {2020: …}``;
+    two decisions setting it were accepted, the later one's value taking the field."""
+    model = lifecycle.load(text=MODEL, source="kettle.yaml")
+    a = {"name": "a", "parameter": "products.kettle.sales.2020", "values": [9000, 10000]}
+    b = {"name": "b", "parameter": "products.kettle.sales.02020", "values": [8000, 12000]}
+    spec = opt.OptimiseSpec.model_validate({"decisions": [a, b]})
+    with pytest.raises(ModelError, match=r"decisions 'a' and 'b' both set .*sales\.0?2020"):
+        opt.optimise(model, spec)
+    # another year is another field
+    spec = opt.OptimiseSpec.model_validate(
+        {"decisions": [a, {**b, "parameter": "products.kettle.sales.2028"}]})
+    assert opt.optimise(model, spec).best.choices

@@ -133,6 +133,29 @@ def key_in(node: dict[Any, Any], key: str) -> Any:
     return key
 
 
+def located(doc: Any, path: str) -> tuple[Any, ...] | None:
+    """The tokens of ``path`` as they address ``doc``: a list position as its number
+    (``maintenance[00]`` is ``maintenance[0]``), a key written in digits as the number a
+    mapping holds (``sales.02030`` is the year 2030 of ``sales: {2030: …}``, as
+    :func:`~junkan.lifecycle.loader.set_path` writes it); ``None`` for a path that does
+    not read as one."""
+    try:
+        tokens = path_tokens(path)
+    except ValueError:
+        return None
+    out: list[Any] = []
+    node = doc
+    for tok in tokens:
+        if isinstance(node, dict) and isinstance(tok, str):
+            tok = key_in(node, tok)
+        out.append(tok)
+        try:
+            node = node[tok]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
 def scenario_names(doc: dict[str, Any]) -> list[str]:
     """Baseline first, then the scenarios in document order."""
     base = str(doc.get("baseline_name") or "baseline")

@@ -31,7 +31,7 @@ import numpy as np
 from junkan import lifecycle
 from junkan.core.errors import ModelError, Problem, coded, format_path, short
 from junkan.core.quantities import written_unit
-from junkan.lifecycle.loader import key_in, path_tokens, scenario_document
+from junkan.lifecycle.loader import key_in, located, path_tokens, scenario_document
 from junkan.lifecycle.optimise.blocks import (
     Block,
     at_levels,
@@ -316,21 +316,29 @@ def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
             out.append(Expanded(d, [Choice(_label(v), {d.parameter: v}, v, d.name)
                                     for v in d.values]))
     clash = _overlapping({(e.decision.name, p) for e in out for c in e.choices
-                          for p in c.overrides})
-    if clash is not None:
-        (a, p), (b, q) = clash
+                          for p in c.overrides}, model.raw)
+    if clash is not None:  # named in the spec's order
+        order = [d.name for d in spec.decisions]
+        (a, p), (b, q) = sorted(clash, key=lambda dp: order.index(dp[0]))
         raise ModelError([Problem("decisions", f"decisions {a!r} and {b!r} both set "
                                   f"{short(p)} / {short(q)}; merge them into one decision")],
                          spec.origin)
     return out
 
 
-def _overlapping(paths: set[tuple[str, str]]
+def _overlapping(paths: set[tuple[str, str]], doc: dict[str, Any]
                  ) -> tuple[tuple[str, str], tuple[str, str]] | None:
     """Two (decision, path) of different decisions where one path is the other or inside
-    it, or ``None``. Sorted by their tokens, a path's extensions follow it directly: each
-    is compared with those alone (every pair of 4,000 paths took 25 s, review 212)."""
-    keyed = sorted(((token_key(p), d, p) for d, p in paths), key=lambda x: x[0])
+    it in ``doc`` however written (``sales.02020`` is ``sales.2020`` of ``sales: {2020: …}``,
+    review 258), or ``None``. Sorted by their tokens, a path's extensions follow it
+    directly: each is compared with those alone (every pair of 4,000 paths took 25 s,
+    review 212)."""
+    def key(p: str) -> tuple[tuple[int, Any], ...]:
+        at = located(doc, p)
+        return token_key(p) if at is None else tuple(
+            (0, t) if isinstance(t, int) else (1, str(t)) for t in at)
+
+    keyed = sorted(((key(p), d, p) for d, p in paths), key=lambda x: x[0])
     for i, (tokens, d, p) in enumerate(keyed):
         for later, d2, p2 in keyed[i + 1:]:
             if later[:len(tokens)] != tokens:

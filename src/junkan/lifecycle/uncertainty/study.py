@@ -21,7 +21,7 @@ import numpy as np
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.lifecycle.api import ModelFile
 from junkan.lifecycle.comparison import headline_unit
-from junkan.lifecycle.loader import key_in, path_tokens, scenario_document, set_path
+from junkan.lifecycle.loader import key_in, located, path_tokens, scenario_document, set_path
 from junkan.lifecycle.results import figure_units
 from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
 from junkan.lifecycle.uncertainty.figures import figure_names, figure_problem, observation_path
@@ -87,29 +87,6 @@ def scenario_sets(raw: dict[str, Any], name: str) -> set[str]:
 def covers(key: str, path: str) -> bool:
     """Whether document path ``key`` is ``path`` or a parent of it, as written."""
     return path == key or path.startswith(key + ".") or path.startswith(key + "[")
-
-
-def located(doc: Any, path: str) -> tuple[Any, ...] | None:
-    """The tokens of ``path`` as they address ``doc``: a list position as its number
-    (``maintenance[00]`` is ``maintenance[0]``), a key written in digits as the number a
-    mapping holds (``sales.02030`` is the year 2030 of ``sales: {2030: …}``, as
-    :func:`~junkan.lifecycle.loader.set_path` writes it); ``None`` for a path that does
-    not read as one."""
-    try:
-        tokens = path_tokens(path)
-    except ValueError:
-        return None
-    out: list[Any] = []
-    node = doc
-    for tok in tokens:
-        if isinstance(node, dict) and isinstance(tok, str):
-            tok = key_in(node, tok)
-        out.append(tok)
-        try:
-            node = node[tok]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return tuple(out)
 
 
 def sets_field(doc: dict[str, Any], keys: set[str], path: str) -> bool:
