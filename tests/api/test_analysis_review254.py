@@ -56,7 +56,9 @@ def test_a_version_of_a_document_sent_inline_is_refused(app_client: TestClient) 
     demo, _ = demo_tokens(app_client)
     res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
                           json={"model": MODEL, "version": 99, "spec": UNCERTAINTY})
-    assert "a document sent as 'model' has none" in " ".join(_fields(res).values())
+    # the field named in the error's path (review 261: the path was 'body')
+    assert _fields(res) == {"version": "a version of the stored model 'model_id'; a document "
+                                       "sent as 'model' has none"}
 
 
 @pytest.mark.parametrize("output", ["garbage", "", ":co2e", "B:", " : "])

@@ -188,3 +188,13 @@ def test_two_decisions_on_one_year_written_two_ways_are_refused() -> None:
     spec = opt.OptimiseSpec.model_validate(
         {"decisions": [a, {**b, "parameter": "products.kettle.sales.2028"}]})
     assert opt.optimise(model, spec).best.choices
+
+
+def test_options_from_scenarios_name_the_baseline_as_the_model_does() -> None:
+    """Review 261: the model as given was the option 'baseline' of a model whose baseline is
+    called 'reference' (``baseline_name``)."""
+    model = lifecycle.load(text="baseline_name: reference\n" + MODEL, source="kettle.yaml")
+    spec = opt.auto_spec(model.raw, model.source)
+    assert spec.decisions and all(list(d.options or {})[0] == "reference"
+                                  for d in spec.decisions)
+    assert all("baseline" not in (d.options or {}) for d in spec.decisions)

@@ -17,7 +17,7 @@ def test_a_flat_objective_keeps_every_first_option() -> None:
     spec = opt.auto_spec(model.raw, "atm_reuse.yaml").model_copy(
         update={"objective": opt.Objective.model_validate("recycled_share")})
     best = opt.optimise(model, spec).to_json()
-    assert [c["option"] for c in best["choices"]] == ["baseline"] * 6, best["choices"]
+    assert [c["option"] for c in best["choices"]] == ["reference"] * 6, best["choices"]
     assert best["objective"]["value"] == 0
     assert best["method"]["text"].endswith(
         "no combination does better than the first option of every decision, which is kept")

@@ -81,9 +81,6 @@ class AnalysisIn(Strict):
     def _one_model(self) -> AnalysisIn:
         if (self.model_id is None) == (self.model is None):
             raise ValueError("give 'model_id' (a stored model) or 'model' (the document)")
-        if self.version is not None and self.model_id is None:  # review 254: ignored
-            raise ValueError("'version' is a version of the stored model 'model_id'; a "
-                             "document sent as 'model' has none")
         return self
 
 
@@ -95,13 +92,18 @@ APPLIES: dict[str, tuple[str, ...]] = {
 
 
 def _settings_apply(kind: str, body: AnalysisIn) -> None:
-    """422 (``invalid-request``) naming each setting given that ``kind`` does not take, and
-    each output that is not ``scenario:figure`` (whether the model has it, the job says)."""
+    """422 (``invalid-request``) naming each setting given that ``kind`` does not take, a
+    ``version`` without ``model_id``, and each output that is not ``scenario:figure``
+    (whether the model has it, the job says)."""
     wrong = [f for f in sorted(body.model_fields_set & APPLIES.keys()) if kind not in APPLIES[f]]
     errors: list[dict[str, Any]] = [
         {"loc": ("body", f), "type": "value_error",
          "msg": f"applies to kind {' and '.join(APPLIES[f])}, not {kind}; leave it out"}
         for f in wrong]
+    if body.version is not None and body.model_id is None:  # review 254: it was ignored
+        errors.append({"loc": ("body", "version"), "type": "value_error",
+                       "msg": "a version of the stored model 'model_id'; a document sent as "
+                              "'model' has none"})
     errors += [{"loc": ("body", "outputs", i), "type": "value_error",
                 "msg": "give scenario:figure, e.g. B:co2_reduction_t or B:totals.co2e_t"}
                for i, o in enumerate(body.outputs or []) if kind == "sensitivity"

@@ -400,16 +400,17 @@ def scenario_set(raw: dict[str, Any], name: str, source: str) -> dict[str, Any]:
 
 def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> OptimiseSpec:
     """Decisions from a model's scenarios: every group of overlapping paths the scenarios set
-    is one decision, whose options are the baseline (no override) and each scenario's
-    distinct settings of those paths."""
-    sets = {n: scenario_set(raw, n, source) for n in (raw.get("scenarios") or {})}
+    is one decision, whose options are the baseline (no override, under the model's
+    ``baseline_name``) and each scenario's distinct settings of those paths."""
+    base = str(raw.get("baseline_name") or "baseline")  # review 261: 'baseline' for 'reference'
+    sets = {n: scenario_set(raw, n, source) for n in (raw.get("scenarios") or {}) if n != base}
     # what describes the model (a scenario's horizon) is no loop option
     groups = _overlapping_groups(list(dict.fromkeys(
         p for s in sets.values() for p in s if describing(p) is None)))
     decisions: list[dict[str, Any]] = []
     labels: set[str] = set()
     for group in groups:
-        options: dict[str, dict[str, Any]] = {"baseline": {}}
+        options: dict[str, dict[str, Any]] = {base: {}}
         seen = {json.dumps({}, sort_keys=True)}
         members = set(group)
         for name, s in sets.items():
