@@ -264,19 +264,37 @@ class ParetoFront:
         return pareto_page(self, Path(path))
 
 
+FRONT_EQUAL = 1e-6
+"""Relative difference under which two values of the second objective count as equal on a
+front, and under which the additive model's deviation from simulation leaves a complete
+front complete."""
+
+
 def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
               stepped: list[str] | None = None,
               refined: list[dict[str, Any]] | None = None,
-              enumerated: bool = False) -> dict[str, Any]:
+              enumerated: bool = False, deviation: float = 0.0) -> dict[str, Any]:
     """What a Pareto front is: complete (every non-dominated combination), incomplete
     (beyond ``max_points``) or sampled (a continuous range); ``stepped``: ranges taken at
     their levels, over which alone a complete front is complete (``over_levels_of``);
     ``refined``: the points then found between those levels (``refined``, each with the
     combination it came from, the objective it improved, the ranges it moved and whether it
     is on the front); ``enumerated``: every combination simulated, the front those that no
-    other beats."""
+    other beats; ``deviation``: the additive model's largest relative deviation from
+    simulation — above :data:`FRONT_EQUAL` a front complete in that model is not said
+    complete (``approximate``; review 259: 4 points of 10, two beaten)."""
     assert spec.pareto is not None
-    if complete and enumerated:
+    approximate = complete and not enumerated and deviation > FRONT_EQUAL
+    if approximate:
+        complete = False
+        within = ("within the spec's tolerance" if deviation <= spec.tolerance else
+                  "more than the spec's tolerance, with more combinations than max_enumerate "
+                  f"({spec.max_enumerate:,}) to simulate them all; tolerance")
+        text = (f"complete in the additive model only ({n} points): its effects differ from "
+                f"simulation by up to {deviation:.2%} ({within} {spec.tolerance:g}), so the "
+                "simulated front may hold other points and beat some of these; raise "
+                "max_enumerate (or lower the tolerance) for the exact front")
+    elif complete and enumerated:
         text = (f"complete — every non-dominated combination ({n} points; every combination "
                 "simulated, those no other beats on both objectives)")
     elif complete:
@@ -310,5 +328,6 @@ def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
             "second), simulated, constraints checked; local: the points it came from stay " \
             "where no point found beats them"
     return {"complete": complete, "points": n, "text": text,
+            **({"approximate": True} if approximate else {}),
             **({"over_levels_of": stepped} if stepped else {}),
             **({"refined": refined} if refined else {})}

@@ -440,7 +440,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
                           "levels" + ("; points between them by the search below" if found
                                       else ""))
     method["front"] = front_doc(finite, complete, len(points), spec, stepped_ranges(p), moved,
-                                why is not None)
+                                why is not None, deviation)
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, Point.of(p, [], p.as_modelled, None), method)

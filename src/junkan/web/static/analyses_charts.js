@@ -361,7 +361,8 @@ function methodNote(m) {
   // never said); the service's own account, in English, is the notes' tooltip
   const key = { milp: "exact", enumeration: "enumeration", "milp, then search": "search" }[m.name] || "approx";
   const notes = [{ kind: "method", text: t(`an.method.${key}`) }];
-  if (m.front && "complete" in m.front) notes.push({ kind: "method", text: t(m.front.complete ? "an.front.complete" : "an.front.sampled", { n: m.front.points }) });
+  const front = m.front && (m.front.approximate ? "an.front.approx" : m.front.complete ? "an.front.complete" : "an.front.sampled");
+  if (m.front && "complete" in m.front) notes.push({ kind: "method", text: t(front, { n: m.front.points }) });
   return notes;
 }
 
