@@ -33,8 +33,9 @@ def refining_budget(spec: OptimiseSpec, held: int) -> int:
     at most ``held`` ranges at a level: its own search, or the levels and the search of each
     of :data:`ALTERNATIVES` combinations."""
     levels = sum(d.steps for d in spec.decisions if d.range is not None)
-    return max(refine.most_simulations(held),
-               ALTERNATIVES * (levels + refine.most_simulations(held)))
+    every = sum(d.range is not None for d in spec.decisions)
+    return max(refine.most_simulations(held, every),
+               ALTERNATIVES * (levels + refine.most_simulations(held, every)))
 
 
 def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
@@ -77,11 +78,18 @@ def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
                 return p.feasible(f) and p.meaningful(f, terms) and (
                     bound is None or sign * value(o2, f) <= bound)
 
+            def room(f: dict[str, float], bound: float | None = bound) -> float:
+                """The bound on the second objective's slack, relative to its size."""
+                assert bound is not None
+                return (bound - sign * value(o2, f)) / max(abs(bound), 1e-12)
+
             o = o1 if bound is not None else o2
             start = choices if own else _best_level(p, choices, held, o, ok)
             if start is None:
                 continue
-            new, m = refine.refine(p.sim, p.expanded, start, held, o, ok)
+            new, m = refine.refine(p.sim, p.expanded, start, held, o, ok,
+                                   constraints=p.spec.constraints,
+                                   extra=room if bound is not None else None)
             to = choices_key(new)
             if m and to not in reached:  # bounds that do not bind: one point
                 reached.add(to)

@@ -293,10 +293,12 @@ class Program:
 
     def at_levels(self, z: np.ndarray) -> list[int]:
         """The ranges the solution ``z`` holds at one of their levels: enumerated with their
-        block, or with the option chosen in a block where they bend with it."""
+        block (in a block with a range continuous in it, every other range: review 259, a
+        collection rate at a level beside another continuous one was never refined), or
+        the continuous one with the option chosen where it bends with it."""
         return sorted(i for b, _, k in self._picks(z) if k is not None
                       for n, i in enumerate(b.members) if self.sur.expanded[i].bounds is not None
-                      and (b.slopes is None or (n == b.ranged and b.held(k))))
+                      and (b.slopes is None or n != b.ranged or b.held(k)))
 
     def encode(self, choices: list[Choice]) -> np.ndarray:
         """The variables of a combination of choices (ranges at enumerated levels)."""

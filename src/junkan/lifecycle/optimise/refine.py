@@ -14,13 +14,14 @@ worse than the levels' optimum, and not guaranteed to be the best between them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from junkan.lifecycle.optimise import slide
 from junkan.lifecycle.optimise.features import value
-from junkan.lifecycle.optimise.spec import Objective
+from junkan.lifecycle.optimise.spec import Constraint, Objective
 
 if TYPE_CHECKING:
     from junkan.lifecycle.optimise.surrogate import Choice, Expanded, Simulator
@@ -44,17 +45,21 @@ class Moved:
     others: list[str] = field(default_factory=list)
     """The options ("decision: option") that differ from the levels' optimum, where the
     search started from another combination (:mod:`~.brackets`)."""
+    jointly: bool = False
+    """Whether it moved (last) with the other ranges, along the constraints (:mod:`.slide`):
+    ``level`` is then where it was before, a level or not."""
 
     def to_json(self) -> dict[str, Any]:
         return {"decision": self.decision,  # set between two levels: it held neither
                 "level": None if self.between else self.level, "value": self.value,
                 **({"between": list(self.between)} if self.between else {}),
-                **({"with": self.others} if self.others else {})}
+                **({"with": self.others} if self.others else {}),
+                **({"jointly": True} if self.jointly else {})}
 
     def said(self) -> str:
         """What moved, in the method's words."""
-        text = (f"{self.decision} moved from its level {self.level:.6g} to {self.value:.6g}"
-                if self.between is None else
+        text = (f"{self.decision} moved from {'' if self.jointly else 'its level '}"
+                f"{self.level:.6g} to {self.value:.6g}" if self.between is None else
                 f"{self.decision} set to {self.value:.6g} between its levels "
                 f"{self.between[0]:.6g} and {self.between[1]:.6g} (each fails a constraint "
                 "there)")
@@ -62,11 +67,26 @@ class Moved:
                        "levels' best)" if self.others else "")
 
 
-def most_simulations(ranges: int) -> int:
-    """The most simulations :func:`refine` runs for ``ranges`` ranges: two searches, each of
-    at most :func:`passes` passes over every range and two more (a first pass in order, a
-    last one for the ranges never moved)."""
-    return 2 * (passes(ranges) + 2) * ranges * 2 * (2 * STEPS + 3)
+def most_simulations(ranges: int, every: int | None = None) -> int:
+    """The most simulations :func:`refine` runs for ``ranges`` ranges held at a level (of
+    ``every`` ranges; default: as many): two searches, each of at most :func:`passes`
+    passes over every range and two more (a first pass in order, a last one for the ranges
+    never moved), then the joint move of :mod:`.slide` and a pass in order after it."""
+    return (2 * (passes(ranges) + 2) * ranges * 2 * (2 * STEPS + 3) + (slide.most_simulations(
+        ranges if every is None else every) + ranges * 2 * (2 * STEPS + 3) if ranges else 0))
+
+
+def told(moved: list[Moved]) -> str:
+    """The method's words for the ranges ``moved``, after what found their start."""
+    alone = [m for m in moved if not m.jointly]
+    text = ("; then " + ", ".join(m.said() for m in alone) + " by a golden-section search "
+            "of the simulated objective between its levels (constraints checked by "
+            "simulation; local: never worse than where it started)") if alone else ""
+    if together := [m for m in moved if m.jointly]:
+        text += ("; then " + ", ".join(m.said() for m in together) + " together, by COBYLA "
+                 "(Powell 1994) following the constraints that bind, simulated (local; "
+                 "taken where it improves)")
+    return text
 
 
 def passes(ranges: int) -> int:
@@ -78,7 +98,9 @@ def passes(ranges: int) -> int:
 
 def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
            held: list[int], objective: Objective,
-           feasible: Callable[[dict[str, float]], bool], both: bool = True
+           feasible: Callable[[dict[str, float]], bool], both: bool = True,
+           constraints: Sequence[Constraint] = (),
+           extra: Callable[[dict[str, float]], float] | None = None
            ) -> tuple[list[Choice], list[Moved]]:
     """``choices`` with the ranges ``held`` at a level moved to the best values found between
     the neighbouring levels; and what moved (each range once: its level and where it ended).
@@ -94,7 +116,11 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     higher); on review 233's washer the order of the ranges reached a little further than
     the best move first (1,531,923,446 against 1,531,834,225 JPY). ``both=False``: one
     pass in order only, each range moved once, as before review 251 (where up to 16 starts
-    are searched, :mod:`~.brackets`)."""
+    are searched, :mod:`~.brackets`; no joint move then). Then every range of the
+    combination (two or more) moves together along ``constraints`` (:mod:`.slide`;
+    ``extra``: a bound the caller adds, as a slack relative to its size) where that
+    improves (review 259: one range at a time could not trade one collection rate for
+    another under a CO2e cap)."""
     if not held:
         return choices, []
     score = scorer(sim, objective, feasible)
@@ -102,6 +128,16 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     tries = [_search(score, expanded, choices, held, start_v, in_order, both)
              for in_order in ((True, False) if both else (True,))]
     best, _, moved = min(tries, key=lambda t: t[1])
+    joint = slide.slide(sim, expanded, best, objective, feasible, constraints, extra) \
+        if both else None  # not from each of up to 16 starts of brackets
+    if joint is not None:  # then each held range alone again, once, from where it went
+        after, _, _ = _search(score, expanded, joint[0], held, joint[1], True, False)
+        for i, (a, b) in enumerate(zip(best, after, strict=True)):
+            if expanded[i].bounds is not None and a.value != b.value:
+                name = expanded[i].decision.name
+                m = moved.setdefault(name, Moved(name, float(f"{float(a.value):.12g}"), 0.0))
+                m.value, m.jointly, m.between = float(b.value), True, None
+        best = after
     return best, list(moved.values())
 
 

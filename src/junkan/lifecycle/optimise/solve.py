@@ -309,10 +309,11 @@ def _search(p: _Problem, objective: Objective, expect: bool = True
         assert z is not None
         at, held = prog.decode(z), prog.at_levels(z)
         if expect:
-            p.sim.expect(1 + refine.most_simulations(len(held))
+            p.sim.expect(1 + refine.most_simulations(len(held), len(ranges))
                          + refine.most_recombined(p.expanded))
     ok = lambda f: p.feasible(f) and p.meaningful(f, (objective, *p.spec.constraints))  # noqa: E731
-    found = None if at is None else refine.refine(p.sim, p.expanded, at, held, objective, ok)
+    found = None if at is None else refine.refine(p.sim, p.expanded, at, held, objective, ok,
+                                                  constraints=p.spec.constraints)
     if why is not None:  # another combination's ranges may do better between their levels
         found = brackets.better_between(p.sim, p.expanded, every, objective, ok, found,
                                         p.spec.constraints)
@@ -350,9 +351,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
         method["text"] = f"every combination simulated ({why}); exact over the ranges' levels"
     if moved:
         method["refined"] = [m.to_json() for m in moved]
-        method["text"] += "; then " + ", ".join(m.said() for m in moved) \
-            + " by a golden-section search of the simulated objective between its levels " \
-            "(constraints checked by simulation; local: never worse than where it started)"
+        method["text"] += refine.told(moved)
     if [c["option"] for c in best.choices] == [c.label for c in p.reference]:
         method["text"] += "; no combination does better than the first option of every " \
             "decision, which is kept"
