@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -91,19 +92,24 @@ def test_success_resets_the_account_counter(client: TestClient) -> None:
         assert _sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 200
 
 
-def test_lock_expires_and_doubles(client: TestClient) -> None:
+def test_lock_expires_and_doubles(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from junkan.store import accounts_repo
+
     app: Any = client.app
-    # the lock is long next to an Argon2 check (~0.2 s, more on a loaded machine)
+    # the store's clock moved by the test: with real sleeps, a sign-in slower than 1.4 s
+    # on a loaded machine (Argon2) ended the lock before it was checked (review 260)
+    start, clock = accounts_repo.now(), [0.0]
+    monkeypatch.setattr(accounts_repo, "now", lambda: start + timedelta(seconds=clock[0]))
     app.state.accounts = Accounts(app.state.store, AccountSettings(
         login_account_failures=2, login_lockout_seconds=1.5))
     assert [_sign_in(client, DEMO_EMAIL, "wrong password!").status_code
             for _ in range(3)] == [401, 401, 429]
-    time.sleep(1.6)
+    clock[0] += 1.6
     # unlocked: one more failure locks again, for twice as long
     assert _sign_in(client, DEMO_EMAIL, "wrong password!").status_code == 401
-    time.sleep(1.6)
+    clock[0] += 1.6
     assert _sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 429
-    time.sleep(1.5)
+    clock[0] += 1.5
     assert _sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 200
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import signal
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,11 +50,13 @@ def pool() -> Iterator[BudgetPool]:
 
 
 def test_an_optimisation_that_cannot_end_in_its_budget_stops_early(pool: BudgetPool) -> None:
-    t0 = time.monotonic()
     with pytest.raises(BudgetExceeded) as info:
         pool.run(analysis_job, "optimise", MODEL, "model", {"spec": spec(40)}, budget=BUDGET)
-    assert time.monotonic() - t0 < 3.5  # not the 4 s of CPU of the budget
     text = str(info.value)
+    # stopped early: before the 4 s of CPU of the budget, by CPU time as the job counts it
+    # (wall time on a loaded 2-core machine was 4.1 s and 7.6 s for the same CPU; review 260)
+    spent = re.search(r": after ([\d.]+) s of CPU", text)
+    assert spent is not None and float(spent.group(1)) < 3.5, text
     assert text.startswith("the optimisation cannot end within its CPU-time budget of 4 s "
                            "(JUNKAN_BUDGET_RUN_CPU_S): "), text
     assert re.search(r": after [\d.]+ s of CPU, \d+ of [\d,]+ combinations done at [\d.e-]+ s "

@@ -185,7 +185,7 @@ def test_listen_on_a_real_broker_prints_the_jam_s_escalation_and_clearing(
     th.start()
     try:
         r = CliRunner().invoke(app, ["sensing", "listen", "--broker", mqtt_url,
-                                     "--seconds", "12"])
+                                     "--seconds", "18"])  # publishing ends at 7.5–9.5 s
     finally:
         th.join(10)
         gw.close()

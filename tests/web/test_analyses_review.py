@@ -255,3 +255,32 @@ def test_failed_analysis_and_page_own_range_check_in_japanese(page: Any, server:
     expect(why.locator("p")).to_have_text(said)
     assert why.locator("p[lang=en]").count() == 0
     assert not errors, errors
+
+
+def test_a_job_cancelled_before_its_start_is_answered_is_stopped(page: Any, server: str) -> None:
+    """Review 260: Cancel clicked while the start was still on its way aborted the request, so
+    the page never learnt the job's id and the job the server had accepted ran on, holding a
+    worker place. Now the start is answered and the job stopped (DELETE), listed cancelled."""
+    errors = _open(page, server)
+    _choose(page, "compressor_magnet", "uncertainty")
+    page.fill("#an-runs", "10000")
+    page.click("#an-example")
+    expect(page.locator("#an-spec")).to_have_value(re.compile('"parameters"'))
+    held: list[Any] = []
+    page.route(re.compile(r"/api/lifecycle/analyses\?kind="), lambda route: held.append(route))
+    page.click("#an-start")
+    expect(page.locator("#an-cancel")).to_be_visible()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    page.click("#an-cancel")
+    with page.expect_request(lambda r: r.method == "DELETE") as stop, \
+            page.expect_response(re.compile(r"/api/lifecycle/analyses\?kind=")) as started:
+        held.pop().continue_()
+    job_id = started.value.json()["id"]
+    assert stop.value.url.endswith(f"/api/lifecycle/analyses/{job_id}")
+    expect(page.locator("#an-start")).to_be_enabled()
+    doc = page.request.get(f"{server}/api/lifecycle/analyses/{job_id}").json()
+    assert str(doc.get("error")).startswith("cancelled"), (doc["status"], doc.get("error"))
+    assert not errors, errors

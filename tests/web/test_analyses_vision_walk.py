@@ -65,6 +65,9 @@ def _analysis(page: Any, model: str, kind: str, runs: int = 0) -> str:
         page.click("#an-start")
     expect(page.locator("#an-start")).to_be_enabled(timeout=240_000)
     expect(page.locator("#an-errors")).to_be_empty()
+    # drawn: Start is enabled before the page has the jobs list and draws the result, and a
+    # check in that gap read an empty or the previous result (review 260)
+    expect(page.locator("#an-result")).to_be_visible(timeout=60_000)
     return str(started.value.json()["id"])
 
 

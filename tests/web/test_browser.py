@@ -86,7 +86,10 @@ def test_signing_out_while_a_page_loads_refuses_nothing(page, server: str) -> No
     page.route("**/api/session", end_session)
     _sign_in(page, server)
     sync_api.expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    page.wait_for_timeout(200)
+    for _ in range(100):  # the list is asked for once the models have answered (review 260:
+        if held:          # 200 ms were not enough when they answered late)
+            break
+        page.wait_for_timeout(100)
     assert len(held) == 1  # the models page is waiting for the list
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_timeout(500)

@@ -73,6 +73,8 @@ def test_form_editor_refuses_huge_and_fractional_years(page: Any, server: str) -
     page.locator("#workspace > summary").click()
     end = page.locator("#mf-root .mf-field[data-path='years.end']")
     expect(end.locator("input")).to_have_value("2040", timeout=CHECK)
+    # the versions are listed (they load beside the form: counted before, they were 0)
+    expect(page.locator("#versions-table tbody tr").first).to_be_visible(timeout=CHECK)
     versions = page.locator("#versions-table tbody tr").count()
     end.locator("input").fill("1e400")
     expect(end.locator(".mf-err")).to_have_text(

@@ -426,19 +426,19 @@ function pause(ms, signal) {
   });
 }
 
-/** Start a server-side job (`POST start`; `init` without its signal) and poll it twice a second
- * until it ends. Options: `poll`, the base the job is read at as `poll/{id}` (default: `start`
- * without its query); `onPoll(job)`, told every job document, the first included; `onProgress(p)`,
- * told each poll's progress; `onStart(job)`, told once the job was accepted. When `signal` aborts,
- * the job is stopped on the server (DELETE) and the AbortError goes on. Resolves to
- * `{ id, result, job }`, or `{ problem }` when the job was refused, failed or was cancelled. */
+/** Start a server-side job (`POST start`; `init` without its signal) and poll it twice a second until it ends.
+ * Options: `poll`, the base the job is read at as `poll/{id}` (default: `start` without its query); `onPoll(job)`,
+ * told every job document, the first included; `onProgress(p)`, told each poll's progress; `onStart(job)`, told once
+ * the job was accepted. When `signal` aborts, even before the start is answered, the job is stopped on the server
+ * (DELETE) and the AbortError goes on. Resolves to `{ id, result, job }`, or `{ problem }` when refused, failed or cancelled. */
 async function runJob(start, init, signal, { poll, onPoll = () => {}, onProgress = () => {}, onStart = () => {} } = {}) {
-  const res = await api(start, { ...init, signal });
+  const res = await api(start, init);  // not aborted: a job accepted meanwhile was left running (review 260)
   if (!res.ok) return { problem: await problemOf(res) };
   let job = await res.json();
   const url = `${poll || start.split("?")[0]}/${encodeURIComponent(job.id)}`;
-  await onStart(job);
   try {
+    if (signal?.aborted) throw new DOMException("stopped", "AbortError");
+    await onStart(job);
     onPoll(job);
     while (job.status === "queued" || job.status === "running") {
       await pause(500, signal);
