@@ -165,3 +165,24 @@ def test_a_relative_parameter_is_written_as_the_value_it_stands_for(tmp_path: Pa
     assert "#   processes.pickup.co2e = 14\n" in text  # the value, not the factor 1.4
     assert read_document(out)["processes"]["pickup"]["co2e"] == "14.0 kgCO2e/piece"
     assert "factor 1.4" in read_document(out)["uncertainty"]["parameters"][0]["source"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SEED))
+def test_the_command_in_the_header_writes_the_shipped_file_again(name: str,
+                                                                 tmp_path: Path) -> None:
+    """Review 261: the magnet model written again by the command its header gives differed
+    from the shipped one in the 7 values the fit does not identify (13,552 against 13,532
+    JPY/kg): written before a change of the fit, never again. Each fitted value agrees to 6
+    digits (the header's)."""
+    out = tmp_path / f"{name}.yaml"
+    res = CliRunner().invoke(app, [
+        "calibrate", str(EXAMPLES / f"{name}.yaml"), "--spec",
+        str(EXAMPLES / "uncertainty" / f"{name}.yaml"), "--write-model", str(out)])
+    assert res.exit_code == 0, res.output
+
+    def header(path: Path) -> list[str]:
+        return [line for line in path.read_text(encoding="utf-8").splitlines()
+                if line.startswith("#   ")]
+
+    assert header(out) == header(EXAMPLES / "calibrated" / f"{name}.yaml")
