@@ -154,3 +154,36 @@ def test_the_section_s_refusals_are_coded_for_the_page_s_language(
     assert kind == rule, (kind, e["msg"])
     assert not e["msg"].startswith("Value error")
     assert ctx.items() <= (limits or {}).items(), limits
+
+
+SHARE_MODEL = MODEL.replace("scenarios:", "headline:\n  steel_share: {metric: recycled_share, "
+                            "material: steel}\nscenarios:", 1)
+
+
+def test_a_share_observed_as_a_percentage_says_so() -> None:
+    """Review 259: 35.8 observed for a recycled share (35.8 %) was fitted and found out of
+    reach by −99 %; "35.8%" was refused as "unable to parse string as a number"."""
+    model = lifecycle.load(text=SHARE_MODEL, source="kettle.yaml")
+    obs = {"headline": "steel_share", "scenario": "baseline", "source": "t"}
+    section = _section(observations=[{**obs, "value": 35.8}])
+    with pytest.raises(ModelError) as err:
+        U.resolve(model, section)
+    (problem,) = err.value.problems
+    assert problem.kind == "unc-observation-share-above-1"
+    assert problem.path == "uncertainty.observations[0].value"
+    assert "a percentage? write it as a share (0.358)" in problem.message
+    assert U.resolve(model, _section(observations=[{**obs, "value": 0.358}]))
+    with pytest.raises(ValidationError, match=r"35\.8 %: write the observed value as a number "
+                                              r"in the figure's unit \(a share from 0 to 1: "
+                                              r"0\.358\)"):
+        _section(observations=[{**obs, "value": "35.8 %"}])
+
+
+def test_sections_written_with_nothing_under_them_are_empty() -> None:
+    """Review 259: ``observations:`` with nothing under it was "Input should be a valid
+    list"; calibration then says there is nothing to fit."""
+    section = U.UncertaintySection.model_validate(
+        {"parameters": [CAL], "observations": None, "groups": None})
+    assert section.observations == [] and section.groups == {}
+    with pytest.raises(ModelError, match="no observed figures to fit"):
+        U.calibrate(lifecycle.load(text=MODEL, source="kettle.yaml"), section=section)

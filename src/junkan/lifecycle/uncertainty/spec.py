@@ -30,10 +30,18 @@ This module imports only the kernel and pydantic, so the root schema can refer t
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from junkan.core.base import Strict as BaseStrict
 from junkan.core.errors import refusal
@@ -255,6 +263,19 @@ class Observation(Strict):
     can give (e.g. a figure shown to lie outside that range, or defined otherwise than the
     model's: fitting it would pull the others away)."""
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _not_percent(cls, value: Any) -> Any:
+        """A percentage written with its sign (``"35.8%"``) is refused saying how to write
+        it: a share's value is a number from 0 to 1 (review 259: "unable to parse")."""
+        if isinstance(value, str) and value.strip().endswith("%"):
+            number = value.strip()[:-1].strip()
+            share = f"{float(number) / 100:g}" if _is_number(number) else "a number"
+            raise refusal("unc-observation-percent", "{value}: write the observed value as a "
+                          "number in the figure's unit (a share from 0 to 1: {share})",
+                          value=value[:40], share=share)
+        return value
+
     @model_validator(mode="after")
     def _one(self) -> Observation:
         if (self.headline is None) == (self.total is None):
@@ -299,6 +320,13 @@ class UncertaintySection(Strict):
     observations: list[Observation] = Field(default_factory=list, max_length=MAX_OBSERVATIONS)
     """Observed figures for calibration."""
     _origin: str | None = PrivateAttr(default=None)
+
+    @field_validator("groups", "observations", mode="before")
+    @classmethod
+    def _left_empty(cls, value: Any, info: ValidationInfo) -> Any:
+        """A section written with nothing under it (``observations:``) is an empty one, as
+        left out (review 259: "Input should be a valid list")."""
+        return ({} if info.field_name == "groups" else []) if value is None else value
 
     def located(self, source: str) -> UncertaintySection:
         """This section, read from a file of its own (``--spec``): errors name ``source``
@@ -363,3 +391,10 @@ def repeat_params(o: Observation, j: int, k: int) -> dict[str, int | float | str
     """The parameters of :data:`REPEAT_TEMPLATE` for observations ``j`` and ``k`` observing
     the same figure (``o``'s)."""
     return {"first": j, "repeat": k, "figure": o.figure, "scenario": o.scenario}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False

@@ -287,7 +287,22 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None,
     if problems:
         uniq = list({(q.path, q.message): q for q in problems}.values())  # once per scenario
         raise ModelError(uniq, source)
-    return Study(model, section, marginals, bindings, docs)
+    study = Study(model, section, marginals, bindings, docs)
+    if observed and (shares := _percent_shares(study, prefix)):
+        raise ModelError(shares, source)
+    return study
+
+
+def _percent_shares(study: Study, prefix: str) -> list[Problem]:
+    """Each observation of a share (a figure in ``fraction``, 0 to 1) given beyond ±1: a
+    percentage written as its number (review 259: 35.8 for 35.8 % was only found out of
+    reach, by −99 %)."""
+    return [coded(f"{prefix}observations[{j}].value", "unc-observation-share-above-1",
+                  "{figure} is a share (from 0 to 1), and {value} is beyond 1: a percentage? "
+                  "write it as a share ({share})", figure=o.figure, value=f"{o.value:g}",
+                  share=f"{o.value / 100:g}")
+            for j, o in enumerate(study.section.observations)
+            if study.figure_unit(o.figure) == "fraction" and abs(o.value) > 1]
 
 
 def _observation_problems(model: ModelFile, section: UncertaintySection, prefix: str
