@@ -106,3 +106,22 @@ def test_no_point_of_a_sampled_front_is_beaten_on_both_objectives() -> None:
     beaten = [(p["co2e"], p["cost"]) for p in front
               if any(x < p["co2e"] * (1 - 1e-6) and y < p["cost"] * (1 - 1e-6) for x, y in grid)]
     assert len(front) >= 9 and not beaten, beaten
+
+
+def test_a_front_names_the_first_option_of_a_decision_that_changes_nothing() -> None:
+    """A decision whose options change nothing in the model (energy recovery's footprint,
+    where nothing goes to energy recovery): the best loop keeps its first option, 'a'; the
+    front's point with the same figures named 'c'."""
+    model = lifecycle.load(CASES / "review259_two_collections.yaml")
+    flat = {"name": "flat", "options": {
+        "a": {}, "b": {"set": {"processes.energy_recovery.co2e": "0.5 kgCO2e/kg"}},
+        "c": {"set": {"processes.energy_recovery.co2e": "0.1 kgCO2e/kg"}}}}
+    spec = opt.OptimiseSpec.model_validate({
+        "objective": "co2e", "decisions": [flat, {**MOTOR, "options": {
+            k: MOTOR["options"][k] for k in ("none", "reuse")}},
+            {"name": "fan", "parameter": "products.fan.eol.collection.rate",
+             "values": [0.3, 0.6, 0.9]}],
+        "pareto": {"objectives": ["co2e", "margin"]}})
+    points = opt.pareto(model, spec).to_json()["points"]
+    assert points and all(p["choices"][0]["option"] == "a" for p in points), [
+        [c["option"] for c in p["choices"]] for p in points]

@@ -118,3 +118,28 @@ def _best_level(p: _Problem, choices: list[Choice], held: list[int], o: Objectiv
             return None
         best = min(scored, key=lambda t: t[0])[1]
     return best
+
+
+def as_referenced(p: _Problem, points: list[Point]) -> list[Point]:
+    """``points`` with each decision whose first option (the reference) gives the very same
+    simulated figures set to it, as the best loop keeps it (review 259: a front point equal
+    to the optimum named option 'c' of a decision whose options change nothing, the optimum
+    'a'). A range is left where it is. At most a simulation for each point and decision
+    that is no range (reserved by :func:`~.solve.pareto`)."""
+    out = []
+    for pt in points:
+        choices = [next(c for c in e.choices if c.label == row["option"]) if e.bounds is None
+                   else e.at(float(row["value"])) for e, row in zip(p.expanded, pt.choices,
+                                                                    strict=True)]
+        changed = False
+        for i, (e, ref) in enumerate(zip(p.expanded, p.reference, strict=True)):
+            if e.bounds is not None or choices[i].label == ref.label:
+                continue
+            trial = [*choices[:i], ref, *choices[i + 1:]]
+            f = p.sim(trial)
+            if f.keys() == pt.raw.keys() and all(
+                    math.isclose(f[k], pt.raw[k], rel_tol=1e-12, abs_tol=1e-12)
+                    or (math.isnan(f[k]) and math.isnan(pt.raw[k])) for k in f):
+                choices, changed = trial, True
+        out.append(p.point(choices) if changed else pt)
+    return out

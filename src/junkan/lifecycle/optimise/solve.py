@@ -17,7 +17,7 @@ from junkan.core.errors import JunkanError, ModelError, Problem, short
 from junkan.lifecycle.optimise import brackets, refine, surrogate
 from junkan.lifecycle.optimise.features import forms, rap_meaningful, value, vector
 from junkan.lifecycle.optimise.front import grid, nondominated, tiebreak, walk
-from junkan.lifecycle.optimise.front_refine import refined_front, refining_budget
+from junkan.lifecycle.optimise.front_refine import as_referenced, refined_front, refining_budget
 from junkan.lifecycle.optimise.method import describe
 from junkan.lifecycle.optimise.milp import Goal, Program, Row, choices_key, json_key
 from junkan.lifecycle.optimise.result import Optimum, ParetoFront, Point, front_doc
@@ -403,7 +403,8 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     ranges = sum(d.range is not None for d in spec.decisions)
     budget = spec.pareto.points + 2  # the most front points the local search refines
     p = _Problem(model, spec, progress=progress, enumeration=True, pace=pace,
-                 after=spec.pareto.max_points + budget + budget * refining_budget(spec, ranges))
+                 after=spec.pareto.max_points + budget + budget * refining_budget(spec, ranges)
+                 + (spec.pareto.max_points + budget + 2) * (len(spec.decisions) - ranges))
     prog = p.program()
     finite = bool(np.all(prog.integrality == 1))
     steps, complete, seen, deviation = _front_steps(p, prog, budget)
@@ -426,7 +427,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     refuse_negative_rap_bounds(p, points)
     for pt in points:
         refuse_unmet(p, pt, violated=False)
-    points = _valued(p, points, (o1, o2))
+    points = _valued(p, as_referenced(p, points), (o1, o2))
     if not points:
         raise ModelError([Problem("pareto.objectives", f"{o1.label()} and {o2.label()} have "
                                   "no value together (0/0) at any combination found that "
