@@ -114,7 +114,10 @@ def test_refine_moves_every_range_and_says_each_once() -> None:
                                 Objective.model_validate("cost"), lambda f: True)
     assert [m.decision for m in moved] == ["a", "b", "c"]
     assert all(m.level == 0.5 for m in moved)  # each from its level, once
-    assert float(best[2].value) == pytest.approx(0.7, abs=1e-3)
+    # searched (from 0.5): the joint move after it may leave it a little off its own best,
+    # 0.003 of a weight 0.01 (1e-7 of the cost), while taking a and b along the ridge
+    assert float(best[2].value) == pytest.approx(0.7, abs=5e-3)
+    assert sim(best)["cost"] < 1e-4  # one range at a time ended at 0.0186 (a = b = 0.436)
     assert [m.value for m in moved] == [float(x.value) for x in best]
     assert runs[0] <= refine.most_simulations(3)
 

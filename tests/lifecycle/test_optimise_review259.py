@@ -125,3 +125,23 @@ def test_a_front_names_the_first_option_of_a_decision_that_changes_nothing() -> 
     points = opt.pareto(model, spec).to_json()["points"]
     assert points and all(p["choices"][0]["option"] == "a" for p in points), [
         [c["option"] for c in p["choices"]] for p in points]
+
+
+def test_a_front_whose_refinement_reaches_its_share_of_simulations_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 262: 51 points of 6 ranges took 18,496 simulations of the 20,000 a front may
+    take, the joint moves included; one more range and the whole front failed at the limit.
+    Past its share the refinement stops and the front is given, saying where it stopped."""
+    from junkan.lifecycle.optimise import front_refine
+    from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS
+
+    model = lifecycle.load(CASES / "review259_two_collections.yaml")
+    spec = opt.OptimiseSpec.model_validate({
+        "objective": "co2e", "decisions": [MOTOR, *RATES],
+        "pareto": {"objectives": ["co2e", "cost"], "points": 9}})
+    monkeypatch.setattr(front_refine, "SPARE", MAX_SIMULATIONS - 60)  # a share of 60
+    front = opt.pareto(model, spec).to_json()
+    doc = front["method"]["front"]
+    assert 60 < doc["refining_stopped_at"] <= 61
+    assert "the refinement of the points stopped at" in doc["text"]
+    assert len(front["points"]) >= 2

@@ -86,7 +86,13 @@ def better_between(sim: Simulator, expanded: list[Expanded], points: Sequence[Po
                 expanded, found[0], choices, strict=True)
                 if e.bounds is None and a.label != c.label]
         best, moved, best_v = choices, m, v
-    return None if best is None else (best, moved)
+    if best is None or (found is not None and best is found[0]):
+        return None if best is None else (best, moved)  # (found: moved by refine already)
+    # a start's best moved with the others along the constraints, as refine moves the
+    # levels' best (review 262: a bracket's winner never was)
+    by_name = {m.decision: m for m in moved}
+    best = refine.jointly(sim, expanded, best, by_name, objective, feasible, constraints)
+    return best, list(by_name.values())
 
 
 def _onto(sim: Simulator, e: Expanded, start: list[Choice], i: int,

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from junkan.lifecycle.optimise import refine
+from junkan.lifecycle.optimise import brackets, refine
 from junkan.lifecycle.optimise.features import value
 from junkan.lifecycle.optimise.front import Step, evenly
 from junkan.lifecycle.optimise.milp import Program, choices_key
 from junkan.lifecycle.optimise.result import Point
-from junkan.lifecycle.optimise.spec import Objective, OptimiseSpec
+from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Objective, OptimiseSpec
 from junkan.lifecycle.optimise.surrogate import Choice
 
 if TYPE_CHECKING:
     from junkan.lifecycle.optimise.solve import _Problem
+    from junkan.lifecycle.optimise.surrogate import Simulator
 
-__all__ = ["ALTERNATIVES", "refined_front", "refining_budget"]
+__all__ = ["ALTERNATIVES", "SPARE", "as_referenced", "referenced_most", "refined_front",
+           "refining_budget", "searches_most"]
 
 
 ALTERNATIVES = 2
@@ -38,15 +40,54 @@ def refining_budget(spec: OptimiseSpec, held: int) -> int:
                ALTERNATIVES * (levels + refine.most_simulations(held, every)))
 
 
+SPARE = 2_000
+"""The simulations the refinement of a front's points leaves of :data:`~.spec.MAX_SIMULATIONS`
+for what follows it (each objective's own best, the points' first options): past that it
+stops, and the front says so (review 262: 51 points of 6 ranges needed 18,496 in all)."""
+
+
+class _Spent(Exception):
+    """The refinement reached its share of the simulations."""
+
+
+class _Capped:
+    """A simulator that raises :class:`_Spent` once a new simulation takes its cache past
+    ``cap``."""
+
+    def __init__(self, sim: Any, cap: int) -> None:
+        self.sim, self.cap = sim, cap
+
+    def __getattr__(self, name: str) -> Any:  # the simulator's own (cache, spec, paced …)
+        return getattr(self.sim, name)
+
+    def __call__(self, choices: list[Choice]) -> dict[str, float]:
+        figures: dict[str, float] = self.sim(choices)
+        if len(self.sim.cache) > self.cap:
+            raise _Spent
+        return figures
+
+
 def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
-                  ) -> tuple[list[Point], list[dict[str, Any]]]:
+                  ) -> tuple[list[Point], list[dict[str, Any]], int | None]:
     """The front's points that hold a range at a level (at most ``budget`` of them, evenly
     along the front), each moved off its levels by the local search of :mod:`.refine`: the
     first objective improved under the bound on the second it was solved with (the second's
     own optimum: the second improved), every constraint met, simulated. At a point holding
     none, the best :data:`ALTERNATIVES` combinations that hold one are searched under its
     bound, each from its best level there. The points found, and which moved, from where
-    and how."""
+    and how; and the simulations run when it stopped at :data:`SPARE` short of the limit
+    (``None``: it did not)."""
+    try:
+        return (*_refined(p, prog, steps, budget), None)
+    except _Spent as spent:
+        found, moved = spent.args
+        return found, moved, len(p.sim.cache)
+
+
+def _refined(p: _Problem, prog: Program, steps: list[Step], budget: int
+             ) -> tuple[list[Point], list[dict[str, Any]]]:
+    """The points :func:`refined_front` finds; :class:`_Spent` (with those found so far)
+    once the simulations reach their share."""
     assert p.spec.pareto is not None
     o1, o2 = p.spec.pareto.objectives
     terms = (o1, o2, *p.spec.constraints)
@@ -87,9 +128,13 @@ def refined_front(p: _Problem, prog: Program, steps: list[Step], budget: int
             start = choices if own else _best_level(p, choices, held, o, ok)
             if start is None:
                 continue
-            new, m = refine.refine(p.sim, p.expanded, start, held, o, ok,
-                                   constraints=p.spec.constraints,
-                                   extra=room if bound is not None else None)
+            try:
+                new, m = refine.refine(
+                    cast("Simulator", _Capped(p.sim, MAX_SIMULATIONS - SPARE)), p.expanded,
+                    start, held, o, ok,
+                    constraints=p.spec.constraints, extra=room if bound is not None else None)
+            except _Spent:
+                raise _Spent(found, moved) from None
             to = choices_key(new)
             if m and to not in reached:  # bounds that do not bind: one point
                 reached.add(to)
@@ -125,7 +170,7 @@ def as_referenced(p: _Problem, points: list[Point]) -> list[Point]:
     simulated figures set to it, as the best loop keeps it (review 259: a front point equal
     to the optimum named option 'c' of a decision whose options change nothing, the optimum
     'a'). A range is left where it is. At most a simulation for each point and decision
-    that is no range (reserved by :func:`~.solve.pareto`)."""
+    that is no range (:func:`referenced_most`)."""
     out = []
     for pt in points:
         choices = [next(c for c in e.choices if c.label == row["option"]) if e.bounds is None
@@ -143,3 +188,23 @@ def as_referenced(p: _Problem, points: list[Point]) -> list[Point]:
                 choices, changed = trial, True
         out.append(p.point(choices) if changed else pt)
     return out
+
+
+def referenced_most(spec: OptimiseSpec) -> int:
+    """The most simulations :func:`as_referenced` runs: one for each decision that is no
+    range at each point a front may have (``max_points``, the ``points`` levels, the points
+    refined and the two objectives' own optima)."""
+    if spec.pareto is None:
+        return 0
+    most = spec.pareto.max_points + 2 * spec.pareto.points + 4
+    return most * sum(d.range is None for d in spec.decisions)
+
+
+def searches_most(p: _Problem) -> int:
+    """The most simulations :func:`~.solve.pareto` adds after the front:
+    :func:`~.solve._search` for each objective, and each point's first options
+    (:func:`as_referenced`)."""
+    ranges = sum(e.bounds is not None for e in p.expanded)
+    return 2 * (1 + p.spec.verify + p.neighbours + refine.most_simulations(ranges)
+                + brackets.most_simulations(ranges) + refine.most_recombined(p.expanded)) \
+        + referenced_most(p.spec)

@@ -71,9 +71,9 @@ def most_simulations(ranges: int, every: int | None = None) -> int:
     """The most simulations :func:`refine` runs for ``ranges`` ranges held at a level (of
     ``every`` ranges; default: as many): two searches, each of at most :func:`passes`
     passes over every range and two more (a first pass in order, a last one for the ranges
-    never moved), then the joint move of :mod:`.slide` and a pass in order after it."""
-    return (2 * (passes(ranges) + 2) * ranges * 2 * (2 * STEPS + 3) + (slide.most_simulations(
-        ranges if every is None else every) + ranges * 2 * (2 * STEPS + 3) if ranges else 0))
+    never moved), then the joint move of :mod:`.slide`."""
+    return (2 * (passes(ranges) + 2) * ranges * 2 * (2 * STEPS + 3)
+            + (slide.most_simulations(ranges if every is None else every) if ranges else 0))
 
 
 def told(moved: list[Moved]) -> str:
@@ -83,9 +83,10 @@ def told(moved: list[Moved]) -> str:
             "of the simulated objective between its levels (constraints checked by "
             "simulation; local: never worse than where it started)") if alone else ""
     if together := [m for m in moved if m.jointly]:
-        text += ("; then " + ", ".join(m.said() for m in together) + " together, by COBYLA "
-                 "(Powell 1994) following the constraints that bind, simulated (local; "
-                 "taken where it improves)")
+        text += ("; then " + ", ".join(m.said() for m in together)
+                 + (" together" if len(together) > 1 else "") + ", by COBYLA (Powell 1994) "
+                 "following the constraints that bind, simulated (local; taken where it "
+                 "improves)")
     return text
 
 
@@ -128,17 +129,27 @@ def refine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     tries = [_search(score, expanded, choices, held, start_v, in_order, both)
              for in_order in ((True, False) if both else (True,))]
     best, _, moved = min(tries, key=lambda t: t[1])
-    joint = slide.slide(sim, expanded, best, objective, feasible, constraints, extra) \
-        if both else None  # not from each of up to 16 starts of brackets
-    if joint is not None:  # then each held range alone again, once, from where it went
-        after, _, _ = _search(score, expanded, joint[0], held, joint[1], True, False)
-        for i, (a, b) in enumerate(zip(best, after, strict=True)):
-            if expanded[i].bounds is not None and a.value != b.value:
-                name = expanded[i].decision.name
-                m = moved.setdefault(name, Moved(name, float(f"{float(a.value):.12g}"), 0.0))
-                m.value, m.jointly, m.between = float(b.value), True, None
-        best = after
+    if both:  # not from each of up to 16 starts of brackets: from the one they keep
+        best = jointly(sim, expanded, best, moved, objective, feasible, constraints, extra)
     return best, list(moved.values())
+
+
+def jointly(sim: Simulator, expanded: list[Expanded], best: list[Choice],
+            moved: dict[str, Moved], objective: Objective,
+            feasible: Callable[[dict[str, float]], bool], constraints: Sequence[Constraint] = (),
+            extra: Callable[[dict[str, float]], float] | None = None) -> list[Choice]:
+    """``best`` with its ranges moved together along ``constraints`` (:mod:`.slide`) where
+    that improves, each range it moved recorded in ``moved`` (by decision) as moved
+    ``jointly`` from where it was (a level, or where an earlier move left it)."""
+    joint = slide.slide(sim, expanded, best, objective, feasible, constraints, extra)
+    if joint is None:
+        return best
+    for i, (a, b) in enumerate(zip(best, joint[0], strict=True)):
+        if expanded[i].bounds is not None and a.value != b.value:
+            name = expanded[i].decision.name
+            m = moved.setdefault(name, Moved(name, float(f"{float(a.value):.12g}"), 0.0))
+            m.value, m.jointly = float(b.value), True
+    return joint[0]
 
 
 def _search(score: Callable[[list[Choice]], float], expanded: list[Expanded],

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from junkan.lifecycle.optimise.features import value, yearly
-from junkan.lifecycle.optimise.spec import Constraint, Objective, OptimiseSpec
+from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Constraint, Objective, OptimiseSpec
 
 if TYPE_CHECKING:
     from junkan import lifecycle
@@ -273,7 +273,8 @@ front complete."""
 def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
               stepped: list[str] | None = None,
               refined: list[dict[str, Any]] | None = None,
-              enumerated: bool = False, deviation: float = 0.0) -> dict[str, Any]:
+              enumerated: bool = False, deviation: float = 0.0,
+              stopped: int | None = None) -> dict[str, Any]:
     """What a Pareto front is: complete (every non-dominated combination), incomplete
     (beyond ``max_points``) or sampled (a continuous range); ``stepped``: ranges taken at
     their levels, over which alone a complete front is complete (``over_levels_of``);
@@ -282,7 +283,8 @@ def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
     is on the front); ``enumerated``: every combination simulated, the front those that no
     other beats; ``deviation``: the additive model's largest relative deviation from
     simulation — above :data:`FRONT_EQUAL` a front complete in that model is not said
-    complete (``approximate``; review 259: 4 points of 10, two beaten)."""
+    complete (``approximate``; review 259: 4 points of 10, two beaten); ``stopped``: the
+    simulations run when the refinement of the points stopped short of the limit."""
     assert spec.pareto is not None
     approximate = complete and not enumerated and deviation > FRONT_EQUAL
     if approximate:
@@ -327,7 +329,12 @@ def front_doc(finite: bool, complete: bool, n: int, spec: OptimiseSpec,
             "bound on the second it was found with (at the second's own optimum, of the " \
             "second), simulated, constraints checked; local: the points it came from stay " \
             "where no point found beats them"
+    if stopped is not None:
+        text += f"; the refinement of the points stopped at {stopped:,} simulations, short " \
+            f"of the {MAX_SIMULATIONS:,} a front may take: the points after it stay at their " \
+            "levels"
     return {"complete": complete, "points": n, "text": text,
             **({"approximate": True} if approximate else {}),
+            **({"refining_stopped_at": stopped} if stopped is not None else {}),
             **({"over_levels_of": stepped} if stepped else {}),
             **({"refined": refined} if refined else {})}

@@ -67,10 +67,18 @@ def slide(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
     if not np.all(widths > 0):
         return None
 
+    u0 = (np.array([float(choices[i].value) for i in ranges]) - lows) / widths
+
     def trial(u: np.ndarray) -> list[Choice]:
+        """The choices at ``u`` (shares of each range's width): a range within 1e-9 of its
+        start is where it was, one at or past a bound at that bound exactly (review 262:
+        0.9000000000000001, 'moved from 0.9 to 0.9')."""
         out = list(choices)
-        for i, k, uu in zip(ranges, range(len(ranges)), u, strict=True):
-            out[i] = expanded[i].at(float(lows[k] + widths[k] * min(max(uu, 0.0), 1.0)))
+        for k, (i, uu) in enumerate(zip(ranges, u, strict=True)):
+            if abs(uu - u0[k]) > 1e-9:
+                lo, hi = expanded[i].bounds  # type: ignore[misc]
+                out[i] = expanded[i].at(lo if uu <= 0 else hi if uu >= 1
+                                        else float(lows[k] + widths[k] * uu))
         return out
 
     def score(c: list[Choice]) -> float:
@@ -78,8 +86,6 @@ def slide(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         v = sign * value(objective, f)
         return v if feasible(f) and math.isfinite(v) else math.inf
 
-    start = [float(choices[i].value) for i in ranges]
-    u0 = (np.array(start) - lows) / widths
     f0 = sim(choices)
     v0 = sign * value(objective, f0)
     if not (feasible(f0) and math.isfinite(v0)):

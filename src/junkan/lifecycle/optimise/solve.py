@@ -14,7 +14,7 @@ import numpy as np
 
 from junkan import lifecycle
 from junkan.core.errors import JunkanError, ModelError, Problem, short
-from junkan.lifecycle.optimise import brackets, refine, surrogate
+from junkan.lifecycle.optimise import brackets, front_refine, refine, surrogate
 from junkan.lifecycle.optimise.features import forms, rap_meaningful, value, vector
 from junkan.lifecycle.optimise.front import grid, nondominated, tiebreak, walk
 from junkan.lifecycle.optimise.front_refine import as_referenced, refined_front, refining_budget
@@ -403,13 +403,12 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     ranges = sum(d.range is not None for d in spec.decisions)
     budget = spec.pareto.points + 2  # the most front points the local search refines
     p = _Problem(model, spec, progress=progress, enumeration=True, pace=pace,
-                 after=spec.pareto.max_points + budget + budget * refining_budget(spec, ranges)
-                 + (spec.pareto.max_points + budget + 2) * (len(spec.decisions) - ranges))
+                 after=spec.pareto.max_points + budget + budget * refining_budget(spec, ranges))
     prog = p.program()
     finite = bool(np.all(prog.integrality == 1))
     steps, complete, seen, deviation = _front_steps(p, prog, budget)
     why = _all_simulated(p, deviation)
-    found, moved = refined_front(p, prog, steps, budget) if steps else ([], [])
+    found, moved, stopped = refined_front(p, prog, steps, budget) if steps else ([], [], None)
     # a point that breaks a constraint when simulated, or where an objective has no value,
     # is no point of the front
     ok = [pt for pt in _valued(p, [*seen.values(), *found], (o1, o2)) if pt.feasible]
@@ -440,7 +439,7 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
                           "levels" + ("; points between them by the search below" if found
                                       else ""))
     method["front"] = front_doc(finite, complete, len(points), spec, stepped_ranges(p), moved,
-                                why is not None, deviation)
+                                why is not None, deviation, stopped)
     method["text"] += "; Pareto front: " + method["front"]["text"]
     p.sim.finish()
     return ParetoFront(model, spec, points, Point.of(p, [], p.as_modelled, None), method)
@@ -460,7 +459,7 @@ def _front_steps(p: _Problem, prog: Program, budget: int
     if z1 is None or z2 is None:
         if not p.enumerable:
             raise infeasible(p)
-        p.sim.expect(1 + p.enumerable + _searches(p))
+        p.sim.expect(1 + p.enumerable + front_refine.searches_most(p))
         return [], False, {}, math.inf
     z1 = tiebreak(prog, g1, g2, z1, rows)
     z2 = tiebreak(prog, g2, g1, z2, rows)
@@ -471,7 +470,8 @@ def _front_steps(p: _Problem, prog: Program, budget: int
         steps + grid(prog, g1, g2, z1, z2, rows, p.spec.pareto.points, p.sim.pace)
     held = max((len(prog.at_levels(z)) for z, _ in steps), default=0)
     p.sim.expect(len(steps) + 1 + p.spec.verify + p.neighbours + p.enumerable +
-                 min(len(steps), budget) * refining_budget(p.spec, held) + _searches(p))
+                 min(len(steps), budget) * refining_budget(p.spec, held)
+                 + front_refine.searches_most(p))
     seen: dict[str, Point] = {}
     for z, _ in p.sim.paced(steps):
         choices = prog.decode(z)
@@ -489,11 +489,3 @@ def _every_valued(p: _Problem, objectives: Sequence[Objective]) -> list[Point]:
     every = p.sim.paced(itertools.product(*_levels(p.expanded)))
     ok = [pt for c in every if (pt := p.point(list(c))).feasible]
     return _valued(p, ok, objectives) or ok
-
-
-def _searches(p: _Problem) -> int:
-    """The most simulations the two searches of :func:`pareto` add (:func:`_search` for
-    each objective: the check, the ranges' search and the options tried again)."""
-    ranges = sum(e.bounds is not None for e in p.expanded)
-    return 2 * (1 + p.spec.verify + p.neighbours + refine.most_simulations(ranges)
-                + brackets.most_simulations(ranges) + refine.most_recombined(p.expanded))

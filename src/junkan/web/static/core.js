@@ -39,12 +39,10 @@ async function loadLang(lang) {
 /** Texts made of messages (with values) that a language switch must redo: element → how. */
 const liveTexts = new Map();
 
-/** Set `el`'s text to `make()` now and again after a language switch (until something else
- * writes the element). */
+/** Set `el`'s text to `make()` now and again after a language switch (until something else writes the element). */
 function setText(el, make) {
   const shown = make();
-  el.textContent = shown;
-  liveTexts.set(el, { make, shown });
+  el.textContent = shown; liveTexts.set(el, { make, shown });
 }
 /** The message `key` in the current language with `{name}` replaced from `vars`; `fallback`
  * (default: the key itself) when the catalogue has no such message. */
@@ -80,15 +78,14 @@ function plot(id, traces, layout = {}) {
  * language: registered with plotly.js once per language, from the catalogue. */
 const plotLocales = new Set(["en"]);
 function plotLocale() {
-  const lang = state.lang;
-  if (!plotLocales.has(lang) && window.Plotly && Plotly.register) {
-    Plotly.register({ moduleType: "locale", name: lang, dictionary: {
+  if (!plotLocales.has(state.lang) && window.Plotly && Plotly.register) {
+    Plotly.register({ moduleType: "locale", name: state.lang, dictionary: {
       "Download plot as a PNG": t("plot.png"), "Download plot": t("plot.download"),
       "incoming flow count:": t("plot.incoming"), "outgoing flow count:": t("plot.outgoing"),
       "source:": t("plot.source"), "target:": t("plot.target") } });
-    plotLocales.add(lang);
+    plotLocales.add(state.lang);
   }
-  return lang;
+  return state.lang;
 }
 
 const inFlight = new Set(), held = [];  // requests sent, not answered; asked while signing out
@@ -429,13 +426,16 @@ function pause(ms, signal) {
 /** Start a server-side job (`POST start`; `init` without its signal) and poll it twice a second until it ends.
  * Options: `poll`, the base the job is read at as `poll/{id}` (default: `start` without its query); `onPoll(job)`,
  * told every job document, the first included; `onProgress(p)`, told each poll's progress; `onStart(job)`, told once
- * the job was accepted. When `signal` aborts, even before the start is answered, the job is stopped on the server
- * (DELETE) and the AbortError goes on. Resolves to `{ id, result, job }`, or `{ problem }` when refused, failed or cancelled. */
+ * the job was accepted. When `signal` aborts, at once, the job is stopped on the server (DELETE; one accepted after
+ * that, once its start is answered: review 260) and the AbortError goes on. Resolves to `{ id, result, job }`, or `{ problem }` when refused, failed or cancelled. */
 async function runJob(start, init, signal, { poll, onPoll = () => {}, onProgress = () => {}, onStart = () => {} } = {}) {
-  const res = await api(start, init);  // not aborted: a job accepted meanwhile was left running (review 260)
+  const base = poll || start.split("?")[0], sent = api(start, init), halt = signal ? pause(2e9, signal) : sent;
+  halt.catch(() => {});  // the start is never aborted (a job accepted after Cancel ran on): Cancel stops waiting for it
+  const stop = (r) => r.ok && r.json().then((j) => api(`${base}/${encodeURIComponent(j.id)}`, { method: "DELETE" })).catch(() => {});
+  const res = await Promise.race([sent, halt]).catch((e) => { sent.then(stop, () => {}); throw e; });
   if (!res.ok) return { problem: await problemOf(res) };
   let job = await res.json();
-  const url = `${poll || start.split("?")[0]}/${encodeURIComponent(job.id)}`;
+  const url = `${base}/${encodeURIComponent(job.id)}`;
   try {
     if (signal?.aborted) throw new DOMException("stopped", "AbortError");
     await onStart(job);
