@@ -66,7 +66,8 @@ def test_a_point_with_two_ranges_between_their_levels_is_found() -> None:
     only along a diagonal of the fridge's reuse share and the phone's collection rate: every
     corner of every cell of the two ranges fails, and optimise refused the problem. A 25 × 25
     grid over fr_reuse 0–0.3 and ph_coll 0.3–0.45 finds 20 points meeting both, the best
-    2042.16 t at (0.25, 0.394); the search is local (2042.83 t at (0.242, 0.391))."""
+    2042.16 t at (0.25, 0.394); the search is local (2042.83 t at (0.242, 0.391)); with the
+    joint move along the windows (review 259), 2041.29 t, below the grid's best."""
     model = lifecycle.load(CASES / "review225_fridge_phone.yaml")
     doc = yaml.safe_load((CASES / "review225_min_copper_share.yaml").read_text())
     doc["decisions"][0] = {"name": "fr_reuse", "parameter": "products.fridge.eol.reuse.share",
@@ -81,7 +82,7 @@ def test_a_point_with_two_ranges_between_their_levels_is_found() -> None:
         {"metric": "cost", "min": 978.0e6, "max": 979.7e6}]
     best = opt.optimise(model, opt.load_spec(doc=doc)).to_json()
     assert all(c["met"] for c in best["constraints"])
-    assert 2042.0 < best["objective"]["value"] < 2042.16 * 1.002
+    assert best["objective"]["value"] < 2042.16 * 1.002  # met (above): any lower is better
     assert [m["decision"] for m in best["method"]["refined"]] == ["fr_reuse", "ph_coll"]
 
 
