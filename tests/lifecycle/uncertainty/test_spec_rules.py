@@ -5,6 +5,7 @@ before parameters name it, and a lognormal has some spread."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from junkan import lifecycle
@@ -173,6 +174,11 @@ def test_a_share_observed_as_a_percentage_says_so() -> None:
     assert problem.path == "uncertainty.observations[0].value"
     assert "a percentage? write it as a share (0.358)" in problem.message
     assert U.resolve(model, _section(observations=[{**obs, "value": 0.358}]))
+    # junkan validate says it too (the model's own section): it said the model was fine
+    own = yaml.safe_load(SHARE_MODEL)
+    own["uncertainty"] = {"parameters": [CAL], "observations": [{**obs, "value": 35.8}]}
+    with pytest.raises(ModelError, match="a percentage\\? write it as a share"):
+        U.check(lifecycle.load(text=yaml.safe_dump(own), source="kettle.yaml"))
     with pytest.raises(ValidationError, match=r"35\.8 %: write the observed value as a number "
                                               r"in the figure's unit \(a share from 0 to 1: "
                                               r"0\.358\)"):

@@ -147,14 +147,8 @@ class Study:
         return self.bindings[self.model.baseline.baseline_name][i].unit
 
     def figure_unit(self, figure: str) -> str:
-        """The unit of an output figure — a headline key, ``totals.<key>`` or
-        ``actors.<actor>.<key>`` — as ``junkan compare`` reports it (``""`` if unknown)."""
-        cur = self.model.baseline.currency
-        if figure.startswith(("totals.", "actors.")):
-            section = "totals" if figure.startswith("totals.") else "by_actor"
-            return str(figure_units(cur)[section].get(figure.rsplit(".", 1)[1], ""))
-        h = self.model.baseline.headline.get(figure)
-        return headline_unit(h, cur) if h is not None else ""
+        """The unit of an output figure (:func:`figure_unit`)."""
+        return figure_unit(self.model, figure)
 
     def active(self, scenario: str) -> list[int]:
         return [i for i, b in enumerate(self.bindings[scenario]) if b.active]
@@ -287,36 +281,42 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None,
     if problems:
         uniq = list({(q.path, q.message): q for q in problems}.values())  # once per scenario
         raise ModelError(uniq, source)
-    study = Study(model, section, marginals, bindings, docs)
-    if observed and (shares := _percent_shares(study, prefix)):
-        raise ModelError(shares, source)
-    return study
+    return Study(model, section, marginals, bindings, docs)
 
 
-def _percent_shares(study: Study, prefix: str) -> list[Problem]:
-    """Each observation of a share (a figure in ``fraction``, 0 to 1) given beyond ±1: a
-    percentage written as its number (review 259: 35.8 for 35.8 % was only found out of
-    reach, by −99 %)."""
-    return [coded(f"{prefix}observations[{j}].value", "unc-observation-share-above-1",
-                  "{figure} is a share (from 0 to 1), and {value} is beyond 1: a percentage? "
-                  "write it as a share ({share})", figure=o.figure, value=f"{o.value:g}",
-                  share=f"{o.value / 100:g}")
-            for j, o in enumerate(study.section.observations)
-            if study.figure_unit(o.figure) == "fraction" and abs(o.value) > 1]
+def figure_unit(model: ModelFile, figure: str) -> str:
+    """The unit of an output figure — a headline key, ``totals.<key>`` or
+    ``actors.<actor>.<key>`` — as ``junkan compare`` reports it (``""`` if unknown)."""
+    cur = model.baseline.currency
+    if figure.startswith(("totals.", "actors.")):
+        section = "totals" if figure.startswith("totals.") else "by_actor"
+        return str(figure_units(cur)[section].get(figure.rsplit(".", 1)[1], ""))
+    h = model.baseline.headline.get(figure)
+    return headline_unit(h, cur) if h is not None else ""
 
 
 def _observation_problems(model: ModelFile, section: UncertaintySection, prefix: str
                           ) -> list[Problem]:
     """Every observation that names no figure its scenario computes
-    (:func:`~.figures.figure_problem`): refused by every analysis, as by ``junkan validate``
-    (review 231: a typo ran uncertainty and sensitivity with exit 0)."""
+    (:func:`~.figures.figure_problem`), and every share observed as a percentage: refused
+    by every analysis, as by ``junkan validate`` (review 231: a typo ran uncertainty and
+    sensitivity with exit 0)."""
     if not section.observations:
         return []
     names = figure_names(model)
-    found = (figure_problem(names, model.scenarios, o.scenario, o.figure,
+    found = [figure_problem(names, model.scenarios, o.scenario, o.figure,
                             observation_path(prefix, j, o, model.scenarios))
-             for j, o in enumerate(section.observations))
-    return [p for p in found if p is not None]
+             for j, o in enumerate(section.observations)]
+    # a share (a figure in 'fraction', 0 to 1) observed beyond ±1: a percentage written as its
+    # number (review 259: 35.8 for 35.8 % was only found out of reach, by −99 %)
+    shares = [coded(f"{prefix}observations[{j}].value", "unc-observation-share-above-1",
+                    "{figure} is a share (from 0 to 1), and {value} is beyond 1: a "
+                    "percentage? write it as a share ({share})", figure=o.figure,
+                    value=f"{o.value:g}", share=f"{o.value / 100:g}")
+              for j, (o, known) in enumerate(zip(section.observations, found, strict=True))
+              if known is None and figure_unit(model, o.figure) == "fraction"
+              and abs(o.value) > 1]
+    return [p for p in found if p is not None] + shares
 
 
 def check(model: ModelFile) -> Study | None:
