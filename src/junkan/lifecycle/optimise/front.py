@@ -11,7 +11,7 @@ import numpy as np
 
 from junkan.lifecycle.optimise.features import value
 from junkan.lifecycle.optimise.milp import Goal, Program, Row
-from junkan.lifecycle.optimise.result import Point
+from junkan.lifecycle.optimise.result import FRONT_EQUAL, Point
 from junkan.lifecycle.optimise.spec import Objective
 
 __all__ = ["Step", "bound", "evenly", "grid", "nondominated", "tiebreak", "walk"]
@@ -56,7 +56,7 @@ def walk(prog: Program, g1: Goal, g2: Goal, z1: np.ndarray, z2: np.ndarray, rows
     ``limit``)."""
     sign = -1.0 if g2.maximise else 1.0  # sign · g2 is minimised
     last, end = sign * g2.of(prog.figures(z1)), sign * g2.of(prog.figures(z2))
-    step = 1e-6 * max(abs(last - end), abs(last), abs(end), 1e-300)
+    step = FRONT_EQUAL * max(abs(last - end), abs(last), abs(end), 1e-300)
     out: list[Step] = [(z1, np.inf)]
     while last > end + step / 2:
         if len(out) >= limit:
@@ -95,7 +95,7 @@ def nondominated(points: list[Point], o1: Objective, o2: Objective) -> list[Poin
     ordered = sorted(points, key=vals)
     v = [vals(pt) for pt in ordered]
     tol = [
-        1e-6 * max(max(x) - min(x), max(abs(y) for y in x)) if x else 0.0
+        FRONT_EQUAL * max(max(x) - min(x), max(abs(y) for y in x)) if x else 0.0
         for x in ([a for a, _ in v if np.isfinite(a)], [b for _, b in v if np.isfinite(b)])
     ]
 

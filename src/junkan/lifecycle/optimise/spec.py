@@ -22,7 +22,7 @@ from junkan.core.base import Strict
 from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.quantities import written_unit
-from junkan.lifecycle.loader import path_tokens
+from junkan.lifecycle.loader import located, path_tokens
 from junkan.lifecycle.optimise.values import repeated
 from junkan.lifecycle.uncertainty.spec import describing
 
@@ -433,10 +433,10 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
     return spec.located(where)
 
 
-def token_key(path: str) -> tuple[tuple[int, Any], ...]:
-    """A path's tokens as a sort key (numbers before names): sorted by it, the paths inside
-    a path follow it directly."""
-    return tuple((0, t) if isinstance(t, int) else (1, t) for t in path_tokens(path))
+def token_key(path: str, doc: dict[str, Any] | None = None) -> tuple[tuple[int, Any], ...]:
+    """Sort key of a path's tokens, numbers first (paths inside it follow it); in ``doc``."""
+    tokens = path_tokens(path) if doc is None else located(doc, path) or path_tokens(path)
+    return tuple((0, t) if isinstance(t, int) else (1, str(t)) for t in tokens)
 
 
 def _overlapping_groups(paths: list[str]) -> list[list[str]]:

@@ -31,7 +31,7 @@ import numpy as np
 from junkan import lifecycle
 from junkan.core.errors import ModelError, Problem, coded, format_path, short
 from junkan.core.quantities import written_unit
-from junkan.lifecycle.loader import key_in, located, path_tokens, scenario_document
+from junkan.lifecycle.loader import key_in, path_tokens, scenario_document
 from junkan.lifecycle.optimise.blocks import (
     Block,
     at_levels,
@@ -333,12 +333,7 @@ def _overlapping(paths: set[tuple[str, str]], doc: dict[str, Any]
     review 258), or ``None``. Sorted by their tokens, a path's extensions follow it
     directly: each is compared with those alone (every pair of 4,000 paths took 25 s,
     review 212)."""
-    def key(p: str) -> tuple[tuple[int, Any], ...]:
-        at = located(doc, p)
-        return token_key(p) if at is None else tuple(
-            (0, t) if isinstance(t, int) else (1, str(t)) for t in at)
-
-    keyed = sorted(((key(p), d, p) for d, p in paths), key=lambda x: x[0])
+    keyed = sorted(((token_key(p, doc), d, p) for d, p in paths), key=lambda x: x[0])
     for i, (tokens, d, p) in enumerate(keyed):
         for later, d2, p2 in keyed[i + 1:]:
             if later[:len(tokens)] != tokens:
