@@ -20,7 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from junkan.lifecycle.optimise import slide
-from junkan.lifecycle.optimise.features import value
+from junkan.lifecycle.optimise.slide import scorer
 from junkan.lifecycle.optimise.spec import Constraint, Objective
 
 if TYPE_CHECKING:
@@ -273,20 +273,6 @@ def recombine(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
             break
     return best, [f"{e.decision.name}: {b.label}" for e, a, b in zip(
         expanded, choices, best, strict=True) if a.label != b.label]
-
-
-def scorer(sim: Simulator, objective: Objective,
-            feasible: Callable[[dict[str, float]], bool]) -> Callable[[list[Choice]], float]:
-    """The score of a combination, lower is better: the simulated objective (negated when
-    maximised), infinite where a constraint fails or the objective has no value."""
-    sign = -1.0 if objective.maximise else 1.0
-
-    def score(trial: list[Choice]) -> float:
-        figures = sim(trial)
-        v = sign * value(objective, figures)
-        return v if feasible(figures) and math.isfinite(v) else math.inf
-
-    return score
 
 
 def no_better_than_reference(sim: Simulator, ref: list[Choice], choices: list[Choice],

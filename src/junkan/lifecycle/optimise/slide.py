@@ -81,11 +81,7 @@ def slide(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
                                         else float(lows[k] + widths[k] * uu))
         return out
 
-    def score(c: list[Choice]) -> float:
-        f = sim(c)
-        v = sign * value(objective, f)
-        return v if feasible(f) and math.isfinite(v) else math.inf
-
+    score = scorer(sim, objective, feasible)
     f0 = sim(choices)
     v0 = sign * value(objective, f0)
     if not (feasible(f0) and math.isfinite(v0)):
@@ -120,6 +116,21 @@ def slide(sim: Simulator, expanded: list[Expanded], choices: list[Choice],
         best = trial(u0 + inside * (u - u0))
         v = score(best)
     return (best, v) if v < v0 - 1e-12 * max(abs(v0), 1.0) else None
+
+
+def scorer(sim: Simulator, objective: Objective,
+           feasible: Callable[[dict[str, float]], bool]) -> Callable[[list[Choice]], float]:
+    """The score of a combination, lower is better: the simulated objective (negated when
+    maximised), infinite where a constraint fails or the objective has no value (also
+    :func:`~.refine.scorer`, which the one-range searches use)."""
+    sign = -1.0 if objective.maximise else 1.0
+
+    def score(trial: list[Choice]) -> float:
+        figures = sim(trial)
+        v = sign * value(objective, figures)
+        return v if feasible(figures) and math.isfinite(v) else math.inf
+
+    return score
 
 
 def _sizes(constraints: Sequence[Constraint], figures: dict[str, float]) -> list[float]:
