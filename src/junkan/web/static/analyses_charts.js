@@ -217,6 +217,10 @@ function drawFan(r, key) {
     rows, [1, 2, 3, 4, 5, 6], [0]);
 }
 
+/** The inputs' axis of the sensitivity and tornado bars: on a narrow chart no title (the table's head names the
+ * inputs) and 11 px names, broken by inputName into rows of rowHeight. */
+const inputsAxis = (narrow) => ({ title: narrow ? "" : t("an.axisInput"), automargin: true, tickfont: narrow ? { size: 11 } : {} });
+
 /** The chart beside the indices (the tornado), made on first use after the first chart; hidden
  * when `show` is false. */
 function secondChart(show) {
@@ -252,7 +256,7 @@ function drawTornado(r, o, label) {
   plot("an-chart2", [bar("low", "#1f77b4"), bar("high", "#d62728")],
     { title: fitTitle(t("an.tornadoTitle", { output: label, nominal: said(mid) }), "an-chart2"), barmode: "overlay",
       height: 200 + rowHeight(names, 32) * names.length, margin: { l: 20 },
-      xaxis: { title: axisName(figName(fig), unitOf(fig, r.outputs[o].unit)) }, yaxis: { title: narrow ? "" : t("an.axisInput"), automargin: true, tickfont: narrow ? { size: 11 } : {} },
+      xaxis: { title: axisName(figName(fig), unitOf(fig, r.outputs[o].unit)) }, yaxis: inputsAxis(narrow),
       shapes: [{ type: "line", x0: nominal, x1: nominal, yref: "paper", y0: 0, y1: 1, line: { color: "#1b2631", width: 1 } }],
       legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   $("#an-chart2").setAttribute("aria-label", t("an.tornadoLabel", { output: label }));
@@ -284,7 +288,7 @@ function drawSensitivity(r, chosen) {
     hoverinfo: "text", text: order.map((i) => `${r.parameters[i]}: ${sobol ? fmt(d[k][i]) : inUnit(v(d[k][i]), unit)}`), textposition: "none" });
   plot("an-chart", [bar(a, sobol ? "S1_conf" : "mu_star_conf", "#5dade2"), bar(b, sobol ? "ST_conf" : null, "#1a5276")],
     { title: fitTitle(t(sobol ? "an.sobolTitle" : "an.morrisTitle", { output: label(o) }), "an-chart"), barmode: "group", height: 200 + rowHeight(names, 40) * names.length,
-      xaxis: { title: sobol ? t("an.axisSobol") : t("an.axisMorrisUnit", { unit }) }, yaxis: { title: narrow ? "" : t("an.axisInput"), automargin: true, tickfont: narrow ? { size: 11 } : {} },
+      xaxis: { title: sobol ? t("an.axisSobol") : t("an.axisMorrisUnit", { unit }) }, yaxis: inputsAxis(narrow),
       margin: { l: 20 }, legend: { orientation: "h", y: -0.15, yanchor: "top" } });
   const head = (k) => (sobol ? t(`an.idx.${k}`) : `${t(`an.idx.${k}`)} [${unit}]`);
   // each index ± its 95 % confidence half-width (Morris' σ has none)
