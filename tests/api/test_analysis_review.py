@@ -48,8 +48,9 @@ def test_a_missing_extra_in_a_worker_is_named_not_an_internal_error(
 
 
 def test_the_models_own_section_keeps_the_parameter_cap(app_client: TestClient) -> None:
-    """Past bug: 66 parameters in a spec were refused, the same in the model's own
-    'uncertainty' section ran."""
+    """Past bugs: 66 parameters in a spec were refused, the same in the model's own
+    'uncertainty' section ran; then they were accepted (202) and the job failed. They are
+    refused at once, in the one shape, sent as a document or stored."""
     doc = yaml.safe_load(MODEL)
     many = range(MAX_PARAMETERS + 1)
     doc["processes"].update({f"extra{i}": {"actor": "maker", "stage": "manufacturing",
@@ -59,14 +60,23 @@ def test_the_models_own_section_keeps_the_parameter_cap(app_client: TestClient) 
         {"parameter": f"processes.extra{i}.co2e", "distribution": "uniform", "min": 0.5,
          "max": 1.5, "source": "test"} for i in many]}
     demo, _ = demo_tokens(app_client)
+    text = yaml.safe_dump(doc)
+    said = (f"{MAX_PARAMETERS + 1} uncertain parameters in the model's 'uncertainty' "
+            f"section; the service takes at most {MAX_PARAMETERS} (use the CLI for more)")
     res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
-                          json={"model": yaml.safe_dump(doc), "runs": 2})
-    assert res.status_code == 202, res.text
-    done = _wait(app_client, res.json()["id"], demo)
-    assert done["status"] == "failed"
-    assert done["error"] == (f"{MAX_PARAMETERS + 1} uncertain parameters (in the model's "
-                             f"'uncertainty' section); the service takes at most "
-                             f"{MAX_PARAMETERS} (use the CLI for more)")
+                          json={"model": text, "runs": 2})
+    [error] = _problem(res, 422)["errors"]
+    assert error == {"path": "model.uncertainty.parameters", "message": said}
+    stored = app_client.post("/api/models", content=text.encode(),
+                             headers={**demo, "Content-Type": "application/yaml"})
+    assert stored.status_code == 201, stored.text
+    res = app_client.post(f"{BASE}?kind=sensitivity", headers=demo,
+                          json={"model_id": stored.json()["id"], "n": 8})
+    [error] = _problem(res, 422)["errors"]
+    assert error == {"path": "model_id.uncertainty.parameters", "message": said}
+    with_spec = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
+                                json={"model": text, "runs": 2, "spec": UNCERTAINTY})
+    assert with_spec.status_code == 202, with_spec.text  # a spec replaces the section
 
 
 def test_a_spec_of_millions_of_values_is_refused_at_once(app_client: TestClient) -> None:

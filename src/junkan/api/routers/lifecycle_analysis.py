@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
@@ -26,7 +27,7 @@ from junkan.api.request_json import strict_router
 from junkan.api.work import analysis_job
 from junkan.core.base import Strict
 from junkan.core.document_checks import more_values_than
-from junkan.core.documents import validate_with
+from junkan.core.documents import parse_document, validate_with
 from junkan.core.errors import ModelError, Problem
 from junkan.core.extras import require
 
@@ -112,10 +113,11 @@ def _settings_apply(kind: str, body: AnalysisIn) -> None:
         raise RequestValidationError(errors)
 
 
-def _limits(kind: str, spec: dict[str, Any] | None) -> None:
+def _limits(kind: str, spec: dict[str, Any] | None,
+            loc: tuple[str, ...] = ("body", "spec"), where: str = "") -> None:
     """422 in the service's one shape for a refused field (``errors: [{path, message}]``,
-    ``code: invalid-request``) when the spec has more decisions or parameters than the
-    service takes."""
+    ``code: invalid-request``) when the spec (or the model's own section, at ``loc`` and
+    said to be ``where``) has more decisions or parameters than the service takes."""
     if spec is None:
         return
     key, most, what = (
@@ -128,13 +130,29 @@ def _limits(kind: str, spec: dict[str, Any] | None) -> None:
         raise RequestValidationError(
             [
                 {
-                    "loc": ("body", "spec", key),
-                    "msg": f"{len(items)} {what}; the service takes at most {most} "
+                    "loc": (*loc, key),
+                    "msg": f"{len(items)} {what}{where}; the service takes at most {most} "
                     "(use the CLI for more)",
                     "type": "value_error",
                 }
             ]
         )
+
+
+def _own_section(kind: str, text: str, source: str, loc: tuple[str, ...]) -> None:
+    """The cap of :func:`_limits` on the model's own ``uncertainty`` section, which a job
+    without a spec reads: past, 51 parameters there were accepted (202) and the job failed.
+    A document that does not parse is left to the job, which reports it in full. Optimise
+    decisions come from the model's scenarios and are counted by the job."""
+    if kind == "optimise":
+        return
+    try:
+        doc = parse_document(text, source=source)
+    except ModelError:
+        return
+    own = doc.get("uncertainty")
+    if isinstance(own, dict):
+        _limits(kind, own, (*loc, "uncertainty"), " in the model's 'uncertainty' section")
 
 
 def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
@@ -183,6 +201,9 @@ async def start_analysis(
     else:
         assert body.model is not None
         text, source, stored = body.model, "model", None
+    if not body.spec:  # parsed off the event loop: a model may be megabytes
+        await run_in_threadpool(_own_section, kind, text, source,
+                                ("body", "model" if body.model_id is None else "model_id"))
     args = {
         "stored_model": stored,
         "max_parameters": MAX_PARAMETERS,
