@@ -177,6 +177,19 @@ def test_the_valid_variants_pass_both() -> None:
         load(text=yaml.safe_dump(doc), source="valid.yaml")
 
 
+def test_sections_left_empty_pass_both() -> None:
+    """Past bug (review 262): ``observations:`` and ``groups:`` with nothing under them were
+    read as empty, but the published schema required a list and a mapping there."""
+    doc = _small()
+    doc["uncertainty"] = {"parameters": [{
+        "parameter": "products.widget.eol.collection.rate", "distribution": "uniform",
+        "min": 0.3, "max": 0.7, "source": "assumption"}], "groups": None, "observations": None}
+    assert list(_validator().iter_errors(_as_json(doc))) == []
+    load(text=yaml.safe_dump(doc), source="valid.yaml")
+    doc["uncertainty"]["observations"] = "none"
+    assert list(_validator().iter_errors(_as_json(doc)))
+
+
 def test_schema_file_is_what_the_cli_prints(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -38,7 +38,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -310,6 +309,11 @@ class Observation(Strict):
         )
 
 
+_GroupsIn = Annotated[dict[str, Group], Field(max_length=MAX_PARAMETERS)] | None
+_ObservationsIn = Annotated[list[Observation], Field(max_length=MAX_OBSERVATIONS)] | None
+"""What ``groups:`` and ``observations:`` take as written: nothing under them is none."""
+
+
 class UncertaintySection(Strict):
     """The root ``uncertainty`` section of a model document."""
 
@@ -321,12 +325,20 @@ class UncertaintySection(Strict):
     """Observed figures for calibration."""
     _origin: str | None = PrivateAttr(default=None)
 
-    @field_validator("groups", "observations", mode="before")
+    @field_validator("groups", mode="before", json_schema_input_type=_GroupsIn)
     @classmethod
-    def _left_empty(cls, value: Any, info: ValidationInfo) -> Any:
+    def _groups_left_empty(cls, value: Any) -> Any:
+        """``groups:`` with nothing under it is no groups (see :meth:`_left_empty`)."""
+        return {} if value is None else value
+
+    @field_validator("observations", mode="before",
+                     json_schema_input_type=_ObservationsIn)
+    @classmethod
+    def _left_empty(cls, value: Any) -> Any:
         """A section written with nothing under it (``observations:``) is an empty one, as
-        left out (review 259: "Input should be a valid list")."""
-        return ({} if info.field_name == "groups" else []) if value is None else value
+        left out (review 259: "Input should be a valid list"); the published schema says
+        so too (``null`` allowed; review 262: it still required a list)."""
+        return [] if value is None else value
 
     def located(self, source: str) -> UncertaintySection:
         """This section, read from a file of its own (``--spec``): errors name ``source``
