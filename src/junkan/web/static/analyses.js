@@ -2,8 +2,9 @@
 // stored model, follow it (queued → running → done, elapsed seconds, cancel), and read it as charts:
 // a fan chart of percentiles per scenario, Sobol'/Morris bars per input, observed against fitted
 // figures, the Pareto front or the best loop with each actor's gain or loss.
-import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemLead, problemOf, runJob, show, showMessages, showProblem,
-  staticExample, t } from "./core.js";
+import { $, api, fmt, fmtTime, jobError, jsonBody, jsonError, longTask, problemLead, problemOf, show, showMessages,
+  showProblem, staticExample, t } from "./core.js";
+import { runJob } from "./jobs.js";
 import { drawAnalysis, modelTitles } from "./analyses_charts.js";
 import { checked, markDocument } from "./fieldnotes.js";
 import { markField, markRefused } from "./formcheck.js";

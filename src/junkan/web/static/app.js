@@ -1,6 +1,7 @@
 // junkan web UI: a small single-page app over the JSON API (ES modules served from the package,
 // no framework, no CDN). This module signs in and out, switches language and routes to the pages.
-import { $, api, inFlight, loadLang, pause, resumeRequests, setTitle, show, state, t, whoami } from "./core.js";
+import { $, api, inFlight, loadLang, resumeRequests, setTitle, show, state, t, whoami } from "./core.js";
+import { pause } from "./jobs.js";
 import { showModels } from "./models.js";
 import { redrawModel, showModel } from "./model.js";
 import { redrawNetwork, showNetwork } from "./network.js";

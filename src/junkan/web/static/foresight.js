@@ -1,7 +1,8 @@
 // Future scenarios (foresight): lever sliders re-run the ensemble live; groups and the scenario tree
 // as long work with cancel.
-import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, readNumber, runJob, setText, show, showMessages,
+import { $, api, fmt, fmtPct, fmtTime, jsonBody, longTask, plot, problemOf, readNumber, setText, show, showMessages,
   showProblem, t } from "./core.js";
+import { runJob } from "./jobs.js";
 import { markField } from "./formcheck.js";
 
 const fs = { models: [], timer: null, seq: 0, last: null };

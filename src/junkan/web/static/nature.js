@@ -3,8 +3,8 @@
 // /api/nature/jobs, polled, DELETE on cancel); indicators per sourcing area, the TNFD core metrics
 // C1.0 / C1.1 with their uncertainty, which indicators can monitor year-on-year change (Sen's slope
 // against the minimum detectable change), and the classification's accuracy, kappa and confusion matrix.
-import { $, fmt, fmtPct, jsonBody, jsonError, longTask, plot, richTable, runJob, show, showMessages,
-  showProblem, t } from "./core.js";
+import { $, fmt, fmtPct, jsonBody, jsonError, longTask, plot, richTable, show, showMessages, showProblem, t } from "./core.js";
+import { runJob } from "./jobs.js";
 import { checked, markDocument } from "./fieldnotes.js";
 import { markRefused } from "./formcheck.js";
 import { redrawSurvey, showSurvey } from "./survey.js";

@@ -1,6 +1,7 @@
 // The collection-network planner: solve a scenario (a file or the shipped example) as a server-side
 // job, showing the best plan found so far, with cancel; the plan's hubs, and a map with collection legs, trunk legs by mode and a legend.
-import { $, api, cell, fmt, fmtPct, longTask, plot, readNumber, runJob, show, showProblem, state, t } from "./core.js";
+import { $, api, cell, fmt, fmtPct, longTask, plot, readNumber, show, showProblem, state, t } from "./core.js";
+import { runJob } from "./jobs.js";
 import { checked } from "./fieldnotes.js";
 import { markRefused } from "./formcheck.js";
 import { setYenText } from "./yen.js";

@@ -1,8 +1,9 @@
 // Shredder monitor page: a shipped scenario (editable JSON) run through the monitor as a server-side job
 // (POST /api/sensing/jobs?kind=run, polled with its progress, DELETE on cancel); the signals over time with the alarms shaded and the true events marked, the alarms with the
 // action each advises and its evidence, and the true events with whether an alarm caught them.
-import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemMessages, problemOf, richTable, runJob, show, showMessages,
-  showProblem, staticExample, t } from "./core.js";
+import { $, api, fmt, fmtPct, jsonBody, jsonError, longTask, plot, problemMessages, problemOf, richTable, show,
+  showMessages, showProblem, staticExample, t } from "./core.js";
+import { runJob } from "./jobs.js";
 import { checked, markDocument } from "./fieldnotes.js";
 import { markRefused } from "./formcheck.js";
 

@@ -5,8 +5,8 @@
 // /api/vision/render) and used as the image; the model can be evaluated on held-out renders (POST
 // /api/vision/evaluate, a job with progress and cancel): confusion matrix, accuracy per group and the
 // sorter document for “junkan alloy plan --sorter”.
-import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, runJob, show, showMessages, showProblem,
-  t } from "./core.js";
+import { $, api, fmt, fmtPct, jsonBody, longTask, plot, problemOf, richTable, show, showMessages, showProblem, t } from "./core.js";
+import { runJob } from "./jobs.js";
 import { fitTitle } from "./chart_fit.js";
 import { checked } from "./fieldnotes.js";
 import { markRefused } from "./formcheck.js";
