@@ -173,9 +173,7 @@ def as_referenced(p: _Problem, points: list[Point]) -> list[Point]:
     that is no range (:func:`referenced_most`)."""
     out = []
     for pt in points:
-        choices = [next(c for c in e.choices if c.label == row["option"]) if e.bounds is None
-                   else e.at(float(row["value"])) for e, row in zip(p.expanded, pt.choices,
-                                                                    strict=True)]
+        choices = list(pt.picked)
         changed = False
         for i, (e, ref) in enumerate(zip(p.expanded, p.reference, strict=True)):
             if e.bounds is not None or choices[i].label == ref.label:

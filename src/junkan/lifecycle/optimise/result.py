@@ -45,6 +45,9 @@ class Point:
     raw: dict[str, float]
     feasible: bool
     predicted: dict[str, float] | None
+    picked: tuple[Choice, ...] = ()
+    """The choices themselves (what ``choices`` reports of them), for a point built again
+    from this one."""
 
     @classmethod
     def of(
@@ -64,7 +67,7 @@ class Point:
             pred = {
                 n: float(v) for n, v in zip(p.sur.names, predicted, strict=True) if n in p.relevant
             }
-        return cls(rows, figures, p.feasible(figures), pred)
+        return cls(rows, figures, p.feasible(figures), pred, tuple(choices))
 
     def actors(self, base: Point) -> list[dict[str, Any]]:
         names = sorted(k.split("@", 1)[1] for k in self.raw if k.startswith("margin@"))
