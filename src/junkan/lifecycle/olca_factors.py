@@ -245,7 +245,8 @@ def co2e(proc: Any, e: Any, ctx: Context, qty: float) -> float:
                              ("characterisation factor per unit", per, shown)):
         factor = convert(base, MASS, "kg")
         if factor is None:
-            ctx.notes.append(f"{proc.name}: {what} of {name!r} in {unit!r}, not a mass; "
+            said = f"in {unit!r}" if unit else "without a unit"  # review 263: "in None"
+            ctx.notes.append(f"{proc.name}: {what} of {name!r} {said}, not a mass; "
                              "left out")
             return 0.0
         kg.append(factor)
@@ -253,15 +254,40 @@ def co2e(proc: Any, e: Any, ctx: Context, qty: float) -> float:
 
 
 def energy(proc: Any, e: Any, qty: float, ctx: Context) -> float:
-    """MJ of an input in an energy unit (0 for another input), with a note when its unit
-    is not one junkan reads though its flow is measured in energy."""
-    mj = ctx.to(e, ENERGY, "MJ")
+    """MJ of an input in an energy unit, or of a flow the zip gives an energy content for
+    (natural gas in m3 with an Energy flow property of 36 MJ per m3: 2 m3 are 72 MJ, as
+    openLCA converts between a flow's properties; review 263: it counted 0 without a
+    word); 0 for another input. A note when its unit is not one junkan reads though its
+    flow is measured in energy, and when the amount is in a flow property its flow does
+    not have (left out: openLCA cannot convert it either)."""
     u, name = ctx.unit(e), ctx.flow(e)[3]
+    if not ctx.in_own_property(e):
+        prop = e.flow_property.name or e.flow_property.id
+        ctx.notes.append(f"{proc.name}: input {name!r} is given in flow property "
+                         f"{prop!r}, which its flow does not have, so the amount cannot be "
+                         "converted to the flow's unit; left out")
+        return 0.0
+    mj = ctx.to(e, ENERGY, "MJ")
+    if mj is None:
+        mj = _through_property(proc, e, ctx)
     if mj is None and u is not None and \
             convert(ctx.base(e, None, None), ENERGY, "MJ") is not None:
         ctx.notes.append(f"{proc.name}: energy input {name!r} in {u!r}, not an energy unit "
                          "junkan converts (MJ, kWh, kcal …); left out")
     return qty * mj if mj is not None else 0.0
+
+
+def _through_property(proc: Any, e: Any, ctx: Context) -> float | None:
+    """MJ of one unit of ``e``'s amount through its flow's energy property, with a note
+    saying the factor used; ``None`` when the flow has none."""
+    for base, _ in ctx.in_properties(e):
+        mj = convert(base, ENERGY, "MJ")
+        if mj is not None:
+            ctx.notes.append(f"{proc.name}: input {ctx.flow(e)[3]!r} in {ctx.unit(e)!r} "
+                             f"counted as energy through its flow's energy property: "
+                             f"{mj:.6g} MJ per {ctx.unit(e)}")
+            return mj
+    return None
 
 
 EXPORTED_SOURCE = "factors' source: "

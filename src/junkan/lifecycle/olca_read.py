@@ -415,6 +415,18 @@ class Context:
                                  e.flow_property.id if e.flow_property else None)
         return found or [self.base(e)]
 
+    def in_properties(self, e: Any) -> list[tuple[Base, str]]:
+        """One unit of ``e``'s amount in each other flow property of its flow
+        (:meth:`~junkan.lifecycle.olca_units.Units.in_properties`)."""
+        return self.units.in_properties(self.flows.get(e.flow.id if e.flow else "", {}),
+                                        self.base(e))
+
+    def in_own_property(self, e: Any) -> bool:
+        """Whether ``e`` is given in a flow property its flow has (openLCA cannot convert
+        an amount in another to the flow's reference unit)."""
+        return self.units.has_property(self.flows.get(e.flow.id if e.flow else "", {}),
+                                       e.flow_property.id if e.flow_property else None)
+
     def to(self, e: Any, table: dict[str, float], target: str) -> float | None:
         """How many ``target`` one unit of ``e``'s amount is (:func:`convert`): in its
         flow's reference property, else in its own (an input of 360 MJ of a gas whose

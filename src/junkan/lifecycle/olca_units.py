@@ -188,6 +188,26 @@ class Units:
         return [own]
 
 
+    def in_properties(self, flow: Any, base: Base) -> list[tuple[Base, str]]:
+        """``base``, one unit of an amount in ``flow``'s reference unit, in each other flow
+        property the flow gives a factor for, with that property's ``@id``: 1 m3 of a gas
+        whose Energy factor is 36 is 36 of the energy group's reference unit (the inverse
+        of openLCA's ``amount × unit factor / property factor``). Empty when the flow gives
+        no factor for its reference property, or the zip no unit group for the other."""
+        factors, ref_prop = _property_factors(flow)
+        if ref_prop not in factors or base[1] != self.ref_name.get(
+                self.group_of.get(ref_prop or "", ""), base[1]):
+            return []
+        return [((base[0] * f / factors[str(ref_prop)], self.ref_name[self.group_of[pid]]), pid)
+                for pid, f in factors.items() if pid != ref_prop and pid in self.group_of]
+
+    def has_property(self, flow: Any, prop_id: str | None) -> bool:
+        """Whether ``flow`` is measured in flow property ``prop_id`` (no property named, or
+        a flow without flow properties, is not judged: ``True``)."""
+        factors, _ = _property_factors(flow)
+        return not prop_id or not factors or prop_id in factors
+
+
 def _property_factors(flow: Any) -> tuple[dict[str, float], str | None]:
     """A flow's flow property factors by property id, and its reference property's id."""
     out: dict[str, float] = {}
