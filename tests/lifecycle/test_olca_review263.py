@@ -72,3 +72,32 @@ def test_an_amount_in_a_property_its_flow_lacks_is_left_out(tmp_path: Path) -> N
     assert _factor(template, "energy") == pytest.approx(STEEL_MJ)
     assert any("'iron scrap' is given in flow property 'Energy', which its flow does not "
                "have" in n and n.endswith("left out") for n in notes), notes
+
+
+def test_an_export_says_its_years_and_a_window_has_its_own_ids(tmp_path: Path) -> None:
+    """A --years export had the ids and names of the whole horizon's and neither said its
+    years: imported into one openLCA database, one replaced the other."""
+    from olca_schema import zipio
+
+    from junkan import lifecycle
+    from tests.lifecycle.test_optimise import MODEL
+
+    result = lifecycle.run(lifecycle.load(text=MODEL, source="kettle.yaml"))
+    first, last = int(result.years[0]), int(result.years[-1])
+
+    def pickup(path: Path) -> Any:
+        with zipio.ZipReader(path) as r:
+            procs = [r.read_process(i) for i in r.ids_of(o.Process)]
+        return next(p for p in procs if p and p.name.startswith("pickup ("))
+
+    whole = pickup(olca.export_inventory(result, tmp_path / "all.zip", name="k"))
+    again = pickup(olca.export_inventory(result, tmp_path / "same.zip", name="k",
+                                         years=(first, last)))
+    one = pickup(olca.export_inventory(result, tmp_path / "one.zip", name="k",
+                                       years=(first + 1, first + 1)))
+    assert again.id == whole.id  # the whole horizon named as a window: the same totals
+    assert one.id != whole.id and one.name == f"pickup (k-{first + 1}-{first + 1})"
+    assert f"activity over {first}–{last}," in whole.description
+    assert f"activity over {first + 1}–{first + 1}," in one.description
+    doc = one.process_documentation
+    assert (doc.valid_from, doc.valid_until) == (f"{first + 1}-01-01", f"{first + 1}-12-31")
