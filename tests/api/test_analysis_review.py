@@ -79,6 +79,20 @@ def test_the_models_own_section_keeps_the_parameter_cap(app_client: TestClient) 
     assert with_spec.status_code == 202, with_spec.text  # a spec replaces the section
 
 
+def test_a_model_without_an_uncertainty_section_is_refused_at_once(
+        app_client: TestClient) -> None:
+    """Review 264: no section and no spec were accepted (202), and the job failed."""
+    demo, _ = demo_tokens(app_client)
+    for kind in ("uncertainty", "sensitivity", "calibrate"):
+        res = app_client.post(f"{BASE}?kind={kind}", headers=demo, json={"model": MODEL})
+        [error] = _problem(res, 422)["errors"]
+        assert error["path"] == "model.uncertainty" and error["type"] == "uncertainty-missing"
+        assert error["message"].startswith("the model declares no uncertain parameters; ")
+    res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
+                          json={"model": MODEL, "spec": UNCERTAINTY, "runs": 2})
+    assert res.status_code == 202, res.text
+
+
 def test_a_spec_of_millions_of_values_is_refused_at_once(app_client: TestClient) -> None:
     """Past bug: a 14 MiB spec was walked value by value on the event loop (1.5 s)."""
     demo, _ = demo_tokens(app_client)
@@ -105,7 +119,8 @@ def test_too_many_analyses_carry_a_code(app_client: TestClient) -> None:
     for _ in range(MAX_ACTIVE):
         store.create_analysis(user, "optimise", max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
     demo, _ = demo_tokens(app_client)
-    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL}, headers=demo)
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL, "spec": UNCERTAINTY},
+                          headers=demo)
     doc = _problem(res, 429)
     assert doc["code"] == "too-many-analyses" and doc["limit"] == MAX_ACTIVE
     assert res.headers["Retry-After"] == "10"
@@ -178,7 +193,8 @@ def test_jobs_beyond_the_queue_are_refused_at_once(app_client: TestClient,
     demo, partner = demo_tokens(app_client)
     org = app_client.app.state.store.user_by_email(DEMO_EMAIL).org_id  # type: ignore[attr-defined]
     monkeypatch.setattr(background, "_WAITING", Counter({str(org): BudgetSettings().queue}))
-    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL}, headers=demo)
+    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL, "spec": UNCERTAINTY},
+                          headers=demo)
     doc = _problem(res, 503)
     assert doc["code"] == "budget-queue" and res.headers["Retry-After"] == "30"
     res = app_client.post(f"{BASE}?kind=uncertainty", headers=partner,

@@ -109,19 +109,21 @@ def test_a_stored_models_job_names_the_model_not_its_id(app_client: TestClient) 
     """A job on a stored model says which model its message is about by the model's name
     (``kettle``) and version, as the user knows it, not by the model's internal id."""
     demo, _ = demo_tokens(app_client)
+    # a calibration of a model whose own section observes nothing: the job fails naming the
+    # model (a model without the section is refused before a job: test_analysis_review)
+    text = MODEL + ("\nuncertainty:\n  parameters:\n  - {parameter: products.kettle.eol."
+                    "collection.rate, distribution: uniform, min: 0.3, max: 0.7, source: test}\n")
     up = app_client.post(
-        "/api/models", content=MODEL, headers={**demo, "content-type": "application/yaml"}
+        "/api/models", content=text, headers={**demo, "content-type": "application/yaml"}
     )
     assert up.status_code == 201, up.text
     model_id = up.json()["id"]
-    # no uncertainty section in the model and none sent: the job fails naming the model
-    res = app_client.post(f"{BASE}?kind=uncertainty", json={"model_id": model_id, "runs": 5},
-                          headers=demo)
+    res = app_client.post(f"{BASE}?kind=calibrate", json={"model_id": model_id}, headers=demo)
     assert res.status_code == 202, res.text
     done = _wait(app_client, res.json()["id"], demo)
     assert done["status"] == "failed"
     assert done["error"].startswith("model kettle v1:"), done["error"]
-    assert "no uncertain parameters" in done["error"]
+    assert "observ" in done["error"], done["error"]
     assert model_id not in done["error"]
     listed = app_client.get(BASE, headers=demo).json()
     assert listed[0]["error"] == done["error"]
@@ -167,7 +169,8 @@ def test_active_jobs_per_user_are_limited(app_client: TestClient) -> None:
     with pytest.raises(TooManyAnalyses):
         store.create_analysis(user, "optimise", max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
     demo, _ = demo_tokens(app_client)
-    _problem(app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL}, headers=demo), 429)
+    _problem(app_client.post(f"{BASE}?kind=uncertainty", json={"model": MODEL, "spec": UNCERTAINTY},
+                             headers=demo), 429)
 
 
 def test_an_accepted_analysis_survives_a_restart_as_failed_or_finished(

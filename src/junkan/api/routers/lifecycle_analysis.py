@@ -141,7 +141,8 @@ def _limits(kind: str, spec: dict[str, Any] | None,
 
 def _own_section(kind: str, text: str, source: str, loc: tuple[str, ...]) -> None:
     """The cap of :func:`_limits` on the model's own ``uncertainty`` section, which a job
-    without a spec reads: past, 51 parameters there were accepted (202) and the job failed.
+    without a spec reads, and its absence: past, 51 parameters there, or none, were
+    accepted (202) and the job failed (review 264).
     A document that does not parse is left to the job, which reports it in full. Optimise
     decisions come from the model's scenarios and are counted by the job."""
     if kind == "optimise":
@@ -153,6 +154,12 @@ def _own_section(kind: str, text: str, source: str, loc: tuple[str, ...]) -> Non
     own = doc.get("uncertainty")
     if isinstance(own, dict):
         _limits(kind, own, (*loc, "uncertainty"), " in the model's 'uncertainty' section")
+    elif not own and not doc.get("uses"):  # a library template may bring it: the job sees
+        from junkan.lifecycle.uncertainty import MISSING_SECTION as no
+
+        where = ".".join(loc[1:] + (no.path,))
+        raise HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
+                                  "errors": field_errors([Problem(where, no.message, no.kind)])})
 
 
 def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:

@@ -30,6 +30,7 @@ _NAMES = {
     "UncertainParameter": "spec",
     "Observation": "spec",
     "Group": "spec",
+    "MISSING_SECTION": "spec",
     "Study": "study",
     "resolve": "study",
     "check": "study",

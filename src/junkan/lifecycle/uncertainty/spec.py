@@ -43,7 +43,7 @@ from pydantic import (
 )
 
 from junkan.core.base import Strict as BaseStrict
-from junkan.core.errors import refusal
+from junkan.core.errors import Problem, refusal
 
 __all__ = ["Group", "Observation", "UncertainParameter", "UncertaintySection",
            "REPEATED", "REPEAT_TEMPLATE", "repeat_params", "repeated_observations"]
@@ -308,6 +308,14 @@ class Observation(Strict):
             self.sigma if self.sigma is not None else self.rel_sigma * max(abs(self.value), 1e-12)
         )
 
+
+MISSING_SECTION = Problem(
+    "uncertainty", "the model declares no uncertain parameters; add an 'uncertainty' section "
+    "(see the user guide, chapter 'Uncertainty'), or give the settings apart (--spec FILE on "
+    "the command line, 'spec' in a request to the service, the Settings box on the web page)",
+    "uncertainty-missing")
+"""An analysis of a model without an ``uncertainty`` section and without settings given
+apart (refused by :func:`~.study.resolve`, and by the service before it accepts a job)."""
 
 _GroupsIn = Annotated[dict[str, Group], Field(max_length=MAX_PARAMETERS)] | None
 _ObservationsIn = Annotated[list[Observation], Field(max_length=MAX_OBSERVATIONS)] | None

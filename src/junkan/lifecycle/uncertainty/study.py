@@ -25,7 +25,12 @@ from junkan.lifecycle.loader import key_in, located, path_tokens, scenario_docum
 from junkan.lifecycle.results import figure_units
 from junkan.lifecycle.uncertainty.distributions import Marginal, marginal
 from junkan.lifecycle.uncertainty.figures import figure_names, figure_problem, observation_path
-from junkan.lifecycle.uncertainty.spec import Group, UncertainParameter, UncertaintySection
+from junkan.lifecycle.uncertainty.spec import (
+    MISSING_SECTION,
+    Group,
+    UncertainParameter,
+    UncertaintySection,
+)
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
@@ -250,20 +255,7 @@ def resolve(model: ModelFile, section: UncertaintySection | None = None,
     if section is None:
         raw_sec = model.raw.get("uncertainty")
         if not raw_sec:
-            raise ModelError(
-                [
-                    Problem(
-                        "uncertainty",
-                        "the model declares no uncertain "
-                        "parameters; add an 'uncertainty' section (see the user "
-                        "guide, chapter 'Uncertainty'), or give the settings apart "
-                        "(--spec FILE on the command line, 'spec' in a request to the "
-                        "service, the Settings box on the web page)",
-                        "uncertainty-missing",
-                    )
-                ],
-                model.source,
-            )
+            raise ModelError([MISSING_SECTION], model.source)
         section = UncertaintySection.model_validate(raw_sec)
     source, prefix = locate(model, section)
     problems: list[Problem] = []
