@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from junkan.api.background import MAX_ACTIVE
 from junkan.api.jobs import internal_error
 from junkan.api.routers.lifecycle_analysis import MAX_PARAMETERS, MAX_SPEC_VALUES
-from junkan.api.seed import DEMO_EMAIL
+from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
 from junkan.core.extras import MissingExtra, missing_extra
 from tests.api.conftest import demo_tokens
 from tests.api.test_lifecycle_analysis import BASE, MODEL, UNCERTAINTY, _problem, _wait
@@ -203,19 +203,56 @@ def test_jobs_beyond_the_queue_are_refused_at_once(app_client: TestClient,
     assert _wait(app_client, res.json()["id"], partner)["status"] == "succeeded"
 
 
-def test_a_job_accepted_while_the_service_stops_ends_interrupted(
-        app_client: TestClient) -> None:
+def test_a_job_accepted_while_the_service_stops_runs_at_the_next_start(
+        database_url: str) -> None:
     """Review: a job waiting for a place when the service stopped was marked running and
-    sent to a request pool made anew during the shutdown."""
-    from junkan.api import background
-    from junkan.store.analyses_repo import INTERRUPTED
+    sent to a request pool made anew during the shutdown. Review 264: such a job, and any
+    accepted job left unfinished, was then failed as interrupted at the next start, though
+    its request had been acknowledged; it is kept queued and runs again."""
+    from junkan.api import background, create_app
+    from junkan.store.db import Settings
 
+    app = create_app(Settings(database_url=database_url), seed=True)
+    with TestClient(app) as client:
+        demo, _ = demo_tokens(client)
+        background.use_pool(None)  # what the service's shutdown does first
+        res = client.post(f"{BASE}?kind=uncertainty", headers=demo,
+                          json={"model": MODEL, "spec": UNCERTAINTY, "runs": 3, "seed": 7})
+        assert res.status_code == 202, res.text
+        job_id = res.json()["id"]
+        time.sleep(0.2)  # its task meets the closed places and ends
+        assert client.get(f"{BASE}/{job_id}", headers=demo).json()["status"] == "queued"
+    again = create_app(Settings(database_url=database_url), seed=True)
+    with TestClient(again) as client:
+        demo, _ = demo_tokens(client)
+        done = _wait(client, job_id, demo)
+        assert done["status"] == "succeeded", done
+        assert done["result"]["runs"] == 3
+        direct = client.post(f"{BASE}?kind=uncertainty", headers=demo,
+                             json={"model": MODEL, "spec": UNCERTAINTY, "runs": 3, "seed": 7})
+        same = _wait(client, direct.json()["id"], demo)
+        assert same["result"] == done["result"]  # the very analysis that was asked for
+
+
+def test_a_job_is_resumed_at_most_twice(app_client: TestClient) -> None:
+    """A job that stopped the server at every start would stop it without end."""
+    from junkan.api.job_requests import encode
+    from junkan.api.work import analysis_job
+    from junkan.store.analyses_repo import INTERRUPTED, MOST_RESUMED
+
+    store = app_client.app.state.store  # type: ignore[attr-defined]
+    user = store.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
+    request = encode(analysis_job, ("uncertainty", MODEL, "model", {"runs": 2, "seed": 1}))
+    assert request is not None
+    job = store.create_analysis(user, "uncertainty", max_active=MAX_ACTIVE, max_kept=50,
+                                request=request)
+    for _ in range(MOST_RESUMED):
+        [(job_id, _, kind, back)] = store.resume_interrupted_analyses()
+        assert (job_id, kind, back) == (job.id, "uncertainty", request)
+    assert store.resume_interrupted_analyses() == []
     demo, _ = demo_tokens(app_client)
-    background.use_pool(None)  # what the service's shutdown does first
-    res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
-                          json={"model": MODEL, "spec": UNCERTAINTY, "runs": 2})
-    done = _wait(app_client, res.json()["id"], demo)
-    assert done["status"] == "failed" and done["error"] == INTERRUPTED
+    got = app_client.get(f"{BASE}/{job.id}", headers=demo).json()
+    assert got["status"] == "failed" and got["error"] == INTERRUPTED
 
 
 def test_the_ledger_audit_takes_a_place_among_the_jobs(monkeypatch: pytest.MonkeyPatch) -> None:

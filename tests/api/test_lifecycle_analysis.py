@@ -175,14 +175,15 @@ def test_active_jobs_per_user_are_limited(app_client: TestClient) -> None:
 
 def test_an_accepted_analysis_survives_a_restart_as_failed_or_finished(
         app_client: TestClient) -> None:
-    """Kept in the store: a restart (fail_interrupted_analyses at start-up) fails what was
-    left unfinished and keeps the rest; nothing accepted disappears."""
+    """Kept in the store: a restart (resume_interrupted_analyses at start-up) fails what was
+    left unfinished without its call kept (runs it again otherwise:
+    test_analysis_review.py) and keeps the rest; nothing accepted disappears."""
     store = app_client.app.state.store  # type: ignore[attr-defined]
     user = store.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
     done = store.create_analysis(user, "optimise", max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
     store.finish_analysis(done.id, {"answer": 42})
     left = store.create_analysis(user, "optimise", max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
-    assert store.fail_interrupted_analyses() == 1
+    assert store.resume_interrupted_analyses() == []
     demo, _ = demo_tokens(app_client)
     got = app_client.get(f"{BASE}/{done.id}", headers=demo).json()
     assert got["status"] == "succeeded" and got["result"] == {"answer": 42}

@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         db.migrate()
         db.restrict_files()
         store.fail_interrupted()
-        store.fail_interrupted_analyses()
+        left = store.resume_interrupted_analyses()  # run again once the pool is there
         trace.start_delivery()  # one outbox worker for webhooks (pending ones are resumed)
         if seed:
             from junkan.api.seed import seed_demo
@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         budget.configure(budgets, warm=WARM, warm_up=warm_up, eager=budgets.start == "eager")
         app.state.jobs = JobRunner(store, settings.workers, settings=budgets)
         background.use_pool(app.state.jobs.pool)  # long jobs beside the runs, not requests
+        background.resume(store, left)
         # the lot graph, read in the background so re-declarations need not read it
         threading.Thread(target=_keep_graph, args=(trace,), daemon=True,
                          name="junkan-graph").start()

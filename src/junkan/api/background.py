@@ -1,7 +1,8 @@
 """Background jobs kept in the store (:mod:`junkan.store.analyses_repo`): accepted with 202,
 run in a budgeted worker (``junkan.core.budget``, the run budget ``JUNKAN_BUDGET_RUN_*``),
 polled until they succeed with their document or fail with their message. Each is its
-starter's only, and an accepted one survives a restart (which fails it if unfinished).
+starter's only, and an accepted one survives a restart: its call is kept
+(:mod:`junkan.api.job_requests`) and one left unfinished runs again (:func:`resume`).
 
 While a job runs, the last progress its worker sent (``report_progress``: a fraction, or a
 small document such as a network solve's latest plan) is kept in memory and shown by
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +26,7 @@ from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND
 from junkan.api.errors import coded_refusal
 from junkan.api.fair_places import FairPlaces
+from junkan.api.job_requests import decode, encode
 from junkan.api.jobs import internal_error
 from junkan.core import budget
 from junkan.core.budget import BudgetExceeded, BudgetPool, BudgetSettings, PoolBusy, PoolClosed
@@ -39,6 +42,7 @@ MAX_ACTIVE = 2
 MAX_KEPT = 50
 """Finished jobs kept per user (oldest dropped first)."""
 
+log = logging.getLogger(__name__)
 _TASKS: dict[str, asyncio.Task[None]] = {}
 """Job id → its running task (the reference keeps the task alive until it ends)."""
 _STOPPED: set[str] = set()
@@ -56,8 +60,9 @@ def use_pool(pool: BudgetPool | None) -> None:
     """Run background jobs in ``pool``. The service gives them the run workers' pool: in
     the request pool, one user's two long jobs held both workers and another user's
     request waited for them (a validation: 167 s instead of 0.01 s). Giving a pool (again)
-    opens the jobs' places anew (:func:`_slot`); ``None`` closes them: jobs still waiting
-    for one end as interrupted (the service is stopping)."""
+    opens the jobs' places anew (:func:`_slot`); ``None`` closes them (the service is
+    stopping): jobs still waiting for one stay queued, to run at the next start, or end as
+    interrupted when their call could not be kept."""
     global _POOL, _CLOSED
     _POOL, _CLOSED = pool, pool is None
     _SLOTS.clear()
@@ -132,9 +137,11 @@ async def place(org: str) -> AsyncIterator[None]:
 
 
 async def _execute(store: Store, job_id: str, org: str, what: str,
-                   fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]) -> None:
+                   fn: Callable[..., dict[str, Any]], args: tuple[Any, ...],
+                   kept: bool = False) -> None:
     """Run ``fn(*args)`` in a budgeted worker, in organisation ``org``'s turn; its outcome
-    goes to the store."""
+    goes to the store. Stopped by the service's end, a job whose call is ``kept`` in the
+    store is left unfinished, to run again at the next start (:func:`resume`)."""
 
     def progress(value: Any) -> None:
         _PROGRESS[job_id] = value
@@ -148,11 +155,12 @@ async def _execute(store: Store, job_id: str, org: str, what: str,
     except (JunkanError, BudgetExceeded, ValueError, KeyError) as exc:
         store.fail_analysis(job_id, _said(exc), coded_refusal(exc))
     except PoolClosed:
-        with contextlib.suppress(Exception):  # the store may be gone: the next start fails it
-            store.fail_analysis(job_id, INTERRUPTED)
+        if not kept:
+            with contextlib.suppress(Exception):  # the store may be gone: the next start
+                store.fail_analysis(job_id, INTERRUPTED)  # fails it
     except asyncio.CancelledError:
         if job_id not in _STOPPED:
-            raise  # the server is stopping: the next start fails it as interrupted
+            raise  # the server is stopping: the next start resumes it (or fails it)
         store.fail_analysis(job_id, CANCELLED)
     except Exception as exc:  # a bug or a crashed worker: details in the log only
         with contextlib.suppress(Exception):
@@ -187,16 +195,41 @@ def start(store: Store, user: User, kind: str, fn: Callable[..., dict[str, Any]]
         raise HTTPException(503, {"message": str(exc), "code": exc.problem_code,
                                   "limit": most, "setting": exc.setting},
                             headers={"Retry-After": "30"})
+    request = encode(fn, args)
     try:
-        job = store.create_analysis(user, kind, max_active=MAX_ACTIVE, max_kept=MAX_KEPT)
+        job = store.create_analysis(user, kind, max_active=MAX_ACTIVE, max_kept=MAX_KEPT,
+                                    request=request)
     except TooManyAnalyses as exc:
         raise HTTPException(429, {"message": str(exc), "code": "too-many-analyses",
                                   "limit": MAX_ACTIVE}, headers={"Retry-After": "10"}) from None
-    task = asyncio.create_task(_execute(store, job.id, str(user.org_id), f"{kind} job", fn,
-                                        args))
-    _TASKS[job.id] = task
-    task.add_done_callback(lambda _: _TASKS.pop(job.id, None))
+    _launch(store, job.id, str(user.org_id), kind, fn, args, request is not None)
     return job_doc(job)
+
+
+def _launch(store: Store, job_id: str, org: str, kind: str, fn: Callable[..., dict[str, Any]],
+            args: tuple[Any, ...], kept: bool) -> None:
+    task = asyncio.create_task(_execute(store, job_id, org, f"{kind} job", fn, args, kept))
+    _TASKS[job_id] = task
+    task.add_done_callback(lambda _: _TASKS.pop(job_id, None))
+
+
+def resume(store: Store, left: list[tuple[str, str, str, dict[str, Any]]]) -> int:
+    """Run again the jobs a stopped server left unfinished (``(id, organisation, kind,
+    request)`` from :meth:`~junkan.store.repo.Store.resume_interrupted_analyses`, each
+    queued again), in the order they were accepted; one whose request names no job
+    function is failed as interrupted. How many were started. Past (review 264): every one,
+    even a queued job that had never started, was failed as interrupted at the next start."""
+    started = 0
+    for job_id, org, kind, request in left:
+        try:
+            fn, args = decode(request)
+        except (LookupError, ValueError, TypeError, ImportError) as exc:
+            log.warning("job %s cannot be resumed: %s", job_id, exc)
+            store.fail_analysis(job_id, INTERRUPTED)
+            continue
+        _launch(store, job_id, org, kind, fn, args, True)
+        started += 1
+    return started
 
 
 async def cancel(store: Store, user: User, job_id: str, kinds: tuple[str, ...]

@@ -1,8 +1,10 @@
-"""Background analyses in the store: created when the service accepts one (202), marked
-running, then succeeded with their document or failed with their message — so an accepted
-analysis survives a restart (one left unfinished by a stopped server is failed at the next
-start, like a run). Each is its starter's only: every read takes the user and answers None
-for anyone else's."""
+"""Background analyses in the store: created when the service accepts one (202), with the
+call it makes (:class:`~junkan.store.tables.AnalysisRequest`), marked running, then
+succeeded with their document or failed with their message — so an accepted analysis
+survives a restart: one left unfinished by a stopped server is queued again at the next
+start (at most :data:`MOST_RESUMED` times), or failed as interrupted when its call was not
+kept. Each is its starter's only: every read takes the user and answers None for anyone
+else's."""
 
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ from sqlalchemy import delete, func, select, update
 
 from junkan.core.errors import JunkanError
 from junkan.store.repo_base import RepoBase
-from junkan.store.tables import Analysis, AnalysisResult, User, now
+from junkan.store.tables import Analysis, AnalysisRequest, AnalysisResult, User, now
 
-INTERRUPTED = "interrupted: the server stopped during the analysis; start it again"
+INTERRUPTED = ("interrupted: the server stopped during the analysis, which could not be "
+               "resumed; start the analysis again")
+MOST_RESUMED = 2
+"""How many times a restart runs an interrupted analysis again (not without end: one that
+stopped the server each time would stop it at every start)."""
 
 
 class TooManyAnalyses(JunkanError):
@@ -23,10 +29,11 @@ class TooManyAnalyses(JunkanError):
 
 class AnalysesRepo(RepoBase):
     def create_analysis(self, user: User, kind: str, *, max_active: int,
-                        max_kept: int) -> Analysis:
-        """A queued analysis; refuses (:class:`TooManyAnalyses`) a user with ``max_active``
-        unfinished ones, and keeps the user's newest ``max_kept`` (the oldest finished ones
-        go, with their documents)."""
+                        max_kept: int, request: dict[str, Any] | None = None) -> Analysis:
+        """A queued analysis, with the ``request`` that runs it again after a restart (in
+        the same transaction: one accepted is one kept); refuses
+        (:class:`TooManyAnalyses`) a user with ``max_active`` unfinished ones, and keeps the
+        user's newest ``max_kept`` (the oldest finished ones go, with their documents)."""
         with self.db.session() as s:
             active = s.scalar(select(func.count()).select_from(Analysis).where(
                 Analysis.user_id == user.id, Analysis.status.in_(("queued", "running")))) or 0
@@ -43,6 +50,8 @@ class AnalysesRepo(RepoBase):
             job = Analysis(org_id=user.org_id, user_id=user.id, kind=kind)
             s.add(job)
             s.flush()
+            if request is not None:
+                s.add(AnalysisRequest(analysis_id=job.id, request=request))
             self.audit(s, user.org_id, user.id, "analysis.create", "analysis", job.id,
                        {"kind": kind})
             return job
@@ -58,6 +67,7 @@ class AnalysesRepo(RepoBase):
             s.add(AnalysisResult(analysis_id=analysis_id, document=document))
             s.execute(update(Analysis).where(Analysis.id == analysis_id).values(
                 status="succeeded", finished_at=now()))
+            s.execute(delete(AnalysisRequest).where(AnalysisRequest.analysis_id == analysis_id))
 
     def fail_analysis(self, analysis_id: str, message: str,
                       problems: dict[str, Any] | None = None, *,
@@ -71,6 +81,7 @@ class AnalysesRepo(RepoBase):
         with self.db.session() as s:
             s.execute(q.values(status="failed", error=message, problems=problems,
                                finished_at=now()))
+            s.execute(delete(AnalysisRequest).where(AnalysisRequest.analysis_id == analysis_id))
 
     def get_analysis(self, user_id: str, analysis_id: str
                      ) -> tuple[Analysis, dict[str, Any] | None] | None:
@@ -89,10 +100,24 @@ class AnalysesRepo(RepoBase):
             return list(s.scalars(select(Analysis).where(Analysis.user_id == user_id)
                                   .order_by(Analysis.created_at.desc()).limit(limit)))
 
-    def fail_interrupted_analyses(self) -> int:
-        """At start-up: analyses left queued or running by a stopped server are failed."""
+    def resume_interrupted_analyses(self, most: int = MOST_RESUMED
+                                    ) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """At start-up: the analyses a stopped server left queued or running. Each whose
+        request was kept and that was resumed fewer than ``most`` times is queued again and
+        returned as ``(id, organisation id, kind, request)``, oldest first, for the service
+        to run; the others are failed as :data:`INTERRUPTED`."""
+        out = []
         with self.db.session() as s:
-            res = s.execute(update(Analysis).where(Analysis.status.in_(
-                ("queued", "running"))).values(status="failed", error=INTERRUPTED,
-                                               finished_at=now()))
-            return int(getattr(res, "rowcount", 0) or 0)
+            left = s.scalars(select(Analysis).where(Analysis.status.in_(
+                ("queued", "running"))).order_by(Analysis.created_at))
+            for job in left:
+                req = s.get(AnalysisRequest, job.id)
+                if req is not None and req.resumed < most:
+                    req.resumed += 1
+                    job.status, job.started_at = "queued", None
+                    out.append((job.id, job.org_id, job.kind, dict(req.request)))
+                    continue
+                job.status, job.error, job.finished_at = "failed", INTERRUPTED, now()
+                if req is not None:
+                    s.delete(req)
+        return out

@@ -206,3 +206,16 @@ class AnalysisResult(Base):
     analysis_id: Mapped[str] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"),
                                              primary_key=True)
     document: Mapped[dict] = mapped_column(JSON)
+
+
+class AnalysisRequest(Base):
+    """What an accepted, unfinished analysis runs — its job function and arguments
+    (:mod:`junkan.api.job_requests`) — kept from its acceptance until it ends, so that a
+    server stopped meanwhile runs it again at its next start instead of losing it (review
+    264); ``resumed`` counts those runs again (a job is resumed at most twice)."""
+
+    __tablename__ = "analysis_requests"
+    analysis_id: Mapped[str] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    request: Mapped[dict] = mapped_column(JSON)
+    resumed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -155,8 +155,9 @@ def _own_section(kind: str, text: str, source: str, loc: tuple[str, ...]) -> Non
     if isinstance(own, dict):
         _limits(kind, own, (*loc, "uncertainty"), " in the model's 'uncertainty' section")
     elif not own and not doc.get("uses"):  # a library template may bring it: the job sees
-        from junkan.lifecycle.uncertainty import MISSING_SECTION as no
+        from junkan.lifecycle import uncertainty
 
+        no = uncertainty.MISSING_SECTION
         where = ".".join(loc[1:] + (no.path,))
         raise HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
                                   "errors": field_errors([Problem(where, no.message, no.kind)])})
