@@ -4,6 +4,7 @@ model's own section bypassed, a spec of millions of values, the 429's code."""
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 import time
 from typing import Any
@@ -66,14 +67,16 @@ def test_the_models_own_section_keeps_the_parameter_cap(app_client: TestClient) 
     res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
                           json={"model": text, "runs": 2})
     [error] = _problem(res, 422)["errors"]
-    assert error == {"path": "model.uncertainty.parameters", "message": said}
+    rule = {"type": "service-parameters-too-many",
+            "ctx": {"count": MAX_PARAMETERS + 1, "most": MAX_PARAMETERS}}
+    assert error == {"path": "model.uncertainty.parameters", "message": said, **rule}
     stored = app_client.post("/api/models", content=text.encode(),
                              headers={**demo, "Content-Type": "application/yaml"})
     assert stored.status_code == 201, stored.text
     res = app_client.post(f"{BASE}?kind=sensitivity", headers=demo,
                           json={"model_id": stored.json()["id"], "n": 8})
     [error] = _problem(res, 422)["errors"]
-    assert error == {"path": "model_id.uncertainty.parameters", "message": said}
+    assert error == {"path": "model_id.uncertainty.parameters", "message": said, **rule}
     with_spec = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
                                 json={"model": text, "runs": 2, "spec": UNCERTAINTY})
     assert with_spec.status_code == 202, with_spec.text  # a spec replaces the section
@@ -91,6 +94,34 @@ def test_a_model_without_an_uncertainty_section_is_refused_at_once(
     res = app_client.post(f"{BASE}?kind=uncertainty", headers=demo,
                           json={"model": MODEL, "spec": UNCERTAINTY, "runs": 2})
     assert res.status_code == 202, res.text
+
+
+@pytest.mark.parametrize(("kind", "body", "rule"), [
+    ("uncertainty", {"spec": {"parameters": [{}] * 51}}, "service-parameters-too-many"),
+    ("optimise", {"spec": {"decisions": [{}] * 21}}, "service-decisions-too-many"),
+    ("uncertainty", {"spec": {"x": list(range(60_000))}}, "spec-too-many-values"),
+    ("sensitivity", {"runs": 5}, "setting-not-for-kind"),
+    ("uncertainty", {"version": 2}, "version-without-model-id"),
+    ("sensitivity", {"outputs": ["co2"]}, "output-not-figure"),
+    ("uncertainty", {"model": None}, "model-or-model-id"),
+])
+def test_each_refused_setting_names_its_rule_in_both_languages(
+        app_client: TestClient, kind: str, body: dict[str, Any], rule: str) -> None:
+    """Review 264: these came without a rule (no ``type``), so the page showed them in
+    English only."""
+    import json
+    from pathlib import Path
+
+    demo, _ = demo_tokens(app_client)
+    res = app_client.post(f"{BASE}?kind={kind}", headers=demo,
+                          json={k: v for k, v in {"model": MODEL, **body}.items()
+                                if v is not None})
+    [error] = _problem(res, 422)["errors"]
+    assert error["type"] == rule, error
+    catalogue = Path(__file__).parents[2] / "src" / "junkan" / "web" / "static" / "i18n"
+    for lang in ("en", "ja"):
+        text = json.loads((catalogue / f"{lang}.json").read_text("utf-8"))[f"val.{rule}"]
+        assert set(re.findall(r"\{(\w+)\}", text)) <= set(error.get("ctx") or {}), lang
 
 
 def test_a_spec_of_millions_of_values_is_refused_at_once(app_client: TestClient) -> None:
