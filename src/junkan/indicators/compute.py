@@ -18,6 +18,7 @@ from junkan.indicators.inputs import (
     feedstock_efficiency,
 )
 from junkan.indicators.iso59020 import iso59020_core
+from junkan.indicators.lifecycle_products import product_flows
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
 from junkan.indicators.notes import note
@@ -144,8 +145,10 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     Outflows: retired products and replaced parts at their first destination — reuse (recovered
     for reuse or remanufacture), each recycling process (actual recovery = its output ÷ input),
     energy recovery, landfill, export (kind ``by-product``: its treatment is unknown, so it stays
-    out of the ESRS waste table). Products for MCI take the system's feedstock shares and
-    end-of-life shares; their E_C is the system's end-of-life recycling efficiency (the
+    out of the ESRS waste table). Products for MCI take their own end-of-life shares and their
+    allocated feedstock (:mod:`~junkan.indicators.lifecycle_products`; review 259: they
+    took the system's, so every product had the same MCI); their E_C is the system's
+    end-of-life recycling efficiency (the
     recycling processes' output ÷ input) and, **an assumption**, so is their E_F (the
     efficiency of the recycling that made the recycled feedstock, which the simulation does not
     model). With no recycling, or recycling that produced nothing, E_F is not stated and the
@@ -195,20 +198,19 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
                                 kind="by-product" if kind == "export" else "waste",
                                 actual_recovery=ar))
     revenue = float(result.impacts()[mask, :, 3].sum())
-    total_out = sum(o.mass for o in outflows)
-    total_in = sum(i.mass for i in inflows)
     products = []
-    if total_in > 0 and total_out > 0:
-        fr = sum(i.mass * i.recycled for i in inflows) / total_in
-        fu = reused / total_in
-        cr = recycled_in / total_out
-        cu = reuse_kg / total_out
+    if sum(i.mass for i in inflows) > 0 and sum(o.mass for o in outflows) > 0:
         e_c, e_f = lifecycle_efficiencies(recycled_in, recycled_out)
+        own = product_flows(result, mask)
         for pi, p in enumerate(c.products):
+            took, out = own.material[pi] + own.reused[pi], own.out[pi]
+            cr = min(own.recycling[pi] / out, 1.0) if out > 0 else 0.0
             products.append(ProductUse(
-                name=p, mass=f"{c.product_mass[pi]} kg", recycled_feedstock=fr,
-                reused_feedstock=fu, collected_for_recycling=min(cr, 1.0),
-                collected_for_reuse=min(cu, 1.0 - min(cr, 1.0)),
+                name=p, mass=f"{c.product_mass[pi]} kg",
+                recycled_feedstock=min(own.recycled[pi] / took, 1.0) if took > 0 else 0.0,
+                reused_feedstock=min(own.reused[pi] / took, 1.0) if took > 0 else 0.0,
+                collected_for_recycling=cr,
+                collected_for_reuse=min(own.reuse[pi] / out, 1.0 - cr) if out > 0 else 0.0,
                 recycling_efficiency_eol=e_c, recycling_efficiency_feedstock=e_f,
                 revenue=revenue / len(c.products)))
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,

@@ -1,0 +1,106 @@
+"""Each product's own flows in a simulated system, for its Material Circularity Indicator
+(:func:`junkan.indicators.from_lifecycle`). Past (review 259): every product took the
+system's feedstock and end-of-life shares, so all had the same MCI.
+
+* **End of life** is exact: the engine routes a retired product (and a part replaced in
+  maintenance) by a linear operator of its column (``Compiled.route_eol``/``route_maint``,
+  kg on each stage edge per piece), the same every year of a run, so a product's kg on
+  each edge over the years is its column times the pieces it retired (and its sockets'
+  replaced parts). Summed over products they are the system's flows into reuse and into
+  each sink (what recycling passes on, and its residues, come after and are not
+  end-of-life flows of a product).
+* **Feedstock is allocated** — an assumption, stated in the indicator's notes: the engine
+  keeps the material it buys per material, not per product. Each material's virgin and
+  recycled input goes to products in proportion to the kg of it in their new products
+  (``product_materials`` × new pieces; by ``product_materials`` alone in a window without
+  new products), so a product's recycled share follows its material mix; reused parts taken
+  from the pools go to products in proportion to the pieces of that part type their new
+  products and their replacements need; a reused product is its own. Summed over products
+  each is the system's input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from junkan.lifecycle import stages
+
+
+@dataclass
+class ProductFlows:
+    """Per product (arrays of length P, kg over the window): its end of life — ``reuse``
+    (into refurbishment or reprocessing), ``recycling`` (into recycling processes),
+    ``out`` (reuse and every sink); and its input — ``recycled`` and ``material`` (virgin
+    plus recycled) allocated, ``reused`` (reused products and allocated reused parts)."""
+
+    reuse: np.ndarray
+    recycling: np.ndarray
+    out: np.ndarray
+    recycled: np.ndarray
+    material: np.ndarray
+    reused: np.ndarray
+
+
+def product_flows(result: Any, mask: Any) -> ProductFlows:
+    """The flows of each product of ``result`` (a single run) over the years ``mask``."""
+    raw, c = result.raw, result.raw.compiled
+    edges = _end_of_life(raw, c, mask)  # (E, P)
+    sink_kind = {c.sink_node(d): c.processes.kind[j] for d, j in enumerate(c.sinks)}
+    recycling_nodes = {n for n, k in sink_kind.items() if k == "recycling"}
+    into_reuse = [i for i, (_, b) in enumerate(c.edges) if b in stages.REUSE_NODES]
+    direct = [i for i, (a, b) in enumerate(c.edges) if b in sink_kind and a not in recycling_nodes]
+    into_recycling = [i for i in direct if c.edges[i][1] in recycling_nodes]
+    reuse = edges[into_reuse].sum(axis=0)
+    new = raw.new_products[mask].sum(axis=0)
+    vir, rec = raw.virgin[mask].sum(axis=0), raw.recycled[mask].sum(axis=0)
+    share = _shares(c.product_materials * new[:, None], c.product_materials)  # (P, M)
+    reused = raw.reused_products[mask].sum(axis=0) * c.product_mass + _reused_parts(raw, c, mask)
+    return ProductFlows(reuse=reuse, recycling=edges[into_recycling].sum(axis=0),
+                        out=reuse + edges[direct].sum(axis=0), recycled=share @ rec,
+                        material=share @ (vir + rec), reused=reused)
+
+
+def _end_of_life(raw: Any, c: Any, mask: Any) -> np.ndarray:
+    """kg on each stage edge (rows of ``c.edges``) by product (columns), over ``mask``."""
+    retired = raw.retired[mask].sum(axis=0)
+    out = np.asarray(c.route_eol["edge"].multiply(retired[None, :]).toarray())
+    if len(c.repl_inst):
+        failed = raw.replaced[mask].sum(axis=0)
+        by_socket = c.route_maint["edge"].multiply(failed[None, :]).toarray()
+        owner = c.inst_product[c.repl_inst]
+        np.add.at(out.T, owner, by_socket.T)
+    return out
+
+
+def _shares(weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Each product's share (rows) of each material (columns): ``weights`` normalised per
+    column; a column without weight takes ``fallback``'s; one without either, none."""
+    out = np.zeros_like(weights, dtype=float)
+    for w in (fallback, weights):
+        total = w.sum(axis=0)
+        cols = total > 0
+        out[:, cols] = w[:, cols] / total[cols]
+    return out
+
+
+def _reused_parts(raw: Any, c: Any, mask: Any) -> np.ndarray:
+    """kg of reused parts taken from the pools, allocated to products by the pieces of each
+    part type their new products (BOM quantities) and replacements need (by the BOM alone
+    in a window where neither needs that type)."""
+    n_p, n_q = len(c.products), len(c.parts)
+    absolute = np.ones(len(c.inst_type))
+    for level in c.levels:  # parents before children
+        parent = c.inst_parent[level]
+        absolute[level] = c.inst_qty_rel[level] * np.where(
+            parent >= 0, absolute[np.maximum(parent, 0)], 1.0)
+    in_bom = np.zeros((n_p, n_q))  # pieces of each type in one product
+    np.add.at(in_bom, (c.inst_product, c.inst_type), absolute)
+    need = in_bom * raw.new_products[mask].sum(axis=0)[:, None]
+    if len(c.repl_inst):
+        np.add.at(need, (c.inst_product[c.repl_inst], c.inst_type[c.repl_inst]),
+                  raw.replaced[mask].sum(axis=0))
+    taken = raw.parts_reused_direct[mask].sum(axis=0) * c.part_mass  # (Q,) kg
+    return np.asarray(_shares(need, in_bom) @ taken)

@@ -1,0 +1,134 @@
+"""Each product of a simulation has its own MCI (review 259: every product took the system's
+feedstock and end-of-life shares, so all had the same MCI, and the company's was that one).
+A product's end of life is its own flows; its feedstock is the system's, allocated by its
+material mix and its need of reused parts; summed over products, each is the system's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from junkan import lifecycle
+from junkan.indicators import compute, from_lifecycle
+from junkan.indicators.lifecycle_products import product_flows
+
+ROOT = Path(__file__).parents[2]
+
+TWO = """
+junkan: 1
+name: two
+currency: JPY
+years: {start: 2020, end: 2040}
+actors:
+  maker: {role: product_maker}
+  recycler: {role: material_regenerator}
+  waste: {role: waste_handler}
+materials:
+  steel:
+    virgin: {co2e: 2.0 kgCO2e/kg, source: assumption}
+    recycled: {co2e: 0.5 kgCO2e/kg, source: assumption}
+  copper:
+    virgin: {co2e: 4.0 kgCO2e/kg, source: assumption}
+    recycled: {co2e: 1.0 kgCO2e/kg, source: assumption}
+products:
+  kept:
+    make: [assembly]
+    sales: 1000
+    lifetime: {distribution: weibull, scale: 5 year, shape: 2}
+    bom: [{material: steel, mass: 10 kg}]
+    eol:
+      collection: {rate: 0.8, processes: [pickup]}
+      dismantling: {processes: [dismantle], residual: {steel_recycling: 1}}
+      uncollected: {landfill: 1}
+  lost:
+    make: [assembly]
+    sales: 1000
+    lifetime: {distribution: weibull, scale: 5 year, shape: 2}
+    bom: [{material: copper, mass: 20 kg}]
+    eol:
+      collection: {rate: 0.2, processes: [pickup]}
+      dismantling: {processes: [dismantle], residual: {steel_recycling: 1}}
+      uncollected: {landfill: 1}
+processes:
+  assembly: {actor: maker, stage: manufacturing, co2e: 2 kgCO2e/piece, revenue: 5000 JPY/piece,
+             source: assumption}
+  pickup: {actor: recycler, stage: collection, co2e: 0.8 kgCO2e/piece, source: assumption}
+  dismantle: {actor: recycler, stage: dismantling, co2e: 0.1 kgCO2e/piece, source: assumption}
+  steel_recycling: {kind: recycling, actor: recycler, stage: recycling,
+                    yields: {steel: 0.9, copper: 0.5}, residue: {landfill: 1},
+                    closed_loop: true, co2e: 0.3 kgCO2e/kg, source: assumption}
+  landfill: {kind: landfill, actor: waste, stage: disposal, co2e: 0.02 kgCO2e/kg,
+             source: assumption}
+"""
+
+
+def _mci(fm: Any) -> dict[str, Any]:
+    return {i.key: i for i in compute(fm, ["mci"])["mci"]}
+
+
+def test_each_product_has_its_own_collection_and_feedstock() -> None:
+    result = lifecycle.run(lifecycle.load(text=TWO, source="two.yaml"))
+    fm = from_lifecycle(result)
+    uses = {p.name: p for p in fm.products}
+    # all collected goes to recycling: collected for recycling is the collection rate
+    assert uses["kept"].collected_for_recycling == pytest.approx(0.8, rel=1e-9)
+    assert uses["lost"].collected_for_recycling == pytest.approx(0.2, rel=1e-9)
+    assert uses["kept"].collected_for_reuse == uses["lost"].collected_for_reuse == 0.0
+    # recycled feedstock: each product's own material's recycled share
+    raw = result.raw
+    share = raw.recycled.sum(axis=0) / (raw.virgin.sum(axis=0) + raw.recycled.sum(axis=0))
+    steel, copper = (raw.compiled.materials.index(m) for m in ("steel", "copper"))
+    assert uses["kept"].recycled_feedstock == pytest.approx(share[steel], rel=1e-9)
+    assert uses["lost"].recycled_feedstock == pytest.approx(share[copper], rel=1e-9)
+    mci = _mci(fm)
+    assert mci["mci.product.kept"].value > mci["mci.product.lost"].value
+    assert mci["mci.company"].value == pytest.approx(
+        (mci["mci.product.kept"].value + mci["mci.product.lost"].value) / 2)
+
+
+def _bench() -> Any:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from lifecycle_bench import generate_model
+
+    return lifecycle.load(text=json.dumps(generate_model(30, 20, 4, 20)), source="bench.json")
+
+
+@pytest.mark.parametrize("model", ["bench", "review259_two_collections", "compressor_magnet"])
+def test_products_flows_add_up_to_the_systems(model: str) -> None:
+    """Every loop (maintenance, product and part reuse, recycling, residues, export) and a
+    part shared by two products."""
+    if model == "bench":
+        mf = _bench()
+    elif model == "compressor_magnet":
+        mf = lifecycle.load(ROOT / "examples" / "compressor_magnet.yaml")
+    else:
+        mf = lifecycle.load(ROOT / "tests" / "lifecycle" / "cases" / f"{model}.yaml")
+    for scenario in mf.scenarios:
+        result = lifecycle.run(mf, scenario)
+        for window in (None, (int(result.years[3]), int(result.years[8]))):
+            fm = from_lifecycle(result, window)
+            mask = slice(None) if window is None else \
+                (result.years >= window[0]) & (result.years <= window[1])
+            own, raw = product_flows(result, mask), result.raw
+            routes = {r: sum(o.mass for o in fm.outflows if o.route == r)
+                      for r in ("reuse", "recycling")}
+            rec = raw.recycled[mask].sum()
+            pairs = [(own.reuse.sum(), routes["reuse"]),
+                     (own.recycling.sum(), routes["recycling"]),
+                     (own.out.sum(), sum(o.mass for o in fm.outflows)),
+                     (own.recycled.sum(), rec), (own.material.sum(), raw.virgin[mask].sum() + rec),
+                     (own.reused.sum(), result.reused_input_kg()[mask].sum())]
+            for got, system in pairs:
+                assert got == pytest.approx(system, rel=1e-9, abs=1e-6), (scenario, window)
+
+
+def test_the_generated_products_differ() -> None:
+    fm = from_lifecycle(lifecycle.run(_bench()))
+    values = [i.value for k, i in _mci(fm).items() if k.startswith("mci.product.")]
+    assert len(values) == 30 and np.std(values) > 0.01
