@@ -80,5 +80,7 @@ def test_a_number_out_of_bounds_in_a_spec_is_named_by_its_path(app_client: TestC
                           headers={**demo, "Content-Type": "application/json"})
     assert res.status_code == 422, res.text
     [error] = res.json()["errors"]
-    assert error["path"] == "spec"
-    assert error["message"].startswith("parameters[0].max: nan is not a finite number"), error
+    # review 264: the path was "spec" and the value's path began the message
+    assert error["path"] == "spec.parameters[0].max", error
+    assert error["message"].startswith("nan is not a finite number"), error
+    assert error["type"] == "number-not-finite" and error["ctx"]["value"] == "nan"

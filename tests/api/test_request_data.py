@@ -38,7 +38,11 @@ def test_deep_overrides_are_refused_naming_the_field(app_client: TestClient,
     doc = res.json()
     assert res.headers["content-type"].startswith("application/problem+json")
     (err,) = doc["errors"]
-    assert err["path"] == "overrides" and "JUNKAN_LIMIT_NESTING_DEPTH" in err["message"]
+    # the path goes on inside the field to the value that is too deep (review 264: it was
+    # the field's alone)
+    assert err["path"].startswith("overrides.products.x.eol.collection.rate[0][0]")
+    assert "JUNKAN_LIMIT_NESTING_DEPTH" in err["message"]
+    assert err["type"] == "nesting-too-deep" and err["ctx"]["env"] == "JUNKAN_LIMIT_NESTING_DEPTH"
     assert app_client.get("/api/health").status_code == 200  # the connection is still fine
 
 
@@ -49,6 +53,8 @@ def test_long_strings_in_an_analysis_spec_are_refused(app_client: TestClient) ->
                           json={"model_id": mid, "spec": {"note": "x" * 70_000}})
     assert res.status_code == 422, res.text[:300]
     assert "JUNKAN_LIMIT_STRING_LENGTH" in json.dumps(res.json())
+    [err] = res.json()["errors"]
+    assert err["path"] == "spec.note" and err["type"] == "value-too-long"
 
 
 @pytest.mark.parametrize("body", [
@@ -119,7 +125,7 @@ def test_a_form_document_with_a_string_over_the_limit_is_refused(app_client: Tes
         res = app_client.request(method, path, headers=a, json={"document": doc})
         assert res.status_code == 422, res.text[:300]
         (err,) = res.json()["errors"]
-        assert err["path"] == "document" and "JUNKAN_LIMIT_STRING_LENGTH" in err["message"]
+        assert err["path"] == "document.k[0]" and "JUNKAN_LIMIT_STRING_LENGTH" in err["message"]
 
 
 def test_a_users_queued_runs_are_capped(app_client: TestClient) -> None:

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from junkan.api.errors import field_errors
 from junkan.core.document_checks import more_values_than
-from junkan.core.documents import data_refusal
+from junkan.core.documents import data_problem
 from junkan.core.errors import coded, short
 from junkan.core.limits import limits
 from junkan.store.db import Database, Settings
@@ -42,10 +42,14 @@ def within_data_limits(value: Any) -> Any:
     nesting, numbers and string lengths; else ValueError naming the limit. Without it, data
     nested hundreds of levels deep passed the schema and failed later (on its way to a
     worker process) with a 500."""
-    if (why := data_refusal(value, limits())) is not None:
-        # the words alone (a ValueError's would start "Value error, "), the value's path
-        # inside the data first
-        raise PydanticCustomError("data-limit", "{reason}", {"reason": why})
+    if (problem := data_problem(value, limits())) is not None:
+        # the words alone (a ValueError's would start "Value error, "), under the rule's code
+        # and figures (a page says them in its language), with the value's path inside the
+        # data as ``at``, which the answer adds to the field's path (review 264: the path
+        # was the field's alone, the value's inside the message)
+        raise PydanticCustomError(problem.kind or "data-limit", "{reason}",
+                                  {**(problem.limits or {}), "reason": problem.message,
+                                   "at": problem.path})
     return value
 
 

@@ -103,7 +103,13 @@ def _request_error(e: dict[str, Any]) -> dict[str, Any]:
         at = loc[-1] if loc and isinstance(loc[-1], int) else None
         where = f" at character {at}" if at is not None else ""
         return _field_error("", f"the body is not JSON: {why}{where}", "json_invalid")
-    return _field_error(_loc(loc), msg.removeprefix("Value error, "), *rule_of(e))
+    kind, ctx = rule_of(e)
+    path, inner = _loc(loc), str((ctx or {}).pop("at", ""))
+    if inner:  # the refused value's path inside the field's data (within_data_limits)
+        path += inner if inner.startswith("[") else f".{inner}"
+    if ctx is not None:
+        ctx.pop("reason", None)  # the message itself
+    return _field_error(path, msg.removeprefix("Value error, "), kind, ctx or None)
 
 
 def field_errors(problems: Iterable[Problem]) -> list[dict[str, Any]]:
