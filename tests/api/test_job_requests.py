@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from junkan.api.job_requests import MAX_REQUEST_BYTES, decode, encode, resolve
+from junkan.api.job_requests import JOB_FUNCTIONS, MAX_REQUEST_BYTES, decode, encode, resolve
 from junkan.api.work import analysis_job
 
 
@@ -41,10 +41,31 @@ def test_a_request_beyond_its_size_is_not_kept() -> None:
 def test_a_function_that_is_no_job_is_never_kept_or_called() -> None:
     assert encode(json.dumps, ("a",)) is None
     for name in ("os:system", "junkan.api.work:_analysis", "junkan.api.work:nothing_job",
-                 "builtins:eval", "junkan.api.work:analysis_job.__globals__"):
+                 "builtins:eval", "junkan.api.work:analysis_job.__globals__",
+                 "junkan.api.routers.nature:start_job",  # review 265: a route handler
+                 "junkan.api.routers.policy_registry:sign_job"):  # and a signing job
         with pytest.raises(LookupError):
             resolve(name)
     with pytest.raises(LookupError):
         decode({"fn": "subprocess:run", "args": [["ls"]]})
     with pytest.raises(ValueError, match="not a job request"):
         decode({"fn": "junkan.api.work:analysis_job"})
+
+
+def test_every_job_the_service_starts_can_be_kept() -> None:
+    """The list of job functions a request may name is the list of those the service
+    starts: one missing would not be resumed after a restart."""
+    import re
+    from pathlib import Path
+
+    api = Path(__file__).parents[2] / "src" / "junkan" / "api"
+    started = set()
+    for path in api.rglob("*.py"):
+        text = path.read_text("utf-8")
+        for fn in re.findall(r"background\.start\(\s*\w+,\s*\w+,\s*[^,]+,\s*(\w+)", text):
+            module = ".".join(path.relative_to(api.parents[1]).with_suffix("").parts)
+            imported = re.search(rf"from (junkan[\w.]*) import[^\n]*\b{fn}\b", text)
+            started.add(f"{imported.group(1) if imported else module}:{fn}")
+    assert len(started) == 9 and started == JOB_FUNCTIONS
+    for name in JOB_FUNCTIONS:
+        assert callable(resolve(name))

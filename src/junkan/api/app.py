@@ -31,6 +31,7 @@ from junkan.core import budget
 from junkan.store import passwords
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
+from junkan.store.server_lock import ServerLock
 from junkan.store.trace_repo import TraceRepo
 
 log = logging.getLogger(__name__)
@@ -179,8 +180,15 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.migrate()
         db.restrict_files()
-        store.fail_interrupted()
-        left = store.resume_interrupted_analyses()  # run again once the pool is there
+        owner = ServerLock(db.engine)
+        left: list[tuple[str, str, str, dict[str, Any]]] = []
+        if owner.acquire():  # the first server on this database: the unfinished work is its
+            store.fail_interrupted()
+            left = store.resume_interrupted_analyses(  # run again once the pool is there
+                user_gone=(background.USER_DISABLED, background.USER_DELETED))
+        else:
+            log.warning("another junkan server holds this database: the runs and jobs it "
+                        "left unfinished are its own, not resumed here")
         trace.start_delivery()  # one outbox worker for webhooks (pending ones are resumed)
         if seed:
             from junkan.api.seed import seed_demo
@@ -203,6 +211,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         app.state.jobs.shutdown()
         budget.shutdown()
         trace.stop_delivery()
+        owner.release()
         db.engine.dispose()  # return the pool's connections (PostgreSQL counts them)
 
     app = FastAPI(title="junkan", version="0.1.0", lifespan=lifespan, docs_url=None,

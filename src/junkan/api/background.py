@@ -223,7 +223,7 @@ def resume(store: Store, left: list[tuple[str, str, str, dict[str, Any]]]) -> in
     for job_id, org, kind, request in left:
         try:
             fn, args = decode(request)
-        except (LookupError, ValueError, TypeError, ImportError) as exc:
+        except Exception as exc:  # a request no job can be made of: the rest still start
             log.warning("job %s cannot be resumed: %s", job_id, exc)
             store.fail_analysis(job_id, INTERRUPTED)
             continue

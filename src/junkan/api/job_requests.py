@@ -1,8 +1,8 @@
 """The call of a background job as a JSON document, kept in the store while the job is
 unfinished (:class:`~junkan.store.tables.AnalysisRequest`) so that a restart runs it again.
 
-A call is its job function, named ``module:name`` (only a ``*_job`` function of a
-``junkan.api`` module is ever called back), and its positional arguments in JSON with three
+A call is its job function, named ``module:name`` (only one of :data:`JOB_FUNCTIONS` is
+ever called back), and its positional arguments in JSON with three
 tags: ``{"$bytes": base64}`` for bytes (images), ``{"$tuple": [...]}`` for a tuple, and
 ``{"$dict": {...}}`` for a mapping with a key beginning ``$`` (so that a spec's own keys are
 never read as tags). Arguments of any other type, non-finite numbers, or a document over
@@ -18,6 +18,16 @@ import json
 import math
 from collections.abc import Callable
 from typing import Any
+
+JOB_FUNCTIONS = frozenset({
+    "junkan.api.work:analysis_job", "junkan.api.work:network_job",
+    "junkan.api.work:network_periods_job", "junkan.api.work:foresight_analyse_job",
+    "junkan.api.routers.nature:nature_job", "junkan.api.routers.vision:predict_job",
+    "junkan.api.routers.vision:evaluate_job", "junkan.api.routers.sensing:sensing_run_job",
+    "junkan.api.routers.sensing:sensing_evaluate_job"})
+"""The job functions a kept request may name: those the service starts as background jobs
+(``background.start``; a test checks the list against its calls), nothing else — not any
+``*_job`` of the service (review 265: a route handler or a signing job could be named)."""
 
 MAX_REQUEST_BYTES = 32 * 2**20
 """Largest request kept: request bodies are at most 16 MiB, and base64 adds a third."""
@@ -48,11 +58,11 @@ def decode(doc: dict[str, Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
 
 
 def resolve(name: str) -> Callable[..., Any]:
-    """The job function named ``module:name``: a ``*_job`` function of a ``junkan.api``
-    module, nothing else (the store is data, not a list of things to call)."""
-    module, _, attr = name.partition(":")
-    if not module.startswith("junkan.api.") or not attr.endswith("_job") or "." in attr:
+    """The job function named ``module:name``, one of :data:`JOB_FUNCTIONS` and nothing
+    else (the store is data, not a list of things to call)."""
+    if name not in JOB_FUNCTIONS:
         raise LookupError(f"{name!r} is no job function")
+    module, _, attr = name.partition(":")
     fn = getattr(importlib.import_module(module), attr, None)
     if not callable(fn):
         raise LookupError(f"{name!r} is no job function")

@@ -61,21 +61,28 @@ class AnalysesRepo(RepoBase):
             s.execute(update(Analysis).where(Analysis.id == analysis_id).values(
                 status="running", started_at=now()))
 
-    def finish_analysis(self, analysis_id: str, document: dict[str, Any]) -> None:
-        """Store the document and mark the analysis succeeded, in one transaction."""
+    def finish_analysis(self, analysis_id: str, document: dict[str, Any]) -> bool:
+        """Store the document and mark the analysis succeeded, in one transaction — if it
+        is still unfinished; whether it was (one that ended meanwhile, e.g. run twice by two
+        processes, keeps its first outcome: review 265, a second finish failed on the
+        result's key and turned a succeeded analysis into a failed one)."""
         with self.db.session() as s:
+            res = s.execute(update(Analysis).where(
+                Analysis.id == analysis_id, Analysis.status.in_(("queued", "running")))
+                .values(status="succeeded", finished_at=now()))
+            if not getattr(res, "rowcount", 0):
+                return False
             s.add(AnalysisResult(analysis_id=analysis_id, document=document))
-            s.execute(update(Analysis).where(Analysis.id == analysis_id).values(
-                status="succeeded", finished_at=now()))
             s.execute(delete(AnalysisRequest).where(AnalysisRequest.analysis_id == analysis_id))
+            return True
 
     def fail_analysis(self, analysis_id: str, message: str,
                       problems: dict[str, Any] | None = None, *,
                       unfinished_only: bool = False) -> None:
         """Mark the analysis failed with ``message`` and, for a refusal, its coded
         ``problems``; with ``unfinished_only``, only if it is still queued or running (one
-        that finished meanwhile keeps its result)."""
-        q = update(Analysis).where(Analysis.id == analysis_id)
+        that finished meanwhile keeps its result). A succeeded analysis is never failed."""
+        q = update(Analysis).where(Analysis.id == analysis_id, Analysis.status != "succeeded")
         if unfinished_only:
             q = q.where(Analysis.status.in_(("queued", "running")))
         with self.db.session() as s:
@@ -100,24 +107,34 @@ class AnalysesRepo(RepoBase):
             return list(s.scalars(select(Analysis).where(Analysis.user_id == user_id)
                                   .order_by(Analysis.created_at.desc()).limit(limit)))
 
-    def resume_interrupted_analyses(self, most: int = MOST_RESUMED
+    def resume_interrupted_analyses(self, most: int = MOST_RESUMED, *,
+                                    user_gone: tuple[str, str] = ("", "")
                                     ) -> list[tuple[str, str, str, dict[str, Any]]]:
         """At start-up: the analyses a stopped server left queued or running. Each whose
-        request was kept and that was resumed fewer than ``most`` times is queued again and
-        returned as ``(id, organisation id, kind, request)``, oldest first, for the service
-        to run; the others are failed as :data:`INTERRUPTED`."""
+        request was kept is queued again and returned as ``(id, organisation id, kind,
+        request)``, oldest first, for the service to run — unless it had started ``most``
+        times already (only a start counts: a job that waited through restarts never ran),
+        or its user was disabled or deleted meanwhile (failed with ``user_gone``'s first or
+        second message; review 265: it ran); the others are failed as
+        :data:`INTERRUPTED`."""
         out = []
         with self.db.session() as s:
             left = s.scalars(select(Analysis).where(Analysis.status.in_(
                 ("queued", "running"))).order_by(Analysis.created_at))
             for job in left:
                 req = s.get(AnalysisRequest, job.id)
-                if req is not None and req.resumed < most:
-                    req.resumed += 1
+                user = s.get(User, job.user_id)
+                gone = user is None or user.deleted_at is not None or \
+                    user.disabled_at is not None
+                if req is not None and not gone and (req.resumed < most or job.status == "queued"):
+                    req.resumed += job.status == "running"
                     job.status, job.started_at = "queued", None
                     out.append((job.id, job.org_id, job.kind, dict(req.request)))
                     continue
-                job.status, job.error, job.finished_at = "failed", INTERRUPTED, now()
+                why = INTERRUPTED
+                if gone and user is not None and any(user_gone):
+                    why = user_gone[1] if user.deleted_at is not None else user_gone[0]
+                job.status, job.error, job.finished_at = "failed", why, now()
                 if req is not None:
                     s.delete(req)
         return out

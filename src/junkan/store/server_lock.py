@@ -1,0 +1,67 @@
+"""Which server owns a database's unfinished work: the first ``junkan serve`` process to start
+on it holds a lock for its lifetime — an exclusive ``flock`` on ``<file>.server.lock`` beside
+a SQLite file, a session advisory lock on PostgreSQL — and only the holder fails the runs and
+resumes the background jobs a stopped server left unfinished. A second server on the same
+database leaves them to the first, which is still running them (review 265: it ran them a
+second time, and a job the first had finished ended as failed). The operating system (the
+file) or PostgreSQL (the session) releases the lock when its process ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from typing import IO, Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+KEY = 0x6A756E6B616E  # "junkan": the advisory lock's key on PostgreSQL
+
+
+class ServerLock:
+    """Held from :meth:`acquire` (whether it was got) to :meth:`release`."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._file: IO[bytes] | None = None
+        self._conn: Any = None
+
+    def acquire(self) -> bool:
+        """Take the lock if no other process holds it; whether this process now holds it.
+        An in-memory SQLite database is this process's own: always held."""
+        url = make_url(str(self.engine.url))
+        if url.get_backend_name() == "sqlite":
+            path = url.database
+            if not path or path == ":memory:":
+                return True
+            handle = open(f"{os.path.abspath(path)}.server.lock", "ab")  # noqa: SIM115
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._file = handle
+            return True
+        conn = self.engine.connect()
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": KEY}).scalar())
+        conn.commit()
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": KEY})
+                self._conn.commit()
+            self._conn.close()
+            self._conn = None
