@@ -266,7 +266,8 @@ def test_a_job_accepted_while_the_service_stops_runs_at_the_next_start(
 
 
 def test_a_job_is_resumed_at_most_twice(app_client: TestClient) -> None:
-    """A job that stopped the server at every start would stop it without end."""
+    """A job that stopped the server at every start would stop it without end; one that
+    only waited (queued) never ran, so its restarts do not count (review 265)."""
     from junkan.api.job_requests import encode
     from junkan.api.work import analysis_job
     from junkan.store.analyses_repo import INTERRUPTED, MOST_RESUMED
@@ -277,9 +278,13 @@ def test_a_job_is_resumed_at_most_twice(app_client: TestClient) -> None:
     assert request is not None
     job = store.create_analysis(user, "uncertainty", max_active=MAX_ACTIVE, max_kept=50,
                                 request=request)
-    for _ in range(MOST_RESUMED):
+    for _ in range(3):  # waiting through restarts without starting counts for nothing
         [(job_id, _, kind, back)] = store.resume_interrupted_analyses()
         assert (job_id, kind, back) == (job.id, "uncertainty", request)
+    for _ in range(MOST_RESUMED):  # each restart that finds it running counts
+        store.analysis_started(job.id)
+        assert [j[0] for j in store.resume_interrupted_analyses()] == [job.id]
+    store.analysis_started(job.id)
     assert store.resume_interrupted_analyses() == []
     demo, _ = demo_tokens(app_client)
     got = app_client.get(f"{BASE}/{job.id}", headers=demo).json()
@@ -347,3 +352,63 @@ def test_a_deleted_users_jobs_are_stopped(app_client: TestClient) -> None:
     store = app_client.app.state.store  # type: ignore[attr-defined]
     job = store.list_analyses(uid)[0]
     assert job.status == "failed" and job.error == USER_DELETED
+
+
+def test_a_gone_users_jobs_are_not_resumed(app_client: TestClient) -> None:
+    """Review 265: a user disabled while the server was down had the job run at the next
+    start; it is failed as the user's jobs are when disabled with the server up."""
+    from junkan.api.background import USER_DELETED, USER_DISABLED
+    from junkan.api.job_requests import encode
+    from junkan.api.work import analysis_job
+
+    store = app_client.app.state.store  # type: ignore[attr-defined]
+    user = store.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
+    request = encode(analysis_job, ("uncertainty", MODEL, "model", {"runs": 2, "seed": 1}))
+    job = store.create_analysis(user, "uncertainty", max_active=MAX_ACTIVE, max_kept=50,
+                                request=request)
+    store.analysis_started(job.id)
+    store.set_disabled(user.id, True, org_id=user.org_id)
+    assert store.resume_interrupted_analyses(user_gone=(USER_DISABLED, USER_DELETED)) == []
+    found = store.get_analysis(user.id, job.id)
+    assert found[0].status == "failed" and found[0].error == USER_DISABLED
+
+
+def test_a_second_server_on_the_store_leaves_the_first_ones_jobs(database_url: str) -> None:
+    """Review 265: a second server started on the database resumed the jobs the first was
+    running; the first server holds the store's lock, and the second resumes nothing."""
+    from junkan.api import create_app
+    from junkan.store.db import Settings
+
+    first = create_app(Settings(database_url=database_url), seed=True)
+    with TestClient(first) as client:
+        store = first.state.store
+        user = store.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
+        from junkan.api.job_requests import encode
+        from junkan.api.work import analysis_job
+
+        request = encode(analysis_job, ("uncertainty", MODEL, "model",
+                                        {"spec": UNCERTAINTY, "runs": 2, "seed": 1}))
+        job = store.create_analysis(user, "uncertainty", max_active=MAX_ACTIVE, max_kept=50,
+                                    request=request)
+        store.analysis_started(job.id)  # as if the first server ran it
+        second = create_app(Settings(database_url=database_url))
+        with TestClient(second):
+            demo, _ = demo_tokens(client)
+            got = client.get(f"{BASE}/{job.id}", headers=demo).json()
+            assert got["status"] == "running"  # not failed, not queued again
+    third = create_app(Settings(database_url=database_url))
+    with TestClient(third) as client:  # the first gone: the next start resumes it
+        demo, _ = demo_tokens(client)
+        assert _wait(client, job.id, demo)["status"] == "succeeded"
+
+
+def test_what_the_model_s_own_section_declares() -> None:
+    """Review 265: a model using a library template, or with an empty section, was accepted
+    and failed as a job (templates never bring an 'uncertainty' section)."""
+    from junkan.api.work import uncertainty_parameters_job as declared
+
+    assert declared("junkan: 1\nuses: [disposal_generic]\n", "m") == -1
+    assert declared("junkan: 1\nuncertainty: {}\n", "m") == -1
+    assert declared("junkan: 1\nuncertainty: {parameters: [{}, {}]}\n", "m") == 2
+    assert declared("junkan: 1\nuncertainty: [1]\n", "m") is None  # the job says what
+    assert declared("junkan: [\n", "m") is None  # the job reports the document

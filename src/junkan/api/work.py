@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from junkan.core import budget
 from junkan.core.budget import paced, pacer, report_progress, throttled
 from junkan.core.encoding import jsonable
-from junkan.core.errors import JunkanError
+from junkan.core.errors import JunkanError, ModelError
 from junkan.store.cards import read_card, write_card
 from junkan.store.repo import Store
 from junkan.store.tables import ModelVersion
@@ -115,6 +115,23 @@ def network_job(text: str, carbon_price: float | None,
     plan = network.run(network.load(text=text, source="scenario"), carbon_price=carbon_price,
                        mip_rel_gap=gap, start=start, on_plan=improved if stream else None)
     return dict(jsonable(plan.to_json(places=True)))
+
+
+def uncertainty_parameters_job(text: str, source: str) -> int | None:
+    """How many parameters the model's own ``uncertainty`` section declares; ``-1`` when it
+    has none (no section, or an empty one: a library template never brings one); ``None``
+    when the document does not parse or its section is no mapping of a list (the job
+    reports those in full)."""
+    from junkan.core.documents import parse_document
+
+    try:
+        own = parse_document(text, source=source).get("uncertainty")
+    except ModelError:
+        return None
+    if not own:
+        return -1
+    params = own.get("parameters") if isinstance(own, dict) else None
+    return len(params) if isinstance(params, list) else None
 
 
 def network_check_job(text: str) -> None:

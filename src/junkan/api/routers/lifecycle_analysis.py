@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
@@ -24,10 +23,10 @@ from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, within_data_limits
 from junkan.api.errors import field_errors
 from junkan.api.request_json import strict_router
-from junkan.api.work import analysis_job
+from junkan.api.work import analysis_job, offload, uncertainty_parameters_job
 from junkan.core.base import Strict
 from junkan.core.document_checks import more_values_than
-from junkan.core.documents import parse_document, validate_with
+from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem, refusal
 from junkan.core.extras import require
 
@@ -117,55 +116,51 @@ def _settings_apply(kind: str, body: AnalysisIn) -> None:
         raise RequestValidationError(errors)
 
 
-def _limits(kind: str, spec: dict[str, Any] | None,
-            loc: tuple[str, ...] = ("body", "spec"), where: str = "") -> None:
+def _limits(kind: str, spec: dict[str, Any] | None) -> None:
     """422 in the service's one shape for a refused field (``errors: [{path, message}]``,
-    ``code: invalid-request``) when the spec (or the model's own section, at ``loc`` and
-    said to be ``where``) has more decisions or parameters than the service takes."""
+    ``code: invalid-request``) when the spec has more decisions or parameters than the
+    service takes."""
     if spec is None:
         return
-    key, most, what = (
-        ("decisions", MAX_DECISIONS, "decisions")
-        if kind == "optimise"
-        else ("parameters", MAX_PARAMETERS, "uncertain parameters")
-    )
+    key = "decisions" if kind == "optimise" else "parameters"
     items = spec.get(key) or []
-    if isinstance(items, list) and len(items) > most:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": (*loc, key),
-                    "msg": f"{len(items)} {what}{where}; the service takes at most {most} "
-                    "(use the CLI for more)",
-                    "type": f"service-{key}-too-many",
-                    "ctx": {"count": len(items), "most": most},
-                }
-            ]
-        )
+    if isinstance(items, list):
+        _at_most(key, len(items), ("body", "spec"))
 
 
-def _own_section(kind: str, text: str, source: str, loc: tuple[str, ...]) -> None:
+def _at_most(key: str, count: int, loc: tuple[str, ...], where: str = "") -> None:
+    most, what = ((MAX_DECISIONS, "decisions") if key == "decisions"
+                  else (MAX_PARAMETERS, "uncertain parameters"))
+    if count > most:
+        raise RequestValidationError([{
+            "loc": (*loc, key), "type": f"service-{key}-too-many",
+            "ctx": {"count": count, "most": most},
+            "msg": f"{count} {what}{where}; the service takes at most {most} (use the CLI "
+                   "for more)"}])
+
+
+async def _own_section(kind: str, text: str, source: str, loc: tuple[str, ...]) -> None:
     """The cap of :func:`_limits` on the model's own ``uncertainty`` section, which a job
     without a spec reads, and its absence: past, 51 parameters there, or none, were
-    accepted (202) and the job failed (review 264).
-    A document that does not parse is left to the job, which reports it in full. Optimise
-    decisions come from the model's scenarios and are counted by the job."""
+    accepted (202) and the job failed (review 264). The model is read in a budgeted worker
+    (review 265: a 2 MB YAML model took 5 s of the server's own CPU); one that does not
+    parse is left to the job, which reports it in full. Optimise decisions come from the
+    model's scenarios and are counted by the job."""
     if kind == "optimise":
         return
-    try:
-        doc = parse_document(text, source=source)
-    except ModelError:
+    count = await offload(uncertainty_parameters_job, text, source)
+    if count is None:
         return
-    own = doc.get("uncertainty")
-    if isinstance(own, dict):
-        _limits(kind, own, (*loc, "uncertainty"), " in the model's 'uncertainty' section")
-    elif not own and not doc.get("uses"):  # a library template may bring it: the job sees
-        from junkan.lifecycle import uncertainty
+    if count >= 0:
+        _at_most("parameters", count, (*loc, "uncertainty"),
+                 " in the model's 'uncertainty' section")
+        return
+    from junkan.lifecycle import uncertainty
 
-        no = uncertainty.MISSING_SECTION
-        where = ".".join(loc[1:] + (no.path,))
-        raise HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
-                                  "errors": field_errors([Problem(where, no.message, no.kind)])})
+    no = uncertainty.MISSING_SECTION
+    where = ".".join(loc[1:] + (no.path,))
+    raise HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
+                              "errors": field_errors([Problem(where, no.message, no.kind)])})
 
 
 def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
@@ -214,9 +209,9 @@ async def start_analysis(
     else:
         assert body.model is not None
         text, source, stored = body.model, "model", None
-    if not body.spec:  # parsed off the event loop: a model may be megabytes
-        await run_in_threadpool(_own_section, kind, text, source,
-                                ("body", "model" if body.model_id is None else "model_id"))
+    if not body.spec:
+        await _own_section(kind, text, source,
+                           ("body", "model" if body.model_id is None else "model_id"))
     args = {
         "stored_model": stored,
         "max_parameters": MAX_PARAMETERS,
