@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from junkan import lifecycle
 from junkan.indicators import compute, from_lifecycle
@@ -132,3 +133,36 @@ def test_the_generated_products_differ() -> None:
     fm = from_lifecycle(lifecycle.run(_bench()))
     values = [i.value for k, i in _mci(fm).items() if k.startswith("mci.product.")]
     assert len(values) == 30 and np.std(values) > 0.01
+
+
+def test_a_product_without_flows_has_no_mci_and_leaves_the_company_s() -> None:
+    """Review 265: a product never sold got MCI 0.1 (nothing recycled of nothing) and
+    pulled the company MCI from 0.667 to 0.384."""
+    doc = yaml.safe_load(TWO)
+    doc["products"]["lost"]["sales"] = 0
+    fm = from_lifecycle(lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc),
+                                                     source="two.yaml")))
+    mci = _mci(fm)
+    idle = mci["mci.product.lost"]
+    assert idle.value is None and idle.reason_code == "product-no-flows"
+    assert mci["mci.company"].value == pytest.approx(mci["mci.product.kept"].value)
+
+
+def test_recycled_feedstock_follows_the_years_a_product_is_made() -> None:
+    """Review 265: over the window, a product made in the early years (little scrap back
+    yet) took the same recycled share as one made later."""
+    doc = yaml.safe_load(TWO)
+    doc["products"]["lost"]["bom"] = [{"material": "steel", "mass": "20 kg"}]
+    doc["products"]["kept"]["sales"] = {2020: 1000, 2027: 1000, 2028: 0, 2040: 0}
+    doc["products"]["lost"]["sales"] = {2020: 0, 2031: 0, 2032: 1000, 2040: 1000}
+    result = lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="two.yaml"))
+    uses = {p.name: p for p in from_lifecycle(result).products}
+    raw = result.raw
+    steel = raw.compiled.materials.index("steel")
+    total = raw.virgin[:, steel] + raw.recycled[:, steel]
+    share = np.divide(raw.recycled[:, steel], total, out=np.zeros_like(total), where=total > 0)
+    for p, name in enumerate(raw.compiled.products):
+        new = raw.new_products[:, p]
+        assert uses[name].recycled_feedstock == pytest.approx(
+            (new * share).sum() / new.sum(), rel=1e-9), name
+    assert abs(uses["lost"].recycled_feedstock - uses["kept"].recycled_feedstock) > 0.05

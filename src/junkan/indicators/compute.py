@@ -79,7 +79,16 @@ def mci(fm: FlowModel) -> list[Indicator]:
     out = []
     values = []
     from_inflows = feedstock_efficiency(fm.inflows)
+    counted = []
     for p in fm.products:
+        if p.no_flows:  # review 265: MCI 0.1 of nothing, which pulled the company's down
+            out.append(Indicator(
+                f"mci.product.{p.name}", None, "fraction",
+                "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)", MCI_SOURCE,
+                reason="the product has no flows in the period (neither made nor retired)",
+                reason_code="product-no-flows", notes=MCI_NOTES))
+            continue
+        counted.append(p)
         x_l = p.lifetime / p.industry_lifetime if p.lifetime and p.industry_lifetime else 1.0
         x_u = (p.use_intensity / p.industry_use_intensity
                if p.use_intensity and p.industry_use_intensity else 1.0)
@@ -101,7 +110,7 @@ def mci(fm: FlowModel) -> list[Indicator]:
                                           "E_F": ef, "LFI": r.lfi, "X": r.x},
                              notes=MCI_NOTES + ef_notes))
         values.append(r.mci)
-    return out + _company(fm, values)
+    return out + _company(fm.model_copy(update={"products": counted}), values)
 
 
 FRAMEWORKS: dict[str, Callable[[FlowModel], list[Indicator]]] = {
@@ -206,6 +215,7 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
             took, out = own.material[pi] + own.reused[pi], own.out[pi]
             cr = min(own.recycling[pi] / out, 1.0) if out > 0 else 0.0
             products.append(ProductUse(
+                no_flows=took <= 0 and out <= 0,
                 name=p, mass=f"{c.product_mass[pi]} kg",
                 recycled_feedstock=min(own.recycled[pi] / took, 1.0) if took > 0 else 0.0,
                 reused_feedstock=min(own.reused[pi] / took, 1.0) if took > 0 else 0.0,

@@ -10,10 +10,11 @@ system's feedstock and end-of-life shares, so all had the same MCI.
   each sink (what recycling passes on, and its residues, come after and are not
   end-of-life flows of a product).
 * **Feedstock is allocated** — an assumption, stated in the indicator's notes: the engine
-  keeps the material it buys per material, not per product. Each material's virgin and
-  recycled input goes to products in proportion to the kg of it in their new products
-  (``product_materials`` × new pieces; by ``product_materials`` alone in a window without
-  new products), so a product's recycled share follows its material mix; reused parts taken
+  keeps the material it buys per material, not per product. Each year, each material's
+  virgin and recycled input goes to products in proportion to the kg of it in their new
+  products that year (``product_materials`` × new pieces; by ``product_materials`` alone in
+  a year without new products: spare parts), so a product's recycled share follows its
+  material mix and the years it is made; reused parts taken
   from the pools go to products in proportion to the pieces of that part type their new
   products and their replacements need; a reused product is its own. Summed over products
   each is the system's input.
@@ -54,13 +55,17 @@ def product_flows(result: Any, mask: Any) -> ProductFlows:
     direct = [i for i, (a, b) in enumerate(c.edges) if b in sink_kind and a not in recycling_nodes]
     into_recycling = [i for i in direct if c.edges[i][1] in recycling_nodes]
     reuse = edges[into_reuse].sum(axis=0)
-    new = raw.new_products[mask].sum(axis=0)
-    vir, rec = raw.virgin[mask].sum(axis=0), raw.recycled[mask].sum(axis=0)
-    share = _shares(c.product_materials * new[:, None], c.product_materials)  # (P, M)
+    # year by year: a year's recycled share of a material is the same for all its demand
+    # (review 265: over the window, a product sold early took a later year's share)
+    pm = c.product_materials
+    weights = raw.new_products[mask][:, :, None] * pm[None]  # (T, P, M)
+    share = np.stack([_shares(w, pm) for w in weights]) if len(weights) else weights
+    vir, rec = raw.virgin[mask], raw.recycled[mask]
     reused = raw.reused_products[mask].sum(axis=0) * c.product_mass + _reused_parts(raw, c, mask)
     return ProductFlows(reuse=reuse, recycling=edges[into_recycling].sum(axis=0),
-                        out=reuse + edges[direct].sum(axis=0), recycled=share @ rec,
-                        material=share @ (vir + rec), reused=reused)
+                        out=reuse + edges[direct].sum(axis=0),
+                        recycled=np.einsum("tpm,tm->p", share, rec),
+                        material=np.einsum("tpm,tm->p", share, vir + rec), reused=reused)
 
 
 def _end_of_life(raw: Any, c: Any, mask: Any) -> np.ndarray:
