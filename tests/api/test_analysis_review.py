@@ -412,3 +412,9 @@ def test_what_the_model_s_own_section_declares() -> None:
     assert declared("junkan: 1\nuncertainty: {parameters: [{}, {}]}\n", "m") == 2
     assert declared("junkan: 1\nuncertainty: [1]\n", "m") is None  # the job says what
     assert declared("junkan: [\n", "m") is None  # the job reports the document
+
+
+def test_an_empty_list_of_parameters_declares_none() -> None:
+    from junkan.api.work import uncertainty_parameters_job as declared
+
+    assert declared("junkan: 1\nuncertainty: {parameters: []}\n", "m") == -1

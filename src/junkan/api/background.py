@@ -148,7 +148,8 @@ async def _execute(store: Store, job_id: str, org: str, what: str,
 
     try:
         async with place(org):
-            store.analysis_started(job_id)
+            if not store.analysis_started(job_id):
+                return  # cancelled while it waited, or ended meanwhile: nothing to run
             doc = await _pool().run_async(fn, *args, budget=BudgetSettings().run_budget(),
                                           on_progress=progress)
         store.finish_analysis(job_id, doc)

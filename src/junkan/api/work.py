@@ -119,7 +119,8 @@ def network_job(text: str, carbon_price: float | None,
 
 def uncertainty_parameters_job(text: str, source: str) -> int | None:
     """How many parameters the model's own ``uncertainty`` section declares; ``-1`` when it
-    has none (no section, or an empty one: a library template never brings one); ``None``
+    declares none (no section, an empty one or an empty list: a library template never
+    brings one); ``None``
     when the document does not parse or its section is no mapping of a list (the job
     reports those in full)."""
     from junkan.core.documents import parse_document
@@ -131,7 +132,9 @@ def uncertainty_parameters_job(text: str, source: str) -> int | None:
     if not own:
         return -1
     params = own.get("parameters") if isinstance(own, dict) else None
-    return len(params) if isinstance(params, list) else None
+    if not isinstance(params, list):
+        return None
+    return len(params) or -1  # 'parameters: []' declares none either (review 266)
 
 
 def network_check_job(text: str) -> None:

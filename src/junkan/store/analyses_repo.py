@@ -56,10 +56,15 @@ class AnalysesRepo(RepoBase):
                        {"kind": kind})
             return job
 
-    def analysis_started(self, analysis_id: str) -> None:
+    def analysis_started(self, analysis_id: str) -> bool:
+        """Mark a queued analysis running; whether it was queued (one that ended or runs
+        elsewhere meanwhile is not run again: review 266, a job another server had finished
+        was set running and then failed)."""
         with self.db.session() as s:
-            s.execute(update(Analysis).where(Analysis.id == analysis_id).values(
+            res = s.execute(update(Analysis).where(
+                Analysis.id == analysis_id, Analysis.status == "queued").values(
                 status="running", started_at=now()))
+            return bool(getattr(res, "rowcount", 0))
 
     def finish_analysis(self, analysis_id: str, document: dict[str, Any]) -> bool:
         """Store the document and mark the analysis succeeded, in one transaction — if it

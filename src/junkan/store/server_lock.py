@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 from typing import IO, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+log = logging.getLogger(__name__)
 KEY = 0x6A756E6B616E  # "junkan": the advisory lock's key on PostgreSQL
 
 
@@ -36,7 +38,15 @@ class ServerLock:
             path = url.database
             if not path or path == ":memory:":
                 return True
-            handle = open(f"{os.path.abspath(path)}.server.lock", "ab")  # noqa: SIM115
+            # the file itself, however it is reached (a symlink, a relative path), readable
+            # by the owner only: another user holding it would stop every resumption
+            where = f"{os.path.realpath(path)}.server.lock"
+            try:
+                handle = os.fdopen(os.open(where, os.O_WRONLY | os.O_CREAT, 0o600), "wb")
+            except OSError as exc:
+                log.warning("cannot open %s (%s): unfinished runs and jobs are not resumed",
+                            where, exc.strerror or exc)
+                return False
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
