@@ -166,3 +166,21 @@ def test_recycled_feedstock_follows_the_years_a_product_is_made() -> None:
         assert uses[name].recycled_feedstock == pytest.approx(
             (new * share).sum() / new.sum(), rel=1e-9), name
     assert abs(uses["lost"].recycled_feedstock - uses["kept"].recycled_feedstock) > 0.05
+
+
+def test_the_company_mci_weights_each_product_by_its_revenue() -> None:
+    """The company MCI's R_i: each product's revenue from making it (assembly at 5,000 JPY
+    a piece, three times the pieces of one: three times its weight), not an even split."""
+    doc = yaml.safe_load(TWO)
+    doc["products"]["lost"]["sales"] = 3000
+    result = lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="two.yaml"))
+    fm = from_lifecycle(result)
+    made = {p.name: p.revenue for p in fm.products}
+    new = result.raw.new_products.sum(axis=0)
+    assert made == pytest.approx({name: 5000 * new[i]
+                                  for i, name in enumerate(result.raw.compiled.products)})
+    mci = _mci(fm)
+    kept, lost = (mci[f"mci.product.{p}"].value for p in ("kept", "lost"))
+    share = made["kept"] / (made["kept"] + made["lost"])
+    assert mci["mci.company"].value == pytest.approx(share * kept + (1 - share) * lost)
+    assert share == pytest.approx(0.25, rel=0.05)

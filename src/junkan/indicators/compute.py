@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
+import numpy as np
+
 from junkan.core.errors import short
 from junkan.indicators.cti import circular_transition_indicators
 from junkan.indicators.esrs_e5 import esrs_e5
@@ -18,7 +20,7 @@ from junkan.indicators.inputs import (
     feedstock_efficiency,
 )
 from junkan.indicators.iso59020 import iso59020_core
-from junkan.indicators.lifecycle_products import product_flows
+from junkan.indicators.lifecycle_products import make_revenue, product_flows
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
 from junkan.indicators.notes import note
@@ -211,6 +213,10 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     if sum(i.mass for i in inflows) > 0 and sum(o.mass for o in outflows) > 0:
         e_c, e_f = lifecycle_efficiencies(recycled_in, recycled_out)
         own = product_flows(result, mask)
+        made = make_revenue(result, mask)
+        # the company MCI's R_i: each product's revenue from making it; products count
+        # alike where none is made for a price (the model's revenue sits elsewhere)
+        weights = made if made.sum() > 0 else np.full(len(c.products), revenue / len(c.products))
         for pi, p in enumerate(c.products):
             took, out = own.material[pi] + own.reused[pi], own.out[pi]
             cr = min(own.recycling[pi] / out, 1.0) if out > 0 else 0.0
@@ -222,7 +228,7 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
                 collected_for_recycling=cr,
                 collected_for_reuse=min(own.reuse[pi] / out, 1.0 - cr) if out > 0 else 0.0,
                 recycling_efficiency_eol=e_c, recycling_efficiency_feedstock=e_f,
-                revenue=revenue / len(c.products)))
+                revenue=float(weights[pi])))
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
                      inflows=inflows, outflows=outflows, products=products,
                      finance=Finance(revenue=revenue))

@@ -109,3 +109,15 @@ def _reused_parts(raw: Any, c: Any, mask: Any) -> np.ndarray:
                   raw.replaced[mask].sum(axis=0))
     taken = raw.parts_reused_direct[mask].sum(axis=0) * c.part_mass  # (Q,) kg
     return np.asarray(_shares(need, in_bom) @ taken)
+
+
+def make_revenue(result: Any, mask: Any) -> np.ndarray:
+    """Each product's revenue from making it (P,): the revenue factors of its ``make``
+    processes (per piece and per kg) times the activity its new products gave them over
+    ``mask`` — exact, as the engine books a new product's assembly activity by its column
+    (``Compiled.act_assemble``)."""
+    c = result.raw.compiled
+    rate = c.processes.factors[:, :, 3]  # (N, 2): revenue per piece, per kg
+    per_product = c.act_assemble.T @ np.concatenate([rate[:, 0], rate[:, 1]])  # (P,)
+    return np.asarray(per_product * result.raw.new_products[mask].sum(axis=0))
+
