@@ -211,27 +211,36 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     revenue = float(result.impacts()[mask, :, 3].sum())
     products = []
     if sum(i.mass for i in inflows) > 0 and sum(o.mass for o in outflows) > 0:
-        e_c, e_f = lifecycle_efficiencies(recycled_in, recycled_out)
-        own = product_flows(result, mask)
-        made = make_revenue(result, mask)
-        # the company MCI's R_i: each product's revenue from making it; products count
-        # alike where none is made for a price (the model's revenue sits elsewhere)
-        weights = made if made.sum() > 0 else np.full(len(c.products), revenue / len(c.products))
-        for pi, p in enumerate(c.products):
-            took, out = own.material[pi] + own.reused[pi], own.out[pi]
-            cr = min(own.recycling[pi] / out, 1.0) if out > 0 else 0.0
-            products.append(ProductUse(
-                no_flows=took <= 0 and out <= 0,
-                name=p, mass=f"{c.product_mass[pi]} kg",
-                recycled_feedstock=min(own.recycled[pi] / took, 1.0) if took > 0 else 0.0,
-                reused_feedstock=min(own.reused[pi] / took, 1.0) if took > 0 else 0.0,
-                collected_for_recycling=cr,
-                collected_for_reuse=min(own.reuse[pi] / out, 1.0 - cr) if out > 0 else 0.0,
-                recycling_efficiency_eol=e_c, recycling_efficiency_feedstock=e_f,
-                revenue=float(weights[pi])))
+        products = _product_uses(result, mask, revenue,
+                                 lifecycle_efficiencies(recycled_in, recycled_out))
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
                      inflows=inflows, outflows=outflows, products=products,
                      finance=Finance(revenue=revenue))
+
+
+def _product_uses(result: Result, mask: Any, revenue: float,
+                  efficiencies: tuple[float, float | None]) -> list[ProductUse]:
+    """Each product for its MCI: its own flows (:func:`product_flows`), the system's
+    recycling efficiencies ``(E_C, E_F)``, and as R_i its revenue from being made — where
+    no product is made for a price (the model's revenue sits elsewhere), an equal share of
+    ``revenue``."""
+    c = result.raw.compiled
+    e_c, e_f = efficiencies
+    own, made = product_flows(result, mask), make_revenue(result, mask)
+    weights = made if made.sum() > 0 else np.full(len(c.products), revenue / len(c.products))
+    out = []
+    for pi, p in enumerate(c.products):
+        took, left = own.material[pi] + own.reused[pi], own.out[pi]
+        cr = min(own.recycling[pi] / left, 1.0) if left > 0 else 0.0
+        out.append(ProductUse(
+            no_flows=took <= 0 and left <= 0, name=p, mass=f"{c.product_mass[pi]} kg",
+            recycled_feedstock=min(own.recycled[pi] / took, 1.0) if took > 0 else 0.0,
+            reused_feedstock=min(own.reused[pi] / took, 1.0) if took > 0 else 0.0,
+            collected_for_recycling=cr,
+            collected_for_reuse=min(own.reuse[pi] / left, 1.0 - cr) if left > 0 else 0.0,
+            recycling_efficiency_eol=e_c, recycling_efficiency_feedstock=e_f,
+            revenue=float(weights[pi])))
+    return out
 
 
 CIRCULATION_STAGES = ("collection", "transport", "reuse", "remanufacturing", "dismantling",
