@@ -418,3 +418,23 @@ def test_an_empty_list_of_parameters_declares_none() -> None:
     from junkan.api.work import uncertainty_parameters_job as declared
 
     assert declared("junkan: 1\nuncertainty: {parameters: []}\n", "m") == -1
+
+
+def test_a_queued_job_says_how_busy_the_places_are(
+        app_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 264: a job waiting behind another user's long one said only 'queued'."""
+    from junkan.api import background
+    from junkan.api.fair_places import FairPlaces
+
+    places = FairPlaces(1)
+    places.free, places.held["other-org"] = 0, 1  # another organisation's job runs
+    monkeypatch.setattr(background, "_CURRENT", places)
+    store = app_client.app.state.store  # type: ignore[attr-defined]
+    user = store.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
+    job = store.create_analysis(user, "uncertainty", max_active=MAX_ACTIVE, max_kept=50)
+    demo, _ = demo_tokens(app_client)
+    got = app_client.get(f"{BASE}/{job.id}", headers=demo).json()
+    assert got["status"] == "queued"
+    assert got["queue"] == {"places": 1, "running": 1, "waiting": 0}
+    store.analysis_started(job.id)
+    assert "queue" not in app_client.get(f"{BASE}/{job.id}", headers=demo).json()

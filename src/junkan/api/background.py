@@ -89,16 +89,35 @@ def _slot() -> FairPlaces:
     them (a 0.15 s run took 16 s, review 2026-12-03). A freed place goes to the waiting
     organisation holding the fewest (:class:`~junkan.api.fair_places.FairPlaces`), not to
     the oldest job. A job waiting here is still ``queued``."""
+    global _CURRENT
     loop = asyncio.get_running_loop()
     if loop not in _SLOTS:
         _SLOTS[loop] = FairPlaces(max(1, int(_pool().stats()["workers"]) - 1))
-    return _SLOTS[loop]
+    _CURRENT = _SLOTS[loop]
+    return _CURRENT
+
+
+_CURRENT: FairPlaces | None = None
+"""The places last handed out, read by :func:`job_doc` (in a request's thread: a snapshot
+of a few counters, not a decision)."""
+
+
+def _queue() -> dict[str, int] | None:
+    """How busy the job places are, for a queued job's poll (review 264: it said nothing
+    while a long job of another user held the only place): places, those running, jobs
+    waiting (every organisation's: counts only)."""
+    places = _CURRENT
+    if places is None:
+        return None
+    running = sum(places.held.values())
+    return {"places": running + places.free, "running": running, "waiting": places.waiting}
 
 
 def job_doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a poll answers: id, kind, status, times, error (and a refusal's coded
     ``problems``, :func:`~junkan.api.errors.coded_refusal`); the result once succeeded; the
-    last progress while queued or running."""
+    last progress while queued or running; while queued, how busy the job places are
+    (``queue``: places, running, waiting)."""
     out: dict[str, Any] = {
         "id": job.id, "kind": job.kind, "status": job.status,
         "created_at": aware(job.created_at).isoformat(),
@@ -106,6 +125,8 @@ def job_doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, An
         "error": job.error, **({"problems": job.problems} if job.problems else {})}
     if job.status in ("queued", "running"):
         out["progress"] = _PROGRESS.get(job.id)
+    if job.status == "queued" and (queue := _queue()) is not None:
+        out["queue"] = queue
     if result is not None or job.status == "succeeded":
         out["result"] = result
     return out

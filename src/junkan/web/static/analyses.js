@@ -129,16 +129,17 @@ $("#an-form").addEventListener("submit", async (ev) => {
   const body = requestBody(); if (!body) return;
   const k = kind();
   $("#an-result").hidden = true; an.job = null;  // the old result no longer matches the form
-  an.progress = null; an.phase = "queued";  // not the last job's "done" (review 243)
+  an.progress = null; an.phase = "queued"; an.queue = null;  // not the last job's "done" (review 243)
   const bar = $("#an-progress");
   const out = await longTask({ status: $("#an-status"), start: $("#an-start"), cancel: $("#an-cancel"),
     bar, what: () => (an.phase === "running" && an.progress
       ? t(`an.progress.${an.progress.stage}`, { done: fmt(an.progress.done), of: fmt(an.progress.of) })
+      : an.phase === "queued" && an.queue ? t("an.phase.queuedBehind", an.queue)  // review 264
       : t(`an.phase.${an.phase}`, {}, an.phase)) }, async (signal, said) => {
     an.phase = "queued";
     // the status says each poll's phase and progress as the bar shows it, not up to a second later (review 243)
     const done = await runJob(`/api/lifecycle/analyses?kind=${k}`, jsonBody(body, "POST"), signal,
-      { onStart: listJobs, onPoll: (job) => { an.phase = job.status; said(); },
+      { onStart: listJobs, onPoll: (job) => { an.phase = job.status; an.queue = job.queue; said(); },
         onProgress: (p) => {  // model runs (or a fit's evaluations) done so far
           if (!p || !p.of) return;
           an.progress = p; bar.max = 1; bar.value = Math.min(1, p.done / p.of);
