@@ -31,7 +31,7 @@ from junkan.api.jobs import internal_error
 from junkan.core import budget
 from junkan.core.budget import BudgetExceeded, BudgetPool, BudgetSettings, PoolBusy, PoolClosed
 from junkan.core.errors import JunkanError
-from junkan.store.analyses_repo import INTERRUPTED
+from junkan.store.analyses_repo import INTERRUPTED, UNFINISHED
 from junkan.store.repo import Store, TooManyAnalyses
 from junkan.store.repo_base import aware
 from junkan.store.tables import Analysis, User
@@ -123,7 +123,7 @@ def job_doc(job: Analysis, result: dict[str, Any] | None = None) -> dict[str, An
         "created_at": aware(job.created_at).isoformat(),
         "finished_at": aware(job.finished_at).isoformat() if job.finished_at else None,
         "error": job.error, **({"problems": job.problems} if job.problems else {})}
-    if job.status in ("queued", "running"):
+    if job.status in UNFINISHED:
         out["progress"] = _PROGRESS.get(job.id)
     if job.status == "queued" and (queue := _queue()) is not None:
         out["queue"] = queue
@@ -273,7 +273,7 @@ async def stop_all(store: Store, user_id: str, reason: str = USER_DELETED) -> in
     with ``reason`` (:data:`USER_DELETED`, :data:`USER_DISABLED`); how many were stopped."""
     stopped = 0
     for job in store.list_analyses(user_id):
-        if job.status not in ("queued", "running"):
+        if job.status not in UNFINISHED:
             continue
         cancelled = await _stop(job.id)
         # one that finished while another was being stopped keeps its result (review 221)

@@ -18,6 +18,8 @@ from junkan.store.tables import Analysis, AnalysisRequest, AnalysisResult, User,
 
 INTERRUPTED = ("interrupted: the server stopped during the analysis, which could not be "
                "resumed; start the analysis again")
+UNFINISHED = ("queued", "running")
+"""The statuses of an analysis that has not ended."""
 MOST_RESUMED = 2
 """How many times a restart runs an interrupted analysis again (not without end: one that
 stopped the server each time would stop it at every start)."""
@@ -36,7 +38,7 @@ class AnalysesRepo(RepoBase):
         user's newest ``max_kept`` (the oldest finished ones go, with their documents)."""
         with self.db.session() as s:
             active = s.scalar(select(func.count()).select_from(Analysis).where(
-                Analysis.user_id == user.id, Analysis.status.in_(("queued", "running")))) or 0
+                Analysis.user_id == user.id, Analysis.status.in_(UNFINISHED))) or 0
             if active >= max_active:
                 raise TooManyAnalyses(f"you have {active} analyses running; wait for one to "
                                       "finish")
@@ -73,7 +75,7 @@ class AnalysesRepo(RepoBase):
         result's key and turned a succeeded analysis into a failed one)."""
         with self.db.session() as s:
             res = s.execute(update(Analysis).where(
-                Analysis.id == analysis_id, Analysis.status.in_(("queued", "running")))
+                Analysis.id == analysis_id, Analysis.status.in_(UNFINISHED))
                 .values(status="succeeded", finished_at=now()))
             if not getattr(res, "rowcount", 0):
                 return False
@@ -89,7 +91,7 @@ class AnalysesRepo(RepoBase):
         that finished meanwhile keeps its result). A succeeded analysis is never failed."""
         q = update(Analysis).where(Analysis.id == analysis_id, Analysis.status != "succeeded")
         if unfinished_only:
-            q = q.where(Analysis.status.in_(("queued", "running")))
+            q = q.where(Analysis.status.in_(UNFINISHED))
         with self.db.session() as s:
             s.execute(q.values(status="failed", error=message, problems=problems,
                                finished_at=now()))
@@ -124,8 +126,8 @@ class AnalysesRepo(RepoBase):
         :data:`INTERRUPTED`."""
         out = []
         with self.db.session() as s:
-            left = s.scalars(select(Analysis).where(Analysis.status.in_(
-                ("queued", "running"))).order_by(Analysis.created_at))
+            left = s.scalars(select(Analysis).where(Analysis.status.in_(UNFINISHED))
+                             .order_by(Analysis.created_at))
             for job in left:
                 req = s.get(AnalysisRequest, job.id)
                 user = s.get(User, job.user_id)

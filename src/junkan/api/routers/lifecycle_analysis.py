@@ -159,8 +159,7 @@ async def _own_section(kind: str, text: str, source: str, loc: tuple[str, ...]) 
 
     no = uncertainty.MISSING_SECTION
     where = ".".join(loc[1:] + (no.path,))
-    raise HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
-                              "errors": field_errors([Problem(where, no.message, no.kind)])})
+    raise _refused([Problem(where, no.message, no.kind)])
 
 
 def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
@@ -181,8 +180,13 @@ def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
     except ModelError as exc:
         problems = [Problem(f"spec.{p.path}" if p.path else "spec", p.message, p.kind,
                             p.limits) for p in exc.problems]
-        raise HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
-                                  "errors": field_errors(problems)}) from None
+        raise _refused(problems) from None
+
+
+def _refused(problems: list[Problem]) -> HTTPException:
+    """The 422 (``invalid-request``) naming each refused field with its rule."""
+    return HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
+                               "errors": field_errors(problems)})
 
 
 @router.post("/api/lifecycle/analyses", tags=["lifecycle"], status_code=202)
