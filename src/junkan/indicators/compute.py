@@ -20,7 +20,7 @@ from junkan.indicators.inputs import (
     feedstock_efficiency,
 )
 from junkan.indicators.iso59020 import iso59020_core
-from junkan.indicators.lifecycle_products import make_revenue, product_flows
+from junkan.indicators.lifecycle_products import make_revenue, product_flows, sinks
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
 from junkan.indicators.notes import note
@@ -184,8 +184,7 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     reused = float(result.reused_input_kg()[mask].sum())
     if reused > 0:
         inflows.append(Inflow(name="reused parts and products", mass=f"{reused} kg", reused=1.0))
-    sink_kind = {c.sink_node(d): c.processes.kind[j] for d, j in enumerate(c.sinks)}
-    recycling_nodes = {n for n, k in sink_kind.items() if k == "recycling"}
+    sink_kind, recycling_nodes = sinks(c)
     outflows = []
     reuse_kg = sum(v for (a, b), v in zip(c.edges, edges, strict=True)
                    if b in stages.REUSE_NODES)

@@ -49,8 +49,7 @@ def product_flows(result: Any, mask: Any) -> ProductFlows:
     """The flows of each product of ``result`` (a single run) over the years ``mask``."""
     raw, c = result.raw, result.raw.compiled
     edges = _end_of_life(raw, c, mask)  # (E, P)
-    sink_kind = {c.sink_node(d): c.processes.kind[j] for d, j in enumerate(c.sinks)}
-    recycling_nodes = {n for n, k in sink_kind.items() if k == "recycling"}
+    sink_kind, recycling_nodes = sinks(c)
     into_reuse = [i for i, (_, b) in enumerate(c.edges) if b in stages.REUSE_NODES]
     direct = [i for i, (a, b) in enumerate(c.edges) if b in sink_kind and a not in recycling_nodes]
     into_recycling = [i for i in direct if c.edges[i][1] in recycling_nodes]
@@ -61,11 +60,18 @@ def product_flows(result: Any, mask: Any) -> ProductFlows:
     weights = raw.new_products[mask][:, :, None] * pm[None]  # (T, P, M)
     share = np.stack([_shares(w, pm) for w in weights]) if len(weights) else weights
     vir, rec = raw.virgin[mask], raw.recycled[mask]
-    reused = raw.reused_products[mask].sum(axis=0) * c.product_mass + _reused_parts(raw, c, mask)
+    reused = raw.reused_products[mask].sum(axis=0) * c.product_mass + _reused_parts(result, mask)
     return ProductFlows(reuse=reuse, recycling=edges[into_recycling].sum(axis=0),
                         out=reuse + edges[direct].sum(axis=0),
                         recycled=np.einsum("tpm,tm->p", share, rec),
                         material=np.einsum("tpm,tm->p", share, vir + rec), reused=reused)
+
+
+def sinks(c: Any) -> tuple[dict[str, str], set[str]]:
+    """Each sink's stage node with its process kind (``Compiled``'s sinks), and the nodes of
+    the recycling ones (what they pass on is no product's end of life)."""
+    kind = {c.sink_node(d): c.processes.kind[j] for d, j in enumerate(c.sinks)}
+    return kind, {n for n, k in kind.items() if k == "recycling"}
 
 
 def _end_of_life(raw: Any, c: Any, mask: Any) -> np.ndarray:
@@ -91,18 +97,13 @@ def _shares(weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reused_parts(raw: Any, c: Any, mask: Any) -> np.ndarray:
+def _reused_parts(result: Any, mask: Any) -> np.ndarray:
     """kg of reused parts taken from the pools, allocated to products by the pieces of each
     part type their new products (BOM quantities) and replacements need (by the BOM alone
     in a window where neither needs that type)."""
-    n_p, n_q = len(c.products), len(c.parts)
-    absolute = np.ones(len(c.inst_type))
-    for level in c.levels:  # parents before children
-        parent = c.inst_parent[level]
-        absolute[level] = c.inst_qty_rel[level] * np.where(
-            parent >= 0, absolute[np.maximum(parent, 0)], 1.0)
-    in_bom = np.zeros((n_p, n_q))  # pieces of each type in one product
-    np.add.at(in_bom, (c.inst_product, c.inst_type), absolute)
+    raw, c = result.raw, result.raw.compiled
+    in_bom = np.zeros((len(c.products), len(c.parts)))  # pieces of each type in one product
+    np.add.at(in_bom, (c.inst_product, c.inst_type), result.instance_pieces())
     need = in_bom * raw.new_products[mask].sum(axis=0)[:, None]
     if len(c.repl_inst):
         np.add.at(need, (c.inst_product[c.repl_inst], c.inst_type[c.repl_inst]),

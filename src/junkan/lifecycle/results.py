@@ -20,6 +20,7 @@ from junkan.core.errors import JunkanError, short
 from junkan.lifecycle import stages as st
 from junkan.lifecycle.engine import RawResult
 from junkan.lifecycle.schema import Selection
+from junkan.lifecycle.step import cumulative_qty
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where a table is built: pandas costs start-up time
@@ -82,6 +83,12 @@ class Result:
         if len(c.repl_inst):
             out = out + _times(self.raw.replaced, c.part_mass[..., c.inst_type[c.repl_inst]])
         return np.asarray(out)
+
+    def instance_pieces(self) -> np.ndarray:
+        """Pieces of each part instance in one product (K,): the BOM's quantities per
+        parent multiplied down from the product (:func:`~junkan.lifecycle.step.cumulative_qty`)."""
+        c = self.raw.compiled
+        return cumulative_qty(c, c.inst_qty_rel)
 
     def reused_input_kg(self) -> np.ndarray:
         c = self.raw.compiled
