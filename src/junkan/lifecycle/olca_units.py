@@ -187,7 +187,6 @@ class Units:
             return [(f * factors[ref_prop] / factors[prop], self.ref_name[ref_gid]), own]
         return [own]
 
-
     def in_properties(self, flow: Any, base: Base) -> list[tuple[Base, str]]:
         """``base``, one unit of an amount in ``flow``'s reference unit, in each other flow
         property the flow gives a factor for, with that property's ``@id``: 1 m3 of a gas

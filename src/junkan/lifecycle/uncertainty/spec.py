@@ -34,13 +34,7 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    field_validator,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from junkan.core.base import Strict as BaseStrict
 from junkan.core.errors import Problem, refusal
