@@ -1,5 +1,5 @@
 """Moving a test store between migrations, and what its schema lacks against the tables the
-store declares: the steps every migration test takes."""
+store declares, and the rows such a test writes first: the steps every migration test takes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table, text
 
 from junkan.store.db import MIGRATIONS, Database
 
@@ -39,3 +39,14 @@ def schema_diff(db: Database, table: Any, targets: tuple[str, ...] = ("organisat
                                  meta)
     return [d for d in diffs if table.name in repr(d)
             and not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name != table.name)]
+
+
+def add_owner(conn: Any) -> None:
+    """Organisation ``o1`` and its admin ``u1``, as rows written before a migration (what
+    a table with an organisation's or a user's key needs)."""
+    conn.execute(text("INSERT INTO organisations (id, name, created_at) VALUES "
+                      "('o1', 'org-1', '2026-01-01 00:00:00')"))
+    conn.execute(text(
+        "INSERT INTO users (id, org_id, email, display_name, password_hash, role, "
+        "created_at) VALUES ('u1', 'o1', 'a@b.c', 'A', '!', 'admin', "
+        "'2026-01-01 00:00:00')"))

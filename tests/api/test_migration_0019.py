@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from junkan.store.db import Database
 from junkan.store.tables import AnalysisRequest
 from tests.api.conftest import empty_database_url  # noqa: F401
-from tests.migrating import migrate, schema_diff
+from tests.migrating import add_owner, migrate, schema_diff
 
 
 def _tables(db: Database, revision: str, up: bool = True) -> set[str]:
@@ -21,12 +21,7 @@ def test_0019_up_and_down_keeps_earlier_analyses(empty_database_url: str) -> Non
     try:
         assert "analysis_requests" not in _tables(db, "0018")
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO organisations (id, name, created_at) VALUES "
-                              "('o1', 'org-1', '2026-01-01 00:00:00')"))
-            conn.execute(text(
-                "INSERT INTO users (id, org_id, email, display_name, password_hash, role, "
-                "created_at) VALUES ('u1', 'o1', 'a@b.c', 'A', '!', 'admin', "
-                "'2026-01-01 00:00:00')"))
+            add_owner(conn)
             conn.execute(text(
                 "INSERT INTO analyses (id, org_id, user_id, kind, status, created_at) VALUES "
                 "('a1', 'o1', 'u1', 'uncertainty', 'queued', '2026-01-01 00:00:00')"))

@@ -23,7 +23,7 @@ from tests.api.conftest import (  # noqa: F401
     demo_tokens,
     empty_database_url,
 )
-from tests.migrating import migrate, schema_diff
+from tests.migrating import add_owner, migrate, schema_diff
 from tests.nature.survey_helpers import BASE, observation, sync
 
 pytest.importorskip("rioxarray", reason="needs the 'nature' extra")
@@ -213,12 +213,7 @@ def test_0017_up_and_down(empty_database_url: str, tmp_path: Path) -> None:  # n
         # the migration creates the table the store declares
         assert schema_diff(db, SurveyChecklist.__table__) == []
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO organisations (id, name, created_at) VALUES "
-                              "('o1', 'org-1', '2026-01-01 00:00:00')"))
-            conn.execute(text(
-                "INSERT INTO users (id, org_id, email, display_name, password_hash, role, "
-                "created_at) VALUES ('u1', 'o1', 'a@b.c', 'A', '!', 'admin', "
-                "'2026-01-01 00:00:00')"))
+            add_owner(conn)
             row = ("INSERT INTO nature_checklists (id, org_id, area, name, species, doc, "
                    "uploaded_by, updated_at) VALUES (:id, 'o1', :area, 'c.csv', 1, '{}', 'u1', "
                    "'2026-01-01 00:00:00')")
