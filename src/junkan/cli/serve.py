@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from junkan.cli.common import console
+from junkan.cli.listen import bound, serve_bound
 
 app = typer.Typer()
 
@@ -39,8 +40,6 @@ def serve(
     """Start the API and web UI (OpenAPI at /docs)."""
     # the optional 'service' extra (uvicorn, FastAPI, SQLAlchemy): imported only here, so
     # the file-based commands run without it
-    import uvicorn
-
     from junkan.api import create_app
     from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
     from junkan.api.startup import production_problems
@@ -58,6 +57,7 @@ def serve(
             for p in problems:
                 console.print(f"[red]refused:[/red] {p}", highlight=False)
             raise typer.Exit(2)
+    socks = bound(host, port)  # a taken port ends here, before the store is opened
     application = create_app(settings, seed=seed)
     scheme = "https" if settings.tls_certfile else "http"
     console.print(f"junkan on [bold]{scheme}://{host}:{port}/[/bold]  (API docs: /docs, "
@@ -65,7 +65,7 @@ def serve(
     if seed:
         console.print(f"sign in as [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]",
                       highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="info",
+    serve_bound(application, socks, host, port, log_level="info",
                 ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile,
                 proxy_headers=settings.trusted_proxy is not None,
                 forwarded_allow_ips=settings.trusted_proxy, server_header=False)

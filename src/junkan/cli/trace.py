@@ -23,6 +23,7 @@ from junkan.cli.common import (
     reported,
     visible,
 )
+from junkan.cli.listen import bound, serve_bound
 from junkan.cli.stores import open_ledger
 from junkan.core.errors import brief
 
@@ -117,15 +118,14 @@ def trace_pact_serve(
 ) -> None:
     """Serve the PACT v3 API over HTTPS only (plain HTTP to the port fails). Clients get
     credentials from the platform (POST /api/clients) and use them at /auth/token."""
-    import uvicorn  # the optional 'service' extra, as is the API
-
     from junkan.api.pact import create_pact_app, self_signed_certificate
 
-    cert, key = self_signed_certificate(str(cert_dir), (host, "localhost"))
-    console.print(f"PACT v3 host on https://{host}:{port} (certificate {cert})")
     if public_url is not None and not public_url.startswith("https://"):
         fail(f"--public-url {public_url!r}: give the https:// base URL partners use")
-    uvicorn.run(create_pact_app(public_url=public_url), host=host, port=port,
+    socks = bound(host, port)  # a taken port ends here, before the app starts
+    cert, key = self_signed_certificate(str(cert_dir), (host, "localhost"))
+    console.print(f"PACT v3 host on https://{host}:{port} (certificate {cert})")
+    serve_bound(create_pact_app(public_url=public_url), socks, host, port,
                 ssl_certfile=cert, ssl_keyfile=key, log_level="warning")
 
 
