@@ -49,7 +49,7 @@ async def start_foresight_job(body: ForesightJobIn, user: CurrentUser,
     if unknown:
         raise HTTPException(422, f"levers: unknown lever {unknown[0]!r}; "
                                  f"{body.model} has {known}")
-    return background.start(s, user, "foresight.analyse", foresight_analyse_job, body.model,
+    return await background.start(s, user, "foresight.analyse", foresight_analyse_job, body.model,
                             body.n, body.k, body.seed, body.levers or None)
 
 

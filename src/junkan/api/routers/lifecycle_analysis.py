@@ -227,7 +227,7 @@ async def start_analysis(
         "n": body.n,
         "outputs": body.outputs,
     }
-    return background.start(s, user, kind, analysis_job, kind, text, source, args)
+    return await background.start(s, user, kind, analysis_job, kind, text, source, args)
 
 
 background.add_routes(router, "/api/lifecycle/analyses", "lifecycle", KINDS, "analysis",

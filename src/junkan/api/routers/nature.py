@@ -95,7 +95,8 @@ async def start_job(
             "send 'sample' or use 'junkan nature' locally",
         )
     sample = body.sample.model_dump() if body.sample is not None else None
-    return background.start(s, user, PREFIX + kind, nature_job, kind, body.assessment, root, sample)
+    return await background.start(s, user, PREFIX + kind, nature_job, kind, body.assessment,
+                                  root, sample)
 
 
 background.add_routes(router, "/api/nature/jobs", "nature", KINDS, "nature job")

@@ -69,10 +69,10 @@ async def start_network_job(
     # refuse what is no valid scenario at once (422 naming the field), not as a failed job
     await offload(network_check_job, text)
     if kind == "periods":
-        return background.start(s, user, "network.periods", network_periods_job, text, gap,
+        return await background.start(s, user, "network.periods", network_periods_job, text, gap,
                                 method, window)
     key = tuple(int(v) for v in start.split(",")) if start else None
-    return background.start(s, user, "network.solve", network_job, text, carbon_price, gap,
+    return await background.start(s, user, "network.solve", network_job, text, carbon_price, gap,
                             True, key)
 
 

@@ -199,14 +199,15 @@ async def sensing_start_job(
             if body.scenario is None:
                 raise ValueError("scenario: give the scenario to run")
             _scenario(body.scenario)
-            return background.start(s, user, JOB + kind, sensing_run_job, body.scenario, body.every)
+            return await background.start(s, user, JOB + kind, sensing_run_job, body.scenario,
+                                          body.every)
         if body.scenarios is None:
             raise ValueError("scenarios: give one to five held-out scenarios")
         scs = _scenarios(body.scenarios)
         _tuning_seeds(scs)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return background.start(s, user, JOB + kind, sensing_evaluate_job, body.scenarios)
+    return await background.start(s, user, JOB + kind, sensing_evaluate_job, body.scenarios)
 
 
 background.add_routes(router, "/api/sensing/jobs", "sensing", KINDS, "sensing job")

@@ -308,7 +308,8 @@ async def start_predict(body: PredictIn, user: CurrentUser, s: StoreDep) -> dict
     sample frame) with the given model; poll ``GET /api/vision/jobs/{id}``."""
     images = _decode(body.images)
     sample = body.sample.model_dump() if body.sample is not None else None
-    return background.start(s, user, KIND, predict_job, body.model, images, body.interval_s, sample)
+    return await background.start(s, user, KIND, predict_job, body.model, images,
+                                  body.interval_s, sample)
 
 
 @router.post("/api/vision/evaluate", tags=["vision"], status_code=202)
@@ -323,7 +324,7 @@ async def start_evaluate(body: EvaluateIn, user: CurrentUser, s: StoreDep) -> di
         if n > MAX_COCO_ITEMS:
             raise HTTPException(413, f"coco: {n:,} entries; at most {MAX_COCO_ITEMS:,}")
     sample = body.sample.model_dump() if body.sample is not None else None
-    return background.start(
+    return await background.start(
         s, user, EVAL_KIND, evaluate_job, body.model, sample, body.coco, images, body.interval_s
     )
 
