@@ -5,6 +5,7 @@ organisation; signing keys encrypted at rest, with a rotation that keeps every s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -124,6 +125,46 @@ def test_the_connection_goes_to_the_checked_address() -> None:
                     [origin])
     assert asked == ["hooks.test"] and list(got) == [{"x": 1}]
     assert got.headers[0]["Host"] == f"hooks.test:{_port(got)}"
+
+
+def _dripping_server(gap_s: float) -> tuple[socket.socket, threading.Event]:
+    """A loopback HTTP server that reads a request, then sends a valid answer one byte
+    every ``gap_s`` seconds (each read of the client's completes well within its timeout);
+    its listening socket and an event that stops it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + b"x" * 2000
+            for byte in answer:
+                if stop.wait(gap_s):
+                    return
+                with contextlib.suppress(OSError):
+                    conn.sendall(bytes([byte]))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, stop
+
+
+def test_an_answer_sent_a_byte_at_a_time_ends_at_the_attempts_timeout() -> None:
+    """Review 267: the timeout bounded each read only, so a peer trickling its answer held
+    the one delivery worker for as long as it liked (26 s for a timeout of 1 s)."""
+    listener, stop = _dripping_server(0.1)
+    origin = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    policy = OutboundPolicy(allow_private=True, allow_http=True, timeout_s=1)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(DeliveryFailed, match="no whole answer within 1 s"):
+            policy.post(f"{origin}/hook", b"{}", {}, [origin])
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - t0 < 3
 
 
 @pytest.mark.slow
@@ -418,6 +459,19 @@ def test_numbers_are_strict_and_the_field_is_named(field: str, value: Any, words
         validate(Batch, {"events": [OK, bad]}, "batch.json", None)
     assert f"batch.json:events[1].create.{field}: " in str(got.value), str(got.value)
     assert words in str(got.value)
+
+
+def test_a_biogenic_part_above_the_total_is_refused_as_a_given_fossil_part_is() -> None:
+    """Review 267: ``{total: 1, biogenic: 5}`` worked out a fossil part of −4, stored and
+    published as PACT ``fossilGhgEmissions`` −0.4, while ``fossil: -4`` written out was
+    refused."""
+    for cfp in ({"total": 1, "biogenic": 5}, {"total": 1, "fossil": -4, "biogenic": 5}):
+        with pytest.raises(ModelError) as got:
+            validate(Batch, {"events": [{**OK, "cfp": cfp}]}, "batch.json", None)
+        assert "batch.json:events[0].create.cfp" in str(got.value), str(got.value)
+    for cfp, fossil in (({"total": 5, "biogenic": 5}, 0.0), ({"total": 5, "biogenic": -2}, 7.0)):
+        batch = validate(Batch, {"events": [{**OK, "cfp": cfp}]}, "batch.json", None)
+        assert batch.events[0].cfp.fossil == fossil  # type: ignore[union-attr]
 
 
 def test_json_text_with_infinity_and_huge_numbers_is_refused_by_field() -> None:

@@ -84,8 +84,13 @@ class Cfp(Strict):
 
     @model_validator(mode="after")
     def _parts(self) -> Cfp:
-        if self.fossil is None:
-            self.fossil = self.total - self.biogenic
+        if self.fossil is None:  # worked out, it is range-checked as a given one is
+            fossil = self.total - self.biogenic
+            if fossil < -1e-9 * max(1.0, self.total):
+                raise ValueError(f"biogenic ({self.biogenic}) exceeds total ({self.total}): "
+                                 f"the fossil part, total − biogenic, would be {fossil:g} "
+                                 "kg CO2e, and it must be ≥ 0")
+            self.fossil = max(fossil, 0.0)
         if abs(self.fossil + self.biogenic - self.total) > 1e-9 * max(1.0, self.total):
             raise ValueError(f"fossil ({self.fossil}) + biogenic ({self.biogenic}) must equal "
                              f"total ({self.total})")
