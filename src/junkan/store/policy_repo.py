@@ -29,6 +29,7 @@ from junkan.store.policy_tables import (
     SolarOrgRole,
     SolarTreatment,
 )
+from junkan.store.repo_base import get_for_update
 from junkan.store.tables import Organisation, new_id
 from junkan.store.trace_tables import TraceKey
 
@@ -370,7 +371,7 @@ class SolarRepo:
         return doc
 
     def _owned(self, s: Session, org_id: str, installation_id: str) -> SolarInstallation:
-        inst = s.get(SolarInstallation, installation_id)
+        inst = get_for_update(s, SolarInstallation, installation_id)  # checked, then written
         if inst is None or inst.owner_org_id != org_id:
             raise SolarNotFound("not found")
         return inst
@@ -393,23 +394,20 @@ class SolarRepo:
             self._entries_limit(s, SolarHandover, inst.id)
             reg = self._slice(s, org_id, [inst], today())
             policy.check_solar_handover(reg, inst.id, h)
-            s.add(
-                SolarHandover(
-                    installation_id=inst.id, to_org_id=to, role=h.role, count=h.count, date=h.date
-                )
-            )
+            s.add(SolarHandover(installation_id=inst.id, to_org_id=to, role=h.role,
+                                count=h.count, date=h.date))
 
     def report_treatment(self, org_id: str, installation_id: str, doc: Any) -> None:
         """A certified recycler reports treatment of panels handed to it as recycler; an
         installation not handed to it reads as missing."""
         t = policy.parse_entry(policy.SolarTreatmentIn, doc, "treatment")
         with self.db.session() as s:
+            inst = get_for_update(s, SolarInstallation, installation_id)
             if "certified_recycler" not in self._roles(s, org_id):
                 raise SolarForbidden(
                     "only a certified recycler reports treatment (an "
                     "operator registers the certificate)"
                 )
-            inst = s.get(SolarInstallation, installation_id)
             handed = inst is not None and s.scalar(
                 select(SolarHandover.id)
                 .where(

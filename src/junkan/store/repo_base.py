@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from junkan.store.db import Database
 from junkan.store.tables import AuditEvent
+
+T = TypeVar("T")
 
 
 def aware(dt: datetime) -> datetime:
@@ -37,3 +39,19 @@ class RepoBase:
         with self.db.session() as s:
             return list(s.scalars(select(AuditEvent).where(AuditEvent.org_id == org_id)
                                   .order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def get_for_update(s: Session, table: type[T], key: str) -> T | None:
+    """The row of ``table`` with primary key ``key``, locked until the transaction ends, so
+    that a check of the rows hanging off it and the write it allows are one step: two
+    requests checking the same row run one after the other (review 269: six handovers of an
+    installation's 100 panels sent at once, three were accepted). PostgreSQL locks the row
+    (``FOR UPDATE``); SQLite, which has no row locks, begins the transaction ``IMMEDIATE``
+    (one writer at a time), before anything is read — call this first in the session."""
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return s.get(table, key)
+    return s.get(table, key, with_for_update=True)
