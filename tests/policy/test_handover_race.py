@@ -5,6 +5,7 @@ is forced: each request waits after its check for the others to have checked too
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,10 +41,10 @@ def test_handovers_sent_at_once_never_exceed_the_installation(
 
         def check_then_wait(*args: Any) -> Any:
             out = real(*args)
-            try:  # an unserialised store lets every caller through its check first
+            # an unserialised store lets every caller through its check first; serialised,
+            # the others wait for this one's transaction and the wait times out
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
-            except threading.BrokenBarrierError:
-                pass  # serialised: the others wait for this one's transaction
             return out
 
         monkeypatch.setattr(policy, "check_solar_handover", check_then_wait)

@@ -27,6 +27,14 @@ def test_each_organisation_lists_what_it_may_see(repo: TraceRepo) -> None:
     assert _ids(repo.lots("org-A")) == ["A"]
 
 
+def test_the_list_says_nothing_of_links_it_did_not_read(repo: TraceRepo) -> None:
+    """Review 267: a listed blend said ``inputs: []`` while the lot itself lists two."""
+    build_chain(repo)
+    listed = {d["lot"]: d for d in repo.lots("org-B")["lots"]}
+    assert "inputs" not in listed["B"] and "outputs" not in listed["B"]
+    assert len(repo.show("org-B", "B")["inputs"]) == 2
+
+
 def test_search_filters_and_pages(repo: TraceRepo) -> None:
     build_chain(repo)
     assert _ids(repo.lots("org-D", q="d")) == ["D"]  # any case

@@ -260,7 +260,8 @@ class AccessMixin(TraceBase):
              holder: str | None = None, made_from: date | None = None,
              made_to: date | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         """One page of the lots ``viewer`` may see, newest first, as :meth:`show` writes
-        them (without links): ``q`` a case-insensitive part of the lot id, ``material`` the
+        them without ``inputs`` and ``outputs`` (not read for a
+        list: ask for the lot): ``q`` a case-insensitive part of the lot id, ``material`` the
         material (any case), ``holder`` the name of the organisation holding it,
         ``made_from`` / ``made_to`` the first and last day (UTC, both included) of the
         lot's creation; ``total`` counts every match."""
@@ -291,7 +292,9 @@ class AccessMixin(TraceBase):
             for lot in page:
                 fields = view.fields(lot)
                 if fields is not None:  # the condition and the rule agree; the rule decides
-                    docs.append(view.doc(lot, fields))
+                    doc = view.doc(lot, fields)
+                    del doc["inputs"], doc["outputs"]  # not read here: not said to be none
+                    docs.append(doc)
             return {"lots": docs, "total": int(total), "limit": limit, "offset": offset}
 
     def genealogy(self, viewer: str, lot: str, depth: int = 6, max_nodes: int | None = None,
