@@ -230,3 +230,16 @@ def test_groups_past_l_have_letters_as_on_the_page() -> None:
     from junkan.foresight.report import group_name
 
     assert [group_name(g) for g in (0, 11, 12, 19)] == ["A", "L", "M", "T"]
+
+
+def test_groups_alike_in_every_value_differ_in_nothing_and_say_nothing() -> None:
+    """Review 270: scipy's Kruskal–Wallis now answers NaN with a RuntimeWarning on stderr
+    (it raised before) where every value is the same: no difference, and no warning."""
+    import warnings
+
+    from junkan.foresight.analysis import groups_differ
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert groups_differ([np.full(5, 2.0), np.full(7, 2.0)]) is False
+        assert groups_differ([np.zeros(30), np.ones(30)]) is True

@@ -151,3 +151,26 @@ def test_a_hub_change_is_real_only_if_it_beats_the_base_hubs_under_its_own_price
     loose = sensitivity_rows(qs[1:], [replace(p, mip_gap=0.5) for p in variants], base)
     assert {r["resolution"] for r in loose if not r["same_hubs_as_base"]} == {
         "hub change within solver tolerance"}
+
+
+ALIKE = {
+    "name": "one CO2 level", "mip_rel_gap": 1e-6,
+    "commodities": {"hulk": {"supply": {"by_prefecture": {"Aichi": "1000 t"}, "source": "test"}}},
+    "hubs": {"extra": [{"name": "HA", "prefecture": "Aichi"},
+                       {"name": "HG", "prefecture": "Gifu"}],
+             "tiers": [{"capacity": "600 t", "fixed_cost": "1e6 JPY"},
+                       {"capacity": "2000 t", "fixed_cost": "5e6 JPY"}],
+             "handling": "100 JPY/t"},
+    "destinations": [{"name": "D", "prefecture": "Gifu", "capacity": {"hulk": "5000 t"}}],
+    "modes": {"truck": {"cost": "30 JPY/(t*km)", "co2e": "208 gCO2e/(t*km)",
+                        "detour_factor": 1.3, "source": "test"}},
+}
+
+
+def test_a_front_lists_each_point_once() -> None:
+    """Review 270: where every plan emits the same CO2e (supply in Aichi, the destination in
+    Gifu, hubs in both) the front was the same point four times; it is one point."""
+    front = pareto(_net(ALIKE), 4)
+    assert len(front) == 1
+    real = pareto(_net(), 5, gap=1e-6)
+    assert len({(round(p.cost, 3), round(p.co2_t, 9)) for p in real}) == len(real) > 1

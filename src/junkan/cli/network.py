@@ -253,6 +253,10 @@ def network_pareto(
         print_json(rows, ensure_ascii=True)
         return
     columns = ["CO2e t/yr", "cost JPY/yr", "hubs", "JPY per t avoided (dual)"]
+    if len(front) < points:
+        console.print("only one plan: every plan emits the same CO2e" if len(front) == 1
+                      else f"{len(front)} distinct points: the other caps gave a plan "
+                      "already on the front", highlight=False)
     print_table("Cost–CO2 Pareto front", columns,
                 [(f"{r['co2_t']:,.0f}", f"{r['cost_JPY']:,.0f}", r["hubs"],
                   "—" if r["marginal_abatement_JPY_per_t"] is None else

@@ -177,9 +177,12 @@ def groups_differ(samples: list[np.ndarray]) -> bool:
     filled = [x for x in samples if x.size]
     if len(filled) < 2:
         return False
+    values = np.concatenate(filled)
+    if np.all(values == values[0]):  # no difference (scipy ≥ 1.15 says NaN with a warning)
+        return False
     try:
         return bool(stats.kruskal(*filled).pvalue < RATING_ALPHA)
-    except ValueError:  # every value the same
+    except ValueError:  # every value the same (older scipy)
         return False
 
 

@@ -270,6 +270,8 @@ def answer(net: Network, questions: Sequence[Question], *, gap: float | None = N
 def pareto_questions(net: Network, cheapest: Plan, greenest: Plan, points: int
                      ) -> list[Question]:
     hi, lo = cheapest.co2_t, greenest.co2_t
+    if _same(hi, lo):  # CO2 cannot vary: the cheapest plan is the whole front
+        return []
     caps = [float(c) for c in np.linspace(hi, lo, points)[1:-1]]
     caps.append(lo * (1 + 1e-7) + 1e-9)
     return [Question(f"Pareto: CO2e ≤ {c:,.0f} t", "pareto", c, carbon_price=0.0, co2_cap_t=c)
@@ -288,7 +290,22 @@ def pareto(net: Network, points: int = 6, *, gap: float | None = None, workers: 
         qs = pareto_questions(net, s.get(cheap_q), s.get(green_q), points)
         s.round(qs)
         s.crosscheck()
-        return [s.get(cheap_q), *(s.get(q) for q in qs)]
+        return distinct([s.get(cheap_q), *(s.get(q) for q in qs)])
+
+
+def distinct(plans: Sequence[Plan]) -> list[Plan]:
+    """The plans whose cost–CO2 point no earlier one has, in order: a front lists each point
+    once (review 270: a network whose hubs all emit alike gave the same point four times)."""
+    kept: list[Plan] = []
+    for p in plans:
+        if not any(_same(p.cost, k.cost) and _same(p.co2_t, k.co2_t) for k in kept):
+            kept.append(p)
+    return kept
+
+
+def _same(a: float, b: float) -> bool:
+    """Equal to a millionth (solver tolerance), in cost or CO2."""
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
 FRONT_PRICES = (0.0, 10_000.0, 50_000.0, 100_000.0, 200_000.0, 500_000.0, 1_000_000.0,
@@ -412,5 +429,5 @@ def study(net: Network, *, points: int = 5, carbon_prices: Sequence[float] = (),
         s.round([*front_qs, *sens])
         s.crosscheck()
         plan = s.get(base_q)
-        return Study(plan=plan, front=[s.get(q) for q in front_qs],
+        return Study(plan=plan, front=distinct([s.get(q) for q in front_qs]),
                      rows=sensitivity_rows(sens, [s.get(q) for q in sens], plan))
