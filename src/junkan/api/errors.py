@@ -10,7 +10,9 @@ carries the rule's pydantic error ``type`` and the limits it broke (``ctx``: ``g
 lifecycle model's: ``unknown-actor``, ``shares-below-one``, …) carries it the same way, with
 the names and figures its message quotes — also when a refusal that is not a model's (a
 metering file, a record that exists already) carries its coded problems (``problems``), or a
-route lists them (:func:`field_errors`); other domain messages stay as written (English).
+route lists them (:func:`field_errors`); other domain messages stay as written (English). A
+422 a route writes as text ("seller: must be your organisation") still has
+``code: invalid-request`` and one ``errors`` entry, at the field its message names first.
 
 Nothing echoes the submitted values back: a refused password, a 351 MB alias expansion or a
 NaN never reaches a response body, and internal exception text stays in the server log."""
@@ -112,6 +114,20 @@ def _request_error(e: dict[str, Any]) -> dict[str, Any]:
     return _field_error(path, msg.removeprefix("Value error, "), kind, ctx or None)
 
 
+_PATH_FIRST = re.compile(r"([A-Za-z_$][\w$-]*(?:\[\d+\])*(?:\.[\w$-]+(?:\[\d+\])*)*): (.+)",
+                         re.DOTALL)
+"""A route's message that names its field first, as they are written: ``seller: must be
+your organisation``, ``observations[0].observation.count: …``."""
+
+
+def _said_error(message: str) -> dict[str, Any]:
+    """The one field error of a route's 422 written as text (review 269: such answers had
+    no ``errors`` and no ``code``, so a client found the field only inside English text):
+    the field the message names first, else none."""
+    named = _PATH_FIRST.fullmatch(message)
+    return _field_error(named[1], named[2]) if named else _field_error("", message)
+
+
 def field_errors(problems: Iterable[Problem]) -> list[dict[str, Any]]:
     """The ``errors`` of an answer listing ``problems`` (at most :data:`MAX_ERRORS`), each
     with its rule's code and figures when it has them (a route's structured refusal)."""
@@ -147,6 +163,9 @@ def install(app: FastAPI, *, headers: Callable[[str], dict[str, str]] | None = N
                 "JUNKAN_LIMIT_INTEGER_MAGNITUDE)", "body-unreadable")
         if str(detail) == _phrase(exc.status_code) and "code" not in extra:
             extra["code"] = f"http-{exc.status_code}"
+        if exc.status_code == 422 and "code" not in extra:  # a route's refusal in words
+            extra["code"] = "invalid-request"
+            extra.setdefault("errors", [_said_error(str(detail))])
         # a route's message may quote what was sent (a key, a column): never in full
         return problem(exc.status_code, _short(str(detail), MAX_TEXT), headers=headers or None,
                        **extra)
