@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from junkan.api.errors import _said_error
-from tests.api.conftest import app_client, database_url, demo_tokens  # noqa: F401
+from tests.api.conftest import demo_tokens
 from tests.nature.survey_helpers import observation, sync
 
 pytestmark = pytest.mark.slow
