@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, cast, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from junkan.core.errors import JunkanError, Problem, coded, short
 from junkan.market import Condition, Lot, granted, seen_by, to_odrl
@@ -98,16 +98,32 @@ class MarketRepo:
         return self._put(MarketOffer, org_id, lot.id, lot.model_dump(mode="json"))
 
     def _put(self, table: Any, org_id: str, name: str, doc: dict[str, Any]) -> str:
-        with self.db.session() as s:
-            n = s.scalar(select(func.count()).select_from(table).where(table.org_id == org_id))
-            if (n or 0) >= MAX_PER_ORG:
-                raise MarketLimit(f"at most {MAX_PER_ORG} records per organisation")
-            if s.scalar(select(table.id).where(table.org_id == org_id, table.name == name)):
-                raise MarketConflict.exists(name)
-            rec = table(org_id=org_id, name=name, doc=doc)
-            s.add(rec)
-            s.flush()
-            return str(rec.id)
+        """Store a new record; :class:`MarketConflict` if the organisation holds one of that
+        name — also when a concurrent request stored it between the check and the insert
+        (the unique constraint refused the insert: that was a 500)."""
+        try:
+            with self.db.session() as s:
+                n = s.scalar(select(func.count()).select_from(table)
+                             .where(table.org_id == org_id))
+                if (n or 0) >= MAX_PER_ORG:
+                    raise MarketLimit(f"at most {MAX_PER_ORG} records per organisation")
+                if self._taken(s, table, org_id, name):
+                    raise MarketConflict.exists(name)
+                rec = table(org_id=org_id, name=name, doc=doc)
+                s.add(rec)
+                s.flush()
+                return str(rec.id)
+        except IntegrityError:  # rolled back; a concurrent request stored that name just now
+            with self.db.session() as s:
+                if not self._taken(s, table, org_id, name):
+                    raise
+            raise MarketConflict.exists(name) from None
+
+    @staticmethod
+    def _taken(s: Any, table: Any, org_id: str, name: str) -> bool:
+        """The organisation holds a record of that name in ``table``."""
+        found = s.scalar(select(table.id).where(table.org_id == org_id, table.name == name))
+        return found is not None
 
     def conditions(self, org_id: str, limit: int = 1000) -> list[tuple[str, Condition]]:
         """The first ``limit`` conditions the organisation may see (:func:`_visible`: its own
