@@ -6,9 +6,11 @@ the market (the conditions granted to it).
    lot itself (a worst-case property, a restricted substance, an enumeration, a certificate,
    a missing measurement) — the failed rules are named;
 3. no route earns a positive margin (best margin, price, transport and handling named);
-4. the lot is smaller than every reachable buyer's minimum lot and no pooled shipment to
+4. the lot is sold whole (``divisible: false``) and heavier than the capacity of every
+   buyer it could go to — all or nothing, it fits none;
+5. the lot is smaller than every reachable buyer's minimum lot and no pooled shipment to
    that buyer reached it;
-5. routes exist but the optimum used others: the buyer's capacity or a pooling point's is
+6. routes exist but the optimum used others: the buyer's capacity or a pooling point's is
    taken by better-paying lots, or the lot would push the buyer's blend out of its window
    (its own value outside the window: it needs cleaner lots to dilute it).
 
@@ -132,6 +134,13 @@ def _economic(
     best = arcs.best_margin[i, passing]
     if np.all(np.isnan(best)):
         return _no_route(market, i, passing)
+    if not lot.divisible:  # sold whole: only a condition with room for all of it can take it
+        fits = [b for b in passing if lot.mass <= conds[b].capacity]
+        if not fits:
+            return _above_capacity(market, i, passing)
+        passing, best = fits, arcs.best_margin[i, fits]
+        if np.all(np.isnan(best)):
+            return _no_route(market, i, passing)
     b = passing[int(np.nanargmax(best))]
     c = conds[b]
     if not routed:
@@ -182,6 +191,20 @@ def _economic(
         "message": f"best margin {np.nanmax(best):.1f} JPY/kg ({c.id}); "
         "the optimum gives the buyers' capacity and windows to other lots",
         "figures": {"margin_JPY_per_kg": float(np.nanmax(best)), "condition": c.id},
+    }
+
+
+def _above_capacity(market: Market, i: int, passing: list[int]) -> dict[str, Any]:
+    """Lot ``i``, sold whole, is heavier than the capacity of every condition it could go
+    to (granted, open, criteria met): all or nothing, it fits none of them."""
+    lot, conds = market.lots[i], market.conditions
+    b = max(passing, key=lambda k: conds[k].capacity)
+    return {
+        "code": "whole_above_capacity",
+        "message": f"sold whole, its {lot.mass:,.0f} kg is more than the capacity of every "
+        f"condition it could go to (the largest: {conds[b].id}, {conds[b].capacity:,.0f} kg); "
+        "offer it as divisible or split it into smaller lots",
+        "figures": {"kg": lot.mass, "condition": conds[b].id, "capacity_kg": conds[b].capacity},
     }
 
 
