@@ -41,7 +41,8 @@ def _set(d: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("path", "value", "words"), [
     (["lots", 0, "item", "quantity", "mass"], "1e14 kg",
-     "lots[0]: lot y-1: item.quantity.mass 100,000,000,000,000 kg is above 100,000,000 kg"),
+     "lots[0].item.quantity.mass: lot y-1: item.quantity.mass 100,000,000,000,000 kg is above "
+     "100,000,000 kg"),
     (["conditions", 0, "handling"], "-500 JPY/kg",
      "conditions[0].handling: a negative handling cost (-500 JPY/kg)"),
     (["pools", 0, "handling"], -3, "pools[0].handling: a negative handling cost (-3 JPY/kg)"),

@@ -67,7 +67,7 @@ def test_an_all_zero_composition_is_refused_naming_the_lot() -> None:
     with pytest.raises(ModelError) as err:
         market.load(text=json.dumps(zero_lot_doc()))
     [p] = err.value.problems
-    assert p.path == "lots[6]" and p.kind == "composition-all-zero"
+    assert p.path == "lots[6].item.composition" and p.kind == "composition-all-zero"
     assert p.message.startswith("lot t-1: every entry of item.composition is 0 wt %")
     # one measured entry of 0 (no nickel) among others is a composition, not a blank form
     doc = example()
@@ -82,7 +82,8 @@ def test_the_cli_and_the_offer_route_refuse_it_too(
     bad = tmp_path / "zero.yaml"
     bad.write_text(json.dumps(doc), encoding="utf-8")
     res = CliRunner().invoke(app, ["market", "match", str(bad)])
-    assert res.exit_code == 2 and "lots[6]: lot t-1: every entry" in " ".join(res.stderr.split())
+    assert res.exit_code == 2 and "lots[6].item.composition: lot t-1: every entry" in " ".join(
+        res.stderr.split())
     seller = _token(client, PARTNER_EMAIL, PARTNER_PASSWORD)
     lot = copy.deepcopy(doc["lots"][6])
     lot["seller"] = "Partner Recycling"

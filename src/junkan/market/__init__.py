@@ -28,6 +28,7 @@ from junkan.market.schema import Condition, Lot, Market, Place, Pool, Price, Win
 from junkan.market.soil import load_soil, run_soil
 from junkan.market.soil_result import SoilResult
 from junkan.market.soil_schema import SoilMarket
+from junkan.market.usable import usable
 
 __all__ = [
     "Condition",
@@ -53,5 +54,6 @@ __all__ = [
     "run_soil",
     "seen_by",
     "to_odrl",
+    "usable",
     "visible_conditions",
 ]

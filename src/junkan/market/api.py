@@ -32,6 +32,7 @@ from junkan.market.odrl import granted, to_odrl
 from junkan.market.reach import one_delivery, priceable, reach
 from junkan.market.result import MatchResult
 from junkan.market.schema import Condition, Market, Solver
+from junkan.market.usable import condition_problems
 
 
 @lru_cache(maxsize=1)
@@ -66,23 +67,13 @@ def check(market: Market) -> None:
         _detour_at_least_one(market.transport)
         _transport_quantities(market.transport)
     values = [stored_values(lot.item, f"lots[{i}].item") for i, lot in enumerate(market.lots)]
-    sets = []
-    for b, c in enumerate(market.conditions):
-        try:
-            found = resolve([c.criteria])
-            if len(found) != 1:
-                raise GradingError(
-                    [Problem("", "a condition names one criteria set, not a family")]
-                )
-            sets.append(found[0])
-        except ModelError as exc:
-            raise GradingError(
-                [
-                    Problem(f"conditions[{b}].criteria.{p.path}".rstrip("."), p.message)
-                    for p in exc.problems
-                ]
-            ) from None
+    # what a condition gets wrong on its own, lots or none (a condition is posted alone)
+    wrong = [Problem(f"conditions[{b}].{p.path}", p.message, p.kind, p.limits)
+             for b, c in enumerate(market.conditions) for p in condition_problems(c)]
+    if wrong:
+        raise GradingError(wrong)
     if market.lots and market.conditions:
+        sets = [resolve([c.criteria])[0] for c in market.conditions]
         problems = _unreachable(market, priceable(market, values, compile_sets(sets)))
         if problems:
             raise GradingError(problems)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from junkan.core.elements import unstated_key
-from junkan.core.errors import Problem
+from junkan.core.errors import Problem, coded, short
 from junkan.grading import (
     Compiled,
     GradingError,
@@ -83,10 +83,23 @@ class Arcs:
         return np.asarray(self.price - self.transport - self.handling)
 
 
+def mixing_problem(path: str, name: str) -> Problem | None:
+    """The problem at ``path`` when a price premium reads property ``name`` that does not mix
+    by mass (the price must stay linear in mass); ``None`` for ``composition.<key>`` and a
+    wt % share. Needs no lots: a condition is refused for it when it is posted."""
+    specs = properties()
+    rule = "mass" if name.startswith("composition.") else (
+        specs[name].rule if name in specs else None)
+    if rule == "mass":
+        return None
+    return coded(path, "premium-not-by-mass", "{name}: a premium needs a property that mixes "
+                 "by mass (composition.<element> or a wt % share), so that price stays linear "
+                 "in mass", name=short(name))
+
+
 def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -> np.ndarray:
     """(n lots, n conditions) price JPY/kg under each condition's formula (NaN when a premium
     needs a value the lot lacks)."""
-    specs = properties()
     out = np.empty((len(market.lots), len(market.conditions)))
     has_comp = [bool(lot.item.composition) for lot in market.lots]
     stated = {k for lot in market.lots for k in lot.item.composition}
@@ -94,26 +107,10 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
         out[:, b] = c.price.base
         for k, pr in enumerate(c.price.premiums):
             name = pr.property
-            rule = (
-                "mass"
-                if name.startswith("composition.")
-                else (specs[name].rule if name in specs else None)
-            )
-            if rule != "mass":
-                raise GradingError(
-                    [
-                        Problem(
-                            f"conditions[{b}].price.premiums[{k}].property",
-                            f"{name!r}: a premium needs a property that mixes "
-                            "by mass (composition.<element> or a wt % "
-                            "share), so that price stays linear in mass",
-                        )
-                    ]
-                )
-            typo = unstated_key(f"conditions[{b}].price.premiums[{k}].property", name, stated,
-                                "lots")
-            if typo is not None:
-                raise GradingError([typo])
+            where = f"conditions[{b}].price.premiums[{k}].property"
+            bad = mixing_problem(where, name) or unstated_key(where, name, stated, "lots")
+            if bad is not None:
+                raise GradingError([bad])
             absent = 0.0 if name.startswith("composition.") else math.nan
             q = np.array(
                 [v.get(name, absent if has_comp[i] else math.nan) for i, v in enumerate(values)]

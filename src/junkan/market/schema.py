@@ -8,7 +8,15 @@ import re
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from junkan.core.base import Strict
 from junkan.core.errors import brief, refusal, short
@@ -114,18 +122,28 @@ class Lot(Strict):
     def _declared(self) -> Lot:
         """A composition whose every entry is 0 wt % states nothing measured (a template
         sent unfilled): graded, it passed every upper limit and was matched as the cleanest
-        lot, so it is refused here, at the boundary, naming the lot."""
+        lot, so it is refused here, at the boundary, naming the lot. Each refusal is at its
+        field (``item.quantity.mass``, ``item.composition``; it was at the lot)."""
         if self.mass > MAX_LOT_KG:
-            raise refusal("lot-mass-above-limit", "lot {lot}: item.quantity.mass {mass} kg is "
-                          "above {limit} kg (100,000 t), more than any one lot; check the "
-                          "value and unit, or split it into lots", lot=brief(self.id),
-                          mass=f"{self.mass:,.0f}", limit=f"{MAX_LOT_KG:,.0f}")
+            raise _at(("item", "quantity", "mass"), self.mass, refusal(
+                "lot-mass-above-limit", "lot {lot}: item.quantity.mass {mass} kg is above "
+                "{limit} kg (100,000 t), more than any one lot; check the value and unit, or "
+                "split it into lots", lot=brief(self.id), mass=f"{self.mass:,.0f}",
+                limit=f"{MAX_LOT_KG:,.0f}"))
         comp = self.item.composition
         if comp and not any(comp.values()):
-            raise refusal("composition-all-zero", "lot {lot}: every entry of item.composition "
-                          "is 0 wt %; give the lot's measured composition, or leave out "
-                          "composition if it is not known", lot=brief(self.id))
+            raise _at(("item", "composition"), comp, refusal(
+                "composition-all-zero", "lot {lot}: every entry of item.composition is 0 wt %; "
+                "give the lot's measured composition, or leave out composition if it is not "
+                "known", lot=brief(self.id)))
         return self
+
+
+def _at(loc: tuple[str, ...], value: Any, error: PydanticCustomError) -> ValidationError:
+    """``error`` at ``loc`` below the model being validated: raised from its validator,
+    pydantic puts it under the model's own path."""
+    return ValidationError.from_exception_data("Lot", [InitErrorDetails(type=error, loc=loc,
+                                                                        input=value)])
 
 
 class Premium(Strict):

@@ -12,10 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from junkan.api.auth import CurrentUser, StoreDep
 from junkan.api.common import NOT_FOUND, org_name
+from junkan.api.errors import field_errors
 from junkan.api.request_json import strict_router
 from junkan.api.work import offload
 from junkan.core.budget import default_pool
-from junkan.market import Condition, Lot, Market, check, defaults, offer, to_odrl
+from junkan.core.errors import ModelError, Problem, brief, coded, short
+from junkan.market import Condition, Lot, Market, check, defaults, offer, to_odrl, usable
 from junkan.market import run as run_market
 from junkan.store.market_repo import MAX_PER_ORG, MarketRepo
 
@@ -34,9 +36,28 @@ def _repo(request: Request) -> MarketRepo:
     return MarketRepo(request.app.state.store.db)
 
 
+def _refused(problems: list[Problem]) -> HTTPException:
+    """The 422 (``invalid-request``) naming each refused field of the body with its rule."""
+    first = problems[0]
+    return HTTPException(422, {"message": f"{first.path or 'body'}: {first.message}",
+                               "code": "invalid-request", "errors": field_errors(problems)})
+
+
 def _own(doc: Condition | Lot, field: str, name: str) -> None:
     if getattr(doc, field) != name:
-        raise HTTPException(422, f"{field}: must be your organisation ({name!r})")
+        raise _refused([coded(field, "not-your-organisation", "must be your organisation "
+                              "({name})", name=short(name))])
+
+
+def _checked(market: Market, at: str) -> None:
+    """:func:`junkan.market.check` of the one posted document (``market`` holds it as
+    ``at``, ``conditions[0]`` or ``lots[0]``): a refusal names the body's own fields
+    (``price.premiums[0].property``, not ``conditions[0].price…``)."""
+    try:
+        check(market)
+    except ModelError as exc:
+        raise _refused([Problem(p.path.removeprefix(at).removeprefix("."), p.message, p.kind,
+                                p.limits) for p in exc.problems]) from None
 
 
 @router.post("/api/market/conditions", status_code=201)
@@ -46,7 +67,7 @@ async def market_condition_create(
     """Publish a buyer's condition (``buyer`` is the caller's organisation) to the
     partners in ``granted_to``."""
     _own(body, "buyer", await run_in_threadpool(org_name, store.db, user))
-    await run_in_threadpool(check, Market(conditions=[body]))
+    await run_in_threadpool(_checked, Market(conditions=[body]), "conditions[0]")
     cid = await run_in_threadpool(_repo(request).put_condition, user.org_id, body)
     return {"record": cid, "odrl": to_odrl(body)}
 
@@ -91,7 +112,7 @@ async def market_offer_create(
 ) -> dict[str, Any]:
     """Offer a graded lot (``seller`` is the caller's organisation)."""
     _own(body, "seller", await run_in_threadpool(org_name, store.db, user))
-    await run_in_threadpool(check, Market(lots=[body]))
+    await run_in_threadpool(_checked, Market(lots=[body]), "lots[0]")
     return {"record": await run_in_threadpool(_repo(request).put_offer, user.org_id, body)}
 
 
@@ -111,17 +132,35 @@ async def market_offer_delete(oid: Id, request: Request, user: CurrentUser) -> N
         raise NOT_FOUND
 
 
+def _left_out(left: list[tuple[Condition, list[Problem]]]) -> list[dict[str, Any]]:
+    """The conditions a match left out because they cannot be used (:func:`junkan.market.usable`),
+    each named with its buyer and its problems at their paths in the condition."""
+    return [{"condition": c.id, "buyer": c.buyer, "code": "condition_unusable",
+             "message": f"condition {brief(c.id)!r} of {brief(c.buyer)} is left out of this "
+                        f"match: {problems[0].path}: {problems[0].message} (only its buyer "
+                        "can correct it)",
+             "errors": field_errors(problems)} for c, problems in left]
+
+
 def _match_job(doc: dict[str, Any], seller: str) -> dict[str, Any]:
-    m = Market.model_validate(doc)
+    """Grade and match the seller's lots against the conditions granted to it that can be
+    used; one buyer's condition that cannot (stored before a rule, or wrong only against
+    these lots) is left out and named in ``conditions_left_out``, never failing the match
+    (without any usable condition only ``conditions_left_out`` is answered)."""
+    m, left = usable(Market.model_validate(doc))
+    if not m.conditions:
+        return {"conditions_left_out": _left_out(left)}
     result: dict[str, Any] = {"grades": offer(m, seller).to_json()}
     result.update(run_market(m).to_json())
+    result["conditions_left_out"] = _left_out(left)
     return result
 
 
 @router.post("/api/market/match")
 async def market_match(request: Request, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """Grade the caller's offers against the conditions granted to it and match them
-    (pooling points are not stored yet: direct deliveries only)."""
+    (pooling points are not stored yet: direct deliveries only). A granted condition that
+    cannot be used is left out and named in ``conditions_left_out``."""
     repo = _repo(request)
     lots = [lot for _, lot in await run_in_threadpool(repo.offers, user.org_id, MAX_PER_ORG)]
     conds = [c for _, c in await run_in_threadpool(repo.conditions, user.org_id, MAX_PER_ORG)]
@@ -139,4 +178,10 @@ async def market_match(request: Request, user: CurrentUser, store: StoreDep) -> 
     doc["solver"] = {**solver, "time_limit_s": max(1.0, min(float(solver["time_limit_s"]),
                                                             SOLVE_SHARE * cpu))}
     out: dict[str, Any] = await offload(_match_job, doc, seller)
+    if "summary" not in out:
+        raise HTTPException(422, {
+            "message": "no condition granted to your organisation can be used: each needs "
+                       "its buyer's correction (conditions_left_out names them)",
+            "code": "market-no-usable-conditions",
+            "conditions_left_out": out["conditions_left_out"]})
     return out

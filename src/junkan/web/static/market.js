@@ -192,6 +192,14 @@ function drawMatch(r) {
     li.title = `${u.field}: ${u.message}`;
     return li;
   }));
+  const left = r.conditions_left_out || [];  // a buyer's condition that cannot be used
+  $("#mk-left-out-box").hidden = !left.length;
+  $("#mk-left-out").replaceChildren(...left.map((c) => {
+    const li = document.createElement("li");
+    li.textContent = t("mk.leftOutItem", { condition: c.condition, buyer: c.buyer }, c.message);
+    li.title = c.message;  // the rule it breaks, at its path in the condition
+    return li;
+  }));
 }
 
 /** The solver's reason for an unmatched lot with its figures, worded in the page's language
