@@ -175,28 +175,69 @@ def search_kappa(m: PlanModel, st: UnitStats, extra_a: np.ndarray, extra_b: np.n
     return KappaResult(best, max(kappa, k_hi), solves, whole)
 
 
+NEAREST_STEPS = 20
+"""The nearest window's Dinkelbach iterations stop after this many (they take 2–5)."""
+
+
 def nearest_window(m: PlanModel, st: UnitStats, kappa: float, extra_a: np.ndarray,
-                   extra_b: np.ndarray, m0: float
+                   extra_b: np.ndarray
                    ) -> tuple[dict[str, float], dict[str, float]] | None:
-    """Smallest relaxation s_e ≥ 0 (wt %) of each limit that makes the LP at κ feasible,
-    minimising Σ s_e / U_e: the row Σ z(μ+κσ) − s_e·M/100 ≤ 0 is bilinear, so M is fixed at
-    the floor ``m0`` every plan ships. A maximum is raised by s_e, a minimum lowered by it
-    (its row is mirrored, so the slack enters the same way). Plans in whole units (MILP) up
-    to ``lpcore.DIRECT_UNITS`` units, the LP relaxation above. The slacks of the maxima and
-    of the minima; None when even that cannot be (capacity, minimum product)."""
+    """Smallest relaxation s_e ≥ 0 (wt % of the product a plan ships) of each limit that
+    makes the rows at κ feasible, minimising Σ s_e / U_e (:func:`least_loosening`). The
+    limits that the stock as it comes (every vehicle on hand, no optional removal) meets at
+    κ are held where a window exists without loosening them: otherwise a removal that eases
+    the broken limits a little would be paid for by loosening one the material meets (Zn of
+    a kei car, whose 0.54 % lies under 0.85 %). A maximum is raised by s_e, a minimum
+    lowered by it (its row is mirrored). The slacks of the maxima and of the minima; None
+    when no plan meets the other rows (capacity, minimum product)."""
     lp = chance_lp(m, st, kappa, extra_a, extra_b)
-    rows = m.rows
+    b = m.blocks
+    z = np.where(b.bought, 0.0, np.floor(b.stock + 1e-9))[m.unit_block]  # parts kept in
+    met = lp.a[:len(m.rows)] @ z <= 0
+    hold = frozenset(e for (e, _, _), ok in zip(m.rows, met, strict=True) if ok)
+    s = least_loosening(lp, st.mass, m.rows, hold) if hold else None
+    if s is None:
+        s = least_loosening(lp, st.mass, m.rows, frozenset())
+    if s is None:
+        return None
+    return ({e: float(v) for (e, low, _), v in zip(m.rows, s, strict=True) if not low},
+            {e: float(v) for (e, low, _), v in zip(m.rows, s, strict=True) if low})
+
+
+def least_loosening(lp: BlockLP, mass: np.ndarray, rows: list[tuple[str, bool, float]],
+                    hold: frozenset[str]) -> np.ndarray | None:
+    """(L,) wt % slack per limit row of ``lp`` (its first L rows) that minimises Σ s_e / U_e
+    over the plans of ``lp``, the limits ``hold`` kept; None when no plan meets the rest.
+
+    A plan z needs s_e = 100·r_e/M(z), r_e = max(row_e(z), 0) its excess (kg), M(z) = mass·z
+    its product (kg): the objective is the ratio N(z)/M(z), N = 100·Σ r_e/U_e, minimised by
+    Dinkelbach's method (λ ← N(z)/M(z) of the plan that maximises λ·M(z) − N(z), until none
+    beats λ). The product was fixed at the floor every plan ships (1 % of the possible
+    product) while a whole-unit plan ships at least one whole vehicle, so each slack came out
+    up to 100 × too large for a stock of one vehicle. Plans in whole units (MILP) up to
+    ``lpcore.DIRECT_UNITS`` units, the LP relaxation above (the slacks then are a lower bound
+    on what a whole-unit plan needs)."""
     n_l = len(rows)
     ga = np.zeros((lp.b.size, n_l))
-    ga[:n_l, :n_l] = -np.eye(n_l) * m0 / 100
-    gc = -np.array([1 / max(u, 1e-9) for _, _, u in rows])
-    lp = BlockLP(c=np.zeros_like(m.value), a=lp.a, b=lp.b, unit_block=lp.unit_block,
-                 ub=lp.ub, gc=gc, ga=ga, gub=np.full(n_l, np.inf))
-    status, x = with_globals_whole(lp)
-    if status != "optimal":
-        return None
-    return ({e: float(s) for (e, low, _), s in zip(rows, x, strict=True) if not low},
-            {e: float(s) for (e, low, _), s in zip(rows, x, strict=True) if low})
+    ga[:n_l, :n_l] = -np.eye(n_l)  # r_e ≥ row_e(z), r_e ≥ 0 (kg)
+    weight = 100 / np.array([max(u, 1e-9) for _, _, u in rows])
+    gub = np.array([0.0 if e in hold else np.inf for e, _, _ in rows])
+    lam, best = 0.0, None
+    for _ in range(NEAREST_STEPS):
+        sub = BlockLP(c=lam * mass, a=lp.a, b=lp.b, unit_block=lp.unit_block, ub=lp.ub,
+                      gc=-weight, ga=ga, gub=gub)
+        status, z, _ = with_globals_whole(sub)
+        if status != "optimal":
+            break
+        m_z = max(float(mass @ z), 1e-12)
+        excess = np.maximum(lp.a[:n_l] @ z, 0.0)
+        ratio = float(weight @ excess) / m_z
+        if best is None or ratio < best[0]:
+            best = (ratio, 100 * excess / m_z)
+        if ratio <= 1e-12 or (lam > 0 and ratio >= lam * (1 - 1e-6)):
+            break  # no plan beats λ: it is the least ratio
+        lam = ratio
+    return None if best is None else best[1]
 
 
 def chance_bounds(probability: float, n_limits: int) -> tuple[float, float]:

@@ -21,9 +21,9 @@ residue cost − purchases. The plan ships at least 1 % of what the stock could 
 **Minima**: a buyer's ``min`` limits enter as the mirrored chance rows (the content's mean −
 κ·sd at or above the minimum) and count in P(met), per element as P(min ≤ c ≤ max).
 
-**Infeasible window**: the nearest window the stock can meet (slack per limit: a maximum
-raised, a minimum lowered, never below 0), and the
-cheapest combination of levers — removals, sorter, grain size, vehicles bought in — that
+**Infeasible window**: the nearest window the stock can meet (slack per limit in wt % of the
+product a plan ships: a maximum raised, a minimum lowered, never below 0), and the cheapest
+combination of levers — removals, sorter, grain size, vehicles bought in — that
 meets the window (:mod:`junkan.alloys.levers`), or the statement that none in the data does.
 """
 
@@ -52,6 +52,9 @@ from junkan.alloys.sorter import Sorter
 from junkan.alloys.units import Blocks, PlanModel, build_model, product_weights, shredding_cost
 from junkan.core.encoding import jsonable
 from junkan.core.errors import coded, listed, short
+
+NEAREST_KAPPA_TRIES = 8
+"""Windows (κ) the nearest window of an unmet plan tries, at most (:func:`_nearest_met`)."""
 
 
 class PlanError(Refused):
@@ -443,20 +446,40 @@ def _nearest_met(task: Task, oc: Outcome
                  ) -> tuple[dict[str, float], dict[str, float]] | None:
     """The slack per maximum and per minimum of the nearest window a plan meets on the
     samples. The window is the least loosening that makes the linearised rows feasible at a
-    κ: at Φ⁻¹(α) it is the nearest, but its plan may miss the probability on the samples; at
-    the Bonferroni κ it is wider and met. So it is found at Φ⁻¹(α), then halfway, and kept
-    at the first κ whose window the κ search then plans (the Bonferroni κ's is kept
-    untried). Only the Bonferroni κ's window was given before: Fe ≤ 0.8995 % where 0.82 %
-    was planned."""
+    κ (:func:`~junkan.alloys.chance.nearest_window`): at Φ⁻¹(α) it is the nearest, but its
+    plan may miss the probability on the samples; at a larger κ it is wider and met. So it
+    is found at Φ⁻¹(α), then halfway to the Bonferroni κ, then at the κ search's last κ,
+    until the κ search plans it; then κ is bisected between the last window not planned and
+    the first planned (to 0.01, at most :data:`NEAREST_KAPPA_TRIES` windows). A window no κ
+    gives a plan for is the widest tried. (Only Φ⁻¹(α) and halfway were tried, so a window
+    exact at Φ⁻¹(α) but missed on the samples jumped to the halfway κ's.)"""
     k_lo, k_hi = chance_bounds(task.probability, len(oc.model.els))
-    slack = None
-    for kappa in (k_lo, (k_lo + k_hi) / 2, max(oc.kappa.kappa, k_hi)):
-        slack = nearest_window(oc.model, oc.stats, kappa, oc.extra_a, oc.extra_b, oc.floor_kg)
-        if slack is None or kappa >= k_hi:
-            return slack
-        loosened = {"max": {**task.buyer.max, **loosen(oc.model.limits, slack[0])},
-                    "min": {**task.buyer.min, **loosen(oc.model.lower, slack[1], lower=True)}}
-        trial = replace(task, buyer=task.buyer.model_copy(update=loosened))
-        if solve_setting(trial, oc.setting).kappa.best is not None:
-            return slack
-    return slack
+    top = max(oc.kappa.kappa, k_hi)
+    lo, hi, found = k_lo, None, None
+    kappa = k_lo
+    for _ in range(NEAREST_KAPPA_TRIES):
+        slack = nearest_window(oc.model, oc.stats, kappa, oc.extra_a, oc.extra_b)
+        if slack is None:
+            return found
+        if _planned(task, oc, slack):
+            hi, found = kappa, slack
+        else:
+            lo = kappa
+        if found is None:
+            if kappa >= top:
+                return slack
+            kappa = (k_lo + k_hi) / 2 if kappa < (k_lo + k_hi) / 2 else top
+        elif hi is None or hi <= k_lo or hi - lo < 0.01:
+            return found
+        else:
+            kappa = (lo + hi) / 2
+    return found
+
+
+def _planned(task: Task, oc: Outcome, slack: tuple[dict[str, float], dict[str, float]]
+             ) -> bool:
+    """Whether the κ search plans the window loosened by ``slack``."""
+    loosened = {"max": {**task.buyer.max, **loosen(oc.model.limits, slack[0])},
+                "min": {**task.buyer.min, **loosen(oc.model.lower, slack[1], lower=True)}}
+    trial = replace(task, buyer=task.buyer.model_copy(update=loosened))
+    return solve_setting(trial, oc.setting).kappa.best is not None

@@ -318,17 +318,17 @@ def _exchange(mv: Moves, allowed: np.ndarray, up: np.ndarray, slack: np.ndarray
     return pair
 
 
-def with_globals_whole(lp: BlockLP) -> tuple[str, np.ndarray]:
-    """Status and the global columns of the problem with whole units and continuous globals
-    (the nearest window's slacks): MILP up to ``lpcore.DIRECT_UNITS`` units, else the LP
-    relaxation (the slacks then are a lower bound on what a whole-unit plan needs)."""
+def with_globals_whole(lp: BlockLP) -> tuple[str, np.ndarray, np.ndarray]:
+    """Status, units and global columns of the problem with whole units and continuous
+    globals (the nearest window's excesses): MILP up to ``lpcore.DIRECT_UNITS`` units, else
+    the LP relaxation (its units then need not be whole)."""
     rel = lpcore.solve(lp)
     if rel.status != "optimal" or lp.unit_block.size > lpcore.DIRECT_UNITS:
-        return rel.status, rel.x
+        return rel.status, rel.z, rel.x
     sol = solve_milp(lp, rel)
     if sol is None:
-        return rel.status, rel.x
-    return sol.status if sol.status == "infeasible" else "optimal", sol.x
+        return rel.status, rel.z, rel.x
+    return sol.status if sol.status == "infeasible" else "optimal", sol.z, sol.x
 
 
 __all__ = ["MILP_REL_GAP", "MILP_TIME_LIMIT_S", "WholeSolution", "round_plan",
