@@ -157,6 +157,29 @@ def test_update_refuses_bad_shares_naming_the_lot_and_element(value: float,
         update(Estimates.prior(LIB), FeedPlan(**FEED), {"Fe": value}, "spark_oes", lib=LIB)
 
 
+@pytest.mark.parametrize("verb", ["grade", "update"])
+def test_a_share_beyond_100_wt_pct_is_refused_naming_the_element(verb: str) -> None:
+    # review 270: {"Fe": 1e308, "Si": 1e308} overflowed math.fsum (OverflowError, a 500 of
+    # POST /api/alloys/grade and /update); the API's body is now refused as the CLI's file is
+    comp = {"Fe": 1e308, "Si": 1e308}
+    with pytest.raises(ValidationError) as err:
+        if verb == "grade":
+            GradeRequest.model_validate({"composition": comp})
+        else:
+            UpdateRequest.model_validate({"feed": FEED,
+                                          "lots": [{"lot": "L9", "composition": comp}]})
+    e = err.value.errors()[0]
+    assert e["type"] == ("composition-share-above-100" if verb == "grade"
+                         else "lot-share-above-100")
+    assert e["ctx"]["element"] == "'Fe'"
+    assert "'Fe' is 1e+308 wt %: a share cannot exceed 100 wt %" in e["msg"]
+    assert {c for c, _, _ in composition_rules(comp)} == {"composition-share-above-100"}
+    # a share of 100.05 wt % is within the rounding allowed; 100.2 is not
+    assert not composition_rules({"Al": 100 + TOTAL_TOLERANCE_WT_PCT / 2})
+    assert [c for c, _, _ in composition_rules({"Al": 100.2})] == [
+        "composition-share-above-100"]
+
+
 def test_a_lots_chart_leaves_out_lots_that_did_not_measure_the_element(
         tmp_path: Path) -> None:
     lots = [{"lot": "L001", "composition": {"Si": 8.0}},
@@ -178,13 +201,14 @@ def test_every_composition_rule_has_a_message_in_both_languages() -> None:
     codes = {"lot-repeated", "buyer-unknown-elements", "samples-missing-elements"}
     for lot in (None, "L1"):
         rules = composition_rules({}, lot=lot) + composition_rules(
-            {"Xx": 1.0, "Si": 200.0, "Fe": -1.0, "Mg": math.nan}, lot=lot)
-        assert len(rules) == 5
+            {"Xx": 1.0, "Si": 200.0, "Fe": -1.0, "Mg": math.nan}, lot=lot) + composition_rules(
+            {"Si": 60.0, "Fe": 50.0}, lot=lot)
+        assert len(rules) == 6
         codes |= {code for code, _, _ in rules}
         for code, template, _ in rules:
             assert en[f"val.{code}"] == template
     missing = sorted(c for c in codes if f"val.{c}" not in en or f"val.{c}" not in ja)
-    assert len(codes) == 13 and not missing, missing
+    assert len(codes) == 15 and not missing, missing
 
 
 # 3. predict: the table shows the warnings the JSON carries

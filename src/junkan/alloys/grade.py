@@ -46,9 +46,9 @@ def rule(code: str, lot_code: str, template: str, lot: str | None,
 def composition_rules(comp: dict[str, float], allowed: Iterable[str] = GRADE_ELEMENTS,
                       lot: str | None = None) -> list[Rule]:
     """The rules a composition (wt % per element) breaks: empty, unknown elements, a share
-    that is not finite or negative, elements adding up to more than 100 wt % (beyond
-    :data:`TOTAL_TOLERANCE_WT_PCT`). With ``lot`` (its ID) the ``lot-…`` rules, which name
-    it."""
+    that is not finite, negative or above 100 wt %, elements adding up to more than 100 wt %
+    (either beyond :data:`TOTAL_TOLERANCE_WT_PCT`). With ``lot`` (its ID) the ``lot-…``
+    rules, which name it."""
     if not comp:
         return [rule("composition-empty", "lot-composition-empty", "the composition is empty: "
                      "give the wt % of at least one element", lot)]
@@ -67,7 +67,14 @@ def composition_rules(comp: dict[str, float], allowed: Iterable[str] = GRADE_ELE
             out.append(rule("composition-negative", "lot-negative", "{element} is {value} wt %: "
                             "a share cannot be negative", lot, element=short(el),
                             value=f"{v:g}"))
-    total = math.fsum(v for v in comp.values() if math.isfinite(v))
+        elif v > 100 + TOTAL_TOLERANCE_WT_PCT:
+            out.append(rule("composition-share-above-100", "lot-share-above-100", "{element} is "
+                            "{value} wt %: a share cannot exceed 100 wt %", lot,
+                            element=short(el), value=f"{v:g}"))
+    # the shares within 0..100 wt % only: their sum cannot overflow (1e308 + 1e308 did, in
+    # math.fsum, as a 500 of the API), and a share above 100 is refused on its own
+    total = math.fsum(v for v in comp.values()
+                      if math.isfinite(v) and v <= 100 + TOTAL_TOLERANCE_WT_PCT)
     if total > 100 + TOTAL_TOLERANCE_WT_PCT:
         out.append(rule("composition-total-too-high", "lot-total-too-high", "the elements add "
                         "up to {total} wt %, above 100 wt % (more than the {tolerance} wt % "
