@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,22 @@ def test_feed_is_built_from_the_index_line_by_line() -> None:
     assert feed.other_kg["steel"] == pytest.approx(5 * c.materials["steel"] +
                                                    a.materials["steel"])
     assert feed.vehicles == 6
+
+
+def test_a_buyer_declared_as_spec_maxima_less_a_share_matches_the_spec_file() -> None:
+    """review 270: adc12_feed says "JIS H 5302 ADC12 maxima less 15 %" but left out Cu
+    (3.5 → 2.975) and Ti (0.30 → 0.255), so a lot with Cu 5 % was graded met. Every buyer whose
+    source states that rule has every upper limit of the alloy's spec, less the share."""
+    lib = load_alloy_library()
+    declared = 0
+    for key, buyer in lib.buyers.items():
+        found = re.search(r"(\w+) maxima less (\d+(?:\.\d+)?) %", buyer.source)
+        if not found:
+            continue
+        declared += 1
+        spec = lib.alloys[found.group(1)].limits
+        share = float(found.group(2)) / 100
+        for e, lim in spec.items():
+            upper = lim[1] if isinstance(lim, tuple) else lim
+            assert buyer.max.get(e) == pytest.approx(upper * (1 - share), abs=1e-9), (key, e)
+    assert declared >= 1

@@ -23,6 +23,8 @@ from junkan.cli.main import app
 LIB = load_library()
 STOCK = {v: 40.0 for v in LIB.vehicles}
 ADC12 = LIB.buyers["adc12_feed"]
+# adc12_feed's own Si ≤ 10.2 % (ADC12's 12.0 less 15 %) would cross a minimum of 12 %
+NO_SI_MAX = {e: v for e, v in ADC12.max.items() if e != "Si"}
 # a die-casting buyer that also wants silicon: the max-only plan of this stock has Si ≈ 6.8 %
 SI_BUYER = ADC12.model_copy(update={"name": "die-casting feed, Si 7–10.5 %",
                                     "max": {**ADC12.max, "Si": 10.5}, "min": {"Si": 7.0}})
@@ -66,7 +68,7 @@ def test_per_element_probability_counts_both_sides_of_the_window() -> None:
 
 
 def test_an_unreachable_minimum_is_refused_with_a_lower_nearest_minimum() -> None:
-    buyer = ADC12.model_copy(update={"min": {"Si": 12.0}})
+    buyer = ADC12.model_copy(update={"max": NO_SI_MAX, "min": {"Si": 12.0}})
     with pytest.raises(PlanError) as err:
         plan(STOCK, buyer, probability=0.9, capacity_vehicles=150, n=500, levers=False)
     detail = err.value.detail
@@ -93,7 +95,7 @@ def test_a_loosened_minimum_never_goes_below_zero() -> None:
 
 
 def test_cli_json_of_an_unmet_minimum_names_it(tmp_path: Path) -> None:
-    buyer = ADC12.model_copy(update={"min": {"Si": 12.0}}).model_dump()
+    buyer = ADC12.model_copy(update={"max": NO_SI_MAX, "min": {"Si": 12.0}}).model_dump()
     req = tmp_path / "plan.yaml"
     req.write_text(yaml.safe_dump({"stock": {"makerA_kei_2008_icev": 40,
                                              "makerC_kei_2014_icev": 40},
