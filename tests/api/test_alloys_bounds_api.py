@@ -20,3 +20,12 @@ def test_a_share_above_100_wt_pct_is_a_422_naming_the_element(app_client: TestCl
         "feed": feed, "lots": [{"lot": "L1", "composition": comp}]})
     assert res.status_code == 422, res.text
     assert "lot 'L1': 'Fe' is 1e+308 wt %" in res.text
+
+
+def test_a_count_not_whole_or_beyond_the_limit_is_a_422(app_client: TestClient) -> None:
+    a, _ = demo_tokens(app_client)
+    for count, said in ((1e300, "from 0 to 10,000,000"), (0.5, "vehicles are counted whole")):
+        res = app_client.post("/api/alloys/predict", headers=a, json={
+            "vehicles": [{"vehicle": "makerA_kei_2008_icev", "count": count}]})
+        assert res.status_code == 422, res.text
+        assert said in res.text and "count" in res.text

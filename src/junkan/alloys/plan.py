@@ -47,7 +47,7 @@ from junkan.alloys.chance import (
     unmet_problem,
 )
 from junkan.alloys.data import Buyer, Library, load_alloy_library
-from junkan.alloys.predict import TRACKED, FeedLine, FeedPlan, Refused, routing_for
+from junkan.alloys.predict import MAX_VEHICLES, TRACKED, FeedLine, FeedPlan, Refused, routing_for
 from junkan.alloys.sorter import Sorter
 from junkan.alloys.units import Blocks, PlanModel, build_model, product_weights, shredding_cost
 from junkan.core.encoding import jsonable
@@ -358,6 +358,11 @@ def _checked(lib: Library, stock: dict[str, float], buyer: Buyer | str, probabil
     if neg:
         raise PlanError.of(coded("stock", "counts-negative", "negative counts {counts}",
                                  counts=listed(f"{v}: {c:g}" for v, c in neg.items())))
+    many = {v: c for v, c in stock.items() if c > MAX_VEHICLES}
+    if many:
+        raise PlanError.of(coded("stock", "counts-too-many", "at most {limit} vehicles of a "
+                                 "type; got {counts}", limit=f"{MAX_VEHICLES:,}",
+                                 counts=listed(f"{v}: {c:g}" for v, c in many.items())))
     part = {v: c for v, c in stock.items() if not float(c).is_integer()}
     if part:
         raise PlanError.of(coded("stock", "counts-not-whole", "counts must be whole vehicles "

@@ -43,9 +43,37 @@ __all__ = ["AL_CLASSES", "AL_OUTPUTS", "FRACTIONS", "OUTPUTS", "TRACKED", "Feed"
            "FeedLine", "FeedPlan", "Prediction", "build_feed", "draw", "predict"]
 
 
+MAX_VEHICLES = 10_000_000
+"""Most vehicles of one type a request may give (a feed line's count, a plan's stock,
+purchasable count or capacity). ASSUMPTION: far above any yard's stock (Japan's end-of-life
+vehicles are a few million a year); checked 2026-11 that a plan of 10,000,000 of one type is
+solved (1,000,000,000 made the LP's rows too ill-scaled to plan: "nothing to plan")."""
+
+
+def whole_count(value: float, field: str) -> float:
+    """``value`` if it is a whole number of vehicles from 0 to :data:`MAX_VEHICLES`; else a
+    coded refusal naming ``field``."""
+    if not 0 <= value <= MAX_VEHICLES:
+        raise refusal("vehicle-count-range", "{field} is {value}: a count of vehicles is from "
+                      "0 to {limit}", field=field, value=f"{value:g}", limit=f"{MAX_VEHICLES:,}")
+    if not float(value).is_integer():
+        raise refusal("vehicle-count-not-whole", "{field} is {value}: vehicles are counted "
+                      "whole", field=field, value=f"{value:g}")
+    return value
+
+
 class FeedLine(Strict):
     vehicle: str
-    count: float = Field(ge=0)
+    count: float
+    """Vehicles, 0 to :data:`MAX_VEHICLES`: whole in a request (``PredictRequest``,
+    ``UpdateRequest``); the experiments feed mixes in shares."""
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, v: float) -> float:
+        if not 0 <= v <= MAX_VEHICLES:
+            whole_count(v, "count")
+        return v
     remove: list[str] = Field(default_factory=list)
     """Components removed from these vehicles before shredding."""
 

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from junkan.alloys.data import ELEMENTS, Buyer, Library
 from junkan.alloys.feedback import Estimates
 from junkan.alloys.grade import refuse_composition
-from junkan.alloys.predict import FeedError, FeedPlan
+from junkan.alloys.predict import MAX_VEHICLES, FeedError, FeedLine, FeedPlan, whole_count
 from junkan.alloys.sorter import Sorter, shipped_sorters
 from junkan.core.base import Strict
 from junkan.core.errors import coded, listed, refusal, short
@@ -25,6 +25,18 @@ class PredictRequest(FeedPlan):
     samples: int = Field(default=1000, ge=50, le=20_000)
     seed: int = 0
 
+    @field_validator("vehicles")
+    @classmethod
+    def _whole(cls, lines: list[FeedLine]) -> list[FeedLine]:
+        return whole_lines(lines)
+
+
+def whole_lines(lines: list[FeedLine]) -> list[FeedLine]:
+    """A request's feed lines, each of whole vehicles (``count`` 0.5 was taken)."""
+    for i, line in enumerate(lines):
+        whole_count(line.count, f"vehicles[{i}].count")
+    return lines
+
 
 class PlanRequest(Strict):
     stock: dict[str, float]
@@ -34,7 +46,7 @@ class PlanRequest(Strict):
     minima are planned as the maxima are)."""
     probability: float = Field(default=0.9, ge=0.5, lt=1)
     grain_mm: float = Field(default=65.0, gt=5, le=300)
-    capacity_vehicles: float | None = Field(default=None, gt=0)
+    capacity_vehicles: float | None = Field(default=None, gt=0, le=MAX_VEHICLES)
     removable: list[str] | None = None
     sorter: str | Sorter | None = None
     product: str = "al"
@@ -51,6 +63,17 @@ class PlanRequest(Strict):
     default: ``levers.yaml``'s count of every library type."""
     levers: bool = True
     """Search the levers when no plan meets the window."""
+
+    @field_validator("stock", "purchasable")
+    @classmethod
+    def _counts(cls, counts: dict[str, float] | None) -> dict[str, float] | None:
+        """At most ``predict.MAX_VEHICLES`` of each type (1e9 was answered "nothing to
+        plan"); a negative or fractional stock is refused by the planner, naming it, and a
+        fractional purchasable count is rounded down."""
+        for vid, count in (counts or {}).items():
+            if count > MAX_VEHICLES:
+                whole_count(count, vid[:60])
+        return counts
 
 
 class GradeRequest(Strict):
@@ -89,6 +112,13 @@ class Lot(Strict):
 class UpdateRequest(Strict):
     feed: FeedPlan
     lots: list[Lot] = Field(min_length=1)
+
+    @field_validator("feed")
+    @classmethod
+    def _whole(cls, feed: FeedPlan) -> FeedPlan:
+        whole_lines(feed.vehicles)
+        return feed
+
     buyer: str | None = None
     estimates: dict[str, Any] | None = None
     """Previous estimates document (from an earlier update); the prior when omitted."""
