@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
 from junkan.api.seed import PARTNER_EMAIL, PARTNER_PASSWORD
+from junkan.store import market_repo
 from junkan.store.market_tables import MarketOffer
 from junkan.store.tables import Organisation
 from tests.market.test_api import PARTNER, _token, client  # noqa: F401  (the fixture)
@@ -33,11 +35,15 @@ def _org_id(client: TestClient, name: str) -> str:  # noqa: F811
 
 
 def test_an_offer_stored_between_the_check_and_the_insert_answers_409(
-    client: TestClient,  # noqa: F811
+    client: TestClient, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     """Eight identical offers at once sometimes answered 500 (the unique constraint refused
     the insert of one that had passed the check). The race, made certain: just before this
-    request's insert, another connection stores the same offer and commits."""
+    request's insert, another connection stores the same offer and commits. (The
+    organisation's row is now locked for the check and the insert — review 273 — so another
+    request waits instead; the lock is taken away here to test the second line, the
+    unique constraint's refusal read as 409.)"""
+    monkeypatch.setattr(market_repo, "get_for_update", lambda *_: None)
     seller = _token(client, PARTNER_EMAIL, PARTNER_PASSWORD)
     lot = {**_example()["lots"][4], "seller": PARTNER}
     db = client.app.state.store.db  # type: ignore[attr-defined]

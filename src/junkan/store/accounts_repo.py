@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from junkan.store.passwords import hasher, needs_rehash
-from junkan.store.repo_base import RepoBase
+from junkan.store.repo_base import RepoBase, get_for_update
 from junkan.store.tables import (
     ROLES,
     AccessToken,
@@ -134,6 +134,15 @@ class AccountsRepo(RepoBase):
             q = q.where(User.org_id == org_id)
         return s.scalar(q.with_for_update() if lock else q)
 
+    def _user_of_locked_org(self, s: Session, user_id: str, org_id: str | None
+                            ) -> User | None:
+        """:meth:`_user`, its organisation locked first (review 273: two admins demoting
+        each other at once both passed the last-admin check; PostgreSQL could deadlock)."""
+        org = s.scalar(select(User.org_id).where(User.id == user_id))  # never changes
+        if org is not None:
+            get_for_update(s, Organisation, org)
+        return self._user(s, user_id, org_id, lock=True)
+
     def list_users(self, org_id: str | None = None) -> list[User]:
         with self.db.session() as s:
             q = select(User).where(User.deleted_at.is_(None))
@@ -174,7 +183,7 @@ class AccountsRepo(RepoBase):
         if role is not None and role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}", 422)
         with self.db.session() as s:
-            user = self._user(s, user_id, org_id, lock=True)
+            user = self._user_of_locked_org(s, user_id, org_id)
             if user is None:
                 return None
             if keep_admin and (role not in (None, "admin") or disabled):
@@ -199,7 +208,7 @@ class AccountsRepo(RepoBase):
         events refer to it) with e-mail, name and password erased, so the address can be
         registered again. False: no such user (in ``org_id``)."""
         with self.db.session() as s:
-            user = self._user(s, user_id, org_id, lock=True)
+            user = self._user_of_locked_org(s, user_id, org_id)
             if user is None:
                 return False
             if keep_admin:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from junkan.core.errors import JunkanError
-from junkan.store.repo_base import RepoBase
+from junkan.store.repo_base import RepoBase, get_for_update
 from junkan.store.tables import Analysis, AnalysisRequest, AnalysisResult, User, now
 
 INTERRUPTED = ("interrupted: the server stopped during the analysis, which could not be "
@@ -37,6 +37,7 @@ class AnalysesRepo(RepoBase):
         (:class:`TooManyAnalyses`) a user with ``max_active`` unfinished ones, and keeps the
         user's newest ``max_kept`` (the oldest finished ones go, with their documents)."""
         with self.db.session() as s:
+            get_for_update(s, User, user.id)  # counted and added in one step (review 273)
             active = s.scalar(select(func.count()).select_from(Analysis).where(
                 Analysis.user_id == user.id, Analysis.status.in_(UNFINISHED))) or 0
             if active >= max_active:

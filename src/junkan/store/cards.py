@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from junkan.store.db import Database
@@ -35,10 +36,16 @@ def read_card(db: Database, model_id: str, version: int) -> dict[str, Any] | Non
 
 
 def write_card(db: Database, model_id: str, version: int, card: dict[str, Any]) -> None:
-    """Store (or replace) the card of a version."""
-    with db.session() as s:
-        row = s.get(ModelCard, (model_id, version))
-        if row is None:
-            s.add(ModelCard(model_id=model_id, version=version, schema=CARD_SCHEMA, card=card))
-        else:
-            row.schema, row.card = CARD_SCHEMA, card
+    """Store (or replace) the card of a version. Two first reads of a version at once both
+    store its card: the second finds the first's row and leaves it (the same card, computed
+    from the same content), where it answered 500 (review 273)."""
+    try:
+        with db.session() as s:
+            row = s.get(ModelCard, (model_id, version))
+            if row is None:
+                s.add(ModelCard(model_id=model_id, version=version, schema=CARD_SCHEMA,
+                                card=card))
+            else:
+                row.schema, row.card = CARD_SCHEMA, card
+    except IntegrityError:
+        pass

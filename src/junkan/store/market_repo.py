@@ -17,6 +17,7 @@ from junkan.core.errors import JunkanError, Problem, coded, short
 from junkan.market import Condition, Lot, granted, seen_by, to_odrl
 from junkan.store.db import Database
 from junkan.store.market_tables import MarketCondition, MarketOffer
+from junkan.store.repo_base import get_for_update
 from junkan.store.tables import Organisation
 
 MAX_PER_ORG = 1000
@@ -103,6 +104,7 @@ class MarketRepo:
         (the unique constraint refused the insert: that was a 500)."""
         try:
             with self.db.session() as s:
+                get_for_update(s, Organisation, org_id)  # counted and added at once (273)
                 n = s.scalar(select(func.count()).select_from(table)
                              .where(table.org_id == org_id))
                 if (n or 0) >= MAX_PER_ORG:

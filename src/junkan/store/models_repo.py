@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.core.errors import JunkanError
-from junkan.store.repo_base import RepoBase, aware
+from junkan.store.repo_base import RepoBase, aware, get_for_update
 from junkan.store.tables import (
     ModelRecord,
     ModelShare,
@@ -131,6 +131,7 @@ class ModelsRepo(RepoBase):
     def create_model(self, user: User, name: str, title: str | None, content: str,
                      fmt: str, comment: str | None = None) -> ModelRecord:
         with self.db.session() as s:
+            get_for_update(s, Organisation, user.org_id)  # quota: summed and added at once
             self._check_quota(s, user.org_id, len(content))
             rec = ModelRecord(org_id=user.org_id, name=name, title=title, latest_version=1)
             s.add(rec)
@@ -145,6 +146,7 @@ class ModelsRepo(RepoBase):
                     content: str, fmt: str, comment: str | None = None) -> ModelRecord | None:
         """Save a new version; the previous ones are kept. Only the owner may."""
         with self.db.session() as s:
+            get_for_update(s, Organisation, user.org_id)  # one version number per writer
             rec = self._owned(s, user.org_id, model_id, lock=True)
             if rec is None:
                 return None
@@ -173,6 +175,7 @@ class ModelsRepo(RepoBase):
         """Share with another organisation. None: no such model for the caller; False: no
         such organisation."""
         with self.db.session() as s:
+            get_for_update(s, Organisation, user.org_id)  # two shares at once: one row
             rec = self._owned(s, user.org_id, model_id)
             if rec is None:
                 return None
@@ -235,6 +238,7 @@ class ModelsRepo(RepoBase):
         """A queued run; refuses (:class:`TooManyRuns`) a user with ``max_active`` runs
         queued or running (one user's queue would delay every organisation's runs)."""
         with self.db.session() as s:
+            get_for_update(s, Organisation, user.org_id)  # quota and active runs, at once
             self._check_quota(s, user.org_id, 0)
             if max_active is not None:
                 active = s.scalar(select(func.count()).select_from(Run).where(

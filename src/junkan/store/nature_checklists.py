@@ -28,7 +28,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from junkan.core.errors import JunkanError
 from junkan.store.db import Database
-from junkan.store.tables import Base, new_id, now
+from junkan.store.repo_base import get_for_update
+from junkan.store.tables import Base, Organisation, new_id, now
 
 MAX_PER_ORG = 200
 """Most checklists one organisation may keep (its survey's and one per sourcing area)."""
@@ -79,6 +80,7 @@ class ChecklistRepo:
         survey's); its summary."""
         for attempt in (0, 1):
             with self.db.session() as s:
+                get_for_update(s, Organisation, org_id)  # counted and added at once (273)
                 rec = s.scalar(self._where(select(SurveyChecklist), org_id, area))
                 if rec is None:
                     have = s.scalar(

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from junkan.core.errors import JunkanError
 from junkan.store.db import Database
 from junkan.store.nature_survey import SurveyObservation
-from junkan.store.tables import Base, new_id, now
+from junkan.store.repo_base import get_for_update
+from junkan.store.tables import Base, Organisation, new_id, now
 
 if TYPE_CHECKING:  # junkan.nature needs the 'nature' extra; the store does not
     from junkan.nature import Photo
@@ -82,6 +83,7 @@ class PhotoRepo:
         organisation has no such observation. Returns the observation (``doc``) and the
         stored photo's description."""
         with self.db.session() as s:
+            get_for_update(s, Organisation, org_id)  # quota summed and added at once (273)
             obs = s.scalar(
                 select(SurveyObservation).where(
                     SurveyObservation.org_id == org_id, SurveyObservation.obs_id == obs_id

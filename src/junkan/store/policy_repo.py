@@ -119,8 +119,8 @@ class SolarRepo:
             raise ValueError("the value needs 1-200 characters")
         with self.db.session() as s:
             oid = self._org_id(s, org_name)
-            rec = s.get(SolarOrgRole, (oid, role))
-            if rec is None:
+            get_for_update(s, Organisation, oid)  # two grants at once: one row (review 273)
+            if (rec := s.get(SolarOrgRole, (oid, role))) is None:
                 s.add(SolarOrgRole(org_id=oid, role=role, value=value))
             else:
                 rec.value = value
@@ -153,6 +153,7 @@ class SolarRepo:
         """A panel model of the caller's organisation (the maker); its record id."""
         m = policy.parse_entry(policy.SolarModelIn, doc, "model")
         with self.db.session() as s:
+            get_for_update(s, Organisation, org_id)  # count and name checked, then added
             names = self._names(s, [org_id])
             n = (
                 s.scalar(
@@ -195,6 +196,7 @@ class SolarRepo:
         model number. Returns its record id."""
         inst = policy.parse_entry(policy.SolarInstallationIn, doc, "installation")
         with self.db.session() as s:
+            get_for_update(s, Organisation, org_id)  # count and name checked, then added
             n = (
                 s.scalar(
                     select(func.count())

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
 from junkan.store.db import Database
-from junkan.store.repo_base import aware
+from junkan.store.repo_base import aware, get_for_update
 from junkan.store.sensing_tables import SensingLabel
+from junkan.store.tables import Organisation
 
 MAX_LABELS = 200_000
 """Labels one organisation may store (years of a busy plant's alarms)."""
@@ -55,9 +56,14 @@ class SensingRepo:
             raise TooManyLabels(f"an organisation stores at most {MAX_LABELS} labels")
 
     def add_label(self, org_id: str, user_id: str, rec: dict[str, Any]) -> None:
-        """Store one label record (the hub's ``label`` record)."""
-        self.check_room(org_id)
+        """Store one label record (the hub's ``label`` record); :class:`TooManyLabels` when
+        the organisation has :data:`MAX_LABELS` (counted and added in one step: review 273)."""
         with self.db.session() as s:
+            get_for_update(s, Organisation, org_id)
+            n = s.scalar(select(func.count()).select_from(SensingLabel)
+                         .where(SensingLabel.org_id == org_id))
+            if (n or 0) >= MAX_LABELS:
+                raise TooManyLabels(f"an organisation stores at most {MAX_LABELS} labels")
             s.add(
                 SensingLabel(
                     org_id=org_id,
