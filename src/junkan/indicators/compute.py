@@ -37,7 +37,8 @@ def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] |
                           ) -> tuple[float, tuple[str, ...]]:
     """A product's E_F and the note saying where it came from (none when it states it)."""
     if p.recycling_efficiency_feedstock is not None:
-        return p.recycling_efficiency_feedstock, ()
+        ef = p.recycling_efficiency_feedstock
+        return ef, (note("ef-assumed-eol", ef=f"{ef:.6g}"),) if p.ef_is_eol else ()
     if p.recycled_feedstock == 0:
         return 1.0, ()  # W_F = 0 whatever E_F
     if from_inflows is not None:
@@ -82,7 +83,7 @@ def mci(fm: FlowModel) -> list[Indicator]:
     values = []
     from_inflows = feedstock_efficiency(fm.inflows)
     counted = []
-    for p in fm.products:
+    for i, p in enumerate(fm.products):
         if p.no_flows:  # review 265: MCI 0.1 of nothing, which pulled the company's down
             out.append(Indicator(
                 f"mci.product.{p.name}", None, "fraction",
@@ -95,16 +96,10 @@ def mci(fm: FlowModel) -> list[Indicator]:
         x_u = (p.use_intensity / p.industry_use_intensity
                if p.use_intensity and p.industry_use_intensity else 1.0)
         ef, ef_notes = _feedstock_efficiency(p, from_inflows)
-        r = material_circularity(
-            p.mass, recycled_feedstock=p.recycled_feedstock,
-            reused_feedstock=p.reused_feedstock,
-            sustained_bio_feedstock=p.sustained_bio_feedstock,
-            collected_for_recycling=p.collected_for_recycling,
-            collected_for_reuse=p.collected_for_reuse, composted=p.composted,
-            energy_recovered=p.energy_recovered,
-            recycling_efficiency_eol=p.recycling_efficiency_eol,
-            recycling_efficiency_feedstock=ef,
-            lifetime_ratio=x_l, use_intensity_ratio=x_u)
+        try:
+            r = _product_mci(p, ef, x_l, x_u)
+        except IndicatorInputError as exc:  # which product (review 276: no path)
+            raise IndicatorInputError(f"products[{i}] ({p.name}): {exc}") from None
         out.append(Indicator(f"mci.product.{p.name}", r.mci, "fraction",
                              "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)",
                              MCI_SOURCE, {"M_kg": r.mass, "V_kg": r.v, "W0_kg": r.w0,
@@ -113,6 +108,18 @@ def mci(fm: FlowModel) -> list[Indicator]:
                              notes=MCI_NOTES + ef_notes))
         values.append(r.mci)
     return out + _company(fm.model_copy(update={"products": counted}), values)
+
+
+def _product_mci(p: Any, ef: float, x_l: float, x_u: float) -> Any:
+    """:func:`material_circularity` of product ``p`` with feedstock efficiency ``ef`` and
+    the utility ratios ``x_l`` (lifetime) and ``x_u`` (use intensity)."""
+    return material_circularity(
+        p.mass, recycled_feedstock=p.recycled_feedstock, reused_feedstock=p.reused_feedstock,
+        sustained_bio_feedstock=p.sustained_bio_feedstock,
+        collected_for_recycling=p.collected_for_recycling,
+        collected_for_reuse=p.collected_for_reuse, composted=p.composted,
+        energy_recovered=p.energy_recovered, recycling_efficiency_eol=p.recycling_efficiency_eol,
+        recycling_efficiency_feedstock=ef, lifetime_ratio=x_l, use_intensity_ratio=x_u)
 
 
 FRAMEWORKS: dict[str, Callable[[FlowModel], list[Indicator]]] = {
@@ -238,7 +245,7 @@ def _product_uses(result: Result, mask: Any, revenue: float,
             collected_for_recycling=cr,
             collected_for_reuse=min(own.reuse[pi] / left, 1.0 - cr) if left > 0 else 0.0,
             recycling_efficiency_eol=e_c, recycling_efficiency_feedstock=e_f,
-            revenue=float(weights[pi])))
+            ef_is_eol=e_f is not None, revenue=float(weights[pi])))
     return out
 
 

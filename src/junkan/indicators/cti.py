@@ -12,6 +12,8 @@ pp. 43–74) were not read; indicators resting on them say so in their ``notes``
 
 from __future__ import annotations
 
+import math
+
 from junkan.indicators.flows import (
     CTI_RECOVERY,
     linear_inflow,
@@ -39,12 +41,12 @@ def _outflow_notes(fm: FlowModel) -> tuple[str, ...]:
 
 def close_the_loop(fm: FlowModel) -> list[Indicator]:
     """% circular inflow, % circular outflow, % circularity and % critical inflow."""
-    m_in = sum(i.mass for i in fm.inflows)
-    circ_in = sum(i.mass * (i.reused + i.recycled + i.renewable) for i in fm.inflows)
-    m_out = sum(o.mass for o in fm.outflows)
+    m_in = math.fsum(i.mass for i in fm.inflows)
+    circ_in = math.fsum(i.mass * (i.reused + i.recycled + i.renewable) for i in fm.inflows)
+    m_out = math.fsum(o.mass for o in fm.outflows)
     circ_out = recovered(fm, CTI_RECOVERY)
     linear = linear_inflow(fm)
-    crit = sum(linear_mass(i) for i in fm.inflows if i.critical)
+    crit = math.fsum(linear_mass(i) for i in fm.inflows if i.critical)
     ci = ratio("cti.circular_inflow", circ_in, m_in, source=SOURCE, status="text",
                formula="Σ m_i (reused_i + recycled_i + renewable_i) / Σ m_i",
                inputs={"circular_inflow_t": circ_in / 1000, "inflow_t": m_in / 1000},

@@ -19,6 +19,7 @@ null with the reason (naming the outflow) and the other frameworks still compute
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from junkan.indicators.inputs import DISPOSED, DIVERTED, FlowModel
@@ -53,24 +54,31 @@ def waste_table(fm: FlowModel) -> dict[str, Any]:
                      for h in ("hazardous", "non_hazardous")},
         "radioactive_t": 0.0,
     }
+    cells: dict[tuple[str, ...], list[float]] = {}  # summed exactly, in any order (276)
     for i, o in enumerate(fm.outflows):
         if o.kind != "waste":
             continue
         h = "hazardous" if o.hazardous else "non_hazardous"
         t = o.mass / 1000
         if o.route in DIVERTED:
-            table["diverted"][h][_DIVERSION[o.route]] += t
+            cells.setdefault(("diverted", h, _DIVERSION[o.route]), []).append(t)
         elif o.route in DISPOSED:
-            table["disposed"][h][_DISPOSAL[o.route]] += t
+            cells.setdefault(("disposed", h, _DISPOSAL[o.route]), []).append(t)
         else:
             raise UnclassifiedWaste(
                 f"outflows[{i}].route: waste '{o.route}' with unknown treatment is neither "
                 "diverted nor disposed (E5-5 §37); give its treatment route or kind: by-product")
         if o.radioactive:
-            table["radioactive_t"] += t
+            cells.setdefault(("radioactive_t",), []).append(t)
+    for (side, *cell), masses in cells.items():
+        if cell:
+            table[side][cell[0]][cell[1]] = math.fsum(masses)
+        else:
+            table[side] = math.fsum(masses)
     for side in ("diverted", "disposed"):
         for h in ("hazardous", "non_hazardous"):
-            table[side][h]["total"] = sum(v for k, v in table[side][h].items() if k != "total")
+            table[side][h]["total"] = math.fsum(v for k, v in table[side][h].items()
+                                                if k != "total")
         table[side]["total"] = table[side]["hazardous"]["total"] + \
             table[side]["non_hazardous"]["total"]
     table["total_t"] = table["diverted"]["total"] + table["disposed"]["total"]
@@ -90,7 +98,7 @@ def check_waste_table(table: dict[str, Any], tol: float = 1e-9) -> None:
 
     for side in ("diverted", "disposed"):
         for h in ("hazardous", "non_hazardous"):
-            parts = sum(v for k, v in table[side][h].items() if k != "total")
+            parts = math.fsum(v for k, v in table[side][h].items() if k != "total")
             if not close(parts, table[side][h]["total"]):
                 raise IndicatorInputError(f"{side}.{h}.total ({table[side][h]['total']}) ≠ "
                                           f"sum of its operations ({parts})")
@@ -103,14 +111,17 @@ def check_waste_table(table: dict[str, Any], tol: float = 1e-9) -> None:
 
 def inflows(fm: FlowModel) -> list[Indicator]:
     """E5-4 §31(a)–(c)."""
-    m_in = sum(i.mass for i in fm.inflows)
-    secondary = sum(i.mass * (i.reused + i.recycled) for i in fm.inflows)
+    m_in = math.fsum(i.mass for i in fm.inflows)
+    secondary = math.fsum(i.mass * (i.reused + i.recycled) for i in fm.inflows)
     bio = [i for i in fm.inflows if i.biological]
-    bio_mass = sum(i.mass for i in bio)
-    bio_sustained = sum(i.mass * i.renewable for i in bio)
+    bio_mass = math.fsum(i.mass for i in bio)
+    bio_sustained = math.fsum(i.mass * i.renewable for i in bio)
     return [
         Indicator("esrs_e5.4.total_inflow", m_in / 1000, "t", "Σ inflow mass (§31(a))",
                   f"{REGULATION}, E5-4 §31(a)", {"inflows": len(fm.inflows)}, status="text"),
+        Indicator("esrs_e5.4.secondary_t", secondary / 1000, "t",
+                  "reused + recycled inflow mass (§31(c), absolute)",
+                  f"{REGULATION}, E5-4 §31(c)", {"inflows": len(fm.inflows)}, status="text"),
         ratio("esrs_e5.4.secondary_share", secondary, m_in, source=f"{REGULATION}, E5-4 §31(c)",
               formula="reused + recycled inflow mass / total inflow (§31(c))", status="text",
               inputs={"secondary_t": secondary / 1000}, what="total inflow"),

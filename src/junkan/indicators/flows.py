@@ -8,6 +8,7 @@ asks."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from junkan.indicators.inputs import FlowModel, Inflow, Outflow
@@ -35,7 +36,7 @@ def linear_mass(i: Inflow) -> float:
 
 def linear_inflow(fm: FlowModel) -> float:
     """Σ linear kg over all inflows."""
-    return sum(linear_mass(i) for i in fm.inflows)
+    return math.fsum(linear_mass(i) for i in fm.inflows)
 
 
 def recovered_mass(o: Outflow) -> float:
@@ -45,7 +46,7 @@ def recovered_mass(o: Outflow) -> float:
 
 def recovered(fm: FlowModel, routes: tuple[str, ...]) -> float:
     """Σ recovered kg over the outflows on ``routes``."""
-    return sum(recovered_mass(o) for o in fm.outflows if o.route in routes)
+    return math.fsum(recovered_mass(o) for o in fm.outflows if o.route in routes)
 
 
 def unrecognised_recovery(fm: FlowModel, routes: tuple[str, ...]) -> dict[str, float]:
@@ -89,25 +90,25 @@ class MassBalance:
             if min(parts) < -REL_TOL * max(total, 1.0):
                 raise IndicatorInputError(f"{side}: a circular part exceeds the total mass "
                                           "(ISO 59020:2024 A.2.1 / A.3.1)")
-            if abs(sum(parts) - total) > REL_TOL * max(total, 1.0):
+            if abs(math.fsum(parts) - total) > REL_TOL * max(total, 1.0):
                 raise IndicatorInputError(
                     f"{side}: reused + recycled + renewable/biological + linear = "
-                    f"{sum(parts) / 1000:.9g} t ≠ total {total / 1000:.9g} t "
+                    f"{math.fsum(parts) / 1000:.9g} t ≠ total {total / 1000:.9g} t "
                     "(ISO 59020:2024 A.2.1 / A.3.1)")
 
 
 def mass_balance(fm: FlowModel) -> MassBalance:
     """The balance of ``fm``'s inflows and outflows, checked (:meth:`MassBalance.check`)."""
-    m_in = sum(i.mass for i in fm.inflows)
-    m_out = sum(o.mass for o in fm.outflows)
+    m_in = math.fsum(i.mass for i in fm.inflows)
+    m_out = math.fsum(o.mass for o in fm.outflows)
     reused_out = recovered(fm, ISO_REUSED)
     recycled_out = recovered(fm, ISO_RECYCLED)
     bio_out = recovered(fm, ISO_BIOLOGICAL)
     bal = MassBalance(
         inflow_total=m_in,
-        inflow_reused=sum(i.mass * i.reused for i in fm.inflows),
-        inflow_recycled=sum(i.mass * i.recycled for i in fm.inflows),
-        inflow_renewable=sum(i.mass * i.renewable for i in fm.inflows),
+        inflow_reused=math.fsum(i.mass * i.reused for i in fm.inflows),
+        inflow_recycled=math.fsum(i.mass * i.recycled for i in fm.inflows),
+        inflow_renewable=math.fsum(i.mass * i.renewable for i in fm.inflows),
         inflow_linear=linear_inflow(fm),
         outflow_total=m_out, outflow_reused=reused_out, outflow_recycled=recycled_out,
         outflow_biological=bio_out,

@@ -114,6 +114,10 @@ class ProductUse(Strict):
     industry_use_intensity_source: str | None = None
     revenue: float | None = Field(default=None, ge=0)
     """The company MCI's weight R_i; with two or more products every product needs it."""
+    ef_is_eol: bool = False
+    """``recycling_efficiency_feedstock`` is assumed, not known: a simulated system's own
+    recycling efficiency E_C (:func:`junkan.indicators.from_lifecycle`), which the product's
+    MCI notes say (review 276)."""
     no_flows: bool = False
     """The product has no flows in the period (a simulation's window in which it is neither
     made nor retired): its MCI is not computed, and the company MCI leaves it out."""

@@ -12,6 +12,8 @@ transcript does not define — that indicator is junkan's reading and says so in
 
 from __future__ import annotations
 
+import math
+
 from junkan.indicators.flows import (
     ISO_BIOLOGICAL,
     ISO_RECYCLED,
@@ -74,9 +76,9 @@ def outflows(fm: FlowModel, bal: MassBalance) -> list[Indicator]:
                              "RLP(X) = tLP(X) / tIALP(X)", src("A.3.2", "A.4"),
                              {"product": name}, status="text", notes=(READ,)))
     if lives:
-        total = sum(m for _, m, _ in lives)
+        total = math.fsum(m for _, m, _ in lives)
         out.append(Indicator("iso59020.lifetime_vs_industry",
-                             sum(m * r for _, m, r in lives) / total, "ratio",
+                             math.fsum(m * r for _, m, r in lives) / total, "ratio",
                              "Σ m_p RLP_p / Σ m_p", src("A.3.2", "A.4"),
                              {"products": len(lives)}, status="text",
                              notes=(READ, note("iso-lifetime-average"))))
@@ -136,7 +138,7 @@ def economic(fm: FlowModel) -> list[Indicator]:
         return []
     f, cur = fm.finance, fm.currency
     linear = linear_inflow(fm)
-    m_in = sum(i.mass for i in fm.inflows)
+    m_in = math.fsum(i.mass for i in fm.inflows)
     out = [ratio("iso59020.material_productivity", f.revenue, linear / 1000, unit=f"{cur}/t",
                  source=src("A.6.2", "A.12"), status="text",
                  formula="revenue / total mass of all linear resource inflows",

@@ -21,6 +21,7 @@ the methodology and its tests show the arithmetic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -114,12 +115,28 @@ def material_circularity(
     wc = m * (1 - recycling_efficiency_eol) * cr
     wf = m * (1 - recycling_efficiency_feedstock) * fr / recycling_efficiency_feedstock \
         if fr > 0 else 0.0
+    if not math.isfinite(wf):
+        raise IndicatorInputError(
+            f"recycling_efficiency_feedstock {recycling_efficiency_feedstock:.6g} is too small: "
+            "the waste of recycling the feedstock, M (1 − E_F) F_R / E_F, is not a finite "
+            "number of kg")
     w = w0 + (wf + wc) / 2
     lfi = (v + w) / (2 * m + (wf - wc) / 2)
-    x = lifetime_ratio * use_intensity_ratio
+    x = _utility(lifetime_ratio * use_intensity_ratio)
     fx = 0.9 / x
     return MCIResult(mass=m, v=v, w0=w0, wc=wc, wf=wf, w=w, lfi=lfi, x=x, fx=fx,
                      mci=max(0.0, 1 - lfi * fx))
+
+
+def _utility(x: float) -> float:
+    """The utility X = (L/L_av)(U/U_av), refused unless a finite number above 0: an X that
+    overflowed scored a linear product MCI 1 (review 276)."""
+    if not (math.isfinite(x) and x > 0 and math.isfinite(0.9 / x)):
+        raise IndicatorInputError(
+            f"the utility X = lifetime_ratio × use_intensity_ratio is {x:.6g}, not a finite "
+            "number above 0: check the lifetime against the industry's and the use intensity "
+            "against the industry's")
+    return x
 
 
 def multi_material_circularity(parts: Sequence[dict[str, float]], *,
@@ -130,15 +147,18 @@ def multi_material_circularity(parts: Sequence[dict[str, float]], *,
     and the keyword arguments of :func:`material_circularity` for that material."""
     if not parts:
         raise IndicatorInputError("a product needs at least one material")
+    for i, p in enumerate(parts):
+        if utility := {"lifetime_ratio", "use_intensity_ratio"} & set(p):
+            raise IndicatorInputError(
+                f"parts[{i}].{min(utility)}: the utility is the whole product's; give it to "
+                "multi_material_circularity, not to one material")
     terms = [material_circularity(**p) for p in parts]
     m = sum(t.mass for t in terms)
     v, w0 = sum(t.v for t in terms), sum(t.w0 for t in terms)
     wc, wf = sum(t.wc for t in terms), sum(t.wf for t in terms)
     w = w0 + (wf + wc) / 2
     lfi = (v + w) / (2 * m + (wf - wc) / 2)
-    x = lifetime_ratio * use_intensity_ratio
-    if not x > 0:
-        raise IndicatorInputError("lifetime_ratio and use_intensity_ratio must be > 0")
+    x = _utility(lifetime_ratio * use_intensity_ratio)
     return MCIResult(mass=m, v=v, w0=w0, wc=wc, wf=wf, w=w, lfi=lfi, x=x, fx=0.9 / x,
                      mci=max(0.0, 1 - lfi * 0.9 / x))
 

@@ -23,6 +23,9 @@ TEMPLATES: dict[str, str] = {
     "ef-from-inflows": "E_F = {ef}: not given for the product; taken from the inflows' "
                        "recycling_efficiency ({inflows}; recycled-mass-weighted harmonic mean, "
                        "inflows with a recycled share that do not state it as 1.0)",
+    "ef-assumed-eol": "E_F = {ef}: assumed equal to the simulated system's own recycling "
+                      "efficiency E_C — the simulation does not model the recycling that made "
+                      "the recycled feedstock",
     "ef-assumed-one": "E_F (efficiency of the recycling that made the recycled feedstock) not "
                       "given, for the product or the inflows: taken as 1.0 (no losses, W_F = 0)",
     "cti-not-read": "CTI v4.0 §4 'Calculate' (pp. 43–74) was not read; the formula follows the "

@@ -12,6 +12,7 @@ taken from that report; no public methodology for it was found."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from junkan.indicators.inputs import Finance, FlowModel
@@ -24,7 +25,7 @@ NOTES = (note("rap-lab-report"),)
 
 def circulation_cost(finance: Finance) -> float:
     """Variable circulation cost + annualised capex (capex ÷ legal life ÷ actual-life index)."""
-    return finance.variable_circulation_cost + sum(
+    return finance.variable_circulation_cost + math.fsum(
         c.amount / c.legal_service_life / c.actual_life_index for c in finance.capex)
 
 
