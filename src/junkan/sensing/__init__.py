@@ -21,8 +21,9 @@ from junkan.sensing.live import precision as label_precision
 from junkan.sensing.modelcache import ModelCache
 from junkan.sensing.modelcache import cache_dir as model_cache_dir
 from junkan.sensing.monitor import Alarm, Models, Monitor, monitor_recording
+from junkan.sensing.reorder import Gap, Reorder
 from junkan.sensing.results import NOT_DEFINED_NOTE, Evaluation, MonitorRun
-from junkan.sensing.samples import Batch, Reorder, SampleError, parse_message
+from junkan.sensing.samples import Batch, SampleError, parse_message
 from junkan.sensing.scenario import Scenario, reference
 from junkan.sensing.sources import LineSource, SourceRefused
 from junkan.sensing.store import RawStore, read_csv, read_raw
@@ -60,6 +61,7 @@ __all__ = [
     "read_raw",
     "Recording",
     "reference",
+    "Gap",
     "Reorder",
     "run",
     "SampleError",

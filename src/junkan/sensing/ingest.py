@@ -19,7 +19,8 @@ from typing import Any, TypedDict
 
 from junkan.sensing.fusion import ACTIONS, Decision
 from junkan.sensing.monitor import Alarm, Models, Monitor
-from junkan.sensing.samples import Batch, Reorder
+from junkan.sensing.reorder import Reorder
+from junkan.sensing.samples import Batch
 from junkan.sensing.store import RawStore
 
 log = logging.getLogger("junkan.sensing.ingest")
@@ -111,16 +112,32 @@ class LineIngest:
             ro = self.order[b.line] = Reorder(
                 max_wait=self.max_wait,
                 max_wait_s=self.max_wait_s,
-                first_seq=0,
+                first_seq=None,  # from the first seq seen: the gateway may have run for days
                 on_gap=self._gap_asker(b.line),
+                on_late=self._keep_late,
             )
             self.monitors[b.line] = Monitor(
                 self.models, self.params, b.line, trace_max=self.trace_max
             )
-        mon = self.monitors[b.line]
         if b.masked and b.seq >= ro.next and b.seq not in ro.pending:  # not a duplicate
             self._report_masked(b)
-        for item in ro.push(b):
+        restarts = ro.stats.restarts
+        released = ro.push(b)
+        if ro.stats.restarts != restarts:
+            why = ro.stats.last_restart or ""
+            log.warning("line %s: a new stream starts at seq %d: %s", b.line, b.seq, why)
+            event = {"kind": "restart", "seq": b.seq, "reason": why, "count": ro.stats.restarts}
+            self._tell(b.line, event)
+        self._run(self.monitors[b.line], released)
+
+    def _keep_late(self, b: Batch) -> None:
+        """A batch the monitor has moved past: kept in the raw store, marked late."""
+        if self.store is not None:
+            self.store.add(b, late=True)
+
+    def _run(self, mon: Monitor, released: list[Batch | int]) -> None:
+        """Released batches → raw store → the line's monitor → listeners and hooks."""
+        for item in released:
             if isinstance(item, int):
                 continue  # declared missing: the monitor holds its last values
             if self.store is not None:
@@ -136,6 +153,12 @@ class LineIngest:
                     self.on_alarm(item.line, alarm)
             if dec is not None and self.on_action is not None and _ours(mon, dec):
                 self._hook(self.on_action, item.line, action_change(mon.alarms[-1], dec))
+
+    def sequence(self, line: str) -> dict[str, Any] | None:
+        """The line's ordering counts (:meth:`~junkan.sensing.reorder.Reorder.summary`)."""
+        with self.lock:
+            ro = self.order.get(line)
+            return ro.summary() if ro is not None else None
 
     def _report_masked(self, b: Batch) -> None:
         for note in b.masked:
@@ -187,6 +210,10 @@ class LineIngest:
                 log.exception("sensing listener failed")
 
     def close(self) -> None:
+        """The stream ends: batches still waiting for a missing one are released in order
+        (to the raw store and the monitor), and the raw store is written."""
+        for line, ro in self.order.items():
+            self._run(self.monitors[line], ro.drain())
         if self.store is not None:
             self.store.flush()
 

@@ -126,6 +126,7 @@ class LiveLine:
             "model_version": mon.models.version if mon else None,
             "restored": self.restored,
             "problem": self.problem,
+            "sequence": self.ingest.sequence(self.line),
         }
 
     def detail(self) -> dict[str, Any]:

@@ -18,20 +18,14 @@ JSON is read as input documents are (:func:`junkan.core.documents.parse_data`, w
 :func:`~junkan.core.limits.limits`): text nested deeper than ``nesting_depth`` levels, NaN or
 ±Infinity, a key given twice in one object are refused with their reason, never raised as
 anything but a :class:`SampleError`.
-:class:`Reorder` releases batches in ``seq`` order: duplicates are dropped, a batch that
-arrives early waits for the ones before it, a gap not filled within ``max_wait`` batches
-(and ``max_wait_s`` seconds) is declared missing (its frames are released as missing values,
-and a backfill is asked for), and a batch arriving after that is counted as late and kept only
-in the raw store."""
+Putting a line's batches in ``seq`` order is :class:`junkan.sensing.reorder.Reorder`'s."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -210,88 +204,11 @@ def _values(raw: Any, units: dict[str, Any], masked: list[str]) -> dict[str, np.
     return out
 
 
-@dataclass
-class StreamStats:
-    accepted: int = 0
-    duplicates: int = 0
-    late: int = 0
-    missing: int = 0
-    malformed: int = 0
-    backfilled: int = 0
-    reasons: list[str] = field(default_factory=list)
+def __getattr__(name: str) -> Any:
+    """``Reorder`` and ``StreamStats`` were defined here; they live in
+    :mod:`junkan.sensing.reorder` now (imported on first use: that module needs :class:`Batch`)."""
+    if name in ("Reorder", "StreamStats", "Gap"):
+        from junkan.sensing import reorder
 
-    def reject(self, reason: str) -> None:
-        self.malformed += 1
-        if len(self.reasons) < 100:
-            self.reasons.append(reason)
-
-
-class Reorder:
-    """Release a line's batches in ``seq`` order (see the module text)."""
-
-    def __init__(
-        self,
-        *,
-        max_wait: int = 5,
-        max_wait_s: float = 0.0,
-        first_seq: int = 0,
-        on_gap: Callable[[int, int], None] | None = None,
-    ) -> None:
-        self.next = first_seq
-        self.max_wait = max_wait
-        self.max_wait_s = max_wait_s
-        self._gap_since: float | None = None
-        self.pending: dict[int, Batch] = {}
-        self.lost: set[int] = set()
-        self.stats = StreamStats()
-        self.on_gap = on_gap
-        self.asked: set[int] = set()
-
-    def push(self, b: Batch) -> list[Batch | int]:
-        """Add one batch; returns what is ready in order: batches, or the ``seq`` of a
-        batch declared missing."""
-        if b.seq < self.next or b.seq in self.pending:
-            if b.seq in self.lost:
-                self.lost.discard(b.seq)
-                self.stats.late += 1
-            else:
-                self.stats.duplicates += 1
-            return []
-        self.stats.accepted += 1
-        if b.seq in self.asked:
-            self.stats.backfilled += 1
-            self.asked.discard(b.seq)
-        self.pending[b.seq] = b
-        if b.seq > self.next and self.on_gap is not None:
-            want = [
-                s for s in range(self.next, b.seq) if s not in self.pending and s not in self.asked
-            ]
-            if want:
-                self.asked.update(want)
-                self.on_gap(want[0], want[-1])
-        return self._release()
-
-    def _release(self) -> list[Batch | int]:
-        out: list[Batch | int] = []
-        while self.pending:
-            if self.next in self.pending:
-                out.append(self.pending.pop(self.next))
-            elif self._give_up():
-                out.append(self.next)
-                self.lost.add(self.next)
-                self.stats.missing += 1
-            else:
-                break
-            self.next += 1
-            self._gap_since = None
-        return out
-
-    def _give_up(self) -> bool:
-        """A gap is declared missing once ``max_wait`` later batches have come and it has
-        been open for ``max_wait_s`` seconds (time for a backfill to arrive)."""
-        if max(self.pending) - self.next < self.max_wait:
-            return False
-        now = time.monotonic()
-        if self._gap_since is None:
-            self._gap_since = now
-        return now - self._gap_since >= self.max_wait_s
+        return getattr(reorder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,10 @@
 """The raw streams, kept so any alarm can be replayed: Parquet files partitioned by line and
-day (``root/line=L1/day=2026-11-30/part-000000042.parquet``, one row per 100 Hz frame with
-``seq`` and every channel), and replay from them or from a CSV file."""
+day (``root/line=L1/day=2026-11-30/part-000000042.parquet``, named by the first ``seq`` they
+hold, ``part-000000042-1.parquet`` … when that name is taken — a late batch or a restarted
+gateway's stream starts a part at a ``seq`` written before; one row per 100 Hz frame with
+``seq``, ``late`` (the batch came after its ``seq`` was declared missing, or from before the
+line began: kept here, not monitored) and every channel), and replay from them or from a CSV
+file."""
 
 from __future__ import annotations
 
@@ -26,12 +30,13 @@ class RawStore:
         self.every = every
         self.rows: list[pd.DataFrame] = []
 
-    def add(self, b: Batch) -> None:
+    def add(self, b: Batch, *, late: bool = False) -> None:
         n = b.frames
         df = pd.DataFrame(
             {
                 "line": b.line,
                 "seq": b.seq,
+                "late": late,
                 "t": b.t + np.arange(n) * DT,
                 **{k: v for k, v in b.values.items()},
             }
@@ -50,10 +55,19 @@ class RawStore:
         for (line, day), part in df.groupby(["line", "day"], sort=True):
             folder = self.root / f"line={line}" / f"day={day}"
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"part-{int(part['seq'].min()):09d}.parquet"
+            path = _free(folder, f"part-{int(part['seq'].min()):09d}")
             part.drop(columns=["line", "day"]).to_parquet(path, index=False)
             out.append(path)
         return out
+
+
+def _free(folder: Path, stem: str) -> Path:
+    """``stem.parquet`` in ``folder``, or ``stem-1.parquet`` … if taken (never overwritten)."""
+    path, k = folder / f"{stem}.parquet", 0
+    while path.exists():
+        k += 1
+        path = folder / f"{stem}-{k}.parquet"
+    return path
 
 
 def read_raw(root: str | Path, line: str, params: LineParams) -> Recording:
