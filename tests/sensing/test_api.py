@@ -69,6 +69,15 @@ def test_reference_check_and_limits(client: TestClient) -> None:
     assert len(masked) == 1 and "values.current" in masked[0] and "-1" in masked[0]
     res = client.post("/api/sensing/messages/check", content=b"x" * (300 * 1024))
     assert res.status_code == 413
+    # review 268: what the docs say is refused is refused, naming the field
+    for change, field in (
+        ({"line": "L1\n"}, "line:"),
+        ({"units": {"foo": "x"}}, "units.foo: unknown channel"),
+        ({"units": {"lel": "ppm"}}, "units.lel: expected '%LEL'"),
+        ({"units": []}, "units:"),
+    ):
+        res = client.post("/api/sensing/messages/check", content=json.dumps({**good, **change}))
+        assert res.status_code == 422 and field in res.json()["detail"], change
     res = client.post("/api/sensing/run", json={"scenario": {"duration_s": 5000}})
     assert res.status_code == 422 and "duration_s" in res.text
     res = client.post("/api/sensing/run", json={"scenario": {"duration_s": 60, "events": "x"}})

@@ -23,7 +23,7 @@ def _msg(**kw: object) -> bytes:
 
 
 def test_a_good_message_fills_missing_channels() -> None:
-    b = parse_message(_msg(units={"current": "A"}))
+    b = parse_message(_msg(units={"current": "A", "lel": "%LEL"}))  # a unit for any channel
     assert b.frames == 2 and np.isnan(b.values["rpm"][1]) and np.isnan(b.values["lel"]).all()
 
 
@@ -38,6 +38,11 @@ def test_a_good_message_fills_missing_channels() -> None:
         ({"seq": -1}, "seq"),
         ({"seq": True}, "seq"),
         ({"line": "L 1"}, "line"),
+        ({"line": "L1\n"}, "line"),  # review 268: `$` matched before a trailing newline
+        ({"units": {"foo": "x"}}, "units.foo: unknown channel"),
+        ({"units": {"lel": "ppm"}}, "units.lel: expected '%LEL', got 'ppm'"),  # no lel values
+        ({"units": []}, "units: give an object"),
+        ({"units": None}, "units: give an object"),
         ({"dt": 0.02}, "dt"),
         ({"extra": 1}, "unknown field"),
     ],

@@ -44,7 +44,7 @@ from junkan.sensing.sources import (
 from junkan.sensing.store import RawStore
 
 log = logging.getLogger("junkan.sensing.live")
-LINE_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+LINE_ID = re.compile(r"\A[A-Za-z0-9_-]{1,40}\Z")
 MAX_EVENTS = 5000
 """Events kept per line for streams to resume from (500 s of steps at 10 Hz)."""
 MAX_QUARANTINE = 100

@@ -36,7 +36,7 @@ from junkan.sensing.generator import CHANNELS, DT
 
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_FRAMES = 1000
-LINE_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+LINE_ID = re.compile(r"\A[A-Za-z0-9_-]{1,40}\Z")
 RANGES: dict[str, tuple[float, float]] = {
     "rpm": (0, 10_000),
     "current": (0, 1e6),
@@ -128,7 +128,7 @@ def parse_message(payload: bytes | str, *, received: float = 0.0) -> Batch:
     if unknown:
         raise SampleError(f"unknown field(s) {sorted(unknown)[:5]}")
     line, seq, t, dt = doc.get("line"), doc.get("seq"), doc.get("t"), doc.get("dt", DT)
-    if not isinstance(line, str) or not LINE_ID.match(line):
+    if not isinstance(line, str) or not LINE_ID.fullmatch(line):
         raise SampleError("line: give 1-40 letters, digits, '_' or '-'")
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**53:
         raise SampleError("seq: give a whole number from 0")
@@ -141,12 +141,22 @@ def parse_message(payload: bytes | str, *, received: float = 0.0) -> Batch:
         raise SampleError("t: give a finite time in seconds")
     if dt != DT:
         raise SampleError(f"dt: only {DT} s frames (100 Hz) are supported, got {dt!r}")
-    units = doc.get("units") or {}
+    _units(doc.get("units", {}))
+    masked: list[str] = []
+    values = _values(doc.get("values"), masked)
+    return Batch(line, seq, float(t), values, received, tuple(masked))
+
+
+def _units(units: Any) -> None:
+    """``units`` (optional): an object naming, for channels of :data:`UNITS`, each one's unit
+    as :data:`UNITS` gives it; an unknown channel or another unit is refused, naming it."""
     if not isinstance(units, dict):
         raise SampleError("units: give an object channel → unit")
-    masked: list[str] = []
-    values = _values(doc.get("values"), units, masked)
-    return Batch(line, seq, float(t), values, received, tuple(masked))
+    for ch, unit in units.items():
+        if ch not in UNITS:
+            raise SampleError(f"units.{str(ch)[:40]}: unknown channel; known: {', '.join(UNITS)}")
+        if unit != UNITS[ch]:
+            raise SampleError(f"units.{ch}: expected {UNITS[ch]!r}, got {str(unit)[:20]!r}")
 
 
 def _mask_out_of_range(ch: str, arr: np.ndarray) -> str | None:
@@ -168,7 +178,7 @@ def _mask_out_of_range(ch: str, arr: np.ndarray) -> str | None:
     )
 
 
-def _values(raw: Any, units: dict[str, Any], masked: list[str]) -> dict[str, np.ndarray]:
+def _values(raw: Any, masked: list[str]) -> dict[str, np.ndarray]:
     """The channels' values; values out of range are set missing and described in
     ``masked`` (a garbled reading must not cost the batch's good ones)."""
     if not isinstance(raw, dict) or not raw:
@@ -178,8 +188,6 @@ def _values(raw: Any, units: dict[str, Any], masked: list[str]) -> dict[str, np.
     for ch, xs in raw.items():
         if ch not in UNITS:
             raise SampleError(f"values.{str(ch)[:40]}: unknown channel; known: {', '.join(UNITS)}")
-        if ch in units and units[ch] != UNITS[ch]:
-            raise SampleError(f"units.{ch}: expected {UNITS[ch]!r}, got {str(units[ch])[:20]!r}")
         if not isinstance(xs, list) or not 1 <= len(xs) <= MAX_FRAMES:
             raise SampleError(f"values.{ch}: give a list of 1 to {MAX_FRAMES} values")
         if n is not None and len(xs) != n:

@@ -74,7 +74,7 @@ def read_raw(root: str | Path, line: str, params: LineParams) -> Recording:
     """Every kept frame of ``line`` under ``root``, in time order, as a recording (no truth).
     A part file that cannot be read, lacks a column or holds a value out of range is named
     (with the row, counted from 1) in the error."""
-    if not LINE_ID.match(line):
+    if not LINE_ID.fullmatch(line):
         raise JunkanError(f"line {line[:40]!r}: give letters, digits, '_' or '-'")
     files = sorted((Path(root) / f"line={line}").glob("day=*/part-*.parquet"))
     if not files:
