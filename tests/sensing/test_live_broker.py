@@ -90,16 +90,19 @@ def test_mqtt_line_through_the_service(client: TestClient, mqtt_url: str) -> Non
         {"duration_s": 31, "seed": 77, "events": [{"type": "jam", "start_s": 18, "severity": 0.9}]}
     )
     rec = sensing.generate(sc)
-    gw = Gateway(mqtt_url, line)
+    topic = c.get(f"/api/sensing/live/{line}").json()["reads"]  # the organisation's default
+    prefix = topic.rsplit("/", 2)[0]
+    assert topic == f"{prefix}/{line}/batch" and prefix.startswith(f"{PREFIX}/")
+    gw = Gateway(mqtt_url, line, prefix=prefix)
     try:
         assert gw.connected.wait(10)
         for i in range(300):
             values = {k: v[i * 10 : (i + 1) * 10] for k, v in rec.signals.items()}
             gw.publish(sensing.Batch(line, i, float(rec.t[i * 10]), values))
             if i == 100:
-                gw.client.publish(f"{PREFIX}/{line}/batch", b"{not json", qos=1)
+                gw.client.publish(topic, b"{not json", qos=1)
                 other = sensing.Batch("X9", i, float(rec.t[i * 10]), values).to_message()
-                gw.client.publish(f"{PREFIX}/{line}/batch", other, qos=1)
+                gw.client.publish(topic, other, qos=1)
         wait_until(lambda: c.get(f"/api/sensing/live/{line}").json()["steps"] == 300)
     finally:
         gw.close()

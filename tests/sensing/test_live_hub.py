@@ -101,3 +101,37 @@ def test_labels_go_to_the_sink(tmp_path: Path, models: sensing.Models) -> None:
     with pytest.raises(sensing.LiveError, match="label"):
         hub.label("o1", "R1", alarms[0].id, "maybe", "u1", sink=got.append)
     assert len(got) == 1
+
+
+def test_an_organisation_reads_only_its_own_topics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models: sensing.Models
+) -> None:
+    """Review 268: B connected its own line to A's topic on the shared broker and read A's
+    data. Default topics are per organisation now, and what another organisation's live line
+    reads on an endpoint is refused (409)."""
+    monkeypatch.setattr(live_mod, "_feed", lambda spec, live, url, auth=None: FakeFeed())
+    monkeypatch.setenv(ENV, "mqtt://10.0.0.9:1883,mqtt://10.0.0.7:1883,opc.tcp://10.0.0.5:4840")
+    hub = sensing.Hub(tmp_path)
+
+    def spec(line: str, url: str = "mqtt://10.0.0.9:1883", **src: str) -> LineSource:
+        kind = "opcua" if url.startswith("opc") else "mqtt"
+        return LineSource.model_validate(
+            {"line": {"id": line}, "source": {"kind": kind, "url": url, **src}}
+        )
+
+    a = hub.connect("orgA", spec("B1"), models)
+    assert a.reads == "junkan/sensing/orgA/B1/batch" and a.summary()["reads"] == a.reads
+    b = hub.connect("orgB", spec("B1"), models)  # the same line id: its own topic
+    assert b.reads == "junkan/sensing/orgB/B1/batch"
+    for steal in (spec("B2", topic=a.reads), spec("B3", topic=b.reads)):
+        with pytest.raises(sensing.LiveError) as err:
+            hub.connect("orgB" if steal.line.id == "B2" else "orgA", steal, models)
+        assert err.value.status == 409 and "another organisation's line" in err.value.detail
+    assert hub.connect("orgB", spec("B2", "mqtt://10.0.0.7:1883", topic=a.reads), models)
+    assert hub.connect("orgA", spec("B4", topic=a.reads), models)  # its own topic, shared
+    hub.connect("orgA", spec("P1", "opc.tcp://10.0.0.5:4840"), models)
+    with pytest.raises(sensing.LiveError) as err:  # a PLC's line object likewise
+        hub.connect("orgB", spec("P1", "opc.tcp://10.0.0.5:4840"), models)
+    assert err.value.status == 409
+    hub.stop("orgA", "P1")  # a stopped line reads nothing
+    assert hub.connect("orgB", spec("P1", "opc.tcp://10.0.0.5:4840"), models)

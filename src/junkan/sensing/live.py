@@ -39,6 +39,8 @@ from junkan.sensing.sources import (
     check,
     connect_url,
     endpoint,
+    org_slug,
+    reads,
     resolve,
 )
 from junkan.sensing.store import RawStore
@@ -73,6 +75,8 @@ class LiveLine:
     source: str = "replay"
     endpoint: str | None = None
     status: str = "running"
+    reads: str | None = None
+    """The MQTT topic or OPC UA object the line reads (:func:`~junkan.sensing.sources.reads`)."""
     feed: Any = None
     events: deque[tuple[int, dict[str, Any]]] = field(
         default_factory=lambda: deque(maxlen=MAX_EVENTS)
@@ -116,6 +120,7 @@ class LiveLine:
             "stream": self.stream,
             "source": self.source,
             "endpoint": self.endpoint,
+            "reads": self.reads,
             "status": self.status,
             "scenario": self.scenario,
             "speed": self.speed,
@@ -172,6 +177,17 @@ class Hub:
         if len(running) >= self.max_total:
             raise LiveError(429, "the service runs as many live lines as it may; try later")
 
+    def _exclusive(self, org: str, ep: str, what: str) -> None:
+        """Refuse to read what another organisation's live line reads on the same endpoint
+        (its topic on a shared broker, its object on a shared PLC): 409."""
+        for v in self.lines.values():
+            if not v.done and v.org != org and v.endpoint == ep and v.reads == what:
+                raise LiveError(
+                    409,
+                    f"source: {what} on {ep} is read by another organisation's line; read "
+                    f"your own (the default topic is junkan/sensing/{org_slug(org)}/<line>/batch)",
+                )
+
     def _add(self, live: LiveLine) -> None:
         live.ingest.listeners.append(lambda _line, ev: live.add(ev))
         self.lines[(live.org, live.line)] = live
@@ -222,8 +238,9 @@ class Hub:
             raise LiveError(503, f"the server's broker settings ({AUTH_ENV}): {exc}") from None
         with self.lock:
             self._reserve(org, line)
+            self._exclusive(org, str(ep), reads(org, line, src))
             params = LineParams.of(Scenario(line=spec.line, duration_s=60))
-            raw = RawStore(self.directory / "raw" / _safe(org))
+            raw = RawStore(self.directory / "raw" / org_slug(org))
             ing = LineIngest(models, params, store=raw, trace_max=6000)
             live = LiveLine(
                 org,
@@ -235,6 +252,7 @@ class Hub:
                 src.kind,
                 str(ep),
                 "connecting",
+                reads(org, line, src),
             )
             self._add(live)  # listening before the first message can come
             try:
@@ -415,10 +433,6 @@ class Hub:
         return rec
 
 
-def _safe(org: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", org)[:64]
-
-
 def _feed(spec: LineSource, live: LiveLine, url: str, auth: BrokerAuth | None = None) -> Any:
     """The transport's client for a line (it connects in its own thread); ``auth``: the
     administrator's credentials and TLS for an MQTT broker."""
@@ -430,7 +444,7 @@ def _feed(spec: LineSource, live: LiveLine, url: str, auth: BrokerAuth | None = 
             url,
             live.line,
             live.ingest,
-            topic=src.topic,
+            topic=live.reads,
             protocol=src.protocol,
             auth=auth,
             on_status=live.set_status,

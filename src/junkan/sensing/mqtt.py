@@ -169,15 +169,17 @@ class Endpoint:
 
 
 class Gateway(Endpoint):
-    """Publish one line's batches; answer backfill requests from the last ``keep``."""
+    """Publish one line's batches to ``<prefix>/<line>/batch``; answer backfill requests
+    (``<prefix>/<line>/backfill``) from the last ``keep``. A service's live line reads
+    ``junkan/sensing/<organisation>/<line>/batch`` by default: give that ``prefix``."""
 
-    def __init__(self, url: str, line: str, *, keep: int = 36_000) -> None:
-        self.line, self.keep = line, keep
+    def __init__(self, url: str, line: str, *, keep: int = 36_000, prefix: str = PREFIX) -> None:
+        self.line, self.keep, self.prefix = line, keep, prefix
         self.sent: OrderedDict[int, bytes] = OrderedDict()
         self.sent_at: dict[int, float] = {}
         self.lock = threading.Lock()
         self._down_from: int | None = None
-        self.topic = f"{PREFIX}/{line}/backfill"
+        self.topic = f"{prefix}/{line}/backfill"
         super().__init__(url, f"junkan-gw-{line}")
 
     def up(self) -> None:
@@ -203,7 +205,7 @@ class Gateway(Endpoint):
         with self.lock:
             todo = [(s, p) for s, p in self.sent.items() if s >= start]
         for _, payload in todo:
-            self.client.publish(f"{PREFIX}/{self.line}/batch", payload, qos=1)
+            self.client.publish(f"{self.prefix}/{self.line}/batch", payload, qos=1)
 
     def publish(self, batch: Batch) -> None:
         payload = batch.to_message()
@@ -212,7 +214,7 @@ class Gateway(Endpoint):
             self.sent_at[batch.seq] = time.monotonic()
             while len(self.sent) > self.keep:
                 self.sent.popitem(last=False)
-        self.client.publish(f"{PREFIX}/{self.line}/batch", payload, qos=1)
+        self.client.publish(f"{self.prefix}/{self.line}/batch", payload, qos=1)
 
 
 class Ingest(Endpoint):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -155,6 +156,22 @@ def resolve(ep: Endpoint, what: str = "url", resolver: Resolver | None = None) -
 
 
 Topic = Annotated[str, Field(min_length=1, max_length=200)]
+PREFIX = "junkan/sensing"
+
+
+def org_slug(org: str) -> str:
+    """An organisation's id as a topic level or folder name (letters, digits, ``_``, ``-``)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", org)[:64]
+
+
+def reads(org: str, line: str, source: MqttSource | OpcuaSource) -> str:
+    """What a live line reads from its endpoint: its MQTT topic — by default the
+    organisation's own, ``junkan/sensing/<organisation>/<line>/batch`` — or, from an OPC UA
+    server, ``Objects/<line>``. No two organisations' live lines read the same on one
+    endpoint (:meth:`junkan.sensing.live.Hub.connect`)."""
+    if source.kind == "opcua":
+        return f"Objects/{line}"
+    return source.topic or f"{PREFIX}/{org_slug(org)}/{line}/batch"
 
 
 class MqttSource(Strict):
@@ -166,7 +183,7 @@ class MqttSource(Strict):
     kind: Literal["mqtt"] = "mqtt"
     url: str = Field(max_length=500)
     topic: Topic | None = None
-    """Default: ``junkan/sensing/<line>/batch``."""
+    """Default: ``junkan/sensing/<organisation>/<line>/batch`` (:func:`reads`)."""
     protocol: Literal["3.1.1", "5"] = "3.1.1"
 
     @field_validator("topic")
