@@ -113,16 +113,17 @@ def test_a_deep_message_on_a_live_line_is_quarantined_and_the_line_goes_on(
 ) -> None:
     """Before: the parser's RecursionError left paho's callback, paho re-raised it and the
     line's network thread ended — the next (good) message was never ingested."""
-    from junkan.sensing.mqtt import PREFIX, Gateway
+    from junkan.sensing.mqtt import Gateway
 
     c, line = live_client, "H" + uuid.uuid4().hex[:8]  # the shared broker: a topic of our own
     body = {"line": {"id": line}, "source": {"kind": "mqtt", "url": mqtt_url, "protocol": "5"}}
     assert c.post("/api/sensing/connections", json=body).status_code == 202
     wait_until(lambda: c.get(f"/api/sensing/live/{line}").json()["status"] == "connected")
-    gw = Gateway(mqtt_url, line)
+    topic = c.get(f"/api/sensing/live/{line}").json()["reads"]  # the organisation's own
+    gw = Gateway(mqtt_url, line, prefix=topic.rsplit("/", 2)[0])
     try:
         assert gw.connected.wait(10)
-        gw.client.publish(f"{PREFIX}/{line}/batch", DEEP, qos=1)
+        gw.client.publish(topic, DEEP, qos=1)
         gw.publish(_batch(line, 0))
         wait_until(lambda: c.get(f"/api/sensing/live/{line}").json()["steps"] == 1)
     finally:
