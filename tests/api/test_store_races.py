@@ -115,3 +115,15 @@ def test_a_card_written_twice_at_once_is_kept_once(db: Database) -> None:
     rec = store.create_model(user, "m", None, "a: 1", "yaml")
     said = at_once(lambda _: write_card(db, rec.id, 1, {"k": 1}))
     assert said == [None] * CALLERS and read_card(db, rec.id, 1) == {"k": 1}
+
+
+def test_a_model_saved_while_an_analysis_starts_does_not_deadlock(db: Database) -> None:
+    """Review 277: saving a model locks the organisation and inserts rows referencing the
+    user; starting an analysis locks the user and inserts a row referencing the organisation.
+    With FOR UPDATE each waited for the other's foreign-key check and PostgreSQL aborted one
+    (a 500); the locks are FOR NO KEY UPDATE, which foreign-key checks do not wait for."""
+    store = Store(db)
+    (user,) = _org_with(store, "admin")
+    calls = [lambda: store.create_model(user, "m", None, "a: 1", "yaml").name,
+             lambda: store.create_analysis(user, "optimise", max_active=5, max_kept=10).status]
+    assert at_once(lambda i: calls[i](), callers=2) == ["m", "queued"]

@@ -54,4 +54,8 @@ def get_for_update(s: Session, table: type[T], key: str) -> T | None:
         if raw is not None and not raw.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return s.get(table, key)
-    return s.get(table, key, with_for_update=True)
+    # FOR NO KEY UPDATE: serialises these writers without blocking the foreign-key checks
+    # of rows that reference this one (FOR UPDATE did: a request locking the organisation
+    # and one locking a user, each inserting a row referencing the other's, deadlocked —
+    # review 277)
+    return s.get(table, key, with_for_update={"key_share": True})
