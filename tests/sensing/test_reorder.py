@@ -140,6 +140,21 @@ def test_a_restarted_gateway_is_a_new_stream() -> None:
     assert ro.push(_b(50)) == [] and ro.stats.late == 1  # the old stream's: before this one
 
 
+def test_a_straggler_of_the_old_stream_far_ahead_is_late_not_a_new_stream() -> None:
+    """Review 277: after a restart at seq 0, a batch of the old stream (seq 49,990, earlier
+    time: a redelivery or a backfill's answer) is far ahead of the new stream's next seq; it
+    started a third stream and went to the monitor after later batches (time ran back)."""
+    ro = Reorder(first_seq=None, max_wait=5, max_jump=1000)  # as a line starts
+    out: list[Batch | int] = []
+    for s in range(49_980, 49_990):
+        out += ro.push(_b(s, t=T0 + (s - 49_980)))
+    for s in range(5):
+        out += ro.push(_b(s, t=T0 + 1000 + s))
+    out += ro.push(_b(49_990, t=T0 + 10)) + ro.push(_b(5, t=T0 + 1005))
+    times = [x.t for x in out if not isinstance(x, int)]
+    assert times == sorted(times) and ro.stats.restarts == 1 and ro.stats.late == 1
+
+
 def test_a_restart_far_behind_with_the_same_times_is_a_new_stream() -> None:
     ro = Reorder(max_wait=5, max_jump=1000)
     for s in range(3000):

@@ -185,11 +185,11 @@ class Reorder:
                 self._old(b)
                 return []
             self._restart(b, why, out)
+        elif b.t < self._start_t:  # checked before a jump ahead (review 277): a straggler
+            self._late(b)  # of an earlier stream, not a new one (its seq may be far ahead)
+            return []
         elif b.seq - self.next >= self.max_jump:
             self._restart(b, f"seq {b.seq} is {b.seq - self.next} ahead of {self.next}", out)
-        elif b.t < self._start_t:
-            self._late(b)  # before the current stream's first batch: an earlier stream's
-            return []
         self._take(b)
         return out + self._release()
 
