@@ -12,6 +12,7 @@ opens no store) or started.
 
 from __future__ import annotations
 
+import errno
 import socket
 from typing import Any
 
@@ -32,7 +33,12 @@ def bound(host: str, port: int) -> list[socket.socket]:
     socks: list[socket.socket] = []
     try:
         for family, kind, proto, _, address in dict.fromkeys(infos):
-            sock = socket.socket(family, kind, proto)
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError as exc:  # a family the kernel lacks (IPv6 off): as asyncio, skip
+                if exc.errno == errno.EAFNOSUPPORT:
+                    continue
+                raise
             socks.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:  # its own socket, as for the IPv4 address
@@ -42,6 +48,8 @@ def bound(host: str, port: int) -> list[socket.socket]:
         for sock in socks:
             sock.close()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    if not socks:
+        fail(f"cannot listen on {host}:{port}: no address family of it is available")
     return socks
 
 
