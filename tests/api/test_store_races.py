@@ -127,3 +127,14 @@ def test_a_model_saved_while_an_analysis_starts_does_not_deadlock(db: Database) 
     calls = [lambda: store.create_model(user, "m", None, "a: 1", "yaml").name,
              lambda: store.create_analysis(user, "optimise", max_active=5, max_kept=10).status]
     assert at_once(lambda i: calls[i](), callers=2) == ["m", "queued"]
+
+
+def test_two_edits_of_one_version_do_not_lose_one(db: Database) -> None:
+    """Review 273: two scenario saves made from version 1 at once both became versions (2
+    and 3), and the newest lacked the other's scenario; the second is refused (409)."""
+    store = Store(db)
+    (user,) = _org_with(store, "member")
+    rec = store.create_model(user, "m", None, "a: 1", "yaml")
+    said = at_once(lambda i: store.add_version(user, rec.id, "m", None, f"a: {i + 2}", "yaml",
+                                               base=1).latest_version, callers=2)
+    assert sorted(said, key=str) == [2, "VersionMoved"], said

@@ -36,6 +36,12 @@ class QuotaExceeded(JunkanError):
     http_status = 413
 
 
+class VersionMoved(JunkanError):
+    """A new version saved on a base that is no longer the latest (HTTP 409)."""
+
+    http_status = 409
+
+
 class TooManyRuns(JunkanError):
     """The user has as many simulation runs queued or running as allowed (HTTP 429)."""
 
@@ -143,13 +149,19 @@ class ModelsRepo(RepoBase):
             return rec
 
     def add_version(self, user: User, model_id: str, name: str, title: str | None,
-                    content: str, fmt: str, comment: str | None = None) -> ModelRecord | None:
-        """Save a new version; the previous ones are kept. Only the owner may."""
+                    content: str, fmt: str, comment: str | None = None,
+                    base: int | None = None) -> ModelRecord | None:
+        """Save a new version; the previous ones are kept. Only the owner may. With
+        ``base``, the version the content was made from: :class:`VersionMoved` if another
+        version was saved since (its change would be lost from the newest: review 273)."""
         with self.db.session() as s:
             get_for_update(s, Organisation, user.org_id)  # one version number per writer
             rec = self._owned(s, user.org_id, model_id, lock=True)
             if rec is None:
                 return None
+            if base is not None and rec.latest_version != base:
+                raise VersionMoved(f"the model has a newer version (v{rec.latest_version}) "
+                                   f"than the one edited (v{base}); reload it and save again")
             self._check_quota(s, user.org_id, len(content))
             rec.latest_version += 1
             rec.name, rec.title, rec.updated_at = name, title, now()

@@ -330,6 +330,7 @@ async def save_form(model_id: str, body: FormIn, user: CurrentUser, s: StoreDep)
         text,
         mv.format,
         comment=body.comment or f"edited in the form from v{mv.version}",
+        base=mv.version,  # still the latest when written, or 409 (review 273)
     )
     if saved is None:
         raise NOT_FOUND

@@ -372,7 +372,8 @@ async def save_scenario(model_id: str, body: ScenarioIn, user: CurrentUser,
     text, card = await offload(add_scenario_job, mv.content, mv.format, body.model_dump(),
                                model_id)
     saved = s.add_version(user, model_id, card["name"], card["title"], text, mv.format,
-                          comment=f"scenario {body.name} saved from v{mv.version}")
+                          comment=f"scenario {body.name} saved from v{mv.version}",
+                          base=mv.version if body.version is None else None)  # the latest
     if saved is None:
         raise NOT_FOUND
     write_card(s.db, saved.id, saved.latest_version, card)
