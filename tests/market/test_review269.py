@@ -148,3 +148,24 @@ def test_the_routes_refusals_name_the_bodys_own_field(client: TestClient) -> Non
     err = _refused(client.post("/api/market/conditions", json=_condition("c", criteria="nope"),
                                headers=buyer), "criteria", "")
     assert "unknown criteria set 'nope'" in err["message"]
+
+
+def test_a_match_says_when_it_read_only_the_oldest_conditions(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    """Review 269: a match reads at most MAX_PER_ORG conditions (1,000) and said nothing of
+    the newer ones it left unread (here the most is 1: two are granted)."""
+    from junkan.api.routers import market as route
+
+    buyer = _token(client, DEMO_EMAIL, DEMO_PASSWORD)
+    seller = _token(client, PARTNER_EMAIL, PARTNER_PASSWORD)
+    for name in ("first", "second"):
+        assert client.post("/api/market/conditions", json=_condition(name),
+                           headers=buyer).status_code == 201
+    lot = {**_example()["lots"][4], "seller": PARTNER}
+    assert client.post("/api/market/offers", json=lot, headers=seller).status_code == 201
+    assert "conditions_not_read" not in client.post("/api/market/match", headers=seller).json()
+    monkeypatch.setattr(route, "MAX_PER_ORG", 1)
+    out = client.post("/api/market/match", headers=seller).json()
+    assert "read the oldest 1" in out["conditions_not_read"]
+    assert {a["condition"] for a in out["assignments"]} <= {"first"}

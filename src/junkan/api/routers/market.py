@@ -163,7 +163,10 @@ async def market_match(request: Request, user: CurrentUser, store: StoreDep) -> 
     cannot be used is left out and named in ``conditions_left_out``."""
     repo = _repo(request)
     lots = [lot for _, lot in await run_in_threadpool(repo.offers, user.org_id, MAX_PER_ORG)]
-    conds = [c for _, c in await run_in_threadpool(repo.conditions, user.org_id, MAX_PER_ORG)]
+    conds = [c for _, c in await run_in_threadpool(repo.conditions, user.org_id,
+                                                    MAX_PER_ORG + 1)]
+    cut = len(conds) > MAX_PER_ORG  # more granted than one match reads (review 269)
+    conds = conds[:MAX_PER_ORG]
     if not lots:
         raise HTTPException(422, {"message": "you have no offers to match: post one first",
                                   "code": "market-no-offers"})
@@ -184,4 +187,8 @@ async def market_match(request: Request, user: CurrentUser, store: StoreDep) -> 
                        "its buyer's correction (conditions_left_out names them)",
             "code": "market-no-usable-conditions",
             "conditions_left_out": out["conditions_left_out"]})
+    if cut:
+        out["conditions_not_read"] = (
+            f"more than {MAX_PER_ORG} conditions are granted to your organisation: this match "
+            f"read the oldest {MAX_PER_ORG}; newer ones were not matched")
     return out
