@@ -62,6 +62,15 @@ def test_example_grades_by_hand() -> None:
     assert res.to_frame().shape[0] == 3 * 9
 
 
+def test_an_unknown_excavation_value_is_refused_naming_the_item() -> None:
+    """Review 269: ``excavation: dry`` was taken as no down-ranking without a word."""
+    text = EXAMPLE.read_text("utf-8").replace("excavation: rain_or_seepage", "excavation: dry")
+    with pytest.raises(ModelError) as got:
+        grading.run(grading.load(text=text), as_of=DAY)
+    assert "items[2].attributes.excavation: 'dry' is not one of 'rain_or_seepage'" in str(
+        got.value)
+
+
 def test_failure_says_why() -> None:
     res = grading.grade([pp("a", 30.0)], ["rpp-injection"], as_of=DAY)
     (row,) = res.rows()

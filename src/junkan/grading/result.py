@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.errors import Problem, coded
-from junkan.grading.catalogue import Bound, properties
+from junkan.core.documents import MAX_PROBLEMS
+from junkan.core.errors import Problem, coded, short
+from junkan.grading.catalogue import Bound, GradingError, properties
 from junkan.grading.engine import Compiled, Table, Verdicts, rule_order
 from junkan.grading.schema import CriteriaSet, Family, Item
 
@@ -233,6 +234,13 @@ def classify(
     down = family.downrank or {}
     attr = str(down.get("attribute", "")).removeprefix("attributes.")
     steps = down.get("ranks", {})
+    unknown = [Problem(f"items[{i}].attributes.{attr}", f"{short(item.attributes[attr])} is "
+                       f"not one of {', '.join(map(repr, steps))} (leave it out when the soil "
+                       "is not down-ranked)")
+               for i, item in enumerate(items) if attr and steps
+               and item.attributes.get(attr) not in (None, *steps)]
+    if unknown:  # a value the family does not know was taken as no down-ranking (review 269)
+        raise GradingError(unknown[:MAX_PROBLEMS])
     out = []
     for i, item in enumerate(items):
         best = next((k for k, (_, s, _) in enumerate(ranked) if verdicts.met[i, s]), None)
