@@ -95,3 +95,13 @@ def test_esrs_e5_4_gives_the_secondary_inflows_weight() -> None:
     got = {i.key: i for i in compute(load_flow_model(doc=doc), ["esrs-e5"])["esrs-e5"]}
     assert got["esrs_e5.4.secondary_t"].value == pytest.approx(1.5)
     assert got["esrs_e5.4.secondary_share"].value == pytest.approx(0.375)
+
+
+def test_an_inflow_efficiency_too_small_is_named_as_the_inflows() -> None:
+    """It was refused as the product's recycling_efficiency_feedstock, which was not given."""
+    doc = {**LINEAR, "inflows": [{"name": "scrap", "mass": "1 t", "recycled": 0.5,
+                                  "recycling_efficiency": 1e-320}],
+           "products": [{"name": "p", "mass": "1 kg", "recycled_feedstock": 0.5}]}
+    with pytest.raises(IndicatorInputError, match=r"products\[0\] \(p\): inflows' "
+                       r"recycling_efficiency \(scrap\) is too small"):
+        compute(load_flow_model(doc=doc), ["mci"])

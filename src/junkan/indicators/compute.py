@@ -43,6 +43,10 @@ def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] |
         return 1.0, ()  # W_F = 0 whatever E_F
     if from_inflows is not None:
         ef, names = from_inflows
+        if not ef > 0:  # the harmonic mean underflowed: which inflow (review 276)
+            raise IndicatorInputError(
+                f"inflows' recycling_efficiency ({', '.join(names)}) is too small: the losses "
+                "of recycling the feedstock are not a finite number of kg")
         return ef, (note("ef-from-inflows", ef=f"{ef:.6g}", inflows=", ".join(names)),)
     return 1.0, (note("ef-assumed-one"),)
 
@@ -95,8 +99,8 @@ def mci(fm: FlowModel) -> list[Indicator]:
         x_l = p.lifetime / p.industry_lifetime if p.lifetime and p.industry_lifetime else 1.0
         x_u = (p.use_intensity / p.industry_use_intensity
                if p.use_intensity and p.industry_use_intensity else 1.0)
-        ef, ef_notes = _feedstock_efficiency(p, from_inflows)
         try:
+            ef, ef_notes = _feedstock_efficiency(p, from_inflows)
             r = _product_mci(p, ef, x_l, x_u)
         except IndicatorInputError as exc:  # which product (review 276: no path)
             raise IndicatorInputError(f"products[{i}] ({p.name}): {exc}") from None

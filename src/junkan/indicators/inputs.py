@@ -5,6 +5,7 @@ lifetimes and use intensities must say where they come from (``*_source``)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -283,8 +284,8 @@ def feedstock_efficiency(inflows: list[Inflow]) -> tuple[float, list[str]] | Non
         return None
     recycled = [(i.mass * i.recycled, i.recycling_efficiency or 1.0) for i in inflows
                 if i.recycled > 0]
-    total = sum(m for m, _ in recycled)
-    return total / sum(m / e for m, e in recycled), [i.name for i in stated]
+    total = math.fsum(m for m, _ in recycled)
+    return total / math.fsum(m / e for m, e in recycled), [i.name for i in stated]
 
 
 FLOW_SECTIONS = ("inflows", "outflows", "energy", "water", "finance")
