@@ -118,6 +118,7 @@ class OnlineSegmenter:
         self.covered = 0.0  # covered grid points finalised
         self.pending_empty, self.pending_gap = 0, False
         self._pen, self._pen_at = 0.0, -1
+        self.points = 0  # grid points processed (the work done; bounded per sample)
 
     # -- noise and penalty ---------------------------------------------------------------
     def noise(self) -> float:
@@ -143,9 +144,12 @@ class OnlineSegmenter:
         if t[0] <= g.last_t or (len(t) > 1 and np.any(np.diff(t) <= 0)):
             raise MeteringError(f"circuit {self.circuit}: samples must arrive in time order")
         # a gap longer than lag grid points: end what came before and start a new grid there
-        # (bounded work whatever the clock does)
+        # (bounded work whatever the clock does: at most lag + 1 grid points per sample). On
+        # the first push, the step from "no sample yet" (index 0) is not a gap, later ones are.
         big = np.flatnonzero(np.diff(np.concatenate([[g.last_t], t])) > self.lag * self.grid_s)
-        if len(big) and (big[0] > 0 or g.t0 is not None):
+        if g.t0 is None:
+            big = big[big > 0]
+        if len(big):
             n0 = len(self.done)
             for a, b in zip([0, *big.tolist()], [*big.tolist(), len(t)], strict=True):
                 if a == b:
@@ -192,6 +196,7 @@ class OnlineSegmenter:
         g.k = k
 
     def _point(self, x: float, w: float) -> None:
+        self.points += 1
         if self.prev_x is not None:
             d = abs(x - self.prev_x)
             self.hist[int(np.searchsorted(_HIST, d))] += 1
@@ -290,7 +295,8 @@ class OnlineSegmenter:
         b.x, b.w = b.x[a:], b.w[a:]
         b.s1 = b.s1[a : a + keep + 1 + 64] - b.s1[a]
         b.s2 = b.s2[a : a + keep + 1 + 64] - b.s2[a]
-        b.f = b.f[a : a + keep + 1 + 64] - b.f[a]
+        with np.errstate(invalid="ignore"):  # inf − inf: a piece shorter than min_size
+            b.f = b.f[a : a + keep + 1 + 64] - b.f[a]
         b.last = np.maximum(b.last[a : a + keep + 1 + 64] - a, 0)
         live = b.cand >= a
         b.cand, b.pruned = (

@@ -7,10 +7,13 @@ formulas and assumptions, clock-corrected, and fed to that circuit's
 :class:`~junkan.metering.online.OnlineSegmenter`, which emits final segments a few seconds
 after each load change. Nothing is silently dropped: a refused message, a batch declared
 missing by the ordering, a reading of an unknown circuit, with a negative / missing / absurd
-current, voltage or power factor out of range, or a time that is not later than the circuit's
-previous reading (clock jump backwards, duplicate) goes to the quarantine with its source and
-reason (detail rows kept up to ``max_quarantine``; the counts per reason always). The accepted
-readings are kept raw per circuit (``keep_raw``) for the import path and the provenance.
+current, voltage or power factor out of range, a time that is not later than the circuit's
+previous reading (clock jump backwards, duplicate), or an implausible jump forward (a corrupt
+stamp: :mod:`junkan.metering.stream_times`, which holds a circuit's first readings and a
+forward jump until the readings after them show what they are) goes to the quarantine with its
+source and reason (detail rows kept up to ``max_quarantine``; the counts per reason always).
+The accepted readings are kept raw per circuit (``keep_raw``) for the import path and the
+provenance.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from junkan.metering.ingest import MAX_CURRENT_A, PHASE_COLS, power_w
 from junkan.metering.live import parse_message
 from junkan.metering.online import OnlineSegmenter
 from junkan.metering.segment import Segment, Segmentation
+from junkan.metering.stream_times import judge, recent_steps, spike_limit
 
 if TYPE_CHECKING:
     from junkan.sensing import Batch, Reorder
@@ -43,6 +47,11 @@ class _Circuit:
     readings: int = 0
     raw: list[dict[str, np.ndarray]] = field(default_factory=list)
     assumptions: dict[str, str] = field(default_factory=dict)
+    steps: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Recent positive steps between accepted readings (the typical sampling interval)."""
+    held: dict[str, np.ndarray] = field(default_factory=dict)
+    """Value-checked readings waiting for the ones after them (a forward jump, or the first
+    readings: :mod:`junkan.metering.stream_times`): t, cur, volt, pf, src."""
 
 
 class Stream:
@@ -154,17 +163,28 @@ class Stream:
         flag((volt <= 0) | (volt > MAX_VOLTAGE_V), f"voltage_v: outside (0, {MAX_VOLTAGE_V:g}] V")
         flag((pf < 0) | (pf > 1), "power_factor: outside [0, 1]")
         ok = reason == ""
-        tt = np.where(ok, t, -np.inf)
-        prev = np.maximum.accumulate(np.concatenate([[st.last_raw], tt[:-1]]))
-        flag(ok & (t < prev), "time: clock jump backwards (earlier than a previous reading)")
-        flag(ok & (t == prev), "time: duplicate reading time")
-        ok = reason == ""
         for i in np.flatnonzero(~ok):
             self.reject(source, str(reason[i]), circuit, float(t[i]))
-        if not ok.any():
+        new = {"t": t[ok], "cur": cur[ok], "volt": volt[ok], "pf": pf[ok],
+               "src": np.full(int(ok.sum()), source, dtype=object)}
+        if st.held:
+            new = {k: np.concatenate([st.held[k], v]) for k, v in new.items()}
+        return self._judge(st, circuit, new, final=False)
+
+    def _judge(
+        self, st: _Circuit, circuit: str, r: dict[str, np.ndarray], final: bool
+    ) -> list[Segment]:
+        """The time rules (:func:`~junkan.metering.stream_times.judge`) on value-checked
+        readings ``r``: accept, quarantine, or hold them for the readings after them."""
+        limit = spike_limit(st.steps, r["t"])
+        why, n = judge(r["t"], st.last_raw, limit, final)
+        st.held = {k: v[n:] for k, v in r.items()} if n < len(r["t"]) else {}
+        for i in np.flatnonzero(why != ""):
+            self.reject(str(r["src"][i]), str(why[i]), circuit, float(r["t"][i]))
+        ok = np.flatnonzero(why == "")
+        if not len(ok):
             return []
-        t, cur, volt, pf = t[ok], cur[ok], volt[ok], pf[ok]
-        return self._accept(st, circuit, t, cur, volt, pf)
+        return self._accept(st, circuit, r["t"][ok], r["cur"][ok], r["volt"][ok], r["pf"][ok])
 
     def _accept(
         self,
@@ -189,6 +209,7 @@ class Stream:
                 (dt <= c.max_gap_s) & np.isfinite(pp[:-1]), 0.5 * (pp[1:] + pp[:-1]) * dt, 0.0
             )
         st.energy_wh += float(inc.sum()) / 3600.0
+        st.steps = recent_steps(st.steps, st.last_raw, t_raw)
         st.last_raw, st.last_t, st.last_p = float(t_raw[-1]), float(t[-1]), float(p[-1])
         st.readings += len(t)
         if self.keep_raw:
@@ -206,7 +227,9 @@ class Stream:
                 else:
                     self.reject(line, f"batch seq {ro.next} missing (never arrived)")
                 ro.next += 1
-        for st in self.circuits.values():
+        for cid, st in self.circuits.items():
+            if st.held:
+                self._judge(st, cid, st.held, final=True)
             st.seg.flush()
         return self.segmentations()
 
@@ -243,6 +266,7 @@ class Stream:
                 for cid, st in self.circuits.items()
                 if st.readings
             },
+            "held": {cid: len(st.held["t"]) for cid, st in self.circuits.items() if st.held},
             "quarantined": sum(self.reasons.values()),
             "quarantine_reasons": dict(self.reasons),
         }
