@@ -12,8 +12,8 @@ Where voltage or power factor is not measured, the circuit's setting or the sour
 (:func:`junkan.metering.config.electrical`) is used and the assumption is recorded. Bad rows
 (unknown circuit, unreadable time, negative / NaN / absurd current, voltage or PF, a clock
 jump backwards, an implausible jump forward — over 1000 sampling intervals ahead and later
-than a following reading —, a duplicate time) are quarantined with their line and reason,
-never dropped.
+than a following reading, or a first reading over 1000 intervals later than a following one —,
+a duplicate time) are quarantined with their line and reason, never dropped.
 """
 
 from __future__ import annotations
@@ -81,6 +81,10 @@ class Series:
     assumptions: dict[str, str]
     gaps: list[tuple[float, float]] = field(default_factory=list)
     energy_wh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """The CSV line of each reading (empty: not from a file)."""
+    source: str = ""
+    """The file (or field) the readings came from."""
 
     @property
     def total_kwh(self) -> float:
@@ -202,6 +206,7 @@ def from_frame(
         if len(idx) < 2:
             continue
         series[cid] = _series(c, ref, t_raw[idx], cur[idx], volt[idx], pf[idx], df.iloc[idx])
+        series[cid].lines, series[cid].source = line[idx], source
     if not series:
         raise refused(source, "readings-too-few", "no circuit has two or more valid readings")
     return Import(series, quarantine, source, sha256, len(df))
@@ -238,7 +243,10 @@ def _flag_spikes(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> np.ndarr
     than :data:`SPIKE_INTERVALS` typical sampling intervals (the median positive step of the
     circuit, in file order) after the previous reading *and* later than a reading after it is
     a bad time stamp, not the start of a gap — the readings after it carry on from before it.
-    Repeated for runs of such readings (up to :data:`SPIKE_PASSES` long)."""
+    The first reading, with no previous one, is a bad stamp when it is more than that limit
+    later than a reading after it. Repeated for runs of such readings (up to
+    :data:`SPIKE_PASSES` long). The last reading is never one: nothing after it says its
+    forward jump is not a gap."""
     for _ in range(SPIKE_PASSES):
         if len(idx) < 3:
             break
@@ -252,6 +260,7 @@ def _flag_spikes(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> np.ndarr
         after_min = np.minimum.accumulate(tt[::-1])[::-1]
         later = np.concatenate([tt[:-1] > after_min[1:], [False]])
         spike = up & later
+        spike[0] = tt[0] - after_min[1] > limit
         if not spike.any():
             break
         reason[idx[spike]] = JUMP_FORWARD

@@ -59,12 +59,10 @@ class Segmentation:
 def _grid(s: Series, grid_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bin means of power on a regular grid; bins inside a gap are marked uncovered and
     filled by interpolation (so that they do not create change points)."""
-    n = int(np.floor((s.t[-1] - s.t[0]) / grid_s)) + 1
-    if n > MAX_GRID_POINTS:
-        raise MeteringError(
-            f"circuit {s.circuit}: {n} grid points of {grid_s:g} s; at most "
-            f"{MAX_GRID_POINTS} (use a coarser grid)"
-        )
+    span = float(s.t[-1] - s.t[0])
+    if span / grid_s + 1 > MAX_GRID_POINTS:
+        raise _too_long(s, span, grid_s)
+    n = int(np.floor(span / grid_s)) + 1
     k = np.minimum(((s.t - s.t[0]) / grid_s).astype(np.int64), n - 1)
     cnt = np.bincount(k, minlength=n)
     tot = np.bincount(k, weights=s.power_w, minlength=n)
@@ -76,6 +74,26 @@ def _grid(s: Series, grid_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     has = cnt > 0
     x = np.interp(t0, t0[has], tot[has] / cnt[has])
     return t0, x, covered
+
+
+def _too_long(s: Series, span: float, grid_s: float) -> MeteringError:
+    """The refusal of a grid over :data:`MAX_GRID_POINTS`: it names the first and last
+    readings and the longest gap between two readings (their lines and ``time`` cells)."""
+    g = int(np.argmax(np.diff(s.t))) if len(s.t) > 1 else 0
+
+    def at(i: int) -> str:
+        i %= len(s.t)
+        where = f"line {s.lines[i]}" if len(s.lines) == len(s.t) else f"reading {i + 1}"
+        cell = str(s.raw["time"].iloc[i]) if "time" in s.raw.columns else f"{s.t[i]:.6g}"
+        return f"{where} (time {cell[:40]})"
+
+    src = f"{s.source}: " if s.source else ""
+    return MeteringError(
+        f"{src}circuit {s.circuit}: the readings from {at(0)} to {at(-1)} span {span:.6g} s, "
+        f"{span / grid_s + 1:.3g} grid points of {grid_s:g} s; at most {MAX_GRID_POINTS:,}. "
+        f"The longest gap, {float(s.t[g + 1] - s.t[g]) if len(s.t) > 1 else 0.0:.6g} s, is "
+        f"from {at(g)} to {at(g + 1)}: check the field time there, or use a coarser grid"
+    )
 
 
 def check_penalty(penalty: float) -> float:
