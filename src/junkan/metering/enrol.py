@@ -17,6 +17,7 @@ from junkan.metering.identify import (
     Catalogue,
     Entry,
     IdentifyError,
+    OcrFailed,
     label_regions,
     match_text,
     read_codes,
@@ -163,7 +164,10 @@ def identify(
                     e.model, CODE_CONFIDENCE, "code", _entry(e), ev, time.perf_counter() - t0
                 )
     if use_text and regions:
-        ev["text"] = read_text(regions[0], tesseract_cmd).strip()[:500]
+        try:
+            ev["text"] = read_text(regions[0], tesseract_cmd).strip()[:500]
+        except OcrFailed as exc:  # no text: the outline decides, and the evidence says why
+            ev["text"], ev["text_error"] = "", str(exc)
         if (m := match_text(ev["text"], cat)) is not None:
             e, ratio, tok = m
             ev["text_match"] = {"token": tok, "ratio": round(ratio, 3)}

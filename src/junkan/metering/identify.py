@@ -46,10 +46,21 @@ CODE_CONFIDENCE = 0.995
 """Assumption: a decoded QR / barcode (error-corrected or check-digit verified) that equals a
 catalogue code is right unless the label is on the wrong product."""
 OCR_MIN_RATIO = 0.8
+OCR_MAX_SIDE = 1200
+"""A label crop longer than this (px) is reduced before Tesseract reads it: its work grows
+faster than the pixel count (a 800 px square of noise: about 11 s), and a nameplate's text
+stays legible."""
+OCR_TIMEOUT_S = 10.0
+"""Tesseract is stopped after this many seconds; the identification goes on without text."""
 
 
 class IdentifyError(MeteringError):
     """An unreadable image, a bad catalogue, or a missing zbar / Tesseract."""
+
+
+class OcrFailed(IdentifyError):
+    """Tesseract ran but gave no text: it failed, was killed (e.g. by a CPU-time limit) or
+    ran over :data:`OCR_TIMEOUT_S`. :func:`~junkan.metering.identify` goes on without it."""
 
 
 @dataclass
@@ -275,24 +286,51 @@ def nameplate(gray: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray | 
     return regions[0] if regions else None
 
 
-def read_text(image: np.ndarray, tesseract_cmd: str | None = None) -> str:
-    """The text of a label crop (Tesseract, one block of text)."""
+def ocr_image(image: np.ndarray) -> Any:
+    """The label crop as Tesseract gets it: a PIL image at most :data:`OCR_MAX_SIDE` px
+    on its longer side."""
+    from PIL import Image
+
+    im = Image.fromarray(np.ascontiguousarray(image))
+    if max(im.size) > OCR_MAX_SIDE:
+        f = OCR_MAX_SIDE / max(im.size)
+        im = im.resize((max(1, round(im.width * f)), max(1, round(im.height * f))),
+                       Image.Resampling.LANCZOS)
+    return im
+
+
+def read_text(
+    image: np.ndarray, tesseract_cmd: str | None = None, timeout_s: float = OCR_TIMEOUT_S
+) -> str:
+    """The text of a label crop (Tesseract, one block of text; the crop reduced by
+    :func:`ocr_image`). Tesseract missing is an :class:`IdentifyError` naming the package;
+    Tesseract failing, killed or over ``timeout_s`` is :class:`OcrFailed` saying how."""
     try:
         import pytesseract
     except ModuleNotFoundError as exc:
         raise MissingExtra("metering", "pytesseract") from exc
-    from PIL import Image
 
     saved = pytesseract.pytesseract.tesseract_cmd
     if tesseract_cmd:
         pytesseract.pytesseract.tesseract_cmd = tesseract_cmd
     try:
-        return str(pytesseract.image_to_string(Image.fromarray(image), config="--psm 6"))
+        return str(pytesseract.image_to_string(ocr_image(image), config="--psm 6",
+                                               timeout=timeout_s))
     except pytesseract.TesseractNotFoundError as exc:
         raise IdentifyError(
             "Tesseract OCR is not installed (no 'tesseract' program): apt-get install "
             "tesseract-ocr (Debian) — needed to read nameplate text"
         ) from exc
+    except pytesseract.TesseractError as exc:
+        how = (f"was killed by signal {-exc.status}"
+               + (" (its CPU-time limit)" if -exc.status == 24 else "")
+               if isinstance(exc.status, int) and exc.status < 0
+               else f"failed (status {exc.status})")
+        raise OcrFailed(f"nameplate text: Tesseract {how}: {str(exc.message)[:120]}") from None
+    except RuntimeError as exc:  # pytesseract's own timeout
+        if "timeout" not in str(exc).lower():
+            raise
+        raise OcrFailed(f"nameplate text: Tesseract stopped after {timeout_s:g} s") from None
     finally:
         pytesseract.pytesseract.tesseract_cmd = saved
 
