@@ -116,3 +116,14 @@ def test_identify_a_photo(client: TestClient) -> None:
         "/api/metering/identify", json={"image_b64": base64.b64encode(b"xx").decode()}
     )
     assert res.status_code == 422 and "not a readable image" in res.json()["detail"]
+
+
+def test_identify_refuses_catalogue_vectors_of_the_wrong_length(client: TestClient) -> None:
+    _login(client)
+    png = render(PHOTO_MODELS[3], np.random.default_rng(9), "none")
+    res = client.post("/api/metering/identify", json={
+        "image_b64": base64.b64encode(png).decode(),
+        "catalogue": {"models": [{"model": "X", "shape": [[1, 2, 3]]}]}})
+    assert res.status_code == 422 and res.headers["content-type"].startswith(PROBLEM)
+    assert res.json()["detail"].startswith("catalogue.models[0].shape: expected outline feature "
+                                           "vectors of 333 finite numbers each")

@@ -57,7 +57,11 @@ def _distances(x: np.ndarray, cat: Catalogue) -> np.ndarray:
     out = np.full(len(cat.models), np.inf)
     for i, e in enumerate(cat.models):
         if e.shape:
-            out[i] = float(np.sqrt(((np.asarray(e.shape) - x) ** 2).sum(axis=1)).min())
+            v = np.asarray(e.shape, dtype=float)
+            if v.ndim != 2 or v.shape[1] != len(x):  # a catalogue built in code, not loaded
+                raise IdentifyError(f"{cat.source}: models[{i}].shape: expected vectors of "
+                                    f"{len(x)} numbers, got {v.shape[-1]}")
+            out[i] = float(np.sqrt(((v - x) ** 2).sum(axis=1)).min())
     return out
 
 

@@ -42,6 +42,9 @@ from junkan.metering.config import MeteringError, read_yaml
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_MODELS = 10_000
+FEATURE_LENGTH = 333
+"""Numbers in one outline feature vector (:func:`shape_features`: 324 HOG, 7 Hu moments,
+aspect ratio, extent): every catalogue ``shape`` vector has this length."""
 CODE_CONFIDENCE = 0.995
 """Assumption: a decoded QR / barcode (error-corrected or check-digit verified) that equals a
 catalogue code is right unless the label is on the wrong product."""
@@ -99,17 +102,22 @@ class Catalogue:
         }
 
 
-def load_catalogue(path: str | Path | None = None, *, doc: object = None) -> Catalogue:
-    """Read a catalogue (file or parsed document); errors name the file and field."""
-    name = str(path) if path is not None else "<catalogue>"
+def load_catalogue(
+    path: str | Path | None = None, *, doc: object = None, field: str | None = None
+) -> Catalogue:
+    """Read a catalogue (file or parsed document); errors name the file (``path: models[0]
+    .shape``) or, for a document that is the ``field`` of a request, that field
+    (``catalogue.models[0].shape``)."""
+    name = str(path) if path is not None else field or "<catalogue>"
+    at = f"{name}." if path is None and field else f"{name}: "
     if path is not None:
         doc = read_yaml(path, IdentifyError)
     items = doc.get("models") if isinstance(doc, dict) else None
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_MODELS:
-        raise IdentifyError(f"{name}: models: expected a list of 1 to {MAX_MODELS} models")
-    out, dim = [], None
+        raise IdentifyError(f"{at}models: expected a list of 1 to {MAX_MODELS} models")
+    out = []
     for i, m in enumerate(items):
-        where = f"{name}: models[{i}]"
+        where = f"{at}models[{i}]"
         if not isinstance(m, dict) or not isinstance(m.get("model"), str) or not m["model"]:
             raise IdentifyError(f"{where}.model: give the model id")
         if unknown := set(m) - {"model", "maker", "product_type", "bom", "codes", "shape"}:
@@ -128,9 +136,12 @@ def load_catalogue(path: str | Path | None = None, *, doc: object = None) -> Cat
             )
         except (TypeError, ValueError):
             raise IdentifyError(f"{where}.shape: expected a list of number lists") from None
-        if len(shape) and (not np.isfinite(arr).all() or (dim is not None and arr.shape[1] != dim)):
-            raise IdentifyError(f"{where}.shape: finite vectors of one length ({dim}) expected")
-        dim = arr.shape[1] if len(shape) else dim
+        if len(shape) and (not np.isfinite(arr).all() or arr.shape[1] != FEATURE_LENGTH):
+            raise IdentifyError(
+                f"{where}.shape: expected outline feature vectors of {FEATURE_LENGTH} finite "
+                f"numbers each (as enrolment writes them), got {arr.shape[1]} per vector"
+                + ("" if np.isfinite(arr).all() else " with a value not finite")
+            )
         out.append(
             Entry(
                 m["model"],
@@ -144,7 +155,7 @@ def load_catalogue(path: str | Path | None = None, *, doc: object = None) -> Cat
     cal = doc.get("calibration") or {} if isinstance(doc, dict) else {}
     t = cal.get("temperature", 1.0) if isinstance(cal, dict) else None
     if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t < 1e6:
-        raise IdentifyError(f"{name}: calibration.temperature: expected a positive number")
+        raise IdentifyError(f"{at}calibration.temperature: expected a positive number")
     return Catalogue(out, float(t), name)
 
 

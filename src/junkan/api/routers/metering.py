@@ -135,7 +135,8 @@ def metering_identify_job(
 ) -> dict[str, Any]:
     from junkan import metering
 
-    cat = metering.load_catalogue(doc=catalogue) if catalogue is not None else _demo_catalogue()
+    cat = (metering.load_catalogue(doc=catalogue, field="catalogue") if catalogue is not None
+           else _demo_catalogue())
     out: dict[str, Any] = metering.identify(
         data, cat, use_text=use_text, source="image_b64"
     ).to_json()
