@@ -205,3 +205,15 @@ def test_feed_drain_quarantines_what_never_arrived() -> None:
     feed.drain()
     assert len(rec.rows) == 2
     assert any("seq 1 missing" in r["reason"] for r in rec.rejected)
+
+
+def test_feed_drain_quarantines_a_run_of_missing_batches_once() -> None:
+    """Review 277: a meter that began at seq 35,000 left 35,000 rejections at the end of
+    input (drain walked the missing seqs one by one); it is one run, quarantined once."""
+    rec = metering.Recorder()
+    feed = metering.Feed(rec, max_wait=50, max_wait_s=60.0)
+    doc = {"station": "S", "circuit": "c", "seq": 35_000, "t": [1.0], "current_a": [1.0]}
+    feed.push(json.dumps(doc))
+    feed.drain()
+    assert len(rec.rows) == 1
+    assert [r["reason"] for r in rec.rejected] == ["batch seq 0..34999 missing (never arrived)"]

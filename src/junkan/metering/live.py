@@ -219,23 +219,24 @@ class Feed:
             ro = self.order.setdefault(
                 b.line, self.reorder(max_wait=self.max_wait, max_wait_s=self.max_wait_s)
             )
-            for item in ro.push(b):
-                if isinstance(item, int):
-                    self.recorder.reject(f"{b.line}", f"batch seq {item} missing (never arrived)")
-                else:
-                    self.recorder.add(batch_rows(item))
+            self._record(b.line, ro.push(b))
+
+    def _record(self, line: str, items: list[Any]) -> None:
+        """Batches to the recorder; a run of missing ones (a ``Gap``) quarantined once."""
+        for item in items:
+            if isinstance(item, int):
+                self.recorder.reject(line, f"batch seq {item} missing (never arrived)")
+            else:
+                self.recorder.add(batch_rows(item))
 
     def drain(self) -> None:
         """End of input: batches still waiting for a missing one are recorded in order and
-        the missing ones quarantined (nothing is left behind in the ordering)."""
+        each run of missing ones quarantined once (nothing is left behind in the ordering;
+        it walked the missing seqs one by one: 35,000 rejections for a meter that began at
+        seq 35,000 — review 277)."""
         with self.lock:
             for line, ro in self.order.items():
-                while ro.pending:
-                    if ro.next in ro.pending:
-                        self.recorder.add(batch_rows(ro.pending.pop(ro.next)))
-                    else:
-                        self.recorder.reject(line, f"batch seq {ro.next} missing (never arrived)")
-                    ro.next += 1
+                self._record(line, ro.drain())
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
