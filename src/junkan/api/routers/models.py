@@ -363,7 +363,8 @@ def add_scenario_job(text: str, fmt: str, body: dict[str, Any],
 async def save_scenario(model_id: str, body: ScenarioIn, user: CurrentUser,
                         s: StoreDep) -> ModelOut:
     """Save edits (``overrides`` on top of scenario ``extends``) as a new scenario ``name``:
-    a new version of the model. 422 if the name is taken or the result is invalid; only the
+    a new version of the model. 422 if the name is taken or the result is invalid; 409 if
+    another version was saved since the one read (without ``version``: the latest); only the
     owning organisation may (404 otherwise)."""
     rec, mv = s.get_model(user.org_id, model_id), s.get_version(user.org_id, model_id,
                                                                   body.version)
