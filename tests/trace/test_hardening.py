@@ -167,6 +167,52 @@ def test_an_answer_sent_a_byte_at_a_time_ends_at_the_attempts_timeout() -> None:
     assert time.monotonic() - t0 < 3
 
 
+def _one_answer(answer: bytes) -> socket.socket:
+    """A loopback server that answers one request with ``answer`` and closes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+@pytest.mark.parametrize("answer,whole", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", True),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", True),
+    (b"HTTP/1.0 200 OK\r\n\r\nok", False)])
+def test_an_answer_read_whole_as_the_deadline_passes_stands(
+        monkeypatch: pytest.MonkeyPatch, answer: bytes, whole: bool) -> None:
+    """Review 277: the deadline passing between the answer's end and the timer's cancel
+    failed a 2xx the peer had processed (delivered again). Forced here: the timer fires as it
+    is cancelled. An answer of known length or chunked was read whole and stands; one read to
+    the connection's end may have been cut short and fails."""
+    from junkan.core import outbound
+
+    class LateCutter(outbound._Cutter):
+        def cancel(self) -> None:
+            super().cancel()
+            self.done = True
+
+    monkeypatch.setattr(outbound, "_Cutter", LateCutter)
+    listener = _one_answer(answer)
+    origin = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        if whole:
+            assert LOOPBACK.post(f"{origin}/h", b"{}", {}, [origin]).body == b"ok"
+        else:
+            with pytest.raises(DeliveryFailed, match="no whole answer"):
+                LOOPBACK.post(f"{origin}/h", b"{}", {}, [origin])
+    finally:
+        listener.close()
+
+
 @pytest.mark.slow
 def test_https_to_the_checked_address_verifies_the_certificate(tmp_path: Path) -> None:
     from junkan.api.pact import self_signed_certificate

@@ -432,7 +432,10 @@ class OutboundPolicy:
             finally:
                 cut.cancel()
                 conn.close()
-            if cut.done:  # cut as the answer ended: still too late
+            if cut.done and not (resp.chunked or resp.length is not None):
+                # cut as an answer read to the connection's end ended: it may be cut short. One
+                # of known length or chunked was read whole (http.client raises otherwise), so
+                # it stands: failing it had the peer's 2xx delivered again (review 277)
                 raise DeliveryFailed(f"{origin}: no whole answer within {self.timeout_s:g} s")
             if not 200 <= resp.status < 300:  # 3xx included: redirects are not followed
                 raise DeliveryFailed(f"{origin}: answered HTTP {resp.status}")
