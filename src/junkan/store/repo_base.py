@@ -41,18 +41,28 @@ class RepoBase:
                                   .order_by(AuditEvent.id.desc()).limit(limit)))
 
 
+def begin_immediate(s: Session) -> bool:
+    """On SQLite, begin this session's transaction ``IMMEDIATE`` (the database's one write
+    lock, taken now: pysqlite would begin only at the first insert, after the reads a check
+    makes) unless it has begun; whether the store is SQLite. Call it before anything the
+    check reads."""
+    conn = s.connection()
+    if conn.dialect.name != "sqlite":
+        return False
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
+
+
 def get_for_update(s: Session, table: type[T], key: str) -> T | None:
     """The row of ``table`` with primary key ``key``, locked until the transaction ends, so
     that a check of the rows hanging off it and the write it allows are one step: two
     requests checking the same row run one after the other (review 269: six handovers of an
     installation's 100 panels sent at once, three were accepted). PostgreSQL locks the row
-    (``FOR UPDATE``); SQLite, which has no row locks, begins the transaction ``IMMEDIATE``
-    (one writer at a time), before anything is read — call this first in the session."""
-    conn = s.connection()
-    if conn.dialect.name == "sqlite":
-        raw = conn.connection.dbapi_connection
-        if raw is not None and not raw.in_transaction:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    ``FOR NO KEY UPDATE``; SQLite, which has no row locks, begins the transaction
+    ``IMMEDIATE`` (:func:`begin_immediate`) — call this first in the session."""
+    if begin_immediate(s):
         return s.get(table, key)
     # FOR NO KEY UPDATE: serialises these writers without blocking the foreign-key checks
     # of rows that reference this one (FOR UPDATE did: a request locking the organisation

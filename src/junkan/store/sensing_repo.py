@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from junkan.core.encoding import jsonable
 from junkan.core.errors import JunkanError
@@ -42,6 +43,14 @@ def _doc(r: SensingLabel) -> dict[str, Any]:
     }
 
 
+def _room(s: Session, org_id: str) -> None:
+    """:class:`TooManyLabels` when the organisation has stored :data:`MAX_LABELS`."""
+    n = s.scalar(select(func.count()).select_from(SensingLabel)
+                 .where(SensingLabel.org_id == org_id))
+    if (n or 0) >= MAX_LABELS:
+        raise TooManyLabels(f"an organisation stores at most {MAX_LABELS} labels")
+
+
 class SensingRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -49,21 +58,14 @@ class SensingRepo:
     def check_room(self, org_id: str) -> None:
         """Raise :class:`TooManyLabels` when the organisation has stored :data:`MAX_LABELS`."""
         with self.db.session() as s:
-            n = s.scalar(
-                select(func.count()).select_from(SensingLabel).where(SensingLabel.org_id == org_id)
-            )
-        if (n or 0) >= MAX_LABELS:
-            raise TooManyLabels(f"an organisation stores at most {MAX_LABELS} labels")
+            _room(s, org_id)
 
     def add_label(self, org_id: str, user_id: str, rec: dict[str, Any]) -> None:
         """Store one label record (the hub's ``label`` record); :class:`TooManyLabels` when
         the organisation has :data:`MAX_LABELS` (counted and added in one step: review 273)."""
         with self.db.session() as s:
             get_for_update(s, Organisation, org_id)
-            n = s.scalar(select(func.count()).select_from(SensingLabel)
-                         .where(SensingLabel.org_id == org_id))
-            if (n or 0) >= MAX_LABELS:
-                raise TooManyLabels(f"an organisation stores at most {MAX_LABELS} labels")
+            _room(s, org_id)
             s.add(
                 SensingLabel(
                     org_id=org_id,

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from junkan.store.repo_base import begin_immediate
 from junkan.store.tables import Base
 
 
@@ -188,11 +189,7 @@ def begin_write(s: Session) -> int:
     it writes over (the driver would begin only at the first insert). PostgreSQL: an
     EXCLUSIVE lock on the event log (ingests queue; readers go on)."""
     conn = s.connection()
-    if conn.dialect.name == "sqlite":
-        raw = conn.connection.dbapi_connection
-        if raw is not None and not raw.in_transaction:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-    elif conn.dialect.name == "postgresql":
+    if not begin_immediate(s) and conn.dialect.name == "postgresql":
         conn.exec_driver_sql("LOCK TABLE trace_events IN EXCLUSIVE MODE")
     return ledger_version(conn)
 
