@@ -3,6 +3,7 @@ reader, timestamps, and the one not-found answer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from junkan.api.errors import field_errors
 from junkan.core.document_checks import more_values_than
 from junkan.core.documents import data_problem
-from junkan.core.errors import coded, short
+from junkan.core.errors import Problem, coded, short
 from junkan.core.limits import limits
 from junkan.store.db import Database, Settings
 from junkan.store.tables import Organisation, User
@@ -75,6 +76,14 @@ Overrides = Annotated[dict[str, Any], Field(max_length=500), AfterValidator(few_
 limits."""
 
 
+def refused(problems: Sequence[Problem], message: str | None = None) -> HTTPException:
+    """The 422 (``invalid-request``) naming each refused field with its rule; its message is
+    ``message``, else the first problem's at its path."""
+    first = problems[0]
+    return HTTPException(422, {"message": message or f"{first.path or 'body'}: {first.message}",
+                               "code": "invalid-request", "errors": field_errors(problems)})
+
+
 def iso_day(name: str, text: str | None) -> date | None:
     """An ISO day from a query parameter (``ISO_DAY`` has checked its shape); 422 naming the
     parameter for an impossible one (2026-13-01)."""
@@ -85,9 +94,7 @@ def iso_day(name: str, text: str | None) -> date | None:
     except ValueError:
         problem = coded(name, "day-impossible", "{value} is no calendar day (YYYY-MM-DD)",
                         value=short(text))
-        raise HTTPException(422, {"message": f"{name}: {problem.message}",
-                                  "code": "invalid-request",
-                                  "errors": field_errors([problem])}) from None
+        raise refused([problem]) from None
 """Missing and not-yours read the same, so nobody learns that another organisation's record
 exists."""
 

@@ -20,8 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from junkan.api import background
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND, within_data_limits
-from junkan.api.errors import field_errors
+from junkan.api.common import NOT_FOUND, refused, within_data_limits
 from junkan.api.request_json import strict_router
 from junkan.api.work import analysis_job, offload, uncertainty_parameters_job
 from junkan.core.base import Strict
@@ -91,6 +90,11 @@ APPLIES: dict[str, tuple[str, ...]] = {
     "method": ("sensitivity",), "n": ("sensitivity",), "outputs": ("sensitivity",)}
 """The kinds each setting applies to: given to another, it is refused, not ignored (review
 254: ``runs`` of a sensitivity, ``outputs`` of an uncertainty ran without them)."""
+
+
+def _refused(problems: list[Problem]) -> HTTPException:
+    """:func:`~junkan.api.common.refused` under the analyses' own lead message."""
+    return refused(problems, "the request is invalid")
 
 
 def _settings_apply(kind: str, body: AnalysisIn) -> None:
@@ -181,12 +185,6 @@ def _spec_checked(kind: str, spec: dict[str, Any] | None) -> None:
         problems = [Problem(f"spec.{p.path}" if p.path else "spec", p.message, p.kind,
                             p.limits) for p in exc.problems]
         raise _refused(problems) from None
-
-
-def _refused(problems: list[Problem]) -> HTTPException:
-    """The 422 (``invalid-request``) naming each refused field with its rule."""
-    return HTTPException(422, {"message": "the request is invalid", "code": "invalid-request",
-                               "errors": field_errors(problems)})
 
 
 @router.post("/api/lifecycle/analyses", tags=["lifecycle"], status_code=202)

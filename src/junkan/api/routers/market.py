@@ -11,7 +11,7 @@ from fastapi import HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from junkan.api.auth import CurrentUser, StoreDep
-from junkan.api.common import NOT_FOUND, org_name
+from junkan.api.common import NOT_FOUND, org_name, refused
 from junkan.api.errors import field_errors
 from junkan.api.request_json import strict_router
 from junkan.api.work import offload
@@ -36,16 +36,9 @@ def _repo(request: Request) -> MarketRepo:
     return MarketRepo(request.app.state.store.db)
 
 
-def _refused(problems: list[Problem]) -> HTTPException:
-    """The 422 (``invalid-request``) naming each refused field of the body with its rule."""
-    first = problems[0]
-    return HTTPException(422, {"message": f"{first.path or 'body'}: {first.message}",
-                               "code": "invalid-request", "errors": field_errors(problems)})
-
-
 def _own(doc: Condition | Lot, field: str, name: str) -> None:
     if getattr(doc, field) != name:
-        raise _refused([coded(field, "not-your-organisation", "must be your organisation "
+        raise refused([coded(field, "not-your-organisation", "must be your organisation "
                               "({name})", name=short(name))])
 
 
@@ -56,7 +49,7 @@ def _checked(market: Market, at: str) -> None:
     try:
         check(market)
     except ModelError as exc:
-        raise _refused([Problem(p.path.removeprefix(at).removeprefix("."), p.message, p.kind,
+        raise refused([Problem(p.path.removeprefix(at).removeprefix("."), p.message, p.kind,
                                 p.limits) for p in exc.problems]) from None
 
 

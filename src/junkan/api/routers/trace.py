@@ -12,8 +12,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from junkan.api.auth import CurrentUser
-from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name
-from junkan.api.errors import field_errors
+from junkan.api.common import ISO_DAY, NOT_FOUND, TraceDep, iso_day, org_name, refused
 from junkan.api.request_json import strict_router
 from junkan.api.trace_audit_job import recent_audit
 from junkan.core.base import Strict
@@ -100,9 +99,7 @@ def trace_call(fn: Any, *args: Any, **kw: Any) -> Any:
         raise NOT_FOUND from None
     except TraceError as exc:
         if isinstance(exc, TraceRefusal):  # the field's error, under its rule's code
-            raise HTTPException(422, {"message": str(exc), "code": "invalid-request",
-                                      "errors": field_errors([exc.problem(exc.field)])}
-                                ) from None
+            raise refused([exc.problem(exc.field)], str(exc)) from None
         raise HTTPException(422, str(exc)) from None
 
 
