@@ -31,9 +31,9 @@ from junkan.sensing.brokerauth import BrokerAuth
 from junkan.sensing.ingest import IngestOptions, LineIngest
 from junkan.sensing.monitor import Models, Monitor
 from junkan.sensing.samples import Batch, SampleError, parse_message
+from junkan.sensing.sources import PREFIX
 
 log = logging.getLogger("junkan.sensing.mqtt")
-PREFIX = "junkan/sensing"
 
 
 def _client(client_id: str, protocol: str = "3.1.1") -> Any:

@@ -157,6 +157,7 @@ def resolve(ep: Endpoint, what: str = "url", resolver: Resolver | None = None) -
 
 Topic = Annotated[str, Field(min_length=1, max_length=200)]
 PREFIX = "junkan/sensing"
+"""The first levels of every junkan sensing topic (the gateway's and the live lines')."""
 
 
 def org_slug(org: str) -> str:
