@@ -135,3 +135,26 @@ def test_an_organisation_reads_only_its_own_topics(
     assert err.value.status == 409
     hub.stop("orgA", "P1")  # a stopped line reads nothing
     assert hub.connect("orgB", spec("P1", "opc.tcp://10.0.0.5:4840"), models)
+
+
+def test_a_broker_listed_with_and_without_tls_is_one_broker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, models: sensing.Models
+) -> None:
+    """Review 277: the topic check compared endpoints exactly, so organisation B read A's
+    topic through the same broker's TLS listener (mqtts://, another port). A broker's
+    listeners share one topic tree: it is refused on either."""
+    monkeypatch.setattr(live_mod, "_feed", lambda spec, live, url, auth=None: FakeFeed())
+    monkeypatch.setenv(ENV, "mqtt://10.0.0.9:1883,mqtts://10.0.0.9:8883,mqtt://10.0.0.7:1883")
+    hub = sensing.Hub(tmp_path)
+
+    def spec(line: str, url: str, **src: str) -> LineSource:
+        return LineSource.model_validate(
+            {"line": {"id": line}, "source": {"kind": "mqtt", "url": url, **src}}
+        )
+
+    a = hub.connect("orgA", spec("B1", "mqtt://10.0.0.9:1883"), models)
+    with pytest.raises(sensing.LiveError) as err:
+        hub.connect("orgB", spec("B2", "mqtts://10.0.0.9:8883", topic=a.reads), models)
+    assert err.value.status == 409 and a.reads in err.value.detail
+    assert hub.connect("orgA", spec("B3", "mqtts://10.0.0.9:8883", topic=a.reads), models)
+    assert hub.connect("orgB", spec("B4", "mqtt://10.0.0.7:1883", topic=a.reads), models)

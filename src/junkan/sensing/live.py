@@ -42,6 +42,7 @@ from junkan.sensing.sources import (
     org_slug,
     reads,
     resolve,
+    same_server,
 )
 from junkan.sensing.store import RawStore
 
@@ -178,10 +179,10 @@ class Hub:
             raise LiveError(429, "the service runs as many live lines as it may; try later")
 
     def _exclusive(self, org: str, ep: str, what: str) -> None:
-        """Refuse to read what another organisation's live line reads on the same endpoint
-        (its topic on a shared broker, its object on a shared PLC): 409."""
+        """Refuse to read what another organisation's live line reads on the same server
+        (its topic on a shared broker, any listener; its object on a shared PLC): 409."""
         for v in self.lines.values():
-            if not v.done and v.org != org and v.endpoint == ep and v.reads == what:
+            if not v.done and v.org != org and v.reads == what and same_server(v.endpoint, ep):
                 raise LiveError(
                     409,
                     f"source: {what} on {ep} is read by another organisation's line; read "

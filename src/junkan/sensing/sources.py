@@ -94,6 +94,26 @@ def endpoint(url: str, what: str = "url") -> tuple[Endpoint, str]:
     return ep, parts.path
 
 
+def same_server(a: str | None, b: str) -> bool:
+    """Whether endpoints ``a`` and ``b`` (as :class:`Endpoint` writes them) serve the same
+    data (:func:`server`); a line without an endpoint (a replay) shares none."""
+    if a is None:
+        return False
+    try:
+        return server(endpoint(a)[0]) == server(endpoint(b)[0])
+    except SourceRefused:
+        return a == b
+
+
+def server(ep: Endpoint) -> tuple[str, str] | Endpoint:
+    """What two live lines share when they read the same data: an MQTT broker is its host,
+    whichever of ``mqtt://`` and ``mqtts://`` or port it is listed with (a broker's plain and
+    TLS listeners serve the same topics; review 277); an OPC UA server its whole endpoint.
+    Two brokers on one host are taken as one, which refuses at most a topic another
+    organisation's line reads there."""
+    return ("mqtt", ep.host) if ep.scheme in ("mqtt", "mqtts") else ep
+
+
 def allowed(text: str | None = None) -> set[Endpoint]:
     """The endpoints of ``JUNKAN_SENSING_ENDPOINTS`` (or ``text``)."""
     raw = os.environ.get(ENV, "") if text is None else text
