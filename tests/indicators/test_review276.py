@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from junkan.core.errors import ModelError
 from junkan.indicators import (
     IndicatorInputError,
     compute,
@@ -105,3 +106,21 @@ def test_an_inflow_efficiency_too_small_is_named_as_the_inflows() -> None:
     with pytest.raises(IndicatorInputError, match=r"products\[0\] \(p\): inflows' "
                        r"recycling_efficiency \(scrap\) is too small"):
         compute(load_flow_model(doc=doc), ["mci"])
+
+
+def test_composting_and_energy_recovery_are_checked_against_the_biological_share() -> None:
+    """Review 276 (low): a product's composted and energy-recovered shares were credited for
+    any material, though the 2019 extension counts them for biological materials only. With
+    ``biological_share`` they may not exceed it; without it they are credited as given and the
+    product's notes say so."""
+    steel = {"name": "p", "mass": "1 kg", "energy_recovered": 0.5}
+    with pytest.raises(ModelError, match=r"products\[0\]: .* above biological_share 0\.2"):
+        _mci({**steel, "biological_share": 0.2})
+    unchecked = _mci(steel)["mci"][0]  # type: ignore[index]
+    checked = _mci({**steel, "biological_share": 0.5})["mci"][0]  # type: ignore[index]
+    assert [n.code for n in unchecked.notes if n.code.startswith("mci-bio")] == [
+        "mci-biological-unchecked"]
+    assert not any(n.code.startswith("mci-bio") for n in checked.notes)
+    assert checked.value == unchecked.value == pytest.approx(1 - (1 + 0.5) / 2 * 0.9)
+    plain = _mci({"name": "p", "mass": "1 kg"})["mci"][0]  # type: ignore[index]
+    assert not any(n.code.startswith("mci-bio") for n in plain.notes)

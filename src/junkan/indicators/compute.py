@@ -51,6 +51,15 @@ def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] |
     return 1.0, (note("ef-assumed-one"),)
 
 
+def _biological_notes(p: ProductUse) -> tuple[str, ...]:
+    """The note a product's composted or energy-recovered share needs when no
+    ``biological_share`` bounds it (the 2019 extension credits them for biological
+    materials only)."""
+    if p.biological_share is None and p.composted + p.energy_recovered > 0:
+        return (note("mci-biological-unchecked"),)
+    return ()
+
+
 def _company(fm: FlowModel, values: list[float]) -> list[Indicator]:
     """The revenue-weighted company MCI: not computed while a product's revenue is missing."""
     revenues = [p.revenue for p in fm.products]
@@ -101,6 +110,7 @@ def mci(fm: FlowModel) -> list[Indicator]:
                if p.use_intensity and p.industry_use_intensity else 1.0)
         try:
             ef, ef_notes = _feedstock_efficiency(p, from_inflows)
+            ef_notes += _biological_notes(p)
             r = _product_mci(p, ef, x_l, x_u)
         except IndicatorInputError as exc:  # which product (review 276: no path)
             raise IndicatorInputError(f"products[{i}] ({p.name}): {exc}") from None

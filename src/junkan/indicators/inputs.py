@@ -101,7 +101,17 @@ class ProductUse(Strict):
     collected_for_recycling: Fraction = 0.0
     collected_for_reuse: Fraction = 0.0
     composted: Fraction = 0.0
+    """C_C: share of the mass composted at end of life (2019 extension: biological materials
+    only)."""
     energy_recovered: Fraction = 0.0
+    """C_E: share of the mass in *qualifying* energy recovery (2019 extension: biological
+    materials only, C_E = E_E · B_C, E_E the recovery's efficiency against the material's
+    heating value); energy recovery of technical materials is waste (W_0) and is not given
+    here."""
+    biological_share: Fraction | None = None
+    """Share of the mass that is biological material. Given, ``composted + energy_recovered``
+    may not exceed it; not given, they are credited as stated and the product's MCI notes say
+    that they were not checked (review 276)."""
     recycling_efficiency_eol: Fraction = 1.0
     recycling_efficiency_feedstock: Fraction | None = None
     """E_F: efficiency of the recycling process that made the recycled feedstock. Not given:
@@ -130,6 +140,12 @@ class ProductUse(Strict):
                              "average comes from)")
         if self.industry_use_intensity is not None and not self.industry_use_intensity_source:
             raise ValueError("industry_use_intensity needs industry_use_intensity_source")
+        bio = self.composted + self.energy_recovered
+        if self.biological_share is not None and bio > self.biological_share + 1e-12:
+            raise ValueError(
+                f"composted + energy_recovered = {bio:.6g} is above biological_share "
+                f"{self.biological_share:.6g}: the MCI (2019 extension) credits composting and "
+                "energy recovery of biological materials only")
         if (self.lifetime is None) != (self.industry_lifetime is None):
             raise ValueError("give both lifetime and industry_lifetime, or neither")
         if (self.use_intensity is None) != (self.industry_use_intensity is None):

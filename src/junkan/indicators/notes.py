@@ -28,6 +28,10 @@ TEMPLATES: dict[str, str] = {
                       "the recycled feedstock",
     "ef-assumed-one": "E_F (efficiency of the recycling that made the recycled feedstock) not "
                       "given, for the product or the inflows: taken as 1.0 (no losses, W_F = 0)",
+    "mci-biological-unchecked": "composted and energy_recovered credited as given (C_C, C_E): "
+                                "the 2019 extension counts them for biological materials only "
+                                "(energy recovery when qualifying, C_E = E_E · B_C); give "
+                                "biological_share to have them checked",
     "cti-not-read": "CTI v4.0 §4 'Calculate' (pp. 43–74) was not read; the formula follows the "
                     "CTI definitions as summarised — check it before disclosing",
     "cti-not-circular": "not counted as circular (not a CTI recovery type: energy recovery, "
