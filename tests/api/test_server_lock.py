@@ -3,12 +3,14 @@ reached, private to its owner, and a job another server ended is never run again
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from junkan.api.background import MAX_ACTIVE
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
@@ -47,3 +49,39 @@ def test_a_job_that_ended_is_not_started_again(app_client: TestClient) -> None:
     store.fail_analysis(job.id, "late")
     found, doc = store.get_analysis(user.id, job.id)
     assert found.status == "succeeded" and doc == {"runs": 1}
+
+
+def _start(url: str, barrier: Any, answers: Any) -> None:
+    """A seeded server's start on ``url`` (migration, seeding), after the barrier."""
+    from junkan.api import create_app
+    from junkan.store.db import Settings
+
+    barrier.wait()
+    try:
+        with TestClient(create_app(Settings(database_url=url), seed=True)) as client:
+            answers.put(str(client.get("/api/health").status_code))
+    except Exception as exc:  # what the second server met
+        answers.put(f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def test_servers_started_at_once_on_an_empty_database_both_start(
+        empty_database_url: str, standard_password_hashing: None) -> None:
+    """Two seeded servers started at the same instant on a new database: the later failed
+    creating the tables the other had just made ('table alembic_version already exists' on
+    SQLite, a unique violation on PostgreSQL), or seeding the demo user the other had just
+    made ('already registered', at the service's hashing cost); 3 of 3 tries each before.
+    Migration and seeding hold the database's migration lock, one server after the other."""
+    ctx = mp.get_context("spawn")
+    barrier, answers = ctx.Barrier(2), ctx.Queue()
+    servers = [ctx.Process(target=_start, args=(empty_database_url, barrier, answers))
+               for _ in range(2)]
+    for p in servers:
+        p.start()
+    for p in servers:
+        p.join(120)
+    assert [answers.get(timeout=5) for _ in servers] == ["200", "200"]
+    from junkan.store.db import Database
+
+    with Database(empty_database_url).engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 2

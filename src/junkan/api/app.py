@@ -31,7 +31,7 @@ from junkan.core import budget
 from junkan.store import passwords
 from junkan.store.db import Database, Settings
 from junkan.store.repo import Store
-from junkan.store.server_lock import ServerLock
+from junkan.store.server_lock import ServerLock, migrating
 from junkan.store.trace_repo import TraceRepo
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,8 @@ def create_app(settings: Settings | None = None, *, seed: bool = False) -> FastA
         if seed:
             from junkan.api.seed import seed_demo
 
-            seed_demo(store)
+            with migrating(db.engine):  # two servers started at once seed once
+                seed_demo(store)
         budgets = budget.BudgetSettings()
         # the workers start now, in the background (or with the first task: start=lazy)
         budget.configure(budgets, warm=WARM, warm_up=warm_up, eager=budgets.start == "eager")

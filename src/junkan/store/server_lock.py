@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import logging
 import os
+from collections.abc import Iterator
 from typing import IO, Any
 
 from sqlalchemy import text
@@ -20,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 KEY = 0x6A756E6B616E  # "junkan": the advisory lock's key on PostgreSQL
+MIGRATE_KEY = KEY + 1
+"""The advisory lock a migration holds on PostgreSQL (:func:`migrating`)."""
 
 
 class ServerLock:
@@ -75,3 +78,31 @@ class ServerLock:
                 self._conn.commit()
             self._conn.close()
             self._conn = None
+
+
+@contextlib.contextmanager
+def migrating(engine: Any) -> Iterator[None]:
+    """Hold the database's migration lock until the block ends (its transaction committed
+    inside it): servers started at the same instant on an empty database migrate one after
+    the other, the later finding the schema at head (before, the later failed creating tables
+    the other had just created). PostgreSQL: a session advisory lock on a connection of its
+    own; a SQLite file: an exclusive ``flock`` on ``<file>.migrate.lock``; both waited for.
+    In-memory SQLite: nothing to share."""
+    url = make_url(str(engine.url))
+    if url.get_backend_name() != "sqlite":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATE_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATE_KEY})
+                conn.commit()
+        return
+    if not url.database or url.database == ":memory:":
+        yield
+        return
+    where = f"{os.path.realpath(url.database)}.migrate.lock"
+    with os.fdopen(os.open(where, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, however
+        yield
