@@ -188,3 +188,31 @@ def test_the_hash_is_of_the_readings_imported(tmp_path: Path,
     imp = metering.read_csv(f, PLANT)
     assert imp.sha256 == hashlib.sha256(first).hexdigest()
     assert list(imp.series["a"].power_w) == [1000.0, 1000.0]  # 100 V × 10 A, as hashed
+
+
+def test_too_few_valid_readings_is_refused_naming_each_circuit() -> None:
+    """Before: "no circuit has two or more valid readings", with no circuit or line."""
+    plant = metering.plant_from_dict({"circuits": {c: {"phases": 1} for c in "abc"}})
+    rows = [("0", "a", "1"), ("1", "a", "-1"), ("-0.5", "a", "2"), ("3", "b", "1"),
+            ("4", "press", "1"), ("5", "press", "1"), ("6", "c", "x"), ("7", "d", "1")]
+    df = pd.DataFrame(rows, columns=["time", "circuit", "current_a"])
+    with pytest.raises(MeteringError) as err:
+        metering.from_frame(df, plant, source="r.csv")
+    assert str(err.value) == (
+        "r.csv: no circuit has two or more valid readings: a: 3 rows from line 2, 1 valid, "
+        "2 quarantined (first line 3: current: negative); b: line 5, 1 valid; press: 2 rows "
+        "from line 6, 0 valid, 2 quarantined (first line 6: circuit: unknown); "
+        "and 2 more circuits")
+    (problem,) = err.value.problems
+    assert problem.kind == "readings-too-few" and set(problem.limits or {}) == {"circuits"}
+
+
+def test_too_few_valid_readings_stays_short_with_many_circuits() -> None:
+    names = [f"c{i}" for i in range(2000)]
+    plant = metering.plant_from_dict({"circuits": {c: {"phases": 1} for c in names}})
+    df = pd.DataFrame({"time": "0", "circuit": names, "current_a": "1"})
+    with pytest.raises(MeteringError) as err:
+        metering.from_frame(df, plant, source="r.csv")
+    msg = str(err.value)
+    assert "c0: line 2, 1 valid; c1: line 3, 1 valid; c2: line 4, 1 valid" in msg
+    assert msg.endswith("and 1,997 more circuits") and len(msg) < 200

@@ -75,13 +75,39 @@ def test_a_slightly_late_first_time_is_not_a_jump() -> None:
 
 
 @pytest.mark.parametrize("first", ["-1e12", "-1e300"])
-def test_a_grid_too_long_is_refused_naming_the_lines(first: str) -> None:
+def test_a_reading_far_before_the_others_is_a_run_of_its_own(first: str) -> None:
+    """Before: the grid from it to the others (1e12 s and more) was refused; a gap that long
+    now ends a run, and each run is segmented on its own."""
     df = _frame([float(i) for i in range(1, 300)])
     df = pd.concat([pd.DataFrame([{"time": first, "circuit": "a", "current_a": "5"}]), df])
     imp = metering.from_frame(df, PLANT, source="readings.csv")
+    seg = metering.segment(imp.series["a"])
+    assert seg.points == 1 + 299
+    assert not any(s.start < 1.0 and s.end > float(first) + 1 for s in seg.segments)
+
+
+def test_a_grid_too_long_is_refused_naming_the_lines() -> None:
+    # a reading every 500 s: gaps, but none long enough to end a run (600 grid points)
+    times = [500.0 * i for i in range(10_001)]
+    times[5000] += 99.0  # the longest gap: 599 s, from line 5001 to line 5002
+    imp = metering.from_frame(_frame(times), PLANT, source="readings.csv")
     with pytest.raises(metering.MeteringError) as err:
         metering.segment(imp.series["a"])
     msg = str(err.value)
     assert msg.startswith("readings.csv: circuit a:")
-    assert f"from line 2 (time {first}) to line 3 (time 1.0)" in msg and "field time" in msg
+    assert "from line 2 (time 0.0) to line 10002 (time 5000000.0)" in msg
+    assert "from line 5001 (time 2499500.0) to line 5002 (time 2500099.0)" in msg
+    assert "field time" in msg and "5e+06 grid points" in msg
     assert "5,000,000" in msg and max(len(w) for w in re.findall(r"\d+", msg)) <= 7
+
+
+def test_grids_too_long_over_several_runs_are_refused() -> None:
+    # two runs of 2.5 million grid points each, apart by a gap that ends a run
+    times = [500.0 * i for i in range(5001)]
+    times += [t + 3_500_000.0 for t in times]
+    imp = metering.from_frame(_frame(times), PLANT, source="readings.csv")
+    with pytest.raises(metering.MeteringError) as err:
+        metering.segment(imp.series["a"])
+    msg = str(err.value)
+    assert "5e+06 grid points of 1 s in 2 runs (a gap over 600 s ends a run)" in msg
+    assert "longest gap inside a run, 500 s, is from line 2 (time 0.0) to line 3" in msg

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from junkan.core.errors import brief
 from junkan.metering.config import (
     MAX_VOLTAGE_V,
     Electrical,
@@ -208,8 +209,35 @@ def from_frame(
         series[cid] = _series(c, ref, t_raw[idx], cur[idx], volt[idx], pf[idx], df.iloc[idx])
         series[cid].lines, series[cid].source = line[idx], source
     if not series:
-        raise refused(source, "readings-too-few", "no circuit has two or more valid readings")
+        raise refused(source, "readings-too-few", "no circuit has two or more valid readings: "
+                      "{circuits}", circuits=_too_few(circ, line, reason))
     return Import(series, quarantine, source, sha256, len(df))
+
+
+TOO_FEW_LISTED = 3
+"""Circuits a "readings-too-few" refusal describes (in the file's order; the others are
+counted): enough for the usual causes (a misspelt circuit, a file of one reading per
+circuit), short for a file of many circuits."""
+
+
+def _too_few(circ: np.ndarray, line: np.ndarray, reason: np.ndarray) -> str:
+    """Each circuit of the file (the first :data:`TOO_FEW_LISTED`, in the order they come):
+    its rows' lines, how many are valid, and why the others were quarantined (the first
+    one's line and reason, short of its bracket)."""
+    names, first = np.unique(circ, return_index=True)
+    out = []
+    for name in names[np.argsort(first)][:TOO_FEW_LISTED]:
+        rows = np.flatnonzero(circ == name)
+        bad = rows[reason[rows] != ""]
+        where = (f"line {line[rows[0]]}" if len(rows) == 1
+                 else f"{len(rows):,} rows from line {line[rows[0]]}")
+        said = f"{brief(name)}: {where}, {len(rows) - len(bad):,} valid"
+        if len(bad):
+            why = str(reason[bad[0]]).split(" (")[0]
+            said += f", {len(bad):,} quarantined (first line {line[bad[0]]}: {why})"
+        out.append(said)
+    more = len(names) - TOO_FEW_LISTED
+    return "; ".join(out) + (f"; and {more:,} more circuits" if more > 0 else "")
 
 
 def _current(df: pd.DataFrame, has_phases: bool) -> np.ndarray:

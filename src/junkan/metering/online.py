@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from junkan.metering.config import MeteringError
-from junkan.metering.segment import Segment, Segmentation, check_penalty
+from junkan.metering.segment import RUN_GAP_POINTS, Segment, Segmentation, check_penalty
 
 _NEVER = np.iinfo(np.int64).max
 _HIST = np.logspace(-4, 8, 481)  # |Δx| histogram edges, W (for the running median)
@@ -89,7 +89,7 @@ class OnlineSegmenter:
         warmup_s: float = 300.0,
         min_size: int = 3,
         max_buffer: int = 7200,
-        lag: int = 600,
+        lag: int = RUN_GAP_POINTS,
         noise_w: float | None = None,
     ) -> None:
         if not (0.01 <= grid_s <= 600):
@@ -381,7 +381,9 @@ class OnlineSegmenter:
     def segmentation(self) -> Segmentation:
         idle = self.idle() if self.history else 0.0
         idle_wh = idle * self.covered * self.grid_s / 3600.0
-        return Segmentation(self.circuit, list(self.done), idle, self.noise(), idle_wh)
+        return Segmentation(
+            self.circuit, list(self.done), idle, self.noise(), idle_wh, self.points
+        )
 
 
 def compare(batch: Segmentation, online: Segmentation, tol_s: float = 3.0) -> dict[str, Any]:
