@@ -178,3 +178,22 @@ def test_entries_outside_openlcas_folders_are_noted(tmp_path: Path) -> None:
     assert [n for n in notes if "co-products" not in n] == [
         "entries in 'export/processes/' were not read: openLCA writes each kind "
                      "of entity in its own folder at the zip's top (processes/, flows/ …)"]
+
+
+@pytest.mark.parametrize(("old", "new"), [("avoidedProduct", "isAvoidedProduct"),
+                                          ("input", "isInput"),
+                                          ("quantitativeReference", "isQuantitativeReference")])
+def test_an_openlca_1_export_is_refused_naming_the_old_flag(tmp_path: Path, old: str,
+                                                            new: str) -> None:
+    """Review 280: openLCA 1.x writes avoidedProduct, input and quantitativeReference, which
+    olca-schema 2 renamed. An avoided product so written was read as an ordinary input (a
+    credit booked as a burden), and a 1.x process said it had 'no quantitative reference'."""
+    process = _process("p1", "steel making")
+    exchange = process["exchanges"][1]
+    exchange[old] = exchange.pop(new, True)
+    path = _zip(tmp_path / "v1.zip", {"processes/p1.json": process})
+    with pytest.raises(JunkanError) as err:
+        olca.import_template(path)
+    text = str(err.value)
+    assert f"processes/p1.json: exchanges[1].{old} is openLCA 1.x's name ({new}" in text
+    assert "openLCA 2" in text

@@ -54,6 +54,9 @@ def test_the_optimum_two_choices_away_is_found_in_any_order_of_options(order: li
     assert _options(best) == ["0.9", "green", "0.6"]
     assert best["method"]["name"] == "enumeration"
     assert best["method"]["text"].startswith("every combination simulated (")
+    # options and listed values only: no range was stepped (review 280: it said so)
+    assert "; exact" in best["method"]["text"]
+    assert "ranges' levels" not in best["method"]["text"]
 
 
 def test_a_ratio_of_no_value_is_not_the_enumerated_optimum(washer: lifecycle.ModelFile

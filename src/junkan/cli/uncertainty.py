@@ -209,7 +209,7 @@ def uncertainty_cmd(
         for k, v in s[section].items()
     ]
     print_table(
-        f"{mf.name}: {runs:,} runs (seed {seed})",
+        f"{mf.name}: {runs:,} run{'' if runs == 1 else 's'} (seed {seed})",
         ["scenario", "headline" if section == "headline" else "total", "p5", "p50", "p95",
          "unit", *(["defined"] if defined else [])],
         rows,

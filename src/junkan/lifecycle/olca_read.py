@@ -39,6 +39,12 @@ Entities = dict[str, dict[str, dict[str, Any]]]
 _NUMBERS = frozenset({"amount", "costValue", "value", "conversionFactor"})
 _FLAGS = frozenset({"isInput", "isAvoidedProduct", "isQuantitativeReference",
                     "isInputParameter", "isRefFlowProperty"})
+_V1_FLAGS = {"input": "isInput", "avoidedProduct": "isAvoidedProduct",
+             "quantitativeReference": "isQuantitativeReference",
+             "inputParameter": "isInputParameter", "referenceFlowProperty": "isRefFlowProperty"}
+"""openLCA 1.x's names of the flags (olca-schema 1), which olca-schema 2 renamed: an entry
+that uses them is refused (review 280: ``avoidedProduct: true`` was read as an ordinary
+input, so an avoided 0.5 kWh became a burden, with no word)."""
 _ITEMS = ("exchanges", "parameters", "impactFactors", "flowProperties", "allocationFactors")
 """The numbers and flags an import reads, and the lists of an entity that hold them."""
 _TEXTS = ("@id", "name")
@@ -71,6 +77,11 @@ def typed(doc: dict[str, Any], where: str) -> None:
             if value is not None and (type(value) is bool or not isinstance(value, int | float)):
                 raise JunkanError(f"{where}: {at}{key} is {_json(value)}, not a number; "
                                   "export it again from openLCA or correct it")
+        for key in _V1_FLAGS.keys() & item.keys():
+            raise JunkanError(
+                f"{where}: {at}{key} is openLCA 1.x's name ({_V1_FLAGS[key]} in olca-schema "
+                "2): this import reads olca-schema 2, as openLCA 2 exports it; export the "
+                "data again from openLCA 2")
         for key in _FLAGS & item.keys():
             value = item[key]
             if value is not None and type(value) is not bool:

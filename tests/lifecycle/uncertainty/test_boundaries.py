@@ -34,11 +34,14 @@ def _obs(**kw: object) -> dict[str, object]:
     return {"total": "co2e_t", "scenario": "baseline", "value": 800.0, "source": "t", **kw}
 
 
-def test_a_normal_with_zero_std_is_refused_by_name() -> None:
-    """It used to draw NaN and stop with 'parameter draws must be finite numbers'."""
+@pytest.mark.parametrize("std", [0, -1])
+def test_a_normal_with_zero_std_is_refused_by_name(std: float) -> None:
+    """It used to draw NaN and stop with 'parameter draws must be finite numbers'; a
+    negative std was refused as 'greater than or equal to 0', as if 0 would do (review
+    280): both are told alike."""
     with pytest.raises(ValueError, match=r"parameters\.0[\s\S]*std above 0"):
         U.UncertaintySection.model_validate(
-            {"parameters": [_param(distribution="normal", mean=0.5, std=0)]}
+            {"parameters": [_param(distribution="normal", mean=0.5, std=std)]}
         )
 
 
@@ -275,7 +278,8 @@ def test_one_field_under_two_spellings_is_listed_twice() -> None:
     too). Positions are written as the document reads them, so the repeat is refused."""
     first = "products.kettle.maintenance[0].replacement_rate"
     with pytest.raises(ValueError, match=r"parameter products\.kettle\.maintenance\[0\]"
-                                         r"\.replacement_rate is listed twice"):
+                                         r"\.replacement_rate is listed twice: "
+                                         r"parameters\[0\] and parameters\[1\]"):
         U.UncertaintySection.model_validate({"parameters": [
             _param(parameter=first, distribution="uniform", min=0.01, max=0.011),
             _param(parameter=first.replace("[0]", "[00]"), distribution="uniform", min=0.03,

@@ -51,3 +51,10 @@ def test_calibrate_folds_parameter_paths_and_gives_units() -> None:
 def test_uncertainty_gives_each_headline_figures_unit() -> None:
     out = _run("uncertainty", "--runs", "20")
     assert "tCO2e/year" in _column(out, 6)
+
+
+@pytest.mark.parametrize(("runs", "said"), [("1", "compressor_magnet: 1 run (seed 0)"),
+                                             ("2", "compressor_magnet: 2 runs (seed 0)")])
+def test_the_title_counts_the_runs_in_words(runs: str, said: str) -> None:
+    """Review 280: one run was titled '1 runs'."""
+    assert said in _run("uncertainty", "--runs", runs)

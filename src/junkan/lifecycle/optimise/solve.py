@@ -348,7 +348,7 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     method = _method(p, deviation, ratio)
     if why is not None:
         method["name"] = "enumeration"
-        method["text"] = f"every combination simulated ({why}); exact over the ranges' levels"
+        method["text"] = f"every combination simulated ({why}); {_exact(spec)}"
     if moved:
         method["refined"] = [m.to_json() for m in moved]
         method["text"] += refine.told(moved)
@@ -375,6 +375,14 @@ def optimise(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
                      Point.of(p, [], p.as_modelled, None), method)
     p.sim.finish()
     return result
+
+
+def _exact(spec: Any) -> str:
+    """How exact an enumeration is: over the levels a range was stepped at, or, with only
+    discrete options, exact (review 280: it spoke of ranges a problem did not have)."""
+    if any(d.range is not None for d in spec.decisions):
+        return "exact over the ranges' levels"
+    return "exact"
 
 
 def _method(p: _Problem, deviation: float, ratio: bool) -> dict[str, Any]:
@@ -435,9 +443,8 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     method = _method(p, deviation, ratio)
     if why is not None:
         method["name"] = "enumeration"
-        method["text"] = (f"every combination simulated ({why}); exact over the ranges' "
-                          "levels" + ("; points between them by the search below" if found
-                                      else ""))
+        method["text"] = (f"every combination simulated ({why}); {_exact(spec)}"
+                          + ("; points between them by the search below" if found else ""))
     method["front"] = front_doc(finite, complete, len(points), spec, stepped_ranges(p), moved,
                                 why is not None, deviation, stopped)
     method["text"] += "; Pareto front: " + method["front"]["text"]

@@ -110,8 +110,8 @@ class UncertainParameter(Strict):
     within ``range``)."""
     mean: Finite | None = None
     """Mean (normal; lognormal with ``std``)."""
-    std: Finite | None = Field(default=None, ge=0)
-    """Standard deviation (normal; lognormal with ``mean``)."""
+    std: Finite | None = Field(default=None, json_schema_extra={"exclusiveMinimum": 0})
+    """Standard deviation (normal; lognormal with ``mean``), above 0."""
     median: Finite | None = Field(default=None, gt=0)
     """Median (lognormal with ``gsd`` and/or ``pedigree``)."""
     gsd: Finite | None = Field(default=None, gt=1)
@@ -210,7 +210,8 @@ class UncertainParameter(Strict):
         if self.calibrate and self.range is None and unbounded:
             raise refusal("unc-calibrate-needs-range", "a calibrated parameter needs a "
                           "plausible 'range' (its low and high bound)")
-        if self.distribution in ("normal", "lognormal") and self.std == 0:
+        if self.distribution in ("normal", "lognormal") and self.std is not None \
+                and self.std <= 0:  # -1 and 0 told alike (review 280)
             raise refusal(
                 "unc-std-zero", "a {distribution} distribution needs std above 0 (for a "
                 "constant, leave the parameter out or use 'distribution: fixed')",
@@ -355,12 +356,12 @@ class UncertaintySection(Strict):
 
     @model_validator(mode="after")
     def _refs(self) -> UncertaintySection:
-        seen: set[str] = set()
-        for p in self.parameters:
-            if p.parameter in seen:
-                raise refusal("unc-parameter-twice", "parameter {parameter} is listed twice",
-                              parameter=p.parameter)
-            seen.add(p.parameter)
+        seen: dict[str, int] = {}
+        for i, p in enumerate(self.parameters):
+            if (j := seen.setdefault(p.parameter, i)) != i:  # both named (review 280)
+                raise refusal("unc-parameter-twice", "parameter {parameter} is listed twice: "
+                              "parameters[{first}] and parameters[{second}]",
+                              parameter=p.parameter, first=j, second=i)
         unknown = sorted({p.group for p in self.parameters if p.group is not None}
                          - set(self.groups))
         if unknown:
