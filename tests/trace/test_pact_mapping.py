@@ -221,8 +221,10 @@ def test_filters_are_case_insensitive_and_ignore_empty_values() -> None:
         matches(pf, {"validOn": ["yesterday"]})
 
 
-def _input(material: str, mass: float, **declared: Any) -> SimpleNamespace:
+def _input(material: str, mass: float, biogenic: float = 0.0, **declared: Any
+           ) -> SimpleNamespace:
     return SimpleNamespace(material=material, mass_kg=mass, custody="declared",
+                           cfp_biogenic=biogenic,
                            declared={"pcf": declared} if declared else {})
 
 
@@ -234,15 +236,19 @@ def test_derived_facts_carry_carbon_uptake_and_periods() -> None:
     lossy = derived_facts([(pe, 100)], None, mass_kg=90)
     assert lossy["fossil_carbon_kg"] / 90 == pytest.approx(0.8563)
     assert derived_facts([(_input("scrap", 10), 10)], None)["fossil_carbon_kg"] is None
-    bio = _input("bio-PE", 10, fossil_carbon_kg=0, biogenic_uptake_kg=-30,
+    bio = _input("bio-PE", 10, -30, fossil_carbon_kg=0, biogenic_uptake_kg=-30,
                  reference_period_start="2024-01-01T00:00:00Z",
                  reference_period_end="2025-01-01T00:00:00Z", ipcc_factors=["AR5"])
-    mixed = derived_facts([(bio, 5), (_input("polyethylene", 10, country="JP",
-                                              reference_period_start="2025-01-01T00:00:00Z",
-                                              reference_period_end="2025-07-01T00:00:00Z"),
-                                     5)], None)
+    pe_jp = _input("polyethylene", 10, country="JP",
+                   reference_period_start="2025-01-01T00:00:00Z",
+                   reference_period_end="2025-07-01T00:00:00Z")
+    mixed = derived_facts([(bio, 5), (pe_jp, 5)], None)
     assert mixed["fossil_carbon_kg"] == pytest.approx(5 * 0.8563)
-    assert mixed["biogenic_uptake_kg"] is None  # the PE lot declared none
+    # the PE lot declared no uptake: none assumed (no negative net biogenic CFP); rule 1
+    # left the whole unknown
+    assert (mixed["biogenic_uptake_kg"], mixed["biogenic_uptake_assumed_kg"]) == (-15, 0)
+    old = derived_facts([(bio, 5), (pe_jp, 5)], None, assume_uptake=False)
+    assert old["biogenic_uptake_kg"] is None and "biogenic_uptake_assumed_kg" not in old
     assert mixed["country"] is None and mixed["ipcc_factors"] == ["AR5", "AR6"]
     assert (mixed["reference_period_start"], mixed["reference_period_end"]) == (
         "2024-01-01T00:00:00Z", "2025-07-01T00:00:00Z")

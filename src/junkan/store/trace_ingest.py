@@ -83,7 +83,8 @@ class IngestMixin(RecomputeMixin, AuditMixin, BalanceMixin):
                         raise TraceError(f"{where}: {exc}") from None
                     seq += 1
                     record = {"org": org_name, "seq": seq, "at": at_text,
-                              "event": ev.model_dump(mode="json", exclude_none=True)}
+                              "event": ev.model_dump(mode="json", exclude_none=True),
+                              **rules.signed_version(ev)}
                     if batch.refs:  # other organisations' lots, as resolved
                         record["refs"] = batch.refs
                         batch.refs = {}

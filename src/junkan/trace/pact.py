@@ -148,6 +148,25 @@ def _carbon(lot: dict[str, Any], facts: dict[str, Any], notes: list[str]) -> str
     return dec(known[0])
 
 
+def _assumed_uptake(facts: dict[str, Any], biogenic: float, mass: float,
+                    notes: list[str]) -> float:
+    """The uptake of a lot made from inputs of which some declared none (rule 2 of the
+    ledger): the inputs' declared and assumed parts, said in the notes. Not published as
+    ``biogenicCO2Uptake``, which would present the assumed part as declared. At most the
+    net biogenic CFP (no negative emissions: the inputs' CFPs may have been re-declared
+    since the lot was made, the derived facts were not)."""
+    uptake, assumed = facts["biogenic_uptake_kg"], facts["biogenic_uptake_assumed_kg"]
+    notes.append(f"Biogenic uptake: the inputs', mass-weighted ({per_kg(uptake - assumed, mass)}"
+                 f" kg CO2e/kg declared, {per_kg(assumed, mass)} assumed: for inputs that "
+                 "declared none, their negative net biogenic CFP, none if positive); not given "
+                 "as biogenicCO2Uptake, being partly assumed.")
+    if uptake > biogenic + 1e-9 * max(1.0, abs(biogenic)):
+        notes.append("Uptake capped at the net biogenic CFP (an input's CFP was re-declared "
+                     "after the lot was made).")
+        return float(biogenic)  # < uptake ≤ 0
+    return float(uptake)
+
+
 def _emissions(lot: dict[str, Any], facts: dict[str, Any], notes: list[str]) -> dict[str, str]:
     """pcfExcluding/IncludingBiogenicUptake (v3 meanings), fossilGhgEmissions and the uptake
     where declared. The ledger keeps total = fossil + biogenic, biogenic being net of the
@@ -155,7 +174,9 @@ def _emissions(lot: dict[str, Any], facts: dict[str, Any], notes: list[str]) -> 
     c, mass = lot["cfp_kgco2e"], lot["mass_kg"]
     uptake = facts.get("biogenic_uptake_kg")
     out: dict[str, str] = {}
-    if uptake is not None:
+    if uptake is not None and facts.get("biogenic_uptake_assumed_kg") is not None:
+        uptake = _assumed_uptake(facts, c["biogenic"], mass, notes)
+    elif uptake is not None:
         if uptake > c["biogenic"] + 1e-9 * max(1.0, abs(c["biogenic"])):
             raise Unpublishable(f"declared biogenic uptake {uptake:g} kg CO2e exceeds the "
                                 f"net biogenic {c['biogenic']:g} kg CO2e (emissions would be "

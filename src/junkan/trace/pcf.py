@@ -216,16 +216,69 @@ def _report_number(report: str) -> int:
     return int(report[2:])
 
 
+ZERO_BIOGENIC_PER_KG = 1e-6
+"""A net biogenic CFP below this (kg CO2e per kg, either sign) counts as neither uptake nor
+emissions when :func:`inputs_uptake` asks whether inputs' would net: the store's and the
+replay's recomputed CFPs differ by float noise (far below it), and the answer must not."""
+
+
+def inputs_uptake(inputs: list[tuple[Any, float]], facts: list[dict[str, Any]]
+                  ) -> tuple[float | None, float | None]:
+    """Rule 2 of the ledger (:data:`junkan.trace.rules.VERSION`): (biogenic uptake, the part
+    of it assumed) of a lot made from ``inputs`` (lot, kg taken; ``facts``: theirs), kg CO2e
+    for the whole lot. Each input's uptake goes with the mass taken (m / its mass): as
+    declared (or derived, with the part of it assumed), else assumed to be its negative net
+    biogenic CFP (none if that is positive) — what a PACT footprint of the input alone
+    takes. Where that is what rule 1 gives, its form is kept: every input's uptake known
+    and none assumed ``(uptake, None)``; none known and the inputs' net biogenic CFPs not of
+    opposite signs ``(None, None)`` (publication takes the lot's negative net biogenic CFP,
+    the same sum)."""
+    uptake = assumed = 0.0
+    known = guessed = False
+    unknown = []
+    for (lot, m), f in zip(inputs, facts, strict=True):
+        w = m / lot.mass_kg
+        u = f.get("biogenic_uptake_kg")
+        if u is not None:
+            known = True
+            uptake += w * u
+            part = f.get("biogenic_uptake_assumed_kg")
+            if part is not None:
+                guessed = True
+                assumed += w * part
+            continue
+        guessed = True
+        unknown.append((lot, m))
+        a = w * min(0.0, float(lot.cfp_biogenic))
+        uptake += a
+        assumed += a
+    if not guessed:
+        return uptake, None
+    if not known and not nets(unknown):
+        return None, None
+    return uptake, assumed
+
+
+def nets(inputs: list[tuple[Any, float]]) -> bool:
+    """Are some of these inputs' net biogenic CFPs negative and some positive (beyond
+    :data:`ZERO_BIOGENIC_PER_KG`)?"""
+    per_kg = [lot.cfp_biogenic / lot.mass_kg for lot, _ in inputs]
+    return min(per_kg) < -ZERO_BIOGENIC_PER_KG and max(per_kg) > ZERO_BIOGENIC_PER_KG
+
+
 def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
-                  mass_kg: float | None = None) -> dict[str, Any]:
+                  mass_kg: float | None = None, *, assume_uptake: bool = True
+                  ) -> dict[str, Any]:
     """PcfFacts of a lot of ``mass_kg`` (default: the inputs' sum) made from ``inputs`` (lot,
     kg taken). Fossil carbon: the mass-weighted mean of the inputs' carbon per kg (declared,
     else the material's table value; unknown if any input's is) times the lot's mass.
-    Biogenic uptake: allocated by mass like the CFP (unknown if any input's is). Country as
-    given, else the inputs' common geography. Standards: those all inputs name; IPCC
-    reports: all the inputs used; exempted share: the largest; reference period: spanning
-    the inputs' where any declared one. DQI, verification and CCS/CCU describe one maker's
-    footprint and are not carried on."""
+    Biogenic uptake: allocated by mass like the CFP, with the part assumed for inputs that
+    declared none (:func:`inputs_uptake`, rule 2); ``assume_uptake=False``: rule 1, unknown
+    if any input's is (lots recorded before rule 2 replay so). Country as given, else the
+    inputs' common geography. Standards: those all inputs name; IPCC reports: all the
+    inputs used; exempted share: the largest; reference period: spanning the inputs' where
+    any declared one. DQI, verification and CCS/CCU describe one maker's footprint and are
+    not carried on."""
     facts = [pcf_facts(lot) for lot, _ in inputs]
     m_in = sum(m for _, m in inputs)
     mass = m_in if mass_kg is None else mass_kg
@@ -236,18 +289,24 @@ def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
     carbon = None if carbon is None else carbon * mass
     default_std = list(DEFAULT_STANDARDS)
     if not any(facts):  # nothing declared upstream (the common case, kept cheap)
-        return {"country": country, "fossil_carbon_kg": carbon, "standards": default_std,
-                "exempted_percent": 0.0, "packaging_included": False}
+        plain: dict[str, Any] = {
+            "country": country, "fossil_carbon_kg": carbon, "standards": default_std,
+            "exempted_percent": 0.0, "packaging_included": False}
+        if assume_uptake and len(inputs) > 1 and nets(inputs):  # else as rule 1
+            uptake, assumed = inputs_uptake(inputs, facts)
+            plain |= {"biogenic_uptake_kg": uptake, "biogenic_uptake_assumed_kg": assumed}
+        return plain
+    uptake, assumed = inputs_uptake(inputs, facts) if assume_uptake else (0.0, None)
     # one pass over the inputs (usually one or two: generator and set set-up cost more
     # than the work, and ingest and every audit derive this for each lot made)
-    uptake: float | None = 0.0
     common: set[str] | None = None
     exempted, packaging = 0.0, True
     places = set()
     ipcc: set[str] = set()
     for (lot, m), f in zip(inputs, facts, strict=True):
-        u = f.get("biogenic_uptake_kg")
-        uptake = None if u is None or uptake is None else uptake + m / lot.mass_kg * u
+        if not assume_uptake:  # rule 1
+            u = f.get("biogenic_uptake_kg")
+            uptake = None if u is None or uptake is None else uptake + m / lot.mass_kg * u
         named = f.get("standards") or default_std
         common = set(named) if common is None else common.intersection(named)
         exempted = max(exempted, float(f.get("exempted_percent", 0)))
@@ -258,6 +317,8 @@ def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
         "fossil_carbon_kg": carbon, "biogenic_uptake_kg": uptake,
         "standards": sorted(common or ()) or default_std, "exempted_percent": exempted,
         "packaging_included": packaging}
+    if assumed is not None:
+        out["biogenic_uptake_assumed_kg"] = assumed
     if country is not None or len(places) != 1:
         out["country"] = country
     else:

@@ -237,7 +237,8 @@ class Replay:
             view = self._view
             view.org_id, view.org_name = org_id, org_name
             view.refs = record.get("refs") or {}
-            rules.apply(view, ev, self._at, signed=True)  # type: ignore[arg-type]
+            rules.apply(view, ev, self._at, signed=True,  # type: ignore[arg-type]
+                        version=rules.version_of(record))
         except (ValueError, KeyError, TypeError, ValidationError, rules.RuleError) as exc:
             ledger.problems.append((org_id, f"{org_name} event {_seq(record)}: replaying the "
                                             f"signed record fails: {exc}"))

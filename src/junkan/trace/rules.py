@@ -36,6 +36,32 @@ LOT_FIELDS = ("lot", "creator_org", "owner_org", "shipped_to", "received", "mate
 """What a lot is (the store keeps them as columns): identity, custody, mass, what was
 declared or how it was made, mass-balance credit, and its derived values."""
 
+VERSION = 2
+"""The rules new events are applied under. Where a version changed what an event does, the
+event's signed record says which it was applied under (``"rules": 2``; ingest writes it,
+never the client), and a record without it replays under version 1, so a log signed before a
+change verifies as it was signed. Version 2 (2026-12-07): a lot made from others carries the
+biogenic uptake of every input — declared, else the input's negative net biogenic CFP,
+recorded as assumed (:func:`junkan.trace.pcf.inputs_uptake`); under 1 it was unknown when
+any input declared none, and publication netted the inputs' biogenic CFPs. It concerns
+merge, blend, process and split."""
+VERSIONS = frozenset({1, 2})
+
+
+def signed_version(ev: Event) -> dict[str, int]:
+    """What a new event's signed record says of the rules it was applied under: ``{"rules":
+    VERSION}`` for the events whose rules changed since version 1, else nothing."""
+    return {"rules": VERSION} if VERSION > 1 and isinstance(ev, Combine | Split) else {}
+
+
+def version_of(record: dict[str, Any]) -> int:
+    """The rules a signed record was applied under (1 when it does not say). Raises
+    ValueError for a version these rules do not know."""
+    version = record.get("rules", 1)
+    if type(version) is not int or version not in VERSIONS:
+        raise ValueError(f"rules version {version!r} is not one of {sorted(VERSIONS)}")
+    return version
+
 
 class RuleError(JunkanError):
     """An event the rules refuse; the message names the lot and the rule."""
@@ -75,12 +101,16 @@ class View(Protocol):
         """``lot`` was re-declared: its downstream cone must be recomputed."""
 
 
-def apply(view: View, ev: Event, at: datetime, *, signed: bool = False) -> int:
+def apply(view: View, ev: Event, at: datetime, *, signed: bool = False,
+          version: int | None = None) -> int:
     """Apply one event; returns how many lots it created. Raises :class:`RuleError`.
 
     ``signed``: the event is replayed from a signed log, so the refusals of what may be
     *written* (a period that has ended, a re-declaration of nothing: 2026-12-03) are not
-    applied again — a log signed before them replays as it was signed."""
+    applied again — a log signed before them replays as it was signed. ``version``: the
+    rules it is applied under (default :data:`VERSION`; a replay: its record's,
+    :func:`version_of`)."""
+    version = VERSION if version is None else version
     named = getattr(ev, "period", None)  # else the quarter of ``at``, which has not ended
     period = balance.check_period(named or balance.period_of(at))
     try:
@@ -89,9 +119,9 @@ def apply(view: View, ev: Event, at: datetime, *, signed: bool = False) -> int:
         if isinstance(ev, Create):
             return _create(view, ev, at, period)
         if isinstance(ev, Combine):
-            return _combine(view, ev, at, period)
+            return _combine(view, ev, at, period, version)
         if isinstance(ev, Split):
-            return _split(view, ev, at)
+            return _split(view, ev, at, version)
         if isinstance(ev, Ship):
             _ship(view, ev, at, period)
         elif isinstance(ev, Receive):
@@ -138,7 +168,7 @@ def held(view: View, ref: str) -> Any:
     return lot
 
 
-def _combine(view: View, ev: Combine, at: datetime, period: str,
+def _combine(view: View, ev: Combine, at: datetime, period: str, version: int,
              keep_credit: bool = False) -> int:
     _new_id(view, ev.lot)
     inputs = [(held(view, ref.lot), ref.mass_kg) for ref in ev.inputs]
@@ -180,7 +210,8 @@ def _combine(view: View, ev: Combine, at: datetime, period: str,
         received=True, material=ev.material or inputs[0][0].material, mass_kg=ev.mass_kg,
         consumed_kg=0.0, site=ev.site, custody=ev.custody,
         declared={"claim": ev.claim.model_dump() if ev.claim else None},
-        own=ev.process.model_dump() | {"pcf": derived_facts(inputs, ev.country, ev.mass_kg)},
+        own=ev.process.model_dump() | {"pcf": derived_facts(
+            inputs, ev.country, ev.mass_kg, assume_uptake=version >= 2)},
         own_cfp=ev.process.cfp_kgco2e,
         mb_period=inputs[0][0].mb_period if keep_credit else None, created_at=at,
         cfp_total=float(total), cfp_fossil=float(fossil), cfp_biogenic=float(biogenic),
@@ -193,7 +224,7 @@ def _combine(view: View, ev: Combine, at: datetime, period: str,
     return 1
 
 
-def _split(view: View, ev: Split, at: datetime) -> int:
+def _split(view: View, ev: Split, at: datetime, version: int) -> int:
     """Outputs of one lot, identity preserved: each keeps the lot's mass-balance credit."""
     src = held(view, ev.lot)
     total = sum(o.mass_kg for o in ev.outputs)
@@ -204,7 +235,7 @@ def _split(view: View, ev: Split, at: datetime) -> int:
         step = Combine(type="process", lot=out.lot, inputs=[
             {"lot": ev.lot, "mass_kg": out.mass_kg}], mass_kg=out.mass_kg,
             material=src.material, site=src.site, custody="identity_preserved")
-        _combine(view, step, at, balance.period_of(at), keep_credit=True)
+        _combine(view, step, at, balance.period_of(at), version, keep_credit=True)
     return len(ev.outputs)
 
 
