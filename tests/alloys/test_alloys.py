@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from junkan.alloys.data import ELEMENTS, load_library
+from junkan.alloys.data import ELEMENTS, Buyer, load_library
 from junkan.alloys.experiments import grain_size, make_mix_si, part_removal_mg, sorter_accuracy
 from junkan.alloys.feedback import Estimates, control_chart, lot_model, update
 from junkan.alloys.grade import GradeError, grade, grade_samples
@@ -139,6 +139,20 @@ def test_grade_names_the_limiting_element_and_price() -> None:
     comp = np.zeros((4, len(TRACKED)))
     comp[:2, TRACKED.index("Fe")] = 0.9
     assert grade_samples(comp, TRACKED, buyer)["probability_met"] == 0.5
+
+
+def test_an_elements_probability_counts_samples_inside_its_whole_window() -> None:
+    """Review 283: with a minimum and a maximum, an element's probability was the lesser of
+    P(≤ max) and P(≥ min) — 0.5 for Si 9, 9, 13, 13 against 9.6–12, where no sample is inside
+    (probability_met 0); docs/alloys.md: the share of samples with min ≤ content ≤ max."""
+    buyer = Buyer(name="window", max={"Si": 12.0}, min={"Si": 9.6},
+                  price_met_JPY_per_kg=300, price_not_met_JPY_per_kg=200, source="test")
+    comp = np.zeros((4, len(TRACKED)))
+    comp[:, TRACKED.index("Si")] = [9.0, 9.0, 13.0, 13.0]
+    g = grade_samples(comp, TRACKED, buyer)
+    assert g["probability_per_element"] == {"Si": 0.0} and g["probability_met"] == 0.0
+    comp[:, TRACKED.index("Si")] = [9.0, 10.0, 11.0, 13.0]
+    assert grade_samples(comp, TRACKED, buyer)["probability_per_element"] == {"Si": 0.5}
 
 
 STOCK = {v: 40.0 for v in LIB.vehicles}

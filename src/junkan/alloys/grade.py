@@ -169,15 +169,16 @@ def grade_samples(comp: np.ndarray, elements: tuple[str, ...], buyer: Buyer) -> 
                                   buyer=short(buyer.name), names=listed(missing),
                                   known=listed(elements)))
     ok = np.ones(comp.shape[0], dtype=bool)
-    per: dict[str, float] = {}
+    within: dict[str, np.ndarray] = {}  # per element, the samples inside its window
     for el, limit in buyer.max.items():
-        hit = comp[:, elements.index(el)] <= limit
-        per[el] = float(hit.mean())
-        ok &= hit
+        within[el] = comp[:, elements.index(el)] <= limit
     for el, low in buyer.min.items():
         hit = comp[:, elements.index(el)] >= low
-        per[el] = min(per.get(el, 1.0), float(hit.mean()))
-        ok &= hit
+        within[el] = within[el] & hit if el in within else hit
+    per: dict[str, float] = {}
+    for el, hit in within.items():  # min ≤ content ≤ max in the same sample (review 283:
+        per[el] = float(hit.mean())  # the lesser of the two shares, 0.5 for 9, 9, 13, 13
+        ok &= hit                    # against 9.6–12, where no sample is inside)
     p = float(ok.mean())
     return {"buyer": buyer.name, "probability_met": p, "probability_per_element": per,
             "most_limiting": min(per, key=lambda e: per[e]) if per else None,
