@@ -243,3 +243,14 @@ def test_groups_alike_in_every_value_differ_in_nothing_and_say_nothing() -> None
         warnings.simplefilter("error")
         assert groups_differ([np.full(5, 2.0), np.full(7, 2.0)]) is False
         assert groups_differ([np.zeros(30), np.ones(30)]) is True
+
+
+@pytest.mark.parametrize(("k", "marks"), [
+    (1, "○"), (2, "◎△"), (3, "◎○△"), (4, "◎○○△"), (5, "◎◎○△△"), (6, "◎◎○○△△"),
+    (7, "◎◎○○○△△")])
+def test_ratings_are_as_many_top_as_bottom(k: int, marks: str) -> None:
+    """Review 283: of two groups that differ the worse was ○ (the bottom third of two was
+    empty), so k = auto's usual two groups never showed △; thirds are now as many ◎ as △."""
+    from junkan.foresight.analysis import mark
+
+    assert "".join(mark(r, k) for r in range(k)) == marks

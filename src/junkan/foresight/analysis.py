@@ -14,8 +14,8 @@ Technological Forecasting and Social Change 77 (2010) 34–49.
 * **Transitions**: year-t clusters → P(final group), how decided the future is by year t.
 * **Inputs → groups** (:mod:`~junkan.foresight.discovery`): extra-trees scores, PRIM boxes.
 * **Ratings**: per KPI family, each group's median final-year score (KPIs oriented by their
-  ``better`` direction) ranked into thirds: ◎ top, ○ middle, △ bottom — all ○ where the
-  groups' scores do not differ (Kruskal–Wallis p ≥ 0.05).
+  ``better`` direction) ranked into thirds: ◎ top, ○ middle, △ bottom (:func:`mark`) — all
+  ○ where the groups' scores do not differ (Kruskal–Wallis p ≥ 0.05).
 """
 
 from __future__ import annotations
@@ -159,9 +159,17 @@ def ratings(ens: Ensemble, labels: np.ndarray, k: int,
         order = np.argsort(-vals)
         for rank, g in enumerate(order):
             medians[g][fam] = float(vals[g])
-            marks[g][fam] = ("○" if not differ else "◎" if rank < k / 3
-                             else "○" if rank < 2 * k / 3 else "△")
+            marks[g][fam] = mark(rank, k) if differ else "○"
     return marks, medians
+
+
+def mark(rank: int, k: int) -> str:
+    """The rating of the group ranked ``rank`` (0 best) of ``k`` that differ: as many ◎ at
+    the top as △ at the bottom, a third of the groups each (rounded, at least one when there
+    are two or more groups), ○ between. With two groups the worse is △ (review 283: it was
+    ○, the lower third of two being empty), with three ◎ ○ △, with six two of each."""
+    edge = max(1, round(k / 3)) if k >= 2 else 0
+    return "◎" if rank < edge else "△" if rank >= k - edge else "○"
 
 
 RATING_ALPHA = 0.05
