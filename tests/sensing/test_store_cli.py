@@ -25,7 +25,7 @@ def test_raw_store_round_trip(tmp_path: Path) -> None:
         s = slice(i * 10, i * 10 + 10)
         store.add(sensing.Batch("L7", i, t0 + i * 0.1, {k: v[s] for k, v in rec.signals.items()}))
     store.flush()
-    days = sorted(p.name for p in (tmp_path / "line=L7").iterdir())
+    days = sorted(p.name for p in (tmp_path / "line=L7").glob("day=*"))  # beside: _last.json
     assert days == ["day=2025-11-30", "day=2025-12-01"]
     back = sensing.read_raw(tmp_path, "L7", rec.params)  # type: ignore[arg-type]
     assert np.allclose(back.signals["current"], rec.signals["current"][:500])

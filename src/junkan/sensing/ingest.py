@@ -99,26 +99,52 @@ class LineIngest:
             self._accept(b)
 
     def resume_points(self) -> dict[str, int]:
-        """The next sequence number each line waits for (to ask a backfill from)."""
+        """The next sequence number each line waits for (to ask a backfill from when the
+        connection comes back). A line resumed (:meth:`resume`) that has seen no batch yet is
+        left out: its first batch shows the gap, asked for then, once (asked for here as well,
+        everything its gateway published meanwhile would come twice)."""
         with self.lock:
-            return {line: ro.next for line, ro in self.order.items()}
+            return {line: ro.next for line, ro in self.order.items() if ro.stats.accepted}
 
-    def _accept(self, b: Batch) -> None:
-        ro = self.order.get(b.line)
+    def resume(self, line: str) -> tuple[int, float] | None:
+        """Go on with ``line`` from the last batch its raw store holds in order (a line
+        restored after the service restarted; call it before its first batch): the next
+        ``seq`` expected is the one after, so the batches its gateway published meanwhile
+        are a gap, asked for when its first batch comes. What was stored (``seq``, time), or
+        ``None`` — nothing stored, no store: the line starts at the first ``seq`` it sees, as a
+        new line does."""
+        last = self.store.last_stored(line) if self.store is not None else None
+        if last is None:
+            return None
+        with self.lock:
+            ro = self._line(line)
+            if ro is not None and not ro.stats.accepted:
+                ro.resume(*last)
+                log.info("line %s goes on after seq %d, stored before", line, last[0])
+        return last
+
+    def _line(self, line: str) -> Reorder | None:
+        """The line's reorder buffer, made with its monitor for a line not seen before
+        (``None`` past :data:`MAX_LINES`)."""
+        ro = self.order.get(line)
         if ro is None:
             if len(self.order) >= MAX_LINES:
-                self.malformed.append(f"line {b.line}: more than {MAX_LINES} lines")
-                return
-            ro = self.order[b.line] = Reorder(
+                self.malformed.append(f"line {line}: more than {MAX_LINES} lines")
+                return None
+            ro = self.order[line] = Reorder(
                 max_wait=self.max_wait,
                 max_wait_s=self.max_wait_s,
                 first_seq=None,  # from the first seq seen: the gateway may have run for days
-                on_gap=self._gap_asker(b.line),
+                on_gap=self._gap_asker(line),
                 on_late=self._keep_late,
             )
-            self.monitors[b.line] = Monitor(
-                self.models, self.params, b.line, trace_max=self.trace_max
-            )
+            self.monitors[line] = Monitor(self.models, self.params, line, trace_max=self.trace_max)
+        return ro
+
+    def _accept(self, b: Batch) -> None:
+        ro = self._line(b.line)
+        if ro is None:
+            return
         if b.masked and b.seq >= ro.next and b.seq not in ro.pending:  # not a duplicate
             self._report_masked(b)
         restarts = ro.stats.restarts
@@ -192,13 +218,11 @@ class LineIngest:
         except Exception:  # a hook's failure never stops the line
             log.exception("sensing action hook failed")
 
-    def _gap_asker(self, line: str) -> Callable[[int, int], None] | None:
-        ask = self.ask_backfill
-        if ask is None:
-            return None
-
-        def gap(first: int, last: int) -> None:
-            ask(line, first, last)
+    def _gap_asker(self, line: str) -> Callable[[int, int], None]:
+        def gap(first: int, last: int) -> None:  # the transport's, when it asks
+            ask = self.ask_backfill  # set by a transport made after the line (resume)
+            if ask is not None:
+                ask(line, first, last)
 
         return gap
 

@@ -218,14 +218,14 @@ class Hub:
         *,
         resolver: Any = None,
         by: str | None = None,
-        remember: bool = True,
+        restored: bool = False,
     ) -> LiveLine:
         """Start a live line fed by ``spec.source`` (an MQTT topic or an OPC UA server):
         the endpoint must be listed in ``JUNKAN_SENSING_ENDPOINTS`` (422 otherwise, before
         any connection). The connection runs in the background and reconnects by itself;
         its state (``connecting``, ``connected``, ``unreachable``, ``connection lost`` …) is
-        the line's ``status`` and a ``status`` stream event. The definition is kept
-        (``remember``; no credentials in it) until the line is stopped."""
+        the line's ``status`` and a ``status`` stream event. The definition is kept until the
+        line is stopped; a kept line ``restored`` goes on after the last batch stored."""
         src, line = spec.source, spec.line.id
         try:
             ep = check(src.url, "source.url")
@@ -243,6 +243,8 @@ class Hub:
             params = LineParams.of(Scenario(line=spec.line, duration_s=60))
             raw = RawStore(self.directory / "raw" / org_slug(org))
             ing = LineIngest(models, params, store=raw, trace_max=6000)
+            if restored:  # before the feed connects and asks for what came meanwhile
+                ing.resume(line)
             live = LiveLine(
                 org,
                 line,
@@ -263,7 +265,7 @@ class Hub:
                 raise LiveError(
                     503, f"this server lacks the 'sensing' extra ({exc.name} is not installed)"
                 ) from None
-        if remember:
+        if not restored:
             self.book.keep(org, line, spec.model_dump(mode="json"), by)
         return live
 
@@ -288,7 +290,7 @@ class Hub:
                 log.warning("%s: kept line %s of %s skipped: %s", self.book.path, line, org, exc)
                 continue
             try:
-                live = self.connect(org, spec, m, resolver=resolver, remember=False)
+                live = self.connect(org, spec, m, resolver=resolver, restored=True)
             except LiveError as exc:
                 if self.closed:
                     break

@@ -7,6 +7,9 @@ what a message's ``seq`` claims.
   ingest of a live line does — at the first ``seq`` it sees (a gateway that has run for a day
   is monitored from its first message, not after a day of "missing" batches); a batch with a
   lower ``seq`` arriving after that is from before the line began: late (below).
+  :meth:`Reorder.resume` goes on instead from a stream kept before (a line restored after the
+  service restarted, from the last batch its raw store holds): the first batch seen after it
+  shows what came meanwhile, asked for as any gap — unless it starts a new stream (below).
 - A batch that arrives early waits (in :attr:`Reorder.pending`) for the ones before it, and a
   backfill of the gap is asked for (``on_gap(first, last)``, once per gap).
 - A gap is declared missing — the whole gap at once, one :class:`Gap` — once ``max_wait``
@@ -171,6 +174,16 @@ class Reorder:
         self.next = self.start = self._asked_to = seq
         self._start_t = t
         self.lost, self.asked = Spans(), Spans()
+
+    def resume(self, last: int, t: float) -> None:
+        """Go on from a stream whose batches up to ``last`` (timed ``t``) were taken before
+        (by an earlier run, kept in the raw store): the next ``seq`` expected is ``last + 1``;
+        a batch with a lower ``seq`` or timed before ``t`` is late, and the new-stream rules
+        hold against ``last`` and ``t`` as if the line had seen that batch (call it before
+        the first batch is pushed)."""
+        self._started = True
+        self._new_stream(last + 1, t)
+        self._newest_t = t
 
     def push(self, b: Batch) -> list[Batch | int]:
         """Add one batch; returns what is ready in order: batches, or a :class:`Gap` (an

@@ -4,10 +4,18 @@ hold, ``part-000000042-1.parquet`` … when that name is taken — a late batch 
 gateway's stream starts a part at a ``seq`` written before; one row per 100 Hz frame with
 ``seq``, ``late`` (the batch came after its ``seq`` was declared missing, or from before the
 line began: kept here, not monitored) and every channel), and replay from them or from a CSV
-file."""
+file. Beside a line's days, ``root/line=L1/_last.json`` names the last batch stored in order
+(``{"seq": 1234, "t": 1764547323.4}``, rewritten at every write), so a line restored after a
+restart knows where it left off without reading Parquet (:meth:`RawStore.last_stored`); its
+``_`` keeps it out of a partitioned-dataset reader (``pandas.read_parquet(root)``)."""
 
 from __future__ import annotations
 
+import json
+import logging
+import math
+import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +26,11 @@ from junkan.core.errors import JunkanError
 from junkan.sensing.generator import CHANNELS, DT, LineParams, Recording
 from junkan.sensing.samples import LINE_ID, RANGES, Batch
 
+log = logging.getLogger("junkan.sensing.store")
 MAX_REPLAY_ROWS = 48 * 3600 * 100
 """At most 48 h of 100 Hz frames are read for one replay."""
+LAST = "_last.json"
+"""A line's last batch stored in order, beside its days (see the module text)."""
 
 
 class RawStore:
@@ -29,8 +40,12 @@ class RawStore:
         self.root = Path(root)
         self.every = every
         self.rows: list[pd.DataFrame] = []
+        self._last: dict[str, tuple[int, float]] = {}  # per line, not yet in _last.json
 
     def add(self, b: Batch, *, late: bool = False) -> None:
+        """Keep a batch: one taken in order, or ``late`` (not monitored)."""
+        if not late:
+            self._last[b.line] = (b.seq, b.t)
         n = b.frames
         df = pd.DataFrame(
             {
@@ -58,7 +73,63 @@ class RawStore:
             path = _free(folder, f"part-{int(part['seq'].min()):09d}")
             part.drop(columns=["line", "day"]).to_parquet(path, index=False)
             out.append(path)
+        for line, (seq, t) in self._last.items():  # after the rows it names are written
+            _write_last(self.root / f"line={line}", seq, t)
+        self._last = {}
         return out
+
+    def last_stored(self, line: str) -> tuple[int, float] | None:
+        """The ``seq`` and time of the last batch of ``line`` stored in order: from its
+        ``_last.json`` (one small file), or for a store written before that file, from its
+        newest part file (three columns of one file). ``None`` when nothing is stored or what
+        is there cannot be read (logged)."""
+        if not LINE_ID.fullmatch(line):
+            return None
+        folder = self.root / f"line={line}"
+        try:
+            doc = json.loads((folder / LAST).read_text(encoding="utf-8"))
+            seq, t = doc["seq"], doc["t"]
+            if type(seq) is int and seq >= 0 and type(t) in (int, float) and math.isfinite(t):
+                return seq, float(t)
+            raise ValueError(f"seq {str(seq)[:20]}, t {str(t)[:20]}")
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            log.warning("%s: not read (%s); trying the part files", folder / LAST, exc)
+        try:
+            return _newest_part(folder)
+        except Exception as exc:  # noqa: BLE001 - pyarrow's errors are not one class
+            log.warning("%s: the last batch stored cannot be read: %s", folder, str(exc)[:200])
+            return None
+
+
+def _write_last(folder: Path, seq: int, t: float) -> None:
+    """``folder/_last.json``, replaced atomically (a file left by a crash is hidden)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".", delete=False) as f:
+        json.dump({"seq": seq, "t": t}, f)
+    os.replace(f.name, folder / LAST)
+
+
+def _newest_part(folder: Path) -> tuple[int, float] | None:
+    """The last batch in order of the part files last written (a store without ``_last.json``):
+    the last rows not late of the newest day folder's newest part that has any (rows are
+    kept in the order the batches were taken; the batch's time is its first frame's)."""
+    days = [d for d in folder.glob("day=*") if d.is_dir()]
+    if not days:
+        return None
+    day = max(days, key=lambda d: (d.stat().st_mtime_ns, d.name))
+    parts = day.glob("part-*.parquet")
+    for part in sorted(parts, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True):
+        df = pd.read_parquet(part, columns=["seq", "t", "late"])
+        df = df[~df["late"].astype(bool)]
+        if len(df):
+            seq, t = df["seq"].to_numpy(), df["t"].to_numpy()
+            i = len(seq) - 1
+            while i > 0 and seq[i - 1] == seq[-1] and t[i - 1] < t[i]:
+                i -= 1
+            return int(seq[-1]), float(t[i])
+    return None
 
 
 def _free(folder: Path, stem: str) -> Path:
