@@ -92,7 +92,8 @@ def run(
     ledger's ``statement`` — :meth:`junkan.store.trace_repo.TraceRepo.statement` or its
     ``to_json()`` —, the reporting ``period``: ``FY2028``, ``2028`` or ``2028Q2``, and the
     ``lots`` the maker made, :meth:`~junkan.store.trace_repo.TraceRepo.made`, for the
-    physical chain-of-custody models), or check
+    physical chain-of-custody models, the basis of lots that claimed nothing and each lot's
+    quarter), or check
     procurement criteria (a :class:`Check`, with the product's trace ``lots`` as
     ``TraceRepo.show`` returns them; ``criteria``: a set of your own,
     :func:`read_procurement_criteria`), or show a solar-panel registry as organisation ``org``

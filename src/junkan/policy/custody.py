@@ -10,12 +10,18 @@ balance the content is a claim booked against the site's credit (the ledger's st
 
 What counts for a product (its site, its lot patterns, the reporting period's quarters):
 
-* a lot made by the organisation at the site, whose id matches a pattern, recorded in one of
-  the quarters (the quarter of the ledger's ``made_at``);
+* a lot made by the organisation at the site, whose id matches a pattern, made in one of
+  the quarters: the quarter the ledger booked its step in (``period`` of
+  :meth:`~junkan.store.trace_repo.TraceRepo.made`: the one its event names, else the
+  quarter, of UTC, of its batch's time — that of its mass-balance bookings);
 * not a portion of another lot counted for the same product (a split, or a step whose input
   is such a lot): its content was counted with that lot;
 * not a portion of a mass-balance lot (identity-preserved steps back to one): its content is
   that lot's claim, counted from the statement where the claim was booked.
+
+A mass-balance lot whose step claimed nothing (a claim of 0) has no entry in the statement;
+it is still one of the product's lots and its input mass is in the basis
+(:func:`unclaimed_entries`).
 """
 
 from __future__ import annotations
@@ -23,11 +29,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from junkan.core.errors import ModelError, Problem
 from junkan.trace import period_of
+from junkan.trace.balance import PERIOD
+
+JST = timezone(timedelta(hours=9), "JST")
+"""Japan Standard Time (no daylight saving): the clock of the fiscal years the report is for."""
 
 PHYSICAL = ("identity_preserved", "segregated", "controlled_blending")
 """The ISO 22095 models whose recycled content the ledger derives physically."""
@@ -47,11 +57,13 @@ class MadeLot:
     post_consumer: float
     made_at: datetime
     inputs: tuple[str, ...]
-
-    @property
-    def period(self) -> str:
-        """The calendar quarter the lot was recorded in (``2028Q2``)."""
-        return period_of(self.made_at)
+    period: str
+    """The quarter the ledger booked the lot's step in (``2028Q2``): the one its event names,
+    else that (UTC) of ``made_at``."""
+    period_named: bool = True
+    """False: ``period`` was derived from ``made_at`` alone."""
+    input_kg: float | None = None
+    """The mass of its inputs used (a mass-balance claim's basis); None: not given."""
 
 
 def read_made(lots: Iterable[dict[str, Any]]) -> list[MadeLot]:
@@ -59,10 +71,18 @@ def read_made(lots: Iterable[dict[str, Any]]) -> list[MadeLot]:
     out = []
     for i, d in enumerate(lots):
         try:
+            at = datetime.fromisoformat(str(d["made_at"]))
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            named = d.get("period") is not None
+            period = str(d["period"]) if named else period_of(at.astimezone(UTC))
+            if not PERIOD.match(period):
+                raise ValueError(f"period {period!r}: a calendar quarter like 2028Q2")
             lot = MadeLot(
                 str(d["lot"]), str(d["site"]), str(d["custody"]), float(d["mass_kg"]),
-                float(d["pre_consumer"]), float(d["post_consumer"]),
-                datetime.fromisoformat(str(d["made_at"])), tuple(map(str, d.get("inputs", []))))
+                float(d["pre_consumer"]), float(d["post_consumer"]), at,
+                tuple(map(str, d.get("inputs", []))), period,
+                bool(d.get("period_named", named)),
+                None if d.get("input_kg") is None else float(d["input_kg"]))
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError([Problem(f"lots[{i}]", f"not a made lot of the ledger: {e}")]) from e
         if lot.custody not in MODELS:
@@ -85,6 +105,12 @@ def _origin(lot: MadeLot, by_id: dict[str, MadeLot]) -> str:
     return lot.custody
 
 
+def _mine(made: list[MadeLot], site: str, patterns: list[str]) -> list[MadeLot]:
+    """The made lots the product's patterns match at its site, in any period."""
+    return [x for x in made if x.site == site
+            and any(fnmatch.fnmatchcase(x.lot, pat) for pat in patterns)]
+
+
 def physical_entries(
     made: list[MadeLot], site: str, patterns: list[str], quarters: list[str]
 ) -> tuple[list[dict[str, Any]], set[str]]:
@@ -93,8 +119,7 @@ def physical_entries(
     patterns match at its site in any period (so the caller can tell the lots apart that a
     product claims under mass balance)."""
     by_id = {x.lot: x for x in made}
-    mine = [x for x in made if x.site == site
-            and any(fnmatch.fnmatchcase(x.lot, pat) for pat in patterns)]
+    mine = _mine(made, site, patterns)
     ids = {x.lot for x in mine}
     entries = []
     for x in mine:
@@ -109,3 +134,49 @@ def physical_entries(
                 "share": share, "uncovered": False, "custody": x.custody,
                 "booked_at": x.made_at.isoformat()})
     return entries, ids
+
+
+def unclaimed_entries(
+    made: list[MadeLot], site: str, patterns: list[str], quarters: list[str],
+    claimed: set[str]
+) -> list[dict[str, Any]]:
+    """Entries of 0 kg for the product's mass-balance lots of the quarters that claimed
+    nothing (no entry in the statement: ``claimed`` are the lots with a claim entry), one per
+    characteristic, basis the input mass as for a claim (the lot's mass if not given): the
+    lot is the product's, so it is in the basis. A lot made from another of the product's
+    lots is not counted again, as under the physical models."""
+    mine = _mine(made, site, patterns)
+    ids = {x.lot for x in mine}
+    entries = []
+    for x in mine:
+        if (x.custody != "mass_balance" or x.lot in claimed or x.period not in quarters
+                or any(i in ids for i in x.inputs)):
+            continue
+        basis = x.mass_kg if x.input_kg is None else x.input_kg
+        for ch in ("pre_consumer", "post_consumer"):
+            entries.append({
+                "site": x.site, "characteristic": ch, "period": x.period, "kind": "made",
+                "lot": x.lot, "mass_kg": 0.0, "basis_kg": basis, "share": 0.0,
+                "uncovered": False, "custody": x.custody,
+                "booked_at": x.made_at.isoformat()})
+    return entries
+
+
+def boundary_notes(made: list[MadeLot], site: str, patterns: list[str],
+                   quarters: list[str]) -> list[str]:
+    """Notes on the product's lots whose quarter was derived from the time they were recorded
+    (their event named none) and differs from that time's quarter in Japan: the ledger's
+    quarters are of UTC (its mass-balance accounts, which a report cannot move), so a lot
+    recorded from 00:00 to 08:59 JST on the first day of a quarter is in the one before."""
+    notes = []
+    for x in _mine(made, site, patterns):
+        local = x.made_at.astimezone(JST)
+        jst = period_of(local)
+        if x.period_named or jst == x.period or not {jst, x.period} & set(quarters):
+            continue
+        notes.append(
+            f"lot {x.lot} was recorded at {local:%Y-%m-%d %H:%M} JST and its event names no "
+            f"period: the ledger books it in {x.period} (quarters of UTC, as its mass-balance "
+            f"accounts), not {jst}; name the period in the event (period: {jst}) or import "
+            f"with --period {jst} to count it there")
+    return notes

@@ -33,7 +33,13 @@ from junkan.core.base import Strict
 from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem, coded, refusal, short
 from junkan.core.fields import Fraction, Mass
-from junkan.policy.custody import physical_entries, read_made
+from junkan.policy.custody import (
+    MadeLot,
+    boundary_notes,
+    physical_entries,
+    read_made,
+    unclaimed_entries,
+)
 
 Char = Literal["pre_consumer", "post_consumer"]
 CHARS: tuple[Char, ...] = ("pre_consumer", "post_consumer")
@@ -336,7 +342,8 @@ def periodic_report(
     accounts, claims, notes = _accounts(doc, qs)
     if made_lots is None:
         notes.append("lots made under the physical chain-of-custody models were not read: "
-                     "only mass-balance claims count")
+                     "only mass-balance claims count (and a mass-balance lot that claimed "
+                     "nothing is not in the basis)")
     rep = PeriodicReport(plan.maker, period, qs, [], accounts, notes=notes)
     used: set[int] = set()
     owner: dict[str, str] = {}
@@ -348,14 +355,8 @@ def periodic_report(
         ]
         phys: list[dict[str, Any]] = []
         if made_lots is not None:
-            phys, _ = physical_entries(made_lots, p.site, p.lots, qs)
-            for lot in dict.fromkeys(e["lot"] for e in phys):
-                if lot in owner:
-                    raise ModelError([Problem(
-                        f"products.{p.id}.lots",
-                        f"lot {lot} matches two products ({owner[lot]}, {p.id}); "
-                        "make the patterns disjoint")])
-                owner[lot] = p.id
+            phys = _made(made_lots, p, qs, {c["lot"] for _, c in mine}, owner)
+            rep.notes += boundary_notes(made_lots, p.site, p.lots, qs)
         evidence = [c for _, c in mine] + phys
         rep.claims[p.id] = evidence
         for i, _ in mine:
@@ -374,14 +375,32 @@ def periodic_report(
         for ch in (*p.characteristics, "total"):
             mine_ch = reported if ch == "total" else [c for c in reported
                                                       if c["characteristic"] == ch]
-            rep.products.append(_row(p, ch, mine_ch, period, _basis(reported)))
+            rep.products.append(_row(p, ch, mine_ch, period, evidence))
     rep.unassigned_claims = [c for i, c in enumerate(claims) if i not in used]
     return rep
 
 
+def _made(made: list[MadeLot], p: Product, qs: list[str], claimed: set[str],
+          owner: dict[str, str]) -> list[dict[str, Any]]:
+    """``p``'s evidence entries from the made lots: those of the physical models and the
+    mass-balance lots with no claim entry (``claimed``: the lots with one), each lot owned by
+    one product (``owner``, filled in)."""
+    entries = physical_entries(made, p.site, p.lots, qs)[0]
+    entries += unclaimed_entries(made, p.site, p.lots, qs, claimed)
+    for lot in dict.fromkeys(e["lot"] for e in entries):
+        if lot in owner:
+            raise ModelError([Problem(
+                f"products.{p.id}.lots",
+                f"lot {lot} matches two products ({owner[lot]}, {p.id}); "
+                "make the patterns disjoint")])
+        owner[lot] = p.id
+    return entries
+
+
 def _basis(entries: list[dict[str, Any]]) -> float:
     """The basis (kg) of ``entries``: each lot's once (one entry per lot and characteristic,
-    on the same basis)."""
+    on the same basis). Given all the product's entries, whatever characteristics it
+    reports: a lot that claimed only one the product does not report is still its lot."""
     per_lot: dict[tuple[str, str], float] = {}
     for c in entries:
         key = (c["lot"], c["period"])
@@ -390,12 +409,14 @@ def _basis(entries: list[dict[str, Any]]) -> float:
 
 
 def _row(p: Product, ch: str, claims: list[dict[str, Any]], period: str,
-         basis: float) -> dict[str, Any]:
+         evidence: list[dict[str, Any]]) -> dict[str, Any]:
     """One row: ``claims`` are the evidence entries (mass-balance claims and lots made under
-    a physical model) of the product and characteristic in the period; ``basis`` is that of
-    all the product's lots of the period — a characteristic's share is of the whole product,
-    not of the lots that happen to carry it."""
+    a physical model) of the product and characteristic in the period (the row's lots and
+    models are theirs); ``evidence`` all the product's entries of the period: the basis is
+    that of all its lots — a characteristic's share is of the whole product, not of the lots
+    that happen to carry it."""
     kg = sum(float(c["mass_kg"]) for c in claims)
+    basis = _basis(evidence)
     share = kg / basis if basis > 0 else None
     uncovered = sum(bool(c["uncovered"]) for c in claims)
     target = next((t for t in p.targets if t.period == period and t.characteristic == ch), None)

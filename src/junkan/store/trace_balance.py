@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from junkan.store.tables import Organisation
 from junkan.store.trace_base import TraceBase, TraceError
-from junkan.store.trace_tables import TraceBalanceEntry, TraceInput, TraceLot, TracePeriod
-from junkan.trace.balance import PERIOD
+from junkan.store.trace_tables import (
+    TraceBalanceEntry,
+    TraceEvent,
+    TraceInput,
+    TraceLot,
+    TracePeriod,
+)
+from junkan.trace.balance import PERIOD, period_of
 from junkan.trace.statement import Statement, StatementEntry, statement
 
 
@@ -49,9 +57,14 @@ class BalanceMixin(TraceBase):
         the lots it created with declared values, nor those it received), in booking order:
         ``lot``, ``site``, ``custody`` (the step's ISO 22095 model), ``mass_kg``, the recycled
         shares as the ledger holds them (``pre_consumer``, ``post_consumer``: derived by the
-        physical models, claimed under mass balance), ``made_at`` (ISO 8601, UTC) and
-        ``inputs`` (input lots, another organisation's written ``org/lot``). What
-        :func:`junkan.policy.periodic_report` reads for the physical chain-of-custody models."""
+        physical models, claimed under mass balance), ``made_at`` (ISO 8601, UTC),
+        ``inputs`` (input lots, another organisation's written ``org/lot``), ``input_kg``
+        (their mass used: a mass-balance claim's basis) and ``period``, the quarter the
+        ledger booked the step in — the one its signed event names (or its batch gave it),
+        else the quarter (UTC) of ``made_at``, as the ledger's mass-balance bookings; a split
+        names none: its portions are in the later of their source's quarter and the split's
+        — with ``period_named`` (false: derived from ``made_at`` alone). What
+        :func:`junkan.policy.periodic_report` reads."""
         with self.db.session() as s:
             org = self._org(s, org_name)
             q = select(TraceLot).where(TraceLot.creator_org == org.id,
@@ -62,19 +75,48 @@ class BalanceMixin(TraceBase):
             seqs = [x.seq for x in lots]
             names = {o.id: o.name for o in s.scalars(select(Organisation))}
             inputs: dict[int, list[str]] = {}
+            input_kg: dict[int, float] = {}
             for i in range(0, len(seqs), 500):
-                rows = s.execute(select(TraceInput.dst_seq, TraceLot.lot, TraceLot.creator_org)
+                rows = s.execute(select(TraceInput.dst_seq, TraceLot.lot, TraceLot.creator_org,
+                                        TraceInput.mass_kg)
                                  .join(TraceLot, TraceLot.seq == TraceInput.src_seq)
                                  .where(TraceInput.dst_seq.in_(seqs[i:i + 500]))
                                  .order_by(TraceInput.id))
-                for dst, lot, creator in rows:
+                for dst, lot, creator, kg in rows:
                     inputs.setdefault(dst, []).append(
                         lot if creator == org.id else f"{names[creator]}/{lot}")
+                    input_kg[dst] = input_kg.get(dst, 0.0) + kg
+            named, split_of = _step_periods(s, org.id)
             out = []
+            period: dict[str, tuple[str, bool]] = {}
             for x in lots:
                 at = x.created_at if x.created_at.tzinfo else x.created_at.replace(tzinfo=UTC)
+                own = period_of(at.astimezone(UTC))
+                src = period.get(split_of.get(x.lot, ""))
+                period[x.lot] = (named[x.lot], True) if x.lot in named else \
+                    (max(src[0], own), src[1] and src[0] >= own) if src else (own, False)
                 out.append({"lot": x.lot, "site": x.site, "custody": x.custody,
                             "mass_kg": x.mass_kg, "pre_consumer": x.rec_pre,
                             "post_consumer": x.rec_post, "made_at": at.isoformat(),
-                            "inputs": inputs.get(x.seq, [])})
+                            "inputs": inputs.get(x.seq, []),
+                            "input_kg": input_kg.get(x.seq, 0.0), "period": period[x.lot][0],
+                            "period_named": period[x.lot][1]})
         return out
+
+
+STEPS = ("merge", "blend", "process", "split")
+
+
+def _step_periods(s: Session, org_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    """From ``org_id``'s signed log: the period each step's event names (merge, blend,
+    process: its output lot → period) and each split portion's source lot."""
+    named: dict[str, str] = {}
+    split_of: dict[str, str] = {}
+    for kind, record in s.execute(select(TraceEvent.type, TraceEvent.record).where(
+            TraceEvent.org_id == org_id, TraceEvent.type.in_(STEPS)).order_by(TraceEvent.id)):
+        event = json.loads(record)["event"]
+        if kind == "split":
+            split_of.update((o["lot"], event["lot"]) for o in event["outputs"])
+        elif event.get("period"):
+            named[event["lot"]] = event["period"]
+    return named, split_of
