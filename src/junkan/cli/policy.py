@@ -128,12 +128,12 @@ def diagnose(
     doc = res.to_json()
     print_table(
         f"{doc['municipality']['name']} ({doc['municipality']['code']}) — "
-        f"ranks among {len(res.peers)} peers",
+        f"ranks among {len(res.peers)} peers{' (as listed)' if res.peers_listed else ''}",
         ("indicator", "value", "rank"),
         [
             (
                 k,
-                f"{doc['current'][k]:,.3g}" if doc["current"][k] is not None else "—",
+                _figure(k, doc["current"][k]),
                 "—" if v["rank"] is None else f"{v['rank']} / {v['of']}",
             )
             for k, v in doc["ranks"].items()
@@ -170,6 +170,15 @@ def diagnose(
     )
     if out is not None:
         out_console.print(f"report written to {out}", highlight=False)
+
+
+def _figure(key: str, value: float | None) -> str:
+    """A diagnosis figure as the council report shows it (10,000; a rate in %)."""
+    from junkan.core.report import format_number
+
+    if key == "recycling_rate" and value is not None:
+        return f"{format_number(100 * value)} %"
+    return format_number(value)
 
 
 @app.command("report")

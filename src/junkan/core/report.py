@@ -68,7 +68,7 @@ def format_number(value: Any) -> str:
     x = float(value)  # type: ignore[arg-type]
     if math.isnan(x):
         return MISSING
-    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+    return f"{x:,.4g}" if abs(x) < 9999.5 else f"{x:,.0f}"  # 9,999.5 to 4 digits is 1e+04
 
 
 @dataclass(frozen=True)

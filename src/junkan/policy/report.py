@@ -17,6 +17,7 @@ T: dict[str, tuple[str, str]] = {
     "title": ("自治体サーキュラーエコノミー診断", "Municipal circular-economy diagnosis"),
     "state": ("現状と類似団体との比較", "Current state against peers"),
     "peers": ("類似団体（人口規模）", "Peers (population size class)"),
+    "peers_listed": ("類似団体（指定した団体）", "Peers (as listed)"),
     "potential": ("品目別のポテンシャル", "Potential by material stream"),
     "proposals": ("改善施策の提案と効果", "Improvement proposals and effects"),
     "method": ("算定方法と前提", "Method and assumptions"),
@@ -110,7 +111,6 @@ def _pct(x: float | None) -> float | None:
 def diagnosis_page(r: DiagnosisResult, lang: str) -> Page:
     d = r.diagnosis
     tg = r.target
-    lo, hi = r.size_class
     sub = (
         f"{tg['name']}（{d.request.municipality}）{d.request.fiscal_year}年度"
         if lang == "ja"
@@ -128,17 +128,9 @@ def diagnosis_page(r: DiagnosisResult, lang: str) -> Page:
                 "—" if rk is None else f"{rk} / {r.ranked(key)}",
             ]
         )
-    page.table(
-        rows,
-        columns=[t("metric", lang), t("value", lang), t("rank", lang)],
-        caption=(
-            f"人口 {lo:,}〜{'' if hi is None else f'{hi - 1:,}'}人の団体と比較"
-            if lang == "ja"
-            else f"compared with municipalities of {lo:,}–"
-            f"{'' if hi is None else f'{hi - 1:,}'} inhabitants"
-        ),
-    )
-    page.heading(t("peers", lang), 3)
+    page.table(rows, columns=[t("metric", lang), t("value", lang), t("rank", lang)],
+               caption=_compared(r, lang))
+    page.heading(t("peers_listed" if r.peers_listed else "peers", lang), 3)
     page.table(
         [
             [
@@ -186,6 +178,19 @@ def diagnosis_page(r: DiagnosisResult, lang: str) -> Page:
     for note in r.notes:
         page.paragraph(note["ja" if lang == "ja" else "en"], warning=True)
     return page
+
+
+def _compared(r: DiagnosisResult, lang: str) -> str:
+    """What the ranks compare with: the listed peers by name, or the size class."""
+    if r.peers_listed:
+        names = [f"{p['name']}（{p['code']}）" if lang == "ja" else f"{p['name']} ({p['code']})"
+                 for p in r.peers if not p["is_target"]]
+        return (f"指定した類似団体（{'、'.join(names)}）と比較" if lang == "ja"
+                else f"compared with the listed peers: {', '.join(names)}")
+    lo, hi = r.size_class
+    top = "" if hi is None else f"{hi - 1:,}"
+    return (f"人口 {lo:,}〜{top}人の団体と比較" if lang == "ja"
+            else f"compared with municipalities of {lo:,}–{top} inhabitants")
 
 
 def _proposals(page: Page, proposals: list[dict[str, Any]], lang: str) -> None:

@@ -86,6 +86,11 @@ class DiagnosisResult:
         return written
 
     @property
+    def peers_listed(self) -> bool:
+        """True when the peers are the codes the diagnosis lists, not a size class."""
+        return self.diagnosis.request.peers.codes is not None
+
+    @property
     def target(self) -> dict[str, Any]:
         return next(p for p in self.peers if p["is_target"])
 
@@ -131,6 +136,7 @@ class DiagnosisResult:
             },
             "survey": self.diagnosis.survey.source,
             "size_class": {"from": self.size_class[0], "below": self.size_class[1]},
+            "peers_by": "codes" if self.peers_listed else "size_class",
             "current": {
                 k: v for k, v in self.target.items() if k not in ("code", "name", "is_target")
             },
@@ -215,12 +221,15 @@ def _notes(d: Diagnosis, n_peers: int, no_cost: bool) -> list[dict[str, str]]:
             }
         )
     if n_peers < 4:
+        listed = d.request.peers.codes is not None
         notes.append(
             {
                 "ja": f"類似団体が{n_peers}団体のみで、上位水準の根拠が弱い。"
-                "人口区分を広げるか団体コードを指定すること。",
+                + ("指定する団体コードを増やすこと。" if listed
+                   else "人口区分を広げるか団体コードを指定すること。"),
                 "en": f"only {n_peers} peers: the best-quartile rate rests on few "
-                "municipalities; widen the size class or list peer codes",
+                "municipalities; " + ("list more peer codes" if listed
+                                      else "widen the size class or list peer codes"),
             }
         )
     if no_cost:
