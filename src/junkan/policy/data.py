@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from typing import Any
 
@@ -16,3 +17,12 @@ def data_document(name: str) -> tuple[dict[str, Any], str]:
     if not isinstance(doc, dict):
         raise ValueError(f"{source}: expected a mapping")
     return doc, source
+
+
+def years_after(d: date, years: int) -> date:
+    """The same date ``years`` later (calendar years, as "3 years" of the data files mean):
+    29 February becomes 28 February in a year without one."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)

@@ -31,7 +31,7 @@ from junkan.core.base import Strict
 from junkan.core.documents import validate_with
 from junkan.core.errors import JunkanError, ModelError, Problem, coded, short
 from junkan.core.fields import Fraction, IsoDate
-from junkan.policy.data import data_document
+from junkan.policy.data import data_document, years_after
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$")]
 Org = Annotated[str, Field(min_length=1, max_length=200)]
@@ -309,9 +309,7 @@ OWN_ONLY = frozenset({"handovers", "treatments"})
 def end_of_business(inst: Installation) -> date:
     if inst.end_of_business is not None:
         return inst.end_of_business
-    years = int(reference()["default_service_years"]["value"])
-    c = inst.commissioned
-    return c.replace(year=c.year + years, day=28 if (c.month, c.day) == (2, 29) else c.day)
+    return years_after(inst.commissioned, int(reference()["default_service_years"]["value"]))
 
 
 def roles(reg: Registry, org: str, inst: Installation) -> set[str]:
@@ -338,9 +336,9 @@ def _collected(ix: Index, installation: str) -> int:
 
 def status(reg: Registry, inst: Installation) -> dict[str, Any]:
     """Collected (handed to a dismantler or recycler), treated, and the status: ``treated``,
-    ``collected``, ``overdue`` (past its end of business, not all collected: the abandonment
-    risk), ``approaching`` (within the horizon of ``data/policy/solar.yaml``) or
-    ``operating``."""
+    ``collected``, ``overdue`` (past its end of business — after the day —, not all collected:
+    the abandonment risk), ``approaching`` (up to the same date the horizon's years after
+    ``as_of``, ``data/policy/solar.yaml``) or ``operating``."""
     ix = reg.index()
     collected = _collected(ix, inst.id)
     treated = sum(t.count for t in ix.treatments.get(inst.id, ()))
@@ -350,9 +348,9 @@ def status(reg: Registry, inst: Installation) -> dict[str, Any]:
         state = "treated"
     elif collected >= inst.count:
         state = "collected"
-    elif end <= reg.as_of:
+    elif end < reg.as_of:  # past it: on the day itself it is not yet
         state = "overdue"
-    elif (end - reg.as_of).days <= round(365.25 * horizon):
+    elif end <= years_after(reg.as_of, horizon):
         state = "approaching"
     else:
         state = "operating"
