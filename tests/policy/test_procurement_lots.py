@@ -10,6 +10,7 @@ import pytest
 
 from junkan import policy
 from junkan.core.errors import ModelError
+from junkan.policy.procurement import default_criteria
 
 
 def check(lots: list[str], declared: float | None = None) -> policy.Check:
@@ -65,3 +66,28 @@ def test_lots_named_but_not_read_are_said_not_silently_ignored() -> None:
     assert v["refillable"]["note"] == ""  # not a criterion the lots decide
     assert policy.run(check([], declared=0.72)).verdicts[0]["note"] == (
         "declared without cited evidence")
+
+
+def test_a_share_of_the_plastic_weight_decided_by_whole_lots_says_so() -> None:
+    """The stationery and stamp-pad criteria are shares of the plastic weight; a lot's
+    recycled share is of its whole mass (the ledger holds no plastic part). The lots still
+    decide (0.9 × 100 + 0.7 × 900 = 0.72 ≥ 0.70), and the verdict says what they measured."""
+    lots = [{"lot": "L1", "mass_kg": 100.0, "recycled": {"total": 0.9}},
+            {"lot": "L2", "mass_kg": 900.0, "recycled": {"total": 0.7}}]
+    v = {x["criterion"]: x for x in policy.run(check(["L1", "L2"]), lots=lots).verdicts}
+    assert (v["recycled_plastic"]["verdict"], v["recycled_plastic"]["basis"]) == (
+        "pass", "trace lots (2)")
+    assert v["recycled_plastic"]["note"] == (
+        "the criterion is of the plastic weight, the lots' recycled share of their whole mass "
+        "(the ledger does not hold a lot's plastic part): it is the plastic's share only if "
+        "the lots named are the product's plastic alone")
+    wrong = {x["criterion"]: x for x in policy.run(check(["L1", "L2"], declared=0.9),
+                                                   lots=lots).verdicts}["recycled_plastic"]
+    assert wrong["note"].startswith("declared 0.9 but the lots give 0.72; the lots decide; "
+                                    "the criterion is of the plastic weight")
+    # a declaration (the maker's plastic share) decides without it
+    assert policy.run(check([], declared=0.72)).verdicts[0]["note"] == (
+        "declared without cited evidence")
+    items = default_criteria().items  # the shipped items carry the basis
+    assert [c.share_of for i in ("stationery_common", "stamp_pad")
+            for c in items[i].criteria if c.lot_property] == ["plastic_weight"] * 2

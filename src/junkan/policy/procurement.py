@@ -58,6 +58,16 @@ class Criterion(Strict):
     ) = None
     op: Literal[">=", "<=", "=="]
     value: Value
+    share_of: Literal["mass", "plastic_weight"] = "mass"
+    """What the criterion's share is of: the product's mass, or its plastic weight. A trace
+    lot's recycled share is of the lot's whole mass (the ledger holds no plastic part of a
+    lot), so where the lots decide a ``plastic_weight`` criterion the verdict says so."""
+
+
+PLASTIC_NOTE = ("the criterion is of the plastic weight, the lots' recycled share of their "
+                "whole mass (the ledger does not hold a lot's plastic part): it is the "
+                "plastic's share only if the lots named are the product's plastic alone")
+"""The note of a ``plastic_weight`` criterion the lots decide."""
 
 
 class Item(Strict):
@@ -286,6 +296,8 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
                     v["note"] = (
                         f"declared {declared:g} but the lots give {derived:.4g}; the lots decide"
                     )
+                if c.share_of == "plastic_weight":
+                    v["note"] = "; ".join(filter(None, (v["note"], PLASTIC_NOTE)))
         if basis == "declared" and c.property in p.evidence:
             v["evidence"] = [{"document": p.evidence[c.property]}, *v["evidence"]]
         if value is None:
