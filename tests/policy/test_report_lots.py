@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from junkan import policy
+from junkan.core.errors import ModelError
 from junkan.policy.custody import read_made
 from junkan.store.db import Database
 from junkan.store.repo import Store
@@ -191,3 +192,7 @@ def test_the_same_instant_is_in_one_quarter_whatever_its_offset() -> None:
                         "pre_consumer": 0, "post_consumer": 0, "inputs": [],
                         "made_at": "2026-12-07T00:00:00+00:00", "period": "2028Q2"}])[0]
     assert (named.period, named.period_named) == ("2028Q2", True)
+    with pytest.raises(ModelError, match=r"lots\[0\]: not a made lot of the ledger: period "):
+        read_made([{"lot": "B", "site": "plant", "custody": "segregated", "mass_kg": 1,
+                    "pre_consumer": 0, "post_consumer": 0, "made_at": "2026-12-07T00:00:00",
+                    "period": "2028-04"}])

@@ -27,6 +27,7 @@ it is still one of the product's lots and its input mass is in the basis
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -34,7 +35,6 @@ from typing import Any
 
 from junkan.core.errors import ModelError, Problem
 from junkan.trace import period_of
-from junkan.trace.balance import PERIOD
 
 JST = timezone(timedelta(hours=9), "JST")
 """Japan Standard Time (no daylight saving): the clock of the fiscal years the report is for."""
@@ -42,6 +42,8 @@ JST = timezone(timedelta(hours=9), "JST")
 PHYSICAL = ("identity_preserved", "segregated", "controlled_blending")
 """The ISO 22095 models whose recycled content the ledger derives physically."""
 MODELS = (*PHYSICAL, "mass_balance")
+QUARTER = re.compile(r"^\d{4}Q[1-4]$")
+"""A ledger period (a calendar quarter, ``2028Q2``)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def read_made(lots: Iterable[dict[str, Any]]) -> list[MadeLot]:
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
             named = d.get("period") is not None
             period = str(d["period"]) if named else period_of(at.astimezone(UTC))
-            if not PERIOD.match(period):
+            if not QUARTER.match(period):
                 raise ValueError(f"period {period!r}: a calendar quarter like 2028Q2")
             lot = MadeLot(
                 str(d["lot"]), str(d["site"]), str(d["custody"]), float(d["mass_kg"]),
