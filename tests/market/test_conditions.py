@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from junkan import market
 from junkan.cli.main import app
 from junkan.core.errors import ModelError
+from tests.market.test_match import TRACE
 
 
 def _lot(i: int, seller: str, fe: float, t: float = 15) -> dict[str, Any]:
@@ -25,7 +26,7 @@ def _lot(i: int, seller: str, fe: float, t: float = 15) -> dict[str, Any]:
             "id": f"l{i}",
             "kind": "recycled_material",
             "material": {"name": "aluminium"},
-            "composition": {"Fe": fe, "Mg": 0.2, "Zn": 0.2},
+            "composition": {**TRACE, "Fe": fe, "Mg": 0.2, "Zn": 0.2},
             "quantity": {"mass": f"{t} t"},
         },
     }

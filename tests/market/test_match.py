@@ -18,6 +18,10 @@ from junkan.core.errors import ModelError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "market" / "market.yaml"
+TRACE = {"Si": 7.0, "Cu": 1.0, "Mn": 0.1, "Ni": 0.05, "Ti": 0.03, "Pb": 0.02, "Sn": 0.02,
+         "Li": 0.0005}
+"""The rest of a lot's analysis: every element the alloy buyers limit, within each limit (an
+element the analysis left out is not measured, and the lot would enter no buyer's blend)."""
 
 
 def test_example_by_hand() -> None:
@@ -75,6 +79,7 @@ def random_instance(seed: int, n_lots: int = 4, divisible: bool = False) -> dict
                     "kind": "recycled_material",
                     "material": {"name": "aluminium"},
                     "composition": {
+                        **TRACE,
                         "Fe": fe,
                         "Mg": float(rng.uniform(0.1, 0.5)),
                         "Zn": float(rng.uniform(0.1, 0.6)),
@@ -222,8 +227,9 @@ def test_optimal_on_small_instances_by_enumeration(seed: int) -> None:
 
 def test_a_premium_on_an_element_no_lot_states_and_no_element_is_refused() -> None:
     """'composition.Fee' read 0 for every lot and paid each a bonus (a reviewer's margin
-    14,209,054 JPY against 13,997,476); an element none of the lots states (Pb) stays a
-    valid premium (each lot has none of it)."""
+    14,209,054 JPY against 13,997,476); an element the lots state (Pb) is a valid premium.
+    One none of them states (Cr) is a valid premium too, but no lot has it measured, so
+    none can be priced (it was read as 0 wt %: review 283)."""
     doc = random_instance(0)
     doc["conditions"][0]["price"]["premiums"][0]["property"] = "composition.Fee"
     with pytest.raises(grading.GradingError, match=r"premiums\[0\]\.property.*'Fee' is no "
@@ -231,6 +237,10 @@ def test_a_premium_on_an_element_no_lot_states_and_no_element_is_refused() -> No
         market.run(market.load(text=json.dumps(doc)))
     doc["conditions"][0]["price"]["premiums"][0]["property"] = "composition.Pb"
     assert market.run(market.load(text=json.dumps(doc))).solution.status == "optimal"
+    doc["conditions"][0]["price"]["premiums"][0]["property"] = "composition.Cr"
+    with pytest.raises(grading.GradingError, match=r"of which 0 kg can be priced \(the rest "
+                       r"lacks a property its price premiums need\)"):
+        market.run(market.load(text=json.dumps(doc)))
 
 
 @pytest.mark.parametrize(("seed", "side"), [(7, "above"), (11, "below")])
@@ -263,7 +273,7 @@ def _base() -> dict[str, Any]:
     doc = random_instance(5)
     doc["pools"] = []
     for lot in doc["lots"]:
-        lot["item"]["composition"] = {"Fe": 0.3, "Mg": 0.2, "Zn": 0.2}
+        lot["item"]["composition"] = {**TRACE, "Fe": 0.3, "Mg": 0.2, "Zn": 0.2}
         lot["item"]["quantity"]["mass"] = 15_000
     doc["conditions"] = doc["conditions"][:1]
     doc["conditions"][0].update(

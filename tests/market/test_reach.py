@@ -12,6 +12,7 @@ import pytest
 
 from junkan import market
 from junkan.core.errors import ModelError
+from tests.market.test_match import TRACE
 
 LI_EACH = {  # a per-lot rule: ≤ 20 mg/kg Li in every lot
     "id": "li-each", "version": "1", "title": "t", "status": "sourced", "source": "test",
@@ -25,7 +26,7 @@ def _lot(i: int, t: float, li: float = 5, composition: bool = True) -> dict[str,
         "quantity": {"mass": f"{t} t"}, "restricted": {"li": f"{li} mg/kg"},
     }
     if composition:
-        item["composition"] = {"Fe": 0.3, "Mg": 0.2, "Zn": 0.2}
+        item["composition"] = {**TRACE, "Fe": 0.3, "Mg": 0.2, "Zn": 0.2}
     return {"id": f"l{i}", "seller": f"s{i}", "item": item,
             "location": {"lat": 33.88 + 0.01 * i, "lon": 130.88}}
 

@@ -157,6 +157,7 @@ def test_a_graded_record_is_classified_with_the_mlit_family() -> None:
             "kind": "recycled_material",
             "material": {"name": "soil"},
             "properties": {"cone_index": {"value": "850 kN/m**2"}},
+            "attributes": {"soil_type": "SF"},  # sandy soil: a class is a type and a qc
             "quantity": {"mass": "180 t"},
         },
     }

@@ -228,6 +228,9 @@ def _offer(page: Any, lot: str, mass: str, fe: str) -> None:
         ("Cu", "1.5"),
         ("Mg", "0.25"),
         ("Zn", "0.3"),
+        ("Pb", "0.05"),  # the casting window limits Li, Pb and Sn too: left empty, not measured
+        ("Sn", "0.03"),
+        ("Li", "0.0008"),
         ("mass", mass),
         ("lat", "33.87"),
         ("lon", "130.79"),

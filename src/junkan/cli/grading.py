@@ -36,7 +36,8 @@ def grade_command(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
     as_of: Annotated[
         str | None,
-        typer.Option(help="Date certificates must be valid on (ISO 8601; default today)."),
+        typer.Option(help="Day of the evaluation (ISO 8601; default today): certificates "
+                     "valid and limits in force on it (EU POPs waste) count."),
     ] = None,
     records: Annotated[
         Path | None, typer.Option(help="Write the graded records (JSON) here.")
@@ -95,6 +96,8 @@ def grade_command(
             for r in result.rows()
         ],
     )
+    for line in result.limits_said():
+        out_console.print(line, highlight=False)
     for fam, classes in result.classes.items():
         out_console.print(
             f"{fam}: "

@@ -23,11 +23,12 @@ __all__ = ["SYMBOLS", "unstated_key"]
 def unstated_key(path: str, feature: str, stated: set[str], whose: str) -> Problem | None:
     """The problem at ``path`` when ``feature`` (``composition.Fee``) reads a composition key
     that is neither an element symbol nor stated in any of the compositions at hand
-    (``stated``, of the ``whose``: lots, items): most likely a typo, which would read as
-    absent (0 wt %) in every one of them; ``None`` for any other feature."""
+    (``stated``, of the ``whose``: lots, items): most likely a typo, which none of them would
+    have measured (a limit on it would fail them all, a premium price none of them);
+    ``None`` for any other feature."""
     key = feature.removeprefix("composition.")
     if key == feature or key in SYMBOLS or key in stated:
         return None
     return Problem(path, f"{feature!r}: {key!r} is no chemical element and no {whose[:-1]} "
-                   f"states it in its composition, so every {whose[:-1]} would read 0 wt %; "
+                   f"states it in its composition, so no {whose[:-1]} has it measured; "
                    "stated: " + (", ".join(sorted(stated)) or "none"))

@@ -13,7 +13,7 @@ from typing import Any
 from junkan.core.documents import MAX_PROBLEMS, parse_document, read_document, validate_with
 from junkan.core.elements import unstated_key
 from junkan.core.errors import JunkanError, ModelError, Problem, coded
-from junkan.grading.catalogue import GradingError, families, shipped_sets
+from junkan.grading.catalogue import GradingError, check_periods, families, shipped_sets
 from junkan.grading.engine import Compiled, build_table, compile_sets, evaluate, stored_values
 from junkan.grading.result import GradeResult, classify
 from junkan.grading.schema import CriteriaSet, GradingDocument, Item
@@ -66,7 +66,7 @@ def resolve(criteria: Sequence[str | CriteriaSet]) -> list[CriteriaSet]:
     for i, c in enumerate(criteria):
         if isinstance(c, CriteriaSet):
             try:
-                compile_sets([c])  # the checks, naming the set
+                check_periods(c)  # the checks, naming the set, in every period of its rules
             except ModelError as exc:
                 problems.extend(exc.problems)
             out.append(c)
@@ -95,9 +95,9 @@ def grade(
 ) -> GradeResult:
     """Evaluate every item against every criteria set (vectorised)."""
     sets = resolve(criteria)
-    compiled = compile_sets(sets)
-    _known_elements(compiled, [c for c in criteria if isinstance(c, CriteriaSet)], items)
     when = as_of or date.today()
+    compiled = compile_sets(sets, when)
+    _known_elements(compiled, [c for c in criteria if isinstance(c, CriteriaSet)], items)
     table = build_table(compiled, items, when)
     verdicts = evaluate(compiled, table)
     result = GradeResult(list(items), compiled, table, verdicts, when)
@@ -111,9 +111,10 @@ def grade(
 def _known_elements(compiled: Compiled, own: Sequence[CriteriaSet],
                     items: Sequence[Item]) -> None:
     """A criterion of one's own on ``composition.<X>`` where X is no chemical element and no
-    item states it is most likely a typo (``composition.Fee``): every item would read 0 and
-    a maximum would be met by all. Refused, naming the set (the shipped sets are left alone:
-    a polymer they read may simply be absent from these items)."""
+    item states it is most likely a typo (``composition.Fee``): no item would have it
+    measured (it used to read 0, and a maximum was met by all). Refused, naming the set
+    (the shipped sets are left alone: a polymer they read may simply be absent from these
+    items)."""
     stated = {k for it in items for k in it.composition}
     mine = {id(c) for c in own}
     typos = [

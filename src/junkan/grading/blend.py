@@ -18,7 +18,7 @@ import numpy as np
 
 from junkan.core.errors import Problem
 from junkan.grading.catalogue import GradingError, properties
-from junkan.grading.engine import Compiled, CompiledSet, Table, stored_values
+from junkan.grading.engine import Compiled, CompiledSet, Table, attested, lasts, stored_values
 from junkan.grading.schema import Attestation, Environment, Item, Material, PropertyValue
 
 
@@ -73,10 +73,9 @@ def blend(items: Sequence[Item], masses: Sequence[float], *, id: str = "blend") 
             value=f"{_mix(spec.rule, w, q) / spec.scale!r} {spec.unit}",
             method=f"{method}; {note}" if method else note,
         )
-    comp: dict[str, float] = {}
-    if all(it.composition for it in its):
-        for el in sorted({k for it in its for k in it.composition}):
-            comp[el] = min(100.0, float(w @ np.array([it.composition.get(el, 0.0) for it in its])))
+    # an element (or polymer) one input's analysis leaves out is not measured in the blend
+    comp = {el: min(100.0, float(w @ np.array([it.composition[el] for it in its])))
+            for el in sorted(_common([set(it.composition) for it in its]))}
     mean, worst = {}, {}
     for s in _common([{k[11:] for k in v if k.startswith("restricted.")} for v in vals]):
         mean[s] = float(w @ np.array([v[f"restricted.{s}"] for v in vals]))
@@ -93,8 +92,7 @@ def blend(items: Sequence[Item], masses: Sequence[float], *, id: str = "blend") 
         attributes=_attributes(its),
         quantity={"mass": f"{float(m.sum())!r} kg"},
         environment=_environment(its, w),
-        certificates=_shared(its, "certificates"),
-        social=_shared(its, "social"),
+        **_shared(its),
     )
 
 
@@ -138,15 +136,18 @@ def _environment(its: Sequence[Item], w: np.ndarray) -> Environment | None:
     )
 
 
-def _shared(its: Sequence[Item], group: str) -> list[Attestation]:
-    """Attestation kinds every input holds (a blend is certified only if each input is),
-    each with the earliest expiry among the inputs."""
-    kinds = _common([{a.kind for a in getattr(it, group)} for it in its])
-    out = []
-    for k in sorted(kinds):
-        held = [a for it in its for a in getattr(it, group) if a.kind == k]
-        dated = [a for a in held if a.valid_until is not None]
-        out.append(min(dated, key=lambda a: a.valid_until) if dated else held[0])
+def _shared(its: Sequence[Item]) -> dict[str, list[Attestation]]:
+    """The blend's attestations by group (``certificates``, ``social``): the kinds every input
+    holds (a blend is certified only while each input is), each valid until the earliest of
+    the inputs' expiries, each input's being that of its longest-lasting attestation of the
+    kind (:func:`junkan.grading.engine.attested`: one expired beside a valid one does not
+    count). So the blend holds a kind on a day iff every input does, as the
+    market's per-input gates (:func:`linear_terms`) read it."""
+    held = [attested(it) for it in its]
+    out: dict[str, list[Attestation]] = {"certificates": [], "social": []}
+    for k in sorted(_common([set(h) for h in held])):
+        group, a = min((h[k] for h in held), key=lambda ga: lasts(ga[1]))
+        out[group].append(a)
     return out
 
 

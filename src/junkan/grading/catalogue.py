@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -310,27 +311,32 @@ def _bound_value(rule: Rule, side: str, feature: str, where: str) -> float:
     return property_value(feature, v, where)
 
 
-def bounds(cs: CriteriaSet) -> tuple[list[Bound], list[tuple[str, frozenset[str]]], list[str]]:
-    """A set's range bounds, enum tests and required certificates, checked: unknown names,
-    units, min > max, two windows on one feature that do not overlap, and an upper bound on a
-    worst-case (``min``-rule) property — which no blend could be graded by. Every rule is
-    checked: the problems of all come in one :class:`GradingError`."""
+def bounds(cs: CriteriaSet, as_of: date | None = None
+           ) -> tuple[list[Bound], list[tuple[str, frozenset[str]]], list[str]]:
+    """A set's range bounds, enum tests and required certificates on ``as_of`` (default
+    today: a rule with a period counts only within it), checked: unknown names, units, min >
+    max, two windows on one feature that do not overlap, and an upper bound on a worst-case
+    (``min``-rule) property — which no blend could be graded by. Every rule is checked, in
+    force or not: the problems of all come in one :class:`GradingError`."""
+    day = as_of or date.today()
     ranges: dict[str, Bound] = {}
     enums: list[tuple[str, frozenset[str]]] = []
     certs: list[str] = []
     problems: list[Problem] = []
     for i, rule in enumerate(cs.rules):
         where = f"{cs.id}.rules[{i}]"
+        live = rule.in_force(day)
         try:
             if rule.type == "range":
-                ranges_add(ranges, rule, i, where)
+                ranges_add(ranges if live else {}, rule, i, where)
             elif rule.type == "enum":
-                enums.append(_enum_test(rule, where))
+                test = _enum_test(rule, where)
+                enums += [test] if live else []
             else:
                 if not rule.kind:
                     raise GradingError([coded(where + ".kind", "certificate-kind-needed",
                                               "name the certificate kind")])
-                certs.append(rule.kind)
+                certs += [rule.kind] if live else []
         except GradingError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -423,6 +429,21 @@ def ranges_add(ranges: dict[str, Bound], rule: Rule, i: int, where: str) -> None
     ranges[feature] = Bound(feature, lo, hi, mix, i)
 
 
+def check_periods(cs: CriteriaSet) -> None:
+    """:func:`bounds` on the first day of each period a set's dated rules make (before the
+    first ``since`` or ``until``, and from each), so rules in force together are checked
+    together whatever the day; each problem once."""
+    days = sorted({date.min, *(d for r in cs.rules for d in (r.since, r.until) if d)})
+    problems: dict[tuple[str, str], Problem] = {}
+    for day in days:
+        try:
+            bounds(cs, day)
+        except GradingError as exc:
+            problems.update({(p.path, p.message): p for p in exc.problems})
+    if problems:
+        raise GradingError(list(problems.values()))
+
+
 @lru_cache(maxsize=1)
 def _shipped() -> tuple[dict[str, CriteriaSet], dict[str, Family]]:
     sets: dict[str, CriteriaSet] = {}
@@ -431,7 +452,7 @@ def _shipped() -> tuple[dict[str, CriteriaSet], dict[str, Family]]:
         doc = _data(f"criteria/{name}")
         for raw in doc["sets"]:
             cs = CriteriaSet.model_validate(raw)
-            bounds(cs)  # shipped sets pass the same checks as users'
+            check_periods(cs)  # shipped sets pass the same checks as users'
             sets[cs.id] = cs
         for key, raw in (doc.get("families") or {}).items():
             families[key] = Family.model_validate(raw)

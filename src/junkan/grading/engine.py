@@ -1,6 +1,7 @@
 """Vectorised grade evaluation: criteria sets are compiled once to bound arrays, items to a
 feature table (stored units, NaN where unknown), and every (item, set) pair is evaluated
-with numpy — a missing value fails the rule that needs it."""
+with numpy — a missing value fails the rule that needs it. An element a composition leaves
+out is unknown too, never 0 wt %: a lot analysed for Si alone does not meet a limit on Fe."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from junkan.grading.catalogue import (
     property_value,
     substances,
 )
-from junkan.grading.schema import CriteriaSet, Item
+from junkan.grading.schema import Attestation, CriteriaSet, Item
 
 
 @dataclass
@@ -36,6 +37,13 @@ class CompiledSet:
     hi: np.ndarray
     enums: list[tuple[str, frozenset[str]]]
     certs: list[str]
+    as_of: date
+    """The day the set was compiled for: its rules with a period count only within it."""
+
+    def dated(self) -> list[int]:
+        """Indices of the set's rules with a period (``since`` / ``until``) in force."""
+        return [i for i, r in enumerate(self.cs.rules)
+                if (r.since or r.until) and r.in_force(self.as_of)]
 
 
 @dataclass
@@ -47,12 +55,14 @@ class Compiled:
     attributes: list[str]
 
 
-def compile_sets(sets: Sequence[CriteriaSet]) -> Compiled:
+def compile_sets(sets: Sequence[CriteriaSet], as_of: date | None = None) -> Compiled:
+    """The sets' rules in force on ``as_of`` (default today) as bound arrays."""
+    day = as_of or date.today()
     features: dict[str, int] = {}
     attrs: dict[str, None] = {}
     out = []
     for cs in sets:
-        bs, enums, certs = bounds(cs)
+        bs, enums, certs = bounds(cs, day)
         cols = np.array([features.setdefault(b.feature, len(features)) for b in bs], dtype=int)
         for a, _ in enums:
             attrs.setdefault(a)
@@ -65,6 +75,7 @@ def compile_sets(sets: Sequence[CriteriaSet]) -> Compiled:
                 np.array([b.hi_ok for b in bs]),
                 enums,
                 certs,
+                day,
             )
         )
     return Compiled(out, list(features), list(attrs))
@@ -111,7 +122,8 @@ _BY_CASE = {s.lower(): s for s in SYMBOLS}
 def _element_keys(composition: dict[str, float], where: str) -> list[Problem]:
     """A composition that states any chemical element (by its symbol) is elemental: each of
     its keys must be a symbol. A misspelt one (``fe``, ``Iron``) would be graded by no rule,
-    and the element it means read as absent, 0 wt % — a dirty lot would pass (review A2).
+    and the element it means left unmeasured (it was read as 0 wt %, and a dirty lot passed:
+    review A2; now it fails every limit on the element, for want of a value).
     The words are the criteria side's (:func:`junkan.core.elements.unstated_key`). A case
     slip (``fe``, ``si``) is refused in any composition; a composition of polymers (``PP``,
     ``PE``: all capitals) names no element and is left as it is. Returns the problems, one
@@ -132,7 +144,7 @@ def _element_keys(composition: dict[str, float], where: str) -> list[Problem]:
             problems.append(coded(
                 f"{where}.{key}", "composition-not-element", "'{key}' is no chemical element, "
                 "and this composition states elements ({elements}), so '{key}' would be "
-                "graded by no rule and the element it means read as 0 wt %: write each "
+                "graded by no rule and the element it means left unmeasured: write each "
                 "element by its symbol (Fe for iron)", key=key, elements=", ".join(elements)))
     return problems
 
@@ -155,13 +167,29 @@ def categorical(item: Item, attr: str) -> frozenset[str]:
     return frozenset(v) if isinstance(v, list) else frozenset([str(v)])
 
 
+def lasts(a: Attestation) -> date:
+    """The last day attestation ``a`` is valid (:data:`datetime.date.max` without an expiry)."""
+    return date.max if a.valid_until is None else a.valid_until
+
+
+def attested(item: Item) -> dict[str, tuple[str, Attestation]]:
+    """Each kind of attestation the item holds (its certificates and social attestations
+    together), with the group it is in and the one of that kind that lasts longest: the
+    item holds the kind on a day iff that one is valid then — another of the kind, expired,
+    takes nothing away. The one rule of :func:`attestations` (grading and the market's
+    per-input gates) and of a blend's attestations (:func:`junkan.grading.blend`)."""
+    out: dict[str, tuple[str, Attestation]] = {}
+    for group in ("certificates", "social"):
+        for a in getattr(item, group):
+            held = out.get(a.kind)
+            if held is None or lasts(a) > lasts(held[1]):
+                out[a.kind] = (group, a)
+    return out
+
+
 def attestations(item: Item, as_of: date) -> frozenset[str]:
     """Kinds of the item's certificates and attestations valid on ``as_of``."""
-    return frozenset(
-        a.kind
-        for a in (*item.certificates, *item.social)
-        if a.valid_until is None or a.valid_until >= as_of
-    )
+    return frozenset(k for k, (_, a) in attested(item).items() if lasts(a) >= as_of)
 
 
 @dataclass
@@ -187,11 +215,8 @@ def build_table(
     idx = {f: j for j, f in enumerate(compiled.features)}
     x = np.full((len(items), len(idx)), np.nan)
     for i, vals in enumerate(stored):
-        comp_known = any(k.startswith("composition.") for k in vals)
         for f, j in idx.items():
-            v = vals.get(f)
-            if v is None and comp_known and f.startswith("composition."):
-                v = 0.0  # an element not listed in a stated composition is absent
+            v = vals.get(f)  # an element the composition leaves out is not measured: NaN
             if v is not None:
                 x[i, j] = v
     codes, values = {}, {}
@@ -242,6 +267,7 @@ def evaluate(compiled: Compiled, table: Table) -> Verdicts:
 
 def rule_order(cs: CompiledSet) -> list[int]:
     """Indices into ``cs.cs.rules`` of the columns of ``Verdicts.rule_ok`` for the set."""
-    enum_rules = [i for i, r in enumerate(cs.cs.rules) if r.type == "enum"]
-    cert_rules = [i for i, r in enumerate(cs.cs.rules) if r.type == "certificate"]
+    live = [(i, r) for i, r in enumerate(cs.cs.rules) if r.in_force(cs.as_of)]
+    enum_rules = [i for i, r in live if r.type == "enum"]
+    cert_rules = [i for i, r in live if r.type == "certificate"]
     return [b.index for b in cs.bounds] + enum_rules + cert_rules

@@ -14,7 +14,7 @@ import numpy as np
 from junkan.core.documents import MAX_PROBLEMS
 from junkan.core.errors import Problem, coded, short
 from junkan.grading.catalogue import Bound, GradingError, properties
-from junkan.grading.engine import Compiled, Table, Verdicts, rule_order
+from junkan.grading.engine import Compiled, CompiledSet, Table, Verdicts, rule_order
 from junkan.grading.schema import CriteriaSet, Family, Item
 
 
@@ -84,6 +84,29 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
     )
 
 
+def in_force(cs: CompiledSet) -> list[dict[str, Any]]:
+    """The set's rules with a period in force on the day it was compiled for — which limit
+    applied, since when and until when, and its source (the EU POPs waste limit of the
+    day); empty for a set whose rules hold on every day."""
+    out = []
+    for i in cs.dated():
+        r = cs.cs.rules[i]
+        row: dict[str, Any] = {"rule": i, "property": r.property or r.attribute or r.kind}
+        row.update({k: str(v) for k in ("min", "max") if (v := getattr(r, k)) is not None})
+        row.update({k: v.isoformat() for k in ("since", "until") if (v := getattr(r, k))})
+        out.append({**row, "source": r.source or cs.cs.source})
+    return out
+
+
+def said(limit: dict[str, Any]) -> str:
+    """A limit of :func:`in_force` in words: ``restricted.pbde_sum max 200 mg/kg, from
+    2027-12-30``."""
+    bounds = " ".join(f"{k} {limit[k]}" for k in ("min", "max") if k in limit)
+    period = ", ".join(f"{w} {limit[k]}" for k, w in (("since", "from"), ("until", "until"))
+                       if k in limit)
+    return f"{limit['property']} {bounds}, {period}".strip(" ,")
+
+
 def _limit(merged: float, feature: str) -> str:
     """A window's limit in the unit and spelling the value beside it is shown in (the rule
     may have written it in another: ``25 g/(10 min)``, ``0.035 %``), ``−`` for none; the
@@ -115,6 +138,7 @@ class GradeResult:
             order = rule_order(cs)
             ok = self.verdicts.rule_ok[s]
             windows = {b.index: b for b in cs.bounds}
+            dated = in_force(cs)
             for i, item in enumerate(self.items):
                 x = {f: float(self.table.x[i, j]) for j, f in enumerate(feats)}
                 why = [_failure(cs.cs, order[k], item, x, windows.get(order[k]))
@@ -127,6 +151,8 @@ class GradeResult:
                     "met": bool(self.met[i, s]),
                     "failed": [p.message for p in why],
                 }
+                if dated:  # which limit of the day applied, and from when
+                    row["limits"] = dated
                 if codes:
                     row["reasons"] = [{"code": p.kind, "params": p.limits or {}} for p in why]
                 out.append(row)
@@ -171,11 +197,20 @@ class GradeResult:
         names = {f: passport_file_names(ids, f) for f in PASSPORT_FORMATS}
         return [{f: names[f][i] for f in PASSPORT_FORMATS} for i in range(len(ids))]
 
+    def limits_said(self) -> list[str]:
+        """Each limit of the day that applied (:func:`in_force`) in words, with its set, the
+        day and its source."""
+        return [f"{c.cs.id} on {self.as_of.isoformat()}: {said(lim)} ({lim['source']})"
+                for c in self.compiled.sets for lim in in_force(c)]
+
     def to_frame(self) -> Any:
         import pandas as pd
 
         frame = pd.DataFrame(self.rows())
         frame["failed"] = frame["failed"].map("; ".join)
+        if "limits" in frame:
+            frame["limits"] = frame["limits"].map(
+                lambda v: "; ".join(map(said, v)) if isinstance(v, list) else "")
         return frame
 
     def to_json(self, *, codes: bool = False) -> dict[str, Any]:
@@ -189,6 +224,7 @@ class GradeResult:
                     "title": c.cs.title,
                     "status": c.cs.status,
                     "source": c.cs.source,
+                    **({"limits": lim} if (lim := in_force(c)) else {}),
                 }
                 for c in self.compiled.sets
             ],

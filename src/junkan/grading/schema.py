@@ -10,6 +10,7 @@ terms to IRIs."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -241,7 +242,11 @@ class Rule(Strict):
     ``process.route``, ``collection.source``, ``attributes.<key>``) among ``allowed``;
     ``certificate``: an attestation of that ``kind`` (in certificates or social).
     ``basis`` (restricted substances): ``max`` gates on the worst input of a blend (the
-    default: each input must comply), ``mean`` on the mass-weighted mean."""
+    default: each input must comply), ``mean`` on the mass-weighted mean. ``since`` /
+    ``until``: the rule applies from ``since`` (that day included) and before ``until``
+    (that day excluded: it is the next limit's ``since``) — a limit that changes by date,
+    such as the EU POPs waste limits, is one rule per period, each with its ``source``;
+    an item is graded by the rules in force on the evaluation day."""
 
     type: Literal["range", "enum", "certificate"]
     property: Annotated[str, Field(max_length=80), BeforeValidator(_text)] | None = None
@@ -253,6 +258,22 @@ class Rule(Strict):
         default=None, max_length=1000
     )
     kind: Key | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> Rule:
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise refusal("rule-period-empty", "since {since} is not before until {until}: the "
+                          "rule would apply on no day", since=self.since.isoformat(),
+                          until=self.until.isoformat())
+        return self
+
+    def in_force(self, day: date) -> bool:
+        """Whether the rule applies on ``day`` (``since`` ≤ day < ``until``)."""
+        return ((self.since is None or self.since <= day)
+                and (self.until is None or day < self.until))
 
 
 class CriteriaSet(Strict):

@@ -99,9 +99,8 @@ def mixing_problem(path: str, name: str) -> Problem | None:
 
 def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -> np.ndarray:
     """(n lots, n conditions) price JPY/kg under each condition's formula (NaN when a premium
-    needs a value the lot lacks)."""
+    needs a value the lot lacks, an element its composition leaves out among them)."""
     out = np.empty((len(market.lots), len(market.conditions)))
-    has_comp = [bool(lot.item.composition) for lot in market.lots]
     stated = {k for lot in market.lots for k in lot.item.composition}
     for b, c in enumerate(market.conditions):
         out[:, b] = c.price.base
@@ -111,10 +110,8 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
             bad = mixing_problem(where, name) or unstated_key(where, name, stated, "lots")
             if bad is not None:
                 raise GradingError([bad])
-            absent = 0.0 if name.startswith("composition.") else math.nan
-            q = np.array(
-                [v.get(name, absent if has_comp[i] else math.nan) for i, v in enumerate(values)]
-            )
+            # an element the lot's analysis leaves out is not measured (never 0 wt %)
+            q = np.array([v.get(name, math.nan) for v in values])
             out[:, b] += pr.adjustment(q)
     return out
 
@@ -152,7 +149,7 @@ def _criteria(
     """Compiled criteria of the conditions, the lots' stored values, the per-input gates
     (n, B) and each condition's blend rows."""
     sets = [resolve([c.criteria])[0] for c in market.conditions]
-    compiled = compile_sets(sets)
+    compiled = compile_sets(sets, when)
     items = [lot.item for lot in market.lots]
     values = [stored_values(it, f"lots[{i}].item") for i, it in enumerate(items)]
     table = build_table(compiled, items, when, values)

@@ -5,7 +5,9 @@ the market (the conditions granted to it).
 2. every granted condition's window is closed (delivery window) or its criteria fail on the
    lot itself (a worst-case property, a restricted substance, an enumeration, a certificate,
    a missing measurement) — the failed rules are named;
-3. no route earns a positive margin (best margin, price, transport and handling named);
+3. no granted condition's price formula can price it: a premium reads a value the lot does
+   not give (an element its analysis leaves out is not measured, never 0 wt %) — named;
+   else no route earns a positive margin (best margin, price, transport and handling named);
 4. the lot is sold whole (``divisible: false``) and heavier than the capacity of every
    buyer it could go to — all or nothing, it fits none;
 5. the lot is smaller than every reachable buyer's minimum lot and no pooled shipment to
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from junkan.grading import grade as grade_items
+from junkan.grading import stored_values
 from junkan.market.arcs import Arcs
 from junkan.market.milp import Solution
 from junkan.market.reach import one_delivery, only, priceable, reach
@@ -92,7 +95,8 @@ def explain(
                 },
             }
             continue
-        out[int(i)] = _economic(market, arcs, sol, i, passing, has_arc[i], cap_full)
+        out[int(i)] = (_unpriced(market, i, passing)
+                       or _economic(market, arcs, sol, i, passing, has_arc[i], cap_full))
     for i in (int(k) for k in np.flatnonzero(~none & (used < 1 - 1e-6))):
         out[i] = _remainder(market, arcs, sol, i, float(used[i]), cap_full)
     return out
@@ -118,6 +122,23 @@ def _remainder(market: Market, arcs: Arcs, sol: Solution, i: int, used: float,
             "message": f"{figures['kg']:,.0f} kg of its {lot.mass:,.0f} kg left: more of it "
                        f"at {names} would lower the total margin (a buyer's window, capacity "
                        "or minimum lot shared with other lots)"}
+
+
+def _unpriced(market: Market, i: int, passing: list[int]) -> dict[str, Any] | None:
+    """Lot ``i`` lacks a value that a price premium of every condition it passes reads (it
+    was told as 'no route earns a positive margin'); ``None`` when one of them prices it."""
+    have = stored_values(market.lots[i].item, f"lots[{i}].item")
+    lacks = {market.conditions[b].id: [p.property for p in market.conditions[b].price.premiums
+                                       if p.property not in have] for b in passing}
+    if not all(lacks.values()):
+        return None
+    said = "; ".join(f"{c}: {', '.join(v)}" for c, v in lacks.items())
+    return {
+        "code": "no_price",
+        "message": "no price: the price premiums of every condition it meets read a value "
+        f"the lot does not give ({said}; an element its analysis leaves out is not measured)",
+        "figures": {"missing": said},
+    }
 
 
 def _economic(

@@ -223,9 +223,11 @@ def rule_terms(cs: CriteriaSet) -> list[dict[str, Any]]:
     """Every rule of ``cs`` as constraints: a range as ``jkm:<property>`` ``gteq``/``lteq``
     with its unit (a restricted substance also says its ``jkm:basis``: ``max``, each lot;
     ``mean``, the delivered blend), an enumeration as ``jkm:<attribute> isAnyOf``, a
-    certificate as ``jkm:certificates hasPart <kind>``."""
+    certificate as ``jkm:certificates hasPart <kind>``. A rule with a period (a limit that
+    changes by date) says it: ``jkm:since`` (from that day), ``jkm:until`` (before it)."""
     out: list[dict[str, Any]] = []
     for r in cs.rules:
+        start = len(out)
         if r.type == "range" and r.property is not None:
             for side, op in (("min", "gteq"), ("max", "lteq")):
                 v = getattr(r, side)
@@ -251,6 +253,9 @@ def rule_terms(cs: CriteriaSet) -> list[dict[str, Any]]:
             out.append(
                 {"leftOperand": "jkm:certificates", "operator": "hasPart", "rightOperand": r.kind}
             )
+        for term in out[start:]:
+            term.update({f"jkm:{k}": d.isoformat() for k in ("since", "until")
+                         if (d := getattr(r, k)) is not None})
     return out
 
 

@@ -56,20 +56,36 @@ def grades_of(m: SoilMarket) -> list[str]:
 def _measured(m: SoilMarket, todo: list[int], res: Any) -> None:
     """Refuse a record that fell to the family's fallback class (``mud``) only because it
     lacks a property the classes read: a record without its cone index was classed mud and
-    all its soil sent to disposal as having no taker, without a word."""
+    all its soil sent to disposal as having no taker, without a word. So is one whose soil
+    type is missing or listed by no class (``sf``, ``clay``): every class reads it."""
     from junkan.grading import resolve
 
-    classes = {cs.id for cs in resolve([SOIL_FAMILY])}
+    sets = resolve([SOIL_FAMILY])
+    classes = {cs.id for cs in sets}
+    listed: dict[str, set[str]] = {}  # the values each attribute's class rules list
+    for r in (r for cs in sets for r in cs.rules if r.type == "enum"):
+        key = str(r.attribute).removeprefix("attributes.")
+        listed.setdefault(key, set()).update(r.allowed or [])
     feats = res.compiled.features
     problems = []
     for row, (i, cls) in enumerate(zip(todo, res.classes[SOIL_FAMILY], strict=True)):
+        if cls in classes:
+            continue
+        attrs = m.sources[i].item.attributes  # type: ignore[union-attr]
         missing = [f for j, f in enumerate(feats) if np.isnan(res.table.x[row, j])]
-        if cls not in classes and missing:
+        if missing:
             problems.append(Problem(f"sources[{i}].item.properties", (
                 f"source {m.sources[i].id!r}: its record gives no {', '.join(missing)}, "
                 f"which the {SOIL_FAMILY} classes read; without it no class is met and it "
                 f"would be classed {cls!r} (the fallback) and sent to disposal; give the "
                 "measured value, or the source's grade")))
+        problems += [Problem(f"sources[{i}].item.attributes.{a}", (
+            f"source {m.sources[i].id!r}: its record gives "
+            + (f"{a} {attrs[a]!r}, which no {SOIL_FAMILY} class lists" if a in attrs
+               else f"no {a}, which the {SOIL_FAMILY} classes read")
+            + f" ({', '.join(sorted(values))}); it would be classed {cls!r} (the fallback) "
+            "and sent to disposal; give the soil type, or the source's grade"))
+            for a, values in sorted(listed.items()) if str(attrs.get(a)) not in values]
     if problems:
         raise ModelError(problems)
 

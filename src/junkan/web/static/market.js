@@ -6,7 +6,10 @@ import { $, api, fmt, jsonBody, longTask, plot, problemOf, richTable, show, show
 import { markProblems, markRefused } from "./formcheck.js";
 import { setYenText, yenCell } from "./yen.js";
 
-const ELEMENTS = ["Si", "Fe", "Cu", "Mg", "Zn"];
+/** Every element a shipped alloy buyer limits (data/alloys/market.yaml). One left empty is not
+ * measured and is left out of the offer — never sent as 0 wt %: a lot does not meet a limit on an
+ * element it was not analysed for. */
+const ELEMENTS = ["Si", "Fe", "Cu", "Mn", "Mg", "Zn", "Ni", "Ti", "Pb", "Sn", "Li"];
 const mk = { me: null, conditions: [], offers: [], last: null };
 
 /** The composition inputs of the offer form (wt %), built once. */
@@ -17,7 +20,7 @@ const mk = { me: null, conditions: [], offers: [], last: null };
     const lab = Object.assign(document.createElement("label"), { htmlFor: id });
     lab.dataset.i18n = `mk.el.${el}`; lab.textContent = `${el} (wt %)`;
     const inp = Object.assign(document.createElement("input"), { id, type: "number", min: "0", max: "100", step: "any" });
-    inp.setAttribute("value", "0");
+    inp.dataset.i18nPlaceholder = "mk.notMeasured"; inp.placeholder = "not measured";  // empty: left out
     const span = document.createElement("span"); span.append(lab, inp); box.append(span);
   }
 }());
@@ -120,7 +123,8 @@ $("#mk-offer-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   if (!fieldsFine(ev.target, "#mk-o-errors")) return;  // the composition's wt % too (0–100)
   const id = $("#mk-o-id").value.trim();
-  const composition = Object.fromEntries(ELEMENTS.map((e) => [e, num(`#mk-o-${e}`)]));
+  const measured = ELEMENTS.filter((e) => $(`#mk-o-${e}`).value.trim() !== "");  // empty: not measured
+  const composition = Object.fromEntries(measured.map((e) => [e, num(`#mk-o-${e}`)]));
   const body = { id, seller: mk.me.organisation, location: { lat: num("#mk-o-lat"), lon: num("#mk-o-lon") },
     item: { id, kind: "recycled_material", material: { name: "aluminium", family: $("#mk-o-family").value }, composition,
       quantity: { mass: `${num("#mk-o-mass")} t` } } };
