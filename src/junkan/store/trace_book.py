@@ -75,6 +75,7 @@ class StoreBook(MemoryBook):
             self.s.execute(update(_T).where(_T.id == e.id).values(uncovered=e.uncovered))
         for org, site, period, at in self.closed_now:
             self.s.add(TracePeriod(org_id=org, site=site, period=period, closed_at=at))
-        self.added, self.flagged, self.closed_now = [], {}, []
+        self.flagged, self.closed_now = {}, []
+        self.forget_added()
 
 
