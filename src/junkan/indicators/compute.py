@@ -23,7 +23,7 @@ from junkan.indicators.iso59020 import iso59020_core
 from junkan.indicators.lifecycle_products import make_revenue, product_flows, sinks
 from junkan.indicators.mci import SOURCE as MCI_SOURCE
 from junkan.indicators.mci import company_circularity, material_circularity
-from junkan.indicators.notes import note
+from junkan.indicators.notes import Note, note
 from junkan.indicators.rap import SOURCE as RAP_SOURCE
 from junkan.indicators.rap import rap
 from junkan.indicators.values import Indicator, IndicatorInputError
@@ -33,8 +33,36 @@ MCI_NOTES = (note("mci-not-read"),)
 ACTOR_NOTES = (note("actor-reading"),)
 
 
-def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] | None
-                          ) -> tuple[float, tuple[str, ...]]:
+NAMED_INFLOWS = 3
+"""How many inflows a note or message names; the rest it counts (review 286: every product's
+note listed every inflow, products × inflows of text)."""
+
+
+def _some_inflows(names: list[str]) -> tuple[str, str]:
+    """The first :data:`NAMED_INFLOWS` of ``names`` joined, and how many more there are
+    (``""`` when none)."""
+    shown = ", ".join(names[:NAMED_INFLOWS])
+    rest = len(names) - NAMED_INFLOWS
+    return shown, f"{rest:,}" if rest > 0 else ""
+
+
+def _inflows_ef(from_inflows: tuple[float, list[str]] | None
+                ) -> tuple[float, Note | None] | None:
+    """The inflows' E_F with the note every product taking it carries, built once (``None``
+    for the note when the harmonic mean underflowed), or ``None`` when no inflow states it."""
+    if from_inflows is None:
+        return None
+    ef, names = from_inflows
+    shown, more = _some_inflows(names)
+    if not ef > 0:
+        return ef, None
+    if more:
+        return ef, note("ef-from-many-inflows", ef=f"{ef:.6g}", inflows=shown, more=more)
+    return ef, note("ef-from-inflows", ef=f"{ef:.6g}", inflows=shown)
+
+
+def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, Note | None] | None,
+                          names: list[str]) -> tuple[float, tuple[str, ...]]:
     """A product's E_F and the note saying where it came from (none when it states it)."""
     if p.recycling_efficiency_feedstock is not None:
         ef = p.recycling_efficiency_feedstock
@@ -42,12 +70,14 @@ def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, list[str]] |
     if p.recycled_feedstock == 0:
         return 1.0, ()  # W_F = 0 whatever E_F
     if from_inflows is not None:
-        ef, names = from_inflows
-        if not ef > 0:  # the harmonic mean underflowed: which inflow (review 276)
+        ef, said = from_inflows
+        if said is None:  # the harmonic mean underflowed: which inflow (review 276)
+            shown, more = _some_inflows(names)
             raise IndicatorInputError(
-                f"inflows' recycling_efficiency ({', '.join(names)}) is too small: the losses "
-                "of recycling the feedstock are not a finite number of kg")
-        return ef, (note("ef-from-inflows", ef=f"{ef:.6g}", inflows=", ".join(names)),)
+                f"inflows' recycling_efficiency ({shown}{f' and {more} more' if more else ''})"
+                " is too small: the losses of recycling the feedstock are not a finite number "
+                "of kg")
+        return ef, (said,)
     return 1.0, (note("ef-assumed-one"),)
 
 
@@ -94,7 +124,8 @@ def mci(fm: FlowModel) -> list[Indicator]:
     else the inflows' ``recycling_efficiency`` (:func:`feedstock_efficiency`), else 1.0."""
     out = []
     values = []
-    from_inflows = feedstock_efficiency(fm.inflows)
+    stated = feedstock_efficiency(fm.inflows)  # once, not per product (review 286)
+    from_inflows, names = _inflows_ef(stated), stated[1] if stated else []
     counted = []
     for i, p in enumerate(fm.products):
         if p.no_flows:  # review 265: MCI 0.1 of nothing, which pulled the company's down
@@ -109,7 +140,7 @@ def mci(fm: FlowModel) -> list[Indicator]:
         x_u = (p.use_intensity / p.industry_use_intensity
                if p.use_intensity and p.industry_use_intensity else 1.0)
         try:
-            ef, ef_notes = _feedstock_efficiency(p, from_inflows)
+            ef, ef_notes = _feedstock_efficiency(p, from_inflows, names)
             ef_notes += _biological_notes(p)
             r = _product_mci(p, ef, x_l, x_u)
         except IndicatorInputError as exc:  # which product (review 276: no path)

@@ -100,16 +100,26 @@ def _shares(weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
 def _reused_parts(result: Any, mask: Any) -> np.ndarray:
     """kg of reused parts taken from the pools, allocated to products by the pieces of each
     part type their new products (BOM quantities) and replacements need (by the BOM alone
-    in a window where neither needs that type)."""
+    in a window where neither needs that type).
+
+    Per part instance, not per (product, part type) (review 286: a dense products × part
+    types matrix grew as products² when each product has its own part types): an instance's
+    pieces (one product's worth, and those its new products and replacements need) over its
+    type's total, times the kg of that type taken, summed into its product."""
     raw, c = result.raw, result.raw.compiled
-    in_bom = np.zeros((len(c.products), len(c.parts)))  # pieces of each type in one product
-    np.add.at(in_bom, (c.inst_product, c.inst_type), result.instance_pieces())
-    need = in_bom * raw.new_products[mask].sum(axis=0)[:, None]
+    n_types = len(c.parts)
+    bom = np.asarray(result.instance_pieces(), dtype=float)  # (K,) pieces in one product
+    need = bom * raw.new_products[mask].sum(axis=0)[c.inst_product]
     if len(c.repl_inst):
-        np.add.at(need, (c.inst_product[c.repl_inst], c.inst_type[c.repl_inst]),
-                  raw.replaced[mask].sum(axis=0))
+        np.add.at(need, c.repl_inst, raw.replaced[mask].sum(axis=0))
     taken = raw.parts_reused_direct[mask].sum(axis=0) * c.part_mass  # (Q,) kg
-    return np.asarray(_shares(need, in_bom) @ taken)
+    share = np.zeros(len(bom))
+    for w in (bom, need):  # a type nothing needs falls back on the BOM's pieces
+        total = np.bincount(c.inst_type, weights=w, minlength=n_types)
+        has = total[c.inst_type] > 0
+        share[has] = w[has] / total[c.inst_type][has]
+    return np.bincount(c.inst_product, weights=share * taken[c.inst_type],
+                       minlength=len(c.products))
 
 
 def make_revenue(result: Any, mask: Any) -> np.ndarray:

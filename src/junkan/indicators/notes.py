@@ -23,6 +23,10 @@ TEMPLATES: dict[str, str] = {
     "ef-from-inflows": "E_F = {ef}: not given for the product; taken from the inflows' "
                        "recycling_efficiency ({inflows}; recycled-mass-weighted harmonic mean, "
                        "inflows with a recycled share that do not state it as 1.0)",
+    "ef-from-many-inflows": "E_F = {ef}: not given for the product; taken from the inflows' "
+                            "recycling_efficiency ({inflows} and {more} more; "
+                            "recycled-mass-weighted harmonic mean, inflows with a recycled "
+                            "share that do not state it as 1.0)",
     "ef-assumed-eol": "E_F = {ef}: assumed equal to the simulated system's own recycling "
                       "efficiency E_C — the simulation does not model the recycling that made "
                       "the recycled feedstock",
