@@ -68,10 +68,9 @@ def synthetic_items(n: int, seed: int = 0) -> list[grading.Item]:
         else:
             doc["material"] = {"name": "soil"}
             doc["properties"] = {"cone_index": {"value": f"{rng.uniform(100, 1200):.0f} kN/m**2"}}
-            doc["attributes"] = {
-                "soil_type": str(rng.choice(["GS", "SF", "M", "C"])),
-                "excavation": str(rng.choice(["dry", "rain_or_seepage"])),
-            }
+            doc["attributes"] = {"soil_type": str(rng.choice(["GS", "SF", "M", "C"]))}
+            if rng.random() < 0.5:  # else dry: no excavation attribute (a value the
+                doc["attributes"]["excavation"] = "rain_or_seepage"  # set lacks is refused)
         out.append(grading.Item.model_validate(doc))
     return out
 
