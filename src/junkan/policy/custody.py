@@ -26,7 +26,6 @@ it is still one of the product's lots and its input mass is in the basis
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,21 +106,15 @@ def _origin(lot: MadeLot, by_id: dict[str, MadeLot]) -> str:
     return lot.custody
 
 
-def _mine(made: list[MadeLot], site: str, patterns: list[str]) -> list[MadeLot]:
-    """The made lots the product's patterns match at its site, in any period."""
-    return [x for x in made if x.site == site
-            and any(fnmatch.fnmatchcase(x.lot, pat) for pat in patterns)]
-
-
 def physical_entries(
-    made: list[MadeLot], site: str, patterns: list[str], quarters: list[str]
+    mine: list[MadeLot], by_id: dict[str, MadeLot], quarters: list[str]
 ) -> tuple[list[dict[str, Any]], set[str]]:
     """A product's evidence entries from lots made under a physical model (one per lot and
     characteristic, with its mass × share and its basis), and every made lot the product's
     patterns match at its site in any period (so the caller can tell the lots apart that a
-    product claims under mass balance)."""
-    by_id = {x.lot: x for x in made}
-    mine = _mine(made, site, patterns)
+    product claims under mass balance). ``mine``: the made lots the product's patterns match
+    at its site, in any period, in the ledger's order
+    (:class:`~junkan.policy.lotmatch.LotMatcher`); ``by_id``: every made lot by its id."""
     ids = {x.lot for x in mine}
     entries = []
     for x in mine:
@@ -139,15 +132,14 @@ def physical_entries(
 
 
 def unclaimed_entries(
-    made: list[MadeLot], site: str, patterns: list[str], quarters: list[str],
-    claimed: set[str]
+    mine: list[MadeLot], quarters: list[str], claimed: set[str]
 ) -> list[dict[str, Any]]:
     """Entries of 0 kg for the product's mass-balance lots of the quarters that claimed
     nothing (no entry in the statement: ``claimed`` are the lots with a claim entry), one per
     characteristic, basis the input mass as for a claim (the lot's mass if not given): the
     lot is the product's, so it is in the basis. A lot made from another of the product's
-    lots is not counted again, as under the physical models."""
-    mine = _mine(made, site, patterns)
+    lots is not counted again, as under the physical models. ``mine`` as for
+    :func:`physical_entries`."""
     ids = {x.lot for x in mine}
     entries = []
     for x in mine:
@@ -164,14 +156,14 @@ def unclaimed_entries(
     return entries
 
 
-def boundary_notes(made: list[MadeLot], site: str, patterns: list[str],
-                   quarters: list[str]) -> list[str]:
+def boundary_notes(mine: list[MadeLot], quarters: list[str]) -> list[str]:
     """Notes on the product's lots whose quarter was derived from the time they were recorded
     (their event named none) and differs from that time's quarter in Japan: the ledger's
     quarters are of UTC (its mass-balance accounts, which a report cannot move), so a lot
-    recorded from 00:00 to 08:59 JST on the first day of a quarter is in the one before."""
+    recorded from 00:00 to 08:59 JST on the first day of a quarter is in the one before.
+    ``mine`` as for :func:`physical_entries`."""
     notes = []
-    for x in _mine(made, site, patterns):
+    for x in mine:
         local = x.made_at.astimezone(JST)
         jst = period_of(local)
         if x.period_named or jst == x.period or not {jst, x.period} & set(quarters):

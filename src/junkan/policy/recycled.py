@@ -20,7 +20,6 @@ entry names the models it rests on."""
 from __future__ import annotations
 
 import csv
-import fnmatch
 import io
 import re
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from junkan.policy.custody import (
     read_made,
     unclaimed_entries,
 )
+from junkan.policy.lotmatch import LotMatcher
 
 Char = Literal["pre_consumer", "post_consumer"]
 CHARS: tuple[Char, ...] = ("pre_consumer", "post_consumer")
@@ -345,18 +345,16 @@ def periodic_report(
                      "only mass-balance claims count (and a mass-balance lot that claimed "
                      "nothing is not in the basis)")
     rep = PeriodicReport(plan.maker, period, qs, [], accounts, notes=notes)
+    claims_of, made_of = _assign(plan, claims, made_lots)
+    by_id = {} if made_lots is None else {x.lot: x for x in made_lots}
     used: set[int] = set()
     owner: dict[str, str] = {}
-    for p in plan.products:
-        mine = [
-            (i, c)
-            for i, c in enumerate(claims)
-            if c["site"] == p.site and any(fnmatch.fnmatchcase(c["lot"], pat) for pat in p.lots)
-        ]
+    for p, mine_i, mine_made in zip(plan.products, claims_of, made_of, strict=True):
+        mine = [(i, claims[i]) for i in mine_i]
         phys: list[dict[str, Any]] = []
         if made_lots is not None:
-            phys = _made(made_lots, p, qs, {c["lot"] for _, c in mine}, owner)
-            rep.notes += boundary_notes(made_lots, p.site, p.lots, qs)
+            phys = _made(mine_made, by_id, p, qs, {c["lot"] for _, c in mine}, owner)
+            rep.notes += boundary_notes(mine_made, qs)
         evidence = [c for _, c in mine] + phys
         rep.claims[p.id] = evidence
         for i, _ in mine:
@@ -380,13 +378,30 @@ def periodic_report(
     return rep
 
 
-def _made(made: list[MadeLot], p: Product, qs: list[str], claimed: set[str],
-          owner: dict[str, str]) -> list[dict[str, Any]]:
-    """``p``'s evidence entries from the made lots: those of the physical models and the
-    mass-balance lots with no claim entry (``claimed``: the lots with one), each lot owned by
-    one product (``owner``, filled in)."""
-    entries = physical_entries(made, p.site, p.lots, qs)[0]
-    entries += unclaimed_entries(made, p.site, p.lots, qs, claimed)
+def _assign(plan: Plan, claims: list[dict[str, Any]], made: list[MadeLot] | None
+            ) -> tuple[list[list[int]], list[list[MadeLot]]]:
+    """Per product (in plan order): the indices of the claims and the made lots its patterns
+    match at its site, each in the ledger's order; every lot matched once, whatever the
+    number of products and patterns (:class:`~junkan.policy.lotmatch.LotMatcher`)."""
+    match = LotMatcher([(p.site, p.lots) for p in plan.products]).products
+    claims_of: list[list[int]] = [[] for _ in plan.products]
+    made_of: list[list[MadeLot]] = [[] for _ in plan.products]
+    for i, c in enumerate(claims):
+        for k in match(c["site"], c["lot"]):
+            claims_of[k].append(i)
+    for x in made or ():
+        for k in match(x.site, x.lot):
+            made_of[k].append(x)
+    return claims_of, made_of
+
+
+def _made(mine: list[MadeLot], by_id: dict[str, MadeLot], p: Product, qs: list[str],
+          claimed: set[str], owner: dict[str, str]) -> list[dict[str, Any]]:
+    """``p``'s evidence entries from the made lots its patterns match (``mine``): those of the
+    physical models and the mass-balance lots with no claim entry (``claimed``: the lots with
+    one), each lot owned by one product (``owner``, filled in)."""
+    entries = physical_entries(mine, by_id, qs)[0]
+    entries += unclaimed_entries(mine, qs, claimed)
     for lot in dict.fromkeys(e["lot"] for e in entries):
         if lot in owner:
             raise ModelError([Problem(
