@@ -238,7 +238,11 @@ def assess_survey(a: Assessment, areas: Layer) -> tuple[dict[str, Any], dict[str
         check_species(obs, lists)
     except NatureInputError as exc:
         raise NatureInputError(f"{a.spec.survey.observations}: {exc}") from None
-    per = {i: indicators([o for o in obs if o.area == i], lists.for_area(i)) for i in ids}
+    in_area: dict[str, list[Observation]] = {i: [] for i in ids}  # one pass, not one per area
+    for o in obs:
+        if o.area is not None and o.area in in_area:
+            in_area[o.area].append(o)
+    per = {i: indicators(in_area[i], lists.for_area(i)) for i in ids}
     outside = [o for o in obs if not o.area]
     total = {"observations": len(obs), "outside_areas": len(outside),
              "input": a.spec.survey.observations,
