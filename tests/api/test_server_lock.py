@@ -85,3 +85,15 @@ def test_servers_started_at_once_on_an_empty_database_both_start(
     with Database(empty_database_url).engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 2
+
+
+def test_a_migration_lock_that_cannot_be_opened_does_not_stop_the_start(tmp_path: Path) -> None:
+    """Review 288: a <file>.migrate.lock another user made (here a folder in the way) made
+    every later start fail; like the server lock, it is skipped with a warning."""
+    from junkan.store.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'j.db'}")
+    db.migrate()
+    (tmp_path / "j.db.migrate.lock").unlink()
+    (tmp_path / "j.db.migrate.lock").mkdir()
+    db.migrate()  # at head: nothing to do, and no error

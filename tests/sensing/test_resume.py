@@ -308,3 +308,23 @@ def test_batches_published_while_the_service_was_down_are_monitored_after_it_res
     df = _raw(tmp_path / "raw")
     assert not df.late.any() and df.groupby("seq").size().eq(10).all()
     assert sorted(df.seq.unique()) == list(range(400))
+
+
+def test_a_stored_time_ahead_of_the_gateways_clock_does_not_make_every_batch_late(
+        tmp_path: Path) -> None:
+    """Review 288: the resumed stream began at the stored batch's time, so with a clock
+    stepped back while the service was down (or a stored time far ahead) every later batch
+    was late and the line was never monitored: 0 of 2,000 released."""
+    from junkan.sensing.reorder import Reorder
+
+    (tmp_path / "line=L1").mkdir()
+    (tmp_path / "line=L1" / "_last.json").write_text(json.dumps({"seq": 100, "t": 1.0e12}))
+    last = RawStore(tmp_path).last_stored("L1")
+    assert last is not None
+    ro = Reorder(first_seq=None)
+    ro.resume(*last)
+    released = [x for k in range(1, 201)
+                for x in ro.push(Batch("L1", 100 + k, 1.765e9 + k * 0.1, {}))
+                if isinstance(x, Batch)]
+    assert [b.seq for b in released] == list(range(101, 301))
+    assert ro.stats.late == 0

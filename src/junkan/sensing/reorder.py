@@ -178,11 +178,13 @@ class Reorder:
     def resume(self, last: int, t: float) -> None:
         """Go on from a stream whose batches up to ``last`` (timed ``t``) were taken before
         (by an earlier run, kept in the raw store): the next ``seq`` expected is ``last + 1``;
-        a batch with a lower ``seq`` or timed before ``t`` is late, and the new-stream rules
-        hold against ``last`` and ``t`` as if the line had seen that batch (call it before
-        the first batch is pushed)."""
+        a batch with a lower ``seq`` is late or a duplicate, and the new-stream rules hold
+        against ``last`` and ``t`` as if the line had seen that batch (call it before the
+        first batch is pushed). A batch timed before ``t`` is not late for that alone
+        (review 288: a clock stepped back while the service was down, or a stored time far
+        ahead, left every later batch late and the line never monitored)."""
         self._started = True
-        self._new_stream(last + 1, t)
+        self._new_stream(last + 1, -math.inf)
         self._newest_t = t
 
     def push(self, b: Batch) -> list[Batch | int]:

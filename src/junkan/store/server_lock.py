@@ -103,6 +103,13 @@ def migrating(engine: Any) -> Iterator[None]:
         yield
         return
     where = f"{os.path.realpath(url.database)}.migrate.lock"
-    with os.fdopen(os.open(where, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as handle:
+    try:
+        handle = os.fdopen(os.open(where, os.O_WRONLY | os.O_CREAT, 0o600), "wb")
+    except OSError as exc:  # e.g. made by another user (review 288): start as before it
+        log.warning("cannot open %s (%s): migrating without the migration lock", where,
+                    exc.strerror or exc)
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, however
         yield
