@@ -327,3 +327,23 @@ def test_blend_agreement_holds_with_a_zero_mass_input() -> None:
     a = _pp("a", [{"kind": k} for k in KINDS])
     b = _pp("b", [])
     assert _agree([a, b], [1.0, 0.0], DAY, ZORBA)
+
+
+def test_what_a_whole_analysis_leaves_out_is_zero_not_unmeasured() -> None:
+    """Review 288: an analysis adding up to 100 wt % accounts for the whole mass, so what it
+    leaves out is 0 wt %: Al 99.6 + Si 0.4 failed Fe ≤ 0.5 as 'not measured' (and PP 100
+    failed PE ≤ 5). In a blend such an input gives 0 for what it leaves out, and the blend
+    record and the market's per-input gates agree."""
+    fe = grading.CriteriaSet.model_validate({
+        "id": "fe-limit", "version": "1", "title": "t", "status": "partial", "source": "s",
+        "rules": [{"type": "range", "property": "composition.Fe", "max": 0.5}]})
+    whole = _item(id="w", composition={"Al": 99.6, "Si": 0.4})
+    assert _row(whole, fe)["met"] and _row(whole, fe)["failed"] == []
+    assert not _row(_item(id="p", composition={"Al": 99.0, "Si": 0.4}), fe)["met"]
+    part = _item(id="q", composition={"Si": 6.8, "Fe": 0.45})
+    mixed = grading.blend([whole, part], [1000, 1000])
+    assert mixed.composition["Fe"] == pytest.approx(0.225) and "Al" not in mixed.composition
+    assert _row(mixed, fe)["met"]
+    compiled = grading.compile_sets([fe], DAY)
+    table = grading.build_table(compiled, [whole, part], DAY)
+    assert grading.derive_grades(compiled, table, [1000, 1000]).tolist() == [True]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from junkan.core.elements import complete
 from junkan.core.errors import Problem
 from junkan.grading.catalogue import GradingError, properties
 from junkan.grading.engine import Compiled, CompiledSet, Table, attested, lasts, stored_values
@@ -74,8 +75,12 @@ def blend(items: Sequence[Item], masses: Sequence[float], *, id: str = "blend") 
             method=f"{method}; {note}" if method else note,
         )
     # an element (or polymer) one input's analysis leaves out is not measured in the blend
-    comp = {el: min(100.0, float(w @ np.array([it.composition[el] for it in its])))
-            for el in sorted(_common([set(it.composition) for it in its]))}
+    # an element one input leaves out is not measured in the blend — unless that input's
+    # composition is whole (core.elements.complete): then it is 0 wt % there
+    partial = [set(it.composition) for it in its if not complete(it.composition)]
+    named = _common(partial) if partial else set().union(*(it.composition for it in its))
+    comp = {el: min(100.0, float(w @ np.array([it.composition.get(el, 0.0) for it in its])))
+            for el in sorted(named)}
     mean, worst = {}, {}
     for s in _common([{k[11:] for k in v if k.startswith("restricted.")} for v in vals]):
         mean[s] = float(w @ np.array([v[f"restricted.{s}"] for v in vals]))

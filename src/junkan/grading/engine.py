@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.elements import SYMBOLS
+from junkan.core.elements import SYMBOLS, complete
 from junkan.core.errors import Problem, coded
 from junkan.grading.catalogue import (
     Bound,
@@ -214,9 +214,12 @@ def build_table(
         stored = [stored_values(it, f"items[{i}]") for i, it in enumerate(items)]
     idx = {f: j for j, f in enumerate(compiled.features)}
     x = np.full((len(items), len(idx)), np.nan)
-    for i, vals in enumerate(stored):
+    for i, (it, vals) in enumerate(zip(items, stored, strict=True)):
+        whole = complete(it.composition)  # what a whole composition leaves out is 0 wt %
         for f, j in idx.items():
             v = vals.get(f)  # an element the composition leaves out is not measured: NaN
+            if v is None and whole and f.startswith("composition."):
+                v = 0.0
             if v is not None:
                 x[i, j] = v
     codes, values = {}, {}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.elements import unstated_key
+from junkan.core.elements import complete, unstated_key
 from junkan.core.errors import Problem, coded, short
 from junkan.grading import (
     Compiled,
@@ -102,6 +102,7 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
     needs a value the lot lacks, an element its composition leaves out among them)."""
     out = np.empty((len(market.lots), len(market.conditions)))
     stated = {k for lot in market.lots for k in lot.item.composition}
+    wholes = [complete(lot.item.composition) for lot in market.lots]
     for b, c in enumerate(market.conditions):
         out[:, b] = c.price.base
         for k, pr in enumerate(c.price.premiums):
@@ -110,8 +111,10 @@ def prices(market: Market, compiled: Compiled, values: list[dict[str, float]]) -
             bad = mixing_problem(where, name) or unstated_key(where, name, stated, "lots")
             if bad is not None:
                 raise GradingError([bad])
-            # an element the lot's analysis leaves out is not measured (never 0 wt %)
-            q = np.array([v.get(name, math.nan) for v in values])
+            # an element the lot's analysis leaves out is not measured (never 0 wt %),
+            # unless the analysis is whole (core.elements.complete: it is 0 wt %)
+            q = np.array([v.get(name, 0.0 if whole and name.startswith("composition.")
+                                else math.nan) for v, whole in zip(values, wholes, strict=True)])
             out[:, b] += pr.adjustment(q)
     return out
 
