@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from junkan.core.errors import JunkanError
+from junkan.core.report import write_atomic
 from junkan.sensing.generator import CHANNELS, DT, LineParams, Recording
 from junkan.sensing.samples import LINE_ID, RANGES, Batch
 
@@ -104,11 +103,9 @@ class RawStore:
 
 
 def _write_last(folder: Path, seq: int, t: float) -> None:
-    """``folder/_last.json``, replaced atomically (a file left by a crash is hidden)."""
+    """``folder/_last.json``, replaced atomically (:func:`~junkan.core.report.write_atomic`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".", delete=False) as f:
-        json.dump({"seq": seq, "t": t}, f)
-    os.replace(f.name, folder / LAST)
+    write_atomic(folder / LAST, json.dumps({"seq": seq, "t": t}).encode())
 
 
 def _newest_part(folder: Path) -> tuple[int, float] | None:
