@@ -53,6 +53,19 @@ def _steps(ing: LineIngest) -> list[int]:
     return seen
 
 
+def _resumed(tmp_path: Path, models: sensing.Models, max_wait_s: float = 5
+             ) -> tuple[LineIngest, list[Any], list[int]]:
+    """A line stored up to seq 100, resumed by a new ingest (waiting ``max_wait_s`` for a
+    gap): the ingest, the backfills it asks and the seqs it monitors."""
+    root = tmp_path / "raw"
+    _stored_up_to_100(root, models)
+    asked: list[Any] = []
+    again = _ingest(root, models, asked)
+    again.max_wait_s = max_wait_s
+    again.resume("L1")
+    return again, asked, _steps(again)
+
+
 def _raw(root: Path) -> pd.DataFrame:
     files = glob.glob(str(root / "**" / "*.parquet"), recursive=True)
     return pd.concat(pd.read_parquet(f) for f in files)
@@ -116,12 +129,7 @@ def test_after_a_crash_what_was_not_written_is_asked_for_too(
 def test_what_the_gateway_no_longer_has_is_declared_missing_whole(
     tmp_path: Path, models: sensing.Models
 ) -> None:
-    root = tmp_path / "raw"
-    _stored_up_to_100(root, models)
-    again = _ingest(root, models, [])
-    again.max_wait_s = 0.0
-    again.resume("L1")
-    steps = _steps(again)
+    again, _, steps = _resumed(tmp_path, models, max_wait_s=0.0)
     for s in range(300, 360):  # nothing before 300 comes back
         again.accept(_b(s))
     seq = again.sequence("L1") or {}
@@ -133,12 +141,7 @@ def test_a_restored_line_whose_gateway_restarted_at_0_is_not_stalled(
 ) -> None:
     """The gateway restarted while the service was down: its seq went back while its time
     went on. A new stream, monitored at once; nothing asked for, nothing waits."""
-    root = tmp_path / "raw"
-    _stored_up_to_100(root, models)
-    asked: list[Any] = []
-    again = _ingest(root, models, asked)
-    again.resume("L1")
-    steps = _steps(again)
+    again, asked, steps = _resumed(tmp_path, models)
     for s in range(20):
         again.accept(_b(s, t=T0 + 600 + s * 0.1))
         assert steps == list(range(s + 1))  # each released as it comes
@@ -152,12 +155,7 @@ def test_a_restored_line_whose_gateway_restarted_at_0_is_not_stalled(
 def test_a_gateway_moved_on_past_what_it_keeps_starts_a_new_stream(
     tmp_path: Path, models: sensing.Models
 ) -> None:
-    root = tmp_path / "raw"
-    _stored_up_to_100(root, models)
-    asked: list[Any] = []
-    again = _ingest(root, models, asked)
-    again.resume("L1")
-    steps = _steps(again)
+    again, asked, steps = _resumed(tmp_path, models)
     far = 101 + MAX_JUMP
     again.accept(_b(far))
     again.accept(_b(far + 1))
