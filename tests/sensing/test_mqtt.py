@@ -97,6 +97,9 @@ def test_broker_killed_and_restarted_loses_and_duplicates_nothing(
         time.sleep(0.3)
         for b in batches[:100]:
             gw.publish(b)
+        # The ingest has seen the line begin: a line starts at the first seq it sees, so a
+        # broker killed before it passed on batch 0 would make a later start (CI, 2026-12-07).
+        wait_until(lambda: "L1" in ing.order and ing.order["L1"].stats.accepted > 0)
         procs[-1].kill()  # SIGKILL: the broker's state is gone
         procs[-1].wait()
         for b in batches[100:200]:  # published while the broker is away

@@ -17,6 +17,7 @@ a broker restart or a network cut loses and duplicates nothing."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -62,6 +63,12 @@ def broker_address(url: str) -> tuple[str, int]:
     return u.hostname, u.port or (8883 if u.scheme == "mqtts" else 1883)
 
 
+KEEPALIVE_S = 5
+"""Seconds between the clients' keep-alive pings; a silent broker is noticed after 1.5 ×."""
+RESEND_S = 3.0 * KEEPALIVE_S
+"""A gateway that lost its broker sends again what it published this many seconds before it
+noticed (a design choice: twice the 1.5 × keep-alive a silent broker takes to be noticed)."""
+
 class Endpoint:
     """One paho client with its callbacks: on every (re)connect it subscribes to
     ``topic`` (QoS 1) and, once the broker has granted the subscription (its SUBACK), counts as
@@ -97,7 +104,7 @@ class Endpoint:
         self.client.on_subscribe = self._on_subscribe
         self._subscribing: int | None = None
         host, port = broker_address(url)
-        self.client.connect_async(address or host, port, keepalive=5)
+        self.client.connect_async(address or host, port, keepalive=KEEPALIVE_S)
         self.client.loop_start()
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
@@ -176,7 +183,7 @@ class Gateway(Endpoint):
     def __init__(self, url: str, line: str, *, keep: int = 36_000, prefix: str = PREFIX) -> None:
         self.line, self.keep, self.prefix = line, keep, prefix
         self.sent: OrderedDict[int, bytes] = OrderedDict()
-        self.sent_at: dict[int, float] = {}
+        self.sent_at: dict[int, float] = {}  # seq -> time.monotonic() of its publish
         self.lock = threading.Lock()
         self._down_from: int | None = None
         self.topic = f"{prefix}/{line}/backfill"
@@ -188,9 +195,21 @@ class Gateway(Endpoint):
             self._down_from = None
 
     def down(self) -> None:
+        """The connection is lost: what the broker took (acknowledged) but had not yet passed
+        on is lost with it if the broker died, and a subscriber that had seen nothing of the
+        line cannot ask for it. On reconnect, everything published in the last
+        :data:`RESEND_S` seconds, and at least the last 50, is sent again (subscribers drop
+        duplicates). Counting 50 back from the newest alone was not enough: the loss is
+        noticed after the line went on publishing into paho's queue (CI of 2026-12-07:
+        33 batches lost)."""
+        if self._down_from is not None:
+            return
+        cutoff = time.monotonic() - RESEND_S
         with self.lock:
-            last = next(reversed(self.sent)) if self.sent else 0
-        self._down_from = max(0, last - 50) if self._down_from is None else self._down_from
+            seqs = list(reversed(self.sent))
+            recent = list(itertools.takewhile(lambda s: self.sent_at[s] >= cutoff, seqs))
+            last = seqs[0] if seqs else 0
+        self._down_from = max(0, min([last - 50, *recent]))
 
     def message(self, msg: Any) -> None:
         try:
@@ -213,7 +232,7 @@ class Gateway(Endpoint):
             self.sent[batch.seq] = payload
             self.sent_at[batch.seq] = time.monotonic()
             while len(self.sent) > self.keep:
-                self.sent.popitem(last=False)
+                self.sent_at.pop(self.sent.popitem(last=False)[0], None)
         self.client.publish(f"{self.prefix}/{self.line}/batch", payload, qos=1)
 
 
