@@ -3,17 +3,20 @@ reached, private to its owner, and a job another server ended is never run again
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from junkan.api.background import MAX_ACTIVE
 from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
+from junkan.store import server_lock
 from junkan.store.server_lock import ServerLock
 
 
@@ -97,3 +100,26 @@ def test_a_migration_lock_that_cannot_be_opened_does_not_stop_the_start(tmp_path
     (tmp_path / "j.db.migrate.lock").unlink()
     (tmp_path / "j.db.migrate.lock").mkdir()
     db.migrate()  # at head: nothing to do, and no error
+
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_migration_lock_held_too_long_is_named_not_waited_for_without_end(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+) -> None:
+    """Review 288 left the wait without end or word: a stuck migration hung every start.
+    The holder is another connection (PostgreSQL) or open file (SQLite ``flock``), as
+    another process's would be."""
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    if backend == "postgresql":
+        url = os.environ.get("JUNKAN_TEST_POSTGRES_URL") or pytest.skip("no PostgreSQL")
+    monkeypatch.setattr(server_lock, "PROGRESS_S", 0.2)
+    with server_lock.migrating(create_engine(url)):
+        with caplog.at_level(logging.WARNING, "junkan.store.server_lock"), pytest.raises(
+            server_lock.MigrationLockTimeout, match="held by another process for 1 s"
+        ), server_lock.migrating(create_engine(url), wait_s=0.7):
+            raise AssertionError("the lock was taken while held")
+        assert "waiting 0 s for the migration lock" in caplog.text
+    with server_lock.migrating(create_engine(url), wait_s=5):
+        pass  # free again once its holder is done

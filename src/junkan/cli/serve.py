@@ -44,6 +44,7 @@ def serve(
     from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
     from junkan.api.startup import production_problems
     from junkan.store.db import Settings
+    from junkan.store.server_lock import MigrationLockTimeout
 
     overrides: dict[str, Any] = {k: v for k, v in {
         "database_url": database_url, "tls_certfile": tls_cert, "tls_keyfile": tls_key,
@@ -58,7 +59,11 @@ def serve(
                 console.print(f"[red]refused:[/red] {p}", highlight=False)
             raise typer.Exit(2)
     socks = bound(host, port)  # a taken port ends here, before the store is opened
-    application = create_app(settings, seed=seed)
+    try:
+        application = create_app(settings, seed=seed)
+    except MigrationLockTimeout as exc:  # another process migrating, or stuck doing it
+        console.print(f"[red]not started:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
     scheme = "https" if settings.tls_certfile else "http"
     console.print(f"junkan on [bold]{scheme}://{host}:{port}/[/bold]  (API docs: /docs, "
                   f"store: {redacted(settings.database_url)})", highlight=False)

@@ -13,7 +13,8 @@ import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from sqlalchemy import text
@@ -23,6 +24,35 @@ log = logging.getLogger(__name__)
 KEY = 0x6A756E6B616E  # "junkan": the advisory lock's key on PostgreSQL
 MIGRATE_KEY = KEY + 1
 """The advisory lock a migration holds on PostgreSQL (:func:`migrating`)."""
+MIGRATE_WAIT_S = 600.0
+"""How long a start waits for another process's migration (a design choice: a migration of
+this schema takes seconds; one held for ten minutes is stuck, and its holder is named)."""
+PROGRESS_S = 30.0
+"""A start still waiting for the migration lock says so this often."""
+
+
+class MigrationLockTimeout(RuntimeError):
+    """Another process held the migration lock for longer than the wait allowed."""
+
+
+def _wait_for(take: Callable[[], bool], where: str, wait_s: float, poll_s: float = 0.1) -> None:
+    """Call ``take`` until it gets the lock, saying every :data:`PROGRESS_S` seconds that
+    the start waits; :class:`MigrationLockTimeout` after ``wait_s`` (review 288's lock was
+    waited for without end and without a word: a stuck migration hung every later start)."""
+    start = said = time.monotonic()
+    while not take():
+        now = time.monotonic()
+        if now - start >= wait_s:
+            raise MigrationLockTimeout(
+                f"the migration lock ({where}) has been held by another process for "
+                f"{now - start:.0f} s: another junkan server is "
+                "migrating this database, or is stuck doing it; stop it, or wait and start "
+                "again")
+        if now - said >= PROGRESS_S:
+            log.warning("waiting %.0f s for the migration lock (%s) another process holds",
+                        now - start, where)
+            said = now
+        time.sleep(poll_s)
 
 
 class ServerLock:
@@ -81,18 +111,24 @@ class ServerLock:
 
 
 @contextlib.contextmanager
-def migrating(engine: Any) -> Iterator[None]:
+def migrating(engine: Any, *, wait_s: float = MIGRATE_WAIT_S) -> Iterator[None]:
     """Hold the database's migration lock until the block ends (its transaction committed
     inside it): servers started at the same instant on an empty database migrate one after
     the other, the later finding the schema at head (before, the later failed creating tables
     the other had just created). PostgreSQL: a session advisory lock on a connection of its
-    own; a SQLite file: an exclusive ``flock`` on ``<file>.migrate.lock``; both waited for.
-    In-memory SQLite: nothing to share."""
+    own; a SQLite file: an exclusive ``flock`` on ``<file>.migrate.lock``; both waited for up
+    to ``wait_s`` seconds (:class:`MigrationLockTimeout` after). In-memory SQLite: nothing to
+    share."""
     url = make_url(str(engine.url))
     if url.get_backend_name() != "sqlite":
         with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATE_KEY})
-            conn.commit()
+            def take() -> bool:
+                sql = text("SELECT pg_try_advisory_lock(:k)")
+                got = bool(conn.execute(sql, {"k": MIGRATE_KEY}).scalar())
+                conn.commit()
+                return got
+
+            _wait_for(take, f"PostgreSQL advisory lock {MIGRATE_KEY}", wait_s)
             try:
                 yield
             finally:
@@ -110,6 +146,14 @@ def migrating(engine: Any) -> Iterator[None]:
                     exc.strerror or exc)
         yield
         return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, however
+
+    def take_file() -> bool:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    with handle:  # the lock is released when the file is closed, however
+        _wait_for(take_file, where, wait_s)
         yield
