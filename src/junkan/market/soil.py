@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem
@@ -131,6 +131,9 @@ class _Reach:
     km: dict[str, np.ndarray]
     ok: dict[str, np.ndarray]
 
+    def block(self, kind: str, rows: slice) -> np.ndarray:
+        return self.ok[kind][rows]
+
 
 def _km(m: SoilMarket, a: list[Place], b: list[Place]) -> np.ndarray:
     if not a or not b:
@@ -150,31 +153,86 @@ def _reaches(m: SoilMarket) -> _Reach:
                        for k, v in km.items()})
 
 
+def _accepts(m: SoilMarket, grades: list[str]) -> tuple[np.ndarray, Any, Any]:
+    """Each source's grade as a code into the grades present, and which of them each sink
+    (``(grades × sinks)``) and each stockyard (``(grades × stockyards)``) takes, as sparse
+    matrices: built from the sites' lists (at most 100 grades each), never grade by site."""
+    present = sorted(set(grades))
+    code = {g: c for c, g in enumerate(present)}
+
+    def table(lists: list[list[str] | None]) -> Any:
+        pairs = [(code[g], j) for j, gs in enumerate(lists)
+                 for g in (present if gs is None else set(gs)) if g in code]
+        rows = np.array([p[0] for p in pairs], dtype=np.int64)
+        cols = np.array([p[1] for p in pairs], dtype=np.int64)
+        return csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(present), len(lists)))
+
+    return (np.array([code[g] for g in grades], dtype=np.int64),
+            table([k.accepts for k in m.sinks]), table([y.accepts for y in m.stockyards]))
+
+
 def _masks(m: SoilMarket, grades: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sources × periods) surplus, (sinks × periods) demand, (sources × sinks) accepted."""
     T = len(m.periods)
     vol = np.array([[v > 0 for v in s.volumes] for s in m.sources], bool).reshape(-1, T)
     dem = np.array([[d > 0 for d in k.demand] for k in m.sinks], bool).reshape(-1, T)
-    acc = np.array([[g in k.accepts for k in m.sinks] for g in grades], bool)
-    return vol, dem, acc.reshape(len(m.sources), len(m.sinks))
+    src, to_sink, _ = _accepts(m, grades)
+    return vol, dem, to_sink[src].toarray().astype(bool).reshape(len(m.sources), len(m.sinks))
 
 
-def count_variables(m: SoilMarket, grades: list[str], r: _Reach) -> int:
-    """The variables :func:`build` would make, counted without making them."""
+_BLOCK = 256
+"""Origins whose reach is computed at once when counting with ``haul.max_km``: a (256 ×
+5,000) block, not the (sources × sinks) matrix."""
+
+
+def count_variables(m: SoilMarket, grades: list[str], r: _Reach | None = None) -> int:
+    """The variables :func:`build` would make, counted without making them. Without
+    ``haul.max_km`` (and without ``r``) every site reaches every other, and the count comes
+    from sums per grade, never a (sources × sinks) array (review 303: the matrices of a
+    document at the schema maxima took 7.5 s and 0.8 GB before it was refused); with it,
+    from the reach of a block of sites at a time (``r``: the reach already computed)."""
     T = len(m.periods)
-    vol, dem, acc = _masks(m, grades)
-    yg = _yard_grades(m, grades)
-    n = int(((acc & r.ok["sk"]) * (vol.astype(np.int64) @ dem.T.astype(np.int64))).sum())
-    in_yard = np.array([[g in gs for gs in yg] for g in grades], bool).reshape(vol.shape[0], -1)
-    n += int(((in_yard & r.ok["sy"]) * vol[:, : T - 1].sum(1)[:, None]).sum())
-    n += int((r.ok["sd"].sum(1) * vol.sum(1)).sum())
-    wanted = dem.sum(1)
-    for j, gs in enumerate(yg):
-        for g in gs:
-            takes = np.array([g in k.accepts for k in m.sinks], bool)
-            n += int((wanted * (takes & r.ok["yk"][j])).sum())
-        n += len(gs) * T * (int(r.ok["yd"][j].sum()) + 1)
-    return n + int(vol.sum())
+    vol = np.array([[v > 0 for v in s.volumes] for s in m.sources], float).reshape(-1, T)
+    dem = np.array([[d > 0 for d in k.demand] for k in m.sinks], float).reshape(-1, T)
+    src, to_sink, to_yard = _accepts(m, grades)
+    left, per_yard = vol[:, : T - 1].sum(1), to_yard.sum(1).A1  # yards taking each grade
+    n = vol.sum() + to_yard.sum() * T  # slacks; stock per stockyard, grade and period
+    if r is None and m.haul.max_km is None:  # every route: sums per grade
+        per = np.zeros((to_sink.shape[0], T))
+        np.add.at(per, src, vol)
+        n += (per * (to_sink @ dem)).sum()  # direct
+        n += np.bincount(src, left, to_sink.shape[0]) @ per_yard  # to a stockyard
+        n += len(m.disposal) * (vol.sum() + to_yard.sum() * T)  # to disposal
+        n += per_yard @ (to_sink @ dem.sum(1))  # from a stockyard
+        return int(round(float(n)))
+    reach = r or _Blocks(m)
+    for lo in range(0, len(m.sources), _BLOCK):
+        rows = slice(lo, lo + _BLOCK)
+        acc = to_sink[src[rows]].toarray() * reach.block("sk", rows)
+        n += (acc * (vol[rows] @ dem.T)).sum()
+        n += (to_yard[src[rows]].toarray() * reach.block("sy", rows)).sum(1) @ left[rows]
+        n += reach.block("sd", rows).sum(1) @ vol[rows].sum(1)
+    for lo in range(0, len(m.stockyards), _BLOCK):
+        rows = slice(lo, lo + _BLOCK)
+        takes = (to_yard[:, rows].T @ to_sink).toarray()  # grades yard and sink both take
+        n += ((takes * reach.block("yk", rows)) @ dem.sum(1)).sum()
+        n += to_yard[:, rows].sum(0).A1 @ (reach.block("yd", rows).sum(1) * T)
+    return int(round(float(n)))
+
+
+class _Blocks:
+    """The reach of a block of origins (sources or stockyards) at a time, within
+    ``haul.max_km``: what :func:`count_variables` reads instead of the whole matrices."""
+
+    def __init__(self, m: SoilMarket) -> None:
+        self.m = m
+        self.sites = {"s": [s.location for s in m.sources], "y": [y.location for y in m.stockyards],
+                      "k": [k.location for k in m.sinks], "d": [d.location for d in m.disposal]}
+
+    def block(self, kind: str, rows: slice) -> np.ndarray:
+        km = _km(self.m, self.sites[kind[0]][rows], self.sites[kind[1]])
+        lim = self.m.haul.max_km
+        return np.asarray(km <= lim) if lim is not None else np.ones(km.shape, bool)
 
 
 def _too_large(m: SoilMarket, n: int) -> None:
@@ -231,8 +289,8 @@ def build(m: SoilMarket, grades: list[str]) -> _Lp:
     """The linear program: route variables, then stock per stockyard, grade and period,
     then one slack per source and period."""
     lp = _Lp([], [], [], [], [], [], [])
+    _too_large(m, count_variables(m, grades))  # before any (sources × sinks) matrix
     r = _reaches(m)
-    _too_large(m, count_variables(m, grades, r))
     _arcs(m, grades, lp, r)
     n_routes = len(lp.arcs)
     big = 1e3 * (max((abs(v) for v in lp.cost), default=0.0) + 1.0)
