@@ -49,9 +49,12 @@ def _row(item: grading.Item, criteria: str | grading.CriteriaSet,
 def test_an_element_the_analysis_leaves_out_fails_as_not_measured_as_alloys_says() -> None:
     item = _item()
     row = _row(item, "alloy-buyer.casting_premium")
-    assert not row["met"]  # was met: Li, Pb and Sn read as 0 wt %
-    assert sorted(row["failed"]) == [f"composition.{el}: not measured" for el in ("Li", "Pb",
-                                                                                  "Sn")]
+    # was met: Li, Pb and Sn read as 0 wt %; then "no", not measured; now unknown (review 303)
+    assert row["met"] is None and row["verdict"] == "unknown"
+    assert row["unmeasured"] == ["composition.Li", "composition.Pb", "composition.Sn"]
+    assert sorted(row["failed"]) == [f"composition.{el}: not measured, so the grade is unknown: "
+                                     f"give {el} in the composition ({el}: 0 if the analysis "
+                                     "found none)" for el in ("Li", "Pb", "Sn")]
     alloy = grade_composition(item.composition, load_alloy_library().buyers["casting_premium"])
     assert alloy["met"] is None and alloy["unmeasured"] == ["Li", "Pb", "Sn"]
     # analysed, and within the window (0 written for an element analysed and not found)
@@ -63,7 +66,7 @@ def test_a_lot_analysed_for_si_alone_is_not_twitch() -> None:
     item = _item(composition={"Si": 6.8}, attributes={"separation": "float_sink"},
                  properties={"free_zn": {"value": "0.6 %"}, "free_mg": {"value": "0.4 %"}})
     row = _row(item, "isri-twitch")
-    assert not row["met"] and row["failed"] == ["composition.Fe: not measured"]
+    assert row["met"] is None and row["unmeasured"] == ["composition.Fe"]
     assert _row(_item(composition={"Si": 6.8, "Fe": 0.9}, attributes={"separation":
                                                                       "float_sink"},
                       properties={"free_zn": {"value": "0.6 %"}, "free_mg": {"value": "0.4 %"}}),
@@ -74,7 +77,8 @@ def test_the_graded_record_and_its_passport_carry_the_reason() -> None:
     res = grading.grade([_item()], ["alloy-buyer.casting_premium"], as_of=DAY)
     record = grading.Item.model_validate(res.graded_items()[0])
     grade = record.grades[0]
-    assert grade["met"] is False and "composition.Li: not measured" in grade["failed"]
+    assert grade["met"] is None and grade["verdict"] == "unknown"
+    assert grade["unmeasured"] == ["composition.Li", "composition.Pb", "composition.Sn"]
     assert "composition.Li" not in grade["evidence"]  # nothing read, nothing shown
     pytest.importorskip("basyx")
     back = grading.from_aas(json.dumps(grading.to_aas(record)))
@@ -89,10 +93,13 @@ def test_a_blend_has_no_value_for_an_element_an_input_leaves_out() -> None:
     assert "Li" not in mixed.composition and mixed.composition["Fe"] == pytest.approx(0.45)
     sets = ["alloy-buyer.casting_premium"]
     direct = grading.grade([mixed], sets, as_of=DAY)
-    assert direct.rows()[0]["failed"] == ["composition.Li: not measured"]
+    assert direct.rows()[0]["met"] is None and direct.rows()[0]["unmeasured"] == [
+        "composition.Li"]
     compiled = grading.compile_sets(grading.resolve(sets), DAY)
     table = grading.build_table(compiled, [a, b], DAY)
     assert grading.derive_grades(compiled, table, [3000, 1000]).tolist() == [False]
+    met, unknown = grading.derive_verdicts(compiled, table, [3000, 1000])
+    assert met.tolist() == [False] and unknown.tolist() == [True]
     assert grading.derive_grades(compiled, table, [3000, 0]).tolist() == [True]
 
 
@@ -101,7 +108,8 @@ def test_the_market_neither_admits_nor_prices_a_lot_without_the_element() -> Non
     del doc["lots"][1]["item"]["composition"]["Li"]
     res = market.run(market.load(text=json.dumps(doc)))
     why = next(u for u in res.unmatched_rows() if u["lot"] == "l1")
-    assert why["code"] == "grade" and "composition.Li: not measured" in why["message"]
+    # review 303: not admitted, and told as unknown (what to measure), not as a fail
+    assert why["code"] == "grade_unknown" and why["figures"] == {"measure": "c0: composition.Li"}
     # a premium on an element one lot's analysis leaves out: that lot has no price
     doc = _base()
     doc["conditions"][0]["price"]["premiums"] = [{"property": "composition.Cr",
@@ -273,10 +281,13 @@ def test_an_expired_certificate_beside_a_valid_one_does_not_uncertify_a_blend() 
 def _agree(items: list[grading.Item], masses: list[float], day: date,
            sets: list[Any]) -> bool:
     mixed = grading.blend(items, masses)
-    direct = grading.grade([mixed], sets, as_of=day).met[0]
+    res = grading.grade([mixed], sets, as_of=day)
+    direct, unknown = res.met[0], res.verdicts.unknown[0]
     compiled = grading.compile_sets(grading.resolve(sets), day)
-    derived = grading.derive_grades(compiled, grading.build_table(compiled, items, day), masses)
+    derived, maybe = grading.derive_verdicts(compiled, grading.build_table(compiled, items, day),
+                                             masses)
     assert derived.tolist() == direct.tolist(), (day, mixed.certificates, mixed.social)
+    assert maybe.tolist() == unknown.tolist(), (day, mixed.composition)
     return bool(direct.all())
 
 

@@ -90,7 +90,7 @@ def grade_command(
             (
                 r["item"],
                 f"{r['criteria']} ({r['version']})",
-                "yes" if r["met"] else "no",
+                grading.YES_NO[r["met"]],
                 "; ".join(r["failed"]),
             )
             for r in result.rows()

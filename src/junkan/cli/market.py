@@ -62,6 +62,8 @@ def offer(
         m = market.load(file)
         known_seller(file, seller, sorted({lot.seller for lot in m.lots}))
         result = market.offer(m, seller)
+    from junkan.grading import YES_NO
+
     if format == Format.json:
         print_json(result.to_json())
         return
@@ -69,7 +71,7 @@ def offer(
         f"Lots of {seller} against the conditions granted to it",
         ("lot", "criteria", "met on its own", "why not"),
         [
-            (r["item"], r["criteria"], "yes" if r["met"] else "no", "; ".join(r["failed"]))
+            (r["item"], r["criteria"], YES_NO[r["met"]], "; ".join(r["failed"]))
             for r in result.rows()
         ],
     )

@@ -41,4 +41,5 @@ def unstated_key(path: str, feature: str, stated: set[str], whose: str) -> Probl
         return None
     return Problem(path, f"{feature!r}: {key!r} is no chemical element and no {whose[:-1]} "
                    f"states it in its composition, so no {whose[:-1]} has it measured; "
-                   "stated: " + (", ".join(sorted(stated)) or "none"))
+                   "stated: " + (", ".join(sorted(stated)) or "none") + f"; if {key!r} is "
+                   f"meant, write it where it was analysed ('{key}: 0' when none was found)")

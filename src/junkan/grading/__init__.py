@@ -31,7 +31,7 @@ from junkan.grading.batterypass import (
     from_batterypass,
     to_batterypass,
 )
-from junkan.grading.blend import blend, derive_grades, linear_terms
+from junkan.grading.blend import blend, derive_grades, derive_verdicts, linear_terms
 from junkan.grading.catalogue import (
     GradingError,
     PropertySpec,
@@ -42,6 +42,8 @@ from junkan.grading.catalogue import (
     substances,
 )
 from junkan.grading.engine import (
+    STATUS,
+    YES_NO,
     Compiled,
     CompiledSet,
     Table,
@@ -89,7 +91,9 @@ __all__ = [
     "PropertyValue",
     "Rule",
     "Table",
+    "STATUS",
     "Verdicts",
+    "YES_NO",
     "alloy_buyer_sets",
     "attach_environment",
     "batterypass_unmapped",
@@ -97,6 +101,7 @@ __all__ = [
     "build_table",
     "compile_sets",
     "derive_grades",
+    "derive_verdicts",
     "from_aas",
     "from_batterypass",
     "from_batterypass_aas",

@@ -13,13 +13,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from junkan.core.elements import complete
 from junkan.core.errors import Problem
 from junkan.grading.catalogue import GradingError, properties
-from junkan.grading.engine import Compiled, CompiledSet, Table, attested, lasts, stored_values
+from junkan.grading.engine import (
+    Compiled,
+    CompiledSet,
+    Table,
+    attested,
+    lasts,
+    stored_values,
+    unmeasured_unknown,
+)
 from junkan.grading.schema import Attestation, Environment, Item, Material, PropertyValue
 
 
@@ -212,12 +221,29 @@ def _transform(rule: str, q: np.ndarray, lo: float, hi: float) -> tuple[np.ndarr
 def derive_grades(compiled: Compiled, table: Table, masses: Sequence[float]) -> np.ndarray:
     """Whether a blend of the table's items in ``masses`` meets each compiled set (S,),
     from the inputs' linear terms — without building the blend record."""
+    return derive_verdicts(compiled, table, masses)[0]
+
+
+def derive_verdicts(compiled: Compiled, table: Table, masses: Sequence[float]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``met`` and ``unknown`` (S,) of a blend of the table's items in ``masses``, as
+    grading the blend record answers them (:class:`~junkan.grading.engine.Verdicts`): a
+    value one input with mass does not give is not measured in the blend
+    (:func:`blend`), and the verdict on it follows :func:`unmeasured_unknown`; the other
+    limits are read from the inputs' linear terms."""
     x = np.asarray(masses, dtype=float)
     used = x > 0
-    out = np.empty(len(compiled.sets), dtype=bool)
+    met = np.zeros(len(compiled.sets), dtype=bool)
+    unknown = np.zeros_like(met)
     for s, cs in enumerate(compiled.sets):
-        gate, a, _ = linear_terms(cs, table, tolerant=True)
+        absent = np.isnan(table.x[used][:, cs.cols]).any(axis=0)  # per bound, in the blend
+        keep = np.flatnonzero(~absent)
+        known = replace(cs, bounds=[cs.bounds[j] for j in keep], cols=cs.cols[keep],
+                        lo=cs.lo[keep], hi=cs.hi[keep])
+        gate, a, _ = linear_terms(known, table, tolerant=True)
         lhs = x @ np.where(used[:, None], a, 0.0) if a.shape[1] else np.zeros(0)
         scale = np.abs(a[used]).T @ x[used] if a.shape[1] else np.zeros(0)
-        out[s] = bool(gate[used].all() and np.all(lhs <= 1e-12 * (1.0 + scale)))
-    return out
+        ok = bool(gate[used].all() and np.all(lhs <= 1e-12 * (1.0 + scale)))
+        met[s] = ok and not absent.any()
+        unknown[s] = ok and absent.any() and bool(np.all(unmeasured_unknown(cs.lo[absent])))
+    return met, unknown

@@ -1,7 +1,10 @@
 """Vectorised grade evaluation: criteria sets are compiled once to bound arrays, items to a
 feature table (stored units, NaN where unknown), and every (item, set) pair is evaluated
-with numpy — a missing value fails the rule that needs it. An element a composition leaves
-out is unknown too, never 0 wt %: a lot analysed for Si alone does not meet a limit on Fe."""
+with numpy. A value the item does not give is *not measured* — an element its composition
+leaves out too, never 0 wt % (a lot analysed for Si alone does not meet a limit on Fe) —
+and the verdict is then three-valued (:func:`unmeasured_unknown`, the one rule): unknown
+under a limit with no minimum, failed under a minimum; a measured value that fails its
+limit makes the verdict "no" whatever else is missing."""
 
 from __future__ import annotations
 
@@ -233,18 +236,43 @@ def build_table(
     return Table(x, codes, values, certs, [it.id for it in items])
 
 
+def unmeasured_unknown(lo: float | np.ndarray) -> bool | np.ndarray:
+    """The rule for a limit whose value the item does not give (not measured), in one
+    place: under a window with no minimum (``lo`` −inf: a maximum only) the answer is not
+    known — measured, the value may meet it or not; under a minimum it is failed (nothing
+    shows the value reaches it). As :func:`junkan.alloys.grade.grade_composition` answers an
+    unmeasured element under a buyer's maximum (unknown) and minimum (not met)."""
+    return np.isneginf(lo)
+
+
 @dataclass
 class Verdicts:
-    """Per set: ``rule_ok`` (n, rules of the set) in the set's rule order, and ``met`` (n, S)."""
+    """Per set: ``rule_ok`` (n, rules of the set) in the set's rule order, ``met`` (n, S):
+    every rule met; ``unknown`` (n, S): no rule failed, but a limit's value is not measured
+    (``rule_unknown``, per rule, by :func:`unmeasured_unknown`) — neither met nor failed.
+    A pair neither met nor unknown is failed (:meth:`verdict`)."""
 
     met: np.ndarray
     rule_ok: list[np.ndarray]
+    unknown: np.ndarray
+    rule_unknown: list[np.ndarray]
+
+    def verdict(self, i: int, s: int) -> bool | None:
+        """Item ``i`` against set ``s``: True (met), None (unknown) or False (not met)."""
+        return True if self.met[i, s] else None if self.unknown[i, s] else False
+
+
+STATUS = {True: "met", False: "not met", None: "unknown"}
+"""A verdict (:meth:`Verdicts.verdict`) in words, as ``junkan alloy grade`` says its own."""
+YES_NO = {True: "yes", False: "no", None: "unknown"}
+"""A verdict in a table's ``met`` column (the command line's, as ``junkan alloy grade``)."""
 
 
 def evaluate(compiled: Compiled, table: Table) -> Verdicts:
     n = table.x.shape[0]
     met = np.empty((n, len(compiled.sets)), dtype=bool)
-    per_rule = []
+    unknown = np.zeros_like(met)
+    per_rule, per_unknown = [], []
     cert_index = {k: j for j, k in enumerate(sorted({c for s in compiled.sets for c in s.certs}))}
     have = np.zeros((n, len(cert_index)), dtype=bool)
     for i, kinds in enumerate(table.certs):
@@ -263,9 +291,13 @@ def evaluate(compiled: Compiled, table: Table) -> Verdicts:
         for kind in cs.certs:
             cols.append(have[:, cert_index[kind]][:, None])
         ok = np.concatenate(cols, axis=1) if len(cols) > 1 else ok_r
+        unk = np.zeros_like(ok)
+        unk[:, : len(cs.bounds)] = np.isnan(xv) & unmeasured_unknown(cs.lo)
         per_rule.append(ok)
+        per_unknown.append(unk)
         met[:, s] = ok.all(axis=1)
-    return Verdicts(met, per_rule)
+        unknown[:, s] = ~met[:, s] & (ok | unk).all(axis=1)
+    return Verdicts(met, per_rule, unknown, per_unknown)
 
 
 def rule_order(cs: CompiledSet) -> list[int]:

@@ -14,7 +14,15 @@ import numpy as np
 from junkan.core.documents import MAX_PROBLEMS
 from junkan.core.errors import Problem, coded, short
 from junkan.grading.catalogue import Bound, GradingError, properties
-from junkan.grading.engine import Compiled, CompiledSet, Table, Verdicts, rule_order
+from junkan.grading.engine import (
+    STATUS,
+    Compiled,
+    CompiledSet,
+    Table,
+    Verdicts,
+    rule_order,
+    unmeasured_unknown,
+)
 from junkan.grading.schema import CriteriaSet, Family, Item
 
 
@@ -72,7 +80,7 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
     )
     v = x.get(feature, math.nan)
     if math.isnan(v):
-        return coded("", "grade-not-measured", "{property}: not measured", property=name)
+        return _unmeasured(name, bound)
     return coded(
         "",
         "grade-outside-range",
@@ -82,6 +90,26 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
         min=_limit(bound.lo if bound else -math.inf, feature),
         max=_limit(bound.hi if bound else math.inf, feature),
     )
+
+
+def _unmeasured(name: str, bound: Bound | None) -> Problem:
+    """Why a rule on a value the item does not give is not met: under a minimum it fails
+    (``grade-not-measured``); under a maximum only the verdict is unknown
+    (:func:`~junkan.grading.engine.unmeasured_unknown`), and the reason says what to write
+    — ``PE: 0`` in the composition of a PP lot analysed and found to hold none."""
+    if bound is None or not unmeasured_unknown(bound.lo):
+        return coded("", "grade-not-measured", "{property}: not measured", property=name)
+    head, _, key = name.partition(".")
+    if head == "composition":
+        return coded("", "grade-unknown-element", "{property}: not measured, so the grade is "
+                     "unknown: give {key} in the composition ({key}: 0 if the analysis found "
+                     "none)", property=name, key=key)
+    if head == "restricted":
+        return coded("", "grade-unknown-substance", "{property}: not measured, so the grade "
+                     "is unknown: give {key} under restricted ({key}: 0 if the analysis found "
+                     "none)", property=name, key=key)
+    return coded("", "grade-unknown-property", "{property}: not measured, so the grade is "
+                 "unknown: give its measured value under properties", property=name)
 
 
 def in_force(cs: CompiledSet) -> list[dict[str, Any]]:
@@ -143,14 +171,20 @@ class GradeResult:
                 x = {f: float(self.table.x[i, j]) for j, f in enumerate(feats)}
                 why = [_failure(cs.cs, order[k], item, x, windows.get(order[k]))
                        for k in np.flatnonzero(~ok[i])]
-                row = {
+                verdict = self.verdicts.verdict(i, s)
+                row: dict[str, Any] = {
                     "item": item.id,
                     "criteria": cs.cs.id,
                     "version": cs.cs.version,
                     "status": cs.cs.status,
-                    "met": bool(self.met[i, s]),
+                    "met": verdict,
+                    "verdict": STATUS[verdict],
                     "failed": [p.message for p in why],
                 }
+                unmeasured = [str(cs.cs.rules[order[k]].property)
+                              for k in np.flatnonzero(self.verdicts.rule_unknown[s][i])]
+                if unmeasured:  # what to measure to know (the verdict may be "no" anyway)
+                    row["unmeasured"] = unmeasured
                 if dated:  # which limit of the day applied, and from when
                     row["limits"] = dated
                 if codes:

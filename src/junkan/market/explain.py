@@ -4,7 +4,9 @@ the market (the conditions granted to it).
 1. no condition is granted to the seller (conditions are shared bilaterally);
 2. every granted condition's window is closed (delivery window) or its criteria fail on the
    lot itself (a worst-case property, a restricted substance, an enumeration, a certificate,
-   a missing measurement) — the failed rules are named;
+   a missing measurement under a minimum) — the failed rules are named; or, for one at
+   least, the lot's verdict is unknown (it meets every limit it gives a value for, but its
+   analysis leaves out one a maximum reads: ``grade_unknown``, naming what to measure);
 3. no granted condition's price formula can price it: a premium reads a value the lot does
    not give (an element its analysis leaves out is not measured, never 0 wt %) — named;
    else no route earns a positive margin (best margin, price, transport and handling named);
@@ -36,11 +38,44 @@ from junkan.market.verify import KG_TOL, carries
 TOL = 1e-6
 
 
-def _gate_failures(arcs: Arcs, b: int, i: int, market: Market) -> list[str]:
-    """The rules of condition b's criteria that lot i fails as an input."""
+def _gate_row(arcs: Arcs, b: int, i: int, market: Market) -> dict[str, Any]:
+    """Lot i graded on its own against condition b's criteria: ``met`` (None: unknown),
+    the rules it fails (``failed``) and the values it does not give (``unmeasured``)."""
     res = grade_items([market.lots[i].item], [arcs.compiled.sets[b].cs], as_of=market.as_of)
-    rows = res.rows()
-    return rows[0]["failed"] if rows else []
+    return res.rows()[0]
+
+
+def _not_admitted(market: Market, arcs: Arcs, i: int, open_b: list[int]) -> dict[str, Any]:
+    """Lot ``i`` may enter none of the open conditions' blends: it fails their criteria
+    (``grade``), or — for one at least — its verdict is unknown, as grading says it: it
+    meets every limit it gives a value for but leaves out one a limit reads
+    (``grade_unknown``, naming what to measure; never told as a fail, nor admitted)."""
+    conds = market.conditions
+    rows = {conds[b].id: _gate_row(arcs, b, i, market) for b in open_b[:5]}
+    details = {k: r["failed"] for k, r in rows.items() if r["met"] is False}
+    unknown = {k: r.get("unmeasured", []) for k, r in rows.items() if r["met"] is None}
+    if unknown:
+        measure = "; ".join(f"{k}: {', '.join(v)}" for k, v in unknown.items())
+        others = "; ".join(f"{k}: {', '.join(v) or 'a blend rule'}" for k, v in details.items())
+        return {
+            "code": "grade_unknown",
+            "message": f"not known to meet the criteria of {', '.join(unknown)}: its analysis "
+            f"does not give what they limit ({measure}); analyse the lot and give those "
+            "values (0 for what the analysis finds none of)"
+            + (f"; it fails the others': {others}" if others else ""),
+            "unmeasured": unknown,
+            "failed": details,
+            "figures": {"measure": measure},
+        }
+    return {
+        "code": "grade",
+        "message": "fails every granted condition's criteria on its own: "
+        + "; ".join(f"{k}: {', '.join(v) or 'a blend rule'}" for k, v in details.items()),
+        "failed": details,
+        "figures": {
+            "failed": "; ".join(f"{k}: {', '.join(v) or '—'}" for k, v in details.items())
+        },
+    }
 
 
 def explain(
@@ -83,17 +118,7 @@ def explain(
             continue
         passing = [b for b in open_b if arcs.gate[i, b]]
         if not passing:
-            details = {conds[b].id: _gate_failures(arcs, b, i, market) for b in open_b[:5]}
-            out[int(i)] = {
-                "code": "grade",
-                "message": "fails every granted condition's "
-                "criteria on its own: "
-                + "; ".join(f"{k}: {', '.join(v) or 'a blend rule'}" for k, v in details.items()),
-                "failed": details,
-                "figures": {
-                    "failed": "; ".join(f"{k}: {', '.join(v) or '—'}" for k, v in details.items())
-                },
-            }
+            out[int(i)] = _not_admitted(market, arcs, i, open_b)
             continue
         out[int(i)] = (_unpriced(market, i, passing)
                        or _economic(market, arcs, sol, i, passing, has_arc[i], cap_full))

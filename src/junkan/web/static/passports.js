@@ -84,7 +84,7 @@ function drawGrades() {
   const g = pp.grades;
   $("#pp-result").hidden = false;
   $("#pp-summary").textContent = t("pp.summary", { n: g.items.length, sets: g.criteria.length, date: g.as_of });
-  const rows = g.grades.map((r) => [r.item, `${r.criteria} (${r.version})`, r.met ? t("pp.yes") : t("pp.no"),
+  const rows = g.grades.map((r) => [r.item, `${r.criteria} (${r.version})`, metSaid(r.met),
     r.failed.length ? whyNot(r).join("; ") : "–"]);
   richTable($("#pp-grades"), [t("pp.col.item"), t("pp.col.criteria"), t("pp.col.met"), t("pp.col.failed")], rows, [],
     [0, 1, 3]);
@@ -96,6 +96,11 @@ function drawGrades() {
   const sel = $("#pp-item"); const was = sel.value;
   sel.replaceChildren(...g.items.map((it) => Object.assign(document.createElement("option"), { value: it.id, textContent: it.id })));
   if (g.items.some((it) => it.id === was)) sel.value = was;
+}
+
+/** A verdict in words: met, not met, or unknown (null: a limit reads a value the item does not give). */
+function metSaid(met) {
+  return met === true ? t("pp.yes") : met === false ? t("pp.no") : t("pp.unknown");
 }
 
 /** The failed rules of a row in the page's language: each by its code and parameters where the catalogue
@@ -163,7 +168,7 @@ function drawRecord() {
   richTable($("#pp-record-props"), [t("pp.col.property"), t("pp.col.value"), t("pp.col.method")], props, [], [0, 1, 2]);
   $("#pp-record-props").hidden = !props.length;
   const grades = (r.grades || []).filter((g) => g.criteria).map((g) => [`${g.criteria} (${g.version})`,
-    g.met ? t("pp.yes") : t("pp.no"), (g.failed || []).length ? g.failed.join("; ") : "–"]);
+    metSaid(g.met), (g.failed || []).length ? g.failed.join("; ") : "–"]);
   richTable($("#pp-record-grades"), [t("pp.col.criteria"), t("pp.col.met"), t("pp.col.failed")], grades, [], [0, 2]);
   $("#pp-record-grades").hidden = !grades.length;
   $("#pp-record-nogrades").hidden = grades.length > 0;
