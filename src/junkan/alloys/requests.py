@@ -15,6 +15,7 @@ from junkan.alloys.predict import MAX_VEHICLES, FeedError, FeedLine, FeedPlan, w
 from junkan.alloys.sorter import Sorter, shipped_sorters
 from junkan.core.base import Strict
 from junkan.core.errors import coded, listed, refusal, short
+from junkan.core.limits import limits
 
 
 class PredictRequest(FeedPlan):
@@ -122,6 +123,21 @@ class UpdateRequest(Strict):
     buyer: str | None = None
     estimates: dict[str, Any] | None = None
     """Previous estimates document (from an earlier update); the prior when omitted."""
+
+    @field_validator("lots", mode="before")
+    @classmethod
+    def _count(cls, lots: Any) -> Any:
+        """At most ``alloy_update_lots`` lots (:mod:`junkan.core.limits`), counted before any
+        is validated: each costs a prediction of the feed (3.3–7 ms), so the limit bounds a
+        request to a few seconds."""
+        lim = limits()
+        if isinstance(lots, list) and len(lots) > lim.alloy_update_lots:
+            raise refusal("update-too-many-lots", "{count} lots in one update, more than the "
+                          "limit {limit} ({setting}): fold them in several updates, each "
+                          "starting from the estimates the last one wrote",
+                          count=f"{len(lots):,}", limit=f"{lim.alloy_update_lots:,}",
+                          setting=lim.env("alloy_update_lots"))
+        return lots
 
     @field_validator("lots")
     @classmethod

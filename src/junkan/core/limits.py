@@ -143,6 +143,14 @@ class Limits(EnvSettings):
     Beasley 1988 with 100 sites × 1,000 customers). Each pair is a MILP column with its
     strong-linking row; a 2,000 × 2,000 instance (4,000,000 pairs) still ran after 90 s
     (2026-12-05). Counted from the file's first line, before its numbers are checked."""
+    alloy_update_lots: int = Field(default=500, ge=1)
+    """Most lots in one ``alloy update`` request (500, a design choice): each lot is folded
+    into the estimates after a prediction of the feed at the estimates so far, 3.3–7 ms a lot
+    on this 2-core machine (500 lots: 1.7–3.4 s, the higher figures under a load of 6–8,
+    2026-12-07). The lots of one feed are a campaign's, tens to a few hundred (a year of
+    daily lots is 365); more are folded in several requests, each starting from the
+    estimates the last one wrote. Counted before any lot is validated; refused naming
+    ``lots``."""
 
     @staticmethod
     def env(field: str) -> str:
