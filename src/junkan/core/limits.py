@@ -151,6 +151,14 @@ class Limits(EnvSettings):
     daily lots is 365); more are folded in several requests, each starting from the
     estimates the last one wrote. Counted before any lot is validated; refused naming
     ``lots``."""
+    nature_areas: int = Field(default=200, ge=1)
+    """Most sourcing areas in one nature assessment (200, a design choice): each area costs
+    about 0.1–0.2 s beyond the assessment's fixed part (its flood-frequency bootstrap, class
+    trends and statistics; 100 areas of the generated sample: 24 s where 3 took 6 s, measured
+    2026-12-07), so 200 areas add 20–40 s, within the service's run budget (300 s of CPU).
+    A company's sourcing areas (landscapes, supply sheds) number tens; farm plots by the
+    thousand are assessed landscape by landscape. Counted when the areas file is read, before
+    any polygon is checked; refused naming the file."""
 
     @staticmethod
     def env(field: str) -> str:

@@ -31,7 +31,8 @@ MAX_MONTHS = 12 * 200
 
 
 def layer(a: Assessment, rel: str, field: str, raster: Raster, required: tuple[str, ...]) -> Layer:
-    lay = read_layer(a.path(rel, field), required=required, crs=a.spec.polygon_crs.get(field))
+    lay = read_layer(a.path(rel, field), required=required, crs=a.spec.polygon_crs.get(field),
+                     areas=field == "areas")
     if a.spec.reproject_polygons:
         lay = reproject(lay, raster.crs)
     check_layer(lay, raster)

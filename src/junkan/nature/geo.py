@@ -161,11 +161,13 @@ def _fault_message(f: Fault, where: str, part: int) -> str:
 
 def parse_layer(
     doc: Any, source: str, *, required: tuple[str, ...] = (), id_field: str = "id",
-    crs: str | None = None,
+    crs: str | None = None, areas: bool = False,
 ) -> Layer:
     """Check a GeoJSON FeatureCollection of polygons whose features have ``required``
     properties. ``crs`` (the assessment's ``polygon_crs``) says the coordinates' CRS in
-    place of the file's ``crs`` member (or GeoJSON's WGS 84 when it has none)."""
+    place of the file's ``crs`` member (or GeoJSON's WGS 84 when it has none). With
+    ``areas`` (the assessment's sourcing areas) it holds at most ``nature_areas`` features
+    (:mod:`junkan.core.limits`), counted before any is checked."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise NatureInputError(f"{source}: not a GeoJSON FeatureCollection")
     feats = doc.get("features")
@@ -173,6 +175,11 @@ def parse_layer(
         raise NatureInputError(f"{source}: no features")
     if len(feats) > MAX_FEATURES:
         raise NatureInputError(f"{source}: {len(feats):,} features; at most {MAX_FEATURES:,}")
+    if areas and len(feats) > limits().nature_areas:
+        raise NatureInputError(
+            f"{source}: {len(feats):,} sourcing areas (the assessment's areas), more than "
+            f"the {limits().describe('nature_areas')}; each costs 0.1–0.2 s: assess them in "
+            "several assessments (e.g. one per landscape)")
     override = crs is not None
     if crs is None:
         try:
@@ -255,10 +262,10 @@ def check_volumes(layer: Layer) -> None:
 
 def read_layer(
     path: str | Path, *, required: tuple[str, ...] = (), id_field: str = "id",
-    crs: str | None = None,
+    crs: str | None = None, areas: bool = False,
 ) -> Layer:
     """Read and check a GeoJSON file (size limited by ``JUNKAN_DOCUMENT_BYTES``); ``crs``
-    overrides its ``crs`` member (see :func:`parse_layer`)."""
+    overrides its ``crs`` member, ``areas`` limits its features (see :func:`parse_layer`)."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -275,7 +282,8 @@ def read_layer(
     except RecursionError:
         raise NatureInputError(f"{p}: not GeoJSON: nested too deeply (polygon coordinates "
                                "are 3 levels deep, a MultiPolygon's 4)") from None
-    return parse_layer(doc, str(p), required=required, id_field=id_field, crs=crs)
+    return parse_layer(doc, str(p), required=required, id_field=id_field, crs=crs,
+                       areas=areas)
 
 
 def _bad_constant(c: str, p: Path) -> None:
