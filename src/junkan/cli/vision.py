@@ -208,7 +208,8 @@ def vision_predict(
             if mm_per_px is None:
                 fail("give --mm-per-px for plain images")
             meta = vision.ImageMeta(mm_per_px=mm_per_px)
-            items = [vision.Item(str(p), meta, pixels=vision.read_image(p)) for p in images]
+            # read one at a time as the run reaches them (an unreadable one stops it, named)
+            items = [vision.Item(str(p), meta) for p in images]
         res = vision.run(m, items, interval_s)
     except ValueError as exc:
         fail(str(exc))

@@ -24,7 +24,7 @@ from junkan.vision.dataset import Dataset
 from junkan.vision.materials import GROUPS, group_of
 from junkan.vision.model import VisionModel, match, overlap
 from junkan.vision.pipeline import (
-    ImageResult,
+    FrameTally,
     analyse,
     frame_seconds,
     group_mass_kg,
@@ -42,9 +42,11 @@ STRATA = {
 
 def _rows(
     model: VisionModel, data: Dataset, progress: Callable[[float], None] | None = None
-) -> tuple[list[ImageResult], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Results per image, one row per annotated piece (matched or not), and per image the
-    true and predicted counts and masses; ``progress`` hears the share of images done."""
+) -> tuple[list[FrameTally], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per image its tally (what the intervals need: not its pixels or segmentation, so
+    memory does not grow with them), one row per annotated piece (matched or not), and per
+    image the true and predicted counts and masses; ``progress`` hears the share of images
+    done."""
     gm = model.group_matrix()
     results, rows, per_image = [], [], []
     t = 0.0  # the belt's time as `predict` reckons it (junkan.vision.run)
@@ -57,10 +59,11 @@ def _rows(
         secs = tm.timestamp() - t0 if (tm is not None and t0 is not None) else t
         res = analyse(model, img, item.meta, item.path, secs)
         t = secs + frame_seconds(item.meta, img.shape[0])
-        results.append(res)
-        if item.truth is None:
+        results.append(res.tally())
+        truth = item.truth  # a COCO item's is unpacked on each read
+        if truth is None:
             continue
-        joint = overlap(item.truth, res.seg)
+        joint = overlap(truth, res.seg)
         m = match(joint)
         best: dict[int, int] = {}
         for s, tp in enumerate(m):
@@ -205,7 +208,7 @@ def sorter_document(model: VisionModel, cm: np.ndarray, source: str) -> dict[str
 
 def _interval_errors(
     model: VisionModel,
-    results: list[ImageResult],
+    results: list[FrameTally],
     per_image: list[dict[str, Any]],
     interval_s: float,
 ) -> list[dict[str, Any]]:

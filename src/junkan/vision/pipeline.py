@@ -16,6 +16,7 @@ its thickness (lognormal, the class's cv) and k (the calibration's posterior).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,16 @@ class ImageResult:
     group_pieces: np.ndarray | None = None
     """(segments, groups) pieces of each group in each segment (the group count model of
     :mod:`junkan.vision.group_counts`), when the model has one."""
+
+    @property
+    def segments(self) -> int:
+        return self.seg.count
+
+    def tally(self) -> FrameTally:
+        """What the belt intervals and weighings need of this image (:class:`FrameTally`),
+        without its segmentation and pixels."""
+        return FrameTally(self.seconds, self.proba, self.mass_if, self.pieces,
+                          self.group_pieces, self.seg.count)
 
     def document(self, model: VisionModel) -> dict[str, Any]:
         k = np.array(model.calibration["mean"]) @ model.group_matrix().T
@@ -95,6 +106,28 @@ class ImageResult:
             "warnings": warn,
             "mass_g": {c: round(float((g[:, i] * mass).sum()), 1) for i, c in enumerate(GROUPS)},
         }
+
+
+@dataclass
+class FrameTally:
+    """What :func:`intervals`, :func:`scatter` and :func:`group_mass_kg` read of an analysed
+    image — its time, its pieces' class probabilities, mass if each class, pieces per segment
+    (and per group) and its number of segments — a few KB for 50 pieces, where its
+    :class:`ImageResult` holds the segmentation, the reduced image and the full-resolution
+    pixels (6.6 MB for a 1280 × 1024 frame). :func:`junkan.vision.run` keeps this alone of
+    each image once its document is made, so its memory does not grow with the images'
+    pixels."""
+
+    seconds: float
+    proba: np.ndarray
+    mass_if: np.ndarray
+    pieces: np.ndarray
+    group_pieces: np.ndarray | None
+    segments: int
+
+
+Frames = Sequence[ImageResult | FrameTally]
+"""Analysed images, whole or as their tallies."""
 
 
 def outlines(seg: Segments, tolerance_px: float = 1.0) -> list[list[list[int]]]:
@@ -184,7 +217,7 @@ def weigh(
     }
 
 
-def scatter(model: VisionModel, results: list[ImageResult], group: int | None = None) -> float:
+def scatter(model: VisionModel, results: Frames, group: int | None = None) -> float:
     """sd (kg) of the summed mass of these pieces — of all, or of those the model puts in
     the sorter group ``group`` (the sorted bin a weighing weighs) — from the thickness
     scatter alone."""
@@ -194,7 +227,7 @@ def scatter(model: VisionModel, results: list[ImageResult], group: int | None = 
     return float(np.sqrt(v)) / 1e3
 
 
-def group_mass_kg(model: VisionModel, results: list[ImageResult]) -> np.ndarray:
+def group_mass_kg(model: VisionModel, results: Frames) -> np.ndarray:
     """(groups,) uncalibrated expected mass (kg) of these images' pieces per group."""
     gm = model.group_matrix()
     return (
@@ -204,7 +237,7 @@ def group_mass_kg(model: VisionModel, results: list[ImageResult]) -> np.ndarray:
 
 
 def _interval_mc(
-    model: VisionModel, rs: list[ImageResult], samples: int, rng: np.random.Generator
+    model: VisionModel, rs: Frames, samples: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """(samples, groups) counts and masses (kg) of these images' pieces."""
     n_g = len(GROUPS)
@@ -233,7 +266,7 @@ def _interval_mc(
     return correct(counts, model.count_correction), mass * np.maximum(k, 0)
 
 
-def _segment_groups(rs: list[ImageResult]) -> tuple[np.ndarray, np.ndarray | None]:
+def _segment_groups(rs: Frames) -> tuple[np.ndarray, np.ndarray | None]:
     """(segments,) the pieces each segment counts for and, with a group count model, the
     cumulative shares of its groups (segments, groups), whose draws spread its pieces over
     the groups (their mean: the model's pieces per group); without one (None) a segment's
@@ -263,7 +296,7 @@ def _band(x: np.ndarray) -> dict[str, dict[str, float]]:
 
 def intervals(
     model: VisionModel,
-    results: list[ImageResult],
+    results: Frames,
     interval_s: float = 600.0,
     samples: int = 300,
     seed: int = 0,
@@ -283,7 +316,7 @@ def intervals(
                 "start_s": key * interval_s,
                 "end_s": (key + 1) * interval_s,
                 "images": len(rs),
-                "segments": int(sum(r.seg.count for r in rs)),
+                "segments": int(sum(r.segments for r in rs)),
                 "pieces": round(float(sum(r.pieces.sum() for r in rs)), 1),
                 "count": _band(counts),
                 "mass_kg": _band(mass),
