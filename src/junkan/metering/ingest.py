@@ -11,9 +11,12 @@ optionally ``voltage_v`` (line-to-line on three-phase) and ``power_factor``. Rea
 Where voltage or power factor is not measured, the circuit's setting or the sourced default
 (:func:`junkan.metering.config.electrical`) is used and the assumption is recorded. Bad rows
 (unknown circuit, unreadable time, negative / NaN / absurd current, voltage or PF, a clock
-jump backwards, an implausible jump forward — over 1000 sampling intervals ahead and later
-than a following reading, or a first reading over 1000 intervals later than a following one —,
-a duplicate time) are quarantined with their line and reason, never dropped.
+jump backwards, a duplicate time, an implausible jump forward — over 1000 sampling intervals
+ahead of the latest accepted reading and later than one of the 10 readings after it, or a
+first reading over 1000 intervals later than one of the 10 after it —) are quarantined with
+their line and reason, never dropped. The time rules are the stream's
+(:mod:`junkan.metering.stamps`), so a file and the same readings streamed are quarantined
+alike.
 """
 
 from __future__ import annotations
@@ -37,15 +40,18 @@ from junkan.metering.config import (
     refused,
 )
 from junkan.metering.csvfile import cells_of_bytes
+from junkan.metering.stamps import (
+    BACKWARDS,
+    DUPLICATE_TIME,
+    JUMP_FORWARD,
+    SPIKE_INTERVALS,
+    Clock,
+    judge,
+)
 
 MAX_CURRENT_A = 100_000.0
 MAX_ROWS = 50_000_000
 PHASE_COLS = ("current_l1_a", "current_l2_a", "current_l3_a")
-SPIKE_INTERVALS = 1000.0
-"""A reading this many typical sampling intervals ahead of the previous one, and later than
-the next, is an implausible forward jump (a corrupt time stamp) and is quarantined."""
-SPIKE_PASSES = 10
-
 TIME_UNREADABLE = "time: not ISO 8601 or seconds"
 CIRCUIT_UNKNOWN = "circuit: unknown (not in the circuits file)"
 CURRENT_MISSING = "current: missing or not a number"
@@ -53,10 +59,6 @@ CURRENT_NEGATIVE = "current: negative"
 CURRENT_HIGH = f"current: above {MAX_CURRENT_A:g} A"
 VOLTAGE_OUTSIDE = f"voltage_v: outside (0, {MAX_VOLTAGE_V:g}] V"
 POWER_FACTOR_OUTSIDE = "power_factor: outside [0, 1]"
-JUMP_FORWARD = (f"time: implausible jump forward (over {SPIKE_INTERVALS:g} sampling intervals "
-                "ahead, and later than a following reading)")
-BACKWARDS = "time: clock jump backwards (earlier than a previous reading)"
-DUPLICATE_TIME = "time: duplicate reading time"
 REASON_CODES = {
     TIME_UNREADABLE: "reading-time-unreadable", CIRCUIT_UNKNOWN: "reading-circuit-unknown",
     CURRENT_MISSING: "reading-current-missing", CURRENT_NEGATIVE: "reading-current-negative",
@@ -266,46 +268,10 @@ def _opt_col(df: pd.DataFrame, col: str) -> np.ndarray:
     return out
 
 
-def _flag_spikes(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> np.ndarray:
-    """Quarantine implausible forward jumps and return the rows left. Rule: a reading more
-    than :data:`SPIKE_INTERVALS` typical sampling intervals (the median positive step of the
-    circuit, in file order) after the previous reading *and* later than a reading after it is
-    a bad time stamp, not the start of a gap — the readings after it carry on from before it.
-    The first reading, with no previous one, is a bad stamp when it is more than that limit
-    later than a reading after it. Repeated for runs of such readings (up to
-    :data:`SPIKE_PASSES` long). The last reading is never one: nothing after it says its
-    forward jump is not a gap."""
-    for _ in range(SPIKE_PASSES):
-        if len(idx) < 3:
-            break
-        tt = t[idx]
-        step = np.diff(tt)
-        pos = step[step > 0]
-        if len(pos) == 0:
-            break
-        limit = SPIKE_INTERVALS * float(np.median(pos))
-        up = np.concatenate([[False], step > limit])
-        after_min = np.minimum.accumulate(tt[::-1])[::-1]
-        later = np.concatenate([tt[:-1] > after_min[1:], [False]])
-        spike = up & later
-        spike[0] = tt[0] - after_min[1] > limit
-        if not spike.any():
-            break
-        reason[idx[spike]] = JUMP_FORWARD
-        idx = idx[~spike]
-    return idx
-
-
 def _flag_clock(idx: np.ndarray, t: np.ndarray, reason: np.ndarray) -> None:
-    """Rows whose time jumps implausibly forward (:func:`_flag_spikes`), goes backwards (a
-    clock jump) or repeats, in file order."""
-    if len(idx) == 0:
-        return
-    idx = _flag_spikes(idx, t, reason)
-    tt = t[idx]
-    prev_max = np.maximum.accumulate(np.concatenate([[-np.inf], tt[:-1]]))
-    reason[idx[tt < prev_max]] = BACKWARDS
-    reason[idx[(tt == prev_max)]] = DUPLICATE_TIME
+    """Rows whose time jumps implausibly forward, goes backwards (a clock jump) or repeats, in
+    file order: the stream's rule, :func:`junkan.metering.stamps.judge`, on the whole file."""
+    reason[idx] = judge(t[idx], Clock(), final=True)[0]
 
 
 def _series(

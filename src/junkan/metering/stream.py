@@ -9,8 +9,9 @@ after each load change. Nothing is silently dropped: a refused message, a batch 
 missing by the ordering, a reading of an unknown circuit, with a negative / missing / absurd
 current, voltage or power factor out of range, a time that is not later than the circuit's
 previous reading (clock jump backwards, duplicate), or an implausible jump forward (a corrupt
-stamp: :mod:`junkan.metering.stream_times`, which holds a circuit's first readings and a
-forward jump until the readings after them show what they are) goes to the quarantine with its
+stamp: :mod:`junkan.metering.stamps`, the CSV import's rule, which holds a circuit's first
+readings and a forward jump until the readings after them show what they are; once the stream
+is closed, its verdicts are the CSV import's on the same readings) goes to the quarantine with its
 source and reason (detail rows kept up to ``max_quarantine``; the counts per reason always).
 The accepted readings are kept raw per circuit (``keep_raw``) for the import path and the
 provenance.
@@ -30,7 +31,7 @@ from junkan.metering.ingest import MAX_CURRENT_A, PHASE_COLS, power_w
 from junkan.metering.live import parse_message
 from junkan.metering.online import OnlineSegmenter
 from junkan.metering.segment import Segment, Segmentation
-from junkan.metering.stream_times import judge, recent_steps, spike_limit
+from junkan.metering.stamps import Clock, judge
 
 if TYPE_CHECKING:
     from junkan.sensing import Batch, Reorder
@@ -40,18 +41,17 @@ if TYPE_CHECKING:
 class _Circuit:
     seg: OnlineSegmenter
     t_first: float | None = None
-    last_raw: float = -np.inf
     last_t: float = -np.inf
     last_p: float = np.nan
     energy_wh: float = 0.0
     readings: int = 0
     raw: list[dict[str, np.ndarray]] = field(default_factory=list)
     assumptions: dict[str, str] = field(default_factory=dict)
-    steps: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    """Recent positive steps between accepted readings (the typical sampling interval)."""
+    clock: Clock = field(default_factory=Clock)
+    """The time rule's state (:mod:`junkan.metering.stamps`)."""
     held: dict[str, np.ndarray] = field(default_factory=dict)
     """Value-checked readings waiting for the ones after them (a forward jump, or the first
-    readings: :mod:`junkan.metering.stream_times`): t, cur, volt, pf, src."""
+    readings: :mod:`junkan.metering.stamps`): t, cur, volt, pf, src."""
 
 
 class Stream:
@@ -174,10 +174,9 @@ class Stream:
     def _judge(
         self, st: _Circuit, circuit: str, r: dict[str, np.ndarray], final: bool
     ) -> list[Segment]:
-        """The time rules (:func:`~junkan.metering.stream_times.judge`) on value-checked
+        """The time rules (:func:`~junkan.metering.stamps.judge`) on value-checked
         readings ``r``: accept, quarantine, or hold them for the readings after them."""
-        limit = spike_limit(st.steps, r["t"])
-        why, n = judge(r["t"], st.last_raw, limit, final)
+        why, n = judge(r["t"], st.clock, final)
         st.held = {k: v[n:] for k, v in r.items()} if n < len(r["t"]) else {}
         for i in np.flatnonzero(why != ""):
             self.reject(str(r["src"][i]), str(why[i]), circuit, float(r["t"][i]))
@@ -209,8 +208,7 @@ class Stream:
                 (dt <= c.max_gap_s) & np.isfinite(pp[:-1]), 0.5 * (pp[1:] + pp[:-1]) * dt, 0.0
             )
         st.energy_wh += float(inc.sum()) / 3600.0
-        st.steps = recent_steps(st.steps, st.last_raw, t_raw)
-        st.last_raw, st.last_t, st.last_p = float(t_raw[-1]), float(t[-1]), float(p[-1])
+        st.last_t, st.last_p = float(t[-1]), float(p[-1])
         st.readings += len(t)
         if self.keep_raw:
             st.raw.append({"t_raw": t_raw, "current_a": cur, "voltage_v": volt, "pf": pf})
