@@ -98,7 +98,7 @@ def test_an_input_without_declared_uptake_keeps_the_others_uptake(repo: TraceRep
     assert own(repo, "AB")["pcf"]["biogenic_uptake_kg"] == -75
     assert own(repo, "AB")["pcf"]["biogenic_uptake_assumed_kg"] == 0
     signed = records(repo)
-    assert signed["AB"]["rules"] == signed["CD"]["rules"] == 2
+    assert signed["AB"]["rules"] == signed["CD"]["rules"] == rules.VERSION
     assert "rules" not in signed["A"]  # a create's rules did not change
     clean(repo)
 
@@ -117,7 +117,7 @@ def test_a_ledger_signed_under_rule_1_still_verifies(repo: TraceRepo,
     assert footprints(repo)["AB"]["pcf"]["pcfExcludingBiogenicUptake"] == "2.5"
     clean(repo)
     repo.ingest("org-A", ev(blend("BE", ("B", 50), ("E", 50))))
-    assert records(repo)["BE"]["rules"] == 2
+    assert records(repo)["BE"]["rules"] == rules.VERSION
     assert own(repo, "BE")["pcf"]["biogenic_uptake_kg"] == -10
     clean(repo)
     with repo.db.engine.connect() as c:
@@ -161,7 +161,8 @@ def test_an_edit_of_the_derived_uptake_is_found(repo: TraceRepo) -> None:
 
 def test_an_unknown_rules_version_is_not_replayed() -> None:
     assert rules.version_of({}) == 1 and rules.version_of({"rules": 2}) == 2
-    for bad in (3, 1.0, "2", True, None):
+    assert rules.version_of({"rules": 3}) == 3
+    for bad in (4, 1.0, "2", True, None):
         with pytest.raises(ValueError, match="rules version"):
             rules.version_of({"rules": bad})
 
@@ -209,11 +210,15 @@ def test_a_blend_of_recomputed_lots_verifies(repo: TraceRepo) -> None:
 def test_a_net_biogenic_cfp_of_float_noise_nets_nothing(
         repo: TraceRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     """Y's net biogenic CFP is 0 replayed and 2.8e-17 stored (recomputed in another order):
-    whether the inputs of B would net must not depend on that (ZERO_BIOGENIC_PER_KG)."""
-    repo.ingest("org-A", ev(pe("X0", 5, 0.7, 10), pe("X1", 5, 1.3, 10),
-                            pe("X2", 5, 0.5, 10), pe("Z", 5, -2, 10),
-                            {"type": "merge", "lot": "Y", "mass_kg": 9, "inputs": [
-                                {"lot": f"X{k}", "mass_kg": 3} for k in range(3)]}))
+    whether the inputs of B would net must not depend on that (ZERO_BIOGENIC_PER_KG). Y is
+    made under rule 2: under rule 3 its uptake follows the re-declarations (X2's -1.6 · 0.3
+    assumed), so B's inputs have facts and nothing is left to decide by the sign."""
+    with monkeypatch.context() as m:
+        m.setattr(rules, "VERSION", 2)
+        repo.ingest("org-A", ev(pe("X0", 5, 0.7, 10), pe("X1", 5, 1.3, 10),
+                                pe("X2", 5, 0.5, 10), pe("Z", 5, -2, 10),
+                                {"type": "merge", "lot": "Y", "mass_kg": 9, "inputs": [
+                                    {"lot": f"X{k}", "mass_kg": 3} for k in range(3)]}))
     for lot, biogenic in (("X2", -1.6), ("X0", 0.3)):
         repo.ingest("org-A", ev({"type": "redeclare", "lot": lot,
                                  "cfp": {"total": 5, "biogenic": biogenic}}))

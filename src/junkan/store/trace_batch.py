@@ -90,6 +90,7 @@ class Batch:
             found = [NewLot(**dict(zip(keys, row, strict=True))) for row in res.all()]
         for lot in found:
             lot.loaded_as = tuple(getattr(lot, c) for c in MUTABLE)
+            lot.loaded_biogenic = lot.cfp_biogenic  # rule 3: did a re-declaration move it?
             self.lots[lot.lot].append(lot)
             self.loaded.append(lot)
             if hasattr(self, "by_seq"):

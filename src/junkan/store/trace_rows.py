@@ -35,6 +35,8 @@ class NewLot:
     lot: str
     loaded_as: tuple[Any, ...] = ()
     """The MUTABLE columns as loaded from the store (empty for a new lot)."""
+    loaded_biogenic: float | None = None
+    """``cfp_biogenic`` as loaded from the store (None for a new lot)."""
 
     def __init__(self, **kw: Any) -> None:
         self.seq: int | None = None

@@ -153,8 +153,9 @@ def _assumed_uptake(facts: dict[str, Any], biogenic: float, mass: float,
     """The uptake of a lot made from inputs of which some declared none (rule 2 of the
     ledger): the inputs' declared and assumed parts, said in the notes. Not published as
     ``biogenicCO2Uptake``, which would present the assumed part as declared. At most the
-    net biogenic CFP (no negative emissions: the inputs' CFPs may have been re-declared
-    since the lot was made, the derived facts were not)."""
+    net biogenic CFP (no negative emissions): a lot made under rule 1 or 2 keeps the facts
+    it was made with when an input's CFP is re-declared (rule 3 derives them again), and a
+    re-declared CFP may be above an input's declared uptake."""
     uptake, assumed = facts["biogenic_uptake_kg"], facts["biogenic_uptake_assumed_kg"]
     notes.append(f"Biogenic uptake: the inputs', mass-weighted ({per_kg(uptake - assumed, mass)}"
                  f" kg CO2e/kg declared, {per_kg(assumed, mass)} assumed: for inputs that "

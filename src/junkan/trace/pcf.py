@@ -266,6 +266,51 @@ def nets(inputs: list[tuple[Any, float]]) -> bool:
     return min(per_kg) < -ZERO_BIOGENIC_PER_KG and max(per_kg) > ZERO_BIOGENIC_PER_KG
 
 
+UPTAKE_FACTS = ("biogenic_uptake_kg", "biogenic_uptake_assumed_kg")
+"""The facts of a lot made from others that rule 2 derives from its inputs' CFPs."""
+
+
+def uptake_facts(inputs: list[tuple[Any, float]], facts: list[dict[str, Any]]
+                 ) -> dict[str, Any]:
+    """The :data:`UPTAKE_FACTS` rule 2 gives a lot made from ``inputs`` (``facts``: theirs),
+    as :func:`derived_facts` keeps them: none at all where no input has facts and nothing
+    nets (rule 1's form), else the uptake (None: unknown) and, where part of it is assumed,
+    that part (:func:`inputs_uptake`)."""
+    if not any(facts):
+        if len(inputs) > 1 and nets(inputs):
+            uptake, assumed = inputs_uptake(inputs, facts)
+            return {"biogenic_uptake_kg": uptake, "biogenic_uptake_assumed_kg": assumed}
+        return {}
+    uptake, assumed = inputs_uptake(inputs, facts)
+    out: dict[str, Any] = {"biogenic_uptake_kg": uptake}
+    if assumed is not None:
+        out["biogenic_uptake_assumed_kg"] = assumed
+    return out
+
+
+def follows_inputs(lot: Any) -> bool:
+    """Does this lot's derived uptake follow later re-declarations upstream (made under rule
+    3 or later: ``own["rules"]``)? Lots made before keep the uptake they were made with."""
+    own = lot.own if lot.custody != "declared" else None
+    return isinstance(own, dict) and type(own.get("rules")) is int and own["rules"] >= 3
+
+
+_ABSENT = object()
+
+
+def rederived(lot: Any, inputs: list[tuple[Any, float]]) -> dict[str, Any] | None:
+    """``lot.own`` with its :data:`UPTAKE_FACTS` derived again from ``inputs`` (lot, kg taken;
+    their current CFPs and facts), or None when they are as stored: rule 3, after a
+    re-declaration upstream, for a lot that :func:`follows_inputs`."""
+    own = lot.own
+    old = dict(own.get("pcf") or {})
+    new = uptake_facts(inputs, [pcf_facts(x) for x, _ in inputs])
+    if all(old.get(k, _ABSENT) == new.get(k, _ABSENT) for k in UPTAKE_FACTS):
+        return None
+    pcf = {k: v for k, v in old.items() if k not in UPTAKE_FACTS}
+    return {**own, "pcf": pcf | new}
+
+
 def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
                   mass_kg: float | None = None, *, assume_uptake: bool = True
                   ) -> dict[str, Any]:
@@ -292,11 +337,12 @@ def derived_facts(inputs: list[tuple[Any, float]], country: str | None,
         plain: dict[str, Any] = {
             "country": country, "fossil_carbon_kg": carbon, "standards": default_std,
             "exempted_percent": 0.0, "packaging_included": False}
-        if assume_uptake and len(inputs) > 1 and nets(inputs):  # else as rule 1
-            uptake, assumed = inputs_uptake(inputs, facts)
-            plain |= {"biogenic_uptake_kg": uptake, "biogenic_uptake_assumed_kg": assumed}
+        if assume_uptake:  # rule 2's facts, if anything nets; else as rule 1
+            plain |= uptake_facts(inputs, facts)
         return plain
-    uptake, assumed = inputs_uptake(inputs, facts) if assume_uptake else (0.0, None)
+    found = uptake_facts(inputs, facts) if assume_uptake else {}
+    uptake = found.get("biogenic_uptake_kg", 0.0)
+    assumed = found.get("biogenic_uptake_assumed_kg")
     # one pass over the inputs (usually one or two: generator and set set-up cost more
     # than the work, and ingest and every audit derive this for each lot made)
     common: set[str] | None = None

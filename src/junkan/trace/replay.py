@@ -5,7 +5,8 @@ An audit compares what the store holds with this state, field by field.
 A batch's re-declarations are recomputed at its end, as ingest does: each lot downstream is
 recomputed from its inputs in creation order (the formula of
 :func:`junkan.trace.propagate.combine`, lot by lot — independent of the triangular solve the
-store uses), and the mass-balance entries booked from the lots that moved are re-valued."""
+store uses; a lot made under rule 3 also derives its uptake again), and the mass-balance
+entries booked from the lots that moved are re-valued."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from junkan.trace import balance, rules
 from junkan.trace.events import SIGNED, Event
+from junkan.trace.pcf import follows_inputs, rederived
 from junkan.trace.propagate import QUANTITIES, combine
 
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
@@ -179,7 +181,8 @@ def moved(old: tuple[float, ...], new: tuple[float, ...]) -> bool:
 
 
 def recompute(ledger: Ledger, starts: list[ReplayLot], at: datetime) -> None:
-    """Recompute every lot downstream of ``starts`` and re-value the mass-balance entries
+    """Recompute every lot downstream of ``starts`` (and the derived uptake of those made
+    under rule 3, :func:`junkan.trace.pcf.rederived`) and re-value the mass-balance entries
     booked from them."""
     seen = {id(x) for x in starts}
     todo, cone = list(starts), list(starts)
@@ -201,6 +204,10 @@ def recompute(ledger: Ledger, starts: list[ReplayLot], at: datetime) -> None:
             for q, v in zip(QUANTITIES, new, strict=True):
                 setattr(lot, q, float(v))
             lot.updated_at = at
+        if follows_inputs(lot):  # rule 3: its derived uptake follows too
+            own = rederived(lot, lot.inputs)
+            if own is not None:
+                lot.own = own
     accounts: set[tuple[str, str, str, str]] = set()
     for lot in cone:
         if ledger.book.entries_from(lot):

@@ -36,16 +36,20 @@ LOT_FIELDS = ("lot", "creator_org", "owner_org", "shipped_to", "received", "mate
 """What a lot is (the store keeps them as columns): identity, custody, mass, what was
 declared or how it was made, mass-balance credit, and its derived values."""
 
-VERSION = 2
+VERSION = 3
 """The rules new events are applied under. Where a version changed what an event does, the
-event's signed record says which it was applied under (``"rules": 2``; ingest writes it,
+event's signed record says which it was applied under (``"rules": 3``; ingest writes it,
 never the client), and a record without it replays under version 1, so a log signed before a
 change verifies as it was signed. Version 2 (2026-12-07): a lot made from others carries the
 biogenic uptake of every input — declared, else the input's negative net biogenic CFP,
 recorded as assumed (:func:`junkan.trace.pcf.inputs_uptake`); under 1 it was unknown when
-any input declared none, and publication netted the inputs' biogenic CFPs. It concerns
-merge, blend, process and split."""
-VERSIONS = frozenset({1, 2})
+any input declared none, and publication netted the inputs' biogenic CFPs. Version 3
+(2026-12-07): that derived uptake (declared and assumed parts) follows later re-declarations
+upstream as the CFP does — the lot keeps ``"rules": 3`` in ``own`` and every recompute of
+it derives the uptake again from its inputs (:func:`junkan.trace.pcf.rederived`); a lot made
+under 1 or 2 keeps the uptake it was made with. Both concern merge, blend, process and
+split."""
+VERSIONS = frozenset({1, 2, 3})
 
 
 def signed_version(ev: Event) -> dict[str, int]:
@@ -211,7 +215,8 @@ def _combine(view: View, ev: Combine, at: datetime, period: str, version: int,
         consumed_kg=0.0, site=ev.site, custody=ev.custody,
         declared={"claim": ev.claim.model_dump() if ev.claim else None},
         own=ev.process.model_dump() | {"pcf": derived_facts(
-            inputs, ev.country, ev.mass_kg, assume_uptake=version >= 2)},
+            inputs, ev.country, ev.mass_kg, assume_uptake=version >= 2)} | (
+            {"rules": version} if version >= 3 else {}),
         own_cfp=ev.process.cfp_kgco2e,
         mb_period=inputs[0][0].mb_period if keep_credit else None, created_at=at,
         cfp_total=float(total), cfp_fossil=float(fossil), cfp_biogenic=float(biogenic),
