@@ -1,6 +1,7 @@
 """Which product a lot counts for: each lot is matched once against all the plan's patterns
-(names looked up, wildcards compiled once per product), and the report assigns it exactly as
-trying every product's patterns with :func:`fnmatch.fnmatchcase` would — a name and a
+(names looked up, wildcards indexed by their literal ends or runs), and the report assigns it
+exactly as trying every product's patterns with :func:`fnmatch.fnmatchcase` would — on the
+listed patterns and lots and on random plans and lots (a leading ``*`` often) — a name and a
 wildcard of two products on one lot is refused, a lot at another site is not the product's,
 a name that is also covered by the product's own wildcard counts once."""
 
@@ -88,3 +89,53 @@ def test_a_lot_two_products_name_is_refused_by_name_or_wildcard() -> None:
     rep = policy.run(apart, statement=st, period="FY2028")
     assert [c["lot"] for c in rep.evidence("bottle")] == ["BTL-7"]
     assert rep.evidence("yard") == []
+
+
+
+PIECES = ["a", "b", "B", "-", "1", "2", "*", "*", "?", "[ab]", "[!a]", "[a-", "[]a]", "[!]",
+          "[z-a]", "]", "!", "[", "\\", "^", "\n", "é"]
+"""Pattern pieces: names' characters, each wildcard, classes (negated, a range, an empty and
+a reversed range, ``]`` first) and what is literal by accident (an unclosed ``[``, ``]``)."""
+CHARS = "abB-12*?[]!\\^\né"
+
+
+def _pieces(rng: Any) -> list[str]:
+    pieces = [rng.choice(PIECES) for _ in range(rng.randrange(1, 6))]
+    return ["*", *pieces] if rng.random() < 0.4 else pieces  # a leading * often (review 305)
+
+
+def _lot(rng: Any, pieces: list[str]) -> str:
+    """A lot the pattern of ``pieces`` may well name: a ``*`` as 0–3 characters, a ``?`` or a
+    class as one, a piece otherwise as it is written or one character."""
+    out = []
+    for p in pieces:
+        if p == "*":
+            out.append("".join(rng.choice(CHARS) for _ in range(rng.randrange(4))))
+        elif p == "?" or (p.startswith("[") and rng.random() < 0.5):
+            out.append(rng.choice(CHARS))
+        else:
+            out.append(p)
+    return "".join(out)
+
+
+def test_the_matcher_agrees_with_fnmatch_on_random_plans_and_lots() -> None:
+    """Random plans (two sites, products of 1–6 patterns, a leading ``*`` in 40 % of them)
+    and lots, random or made to fit a pattern: every lot's products are fnmatchcase's."""
+    import random
+
+    rng = random.Random(305)
+    hits = 0
+    for _ in range(300):
+        plan = [(rng.choice(("plant", "yard")), [_pieces(rng) for _ in range(rng.randint(1, 6))])
+                for _ in range(rng.randint(1, 8))]
+        products = [(site, ["".join(p) for p in pats]) for site, pats in plan]
+        lots = ["".join(rng.choice(CHARS) for _ in range(rng.randrange(8))) for _ in range(20)]
+        lots += [_lot(rng, rng.choice(pats)) for _, pats in plan for _ in range(10)]
+        match = LotMatcher(products).products
+        for site in ("plant", "yard"):
+            for lot in lots:
+                want = tuple(k for k, (s, ps) in enumerate(products)
+                             if s == site and any(fnmatch.fnmatchcase(lot, p) for p in ps))
+                assert match(site, lot) == want, (products, site, lot)
+                hits += bool(want)
+    assert hits > 10_000, hits  # most lots made to fit a pattern do
