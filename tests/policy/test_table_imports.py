@@ -156,12 +156,13 @@ def test_every_policy_route_says_which_kind_it_takes(
     ([], "peers.codes", "no-peers"),
     (["99001"], "peers.codes", "no-peers"),
     (["99002", "99003", "99002"], "peers.codes[2]", "peer-code-repeated"),
+    (["99002", "99999"], "peers.codes[1]", "peer-code-unknown"),  # said in the page's language
 ])
 def test_a_peer_list_that_compares_with_nobody_or_repeats_a_code_is_refused(
     tmp_path: Path, codes: list[str], where: str, kind: str
 ) -> None:
     """``codes: []`` ranked the municipality "1 of 1" with no potential; a repeated code was
-    counted once without a word."""
+    counted once without a word; a code the survey lacks is refused under its own rule."""
     import shutil
 
     import yaml

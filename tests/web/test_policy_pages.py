@@ -126,6 +126,43 @@ def test_municipality_page_reads_a_shift_jis_survey(page: Any, server: str, tmp_
     expect(page.locator("#mu-survey")).to_have_attribute("aria-invalid", "true")
 
 
+def test_municipality_page_compares_with_the_listed_peers(page: Any, server: str) -> None:
+    """Peer codes typed on the page: a code not in the survey is said beside the field before
+    anything is sent, in the page's language; the peers listed (a town of another size class
+    among them) are those the diagnosis compares with, and the page says so."""
+    sign_in(page, server)
+    page.goto(f"{server}/#/municipality")
+    expect(page.locator("#mu-code")).to_have_value("99201")
+    page.fill("#mu-peer-codes", "99306, 99999")
+    page.click("#mu-run")
+    expect(page.locator("#mu-peer-codes-problem")).to_have_text(
+        "Not a municipality of the survey table: 99999. Give the 5-digit codes of the "
+        "municipalities listed under Municipality.")
+    expect(page.locator("#mu-peer-codes")).to_have_attribute("aria-invalid", "true")
+    choose_lang(page, "ja")
+    problem = page.locator("#mu-peer-codes-problem")
+    expect(problem).to_contain_text("調査表にない団体コードです: 99999")
+    # one the service refuses (a code given twice): said beside the field too
+    page.fill("#mu-peer-codes", "99202、99202")
+    expect(problem).to_have_count(0)
+    page.click("#mu-run")
+    expect(problem).to_contain_text("コード 99202 は peers.codes[0] と重複しています",
+                                    timeout=60_000)
+    page.fill("#mu-peer-codes", "99306 99202")
+    expect(problem).to_have_count(0)
+    page.click("#mu-run")
+    listed = "架空市い (99202), 架空町か (99306)"  # in the survey's order
+    expect(page.locator("#mu-summary")).to_contain_text(f"指定した類似団体（{listed}）と比較",
+                                                       timeout=120_000)
+    expect(page.locator("#mu-peers tbody tr")).to_have_count(3)
+    assert "指定した類似団体 3 団体中" in chart(page, "mu-peers-chart")["title"]
+    choose_lang(page, "en")
+    summary = page.locator("#mu-summary")
+    expect(summary).to_contain_text(f"compared with the listed peers: {listed}.")
+    expect(page.locator("#mu-peers")).to_have_attribute("aria-label", "The listed peers")
+    assert chart(page, "mu-peers-chart")["title"].endswith("of 3 among the listed peers")
+
+
 def test_reports_page(page: Any, server: str) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -193,8 +193,8 @@ def _streams_have_factors(catalogue: Catalogue, survey: Survey, known: list[str]
 def _peer_code_problems(codes: list[str], me: str, known: set[str]) -> list[Problem]:
     """Peer codes not in the survey, given twice (counted once: the list was not what the
     user meant), or none but the municipality itself (ranks "1 of 1", no potential)."""
-    out = [Problem(f"peers.codes[{i}]", f"code {c} is not in the survey")
-           for i, c in enumerate(codes) if c not in known]
+    out = [coded(f"peers.codes[{i}]", "peer-code-unknown", "code {code} is not in the survey",
+                 code=c) for i, c in enumerate(codes) if c not in known]
     first: dict[str, int] = {}
     for i, c in enumerate(codes):
         if c in first:

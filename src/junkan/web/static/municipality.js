@@ -17,6 +17,8 @@ const metricName = (k) => t(`mu.m.${k}`, {}, k);
 const metricValue = (k, v) => (k === "recycling_rate" ? fmtPct(v) : fmt(v));
 /** A survey stream (named in Japanese in the survey layout) in the page's language. */
 const streamName = (s) => t(`mu.stream.${s}`, {}, s);
+/** Whether result `r` compares with the peers the request listed (not those of the municipality's size class). */
+const listed = (r) => r.peers_by === "codes";
 
 /** Municipalities of a survey table (code, name, population) from its CSV text. */
 function municipalities(csv) {
@@ -84,13 +86,27 @@ $("#mu-survey").addEventListener("change", async () => {
   fillCodes(list || [], $("#mu-code").value);
 });
 
-/** The diagnosis request: the shipped example for the chosen municipality and quantile. */
+/** The peer codes typed, in order (commas, spaces or 、 between them). */
+const peerCodes = () => $("#mu-peer-codes").value.split(/[\s,，、]+/).filter(Boolean);
+
+/** The typed peer codes that are no municipality of the survey table the page lists (the chosen one, else the
+ * sample), said as one message; null when every one is (or none is typed). */
+function peersProblem() {
+  const known = new Set((mu.survey ? municipalities(mu.survey) : mu.sample || []).map((m) => m.code));
+  const unknown = [...new Set(peerCodes().filter((c) => !known.has(c)))];
+  return unknown.length ? t("mu.badPeerCodes", { codes: unknown.join(", ") }) : null;
+}
+
+/** The diagnosis request: the shipped example for the chosen municipality and quantile, compared with the
+ * listed peers when codes are typed (the service refuses a code given twice or none but the municipality's). */
 async function requestBody() {
   const q = Number($("#mu-quantile").value);
   const quantile = () => { const v = $("#mu-quantile").value.trim(); return v && Number(v) >= 0.5 && Number(v) <= 0.95 ? null : t("mu.badQuantile"); };
-  const problems = [checked($("#mu-quantile"), quantile), checked($("#mu-code"), () => ($("#mu-code").value ? null : t("mu.noCode")))];
+  const problems = [checked($("#mu-quantile"), quantile), checked($("#mu-code"), () => ($("#mu-code").value ? null : t("mu.noCode"))),
+    checked($("#mu-peer-codes"), peersProblem)];
   if (problems.some(Boolean)) { showMessages("#mu-errors", problems.filter(Boolean)); return null; }
   const doc = { ...(await staticExample("policy_diagnosis")), municipality: $("#mu-code").value, quantile: q };
+  if (peerCodes().length) doc.peers = { codes: peerCodes() };
   const body = { document: JSON.stringify(doc) };
   if (mu.survey) body.survey_csv = mu.survey;
   if (mu.industry) body.industry_csv = mu.industry;
@@ -104,7 +120,8 @@ function refused(doc) {
   // a problem inside a table (its line or header) is the table's: marked beside the table's field
   const table = ["survey_csv", "industry_csv"].includes(doc?.document) ? doc.document : null;
   const errors = (doc?.errors || []).map((e) => (table && inTable(e.path) ? { ...e, path: `${table}.${e.path}` } : e));
-  markRefused({ ...doc, errors }, { municipality: "mu-code", quantile: "mu-quantile", survey_csv: "mu-survey", industry_csv: "mu-industry" });
+  markRefused({ ...doc, errors }, { municipality: "mu-code", quantile: "mu-quantile", "peers.codes": "mu-peer-codes", survey_csv: "mu-survey",
+    industry_csv: "mu-industry" });
 }
 
 $("#mu-form").addEventListener("submit", async (ev) => {
@@ -139,9 +156,15 @@ function drawResult({ result: r }) {
   const m = r.municipality;
   const name = Object.assign(document.createElement("span"), { className: "data", textContent: `${m.name} (${m.code})` });
   $("#mu-result-title").replaceChildren(name, ` ${t("mu.resultTitle", { year: m.fiscal_year })}`);
-  $("#mu-summary").textContent = t("mu.summary", { pop: fmt(r.current.population), gen: fmt(r.current.generation_t),
-    peers: r.peers.length, from: fmt(r.size_class?.from), below: fmt(r.size_class?.below), rate: fmtPct(r.current.recycling_rate),
-    potential: fmtPct(r.potential_recycling_rate) });
+  const said = { pop: fmt(r.current.population), gen: fmt(r.current.generation_t), rate: fmtPct(r.current.recycling_rate),
+    potential: fmtPct(r.potential_recycling_rate) };
+  // listed peers: named (as the council report says them), not the size class they were not chosen by
+  $("#mu-summary").textContent = listed(r)
+    ? t("mu.summaryListed", { ...said, peers: r.peers.filter((p) => !p.is_target).map((p) => `${p.name} (${p.code})`).join(", ") })
+    : t("mu.summary", { ...said, peers: r.peers.length, from: fmt(r.size_class?.from), below: fmt(r.size_class?.below) });
+  const table = $("#mu-peers");
+  table.dataset.i18nLabel = listed(r) ? "mu.peersListed" : "mu.peers";
+  table.setAttribute("aria-label", listed(r) ? t("mu.peersListed") : t("mu.peers"));
   $("#mu-cards").replaceChildren(...metricsOf(r).map((k) => {
     const card = document.createElement("div"); card.className = "card";
     const rk = r.ranks[k] || {};
@@ -164,11 +187,12 @@ function drawPeers(r) {
   const k = $("#mu-metric").value;
   const peers = [...r.peers].sort((a, b) => a[k] - b[k]);
   const share = k === "recycling_rate";
+  const ranked = { what: metricName(k), rank: r.ranks[k]?.rank ?? "–", of: r.ranks[k]?.of ?? "–" };
   plot("mu-peers-chart", [{ type: "bar", x: peers.map((p) => `${p.name} (${p.code})`), y: peers.map((p) => (share ? 100 * p[k] : p[k])),
     marker: { color: peers.map((p) => (p.is_target ? "#b9770e" : "#1f618d")) }, name: metricName(k), showlegend: false,
     customdata: peers.map((p) => metricValue(k, p[k])), hovertemplate: `%{x}: %{customdata}<extra></extra>` }],
-  { title: t("mu.chart.peersTitle", { what: metricName(k), rank: r.ranks[k]?.rank ?? "–", of: r.ranks[k]?.of ?? "–" }), height: 360,
-    xaxis: { title: t("mu.axis.peer"), type: "category" }, yaxis: { title: share ? t("mu.axis.pct") : metricName(k), rangemode: "tozero" } });
+  { title: listed(r) ? t("mu.chart.peersTitleListed", ranked) : t("mu.chart.peersTitle", ranked), height: 360,
+    xaxis: { title: listed(r) ? t("mu.axis.peerListed") : t("mu.axis.peer"), type: "category" }, yaxis: { title: share ? t("mu.axis.pct") : metricName(k), rangemode: "tozero" } });
   richTable($("#mu-peers"), [t("mu.col.municipality"), t("mu.col.population"), ...metricsOf(r).map(metricName)],
     r.peers.map((p) => [`${p.name} (${p.code})${p.is_target ? ` ★ ${t("mu.target")}` : ""}`, fmt(p.population), ...metricsOf(r).map((x) => metricValue(x, p[x]))]),
     [1, 2, 3, 4, 5, 6], [0]);
