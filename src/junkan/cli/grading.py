@@ -98,10 +98,17 @@ def grade_command(
     )
     for line in result.limits_said():
         out_console.print(line, highlight=False)
-    for fam, classes in result.classes.items():
-        out_console.print(
-            f"{fam}: "
-            + ", ".join(f"{it.id} → {c}" for it, c in zip(result.items, classes, strict=True)),
-            highlight=False,
-        )
+    _print_classes(result)
 
+
+def _print_classes(result: grading.GradeResult) -> None:
+    """Each item's class per ranked family, with a better class whose verdict is unknown
+    and what to measure (review 307)."""
+    for fam, classes in result.classes.items():
+        better = result.better_unknown.get(fam) or [[]] * len(classes)
+        out_console.print(
+            f"{fam}: " + ", ".join(
+                f"{it.id} → {c}" + (f" ({grading.better_said(fam, c, b)})" if b else "")
+                for it, c, b in zip(result.items, classes, better, strict=True)),
+            highlight=False, markup=False,
+        )

@@ -233,6 +233,8 @@ def soil(
         [(f["period"], f["from"], f["to"], f["kind"], f["grade"], f"{f['m3']:,.0f}",
           f"{f['km']:,.1f}") for f in result.flows()],
     )
+    for note in result.class_notes():  # a better class not known (review 307)
+        out_console.print(note, highlight=False, markup=False)
     for u in result.unmatched():
         out_console.print(f"not matched {u['source']} {u['period']} ({u['m3']:,.0f} m³): "
                           f"{u['code']} — {u['message']}", highlight=False,

@@ -62,7 +62,7 @@ from junkan.grading.exchange import (
     read_passport,
     write_passports,
 )
-from junkan.grading.result import GradeResult
+from junkan.grading.result import GradeResult, better_said
 from junkan.grading.schema import (
     Attestation,
     CriteriaSet,
@@ -97,6 +97,7 @@ __all__ = [
     "alloy_buyer_sets",
     "attach_environment",
     "batterypass_unmapped",
+    "better_said",
     "blend",
     "build_table",
     "compile_sets",

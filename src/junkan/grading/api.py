@@ -104,7 +104,8 @@ def grade(
     fams = families()
     for fam in sorted({c.family for c in sets if c.family is not None}):
         if fam in fams:
-            result.classes[fam] = classify(fam, fams[fam], compiled, verdicts, list(items))
+            result.classes[fam], result.better_unknown[fam] = classify(
+                fam, fams[fam], compiled, verdicts, list(items))
     return result
 
 

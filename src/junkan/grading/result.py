@@ -152,6 +152,8 @@ class GradeResult:
     verdicts: Verdicts
     as_of: date
     classes: dict[str, list[str]] = field(default_factory=dict)
+    better_unknown: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
+    """Per family, per item: the better classes whose verdict is unknown (:func:`classify`)."""
 
     @property
     def met(self) -> np.ndarray:
@@ -213,7 +215,10 @@ class GradeResult:
                 for r in rows[i::n]
             ]
             for fam, cls in self.classes.items():
-                grades.append({"family": fam, "class": cls[i]})
+                better = self.better_unknown.get(fam, [[]] * n)[i]
+                grades.append({"family": fam, "class": cls[i], **(
+                    {"better_unknown": better, "note": better_said(fam, cls[i], better)}
+                    if better else {})})
             out.append(
                 item.model_copy(update={"grades": grades}).model_dump(
                     mode="json", exclude_none=True
@@ -230,6 +235,14 @@ class GradeResult:
         ids = [it.id for it in self.items]
         names = {f: passport_file_names(ids, f) for f in PASSPORT_FORMATS}
         return [{f: names[f][i] for f in PASSPORT_FORMATS} for i in range(len(ids))]
+
+    def class_notes(self) -> list[str]:
+        """Each item's unknown better classes in words, ``<item>: <better_said>`` — the class
+        given is the best met; measured, the item may meet a better one."""
+        return [f"{it.id}: {better_said(fam, cls[i], b)}"
+                for fam, cls in self.classes.items()
+                for i, (it, b) in enumerate(zip(self.items, self.better_unknown.get(fam, []),
+                                                strict=True)) if b]
 
     def limits_said(self) -> list[str]:
         """Each limit of the day that applied (:func:`in_force`) in words, with its set, the
@@ -264,6 +277,8 @@ class GradeResult:
             ],
             "grades": self.rows(codes=codes),
             "classes": self.classes,
+            "better_unknown": self.better_unknown,
+            "class_notes": self.class_notes(),
         }
 
     def report(self, path: str | Path, title: str = "Grades") -> Path:
@@ -279,20 +294,25 @@ class GradeResult:
         if self.classes:
             page.table(
                 [
-                    [it.id, *[self.classes[f][i] for f in self.classes]]
+                    [it.id, *[self.classes[f][i] for f in self.classes],
+                     "; ".join(better_said(f, self.classes[f][i], b[i])
+                               for f, b in self.better_unknown.items() if b[i])]
                     for i, it in enumerate(self.items)
                 ],
-                columns=["item", *self.classes],
-                caption="Classes in ranked families",
+                columns=["item", *self.classes, "better class unknown"],
+                caption="Classes in ranked families (the best met; a better class whose "
+                        "verdict is unknown is named with what to measure)",
             )
         return page.write(path)
 
 
 def classify(
     family_id: str, family: Family, compiled: Compiled, verdicts: Verdicts, items: list[Item]
-) -> list[str]:
+) -> tuple[list[str], list[list[dict[str, Any]]]]:
     """Each item's class in a ranked family: the best rank met, lowered by the family's
-    down-ranking attribute (rain / seepage one rank, underwater two), else the fallback."""
+    down-ranking attribute (rain / seepage one rank, underwater two), else the fallback —
+    and the better classes whose verdict is unknown (:func:`_better_unknown`): the class
+    given stays the best one met, the one a lot can be sold as."""
     ranked = sorted(
         [
             (c.cs.rank or 0, s, c.cs.id)
@@ -311,13 +331,45 @@ def classify(
                and item.attributes.get(attr) not in (None, *steps)]
     if unknown:  # a value the family does not know was taken as no down-ranking (review 269)
         raise GradingError(unknown[:MAX_PROBLEMS])
-    out = []
+    out, better = [], []
     for i, item in enumerate(items):
-        best = next((k for k, (_, s, _) in enumerate(ranked) if verdicts.met[i, s]), None)
-        if best is not None:
-            best += int(steps.get(str(item.attributes.get(attr, "")), 0))
+        met = next((k for k, (_, s, _) in enumerate(ranked) if verdicts.met[i, s]), None)
+        step = int(steps.get(str(item.attributes.get(attr, "")), 0))
+        best = None if met is None else met + step
         out.append(ids[best] if best is not None and best < len(ids) else family.fallback)
+        better.append(_better_unknown(ranked, compiled, verdicts, i, met, step))
+    return out, better
+
+
+def _better_unknown(ranked: list[tuple[int, int, str]], compiled: Compiled, verdicts: Verdicts,
+                    i: int, met: int | None, step: int) -> list[dict[str, Any]]:
+    """The sets ranked above the best one item ``i`` meets (``met``; all of them when it
+    meets none) whose verdict is unknown, each with the class it would give once met (after
+    the down-ranking ``step``) and what to measure — only those that would give a better
+    class than the one given (review 307: the lot was silently given the lower class, as if
+    the better one had been failed)."""
+    given = len(ranked) if met is None else met + step
+    out = []
+    for k, (_, s, set_id) in enumerate(ranked[: len(ranked) if met is None else met]):
+        if not verdicts.unknown[i, s] or k + step >= min(given, len(ranked)):
+            continue
+        order = rule_order(compiled.sets[s])
+        what = [str(compiled.sets[s].cs.rules[order[r]].property)
+                for r in np.flatnonzero(verdicts.rule_unknown[s][i])]
+        out.append({"criteria": set_id, "class": ranked[k + step][2], "unmeasured": what})
     return out
+
+
+def better_said(family_id: str, given: str, better: list[dict[str, Any]]) -> str:
+    """An item's unknown better classes (:func:`classify`) in words: ``soil-class-1 unknown:
+    measure restricted.lead (soil-mlit class given: soil-class-2, the best met)``; empty
+    when there are none."""
+    if not better:
+        return ""
+    parts = "; ".join(f"{b['criteria']} unknown: measure {', '.join(b['unmeasured'])}"
+                      + (f" (it would give {b['class']})" if b["class"] != b["criteria"]
+                         else "") for b in better)
+    return f"{parts} ({family_id} class given: {given}, the best met)"
 
 
 def family_sets(family_id: str, sets: dict[str, CriteriaSet]) -> list[CriteriaSet]:

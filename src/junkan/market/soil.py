@@ -41,16 +41,27 @@ def load_soil(path: str | Path | None = None, *, text: str | None = None) -> Soi
 def grades_of(m: SoilMarket) -> list[str]:
     """Each source's grade: as given, or its record classified with the ``soil-mlit``
     family."""
+    return _graded(m)[0]
+
+
+def _graded(m: SoilMarket) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
+    """:func:`grades_of`, and per source classed from its record, the better classes whose
+    verdict is unknown (what to measure; :func:`junkan.grading.result.classify`): the source
+    is matched with the class it meets, and the answer says a better one may be met."""
     from junkan.grading import grade
 
     out: list[str | None] = [s.grade for s in m.sources]
+    better: dict[str, list[dict[str, Any]]] = {}
     todo = [i for i, s in enumerate(m.sources) if s.item is not None]
     if todo:
         res = grade([m.sources[i].item for i in todo], [SOIL_FAMILY])  # type: ignore[misc]
         _measured(m, todo, res)
-        for i, cls in zip(todo, res.classes[SOIL_FAMILY], strict=True):
+        unknown = res.better_unknown.get(SOIL_FAMILY) or [[]] * len(todo)
+        for i, cls, b in zip(todo, res.classes[SOIL_FAMILY], unknown, strict=True):
             out[i] = cls
-    return [g or "" for g in out]
+            if b:
+                better[m.sources[i].id] = b
+    return [g or "" for g in out], better
 
 
 def _measured(m: SoilMarket, todo: list[int], res: Any) -> None:
@@ -391,7 +402,7 @@ def run_soil(m: SoilMarket) -> SoilResult:
     within ``solver.time_limit_s`` (:data:`~junkan.market.soil_schema.TIME_LIMIT_S`)."""
     _some_surplus(m)
     limit = (m.solver or SoilSolver()).time_limit_s
-    grades = grades_of(m)
+    grades, better = _graded(m)
     lp = build(m, grades)
     n = len(lp.arcs)
     a = coo_matrix((lp.vals, (lp.rows, lp.cols)), shape=(lp.n_rows, n)).tocsr()
@@ -413,7 +424,7 @@ def run_soil(m: SoilMarket) -> SoilResult:
     if res.status != 0 or res.x is None:
         raise ModelError([Problem("", f"the matching could not be solved: {res.message}")])
     x = np.where(res.x > 1e-9, res.x, 0.0)
-    return SoilResult(m, grades, lp.arcs, x, float(res.fun), np.array(lp.cost))
+    return SoilResult(m, grades, lp.arcs, x, float(res.fun), np.array(lp.cost), better)
 
 
 def _stack(upper: Any, lower: Any) -> Any:

@@ -3,7 +3,7 @@ totals, and why each m³ that went to disposal (or nowhere) was not matched."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,18 @@ class SoilResult:
     objective: float
     costs: np.ndarray
     """JPY per m³ of each variable (the slack's is the solver's penalty)."""
+    better_unknown: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Per source classed from its record: the better classes whose verdict is unknown, and
+    what to measure (review 307); the source is matched with the class it meets."""
+
+    def class_notes(self) -> list[str]:
+        """Each source with an unknown better class, in words (as ``junkan grade`` says it)."""
+        from junkan.grading import better_said
+        from junkan.market.soil_schema import SOIL_FAMILY
+
+        grade = dict(zip((s.id for s in self.market.sources), self.grades, strict=True))
+        return [f"source {sid}: {better_said(SOIL_FAMILY, grade[sid], b)}"
+                for sid, b in self.better_unknown.items()]
 
     def _names(self, a: Arc) -> tuple[str, str]:
         m = self.market
@@ -129,6 +141,8 @@ class SoilResult:
             "flows": self.flows(),
             "unmatched": self.unmatched(),
             "grades": dict(zip((s.id for s in self.market.sources), self.grades, strict=True)),
+            "better_unknown": self.better_unknown,
+            "class_notes": self.class_notes(),
         }
 
     def by_period(self) -> dict[str, list[float]]:
@@ -164,6 +178,9 @@ class SoilResult:
             fig.add_trace(go.Bar(name=key, x=self.market.periods, y=series))
         fig.update_layout(barmode="stack", yaxis_title="m³", height=380)
         page.figure(fig)
+        if doc["class_notes"]:
+            page.paragraph("A better class is unknown for some sources (each is matched with "
+                           "the class it meets):", warning=True).bullets(doc["class_notes"])
         if doc["flows"]:
             page.table(self.to_frame(), caption="Routes used (m³, km)")
         if doc["unmatched"]:

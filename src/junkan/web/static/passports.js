@@ -90,7 +90,11 @@ function drawGrades() {
     [0, 1, 3]);
   $("#pp-classes").replaceChildren(...Object.entries(g.classes || {}).map(([family, cls]) => {
     const li = document.createElement("li");
-    li.textContent = t("pp.classes", { family, list: g.items.map((it, i) => `${it.id} → ${cls[i]}`).join(t("val.listSep")) });
+    const better = (g.better_unknown || {})[family] || [];  // a better class not known (review 307)
+    const said = (i) => (better[i] || []).map((b) => t("pp.betterUnknown", { criteria: b.criteria,
+      measure: b.unmeasured.join(t("val.listSep")), class: b.class })).join(t("val.listSep"));
+    li.textContent = t("pp.classes", { family, list: g.items.map((it, i) => `${it.id} → ${cls[i]}`
+      + (said(i) ? ` (${said(i)})` : "")).join(t("val.listSep")) });
     return li;
   }));
   const sel = $("#pp-item"); const was = sel.value;
