@@ -2,7 +2,9 @@
 with one line instead of a traceback when a command needs an optional extra that is not
 installed (``junkan serve`` without ``junkan[service]``): exit code 1; or when a file cannot
 be read or written where the command did not say so itself (a missing folder, a folder where
-a file should be): ``error <file>: <why>``, exit code 2, as for every bad input."""
+a file should be): ``error <file>: <why>``, exit code 2, as for every bad input; or when the
+database's migration lock was held too long by another process: ``not started: …``, exit
+code 2."""
 
 from __future__ import annotations
 
@@ -32,6 +34,11 @@ def main() -> None:
             raise
         sys.stderr.write(f"error: this command {install_hint(*found)}\n")
         raise SystemExit(1) from None
+    except RuntimeError as exc:  # the 'service' extra may be missing: known by its name
+        if type(exc).__name__ != "MigrationLockTimeout":  # junkan.store.server_lock
+            raise
+        sys.stderr.write(f"not started: {exc}\n")
+        raise SystemExit(2) from None
     except OSError as exc:
         if exc.filename is None or not exc.strerror:
             raise

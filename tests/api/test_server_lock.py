@@ -123,3 +123,40 @@ def test_a_migration_lock_held_too_long_is_named_not_waited_for_without_end(
         assert "waiting 0 s for the migration lock" in caplog.text
     with server_lock.migrating(create_engine(url), wait_s=5):
         pass  # free again once its holder is done
+
+
+@pytest.mark.parametrize("command", [["serve"], ["admin", "org", "list"]])
+def test_a_command_behind_a_stuck_migration_stops_with_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Review 306: the timeout reached ``junkan serve`` as uvicorn's failed startup (a
+    traceback after "junkan on http://…", exit code 3), and other commands as a traceback."""
+    import fcntl
+    import socket
+    import subprocess
+    import sys
+
+    if command == ["serve"]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            command = [*command, "--port", str(s.getsockname()[1])]
+    db = tmp_path / "j.db"
+    with open(f"{db}.migrate.lock", "wb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process migrating, or stuck doing it
+        done = subprocess.run(
+            [sys.executable, "-m", "junkan", *command, "--database-url", f"sqlite:///{db}"],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "JUNKAN_MIGRATE_WAIT_S": "0.5"})
+    out = done.stdout + done.stderr
+    assert done.returncode == 2, out
+    assert "not started: the migration lock" in " ".join(out.split())
+    assert "Traceback" not in out and "junkan on http" not in out
+
+
+def test_a_wrong_migration_wait_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    for bad in ("0", "-1", "nan", "inf", "ten"):
+        monkeypatch.setenv("JUNKAN_MIGRATE_WAIT_S", bad)
+        with pytest.raises(ValueError, match="JUNKAN_MIGRATE_WAIT_S: give seconds above 0"):
+            server_lock.migrate_wait_s()
+    monkeypatch.setenv("JUNKAN_MIGRATE_WAIT_S", "2.5")
+    assert server_lock.migrate_wait_s() == 2.5

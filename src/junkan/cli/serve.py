@@ -43,7 +43,7 @@ def serve(
     from junkan.api import create_app
     from junkan.api.seed import DEMO_EMAIL, DEMO_PASSWORD
     from junkan.api.startup import production_problems
-    from junkan.store.db import Settings
+    from junkan.store.db import Database, Settings
     from junkan.store.server_lock import MigrationLockTimeout
 
     overrides: dict[str, Any] = {k: v for k, v in {
@@ -59,11 +59,13 @@ def serve(
                 console.print(f"[red]refused:[/red] {p}", highlight=False)
             raise typer.Exit(2)
     socks = bound(host, port)  # a taken port ends here, before the store is opened
-    try:
-        application = create_app(settings, seed=seed)
+    try:  # before the service starts (its own migration then finds the schema at head): a
+        # migration lock held too long is said here, not as the service's failed startup
+        Database(settings.database_url).migrate()
     except MigrationLockTimeout as exc:  # another process migrating, or stuck doing it
         console.print(f"[red]not started:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
+    application = create_app(settings, seed=seed)
     scheme = "https" if settings.tls_certfile else "http"
     console.print(f"junkan on [bold]{scheme}://{host}:{port}/[/bold]  (API docs: /docs, "
                   f"store: {redacted(settings.database_url)})", highlight=False)

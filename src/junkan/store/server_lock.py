@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -25,14 +26,29 @@ KEY = 0x6A756E6B616E  # "junkan": the advisory lock's key on PostgreSQL
 MIGRATE_KEY = KEY + 1
 """The advisory lock a migration holds on PostgreSQL (:func:`migrating`)."""
 MIGRATE_WAIT_S = 600.0
-"""How long a start waits for another process's migration (a design choice: a migration of
-this schema takes seconds; one held for ten minutes is stuck, and its holder is named)."""
+"""How long a start waits for another process's migration, unless ``JUNKAN_MIGRATE_WAIT_S``
+says otherwise (a design choice: a migration of this schema takes seconds; one held for ten
+minutes is stuck)."""
 PROGRESS_S = 30.0
 """A start still waiting for the migration lock says so this often."""
 
 
 class MigrationLockTimeout(RuntimeError):
     """Another process held the migration lock for longer than the wait allowed."""
+
+
+def migrate_wait_s() -> float:
+    """``JUNKAN_MIGRATE_WAIT_S`` (seconds, above 0) or :data:`MIGRATE_WAIT_S`."""
+    raw = os.environ.get("JUNKAN_MIGRATE_WAIT_S")
+    if raw is None:
+        return MIGRATE_WAIT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"JUNKAN_MIGRATE_WAIT_S: give seconds above 0, not {raw[:40]!r}")
+    return value
 
 
 def _wait_for(take: Callable[[], bool], where: str, wait_s: float, poll_s: float = 0.1) -> None:
@@ -111,14 +127,15 @@ class ServerLock:
 
 
 @contextlib.contextmanager
-def migrating(engine: Any, *, wait_s: float = MIGRATE_WAIT_S) -> Iterator[None]:
+def migrating(engine: Any, *, wait_s: float | None = None) -> Iterator[None]:
     """Hold the database's migration lock until the block ends (its transaction committed
     inside it): servers started at the same instant on an empty database migrate one after
     the other, the later finding the schema at head (before, the later failed creating tables
     the other had just created). PostgreSQL: a session advisory lock on a connection of its
     own; a SQLite file: an exclusive ``flock`` on ``<file>.migrate.lock``; both waited for up
-    to ``wait_s`` seconds (:class:`MigrationLockTimeout` after). In-memory SQLite: nothing to
-    share."""
+    to ``wait_s`` seconds (default :func:`migrate_wait_s`; :class:`MigrationLockTimeout`
+    after). In-memory SQLite: nothing to share."""
+    wait_s = migrate_wait_s() if wait_s is None else wait_s
     url = make_url(str(engine.url))
     if url.get_backend_name() != "sqlite":
         with engine.connect() as conn:
