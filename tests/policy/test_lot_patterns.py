@@ -139,3 +139,29 @@ def test_the_matcher_agrees_with_fnmatch_on_random_plans_and_lots() -> None:
                 assert match(site, lot) == want, (products, site, lot)
                 hits += bool(want)
     assert hits > 10_000, hits  # most lots made to fit a pattern do
+
+
+def test_a_pattern_is_tried_once_per_lot_however_often_its_fixed_text_occurs() -> None:
+    """Review 306: a pattern wild at both ends is found by its longest fixed run; a lot
+    holding that run 100 times tried each product's pattern 100 times (300 products, 20
+    lots: 4.2 s, against 0.04 s before the index)."""
+    from junkan.policy.lotmatch import LotMatcher
+
+    m = LotMatcher([("s", ["*-" + "?" * k + "#*"]) for k in range(1, 301)])
+    calls = 0
+    core = m._core
+
+    def counted(cores: tuple[str, ...]) -> Any:
+        match = core(cores)
+
+        def run(lot: str, pos: int, end: int) -> Any:
+            nonlocal calls
+            calls += 1
+            return match(lot, pos, end)
+        return run
+
+    m._core = counted  # type: ignore[method-assign]
+    lot = "-x" * 100 + "-ab#c"
+    expected = [k for k in range(300) if fnmatch.fnmatchcase(lot, "*-" + "?" * (k + 1) + "#*")]
+    assert list(m.products("s", lot)) == expected and len(expected) == 101
+    assert calls <= 300

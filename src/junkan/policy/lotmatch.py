@@ -107,10 +107,14 @@ class LotMatcher:
             for m in range(min(size - n, longest) + 1):
                 if owners := by_suffix.get(lot[size - m:]):
                     out.append((owners, n, size - m))
-        runs = self._runs.get(site, {})
+        runs, tried = self._runs.get(site, {}), set()
         for length in self._run_sizes.get(site, ()):
             for i in range(size - length + 1):
-                if owners := runs.get(lot[i: i + length]):
+                piece = lot[i: i + length]
+                if piece in tried:  # once per run, not once per place it occurs in the lot
+                    continue  # (review 306: '-' in '-x' * 100 tried each product 100 times)
+                tried.add(piece)
+                if owners := runs.get(piece):
                     out.append((owners, 0, size))
         return out
 
