@@ -86,13 +86,17 @@ $("#mu-survey").addEventListener("change", async () => {
   fillCodes(list || [], $("#mu-code").value);
 });
 
+/** A municipality code as the service reads it: full-width digits (typed with a Japanese input method, or
+ * written so in a survey table) are the ASCII ones (NFKC). */
+const codeOf = (c) => String(c).normalize("NFKC").trim();
+
 /** The peer codes typed, in order (commas, spaces or 、 between them). */
-const peerCodes = () => $("#mu-peer-codes").value.split(/[\s,，、]+/).filter(Boolean);
+const peerCodes = () => codeOf($("#mu-peer-codes").value).split(/[\s,、]+/).filter(Boolean);
 
 /** The typed peer codes that are no municipality of the survey table the page lists (the chosen one, else the
  * sample), said as one message; null when every one is (or none is typed). */
 function peersProblem() {
-  const known = new Set((mu.survey ? municipalities(mu.survey) : mu.sample || []).map((m) => m.code));
+  const known = new Set((mu.survey ? municipalities(mu.survey) : mu.sample || []).map((m) => codeOf(m.code)));
   const unknown = [...new Set(peerCodes().filter((c) => !known.has(c)))];
   return unknown.length ? t("mu.badPeerCodes", { codes: unknown.join(", ") }) : null;
 }
