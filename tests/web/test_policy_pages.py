@@ -148,7 +148,7 @@ def test_municipality_page_compares_with_the_listed_peers(page: Any, server: str
     page.click("#mu-run")
     expect(problem).to_contain_text("コード 99202 は peers.codes[0] と重複しています",
                                     timeout=60_000)
-    page.fill("#mu-peer-codes", "９９３０６ 99202")  # full-width digits, as a Japanese IME types them
+    page.fill("#mu-peer-codes", "９９３０６ 99202")  # full-width digits, as an IME types them
     expect(problem).to_have_count(0)
     page.click("#mu-run")
     listed = "架空市い (99202), 架空町か (99306)"  # in the survey's order
