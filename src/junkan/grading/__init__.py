@@ -62,7 +62,7 @@ from junkan.grading.exchange import (
     read_passport,
     write_passports,
 )
-from junkan.grading.result import GradeResult, better_said
+from junkan.grading.result import GradeResult, better_said, stated
 from junkan.grading.schema import (
     Attestation,
     CriteriaSet,
@@ -121,6 +121,7 @@ __all__ = [
     "resolve",
     "run",
     "shipped_sets",
+    "stated",
     "stored_values",
     "substances",
     "to_aas",

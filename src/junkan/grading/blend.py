@@ -25,9 +25,11 @@ from junkan.grading.engine import (
     CompiledSet,
     Table,
     attested,
+    categorical,
     lasts,
     stored_values,
     unmeasured_unknown,
+    unstated_unknown,
 )
 from junkan.grading.schema import Attestation, Environment, Item, Material, PropertyValue
 
@@ -122,7 +124,10 @@ def _material(its: Sequence[Item]) -> Material:
 def _attributes(its: Sequence[Item]) -> dict[str, str | list[str]]:
     """Attributes every input has: one value, or the list of distinct values. Material
     name and family of mixed inputs are kept as lists under ``material.name`` /
-    ``material.family`` so an enumeration tests every input."""
+    ``material.family`` so an enumeration tests every input; process route and collection
+    source, when every input states them, under ``process.route`` / ``collection.source``.
+    One an input does not state is not stated in the blend (its verdict unknown:
+    :func:`~junkan.grading.engine.unstated_unknown`), as :func:`derive_verdicts` reads it."""
     out: dict[str, str | list[str]] = {}
     for key in _common([set(it.attributes) for it in its]):
         seen: set[str] = set()
@@ -134,6 +139,11 @@ def _attributes(its: Sequence[Item]) -> dict[str, str | list[str]]:
         vals = {getattr(it.material, field) for it in its}
         if len(vals) > 1 and None not in vals:
             out[f"material.{field}"] = sorted(str(v) for v in vals)
+    for path in ("process.route", "collection.source"):  # the blend has no process of its own
+        stated = [categorical(it, path) for it in its]
+        if all(stated):  # stated by every input: each value, as an enumeration reads it
+            both = sorted(set().union(*stated))
+            out[path] = both[0] if len(both) == 1 else both
     return out
 
 
@@ -238,12 +248,18 @@ def derive_verdicts(compiled: Compiled, table: Table, masses: Sequence[float]
     for s, cs in enumerate(compiled.sets):
         absent = np.isnan(table.x[used][:, cs.cols]).any(axis=0)  # per bound, in the blend
         keep = np.flatnonzero(~absent)
+        # an attribute one input with mass does not state is not stated in the blend
+        unstated = [(a, v) for a, v in cs.enums
+                    if not all(table.values[a][c] for c in table.codes[a][used])]
         known = replace(cs, bounds=[cs.bounds[j] for j in keep], cols=cs.cols[keep],
-                        lo=cs.lo[keep], hi=cs.hi[keep])
+                        lo=cs.lo[keep], hi=cs.hi[keep],
+                        enums=[e for e in cs.enums if e not in unstated])
         gate, a, _ = linear_terms(known, table, tolerant=True)
         lhs = x @ np.where(used[:, None], a, 0.0) if a.shape[1] else np.zeros(0)
         scale = np.abs(a[used]).T @ x[used] if a.shape[1] else np.zeros(0)
         ok = bool(gate[used].all() and np.all(lhs <= 1e-12 * (1.0 + scale)))
-        met[s] = ok and not absent.any()
-        unknown[s] = ok and absent.any() and bool(np.all(unmeasured_unknown(cs.lo[absent])))
+        gaps = absent.any() or bool(unstated)
+        met[s] = ok and not gaps
+        unknown[s] = ok and gaps and bool(np.all(unmeasured_unknown(cs.lo[absent]))) and (
+            not unstated or unstated_unknown("enum"))
     return met, unknown

@@ -4,7 +4,9 @@ with numpy. A value the item does not give is *not measured* — an element its 
 leaves out too, never 0 wt % (a lot analysed for Si alone does not meet a limit on Fe) —
 and the verdict is then three-valued (:func:`unmeasured_unknown`, the one rule): unknown
 under a limit with no minimum, failed under a minimum; a measured value that fails its
-limit makes the verdict "no" whatever else is missing."""
+limit makes the verdict "no" whatever else is missing. An attribute an enumeration reads
+that the item does not state is unknown the same way (:func:`unstated_unknown`); a
+certificate it does not hold is failed."""
 
 from __future__ import annotations
 
@@ -245,11 +247,21 @@ def unmeasured_unknown(lo: float | np.ndarray) -> bool | np.ndarray:
     return np.isneginf(lo)
 
 
+def unstated_unknown(rule_type: str) -> bool:
+    """The rule for a categorical fact a rule reads that the item does not state, beside
+    :func:`unmeasured_unknown`: under an enumeration (``attribute`` among ``allowed``: the
+    material family, a separation route, a soil type) the answer is not known — stated,
+    the value may be one allowed or not; a certificate the item does not hold is failed
+    (not holding one is a fact, not a gap in the record)."""
+    return rule_type == "enum"
+
+
 @dataclass
 class Verdicts:
     """Per set: ``rule_ok`` (n, rules of the set) in the set's rule order, ``met`` (n, S):
     every rule met; ``unknown`` (n, S): no rule failed, but a limit's value is not measured
-    (``rule_unknown``, per rule, by :func:`unmeasured_unknown`) — neither met nor failed.
+    or an enumerated attribute not stated (``rule_unknown``, per rule, by
+    :func:`unmeasured_unknown` and :func:`unstated_unknown`) — neither met nor failed.
     A pair neither met nor unknown is failed (:meth:`verdict`)."""
 
     met: np.ndarray
@@ -285,14 +297,17 @@ def evaluate(compiled: Compiled, table: Table) -> Verdicts:
         with np.errstate(invalid="ignore"):
             ok_r = (xv >= cs.lo) & (xv <= cs.hi)
         cols = [ok_r]
+        unk_cols = [np.isnan(xv) & unmeasured_unknown(cs.lo)]
         for attr, allowed in cs.enums:
             ok_code = np.array([bool(v) and v <= allowed for v in table.values[attr]], dtype=bool)
+            unstated = np.array([not v for v in table.values[attr]], dtype=bool)
             cols.append(ok_code[table.codes[attr]][:, None])
+            unk_cols.append(unstated[table.codes[attr]][:, None] & unstated_unknown("enum"))
         for kind in cs.certs:
             cols.append(have[:, cert_index[kind]][:, None])
+            unk_cols.append(~have[:, cert_index[kind]][:, None] & unstated_unknown("certificate"))
         ok = np.concatenate(cols, axis=1) if len(cols) > 1 else ok_r
-        unk = np.zeros_like(ok)
-        unk[:, : len(cs.bounds)] = np.isnan(xv) & unmeasured_unknown(cs.lo)
+        unk = np.concatenate(unk_cols, axis=1)
         per_rule.append(ok)
         per_unknown.append(unk)
         met[:, s] = ok.all(axis=1)

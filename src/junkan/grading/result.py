@@ -20,10 +20,12 @@ from junkan.grading.engine import (
     CompiledSet,
     Table,
     Verdicts,
+    categorical,
     rule_order,
     unmeasured_unknown,
+    unstated_unknown,
 )
-from junkan.grading.schema import CriteriaSet, Family, Item
+from junkan.grading.schema import CriteriaSet, Family, Item, Rule
 
 
 def _unit(feature: str) -> str:
@@ -65,6 +67,10 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
     if rule.type == "certificate":
         return coded("", "grade-no-attestation", "no valid {kind} attestation", kind=str(rule.kind))
     if rule.type == "enum":
+        if not categorical(item, str(rule.attribute)) and unstated_unknown("enum"):
+            return coded("", "grade-unknown-attribute", "{attribute}: not stated, so the grade "
+                         "is unknown: state it (one of {allowed} meets the rule)",
+                         attribute=str(rule.attribute), allowed=str(sorted(rule.allowed or [])))
         return coded(
             "",
             "grade-not-allowed",
@@ -110,6 +116,28 @@ def _unmeasured(name: str, bound: Bound | None) -> Problem:
                      "none)", property=name, key=key)
     return coded("", "grade-unknown-property", "{property}: not measured, so the grade is "
                  "unknown: give its measured value under properties", property=name)
+
+
+def read(rule: Rule) -> str:
+    """What a rule reads: its property (``composition.PE``) or attribute
+    (``attributes.soil_type``) — an entry of a grade row's ``unmeasured``."""
+    return str(rule.property or rule.attribute or rule.kind)
+
+
+def stated(path: str) -> bool:
+    """Whether ``path`` (an entry of ``unmeasured``) is an attribute an enumeration reads
+    (:class:`~junkan.grading.schema.Rule`) — a value the item states, never measures."""
+    return path == "kind" or path.startswith(("attributes.", "material.", "process.",
+                                              "collection."))
+
+
+def to_give(paths: list[str]) -> str:
+    """What an unknown verdict asks for, in words: ``measure restricted.pb``, ``state
+    attributes.soil_type``, or both (``measure …; state …``)."""
+    said = [p for p in paths if stated(p)]
+    measured = [p for p in paths if not stated(p)]
+    return "; ".join(f"{verb} {', '.join(ps)}" for verb, ps in (("measure", measured),
+                                                               ("state", said)) if ps)
 
 
 def in_force(cs: CompiledSet) -> list[dict[str, Any]]:
@@ -183,9 +211,9 @@ class GradeResult:
                     "verdict": STATUS[verdict],
                     "failed": [p.message for p in why],
                 }
-                unmeasured = [str(cs.cs.rules[order[k]].property)
+                unmeasured = [read(cs.cs.rules[order[k]])
                               for k in np.flatnonzero(self.verdicts.rule_unknown[s][i])]
-                if unmeasured:  # what to measure to know (the verdict may be "no" anyway)
+                if unmeasured:  # what to measure or state to know (the verdict may be "no")
                     row["unmeasured"] = unmeasured
                 if dated:  # which limit of the day applied, and from when
                     row["limits"] = dated
@@ -354,7 +382,7 @@ def _better_unknown(ranked: list[tuple[int, int, str]], compiled: Compiled, verd
         if not verdicts.unknown[i, s] or k + step >= min(given, len(ranked)):
             continue
         order = rule_order(compiled.sets[s])
-        what = [str(compiled.sets[s].cs.rules[order[r]].property)
+        what = [read(compiled.sets[s].cs.rules[order[r]])
                 for r in np.flatnonzero(verdicts.rule_unknown[s][i])]
         out.append({"criteria": set_id, "class": ranked[k + step][2], "unmeasured": what})
     return out
@@ -366,7 +394,7 @@ def better_said(family_id: str, given: str, better: list[dict[str, Any]]) -> str
     when there are none."""
     if not better:
         return ""
-    parts = "; ".join(f"{b['criteria']} unknown: measure {', '.join(b['unmeasured'])}"
+    parts = "; ".join(f"{b['criteria']} unknown: {to_give(b['unmeasured'])}"
                       + (f" (it would give {b['class']})" if b["class"] != b["criteria"]
                          else "") for b in better)
     return f"{parts} ({family_id} class given: {given}, the best met)"

@@ -6,7 +6,8 @@ the market (the conditions granted to it).
    lot itself (a worst-case property, a restricted substance, an enumeration, a certificate,
    a missing measurement under a minimum) — the failed rules are named; or, for one at
    least, the lot's verdict is unknown (it meets every limit it gives a value for, but its
-   analysis leaves out one a maximum reads: ``grade_unknown``, naming what to measure);
+   analysis leaves out one a maximum reads, or it does not state an attribute an
+   enumeration reads: ``grade_unknown``, naming what to measure or state);
 3. no granted condition's price formula can price it: a premium reads a value the lot does
    not give (an element its analysis leaves out is not measured, never 0 wt %) — named;
    else no route earns a positive margin (best margin, price, transport and handling named);
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from junkan.grading import grade as grade_items
-from junkan.grading import stored_values
+from junkan.grading import stated, stored_values
 from junkan.market.arcs import Arcs
 from junkan.market.milp import Solution
 from junkan.market.reach import one_delivery, only, priceable, reach
@@ -57,11 +58,14 @@ def _not_admitted(market: Market, arcs: Arcs, i: int, open_b: list[int]) -> dict
     if unknown:
         measure = "; ".join(f"{k}: {', '.join(v)}" for k, v in unknown.items())
         others = "; ".join(f"{k}: {', '.join(v) or 'a blend rule'}" for k, v in details.items())
+        asks = any(stated(p) for v in unknown.values() for p in v)
         return {
             "code": "grade_unknown",
-            "message": f"not known to meet the criteria of {', '.join(unknown)}: its analysis "
-            f"does not give what they limit ({measure}); analyse the lot and give those "
-            "values (0 for what the analysis finds none of)"
+            "message": f"not known to meet the criteria of {', '.join(unknown)}: "
+            + (f"the lot does not give what they read ({measure}); give those values: "
+               "measured (0 for what the analysis finds none of) or, for an attribute, stated"
+               if asks else f"its analysis does not give what they limit ({measure}); "
+               "analyse the lot and give those values (0 for what the analysis finds none of)")
             + (f"; it fails the others': {others}" if others else ""),
             "unmeasured": unknown,
             "failed": details,
