@@ -27,6 +27,7 @@ from junkan.grading.engine import (
     attested,
     categorical,
     lasts,
+    outside,
     stored_values,
     unmeasured_unknown,
     unstated_unknown,
@@ -211,6 +212,7 @@ def linear_terms(
         gate &= ok_code[table.codes[attr]]
     for kind in cs.certs:
         gate &= np.array([kind in c for c in table.certs], dtype=bool)
+    gate &= ~outside(cs.cs, table)  # an input of another material than the set is for
     a = np.stack(cols, axis=1) if cols else np.zeros((n, 0))
     return gate, a, labels
 

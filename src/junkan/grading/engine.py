@@ -27,7 +27,7 @@ from junkan.grading.catalogue import (
     property_value,
     substances,
 )
-from junkan.grading.schema import Attestation, CriteriaSet, Item
+from junkan.grading.schema import Attestation, CriteriaSet, Item, material_key
 
 
 @dataclass
@@ -207,6 +207,8 @@ class Table:
     values: dict[str, list[frozenset[str]]]
     certs: list[frozenset[str]]
     ids: list[str] = field(default_factory=list)
+    materials: list[frozenset[str]] = field(default_factory=list)
+    """Each item's material name(s) as a scope compares them (:func:`outside`)."""
 
 
 def build_table(
@@ -235,7 +237,19 @@ def build_table(
         )
         values[a] = list(uniq)
     certs = [attestations(it, as_of) for it in items]
-    return Table(x, codes, values, certs, [it.id for it in items])
+    names = [frozenset(map(material_key, categorical(it, "material.name"))) for it in items]
+    return Table(x, codes, values, certs, [it.id for it in items], names)
+
+
+def outside(cs: CriteriaSet, table: Table) -> np.ndarray:
+    """(n,) Whether each item is of a material the set is not for (its ``materials``): a
+    blend is in scope when every input's name is one the set accepts. Such an item does
+    not meet the set, whatever its rules read — never unknown for it (review 311: a PP lot
+    was told to measure free Zn to know whether it is ISRI Twitch)."""
+    scope = cs.scope()
+    if scope is None:
+        return np.zeros(len(table.materials), dtype=bool)
+    return np.array([not names <= scope for names in table.materials], dtype=bool)
 
 
 def unmeasured_unknown(lo: float | np.ndarray) -> bool | np.ndarray:
@@ -262,12 +276,14 @@ class Verdicts:
     every rule met; ``unknown`` (n, S): no rule failed, but a limit's value is not measured
     or an enumerated attribute not stated (``rule_unknown``, per rule, by
     :func:`unmeasured_unknown` and :func:`unstated_unknown`) — neither met nor failed.
-    A pair neither met nor unknown is failed (:meth:`verdict`)."""
+    A pair neither met nor unknown is failed (:meth:`verdict`), as is one ``outside``."""
 
     met: np.ndarray
     rule_ok: list[np.ndarray]
     unknown: np.ndarray
     rule_unknown: list[np.ndarray]
+    outside: np.ndarray
+    """(n, S) the item is of a material the set is not for (:func:`outside`): not met."""
 
     def verdict(self, i: int, s: int) -> bool | None:
         """Item ``i`` against set ``s``: True (met), None (unknown) or False (not met)."""
@@ -284,6 +300,7 @@ def evaluate(compiled: Compiled, table: Table) -> Verdicts:
     n = table.x.shape[0]
     met = np.empty((n, len(compiled.sets)), dtype=bool)
     unknown = np.zeros_like(met)
+    other = np.zeros_like(met)
     per_rule, per_unknown = [], []
     cert_index = {k: j for j, k in enumerate(sorted({c for s in compiled.sets for c in s.certs}))}
     have = np.zeros((n, len(cert_index)), dtype=bool)
@@ -310,9 +327,10 @@ def evaluate(compiled: Compiled, table: Table) -> Verdicts:
         unk = np.concatenate(unk_cols, axis=1)
         per_rule.append(ok)
         per_unknown.append(unk)
-        met[:, s] = ok.all(axis=1)
-        unknown[:, s] = ~met[:, s] & (ok | unk).all(axis=1)
-    return Verdicts(met, per_rule, unknown, per_unknown)
+        other[:, s] = outside(cs.cs, table)
+        met[:, s] = ok.all(axis=1) & ~other[:, s]
+        unknown[:, s] = ~met[:, s] & (ok | unk).all(axis=1) & ~other[:, s]
+    return Verdicts(met, per_rule, unknown, per_unknown, other)
 
 
 def rule_order(cs: CompiledSet) -> list[int]:

@@ -98,6 +98,12 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
     )
 
 
+def _other_material(cs: CriteriaSet, item: Item) -> Problem:
+    """Why an item of a material the set is not for (its ``materials``) does not meet it."""
+    return coded("", "grade-other-material", "the set is for {material}, the lot is {name}",
+                 material=(cs.materials or ["?"])[0], name=item.material.name)
+
+
 def _unmeasured(name: str, bound: Bound | None) -> Problem:
     """Why a rule on a value the item does not give is not met: under a minimum it fails
     (``grade-not-measured``); under a maximum only the verdict is unknown
@@ -201,6 +207,8 @@ class GradeResult:
                 x = {f: float(self.table.x[i, j]) for j, f in enumerate(feats)}
                 why = [_failure(cs.cs, order[k], item, x, windows.get(order[k]))
                        for k in np.flatnonzero(~ok[i])]
+                if self.verdicts.outside[i, s]:  # what its rules read does not matter
+                    why = [_other_material(cs.cs, item)]
                 verdict = self.verdicts.verdict(i, s)
                 row: dict[str, Any] = {
                     "item": item.id,
@@ -212,7 +220,8 @@ class GradeResult:
                     "failed": [p.message for p in why],
                 }
                 unmeasured = [read(cs.cs.rules[order[k]])
-                              for k in np.flatnonzero(self.verdicts.rule_unknown[s][i])]
+                              for k in np.flatnonzero(self.verdicts.rule_unknown[s][i])
+                              if not self.verdicts.outside[i, s]]
                 if unmeasured:  # what to measure or state to know (the verdict may be "no")
                     row["unmeasured"] = unmeasured
                 if dated:  # which limit of the day applied, and from when

@@ -10,6 +10,7 @@ terms to IRIs."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -288,7 +289,15 @@ class CriteriaSet(Strict):
     note: Text | None = None
     family: Key | None = None
     rank: Annotated[int, Field(ge=1, le=100)] | None = None
+    materials: list[Name] | None = Field(default=None, min_length=1, max_length=50)
+    """The set's material scope: the names a lot's ``material.name`` may have (any case),
+    the first the one a reason names. A lot of another material is not met — the set is
+    for that material — whatever its rules read; none: the set reads any material."""
     rules: list[Rule] = Field(min_length=1, max_length=500)
+
+    def scope(self) -> frozenset[str] | None:
+        """The names :attr:`materials` accepts, as :func:`material_key` spells them."""
+        return None if self.materials is None else frozenset(map(material_key, self.materials))
 
     @model_validator(mode="after")
     def _reason(self) -> CriteriaSet:
@@ -297,6 +306,12 @@ class CriteriaSet(Strict):
         if (self.family is None) != (self.rank is None):
             raise ValueError("family and rank go together")
         return self
+
+
+def material_key(name: str) -> str:
+    """A material name as a scope compares it: NFKC (full-width letters), case-folded,
+    its spaces collapsed (``Aluminium``, ``ＡＬＵＭＩＮＩＵＭ`` and ``aluminium`` alike)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class Family(Strict):

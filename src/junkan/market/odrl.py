@@ -224,8 +224,12 @@ def rule_terms(cs: CriteriaSet) -> list[dict[str, Any]]:
     with its unit (a restricted substance also says its ``jkm:basis``: ``max``, each lot;
     ``mean``, the delivered blend), an enumeration as ``jkm:<attribute> isAnyOf``, a
     certificate as ``jkm:certificates hasPart <kind>``. A rule with a period (a limit that
-    changes by date) says it: ``jkm:since`` (from that day), ``jkm:until`` (before it)."""
+    changes by date) says it: ``jkm:since`` (from that day), ``jkm:until`` (before it). A set
+    for one material says so first: ``jkm:material.name isAnyOf`` its accepted names."""
     out: list[dict[str, Any]] = []
+    if cs.materials:  # the set's material scope (read in any case)
+        out.append({"leftOperand": "jkm:material.name", "operator": "isAnyOf",
+                    "rightOperand": list(cs.materials)})
     for r in cs.rules:
         start = len(out)
         if r.type == "range" and r.property is not None:
