@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,10 @@ def test_a_migration_lock_held_too_long_is_named_not_waited_for_without_end(
     monkeypatch.setattr(server_lock, "PROGRESS_S", 0.2)
     with server_lock.migrating(create_engine(url)):
         with caplog.at_level(logging.WARNING, "junkan.store.server_lock"), pytest.raises(
-            server_lock.MigrationLockTimeout, match="held by another process for 1 s"
+            server_lock.MigrationLockTimeout, match=r"held by another process for \d+ s"
         ), server_lock.migrating(create_engine(url), wait_s=0.7):
             raise AssertionError("the lock was taken while held")
-        assert "waiting 0 s for the migration lock" in caplog.text
+        assert re.search(r"waiting \d+ s for the migration lock", caplog.text)
     with server_lock.migrating(create_engine(url), wait_s=5):
         pass  # free again once its holder is done
 

@@ -219,8 +219,10 @@ def test_a_yen_axis_of_zeros_ticks_whole_yen(page: Any, server: str) -> None:
     assert cells and {c["value"] for c in cells} == {0}, cells
     for lang in ("ja", "en"):
         choose_lang(page, lang)
-        page.wait_for_function("(end) => document.getElementById('an-chart').layout.yaxis.title"
-                               ".text.endsWith(end)", arg="（円）" if lang == "ja" else "(JPY)")
+        # the chart is drawn again in the new language: no layout for a moment (CI, 2026-12-07)
+        page.wait_for_function("(end) => document.getElementById('an-chart')?.layout?.yaxis"
+                               "?.title?.text?.endsWith(end)",
+                               arg="（円）" if lang == "ja" else "(JPY)")
         ticks = _whole_yen(page, "an-chart", "y")
         assert "0" in ticks, ticks
         if lang == "ja":

@@ -241,7 +241,8 @@ def test_vision_tables_matrix_empty_belt_and_narrow(
     page.wait_for_function("() => !document.getElementById('vi-sample-run').disabled")
     page.click("#vi-run")
     chart(page, "vi-belt")
-    page.wait_for_function("() => (document.getElementById('vi-belt').layout.height || 999) < 600")
+    page.wait_for_function(
+        "() => (document.getElementById('vi-belt')?.layout?.height || 999) < 600")
     page.click("#vi-eval-run")
     page.wait_for_function(
         "() => (document.getElementById('vi-confusion').layout.width || 999) <= 360"

@@ -76,8 +76,9 @@ def test_flow_charts_keep_names_inside_at_800_px(page: Any, server: str, lang: s
     for width in (640, 1300):
         before = page.evaluate("document.getElementById('network').data[0].node.x")
         page.set_viewport_size({"width": width, "height": 1000})
-        page.wait_for_function("(x) => document.getElementById('network').data[0].node.x"
-                               ".some((v, i) => v !== x[i])", arg=before)
+        page.wait_for_function(
+            "(x) => (document.getElementById('network')?.data?.[0]?.node?.x ?? x)"
+            ".some((v, i) => v !== x[i])", arg=before)
         _names_clear(page, lang, width)
         scrolls = page.evaluate("(() => { const b = document.getElementById('network');"
                                 " return b.scrollWidth > b.clientWidth; })()")
