@@ -1,5 +1,5 @@
 """The time-stamp rule as :mod:`junkan.metering.stamps` had it before it judged readings in
-vectorised blocks (commit da192a7), kept verbatim as the reference that
+vectorised blocks (as commit 83fcabe wrote it), kept verbatim as the reference that
 ``test_stamps_fast.py`` checks the fast one against: a Python loop once per suspect, with a
 median (or partition) over up to 1000 steps each time."""
 

@@ -107,15 +107,12 @@ class LotMatcher:
             for m in range(min(size - n, longest) + 1):
                 if owners := by_suffix.get(lot[size - m:]):
                     out.append((owners, n, size - m))
-        runs, tried = self._runs.get(site, {}), set()
+        runs = self._runs.get(site, {})
         for length in self._run_sizes.get(site, ()):
-            for i in range(size - length + 1):
-                piece = lot[i: i + length]
-                if piece in tried:  # once per run, not once per place it occurs in the lot
-                    continue  # (review 306: '-' in '-x' * 100 tried each product 100 times)
-                tried.add(piece)
-                if owners := runs.get(piece):
-                    out.append((owners, 0, size))
+            # each run once, not once per place it occurs in the lot (review 306: '-' in
+            # '-x' * 100 tried each product 100 times)
+            pieces = {lot[i: i + length] for i in range(size - length + 1)}
+            out += [(runs[p], 0, size) for p in pieces if p in runs]
         return out
 
     def products(self, site: str, lot: str) -> tuple[int, ...]:

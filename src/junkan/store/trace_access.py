@@ -5,9 +5,9 @@ notifications. Which fields an organisation may see is decided by one rule,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from junkan.store.trace_base import (
     not_found,
     split_ref,
 )
+from junkan.store.trace_rows import chunks
 from junkan.store.trace_tables import (
     TraceAgreement,
     TraceDataset,
@@ -32,13 +33,6 @@ from junkan.store.trace_tables import (
     TraceNotification,
 )
 from junkan.trace.access import Grant, visible_fields
-
-T = TypeVar("T")
-
-
-def _chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def stored_grants(s: Session, *, grantee: str | None = None,
@@ -76,7 +70,7 @@ def visible_condition(org_id: str, grants: list[Grant], when: datetime) -> Any:
         if g.lots is not None and g.grantor not in everything:
             named.setdefault(g.grantor, set()).update(g.lots)
     for grantor, ids in sorted(named.items()):
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids)):
             conds.append(and_(TraceLot.creator_org == grantor, TraceLot.lot.in_(chunk)))
     return or_(*conds)
 
@@ -121,7 +115,7 @@ class _View:
     def prefetch(self, lot_ids: Iterable[str]) -> None:
         """Read every lot with one of these ids (those not read yet) in a few queries."""
         todo = sorted({i for i in lot_ids if i not in self._cands})
-        for chunk in _chunks(todo):
+        for chunk in chunks(todo):
             for i in chunk:
                 self._cands[i] = []
             for lot in self.s.scalars(select(TraceLot).where(TraceLot.lot.in_(chunk))
@@ -209,7 +203,7 @@ class _View:
         for want, mine, other, into in ((want_in, TraceInput.dst_seq, TraceInput.src_seq, ins),
                                         (want_out, TraceInput.src_seq, TraceInput.dst_seq,
                                          outs)):
-            for chunk in _chunks(want):
+            for chunk in chunks(want):
                 for lot, m, at in self.s.execute(
                         select(TraceLot, TraceInput.mass_kg, mine).join(
                             TraceInput, TraceLot.seq == other).where(mine.in_(chunk))
@@ -226,7 +220,7 @@ class _View:
         want_out = [x.seq for x in lots if x.creator_org == self.org.id]
         out = {x.seq: 0 for x in lots}
         for want, col in ((want_in, TraceInput.dst_seq), (want_out, TraceInput.src_seq)):
-            for chunk in _chunks(want):
+            for chunk in chunks(want):
                 for seq, n in self.s.execute(select(col, func.count()).where(
                         col.in_(chunk)).group_by(col)).all():
                     out[seq] += int(n)

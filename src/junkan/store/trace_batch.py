@@ -41,7 +41,7 @@ class Batch:
         ids = {split_ref(r)[1] for r in refs}
         self.lots: dict[str, list[Any]] = {i: [] for i in ids}
         self.loaded: list[NewLot] = []
-        for chunk in chunks(sorted(ids), 900):
+        for chunk in chunks(sorted(ids)):
             self._load(chunk)
         self.inputs: list[tuple[Any, Any, float]] = []
         self.orgs: dict[str, Organisation | None] = {}

@@ -74,7 +74,7 @@ def _display_many(s: Session, org_id: str, lots: list[tuple[str, str]]) -> list[
     if not ids:
         return [lot for lot, _ in lots]
     seen: dict[str, list[str]] = {}
-    for chunk in chunks(ids, 900):  # by id (its index), then the view: see trace_rows._LOT_SELECT
+    for chunk in chunks(ids):  # by id (its index), then the view: see trace_rows._LOT_SELECT
         for lot, creator, owner, shipped in s.execute(select(
                 TraceLot.lot, TraceLot.creator_org, TraceLot.owner_org, TraceLot.shipped_to)
                 .where(TraceLot.lot.in_(chunk))):
@@ -227,7 +227,7 @@ class RecomputeMixin(TraceBase):
             named = sorted({lot for x in mine if x.grantor == creator and x.lots
                             for lot in x.lots})
             to = "l.shipped_to IS NULL" if shipped is None else "l.shipped_to = :sh"
-            for chunk in chunks(named, 900):
+            for chunk in chunks(named):
                 lots = s.execute(text(
                     f"SELECT l.lot {_JOIN} WHERE l.creator_org = :c AND l.owner_org = :o AND "
                     f"r.k = :k AND {to} AND l.lot IN :ids").bindparams(

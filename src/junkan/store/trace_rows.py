@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from junkan.store.repo_base import begin_immediate
 from junkan.store.tables import Base
+
+T = TypeVar("T")
 
 
 class NewLot:
@@ -202,6 +204,11 @@ def ledger_version(conn: Connection) -> int:
                                     ).scalar() or 0)
 
 
-def chunks(items: list[str], size: int) -> Iterator[list[str]]:
+IN_CHUNK = 900
+"""Values bound in one ``IN (…)`` list: under SQLite's 999 bound parameters."""
+
+
+def chunks(items: list[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
+    """``items`` in slices of ``size``, for ``IN (…)`` lists."""
     for i in range(0, len(items), size):
         yield items[i:i + size]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from junkan.store.tables import Base
 from junkan.store.trace_graph import LotGraph
-from junkan.store.trace_rows import update_lots
+from junkan.store.trace_rows import chunks, update_lots
 from junkan.trace.pcf import follows_inputs, rederived
 from junkan.trace.propagate import downstream
 
@@ -36,9 +36,9 @@ def _read(s: Session, graph: LotGraph, idx: np.ndarray, into: dict[int, Any],
     # a lot made under rule 3 says so in ``own`` (pcf.follows_inputs): the others' JSON is
     # not read (a superset by its text: decided by follows_inputs)
     only = cast(table.c.own, Text).like('%"rules"%') if derived else true()
-    for k in range(0, len(seqs), 900):
+    for chunk in chunks(seqs):
         for seq, custody, own, *declared in s.execute(select(*cols).where(
-                table.c.seq.in_(seqs[k:k + 900]), only)):
+                table.c.seq.in_(chunk), only)):
             i = at[seq]
             into[i] = SimpleNamespace(seq=seq, custody=custody, own=own,
                                       declared=declared[0] if declared else None,
