@@ -6,6 +6,7 @@ platform's problem+json with its ``budget-*`` code and setting."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from concurrent.futures import Future
@@ -53,19 +54,27 @@ def test_the_audit_costs_the_service_no_cpu(app_client: TestClient) -> None:  # 
     trace: TraceRepo = app_client.app.state.trace  # type: ignore[attr-defined]
     ledger(trace, DEMO, 15_000)
     assert verify(app_client, a).status_code == 200  # the worker starts and imports
-    cpu = time.process_time()
-    expected = trace.verify(DEMO, trace.audit())
-    cost = time.process_time() - cpu  # what the audit costs in the service's process
-    assert cost > 0.4, cost
-    trace.AUDIT_REUSE_S = 0.0  # audit again
-    before, cpu = tasks_done(), time.process_time()
-    res = verify(app_client, a)
-    served = time.process_time() - cpu  # the service's (and the test client's) CPU
-    assert res.status_code == 200, res.text
-    assert res.json() == jsonable(expected.__dict__) and res.json()["events"] == 15_004
-    print(f"audit in the service's process: {cost:.2f} s CPU; verify: {served:.2f} s")
-    assert served < 0.25 * cost, (served, cost)
-    assert tasks_done() == before + 1  # in a worker of the background pool
+    gc.collect()
+    gc.freeze()  # a full collection of the test process's heap is not the service's cost
+    try:
+        cpu = time.process_time()
+        expected = trace.verify(DEMO, trace.audit())
+        cost = time.process_time() - cpu  # what the audit costs in the service's process
+        assert cost > 0.25, cost
+        served = []
+        for _ in range(2):  # the lesser of two: another thread of the test process may run
+            trace.AUDIT_REUSE_S = 0.0  # audit again
+            before, cpu = tasks_done(), time.process_time()
+            res = verify(app_client, a)
+            served.append(time.process_time() - cpu)  # the service's (and the client's) CPU
+            assert res.status_code == 200, res.text
+            assert res.json() == jsonable(expected.__dict__)
+            assert res.json()["events"] == 15_004
+            assert tasks_done() == before + 1  # in a worker of the background pool
+    finally:
+        gc.unfreeze()
+    print(f"audit in the service's process: {cost:.2f} s CPU; verify: {min(served):.2f} s")
+    assert min(served) < 0.2 * cost, (served, cost)
 
 
 def test_a_tampered_ledger_is_reported_to_its_organisation_only(
