@@ -57,7 +57,10 @@ def test_spellings_and_case_of_the_right_material_are_judged_as_before() -> None
 
 def test_a_soil_family_tells_another_material_no_better_class_to_state() -> None:
     res = grading.grade([_lot("PP")], ["soil-mlit"], as_of=DAY)
-    assert res.better_unknown["soil-mlit"] == [[]] and res.class_notes() == []
+    assert res.better_unknown["soil-mlit"] == [[]]
+    assert res.classes["soil-mlit"] == [None]  # not the fallback "mud": it is not soil
+    assert res.class_notes() == [
+        "a: no soil-mlit class: its classes are for soil and the lot is PP"]
 
 
 def test_a_blend_of_aluminium_lots_is_aluminium_and_one_with_pp_is_not() -> None:

@@ -108,6 +108,8 @@ def _print_classes(result: grading.GradeResult) -> None:
         better = result.better_unknown.get(fam) or [[]] * len(classes)
         out_console.print(
             f"{fam}: " + ", ".join(
+                f"{it.id} → – ({grading.unclassed_said(fam, result.compiled, it)})"
+                if c is None else
                 f"{it.id} → {c}" + (f" ({grading.better_said(fam, c, b)})" if b else "")
                 for it, c, b in zip(result.items, classes, better, strict=True)),
             highlight=False, markup=False,

@@ -62,7 +62,7 @@ from junkan.grading.exchange import (
     read_passport,
     write_passports,
 )
-from junkan.grading.result import GradeResult, better_said, stated
+from junkan.grading.result import GradeResult, better_said, stated, unclassed_said
 from junkan.grading.schema import (
     Attestation,
     CriteriaSet,
@@ -98,6 +98,7 @@ __all__ = [
     "attach_environment",
     "batterypass_unmapped",
     "better_said",
+    "unclassed_said",
     "blend",
     "build_table",
     "compile_sets",

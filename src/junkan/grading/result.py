@@ -185,7 +185,9 @@ class GradeResult:
     table: Table
     verdicts: Verdicts
     as_of: date
-    classes: dict[str, list[str]] = field(default_factory=dict)
+    classes: dict[str, list[str | None]] = field(default_factory=dict)
+    """Per family, per item: its class, or ``None`` when it is of a material the family's
+    sets are not for (:func:`classify`, :func:`unclassed_said`)."""
     better_unknown: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
     """Per family, per item: the better classes whose verdict is unknown (:func:`classify`)."""
 
@@ -253,8 +255,12 @@ class GradeResult:
             ]
             for fam, cls in self.classes.items():
                 better = self.better_unknown.get(fam, [[]] * n)[i]
+                if cls[i] is None:
+                    grades.append({"family": fam, "class": None,
+                                   "note": unclassed_said(fam, self.compiled, item)})
+                    continue
                 grades.append({"family": fam, "class": cls[i], **(
-                    {"better_unknown": better, "note": better_said(fam, cls[i], better)}
+                    {"better_unknown": better, "note": better_said(fam, cls[i] or "", better)}
                     if better else {})})
             out.append(
                 item.model_copy(update={"grades": grades}).model_dump(
@@ -276,10 +282,11 @@ class GradeResult:
     def class_notes(self) -> list[str]:
         """Each item's unknown better classes in words, ``<item>: <better_said>`` — the class
         given is the best met; measured, the item may meet a better one."""
-        return [f"{it.id}: {better_said(fam, cls[i], b)}"
+        return [f"{it.id}: {unclassed_said(fam, self.compiled, it)}" if cls[i] is None
+                else f"{it.id}: {better_said(fam, cls[i] or '', b)}"
                 for fam, cls in self.classes.items()
                 for i, (it, b) in enumerate(zip(self.items, self.better_unknown.get(fam, []),
-                                                strict=True)) if b]
+                                                strict=True)) if b or cls[i] is None]
 
     def limits_said(self) -> list[str]:
         """Each limit of the day that applied (:func:`in_force`) in words, with its set, the
@@ -331,25 +338,31 @@ class GradeResult:
         if self.classes:
             page.table(
                 [
-                    [it.id, *[self.classes[f][i] for f in self.classes],
-                     "; ".join(better_said(f, self.classes[f][i], b[i])
-                               for f, b in self.better_unknown.items() if b[i])]
+                    [it.id, *[self.classes[f][i] or "–" for f in self.classes],
+                     "; ".join([*(better_said(f, self.classes[f][i] or "", b[i])
+                                  for f, b in self.better_unknown.items() if b[i]),
+                                *(unclassed_said(f, self.compiled, it)
+                                  for f in self.classes if self.classes[f][i] is None)])]
                     for i, it in enumerate(self.items)
                 ],
-                columns=["item", *self.classes, "better class unknown"],
+                columns=["item", *self.classes, "better class unknown / no class"],
                 caption="Classes in ranked families (the best met; a better class whose "
-                        "verdict is unknown is named with what to measure)",
+                        "verdict is unknown is named with what to measure; – : the item "
+                        "is of a material the family is not for)",
             )
         return page.write(path)
 
 
 def classify(
     family_id: str, family: Family, compiled: Compiled, verdicts: Verdicts, items: list[Item]
-) -> tuple[list[str], list[list[dict[str, Any]]]]:
+) -> tuple[list[str | None], list[list[dict[str, Any]]]]:
     """Each item's class in a ranked family: the best rank met, lowered by the family's
     down-ranking attribute (rain / seepage one rank, underwater two), else the fallback —
     and the better classes whose verdict is unknown (:func:`_better_unknown`): the class
-    given stays the best one met, the one a lot can be sold as."""
+    given stays the best one met, the one a lot can be sold as. An item of a material
+    none of the family's sets is for (each ``outside``: an aluminium lot among the soil
+    classes) has no class, ``None`` (:func:`unclassed_said`): the fallback is for a
+    material of the family that meets no class (soil that is mud), not for any lot."""
     ranked = sorted(
         [
             (c.cs.rank or 0, s, c.cs.id)
@@ -368,8 +381,14 @@ def classify(
                and item.attributes.get(attr) not in (None, *steps)]
     if unknown:  # a value the family does not know was taken as no down-ranking (review 269)
         raise GradingError(unknown[:MAX_PROBLEMS])
-    out, better = [], []
+    scoped = [s for _, s, _ in ranked]
+    out: list[str | None] = []
+    better: list[list[dict[str, Any]]] = []
     for i, item in enumerate(items):
+        if scoped and verdicts.outside[i, scoped].all():  # not of the family's material
+            out.append(None)
+            better.append([])
+            continue
         met = next((k for k, (_, s, _) in enumerate(ranked) if verdicts.met[i, s]), None)
         step = int(steps.get(str(item.attributes.get(attr, "")), 0))
         best = None if met is None else met + step
@@ -395,6 +414,15 @@ def _better_unknown(ranked: list[tuple[int, int, str]], compiled: Compiled, verd
                 for r in np.flatnonzero(verdicts.rule_unknown[s][i])]
         out.append({"criteria": set_id, "class": ranked[k + step][2], "unmeasured": what})
     return out
+
+
+def unclassed_said(family_id: str, compiled: Compiled, item: Item) -> str:
+    """Why an item has no class in a family (:func:`classify`): ``no soil-mlit class: its
+    classes are for soil and the lot is aluminium``."""
+    scope = next((c.cs.materials for c in compiled.sets
+                  if c.cs.family == family_id and c.cs.materials), None) or ["?"]
+    return (f"no {family_id} class: its classes are for {scope[0]} and the lot is "
+            f"{item.material.name}")
 
 
 def better_said(family_id: str, given: str, better: list[dict[str, Any]]) -> str:

@@ -68,7 +68,8 @@ def _measured(m: SoilMarket, todo: list[int], res: Any) -> None:
     """Refuse a record that fell to the family's fallback class (``mud``) only because it
     lacks a property the classes read: a record without its cone index was classed mud and
     all its soil sent to disposal as having no taker, without a word. So is one whose soil
-    type is missing or listed by no class (``sf``, ``clay``): every class reads it."""
+    type is missing or listed by no class (``sf``, ``clay``): every class reads it, and
+    one of a material that is not soil (no class at all)."""
     from junkan.grading import resolve
 
     sets = resolve([SOIL_FAMILY])
@@ -81,6 +82,15 @@ def _measured(m: SoilMarket, todo: list[int], res: Any) -> None:
     problems = []
     for row, (i, cls) in enumerate(zip(todo, res.classes[SOIL_FAMILY], strict=True)):
         if cls in classes:
+            continue
+        if cls is None:  # not soil at all: no class, not the fallback's disposal
+            from junkan.grading import unclassed_said
+
+            item = m.sources[i].item
+            assert item is not None  # todo holds the sources with a record
+            problems.append(Problem(f"sources[{i}].item.material.name", (
+                f"source {m.sources[i].id!r}: {unclassed_said(SOIL_FAMILY, res.compiled, item)}"
+                "; give a soil record, or the source's grade")))
             continue
         attrs = m.sources[i].item.attributes  # type: ignore[union-attr]
         missing = [f for j, f in enumerate(feats) if np.isnan(res.table.x[row, j])]

@@ -93,7 +93,9 @@ function drawGrades() {
     const better = (g.better_unknown || {})[family] || [];  // a better class not known (review 307)
     const said = (i) => (better[i] || []).map((b) => t("pp.betterUnknown", { criteria: b.criteria,
       measure: b.unmeasured.join(t("val.listSep")), class: b.class })).join(t("val.listSep"));
-    li.textContent = t("pp.classes", { family, list: g.items.map((it, i) => `${it.id} → ${cls[i]}`
+    const noClass = (it) => t("pp.noClass", { material: it.material ?? "?" });  // another material
+    li.textContent = t("pp.classes", { family, list: g.items.map((it, i) => cls[i] === null
+      ? `${it.id} → ${noClass(it)}` : `${it.id} → ${cls[i]}`
       + (said(i) ? ` (${said(i)})` : "")).join(t("val.listSep")) });
     return li;
   }));
