@@ -83,3 +83,27 @@ def test_the_soil_market_refuses_a_source_whose_record_is_not_soil() -> None:
         solve(d)
     d["sources"][0]["item"]["material"]["name"] = "Soil"
     assert market.soil.grades_of(market.SoilMarket.model_validate(d)) == ["soil-class-1"]
+
+
+def test_plastics_and_alloy_buyer_sets_take_any_spelling_of_their_material() -> None:
+    """The PP, ABS and alloy-buyer sets matched ``material.name`` exactly: ``pp`` was no
+    PP and ``Aluminum`` no aluminium for an alloy buyer (``[aluminium]``)."""
+    rpp = {"mfr": {"value": "12 g/(10 min)"}, "density": {"value": "0.9 g/cm**3"},
+           "ash": {"value": "1 %"}, "tensile_strength": {"value": "25 MPa"}}
+    lots = [grading.Item.model_validate({
+        "id": name, "kind": "recycled_material", "material": {"name": name},
+        "quantity": {"mass": "1 t"}, "properties": rpp, "restricted": {"pbde_sum": "0 mg/kg"},
+        "composition": {"Si": 9.0, "Fe": 0.4, "Cu": 0.1, "Mn": 0.1, "Mg": 0.3, "Zn": 0.3,
+                        "Ni": 0.01, "Pb": 0.01, "Sn": 0.01, "Ti": 0.05, "Cr": 0.01,
+                        "Li": 0.0}})
+        for name in ("pp", "Polypropylene", "ＰＰ", "PE", "Aluminum", "アルミ")]
+    res = grading.grade(lots, ["rpp-injection", "alloy-buyer.casting_premium"], as_of=DAY)
+    met = {(r["item"], r["criteria"]): r["met"] for r in res.rows()}
+    assert [met[n, "rpp-injection"] for n in ("pp", "Polypropylene", "ＰＰ", "PE")] == [
+        True, True, True, False]
+    assert [met[n, "alloy-buyer.casting_premium"] for n in ("Aluminum", "アルミ", "pp")] == [
+        True, True, False]
+    rows = {(r["item"], r["criteria"]): r["failed"] for r in res.rows()}
+    assert rows["PE", "rpp-injection"] == ["the set is for PP, the lot is PE"]
+    assert rows["pp", "alloy-buyer.casting_premium"] == [
+        "the set is for aluminium, the lot is pp"]

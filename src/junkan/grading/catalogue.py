@@ -448,29 +448,29 @@ def check_periods(cs: CriteriaSet) -> None:
 def _shipped() -> tuple[dict[str, CriteriaSet], dict[str, Family]]:
     sets: dict[str, CriteriaSet] = {}
     families: dict[str, Family] = {}
+    names: dict[str, list[str]] = {}
     for name in ("scrap.yaml", "plastics.yaml", "soil.yaml"):
         doc = _data(f"criteria/{name}")
+        names.update(doc.get("names") or {})
         for raw in doc["sets"]:
             cs = CriteriaSet.model_validate(raw)
             check_periods(cs)  # shipped sets pass the same checks as users'
             sets[cs.id] = cs
         for key, raw in (doc.get("families") or {}).items():
             families[key] = Family.model_validate(raw)
-    sets.update(alloy_buyer_sets())
+    sets.update(alloy_buyer_sets(names["aluminium"]))
     return sets, families
 
 
-def alloy_buyer_sets() -> dict[str, CriteriaSet]:
-    """The alloy buyers' composition windows (``junkan.alloys``' library) as criteria sets
-    ``alloy-buyer.<key>``: one source for both capabilities."""
+def alloy_buyer_sets(aluminium: list[str]) -> dict[str, CriteriaSet]:
+    """The alloy buyers' windows (``junkan.alloys``' library) as sets ``alloy-buyer.<key>``,
+    for ``aluminium`` (scrap.yaml's names): a window says nothing of what the material is (a
+    PP lot with an aluminium-like analysis passed, review); ``[aluminium]`` refused Aluminum."""
     from junkan.alloys import load_alloy_library
 
     out = {}
     for key, buyer in load_alloy_library().buyers.items():
-        # a composition window says nothing of what the material is: a plastic lot that
-        # states an aluminium-like composition must not pass an alloy buyer (review)
-        rules = [Rule(type="enum", attribute="material.name", allowed=["aluminium"])]
-        rules += [
+        rules = [
             Rule(type="range", property=f"composition.{el}", max=float(v))
             for el, v in buyer.max.items()
         ]
@@ -483,6 +483,7 @@ def alloy_buyer_sets() -> dict[str, CriteriaSet]:
             title=buyer.name,
             status="partial" if uses_assumption else "sourced",
             source=buyer.source,
+            materials=aluminium,
             rules=rules,
         )
     return out
