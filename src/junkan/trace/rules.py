@@ -276,6 +276,8 @@ def _redeclare(view: View, ev: Redeclare, at: datetime, signed: bool = False) ->
             if abs(value) > MAX_CFP_PER_KG * lot.mass_kg:
                 raise RuleError(f"{what}: {value:g} kg CO2e for the {lot.mass_kg:g} kg of lot "
                                 f"{ev.lot!r} is more than {MAX_CFP_PER_KG:g} kg CO2e per kg")
+        if not signed:
+            _uptake_within(ev, (declared.get("pcf") or {}).get("biogenic_uptake_kg"))
         declared["cfp"] = ev.cfp.model_dump()
         lot.cfp_total, lot.cfp_fossil = ev.cfp.total, float(ev.cfp.fossil or 0)
         lot.cfp_biogenic = ev.cfp.biogenic
@@ -287,3 +289,19 @@ def _redeclare(view: View, ev: Redeclare, at: datetime, signed: bool = False) ->
     lot.declared = declared
     lot.updated_at = at
     view.redeclared(lot)
+
+
+def _uptake_within(ev: Redeclare, uptake: float | None) -> None:
+    """A re-declared net biogenic CFP must still hold the lot's declared biogenic uptake, as
+    a create's must (:class:`~junkan.trace.events.Create`): uptake ≤ cfp.biogenic, else
+    the biogenic emissions (cfp.biogenic − uptake) are negative. It was accepted, and the
+    lot (and every lot made from it) could then not be published as a PACT footprint. A
+    record already signed is replayed as it was."""
+    assert ev.cfp is not None
+    bio = ev.cfp.biogenic
+    if uptake is not None and uptake > bio + 1e-9 * max(1.0, abs(bio)):
+        raise RuleError(f"cfp.biogenic: {bio:g} kg CO2e re-declared for lot {ev.lot!r} is "
+                        f"below its declared biogenic uptake ({uptake:g} kg CO2e, "
+                        "pcf.biogenic_uptake_kg): biogenic emissions (cfp.biogenic − uptake) "
+                        "cannot be negative; the uptake is part of cfp.biogenic (a "
+                        "re-declaration cannot change the uptake: declare a new lot)")
