@@ -208,7 +208,9 @@ def vision_predict(
             if mm_per_px is None:
                 fail("give --mm-per-px for plain images")
             meta = vision.ImageMeta(mm_per_px=mm_per_px)
-            # read one at a time as the run reaches them (an unreadable one stops it, named)
+            # every file checked first (an unreadable one is named before any is analysed),
+            # then read one at a time as the run reaches them
+            vision.check_images(images)
             items = [vision.Item(str(p), meta) for p in images]
         res = vision.run(m, items, interval_s)
     except ValueError as exc:

@@ -27,11 +27,14 @@ from junkan.vision.model import KINDS, TrainingError, VisionModel, train
 from junkan.vision.model import load_model as load
 from junkan.vision.model_checks import OutdatedModelError
 from junkan.vision.pipeline import analyse, intervals, weigh
+from junkan.vision.preflight import check_image, check_images
 from junkan.vision.render import Frame, RenderSpec, render
 from junkan.vision.results import PredictResult, run, write_coco
 
 __all__ = [
     "analyse",
+    "check_image",
+    "check_images",
     "Dataset",
     "decode",
     "evaluate",
