@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from tests.vision.test_annotation_fields import _coco
 from typer.testing import CliRunner
 
 from junkan import vision
@@ -64,3 +65,14 @@ def test_the_check_and_the_run_say_the_same(tmp_path: Path) -> None:
         vision.read_image(corrupt)
     assert str(first.value) == str(then.value)
     vision.check_images([_png(tmp_path / "ok.png")])  # a readable one passes
+
+
+def test_an_upper_case_coco_file_is_a_data_set(tmp_path: Path,
+                                               small_vision_model_file: Path) -> None:
+    """``DATA.JSON`` was taken for a plain image (and --mm-per-px asked for)."""
+    data = _coco(tmp_path) / "annotations.json"
+    upper = data.rename(data.with_name("ANNOTATIONS.JSON"))
+    res = CliRunner().invoke(app, ["predict", str(small_vision_model_file), str(upper),
+                                   "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert "a.png" in res.output

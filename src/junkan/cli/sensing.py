@@ -130,11 +130,12 @@ def generate_cmd(
     """Write the scenario's generated recording (signals and true state)."""
     from junkan import sensing
 
-    if out.suffix not in (".csv", ".parquet"):
+    kind = out.suffix.lower()  # REC.CSV is a CSV file too
+    if kind not in (".csv", ".parquet"):
         fail(f"--out {out}: give a .csv or .parquet file")
     check_file_out("--out", out)  # a folder, or one that cannot be made: before the work
     df = sensing.generate(_load(scenario)).to_frame()
-    data = (df.to_csv(index=False).encode("utf-8") if out.suffix == ".csv"
+    data = (df.to_csv(index=False).encode("utf-8") if kind == ".csv"
             else df.to_parquet(index=False))
     write_file_out("--out", out, data)  # whole or not at all
     console.print(f"wrote {len(df)} frames to {out}")

@@ -197,7 +197,7 @@ def vision_predict(
     _threads()
     try:
         m = vision.load(model)
-        if len(images) == 1 and (images[0].suffix == ".json" or images[0].is_dir()):
+        if len(images) == 1 and (images[0].suffix.lower() == ".json" or images[0].is_dir()):
             if mm_per_px is not None:  # it would be ignored: the data set has its own scales
                 fail(f"--mm-per-px {mm_per_px:g}: for plain images only; {images[0]} gives "
                      "each image's scale (junkan.mm_per_px, or metadata.yaml)")

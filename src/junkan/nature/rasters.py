@@ -95,7 +95,8 @@ def open_raster(
     if not p.exists():
         raise NatureInputError(f"{p}: no such file; check the path in the assessment")
     try:
-        da = _open_zarr(p, chunks) if p.suffix == ".zarr" or p.is_dir() else _open_tiff(p, chunks)
+        zarr = p.suffix.lower() == ".zarr" or p.is_dir()
+        da = _open_zarr(p, chunks) if zarr else _open_tiff(p, chunks)
     except NatureInputError:
         raise
     except Exception as exc:  # rasterio / zarr errors: name the file
