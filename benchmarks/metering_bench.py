@@ -35,6 +35,13 @@ streaming path (``streaming``) and checks the quarantine on 200 injected bad rea
 
 Time stamps (``--stamps``; printed only): the time-stamp rule and the CSV import on 1,000,000
 one-second readings, clean and with every 20th stamp corrupt (1e6 s ahead).
+
+Attribution (``--attribute``; results ``results/metering_attribute.json``):
+:func:`metering.attribute` on generated segments and scan events of growing number (``--sizes``,
+default 1,000, 10,000 and 100,000 of each, all on one circuit and spread over 10: ``--circuits``;
+3 steps per circuit; one scan per circuit a tenth of the recording long), against the code
+before the sweep (``tests/metering/_attribute_before.py``, skipped above ``--old-max``) in the
+same run: CPU seconds, best of ``--repeat``, and whether the results are identical.
 """
 
 from __future__ import annotations
@@ -396,6 +403,82 @@ def stamps_bench(n: int = 1_000_000, every: int = 20) -> None:
               f"{quarantined} rows quarantined")
 
 
+def attribute_data(n: int, circuits: int, seed: int = 0) -> tuple[Any, Any, Any]:
+    """``n`` segments and ``n`` scan events over ``circuits`` circuits of 3 steps (about 60 %
+    of the segments on, 500–8000 W; scans of 1–600 s at random, overlapping; one scan per
+    circuit lasting a tenth of the recording; assumptions of the benchmark)."""
+    import pandas as pd
+
+    from junkan.metering.segment import Segment, Segmentation
+
+    rng = np.random.default_rng(seed)
+    m = max(n // circuits, 1)
+    span = 300.0 * m  # about one segment and one scan every 300 s per circuit
+    plant = metering.plant_from_dict({"circuits": {
+        f"c{c}": {"phases": 1, "steps": [f"c{c}s{k}" for k in range(3)]}
+        for c in range(circuits)}})
+    segs, frames = {}, []
+    for c in range(circuits):
+        cut = np.sort(rng.uniform(0, span, m + 1))
+        level = rng.uniform(500, 8000, m)
+        on = rng.random(m) < 0.6
+        segs[f"c{c}"] = Segmentation(f"c{c}", [
+            Segment(f"c{c}", float(a), float(b), float(w), float(w * (b - a) / 3600), bool(o), 0)
+            for a, b, w, o in zip(cut[:-1], cut[1:], level, on, strict=True)], 150.0, 10.0, 0.0)
+        start = rng.uniform(0, span, m)
+        end = start + rng.uniform(1, 600, m)
+        end[0] = start[0] + span / 10
+        frames.append(pd.DataFrame({
+            "unit_id": [f"c{c}u{i}" for i in range(m)], "model": [f"m{i % 7}" for i in range(m)],
+            "step": [f"c{c}s{k}" for k in rng.integers(0, 3, m)], "start": start, "end": end,
+            "circuit": f"c{c}"}))
+    return segs, pd.concat(frames, ignore_index=True), plant
+
+
+def attribute_bench(sizes: list[int], circuit_counts: list[int], old_max: int,
+                    repeat: int) -> None:
+    """The attribution before (all pairs of segments and events) and now (sweep), same data."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.metering._attribute_before import attribute as before
+
+    def best(run: Any, *args: Any) -> tuple[float, Any]:
+        out, res = [], None
+        for _ in range(repeat):
+            t0 = time.process_time()
+            res = run(*args)
+            out.append(time.process_time() - t0)
+        return min(out), res
+
+    rows = []
+    for circuits, n in ((c, n) for c in circuit_counts for n in sizes):
+        segs, ev, plant = attribute_data(n, circuits)
+        new_s, new = best(metering.attribute, segs, ev, plant, 15.0)
+        row: dict[str, Any] = {"segments": n, "events": len(ev), "circuits": circuits,
+                               "on_segments": sum(s.on for g in segs.values()
+                                                  for s in g.segments),
+                               "new_s": new_s, "old_s": None, "ratio": None, "identical": None}
+        if n <= old_max:
+            row["old_s"], old = best(before, segs, ev, plant, 15.0)
+            row["ratio"] = row["old_s"] / new_s
+            row["identical"] = bool(
+                new.events.equals(old.events) and new.inferred.equals(old.inferred)
+                and list(new.residual_wh.items()) == list(old.residual_wh.items())
+                and list(new.signatures_w.items()) == list(old.signatures_w.items())
+                and new.events["wh"].to_numpy().tobytes() == old.events["wh"].to_numpy().tobytes())
+        rows.append(row)
+        print(f"{n} segments × {len(ev)} events ({circuits} circuits): new {new_s:.3f} s, old "
+              + (f"{row['old_s']:.3f} s, ×{row['ratio']:.1f}, identical {row['identical']}"
+                 if row["old_s"] is not None else "skipped"), flush=True)
+    out = {"what": "metering.attribute, CPU s (best of repeat), tolerance 15 s; old = "
+           "tests/metering/_attribute_before.py", "machine": f"{platform.machine()} "
+           f"{platform.python_version()}", "repeat": repeat, "load": _load(), "runs": rows}
+    path = OUT.parent / "metering_attribute.json"
+    path.write_text(json.dumps(out, indent=1), "utf-8")
+    print(f"→ {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=10)
@@ -406,7 +489,15 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--stream", action="store_true")
     ap.add_argument("--stamps", action="store_true")
+    ap.add_argument("--attribute", action="store_true")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    ap.add_argument("--circuits", type=int, nargs="+", default=[1, 10])
+    ap.add_argument("--old-max", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
+    if args.attribute:
+        attribute_bench(args.sizes, args.circuits, args.old_max, args.repeat)
+        return
     if args.stamps:
         stamps_bench()
         return
