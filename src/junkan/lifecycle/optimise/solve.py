@@ -1,7 +1,6 @@
 """The verbs: :func:`optimise` (the best combination of loop options), :func:`pareto` (the
 front between two objectives, ε-constraint method) and :func:`enumerate_options` (every
-combination simulated: the exact reference the tests compare with, and the fallback when
-the effects do not add up)."""
+combination simulated: the tests' exact reference, and the fallback when effects do not add)."""
 
 from __future__ import annotations
 
@@ -419,18 +418,20 @@ def pareto(model: lifecycle.ModelFile, spec: OptimiseSpec, *,
     found, moved, stopped = refined_front(p, prog, steps, budget) if steps else ([], [], None)
     # a point that breaks a constraint when simulated, or where an objective has no value,
     # is no point of the front
-    ok = [pt for pt in _valued(p, [*seen.values(), *found], (o1, o2)) if pt.feasible]
+    met = [pt for pt in [*seen.values(), *found] if pt.feasible]  # the constraints held
+    ok = _valued(p, met, (o1, o2))
     if why is not None:  # every combination of the levels too: the front is complete
         ok += _every_valued(p, (o1, o2))
         complete = finite
     for o in (o1, o2):  # each objective's own best, as optimise finds it (review 217: a
         best = _search(p, o, expect=False)[0]  # front with a range, all beaten by it)
+        met += [best] if best.feasible else []
         ok += [pt for pt in _valued(p, [best], (o1, o2)) if pt.feasible]
     points = nondominated(ok, o1, o2)
     for pt, m in zip(found, moved, strict=True):
         m["on_front"] = any(pt is q for q in points)
-    for j, o in enumerate((o1, o2)):
-        refuse_negative_rap_at(p, o, f"pareto.objectives[{j}]", points)
+    for j, o in enumerate((o1, o2)):  # every point met when none has a value (review 315)
+        refuse_negative_rap_at(p, o, f"pareto.objectives[{j}]", points or met)
     refuse_negative_rap_bounds(p, points)
     for pt in points:
         refuse_unmet(p, pt, violated=False)

@@ -30,6 +30,7 @@ from junkan.core.documents import dump_yaml, read_document
 from junkan.core.errors import ModelError, Problem, short
 from junkan.lifecycle.loader import key_in, path_tokens, set_path
 from junkan.lifecycle.uncertainty.calibration import METHOD, Calibration
+from junkan.lifecycle.uncertainty.calibration_notes import STEPWISE
 from junkan.lifecycle.uncertainty.spec import SCALE_PARAMS
 from junkan.lifecycle.uncertainty.study import (
     get_path,
@@ -60,6 +61,7 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
     base = st.bindings[mf.baseline.baseline_name]
     informed = cal.informed if cal.informed is not None else [True] * len(cal.names)
     identified = cal.identified if cal.identified is not None else [True] * len(cal.names)
+    stepwise = cal.stepwise if cal.stepwise is not None else [False] * len(cal.names)
     outside = cal.outside()
     for k, name in enumerate(cal.names):
         i = st.names.index(name)
@@ -88,6 +90,7 @@ def calibrated_document(cal: Calibration, section: dict[str, Any] | None = None,
         lo, hi = (float(x) * (b.nominal if p.relative and in_base else 1.0)
                   for x in cal.ci95[k])
         spread = (f"95 % range {lo:.6g} … {hi:.6g}{unit if in_base else ''}" if identified[k]
+                  else f"not identified by the observations: {STEPWISE}" if stepwise[k]
                   else "not identified by the observations: other values, moving with "
                   "others, fit as well")
         factor = (f" (factor {float(cal.fitted[k]):.6g}; a relative parameter's draws are "

@@ -7,7 +7,8 @@ posterior — with a flat prior inside the bounds and Gaussian observation error
 covariance (JᵀJ)⁻¹ of the weighted Jacobian at the optimum gives 95 % ranges (clipped to the
 bounds). Where J is rank-deficient (:func:`ranges`) the observations do not identify every
 parameter: one with a component in J's null space is reported as not identified, with its
-bounds as its range, and :meth:`Calibration.warnings` says so. The Jacobian is computed by
+bounds as its range, and :meth:`Calibration.warnings` says so (one whose figures change in
+steps near the fit, with no slope there, is told apart). The Jacobian is computed by
 forward differences, all k + 1 points in one batched evaluation.
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 from junkan.core.encoding import jsonable
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.lifecycle.api import ModelFile
+from junkan.lifecycle.uncertainty.calibration_notes import source
 from junkan.lifecycle.uncertainty.evaluate import Evaluator, figure_problems
 from junkan.lifecycle.uncertainty.family import compile_run
 from junkan.lifecycle.uncertainty.figures import observation_path
@@ -93,35 +95,15 @@ class Calibration:
     is its bounds."""
     rank: int | None = None
     """The rank of the weighted Jacobian at the fit (:data:`RANK_RTOL`)."""
+    stepwise: np.ndarray | None = None
+    """Per calibrated parameter: it moves a fitted figure, but none at the fit (no slope there:
+    the figures change in steps, as with a fixed lifetime) — not identified for that reason."""
 
     def warnings(self) -> list[str]:
-        """What limits the fit's ranges: more informed parameters than fitted observations,
-        and parameters the observations do not identify."""
-        informed = self.informed if self.informed is not None else np.ones(len(self.names), bool)
-        ident = self.identified if self.identified is not None else np.ones(len(self.names), bool)
-        fitted = sum(o.fit for o in self.observations)
-        out = []
-        if int(informed.sum()) > fitted:
-            out.append(f"{int(informed.sum())} calibrated parameters move the fitted figures "
-                       f"but only {fitted} observed figure{'s are' if fitted != 1 else ' is'} "
-                       "fitted: the observations "
-                       "cannot pin down every parameter")
-        if names := [n for n, i, ok in zip(self.names, informed, ident, strict=True)
-                     if i and not ok]:
-            out.append(f"not identified by the observations: {', '.join(names)} — other "
-                       "values (moving together) fit as well; their 95 % range is their "
-                       "bounds. Add observations that depend on them separately, or fix "
-                       "some of them")
-        own = self.study.nominal()
-        for k in np.flatnonzero(self.outside()):  # the start, and the figures 'at the
-            i = self.study.names.index(self.names[k])  # start', are not the model's
-            what = ("the factor 1 (the model's own value)" if self.study.parameters[i].relative
-                    else f"the model's value {float(own[i]):.6g}")
-            out.append(f"{self.names[k]}: {what} lies outside its range "
-                       f"[{self.lower[k]:.6g}, {self.upper[k]:.6g}]; the fit started from "
-                       f"{float(self.start[k]):.6g}, and the figures at the start are the "
-                       "model's at that value")
-        return out
+        """What limits the fit's ranges (:func:`~.calibration_notes.warnings`)."""
+        from junkan.lifecycle.uncertainty.calibration_notes import warnings
+
+        return warnings(self)
 
     def outside(self) -> np.ndarray:
         """Per calibrated parameter: whether the model's own value (a factor of 1 for a
@@ -168,12 +150,13 @@ class Calibration:
                 "informed": bool(moved),
                 "identified": bool(moved and ok),
                 "unit": self.study.parameter_unit(self.study.names.index(n)),
-                "source": _source(moved, ok, sum(o.fit for o in self.observations)),
+                "source": source(moved, ok, sum(o.fit for o in self.observations), step),
             }
-            for n, v, s, lo, hi, ci, moved, ok in zip(
+            for n, v, s, lo, hi, ci, moved, ok, step in zip(
                 self.names, self.fitted, self.start, self.lower, self.upper, self.ci95,
                 self.informed if self.informed is not None else [True] * len(self.names),
                 self.identified if self.identified is not None else [True] * len(self.names),
+                self.stepwise if self.stepwise is not None else [False] * len(self.names),
                 strict=True,
             )
         ]
@@ -210,17 +193,6 @@ class Calibration:
         from junkan.lifecycle.uncertainty.report import calibration_report
 
         return calibration_report(self, Path(path))
-
-
-def _source(informed: bool, identified: bool, fitted: int) -> str:
-    """A calibrated parameter's source text."""
-    if not informed:
-        return "not calibrated: no fitted figure depends on it; kept at its value in the model"
-    text = f"calibrated: {METHOD}; to {fitted} observed figures (see observations)"
-    if not identified:
-        text += ("; not identified by them: other values fit as well, so the value is one "
-                 "of many and its range is its bounds")
-    return text
 
 
 def _reach(o: Observation, span: np.ndarray | None) -> dict[str, Any]:
@@ -386,7 +358,7 @@ def calibrate(
         st, [st.names[i] for i in idx], theta, np.clip(f.full[idx], lo, hi), lo, hi, ci, list(obs),
         both[0], both[1], float(fit.cost), bool(fit.success), str(fit.message),
         f.calls, reach, ~kept,
-        identified | kept, rank,
+        identified | kept, rank, ~kept & np.all(fit.jac == 0.0, axis=0),
     )
 
 

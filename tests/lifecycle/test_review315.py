@@ -1,0 +1,129 @@
+"""Review 315 of the lifecycle analyses (a reviewer's own cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from junkan import lifecycle
+from junkan.core.errors import ModelError
+from junkan.lifecycle import optimise as opt
+from junkan.lifecycle import uncertainty as U
+
+TWO = """\
+junkan: 1
+name: two
+currency: JPY
+years: {start: 2020, end: 2035}
+actors:
+  maker: {role: product_maker}
+  recycler: {role: material_regenerator}
+materials:
+  steel:
+    buyer: maker
+    virgin: {co2e: 2.0 kgCO2e/kg, cost: 100 JPY/kg, source: "assumption"}
+    recycled: {co2e: 0.5 kgCO2e/kg, cost: 90 JPY/kg, source: "assumption"}
+  plastic:
+    buyer: maker
+    virgin: {co2e: 3.0 kgCO2e/kg, cost: 200 JPY/kg, source: "assumption"}
+    recycled: {co2e: 1.0 kgCO2e/kg, cost: 150 JPY/kg, source: "assumption"}
+products:
+  a:
+    sales: 1000
+    lifetime: {distribution: fixed, mean: 4 year}
+    bom:
+      - {material: steel, mass: 10 kg}
+      - {material: plastic, mass: 2 kg}
+    eol:
+      collection: {rate: 0.5, processes: [pickup]}
+      reuse: {share: 0.0, pass_rate: 0.8, processes: [refurb]}
+      dismantling: {residual: {landfill: 1}}
+      uncollected: {landfill: 1}
+  b:
+    sales: {2020: 500, 2030: 1500}
+    lifetime: {distribution: weibull, scale: 6 year, shape: 2}
+    bom:
+      - {material: steel, mass: 3 kg}
+      - {material: plastic, mass: 5 kg}
+    eol:
+      collection: {rate: 0.3, processes: [pickup]}
+      reuse: {share: 0.0, pass_rate: 0.7, processes: [refurb]}
+      dismantling: {residual: {landfill: 1}}
+      uncollected: {landfill: 1}
+processes:
+  pickup: {actor: recycler, stage: collection, co2e: 3 kgCO2e/piece, cost: 800 JPY/piece,
+           source: "assumption"}
+  refurb: {actor: recycler, stage: reuse, co2e: 5 kgCO2e/piece, cost: 1500 JPY/piece,
+           revenue: 2500 JPY/piece, source: "assumption"}
+  landfill: {kind: landfill, actor: recycler, stage: disposal, co2e: 0.05 kgCO2e/kg,
+             cost: 20 JPY/kg, source: "assumption"}
+  recycling: {kind: recycling, actor: recycler, stage: recycling,
+              yields: {steel: 0.9, plastic: 0.5}, residue: {landfill: 1},
+              co2e: 0.3 kgCO2e/kg, cost: 30 JPY/kg, revenue: 10 JPY/kg, source: "assumption"}
+headline:
+  co2: {metric: co2e, unit: t}
+"""
+"""Two products; recycling at a loss: the actors' value added is negative whatever the
+choice (the recycler's processes cost more than they earn and nobody sells anything)."""
+
+
+def test_a_pareto_front_of_a_negative_rap_says_so() -> None:
+    """RAP whose value added is negative at every point met was told "rap and cost have no
+    value together (0/0) at any combination found": it is refused as optimise refuses it,
+    naming the value added and the choice."""
+    model = lifecycle.load(text=TWO, source="two.yaml")
+    doc = {"objective": "co2e", "pareto": {"objectives": ["rap", "cost"]}, "decisions": [
+        {"name": "a_route", "options": {"landfill": {}, "recycle": {"set": {
+            "products.a.eol.dismantling.residual": {"recycling": 1}}}}},
+        {"name": "a_coll", "parameter": "products.a.eol.collection.rate",
+         "range": [0.2, 0.8]}]}
+    with pytest.raises(ModelError, match=r"rap: the value added of the model's actors "
+                       r"together .* is -[0-9.e+]+ JPY, below 0, at the choice 'a_route="):
+        opt.pareto(model, opt.load_spec(doc=doc))
+
+
+LT = """\
+junkan: 1
+name: lt
+currency: JPY
+years: {start: 2020, end: 2040}
+actors:
+  maker: {role: product_maker}
+materials:
+  steel:
+    buyer: maker
+    virgin: {co2e: 2.0 kgCO2e/kg, cost: 100 JPY/kg, source: "assumption"}
+products:
+  box:
+    sales: 1000
+    lifetime: {distribution: fixed, mean: 5 year}
+    bom:
+      - {material: steel, mass: 1 kg}
+    eol:
+      collection: {rate: 0.5}
+      dismantling: {residual: {landfill: 1}}
+      uncollected: {landfill: 1}
+processes:
+  landfill: {kind: landfill, actor: maker, stage: disposal, co2e: 1 kgCO2e/kg, source: "assumption"}
+headline:
+  disposal: {metric: final_disposal, unit: t}
+"""
+"""One product of fixed lifetime: its disposal changes in steps as the lifetime moves."""
+
+
+def test_a_parameter_whose_figures_change_in_steps_is_not_said_to_fit_anywhere() -> None:
+    """A fixed lifetime fitted to 10 t of disposal: 10.9 years fits, but the Jacobian is 0
+    there (the cohorts fall due in whole years). It was reported as "other values (moving
+    together) fit as well" over its whole range, 4 … 25 years, where 4 years gives 17 t."""
+    model = lifecycle.load(text=LT, source="lt.yaml")
+    section = U.UncertaintySection.model_validate({"parameters": [
+        {"parameter": "products.box.lifetime.mean", "distribution": "uniform", "min": 4,
+         "max": 25, "calibrate": True, "source": "t"}],
+        "observations": [{"headline": "disposal", "scenario": "baseline", "value": 10,
+                          "sigma": 0.5, "source": "x"}]})
+    cal = U.calibrate(model, section=section)
+    assert abs(float(cal.predicted[0]) - 10) < 0.5
+    (warning,) = [w for w in cal.warnings() if w.startswith("not identified")]
+    assert "fit as well" not in warning and "moving together" not in warning
+    assert "no fitted figure moves with it near the fitted value" in warning
+    (param,) = cal.to_json()["parameters"]
+    assert param["identified"] is False and "change in steps" in param["source"]
