@@ -1,7 +1,7 @@
 """A process's unit factor that cannot be read is refused under its rule, with the figures its
 message quotes (the page says it in Japanese; it was English whatever the page's language):
 a unit junkan does not know, a quantity it cannot read, another currency, a unit that is not
-per piece, kg or t*km."""
+per piece, kg or t*km, and one that is but of an amount of another kind."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ CASES = [
     ("revenue", "90 USD/piece", "factor-currency",
      {"value": "'90 USD/piece'", "other": "USD", "currency": "JPY"}),
     ("co2e", "5 kg", "factor-basis", {"value": "'5 kg'", "unit": "kg"}),
+    # per kg indeed, but an amount of another kind: the message named the basis (review 315)
+    ("co2e", "3 kWh/kg", "factor-numerator",
+     {"kind": "an energy (MJ, kWh)", "basis": "kg", "wanted": "a CO2e mass (kgCO2e, tCO2e)"}),
+    ("energy", "3 kgCO2e/(t*km)", "factor-numerator",
+     {"kind": "a CO2e mass (kgCO2e, tCO2e)", "basis": "t*km", "wanted": "an energy (MJ, kWh)"}),
+    ("cost", "100 kg/piece", "factor-numerator",
+     {"kind": "a mass (kg, t)", "basis": "piece", "wanted": "an amount in JPY"}),
+    ("co2e", "100 JPY/kg", "factor-numerator", {"kind": "an amount in JPY", "basis": "kg"}),
 ]
 
 

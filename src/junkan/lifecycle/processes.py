@@ -63,9 +63,35 @@ def _factor_value(value: str | float, numerator: str, currency: str
         return rule("factor-currency", "{value} is in {other} but the model currency is "
                     "{currency}; convert it or set 'currency: {other}'", value=short(value),
                     other=other[0], currency=currency)
+    found = _per_basis(q.dimensionality)
+    if found is not None:  # per piece, kg or t*km indeed: the amount is of the wrong kind
+        return rule("factor-numerator", "{value} is {kind} per {basis}; this field takes "
+                    "{wanted} per piece, kg or t*km: write e.g. {hint}", value=short(value),
+                    kind=found[0], basis=found[1],
+                    wanted=_KINDS.get(numerator, f"an amount in {currency}"), hint=hint)
     return rule("factor-basis", "{value} has unit '{unit}', which is not a factor per piece, kg "
                 "or t*km; write e.g. {hint}", value=short(value), unit=f"{q.units:~}",
                 hint=hint)
+
+
+_KINDS = {"kgCO2e": "a CO2e mass (kgCO2e, tCO2e)", "MJ": "an energy (MJ, kWh)",
+          "kg": "a mass (kg, t)"}
+"""What an amount of each kind is called in a message (a currency: 'an amount in JPY')."""
+
+
+def _per_basis(dims: object) -> tuple[str, str] | None:
+    """(kind of amount, basis) when ``dims`` is an amount of a known kind — CO2e, energy,
+    mass or any currency — per piece, kg, t*km or piece-year: '3 kWh/kg' for a CO2e factor
+    is an energy per kg (review 315: it was told it is not per piece, kg or t*km)."""
+    for basis in BASES:
+        amount = dims * _dimensionality(_DEN[basis])  # type: ignore[operator]
+        for unit, kind in _KINDS.items():
+            if amount == _dimensionality(unit):
+                return kind, _DEN[basis].replace("kg*km", "t*km")
+        names = list(getattr(amount, "keys", list)())
+        if len(names) == 1 and str(names[0]).startswith("[currency_"):
+            return f"an amount in {str(names[0])[10:-1]}", _DEN[basis].replace("kg*km", "t*km")
+    return None
 
 
 def _read(parsed: object) -> TypeIs[tuple[float, str]]:
