@@ -133,7 +133,8 @@ def test_scenario_paths_are_grouped_as_by_every_pair() -> None:
     """Decisions from scenarios: paths are grouped in one pass over them sorted (every pair
     was compared: 2,000 paths took 8 s); the groups, and their order, are those of comparing
     every path with every group (the old way, here as the reference)."""
-    from junkan.lifecycle.optimise.spec import _overlapping_groups, overlaps
+    from junkan.lifecycle.optimise.spec import overlaps
+    from junkan.lifecycle.optimise.together import overlapping_groups
 
     def pairwise(paths: list[str]) -> list[list[str]]:
         groups: list[list[str]] = []
@@ -147,7 +148,7 @@ def test_scenario_paths_are_grouped_as_by_every_pair() -> None:
         paths = list(dict.fromkeys(
             ".".join(rng.choice("abcd") for _ in range(rng.randint(1, 3)))
             + rng.choice(["", "[0]", "[1]", ".rate"]) for _ in range(rng.randint(1, 12))))
-        got = _overlapping_groups(paths)
+        got = overlapping_groups(paths)
         assert [sorted(g) for g in got] == [sorted(g) for g in pairwise(paths)], paths
         assert sorted(p for g in got for p in g) == sorted(paths)
 

@@ -127,3 +127,41 @@ def test_a_parameter_whose_figures_change_in_steps_is_not_said_to_fit_anywhere()
     assert "no fitted figure moves with it near the fitted value" in warning
     (param,) = cal.to_json()["parameters"]
     assert param["identified"] is False and "change in steps" in param["source"]
+
+
+def test_a_best_combination_that_takes_a_scenario_apart_says_so() -> None:
+    """compressor_magnet's scenario A sets the compressors' return collection and the
+    magnets' extraction: two decisions when read from the scenarios. The best for CO2e
+    takes A's extraction without its collection — a combination no scenario describes,
+    without a word. Now a note names the scenario, what was taken and what was left; a
+    spec that takes the scenario whole has no such note."""
+    from tests.conftest import EXAMPLES
+
+    mf = lifecycle.load(EXAMPLES / "compressor_magnet.yaml")
+    best = opt.optimise(mf, opt.auto_spec(mf.raw, mf.source)).to_json()
+    taken = {c["decision"]: c["option"] for c in best["choices"]}
+    collection = "products.room_ac.maintenance_0_.collection.processes"
+    assert taken[collection] == "baseline"
+    assert taken["products.room_ac.maintenance_0_.extract"] == "A"
+    assert best["notes"][0].startswith(
+        "the best combination takes scenario A's settings in "
+        f"products.room_ac.maintenance_0_.extract but not in {collection}, which it sets "
+        "together")
+    whole = opt.load_spec(doc={"objective": "co2e", "decisions": [
+        {"name": "magnets", "options": {"none": {}, "a": {"scenario": "A"},
+                                        "b": {"scenario": "B"}}}]})
+    assert opt.optimise(mf, whole).to_json()["notes"] == []
+
+
+def test_the_command_line_prints_the_note() -> None:
+    """--objective re-reads the spec made from the scenarios: the note survives it."""
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+    from tests.conftest import EXAMPLES
+
+    out = CliRunner().invoke(app, ["optimise", str(EXAMPLES / "compressor_magnet.yaml"),
+                                   "--objective", "co2e"])
+    assert out.exit_code == 0, out.output
+    assert "note: the best combination takes scenario A's settings" in " ".join(
+        out.output.split())

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from junkan import lifecycle
+from junkan.cli import common
 from junkan.cli.common import (
     Format,
     atomic_dir,
@@ -87,7 +88,8 @@ def _spec(
         doc["pareto"]["points"] = points
     try:
         # problems of the options' values are named by the option (_said)
-        return opt.load_spec(doc=doc, source=str(spec) if spec is not None else s.origin)
+        return opt.load_spec(doc=doc, source=str(spec) if spec is not None
+                             else s.origin).scenarios_of(s)
     except ModelError as exc:  # a problem of an option is the option's, not the file's
         fail("\n".join(_said(p, exc.source, objective, pareto, points)
                        for p in exc.problems))
@@ -219,3 +221,5 @@ def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFron
         right=tuple(heads),
     )
     print(f"method: {doc['method']['text']}")
+    for note in doc.get("notes", []):  # wrapped at the terminal's width
+        common.out_console.print(f"note: {note}", highlight=False, markup=False)

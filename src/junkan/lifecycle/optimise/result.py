@@ -13,6 +13,7 @@ import pandas as pd
 
 from junkan.lifecycle.optimise.features import value, yearly
 from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Constraint, Objective, OptimiseSpec
+from junkan.lifecycle.optimise.together import split_notes
 
 if TYPE_CHECKING:
     from junkan import lifecycle
@@ -182,6 +183,7 @@ class Optimum:
                            "margin_change": cur},
             },
             "method": self.method,
+            "notes": split_notes(self.spec, self.best.choices),
         }
 
     def to_frame(self) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem, coded, short
 from junkan.core.quantities import written_unit
 from junkan.lifecycle.loader import located, path_tokens
+from junkan.lifecycle.optimise.together import overlapping_groups
 from junkan.lifecycle.optimise.values import repeated
 from junkan.lifecycle.uncertainty.spec import describing
 
@@ -339,10 +340,19 @@ class OptimiseSpec(Strict):
     verify: int = Field(default=4, ge=0, le=200)
     """Random combinations simulated to check the additive model."""
     _origin: str = PrivateAttr(default="optimisation spec")
+    _together: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
+    """Decisions read from scenarios (:func:`auto_spec`): per scenario, per decision, the
+    option that holds its settings there (:func:`~.together.split_notes`)."""
 
     def located(self, source: str) -> OptimiseSpec:
         """This spec, read from ``source`` (errors about its decisions name it)."""
         self._origin = source
+        return self
+
+    def scenarios_of(self, other: OptimiseSpec) -> OptimiseSpec:
+        """This spec with the decisions' scenarios of ``other`` (the spec it was made from,
+        with another objective: the command line's --objective): :func:`auto_spec`'s."""
+        self._together = dict(other._together)
         return self
 
     @property
@@ -405,23 +415,28 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
     base = str(raw.get("baseline_name") or "baseline")  # review 261: 'baseline' for 'reference'
     sets = {n: scenario_set(raw, n, source) for n in (raw.get("scenarios") or {}) if n != base}
     # what describes the model (a scenario's horizon) is no loop option
-    groups = _overlapping_groups(list(dict.fromkeys(
+    groups = overlapping_groups(list(dict.fromkeys(
         p for s in sets.values() for p in s if describing(p) is None)))
     decisions: list[dict[str, Any]] = []
     labels: set[str] = set()
+    together: dict[str, dict[str, str]] = {}  # scenario → decision → its option there
     for group in groups:
         options: dict[str, dict[str, Any]] = {base: {}}
-        seen = {json.dumps({}, sort_keys=True)}
-        members = set(group)
+        seen = {json.dumps({}, sort_keys=True): base}
+        members, mine = set(group), {}
         for name, s in sets.items():
             opt = {p: s[p] for p in s if p in members}
             key = json.dumps(opt, sort_keys=True, default=str)
             if opt and key not in seen:
-                seen.add(key)
+                seen[key] = name
                 options[name] = {"set": opt}
+            mine[name] = seen[key] if opt else None
         if len(options) > 1:
             decisions.append({"name": _label(min(group, key=len), labels),
                               "options": options})
+            for name, option in mine.items():
+                if option is not None:  # the scenario sets something here
+                    together.setdefault(name, {})[decisions[-1]["name"]] = option
     where = f"{source} (decisions from its scenarios)"
     if len(decisions) > MAX_DECISIONS:
         raise ModelError([coded("scenarios", "opt-too-many-decisions", "the scenarios set "
@@ -430,6 +445,7 @@ def auto_spec(raw: dict[str, Any], source: str, objective: str = "co2e") -> Opti
                                 "the decisions to choose between",
                                 count=str(len(decisions)), limit=str(MAX_DECISIONS))], source)
     spec = validate_with(OptimiseSpec, {"objective": objective, "decisions": decisions}, where)
+    spec._together = {n: d for n, d in together.items() if len(d) > 1}
     return spec.located(where)
 
 
@@ -437,32 +453,6 @@ def token_key(path: str, doc: dict[str, Any] | None = None) -> tuple[tuple[int, 
     """Sort key of a path's tokens, numbers first (paths inside it follow it); in ``doc``."""
     tokens = path_tokens(path) if doc is None else located(doc, path) or path_tokens(path)
     return tuple((0, t) if isinstance(t, int) else (1, str(t)) for t in tokens)
-
-
-def _overlapping_groups(paths: list[str]) -> list[list[str]]:
-    """``paths`` in groups of paths that overlap (:func:`overlaps`), directly or through
-    others; each group in the order the paths came, the groups in the order of their last
-    path. Sorted by their tokens, the paths a path is inside are those still open before it:
-    one pass, not every pair (2,000 paths took 8 s, review 216)."""
-    parent = list(range(len(paths)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = i = parent[parent[i]]
-        return i
-
-    keys = [token_key(p) for p in paths]
-    open_: list[int] = []  # each a prefix of the next
-    for i in sorted(range(len(paths)), key=keys.__getitem__):
-        while open_ and keys[i][:len(keys[open_[-1]])] != keys[open_[-1]]:
-            open_.pop()
-        if open_:
-            parent[root(i)] = root(open_[-1])
-        open_.append(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(paths)):
-        groups.setdefault(root(i), []).append(i)
-    return [[paths[i] for i in g] for g in sorted(groups.values(), key=lambda g: g[-1])]
 
 
 def _label(path: str, taken: set[str]) -> str:
