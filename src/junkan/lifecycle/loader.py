@@ -289,6 +289,7 @@ def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> L
     The ``parts`` section is read into columns (:mod:`~junkan.lifecycle.part_table`), the
     rest of the document validated by pydantic; if either has a problem the whole document
     is validated by pydantic, so the problems are reported as always, in document order."""
+    other_kind(doc, source)
     parts = doc.get("parts") if isinstance(doc, dict) else None
     if type(parts) is not dict or not parts:
         return validate_with(LifecycleModel, doc, source, scenario)
@@ -297,6 +298,25 @@ def validate(doc: dict[str, Any], source: str, scenario: str | None = None) -> L
     if model is None:
         return validate_with(LifecycleModel, doc, source, scenario)  # reports the problems
     return model
+
+
+OTHER_KINDS = {"junkan_foresight": "junkan foresight run", "junkan_network": "junkan network solve"}
+"""Documents of other capabilities, by the key that marks them, with the command that reads
+them: given to a lifecycle command, they were told a wall of unknown and missing fields
+(review 315: ``junkan validate examples/japan_ce.yaml``, ten problems)."""
+
+
+def other_kind(doc: object, source: str) -> None:
+    """Refuse a document of another capability (:data:`OTHER_KINDS`), naming it and the
+    command that reads it, when it is not a lifecycle model (no ``junkan`` key)."""
+    if not isinstance(doc, dict) or "junkan" in doc:
+        return
+    for key, command in OTHER_KINDS.items():
+        if key in doc:
+            raise ModelError([coded(key, "model-other-kind", "this is not a lifecycle model "
+                                    "but another capability's document ({key}: …); read it "
+                                    "with '{command} FILE'", key=key, command=command)],
+                             source)
 
 
 def with_parts(doc: dict[str, Any], parts: PartTable) -> LifecycleModel | None:
