@@ -165,3 +165,27 @@ def test_the_command_line_prints_the_note() -> None:
     assert out.exit_code == 0, out.output
     assert "note: the best combination takes scenario A's settings" in " ".join(
         out.output.split())
+
+
+@pytest.mark.parametrize("values", [[4, 3], ["4 kg", "3000 g"], ["4", "3"]])
+def test_values_on_a_field_with_a_unit_are_read_as_a_range_is(values: list[object]) -> None:
+    """``values: [4, 3]`` on a mass was refused ("4 has no unit …: its options must lie
+    within the field's limits") where ``range: [5, 20]`` is read in the field's unit, and
+    ``["4 kg", "3000 g"]`` came out as text with no unit. Each is now a number in kg."""
+    model = lifecycle.load(text=TWO, source="two.yaml")
+    doc = {"objective": "co2e", "decisions": [
+        {"name": "mass_b", "parameter": "products.b.bom[1].mass", "values": values}]}
+    best = opt.optimise(model, opt.load_spec(doc=doc)).to_json()
+    (choice,) = best["choices"]
+    assert (choice["value"], choice["unit"]) == (3.0, "kg")  # the lighter part: less CO2e
+    assert choice["set"] == {"products.b.bom[1].mass": "3 kg"}
+    assert choice["option"] == ("3000 g" if values[1] == "3000 g" else "3 kg")
+
+
+def test_a_value_of_another_kind_is_refused_naming_the_values() -> None:
+    model = lifecycle.load(text=TWO, source="two.yaml")
+    doc = {"objective": "co2e", "decisions": [
+        {"name": "mass_b", "parameter": "products.b.bom[1].mass", "values": ["4 kg", "3 m"]}]}
+    with pytest.raises(ModelError, match=r"decisions\[0\]\.values: .*the unit the model "
+                                         r"writes this field in is kg"):
+        opt.optimise(model, opt.load_spec(doc=doc))

@@ -48,6 +48,7 @@ from junkan.lifecycle.optimise.spec import (
     scenario_set,
     token_key,
 )
+from junkan.lifecycle.optimise.values import values_in
 
 MAX_SHARED = 2048
 _SHARED: dict[tuple[str, str], dict[str, float]] = {}
@@ -312,9 +313,12 @@ def expand(model: lifecycle.ModelFile, spec: OptimiseSpec) -> list[Expanded]:
             out.append(e)
         else:
             assert d.parameter is not None and d.values is not None
-            field_unit(model, spec, k)  # the path exists
-            out.append(Expanded(d, [Choice(_label(v), {d.parameter: v}, v, d.name)
-                                    for v in d.values]))
+            unit = field_unit(model, spec, k)  # the path exists
+            nums = values_in(d.values, unit, k, spec.origin)
+            out.append(Expanded(d, [
+                Choice(_label(v), {d.parameter: v}, v, d.name) if x is None else Choice(
+                    _label(x[0]), {d.parameter: x[1]}, x[2], d.name, unit)
+                for v, x in zip(d.values, nums, strict=True)]))
     clash = _overlapping({(e.decision.name, p) for e in out for c in e.choices
                           for p in c.overrides}, model.raw)
     if clash is not None:  # named in the spec's order
