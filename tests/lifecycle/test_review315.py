@@ -189,3 +189,15 @@ def test_a_value_of_another_kind_is_refused_naming_the_values() -> None:
     with pytest.raises(ModelError, match=r"decisions\[0\]\.values: .*the unit the model "
                                          r"writes this field in is kg"):
         opt.optimise(model, opt.load_spec(doc=doc))
+
+
+def test_a_distribution_field_with_a_unit_says_to_give_the_number() -> None:
+    with pytest.raises(ValueError, match=r"parameters\.0\.mean\n.*expected a number, got "
+                                         r"'2 kgCO2e/kg': .*without the unit"):
+        U.UncertaintySection.model_validate({"parameters": [
+            {"parameter": "materials.steel.virgin.co2e", "distribution": "normal",
+             "mean": "2 kgCO2e/kg", "std": 0.2, "source": "t"}]})
+    ok = U.UncertaintySection.model_validate({"parameters": [
+        {"parameter": "materials.steel.virgin.co2e", "distribution": "normal",
+         "mean": "2", "std": 0.2, "source": "t"}]})
+    assert ok.parameters[0].mean == 2.0
