@@ -88,5 +88,8 @@ def test_an_unmet_bound_and_the_reach_are_written_apart() -> None:
     from junkan.lifecycle.optimise.unmet import apart
 
     assert apart(897_212_600, 897_212_618.14) == ("897,212,600", "897,212,618")
+    # a budget of 0 beside the reach (review 315: "at least 5.55411e+07")
+    assert apart(0, 55_541_066.2) == ("0", "55,541,066")
+    assert apart(0, 0.3675) == ("0", "0.3675") and apart(0, 0) == ("0", "0")
     assert apart(0.9, 0.4617957) == ("0.9", "0.461796")
     assert apart(1.0, 1.0 + 1e-12) == ("1", "1.000000000001")

@@ -88,8 +88,9 @@ def reach(p: _Problem, c: Constraint, maximise: bool, points: list[Point] | None
 def apart(a: float, b: float) -> tuple[str, str]:
     """``a`` and ``b`` written with the fewest significant digits (at least 6) that tell
     them apart: a budget of 897,212,600 against 897,212,618 read "8.97213e+08" twice
-    (review 225)."""
-    whole = all(1e4 <= abs(v) < 1e15 for v in (a, b))  # as 897,212,600
+    (review 225). A 0 beside a large figure leaves it whole (review 315: "≤ 0 JPY …
+    at least 5.55411e+07 JPY", where a budget of 1e7 read 55,541,066)."""
+    whole = all(v == 0 or 1e4 <= abs(v) < 1e15 for v in (a, b)) and any((a, b))
     for digits in range(0 if whole else 6, 18):
         x, y = ((f"{a:,.{digits}f}", f"{b:,.{digits}f}") if whole
                 else (f"{a:.{digits}g}", f"{b:.{digits}g}"))
