@@ -134,6 +134,9 @@ class _Parser:
         pos = 0
         while pos < len(text):
             m = _TOKEN.match(text, pos)
+            if m is None and text[pos:pos + 4].lower() in (".inf", ".nan"):  # YAML's
+                raise _Syntax("NaN and infinity are not accepted; write a finite value such "
+                              "as '5 kg'", reason="not-finite")  # spelling (review 315)
             if m is None:
                 raise _Syntax(f"unexpected character {text[pos]!r} at position {pos + 1}",
                               reason="unexpected-character",
