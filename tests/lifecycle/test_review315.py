@@ -201,3 +201,13 @@ def test_a_distribution_field_with_a_unit_says_to_give_the_number() -> None:
         {"parameter": "materials.steel.virgin.co2e", "distribution": "normal",
          "mean": "2", "std": 0.2, "source": "t"}]})
     assert ok.parameters[0].mean == 2.0
+
+
+def test_an_imported_process_named_in_japanese_keeps_its_name_as_key() -> None:
+    """openLCA import keyed a process named only in Japanese ``process`` (the key kept
+    ASCII letters only)."""
+    from junkan.lifecycle.olca import _slug
+
+    taken: dict[str, int] = {}
+    assert [_slug(n, taken) for n in ("鋼材 製造 — ü", "鋼材 製造", "ＡＢＣ-1", "---")] == [
+        "鋼材_製造_ü", "鋼材_製造", "abc_1", "process"]
