@@ -143,6 +143,8 @@ def test_a_best_combination_that_takes_a_scenario_apart_says_so() -> None:
     collection = "products.room_ac.maintenance_0_.collection.processes"
     assert taken[collection] == "baseline"
     assert taken["products.room_ac.maintenance_0_.extract"] == "A"
+    assert best["scenario_splits"][0] == {"scenario": "A", "taken": [
+        "products.room_ac.maintenance_0_.extract"], "left": [collection]}
     assert best["notes"][0].startswith(
         "the best combination takes scenario A's settings in "
         f"products.room_ac.maintenance_0_.extract but not in {collection}, which it sets "

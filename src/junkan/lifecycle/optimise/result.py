@@ -13,7 +13,7 @@ import pandas as pd
 
 from junkan.lifecycle.optimise.features import value, yearly
 from junkan.lifecycle.optimise.spec import MAX_SIMULATIONS, Constraint, Objective, OptimiseSpec
-from junkan.lifecycle.optimise.together import split_notes
+from junkan.lifecycle.optimise.together import split_notes, splits
 
 if TYPE_CHECKING:
     from junkan import lifecycle
@@ -183,7 +183,8 @@ class Optimum:
                            "margin_change": cur},
             },
             "method": self.method,
-            "notes": split_notes(self.spec, self.best.choices),
+            "notes": split_notes(found := splits(self.spec, self.best.choices)),
+            "scenario_splits": found,
         }
 
     def to_frame(self) -> pd.DataFrame:

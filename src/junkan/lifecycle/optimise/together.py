@@ -46,18 +46,24 @@ def overlapping_groups(paths: list[str]) -> list[list[str]]:
 
 
 
-def split_notes(spec: OptimiseSpec, choices: list[dict[str, Any]]) -> list[str]:
+def splits(spec: OptimiseSpec, choices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """For decisions read from scenarios, each scenario whose settings the ``choices``
-    (:attr:`~.result.Point.choices`) take in some decisions but not in others."""
+    (:attr:`~.result.Point.choices`) take in some decisions but not in others: ``scenario``,
+    the decisions ``taken`` and those ``left``."""
     chosen = {c["decision"]: str(c["option"]) for c in choices}
     out = []
     for scenario, where in spec._together.items():
         took = [d for d, o in where.items() if chosen.get(d) == o]
         left = [d for d, o in where.items() if chosen.get(d) != o]
         if took and left:
-            out.append(f"the best combination takes scenario {scenario}'s settings in "
-                       f"{', '.join(took)} but not in {', '.join(left)}, which it sets "
-                       "together: a combination no scenario describes. To keep them "
-                       "together, give a spec with one decision whose options take the "
-                       f"scenario whole ({{scenario: {scenario}}}; user guide, chapter 10)")
+            out.append({"scenario": scenario, "taken": took, "left": left})
     return out
+
+
+def split_notes(found: list[dict[str, Any]]) -> list[str]:
+    """:func:`splits` in words (the page says them in the reader's language)."""
+    return [f"the best combination takes scenario {s['scenario']}'s settings in "
+            f"{', '.join(s['taken'])} but not in {', '.join(s['left'])}, which it sets "
+            "together: a combination no scenario describes. To keep them together, give a "
+            f"spec with one decision whose options take the scenario whole ({{scenario: "
+            f"{s['scenario']}}}; user guide, chapter 10)" for s in found]

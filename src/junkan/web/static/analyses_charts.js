@@ -400,7 +400,10 @@ function drawBest(r) {
   const o = r.objective;
   const objective = o ? [{ kind: "objective", text: t("an.bestObjective", { sense: t(`an.sense.${o.sense}`), figure: figName(o.figure),
     value: amount(o.value, o), asModelled: amount(o.as_modelled, o) }) }] : [];
-  showNotes([...objective, ...methodNote(r.method)], r.method?.text ? [r.method.text] : []);
+  // a scenario's settings taken apart by the best combination (review 315: said nowhere)
+  const split = (r.scenario_splits || []).map((s) => ({ kind: "split", warn: true, text: t("an.note.split", {
+    scenario: s.scenario, taken: s.taken.join(t("val.listSep")), left: s.left.join(t("val.listSep")) }) }));
+  showNotes([...objective, ...split, ...methodNote(r.method)], r.method?.text ? [r.method.text] : []);
   return [t("an.aboutBest", { choices: "" }), choiceText(r.choices)];
 }
 
