@@ -34,17 +34,11 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    field_validator,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from junkan.core.base import Strict as BaseStrict
 from junkan.core.errors import Problem, refusal
+from junkan.core.quantities import written_unit
 
 __all__ = ["Group", "Observation", "UncertainParameter", "UncertaintySection",
            "REPEATED", "REPEAT_TEMPLATE", "repeat_params", "repeated_observations"]
@@ -66,21 +60,7 @@ _PARAMS = ("mean", "std", "median", "gsd", "min", "mode", "max", "alpha", "beta"
 SCALE_PARAMS = tuple(p for p in _PARAMS if p not in ("gsd", "alpha", "beta"))
 """The distribution fields in the parameter's own scale (``gsd``, ``alpha``, ``beta`` and
 the pedigree scores are shapes): multiplying the parameter multiplies these."""
-def _number(value: Any) -> Any:
-    """A distribution field is a number: in the unit the model writes the parameter in
-    (review 315: ``mean: "2 kgCO2e/kg"`` was told pydantic's "Input should be a valid
-    number, unable to parse string as a number")."""
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"expected a number, got {value!r}: a distribution's fields are "
-                             "numbers in the unit the model writes the parameter in (the "
-                             "distribution is of the number), without the unit") from None
-    return value
-
-
-Finite = Annotated[float, BeforeValidator(_number)]
+Finite = float
 
 Score = Annotated[int, Field(ge=1, le=5)]
 """A pedigree score: 1 (best) … 5 (worst)."""
@@ -184,6 +164,18 @@ class UncertainParameter(Strict):
                           "of its actors, modes, processes, materials, parts or products",
                           parameter=path[:300], section=section)
         return _LEADING_ZEROS.sub("[", path)
+
+    @field_validator(*_PARAMS, mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        """A distribution field is a number, in the unit the model writes the parameter in
+        (review 315: ``mean: "2 kgCO2e/kg"`` was told pydantic's "Input should be a valid
+        number, unable to parse string as a number"); number text is left to pydantic."""
+        if isinstance(value, str) and written_unit(value):
+            raise ValueError(f"expected a number, got {value!r}: a distribution's fields are "
+                             "numbers in the unit the model writes the parameter in (the "
+                             "distribution is of the number), without the unit")
+        return value
 
     @field_validator("gsd", mode="before")
     @classmethod
