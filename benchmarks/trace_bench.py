@@ -3,7 +3,8 @@ recompute of a 1,000,000-lot downstream cone after one upstream re-declaration (
 ≥ 10,000 events/s; ≤ 5 s). The cone is timed three ways: the recompute alone (graph in
 memory), the whole store path in a new process (reads the graph: the first re-declaration
 after start), and the whole store path in a running service that keeps the graph
-(store.trace_graph). Results: results/trace.json."""
+(store.trace_graph). Results: results/trace.json. A re-declaration that moves the net
+biogenic CFP (rule 3 derives uptake again): trace_uptake_bench.py."""
 
 from __future__ import annotations
 

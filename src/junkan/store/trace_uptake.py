@@ -1,7 +1,8 @@
 """Rule 3 in the store: after a re-declaration, each lot of the downstream cone made under
 rule 3 derives its biogenic uptake (declared and assumed parts) again from its inputs'
-current CFPs and facts (:func:`junkan.trace.pcf.rederived`), in creation order, as the
-replay does (:func:`junkan.trace.replay.recompute`); lots made under rules 1 and 2 keep the
+current CFPs and facts as :func:`junkan.trace.pcf.rederived` does in creation order in the
+replay (:func:`junkan.trace.replay.recompute`), here solved over the whole cone at once
+(:mod:`junkan.trace.uptake`); lots made under rules 1 and 2 keep the
 uptake they were made with. Only ``own`` of the lots whose uptake changed is written."""
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sqlalchemy.orm import Session
 from junkan.store.tables import Base
 from junkan.store.trace_graph import LotGraph
 from junkan.store.trace_rows import chunks, update_lots
-from junkan.trace.pcf import follows_inputs, rederived
+from junkan.trace.pcf import UPTAKE_FACTS, follows_inputs, pcf_facts
 from junkan.trace.propagate import downstream
+from junkan.trace.uptake import State, derive, same
 
 
 def _read(s: Session, graph: LotGraph, idx: np.ndarray, into: dict[int, Any],
@@ -60,7 +62,7 @@ def uptake_starts(batch: Any) -> list[int]:
 def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> int:
     """Derive the uptake of the rule-3 lots downstream of the lots ``starts`` (``seq``;
     ``graph`` holds the recomputed values) again and write those that changed. Returns
-    how many changed."""
+    how many changed. The whole cone at once (:func:`junkan.trace.uptake.derive`)."""
     if not starts:
         return 0
     g = graph.g
@@ -69,22 +71,29 @@ def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> int:
     has_inputs[g.dst] = True
     lots: dict[int, Any] = {}
     _read(s, graph, cone[has_inputs[cone]], lots, derived=True)
-    follow = sorted(i for i in lots if follows_inputs(lots[i]))  # creation order
-    if not follow:
+    follow = np.array(sorted(i for i in lots if follows_inputs(lots[i])),
+                      dtype=np.int64)  # creation order
+    if not follow.size:
         return 0
     mine = np.zeros(g.mass.size, dtype=bool)
     mine[follow] = True
     sel = np.nonzero(mine[g.dst])[0]
     sel = sel[np.argsort(g.dst[sel], kind="stable")]
-    _read(s, graph, np.unique(g.src[sel]), lots)
-    inputs: dict[int, list[tuple[Any, float]]] = {}
-    for e in sel.tolist():
-        inputs.setdefault(int(g.dst[e]), []).append((lots[int(g.src[e])], float(g.taken[e])))
+    sources = np.unique(g.src[sel])
+    _read(s, graph, sources[~mine[sources]], lots)
+    state = State.empty(g.mass.size)
+    for i in sources[~mine[sources]].tolist():
+        state.set(i, pcf_facts(lots[i]))
+    olds = [dict(lots[i].own.get("pcf") or {}) for i in follow.tolist()]
+    rest = np.array([any(k not in UPTAKE_FACTS for k in old) for old in olds], dtype=bool)
+    found = derive(g.src[sel], g.dst[sel], g.taken[sel], g.mass, graph.values[:, 2],
+                   follow, state, rest)
     changed = []
-    for i in follow:
-        own = rederived(lots[i], inputs[i])
-        if own is not None:
-            lots[i].own = own
+    for k, (i, old) in enumerate(zip(follow.tolist(), olds, strict=True)):
+        new = found.facts(k)
+        if not same(old, new):
+            pcf = {key: v for key, v in old.items() if key not in UPTAKE_FACTS}
+            lots[i].own = {**lots[i].own, "pcf": pcf | new}
             changed.append(lots[i])
     update_lots(s, "trace_lots", ("own",), changed)
     return len(changed)
