@@ -4,20 +4,26 @@ derived uptake (declared and assumed parts) is derived again and written. trace_
 1M cone re-declares the total only, which rule 3 leaves alone. Lot i (a blend) is made from
 its predecessor and one earlier lot; every 10th lot is declared outside the cone (half of
 them with a declared uptake, some with a positive net biogenic CFP), so blends mix known,
-assumed and netting inputs. Usage: python benchmarks/trace_uptake_bench.py [n]"""
+assumed and netting inputs. Each re-declaration is timed whole and its rule-3 step alone
+(store.trace_uptake.rederive_uptake: "uptake_seconds", "rewritten" lots). Usage:
+python benchmarks/trace_uptake_bench.py [n] [database URL, default a new SQLite file; a
+PostgreSQL database is emptied first]; results are added to results/trace_uptake.json."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import insert
 
+from junkan.store import trace_ingest
 from junkan.store.db import Database
 from junkan.store.repo import Store
 from junkan.store.tables import Base
@@ -45,9 +51,19 @@ def _lot(i: int, org: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any
     return row, vals
 
 
-def build(n: int, seed: int = 0) -> TraceRepo:
-    db = Database(f"sqlite:///{tempfile.mkdtemp()}/uptake.db")
+def _database(url: str | None) -> Database:
+    if url is None:
+        url = f"sqlite:///{tempfile.mkdtemp()}/uptake.db"
+    db = Database(url)
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     db.migrate()
+    return db
+
+
+def build(n: int, url: str | None = None, seed: int = 0) -> TraceRepo:
+    db = _database(url)
     org = Store(db).create_organisation("org-A")
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
@@ -79,23 +95,39 @@ def build(n: int, seed: int = 0) -> TraceRepo:
     return repo
 
 
-def redeclare(repo: TraceRepo, biogenic: float) -> tuple[float, int]:
+STEP: dict[str, float] = {}
+
+
+def _timed(*args: Any) -> int:
+    t0 = time.perf_counter()
+    count = _REDERIVE(*args)
+    STEP.update(seconds=time.perf_counter() - t0, rewritten=count)
+    return count
+
+
+_REDERIVE = trace_ingest.rederive_uptake
+trace_ingest.rederive_uptake = _timed  # type: ignore[assignment]
+
+
+def redeclare(repo: TraceRepo, biogenic: float) -> dict[str, Any]:
+    STEP.clear()
     t0 = time.perf_counter()
     res = repo.ingest("org-A", [Redeclare(type="redeclare", lot="C0", cfp={
         "total": 5.0, "biogenic": biogenic})])
-    return time.perf_counter() - t0, res.recomputed
+    return {"seconds": round(time.perf_counter() - t0, 2), "recomputed": res.recomputed,
+            "uptake_seconds": round(STEP.get("seconds", 0.0), 2),
+            "rewritten": STEP.get("rewritten", 0)}
 
 
-def main(n: int) -> dict[str, Any]:
+def main(n: int, url: str | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
-    repo = build(n)
+    repo = build(n, url)
     out: dict[str, Any] = {"lots": n, "build_seconds": round(time.perf_counter() - t0, 2)}
     # first: reads the graph (and writes every blend's stale uptake); then warm, each moving
     # the net biogenic CFP at the top (every blend's uptake moves); then the total only
     for name, bio in (("first_biogenic", -30.0), ("warm_biogenic", -40.0),
                       ("warm_biogenic_2", -25.0)):
-        secs, count = redeclare(repo, bio)
-        out[name] = {"seconds": round(secs, 2), "recomputed": count}
+        out[name] = redeclare(repo, bio)
     t0 = time.perf_counter()
     repo.ingest("org-A", [Redeclare(type="redeclare", lot="C0", cfp={"total": 4.0,
                                                                       "biogenic": -25.0})])
@@ -104,4 +136,12 @@ def main(n: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000), indent=2))
+    result = main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000,
+                  sys.argv[2] if len(sys.argv) > 2 else None)
+    result["dialect"] = "sqlite" if len(sys.argv) <= 2 else sys.argv[2].split(":")[0]
+    result["code"] = os.environ.get("BENCH_CODE", "")  # which tree ran, for before/after
+    result["at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    print(json.dumps(result, indent=2))
+    path = Path(__file__).parent / "results" / "trace_uptake.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    path.write_text(json.dumps([*runs, result], indent=1) + "\n")
