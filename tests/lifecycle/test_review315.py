@@ -213,3 +213,26 @@ def test_an_imported_process_named_in_japanese_keeps_its_name_as_key() -> None:
     taken: dict[str, int] = {}
     assert [_slug(n, taken) for n in ("鋼材 製造 — ü", "鋼材 製造", "ＡＢＣ-1", "---")] == [
         "鋼材_製造_ü", "鋼材_製造", "abc_1", "process"]
+
+
+def test_each_pareto_point_says_which_scenario_it_takes_apart() -> None:
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+    from tests.conftest import EXAMPLES
+
+    mf = lifecycle.load(EXAMPLES / "compressor_magnet.yaml")
+    spec = opt.auto_spec(mf.raw, mf.source)
+    spec = opt.load_spec(doc={**spec.model_dump(exclude_none=True),
+                              "pareto": {"objectives": ["co2e", "cost"]}}).scenarios_of(spec)
+    front = opt.pareto(mf, spec).to_json()
+    split = [i for i, p in enumerate(front["points"]) if p["scenario_splits"]]
+    assert split, "the CO2e end of the front takes A's extraction without its collection"
+    for i in split:
+        taken = {c["decision"]: c["option"] for c in front["points"][i]["choices"]}
+        for s in front["points"][i]["scenario_splits"]:
+            assert all(taken[d] != s["scenario"] for d in s["left"])
+    out = CliRunner().invoke(app, ["optimise", str(EXAMPLES / "compressor_magnet.yaml"),
+                                   "--pareto", "co2e,cost"])
+    assert out.exit_code == 0, out.output
+    assert f"note: point {split[0]} takes scenario" in " ".join(out.output.split())

@@ -202,6 +202,9 @@ def _tables(name: str, doc: dict[str, Any], result: opt.Optimum | opt.ParetoFron
         # complete, incomplete or sampled: only the JSON said so (review 241)
         if front := doc["method"].get("front"):
             print(f"method: {front['text']}")
+        for i, p in enumerate(doc["points"]):  # a scenario taken apart (review 315)
+            for note in opt.split_notes(p.get("scenario_splits", []), f"point {i}"):
+                common.out_console.print(f"note: {note}", highlight=False, markup=False)
         return
     o = doc["objective"]
     print_table(

@@ -40,6 +40,7 @@ from junkan.lifecycle.optimise.spec import (
     auto_spec,
     require_decisions,
 )
+from junkan.lifecycle.optimise.together import split_notes
 
 
 def load_spec(
@@ -67,4 +68,5 @@ __all__ = [
     "optimise",
     "pareto",
     "require_decisions",
+    "split_notes",
 ]

@@ -242,6 +242,7 @@ class ParetoFront:
                     "choices": p.choices,
                     "network": p.network(),
                     "actors": p.actors(self.as_modelled),
+                    "scenario_splits": splits(self.spec, p.choices),
                 }
                 for p in self.points
             ],

@@ -60,9 +60,10 @@ def splits(spec: OptimiseSpec, choices: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-def split_notes(found: list[dict[str, Any]]) -> list[str]:
-    """:func:`splits` in words (the page says them in the reader's language)."""
-    return [f"the best combination takes scenario {s['scenario']}'s settings in "
+def split_notes(found: list[dict[str, Any]], who: str = "the best combination") -> list[str]:
+    """:func:`splits` in words (the page says them in the reader's language); ``who``
+    takes them apart (a Pareto front's ``point 3``)."""
+    return [f"{who} takes scenario {s['scenario']}'s settings in "
             f"{', '.join(s['taken'])} but not in {', '.join(s['left'])}, which it sets "
             "together: a combination no scenario describes. To keep them together, give a "
             f"spec with one decision whose options take the scenario whole ({{scenario: "
