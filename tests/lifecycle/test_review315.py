@@ -180,7 +180,7 @@ def test_values_on_a_field_with_a_unit_are_read_as_a_range_is(values: list[objec
     best = opt.optimise(model, opt.load_spec(doc=doc)).to_json()
     (choice,) = best["choices"]
     assert (choice["value"], choice["unit"]) == (3.0, "kg")  # the lighter part: less CO2e
-    assert choice["set"] == {"products.b.bom[1].mass": "3 kg"}
+    assert choice["set"] == {"products.b.bom[1].mass": "3.0 kg"}  # as reported, in full
     assert choice["option"] == ("3000 g" if values[1] == "3000 g" else "3 kg")
 
 
@@ -236,3 +236,34 @@ def test_each_pareto_point_says_which_scenario_it_takes_apart() -> None:
                                    "--pareto", "co2e,cost"])
     assert out.exit_code == 0, out.output
     assert f"note: point {split[0]} takes scenario" in " ".join(out.output.split())
+
+
+def test_values_are_written_into_the_model_as_reported() -> None:
+    """'3.123456789123 kg' ran the model at '3.123456789 kg' (10 digits) while the choice
+    reported 3.123456789123 (review 316)."""
+    model = lifecycle.load(text=TWO, source="two.yaml")
+    doc = {"objective": "co2e", "decisions": [
+        {"name": "mass_b", "parameter": "products.b.bom[1].mass",
+         "values": ["3.123456789123 kg", 4]}]}
+    (choice,) = opt.optimise(model, opt.load_spec(doc=doc)).to_json()["choices"]
+    assert choice["value"] == 3.123456789123
+    assert choice["set"] == {"products.b.bom[1].mass": "3.123456789123 kg"}
+
+
+def test_a_family_of_several_materials_names_them_all() -> None:
+    """A user's set for aluminium joining the soil family: a PP lot was told the classes are
+    for aluminium only (review 316)."""
+    from junkan import grading
+
+    own = grading.CriteriaSet.model_validate({
+        "id": "al-class", "version": "1", "title": "t", "status": "assumption",
+        "assumption_reason": "test", "source": "s", "family": "soil-mlit", "rank": 9,
+        "materials": ["aluminium"],
+        "rules": [{"type": "range", "property": "composition.Fe", "max": 1.0}]})
+    lot = grading.Item.model_validate({"id": "pp-1", "kind": "recycled_material",
+                                       "material": {"name": "PP"}, "quantity": {"mass": "1 t"},
+                                       "composition": {"Fe": 0.1}})
+    res = grading.grade([lot], ["soil-mlit", own])
+    assert res.classes["soil-mlit"] == [None]
+    assert res.class_notes() == ["pp-1: no soil-mlit class: its classes are for soil or "
+                                 "aluminium and the lot is PP"]

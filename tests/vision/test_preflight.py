@@ -25,6 +25,8 @@ def _png(path: Path, side: int = 96) -> Path:
 
 @pytest.mark.parametrize(("bad", "words"), [
     ("corrupt.png", "not a readable image (corrupt, truncated or not an image)"),
+    # cut short, its header intact: passed a check of the header alone (review 316)
+    ("cut.png", "not a readable image (corrupt, truncated or not an image)"),
     ("missing.png", "cannot read"),
     ("small.png", "32×32 px; images must be at least 64 px a side"),
 ])
@@ -35,6 +37,8 @@ def test_no_image_is_analysed_when_one_cannot_be_read(
     good = [_png(tmp_path / f"belt-{i}.png") for i in range(3)]
     (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     _png(tmp_path / "small.png", 32)
+    whole = _png(tmp_path / "whole.png", 200).read_bytes()
+    (tmp_path / "cut.png").write_bytes(whole[: len(whole) // 3])
     seen: list[str] = []
     real = results.analyse
 

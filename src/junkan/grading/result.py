@@ -419,9 +419,9 @@ def _better_unknown(ranked: list[tuple[int, int, str]], compiled: Compiled, verd
 def unclassed_said(family_id: str, compiled: Compiled, item: Item) -> str:
     """Why an item has no class in a family (:func:`classify`): ``no soil-mlit class: its
     classes are for soil and the lot is aluminium``."""
-    scope = next((c.cs.materials for c in compiled.sets
-                  if c.cs.family == family_id and c.cs.materials), None) or ["?"]
-    return (f"no {family_id} class: its classes are for {scope[0]} and the lot is "
+    scope = list(dict.fromkeys(c.cs.materials[0] for c in compiled.sets  # each named once
+                               if c.cs.family == family_id and c.cs.materials)) or ["?"]
+    return (f"no {family_id} class: its classes are for {' or '.join(scope)} and the lot is "
             f"{item.material.name}")
 
 

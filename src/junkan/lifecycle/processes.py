@@ -66,7 +66,8 @@ def _factor_value(value: str | float, numerator: str, currency: str
     found = _per_basis(q.dimensionality)
     if found is not None:  # per piece, kg or t*km indeed: the amount is of the wrong kind
         return rule("factor-numerator", "{value} is {kind} per {basis}; this field takes "
-                    "{wanted} per piece, kg or t*km: write e.g. {hint}", value=short(value),
+                    "{wanted} per piece, kg, t*km or piece-year: write e.g. {hint}",
+                    value=short(value),
                     kind=found[0], basis=found[1],
                     wanted=_KINDS.get(numerator, f"an amount in {currency}"), hint=hint)
     return rule("factor-basis", "{value} has unit '{unit}', which is not a factor per piece, kg "

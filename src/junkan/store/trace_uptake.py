@@ -64,16 +64,16 @@ def _unchanged(old: rows.Facts, new: Derived) -> np.ndarray:
     return same_u & same_a
 
 
-def _texts(new: Derived, idx: np.ndarray, owns: list[Any], strict: list[bool]) -> list[str]:
+def _texts(new: Derived, idx: np.ndarray, owns: list[Any], postgres: bool) -> list[str]:
     """The new ``own`` of lots ``idx`` (of ``follow``; ``owns`` as stored, decoded: edited in
-    place, ``strict``: orjson read it) as JSON text: ``pcf``'s other facts as they are, then
-    the derived ones, as :func:`junkan.trace.pcf.rederived` builds it."""
+    place) as JSON text in the store's form on the database (``postgres`` or SQLite):
+    ``pcf``'s other facts as they are, then the derived ones, as
+    :func:`junkan.trace.pcf.rederived` builds it."""
     out = []
-    ok = (np.isfinite(new.uptake[idx]) & np.isfinite(new.assumed[idx])).tolist()
-    for k, known, guessed, anyf, x, y, fine in zip(
+    for k, known, guessed, anyf, x, y in zip(
             idx.tolist(), new.known[idx].tolist(), new.assumed_known[idx].tolist(),
             new.any_facts[idx].tolist(), new.uptake[idx].tolist(),
-            new.assumed[idx].tolist(), ok, strict=True):
+            new.assumed[idx].tolist(), strict=True):
         own = owns[k]
         pcf = own.get("pcf")
         pcf = own["pcf"] = pcf if isinstance(pcf, dict) else {}
@@ -85,7 +85,7 @@ def _texts(new: Derived, idx: np.ndarray, owns: list[Any], strict: list[bool]) -
                 pcf[UPTAKE[1]] = y
         elif anyf:
             pcf[UPTAKE[0]] = None
-        out.append(rows.dumps(own, strict[k] and fine))
+        out.append(rows.dumps(own, postgres))
     return out
 
 
@@ -134,5 +134,6 @@ def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> int:
     found = derive(g.src[sel], g.dst[sel], g.taken[sel], g.mass, graph.values[:, 2],
                    follow, state, old.flag)
     idx = np.nonzero(~_unchanged(old, found))[0]
-    rows.write(conn, old.seq[idx].tolist(), _texts(found, idx, owns, strict))
+    rows.write(conn, old.seq[idx].tolist(),
+               _texts(found, idx, owns, conn.dialect.name == "postgresql"))
     return int(idx.size)

@@ -69,5 +69,5 @@ def values_in(values: list[Any], unit: str, k: int, origin: str
             out.append(None)
             continue
         label = v if isinstance(v, str) and written_unit(v) else f"{x:.6g} {unit}"
-        out.append((label, f"{x:.10g} {unit}", x))
+        out.append((label, f"{x!r} {unit}", x))  # as reported (review 316: 10 digits)
     return out
