@@ -1,13 +1,13 @@
 """Rule 3's reads and writes of ``trace_lots`` on the raw driver cursor (no SQLAlchemy row
-or JSON type processing), ``own`` decoded with orjson and written in the store's form. At a cone of 1,000,000
-rule-3 lots the earlier path (SQLAlchemy rows, ``json`` and a dict per lot, SQLAlchemy's
-JSON encoding) spent 15-20 s of the 23-30 s a re-declaration took (71d5c530's figures;
-the whole rule-3 step 14.8-16.1 s against 6.2-7.4 s now, benchmarks/trace_uptake_bench.py,
-SQLite). Editing the two facts in SQL instead (SQLite
-``json_set``/``json_remove``, reading them with ``json_type``/``->``) was measured and is
-not faster on SQLite: 8.5 s to read the facts and 9-10 s to write them at 1M lots (2.4 s
-for a plain ``UPDATE … SET own = ?`` of the same rows), as each JSON function parses the
-whole document again.
+or JSON type processing), ``own`` decoded with orjson and written in the store's form. At a
+cone of 1,000,000 rule-3 lots the earlier path (SQLAlchemy rows, ``json`` and a dict per
+lot, SQLAlchemy's JSON encoding) spent 15-20 s of the 23-30 s a re-declaration took
+(71d5c530's figures; the whole rule-3 step 14.8-16.1 s against 6.2-7.4 s now,
+benchmarks/trace_uptake_bench.py, SQLite, before the write in the store's form). Editing
+the two facts in SQL instead (SQLite ``json_set``/``json_remove``, reading them with
+``json_type``/``->``) was measured and is not faster on SQLite: 8.5 s to read the facts and
+9-10 s to write them at 1M lots (2.4 s for a plain ``UPDATE … SET own = ?`` of the same
+rows), as each JSON function parses the whole document again.
 
 Numbers: orjson reads a number as Python's ``json`` does (correctly rounded); -0.0 stays
 -0.0. What orjson cannot read (``NaN``/``Infinity`` in a stored document, integers beyond 64
