@@ -70,7 +70,7 @@ def _measured(m: SoilMarket, todo: list[int], res: Any) -> None:
     all its soil sent to disposal as having no taker, without a word. So is one whose soil
     type is missing or listed by no class (``sf``, ``clay``): every class reads it, and
     one of a material that is not soil (no class at all)."""
-    from junkan.grading import resolve
+    from junkan.grading import resolve, unclassed_said
 
     sets = resolve([SOIL_FAMILY])
     classes = {cs.id for cs in sets}
@@ -84,8 +84,6 @@ def _measured(m: SoilMarket, todo: list[int], res: Any) -> None:
         if cls in classes:
             continue
         if cls is None:  # not soil at all: no class, not the fallback's disposal
-            from junkan.grading import unclassed_said
-
             item = m.sources[i].item
             assert item is not None  # todo holds the sources with a record
             problems.append(Problem(f"sources[{i}].item.material.name", (

@@ -103,6 +103,15 @@ def sqlite_lots(s: Session, org_id: str, lot_ids: list[str]) -> list[NewLot]:
 _SQLITE_JSON = frozenset({"declared", "own"})
 _SQLITE_TIME = frozenset({"created_at", "updated_at"})
 _json_text = json.JSONEncoder(separators=(",", ":")).encode
+_json_text_pg = json.JSONEncoder().encode
+
+
+def stored_json(doc: Any, postgres: bool) -> str:
+    """``doc`` as the text of a JSON column as the store writes it on each database: SQLite
+    compact and ASCII (:func:`insert_rows`, :func:`update_lots`), PostgreSQL as SQLAlchemy
+    writes it (``json.dumps``: ", " and ": "). The audit's quick comparison reads these
+    forms (:mod:`junkan.store.trace_compare`)."""
+    return _json_text_pg(doc) if postgres else _json_text(doc)
 
 
 @lru_cache(maxsize=64)

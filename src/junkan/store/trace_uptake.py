@@ -4,7 +4,7 @@ current CFPs and facts as :func:`junkan.trace.pcf.rederived` does in creation or
 replay (:func:`junkan.trace.replay.recompute`), here solved over the whole cone at once
 (:mod:`junkan.trace.uptake`); lots made under rules 1 and 2 keep the
 uptake they were made with. Only ``own`` of the lots whose uptake changed is written, read
-and written on the driver's cursor with orjson (:mod:`junkan.store.trace_uptake_rows`): at
+(orjson) and written on the driver's cursor (:mod:`junkan.store.trace_uptake_rows`): at
 a cone of 1,000,000 rule-3 lots that all change this step took 14.8-16.1 s through
 SQLAlchemy rows and ``json``, 6.2-7.4 s so on SQLite (8.8-9.6 s in an instrumented run:
 read and decode ~2-2.6 s, the lots' facts ~0.9 s, the solve ~1.4 s, encode ~0.6-0.8 s,
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from junkan.store import trace_uptake_rows as rows
 from junkan.store.trace_graph import LotGraph
+from junkan.store.trace_rows import stored_json
 from junkan.trace.pcf import UPTAKE_FACTS as UPTAKE
 from junkan.trace.propagate import downstream
 from junkan.trace.uptake import SAME_RTOL, Derived, State, derive
@@ -85,25 +86,24 @@ def _texts(new: Derived, idx: np.ndarray, owns: list[Any], postgres: bool) -> li
                 pcf[UPTAKE[1]] = y
         elif anyf:
             pcf[UPTAKE[0]] = None
-        out.append(rows.dumps(own, postgres))
+        out.append(stored_json(own, postgres))
     return out
 
 
 def _follow(conn: Any, graph: LotGraph, cand: np.ndarray
-            ) -> tuple[np.ndarray, list[Any], list[bool], rows.Facts]:
+            ) -> tuple[np.ndarray, list[Any], rows.Facts]:
     """The lots of ``cand`` made under rule 3 (:func:`junkan.trace.pcf.follows_inputs`;
-    graph indices, creation order), their stored ``own``, whether orjson read it, and
-    their uptake facts (flag: other facts)."""
-    seqs, owns, strict, pcfs = [], [], [], []
-    for seq, own, ok in rows.read_own(conn, graph.seqs[cand].tolist()):
+    graph indices, creation order), their stored ``own`` and their uptake facts (flag:
+    other facts)."""
+    seqs, owns, pcfs = [], [], []
+    for seq, own in rows.read_own(conn, graph.seqs[cand].tolist()):
         rules = own.get("rules") if isinstance(own, dict) else None
         if type(rules) is int and rules >= 3:
             pcf = own.get("pcf")
             seqs.append(seq)
             owns.append(own)
-            strict.append(ok)
             pcfs.append(pcf if isinstance(pcf, dict) else {})
-    return (np.searchsorted(graph.seqs, np.array(seqs, dtype=np.int64)), owns, strict,
+    return (np.searchsorted(graph.seqs, np.array(seqs, dtype=np.int64)), owns,
             rows.Facts(seqs, pcfs, rest=True))
 
 
@@ -120,7 +120,7 @@ def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> int:
     cone = downstream(g, np.searchsorted(graph.seqs, starts))
     has_inputs = np.zeros(g.mass.size, dtype=bool)
     has_inputs[g.dst] = True
-    follow, owns, strict, old = _follow(conn, graph, np.sort(cone[has_inputs[cone]]))
+    follow, owns, old = _follow(conn, graph, np.sort(cone[has_inputs[cone]]))
     if not follow.size:
         return 0
     mine = np.zeros(g.mass.size, dtype=bool)

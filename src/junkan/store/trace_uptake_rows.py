@@ -12,7 +12,7 @@ rows), as each JSON function parses the whole document again.
 Numbers: orjson reads a number as Python's ``json`` does (correctly rounded); -0.0 stays
 -0.0. What orjson cannot read (``NaN``/``Infinity`` in a stored document, integers beyond 64
 bits) goes through the standard library's ``json``. A document is written in the store's own
-text form on each database (:func:`dumps`)."""
+text form on each database (:func:`junkan.store.trace_rows.stored_json`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ import numpy as np
 import orjson
 from sqlalchemy.engine import Connection
 
-from junkan.store.trace_logcheck import compact_json
 from junkan.trace.pcf import UPTAKE_FACTS
 
 ABSENT, NULL, NUMBER, OTHER = 0, 1, 2, 3
@@ -36,30 +35,14 @@ CHUNK = 200_000
 _U, _A = UPTAKE_FACTS
 
 
-def loads(text: Any) -> tuple[Any, bool]:
-    """A stored JSON column's value (text, or already decoded by the driver), and whether
-    orjson read it (False: it may hold NaN or infinities, which orjson would write as
-    ``null``)."""
+def loads(text: Any) -> Any:
+    """A stored JSON column's value (text, or already decoded by the driver)."""
     if not isinstance(text, str | bytes):
-        return text, False
+        return text
     try:
-        return orjson.loads(text), True
+        return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text), False  # NaN, Infinity, integers beyond 64 bits
-
-
-_SQLITE_TEXT = compact_json(sort_keys=False, ensure_ascii=True, allow_nan=True)
-_POSTGRES_TEXT = json.JSONEncoder(allow_nan=True).encode
-
-
-def dumps(doc: Any, postgres: bool) -> str:
-    """``doc`` as JSON text in the form the store writes it on each database (SQLite:
-    compact and ASCII, :mod:`junkan.store.trace_rows`; PostgreSQL: ``json.dumps``), which
-    the audit's quick text comparison expects (:mod:`junkan.store.trace_compare`). orjson
-    wrote compact UTF-8 with its own number forms (``-0.000012`` for ``-1.2e-05``), so each
-    lot rule 3 rewrote went to the audit's slow comparison (review 316); the standard
-    library's C encoder costs about what orjson did with the decode of its bytes."""
-    return _POSTGRES_TEXT(doc) if postgres else _SQLITE_TEXT(doc)
+        return json.loads(text)  # NaN, Infinity, integers beyond 64 bits
 
 
 def _fetch(conn: Connection, lite: str, pg: str, seqs: Sequence[int]) -> list[Any]:
@@ -81,8 +64,8 @@ def _fetch(conn: Connection, lite: str, pg: str, seqs: Sequence[int]) -> list[An
     return rows
 
 
-def read_own(conn: Connection, seqs: Sequence[int]) -> list[tuple[int, Any, bool]]:
-    """(seq, decoded ``own``, orjson read it) of the lots ``seqs`` that are not declared
+def read_own(conn: Connection, seqs: Sequence[int]) -> list[tuple[int, Any]]:
+    """(seq, decoded ``own``) of the lots ``seqs`` that are not declared
     and whose ``own`` names ``rules`` (a superset of those made under rule 3, by the
     text)."""
     rows = _fetch(
@@ -91,7 +74,7 @@ def read_own(conn: Connection, seqs: Sequence[int]) -> list[tuple[int, Any, bool
         "AND custody != 'declared' AND own LIKE '%\"rules\"%'",
         "SELECT seq, own::text FROM trace_lots WHERE seq = ANY(%s) "
         "AND custody != 'declared' AND own::text LIKE '%%\"rules\"%%'", seqs)
-    return [(seq, *loads(text)) for seq, text in rows]
+    return [(seq, loads(text)) for seq, text in rows]
 
 
 def read_facts(conn: Connection, seqs: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
@@ -104,7 +87,7 @@ def read_facts(conn: Connection, seqs: Sequence[int]) -> list[tuple[int, dict[st
         f"SELECT seq, ({col})::text FROM trace_lots WHERE seq = ANY(%s)", seqs)
     out = []
     for seq, text in rows:
-        doc = loads(text)[0]
+        doc = loads(text)
         out.append((seq, dict((doc or {}).get("pcf") or {})))
     return out
 
