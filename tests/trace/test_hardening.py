@@ -346,10 +346,12 @@ def test_one_worker_delivers_what_was_queued_before_a_restart(repo: TraceRepo) -
         assert not got.wait(0.3)
         later = TraceRepo(repo.db, outbound=LOOPBACK)  # the service, started again
         later.start_delivery(poll_s=0.05)
-        assert len(started()) == 1  # one bounded worker
+        # one bounded worker; an attempt's deadline timer (core.outbound._Cutter) is no
+        # worker (the fresh-clone CI at 736a1db counted the worker's first one)
+        assert len([t for t in started() if not isinstance(t, threading.Timer)]) == 1
         assert _until(lambda: len(got) == 20)
         later.stop_delivery()
-        assert not started()  # stopped cleanly
+        assert _until(lambda: not started())  # stopped cleanly (cancelled timers end)
     notes = [n for n in repo.notifications("org-D") if n["webhook"]]
     assert len(notes) == 20 and all(n["webhook"] == "delivered (attempt 1)" for n in notes)
     assert sorted(g["id"] for g in got) == sorted(n["id"] for n in notes)
