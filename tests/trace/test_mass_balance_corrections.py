@@ -164,7 +164,7 @@ def test_a_redeclaration_that_changes_nothing_is_refused(repo: TraceRepo) -> Non
             repo.ingest("org-A", ev(create("Y", 1, 1), doc), at=NOV)
         assert str(err.value) == (
             "batch: events[1] (redeclare R): redeclare of lot 'R' changes nothing: give cfp, "
-            "recycled or claims (a reason alone re-declares nothing)")
+            "recycled, claims or pcf (a reason alone re-declares nothing)")
     assert repo.notifications("org-B") == before
     assert repo.ingest("org-A", ev(create("Z", 1, 1)), at=NOV).tree_size == size + 1
     # an empty list of claims is a re-declaration (the claims withdrawn)

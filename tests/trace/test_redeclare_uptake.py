@@ -47,6 +47,6 @@ def test_a_signed_record_of_it_still_verifies(repo: TraceRepo,
     """A ledger that took such a re-declaration before the check keeps verifying."""
     repo.ingest("org-A", ev(*LOTS))
     with monkeypatch.context() as m:
-        m.setattr(rules, "_uptake_within", lambda ev, uptake: None)
+        m.setattr(rules, "_uptake_within", lambda ev, uptake, bio: None)
         repo.ingest("org-A", ev(redeclare_p(-80)))
     clean(repo)

@@ -46,6 +46,8 @@ class Batch:
         self.inputs: list[tuple[Any, Any, float]] = []
         self.orgs: dict[str, Organisation | None] = {}
         self.redeclared_lots: list[Any] = []
+        self.facts_moved: set[int] = set()
+        """``id`` of the re-declared lots whose declared PcfFacts changed (rule 3)."""
         self.by_seq = {lot.seq: lot for lot in self.loaded}
         self.book = StoreBook(s, self.by_seq.get)
         self.new: list[NewLot] = []
@@ -73,8 +75,10 @@ class Batch:
     def link(self, dst: Any, src: Any, mass_kg: float) -> None:
         self.inputs.append((dst, src, mass_kg))
 
-    def redeclared(self, lot: Any) -> None:
+    def redeclared(self, lot: Any, facts_moved: bool = False) -> None:
         self.redeclared_lots.append(lot)
+        if facts_moved:
+            self.facts_moved.add(id(lot))
 
     def _load(self, lot_ids: list[str]) -> None:
         """Read these lots from the store (those the organisation may refer to) and remember

@@ -27,11 +27,12 @@ from junkan.trace.uptake import SAME_RTOL, Derived, State, derive
 
 def uptake_starts(batch: Any) -> list[int]:
     """``seq`` of the batch's re-declared lots whose downstream uptake may have moved: their
-    net biogenic CFP differs from the stored one the batch began with, or a lot made in this
-    batch took from them (at a value the batch may have changed since). Downstream of the
-    others every input's CFP and facts are as when the uptake was last derived, so deriving
-    it again would change nothing (a re-declaration of the total alone costs nothing)."""
-    used = {id(src) for _, src, _ in batch.inputs}
+    net biogenic CFP differs from the stored one the batch began with, their declared
+    PcfFacts were re-declared otherwise, or a lot made in this batch took from them (at a
+    value the batch may have changed since). Downstream of the others every input's CFP and
+    facts are as when the uptake was last derived, so deriving it again would change nothing
+    (a re-declaration of the total alone costs nothing)."""
+    used = {id(src) for _, src, _ in batch.inputs} | batch.facts_moved
     return sorted({x.seq for x in batch.redeclared_lots if id(x) in used or (
         x.loaded_biogenic is not None and x.loaded_biogenic != x.cfp_biogenic)})
 

@@ -287,6 +287,10 @@ class Redeclare(Strict):
     cfp: Cfp | None = None
     recycled: Recycled | None = None
     claims: list[Claim] | None = Field(default=None, max_length=100)
+    pcf: Annotated[PcfFacts, AfterValidator(_printable_facts)] | None = None
+    """How the footprint was made, replacing the declared facts whole (a fact left out is
+    no longer declared): as a create's, checked against the lot's mass and its net biogenic
+    CFP (the re-declared one, if given)."""
     reason: Annotated[Prose, Field(max_length=2000)] = ""
 
 

@@ -171,8 +171,8 @@ class _View:
         src.children.append(dst)
         self.ledger.links.append((dst, src, mass_kg))
 
-    def redeclared(self, lot: ReplayLot) -> None:
-        self.redeclared_lots.append(lot)
+    def redeclared(self, lot: ReplayLot, facts_moved: bool = False) -> None:
+        self.redeclared_lots.append(lot)  # recompute derives every rule-3 uptake again
 
 
 def moved(old: tuple[float, ...], new: tuple[float, ...]) -> bool:

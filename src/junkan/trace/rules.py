@@ -101,8 +101,9 @@ class View(Protocol):
     def link(self, dst: Any, src: Any, mass_kg: float) -> None:
         """Record that ``mass_kg`` of ``src`` went into ``dst``."""
 
-    def redeclared(self, lot: Any) -> None:
-        """``lot`` was re-declared: its downstream cone must be recomputed."""
+    def redeclared(self, lot: Any, facts_moved: bool = False) -> None:
+        """``lot`` was re-declared: its downstream cone must be recomputed
+        (``facts_moved``: its declared PcfFacts changed)."""
 
 
 def apply(view: View, ev: Event, at: datetime, *, signed: bool = False,
@@ -263,22 +264,28 @@ def _receive(view: View, ev: Receive, at: datetime, period: str) -> None:
 
 
 def _redeclare(view: View, ev: Redeclare, at: datetime, signed: bool = False) -> None:
-    if ev.cfp is None and ev.recycled is None and ev.claims is None and not signed:
-        raise RuleError(f"redeclare of lot {ev.lot!r} changes nothing: give cfp, recycled or "
-                        "claims (a reason alone re-declares nothing)")
+    if ev.cfp is None and ev.recycled is None and ev.claims is None and ev.pcf is None \
+            and not signed:
+        raise RuleError(f"redeclare of lot {ev.lot!r} changes nothing: give cfp, recycled, "
+                        "claims or pcf (a reason alone re-declares nothing)")
     lot = view.lot(ev.lot)
     if lot is None or lot.creator_org != view.org_id or lot.custody != "declared":
         raise RuleError(f"only the organisation that declared lot {ev.lot!r} can re-declare "
                         "it (derived lots follow their inputs)")
     declared = dict(lot.declared)
+    old_facts = declared.get("pcf") or {}
+    if ev.pcf is not None:
+        declared["pcf"] = _facts_within(ev, lot.mass_kg)
     if ev.cfp is not None:
         for what, value in (("cfp.total", ev.cfp.total), ("cfp.biogenic", ev.cfp.biogenic)):
             if abs(value) > MAX_CFP_PER_KG * lot.mass_kg:
                 raise RuleError(f"{what}: {value:g} kg CO2e for the {lot.mass_kg:g} kg of lot "
                                 f"{ev.lot!r} is more than {MAX_CFP_PER_KG:g} kg CO2e per kg")
-        if not signed:
-            _uptake_within(ev, (declared.get("pcf") or {}).get("biogenic_uptake_kg"))
         declared["cfp"] = ev.cfp.model_dump()
+    if not signed and (ev.cfp is not None or ev.pcf is not None):
+        _uptake_within(ev, (declared.get("pcf") or {}).get("biogenic_uptake_kg"),
+                       ev.cfp.biogenic if ev.cfp is not None else lot.cfp_biogenic)
+    if ev.cfp is not None:
         lot.cfp_total, lot.cfp_fossil = ev.cfp.total, float(ev.cfp.fossil or 0)
         lot.cfp_biogenic = ev.cfp.biogenic
     if ev.recycled is not None:
@@ -288,20 +295,36 @@ def _redeclare(view: View, ev: Redeclare, at: datetime, signed: bool = False) ->
         declared["claims"] = [c.model_dump(mode="json") for c in ev.claims]
     lot.declared = declared
     lot.updated_at = at
-    view.redeclared(lot)
+    view.redeclared(lot, facts_moved=(declared.get("pcf") or {}) != old_facts)
 
 
-def _uptake_within(ev: Redeclare, uptake: float | None) -> None:
-    """A re-declared net biogenic CFP must still hold the lot's declared biogenic uptake, as
-    a create's must (:class:`~junkan.trace.events.Create`): uptake ≤ cfp.biogenic, else
-    the biogenic emissions (cfp.biogenic − uptake) are negative. It was accepted, and the
-    lot (and every lot made from it) could then not be published as a PACT footprint. A
-    record already signed is replayed as it was."""
-    assert ev.cfp is not None
-    bio = ev.cfp.biogenic
-    if uptake is not None and uptake > bio + 1e-9 * max(1.0, abs(bio)):
-        raise RuleError(f"cfp.biogenic: {bio:g} kg CO2e re-declared for lot {ev.lot!r} is "
-                        f"below its declared biogenic uptake ({uptake:g} kg CO2e, "
-                        "pcf.biogenic_uptake_kg): biogenic emissions (cfp.biogenic − uptake) "
-                        "cannot be negative; the uptake is part of cfp.biogenic (a "
-                        "re-declaration cannot change the uptake: declare a new lot)")
+def _facts_within(ev: Redeclare, mass_kg: float) -> dict[str, Any]:
+    """The re-declared PcfFacts as stored, if the fossil carbon fits in the lot's mass (as
+    a create's must: :class:`~junkan.trace.events.Create`)."""
+    assert ev.pcf is not None
+    carbon = ev.pcf.fossil_carbon_kg
+    if carbon is not None and carbon > mass_kg * (1 + 1e-9):
+        raise RuleError(f"pcf.fossil_carbon_kg: {carbon:g} kg of carbon re-declared for lot "
+                        f"{ev.lot!r} of {mass_kg:g} kg")
+    return ev.pcf.model_dump()
+
+
+def _uptake_within(ev: Redeclare, uptake: float | None, bio: float) -> None:
+    """A re-declared lot's net biogenic CFP ``bio`` must still hold its declared biogenic
+    ``uptake`` (either may be the re-declared one), as a create's must
+    (:class:`~junkan.trace.events.Create`): uptake ≤ cfp.biogenic, else the biogenic
+    emissions (cfp.biogenic − uptake) are negative. It was accepted, and the lot (and every
+    lot made from it) could then not be published as a PACT footprint. A record already
+    signed is replayed as it was."""
+    if uptake is None or uptake <= bio + 1e-9 * max(1.0, abs(bio)):
+        return
+    if ev.pcf is not None and ev.cfp is None:
+        raise RuleError(f"pcf.biogenic_uptake_kg: {uptake:g} kg CO2e re-declared for lot "
+                        f"{ev.lot!r} is above its net biogenic CFP ({bio:g} kg CO2e, "
+                        "cfp.biogenic), of which it is part: biogenic emissions (cfp.biogenic "
+                        "− uptake) cannot be negative; re-declare cfp with it")
+    said = "re-declared" if ev.pcf is not None else "declared"
+    raise RuleError(f"cfp.biogenic: {bio:g} kg CO2e re-declared for lot {ev.lot!r} is "
+                    f"below its {said} biogenic uptake ({uptake:g} kg CO2e, "
+                    "pcf.biogenic_uptake_kg): biogenic emissions (cfp.biogenic − uptake) "
+                    "cannot be negative; the uptake is part of cfp.biogenic")
