@@ -266,19 +266,33 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
                                  lifecycle_efficiencies(recycled_in, recycled_out))
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
                      inflows=inflows, outflows=outflows, products=products,
-                     finance=Finance(revenue=revenue))
+                     finance=_finance(revenue))
+
+
+def _finance(revenue: float) -> Finance:
+    """The simulated revenue as the flow model's finance. A model's revenue factors may be
+    negative (a gate fee paid, booked as revenue), so may their sum: kept as it is, unvalidated
+    (a document's revenue must be ≥ 0), for the revenue-based indicators to be null with the
+    reason (``revenue-negative``; review 319: ``Finance`` refused it, and every indicator of
+    the run ended in a traceback)."""
+    if revenue >= 0:
+        return Finance(revenue=revenue)
+    return Finance.model_construct(revenue=revenue)
 
 
 def _product_uses(result: Result, mask: Any, revenue: float,
                   efficiencies: tuple[float, float | None]) -> list[ProductUse]:
     """Each product for its MCI: its own flows (:func:`product_flows`), the system's
     recycling efficiencies ``(E_C, E_F)``, and as R_i its revenue from being made — where
-    no product is made for a price (the model's revenue sits elsewhere), an equal share of
-    ``revenue``."""
+    no product is made for a price (the model's revenue sits elsewhere), or one is made at a
+    negative revenue (no weight), they count alike: an equal share of ``revenue``, or 1.0
+    each where ``revenue`` is not above 0 (review 319: a negative share was refused by
+    ``ProductUse`` and the run's indicators ended in a traceback)."""
     c = result.raw.compiled
     e_c, e_f = efficiencies
     own, made = product_flows(result, mask), make_revenue(result, mask)
-    weights = made if made.sum() > 0 else np.full(len(c.products), revenue / len(c.products))
+    alike = revenue / len(c.products) if revenue > 0 else 1.0
+    weights = made if made.sum() > 0 and made.min() >= 0 else np.full(len(c.products), alike)
     out = []
     for pi, p in enumerate(c.products):
         took, left = own.material[pi] + own.reused[pi], own.out[pi]

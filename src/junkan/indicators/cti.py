@@ -23,7 +23,7 @@ from junkan.indicators.flows import (
 )
 from junkan.indicators.inputs import FlowModel
 from junkan.indicators.notes import note
-from junkan.indicators.values import Indicator, ratio
+from junkan.indicators.values import Indicator, negative_revenue, ratio
 
 VERSION = "WBCSD, Circular Transition Indicators v4.0 (May 2023)"
 SOURCE = f"{VERSION}; definitions: ctitool.com 'Circular economy according to CTI'"
@@ -133,7 +133,6 @@ def water(fm: FlowModel) -> list[Indicator]:
 def value_the_loop(fm: FlowModel, circ: Indicator) -> list[Indicator]:
     """% renewable energy, circular material productivity and CTI revenue (``circ``: the
     company's % circularity, whose reason a CTI revenue without it takes)."""
-    circularity = circ.value
     out = []
     if fm.energy is not None:
         e = fm.energy
@@ -145,23 +144,28 @@ def value_the_loop(fm: FlowModel, circ: Indicator) -> list[Indicator]:
                                  "exported_renewable_MWh": e.exported_renewable},
                          what="energy consumed", scale=e.total or 0.0, notes=(NOT_READ,)))
     if fm.finance is not None:
-        cur, rev = fm.currency, fm.finance.revenue
-        linear = linear_inflow(fm)
-        prod = ratio("cti.circular_material_productivity", rev, linear / 1000, unit=f"{cur}/t",
-                     formula="revenue / linear-inflow mass",
-                     source=f"{CALC}, circular material productivity",
-                     inputs={"revenue": rev, "linear_inflow_t": linear / 1000},
-                     what="linear inflow", notes=(NOT_READ,))
-        out.append(prod)
-        out.append(Indicator("cti.revenue", None if circularity is None else rev * circularity,
-                             cur, "revenue × % circularity (company level)",
-                             f"{CALC}, CTI revenue (from v2.0)", {"revenue": rev},
-                             reason=None if circularity is not None else circ.reason,
-                             reason_code=None if circularity is not None else circ.reason_code,
-                             reason_params={} if circularity is not None else circ.reason_params,
-                             status="inferred",
-                             notes=(note("cti-revenue-reading"), NOT_READ)))
+        out += _revenue_indicators(fm, circ)
     return out
+
+
+def _revenue_indicators(fm: FlowModel, circ: Indicator) -> list[Indicator]:
+    """Circular material productivity and CTI revenue; null with the reason when the revenue
+    is negative (a simulation's, whose revenue factors may be: review 319)."""
+    assert fm.finance is not None
+    cur, rev = fm.currency, fm.finance.revenue
+    linear = linear_inflow(fm)
+    prod = ratio("cti.circular_material_productivity", rev, linear / 1000, unit=f"{cur}/t",
+                 formula="revenue / linear-inflow mass",
+                 source=f"{CALC}, circular material productivity",
+                 inputs={"revenue": rev, "linear_inflow_t": linear / 1000},
+                 what="linear inflow", notes=(NOT_READ,))
+    revenue = Indicator("cti.revenue", None if circ.value is None else rev * circ.value,
+                        cur, "revenue × % circularity (company level)",
+                        f"{CALC}, CTI revenue (from v2.0)", {"revenue": rev},
+                        reason=circ.reason, reason_code=circ.reason_code,
+                        reason_params=circ.reason_params if circ.value is None else {},
+                        status="inferred", notes=(note("cti-revenue-reading"), NOT_READ))
+    return [negative_revenue(i, rev) for i in (prod, revenue)]
 
 
 def circular_transition_indicators(fm: FlowModel) -> list[Indicator]:

@@ -24,7 +24,7 @@ from junkan.indicators.flows import (
 )
 from junkan.indicators.inputs import FlowModel
 from junkan.indicators.notes import note
-from junkan.indicators.values import Indicator, ratio
+from junkan.indicators.values import Indicator, negative_revenue, ratio
 
 EDITION = "ISO 59020:2024 (1st ed., 2024-05)"
 READ = note("iso-read")
@@ -139,12 +139,12 @@ def economic(fm: FlowModel) -> list[Indicator]:
     f, cur = fm.finance, fm.currency
     linear = linear_inflow(fm)
     m_in = math.fsum(i.mass for i in fm.inflows)
-    out = [ratio("iso59020.material_productivity", f.revenue, linear / 1000, unit=f"{cur}/t",
-                 source=src("A.6.2", "A.12"), status="text",
-                 formula="revenue / total mass of all linear resource inflows",
-                 inputs={"revenue": f.revenue, "linear_inflow_t": linear / 1000},
-                 what="linear inflow",
-                 notes=(READ, note("iso-productivity")))]
+    out = [negative_revenue(ratio(
+        "iso59020.material_productivity", f.revenue, linear / 1000, unit=f"{cur}/t",
+        source=src("A.6.2", "A.12"), status="text",
+        formula="revenue / total mass of all linear resource inflows",
+        inputs={"revenue": f.revenue, "linear_inflow_t": linear / 1000}, what="linear inflow",
+        notes=(READ, note("iso-productivity"))), f.revenue)]
     notes = (note("iso-intensity-inferred"),)
     key, formula = ("iso59020.resource_intensity_index",
                     "(R / R_base) / (M_in / M_in,base) — inferred")

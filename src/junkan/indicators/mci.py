@@ -170,7 +170,10 @@ def company_circularity(mcis: Sequence[float], normalisers: Sequence[float]) -> 
         raise IndicatorInputError("one normalising factor (e.g. revenue) per product")
     if any(r < 0 for r in normalisers):
         raise IndicatorInputError("normalising factors must not be negative")
-    total = sum(normalisers)
-    if total == 0:
+    top = max(normalisers, default=0.0)
+    if top == 0:
         return None
-    return sum(m * r for m, r in zip(mcis, normalisers, strict=True)) / total
+    # each R_i ÷ the largest first: Σ R_i of huge revenues overflowed (review 319: 1e308
+    # twice gave MCI_C 0.0 for two products of MCI 0.1, NaN for two of MCI 1.0)
+    weights = [r / top for r in normalisers]
+    return math.fsum(m * w for m, w in zip(mcis, weights, strict=True)) / math.fsum(weights)

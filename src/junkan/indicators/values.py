@@ -113,5 +113,19 @@ def ratio(key: str, num: float, den: float, *, formula: str, source: str,
     return Indicator(key, value, unit, formula, source, inputs, status=status, notes=notes)
 
 
+def negative_revenue(ind: Indicator, revenue: float) -> Indicator:
+    """``ind``, or null with the reason ``revenue-negative`` when the revenue it is computed
+    from is below 0 (a simulation's: its revenue factors may be negative, and a productivity
+    or a circular revenue of a negative revenue means nothing; review 319)."""
+    if revenue >= 0:
+        return ind
+    shown = f"{revenue:.6g}"
+    return Indicator(ind.key, None, ind.unit, ind.formula, ind.source, ind.inputs,
+                     reason=f"revenue is negative ({shown}); the indicator needs a revenue "
+                            "of 0 or more",
+                     status=ind.status, notes=ind.notes, reason_code="revenue-negative",
+                     reason_params={"revenue": shown})
+
+
 class IndicatorInputError(ValueError):
     """Inputs out of range; the message names the field."""
