@@ -69,3 +69,39 @@ def test_the_company_mci_of_huge_revenues_is_their_weighted_mean() -> None:
     assert company_circularity([1.0, 0.5], [1e308, 1e308]) == pytest.approx(0.75)
     # weights 3:1 → (3 · 0.2 + 1 · 0.6) / 4 = 0.3
     assert company_circularity([0.2, 0.6], [1.5e308, 0.5e308]) == pytest.approx(0.3)
+
+
+def _refused(doc: dict[str, Any], message: str) -> None:
+    from junkan.core.errors import ModelError
+
+    with pytest.raises(ModelError, match=message):
+        indicators.load(doc={"name": "small", **doc})
+
+
+def test_energy_exported_beyond_what_was_taken_in_is_refused_at_any_scale() -> None:
+    # 1 Wh taken in, 1.0009 Wh exported, nothing renewable: consumed = −0.0009 Wh, and
+    # min(0 − 0, consumed) / consumed = 1.0 — 100 % renewable energy with none. The absolute
+    # tolerance of 1e-9 MWh (= 1 mWh) let it through; 0.09 % is no rounding residue.
+    _refused({"energy": {"total": "1 Wh", "exported": "1.0009 Wh"}},
+             "exported energy exceeds total energy taken in")
+    _refused({"energy": {"total": "1 Wh", "renewable": "1.0009 Wh"}},
+             "renewable energy exceeds total energy")
+    _refused({"water": {"withdrawn": "1 mL", "withdrawn_circular": "1.0009 mL"}},
+             "withdrawn_circular exceeds withdrawn")
+    _refused({"water": {"withdrawn": "1 mL", "discharged": "1 mL",
+                        "discharged_at_quality": "1.0009 mL"}},
+             "discharged_at_quality exceeds discharged")
+
+
+def test_energy_at_small_scale_still_computes() -> None:
+    # 1 Wh taken in, 0.25 Wh of it renewable, 0.5 Wh exported of which 0.25 Wh renewable:
+    # (0.25 − 0.25) / (1 − 0.5) = 0; and 0.1 + 0.2 Wh by source against 0.3 Wh exported
+    # (a rounding residue of 5.6e-17 Wh above): consumed 0, not defined
+    fm = indicators.load(doc={"name": "small", "energy": {
+        "total": "1 Wh", "renewable": "0.25 Wh", "exported": "0.5 Wh",
+        "exported_renewable": "0.25 Wh"}})
+    assert _by_key(fm, ("iso59020",))["iso59020.renewable_energy"].value == 0.0
+    fm = indicators.load(doc={"name": "small", "energy": {
+        "by_source": [{"source": "a", "amount": "0.1 Wh"}, {"source": "b", "amount": "0.2 Wh"}],
+        "exported": "0.30000000000000004 Wh"}})
+    assert _by_key(fm, ("cti",))["cti.renewable_energy"].reason == "energy consumed is zero"
