@@ -105,3 +105,63 @@ def test_energy_at_small_scale_still_computes() -> None:
         "by_source": [{"source": "a", "amount": "0.1 Wh"}, {"source": "b", "amount": "0.2 Wh"}],
         "exported": "0.30000000000000004 Wh"}})
     assert _by_key(fm, ("cti",))["cti.renewable_energy"].reason == "energy consumed is zero"
+
+
+def _finance(**finance: Any) -> dict[str, Any]:
+    return {"name": "f", "inflows": [{"name": "a", "mass": "1 t"}],
+            "finance": {"revenue": 1.0, "value_added": 5.0, **finance}}
+
+
+def test_rap_of_a_circulation_cost_beyond_a_float_is_null_with_the_reason() -> None:
+    # capex 1e15 / legal life 1e-300 year / actual-life index 1e-300 = 1e615: infinity, and
+    # value added 5 / infinity gave RAP 0.0 — a figure, not a failure
+    fm = indicators.load(doc=_finance(capex=[{"name": "a", "amount": 1.0e15,
+                                              "legal_service_life": "1e-300 year",
+                                              "actual_life_index": 1.0e-300}]))
+    rap = _by_key(fm, ("rap",))["rap"]
+    assert rap.value is None and rap.reason_code == "circulation-cost-overflow"
+    # two capex items of 1e308 a year: math.fsum raised OverflowError (a traceback)
+    fm = indicators.load(doc=_finance(capex=[
+        {"name": n, "amount": 1.0e308, "legal_service_life": "1 year"} for n in "ab"]))
+    assert _by_key(fm, ("rap",))["rap"].reason_code == "circulation-cost-overflow"
+
+
+def test_rap_of_a_tiny_circulation_cost_is_null_with_the_reason() -> None:
+    # 5 / 1e-320 is beyond a float: it was infinity, in JSON a null without a reason
+    fm = indicators.load(doc=_finance(variable_circulation_cost=1.0e-320))
+    rap = _by_key(fm, ("rap",))["rap"]
+    assert rap.value is None and rap.reason_code == "ratio-overflow"
+    # the ordinary case is unchanged: 5 / (1 + 8 / 4 / 2) = 2.5
+    fm = indicators.load(doc=_finance(variable_circulation_cost=1.0, capex=[
+        {"name": "a", "amount": 8.0, "legal_service_life": "4 year", "actual_life_index": 2}]))
+    assert _by_key(fm, ("rap",))["rap"].value == pytest.approx(2.5)
+
+
+def test_a_lifetime_ratio_beyond_a_float_is_null_with_the_reason() -> None:
+    # 1e15 year against an industry average of 1e-300 year: 1e315, infinity. The CTI actual
+    # lifetime, ISO 59020 RLP (and its average) and ESRS durability were inf ("inf" in the
+    # table, a null without a reason in JSON)
+    fm = indicators.load(doc={"name": "f", "products": [
+        {"name": "a", "mass": "1 kg", "lifetime": "1e15 year",
+         "industry_lifetime": "1e-300 year", "industry_lifetime_source": "test"},
+        {"name": "b", "mass": "3 kg", "lifetime": "6 year", "industry_lifetime": "4 year",
+         "industry_lifetime_source": "test"}]})
+    got = _by_key(fm, ("cti", "iso59020", "esrs-e5"))
+    for key in ("cti.actual_lifetime.a", "iso59020.lifetime_relative.a",
+                "iso59020.lifetime_vs_industry", "esrs_e5.5.durability_vs_industry.a"):
+        assert got[key].value is None and got[key].reason_code == "ratio-overflow", key
+    # product b: 6 / 4 = 1.5 in every framework
+    for key in ("cti.actual_lifetime.b", "iso59020.lifetime_relative.b",
+                "esrs_e5.5.durability_vs_industry.b"):
+        assert got[key].value == pytest.approx(1.5), key
+
+
+def test_the_mass_weighted_lifetime_ratio() -> None:
+    # (1 kg × 2/4 + 3 kg × 6/4) / 4 kg = (0.5 + 4.5) / 4 = 1.25
+    fm = indicators.load(doc={"name": "f", "products": [
+        {"name": "a", "mass": "1 kg", "lifetime": "2 year", "industry_lifetime": "4 year",
+         "industry_lifetime_source": "test"},
+        {"name": "b", "mass": "3 kg", "lifetime": "6 year", "industry_lifetime": "4 year",
+         "industry_lifetime_source": "test"}]})
+    got = _by_key(fm, ("iso59020",))
+    assert got["iso59020.lifetime_vs_industry"].value == pytest.approx(1.25)

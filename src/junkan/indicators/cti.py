@@ -95,13 +95,13 @@ def optimize_the_loop(fm: FlowModel) -> list[Indicator]:
                          notes=(NOT_READ,)))
     for p in fm.products:
         if p.lifetime is not None and p.industry_lifetime is not None:
-            out.append(Indicator(f"cti.actual_lifetime.{p.name}", p.lifetime / p.industry_lifetime,
-                                 "ratio", "L_actual / L_industry-average",
-                                 f"{CALC}, actual lifetime",
-                                 {"lifetime_years": p.lifetime,
-                                  "industry_lifetime_years": p.industry_lifetime,
-                                  "industry_source": p.industry_lifetime_source},
-                                 notes=(NOT_READ,)))
+            out.append(ratio(f"cti.actual_lifetime.{p.name}", p.lifetime, p.industry_lifetime,
+                             unit="ratio", formula="L_actual / L_industry-average",
+                             source=f"{CALC}, actual lifetime",
+                             inputs={"lifetime_years": p.lifetime,
+                                     "industry_lifetime_years": p.industry_lifetime,
+                                     "industry_source": p.industry_lifetime_source},
+                             notes=(NOT_READ,)))
     return out
 
 

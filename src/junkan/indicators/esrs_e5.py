@@ -169,11 +169,12 @@ def esrs_e5(fm: FlowModel) -> list[Indicator]:
     out = inflows(fm)
     for p in fm.products:
         if p.lifetime is not None and p.industry_lifetime is not None:
-            out.append(Indicator(f"esrs_e5.5.durability_vs_industry.{p.name}",
-                                 p.lifetime / p.industry_lifetime, "ratio",
-                                 "expected durability / industry average (§36(a))",
-                                 f"{REGULATION}, E5-5 §36(a)",
-                                 {"industry_source": p.industry_lifetime_source}, status="text"))
+            out.append(ratio(f"esrs_e5.5.durability_vs_industry.{p.name}", p.lifetime,
+                             p.industry_lifetime, unit="ratio",
+                             formula="expected durability / industry average (§36(a))",
+                             source=f"{REGULATION}, E5-5 §36(a)",
+                             inputs={"industry_source": p.industry_lifetime_source},
+                             status="text"))
     if any(o.kind == "waste" for o in fm.outflows):
         out += waste_indicators(fm)
     return out

@@ -24,7 +24,7 @@ from junkan.indicators.flows import (
 )
 from junkan.indicators.inputs import FlowModel
 from junkan.indicators.notes import note
-from junkan.indicators.values import Indicator, negative_revenue, ratio
+from junkan.indicators.values import Indicator, fsum, negative_revenue, ratio
 
 EDITION = "ISO 59020:2024 (1st ed., 2024-05)"
 READ = note("iso-read")
@@ -69,19 +69,29 @@ def outflows(fm: FlowModel, bal: MassBalance) -> list[Indicator]:
                      status="text", formula="100 % − reused − recycled − biological cycle",
                      inputs={"balance_t": bal.as_t()}, what="total outflow mass",
                      notes=(READ, note("iso-outflow-balance"))))
+    return out + lifetimes(fm)
+
+
+def lifetimes(fm: FlowModel) -> list[Indicator]:
+    """A.3.2 (optional), formula (A.4), per product and mass-weighted over products; a ratio
+    beyond a float's range is null with the reason (review 319: it was infinity, shown as
+    "inf" and as a null without a reason in JSON)."""
+    out = []
     lives = [(p.name, p.mass, p.lifetime / p.industry_lifetime) for p in fm.products
              if p.lifetime is not None and p.industry_lifetime is not None]
-    for name, _, rlp in lives:
-        out.append(Indicator(f"iso59020.lifetime_relative.{name}", rlp, "ratio",
-                             "RLP(X) = tLP(X) / tIALP(X)", src("A.3.2", "A.4"),
-                             {"product": name}, status="text", notes=(READ,)))
+    for p in fm.products:
+        if p.lifetime is not None and p.industry_lifetime is not None:
+            out.append(ratio(f"iso59020.lifetime_relative.{p.name}", p.lifetime,
+                             p.industry_lifetime, unit="ratio",
+                             formula="RLP(X) = tLP(X) / tIALP(X)", source=src("A.3.2", "A.4"),
+                             inputs={"product": p.name}, status="text", notes=(READ,)))
     if lives:
-        total = math.fsum(m for _, m, _ in lives)
-        out.append(Indicator("iso59020.lifetime_vs_industry",
-                             math.fsum(m * r for _, m, r in lives) / total, "ratio",
-                             "Σ m_p RLP_p / Σ m_p", src("A.3.2", "A.4"),
-                             {"products": len(lives)}, status="text",
-                             notes=(READ, note("iso-lifetime-average"))))
+        out.append(ratio("iso59020.lifetime_vs_industry",
+                         fsum(m * r for _, m, r in lives),
+                         math.fsum(m for _, m, _ in lives), unit="ratio",
+                         formula="Σ m_p RLP_p / Σ m_p", source=src("A.3.2", "A.4"),
+                         inputs={"products": len(lives)}, status="text",
+                         notes=(READ, note("iso-lifetime-average"))))
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from junkan.indicators.inputs import Finance, FlowModel
 from junkan.indicators.notes import note
-from junkan.indicators.values import Indicator
+from junkan.indicators.values import Indicator, fsum, ratio
 
 SOURCE = "Hitachi–AIST Circular Economy Lab report (seed 003), standardisation proposal (a)–(c)"
 NOTES = (note("rap-lab-report"),)
@@ -25,8 +25,8 @@ NOTES = (note("rap-lab-report"),)
 
 def circulation_cost(finance: Finance) -> float:
     """Variable circulation cost + annualised capex (capex ÷ legal life ÷ actual-life index)."""
-    return finance.variable_circulation_cost + math.fsum(
-        c.amount / c.legal_service_life / c.actual_life_index for c in finance.capex)
+    return fsum([finance.variable_circulation_cost, *(
+        c.amount / c.legal_service_life / c.actual_life_index for c in finance.capex)])
 
 
 def rap(fm: FlowModel) -> list[Indicator]:
@@ -45,8 +45,16 @@ def rap(fm: FlowModel) -> list[Indicator]:
         return [Indicator("rap", None, "ratio", formula, SOURCE, inputs,
                           reason="no circulation cost (denominator is zero)", notes=NOTES,
                           reason_code="circulation-cost-zero")]
-    return [Indicator("rap", f.value_added / cost, "ratio", formula, SOURCE, inputs,
-                      notes=NOTES)]
+    if not math.isfinite(cost):  # review 319: value added ÷ infinity gave RAP 0.0
+        return [Indicator("rap", None, "ratio", formula, SOURCE, inputs,
+                          reason="the circulation cost is beyond the largest number: check "
+                                 "the capex amounts, legal service lives and actual-life "
+                                 "indices", notes=NOTES,
+                          reason_code="circulation-cost-overflow")]
+    # a tiny cost: the ratio beyond a float's range is null with the reason (review 319: it
+    # was infinity, a null without a reason in JSON)
+    return [ratio("rap", f.value_added, cost, unit="ratio", formula=formula, source=SOURCE,
+                  inputs=inputs, notes=NOTES)]
 
 
 def worked_example() -> dict[str, dict[str, float]]:

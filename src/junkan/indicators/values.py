@@ -4,6 +4,7 @@ its definition was checked — or null with the reason, never a silent 0."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +34,16 @@ REL_TOL = 1e-9
 """A difference smaller than this share of the quantities it was computed from is a rounding
 residue (e.g. 1 − (0.6 + 0.3 + 0.1) ≈ 1.1e-16), treated as zero — so a "linear" inflow of
 1e-13 t never becomes a denominator."""
+
+
+def fsum(values: Iterable[float]) -> float:
+    """``math.fsum`` of non-negative ``values``, or infinity when the sum is beyond a float's
+    range (``math.fsum`` raises ``OverflowError`` on an intermediate overflow: two capex items
+    of 1e308 ended ``junkan.indicators.run`` in a traceback; review 319)."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return math.inf
 
 
 def snap(value: float, scale: float) -> float:
