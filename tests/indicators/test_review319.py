@@ -165,3 +165,23 @@ def test_the_mass_weighted_lifetime_ratio() -> None:
          "industry_lifetime_source": "test"}]})
     got = _by_key(fm, ("iso59020",))
     assert got["iso59020.lifetime_vs_industry"].value == pytest.approx(1.25)
+
+
+def test_years_with_a_flow_model_is_refused(tmp_path: Any) -> None:
+    # `junkan indicators flows.yaml --years 2030:2040` (or --years garbage) printed the flow
+    # model's indicators as if the window applied
+    from typer.testing import CliRunner
+
+    from junkan.cli.main import app
+
+    path = tmp_path / "flows.yaml"
+    path.write_text("name: f\ninflows: [{name: a, mass: 1 t, recycled: 0.5}]\n")
+    runner = CliRunner()
+    for years in ("2030:2040", "garbage"):
+        res = runner.invoke(app, ["indicators", str(path), "--years", years])
+        said = " ".join(res.output.split())  # however the terminal wraps it
+        assert res.exit_code == 2, said
+        assert "is a flow model (one period): leave out --years" in said
+    res = runner.invoke(app, ["indicators", str(path), "--format", "json"])
+    assert res.exit_code == 0
+    assert '"value": 0.5' in res.output

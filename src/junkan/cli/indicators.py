@@ -41,6 +41,9 @@ def compute(file: Path, frameworks: list[str], years: str | None
     the lifecycle model in it (by scenario, with trade-offs against the baseline)."""
     doc = read_document(file)
     if indicators.is_flow_document(doc):  # the decision POST /api/indicators makes
+        if years is not None:  # review 319: it was ignored, even --years garbage
+            fail(f"--years {years}: picks the window of a lifecycle model's simulation; "
+                 f"{file} is a flow model (one period): leave out --years")
         flows = indicators.load(doc=doc, source=str(file))
         return {flows.name: indicators.run(flows, frameworks)}
     model = lifecycle.load(file)
