@@ -185,3 +185,24 @@ def test_years_with_a_flow_model_is_refused(tmp_path: Any) -> None:
     res = runner.invoke(app, ["indicators", str(path), "--format", "json"])
     assert res.exit_code == 0
     assert '"value": 0.5' in res.output
+
+
+def test_an_end_of_life_efficiency_not_given_is_said() -> None:
+    # M 1 kg, C_R 0.6, nothing else: E_C taken as 1.0 gives V 1, W_0 0.4, W_C 0,
+    # LFI 1.4 / 2 = 0.7, MCI 1 − 0.63 = 0.37 — without a word, where a missing E_F was said.
+    # With E_C 0.8: W_C 0.12, W = 0.4 + 0.06, LFI 1.46 / 1.94, MCI 0.322680…
+    def product(**more: Any) -> Any:
+        fm = indicators.load(doc={"name": "f", "products": [
+            {"name": "p", "mass": "1 kg", "collected_for_recycling": 0.6, **more}]})
+        return _by_key(fm, ("mci",))["mci.product.p"]
+
+    assumed = product()
+    assert assumed.value == pytest.approx(0.37)
+    assert assumed.inputs["E_C"] == 1.0
+    assert [n.code for n in assumed.notes].count("ec-assumed-one") == 1
+    given = product(recycling_efficiency_eol=0.8)
+    assert given.value == pytest.approx(1 - 0.9 * 1.46 / 1.94)
+    assert "ec-assumed-one" not in [n.code for n in given.notes]
+    # not collected for recycling: E_C does not matter, nothing to say
+    fm = indicators.load(doc={"name": "f", "products": [{"name": "p", "mass": "1 kg"}]})
+    assert "ec-assumed-one" not in [n.code for n in _by_key(fm, ("mci",))["mci.product.p"].notes]

@@ -81,6 +81,15 @@ def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, Note | None]
     return 1.0, (note("ef-assumed-one"),)
 
 
+def _eol_notes(p: ProductUse) -> tuple[str, ...]:
+    """The note a product collected for recycling needs when it does not state E_C (review
+    319: the default 1.0, no losses, raised its MCI without a word, where a missing E_F was
+    said)."""
+    if p.collected_for_recycling > 0 and "recycling_efficiency_eol" not in p.model_fields_set:
+        return (note("ec-assumed-one"),)
+    return ()
+
+
 def _biological_notes(p: ProductUse) -> tuple[str, ...]:
     """The note a product's composted or energy-recovered share needs when no
     ``biological_share`` bounds it (the 2019 extension credits them for biological
@@ -141,7 +150,7 @@ def mci(fm: FlowModel) -> list[Indicator]:
                if p.use_intensity and p.industry_use_intensity else 1.0)
         try:
             ef, ef_notes = _feedstock_efficiency(p, from_inflows, names)
-            ef_notes += _biological_notes(p)
+            ef_notes += _eol_notes(p) + _biological_notes(p)
             r = _product_mci(p, ef, x_l, x_u)
         except IndicatorInputError as exc:  # which product (review 276: no path)
             raise IndicatorInputError(f"products[{i}] ({p.name}): {exc}") from None
@@ -149,7 +158,8 @@ def mci(fm: FlowModel) -> list[Indicator]:
                              "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)",
                              MCI_SOURCE, {"M_kg": r.mass, "V_kg": r.v, "W0_kg": r.w0,
                                           "WC_kg": r.wc, "WF_kg": r.wf, "W_kg": r.w,
-                                          "E_F": ef, "LFI": r.lfi, "X": r.x},
+                                          "E_F": ef, "E_C": p.recycling_efficiency_eol,
+                                          "LFI": r.lfi, "X": r.x},
                              notes=MCI_NOTES + ef_notes))
         values.append(r.mci)
     return out + _company(fm.model_copy(update={"products": counted}), values)

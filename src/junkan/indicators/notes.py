@@ -32,6 +32,8 @@ TEMPLATES: dict[str, str] = {
                       "the recycled feedstock",
     "ef-assumed-one": "E_F (efficiency of the recycling that made the recycled feedstock) not "
                       "given, for the product or the inflows: taken as 1.0 (no losses, W_F = 0)",
+    "ec-assumed-one": "E_C (efficiency of the product's end-of-life recycling) not given: "
+                      "taken as 1.0 (no losses, W_C = 0); give recycling_efficiency_eol",
     "mci-biological-unchecked": "composted and energy_recovered credited as given (C_C, C_E): "
                                 "the 2019 extension counts them for biological materials only "
                                 "(energy recovery when qualifying, C_E = E_E · B_C); give "
