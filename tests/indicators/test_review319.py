@@ -206,3 +206,18 @@ def test_an_end_of_life_efficiency_not_given_is_said() -> None:
     # not collected for recycling: E_C does not matter, nothing to say
     fm = indicators.load(doc={"name": "f", "products": [{"name": "p", "mass": "1 kg"}]})
     assert "ec-assumed-one" not in [n.code for n in _by_key(fm, ("mci",))["mci.product.p"].notes]
+
+
+@pytest.mark.parametrize("flag", ["no_flows", "ef_is_eol"])
+def test_a_flow_model_cannot_state_what_only_a_simulation_states(flag: str) -> None:
+    # `no_flows: true` in a document took a real product out of the company MCI ("the product
+    # has no flows in the period"); `ef_is_eol: true` noted an E_F "assumed equal to the
+    # simulated system's own recycling efficiency" of a simulation that never ran
+    from junkan.core.errors import ModelError
+
+    doc = {"name": "f", "products": [
+        {"name": "a", "mass": "1 kg", "recycling_efficiency_feedstock": 0.5,
+         "recycled_feedstock": 0.5, "revenue": 1.0, flag: True},
+        {"name": "b", "mass": "1 kg", "revenue": 1.0}]}
+    with pytest.raises(ModelError, match=rf"products\[0\]\.{flag}"):
+        indicators.load(doc=doc)

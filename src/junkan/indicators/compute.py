@@ -307,7 +307,7 @@ def _product_uses(result: Result, mask: Any, revenue: float,
     for pi, p in enumerate(c.products):
         took, left = own.material[pi] + own.reused[pi], own.out[pi]
         cr = min(own.recycling[pi] / left, 1.0) if left > 0 else 0.0
-        out.append(ProductUse(
+        out.append(ProductUse.simulated(
             no_flows=took <= 0 and left <= 0, name=p, mass=f"{c.product_mass[pi]} kg",
             recycled_feedstock=min(own.recycled[pi] / took, 1.0) if took > 0 else 0.0,
             reused_feedstock=min(own.reused[pi] / took, 1.0) if took > 0 else 0.0,

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
@@ -125,13 +125,31 @@ class ProductUse(Strict):
     industry_use_intensity_source: str | None = None
     revenue: float | None = Field(default=None, ge=0)
     """The company MCI's weight R_i; with two or more products every product needs it."""
-    ef_is_eol: bool = False
-    """``recycling_efficiency_feedstock`` is assumed, not known: a simulated system's own
-    recycling efficiency E_C (:func:`junkan.indicators.from_lifecycle`), which the product's
-    MCI notes say (review 276)."""
-    no_flows: bool = False
-    """The product has no flows in the period (a simulation's window in which it is neither
-    made nor retired): its MCI is not computed, and the company MCI leaves it out."""
+    _ef_is_eol: bool = PrivateAttr(default=False)
+    _no_flows: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def simulated(cls, *, ef_is_eol: bool, no_flows: bool, **fields: Any) -> ProductUse:
+        """A product of a simulation (:func:`junkan.indicators.from_lifecycle`) with the two
+        facts only a simulation states — not fields of a flow model's document (review 319:
+        ``no_flows: true`` in a document took a product out of the company MCI, saying it had
+        no flows, and ``ef_is_eol: true`` added a note about a simulation that never ran)."""
+        product = cls(**fields)
+        product._ef_is_eol, product._no_flows = ef_is_eol, no_flows
+        return product
+
+    @property
+    def ef_is_eol(self) -> bool:
+        """``recycling_efficiency_feedstock`` is assumed, not known: a simulated system's own
+        recycling efficiency E_C, which the product's MCI notes say (review 276)."""
+        return self._ef_is_eol
+
+    @property
+    def no_flows(self) -> bool:
+        """The product has no flows in the period (a simulation's window in which it is
+        neither made nor retired): its MCI is not computed, and the company MCI leaves it
+        out."""
+        return self._no_flows
 
     @model_validator(mode="after")
     def _sources(self) -> ProductUse:
