@@ -221,3 +221,15 @@ def test_a_flow_model_cannot_state_what_only_a_simulation_states(flag: str) -> N
         {"name": "b", "mass": "1 kg", "revenue": 1.0}]}
     with pytest.raises(ModelError, match=rf"products\[0\]\.{flag}"):
         indicators.load(doc=doc)
+
+
+def test_the_sankey_keeps_an_outflow_named_like_the_organisation_apart() -> None:
+    # a model named "lost: landfill": its 1 t to landfill went from node 4 to node 4 (itself)
+    from junkan.indicators.report import flow_sankey
+
+    fm = indicators.load(doc={"name": "lost: landfill",
+                              "inflows": [{"name": "a", "mass": "1 t"}],
+                              "outflows": [{"name": "x", "mass": "1 t", "route": "landfill"}]})
+    sankey = flow_sankey(fm, "t").data[0]
+    assert list(sankey.link.source) == [3, 4] and list(sankey.link.target) == [4, 5]
+    assert sankey.node.label[5] == "lost: landfill"

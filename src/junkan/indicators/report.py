@@ -37,10 +37,12 @@ def flow_sankey(fm: FlowModel, title: str) -> go.Figure:
         circ = recovered_mass(o) if o.route in CTI_RECOVERY else 0.0
         for name, v in ((f"circular: {o.route}", circ), (f"lost: {o.route}", o.mass - circ)):
             if v > 0:
-                if name not in labels:
+                # outflow nodes come after the organisation's (review 319: a model named
+                # "lost: landfill" sent its landfill to itself, a loop on one node)
+                if name not in labels[5:]:
                     labels.append(name)
                 src.append(4)
-                dst.append(labels.index(name))
+                dst.append(labels.index(name, 5))
                 val.append(v / 1000)
     fig = go.Figure(go.Sankey(valueformat=",.0f", valuesuffix=" t",
                               node={"label": labels, "pad": 14},
