@@ -233,3 +233,26 @@ def test_the_sankey_keeps_an_outflow_named_like_the_organisation_apart() -> None
     sankey = flow_sankey(fm, "t").data[0]
     assert list(sankey.link.source) == [3, 4] and list(sankey.link.target) == [4, 5]
     assert sankey.node.label[5] == "lost: landfill"
+
+
+def test_an_undefined_representative_indicator_is_no_trade_off() -> None:
+    # 2020–2023, products that last a fixed 10 years: none retires, so the recycling rate
+    # (secondary output ÷ outflow) is 0/0, NaN, in both scenarios. A scenario that only cuts
+    # the assembly's CO2e (by 1 kg × 8,000 pieces = 8 t) was warned that it "worsens #4
+    # Recycling rate": NaN − NaN counted as worse
+    doc = yaml.safe_load(TWO)
+    doc["years"] = {"start": 2020, "end": 2023}
+    for product in doc["products"].values():
+        product["lifetime"] = {"distribution": "fixed", "mean": "10 year"}
+    doc["scenarios"] = {"cleaner": {"description": "cleaner assembly",
+                                    "set": {"processes.assembly.co2e": "1 kgCO2e/piece"}}}
+    model = lifecycle.load(text=yaml.safe_dump(doc), source="short.yaml")
+    base, cleaner = lifecycle.run(model, "baseline"), lifecycle.run(model, "cleaner")
+    assert cleaner.totals()["co2e_t"] - base.totals()["co2e_t"] == pytest.approx(-8.0)
+    assert base.totals()["recycling_rate"] != base.totals()["recycling_rate"]  # NaN
+    assert indicators.run(cleaner, ["cti"], baseline=base).warnings == []
+    # a defined change still warns: CO2e down, recycled share down
+    from junkan.indicators.catalogue import tradeoff_warnings
+
+    assert tradeoff_warnings({"co2e_t": -8.0, "recycled_share": -0.1,
+                              "recycling_rate": float("nan")})

@@ -5,6 +5,7 @@ indicators; queries and trade-off warnings."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -81,7 +82,10 @@ def tradeoff_warnings(changes: dict[str, float]) -> list[str]:
     worse: list[str] = []
     for no, (key, sign) in REPRESENTATIVE_METRICS.items():
         d = changes.get(key)
-        if d is None or abs(d) < 1e-12:
+        # not defined in either scenario (NaN: no outflow, no material input): neither better
+        # nor worse (review 319: NaN counted as worse, and a scenario that only cut CO2e was
+        # warned that it worsens a recycling rate no product's retirement defined)
+        if d is None or not math.isfinite(d) or abs(d) < 1e-12:
             continue
         (better if d * sign > 0 else worse).append(f"#{no} {names[no]}")
     if better and worse:
