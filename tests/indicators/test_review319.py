@@ -256,3 +256,13 @@ def test_an_undefined_representative_indicator_is_no_trade_off() -> None:
 
     assert tradeoff_warnings({"co2e_t": -8.0, "recycled_share": -0.1,
                               "recycling_rate": float("nan")})
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0])
+def test_the_company_mci_refuses_a_normaliser_that_is_not_a_weight(bad: float) -> None:
+    # NaN passed the "negative" check (NaN < 0 is false) and made the company MCI NaN;
+    # infinity gave inf / inf = NaN too
+    from junkan.indicators import IndicatorInputError
+
+    with pytest.raises(IndicatorInputError, match="normalising factors"):
+        company_circularity([0.5, 0.7], [bad, 1.0])

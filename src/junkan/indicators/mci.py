@@ -168,8 +168,8 @@ def company_circularity(mcis: Sequence[float], normalisers: Sequence[float]) -> 
     recommended). ``None`` when Σ R_i = 0."""
     if len(mcis) != len(normalisers):
         raise IndicatorInputError("one normalising factor (e.g. revenue) per product")
-    if any(r < 0 for r in normalisers):
-        raise IndicatorInputError("normalising factors must not be negative")
+    if not all(math.isfinite(r) and r >= 0 for r in normalisers):  # NaN passed r < 0 (319)
+        raise IndicatorInputError("normalising factors must be finite numbers, not negative")
     top = max(normalisers, default=0.0)
     if top == 0:
         return None
