@@ -266,3 +266,46 @@ def test_the_company_mci_refuses_a_normaliser_that_is_not_a_weight(bad: float) -
 
     with pytest.raises(IndicatorInputError, match="normalising factors"):
         company_circularity([0.5, 0.7], [bad, 1.0])
+
+
+def _fixed_life(years: dict[str, int], life: str, **sales: Any) -> Any:
+    """TWO over ``years`` with every product lasting exactly ``life``, sales replaced."""
+    doc = yaml.safe_load(TWO)
+    doc["years"] = years
+    for name, product in doc["products"].items():
+        product["lifetime"] = {"distribution": "fixed", "mean": life}
+        product["sales"] = sales.get(name, product["sales"])
+    return lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="two.yaml"))
+
+
+def test_a_product_none_of_which_retired_takes_its_routing_s_end_of_life() -> None:
+    # 2020–2023, every product lasts 10 years: none retires, nothing is recycled. Before,
+    # the system had no outflow and from_lifecycle gave no products: the MCI was an empty
+    # list, without a reason. (With an outflow, 0 of 0 collected read as none collected:
+    # W_0 = M and a product collected at 0.8 scored 0.1.)
+    result = _fixed_life({"start": 2020, "end": 2023}, "10 year")
+    fm = from_lifecycle(result)
+    got = _by_key(fm, ("mci",))
+    # its routing: kept collected 0.8 → recycling, lost 0.2; no recycled feedstock yet;
+    # E_C taken as 1.0 (no recycling ran).
+    # kept: M 10, V 10, W_0 10 × 0.2 = 2, LFI 12 / 20 = 0.6, MCI 1 − 0.54 = 0.46
+    # lost: M 20, V 20, W_0 20 × 0.8 = 16, LFI 36 / 40 = 0.9, MCI 1 − 0.81 = 0.19
+    kept, lost = got["mci.product.kept"], got["mci.product.lost"]
+    assert kept.value == pytest.approx(0.46) and lost.value == pytest.approx(0.19)
+    for ind in (kept, lost):
+        codes = [n.code for n in ind.notes]
+        assert "eol-from-routing" in codes and "ec-not-simulated" in codes, codes
+    # the same revenue each (5,000 JPY × 4,000 pieces): the mean
+    assert got["mci.company"].value == pytest.approx((0.46 + 0.19) / 2)
+
+
+def test_a_product_not_made_in_the_window_has_no_mci() -> None:
+    # kept made in 2020 and 2021 only, lasting 3 years: in 2023–2024 it only retires. Its
+    # feedstock in the window is 0 of 0: before, read as all virgin (F_R = F_U = 0)
+    result = _fixed_life({"start": 2020, "end": 2030}, "3 year",
+                         kept={2020: 1000, 2021: 1000, 2022: 0, 2030: 0})
+    got = _by_key(from_lifecycle(result, (2023, 2024)), ("mci",))
+    assert got["mci.product.kept"].value is None
+    assert got["mci.product.kept"].reason_code == "product-not-made"
+    # and it leaves the company MCI, which is lost's
+    assert got["mci.company"].value == pytest.approx(got["mci.product.lost"].value)

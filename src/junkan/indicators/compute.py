@@ -85,9 +85,10 @@ def _eol_notes(p: ProductUse) -> tuple[str, ...]:
     """The note a product collected for recycling needs when it does not state E_C (review
     319: the default 1.0, no losses, raised its MCI without a word, where a missing E_F was
     said)."""
+    routed = (note("eol-from-routing"),) if p.eol_routed else ()
     if p.collected_for_recycling > 0 and "recycling_efficiency_eol" not in p.model_fields_set:
-        return (note("ec-assumed-one"),)
-    return ()
+        return (note("ec-not-simulated" if p.eol_routed else "ec-assumed-one"), *routed)
+    return routed
 
 
 def _biological_notes(p: ProductUse) -> tuple[str, ...]:
@@ -137,12 +138,8 @@ def mci(fm: FlowModel) -> list[Indicator]:
     from_inflows, names = _inflows_ef(stated), stated[1] if stated else []
     counted = []
     for i, p in enumerate(fm.products):
-        if p.no_flows:  # review 265: MCI 0.1 of nothing, which pulled the company's down
-            out.append(Indicator(
-                f"mci.product.{p.name}", None, "fraction",
-                "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)", MCI_SOURCE,
-                reason="the product has no flows in the period (neither made nor retired)",
-                reason_code="product-no-flows", notes=MCI_NOTES))
+        if p.no_flows or p.not_made:  # review 265: MCI 0.1 of nothing; 319: of no feedstock
+            out.append(_not_computed(p))
             continue
         counted.append(p)
         x_l = p.lifetime / p.industry_lifetime if p.lifetime and p.industry_lifetime else 1.0
@@ -163,6 +160,18 @@ def mci(fm: FlowModel) -> list[Indicator]:
                              notes=MCI_NOTES + ef_notes))
         values.append(r.mci)
     return out + _company(fm.model_copy(update={"products": counted}), values)
+
+
+def _not_computed(p: ProductUse) -> Indicator:
+    """The MCI of a simulated product without flows in the window, or not made in it (its
+    feedstock not known): null with the reason."""
+    reason, code = (("the product has no flows in the period (neither made nor retired)",
+                     "product-no-flows") if p.no_flows else
+                    ("no piece of the product was made in the period: its feedstock is not "
+                     "known", "product-not-made"))
+    return Indicator(f"mci.product.{p.name}", None, "fraction",
+                     "max(0, 1 − LFI · 0.9/X), LFI = (V + W) / (2M + (W_F − W_C)/2)",
+                     MCI_SOURCE, reason=reason, reason_code=code, notes=MCI_NOTES)
 
 
 def _product_mci(p: Any, ef: float, x_l: float, x_u: float) -> Any:
@@ -270,10 +279,11 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
                                 kind="by-product" if kind == "export" else "waste",
                                 actual_recovery=ar))
     revenue = float(result.impacts()[mask, :, 3].sum())
-    products = []
-    if sum(i.mass for i in inflows) > 0 and sum(o.mass for o in outflows) > 0:
+    products = []  # review 319: a window without outflows had no MCI and said nothing
+    if sum(i.mass for i in inflows) > 0 or sum(o.mass for o in outflows) > 0:
         products = _product_uses(result, mask, revenue,
-                                 lifecycle_efficiencies(recycled_in, recycled_out))
+                                 lifecycle_efficiencies(recycled_in, recycled_out),
+                                 recycled_in > 0)
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
                      inflows=inflows, outflows=outflows, products=products,
                      finance=_finance(revenue))
@@ -291,13 +301,16 @@ def _finance(revenue: float) -> Finance:
 
 
 def _product_uses(result: Result, mask: Any, revenue: float,
-                  efficiencies: tuple[float, float | None]) -> list[ProductUse]:
+                  efficiencies: tuple[float, float | None],
+                  recycling_ran: bool) -> list[ProductUse]:
     """Each product for its MCI: its own flows (:func:`product_flows`), the system's
     recycling efficiencies ``(E_C, E_F)``, and as R_i its revenue from being made — where
     no product is made for a price (the model's revenue sits elsewhere), or one is made at a
     negative revenue (no weight), they count alike: an equal share of ``revenue``, or 1.0
     each where ``revenue`` is not above 0 (review 319: a negative share was refused by
-    ``ProductUse`` and the run's indicators ended in a traceback)."""
+    ``ProductUse`` and the run's indicators ended in a traceback). Without recycling in the
+    window (``recycling_ran`` false) E_C is not known: a product collected for recycling by
+    its routing (none retired) does not state it, and its MCI notes say 1.0 was taken."""
     c = result.raw.compiled
     e_c, e_f = efficiencies
     own, made = product_flows(result, mask), make_revenue(result, mask)
@@ -306,14 +319,21 @@ def _product_uses(result: Result, mask: Any, revenue: float,
     out = []
     for pi, p in enumerate(c.products):
         took, left = own.material[pi] + own.reused[pi], own.out[pi]
-        cr = min(own.recycling[pi] / left, 1.0) if left > 0 else 0.0
+        # none retired in the window: the end of life of a retired piece (review 319: 0 of 0
+        # collected read as none, and a product collected at 0.8 scored MCI 0.1)
+        routed = left <= 0 < took and own.per_piece[2][pi] > 0
+        reuse, recycling, out_kg = ((x[pi] for x in own.per_piece) if routed
+                                    else (own.reuse[pi], own.recycling[pi], left))
+        cr = min(recycling / out_kg, 1.0) if out_kg > 0 else 0.0
+        known = {"recycling_efficiency_eol": e_c} if recycling_ran or cr == 0 else {}
         out.append(ProductUse.simulated(
-            no_flows=took <= 0 and left <= 0, name=p, mass=f"{c.product_mass[pi]} kg",
+            no_flows=took <= 0 and left <= 0, not_made=took <= 0 < left, eol_routed=routed,
+            name=p, mass=f"{c.product_mass[pi]} kg",
             recycled_feedstock=min(own.recycled[pi] / took, 1.0) if took > 0 else 0.0,
             reused_feedstock=min(own.reused[pi] / took, 1.0) if took > 0 else 0.0,
             collected_for_recycling=cr,
-            collected_for_reuse=min(own.reuse[pi] / left, 1.0 - cr) if left > 0 else 0.0,
-            recycling_efficiency_eol=e_c, recycling_efficiency_feedstock=e_f,
+            collected_for_reuse=min(reuse / out_kg, 1.0 - cr) if out_kg > 0 else 0.0,
+            recycling_efficiency_feedstock=e_f, **known,
             ef_is_eol=e_f is not None, revenue=float(weights[pi])))
     return out
 

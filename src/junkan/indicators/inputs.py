@@ -127,16 +127,35 @@ class ProductUse(Strict):
     """The company MCI's weight R_i; with two or more products every product needs it."""
     _ef_is_eol: bool = PrivateAttr(default=False)
     _no_flows: bool = PrivateAttr(default=False)
+    _not_made: bool = PrivateAttr(default=False)
+    _eol_routed: bool = PrivateAttr(default=False)
 
     @classmethod
-    def simulated(cls, *, ef_is_eol: bool, no_flows: bool, **fields: Any) -> ProductUse:
-        """A product of a simulation (:func:`junkan.indicators.from_lifecycle`) with the two
+    def simulated(cls, *, ef_is_eol: bool, no_flows: bool, not_made: bool = False,
+                  eol_routed: bool = False, **fields: Any) -> ProductUse:
+        """A product of a simulation (:func:`junkan.indicators.from_lifecycle`) with the
         facts only a simulation states — not fields of a flow model's document (review 319:
         ``no_flows: true`` in a document took a product out of the company MCI, saying it had
-        no flows, and ``ef_is_eol: true`` added a note about a simulation that never ran)."""
+        no flows, and ``ef_is_eol: true`` added a note about a simulation that never ran).
+        ``not_made``: no piece was made in the window, so its feedstock is not known (its MCI
+        is not computed); ``eol_routed``: none reached its end of life in the window, so its
+        end-of-life shares are those its routing gives a retired piece (its MCI notes say)."""
         product = cls(**fields)
         product._ef_is_eol, product._no_flows = ef_is_eol, no_flows
+        product._not_made, product._eol_routed = not_made, eol_routed
         return product
+
+    @property
+    def not_made(self) -> bool:
+        """No piece of the product was made in the simulated window: its feedstock shares are
+        not known."""
+        return self._not_made
+
+    @property
+    def eol_routed(self) -> bool:
+        """No piece reached its end of life in the simulated window: its end-of-life shares
+        are those of its routing per retired piece."""
+        return self._eol_routed
 
     @property
     def ef_is_eol(self) -> bool:

@@ -43,6 +43,10 @@ class ProductFlows:
     recycled: np.ndarray
     material: np.ndarray
     reused: np.ndarray
+    per_piece: tuple[np.ndarray, np.ndarray, np.ndarray]
+    """kg into reuse, into recycling and out (reuse and every sink) of one retired piece of
+    each product, by its routing column: its end of life where none retired in the window
+    (review 319: 0 of 0 collected was read as none collected, W_0 = M, MCI 0.1)."""
 
 
 def product_flows(result: Any, mask: Any) -> ProductFlows:
@@ -61,10 +65,18 @@ def product_flows(result: Any, mask: Any) -> ProductFlows:
     share = np.stack([_shares(w, pm) for w in weights]) if len(weights) else weights
     vir, rec = raw.virgin[mask], raw.recycled[mask]
     reused = raw.reused_products[mask].sum(axis=0) * c.product_mass + _reused_parts(result, mask)
+    route = c.route_eol["edge"]
+
+    def piece(rows: list[int]) -> np.ndarray:
+        return np.asarray(route[rows].sum(axis=0), dtype=float).ravel()
+
+    piece_reuse = piece(into_reuse)
     return ProductFlows(reuse=reuse, recycling=edges[into_recycling].sum(axis=0),
                         out=reuse + edges[direct].sum(axis=0),
                         recycled=np.einsum("tpm,tm->p", share, rec),
-                        material=np.einsum("tpm,tm->p", share, vir + rec), reused=reused)
+                        material=np.einsum("tpm,tm->p", share, vir + rec), reused=reused,
+                        per_piece=(piece_reuse, piece(into_recycling),
+                                   piece_reuse + piece(direct)))
 
 
 def sinks(c: Any) -> tuple[dict[str, str], set[str]]:

@@ -34,6 +34,10 @@ TEMPLATES: dict[str, str] = {
                       "given, for the product or the inflows: taken as 1.0 (no losses, W_F = 0)",
     "ec-assumed-one": "E_C (efficiency of the product's end-of-life recycling) not given: "
                       "taken as 1.0 (no losses, W_C = 0); give recycling_efficiency_eol",
+    "eol-from-routing": "no piece of the product reached its end of life in the period: C_R "
+                        "and C_U are the shares its end-of-life routing gives a retired piece",
+    "ec-not-simulated": "E_C (efficiency of the product's end-of-life recycling): no recycling "
+                        "ran in the period, taken as 1.0 (no losses, W_C = 0)",
     "mci-biological-unchecked": "composted and energy_recovered credited as given (C_C, C_E): "
                                 "the 2019 extension counts them for biological materials only "
                                 "(energy recovery when qualifying, C_E = E_E · B_C); give "
