@@ -309,3 +309,27 @@ def test_a_product_not_made_in_the_window_has_no_mci() -> None:
     assert got["mci.product.kept"].reason_code == "product-not-made"
     # and it leaves the company MCI, which is lost's
     assert got["mci.company"].value == pytest.approx(got["mci.product.lost"].value)
+
+
+def test_an_actor_s_negative_circulation_cost_is_not_called_none() -> None:
+    # pickup at −5 JPY a piece (a credit): the recycler's circulation cost is negative and its
+    # RAP was null with "no circulation cost"
+    from junkan.indicators.compute import actor_indicators
+
+    doc = yaml.safe_load(TWO)
+    doc["processes"]["pickup"]["cost"] = "-5 JPY/piece"
+    result = lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="two.yaml"))
+    got = {i.key: i for inds in actor_indicators(result).values() for i in inds}
+    cost = got["actor.recycler.circulation_cost"].value
+    assert cost < 0
+    rap = got["actor.recycler.rap"]
+    assert rap.value is None and rap.reason_code == "circulation-cost-negative"
+    assert rap.reason == f"the circulation cost is negative ({cost:.6g})"
+    # with a positive cost: (revenue − purchases) / cost, by hand from its inputs
+    doc["processes"]["pickup"]["cost"] = "5 JPY/piece"
+    doc["processes"]["steel_recycling"]["revenue"] = "10 JPY/kg"
+    result = lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="two.yaml"))
+    rap = next(i for i in actor_indicators(result)["recycler"] if i.key.endswith(".rap"))
+    assert rap.value == pytest.approx((rap.inputs["revenue"] - rap.inputs["purchases"])
+                                      / rap.inputs["circulation_cost"])
+    assert rap.value > 0

@@ -26,7 +26,7 @@ from junkan.indicators.mci import company_circularity, material_circularity
 from junkan.indicators.notes import Note, note
 from junkan.indicators.rap import SOURCE as RAP_SOURCE
 from junkan.indicators.rap import rap
-from junkan.indicators.values import Indicator, IndicatorInputError
+from junkan.indicators.values import Indicator, IndicatorInputError, ratio
 from junkan.lifecycle import Result, stages
 
 MCI_NOTES = (note("mci-not-read"),)
@@ -364,7 +364,6 @@ def actor_indicators(result: Result) -> dict[str, list[Indicator]]:
                         if tbl.names[i].startswith(("virgin:", "recycled:", "purchase:")))
         circ = sum(imp[i, 2] for i in idx if tbl.stage[i] in CIRCULATION_STAGES)
         revenue = sum(imp[i, 3] for i in idx)
-        value_added = revenue - purchases
         items = [Indicator(f"actor.{actor}.circulation_cost", float(circ), c.model.currency,
                            "Σ cost of the actor's circulation-stage processes", RAP_SOURCE,
                            {"stages": list(CIRCULATION_STAGES)}, status="inferred",
@@ -375,15 +374,26 @@ def actor_indicators(result: Result) -> dict[str, list[Indicator]]:
                                    "recycled kg / (virgin + recycled kg) bought", RAP_SOURCE,
                                    {"recycled_t": rec / 1000, "virgin_t": vir / 1000},
                                    status="inferred", notes=ACTOR_NOTES))
-        items.append(Indicator(
-            f"actor.{actor}.rap", float(value_added / circ) if circ > 0 else None, "ratio",
-            "(revenue − purchases) / circulation cost", RAP_SOURCE,
-            {"revenue": float(revenue), "purchases": float(purchases),
-             "circulation_cost": float(circ)},
-            reason=None if circ > 0 else "no circulation cost", status="inferred",
-            notes=ACTOR_NOTES, reason_code=None if circ > 0 else "circulation-cost-zero"))
+        items.append(_actor_rap(actor, float(revenue), float(purchases), float(circ)))
         out[actor] = items
     return out
+
+
+def _actor_rap(actor: str, revenue: float, purchases: float, circ: float) -> Indicator:
+    """An actor's RAP, (revenue − purchases) ÷ circulation cost: null with the reason when
+    the cost is 0, negative (cost factors may be credits: review 319, it said "no
+    circulation cost" of −82,844 JPY) or so small that the ratio is beyond a float."""
+    key, formula = f"actor.{actor}.rap", "(revenue − purchases) / circulation cost"
+    inputs = {"revenue": revenue, "purchases": purchases, "circulation_cost": circ}
+    if circ > 0:
+        return ratio(key, revenue - purchases, circ, unit="ratio", formula=formula,
+                     source=RAP_SOURCE, inputs=inputs, status="inferred", notes=ACTOR_NOTES)
+    reason, code, params = (("no circulation cost", "circulation-cost-zero", {}) if circ == 0
+                            else (f"the circulation cost is negative ({circ:.6g})",
+                                  "circulation-cost-negative", {"cost": f"{circ:.6g}"}))
+    return Indicator(key, None, "ratio", formula, RAP_SOURCE, inputs, reason=reason,
+                     status="inferred", notes=ACTOR_NOTES, reason_code=code,
+                     reason_params=params)
 
 
 class ScenarioIndicators(TypedDict):
