@@ -333,3 +333,15 @@ def test_an_actor_s_negative_circulation_cost_is_not_called_none() -> None:
     assert rap.value == pytest.approx((rap.inputs["revenue"] - rap.inputs["purchases"])
                                       / rap.inputs["circulation_cost"])
     assert rap.value > 0
+
+
+def test_the_renewable_share_is_not_negative_within_the_rounding_allowance() -> None:
+    # 1,000 MWh in, 999.999 renewable; 999.999 out, of which 999.9990001 renewable (1e-7 MWh
+    # more than came in: within one part in 10⁹ of 1,000 MWh). Consumed 0.001 MWh, renewable
+    # consumed −1e-7 MWh: the share was −0.01 %; it is 0
+    fm = indicators.load(doc={"name": "e", "energy": {
+        "total": "1000 MWh", "renewable": "999.999 MWh", "exported": "999.999 MWh",
+        "exported_renewable": "999.9990001 MWh"}})
+    got = _by_key(fm, ("cti", "iso59020"))
+    for key in ("cti.renewable_energy", "iso59020.renewable_energy"):
+        assert got[key].value == 0.0, key

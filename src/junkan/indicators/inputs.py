@@ -255,8 +255,10 @@ class EnergyUse(Strict):
     @property
     def consumed_renewable(self) -> float:
         """Net renewable energy consumed: renewable taken in − renewable exported (MWh); at
-        most :attr:`consumed` (the validation allows a rounding difference, not more)."""
-        return min((self.renewable or 0.0) - self.exported_renewable, self.consumed)
+        least 0 and at most :attr:`consumed` (the validation allows a rounding difference, not
+        more; review 319: 0.0000001 MWh more renewable exported than taken in, within it, of
+        0.001 MWh consumed gave a renewable share of −0.01 %)."""
+        return max(0.0, min((self.renewable or 0.0) - self.exported_renewable, self.consumed))
 
 
 class WaterUse(Strict):
