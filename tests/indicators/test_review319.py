@@ -345,3 +345,18 @@ def test_the_renewable_share_is_not_negative_within_the_rounding_allowance() -> 
     got = _by_key(fm, ("cti", "iso59020"))
     for key in ("cti.renewable_energy", "iso59020.renewable_energy"):
         assert got[key].value == 0.0, key
+
+
+def test_sustained_bio_feedstock_cannot_exceed_the_biological_share() -> None:
+    # a product 10 % biological credited with 90 % feedstock from sustained (biological)
+    # production scored, M 1 kg: V 0.1, W_0 1, LFI 1.1 / 2 = 0.55, MCI 1 − 0.495 = 0.505
+    # instead of at most 0.145 (below) — refused now, as composted above it is
+    from junkan.core.errors import ModelError
+
+    doc = {"name": "f", "products": [{"name": "p", "mass": "1 kg", "biological_share": 0.1,
+                                      "sustained_bio_feedstock": 0.9}]}
+    with pytest.raises(ModelError, match="sustained_bio_feedstock 0.9 is above biological"):
+        indicators.load(doc=doc)
+    doc["products"][0]["sustained_bio_feedstock"] = 0.1  # within it: V 0.9, W_0 1,
+    got = _by_key(indicators.load(doc=doc), ("mci",))  # LFI 1.9 / 2, MCI 1 − 0.855
+    assert got["mci.product.p"].value == pytest.approx(0.145)

@@ -183,6 +183,12 @@ class ProductUse(Strict):
                 f"composted + energy_recovered = {bio:.6g} is above biological_share "
                 f"{self.biological_share:.6g}: the MCI (2019 extension) credits composting and "
                 "energy recovery of biological materials only")
+        if (self.biological_share is not None
+                and self.sustained_bio_feedstock > self.biological_share + 1e-12):
+            raise ValueError(  # review 319: 0.9 of a product 0.1 biological was credited
+                f"sustained_bio_feedstock {self.sustained_bio_feedstock:.6g} is above "
+                f"biological_share {self.biological_share:.6g}: F_S (2019 extension) is "
+                "biological feedstock from sustained production")
         if (self.lifetime is None) != (self.industry_lifetime is None):
             raise ValueError("give both lifetime and industry_lifetime, or neither")
         if (self.use_intensity is None) != (self.industry_use_intensity is None):
