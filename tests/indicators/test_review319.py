@@ -360,3 +360,13 @@ def test_sustained_bio_feedstock_cannot_exceed_the_biological_share() -> None:
     doc["products"][0]["sustained_bio_feedstock"] = 0.1  # within it: V 0.9, W_0 1,
     got = _by_key(indicators.load(doc=doc), ("mci",))  # LFI 1.9 / 2, MCI 1 − 0.855
     assert got["mci.product.p"].value == pytest.approx(0.145)
+
+
+def test_one_framework_may_be_named_alone() -> None:
+    # indicators.run(model, "cti") was read letter by letter: "unknown framework 'c'"
+    fm = indicators.load(doc={"name": "f", "inflows": [{"name": "a", "mass": "1 t",
+                                                        "recycled": 0.25}]})
+    result = indicators.run(fm, "cti")
+    assert list(result.indicators) == ["cti"]
+    assert result["cti.circular_inflow"].value == 0.25
+    assert list(indicators.run(fm, "esrs-e5").indicators) == ["esrs-e5"]

@@ -193,7 +193,11 @@ FRAMEWORKS: dict[str, Callable[[FlowModel], list[Indicator]]] = {
 
 
 def compute(fm: FlowModel, frameworks: Sequence[str] = ("all",)) -> dict[str, list[Indicator]]:
-    """Indicators by framework (``all`` or any of mci, cti, iso59020, esrs-e5, rap)."""
+    """Indicators by framework (``all`` or any of mci, cti, iso59020, esrs-e5, rap; one name
+    alone is one framework — review 319: ``"cti"`` was read letter by letter, "unknown
+    framework 'c'")."""
+    if isinstance(frameworks, str):
+        frameworks = (frameworks,)
     names = list(FRAMEWORKS) if "all" in frameworks else list(frameworks)
     unknown = [n for n in names if n not in FRAMEWORKS]
     if unknown:
