@@ -27,8 +27,8 @@ def test_a_plastic_lot_is_not_zorba() -> None:
     assert row["failed"] == ["the set is for non-ferrous mix, the lot is PP"]
 
 
-@pytest.mark.parametrize("name", ["Zorba", "shredded non-ferrous", "非鉄スクラップ", "ミックスメタル",
-                                  "Aluminum", "アルミ"])
+@pytest.mark.parametrize("name", ["Zorba", "shredded non-ferrous", "非鉄スクラップ",
+                                  "ミックスメタル", "Aluminum", "アルミ"])
 def test_a_non_ferrous_mix_or_aluminium_lot_is_judged_as_before(name: str) -> None:
     res = grading.grade([_lot(name)], ["isri-zorba"], as_of=DAY)
     assert res.rows(codes=True)[0]["met"] is True
