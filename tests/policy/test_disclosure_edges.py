@@ -59,3 +59,28 @@ def test_a_taxonomy_package_with_a_damaged_member_is_named_not_a_traceback(
     (p,) = exc.value.problems
     assert p.path == "taxonomy"
     assert p.message.startswith("pkg/common/esrs_cor.xsd: cannot be read as XML")
+
+
+def test_a_company_name_xml_cannot_hold_is_refused_not_written_broken() -> None:
+    """A vertical tab or U+FFFF in the company's name made the inline XBRL not well-formed:
+    the CLI said 'a bug, not bad input', the service answered 500 (review 318)."""
+    import pytest
+
+    from junkan.core.errors import ModelError
+
+    for escaped in ("\\v", "\\uFFFF"):  # YAML's escapes in a double-quoted scalar
+        text = PACK.replace("name: Example KK", f'name: "Example{escaped}KK"')
+        with pytest.raises(ModelError) as exc:
+            policy.load(text=text)
+        (p,) = exc.value.problems
+        assert (p.path, p.kind) == ("company.name", "name-control-character"), p
+
+
+def test_service_refuses_a_company_name_xml_cannot_hold(
+    app_client: TestClient,  # noqa: F811
+) -> None:
+    demo, _ = demo_tokens(app_client)
+    text = NO_WASTE.replace("name: Example KK", 'name: "Example\\vKK"')
+    res = app_client.post("/api/policy/disclosure", headers=demo, content=text.encode())
+    assert res.status_code == 422, res.text
+    assert "U+000B" in res.text
