@@ -206,6 +206,14 @@ def test_quarters_of_reporting_periods() -> None:
     assert policy.quarters("2029Q1") == ["2029Q1"]
 
 
+def test_a_period_with_a_final_newline_is_refused() -> None:
+    """``FY2028\\n`` (a pasted line) was read as FY2028 while no target, whose period the
+    schema checks in full, was ever for it: the report checked none (review 318)."""
+    for period in ("FY2028\n", "2028\n", "2028Q2\n"):
+        with pytest.raises(ModelError, match="write FY2028"):
+            policy.quarters(period)
+
+
 def test_overlapping_patterns_are_refused(store: Any, maker: str) -> None:
     _, repo, _ = store
     text = PLAN.format(maker=maker).replace('["AC-*"]', '["AC-*", "BTL-1"]')

@@ -77,7 +77,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 def quarters(period: str) -> list[str]:
     """The ledger's balancing periods (calendar quarters) of a reporting period: ``FY2028``
     (Japanese fiscal year, 2028Q2–2029Q1), ``2028`` (calendar year) or ``2028Q2``."""
-    m = PERIOD.match(period)
+    m = PERIOD.fullmatch(period)  # not match: its $ also matches before a final newline
     if m is None:
         raise ModelError([coded("period", "period-format", "{value}: write FY2028, 2028 or "
                                 "2028Q2", value=short(period))])
