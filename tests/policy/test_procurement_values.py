@@ -64,3 +64,26 @@ def test_good_values_still_read() -> None:
                                                 "share": 0.5})))
     assert isinstance(chk, policy.Check)
     assert chk.product.declared == {"take_back": True, "spare_parts_years": 8.0, "share": 0.5}
+
+
+
+@pytest.mark.parametrize(("item", "values", "key", "want"), [
+    ("stamp_pad", {"recycled_plastic_share": 0.8, "refillable": 1}, "refillable",
+     "true or false"),
+    ("copy_paper", {"total_evaluation_value": True}, "total_evaluation_value", "a number"),
+])
+def test_a_number_for_a_true_or_false_criterion_is_refused_not_passed(
+    item: str, values: dict[str, Any], key: str, want: str
+) -> None:
+    """``refillable: 1`` passed ``== true`` (1 == True in Python) and a criterion of a number
+    declared ``true`` was only a fail: each is a problem of the declaration saying what to
+    give (review 318)."""
+    doc = {"kind": "procurement_check", "item": item,
+           "product": {"name": "P", "maker": "org-maker", "declared": values}}
+    chk = policy.load(text=json.dumps(doc))
+    assert isinstance(chk, policy.Check)
+    with pytest.raises(ModelError) as err:
+        policy.run(chk)
+    [p] = err.value.problems
+    assert p.path == f"product.declared.{key}"
+    assert p.message.endswith(f"give {want}"), p.message

@@ -155,10 +155,12 @@ def criteria_item(check: Check, criteria: Criteria | None = None,
 def _declared_problems(item: Item, p: Product) -> list[Problem]:
     """What is wrong with ``p``'s declarations for ``item``: a share (a criterion on a
     ``*_share`` property compared with a fraction) outside [0, 1] — ``72`` for 72 % passed
-    ``>= 0.7`` — and a key spelt almost like a property the criteria read, which was only
-    reported as that property being unknown."""
+    ``>= 0.7`` —, a number where the criteria ask true or false or the other way round
+    (``refillable: 1`` passed ``== true``, as 1 == True) and a key spelt almost like a
+    property the criteria read, which was only reported as that property being unknown."""
     out: list[Problem] = []
     read = {c.property for c in item.criteria}
+    flag = {c.property: isinstance(c.value, bool) for c in item.criteria}
     shares = {c.property for c in item.criteria if c.property.endswith("_share")
               and not isinstance(c.value, bool) and 0 <= c.value <= 1}
     for key, v in p.declared.items():
@@ -166,6 +168,10 @@ def _declared_problems(item: Item, p: Product) -> list[Problem]:
         if key in shares and (isinstance(v, bool) or not 0 <= v <= 1):
             out.append(Problem(where, f"{v!r} is not a share: give a fraction between 0 and 1 "
                                "(72 % is 0.72)"))
+        elif key in flag and isinstance(v, bool) != flag[key]:
+            want = "true or false" if flag[key] else "a number"
+            out.append(Problem(where, f"{v!r}: the criteria compare {key} with {want}; "
+                               f"give {want}"))
         elif key not in read and (near := nearest(key, read)):
             out.append(Problem(where, f"no criterion of this item reads {key!r}; did you "
                                f"mean {near!r}?"))
