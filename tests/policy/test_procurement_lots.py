@@ -91,3 +91,33 @@ def test_a_share_of_the_plastic_weight_decided_by_whole_lots_says_so() -> None:
     items = default_criteria().items  # the shipped items carry the basis
     assert [c.share_of for i in ("stationery_common", "stamp_pad")
             for c in items[i].criteria if c.lot_property] == ["plastic_weight"] * 2
+
+
+def test_a_lot_and_a_portion_of_it_named_together_weigh_once(tmp_path: Any) -> None:
+    """A (1,000 kg, 90 %) split into A1 (900 kg) and A2, with B (1,000 kg, 45 %): the lots
+    A, A1 and B weighed A1's 900 kg a second time, (900 + 810 + 450) / 2,900 = 0.745 ≥
+    0.70, a pass; A's mass already holds A1's, so the product's share is (900 + 450) /
+    2,000 = 0.675, a fail (review 318). The lots as the ledger shows them to their maker."""
+    from datetime import UTC, datetime
+
+    from junkan.store.db import Database
+    from junkan.store.repo import Store
+    from junkan.store.trace_repo import TraceRepo
+    from tests.trace.test_ledger import create, ev
+
+    db = Database(f"sqlite:///{tmp_path / 'trace.db'}")
+    db.migrate()
+    Store(db).create_organisation("org-maker")
+    repo = TraceRepo(db)
+    split = {"type": "split", "lot": "A", "outputs": [{"lot": "A1", "mass_kg": 900},
+                                                     {"lot": "A2", "mass_kg": 100}]}
+    repo.ingest("org-maker", ev(create("A", 1000, 100, 0.9), create("B", 1000, 100, 0.45),
+                                split), at=datetime(2026, 5, 1, tzinfo=UTC))
+    lots = [repo.show("org-maker", x) for x in ("A", "A1", "B")]
+    res = policy.run(check(["A", "A1", "B"]), lots=lots)
+    v = {x["criterion"]: x for x in res.verdicts}["recycled_plastic"]
+    assert v["value"] == pytest.approx(1350 / 2000)
+    assert (v["verdict"], v["basis"]) == ("fail", "trace lots (2)")
+    assert "also named: A1 (A)" in v["note"]
+    assert [e.get("counted_with") for e in v["evidence"]] == [None, "A", None]
+    db.engine.dispose()

@@ -189,11 +189,21 @@ def _holds(actual: Any, op: str, value: Any) -> bool:
 def _from_lots(c: Criterion, lots: list[dict[str, Any]]) -> tuple[float | None, list[Any]]:
     """The mass-weighted figure of ``c.lot_property`` over ``lots`` and the evidence rows;
     None unless every lot's share is visible (a share of some of the lots is not the
-    product's: the hidden lots could hold any share)."""
+    product's: the hidden lots could hold any share). A lot made from another lot named
+    (a split's portion, or a step whose input it is; as far as the viewer sees the inputs)
+    is not weighed again: its material is in that lot's mass (``counted_with``), and
+    naming a lot and its portion weighed the portion twice, as naming a lot twice did."""
     assert c.lot_property is not None
     key = c.lot_property.split(".")[1]
     rows, mass, acc = [], 0.0, 0.0
+    named = {lot.get("lot") for lot in lots}
     for lot in lots:
+        parent = next((i.get("lot") for i in lot.get("inputs") or ()
+                       if i.get("lot") in named and i.get("lot") != lot.get("lot")), None)
+        if parent is not None:  # a portion of a lot named too (a split, or made from it)
+            rows.append({"lot": lot.get("lot"), "mass_kg": lot.get("mass_kg"),
+                         key: (lot.get("recycled") or {}).get(key), "counted_with": parent})
+            continue
         share = (lot.get("recycled") or {}).get(key)
         if share is None:
             rows.append(
@@ -292,8 +302,9 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
             if hidden:
                 v["note"] = (f"the recycled share of {hidden} of {len(rows)} lots is not "
                              "visible to the checker; the lots cannot decide")
+            within = [f"{r['lot']} ({r['counted_with']})" for r in rows if "counted_with" in r]
             if derived is not None:
-                value, basis = derived, f"trace lots ({len(rows)})"
+                value, basis = derived, f"trace lots ({len(rows) - len(within)})"
                 if (
                     isinstance(declared, int | float)
                     and not isinstance(declared, bool)
@@ -304,6 +315,9 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
                     )
                 if c.share_of == "plastic_weight":
                     v["note"] = "; ".join(filter(None, (v["note"], PLASTIC_NOTE)))
+            if within:
+                v["note"] = "; ".join(filter(None, (v["note"], "counted with the lot it was "
+                                                    "made from, also named: " + ", ".join(within))))
         if basis == "declared" and c.property in p.evidence:
             v["evidence"] = [{"document": p.evidence[c.property]}, *v["evidence"]]
         if value is None:
