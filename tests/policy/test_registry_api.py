@@ -140,6 +140,14 @@ def test_registry_roles_404_and_checks(app_client: TestClient) -> None:  # noqa:
         422,
     )
     assert [e["path"] for e in heavy["errors"]] == ["recovered_kg"]
+    # dated before the panels were handed to it (2025-09-01): refused, naming the date
+    early = {**treat, "date": "2025-08-15"}
+    before = _problem(
+        c.post(f"{REG}/installations/{rid}/treatments", json=early, headers=partner), 422
+    )
+    [problem] = before["errors"]
+    assert problem["path"] == "date"
+    assert "treated by 2025-08-15, when 0 had been handed to it" in problem["message"]
     assert (
         c.post(f"{REG}/installations/{rid}/treatments", json=treat, headers=partner).status_code
         == 201

@@ -170,6 +170,30 @@ def test_bad_input_names_the_field(
     assert where in str(exc.value)
 
 
+def test_a_treatment_before_the_panels_reached_the_recycler_is_refused(
+    doc: dict[str, Any],
+) -> None:
+    """I1's 60 panels were handed to recycler-1 on 2025-09-01; a treatment of them reported
+    for 2025-08-15 was stored (the counts were compared over all dates). On the day of the
+    handover it holds; of three of 20 panels, the two dated 08-15 are refused (review
+    318)."""
+    d = copy.deepcopy(doc)
+    d["treatments"][0]["date"] = "2025-08-15"
+    with pytest.raises(ModelError) as exc:
+        load_registry(d, "solar.yaml")
+    (p,) = exc.value.problems
+    assert (p.path, p.kind) == ("treatments[0].date", "treated-before-handover")
+    assert "60 panels of installation I1 treated by 2025-08-15, when 0 had been" in p.message
+    d["treatments"][0]["date"] = "2025-09-01"
+    load_registry(copy.deepcopy(d), "solar.yaml")
+    first = {**d["treatments"][0], "count": 20, "recovered_kg": {"glass": 300}}
+    d["treatments"] = [{**first, "date": "2025-09-01"}, {**first, "date": "2025-08-15"},
+                       {**first, "date": "2025-08-15"}]
+    with pytest.raises(ModelError) as exc:
+        load_registry(d, "solar.yaml")
+    assert [p.path for p in exc.value.problems] == ["treatments[1].date", "treatments[2].date"]
+
+
 def test_report_pages(reg: policy.Registry, tmp_path: Path) -> None:
     v = policy.run(reg, org="owner-1")
     for lang in ("ja", "en"):

@@ -32,6 +32,7 @@ from junkan.core.documents import validate_with
 from junkan.core.errors import JunkanError, ModelError, Problem, coded, short
 from junkan.core.fields import Fraction, IsoDate
 from junkan.policy.data import data_document, years_after
+from junkan.policy.solar_order import treated_before_handed
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$")]
 Org = Annotated[str, Field(min_length=1, max_length=200)]
@@ -272,7 +273,7 @@ def load_registry(doc: dict[str, Any], source: str) -> Registry:
     problems = _dupes(reg.models, "models") + _dupes(reg.installations, "installations")
     problems += _check_installations(reg)
     if not problems:
-        problems += _check_flows(reg)
+        problems += _check_flows(reg) + treated_before_handed(reg)
     if problems:
         raise ModelError(problems, source)
     return reg
