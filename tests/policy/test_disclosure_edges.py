@@ -5,6 +5,7 @@ XBRL still passes its structure check; a damaged taxonomy package names its memb
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -84,3 +85,26 @@ def test_service_refuses_a_company_name_xml_cannot_hold(
     res = app_client.post("/api/policy/disclosure", headers=demo, content=text.encode())
     assert res.status_code == 422, res.text
     assert "U+000B" in res.text
+
+
+def test_the_period_has_not_ended_on_its_last_day(monkeypatch: Any) -> None:
+    """The end date is the period's last day (the XBRL context's endDate, inclusive): on
+    2026-03-31 the FY2025 pack (2025-04-01 to 2026-03-31) was said to have ended (review
+    318); from 2026-04-01 it has."""
+    import datetime as dt
+
+    from junkan.policy import disclosure
+
+    def on(day: dt.date) -> list[str]:
+        class Today(dt.date):
+            @classmethod
+            def today(cls) -> dt.date:
+                return day
+
+        monkeypatch.setattr(disclosure, "date", Today)
+        pack = policy.load(text=NO_WASTE)
+        assert isinstance(pack, policy.Pack)
+        return policy.run(pack).notes
+
+    assert "the reporting period has not ended yet" in on(dt.date(2026, 3, 31))
+    assert "the reporting period has not ended yet" not in on(dt.date(2026, 4, 1))

@@ -338,6 +338,6 @@ def build_pack(pack: Pack) -> DisclosurePack:
             "check before disclosing: " + ", ".join(summary)
         )
     notes.append(_concept_note(xbrl_map()))
-    if pack.flows.name and date.today() < pack.request.period.end:
+    if date.today() <= pack.request.period.end:  # the end day is in the period (XBRL's too)
         notes.append("the reporting period has not ended yet")
     return DisclosurePack(pack, ind, facts, table, notes)
