@@ -196,3 +196,33 @@ def test_the_same_instant_is_in_one_quarter_whatever_its_offset() -> None:
         read_made([{"lot": "B", "site": "plant", "custody": "segregated", "mass_kg": 1,
                     "pre_consumer": 0, "post_consumer": 0, "made_at": "2026-12-07T00:00:00",
                     "period": "2028-04"}])
+
+
+def test_a_blend_of_a_mass_balance_lot_does_not_count_its_claim_again(
+        repo: tuple[TraceRepo, Store]) -> None:
+    """AC-2028-01 (8,000 kg, mass balance) claims 50 % post-consumer: 4,000 kg for
+    aircon-housing. BTL-2028-01 blends 4,000 kg of it with 2,000 kg of the flakes (50 %
+    post-consumer, material) and 6,000 kg of virgin resin under controlled blending; the
+    ledger hands the claim on, (2,000 + 1,000) / 12,000 = 25 %, and bottle-PET counted
+    3,000 kg as physically in the lot — 2,000 kg of it AC-2028-01's claim, counted twice in
+    the filing (review 318). Its content is the 1,000 kg of flakes, its claim part 1/6."""
+    blend = {"type": "process", "lot": "BTL-2028-01", "material": "PET bottles",
+             "site": "plant", "mass_kg": 12_000, "custody": "controlled_blending",
+             "period": "2028Q2", "inputs": [{"lot": "AC-2028-01", "mass_kg": 4_000},
+                                            {"lot": "R-PET-1", "mass_kg": 2_000},
+                                            {"lot": "V-PET-1", "mass_kg": 6_000}]}
+    ac = {"type": "process", "lot": "AC-2028-01", "material": "housing resin",
+          "site": "plant", "mass_kg": 8_000, "inputs": [{"lot": "V-PET-1", "mass_kg": 8_000}],
+          "custody": "mass_balance", "claim": {"post_consumer": 0.5}, "period": "2028Q2"}
+    sample(repo, "mk-mbcb", [ac, blend])
+    got = rows(report(repo, "mk-mbcb", "FY2028"))
+    air, bottle = got[("aircon-housing", "post_consumer")], got[("bottle-PET", "post_consumer")]
+    assert (air["recycled_kg"], air["basis_kg"]) == (4_000, 8_000)
+    assert bottle["recycled_kg"] == pytest.approx(1_000)
+    assert bottle["basis_kg"] == 12_000
+    assert bottle["custody"] == ["controlled_blending"]
+    made = {m["lot"]: m for m in repo[0].made("mk-mbcb")}
+    assert made["BTL-2028-01"]["inputs_kg"] == [4_000, 2_000, 6_000]
+    ev_ = report(repo, "mk-mbcb", "FY2028").evidence("bottle-PET")
+    post = next(e for e in ev_ if e["characteristic"] == "post_consumer")
+    assert post["claim_share"] == pytest.approx(2_000 / 12_000)

@@ -17,7 +17,9 @@ What counts for a product (its site, its lot patterns, the reporting period's qu
 * not a portion of another lot counted for the same product (a split, or a step whose input
   is such a lot): its content was counted with that lot;
 * not a portion of a mass-balance lot (identity-preserved steps back to one): its content is
-  that lot's claim, counted from the statement where the claim was booked.
+  that lot's claim, counted from the statement where the claim was booked; nor, in a lot of
+  another physical step, the part of its shares that the ledger handed on from a
+  mass-balance lot among its inputs (:func:`claimed_parts`).
 
 A mass-balance lot whose step claimed nothing (a claim of 0) has no entry in the statement;
 it is still one of the product's lots and its input mass is in the basis
@@ -65,6 +67,8 @@ class MadeLot:
     """False: ``period`` was derived from ``made_at`` alone."""
     input_kg: float | None = None
     """The mass of its inputs used (a mass-balance claim's basis); None: not given."""
+    inputs_kg: tuple[float, ...] = ()
+    """The mass used of each input (as ``inputs``); empty: not given."""
 
 
 def read_made(lots: Iterable[dict[str, Any]]) -> list[MadeLot]:
@@ -83,7 +87,11 @@ def read_made(lots: Iterable[dict[str, Any]]) -> list[MadeLot]:
                 float(d["pre_consumer"]), float(d["post_consumer"]), at,
                 tuple(map(str, d.get("inputs", []))), period,
                 bool(d.get("period_named", named)),
-                None if d.get("input_kg") is None else float(d["input_kg"]))
+                None if d.get("input_kg") is None else float(d["input_kg"]),
+                tuple(map(float, d.get("inputs_kg") or ())))
+            if lot.inputs_kg and len(lot.inputs_kg) != len(lot.inputs):
+                raise ValueError(f"{len(lot.inputs_kg)} masses in inputs_kg for "
+                                 f"{len(lot.inputs)} inputs")
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError([Problem(f"lots[{i}]", f"not a made lot of the ledger: {e}")]) from e
         if lot.custody not in MODELS:
@@ -106,15 +114,42 @@ def _origin(lot: MadeLot, by_id: dict[str, MadeLot]) -> str:
     return lot.custody
 
 
+def claimed_parts(lots: list[MadeLot]) -> dict[str, tuple[float, float]]:
+    """Per made lot, the part of its recycled shares (pre-, post-consumer) that is a
+    mass-balance claim, not material: a mass-balance lot's whole shares (its claim); a lot of
+    another step the mass-weighted part of its inputs' (those the organisation made, earlier
+    in ``lots``, the ledger's order; a lot it declared or received carries material). The
+    ledger hands a claimed share on to what is made from the lot: a controlled blend of a
+    mass-balance lot counted the claim again as content physically in it — twice in the
+    report when the mass-balance lot is another product's. Without ``inputs_kg`` (a caller's
+    own list), none."""
+    out: dict[str, tuple[float, float]] = {}
+    for x in lots:
+        if x.custody == "mass_balance":
+            out[x.lot] = (x.pre_consumer, x.post_consumer)
+            continue
+        used = sum(x.inputs_kg)
+        pre = sum(kg * out[i][0] for i, kg in zip(x.inputs, x.inputs_kg, strict=False)
+                  if i in out)
+        post = sum(kg * out[i][1] for i, kg in zip(x.inputs, x.inputs_kg, strict=False)
+                   if i in out)
+        out[x.lot] = (pre / used, post / used) if used > 0 else (0.0, 0.0)
+    return out
+
+
 def physical_entries(
-    mine: list[MadeLot], by_id: dict[str, MadeLot], quarters: list[str]
+    mine: list[MadeLot], by_id: dict[str, MadeLot], quarters: list[str],
+    claimed: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[list[dict[str, Any]], set[str]]:
     """A product's evidence entries from lots made under a physical model (one per lot and
     characteristic, with its mass × share and its basis), and every made lot the product's
     patterns match at its site in any period (so the caller can tell the lots apart that a
     product claims under mass balance). ``mine``: the made lots the product's patterns match
     at its site, in any period, in the ledger's order
-    (:class:`~junkan.policy.lotmatch.LotMatcher`); ``by_id``: every made lot by its id."""
+    (:class:`~junkan.policy.lotmatch.LotMatcher`); ``by_id``: every made lot by its id;
+    ``claimed``: :func:`claimed_parts` — the share a lot carries from mass-balance claims is
+    not counted (``claim_share`` in its entry): it is the claim's, counted where it was
+    booked."""
     ids = {x.lot for x in mine}
     entries = []
     for x in mine:
@@ -122,12 +157,16 @@ def physical_entries(
             continue
         if x.custody not in PHYSICAL or _origin(x, by_id) not in PHYSICAL:
             continue
-        for ch, share in (("pre_consumer", x.pre_consumer), ("post_consumer", x.post_consumer)):
+        parts = (claimed or {}).get(x.lot, (0.0, 0.0))
+        for ch, ledger, part in (("pre_consumer", x.pre_consumer, parts[0]),
+                                 ("post_consumer", x.post_consumer, parts[1])):
+            share = max(0.0, ledger - part) if part > 0 else ledger
             entries.append({
                 "site": x.site, "characteristic": ch, "period": x.period, "kind": "made",
                 "lot": x.lot, "mass_kg": x.mass_kg * share, "basis_kg": x.mass_kg,
                 "share": share, "uncovered": False, "custody": x.custody,
-                "booked_at": x.made_at.isoformat()})
+                "booked_at": x.made_at.isoformat(), **({"claim_share": part} if part > 0
+                                                      else {})})
     return entries, ids
 
 

@@ -58,8 +58,9 @@ class BalanceMixin(TraceBase):
         ``lot``, ``site``, ``custody`` (the step's ISO 22095 model), ``mass_kg``, the recycled
         shares as the ledger holds them (``pre_consumer``, ``post_consumer``: derived by the
         physical models, claimed under mass balance), ``made_at`` (ISO 8601, UTC),
-        ``inputs`` (input lots, another organisation's written ``org/lot``), ``input_kg``
-        (their mass used: a mass-balance claim's basis) and ``period``, the quarter the
+        ``inputs`` (input lots, another organisation's written ``org/lot``), ``inputs_kg``
+        (the mass used of each), ``input_kg`` (their sum: a mass-balance claim's basis) and
+        ``period``, the quarter the
         ledger booked the step in — the one its signed event names (or its batch gave it),
         else the quarter (UTC) of ``made_at``, as the ledger's mass-balance bookings; a split
         names none: its portions are in the later of their source's quarter and the split's
@@ -75,6 +76,7 @@ class BalanceMixin(TraceBase):
             seqs = [x.seq for x in lots]
             names = {o.id: o.name for o in s.scalars(select(Organisation))}
             inputs: dict[int, list[str]] = {}
+            inputs_kg: dict[int, list[float]] = {}
             input_kg: dict[int, float] = {}
             for i in range(0, len(seqs), 500):
                 rows = s.execute(select(TraceInput.dst_seq, TraceLot.lot, TraceLot.creator_org,
@@ -85,6 +87,7 @@ class BalanceMixin(TraceBase):
                 for dst, lot, creator, kg in rows:
                     inputs.setdefault(dst, []).append(
                         lot if creator == org.id else f"{names[creator]}/{lot}")
+                    inputs_kg.setdefault(dst, []).append(kg)
                     input_kg[dst] = input_kg.get(dst, 0.0) + kg
             named, split_of = _step_periods(s, org.id)
             out = []
@@ -99,6 +102,7 @@ class BalanceMixin(TraceBase):
                             "mass_kg": x.mass_kg, "pre_consumer": x.rec_pre,
                             "post_consumer": x.rec_post, "made_at": at.isoformat(),
                             "inputs": inputs.get(x.seq, []),
+                            "inputs_kg": inputs_kg.get(x.seq, []),
                             "input_kg": input_kg.get(x.seq, 0.0), "period": period[x.lot][0],
                             "period_named": period[x.lot][1]})
         return out
