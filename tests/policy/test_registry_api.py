@@ -187,6 +187,26 @@ def test_registry_roles_404_and_checks(app_client: TestClient) -> None:  # noqa:
     _problem(c.get(f"{REG}/installations/not-an-id", headers=demo), 422)
 
 
+def test_an_installation_commissioned_in_9990_does_not_break_the_views(
+    app_client: TestClient,  # noqa: F811
+) -> None:
+    """Stored (201), then its default end of business, 20 years on, was past 9999: every view
+    holding it — its owner's, its model's maker's, its municipality's — answered 500
+    (review 318). It is 9999-12-31."""
+    demo, _ = demo_tokens(app_client)
+    c = app_client
+    assert c.post(f"{REG}/models", json=MODEL, headers=demo).status_code == 201
+    far = {k: v for k, v in INSTALLATION.items() if k != "end_of_business"}
+    res = c.post(f"{REG}/installations", json={**far, "commissioned": "9990-01-01"},
+                 headers=demo)
+    assert res.status_code == 201, res.text
+    for query in ("", "?as_of=9998-01-01", "?format=html&lang=ja"):
+        assert c.get(f"{REG}{query}", headers=demo).status_code == 200, query
+    one = c.get(f"{REG}/installations/{res.json()['record']}", headers=demo)
+    assert one.status_code == 200 and one.json()["end_of_business"] == "9999-12-31"
+    assert c.get(f"{REG}/supply?year=2030", headers=demo).status_code == 200
+
+
 def _history() -> str:
     return yaml.safe_dump(
         {

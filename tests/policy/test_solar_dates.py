@@ -48,3 +48,11 @@ def test_a_29_february_counts_to_28_february() -> None:
     assert statuses("2029-03-01", C=None)["C"] == ("approaching", "2032-02-29")
     assert years_after(date(2012, 2, 29), 3) == date(2015, 2, 28)
     assert years_after(date(2012, 2, 29), 4) == date(2016, 2, 29)
+
+
+def test_years_after_the_last_date_is_the_last_date() -> None:
+    """An installation commissioned in 9990 (stored by the registry) made every view of it
+    fail with 'year 10010 is out of range' (review 318)."""
+    assert years_after(date(9990, 1, 1), 20) == date.max
+    assert years_after(date(9979, 12, 31), 20) == date(9999, 12, 31)
+    assert years_after(date(2, 1, 1), -5) == date.min
