@@ -93,6 +93,22 @@ def test_key_not_the_authors(history: policy.History) -> None:
     assert verify(history)[0]["key"] is None  # no trusted keys: nothing said
 
 
+
+def test_a_trusted_key_in_another_base64_spelling_is_the_same_key(
+    history: policy.History,
+) -> None:
+    """The trusted key with its padding, or in standard base64, passed the key check
+    (trusted_problems) and then every record of its author read "signed with a key that is
+    not repairer's", as if forged (review 318)."""
+    import base64
+
+    raw = base64.urlsafe_b64decode(REPAIRER[1] + "=")
+    for spelling in (REPAIRER[1] + "=", base64.b64encode(raw).decode()):
+        assert policy.trusted_problems({"repairer": spelling}) == []
+        checks = verify(history, {**TRUST, "repairer": spelling})
+        assert checks[0]["key"] is True and checks[0]["problem"] == "", spelling
+    assert verify(history, {**TRUST, "repairer": REFURB[1]})[0]["key"] is False
+
 def test_record_moved_to_another_product_fails(history: policy.History) -> None:
     other = history.model_copy(
         update={"product": history.product.model_copy(update={"serial": "WM-2019-999999"})}

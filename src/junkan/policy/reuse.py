@@ -225,6 +225,19 @@ def _signature_ok(serial: str, rec: Record) -> bool:
         return False
 
 
+def _same_key(key: str | None, known: str) -> bool:
+    """Whether a record's key is the trusted one, by their bytes: a trusted key written with
+    padding (``…=``) or in standard base64 (``+``, ``/``), which :func:`trusted_problems`
+    accepts, was compared as text and every record of its author read "signed with a key
+    that is not …'s", as if forged (review 318)."""
+    if key is None:
+        return False
+    try:
+        return _unb64(key) == _unb64(known)
+    except (binascii.Error, ValueError):
+        return False
+
+
 def trusted_problems(trusted: dict[str, str]) -> list[Problem]:
     """Each organisation of ``trusted`` whose key is not an Ed25519 public key (base64url of
     32 bytes). Before, such a key only made every record of its author "DOES NOT VERIFY",
@@ -256,7 +269,7 @@ def verify(history: History, trusted: dict[str, str] | None = None) -> list[dict
         chained = rec.prev == prev
         key: bool | None = None
         if trusted is not None and rec.by in trusted:
-            key = rec.public_key == trusted[rec.by]
+            key = _same_key(rec.public_key, trusted[rec.by])
         problems = []
         if not signed:
             problems.append("unsigned" if rec.signature is None else "signature does not hold")
