@@ -106,6 +106,19 @@ def test_each_proposal_effect_is_diverted_mass_times_its_factors(
     )
 
 
+
+def test_a_measure_on_a_stream_the_survey_lacks_is_named(
+    result: policy.DiagnosisResult,
+) -> None:
+    """survey_tiny.csv has no 資源化量/厨芥類 column: the food-waste measure was listed with
+    zero effects as if the stream had no potential, without a word (review 318)."""
+    absent = [n for n in result.notes if "no 資源化量 column" in n["en"]]
+    assert len(absent) == 1, result.notes
+    assert absent[0]["en"].endswith(": 厨芥類 (food)")
+    assert absent[0]["ja"].endswith("：厨芥類（food）")
+    food = next(p for p in result.proposals if p["id"] == "food")
+    assert food["diverted_t"] == 0
+
 def test_explicit_peer_codes_replace_the_size_class(tmp_path: Path) -> None:
     for name in ("survey_tiny.csv", "measures_tiny.yaml"):
         shutil.copy(HERE / name, tmp_path / name)

@@ -239,4 +239,11 @@ def _notes(d: Diagnosis, n_peers: int, no_cost: bool) -> list[dict[str, str]]:
                 "en": "no cost column (処理及び維持管理費): cost per person not ranked",
             }
         )
+    absent = [m for m in d.catalogue.measures if m.stream not in d.survey.streams]
+    if absent:  # listed with zero effects, as if the stream had no potential (review 318)
+        ja = "、".join(f"{m.stream}（{m.id}）" for m in absent)
+        en = ", ".join(f"{m.stream} ({m.id})" for m in absent)
+        notes.append({"ja": f"調査に資源化量の列がない品目の施策は効果0として示した：{ja}",
+                      "en": "measures on streams the survey has no 資源化量 column for are "
+                            f"shown with zero effects, their potential unknown: {en}"})
     return notes
