@@ -235,3 +235,26 @@ def test_a_measure_route_must_be_known() -> None:
     }
     with pytest.raises(ModelError, match=r"measures\[0\]\.route"):
         validate_with(Catalogue, doc, "measures.yaml")
+
+
+def test_a_route_the_municipality_does_not_use_takes_its_whole_disposal_ratio() -> None:
+    """試験市A without an incinerator (直接焼却 and 焼却残渣 0, the 2,800 t landfilled directly:
+    直接最終処分 2,900 t): plastics, on the incineration route, was given a residue ratio of
+    0 ÷ 0 = 0 — 15 t diverted from a municipality that landfills what it does not treat
+    avoided no landfill (review 318). The ratio is the row's whole disposal's: (2,900 + 0 +
+    150) ÷ (0 + 300 + 2,900) = 0.953125 → 15 × 0.953125 = 14.296875 t; the engine's
+    baseline landfills 25 × 0.953125 t, and its sinks are not called incineration."""
+    d = _diagnosis()
+    t = {"直接焼却量": 0.0, "焼却残渣量": 0.0, "直接最終処分量": 2_900.0}
+    survey = dataclasses.replace(d.survey, municipalities=tuple(
+        dataclasses.replace(m, t={**m.t, **t}) if m.code == "99001" else m
+        for m in d.survey.municipalities))
+    res = policy.run(dataclasses.replace(d, survey=survey))
+    p = {q["id"]: q for q in res.proposals}["plastics"]
+    assert p["landfill_per_t"] == pytest.approx(0.953125, rel=1e-12)
+    assert p["landfill_avoided_t"] == pytest.approx(14.296875, rel=1e-12)
+    assert p["engine"]["baseline"]["final_disposal_t"] == pytest.approx(25 * 0.953125)
+    assert "the whole disposal's" in p["landfill_per_t_basis"]
+    model = res.models[p["model"]].text
+    assert "incinerat" not in model.replace("kind: incineration", "")
+    assert "landfilled directly or as residue" in model

@@ -112,8 +112,11 @@ def _num(x: float) -> str:
 
 
 def residue(me: Municipality, route: str) -> tuple[float, str]:
-    """Tonnes landfilled per tonne sent down ``route`` (0 where the route carries nothing)
-    from the municipality's own survey row, and where that comes from."""
+    """Tonnes landfilled per tonne sent down ``route`` from the municipality's own survey
+    row, and where that comes from. Where the route carries nothing (no incinerator: 直接焼却量
+    0), the stream's waste is disposed of the other way, so the ratio is the whole disposal's;
+    it was 0, and a municipality landfilling everything avoided no landfill by diverting
+    paper (review 318). 0 where the row disposes of nothing."""
     t = me.t
     if route == "incineration":
         num, den = t["焼却残渣量"], t["直接焼却量"]
@@ -126,10 +129,14 @@ def residue(me: Municipality, route: str) -> tuple[float, str]:
             f"(直接最終処分量 + 焼却以外の中間処理量) {den:,.6g} t"
         )
     basis = f"survey row of {me.name} ({me.code}): {what}"
-    if den <= 0:
-        if num > 0:
-            basis += "; nothing sent down this route, so its residue is not attributed (0)"
-        return 0.0, basis
+    if den <= 0:  # the stream's waste goes another way here: the row's disposal as a whole
+        num = t["直接最終処分量"] + t["焼却残渣量"] + t["処理残渣量"]
+        den = t["直接焼却量"] + t["焼却以外の中間処理量"] + t["直接最終処分量"]
+        basis += ("; nothing sent down this route, so the whole disposal's: (直接最終処分量 + "
+                  f"焼却残渣量 + 処理残渣量) {num:,.6g} t ÷ (直接焼却量 + 焼却以外の中間処理量 + "
+                  f"直接最終処分量) {den:,.6g} t")
+        if den <= 0:
+            return 0.0, basis
     ratio = num / den
     if ratio > 1.0:
         basis += (f" = {ratio:.3g}, capped at 1 (more residue than waste: check the survey "
@@ -160,9 +167,12 @@ def _disposal(d: Diagnosis, me: Municipality, measure: Measure, x: Inputs) -> di
         f"{a.variable_share:g} ({a.variable_share_status})"
     )
     split = residue(me, s.route)[1]
-    if s.route == "incineration":
+    if s.route == "incineration" and me.t["直接焼却量"] > 0:
         rest = ("incineration", "焼却（残渣以外） / incinerated, not landfilled as ash")
         fill = ("ash_landfill", "焼却残渣の埋立 / incineration ash landfilled")
+    elif s.route == "incineration":  # no incinerator: disposed of another way (residue())
+        rest = ("treatment", "中間処理（埋立以外） / treated, not landfilled")
+        fill = ("landfill", "埋立（直接・処理残渣） / landfilled directly or as residue")
     else:
         rest = (
             "treatment",
