@@ -226,3 +226,30 @@ def test_a_blend_of_a_mass_balance_lot_does_not_count_its_claim_again(
     ev_ = report(repo, "mk-mbcb", "FY2028").evidence("bottle-PET")
     post = next(e for e in ev_ if e["characteristic"] == "post_consumer")
     assert post["claim_share"] == pytest.approx(2_000 / 12_000)
+
+
+@pytest.mark.parametrize(("first", "fy2028"), [("2028Q2", (4_500, 10_000)),
+                                              ("2028Q1", (4_500, 9_000))])
+def test_a_product_lot_reworked_into_a_blend_counts_the_new_material(
+        repo: tuple[TraceRepo, Store], first: str, fy2028: tuple[float, float]) -> None:
+    """BTL-2028-01 (1,000 kg of virgin resin) is reworked into BTL-2028-02 with 9,000 kg of
+    the flakes (50 % post-consumer) under controlled blending: 10,000 kg, 45 % in the
+    ledger. BTL-2028-02 was left out whole, as a portion of BTL-2028-01 — bottle-PET read
+    0 of 1,000 kg; the 9,000 kg and their 4,500 kg post-consumer were in no period (review
+    318). BTL-2028-01 counts once, in its own period; BTL-2028-02 adds the rest: 4,500 of
+    10,000 kg, or, with BTL-2028-01 in 2028Q1 (FY2027's), 4,500 of 9,000 in FY2028."""
+    maker = f"mk-rework-{first}"
+    sample(repo, maker, [
+        {"type": "process", "lot": "BTL-2028-01", "material": "PET bottles", "site": "plant",
+         "mass_kg": 1_000, "inputs": [{"lot": "V-PET-1", "mass_kg": 1_000}],
+         "custody": "controlled_blending", "period": first},
+        {"type": "process", "lot": "BTL-2028-02", "material": "PET bottles", "site": "plant",
+         "mass_kg": 10_000, "custody": "controlled_blending", "period": "2028Q2",
+         "inputs": [{"lot": "BTL-2028-01", "mass_kg": 1_000},
+                    {"lot": "R-PET-1", "mass_kg": 9_000}]}])
+    row = rows(report(repo, maker, "FY2028"))[("bottle-PET", "post_consumer")]
+    assert (row["recycled_kg"], row["basis_kg"]) == pytest.approx(fy2028)
+    assert row["lots"] == (2 if first == "2028Q2" else 1)
+    if first == "2028Q1":
+        before = rows(report(repo, maker, "FY2027"))[("bottle-PET", "post_consumer")]
+        assert (before["recycled_kg"], before["basis_kg"]) == (0, 1_000)

@@ -151,23 +151,61 @@ def physical_entries(
     not counted (``claim_share`` in its entry): it is the claim's, counted where it was
     booked."""
     ids = {x.lot for x in mine}
+    claimed = claimed or {}
     entries = []
     for x in mine:
-        if x.period not in quarters or any(i in ids for i in x.inputs):
+        if x.period not in quarters or x.custody not in PHYSICAL \
+                or _origin(x, by_id) not in PHYSICAL:
             continue
-        if x.custody not in PHYSICAL or _origin(x, by_id) not in PHYSICAL:
+        new = _new_part(x, ids, by_id, claimed)
+        if new is None:
             continue
-        parts = (claimed or {}).get(x.lot, (0.0, 0.0))
-        for ch, ledger, part in (("pre_consumer", x.pre_consumer, parts[0]),
-                                 ("post_consumer", x.post_consumer, parts[1])):
-            share = max(0.0, ledger - part) if part > 0 else ledger
+        kept, shares, parts = new
+        for ch, share, part in zip(CHARS, shares, parts, strict=True):
             entries.append({
                 "site": x.site, "characteristic": ch, "period": x.period, "kind": "made",
-                "lot": x.lot, "mass_kg": x.mass_kg * share, "basis_kg": x.mass_kg,
-                "share": share, "uncovered": False, "custody": x.custody,
-                "booked_at": x.made_at.isoformat(), **({"claim_share": part} if part > 0
-                                                      else {})})
+                "lot": x.lot, "mass_kg": x.mass_kg * kept * share,
+                "basis_kg": x.mass_kg * kept, "share": share, "uncovered": False,
+                "custody": x.custody, "booked_at": x.made_at.isoformat(),
+                **({"claim_share": part} if part > 0 else {}),
+                **({"counted_share": 1 - kept} if kept < 1 else {})})
     return entries, ids
+
+
+CHARS = ("pre_consumer", "post_consumer")
+
+
+def _new_part(x: MadeLot, ids: set[str], by_id: dict[str, MadeLot],
+              claimed: dict[str, tuple[float, float]]
+              ) -> tuple[float, tuple[float, ...], tuple[float, ...]] | None:
+    """What lot ``x`` adds to its product: the share of its mass not from the product's own
+    lots (``ids``, counted with them), the recycled shares of that part (material: less the
+    part handed on from mass-balance claims, ``claimed``) and those claimed parts. None when
+    nothing is new: a split's portion, a repack, or a lot whose input masses are not known.
+    A blend of a product lot with new material (rework of a lot into the next batch) was
+    left out whole: its new material was in no period's basis and its recycled content
+    never counted (review 318)."""
+    part = claimed.get(x.lot, (0.0, 0.0))
+    own = [(kg, by_id[i]) for i, kg in zip(x.inputs, x.inputs_kg, strict=False) if i in ids]
+    if not own:
+        if any(i in ids for i in x.inputs):  # no masses given: as before, not counted
+            return None
+        return 1.0, tuple(max(0.0, s - c) if c > 0 else s for s, c in
+                          zip((x.pre_consumer, x.post_consumer), part, strict=True)), part
+    used = sum(x.inputs_kg)
+    kept = 1.0 - sum(kg for kg, _ in own) / used if used > 0 else 0.0
+    if kept <= 1e-9:
+        return None
+    shares = []
+    for k, (ledger, c) in enumerate(zip((x.pre_consumer, x.post_consumer), part, strict=True)):
+        counted = sum(kg * (_share(lot, k) - claimed.get(lot.lot, (0.0, 0.0))[k])
+                      for kg, lot in own) / used
+        shares.append(max(0.0, ledger - c - counted) / kept)
+    return kept, tuple(shares), part
+
+
+def _share(lot: MadeLot, k: int) -> float:
+    return lot.pre_consumer if k == 0 else lot.post_consumer
 
 
 def unclaimed_entries(
