@@ -253,3 +253,18 @@ def test_a_product_lot_reworked_into_a_blend_counts_the_new_material(
     if first == "2028Q1":
         before = rows(report(repo, maker, "FY2027"))[("bottle-PET", "post_consumer")]
         assert (before["recycled_kg"], before["basis_kg"]) == (0, 1_000)
+
+
+def test_a_mass_balance_rework_claiming_nothing_adds_its_new_input(
+        repo: tuple[TraceRepo, Store]) -> None:
+    """BTL-2028-01 (12,000 kg of virgin resin, claiming 35 %: 4,200 kg) and BTL-2028-02 under
+    mass balance from 6,000 kg of it and 6,000 kg of virgin resin, claiming nothing: the
+    second lot was left out whole, 4,200 of 12,000 kg (35 %, the 30 % target met); its new
+    6,000 kg are the product's too: 4,200 of 18,000 kg, 23.3 % (review 318)."""
+    sample(repo, "mk-mbrework", [
+        mb("BTL-2028-01", 0.35),
+        {**mb("BTL-2028-02", 0.0), "inputs": [{"lot": "BTL-2028-01", "mass_kg": 6_000},
+                                              {"lot": "V-PET-1", "mass_kg": 6_000}]}])
+    row = rows(report(repo, "mk-mbrework", "FY2028"))[("bottle-PET", "total")]
+    assert (row["recycled_kg"], row["basis_kg"]) == pytest.approx((4_200, 18_000))
+    assert "below the planned 30.0 %" in row["gap"]

@@ -214,16 +214,21 @@ def unclaimed_entries(
     """Entries of 0 kg for the product's mass-balance lots of the quarters that claimed
     nothing (no entry in the statement: ``claimed`` are the lots with a claim entry), one per
     characteristic, basis the input mass as for a claim (the lot's mass if not given): the
-    lot is the product's, so it is in the basis. A lot made from another of the product's
-    lots is not counted again, as under the physical models. ``mine`` as for
-    :func:`physical_entries`."""
+    lot is the product's, so it is in the basis. What a lot takes from another of the
+    product's lots is not counted again, as under the physical models: a split's portion or a
+    repack not at all, a blend of one with new material by the new material's mass (it was
+    left out whole; review 318). ``mine`` as for :func:`physical_entries`."""
     ids = {x.lot for x in mine}
     entries = []
     for x in mine:
-        if (x.custody != "mass_balance" or x.lot in claimed or x.period not in quarters
-                or any(i in ids for i in x.inputs)):
+        if x.custody != "mass_balance" or x.lot in claimed or x.period not in quarters:
             continue
-        basis = x.mass_kg if x.input_kg is None else x.input_kg
+        reworked = sum(kg for i, kg in zip(x.inputs, x.inputs_kg, strict=False) if i in ids)
+        if any(i in ids for i in x.inputs) and (not x.inputs_kg
+                                                or reworked >= sum(x.inputs_kg) - 1e-9):
+            continue
+        basis = (x.mass_kg if x.input_kg is None else x.input_kg) * (
+            1 - reworked / sum(x.inputs_kg) if reworked else 1)
         for ch in ("pre_consumer", "post_consumer"):
             entries.append({
                 "site": x.site, "characteristic": ch, "period": x.period, "kind": "made",
