@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import insert
 
-from junkan.store import trace_ingest
+from junkan.store import trace_recompute
 from junkan.store.db import Database
 from junkan.store.repo import Store
 from junkan.store.tables import Base
@@ -98,15 +98,15 @@ def build(n: int, url: str | None = None, seed: int = 0) -> TraceRepo:
 STEP: dict[str, float] = {}
 
 
-def _timed(*args: Any) -> int:
+def _timed(*args: Any) -> list[int]:
     t0 = time.perf_counter()
-    count = _REDERIVE(*args)
-    STEP.update(seconds=time.perf_counter() - t0, rewritten=count)
-    return count
+    changed = _REDERIVE(*args)
+    STEP.update(seconds=time.perf_counter() - t0, rewritten=len(changed))
+    return changed
 
 
-_REDERIVE = trace_ingest.rederive_uptake
-trace_ingest.rederive_uptake = _timed  # type: ignore[assignment]
+_REDERIVE = trace_recompute.rederive_uptake
+trace_recompute.rederive_uptake = _timed  # type: ignore[assignment]
 
 
 def redeclare(repo: TraceRepo, biogenic: float) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from junkan.store.trace_repo import TraceError, TraceRepo
 from junkan.trace.chain import Chain, run
 from tests.trace.test_ledger import ev
 from tests.trace.test_uptake_follows import LOTS, footprints, uptake
-from tests.trace.test_uptake_rule import blend, clean, own
+from tests.trace.test_uptake_rule import blend, clean, own, pe
 
 
 def redeclare_p(**facts: Any) -> dict[str, Any]:
@@ -60,6 +60,9 @@ def test_the_chain_tool_follows_it_too() -> None:
      r"biogenic uptake \(-50 kg CO2e"),
     (redeclare_p(fossil_carbon_kg=101),
      r"pcf\.fossil_carbon_kg: 101 kg of carbon re-declared for lot 'P' of 100 kg"),
+    (redeclare_p(biogenic_uptake_kg=-1e12),  # review 320: published 1e10 kg CO2e/kg
+     r"pcf\.biogenic_uptake_kg: -1e\+12 kg CO2e for the 100 kg of lot 'P' is more than "
+     r"1e\+06 kg CO2e per kg"),
 ])
 def test_facts_that_do_not_fit_the_lot_are_refused(repo: TraceRepo, event: dict[str, Any],
                                                    message: str) -> None:
@@ -85,4 +88,29 @@ def test_facts_are_checked_as_a_create_s_and_only_the_declarer_may(repo: TraceRe
     with pytest.raises(TraceError, match="only the organisation that declared lot 'P'"):
         repo.ingest("org-B", ev({"type": "receive", "lot": "org-A/P", "site": "s"},
                                 redeclare_p(country="JP")))
+    clean(repo)
+
+
+def test_a_create_s_uptake_is_bounded_per_kg_too(repo: TraceRepo) -> None:
+    with pytest.raises(TraceError, match=r"pcf\.biogenic_uptake_kg: -1e\+12 kg CO2e for the "
+                       r"100 kg of lot 'H'"):
+        repo.ingest("org-A", ev(pe("H", 100, -40, biogenic_uptake_kg=-1e12)))
+    repo.ingest("org-A", ev(pe("H", 100, -1e8, biogenic_uptake_kg=-1e8)))  # 1e6 per kg
+    clean(repo)
+
+
+def test_the_holder_of_a_blend_whose_uptake_follows_is_told(repo: TraceRepo) -> None:
+    """Review 320: PQ shipped to org-B; P's uptake re-declared -60 → -80 moves PQ's published
+    footprint 1.4 → 1.5 and only its facts (not its CFP values) change. org-B was told
+    nothing and org-A's answer counted no lot; now both PQ's maker and holder are told and A
+    counts it."""
+    repo.ingest("org-A", ev(*LOTS, blend("PQ", ("P", 50), ("Q", 50)),
+                            {"type": "ship", "lot": "PQ", "to": "org-B"}))
+    repo.ingest("org-B", ev({"type": "receive", "lot": "org-A/PQ", "site": "s"}))
+    res = repo.ingest("org-A", ev(redeclare_p(biogenic_uptake_kg=-80)))
+    # P itself and PQ; org-A made PQ, as a moved CFP would tell it
+    assert res.recomputed == 2 and res.notified == ["org-A", "org-B"]
+    notes = repo.notifications("org-B")
+    assert len(notes) == 1 and notes[0]["payload"]["lots"] == ["PQ"]  # as B names it
+    assert uptake(own(repo, "PQ")) == (-50, -10)
     clean(repo)

@@ -26,7 +26,7 @@ from junkan.store.trace_rows import (
     ledger_version,
 )
 from junkan.store.trace_tables import TraceBalanceEntry, TraceEvent, TraceLot, TraceNotification
-from junkan.store.trace_uptake import rederive_uptake, uptake_starts
+from junkan.store.trace_uptake import uptake_starts
 from junkan.trace import balance, merkle, rules
 from junkan.trace.balance import Entry
 from junkan.trace.canonical import canonical
@@ -112,8 +112,8 @@ class IngestMixin(RecomputeMixin, AuditMixin, BalanceMixin):
                 lots = batch.redeclared_lots
                 graph.set_values(np.searchsorted(graph.seqs, [x.seq for x in lots]),
                                  np.array([[getattr(x, q) for q in QUANTITIES] for x in lots]))
-                done = self._recompute(s, graph, redeclared, org_name, at)
-                rederive_uptake(s, graph, uptake_starts(batch))  # rule 3
+                done = self._recompute(s, graph, redeclared, org_name, at,
+                                       uptake_starts(batch))  # and rule 3's uptake
                 recomputed, notified = done.count, done.notified
                 queued = self._adjust_balances(s, graph, done.moved, redeclared,
                                                at) or done.notes > 0

@@ -2,7 +2,8 @@
 concerned (and their webhooks) — each only about lots it may see.
 
 Who is told what (the rule of :mod:`junkan.trace.access`, applied to the lots that changed —
-the re-declared lots and the recomputed ones whose values moved):
+the re-declared lots, the recomputed ones whose values moved and those whose derived uptake
+changed, rule 3):
 
 - every organisation that made, holds or was shipped one of those lots gets one
   notification listing those lots (the re-declarer is not told about its own re-declared
@@ -30,6 +31,7 @@ from junkan.store.trace_base import TraceBase, TraceError
 from junkan.store.trace_graph import LotGraph
 from junkan.store.trace_rows import chunks
 from junkan.store.trace_tables import TraceLot, TraceNotification, TraceWebhook
+from junkan.store.trace_uptake import rederive_uptake
 from junkan.trace.access import Grant, visible_fields
 from junkan.trace.propagate import downstream, recompute
 
@@ -113,12 +115,14 @@ class RecomputeMixin(TraceBase):
     """Recompute downstream lots after a re-declaration and notify who may know."""
 
     def _recompute(self, s: Session, graph: LotGraph, changed: list[int], by: str,
-                   at: datetime) -> Recomputed:
+                   at: datetime, uptake_from: list[int] | None = None) -> Recomputed:
         """Recompute the downstream cone of the ``changed`` (re-declared) lots — one
         triangular solve — and write the lots whose values moved in bulk, with
         ``updated_at`` = ``at`` (the batch's event time, so a replay of the signed log
-        reproduces it); notify the organisations concerned. ``by``: the re-declaring
-        organisation's name. ``graph`` is the current lot graph; its values are updated."""
+        reproduces it); derive the rule-3 uptake downstream of ``uptake_from`` again
+        (:func:`~junkan.store.trace_uptake.rederive_uptake`); notify the organisations
+        concerned by either change. ``by``: the re-declaring organisation's name. ``graph``
+        is the current lot graph; its values are updated."""
         seqs, values = graph.seqs, graph.values
         seeds = np.searchsorted(seqs, changed)
         cone = downstream(graph.g, seeds)
@@ -133,6 +137,7 @@ class RecomputeMixin(TraceBase):
         seed_mask = np.isin(cone, seeds)
         write = moved_mask | seed_mask
         self._write_changed(s, seqs[cone[write]], new[write], seed_mask[write], at)
+        _also_changed(s, rederive_uptake(s, graph, uptake_from or []))
         org = self._org(s, by)
         groups: list[_Group] = [(c, o, sh, int(k), int(n)) for c, o, sh, k, n in s.execute(text(
             f"SELECT l.creator_org, l.owner_org, l.shipped_to, r.k, COUNT(*) {_JOIN} "
@@ -251,3 +256,17 @@ class RecomputeMixin(TraceBase):
                                       max_attempts=self.webhook_retries,
                                       notification_id=note.id)
         note.webhook_status = "pending" if queued else "not sent: too many pending deliveries"
+
+
+def _also_changed(s: Session, seqs: list[int]) -> None:
+    """Add lots whose derived facts changed, not their values (rule 3's uptake after a
+    re-declaration of facts upstream), to ``trace_changed``: their holders are notified and
+    the re-declarer counts them, as for moved values (review 320: a ``pcf`` re-declaration
+    moved a shipped blend's published footprint and told nobody). Their ``updated_at``
+    (the values') stays, as the replay keeps it."""
+    if not seqs:
+        return
+    conn = s.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO trace_changed (seq, k) VALUES ({mark}, 0) "
+                         "ON CONFLICT (seq) DO NOTHING", [(q,) for q in seqs])

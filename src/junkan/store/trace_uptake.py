@@ -108,13 +108,13 @@ def _follow(conn: Any, graph: LotGraph, cand: np.ndarray
             rows.Facts(seqs, pcfs, rest=True))
 
 
-def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> int:
+def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> list[int]:
     """Derive the uptake of the rule-3 lots downstream of the lots ``starts`` (``seq``;
     ``graph`` holds the recomputed values) again and write those that changed. Returns
-    how many changed. The whole cone at once (:func:`junkan.trace.uptake.derive`), read
+    their ``seq``. The whole cone at once (:func:`junkan.trace.uptake.derive`), read
     and written on the driver's cursor (:mod:`junkan.store.trace_uptake_rows`)."""
     if not starts:
-        return 0
+        return []
     g = graph.g
     s.flush()
     conn = s.connection()
@@ -123,7 +123,7 @@ def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> int:
     has_inputs[g.dst] = True
     follow, owns, old = _follow(conn, graph, np.sort(cone[has_inputs[cone]]))
     if not follow.size:
-        return 0
+        return []
     mine = np.zeros(g.mass.size, dtype=bool)
     mine[follow] = True
     sel = np.nonzero(mine[g.dst])[0]
@@ -135,6 +135,6 @@ def rederive_uptake(s: Session, graph: LotGraph, starts: list[int]) -> int:
     found = derive(g.src[sel], g.dst[sel], g.taken[sel], g.mass, graph.values[:, 2],
                    follow, state, old.flag)
     idx = np.nonzero(~_unchanged(old, found))[0]
-    rows.write(conn, old.seq[idx].tolist(),
-               _texts(found, idx, owns, conn.dialect.name == "postgresql"))
-    return int(idx.size)
+    changed = old.seq[idx].tolist()
+    rows.write(conn, changed, _texts(found, idx, owns, conn.dialect.name == "postgresql"))
+    return changed

@@ -122,7 +122,7 @@ def apply(view: View, ev: Event, at: datetime, *, signed: bool = False,
         if named is not None and not signed and not isinstance(ev, ClosePeriod):
             balance.check_not_ended(period, at)  # close_period closes ended periods
         if isinstance(ev, Create):
-            return _create(view, ev, at, period)
+            return _create(view, ev, at, period, signed)
         if isinstance(ev, Combine):
             return _combine(view, ev, at, period, version)
         if isinstance(ev, Split):
@@ -145,8 +145,10 @@ def _new_id(view: View, lot_id: str) -> None:
         raise RuleError(f"lot {lot_id!r} exists already; your lot ids are unique")
 
 
-def _create(view: View, ev: Create, at: datetime, period: str) -> int:
+def _create(view: View, ev: Create, at: datetime, period: str, signed: bool = False) -> int:
     _new_id(view, ev.lot)
+    if ev.pcf is not None and not signed:  # a record signed before the bound replays
+        _uptake_per_kg(ev.lot, ev.pcf.biogenic_uptake_kg, ev.mass_kg)
     declared: dict[str, Any] = {
         "cfp": ev.cfp.model_dump(), "recycled": ev.recycled.model_dump(),
         "claims": [c.model_dump(mode="json") for c in ev.claims],
@@ -306,7 +308,17 @@ def _facts_within(ev: Redeclare, mass_kg: float) -> dict[str, Any]:
     if carbon is not None and carbon > mass_kg * (1 + 1e-9):
         raise RuleError(f"pcf.fossil_carbon_kg: {carbon:g} kg of carbon re-declared for lot "
                         f"{ev.lot!r} of {mass_kg:g} kg")
+    _uptake_per_kg(ev.lot, ev.pcf.biogenic_uptake_kg, mass_kg)
     return ev.pcf.model_dump()
+
+
+def _uptake_per_kg(lot_id: str, uptake: float | None, mass_kg: float) -> None:
+    """A declared biogenic uptake stays within MAX_CFP_PER_KG per kg of the lot, as the CFP
+    does (review 320: -1e12 kg CO2e on a 1 kg lot was taken, the uptake only having to be
+    ≤ cfp.biogenic, and the lot and its blends published 1e12 kg CO2e/kg excluding it)."""
+    if uptake is not None and -uptake > MAX_CFP_PER_KG * mass_kg:
+        raise RuleError(f"pcf.biogenic_uptake_kg: {uptake:g} kg CO2e for the {mass_kg:g} kg "
+                        f"of lot {lot_id!r} is more than {MAX_CFP_PER_KG:g} kg CO2e per kg")
 
 
 def _uptake_within(ev: Redeclare, uptake: float | None, bio: float) -> None:
