@@ -25,7 +25,7 @@ from junkan.grading.engine import (
     unmeasured_unknown,
     unstated_unknown,
 )
-from junkan.grading.schema import CriteriaSet, Family, Item, Rule
+from junkan.grading.schema import CriteriaSet, Family, Item, Rule, material_key
 
 
 def _unit(feature: str) -> str:
@@ -99,9 +99,14 @@ def _failure(cs: CriteriaSet, rule_index: int, item: Item, x: dict[str, float],
 
 
 def _other_material(cs: CriteriaSet, item: Item) -> Problem:
-    """Why an item of a material the set is not for (its ``materials``) does not meet it."""
+    """Why an item of a material the set is not for (its ``materials``) does not meet it:
+    the names it has that the set does not take (a blend's inputs each have one: review
+    320, a blend of aluminium and PP was "the lot is aluminium" for an aluminium set)."""
+    scope = cs.scope() or frozenset()
+    names = categorical(item, "material.name")
+    odd = sorted(n for n in names if material_key(n) not in scope) or [item.material.name]
     return coded("", "grade-other-material", "the set is for {material}, the lot is {name}",
-                 material=(cs.materials or ["?"])[0], name=item.material.name)
+                 material=(cs.materials or ["?"])[0], name=", ".join(odd))
 
 
 def _unmeasured(name: str, bound: Bound | None) -> Problem:
