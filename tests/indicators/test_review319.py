@@ -287,16 +287,18 @@ def test_a_product_none_of_which_retired_takes_its_routing_s_end_of_life() -> No
     fm = from_lifecycle(result)
     got = _by_key(fm, ("mci",))
     # its routing: kept collected 0.8 → recycling, lost 0.2; no recycled feedstock yet;
-    # E_C taken as 1.0 (no recycling ran).
-    # kept: M 10, V 10, W_0 10 × 0.2 = 2, LFI 12 / 20 = 0.6, MCI 1 − 0.54 = 0.46
-    # lost: M 20, V 20, W_0 20 × 0.8 = 16, LFI 36 / 40 = 0.9, MCI 1 − 0.81 = 0.19
+    # E_C the yield of the recycling its routing reaches (review 320: it was taken as 1.0,
+    # 0.46 and 0.19, when no recycling ran): steel 0.9, copper 0.5.
+    # kept: M 10, V 10, W_0 2, W_C 10 × 0.1 × 0.8 = 0.8, LFI 12.4 / 19.6, MCI 0.430612…
+    # lost: M 20, V 20, W_0 16, W_C 20 × 0.5 × 0.2 = 2, LFI 37 / 39, MCI 0.146153…
     kept, lost = got["mci.product.kept"], got["mci.product.lost"]
-    assert kept.value == pytest.approx(0.46) and lost.value == pytest.approx(0.19)
+    assert kept.value == pytest.approx(1 - 0.9 * 12.4 / 19.6)
+    assert lost.value == pytest.approx(1 - 0.9 * 37 / 39)
     for ind in (kept, lost):
         codes = [n.code for n in ind.notes]
-        assert "eol-from-routing" in codes and "ec-not-simulated" in codes, codes
+        assert "eol-from-routing" in codes and "ec-not-simulated" not in codes, codes
     # the same revenue each (5,000 JPY × 4,000 pieces): the mean
-    assert got["mci.company"].value == pytest.approx((0.46 + 0.19) / 2)
+    assert got["mci.company"].value == pytest.approx((kept.value + lost.value) / 2)
 
 
 def test_a_product_not_made_in_the_window_has_no_mci() -> None:

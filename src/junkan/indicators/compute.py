@@ -84,20 +84,23 @@ def _feedstock_efficiency(p: ProductUse, from_inflows: tuple[float, Note | None]
 def _eol_notes(p: ProductUse) -> tuple[str, ...]:
     """The note a product collected for recycling needs when it does not state E_C (review
     319: the default 1.0, no losses, raised its MCI without a word, where a missing E_F was
-    said)."""
+    said). A simulated product always states its own (review 320: one none of which retired
+    took 1.0, ``ec-not-simulated``)."""
     routed = (note("eol-from-routing"),) if p.eol_routed else ()
     if p.collected_for_recycling > 0 and "recycling_efficiency_eol" not in p.model_fields_set:
-        return (note("ec-not-simulated" if p.eol_routed else "ec-assumed-one"), *routed)
+        return (note("ec-assumed-one"), *routed)
     return routed
 
 
 def _biological_notes(p: ProductUse) -> tuple[str, ...]:
-    """The note a product's composted or energy-recovered share needs when no
-    ``biological_share`` bounds it (the 2019 extension credits them for biological
-    materials only)."""
-    if p.biological_share is None and p.composted + p.energy_recovered > 0:
-        return (note("mci-biological-unchecked"),)
-    return ()
+    """The notes a product's composted or energy-recovered share, and its sustained-production
+    feedstock, need when no ``biological_share`` bounds them (the 2019 extension credits them
+    for biological materials only; review 320: F_S was credited without a word)."""
+    if p.biological_share is not None:
+        return ()
+    return (((note("mci-biological-unchecked"),) if p.composted + p.energy_recovered > 0
+             else ()) + ((note("mci-bio-feedstock-unchecked"),)
+                         if p.sustained_bio_feedstock > 0 else ()))
 
 
 def _company(fm: FlowModel, values: list[float]) -> list[Indicator]:
@@ -159,7 +162,18 @@ def mci(fm: FlowModel) -> list[Indicator]:
                                           "LFI": r.lfi, "X": r.x},
                              notes=MCI_NOTES + ef_notes))
         values.append(r.mci)
+    if fm.products and not values:  # review 320: no company MCI, and no word of why
+        return out + [_no_company(len(fm.products))]
     return out + _company(fm.model_copy(update={"products": counted}), values)
+
+
+def _no_company(products: int) -> Indicator:
+    """The company MCI of a period in which no product has an MCI (none made or retired in
+    it, or none made): null with the reason."""
+    return Indicator("mci.company", None, "fraction", "Σ MCI_i R_i / Σ R_i (R = revenue)",
+                     MCI_SOURCE, {"products": products},
+                     reason="no product has an MCI in the period (none was made in it)",
+                     reason_code="no-product-mci", notes=MCI_NOTES)
 
 
 def _not_computed(p: ProductUse) -> Indicator:
@@ -212,9 +226,10 @@ _ROUTE = {"energy_recovery": "energy_recovery", "incineration": "incineration",
 
 def lifecycle_efficiencies(recycled_in: float, recycled_out: float
                            ) -> tuple[float, float | None]:
-    """E_C and E_F of a simulated system's products from its recycling processes' input and
-    output (kg). E_C = output ÷ input (1.0 without recycling, where C_R = 0 makes it
-    irrelevant). E_F is **assumed** to be the same efficiency — the simulation does not model
+    """The system's E_C and its products' E_F from its recycling processes' input and
+    output (kg). E_C = output ÷ input (1.0 without recycling); a product takes it only when
+    none of it is collected for recycling (C_R = 0 makes it irrelevant), its own otherwise.
+    E_F is **assumed** to be the same efficiency — the simulation does not model
     the recycling that made the recycled feedstock; without recycling, or when it produced
     nothing (0.0, which the MCI cannot take as E_F), it is left unstated (``None``): the MCI
     then takes 1.0 and says so in its notes."""
@@ -233,12 +248,13 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
     energy recovery, landfill, export (kind ``by-product``: its treatment is unknown, so it stays
     out of the ESRS waste table). Products for MCI take their own end-of-life shares and their
     allocated feedstock (:mod:`~junkan.indicators.lifecycle_products`; review 259: they
-    took the system's, so every product had the same MCI); their E_C is the system's
-    end-of-life recycling efficiency (the
-    recycling processes' output ÷ input) and, **an assumption**, so is their E_F (the
-    efficiency of the recycling that made the recycled feedstock, which the simulation does not
-    model). With no recycling, or recycling that produced nothing, E_F is not stated and the
-    MCI takes 1.0 and says so in its notes (a real 0.0 is not turned into 1.0 silently)."""
+    took the system's, so every product had the same MCI); their E_C is their own (what the
+    recycling processes made of their end of life ÷ their kg into them; review 320) and their
+    E_F, **an assumption**, the system's end-of-life recycling efficiency (the recycling
+    processes' output ÷ input; the simulation does not model the recycling that made the
+    recycled feedstock). With no recycling, or recycling that produced nothing, E_F is not
+    stated and the MCI takes 1.0 and says so in its notes (a real 0.0 is not turned into 1.0
+    silently)."""
     raw, c = result.raw, result.raw.compiled
     mask = slice(None)
     if years is not None:
@@ -283,11 +299,10 @@ def from_lifecycle(result: Result, years: tuple[int, int] | None = None) -> Flow
                                 kind="by-product" if kind == "export" else "waste",
                                 actual_recovery=ar))
     revenue = float(result.impacts()[mask, :, 3].sum())
-    products = []  # review 319: a window without outflows had no MCI and said nothing
-    if sum(i.mass for i in inflows) > 0 or sum(o.mass for o in outflows) > 0:
-        products = _product_uses(result, mask, revenue,
-                                 lifecycle_efficiencies(recycled_in, recycled_out),
-                                 recycled_in > 0)
+    # every product, also in a window without flows: its MCI is null with the reason
+    # (review 319: a window without outflows had no MCI; 320: one without any flow neither)
+    products = _product_uses(result, mask, revenue,
+                             lifecycle_efficiencies(recycled_in, recycled_out))
     return FlowModel(name=f"{c.model.name}/{result.scenario}", currency=c.model.currency,
                      inflows=inflows, outflows=outflows, products=products,
                      finance=_finance(revenue))
@@ -305,31 +320,25 @@ def _finance(revenue: float) -> Finance:
 
 
 def _product_uses(result: Result, mask: Any, revenue: float,
-                  efficiencies: tuple[float, float | None],
-                  recycling_ran: bool) -> list[ProductUse]:
-    """Each product for its MCI: its own flows (:func:`product_flows`), the system's
-    recycling efficiencies ``(E_C, E_F)``, and as R_i its revenue from being made — where
-    no product is made for a price (the model's revenue sits elsewhere), or one is made at a
-    negative revenue (no weight), they count alike: an equal share of ``revenue``, or 1.0
-    each where ``revenue`` is not above 0 (review 319: a negative share was refused by
-    ``ProductUse`` and the run's indicators ended in a traceback). Without recycling in the
-    window (``recycling_ran`` false) E_C is not known: a product collected for recycling by
-    its routing (none retired) does not state it, and its MCI notes say 1.0 was taken."""
+                  efficiencies: tuple[float, float | None]) -> list[ProductUse]:
+    """Each product for its MCI: its own flows (:func:`product_flows`), its own E_C (what
+    the recycling processes made of its end of life ÷ its kg into them; review 320: the
+    system's, and 1.0 where none of it retired in the window, so the MCI jumped between
+    adjacent windows), the system's E_F (assumed), and as R_i its revenue from being made
+    (:func:`_weights`)."""
     c = result.raw.compiled
     e_c, e_f = efficiencies
-    own, made = product_flows(result, mask), make_revenue(result, mask)
-    alike = revenue / len(c.products) if revenue > 0 else 1.0
-    weights = made if made.sum() > 0 and made.min() >= 0 else np.full(len(c.products), alike)
+    own = product_flows(result, mask)
+    weights = _weights(make_revenue(result, mask), revenue)
     out = []
     for pi, p in enumerate(c.products):
         took, left = own.material[pi] + own.reused[pi], own.out[pi]
         # none retired in the window: the end of life of a retired piece (review 319: 0 of 0
         # collected read as none, and a product collected at 0.8 scored MCI 0.1)
         routed = left <= 0 < took and own.per_piece[2][pi] > 0
-        reuse, recycling, out_kg = ((x[pi] for x in own.per_piece) if routed
-                                    else (own.reuse[pi], own.recycling[pi], left))
+        reuse, recycling, out_kg, made_of = ((x[pi] for x in own.per_piece) if routed else (
+            own.reuse[pi], own.recycling[pi], left, own.recycled_out[pi]))
         cr = min(recycling / out_kg, 1.0) if out_kg > 0 else 0.0
-        known = {"recycling_efficiency_eol": e_c} if recycling_ran or cr == 0 else {}
         out.append(ProductUse.simulated(
             no_flows=took <= 0 and left <= 0, not_made=took <= 0 < left, eol_routed=routed,
             name=p, mass=f"{c.product_mass[pi]} kg",
@@ -337,9 +346,23 @@ def _product_uses(result: Result, mask: Any, revenue: float,
             reused_feedstock=min(own.reused[pi] / took, 1.0) if took > 0 else 0.0,
             collected_for_recycling=cr,
             collected_for_reuse=min(reuse / out_kg, 1.0 - cr) if out_kg > 0 else 0.0,
-            recycling_efficiency_feedstock=e_f, **known,
-            ef_is_eol=e_f is not None, revenue=float(weights[pi])))
+            recycling_efficiency_eol=min(made_of / recycling, 1.0) if recycling > 0 else e_c,
+            recycling_efficiency_feedstock=e_f, ef_is_eol=e_f is not None,
+            revenue=float(weights[pi])))
     return out
+
+
+def _weights(made: np.ndarray, revenue: float) -> np.ndarray:
+    """Each product's R_i: its revenue from being made, a loss counting as 0 — EMF's R_i is
+    a non-negative normaliser (review 320: one product made at −1 JPY a piece switched every
+    weight to equal shares, and the company MCI jumped from 0.6193 to 0.4112). Where no
+    product has a weight above 0 (none made for a price: the model's revenue sits elsewhere)
+    they count alike: an equal share of ``revenue``, or 1.0 each where it is not above 0
+    (review 319: a negative share was refused by ``ProductUse``)."""
+    weights = np.maximum(made, 0.0)
+    if weights.sum() > 0:
+        return weights
+    return np.full(len(made), revenue / len(made) if revenue > 0 else 1.0)
 
 
 CIRCULATION_STAGES = ("collection", "transport", "reuse", "remanufacturing", "dismantling",

@@ -9,6 +9,12 @@ system's feedstock and end-of-life shares, so all had the same MCI.
   replaced parts). Summed over products they are the system's flows into reuse and into
   each sink (what recycling passes on, and its residues, come after and are not
   end-of-life flows of a product).
+* **What recycling makes of it** is exact too: the engine's recycling output is each
+  recycling sink's yield of each material times the kg of that material its routing sends
+  there (the ``mat`` block of the same operator; residues go to sinks that do not recycle),
+  so a product's recycled kg is :func:`recycled_output` of its column times its pieces —
+  its own E_C (review 320: every product took the system's, and one with none retired in
+  the window took 1.0).
 * **Feedstock is allocated** — an assumption, stated in the indicator's notes: the engine
   keeps the material it buys per material, not per product. Each year, each material's
   virgin and recycled input goes to products in proportion to the kg of it in their new
@@ -43,10 +49,14 @@ class ProductFlows:
     recycled: np.ndarray
     material: np.ndarray
     reused: np.ndarray
-    per_piece: tuple[np.ndarray, np.ndarray, np.ndarray]
-    """kg into reuse, into recycling and out (reuse and every sink) of one retired piece of
-    each product, by its routing column: its end of life where none retired in the window
-    (review 319: 0 of 0 collected was read as none collected, W_0 = M, MCI 0.1)."""
+    recycled_out: np.ndarray
+    """kg the recycling processes made of its end of life over the window (E_C's numerator;
+    ``recycling`` is its denominator)."""
+    per_piece: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    """kg into reuse, into recycling, out (reuse and every sink) and out of recycling
+    (recycled material) of one retired piece of each product, by its routing column: its end
+    of life where none retired in the window (review 319: 0 of 0 collected was read as none
+    collected, W_0 = M, MCI 0.1; review 320: its E_C was taken as 1.0)."""
 
 
 def product_flows(result: Any, mask: Any) -> ProductFlows:
@@ -70,13 +80,35 @@ def product_flows(result: Any, mask: Any) -> ProductFlows:
     def piece(rows: list[int]) -> np.ndarray:
         return np.asarray(route[rows].sum(axis=0), dtype=float).ravel()
 
-    piece_reuse = piece(into_reuse)
+    piece_reuse, piece_out = piece(into_reuse), recycled_output(c, c.route_eol["mat"])
     return ProductFlows(reuse=reuse, recycling=edges[into_recycling].sum(axis=0),
                         out=reuse + edges[direct].sum(axis=0),
                         recycled=np.einsum("tpm,tm->p", share, rec),
                         material=np.einsum("tpm,tm->p", share, vir + rec), reused=reused,
+                        recycled_out=_recycled_out(raw, c, mask, piece_out),
                         per_piece=(piece_reuse, piece(into_recycling),
-                                   piece_reuse + piece(direct)))
+                                   piece_reuse + piece(direct), piece_out))
+
+
+def recycled_output(c: Any, mat: Any) -> np.ndarray:
+    """kg of recycled material the recycling sinks make of each column of ``mat`` (a ``mat``
+    block of a routing operator: kg of material m into sink d on row m·D + d), as the engine
+    computes it — Σ over recycling sinks d and materials m of ``c.yields[d, m]`` × kg in."""
+    n_cols = mat.shape[1]
+    if not len(c.sinks) or not n_cols:
+        return np.zeros(n_cols)
+    rate = np.asarray(c.yields, dtype=float).T.reshape(-1)  # row m·D + d: yields[d, m]
+    return np.asarray(mat.T @ rate, dtype=float).ravel()  # sparse: no (M·D) × P array
+
+
+def _recycled_out(raw: Any, c: Any, mask: Any, per_piece: np.ndarray) -> np.ndarray:
+    """kg of recycled material made of each product's end of life over ``mask``: its retired
+    pieces times :func:`recycled_output` of its column, plus its sockets' replaced parts."""
+    out = per_piece * raw.retired[mask].sum(axis=0)
+    if len(c.repl_inst):
+        by_socket = recycled_output(c, c.route_maint["mat"]) * raw.replaced[mask].sum(axis=0)
+        np.add.at(out, c.inst_product[c.repl_inst], by_socket)
+    return out
 
 
 def sinks(c: Any) -> tuple[dict[str, str], set[str]]:

@@ -165,11 +165,15 @@ def multi_material_circularity(parts: Sequence[dict[str, float]], *,
 
 def company_circularity(mcis: Sequence[float], normalisers: Sequence[float]) -> float | None:
     """Company-level MCI: Σ MCI_i R_i / Σ R_i with R_i a normalising factor (revenue
-    recommended). ``None`` when Σ R_i = 0."""
+    recommended). ``None`` when Σ R_i = 0. Each MCI_i must be a finite number in [0, 1]."""
     if len(mcis) != len(normalisers):
         raise IndicatorInputError("one normalising factor (e.g. revenue) per product")
     if not all(math.isfinite(r) and r >= 0 for r in normalisers):  # NaN passed r < 0 (319)
         raise IndicatorInputError("normalising factors must be finite numbers, not negative")
+    if not all(math.isfinite(m) and 0 <= m <= 1 for m in mcis):  # review 320: NaN gave NaN,
+        bad = next(m for m in mcis if not (math.isfinite(m) and 0 <= m <= 1))  # 5 and −3, 1.0
+        raise IndicatorInputError(f"a product MCI must be a finite number between 0 and 1, "
+                                  f"got {short(bad)}")
     top = max(normalisers, default=0.0)
     if top == 0:
         return None

@@ -34,14 +34,19 @@ TEMPLATES: dict[str, str] = {
                       "given, for the product or the inflows: taken as 1.0 (no losses, W_F = 0)",
     "ec-assumed-one": "E_C (efficiency of the product's end-of-life recycling) not given: "
                       "taken as 1.0 (no losses, W_C = 0); give recycling_efficiency_eol",
-    "eol-from-routing": "no piece of the product reached its end of life in the period: C_R "
-                        "and C_U are the shares its end-of-life routing gives a retired piece",
+    "eol-from-routing": "no piece of the product reached its end of life in the period: C_R, "
+                        "C_U and E_C are those its end-of-life routing gives a retired piece",
+    # no longer given (review 320: a simulated product's E_C is its own); kept for the
+    # results saved before, whose notes quote it
     "ec-not-simulated": "E_C (efficiency of the product's end-of-life recycling): no recycling "
                         "ran in the period, taken as 1.0 (no losses, W_C = 0)",
     "mci-biological-unchecked": "composted and energy_recovered credited as given (C_C, C_E): "
                                 "the 2019 extension counts them for biological materials only "
                                 "(energy recovery when qualifying, C_E = E_E · B_C); give "
                                 "biological_share to have them checked",
+    "mci-bio-feedstock-unchecked": "sustained_bio_feedstock credited as given (F_S): the 2019 "
+                                   "extension counts biological feedstock from sustained "
+                                   "production only; give biological_share to have it checked",
     "cti-not-read": "CTI v4.0 §4 'Calculate' (pp. 43–74) was not read; the formula follows the "
                     "CTI definitions as summarised — check it before disclosing",
     "cti-not-circular": "not counted as circular (not a CTI recovery type: energy recovery, "
