@@ -139,7 +139,7 @@ def _dripping_server(gap_s: float) -> tuple[socket.socket, threading.Event]:
     def serve() -> None:
         conn, _ = listener.accept()
         with conn:
-            conn.recv(65536)
+            _read_request(conn)
             answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + b"x" * 2000
             for byte in answer:
                 if stop.wait(gap_s):
@@ -176,11 +176,31 @@ def _one_answer(answer: bytes) -> socket.socket:
     def serve() -> None:
         conn, _ = listener.accept()
         with conn:
-            conn.recv(65536)
+            _read_request(conn)
             conn.sendall(answer)
 
     threading.Thread(target=serve, daemon=True).start()
     return listener
+
+
+def _read_request(conn: socket.socket) -> None:
+    """Read one whole request (head and Content-Length body): closing with part of it
+    unread resets the connection, and the client read a reset, not the answer (a flaky
+    'Connection reset by peer' when the body came in a second segment)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
 
 
 @pytest.mark.parametrize("answer,whole", [
