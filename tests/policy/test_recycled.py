@@ -174,7 +174,10 @@ def test_the_filing_csv_and_the_cli(store: Any, maker: str, tmp_path: Path) -> N
         total["報告期間/period"] == "FY2028"
         and "mass_balance" in total["管理方式/chain_of_custody"]
     )
-    assert (tmp_path / "out" / "report.csv").read_text(encoding="utf-8") == r.output
+    # the file with a byte-order mark, for Excel on Japanese Windows (review 318); stdout not
+    written = (tmp_path / "out" / "report.csv").read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf") and not r.output.startswith("\ufeff")
+    assert written.decode("utf-8-sig") == r.output
     assert "BTL-1" in (tmp_path / "out" / "report.json").read_text(encoding="utf-8")
     html = (tmp_path / "out" / "report.ja.html").read_text(encoding="utf-8")
     # the evidence drills down to the ledger's claims, lot by lot

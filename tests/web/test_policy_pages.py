@@ -197,7 +197,8 @@ def test_reports_page(page: Any, server: str) -> None:
     expect(page.locator("#rp-table")).to_contain_text("30 points below the planned 30 %")
     with page.expect_download() as dl:
         page.click("#rp-csv")
-    assert "bottle-PET" in Path(dl.value.path()).read_text("utf-8")
+    csv_bytes = Path(dl.value.path()).read_bytes()  # a BOM for Excel on Japanese Windows
+    assert csv_bytes.startswith(b"\xef\xbb\xbf") and b"bottle-PET" in csv_bytes
     # the evidence: one link per claimed lot (none in the demo's ledger for FY2028)
     claimed = [c["lot"] for cs in ref["evidence"].values() for c in cs]
     expect(page.locator("#rp-evidence a")).to_have_count(len(claimed))

@@ -211,7 +211,10 @@ def report(
                  "recorded lots (junkan trace import … --org <maker>), or give --database")
         rep = policy.run(plan, statement=statement, period=period, lots=repo.made(plan.maker))
     if out is not None:
-        write_outputs(out, "policy report", "report", rep, extra={"report.csv": rep.to_csv()})
+        # with a byte-order mark: Excel (Japanese Windows) reads the 報告期間… headers of a
+        # CSV without one as Shift_JIS (review 318); standard output stays without
+        write_outputs(out, "policy report", "report", rep,
+                      extra={"report.csv": "\ufeff" + rep.to_csv()})
     if format == "json":
         print_json(rep.to_json())
     elif format == "csv":

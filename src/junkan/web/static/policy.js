@@ -71,7 +71,9 @@ $("#rp-form").addEventListener("submit", async (ev) => {
   if (!out) return;
   $("#rp-status").textContent = "";
   if (out.problem) { showProblem("#rp-errors", out.problem); return; }
-  if (out.csv) link("#rp-csv", out.csv, "text/csv"); $("#rp-csv").hidden = !out.csv;
+  // a byte-order mark: Excel (Japanese Windows) reads a CSV without one as Shift_JIS
+  if (out.csv) link("#rp-csv", "\ufeff" + out.csv, "text/csv;charset=utf-8");
+  $("#rp-csv").hidden = !out.csv;
   if (out.html) link("#rp-html", out.html, "text/html"); $("#rp-html").hidden = !out.html;
   pl.report = out.doc;
   drawReport(pl.report);
