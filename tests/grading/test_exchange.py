@@ -62,9 +62,22 @@ def test_reading_keeps_the_document_limits() -> None:
         grading.read_passport('{"a":' * 100 + "1" + "}" * 100)
     with pytest.raises(grading.GradingError, match="not UTF-8"):
         grading.read_passport(b"\xff{}")
-    with pytest.raises(grading.GradingError) as exc:
+    with pytest.raises(grading.GradingError, match="JUNKAN_LIMIT_NESTING_DEPTH"):
         grading.read_passport("[" * 50_000 + "]" * 50_000)
-    assert "not JSON" in str(exc.value)
+
+
+@pytest.mark.parametrize("fmt", ["auto", "batterypass", "aas", "batterypass-aas"])
+def test_text_that_is_not_json_is_a_coded_rule(fmt: str) -> None:
+    """A file that is not JSON (here a YAML grading document chosen by mistake) is refused
+    under the rule json-syntax, with its line and column, as every other document is: it
+    was the parser's own English ("not JSON: Expecting value: line 1 column 1 (char 0)",
+    "not a valid AAS V3.0 JSON environment: …"), which the Japanese page could not say."""
+    pytest.importorskip("basyx")
+    with pytest.raises(grading.GradingError) as exc:
+        grading.read_passport(b"items:\n  - id: pack-7\n", fmt)
+    [problem] = exc.value.problems
+    assert (problem.path, problem.kind) == ("", "json-syntax")
+    assert problem.limits == {"line": 1, "column": 1, "problem": "Expecting value"}
 
 
 def test_a_battery_pass_aas_is_the_same_file_in_every_process() -> None:

@@ -162,3 +162,24 @@ def test_why_not_in_japanese_what_was_ignored_and_a_chosen_submodel(
     expect(page.locator("#pp-unmapped-more")).to_have_text("…ほか 50 件（全部で 250 件）")
     expect(page.locator("#pp-submodel")).not_to_have_attribute("aria-invalid", "true")
     assert _violations(page) == []
+
+
+def test_a_file_that_is_not_json_is_refused_in_japanese(
+    page: Any, server: str, tmp_path: Path
+) -> None:
+    """The grading document (YAML) chosen as the passport file by mistake: the Japanese
+    page said "入力に誤りがあります。サービスの説明（英語）：not JSON: Expecting value: line 1
+    column 1 (char 0)", Python's parser in English; it says the rule, line and column."""
+    _sign_in(page, server)
+    page.goto(f"{server}/#/passports")
+    choose_lang(page, "ja")
+    doc = tmp_path / "packs.yaml"
+    doc.write_text(yaml.safe_dump(document()), "utf-8")
+    page.set_input_files("#pp-file", str(doc))
+    page.get_by_role("button", name="読み込む", exact=True).click()
+    errors = page.locator("#pp-import-errors")
+    expect(errors.locator("li")).to_have_text(
+        "1 行 1 列：JSON の書式に誤りがあります（Expecting value）"
+    )
+    assert "サービスの説明" not in errors.inner_text()
+    expect(page.locator("#pp-file")).to_have_attribute("aria-invalid", "true")

@@ -16,7 +16,7 @@ from datetime import date
 from importlib import import_module
 from typing import Any, Literal
 
-from junkan.core.documents import parse_document
+from junkan.core.documents import parse_data
 from junkan.core.errors import ModelError, Problem, brief, coded
 from junkan.grading.api import run
 from junkan.grading.batterypass import attribute_set, batterypass_unmapped
@@ -166,9 +166,10 @@ def read_passport(
     source: str = "<passport>",
 ) -> PassportRead:
     """The grading record of a passport file (``fmt`` ``auto``: :func:`passport_format`).
-    A JSON object is first read within the document limits (size, nesting, numbers, string
-    lengths: :func:`junkan.core.limits.limits`); every refusal is a :class:`GradingError`
-    naming the field or attribute path."""
+    The text is first read as JSON within the document limits (size, nesting, numbers,
+    string lengths: :func:`junkan.core.limits.limits`): text that is not JSON is refused
+    under the rule ``json-syntax`` (line, column), not with the parser's own English words;
+    every refusal is a :class:`GradingError` naming the field or attribute path."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -179,11 +180,11 @@ def read_passport(
     else:
         text = data
     kind = passport_format(text) if fmt == "auto" else _format(fmt)
-    if text.lstrip().startswith("{"):  # else the reader names what it is not
-        try:  # the limits only: the readers keep their own checks on the text
-            parse_document(text, source=source, as_json=True)
-        except ModelError as exc:
-            raise GradingError(exc.problems, source) from None
+    try:  # JSON within the limits (a coded rule, said in the page's language, for text
+        # that is not JSON); the readers keep their own checks, and name what else it is
+        parse_data(text, source=source, as_json=True)
+    except ModelError as exc:
+        raise GradingError(exc.problems, source) from None
     if submodel_id is not None and kind != "aas":
         raise GradingError(
             [
