@@ -150,6 +150,21 @@ def test_reverse_chain_page(page: Any, server: str) -> None:
     assert not errors, errors
 
 
+def test_the_tariff_unit_in_japanese(page: Any, server: str) -> None:
+    """The table of sources gave the tariff as "16.53 JPY/kWh" on the Japanese page, where
+    every other cost on it is in 円 (電力費 [円]): its unit is in the page's language."""
+    sign_in(page, server)
+    page.goto(f"{server}/#/metering")
+    page.check("input[name='me-source'][value='example']")
+    page.click("#me-run")
+    tariff = page.locator("#me-reference tbody tr", has_text="Electricity tariff")
+    expect(tariff.locator("td").nth(1)).to_have_text(re.compile(r"^[0-9.]+ JPY/kWh$"),
+                                                    timeout=120_000)
+    choose_lang(page, "ja")
+    tariff = page.locator("#me-reference tbody tr", has_text="電力料金単価")
+    expect(tariff.locator("td").nth(1)).to_have_text(re.compile(r"^[0-9.]+ 円/kWh$"))
+
+
 def _fmt(v: float) -> str:
     """The page's number format in English: four significant digits, thousands separators."""
     if abs(v) >= 1e4:

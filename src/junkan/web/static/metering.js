@@ -169,7 +169,7 @@ function drawFactors(r) {
 /** The grid factor, tariff and assumed voltage / power factor, each with its source as written. */
 function drawReference() {
   if (!me.ref) { $("#me-reference").replaceChildren(); return; }
-  const UNITS = { v_ll_three_phase: "V", v_single_phase: "V", power_factor: "", grid_kg_per_kwh: "kg CO2e/kWh", tariff_jpy_per_kwh: "JPY/kWh" };
+  const UNITS = { v_ll_three_phase: "V", v_single_phase: "V", power_factor: "", grid_kg_per_kwh: "kg CO2e/kWh", tariff_jpy_per_kwh: t("me.unit.tariff") };
   richTable($("#me-reference"), [t("me.col.quantity"), t("me.col.value"), t("me.col.source")],
     Object.entries(me.ref).map(([k, v]) => [t(`me.ref.${k}`, {}, k), `${fmt(v.value)} ${UNITS[k] ?? ""}`.trim(), v.source]), [1], [2]);
 }
