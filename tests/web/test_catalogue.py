@@ -32,6 +32,22 @@ def test_every_named_message_exists() -> None:
     assert named and not named - set(en), sorted(named - set(en))
 
 
+def test_every_field_pattern_is_said_in_words() -> None:
+    """A field refused for its pattern says the form it takes (form.like.<pattern>): the
+    message was "the text is not in the form the field asks for", naming no form (the
+    Solar page's model number "PV-X 300", with a space, in either language)."""
+    html = (STATIC / "index.html").read_text("utf-8")
+    patterns = set(re.findall(r'\spattern="([^"]+)"', html))
+    for script in STATIC.glob("*.js"):
+        literals = re.findall(r'(?:\bpattern: |_PATTERN = )("(?:[^"\\]|\\.)*")',
+                              script.read_text("utf-8"))
+        patterns |= {json.loads(lit) for lit in literals}
+    assert len(patterns) >= 5, patterns
+    en = _catalogue("en")
+    missing = {p for p in patterns if f"form.like.{p}" not in en}
+    assert not missing, missing
+
+
 def test_scripts_are_small_modules() -> None:
     html = (STATIC / "index.html").read_text("utf-8")
     assert '<script type="module" src="/static/app.js">' in html

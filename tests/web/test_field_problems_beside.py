@@ -174,3 +174,31 @@ def test_report_period_and_substance_lines_are_said_beside_their_fields(
     )
     page.fill("#so-m-subst", "Pb, solder ribbon, 0.2")
     _cleared(page, "so-m-subst")
+
+
+def test_a_pattern_refusal_says_the_form_the_field_takes(page: Any, server: str) -> None:
+    """A model number with a space (PV-X 300, as a nameplate may print it) was refused with
+    "the text is not in the form the field asks for", which named no form in either language;
+    the message says the characters the field takes (form.like.<pattern>)."""
+    sign_in(page, server)
+    page.goto(f"{server}/#/solar")
+    page.locator("#so-add-model summary").click()
+    page.fill("#so-m-name", "PV-X 300")
+    page.fill("#so-m-mass", "20")
+    page.fill("#so-m-glass", "75")
+    page.click("#so-m-run")
+    _said_beside(
+        page,
+        "so-m-name",
+        "Model number (as on the nameplate): write a letter or digit, then up to 79 letters, "
+        "digits or . _ : / - (no spaces).",
+    )
+    _language(page, "ja")
+    _said_beside(
+        page,
+        "so-m-name",
+        "型式番号 (銘板のとおり)：英字か数字で始め、続けて英字・数字・. _ : / - を 79 文字まで"
+        "（空白なし）で書いてください。",
+    )
+    page.fill("#so-m-name", "PV-X300")
+    _cleared(page, "so-m-name")

@@ -58,7 +58,11 @@ function fieldProblem(el) {
     const lo = el.getAttribute("min"), hi = el.getAttribute("max");
     if ((lo && value < lo) || (hi && value > hi)) return t("form.dateRange", { label, lo: lo || "", hi: hi || "" });
   }
-  if (el.hasAttribute("pattern") && patternOf(el) && !patternOf(el).test(value)) return t("form.pattern", { label });
+  if (el.hasAttribute("pattern") && patternOf(el) && !patternOf(el).test(value)) {
+    // the form in words (form.like.<pattern>) where the catalogue has it: "not in the form" alone named none
+    const like = t(`form.like.${el.getAttribute("pattern")}`, {}, "");
+    return like ? t("form.patternLike", { label, like }) : t("form.pattern", { label });
+  }
   const most = numAttr(el, "maxlength", Infinity);
   if ([...value].length > most) return t("form.tooLong", { label, n: fmt(most) });
   return null;
