@@ -297,6 +297,9 @@ def test_market_page(page: Any, server: str) -> None:
     expect(unserved).to_have_count(1, timeout=120_000)
     expect(unserved.first).to_contain_text(
         "cast-premium (Partner Recycling): its minimum lot of 2 t")
+    # no lot matched: the chart's one (grey) bar is named in its legend (Plotly hid the
+    # legend of a lone trace)
+    expect(page.locator("#mk-chart .legend .legendtext")).to_have_text(["unmatched"])
     page.get_by_role("button", name="Withdraw offer al-0").click()
     expect(page.locator("#mk-offers tbody tr")).to_have_count(0)
     _offer(page, "al-1", "4", "0.35")

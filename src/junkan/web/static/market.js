@@ -170,8 +170,9 @@ function drawMatch(r) {
   traces.push({ type: "bar", orientation: "h", name: t("mk.unmatchedName"), y: lots, marker: { color: "#bdc3c7" },
     x: lots.map((l) => r.unmatched.filter((u) => u.lot === l).reduce((v, u) => v + u.kg / 1000, 0)),
     hovertemplate: `${t("mk.unmatchedName")}: %{x:.3s} t<extra></extra>` });
-  // the legend above the bars (below, a chart of few lots put it on the axis title)
-  plot("mk-chart", traces, { title: t("mk.chartTitle"), barmode: "stack", height: 220 + 36 * lots.length,
+  // the legend above the bars (below, a chart of few lots put it on the axis title); shown with one trace
+  // too (no lot matched: Plotly hides a lone trace's legend, leaving a grey bar nothing names)
+  plot("mk-chart", traces, { title: t("mk.chartTitle"), barmode: "stack", height: 220 + 36 * lots.length, showlegend: true,
     xaxis: { title: t("mk.axisMass") }, yaxis: { title: t("mk.axisLot"), automargin: true },
     legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }, margin: { t: 90 } });
   richTable($("#mk-assignments"), [t("mk.col.lot"), t("mk.col.buyer"), t("mk.col.via"), t("mk.col.mass"), t("mk.col.price"),
