@@ -575,6 +575,16 @@ def test_form_shows_the_selected_scenarios_values_and_results_name_them(
     sync_api.expect(page.locator("#compare-table")).to_contain_text("improvement_2")
 
 
+
+def test_the_progress_bar_follows_a_comparison(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """The Progress bar beside Run and Compare stayed empty through a comparison that
+    finished ("Succeeded." beside an empty bar), or kept a run's full bar while one ran."""
+    _open_model(page, server, "atm_reuse")
+    page.get_by_role("button", name="Compare scenarios").click()
+    sync_api.expect(page.locator("#compare-table")).to_contain_text("improvement_2", timeout=60_000)
+    sync_api.expect(page.locator("#progress")).to_have_js_property("value", 1)
+
+
 def _chart_checks(page, ids: str) -> list[list[object]]:  # type: ignore[no-untyped-def]
     """Per chart: mode-bar button titles, chart title, axis titles."""
     return page.evaluate(f"""{ids}.map((id) => {{

@@ -177,8 +177,10 @@ $("#compare").addEventListener("click", async () => {
   $("#run-errors").replaceChildren();
   if (!paramsAreNumbers()) return;
   const ov = overrides();
+  $("#progress").removeAttribute("value");  // busy (a comparison reports no fraction), not a run's bar kept
   const res = await longTask({ status: $("#run-status"), start: $("#compare"), cancel: $("#compare-cancel"),
     what: () => t("job.compare") }, (signal) => api(`/api/models/${m.id}/compare`, jsonBody({ version: m.version, overrides: ov }, "POST", signal)));
+  $("#progress").value = res && res.ok ? 1 : 0;
   if (!res) return;
   if (!res.ok) {
     $("#run-status").textContent = ""; state.compare = null; $("#comparison").hidden = true;
