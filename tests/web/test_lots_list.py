@@ -147,3 +147,33 @@ def test_search_page_and_open_a_lot(page: Any, server: str) -> None:
     expect(page.locator("#lots-table tbody")).to_contain_text("申告値")
     expect(page.get_by_role("button", name="次へ")).to_be_disabled()
     assert not errors, errors
+
+
+def test_reversed_creation_dates_are_said_beside_the_field_in_japanese(
+    page: Any, server: str
+) -> None:
+    """"Made to" before "Made from": the Japanese page showed the service's refusal in
+    English under the English-fallback lead ("made_to: 2026-01-01 is before made_from
+    (2026-12-31)"), naming the query's parameters; it is said beside "Made to" in the page's
+    language, nothing is asked of the service, and it goes once the days are in order."""
+    _sign_in(page, server)
+    page.goto(f"{server}/#/trace")
+    expect(page.locator("#lots-table tbody tr")).not_to_have_count(0)
+    choose_lang(page, "ja")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/trace/lots?" in r.url else None)
+    page.get_by_label("作成日(から)").fill("2026-12-31")
+    page.get_by_label("作成日(まで)").fill("2026-01-01")
+    page.get_by_role("button", name="検索", exact=True).click()
+    expect(page.locator("#lots-to-problem")).to_have_text(
+        "作成日(まで) が 作成日(から)（2026-12-31）より前です。"
+        "同じ日かそれより後の日を選んでください。"
+    )
+    expect(page.locator("#lots-to")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#lots-errors li")).to_have_count(0)
+    assert asked == []
+    page.get_by_label("作成日(まで)").fill("2999-12-31")
+    expect(page.locator("#lots-to-problem")).to_have_count(0)
+    page.get_by_role("button", name="検索", exact=True).click()
+    expect(page.locator("#lots-table tbody tr")).not_to_have_count(0)
+    assert len(asked) == 1

@@ -1,6 +1,7 @@
 // Lots page, part 1: find the lots your organisation may see (search by id, filter by material and
 // holder, creation dates), one page at a time; choosing a lot opens its footprint and genealogy (trace.js).
 import { $, api, fmt, fmtPct, fmtTime, problemOf, showProblem, t } from "./core.js";
+import { checked } from "./fieldnotes.js";
 
 const SIZES = [10, 25, 50, 100];
 /** The query shown (filters as last searched, page) and the last answer, kept across languages. */
@@ -137,8 +138,16 @@ function openLot(lot) {
   $("#tr-form").scrollIntoView({ block: "start" });
 }
 
+/** The last day before the first: said beside "Made to" in the page's language (the service's refusal read
+ * "made_to: … is before made_from (…)", in English under any language); null when the days are in order. */
+const datesReversed = () => {
+  const from = $("#lots-from").value, to = $("#lots-to").value;
+  return from && to && to < from ? t("lots.datesReversed", { from }) : null;
+};
+
 $("#lots-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  if (checked($("#lots-to"), datesReversed)) { $("#lots-to").focus(); return; }
   ls.q = $("#lots-q").value.trim();
   ls.material = $("#lots-material").value.trim();
   ls.holder = $("#lots-holder").value.trim();
