@@ -202,3 +202,21 @@ def test_a_pattern_refusal_says_the_form_the_field_takes(page: Any, server: str)
     )
     page.fill("#so-m-name", "PV-X300")
     _cleared(page, "so-m-name")
+
+
+def test_a_bound_on_one_side_is_said_without_infinity(page: Any, server: str) -> None:
+    """A vehicle count below 0 (the field has a least value and no most) was said as "enter
+    a whole number from 0 to Infinity" / "0〜Infinity の整数"; it names the one bound."""
+    sign_in(page, server)
+    page.goto(f"{server}/#/alloys")
+    count = page.locator("#al-count-0")
+    expect(count).to_be_visible(timeout=CHECK)
+    label = page.locator("label[for=al-count-0]").inner_text()
+    count.fill("-3")
+    page.click("#al-plan")
+    _said_beside(page, "al-count-0", f"{label}: enter a whole number of 0 or more (given: -3).")
+    _language(page, "ja")
+    label_ja = page.locator("label[for=al-count-0]").inner_text()
+    _said_beside(page, "al-count-0", f"{label_ja}：0 以上の整数を入力してください（入力値：-3）。")
+    count.fill("10")
+    _cleared(page, "al-count-0")

@@ -409,8 +409,9 @@ function readNumber(text, label, { integer = false, min = -Infinity, max = Infin
   const value = Number(s);
   if (!Number.isFinite(value)) return { problem: t("num.finite", { label, value: s }) };
   if (integer && !Number.isInteger(value)) return { problem: t("num.integer", { label, value: s }) };
-  if (value < min || value > max) {
-    return { problem: t(integer ? "num.rangeInt" : "num.range", { label, value: s, lo: fmt(min), hi: fmt(max) }) };
+  if (value < min || value > max) {  // one bound only: said alone (it read "from 0 to Infinity")
+    const key = Number.isFinite(min) && Number.isFinite(max) ? "num.range" : Number.isFinite(min) ? "num.atLeast" : "num.atMost";
+    return { problem: t(integer ? `${key}Int` : key, { label, value: s, lo: fmt(min), hi: fmt(max) }) };
   }
   return { value };
 }
