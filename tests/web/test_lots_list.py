@@ -177,3 +177,21 @@ def test_reversed_creation_dates_are_said_beside_the_field_in_japanese(
     page.get_by_role("button", name="検索", exact=True).click()
     expect(page.locator("#lots-table tbody tr")).not_to_have_count(0)
     assert len(asked) == 1
+
+
+def test_a_grant_to_an_unknown_organisation_names_the_grantee(page: Any, server: str) -> None:
+    """A grant to an organisation that is not registered was answered "見つかりません。" /
+    "Not found." alone: the user was not told what was not found. The grantee is named."""
+    _sign_in(page, server)
+    page.goto(f"{server}/#/trace")
+    choose_lang(page, "ja")
+    page.get_by_label("被許諾者").fill("Nobody Org")
+    page.get_by_label("ロット（カンマ区切り、* は自社作成の全ロット）").fill("DEMO-SCRAP-1")
+    page.get_by_label("CFP", exact=True).check()
+    page.get_by_label("目的", exact=True).fill("監査")
+    page.get_by_label("期限", exact=True).fill("2099-12-31")
+    page.get_by_role("button", name="許諾", exact=True).click()
+    expect(page.locator("#tr-grant-errors li")).to_have_text(
+        "被許諾者：'Nobody Org' という名前の組織はありません。"
+        "登録されている組織名をそのまま入力してください。"
+    )

@@ -46,9 +46,12 @@ $("#tr-grant").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("#tr-grant-errors").replaceChildren(); $("#tr-grant-status").textContent = "";
   const fields = [...document.querySelectorAll("#tr-fields input:checked")].map((el) => el.value);
+  const grantee = $("#tr-grantee").value.trim();
   const res = await api("/api/trace/agreements", { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ grantee: $("#tr-grantee").value.trim(), lots: $("#tr-lots").value.split(",").map((x) => x.trim()).filter(Boolean),
+    body: JSON.stringify({ grantee, lots: $("#tr-lots").value.split(",").map((x) => x.trim()).filter(Boolean),
       fields, purpose: $("#tr-purpose").value.trim(), expires_at: `${$("#tr-expires").value}T23:59:59Z` }) });
+  // the one thing a grant does not find is the grantee (the service says "not found" alone, naming nothing)
+  if (res.status === 404) { $("#tr-grant-errors").replaceChildren(cell("li", t("tr.granteeNotFound", { name: grantee }))); return; }
   if (!res.ok) {
     const doc = await res.json();
     // a refused field is named by its label in the form (Expires), not as the service's expires_at
