@@ -163,3 +163,12 @@ def test_the_indicators_notes_are_catalogued_as_the_service_says_them() -> None:
     # what this model says: E_F taken from the inflows, the route outside CTI, every framework
     assert {"ef-from-inflows", "cti-not-circular", "iso-intensity-inferred", "rap-lab-report",
             "cti-water-circulation", "iso-energy-exported", "mci-not-read"} <= seen
+
+
+def test_a_page_named_in_a_message_is_named_as_the_menu_names_it() -> None:
+    """A network scenario uploaded as a model is sent to the network page by name: the
+    Japanese message said 「回収ネットワーク計画」, a page the menu (ネットワーク計画) does not
+    list."""
+    en, ja = _catalogue("en"), _catalogue("ja")
+    assert f"on the {en['network.nav']} page" in en["err.networkAsModel"]
+    assert f"「{ja['network.nav']}」ページ" in ja["err.networkAsModel"]
