@@ -143,6 +143,13 @@ def test_wrong_password_is_refused(page, server: str) -> None:  # type: ignore[n
     page.goto(f"{server}/#/login")
     sign_in_here(page, password="wrong")
     sync_api.expect(page.get_by_role("alert")).to_contain_text("Wrong e-mail or password")
+    # the refusal goes once the form is edited: the next try, stopped by the page's own field
+    # checks (nothing sent), is not said to be refused too
+    page.get_by_label("E-mail").fill("not-an-e-mail")
+    sync_api.expect(page.locator("#login-error")).to_have_text("")
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("#email-problem")).to_be_visible()
+    sync_api.expect(page.locator("#login-error")).to_have_text("")
 
 
 def test_change_collection_rate_changes_recycled_rare_earth_share(

@@ -37,6 +37,9 @@ $("#login-form").addEventListener("submit", async (ev) => {
   $("#password").value = "";  // not kept in the page for whoever signs in next
   location.hash = afterSignIn();  // route(): another user than the page's gets a fresh page (review 256)
 });
+// a refusal is about what was sent: it goes once the e-mail or password is edited (it stayed beside the form's
+// own field checks of the next try, which sends nothing, as if that try had been refused too)
+for (const id of ["#email", "#password"]) $(id).addEventListener("input", () => { if (state.loginSaid) sayLogin(null); });
 /** The sign-in form's message (a catalogue key and its figures; null: none), said again in the
  * language chosen next (review 257: it stayed in the old one). */
 function sayLogin(key, vars = {}) {
