@@ -183,3 +183,26 @@ def test_a_file_that_is_not_json_is_refused_in_japanese(
     )
     assert "サービスの説明" not in errors.inner_text()
     expect(page.locator("#pp-file")).to_have_attribute("aria-invalid", "true")
+
+
+def test_a_json_file_without_a_grading_record_is_refused_in_japanese(
+    page: Any, server: str, tmp_path: Path
+) -> None:
+    """A JSON file read as AAS that holds no junkan grading submodel: the Japanese page said
+    "no junkan grading submodel(s) (semanticId …)" in English under the English-fallback
+    lead; the rule is said in Japanese, the submodels found listed."""
+    pytest.importorskip("basyx")
+    _sign_in(page, server)
+    page.goto(f"{server}/#/passports")
+    choose_lang(page, "ja")
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"submodels": []}), "utf-8")
+    page.set_input_files("#pp-file", str(other))
+    page.select_option("#pp-import-format", "aas")
+    page.get_by_role("button", name="読み込む", exact=True).click()
+    errors = page.locator("#pp-import-errors")
+    expect(errors.locator("li")).to_contain_text(
+        "junkan の格付けサブモデル（semanticId https://w3id.org/junkan/grading/v1#GradingRecord）"
+        "がありません。ファイルにあるサブモデル：[]"
+    )
+    assert "サービスの説明" not in errors.inner_text()

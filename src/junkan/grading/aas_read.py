@@ -15,7 +15,7 @@ from basyx.aas.adapter.json import read_aas_json_file
 from basyx.aas.model import datatypes
 from pydantic import ValidationError
 
-from junkan.core.errors import ModelError, Problem
+from junkan.core.errors import ModelError, Problem, coded
 from junkan.core.errors import short as _short
 from junkan.core.quantities import UnitParseError, to_unit
 from junkan.grading.aas_base import (
@@ -268,15 +268,17 @@ def read_aas(
         and o.semantic_id.key[0].value == SUBMODEL_SEMANTIC_ID
         and (submodel_id is None or o.id == submodel_id)
     ]
-    if len(subs) != 1:
+    if len(subs) != 1:  # coded: the page says it in its language (it was English only)
         found = sorted(o.id for o in store if isinstance(o, model.Submodel))
-        what = "no" if not subs else f"{len(subs)}"
-        raise _fail(
-            "submodels",
-            f"{what} junkan grading submodel(s) (semanticId "
-            f"{SUBMODEL_SEMANTIC_ID}{', id ' + submodel_id if submodel_id else ''}); "
-            f"submodels found: {found[:10]}",
-        )
+        where = {"semantic": SUBMODEL_SEMANTIC_ID, "found": str(found[:10]),
+                 "chosen": f", id {submodel_id}" if submodel_id else ""}
+        raise PassportError([coded(
+            "submodels", "aas-grading-none", "no junkan grading submodel(s) (semanticId "
+            "{semantic}{chosen}); submodels found: {found}", **where,
+        ) if not subs else coded(
+            "submodels", "aas-grading-many", "{count} junkan grading submodel(s) (semanticId "
+            "{semantic}{chosen}); submodels found: {found}", count=len(subs), **where,
+        )])
     sm = subs[0]
     path = str(sm.id_short or sm.id)
     data = _read_item(sm, path)
