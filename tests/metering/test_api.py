@@ -116,6 +116,8 @@ def test_identify_a_photo(client: TestClient) -> None:
         "/api/metering/identify", json={"image_b64": base64.b64encode(b"xx").decode()}
     )
     assert res.status_code == 422 and "not a readable image" in res.json()["detail"]
+    # under its rule, so the page says it in its language (it was English on the ja page)
+    assert [e.get("type") for e in res.json()["errors"]] == ["image-unreadable"]
 
 
 def test_identify_refuses_catalogue_vectors_of_the_wrong_length(client: TestClient) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from junkan.core.errors import coded
 from junkan.core.extras import MissingExtra
 from junkan.metering.config import MeteringError, read_yaml
 
@@ -174,10 +175,20 @@ def read_image(data: bytes, source: str = "image") -> np.ndarray:
             raise IdentifyError(f"{source}: {im.width}×{im.height} pixels; 16 to {MAX_PIXELS} px")
         return np.asarray(im.convert("L"))
     except UnidentifiedImageError:  # its text names an internal buffer object
-        raise IdentifyError(f"{source}: not a readable image (give a photo, e.g. "
-                            "JPEG or PNG)") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise IdentifyError(f"{source}: not a readable image: {str(exc)[:120]}") from None
+        raise _unreadable(source) from None
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise _unreadable(source) from None
+
+
+def _unreadable(source: str) -> IdentifyError:
+    """An image PIL cannot read, under the rule ``image-unreadable``, so a page says it in
+    its language (it was English under a Japanese page; PIL's own words, which named its
+    decoder, are left out)."""
+    problem = coded(source, "image-unreadable",
+                    "not a readable image (give a photo, e.g. JPEG or PNG)")
+    exc = IdentifyError(problem.render())
+    exc.problems = (problem,)
+    return exc
 
 
 SILHOUETTE_PX = 240
