@@ -142,8 +142,12 @@ def test_bad_rows_are_quarantined_with_line_and_reason() -> None:
 def test_errors_name_file_and_field(tmp_path: Path) -> None:
     f = tmp_path / "r.csv"
     f.write_text("time,circuit\n0,a\n")
-    with pytest.raises(MeteringError, match=r"r\.csv: missing column\(s\): current_a"):
+    with pytest.raises(MeteringError, match=r"r\.csv: missing column\(s\): current_a") as err:
         metering.read_csv(f, PLANT)
+    # the alternatives without a word of English in them: a Japanese page says the rule's
+    # own words around the list (review 317: '列がありません：current_a (or current_l1_a …')
+    assert err.value.problems[0].limits == {
+        "columns": "current_a / (current_l1_a, current_l2_a, current_l3_a)"}
     f.write_text("time,circuit,current_a\n0,a,-1\n1,a,-2\n")
     with pytest.raises(MeteringError, match="every row was quarantined; first: line 2"):
         metering.read_csv(f, PLANT)

@@ -283,6 +283,31 @@ def test_switch_language(page, server: str) -> None:  # type: ignore[no-untyped-
     page.get_by_role("heading", name="Models", exact=True).wait_for()
 
 
+def test_an_address_no_page_answers_is_said(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Review 317: '#/nonexistent' silently showed the models, as if the link were right."""
+    _sign_in(page, server)
+    note = page.locator("#route-unknown")
+    page.goto(f"{server}/#/nonexistent")
+    sync_api.expect(note).to_have_text("There is no page at #/nonexistent: the models are shown.")
+    choose_lang(page, "ja")
+    sync_api.expect(note).to_contain_text("#/nonexistent というページはありません")
+    page.goto(f"{server}/#/models")
+    sync_api.expect(note).to_be_hidden()
+
+
+def test_empty_catalogue_and_agreements_say_none(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Review 317: an organisation with no data set offered and no agreement saw two bare
+    header rows. (The service's answers are replaced here by empty lists.)"""
+    _sign_in(page, server)
+    page.route("**/api/trace/catalogue", lambda r: r.fulfill(json={"datasets": []}))
+    page.route("**/api/trace/agreements", lambda r: r.fulfill(json={"agreements": []}))
+    page.goto(f"{server}/#/trace")
+    for box in ("#tr-catalogue", "#tr-agreements"):
+        sync_api.expect(page.locator(f"{box} tbody td.empty")).to_have_text("none")
+    choose_lang(page, "ja")
+    sync_api.expect(page.locator("#tr-agreements tbody td.empty")).to_have_text("なし")
+
+
 def test_keyboard_only_sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/#/login")
     email, password = page.get_by_label("E-mail"), page.get_by_label("Password")

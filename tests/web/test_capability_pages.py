@@ -273,6 +273,8 @@ def test_market_page(page: Any, server: str) -> None:
     cond = page.locator("#mk-conditions tbody tr")
     expect(cond).to_have_count(1)
     expect(cond.first).to_contain_text("Partner Recycling")
+    # the criteria by name, as the form lists them (review 317: the bare id)
+    expect(cond.first).to_contain_text("Stable casting scrap (alloy-buyer.casting_premium)")
     expect(cond.first.get_by_role("button")).to_have_count(0)  # not ours: no withdraw
     # matching before any offer: the service's reason, shown beside the button
     page.click("#mk-match")

@@ -165,7 +165,8 @@ def from_frame(
     missing = [c for c in ("time", "circuit") if c not in df.columns]
     has_phases = all(c in df.columns for c in PHASE_COLS)
     if "current_a" not in df.columns and not has_phases:
-        missing.append("current_a (or current_l1_a, current_l2_a, current_l3_a)")
+        # no word of one language in a message a page says in its own (review 317: "or")
+        missing.append("current_a / (current_l1_a, current_l2_a, current_l3_a)")
     if missing:
         raise refused(source, "columns-missing", "missing column(s): {columns}",
                       columns=", ".join(missing))

@@ -1,6 +1,6 @@
 // junkan web UI: a small single-page app over the JSON API (ES modules served from the package,
 // no framework, no CDN). This module signs in and out, switches language and routes to the pages.
-import { $, api, inFlight, loadLang, resumeRequests, setTitle, show, state, t, whoami } from "./core.js";
+import { $, api, inFlight, loadLang, resumeRequests, setText, setTitle, show, state, t, whoami } from "./core.js";
 import { pause } from "./jobs.js";
 import { showModels } from "./models.js";
 import { redrawModel, showModel } from "./model.js";
@@ -119,12 +119,20 @@ async function route() {
     "#/municipality": showMunicipality, "#/reports": showReports, "#/solar": showSolar }[hash];
   const m = hash.match(/^#\/models\/(\w+)$/);
   const lot = hash.match(/^#\/trace\/lots\/(.+)$/);  // a lot opened from a link (report evidence)
+  const unknown = $("#route-unknown"); unknown.hidden = true;
   if (page) await page(); else if (m) await showModel(m[1]);
   else if (lot) {
     let id = lot[1];
     try { id = decodeURIComponent(id); } catch { /* a malformed escape: the text as written */ }
     await showTrace(); openLot(id);
-  } else await showModels();
+  } else {
+    await showModels();
+    // an address no page answers (a mistyped or old link) is said, not silently the models
+    if (hash !== "#/models") {
+      const shown = hash.length > 80 ? `${hash.slice(0, 80)}…` : hash;
+      setText(unknown, () => t("routeUnknown", { page: shown })); unknown.hidden = false;
+    }
+  }
   const view = state.view;
   if (drawnIn[view] && drawnIn[view] !== state.lang && REDRAW[view] && view !== "models") await REDRAW[view]();
   drawnIn[view] = state.lang;

@@ -175,13 +175,17 @@ async function whoami() {
 }
 
 function cell(tag, text) { const c = document.createElement(tag); c.textContent = text; return c; }
-function table(el, heads, rows) {
+function table(el, heads, rows, empty = "") {
   const thead = document.createElement("thead");
   const hr = document.createElement("tr");
   heads.forEach((h) => hr.append(cell("th", h)));
   thead.append(hr);
   const tbody = document.createElement("tbody");
   for (const r of rows) { const tr = document.createElement("tr"); r.forEach((v) => tr.append(cell("td", v))); tbody.append(tr); }
+  if (!rows.length && empty) {  // a table with no rows says so (not a bare header row)
+    const td = cell("td", empty); td.colSpan = heads.length; td.className = "empty";
+    const tr = document.createElement("tr"); tr.append(td); tbody.append(tr);
+  }
   el.replaceChildren(thead, tbody);
 }
 

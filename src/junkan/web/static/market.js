@@ -50,7 +50,11 @@ function drawConditions() {
       act.setAttribute("aria-label", t("mk.withdrawLabel", { id: c.id }));
       act.addEventListener("click", () => withdraw(c));
     }
-    const crit = typeof c.criteria === "string" ? c.criteria : t("mk.customCriteria");
+    // a shipped criteria set by its name in the page's language, as the form lists it (its
+    // id is in the name); another id as written
+    const named = typeof c.criteria === "string"
+      ? [...$("#mk-c-criteria").options].find((o) => o.value === c.criteria) : null;
+    const crit = typeof c.criteria !== "string" ? t("mk.customCriteria") : named ? named.textContent : c.criteria;
     return [c.id, c.buyer, crit, fmt(c.price.base), tonnes(c.min_lot || 0), tonnes(c.capacity), window_(c.delivery),
       (c.granted_to || []).join(", ") || "–", act];
   });

@@ -19,14 +19,14 @@ async function showTrace() {
     : [cell("li", t("tr.none"))]));
   table($("#tr-catalogue"), [t("tr.provider"), t("tr.name"), t("tr.fields"), t("tr.policy")],
     cat.datasets.map((d) => [d.provider, `${d.name} (${d.lots})`, d.fields.map((f) => t(`tr.field.${f}`, {}, f)).join(", "),
-      policyText(d.policy)]));
+      policyText(d.policy)]), t("tr.none"));
   table($("#tr-agreements"), [t("tr.grantor"), t("tr.grantee"), t("tr.fields"), t("tr.purpose"), t("tr.expires"), t("tr.revoked")],
-    ags.agreements.map((a) => [a.grantor, a.grantee, a.fields.map((f) => t(`tr.field.${f}`, {}, f)).join(", "), a.purpose, a.expires_at.slice(0, 10), a.revoked ? "✓" : ""]));
+    ags.agreements.map((a) => [a.grantor, a.grantee, a.fields.map((f) => t(`tr.field.${f}`, {}, f)).join(", "), a.purpose, a.expires_at.slice(0, 10), a.revoked ? "✓" : ""]), t("tr.none"));
   // a revoke button on the agreements this organisation granted
   const me = state.me?.organisation;  // not read back from the header: a name may hold "("
   $("#tr-agreements").querySelectorAll("tbody tr").forEach((tr, i) => {
     const a = ags.agreements[i];
-    if (a.revoked || a.grantor !== me) return;
+    if (!a || a.revoked || a.grantor !== me) return;  // (no agreement: the 'none' row)
     const btn = Object.assign(document.createElement("button"), { type: "button", textContent: t("tr.revoke") });
     btn.setAttribute("aria-label", `${t("tr.revoke")} ${a.grantee} ${a.purpose}`);
     btn.addEventListener("click", async () => { await api(`/api/trace/agreements/${a.id}`, { method: "DELETE" }); showTrace(); });
