@@ -121,3 +121,63 @@ def test_a_lot_and_a_portion_of_it_named_together_weigh_once(tmp_path: Any) -> N
     assert "also named: A1 (A)" in v["note"]
     assert [e.get("counted_with") for e in v["evidence"]] == [None, "A", None]
     db.engine.dispose()
+
+
+def _ledger(tmp_path: Any, *events: dict[str, Any]) -> Any:
+    from datetime import UTC, datetime
+
+    from junkan.store.db import Database
+    from junkan.store.repo import Store
+    from junkan.store.trace_repo import TraceRepo
+    from tests.trace.test_ledger import ev
+
+    db = Database(f"sqlite:///{tmp_path / 'trace.db'}")
+    db.migrate()
+    Store(db).create_organisation("org-maker")
+    repo = TraceRepo(db)
+    repo.ingest("org-maker", ev(*events), at=datetime(2026, 5, 1, tzinfo=UTC))
+    return repo
+
+
+def _verdict(repo: Any, names: list[str]) -> dict[str, Any]:
+    lots = [repo.show("org-maker", x) for x in names]
+    up = policy.procurement_upstream(lots, lambda ref: repo.show("org-maker", ref))
+    res = policy.run(check(names), lots=lots, upstream=up)
+    return {x["criterion"]: x for x in res.verdicts}["recycled_plastic"]
+
+
+def test_a_blend_of_a_named_lot_with_new_material_weighs_the_new_material(
+        tmp_path: Any) -> None:
+    """Review 322: P (1,000 kg, 90 %) and Q, made from 100 kg of P and 900 kg of virgin V
+    (the ledger gives Q 9 %), read 0.900, a pass (Q set aside whole); by hand P's 900 kg
+    recycled and Q's new 900 kg with none: 900 / 1,900 = 0.474, a fail."""
+    from tests.trace.test_ledger import create
+
+    repo = _ledger(tmp_path, create("P", 1000, 100, 0.9), create("V", 1000, 100, 0.0),
+                   {"type": "blend", "lot": "Q", "mass_kg": 1000, "inputs": [
+                       {"lot": "P", "mass_kg": 100}, {"lot": "V", "mass_kg": 900}]})
+    v = _verdict(repo, ["P", "Q"])
+    assert v["value"] == pytest.approx(900 / 1900)
+    assert (v["verdict"], v["basis"]) == ("fail", "trace lots (2)")
+    assert "made partly from lots also named, only the rest weighed: Q (10% from P)" in v["note"]
+    assert v["evidence"][1]["counted_share"] == pytest.approx(0.1)
+    repo.db.engine.dispose()
+
+
+def test_a_portion_of_a_portion_weighs_once(tmp_path: Any) -> None:
+    """Review 322: A (1,000 kg, 90 %) split into A1 (900) and A2, A1 into A11 (800) and A12;
+    B 1,000 kg at 45 %. Naming A, A11 and B read 0.739, a pass (A11 is in A, through A1,
+    which is not named); by hand (900 + 450) / 2,000 = 0.675, a fail."""
+    from tests.trace.test_ledger import create
+
+    repo = _ledger(
+        tmp_path, create("A", 1000, 100, 0.9), create("B", 1000, 100, 0.45),
+        {"type": "split", "lot": "A", "outputs": [{"lot": "A1", "mass_kg": 900},
+                                                  {"lot": "A2", "mass_kg": 100}]},
+        {"type": "split", "lot": "A1", "outputs": [{"lot": "A11", "mass_kg": 800},
+                                                   {"lot": "A12", "mass_kg": 100}]})
+    v = _verdict(repo, ["A", "A11", "B"])
+    assert v["value"] == pytest.approx(1350 / 2000)
+    assert (v["verdict"], v["basis"]) == ("fail", "trace lots (2)")
+    assert "also named: A11 (A)" in v["note"]
+    repo.db.engine.dispose()

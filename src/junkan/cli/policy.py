@@ -21,7 +21,7 @@ from junkan.cli.common import (
     print_table,
     reported,
 )
-from junkan.cli.stores import open_ledger
+from junkan.cli.stores import open_ledger, product_lots
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -266,19 +266,11 @@ def procure(
         own = None if criteria is None else policy.read_procurement_criteria(criteria)
     with reported(file):
         chk = load_kind(file, policy.Check, "procurement_check")
-        lots = None
+        lots, upstream = None, None
         if database is not None and chk.product.lots:
-            from junkan.store.trace_base import TraceNotFound  # the store: 'service' extra
-
-            repo = open_ledger(database)
-            try:
-                lots = [repo.show(chk.product.maker, lot) for lot in chk.product.lots]
-            except TraceNotFound as exc:  # said which ledger was read
-                from sqlalchemy.engine import make_url
-
-                where = make_url(repo.db.url).render_as_string(hide_password=True)
-                fail(f"--database {where}: {exc} in its trace ledger")
-        res = policy.run(chk, lots=lots, criteria=own)
+            lots, upstream = product_lots(open_ledger(database), chk.product.maker,
+                                          chk.product.lots)
+        res = policy.run(chk, lots=lots, criteria=own, upstream=upstream)
     if out is not None:
         write_outputs(out, "policy procure", "procurement", res)
     if format == Format.json:
@@ -497,3 +489,4 @@ def disclose(
             for r in pack.rows(fw)
         ],
     )
+

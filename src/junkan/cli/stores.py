@@ -6,7 +6,7 @@ that only reads."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from junkan.cli.common import fail
 
@@ -83,3 +83,27 @@ def _check_file(where: str, file: Path, *, empty_ok: bool) -> None:
     if head != SQLITE_MAGIC and (head or not empty_ok):
         what = "an empty file" if not head else "not a SQLite file"
         fail(f"{where}: {file} is not a junkan database ({what})")
+
+
+def product_lots(repo: TraceRepo, maker: str, refs: list[str]
+                 ) -> tuple[list[dict[str, Any]], tuple[dict[str, dict[str, Any]], bool]]:
+    """A product's lots as its ``maker`` sees them and the lots upstream of them
+    (:func:`junkan.policy.procurement_upstream`; one the maker may not see: none). A named
+    lot that is not found ends the command, naming the ledger read."""
+    from junkan import policy
+    from junkan.store.trace_base import TraceNotFound  # the store: 'service' extra
+
+    def shown(ref: str) -> dict[str, Any] | None:
+        try:
+            return dict(repo.show(maker, ref))
+        except TraceNotFound:
+            return None
+
+    try:
+        lots = [repo.show(maker, lot) for lot in refs]
+    except TraceNotFound as exc:  # said which ledger was read
+        from sqlalchemy.engine import make_url
+
+        where = make_url(repo.db.url).render_as_string(hide_password=True)
+        fail(f"--database {where}: {exc} in its trace ledger")
+    return lots, policy.procurement_upstream(lots, shown)

@@ -32,6 +32,7 @@ from junkan.policy.disclosure import DisclosurePack, Pack
 from junkan.policy.ixbrl import check_structure as check_ixbrl
 from junkan.policy.ixbrl import read_facts as ixbrl_facts
 from junkan.policy.ixbrl import resolve_taxonomy
+from junkan.policy.lot_sources import upstream as procurement_upstream
 from junkan.policy.procurement import Check, Criteria, ProcurementResult, check_procurement
 from junkan.policy.procurement import criteria_item as procurement_item
 from junkan.policy.procurement import default_criteria as procurement_criteria
@@ -109,6 +110,7 @@ __all__ = [
     "load",
     "periodic_report",
     "procurement_criteria",
+    "procurement_upstream",
     "read_procurement_criteria",
     "procurement_item",
     "quarters",

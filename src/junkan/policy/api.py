@@ -69,7 +69,9 @@ def run(model: Plan, *, statement: Any, period: str,
         lots: list[dict[str, Any]] | None = None) -> PeriodicReport: ...
 @overload
 def run(model: Check, *, lots: list[dict[str, Any]] | None = None,
-        criteria: Criteria | None = None) -> ProcurementResult: ...
+        criteria: Criteria | None = None,
+        upstream: tuple[dict[str, dict[str, Any]], bool] | None = None
+        ) -> ProcurementResult: ...
 @overload
 def run(model: Registry, *, org: str) -> SolarView: ...
 @overload
@@ -85,6 +87,7 @@ def run(
     org: str | None = None,
     trusted: dict[str, str] | None = None,
     criteria: Criteria | None = None,
+    upstream: tuple[dict[str, dict[str, Any]], bool] | None = None,
 ) -> (
     DiagnosisResult | PeriodicReport | ProcurementResult | SolarView | ReuseResult | DisclosurePack
 ):
@@ -95,14 +98,15 @@ def run(
     physical chain-of-custody models, the basis of lots that claimed nothing and each lot's
     quarter), or check
     procurement criteria (a :class:`Check`, with the product's trace ``lots`` as
-    ``TraceRepo.show`` returns them; ``criteria``: a set of your own,
-    :func:`read_procurement_criteria`), or show a solar-panel registry as organisation ``org``
-    sees it (a :class:`Registry`), or read a reuse history as its buyer (a :class:`History`;
-    ``trusted``: organisation → public key), or build a disclosure pack (a :class:`Pack`)."""
+    ``TraceRepo.show`` returns them and ``upstream``, :func:`procurement_upstream` of them;
+    ``criteria``: a set of your own, :func:`read_procurement_criteria`), or show a
+    solar-panel registry as organisation ``org`` sees it (a :class:`Registry`), or read a
+    reuse history as its buyer (a :class:`History`; ``trusted``: organisation → public
+    key), or build a disclosure pack (a :class:`Pack`)."""
     if isinstance(model, Diagnosis):
         return run_diagnosis(model)
     if isinstance(model, Check):
-        return check_procurement(model, lots, criteria)
+        return check_procurement(model, lots, criteria, upstream)
     if isinstance(model, Registry):
         if org is None:
             raise ValueError("a solar-panel view needs the viewing organisation (org=…)")

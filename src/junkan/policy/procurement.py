@@ -22,6 +22,7 @@ from pydantic import (
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem, brief, nearest, refusal
+from junkan.policy.lot_sources import UPSTREAM_MOST, from_named
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,60}$")]
@@ -186,21 +187,23 @@ def _holds(actual: Any, op: str, value: Any) -> bool:
     return bool(actual >= value - 1e-12 if op == ">=" else actual <= value + 1e-12)
 
 
-def _from_lots(c: Criterion, lots: list[dict[str, Any]]) -> tuple[float | None, list[Any]]:
+def _from_lots(c: Criterion, lots: list[dict[str, Any]],
+               above: dict[str, dict[str, Any]] | None = None) -> tuple[float | None, list[Any]]:
     """The mass-weighted figure of ``c.lot_property`` over ``lots`` and the evidence rows;
     None unless every lot's share is visible (a share of some of the lots is not the
-    product's: the hidden lots could hold any share). A lot made from another lot named
-    (a split's portion, or a step whose input it is; as far as the viewer sees the inputs)
-    is not weighed again: its material is in that lot's mass (``counted_with``), and
-    naming a lot and its portion weighed the portion twice, as naming a lot twice did."""
+    product's: the hidden lots could hold any share). What a lot holds of another lot named
+    (through the lots upstream of it, ``above``: :func:`~junkan.policy.lot_sources.upstream`;
+    its own inputs without) is not weighed again: a split's portion not at all
+    (``counted_with``), a blend of a named lot with new material by the new material
+    (``counted_share``, the part left out), as the periodic report counts a product's lots
+    (:mod:`~junkan.policy.lot_sources`; reviews 318, 322)."""
     assert c.lot_property is not None
     key = c.lot_property.split(".")[1]
     rows, mass, acc = [], 0.0, 0.0
-    named = {lot.get("lot") for lot in lots}
+    came = from_named(lots, above or {}, key)
     for lot in lots:
-        parent = next((i.get("lot") for i in lot.get("inputs") or ()
-                       if i.get("lot") in named and i.get("lot") != lot.get("lot")), None)
-        if parent is not None:  # a portion of a lot named too (a split, or made from it)
+        part, carried, parent = came[lot.get("lot")]
+        if part >= 1.0 - 1e-9 and parent is not None:  # a portion of a lot named too
             rows.append({"lot": lot.get("lot"), "mass_kg": lot.get("mass_kg"),
                          key: (lot.get("recycled") or {}).get(key), "counted_with": parent})
             continue
@@ -216,9 +219,10 @@ def _from_lots(c: Criterion, lots: list[dict[str, Any]]) -> tuple[float | None, 
             )
             continue
         m = float(lot["mass_kg"])
-        mass += m
-        acc += m * float(share)
-        rows.append({"lot": lot.get("lot"), "mass_kg": m, key: float(share)})
+        mass += m * (1.0 - part)
+        acc += m * max(0.0, float(share) - carried)
+        rows.append({"lot": lot.get("lot"), "mass_kg": m, key: float(share),
+                     **({"counted_share": part, "counted_with": parent} if part > 0 else {})})
     hidden = sum(1 for r in rows if r.get("note"))
     return (acc / mass if mass > 0 and not hidden else None), rows
 
@@ -267,11 +271,16 @@ class ProcurementResult:
 
 
 def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
-                      criteria: Criteria | None = None) -> ProcurementResult:
+                      criteria: Criteria | None = None,
+                      upstream: tuple[dict[str, dict[str, Any]], bool] | None = None
+                      ) -> ProcurementResult:
     """Check ``check.product`` against its item's criteria (``criteria``: a set of your own,
     :func:`read_criteria`; the shipped set by default). ``lots``: the product's trace lots
     as :meth:`junkan.store.trace_repo.TraceRepo.show` returns them; where a criterion has a
-    ``lot_property`` and lots are given, the lots decide and the declaration is compared."""
+    ``lot_property`` and lots are given, the lots decide and the declaration is compared.
+    ``upstream``: :func:`~junkan.policy.lot_sources.upstream` of the lots (what of them
+    comes from one another, through lots not named; without it, their own inputs only)."""
+    above, cut = upstream or ({}, False)
     criteria = criteria or default_criteria()
     item = criteria_item(check, criteria, check._source)
     p = check.product
@@ -296,13 +305,16 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
         if c.lot_property is not None and unread:
             v["note"] = f"{unread}; the declaration decides"
         if c.lot_property is not None and lots:
-            derived, rows = _from_lots(c, lots)
+            derived, rows = _from_lots(c, lots, above)
             v["evidence"] = rows
             hidden = sum(1 for r in rows if r.get("note"))
             if hidden:
                 v["note"] = (f"the recycled share of {hidden} of {len(rows)} lots is not "
                              "visible to the checker; the lots cannot decide")
-            within = [f"{r['lot']} ({r['counted_with']})" for r in rows if "counted_with" in r]
+            within = [f"{r['lot']} ({r['counted_with']})" for r in rows
+                      if "counted_with" in r and "counted_share" not in r]
+            partly = [f"{r['lot']} ({r['counted_share']:.0%} from {r['counted_with']})"
+                      for r in rows if "counted_share" in r]
             if derived is not None:
                 value, basis = derived, f"trace lots ({len(rows) - len(within)})"
                 if (
@@ -318,6 +330,13 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
             if within:
                 v["note"] = "; ".join(filter(None, (v["note"], "counted with the lot it was "
                                                     "made from, also named: " + ", ".join(within))))
+            if partly:
+                v["note"] = "; ".join(filter(None, (v["note"], "made partly from lots also "
+                                                    "named, only the rest weighed: "
+                                                    + ", ".join(partly))))
+            if cut:
+                v["note"] = "; ".join(filter(None, (v["note"], f"the lots upstream were read "
+                                                    f"up to {UPSTREAM_MOST}")))
         if basis == "declared" and c.property in p.evidence:
             v["evidence"] = [{"document": p.evidence[c.property]}, *v["evidence"]]
         if value is None:

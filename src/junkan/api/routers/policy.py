@@ -131,11 +131,12 @@ def report_job(
 
 
 def procurement_job(
-    text: str, lots: list[dict[str, Any]] | None, fmt: str, lang: str
+    text: str, lots: list[dict[str, Any]] | None, fmt: str, lang: str,
+    upstream: tuple[dict[str, dict[str, Any]], bool] | None = None,
 ) -> dict[str, Any]:
     from junkan import policy
 
-    return render(policy.run(_check(text), lots=lots), fmt, lang)
+    return render(policy.run(_check(text), lots=lots, upstream=upstream), fmt, lang)
 
 
 def _check(text: str) -> Any:
@@ -260,12 +261,28 @@ async def policy_procurement(
     text, _ = await read_upload(request)
     chk = await offload(_check, text)
     me = await _me(request, user)
-    lots = None
+    lots, upstream = None, None
     if chk.product.lots:
         lots = [
             await run_in_threadpool(trace_call, trace.show, me, lot) for lot in chk.product.lots
         ]
-    return answer(await offload(procurement_job, text, lots, format, lang), format)
+        upstream = await run_in_threadpool(_upstream, trace, me, lots)
+    return answer(await offload(procurement_job, text, lots, format, lang, upstream), format)
+
+
+def _upstream(trace: Any, me: str, lots: list[dict[str, Any]]
+              ) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The lots upstream of a product's, as ``me`` may see them (one it may not: none)."""
+    from junkan import policy
+    from junkan.store.trace_base import TraceNotFound
+
+    def shown(ref: str) -> dict[str, Any] | None:
+        try:
+            return dict(trace.show(me, ref))
+        except TraceNotFound:
+            return None
+
+    return policy.procurement_upstream(lots, shown)
 
 
 @router.post(

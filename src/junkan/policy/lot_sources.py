@@ -1,0 +1,84 @@
+"""The part of each lot a product names that comes from its other named lots.
+
+A procurement check weighs the product's named lots by mass. A lot made (in part) from
+another named lot holds material already weighed with that lot: a split's portion holds
+nothing new, a blend of a named lot with new material holds the new material only. Review
+322: naming P (1,000 kg, 90 %) and Q, made from 100 kg of P and 900 kg of virgin resin, read
+0.900 (Q set aside whole); by hand (900 + 0) / (1,000 + 900) = 0.474. A portion of a portion
+(A → A1 → A11, naming A and A11) was weighed twice, the link to A running through A1, which
+is not named.
+
+The walk follows each named lot's inputs upstream through lots that are not named, as the
+viewer sees them (``show``), and stops at a named lot, a lot with no inputs, one the viewer
+may not see, or after :data:`UPSTREAM_MOST` lots. Mass goes through each step in proportion
+to the inputs taken (a step's loss shared alike), so a lot's fraction from named lots is the
+input-weighted fraction of its inputs, and the recycled share carried with it the
+input-weighted share of the named lots reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+UPSTREAM_MOST = 2000
+"""Lots read upstream of the named ones at most (the rest are taken as new material, and the
+check's note says so)."""
+DEEPEST = 200
+"""Steps followed upstream of a named lot at most (a longer chain is taken as new material
+beyond: the walk recurses)."""
+
+
+def upstream(lots: list[dict[str, Any]], show: Callable[[str], dict[str, Any] | None]
+             ) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The lots upstream of ``lots`` (as ``TraceRepo.show`` gives them) that are not named,
+    by the reference their outputs name them with, read with ``show`` (None: not visible);
+    and whether the walk stopped at :data:`UPSTREAM_MOST`."""
+    named = {lot.get("lot") for lot in lots}
+    found: dict[str, dict[str, Any]] = {}
+    todo = [i.get("lot") for lot in lots for i in lot.get("inputs") or ()]
+    while todo:
+        ref = todo.pop()
+        if not isinstance(ref, str) or ref in named or ref in found:
+            continue
+        if len(found) >= UPSTREAM_MOST:
+            return found, True
+        lot = show(ref)
+        found[ref] = lot or {}
+        todo.extend(i.get("lot") for i in (lot or {}).get("inputs") or ())
+    return found, False
+
+
+def from_named(lots: list[dict[str, Any]], above: dict[str, dict[str, Any]], key: str
+               ) -> dict[Any, tuple[float, float, str | None]]:
+    """Per named lot: the fraction of its mass from other named lots, the recycled share (of
+    its whole mass, characteristic ``key``) that came with it, and the first named lot it
+    reached (None if none). ``above``: :func:`upstream`'s lots."""
+    by_ref = {lot.get("lot"): lot for lot in lots}
+    memo: dict[str, tuple[float, float, str | None]] = {}
+
+    def through(ref: str, depth: int) -> tuple[float, float, str | None]:
+        if ref in by_ref:
+            share = (by_ref[ref].get("recycled") or {}).get(key)
+            return 1.0, float(share or 0.0), ref
+        if ref in memo:
+            return memo[ref]
+        memo[ref] = (0.0, 0.0, None)  # a cycle (none in a ledger) ends here
+        lot = above.get(ref) or {}
+        memo[ref] = mix(lot.get("inputs") or (), depth + 1)
+        return memo[ref]
+
+    def mix(inputs: Any, depth: int) -> tuple[float, float, str | None]:
+        total = sum(float(i.get("mass_kg") or 0.0) for i in inputs)
+        if total <= 0 or depth > DEEPEST:
+            return 0.0, 0.0, None
+        part = carried = 0.0
+        first: str | None = None
+        for i in inputs:
+            f, h, src = through(str(i.get("lot")), depth)
+            w = float(i.get("mass_kg") or 0.0) / total
+            part, carried = part + w * f, carried + w * h
+            first = first or src
+        return part, carried, first
+
+    return {lot.get("lot"): mix(lot.get("inputs") or (), 0) for lot in lots}
