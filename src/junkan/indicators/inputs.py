@@ -95,6 +95,10 @@ class ProductUse(Strict):
 
     name: str
     mass: Mass = Field(gt=0)
+    """M: the product's mass — of one unit, or of the period's flow of it (its MCI is the
+    same). ISO 59020's average lifetime over products weighs each by this mass, so give the
+    period's flow for an average by volume (a 9 kg tyre and a 1,500 kg car given per unit
+    weigh 9 : 1,500 whatever the numbers sold; review 319)."""
     recycled_feedstock: Fraction = 0.0
     reused_feedstock: Fraction = 0.0
     sustained_bio_feedstock: Fraction = 0.0

@@ -67,8 +67,9 @@ TEMPLATES: dict[str, str] = {
                            "(A.3.4: '0 % should be recorded')",
     "iso-outflow-balance": "mass balance checked: reused + recycled + biological + linear = "
                            "total outflow (A.3.1)",
-    "iso-lifetime-average": "formula (A.4) is per flow X; the mass-weighted average over "
-                            "products is junkan's aggregation",
+    "iso-lifetime-average": "formula (A.4) is per flow X; the average over products, "
+                            "weighted by each product's mass as given (the period's flow, "
+                            "not one unit's, to weigh by volume), is junkan's aggregation",
     "iso-energy-exported": "energy leaving the site is energy.exported (default 0)",
     "iso-water-reuse": "Table 3: 'reuse cycles of on-site water'; total water use = withdrawn "
                        "+ recirculated on site",
