@@ -108,3 +108,38 @@ def test_the_period_has_not_ended_on_its_last_day(monkeypatch: Any) -> None:
 
     assert "the reporting period has not ended yet" in on(dt.date(2026, 3, 31))
     assert "the reporting period has not ended yet" not in on(dt.date(2026, 4, 1))
+
+
+def test_a_package_s_names_that_would_break_the_document_are_refused(tmp_path: Path) -> None:
+    """A package's targetNamespace and concept names went into the inline XBRL unchecked: a
+    quote in a name or a space or '<' in the namespace made the document not well-formed, or
+    changed its meaning (review 318, CLI only). Each is refused, naming it."""
+    import zipfile
+
+    import pytest
+
+    from junkan.core.errors import ModelError
+    from junkan.policy.disclosure import xbrl_map
+    from tests.policy.test_disclosure import _taxonomy_zip
+
+    specs = xbrl_map()["facts"]
+    labels = {f"C{i}": s["label"] for i, s in enumerate(specs)}
+    types = {f"C{i}": ("dtr-types:massItemType" if s["type"] == "mass"
+                       else "dtr-types:percentItemType") for i, s in enumerate(specs)}
+    good = _taxonomy_zip(tmp_path / "good.zip", labels, types)
+    policy.resolve_taxonomy(good)  # the shape is right
+    with zipfile.ZipFile(good) as z:
+        files = {i.filename: z.read(i) for i in z.infolist()}
+    xsd = next(k for k in files if k.endswith("esrs_cor.xsd"))
+    files[xsd] = files[xsd].replace(b'name="C0"', b'name="C0&quot; onload=&quot;x"').replace(
+        b'targetNamespace="https://xbrl.efrag.org/taxonomy/esrs/2023-12-22"',
+        b'targetNamespace="urn:x&quot; xmlns:evil=&quot;y"')
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    with pytest.raises(ModelError) as exc:
+        policy.resolve_taxonomy(tmp_path / "bad.zip")
+    said = {p.path: p.message for p in exc.value.problems}
+    assert said[f"facts.{specs[0]['key']}"] == (
+        "the concept's name 'C0\" onload=\"x' is not an XML name")
+    assert said["taxonomy"].startswith("targetNamespace 'urn:x\" xmlns:evil=\"y' is not an")

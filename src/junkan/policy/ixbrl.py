@@ -409,6 +409,15 @@ def resolve_taxonomy(path: str | Path) -> tuple[dict[str, str], str]:
         raise ModelError(exc.problems, src) from None
 
 
+_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,199}")
+"""A concept's local name as written into the document (ASCII XML NCName): a package's
+names went in unchecked, and a name with a quote or an angle bracket broke the document
+(review 318)."""
+_NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\"'<>&]{1,500}")
+"""A targetNamespace written into the document's attributes: an absolute URI (scheme:…)
+without white space, quotes, angle brackets or ampersands."""
+
+
 def _resolve(p: Path, cfg: dict[str, Any]) -> tuple[dict[str, str], str]:
     """:func:`resolve_taxonomy` on a package whose size was checked."""
     src = str(p)
@@ -442,6 +451,12 @@ def _resolve(p: Path, cfg: dict[str, Any]) -> tuple[dict[str, str], str]:
                 Problem(f"facts.{spec['key']}", f"{el.get('name')} is not a duration item")
             )
         concepts[spec["key"]] = el.get("name", "")
+        if not _NCNAME.fullmatch(concepts[spec["key"]]):
+            problems.append(Problem(f"facts.{spec['key']}", "the concept's name "
+                                    f"{concepts[spec['key']][:80]!r} is not an XML name"))
+    if not _NAMESPACE.fullmatch(namespace):
+        problems.append(Problem("taxonomy", f"targetNamespace {namespace[:80]!r} is not an "
+                                "absolute URI without spaces, quotes or angle brackets"))
     problems += _check_dimensions({e.get("name"): e for e in elements.values()})
     if problems:
         raise ModelError(problems, src)
