@@ -19,7 +19,11 @@ What counts for a product (its site, its lot patterns, the reporting period's qu
 * not a portion of a mass-balance lot (identity-preserved steps back to one): its content is
   that lot's claim, counted from the statement where the claim was booked; nor, in a lot of
   another physical step, the part of its shares that the ledger handed on from a
-  mass-balance lot among its inputs (:func:`claimed_parts`).
+  mass-balance lot among its inputs (:func:`claimed_parts`), nor the content it took from
+  another product's lot (counted with that product; the lot's mass stays in the basis).
+
+A mass-balance claim counts what its inputs did not carry already, on the input mass not
+from the product's own lots (:func:`claim_entries`; review 322).
 
 A mass-balance lot whose step claimed nothing (a claim of 0) has no entry in the statement;
 it is still one of the product's lots and its input mass is in the basis
@@ -114,25 +118,33 @@ def _origin(lot: MadeLot, by_id: dict[str, MadeLot]) -> str:
     return lot.custody
 
 
-def claimed_parts(lots: list[MadeLot]) -> dict[str, tuple[float, float]]:
-    """Per made lot, the part of its recycled shares (pre-, post-consumer) that is a
-    mass-balance claim, not material: a mass-balance lot's whole shares (its claim); a lot of
+def claimed_parts(lots: list[MadeLot], owner: dict[str, int] | None = None
+                  ) -> dict[str, tuple[float, float]]:
+    """Per made lot, the part of its recycled shares (pre-, post-consumer) that is counted
+    elsewhere, not with the lot: a mass-balance lot's whole shares (its claim); a lot of
     another step the mass-weighted part of its inputs' (those the organisation made, earlier
     in ``lots``, the ledger's order; a lot it declared or received carries material). The
     ledger hands a claimed share on to what is made from the lot: a controlled blend of a
     mass-balance lot counted the claim again as content physically in it — twice in the
-    report when the mass-balance lot is another product's. Without ``inputs_kg`` (a caller's
-    own list), none."""
+    report when the mass-balance lot is another product's. With ``owner`` (made lot → the
+    product whose patterns match it), an input that is another product's lot hands on its
+    whole shares too: they were counted with that product (review 322). Without
+    ``inputs_kg`` (a caller's own list), none."""
+    owner = owner or {}
+    by_id = {x.lot: x for x in lots}
     out: dict[str, tuple[float, float]] = {}
     for x in lots:
         if x.custody == "mass_balance":
             out[x.lot] = (x.pre_consumer, x.post_consumer)
             continue
         used = sum(x.inputs_kg)
-        pre = sum(kg * out[i][0] for i, kg in zip(x.inputs, x.inputs_kg, strict=False)
-                  if i in out)
-        post = sum(kg * out[i][1] for i, kg in zip(x.inputs, x.inputs_kg, strict=False)
-                   if i in out)
+        pre = post = 0.0
+        for i, kg in zip(x.inputs, x.inputs_kg, strict=False):
+            if i in owner and owner[i] != owner.get(x.lot):
+                pre += kg * by_id[i].pre_consumer
+                post += kg * by_id[i].post_consumer
+            elif i in out:
+                pre, post = pre + kg * out[i][0], post + kg * out[i][1]
         out[x.lot] = (pre / used, post / used) if used > 0 else (0.0, 0.0)
     return out
 
@@ -140,6 +152,7 @@ def claimed_parts(lots: list[MadeLot]) -> dict[str, tuple[float, float]]:
 def physical_entries(
     mine: list[MadeLot], by_id: dict[str, MadeLot], quarters: list[str],
     claimed: dict[str, tuple[float, float]] | None = None,
+    claims: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[list[dict[str, Any]], set[str]]:
     """A product's evidence entries from lots made under a physical model (one per lot and
     characteristic, with its mass × share and its basis), and every made lot the product's
@@ -149,9 +162,12 @@ def physical_entries(
     (:class:`~junkan.policy.lotmatch.LotMatcher`); ``by_id``: every made lot by its id;
     ``claimed``: :func:`claimed_parts` — the share a lot carries from mass-balance claims is
     not counted (``claim_share`` in its entry): it is the claim's, counted where it was
-    booked."""
+    booked; nor, with :func:`claimed_parts` given the products' lots, the content taken from
+    another product's lots (``other_product_share``: counted with that product) — ``claims``,
+    the parts of claims alone, tells the two apart."""
     ids = {x.lot for x in mine}
     claimed = claimed or {}
+    claims = claimed if claims is None else claims
     entries = []
     for x in mine:
         if x.period not in quarters or x.custody not in PHYSICAL \
@@ -161,13 +177,15 @@ def physical_entries(
         if new is None:
             continue
         kept, shares, parts = new
-        for ch, share, part in zip(CHARS, shares, parts, strict=True):
+        cl = claims.get(x.lot, (0.0, 0.0))
+        for ch, share, part, c in zip(CHARS, shares, parts, cl, strict=True):
             entries.append({
                 "site": x.site, "characteristic": ch, "period": x.period, "kind": "made",
                 "lot": x.lot, "mass_kg": x.mass_kg * kept * share,
                 "basis_kg": x.mass_kg * kept, "share": share, "uncovered": False,
                 "custody": x.custody, "booked_at": x.made_at.isoformat(),
-                **({"claim_share": part} if part > 0 else {}),
+                **({"claim_share": c} if c > 0 else {}),
+                **({"other_product_share": part - c} if part - c > 1e-12 else {}),
                 **({"counted_share": 1 - kept} if kept < 1 else {})})
     return entries, ids
 
@@ -236,6 +254,45 @@ def unclaimed_entries(
                 "uncovered": False, "custody": x.custody,
                 "booked_at": x.made_at.isoformat()})
     return entries
+
+
+def claim_entries(
+    claims: list[dict[str, Any]], mine: list[MadeLot], by_id: dict[str, MadeLot],
+    parts: dict[str, tuple[float, float]], owner: dict[str, int],
+) -> list[dict[str, Any]]:
+    """The product's claim entries (the statement's) as the report counts them, with the
+    convention of the physical models (review 322): a mass-balance lot made from the
+    product's own lots (rework, a repack) has as basis its input mass less theirs (they are
+    in the basis already), and counts of its claim what the lot's inputs did not carry
+    already — their content in the ledger × the mass used, where it was counted: with the
+    product's lots or another product's (their whole shares), with the claim of a
+    mass-balance lot among the inputs, or the part :func:`claimed_parts` (``parts``) says an
+    input lot no product matches handed on. So the claim counts once what the output
+    carries: ``booked_kg`` the claim as booked, ``counted_kg`` what was counted before.
+    ``owner``: made lot → product whose patterns match it; ``mine`` as for
+    :func:`physical_entries`."""
+    ids = {x.lot for x in mine}
+    out = []
+    for c in claims:
+        x = by_id.get(c["lot"])
+        if x is None or not x.inputs_kg or c["characteristic"] not in CHARS:
+            out.append(c)
+            continue
+        k = CHARS.index(c["characteristic"])
+        pairs = list(zip(x.inputs, x.inputs_kg, strict=False))
+        carried = sum(kg * (_share(by_id[i], k) if i in owner else parts.get(i, (0.0, 0.0))[k])
+                      for i, kg in pairs if i in by_id)
+        reworked = sum(kg for i, kg in pairs if i in ids)
+        if carried <= 0 and reworked <= 0:
+            out.append(c)
+            continue
+        booked, used = float(c["mass_kg"]), sum(x.inputs_kg)
+        kg = max(0.0, booked - carried)
+        out.append({**c, "mass_kg": kg,
+                    "basis_kg": float(c["basis_kg"]) * (1 - reworked / used) if used > 0 else 0.0,
+                    **({"booked_kg": booked, "counted_kg": booked - kg} if kg < booked else {}),
+                    **({"reworked_kg": reworked} if reworked > 0 else {})})
+    return out
 
 
 def boundary_notes(mine: list[MadeLot], quarters: list[str]) -> list[str]:

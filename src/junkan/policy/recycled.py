@@ -35,6 +35,7 @@ from junkan.core.fields import Fraction, Mass
 from junkan.policy.custody import (
     MadeLot,
     boundary_notes,
+    claim_entries,
     claimed_parts,
     physical_entries,
     read_made,
@@ -348,15 +349,20 @@ def periodic_report(
     rep = PeriodicReport(plan.maker, period, qs, [], accounts, notes=notes)
     claims_of, made_of = _assign(plan, claims, made_lots)
     by_id = {} if made_lots is None else {x.lot: x for x in made_lots}
-    parts = {} if made_lots is None else claimed_parts(made_lots)
+    product_of = {x.lot: k for k, xs in enumerate(made_of) for x in xs}
+    parts = {} if made_lots is None else claimed_parts(made_lots, product_of)
+    only_claims = {} if made_lots is None else claimed_parts(made_lots)
     used: set[int] = set()
     owner: dict[str, str] = {}
     for p, mine_i, mine_made in zip(plan.products, claims_of, made_of, strict=True):
         mine = [(i, claims[i]) for i in mine_i]
         phys: list[dict[str, Any]] = []
         if made_lots is not None:
-            phys = _made(mine_made, by_id, p, qs, {c["lot"] for _, c in mine}, owner, parts)
+            phys = _made(mine_made, by_id, p, qs, {c["lot"] for _, c in mine}, owner,
+                         (parts, only_claims))
             rep.notes += boundary_notes(mine_made, qs)
+            mine = list(zip((i for i, _ in mine), claim_entries(
+                [c for _, c in mine], mine_made, by_id, parts, product_of), strict=True))
         evidence = [c for _, c in mine] + phys
         rep.claims[p.id] = evidence
         for i, _ in mine:
@@ -399,11 +405,12 @@ def _assign(plan: Plan, claims: list[dict[str, Any]], made: list[MadeLot] | None
 
 def _made(mine: list[MadeLot], by_id: dict[str, MadeLot], p: Product, qs: list[str],
           claimed: set[str], owner: dict[str, str],
-          parts: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
+          parts: tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]
+          ) -> list[dict[str, Any]]:
     """``p``'s evidence entries from the made lots its patterns match (``mine``): those of the
     physical models and the mass-balance lots with no claim entry (``claimed``: the lots with
     one), each lot owned by one product (``owner``, filled in)."""
-    entries = physical_entries(mine, by_id, qs, parts)[0]
+    entries = physical_entries(mine, by_id, qs, *parts)[0]
     entries += unclaimed_entries(mine, qs, claimed)
     for lot in dict.fromkeys(e["lot"] for e in entries):
         if lot in owner:
