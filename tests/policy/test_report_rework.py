@@ -195,3 +195,33 @@ def test_products_never_count_more_than_went_in(sqlite: Any, steps: list[Any]) -
     claimed = sum(e["mass_kg"] for p in rep.claims.values() for e in p if e["kind"] == "claim")
     assert claimed <= booked + 1e-6
     assert all(r["recycled_kg"] >= 0 and r["basis_kg"] >= 0 for r in rep.products)
+
+
+def test_content_of_a_characteristic_the_other_product_does_not_report_is_counted_here(
+        repo: tuple[TraceRepo, Store]) -> None:
+    """Review 324: P-1 (10 t, 60 % pre-consumer); AC-01 (aircon, which reports post-consumer
+    only) blends 4,000 kg of it with 4,000 kg virgin (2,400 kg pre); BTL-01 (bottle, which
+    reports both) blends 4,000 kg of AC-01 with 4,000 kg virgin: 15 %, 1,200 kg pre. The
+    bottle counted 0 (handed on as the aircon's, which counts no pre-consumer): 1,200 kg in
+    no row. By hand: 1,200 of 8,000 for the bottle."""
+    p1 = {**create("P-1", 10_000, 1000, 0.0, site="plant"), "period": "2028Q2",
+          "recycled": {"pre_consumer": 0.6}, "material": "PET flakes"}
+    got = totals(repo, [p1, step("AC-01", [("P-1", 4000), ("V-PET-1", 4000)],
+                                 material="housing"),
+                        step("BTL-01", [("AC-01", 4000), ("V-PET-1", 4000)])])
+    pre = rows(got["report"])["bottle-PET", "pre_consumer"]
+    assert (pre["recycled_kg"], pre["basis_kg"]) == pytest.approx((1_200, 8_000))
+
+
+def test_a_reworking_claim_s_entry_shows_the_share_it_counts(
+        repo: tuple[TraceRepo, Store]) -> None:
+    """Review 324: BTL-01 (mass balance, 12,000 kg virgin) claims 20 %; BTL-02 from 6,000 kg
+    of it and 6,000 kg virgin claims 30 % (3,600 kg, of which 1,200 came with BTL-01): its
+    entry counts 2,400 kg on 6,000 kg, and said share 0.3 beside them; now 0.4, the 0.3 as
+    booked_share."""
+    got = totals(repo, [step("BTL-01", [("V-PET-1", 12000)], claim=0.2),
+                        step("BTL-02", [("BTL-01", 6000), ("V-PET-1", 6000)], claim=0.3)])
+    e = next(x for x in got["report"].evidence("bottle-PET")
+             if x["lot"] == "BTL-02" and x["characteristic"] == "post_consumer")
+    assert (e["mass_kg"], e["basis_kg"]) == pytest.approx((2_400, 6_000))
+    assert (e["share"], e["booked_share"]) == pytest.approx((0.4, 0.3))

@@ -118,7 +118,8 @@ def _origin(lot: MadeLot, by_id: dict[str, MadeLot]) -> str:
     return lot.custody
 
 
-def claimed_parts(lots: list[MadeLot], owner: dict[str, int] | None = None
+def claimed_parts(lots: list[MadeLot], owner: dict[str, int] | None = None,
+                  reports: dict[int, tuple[bool, bool]] | None = None
                   ) -> dict[str, tuple[float, float]]:
     """Per made lot, the part of its recycled shares (pre-, post-consumer) that is counted
     elsewhere, not with the lot: a mass-balance lot's whole shares (its claim); a lot of
@@ -128,9 +129,12 @@ def claimed_parts(lots: list[MadeLot], owner: dict[str, int] | None = None
     mass-balance lot counted the claim again as content physically in it — twice in the
     report when the mass-balance lot is another product's. With ``owner`` (made lot → the
     product whose patterns match it), an input that is another product's lot hands on its
-    whole shares too: they were counted with that product (review 322). Without
-    ``inputs_kg`` (a caller's own list), none."""
-    owner = owner or {}
+    whole shares too: they were counted with that product (review 322) — those of the
+    characteristics it reports (``reports``: product → whether it reports pre-, post-
+    consumer; review 324: a bottle blend of an aircon lot dropped its pre-consumer content,
+    which the aircon product does not report, so no row counted it). Without ``inputs_kg``
+    (a caller's own list), none."""
+    owner, reports = owner or {}, reports or {}
     by_id = {x.lot: x for x in lots}
     out: dict[str, tuple[float, float]] = {}
     for x in lots:
@@ -141,8 +145,10 @@ def claimed_parts(lots: list[MadeLot], owner: dict[str, int] | None = None
         pre = post = 0.0
         for i, kg in zip(x.inputs, x.inputs_kg, strict=False):
             if i in owner and owner[i] != owner.get(x.lot):
-                pre += kg * by_id[i].pre_consumer
-                post += kg * by_id[i].post_consumer
+                counts = reports.get(owner[i], (True, True))
+                own = out.get(i, (0.0, 0.0))  # its claims, counted where they were booked
+                pre += kg * (by_id[i].pre_consumer if counts[0] else own[0])
+                post += kg * (by_id[i].post_consumer if counts[1] else own[1])
             elif i in out:
                 pre, post = pre + kg * out[i][0], post + kg * out[i][1]
         out[x.lot] = (pre / used, post / used) if used > 0 else (0.0, 0.0)
@@ -259,6 +265,7 @@ def unclaimed_entries(
 def claim_entries(
     claims: list[dict[str, Any]], mine: list[MadeLot], by_id: dict[str, MadeLot],
     parts: dict[str, tuple[float, float]], owner: dict[str, int],
+    reports: dict[int, tuple[bool, bool]] | None = None,
 ) -> list[dict[str, Any]]:
     """The product's claim entries (the statement's) as the report counts them, with the
     convention of the physical models (review 322): a mass-balance lot made from the
@@ -270,8 +277,10 @@ def claim_entries(
     input lot no product matches handed on. So the claim counts once what the output
     carries: ``booked_kg`` the claim as booked, ``counted_kg`` what was counted before.
     ``owner``: made lot → product whose patterns match it; ``mine`` as for
-    :func:`physical_entries`."""
+    :func:`physical_entries`; ``reports`` as for :func:`claimed_parts` (a characteristic the
+    owning product does not report was counted nowhere: its content carries nothing)."""
     ids = {x.lot for x in mine}
+    reports = reports or {}
     out = []
     for c in claims:
         x = by_id.get(c["lot"])
@@ -280,7 +289,8 @@ def claim_entries(
             continue
         k = CHARS.index(c["characteristic"])
         pairs = list(zip(x.inputs, x.inputs_kg, strict=False))
-        carried = sum(kg * (_share(by_id[i], k) if i in owner else parts.get(i, (0.0, 0.0))[k])
+        carried = sum(kg * (_share(by_id[i], k) if i in owner and reports.get(
+            owner[i], (True, True))[k] else parts.get(i, (0.0, 0.0))[k])
                       for i, kg in pairs if i in by_id)
         reworked = sum(kg for i, kg in pairs if i in ids)
         if carried <= 0 and reworked <= 0:
@@ -288,8 +298,11 @@ def claim_entries(
             continue
         booked, used = float(c["mass_kg"]), sum(x.inputs_kg)
         kg = max(0.0, booked - carried)
-        out.append({**c, "mass_kg": kg,
-                    "basis_kg": float(c["basis_kg"]) * (1 - reworked / used) if used > 0 else 0.0,
+        basis = float(c["basis_kg"]) * (1 - reworked / used) if used > 0 else 0.0
+        # the entry's share is what it counts (review 324: it kept the claim's 0.3 beside
+        # 2,400 kg on 6,000); the claim's own share stays as booked_share
+        out.append({**c, "mass_kg": kg, "basis_kg": basis, "booked_share": c.get("share"),
+                    "share": kg / basis if basis > 0 else c.get("share"),
                     **({"booked_kg": booked, "counted_kg": booked - kg} if kg < booked else {}),
                     **({"reworked_kg": reworked} if reworked > 0 else {})})
     return out

@@ -350,7 +350,9 @@ def periodic_report(
     claims_of, made_of = _assign(plan, claims, made_lots)
     by_id = {} if made_lots is None else {x.lot: x for x in made_lots}
     product_of = {x.lot: k for k, xs in enumerate(made_of) for x in xs}
-    parts = {} if made_lots is None else claimed_parts(made_lots, product_of)
+    reports = {k: ("pre_consumer" in p.characteristics, "post_consumer" in p.characteristics)
+               for k, p in enumerate(plan.products)}
+    parts = {} if made_lots is None else claimed_parts(made_lots, product_of, reports)
     only_claims = {} if made_lots is None else claimed_parts(made_lots)
     used: set[int] = set()
     owner: dict[str, str] = {}
@@ -362,7 +364,8 @@ def periodic_report(
                          (parts, only_claims))
             rep.notes += boundary_notes(mine_made, qs)
             mine = list(zip((i for i, _ in mine), claim_entries(
-                [c for _, c in mine], mine_made, by_id, parts, product_of), strict=True))
+                [c for _, c in mine], mine_made, by_id, parts, product_of, reports),
+                strict=True))
         evidence = [c for _, c in mine] + phys
         rep.claims[p.id] = evidence
         for i, _ in mine:
