@@ -181,3 +181,51 @@ def test_a_portion_of_a_portion_weighs_once(tmp_path: Any) -> None:
     assert (v["verdict"], v["basis"]) == ("fail", "trace lots (2)")
     assert "also named: A11 (A)" in v["note"]
     repo.db.engine.dispose()
+
+
+def test_a_chain_of_any_length_is_followed(tmp_path: Any) -> None:
+    """Review 324: A (1,000 kg, 90 %) processed through 300 steps into Z, named with A and B
+    (45 %), read 0.75, a pass (the walk stopped at 200 steps without a word); by hand Z is
+    in A: (900 + 450) / 2,000 = 0.675, a fail."""
+    from tests.trace.test_ledger import create
+
+    steps = [{"type": "process", "lot": f"S{i}", "mass_kg": 1000,
+              "inputs": [{"lot": "A" if i == 0 else f"S{i - 1}", "mass_kg": 1000}]}
+             for i in range(300)]
+    repo = _ledger(tmp_path, create("A", 1000, 100, 0.9), create("B", 1000, 100, 0.45),
+                   *steps, {"type": "process", "lot": "Z", "mass_kg": 1000,
+                            "inputs": [{"lot": "S299", "mass_kg": 1000}]})
+    v = _verdict(repo, ["A", "Z", "B"])
+    assert v["value"] == pytest.approx(1350 / 2000) and v["verdict"] == "fail"
+    repo.db.engine.dispose()
+
+
+def test_lots_whose_inputs_the_checker_may_not_see_cannot_decide(tmp_path: Any) -> None:
+    """Review 324: org-S makes P (90 %), V (virgin), B (45 %) and Q from 900 kg of P and 100
+    kg of V, and ships P, Q and B to org-M. As the maker the check reads (900 + 0 + 450) /
+    2,100 = 0.643, a fail; as the holder, who may not see Q's inputs, it read (900 + 810 +
+    450) / 3,000 = 0.72, a pass. Now the holder's lots cannot decide, and say why."""
+    from datetime import UTC, datetime
+
+    from junkan.store.repo import Store
+    from tests.trace.test_ledger import create, ev
+
+    repo = _ledger(tmp_path, create("P", 1000, 100, 0.9), create("V", 1000, 100, 0.0),
+                   create("B", 1000, 100, 0.45),
+                   {"type": "blend", "lot": "Q", "mass_kg": 1000, "inputs": [
+                       {"lot": "P", "mass_kg": 900}, {"lot": "V", "mass_kg": 100}]})
+    Store(repo.db).create_organisation("org-holder")
+    at = datetime(2026, 5, 2, tzinfo=UTC)
+    repo.ingest("org-maker", ev(*({"type": "ship", "lot": x, "to": "org-holder"}
+                                  for x in ("P", "Q", "B"))), at=at)
+    repo.ingest("org-holder", ev(*({"type": "receive", "lot": f"org-maker/{x}", "site": "s"}
+                                   for x in ("P", "Q", "B"))), at=at)
+    assert _verdict(repo, ["P", "Q", "B"])["value"] == pytest.approx(1350 / 2100)
+    names = ["org-maker/P", "org-maker/Q", "org-maker/B"]
+    lots = [repo.show("org-holder", x) for x in names]
+    up = policy.procurement_upstream(lots, lambda ref: repo.show("org-holder", ref))
+    v = {x["criterion"]: x for x in policy.run(check(names), lots=lots, upstream=up).verdicts}
+    v = v["recycled_plastic"]
+    assert (v["verdict"], v["basis"], v["value"]) == ("unknown", "declared", None)
+    assert "the inputs of Q are not visible to the checker" in v["note"]
+    repo.db.engine.dispose()

@@ -22,7 +22,7 @@ from pydantic import (
 from junkan.core.base import Strict
 from junkan.core.documents import parse_document, read_document, validate_with
 from junkan.core.errors import ModelError, Problem, brief, nearest, refusal
-from junkan.policy.lot_sources import UPSTREAM_MOST, from_named
+from junkan.policy.lot_sources import UPSTREAM_MOST, from_named, unseen_inputs
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,60}$")]
@@ -227,6 +227,21 @@ def _from_lots(c: Criterion, lots: list[dict[str, Any]],
     return (acc / mass if mass > 0 and not hidden else None), rows
 
 
+def _lot_notes(rows: list[dict[str, Any]], within: list[str], cut: bool, far: int
+               ) -> list[str]:
+    """What a verdict's note says of the lots counted with others (:func:`_from_lots`) and
+    of the walk upstream of them (:mod:`~junkan.policy.lot_sources`)."""
+    partly = [f"{r['lot']} ({r['counted_share']:.0%} from {r['counted_with']})"
+              for r in rows if "counted_share" in r]
+    return [x for x in (
+        within and "counted with the lot it was made from, also named: " + ", ".join(within),
+        partly and "made partly from lots also named, only the rest weighed: "
+        + ", ".join(partly),
+        cut and f"the lots upstream were read up to {UPSTREAM_MOST}",
+        far and f"{far} lots upstream (or their inputs) are not visible to the checker: "
+        "taken as new material") if x]
+
+
 @dataclass
 class ProcurementResult:
     check: Check
@@ -281,6 +296,7 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
     ``upstream``: :func:`~junkan.policy.lot_sources.upstream` of the lots (what of them
     comes from one another, through lots not named; without it, their own inputs only)."""
     above, cut = upstream or ({}, False)
+    unseen, far = unseen_inputs(lots or [], above) if upstream is not None else ([], 0)
     criteria = criteria or default_criteria()
     item = criteria_item(check, criteria, check._source)
     p = check.product
@@ -311,10 +327,13 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
             if hidden:
                 v["note"] = (f"the recycled share of {hidden} of {len(rows)} lots is not "
                              "visible to the checker; the lots cannot decide")
+            elif unseen and len(lots) > 1:  # review 324: a holder counted a blend of P and P
+                derived = None
+                v["note"] = (f"the inputs of {', '.join(unseen)} are not visible to the "
+                             "checker: whether the lots hold one another cannot be told; the "
+                             "lots cannot decide")
             within = [f"{r['lot']} ({r['counted_with']})" for r in rows
                       if "counted_with" in r and "counted_share" not in r]
-            partly = [f"{r['lot']} ({r['counted_share']:.0%} from {r['counted_with']})"
-                      for r in rows if "counted_share" in r]
             if derived is not None:
                 value, basis = derived, f"trace lots ({len(rows) - len(within)})"
                 if (
@@ -327,16 +346,8 @@ def check_procurement(check: Check, lots: list[dict[str, Any]] | None = None,
                     )
                 if c.share_of == "plastic_weight":
                     v["note"] = "; ".join(filter(None, (v["note"], PLASTIC_NOTE)))
-            if within:
-                v["note"] = "; ".join(filter(None, (v["note"], "counted with the lot it was "
-                                                    "made from, also named: " + ", ".join(within))))
-            if partly:
-                v["note"] = "; ".join(filter(None, (v["note"], "made partly from lots also "
-                                                    "named, only the rest weighed: "
-                                                    + ", ".join(partly))))
-            if cut:
-                v["note"] = "; ".join(filter(None, (v["note"], f"the lots upstream were read "
-                                                    f"up to {UPSTREAM_MOST}")))
+            v["note"] = "; ".join(filter(None, (v["note"], *_lot_notes(rows, within, cut,
+                                                                       far))))
         if basis == "declared" and c.property in p.evidence:
             v["evidence"] = [{"document": p.evidence[c.property]}, *v["evidence"]]
         if value is None:
