@@ -16,6 +16,7 @@ from junkan.indicators import compute, from_lifecycle
 from junkan.indicators.mci import company_circularity
 from junkan.indicators.values import IndicatorInputError
 from tests.indicators.test_mci_per_product import ROOT, TWO
+from tests.indicators.test_review319 import _fixed_life
 
 
 def _mci(fm: Any) -> dict[str, Any]:
@@ -53,15 +54,6 @@ def test_no_product_made_for_a_price_counts_them_alike() -> None:
     got = _mci(fm)
     assert got["mci.company"].value == pytest.approx(
         (got["mci.product.kept"].value + got["mci.product.lost"].value) / 2)
-
-
-def _fixed_life(years: dict[str, int], life: str, **sales: Any) -> Any:
-    doc = yaml.safe_load(TWO)
-    doc["years"] = years
-    for name, product in doc["products"].items():
-        product["lifetime"] = {"distribution": "fixed", "mean": life}
-        product["sales"] = sales.get(name, product["sales"])
-    return lifecycle.run(lifecycle.load(text=yaml.safe_dump(doc), source="two.yaml"))
 
 
 def test_e_c_is_the_product_s_own_recycling_yield_in_adjacent_windows() -> None:

@@ -93,12 +93,6 @@ def product_lots(repo: TraceRepo, maker: str, refs: list[str]
     from junkan import policy
     from junkan.store.trace_base import TraceNotFound  # the store: 'service' extra
 
-    def shown(ref: str) -> dict[str, Any] | None:
-        try:
-            return dict(repo.show(maker, ref))
-        except TraceNotFound:
-            return None
-
     try:
         lots = [repo.show(maker, lot) for lot in refs]
     except TraceNotFound as exc:  # said which ledger was read
@@ -106,4 +100,4 @@ def product_lots(repo: TraceRepo, maker: str, refs: list[str]
 
         where = make_url(repo.db.url).render_as_string(hide_password=True)
         fail(f"--database {where}: {exc} in its trace ledger")
-    return lots, policy.procurement_upstream(lots, shown)
+    return lots, policy.procurement_upstream(lots, lambda ref: repo.shown(maker, ref))

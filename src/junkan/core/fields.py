@@ -11,6 +11,7 @@ unit); pydantic reports the field's path with the message. Build more quantity t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -189,3 +190,23 @@ Lei = Annotated[str, BeforeValidator(_lei)]
 """A Legal Entity Identifier (ISO 17442) with its check digits verified."""
 CorporateNumber = Annotated[str, BeforeValidator(_corporate_number)]
 """A Japanese corporate number (法人番号) with its check digit verified."""
+
+
+CONTROL = re.compile("[\x00-\x1f\x7f]")
+"""Control characters, which a name (one line of printable text) may not hold."""
+NOT_IN_XML = re.compile("[\x00-\x1f\x7f\ufffe\uffff]")
+"""Control characters and those XML 1.0 has no place for (U+FFFE, U+FFFF): a name written
+into an XML document may hold none of them."""
+
+
+def printable(name: str, not_allowed: re.Pattern[str] = CONTROL) -> str:
+    """``name`` if it holds none of ``not_allowed`` (rule ``name-control-character``), for an
+    ``AfterValidator``: a NUL in a market partner's name was stored and broke the conditions
+    list on PostgreSQL; a vertical tab or U+FFFF in a disclosing company's name made the
+    inline XBRL not well-formed (reviews before 2026-12-08, 318)."""
+    bad = not_allowed.search(name)
+    if bad is not None:
+        raise refusal("name-control-character", "{name} holds the control character "
+                      "U+{code}; a name is printable text", name=short(name, 40),
+                      code=f"{ord(bad[0]):04X}")
+    return name

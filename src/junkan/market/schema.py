@@ -4,7 +4,6 @@ points (crusher owners, hubs)."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -20,29 +19,17 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from junkan.core.base import Strict
 from junkan.core.errors import brief, refusal, short
-from junkan.core.fields import IsoDate, quantity_converter
+from junkan.core.fields import IsoDate, printable, quantity_converter
 from junkan.core.transport import Mode
 from junkan.core.unique import unique_ids
 from junkan.grading import CriteriaSet, Item
 
-
-def _printable(name: str) -> str:
-    """A name without control characters: a NUL in a partner's name was stored, then made
-    the conditions list fail for every organisation on PostgreSQL (whose JSONB refuses it)
-    and, on SQLite, matched the name cut at the NUL — a grant to ``"Partner\\x00x"`` shown
-    to ``Partner``."""
-    bad = _CONTROL.search(name)
-    if bad is not None:
-        raise refusal("name-control-character", "{name} holds the control character "
-                      "U+{code}; a name is printable text", name=short(name, 40),
-                      code=f"{ord(bad[0]):04X}")
-    return name
+# a NUL in a partner's name was stored, then made the conditions list fail for every
+# organisation on PostgreSQL (whose JSONB refuses it) and, on SQLite, matched the name cut at
+# the NUL — a grant to "Partner\x00x" shown to "Partner": refused (core.fields.printable)
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
-
-
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]
 MAX_LOTS = 100_000
 MAX_CONDITIONS = 5_000
 MAX_POOLS = 2_000

@@ -26,12 +26,14 @@ class MeteringError(JunkanError):
     problems: tuple[Problem, ...] = ()
 
 
-def refused(where: str, code: str, template: str, /, **params: int | float | str
+def refused(where: str, code: str, template: str,
+            error: type[MeteringError] = MeteringError, /, **params: int | float | str
             ) -> MeteringError:
-    """A :class:`MeteringError` under a domain rule's ``code`` (:func:`coded`): ``where``
-    (the file, field or line the message starts with), then ``template`` filled in."""
+    """A :class:`MeteringError` (or the subclass ``error``) under a domain rule's ``code``
+    (:func:`coded`): ``where`` (the file, field or line the message starts with), then
+    ``template`` filled in."""
     problem = coded(where, code, template, **params)
-    exc = MeteringError(problem.render())
+    exc = error(problem.render())
     exc.problems = (problem,)
     return exc
 

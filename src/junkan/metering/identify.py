@@ -36,9 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from junkan.core.errors import coded
 from junkan.core.extras import MissingExtra
-from junkan.metering.config import MeteringError, read_yaml
+from junkan.metering.config import MeteringError, read_yaml, refused
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -180,15 +179,12 @@ def read_image(data: bytes, source: str = "image") -> np.ndarray:
         raise _unreadable(source) from None
 
 
-def _unreadable(source: str) -> IdentifyError:
+def _unreadable(source: str) -> MeteringError:
     """An image PIL cannot read, under the rule ``image-unreadable``, so a page says it in
     its language (it was English under a Japanese page; PIL's own words, which named its
     decoder, are left out)."""
-    problem = coded(source, "image-unreadable",
-                    "not a readable image (give a photo, e.g. JPEG or PNG)")
-    exc = IdentifyError(problem.render())
-    exc.problems = (problem,)
-    return exc
+    return refused(source, "image-unreadable",
+                   "not a readable image (give a photo, e.g. JPEG or PNG)", IdentifyError)
 
 
 SILHOUETTE_PX = 240

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from junkan.core.errors import ModelError, Problem
 from junkan.trace import period_of
@@ -50,6 +50,10 @@ MODELS = (*PHYSICAL, "mass_balance")
 QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 """A ledger period (a calendar quarter, ``2028Q2``)."""
 
+
+Char = Literal["pre_consumer", "post_consumer"]
+CHARS: tuple[Char, ...] = ("pre_consumer", "post_consumer")
+"""The characteristics of recycled content the report counts."""
 
 @dataclass(frozen=True)
 class MadeLot:
@@ -196,8 +200,6 @@ def physical_entries(
     return entries, ids
 
 
-CHARS = ("pre_consumer", "post_consumer")
-
 
 def _new_part(x: MadeLot, ids: set[str], by_id: dict[str, MadeLot],
               claimed: dict[str, tuple[float, float]]
@@ -253,7 +255,7 @@ def unclaimed_entries(
             continue
         basis = (x.mass_kg if x.input_kg is None else x.input_kg) * (
             1 - reworked / sum(x.inputs_kg) if reworked else 1)
-        for ch in ("pre_consumer", "post_consumer"):
+        for ch in CHARS:
             entries.append({
                 "site": x.site, "characteristic": ch, "period": x.period, "kind": "made",
                 "lot": x.lot, "mass_kg": 0.0, "basis_kg": basis, "share": 0.0,

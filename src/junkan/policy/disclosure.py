@@ -5,10 +5,9 @@ inline XBRL (:mod:`junkan.policy.ixbrl`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,8 +15,8 @@ from pydantic import AfterValidator, Field, model_validator
 
 from junkan.core.base import Strict
 from junkan.core.documents import read_document, validate_with
-from junkan.core.errors import ModelError, Problem, refusal, short
-from junkan.core.fields import CorporateNumber, IsoDate, Lei
+from junkan.core.errors import ModelError, Problem, refusal
+from junkan.core.fields import NOT_IN_XML, CorporateNumber, IsoDate, Lei, printable
 from junkan.policy.data import data_document
 
 FRAMEWORKS = ("esrs-e5", "cti", "iso59020")
@@ -28,25 +27,11 @@ SCHEMES = {
 """Identifier schemes of the XBRL entity: the LEI (ISO 17442) or Japan's 法人番号."""
 
 
-NOT_IN_XML = re.compile("[\x00-\x1f\x7f\ufffe\uffff]")
-"""What a company name may not hold: control characters (a name is one line) and the
-characters XML 1.0 has no place for (U+FFFE, U+FFFF)."""
-
-
-def _printable(name: str) -> str:
-    """The company's name, which the inline XBRL's title carries: a vertical tab or U+FFFF in
-    it made the document not well-formed XML, the CLI's 'a bug, not bad input' and the
-    service's 500 (review 318)."""
-    bad = NOT_IN_XML.search(name)
-    if bad is not None:
-        raise refusal("name-control-character", "{name} holds the control character "
-                      "U+{code}; a name is printable text", name=short(name, 40),
-                      code=f"{ord(bad[0]):04X}")
-    return name
-
-
 class Company(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+    name: Annotated[str, Field(min_length=1, max_length=200),
+                    AfterValidator(partial(printable, not_allowed=NOT_IN_XML))]
+    """The company's name, which the inline XBRL's title carries: one XML can hold (a
+    vertical tab or U+FFFF made the document not well-formed: review 318)."""
     lei: Lei | None = None
     corporate_number: CorporateNumber | None = None
 

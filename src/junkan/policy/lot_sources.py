@@ -34,16 +34,18 @@ def upstream(lots: list[dict[str, Any]], show: Callable[[str], dict[str, Any] | 
     and whether the walk stopped at :data:`UPSTREAM_MOST`."""
     named = {lot.get("lot") for lot in lots}
     found: dict[str, dict[str, Any]] = {}
-    todo = [i.get("lot") for lot in lots for i in lot.get("inputs") or ()]
+    todo = [i for lot in lots for i in lot.get("inputs") or ()]
     while todo:
-        ref = todo.pop()
+        link = todo.pop()
+        ref = link.get("lot")
         if not isinstance(ref, str) or ref in named or ref in found:
             continue
         if len(found) >= UPSTREAM_MOST:
             return found, True
-        lot = show(ref)
+        # an input shown as not visible is not asked for (show would say 'not found')
+        lot = show(ref) if link.get("visible", True) else None
         found[ref] = lot or {}
-        todo.extend(i.get("lot") for i in (lot or {}).get("inputs") or ())
+        todo.extend((lot or {}).get("inputs") or ())
     return found, False
 
 

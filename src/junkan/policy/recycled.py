@@ -33,6 +33,8 @@ from junkan.core.documents import validate_with
 from junkan.core.errors import ModelError, Problem, coded, refusal, short
 from junkan.core.fields import Fraction, Mass
 from junkan.policy.custody import (
+    CHARS,
+    Char,
     MadeLot,
     boundary_notes,
     claim_entries,
@@ -43,8 +45,6 @@ from junkan.policy.custody import (
 )
 from junkan.policy.lotmatch import LotMatcher
 
-Char = Literal["pre_consumer", "post_consumer"]
-CHARS: tuple[Char, ...] = ("pre_consumer", "post_consumer")
 PERIOD = re.compile(r"^(?:FY(\d{4})|(\d{4})|(\d{4})Q([1-4]))$")
 CUSTODY = {
     "mass_balance": "mass_balance (ISO 22095 credit method; claims booked in the trace ledger)",

@@ -247,6 +247,13 @@ class AccessMixin(TraceBase):
             self._link_docs(view, [lot], docs)
             return docs[lot.seq]
 
+    def shown(self, viewer: str, lot_ref: str) -> dict[str, Any] | None:
+        """:meth:`show`, or None where it says 'not found' (a walk over lots upstream)."""
+        try:
+            return self.show(viewer, lot_ref)
+        except TraceNotFound:
+            return None
+
     MAX_PAGE = 200
     """Most lots :meth:`lots` answers at once."""
 

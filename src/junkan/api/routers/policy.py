@@ -258,6 +258,8 @@ async def policy_procurement(
     """Check a product (``kind: procurement_check``) against its item's green-procurement
     criteria; its ``lots`` are read as your organisation may see them (a lot you may not
     see is 404, as in trace)."""
+    from junkan import policy
+
     text, _ = await read_upload(request)
     chk = await offload(_check, text)
     me = await _me(request, user)
@@ -266,23 +268,9 @@ async def policy_procurement(
         lots = [
             await run_in_threadpool(trace_call, trace.show, me, lot) for lot in chk.product.lots
         ]
-        upstream = await run_in_threadpool(_upstream, trace, me, lots)
+        upstream = await run_in_threadpool(
+            policy.procurement_upstream, lots, lambda ref: trace.shown(me, ref))
     return answer(await offload(procurement_job, text, lots, format, lang, upstream), format)
-
-
-def _upstream(trace: Any, me: str, lots: list[dict[str, Any]]
-              ) -> tuple[dict[str, dict[str, Any]], bool]:
-    """The lots upstream of a product's, as ``me`` may see them (one it may not: none)."""
-    from junkan import policy
-    from junkan.store.trace_base import TraceNotFound
-
-    def shown(ref: str) -> dict[str, Any] | None:
-        try:
-            return dict(trace.show(me, ref))
-        except TraceNotFound:
-            return None
-
-    return policy.procurement_upstream(lots, shown)
 
 
 @router.post(
